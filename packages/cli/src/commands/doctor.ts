@@ -1,0 +1,149 @@
+/**
+ * `oxydra doctor`: is this installation ready to run agents? Checks Node, the configuration,
+ * each provider's credential source (never its value) and the sandbox backend. Later
+ * subsystems (database, gateway) add their checks here as they land.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import {
+  credentialCandidates,
+  DEFAULTS_SOURCE,
+  describeCredentialSource,
+  type LoadedConfig,
+  loadAgentConfig,
+  resolveCredential,
+} from '@oxydra/config';
+import { DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
+import { formatError } from '../exit.js';
+
+type Status = 'ok' | 'warn' | 'fail';
+
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  fix?: string;
+}
+
+const MIN_NODE = [20, 19];
+
+function checkNode(): Check {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const ok = major > MIN_NODE[0]! || (major === MIN_NODE[0] && minor >= MIN_NODE[1]!);
+  return ok
+    ? { name: 'node', status: 'ok', detail: `v${process.versions.node}` }
+    : {
+        name: 'node',
+        status: 'fail',
+        detail: `v${process.versions.node} is too old`,
+        fix: 'install Node.js 20.19 or newer',
+      };
+}
+
+function findOnPath(program: string): string | undefined {
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    if (!directory) continue;
+    const candidate = join(directory, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+function checkSandbox(): Check {
+  if (process.platform === 'linux') {
+    const bwrap = findOnPath('bwrap');
+    return bwrap
+      ? { name: 'sandbox', status: 'ok', detail: `bubblewrap found at ${bwrap}` }
+      : {
+          name: 'sandbox',
+          status: 'warn',
+          detail: 'bubblewrap (bwrap) is not installed: tools cannot be isolated',
+          fix: "sudo apt-get install bubblewrap  (or your distribution's package)",
+        };
+  }
+  if (process.platform === 'darwin') {
+    return findOnPath('sandbox-exec')
+      ? { name: 'sandbox', status: 'ok', detail: 'sandbox-exec available' }
+      : { name: 'sandbox', status: 'warn', detail: 'sandbox-exec not found' };
+  }
+  return { name: 'sandbox', status: 'warn', detail: `no OS sandbox backend for ${process.platform}` };
+}
+
+function credentialChecks(loaded: LoadedConfig): Check[] {
+  const { config } = loaded;
+  const selected = config.selection.provider;
+  return Object.entries(config.providers.registry).map(([name, entry]) => {
+    const checkName = `provider ${name}`;
+    const credential = resolveCredential(entry);
+    const isSelected = name === selected || config.selection.fallbacks.some((f) => f.provider === name);
+    if (credential) {
+      return {
+        name: checkName,
+        status: 'ok',
+        detail: `key from ${describeCredentialSource(credential.source)}${isSelected ? ' (selected)' : ''}`,
+      };
+    }
+    const defaultUrl = DEFAULT_PROVIDER_REGISTRY[name]?.base_url;
+    const custom = entry.base_url !== undefined && entry.base_url !== defaultUrl;
+    const fix = `set one of: ${credentialCandidates(entry).join(', ')}`;
+    if (custom)
+      return {
+        name: checkName,
+        status: 'ok',
+        detail: `no key; ${entry.base_url} is a custom endpoint that may not need one`,
+      };
+    return {
+      name: checkName,
+      status: isSelected ? 'fail' : 'warn',
+      detail: `no API key${isSelected ? ' for the selected provider' : ''}`,
+      fix,
+    };
+  });
+}
+
+export async function runDoctor(options: { json?: boolean }): Promise<number> {
+  const checks: Check[] = [checkNode()];
+  try {
+    const loaded = await loadAgentConfig();
+    const files = loaded.files.filter((file) => file.found).map((file) => file.path);
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      detail:
+        files.length > 0
+          ? `valid (${files.join(', ')})`
+          : `valid (${DEFAULTS_SOURCE} only; run \`oxydra init\` to create one)`,
+    });
+    checks.push({
+      name: 'selection',
+      status: 'ok',
+      detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
+    });
+    checks.push(...credentialChecks(loaded));
+  } catch (error) {
+    checks.push({
+      name: 'config',
+      status: 'fail',
+      detail: formatError(error).replace(/^error: /, ''),
+      fix: 'oxydra config validate',
+    });
+  }
+  checks.push(checkSandbox());
+
+  const failed = checks.some((check) => check.status === 'fail');
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ok: !failed, checks }, null, 2)}\n`);
+  } else {
+    const width = Math.max(...checks.map((check) => check.name.length));
+    for (const check of checks) {
+      const tag = check.status === 'ok' ? '[ok]  ' : check.status === 'warn' ? '[warn]' : '[FAIL]';
+      process.stdout.write(`${tag} ${check.name.padEnd(width)}  ${check.detail}\n`);
+      if (check.fix) process.stdout.write(`       ${' '.repeat(width)}  fix: ${check.fix}\n`);
+    }
+    process.stdout.write(failed ? '\nSome checks failed.\n' : '\nReady.\n');
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+/** The commented agent.toml that `oxydra init` writes. */
+
+export const DEFAULT_MODELS: Record<string, string> = {
+  openai: 'gpt-4o-mini',
+  anthropic: 'claude-haiku-4-5',
+  gemini: 'gemini-2.5-flash',
+};
+
+export interface TemplateOptions {
+  provider: string;
+  model: string;
+  /** A local OpenAI-compatible server; adds a `local` registry entry. */
+  baseUrl?: string;
+}
+
+export function agentTomlTemplate(options: TemplateOptions): string {
+  const provider = options.baseUrl ? 'local' : options.provider;
+  const local = options.baseUrl
+    ? `
+# A local OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio). Such servers
+# usually need no key; set api_key_env if yours does.
+[providers.registry.local]
+provider_type = "openai"
+base_url = ${JSON.stringify(options.baseUrl)}
+
+[catalog]
+# Local models are not in the pinned model catalog; accept any model id.
+skip_catalog_validation = true
+`
+    : `
+# Provider entries openai, anthropic and gemini are built in. Keys come from, in order:
+# api_key here > the variable named by api_key_env > OPENAI_API_KEY / ANTHROPIC_API_KEY /
+# GEMINI_API_KEY > API_KEY. Prefer the environment: never commit a key.
+# [providers.registry.openrouter]
+# provider_type = "openai"
+# base_url = "https://openrouter.ai/api/v1"
+# api_key_env = "OPENROUTER_API_KEY"
+`;
+  return `# Oxydra agent configuration. Precedence, lowest first: built-in defaults <
+# /etc/oxydra < ~/.config/oxydra < ./.oxydra (this file) < OXYDRA__SECTION__KEY
+# environment variables < command-line flags. \`oxydra config show\` prints the result.
+config_version = "1.0.0"
+
+[selection]
+provider = ${JSON.stringify(provider)}
+model = ${JSON.stringify(options.model)}
+# Tried in order when the selected provider keeps failing:
+# fallbacks = [{ provider = "anthropic", model = "claude-haiku-4-5" }]
+${local}
+[runtime]
+# Per provider call and per tool run, in seconds.
+turn_timeout_secs = 60
+# Model calls per run.
+max_turns = 100
+# Dollar budget per run (from the model catalog's prices). Unset: no limit.
+# max_cost = 0.50
+
+[memory]
+# Sessions, notes and retrieval in one embedded libSQL file (local-first).
+enabled = true
+db_path = ".oxydra/memory.db"
+
+[tools]
+# Privileged tools (shell_exec): "auto" runs them, "ask" asks (denied when not interactive), "deny" refuses.
+approval = "ask"
+`;
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import {
+  parseTomlText,
+  validateAgentValues,
+  workspaceConfigDirectory,
+  writeFileAtomic,
+} from '@oxydra/config';
+import { UsageError } from '@oxydra/types';
+import { EXIT_OK } from '../exit.js';
+import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
+
+export interface InitOptions {
+  provider: string;
+  model?: string;
+  baseUrl?: string;
+  force?: boolean;
+}
+
+export async function runInit(options: InitOptions): Promise<number> {
+  const path = join(workspaceConfigDirectory(), 'agent.toml');
+  const shown = relative(process.cwd(), path) || path;
+  if (existsSync(path) && !options.force) {
+    throw new UsageError(`${shown} already exists; not overwriting it`, {
+      hint: 'pass --force to replace it, or edit it by hand',
+    });
+  }
+  const model = options.model ?? (options.baseUrl ? undefined : DEFAULT_MODELS[options.provider]);
+  if (model === undefined) {
+    throw new UsageError(
+      options.baseUrl
+        ? '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)'
+        : `no default model for provider "${options.provider}"; pass --model`,
+    );
+  }
+  const content = agentTomlTemplate({
+    provider: options.provider,
+    model,
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+  });
+  // Validate what we are about to write, so init never leaves a broken file behind.
+  validateAgentValues(parseTomlText(content, path), path);
+  await writeFileAtomic(path, content);
+  process.stdout.write(`wrote ${shown}\n`);
+  const keyHint = options.baseUrl
+    ? `next: oxydra doctor  (checks that ${options.baseUrl} is configured)`
+    : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
+  process.stdout.write(`${keyHint}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,37 @@
+/** The configuration flags several commands share: --provider, --model, --base-url, --set. */
+import type { CliConfigOverrides } from '@oxydra/config';
+import type { Command } from 'commander';
+
+export interface ConfigFlagValues {
+  provider?: string;
+  model?: string;
+  baseUrl?: string;
+  set?: string[];
+}
+
+export function addConfigFlags(command: Command): Command {
+  return command
+    .option('--provider <name>', 'provider registry entry to use (overrides [selection] provider)')
+    .option('--model <id>', 'model to use (overrides [selection] model)')
+    .option('--base-url <url>', "base URL of the selected provider's API (e.g. http://localhost:11434/v1)")
+    .option(
+      '--set <key=value>',
+      'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
+      collect,
+      [],
+    );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Turn parsed flags into loader overrides. Imports the config package lazily to keep --help fast. */
+export async function toCliOverrides(flags: ConfigFlagValues): Promise<CliConfigOverrides> {
+  const { parseSetFlag } = await import('@oxydra/config');
+  const overrides: CliConfigOverrides = { set: (flags.set ?? []).map(parseSetFlag) };
+  if (flags.provider !== undefined) overrides.provider = flags.provider;
+  if (flags.model !== undefined) overrides.model = flags.model;
+  if (flags.baseUrl !== undefined) overrides.baseUrl = flags.baseUrl;
+  return overrides;
+}

@@ -1,0 +1,86 @@
+/**
+ * The `oxydra` program. Commands are declared here with their flags and help text only;
+ * each one's implementation is imported when it runs, so `--help` loads no heavy modules.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { addConfigFlags } from './config-flags.js';
+import { EXIT_USAGE, reportError } from './exit.js';
+import { VERSION } from './version.js';
+
+type Runner = (...args: never[]) => Promise<number>;
+
+/** Wrap a lazily imported command so its exit code becomes the process's. */
+function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M) {
+  return async (...args: unknown[]) => {
+    const module = await load();
+    const run = module[name] as unknown as (...a: unknown[]) => ReturnType<Runner>;
+    process.exitCode = await run(...args);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('oxydra')
+    .description('Oxydra: a local-first, secure-by-default AI agent orchestrator')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const config = program.command('config').description('inspect and check the configuration');
+  addConfigFlags(
+    config
+      .command('show')
+      .description('print the effective merged configuration, every secret masked')
+      .option('--json', 'print JSON instead of TOML')
+      .option('--sources', 'annotate each key with the file or variable that set it'),
+  ).action(lazy(() => import('./commands/config-show.js'), 'runConfigShow'));
+  addConfigFlags(
+    config
+      .command('validate')
+      .description('check the configuration (or one file) and report every problem')
+      .option(
+        '--file <path>',
+        'validate this file alone (agent.toml, providers.toml, runner.toml or users/<id>.toml)',
+      ),
+  ).action(lazy(() => import('./commands/config-validate.js'), 'runConfigValidate'));
+  config
+    .command('path')
+    .description('list the configuration files Oxydra reads, in precedence order, and which exist')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/config-path.js'), 'runConfigPath'));
+
+  program
+    .command('init')
+    .description('write a commented .oxydra/agent.toml in the current directory')
+    .addOption(new Option('--provider <name>', 'provider to select').default('openai'))
+    .option('--model <id>', 'model to select (default: a small model of the provider)')
+    .option(
+      '--base-url <url>',
+      'use a local OpenAI-compatible server (Ollama, vLLM, LM Studio...) at this URL',
+    )
+    .option('--force', 'overwrite an existing .oxydra/agent.toml')
+    .action(lazy(() => import('./commands/init.js'), 'runInit'));
+
+  program
+    .command('doctor')
+    .description('check Node, configuration, credentials and the sandbox; never prints a secret')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with exit code 0; any other commander error is a usage mistake.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.exitCode = reportError(error);
+  }
+}

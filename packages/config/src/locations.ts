@@ -1,0 +1,42 @@
+/** Where configuration files are looked for, lowest precedence first. */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const AGENT_CONFIG_FILES = ['agent.toml', 'providers.toml'] as const;
+
+export type ConfigScope = 'system' | 'user' | 'workspace';
+
+export interface ConfigDirectory {
+  scope: ConfigScope;
+  path: string;
+}
+
+export interface LocateOptions {
+  /** Workspace directory; its `.oxydra/` holds the workspace layer. Default: process.cwd(). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The three file layers: /etc/oxydra < ~/.config/oxydra < ./.oxydra.
+ * OXYDRA_SYSTEM_CONFIG_DIR and XDG_CONFIG_HOME move the first two (used by tests and packagers).
+ */
+export function configDirectories(options: LocateOptions = {}): ConfigDirectory[] {
+  const env = options.env ?? process.env;
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const home = env.HOME || homedir();
+  const userBase = env.XDG_CONFIG_HOME || join(home, '.config');
+  return [
+    { scope: 'system', path: env.OXYDRA_SYSTEM_CONFIG_DIR || '/etc/oxydra' },
+    { scope: 'user', path: join(userBase, 'oxydra') },
+    { scope: 'workspace', path: join(cwd, '.oxydra') },
+  ];
+}
+
+export function userConfigDirectory(options: LocateOptions = {}): string {
+  return configDirectories(options)[1]!.path;
+}
+
+export function workspaceConfigDirectory(options: LocateOptions = {}): string {
+  return configDirectories(options)[2]!.path;
+}

@@ -1,0 +1,135 @@
+/**
+ * String overrides: `OXYDRA__A__B=value` environment variables and `--set a.b=value` flags.
+ * The schema decides how a string becomes a value, so `OXYDRA__RUNTIME__MAX_TURNS=12` is a
+ * number, `OXYDRA__MEMORY__ENABLED=false` a boolean and `...__ENV_KEYS=A,B` a list.
+ */
+import { ConfigError } from '@oxydra/types';
+import { parse as parseToml } from 'smol-toml';
+import type { z } from 'zod';
+import { type ConfigLayer, type PlainObject, setPath } from './layers.js';
+import { elementSchema, kindOf, knownKeys, schemaAt } from './schema-walk.js';
+import { didYouMean } from './suggest.js';
+
+export const ENV_PREFIX = 'OXYDRA__';
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+/** Parse a TOML value literal such as `["a", "b"]` or `{ X = "y" }`. */
+function parseTomlValue(text: string): unknown {
+  return parseToml(`value = ${text}`).value;
+}
+
+function coerce(raw: string, schema: z.ZodType, source: string, keyPath: string): unknown {
+  const fail = (expected: string): never => {
+    throw new ConfigError(`${source}: ${keyPath} = ${JSON.stringify(raw)} is not ${expected}`, {
+      source,
+      keyPath,
+    });
+  };
+  const kind = kindOf(schema);
+  const text = raw.trim();
+  switch (kind) {
+    case 'boolean': {
+      const lower = text.toLowerCase();
+      if (TRUE_WORDS.has(lower)) return true;
+      if (FALSE_WORDS.has(lower)) return false;
+      return fail('a boolean (true/false, 1/0, yes/no, on/off)');
+    }
+    case 'number': {
+      const number = Number(text);
+      if (text === '' || !Number.isFinite(number)) return fail('a number');
+      return number;
+    }
+    case 'array': {
+      if (text.startsWith('[')) {
+        try {
+          return parseTomlValue(text);
+        } catch {
+          return fail('a list (write a,b,c or ["a", "b"])');
+        }
+      }
+      const element = elementSchema(schema);
+      const items = text === '' ? [] : text.split(',').map((item) => item.trim());
+      return element ? items.map((item) => coerce(item, element, source, keyPath)) : items;
+    }
+    case 'object':
+    case 'record': {
+      try {
+        return parseTomlValue(text);
+      } catch {
+        return fail('a table (write a TOML inline table such as { KEY = "value" })');
+      }
+    }
+    default:
+      return raw;
+  }
+}
+
+export interface Override {
+  /** Key path segments, already lower-cased where the convention requires. */
+  path: string[];
+  raw: string;
+  /** How to name this override in messages: "environment variable OXYDRA__X" or "--set x=y". */
+  source: string;
+}
+
+/** Turn string overrides into a config layer, checking each key against the schema. */
+export function overridesToLayer(
+  overrides: readonly Override[],
+  root: z.ZodType,
+  label: string,
+): ConfigLayer {
+  const values: PlainObject = {};
+  const keySources = new Map<string, string>();
+  for (const override of overrides) {
+    const keyPath = override.path.join('.');
+    if (override.path.length === 0 || override.path.some((segment) => segment === '')) {
+      throw new ConfigError(
+        `${override.source}: "${keyPath}" is not a valid key path (use SECTION__KEY, e.g. RUNTIME__MAX_TURNS)`,
+        {
+          source: override.source,
+        },
+      );
+    }
+    const found = schemaAt(root, override.path);
+    if ('unknownAt' in found) {
+      const bad = override.path[found.unknownAt]!;
+      const where = override.path.slice(0, found.unknownAt).join('.') || '(top level)';
+      throw new ConfigError(
+        `${override.source}: unknown key "${override.path.slice(0, found.unknownAt + 1).join('.')}" in ${where}${didYouMean(bad, knownKeys(found.parent))}`,
+        { source: override.source, keyPath },
+      );
+    }
+    setPath(values, override.path, coerce(override.raw, found.schema, override.source, keyPath));
+    keySources.set(keyPath, override.source);
+  }
+  return { source: label, values, keySources };
+}
+
+/** `OXYDRA__RUNTIME__MAX_TURNS=12` -> { path: ["runtime", "max_turns"], raw: "12" }. Keys are lower-cased. */
+export function envOverrides(env: NodeJS.ProcessEnv): Override[] {
+  return Object.entries(env)
+    .filter((entry): entry is [string, string] => entry[0].startsWith(ENV_PREFIX) && entry[1] !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, raw]) => ({
+      path: name
+        .slice(ENV_PREFIX.length)
+        .split('__')
+        .map((segment) => segment.toLowerCase()),
+      raw,
+      source: `environment variable ${name}`,
+    }));
+}
+
+/** `runtime.max_turns=12` (from `--set`) -> an override. */
+export function parseSetFlag(assignment: string): Override {
+  const equals = assignment.indexOf('=');
+  if (equals <= 0) {
+    throw new ConfigError(`--set ${assignment}: expected KEY=VALUE, e.g. --set runtime.max_turns=12`, {
+      source: '--set',
+    });
+  }
+  const key = assignment.slice(0, equals).trim();
+  return { path: key.split('.'), raw: assignment.slice(equals + 1), source: `--set ${key}` };
+}

@@ -1,0 +1,3 @@
+export * from './agent-schema.js';
+export * from './runner-schema.js';
+export * from './secrets.js';

@@ -1,0 +1,113 @@
+/**
+ * Interfaces of the subsystems later layers implement: memory store, embedder, sandbox and
+ * chat channels. Kept minimal and stable; implementations add their own richer APIs.
+ */
+import type { Message } from './messages.js';
+import type { StreamEvent } from './stream.js';
+
+export interface SessionRecord {
+  id: string;
+  title?: string;
+  userId?: string;
+  agent?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NoteRecord {
+  id: string;
+  content: string;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SearchHit {
+  text: string;
+  source: 'note' | 'conversation';
+  score: number;
+  noteId?: string;
+  sessionId?: string;
+  tags?: string[];
+}
+
+export interface SearchQuery {
+  query: string;
+  topK?: number;
+  tags?: string[];
+  sessionId?: string;
+  userId?: string;
+}
+
+/** Durable memory: sessions with append-only event logs, notes and hybrid search. */
+export interface Store {
+  createSession(session: Omit<SessionRecord, 'createdAt' | 'updatedAt'>): Promise<SessionRecord>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  listSessions(options?: { userId?: string; limit?: number }): Promise<SessionRecord[]>;
+  deleteSession(id: string): Promise<void>;
+  /** Append one turn's messages atomically: all of them or none. */
+  appendMessages(sessionId: string, messages: Message[]): Promise<void>;
+  loadMessages(sessionId: string): Promise<Message[]>;
+  saveNote(note: { content: string; tags?: string[]; userId?: string }): Promise<NoteRecord>;
+  deleteNote(id: string): Promise<void>;
+  search(query: SearchQuery): Promise<SearchHit[]>;
+  close(): Promise<void>;
+}
+
+export interface Embedder {
+  /** Stored with every vector so a model change can be detected and re-embedded. */
+  readonly modelId: string;
+  readonly dimensions: number;
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
+export type SandboxTier = 'bubblewrap' | 'sandbox_exec' | 'none';
+
+export interface SandboxPolicy {
+  readableRoots: string[];
+  writableRoots: string[];
+  deniedPaths: string[];
+  network: 'off' | { allowHosts: string[] };
+  envAllowlist: string[];
+  limits?: { cpuSeconds?: number; memoryMiB?: number; processes?: number };
+}
+
+export interface SandboxCommand {
+  command: string;
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface SandboxResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+}
+
+export interface Sandbox {
+  readonly tier: SandboxTier;
+  /** Why the tier is weaker than asked (e.g. "bubblewrap not installed"), if it is. */
+  readonly degradation?: string;
+  run(command: SandboxCommand, policy: SandboxPolicy): Promise<SandboxResult>;
+}
+
+export interface InboundMessage {
+  channel: string;
+  userId: string;
+  conversationId: string;
+  text: string;
+}
+
+/** A chat channel (Telegram, Slack, ...): receives user messages and streams replies back. */
+export interface Channel {
+  readonly name: string;
+  start(onMessage: (message: InboundMessage) => void): Promise<void>;
+  send(conversationId: string, events: AsyncIterable<StreamEvent>): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+/**
+ * Tool contracts. A tool's parameters are a JSON Schema (derived from zod by `defineTool`
+ * in @oxydra/tools); adapters translate it to each API's dialect.
+ */
+
+/** read_only tools may run in parallel; side_effecting and privileged run one at a time. */
+export type SafetyTier = 'read_only' | 'side_effecting' | 'privileged';
+
+export const SAFETY_TIERS: readonly SafetyTier[] = ['read_only', 'side_effecting', 'privileged'];
+
+/** A JSON Schema object (draft 2020-12 subset as zod emits it). */
+export type JsonSchema = { [key: string]: unknown };
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: JsonSchema;
+  safety: SafetyTier;
+  /** Per-call timeout; the runtime's turn_timeout_secs applies when absent. */
+  timeoutMs?: number;
+}
+
+/** Per-invocation snapshot handed to a tool. */
+export interface ToolContext {
+  /** Absolute path of the workspace root; relative tool paths resolve against it. */
+  workspace: string;
+  sessionId?: string;
+  userId?: string;
+  provider?: string;
+  model?: string;
+  /** Aborted when the run is cancelled or the tool times out: tools must stop and clean up. */
+  signal: AbortSignal;
+  /** Report progress for long-running tools. */
+  onProgress?: (message: string) => void;
+}
+
+export interface ToolResult {
+  /** Text handed back to the model. */
+  content: string;
+  isError?: boolean;
+  /** Structured data for UIs and logs; never sent to the model. */
+  data?: unknown;
+}
+
+export interface Tool extends ToolSpec {
+  execute(args: Record<string, unknown>, context: ToolContext): Promise<ToolResult | string>;
+}
+
+/** Only the public spec of a tool: what providers see. */
+export function toolSpecOf(tool: ToolSpec): ToolSpec {
+  const spec: ToolSpec = {
+    name: tool.name,
+    description: tool.description,
+    parameters: tool.parameters,
+    safety: tool.safety,
+  };
+  if (tool.timeoutMs !== undefined) spec.timeoutMs = tool.timeoutMs;
+  return spec;
+}
