@@ -1,13 +1,13 @@
 /**
  * How the CLI ends: exit 0 on success, 1 when the work failed, 2 for usage or configuration
  * mistakes. A user mistake prints one clear line (several for several config problems),
- * never a stack trace; OXYDRA_DEBUG=1 adds the stack for bug reports.
+ * never a stack trace; OXYDRA_DEBUG=1 adds the stack for bug reports. Imported only when an
+ * error happens: it loads @oxydra/types, which `--help` should not pay for.
  */
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
+import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError || error instanceof UsageError) return EXIT_USAGE;

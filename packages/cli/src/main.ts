@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigFlags } from './config-flags.js';
-import { EXIT_USAGE, reportError } from './exit.js';
+import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from './version.js';
 
 type Runner = (...args: never[]) => Promise<number>;
@@ -81,6 +81,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
+    const { reportError } = await import('./exit.js');
     process.exitCode = reportError(error);
   }
 }

@@ -4,6 +4,7 @@ export * from './layers.js';
 export * from './load.js';
 export * from './locations.js';
 export * from './overrides.js';
+export * from './reference.js';
 export * from './runner.js';
 export * from './schema-walk.js';
 export * from './suggest.js';

@@ -1,14 +1,26 @@
 /**
- * Token usage of one model call, exactly as the provider reported it. A field the provider
- * did not report stays undefined, so "0 cached tokens" and "not reported" stay different.
+ * Token usage of one model call. A field the provider did not report stays undefined, so
+ * "0 cached tokens" and "not reported" stay different.
  */
 export interface Usage {
-  /** Prompt tokens not read from a cache (Anthropic reports them this way; others are normalised to it). */
+  /**
+   * All prompt tokens, cache reads and writes included. OpenAI (prompt_tokens, input_tokens)
+   * and Gemini (promptTokenCount) report it this way; Anthropic reports input_tokens without
+   * the cache, so its adapter adds cache_read_input_tokens and cache_creation_input_tokens.
+   */
   inputTokens?: number;
+  /**
+   * All generated tokens, reasoning included (what output is billed on). OpenAI and Anthropic
+   * report it this way; Gemini's candidatesTokenCount leaves thoughts out, so its adapter adds
+   * thoughtsTokenCount.
+   */
   outputTokens?: number;
   totalTokens?: number;
+  /** Prompt tokens read from the provider's cache (a subset of inputTokens). */
   cacheReadTokens?: number;
+  /** Prompt tokens written to the provider's cache (a subset of inputTokens). */
   cacheWriteTokens?: number;
+  /** Reasoning/thinking tokens (a subset of outputTokens). */
   reasoningTokens?: number;
   /** Cost in US dollars computed from the model catalog's prices; undefined when prices are unknown. */
   costUsd?: number;

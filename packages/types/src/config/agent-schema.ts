@@ -1,8 +1,8 @@
 /**
  * The agent configuration (`agent.toml` + `providers.toml`), after Oxydra's AgentConfig.
  * Keys are snake_case as in the TOML files. Objects are strict: an unknown key is an error
- * (the loader adds a "did you mean" hint). Defaults live here, so the schema is the single
- * source of truth for the README's configuration reference (a test checks the two agree).
+ * (the loader adds a "did you mean" hint). Defaults and descriptions live here, so the schema
+ * is the single source of the README's configuration reference (a test keeps them equal).
  */
 import { z } from 'zod';
 import { PROVIDER_TYPES } from '../provider.js';
@@ -21,21 +21,33 @@ export const configVersionSchema = z
   });
 
 export const providerEntrySchema = z.strictObject({
-  provider_type: z.enum(PROVIDER_TYPES),
-  /** API base URL; OpenAI-type entries include the `/v1` path (e.g. http://localhost:11434/v1 for Ollama). */
-  base_url: httpUrl.optional(),
-  api_key: z.string().min(1).optional(),
-  api_key_env: z.string().min(1).optional(),
-  extra_headers: z.record(z.string(), z.string()).default({}),
-  /** Catalog namespace to look models up in (e.g. "openai" for an OpenAI-compatible proxy). */
-  catalog_provider: z.string().min(1).optional(),
-  // Capability overrides, for models the catalog does not know.
-  attachment: z.boolean().optional(),
-  input_modalities: z.array(z.string()).optional(),
-  reasoning: z.boolean().optional(),
-  max_input_tokens: positiveInt.optional(),
-  max_output_tokens: positiveInt.optional(),
-  max_context_tokens: positiveInt.optional(),
+  provider_type: z
+    .enum(PROVIDER_TYPES)
+    .describe('wire API: openai (also any OpenAI-compatible server), openai_responses, anthropic, gemini'),
+  base_url: httpUrl
+    .optional()
+    .describe('API base URL; OpenAI-type entries include /v1 (e.g. http://localhost:11434/v1 for Ollama)'),
+  api_key: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the key itself; prefer api_key_env so no key sits in a file'),
+  api_key_env: z.string().min(1).optional().describe('name of the environment variable holding the key'),
+  extra_headers: z.record(z.string(), z.string()).default({}).describe('headers sent with every request'),
+  catalog_provider: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('model catalog namespace for this entry (e.g. "openai" for an OpenAI-compatible proxy)'),
+  attachment: z.boolean().optional().describe('capability override: the model accepts attachments'),
+  input_modalities: z
+    .array(z.string())
+    .optional()
+    .describe('capability override: e.g. ["text", "image", "pdf"]'),
+  reasoning: z.boolean().optional().describe('capability override: the model reasons'),
+  max_input_tokens: positiveInt.optional().describe('capability override'),
+  max_output_tokens: positiveInt.optional().describe('capability override'),
+  max_context_tokens: positiveInt.optional().describe('capability override: context window'),
 });
 
 const modelRefSchema = z.strictObject({
@@ -44,28 +56,39 @@ const modelRefSchema = z.strictObject({
 });
 
 export const selectionSchema = z.strictObject({
-  provider: z.string().min(1).default('openai'),
-  model: z.string().min(1).default('gpt-4o-mini'),
-  /** Tried in order when the selected provider keeps failing after its retries. */
-  fallbacks: z.array(modelRefSchema).default([]),
+  provider: z.string().min(1).default('openai').describe('a [providers.registry] entry'),
+  model: z.string().min(1).default('gpt-4o-mini').describe('model id, checked against the model catalog'),
+  fallbacks: z
+    .array(modelRefSchema)
+    .default([])
+    .describe('[{ provider, model }] tried in order when the selection keeps failing after its retries'),
 });
 
 export const runtimeSchema = z.strictObject({
-  turn_timeout_secs: positiveInt.default(60),
-  max_turns: positiveInt.default(100),
-  /** US dollars per run; unset means no dollar limit. */
-  max_cost: z.number().positive().optional(),
+  turn_timeout_secs: positiveInt
+    .default(60)
+    .describe('limit for each provider call and each tool run, in seconds'),
+  max_turns: positiveInt.default(100).describe('model calls per run'),
+  max_cost: z
+    .number()
+    .positive()
+    .optional()
+    .describe('US dollars per run, from catalog prices; unset: no limit'),
   context_budget: z
     .strictObject({
-      trigger_ratio: ratio.default(0.85),
-      safety_buffer_tokens: z.int().nonnegative().default(1024),
-      fallback_max_context_tokens: positiveInt.default(128_000),
+      trigger_ratio: ratio
+        .default(0.85)
+        .describe('summarize when the context fills this share of the window'),
+      safety_buffer_tokens: z.int().nonnegative().default(1024).describe('tokens kept free for the answer'),
+      fallback_max_context_tokens: positiveInt
+        .default(128_000)
+        .describe('window used when the catalog does not know the model'),
     })
     .prefault({}),
   summarization: z
     .strictObject({
-      target_ratio: ratio.default(0.5),
-      min_turns: positiveInt.default(6),
+      target_ratio: ratio.default(0.5).describe('condense history down to this share of the window'),
+      min_turns: positiveInt.default(6).describe('unsummarized messages needed before summarizing'),
     })
     .prefault({}),
 });
@@ -73,87 +96,120 @@ export const runtimeSchema = z.strictObject({
 export const EMBEDDING_BACKENDS = ['deterministic', 'openai', 'gemini', 'model2vec'] as const;
 
 export const memorySchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  db_path: z.string().min(1).default('.oxydra/memory.db'),
-  remote_url: z.url({ protocol: /^(libsql|https?|wss?)$/ }).optional(),
-  auth_token: z.string().min(1).optional(),
-  embedding_backend: z.enum(EMBEDDING_BACKENDS).default('deterministic'),
+  enabled: z.boolean().default(true).describe('sessions, notes and retrieval in an embedded libSQL file'),
+  db_path: z
+    .string()
+    .min(1)
+    .default('.oxydra/memory.db')
+    .describe('database file, relative to the workspace'),
+  remote_url: z
+    .url({ protocol: /^(libsql|https?|wss?)$/ })
+    .optional()
+    .describe('a remote libSQL / Turso server instead of the file'),
+  auth_token: z.string().min(1).optional().describe('required when remote_url is set'),
+  embedding_backend: z.enum(EMBEDDING_BACKENDS).default('deterministic').describe('how text becomes vectors'),
   retrieval: z
     .strictObject({
-      top_k: z.int().min(1).max(100).default(8),
-      vector_weight: ratio.default(0.7),
-      fts_weight: ratio.default(0.3),
+      top_k: z.int().min(1).max(100).default(8).describe('results per query'),
+      vector_weight: ratio.default(0.7).describe('weight of vector similarity; with fts_weight sums to 1'),
+      fts_weight: ratio.default(0.3).describe('weight of full-text (bm25) relevance'),
     })
     .prefault({}),
 });
 
 export const reliabilitySchema = z.strictObject({
-  max_attempts: z.int().min(1).max(20).default(3),
-  backoff_base_ms: z.int().nonnegative().default(250),
-  backoff_max_ms: z.int().nonnegative().default(2000),
-  jitter: z.boolean().default(false),
-  /** The longest server-requested retry-after Oxydra will honour. */
-  retry_after_cap_ms: z.int().nonnegative().default(60_000),
-  circuit_breaker_threshold: positiveInt.default(5),
-  circuit_breaker_cooldown_secs: positiveInt.default(30),
+  max_attempts: z.int().min(1).max(20).default(3).describe('attempts per call, the first included'),
+  backoff_base_ms: z.int().nonnegative().default(250).describe('first retry delay; doubles each attempt'),
+  backoff_max_ms: z.int().nonnegative().default(2000).describe('longest retry delay'),
+  jitter: z.boolean().default(false).describe('randomise retry delays (full jitter)'),
+  retry_after_cap_ms: z
+    .int()
+    .nonnegative()
+    .default(60_000)
+    .describe('longest server-requested retry-after honoured'),
+  circuit_breaker_threshold: positiveInt
+    .default(5)
+    .describe("consecutive failures that open a provider's breaker"),
+  circuit_breaker_cooldown_secs: positiveInt
+    .default(30)
+    .describe('seconds before an open breaker lets a trial call through'),
 });
 
 export const catalogSchema = z.strictObject({
-  skip_catalog_validation: z.boolean().default(false),
+  skip_catalog_validation: z
+    .boolean()
+    .default(false)
+    .describe('accept model ids the pinned catalog does not know'),
 });
 
 export const APPROVAL_MODES = ['auto', 'ask', 'deny'] as const;
 export const SANDBOX_MODES = ['auto', 'bubblewrap', 'none'] as const;
 
 export const toolsSchema = z.strictObject({
-  /** How privileged tools (shell_exec) are approved. */
-  approval: z.enum(APPROVAL_MODES).default('ask'),
+  approval: z
+    .enum(APPROVAL_MODES)
+    .default('ask')
+    .describe(
+      'privileged tools (shell_exec): run (auto), ask (denied when not interactive) or refuse (deny)',
+    ),
   shell: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      allow: z.array(z.string()).default(['*']),
-      deny: z.array(z.string()).default([]),
-      allow_operators: z.boolean().default(true),
-      env_keys: z.array(z.string()).default([]),
-      command_timeout_secs: positiveInt.default(60),
+      enabled: z.boolean().default(true).describe('register shell_exec'),
+      allow: z.array(z.string()).default(['*']).describe('command patterns allowed (* globs at either end)'),
+      deny: z.array(z.string()).default([]).describe('command patterns refused, checked before allow'),
+      allow_operators: z.boolean().default(true).describe('allow pipes, &&, ; and redirections'),
+      env_keys: z.array(z.string()).default([]).describe('environment variables passed to commands'),
+      command_timeout_secs: positiveInt.default(60).describe('limit per command'),
     })
     .prefault({}),
   web_search: z
     .strictObject({
-      provider: z.enum(['duckduckgo', 'searxng']).default('duckduckgo'),
-      base_url: httpUrl.optional(),
-      egress_allowlist: z.array(z.string()).default([]),
+      provider: z.enum(['duckduckgo', 'searxng']).default('duckduckgo').describe('search backend'),
+      base_url: httpUrl.optional().describe('backend URL (e.g. your SearxNG)'),
+      egress_allowlist: z
+        .array(z.string())
+        .default([])
+        .describe('hosts the web tools may reach despite the SSRF guard'),
     })
     .prefault({}),
-  sandbox: z.strictObject({ mode: z.enum(SANDBOX_MODES).default('auto') }).prefault({}),
+  sandbox: z
+    .strictObject({
+      mode: z
+        .enum(SANDBOX_MODES)
+        .default('auto')
+        .describe('tool isolation: auto (best available), bubblewrap, none'),
+    })
+    .prefault({}),
 });
 
 export const gatewaySchema = z.strictObject({
-  bind: z.string().min(1).default('127.0.0.1:7700'),
-  auth_token_env: z.string().min(1).optional(),
-  max_sessions_per_user: positiveInt.default(50),
-  max_concurrent_turns_per_user: positiveInt.default(10),
-  session_idle_ttl_hours: positiveInt.default(48),
+  bind: z.string().min(1).default('127.0.0.1:7700').describe('HOST:PORT the gateway listens on'),
+  auth_token_env: z.string().min(1).optional().describe('variable holding the gateway token'),
+  max_sessions_per_user: positiveInt.default(50).describe('open sessions per user'),
+  max_concurrent_turns_per_user: positiveInt.default(10).describe('turns running at once per user'),
+  session_idle_ttl_hours: positiveInt.default(48).describe('idle sessions are archived after this'),
 });
 
 export const agentDefinitionSchema = z.strictObject({
-  description: z.string().optional(),
-  system_prompt: z.string().optional(),
-  system_prompt_file: z.string().min(1).optional(),
+  description: z.string().optional().describe('what the agent is for (shown to delegating agents)'),
+  system_prompt: z.string().optional().describe("the agent's system prompt"),
+  system_prompt_file: z.string().min(1).optional().describe('or a file holding it'),
   selection: z
-    .strictObject({ provider: z.string().min(1).optional(), model: z.string().min(1).optional() })
+    .strictObject({
+      provider: z.string().min(1).optional().describe('provider for this agent'),
+      model: z.string().min(1).optional().describe('model for this agent'),
+    })
     .optional(),
-  /** Allowlist of tool names this agent may use; unset means all. */
-  tools: z.array(z.string().min(1)).optional(),
-  max_turns: positiveInt.optional(),
-  max_cost: z.number().positive().optional(),
+  tools: z.array(z.string().min(1)).optional().describe('allowlist of tool names; unset: all'),
+  max_turns: positiveInt.optional().describe('overrides runtime.max_turns'),
+  max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
 });
 
 const WEIGHT_EPSILON = 1e-6;
 
 export const agentConfigSchema = z
   .strictObject({
-    config_version: configVersionSchema.default('1.0.0'),
+    config_version: configVersionSchema.default('1.0.0').describe('config format version; major must be 1'),
     selection: selectionSchema.prefault({}),
     providers: z
       .strictObject({ registry: z.record(z.string().min(1), providerEntrySchema).default({}) })

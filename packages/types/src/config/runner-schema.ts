@@ -1,7 +1,7 @@
 /**
  * Runner configuration: `runner.toml` (the operator's) and `users/<id>.toml` (one per user).
  * A user file may only restrict what the runner allows: a stronger isolation tier, lower
- * resource limits, capabilities switched off. The loader enforces that (see checkUserRestricts).
+ * resource limits, capabilities switched off. The loader enforces that (checkUserRestricts).
  */
 import { z } from 'zod';
 import { configVersionSchema } from './agent-schema.js';
@@ -17,32 +17,39 @@ export function tierStrength(tier: IsolationTier): number {
 const positiveInt = z.int().positive();
 
 const resourceLimitsSchema = z.strictObject({
-  max_vcpus: positiveInt.optional(),
-  max_memory_mib: positiveInt.optional(),
-  max_processes: positiveInt.optional(),
+  max_vcpus: positiveInt.optional().describe('CPU limit'),
+  max_memory_mib: positiveInt.optional().describe('memory limit in MiB'),
+  max_processes: positiveInt.optional().describe('process count limit'),
 });
 
 export const runnerConfigSchema = z.strictObject({
-  config_version: configVersionSchema.default('1.0.0'),
-  workspace_root: z.string().min(1).default('.oxydra/workspaces'),
-  default_tier: z.enum(ISOLATION_TIERS).default('process'),
+  config_version: configVersionSchema.default('1.0.0').describe('config format version; major must be 1'),
+  workspace_root: z
+    .string()
+    .min(1)
+    .default('.oxydra/workspaces')
+    .describe('where <root>/<user>/{shared,tmp,vault} are created'),
+  default_tier: z
+    .enum(ISOLATION_TIERS)
+    .default('process')
+    .describe('isolation tier for users who do not pick one'),
   guest_images: z
     .strictObject({
-      oxydra_vm: z.string().min(1).default('oxydra-vm:latest'),
-      shell_vm: z.string().min(1).default('shell-vm:latest'),
+      oxydra_vm: z.string().min(1).default('oxydra-vm:latest').describe('runtime guest image'),
+      shell_vm: z.string().min(1).default('shell-vm:latest').describe('shell/browser guest image'),
     })
     .prefault({}),
   /** Operator ceilings every user file must stay within. */
   limits: resourceLimitsSchema
     .extend({
-      shell_enabled: z.boolean().default(true),
-      browser_enabled: z.boolean().default(true),
+      shell_enabled: z.boolean().default(true).describe('users may have a shell'),
+      browser_enabled: z.boolean().default(true).describe('users may have a browser'),
     })
     .prefault({}),
   users: z
     .record(
       z.string().regex(/^[A-Za-z0-9_-]+$/, 'user ids use letters, digits, - and _'),
-      z.strictObject({ config_path: z.string().min(1) }),
+      z.strictObject({ config_path: z.string().min(1).describe('the user file, relative to runner.toml') }),
     )
     .default({}),
 });
@@ -50,19 +57,29 @@ export const runnerConfigSchema = z.strictObject({
 export const userConfigSchema = z.strictObject({
   mounts: z
     .strictObject({
-      shared: z.string().min(1).optional(),
-      tmp: z.string().min(1).optional(),
-      vault: z.string().min(1).optional(),
+      shared: z.string().min(1).optional().describe('host folder mounted as /shared'),
+      tmp: z.string().min(1).optional().describe('host folder mounted as /tmp'),
+      vault: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('host folder mounted as /vault (read only through vault_copyto)'),
     })
     .optional(),
   resources: resourceLimitsSchema.optional(),
-  credential_refs: z.record(z.string().min(1), z.string().min(1)).default({}),
+  credential_refs: z
+    .record(z.string().min(1), z.string().min(1))
+    .default({})
+    .describe('name -> environment variable holding that credential'),
   behavior: z
     .strictObject({
-      sandbox_tier: z.enum(ISOLATION_TIERS).optional(),
-      shell_enabled: z.boolean().optional(),
-      browser_enabled: z.boolean().optional(),
-      timezone: z.string().min(1).default('UTC'),
+      sandbox_tier: z
+        .enum(ISOLATION_TIERS)
+        .optional()
+        .describe('equal to or stronger than the runner default_tier'),
+      shell_enabled: z.boolean().optional().describe('false switches the shell off for this user'),
+      browser_enabled: z.boolean().optional().describe('false switches the browser off for this user'),
+      timezone: z.string().min(1).default('UTC').describe("the user's time zone"),
     })
     .prefault({}),
 });

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliSandbox } from './helpers.js';
+
+let sandbox: CliSandbox;
+afterEach(() => sandbox?.cleanup());
+
+describe('oxydra binary', () => {
+  it('prints its version from package.json', () => {
+    sandbox = new CliSandbox();
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+    for (const flag of ['--version', '-V']) {
+      const result = sandbox.run(flag);
+      expect(result).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('lists its commands in --help', () => {
+    sandbox = new CliSandbox();
+    const result = sandbox.run('--help');
+    expect(result.status).toBe(0);
+    for (const command of ['config', 'init', 'doctor'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  it('exits 2 with one line for an unknown command or flag, suggesting the right one', () => {
+    sandbox = new CliSandbox();
+    const command = sandbox.run('confg');
+    expect(command.status).toBe(2);
+    expect(command.stderr.trim().split('\n')).toHaveLength(2);
+    expect(command.stderr).toContain("unknown command 'confg'");
+    expect(command.stderr).toContain('Did you mean config?');
+    const flag = sandbox.run('config', 'show', '--jsn');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--jsn'");
+  });
+});
+
+describe('oxydra config', () => {
+  it('shows the effective configuration as TOML and as JSON', () => {
+    sandbox = new CliSandbox({ OXYDRA__RUNTIME__MAX_TURNS: '9' });
+    sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = "gpt-4.1-mini"\n');
+    const toml = sandbox.run('config', 'show');
+    expect(toml.status).toBe(0);
+    expect(toml.stdout).toContain('model = "gpt-4.1-mini"');
+    expect(toml.stdout).toContain('max_turns = 9');
+    expect(toml.stdout).toContain('# environment: OXYDRA__RUNTIME__MAX_TURNS');
+    const json = JSON.parse(sandbox.run('config', 'show', '--json', '--model', 'o4-mini').stdout);
+    expect(json.selection.model).toBe('o4-mini');
+    expect(json.runtime.max_turns).toBe(9);
+  });
+
+  it('masks every secret, including keys set through the environment and flags', () => {
+    sandbox = new CliSandbox({
+      OXYDRA__PROVIDERS__REGISTRY__OPENAI__API_KEY: 'sk-env-secret-value',
+      OXYDRA__MEMORY__AUTH_TOKEN: 'libsql-env-token',
+    });
+    sandbox.write(
+      '.oxydra/providers.toml',
+      '[providers.registry.anthropic]\nprovider_type = "anthropic"\napi_key = "sk-ant-file-secret"\nextra_headers = { Authorization = "Bearer hdr-secret" }\n',
+    );
+    for (const args of [
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+      ['config', 'show', '--sources'],
+      ['config', 'show', '--set', 'providers.registry.gemini.api_key=flag-secret'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status, args.join(' ')).toBe(0);
+      for (const secret of [
+        'sk-env-secret-value',
+        'libsql-env-token',
+        'sk-ant-file-secret',
+        'hdr-secret',
+        'flag-secret',
+      ]) {
+        expect(result.stdout, `${args.join(' ')} leaks ${secret}`).not.toContain(secret);
+      }
+      expect(result.stdout).toContain('********');
+    }
+  });
+
+  it('annotates where each key came from with --sources', () => {
+    sandbox = new CliSandbox({ OXYDRA__RUNTIME__MAX_TURNS: '9' });
+    const file = sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = "gpt-4.1-mini"\n');
+    const result = sandbox.run('config', 'show', '--sources');
+    expect(result.stdout).toContain(`# selection.model <- ${file}`);
+    expect(result.stdout).toContain('# runtime.max_turns <- environment variable OXYDRA__RUNTIME__MAX_TURNS');
+  });
+
+  it('validates the configuration, exiting 2 with every problem and no stack trace', () => {
+    sandbox = new CliSandbox();
+    const ok = sandbox.run('config', 'validate');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('ok: agent configuration is valid');
+    const file = sandbox.write(
+      '.oxydra/agent.toml',
+      '[runtime]\nmax_turn = 3\n[memory.retrieval]\ntop_k = 0\n',
+    );
+    const bad = sandbox.run('config', 'validate');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('error: 2 configuration problems:');
+    expect(bad.stderr).toContain(`${file}: unknown key "runtime.max_turn" (did you mean "max_turns"?)`);
+    expect(bad.stderr).toContain(`${file}: memory.retrieval.top_k = 0 is out of range: must be >= 1`);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a TOML syntax error with file, line and column', () => {
+    sandbox = new CliSandbox();
+    const file = sandbox.write('.oxydra/agent.toml', '[runtime\nmax_turns = 3\n');
+    const result = sandbox.run('config', 'show');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:\\d+: invalid TOML`),
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('shows the stack only with OXYDRA_DEBUG=1', () => {
+    sandbox = new CliSandbox({ OXYDRA_DEBUG: '1' });
+    sandbox.write('.oxydra/agent.toml', 'config_version = "2.0.0"\n');
+    const result = sandbox.run('config', 'validate');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('major version must be 1');
+    expect(result.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('validates a single file of each kind with --file', () => {
+    sandbox = new CliSandbox();
+    const agent = sandbox.write(
+      'conf/agent.toml',
+      '[selection]\nprovider = "anthropic"\nmodel = "claude-haiku-4-5"\n',
+    );
+    expect(sandbox.run('config', 'validate', '--file', agent)).toMatchObject({
+      status: 0,
+      stdout: `ok: ${agent}: valid agent config\n`,
+    });
+    const runner = sandbox.write(
+      'conf/runner.toml',
+      'default_tier = "container"\n[users.alice]\nconfig_path = "users/alice.toml"\n',
+    );
+    const user = sandbox.write('conf/users/alice.toml', '[behavior]\nsandbox_tier = "process"\n');
+    const widened = sandbox.run('config', 'validate', '--file', runner);
+    expect(widened.status).toBe(2);
+    expect(widened.stderr).toContain(
+      `${user}: behavior.sandbox_tier = "process" is weaker than the runner's default_tier "container"`,
+    );
+    sandbox.write('conf/users/alice.toml', '[behavior]\nsandbox_tier = "micro_vm"\n');
+    expect(sandbox.run('config', 'validate', '--file', runner).status).toBe(0);
+    expect(sandbox.run('config', 'validate', '--file', user).stdout).toContain('valid user config');
+    const missing = sandbox.run('config', 'validate', '--file', 'nope.toml');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('nope.toml: file not found');
+  });
+
+  it('lists the files it reads in precedence order', () => {
+    sandbox = new CliSandbox({ OXYDRA__RUNTIME__MAX_TURNS: '4' });
+    sandbox.write('.oxydra/agent.toml', '');
+    const result = sandbox.run('config', 'path', '--json');
+    expect(result.status).toBe(0);
+    const { files, environment } = JSON.parse(result.stdout);
+    expect(files.map((f: { scope: string }) => f.scope)).toEqual([
+      'system',
+      'system',
+      'user',
+      'user',
+      'workspace',
+      'workspace',
+    ]);
+    expect(files.filter((f: { found: boolean }) => f.found)).toHaveLength(1);
+    expect(environment).toEqual(['OXYDRA__RUNTIME__MAX_TURNS']);
+    expect(sandbox.run('config', 'path').stdout).toMatch(
+      /1\. built-in defaults[\s\S]*agent\.toml +\[workspace\] found/,
+    );
+  });
+});

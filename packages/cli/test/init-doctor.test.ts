@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliSandbox } from './helpers.js';
+
+let sandbox: CliSandbox;
+afterEach(() => sandbox?.cleanup());
+
+describe('oxydra init', () => {
+  it('writes a commented agent.toml that validates, and refuses to overwrite it without --force', () => {
+    sandbox = new CliSandbox();
+    const first = sandbox.run('init', '--provider', 'anthropic');
+    expect(first.status).toBe(0);
+    const path = join(sandbox.workspace, '.oxydra', 'agent.toml');
+    const content = readFileSync(path, 'utf8');
+    expect(content).toContain('provider = "anthropic"');
+    expect(content).toMatch(/^# /m);
+    expect(sandbox.run('config', 'validate').status).toBe(0);
+
+    const again = sandbox.run('init');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('.oxydra/agent.toml already exists; not overwriting it');
+    expect(again.stderr).toContain('--force');
+    expect(readFileSync(path, 'utf8')).toBe(content);
+
+    expect(sandbox.run('init', '--provider', 'gemini', '--force').status).toBe(0);
+    expect(readFileSync(path, 'utf8')).toContain('provider = "gemini"');
+  });
+
+  it('sets up a local OpenAI-compatible server with --base-url', () => {
+    sandbox = new CliSandbox();
+    expect(sandbox.run('init', '--base-url', 'http://127.0.0.1:11434/v1').status).toBe(2);
+    const result = sandbox.run('init', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.2');
+    expect(result.status).toBe(0);
+    const config = JSON.parse(sandbox.run('config', 'show', '--json').stdout);
+    expect(config.selection).toMatchObject({ provider: 'local', model: 'llama3.2' });
+    expect(config.providers.registry.local).toMatchObject({
+      provider_type: 'openai',
+      base_url: 'http://127.0.0.1:11434/v1',
+    });
+  });
+});
+
+describe('oxydra doctor', () => {
+  it('fails when the selected provider has no credential, saying how to fix it', () => {
+    sandbox = new CliSandbox();
+    const result = sandbox.run('doctor');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/\[FAIL\] provider openai +no API key for the selected provider/);
+    expect(result.stdout).toContain('fix: set one of: api_key in the config, $OPENAI_API_KEY, $API_KEY');
+  });
+
+  it('reports where each key comes from without printing any key', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-doctor-secret', API_KEY: 'generic-doctor-secret' });
+    const result = sandbox.run('doctor', '--json');
+    const report = JSON.parse(result.stdout);
+    const byName = Object.fromEntries(report.checks.map((c: { name: string }) => [c.name, c]));
+    expect(byName['provider openai']).toMatchObject({
+      status: 'ok',
+      detail: 'key from $OPENAI_API_KEY (api_key_env) (selected)',
+    });
+    expect(byName['provider anthropic']).toMatchObject({ status: 'ok', detail: 'key from $API_KEY' });
+    expect(byName.node.status).toBe('ok');
+    expect(result.stdout).not.toContain('doctor-secret');
+    expect(report.ok).toBe(!report.checks.some((c: { status: string }) => c.status === 'fail'));
+  });
+
+  it('reports an invalid configuration as a failed check instead of crashing', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'k' });
+    sandbox.write('.oxydra/agent.toml', '[runtime]\nmax_turns = -1\n');
+    const result = sandbox.run('doctor');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/\[FAIL\] config +.*runtime\.max_turns = -1 is out of range/);
+  });
+});

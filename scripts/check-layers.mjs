@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Fails when a package imports a package of its own layer or a higher one, or imports any
+// package it does not declare in its package.json. Run: node scripts/check-layers.mjs [--root DIR]
+// Lower layers never import higher ones (ARCHITECTURE.md §2); this keeps it true.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** Rank of each internal package: a package may import only packages of a strictly lower rank. */
+export const LAYERS = {
+  '@oxydra/types': 0, // foundation: contracts, no internal deps
+  '@oxydra/config': 1, // foundation: config loading
+  '@oxydra/testkit': 2, // tooling: mock LLM servers (types only)
+  '@oxydra/provider': 2, // core
+  '@oxydra/sandbox': 2, // core
+  '@oxydra/memory': 3, // core: may embed through providers
+  '@oxydra/tools': 3, // core: runs through the sandbox
+  '@oxydra/runtime': 4, // core: the loop over providers, tools, memory
+  '@oxydra/kernel': 5, // application
+  '@oxydra/gateway': 6,
+  '@oxydra/channels': 6,
+  '@oxydra/runner': 6,
+  '@oxydra/shell-daemon': 6,
+  '@oxydra/tui': 7,
+  '@oxydra/web': 7,
+  '@oxydra/cli': 8, // the binary: top of the stack
+};
+
+const IMPORT_PATTERNS = [
+  /\bfrom\s+['"]([^'"]+)['"]/g,
+  /\bimport\s+['"]([^'"]+)['"]/g,
+  /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
+];
+const BUILTINS = new Set(builtinModules);
+
+function packageNameOf(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:'))
+    return undefined;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  return BUILTINS.has(name) ? undefined : name;
+}
+
+function sourceFiles(directory) {
+  const files = [];
+  for (const entry of readdirSync(directory)) {
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) files.push(...sourceFiles(path));
+    else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry) && !entry.endsWith('.d.ts')) files.push(path);
+  }
+  return files;
+}
+
+export function checkLayers(root) {
+  const problems = [];
+  const packagesDir = join(root, 'packages');
+  for (const dir of readdirSync(packagesDir)) {
+    const pkgPath = join(packagesDir, dir, 'package.json');
+    let pkg;
+    try {
+      pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
+    } catch {
+      continue;
+    }
+    const rank = LAYERS[pkg.name];
+    if (rank === undefined) {
+      problems.push(`${pkg.name}: not in the layer map; add it to LAYERS in scripts/check-layers.mjs`);
+      continue;
+    }
+    const declared = new Set(
+      Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }),
+    );
+    for (const dep of declared) {
+      if (dep in LAYERS && LAYERS[dep] >= rank) {
+        problems.push(
+          `${pkg.name} (layer ${rank}) declares ${dep} (layer ${LAYERS[dep]}): lower layers never depend on higher or equal ones`,
+        );
+      }
+    }
+    const srcDir = join(packagesDir, dir, 'src');
+    let files = [];
+    try {
+      files = sourceFiles(srcDir);
+    } catch {}
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const seen = new Set();
+      for (const pattern of IMPORT_PATTERNS) {
+        for (const match of text.matchAll(pattern)) {
+          const name = packageNameOf(match[1]);
+          if (!name || name === pkg.name || seen.has(name)) continue;
+          seen.add(name);
+          const where = relative(root, file);
+          if (name in LAYERS && LAYERS[name] >= rank) {
+            problems.push(
+              `${where}: ${pkg.name} (layer ${rank}) imports ${name} (layer ${LAYERS[name]}): lower layers never import higher or equal ones`,
+            );
+          } else if (!declared.has(name)) {
+            problems.push(
+              `${where}: imports ${name}, which ${pkg.name} does not declare in its package.json dependencies`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { root: { type: 'string', default: process.cwd() } } });
+  const problems = checkLayers(values.root);
+  if (problems.length > 0) {
+    process.stderr.write(`layering check failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('layering check passed\n');
+}
