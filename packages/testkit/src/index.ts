@@ -1,1 +1,41 @@
-export {};
+/**
+ * @oxydra/testkit: deterministic offline testing for agents. Mock LLM servers that speak the
+ * OpenAI Chat, OpenAI Responses, Anthropic and Gemini wire protocols byte for byte, driven by
+ * JSON scenarios or recorded fixtures, with fault injection.
+ */
+import type { ProviderType } from '@oxydra/types';
+import type { MockApi } from './wire/types.js';
+
+export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
+export { fixtureToWire, type LineEndingOption } from './fixtures.js';
+export {
+  type ChunkSpec,
+  type InStreamError,
+  loadScenarioFile,
+  parseScenario,
+  type Scenario,
+  ScenarioError,
+  type ScenarioFault,
+  type ScenarioReply,
+  type ScenarioStep,
+  type ScenarioToolCall,
+  type ScenarioUsage,
+  type StatusFault,
+  type StepMatch,
+  type StreamFault,
+} from './scenario.js';
+export { startMockLLM } from './server.js';
+export type { MockLLM, MockLLMOptions, RecordedRequest } from './types.js';
+export { MOCK_APIS, type MockApi } from './wire/types.js';
+
+const API_BY_PROVIDER: Record<ProviderType, MockApi> = {
+  openai: 'openai-chat',
+  openai_responses: 'openai-responses',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+};
+
+/** The mock API that speaks a configured provider type's wire protocol. */
+export function mockApiForProvider(type: ProviderType): MockApi {
+  return API_BY_PROVIDER[type];
+}
