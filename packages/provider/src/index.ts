@@ -1,1 +1,11 @@
-export {};
+/**
+ * @oxydra/provider: the four wire APIs (OpenAI Chat Completions, OpenAI Responses, Anthropic
+ * Messages, Gemini) as one streaming Provider interface, with the model catalog, dollar costs,
+ * token counting, retries, circuit breaker and fallbacks.
+ */
+export * from './adapters/index.js';
+export * from './catalog/index.js';
+export { createProvider } from './create-provider.js';
+export * from './factory/index.js';
+export * from './reliability/index.js';
+export * from './shared/index.js';

@@ -1,0 +1,27 @@
+/** Anthropic SDK errors → ErrorFacts. */
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type { ErrorFacts } from '../../shared/errors.js';
+
+export function describeAnthropicError(error: unknown): ErrorFacts | undefined {
+  if (error instanceof APIConnectionTimeoutError)
+    return { message: 'the request timed out', transport: true };
+  if (error instanceof APIConnectionError) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { message: `connection failed${cause}`, transport: true };
+  }
+  if (!(error instanceof APIError)) return undefined;
+  // The body is {type: "error", error: {type, message}}; `type` is e.g. overloaded_error.
+  const body = error.error as { error?: { message?: unknown } } | undefined;
+  const apiMessage = body?.error?.message;
+  const facts: ErrorFacts = {
+    message:
+      typeof apiMessage === 'string' && apiMessage !== ''
+        ? apiMessage
+        : error.message.replace(/^\d{3}\s+/, ''),
+  };
+  if (error.status !== undefined) facts.status = error.status;
+  if (error.headers !== undefined) facts.headers = error.headers;
+  if (typeof error.type === 'string') facts.type = error.type;
+  if (typeof error.errorCode === 'string' && error.errorCode !== '') facts.code = error.errorCode;
+  return facts;
+}

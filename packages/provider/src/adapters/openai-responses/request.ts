@@ -1,0 +1,109 @@
+/** Context → Responses API `input` items, instructions and tools. */
+import type { AssistantMessage, Context, ToolSpec, UserMessage } from '@oxydra/types';
+import type {
+  FunctionTool,
+  ResponseCreateParamsStreaming,
+  ResponseInputContent,
+  ResponseInputItem,
+} from 'openai/resources/responses/responses';
+import {
+  type AttachmentScope,
+  attachmentKind,
+  dataUrl,
+  unsupportedAttachment,
+} from '../../shared/attachments.js';
+import { argumentsText, splitSystem } from '../../shared/messages.js';
+import { asObjectSchema, withoutKeywords } from '../../shared/schema.js';
+
+/** The one place tool schemas are adapted for Responses: `$schema` is not accepted. */
+export function responsesTool(tool: ToolSpec): FunctionTool {
+  return {
+    type: 'function',
+    name: tool.name,
+    description: tool.description,
+    parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
+    // Strict mode would require every property in `required` and no open objects.
+    strict: false,
+  };
+}
+
+function userItem(message: UserMessage, scope: AttachmentScope): ResponseInputItem {
+  if (typeof message.content === 'string') return { role: 'user', content: message.content };
+  const content = message.content.map((part): ResponseInputContent => {
+    if (part.type === 'text') return { type: 'input_text', text: part.text };
+    const kind = attachmentKind(part.mimeType);
+    if (kind === 'image') return { type: 'input_image', image_url: dataUrl(part), detail: 'auto' };
+    if (kind === 'pdf') {
+      return { type: 'input_file', filename: part.name ?? 'document.pdf', file_data: dataUrl(part) };
+    }
+    throw unsupportedAttachment(scope, part);
+  });
+  return { role: 'user', content };
+}
+
+/** An assistant turn as the items the API produced: reasoning first, then text, then calls. */
+export function assistantItems(message: AssistantMessage): ResponseInputItem[] {
+  const items: ResponseInputItem[] = [];
+  for (const block of message.reasoning ?? []) {
+    // Only a Responses reasoning item with its encrypted content can be replayed anywhere: a
+    // bare id needs the server to have stored it (store: true), which compatible servers and
+    // zero-retention accounts do not. Stored reasoning reaches the model through chaining.
+    if (block.id === undefined || block.encrypted === undefined) continue;
+    items.push({
+      type: 'reasoning',
+      id: block.id,
+      summary: block.text === '' ? [] : [{ type: 'summary_text', text: block.text }],
+      ...(block.encrypted !== undefined ? { encrypted_content: block.encrypted } : {}),
+    });
+  }
+  if (message.content !== '') items.push({ role: 'assistant', content: message.content });
+  for (const call of message.toolCalls ?? []) {
+    items.push({ type: 'function_call', call_id: call.id, name: call.name, arguments: argumentsText(call) });
+  }
+  return items;
+}
+
+export interface ResponsesInput {
+  instructions: string | undefined;
+  items: ResponseInputItem[];
+}
+
+export function responsesInput(context: Context, provider: string): ResponsesInput {
+  const scope: AttachmentScope = {
+    provider,
+    model: context.model,
+    api: 'the OpenAI Responses API',
+    accepted: 'images and PDFs',
+  };
+  const { system, messages } = splitSystem(context.messages);
+  const items: ResponseInputItem[] = [];
+  for (const message of messages) {
+    if (message.role === 'user') items.push(userItem(message, scope));
+    else if (message.role === 'assistant') items.push(...assistantItems(message));
+    else items.push({ type: 'function_call_output', call_id: message.toolCallId, output: message.content });
+  }
+  return { instructions: system, items };
+}
+
+export function responsesRequest(
+  context: Context,
+  input: ResponseInputItem[],
+  instructions: string | undefined,
+  previousResponseId: string | undefined,
+): ResponseCreateParamsStreaming {
+  const body: ResponseCreateParamsStreaming = { model: context.model, input, stream: true };
+  // Instructions are not carried over by previous_response_id, so they go with every request.
+  if (instructions !== undefined) body.instructions = instructions;
+  if (previousResponseId !== undefined) body.previous_response_id = previousResponseId;
+  const tools = context.tools ?? [];
+  if (tools.length > 0) {
+    body.tools = tools.map(responsesTool);
+    body.tool_choice = 'auto';
+  }
+  if (context.maxOutputTokens !== undefined) body.max_output_tokens = context.maxOutputTokens;
+  if (context.temperature !== undefined) body.temperature = context.temperature;
+  if (context.reasoning?.effort !== undefined) {
+    body.reasoning = { effort: context.reasoning.effort, summary: 'auto' };
+  }
+  return body;
+}

@@ -1,0 +1,26 @@
+/** What every adapter factory takes: where the API is and how to authenticate. */
+export interface AdapterOptions {
+  /** Registry name, e.g. "openai" or "openrouter"; used in errors and on the Provider. */
+  name: string;
+  /**
+   * openai / openai_responses: including the version path (http://127.0.0.1:1234/v1);
+   * anthropic and gemini: the origin (the SDKs add /v1/messages and /v1beta/models/...).
+   */
+  baseURL: string;
+  /** May be absent for local OpenAI-compatible servers. */
+  apiKey?: string;
+  extraHeaders?: Record<string, string>;
+  /** How long to wait for the response to start (not the whole stream). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Sent when no key is configured: the SDKs refuse to run without one, and local servers
+ * ignore it. Never a real credential, so the SDKs never fall back to environment variables.
+ */
+export const PLACEHOLDER_API_KEY = 'no-api-key';
+
+export function apiKeyOf(options: AdapterOptions): string {
+  return options.apiKey !== undefined && options.apiKey !== '' ? options.apiKey : PLACEHOLDER_API_KEY;
+}

@@ -1,0 +1,72 @@
+/**
+ * Credential messages: what to set when no key is found, and which key a provider rejected.
+ * They name where a key came from, never the key.
+ */
+import { type CredentialSource, credentialCandidates } from '@oxydra/config';
+import {
+  ConfigError,
+  type Context,
+  type Provider,
+  type ProviderEntry,
+  ProviderError,
+  type StreamEvent,
+  type StreamOptions,
+} from '@oxydra/types';
+
+/** No key anywhere in the chain for a provider whose hosted API needs one. */
+export function missingKeyError(name: string, entry: ProviderEntry): ConfigError {
+  const candidates = credentialCandidates(entry);
+  const variables = candidates.filter((c) => c.startsWith('$')).map((c) => c.slice(1));
+  const local =
+    entry.provider_type === 'openai' || entry.provider_type === 'openai_responses'
+      ? ', or use --base-url with a local OpenAI-compatible server'
+      : '';
+  return new ConfigError(
+    `no API key for provider ${name}: set ${variables[0] ?? 'api_key'}, or run \`oxydra init\`${local}`,
+    { keyPath: `providers.registry.${name}.api_key` },
+    { hint: `a key is looked for in: ${candidates.join(', ')}` },
+  );
+}
+
+/** "$OPENAI_API_KEY" or "api_key in the config": where the key came from, as users set it. */
+export function credentialLabel(source: CredentialSource): string {
+  return source.kind === 'config' ? 'api_key in the config' : `$${source.variable}`;
+}
+
+export interface AuthContext {
+  entry: ProviderEntry;
+  baseURL: string;
+  /** Where the key came from; undefined when the call was made without one. */
+  source?: CredentialSource;
+}
+
+/** The message for an auth failure: which provider, which credential source, which status. */
+export function describeAuthFailure(name: string, error: ProviderError, auth: AuthContext): string {
+  const status = error.status !== undefined ? ` (${error.status})` : '';
+  return auth.source
+    ? `${name} rejected the API key from ${credentialLabel(auth.source)}${status}`
+    : `${name} at ${auth.baseURL} requires an API key${status}`;
+}
+
+/** Rewraps auth errors so they say which provider and which credential source failed. */
+export function withAuthContext(provider: Provider, auth: AuthContext): Provider {
+  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
+    try {
+      yield* provider.stream(context, options);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'auth') throw error;
+      throw new ProviderError(describeAuthFailure(provider.name, error, auth), {
+        kind: 'auth',
+        provider: error.provider,
+        ...(error.model !== undefined ? { model: error.model } : {}),
+        ...(error.status !== undefined ? { status: error.status } : {}),
+        partialOutput: error.partialOutput,
+        cause: error,
+        hint: auth.source
+          ? `check that the key is valid and has access to this model; keys are looked for in: ${credentialCandidates(auth.entry).join(', ')}`
+          : `set one of: ${credentialCandidates(auth.entry).join(', ')}`,
+      });
+    }
+  }
+  return { name: provider.name, type: provider.type, stream };
+}

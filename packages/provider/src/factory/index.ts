@@ -1,0 +1,16 @@
+export type { AdapterFactories, AdapterFactory } from './adapters.js';
+export {
+  type AuthContext,
+  credentialLabel,
+  describeAuthFailure,
+  missingKeyError,
+  withAuthContext,
+} from './auth.js';
+export {
+  type CreateProviderOptions,
+  createProviderFromConfig,
+  type ProviderSetup,
+  type ProviderTarget,
+} from './create.js';
+export { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
+export { type PriceLookup, withUsageCost } from './usage-cost.js';

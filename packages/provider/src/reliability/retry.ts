@@ -1,0 +1,139 @@
+/**
+ * withReliability: retries a provider's failed calls with exponential backoff, honours the
+ * server's retry-after, and trips a circuit breaker per provider name.
+ *
+ * Only ProviderError.retriable errors (rate_limited, overloaded, transport, with no output
+ * streamed yet) are retried. A stream cut before any output event is restarted from scratch,
+ * invisibly to the caller; one cut after output is surfaced as an error with partialOutput set,
+ * because replaying the request would repeat text the caller already has.
+ */
+import {
+  Cancelled,
+  type Context,
+  type Provider,
+  ProviderError,
+  RETRIABLE_PROVIDER_ERROR_KINDS,
+  type StreamEvent,
+  type StreamOptions,
+} from '@oxydra/types';
+import { type BreakerRegistry, type CircuitBreaker, CircuitOpenError, sharedBreakers } from './breaker.js';
+import { isOutputEvent, retryProgress, reviseProviderError } from './events.js';
+import { backoffDelay, formatSeconds, type ReliabilityPolicy } from './policy.js';
+import { defaultSleep, type Sleep } from './sleep.js';
+
+export interface RetryInfo {
+  provider: string;
+  model: string;
+  /** The attempt about to start (2 for the first retry). */
+  attempt: number;
+  maxAttempts: number;
+  delayMs: number;
+  error: ProviderError;
+  message: string;
+}
+
+export interface ReliabilityHooks {
+  onRetry?: (info: RetryInfo) => void;
+  sleep?: Sleep;
+  /** In [0, 1), for jitter. */
+  random?: () => number;
+  /** Milliseconds, for the circuit breaker's cooldown. */
+  now?: () => number;
+  /** Where breakers live; defaults to the process-wide registry (one breaker per provider name). */
+  breakers?: BreakerRegistry;
+}
+
+export function withReliability(
+  provider: Provider,
+  policy: ReliabilityPolicy,
+  hooks: ReliabilityHooks = {},
+): Provider {
+  const sleep = hooks.sleep ?? defaultSleep;
+  const random = hooks.random ?? Math.random;
+  const now = hooks.now ?? Date.now;
+  const breaker = (hooks.breakers ?? sharedBreakers).get(provider.name, {
+    threshold: policy.circuit_breaker_threshold,
+    cooldownMs: policy.circuit_breaker_cooldown_secs * 1000,
+  });
+
+  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
+    const maxAttempts = Math.max(1, policy.max_attempts);
+    for (let attempt = 1; ; attempt++) {
+      if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
+      breaker.acquire(now());
+      let settled = false;
+      let sawOutput = false;
+      try {
+        for await (const event of provider.stream(context, options)) {
+          if (!sawOutput && isOutputEvent(event)) sawOutput = true;
+          yield event;
+        }
+        breaker.onSuccess();
+        settled = true;
+        return;
+      } catch (caught) {
+        settled = true;
+        if (!(caught instanceof ProviderError) || options?.signal?.aborted) {
+          // Cancellation or a bug, not a verdict on the provider's health.
+          breaker.release();
+          throw caught;
+        }
+        const error =
+          sawOutput && !caught.partialOutput ? reviseProviderError(caught, { partialOutput: true }) : caught;
+        recordOutcome(breaker, error, now());
+        // An inner breaker's refusal is final here; fallbacks act on it.
+        if (!error.retriable || error instanceof CircuitOpenError) throw error;
+        if (attempt >= maxAttempts) throw exhausted(error, maxAttempts);
+        // The breaker opened on this failure: stop here rather than wait for a refused retry.
+        if (breaker.isOpen(now())) throw breaker.openError(now(), error);
+        const delayMs = retryDelay(provider.name, error, policy, attempt, random);
+        const message = `retrying ${provider.name} after ${error.kind} in ${formatSeconds(delayMs)} (attempt ${attempt + 1}/${maxAttempts})`;
+        hooks.onRetry?.({
+          provider: provider.name,
+          model: context.model,
+          attempt: attempt + 1,
+          maxAttempts,
+          delayMs,
+          error,
+          message,
+        });
+        yield retryProgress(message);
+        await sleep(delayMs, options?.signal);
+      } finally {
+        // The caller stopped reading mid-stream: free a half-open trial slot.
+        if (!settled) breaker.release();
+      }
+    }
+  }
+
+  return { name: provider.name, type: provider.type, stream };
+}
+
+function recordOutcome(breaker: CircuitBreaker, error: ProviderError, at: number): void {
+  if (error instanceof CircuitOpenError) return;
+  if (RETRIABLE_PROVIDER_ERROR_KINDS.has(error.kind)) breaker.onFailure(at);
+  else breaker.onSuccess();
+}
+
+/** The server's retry-after when it gave one (up to the cap), else the policy's backoff. */
+function retryDelay(
+  name: string,
+  error: ProviderError,
+  policy: ReliabilityPolicy,
+  attempt: number,
+  random: () => number,
+): number {
+  if (error.retryAfterMs === undefined) return backoffDelay(policy, attempt, random);
+  if (error.retryAfterMs > policy.retry_after_cap_ms) {
+    throw reviseProviderError(error, {
+      message: `${error.message}; ${name} asked to wait ${formatSeconds(error.retryAfterMs)} before retrying, longer than reliability.retry_after_cap_ms (${formatSeconds(policy.retry_after_cap_ms)}), so Oxydra gave up`,
+      hint: 'try again later, or raise [reliability] retry_after_cap_ms',
+    });
+  }
+  return error.retryAfterMs;
+}
+
+function exhausted(error: ProviderError, attempts: number): ProviderError {
+  if (attempts <= 1) return error;
+  return reviseProviderError(error, { message: `${error.message} (gave up after ${attempts} attempts)` });
+}

@@ -1,0 +1,94 @@
+/**
+ * The envelope every adapter stream runs in:
+ * - cancellation: an aborted signal ends the stream at once with `Cancelled`, even while the
+ *   SDK is blocked on the network (the SDKs end silently or late on abort);
+ * - errors: anything thrown becomes a classified ProviderError, with `partialOutput` set when
+ *   text or tool-call output had already been yielded;
+ * - cleanup: the request is aborted when the consumer stops early or anything fails.
+ */
+import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
+import {
+  type ErrorFacts,
+  type ErrorScope,
+  genericErrorFacts,
+  providerErrorFromFacts,
+  withPartialOutput,
+} from './errors.js';
+
+/** Reduces an SDK's typed error to facts; undefined for errors it does not know. */
+export type ErrorDescriber = (error: unknown) => ErrorFacts | undefined;
+
+export interface GuardOptions extends ErrorScope {
+  signal?: AbortSignal | undefined;
+  describe: ErrorDescriber;
+}
+
+/** Output a retry would repeat to the user or the runtime. */
+const PARTIAL_OUTPUT_EVENTS = new Set<StreamEvent['type']>([
+  'text_delta',
+  'tool_call_start',
+  'tool_call_delta',
+  'tool_call_end',
+]);
+
+export function toProviderError(error: unknown, options: GuardOptions): ProviderError {
+  if (error instanceof ProviderError) return withPartialOutput(error, options.partialOutput ?? false);
+  const facts = options.describe(error) ?? genericErrorFacts(error);
+  return providerErrorFromFacts(facts, options, error);
+}
+
+function cancelledBy(signal: AbortSignal, cause?: unknown): Cancelled {
+  const reason: unknown = signal.reason;
+  const message = reason instanceof Error && reason.message ? reason.message : 'cancelled';
+  return new Cancelled(message, { cause: cause ?? reason });
+}
+
+export async function* guardStream(
+  options: GuardOptions,
+  source: (signal: AbortSignal) => AsyncIterable<StreamEvent>,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  const outer = options.signal;
+  if (outer?.aborted) throw cancelledBy(outer);
+
+  // Our own controller: aborted by the caller's signal, and by us when we stop early.
+  const inner = new AbortController();
+  let rejectOnAbort: ((error: unknown) => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    rejectOnAbort = reject;
+  });
+  aborted.catch(() => {});
+  const onAbort = () => {
+    inner.abort(outer?.reason);
+    if (outer) rejectOnAbort?.(cancelledBy(outer));
+  };
+  outer?.addEventListener('abort', onAbort, { once: true });
+
+  const iterator = source(inner.signal)[Symbol.asyncIterator]();
+  let partial = false;
+  let finished = false;
+  try {
+    while (true) {
+      const next = iterator.next();
+      // If the abort wins the race, the SDK's pending read rejects later: keep it quiet.
+      next.catch(() => {});
+      const result = await Promise.race([next, aborted]);
+      if (result.done) break;
+      if (PARTIAL_OUTPUT_EVENTS.has(result.value.type)) partial = true;
+      yield result.value;
+    }
+    finished = true;
+    // The SDKs end a stream quietly when its request is aborted.
+    if (outer?.aborted) throw cancelledBy(outer);
+  } catch (error) {
+    if (error instanceof Cancelled) throw error;
+    if (outer?.aborted) throw cancelledBy(outer, error);
+    throw toProviderError(error, { ...options, partialOutput: partial });
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    if (!finished) {
+      inner.abort();
+      // Not awaited: a generator blocked on the network only returns once its read settles.
+      iterator.return?.().catch(() => {});
+    }
+  }
+}

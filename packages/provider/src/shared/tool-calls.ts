@@ -1,0 +1,132 @@
+/**
+ * Turns whatever an API streams about tool calls into the one event sequence every consumer
+ * relies on: `tool_call_start` (once id and name are known) → `tool_call_delta` per argument
+ * fragment → `tool_call_end` with parsed arguments. Adapters only say what arrived for which
+ * call; ordering, buffering and parsing live here.
+ */
+import type { StreamEvent, ToolCallEndEvent } from '@oxydra/types';
+import { parseToolArguments } from './tool-arguments.js';
+
+export interface ToolCallUpdate {
+  id?: string;
+  name?: string;
+  argumentsDelta?: string;
+  metadata?: Record<string, unknown>;
+}
+
+interface CallState {
+  id?: string;
+  name?: string;
+  /** Argument text that arrived before the name did (Chat servers may split them). */
+  buffered: string;
+  text: string;
+  started: boolean;
+  ended: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+/** Makes an id for APIs that give none (Gemini); stable for the same stream. */
+export type IdSynthesizer = (index: number, name: string) => string;
+
+export const defaultToolCallId: IdSynthesizer = (index, name) => `call_${index}_${name}`;
+
+export class ToolCallAssembler {
+  private readonly calls = new Map<number, CallState>();
+  private readonly synthesizeId: IdSynthesizer;
+
+  constructor(synthesizeId: IdSynthesizer = defaultToolCallId) {
+    this.synthesizeId = synthesizeId;
+  }
+
+  /** Number of calls seen so far: the index the next new call gets. */
+  get size(): number {
+    return this.calls.size;
+  }
+
+  has(index: number): boolean {
+    return this.calls.has(index);
+  }
+
+  isOpen(index: number): boolean {
+    const call = this.calls.get(index);
+    return call !== undefined && !call.ended;
+  }
+
+  /** Argument text streamed so far for a call. */
+  argumentsOf(index: number): string {
+    const call = this.calls.get(index);
+    return call === undefined ? '' : call.buffered + call.text;
+  }
+
+  update(index: number, update: ToolCallUpdate): StreamEvent[] {
+    let call = this.calls.get(index);
+    if (call === undefined) {
+      call = { buffered: '', text: '', started: false, ended: false };
+      this.calls.set(index, call);
+    }
+    if (call.ended) return [];
+    if (!call.started) {
+      if (update.id) call.id = update.id;
+      if (update.name) call.name = update.name;
+    }
+    if (update.metadata) call.metadata = { ...call.metadata, ...update.metadata };
+    const events: StreamEvent[] = [];
+    if (!call.started && call.name !== undefined) events.push(...this.start(index, call));
+    const fragment = update.argumentsDelta ?? '';
+    if (fragment !== '') {
+      if (call.started) {
+        call.text += fragment;
+        events.push({ type: 'tool_call_delta', index, argumentsDelta: fragment });
+      } else {
+        call.buffered += fragment;
+      }
+    }
+    return events;
+  }
+
+  /** Close a call: its arguments are complete. */
+  end(index: number, update: ToolCallUpdate = {}): StreamEvent[] {
+    const events = this.update(index, update);
+    const call = this.calls.get(index);
+    if (call === undefined || call.ended) return events;
+    // A call whose name never came is still reported, so the model hears about it.
+    if (!call.started) events.push(...this.start(index, call));
+    call.ended = true;
+    events.push(this.endEvent(index, call));
+    return events;
+  }
+
+  /** Close every call still open, in index order (the stream finished). */
+  endAll(): StreamEvent[] {
+    const open = [...this.calls.entries()].filter(([, call]) => !call.ended).map(([index]) => index);
+    return open.sort((a, b) => a - b).flatMap((index) => this.end(index));
+  }
+
+  private start(index: number, call: CallState): StreamEvent[] {
+    const name = call.name ?? '';
+    call.id = call.id || this.synthesizeId(index, name);
+    call.started = true;
+    const events: StreamEvent[] = [{ type: 'tool_call_start', index, id: call.id, name }];
+    if (call.buffered !== '') {
+      call.text = call.buffered;
+      call.buffered = '';
+      events.push({ type: 'tool_call_delta', index, argumentsDelta: call.text });
+    }
+    return events;
+  }
+
+  private endEvent(index: number, call: CallState): ToolCallEndEvent {
+    const parsed = parseToolArguments(call.text);
+    const event: ToolCallEndEvent = {
+      type: 'tool_call_end',
+      index,
+      id: call.id ?? '',
+      name: call.name ?? '',
+      arguments: parsed.arguments,
+      rawArguments: call.text,
+    };
+    if (parsed.parseError !== undefined) event.parseError = parsed.parseError;
+    if (call.metadata !== undefined) event.metadata = call.metadata;
+    return event;
+  }
+}
