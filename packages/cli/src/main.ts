@@ -68,6 +68,38 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
 
+  const models = program
+    .command('models')
+    .description('the model catalog: context windows, capabilities, prices');
+  models
+    .command('list')
+    .description('list known models (prices in US$ per million tokens)')
+    .option('--provider <name>', 'a catalog namespace (openai, anthropic, google) or a registry entry')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/models.js'), 'runModelsList'));
+  models
+    .command('show')
+    .description('everything the catalog knows about one model')
+    .argument('<id>', 'model id, e.g. gpt-4o-mini')
+    .option('--provider <name>', 'look only in this namespace or registry entry')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/models.js'), 'runModelsShow'));
+
+  program
+    .command('mock-llm')
+    .description(
+      'run a mock LLM server (OpenAI Chat/Responses, Anthropic, Gemini wire protocols) from a scenario file',
+    )
+    .usage('--api openai-chat|openai-responses|anthropic|gemini --scenario FILE [--fixture FILE] [--port N]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async (_args: string[], _options: unknown, command: Command) => {
+      const { runMockLlm } = await import('./commands/mock-llm.js');
+      process.exitCode = await runMockLlm(command.args);
+    });
+
   return program;
 }
 

@@ -19,7 +19,7 @@ describe('oxydra binary', () => {
     sandbox = new CliSandbox();
     const result = sandbox.run('--help');
     expect(result.status).toBe(0);
-    for (const command of ['config', 'init', 'doctor'])
+    for (const command of ['config', 'init', 'doctor', 'models', 'mock-llm'])
       expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 

@@ -1,0 +1,67 @@
+/**
+ * `oxydra models list [--provider P]` and `oxydra models show <id>`: the pinned model catalog
+ * (context windows, output limits, capabilities, prices) that validation and budgets rely on.
+ * --provider takes a catalog namespace (openai, anthropic, google) or a registry entry name.
+ */
+import { loadAgentConfig } from '@oxydra/config';
+import {
+  catalogModelIds,
+  catalogNamespace,
+  catalogNamespaces,
+  didYouMeanModel,
+  findModel,
+  findModelAnywhere,
+  formatModelDetails,
+  formatModelList,
+  listModels,
+} from '@oxydra/provider';
+import { UsageError } from '@oxydra/types';
+import { EXIT_OK } from '../exit-codes.js';
+
+/** A catalog namespace from a namespace or a registry entry name (gemini -> google). */
+async function namespaceFor(provider: string): Promise<string> {
+  if (catalogNamespaces().includes(provider)) return provider;
+  const { config } = await loadAgentConfig();
+  const entry = config.providers.registry[provider];
+  if (entry) return catalogNamespace(entry.provider_type, entry);
+  throw new UsageError(
+    `unknown provider "${provider}": use a catalog namespace (${catalogNamespaces().join(', ')}) or a [providers.registry] name (${Object.keys(config.providers.registry).join(', ')})`,
+  );
+}
+
+export async function runModelsList(options: { provider?: string; json?: boolean }): Promise<number> {
+  const models = listModels(
+    options.provider === undefined ? undefined : await namespaceFor(options.provider),
+  );
+  process.stdout.write(options.json ? `${JSON.stringify(models, null, 2)}\n` : formatModelList(models));
+  return EXIT_OK;
+}
+
+export async function runModelsShow(
+  id: string,
+  options: { provider?: string; json?: boolean },
+): Promise<number> {
+  let models = findModelAnywhere(id);
+  if (options.provider !== undefined) {
+    const namespace = await namespaceFor(options.provider);
+    const model = findModel(namespace, id);
+    models = model ? [model] : [];
+    if (!model) {
+      throw new UsageError(
+        `unknown model "${id}" in ${namespace}${didYouMeanModel(id, catalogModelIds(namespace))}`,
+      );
+    }
+  }
+  if (models.length === 0) {
+    const all = catalogNamespaces().flatMap((namespace) => catalogModelIds(namespace));
+    throw new UsageError(`unknown model "${id}"${didYouMeanModel(id, all)}`, {
+      hint: 'list the known models with `oxydra models list`',
+    });
+  }
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(models.length === 1 ? models[0] : models, null, 2)}\n`
+      : models.map(formatModelDetails).join('\n'),
+  );
+  return EXIT_OK;
+}
