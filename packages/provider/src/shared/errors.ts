@@ -218,3 +218,21 @@ export function genericErrorFacts(error: unknown): ErrorFacts {
   }
   return { message: `connection failed: ${String(error)}`, transport: true };
 }
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Connection failures as the two Stainless-built SDKs (openai, @anthropic-ai/sdk) report them:
+ * each has its own timeout and connection error classes of the same shape.
+ */
+export function sdkConnectionFacts(
+  error: unknown,
+  classes: { timeout: ErrorClass; connection: ErrorClass },
+): ErrorFacts | undefined {
+  if (error instanceof classes.timeout) return { message: 'the request timed out', transport: true };
+  if (error instanceof classes.connection) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { message: `connection failed${cause}`, transport: true };
+  }
+  return undefined;
+}

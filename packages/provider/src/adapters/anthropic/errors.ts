@@ -1,14 +1,13 @@
 /** Anthropic SDK errors → ErrorFacts. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
-import type { ErrorFacts } from '../../shared/errors.js';
+import { type ErrorFacts, sdkConnectionFacts } from '../../shared/errors.js';
 
 export function describeAnthropicError(error: unknown): ErrorFacts | undefined {
-  if (error instanceof APIConnectionTimeoutError)
-    return { message: 'the request timed out', transport: true };
-  if (error instanceof APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { message: `connection failed${cause}`, transport: true };
-  }
+  const connection = sdkConnectionFacts(error, {
+    timeout: APIConnectionTimeoutError,
+    connection: APIConnectionError,
+  });
+  if (connection) return connection;
   if (!(error instanceof APIError)) return undefined;
   // The body is {type: "error", error: {type, message}}; `type` is e.g. overloaded_error.
   const body = error.error as { error?: { message?: unknown } } | undefined;

@@ -1,18 +1,17 @@
 /** OpenAI SDK errors → ErrorFacts (status, headers and the body's code/type/message). */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import type { ErrorFacts } from '../../shared/errors.js';
+import { type ErrorFacts, sdkConnectionFacts } from '../../shared/errors.js';
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 export function describeOpenAIError(error: unknown): ErrorFacts | undefined {
-  if (error instanceof APIConnectionTimeoutError)
-    return { message: 'the request timed out', transport: true };
-  if (error instanceof APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { message: `connection failed${cause}`, transport: true };
-  }
+  const connection = sdkConnectionFacts(error, {
+    timeout: APIConnectionTimeoutError,
+    connection: APIConnectionError,
+  });
+  if (connection) return connection;
   if (!(error instanceof APIError)) return undefined;
   // `error.error` is the body's `error` object (or, in a stream, the event's error payload).
   const body = error.error as { message?: unknown } | undefined;
