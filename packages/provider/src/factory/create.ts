@@ -23,6 +23,7 @@ import { type ReliabilityHooks, withReliability } from '../reliability/retry.js'
 import type { AdapterFactories } from './adapters.js';
 import { credentialLabel, missingKeyError, withAuthContext } from './auth.js';
 import { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
+import { withModelInputCheck } from './model-inputs.js';
 import { withUsageCost } from './usage-cost.js';
 
 export interface CreateProviderOptions {
@@ -156,7 +157,11 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
   const prices = (id: string) => (catalogKnowsServer ? findModel(namespace, id)?.prices : undefined);
   const provider = withReliability(
     withUsageCost(
-      withAuthContext(adapter, { entry, baseURL, ...(credential ? { source: credential.source } : {}) }),
+      withAuthContext(withModelInputCheck(adapter, model, spec.providerName), {
+        entry,
+        baseURL,
+        ...(credential ? { source: credential.source } : {}),
+      }),
       prices,
       costOptionsFor(type),
     ),

@@ -13,4 +13,5 @@ export {
   type ProviderTarget,
 } from './create.js';
 export { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
+export { withModelInputCheck } from './model-inputs.js';
 export { type PriceLookup, withUsageCost } from './usage-cost.js';
