@@ -45,10 +45,14 @@ describe('oxydra mock-llm', () => {
       'scenario.json',
       JSON.stringify({ steps: [{ reply: { text: 'Hello from the scripted model.' }, times: 'always' }] }),
     );
-    const child = spawn(process.execPath, [OXYDRA_BIN, 'mock-llm', '--api', 'openai-chat', '--scenario', scenario], {
-      cwd: sandbox.workspace,
-      env: sandbox.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [OXYDRA_BIN, 'mock-llm', '--api', 'openai-chat', '--scenario', scenario],
+      {
+        cwd: sandbox.workspace,
+        env: sandbox.env,
+      },
+    );
     try {
       let stdout = '';
       child.stdout.setEncoding('utf8');
