@@ -1,8 +1,10 @@
 import type { Usage } from './usage.js';
 
 /**
- * The one event model used end to end: provider adapters yield these, the runtime emits
- * them, `oxydra run --json` prints them, and the gateway maps them to protocol frames.
+ * The one event model used end to end: provider adapters yield the model events (text,
+ * reasoning, tool-call deltas, usage, finish), the runtime passes them on and adds its own
+ * (turn_start, tool_execution_start/end, user_message, progress, run_completed/run_failed),
+ * `oxydra run --json` prints them one per line, and the gateway maps them to protocol frames.
  */
 
 /** Normalised reason a model stopped. `rawReason` on the event keeps the provider's own value. */
@@ -104,6 +106,51 @@ export interface ErrorEvent {
   retriable?: boolean;
 }
 
+/** The runtime starts running one tool call (after the model finished asking for it). */
+export interface ToolExecutionStartEvent {
+  type: 'tool_execution_start';
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A tool call finished; `content` is what goes back to the model (truncated and scrubbed). */
+export interface ToolExecutionEndEvent {
+  type: 'tool_execution_end';
+  id: string;
+  name: string;
+  isError: boolean;
+  content: string;
+  durationMs: number;
+}
+
+/** The runtime begins model call `turn` of at most `maxTurns` in this run. */
+export interface TurnStartEvent {
+  type: 'turn_start';
+  turn: number;
+  maxTurns: number;
+}
+
+/** A queued user message (steering or follow-up) entered the conversation. */
+export interface UserMessageEvent {
+  type: 'user_message';
+  text: string;
+  kind: 'steering' | 'follow_up';
+}
+
+/** The last event of a run: `oxydra run --json` prints it as its final line. */
+export interface RunEndEvent {
+  type: 'run_completed' | 'run_failed';
+  /** The final assistant text (what was streamed last). */
+  text: string;
+  usage: Usage;
+  cost_usd: number | null;
+  /** Model calls made. */
+  turns: number;
+  /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
+  error?: { code: string; message: string; kind?: string };
+}
+
 export type StreamEvent =
   | TextDeltaEvent
   | ReasoningDeltaEvent
@@ -113,6 +160,11 @@ export type StreamEvent =
   | UsageEvent
   | FinishEvent
   | ProgressStreamEvent
-  | ErrorEvent;
+  | ErrorEvent
+  | TurnStartEvent
+  | ToolExecutionStartEvent
+  | ToolExecutionEndEvent
+  | UserMessageEvent
+  | RunEndEvent;
 
 export type StreamEventType = StreamEvent['type'];

@@ -20,6 +20,14 @@ export interface ToolSpec {
   timeoutMs?: number;
 }
 
+/** A privileged call waiting for a human's yes or no. */
+export interface ApprovalRequest {
+  toolName: string;
+  arguments: Record<string, unknown>;
+  /** One line describing what would run, e.g. the shell command. */
+  summary: string;
+}
+
 /** Per-invocation snapshot handed to a tool. */
 export interface ToolContext {
   /** Absolute path of the workspace root; relative tool paths resolve against it. */
@@ -32,6 +40,11 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Report progress for long-running tools. */
   onProgress?: (message: string) => void;
+  /**
+   * Asks a human to approve a privileged call (tools.approval = "ask"). Absent when nobody can
+   * answer (not interactive): the call is then denied with a message saying how to allow it.
+   */
+  approve?: (request: ApprovalRequest) => Promise<boolean>;
 }
 
 export interface ToolResult {
@@ -56,4 +69,33 @@ export function toolSpecOf(tool: ToolSpec): ToolSpec {
   };
   if (tool.timeoutMs !== undefined) spec.timeoutMs = tool.timeoutMs;
   return spec;
+}
+
+/** One call the model asked for, as the runtime hands it to the tool executor. */
+export interface ToolInvocation {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  /** Set when the model's argument text was not valid JSON: the executor reports it back. */
+  parseError?: string;
+}
+
+/** What a tool call produced, ready to go back to the model. Tool failures are results, not exceptions. */
+export interface ToolOutcome {
+  content: string;
+  isError: boolean;
+  durationMs: number;
+  data?: unknown;
+}
+
+/**
+ * The tool side of the agent loop (implemented by @oxydra/tools' registry): the specs to offer
+ * the model, and execution through validation, approval, policy, timeout, truncation and
+ * scrubbing. `execute` never throws for a tool's own failure; it throws Cancelled when the
+ * context's signal aborts.
+ */
+export interface ToolExecutor {
+  specs(): ToolSpec[];
+  spec(name: string): ToolSpec | undefined;
+  execute(call: ToolInvocation, context: ToolContext): Promise<ToolOutcome>;
 }
