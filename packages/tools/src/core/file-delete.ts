@@ -1,0 +1,33 @@
+/** file_delete: a file, a link or a whole folder. */
+import { lstat, rm } from 'node:fs/promises';
+import { z } from 'zod';
+import { type DefinedTool, defineTool } from '../define.js';
+import { describeFsError } from '../fs/errors.js';
+import { resolveWorkspacePath } from '../paths.js';
+
+export function fileDeleteTool(): DefinedTool {
+  return defineTool({
+    name: 'file_delete',
+    description:
+      'Delete a file, or a folder with everything in it, from the workspace. A symbolic link is ' +
+      'removed itself, never what it points to. There is no undo: list a folder with file_list ' +
+      'before deleting it. The workspace root cannot be deleted.',
+    parameters: z.object({
+      path: z.string().describe('File or folder path relative to the workspace root'),
+    }),
+    safety: 'side_effecting',
+    async execute({ path }, context) {
+      const target = await resolveWorkspacePath(context.workspace, path);
+      if (target.relative === '.') throw new Error('refusing to delete the workspace root');
+      try {
+        // The entry as named (a link stays a link), not what it resolves to.
+        const info = await lstat(target.absolute);
+        await rm(target.absolute, { recursive: info.isDirectory(), force: false });
+        const kind = info.isDirectory() ? 'folder' : info.isSymbolicLink() ? 'link' : 'file';
+        return { content: `Deleted ${kind} ${target.relative}.`, data: { path: target.relative, kind } };
+      } catch (error) {
+        throw describeFsError(error, target.relative);
+      }
+    },
+  });
+}

@@ -1,0 +1,90 @@
+/** file_edit: replace one exact snippet, so the model changes what it meant and nothing else. */
+import { z } from 'zod';
+import { type DefinedTool, defineTool } from '../define.js';
+import { atomicWrite } from '../fs/atomic-write.js';
+import { describeFsError } from '../fs/errors.js';
+import { readTextFile } from '../fs/text-file.js';
+import { resolveWorkspacePath } from '../paths.js';
+
+/** Start offsets of every occurrence of `needle`, overlapping ones included. */
+function occurrences(haystack: string, needle: string): number[] {
+  const found: number[] = [];
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) found.push(at);
+  return found;
+}
+
+const lineAt = (text: string, offset: number): number => text.slice(0, offset).split('\n').length;
+
+/**
+ * A hint for a snippet that is not in the file: where its first line appears when only
+ * indentation or the lines around it differ. One pass over the lines; no fuzzy matching.
+ */
+function closestLine(text: string, snippet: string): string {
+  const wanted = snippet
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '');
+  if (wanted === undefined) return '';
+  const lines = text.split('\n');
+  const index = lines.findIndex((line) => line.trim() === wanted);
+  if (index === -1) return '';
+  return ` Its first line appears at line ${index + 1} as ${JSON.stringify(lines[index])}; check the indentation and the lines around it.`;
+}
+
+export function fileEditTool(): DefinedTool {
+  return defineTool({
+    name: 'file_edit',
+    description:
+      'Replace one exact snippet of a text file: old_text must appear exactly once, byte for byte ' +
+      '(whitespace, indentation and line breaks included), and is replaced by new_text. Copy ' +
+      'old_text from a fresh file_read rather than from memory, and include enough surrounding ' +
+      'lines to make it unique. To delete a snippet, pass an empty new_text; to create or rewrite ' +
+      'a whole file, use file_write. The write is atomic.',
+    parameters: z.object({
+      path: z.string().describe('File path relative to the workspace root'),
+      old_text: z.string().min(1).describe('The exact text to replace; must occur exactly once'),
+      new_text: z.string().describe('The replacement text'),
+    }),
+    safety: 'side_effecting',
+    async execute({ path, old_text, new_text }, context) {
+      const target = await resolveWorkspacePath(context.workspace, path);
+      const text = await readTextFile(target.real, target.relative, 'file_edit');
+      let oldText = old_text;
+      let newText = new_text;
+      let found = occurrences(text, oldText);
+      // Models write "\n"; a Windows-style file has "\r\n". Same snippet, same intent.
+      if (found.length === 0 && text.includes('\r\n') && !oldText.includes('\r')) {
+        oldText = oldText.replace(/\n/g, '\r\n');
+        newText = newText.replace(/\r?\n/g, '\r\n');
+        found = occurrences(text, oldText);
+      }
+      const [at] = found;
+      if (at === undefined) {
+        throw new Error(
+          `old_text was not found in ${target.relative}. Read the file with file_read and copy the exact ` +
+            `text, including whitespace and indentation.${closestLine(text, old_text)}`,
+        );
+      }
+      if (found.length > 1) {
+        const where = found.slice(0, 10).map((offset) => lineAt(text, offset));
+        throw new Error(
+          `old_text matches ${found.length} places in ${target.relative} (lines ${where.join(', ')}); ` +
+            'include more surrounding lines in old_text so it matches exactly one.',
+        );
+      }
+      const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
+      try {
+        await atomicWrite(target.real, updated);
+      } catch (error) {
+        throw describeFsError(error, target.relative);
+      }
+      const line = lineAt(text, at);
+      const removed = oldText.split('\n').length;
+      const added = newText === '' ? 0 : newText.split('\n').length;
+      return {
+        content: `Edited ${target.relative} at line ${line}: replaced ${removed} line(s) with ${added}.`,
+        data: { path: target.relative, line },
+      };
+    },
+  });
+}

@@ -1,0 +1,77 @@
+/** file_search: literal text across the workspace, through ripgrep when installed. */
+import { realpath, stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
+import { z } from 'zod';
+import { type DefinedTool, defineTool } from '../define.js';
+import { describeFsError } from '../fs/errors.js';
+import { resolveWorkspacePath } from '../paths.js';
+import { searchWithJs } from '../search/js-search.js';
+import { findOnPath, searchWithRg } from '../search/rg-search.js';
+import type { SearchBackend } from '../search/types.js';
+
+export const MAX_SEARCH_MATCHES = 200;
+/** Longer matching lines (minified code) are cut, so one line cannot eat the output. */
+const MAX_LINE_CHARS = 300;
+
+export interface FileSearchOptions {
+  /** `auto` (default): ripgrep when `rg` is on PATH, else the JS walk. `js` forces the walk. */
+  backend?: 'auto' | 'rg' | 'js';
+  /** ripgrep's binary for `rg` (default: found on PATH). */
+  rgPath?: string;
+  maxMatches?: number;
+}
+
+function chooseBackend(options: FileSearchOptions): SearchBackend {
+  if (options.backend === 'js') return searchWithJs;
+  const rg = options.rgPath ?? findOnPath('rg');
+  if (rg) return searchWithRg(rg);
+  if (options.backend === 'rg') throw new Error('ripgrep (rg) is not installed');
+  return searchWithJs;
+}
+
+const clip = (text: string): string =>
+  text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}…` : text;
+
+export function fileSearchTool(options: FileSearchOptions = {}): DefinedTool {
+  const maxMatches = options.maxMatches ?? MAX_SEARCH_MATCHES;
+  // Chosen once: PATH does not change under a running agent.
+  const backend = chooseBackend(options);
+  return defineTool({
+    name: 'file_search',
+    description:
+      'Search text files under a folder (or in one file) of the workspace for a literal string ' +
+      '(not a regex). Case-insensitive unless the query has an upper-case letter. Returns up to ' +
+      `${maxMatches} matches as "path:line: text", in path order. Honours .gitignore, skips binary ` +
+      'files, .git and .oxydra. Use path "." for the whole workspace; follow up with file_read ' +
+      'and offset to see the context of a match.',
+    parameters: z.object({
+      path: z.string().describe('Folder or file to search, relative to the workspace root ("." for all)'),
+      query: z.string().min(1).describe('The literal text to find'),
+    }),
+    safety: 'read_only',
+    async execute({ path, query }, context) {
+      const target = await resolveWorkspacePath(context.workspace, path);
+      const root = await realpath(context.workspace);
+      const within = relative(root, target.real).split(sep).join('/') || '.';
+      let result: Awaited<ReturnType<SearchBackend>>;
+      try {
+        await stat(target.real); // a missing path is named plainly, whichever backend runs
+        result = await backend({ root, target: within, query, maxMatches, signal: context.signal });
+      } catch (error) {
+        throw describeFsError(error, target.relative);
+      }
+      if (result.matches.length === 0) {
+        const where = target.relative === '.' ? 'the workspace' : target.relative;
+        return `No matches for "${query}" in ${where}.`;
+      }
+      const lines = result.matches.map((match) => `${match.path}:${match.line}: ${clip(match.text)}`);
+      if (result.truncated) {
+        lines.push(`[stopped at ${maxMatches} matches; search a narrower path or a more specific query]`);
+      }
+      return {
+        content: lines.join('\n'),
+        data: { matches: result.matches.length, truncated: result.truncated },
+      };
+    },
+  });
+}

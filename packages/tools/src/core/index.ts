@@ -1,0 +1,41 @@
+/** The core tools, configured from the agent's [tools] section. */
+import type { Tool } from '@oxydra/types';
+import type { CommandRunner } from '../process/run-command.js';
+import { fileDeleteTool } from './file-delete.js';
+import { fileEditTool } from './file-edit.js';
+import { fileListTool } from './file-list.js';
+import { type FileReadOptions, fileReadTool } from './file-read.js';
+import { type FileSearchOptions, fileSearchTool } from './file-search.js';
+import { fileWriteTool } from './file-write.js';
+import { type ShellConfig, type ShellExecOptions, shellExecTool } from './shell-exec.js';
+
+export interface CoreToolsOptions {
+  /** The config's tools.shell: shell_exec is included only when enabled. */
+  shell: ShellConfig;
+  read?: FileReadOptions;
+  search?: FileSearchOptions;
+  /** Replaces the command runner (the OS sandbox's). */
+  runCommand?: CommandRunner;
+  /** Source of the shell's allowlisted environment variables. Default: process.env. */
+  env?: ShellExecOptions['env'];
+  shellOutputBytes?: number;
+}
+
+export function createCoreTools(options: CoreToolsOptions): Tool[] {
+  const tools: Tool[] = [
+    fileReadTool(options.read),
+    fileListTool(),
+    fileSearchTool(options.search),
+    fileWriteTool(),
+    fileEditTool(),
+    fileDeleteTool(),
+  ];
+  if (options.shell.enabled) {
+    const shellOptions: ShellExecOptions = { shell: options.shell };
+    if (options.runCommand) shellOptions.runCommand = options.runCommand;
+    if (options.env) shellOptions.env = options.env;
+    if (options.shellOutputBytes !== undefined) shellOptions.maxOutputBytes = options.shellOutputBytes;
+    tools.push(shellExecTool(shellOptions));
+  }
+  return tools;
+}

@@ -1,0 +1,100 @@
+/** shell_exec: one /bin/sh command in the workspace, under the [tools.shell] policy. */
+import type { AgentConfig } from '@oxydra/types';
+import { z } from 'zod';
+import { type DefinedTool, defineTool } from '../define.js';
+import {
+  type CommandResult,
+  type CommandRunner,
+  DEFAULT_KILL_GRACE_MS,
+  runCommand,
+} from '../process/run-command.js';
+import { commandEnvironment } from '../shell/env.js';
+import { checkCommand } from '../shell/policy.js';
+
+export type ShellConfig = AgentConfig['tools']['shell'];
+
+export interface ShellExecOptions {
+  shell: ShellConfig;
+  /** Runs the command; the OS sandbox substitutes its own. Default: runCommand. */
+  runCommand?: CommandRunner;
+  /** Where the allowlisted variables come from. Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Output shown to the model, its start and end halves. Default 12 KiB: under the registry's
+   * 16 KiB cap, so the end of a long build log (where the error is) is never cut away.
+   */
+  maxOutputBytes?: number;
+  killGraceMs?: number;
+}
+
+export const DEFAULT_SHELL_OUTPUT_BYTES = 12 * 1024;
+/** Registry timeout beyond the command's own: the command's timeout fires first and reports its output. */
+const REGISTRY_SLACK_MS = 5000;
+
+function describe(result: CommandResult, timeoutSecs: number): string {
+  const status =
+    result.exitCode !== null
+      ? `exit code: ${result.exitCode}`
+      : `exit code: none (stopped by ${result.signal ?? 'a signal'})`;
+  const lines = [
+    result.timedOut
+      ? `timed out after ${timeoutSecs} s: the command and everything it started were stopped; ${status}`
+      : status,
+  ];
+  lines.push(result.output === '' ? '(no output)' : result.output.replace(/\n$/, ''));
+  return lines.join('\n');
+}
+
+export function shellExecTool(options: ShellExecOptions): DefinedTool {
+  const { shell } = options;
+  const run = options.runCommand ?? runCommand;
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const timeoutMs = shell.command_timeout_secs * 1000;
+  const rules = shell.allow_operators
+    ? 'Pipes, lists and redirections are allowed.'
+    : 'Only simple commands: no pipes, &&, ;, redirections or $( ) substitutions.';
+  return defineTool({
+    name: 'shell_exec',
+    description:
+      'Run one command with /bin/sh -c in the workspace root and return its exit code and its ' +
+      'output (stdout and stderr interleaved; a long output keeps its start and its end). ' +
+      `Commands are stopped after ${shell.command_timeout_secs} s, and anything they start in the ` +
+      'background is stopped when they finish, so do not start servers expecting them to stay up. ' +
+      'There is no input (stdin is closed): pass flags such as -y for tools that would ask. Only ' +
+      `a few environment variables are set (PATH, HOME, LANG, ...). ${rules} Prefer file_read, ` +
+      "file_search and file_list for looking at files. Each command may need the user's approval.",
+    parameters: z.object({
+      command: z.string().min(1).describe('The shell command line to run'),
+    }),
+    safety: 'privileged',
+    timeoutMs: timeoutMs + killGraceMs + REGISTRY_SLACK_MS,
+    summarize: ({ command }) => command,
+    async execute({ command }, context) {
+      const refusal = checkCommand(command, {
+        allow: shell.allow,
+        deny: shell.deny,
+        allowOperators: shell.allow_operators,
+      });
+      if (refusal !== undefined) throw new Error(`command refused: ${refusal}`);
+      const result = await run(command, {
+        cwd: context.workspace,
+        env: commandEnvironment(options.env ?? process.env, shell.env_keys),
+        timeoutMs,
+        signal: context.signal,
+        maxOutputBytes: options.maxOutputBytes ?? DEFAULT_SHELL_OUTPUT_BYTES,
+        killGraceMs,
+      });
+      return {
+        content: describe(result, shell.command_timeout_secs),
+        // A non-zero exit is an answer (grep found nothing), not a tool failure; a timeout is.
+        isError: result.timedOut || result.cancelled,
+        data: {
+          exitCode: result.exitCode,
+          signal: result.signal,
+          timedOut: result.timedOut,
+          outputBytes: result.outputBytes,
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * defineTool: one zod object schema gives a tool both its JSON Schema (what the model sees) and
+ * its argument validation (what the registry enforces), so the two can never drift apart.
+ */
+import type { JsonSchema, SafetyTier, Tool, ToolContext, ToolResult } from '@oxydra/types';
+import { ToolError } from '@oxydra/types';
+import { z } from 'zod';
+
+/** Any zod object schema: strict, loose or stripping. */
+export type ObjectSchema = z.ZodObject<z.ZodRawShape, z.core.$ZodObjectConfig>;
+
+export interface ToolDefinition<S extends ObjectSchema> {
+  name: string;
+  /** Written for the model: what the tool does, its limits, and how to use it well. */
+  description: string;
+  parameters: S;
+  safety: SafetyTier;
+  timeoutMs?: number;
+  /** One line for approval prompts (e.g. the shell command); defaults to `name {json args}`. */
+  summarize?: (args: z.output<S>) => string;
+  execute(args: z.output<S>, context: ToolContext): Promise<ToolResult | string>;
+}
+
+export type Validation<A> = { ok: true; args: A } | { ok: false; message: string };
+
+/**
+ * A Tool that also exposes its validator, so the registry validates once, reports zod's messages
+ * itself, and then runs the tool on the parsed (defaulted, transformed) arguments. Parsing twice
+ * would break schemas whose transforms are not idempotent.
+ */
+export interface DefinedTool<A = unknown> extends Tool {
+  validate(args: Record<string, unknown>): Validation<A>;
+  run(args: A, context: ToolContext): Promise<ToolResult | string>;
+  summarize(args: A): string;
+}
+
+export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>): DefinedTool<z.output<S>> {
+  const { name, description, parameters: schema, safety, timeoutMs, summarize, execute } = definition;
+  type Args = z.output<S>;
+  const validate = (args: Record<string, unknown>): Validation<Args> => {
+    const parsed = schema.safeParse(args);
+    if (parsed.success) return { ok: true, args: parsed.data };
+    return { ok: false, message: `Invalid arguments for ${name}: ${formatIssues(parsed.error.issues)}` };
+  };
+  const tool: DefinedTool<Args> = {
+    name,
+    description,
+    parameters: toJsonSchema(schema),
+    safety,
+    validate,
+    run: (args, context) => execute(args, context),
+    summarize: (args) => (summarize ? summarize(args) : `${name} ${JSON.stringify(args)}`),
+    // Called directly (not through the registry), the tool still refuses bad arguments.
+    async execute(args, context) {
+      const checked = validate(args);
+      if (!checked.ok) throw new ToolError(name, checked.message);
+      return execute(checked.args, context);
+    },
+  };
+  if (timeoutMs !== undefined) tool.timeoutMs = timeoutMs;
+  return tool;
+}
+
+export function isDefinedTool(tool: Tool): tool is DefinedTool {
+  const candidate = tool as Partial<DefinedTool>;
+  return typeof candidate.validate === 'function' && typeof candidate.run === 'function';
+}
+
+/**
+ * The schema of the arguments the model sends (zod's "input" side: fields with defaults are
+ * optional), without `$schema`, which provider APIs reject or ignore.
+ */
+function toJsonSchema(schema: ObjectSchema): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  return rest;
+}
+
+/** `old_text: expected string, received undefined; limit: too small: expected number to be >0`. */
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const message = issue.message.replace(/^Invalid input: /, '');
+      return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${message}` : message;
+    })
+    .join('; ');
+}

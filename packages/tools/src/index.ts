@@ -1,0 +1,55 @@
+/**
+ * @oxydra/tools: defineTool, the ToolRegistry (the runtime's ToolExecutor), output truncation and
+ * scrubbing, the workspace path policy, and the core file and shell tools.
+ */
+
+export { fileDeleteTool } from './core/file-delete.js';
+export { fileEditTool } from './core/file-edit.js';
+export { fileListTool, MAX_LIST_ENTRIES } from './core/file-list.js';
+export {
+  DEFAULT_READ_BYTES,
+  DEFAULT_READ_LINES,
+  type FileReadOptions,
+  fileReadTool,
+} from './core/file-read.js';
+export { type FileSearchOptions, fileSearchTool, MAX_SEARCH_MATCHES } from './core/file-search.js';
+export { fileWriteTool } from './core/file-write.js';
+export { type CoreToolsOptions, createCoreTools } from './core/index.js';
+export {
+  DEFAULT_SHELL_OUTPUT_BYTES,
+  type ShellConfig,
+  type ShellExecOptions,
+  shellExecTool,
+} from './core/shell-exec.js';
+export {
+  type DefinedTool,
+  defineTool,
+  isDefinedTool,
+  type ObjectSchema,
+  type ToolDefinition,
+  type Validation,
+} from './define.js';
+export { atomicWrite } from './fs/atomic-write.js';
+export { readTextFile } from './fs/text-file.js';
+export { INTERNAL_DIR, type ResolvedPath, resolveWorkspacePath, WorkspacePathError } from './paths.js';
+export { HeadTailBuffer } from './process/output-buffer.js';
+export {
+  type CommandResult,
+  type CommandRunner,
+  DEFAULT_COMMAND_OUTPUT_BYTES,
+  DEFAULT_KILL_GRACE_MS,
+  type RunCommandOptions,
+  runCommand,
+} from './process/run-command.js';
+export {
+  type ApprovalMode,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TOOL_TIMEOUT_MS,
+  ToolRegistry,
+  type ToolRegistryOptions,
+} from './registry.js';
+export * from './scrub/index.js';
+export { GitIgnore, isIgnored } from './search/gitignore.js';
+export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
+export { checkCommand, matchesPattern, parseCommand, type ShellPolicy } from './shell/policy.js';
+export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';

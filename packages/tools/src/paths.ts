@@ -1,0 +1,98 @@
+/**
+ * The workspace path policy every file tool goes through: paths are relative to the workspace
+ * root (absolute ones only inside it), `..` may not climb out, and neither may a symbolic link.
+ * The link check uses real paths, and for a path that does not exist yet the real path of its
+ * deepest existing ancestor, so a write through `link/new.txt` is caught before it happens.
+ */
+import { readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { OxydraError } from '@oxydra/types';
+
+/** Oxydra's own folder (config with keys, the memory database): no tool may read or change it. */
+export const INTERNAL_DIR = '.oxydra';
+
+/** Symbolic links followed while resolving one path, as the kernel's own ELOOP limit. */
+const MAX_LINK_HOPS = 40;
+
+export class WorkspacePathError extends OxydraError {
+  constructor(message: string) {
+    super('tool_error', message);
+  }
+}
+
+export interface ResolvedPath {
+  /** Absolute path as named, links not followed: what to delete (a link, not its target). */
+  absolute: string;
+  /** Where it physically is, links followed: what to read and write. */
+  real: string;
+  /** Relative to the workspace root, `/`-separated, `.` for the root itself: for messages. */
+  relative: string;
+}
+
+const isInside = (root: string, path: string): boolean => {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+};
+
+const escapes = (path: string, why: string) =>
+  new WorkspacePathError(`path escapes the workspace: ${path} (${why})`);
+
+export async function resolveWorkspacePath(workspace: string, path: string): Promise<ResolvedPath> {
+  const root = resolve(workspace);
+  const realRoot = await realpath(root);
+  const named = path.trim() === '' ? '.' : path;
+
+  const candidate = resolve(root, named);
+  let rel: string;
+  if (isInside(root, candidate)) rel = relative(root, candidate);
+  // The workspace may be named through a link (/tmp on macOS): accept either spelling.
+  else if (isAbsolute(named) && isInside(realRoot, candidate)) rel = relative(realRoot, candidate);
+  else if (isAbsolute(named)) throw escapes(named, 'absolute paths must be inside it; prefer relative paths');
+  else throw escapes(named, 'paths are relative to the workspace root');
+
+  const absolute = join(root, rel);
+  const real = await physicalPath(absolute).catch((error: NodeJS.ErrnoException) => {
+    // The fs message would name the host path; say it in the model's terms.
+    if (error.code === 'ELOOP') throw new WorkspacePathError(`too many symbolic links: ${named}`);
+    throw error;
+  });
+  if (!isInside(realRoot, real)) throw escapes(named, 'a symbolic link leads outside it');
+  const realRel = relative(realRoot, real);
+  if (realRel.split(sep)[0] === INTERNAL_DIR || rel.split(sep)[0] === INTERNAL_DIR) {
+    throw new WorkspacePathError(
+      `path is inside ${INTERNAL_DIR}/, Oxydra's own folder, which tools may not touch: ${named}`,
+    );
+  }
+  return { absolute, real, relative: rel === '' ? '.' : rel.split(sep).join('/') };
+}
+
+const isMissing = (error: unknown): boolean => {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+};
+
+/**
+ * The real path of `path`, or for a path that does not exist, the real path of its deepest
+ * existing ancestor joined with the rest. A dangling link is followed by hand, since realpath
+ * refuses it yet writing through it would create its target.
+ */
+async function physicalPath(path: string, hops = 0): Promise<string> {
+  const rest: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      return join(await realpath(current), ...rest);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    const target = await readlink(current).catch(() => undefined);
+    if (target !== undefined) {
+      if (hops >= MAX_LINK_HOPS) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });
+      return physicalPath(join(resolve(dirname(current), target), ...rest), hops + 1);
+    }
+    const parent = dirname(current);
+    if (parent === current) return join(current, ...rest);
+    rest.unshift(basename(current));
+    current = parent;
+  }
+}

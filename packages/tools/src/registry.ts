@@ -1,0 +1,209 @@
+/**
+ * The registry: the runtime's ToolExecutor. Every call goes through the same pipeline —
+ * lookup → JSON parse error → argument validation → safety gate (approval) → timeout → execute →
+ * truncate → scrub — and every failure comes back as an error result the model can act on. Only
+ * cancellation of the run (the context's signal) throws.
+ */
+import type {
+  APPROVAL_MODES,
+  Tool,
+  ToolContext,
+  ToolExecutor,
+  ToolInvocation,
+  ToolOutcome,
+  ToolResult,
+  ToolSpec,
+} from '@oxydra/types';
+import { Cancelled, toolSpecOf } from '@oxydra/types';
+import { isDefinedTool } from './define.js';
+import { type HostPathMapping, type ScrubOptions, scrubText, scrubValue } from './scrub/index.js';
+import { didYouMean } from './suggest.js';
+import { truncateOutput } from './truncate.js';
+
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 16_384;
+/** The runtime's default turn_timeout_secs. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+
+export interface ToolRegistryOptions {
+  /** What privileged tools need: `auto` runs them, `ask` asks ctx.approve, `deny` refuses. Default `ask`. */
+  approval?: ApprovalMode;
+  /** Cap on the text handed back to the model, suffix included. Default 16 KiB. */
+  maxOutputBytes?: number;
+  /** For tools without their own timeoutMs. Default 60 s. */
+  defaultTimeoutMs?: number;
+  /** Tool names offered and runnable (an agent's `tools` list); unset: all. */
+  allow?: readonly string[];
+  /** Literal values to redact from every output (the provider keys this process holds). */
+  secrets?: readonly string[];
+  /** Host paths shown to the model under other names, e.g. the workspace as `/shared`. */
+  hostPaths?: readonly HostPathMapping[];
+}
+
+interface RawResult {
+  content: string;
+  isError: boolean;
+  data?: unknown;
+}
+
+const failure = (content: string): RawResult => ({ content, isError: true });
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** "60", "2.5", "0.05": seconds without float noise. */
+const seconds = (ms: number): string => String(Math.round(ms) / 1000);
+
+function normalize(result: ToolResult | string): RawResult {
+  if (typeof result === 'string') return { content: result, isError: false };
+  const raw: RawResult = { content: String(result.content), isError: result.isError ?? false };
+  if (result.data !== undefined) raw.data = result.data;
+  return raw;
+}
+
+function throwIfCancelled(signal: AbortSignal, what: string): void {
+  if (signal.aborted) throw new Cancelled(`${what} cancelled`, { cause: signal.reason });
+}
+
+export class ToolRegistry implements ToolExecutor {
+  readonly #tools = new Map<string, Tool>();
+  readonly #approval: ApprovalMode;
+  readonly #maxOutputBytes: number;
+  readonly #defaultTimeoutMs: number;
+  readonly #scrub: ScrubOptions;
+
+  constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
+    const allow = options.allow ? new Set(options.allow) : undefined;
+    for (const tool of tools) {
+      if (this.#tools.has(tool.name)) throw new Error(`two tools are named "${tool.name}"`);
+      if (!allow || allow.has(tool.name)) this.#tools.set(tool.name, tool);
+    }
+    this.#approval = options.approval ?? 'ask';
+    this.#maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    this.#scrub = { secrets: options.secrets ?? [], hostPaths: options.hostPaths ?? [] };
+  }
+
+  specs(): ToolSpec[] {
+    return [...this.#tools.values()].map(toolSpecOf);
+  }
+
+  spec(name: string): ToolSpec | undefined {
+    const tool = this.#tools.get(name);
+    return tool ? toolSpecOf(tool) : undefined;
+  }
+
+  async execute(call: ToolInvocation, context: ToolContext): Promise<ToolOutcome> {
+    const started = performance.now();
+    throwIfCancelled(context.signal, call.name);
+    const raw = await this.#run(call, context);
+    const outcome: ToolOutcome = {
+      content: scrubText(truncateOutput(raw.content, this.#maxOutputBytes), this.#scrub),
+      isError: raw.isError,
+      durationMs: performance.now() - started,
+    };
+    if (raw.data !== undefined) outcome.data = scrubValue(raw.data, this.#scrub);
+    return outcome;
+  }
+
+  async #run(call: ToolInvocation, context: ToolContext): Promise<RawResult> {
+    const tool = this.#tools.get(call.name);
+    if (!tool) {
+      const names = [...this.#tools.keys()];
+      return failure(
+        `Unknown tool "${call.name}"${didYouMean(call.name, names)}. Available tools: ${names.join(', ') || '(none)'}.`,
+      );
+    }
+    if (call.parseError !== undefined) {
+      return failure(
+        `The arguments for ${tool.name} are not valid JSON: ${call.parseError}. ` +
+          'Send the call again with the arguments as one JSON object.',
+      );
+    }
+
+    let invoke = (ctx: ToolContext) => tool.execute(call.arguments, ctx);
+    let summary = `${tool.name} ${JSON.stringify(call.arguments)}`;
+    if (isDefinedTool(tool)) {
+      const checked = tool.validate(call.arguments);
+      if (!checked.ok) return failure(checked.message);
+      invoke = (ctx) => tool.run(checked.args, ctx);
+      summary = tool.summarize(checked.args);
+    }
+
+    if (tool.safety === 'privileged') {
+      const refusal = await this.#approve(tool, call, summary, context);
+      if (refusal !== undefined) return failure(refusal);
+    }
+    return this.#invokeWithTimeout(tool, invoke, context);
+  }
+
+  /** undefined when the privileged call may run, else why not. */
+  async #approve(
+    tool: Tool,
+    call: ToolInvocation,
+    summary: string,
+    context: ToolContext,
+  ): Promise<string | undefined> {
+    if (this.#approval === 'auto') return undefined;
+    if (this.#approval === 'deny') return `${tool.name} is disabled by [tools] approval = "deny"`;
+    if (!context.approve) {
+      return (
+        `${tool.name} needs approval and nobody can give it here (not interactive). ` +
+        'To allow privileged tools, run with --yes or set [tools] approval = "auto".'
+      );
+    }
+    let approved: boolean;
+    try {
+      approved = await context.approve({ toolName: tool.name, arguments: call.arguments, summary });
+    } catch (error) {
+      throwIfCancelled(context.signal, tool.name);
+      return `${tool.name} was not approved: asking for approval failed: ${messageOf(error)}`;
+    }
+    throwIfCancelled(context.signal, tool.name);
+    return approved ? undefined : `The user declined to run ${tool.name}: ${summary}`;
+  }
+
+  /**
+   * Runs the tool with its own abort signal, aborted on the run's cancellation or on timeout. The
+   * registry answers at once in both cases instead of waiting for a tool that ignores its signal.
+   */
+  async #invokeWithTimeout(
+    tool: Tool,
+    invoke: (context: ToolContext) => Promise<ToolResult | string>,
+    context: ToolContext,
+  ): Promise<RawResult> {
+    const timeoutMs = tool.timeoutMs ?? this.#defaultTimeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let onCancel: (() => void) | undefined;
+
+    type Ending = { kind: 'done'; result: RawResult } | { kind: 'timeout' } | { kind: 'cancelled' };
+    const running: Promise<Ending> = Promise.resolve()
+      .then(() => invoke({ ...context, signal: controller.signal }))
+      .then(
+        (result): Ending => ({ kind: 'done', result: normalize(result) }),
+        (error): Ending =>
+          context.signal.aborted
+            ? { kind: 'cancelled' }
+            : { kind: 'done', result: failure(`Tool execution failed: ${messageOf(error)}`) },
+      );
+    const timedOut = new Promise<Ending>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
+    });
+    const cancelled = new Promise<Ending>((resolve) => {
+      onCancel = () => resolve({ kind: 'cancelled' });
+      context.signal.addEventListener('abort', onCancel, { once: true });
+    });
+
+    try {
+      const ending = await Promise.race([running, timedOut, cancelled]);
+      if (ending.kind === 'done') return ending.result;
+      controller.abort(ending.kind === 'timeout' ? new Error('timed out') : context.signal.reason);
+      throwIfCancelled(context.signal, tool.name);
+      return failure(`${tool.name} timed out after ${seconds(timeoutMs)} s`);
+    } finally {
+      clearTimeout(timer);
+      if (onCancel) context.signal.removeEventListener('abort', onCancel);
+    }
+  }
+}
