@@ -1,0 +1,80 @@
+/**
+ * What a run needs from the configuration: `[runtime]` limits, overridden by one
+ * `[agents.<name>]` entry when an agent is named.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { didYouMean } from '@oxydra/config';
+import { type AgentConfig, ConfigError } from '@oxydra/types';
+
+export interface AgentSettings {
+  /** The agent's own prompt: system_prompt, or the content of system_prompt_file. */
+  systemPrompt?: string;
+  /** Allowlist of tool names; undefined: all. */
+  tools?: string[];
+  maxTurns: number;
+  maxCostUsd?: number;
+  turnTimeoutMs: number;
+  selection: { provider: string; model: string };
+}
+
+export interface AgentSettingsOptions {
+  /** Where a relative system_prompt_file is found; the current directory (the workspace) by default. */
+  baseDir?: string;
+}
+
+export function resolveAgentSettings(
+  config: AgentConfig,
+  agentName?: string,
+  options: AgentSettingsOptions = {},
+): AgentSettings {
+  const { runtime } = config;
+  const settings: AgentSettings = {
+    maxTurns: runtime.max_turns,
+    turnTimeoutMs: runtime.turn_timeout_secs * 1000,
+    selection: { provider: config.selection.provider, model: config.selection.model },
+  };
+  if (runtime.max_cost !== undefined) settings.maxCostUsd = runtime.max_cost;
+  if (agentName === undefined) return settings;
+
+  const agent = Object.hasOwn(config.agents, agentName) ? config.agents[agentName] : undefined;
+  if (!agent) {
+    const known = Object.keys(config.agents);
+    throw new ConfigError(
+      `unknown agent "${agentName}"${didYouMean(agentName, known)} (known: ${known.join(', ') || 'none; define one under [agents.<name>]'})`,
+      { keyPath: 'agents' },
+    );
+  }
+  if (agent.max_turns !== undefined) settings.maxTurns = agent.max_turns;
+  if (agent.max_cost !== undefined) settings.maxCostUsd = agent.max_cost;
+  if (agent.tools !== undefined) settings.tools = [...agent.tools];
+  settings.selection = {
+    provider: agent.selection?.provider ?? settings.selection.provider,
+    model: agent.selection?.model ?? settings.selection.model,
+  };
+  if (agent.system_prompt !== undefined) settings.systemPrompt = agent.system_prompt;
+  else if (agent.system_prompt_file !== undefined) {
+    settings.systemPrompt = readPromptFile(
+      agentName,
+      agent.system_prompt_file,
+      options.baseDir ?? process.cwd(),
+    );
+  }
+  return settings;
+}
+
+function readPromptFile(agentName: string, file: string, baseDir: string): string {
+  const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
+  const path = isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+    throw new ConfigError(
+      `agents.${agentName}.system_prompt_file: cannot read ${path}: ${reason}`,
+      { keyPath: `agents.${agentName}.system_prompt_file` },
+      { cause: error },
+    );
+  }
+}

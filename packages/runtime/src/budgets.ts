@@ -1,0 +1,172 @@
+/**
+ * The run's budgets: model calls, dollars and wall time.
+ *
+ * Dollars: before each call the cheapest it could be (its prompt tokens at the input price) must
+ * fit in what is left, so a call that cannot be afforded is never made; after each call its real
+ * cost (usage.costUsd, from the catalog's prices) is added, and a run that crossed the limit does
+ * not go on (no more tools, no more calls). A final answer that crosses it still completes: the
+ * money is spent and nothing more would be. When max_cost is set but the model's prices are
+ * unknown the run fails at once with config_error: an unenforceable cap must not look enforced.
+ */
+import { costOf, type ModelInfo } from '@oxydra/provider';
+import { addUsage, BudgetExceeded, ConfigError, type Usage } from '@oxydra/types';
+import { type Clock, formatDuration } from './clock.js';
+import type { RunBudgets } from './types.js';
+
+const PER_MILLION = 1_000_000;
+
+export function formatUsd(amount: number): string {
+  return `$${amount < 0.01 ? amount.toFixed(6) : amount.toFixed(4)}`;
+}
+
+export class RunBudget {
+  private calls = 0;
+  private totalUsage: Usage = {};
+  private spent = 0;
+  /** A call whose cost could not be computed: the run's total cost is then unknown. */
+  private costUnknown = false;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly limits: RunBudgets,
+    private readonly model: ModelInfo,
+    private readonly clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  get turns(): number {
+    return this.calls;
+  }
+
+  get usage(): Usage {
+    return this.totalUsage;
+  }
+
+  get costUsd(): number | null {
+    return this.costUnknown ? null : this.spent;
+  }
+
+  /** Fails when max_cost is set but cannot be enforced for this model. */
+  checkPricing(providerName: string): void {
+    const { maxCostUsd } = this.limits;
+    const prices = this.model.prices;
+    if (maxCostUsd === undefined || (prices?.input !== undefined && prices.output !== undefined)) return;
+    throw new ConfigError(
+      `max_cost is set (${formatUsd(maxCostUsd)}) but the prices of model "${this.model.id}" ` +
+        `(provider "${providerName}") are unknown, so its cost cannot be tracked`,
+      { keyPath: 'runtime.max_cost' },
+      {
+        hint: 'unset runtime.max_cost (or --max-cost) for this model, or set catalog_provider on its provider entry so catalog prices apply',
+      },
+    );
+  }
+
+  /** Turns and wall time: checked before a call and before the run goes on after one. */
+  checkLimits(): void {
+    this.checkTurns();
+    this.checkWallTime();
+  }
+
+  /** Before a model call: the cheapest it could cost (its prompt at the input price) must fit. */
+  checkAffordable(promptTokens: number, exactTokens?: () => number): void {
+    const { maxCostUsd } = this.limits;
+    const inputPrice = this.model.prices?.input;
+    if (maxCostUsd === undefined || inputPrice === undefined) return;
+    let minimum = (promptTokens * inputPrice) / PER_MILLION;
+    // An upper-bound estimate that does not fit is counted exactly before refusing the call.
+    if (this.spent + minimum > maxCostUsd && exactTokens) {
+      promptTokens = exactTokens();
+      minimum = (promptTokens * inputPrice) / PER_MILLION;
+    }
+    if (this.spent + minimum > maxCostUsd) {
+      throw new BudgetExceeded(
+        'cost',
+        maxCostUsd,
+        this.spent,
+        `cost budget exhausted: ${formatUsd(this.spent)} of ${formatUsd(maxCostUsd)} spent, and the ` +
+          `next call needs at least ${formatUsd(minimum)} (about ${promptTokens} prompt tokens)`,
+      );
+    }
+  }
+
+  /** A model call is starting; returns its 1-based number. */
+  startCall(): number {
+    this.calls += 1;
+    return this.calls;
+  }
+
+  /**
+   * Adds a finished (or interrupted) call's usage; fills in costUsd from the model's prices when
+   * the provider did not (a bare adapter, without createProvider's cost wrapper).
+   */
+  recordUsage(usage: Usage): Usage {
+    const priced = this.price(usage);
+    this.totalUsage = addUsage(this.totalUsage, priced);
+    if (priced.costUsd === undefined) this.costUnknown = true;
+    else this.spent += priced.costUsd;
+    return priced;
+  }
+
+  /** `usage` with costUsd filled in from the model's prices when it is unset and computable. */
+  price(usage: Usage): Usage {
+    if (usage.costUsd !== undefined) return usage;
+    const cost = costOf(usage, this.model.prices);
+    return cost === undefined ? usage : { ...usage, costUsd: cost };
+  }
+
+  /** Before the run goes on after a call (tools, steering, a follow-up). */
+  beforeContinuing(): void {
+    this.checkLimits();
+    const { maxCostUsd } = this.limits;
+    if (maxCostUsd === undefined) return;
+    if (this.costUnknown) {
+      throw new BudgetExceeded(
+        'cost',
+        maxCostUsd,
+        this.spent,
+        `cost budget cannot be enforced: call ${this.calls} reported no token usage, so its cost is ` +
+          `unknown (max_cost ${formatUsd(maxCostUsd)})`,
+      );
+    }
+    if (this.spent > maxCostUsd) {
+      throw new BudgetExceeded(
+        'cost',
+        maxCostUsd,
+        this.spent,
+        `cost budget exceeded: ${formatUsd(this.spent)} spent of ${formatUsd(maxCostUsd)} after ${this.calls} model calls`,
+      );
+    }
+  }
+
+  /** The error the wall-time watchdog aborts the run with. */
+  wallTimeExceeded(): BudgetExceeded {
+    const limit = this.limits.maxWallMs ?? 0;
+    const used = this.clock.now() - this.startedAt;
+    return new BudgetExceeded(
+      'wall_time',
+      limit,
+      used,
+      `wall time budget exhausted: the run took ${formatDuration(used)} of ${formatDuration(limit)} allowed`,
+    );
+  }
+
+  private checkTurns(): void {
+    const { maxTurns } = this.limits;
+    if (this.calls >= maxTurns) {
+      throw new BudgetExceeded(
+        'turns',
+        maxTurns,
+        this.calls,
+        `turn budget exhausted: ${this.calls} of ${maxTurns} model calls used`,
+      );
+    }
+  }
+
+  private checkWallTime(): void {
+    const { maxWallMs } = this.limits;
+    if (maxWallMs !== undefined && this.clock.now() - this.startedAt >= maxWallMs) {
+      throw this.wallTimeExceeded();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * How a run ends badly: every failure becomes one `{ code, message, kind? }` with a stable code
+ * from @oxydra/types' ErrorCode, whatever threw it.
+ */
+import { BudgetExceeded, Cancelled, type ErrorCode, OxydraError, ProviderError } from '@oxydra/types';
+
+export interface RunFailure {
+  code: string;
+  message: string;
+  kind?: string;
+}
+
+/**
+ * A runtime failure that has a kind but no error class of its own in @oxydra/types: a provider
+ * call that timed out (provider_error / timeout), a provider that reported an error in-stream.
+ */
+export class RunError extends OxydraError {
+  readonly kind: string | undefined;
+  constructor(code: ErrorCode, message: string, kind?: string) {
+    super(code, message);
+    this.kind = kind;
+  }
+}
+
+export function toRunFailure(error: unknown): RunFailure {
+  if (error instanceof ProviderError) return { code: error.code, message: error.message, kind: error.kind };
+  if (error instanceof BudgetExceeded)
+    return { code: error.code, message: error.message, kind: error.budget };
+  if (error instanceof RunError) {
+    return error.kind === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, kind: error.kind };
+  }
+  if (error instanceof OxydraError) return { code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal_error', message: `internal error in the agent loop: ${message}` };
+}
+
+/** The reason a signal was aborted, as an OxydraError (our controllers always abort with one). */
+export function abortReason(signal: AbortSignal): OxydraError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof OxydraError) return reason;
+  return new Cancelled(reason instanceof Error && reason.message ? reason.message : 'cancelled');
+}

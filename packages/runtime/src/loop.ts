@@ -1,0 +1,285 @@
+/**
+ * The agent loop: call the model, run the tools it asks for, feed the results back, until it
+ * answers without tools; then take steering or a queued follow-up and go on, or end. Each step is a
+ * transition of the TurnStateMachine; every way out of the loop ends in exactly one run_completed
+ * or run_failed event.
+ *
+ * Per model call: budgets (turns, wall time) -> context assembled within the window -> the
+ * cheapest the call could cost must fit the dollar budget -> turn_start + progress -> stream
+ * (events forwarded as they arrive, per-call timeout) -> usage and cost recorded.
+ */
+import { countMessageTokens, ResponseAssembler } from '@oxydra/provider';
+import {
+  Cancelled,
+  type Message,
+  type StreamEvent,
+  type ToolCall,
+  type ToolContext,
+  type ToolOutcome,
+  type ToolSpec,
+} from '@oxydra/types';
+import { RunBudget } from './budgets.js';
+import { type Clock, systemClock } from './clock.js';
+import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
+import { dispatchToolCalls } from './dispatch.js';
+import { abortReason, toRunFailure } from './errors.js';
+import type { Inbox } from './inbox.js';
+import { providerCallProgress, type TurnPosition } from './progress.js';
+import { callModel, type ModelAnswer } from './provider-call.js';
+import { RepeatedFailureGuard } from './repeat-guard.js';
+import { type TurnState, TurnStateMachine } from './state.js';
+import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
+
+export const DEFAULT_HEARTBEAT_MS = 5000;
+
+export class AgentLoop {
+  /** `history` plus everything this run adds. */
+  private readonly messages: Message[];
+  private readonly state: TurnStateMachine;
+  private readonly budget: RunBudget;
+  private readonly guard = new RepeatedFailureGuard();
+  private readonly clock: Clock;
+  /** Aborted by cancel(), the caller's signal, or the wall-time watchdog; the reason says which. */
+  private readonly controller = new AbortController();
+  /** The last text the model produced: the final answer once the run completes. */
+  private lastText = '';
+
+  constructor(
+    private readonly options: AgentRunOptions,
+    private readonly inbox: Inbox,
+    private readonly emit: (event: StreamEvent) => void,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.messages = [...(options.history ?? [])];
+    this.state = new TurnStateMachine(options.onStateChange);
+    this.budget = new RunBudget(options.budgets, options.model, this.clock);
+  }
+
+  cancel(reason?: string): void {
+    this.controller.abort(new Cancelled(reason ?? 'cancelled by the caller'));
+  }
+
+  /** Runs to the end; never throws. */
+  async run(): Promise<RunResult> {
+    const stopWatching = this.watch();
+    try {
+      this.budget.checkPricing(this.options.provider.name);
+      this.messages.push({ role: 'user', content: this.options.prompt });
+      await this.loop();
+      return this.end('completed');
+    } catch (error) {
+      return this.end(error instanceof Cancelled ? 'cancelled' : 'failed', error);
+    } finally {
+      stopWatching();
+    }
+  }
+
+  /** Links the caller's signal and the wall-time watchdog to the run's controller. */
+  private watch(): () => void {
+    const { signal } = this.options;
+    const onAbort = () => {
+      const reason: unknown = signal?.reason;
+      this.cancel(reason instanceof Error && reason.message ? reason.message : undefined);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const { maxWallMs } = this.options.budgets;
+    const timer =
+      maxWallMs === undefined
+        ? undefined
+        : this.clock.setTimeout(() => this.controller.abort(this.budget.wallTimeExceeded()), maxWallMs);
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+    };
+  }
+
+  private async loop(): Promise<void> {
+    while (true) {
+      const answer = await this.modelTurn();
+      const calls = answer.response.toolCalls;
+      if (calls.length === 0) {
+        this.moveTo('yielding');
+        if (!this.takeQueued()) return;
+        continue;
+      }
+      this.moveTo('tool_execution');
+      try {
+        this.throwIfStopped();
+        // No tools run once the run cannot go on: their results would never be read.
+        this.budget.beforeContinuing();
+      } catch (error) {
+        this.closeCalls(calls, [], error);
+        throw error;
+      }
+      await this.runTools(calls, answer.parseErrors);
+      this.deliverSteering();
+    }
+  }
+
+  private async modelTurn(): Promise<ModelAnswer> {
+    this.throwIfStopped();
+    this.budget.checkLimits();
+    const { model, provider, systemPrompt } = this.options;
+    const tools = this.offeredTools();
+    const fitted = fitContext(
+      systemPrompt,
+      this.messages,
+      tools,
+      model,
+      this.options.contextBudget ?? DEFAULT_CONTEXT_BUDGET,
+    );
+    this.budget.checkAffordable(
+      fitted.promptTokens,
+      fitted.exact ? undefined : () => countMessageTokens(fitted.messages, tools),
+    );
+
+    const turn = this.budget.startCall();
+    this.moveTo('streaming');
+    this.emit({ type: 'turn_start', turn, maxTurns: this.options.budgets.maxTurns });
+    this.emit(providerCallProgress(this.position(), model.id));
+
+    const assembler = new ResponseAssembler();
+    try {
+      const answer = await callModel({
+        provider,
+        context: { model: model.id, messages: fitted.messages, ...(tools.length > 0 ? { tools } : {}) },
+        signal: this.controller.signal,
+        timeoutMs: this.options.budgets.turnTimeoutMs,
+        clock: this.clock,
+        emit: this.emit,
+        price: (usage) => this.budget.price(usage),
+        assembler,
+      });
+      this.budget.recordUsage(answer.response.usage);
+      this.messages.push(answer.response.message);
+      this.lastText = answer.response.message.content;
+      return answer;
+    } catch (error) {
+      // An interrupted call: keep what it showed and what it reported having used.
+      const partial = assembler.response();
+      if (partial.message.content !== '') this.lastText = partial.message.content;
+      if (Object.keys(partial.usage).length > 0) this.budget.recordUsage(partial.usage);
+      throw error;
+    }
+  }
+
+  /** The tools the model is offered: none when its catalog entry says it cannot call tools. */
+  private offeredTools(): ToolSpec[] {
+    return this.options.model.capabilities.supportsTools ? this.options.tools.specs() : [];
+  }
+
+  private async runTools(calls: ToolCall[], parseErrors: Map<string, string>): Promise<void> {
+    const outcomes: (ToolOutcome | undefined)[] = calls.map(() => undefined);
+    try {
+      await dispatchToolCalls(calls, {
+        tools: this.options.tools,
+        signal: this.controller.signal,
+        turnTimeoutMs: this.options.budgets.turnTimeoutMs,
+        heartbeatMs: this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+        clock: this.clock,
+        position: this.position(),
+        emit: this.emit,
+        context: (signal, onProgress) => this.toolContext(signal, onProgress),
+        parseErrors,
+        outcomes,
+      });
+    } catch (error) {
+      this.closeCalls(calls, outcomes, error);
+      throw error;
+    }
+    const finished = outcomes as ToolOutcome[];
+    this.closeCalls(calls, finished, undefined);
+    this.guard.record(calls, finished, parseErrors);
+  }
+
+  /**
+   * Appends one tool message per call, in call order. A call that never finished (the run stopped
+   * first) gets a stand-in error result, so the conversation stays valid to continue or replay.
+   */
+  private closeCalls(
+    calls: readonly ToolCall[],
+    outcomes: readonly (ToolOutcome | undefined)[],
+    stop: unknown,
+  ): void {
+    const reason = stop === undefined ? 'the run stopped' : toRunFailure(stop).message;
+    calls.forEach((call, index) => {
+      const outcome = outcomes[index];
+      const message: Message = {
+        role: 'tool',
+        toolCallId: call.id,
+        toolName: call.name,
+        content: outcome ? outcome.content : `no result (the run stopped: ${reason})`,
+      };
+      if (!outcome || outcome.isError) message.isError = true;
+      this.messages.push(message);
+    });
+  }
+
+  private toolContext(signal: AbortSignal, onProgress: (message: string) => void): ToolContext {
+    const { workspace, sessionId, userId, approve, provider, model } = this.options;
+    const context: ToolContext = { workspace, signal, onProgress, provider: provider.name, model: model.id };
+    if (sessionId !== undefined) context.sessionId = sessionId;
+    if (userId !== undefined) context.userId = userId;
+    if (approve !== undefined) context.approve = approve;
+    return context;
+  }
+
+  /** Steering reaches the model after the tool batch it arrived during. */
+  private deliverSteering(): void {
+    for (const text of this.inbox.takeSteering()) this.addUserMessage(text, 'steering');
+  }
+
+  /** After a final answer: pending steering first, else the next follow-up. False when nothing waits. */
+  private takeQueued(): boolean {
+    const steering = this.inbox.takeSteering();
+    const followUp = steering.length === 0 ? this.inbox.takeFollowUp() : undefined;
+    if (steering.length === 0 && followUp === undefined) return false;
+    this.budget.beforeContinuing();
+    for (const text of steering) this.addUserMessage(text, 'steering');
+    if (followUp !== undefined) this.addUserMessage(followUp, 'follow_up');
+    return true;
+  }
+
+  private addUserMessage(text: string, kind: 'steering' | 'follow_up'): void {
+    this.messages.push({ role: 'user', content: text });
+    this.emit({ type: 'user_message', text, kind });
+  }
+
+  private throwIfStopped(): void {
+    if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
+  }
+
+  private moveTo(state: TurnState): void {
+    this.state.transition(state, this.budget.turns);
+  }
+
+  private position(): TurnPosition {
+    return { turn: this.budget.turns, maxTurns: this.options.budgets.maxTurns };
+  }
+
+  private end(status: RunStatus, error?: unknown): RunResult {
+    const failure = error === undefined ? undefined : toRunFailure(error);
+    if (status !== 'completed' && !this.state.terminal) {
+      this.moveTo(status === 'cancelled' ? 'cancelled' : 'failed');
+    }
+    const result: RunResult = {
+      status,
+      text: this.lastText,
+      usage: this.budget.usage,
+      costUsd: this.budget.costUsd,
+      turns: this.budget.turns,
+      messages: this.messages,
+    };
+    if (failure) result.error = failure;
+    this.emit({
+      type: status === 'completed' ? 'run_completed' : 'run_failed',
+      text: result.text,
+      usage: result.usage,
+      cost_usd: result.costUsd,
+      turns: result.turns,
+      ...(failure ? { error: failure } : {}),
+    });
+    return result;
+  }
+}

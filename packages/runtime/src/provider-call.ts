@@ -1,0 +1,80 @@
+/**
+ * One model call: stream the provider, forward its events as they arrive, assemble the answer,
+ * and enforce the per-call timeout. The wait on each event races the abort signal, so a provider
+ * that ignores its signal cannot hold the run past a timeout or a cancel.
+ */
+import type { ResponseAssembler } from '@oxydra/provider';
+import type { Context, Provider, ProviderResponse, StreamEvent, Usage } from '@oxydra/types';
+import { deadlineController, raceAbort } from './abortable.js';
+import { type Clock, formatDuration } from './clock.js';
+import { abortReason, RunError } from './errors.js';
+
+export interface ModelCallOptions {
+  provider: Provider;
+  context: Context;
+  /** The run's signal: cancel and wall time. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  clock: Clock;
+  emit: (event: StreamEvent) => void;
+  /** Fills in costUsd on usage events the provider left unpriced. */
+  price: (usage: Usage) => Usage;
+  /** Receives the stream's events; the caller keeps it to read a partial answer after a failure. */
+  assembler: ResponseAssembler;
+}
+
+export interface ModelAnswer {
+  response: ProviderResponse;
+  /**
+   * Argument-parse errors by tool call id, from tool_call_end events (the assembled ToolCall does
+   * not carry them): the tool executor hands them back to the model instead of running the call.
+   */
+  parseErrors: Map<string, string>;
+}
+
+export async function callModel(options: ModelCallOptions): Promise<ModelAnswer> {
+  const { provider, context, clock, emit, assembler } = options;
+  const deadline = deadlineController(
+    options.signal,
+    options.timeoutMs,
+    clock,
+    () =>
+      new RunError(
+        'provider_error',
+        `${provider.name} (${context.model}) did not finish within ${formatDuration(options.timeoutMs)} ` +
+          `(runtime.turn_timeout_secs); the call was aborted`,
+        'timeout',
+      ),
+  );
+  let iterator: AsyncIterator<StreamEvent> | undefined;
+  let finished = false;
+  const parseErrors = new Map<string, string>();
+  try {
+    iterator = provider.stream(context, { signal: deadline.signal })[Symbol.asyncIterator]();
+    while (true) {
+      const next = await raceAbort(iterator.next(), deadline.signal);
+      if (next.done) break;
+      const event =
+        next.value.type === 'usage' ? { ...next.value, usage: options.price(next.value.usage) } : next.value;
+      assembler.add(event);
+      emit(event);
+      if (event.type === 'tool_call_end' && event.parseError !== undefined) {
+        parseErrors.set(event.id, event.parseError);
+      }
+      if (event.type === 'error') {
+        throw new RunError('provider_error', event.message, event.kind);
+      }
+    }
+    finished = true;
+    return { response: assembler.response(), parseErrors };
+  } catch (error) {
+    // Whatever the provider threw on abort (Cancelled, a cut stream), the abort's reason is the
+    // truth: the run was cancelled, ran out of wall time, or this call timed out.
+    if (deadline.signal.aborted) throw abortReason(deadline.signal);
+    throw error;
+  } finally {
+    deadline.dispose();
+    // Not awaited: a generator blocked on the network only returns once its read settles.
+    if (!finished) iterator?.return?.().catch(() => {});
+  }
+}

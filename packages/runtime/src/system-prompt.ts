@@ -1,0 +1,41 @@
+/**
+ * The default system prompt: who the agent is, where it works, which tools it has, and the few
+ * rules that most change outcomes (check before claiming, read before editing, verify, stop when
+ * done). Kept short on purpose: every token here is paid on every call.
+ */
+import type { ToolSpec } from '@oxydra/types';
+
+export interface SystemPromptOptions {
+  workspace: string;
+  tools: readonly ToolSpec[];
+  /** The agent's own prompt ([agents.<name>] system_prompt), appended after the defaults. */
+  agentPrompt?: string;
+  /** YYYY-MM-DD; today (UTC) by default. */
+  date?: string;
+}
+
+export function defaultSystemPrompt(options: SystemPromptOptions): string {
+  const names = new Set(options.tools.map((tool) => tool.name));
+  const date = options.date ?? new Date().toISOString().slice(0, 10);
+  const rules = [
+    names.size > 0
+      ? 'Use your tools to check facts before you state them; never claim what a file says or what a command printed without having seen it.'
+      : 'You have no tools in this run: answer from the conversation, and say so when you cannot know something.',
+    names.size > 0 &&
+      `Read a file before you edit it, and prefer small, targeted edits${names.has('file_edit') ? ' with file_edit' : ''} over rewriting whole files.`,
+    names.has('shell_exec') &&
+      'After changing code, run commands (tests, builds, linters) to verify it works.',
+    names.size > 0 && 'Paths are relative to the workspace root.',
+    'When the task is done, stop calling tools and give your answer.',
+    'Be concise: say what you did and what you found.',
+  ].filter((rule): rule is string => typeof rule === 'string');
+
+  const sections = [
+    `You are Oxydra, an autonomous AI agent working on the user's files in the workspace at ${options.workspace}.`,
+    names.size > 0 ? `Tools available: ${[...names].join(', ')}.` : undefined,
+    `Rules:\n${rules.map((rule) => `- ${rule}`).join('\n')}`,
+    `Today's date: ${date}.`,
+    options.agentPrompt?.trim() || undefined,
+  ];
+  return sections.filter((section): section is string => section !== undefined).join('\n\n');
+}

@@ -1,0 +1,86 @@
+/** The runtime's public contract: what a caller passes to start a run and what it gets back. */
+import type { ModelInfo } from '@oxydra/provider';
+import type {
+  ContentPart,
+  Message,
+  Provider,
+  StreamEvent,
+  ToolContext,
+  ToolExecutor,
+  Usage,
+} from '@oxydra/types';
+import type { Clock } from './clock.js';
+import type { StateTransition } from './state.js';
+
+export interface RunBudgets {
+  /** Model calls allowed in the run (runtime.max_turns). */
+  maxTurns: number;
+  /** US dollars for the whole run (runtime.max_cost); unset: no limit. */
+  maxCostUsd?: number;
+  /** Limit for each provider call and (unless the tool declares its own) each tool call. */
+  turnTimeoutMs: number;
+  /** Limit for the whole run, follow-ups included. */
+  maxWallMs?: number;
+}
+
+export interface ContextBudget {
+  /** Tokens kept free besides the model's output allowance (runtime.context_budget.safety_buffer_tokens). */
+  safetyBufferTokens: number;
+  /** Window assumed when the model's is unknown (runtime.context_budget.fallback_max_context_tokens). */
+  fallbackMaxContextTokens: number;
+}
+
+export interface AgentRunOptions {
+  provider: Provider;
+  /** The model called: its id, context window, output limit and prices. */
+  model: ModelInfo;
+  tools: ToolExecutor;
+  /** Absolute path, handed to tools in their ToolContext. */
+  workspace: string;
+  systemPrompt: string;
+  /** Earlier conversation (a continued session, a chat). */
+  history?: Message[];
+  prompt: string | ContentPart[];
+  budgets: RunBudgets;
+  contextBudget?: ContextBudget;
+  signal?: AbortSignal;
+  approve?: ToolContext['approve'];
+  sessionId?: string;
+  userId?: string;
+  /** Interval of tool heartbeat progress events while tools run; default 5000. */
+  heartbeatMs?: number;
+  /** Injectable time source for tests; default the system clock. */
+  clock?: Clock;
+  /** Called on every state transition of the loop (debug logging, tests). */
+  onStateChange?: (transition: StateTransition) => void;
+}
+
+export type RunStatus = 'completed' | 'failed' | 'cancelled';
+
+export interface RunResult {
+  status: RunStatus;
+  /** The final assistant text (on failure: the last text the model produced). */
+  text: string;
+  /** Summed over the run's model calls. */
+  usage: Usage;
+  /** Summed dollar cost; null when any call's cost is unknown. */
+  costUsd: number | null;
+  /** Model calls made. */
+  turns: number;
+  error?: { code: string; message: string; kind?: string };
+  /** `history` plus everything this run added (user prompts, assistant messages, tool results). */
+  messages: Message[];
+}
+
+export interface AgentRun {
+  /** Every event of the run, ending with exactly one run_completed or run_failed. */
+  events: AsyncIterable<StreamEvent>;
+  /** Settles when the run ends; never rejects. */
+  result: Promise<RunResult>;
+  /** Delivered as a user message after the current tool batch (or right after an answer). */
+  steer(text: string): void;
+  /** Queued; runs as a new user message after the current task's final answer, in the same run. */
+  followUp(text: string): void;
+  /** Aborts the model call and running tools; the run ends with run_failed code "cancelled". */
+  cancel(reason?: string): void;
+}
