@@ -7,7 +7,9 @@ import {
   countTokens,
   countToolTokens,
   MESSAGE_OVERHEAD_TOKENS,
+  messageTokensUpperBound,
   REPLY_PRIMING_TOKENS,
+  toolTokensUpperBound,
 } from '../src/catalog/index.js';
 
 describe('countTokens', () => {
@@ -100,5 +102,40 @@ describe('lazy encoder', () => {
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ before: false, after: true });
+  });
+});
+
+describe('byte upper bound', () => {
+  const samples = [
+    'plain English text with some words in it.',
+    'const x = { "a": [1, 2, 3], b: `template ` + y }; // code',
+    'ünïcödé — “quotes”, emoji 😀🚀, CJK 漢字かなカナ, Arabic مرحبا',
+    '\n\n\t  whitespace   runs\n',
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    JSON.stringify({ deeply: { nested: { json: ['with', 'arrays', 42, null, true] } } }),
+  ];
+
+  it.each(samples)('never undercounts the exact token count: %s', (text) => {
+    const messages = [
+      { role: 'user' as const, content: text },
+      {
+        role: 'assistant' as const,
+        content: text,
+        toolCalls: [{ id: '1', name: 'file_read', arguments: { path: text } }],
+      },
+      { role: 'tool' as const, toolCallId: '1', toolName: 'file_read', content: text },
+    ];
+    for (const message of messages) {
+      expect(messageTokensUpperBound(message)).toBeGreaterThanOrEqual(
+        countMessageTokens([message]) - REPLY_PRIMING_TOKENS,
+      );
+    }
+    const tool = {
+      name: 'x',
+      description: text,
+      parameters: { type: 'object' },
+      safety: 'read_only' as const,
+    };
+    expect(toolTokensUpperBound([tool])).toBeGreaterThanOrEqual(countToolTokens([tool]));
   });
 });

@@ -39,7 +39,10 @@ export {
   countTokens,
   countToolTokens,
   MESSAGE_OVERHEAD_TOKENS,
+  messageTokensUpperBound,
   REPLY_PRIMING_TOKENS,
   TOOL_CALL_OVERHEAD_TOKENS,
   TOOL_OVERHEAD_TOKENS,
+  toolTokensUpperBound,
+  utf8Bytes,
 } from './tokens.js';

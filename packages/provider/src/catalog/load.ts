@@ -3,19 +3,18 @@
  * importing @oxydra/provider must stay cheap, and every lookup after the first is a map access.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { providerFile } from '../package-files.js';
 import type { CatalogSnapshot } from './snapshot.js';
 
 export const CATALOG_SCHEMA_VERSION = 1;
 
-/** From dist/catalog/ (and src/catalog/) two levels up is the package root, which ships data/. */
-const DEFAULT_CATALOG_URL = new URL('../../data/models.json', import.meta.url);
-
 let cached: CatalogSnapshot | undefined;
 
 export function loadCatalog(): CatalogSnapshot {
-  if (!cached)
-    cached = parseCatalog(readFileSync(DEFAULT_CATALOG_URL, 'utf8'), fileURLToPath(DEFAULT_CATALOG_URL));
+  if (!cached) {
+    const path = providerFile('data/models.json');
+    cached = parseCatalog(readFileSync(path, 'utf8'), path);
+  }
   return cached;
 }
 

@@ -6,8 +6,8 @@
  * The encoder's tables are large (~130 ms to load), so they are loaded on the first count, not
  * when the package is imported. It is loaded with require() so counting stays synchronous.
  */
-import { createRequire } from 'node:module';
 import type { Message, ToolSpec } from '@oxydra/types';
+import { providerRequire } from '../package-files.js';
 
 interface Encoder {
   countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number;
@@ -34,7 +34,7 @@ let encoder: Encoder | undefined;
 
 function getEncoder(): Encoder {
   if (!encoder) {
-    encoder = createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder;
+    encoder = providerRequire('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder;
   }
   return encoder;
 }
@@ -43,47 +43,72 @@ export function countTokens(text: string): number {
   return text === '' ? 0 : getEncoder().countTokens(text, NO_SPECIAL_TOKENS);
 }
 
-function messageTokens(message: Message): number {
+/** How text is measured: exact tokens, or UTF-8 bytes as an upper bound. */
+type Measure = (text: string) => number;
+
+/**
+ * A BPE token always spans at least one byte, so a text's UTF-8 length is an upper bound on its
+ * token count. Budget checks use it first: when the bound fits, the encoder never has to load.
+ */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function messageTokens(message: Message, measure: Measure): number {
   let total = MESSAGE_OVERHEAD_TOKENS;
   switch (message.role) {
     case 'system':
-      return total + countTokens(message.content);
+      return total + measure(message.content);
     case 'user':
-      if (typeof message.content === 'string') return total + countTokens(message.content);
+      if (typeof message.content === 'string') return total + measure(message.content);
       for (const part of message.content) {
-        total += part.type === 'text' ? countTokens(part.text) : ATTACHMENT_TOKEN_ESTIMATE;
+        total += part.type === 'text' ? measure(part.text) : ATTACHMENT_TOKEN_ESTIMATE;
       }
       return total;
     case 'assistant':
-      total += countTokens(message.content);
+      total += measure(message.content);
       for (const call of message.toolCalls ?? []) {
         total +=
           TOOL_CALL_OVERHEAD_TOKENS +
-          countTokens(call.name) +
-          countTokens(call.rawArguments ?? JSON.stringify(call.arguments));
+          measure(call.name) +
+          measure(call.rawArguments ?? JSON.stringify(call.arguments));
       }
       // Reasoning sent back to the API (Anthropic thinking blocks) occupies context too.
-      for (const block of message.reasoning ?? []) total += countTokens(block.text);
+      for (const block of message.reasoning ?? []) total += measure(block.text);
       return total;
     case 'tool':
-      return total + countTokens(message.toolName) + countTokens(message.content);
+      return total + measure(message.toolName) + measure(message.content);
   }
 }
 
-export function countToolTokens(tools: readonly ToolSpec[]): number {
+function toolTokens(tools: readonly ToolSpec[], measure: Measure): number {
   return tools.reduce(
     (sum, tool) =>
       sum +
       TOOL_OVERHEAD_TOKENS +
-      countTokens(tool.name) +
-      countTokens(tool.description) +
-      countTokens(JSON.stringify(tool.parameters)),
+      measure(tool.name) +
+      measure(tool.description) +
+      measure(JSON.stringify(tool.parameters)),
     0,
   );
 }
 
+export function countToolTokens(tools: readonly ToolSpec[]): number {
+  return toolTokens(tools, countTokens);
+}
+
 /** Estimated prompt tokens of a request: messages, their per-message overhead, and tool definitions. */
 export function countMessageTokens(messages: readonly Message[], tools?: readonly ToolSpec[]): number {
-  const body = messages.reduce((sum, message) => sum + messageTokens(message), 0);
+  const body = messages.reduce((sum, message) => sum + messageTokens(message, countTokens), 0);
   return body + (messages.length > 0 ? REPLY_PRIMING_TOKENS : 0) + countToolTokens(tools ?? []);
+}
+
+/** At least countMessageTokens([message]) minus the reply priming, without loading the encoder. */
+export function messageTokensUpperBound(message: Message): number {
+  return messageTokens(message, utf8Bytes);
+}
+
+/** At least countToolTokens(tools), without loading the encoder. */
+export function toolTokensUpperBound(tools: readonly ToolSpec[]): number {
+  return toolTokens(tools, utf8Bytes);
 }

@@ -1,0 +1,25 @@
+/**
+ * Adapters whose module (and SDK) loads on the first call. A process uses one or two of the
+ * four APIs; importing all three SDKs up front costs ~300 ms and ~35 MB at every start, which
+ * `oxydra run` and `oxydra --help` should not pay. Construction stays synchronous.
+ */
+import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
+import type { AdapterOptions } from './options.js';
+
+export type AdapterFactory = (options: AdapterOptions) => Provider;
+
+export function lazyAdapter(type: ProviderType, load: () => Promise<AdapterFactory>): AdapterFactory {
+  let factory: Promise<AdapterFactory> | undefined;
+  return (options) => {
+    let provider: Promise<Provider> | undefined;
+    return {
+      name: options.name,
+      type,
+      async *stream(context: Context, streamOptions?: StreamOptions): AsyncGenerator<StreamEvent> {
+        factory ??= load();
+        provider ??= factory.then((create) => create(options));
+        yield* (await provider).stream(context, streamOptions);
+      },
+    };
+  };
+}
