@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    globalSetup: ['./scripts/vitest-global-setup.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

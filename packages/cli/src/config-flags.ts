@@ -35,3 +35,15 @@ export async function toCliOverrides(flags: ConfigFlagValues): Promise<CliConfig
   if (flags.baseUrl !== undefined) overrides.baseUrl = flags.baseUrl;
   return overrides;
 }
+
+/** The flags of commands that run an agent (`run`, `chat`), on top of the config flags. */
+export function addRunFlags(command: Command): Command {
+  return addConfigFlags(command)
+    .option('--agent <name>', 'use an [agents.<name>] definition (prompt, tools, model, budgets)')
+    .option('--max-turns <n>', 'model calls allowed in the run (overrides runtime.max_turns)')
+    .option('--max-cost <usd>', 'dollar budget for the run (overrides runtime.max_cost)')
+    .option('--timeout <seconds>', 'wall-clock limit for the whole run')
+    .option('--tools <names>', 'comma-separated tools the agent may use (default: all)')
+    .option('--system <text|@file>', "the agent's instructions, added to the default system prompt")
+    .option('--yes', 'approve privileged tools (shell_exec) for this run without asking');
+}

@@ -3,7 +3,7 @@
  * each one's implementation is imported when it runs, so `--help` loads no heavy modules.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { addConfigFlags } from './config-flags.js';
+import { addConfigFlags, addRunFlags } from './config-flags.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from './version.js';
 
@@ -67,6 +67,26 @@ export function buildProgram(): Command {
     .description('check Node, configuration, credentials and the sandbox; never prints a secret')
     .option('--json', 'print JSON')
     .action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
+
+  addRunFlags(
+    program
+      .command('run')
+      .description('run one agent in the current directory (its workspace) until the task is done')
+      .argument('<prompt...>', 'what to do; "-" reads it from stdin'),
+  )
+    .option('--json', 'print every event as a JSON line; the last is run_completed or run_failed')
+    .action(lazy(() => import('./commands/run.js'), 'runRun'));
+
+  addRunFlags(
+    program.command('chat').description('talk with an agent in the terminal (multi-turn, streamed)'),
+  ).action(lazy(() => import('./commands/chat.js'), 'runChat'));
+
+  program
+    .command('demo')
+    .description('watch the agent loop do a real multi-step task with a scripted model: no API key needed')
+    .option('--keep', 'keep the temporary workspace afterwards')
+    .option('--json', 'print the event stream as JSON lines')
+    .action(lazy(() => import('./commands/demo.js'), 'runDemo'));
 
   const models = program
     .command('models')

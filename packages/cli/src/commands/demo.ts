@@ -1,0 +1,108 @@
+/**
+ * `oxydra demo`: the whole agent loop with no API key and no network. The testkit's mock
+ * OpenAI server runs in this process with a bundled script of model replies; everything else
+ * is real: the provider adapter, the loop, the tools writing and editing files and running a
+ * command in a fresh temporary workspace. The banner says plainly that the model is scripted.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Override } from '@oxydra/config';
+import { startAgentRun } from '@oxydra/runtime';
+import { startMockLLM } from '@oxydra/testkit';
+import type { StreamEvent } from '@oxydra/types';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { onInterrupt } from '../run/interrupt.js';
+import { TextRenderer } from '../run/render-text.js';
+import { prepareRun } from '../run/setup.js';
+import { DEMO_SCENARIO } from './demo-scenario.js';
+import { colorFor } from './run.js';
+
+export const DEMO_PROMPT =
+  'Create a TODO list in notes/todo.md with three tasks, mark the first one done, count the open tasks with a shell command, then read the file back.';
+
+function set(path: string, raw: string): Override {
+  return { path: path.split('.'), raw, source: 'oxydra demo' };
+}
+
+async function tree(dir: string, prefix = ''): Promise<string[]> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const lines: string[] = [];
+  for (const entry of entries) {
+    if (entry.name === '.oxydra') continue;
+    lines.push(`${prefix}${entry.name}${entry.isDirectory() ? '/' : ''}`);
+    if (entry.isDirectory()) lines.push(...(await tree(join(dir, entry.name), `${prefix}  `)));
+  }
+  return lines;
+}
+
+export async function runDemo(options: { keep?: boolean; json?: boolean }): Promise<number> {
+  const workspace = await mkdtemp(join(tmpdir(), 'oxydra-demo-'));
+  const mock = await startMockLLM({ api: 'openai-chat', scenario: DEMO_SCENARIO });
+  const out = options.json ? process.stderr : process.stdout;
+  try {
+    out.write(
+      [
+        "Oxydra demo: the model is SCRIPTED. The testkit's mock OpenAI server plays a fixed script of",
+        `replies at ${mock.url}; no API key, no network. Everything else is real: the OpenAI adapter,`,
+        `the agent loop, and tools changing files and running a command in ${workspace}`,
+        '(shell commands are approved automatically for this demo).',
+        '',
+        `task: ${DEMO_PROMPT}`,
+        '',
+      ].join('\n'),
+    );
+    const demo = await prepareRunForDemo(workspace, mock.url);
+    const run = startAgentRun({ ...demo.base, prompt: DEMO_PROMPT });
+    const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
+    const renderer = new TextRenderer({
+      stdout: out,
+      stderr: process.stderr,
+      color: colorFor(process.stderr),
+    });
+    try {
+      for await (const event of run.events) {
+        if (options.json) process.stdout.write(`${JSON.stringify(event satisfies StreamEvent)}\n`);
+        else renderer.handle(event);
+      }
+    } finally {
+      release();
+    }
+    const result = await run.result;
+    if (result.status !== 'completed') return EXIT_FAILURE;
+    const todo = await readFile(join(workspace, 'notes', 'todo.md'), 'utf8');
+    out.write(
+      `\nThe workspace now holds:\n${(await tree(workspace)).map((line) => `  ${line}`).join('\n')}\n\nnotes/todo.md:\n${todo
+        .split('\n')
+        .map((line) => `  ${line}`)
+        .join('\n')}\n`,
+    );
+    out.write(
+      options.keep
+        ? `Kept the workspace at ${workspace}\n`
+        : 'Next: run a real agent with `oxydra init`, your API key, and `oxydra run "<task>"`.\n',
+    );
+    return EXIT_OK;
+  } finally {
+    await mock.close();
+    if (!options.keep) await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+/** The demo's provider is the mock, whatever the user's own configuration selects. */
+function prepareRunForDemo(workspace: string, url: string) {
+  return prepareRun(
+    { yes: true },
+    {
+      workspace,
+      overrides: [
+        set('providers.registry.demo.provider_type', 'openai'),
+        set('providers.registry.demo.base_url', url),
+        set('selection.provider', 'demo'),
+        set('selection.model', 'scripted-model'),
+        set('selection.fallbacks', '[]'),
+        set('tools.shell.enabled', 'true'),
+      ],
+    },
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * How a run looks in a terminal: the model's text streams on stdout; tool activity, progress
+ * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
+ * answer. Colour only on a TTY (and never with NO_COLOR).
+ */
+import type { RunEndEvent, StreamEvent, Usage } from '@oxydra/types';
+
+export interface TextRendererOptions {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  color: boolean;
+}
+
+const style = (code: string) => (on: boolean, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+const dim = style('2');
+const red = style('31');
+const green = style('32');
+const cyan = style('36');
+
+export function formatTokens(n: number | undefined): string {
+  if (n === undefined) return '?';
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toLocaleString('en-US');
+}
+
+export function formatCost(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined) return 'cost unknown';
+  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+export function usageLine(usage: Usage, costUsd: number | null, turns: number): string {
+  const calls = `${turns} model call${turns === 1 ? '' : 's'}`;
+  return `${calls} · ${formatTokens(usage.inputTokens)} in / ${formatTokens(usage.outputTokens)} out tokens · ${formatCost(costUsd)}`;
+}
+
+/** A tool call in a few words: the argument that matters most, shortened. */
+export function describeCall(name: string, args: Record<string, unknown>): string {
+  const key = ['command', 'path', 'query', 'url'].find((k) => typeof args[k] === 'string');
+  const value = key ? String(args[key]) : JSON.stringify(args);
+  const oneLine = value.replace(/\s+/g, ' ');
+  return `${name} ${oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine}`;
+}
+
+export class TextRenderer {
+  private atLineStart = true;
+
+  constructor(private readonly options: TextRendererOptions) {}
+
+  /** Write to stderr on a line of its own, even when the model's text stopped mid-line. */
+  private note(line: string): void {
+    if (!this.atLineStart) {
+      this.options.stdout.write('\n');
+      this.atLineStart = true;
+    }
+    this.options.stderr.write(`${line}\n`);
+  }
+
+  handle(event: StreamEvent): void {
+    const c = this.options.color;
+    switch (event.type) {
+      case 'text_delta':
+        if (event.text === '') return;
+        this.options.stdout.write(event.text);
+        this.atLineStart = event.text.endsWith('\n');
+        return;
+      case 'tool_execution_start':
+        this.note(cyan(c, `-> ${describeCall(event.name, event.arguments)}`));
+        return;
+      case 'tool_execution_end': {
+        if (event.isError) {
+          const first = event.content.split('\n').find((line) => line.trim() !== '') ?? 'failed';
+          this.note(
+            red(c, `   ${event.name} failed: ${first.length > 160 ? `${first.slice(0, 157)}...` : first}`),
+          );
+        } else {
+          this.note(dim(c, `   ${event.name} ok (${Math.round(event.durationMs)} ms)`));
+        }
+        return;
+      }
+      case 'progress':
+        // Calls and tool batches already show as they happen; heartbeats and retries add news.
+        if (event.progress.kind !== 'provider_call' && event.progress.kind !== 'tool_execution') {
+          this.note(dim(c, event.progress.message));
+        }
+        return;
+      case 'user_message':
+        this.note(cyan(c, `>> ${event.kind === 'steering' ? 'steering' : 'follow-up'}: ${event.text}`));
+        return;
+      case 'run_completed':
+      case 'run_failed':
+        this.finish(event);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finish(event: RunEndEvent): void {
+    const c = this.options.color;
+    const summary = usageLine(event.usage, event.cost_usd, event.turns);
+    if (event.type === 'run_completed') {
+      this.note(green(c, `done: ${summary}`));
+    } else {
+      const reason = event.error ? `${event.error.message}` : 'unknown error';
+      this.note(red(c, `run failed: ${reason}`));
+      this.note(dim(c, summary));
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * From flags and configuration to everything one agent run needs: the provider (credentials,
+ * catalog, retries, fallbacks), the tool registry (allowlists, approvals, scrubbing), the
+ * system prompt and the budgets. Shared by `oxydra run`, `oxydra chat` and `oxydra demo`.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { didYouMean, loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
+import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
+import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
+import { createCoreTools, ToolRegistry } from '@oxydra/tools';
+import { type AgentConfig, type Provider, UsageError } from '@oxydra/types';
+import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
+
+export interface RunFlags extends ConfigFlagValues {
+  agent?: string;
+  maxTurns?: string;
+  maxCost?: string;
+  timeout?: string;
+  tools?: string;
+  system?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export interface RunSetup {
+  config: AgentConfig;
+  provider: Provider;
+  providerName: string;
+  model: ModelInfo;
+  tools: ToolRegistry;
+  /** Everything startAgentRun needs except the prompt, history, signal and approver. */
+  base: Omit<AgentRunOptions, 'prompt' | 'history' | 'signal' | 'approve'>;
+}
+
+export interface SetupOptions {
+  workspace: string;
+  env?: NodeJS.ProcessEnv;
+  /** Adapters to use instead of the real ones (tests). */
+  adapters?: AdapterFactories;
+  /** Config values a command imposes over flags (the demo points the selection at its mock). */
+  overrides?: Override[];
+}
+
+/** Budget flags become config overrides, so they are validated like every other value. */
+function budgetOverrides(flags: RunFlags): Override[] {
+  const overrides: Override[] = [];
+  if (flags.maxTurns !== undefined) {
+    overrides.push({ path: ['runtime', 'max_turns'], raw: flags.maxTurns, source: '--max-turns' });
+  }
+  if (flags.maxCost !== undefined) {
+    overrides.push({ path: ['runtime', 'max_cost'], raw: flags.maxCost, source: '--max-cost' });
+  }
+  return overrides;
+}
+
+function parseTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout ${raw}: expected a number of seconds greater than 0`);
+  }
+  return seconds * 1000;
+}
+
+async function systemPromptFlag(raw: string | undefined, workspace: string): Promise<string | undefined> {
+  if (raw === undefined || !raw.startsWith('@')) return raw;
+  const path = resolve(workspace, raw.slice(1));
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--system ${raw}: cannot read ${path}`, {
+      hint: 'use --system "text" or --system @path/to/file',
+    });
+  }
+}
+
+/** The tool names a run may use: --tools, narrowed by the agent's allowlist. */
+function toolAllowlist(
+  flag: string | undefined,
+  agentTools: string[] | undefined,
+  known: string[],
+): string[] | undefined {
+  let names: string[] | undefined;
+  if (flag !== undefined) {
+    names = flag
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    for (const name of names) {
+      if (!known.includes(name)) {
+        throw new UsageError(`--tools: unknown tool "${name}"${didYouMean(name, known)}`, {
+          hint: `available tools: ${known.join(', ')}`,
+        });
+      }
+    }
+  }
+  if (agentTools === undefined) return names;
+  return names === undefined ? agentTools : names.filter((name) => agentTools.includes(name));
+}
+
+/** Every configured credential's value, so tool output that echoes one is scrubbed. */
+function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv): string[] {
+  const secrets = Object.values(config.providers.registry)
+    .map((entry) => resolveCredential(entry, env)?.apiKey)
+    .filter((key): key is string => key !== undefined && key.length >= 8);
+  if (config.memory.auth_token) secrets.push(config.memory.auth_token);
+  return [...new Set(secrets)];
+}
+
+export async function prepareRun(flags: RunFlags, options: SetupOptions): Promise<RunSetup> {
+  const env = options.env ?? process.env;
+  const cli = await toCliOverrides(flags);
+  cli.set = [...(cli.set ?? []), ...budgetOverrides(flags), ...(options.overrides ?? [])];
+  const { config } = await loadAgentConfig({ cwd: options.workspace, env, cli });
+  const settings = resolveAgentSettings(config, flags.agent, { baseDir: options.workspace });
+
+  const setup = createProvider(config, {
+    env,
+    ...(flags.agent !== undefined ? { agent: flags.agent } : {}),
+    ...(flags.provider !== undefined ? { providerName: flags.provider } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
+    ...(options.adapters ? { adapters: options.adapters } : {}),
+  });
+
+  const coreTools = createCoreTools({ shell: config.tools.shell });
+  const allow = toolAllowlist(
+    flags.tools,
+    settings.tools,
+    coreTools.map((tool) => tool.name),
+  );
+  const tools = new ToolRegistry(coreTools, {
+    approval: flags.yes ? 'auto' : config.tools.approval,
+    defaultTimeoutMs: settings.turnTimeoutMs,
+    secrets: knownSecrets(config, env),
+    hostPaths: [
+      { from: `${options.workspace}/`, to: '' },
+      { from: homedir(), to: '~' },
+    ],
+    ...(allow !== undefined ? { allow } : {}),
+  });
+
+  const agentPrompt = (await systemPromptFlag(flags.system, options.workspace)) ?? settings.systemPrompt;
+  const maxWallMs = parseTimeout(flags.timeout);
+  // Flags beat the agent's own limits, which beat [runtime].
+  const maxTurns = flags.maxTurns !== undefined ? config.runtime.max_turns : settings.maxTurns;
+  const maxCostUsd = flags.maxCost !== undefined ? config.runtime.max_cost : settings.maxCostUsd;
+  const base: RunSetup['base'] = {
+    provider: setup.provider,
+    model: setup.model,
+    tools,
+    workspace: options.workspace,
+    systemPrompt: defaultSystemPrompt({
+      workspace: options.workspace,
+      tools: tools.specs(),
+      ...(agentPrompt !== undefined ? { agentPrompt } : {}),
+    }),
+    budgets: {
+      maxTurns,
+      turnTimeoutMs: settings.turnTimeoutMs,
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+      ...(maxWallMs !== undefined ? { maxWallMs } : {}),
+    },
+    contextBudget: {
+      safetyBufferTokens: config.runtime.context_budget.safety_buffer_tokens,
+      fallbackMaxContextTokens: config.runtime.context_budget.fallback_max_context_tokens,
+    },
+  };
+  return {
+    config,
+    provider: setup.provider,
+    providerName: setup.providerName,
+    model: setup.model,
+    tools,
+    base,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * An end-to-end setting for `oxydra run`: the testkit mock of one wire API in this process, a
+ * workspace whose .oxydra/agent.toml points a "mock" provider at it, and the real binary
+ * spawned asynchronously (so the in-process mock can answer it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { ProviderType, StreamEvent } from '@oxydra/types';
+import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
+import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+
+export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
+  { type: 'openai', api: 'openai-chat' },
+  { type: 'openai_responses', api: 'openai-responses' },
+  { type: 'anthropic', api: 'anthropic' },
+  { type: 'gemini', api: 'gemini' },
+];
+
+export const E2E_KEY = 'sk-e2e-secret-0123456789';
+
+export interface RunOutput {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON lines (with --json). */
+  events: StreamEvent[];
+}
+
+export class AgentEnv {
+  readonly sandbox: CliSandbox;
+  private constructor(
+    readonly mock: MockLLM,
+    readonly type: ProviderType,
+    extraToml: string,
+  ) {
+    this.sandbox = new CliSandbox({ MOCK_KEY: E2E_KEY });
+    this.sandbox.write(
+      '.oxydra/agent.toml',
+      `[selection]
+provider = "mock"
+model = "gpt-4o-mini"
+
+[providers.registry.mock]
+provider_type = "${type}"
+base_url = "${mock.url}"
+api_key_env = "MOCK_KEY"
+catalog_provider = "openai"
+
+[tools]
+approval = "auto"
+
+[reliability]
+backoff_base_ms = 1
+backoff_max_ms = 1
+${extraToml}`,
+    );
+  }
+
+  static async start(
+    target: { type: ProviderType; api: MockApi },
+    steps: ScenarioStep[],
+    extraToml = '',
+  ): Promise<AgentEnv> {
+    const mock = await startMockLLM({ api: target.api, scenario: steps });
+    return new AgentEnv(mock, target.type, extraToml);
+  }
+
+  get workspace(): string {
+    return this.sandbox.workspace;
+  }
+
+  spawn(args: string[], input?: string): ChildProcess {
+    const child = spawn(process.execPath, [OXYDRA_BIN, ...args], {
+      cwd: this.sandbox.workspace,
+      env: this.sandbox.env,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin!.end(input);
+    return child;
+  }
+
+  /** Run `oxydra <args>` to completion; `during` may act on the live process (e.g. send SIGINT). */
+  async run(
+    args: string[],
+    during?: (child: ChildProcess, output: () => string) => Promise<void>,
+    input?: string,
+  ): Promise<RunOutput> {
+    const child = this.spawn(args, input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    if (during) await during(child, () => stdout);
+    const status = await exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    const events = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as StreamEvent);
+    return { status, stdout, stderr, events };
+  }
+
+  /** The text of every request body the mock received, for "did the model see X" checks. */
+  requestText(index: number): string {
+    return this.mock.requests[index]?.raw ?? '';
+  }
+
+  async close(): Promise<void> {
+    await this.mock.close();
+    this.sandbox.cleanup();
+  }
+}
+
+/** Poll until `check` holds (bounded), for waiting on a spawned process's progress. */
+export async function waitFor(check: () => boolean, what: string, attempts = 400): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

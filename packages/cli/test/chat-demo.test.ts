@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { CliSandbox } from './helpers.js';
+
+let env: AgentEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+describe('oxydra chat', () => {
+  it('carries the conversation across turns and answers slash commands', async () => {
+    env = await AgentEnv.start(E2E_APIS[2]!, [
+      { reply: { text: 'Nice to meet you, Ada.', usage: { input: 40, output: 6 } } },
+      {
+        match: { lastMessageContains: 'my name' },
+        reply: { text: 'Your name is Ada.', usage: { input: 60, output: 5 } },
+      },
+    ]);
+    const result = await env.run(['chat'], undefined, 'Hi, I am Ada\n/cost\nWhat is my name?\n/exit\n');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Nice to meet you, Ada.');
+    expect(result.stdout).toContain('Your name is Ada.');
+    // The second request carries the first exchange.
+    expect(env.requestText(1)).toContain('Hi, I am Ada');
+    expect(env.requestText(1)).toContain('Nice to meet you, Ada.');
+    expect(result.stderr).toMatch(/1 model call · 40 in \/ 6 out tokens/);
+    expect(result.stderr).toMatch(/2 model calls · 100 in \/ 11 out tokens/);
+  });
+
+  it('forgets the conversation on /clear', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'ok' }, times: 'always' }]);
+    const result = await env.run(['chat'], undefined, 'remember BANANA\n/clear\nsecond message\n');
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('conversation cleared');
+    expect(env.requestText(1)).not.toContain('BANANA');
+  });
+});
+
+describe('oxydra demo', () => {
+  let sandbox: CliSandbox | undefined;
+  afterEach(() => sandbox?.cleanup());
+
+  it('runs a real multi-step task with a scripted model and no key', () => {
+    sandbox = new CliSandbox();
+    const result = sandbox.run('demo');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('the model is SCRIPTED');
+    expect(result.stdout).toContain('- [x] write the report');
+    expect(result.stdout).toContain('- [ ] review the budget');
+    expect(result.stdout).toContain('the command counted 2 still open');
+    expect(result.stderr).toContain('-> file_write notes/todo.md');
+    expect(result.stderr).toContain('-> shell_exec grep');
+    expect(result.stderr).toMatch(/done: 5 model calls/);
+  });
+
+  it('prints the event stream with --json, ending with run_completed', () => {
+    sandbox = new CliSandbox();
+    const result = sandbox.run('demo', '--json');
+    expect(result.status).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; turns?: number });
+    expect(events.at(-1)).toMatchObject({ type: 'run_completed', turns: 5 });
+    const ends = events.filter((e) => e.type === 'tool_execution_end') as unknown as {
+      name: string;
+      content: string;
+    }[];
+    expect(ends.find((e) => e.name === 'shell_exec')?.content).toMatch(/^2\b/m);
+  });
+});

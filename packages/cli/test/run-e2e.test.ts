@@ -1,0 +1,298 @@
+/**
+ * `oxydra run` end to end on each of the four wire APIs: the real binary, the testkit's mock of
+ * the API, real files in a temp workspace, real subprocesses.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunEndEvent, StreamEvent } from '@oxydra/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+
+let env: AgentEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+function outcome(events: StreamEvent[]): RunEndEvent {
+  const last = events.at(-1);
+  if (!last || (last.type !== 'run_completed' && last.type !== 'run_failed')) {
+    throw new Error(`the last JSON line is not the run's outcome: ${JSON.stringify(last)}`);
+  }
+  return last;
+}
+
+/** A sleep duration no other process on the machine uses, so `ps` finds only ours. */
+function uniqueSleep(): string {
+  return `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
+}
+
+/** Processes whose command line contains `marker` (our unique sleep durations). */
+function processesWith(marker: string): string[] {
+  const list = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return list.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+describe.each(E2E_APIS)('oxydra run on $api', (target) => {
+  it('creates and edits files, sends tool output back to the model, and ends with the outcome line', async () => {
+    env = await AgentEnv.start(target, [
+      {
+        reply: {
+          toolCalls: [
+            { name: 'file_write', arguments: { path: 'notes/list.txt', content: 'alpha\nbeta\n' } },
+          ],
+        },
+      },
+      {
+        reply: {
+          toolCalls: [
+            { name: 'file_edit', arguments: { path: 'notes/list.txt', old_text: 'beta', new_text: 'gamma' } },
+          ],
+        },
+      },
+      { reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes/list.txt' } }] } },
+      { reply: { text: 'Finished: the list now ends with gamma.', usage: { input: 300, output: 12 } } },
+    ]);
+    const result = await env.run(['run', '--json', 'Make a list and fix it']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(env.workspace, 'notes/list.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    const end = outcome(result.events);
+    expect(end).toMatchObject({
+      type: 'run_completed',
+      text: 'Finished: the list now ends with gamma.',
+      turns: 4,
+    });
+    expect(end.cost_usd).toBeGreaterThan(0);
+    expect(env.mock.requests).toHaveLength(4);
+    // The file_read result (the edited content) reached the model in the last request.
+    expect(env.requestText(3)).toMatch(/alpha\\ngamma/);
+    expect(env.requestText(0)).toContain('Make a list and fix it');
+  });
+
+  it('stops at the turn budget with exit code 1', async () => {
+    env = await AgentEnv.start(target, [
+      { reply: { toolCalls: [{ name: 'file_list', arguments: {} }] }, times: 'always' },
+    ]);
+    const result = await env.run(['run', '--json', '--max-turns', '2', 'List forever']);
+    expect(result.status).toBe(1);
+    const end = outcome(result.events);
+    expect(end.type).toBe('run_failed');
+    expect(end.error?.code).toBe('budget_exceeded');
+    expect(end.error?.message).toMatch(/turn/i);
+    expect(end.turns).toBe(2);
+    expect(env.mock.requests).toHaveLength(2);
+  });
+
+  it('stops at the dollar budget with exit code 1', async () => {
+    // gpt-4o-mini at $0.15 per million input tokens: 200k tokens cost $0.03 per call.
+    env = await AgentEnv.start(target, [
+      {
+        reply: { toolCalls: [{ name: 'file_list', arguments: {} }], usage: { input: 200_000, output: 10 } },
+        times: 'always',
+      },
+    ]);
+    const result = await env.run(['run', '--json', '--max-cost', '0.05', 'Spend money']);
+    expect(result.status).toBe(1);
+    const end = outcome(result.events);
+    expect(end.error?.code).toBe('budget_exceeded');
+    expect(end.error?.message).toMatch(/cost|\$/i);
+    expect(end.cost_usd).toBeGreaterThan(0.05);
+    expect(end.cost_usd).toBeLessThan(0.1);
+  });
+
+  it('fails at once on a provider auth error, naming the key source but not the key', async () => {
+    env = await AgentEnv.start(target, [{ fault: { status: 401 }, times: 'always' }]);
+    const human = await env.run(['run', 'Hello']);
+    expect(human.status).toBe(1);
+    expect(human.stderr).toContain('$MOCK_KEY');
+    expect(human.stderr + human.stdout).not.toContain(E2E_KEY);
+    const json = await env.run(['run', '--json', 'Hello']);
+    const end = outcome(json.events);
+    expect(end.error).toMatchObject({ code: 'provider_error', kind: 'auth' });
+    expect(env.mock.requests).toHaveLength(2); // one per run: auth errors are not retried
+  });
+
+  it('is cancelled by SIGINT, killing the running command and leaving no process behind', async () => {
+    const marker = uniqueSleep();
+    env = await AgentEnv.start(target, [
+      {
+        reply: {
+          toolCalls: [
+            { name: 'shell_exec', arguments: { command: `sleep ${marker} & sleep ${marker}; echo never` } },
+          ],
+        },
+      },
+      { reply: { text: 'not reached' }, times: 'always' },
+    ]);
+    const result = await env.run(['run', '--json', 'Wait a long time'], async (child, output) => {
+      await waitFor(
+        () => output().includes('"tool_execution_start"') && processesWith(`sleep ${marker}`).length >= 2,
+        'the command to start',
+      );
+      child.kill('SIGINT');
+    });
+    expect(result.status).toBe(1);
+    expect(outcome(result.events).error?.code).toBe('cancelled');
+    expect(processesWith(`sleep ${marker}`)).toEqual([]);
+  });
+
+  it('hands invalid tool arguments back and accepts the corrected call', async () => {
+    env = await AgentEnv.start(target, [
+      { reply: { toolCalls: [{ name: 'file_write', arguments: { path: 'fixed.txt' } }] } },
+      {
+        reply: {
+          toolCalls: [{ name: 'file_write', arguments: { path: 'fixed.txt', content: 'now complete' } }],
+        },
+      },
+      { reply: { text: 'Fixed my call.' } },
+    ]);
+    const result = await env.run(['run', '--json', 'Write a file']);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(env.workspace, 'fixed.txt'), 'utf8')).toBe('now complete');
+    expect(env.requestText(1)).toMatch(/content/);
+    expect(env.requestText(1)).toMatch(/[Ii]nvalid arguments/);
+  });
+
+  it('reports an ambiguous edit snippet to the model without changing the file', async () => {
+    env = await AgentEnv.start(target, [
+      {
+        reply: {
+          toolCalls: [
+            { name: 'file_edit', arguments: { path: 'dup.txt', old_text: 'same', new_text: 'other' } },
+          ],
+        },
+      },
+      { reply: { text: 'The snippet was ambiguous.' } },
+    ]);
+    writeFileSync(join(env.workspace, 'dup.txt'), 'same\nsame\n');
+    const result = await env.run(['run', '--json', 'Edit it']);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(env.workspace, 'dup.txt'), 'utf8')).toBe('same\nsame\n');
+    const edit = result.events.find((e) => e.type === 'tool_execution_end');
+    expect(edit).toMatchObject({ name: 'file_edit', isError: true });
+    expect(edit?.type === 'tool_execution_end' && edit.content).toMatch(/2/);
+    expect(env.requestText(1)).toMatch(/2 (matches|places|occurrences|times)/);
+  });
+
+  it('refuses a path that escapes the workspace', async () => {
+    env = await AgentEnv.start(target, [
+      { reply: { toolCalls: [{ name: 'file_read', arguments: { path: '../secret.txt' } }] } },
+      { reply: { text: 'Refused, as it should be.' } },
+    ]);
+    writeFileSync(join(env.sandbox.root, 'secret.txt'), 'TOP-SECRET-CONTENT');
+    const result = await env.run(['run', '--json', 'Read outside']);
+    expect(result.status).toBe(0);
+    const read = result.events.find((e) => e.type === 'tool_execution_end');
+    expect(read).toMatchObject({ name: 'file_read', isError: true });
+    expect(env.requestText(1)).toMatch(/escapes the workspace/);
+    expect(result.stdout).not.toContain('TOP-SECRET-CONTENT');
+    expect(env.requestText(1)).not.toContain('TOP-SECRET-CONTENT');
+  });
+
+  it('times out a shell command and kills its whole process group', async () => {
+    const marker = uniqueSleep();
+    env = await AgentEnv.start(
+      target,
+      [
+        {
+          reply: {
+            toolCalls: [{ name: 'shell_exec', arguments: { command: `sleep ${marker} & sleep ${marker}` } }],
+          },
+        },
+        { reply: { text: 'It timed out.' } },
+      ],
+      '\n[tools.shell]\ncommand_timeout_secs = 1\n',
+    );
+    const result = await env.run(['run', '--json', 'Run a slow command']);
+    expect(result.status).toBe(0);
+    const shell = result.events.find((e) => e.type === 'tool_execution_end');
+    expect(shell).toMatchObject({ name: 'shell_exec', isError: true });
+    expect(env.requestText(1)).toMatch(/timed out/i);
+    expect(processesWith(`sleep ${marker}`)).toEqual([]);
+  });
+
+  it('runs read-only calls in parallel and returns both results in one follow-up request', async () => {
+    env = await AgentEnv.start(target, [
+      {
+        reply: {
+          toolCalls: [
+            { name: 'file_read', arguments: { path: 'a.txt' } },
+            { name: 'file_read', arguments: { path: 'b.txt' } },
+          ],
+        },
+      },
+      { reply: { text: 'Read both.' } },
+    ]);
+    writeFileSync(join(env.workspace, 'a.txt'), 'CONTENT-OF-A');
+    writeFileSync(join(env.workspace, 'b.txt'), 'CONTENT-OF-B');
+    const result = await env.run(['run', '--json', 'Read a and b']);
+    expect(result.status).toBe(0);
+    expect(env.mock.requests).toHaveLength(2);
+    expect(env.requestText(1)).toContain('CONTENT-OF-A');
+    expect(env.requestText(1)).toContain('CONTENT-OF-B');
+    const types = result.events
+      .filter((e) => e.type === 'tool_execution_start' || e.type === 'tool_execution_end')
+      .map((e) => e.type);
+    // Both calls start before either ends: they ran as one parallel batch.
+    expect(types).toEqual([
+      'tool_execution_start',
+      'tool_execution_start',
+      'tool_execution_end',
+      'tool_execution_end',
+    ]);
+  });
+});
+
+describe('oxydra run in a terminal-less shell', () => {
+  it('streams the answer on stdout and the activity and usage line on stderr', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [
+      { reply: { toolCalls: [{ name: 'file_list', arguments: {} }] } },
+      { reply: { text: 'All done here.', usage: { input: 50, output: 5 } } },
+    ]);
+    const result = await env.run(['run', 'Look around']);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('All done here.');
+    expect(result.stderr).toContain('-> file_list');
+    expect(result.stderr).toMatch(/done: 2 model calls · \S+ in \/ \S+ out tokens · \$/);
+    expect(result.stderr).not.toContain('\u001b['); // no colour when not a terminal
+  });
+
+  it('denies a privileged tool when nobody can approve it, saying how to allow it', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [
+      { reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'touch approved.txt' } }] } },
+      { reply: { text: 'Not allowed.' } },
+    ]);
+    env.sandbox.write('.oxydra/providers.toml', '[tools]\napproval = "ask"\n');
+    const denied = await env.run(['run', '--json', 'Touch a file']);
+    expect(denied.status).toBe(0);
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(false);
+    expect(env.requestText(1)).toContain('--yes');
+    env.mock.reset();
+    const approved = await env.run(['run', '--json', '--yes', 'Touch a file']);
+    expect(approved.status).toBe(0);
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(true);
+  });
+
+  it('fails at once without credentials, listing the ways to fix it', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, []);
+    env.sandbox.write('.oxydra/agent.toml', '');
+    const result = await env.run(['run', 'Hello']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('no API key for provider openai');
+    expect(result.stderr).toContain('OPENAI_API_KEY');
+    expect(result.stderr).toContain('oxydra init');
+    expect(result.stderr).toContain('--base-url');
+    expect(env.mock.requests).toHaveLength(0);
+  });
+
+  it('rejects a missing prompt and an unknown tool name with exit code 2', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, []);
+    const noPrompt = await env.run(['run']);
+    expect(noPrompt.status).toBe(2);
+    const badTool = await env.run(['run', '--tools', 'file_reed', 'x']);
+    expect(badTool.status).toBe(2);
+    expect(badTool.stderr).toContain('unknown tool "file_reed" (did you mean "file_read"?)');
+  });
+});
