@@ -37,9 +37,23 @@ const isInside = (root: string, path: string): boolean => {
 const escapes = (path: string, why: string) =>
   new WorkspacePathError(`path escapes the workspace: ${path} (${why})`);
 
+// The workspace root's real path, per root: every tool call resolves against it, and the root
+// itself (chosen by the user, not reachable by tools) does not move during a run.
+const realRoots = new Map<string, Promise<string>>();
+
+function realRootOf(root: string): Promise<string> {
+  let real = realRoots.get(root);
+  if (!real) {
+    real = realpath(root);
+    realRoots.set(root, real);
+    real.catch(() => realRoots.delete(root));
+  }
+  return real;
+}
+
 export async function resolveWorkspacePath(workspace: string, path: string): Promise<ResolvedPath> {
   const root = resolve(workspace);
-  const realRoot = await realpath(root);
+  const realRoot = await realRootOf(root);
   const named = path.trim() === '' ? '.' : path;
 
   const candidate = resolve(root, named);
