@@ -7,6 +7,5 @@ export * from './overrides.js';
 export * from './reference.js';
 export * from './runner.js';
 export * from './schema-walk.js';
-export * from './suggest.js';
 export * from './toml-file.js';
 export * from './validate.js';

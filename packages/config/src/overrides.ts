@@ -3,12 +3,11 @@
  * The schema decides how a string becomes a value, so `OXYDRA__RUNTIME__MAX_TURNS=12` is a
  * number, `OXYDRA__MEMORY__ENABLED=false` a boolean and `...__ENV_KEYS=A,B` a list.
  */
-import { ConfigError } from '@oxydra/types';
+import { ConfigError, didYouMean } from '@oxydra/types';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { type ConfigLayer, type PlainObject, setPath } from './layers.js';
 import { elementSchema, kindOf, knownKeys, schemaAt } from './schema-walk.js';
-import { didYouMean } from './suggest.js';
 
 export const ENV_PREFIX = 'OXYDRA__';
 

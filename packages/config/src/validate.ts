@@ -2,11 +2,10 @@
  * Validation with messages people can act on: each names the source (file or environment
  * variable), the key path, the bad value and what is allowed.
  */
-import { ConfigError, ConfigErrors, isSecretKey, MASK } from '@oxydra/types';
+import { ConfigError, ConfigErrors, didYouMean, isSecretKey, MASK } from '@oxydra/types';
 import type { z } from 'zod';
 import { isPlainObject, type PlainObject, sourceOf } from './layers.js';
 import { knownKeys, schemaAt } from './schema-walk.js';
-import { didYouMean } from './suggest.js';
 
 function valueAt(values: unknown, path: readonly PropertyKey[]): unknown {
   let current = values;

@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { didYouMean } from '@oxydra/config';
-import { type AgentConfig, ConfigError } from '@oxydra/types';
+import { type AgentConfig, ConfigError, didYouMean } from '@oxydra/types';
 
 export interface AgentSettings {
   /** The agent's own prompt: system_prompt, or the content of system_prompt_file. */

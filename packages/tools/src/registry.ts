@@ -14,10 +14,9 @@ import type {
   ToolResult,
   ToolSpec,
 } from '@oxydra/types';
-import { Cancelled, toolSpecOf } from '@oxydra/types';
+import { Cancelled, didYouMean, toolSpecOf } from '@oxydra/types';
 import { isDefinedTool } from './define.js';
 import { type HostPathMapping, type ScrubOptions, scrubText, scrubValue } from './scrub/index.js';
-import { didYouMean } from './suggest.js';
 import { truncateOutput } from './truncate.js';
 
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];

@@ -4,5 +4,6 @@ export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';
 export * from './stream.js';
+export * from './suggest.js';
 export * from './tools.js';
 export * from './usage.js';

@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { didYouMean, loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
+import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
-import { type AgentConfig, type Provider, UsageError } from '@oxydra/types';
+import { type AgentConfig, didYouMean, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 
 export interface RunFlags extends ConfigFlagValues {

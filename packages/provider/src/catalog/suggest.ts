@@ -1,9 +1,9 @@
 /**
- * "Did you mean" for model ids. @oxydra/config's suggest() treats any substring as a near match,
+ * "Did you mean" for model ids. @oxydra/types' suggest() treats any substring as a near match,
  * which suits config keys but not model ids: for "gpt-4o-mni" it would offer "gpt-4" and "gpt-4o"
  * too, since both are prefixes. Here only the closest ids by edit distance are offered.
  */
-import { editDistance } from '@oxydra/config';
+import { editDistance } from '@oxydra/types';
 
 export function suggestModelIds(input: string, candidates: readonly string[], max = 3): string[] {
   const needle = input.toLowerCase();
@@ -26,7 +26,7 @@ export function suggestModelIds(input: string, candidates: readonly string[], ma
     .slice(0, max);
 }
 
-/** ` (did you mean "x"?)`, or '' when nothing is close; the same wording as @oxydra/config's didYouMean. */
+/** ` (did you mean "x"?)`, or '' when nothing is close; the same wording as @oxydra/types' didYouMean. */
 export function didYouMeanModel(input: string, candidates: readonly string[]): string {
   const close = suggestModelIds(input, candidates);
   return close.length > 0 ? ` (did you mean ${close.map((id) => `"${id}"`).join(' or ')}?)` : '';

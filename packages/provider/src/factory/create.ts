@@ -5,10 +5,11 @@
  * wraps it: auth messages that name the credential source, costUsd on usage events, retries and
  * the circuit breaker; then chains the targets with fallbacks.
  */
-import { didYouMean, resolveCredential } from '@oxydra/config';
+import { resolveCredential } from '@oxydra/config';
 import {
   type AgentConfig,
   ConfigError,
+  didYouMean,
   type Provider,
   type ProviderEntry,
   type ProviderType,

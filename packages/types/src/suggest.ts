@@ -1,4 +1,4 @@
-/** "Did you mean" suggestions for misspelt keys and names. */
+/** "Did you mean" suggestions for misspelt keys, tool names and other names. */
 
 export function editDistance(a: string, b: string): number {
   const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
