@@ -287,6 +287,25 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(env.mock.requests).toHaveLength(0);
   });
 
+  it('uses an [agents.<name>] prompt and tool allowlist with --agent', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Reviewed.' } }]);
+    env.sandbox.write(
+      '.oxydra/providers.toml',
+      '[agents.reviewer]\nsystem_prompt = "You review code and never change it."\ntools = ["file_read", "file_search"]\n',
+    );
+    const result = await env.run(['run', '--json', '--agent', 'reviewer', 'Review main.py']);
+    expect(result.status).toBe(0);
+    const body = env.mock.requests[0]!.body as {
+      messages: { role: string; content: string }[];
+      tools: { function: { name: string } }[];
+    };
+    expect(body.messages[0]!.content).toContain('You review code and never change it.');
+    expect(body.tools.map((t) => t.function.name).sort()).toEqual(['file_read', 'file_search']);
+    const unknown = await env.run(['run', '--agent', 'reviewr', 'x']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('(did you mean "reviewer"?)');
+  });
+
   it('rejects a missing prompt and an unknown tool name with exit code 2', async () => {
     env = await AgentEnv.start(E2E_APIS[0]!, []);
     const noPrompt = await env.run(['run']);
