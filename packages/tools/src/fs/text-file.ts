@@ -1,5 +1,5 @@
 /** Reading a workspace file as UTF-8 text, refusing what is not text. */
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { describeFsError } from './errors.js';
 
 /** Larger files are refused rather than loaded whole: searching or the shell suits them better. */
@@ -15,15 +15,22 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export async function readTextFile(real: string, shown: string, tool: string): Promise<string> {
   let bytes: Buffer;
   try {
-    const info = await stat(real);
-    if (info.isDirectory()) throw new Error(`${shown} is a directory; list it with file_list`);
-    if (info.size > MAX_TEXT_FILE_BYTES) {
-      throw new Error(
-        `${shown} is ${info.size} bytes; ${tool} handles text files up to ${MAX_TEXT_FILE_BYTES} bytes ` +
-          '(use file_search to find the part you need)',
-      );
+    // One handle for the size check and the read: fewer round trips to the thread pool, and the
+    // size checked is the size of the file actually read.
+    const handle = await open(real, 'r');
+    try {
+      const info = await handle.stat();
+      if (info.isDirectory()) throw new Error(`${shown} is a directory; list it with file_list`);
+      if (info.size > MAX_TEXT_FILE_BYTES) {
+        throw new Error(
+          `${shown} is ${info.size} bytes; ${tool} handles text files up to ${MAX_TEXT_FILE_BYTES} bytes ` +
+            '(use file_search to find the part you need)',
+        );
+      }
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
     }
-    bytes = await readFile(real);
   } catch (error) {
     throw describeFsError(error, shown);
   }
