@@ -60,3 +60,34 @@ export function deadlineController(
     },
   };
 }
+
+/** The limits a hook call runs under: the run's signal and the per-call timeout. */
+export interface Deadline {
+  /** The run's signal: a cancel while the hook runs cancels the run. */
+  signal: AbortSignal;
+  /** runtime.turn_timeout_secs, so a hung store or summary model cannot hold the run. */
+  timeoutMs: number;
+  clock: Clock;
+}
+
+/**
+ * Runs a hook (memory recall, a summary model call) with its own signal, aborted by the run's or
+ * after the timeout. It settles as soon as either fires even when the hook ignores its signal;
+ * callers tell a cancel from a timeout by checking `limits.signal.aborted` afterwards.
+ */
+export async function withDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  limits: Deadline,
+  onTimeout: () => Error,
+): Promise<T> {
+  const deadline = deadlineController(limits.signal, limits.timeoutMs, limits.clock, onTimeout);
+  try {
+    // Through a promise chain, so a hook that throws synchronously rejects like one that fails later.
+    return await raceAbort(
+      Promise.resolve().then(() => work(deadline.signal)),
+      deadline.signal,
+    );
+  } finally {
+    deadline.dispose();
+  }
+}

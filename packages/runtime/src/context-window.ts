@@ -3,6 +3,11 @@
  * definitions must fit in the window minus the answer's allowance and a safety buffer. When they
  * do not, the oldest messages go first, in whole units, so an assistant's tool calls never lose
  * their results (every API rejects a tool call without its result, or a result without its call).
+ *
+ * Sent in this order: system prompt, the rolling summary (when there is one), the memory snippets
+ * recalled for the latest user message, then the conversation. The summary is kept whatever
+ * happens; memory snippets never push out conversation: they get the room it leaves, and the
+ * last snippets go first when it is not enough.
  */
 import {
   countMessageTokens,
@@ -13,6 +18,7 @@ import {
   toolTokensUpperBound,
 } from '@oxydra/provider';
 import { BudgetExceeded, type Message, type ToolSpec } from '@oxydra/types';
+import { recallMessage } from './recall.js';
 import type { ContextBudget } from './types.js';
 
 export const DEFAULT_CONTEXT_BUDGET: ContextBudget = {
@@ -54,6 +60,8 @@ export interface FittedContext {
   exact: boolean;
   /** Conversation messages left out. */
   dropped: number;
+  /** Memory snippets sent (the leading ones of those recalled that fit). */
+  recalled: number;
 }
 
 // Messages never change once in the conversation, so each is tokenised once per run, not per turn.
@@ -71,7 +79,8 @@ function upperBoundOf(message: Message): number {
   return bound;
 }
 
-function tokensOf(message: Message): number {
+/** Exact tokens of one message in a prompt (without the reply priming), counted once per message. */
+export function tokensOf(message: Message): number {
   let tokens = messageTokenCache.get(message);
   if (tokens === undefined) {
     tokens = countMessageTokens([message]) - REPLY_PRIMING_TOKENS;
@@ -93,7 +102,61 @@ function toolTokensOf(tools: readonly ToolSpec[]): number {
   return total;
 }
 
-interface Unit {
+export interface PromptEstimate {
+  tokens: number;
+  /** False when `tokens` is the byte-length upper bound. */
+  exact: boolean;
+}
+
+/**
+ * Prompt tokens of `messages` plus the tool definitions. The UTF-8 size bounds the token count
+ * from above, so when even the bound is within `threshold` the tokenizer (~130 ms and ~50 MB to
+ * load) is not needed at all: typical short runs never load it. Otherwise the count is exact.
+ */
+export function estimatePrompt(
+  messages: readonly Message[],
+  tools: readonly ToolSpec[],
+  threshold: number,
+): PromptEstimate {
+  const bound =
+    toolTokensUpperBound(tools) +
+    REPLY_PRIMING_TOKENS +
+    messages.reduce((sum, message) => sum + upperBoundOf(message), 0);
+  if (bound <= threshold) return { tokens: bound, exact: false };
+  const exact =
+    toolTokensOf(tools) +
+    REPLY_PRIMING_TOKENS +
+    messages.reduce((sum, message) => sum + tokensOf(message), 0);
+  return { tokens: exact, exact: true };
+}
+
+/** What is sent besides the conversation itself. */
+export interface ContextExtras {
+  /** System messages right after the system prompt, always kept (the rolling summary). */
+  preamble?: readonly Message[];
+  /** Memory snippets for one transient system message; they only get the room the conversation leaves. */
+  recall?: readonly string[];
+}
+
+/**
+ * The whole prompt, before any trimming: system prompt, preamble, recalled memory, conversation.
+ * The summarization trigger measures exactly this, so it sees what fitContext would have to fit.
+ */
+export function contextMessages(
+  systemPrompt: string,
+  conversation: readonly Message[],
+  extras: ContextExtras = {},
+): Message[] {
+  const recall = extras.recall ?? [];
+  return [
+    { role: 'system', content: systemPrompt },
+    ...(extras.preamble ?? []),
+    ...(recall.length > 0 ? [recallMessage(recall)] : []),
+    ...conversation,
+  ];
+}
+
+export interface Unit {
   messages: Message[];
   tokens: number;
   /** Kept whatever happens: system messages and the latest user message. */
@@ -110,7 +173,7 @@ function unit(messages: Message[], pinned: boolean): Unit {
  * with a user message; after it, each assistant message with its tool results is a unit, so a long
  * task can shed its oldest steps while the request that started it stays.
  */
-function splitUnits(conversation: readonly Message[]): Unit[] {
+export function splitUnits(conversation: readonly Message[]): Unit[] {
   let latestUser = -1;
   conversation.forEach((message, i) => {
     if (message.role === 'user') latestUser = i;
@@ -145,50 +208,74 @@ export function fitContext(
   tools: readonly ToolSpec[],
   model: ModelInfo,
   budget: ContextBudget,
+  extras: ContextExtras = {},
 ): FittedContext {
-  const system: Message = { role: 'system', content: systemPrompt };
+  const snippets = extras.recall ?? [];
   const { limit, window, reservedOutput, safetyBuffer } = promptLimit(model, budget);
-  // Fast path: the UTF-8 size bounds the token count from above, so when even the bound fits, the
-  // tokenizer (~130 ms and ~50 MB to load) is not needed at all. Typical short runs never load it.
-  const bound =
-    messageTokensUpperBound(system) +
-    toolTokensUpperBound(tools) +
-    REPLY_PRIMING_TOKENS +
-    conversation.reduce((sum, message) => sum + upperBoundOf(message), 0);
-  if (bound <= limit) {
-    return { messages: [system, ...conversation], promptTokens: bound, exact: false, dropped: 0 };
+  const everything = contextMessages(systemPrompt, conversation, extras);
+  const whole = estimatePrompt(everything, tools, limit);
+  if (whole.tokens <= limit) {
+    return {
+      messages: everything,
+      promptTokens: whole.tokens,
+      exact: whole.exact,
+      dropped: 0,
+      recalled: snippets.length,
+    };
   }
+
+  // Too big: the conversation is fitted first, and recalled memory only gets the room it leaves.
+  const head: Message[] = [{ role: 'system', content: systemPrompt }, ...(extras.preamble ?? [])];
   const units = splitUnits(conversation);
-  const fixed = tokensOf(system) + toolTokensOf(tools) + REPLY_PRIMING_TOKENS;
+  const fixed = head.reduce((sum, m) => sum + tokensOf(m), 0) + toolTokensOf(tools) + REPLY_PRIMING_TOKENS;
   const pinned = units.filter((u) => u.pinned).reduce((sum, u) => sum + u.tokens, 0);
   let total = fixed + units.reduce((sum, u) => sum + u.tokens, 0);
-
-  if (total <= limit) {
-    return { messages: [system, ...conversation], promptTokens: total, exact: true, dropped: 0 };
-  }
-  const floor = fixed + pinned + tokensOf(TRIMMED_NOTE);
-  if (floor > limit) {
-    throw new BudgetExceeded(
-      'tokens',
-      limit,
-      floor,
-      `context window exceeded: the system prompt, tool definitions and the latest user message need ` +
-        `about ${floor} tokens, but ${model.id} leaves ${limit} for the prompt (${window} context - ` +
-        `${reservedOutput} reserved for the answer - ${safetyBuffer} safety buffer); shorten the prompt ` +
-        `or its attachments, or use a model with a larger window`,
-    );
-  }
-
-  total += tokensOf(TRIMMED_NOTE);
   const kept = new Set(units);
   let dropped = 0;
-  for (const candidate of units) {
-    if (total <= limit) break;
-    if (candidate.pinned) continue;
-    kept.delete(candidate);
-    total -= candidate.tokens;
-    dropped += candidate.messages.length;
+
+  if (total > limit) {
+    const floor = fixed + pinned + tokensOf(TRIMMED_NOTE);
+    if (floor > limit) {
+      const summary = head.length > 1 ? ' (with the rolling summary)' : '';
+      throw new BudgetExceeded(
+        'tokens',
+        limit,
+        floor,
+        `context window exceeded: the system prompt${summary}, tool definitions and the latest user message need ` +
+          `about ${floor} tokens, but ${model.id} leaves ${limit} for the prompt (${window} context - ` +
+          `${reservedOutput} reserved for the answer - ${safetyBuffer} safety buffer); shorten the prompt ` +
+          `or its attachments, or use a model with a larger window`,
+      );
+    }
+    total += tokensOf(TRIMMED_NOTE);
+    for (const candidate of units) {
+      if (total <= limit) break;
+      if (candidate.pinned) continue;
+      kept.delete(candidate);
+      total -= candidate.tokens;
+      dropped += candidate.messages.length;
+    }
   }
-  const messages = [system, TRIMMED_NOTE, ...units.filter((u) => kept.has(u)).flatMap((u) => u.messages)];
-  return { messages, promptTokens: total, exact: true, dropped };
+
+  const recall = fitRecall(snippets, limit - total);
+  const messages = [
+    ...head,
+    ...(recall.message ? [recall.message] : []),
+    ...(dropped > 0 ? [TRIMMED_NOTE] : []),
+    ...units.filter((u) => kept.has(u)).flatMap((u) => u.messages),
+  ];
+  return { messages, promptTokens: total + recall.tokens, exact: true, dropped, recalled: recall.count };
+}
+
+/** The most leading snippets whose message fits in `room` tokens; later ones are dropped first. */
+function fitRecall(
+  snippets: readonly string[],
+  room: number,
+): { message?: Message; tokens: number; count: number } {
+  for (let count = snippets.length; count > 0; count--) {
+    const message = recallMessage(snippets.slice(0, count));
+    const tokens = tokensOf(message);
+    if (tokens <= room) return { message, tokens, count };
+  }
+  return { tokens: 0, count: 0 };
 }

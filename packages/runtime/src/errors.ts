@@ -22,7 +22,21 @@ export class RunError extends OxydraError {
   }
 }
 
+/**
+ * The conversation (or its rolling summary) could not be saved. Its own class because its code,
+ * persistence_error, is the runtime's and not one of @oxydra/types' ErrorCodes: a run that cannot
+ * save must stop, and the caller must be able to tell that apart from a model or budget failure.
+ */
+export class PersistenceError extends Error {
+  readonly code = 'persistence_error';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PersistenceError';
+  }
+}
+
 export function toRunFailure(error: unknown): RunFailure {
+  if (error instanceof PersistenceError) return { code: error.code, message: error.message };
   if (error instanceof ProviderError) return { code: error.code, message: error.message, kind: error.kind };
   if (error instanceof BudgetExceeded)
     return { code: error.code, message: error.message, kind: error.budget };

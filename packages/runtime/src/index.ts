@@ -1,11 +1,13 @@
 /**
  * @oxydra/runtime: the agent loop over a Provider and a ToolExecutor, with budgets (turns,
  * dollars, wall time, per-call timeouts), context assembly within the model's window, parallel
- * read-only tool dispatch, steering, follow-ups and cancellation.
+ * read-only tool dispatch, steering, follow-ups and cancellation; and, through optional hooks the
+ * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
 export { type AgentSettings, type AgentSettingsOptions, resolveAgentSettings } from './agent-settings.js';
 export { type Clock, systemClock } from './clock.js';
 export {
+  type ContextExtras,
   DEFAULT_CONTEXT_BUDGET,
   type FittedContext,
   fitContext,
@@ -13,10 +15,28 @@ export {
   TRIMMED_NOTE,
 } from './context-window.js';
 export { planGroups } from './dispatch.js';
-export { RunError, type RunFailure } from './errors.js';
+export { PersistenceError, RunError, type RunFailure } from './errors.js';
 export { DEFAULT_HEARTBEAT_MS } from './loop.js';
+export type { PersistHook } from './persist.js';
+export { RECALL_FAILED, RECALL_HEADER, type RecallHook, recallMessage } from './recall.js';
 export { REPEATED_FAILURE_LIMIT } from './repeat-guard.js';
 export { startAgentRun } from './run.js';
 export type { StateTransition, TurnState } from './state.js';
+export {
+  KEEP_NEWEST,
+  type StoredSummary,
+  type SummarizationOptions,
+  type SummarizeHook,
+  type SummaryStore,
+} from './summarize.js';
+export {
+  CONDENSED_HEADER,
+  MAX_ENTRY_CHARS,
+  MAX_SUMMARY_CHARS,
+  MAX_SUMMARY_ENTRIES,
+  mechanicalSummary,
+  SUMMARY_HEADER,
+  summaryMessage,
+} from './summary-text.js';
 export { defaultSystemPrompt, type SystemPromptOptions } from './system-prompt.js';
 export type { AgentRun, AgentRunOptions, ContextBudget, RunBudgets, RunResult, RunStatus } from './types.js';

@@ -4,12 +4,17 @@
  * transition of the TurnStateMachine; every way out of the loop ends in exactly one run_completed
  * or run_failed event.
  *
- * Per model call: budgets (turns, wall time) -> context assembled within the window -> the
+ * Per model call: budgets (turns, wall time) -> memory recalled for a new user message -> rolling
+ * summary when the prompt nears the window -> context assembled within the window -> the
  * cheapest the call could cost must fit the dollar budget -> turn_start + progress -> stream
  * (events forwarded as they arrive, per-call timeout) -> usage and cost recorded.
+ *
+ * With a `persist` hook every completed unit (a user message; an assistant message with all its
+ * tool results) is saved before the loop goes on, so a crash never splits a call from its result.
  */
 import { countMessageTokens, ResponseAssembler } from '@oxydra/provider';
 import {
+  type AssistantMessage,
   Cancelled,
   type Message,
   type StreamEvent,
@@ -24,10 +29,13 @@ import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
 import { dispatchToolCalls } from './dispatch.js';
 import { abortReason, toRunFailure } from './errors.js';
 import type { Inbox } from './inbox.js';
+import { persistUnit } from './persist.js';
 import { providerCallProgress, type TurnPosition } from './progress.js';
 import { callModel, type ModelAnswer } from './provider-call.js';
+import { MemoryRecall } from './recall.js';
 import { RepeatedFailureGuard } from './repeat-guard.js';
 import { type TurnState, TurnStateMachine } from './state.js';
+import { RollingSummary } from './summarize.js';
 import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -43,6 +51,8 @@ export class AgentLoop {
   private readonly controller = new AbortController();
   /** The last text the model produced: the final answer once the run completes. */
   private lastText = '';
+  private readonly recall: MemoryRecall | undefined;
+  private readonly summary: RollingSummary | undefined;
 
   constructor(
     private readonly options: AgentRunOptions,
@@ -53,6 +63,16 @@ export class AgentLoop {
     this.messages = [...(options.history ?? [])];
     this.state = new TurnStateMachine(options.onStateChange);
     this.budget = new RunBudget(options.budgets, options.model, this.clock);
+    // Hooks run under the run's signal and the per-call timeout, like a model call.
+    const limits = {
+      signal: this.controller.signal,
+      timeoutMs: options.budgets.turnTimeoutMs,
+      clock: this.clock,
+    };
+    this.recall = options.recall ? new MemoryRecall(options.recall, limits, emit) : undefined;
+    this.summary = options.summarization
+      ? new RollingSummary(options.summarization, limits, emit)
+      : undefined;
   }
 
   cancel(reason?: string): void {
@@ -64,7 +84,10 @@ export class AgentLoop {
     const stopWatching = this.watch();
     try {
       this.budget.checkPricing(this.options.provider.name);
-      this.messages.push({ role: 'user', content: this.options.prompt });
+      const prompt: Message = { role: 'user', content: this.options.prompt };
+      this.messages.push(prompt);
+      await this.persist([prompt]);
+      await this.summary?.load(this.messages);
       await this.loop();
       return this.end('completed');
     } catch (error) {
@@ -97,10 +120,12 @@ export class AgentLoop {
   private async loop(): Promise<void> {
     while (true) {
       const answer = await this.modelTurn();
+      const assistant = answer.response.message;
       const calls = answer.response.toolCalls;
       if (calls.length === 0) {
+        await this.persist([assistant]);
         this.moveTo('yielding');
-        if (!this.takeQueued()) return;
+        if (!(await this.takeQueued())) return;
         continue;
       }
       this.moveTo('tool_execution');
@@ -109,11 +134,11 @@ export class AgentLoop {
         // No tools run once the run cannot go on: their results would never be read.
         this.budget.beforeContinuing();
       } catch (error) {
-        this.closeCalls(calls, [], error);
+        await this.closeCalls(assistant, calls, [], error);
         throw error;
       }
-      await this.runTools(calls, answer.parseErrors);
-      this.deliverSteering();
+      await this.runTools(assistant, calls, answer.parseErrors);
+      await this.deliverSteering();
     }
   }
 
@@ -122,12 +147,26 @@ export class AgentLoop {
     this.budget.checkLimits();
     const { model, provider, systemPrompt } = this.options;
     const tools = this.offeredTools();
-    const fitted = fitContext(
+    const budget = this.options.contextBudget ?? DEFAULT_CONTEXT_BUDGET;
+    const recall = (await this.recall?.snippetsFor(this.messages)) ?? [];
+    await this.summary?.maybeCondense({
+      messages: this.messages,
       systemPrompt,
-      this.messages,
+      recall,
       tools,
       model,
-      this.options.contextBudget ?? DEFAULT_CONTEXT_BUDGET,
+      budget,
+      position: { turn: this.budget.turns + 1, maxTurns: this.options.budgets.maxTurns },
+    });
+    // The hooks took time: a cancel or the wall-time limit may have come meanwhile.
+    this.throwIfStopped();
+    const fitted = fitContext(
+      systemPrompt,
+      this.summary?.view(this.messages) ?? this.messages,
+      tools,
+      model,
+      budget,
+      { preamble: this.summary?.preamble() ?? [], recall },
     );
     this.budget.checkAffordable(
       fitted.promptTokens,
@@ -169,7 +208,11 @@ export class AgentLoop {
     return this.options.model.capabilities.supportsTools ? this.options.tools.specs() : [];
   }
 
-  private async runTools(calls: ToolCall[], parseErrors: Map<string, string>): Promise<void> {
+  private async runTools(
+    assistant: AssistantMessage,
+    calls: ToolCall[],
+    parseErrors: Map<string, string>,
+  ): Promise<void> {
     const outcomes: (ToolOutcome | undefined)[] = calls.map(() => undefined);
     try {
       await dispatchToolCalls(calls, {
@@ -185,25 +228,29 @@ export class AgentLoop {
         outcomes,
       });
     } catch (error) {
-      this.closeCalls(calls, outcomes, error);
+      await this.closeCalls(assistant, calls, outcomes, error);
       throw error;
     }
     const finished = outcomes as ToolOutcome[];
-    this.closeCalls(calls, finished, undefined);
+    await this.closeCalls(assistant, calls, finished, undefined);
     this.guard.record(calls, finished, parseErrors);
   }
 
   /**
-   * Appends one tool message per call, in call order. A call that never finished (the run stopped
-   * first) gets a stand-in error result, so the conversation stays valid to continue or replay.
+   * Appends one tool message per call, in call order, and persists them with the assistant message
+   * that asked for them, as one unit. A call that never finished (the run stopped first) gets a
+   * stand-in error result, so the conversation, stored or returned, stays valid to continue or
+   * replay. When that save fails, its persistence_error replaces the reason the run stopped: the
+   * caller must learn that the conversation was not saved.
    */
-  private closeCalls(
+  private async closeCalls(
+    assistant: AssistantMessage,
     calls: readonly ToolCall[],
     outcomes: readonly (ToolOutcome | undefined)[],
     stop: unknown,
-  ): void {
+  ): Promise<void> {
     const reason = stop === undefined ? 'the run stopped' : toRunFailure(stop).message;
-    calls.forEach((call, index) => {
+    const results = calls.map((call, index): Message => {
       const outcome = outcomes[index];
       const message: Message = {
         role: 'tool',
@@ -212,8 +259,10 @@ export class AgentLoop {
         content: outcome ? outcome.content : `no result (the run stopped: ${reason})`,
       };
       if (!outcome || outcome.isError) message.isError = true;
-      this.messages.push(message);
+      return message;
     });
+    this.messages.push(...results);
+    await this.persist([assistant, ...results]);
   }
 
   private toolContext(signal: AbortSignal, onProgress: (message: string) => void): ToolContext {
@@ -226,24 +275,33 @@ export class AgentLoop {
   }
 
   /** Steering reaches the model after the tool batch it arrived during. */
-  private deliverSteering(): void {
-    for (const text of this.inbox.takeSteering()) this.addUserMessage(text, 'steering');
+  private async deliverSteering(): Promise<void> {
+    const delivered = this.inbox.takeSteering().map((text) => this.addUserMessage(text, 'steering'));
+    await this.persist(delivered);
   }
 
   /** After a final answer: pending steering first, else the next follow-up. False when nothing waits. */
-  private takeQueued(): boolean {
+  private async takeQueued(): Promise<boolean> {
     const steering = this.inbox.takeSteering();
     const followUp = steering.length === 0 ? this.inbox.takeFollowUp() : undefined;
     if (steering.length === 0 && followUp === undefined) return false;
     this.budget.beforeContinuing();
-    for (const text of steering) this.addUserMessage(text, 'steering');
-    if (followUp !== undefined) this.addUserMessage(followUp, 'follow_up');
+    const delivered = steering.map((text) => this.addUserMessage(text, 'steering'));
+    if (followUp !== undefined) delivered.push(this.addUserMessage(followUp, 'follow_up'));
+    await this.persist(delivered);
     return true;
   }
 
-  private addUserMessage(text: string, kind: 'steering' | 'follow_up'): void {
-    this.messages.push({ role: 'user', content: text });
+  private addUserMessage(text: string, kind: 'steering' | 'follow_up'): Message {
+    const message: Message = { role: 'user', content: text };
+    this.messages.push(message);
     this.emit({ type: 'user_message', text, kind });
+    return message;
+  }
+
+  /** One completed unit to the caller's persist hook (if any), awaited before the loop goes on. */
+  private persist(unit: Message[]): Promise<void> {
+    return persistUnit(this.options.persist, unit);
   }
 
   private throwIfStopped(): void {

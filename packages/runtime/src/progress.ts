@@ -58,3 +58,8 @@ export function toolReport(position: TurnPosition, toolName: string, message: st
     ...position,
   });
 }
+
+/** "[3/8] Summarised 12 earlier messages (summary model)": what the rolling summary did. */
+export function rollingSummaryProgress(position: TurnPosition, text: string): StreamEvent {
+  return progress({ kind: 'rolling_summary', message: `${label(position)} ${text}`, ...position });
+}

@@ -10,7 +10,10 @@ import type {
   Usage,
 } from '@oxydra/types';
 import type { Clock } from './clock.js';
+import type { PersistHook } from './persist.js';
+import type { RecallHook } from './recall.js';
 import type { StateTransition } from './state.js';
+import type { SummarizationOptions } from './summarize.js';
 
 export interface RunBudgets {
   /** Model calls allowed in the run (runtime.max_turns). */
@@ -53,6 +56,21 @@ export interface AgentRunOptions {
   clock?: Clock;
   /** Called on every state transition of the loop (debug logging, tests). */
   onStateChange?: (transition: StateTransition) => void;
+  /**
+   * Saves each completed unit of the conversation as soon as it is final, and is awaited before
+   * the loop goes on: the user prompt; each steering or follow-up delivery; each assistant message
+   * with all of its tool results (on a stop, with the "no result" stand-ins). A throw fails the
+   * run with persistence_error. `history` is not passed again: it is already stored.
+   */
+  persist?: PersistHook;
+  /**
+   * Memory for the latest user message: called once per user message with its text; the snippets
+   * go to the model as one transient system message "Relevant context from memory:", in the room
+   * the conversation leaves. A failure is an `error` event (memory_recall_failed) and the run goes on.
+   */
+  recall?: RecallHook;
+  /** Rolling summarization of older messages when the prompt nears the window; unset: none. */
+  summarization?: SummarizationOptions;
 }
 
 export type RunStatus = 'completed' | 'failed' | 'cancelled';

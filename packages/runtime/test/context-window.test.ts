@@ -1,7 +1,7 @@
 import { BudgetExceeded, type Message } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { fitContext, promptLimit, TRIMMED_NOTE } from '../src/index.js';
-import { runOptions, scriptedProvider, start, testModel } from './helpers.js';
+import { expectPairsIntact, runOptions, scriptedProvider, start, testModel } from './helpers.js';
 
 const words = (n: number) => 'word '.repeat(n).trim();
 const NO_BUFFER = { safetyBufferTokens: 0, fallbackMaxContextTokens: 128_000 };
@@ -15,23 +15,6 @@ function assistantCall(id: string, text = ''): Message {
 }
 function toolResult(id: string, content: string): Message {
   return { role: 'tool', toolCallId: id, toolName: 'file_read', content };
-}
-
-/** Every tool result follows the assistant message that asked for it, and every call has its result. */
-function expectPairsIntact(messages: Message[]): void {
-  const open = new Set<string>();
-  for (const message of messages) {
-    if (message.role === 'assistant') {
-      expect(open.size).toBe(0);
-      for (const call of message.toolCalls ?? []) open.add(call.id);
-    } else if (message.role === 'tool') {
-      expect(open.has(message.toolCallId)).toBe(true);
-      open.delete(message.toolCallId);
-    } else {
-      expect(open.size).toBe(0);
-    }
-  }
-  expect(open.size).toBe(0);
 }
 
 describe('promptLimit', () => {

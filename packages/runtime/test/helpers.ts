@@ -6,6 +6,7 @@
 import type { ModelInfo } from '@oxydra/provider';
 import type {
   Context,
+  Message,
   Provider,
   SafetyTier,
   StreamEvent,
@@ -300,6 +301,23 @@ export function expectConsistent(events: StreamEvent[], result: RunResult): void
   expect(events.filter((e) => e.type === 'turn_start')).toHaveLength(result.turns);
 }
 
+/** Every tool result follows the assistant message that asked for it, and every call has its result. */
+export function expectPairsIntact(messages: Message[]): void {
+  const open = new Set<string>();
+  for (const message of messages) {
+    if (message.role === 'assistant') {
+      expect(open.size).toBe(0);
+      for (const call of message.toolCalls ?? []) open.add(call.id);
+    } else if (message.role === 'tool') {
+      expect(open.has(message.toolCallId)).toBe(true);
+      open.delete(message.toolCallId);
+    } else {
+      expect(open.size).toBe(0);
+    }
+  }
+  expect(open.size).toBe(0);
+}
+
 export function ofType<T extends StreamEvent['type']>(
   events: StreamEvent[],
   type: T,
@@ -314,4 +332,26 @@ export async function waitForEvent(
 ): Promise<StreamEvent> {
   for await (const event of run.events) if (predicate(event)) return event;
   throw new Error('the run ended before the awaited event');
+}
+
+/**
+ * Lets every queued promise callback run, so a test can check that the run is still held at a
+ * barrier (nothing moves however long it is given), not how much time passed.
+ */
+export async function settle(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks
+
+/** A persist hook that records every unit it is given (copies of the arrays, same messages). */
+export function recordingPersist(): { persist: (messages: Message[]) => Promise<void>; units: Message[][] } {
+  const units: Message[][] = [];
+  return {
+    units,
+    persist: async (messages) => {
+      units.push([...messages]);
+    },
+  };
 }

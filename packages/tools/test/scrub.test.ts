@@ -106,6 +106,8 @@ describe('high-entropy tokens', () => {
     ['pure hex (a commit)', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736'],
     ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
     ['a note id', 'note-123e4567-e89b-12d3-a456-426614174000'],
+    ['a note id ending a sentence', 'note-123e4567-e89b-12d3-a456-426614174000.'],
+    ['a commit ending a sentence', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736.'],
     ['a path with three separators', 'packages/tools/src/9f8e7d6cBA54.ts'],
     ['an identifier of words', 'createV2ResponsesAdapterFromConfig'],
     ['a constant', 'ERR_INVALID_ARG_TYPE_VALUE_1234'],

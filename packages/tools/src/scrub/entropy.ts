@@ -43,7 +43,9 @@ function wordShare(token: string): number {
 }
 
 export function looksLikeSecret(token: string): boolean {
-  if (PURE_HEX.test(token) || NOTE_ID.test(token)) return false;
+  // A dot may end the sentence rather than belong to the token ("Saved note note-<uuid>.").
+  const bare = token.replace(/\.+$/, '');
+  if (PURE_HEX.test(bare) || NOTE_ID.test(bare)) return false;
   if ((token.match(/\//g)?.length ?? 0) >= 3) return false;
   // Mixed classes: words, snake_case and kebab-case names have no digits; numbers have no letters.
   if (!/[A-Za-z]/.test(token) || !/[0-9]/.test(token)) return false;
