@@ -12,19 +12,19 @@ export const LAYERS = {
   '@oxydra/types': 0, // foundation: contracts, no internal deps
   '@oxydra/config': 1, // foundation: config loading
   '@oxydra/testkit': 2, // tooling: mock LLM servers (types only)
-  '@oxydra/provider': 2, // core
+  '@oxydra/provider': 2, // core: wire adapters, catalog, reliability, embeddings
   '@oxydra/sandbox': 2, // core
-  '@oxydra/memory': 3, // core: may embed through providers
   '@oxydra/tools': 3, // core: runs through the sandbox
-  '@oxydra/runtime': 4, // core: the loop over providers, tools, memory
-  '@oxydra/kernel': 5, // application
-  '@oxydra/gateway': 6,
-  '@oxydra/channels': 6,
-  '@oxydra/runner': 6,
-  '@oxydra/shell-daemon': 6,
-  '@oxydra/tui': 7,
-  '@oxydra/web': 7,
-  '@oxydra/cli': 8, // the binary: top of the stack
+  '@oxydra/memory': 4, // core: embeds through providers, defines the memory tools
+  '@oxydra/runtime': 5, // core: the loop over providers, tools, memory
+  '@oxydra/kernel': 6, // application
+  '@oxydra/gateway': 7,
+  '@oxydra/channels': 7,
+  '@oxydra/runner': 7,
+  '@oxydra/shell-daemon': 7,
+  '@oxydra/tui': 8,
+  '@oxydra/web': 8,
+  '@oxydra/cli': 9, // the binary: top of the stack
 };
 
 const IMPORT_PATTERNS = [

@@ -45,9 +45,9 @@ describe('layering check', () => {
     const result = run();
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      'packages/types/src/index.ts: @oxydra/types (layer 0) imports @oxydra/cli (layer 8)',
+      'packages/types/src/index.ts: @oxydra/types (layer 0) imports @oxydra/cli (layer 9)',
     );
-    expect(result.stderr).toContain('@oxydra/types (layer 0) declares @oxydra/cli (layer 8)');
+    expect(result.stderr).toContain('@oxydra/types (layer 0) declares @oxydra/cli (layer 9)');
   });
 
   it('fails when a package imports something it does not declare, including dynamic imports', () => {

@@ -147,6 +147,8 @@ export interface RunEndEvent {
   cost_usd: number | null;
   /** Model calls made. */
   turns: number;
+  /** The session the run was saved in (continue it with --session), when memory is on. */
+  session_id?: string;
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
   error?: { code: string; message: string; kind?: string };
 }
