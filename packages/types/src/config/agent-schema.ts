@@ -89,8 +89,16 @@ export const runtimeSchema = z.strictObject({
     .strictObject({
       target_ratio: ratio.default(0.5).describe('condense history down to this share of the window'),
       min_turns: positiveInt.default(6).describe('unsummarized messages needed before summarizing'),
-      provider: z.string().min(1).optional().describe('registry entry that writes summaries (default: the selected one)'),
-      model: z.string().min(1).optional().describe('a cheaper model for summaries (default: the selected model)'),
+      provider: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('registry entry that writes summaries (default: the selected one)'),
+      model: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('a cheaper model for summaries (default: the selected model)'),
     })
     .prefault({}),
 });
@@ -114,17 +122,23 @@ export const memorySchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('registry entry whose API embeds (openai / gemini backends); default: the built-in entry of that type'),
+    .describe(
+      'registry entry whose API embeds (openai / gemini backends); default: the built-in entry of that type',
+    ),
   embedding_model: z
     .string()
     .min(1)
     .optional()
-    .describe('embedding model id (default: text-embedding-3-small for openai, gemini-embedding-001 for gemini)'),
+    .describe(
+      'embedding model id (default: text-embedding-3-small for openai, gemini-embedding-001 for gemini)',
+    ),
   model2vec_model: z
     .string()
     .min(1)
     .default('minishlab/potion-base-8M')
-    .describe('model2vec backend: a Hugging Face repo id, an https URL of the model folder, or a local folder'),
+    .describe(
+      'model2vec backend: a Hugging Face repo id, an https URL of the model folder, or a local folder',
+    ),
   retrieval: z
     .strictObject({
       top_k: z.int().min(1).max(100).default(8).describe('results per query'),
