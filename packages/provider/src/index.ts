@@ -6,6 +6,7 @@
 export * from './adapters/index.js';
 export * from './catalog/index.js';
 export { createProvider } from './create-provider.js';
+export * from './embeddings/index.js';
 export * from './factory/index.js';
 export * from './reliability/index.js';
 export * from './shared/index.js';

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@oxydra/types';
+import { MockEmbeddings } from './embeddings.js';
 import { disturbEvents, retryHeaders, streamErrorSpec, truncatePayload, writeOptions } from './faults.js';
 import { type FixtureReplay, lineEndingFor, loadFixture } from './fixtures.js';
 import { planReply } from './plan.js';
@@ -80,6 +81,7 @@ class MockServer {
   private calls = 0;
   private readonly issuedResponseIds = new Set<string>();
   private readonly script: StepScript;
+  private readonly embeddings: MockEmbeddings;
   private readonly eol: LineEnding;
 
   constructor(
@@ -90,6 +92,7 @@ class MockServer {
     options: MockLLMOptions,
   ) {
     this.script = new StepScript(scenario?.steps ?? []);
+    this.embeddings = new MockEmbeddings(wire, scenario?.steps ?? []);
     this.eol = lineEndingFor(wire.api, options.lineEnding);
   }
 
@@ -98,6 +101,7 @@ class MockServer {
     this.calls = 0;
     this.issuedResponseIds.clear();
     this.script.reset();
+    this.embeddings.reset();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -113,6 +117,15 @@ class MockServer {
       raw,
     };
     this.requests.push(record);
+
+    // Embedding endpoints beside the chat API: answered from the input text, not a step.
+    const embedding = this.embeddings.route(record.method, url);
+    if (embedding) {
+      const reply = this.embeddings.reply(embedding, body);
+      res.writeHead(reply.status, { 'content-type': JSON_TYPE, ...reply.headers });
+      res.end(reply.json);
+      return;
+    }
 
     const route = this.wire.route(record.method, url);
     if (!route) {

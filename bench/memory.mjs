@@ -1,0 +1,413 @@
+#!/usr/bin/env node
+// Memory retrieval at scale: notes are indexed through the real Retriever (chunking, the
+// deterministic 256-dim embedder, one write transaction per note) into a fresh libSQL file,
+// then hybrid searches run at each size. Reports, per size: ingest rate (chunks/s), hybrid query
+// p50/p95, bytes on disk per chunk beyond its text, and hit@8 (the note a query was made from
+// is among the 8 results) as a sanity check that speed was not bought with quality; for the
+// chosen method also the recall of its approximate vector candidates against an exact scan.
+// Targets: >= 1,000 chunks/s ingest, p50 <= 10 ms at 100k chunks, <= 4 KB per chunk beyond text.
+//
+// --compare also runs the vector methods that were not chosen, on the same corpus and the same
+// chunks/FTS tables, differing only in how vectors are stored and searched:
+//   libsql-index-float1bit / libsql-index-float8: libSQL's DiskANN index (libsql_vector_idx,
+//     compressed neighbours, max_neighbors 16) queried with vector_top_k;
+//   sql-brute-force: vector_distance_cos over every row, ORDER BY ... LIMIT.
+// Usage: node bench/memory.mjs [--sizes 10000,100000] [--queries 200] [--compare] [--methods a,b]
+// (prints one JSON object; needs `npm run build`; the libSQL index at 100k takes minutes)
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDatabase } from '../packages/memory/dist/db.js';
+import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
+import { migrate } from '../packages/memory/dist/migrate.js';
+import { ftsCandidates } from '../packages/memory/dist/retrieval/fts-search.js';
+import { chunkText, contentHash, fuseScores, Retriever } from '../packages/memory/dist/retrieval/index.js';
+import { VectorCache } from '../packages/memory/dist/retrieval/vector-cache.js';
+import { vectorCandidates } from '../packages/memory/dist/retrieval/vector-search.js';
+import { percentile } from './stats.mjs';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000' },
+    queries: { type: 'string', default: '200' },
+    compare: { type: 'boolean', default: false },
+    methods: { type: 'string' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const queryCount = Number(values.queries);
+const TOP_K = 8;
+const DIMS = 256;
+
+// --- A synthetic corpus: English function words mixed with Zipf-distributed pseudo-words. ---
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FUNCTION_WORDS =
+  'the of and to in is that for it with as on was be by this are or from at an which have not'.split(' ');
+// Syllables as onset + vowel + coda, so pseudo-words share letter n-grams about as often as
+// English words do (a handful of syllables would make every word look like every other).
+const ONSETS = 'b c d f g h j k l m n p r s t v w z bl br ch cl cr dr fl gr pl pr sh st th tr'.split(' ');
+const VOWELS = 'a e i o u ai ea ou'.split(' ');
+const CODAS = ['', '', '', 'n', 'r', 's', 't', 'l', 'm', 'nd', 'st', 'ck'];
+const SYLLABLES = ONSETS.flatMap((o) => VOWELS.flatMap((v) => CODAS.map((c) => o + v + c)));
+const SUFFIXES = ['s', 'ing', 'ed', 'ly', 'er'];
+
+function makeCorpus(seed) {
+  const random = rng(seed);
+  const vocabulary = new Set();
+  while (vocabulary.size < 30_000) {
+    let word = '';
+    const syllables = 1 + Math.floor(random() * 3);
+    for (let i = 0; i < syllables; i++) word += SYLLABLES[Math.floor(random() * SYLLABLES.length)];
+    vocabulary.add(word);
+  }
+  const words = [...vocabulary];
+  const cdf = [];
+  let sum = 0;
+  for (let i = 0; i < words.length; i++) {
+    sum += 1 / (i + 1);
+    cdf.push(sum);
+  }
+  const zipf = () => {
+    const x = random() * sum;
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return words[lo];
+  };
+  const word = () => {
+    if (random() < 0.35) return FUNCTION_WORDS[Math.floor(random() * FUNCTION_WORDS.length)];
+    const w = zipf();
+    return random() < 0.2 ? w + SUFFIXES[Math.floor(random() * SUFFIXES.length)] : w;
+  };
+  const sentence = () => {
+    const n = 6 + Math.floor(random() * 12);
+    const parts = Array.from({ length: n }, word);
+    parts[0] = parts[0][0].toUpperCase() + parts[0].slice(1);
+    return `${parts.join(' ')}.`;
+  };
+  let serial = 0;
+  return {
+    random,
+    /** A note of 300-1500 characters (1 to 3 chunks), sometimes with an identifier in it. */
+    note() {
+      const target = 300 + Math.floor(random() * 1200);
+      let text = '';
+      while (text.length < target) text += (text ? ' ' : '') + sentence();
+      serial++;
+      if (random() < 0.3) text += ` Ticket OXY-${10_000 + serial} tracks it.`;
+      return { id: `note-${serial}`, content: text };
+    },
+  };
+}
+
+/** A query made from a note: rare words of it (keyword) or a reworded sentence (paraphrase). */
+function queryFor(note, random) {
+  const ticket = /OXY-\d+/.exec(note.content);
+  const kind = random() < 0.5 ? 'keyword' : 'paraphrase';
+  if (kind === 'keyword') {
+    if (ticket && random() < 0.5) return { kind, text: ticket[0] };
+    const words = [...new Set(note.content.toLowerCase().match(/[a-z]+/g))].filter((w) => w.length > 6);
+    words.sort((a, b) => b.length - a.length || a.localeCompare(b));
+    return { kind, text: words.slice(0, 2 + Math.floor(random() * 2)).join(' ') };
+  }
+  const sentences = note.content.split('. ');
+  const sentence = sentences[Math.floor(random() * sentences.length)] ?? note.content;
+  const kept = sentence
+    .split(' ')
+    .filter(() => random() > 0.35)
+    .map((w) => (w.endsWith('s') ? w.slice(0, -1) : random() < 0.3 ? `${w}ing` : w));
+  return { kind, text: kept.join(' ') || sentence };
+}
+
+// --- Vector methods not chosen, over the same chunks and FTS tables. ---
+
+const num = (value) => Number(value ?? 0);
+const NO_FILTER = {
+  includeNotes: true,
+  includeConversation: true,
+  userId: undefined,
+  sessionId: undefined,
+  tags: [],
+};
+
+class SqlVectorIndex {
+  constructor(client, embedder, variant) {
+    this.client = client;
+    this.embedder = embedder;
+    this.variant = variant;
+  }
+
+  async setup() {
+    await this.client.execute(
+      `CREATE TABLE alt_vectors (chunk_id INTEGER PRIMARY KEY, embedding F32_BLOB(${DIMS}))`,
+    );
+    if (this.variant !== 'brute') {
+      await this.client.execute(
+        `CREATE INDEX alt_vectors_idx ON alt_vectors (libsql_vector_idx(embedding, 'metric=cosine', 'compress_neighbors=${this.variant}', 'max_neighbors=16'))`,
+      );
+    }
+  }
+
+  async indexNote(note) {
+    const pieces = chunkText(note.content);
+    const vectors = await this.embedder.embed(pieces.map((p) => p.text));
+    const createdAt = new Date().toISOString();
+    const statements = [
+      {
+        sql: "DELETE FROM alt_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE source_type = 'note' AND source_id = ?)",
+        args: [note.id],
+      },
+      { sql: "DELETE FROM chunks WHERE source_type = 'note' AND source_id = ?", args: [note.id] },
+    ];
+    pieces.forEach((piece, i) => {
+      statements.push(
+        {
+          sql: `INSERT INTO chunks (source_type, source_id, ordinal, text, content_hash, tags, created_at)
+                VALUES ('note', ?, ?, ?, ?, '[]', ?)`,
+          args: [note.id, i, piece.text, contentHash(piece.text), createdAt],
+        },
+        {
+          sql: 'INSERT INTO alt_vectors (chunk_id, embedding) VALUES (last_insert_rowid(), ?)',
+          args: [blob(vectors[i])],
+        },
+      );
+    });
+    await this.client.batch(statements, 'write');
+  }
+
+  async search({ query }) {
+    const candidates = TOP_K * 4;
+    const [q] = await this.embedder.embed([query]);
+    const vectorSql =
+      this.variant === 'brute'
+        ? 'SELECT chunk_id AS id, vector_distance_cos(embedding, ?) AS d FROM alt_vectors ORDER BY d LIMIT ?'
+        : "SELECT v.chunk_id AS id, vector_distance_cos(v.embedding, ?1) AS d FROM vector_top_k('alt_vectors_idx', ?1, ?2) AS k JOIN alt_vectors v ON v.rowid = k.id";
+    // The same full-text half as the chosen method, so only the vector half differs.
+    const vector = await this.client.execute({ sql: vectorSql, args: [blob(q), candidates] });
+    const fts = await ftsCandidates(this.client, query, candidates, NO_FILTER);
+    const fused = fuseScores(new Map(vector.rows.map((r) => [num(r.id), 1 - num(r.d)])), fts, {
+      vector: 0.7,
+      fts: 0.3,
+    }).slice(0, TOP_K * 2);
+    const rows = await this.client.execute({
+      sql: 'SELECT id, source_id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))',
+      args: [JSON.stringify(fused.map((f) => f.id))],
+    });
+    const byId = new Map(rows.rows.map((r) => [num(r.id), r]));
+    return fused
+      .map((f) => byId.get(f.id))
+      .filter(Boolean)
+      .slice(0, TOP_K)
+      .map((r) => ({ noteId: String(r.source_id), text: String(r.text) }));
+  }
+}
+
+function blob(vector) {
+  return new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+const METHODS = {
+  'js-codes': {
+    chosen: true,
+    describe:
+      '1-bit sign codes scanned in memory (asymmetric, table lookups), exact rerank in SQL on float32',
+    create: async (client, embedder) => new Retriever(client, embedder, { topK: TOP_K }),
+  },
+  'libsql-index-float1bit': {
+    describe: 'libsql_vector_idx, compress_neighbors=float1bit, max_neighbors=16, vector_top_k',
+    create: async (client, embedder) => setup(new SqlVectorIndex(client, embedder, 'float1bit')),
+  },
+  'libsql-index-float8': {
+    describe: 'libsql_vector_idx, compress_neighbors=float8, max_neighbors=16, vector_top_k',
+    create: async (client, embedder) => setup(new SqlVectorIndex(client, embedder, 'float8')),
+  },
+  'sql-brute-force': {
+    describe: 'vector_distance_cos over every row, ORDER BY distance LIMIT',
+    create: async (client, embedder) => setup(new SqlVectorIndex(client, embedder, 'brute')),
+  },
+};
+
+async function setup(index) {
+  await index.setup();
+  return index;
+}
+
+// --- The run. ---
+
+async function measureQueries(index, notes, random) {
+  const times = [];
+  let hits = 0;
+  const byKind = { keyword: [0, 0], paraphrase: [0, 0] };
+  const warmup = 20;
+  for (let i = 0; i < queryCount + warmup; i++) {
+    const note = notes[Math.floor(random() * notes.length)];
+    const query = queryFor(note, random);
+    const start = performance.now();
+    const results = await index.search({ query: query.text, topK: TOP_K });
+    const elapsed = performance.now() - start;
+    if (i < warmup) continue;
+    times.push(elapsed);
+    const hit = results.some((r) => r.noteId === note.id);
+    hits += hit ? 1 : 0;
+    byKind[query.kind][0] += hit ? 1 : 0;
+    byKind[query.kind][1]++;
+  }
+  times.sort((a, b) => a - b);
+  const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  return {
+    query_p50_ms: round(percentile(times, 50)),
+    query_p95_ms: round(percentile(times, 95)),
+    hit_at_8: round(hits / times.length),
+    hit_at_8_keyword: round(byKind.keyword[0] / Math.max(1, byKind.keyword[1])),
+    hit_at_8_paraphrase: round(byKind.paraphrase[0] / Math.max(1, byKind.paraphrase[1])),
+  };
+}
+
+/**
+ * How many of the exact top-32 vector candidates (vector_distance_cos over every row) the
+ * code scan + exact rerank also returns: the approximation's recall, apart from ranking quality.
+ */
+async function vectorRecall(client, embedder, notes, random, queries = 50) {
+  const cache = new VectorCache(client, embedder.modelId, embedder.dimensions);
+  let found = 0;
+  let wanted = 0;
+  for (let i = 0; i < queries; i++) {
+    const note = notes[Math.floor(random() * notes.length)];
+    const [q] = await embedder.embed([queryFor(note, random).text]);
+    const approx = await vectorCandidates(client, cache, q, TOP_K * 4, NO_FILTER);
+    const exact = await client.execute({
+      sql: 'SELECT chunk_id FROM chunk_vectors ORDER BY vector_distance_cos(vector, ?) LIMIT ?',
+      args: [blob(q), TOP_K * 4],
+    });
+    wanted += exact.rows.length;
+    found += exact.rows.filter((row) => approx.has(num(row.chunk_id))).length;
+  }
+  return Math.round((found / wanted) * 1000) / 1000;
+}
+
+async function diskUsage(client, file) {
+  await client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+  const result = await client.execute(
+    'SELECT count(*) AS n, sum(length(CAST(text AS BLOB))) AS bytes FROM chunks',
+  );
+  const chunks = num(result.rows[0]?.n);
+  const textBytes = num(result.rows[0]?.bytes);
+  const fileBytes = statSync(file).size;
+  return {
+    chunks,
+    file_bytes: fileBytes,
+    bytes_per_chunk_beyond_text: Math.round((fileBytes - textBytes) / chunks),
+  };
+}
+
+async function runMethod(name) {
+  const method = METHODS[name];
+  const dir = mkdtempSync(join(tmpdir(), 'oxydra-bench-memory-'));
+  const file = join(dir, 'memory.db');
+  const client = await openDatabase({ path: file });
+  try {
+    await migrate(client);
+    const embedder = createDeterministicEmbedder({ dimensions: DIMS });
+    const index = await method.create(client, embedder);
+    const corpus = makeCorpus(42);
+    const queryRandom = rng(7);
+    const notes = [];
+    let chunks = 0;
+    let ingestMs = 0;
+    const atSize = {};
+    for (const size of sizes) {
+      const before = chunks;
+      const start = performance.now();
+      while (chunks < size) {
+        const note = corpus.note();
+        await index.indexNote(note);
+        notes.push(note);
+        chunks += chunkText(note.content).length;
+      }
+      const elapsed = performance.now() - start;
+      ingestMs += elapsed;
+      const disk = await diskUsage(client, file);
+      // The first search loads the vector cache (js-codes): timed apart from the queries.
+      const loadStart = performance.now();
+      await index.search({ query: 'warm up', topK: TOP_K });
+      const firstQueryMs = performance.now() - loadStart;
+      const recall = method.chosen
+        ? { vector_recall_vs_exact: await vectorRecall(client, embedder, notes, rng(11)) }
+        : {};
+      atSize[size] = {
+        chunks: disk.chunks,
+        notes: notes.length,
+        ingest_chunks_per_s: Math.round(((chunks - before) / elapsed) * 1000),
+        first_query_ms: Math.round(firstQueryMs * 10) / 10,
+        ...(await measureQueries(index, notes, queryRandom)),
+        ...recall,
+        bytes_per_chunk_beyond_text: disk.bytes_per_chunk_beyond_text,
+        file_mb: Math.round(disk.file_bytes / 1e5) / 10,
+      };
+      process.stderr.write(`${name} @ ${size}: ${JSON.stringify(atSize[size])}\n`);
+    }
+    return {
+      method: name,
+      describe: method.describe,
+      ingest_chunks_per_s_overall: Math.round((chunks / ingestMs) * 1000),
+      sizes: atSize,
+    };
+  } finally {
+    client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function verdict(result) {
+  const largest = result.sizes[Math.max(...sizes)];
+  return {
+    ingest_ok: result.ingest_chunks_per_s_overall >= 1000,
+    query_p50_ok: largest.query_p50_ms <= 10,
+    disk_ok: Object.values(result.sizes).every((s) => s.bytes_per_chunk_beyond_text <= 4096),
+  };
+}
+
+const chosen = 'js-codes';
+const names = values.methods ? values.methods.split(',') : values.compare ? Object.keys(METHODS) : [chosen];
+for (const name of names)
+  if (!METHODS[name]) throw new Error(`unknown method ${name} (${Object.keys(METHODS).join(', ')})`);
+const results = [];
+for (const name of names) {
+  const result = await runMethod(name);
+  results.push({ ...result, meets_targets: verdict(result) });
+}
+const main = results.find((r) => r.method === chosen);
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      benchmark: 'memory',
+      node: process.version,
+      dimensions: DIMS,
+      top_k: TOP_K,
+      queries_per_size: queryCount,
+      targets:
+        '>= 1000 chunks/s ingest, hybrid query p50 <= 10 ms at 100k chunks, <= 4 KB per chunk beyond text',
+      chosen,
+      ...(main ? { result: main } : {}),
+      ...(results.length > 1 || !main ? { compare: results.filter((r) => r !== main) } : {}),
+    },
+    null,
+    2,
+  )}\n`,
+);

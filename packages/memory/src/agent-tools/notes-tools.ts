@@ -1,0 +1,118 @@
+/**
+ * memory_search, memory_save, memory_update, memory_delete: notes the agent keeps across
+ * sessions of the same workspace (and user), found again by meaning and by keyword.
+ * Limits after Oxydra: ≤ 16 tags of ≤ 64 characters; top_k ≤ 20.
+ */
+import { defineTool } from '@oxydra/tools';
+import { z } from 'zod';
+import type { MemoryToolDeps, NoteScope } from './deps.js';
+
+export const MAX_TAGS = 16;
+export const MAX_TAG_CHARS = 64;
+
+const tags = z
+  .array(z.string().min(1).max(MAX_TAG_CHARS, `each tag is at most ${MAX_TAG_CHARS} characters`))
+  .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
+  .optional()
+  .describe(
+    `Up to ${MAX_TAGS} short labels (≤ ${MAX_TAG_CHARS} chars) to find the note by later, e.g. ["preferences"]`,
+  );
+
+const noteId = z
+  .string()
+  .regex(/^note-[0-9a-f-]{36}$/, 'a note id looks like note-<uuid>, as memory_save returned it');
+
+/** Notes of the run's user only (all notes when runs have no user). */
+function scopeOf(context: { userId?: string }): NoteScope {
+  return context.userId ? { userId: context.userId } : {};
+}
+
+export function noteTools(deps: MemoryToolDeps) {
+  const memorySearch = defineTool({
+    name: 'memory_search',
+    description:
+      'Search your long-term memory: notes saved with memory_save (and, with include_conversation, earlier conversations) ' +
+      'by meaning and by exact words. Search before starting a task the user may have discussed before. Returns the best ' +
+      'matches with their note ids and scores.',
+    parameters: z.object({
+      query: z.string().min(1).describe('What to look for, in words'),
+      top_k: z.number().int().min(1).max(20).optional().describe('How many results (default 5, at most 20)'),
+      include_conversation: z
+        .boolean()
+        .optional()
+        .describe('Also search earlier conversations (default false)'),
+      tags: tags.describe('Only notes carrying all of these tags'),
+    }),
+    safety: 'read_only',
+    async execute(args, context) {
+      const hits = await deps.search({
+        query: args.query,
+        topK: args.top_k ?? 5,
+        includeConversation: args.include_conversation ?? false,
+        ...(args.tags ? { tags: args.tags } : {}),
+        ...(context.userId ? { userId: context.userId } : {}),
+      });
+      if (hits.length === 0) return { content: `No memories match "${args.query}".`, data: [] };
+      const lines = hits.map((hit, i) => {
+        const where = hit.noteId ? `note ${hit.noteId}` : `conversation ${hit.sessionId ?? ''}`.trim();
+        const labels = hit.tags && hit.tags.length > 0 ? ` [${hit.tags.join(', ')}]` : '';
+        return `${i + 1}. (${where}, score ${hit.score.toFixed(2)})${labels}\n${hit.text}`;
+      });
+      return { content: lines.join('\n\n'), data: hits };
+    },
+  });
+
+  const memorySave = defineTool({
+    name: 'memory_save',
+    description:
+      'Save a note to long-term memory, kept across sessions: facts about the user, their preferences, decisions, ' +
+      'and lessons learned while working. One fact per note, written to be understood later without context.',
+    parameters: z.object({ content: z.string().min(1).describe('The note, self-contained'), tags }),
+    safety: 'side_effecting',
+    async execute(args, context) {
+      const note = await deps.notes.save({
+        content: args.content,
+        ...(args.tags ? { tags: args.tags } : {}),
+        ...(context.userId ? { userId: context.userId } : {}),
+      });
+      return { content: `Saved note ${note.id}.`, data: { note_id: note.id } };
+    },
+  });
+
+  const memoryUpdate = defineTool({
+    name: 'memory_update',
+    description:
+      'Replace the content (and tags) of a note saved earlier, by its id. Use it when a remembered fact changes.',
+    parameters: z.object({ note_id: noteId, content: z.string().min(1).describe('The new content'), tags }),
+    safety: 'side_effecting',
+    async execute(args, context) {
+      const scope = scopeOf(context);
+      if (!(await deps.notes.get(args.note_id, scope))) {
+        return { content: `There is no note ${args.note_id}; find ids with memory_search.`, isError: true };
+      }
+      await deps.notes.update(
+        args.note_id,
+        { content: args.content, ...(args.tags ? { tags: args.tags } : {}) },
+        scope,
+      );
+      return `Updated note ${args.note_id}.`;
+    },
+  });
+
+  const memoryDelete = defineTool({
+    name: 'memory_delete',
+    description: 'Delete a note from long-term memory by its id, when it is wrong or no longer wanted.',
+    parameters: z.object({ note_id: noteId }),
+    safety: 'side_effecting',
+    async execute(args, context) {
+      const scope = scopeOf(context);
+      if (!(await deps.notes.get(args.note_id, scope))) {
+        return { content: `There is no note ${args.note_id}; find ids with memory_search.`, isError: true };
+      }
+      await deps.notes.delete(args.note_id, scope);
+      return `Deleted note ${args.note_id}.`;
+    },
+  });
+
+  return [memorySearch, memorySave, memoryUpdate, memoryDelete];
+}

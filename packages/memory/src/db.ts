@@ -1,0 +1,96 @@
+/**
+ * Opening the memory database: a local libSQL file (the default) or a remote libSQL / Turso
+ * server. Migrations are separate (migrate.ts) so tests can open a database at any version.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Client, createClient } from '@libsql/client';
+import { MemoryValidationError } from './errors.js';
+import { serialClient } from './serial-client.js';
+
+/** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+export interface DatabaseLocation {
+  /** A file path (relative to the current directory) of a local database. */
+  path?: string;
+  /** A `file:` URL, or a remote `libsql:`, `http(s):` or `ws(s):` URL. */
+  url?: string;
+  /** The remote server's token; never used for local files. */
+  authToken?: string;
+}
+
+type Target = { kind: 'file'; path: string } | { kind: 'remote'; url: string; authToken?: string };
+
+function targetOf(location: DatabaseLocation): Target {
+  const { path, url, authToken } = location;
+  if (path !== undefined && url !== undefined) {
+    throw new MemoryValidationError('path', 'give the memory database a path or a url, not both');
+  }
+  if (path !== undefined) {
+    if (path === '' || path.startsWith(':memory:')) {
+      throw new MemoryValidationError('path', `memory database path must name a file, got "${path}"`);
+    }
+    return { kind: 'file', path: resolve(path) };
+  }
+  if (url === undefined || url === '') {
+    throw new MemoryValidationError('path', 'the memory database needs a path or a url');
+  }
+  if (url.startsWith('file:')) {
+    // file:/abs, file:///abs and file://localhost/abs are URLs; `file:rel.db` is libSQL's relative form.
+    const filePath = url.startsWith('file:/') ? fileURLToPath(url) : resolve(url.slice('file:'.length));
+    return { kind: 'file', path: filePath };
+  }
+  return { kind: 'remote', url, ...(authToken !== undefined ? { authToken } : {}) };
+}
+
+/** Creates the file empty and owner-only if missing: it will hold whole conversations. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+async function openLocal(path: string): Promise<Client> {
+  createPrivateFile(path);
+  // One connection (see serial-client.ts). `timeout` is libSQL's busy_timeout, set as the
+  // connection opens, so even the first PRAGMA waits for another process instead of failing.
+  const raw = createClient({ url: pathToFileURL(path).href, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
+  const client = serialClient(raw);
+  try {
+    // WAL: readers never block the writer and a second process's writes are not lost. SQLite
+    // gives the -wal and -shm files the database file's permissions, so they stay 0600 too.
+    const mode = await client.execute('PRAGMA journal_mode=WAL');
+    const journal = String(mode.rows[0]?.[0] ?? '').toLowerCase();
+    if (journal !== 'wal')
+      throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${journal})`);
+    await client.execute(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    // Session deletes cascade to events, state and search chunks through foreign keys.
+    await client.execute('PRAGMA foreign_keys=ON');
+    // In WAL mode NORMAL loses no committed transaction when the process dies (only, at
+    // worst, the last ones on power loss) and saves an fsync per commit.
+    await client.execute('PRAGMA synchronous=NORMAL');
+    return client;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens (creating if needed) the memory database. A local file gets its parent folders, mode
+ * 0600 when new, WAL, busy_timeout, foreign keys and synchronous=NORMAL; a remote server is
+ * configured by its operator. Does not migrate: call `migrate`, or use `openMemory`.
+ */
+export async function openDatabase(location: DatabaseLocation): Promise<Client> {
+  const target = targetOf(location);
+  if (target.kind === 'file') return openLocal(target.path);
+  return createClient({
+    url: target.url,
+    ...(target.authToken !== undefined ? { authToken: target.authToken } : {}),
+  });
+}

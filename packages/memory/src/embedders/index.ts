@@ -1,0 +1,81 @@
+/**
+ * Text → vectors for retrieval, by `memory.embedding_backend`:
+ *   deterministic (default): hashed lexical features, offline and instant (deterministic.ts);
+ *   openai / gemini: the embedding APIs through @oxydra/provider (the caller resolves the
+ *     registry entry's base URL and key);
+ *   model2vec: a local static-embedding model, downloaded once (model2vec/).
+ * The API and model2vec code loads only when chosen.
+ */
+import type { EMBEDDING_BACKENDS, Embedder } from '@oxydra/types';
+import { createDeterministicEmbedder } from './deterministic.js';
+import type { DownloadProgress } from './model2vec/index.js';
+
+export type EmbeddingBackend = (typeof EMBEDDING_BACKENDS)[number];
+
+export {
+  createDeterministicEmbedder,
+  type DeterministicEmbedderOptions,
+  embedText,
+} from './deterministic.js';
+
+export interface EmbedderSettings {
+  backend: EmbeddingBackend;
+  /** openai / gemini: the embedding model (default text-embedding-3-small / gemini-embedding-001). */
+  model?: string;
+  /** openai / gemini: the registry entry's base_url (default: the hosted API). */
+  baseURL?: string;
+  apiKey?: string;
+  /** The registry entry's name, for error messages. */
+  providerName?: string;
+  extraHeaders?: Record<string, string>;
+  /** deterministic: vector size (default 256); openai / gemini: shortened output size, if the model supports it. */
+  dimensions?: number;
+  /** model2vec: a Hugging Face repo id, an https URL of the model folder, or a local folder. */
+  model2vecModel?: string;
+  /** model2vec: where the model's files are kept. */
+  cacheDir?: string;
+  /** model2vec: download progress. */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+const DEFAULT_MODEL2VEC_MODEL = 'minishlab/potion-base-8M';
+
+/**
+ * The embedder `settings` describe. For an API model whose vector size is not known in
+ * advance (a custom model on an OpenAI-compatible server), one short text is embedded to learn
+ * it, so `dimensions` is right before the first real use.
+ */
+export async function createEmbedder(settings: EmbedderSettings): Promise<Embedder> {
+  switch (settings.backend) {
+    case 'deterministic':
+      return createDeterministicEmbedder(
+        settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {},
+      );
+    case 'openai':
+    case 'gemini': {
+      const provider = await import('@oxydra/provider');
+      const options = {
+        baseURL: settings.baseURL ?? provider.DEFAULT_BASE_URLS[settings.backend],
+        ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
+        ...(settings.model !== undefined ? { model: settings.model } : {}),
+        ...(settings.providerName !== undefined ? { name: settings.providerName } : {}),
+        ...(settings.extraHeaders !== undefined ? { extraHeaders: settings.extraHeaders } : {}),
+        ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
+      };
+      const embedder =
+        settings.backend === 'openai'
+          ? provider.createOpenAIEmbedder(options)
+          : provider.createGeminiEmbedder(options);
+      if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
+      return embedder;
+    }
+    case 'model2vec': {
+      const { createModel2VecEmbedder } = await import('./model2vec/index.js');
+      return createModel2VecEmbedder({
+        model: settings.model2vecModel ?? DEFAULT_MODEL2VEC_MODEL,
+        ...(settings.cacheDir !== undefined ? { cacheDir: settings.cacheDir } : {}),
+        ...(settings.onProgress !== undefined ? { onProgress: settings.onProgress } : {}),
+      });
+    }
+  }
+}

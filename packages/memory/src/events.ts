@@ -1,0 +1,93 @@
+/**
+ * SQL of conversation_events: the append-only log of a session's messages. seq numbers a
+ * session's messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls.
+ */
+import type { Client, InStatement, Row, Transaction } from '@libsql/client';
+import type { Message, Role } from '@oxydra/types';
+import { CorruptEventError, MemoryValidationError } from './errors.js';
+import { decodePayload, encodePayload, isRole } from './payload.js';
+import { integer, text } from './rows.js';
+
+export interface StoredEvent {
+  seq: number;
+  turn: number;
+  role: Role;
+  /** When the turn was stored (every message of a turn has the same time). */
+  createdAt: string;
+  /** The message as stored: attachment bytes omitted (see payload.ts). */
+  message: Message;
+}
+
+/** The last seq and turn of a session (0 and 0 when it has no messages). */
+export async function lastPosition(
+  db: Transaction,
+  sessionId: string,
+): Promise<{ seq: number; turn: number }> {
+  const result = await db.execute({
+    sql: `SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(turn), 0) AS turn
+          FROM conversation_events WHERE session_id = ?`,
+    args: [sessionId],
+  });
+  const row = result.rows[0];
+  return row ? { seq: integer(row, 'seq'), turn: integer(row, 'turn') } : { seq: 0, turn: 0 };
+}
+
+/** Payloads encoded up front, so a message that cannot be serialised fails before any write. */
+export function encodeTurn(messages: readonly Message[]): Array<{ role: Role; payload: string }> {
+  return messages.map((message, index) => {
+    // Messages can come from JSON (the gateway, imports): check what the types promise.
+    const role: unknown = (message as { role?: unknown } | null)?.role;
+    if (!isRole(role)) {
+      throw new MemoryValidationError(
+        'messages',
+        `message ${index + 1} of the turn has role ${JSON.stringify(role)}; expected system, user, assistant or tool`,
+      );
+    }
+    return { role: message.role, payload: encodePayload(message) };
+  });
+}
+
+export function insertStatements(
+  sessionId: string,
+  turn: number,
+  firstSeq: number,
+  encoded: ReadonlyArray<{ role: Role; payload: string }>,
+  createdAt: string,
+): InStatement[] {
+  return encoded.map(({ role, payload }, index) => ({
+    sql: `INSERT INTO conversation_events (session_id, seq, turn, role, payload, created_at)
+          VALUES (?, ?, ?, ?, ?, ?)`,
+    args: [sessionId, firstSeq + index, turn, role, payload, createdAt],
+  }));
+}
+
+function toEvent(sessionId: string, row: Row): StoredEvent {
+  const seq = integer(row, 'seq');
+  const role = text(row, 'role');
+  const message = decodePayload(text(row, 'payload'), role);
+  if (typeof message === 'string') throw new CorruptEventError(sessionId, seq, message);
+  return { seq, turn: integer(row, 'turn'), role: role as Role, createdAt: text(row, 'created_at'), message };
+}
+
+/** A session's events in order, those after `afterSeq` only when given. */
+export async function selectEvents(db: Client, sessionId: string, afterSeq = 0): Promise<StoredEvent[]> {
+  const result = await db.execute({
+    sql: `SELECT seq, turn, role, payload, created_at FROM conversation_events
+          WHERE session_id = ? AND seq > ? ORDER BY seq`,
+    args: [sessionId, afterSeq],
+  });
+  return result.rows.map((row) => toEvent(sessionId, row));
+}
+
+export async function countEvents(db: Client, sessionId: string): Promise<number> {
+  const result = await db.execute({
+    sql: 'SELECT COUNT(*) AS n FROM conversation_events WHERE session_id = ?',
+    args: [sessionId],
+  });
+  const row = result.rows[0];
+  return row ? integer(row, 'n') : 0;
+}
+
+export function deleteEventsStatement(sessionId: string): InStatement {
+  return { sql: 'DELETE FROM conversation_events WHERE session_id = ?', args: [sessionId] };
+}

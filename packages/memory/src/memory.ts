@@ -1,0 +1,47 @@
+/**
+ * The memory database as one object: opened, migrated, with its stores. Other parts (the
+ * retrieval index, the memory tools) attach to `client` and to `notes.setChangeHook`.
+ */
+import type { Client } from '@libsql/client';
+import { type DatabaseLocation, openDatabase } from './db.js';
+import { migrate } from './migrate.js';
+import { NoteStore, type NoteStoreOptions } from './notes.js';
+import { SessionStore } from './sessions.js';
+
+export interface MemoryOptions extends DatabaseLocation {
+  /** Passed to the NoteStore; can also be set later with `notes.setChangeHook`. */
+  onNoteChange?: NoteStoreOptions['onChange'];
+}
+
+export interface MemoryDatabase {
+  /** The libSQL client (for a local file: one connection taking turns; see serial-client.ts). */
+  readonly client: Client;
+  readonly sessions: SessionStore;
+  readonly notes: NoteStore;
+  /** The schema version after migrating: LATEST_SCHEMA_VERSION. */
+  readonly schemaVersion: number;
+  /** Closes the client; further calls fail. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Opens the database (see openDatabase), migrates it to the latest schema, and builds the stores. */
+export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase> {
+  const { onNoteChange, ...location } = options;
+  const client = await openDatabase(location);
+  try {
+    const label = location.path ?? (location.url?.startsWith('file:') ? location.url : 'at the remote URL');
+    const { to } = await migrate(client, { label });
+    return {
+      client,
+      sessions: new SessionStore(client),
+      notes: new NoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
+      schemaVersion: to,
+      async close() {
+        if (!client.closed) client.close();
+      },
+    };
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}

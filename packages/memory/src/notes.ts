@@ -1,0 +1,170 @@
+/**
+ * Notes: what the agent chose to remember (memory_save), per user, with tags. The notes table
+ * and the NoteStore API over it. Search lives in the retrieval index, which follows changes
+ * through the onChange hook.
+ */
+import type { Client, Row } from '@libsql/client';
+import type { NoteRecord } from '@oxydra/types';
+import { NoteNotFoundError } from './errors.js';
+import { newNoteId, nowIso } from './ids.js';
+import { checkNoteContent, normalizeTags } from './note-input.js';
+import { optionalText, text } from './rows.js';
+import { checkCount, checkOptionalId } from './validate.js';
+
+export interface Note extends NoteRecord {
+  userId?: string;
+}
+
+export interface NoteChangeEvent {
+  /** `saved` for a new or updated note, `deleted` for a removed one (the note as it was). */
+  type: 'saved' | 'deleted';
+  note: Note;
+}
+
+export type NoteChangeHook = (event: NoteChangeEvent) => Promise<void>;
+
+/**
+ * The note as written. `indexError` is set when the write committed but the onChange hook
+ * (the search index) failed: the note is safe, it just may not be found by search until
+ * reindexed. Callers should say so rather than retry the write.
+ */
+export type NoteWriteResult = Note & { indexError?: Error };
+
+/** Restricts a call to one user's notes: another user's note is "not found". */
+export interface NoteScope {
+  userId?: string;
+}
+
+export interface NoteStoreOptions {
+  onChange?: NoteChangeHook;
+}
+
+export const DEFAULT_NOTE_LIST_LIMIT = 50;
+export const MAX_NOTE_LIST_LIMIT = 1000;
+
+const COLUMNS = 'id, user_id, content, tags, created_at, updated_at';
+
+function toNote(row: Row): Note {
+  const note: Note = {
+    id: text(row, 'id'),
+    content: text(row, 'content'),
+    tags: JSON.parse(text(row, 'tags')) as string[],
+    createdAt: text(row, 'created_at'),
+    updatedAt: text(row, 'updated_at'),
+  };
+  const userId = optionalText(row, 'user_id');
+  if (userId !== undefined) note.userId = userId;
+  return note;
+}
+
+/** ` AND user_id = ?` and its argument when scoped; nothing otherwise. */
+function userFilter(scope: NoteScope | undefined): { sql: string; args: string[] } {
+  const userId = checkOptionalId('userId', scope?.userId);
+  return userId === undefined ? { sql: '', args: [] } : { sql: ' AND user_id = ?', args: [userId] };
+}
+
+export class NoteStore {
+  readonly #db: Client;
+  #onChange: NoteChangeHook | undefined;
+  /** Hook calls run one at a time in commit order, so the index never sees a delete before its save. */
+  #hookChain: Promise<void> = Promise.resolve();
+
+  constructor(client: Client, options: NoteStoreOptions = {}) {
+    this.#db = client;
+    this.#onChange = options.onChange;
+  }
+
+  /** Sets (or with undefined removes) the change hook: the retrieval index attaches here. */
+  setChangeHook(hook: NoteChangeHook | undefined): void {
+    this.#onChange = hook;
+  }
+
+  async save(input: { content: string; tags?: string[]; userId?: string }): Promise<NoteWriteResult> {
+    const content = checkNoteContent(input.content);
+    const tags = normalizeTags(input.tags);
+    const userId = checkOptionalId('userId', input.userId);
+    const now = nowIso();
+    const result = await this.#db.execute({
+      sql: `INSERT INTO notes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+      args: [newNoteId(), userId ?? null, content, JSON.stringify(tags), now, now],
+    });
+    return this.#notify({ type: 'saved', note: toNote(result.rows[0]!) });
+  }
+
+  /** Replaces the content; replaces the tags when given, keeps them when omitted. */
+  async update(
+    id: string,
+    input: { content: string; tags?: string[] },
+    scope?: NoteScope,
+  ): Promise<NoteWriteResult> {
+    const content = checkNoteContent(input.content);
+    const tags = input.tags === undefined ? null : JSON.stringify(normalizeTags(input.tags));
+    const filter = userFilter(scope);
+    const result = await this.#db.execute({
+      sql: `UPDATE notes SET content = ?, tags = COALESCE(?, tags), updated_at = ?
+            WHERE id = ?${filter.sql} RETURNING ${COLUMNS}`,
+      args: [content, tags, nowIso(), id, ...filter.args],
+    });
+    const row = result.rows[0];
+    if (!row) throw new NoteNotFoundError(id);
+    return this.#notify({ type: 'saved', note: toNote(row) });
+  }
+
+  /** Deletes the note and returns it as it was; throws NoteNotFoundError if there is none. */
+  async delete(id: string, scope?: NoteScope): Promise<NoteWriteResult> {
+    const filter = userFilter(scope);
+    const result = await this.#db.execute({
+      sql: `DELETE FROM notes WHERE id = ?${filter.sql} RETURNING ${COLUMNS}`,
+      args: [id, ...filter.args],
+    });
+    const row = result.rows[0];
+    if (!row) throw new NoteNotFoundError(id);
+    return this.#notify({ type: 'deleted', note: toNote(row) });
+  }
+
+  async get(id: string, scope?: NoteScope): Promise<Note | undefined> {
+    const filter = userFilter(scope);
+    const result = await this.#db.execute({
+      sql: `SELECT ${COLUMNS} FROM notes WHERE id = ?${filter.sql}`,
+      args: [id, ...filter.args],
+    });
+    const row = result.rows[0];
+    return row ? toNote(row) : undefined;
+  }
+
+  /** Notes newest first (by last change); with `tags`, only notes carrying all of them. */
+  async list(
+    options: { userId?: string; tags?: string[]; limit?: number; offset?: number } = {},
+  ): Promise<Note[]> {
+    const limit = checkCount('limit', options.limit, DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT);
+    const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);
+    const filter = userFilter(options);
+    const tags = normalizeTags(options.tags);
+    const tagSql = tags
+      .map(() => ' AND EXISTS (SELECT 1 FROM json_each(notes.tags) WHERE value = ?)')
+      .join('');
+    const result = await this.#db.execute({
+      sql: `SELECT ${COLUMNS} FROM notes WHERE 1 = 1${filter.sql}${tagSql}
+            ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+      args: [...filter.args, ...tags, limit, offset],
+    });
+    return result.rows.map(toNote);
+  }
+
+  /** Runs the hook after the commit; its failure is returned with the note, never thrown. */
+  async #notify(event: NoteChangeEvent): Promise<NoteWriteResult> {
+    const hook = this.#onChange;
+    if (!hook) return event.note;
+    const run = this.#hookChain.then(() => hook(event));
+    this.#hookChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await run;
+      return event.note;
+    } catch (error) {
+      return { ...event.note, indexError: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+}

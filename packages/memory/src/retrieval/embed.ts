@@ -1,0 +1,30 @@
+/** Calling an embedder and checking what came back before any of it is stored. */
+import type { Embedder } from '@oxydra/types';
+import { signCode, vectorBlob } from './codes.js';
+import type { StoredVector } from './statements.js';
+
+export async function embedChecked(embedder: Embedder, texts: readonly string[]): Promise<Float32Array[]> {
+  if (texts.length === 0) return [];
+  const vectors = await embedder.embed([...texts]);
+  if (vectors.length !== texts.length) {
+    throw new Error(
+      `embedder ${embedder.modelId} returned ${vectors.length} vectors for ${texts.length} texts`,
+    );
+  }
+  for (const vector of vectors) {
+    if (vector.length !== embedder.dimensions) {
+      throw new Error(
+        `embedder ${embedder.modelId} returned a ${vector.length}-dimensional vector, expected ${embedder.dimensions}`,
+      );
+    }
+  }
+  return vectors;
+}
+
+export function storedVector(vector: Float32Array): StoredVector {
+  return { code: signCode(vector), vector: vectorBlob(vector) };
+}
+
+export function isZero(vector: Float32Array): boolean {
+  return vector.every((x) => x === 0);
+}

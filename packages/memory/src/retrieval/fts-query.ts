@@ -1,0 +1,49 @@
+/**
+ * A user's query → FTS5 terms that can only ever mean "these words". Text is split into the
+ * tokens FTS5's unicode61 tokenizer would make (letters and digits); each becomes a
+ * double-quoted string, so nothing the user types (quotes, `NEAR`, `*`, `^`, column filters,
+ * parentheses, AND/OR/NOT) is read as FTS syntax. A word written with inner punctuation
+ * (`OXY-4711`, `parse_config`, `v2.3.1`) also gives a phrase of its tokens, which ranks the
+ * exact identifier above texts that merely contain its parts.
+ */
+import { isStopWord } from '../embedders/stop-words.js';
+
+const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
+/** A long query adds little past its first words and makes the MATCH slower. */
+const MAX_TERMS = 24;
+
+export interface FtsTerms {
+  /** Quoted multi-token phrases (identifiers). */
+  phrases: string[];
+  /** Quoted single words, stop words left out unless there is nothing else. */
+  words: string[];
+}
+
+function quote(tokens: readonly string[]): string {
+  // Tokens hold letters and digits only, so there is no `"` to escape; doubled anyway, as FTS5 wants.
+  return `"${tokens.join(' ').replaceAll('"', '""')}"`;
+}
+
+export function ftsTerms(query: string): FtsTerms {
+  const words = new Set<string>();
+  const phrases = new Set<string>();
+  const stopWords = new Set<string>();
+  for (const word of query.normalize('NFKC').toLowerCase().split(/\s+/)) {
+    const tokens = word.match(TOKEN) ?? [];
+    if (tokens.length > 1) phrases.add(quote(tokens));
+    for (const token of tokens) (isStopWord(token) ? stopWords : words).add(quote([token]));
+  }
+  // A query made only of stop words ("to be or not to be") still searches for them.
+  const kept = [...phrases, ...(words.size > 0 ? words : stopWords)].slice(0, MAX_TERMS);
+  return {
+    phrases: kept.filter((term) => phrases.has(term)),
+    words: kept.filter((term) => !phrases.has(term)),
+  };
+}
+
+/** Any of the terms: the MATCH expression, or undefined when the query has no searchable word. */
+export function buildFtsQuery(query: string): string | undefined {
+  const { phrases, words } = ftsTerms(query);
+  const all = [...phrases, ...words];
+  return all.length === 0 ? undefined : all.join(' OR ');
+}

@@ -1,0 +1,76 @@
+/**
+ * The full-text half of the search: FTS5 bm25 over the chunks, best first.
+ *
+ * FTS5 scores every document that matches, so a query word found in most chunks ("use",
+ * "file") costs time in proportion to the whole index: at 100k chunks one such word made a
+ * search take tens of ms. Words are therefore counted first (capped, so counting is cheap),
+ * and the rarest kept while the chunks they match stay within a budget; common words carry
+ * little bm25 weight (idf) anyway. When every word is common, the full-text side sits the
+ * query out and the vectors decide.
+ */
+import type { Client, InStatement } from '@libsql/client';
+import { ftsTerms } from './fts-query.js';
+import { type ScopeFilter, scopeSql } from './scope.js';
+
+/** A word in more chunks than this is "common": FTS5 would score every one of them. */
+export const COMMON_WORD_CHUNKS = 1500;
+/**
+ * Most chunks the kept words may match together: bm25 costs ~0.6 µs per matching chunk, so
+ * this bounds the ranked query to a few ms. The rarest word is always kept.
+ */
+export const MATCH_BUDGET_CHUNKS = 4000;
+
+function count(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
+}
+
+/** How many chunks match `expression`, counted up to just past COMMON_WORD_CHUNKS (cheap: no scoring). */
+function cappedCount(expression: string): InStatement {
+  return {
+    sql: 'SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)',
+    args: [expression, COMMON_WORD_CHUNKS + 1],
+  };
+}
+
+/** The MATCH expression for `query`, after dropping common words; undefined: nothing worth searching. */
+export async function ftsMatch(client: Client, query: string): Promise<string | undefined> {
+  const { phrases, words } = ftsTerms(query);
+  if (words.length === 0) return phrases.length === 0 ? undefined : phrases.join(' OR ');
+  // Counting every word of a long query costs more than it saves; the first ones are kept.
+  const counted = words.slice(0, 12);
+  const counts = await client.batch(counted.map(cappedCount), 'read');
+  const ranked = counted
+    .map((word, i) => ({ word, chunks: count(counts[i]?.rows[0]?.n) }))
+    .filter(({ chunks }) => chunks > 0)
+    .sort((a, b) => a.chunks - b.chunks);
+  const kept: string[] = [];
+  let budget = MATCH_BUDGET_CHUNKS;
+  for (const { word, chunks } of ranked) {
+    if (chunks > COMMON_WORD_CHUNKS || (kept.length > 0 && chunks > budget)) break;
+    kept.push(word);
+    budget -= chunks;
+  }
+  // Only common words: scoring them all would take tens of ms and tell the chunks little apart
+  // (their idf is low); the vectors decide this query alone.
+  return kept.length > 0 || phrases.length > 0 ? [...phrases, ...kept].join(' OR ') : undefined;
+}
+
+/** chunk id → -bm25 (higher is better), for the best `limit` chunks `filter` allows. */
+export async function ftsCandidates(
+  client: Client,
+  query: string,
+  limit: number,
+  filter: ScopeFilter,
+): Promise<Map<number, number>> {
+  const match = await ftsMatch(client, query);
+  if (match === undefined) return new Map();
+  const scope = scopeSql(filter);
+  // Unfiltered, the chunks table is not needed: FTS5 sorts by rank and stops at the limit.
+  const sql =
+    scope.sql === ''
+      ? 'SELECT rowid AS id, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?'
+      : `SELECT c.id AS id, chunks_fts.rank AS rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+         WHERE chunks_fts MATCH ?${scope.sql} ORDER BY chunks_fts.rank LIMIT ?`;
+  const result = await client.execute({ sql, args: [match, ...scope.args, limit] });
+  return new Map(result.rows.map((row) => [count(row.id), -count(row.rank)]));
+}

@@ -1,0 +1,53 @@
+/**
+ * Which chunks a search may see, in one shape for both halves of the hybrid search: the SQL of
+ * the full-text side and the in-memory vector scan apply exactly the same rules.
+ *   - userId: only chunks saved for that user (chunks saved without a user are not shared).
+ *   - sessionId: conversation chunks of that session only; notes belong to a user, not to a
+ *     session, so they stay visible.
+ *   - tags: chunks carrying every one of them (conversation chunks have none).
+ */
+import type { InValue } from '@libsql/client';
+
+export type SourceType = 'note' | 'conversation';
+
+export interface ScopeFilter {
+  includeNotes: boolean;
+  includeConversation: boolean;
+  userId: string | undefined;
+  sessionId: string | undefined;
+  /** Normalised (see normaliseTags); all required. */
+  tags: readonly string[];
+}
+
+/** Trimmed, non-empty, unique, sorted: the form stored and compared. */
+export function normaliseTags(tags: readonly string[] | undefined): string[] {
+  return [...new Set((tags ?? []).map((tag) => tag.trim()).filter((tag) => tag !== ''))].sort();
+}
+
+/** ` AND ...` conditions on the chunks table (aliased `c`) and their arguments. */
+export function scopeSql(filter: ScopeFilter): { sql: string; args: InValue[] } {
+  const parts: string[] = [];
+  const args: InValue[] = [];
+  if (!filter.includeNotes) parts.push("c.source_type <> 'note'");
+  if (!filter.includeConversation) parts.push("c.source_type <> 'conversation'");
+  if (filter.userId !== undefined) {
+    parts.push('c.user_id = ?');
+    args.push(filter.userId);
+  }
+  if (filter.sessionId !== undefined) {
+    parts.push("(c.source_type <> 'conversation' OR c.session_id = ?)");
+    args.push(filter.sessionId);
+  }
+  if (filter.tags.length > 0) {
+    parts.push(
+      'NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(c.tags)))',
+    );
+    args.push(JSON.stringify(filter.tags));
+  }
+  return { sql: parts.map((part) => ` AND ${part}`).join(''), args };
+}
+
+/** The same rules for one chunk, for the in-memory side. */
+export function hasAllTags(chunkTags: readonly string[], wanted: readonly string[]): boolean {
+  return wanted.every((tag) => chunkTags.includes(tag));
+}

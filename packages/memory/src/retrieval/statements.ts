@@ -1,0 +1,81 @@
+/** The SQL the retriever writes with: one chunk row and its vector row, in the same batch. */
+import type { InStatement, InValue } from '@libsql/client';
+import type { SourceType } from './scope.js';
+
+export interface ChunkRow {
+  sourceType: SourceType;
+  sourceId: string;
+  sessionId: string | undefined;
+  userId: string | undefined;
+  ordinal: number;
+  text: string;
+  hash: string;
+  /** JSON array, normalised. */
+  tags: string;
+  createdAt: string;
+}
+
+/** A vector as stored: its 1-bit code and its float32 bytes. */
+export interface StoredVector {
+  code: Uint8Array;
+  vector: Uint8Array;
+}
+
+const INSERT_CHUNK = `INSERT INTO chunks
+  (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+// last_insert_rowid() is the chunk just inserted: the FTS trigger's own insert does not change
+// it once the trigger has finished (SQLite restores it).
+const INSERT_VECTOR_FOR_LAST_CHUNK = `INSERT INTO chunk_vectors (chunk_id, model_id, dims, code, vector)
+  VALUES (last_insert_rowid(), ?, ?, ?, ?)`;
+
+const INSERT_VECTOR = `INSERT INTO chunk_vectors (chunk_id, model_id, dims, code, vector)
+  VALUES (?, ?, ?, ?, ?)`;
+
+/** Deleted vectors leave tombstones for other processes' caches; keep the newest this many. */
+export const TOMBSTONES_KEPT = 10_000;
+
+export function insertChunk(
+  row: ChunkRow,
+  vector: StoredVector,
+  model: { id: string; dims: number },
+): InStatement[] {
+  const args: InValue[] = [
+    row.sourceType,
+    row.sourceId,
+    row.sessionId ?? null,
+    row.userId ?? null,
+    row.ordinal,
+    row.text,
+    row.hash,
+    row.tags,
+    row.createdAt,
+  ];
+  return [
+    { sql: INSERT_CHUNK, args },
+    { sql: INSERT_VECTOR_FOR_LAST_CHUNK, args: [model.id, model.dims, vector.code, vector.vector] },
+  ];
+}
+
+/** A chunk's vector replaced by one from another model (reindex). */
+export function replaceVector(
+  chunkId: number,
+  vector: StoredVector,
+  model: { id: string; dims: number },
+): InStatement[] {
+  return [
+    { sql: 'DELETE FROM chunk_vectors WHERE chunk_id = ?', args: [chunkId] },
+    { sql: INSERT_VECTOR, args: [chunkId, model.id, model.dims, vector.code, vector.vector] },
+  ];
+}
+
+export function deleteSource(type: SourceType, id: string): InStatement {
+  // The triggers remove the chunks' index entries and vectors, and log the vectors' tombstones.
+  return { sql: 'DELETE FROM chunks WHERE source_type = ? AND source_id = ?', args: [type, id] };
+}
+
+export const PRUNE_TOMBSTONES: InStatement = {
+  sql: 'DELETE FROM chunk_vector_tombstones WHERE seq <= (SELECT max(seq) FROM chunk_vector_tombstones) - ?',
+  args: [TOMBSTONES_KEPT],
+};

@@ -1,0 +1,65 @@
+/** The retriever's options, inputs and results. */
+import type { Message, SearchQuery } from '@oxydra/types';
+import type { ChunkOptions } from './chunking.js';
+import type { ConversationTextOptions } from './conversation.js';
+
+export interface RetrieverOptions extends ChunkOptions {
+  /** Results per search; default 8. */
+  topK?: number;
+  /** Weight of the vector score; default 0.7. */
+  vectorWeight?: number;
+  /** Weight of the full-text score; default 0.3. */
+  ftsWeight?: number;
+  /** Chunks embedded per embedder call during reindex; default 128. */
+  reindexBatchSize?: number;
+}
+
+export interface NoteInput {
+  id: string;
+  content: string;
+  tags?: string[];
+  userId?: string;
+}
+
+export interface ConversationInput extends ConversationTextOptions {
+  sessionId: string;
+  userId?: string;
+  messages: readonly Message[];
+}
+
+export interface RetrievalQuery extends SearchQuery {
+  /** Search conversation chunks (default true). */
+  includeConversation?: boolean;
+  /** Search note chunks (default true). */
+  includeNotes?: boolean;
+}
+
+export interface IndexResult {
+  /** Chunks the source has now (a note) or gained (a conversation). */
+  chunks: number;
+  /** Of those, how many the embedder was called for (the rest reused stored vectors). */
+  embedded: number;
+}
+
+export interface ReindexProgress {
+  done: number;
+  total: number;
+}
+
+export interface ReindexOptions {
+  onProgress?: (progress: ReindexProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface RetrievalStats {
+  chunks: number;
+  notes: number;
+  conversations: number;
+  /** The current embedder's. */
+  modelId: string;
+  dimensions: number;
+  /** Stored vectors by model id. */
+  vectorsByModel: Record<string, number>;
+  /** Chunks without a vector from the current embedder: what reindex() would embed. */
+  stale: number;
+}

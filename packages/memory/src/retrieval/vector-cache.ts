@@ -1,0 +1,259 @@
+/**
+ * The vector half of the search: every current-model vector's sign code in memory, scanned in
+ * full for each query (about 3 ms per 100k chunks at 256 dimensions), with the chunk's scope
+ * alongside so filters apply during the scan, not after it.
+ *
+ * Loaded on the first search, then kept current incrementally, also across processes sharing
+ * the file: vector rows are never updated and their ids never reused (AUTOINCREMENT), so new
+ * rows are those above the last id seen, and a trigger logs each deleted vector id in
+ * chunk_vector_tombstones. Both are read in one read transaction at the start of each search;
+ * when nothing changed that costs two index lookups. If the tombstone log was pruned past what
+ * this cache has seen, it reloads.
+ */
+import type { Client, Row } from '@libsql/client';
+import { codeBytes, scoreCodes, scoreTables } from './codes.js';
+import { hasAllTags, type ScopeFilter } from './scope.js';
+import { TopK } from './top-k.js';
+
+const NOTE = 0;
+const CONVERSATION = 1;
+/** Interned "no value" (a chunk saved without user or session). */
+const NONE = 0;
+
+function toNumber(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
+}
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (value instanceof Uint8Array) return value;
+  return new Uint8Array(0);
+}
+
+/** Strings ↔ small integers, so the scan compares numbers. */
+class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [''];
+  id(value: string | null): number {
+    if (value === null) return NONE;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.ids.set(value, id);
+      this.values.push(value);
+    }
+    return id;
+  }
+  find(value: string): number | undefined {
+    return this.ids.get(value);
+  }
+}
+
+export class VectorCache {
+  private readonly bytes: number;
+  private count = 0;
+  private capacity = 0;
+  private vectorIds = new Float64Array(0);
+  private codes = new Uint8Array(0);
+  /** The same bytes as uint32 words, for the scan. */
+  private words = new Uint32Array(0);
+  /** Reused for every scan's scores (800 KB at 100k rows): no garbage per search. */
+  private scores = new Float64Array(0);
+  private sources = new Uint8Array(0);
+  private users = new Int32Array(0);
+  private sessions = new Int32Array(0);
+  private tagSets = new Int32Array(0);
+  private readonly slotOf = new Map<number, number>();
+  private readonly userIds = new Interner();
+  private readonly sessionIds = new Interner();
+  private readonly tagKeys = new Interner();
+  private readonly tagLists: string[][] = [[]];
+  private lastVectorId = -1;
+  private lastTombstone = 0;
+  /** Refreshes run one after another, each after every write that finished before it began. */
+  private refreshes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: Client,
+    readonly modelId: string,
+    readonly dimensions: number,
+  ) {
+    this.bytes = codeBytes(dimensions);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bring the cache up to date with the database (a full load the first time). */
+  refresh(): Promise<void> {
+    // Not shared with a refresh already running: that one may have read before a write this
+    // caller already saw complete.
+    const next = this.refreshes.then(() => this.catchUp());
+    this.refreshes = next.catch(() => {});
+    return next;
+  }
+
+  private async catchUp(): Promise<void> {
+    const [marks, rows, tombstones, oldest] = await this.client.batch(
+      [
+        "SELECT name, seq FROM sqlite_sequence WHERE name IN ('chunk_vectors', 'chunk_vector_tombstones')",
+        {
+          sql: `SELECT v.id, v.code, c.source_type, c.user_id, c.session_id, c.tags
+                FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
+                WHERE v.id > ? AND v.model_id = ? AND v.dims = ? ORDER BY v.id`,
+          args: [this.lastVectorId, this.modelId, this.dimensions],
+        },
+        {
+          sql: 'SELECT vector_id FROM chunk_vector_tombstones WHERE seq > ? ORDER BY seq',
+          // A first load already leaves out every deleted row: no log to read.
+          args: [this.lastVectorId < 0 ? Number.MAX_SAFE_INTEGER : this.lastTombstone],
+        },
+        'SELECT min(seq) AS seq FROM chunk_vector_tombstones',
+      ],
+      'read',
+    );
+    const fresh = this.lastVectorId < 0;
+    const oldestTombstone = toNumber(oldest?.rows[0]?.seq ?? 0);
+    if (!fresh && oldestTombstone > this.lastTombstone + 1) {
+      // Deletions this cache never saw were pruned from the log: start over.
+      this.clear();
+      await this.catchUp();
+      return;
+    }
+    for (const row of rows?.rows ?? []) this.add(row);
+    for (const row of tombstones?.rows ?? []) this.remove(toNumber(row.vector_id));
+    let vectorMark = 0;
+    let tombstoneMark = 0;
+    for (const row of marks?.rows ?? []) {
+      if (row.name === 'chunk_vectors') vectorMark = toNumber(row.seq);
+      else tombstoneMark = toNumber(row.seq);
+    }
+    this.lastVectorId = vectorMark;
+    this.lastTombstone = tombstoneMark;
+  }
+
+  /**
+   * Vector row ids of the `limit` codes that score highest against `query` among the chunks
+   * `filter` allows, best first. Scores are approximate: the caller reranks exactly.
+   */
+  search(query: Float32Array, limit: number, filter: ScopeFilter): number[] {
+    if (query.length !== this.dimensions) {
+      throw new RangeError(`query has ${query.length} dimensions, the index ${this.dimensions}`);
+    }
+    const eligible = this.eligibility(filter);
+    if (eligible === undefined) return [];
+    if (this.scores.length < this.count) this.scores = new Float64Array(this.capacity);
+    const scores = this.scores;
+    scoreCodes(this.words, this.count, this.bytes, scoreTables(query), scores);
+    const top = new TopK(limit);
+    const ids = this.vectorIds;
+    let threshold = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.count; i++) {
+      const score = scores[i]!;
+      // The cheap test first: most rows lose to the current top without a filter check.
+      if (score <= threshold || (eligible !== true && !eligible(i))) continue;
+      top.push(ids[i]!, score);
+      threshold = top.threshold;
+    }
+    return top.sorted();
+  }
+
+  /** true: every row; undefined: none can match; else a per-row test. */
+  private eligibility(filter: ScopeFilter): true | undefined | ((slot: number) => boolean) {
+    const sources = [filter.includeNotes, filter.includeConversation];
+    if (!sources[NOTE] && !sources[CONVERSATION]) return undefined;
+    const user = filter.userId === undefined ? -1 : this.userIds.find(filter.userId);
+    const session = filter.sessionId === undefined ? -1 : (this.sessionIds.find(filter.sessionId) ?? -2);
+    if (user === undefined) return undefined;
+    const tagsOk =
+      filter.tags.length === 0 ? undefined : this.tagLists.map((tags) => hasAllTags(tags, filter.tags));
+    if (sources[NOTE] && sources[CONVERSATION] && user === -1 && session === -1 && tagsOk === undefined) {
+      return true;
+    }
+    return (slot) => {
+      const source = this.sources[slot] ?? NOTE;
+      if (!sources[source]) return false;
+      if (user !== -1 && this.users[slot] !== user) return false;
+      if (session !== -1 && source === CONVERSATION && this.sessions[slot] !== session) return false;
+      return tagsOk === undefined || tagsOk[this.tagSets[slot] ?? 0] === true;
+    };
+  }
+
+  private add(row: Row): void {
+    const vectorId = toNumber(row.id);
+    if (this.slotOf.has(vectorId)) return;
+    const code = toBytes(row.code);
+    if (code.length !== this.bytes) return;
+    if (this.count === this.capacity) this.grow();
+    const slot = this.count++;
+    this.slotOf.set(vectorId, slot);
+    this.vectorIds[slot] = vectorId;
+    this.codes.set(code, slot * this.bytes);
+    this.sources[slot] = row.source_type === 'conversation' ? CONVERSATION : NOTE;
+    this.users[slot] = this.userIds.id(typeof row.user_id === 'string' ? row.user_id : null);
+    this.sessions[slot] = this.sessionIds.id(typeof row.session_id === 'string' ? row.session_id : null);
+    this.tagSets[slot] = this.tagSet(typeof row.tags === 'string' ? row.tags : '[]');
+  }
+
+  /** The last row moves into the hole, so the arrays stay dense. */
+  private remove(vectorId: number): void {
+    const slot = this.slotOf.get(vectorId);
+    if (slot === undefined) return;
+    this.slotOf.delete(vectorId);
+    const last = --this.count;
+    if (slot !== last) {
+      const moved = this.vectorIds[last] ?? 0;
+      this.vectorIds[slot] = moved;
+      this.codes.copyWithin(slot * this.bytes, last * this.bytes, (last + 1) * this.bytes);
+      this.sources[slot] = this.sources[last] ?? NOTE;
+      this.users[slot] = this.users[last] ?? NONE;
+      this.sessions[slot] = this.sessions[last] ?? NONE;
+      this.tagSets[slot] = this.tagSets[last] ?? 0;
+      this.slotOf.set(moved, slot);
+    }
+  }
+
+  private tagSet(json: string): number {
+    const id = this.tagKeys.id(json === '[]' ? null : json);
+    if (id === this.tagLists.length) {
+      let tags: string[] = [];
+      try {
+        const parsed: unknown = JSON.parse(json);
+        if (Array.isArray(parsed)) tags = parsed.filter((tag): tag is string => typeof tag === 'string');
+      } catch {
+        // A hand-edited, broken tags column: the chunk simply has no tags.
+      }
+      this.tagLists.push(tags);
+    }
+    return id;
+  }
+
+  private grow(): void {
+    const capacity = Math.max(1024, this.capacity * 2);
+    const grown = <T extends Float64Array | Uint8Array | Int32Array>(
+      old: T,
+      make: (n: number) => T,
+      width = 1,
+    ) => {
+      const next = make(capacity * width);
+      next.set(old);
+      return next;
+    };
+    this.vectorIds = grown(this.vectorIds, (n) => new Float64Array(n));
+    this.codes = grown(this.codes, (n) => new Uint8Array(n), this.bytes);
+    this.words = new Uint32Array(this.codes.buffer);
+    this.sources = grown(this.sources, (n) => new Uint8Array(n));
+    this.users = grown(this.users, (n) => new Int32Array(n));
+    this.sessions = grown(this.sessions, (n) => new Int32Array(n));
+    this.tagSets = grown(this.tagSets, (n) => new Int32Array(n));
+    this.capacity = capacity;
+  }
+
+  private clear(): void {
+    this.count = 0;
+    this.slotOf.clear();
+    this.lastVectorId = -1;
+    this.lastTombstone = 0;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Sessions: the sessions table, and the SessionStore API over it, its conversation log
+ * (events.ts) and its state (state.ts).
+ */
+import type { Client, Row, Transaction } from '@libsql/client';
+import type { Message, SessionRecord } from '@oxydra/types';
+import { MemoryValidationError, SessionExistsError, SessionNotFoundError } from './errors.js';
+import {
+  countEvents,
+  deleteEventsStatement,
+  encodeTurn,
+  insertStatements,
+  lastPosition,
+  type StoredEvent,
+  selectEvents,
+} from './events.js';
+import { newSessionId, nowIso } from './ids.js';
+import { integer, optionalText, text } from './rows.js';
+import { compareAndSetState, deleteStateStatement, type StateValue, selectState } from './state.js';
+import { checkTitle, deriveTitle } from './title.js';
+import { checkCount, checkId, checkOptionalId } from './validate.js';
+
+export interface Session extends SessionRecord {
+  /** The session that delegated to this one, when a sub-agent runs it. */
+  parentSessionId?: string;
+}
+
+export interface SessionSummary extends Session {
+  messageCount: number;
+}
+
+export interface NewSession {
+  /** Default: a new UUID v7, which sorts by creation time. */
+  id?: string;
+  title?: string;
+  userId?: string;
+  agent?: string;
+  parentSessionId?: string;
+}
+
+export interface AppendedTurn {
+  /** This turn's number in the session: 1 for the first appendTurn. */
+  turn: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+
+const COLUMNS = 'id, title, user_id, agent, parent_session_id, created_at, updated_at';
+
+function toSession(row: Row): Session {
+  const session: Session = {
+    id: text(row, 'id'),
+    createdAt: text(row, 'created_at'),
+    updatedAt: text(row, 'updated_at'),
+  };
+  const title = optionalText(row, 'title');
+  const userId = optionalText(row, 'user_id');
+  const agent = optionalText(row, 'agent');
+  const parent = optionalText(row, 'parent_session_id');
+  if (title !== undefined) session.title = title;
+  if (userId !== undefined) session.userId = userId;
+  if (agent !== undefined) session.agent = agent;
+  if (parent !== undefined) session.parentSessionId = parent;
+  return session;
+}
+
+function checkNewSession(fields: NewSession): Required<Pick<NewSession, 'id'>> & NewSession {
+  return {
+    id: fields.id === undefined ? newSessionId() : checkId('session id', fields.id),
+    title: fields.title === undefined ? undefined : checkTitle(fields.title),
+    userId: checkOptionalId('userId', fields.userId),
+    agent: checkOptionalId('agent', fields.agent),
+    parentSessionId: checkOptionalId('parentSessionId', fields.parentSessionId),
+  };
+}
+
+export class SessionStore {
+  readonly #db: Client;
+
+  constructor(client: Client) {
+    this.#db = client;
+  }
+
+  /** A new session; an explicit id that exists already is an error (see getOrCreate). */
+  async create(fields: NewSession = {}): Promise<Session> {
+    const session = checkNewSession(fields);
+    const now = nowIso();
+    const tx = await this.#db.transaction('write');
+    try {
+      if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
+      if (session.parentSessionId !== undefined && !(await this.#exists(tx, session.parentSessionId))) {
+        throw new MemoryValidationError(
+          'parentSessionId',
+          `parent session ${session.parentSessionId} does not exist`,
+        );
+      }
+      const result = await tx.execute({
+        sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+        args: [
+          session.id,
+          session.title ?? null,
+          session.userId ?? null,
+          session.agent ?? null,
+          session.parentSessionId ?? null,
+          now,
+          now,
+        ],
+      });
+      await tx.commit();
+      return toSession(result.rows[0]!);
+    } finally {
+      tx.close();
+    }
+  }
+
+  async get(id: string): Promise<Session | undefined> {
+    const result = await this.#db.execute({
+      sql: `SELECT ${COLUMNS} FROM sessions WHERE id = ?`,
+      args: [id],
+    });
+    const row = result.rows[0];
+    return row ? toSession(row) : undefined;
+  }
+
+  /** The session `id`, created with `fields` if missing; an existing session's fields are left as they are. */
+  async getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<Session> {
+    const existing = await this.get(id);
+    if (existing) return existing;
+    try {
+      return await this.create({ ...fields, id });
+    } catch (error) {
+      // Another process created it between our read and our write: theirs is the session.
+      if (!(error instanceof SessionExistsError)) throw error;
+      const session = await this.get(id);
+      if (!session) throw error;
+      return session;
+    }
+  }
+
+  /** Sessions newest first (by last activity), each with its message count. */
+  async list(options: { userId?: string; limit?: number; offset?: number } = {}): Promise<SessionSummary[]> {
+    const limit = checkCount('limit', options.limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+    const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);
+    const byUser = options.userId !== undefined;
+    const result = await this.#db.execute({
+      // rowid breaks ties in the same millisecond: later inserts first.
+      sql: `SELECT ${COLUMNS},
+              (SELECT COUNT(*) FROM conversation_events e WHERE e.session_id = s.id) AS message_count
+            FROM sessions s ${byUser ? 'WHERE user_id = ?' : ''}
+            ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+      args: byUser ? [options.userId ?? null, limit, offset] : [limit, offset],
+    });
+    return result.rows.map((row) => ({ ...toSession(row), messageCount: integer(row, 'message_count') }));
+  }
+
+  /**
+   * Deletes the session with its messages and state (and, through foreign keys, its search
+   * chunks); sub-agent sessions it started are kept, unlinked. False if there was none.
+   */
+  async delete(id: string): Promise<boolean> {
+    const tx = await this.#db.transaction('write');
+    try {
+      // Explicit deletes: correct even on a remote server that does not enforce foreign keys.
+      await tx.batch([
+        deleteEventsStatement(id),
+        deleteStateStatement(id),
+        // The session's search index: vectors first, then chunks (their triggers keep FTS in step).
+        {
+          sql: 'DELETE FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE session_id = ?)',
+          args: [id],
+        },
+        { sql: 'DELETE FROM chunks WHERE session_id = ?', args: [id] },
+        { sql: 'UPDATE sessions SET parent_session_id = NULL WHERE parent_session_id = ?', args: [id] },
+      ]);
+      const result = await tx.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] });
+      await tx.commit();
+      return result.rowsAffected > 0;
+    } finally {
+      tx.close();
+    }
+  }
+
+  async rename(id: string, title: string): Promise<Session> {
+    const clean = checkTitle(title);
+    const result = await this.#db.execute({
+      sql: `UPDATE sessions SET title = ?, updated_at = ? WHERE id = ? RETURNING ${COLUMNS}`,
+      args: [clean, nowIso(), id],
+    });
+    const row = result.rows[0];
+    if (!row) throw new SessionNotFoundError(id);
+    return toSession(row);
+  }
+
+  /**
+   * Appends one turn's messages in one write transaction: all of them or, if anything fails
+   * (or the process dies), none. seq continues from the session's last; the session's
+   * updated_at moves, and an untitled session takes its title from the first user message.
+   */
+  async appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn> {
+    if (messages.length === 0)
+      throw new MemoryValidationError('messages', 'a turn needs at least one message');
+    const encoded = encodeTurn(messages);
+    const title = deriveTitle(messages) ?? null;
+    const now = nowIso();
+    // BEGIN IMMEDIATE: the write lock is taken before the last seq is read, so no other
+    // writer (another process) can take the same seq in between.
+    const tx = await this.#db.transaction('write');
+    try {
+      const touched = await tx.execute({
+        sql: 'UPDATE sessions SET updated_at = ?, title = COALESCE(title, ?) WHERE id = ?',
+        args: [now, title, sessionId],
+      });
+      if (touched.rowsAffected === 0) throw new SessionNotFoundError(sessionId);
+      const last = await lastPosition(tx, sessionId);
+      const turn = last.turn + 1;
+      await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
+      await tx.commit();
+      return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length };
+    } finally {
+      tx.close();
+    }
+  }
+
+  /** The session's messages in order (after `afterSeq` when given), attachment bytes omitted. */
+  async loadMessages(sessionId: string, options: { afterSeq?: number } = {}): Promise<Message[]> {
+    return (await this.loadEvents(sessionId, options)).map((event) => event.message);
+  }
+
+  /** Like loadMessages, with each message's seq, turn and time. */
+  async loadEvents(sessionId: string, options: { afterSeq?: number } = {}): Promise<StoredEvent[]> {
+    const afterSeq = checkCount('afterSeq', options.afterSeq, 0, Number.MAX_SAFE_INTEGER);
+    const events = await selectEvents(this.#db, sessionId, afterSeq);
+    if (events.length === 0) await this.#require(sessionId);
+    return events;
+  }
+
+  async countMessages(sessionId: string): Promise<number> {
+    const count = await countEvents(this.#db, sessionId);
+    if (count === 0) await this.#require(sessionId);
+    return count;
+  }
+
+  async getState(sessionId: string, key: string): Promise<StateValue | undefined> {
+    return selectState(this.#db, sessionId, key);
+  }
+
+  /**
+   * Writes `value` under `key` only if its epoch is still `expectedEpoch` (null: only if
+   * it has no value yet), moving the epoch up by one. False: another writer got there first;
+   * re-read and decide again.
+   */
+  async setState(
+    sessionId: string,
+    key: string,
+    value: string,
+    expectedEpoch: number | null,
+  ): Promise<boolean> {
+    checkId('state key', key);
+    if (typeof value !== 'string')
+      throw new MemoryValidationError('value', 'state values are strings (JSON-encode objects)');
+    if (expectedEpoch !== null && (!Number.isInteger(expectedEpoch) || expectedEpoch < 0)) {
+      throw new MemoryValidationError(
+        'expectedEpoch',
+        `expectedEpoch must be null or an integer >= 0, got ${expectedEpoch}`,
+      );
+    }
+    if (await compareAndSetState(this.#db, sessionId, key, value, expectedEpoch, nowIso())) return true;
+    await this.#require(sessionId);
+    return false;
+  }
+
+  async #exists(db: Client | Transaction, id: string): Promise<boolean> {
+    const result = await db.execute({ sql: 'SELECT 1 FROM sessions WHERE id = ?', args: [id] });
+    return result.rows.length > 0;
+  }
+
+  async #require(id: string): Promise<void> {
+    if (!(await this.#exists(this.#db, id))) throw new SessionNotFoundError(id);
+  }
+}

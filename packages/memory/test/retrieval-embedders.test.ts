@@ -1,0 +1,85 @@
+/** createEmbedder: each backend from its settings, the API ones end to end against the testkit. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
+import { createEmbedder } from '../src/embedders/index.js';
+import { Retriever } from '../src/retrieval/index.js';
+import { type TempDb, tempDb } from './retrieval-helpers.js';
+
+let server: MockLLM | undefined;
+let db: TempDb | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await db?.cleanup();
+  server = undefined;
+  db = undefined;
+});
+
+describe('createEmbedder', () => {
+  it('deterministic: the offline default, 256 dimensions unless told', async () => {
+    expect((await createEmbedder({ backend: 'deterministic' })).modelId).toBe('deterministic-v1-256');
+    expect((await createEmbedder({ backend: 'deterministic', dimensions: 64 })).dimensions).toBe(64);
+  });
+
+  it('openai: the registry entry base URL and key, and a retriever that works with it', async () => {
+    server = await startMockLLM({ api: 'openai-chat' });
+    const embedder = await createEmbedder({
+      backend: 'openai',
+      baseURL: server.url,
+      apiKey: 'sk-test',
+      model: 'text-embedding-3-small',
+      dimensions: 32,
+    });
+    expect(embedder.modelId).toBe('openai:text-embedding-3-small:32');
+    expect(server.requests).toHaveLength(0);
+    db = await tempDb();
+    const retriever = new Retriever(db.client, embedder);
+    await retriever.indexNote({ id: 'note-1', content: 'The lighthouse keeper logs ships.' });
+    await retriever.indexNote({ id: 'note-2', content: 'Bread rises overnight.' });
+    const hits = await retriever.search({ query: 'lighthouse keeper' });
+    expect(hits[0]?.noteId).toBe('note-1');
+    const stored = await db.client.execute('SELECT DISTINCT model_id, dims FROM chunk_vectors');
+    expect(stored.rows.map((row) => [row.model_id, row.dims])).toEqual([
+      ['openai:text-embedding-3-small:32', 32],
+    ]);
+    expect(server.requests.every((r) => r.headers.authorization === 'Bearer sk-test')).toBe(true);
+  });
+
+  it('openai: a model of unknown size is probed once, so dimensions are right from the start', async () => {
+    server = await startMockLLM({ api: 'openai-chat' });
+    const embedder = await createEmbedder({
+      backend: 'openai',
+      baseURL: server.url,
+      model: 'nomic-embed-text',
+    });
+    expect(embedder.dimensions).toBe(1536);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('gemini: through batchEmbedContents', async () => {
+    server = await startMockLLM({ api: 'gemini' });
+    const embedder = await createEmbedder({
+      backend: 'gemini',
+      baseURL: server.url,
+      apiKey: 'g',
+      dimensions: 16,
+    });
+    expect(embedder.modelId).toBe('gemini:gemini-embedding-001:16');
+    expect(await embedder.embed(['a', 'b'])).toHaveLength(2);
+    expect(server.requests[0]?.path).toContain(':batchEmbedContents');
+  });
+
+  it('model2vec: loads the local model code only when chosen, and says what is missing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'oxydra-model2vec-empty-'));
+    try {
+      await expect(createEmbedder({ backend: 'model2vec', model2vecModel: empty })).rejects.toThrow(
+        /model|tokenizer|config/i,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

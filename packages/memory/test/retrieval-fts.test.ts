@@ -1,0 +1,122 @@
+/** The full-text half: safe MATCH expressions from any input, and dropping common words. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
+import { ftsTerms } from '../src/retrieval/fts-query.js';
+import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/retrieval/fts-search.js';
+import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
+import { type TempDb, tempDb } from './retrieval-helpers.js';
+
+const HOSTILE = [
+  '"',
+  '""',
+  "'",
+  'NEAR(deploy script, 2)',
+  'deploy NEAR script',
+  '*',
+  'deploy*',
+  '(',
+  ')',
+  '(deploy OR',
+  'AND',
+  'OR OR OR',
+  'NOT deploy',
+  '-deploy',
+  '^deploy',
+  'text:deploy',
+  '{text}: deploy',
+  'deploy + script',
+  '"unbalanced quote',
+  '\u0000 \u202e deploy',
+  'café naïve 東京 😀',
+];
+
+describe('buildFtsQuery', () => {
+  it('quotes every word, so FTS operators are only words', () => {
+    expect(buildFtsQuery('deploy NEAR script')).toBe('"deploy" OR "near" OR "script"');
+    expect(buildFtsQuery('NOT (a OR b)*')).toBe('"b"');
+    expect(buildFtsQuery('"quoted" ^start text:col')).toBe(
+      '"text col" OR "quoted" OR "start" OR "text" OR "col"',
+    );
+  });
+
+  it('adds identifiers as phrases of their parts', () => {
+    expect(ftsTerms('see OXY-4711 today')).toEqual({
+      phrases: ['"oxy 4711"'],
+      words: ['"see"', '"oxy"', '"4711"', '"today"'],
+    });
+    expect(buildFtsQuery('parse_config')).toBe('"parse config" OR "parse" OR "config"');
+  });
+
+  it('drops stop words unless there is nothing else', () => {
+    expect(buildFtsQuery('what is the deploy script')).toBe('"deploy" OR "script"');
+    expect(buildFtsQuery('to be or not to be')).toBe('"to" OR "be" OR "or" OR "not"');
+    expect(buildFtsQuery('  ')).toBeUndefined();
+    expect(buildFtsQuery('!!! ---')).toBeUndefined();
+  });
+});
+
+describe('FTS against the database', () => {
+  let db: TempDb;
+  let retriever: Retriever;
+
+  beforeAll(async () => {
+    db = await tempDb();
+    retriever = new Retriever(db.client, createDeterministicEmbedder(), { vectorWeight: 0, ftsWeight: 1 });
+    await retriever.indexNote({
+      id: 'note-deploy',
+      content: 'The deploy script is near the NEAR ticket OXY-4711.',
+    });
+    await retriever.indexNote({ id: 'note-cafe', content: 'Meet at the café in 東京 😀 on Monday.' });
+    await retriever.indexNote({ id: 'note-other', content: 'Unrelated words about gardening and tomatoes.' });
+  });
+
+  afterAll(async () => {
+    await db.cleanup();
+  });
+
+  it('runs every hostile query without an FTS syntax error, finding the literal words', async () => {
+    for (const query of HOSTILE) {
+      const hits = await retriever.search({ query });
+      if (query.includes('deploy')) expect(hits[0]?.noteId, query).toBe('note-deploy');
+    }
+    const near = await retriever.search({ query: 'NEAR(deploy script, 2)' });
+    expect(near[0]?.noteId).toBe('note-deploy');
+    const unicode = await retriever.search({ query: 'cafe 東京' });
+    expect(unicode[0]?.noteId).toBe('note-cafe');
+  });
+
+  it('finds an identifier by its exact spelling', async () => {
+    const hits = await retriever.search({ query: 'OXY-4711' });
+    expect(hits.map((hit) => hit.noteId)).toEqual(['note-deploy']);
+  });
+
+  it('drops words found in more than COMMON_WORD_CHUNKS chunks, keeping the rare ones', async () => {
+    const big = await tempDb();
+    try {
+      const now = new Date().toISOString();
+      const rows = Array.from({ length: COMMON_WORD_CHUNKS + 50 }, (_, i) => ({
+        sql: `INSERT INTO chunks (source_type, source_id, ordinal, text, content_hash, tags, created_at)
+              VALUES ('note', ?, 0, ?, ?, '[]', ?)`,
+        args: [
+          `note-${i}`,
+          `common words everywhere ${i % 3 === 0 ? 'frequent' : ''} item${i}`,
+          `h${i}`,
+          now,
+        ],
+      }));
+      await big.client.batch(rows, 'write');
+      expect(await ftsMatch(big.client, 'common item7')).toBe('"item7"');
+      // Rarest first; "frequent" (in a third of the chunks: ~517) still fits the budget.
+      expect(await ftsMatch(big.client, 'frequent item7 common')).toBe('"item7" OR "frequent"');
+      // Only common words: no full-text search at all (the vectors decide).
+      expect(await ftsMatch(big.client, 'common words')).toBeUndefined();
+      // Even alone: scoring ~1,600 chunks is the cost this avoids.
+      expect(await ftsMatch(big.client, 'common')).toBeUndefined();
+      expect(await ftsMatch(big.client, 'frequent')).toBe('"frequent"');
+      // Words that occur nowhere are dropped, identifiers kept as phrases.
+      expect(await ftsMatch(big.client, 'nowhere OXY-1')).toBe('"oxy 1"');
+    } finally {
+      await big.cleanup();
+    }
+  });
+});

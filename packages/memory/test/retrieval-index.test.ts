@@ -1,0 +1,286 @@
+/** Indexing notes and conversations, removal, cascades, the vector cache across clients, stats. */
+import type { Client } from '@libsql/client';
+import type { Embedder } from '@oxydra/types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
+import { Retriever } from '../src/retrieval/index.js';
+import { VectorCache } from '../src/retrieval/vector-cache.js';
+import { addSession, countingEmbedder, type TempDb, tempDb } from './retrieval-helpers.js';
+
+let db: TempDb;
+let retriever: Retriever;
+
+beforeEach(async () => {
+  db = await tempDb();
+  retriever = new Retriever(db.client, createDeterministicEmbedder());
+});
+
+afterEach(async () => {
+  await db.cleanup();
+});
+
+async function count(client: Client, sql: string): Promise<number> {
+  const result = await client.execute(sql);
+  return Number(result.rows[0]?.[0] ?? 0);
+}
+
+/** Three distinct paragraphs, each longer than one chunk. */
+function longNote(changed = ''): string {
+  const paragraph = (topic: string) =>
+    Array.from({ length: 12 }, (_, i) => `The ${topic} system handles case ${i} of its workload.`).join(' ');
+  return [paragraph('billing'), paragraph(`routing${changed}`), paragraph('storage')].join('\n\n');
+}
+
+describe('indexNote', () => {
+  it('stores each chunk once with its vector, model id and size, and finds it', async () => {
+    const result = await retriever.indexNote({
+      id: 'note-1',
+      content: longNote(),
+      tags: [' ops ', 'db', 'ops'],
+    });
+    expect(result.chunks).toBeGreaterThan(3);
+    expect(result.embedded).toBe(result.chunks);
+    const rows = await db.client.execute(
+      `SELECT c.id, c.source_type, c.source_id, c.ordinal, c.tags, v.chunk_id, v.model_id, v.dims, length(v.code) AS code, length(v.vector) AS bytes
+       FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id ORDER BY c.ordinal`,
+    );
+    expect(rows.rows).toHaveLength(result.chunks);
+    rows.rows.forEach((row, i) => {
+      expect(row.ordinal).toBe(i);
+      expect(row.chunk_id).toBe(row.id);
+      expect(row.model_id).toBe('deterministic-v1-256');
+      expect(row.dims).toBe(256);
+      expect(row.code).toBe(32);
+      expect(row.bytes).toBe(1024);
+      expect(row.tags).toBe('["db","ops"]');
+    });
+    expect(
+      await count(db.client, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'routing'"),
+    ).toBeGreaterThan(0);
+    const hits = await retriever.search({ query: 'routing system workload' });
+    expect(hits[0]).toMatchObject({ source: 'note', noteId: 'note-1', tags: ['db', 'ops'] });
+  });
+
+  it('replaces the note on re-index, embedding only the chunks that changed', async () => {
+    const embedder = countingEmbedder(createDeterministicEmbedder());
+    const counted = new Retriever(db.client, embedder);
+    const first = await counted.indexNote({ id: 'note-1', content: longNote() });
+    const again = await counted.indexNote({ id: 'note-1', content: longNote() });
+    expect(again).toEqual({ chunks: first.chunks, embedded: 0 });
+    const edited = await counted.indexNote({ id: 'note-1', content: longNote('-v2') });
+    expect(edited.embedded).toBeGreaterThan(0);
+    expect(edited.embedded).toBeLessThan(edited.chunks);
+    expect(await count(db.client, 'SELECT count(*) FROM chunks')).toBe(edited.chunks);
+    expect(await count(db.client, 'SELECT count(*) FROM chunk_vectors')).toBe(edited.chunks);
+    await counted.indexNote({ id: 'note-1', content: 'Now something else entirely.' });
+    expect(await counted.search({ query: 'billing system workload' })).toEqual([
+      expect.objectContaining({ text: 'Now something else entirely.' }),
+    ]);
+  });
+
+  it('keeps one chunk per distinct content within a note', async () => {
+    const content = `${'Same paragraph repeated here for the test. '.repeat(14)}\n\n`.repeat(3);
+    const result = await retriever.indexNote({ id: 'note-rep', content });
+    expect(await count(db.client, 'SELECT count(DISTINCT content_hash) FROM chunks')).toBe(result.chunks);
+  });
+
+  it('writes nothing when the embedder fails or answers wrongly', async () => {
+    const broken: Embedder = { modelId: 'broken', dimensions: 256, embed: async () => [new Float32Array(3)] };
+    await expect(
+      new Retriever(db.client, broken).indexNote({ id: 'note-x', content: 'hello there' }),
+    ).rejects.toThrow(/3-dimensional/);
+    const failing: Embedder = {
+      modelId: 'failing',
+      dimensions: 256,
+      embed: async () => {
+        throw new Error('embedding service down');
+      },
+    };
+    await expect(
+      new Retriever(db.client, failing).indexNote({ id: 'note-x', content: 'hello' }),
+    ).rejects.toThrow('embedding service down');
+    expect(await count(db.client, 'SELECT count(*) FROM chunks')).toBe(0);
+  });
+});
+
+describe('indexConversation', () => {
+  const messages = [
+    { role: 'system' as const, content: 'You are a careful agent.' },
+    { role: 'user' as const, content: 'Where does the nightly backup go?' },
+    {
+      role: 'assistant' as const,
+      content: 'It goes to the NAS at two in the morning.',
+      toolCalls: [{ id: 'c1', name: 'file_read', arguments: { path: 'backup.conf' } }],
+    },
+    {
+      role: 'tool' as const,
+      toolCallId: 'c1',
+      toolName: 'file_read',
+      content: `target=nas ${'x'.repeat(2000)}`,
+    },
+    { role: 'user' as const, content: [{ type: 'text' as const, text: 'Thanks, and the retention?' }] },
+  ];
+
+  it('indexes what the user and the assistant said, once per session', async () => {
+    await addSession(db.client, 'session-a', 'alice');
+    const first = await retriever.indexConversation({ sessionId: 'session-a', userId: 'alice', messages });
+    expect(first.chunks).toBe(3);
+    // The whole history again, plus one new message: only the new one is added.
+    const more = [...messages, { role: 'assistant' as const, content: 'Thirty days.' }];
+    expect((await retriever.indexConversation({ sessionId: 'session-a', messages: more })).chunks).toBe(1);
+    const texts = await db.client.execute(
+      'SELECT text, ordinal, session_id, user_id FROM chunks ORDER BY ordinal',
+    );
+    expect(texts.rows.map((row) => row.text)).toEqual([
+      'Where does the nightly backup go?',
+      'It goes to the NAS at two in the morning.',
+      'Thanks, and the retention?',
+      'Thirty days.',
+    ]);
+    expect(texts.rows.map((row) => row.ordinal)).toEqual([0, 1, 2, 3]);
+    expect(texts.rows[0]).toMatchObject({ session_id: 'session-a', user_id: 'alice' });
+    const hits = await retriever.search({ query: 'nightly backup' });
+    expect(hits[0]).toMatchObject({ source: 'conversation', sessionId: 'session-a' });
+    expect(hits[0]?.noteId).toBeUndefined();
+  });
+
+  it('adds tool results only when asked, cut to one chunk', async () => {
+    await addSession(db.client, 'session-t');
+    await retriever.indexConversation({ sessionId: 'session-t', messages, includeToolResults: true });
+    const tool = await db.client.execute("SELECT text FROM chunks WHERE text LIKE 'target=nas%'");
+    expect(tool.rows).toHaveLength(1);
+    expect(String(tool.rows[0]?.text).length).toBeLessThanOrEqual(640);
+  });
+
+  it('needs the session to exist (its chunks go when it goes)', async () => {
+    await expect(retriever.indexConversation({ sessionId: 'no-such-session', messages })).rejects.toThrow(
+      /FOREIGN KEY/,
+    );
+    await addSession(db.client, 'session-b');
+    await retriever.indexConversation({ sessionId: 'session-b', messages });
+    await retriever.search({ query: 'backup' });
+    await db.client.execute("DELETE FROM sessions WHERE id = 'session-b'");
+    expect(await count(db.client, 'SELECT count(*) FROM chunks')).toBe(0);
+    expect(await count(db.client, 'SELECT count(*) FROM chunk_vectors')).toBe(0);
+    expect(await count(db.client, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'backup'")).toBe(0);
+    expect(await retriever.search({ query: 'nightly backup NAS' })).toEqual([]);
+  });
+});
+
+describe('removeSource', () => {
+  it('removes a note or a conversation: chunks, vectors and full-text entries', async () => {
+    await addSession(db.client, 'session-r');
+    await retriever.indexNote({ id: 'note-keep', content: 'Keep the garden watered in July.' });
+    await retriever.indexNote({ id: 'note-gone', content: 'The garden gate code is 4821.' });
+    await retriever.indexConversation({
+      sessionId: 'session-r',
+      messages: [{ role: 'user', content: 'What is the garden gate code again?' }],
+    });
+    expect(
+      (await retriever.search({ query: 'garden gate code' })).map((h) => h.noteId ?? h.sessionId),
+    ).toContain('note-gone');
+    expect(await retriever.removeSource('note', 'note-gone')).toBe(1);
+    expect(await retriever.removeSource('conversation', 'session-r')).toBe(1);
+    expect(await retriever.removeSource('note', 'note-gone')).toBe(0);
+    const hits = await retriever.search({ query: 'garden gate code' });
+    expect(hits.map((h) => h.noteId)).toEqual(['note-keep']);
+    expect(await count(db.client, 'SELECT count(*) FROM chunk_vectors')).toBe(1);
+    expect(await count(db.client, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'gate'")).toBe(0);
+  });
+});
+
+describe('the vector cache across clients', () => {
+  it('sees notes added and removed through another connection (another process)', async () => {
+    const other = new Retriever(await db.open(), createDeterministicEmbedder());
+    const vectorOnly = new Retriever(db.client, createDeterministicEmbedder(), {
+      vectorWeight: 1,
+      ftsWeight: 0,
+    });
+    await other.indexNote({ id: 'note-a', content: 'Lanterns light the harbour at dusk.' });
+    expect((await vectorOnly.search({ query: 'harbour lanterns' }))[0]?.noteId).toBe('note-a');
+    await other.indexNote({ id: 'note-b', content: 'Harbour lanterns are lit by the keeper.' });
+    await other.removeSource('note', 'note-a');
+    const ids = (await vectorOnly.search({ query: 'harbour lanterns' })).map((h) => h.noteId);
+    expect(ids).toEqual(['note-b']);
+  });
+
+  it('keeps exactly the live vectors of its model, incrementally', async () => {
+    const other = new Retriever(await db.open(), createDeterministicEmbedder());
+    const cache = new VectorCache(db.client, 'deterministic-v1-256', 256);
+    await cache.refresh();
+    expect(cache.size).toBe(0);
+    await other.indexNote({ id: 'note-a', content: 'Lanterns light the harbour at dusk.' });
+    await other.indexNote({ id: 'note-b', content: 'Harbour lanterns are lit by the keeper.' });
+    await cache.refresh();
+    expect(cache.size).toBe(2);
+    await other.removeSource('note', 'note-a');
+    await cache.refresh();
+    expect(cache.size).toBe(1);
+    // Another model's vectors are not its business.
+    await new Retriever(db.client, createDeterministicEmbedder({ dimensions: 64 })).indexNote({
+      id: 'note-c',
+      content: 'x y',
+    });
+    await cache.refresh();
+    expect(cache.size).toBe(1);
+  });
+
+  it('reloads when deletions it never saw were pruned from the tombstone log', async () => {
+    const other = new Retriever(await db.open(), createDeterministicEmbedder());
+    const vectorOnly = new Retriever(db.client, createDeterministicEmbedder(), {
+      vectorWeight: 1,
+      ftsWeight: 0,
+    });
+    await other.indexNote({ id: 'note-a', content: 'Lanterns light the harbour at dusk.' });
+    await other.indexNote({ id: 'note-b', content: 'Harbour lanterns are lit by the keeper.' });
+    expect(await vectorOnly.search({ query: 'harbour lanterns' })).toHaveLength(2);
+    await other.removeSource('note', 'note-a');
+    await db.client.execute('DELETE FROM chunk_vector_tombstones');
+    await other.removeSource('note', 'note-none-such');
+    await other.indexNote({ id: 'note-b', content: 'Changed: the keeper lights harbour lanterns.' });
+    const hits = await vectorOnly.search({ query: 'harbour lanterns' });
+    expect(hits.map((h) => h.text)).toEqual(['Changed: the keeper lights harbour lanterns.']);
+    // The reload dropped note-a's vector too, whose tombstone was gone.
+    const cache = new VectorCache(db.client, 'deterministic-v1-256', 256);
+    await cache.refresh();
+    expect((vectorOnly as unknown as { cache: VectorCache }).cache.size).toBe(cache.size);
+    expect(cache.size).toBe(1);
+  });
+});
+
+describe('search results', () => {
+  it('returns each content once, at most topK, and nothing for an empty query', async () => {
+    await retriever.indexNote({ id: 'note-1', content: 'Backups run nightly at two.' });
+    await retriever.indexNote({ id: 'note-2', content: 'Backups run nightly at two.' });
+    for (let i = 0; i < 5; i++)
+      await retriever.indexNote({ id: `note-x${i}`, content: `Backup detail number ${i}.` });
+    const hits = await retriever.search({ query: 'backups nightly', topK: 3 });
+    expect(hits).toHaveLength(3);
+    expect(hits.filter((h) => h.text === 'Backups run nightly at two.')).toHaveLength(1);
+    expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
+    expect(await retriever.search({ query: '   ' })).toEqual([]);
+  });
+});
+
+describe('stats', () => {
+  it('counts chunks, sources and vectors by model', async () => {
+    await addSession(db.client, 'session-s');
+    await retriever.indexNote({ id: 'note-1', content: longNote() });
+    await retriever.indexNote({ id: 'note-2', content: 'Short.' });
+    await retriever.indexConversation({
+      sessionId: 'session-s',
+      messages: [{ role: 'user', content: 'Hi there.' }],
+    });
+    const stats = await retriever.stats();
+    const chunks = await count(db.client, 'SELECT count(*) FROM chunks');
+    expect(stats).toEqual({
+      chunks,
+      notes: 2,
+      conversations: 1,
+      modelId: 'deterministic-v1-256',
+      dimensions: 256,
+      vectorsByModel: { 'deterministic-v1-256': chunks },
+      stale: 0,
+    });
+  });
+});

@@ -1,0 +1,48 @@
+/** What the embedding factories take, and the vector sizes of the models we know. */
+
+export interface EmbedderOptionsBase {
+  /** Registry name, for error messages (default: "openai" / "gemini"). */
+  name?: string;
+  /**
+   * OpenAI: including the version path (https://api.openai.com/v1, http://127.0.0.1:11434/v1);
+   * Gemini: the origin, optionally with the version (https://generativelanguage.googleapis.com).
+   */
+  baseURL: string;
+  apiKey?: string;
+  model?: string;
+  /**
+   * Output size to ask the API for (OpenAI `dimensions`, Gemini `outputDimensionality`): only
+   * models that can shorten their vectors accept it. Unset: the model's own size.
+   */
+  dimensions?: number;
+  extraHeaders?: Record<string, string>;
+  /** How long to wait for each response to start. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export type OpenAIEmbedderOptions = EmbedderOptionsBase;
+export type GeminiEmbedderOptions = EmbedderOptionsBase;
+
+export const DEFAULT_OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small';
+export const DEFAULT_GEMINI_EMBEDDING_MODEL = 'gemini-embedding-001';
+
+/** Native output sizes, so `dimensions` is right before the first call. */
+const KNOWN_DIMENSIONS: Readonly<Record<string, number>> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+  'gemini-embedding-001': 3072,
+  'text-embedding-004': 768,
+  'embedding-001': 768,
+};
+
+/** The size the vectors will have: asked for, else known for the model, else 0 (learnt from the first answer). */
+export function expectedDimensions(model: string, asked: number | undefined): number {
+  if (asked !== undefined) {
+    if (!Number.isInteger(asked) || asked < 1)
+      throw new RangeError(`dimensions must be a positive integer, got ${asked}`);
+    return asked;
+  }
+  return KNOWN_DIMENSIONS[model.replace(/^models\//, '')] ?? 0;
+}
