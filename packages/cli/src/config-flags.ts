@@ -45,5 +45,6 @@ export function addRunFlags(command: Command): Command {
     .option('--timeout <seconds>', 'wall-clock limit for the whole run')
     .option('--tools <names>', 'comma-separated tools the agent may use (default: all)')
     .option('--system <text|@file>', "the agent's instructions, added to the default system prompt")
-    .option('--yes', 'approve privileged tools (shell_exec) for this run without asking');
+    .option('--yes', 'approve privileged tools (shell_exec) for this run without asking')
+    .option('--session <id>', 'continue this session (created if new); see `oxydra sessions list`');
 }

@@ -88,6 +88,69 @@ export function buildProgram(): Command {
     .option('--json', 'print the event stream as JSON lines')
     .action(lazy(() => import('./commands/demo.js'), 'runDemo'));
 
+  const sessions = program.command('sessions').description('the conversations stored in this workspace');
+  sessions
+    .command('list')
+    .description('sessions, most recently active first')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/sessions.js'), 'runSessionsList'));
+  sessions
+    .command('show')
+    .description("a session's transcript (Markdown; --json for JSON lines)")
+    .argument('<id>', 'session id or a unique prefix of it')
+    .option('--json', 'print JSON lines')
+    .action(lazy(() => import('./commands/sessions.js'), 'runSessionsShow'));
+  sessions
+    .command('delete')
+    .description('delete a session and everything stored with it')
+    .argument('<id>', 'session id or a unique prefix of it')
+    .action(lazy(() => import('./commands/sessions.js'), 'runSessionsDelete'));
+  sessions
+    .command('export')
+    .description('export a session as JSON lines or Markdown')
+    .argument('<id>', 'session id or a unique prefix of it')
+    .option('--format <format>', 'jsonl (default) or md')
+    .option('--output <file>', 'write to a file instead of stdout')
+    .action(lazy(() => import('./commands/sessions.js'), 'runSessionsExport'));
+
+  const memory = program
+    .command('memory')
+    .description('notes agents keep across sessions, and the search index');
+  memory
+    .command('search')
+    .description('hybrid (meaning + keyword) search over notes and conversations')
+    .argument('<query...>', 'what to look for')
+    .option('--top-k <n>', 'results (default 8)')
+    .option('--tags <a,b>', 'only notes with all these tags')
+    .option('--notes-only', 'leave conversations out')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/memory.js'), 'runMemorySearch'));
+  memory
+    .command('add')
+    .description('save a note')
+    .argument('<content...>', 'the note')
+    .option('--tags <a,b>', 'labels to find it by')
+    .action(lazy(() => import('./commands/memory.js'), 'runMemoryAdd'));
+  memory
+    .command('list')
+    .description('notes, most recently updated first')
+    .option('--tags <a,b>', 'only notes with all these tags')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/memory.js'), 'runMemoryList'));
+  memory
+    .command('delete')
+    .description('delete a note')
+    .argument('<note-id>', 'as printed by list, add or search')
+    .action(lazy(() => import('./commands/memory.js'), 'runMemoryDelete'));
+  memory
+    .command('reindex')
+    .description(
+      're-embed what was indexed with another embedding model (after changing [memory] embedding_backend)',
+    )
+    .action(lazy(() => import('./commands/memory.js'), 'runMemoryReindex'));
+
   const models = program
     .command('models')
     .description('the model catalog: context windows, capabilities, prices');

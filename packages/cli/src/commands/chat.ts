@@ -36,7 +36,8 @@ export async function runChat(flags: RunFlags): Promise<number> {
     prompt: 'you> ',
   });
 
-  let history: Message[] = [];
+  let session = await setup.openSession(flags.session);
+  let history: Message[] = session?.history ?? [];
   let usage: Usage = {};
   let costUsd: number | null = 0;
   let turns = 0;
@@ -49,8 +50,9 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${session.id}` : ''}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
+  if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
 
   /** Runs a slash command; false when the line is not one. */
   const command = (line: string): boolean => {
@@ -63,7 +65,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
         return true;
       case '/clear':
         history = [];
-        process.stderr.write('conversation cleared\n');
+        clearing = true;
         return true;
       case '/exit':
       case '/quit':
@@ -81,7 +83,13 @@ export async function runChat(flags: RunFlags): Promise<number> {
   };
 
   const runTurn = async (prompt: string) => {
-    const run = startAgentRun({ ...setup.base, prompt, history, ...(approve ? { approve } : {}) });
+    const run = startAgentRun({
+      ...setup.base,
+      ...session?.options,
+      prompt,
+      history,
+      ...(approve ? { approve } : {}),
+    });
     active = run;
     for await (const event of run.events) renderer.handle(event);
     const result = await run.result;
@@ -94,12 +102,22 @@ export async function runChat(flags: RunFlags): Promise<number> {
 
   // Lines are handled strictly in order, so piped input ("hi", "/clear", "again") behaves as typed.
   let pumping = false;
+  let clearing = false;
   const pump = async () => {
     if (pumping) return;
     pumping = true;
     while (pending.length > 0) {
       const line = pending.shift()!;
-      if (!command(line)) await runTurn(line);
+      if (command(line)) {
+        if (clearing) {
+          // A fresh conversation is a new session; the old one stays stored.
+          clearing = false;
+          session = await setup.openSession();
+          process.stderr.write(`conversation cleared${session ? `; new session ${session.id}` : ''}\n`);
+        }
+      } else {
+        await runTurn(line);
+      }
     }
     pumping = false;
     if (inputClosed) finish();
@@ -131,5 +149,8 @@ export async function runChat(flags: RunFlags): Promise<number> {
   if (interactive) rl.prompt();
   await done;
   if (turns > 0) process.stderr.write(`${usageLine(usage, costUsd, turns)}\n`);
+  if (session)
+    process.stderr.write(`session ${session.id} (continue with oxydra chat --session ${session.id})\n`);
+  await setup.close();
   return EXIT_OK;
 }

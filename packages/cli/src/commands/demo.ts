@@ -102,6 +102,8 @@ function prepareRunForDemo(workspace: string, url: string) {
         set('selection.model', 'scripted-model'),
         set('selection.fallbacks', '[]'),
         set('tools.shell.enabled', 'true'),
+        // The demo's workspace is thrown away: no memory database in it.
+        set('memory.enabled', 'false'),
       ],
     },
   );

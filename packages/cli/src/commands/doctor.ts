@@ -3,7 +3,7 @@
  * each provider's credential source (never its value) and the sandbox backend. Later
  * subsystems (database, gateway) add their checks here as they land.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import {
   credentialCandidates,
@@ -13,7 +13,7 @@ import {
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
-import { DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
+import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
 import { formatError } from '../exit.js';
 
 type Status = 'ok' | 'warn' | 'fail';
@@ -72,6 +72,40 @@ function checkSandbox(): Check {
   return { name: 'sandbox', status: 'warn', detail: `no OS sandbox backend for ${process.platform}` };
 }
 
+/** The memory database: where it is, its schema version and what it holds; never created here. */
+async function checkMemory(config: AgentConfig): Promise<Check> {
+  if (!config.memory.enabled)
+    return { name: 'memory', status: 'ok', detail: 'disabled ([memory] enabled = false)' };
+  const { memoryLocation } = await import('../run/memory.js');
+  const location = memoryLocation(config, process.cwd());
+  if ('url' in location)
+    return { name: 'memory', status: 'ok', detail: `remote libSQL at ${location.url} (not contacted)` };
+  if (!existsSync(location.path)) {
+    return {
+      name: 'memory',
+      status: 'ok',
+      detail: `${location.path} does not exist yet (the first run creates it)`,
+    };
+  }
+  try {
+    const { openMemory } = await import('@oxydra/memory');
+    const db = await openMemory(location);
+    try {
+      const count = async (table: string) =>
+        Number((await db.client.execute(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n ?? 0);
+      return {
+        name: 'memory',
+        status: 'ok',
+        detail: `${location.path}: schema v${db.schemaVersion}, ${await count('sessions')} sessions, ${await count('notes')} notes`,
+      };
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    return { name: 'memory', status: 'fail', detail: `${location.path}: ${(error as Error).message}` };
+  }
+}
+
 function credentialChecks(loaded: LoadedConfig): Check[] {
   const { config } = loaded;
   const selected = config.selection.provider;
@@ -123,6 +157,7 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
     });
     checks.push(...credentialChecks(loaded));
+    checks.push(await checkMemory(loaded.config));
   } catch (error) {
     checks.push({
       name: 'config',

@@ -20,24 +20,41 @@ export function colorFor(stream: NodeJS.WriteStream): boolean {
 export async function runRun(promptWords: string[], flags: RunFlags): Promise<number> {
   const prompt = await readPrompt(promptWords);
   const setup = await prepareRun(flags, { workspace: process.cwd() });
-  const approve = flags.json ? undefined : terminalApprover();
-  const run = startAgentRun({ ...setup.base, prompt, ...(approve ? { approve } : {}) });
-  const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
   try {
-    const render = flags.json
-      ? (event: StreamEvent) => process.stdout.write(`${JSON.stringify(event)}\n`)
-      : (() => {
-          const renderer = new TextRenderer({
-            stdout: process.stdout,
-            stderr: process.stderr,
-            color: colorFor(process.stderr),
-          });
-          return (event: StreamEvent) => renderer.handle(event);
-        })();
-    for await (const event of run.events) render(event);
-    const result = await run.result;
-    return result.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
+    const session = await setup.openSession(flags.session);
+    const approve = flags.json ? undefined : terminalApprover();
+    const run = startAgentRun({
+      ...setup.base,
+      ...session?.options,
+      prompt,
+      history: session?.history ?? [],
+      ...(approve ? { approve } : {}),
+    });
+    const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
+    try {
+      const renderer = new TextRenderer({
+        stdout: process.stdout,
+        stderr: process.stderr,
+        color: colorFor(process.stderr),
+        ...(session ? { sessionId: session.id } : {}),
+      });
+      for await (const event of run.events) {
+        if (!flags.json) renderer.handle(event);
+        else process.stdout.write(`${JSON.stringify(withSession(event, session?.id))}\n`);
+      }
+      const result = await run.result;
+      return result.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    await setup.close();
   }
+}
+
+/** The outcome line names the session, so a script can continue it with --session. */
+function withSession(event: StreamEvent, sessionId: string | undefined): StreamEvent {
+  if (sessionId === undefined || (event.type !== 'run_completed' && event.type !== 'run_failed'))
+    return event;
+  return { ...event, session_id: sessionId };
 }

@@ -9,6 +9,8 @@ export interface TextRendererOptions {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   color: boolean;
+  /** Named in the closing line so the user can continue the session. */
+  sessionId?: string;
 }
 
 const style = (code: string) => (on: boolean, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -82,6 +84,10 @@ export class TextRenderer {
           this.note(dim(c, event.progress.message));
         }
         return;
+      case 'error':
+        // Problems the run survives (e.g. memory recall failing); fatal ones end in run_failed.
+        this.note(red(c, `warning: ${event.message}`));
+        return;
       case 'user_message':
         this.note(cyan(c, `>> ${event.kind === 'steering' ? 'steering' : 'follow-up'}: ${event.text}`));
         return;
@@ -104,5 +110,9 @@ export class TextRenderer {
       this.note(red(c, `run failed: ${reason}`));
       this.note(dim(c, summary));
     }
+    if (this.options.sessionId)
+      this.note(
+        dim(c, `session ${this.options.sessionId} (continue with --session ${this.options.sessionId})`),
+      );
   }
 }

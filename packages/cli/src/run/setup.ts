@@ -10,8 +10,10 @@ import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/confi
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
-import { type AgentConfig, didYouMean, type Provider, UsageError } from '@oxydra/types';
+import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
+import { loadHistory, openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from './memory.js';
+import { modelSummarizer } from './summarizer.js';
 
 export interface RunFlags extends ConfigFlagValues {
   agent?: string;
@@ -22,6 +24,17 @@ export interface RunFlags extends ConfigFlagValues {
   system?: string;
   yes?: boolean;
   json?: boolean;
+  /** Continue this session (created when new); without it every run starts a new one. */
+  session?: string;
+}
+
+/** One conversation in the memory database, ready to run in. */
+export interface OpenedSession {
+  id: string;
+  /** The conversation so far (empty for a new session). */
+  history: Message[];
+  /** The runtime hooks that persist, recall and summarise for this session. */
+  options: Partial<AgentRunOptions>;
 }
 
 export interface RunSetup {
@@ -32,6 +45,11 @@ export interface RunSetup {
   tools: ToolRegistry;
   /** Everything startAgentRun needs except the prompt, history, signal and approver. */
   base: Omit<AgentRunOptions, 'prompt' | 'history' | 'signal' | 'approve'>;
+  /** The workspace's memory; undefined when [memory] enabled = false. */
+  memory?: WorkspaceMemory;
+  /** Opens (or creates) a session: with memory off, a session-less run with no history. */
+  openSession(id?: string): Promise<OpenedSession | undefined>;
+  close(): Promise<void>;
 }
 
 export interface SetupOptions {
@@ -125,7 +143,15 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(options.adapters ? { adapters: options.adapters } : {}),
   });
 
-  const coreTools = createCoreTools({ shell: config.tools.shell });
+  if (!config.memory.enabled && flags.session !== undefined) {
+    throw new UsageError('--session needs memory, and [memory] enabled = false', {
+      hint: 'remove --session, or enable memory (OXYDRA__MEMORY__ENABLED=true)',
+    });
+  }
+  const memory = config.memory.enabled
+    ? await openWorkspaceMemory(config, options.workspace, env)
+    : undefined;
+  const coreTools = [...createCoreTools({ shell: config.tools.shell }), ...(memory?.tools ?? [])];
   const allow = toolAllowlist(
     flags.tools,
     settings.tools,
@@ -168,6 +194,30 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
       fallbackMaxContextTokens: config.runtime.context_budget.fallback_max_context_tokens,
     },
   };
+  const summarize = modelSummarizer(config, env);
+  const openSession = async (id?: string): Promise<OpenedSession | undefined> => {
+    if (!memory) return undefined;
+    if (id !== undefined && !SESSION_ID.test(id)) {
+      throw new UsageError(
+        `--session ${JSON.stringify(id)}: use 1-128 letters, digits, ".", "_", ":" or "-"`,
+      );
+    }
+    const agent = flags.agent !== undefined ? { agent: flags.agent } : {};
+    const session =
+      id === undefined
+        ? await memory.db.sessions.create(agent)
+        : await memory.db.sessions.getOrCreate(id, agent);
+    return {
+      id: session.id,
+      history: id === undefined ? [] : await loadHistory(memory, session.id),
+      options: sessionHooks(memory, {
+        sessionId: session.id,
+        config,
+        summarize,
+        warn: (message) => process.stderr.write(`warning: ${message}\n`),
+      }),
+    };
+  };
   return {
     config,
     provider: setup.provider,
@@ -175,5 +225,12 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     model: setup.model,
     tools,
     base,
+    ...(memory ? { memory } : {}),
+    openSession,
+    close: async () => {
+      await memory?.close();
+    },
   };
 }
+
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;

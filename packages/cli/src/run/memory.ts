@@ -1,0 +1,163 @@
+/**
+ * The workspace's memory for a run: the libSQL database at memory.db_path (or a remote libSQL
+ * server), the embedder, hybrid retrieval, the memory tools, and the runtime hooks that make a
+ * run a durable session (every turn committed as it completes), recall relevant notes and
+ * earlier conversations, and keep a rolling summary of long sessions.
+ */
+import { resolve } from 'node:path';
+import { resolveCredential } from '@oxydra/config';
+import {
+  attachmentPlaceholder,
+  createEmbedder,
+  createMemoryTools,
+  isOmittedAttachment,
+  type MemoryDatabase,
+  openMemory,
+  Retriever,
+} from '@oxydra/memory';
+import type { AgentRunOptions } from '@oxydra/runtime';
+import type { AgentConfig, Embedder, Message, Tool } from '@oxydra/types';
+
+export const SUMMARY_STATE_KEY = 'rolling_summary';
+
+export interface WorkspaceMemory {
+  db: MemoryDatabase;
+  retriever: Retriever;
+  embedder: Embedder;
+  tools: Tool[];
+  close(): Promise<void>;
+}
+
+/** Where the database is: a remote URL, or db_path resolved against the workspace. */
+export function memoryLocation(
+  config: AgentConfig,
+  workspace: string,
+): { path: string } | { url: string; authToken?: string } {
+  const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
+  if (url) return { url, ...(authToken ? { authToken } : {}) };
+  return { path: resolve(workspace, dbPath) };
+}
+
+/** The embedder [memory] asks for, with the credentials of its provider entry. */
+export async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
+  const { embedding_backend: backend, embedding_provider, embedding_model, model2vec_model } = config.memory;
+  if (backend === 'openai' || backend === 'gemini') {
+    const name = embedding_provider ?? backend;
+    const entry = config.providers.registry[name];
+    if (!entry) throw new Error(`memory.embedding_provider "${name}" is not in [providers.registry]`);
+    const credential = resolveCredential(entry, env);
+    return createEmbedder({
+      backend,
+      ...(embedding_model ? { model: embedding_model } : {}),
+      ...(entry.base_url ? { baseURL: entry.base_url } : {}),
+      ...(credential ? { apiKey: credential.apiKey } : {}),
+    });
+  }
+  return createEmbedder({ backend, model2vecModel: model2vec_model });
+}
+
+export async function openWorkspaceMemory(
+  config: AgentConfig,
+  workspace: string,
+  env: NodeJS.ProcessEnv,
+): Promise<WorkspaceMemory> {
+  const embedder = await embedderFor(config, env);
+  const db = await openMemory(memoryLocation(config, workspace));
+  const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
+  const retriever = new Retriever(db.client, embedder, { topK, vectorWeight, ftsWeight });
+  // Notes are indexed when saved and dropped from the index when deleted, after each commit.
+  db.notes.setChangeHook(async (event) => {
+    if (event.type === 'saved') {
+      await retriever.indexNote({
+        id: event.note.id,
+        content: event.note.content,
+        tags: event.note.tags,
+        ...(event.note.userId ? { userId: event.note.userId } : {}),
+      });
+    } else {
+      await retriever.removeSource('note', event.note.id);
+    }
+  });
+  const tools = createMemoryTools({
+    notes: db.notes,
+    search: (query) => retriever.search(query),
+    state: {
+      get: (sessionId, key) => db.sessions.getState(sessionId, key),
+      set: (sessionId, key, value, epoch) => db.sessions.setState(sessionId, key, value, epoch),
+    },
+  });
+  return { db, retriever, embedder, tools, close: () => db.close() };
+}
+
+/** A stored conversation, ready to send again: attachment bytes are never stored, so say so. */
+export async function loadHistory(memory: WorkspaceMemory, sessionId: string): Promise<Message[]> {
+  const messages = await memory.db.sessions.loadMessages(sessionId);
+  return messages.map((message) => {
+    if (message.role !== 'user' || typeof message.content === 'string') return message;
+    return {
+      ...message,
+      content: message.content.map((part) =>
+        part.type === 'attachment' && isOmittedAttachment(part)
+          ? { type: 'text' as const, text: attachmentPlaceholder(part) }
+          : part,
+      ),
+    };
+  });
+}
+
+export interface SessionHookOptions {
+  sessionId: string;
+  userId?: string;
+  config: AgentConfig;
+  /** Writes a summary with a model; absent, the runtime's mechanical summary is used. */
+  summarize?: NonNullable<AgentRunOptions['summarization']>['summarize'];
+  /** Non-fatal problems (indexing failures), one line each. */
+  warn: (message: string) => void;
+}
+
+/** The runtime hooks that tie one run to its session in the memory database. */
+export function sessionHooks(
+  memory: WorkspaceMemory,
+  options: SessionHookOptions,
+): Pick<AgentRunOptions, 'persist' | 'recall' | 'summarization' | 'sessionId' | 'userId'> {
+  const { sessionId, userId, config } = options;
+  const { summarization, context_budget: budget } = config.runtime;
+  return {
+    sessionId,
+    ...(userId ? { userId } : {}),
+    persist: async (messages) => {
+      await memory.db.sessions.appendTurn(sessionId, messages);
+      // The turn is committed; making it searchable is best effort and never loses it.
+      try {
+        await memory.retriever.indexConversation({ sessionId, ...(userId ? { userId } : {}), messages });
+      } catch (error) {
+        options.warn(`could not index the conversation for search: ${(error as Error).message}`);
+      }
+    },
+    recall: async (query) => {
+      const hits = await memory.retriever.search({
+        query,
+        topK: config.memory.retrieval.top_k,
+        ...(userId ? { userId } : {}),
+      });
+      // The current session is in the context already; recall what lies outside it.
+      return hits.filter((hit) => hit.sessionId !== sessionId).map((hit) => hit.text);
+    },
+    summarization: {
+      triggerRatio: budget.trigger_ratio,
+      targetRatio: summarization.target_ratio,
+      minTurns: summarization.min_turns,
+      ...(options.summarize ? { summarize: options.summarize } : {}),
+      store: {
+        load: async () => {
+          const state = await memory.db.sessions.getState(sessionId, SUMMARY_STATE_KEY);
+          if (!state) return undefined;
+          const { text, covered } = JSON.parse(state.value) as { text: string; covered: number };
+          return { text, covered, epoch: state.epoch };
+        },
+        save: (summary, expectedEpoch) =>
+          memory.db.sessions.setState(sessionId, SUMMARY_STATE_KEY, JSON.stringify(summary), expectedEpoch),
+      },
+    },
+  };
+}

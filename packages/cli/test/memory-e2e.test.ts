@@ -1,0 +1,194 @@
+/**
+ * Memory end to end through the real binary: every run a durable session, --session
+ * continuation, recall of notes, the memory tools, rolling summarization, the sessions and
+ * memory commands, and a run killed with SIGKILL leaving a session that resumes.
+ */
+import { spawnSync } from 'node:child_process';
+import type { RunEndEvent, StreamEvent } from '@oxydra/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+
+let env: AgentEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+function outcome(events: StreamEvent[]): RunEndEvent {
+  const last = events.at(-1);
+  if (!last || (last.type !== 'run_completed' && last.type !== 'run_failed'))
+    throw new Error('no outcome line');
+  return last;
+}
+
+const chat = E2E_APIS[0]!;
+
+describe('sessions', () => {
+  it('makes every run a session and continues one with --session, sending the earlier turns', async () => {
+    env = await AgentEnv.start(chat, [
+      { match: { lastMessageContains: 'My name is Ada' }, reply: { text: 'Nice to meet you, Ada.' } },
+      { match: { lastMessageContains: 'What is my name' }, reply: { text: 'You are Ada.' } },
+    ]);
+    const first = await env.run(['run', '--json', '--session', 'ada-1', 'My name is Ada']);
+    expect(first.status).toBe(0);
+    expect(outcome(first.events).session_id).toBe('ada-1');
+    const second = await env.run(['run', '--json', '--session', 'ada-1', 'What is my name?']);
+    expect(second.status).toBe(0);
+    // The second request carries the first exchange, restored from the database.
+    expect(env.requestText(1)).toContain('My name is Ada');
+    expect(env.requestText(1)).toContain('Nice to meet you, Ada.');
+
+    const list = JSON.parse((await env.run(['sessions', 'list', '--json'])).stdout) as {
+      id: string;
+      messageCount: number;
+    }[];
+    expect(list.find((s) => s.id === 'ada-1')?.messageCount).toBe(4);
+  });
+
+  it('shows, exports and deletes a session by unique prefix', async () => {
+    env = await AgentEnv.start(chat, [{ reply: { text: 'Stored answer.' }, times: 'always' }]);
+    const run = await env.run(['run', '--json', 'Remember this exchange']);
+    const id = outcome(run.events).session_id!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const show = await env.run(['sessions', 'show', id.slice(0, 8)]);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toContain('Remember this exchange');
+    expect(show.stdout).toContain('Stored answer.');
+    const jsonl = (await env.run(['sessions', 'export', id, '--format', 'jsonl'])).stdout.trim().split('\n');
+    expect(jsonl.length).toBe(3); // header + user + assistant
+    expect(JSON.parse(jsonl[2]!).message).toMatchObject({ role: 'assistant', content: 'Stored answer.' });
+
+    expect((await env.run(['memory', 'search', 'Remember this exchange'])).stdout).toContain(`session ${id}`);
+    expect((await env.run(['sessions', 'delete', id])).status).toBe(0);
+    // Its conversation is gone from the search index too.
+    expect((await env.run(['memory', 'search', 'Remember this exchange'])).stdout).toBe('no matches\n');
+    const missing = await env.run(['sessions', 'show', id]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`no session "${id}"`);
+  });
+
+  it('refuses --session when memory is disabled', async () => {
+    env = await AgentEnv.start(chat, []);
+    env.sandbox.write('.oxydra/providers.toml', '[memory]\nenabled = false\n');
+    const result = await env.run(['run', '--session', 'x', 'hello']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--session needs memory');
+  });
+
+  it('leaves a consistent database after SIGKILL mid-turn, and the session resumes', async () => {
+    const marker = `${2000 + Math.floor(Math.random() * 7000)}.${process.pid}`;
+    env = await AgentEnv.start(chat, [
+      {
+        match: { lastMessageContains: 'start the long job' },
+        reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: `sleep ${marker}` } }] },
+      },
+      { match: { lastMessageContains: 'are you there' }, reply: { text: 'Yes, resumed.' } },
+    ]);
+    await env.run(['run', '--json', '--session', 'killed', 'start the long job'], async (child, output) => {
+      await waitFor(() => output().includes('"tool_execution_start"'), 'the tool to start');
+      child.kill('SIGKILL');
+    });
+    // SIGKILL leaves no chance to stop the command: end it here so it does not outlive the test.
+    spawnSync('pkill', ['-f', `sleep ${marker}`]);
+    const resumed = await env.run(['run', '--json', '--session', 'killed', 'are you there?']);
+    expect(resumed.status).toBe(0);
+    expect(outcome(resumed.events).text).toBe('Yes, resumed.');
+    // The prompt committed before the kill is history now; the half-done turn is not.
+    expect(env.requestText(1)).toContain('start the long job');
+    const exported = (await env.run(['sessions', 'export', 'killed'])).stdout.trim().split('\n');
+    expect(exported.map((line) => JSON.parse(line).message?.role ?? 'header')).toEqual([
+      'header',
+      'user',
+      'user',
+      'assistant',
+    ]);
+  });
+});
+
+describe('memory', () => {
+  it('recalls a saved note in a later run, and the agent saves notes with memory_save', async () => {
+    env = await AgentEnv.start(chat, [
+      { match: { lastMessageContains: 'staging server' }, reply: { text: 'It is bluefin.' } },
+      {
+        match: { lastMessageContains: 'remember that' },
+        reply: {
+          toolCalls: [
+            {
+              name: 'memory_save',
+              arguments: { content: 'The release train leaves on Thursdays', tags: ['process'] },
+            },
+          ],
+        },
+      },
+      { match: { lastToolResultContains: 'Saved note' }, reply: { text: 'Noted.' } },
+    ]);
+    const added = await env.run(['memory', 'add', '--tags', 'infra', 'The staging server is called bluefin']);
+    expect(added.status).toBe(0);
+    expect(added.stdout).toMatch(/^saved note-[0-9a-f-]{36}$/m);
+
+    const recall = await env.run(['run', '--json', 'Which staging server do we use?']);
+    expect(recall.status).toBe(0);
+    expect(env.requestText(0)).toContain('Relevant context from memory');
+    expect(env.requestText(0)).toContain('bluefin');
+
+    const save = await env.run(['run', '--json', 'Please remember that releases go out on Thursdays']);
+    expect(save.status).toBe(0);
+    const notes = JSON.parse((await env.run(['memory', 'list', '--json'])).stdout) as {
+      content: string;
+      tags: string[];
+    }[];
+    expect(notes.map((n) => n.content)).toContain('The release train leaves on Thursdays');
+
+    const search = await env.run(['memory', 'search', '--notes-only', 'when do releases happen']);
+    expect(search.stdout.split('\n')[1]).toContain('release train leaves on Thursdays');
+  });
+
+  it('deletes notes and reports unknown ids clearly', async () => {
+    env = await AgentEnv.start(chat, []);
+    const added = await env.run(['memory', 'add', 'a note to delete']);
+    const id = /note-[0-9a-f-]{36}/.exec(added.stdout)![0];
+    expect((await env.run(['memory', 'delete', id])).status).toBe(0);
+    const again = await env.run(['memory', 'delete', id]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain(`no note ${id}`);
+    expect((await env.run(['memory', 'list'])).stdout).toBe('no notes\n');
+  });
+
+  it('summarises long sessions and still answers from facts in the summarised turns', async () => {
+    env = await AgentEnv.start(
+      chat,
+      [
+        {
+          match: { lastMessageContains: 'Conversation to fold into the summary' },
+          reply: { text: 'Summary: the project codename is FALCON-7.' },
+          times: 'always',
+        },
+        {
+          match: { lastMessageContains: 'what is the codename' },
+          reply: { text: 'The codename is FALCON-7.' },
+        },
+        { reply: { text: 'Acknowledged.' }, times: 'always' },
+      ],
+      // A tiny window so a few turns pass the trigger ratio.
+      '\n[runtime.context_budget]\ntrigger_ratio = 0.5\nsafety_buffer_tokens = 0\n[runtime.summarization]\nmin_turns = 2\n',
+    );
+    env.sandbox.write(
+      '.oxydra/providers.toml',
+      '[providers.registry.mock]\nmax_context_tokens = 3000\nmax_output_tokens = 200\n',
+    );
+    const filler = 'Background detail for the record. '.repeat(20);
+    await env.run(['run', '--json', '--session', 'long', `The project codename is FALCON-7. ${filler}`]);
+    for (let i = 0; i < 3; i++) await env.run(['run', '--json', '--session', 'long', `Note ${i}: ${filler}`]);
+    const last = await env.run(['run', '--json', '--session', 'long', 'what is the codename?']);
+    expect(last.status).toBe(0);
+    expect(outcome(last.events).text).toBe('The codename is FALCON-7.');
+    const final = env.mock.requests.at(-1)!.raw;
+    expect(final).toContain('Rolling session summary');
+    expect(final).toContain('Summary: the project codename is FALCON-7.');
+    // The summarised turn itself is no longer sent; the history still holds it.
+    expect(final).not.toContain('The project codename is FALCON-7. Background');
+    const stored = (await env.run(['sessions', 'show', 'long'])).stdout;
+    expect(stored).toContain('The project codename is FALCON-7. Background');
+  });
+});
