@@ -155,6 +155,29 @@ describe('memory', () => {
     expect((await env.run(['memory', 'list'])).stdout).toBe('no notes\n');
   });
 
+  it('re-embeds the index with a progress bar after the embedding backend changes', async () => {
+    env = await AgentEnv.start(chat, []);
+    for (const note of ['alpha release notes', 'beta rollout plan', 'gamma incident review']) {
+      expect((await env.run(['memory', 'add', note])).status).toBe(0);
+    }
+    // Embed through the mock provider's /v1/embeddings from now on.
+    env.sandbox.write(
+      '.oxydra/providers.toml',
+      '[memory]\nembedding_backend = "openai"\nembedding_provider = "mock"\n',
+    );
+    const reindex = await env.run(['memory', 'reindex']);
+    expect(reindex.status).toBe(0);
+    expect(reindex.stdout).toBe('re-embedded 3 chunks with openai:text-embedding-3-small\n');
+    expect(reindex.stderr).toMatch(/\[#+\] 3\/3 \(100%\)/);
+    expect(env.mock.requests.some((r) => r.path === '/v1/embeddings')).toBe(true);
+    expect((await env.run(['memory', 'reindex'])).stdout).toMatch(
+      /^nothing to do: all 3 chunks are embedded with openai:/,
+    );
+    expect((await env.run(['memory', 'search', '--notes-only', 'rollout'])).stdout).toContain(
+      'beta rollout plan',
+    );
+  });
+
   it('summarises long sessions and still answers from facts in the summarised turns', async () => {
     env = await AgentEnv.start(
       chat,
