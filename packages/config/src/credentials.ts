@@ -38,9 +38,19 @@ export function describeCredentialSource(source: CredentialSource): string {
   }
 }
 
+export interface ResolveOptions {
+  /**
+   * The entry points at a custom endpoint (a proxy, OpenRouter, a local server), not the
+   * provider's own API: then only its own api_key / api_key_env count, so OPENAI_API_KEY and
+   * API_KEY never reach a third party by accident.
+   */
+  customEndpoint?: boolean;
+}
+
 export function resolveCredential(
   entry: ProviderEntry,
   env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
 ): ResolvedCredential | undefined {
   const nonEmpty = (value: string | undefined) =>
     value !== undefined && value.trim() !== '' ? value : undefined;
@@ -48,8 +58,10 @@ export function resolveCredential(
   if (explicit) return { apiKey: explicit, source: { kind: 'config' } };
   const candidates: CredentialSource[] = [];
   if (entry.api_key_env) candidates.push({ kind: 'api_key_env', variable: entry.api_key_env });
-  candidates.push({ kind: 'provider_env', variable: PROVIDER_TYPE_KEY_ENV[entry.provider_type] });
-  candidates.push({ kind: 'generic_env', variable: GENERIC_KEY_ENV });
+  if (!options.customEndpoint) {
+    candidates.push({ kind: 'provider_env', variable: PROVIDER_TYPE_KEY_ENV[entry.provider_type] });
+    candidates.push({ kind: 'generic_env', variable: GENERIC_KEY_ENV });
+  }
   for (const source of candidates) {
     const value = 'variable' in source ? nonEmpty(env[source.variable]) : undefined;
     if (value) return { apiKey: value, source };

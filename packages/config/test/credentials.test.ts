@@ -62,6 +62,18 @@ describe('credential chain', () => {
     });
   });
 
+  it('gives a custom endpoint only its own api_key or api_key_env', () => {
+    const env = { OPENAI_API_KEY: 'provider', API_KEY: 'generic', OWN: 'own' };
+    expect(
+      resolveCredential(entry({ provider_type: 'openai' }), env, { customEndpoint: true }),
+    ).toBeUndefined();
+    expect(
+      resolveCredential(entry({ provider_type: 'openai', api_key_env: 'OWN' }), env, { customEndpoint: true })
+        ?.apiKey,
+    ).toBe('own');
+    expect(resolveCredential(entry({ provider_type: 'openai' }), env)?.apiKey).toBe('provider');
+  });
+
   it('returns undefined when nothing is set, and lists where a key may come from', () => {
     const e = entry({ provider_type: 'gemini', api_key_env: 'GOOGLE_KEY' });
     expect(resolveCredential(e, {})).toBeUndefined();

@@ -122,6 +122,48 @@ describe('createProviderFromConfig', () => {
     expect(setup.targets[0]!.credential).toBeUndefined();
   });
 
+  it('never sends the provider-type or generic key variables to a custom endpoint', () => {
+    const { built, factories } = adapters();
+    createProviderFromConfig(
+      config({
+        selection: { provider: 'proxy', model: 'm' },
+        providers: {
+          registry: {
+            proxy: { provider_type: 'openai', base_url: 'https://proxy.example.com/v1' },
+            named: {
+              provider_type: 'openai',
+              base_url: 'https://other.example.com/v1',
+              api_key_env: 'OTHER_KEY',
+            },
+          },
+        },
+      }),
+      { adapters: factories, env: { OPENAI_API_KEY: SECRET, API_KEY: SECRET } },
+    );
+    expect(built).toEqual([{ name: 'proxy', baseURL: 'https://proxy.example.com/v1' }]);
+    // Its own api_key_env is the user's explicit choice for that endpoint, and is used.
+    const second = adapters();
+    createProviderFromConfig(
+      config({
+        selection: { provider: 'named', model: 'm' },
+        providers: {
+          registry: {
+            named: {
+              provider_type: 'openai',
+              base_url: 'https://other.example.com/v1',
+              api_key_env: 'OTHER_KEY',
+            },
+          },
+        },
+      }),
+      {
+        adapters: second.factories,
+        env: { OTHER_KEY: 'other-key', OPENAI_API_KEY: SECRET },
+      },
+    );
+    expect(second.built[0]?.apiKey).toBe('other-key');
+  });
+
   it('--base-url turns the selected provider into a local server that needs no key', () => {
     const { built, factories } = adapters();
     createProviderFromConfig(config(), {

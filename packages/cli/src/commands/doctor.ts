@@ -111,7 +111,10 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   const selected = config.selection.provider;
   return Object.entries(config.providers.registry).map(([name, entry]) => {
     const checkName = `provider ${name}`;
-    const credential = resolveCredential(entry);
+    const defaultUrl = DEFAULT_PROVIDER_REGISTRY[name]?.base_url;
+    const custom = entry.base_url !== undefined && entry.base_url !== defaultUrl;
+    // As the provider factory does: a custom endpoint only gets its own api_key / api_key_env.
+    const credential = resolveCredential(entry, process.env, { customEndpoint: custom });
     const isSelected = name === selected || config.selection.fallbacks.some((f) => f.provider === name);
     if (credential) {
       return {
@@ -120,8 +123,6 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
         detail: `key from ${describeCredentialSource(credential.source)}${isSelected ? ' (selected)' : ''}`,
       };
     }
-    const defaultUrl = DEFAULT_PROVIDER_REGISTRY[name]?.base_url;
-    const custom = entry.base_url !== undefined && entry.base_url !== defaultUrl;
     const fix = `set one of: ${credentialCandidates(entry).join(', ')}`;
     if (custom)
       return {

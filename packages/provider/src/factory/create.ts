@@ -132,7 +132,8 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
   const baseURL = entry.base_url ?? DEFAULT_BASE_URLS[type];
   const hosted = isHostedEndpoint(type, baseURL);
 
-  const credential = resolveCredential(entry, options.env ?? process.env);
+  // A custom endpoint gets a key only from its own api_key / api_key_env, never OPENAI_API_KEY.
+  const credential = resolveCredential(entry, options.env ?? process.env, { customEndpoint: !hosted });
   // Local servers (Ollama, llama.cpp, LM Studio) usually take no key; hosted APIs always do.
   if (!credential && hosted) throw missingKeyError(spec.providerName, entry);
 
