@@ -1,0 +1,91 @@
+/**
+ * The bubblewrap argument list for one command. Deny by default: the sandbox starts from an empty
+ * root and sees only what is bound here; order matters, because later mounts cover earlier ones
+ * (the masks of denied paths come after the binds they hide inside).
+ */
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { SandboxPolicy } from '@oxydra/types';
+
+/** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
+export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
+
+/** Secrets that stay hidden even when a readable root contains them. */
+export function defaultDeniedPaths(workspace: string, home = homedir()): string[] {
+  return [
+    path.join(home, '.ssh'),
+    path.join(home, '.aws'),
+    path.join(home, '.gnupg'),
+    path.join(home, '.config', 'oxydra'),
+    path.join(workspace, '.oxydra'),
+  ];
+}
+
+/** Variables the runner sets itself; the allowlist cannot override them. */
+const OWN_VARIABLES = new Set(['HOME', 'TMPDIR']);
+
+export interface BwrapArgsOptions {
+  /** Bound read-write at its own absolute path, so paths in commands and messages match the host's. */
+  workspace: string;
+  /** A private host directory bound as /tmp; HOME is `/tmp/home` inside it (the caller creates it). */
+  tmpDir: string;
+  /** The argv run inside the sandbox (e.g. ['/bin/sh', '-c', command]). */
+  command: string[];
+  /** Default: the workspace. */
+  cwd?: string;
+  /** Offered variables; only those in policy.envAllowlist reach the command. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Whose ~/.ssh etc. are masked. Default: os.homedir(). */
+  home?: string;
+}
+
+export const SANDBOX_HOME = '/tmp/home';
+
+function bindExisting(flag: '--ro-bind' | '--bind', dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const stat = lstatSync(dir);
+  // /bin -> usr/bin on merged-/usr systems: recreate the link rather than bind a second copy.
+  if (stat.isSymbolicLink() && SYSTEM_ROOTS.includes(dir)) return ['--symlink', readlinkSync(dir), dir];
+  return [flag, dir, dir];
+}
+
+function mask(denied: string): string[] {
+  if (!existsSync(denied)) return [];
+  // A directory gets an empty tmpfs over it; a file is replaced by /dev/null.
+  return statSync(denied).isDirectory() ? ['--tmpfs', denied] : ['--ro-bind', '/dev/null', denied];
+}
+
+export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): string[] {
+  const workspace = path.resolve(options.workspace);
+  const args = [
+    // user, ipc, pid, net, uts, cgroup namespaces: the command sees no host process or socket.
+    '--unshare-all',
+    ...(policy.network === 'off' ? [] : ['--share-net']),
+    // bwrap keeps root's capabilities when run by root; the command gets none.
+    '--cap-drop',
+    'ALL',
+    // Killing bwrap kills the sandbox's pid 1, and with it every process in the pid namespace.
+    '--die-with-parent',
+    // A new session: no TIOCSTI keystroke injection into the caller's terminal.
+    '--new-session',
+  ];
+  for (const root of SYSTEM_ROOTS) args.push(...bindExisting('--ro-bind', root));
+  args.push('--proc', '/proc', '--dev', '/dev', '--bind', path.resolve(options.tmpDir), '/tmp');
+  for (const root of policy.readableRoots) args.push(...bindExisting('--ro-bind', path.resolve(root)));
+  for (const root of policy.writableRoots) args.push(...bindExisting('--bind', path.resolve(root)));
+  args.push('--bind', workspace, workspace);
+  const denied = new Set([
+    ...defaultDeniedPaths(workspace, options.home),
+    ...policy.deniedPaths.map((p) => path.resolve(p)),
+  ]);
+  for (const entry of denied) args.push(...mask(entry));
+  args.push('--chdir', path.resolve(options.cwd ?? workspace), '--clearenv');
+  for (const name of policy.envAllowlist) {
+    const value = options.env?.[name];
+    if (value !== undefined && !OWN_VARIABLES.has(name)) args.push('--setenv', name, value);
+  }
+  args.push('--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp');
+  args.push('--', ...options.command);
+  return args;
+}

@@ -1,0 +1,26 @@
+/**
+ * The CommandRunner contract of @oxydra/tools (process/run-command.ts), restated structurally:
+ * this package depends only on @oxydra/types, and TypeScript's structural typing lets
+ * createBubblewrapRunner's result be passed wherever tools expects its CommandRunner.
+ */
+export interface RunCommandOptions {
+  cwd: string;
+  /** The complete environment offered to the command; the sandbox keeps only the allowlisted part. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  maxOutputBytes?: number;
+  killGraceMs?: number;
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  outputBytes: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  pid: number | undefined;
+}
+
+export type CommandRunner = (command: string, options: RunCommandOptions) => Promise<CommandResult>;

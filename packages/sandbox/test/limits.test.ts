@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, fixture, HAS_BWRAP, policy, runIn } from './helpers.js';
+
+// A memory hog in plain shell tools: `tail -n 1` of a stream with no newline keeps it all in memory.
+const HOG = 'head -c 400000000 /dev/zero | tail -n 1 | wc -c; echo "status=$?"';
+// A bounded fork loop, not a real bomb: 60 sleepers, far more than the limit of 16 below.
+const FORKS =
+  'n=0; for i in $(seq 60); do sleep 5 & n=$((n+1)); done 2>/dev/null; echo "started=$n"; kill $(jobs -p) 2>/dev/null; true';
+
+describe.skipIf(!HAS_BWRAP)('resource limits', () => {
+  let f: Fixture;
+  beforeEach(() => {
+    f = fixture();
+  });
+  afterEach(() => f.cleanup());
+
+  it('the CPU limit kills a busy loop', async () => {
+    const r = await runIn(f, policy({ limits: { cpuSeconds: 1 } }), 'while :; do :; done', 30_000);
+    expect(r.timedOut).toBe(false); // ended by the limit, not by our timeout
+    expect(r.exitCode === null || r.exitCode > 128).toBe(true);
+  });
+
+  it('the memory limit makes a memory hog fail, and the hog works without it', async () => {
+    const limited = await runIn(f, policy({ limits: { memoryMiB: 64 } }), HOG);
+    expect(limited.output).not.toContain('400000000');
+    const free = await runIn(f, policy(), HOG);
+    expect(free.output).toContain('400000000');
+  });
+
+  it('the process limit stops a fork loop, which runs freely without it', async () => {
+    const limited = await runIn(f, policy({ limits: { processes: 16 } }), FORKS);
+    const started = Number(/started=(\d+)/.exec(limited.output)?.[1] ?? '-1');
+    // The loop either could not fork past the limit or the shell itself failed to fork.
+    expect(started).not.toBe(60);
+    const free = await runIn(f, policy(), FORKS);
+    expect(free.output).toContain('started=60');
+  });
+
+  it('a real fork bomb is contained by the process limit and the pid namespace', async () => {
+    const r = await runIn(
+      f,
+      policy({ limits: { processes: 32, cpuSeconds: 5 } }),
+      ':(){ :|:& };:; sleep 1; echo survived',
+      10_000,
+    );
+    // Whatever the bomb did, the call returns and the host can still fork.
+    expect(r.pid).toBeDefined();
+    const after = await runIn(f, policy(), 'echo host-ok');
+    expect(after.output).toContain('host-ok');
+  });
+});
