@@ -53,3 +53,4 @@ export { GitIgnore, isIgnored } from './search/gitignore.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
 export { checkCommand, matchesPattern, parseCommand, type ShellPolicy } from './shell/policy.js';
 export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';
+export * from './web/index.js';

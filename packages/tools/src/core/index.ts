@@ -1,6 +1,7 @@
 /** The core tools, configured from the agent's [tools] section. */
 import type { Tool } from '@oxydra/types';
 import type { CommandRunner } from '../process/run-command.js';
+import { createWebTools, type WebToolsOptions } from '../web/index.js';
 import { fileDeleteTool } from './file-delete.js';
 import { fileEditTool } from './file-edit.js';
 import { fileListTool } from './file-list.js';
@@ -19,7 +20,12 @@ export interface CoreToolsOptions {
   /** Source of the shell's allowlisted environment variables. Default: process.env. */
   env?: ShellExecOptions['env'];
   shellOutputBytes?: number;
+  /** The config's tools.web_search: web_fetch and web_search are included when given. */
+  webSearch?: WebToolsOptions['webSearch'];
 }
+
+/** Pages are cut below the registry's 16 KiB output cap, so the cut is the tool's own, noted. */
+const WEB_FETCH_MAX_CHARS = 14_000;
 
 export function createCoreTools(options: CoreToolsOptions): Tool[] {
   const tools: Tool[] = [
@@ -37,5 +43,7 @@ export function createCoreTools(options: CoreToolsOptions): Tool[] {
     if (options.shellOutputBytes !== undefined) shellOptions.maxOutputBytes = options.shellOutputBytes;
     tools.push(shellExecTool(shellOptions));
   }
+  if (options.webSearch)
+    tools.push(...createWebTools({ webSearch: options.webSearch, maxChars: WEB_FETCH_MAX_CHARS }));
   return tools;
 }

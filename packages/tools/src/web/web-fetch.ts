@@ -1,0 +1,89 @@
+/** web_fetch: one web page as text the model can read, through the SSRF-guarded safeFetch. */
+import { z } from 'zod';
+import { type DefinedTool, defineTool } from '../define.js';
+import { htmlTitle, htmlToText } from './html-to-text.js';
+import type { SafeFetch, SafeResponse } from './safe-fetch.js';
+
+export const DEFAULT_FETCH_CHARS = 50_000;
+
+export interface WebFetchOptions {
+  fetch: SafeFetch;
+  /** Characters of text returned. Default 50,000. */
+  maxChars?: number;
+}
+
+const TEXTUAL =
+  /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-yaml|yaml|toml)|[^;]*\+(json|xml))/;
+
+type Kind = 'html' | 'text' | 'binary';
+
+function kindOf(response: SafeResponse): Kind {
+  const type = response.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'text/html' || type === 'application/xhtml+xml') return 'html';
+  if (TEXTUAL.test(type)) return 'text';
+  if (type !== '') return 'binary';
+  // No content type: sniff. NUL bytes mean binary; a leading tag means HTML.
+  const head = response.body.subarray(0, 1024);
+  if (head.includes(0)) return 'binary';
+  return /^\s*<(!doctype html|html|head|body)/i.test(head.toString('utf8')) ? 'html' : 'text';
+}
+
+function decode(response: SafeResponse): string {
+  const charset = /charset\s*=\s*"?([\w-]+)/i.exec(response.contentType)?.[1] ?? 'utf-8';
+  try {
+    return new TextDecoder(charset).decode(response.body);
+  } catch {
+    return new TextDecoder('utf-8').decode(response.body);
+  }
+}
+
+export function webFetchTool(options: WebFetchOptions): DefinedTool {
+  const maxChars = options.maxChars ?? DEFAULT_FETCH_CHARS;
+  return defineTool({
+    name: 'web_fetch',
+    description:
+      'Fetch one http(s) URL and return it as readable text: HTML pages are converted to ' +
+      'markdown-like text (headings, paragraphs, lists, code blocks, links as [text](url)); JSON ' +
+      `and plain text come back as they are. At most ${maxChars} characters are returned (the rest ` +
+      'is cut, and says so); responses over 5 MiB are cut too. Images, PDFs and other binary ' +
+      'content are refused. Addresses on this machine or private networks are refused unless the ' +
+      'user allowlisted them. Use web_search first when you do not know the URL.',
+    parameters: z.object({
+      url: z.string().min(1).describe('The http or https URL to fetch'),
+    }),
+    safety: 'side_effecting',
+    summarize: ({ url }) => `web_fetch ${url}`,
+    async execute({ url }, context) {
+      const response = await options.fetch(url, { signal: context.signal });
+      const kind = kindOf(response);
+      if (kind === 'binary') {
+        throw new Error(
+          `${response.url} is ${response.contentType} (binary content), which web_fetch cannot show`,
+        );
+      }
+      const raw = decode(response);
+      const title = kind === 'html' ? htmlTitle(raw) : undefined;
+      let text = kind === 'html' ? htmlToText(raw, response.url) : raw;
+      const notes: string[] = [];
+      if (response.status >= 400) notes.push(`HTTP ${response.status}`);
+      if (response.url !== url) notes.push(`redirected to ${response.url}`);
+      if (response.truncated) notes.push('the response was larger than 5 MiB; only its start was downloaded');
+      const total = text.length;
+      if (total > maxChars) {
+        text = text.slice(0, maxChars);
+        notes.push(`text cut at ${maxChars} of ${total} characters`);
+      }
+      const header = [
+        title ? `# ${title}` : undefined,
+        notes.length > 0 ? `[${notes.join('; ')}]` : undefined,
+      ]
+        .filter((line) => line !== undefined)
+        .join('\n');
+      return {
+        content: header === '' ? text : `${header}\n\n${text}`,
+        isError: response.status >= 400,
+        data: { url: response.url, status: response.status, contentType: response.contentType, chars: total },
+      };
+    },
+  });
+}

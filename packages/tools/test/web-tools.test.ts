@@ -1,0 +1,165 @@
+import type { Tool } from '@oxydra/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWebTools } from '../src/web/index.js';
+import { context } from './helpers.js';
+import { fakeResolver, type LocalServer, localServer, PUBLIC_IP, toLocal } from './web-helpers.js';
+
+let server: LocalServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const ctx = context('/nonexistent-workspace');
+const tool = (tools: Tool[], name: string): Tool => {
+  const found = tools.find((t) => t.name === name);
+  if (!found) throw new Error(`no ${name}`);
+  return found;
+};
+const text = (result: unknown): string =>
+  typeof result === 'string' ? result : String((result as { content: string }).content);
+
+const PAGE = `<!doctype html><html><head><title>Test &amp; Page</title><style>body{color:red}</style>
+<script>alert("x")</script></head><body><nav><a href="/home">Home</a></nav>
+<h1>Main heading</h1><p>First <b>para</b> with a <a href="/docs?x=1">docs link</a>.</p>
+<ul><li>one</li><li>two</li></ul><ol><li>alpha</li></ol>
+<pre><code>const x = 1 &lt; 2;
+  indented();</code></pre><!-- hidden comment --></body></html>`;
+
+describe('web_fetch', () => {
+  it('converts HTML to markdown-ish text', async () => {
+    server = await localServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE),
+    );
+    const tools = createWebTools({
+      webSearch: { provider: 'duckduckgo', egress_allowlist: [] },
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+      connect: toLocal(server.port),
+    });
+    const out = text(await tool(tools, 'web_fetch').execute({ url: 'http://example.test/page' }, ctx));
+    expect(out).toBe(
+      [
+        '# Test & Page',
+        '',
+        '# Main heading',
+        '',
+        'First **para** with a [docs link](http://example.test/docs?x=1).',
+        '',
+        '- one',
+        '- two',
+        '',
+        '1. alpha',
+        '',
+        '```',
+        'const x = 1 < 2;',
+        '  indented();',
+        '```',
+      ].join('\n'),
+    );
+  });
+
+  it('returns JSON as is, cuts long text and refuses binary', async () => {
+    server = await localServer((req, res) => {
+      if (req.url === '/json')
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"a": [1, 2]}');
+      else if (req.url === '/long') res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(120));
+      else res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0, 1]));
+    });
+    const tools = createWebTools({
+      webSearch: { provider: 'duckduckgo', egress_allowlist: [] },
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+      connect: toLocal(server.port),
+      maxChars: 100,
+    });
+    const fetchTool = tool(tools, 'web_fetch');
+    expect(text(await fetchTool.execute({ url: 'http://example.test/json' }, ctx))).toBe('{"a": [1, 2]}');
+    const long = text(await fetchTool.execute({ url: 'http://example.test/long' }, ctx));
+    expect(long).toBe(`[text cut at 100 of 120 characters]\n\n${'x'.repeat(100)}`);
+    await expect(fetchTool.execute({ url: 'http://example.test/img' }, ctx)).rejects.toThrow(
+      /binary content/,
+    );
+  });
+
+  it('refuses loopback unless allowlisted', async () => {
+    server = await localServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('intranet'),
+    );
+    const url = `http://127.0.0.1:${server.port}/`;
+    const guarded = createWebTools({ webSearch: { provider: 'duckduckgo', egress_allowlist: [] } });
+    await expect(tool(guarded, 'web_fetch').execute({ url }, ctx)).rejects.toThrow(/loopback/);
+    const allowed = createWebTools({
+      webSearch: { provider: 'duckduckgo', egress_allowlist: [`127.0.0.1:${server.port}`] },
+    });
+    expect(text(await tool(allowed, 'web_fetch').execute({ url }, ctx))).toBe('intranet');
+  });
+});
+
+const DDG_HTML = `<html><body>
+<div class="result results_links result--ad"><a rel="nofollow" class="result__a" href="https://duckduckgo.com/y.js?ad=1">Ad</a></div>
+<div class="result"><h2 class="result__title"><a rel="nofollow" class="result__a" href="//duckduckgo.com/l/?uddg=https%3A%2F%2Fnodejs.org%2Fen%2F&amp;rut=abc">Node.js &mdash; <b>Run</b> JavaScript</a></h2>
+<a class="result__snippet" href="//duckduckgo.com/l/?uddg=x">Node.js is a <b>free</b>, open-source runtime.</a></div>
+<div class="result"><h2 class="result__title"><a rel="nofollow" class="result__a" href="https://example.org/two">Second</a></h2>
+<a class="result__snippet" href="https://example.org/two">${'s'.repeat(2500)}</a></div>
+<div class="result"><h2 class="result__title"><a class="result__a" href="https://example.org/three">Third</a></h2></div>
+</body></html>`;
+
+describe('web_search', () => {
+  it('parses a DuckDuckGo HTML page from the configured (local) base_url', async () => {
+    server = await localServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end(DDG_HTML),
+    );
+    const tools = createWebTools({
+      webSearch: {
+        provider: 'duckduckgo',
+        base_url: `http://127.0.0.1:${server.port}/html/`,
+        egress_allowlist: [],
+      },
+    });
+    const out = text(
+      await tool(tools, 'web_search').execute({ query: 'node js', count: 2, freshness: 'week' }, ctx),
+    );
+    expect(out).toBe(
+      [
+        '1. Node.js — Run JavaScript',
+        '   https://nodejs.org/en/',
+        '   Node.js is a free, open-source runtime.',
+        '2. Second',
+        '   https://example.org/two',
+        `   ${'s'.repeat(2000)}…`,
+      ].join('\n'),
+    );
+    expect(server.seen[0]).toMatchObject({ method: 'POST', url: '/html/', body: 'q=node+js&df=w' });
+  });
+
+  it('queries SearxNG as JSON', async () => {
+    server = await localServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          results: [
+            { title: 'One', url: 'https://one.example/', content: 'first &amp; best' },
+            { title: 'Two', url: 'https://two.example/', content: '' },
+            { title: 'Three', url: 'https://three.example/' },
+          ],
+        }),
+      ),
+    );
+    const tools = createWebTools({
+      webSearch: { provider: 'searxng', base_url: `http://localhost:${server.port}/`, egress_allowlist: [] },
+    });
+    const out = text(await tool(tools, 'web_search').execute({ query: 'q' }, ctx));
+    expect(out).toBe(
+      '1. One\n   https://one.example/\n   first & best\n2. Two\n   https://two.example/\n3. Three\n   https://three.example/',
+    );
+    expect(server.seen[0]?.url).toBe('/search?q=q&format=json');
+  });
+
+  it('the backend allowance does not extend to web_fetch', async () => {
+    server = await localServer((_req, res) => res.end('{}'));
+    const tools = createWebTools({
+      webSearch: { provider: 'searxng', base_url: `http://127.0.0.1:${server.port}`, egress_allowlist: [] },
+    });
+    await expect(
+      tool(tools, 'web_fetch').execute({ url: `http://127.0.0.1:${server.port}/` }, ctx),
+    ).rejects.toThrow(/loopback/);
+  });
+});
