@@ -3,8 +3,7 @@
  * each provider's credential source (never its value) and the sandbox backend. Later
  * subsystems (database, gateway) add their checks here as they land.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import {
   credentialCandidates,
   DEFAULTS_SOURCE,
@@ -13,6 +12,7 @@ import {
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
+import { detectSandbox } from '@oxydra/sandbox';
 import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
 import { formatError } from '../exit.js';
 
@@ -40,36 +40,27 @@ function checkNode(): Check {
       };
 }
 
-function findOnPath(program: string): string | undefined {
-  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
-    if (!directory) continue;
-    const candidate = join(directory, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return undefined;
-}
-
 function checkSandbox(): Check {
-  if (process.platform === 'linux') {
-    const bwrap = findOnPath('bwrap');
-    return bwrap
-      ? { name: 'sandbox', status: 'ok', detail: `bubblewrap found at ${bwrap}` }
-      : {
-          name: 'sandbox',
-          status: 'warn',
-          detail: 'bubblewrap (bwrap) is not installed: tools cannot be isolated',
-          fix: "sudo apt-get install bubblewrap  (or your distribution's package)",
-        };
+  if (process.platform !== 'linux') {
+    return {
+      name: 'sandbox',
+      status: 'warn',
+      detail: `no OS sandbox backend for ${process.platform} yet: shell_exec runs unsandboxed`,
+    };
   }
-  if (process.platform === 'darwin') {
-    return findOnPath('sandbox-exec')
-      ? { name: 'sandbox', status: 'ok', detail: 'sandbox-exec available' }
-      : { name: 'sandbox', status: 'warn', detail: 'sandbox-exec not found' };
-  }
-  return { name: 'sandbox', status: 'warn', detail: `no OS sandbox backend for ${process.platform}` };
+  const detection = detectSandbox();
+  return detection.tier === 'bubblewrap'
+    ? {
+        name: 'sandbox',
+        status: 'ok',
+        detail: 'bubblewrap: shell_exec runs isolated (workspace writable, no network, clean env)',
+      }
+    : {
+        name: 'sandbox',
+        status: 'warn',
+        detail: `${detection.degradation ?? 'bubblewrap unavailable'}: shell_exec would run unsandboxed`,
+        ...(detection.fix ? { fix: detection.fix } : {}),
+      };
 }
 
 /** The memory database: where it is, its schema version and what it holds; never created here. */

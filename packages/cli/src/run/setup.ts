@@ -13,6 +13,7 @@ import { createCoreTools, ToolRegistry } from '@oxydra/tools';
 import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { loadHistory, openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from './memory.js';
+import { shellIsolation } from './sandbox.js';
 import { modelSummarizer } from './summarizer.js';
 
 export interface RunFlags extends ConfigFlagValues {
@@ -26,6 +27,8 @@ export interface RunFlags extends ConfigFlagValues {
   json?: boolean;
   /** Continue this session (created when new); without it every run starts a new one. */
   session?: string;
+  /** auto | bubblewrap | none: overrides [tools.sandbox] mode. */
+  sandbox?: string;
 }
 
 /** One conversation in the memory database, ready to run in. */
@@ -69,6 +72,9 @@ function budgetOverrides(flags: RunFlags): Override[] {
   }
   if (flags.maxCost !== undefined) {
     overrides.push({ path: ['runtime', 'max_cost'], raw: flags.maxCost, source: '--max-cost' });
+  }
+  if (flags.sandbox !== undefined) {
+    overrides.push({ path: ['tools', 'sandbox', 'mode'], raw: flags.sandbox, source: '--sandbox' });
   }
   return overrides;
 }
@@ -151,7 +157,16 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
   const memory = config.memory.enabled
     ? await openWorkspaceMemory(config, options.workspace, env)
     : undefined;
-  const coreTools = [...createCoreTools({ shell: config.tools.shell }), ...(memory?.tools ?? [])];
+  const isolation = shellIsolation(config, options.workspace);
+  if (isolation.warning) process.stderr.write(`warning: ${isolation.warning}\n`);
+  const coreTools = [
+    ...createCoreTools({
+      shell: config.tools.shell,
+      webSearch: config.tools.web_search,
+      ...(isolation.runCommand ? { runCommand: isolation.runCommand } : {}),
+    }),
+    ...(memory?.tools ?? []),
+  ];
   const allow = toolAllowlist(
     flags.tools,
     settings.tools,

@@ -208,7 +208,18 @@ export const toolsSchema = z.strictObject({
       mode: z
         .enum(SANDBOX_MODES)
         .default('auto')
-        .describe('tool isolation: auto (best available), bubblewrap, none'),
+        .describe('shell_exec isolation: auto (bubblewrap when available), bubblewrap (required), none'),
+      network: z
+        .enum(['off', 'on'])
+        .default('off')
+        .describe('network for sandboxed commands: off, or on (the host network; no per-host allowlist yet)'),
+      max_processes: z
+        .int()
+        .positive()
+        .default(1024)
+        .describe('processes a command may run at once (stops fork bombs)'),
+      max_memory_mib: z.int().positive().optional().describe('address-space limit per process, in MiB'),
+      max_cpu_secs: z.int().positive().optional().describe('CPU time limit per process, in seconds'),
     })
     .prefault({}),
 });
