@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// shell_exec's isolation cost: `true` run through the bubblewrap runner versus run directly
+// (both via /bin/sh -c in their own process group, as shell_exec does), interleaved, medians.
+// Target: <= 15 ms added per command. Usage: node bench/sandbox.mjs [--runs N]  (needs bwrap)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createBubblewrapRunner, detectSandbox } from '@oxydra/sandbox';
+import { runCommand } from '@oxydra/tools';
+import { summarize } from './stats.mjs';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
+const runs = Number(values.runs);
+const detection = detectSandbox();
+if (detection.tier !== 'bubblewrap') {
+  process.stderr.write(`bench/sandbox: ${detection.degradation}; ${detection.fix ?? ''}\n`);
+  process.exit(2);
+}
+const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-sandbox-'));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+const sandboxed = createBubblewrapRunner(
+  {
+    readableRoots: [],
+    writableRoots: [],
+    deniedPaths: [],
+    network: 'off',
+    envAllowlist: ['PATH'],
+    limits: { processes: 1024 },
+  },
+  { workspace },
+);
+const options = { cwd: workspace, env, timeoutMs: 30_000 };
+const time = async (runner) => {
+  const start = performance.now();
+  const result = await runner('true', options);
+  if (result.exitCode !== 0) throw new Error(`true exited ${result.exitCode}: ${result.output}`);
+  return performance.now() - start;
+};
+for (let i = 0; i < 5; i++) {
+  await time(runCommand);
+  await time(sandboxed);
+}
+const direct = [];
+const inSandbox = [];
+for (let i = 0; i < runs; i++) {
+  direct.push(await time(runCommand));
+  inSandbox.push(await time(sandboxed));
+}
+rmSync(workspace, { recursive: true, force: true });
+const d = summarize(direct);
+const s = summarize(inSandbox);
+const added = Math.round((s.median_ms - d.median_ms) * 1000) / 1000;
+process.stdout.write(
+  `${JSON.stringify({ benchmark: 'sandbox', runs, direct: d, bubblewrap: s, added_ms_median: added, target: 'added <= 15 ms', meets_target: added <= 15 }, null, 2)}\n`,
+);
