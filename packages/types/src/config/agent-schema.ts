@@ -203,6 +203,13 @@ export const toolsSchema = z.strictObject({
         .describe('hosts the web tools may reach despite the SSRF guard'),
     })
     .prefault({}),
+  vault_path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'a folder of secrets/documents readable only through vault_copyto (absolute, or relative to the workspace)',
+    ),
   sandbox: z
     .strictObject({
       mode: z
