@@ -31,7 +31,15 @@ export {
 } from './define.js';
 export { atomicWrite } from './fs/atomic-write.js';
 export { readTextFile } from './fs/text-file.js';
-export { INTERNAL_DIR, type ResolvedPath, resolveWorkspacePath, WorkspacePathError } from './paths.js';
+export {
+  type DeniedPath,
+  deniedWithin,
+  INTERNAL_DIR,
+  type PathPolicy,
+  type ResolvedPath,
+  resolveWorkspacePath,
+  WorkspacePathError,
+} from './paths.js';
 export { HeadTailBuffer } from './process/output-buffer.js';
 export {
   type CommandResult,
@@ -43,6 +51,7 @@ export {
 } from './process/run-command.js';
 export {
   type ApprovalMode,
+  type ApprovalRecord,
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_TOOL_TIMEOUT_MS,
   ToolRegistry,
@@ -53,4 +62,5 @@ export { GitIgnore, isIgnored } from './search/gitignore.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
 export { checkCommand, matchesPattern, parseCommand, type ShellPolicy } from './shell/policy.js';
 export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';
+export * from './vault/index.js';
 export * from './web/index.js';

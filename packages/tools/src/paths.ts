@@ -51,7 +51,44 @@ function realRootOf(root: string): Promise<string> {
   return real;
 }
 
-export async function resolveWorkspacePath(workspace: string, path: string): Promise<ResolvedPath> {
+/** A folder inside (or outside) the workspace that the tools using this policy may not touch. */
+export interface DeniedPath {
+  /** Absolute path of the folder; compared by real path, so links into it are caught too. */
+  path: string;
+  /** Why, for the error: e.g. "the vault is readable only through vault_copyto". */
+  reason: string;
+}
+
+export interface PathPolicy {
+  deny?: readonly DeniedPath[];
+}
+
+/** The denied folders' real paths (a missing one by its deepest existing ancestor), resolved per call since they may be created later. */
+async function realDenied(policy: PathPolicy): Promise<{ real: string; reason: string }[]> {
+  return Promise.all(
+    (policy.deny ?? []).map(async (denied) => ({
+      real: await physicalPath(resolve(denied.path)),
+      reason: denied.reason,
+    })),
+  );
+}
+
+/**
+ * The denied folders lying inside `realDirectory` (a real path), relative to it and
+ * `/`-separated: what a recursive operation on that directory must skip or refuse.
+ */
+export async function deniedWithin(realDirectory: string, policy: PathPolicy = {}): Promise<string[]> {
+  const denied = await realDenied(policy);
+  return denied
+    .filter((entry) => isInside(realDirectory, entry.real))
+    .map((entry) => relative(realDirectory, entry.real).split(sep).join('/') || '.');
+}
+
+export async function resolveWorkspacePath(
+  workspace: string,
+  path: string,
+  policy: PathPolicy = {},
+): Promise<ResolvedPath> {
   const root = resolve(workspace);
   const realRoot = await realRootOf(root);
   const named = path.trim() === '' ? '.' : path;
@@ -70,6 +107,11 @@ export async function resolveWorkspacePath(workspace: string, path: string): Pro
     if (error.code === 'ELOOP') throw new WorkspacePathError(`too many symbolic links: ${named}`);
     throw error;
   });
+  // Before the escape check, so a vault outside the workspace reached through a link gets the
+  // message that names the right tool.
+  for (const denied of await realDenied(policy)) {
+    if (isInside(denied.real, real)) throw new WorkspacePathError(`${denied.reason}: ${named}`);
+  }
   if (!isInside(realRoot, real)) throw escapes(named, 'a symbolic link leads outside it');
   const realRel = relative(realRoot, real);
   if (realRel.split(sep)[0] === INTERNAL_DIR || rel.split(sep)[0] === INTERNAL_DIR) {

@@ -21,6 +21,18 @@ import { truncateOutput } from './truncate.js';
 
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];
 
+/** One decision on a privileged call: what, who decided, and the outcome. */
+export interface ApprovalRecord {
+  at: string;
+  tool: string;
+  /** The call in one line (e.g. the command), scrubbed like tool output. */
+  summary: string;
+  approved: boolean;
+  /** auto / deny: [tools] approval; user: the person asked; no_approver: nobody could be asked. */
+  by: 'auto' | 'deny' | 'user' | 'no_approver';
+  sessionId?: string;
+}
+
 export const DEFAULT_MAX_OUTPUT_BYTES = 16_384;
 /** The runtime's default turn_timeout_secs. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
@@ -38,6 +50,8 @@ export interface ToolRegistryOptions {
   secrets?: readonly string[];
   /** Host paths shown to the model under other names, e.g. the workspace as `/shared`. */
   hostPaths?: readonly HostPathMapping[];
+  /** Told every decision on a privileged call, for the audit log. */
+  onApproval?: (record: ApprovalRecord) => void;
 }
 
 interface RawResult {
@@ -70,6 +84,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #maxOutputBytes: number;
   readonly #defaultTimeoutMs: number;
   readonly #scrub: ScrubOptions;
+  readonly #onApproval: ((record: ApprovalRecord) => void) | undefined;
 
   constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
     const allow = options.allow ? new Set(options.allow) : undefined;
@@ -81,6 +96,7 @@ export class ToolRegistry implements ToolExecutor {
     this.#maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     this.#scrub = { secrets: options.secrets ?? [], hostPaths: options.hostPaths ?? [] };
+    this.#onApproval = options.onApproval;
   }
 
   specs(): ToolSpec[] {
@@ -130,36 +146,52 @@ export class ToolRegistry implements ToolExecutor {
     }
 
     if (tool.safety === 'privileged') {
-      const refusal = await this.#approve(tool, call, summary, context);
+      const { refusal, by } = await this.#approve(tool, call, summary, context);
+      this.#onApproval?.({
+        at: new Date().toISOString(),
+        tool: tool.name,
+        summary: scrubText(summary, this.#scrub),
+        approved: refusal === undefined,
+        by,
+        ...(context.sessionId ? { sessionId: context.sessionId } : {}),
+      });
       if (refusal !== undefined) return failure(refusal);
     }
     return this.#invokeWithTimeout(tool, invoke, context);
   }
 
-  /** undefined when the privileged call may run, else why not. */
+  /** Who decided, and why not when the privileged call may not run. */
   async #approve(
     tool: Tool,
     call: ToolInvocation,
     summary: string,
     context: ToolContext,
-  ): Promise<string | undefined> {
-    if (this.#approval === 'auto') return undefined;
-    if (this.#approval === 'deny') return `${tool.name} is disabled by [tools] approval = "deny"`;
+  ): Promise<{ refusal?: string; by: ApprovalRecord['by'] }> {
+    if (this.#approval === 'auto') return { by: 'auto' };
+    if (this.#approval === 'deny')
+      return { refusal: `${tool.name} is disabled by [tools] approval = "deny"`, by: 'deny' };
     if (!context.approve) {
-      return (
-        `${tool.name} needs approval and nobody can give it here (not interactive). ` +
-        'To allow privileged tools, run with --yes or set [tools] approval = "auto".'
-      );
+      return {
+        refusal:
+          `${tool.name} needs approval and nobody can give it here (not interactive). ` +
+          'To allow privileged tools, run with --yes or set [tools] approval = "auto".',
+        by: 'no_approver',
+      };
     }
     let approved: boolean;
     try {
       approved = await context.approve({ toolName: tool.name, arguments: call.arguments, summary });
     } catch (error) {
       throwIfCancelled(context.signal, tool.name);
-      return `${tool.name} was not approved: asking for approval failed: ${messageOf(error)}`;
+      return {
+        refusal: `${tool.name} was not approved: asking for approval failed: ${messageOf(error)}`,
+        by: 'user',
+      };
     }
     throwIfCancelled(context.signal, tool.name);
-    return approved ? undefined : `The user declined to run ${tool.name}: ${summary}`;
+    return approved
+      ? { by: 'user' }
+      : { refusal: `The user declined to run ${tool.name}: ${summary}`, by: 'user' };
   }
 
   /**

@@ -3,7 +3,7 @@ import type { ApprovalRequest, Tool, ToolContext } from '@oxydra/types';
 import { Cancelled } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createCoreTools, defineTool, ToolRegistry } from '../src/index.js';
+import { type ApprovalRecord, createCoreTools, defineTool, ToolRegistry } from '../src/index.js';
 import { context, makeWorkspace, shellConfig, type Workspace } from './helpers.js';
 
 /** Records every run, so tests can assert a tool did or did not execute. */
@@ -193,6 +193,37 @@ describe('ToolRegistry: pipeline branches', () => {
     };
     const outcome = await new ToolRegistry([plain]).execute(call('plain', { a: 1 }), context('/'));
     expect(outcome.content).toBe('got {"a":1}');
+  });
+});
+
+describe('ToolRegistry: approval audit records', () => {
+  it('reports every decision on a privileged call, scrubbed, and none for other tools', async () => {
+    const records: ApprovalRecord[] = [];
+    const rec = recorder();
+    const tools = [rec.tool('shell_exec', 'privileged'), rec.tool('look', 'read_only')];
+    const make = (approval: 'auto' | 'ask' | 'deny') =>
+      new ToolRegistry(tools, {
+        approval,
+        secrets: ['sk-secret-value-1'],
+        onApproval: (r) => records.push(r),
+      });
+    const args = { text: 'echo sk-secret-value-1' };
+    await make('auto').execute(call('shell_exec', args), context('/', { sessionId: 's1' }));
+    await make('deny').execute(call('shell_exec', args), context('/'));
+    await make('ask').execute(call('shell_exec', args), context('/'));
+    await make('ask').execute(call('shell_exec', args), context('/', { approve: async () => false }));
+    await make('ask').execute(call('shell_exec', args), context('/', { approve: async () => true }));
+    await make('auto').execute(call('look'), context('/'));
+    expect(records.map((r) => [r.tool, r.approved, r.by])).toEqual([
+      ['shell_exec', true, 'auto'],
+      ['shell_exec', false, 'deny'],
+      ['shell_exec', false, 'no_approver'],
+      ['shell_exec', false, 'user'],
+      ['shell_exec', true, 'user'],
+    ]);
+    expect(records[0]!.sessionId).toBe('s1');
+    expect(JSON.stringify(records)).not.toContain('sk-secret-value-1');
+    expect(records[0]!.summary).toContain('[REDACTED]');
   });
 });
 

@@ -3,9 +3,9 @@ import { lstat, rm } from 'node:fs/promises';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
-export function fileDeleteTool(): DefinedTool {
+export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_delete',
     description:
@@ -17,8 +17,12 @@ export function fileDeleteTool(): DefinedTool {
     }),
     safety: 'side_effecting',
     async execute({ path }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path);
+      const target = await resolveWorkspacePath(context.workspace, path, policy);
       if (target.relative === '.') throw new Error('refusing to delete the workspace root');
+      // Deleting a folder that holds a denied one (the vault) would delete it too.
+      if ((await deniedWithin(target.real, policy)).length > 0) {
+        throw new Error(`refusing to delete ${target.relative}: it contains a folder tools may not touch`);
+      }
       try {
         // The entry as named (a link stays a link), not what it resolves to.
         const info = await lstat(target.absolute);

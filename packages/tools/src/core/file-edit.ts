@@ -4,7 +4,7 @@ import { type DefinedTool, defineTool } from '../define.js';
 import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { readTextFile } from '../fs/text-file.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
 /** Start offsets of every occurrence of `needle`, overlapping ones included. */
 function occurrences(haystack: string, needle: string): number[] {
@@ -31,7 +31,7 @@ function closestLine(text: string, snippet: string): string {
   return ` Its first line appears at line ${index + 1} as ${JSON.stringify(lines[index])}; check the indentation and the lines around it.`;
 }
 
-export function fileEditTool(): DefinedTool {
+export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_edit',
     description:
@@ -47,7 +47,7 @@ export function fileEditTool(): DefinedTool {
     }),
     safety: 'side_effecting',
     async execute({ path, old_text, new_text }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path);
+      const target = await resolveWorkspacePath(context.workspace, path, policy);
       const text = await readTextFile(target.real, target.relative, 'file_edit');
       let oldText = old_text;
       let newText = new_text;

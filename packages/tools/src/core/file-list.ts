@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
 export const MAX_LIST_ENTRIES = 1000;
 
@@ -18,7 +18,7 @@ async function isDirectoryEntry(entry: Dirent, directory: string): Promise<boole
   return info?.isDirectory() ?? false;
 }
 
-export function fileListTool(): DefinedTool {
+export function fileListTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_list',
     description:
@@ -31,7 +31,7 @@ export function fileListTool(): DefinedTool {
     }),
     safety: 'read_only',
     async execute({ path }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path ?? '.');
+      const target = await resolveWorkspacePath(context.workspace, path ?? '.', policy);
       let entries: Dirent[];
       try {
         const info = await stat(target.real);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { readTextFile } from '../fs/text-file.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import { utf8Prefix } from '../truncate.js';
 
 export interface FileReadOptions {
@@ -39,7 +39,7 @@ function takePage(lines: readonly string[], start: number, count: number, maxByt
   return { lines: taken, cut: false };
 }
 
-export function fileReadTool(options: FileReadOptions = {}): DefinedTool {
+export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy = {}): DefinedTool {
   const maxLines = options.maxLines ?? DEFAULT_READ_LINES;
   const maxBytes = options.maxBytes ?? DEFAULT_READ_BYTES;
   return defineTool({
@@ -68,7 +68,7 @@ export function fileReadTool(options: FileReadOptions = {}): DefinedTool {
     }),
     safety: 'read_only',
     async execute({ path, offset, limit }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path);
+      const target = await resolveWorkspacePath(context.workspace, path, policy);
       const text = await readTextFile(target.real, target.relative, 'file_read');
       if (text === '') return `${target.relative} is empty.`;
       const paging = offset !== undefined || limit !== undefined;

@@ -4,7 +4,7 @@ import { relative, sep } from 'node:path';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import { searchWithJs } from '../search/js-search.js';
 import { findOnPath, searchWithRg } from '../search/rg-search.js';
 import type { SearchBackend } from '../search/types.js';
@@ -32,7 +32,7 @@ function chooseBackend(options: FileSearchOptions): SearchBackend {
 const clip = (text: string): string =>
   text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}…` : text;
 
-export function fileSearchTool(options: FileSearchOptions = {}): DefinedTool {
+export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPolicy = {}): DefinedTool {
   const maxMatches = options.maxMatches ?? MAX_SEARCH_MATCHES;
   // Chosen once: PATH does not change under a running agent.
   const backend = chooseBackend(options);
@@ -50,7 +50,7 @@ export function fileSearchTool(options: FileSearchOptions = {}): DefinedTool {
     }),
     safety: 'read_only',
     async execute({ path, query }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path);
+      const target = await resolveWorkspacePath(context.workspace, path, policy);
       const root = await realpath(context.workspace);
       const within = relative(root, target.real).split(sep).join('/') || '.';
       let result: Awaited<ReturnType<SearchBackend>>;
@@ -59,6 +59,12 @@ export function fileSearchTool(options: FileSearchOptions = {}): DefinedTool {
         result = await backend({ root, target: within, query, maxMatches, signal: context.signal });
       } catch (error) {
         throw describeFsError(error, target.relative);
+      }
+      // A denied folder (the vault) inside the searched one: its lines must never reach the model.
+      const hidden = await deniedWithin(root, policy);
+      if (hidden.length > 0) {
+        const visible = (path: string) => !hidden.some((dir) => path === dir || path.startsWith(`${dir}/`));
+        result = { ...result, matches: result.matches.filter((match) => visible(match.path)) };
       }
       if (result.matches.length === 0) {
         const where = target.relative === '.' ? 'the workspace' : target.relative;

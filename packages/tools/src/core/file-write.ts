@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
-import { resolveWorkspacePath } from '../paths.js';
+import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
-export function fileWriteTool(): DefinedTool {
+export function fileWriteTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_write',
     description:
@@ -19,7 +19,7 @@ export function fileWriteTool(): DefinedTool {
     }),
     safety: 'side_effecting',
     async execute({ path, content }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path);
+      const target = await resolveWorkspacePath(context.workspace, path, policy);
       if (target.relative === '.') throw new Error('path names the workspace root, not a file');
       try {
         const { bytes, created } = await atomicWrite(target.real, content);

@@ -1,6 +1,8 @@
 /** The core tools, configured from the agent's [tools] section. */
 import type { Tool } from '@oxydra/types';
 import type { CommandRunner } from '../process/run-command.js';
+import { vaultDenyPolicy } from '../vault/config.js';
+import { type VaultCopyOptions, vaultCopyToTool } from '../vault/copyto.js';
 import { createWebTools, type WebToolsOptions } from '../web/index.js';
 import { fileDeleteTool } from './file-delete.js';
 import { fileEditTool } from './file-edit.js';
@@ -22,20 +24,24 @@ export interface CoreToolsOptions {
   shellOutputBytes?: number;
   /** The config's tools.web_search: web_fetch and web_search are included when given. */
   webSearch?: WebToolsOptions['webSearch'];
+  /** The config's tools.vault_path, made absolute: adds vault_copyto and keeps the file tools out. */
+  vault?: VaultCopyOptions;
 }
 
 /** Pages are cut below the registry's 16 KiB output cap, so the cut is the tool's own, noted. */
 const WEB_FETCH_MAX_CHARS = 14_000;
 
 export function createCoreTools(options: CoreToolsOptions): Tool[] {
+  const policy = options.vault ? vaultDenyPolicy(options.vault.path) : {};
   const tools: Tool[] = [
-    fileReadTool(options.read),
-    fileListTool(),
-    fileSearchTool(options.search),
-    fileWriteTool(),
-    fileEditTool(),
-    fileDeleteTool(),
+    fileReadTool(options.read, policy),
+    fileListTool(policy),
+    fileSearchTool(options.search, policy),
+    fileWriteTool(policy),
+    fileEditTool(policy),
+    fileDeleteTool(policy),
   ];
+  if (options.vault) tools.push(vaultCopyToTool(options.vault));
   if (options.shell.enabled) {
     const shellOptions: ShellExecOptions = { shell: options.shell };
     if (options.runCommand) shellOptions.runCommand = options.runCommand;

@@ -12,13 +12,14 @@ export interface AtomicWriteResult {
   created: boolean;
 }
 
-export async function atomicWrite(target: string, content: string): Promise<AtomicWriteResult> {
+/** `content` is UTF-8 text, or bytes written as they are (a copied binary file). */
+export async function atomicWrite(target: string, content: string | Uint8Array): Promise<AtomicWriteResult> {
   const directory = dirname(target);
   await mkdir(directory, { recursive: true });
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
 
-  const data = Buffer.from(content, 'utf8');
+  const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   // Hidden, and unique per call: concurrent writers never share a temporary file.
   const temporary = join(directory, `.${basename(target)}.${randomBytes(6).toString('hex')}.oxydra-tmp`);
   const handle = await open(temporary, 'wx');

@@ -1,0 +1,103 @@
+/**
+ * The two steps of vault_copyto, kept apart so neither sees both sides (the original's
+ * VaultReadStep / VaultWriteStep capability profiles): the read step gets only the vault root,
+ * the write step only the workspace and the bytes. An operation id links them in logs.
+ */
+import { open } from 'node:fs/promises';
+import { atomicWrite } from '../fs/atomic-write.js';
+import { describeFsError } from '../fs/errors.js';
+import { type PathPolicy, resolveWorkspacePath, WorkspacePathError } from '../paths.js';
+import { VAULT_PREFIX } from './config.js';
+
+/** Copies are held in memory between the steps; larger files are refused, not streamed. */
+export const MAX_VAULT_COPY_BYTES = 10 * 1024 * 1024;
+
+export interface VaultFile {
+  /** `/vault/<relative>`, for messages. */
+  shown: string;
+  bytes: Buffer;
+}
+
+/** `/vault/a/b` or `a/b` → `a/b`; any other absolute path is refused rather than guessed at. */
+function vaultRelative(sourcePath: string): string {
+  const trimmed = sourcePath.trim();
+  if (trimmed === '/vault' || trimmed === '/vault/') return '.';
+  if (trimmed.startsWith(VAULT_PREFIX)) return trimmed.slice(VAULT_PREFIX.length);
+  if (trimmed.startsWith('/')) {
+    throw new WorkspacePathError(
+      `source_path must be ${VAULT_PREFIX}<file> or relative to the vault: ${sourcePath}`,
+    );
+  }
+  return trimmed;
+}
+
+/** Step 1: the vault file's bytes. The vault root is the only folder it can reach. */
+export async function readVaultFile(
+  vaultRoot: string,
+  sourcePath: string,
+  maxBytes = MAX_VAULT_COPY_BYTES,
+): Promise<VaultFile> {
+  const relative = vaultRelative(sourcePath);
+  // The workspace policy with the vault as its root: `..`, outside absolute paths and links
+  // leading out of the vault are refused the same way. Its messages say "workspace", so the
+  // refusal is restated in the vault's terms.
+  const target = await resolveWorkspacePath(vaultRoot, relative).catch((error: unknown) => {
+    if (error instanceof WorkspacePathError)
+      throw new WorkspacePathError(`source_path escapes the vault: ${sourcePath}`);
+    throw error;
+  });
+  const shown = `${VAULT_PREFIX}${target.relative === '.' ? '' : target.relative}`;
+  if (target.relative === '.') throw new Error('source_path names the vault itself, not a file');
+  try {
+    const handle = await open(target.real, 'r');
+    try {
+      const info = await handle.stat();
+      if (info.isDirectory()) throw new Error(`${shown} is a folder; vault_copyto copies one file`);
+      if (!info.isFile()) throw new Error(`${shown} is not a regular file`);
+      if (info.size > maxBytes) throw tooLarge(shown, info.size, maxBytes);
+      // Read at most one byte past the cap: a file growing after the stat is still caught.
+      const buffer = Buffer.alloc(maxBytes + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > maxBytes) throw tooLarge(shown, length, maxBytes);
+      }
+      return { shown, bytes: buffer.subarray(0, length) };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw describeFsError(error, shown);
+  }
+}
+
+const tooLarge = (shown: string, size: number, maxBytes: number) =>
+  new Error(
+    `${shown} is ${size > maxBytes ? `over ${maxBytes}` : size} bytes; vault_copyto copies files up to ${maxBytes} bytes`,
+  );
+
+export interface WorkspaceCopy {
+  /** Relative to the workspace root, for messages. */
+  relative: string;
+  bytes: number;
+  created: boolean;
+}
+
+/** Step 2: the bytes into the workspace, under the workspace policy (the vault denied in it). */
+export async function writeWorkspaceFile(
+  workspace: string,
+  destinationPath: string,
+  bytes: Uint8Array,
+  policy: PathPolicy = {},
+): Promise<WorkspaceCopy> {
+  const target = await resolveWorkspacePath(workspace, destinationPath, policy);
+  if (target.relative === '.') throw new Error('destination_path names the workspace root, not a file');
+  try {
+    const written = await atomicWrite(target.real, bytes);
+    return { relative: target.relative, bytes: written.bytes, created: written.created };
+  } catch (error) {
+    throw describeFsError(error, target.relative);
+  }
+}
