@@ -4,9 +4,11 @@
  * memory commands, and a run killed with SIGKILL leaving a session that resumes.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
@@ -66,6 +68,19 @@ describe('sessions', () => {
     const missing = await env.run(['sessions', 'show', id]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`no session "${id}"`);
+  });
+
+  it('never stores a configured key, even one pasted into a prompt', async () => {
+    env = await AgentEnv.start(chat, [{ reply: { text: 'I will not repeat it.' }, times: 'always' }]);
+    const run = await env.run(['run', '--json', `here is my key ${E2E_KEY} keep it safe`]);
+    const id = outcome(run.events).session_id!;
+    const exported = (await env.run(['sessions', 'export', id])).stdout;
+    expect(exported).toContain('here is my key [REDACTED] keep it safe');
+    expect(exported).not.toContain(E2E_KEY);
+    for (const file of ['memory.db', 'memory.db-wal']) {
+      const path = join(env.workspace, '.oxydra', file);
+      if (existsSync(path)) expect(readFileSync(path).includes(E2E_KEY)).toBe(false);
+    }
   });
 
   it('refuses --session when memory is disabled', async () => {

@@ -273,6 +273,16 @@ describe('oxydra run in a terminal-less shell', () => {
     const approved = await env.run(['run', '--json', '--yes', 'Touch a file']);
     expect(approved.status).toBe(0);
     expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(true);
+    // Both decisions are in the audit log, which tools cannot reach.
+    const audit = readFileSync(join(env.workspace, '.oxydra', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { tool: string; approved: boolean; by: string; summary: string });
+    expect(audit.map((r) => [r.tool, r.approved, r.by])).toEqual([
+      ['shell_exec', false, 'no_approver'],
+      ['shell_exec', true, 'auto'],
+    ]);
+    expect(audit[1]!.summary).toContain('touch approved.txt');
   });
 
   it('fails at once without credentials, listing the ways to fix it', async () => {

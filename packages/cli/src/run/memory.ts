@@ -16,6 +16,7 @@ import {
   Retriever,
 } from '@oxydra/memory';
 import type { AgentRunOptions } from '@oxydra/runtime';
+import { redactLiterals } from '@oxydra/tools';
 import type { AgentConfig, Embedder, Message, Tool } from '@oxydra/types';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -113,6 +114,16 @@ export interface SessionHookOptions {
   summarize?: NonNullable<AgentRunOptions['summarization']>['summarize'];
   /** Non-fatal problems (indexing failures), one line each. */
   warn: (message: string) => void;
+  /** Configured secret values: replaced before anything is stored, even if a user pasted one. */
+  secrets: readonly string[];
+}
+
+/** Every string in the messages with each secret value replaced by [REDACTED]. */
+export function withoutSecrets(messages: Message[], secrets: readonly string[]): Message[] {
+  if (secrets.length === 0) return messages;
+  return JSON.parse(JSON.stringify(messages), (_key, value: unknown) =>
+    typeof value === 'string' ? redactLiterals(value, secrets) : value,
+  ) as Message[];
 }
 
 /** The runtime hooks that tie one run to its session in the memory database. */
@@ -125,7 +136,8 @@ export function sessionHooks(
   return {
     sessionId,
     ...(userId ? { userId } : {}),
-    persist: async (messages) => {
+    persist: async (raw) => {
+      const messages = withoutSecrets(raw, options.secrets);
       await memory.db.sessions.appendTurn(sessionId, messages);
       // The turn is committed; making it searchable is best effort and never loses it.
       try {

@@ -15,7 +15,12 @@ export interface ShellIsolation {
   warning?: string;
 }
 
-export function shellIsolation(config: AgentConfig, workspace: string): ShellIsolation {
+/** `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto). */
+export function shellIsolation(
+  config: AgentConfig,
+  workspace: string,
+  hidden: readonly string[] = [],
+): ShellIsolation {
   const { mode, network, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
   if (mode === 'none') {
     return {
@@ -41,7 +46,7 @@ export function shellIsolation(config: AgentConfig, workspace: string): ShellIso
     {
       readableRoots: [],
       writableRoots: [],
-      deniedPaths: [],
+      deniedPaths: [...hidden],
       network: network === 'on' ? { allowHosts: ['*'] } : 'off',
       envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
       limits: {

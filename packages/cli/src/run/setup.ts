@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
-import { createCoreTools, ToolRegistry } from '@oxydra/tools';
+import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
 import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
+import { approvalAuditor } from './audit.js';
 import { loadHistory, openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from './memory.js';
 import { shellIsolation } from './sandbox.js';
 import { modelSummarizer } from './summarizer.js';
@@ -157,12 +158,17 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
   const memory = config.memory.enabled
     ? await openWorkspaceMemory(config, options.workspace, env)
     : undefined;
-  const isolation = shellIsolation(config, options.workspace);
+  const secrets = knownSecrets(config, env);
+  const vaultPath = config.tools.vault_path
+    ? resolveVaultPath(config.tools.vault_path, options.workspace)
+    : undefined;
+  const isolation = shellIsolation(config, options.workspace, vaultPath ? [vaultPath] : []);
   if (isolation.warning) process.stderr.write(`warning: ${isolation.warning}\n`);
   const coreTools = [
     ...createCoreTools({
       shell: config.tools.shell,
       webSearch: config.tools.web_search,
+      ...(vaultPath ? { vault: { path: vaultPath } } : {}),
       ...(isolation.runCommand ? { runCommand: isolation.runCommand } : {}),
     }),
     ...(memory?.tools ?? []),
@@ -175,7 +181,8 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
   const tools = new ToolRegistry(coreTools, {
     approval: flags.yes ? 'auto' : config.tools.approval,
     defaultTimeoutMs: settings.turnTimeoutMs,
-    secrets: knownSecrets(config, env),
+    secrets,
+    onApproval: approvalAuditor(options.workspace),
     hostPaths: [
       { from: `${options.workspace}/`, to: '' },
       { from: homedir(), to: '~' },
@@ -229,6 +236,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
         sessionId: session.id,
         config,
         summarize,
+        secrets,
         warn: (message) => process.stderr.write(`warning: ${message}\n`),
       }),
     };

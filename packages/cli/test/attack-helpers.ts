@@ -1,0 +1,121 @@
+/**
+ * Helpers for the attack battery: one scripted attack = one short `oxydra run --json` whose
+ * model makes the given tool calls (one per turn) and then says "Done.".
+ */
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StreamEvent, ToolExecutionEndEvent } from '@oxydra/types';
+import { AgentEnv, E2E_APIS, type RunOutput } from './agent-env.js';
+
+export interface AttackCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface AttackResult {
+  env: AgentEnv;
+  run: RunOutput;
+  /** The tool results, in order, as the CLI reported them. */
+  ends: ToolExecutionEndEvent[];
+  /** Every request body the model received, joined. */
+  requests: string;
+}
+
+export interface AttackOptions {
+  extraToml?: string;
+  /** Plant files etc. after the workspace exists and before the run. */
+  prepare?: (env: AgentEnv) => void;
+  args?: string[];
+  during?: (child: ChildProcess) => Promise<void>;
+  extraEnv?: Record<string, string>;
+}
+
+let current: AgentEnv | undefined;
+
+export async function attack(calls: AttackCall[], options: AttackOptions = {}): Promise<AttackResult> {
+  const env = await AgentEnv.start(
+    E2E_APIS[0]!,
+    [
+      ...calls.map((call) => ({ reply: { toolCalls: [call] } })),
+      { reply: { text: 'Done.' }, times: 'always' },
+    ],
+    options.extraToml ?? '',
+  );
+  current = env;
+  Object.assign(env.sandbox.env, options.extraEnv ?? {});
+  options.prepare?.(env);
+  const during = options.during;
+  const run = await env.run(
+    ['run', '--json', ...(options.args ?? []), 'Carry out the attack.'],
+    during ? (child) => during(child) : undefined,
+  );
+  const ends = run.events.filter(
+    (e: StreamEvent): e is ToolExecutionEndEvent => e.type === 'tool_execution_end',
+  );
+  const requests = env.mock.requests.map((r) => r.raw).join('\n');
+  return { env, run, ends, requests };
+}
+
+export async function closeAttack(): Promise<void> {
+  await current?.close();
+  current = undefined;
+}
+
+/** A directory outside any sandbox's private /tmp (visible read-only inside bubblewrap). */
+export function outsideDir(): string {
+  return mkdtempSync('/var/tmp/oxydra-attack-');
+}
+
+export function removeDir(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+let counter = 0;
+/** A marker short enough (and word-like enough) that the output scrubber leaves it alone. */
+export function marker(tag: string): string {
+  counter += 1;
+  return `PWN-${tag}-${process.pid % 10000}-${counter}`;
+}
+
+/** A sleep duration no other process uses, so `ps` finds only ours. */
+export function uniqueSleep(): string {
+  return `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
+}
+
+/** Host processes whose command line contains `text`. */
+export function processesWith(text: string): string[] {
+  const list = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return list.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
+}
+
+export interface Victim {
+  server: Server;
+  port: number;
+  hits: number;
+  close(): Promise<void>;
+}
+
+/** A local HTTP server that counts every request; `handler` may answer differently. */
+export async function startVictim(
+  host: string,
+  handler?: (response: import('node:http').ServerResponse) => void,
+): Promise<Victim> {
+  const victim = {
+    hits: 0,
+    port: 0,
+  } as Victim;
+  victim.server = createServer((_request, response) => {
+    victim.hits += 1;
+    if (handler) handler(response);
+    else response.end('victim secret page');
+  });
+  await new Promise<void>((resolve, reject) => {
+    victim.server.once('error', reject);
+    victim.server.listen(0, host, resolve);
+  });
+  victim.port = (victim.server.address() as AddressInfo).port;
+  victim.close = () => new Promise((resolve) => victim.server.close(() => resolve()));
+  return victim;
+}
