@@ -1,0 +1,122 @@
+/**
+ * Runs a program in its own process group, so that a timeout, a cancellation or the end of the
+ * program stops everything it started: `sh -c 'server & tests'` leaves no server behind. Both
+ * shell_exec's direct runner and the bubblewrap runner are this, with a different argv.
+ */
+import { spawn } from 'node:child_process';
+import { HeadTailBuffer } from './output-buffer.js';
+import type { CommandResult, RunCommandOptions } from './types.js';
+
+export const DEFAULT_COMMAND_OUTPUT_BYTES = 64 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 2000;
+/** After the last SIGKILL: a process that left the group may still hold our pipes; stop waiting. */
+const PIPE_DRAIN_MS = 1000;
+
+/** How to start the program, where it differs from the command's own cwd and env. */
+export interface ProcessLaunch {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Runs after the group is gone, before the result is returned (temp dirs, cgroups). */
+  cleanup?: () => Promise<void>;
+}
+
+export function runProcessGroup(
+  argv: readonly string[],
+  options: RunCommandOptions,
+  launch: ProcessLaunch = {},
+): Promise<CommandResult> {
+  return new Promise<CommandResult>((resolve, reject) => {
+    // The launcher's cleanup (a sandbox's temp dir and cgroup) runs before the call settles.
+    const settle = (done: () => void) => {
+      void (launch.cleanup?.() ?? Promise.resolve()).then(done, reject);
+    };
+    const output = new HeadTailBuffer(options.maxOutputBytes ?? DEFAULT_COMMAND_OUTPUT_BYTES);
+    const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    const result = { timedOut: false, cancelled: false };
+    if (options.signal?.aborted) {
+      settle(() =>
+        resolve({
+          exitCode: null,
+          signal: null,
+          output: '',
+          outputBytes: 0,
+          ...result,
+          cancelled: true,
+          pid: undefined,
+        }),
+      );
+      return;
+    }
+
+    const [file, ...args] = argv;
+    if (file === undefined) {
+      settle(() => reject(new Error('runProcessGroup needs a program to run')));
+      return;
+    }
+    const child = spawn(file, args, {
+      cwd: launch.cwd ?? options.cwd,
+      env: launch.env ?? options.env,
+      // A new process group (and session), led by the shell: killable as one with kill(-pid).
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timers: NodeJS.Timeout[] = [];
+    const later = (ms: number, action: () => void) => timers.push(setTimeout(action, ms));
+
+    const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
+    let stopping = false;
+    /** SIGTERM now, SIGKILL after the grace period, then stop waiting for the pipes. */
+    const stopGroup = () => {
+      if (stopping) return;
+      stopping = true;
+      killGroup('SIGTERM');
+      later(grace, () => killGroup('SIGKILL'));
+      later(grace + PIPE_DRAIN_MS, () => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      });
+    };
+
+    const onAbort = () => {
+      result.cancelled = true;
+      stopGroup();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    later(options.timeoutMs, () => {
+      result.timedOut = true;
+      stopGroup();
+    });
+
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+    // The shell is done: whatever it left running in the background goes too.
+    child.on('exit', () => stopGroup());
+    child.on('error', (error) => {
+      for (const timer of timers) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      settle(() => reject(error));
+    });
+    child.on('close', (exitCode, signal) => {
+      for (const timer of timers) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      // Whatever is left of the group (a process that closed its output) does not outlive the call.
+      killGroup('SIGKILL');
+      const value = {
+        exitCode,
+        signal,
+        output: output.text(),
+        outputBytes: output.totalBytes,
+        ...result,
+        pid: child.pid,
+      };
+      settle(() => resolve(value));
+    });
+  });
+}
