@@ -4,26 +4,12 @@ import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { collectResponse } from '../src/shared/collect.js';
-import { BASIC_CONTEXT, bodyList, checkFixture, streamError, TEST_KEY } from './helpers-adapters.js';
+import { BASIC_CONTEXT, bodyList, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64, PNG_BASE64 } from './helpers-adapters-context.js';
-import { expectedResults, fixtureFiles } from './helpers-adapters-fixtures.js';
 
-describe('Anthropic adapter: recorded streams', () => {
-  const files = fixtureFiles('anthropic-messages');
-
-  it('has an expected result for every fixture file', () => {
-    expect(files.length).toBeGreaterThan(0);
-    expect(Object.keys(expectedResults('anthropic-messages')).sort()).toEqual(files);
-  });
-
-  for (const file of files) {
-    it(`replays ${file}`, async () => {
-      await checkFixture('anthropic-messages', file, (server) =>
-        createAnthropicProvider({ name: 'anthropic', baseURL: server.url, apiKey: TEST_KEY }),
-      );
-    });
-  }
-});
+describeFixtureReplay('Anthropic adapter', 'anthropic-messages', (server) =>
+  createAnthropicProvider({ name: 'anthropic', baseURL: server.url, apiKey: TEST_KEY }),
+);
 
 describe('Anthropic adapter: requests', () => {
   let server: MockLLM | undefined;

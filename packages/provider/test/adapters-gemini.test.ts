@@ -9,32 +9,15 @@ import { SKIP_SIGNATURE_VALIDATION } from '../src/adapters/gemini/request.js';
 import { geminiParameters } from '../src/adapters/gemini/schema.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { collectResponse } from '../src/shared/collect.js';
-import { BASIC_CONTEXT, checkFixture, TEST_KEY } from './helpers-adapters.js';
+import { BASIC_CONTEXT, describeFixtureReplay, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64 } from './helpers-adapters-context.js';
-import { expectedResults, fixtureFiles } from './helpers-adapters-fixtures.js';
 
-describe('Gemini adapter: recorded streams', () => {
-  const files = fixtureFiles('gemini');
-
-  it('has an expected result for every fixture file', () => {
-    expect(files.length).toBeGreaterThan(0);
-    expect(Object.keys(expectedResults('gemini')).sort()).toEqual(files);
-  });
-
-  for (const lineEnding of ['crlf', 'lf'] as const) {
-    const framing = lineEnding.toUpperCase();
-    for (const file of files) {
-      it(`replays ${file} (${framing} framing)`, async () => {
-        await checkFixture(
-          'gemini',
-          file,
-          (server) => createGeminiProvider({ name: 'gemini', baseURL: server.url, apiKey: TEST_KEY }),
-          lineEnding,
-        );
-      });
-    }
-  }
-});
+describeFixtureReplay(
+  'Gemini adapter',
+  'gemini',
+  (server) => createGeminiProvider({ name: 'gemini', baseURL: server.url, apiKey: TEST_KEY }),
+  ['crlf', 'lf'],
+);
 
 describe('Gemini adapter: requests', () => {
   let server: MockLLM | undefined;

@@ -4,26 +4,12 @@ import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { collectResponse } from '../src/shared/collect.js';
-import { BASIC_CONTEXT, bodyList, checkFixture, streamError, TEST_KEY } from './helpers-adapters.js';
+import { BASIC_CONTEXT, bodyList, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64, PNG_BASE64 } from './helpers-adapters-context.js';
-import { expectedResults, fixtureFiles } from './helpers-adapters-fixtures.js';
 
-describe('OpenAI Chat adapter: recorded streams', () => {
-  const files = fixtureFiles('openai-chat');
-
-  it('has an expected result for every fixture file', () => {
-    expect(files.length).toBeGreaterThan(0);
-    expect(Object.keys(expectedResults('openai-chat')).sort()).toEqual(files);
-  });
-
-  for (const file of files) {
-    it(`replays ${file}`, async () => {
-      await checkFixture('openai-chat', file, (server) =>
-        createOpenAIChatProvider({ name: 'openai', baseURL: server.url, apiKey: TEST_KEY }),
-      );
-    });
-  }
-});
+describeFixtureReplay('OpenAI Chat adapter', 'openai-chat', (server) =>
+  createOpenAIChatProvider({ name: 'openai', baseURL: server.url, apiKey: TEST_KEY }),
+);
 
 describe('OpenAI Chat adapter: requests and replies', () => {
   let server: MockLLM | undefined;

@@ -3,26 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type MockLLM, type Scenario, startMockLLM } from '../../testkit/src/index.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { collectResponse } from '../src/shared/collect.js';
-import { BASIC_CONTEXT, checkFixture, streamError, TEST_KEY } from './helpers-adapters.js';
+import { BASIC_CONTEXT, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64 } from './helpers-adapters-context.js';
-import { expectedResults, fixtureFiles } from './helpers-adapters-fixtures.js';
 
-describe('OpenAI Responses adapter: recorded streams', () => {
-  const files = fixtureFiles('openai-responses');
-
-  it('has an expected result for every fixture file', () => {
-    expect(files.length).toBeGreaterThan(0);
-    expect(Object.keys(expectedResults('openai-responses')).sort()).toEqual(files);
-  });
-
-  for (const file of files) {
-    it(`replays ${file}`, async () => {
-      await checkFixture('openai-responses', file, (server) =>
-        createOpenAIResponsesProvider({ name: 'openai', baseURL: server.url, apiKey: TEST_KEY }),
-      );
-    });
-  }
-});
+describeFixtureReplay('OpenAI Responses adapter', 'openai-responses', (server) =>
+  createOpenAIResponsesProvider({ name: 'openai', baseURL: server.url, apiKey: TEST_KEY }),
+);
 
 describe('OpenAI Responses adapter: requests', () => {
   let server: MockLLM | undefined;

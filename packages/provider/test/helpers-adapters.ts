@@ -3,7 +3,7 @@
  * assembled response with expected.json.
  */
 import { type Context, type Provider, ProviderError, type StreamEvent } from '@oxydra/types';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type MockApi, type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
@@ -16,6 +16,7 @@ import {
   expectedResults,
   expectedUsage,
   type FixtureApi,
+  fixtureFiles,
   fixturePath,
   observed,
   usageFields,
@@ -145,4 +146,33 @@ export async function streamError(events: AsyncIterable<StreamEvent>): Promise<u
 export function bodyList(server: MockLLM, request: number, key: string): Record<string, unknown>[] {
   const value = server.requests[request]?.body?.[key];
   return Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
+}
+
+/**
+ * The recorded-streams suite of one adapter: every fixture file has an expected result, and
+ * each replays to it (Gemini once per SSE line ending).
+ */
+export function describeFixtureReplay(
+  title: string,
+  api: FixtureApi,
+  makeProvider: (server: MockLLM) => Provider,
+  lineEndings: readonly (LineEnding | undefined)[] = [undefined],
+): void {
+  describe(`${title}: recorded streams`, () => {
+    const files = fixtureFiles(api);
+
+    it('has an expected result for every fixture file', () => {
+      expect(files.length).toBeGreaterThan(0);
+      expect(Object.keys(expectedResults(api)).sort()).toEqual(files);
+    });
+
+    for (const lineEnding of lineEndings) {
+      const framing = lineEnding ? ` (${lineEnding.toUpperCase()} framing)` : '';
+      for (const file of files) {
+        it(`replays ${file}${framing}`, async () => {
+          await checkFixture(api, file, makeProvider, lineEnding);
+        });
+      }
+    }
+  });
 }
