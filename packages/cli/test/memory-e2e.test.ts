@@ -101,7 +101,12 @@ describe('sessions', () => {
       { match: { lastMessageContains: 'are you there' }, reply: { text: 'Yes, resumed.' } },
     ]);
     await env.run(['run', '--json', '--session', 'killed', 'start the long job'], async (child, output) => {
-      await waitFor(() => output().includes('"tool_execution_start"'), 'the tool to start');
+      await waitFor(
+        () =>
+          output().includes('"tool_execution_start"') &&
+          spawnSync('pgrep', ['-f', `^sleep ${marker}`]).status === 0,
+        'the command to start',
+      );
       child.kill('SIGKILL');
     });
     // SIGKILL leaves no chance to stop the command: end it here so it does not outlive the test.

@@ -12,6 +12,29 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the last SIGKILL: a process that left the group may still hold our pipes; stop waiting. */
 const PIPE_DRAIN_MS = 1000;
 
+/**
+ * Groups still running. A cancelled run ends without waiting for its tools (a tool that ignores
+ * its signal must not hang the run), and the CLI then exits: before it does, every group still
+ * here is killed, so no command outlives the process that started it. (A SIGKILLed parent
+ * cannot run this; the sandbox's --die-with-parent is the guard there.)
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killLiveGroupsOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of liveGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // ESRCH: already gone.
+      }
+    }
+  });
+}
+
 /** How to start the program, where it differs from the command's own cwd and env. */
 export interface ProcessLaunch {
   cwd?: string;
@@ -60,6 +83,14 @@ export function runProcessGroup(
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const pid = child.pid;
+    if (pid !== undefined) {
+      killLiveGroupsOnExit();
+      liveGroups.add(pid);
+    }
+    const forget = () => {
+      if (pid !== undefined) liveGroups.delete(pid);
+    };
     const timers: NodeJS.Timeout[] = [];
     const later = (ms: number, action: () => void) => timers.push(setTimeout(action, ms));
 
@@ -99,6 +130,7 @@ export function runProcessGroup(
     // The shell is done: whatever it left running in the background goes too.
     child.on('exit', () => stopGroup());
     child.on('error', (error) => {
+      forget();
       for (const timer of timers) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       settle(() => reject(error));
@@ -108,6 +140,7 @@ export function runProcessGroup(
       options.signal?.removeEventListener('abort', onAbort);
       // Whatever is left of the group (a process that closed its output) does not outlive the call.
       killGroup('SIGKILL');
+      forget();
       const value = {
         exitCode,
         signal,
