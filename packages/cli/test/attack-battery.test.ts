@@ -17,12 +17,11 @@ import {
   closeAttack,
   marker,
   outsideDir,
-  processesWith,
   removeDir,
   startVictim,
-  uniqueSleep,
   type Victim,
 } from './attack-helpers.js';
+import { processesLeftBehind, uniqueSleep } from './processes.js';
 
 const hasBwrap = existsSync('/usr/bin/bwrap');
 
@@ -551,7 +550,7 @@ describe.skipIf(!hasBwrap)('resource abuse', () => {
     expect(a.run.events.at(-1)?.type).toBe('run_completed');
     expect(a.ends[0]!.content).toMatch(/fork|resource|retry|timed out|killed|limit|bombed/i);
     hostStillUsable();
-    expect(processesWith(tag)).toEqual([]);
+    expect(await processesLeftBehind(tag)).toEqual([]);
   });
 
   it('a memory hog is stopped by max_memory_mib', async () => {
@@ -587,7 +586,7 @@ describe.skipIf(!hasBwrap)('resource abuse', () => {
     expect(a.run.status).toBe(0);
     expect(a.ends[0]!.isError).toBe(true);
     expect(a.ends[0]!.content).not.toContain('finished');
-    expect(processesWith(sleep)).toEqual([]);
+    expect(await processesLeftBehind(sleep)).toEqual([]);
     hostStillUsable();
   });
 });

@@ -2,7 +2,7 @@
  * Helpers for the attack battery: one scripted attack = one short `oxydra run --json` whose
  * model makes the given tool calls (one per turn) and then says "Done.".
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -77,17 +77,6 @@ let counter = 0;
 export function marker(tag: string): string {
   counter += 1;
   return `PWN-${tag}-${process.pid % 10000}-${counter}`;
-}
-
-/** A sleep duration no other process uses, so `ps` finds only ours. */
-export function uniqueSleep(): string {
-  return `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
-}
-
-/** Host processes whose command line contains `text`. */
-export function processesWith(text: string): string[] {
-  const list = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return list.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
 }
 
 export interface Victim {

@@ -2,12 +2,12 @@
  * `oxydra run` end to end on each of the four wire APIs: the real binary, the testkit's mock of
  * the API, real files in a temp workspace, real subprocesses.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
@@ -21,17 +21,6 @@ function outcome(events: StreamEvent[]): RunEndEvent {
     throw new Error(`the last JSON line is not the run's outcome: ${JSON.stringify(last)}`);
   }
   return last;
-}
-
-/** A sleep duration no other process on the machine uses, so `ps` finds only ours. */
-function uniqueSleep(): string {
-  return `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
-}
-
-/** Processes whose command line contains `marker` (our unique sleep durations). */
-function processesWith(marker: string): string[] {
-  const list = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return list.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
 }
 
 describe.each(E2E_APIS)('oxydra run on $api', (target) => {
@@ -135,7 +124,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     });
     expect(result.status).toBe(1);
     expect(outcome(result.events).error?.code).toBe('cancelled');
-    expect(processesWith(`sleep ${marker}`)).toEqual([]);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });
 
   it('hands invalid tool arguments back and accepts the corrected call', async () => {
@@ -210,7 +199,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     const shell = result.events.find((e) => e.type === 'tool_execution_end');
     expect(shell).toMatchObject({ name: 'shell_exec', isError: true });
     expect(env.requestText(1)).toMatch(/timed out/i);
-    expect(processesWith(`sleep ${marker}`)).toEqual([]);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });
 
   it('runs read-only calls in parallel and returns both results in one follow-up request', async () => {

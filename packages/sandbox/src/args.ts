@@ -65,10 +65,12 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
     // bwrap keeps root's capabilities when run by root; the command gets none.
     '--cap-drop',
     'ALL',
-    // Killing bwrap kills the sandbox's pid 1, and with it every process in the pid namespace.
+    // If our process dies without stopping the sandbox, the sandbox dies too.
     '--die-with-parent',
-    // A new session: no TIOCSTI keystroke injection into the caller's terminal.
-    '--new-session',
+    // No --new-session: the sandbox's pid 1 must stay in bwrap's process group, where the
+    // runner's SIGKILL reaches it (--die-with-parent alone proved unreliable when bwrap is killed).
+    // TIOCSTI injection needs a controlling terminal, and there is none: the runner starts bwrap
+    // in a new session of its own with stdin from /dev/null (tested in sandbox-escape tests).
   ];
   for (const root of SYSTEM_ROOTS) args.push(...bindExisting('--ro-bind', root));
   args.push('--proc', '/proc', '--dev', '/dev', '--bind', path.resolve(options.tmpDir), '/tmp');

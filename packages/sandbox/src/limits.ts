@@ -41,6 +41,11 @@ function pidsCgroupParent(): string | undefined {
 
 export interface PidsCgroup {
   readonly dir: string;
+  /**
+   * SIGKILLs every process in the cgroup, synchronously: whatever session, group or pid namespace
+   * it moved to, nothing counted by the cgroup survives this. Best effort; never throws.
+   */
+  killAll(): void;
   /** Removes the cgroup; tolerates it being busy for a moment while the sandbox's processes exit. */
   remove(): Promise<void>;
 }
@@ -64,6 +69,7 @@ export function createPidsCgroup(maxProcesses: number): PidsCgroup | undefined {
   }
   return {
     dir,
+    killAll: () => killCgroup(dir),
     async remove() {
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
@@ -76,6 +82,33 @@ export function createPidsCgroup(maxProcesses: number): PidsCgroup | undefined {
       }
     },
   };
+}
+
+function killCgroup(dir: string): void {
+  try {
+    // cgroup v2 (Linux 5.14+): one write kills the whole cgroup, race-free against forks.
+    writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+    return;
+  } catch {
+    // v1, an older kernel, or the cgroup is already gone.
+  }
+  // Otherwise: kill the members one by one, a few rounds in case one forked meanwhile.
+  for (let round = 0; round < 3; round++) {
+    let pids: number[];
+    try {
+      pids = readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // ESRCH: already gone.
+      }
+    }
+  }
 }
 
 /**

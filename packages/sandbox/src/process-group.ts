@@ -13,24 +13,26 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
 const PIPE_DRAIN_MS = 1000;
 
 /**
- * Groups still running. A cancelled run ends without waiting for its tools (a tool that ignores
- * its signal must not hang the run), and the CLI then exits: before it does, every group still
- * here is killed, so no command outlives the process that started it. (A SIGKILLed parent
- * cannot run this; the sandbox's --die-with-parent is the guard there.)
+ * Groups still running, each with its launcher's extra way to kill everything it started. A
+ * cancelled run ends without waiting for its tools (a tool that ignores its signal must not hang
+ * the run), and the CLI then exits: before it does, every group still here is killed, so no
+ * command outlives the process that started it. (A SIGKILLed parent cannot run this; the
+ * sandbox's --die-with-parent is the guard there.)
  */
-const liveGroups = new Set<number>();
+const liveGroups = new Map<number, (() => void) | undefined>();
 let exitHookInstalled = false;
 
 function killLiveGroupsOnExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const pid of liveGroups) {
+    for (const [pid, killAll] of liveGroups) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
         // ESRCH: already gone.
       }
+      killAll?.();
     }
   });
 }
@@ -41,6 +43,11 @@ export interface ProcessLaunch {
   env?: Record<string, string>;
   /** Runs after the group is gone, before the result is returned (temp dirs, cgroups). */
   cleanup?: () => Promise<void>;
+  /**
+   * Kills, synchronously, whatever the program started that the group signal may miss (a
+   * sandbox's processes in their own session or pid namespace). Called with every SIGKILL.
+   */
+  killAll?: () => void;
 }
 
 export function runProcessGroup(
@@ -86,7 +93,7 @@ export function runProcessGroup(
     const pid = child.pid;
     if (pid !== undefined) {
       killLiveGroupsOnExit();
-      liveGroups.add(pid);
+      liveGroups.set(pid, launch.killAll);
     }
     const forget = () => {
       if (pid !== undefined) liveGroups.delete(pid);
@@ -101,6 +108,7 @@ export function runProcessGroup(
       } catch {
         // ESRCH: the group is already gone.
       }
+      if (signal === 'SIGKILL') launch.killAll?.();
     };
     let stopping = false;
     /** SIGTERM now, SIGKILL after the grace period, then stop waiting for the pipes. */

@@ -1,8 +1,10 @@
 /**
  * A CommandRunner with runCommand's contract (exit code, head+tail output cap, timeout and abort
  * stop everything) that runs `/bin/sh -c command` inside bubblewrap. bwrap leads its own process
- * group; killing that group kills bwrap, and --die-with-parent plus the pid namespace take every
- * process of the sandbox with it, whatever session or group they moved to.
+ * group, and the sandbox's pid 1 stays in it: SIGKILL to the group kills that pid 1, and the
+ * kernel then kills every process of the pid namespace, whatever session or group it moved to.
+ * When a pids cgroup holds the sandbox, the kill also goes through cgroup.kill, which needs no
+ * process tree at all. --die-with-parent is the last guard, for a parent that is SIGKILLed.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,7 @@ export function createBubblewrapRunner(
         rmSync(tmpDir, { recursive: true, force: true });
         await cgroup?.remove();
       },
+      ...(cgroup === undefined ? {} : { killAll: () => cgroup.killAll() }),
     });
   };
 }

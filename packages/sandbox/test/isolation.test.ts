@@ -115,6 +115,13 @@ describe.skipIf(!HAS_BWRAP)('bubblewrap isolation', () => {
     expect(count).toBeLessThan(10);
   });
 
+  it("has no controlling terminal, so nothing can push keystrokes into the user's (TIOCSTI)", async () => {
+    const r = await runIn(f, policy(), 'tty; (exec 3</dev/tty) 2>/dev/null && echo OPENED-TTY; echo END');
+    expect(r.output).toContain('not a tty');
+    expect(r.output).not.toContain('OPENED-TTY');
+    expect(r.output).toContain('END');
+  });
+
   it('a timeout kills everything, background and setsid processes included', async () => {
     const marker = `oxydra-marker-${process.pid}-${Date.now()}`;
     const r = await runIn(
