@@ -1,0 +1,226 @@
+/**
+ * The gateway's WebSocket protocol, version 2: JSON frames `{"type": <snake_case>, "payload":
+ * {...}}` on `/ws`, frame for frame as Oxydra's (spec/originals.md A.8). One zod schema per frame,
+ * shared by the gateway (which validates what clients send) and every client (TUI, web, tests).
+ * Payload fields are snake_case on the wire, as in the original.
+ */
+import { z } from 'zod';
+
+export const GATEWAY_PROTOCOL_VERSION = 2;
+
+const requestId = z.string().min(1).max(200);
+const id = z.string().min(1).max(200);
+
+/** Which session a server frame is about. */
+export const sessionRefSchema = z.object({ user_id: z.string(), session_id: z.string() });
+/** Which turn a server frame is about (`turn_id` is the client's, `index` counts turns in the session). */
+export const turnRefSchema = z.object({ turn_id: z.string(), index: z.int().nonnegative() });
+
+export const TURN_STATES = ['running', 'completed', 'cancelled', 'failed'] as const;
+export const activeTurnSchema = z.object({ turn_id: z.string(), state: z.enum(TURN_STATES) });
+
+export const attachmentSchema = z.object({
+  mime_type: z.string().regex(/^[A-Za-z0-9._+-]+\/[A-Za-z0-9._+-]+$/, 'a MIME type such as image/png'),
+  /** base64 */
+  data: z.string(),
+});
+
+// ---- client -> server ----
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    payload: z.object({
+      request_id: requestId,
+      protocol_version: z.int(),
+      user_id: id.optional(),
+      session_id: id.optional(),
+      create_new_session: z.boolean().default(false),
+    }),
+  }),
+  z.object({
+    type: z.literal('send_turn'),
+    payload: z.object({
+      request_id: requestId,
+      session_id: id,
+      turn_id: id,
+      prompt: z.string(),
+      attachments: z.array(attachmentSchema).max(4).optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('cancel_active_turn'),
+    payload: z.object({ request_id: requestId, session_id: id, turn_id: id.optional() }),
+  }),
+  z.object({ type: z.literal('cancel_all_active_turns'), payload: z.object({ request_id: requestId }) }),
+  z.object({ type: z.literal('health_check'), payload: z.object({ request_id: requestId }) }),
+  z.object({
+    type: z.literal('create_session'),
+    payload: z.object({
+      request_id: requestId,
+      display_name: z.string().max(200).optional(),
+      agent_name: id.optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('list_sessions'),
+    payload: z.object({
+      request_id: requestId,
+      include_archived: z.boolean().default(false),
+      include_subagent_sessions: z.boolean().default(false),
+    }),
+  }),
+  z.object({
+    type: z.literal('switch_session'),
+    payload: z.object({ request_id: requestId, session_id: id }),
+  }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+export type ClientFrameType = ClientFrame['type'];
+
+// ---- server -> client ----
+
+const usageSchema = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cache_read_tokens: z.number().optional(),
+  cache_write_tokens: z.number().optional(),
+  reasoning_tokens: z.number().optional(),
+  cost_usd: z.number().optional(),
+});
+
+export const sessionSummarySchema = z.object({
+  session_id: z.string(),
+  agent_name: z.string(),
+  display_name: z.string().optional(),
+  channel_origin: z.string(),
+  created_at: z.string(),
+  last_active_at: z.string(),
+  archived: z.boolean(),
+});
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello_ack'),
+    payload: z.object({
+      request_id: z.string(),
+      protocol_version: z.int(),
+      session: sessionRefSchema,
+      active_turn: activeTurnSchema.optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('turn_started'),
+    payload: z.object({ request_id: z.string(), session: sessionRefSchema, turn: turnRefSchema }),
+  }),
+  z.object({
+    type: z.literal('assistant_delta'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      turn: turnRefSchema,
+      delta: z.string(),
+    }),
+  }),
+  z.object({
+    type: z.literal('turn_progress'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      turn: turnRefSchema,
+      progress: z.object({
+        /** e.g. tool_started, tool_finished, model_turn, budget */
+        kind: z.string(),
+        message: z.string(),
+        turn: z.int().nonnegative(),
+        max_turns: z.int().positive(),
+      }),
+    }),
+  }),
+  z.object({
+    type: z.literal('turn_completed'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      turn: turnRefSchema,
+      response: z.object({
+        message: z.string(),
+        tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.unknown() })),
+        finish_reason: z.string(),
+        usage: usageSchema,
+      }),
+    }),
+  }),
+  z.object({
+    type: z.literal('turn_cancelled'),
+    payload: z.object({ request_id: z.string(), session: sessionRefSchema, turn: turnRefSchema }),
+  }),
+  z.object({
+    type: z.literal('error'),
+    payload: z.object({
+      request_id: z.string().optional(),
+      session: sessionRefSchema.optional(),
+      turn: turnRefSchema.optional(),
+      /** Stable machine-readable code (our addition): e.g. invalid_frame, turn_active, busy. */
+      code: z.string().optional(),
+      message: z.string(),
+    }),
+  }),
+  z.object({
+    type: z.literal('health_status'),
+    payload: z.object({
+      request_id: z.string(),
+      healthy: z.boolean(),
+      session: sessionRefSchema.optional(),
+      active_turn: activeTurnSchema.optional(),
+      startup_status: z.unknown().optional(),
+      message: z.string().optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('scheduled_notification'),
+    payload: z.object({ schedule_id: z.string(), schedule_name: z.string().optional(), message: z.string() }),
+  }),
+  z.object({
+    type: z.literal('session_created'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      display_name: z.string().optional(),
+      agent_name: z.string(),
+    }),
+  }),
+  z.object({
+    type: z.literal('session_list'),
+    payload: z.object({ request_id: z.string(), sessions: z.array(sessionSummarySchema) }),
+  }),
+  z.object({
+    type: z.literal('session_switched'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      active_turn: activeTurnSchema.optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('media_attachment'),
+    payload: z.object({
+      request_id: z.string(),
+      session: sessionRefSchema,
+      attachment: z.object({
+        file_path: z.string(),
+        media_type: z.string(),
+        caption: z.string().optional(),
+        data: z.string(),
+        file_name: z.string().optional(),
+      }),
+    }),
+  }),
+]);
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type ServerFrameType = ServerFrame['type'];
+/** The payload of the server frame of type `T`. */
+export type ServerPayload<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>['payload'];
+/** The payload of the client frame of type `T`. */
+export type ClientPayload<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>['payload'];
