@@ -3,7 +3,8 @@
 // packages/cli/bundle/ with rolldown. Node 20 loads a few large files far faster than hundreds of
 // small ones: `oxydra run` starts ~40% sooner and peaks ~10 MB lower. Commands and provider
 // SDKs stay in lazily imported chunks. Runs after `tsc -b` (npm run build) and before the tests.
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
@@ -11,18 +12,38 @@ const cli = new URL('../packages/cli/', import.meta.url);
 const input = fileURLToPath(new URL('dist/main.js', cli));
 const outDir = fileURLToPath(new URL('bundle/', cli));
 
+/** Chunks a previous build left that a still-running `oxydra` may import lazily for this long. */
+const STALE_CHUNK_MS = 15 * 60 * 1000;
+
 export async function bundleCli() {
-  await rm(outDir, { recursive: true, force: true });
+  // Built beside, then moved in file by file: chunk names carry a content hash, and main.mjs is
+  // replaced by one rename, so an `oxydra` started meanwhile (a test, a second test run) runs the
+  // old bundle or the new one, never a half-written one, and still finds its lazy chunks.
+  const building = `${outDir.replace(/\/$/, '')}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
   const bundle = await rolldown({ input, platform: 'node', logLevel: 'warn' });
   // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
   // top-level modules do, so `../package.json` means the same from both.
   await bundle.write({
-    dir: outDir,
+    dir: building,
     format: 'esm',
     entryFileNames: 'main.mjs',
     chunkFileNames: '[name]-[hash].mjs',
   });
   await bundle.close();
+  await mkdir(outDir, { recursive: true });
+  const fresh = await readdir(building);
+  // Chunks first, the entry last: main.mjs never points at a chunk not yet in place.
+  for (const name of fresh.filter((n) => n !== 'main.mjs'))
+    await rename(join(building, name), join(outDir, name));
+  await rename(join(building, 'main.mjs'), join(outDir, 'main.mjs'));
+  await rm(building, { recursive: true, force: true });
+  const now = Date.now();
+  for (const name of await readdir(outDir)) {
+    if (fresh.includes(name)) continue;
+    const path = join(outDir, name);
+    if (now - (await stat(path)).mtimeMs > STALE_CHUNK_MS) await rm(path, { force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
