@@ -759,3 +759,66 @@ describe('attacks on the vault', () => {
     expect(a.requests).not.toContain(mark);
   });
 });
+
+describe.skipIf(!hasBwrap)('network = "allowlist" (the egress proxy)', () => {
+  let victim: Victim;
+  beforeAll(async () => {
+    victim = await startVictim('127.0.0.1');
+  });
+  afterAll(async () => {
+    await victim.close();
+  });
+
+  /** Only "localhost" is allowed: the same victim by its IP literal is another host. */
+  async function allowlisted(command: string): Promise<{ a: AttackResult; out: string; hits: number }> {
+    const hitsBefore = victim.hits;
+    const a = await attack([sh(command.replaceAll('PORT', String(victim.port)))], {
+      extraToml: sandboxToml('network = "allowlist"\nallow_hosts = ["localhost"]'),
+    });
+    return { a, out: shellOutput(a), hits: victim.hits - hitsBefore };
+  }
+
+  function auditedEgress(a: AttackResult): { host: string; allowed: boolean }[] {
+    const path = join(a.env.workspace, '.oxydra', 'audit.jsonl');
+    return readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.type === 'egress');
+  }
+
+  it('curl through the proxy to a host not on allow_hosts gets 403', async () => {
+    const { a, out, hits } = await allowlisted(
+      `curl -sS -m 5 --noproxy '' -o /dev/null -w "status=%{http_code}" http://127.0.0.1:PORT/admin; echo; curl -sS -m 5 -p --noproxy '' http://127.0.0.1:PORT/admin; echo "tunnel_rc=$?"`,
+    );
+    expect(out).toContain('status=403');
+    expect(out).toMatch(/tunnel_rc=[1-9]/);
+    expect(hits).toBe(0);
+    expect(a.requests).not.toContain('victim secret page');
+    expect(auditedEgress(a)).toEqual([
+      expect.objectContaining({ host: '127.0.0.1', allowed: false }),
+      expect.objectContaining({ host: '127.0.0.1', allowed: false }),
+    ]);
+  });
+
+  it('connections that bypass the proxy (curl --noproxy, bash /dev/tcp, node fetch) fail', async () => {
+    const { out, hits } = await allowlisted(
+      `curl -sS -m 3 --noproxy '*' http://localhost:PORT/admin; echo "curl_rc=$?"; bash -c "exec 3<>/dev/tcp/127.0.0.1/PORT && echo OPENED"; echo "tcp_rc=$?"; node -e "fetch('http://localhost:PORT/admin').then(()=>console.log('GOT'),()=>process.exit(3))"; echo "node_rc=$?"`,
+    );
+    expect(out).toMatch(/curl_rc=[1-9]/);
+    expect(out).toMatch(/tcp_rc=[1-9]/);
+    expect(out).toMatch(/node_rc=[1-9]/);
+    expect(out).not.toMatch(/OPENED|GOT/);
+    expect(hits).toBe(0);
+  });
+
+  it('the allowed host is reached only through the proxy, and the audit log records it', async () => {
+    // The control: without it, the refusals above could be a proxy that lets nothing through.
+    const { a, out, hits } = await allowlisted(
+      `curl -sS -m 5 --noproxy '' http://localhost:PORT/ok; echo "rc=$?"`,
+    );
+    expect(out).toContain('rc=0');
+    expect(hits).toBe(1);
+    expect(auditedEgress(a)).toEqual([expect.objectContaining({ host: 'localhost', allowed: true })]);
+  });
+});

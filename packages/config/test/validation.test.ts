@@ -22,6 +22,19 @@ async function errorsFor(toml: string): Promise<{ messages: string[]; file: stri
 }
 
 describe('configuration validation', () => {
+  it('checks the sandbox network allowlist: patterns, and the mode that uses them', async () => {
+    const bad = await errorsFor(
+      '[tools.sandbox]\nnetwork = "allowlist"\nallow_hosts = ["ok.example.com", "https://x.com/a", "*"]\n',
+    );
+    expect(bad.messages).toHaveLength(2);
+    expect(bad.messages[0]).toMatch(/tools\.sandbox\.allow_hosts\.1.*only the name/);
+    expect(bad.messages[1]).toMatch(/tools\.sandbox\.allow_hosts\.2.*network = "on"/);
+    const empty = await errorsFor('[tools.sandbox]\nnetwork = "allowlist"\n');
+    expect(empty.messages[0]).toMatch(/allow_hosts.*at least one host/);
+    const unused = await errorsFor('[tools.sandbox]\nallow_hosts = ["registry.npmjs.org"]\n');
+    expect(unused.messages[0]).toMatch(/tools\.sandbox\.network.*set network = "allowlist"/);
+  });
+
   it('reports a TOML syntax error with file, line and column', async () => {
     const { messages, file } = await errorsFor('[runtime]\nmax_turns = 12\nturn_timeout_secs = = 3\n');
     expect(messages).toHaveLength(1);

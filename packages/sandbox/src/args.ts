@@ -11,15 +11,19 @@ import type { SandboxPolicy } from '@oxydra/types';
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
 export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
 
-/** Secrets that stay hidden even when a readable root contains them. */
-export function defaultDeniedPaths(workspace: string, home = homedir()): string[] {
+/** The user's secrets folders: hidden from commands and refused to the file tools alike. */
+export function homeSecretPaths(home = homedir()): string[] {
   return [
     path.join(home, '.ssh'),
     path.join(home, '.aws'),
     path.join(home, '.gnupg'),
     path.join(home, '.config', 'oxydra'),
-    path.join(workspace, '.oxydra'),
   ];
+}
+
+/** Secrets that stay hidden even when a readable root contains them. */
+export function defaultDeniedPaths(workspace: string, home = homedir()): string[] {
+  return [...homeSecretPaths(home), path.join(workspace, '.oxydra')];
 }
 
 /** Variables the runner sets itself; the allowlist cannot override them. */
@@ -38,6 +42,13 @@ export interface BwrapArgsOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Whose ~/.ssh etc. are masked. Default: os.homedir(). */
   home?: string;
+  /** network = allowlist: the egress proxy's directory and the variables pointing at it. */
+  egress?: { dir: string; mount: string; env: Record<string, string>; extraReadable: string[] };
+}
+
+/** True when the policy gives the sandbox the host's network as it is. */
+export function sharesHostNetwork(policy: SandboxPolicy): boolean {
+  return policy.network !== 'off' && policy.network.allowHosts.includes('*');
 }
 
 export const SANDBOX_HOME = '/tmp/home';
@@ -61,7 +72,8 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
   const args = [
     // user, ipc, pid, net, uts, cgroup namespaces: the command sees no host process or socket.
     '--unshare-all',
-    ...(policy.network === 'off' ? [] : ['--share-net']),
+    // network = allowlist keeps the empty namespace too: the egress proxy is the only way out.
+    ...(sharesHostNetwork(policy) ? ['--share-net'] : []),
     // bwrap keeps root's capabilities when run by root; the command gets none.
     '--cap-drop',
     'ALL',
@@ -74,7 +86,9 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
   ];
   for (const root of SYSTEM_ROOTS) args.push(...bindExisting('--ro-bind', root));
   args.push('--proc', '/proc', '--dev', '/dev', '--bind', path.resolve(options.tmpDir), '/tmp');
-  for (const root of policy.readableRoots) args.push(...bindExisting('--ro-bind', path.resolve(root)));
+  const readable = [...policy.readableRoots, ...(options.egress?.extraReadable ?? [])];
+  for (const root of readable) args.push(...bindExisting('--ro-bind', path.resolve(root)));
+  if (options.egress) args.push('--ro-bind', options.egress.dir, options.egress.mount);
   for (const root of policy.writableRoots) args.push(...bindExisting('--bind', path.resolve(root)));
   args.push('--bind', workspace, workspace);
   const denied = new Set([
@@ -88,6 +102,7 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
     if (value !== undefined && !OWN_VARIABLES.has(name)) args.push('--setenv', name, value);
   }
   args.push('--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp');
+  for (const [name, value] of Object.entries(options.egress?.env ?? {})) args.push('--setenv', name, value);
   args.push('--', ...options.command);
   return args;
 }

@@ -1,6 +1,37 @@
-export { type BwrapArgsOptions, bwrapArgs, defaultDeniedPaths, SANDBOX_HOME, SYSTEM_ROOTS } from './args.js';
+export {
+  type HostPattern,
+  hostAllowed,
+  hostPatternProblem,
+  parseHostPattern,
+} from '@oxydra/types';
+export {
+  type BwrapArgsOptions,
+  bwrapArgs,
+  defaultDeniedPaths,
+  homeSecretPaths,
+  SANDBOX_HOME,
+  SYSTEM_ROOTS,
+} from './args.js';
 export { detectSandbox, type SandboxDetection } from './detect.js';
-export { createPidsCgroup, type Limits, type PidsCgroup, prlimitPrefix } from './limits.js';
+export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
+export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
+export { EGRESS_MOUNT, type EgressSession, openEgressSession, proxyEnv } from './egress/session.js';
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  decodeFramePayload,
+  encodeFrame,
+  FrameDecoder,
+  FrameTooLargeError,
+  readFirstFrame,
+  readFrames,
+} from './frames.js';
+export {
+  createPidsCgroup,
+  type Limits,
+  type PidsCgroup,
+  prlimitPrefix,
+  processLimitEnforced,
+} from './limits.js';
 export { HeadTailBuffer } from './output-buffer.js';
 export {
   DEFAULT_COMMAND_OUTPUT_BYTES,
@@ -10,4 +41,5 @@ export {
 } from './process-group.js';
 export { type BubblewrapRunnerOptions, BWRAP, createBubblewrapRunner } from './runner.js';
 export type { CommandResult, CommandRunner, RunCommandOptions } from './types.js';
+export { listenOnUnixSocket, removeStaleSocket, socketAnswers } from './unix-socket.js';
 export { utf8Prefix, utf8Suffix } from './utf8.js';

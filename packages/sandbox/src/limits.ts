@@ -111,6 +111,21 @@ function killCgroup(dir: string): void {
   }
 }
 
+let pidsCgroupProbe: boolean | undefined;
+
+/**
+ * Whether max_processes is really enforced here: by a pids cgroup, or (not for root, whom the
+ * kernel exempts) by RLIMIT_NPROC. Probed once by creating and removing a cgroup.
+ */
+export function processLimitEnforced(): boolean {
+  if (pidsCgroupProbe === undefined) {
+    const cgroup = createPidsCgroup(1);
+    pidsCgroupProbe = cgroup !== undefined;
+    if (cgroup) rmdirSync(cgroup.dir);
+  }
+  return pidsCgroupProbe || process.getuid?.() !== 0;
+}
+
 /**
  * Wraps an argv so that it starts inside the cgroup: a shell moves itself in, then becomes the
  * command (exec), so bwrap and everything under it are counted from their first fork.

@@ -10,7 +10,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
-import { bwrapArgs, SANDBOX_HOME } from './args.js';
+import { bwrapArgs, SANDBOX_HOME, SYSTEM_ROOTS, sharesHostNetwork } from './args.js';
+import type { EgressDecision } from './egress/proxy.js';
+import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/session.js';
 import { createPidsCgroup, inCgroup, prlimitPrefix } from './limits.js';
 import { runProcessGroup } from './process-group.js';
 import type { CommandRunner } from './types.js';
@@ -25,6 +27,19 @@ export interface BubblewrapRunnerOptions {
   home?: string;
   /** Where the per-command private /tmp is created on the host. Default: os.tmpdir(). */
   tmpRoot?: string;
+  /** network = allowlist: told of every connection the egress proxy allows or refuses. */
+  onEgress?: (decision: EgressDecision) => void;
+}
+
+/**
+ * The Node install the egress bridge runs with, bound read-only when it lies outside the system
+ * roots (nvm, a CI toolcache). Never `/` itself (node in /bin): the system roots cover that.
+ */
+function nodeInstallRoots(): string[] {
+  const root = path.dirname(path.dirname(process.execPath));
+  const covered =
+    root === '/' || SYSTEM_ROOTS.some((system) => root === system || root.startsWith(`${system}/`));
+  return covered ? [] : [root];
 }
 
 export function createBubblewrapRunner(
@@ -32,13 +47,25 @@ export function createBubblewrapRunner(
   options: BubblewrapRunnerOptions,
 ): CommandRunner {
   const bwrap = options.bwrapPath ?? BWRAP;
-  return (command, run) => {
+  const allowHosts =
+    policy.network === 'off' || sharesHostNetwork(policy) ? undefined : policy.network.allowHosts;
+  // Started with the first command that needs it, then shared by all of them.
+  let egress: Promise<EgressSession> | undefined;
+  return async (command, run) => {
+    if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress);
+    const proxy = await egress;
     // A private /tmp (and HOME inside it) per command: nothing is shared between commands.
     const tmpDir = mkdtempSync(path.join(options.tmpRoot ?? tmpdir(), 'oxydra-sandbox-'));
     mkdirSync(path.join(tmpDir, path.basename(SANDBOX_HOME)));
     const processes = policy.limits?.processes;
     const cgroup = processes === undefined ? undefined : createPidsCgroup(processes);
-    const inner = [...prlimitPrefix(policy.limits), '/bin/sh', '-c', command];
+    const inner = [
+      ...(proxy ? proxy.commandPrefix(process.execPath) : []),
+      ...prlimitPrefix(policy.limits),
+      '/bin/sh',
+      '-c',
+      command,
+    ];
     const args = bwrapArgs(policy, {
       workspace: options.workspace,
       tmpDir,
@@ -46,6 +73,16 @@ export function createBubblewrapRunner(
       cwd: run.cwd,
       env: run.env,
       ...(options.home === undefined ? {} : { home: options.home }),
+      ...(proxy
+        ? {
+            egress: {
+              dir: proxy.dir,
+              mount: EGRESS_MOUNT,
+              env: proxy.env,
+              extraReadable: nodeInstallRoots(),
+            },
+          }
+        : {}),
     });
     const argv = cgroup === undefined ? [bwrap, ...args] : inCgroup(cgroup, [bwrap, ...args]);
     // bwrap (after the cgroup shell) leads the process group the runner kills; it needs no

@@ -96,7 +96,7 @@ describe.skipIf(!HAS_BWRAP)('bubblewrap isolation', () => {
     });
 
     it('shared: the same script reaches it (so the test above can fail)', async () => {
-      const p = policy({ readableRoots: [NODE_ROOT], network: { allowHosts: ['127.0.0.1'] } });
+      const p = policy({ readableRoots: [NODE_ROOT], network: { allowHosts: ['*'] } });
       const r = await runIn(f, p, fetchScript(port));
       expect(r.output).toContain('GOT HOST-SERVER');
     });

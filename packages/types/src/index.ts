@@ -1,6 +1,7 @@
 export * from './config/index.js';
 export * from './errors.js';
 export * from './gateway-protocol.js';
+export * from './host-patterns.js';
 export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';

@@ -50,7 +50,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${session.id}` : ''}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${session.id}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
   if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
 

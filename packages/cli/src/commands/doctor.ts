@@ -15,6 +15,7 @@ import {
 import { detectSandbox } from '@oxydra/sandbox';
 import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
 import { formatError } from '../exit.js';
+import { bubblewrapSummary, processLimitDegradation } from '../run/sandbox.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -40,27 +41,37 @@ function checkNode(): Check {
       };
 }
 
-function checkSandbox(): Check {
+function checkSandbox(config: AgentConfig | undefined): Check[] {
   if (process.platform !== 'linux') {
-    return {
-      name: 'sandbox',
-      status: 'warn',
-      detail: `no OS sandbox backend for ${process.platform} yet: shell_exec runs unsandboxed`,
-    };
+    return [
+      {
+        name: 'sandbox',
+        status: 'warn',
+        detail: `no OS sandbox backend for ${process.platform} yet: shell_exec runs unsandboxed`,
+      },
+    ];
   }
   const detection = detectSandbox();
-  return detection.tier === 'bubblewrap'
-    ? {
-        name: 'sandbox',
-        status: 'ok',
-        detail: 'bubblewrap: shell_exec runs isolated (workspace writable, no network, clean env)',
-      }
-    : {
+  if (detection.tier !== 'bubblewrap') {
+    return [
+      {
         name: 'sandbox',
         status: 'warn',
         detail: `${detection.degradation ?? 'bubblewrap unavailable'}: shell_exec would run unsandboxed`,
         ...(detection.fix ? { fix: detection.fix } : {}),
-      };
+      },
+    ];
+  }
+  const checks: Check[] = [
+    {
+      name: 'sandbox',
+      status: 'ok',
+      detail: config ? bubblewrapSummary(config) : 'bubblewrap: shell_exec runs isolated',
+    },
+  ];
+  const degraded = processLimitDegradation();
+  if (degraded) checks.push({ name: 'process limit', status: 'warn', detail: degraded });
+  return checks;
 }
 
 /** The memory database: where it is, its schema version and what it holds; never created here. */
@@ -132,8 +143,10 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
 
 export async function runDoctor(options: { json?: boolean }): Promise<number> {
   const checks: Check[] = [checkNode()];
+  let config: AgentConfig | undefined;
   try {
     const loaded = await loadAgentConfig();
+    config = loaded.config;
     const files = loaded.files.filter((file) => file.found).map((file) => file.path);
     checks.push({
       name: 'config',
@@ -158,7 +171,7 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       fix: 'oxydra config validate',
     });
   }
-  checks.push(checkSandbox());
+  checks.push(...checkSandbox(config));
 
   const failed = checks.some((check) => check.status === 'fail');
   if (options.json) {

@@ -20,6 +20,8 @@ export function colorFor(stream: NodeJS.WriteStream): boolean {
 export async function runRun(promptWords: string[], flags: RunFlags): Promise<number> {
   const prompt = await readPrompt(promptWords);
   const setup = await prepareRun(flags, { workspace: process.cwd() });
+  // On a terminal, say how commands are isolated (pipes and --json get only the warnings).
+  if (!flags.json && process.stderr.isTTY) process.stderr.write(`sandbox: ${setup.sandbox}\n`);
   try {
     const session = await setup.openSession(flags.session);
     const approve = flags.json ? undefined : terminalApprover();

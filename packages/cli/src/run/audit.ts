@@ -6,16 +6,23 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EgressDecision } from '@oxydra/sandbox';
 import type { ApprovalRecord } from '@oxydra/tools';
 
 export function auditLogPath(workspace: string): string {
   return join(workspace, '.oxydra', 'audit.jsonl');
 }
 
+function appendAudit(workspace: string, entry: Record<string, unknown>): void {
+  mkdirSync(join(workspace, '.oxydra'), { recursive: true });
+  appendFileSync(auditLogPath(workspace), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+}
+
 export function approvalAuditor(workspace: string): (record: ApprovalRecord) => void {
-  const path = auditLogPath(workspace);
-  return (record) => {
-    mkdirSync(join(workspace, '.oxydra'), { recursive: true });
-    appendFileSync(path, `${JSON.stringify({ type: 'approval', ...record })}\n`, { mode: 0o600 });
-  };
+  return (record) => appendAudit(workspace, { type: 'approval', ...record });
+}
+
+/** With network = "allowlist": every connection a sandboxed command asked for, and the answer. */
+export function egressAuditor(workspace: string): (decision: EgressDecision) => void {
+  return (decision) => appendAudit(workspace, { type: 'egress', at: new Date().toISOString(), ...decision });
 }

@@ -3,12 +3,20 @@
  * the system read-only, secrets folders hidden, no network by default, a clean environment,
  * process limits), or, when asked for or unavailable, not at all — said on every run.
  */
-import { type CommandRunner, createBubblewrapRunner, detectSandbox } from '@oxydra/sandbox';
+import {
+  type CommandRunner,
+  createBubblewrapRunner,
+  detectSandbox,
+  processLimitEnforced,
+} from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, UsageError } from '@oxydra/types';
+import { egressAuditor } from './audit.js';
 
 export interface ShellIsolation {
   tier: 'bubblewrap' | 'none';
+  /** One line for start-up banners and `oxydra doctor`: the tier, the network, the limits. */
+  summary: string;
   /** The sandboxed runner; undefined runs commands directly. */
   runCommand?: CommandRunner;
   /** Printed at the start of every run when commands are not sandboxed. */
@@ -21,10 +29,11 @@ export function shellIsolation(
   workspace: string,
   hidden: readonly string[] = [],
 ): ShellIsolation {
-  const { mode, network, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
+  const { mode, network, allow_hosts, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
   if (mode === 'none') {
     return {
       tier: 'none',
+      summary: 'none (sandbox off by configuration)',
       warning:
         'SANDBOX OFF ([tools.sandbox] mode = "none" or --sandbox none): shell_exec commands run with all of your user\'s access to files and network',
     };
@@ -39,6 +48,7 @@ export function shellIsolation(
     }
     return {
       tier: 'none',
+      summary: `none (${problem})`,
       warning: `no sandbox: ${problem}; shell_exec runs unsandboxed${detection.fix ? ` (fix: ${detection.fix})` : ''}`,
     };
   }
@@ -47,7 +57,12 @@ export function shellIsolation(
       readableRoots: [],
       writableRoots: [],
       deniedPaths: [...hidden],
-      network: network === 'on' ? { allowHosts: ['*'] } : 'off',
+      network:
+        network === 'on'
+          ? { allowHosts: ['*'] }
+          : network === 'allowlist'
+            ? { allowHosts: allow_hosts }
+            : 'off',
       envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
       limits: {
         processes: max_processes,
@@ -55,7 +70,36 @@ export function shellIsolation(
         ...(max_cpu_secs !== undefined ? { cpuSeconds: max_cpu_secs } : {}),
       },
     },
-    { workspace },
+    { workspace, onEgress: egressAuditor(workspace) },
   );
-  return { tier: 'bubblewrap', runCommand };
+  const degraded = processLimitDegradation();
+  return {
+    tier: 'bubblewrap',
+    runCommand,
+    summary: bubblewrapSummary(config),
+    ...(degraded ? { warning: degraded } : {}),
+  };
+}
+
+/** What the sandbox gives commands, in one line. */
+export function bubblewrapSummary(config: AgentConfig): string {
+  const { network, allow_hosts, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
+  const net =
+    network === 'allowlist'
+      ? `network only to ${allow_hosts.join(', ')} (egress proxy)`
+      : network === 'on'
+        ? 'host network (unfiltered)'
+        : 'no network';
+  const limits = [
+    `≤ ${max_processes} processes`,
+    ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
+    ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
+  ];
+  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env, ${net}, ${limits.join(', ')}`;
+}
+
+/** Why max_processes is not enforced on this machine, or undefined when it is. */
+export function processLimitDegradation(): string | undefined {
+  if (processLimitEnforced()) return undefined;
+  return 'max_processes is not enforced: no pids cgroup can be created here and root is exempt from RLIMIT_NPROC (run oxydra as an ordinary user, or delegate a cgroup to it)';
 }

@@ -47,6 +47,8 @@ export interface RunSetup {
   providerName: string;
   model: ModelInfo;
   tools: ToolRegistry;
+  /** How shell_exec is isolated, in one line (start-up banners). */
+  sandbox: string;
   /** Everything startAgentRun needs except the prompt, history, signal and approver. */
   base: Omit<AgentRunOptions, 'prompt' | 'history' | 'signal' | 'approve'>;
   /** The workspace's memory; undefined when [memory] enabled = false. */
@@ -247,6 +249,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     providerName: setup.providerName,
     model: setup.model,
     tools,
+    sandbox: isolation.summary,
     base,
     ...(memory ? { memory } : {}),
     openSession,

@@ -1,5 +1,7 @@
 /** The core tools, configured from the agent's [tools] section. */
+import { homeSecretPaths } from '@oxydra/sandbox';
 import type { Tool } from '@oxydra/types';
+import type { PathPolicy } from '../paths.js';
 import type { CommandRunner } from '../process/run-command.js';
 import { vaultDenyPolicy } from '../vault/config.js';
 import { type VaultCopyOptions, vaultCopyToTool } from '../vault/copyto.js';
@@ -26,13 +28,26 @@ export interface CoreToolsOptions {
   webSearch?: WebToolsOptions['webSearch'];
   /** The config's tools.vault_path, made absolute: adds vault_copyto and keeps the file tools out. */
   vault?: VaultCopyOptions;
+  /**
+   * Folders no file tool may touch even inside the workspace (a workspace that is the home
+   * directory): the same ones the sandbox hides from commands. Default: ~/.ssh, ~/.aws,
+   * ~/.gnupg, ~/.config/oxydra.
+   */
+  secretPaths?: readonly string[];
 }
+
+const SECRET_REASON = 'a secrets folder, hidden from every tool and command';
 
 /** Pages are cut below the registry's 16 KiB output cap, so the cut is the tool's own, noted. */
 const WEB_FETCH_MAX_CHARS = 14_000;
 
 export function createCoreTools(options: CoreToolsOptions): Tool[] {
-  const policy = options.vault ? vaultDenyPolicy(options.vault.path) : {};
+  const policy: PathPolicy = {
+    deny: [
+      ...(options.vault ? (vaultDenyPolicy(options.vault.path).deny ?? []) : []),
+      ...(options.secretPaths ?? homeSecretPaths()).map((path) => ({ path, reason: SECRET_REASON })),
+    ],
+  };
   const tools: Tool[] = [
     fileReadTool(options.read, policy),
     fileListTool(policy),

@@ -5,6 +5,7 @@
  * is the single source of the README's configuration reference (a test keeps them equal).
  */
 import { z } from 'zod';
+import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES } from '../provider.js';
 
 const positiveInt = z.int().positive();
@@ -217,9 +218,17 @@ export const toolsSchema = z.strictObject({
         .default('auto')
         .describe('shell_exec isolation: auto (bubblewrap when available), bubblewrap (required), none'),
       network: z
-        .enum(['off', 'on'])
+        .enum(['off', 'allowlist', 'on'])
         .default('off')
-        .describe('network for sandboxed commands: off, or on (the host network; no per-host allowlist yet)'),
+        .describe(
+          'network for sandboxed commands: off; allowlist (only allow_hosts, through an egress proxy); on (the host network, unfiltered)',
+        ),
+      allow_hosts: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'with network = "allowlist": hosts commands may reach, e.g. "registry.npmjs.org", "*.github.com", "host:8443"',
+        ),
       max_processes: z
         .int()
         .positive()
@@ -232,11 +241,34 @@ export const toolsSchema = z.strictObject({
 });
 
 export const gatewaySchema = z.strictObject({
-  bind: z.string().min(1).default('127.0.0.1:7700').describe('HOST:PORT the gateway listens on'),
-  auth_token_env: z.string().min(1).optional().describe('variable holding the gateway token'),
-  max_sessions_per_user: positiveInt.default(50).describe('open sessions per user'),
-  max_concurrent_turns_per_user: positiveInt.default(10).describe('turns running at once per user'),
-  session_idle_ttl_hours: positiveInt.default(48).describe('idle sessions are archived after this'),
+  bind: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:7700')
+    .describe('HOST:PORT the gateway listens on; a non-loopback host needs a configured token'),
+  auth_token_env: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('variable holding the gateway token (else OXYDRA_GATEWAY_TOKEN, else a generated token file)'),
+  max_sessions_per_user: positiveInt.default(50).describe('active (unarchived) sessions per user'),
+  max_concurrent_turns_per_user: positiveInt
+    .default(10)
+    .describe('turns running at once per user; more wait in a FIFO queue'),
+  session_idle_ttl_hours: positiveInt
+    .default(48)
+    .describe('sessions with no client and no turn for this long are archived'),
+  max_frame_bytes: z
+    .int()
+    .min(1024)
+    .default(1_048_576)
+    .describe('largest WebSocket frame or HTTP request body accepted, in bytes'),
+  rate_limit_per_sec: positiveInt
+    .default(50)
+    .describe('WebSocket frames per second each connection may send, sustained'),
+  rate_limit_burst: positiveInt
+    .default(100)
+    .describe('WebSocket frames a connection may send at once before the rate limit applies'),
 });
 
 export const agentDefinitionSchema = z.strictObject({
@@ -272,6 +304,34 @@ export const agentConfigSchema = z
     agents: z.record(z.string().min(1), agentDefinitionSchema).default({}),
   })
   .superRefine((config, ctx) => {
+    const sandbox = config.tools.sandbox;
+    sandbox.allow_hosts.forEach((raw, i) => {
+      const problem = hostPatternProblem(raw);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', 'sandbox', 'allow_hosts', i],
+          input: raw,
+          message: problem,
+        });
+      }
+    });
+    if (sandbox.network === 'allowlist' && sandbox.allow_hosts.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools', 'sandbox', 'allow_hosts'],
+        input: sandbox.allow_hosts,
+        message: 'network = "allowlist" needs at least one host in allow_hosts (or use network = "off")',
+      });
+    }
+    if (sandbox.network !== 'allowlist' && sandbox.allow_hosts.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools', 'sandbox', 'network'],
+        input: sandbox.network,
+        message: `allow_hosts is set but network = "${sandbox.network}"; set network = "allowlist" to use it`,
+      });
+    }
     const registry = config.providers.registry;
     const known = Object.keys(registry).join(', ') || '(none)';
     const checkProvider = (name: string | undefined, path: (string | number)[]) => {
