@@ -2,9 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { BWRAP } from './runner.js';
+import { SANDBOX_EXEC } from './seatbelt.js';
 
 export interface SandboxDetection {
-  tier: 'bubblewrap' | 'none';
+  tier: 'bubblewrap' | 'sandbox_exec' | 'none';
   degradation?: string;
   fix?: string;
 }
@@ -20,6 +21,18 @@ export function detectSandbox(bwrapPath = BWRAP): SandboxDetection {
 }
 
 function probe(bwrapPath: string): SandboxDetection {
+  if (process.platform === 'darwin') {
+    return existsSync(SANDBOX_EXEC)
+      ? { tier: 'sandbox_exec' }
+      : {
+          tier: 'none',
+          degradation: `${SANDBOX_EXEC} is missing`,
+          fix: 'it ships with macOS; check the system install',
+        };
+  }
+  if (process.platform !== 'linux') {
+    return { tier: 'none', degradation: `no OS sandbox backend for ${process.platform}` };
+  }
   if (!existsSync(bwrapPath)) {
     return {
       tier: 'none',

@@ -40,6 +40,14 @@ export {
   runProcessGroup,
 } from './process-group.js';
 export { type BubblewrapRunnerOptions, BWRAP, createBubblewrapRunner } from './runner.js';
+export {
+  createSeatbeltRunner,
+  SANDBOX_EXEC,
+  type SeatbeltProfileOptions,
+  type SeatbeltRunnerOptions,
+  sandboxEnv,
+  seatbeltProfile,
+} from './seatbelt.js';
 export type { CommandResult, CommandRunner, RunCommandOptions } from './types.js';
 export { listenOnUnixSocket, removeStaleSocket, socketAnswers } from './unix-socket.js';
 export { utf8Prefix, utf8Suffix } from './utf8.js';

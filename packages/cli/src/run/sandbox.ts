@@ -1,20 +1,22 @@
 /**
- * How shell_exec is isolated for a run: inside bubblewrap (the workspace writable, the rest of
- * the system read-only, secrets folders hidden, no network by default, a clean environment,
- * process limits), or, when asked for or unavailable, not at all — said on every run.
+ * How shell_exec is isolated for a run: inside bubblewrap on Linux (the workspace writable, the
+ * rest of the system read-only, secrets folders hidden, no network by default, a clean
+ * environment, process limits), sandbox-exec on macOS, or, when asked for or unavailable, not
+ * at all — said on every run.
  */
 import {
   type CommandRunner,
   createBubblewrapRunner,
+  createSeatbeltRunner,
   detectSandbox,
   processLimitEnforced,
 } from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
-import { type AgentConfig, UsageError } from '@oxydra/types';
+import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
 import { egressAuditor } from './audit.js';
 
 export interface ShellIsolation {
-  tier: 'bubblewrap' | 'none';
+  tier: 'bubblewrap' | 'sandbox_exec' | 'none';
   /** One line for start-up banners and `oxydra doctor`: the tier, the network, the limits. */
   summary: string;
   /** The sandboxed runner; undefined runs commands directly. */
@@ -39,10 +41,13 @@ export function shellIsolation(
     };
   }
   const detection = detectSandbox();
-  if (detection.tier !== 'bubblewrap') {
-    const problem = detection.degradation ?? 'bubblewrap is unavailable';
-    if (mode === 'bubblewrap') {
-      throw new UsageError(`[tools.sandbox] mode = "bubblewrap", but ${problem}`, {
+  if (detection.tier === 'none' || (mode !== 'auto' && detection.tier !== mode)) {
+    const problem =
+      detection.tier === 'none'
+        ? (detection.degradation ?? 'no sandbox is available')
+        : `this machine has ${detection.tier}`;
+    if (mode !== 'auto') {
+      throw new UsageError(`[tools.sandbox] mode = "${mode}", but ${problem}`, {
         ...(detection.fix ? { hint: detection.fix } : {}),
       });
     }
@@ -52,26 +57,31 @@ export function shellIsolation(
       warning: `no sandbox: ${problem}; shell_exec runs unsandboxed${detection.fix ? ` (fix: ${detection.fix})` : ''}`,
     };
   }
-  const runCommand = createBubblewrapRunner(
-    {
-      readableRoots: [],
-      writableRoots: [],
-      deniedPaths: [...hidden],
-      network:
-        network === 'on'
-          ? { allowHosts: ['*'] }
-          : network === 'allowlist'
-            ? { allowHosts: allow_hosts }
-            : 'off',
-      envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
-      limits: {
-        processes: max_processes,
-        ...(max_memory_mib !== undefined ? { memoryMiB: max_memory_mib } : {}),
-        ...(max_cpu_secs !== undefined ? { cpuSeconds: max_cpu_secs } : {}),
-      },
+  const policy: SandboxPolicy = {
+    readableRoots: [],
+    writableRoots: [],
+    deniedPaths: [...hidden],
+    network:
+      network === 'on'
+        ? { allowHosts: ['*'] }
+        : network === 'allowlist'
+          ? { allowHosts: allow_hosts }
+          : 'off',
+    envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
+    limits: {
+      processes: max_processes,
+      ...(max_memory_mib !== undefined ? { memoryMiB: max_memory_mib } : {}),
+      ...(max_cpu_secs !== undefined ? { cpuSeconds: max_cpu_secs } : {}),
     },
-    { workspace, onEgress: egressAuditor(workspace) },
-  );
+  };
+  if (detection.tier === 'sandbox_exec') {
+    return {
+      tier: 'sandbox_exec',
+      runCommand: createSeatbeltRunner(policy, { workspace, onEgress: egressAuditor(workspace) }),
+      summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
+    };
+  }
+  const runCommand = createBubblewrapRunner(policy, { workspace, onEgress: egressAuditor(workspace) });
   const degraded = processLimitDegradation();
   return {
     tier: 'bubblewrap',
@@ -83,19 +93,19 @@ export function shellIsolation(
 
 /** What the sandbox gives commands, in one line. */
 export function bubblewrapSummary(config: AgentConfig): string {
-  const { network, allow_hosts, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
-  const net =
-    network === 'allowlist'
-      ? `network only to ${allow_hosts.join(', ')} (egress proxy)`
-      : network === 'on'
-        ? 'host network (unfiltered)'
-        : 'no network';
+  const { max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
   const limits = [
     `≤ ${max_processes} processes`,
     ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];
-  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env, ${net}, ${limits.join(', ')}`;
+  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env, ${networkSummary(config)}, ${limits.join(', ')}`;
+}
+
+function networkSummary(config: AgentConfig): string {
+  const { network, allow_hosts } = config.tools.sandbox;
+  if (network === 'allowlist') return `network only to ${allow_hosts.join(', ')} (egress proxy)`;
+  return network === 'on' ? 'host network (unfiltered)' : 'no network';
 }
 
 /** Why max_processes is not enforced on this machine, or undefined when it is. */

@@ -18,7 +18,9 @@ export interface EgressDecision {
 }
 
 export interface EgressProxyOptions {
-  socketPath: string;
+  /** A Unix socket to listen on (Linux: bound into the sandbox), or else a TCP port on 127.0.0.1 (0: any). */
+  socketPath?: string;
+  port?: number;
   allow: readonly HostPattern[];
   /** Every request, allowed or refused (the CLI writes them to the audit log). */
   onDecision?: (decision: EgressDecision) => void;
@@ -27,7 +29,9 @@ export interface EgressProxyOptions {
 }
 
 export interface EgressProxy {
-  socketPath: string;
+  socketPath?: string;
+  /** The TCP port, when listening on one. */
+  port?: number;
   close(): Promise<void>;
 }
 
@@ -147,18 +151,22 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<EgressPro
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.socketPath, () => {
+    const listening = () => {
       server.off('error', reject);
       // The proxy serves commands while they run; it must not keep the process alive by itself.
       server.unref();
+      const address = server.address();
       resolve({
-        socketPath: options.socketPath,
+        ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
+        ...(address !== null && typeof address === 'object' ? { port: address.port } : {}),
         close: () =>
           new Promise<void>((done) => {
             for (const socket of sockets) socket.destroy();
             server.close(() => done());
           }),
       });
-    });
+    };
+    if (options.socketPath !== undefined) server.listen(options.socketPath, listening);
+    else server.listen(options.port ?? 0, '127.0.0.1', listening);
   });
 }

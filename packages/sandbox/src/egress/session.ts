@@ -23,8 +23,8 @@ export interface EgressSession {
   close(): Promise<void>;
 }
 
-export function proxyEnv(): Record<string, string> {
-  const url = `http://127.0.0.1:${PROXY_PORT}`;
+export function proxyEnv(port = PROXY_PORT): Record<string, string> {
+  const url = `http://127.0.0.1:${port}`;
   // Both spellings: curl reads the lower-case http_proxy only; others read either.
   const noProxy = 'localhost,127.0.0.1,::1';
   return {

@@ -175,7 +175,7 @@ export const catalogSchema = z.strictObject({
 });
 
 export const APPROVAL_MODES = ['auto', 'ask', 'deny'] as const;
-export const SANDBOX_MODES = ['auto', 'bubblewrap', 'none'] as const;
+export const SANDBOX_MODES = ['auto', 'bubblewrap', 'sandbox_exec', 'none'] as const;
 
 export const toolsSchema = z.strictObject({
   approval: z
@@ -216,7 +216,9 @@ export const toolsSchema = z.strictObject({
       mode: z
         .enum(SANDBOX_MODES)
         .default('auto')
-        .describe('shell_exec isolation: auto (bubblewrap when available), bubblewrap (required), none'),
+        .describe(
+          'shell_exec isolation: auto (bubblewrap on Linux, sandbox-exec on macOS, when available), bubblewrap or sandbox_exec (required), none',
+        ),
       network: z
         .enum(['off', 'allowlist', 'on'])
         .default('off')
