@@ -21,7 +21,13 @@ export async function bundleCli() {
   // old bundle or the new one, never a half-written one, and still finds its lazy chunks.
   const building = `${outDir.replace(/\/$/, '')}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
-  const bundle = await rolldown({ input, platform: 'node', logLevel: 'warn' });
+  const bundle = await rolldown({
+    input,
+    platform: 'node',
+    logLevel: 'warn',
+    // Ink imports the React devtools only when DEV=true; it is not installed, and never needed.
+    external: ['react-devtools-core'],
+  });
   // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
   // top-level modules do, so `../package.json` means the same from both.
   await bundle.write({

@@ -97,6 +97,7 @@ function viaProxy(
 describe('the egress proxy', () => {
   let dir: string;
   let proxy: EgressProxy;
+  let socketPath: string;
   let victim: Victim;
   let decisions: EgressDecision[];
 
@@ -104,8 +105,9 @@ describe('the egress proxy', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'oxydra-egress-test-'));
     victim = await startVictim();
     decisions = [];
+    socketPath = path.join(dir, 'proxy.sock');
     proxy = await startEgressProxy({
-      socketPath: path.join(dir, 'proxy.sock'),
+      socketPath,
       allow: [parseHostPattern('localhost')],
       onDecision: (decision) => decisions.push(decision),
     });
@@ -117,7 +119,7 @@ describe('the egress proxy', () => {
   });
 
   it('forwards plain HTTP to an allowed host', async () => {
-    const answer = await viaProxy(proxy.socketPath, 'GET', `http://localhost:${victim.port}/page?q=1`);
+    const answer = await viaProxy(socketPath, 'GET', `http://localhost:${victim.port}/page?q=1`);
     expect(answer.status).toBe(200);
     expect(answer.body).toBe('VICTIM-BODY\n');
     expect(victim.hits).toEqual(['GET /page?q=1']);
@@ -125,26 +127,26 @@ describe('the egress proxy', () => {
   });
 
   it('tunnels CONNECT to an allowed host', async () => {
-    const answer = await viaProxy(proxy.socketPath, 'CONNECT', `localhost:${victim.port}`);
+    const answer = await viaProxy(socketPath, 'CONNECT', `localhost:${victim.port}`);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('VICTIM-BODY');
     expect(victim.hits).toEqual(['GET /tunnelled']);
   });
 
   it('refuses other hosts with 403, naming the host and the setting, and never connects', async () => {
-    const plain = await viaProxy(proxy.socketPath, 'GET', `http://127.0.0.1:${victim.port}/`);
+    const plain = await viaProxy(socketPath, 'GET', `http://127.0.0.1:${victim.port}/`);
     expect(plain.status).toBe(403);
     expect(plain.body).toContain(`127.0.0.1:${victim.port}`);
     expect(plain.body).toContain('allow_hosts');
-    const tunnel = await viaProxy(proxy.socketPath, 'CONNECT', `127.0.0.1:${victim.port}`);
+    const tunnel = await viaProxy(socketPath, 'CONNECT', `127.0.0.1:${victim.port}`);
     expect(tunnel.status).toBe(403);
     expect(victim.hits).toEqual([]);
     expect(decisions.map((d) => d.allowed)).toEqual([false, false]);
   });
 
   it('answers malformed requests with 400', async () => {
-    expect((await viaProxy(proxy.socketPath, 'GET', '/relative')).status).toBe(400);
-    expect((await viaProxy(proxy.socketPath, 'CONNECT', 'no-port')).status).toBe(400);
+    expect((await viaProxy(socketPath, 'GET', '/relative')).status).toBe(400);
+    expect((await viaProxy(socketPath, 'CONNECT', 'no-port')).status).toBe(400);
     expect(victim.hits).toEqual([]);
   });
 });

@@ -71,6 +71,7 @@ describe('the Seatbelt runner (with a stand-in sandbox-exec)', () => {
     const workspace = path.join(dir, 'ws');
     const run = createSeatbeltRunner(policy(), { workspace, sandboxExecPath: fake, home: dir });
     mkdirSync(workspace);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     const result = await run('echo "home=$HOME key=${OPENAI_API_KEY:-none} path=$PATH"; exit 3', {
       cwd: workspace,
       env: { PATH: '/usr/bin:/bin', OPENAI_API_KEY: 'sk-must-not-leak' },
