@@ -23,6 +23,10 @@ import { checkCount, checkId, checkOptionalId } from './validate.js';
 export interface Session extends SessionRecord {
   /** The session that delegated to this one, when a sub-agent runs it. */
   parentSessionId?: string;
+  /** Where the session was started (e.g. "gateway"); unset for sessions the CLI started. */
+  channelOrigin?: string;
+  /** When the session was archived for being idle; unset while it is active. */
+  archivedAt?: string;
 }
 
 export interface SessionSummary extends Session {
@@ -36,6 +40,18 @@ export interface NewSession {
   userId?: string;
   agent?: string;
   parentSessionId?: string;
+  channelOrigin?: string;
+}
+
+/** Which sessions list and count look at; every filter is optional. */
+export interface SessionFilter {
+  userId?: string;
+  /** true: only archived sessions; false: only active ones; unset: both. */
+  archived?: boolean;
+  /** false leaves out sub-agent sessions (those with a parent); default true. */
+  subagents?: boolean;
+  /** Only sessions last active before this ISO time (the idle sweep's question). */
+  updatedBefore?: string;
 }
 
 export interface AppendedTurn {
@@ -48,7 +64,26 @@ export interface AppendedTurn {
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
 
-const COLUMNS = 'id, title, user_id, agent, parent_session_id, created_at, updated_at';
+const COLUMNS =
+  'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
+
+/** The WHERE clause (with its arguments) of a SessionFilter. */
+function filterSql(filter: SessionFilter): { where: string; args: string[] } {
+  const clauses: string[] = [];
+  const args: string[] = [];
+  if (filter.userId !== undefined) {
+    clauses.push('user_id = ?');
+    args.push(filter.userId);
+  }
+  if (filter.archived !== undefined)
+    clauses.push(filter.archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL');
+  if (filter.subagents === false) clauses.push('parent_session_id IS NULL');
+  if (filter.updatedBefore !== undefined) {
+    clauses.push('updated_at < ?');
+    args.push(filter.updatedBefore);
+  }
+  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
+}
 
 function toSession(row: Row): Session {
   const session: Session = {
@@ -60,10 +95,14 @@ function toSession(row: Row): Session {
   const userId = optionalText(row, 'user_id');
   const agent = optionalText(row, 'agent');
   const parent = optionalText(row, 'parent_session_id');
+  const channelOrigin = optionalText(row, 'channel_origin');
+  const archivedAt = optionalText(row, 'archived_at');
   if (title !== undefined) session.title = title;
   if (userId !== undefined) session.userId = userId;
   if (agent !== undefined) session.agent = agent;
   if (parent !== undefined) session.parentSessionId = parent;
+  if (channelOrigin !== undefined) session.channelOrigin = channelOrigin;
+  if (archivedAt !== undefined) session.archivedAt = archivedAt;
   return session;
 }
 
@@ -74,6 +113,7 @@ function checkNewSession(fields: NewSession): Required<Pick<NewSession, 'id'>> &
     userId: checkOptionalId('userId', fields.userId),
     agent: checkOptionalId('agent', fields.agent),
     parentSessionId: checkOptionalId('parentSessionId', fields.parentSessionId),
+    channelOrigin: checkOptionalId('channelOrigin', fields.channelOrigin),
   };
 }
 
@@ -98,7 +138,7 @@ export class SessionStore {
         );
       }
       const result = await tx.execute({
-        sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+        sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) RETURNING ${COLUMNS}`,
         args: [
           session.id,
           session.title ?? null,
@@ -107,6 +147,7 @@ export class SessionStore {
           session.parentSessionId ?? null,
           now,
           now,
+          session.channelOrigin ?? null,
         ],
       });
       await tx.commit();
@@ -141,19 +182,49 @@ export class SessionStore {
   }
 
   /** Sessions newest first (by last activity), each with its message count. */
-  async list(options: { userId?: string; limit?: number; offset?: number } = {}): Promise<SessionSummary[]> {
+  async list(options: SessionFilter & { limit?: number; offset?: number } = {}): Promise<SessionSummary[]> {
     const limit = checkCount('limit', options.limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
     const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);
-    const byUser = options.userId !== undefined;
+    const { where, args } = filterSql(options);
     const result = await this.#db.execute({
       // rowid breaks ties in the same millisecond: later inserts first.
       sql: `SELECT ${COLUMNS},
               (SELECT COUNT(*) FROM conversation_events e WHERE e.session_id = s.id) AS message_count
-            FROM sessions s ${byUser ? 'WHERE user_id = ?' : ''}
+            FROM sessions s ${where}
             ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-      args: byUser ? [options.userId ?? null, limit, offset] : [limit, offset],
+      args: [...args, limit, offset],
     });
     return result.rows.map((row) => ({ ...toSession(row), messageCount: integer(row, 'message_count') }));
+  }
+
+  /** How many sessions match (e.g. a user's active ones, for a per-user limit). */
+  async count(filter: SessionFilter = {}): Promise<number> {
+    const { where, args } = filterSql(filter);
+    const result = await this.#db.execute({ sql: `SELECT COUNT(*) AS n FROM sessions ${where}`, args });
+    return integer(result.rows[0]!, 'n');
+  }
+
+  /**
+   * Archives an active session (it stays stored and can be resumed). False when it was
+   * archived already or does not exist.
+   */
+  async archive(id: string): Promise<boolean> {
+    const result = await this.#db.execute({
+      sql: 'UPDATE sessions SET archived_at = ? WHERE id = ? AND archived_at IS NULL',
+      args: [nowIso(), id],
+    });
+    return result.rowsAffected > 0;
+  }
+
+  /** Records activity now (a client attached or left): moves updated_at and un-archives. */
+  async markActive(id: string): Promise<Session> {
+    const result = await this.#db.execute({
+      sql: `UPDATE sessions SET updated_at = ?, archived_at = NULL WHERE id = ? RETURNING ${COLUMNS}`,
+      args: [nowIso(), id],
+    });
+    const row = result.rows[0];
+    if (!row) throw new SessionNotFoundError(id);
+    return toSession(row);
   }
 
   /**
@@ -197,7 +268,8 @@ export class SessionStore {
   /**
    * Appends one turn's messages in one write transaction: all of them or, if anything fails
    * (or the process dies), none. seq continues from the session's last; the session's
-   * updated_at moves, and an untitled session takes its title from the first user message.
+   * updated_at moves (and an archived one is active again), and an untitled session takes its
+   * title from the first user message.
    */
   async appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn> {
     if (messages.length === 0)
@@ -210,7 +282,8 @@ export class SessionStore {
     const tx = await this.#db.transaction('write');
     try {
       const touched = await tx.execute({
-        sql: 'UPDATE sessions SET updated_at = ?, title = COALESCE(title, ?) WHERE id = ?',
+        // A new turn is activity: an archived session becomes active again.
+        sql: 'UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?',
         args: [now, title, sessionId],
       });
       if (touched.rowsAffected === 0) throw new SessionNotFoundError(sessionId);

@@ -86,6 +86,22 @@ const SEEDS: Record<
       expect(updated.tags).toEqual(['prefs', 'style']);
     },
   },
+  3: {
+    async insert(client) {
+      await client.execute(
+        `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at)
+         VALUES ('s-v3', NULL, 'bob', NULL, NULL, '${T}', '${T}')`,
+      );
+    },
+    async check({ sessions }) {
+      // Sessions from before version 4 are active, with no channel of origin.
+      const session = await sessions.get('s-v3');
+      expect(session).toEqual({ id: 's-v3', userId: 'bob', createdAt: T, updatedAt: T });
+      expect(await sessions.count({ userId: 'bob', archived: false })).toBe(1);
+      expect(await sessions.archive('s-v3')).toBe(true);
+      expect((await sessions.get('s-v3'))?.archivedAt).toMatch(/^\d{4}-/);
+    },
+  },
 };
 
 async function schemaOf(client: Client): Promise<string[]> {

@@ -5,10 +5,16 @@
 import { sessionsMigration } from './001-sessions.js';
 import { notesMigration } from './002-notes.js';
 import { retrievalMigration } from './003-retrieval.js';
+import { gatewaySessionsMigration } from './004-gateway-sessions.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
-export const MIGRATIONS: readonly Migration[] = [sessionsMigration, notesMigration, retrievalMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  sessionsMigration,
+  notesMigration,
+  retrievalMigration,
+  gatewaySessionsMigration,
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
