@@ -1,1 +1,35 @@
-export {};
+/**
+ * @oxydra/gateway: the HTTP + WebSocket daemon. Protocol v2 frames (from @oxydra/types) on /ws,
+ * sessions in the memory database, per-user turn limits, token auth, an OpenAI-compatible
+ * /v1/chat/completions and REST over sessions. The turn runner is injected (the CLI builds it
+ * from the runtime), so this package depends on nothing above the memory layer.
+ */
+export { GATEWAY_SUBPROTOCOL } from './auth.js';
+export { type BindAddress, isLoopbackHost, parseBind, urlHost } from './bind.js';
+export { GatewayError, type GatewayErrorCode } from './errors.js';
+export { type Gateway, startGateway } from './server.js';
+export {
+  GATEWAY_TOKEN_ENV,
+  GATEWAY_TOKEN_FILE,
+  gatewayTokenPath,
+  MIN_TOKEN_CHARS,
+  type ResolvedToken,
+  readClientToken,
+  resolveGatewayToken,
+} from './token.js';
+export {
+  type Clock,
+  DEFAULT_AGENT,
+  DEFAULT_LIMITS,
+  DEFAULT_USER,
+  GATEWAY_CHANNEL,
+  type GatewayLimits,
+  type GatewayLogger,
+  type GatewayOptions,
+  type LogLevel,
+  type TurnAttachment,
+  type TurnHandle,
+  type TurnOutcome,
+  type TurnRequest,
+  type TurnRunner,
+} from './types.js';

@@ -224,3 +224,42 @@ export type ServerFrameType = ServerFrame['type'];
 export type ServerPayload<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>['payload'];
 /** The payload of the client frame of type `T`. */
 export type ClientPayload<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>['payload'];
+
+// ---- the gateway's HTTP API ----
+
+/**
+ * POST /v1/chat/completions (OpenAI-compatible): the fields the gateway reads. Other OpenAI
+ * fields (temperature, max_tokens...) are accepted and ignored: the agent's configuration decides.
+ */
+export const chatCompletionRequestSchema = z.object({
+  /** An agent name: "default" or an [agents.<name>] table. */
+  model: z.string().min(1).max(200),
+  messages: z
+    .array(
+      z.object({
+        role: z.string().min(1),
+        content: z
+          .union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }))])
+          .nullish(),
+        tool_calls: z.array(z.unknown()).optional(),
+      }),
+    )
+    .min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  /** The gateway user whose turn limit applies. */
+  user: z.string().optional(),
+});
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+
+const queryFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/** GET /v1/sessions: the query string. */
+export const sessionListQuerySchema = z.strictObject({
+  user_id: z.string().min(1).max(200).optional(),
+  include_archived: queryFlag.default(false),
+  include_subagents: queryFlag.default(false),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type SessionListQuery = z.output<typeof sessionListQuerySchema>;

@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+// The gateway daemon (`oxydra gateway`, a separate process) against a zero-latency mock LLM
+// (`oxydra mock-llm`, another process) answering every call with many small text chunks:
+//  (a) start-up: spawn to the first /readyz 200, median of --starts runs (target <= 300 ms);
+//  (b) idle RSS after start-up (target <= 80 MB);
+//  (c) RSS with 1,000 idle sessions created over the protocol (20 users x 50 sessions, their
+//      connections then closed), per session above idle (target <= 50 KB per session);
+//  (d) 100 concurrent WebSocket clients (one user and session each) sending turns back to back
+//      for --seconds: turns/s and assistant_delta frames/s received (target >= 10,000 deltas/s).
+// Usage: node bench/gateway.mjs [--starts N] [--seconds S] [--clients N] [--chunks N]
+// (prints one JSON object; needs `npm run build`)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { summarize } from './stats.mjs';
+
+const { values } = parseArgs({
+  options: {
+    starts: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '100' },
+    chunks: { type: 'string', default: '100' },
+  },
+});
+const starts = Number(values.starts);
+const seconds = Number(values.seconds);
+const clientCount = Number(values.clients);
+const chunkCount = Number(values.chunks);
+const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
+const TOKEN = 'bench-gateway-token-0123456789';
+const root = mkdtempSync(join(tmpdir(), 'oxydra-bench-gateway-'));
+const round = (x) => Math.round(x * 10) / 10;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Whatever happens (a failed turn throws), no gateway or mock outlives the benchmark.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+// ---- the mock LLM, in its own process ----
+const words = Array.from({ length: chunkCount }, (_, i) => `w${i}`).join(' ');
+const scenarioPath = join(root, 'scenario.json');
+writeFileSync(
+  scenarioPath,
+  JSON.stringify({ steps: [{ reply: { text: words, textChunks: chunkCount }, times: 'always' }] }),
+);
+const mock = spawn(process.execPath, [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', scenarioPath], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+children.add(mock);
+const mockUrl = await new Promise((resolve, reject) => {
+  let out = '';
+  mock.stdout.on('data', (chunk) => {
+    out += chunk;
+    const match = /listening on (\S+)/.exec(out);
+    if (match) resolve(match[1]);
+  });
+  mock.once('exit', (code) => reject(new Error(`mock-llm exited ${code}`)));
+});
+
+function workspace(name) {
+  const dir = join(root, name);
+  mkdirSync(join(dir, '.oxydra'), { recursive: true });
+  writeFileSync(
+    join(dir, '.oxydra', 'agent.toml'),
+    `[selection]
+provider = "mock"
+model = "gpt-4o-mini"
+
+[providers.registry.mock]
+provider_type = "openai"
+base_url = "${mockUrl}"
+api_key = "sk-bench-0123456789"
+catalog_provider = "openai"
+
+[tools]
+approval = "auto"
+`,
+  );
+  return dir;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+/** Starts `oxydra gateway` and resolves once /readyz answers 200, with the time it took. */
+async function startGateway(dir) {
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: join(root, 'home'),
+    OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
+    OXYDRA_GATEWAY_TOKEN: TOKEN,
+  };
+  const begin = performance.now();
+  const child = spawn(
+    process.execPath,
+    [bin, 'gateway', '--bind', `127.0.0.1:${port}`, '--log-format', 'json'],
+    {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  children.add(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    children.delete(child);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (exited) throw new Error('oxydra gateway exited during start-up');
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.status === 200) break;
+    } catch {}
+    await sleep(2);
+  }
+  const readyMs = performance.now() - begin;
+  return {
+    child,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    readyMs,
+    stop: () =>
+      new Promise((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * A protocol client: counts assistant_delta frames, and resolves a waiter when the frame it
+ * waits for arrives (by type, and by request_id when given). Final frames of a turn nobody waits
+ * for are counted as unexpected: there should be none.
+ */
+function connect(wsUrl) {
+  const socket = new WebSocket(wsUrl, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+    perMessageDeflate: false,
+  });
+  const client = {
+    socket,
+    deltas: 0,
+    unexpected: 0,
+    waiting: [],
+    send: (frame) => socket.send(JSON.stringify(frame)),
+  };
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    if (frame.type === 'assistant_delta') {
+      client.deltas++;
+      return;
+    }
+    const index = client.waiting.findIndex(
+      (w) =>
+        w.types.includes(frame.type) &&
+        (w.requestId === undefined || frame.payload.request_id === w.requestId),
+    );
+    if (index >= 0) client.waiting.splice(index, 1)[0].resolve(frame);
+    else if (['turn_completed', 'turn_cancelled', 'error'].includes(frame.type)) client.unexpected++;
+  });
+  client.next = (types, requestId) =>
+    new Promise((resolve) => client.waiting.push({ types, requestId, resolve }));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(client));
+    socket.once('error', reject);
+  });
+}
+
+async function hello(client, payload) {
+  const ack = client.next(['hello_ack', 'error'], 'h');
+  client.send({ type: 'hello', payload: { request_id: 'h', protocol_version: 2, ...payload } });
+  const frame = await ack;
+  if (frame.type !== 'hello_ack') throw new Error(`hello failed: ${frame.payload.message}`);
+  return frame.payload.session.session_id;
+}
+
+// ---- (a) start-up, (b) idle RSS ----
+const startDir = workspace('start');
+const readyTimes = [];
+for (let i = 0; i < starts + 1; i++) {
+  const gateway = await startGateway(startDir);
+  if (i > 0) readyTimes.push(gateway.readyMs); // the first run creates the database
+  await gateway.stop();
+}
+
+const sessionsDir = workspace('sessions');
+const idle = await startGateway(sessionsDir);
+await sleep(1000);
+const idleRss = rssMb(idle.child.pid);
+
+// ---- (c) 1,000 idle sessions ----
+const USERS = 20;
+const PER_USER = 50;
+await Promise.all(
+  Array.from({ length: USERS }, async (_, u) => {
+    const client = await connect(idle.wsUrl);
+    await hello(client, { user_id: `user${u}`, create_new_session: true });
+    for (let s = 1; s < PER_USER; s++) {
+      const created = client.next(['session_created', 'error'], `c${s}`);
+      client.send({ type: 'create_session', payload: { request_id: `c${s}` } });
+      const frame = await created;
+      if (frame.type !== 'session_created')
+        throw new Error(`create_session failed: ${frame.payload.message}`);
+    }
+    client.socket.close();
+  }),
+);
+await sleep(1000);
+const sessionsRss = rssMb(idle.child.pid);
+const listed = await (
+  await fetch(`${idle.url}/v1/sessions?limit=1000`, { headers: { authorization: `Bearer ${TOKEN}` } })
+).json();
+await idle.stop();
+
+// ---- (d) throughput ----
+const loadDir = workspace('load');
+const load = await startGateway(loadDir);
+const clients = await Promise.all(
+  Array.from({ length: clientCount }, async (_, i) => {
+    const client = await connect(load.wsUrl);
+    client.sessionId = await hello(client, { user_id: `load${i}`, create_new_session: true });
+    return client;
+  }),
+);
+let turnCounter = 0;
+async function turn(client) {
+  const id = `t${turnCounter++}`;
+  const done = client.next(['turn_completed', 'error', 'turn_cancelled'], id);
+  client.send({
+    type: 'send_turn',
+    payload: { request_id: id, session_id: client.sessionId, turn_id: id, prompt: 'stream please' },
+  });
+  const frame = await done;
+  if (frame.type !== 'turn_completed') throw new Error(`turn failed: ${JSON.stringify(frame.payload)}`);
+}
+await Promise.all(clients.map((client) => turn(client))); // warm-up
+for (const client of clients) client.deltas = 0;
+let turnsDone = 0;
+let stop = false;
+const began = performance.now();
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, rssMb(load.child.pid));
+}, 250);
+await Promise.all(
+  clients.map(async (client) => {
+    while (!stop) {
+      await turn(client);
+      turnsDone++;
+      if (performance.now() - began >= seconds * 1000) stop = true;
+    }
+  }),
+);
+const elapsedS = (performance.now() - began) / 1000;
+clearInterval(sampler);
+const deltas = clients.reduce((sum, client) => sum + client.deltas, 0);
+const unexpected = clients.reduce((sum, client) => sum + client.unexpected, 0);
+for (const client of clients) client.socket.close();
+await load.stop();
+mock.kill('SIGTERM');
+rmSync(root, { recursive: true, force: true });
+
+const ready = summarize(readyTimes);
+const perSessionKb = ((sessionsRss - idleRss) * 1024) / (USERS * PER_USER);
+const deltasPerS = deltas / elapsedS;
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      benchmark: 'gateway',
+      node: process.version,
+      a_startup_to_readyz: { ...ready, target: 'median <= 300 ms', meets_target: ready.median_ms <= 300 },
+      b_idle_rss_mb: { value: round(idleRss), target: '<= 80 MB', meets_target: idleRss <= 80 },
+      c_idle_sessions: {
+        sessions: USERS * PER_USER,
+        listed: listed.sessions.length,
+        rss_mb: round(sessionsRss),
+        per_session_kb: round(perSessionKb),
+        target: '<= 50 KB per idle session',
+        meets_target: perSessionKb <= 50,
+      },
+      d_throughput: {
+        clients: clientCount,
+        chunks_per_answer: chunkCount,
+        seconds: round(elapsedS),
+        turns: turnsDone,
+        turns_per_s: round(turnsDone / elapsedS),
+        assistant_delta_frames: deltas,
+        delta_frames_per_s: Math.round(deltasPerS),
+        peak_rss_mb: round(peakRss),
+        unexpected_final_frames: unexpected,
+        target: '>= 10,000 assistant_delta frames/s',
+        meets_target: deltasPerS >= 10_000,
+      },
+    },
+    null,
+    2,
+  )}\n`,
+);

@@ -1,0 +1,68 @@
+/**
+ * `oxydra gateway`: the gateway daemon in the foreground, serving this directory's workspace.
+ * It listens on [gateway] bind (127.0.0.1:7700) or --bind, refuses a non-loopback address
+ * unless a token was configured, logs where it listens and where the token is (never the
+ * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0.
+ */
+import { UsageError } from '@oxydra/types';
+import type { ConfigFlagValues } from '../config-flags.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { startWorkspaceGateway } from '../run/gateway-daemon.js';
+import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
+import { colorFor } from './run.js';
+
+export interface GatewayFlags extends ConfigFlagValues {
+  bind?: string;
+  logFormat?: string;
+}
+
+function logFormatOf(raw: string | undefined): LogFormat {
+  if (raw === undefined) return 'pretty';
+  if ((LOG_FORMATS as readonly string[]).includes(raw)) return raw as LogFormat;
+  throw new UsageError(`--log-format ${raw}: expected pretty or json`);
+}
+
+export async function runGateway(flags: GatewayFlags): Promise<number> {
+  const format = logFormatOf(flags.logFormat);
+  const log = gatewayLogger(format, process.stdout, {
+    color: format === 'pretty' && colorFor(process.stdout),
+    debug: Boolean(process.env.OXYDRA_DEBUG),
+  });
+  const workspace = process.cwd();
+  const { bind, logFormat: _, ...configFlags } = flags;
+  const daemon = await startWorkspaceGateway({
+    workspace,
+    flags: configFlags,
+    ...(bind !== undefined ? { bind } : {}),
+    log,
+  });
+  try {
+    const { gateway, setup, token } = daemon;
+    log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
+      workspace,
+      provider: setup.providerName,
+      model: setup.model.id,
+      ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
+    });
+    await untilSignalled();
+    log('info', 'shutting down: cancelling running turns');
+  } finally {
+    await daemon.close();
+  }
+  log('info', 'stopped');
+  return EXIT_OK;
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+function untilSignalled(): Promise<void> {
+  return new Promise((resolve) => {
+    let signalled = false;
+    const handler = () => {
+      if (signalled) process.exit(130);
+      signalled = true;
+      resolve();
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * A gateway serving one workspace: the agent setup (prepareRun, which also opens the memory
+ * database the sessions live in), the token, the bind check and the listening server. Used by
+ * `oxydra gateway`, and by anything else that runs a gateway in-process (a runner's guest).
+ */
+import {
+  GATEWAY_TOKEN_ENV,
+  type Gateway,
+  type GatewayLimits,
+  type GatewayLogger,
+  isLoopbackHost,
+  parseBind,
+  type ResolvedToken,
+  resolveGatewayToken,
+  startGateway,
+} from '@oxydra/gateway';
+import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
+import { GatewayTurnRunner } from './gateway-turn-runner.js';
+import { prepareRun, type RunFlags, type RunSetup, type SetupOptions } from './setup.js';
+
+export interface WorkspaceGatewayOptions extends SetupOptions {
+  /** Config flags (--provider, --model, --set...). */
+  flags?: RunFlags;
+  /** HOST:PORT; default [gateway] bind. */
+  bind?: string;
+  /** Where `bind` came from, for error messages (default "--bind"). */
+  bindSource?: string;
+  log: GatewayLogger;
+}
+
+export interface WorkspaceGateway {
+  gateway: Gateway;
+  setup: RunSetup;
+  /** Where the token came from (the token itself is not to be printed). */
+  token: Omit<ResolvedToken, 'token'>;
+  /** Stops the gateway (cancelling running turns) and closes the workspace's memory. */
+  close(): Promise<void>;
+}
+
+/** The [gateway] limits as the gateway takes them. */
+export function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
+  return {
+    maxSessionsPerUser: config.max_sessions_per_user,
+    maxConcurrentTurnsPerUser: config.max_concurrent_turns_per_user,
+    sessionIdleTtlMs: config.session_idle_ttl_hours * 3600 * 1000,
+    maxFrameBytes: config.max_frame_bytes,
+    rateLimitPerSec: config.rate_limit_per_sec,
+    rateLimitBurst: config.rate_limit_burst,
+  };
+}
+
+export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): Promise<WorkspaceGateway> {
+  const flags = options.flags ?? {};
+  const env = options.env ?? process.env;
+  const setup = await prepareRun(flags, options);
+  const runner = new GatewayTurnRunner(flags, options, setup);
+  try {
+    const { config } = setup;
+    if (!setup.memory) {
+      throw new ConfigError(
+        'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
+        { keyPath: 'memory.enabled' },
+        { hint: 'set [memory] enabled = true (or remove the line) to run the gateway' },
+      );
+    }
+    const bind = parseBind(
+      options.bind ?? config.gateway.bind,
+      options.bind !== undefined ? (options.bindSource ?? '--bind') : 'gateway.bind',
+    );
+    const { token, ...tokenSource } = await resolveGatewayToken({
+      env,
+      ...(config.gateway.auth_token_env ? { authTokenEnv: config.gateway.auth_token_env } : {}),
+    });
+    // Off this machine, only a token someone chose and handed out makes sense (a generated
+    // file is for local clients), so a wide bind without one is a mistake, not a default.
+    if (!isLoopbackHost(bind.host) && tokenSource.source !== 'env') {
+      throw new UsageError(
+        `refusing to listen on ${bind.host}, a non-loopback address, without a configured token`,
+        {
+          hint: `set ${GATEWAY_TOKEN_ENV} (or the variable named by [gateway] auth_token_env) to a long random token, or bind to 127.0.0.1`,
+        },
+      );
+    }
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({
+        host: bind.host,
+        port: bind.port,
+        token,
+        sessions: setup.memory.db.sessions,
+        runner,
+        agents: Object.keys(config.agents),
+        limits: gatewayLimits(config.gateway),
+        log: options.log,
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+        throw new ConfigError(
+          `cannot listen on ${bind.host}:${bind.port} (${code})`,
+          { keyPath: 'gateway.bind' },
+          { hint: 'choose another address with --bind HOST:PORT or [gateway] bind' },
+        );
+      }
+      throw error;
+    }
+    return {
+      gateway,
+      setup,
+      token: tokenSource,
+      close: async () => {
+        try {
+          await gateway.close();
+        } finally {
+          await runner.close();
+        }
+      },
+    };
+  } catch (error) {
+    await runner.close();
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The real `oxydra gateway` as a child process for end-to-end tests: started in an AgentEnv's
+ * workspace with --log-format json, its address read from the "listening" log line, its token
+ * from the file it generated under the sandbox's HOME.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentEnv } from './agent-env.js';
+import { waitFor } from './agent-env.js';
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export class GatewayDaemon {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  url = '';
+
+  private constructor(readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Starts `oxydra gateway --bind 127.0.0.1:0 --log-format json` and waits until it listens. */
+  static async start(env: AgentEnv, args: string[] = []): Promise<GatewayDaemon> {
+    const daemon = new GatewayDaemon(
+      env.spawn(['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json', ...args]),
+    );
+    let exitCode: number | null | undefined;
+    void daemon.exited.then((code) => {
+      exitCode = code;
+    });
+    await waitFor(
+      () => exitCode !== undefined || daemon.logs().some((line) => line.msg.startsWith('listening on')),
+      'the gateway to listen',
+    );
+    const listening = daemon.logs().find((line) => line.msg.startsWith('listening on'));
+    if (!listening) throw new Error(`the gateway exited (${exitCode}): ${daemon.stderr}${daemon.stdout}`);
+    daemon.url = /listening on (\S+)/.exec(listening.msg)![1]!;
+    return daemon;
+  }
+
+  get wsUrl(): string {
+    return `${this.url.replace(/^http/, 'ws')}/ws`;
+  }
+
+  logs(): LogLine[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+/** The token a first start generated, where clients on this machine find it. */
+export function generatedToken(env: AgentEnv): string {
+  return readFileSync(join(env.sandbox.home, '.config', 'oxydra', 'gateway-token'), 'utf8').trim();
+}

@@ -1,0 +1,58 @@
+/** A refusal the client caused or can act on: a stable code (sent in error frames and HTTP bodies) and one line. */
+import { isOxydraError } from '@oxydra/types';
+
+export type GatewayErrorCode =
+  | 'invalid_frame'
+  | 'frame_too_large'
+  | 'rate_limited'
+  | 'hello_required'
+  | 'unsupported_protocol'
+  | 'invalid_user'
+  | 'session_not_found'
+  | 'session_mismatch'
+  | 'session_limit'
+  | 'unknown_agent'
+  | 'turn_active'
+  | 'no_active_turn'
+  | 'invalid_attachment'
+  | 'invalid_request'
+  | 'shutting_down';
+
+/** HTTP status for each code, for the REST and OpenAI-compatible APIs. */
+export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
+  invalid_frame: 400,
+  frame_too_large: 413,
+  rate_limited: 429,
+  hello_required: 400,
+  unsupported_protocol: 400,
+  invalid_user: 400,
+  session_not_found: 404,
+  session_mismatch: 409,
+  session_limit: 429,
+  unknown_agent: 404,
+  turn_active: 409,
+  no_active_turn: 409,
+  invalid_attachment: 400,
+  invalid_request: 400,
+  shutting_down: 503,
+};
+
+export class GatewayError extends Error {
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/**
+ * The code and message a client may see for any error. Oxydra errors carry a stable code and a
+ * message that never holds a secret; anything else is a bug whose details stay in the log.
+ */
+export function publicError(error: unknown): { code: string; message: string } {
+  if (error instanceof GatewayError) return { code: error.code, message: error.message };
+  if (isOxydraError(error)) return { code: error.code, message: error.message };
+  return { code: 'internal_error', message: 'internal error in the gateway (details are in its log)' };
+}

@@ -1,0 +1,16 @@
+/** Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, not shutting down). */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayHub } from '../hub.js';
+
+export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (hub.closing) return reply.code(503).send({ status: 'not_ready', reason: 'shutting down' });
+    try {
+      await hub.store.get('readyz-probe');
+    } catch {
+      return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
+    }
+    return { status: 'ready' };
+  });
+}

@@ -1,0 +1,342 @@
+/**
+ * The gateway's state, shared by every WebSocket connection and HTTP route: users' sessions
+ * (created, resumed, listed, archived, deleted), their subscribers, and the turns running in
+ * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
+ */
+import type { SessionStore } from '@oxydra/memory';
+import { Cancelled, type SessionSummary } from '@oxydra/types';
+import { GatewayError } from './errors.js';
+import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
+import { sessionSummary } from './session-summary.js';
+import { runSessionTurn, type TurnSubmission } from './session-turn.js';
+import {
+  type Clock,
+  DEFAULT_AGENT,
+  GATEWAY_CHANNEL,
+  type GatewayLimits,
+  type GatewayLogger,
+  type TurnHandle,
+  type TurnRequest,
+  type TurnRunner,
+} from './types.js';
+import { UserLanes } from './user-lanes.js';
+
+/** User ids become part of session ids (runtime-<user>), so they keep to the session id alphabet. */
+const USER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const SWEEP_PAGE = 500;
+
+export interface HubOptions {
+  store: SessionStore;
+  runner: TurnRunner;
+  agents: readonly string[];
+  limits: GatewayLimits;
+  log: GatewayLogger;
+  clock: Clock;
+}
+
+export class GatewayHub {
+  readonly registry: SessionRegistry;
+  readonly lanes: UserLanes;
+  readonly #agents: Set<string>;
+  /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
+  readonly #inflight = new Map<AbortController, Promise<void>>();
+  /** Session creation runs one at a time per user, so the per-user limit holds under races. */
+  readonly #creating = new Map<string, Promise<void>>();
+  #closing = false;
+
+  constructor(readonly options: HubOptions) {
+    this.registry = new SessionRegistry(options.store);
+    this.lanes = new UserLanes(options.limits.maxConcurrentTurnsPerUser);
+    this.#agents = new Set([DEFAULT_AGENT, ...options.agents]);
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  get store(): SessionStore {
+    return this.options.store;
+  }
+
+  checkUser(raw: string | undefined, fallback: string): string {
+    const user = raw ?? fallback;
+    if (!USER_ID.test(user)) {
+      throw new GatewayError(
+        'invalid_user',
+        `user_id ${JSON.stringify(user.slice(0, 80))}: use 1-64 letters, digits, ".", "_", ":" or "-"`,
+      );
+    }
+    return user;
+  }
+
+  checkAgent(name: string | undefined): string {
+    const agent = name ?? DEFAULT_AGENT;
+    if (!this.#agents.has(agent)) {
+      throw new GatewayError(
+        'unknown_agent',
+        `agent "${agent}" is not configured (known: ${[...this.#agents].join(', ')}); define it in [agents.${agent}]`,
+      );
+    }
+    return agent;
+  }
+
+  /** A new session for the user (hello create_new_session, create_session), within the user's limit. */
+  createSession(
+    userId: string,
+    fields: { displayName?: string; agentName?: string } = {},
+  ): Promise<LiveSession> {
+    const agent = this.checkAgent(fields.agentName);
+    return this.#oneAtATime(userId, async () => {
+      await this.#checkRoom(userId);
+      const session = await this.store.create({
+        userId,
+        agent,
+        channelOrigin: GATEWAY_CHANNEL,
+        ...(fields.displayName ? { title: fields.displayName } : {}),
+      });
+      return this.registry.open(session, userId);
+    });
+  }
+
+  /** The user's existing session; someone else's is "not found", as if it did not exist. */
+  async resumeSession(userId: string, sessionId: string): Promise<LiveSession> {
+    const live = this.registry.get(sessionId);
+    if (live) {
+      if (live.userId !== userId) throw notFound(sessionId);
+      return live;
+    }
+    const session = await this.store.get(sessionId);
+    if (!session || session.userId !== userId) throw notFound(sessionId);
+    return this.registry.open(session, userId);
+  }
+
+  /** hello with neither session_id nor create_new_session: the user's one default session, as in Oxydra. */
+  legacySession(userId: string): Promise<LiveSession> {
+    const id = `runtime-${userId}`;
+    return this.#oneAtATime(userId, async () => {
+      const existing = this.registry.get(id) ?? (await this.store.get(id));
+      if (existing === undefined) await this.#checkRoom(userId);
+      const session = await this.store.getOrCreate(id, {
+        userId,
+        agent: DEFAULT_AGENT,
+        channelOrigin: GATEWAY_CHANNEL,
+      });
+      if (session.userId !== userId) throw notFound(id);
+      return this.registry.open(session, userId);
+    });
+  }
+
+  /**
+   * Attaches a client: it gets every frame about the session from now on. Attaching is activity.
+   * Returns the session's one live object, which the client must use from now on: `live` may
+   * have been evicted while this waited, and another client may have loaded it again.
+   */
+  async subscribe(live: LiveSession, subscriber: Subscriber): Promise<LiveSession> {
+    // First, since it fails for a session deleted meanwhile, which then must not be held.
+    await this.store.markActive(live.id);
+    const current = this.registry.adopt(live);
+    current.subscribers.add(subscriber);
+    return current;
+  }
+
+  /** Detaches a client; the session leaves memory when nothing else holds it. */
+  async unsubscribe(live: LiveSession, subscriber: Subscriber): Promise<void> {
+    if (!live.subscribers.delete(subscriber)) return;
+    this.registry.release(live);
+    // The idle clock starts now; a session deleted meanwhile has nothing to mark.
+    await this.store.markActive(live.id).catch(() => undefined);
+  }
+
+  /** Accepts a turn (one per session); it runs when the user has a free slot. */
+  submitTurn(live: LiveSession, submission: TurnSubmission): void {
+    if (this.#closing)
+      throw new GatewayError(
+        'shutting_down',
+        'the gateway is shutting down; reconnect and send the turn again',
+      );
+    if (live.active) {
+      throw new GatewayError(
+        'turn_active',
+        `turn already active in session ${live.id} (turn_id ${live.active.turnId}); wait for it to end or cancel it`,
+      );
+    }
+    for (const [i, attachment] of submission.attachments.entries()) {
+      if (attachment.data.length % 4 !== 0 || !BASE64.test(attachment.data)) {
+        throw new GatewayError('invalid_attachment', `attachments[${i}].data is not base64`);
+      }
+    }
+    if (submission.prompt.trim() === '' && submission.attachments.length === 0) {
+      throw new GatewayError('invalid_frame', 'send_turn needs a prompt (or an attachment)');
+    }
+    const controller = new AbortController();
+    // Set before anything awaits, so a second send_turn right behind this one is refused.
+    live.active = {
+      turnId: submission.turnId,
+      index: (live.lastTurn?.index ?? 0) + 1,
+      requestId: submission.requestId,
+      controller,
+    };
+    this.#track(controller, runSessionTurn(this, live, live.active, submission));
+  }
+
+  /** Cancels the session's turn, running or queued (turn_id is advisory, as in Oxydra). */
+  cancelTurn(live: LiveSession): boolean {
+    if (!live.active) return false;
+    live.active.controller.abort(new Cancelled('cancelled by the client'));
+    return true;
+  }
+
+  /** Cancels every turn of the user's sessions; how many. */
+  cancelAllTurns(userId: string): number {
+    let count = 0;
+    for (const live of this.registry.all()) {
+      if (live.userId === userId && this.cancelTurn(live)) count++;
+    }
+    return count;
+  }
+
+  async listSessions(
+    userId: string,
+    options: { includeArchived: boolean; includeSubagents: boolean },
+  ): Promise<SessionSummary[]> {
+    const sessions = await this.store.list({
+      userId,
+      ...(options.includeArchived ? {} : { archived: false }),
+      subagents: options.includeSubagents,
+      limit: 1000,
+    });
+    return sessions.map(sessionSummary);
+  }
+
+  /** Deletes a stored session; its clients are told and detached. False when there was none. */
+  async deleteSession(id: string): Promise<boolean> {
+    const live = this.registry.get(id);
+    if (live?.active) {
+      throw new GatewayError(
+        'turn_active',
+        `session ${id} has a turn running; cancel it before deleting the session`,
+      );
+    }
+    const deleted = await this.store.delete(id);
+    if (live) {
+      this.registry.forget(id);
+      for (const subscriber of live.subscribers) subscriber.sessionDeleted(live);
+      live.subscribers.clear();
+    }
+    return deleted;
+  }
+
+  /** Archives sessions idle longer than the TTL (no client, no turn, no activity); how many. */
+  async archiveIdle(): Promise<number> {
+    const cutoff = new Date(this.options.clock.now() - this.options.limits.sessionIdleTtlMs).toISOString();
+    let archived = 0;
+    let offset = 0;
+    for (;;) {
+      const page = await this.store.list({
+        archived: false,
+        updatedBefore: cutoff,
+        limit: SWEEP_PAGE,
+        offset,
+      });
+      for (const session of page) {
+        const live = this.registry.get(session.id);
+        if (live && !live.idle) {
+          offset++; // still in use: it stays in the filter, so step over it
+          continue;
+        }
+        if (await this.store.archive(session.id)) archived++;
+        else offset++;
+        if (live) this.registry.release(live);
+      }
+      if (page.length < SWEEP_PAGE) break;
+    }
+    if (archived > 0) this.options.log('info', 'archived idle sessions', { count: archived });
+    return archived;
+  }
+
+  /**
+   * A turn with no stored session (the OpenAI-compatible API): waits for a slot of the user,
+   * then starts. `done` must be called when the caller has finished with it.
+   */
+  async startStateless(
+    request: Omit<TurnRequest, 'signal' | 'sessionId'>,
+    controller: AbortController,
+  ): Promise<{ handle: TurnHandle; done: () => void }> {
+    if (this.#closing) throw new GatewayError('shutting_down', 'the gateway is shutting down');
+    let finish: () => void = () => {};
+    this.#track(
+      controller,
+      new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+    );
+    let release: (() => void) | undefined;
+    try {
+      release = await this.lanes.acquire(request.userId, controller.signal);
+      const handle = await this.options.runner.start({ ...request, signal: controller.signal });
+      const releaseSlot = release;
+      return {
+        handle,
+        done: () => {
+          releaseSlot();
+          finish();
+        },
+      };
+    } catch (error) {
+      release?.();
+      finish();
+      throw error;
+    }
+  }
+
+  /** Refuses new turns, cancels running ones and waits (up to graceMs) for them to end and be stored. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    for (const controller of this.#inflight.keys())
+      controller.abort(new Cancelled('the gateway is shutting down'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inflight.values()]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  #track(controller: AbortController, running: Promise<void>): void {
+    const tracked = running.finally(() => this.#inflight.delete(controller));
+    this.#inflight.set(controller, tracked);
+  }
+
+  async #checkRoom(userId: string): Promise<void> {
+    const max = this.options.limits.maxSessionsPerUser;
+    const active = await this.store.count({ userId, archived: false, subagents: false });
+    if (active >= max) {
+      throw new GatewayError(
+        'session_limit',
+        `user ${userId} has ${active} active sessions, the limit ([gateway] max_sessions_per_user = ${max}); resume one with switch_session, or raise the limit`,
+      );
+    }
+  }
+
+  async #oneAtATime<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#creating.get(userId) ?? Promise.resolve();
+    const result = previous.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#creating.set(userId, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.#creating.get(userId) === tail) this.#creating.delete(userId);
+    }
+  }
+}
+
+function notFound(sessionId: string): GatewayError {
+  return new GatewayError('session_not_found', `session ${sessionId} not found (list_sessions shows yours)`);
+}

@@ -1,0 +1,125 @@
+/**
+ * Sessions in use: loaded while a client is attached or a turn runs, evicted when neither holds
+ * (the database keeps everything, so an idle session costs no memory). Each has its subscribers
+ * (every frame about the session goes to all of them) and at most one active turn.
+ */
+import type { Session, SessionStore } from '@oxydra/memory';
+import type { ServerFrame, ServerPayload } from '@oxydra/types';
+import { readTurnRecord, type TurnRecord } from './turn-records.js';
+import { DEFAULT_AGENT } from './types.js';
+
+/** Something frames can be sent to: a WebSocket connection. */
+export interface Subscriber {
+  sendText(text: string): void;
+  /** The session was deleted (REST DELETE): tell the client and stop holding it. */
+  sessionDeleted(live: LiveSession): void;
+}
+
+export interface ActiveTurn {
+  turnId: string;
+  index: number;
+  requestId: string;
+  controller: AbortController;
+}
+
+type ActiveTurnInfo = NonNullable<ServerPayload<'hello_ack'>['active_turn']>;
+
+export class LiveSession {
+  readonly subscribers = new Set<Subscriber>();
+  active: ActiveTurn | undefined;
+  lastTurn: TurnRecord | undefined;
+  recordEpoch: number | null;
+  /**
+   * Turn-record writes, one after another: a turn's "completed" and the next turn's "running"
+   * can be written at the same moment, and the later must land last.
+   */
+  recordWrites: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly agentName: string,
+    loaded: { record?: TurnRecord; epoch: number | null },
+  ) {
+    this.lastTurn = loaded.record;
+    this.recordEpoch = loaded.epoch;
+  }
+
+  get ref(): ServerPayload<'hello_ack'>['session'] {
+    return { user_id: this.userId, session_id: this.id };
+  }
+
+  /** The running turn, else how the last one ended (a "running" record with no live turn failed). */
+  turnInfo(): ActiveTurnInfo | undefined {
+    if (this.active) return { turn_id: this.active.turnId, state: 'running' };
+    if (!this.lastTurn) return undefined;
+    const state = this.lastTurn.state === 'running' ? 'failed' : this.lastTurn.state;
+    return { turn_id: this.lastTurn.turn_id, state };
+  }
+
+  /** Sends one frame to every subscriber, serialised once. */
+  broadcast(frame: ServerFrame): void {
+    if (this.subscribers.size === 0) return;
+    const text = JSON.stringify(frame);
+    for (const subscriber of this.subscribers) subscriber.sendText(text);
+  }
+
+  get idle(): boolean {
+    return this.subscribers.size === 0 && this.active === undefined;
+  }
+}
+
+export class SessionRegistry {
+  readonly #live = new Map<string, LiveSession>();
+  readonly #loading = new Map<string, Promise<LiveSession>>();
+
+  constructor(readonly store: SessionStore) {}
+
+  get(id: string): LiveSession | undefined {
+    return this.#live.get(id);
+  }
+
+  /** The live session for a stored one, loading its turn record once even if asked twice at once. */
+  async open(session: Session, userId: string): Promise<LiveSession> {
+    const live = this.#live.get(session.id);
+    if (live) return live;
+    let loading = this.#loading.get(session.id);
+    if (!loading) {
+      loading = readTurnRecord(this.store, session.id)
+        .then((record) => {
+          const opened = new LiveSession(session.id, userId, session.agent ?? DEFAULT_AGENT, record);
+          this.#live.set(session.id, opened);
+          return opened;
+        })
+        .finally(() => this.#loading.delete(session.id));
+      this.#loading.set(session.id, loading);
+    }
+    return loading;
+  }
+
+  /** The live object registered for `live`'s session: the one there, or `live` itself if none is. */
+  adopt(live: LiveSession): LiveSession {
+    const current = this.#live.get(live.id);
+    if (current) return current;
+    this.#live.set(live.id, live);
+    return live;
+  }
+
+  /** Drops the session from memory if nothing holds it. */
+  release(live: LiveSession): void {
+    if (live.idle && this.#live.get(live.id) === live) this.#live.delete(live.id);
+  }
+
+  /** Forgets a session (it was deleted), whatever holds it. */
+  forget(id: string): void {
+    this.#live.delete(id);
+  }
+
+  all(): IterableIterator<LiveSession> {
+    return this.#live.values();
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+}

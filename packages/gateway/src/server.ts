@@ -1,0 +1,142 @@
+/**
+ * startGateway: the HTTP + WebSocket daemon on Fastify. Every request but the health probes
+ * needs the bearer token; WebSocket upgrades from foreign web origins are refused; bodies and
+ * frames are size-limited. close() stops taking work, cancels running turns (waiting briefly for
+ * them to store their messages and tell their clients), closes the sockets and the server.
+ */
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyError } from 'fastify';
+import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
+import { urlHost } from './bind.js';
+import { registerChatCompletions } from './http/chat-completions.js';
+import { registerHealthRoutes } from './http/health.js';
+import { replyError } from './http/reply-error.js';
+import { registerSessionRoutes } from './http/sessions.js';
+import { GatewayHub } from './hub.js';
+import { TokenCheck } from './token.js';
+import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
+import { registerWebSocketRoute } from './ws/route.js';
+
+export interface Gateway {
+  /** http://HOST:PORT */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** Archives idle sessions now (the timer does this periodically); how many. */
+  archiveIdleSessions(): Promise<number>;
+  /** Live WebSocket clients. */
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_SWEEP_MS = 5 * 60 * 1000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/** WebSocket frames beyond this many times the frame limit end the connection (1009) before they are read whole. */
+const HARD_FRAME_FACTOR = 4;
+const CLOSE_GOING_AWAY = 1001;
+
+const quiet: GatewayLogger = () => {};
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? quiet;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const agents = options.agents ?? [];
+  const tokenCheck = new TokenCheck(options.token);
+  const hub = new GatewayHub({ store: options.sessions, runner: options.runner, agents, limits, log, clock });
+
+  const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
+  await app.register(fastifyWebsocket, {
+    options: {
+      // Frames over max_frame_bytes get an error frame; only far larger ones cost the connection.
+      maxPayload: limits.maxFrameBytes * HARD_FRAME_FACTOR,
+      handleProtocols: (protocols) => selectProtocol(protocols),
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+    if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
+      log('warn', 'refused a WebSocket from a foreign origin', {
+        remote: request.ip,
+        origin: request.headers.origin?.slice(0, 200),
+      });
+      return replyError(
+        reply,
+        403,
+        'forbidden_origin',
+        'WebSocket connections from this origin are not allowed',
+      );
+    }
+    if (!tokenCheck.matches(presentedToken(request.headers))) {
+      log('warn', 'refused a request without a valid token', { remote: request.ip, path });
+      reply.header('www-authenticate', 'Bearer realm="oxydra-gateway"');
+      return replyError(
+        reply,
+        401,
+        'unauthorized',
+        'missing or invalid gateway token: send "Authorization: Bearer <token>"',
+      );
+    }
+    if (hub.closing) return replyError(reply, 503, 'shutting_down', 'the gateway is shutting down');
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error.validation)
+      return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return replyError(
+        reply,
+        413,
+        'frame_too_large',
+        `request body over the ${limits.maxFrameBytes}-byte limit ([gateway] max_frame_bytes)`,
+      );
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) return replyError(reply, status, error.code ?? 'invalid_request', error.message);
+    log('error', 'request failed', { error: String(error) });
+    return replyError(reply, 500, 'internal_error', 'internal error in the gateway (details are in its log)');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
+  );
+
+  registerHealthRoutes(app, hub);
+  registerSessionRoutes(app, hub);
+  registerChatCompletions(app, hub, agents);
+  const sockets = registerWebSocketRoute(app, hub);
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host ?? '127.0.0.1';
+
+  const sweepMs =
+    options.archiveSweepMs ?? Math.min(DEFAULT_SWEEP_MS, Math.max(1000, limits.sessionIdleTtlMs / 10));
+  const sweeper = setInterval(() => {
+    hub
+      .archiveIdle()
+      .catch((error: unknown) => log('warn', 'idle-session sweep failed', { error: String(error) }));
+  }, sweepMs);
+  sweeper.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    host,
+    archiveIdleSessions: () => hub.archiveIdle(),
+    clientCount: () => sockets.connections.size,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

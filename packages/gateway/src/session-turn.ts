@@ -1,0 +1,119 @@
+/**
+ * One turn of a session, from acceptance to its final frame: wait for a slot of the user
+ * (FIFO), start the runner, stream its events to every subscriber as frames, and end with
+ * exactly one of turn_completed, turn_cancelled or an error frame. The final frame is sent only
+ * once the run has ended and stored its messages and the session is free again, so a client
+ * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
+ * is stored at the start and at the end, for clients reconnecting after a restart.
+ */
+import type { ServerFrame } from '@oxydra/types';
+import { publicError } from './errors.js';
+import { TurnFrames, type TurnState } from './frames.js';
+import type { GatewayHub } from './hub.js';
+import type { ActiveTurn, LiveSession } from './live-sessions.js';
+import { type TurnRecord, writeTurnRecord } from './turn-records.js';
+import type { TurnAttachment } from './types.js';
+
+export interface TurnSubmission {
+  requestId: string;
+  turnId: string;
+  prompt: string;
+  attachments: TurnAttachment[];
+}
+
+export async function runSessionTurn(
+  hub: GatewayHub,
+  live: LiveSession,
+  active: ActiveTurn,
+  submission: TurnSubmission,
+): Promise<void> {
+  const { log, runner, clock } = hub.options;
+  const signal = active.controller.signal;
+  const frames = new TurnFrames({
+    requestId: active.requestId,
+    session: live.ref,
+    turn: { turn_id: active.turnId, index: active.index },
+  });
+  const started = clock.now();
+  await record(hub, live, { turn_id: active.turnId, index: active.index, state: 'running' });
+
+  let release: (() => void) | undefined;
+  let final: ServerFrame | undefined;
+  try {
+    release = await hub.lanes.acquire(live.userId, signal);
+    live.broadcast({
+      type: 'turn_started',
+      payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
+    });
+    const handle = await runner.start({
+      userId: live.userId,
+      sessionId: live.id,
+      agentName: live.agentName,
+      prompt: submission.prompt,
+      attachments: submission.attachments,
+      signal,
+    });
+    for await (const event of handle.events) {
+      const frame = frames.map(event);
+      if (!frame) continue;
+      if (!frames.outcome) live.broadcast(frame);
+      else final ??= frame; // held back until the run has settled (see above)
+    }
+    const outcome = await handle.result;
+    if (!final) {
+      // The events ended without a final one (a runner bug or a custom runner): trust the result.
+      final =
+        outcome.status === 'completed'
+          ? frames.map({
+              type: 'run_completed',
+              text: outcome.text,
+              usage: outcome.usage,
+              cost_usd: outcome.costUsd,
+              turns: 0,
+            })
+          : outcome.status === 'cancelled'
+            ? frames.cancelled()
+            : frames.failure(
+                outcome.error?.code ?? 'internal_error',
+                outcome.error?.message ?? 'the turn failed',
+              );
+    }
+  } catch (error) {
+    if (signal.aborted) final = frames.cancelled();
+    else {
+      const { code, message } = publicError(error);
+      if (code === 'internal_error')
+        log('error', 'turn failed', { session_id: live.id, error: String(error) });
+      final = frames.failure(code, message);
+    }
+  } finally {
+    release?.();
+  }
+  const state: TurnState = frames.outcome ?? 'failed';
+  live.active = undefined;
+  live.lastTurn = { turn_id: active.turnId, index: active.index, state };
+  if (final) live.broadcast(final);
+  log('info', `turn ${state}`, {
+    session_id: live.id,
+    user_id: live.userId,
+    turn: active.index,
+    duration_ms: Math.round(clock.now() - started),
+  });
+  await record(hub, live, live.lastTurn);
+  hub.registry.release(live);
+}
+
+/** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */
+function record(hub: GatewayHub, live: LiveSession, turn: TurnRecord): Promise<void> {
+  live.recordWrites = live.recordWrites.then(async () => {
+    try {
+      live.recordEpoch = await writeTurnRecord(hub.store, live.id, turn, live.recordEpoch);
+    } catch (error) {
+      hub.options.log('warn', 'could not store the turn state', {
+        session_id: live.id,
+        error: (error as Error).message,
+      });
+    }
+  });
+  return live.recordWrites;
+}

@@ -1,0 +1,105 @@
+/**
+ * What the gateway is given: a turn runner (the CLI builds it from the runtime, so this package
+ * stays below it), the session store, the token and the limits. Every dependency is injected,
+ * so tests run a real gateway with a scripted runner and a temporary database.
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { Message, StreamEvent, Usage } from '@oxydra/types';
+
+/** An attachment sent with a turn: base64 data and its MIME type. */
+export interface TurnAttachment {
+  mimeType: string;
+  data: string;
+}
+
+export interface TurnRequest {
+  userId: string;
+  /** The stored session the turn continues; unset for a stateless turn (the OpenAI-compatible API). */
+  sessionId?: string;
+  agentName: string;
+  prompt: string;
+  attachments: TurnAttachment[];
+  /** Earlier conversation given by the caller (stateless turns only; sessions load their own). */
+  history?: Message[];
+  /** Aborted when the client cancels or the gateway shuts down. */
+  signal: AbortSignal;
+}
+
+export interface TurnOutcome {
+  status: 'completed' | 'failed' | 'cancelled';
+  text: string;
+  usage: Usage;
+  costUsd: number | null;
+  error?: { code: string; message: string };
+}
+
+export interface TurnHandle {
+  /** The run's events, ending with run_completed or run_failed (code "cancelled" when aborted). */
+  events: AsyncIterable<StreamEvent>;
+  /** Settles when the run has ended and its messages are stored; never rejects. */
+  result: Promise<TurnOutcome>;
+}
+
+export interface TurnRunner {
+  /** Starts a turn. A rejection (say, the agent's setup failed) fails the turn with the error's code. */
+  start(request: TurnRequest): Promise<TurnHandle>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** One log line: a message and fields. Never given a token or an API key. */
+export type GatewayLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** Time, injectable so tests can move it (the idle-session sweep). */
+export interface Clock {
+  now(): number;
+}
+
+export interface GatewayLimits {
+  /** Active (unarchived, top-level) sessions a user may have. */
+  maxSessionsPerUser: number;
+  /** Turns running at once per user; more wait in a FIFO queue. */
+  maxConcurrentTurnsPerUser: number;
+  /** Sessions with no client and no turn for this long are archived. */
+  sessionIdleTtlMs: number;
+  /** Largest accepted WebSocket frame and HTTP body. */
+  maxFrameBytes: number;
+  /** Token bucket per connection: sustained frames per second, and the burst. */
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxSessionsPerUser: 50,
+  maxConcurrentTurnsPerUser: 10,
+  sessionIdleTtlMs: 48 * 3600 * 1000,
+  maxFrameBytes: 1024 * 1024,
+  rateLimitPerSec: 50,
+  rateLimitBurst: 100,
+};
+
+export interface GatewayOptions {
+  /** Default 127.0.0.1. The CLI refuses non-loopback hosts unless a token was configured. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The bearer token clients must present. Only its SHA-256 is kept. */
+  token: string;
+  sessions: SessionStore;
+  runner: TurnRunner;
+  /** Agent names clients may ask for (besides "default"): the [agents.<name>] tables. */
+  agents?: readonly string[];
+  limits?: Partial<GatewayLimits>;
+  log?: GatewayLogger;
+  clock?: Clock;
+  /** How often idle sessions are looked for; default 5 minutes (at most a tenth of the TTL). */
+  archiveSweepMs?: number;
+  /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
+  shutdownGraceMs?: number;
+}
+
+/** The user a client is when it does not say (hello without user_id, HTTP without `user`). */
+export const DEFAULT_USER = 'default';
+/** The agent a session runs when none is named: the top-level configuration. */
+export const DEFAULT_AGENT = 'default';
+/** channel_origin of sessions the gateway creates. */
+export const GATEWAY_CHANNEL = 'gateway';

@@ -1,0 +1,447 @@
+/** The WebSocket protocol v2 against a real gateway: hello, turns, fan-out, cancel, sessions. */
+import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  Gate,
+  heldScript,
+  ScriptedRunner,
+  sendTurn,
+  startTestGateway,
+  TestClient,
+  type TestGateway,
+} from './helpers.js';
+
+let env: TestGateway;
+const clients: TestClient[] = [];
+beforeEach(async () => {
+  env = await startTestGateway({ runner: new ScriptedRunner() });
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await env.cleanup();
+});
+
+async function hello(payload: Parameters<typeof TestClient.hello>[1] = {}) {
+  const result = await TestClient.hello(env.wsUrl, payload);
+  clients.push(result.client);
+  return result;
+}
+
+describe('hello', () => {
+  it('gives a user without session_id their one default session (runtime-<user>), the same every time', async () => {
+    const first = await hello({ user_id: 'alice' });
+    expect(first.ack.payload).toEqual({
+      request_id: 'r1',
+      protocol_version: GATEWAY_PROTOCOL_VERSION,
+      session: { user_id: 'alice', session_id: 'runtime-alice' },
+    });
+    const again = await hello({ user_id: 'alice' });
+    expect(again.ack.payload.session.session_id).toBe('runtime-alice');
+    const stored = await env.memory.sessions.get('runtime-alice');
+    expect(stored).toMatchObject({ userId: 'alice', channelOrigin: 'gateway', agent: 'default' });
+  });
+
+  it('creates a new UUID v7 session with create_new_session, and resumes it by session_id', async () => {
+    const { ack } = await hello({ user_id: 'bob', create_new_session: true });
+    const id = ack.payload.session.session_id;
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const resumed = await hello({ user_id: 'bob', session_id: id });
+    expect(resumed.ack.payload.session).toEqual({ user_id: 'bob', session_id: id });
+  });
+
+  it("refuses another user's session as not found, and an unknown session", async () => {
+    const { ack } = await hello({ user_id: 'alice', create_new_session: true });
+    const client = await TestClient.connect(env.wsUrl);
+    clients.push(client);
+    for (const sessionId of [ack.payload.session.session_id, 'no-such-session']) {
+      client.send({
+        type: 'hello',
+        payload: { request_id: 'h', protocol_version: 2, user_id: 'mallory', session_id: sessionId },
+      });
+      const error = await client.take('error');
+      expect(error.payload).toMatchObject({ request_id: 'h', code: 'session_not_found' });
+    }
+  });
+
+  it('answers another protocol version with an error frame and closes the connection', async () => {
+    const client = await TestClient.connect(env.wsUrl);
+    client.send({ type: 'hello', payload: { request_id: 'v1', protocol_version: 1 } });
+    const error = await client.take('error');
+    expect(error.payload).toMatchObject({ request_id: 'v1', code: 'unsupported_protocol' });
+    expect(error.payload.message).toContain('version 2');
+    expect((await client.waitClosed()).code).toBe(1002);
+  });
+
+  it('requires hello before anything but health_check', async () => {
+    const client = await TestClient.connect(env.wsUrl);
+    clients.push(client);
+    client.send({ type: 'health_check', payload: { request_id: 'h1' } });
+    expect((await client.take('health_status')).payload).toEqual({
+      request_id: 'h1',
+      healthy: true,
+      message: 'ok',
+    });
+    client.send({ type: 'list_sessions', payload: { request_id: 'l1' } });
+    expect((await client.take('error')).payload).toMatchObject({ request_id: 'l1', code: 'hello_required' });
+  });
+
+  it('refuses user ids outside the session id alphabet', async () => {
+    const client = await TestClient.connect(env.wsUrl);
+    clients.push(client);
+    client.send({ type: 'hello', payload: { request_id: 'u', protocol_version: 2, user_id: 'alice smith' } });
+    expect((await client.take('error')).payload).toMatchObject({ code: 'invalid_user' });
+  });
+});
+
+describe('turns', () => {
+  it('streams a full turn: turn_started, turn_progress, assistant_delta..., turn_completed with usage and cost', async () => {
+    const { client, ack } = await hello({ user_id: 'alice' });
+    const session = ack.payload.session;
+    client.send({
+      type: 'send_turn',
+      payload: { request_id: 'turn-1', session_id: session.session_id, turn_id: 't1', prompt: 'hello there' },
+    });
+    const completed = await client.take('turn_completed');
+    const turn = { turn_id: 't1', index: 1 };
+    expect(completed.payload).toEqual({
+      request_id: 'turn-1',
+      session,
+      turn,
+      response: {
+        message: 'echo: hello there',
+        tool_calls: [],
+        finish_reason: 'stop',
+        usage: { input_tokens: 10, output_tokens: 3, cost_usd: 0.001 },
+      },
+    });
+    const types = client.frames.map((frame) => frame.type);
+    expect(types).toEqual([
+      'hello_ack',
+      'turn_started',
+      'turn_progress',
+      'assistant_delta',
+      'assistant_delta',
+      'assistant_delta',
+      'turn_completed',
+    ]);
+    const deltas = client.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
+    expect(deltas.join('')).toBe('echo: hello there');
+    expect(client.frames.find((f) => f.type === 'turn_progress')?.payload).toMatchObject({
+      turn,
+      progress: { kind: 'model_turn', turn: 1, max_turns: 4 },
+    });
+    expect(client.invalid).toEqual([]);
+    expect(env.runner.requests[0]).toMatchObject({
+      userId: 'alice',
+      sessionId: 'runtime-alice',
+      agentName: 'default',
+      prompt: 'hello there',
+      attachments: [],
+    });
+  });
+
+  it('counts turns per session and reports tool runs as progress and in tool_calls', async () => {
+    env.runner.script = async function* () {
+      yield { type: 'turn_start', turn: 1, maxTurns: 8 };
+      yield { type: 'tool_execution_start', id: 'c1', name: 'file_read', arguments: { path: 'a.txt' } };
+      yield {
+        type: 'tool_execution_end',
+        id: 'c1',
+        name: 'file_read',
+        isError: false,
+        content: 'x',
+        durationMs: 3,
+      };
+      yield { type: 'turn_start', turn: 2, maxTurns: 8 };
+      yield { type: 'text_delta', text: 'read it' };
+      yield {
+        type: 'run_completed',
+        text: 'read it',
+        usage: { inputTokens: 5, outputTokens: 2 },
+        cost_usd: null,
+        turns: 2,
+      };
+    };
+    const { client, ack } = await hello();
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'first', 'a');
+    await client.take('turn_completed');
+    sendTurn(client, id, 'second', 'b');
+    const completed = await client.take('turn_completed');
+    expect(completed.payload.turn).toEqual({ turn_id: 'b', index: 2 });
+    expect(completed.payload.response.tool_calls).toEqual([
+      { id: 'c1', name: 'file_read', arguments: { path: 'a.txt' } },
+    ]);
+    expect(completed.payload.response.usage).toEqual({ input_tokens: 5, output_tokens: 2 });
+    const kinds = client.frames.flatMap((f) =>
+      f.type === 'turn_progress' && f.payload.turn.turn_id === 'b' ? [f.payload.progress.kind] : [],
+    );
+    expect(kinds).toEqual(['model_turn', 'tool_started', 'tool_finished', 'model_turn']);
+  });
+
+  it('sends every frame of a turn to every client attached to the session', async () => {
+    const a = await hello({ user_id: 'alice', create_new_session: true });
+    const id = a.ack.payload.session.session_id;
+    const b = await hello({ user_id: 'alice', session_id: id });
+    sendTurn(a.client, id, 'shared');
+    const [doneA, doneB] = await Promise.all([
+      a.client.take('turn_completed'),
+      b.client.take('turn_completed'),
+    ]);
+    expect(doneB).toEqual(doneA);
+    const deltasOf = (client: TestClient) => client.frames.filter((f) => f.type === 'assistant_delta');
+    expect(deltasOf(b.client)).toEqual(deltasOf(a.client));
+  });
+
+  it('allows one active turn per session ("turn already active", code turn_active)', async () => {
+    const gate = new Gate();
+    env.runner.script = heldScript(gate);
+    const { client, ack } = await hello();
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'first', 'one');
+    await client.take('assistant_delta');
+    client.send({
+      type: 'send_turn',
+      payload: { request_id: 'dup', session_id: id, turn_id: 'two', prompt: 'second' },
+    });
+    const error = await client.take('error');
+    expect(error.payload).toMatchObject({ request_id: 'dup', code: 'turn_active' });
+    expect(error.payload.message).toContain('turn already active');
+    gate.release();
+    expect((await client.take('turn_completed')).payload.response.message).toBe('working done');
+    // The session is free again the moment turn_completed arrives.
+    sendTurn(client, id, 'third', 'three');
+    expect((await client.take('turn_completed')).payload.turn.turn_id).toBe('three');
+  });
+
+  it('cancels the active turn: the runner sees the abort and clients get turn_cancelled', async () => {
+    env.runner.script = heldScript(new Gate());
+    const { client, ack } = await hello();
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'long job', 'job');
+    await client.take('assistant_delta');
+    client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: id, turn_id: 'job' } });
+    const cancelled = await client.take('turn_cancelled');
+    expect(cancelled.payload.turn).toEqual({ turn_id: 'job', index: 1 });
+    expect(env.runner.requests[0]?.signal.aborted).toBe(true);
+    client.send({ type: 'cancel_active_turn', payload: { request_id: 'c2', session_id: id } });
+    expect((await client.take('error')).payload).toMatchObject({ request_id: 'c2', code: 'no_active_turn' });
+    client.send({ type: 'health_check', payload: { request_id: 'h' } });
+    expect((await client.take('health_status')).payload.active_turn).toEqual({
+      turn_id: 'job',
+      state: 'cancelled',
+    });
+  });
+
+  it("cancel_all_active_turns cancels every turn of the user's sessions, and no one else's", async () => {
+    env.runner.script = heldScript(new Gate());
+    const one = await hello({ user_id: 'alice', create_new_session: true });
+    const two = await hello({ user_id: 'alice', create_new_session: true });
+    const other = await hello({ user_id: 'bob', create_new_session: true });
+    for (const { client, ack } of [one, two, other]) sendTurn(client, ack.payload.session.session_id, 'go');
+    for (const { client } of [one, two, other]) await client.take('assistant_delta');
+    one.client.send({ type: 'cancel_all_active_turns', payload: { request_id: 'all' } });
+    await one.client.take('turn_cancelled');
+    await two.client.take('turn_cancelled');
+    other.client.send({ type: 'health_check', payload: { request_id: 'h' } });
+    expect((await other.client.take('health_status')).payload.active_turn?.state).toBe('running');
+  });
+
+  it('refuses a turn for a session the connection is not attached to', async () => {
+    const { client } = await hello({ user_id: 'alice' });
+    const other = await env.memory.sessions.create({ userId: 'alice' });
+    sendTurn(client, other.id, 'hi');
+    expect((await client.take('error')).payload.code).toBe('session_mismatch');
+  });
+
+  it('refuses an empty prompt and attachments that are not base64, and passes good attachments on', async () => {
+    const { client, ack } = await hello();
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, '   ');
+    expect((await client.take('error')).payload.code).toBe('invalid_frame');
+    client.send({
+      type: 'send_turn',
+      payload: {
+        request_id: 'a',
+        session_id: id,
+        turn_id: 'x',
+        prompt: 'look',
+        attachments: [{ mime_type: 'image/png', data: 'not base64!' }],
+      },
+    });
+    expect((await client.take('error')).payload).toMatchObject({
+      request_id: 'a',
+      code: 'invalid_attachment',
+    });
+    client.send({
+      type: 'send_turn',
+      payload: {
+        request_id: 'b',
+        session_id: id,
+        turn_id: 'y',
+        prompt: 'look',
+        attachments: [{ mime_type: 'image/png', data: 'aGVsbG8=' }],
+      },
+    });
+    await client.take('turn_completed');
+    expect(env.runner.requests.at(-1)?.attachments).toEqual([{ mimeType: 'image/png', data: 'aGVsbG8=' }]);
+  });
+
+  it("turns a failed run into an error frame with the run's code, and a throwing runner into one too", async () => {
+    env.runner.script = async function* () {
+      yield {
+        type: 'run_failed',
+        text: '',
+        usage: {},
+        cost_usd: null,
+        turns: 1,
+        error: { code: 'budget_exceeded', message: 'cost budget exceeded' },
+      };
+    };
+    const { client, ack } = await hello();
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'expensive', 'e1');
+    expect((await client.take('error')).payload).toMatchObject({
+      code: 'budget_exceeded',
+      message: 'cost budget exceeded',
+      turn: { turn_id: 'e1', index: 1 },
+    });
+    env.runner.script = async function* () {
+      yield* [];
+      throw new Error('database password is hunter2');
+    };
+    sendTurn(client, id, 'boom', 'e2');
+    const error = await client.take('error');
+    expect(error.payload.code).toBe('internal_error');
+    expect(error.payload.message).not.toContain('hunter2');
+  });
+});
+
+describe('sessions over the protocol', () => {
+  it('creates (and switches to), lists and switches sessions', async () => {
+    const { client, ack } = await hello({ user_id: 'carol' });
+    client.send({
+      type: 'create_session',
+      payload: { request_id: 'c1', display_name: 'Research', agent_name: 'writer' },
+    });
+    const created = await client.take('session_created');
+    expect(created.payload).toMatchObject({
+      request_id: 'c1',
+      display_name: 'Research',
+      agent_name: 'writer',
+    });
+    const newId = created.payload.session.session_id;
+    // The connection now follows the new session.
+    sendTurn(client, newId, 'draft');
+    await client.take('turn_completed');
+    expect(env.runner.requests.at(-1)).toMatchObject({ sessionId: newId, agentName: 'writer' });
+
+    client.send({ type: 'list_sessions', payload: { request_id: 'l1' } });
+    const list = await client.take('session_list');
+    expect(list.payload.sessions.map((s) => s.session_id).sort()).toEqual(
+      [newId, ack.payload.session.session_id].sort(),
+    );
+    const entry = list.payload.sessions.find((s) => s.session_id === newId);
+    expect(entry).toMatchObject({
+      agent_name: 'writer',
+      display_name: 'Research',
+      channel_origin: 'gateway',
+      archived: false,
+    });
+
+    client.send({
+      type: 'switch_session',
+      payload: { request_id: 's1', session_id: ack.payload.session.session_id },
+    });
+    const switched = await client.take('session_switched');
+    expect(switched.payload).toMatchObject({ request_id: 's1', session: ack.payload.session });
+    expect(switched.payload.active_turn).toBeUndefined();
+  });
+
+  it('refuses an unknown agent', async () => {
+    const { client } = await hello();
+    client.send({ type: 'create_session', payload: { request_id: 'x', agent_name: 'ghost' } });
+    const error = await client.take('error');
+    expect(error.payload).toMatchObject({ request_id: 'x', code: 'unknown_agent' });
+    expect(error.payload.message).toContain('known: default, writer');
+  });
+
+  it('lists archived and sub-agent sessions only on request', async () => {
+    const { client, ack } = await hello({ user_id: 'dave' });
+    const archived = await env.memory.sessions.create({ userId: 'dave' });
+    await env.memory.sessions.archive(archived.id);
+    const child = await env.memory.sessions.create({
+      userId: 'dave',
+      parentSessionId: ack.payload.session.session_id,
+    });
+    const ids = async (payload: Record<string, boolean>) => {
+      client.send({ type: 'list_sessions', payload: { request_id: 'l', ...payload } });
+      return (await client.take('session_list')).payload.sessions.map((s) => s.session_id).sort();
+    };
+    expect(await ids({})).toEqual([ack.payload.session.session_id]);
+    expect(await ids({ include_archived: true })).toEqual(
+      [ack.payload.session.session_id, archived.id].sort(),
+    );
+    expect(await ids({ include_subagent_sessions: true })).toEqual(
+      [ack.payload.session.session_id, child.id].sort(),
+    );
+  });
+});
+
+describe('limits', () => {
+  it('refuses a new session beyond max_sessions_per_user with an error frame', async () => {
+    await env.cleanup();
+    env = await startTestGateway({ limits: { maxSessionsPerUser: 2 } });
+    const { client } = await hello({ user_id: 'erin', create_new_session: true });
+    client.send({ type: 'create_session', payload: { request_id: 'c2' } });
+    await client.take('session_created');
+    client.send({ type: 'create_session', payload: { request_id: 'c3' } });
+    const error = await client.take('error');
+    expect(error.payload).toMatchObject({ request_id: 'c3', code: 'session_limit' });
+    expect(error.payload.message).toContain('max_sessions_per_user = 2');
+    // Another user has their own allowance.
+    await hello({ user_id: 'frank', create_new_session: true });
+  });
+
+  it('runs at most max_concurrent_turns_per_user turns at once; the next waits its turn (FIFO)', async () => {
+    await env.cleanup();
+    const gates = new Map<string, Gate>();
+    const runner = new ScriptedRunner(async function* (request) {
+      const gate = new Gate();
+      gates.set(request.prompt, gate);
+      yield* heldScript(gate)(request);
+    });
+    env = await startTestGateway({ runner, limits: { maxConcurrentTurnsPerUser: 1 } });
+    const sessions = [];
+    for (let i = 0; i < 3; i++) sessions.push(await hello({ user_id: 'gina', create_new_session: true }));
+    sessions.forEach(({ client, ack }, i) => {
+      sendTurn(client, ack.payload.session.session_id, `p${i}`);
+    });
+    await sessions[0]!.client.take('turn_started');
+    // The others are accepted but wait: no turn_started yet, and their prompts have not reached the runner.
+    expect(runner.requests.map((r) => r.prompt)).toEqual(['p0']);
+    expect(sessions[1]!.client.frames.some((f) => f.type === 'turn_started')).toBe(false);
+    gates.get('p0')!.release();
+    await sessions[1]!.client.take('turn_started');
+    expect(runner.requests.map((r) => r.prompt)).toEqual(['p0', 'p1']);
+    gates.get('p1')!.release();
+    await sessions[2]!.client.take('turn_started');
+    gates.get('p2')!.release();
+    await sessions[2]!.client.take('turn_completed');
+  });
+
+  it('cancels a turn still waiting for a slot without ever starting it', async () => {
+    await env.cleanup();
+    const runner = new ScriptedRunner(heldScript(new Gate()));
+    env = await startTestGateway({ runner, limits: { maxConcurrentTurnsPerUser: 1 } });
+    const first = await hello({ user_id: 'hal', create_new_session: true });
+    const second = await hello({ user_id: 'hal', create_new_session: true });
+    sendTurn(first.client, first.ack.payload.session.session_id, 'runs');
+    await first.client.take('turn_started');
+    const queuedId = second.ack.payload.session.session_id;
+    sendTurn(second.client, queuedId, 'queued', 'q');
+    second.client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: queuedId } });
+    expect((await second.client.take('turn_cancelled')).payload.turn.turn_id).toBe('q');
+    expect(runner.requests.map((r) => r.prompt)).toEqual(['runs']);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Sessions over time: they survive a gateway restart (with how their last turn ended), idle ones
+ * are archived by the sweep (injectable clock), REST reads and deletes them, and shutdown
+ * cancels running turns and tells their clients.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Gate,
+  heldScript,
+  jsonOf,
+  ScriptedRunner,
+  sendTurn,
+  startTestGateway,
+  TestClient,
+  type TestGateway,
+  TOKEN,
+  until,
+} from './helpers.js';
+
+let env: TestGateway | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await env?.cleanup();
+  env = undefined;
+});
+
+async function hello(gateway: TestGateway, payload: Parameters<typeof TestClient.hello>[1] = {}) {
+  const result = await TestClient.hello(gateway.wsUrl, payload);
+  clients.push(result.client);
+  return result;
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('restart', () => {
+  it('resumes a session after a restart: hello_ack names it with its last turn, and turns continue counting', async () => {
+    env = await startTestGateway();
+    const { client, ack } = await hello(env, { user_id: 'alice', create_new_session: true });
+    const session = ack.payload.session;
+    sendTurn(client, session.session_id, 'remember me', 'first');
+    await client.take('turn_completed');
+    client.close();
+
+    env = await env.restart({ runner: new ScriptedRunner() });
+    const resumed = await hello(env, { user_id: 'alice', session_id: session.session_id });
+    expect(resumed.ack.payload).toMatchObject({
+      session,
+      active_turn: { turn_id: 'first', state: 'completed' },
+    });
+    sendTurn(resumed.client, session.session_id, 'and again', 'second');
+    expect((await resumed.client.take('turn_completed')).payload.turn).toEqual({
+      turn_id: 'second',
+      index: 2,
+    });
+  });
+
+  it('reports a turn cut off by a crash as failed after the restart', async () => {
+    env = await startTestGateway({ runner: new ScriptedRunner(heldScript(new Gate())) });
+    const { client, ack } = await hello(env, { create_new_session: true });
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'never finishes', 'cut');
+    await client.take('assistant_delta');
+    // What a crash leaves: the record says running. (A clean close would cancel the turn.)
+    const record = await env.memory.sessions.getState(id, 'gateway.turn');
+    expect(JSON.parse(record!.value)).toEqual({ turn_id: 'cut', index: 1, state: 'running' });
+    await env.stop();
+    const { openMemory } = await import('@oxydra/memory');
+    const db = await openMemory({ path: env.dbPath });
+    await db.sessions.setState(
+      id,
+      'gateway.turn',
+      record!.value,
+      (await db.sessions.getState(id, 'gateway.turn'))!.epoch,
+    );
+    await db.close();
+
+    env = await env.restart({ runner: new ScriptedRunner() });
+    const resumed = await hello(env, { session_id: id });
+    expect(resumed.ack.payload.active_turn).toEqual({ turn_id: 'cut', state: 'failed' });
+  });
+});
+
+describe('shutdown', () => {
+  it('cancels running turns, sends turn_cancelled, closes sockets with 1001 and stops answering', async () => {
+    const runner = new ScriptedRunner(heldScript(new Gate()));
+    env = await startTestGateway({ runner });
+    const { client, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.payload.session.session_id, 'long', 'L');
+    await client.take('assistant_delta');
+    await env.stop();
+    expect((await client.take('turn_cancelled')).payload.turn.turn_id).toBe('L');
+    expect((await client.waitClosed()).code).toBe(1001);
+    expect(runner.requests[0]?.signal.aborted).toBe(true);
+    // The cancelled turn's state was stored before the store closed.
+    const { openMemory } = await import('@oxydra/memory');
+    const db = await openMemory({ path: env.dbPath });
+    const record = await db.sessions.getState(ack.payload.session.session_id, 'gateway.turn');
+    await db.close();
+    expect(JSON.parse(record!.value)).toMatchObject({ turn_id: 'L', state: 'cancelled' });
+    await expect(fetch(`${env.gateway.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('idle sessions', () => {
+  it('archives sessions with no client and no turn after session_idle_ttl, on the sweep timer', async () => {
+    let now = Date.now();
+    env = await startTestGateway({
+      clock: { now: () => now },
+      limits: { sessionIdleTtlMs: 48 * 3600_000 },
+      archiveSweepMs: 25,
+    });
+    const idle = await hello(env, { user_id: 'ida', create_new_session: true });
+    const attached = await hello(env, { user_id: 'ida', create_new_session: true });
+    const idleId = idle.ack.payload.session.session_id;
+    const attachedId = attached.ack.payload.session.session_id;
+    idle.client.close();
+    await until(() => env!.gateway.clientCount() === 1, 'the idle client to leave');
+
+    // Not yet: nothing is past the TTL.
+    expect(await env.gateway.archiveIdleSessions()).toBe(0);
+    expect((await env.memory.sessions.get(idleId))?.archivedAt).toBeUndefined();
+
+    now += 49 * 3600_000;
+    await until(
+      async () => (await env!.memory.sessions.get(idleId))?.archivedAt !== undefined,
+      'the idle session to be archived',
+    );
+    expect((await env.memory.sessions.get(attachedId))?.archivedAt).toBeUndefined();
+
+    // Archived sessions are left out of lists, and come back when resumed.
+    attached.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
+    expect((await attached.client.take('session_list')).payload.sessions.map((s) => s.session_id)).toEqual([
+      attachedId,
+    ]);
+    attached.client.send({ type: 'switch_session', payload: { request_id: 's', session_id: idleId } });
+    await attached.client.take('session_switched');
+    expect((await env.memory.sessions.get(idleId))?.archivedAt).toBeUndefined();
+  });
+
+  it('frees room under max_sessions_per_user when sessions are archived', async () => {
+    let now = Date.now();
+    env = await startTestGateway({
+      clock: { now: () => now },
+      limits: { maxSessionsPerUser: 1, sessionIdleTtlMs: 3600_000 },
+    });
+    const first = await hello(env, { user_id: 'joe', create_new_session: true });
+    first.client.send({ type: 'create_session', payload: { request_id: 'c' } });
+    expect((await first.client.take('error')).payload.code).toBe('session_limit');
+    first.client.close();
+    await until(() => env!.gateway.clientCount() === 0, 'the client to leave');
+    now += 2 * 3600_000;
+    expect(await env.gateway.archiveIdleSessions()).toBe(1);
+    await hello(env, { user_id: 'joe', create_new_session: true });
+  });
+});
+
+describe('REST sessions', () => {
+  it('lists sessions, returns one with its transcript, and deletes it (telling attached clients)', async () => {
+    env = await startTestGateway();
+    const { client, ack } = await hello(env, { user_id: 'kim', create_new_session: true });
+    const id = ack.payload.session.session_id;
+    await env.memory.sessions.appendTurn(id, [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello kim' },
+    ]);
+
+    const list = await jsonOf(await fetch(`${env.gateway.url}/v1/sessions?user_id=kim`, { headers: auth }));
+    expect(list.sessions).toEqual([
+      expect.objectContaining({
+        session_id: id,
+        user_id: 'kim',
+        agent_name: 'default',
+        channel_origin: 'gateway',
+        archived: false,
+        message_count: 2,
+        display_name: 'hi',
+      }),
+    ]);
+    const one = await jsonOf(await fetch(`${env.gateway.url}/v1/sessions/${id}`, { headers: auth }));
+    expect(one.messages).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello kim' },
+    ]);
+    expect((await fetch(`${env.gateway.url}/v1/sessions/nope`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${env.gateway.url}/v1/sessions?limit=0`, { headers: auth })).status).toBe(400);
+
+    const deleted = await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth });
+    expect(deleted.status).toBe(204);
+    expect((await client.take('error')).payload).toMatchObject({
+      code: 'session_deleted',
+      session: ack.payload.session,
+    });
+    expect(await env.memory.sessions.get(id)).toBeUndefined();
+    expect(
+      (await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth })).status,
+    ).toBe(404);
+  });
+
+  it('refuses to delete a session with a running turn (409)', async () => {
+    env = await startTestGateway({ runner: new ScriptedRunner(heldScript(new Gate())) });
+    const { client, ack } = await hello(env, { create_new_session: true });
+    const id = ack.payload.session.session_id;
+    sendTurn(client, id, 'busy');
+    await client.take('assistant_delta');
+    const response = await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth });
+    expect(response.status).toBe(409);
+    expect((await jsonOf(response)).error.code).toBe('turn_active');
+  });
+});

@@ -1,0 +1,105 @@
+/** The small parts on their own: per-user lanes, the token bucket, the live-session registry. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayHub } from '../src/hub.js';
+import type { LiveSession, Subscriber } from '../src/live-sessions.js';
+import { TokenBucket } from '../src/rate-limit.js';
+import { DEFAULT_LIMITS } from '../src/types.js';
+import { UserLanes } from '../src/user-lanes.js';
+import { ScriptedRunner } from './helpers.js';
+
+describe('UserLanes', () => {
+  it('grants up to the limit per user, then queues in arrival order', async () => {
+    const lanes = new UserLanes(2);
+    const order: string[] = [];
+    const signal = new AbortController().signal;
+    const first = await lanes.acquire('a', signal);
+    const second = await lanes.acquire('a', signal);
+    await lanes.acquire('b', signal); // another user is not held up
+    const waiting = ['w1', 'w2', 'w3'].map((name) =>
+      lanes.acquire('a', signal).then((release) => {
+        order.push(name);
+        return release;
+      }),
+    );
+    expect(lanes.running('a')).toBe(2);
+    expect(lanes.waiting('a')).toBe(3);
+    first();
+    first(); // releasing twice frees one slot only
+    const w1 = await waiting[0]!;
+    expect(order).toEqual(['w1']);
+    second();
+    w1();
+    await Promise.all(waiting.slice(1));
+    expect(order).toEqual(['w1', 'w2', 'w3']);
+    expect(lanes.running('a')).toBe(2);
+  });
+
+  it('drops a waiter whose signal aborts, without giving it a slot', async () => {
+    const lanes = new UserLanes(1);
+    const release = await lanes.acquire('a', new AbortController().signal);
+    const controller = new AbortController();
+    const aborted = lanes.acquire('a', controller.signal);
+    controller.abort(new Error('cancelled'));
+    await expect(aborted).rejects.toThrow('cancelled');
+    expect(lanes.waiting('a')).toBe(0);
+    release();
+    expect(lanes.running('a')).toBe(0);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst, refills at the rate, and counts refusals in a row', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 3, { now: () => now });
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(bucket.refusedInARow).toBe(2);
+    now += 100; // one token
+    expect(bucket.take()).toBe(true);
+    expect(bucket.refusedInARow).toBe(0);
+    expect(bucket.take()).toBe(false);
+    now += 10_000; // never more than the burst
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});
+
+describe('the live-session registry', () => {
+  let memory: MemoryDatabase | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await memory?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps one live object per session even when one was evicted while a client attached', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oxydra-gateway-hub-'));
+    memory = await openMemory({ path: join(dir, 'memory.db') });
+    const hub = new GatewayHub({
+      store: memory.sessions,
+      runner: new ScriptedRunner(),
+      agents: [],
+      limits: DEFAULT_LIMITS,
+      log: () => {},
+      clock: { now: () => Date.now() },
+    });
+    const subscriber = (): Subscriber => ({ sendText: () => {}, sessionDeleted: () => {} });
+    const stale: LiveSession = await hub.createSession('alice');
+    hub.registry.release(stale); // idle: evicted, as a disconnect or the idle sweep would
+    const fresh = await hub.resumeSession('alice', stale.id);
+    expect(fresh).not.toBe(stale);
+    const a = await hub.subscribe(fresh, subscriber());
+    const b = await hub.subscribe(stale, subscriber()); // a client still holding the old object
+    expect(b).toBe(a);
+    expect(a.subscribers.size).toBe(2);
+    expect(hub.registry.get(stale.id)).toBe(a);
+  });
+});
