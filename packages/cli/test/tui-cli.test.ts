@@ -1,0 +1,188 @@
+/**
+ * `oxydra tui` before it draws anything: flag checks, finding the gateway token, refusing to run
+ * without a terminal; and `oxydra --help` not paying for Ink and React.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+
+const TOKEN = 'gw-cli-token-5e8a1f0b77';
+
+let sandbox: CliSandbox | undefined;
+afterEach(() => {
+  sandbox?.cleanup();
+  sandbox = undefined;
+});
+
+/** `oxydra tui` with stdin and stdout piped: never a terminal. */
+function tui(env: NodeJS.ProcessEnv, ...args: string[]) {
+  sandbox = new CliSandbox(env);
+  return sandbox.run('tui', ...args);
+}
+
+function writeTokenFile(dir: string, mode: number): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'gateway-token');
+  writeFileSync(path, `${TOKEN}\n`);
+  chmodSync(path, mode);
+  return path;
+}
+
+describe('oxydra tui: before connecting', () => {
+  it('refuses to run without a terminal, in one line and exit 2', () => {
+    const result = tui({ OXYDRA_GATEWAY_TOKEN: TOKEN });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'error: oxydra tui needs a terminal: its input and output must not be piped or redirected\n  hint: run it in a terminal; for scripts use `oxydra run`\n',
+    );
+  });
+
+  it('finds the token in ~/.config/oxydra/gateway-token when the variable is unset', () => {
+    sandbox = new CliSandbox();
+    writeTokenFile(join(sandbox.home, '.config', 'oxydra'), 0o600);
+    const result = sandbox.run('tui');
+    // Found: the next check (the terminal) is what stops it.
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('needs a terminal');
+  });
+
+  it('honours XDG_CONFIG_HOME for the token file', () => {
+    sandbox = new CliSandbox();
+    const xdg = join(sandbox.root, 'xdg');
+    sandbox.env.XDG_CONFIG_HOME = xdg;
+    writeTokenFile(join(xdg, 'oxydra'), 0o600);
+    expect(sandbox.run('tui').stderr).toContain('needs a terminal');
+  });
+
+  it('says where the token was looked for when there is none', () => {
+    const result = tui({});
+    expect(result.status).toBe(2);
+    const path = join(sandbox!.home, '.config', 'oxydra', 'gateway-token');
+    expect(result.stderr).toBe(
+      `error: no gateway token: OXYDRA_GATEWAY_TOKEN is not set and ${path} does not exist\n  hint: start the gateway with \`oxydra gateway\` (it writes that file), or set OXYDRA_GATEWAY_TOKEN\n`,
+    );
+  });
+
+  it('refuses a token file other users can read, without printing the token', () => {
+    sandbox = new CliSandbox();
+    const path = writeTokenFile(join(sandbox.home, '.config', 'oxydra'), 0o644);
+    const result = sandbox.run('tui');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `error: ${path} can be read by other users (mode 0644)\n  hint: chmod 600 ${path}\n`,
+    );
+    expect(readFileSync(path, 'utf8')).toContain(TOKEN);
+    expect(result.stderr).not.toContain(TOKEN);
+  });
+
+  it('rejects a token with spaces or control characters without echoing it', () => {
+    const result = tui({ OXYDRA_GATEWAY_TOKEN: 'abc def' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      'the gateway token from OXYDRA_GATEWAY_TOKEN contains spaces or non-printable characters',
+    );
+    expect(result.stderr).not.toContain('abc def');
+  });
+
+  it('checks --gateway: a URL, ws:// or wss://, no plain-text token to another host', () => {
+    const env = { OXYDRA_GATEWAY_TOKEN: TOKEN };
+    const cases: [string, string][] = [
+      ['not a url', 'error: --gateway not a url is not a URL'],
+      [
+        'http://127.0.0.1:7700/ws',
+        "is an HTTP URL; the gateway's WebSocket is a ws:// URL\n  hint: use ws://127.0.0.1:7700/ws",
+      ],
+      ['ftp://127.0.0.1/ws', 'must be a ws:// or wss:// URL'],
+      ['ws://user:pw@127.0.0.1:7700/ws', 'must not carry credentials'],
+      [
+        'ws://192.168.1.20:7700/ws',
+        'would send the gateway token unencrypted to another host\n  hint: use wss://, or tunnel',
+      ],
+    ];
+    for (const [url, message] of cases) {
+      const result = tui(env, '--gateway', url);
+      expect(result.status, url).toBe(2);
+      expect(result.stderr, url).toContain(message);
+      sandbox!.cleanup();
+    }
+    // Loopback and wss:// pass the URL checks (and stop at the terminal check).
+    for (const url of ['ws://localhost:7700/ws', 'ws://[::1]:7700', 'wss://gateway.example.com/ws']) {
+      expect(tui(env, '--gateway', url).stderr, url).toContain('needs a terminal');
+      sandbox!.cleanup();
+    }
+  });
+
+  it('checks --session and --user', () => {
+    const env = { OXYDRA_GATEWAY_TOKEN: TOKEN };
+    const session = tui(env, '--session', 'has space');
+    expect(session.status).toBe(2);
+    expect(session.stderr).toContain('--session needs a session id');
+    sandbox!.cleanup();
+    const user = tui(env, '--user', '');
+    expect(user.status).toBe(2);
+    expect(user.stderr).toContain('--user needs a user name');
+  });
+});
+
+describe('oxydra --help and the TUI', () => {
+  it('lists tui with its flags', () => {
+    sandbox = new CliSandbox();
+    expect(sandbox.run('--help').stdout).toMatch(/^ {2}tui\b.*running gateway/m);
+    const help = sandbox.run('tui', '--help');
+    expect(help.status).toBe(0);
+    for (const flag of ['--gateway <url>', '--session <id>', '--user <name>'])
+      expect(help.stdout).toContain(flag);
+  });
+
+  it('does not load Ink or React for --help', () => {
+    sandbox = new CliSandbox();
+    // A module hook that records every module Node loads, written where the test can read it.
+    const hooks = join(sandbox.root, 'hooks.mjs');
+    const register = join(sandbox.root, 'register.mjs');
+    const log = join(sandbox.root, 'loaded.txt');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';
+let log;
+export function initialize(data) { log = data.log; }
+export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }
+`,
+    );
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';
+register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JSON.stringify(log)} } });
+`,
+    );
+    const run = (...args: string[]) => {
+      writeFileSync(log, '');
+      const result = spawnSync(process.execPath, ['--import', register, OXYDRA_BIN, ...args], {
+        env: sandbox!.env,
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(0);
+      return readFileSync(log, 'utf8').trim().split('\n');
+    };
+    /** Does any loaded file contain Ink's or React's code? */
+    const loadsInk = (urls: string[]) =>
+      urls.some((url) => {
+        if (!url.startsWith('file:')) return false;
+        const code = readFileSync(new URL(url), 'utf8');
+        return code.includes('ink-root') || code.includes('react.transitional.element');
+      });
+    const help = run('--help');
+    expect(help.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
+    expect(loadsInk(help)).toBe(false);
+    // The check can tell: the TUI's own module graph does contain them.
+    const tuiModule = new URL('../../tui/dist/index.js', import.meta.url);
+    const ink = spawnSync(
+      process.execPath,
+      ['--import', register, '-e', `await import(${JSON.stringify(tuiModule.href)})`, '--input-type=module'],
+      { env: sandbox.env, encoding: 'utf8' },
+    );
+    expect(ink.status).toBe(0);
+    expect(loadsInk(readFileSync(log, 'utf8').trim().split('\n'))).toBe(true);
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * `oxydra tui` end to end: the real binary in a real terminal (tmux), talking over a real
+ * WebSocket to a protocol-speaking stub gateway, driven by keystrokes and checked on screen.
+ */
+import { GatewayClient } from '@oxydra/tui';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StubGateway, type TurnStep } from '../../tui/test/stub-gateway.js';
+import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
+
+const TOKEN = 'gw-e2e-token-9d2f6c31a8';
+
+let sandbox: CliSandbox | undefined;
+let pane: TmuxPane | undefined;
+let stub: StubGateway | undefined;
+afterEach(async () => {
+  pane?.kill();
+  await stub?.close();
+  sandbox?.cleanup();
+  pane = undefined;
+  stub = undefined;
+  sandbox = undefined;
+});
+
+async function startTui(
+  options: {
+    script?: (prompt: string) => TurnStep[];
+    args?: string[];
+    token?: string;
+    stub?: StubGateway;
+  } = {},
+) {
+  stub =
+    options.stub ??
+    (await StubGateway.start({ token: TOKEN, ...(options.script ? { script: options.script } : {}) }));
+  sandbox = new CliSandbox();
+  pane = new TmuxPane(sandbox.root);
+  pane.start(
+    [process.execPath, OXYDRA_BIN, 'tui', '--gateway', stub.url, ...(options.args ?? [])],
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: sandbox.home,
+      OXYDRA_SYSTEM_CONFIG_DIR: sandbox.system,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+      OXYDRA_GATEWAY_TOKEN: options.token ?? TOKEN,
+    },
+    sandbox.workspace,
+  );
+  return { stub, pane };
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Type a line and press Enter once it shows in the prompt: text and Enter arriving in one read
+ * look like a paste, whose line breaks the editor keeps instead of sending.
+ */
+async function submit(pane: TmuxPane, text: string): Promise<void> {
+  pane.type(text);
+  await pane.waitForText(`› ${text}`);
+  pane.press('Enter');
+}
+
+/** The status bar: the last non-empty line of the screen. */
+function statusBar(screen: string): string {
+  return (
+    screen
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .at(-1) ?? ''
+  );
+}
+
+describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
+  it('streams the answer to a typed prompt, shows tokens and cost, and quits on Ctrl+C when idle', async () => {
+    const { stub, pane } = await startTui({
+      script: () => [
+        { progress: { kind: 'tool_started', message: 'running file_read notes.txt' } },
+        { delta: 'Two plus two ' },
+        { hold: true },
+        { delta: 'is four.\nAnything else?' },
+      ],
+    });
+    const start = await pane.waitForText('connected to ws://127.0.0.1:');
+    expect(statusBar(start)).toMatch(
+      /● connected │ session [0-9a-f]{8} │ idle │ 0 in · 0 out │ Ctrl\+C quit · \/help/,
+    );
+
+    await submit(pane, 'What is two plus two?');
+
+    // Held half way: the partial reply is on screen and the status bar says streaming.
+    const streaming = await pane.waitForText('Two plus two');
+    expect(streaming).toContain('you: What is two plus two?');
+    expect(streaming).toContain('⚙ [1/8] running file_read notes.txt');
+    expect(statusBar(streaming)).toContain('│ streaming │');
+    expect(statusBar(streaming)).toContain('Ctrl+C cancel');
+
+    stub.release();
+    const done = await pane.waitForScreen(
+      (s) => s.includes('Anything else?') && statusBar(s).includes('idle'),
+      'the completed turn',
+    );
+    expect(done).toContain('Two plus two is four.');
+    expect(statusBar(done)).toContain('1.2k in · 345 out · $0.0031');
+    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('What is two plus two?');
+
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+    const session = stub.framesOf('send_turn')[0]!.payload.session_id;
+    expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
+    expect(stub.invalid).toEqual([]);
+  });
+
+  it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async () => {
+    const { stub, pane } = await startTui({ script: () => [{ delta: 'Working on it' }, { hold: true }] });
+    await pane.waitForText('connected to');
+    pane.type('line one');
+    pane.press('M-Enter');
+    pane.type('line two');
+    pane.press('C-j');
+    pane.type('line three');
+    await pane.waitForText('line three');
+    pane.press('Enter');
+    await pane.waitForText('Working on it');
+    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('line one\nline two\nline three');
+
+    pane.press('C-c');
+    const cancelled = await pane.waitForScreen(
+      (s) => s.includes('turn cancelled') && statusBar(s).includes('idle'),
+      'the cancelled turn',
+    );
+    expect(cancelled).toContain('cancelling the turn');
+    expect(stub.framesOf('cancel_active_turn')).toHaveLength(1);
+    expect(pane.exitStatus()).toBeUndefined(); // the first Ctrl+C did not quit
+
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+  });
+
+  it('runs /new, /sessions, /switch and /status, and survives a dropped connection', async () => {
+    const { stub, pane } = await startTui();
+    const first = (await pane.waitForText('connected to')).match(/session ([0-9a-f]{8})/)![1]!;
+
+    await submit(pane, '/new research');
+    const created = await pane.waitForText('"research" (agent default)');
+    const second = created.match(/new session ([0-9a-f]{8})/)![1]!;
+    expect(statusBar(created)).toContain(`session ${second}`);
+
+    await submit(pane, '/sessions');
+    const listed = await pane.waitForText('/switch <id prefix> switches');
+    expect(listed).toContain(`* ${second}  "research" default · tui`);
+    expect(listed).toContain(`  ${first}  default · tui`);
+
+    await submit(pane, `/switch ${first.slice(0, 5)}`);
+    const switched = await pane.waitForText(`switched to session ${first}`);
+    expect(statusBar(switched)).toContain(`session ${first}`);
+
+    stub.dropConnections();
+    await pane.waitForText('connection lost');
+    const back = await pane.waitForText(`reconnected; session ${first} resumed`);
+    expect(statusBar(back)).toContain('● connected');
+    expect(stub.framesOf('hello').at(-1)?.payload.session_id).toMatch(new RegExp(`^${first}`));
+
+    await submit(pane, '/status');
+    await pane.waitForText(`gateway ${stub.url}: healthy`);
+    await submit(pane, '/exit');
+    expect(await pane.waitForExit()).toBe(0);
+  });
+
+  it('resumes a session with --session, joining the turn running in it', async () => {
+    const gateway = await StubGateway.start({
+      token: TOKEN,
+      script: () => [{ delta: 'begun, ' }, { hold: true }, { delta: 'finished.' }],
+    });
+    // Another client starts a turn in a session and leaves it running.
+    const other = new GatewayClient({ url: gateway.url, token: TOKEN, healthIntervalMs: 60_000 });
+    const ack = await other.connect();
+    other.send('send_turn', {
+      session_id: ack.session.session_id,
+      turn_id: 'turn-elsewhere',
+      prompt: 'start',
+    });
+    await waitUntil(() => gateway.framesOf('send_turn').length === 1);
+    await other.close();
+
+    const { pane } = await startTui({ stub: gateway, args: ['--session', ack.session.session_id] });
+    const joined = await pane.waitForText('a turn is running in this session; its reply streams below');
+    expect(statusBar(joined)).toContain(`session ${ack.session.session_id.slice(0, 8)} │ streaming`);
+    expect(gateway.framesOf('hello').at(-1)?.payload).toMatchObject({
+      session_id: ack.session.session_id,
+      create_new_session: false,
+    });
+    gateway.release();
+    const done = await pane.waitForScreen(
+      (s) => s.includes('finished.') && statusBar(s).includes('idle'),
+      'the turn to end',
+    );
+    expect(statusBar(done)).toContain('1.2k in · 345 out');
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+  });
+
+  it('exits 1 with one line when no gateway is running', async () => {
+    stub = await StubGateway.start({ token: TOKEN });
+    const url = stub.url;
+    await stub.stop(); // the port is now known to be free
+    sandbox = new CliSandbox();
+    pane = new TmuxPane(sandbox.root);
+    pane.start(
+      [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url],
+      {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: sandbox.home,
+        TERM: 'xterm-256color',
+        OXYDRA_GATEWAY_TOKEN: TOKEN,
+      },
+      sandbox.workspace,
+    );
+    expect(await pane.waitForExit()).toBe(1);
+    expect(pane.output()).toBe(`error: no gateway at ${url}; start one with \`oxydra gateway\``);
+  });
+
+  it('exits 2 when the gateway refuses the token, without showing it', async () => {
+    const { pane } = await startTui({ token: 'not-the-right-token-77' });
+    expect(await pane.waitForExit()).toBe(2);
+    const screen = pane.output();
+    expect(screen.split('\n')).toHaveLength(2);
+    expect(screen).toContain('refused the token (HTTP 401)');
+    expect(screen).toContain('hint: the token from OXYDRA_GATEWAY_TOKEN must be the one the gateway uses');
+    expect(screen).not.toContain('not-the-right-token-77');
+  });
+});

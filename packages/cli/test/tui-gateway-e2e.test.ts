@@ -1,0 +1,82 @@
+/**
+ * The whole chain, all real: the testkit's mock LLM, `oxydra gateway` serving a workspace that
+ * points at it, and `oxydra tui` in a terminal (tmux) finding the token file the gateway wrote.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, waitFor } from './agent-env.js';
+import { OXYDRA_BIN } from './helpers.js';
+import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
+
+let env: AgentEnv | undefined;
+let gateway: ChildProcess | undefined;
+let pane: TmuxPane | undefined;
+afterEach(async () => {
+  pane?.kill();
+  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
+    const exited = new Promise((resolve) => gateway!.once('exit', resolve));
+    gateway.kill('SIGTERM');
+    await exited;
+  }
+  await env?.close();
+  pane = undefined;
+  gateway = undefined;
+  env = undefined;
+});
+
+/** Start `oxydra gateway` on a free port; resolves with its WebSocket URL once it listens. */
+async function startGateway(agent: AgentEnv): Promise<string> {
+  gateway = agent.spawn(['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json']);
+  let output = '';
+  gateway.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  gateway.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  await waitFor(
+    () => /ws:\/\/127\.0\.0\.1:\d+\/ws/.test(output) || gateway!.exitCode !== null,
+    'the gateway to listen',
+  );
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/ws/.exec(output)?.[0];
+  if (!url) throw new Error(`the gateway did not start:\n${output}`);
+  return url;
+}
+
+describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () => {
+  it('streams a mock model answer through the gateway, with its usage, and quits on Ctrl+C', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+      { reply: { text: 'The answer is four, as always.', usage: { input: 1000, output: 50 } } },
+    ]);
+    const url = await startGateway(env);
+    pane = new TmuxPane(env.sandbox.root);
+    // No OXYDRA_GATEWAY_TOKEN: the TUI reads the token file the gateway generated under HOME.
+    pane.start(
+      [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url],
+      {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: env.sandbox.home,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+      },
+      env.workspace,
+    );
+    await pane.waitForText(`connected to ${url}`);
+    pane.type('What is two plus two?');
+    await pane.waitForText('› What is two plus two?');
+    pane.press('Enter');
+
+    const done = await pane.waitForScreen(
+      (s) => s.includes('The answer is four, as always.') && /│ idle │ 1\.0k in · 50 out/.test(s),
+      'the answer and its usage',
+    );
+    expect(done).toContain('you: What is two plus two?');
+    expect(done.split('The answer is four').length - 1).toBe(1); // streamed once, not repeated at the end
+    expect(done).not.toContain('thinking'); // a model call is not a history line
+    expect(env.requestText(0)).toContain('What is two plus two?');
+
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+    expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
+  });
+});

@@ -1,0 +1,23 @@
+/** What the gateway client tells its listeners (the TUI's view store, tests). */
+import type { ServerFrame, ServerPayload } from '@oxydra/types';
+
+export type SessionRef = ServerPayload<'hello_ack'>['session'];
+export type HelloAck = ServerPayload<'hello_ack'>;
+
+export type ConnectionState =
+  | { state: 'connecting' }
+  | { state: 'connected' }
+  /** Waiting `delayMs` before reconnect attempt `attempt`, because of `reason`. */
+  | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
+  | { state: 'closed' };
+
+export type ClientEvent =
+  /** A valid server frame (hello_ack excepted: it arrives as `hello`). */
+  | { kind: 'frame'; frame: ServerFrame }
+  /** A (re)connection was acknowledged; `resumed` is false for the first one. */
+  | { kind: 'hello'; ack: HelloAck; resumed: boolean }
+  | { kind: 'connection'; connection: ConnectionState }
+  /** The gateway sent something that is not a protocol v2 frame; it was ignored. */
+  | { kind: 'malformed'; problem: string };
+
+export type ClientListener = (event: ClientEvent) => void;

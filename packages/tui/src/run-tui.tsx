@@ -1,0 +1,67 @@
+/**
+ * runTui: connect to the gateway first (so a missing gateway or a refused token is a plain error
+ * before any screen is drawn), then draw the Ink app until the user quits, then disconnect.
+ */
+import { render } from 'ink';
+import { GatewayClient, type GatewayClientOptions } from './client/gateway-client.js';
+import { App } from './ui/app.js';
+import { TuiController } from './view/controller.js';
+import { shortId } from './view/format.js';
+import { ViewStore } from './view/store.js';
+
+export interface TuiOptions {
+  /** ws://host:port/ws of the gateway. */
+  url: string;
+  token: string;
+  userId?: string;
+  /** Resume this session; without it the gateway starts a new one. */
+  sessionId?: string;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  /** Timings of the gateway client (tests shorten them). */
+  client?: Pick<GatewayClientOptions, 'helloTimeoutMs' | 'healthIntervalMs' | 'requestTimeoutMs' | 'backoff'>;
+}
+
+export interface TuiResult {
+  /** The session the TUI was in when it quit, to resume it with --session. */
+  sessionId: string | undefined;
+}
+
+/** Run the terminal UI; throws GatewayConnectError when the first connection fails. */
+export async function runTui(options: TuiOptions): Promise<TuiResult> {
+  const client = new GatewayClient({
+    url: options.url,
+    token: options.token,
+    ...(options.userId ? { userId: options.userId } : {}),
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...options.client,
+  });
+  const store = new ViewStore();
+  client.subscribe(store.dispatch);
+  const ack = await client.connect();
+  store.dispatch({
+    kind: 'note',
+    text: `connected to ${options.url} · session ${shortId(ack.session.session_id)} · /help lists commands and keys`,
+  });
+
+  let quit: () => void = () => {};
+  const controller = new TuiController({ client, store, exit: () => quit() });
+  const instance = render(<App store={store} controller={controller} />, {
+    exitOnCtrlC: false,
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+    ...(options.stderr ? { stderr: options.stderr } : {}),
+  });
+  quit = () => instance.unmount();
+  // A closed terminal or a kill ends the app the same way /exit does, restoring the terminal.
+  const onSignal = () => quit();
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
+    await client.close();
+  }
+  return { sessionId: client.session?.session_id };
+}

@@ -1,0 +1,88 @@
+/** What the TUI shows, as plain data: the view store holds it, the Ink components draw it. */
+import type { ConnectionState, SessionRef } from '../client/events.js';
+
+/**
+ * One finished line of history. Entries are only ever appended (Ink's <Static> prints each once
+ * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per line.
+ */
+export type EntryKind = 'user' | 'assistant' | 'tool' | 'system' | 'error';
+
+export interface Entry {
+  id: number;
+  kind: EntryKind;
+  text: string;
+}
+
+/** Tokens and dollars of one session, summed over the turn_completed frames this TUI saw. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** False once a turn came without a cost (a model with no price in the catalog). */
+  costKnown: boolean;
+  turns: number;
+}
+
+/** The reply being streamed in the current session. */
+export interface LiveTurn {
+  turnId: string;
+  /** The unfinished last line, drawn below the history until its newline arrives. */
+  partial: string;
+  /** Every delta so far, to reconcile with turn_completed's full message. */
+  streamed: string;
+  /** The latest turn_progress message (tool activity), shown above the input. */
+  progress?: string;
+  /** The connection dropped while it ran, so some deltas may never have arrived. */
+  gap: boolean;
+}
+
+export interface EndedTurn {
+  turnId: string;
+  streamed: string;
+  gap: boolean;
+}
+
+export interface ViewState {
+  entries: readonly Entry[];
+  nextEntryId: number;
+  connection: ConnectionState;
+  /** From the latest health_status; undefined until one arrives. */
+  healthy: boolean | undefined;
+  session: SessionRef | undefined;
+  /** A prompt was sent and its turn_started has not arrived yet. */
+  awaiting: { requestId: string; turnId: string } | undefined;
+  turn: LiveTurn | undefined;
+  /** The turn a cancel was sent for (a second Ctrl+C then exits instead of asking again). */
+  cancelRequestedFor: string | undefined;
+  /** What was streamed of recently ended turns, for terminal frames replayed after a reconnect. */
+  endedTurns: readonly EndedTurn[];
+  usage: Readonly<Record<string, UsageTotals>>;
+}
+
+export const EMPTY_USAGE: UsageTotals = {
+  inputTokens: 0,
+  outputTokens: 0,
+  costUsd: 0,
+  costKnown: true,
+  turns: 0,
+};
+
+export function initialViewState(): ViewState {
+  return {
+    entries: [],
+    nextEntryId: 1,
+    connection: { state: 'connecting' },
+    healthy: undefined,
+    session: undefined,
+    awaiting: undefined,
+    turn: undefined,
+    cancelRequestedFor: undefined,
+    endedTurns: [],
+    usage: {},
+  };
+}
+
+/** Is a turn running (or about to) in the current session? */
+export function isBusy(state: ViewState): boolean {
+  return state.turn !== undefined || state.awaiting !== undefined;
+}
