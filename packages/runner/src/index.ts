@@ -1,1 +1,82 @@
-export {};
+export {
+  CONTROL_ERROR_CODES,
+  type ControlRequest,
+  type ControlResponse,
+  controlRequestSchema,
+  controlResponseSchema,
+  type HealthStatus,
+  LOG_ROLES,
+  LOG_STREAMS,
+  LOG_TAIL_DEFAULT,
+  LOG_TAIL_MAX,
+  type LogEntry,
+  type LogsRequest,
+  type LogsResponse,
+  logsRequestSchema,
+  type ShutdownStatus,
+} from './control-protocol.js';
+export { type ControlServer, RunnerNotRunning, sendControl, serveControlSocket } from './control-socket.js';
+export {
+  type DaemonOptions,
+  DEFAULT_STOP_GRACE_MS,
+  describeExit,
+  RunnerDaemon,
+  readGatewayEndpoint,
+} from './daemon.js';
+export { type DaemonMainOptions, runDaemonMain } from './daemon-main.js';
+export {
+  type BootstrapEnvelope,
+  bootstrapEnvelopeSchema,
+  EnvelopeError,
+  encodeEnvelope,
+  parseEnvelope,
+  readEnvelopeFile,
+  readEnvelopeFrame,
+  runtimePolicySchema,
+} from './envelope.js';
+export { guestEnvelope } from './guest-envelope.js';
+export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
+export {
+  type DaemonProcess,
+  processAlive,
+  queryRunner,
+  type ReadyOutcome,
+  type RunnerState,
+  readPidFile,
+  type StopOutcome,
+  spawnRunnerDaemon,
+  stopRunner,
+  waitUntilReady,
+} from './lifecycle.js';
+export { formatLogEntry, readLogs, tailLines } from './logs.js';
+export {
+  DEFAULT_RUNNER_CONFIG,
+  type PlanRequest,
+  planRunner,
+  projectDirOf,
+  type RunnerPlan,
+} from './plan.js';
+export {
+  DEGRADED_REASON_CODES,
+  type DegradedReasonCode,
+  type StartupStatus,
+  startupStatusFor,
+  startupStatusSchema,
+} from './startup-status.js';
+export { type BackendRequest, chooseBackend, type GuestBackend, type OsSandbox } from './tiers/choose.js';
+export {
+  type ContainerGuestSpec,
+  containerName,
+  containerRunArgs,
+  GUEST_BOOTSTRAP_FILE,
+  GUEST_WORKSPACE,
+} from './tiers/container-args.js';
+export {
+  type ContainerEngine,
+  detectContainerEngine,
+  type EngineDetection,
+} from './tiers/container-engine.js';
+export { findOnPath } from './tiers/find-program.js';
+export { guestEnvNames } from './tiers/guest-env.js';
+export { resolveRunnerUser } from './users.js';
+export { provisionWorkspace, WORKSPACE_FOLDERS, type WorkspacePaths, workspacePaths } from './workspace.js';

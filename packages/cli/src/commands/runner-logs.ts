@@ -1,0 +1,132 @@
+/**
+ * `oxydra runner logs [-f]`: the guest's output. Through the control socket's `logs` op when the
+ * runner is up, straight from `<ws>/logs` when it is not (logs outlive the guest). `-f` keeps
+ * printing lines as they are appended, until interrupted.
+ */
+import { open, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  formatLogEntry,
+  LOG_ROLES,
+  LOG_STREAMS,
+  type LogEntry,
+  type LogsRequest,
+  logFilePath,
+  logsRequestSchema,
+  planRunner,
+  RunnerNotRunning,
+  readLogs,
+  sendControl,
+} from '@oxydra/runner';
+import { UsageError } from '@oxydra/types';
+import { EXIT_OK } from '../exit-codes.js';
+import type { RunnerFlags } from './runner.js';
+
+export interface RunnerLogsFlags extends RunnerFlags {
+  follow?: boolean;
+  tail?: string;
+  role?: string;
+  stream?: string;
+  format?: string;
+}
+
+/** How often -f looks for new lines. */
+const FOLLOW_POLL_MS = 250;
+
+function logsRequest(flags: RunnerLogsFlags): LogsRequest {
+  const parsed = logsRequestSchema.safeParse({
+    ...(flags.role !== undefined ? { role: flags.role } : {}),
+    ...(flags.stream !== undefined ? { stream: flags.stream } : {}),
+    ...(flags.tail !== undefined ? { tail: Number(flags.tail) } : {}),
+    ...(flags.format !== undefined ? { format: flags.format } : {}),
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const flag = `--${String(issue?.path[0] ?? 'tail')}`;
+  const allowed: Record<string, string> = {
+    '--role': LOG_ROLES.join(', '),
+    '--stream': LOG_STREAMS.join(', '),
+    '--tail': 'a whole number of lines greater than 0',
+    '--format': 'text, json',
+  };
+  throw new UsageError(`${flag}: invalid value`, { hint: `expected ${allowed[flag] ?? issue?.message}` });
+}
+
+function print(entry: LogEntry, format: LogsRequest['format']): void {
+  process.stdout.write(`${format === 'json' ? JSON.stringify(entry) : formatLogEntry(entry)}\n`);
+}
+
+export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
+  const request = logsRequest(flags);
+  const target = await planRunner({
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+  });
+  let response: Awaited<ReturnType<typeof readLogs>>;
+  try {
+    const answer = await sendControl(target.paths.controlSocket, { op: 'logs', payload: request });
+    if (answer.op !== 'logs')
+      throw new Error(answer.op === 'error' ? answer.payload.message : `unexpected ${answer.op}`);
+    response = answer.payload;
+  } catch (error) {
+    if (!(error instanceof RunnerNotRunning)) throw error;
+    response = await readLogs(target.paths.logs, request);
+  }
+  for (const warning of response.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const entry of response.entries) print(entry, request.format);
+  if (!flags.follow) return EXIT_OK;
+  await follow(target.paths.logs, request);
+  return EXIT_OK;
+}
+
+/** Prints lines appended to the chosen log files from now on, until SIGINT or SIGTERM. */
+async function follow(logDir: string, request: LogsRequest): Promise<void> {
+  const roles = request.role === 'all' ? ['runtime', 'sidecar'] : [request.role];
+  const streams = request.stream === 'both' ? (['stdout', 'stderr'] as const) : [request.stream];
+  const files = roles.flatMap((role) =>
+    streams.map((stream) => ({ role, stream, path: logFilePath(logDir, role, stream) })),
+  );
+  const offsets = new Map<string, number>();
+  const partial = new Map<string, string>();
+  for (const file of files) offsets.set(file.path, await sizeOf(file.path));
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  while (!stopped) {
+    for (const file of files) {
+      const size = await sizeOf(file.path);
+      let offset = offsets.get(file.path) ?? 0;
+      if (size < offset) offset = 0; // truncated or replaced: start over
+      if (size === offset) continue;
+      const text = (partial.get(file.path) ?? '') + (await readRange(file.path, offset, size));
+      offsets.set(file.path, size);
+      const lines = text.split('\n');
+      partial.set(file.path, lines.pop() ?? '');
+      for (const message of lines)
+        print({ source: 'process_file', role: file.role, stream: file.stream, message }, request.format);
+    }
+    await sleep(FOLLOW_POLL_MS);
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function readRange(path: string, start: number, end: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(end - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * `oxydra runner start|stop|status|logs|tui`: one user's guest behind a detached runner daemon,
+ * driven through its control socket. `runner daemon` (hidden) is the daemon itself.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  chooseBackend,
+  logFilePath,
+  planRunner,
+  queryRunner,
+  type RunnerPlan,
+  runDaemonMain,
+  spawnRunnerDaemon,
+  stopRunner,
+  tailLines,
+  waitUntilReady,
+} from '@oxydra/runner';
+import { UsageError } from '@oxydra/types';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { describeHealth, describeStopped, INSECURE_WARNING } from './runner-format.js';
+import { connectTui } from './runner-tui.js';
+
+export interface RunnerFlags {
+  config?: string;
+  user?: string;
+  insecure?: boolean;
+}
+
+export interface RunnerStartFlags extends RunnerFlags {
+  tui?: boolean;
+  wait?: string;
+}
+
+const DEFAULT_WAIT_SECONDS = 30;
+
+/** How to run this same oxydra again (the daemon and the guest are `oxydra` subcommands). */
+export function selfCommand(): string[] {
+  return [process.execPath, process.argv[1]!];
+}
+
+function plan(flags: RunnerFlags): Promise<RunnerPlan> {
+  return planRunner({
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+    insecure: flags.insecure ?? false,
+  });
+}
+
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_WAIT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--wait ${raw}: expected a number of seconds greater than 0`);
+  }
+  return seconds * 1000;
+}
+
+/** The last lines of a log file, indented, for a failure report. */
+async function logExcerpt(path: string, lines = 15): Promise<string> {
+  const tail = await tailLines(path, lines);
+  if (!tail || tail.length === 0) return '';
+  return `  last lines of ${path}:\n${tail.map((line) => `    ${line}`).join('\n')}\n`;
+}
+
+export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
+  const waitMs = parseWait(flags.wait);
+  const target = await plan(flags);
+  // Oxydra's `runner --tui` is connect-only: it never starts a guest.
+  if (flags.tui) return connectTui(target);
+  if (target.insecure) process.stderr.write(`${INSECURE_WARNING}\n`);
+  // A tier we cannot provide is refused here, before anything is started.
+  chooseBackend({ tier: target.tier, insecure: target.insecure, shellEnabled: target.shellEnabled });
+  const state = await queryRunner(target);
+  if (state.running) {
+    throw new UsageError(
+      `a runner for user ${target.userId} is already running (pid ${state.health.runner_pid ?? '?'})`,
+      {
+        hint: `see it with \`oxydra runner status --user ${target.userId}\`, or stop it with \`oxydra runner stop --user ${target.userId}\``,
+      },
+    );
+  }
+  if (state.stalePidFile) await rm(target.paths.pidFile, { force: true });
+
+  const userAgentToml = join(target.mounts.shared ?? target.paths.shared, '.oxydra', 'agent.toml');
+  const projectAgentToml = join(target.projectDir, '.oxydra', 'agent.toml');
+  if (!existsSync(userAgentToml) && existsSync(projectAgentToml)) {
+    // The guest's workspace is the user's folder: the project's agent.toml is not one of its layers.
+    process.stderr.write(
+      `note: ${target.userId}'s guest reads its agent configuration from ${userAgentToml} (missing), ~/.config/oxydra and /etc/oxydra, not from ${projectAgentToml}\n`,
+    );
+  }
+  const daemon = await spawnRunnerDaemon(target, selfCommand(), process.env);
+  const outcome = await waitUntilReady(target, daemon, waitMs);
+  if (!outcome.ready) {
+    process.stderr.write(`error: the runner for user ${target.userId} did not start: ${outcome.problem}\n`);
+    process.stderr.write(await logExcerpt(logFilePath(target.paths.logs, 'runtime', 'stderr')));
+    process.stderr.write(await logExcerpt(logFilePath(target.paths.logs, 'daemon', 'stderr')));
+    // Leave nothing half-started behind.
+    await stopRunner(target).catch(() => undefined);
+    return EXIT_FAILURE;
+  }
+  process.stdout.write(describeHealth(outcome.health!));
+  return EXIT_OK;
+}
+
+export async function runRunnerStatus(flags: RunnerFlags & { json?: boolean }): Promise<number> {
+  const target = await plan(flags);
+  const state = await queryRunner(target);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify(state.running ? { running: true, ...state.health } : { running: false, user_id: target.userId })}\n`,
+    );
+  } else if (state.running) {
+    process.stdout.write(describeHealth(state.health));
+  } else {
+    process.stdout.write(describeStopped(target, false));
+  }
+  return state.running && state.health.healthy ? EXIT_OK : EXIT_FAILURE;
+}
+
+export async function runRunnerStop(flags: RunnerFlags): Promise<number> {
+  const target = await plan(flags);
+  const outcome = await stopRunner(target);
+  if (!outcome.wasRunning) {
+    process.stdout.write(
+      `runner for user ${target.userId}: not running${outcome.removedStalePidFile ? ' (removed a stale pid file)' : ''}\n`,
+    );
+    return EXIT_OK;
+  }
+  const note = outcome.status?.already_stopped ? ' (its guest had already exited)' : '';
+  process.stdout.write(`runner for user ${target.userId}: stopped${note}\n`);
+  return EXIT_OK;
+}
+
+export async function runRunnerTui(flags: RunnerFlags): Promise<number> {
+  return connectTui(await plan(flags));
+}
+
+/** The hidden `oxydra runner daemon`: runs until the runner is stopped. */
+export async function runRunnerDaemon(flags: RunnerFlags): Promise<number> {
+  await runDaemonMain({
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+    insecure: flags.insecure ?? false,
+    selfCommand: selfCommand(),
+  });
+  return EXIT_OK;
+}

@@ -1,0 +1,148 @@
+/**
+ * Starting one user's guest and stopping it again. The process tier runs `oxydra guest` as a
+ * child in its own process group, the envelope on its stdin, which then stays open as a
+ * lifeline: if the runner dies, the guest sees stdin close and shuts down. The container tier
+ * runs the engine's client in the foreground (`run --rm`), so both tiers are one child process
+ * whose exit the runner sees and whose output lands in `<ws>/logs/runtime.{stdout,stderr}.log`.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '@oxydra/config';
+import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
+import type { RunnerPlan } from './plan.js';
+import type { GuestBackend } from './tiers/choose.js';
+import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
+import { guestEnvNames } from './tiers/guest-env.js';
+
+export interface GuestExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: Date;
+}
+
+export interface GuestHandle {
+  readonly pid: number | undefined;
+  readonly containerName?: string;
+  /** Set once the guest has exited. */
+  readonly exit: GuestExit | undefined;
+  readonly exited: Promise<GuestExit>;
+  /** Asks the guest to stop; kills its whole process group after `graceMs`. */
+  stop(graceMs: number): Promise<GuestExit>;
+}
+
+export interface LaunchRequest {
+  plan: RunnerPlan;
+  backend: GuestBackend;
+  envelope: BootstrapEnvelope;
+  /** How to run this same `oxydra` (node and the script): the guest is `<self> guest ...`. */
+  selfCommand: readonly string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export function logFilePath(logDir: string, role: string, stream: 'stdout' | 'stderr'): string {
+  return join(logDir, `${role}.${stream}.log`);
+}
+
+/** Append-mode descriptors for a role's two log files, each opened with a line marking this start. */
+function openLogs(logDir: string, role: string, what: string): [number, number] {
+  const marker = `=== ${new Date().toISOString()} ${what} ===\n`;
+  return (['stdout', 'stderr'] as const).map((stream) => {
+    const fd = openSync(logFilePath(logDir, role, stream), 'a', 0o600);
+    writeSync(fd, marker);
+    return fd;
+  }) as [number, number];
+}
+
+export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> {
+  const { plan, backend } = request;
+  const [out, err] = openLogs(plan.paths.logs, 'runtime', `runner starting the ${plan.tier}-tier guest`);
+  try {
+    if (backend.kind === 'process') {
+      const [program, ...args] = request.selfCommand;
+      const child = spawn(program!, [...args, 'guest', '--bootstrap-stdin', '--exit-on-stdin-close'], {
+        cwd: plan.projectDir,
+        env: request.env,
+        // Its own process group: stopping it stops everything it runs directly.
+        detached: true,
+        stdio: ['pipe', out, err],
+      });
+      // The guest may be gone before it reads the envelope; its exit is reported, not this.
+      child.stdin!.on('error', () => {});
+      child.stdin!.write(encodeEnvelope(request.envelope));
+      return supervise(child, { stopGently: () => child.stdin!.end() });
+    }
+
+    const name = containerName(plan.userId, 'runtime');
+    const engine = backend.engine.path;
+    await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(request.envelope), { mode: 0o600 });
+    // A container left by a crashed runner would hold the name.
+    spawnSync(engine, ['rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
+    const argv = containerRunArgs({
+      name,
+      image: plan.runner.guest_images.oxydra_vm,
+      uid: process.getuid?.() ?? 1000,
+      gid: process.getgid?.() ?? 1000,
+      resources: plan.user.resources ?? {},
+      workspace: plan.paths.root,
+      mounts: plan.mounts,
+      bootstrapDir: dirname(plan.paths.bootstrapFile),
+      envNames: guestEnvNames(request.env, plan.user.credential_refs),
+      guestArgs: ['guest', '--bootstrap-file', GUEST_BOOTSTRAP_FILE],
+    });
+    const child = spawn(engine, argv, { env: request.env, detached: true, stdio: ['ignore', out, err] });
+    return supervise(child, {
+      containerName: name,
+      stopGently: () => {
+        spawn(engine, ['stop', '--time', '5', name], { stdio: 'ignore', detached: true }).unref();
+      },
+    });
+  } finally {
+    // The child holds its own copies of the log descriptors.
+    closeSync(out);
+    closeSync(err);
+  }
+}
+
+function supervise(
+  child: ChildProcess,
+  options: { containerName?: string; stopGently: () => void },
+): GuestHandle {
+  let exit: GuestExit | undefined;
+  const exited = new Promise<GuestExit>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      exit ??= { code, signal, at: new Date() };
+      resolve(exit);
+    };
+    child.once('exit', done);
+    // spawn failures (ENOENT) arrive as 'error' without an 'exit'.
+    child.once('error', () => done(127, null));
+  });
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: already gone.
+    }
+  };
+  return {
+    pid: child.pid,
+    ...(options.containerName ? { containerName: options.containerName } : {}),
+    get exit() {
+      return exit;
+    },
+    exited,
+    async stop(graceMs: number) {
+      if (exit) return exit;
+      options.stopGently();
+      killGroup('SIGTERM');
+      const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      // Whatever the guest left in its group goes too.
+      killGroup('SIGKILL');
+      return result;
+    },
+  };
+}

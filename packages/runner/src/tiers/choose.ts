@@ -1,0 +1,82 @@
+/**
+ * From the user's isolation tier to a way of launching the guest, or a refusal that names
+ * what to install. Nothing pretends: a tier we cannot provide here is refused before launch.
+ */
+import { detectSandbox } from '@oxydra/sandbox';
+import { ConfigError, type IsolationTier } from '@oxydra/types';
+import { type ContainerEngine, detectContainerEngine } from './container-engine.js';
+import { findOnPath } from './find-program.js';
+
+export type GuestBackend =
+  /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */
+  { kind: 'process'; shellSandbox: OsSandbox['tier'] } | { kind: 'container'; engine: ContainerEngine };
+
+export interface BackendRequest {
+  tier: IsolationTier;
+  insecure: boolean;
+  shellEnabled: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Injected by tests; the real detection by default. */
+  detectOsSandbox?: () => OsSandbox;
+}
+
+function refuse(message: string, fix: string): never {
+  throw new ConfigError(message, {}, { hint: fix });
+}
+
+/** The OS sandbox this machine gives shell commands: bubblewrap (Linux) or sandbox-exec (macOS). */
+export interface OsSandbox {
+  tier: 'bubblewrap' | 'sandbox_exec' | 'none';
+  problem?: string;
+  fix?: string;
+}
+
+function realOsSandbox(): OsSandbox {
+  const detection = detectSandbox();
+  return {
+    tier: detection.tier,
+    ...(detection.degradation ? { problem: detection.degradation } : {}),
+    ...(detection.fix ? { fix: detection.fix } : {}),
+  };
+}
+
+export function chooseBackend(request: BackendRequest): GuestBackend {
+  const env = request.env ?? process.env;
+  if (request.insecure) return { kind: 'process', shellSandbox: 'none' };
+  switch (request.tier) {
+    case 'process': {
+      // Without a shell there is nothing to sandbox inside the guest.
+      if (!request.shellEnabled) return { kind: 'process', shellSandbox: 'none' };
+      const sandbox = (request.detectOsSandbox ?? realOsSandbox)();
+      if (sandbox.tier === 'none') {
+        refuse(
+          `sandbox tier "process" runs the guest's shell commands in an OS sandbox (bubblewrap on Linux, sandbox-exec on macOS), but ${sandbox.problem ?? 'none is available'}`,
+          `${sandbox.fix ?? 'install bubblewrap (`sudo apt-get install bubblewrap`)'}; or pass --insecure to run without a sandbox (not recommended)`,
+        );
+      }
+      return { kind: 'process', shellSandbox: sandbox.tier };
+    }
+    case 'container': {
+      const detection = detectContainerEngine(env);
+      if (!detection.ok) {
+        refuse(
+          `sandbox tier "container" needs a container engine, but ${detection.problem}`,
+          `${detection.fix}; or use the process tier (default_tier = "process" in runner.toml, or --insecure)`,
+        );
+      }
+      return { kind: 'container', engine: detection.engine };
+    }
+    case 'micro_vm': {
+      if (findOnPath('firecracker', env) === undefined) {
+        refuse(
+          'sandbox tier "micro_vm" needs Firecracker, which is not on PATH',
+          'install Firecracker (https://github.com/firecracker-microvm/firecracker/releases) on a host with /dev/kvm; or use default_tier = "container" or "process" in runner.toml',
+        );
+      }
+      refuse(
+        'sandbox tier "micro_vm": Firecracker is installed, but this build cannot launch micro-VM guests yet (it ships no guest kernel or root filesystem)',
+        'use default_tier = "container" or "process" in runner.toml',
+      );
+    }
+  }
+}

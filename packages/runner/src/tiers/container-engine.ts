@@ -1,0 +1,54 @@
+/**
+ * The container engine for the container tier: Docker or Podman, found on PATH and answering.
+ * A client whose daemon is down is not an engine: we say so rather than fail at launch.
+ */
+import { spawnSync } from 'node:child_process';
+import { findOnPath } from './find-program.js';
+
+export const CONTAINER_ENGINES = ['docker', 'podman'] as const;
+export type ContainerEngineName = (typeof CONTAINER_ENGINES)[number];
+
+export interface ContainerEngine {
+  name: ContainerEngineName;
+  path: string;
+}
+
+export type EngineDetection =
+  | { ok: true; engine: ContainerEngine }
+  | { ok: false; problem: string; fix: string };
+
+const PROBE_TIMEOUT_MS = 15_000;
+
+export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): EngineDetection {
+  const unreachable: string[] = [];
+  for (const name of CONTAINER_ENGINES) {
+    const path = findOnPath(name, env);
+    if (path === undefined) continue;
+    // `info` talks to the engine itself (the Docker daemon, Podman's storage): `version` would not.
+    const probe = spawnSync(path, ['info'], { env, encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+    if (probe.status === 0) return { ok: true, engine: { name, path } };
+    const reason =
+      firstLine(probe.stderr) ?? (probe.error ? probe.error.message : `exit code ${probe.status}`);
+    unreachable.push(`${name} is installed but does not answer (${reason})`);
+  }
+  if (unreachable.length > 0) {
+    return {
+      ok: false,
+      problem: unreachable.join('; '),
+      fix: 'start the Docker daemon (e.g. `sudo systemctl start docker`) or install Podman (`sudo apt-get install podman`)',
+    };
+  }
+  return {
+    ok: false,
+    problem: 'neither docker nor podman is on PATH',
+    fix: 'install Docker (https://docs.docker.com/engine/install/) or Podman (`sudo apt-get install podman`)',
+  };
+}
+
+function firstLine(text: string | null | undefined): string | undefined {
+  const line = text
+    ?.split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
+  return line === undefined ? undefined : line.slice(0, 200);
+}

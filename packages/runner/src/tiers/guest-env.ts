@@ -1,0 +1,15 @@
+/**
+ * Which of the operator's environment variables a container guest receives (by name): the
+ * provider credentials Oxydra knows, the user's credential_refs and OXYDRA__* config overrides.
+ * Nothing else crosses into the container; a process-tier guest inherits the runner's env.
+ */
+const PROVIDER_KEY_VARIABLES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'API_KEY'];
+
+export function guestEnvNames(env: NodeJS.ProcessEnv, credentialRefs: Record<string, string>): string[] {
+  const names = new Set<string>();
+  for (const name of [...PROVIDER_KEY_VARIABLES, ...Object.values(credentialRefs)]) {
+    if (env[name] !== undefined) names.add(name);
+  }
+  for (const name of Object.keys(env)) if (name.startsWith('OXYDRA__')) names.add(name);
+  return [...names].sort();
+}

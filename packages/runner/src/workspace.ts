@@ -1,0 +1,64 @@
+/**
+ * A user's folders under the runner's workspace root: `<root>/<user>/{shared,tmp,vault,ipc,logs}`,
+ * each private to the operator's account (0700), and the files the runner keeps there.
+ */
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '@oxydra/types';
+
+export const WORKSPACE_FOLDERS = ['shared', 'tmp', 'vault', 'ipc', 'logs'] as const;
+/** sockaddr_un holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+export interface WorkspacePaths {
+  /** `<workspace_root>/<user>` */
+  root: string;
+  shared: string;
+  tmp: string;
+  vault: string;
+  ipc: string;
+  logs: string;
+  controlSocket: string;
+  pidFile: string;
+  /** Written by the guest once its gateway listens: `ws://127.0.0.1:<port>/ws`. */
+  gatewayEndpoint: string;
+  /** The container tier's envelope file, mounted read-only into the guest. */
+  bootstrapFile: string;
+}
+
+export function workspacePaths(workspaceRoot: string, userId: string): WorkspacePaths {
+  const root = join(workspaceRoot, userId);
+  const ipc = join(root, 'ipc');
+  const paths: WorkspacePaths = {
+    root,
+    shared: join(root, 'shared'),
+    tmp: join(root, 'tmp'),
+    vault: join(root, 'vault'),
+    ipc,
+    logs: join(root, 'logs'),
+    controlSocket: join(ipc, 'runner-control.sock'),
+    pidFile: join(ipc, 'runner.pid'),
+    gatewayEndpoint: join(ipc, 'gateway-endpoint'),
+    bootstrapFile: join(root, 'tmp', 'bootstrap', 'runner_bootstrap.json'),
+  };
+  const socketBytes = Buffer.byteLength(paths.controlSocket);
+  if (socketBytes > MAX_SOCKET_PATH_BYTES) {
+    throw new ConfigError(
+      `the control socket path ${paths.controlSocket} is ${socketBytes} bytes, over the ${MAX_SOCKET_PATH_BYTES}-byte limit of Unix sockets`,
+      { keyPath: 'workspace_root' },
+      { hint: 'set workspace_root in runner.toml to a shorter path' },
+    );
+  }
+  return paths;
+}
+
+/** Creates the user's folders (idempotent) and makes each 0700 whatever the umask. */
+export async function provisionWorkspace(paths: WorkspacePaths): Promise<void> {
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  await chmod(paths.root, 0o700);
+  for (const folder of WORKSPACE_FOLDERS) {
+    const path = join(paths.root, folder);
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    await chmod(path, 0o700);
+  }
+}

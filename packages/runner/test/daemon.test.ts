@@ -1,0 +1,217 @@
+/**
+ * The runner daemon in this process, with a stand-in guest (fixtures/fake-guest.mjs) as a real
+ * child process: the envelope it receives, the control socket's three ops and its errors, a
+ * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ControlRequest,
+  type ControlResponse,
+  planRunner,
+  processAlive,
+  RunnerDaemon,
+  type RunnerPlan,
+  sendControl,
+} from '@oxydra/runner';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
+
+let project: string;
+let daemon: RunnerDaemon | undefined;
+let plan: RunnerPlan;
+
+beforeEach(async () => {
+  project = mkdtempSync(join(tmpdir(), 'oxydra-daemon-'));
+  mkdirSync(join(project, '.oxydra/users'), { recursive: true });
+  writeFileSync(join(project, '.oxydra/runner.toml'), '[users.alice]\nconfig_path = "users/alice.toml"\n');
+  writeFileSync(join(project, '.oxydra/users/alice.toml'), '[resources]\nmax_processes = 32\n');
+  plan = await planRunner({ cwd: project, insecure: true });
+});
+
+afterEach(async () => {
+  await daemon?.shutdown('test over');
+  await daemon?.done;
+  daemon = undefined;
+  rmSync(project, { recursive: true, force: true });
+});
+
+async function startDaemon(mode?: string): Promise<RunnerDaemon> {
+  daemon = new RunnerDaemon({
+    plan,
+    backend: { kind: 'process', shellSandbox: 'none' },
+    selfCommand: [process.execPath, FAKE_GUEST],
+    env: { ...process.env, ...(mode ? { FAKE_GUEST_MODE: mode } : {}) },
+    stopGraceMs: 2000,
+    log: () => {},
+  });
+  await daemon.start();
+  return daemon;
+}
+
+function control(request: ControlRequest): Promise<ControlResponse> {
+  return sendControl(plan.paths.controlSocket, request);
+}
+
+async function healthWhen(check: (payload: Record<string, unknown>) => boolean, what: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const response = await control({ op: 'health_check' });
+    if (response.op === 'health_status' && check(response.payload)) return response.payload;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(response)}`);
+    await sleep(25);
+  }
+}
+
+describe('runner daemon', () => {
+  it('sends the guest a valid envelope on stdin and reports it healthy once its gateway answers', async () => {
+    await startDaemon();
+    const health = await healthWhen((h) => h.healthy === true, 'healthy');
+    expect(health).toMatchObject({
+      user_id: 'alice',
+      healthy: true,
+      sandbox_tier: 'process',
+      shell_available: true,
+      browser_available: false,
+      shutdown: false,
+      log_dir: plan.paths.logs,
+      runner_pid: process.pid,
+      gateway_endpoint: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/),
+    });
+    expect(health.startup_status.degraded_reasons.map((r) => r.code)).toEqual(['insecure_process_tier']);
+    expect(processAlive(health.runtime_pid!)).toBe(true);
+
+    const received = JSON.parse(readFileSync(join(plan.paths.ipc, 'fake-guest-envelope.json'), 'utf8'));
+    expect(received.argv).toEqual(['guest', '--bootstrap-stdin', '--exit-on-stdin-close']);
+    expect(received.envelope).toMatchObject({
+      user_id: 'alice',
+      sandbox_tier: 'process',
+      workspace_root: plan.paths.root,
+      runtime_policy: {
+        mounts: { shared: plan.paths.shared, tmp: plan.paths.tmp, vault: plan.paths.vault },
+        resources: { max_processes: 32 },
+      },
+    });
+    expect(readFileSync(plan.paths.pidFile, 'utf8').trim()).toBe(String(process.pid));
+  });
+
+  it('is "starting", not healthy, while the guest has not written its endpoint', async () => {
+    await startDaemon('no-endpoint');
+    const health = await healthWhen(() => true, 'an answer');
+    expect(health).toMatchObject({ healthy: false, message: "starting: waiting for the guest's gateway" });
+    expect(health.runtime_pid).toBeTypeOf('number');
+  });
+
+  it('serves the guest logs through the logs op', async () => {
+    await startDaemon();
+    await healthWhen((h) => h.healthy === true, 'healthy');
+    const response = await control({ op: 'logs', payload: { stream: 'both', tail: 5 } });
+    expect(response.op).toBe('logs');
+    if (response.op !== 'logs') return;
+    const lines = response.payload.entries.map((e) => `${e.role}.${e.stream}: ${e.message}`);
+    expect(lines).toContain('runtime.stdout: guest for alice starting');
+    expect(lines).toContain('runtime.stderr: a line on stderr');
+    expect(response.payload.truncated).toBe(false);
+    const stderrOnly = await control({ op: 'logs', payload: { stream: 'stderr', tail: 1 } });
+    expect(stderrOnly).toMatchObject({
+      op: 'logs',
+      payload: { entries: [{ stream: 'stderr', message: 'a line on stderr' }] },
+    });
+  });
+
+  it('answers malformed requests and the wrong user with error codes', async () => {
+    await startDaemon();
+    expect(await control({ op: 'shutdown_user', payload: { user_id: 'mallory' } })).toEqual({
+      op: 'error',
+      payload: { code: 'unknown_user', message: 'this runner serves user alice, not mallory' },
+    });
+    expect(await control({ op: 'reboot' } as unknown as ControlRequest)).toMatchObject({
+      op: 'error',
+      payload: { code: 'invalid_request', message: expect.stringMatching(/invalid control request at op/) },
+    });
+    expect(await control({ op: 'logs', payload: { tail: -1 } } as unknown as ControlRequest)).toMatchObject({
+      op: 'error',
+      payload: { code: 'invalid_request', message: expect.stringMatching(/payload\.tail/) },
+    });
+    expect(await control({ op: 'health_check' })).toMatchObject({ op: 'health_status' });
+  });
+
+  it('refuses a second daemon for the same user while the first runs', async () => {
+    await startDaemon();
+    const second = new RunnerDaemon({
+      plan,
+      backend: { kind: 'process', shellSandbox: 'none' },
+      selfCommand: [process.execPath, FAKE_GUEST],
+      env: process.env,
+      log: () => {},
+    });
+    await expect(second.start()).rejects.toThrow(/a runner for user alice is already running/);
+  });
+
+  it('shutdown_user stops the guest and removes the socket, pid file and endpoint', async () => {
+    const running = await startDaemon();
+    const { runtime_pid } = await healthWhen((h) => h.healthy === true, 'healthy');
+    expect(await control({ op: 'shutdown_user', payload: { user_id: 'alice' } })).toEqual({
+      op: 'shutdown_status',
+      payload: { user_id: 'alice', shutdown: true, already_stopped: false },
+    });
+    await running.done;
+    expect(processAlive(runtime_pid!)).toBe(false);
+    for (const path of [plan.paths.controlSocket, plan.paths.pidFile, plan.paths.gatewayEndpoint]) {
+      expect(existsSync(path)).toBe(false);
+    }
+    // The guest was asked to stop (stdin closed or SIGTERM), and said so in its log.
+    expect(readFileSync(join(plan.paths.logs, 'runtime.stdout.log'), 'utf8')).toMatch(
+      /guest stopping: (stdin closed|SIGTERM)/,
+    );
+  });
+
+  it('reports a guest killed from outside as unhealthy, and does not restart it', async () => {
+    await startDaemon();
+    const { runtime_pid } = await healthWhen((h) => h.healthy === true, 'healthy');
+    execFileSync('kill', ['-9', String(runtime_pid)]);
+    const health = await healthWhen((h) => h.runtime_pid === undefined, 'the exit to be seen');
+    expect(health.healthy).toBe(false);
+    expect(health.message).toMatch(
+      /the runtime guest exited unexpectedly \(killed by SIGKILL\) at .* and was not restarted/,
+    );
+    expect(health.gateway_endpoint).toBeUndefined();
+    // Still unhealthy a moment later: nothing brought it back.
+    await sleep(300);
+    expect(await control({ op: 'health_check' })).toMatchObject({ payload: { healthy: false } });
+    expect(await control({ op: 'shutdown_user', payload: { user_id: 'alice' } })).toMatchObject({
+      payload: { shutdown: true, already_stopped: true },
+    });
+  });
+
+  it('reports a guest that crashes at startup with its exit code', async () => {
+    await startDaemon('crash');
+    const health = await healthWhen((h) => h.runtime_pid === undefined, 'the crash');
+    expect(health.message).toMatch(/exited unexpectedly \(exit code 3\)/);
+    expect(readFileSync(join(plan.paths.logs, 'runtime.stderr.log'), 'utf8')).toMatch(/crashes on purpose/);
+  });
+
+  it('ends a connection that sends an oversized frame', async () => {
+    await startDaemon();
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(512 * 1024 * 1024);
+    const socket = createConnection(plan.paths.controlSocket);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.subarray(4).toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.write(prefix);
+    });
+    expect(JSON.parse(answer)).toMatchObject({
+      op: 'error',
+      payload: { code: 'invalid_request', message: expect.stringMatching(/exceeds/) },
+    });
+  });
+});
