@@ -822,3 +822,22 @@ describe.skipIf(!hasBwrap)('network = "allowlist" (the egress proxy)', () => {
     expect(auditedEgress(a)).toEqual([expect.objectContaining({ host: 'localhost', allowed: true })]);
   });
 });
+
+describe.skipIf(!hasBwrap || process.arch !== 'x64')('kernel attack surface (seccomp)', () => {
+  it('a nested user namespace and the kernel keyring are refused', async () => {
+    // unshare -U is the first step of many namespace-based kernel exploits; keyctl's keyrings
+    // are not namespaced. (The perl syscall numbers are x86_64's.)
+    const a = await attack(
+      [
+        sh(
+          `unshare -U sh -c 'echo IN_NEW_USERNS'; echo "unshare_rc=$?"; perl -e '$k = syscall(250, 0, -3, 0); print "keyctl=", ($k < 0 ? "errno" . ($!+0) : "ok"), "\\n"'`,
+        ),
+      ],
+      { extraToml: sandboxToml() },
+    );
+    const out = shellOutput(a);
+    expect(out).not.toContain('IN_NEW_USERNS');
+    expect(out).toMatch(/unshare_rc=[1-9]/);
+    expect(out).toContain('keyctl=errno1');
+  });
+});

@@ -42,6 +42,8 @@ export interface BwrapArgsOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Whose ~/.ssh etc. are masked. Default: os.homedir(). */
   home?: string;
+  /** A descriptor the bwrap process has open on the seccomp program (see seccomp.ts). */
+  seccompFd?: number;
   /** network = allowlist: the egress proxy's directory and the variables pointing at it. */
   egress?: { dir: string; mount: string; env: Record<string, string>; extraReadable: string[] };
 }
@@ -103,6 +105,7 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
   }
   args.push('--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(options.egress?.env ?? {})) args.push('--setenv', name, value);
+  if (options.seccompFd !== undefined) args.push('--seccomp', String(options.seccompFd));
   args.push('--', ...options.command);
   return args;
 }

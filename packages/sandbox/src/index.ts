@@ -48,6 +48,7 @@ export {
   sandboxEnv,
   seatbeltProfile,
 } from './seatbelt.js';
+export { SECCOMP_DENIED_CALLS, seccompProgram } from './seccomp.js';
 export type { CommandResult, CommandRunner, RunCommandOptions } from './types.js';
 export { listenOnUnixSocket, removeStaleSocket, socketAnswers } from './unix-socket.js';
 export { utf8Prefix, utf8Suffix } from './utf8.js';

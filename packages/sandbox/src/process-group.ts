@@ -4,6 +4,7 @@
  * shell_exec's direct runner and the bubblewrap runner are this, with a different argv.
  */
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { HeadTailBuffer } from './output-buffer.js';
 import type { CommandResult, RunCommandOptions } from './types.js';
 
@@ -48,6 +49,12 @@ export interface ProcessLaunch {
    * sandbox's processes in their own session or pid namespace). Called with every SIGKILL.
    */
   killAll?: () => void;
+  /** Open file descriptors handed to the program as fd 3, 4, ... (bwrap --seccomp 3). Closed here after the spawn. */
+  extraFds?: number[];
+}
+
+function closeExtraFds(launch: ProcessLaunch): void {
+  for (const fd of launch.extraFds ?? []) closeSync(fd);
 }
 
 export function runProcessGroup(
@@ -64,6 +71,7 @@ export function runProcessGroup(
     const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const result = { timedOut: false, cancelled: false };
     if (options.signal?.aborted) {
+      closeExtraFds(launch);
       settle(() =>
         resolve({
           exitCode: null,
@@ -80,6 +88,7 @@ export function runProcessGroup(
 
     const [file, ...args] = argv;
     if (file === undefined) {
+      closeExtraFds(launch);
       settle(() => reject(new Error('runProcessGroup needs a program to run')));
       return;
     }
@@ -88,8 +97,10 @@ export function runProcessGroup(
       env: launch.env ?? options.env,
       // A new process group (and session), led by the shell: killable as one with kill(-pid).
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(launch.extraFds ?? [])],
     });
+    // The child has its own copies now.
+    closeExtraFds(launch);
     const pid = child.pid;
     if (pid !== undefined) {
       killLiveGroupsOnExit();

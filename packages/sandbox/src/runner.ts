@@ -6,7 +6,7 @@
  * When a pids cgroup holds the sandbox, the kill also goes through cgroup.kill, which needs no
  * process tree at all. --die-with-parent is the last guard, for a parent that is SIGKILLed.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
@@ -15,6 +15,7 @@ import type { EgressDecision } from './egress/proxy.js';
 import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/session.js';
 import { createPidsCgroup, inCgroup, prlimitPrefix } from './limits.js';
 import { runProcessGroup } from './process-group.js';
+import { seccompProgramFile } from './seccomp-file.js';
 import type { CommandRunner } from './types.js';
 
 export const BWRAP = '/usr/bin/bwrap';
@@ -49,6 +50,7 @@ export function createBubblewrapRunner(
   const bwrap = options.bwrapPath ?? BWRAP;
   const allowHosts =
     policy.network === 'off' || sharesHostNetwork(policy) ? undefined : policy.network.allowHosts;
+  const seccomp = policy.seccomp === false ? undefined : seccompProgramFile();
   // Started with the first command that needs it, then shared by all of them.
   let egress: Promise<EgressSession> | undefined;
   return async (command, run) => {
@@ -73,6 +75,7 @@ export function createBubblewrapRunner(
       cwd: run.cwd,
       env: run.env,
       ...(options.home === undefined ? {} : { home: options.home }),
+      ...(seccomp === undefined ? {} : { seccompFd: 3 }),
       ...(proxy
         ? {
             egress: {
@@ -85,6 +88,8 @@ export function createBubblewrapRunner(
         : {}),
     });
     const argv = cgroup === undefined ? [bwrap, ...args] : inCgroup(cgroup, [bwrap, ...args]);
+    // bwrap reads the filter from fd 3, which the process-group runner hands over.
+    const filterFd = seccomp === undefined ? undefined : openSync(seccomp, 'r');
     // bwrap (after the cgroup shell) leads the process group the runner kills; it needs no
     // cwd or environment of its own: --chdir and --setenv give the command its own.
     return runProcessGroup(argv, run, {
@@ -95,6 +100,7 @@ export function createBubblewrapRunner(
         await cgroup?.remove();
       },
       ...(cgroup === undefined ? {} : { killAll: () => cgroup.killAll() }),
+      ...(filterFd === undefined ? {} : { extraFds: [filterFd] }),
     });
   };
 }

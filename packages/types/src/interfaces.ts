@@ -70,6 +70,8 @@ export interface SandboxPolicy {
   network: 'off' | { allowHosts: string[] };
   envAllowlist: string[];
   limits?: { cpuSeconds?: number; memoryMiB?: number; processes?: number };
+  /** The seccomp filter on dangerous kernel interfaces (keyrings, bpf, io_uring, namespaces). Default: on. */
+  seccomp?: boolean;
 }
 
 export interface SandboxCommand {

@@ -10,6 +10,7 @@ import {
   createSeatbeltRunner,
   detectSandbox,
   processLimitEnforced,
+  seccompProgram,
 } from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
@@ -31,7 +32,8 @@ export function shellIsolation(
   workspace: string,
   hidden: readonly string[] = [],
 ): ShellIsolation {
-  const { mode, network, allow_hosts, max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
+  const { mode, network, allow_hosts, seccomp, max_processes, max_memory_mib, max_cpu_secs } =
+    config.tools.sandbox;
   if (mode === 'none') {
     return {
       tier: 'none',
@@ -68,6 +70,7 @@ export function shellIsolation(
           ? { allowHosts: allow_hosts }
           : 'off',
     envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
+    seccomp,
     limits: {
       processes: max_processes,
       ...(max_memory_mib !== undefined ? { memoryMiB: max_memory_mib } : {}),
@@ -99,7 +102,12 @@ export function bubblewrapSummary(config: AgentConfig): string {
     ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];
-  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env, ${networkSummary(config)}, ${limits.join(', ')}`;
+  const filter = config.tools.sandbox.seccomp
+    ? seccompProgram()
+      ? ', seccomp filter'
+      : ', NO seccomp filter (unsupported CPU architecture)'
+    : ', seccomp off';
+  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env${filter}, ${networkSummary(config)}, ${limits.join(', ')}`;
 }
 
 function networkSummary(config: AgentConfig): string {

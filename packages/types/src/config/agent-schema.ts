@@ -231,6 +231,12 @@ export const toolsSchema = z.strictObject({
         .describe(
           'with network = "allowlist": hosts commands may reach, e.g. "registry.npmjs.org", "*.github.com", "host:8443"',
         ),
+      seccomp: z
+        .boolean()
+        .default(true)
+        .describe(
+          'a seccomp filter refusing kernel interfaces commands never need (keyrings, bpf, io_uring, new namespaces, TIOCSTI)',
+        ),
       max_processes: z
         .int()
         .positive()
