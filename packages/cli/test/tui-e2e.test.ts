@@ -69,6 +69,18 @@ async function submit(pane: TmuxPane, text: string): Promise<void> {
 }
 
 /** The status bar: the last non-empty line of the screen. */
+/**
+ * Waits until `text` is on screen and the status bar matches `status`: Ink prints finished lines
+ * first and redraws the bar after, so one capture can show the line and the old bar.
+ */
+function waitForTextAndStatus(pane: TmuxPane, text: string, status: string | RegExp): Promise<string> {
+  const matches = (bar: string) => (typeof status === 'string' ? bar.includes(status) : status.test(bar));
+  return pane.waitForScreen(
+    (s) => s.includes(text) && matches(statusBar(s)),
+    `"${text}" with the status bar showing ${status}`,
+  );
+}
+
 function statusBar(screen: string): string {
   return (
     screen
@@ -88,18 +100,18 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
         { delta: 'is four.\nAnything else?' },
       ],
     });
-    const start = await pane.waitForText('connected to ws://127.0.0.1:');
-    expect(statusBar(start)).toMatch(
+    await waitForTextAndStatus(
+      pane,
+      'connected to ws://127.0.0.1:',
       /● connected │ session [0-9a-f]{8} │ idle │ 0 in · 0 out │ Ctrl\+C quit · \/help/,
     );
 
     await submit(pane, 'What is two plus two?');
 
     // Held half way: the partial reply is on screen and the status bar says streaming.
-    const streaming = await pane.waitForText('Two plus two');
+    const streaming = await waitForTextAndStatus(pane, 'Two plus two', '│ streaming │');
     expect(streaming).toContain('you: What is two plus two?');
     expect(streaming).toContain('⚙ [1/8] running file_read notes.txt');
-    expect(statusBar(streaming)).toContain('│ streaming │');
     expect(statusBar(streaming)).toContain('Ctrl+C cancel');
 
     stub.release();
@@ -151,7 +163,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await submit(pane, '/new research');
     const created = await pane.waitForText('"research" (agent default)');
     const second = created.match(/new session ([0-9a-f]{8})/)![1]!;
-    expect(statusBar(created)).toContain(`session ${second}`);
+    await waitForTextAndStatus(pane, '"research" (agent default)', `session ${second}`);
 
     await submit(pane, '/sessions');
     const listed = await pane.waitForText('/switch <id prefix> switches');
@@ -159,13 +171,11 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(listed).toContain(`  ${first}  default · tui`);
 
     await submit(pane, `/switch ${first.slice(0, 5)}`);
-    const switched = await pane.waitForText(`switched to session ${first}`);
-    expect(statusBar(switched)).toContain(`session ${first}`);
+    await waitForTextAndStatus(pane, `switched to session ${first}`, `session ${first}`);
 
     stub.dropConnections();
     await pane.waitForText('connection lost');
-    const back = await pane.waitForText(`reconnected; session ${first} resumed`);
-    expect(statusBar(back)).toContain('● connected');
+    await waitForTextAndStatus(pane, `reconnected; session ${first} resumed`, '● connected');
     expect(stub.framesOf('hello').at(-1)?.payload.session_id).toMatch(new RegExp(`^${first}`));
 
     await submit(pane, '/status');
@@ -191,8 +201,11 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await other.close();
 
     const { pane } = await startTui({ stub: gateway, args: ['--session', ack.session.session_id] });
-    const joined = await pane.waitForText('a turn is running in this session; its reply streams below');
-    expect(statusBar(joined)).toContain(`session ${ack.session.session_id.slice(0, 8)} │ streaming`);
+    await waitForTextAndStatus(
+      pane,
+      'a turn is running in this session; its reply streams below',
+      `session ${ack.session.session_id.slice(0, 8)} │ streaming`,
+    );
     expect(gateway.framesOf('hello').at(-1)?.payload).toMatchObject({
       session_id: ack.session.session_id,
       create_new_session: false,
