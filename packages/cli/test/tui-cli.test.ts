@@ -71,7 +71,7 @@ describe('oxydra tui: before connecting', () => {
     const result = sandbox.run('tui');
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      `error: ${path} can be read by other users (mode 0644)\n  hint: chmod 600 ${path}\n`,
+      `error: gateway token file ${path} is readable by other users (mode 0644)\n  hint: chmod 600 ${path}\n`,
     );
     expect(readFileSync(path, 'utf8')).toContain(TOKEN);
     expect(result.stderr).not.toContain(TOKEN);
@@ -138,33 +138,7 @@ describe('oxydra --help and the TUI', () => {
 
   it('does not load Ink or React for --help', () => {
     sandbox = new CliSandbox();
-    // A module hook that records every module Node loads, written where the test can read it.
-    const hooks = join(sandbox.root, 'hooks.mjs');
-    const register = join(sandbox.root, 'register.mjs');
-    const log = join(sandbox.root, 'loaded.txt');
-    writeFileSync(
-      hooks,
-      `import { appendFileSync } from 'node:fs';
-let log;
-export function initialize(data) { log = data.log; }
-export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }
-`,
-    );
-    writeFileSync(
-      register,
-      `import { register } from 'node:module';
-register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JSON.stringify(log)} } });
-`,
-    );
-    const run = (...args: string[]) => {
-      writeFileSync(log, '');
-      const result = spawnSync(process.execPath, ['--import', register, OXYDRA_BIN, ...args], {
-        env: sandbox!.env,
-        encoding: 'utf8',
-      });
-      expect(result.status).toBe(0);
-      return readFileSync(log, 'utf8').trim().split('\n');
-    };
+    const { run, register, log } = moduleRecorder(sandbox);
     /** Does any loaded file contain Ink's or React's code? */
     const loadsInk = (urls: string[]) =>
       urls.some((url) => {
@@ -172,7 +146,7 @@ register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JS
         const code = readFileSync(new URL(url), 'utf8');
         return code.includes('ink-root') || code.includes('react.transitional.element');
       });
-    const help = run('--help');
+    const help = run(0, '--help');
     expect(help.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
     expect(loadsInk(help)).toBe(false);
     // The check can tell: the TUI's own module graph does contain them.
@@ -185,4 +159,58 @@ register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JS
     expect(ink.status).toBe(0);
     expect(loadsInk(readFileSync(log, 'utf8').trim().split('\n'))).toBe(true);
   });
+
+  it('reads the gateway token without loading the gateway server (fastify)', () => {
+    sandbox = new CliSandbox();
+    writeTokenFile(join(sandbox.home, '.config', 'oxydra'), 0o600);
+    const { run } = moduleRecorder(sandbox);
+    /** Does any loaded file contain fastify's code? */
+    const loadsFastify = (urls: string[]) =>
+      urls.some(
+        (url) =>
+          url.startsWith('file:') &&
+          readFileSync(new URL(url), 'utf8').includes('FST_ERR_CTP_ALREADY_PRESENT'),
+      );
+    // The token file was read (the terminal check comes after it and stops the command).
+    const tui = run(2, 'tui');
+    expect(loadsFastify(tui)).toBe(false);
+    // The check can tell: the gateway command's modules do contain fastify.
+    const gateway = run(2, 'gateway', '--bind', 'not-an-address');
+    expect(loadsFastify(gateway)).toBe(true);
+  });
 });
+
+/**
+ * Runs the binary with a module hook that records every module Node loads: `run(status, ...args)`
+ * returns their URLs. `register` and `log` are for loading other modules the same way.
+ */
+function moduleRecorder(sandbox: CliSandbox) {
+  const hooks = join(sandbox.root, 'hooks.mjs');
+  const register = join(sandbox.root, 'register.mjs');
+  const log = join(sandbox.root, 'loaded.txt');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+let log;
+export function initialize(data) { log = data.log; }
+export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }
+`,
+  );
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';
+register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JSON.stringify(log)} } });
+`,
+  );
+  const run = (status: number, ...args: string[]) => {
+    writeFileSync(log, '');
+    const result = spawnSync(process.execPath, ['--import', register, OXYDRA_BIN, ...args], {
+      cwd: sandbox.workspace,
+      env: sandbox.env,
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(status);
+    return readFileSync(log, 'utf8').trim().split('\n');
+  };
+  return { run, register, log };
+}

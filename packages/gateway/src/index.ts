@@ -8,15 +8,7 @@ export { GATEWAY_SUBPROTOCOL } from './auth.js';
 export { type BindAddress, isLoopbackHost, parseBind, urlHost } from './bind.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { type Gateway, startGateway } from './server.js';
-export {
-  GATEWAY_TOKEN_ENV,
-  GATEWAY_TOKEN_FILE,
-  gatewayTokenPath,
-  MIN_TOKEN_CHARS,
-  type ResolvedToken,
-  readClientToken,
-  resolveGatewayToken,
-} from './token.js';
+export { type ResolvedToken, resolveGatewayToken } from './token.js';
 export {
   type Clock,
   DEFAULT_AGENT,

@@ -1,17 +1,15 @@
 /**
  * `oxydra tui`: the terminal UI, a client of a running gateway. Checks the flags, finds the
  * gateway token (OXYDRA_GATEWAY_TOKEN, else the 0600 file ~/.config/oxydra/gateway-token that
- * `oxydra gateway` writes) and that it runs in a terminal, then hands over to @oxydra/tui, which
- * is loaded only here so no other command pays for Ink and React.
+ * `oxydra gateway` writes; @oxydra/config reads it, so this command never loads the gateway and
+ * its server) and that it runs in a terminal, then hands over to @oxydra/tui, which is loaded
+ * only here so no other command pays for Ink and React.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { userConfigDirectory } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV, requireGatewayToken } from '@oxydra/config';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 
 export const DEFAULT_GATEWAY_URL = 'ws://127.0.0.1:7700/ws';
-export const GATEWAY_TOKEN_ENV = 'OXYDRA_GATEWAY_TOKEN';
 
 export interface TuiFlags {
   gateway?: string;
@@ -27,7 +25,7 @@ export async function runTuiCommand(flags: TuiFlags): Promise<number> {
     'a session id as /sessions or `oxydra tui` printed it',
   );
   const userId = identifier('--user', flags.user, 'a user name such as alice');
-  const token = findGatewayToken(process.env);
+  const token = await requireGatewayToken(process.env);
   if (!process.stdin.isTTY || !process.stdout.isTTY)
     throw new UsageError(
       'oxydra tui needs a terminal: its input and output must not be piped or redirected',
@@ -105,58 +103,4 @@ function identifier(flag: string, value: string | undefined, example: string): s
   if (trimmed === '' || trimmed.length > 200 || /[\s\p{Cc}]/u.test(trimmed))
     throw new UsageError(`${flag} needs ${example} (1-200 characters, no spaces)`);
   return trimmed;
-}
-
-export interface GatewayToken {
-  value: string;
-  /** Where it came from, for messages (never the value). */
-  source: string;
-}
-
-/** The gateway token: OXYDRA_GATEWAY_TOKEN, else the user's gateway-token file (must be 0600). */
-export function findGatewayToken(env: NodeJS.ProcessEnv): GatewayToken {
-  const fromEnv = env[GATEWAY_TOKEN_ENV]?.trim();
-  if (fromEnv) return { value: checkedToken(fromEnv, GATEWAY_TOKEN_ENV), source: GATEWAY_TOKEN_ENV };
-  const path = join(userConfigDirectory({ env }), 'gateway-token');
-  let text: string;
-  try {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077)
-      throw new ConfigError(
-        `${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')})`,
-        { source: path },
-        { hint: `chmod 600 ${path}` },
-      );
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new ConfigError(
-      `no gateway token: ${GATEWAY_TOKEN_ENV} is not set and ${path} does not exist`,
-      {},
-      {
-        hint: `start the gateway with \`oxydra gateway\` (it writes that file), or set ${GATEWAY_TOKEN_ENV}`,
-      },
-    );
-  }
-  const value = text.trim();
-  if (value === '')
-    throw new ConfigError(
-      `${path} is empty`,
-      { source: path },
-      { hint: 'restart `oxydra gateway` to write a new token' },
-    );
-  return { value: checkedToken(value, path), source: path };
-}
-
-/** A token goes into an HTTP header: printable ASCII only (the message never shows it). */
-function checkedToken(value: string, source: string): string {
-  if (!/^[\x21-\x7e]+$/.test(value))
-    throw new ConfigError(
-      `the gateway token from ${source} contains spaces or non-printable characters`,
-      {},
-      {
-        hint: 'copy the token again exactly as the gateway wrote it',
-      },
-    );
-  return value;
 }
