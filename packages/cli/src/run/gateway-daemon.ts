@@ -1,10 +1,11 @@
 /**
- * A gateway serving one workspace: the agent setup (prepareRun, which also opens the memory
- * database the sessions live in), the token, the bind check and the listening server. Used by
- * `oxydra gateway`, and by anything else that runs a gateway in-process (a runner's guest).
+ * A gateway serving one workspace: the token, the bind check, the agent setup (prepareRun, which
+ * also opens the memory database the sessions live in, and scrubs the token like any other
+ * secret) and the listening server. Used by `oxydra gateway`, and by anything else that runs a
+ * gateway in-process (a runner's guest).
  */
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config';
 import {
-  GATEWAY_TOKEN_ENV,
   type Gateway,
   type GatewayLimits,
   type GatewayLogger,
@@ -16,7 +17,7 @@ import {
 } from '@oxydra/gateway';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { GatewayTurnRunner } from './gateway-turn-runner.js';
-import { prepareRun, type RunFlags, type RunSetup, type SetupOptions } from './setup.js';
+import { loadRunConfig, prepareRun, type RunFlags, type RunSetup, type SetupOptions } from './setup.js';
 
 export interface WorkspaceGatewayOptions extends SetupOptions {
   /** Config flags (--provider, --model, --set...). */
@@ -52,35 +53,40 @@ export function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
 export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): Promise<WorkspaceGateway> {
   const flags = options.flags ?? {};
   const env = options.env ?? process.env;
-  const setup = await prepareRun(flags, options);
-  const runner = new GatewayTurnRunner(flags, options, setup);
-  try {
-    const { config } = setup;
-    if (!setup.memory) {
-      throw new ConfigError(
-        'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
-        { keyPath: 'memory.enabled' },
-        { hint: 'set [memory] enabled = true (or remove the line) to run the gateway' },
-      );
-    }
-    const bind = parseBind(
-      options.bind ?? config.gateway.bind,
-      options.bind !== undefined ? (options.bindSource ?? '--bind') : 'gateway.bind',
+  // The configuration first, for the gateway's own settings: the token must be known before
+  // the agents are set up, so that their tools and transcripts scrub it like a provider key.
+  const config = await loadRunConfig(flags, options);
+  if (!config.memory.enabled) {
+    throw new ConfigError(
+      'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
+      { keyPath: 'memory.enabled' },
+      { hint: 'set [memory] enabled = true (or remove the line) to run the gateway' },
     );
-    const { token, ...tokenSource } = await resolveGatewayToken({
-      env,
-      ...(config.gateway.auth_token_env ? { authTokenEnv: config.gateway.auth_token_env } : {}),
-    });
-    // Off this machine, only a token someone chose and handed out makes sense (a generated
-    // file is for local clients), so a wide bind without one is a mistake, not a default.
-    if (!isLoopbackHost(bind.host) && tokenSource.source !== 'env') {
-      throw new UsageError(
-        `refusing to listen on ${bind.host}, a non-loopback address, without a configured token`,
-        {
-          hint: `set ${GATEWAY_TOKEN_ENV} (or the variable named by [gateway] auth_token_env) to a long random token, or bind to 127.0.0.1`,
-        },
-      );
-    }
+  }
+  const bind = parseBind(
+    options.bind ?? config.gateway.bind,
+    options.bind !== undefined ? (options.bindSource ?? '--bind') : 'gateway.bind',
+  );
+  const { token, ...tokenSource } = await resolveGatewayToken({
+    env,
+    ...(config.gateway.auth_token_env ? { authTokenEnv: config.gateway.auth_token_env } : {}),
+  });
+  // Off this machine, only a token someone chose and handed out makes sense (a generated
+  // file is for local clients), so a wide bind without one is a mistake, not a default.
+  if (!isLoopbackHost(bind.host) && tokenSource.source !== 'env') {
+    throw new UsageError(
+      `refusing to listen on ${bind.host}, a non-loopback address, without a configured token`,
+      {
+        hint: `set ${GATEWAY_TOKEN_ENV} (or the variable named by [gateway] auth_token_env) to a long random token, or bind to 127.0.0.1`,
+      },
+    );
+  }
+  const agentOptions: SetupOptions = { ...options, secrets: [...(options.secrets ?? []), token] };
+  const setup = await prepareRun(flags, agentOptions);
+  // Every agent's setup shares the default setup's memory database (one connection).
+  const runner = new GatewayTurnRunner(flags, agentOptions, setup);
+  try {
+    if (!setup.memory) throw new Error('the gateway setup has no memory database'); // checked above
     let gateway: Gateway;
     try {
       gateway = await startGateway({

@@ -3,6 +3,11 @@
  * (prepareRun → openSession → startAgentRun), so a gateway session and a CLI session behave
  * alike and share one store. One RunSetup per agent, made on first use; the top-level one
  * ("default") is made at start, so configuration mistakes stop the daemon before it listens.
+ * Every agent's setup uses the default setup's memory database: one connection for the daemon,
+ * closed once, by the default setup, after the others.
+ *
+ * Sessions are opened for the turn's user: what they store is marked as that user's, and recall
+ * searches only that user's notes and conversations, never another user's.
  *
  * Approvals: the gateway has no terminal. [tools] approval = "ask" therefore denies privileged
  * tools with an error the model (and the user, in the transcript) can read; "auto" and "deny"
@@ -25,18 +30,26 @@ export async function gatewayApprover(request: ApprovalRequest): Promise<boolean
 
 export class GatewayTurnRunner implements TurnRunner {
   readonly #setups = new Map<string, Promise<RunSetup>>();
+  readonly #defaultSetup: RunSetup;
+  /** How other agents' setups are made: with the default setup's memory database. */
+  readonly options: SetupOptions;
 
   constructor(
     readonly flags: RunFlags,
-    readonly options: SetupOptions,
+    options: SetupOptions,
     defaultSetup: RunSetup,
   ) {
+    this.#defaultSetup = defaultSetup;
+    this.options = { ...options, ...(defaultSetup.memory ? { memory: defaultSetup.memory } : {}) };
     this.#setups.set(DEFAULT_AGENT, Promise.resolve(defaultSetup));
   }
 
   async start(request: TurnRequest): Promise<TurnHandle> {
     const setup = await this.#setupFor(request.agentName);
-    const session = request.sessionId === undefined ? undefined : await setup.openSession(request.sessionId);
+    const session =
+      request.sessionId === undefined
+        ? undefined
+        : await setup.openSession(request.sessionId, { userId: request.userId });
     const prompt: string | ContentPart[] =
       request.attachments.length === 0
         ? request.prompt
@@ -60,10 +73,13 @@ export class GatewayTurnRunner implements TurnRunner {
     return { events: run.events, result: run.result };
   }
 
-  /** Closes every agent's setup (and with them the memory database). */
+  /** Closes every agent's setup, the default one (which owns the memory database) last. */
   async close(): Promise<void> {
     const setups = await Promise.allSettled(this.#setups.values());
-    for (const setup of setups) if (setup.status === 'fulfilled') await setup.value.close();
+    for (const setup of setups) {
+      if (setup.status === 'fulfilled' && setup.value !== this.#defaultSetup) await setup.value.close();
+    }
+    await this.#defaultSetup.close();
   }
 
   #setupFor(agentName: string): Promise<RunSetup> {

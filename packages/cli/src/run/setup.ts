@@ -53,8 +53,13 @@ export interface RunSetup {
   base: Omit<AgentRunOptions, 'prompt' | 'history' | 'signal' | 'approve'>;
   /** The workspace's memory; undefined when [memory] enabled = false. */
   memory?: WorkspaceMemory;
-  /** Opens (or creates) a session: with memory off, a session-less run with no history. */
-  openSession(id?: string): Promise<OpenedSession | undefined>;
+  /**
+   * Opens (or creates) a session: with memory off, a session-less run with no history. With a
+   * userId (the gateway's user), what the session stores is marked as that user's and recall
+   * searches only that user's notes and conversations.
+   */
+  openSession(id?: string, scope?: { userId?: string }): Promise<OpenedSession | undefined>;
+  /** Closes the memory database, unless it was handed in (SetupOptions.memory): its owner closes that. */
   close(): Promise<void>;
 }
 
@@ -65,6 +70,13 @@ export interface SetupOptions {
   adapters?: AdapterFactories;
   /** Config values a command imposes over flags (the demo points the selection at its mock). */
   overrides?: Override[];
+  /**
+   * An already-open memory database to use instead of opening one (the gateway's setups for
+   * several agents share one connection). The caller keeps ownership: close() leaves it open.
+   */
+  memory?: WorkspaceMemory;
+  /** More secret values to scrub from tool output and stored transcripts (the gateway token). */
+  secrets?: readonly string[];
 }
 
 /** Budget flags become config overrides, so they are validated like every other value. */
@@ -127,20 +139,27 @@ function toolAllowlist(
   return names === undefined ? agentTools : names.filter((name) => agentTools.includes(name));
 }
 
-/** Every configured credential's value, so tool output that echoes one is scrubbed. */
-function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv): string[] {
+/** Every configured credential's value (and the caller's), so tool output that echoes one is scrubbed. */
+function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv, extra: readonly string[]): string[] {
   const secrets = Object.values(config.providers.registry)
     .map((entry) => resolveCredential(entry, env)?.apiKey)
     .filter((key): key is string => key !== undefined && key.length >= 8);
   if (config.memory.auth_token) secrets.push(config.memory.auth_token);
+  secrets.push(...extra.filter((secret) => secret.length > 0));
   return [...new Set(secrets)];
+}
+
+/** The configuration a run with these flags uses (files, environment, flags, overrides). */
+export async function loadRunConfig(flags: RunFlags, options: SetupOptions): Promise<AgentConfig> {
+  const env = options.env ?? process.env;
+  const cli = await toCliOverrides(flags);
+  cli.set = [...(cli.set ?? []), ...budgetOverrides(flags), ...(options.overrides ?? [])];
+  return (await loadAgentConfig({ cwd: options.workspace, env, cli })).config;
 }
 
 export async function prepareRun(flags: RunFlags, options: SetupOptions): Promise<RunSetup> {
   const env = options.env ?? process.env;
-  const cli = await toCliOverrides(flags);
-  cli.set = [...(cli.set ?? []), ...budgetOverrides(flags), ...(options.overrides ?? [])];
-  const { config } = await loadAgentConfig({ cwd: options.workspace, env, cli });
+  const config = await loadRunConfig(flags, options);
   const settings = resolveAgentSettings(config, flags.agent, { baseDir: options.workspace });
 
   const setup = createProvider(config, {
@@ -157,10 +176,11 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
       hint: 'remove --session, or enable memory (OXYDRA__MEMORY__ENABLED=true)',
     });
   }
+  const ownsMemory = options.memory === undefined;
   const memory = config.memory.enabled
-    ? await openWorkspaceMemory(config, options.workspace, env)
+    ? (options.memory ?? (await openWorkspaceMemory(config, options.workspace, env)))
     : undefined;
-  const secrets = knownSecrets(config, env);
+  const secrets = knownSecrets(config, env, options.secrets ?? []);
   const vaultPath = config.tools.vault_path
     ? resolveVaultPath(config.tools.vault_path, options.workspace)
     : undefined;
@@ -219,23 +239,28 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     },
   };
   const summarize = modelSummarizer(config, env);
-  const openSession = async (id?: string): Promise<OpenedSession | undefined> => {
+  const openSession = async (
+    id?: string,
+    scope: { userId?: string } = {},
+  ): Promise<OpenedSession | undefined> => {
     if (!memory) return undefined;
     if (id !== undefined && !SESSION_ID.test(id)) {
       throw new UsageError(
         `--session ${JSON.stringify(id)}: use 1-128 letters, digits, ".", "_", ":" or "-"`,
       );
     }
-    const agent = flags.agent !== undefined ? { agent: flags.agent } : {};
+    const userId = scope.userId !== undefined ? { userId: scope.userId } : {};
+    const fields = { ...(flags.agent !== undefined ? { agent: flags.agent } : {}), ...userId };
     const session =
       id === undefined
-        ? await memory.db.sessions.create(agent)
-        : await memory.db.sessions.getOrCreate(id, agent);
+        ? await memory.db.sessions.create(fields)
+        : await memory.db.sessions.getOrCreate(id, fields);
     return {
       id: session.id,
       history: id === undefined ? [] : await loadHistory(memory, session.id),
       options: sessionHooks(memory, {
         sessionId: session.id,
+        ...userId,
         config,
         summarize,
         secrets,
@@ -254,7 +279,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(memory ? { memory } : {}),
     openSession,
     close: async () => {
-      await memory?.close();
+      if (ownsMemory) await memory?.close();
     },
   };
 }
