@@ -7,7 +7,7 @@
  * by RLIMIT_NPROC otherwise, which does hold for ordinary users.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
 
@@ -51,20 +51,71 @@ export interface PidsCgroup {
 }
 
 /** A fresh pids cgroup with pids.max set, or undefined when this process may not create one. */
+const CGROUP_PREFIX = 'oxydra-sandbox-';
+const STALE_CGROUP = /^oxydra-sandbox-(\d+)-/;
+/** Cgroups of this process not removed yet: removed (if empty) when it exits. */
+const ownCgroups = new Set<string>();
+let sweptParent: string | undefined;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the empty cgroups that dead oxydra processes left (a CLI that exited while a
+ * cancelled command was still dying cannot wait to remove its cgroup). Once per process.
+ */
+function sweepStaleCgroups(parent: string): void {
+  if (sweptParent === parent) return;
+  sweptParent = parent;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(STALE_CGROUP.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    try {
+      rmdirSync(path.join(parent, name)); // fails, harmlessly, while a process is still inside
+    } catch {
+      // Still populated, or already gone.
+    }
+  }
+  process.once('exit', () => {
+    for (const dir of ownCgroups) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // A process is still dying inside; the next oxydra's sweep removes it.
+      }
+    }
+  });
+}
+
 export function createPidsCgroup(maxProcesses: number): PidsCgroup | undefined {
   const parent = pidsCgroupParent();
   if (parent === undefined) return undefined;
-  const dir = path.join(parent, `oxydra-sandbox-${process.pid}-${randomBytes(6).toString('hex')}`);
+  sweepStaleCgroups(parent);
+  const dir = path.join(parent, `${CGROUP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     mkdirSync(dir);
   } catch {
     return undefined;
   }
+  ownCgroups.add(dir);
   try {
     writeFileSync(path.join(dir, 'pids.max'), String(Math.max(1, Math.floor(maxProcesses))));
   } catch {
     // v2 without pids enabled in the parent's subtree_control: the file does not exist.
     rmdirSync(dir);
+    ownCgroups.delete(dir);
     return undefined;
   }
   return {
@@ -74,9 +125,13 @@ export function createPidsCgroup(maxProcesses: number): PidsCgroup | undefined {
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
           rmdirSync(dir);
+          ownCgroups.delete(dir);
           return;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+            ownCgroups.delete(dir);
+            return;
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }
