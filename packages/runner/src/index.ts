@@ -38,7 +38,6 @@ export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
 export {
   type DaemonProcess,
-  processAlive,
   queryRunner,
   type ReadyOutcome,
   type RunnerState,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '@oxydra/sandbox';
 import type { HealthStatus, ShutdownStatus } from './control-protocol.js';
 import { RunnerNotRunning, sendControl } from './control-socket.js';
 import { logFilePath } from './guest-launch.js';
@@ -21,15 +22,6 @@ export function readPidFile(path: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -13,11 +13,11 @@ import {
   type ControlRequest,
   type ControlResponse,
   planRunner,
-  processAlive,
   RunnerDaemon,
   type RunnerPlan,
   sendControl,
 } from '@oxydra/runner';
+import { processAlive } from '@oxydra/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;

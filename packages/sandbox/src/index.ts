@@ -33,6 +33,7 @@ export {
   processLimitEnforced,
 } from './limits.js';
 export { HeadTailBuffer } from './output-buffer.js';
+export { processAlive } from './process-alive.js';
 export {
   DEFAULT_COMMAND_OUTPUT_BYTES,
   DEFAULT_KILL_GRACE_MS,

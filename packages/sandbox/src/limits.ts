@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
+import { processAlive } from './process-alive.js';
 
 export type Limits = NonNullable<SandboxPolicy['limits']>;
 
@@ -57,15 +58,6 @@ const STALE_CGROUP = /^oxydra-sandbox-(\d+)-/;
 const ownCgroups = new Set<string>();
 let sweptParent: string | undefined;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the empty cgroups that dead oxydra processes left (a CLI that exited while a
  * cancelled command was still dying cannot wait to remove its cgroup). Once per process.
@@ -81,7 +73,7 @@ function sweepStaleCgroups(parent: string): void {
   }
   for (const name of names) {
     const pid = Number(STALE_CGROUP.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
     try {
       rmdirSync(path.join(parent, name)); // fails, harmlessly, while a process is still inside
     } catch {

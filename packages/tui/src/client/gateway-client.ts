@@ -258,9 +258,7 @@ export class GatewayClient {
         socket.send(encodeClientFrame(hello));
       });
       socket.on('message', (data, isBinary) => {
-        const decoded = isBinary
-          ? { ok: false as const, problem: 'a binary message (frames are JSON text)' }
-          : decodeServerFrame(rawText(data));
+        const decoded = decodeMessage(data, isBinary);
         if (!decoded.ok) {
           this.emit({ kind: 'malformed', problem: decoded.problem });
           return;
@@ -327,9 +325,7 @@ export class GatewayClient {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const decoded = isBinary
-      ? { ok: false as const, problem: 'a binary message (frames are JSON text)' }
-      : decodeServerFrame(rawText(data));
+    const decoded = decodeMessage(data, isBinary);
     if (!decoded.ok) {
       this.emit({ kind: 'malformed', problem: decoded.problem });
       return;
@@ -435,6 +431,13 @@ export class GatewayClient {
   private emit(event: ClientEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** A WebSocket message as a server frame, or why it is not one. */
+function decodeMessage(data: RawData, isBinary: boolean): ReturnType<typeof decodeServerFrame> {
+  return isBinary
+    ? { ok: false as const, problem: 'a binary message (frames are JSON text)' }
+    : decodeServerFrame(rawText(data));
 }
 
 function rawText(data: RawData): string {
