@@ -69,7 +69,11 @@ function mask(denied: string): string[] {
   return statSync(denied).isDirectory() ? ['--tmpfs', denied] : ['--ro-bind', '/dev/null', denied];
 }
 
-export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): string[] {
+/** The sandbox itself: namespaces, mounts and masks. The same for every command of a runner. */
+export function bwrapSandboxArgs(
+  policy: SandboxPolicy,
+  options: Pick<BwrapArgsOptions, 'workspace' | 'tmpDir' | 'home' | 'egress'>,
+): string[] {
   const workspace = path.resolve(options.workspace);
   const args = [
     // user, ipc, pid, net, uts, cgroup namespaces: the command sees no host process or socket.
@@ -98,7 +102,15 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
     ...policy.deniedPaths.map((p) => path.resolve(p)),
   ]);
   for (const entry of denied) args.push(...mask(entry));
-  args.push('--chdir', path.resolve(options.cwd ?? workspace), '--clearenv');
+  return args;
+}
+
+/** What one command gets: its directory, its environment, the seccomp filter. */
+export function bwrapCommandArgs(
+  policy: SandboxPolicy,
+  options: Pick<BwrapArgsOptions, 'workspace' | 'cwd' | 'env' | 'egress' | 'seccompFd'>,
+): string[] {
+  const args = ['--chdir', path.resolve(options.cwd ?? options.workspace), '--clearenv'];
   for (const name of policy.envAllowlist) {
     const value = options.env?.[name];
     if (value !== undefined && !OWN_VARIABLES.has(name)) args.push('--setenv', name, value);
@@ -106,6 +118,14 @@ export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): str
   args.push('--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(options.egress?.env ?? {})) args.push('--setenv', name, value);
   if (options.seccompFd !== undefined) args.push('--seccomp', String(options.seccompFd));
-  args.push('--', ...options.command);
   return args;
+}
+
+export function bwrapArgs(policy: SandboxPolicy, options: BwrapArgsOptions): string[] {
+  return [
+    ...bwrapSandboxArgs(policy, options),
+    ...bwrapCommandArgs(policy, options),
+    '--',
+    ...options.command,
+  ];
 }

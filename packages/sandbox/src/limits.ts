@@ -49,6 +49,8 @@ export interface PidsCgroup {
   killAll(): void;
   /** Removes the cgroup; tolerates it being busy for a moment while the sandbox's processes exit. */
   remove(): Promise<void>;
+  /** One synchronous attempt (a process exiting); a cgroup still busy is left to the next sweep. */
+  removeNow(): void;
 }
 
 /** A fresh pids cgroup with pids.max set, or undefined when this process may not create one. */
@@ -113,6 +115,14 @@ export function createPidsCgroup(maxProcesses: number): PidsCgroup | undefined {
   return {
     dir,
     killAll: () => killCgroup(dir),
+    removeNow() {
+      try {
+        rmdirSync(dir);
+        ownCgroups.delete(dir);
+      } catch {
+        // Busy or gone.
+      }
+    },
     async remove() {
       for (let attempt = 0; attempt < 50; attempt++) {
         try {

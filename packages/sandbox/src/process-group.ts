@@ -3,7 +3,7 @@
  * program stops everything it started: `sh -c 'server & tests'` leaves no server behind. Both
  * shell_exec's direct runner and the bubblewrap runner are this, with a different argv.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { HeadTailBuffer } from './output-buffer.js';
 import type { CommandResult, RunCommandOptions } from './types.js';
@@ -57,10 +57,95 @@ function closeExtraFds(launch: ProcessLaunch): void {
   for (const fd of launch.extraFds ?? []) closeSync(fd);
 }
 
+/** Extra stdio entries after fd 2: an open descriptor to hand over, or a pipe to write to. */
+export type ExtraStdio = number | 'pipe' | 'ignore';
+
+/**
+ * Starts `argv` as the leader of a new process group (and session), registered to be killed
+ * if this process exits first. `extraStdio` become fds 3, 4, ...; numbers in `launch.extraFds`
+ * are closed here once the child has its copies.
+ */
+export function startProcessGroup(
+  argv: readonly string[],
+  launch: ProcessLaunch & { cwd: string; env: Record<string, string> },
+  extraStdio: readonly ExtraStdio[] = launch.extraFds ?? [],
+): ChildProcess {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('startProcessGroup needs a program to run');
+  const child = spawn(file, args, {
+    cwd: launch.cwd,
+    env: launch.env,
+    // A new process group (and session), led by the shell: killable as one with kill(-pid).
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', ...extraStdio],
+  });
+  // The child has its own copies now.
+  closeExtraFds(launch);
+  if (child.pid !== undefined) {
+    killLiveGroupsOnExit();
+    liveGroups.set(child.pid, launch.killAll);
+  }
+  return child;
+}
+
+/** Kills a started group that will not be supervised (a sandbox never used); `then` runs once it is gone. */
+export function abandonProcessGroup(
+  child: ChildProcess,
+  killAll: (() => void) | undefined,
+  then: () => void,
+): void {
+  child.once('close', () => {
+    if (child.pid !== undefined) liveGroups.delete(child.pid);
+    then();
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  if (child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: already gone.
+    }
+  }
+  killAll?.();
+}
+
 export function runProcessGroup(
   argv: readonly string[],
   options: RunCommandOptions,
   launch: ProcessLaunch = {},
+): Promise<CommandResult> {
+  if (options.signal?.aborted || argv.length === 0) {
+    closeExtraFds(launch);
+    const settled = launch.cleanup?.() ?? Promise.resolve();
+    if (argv.length === 0)
+      return settled.then(() => Promise.reject(new Error('runProcessGroup needs a program to run')));
+    return settled.then(() => ({
+      exitCode: null,
+      signal: null,
+      output: '',
+      outputBytes: 0,
+      timedOut: false,
+      cancelled: true,
+      pid: undefined,
+    }));
+  }
+  const child = startProcessGroup(argv, {
+    ...launch,
+    cwd: launch.cwd ?? options.cwd,
+    env: launch.env ?? options.env,
+  });
+  return superviseProcessGroup(child, options, launch);
+}
+
+/**
+ * Collects a started group's output and ends it: at its timeout, on abort (SIGTERM, then
+ * SIGKILL after the grace period), or when its leader exits (whatever it left running goes too).
+ */
+export function superviseProcessGroup(
+  child: ChildProcess,
+  options: RunCommandOptions,
+  launch: Pick<ProcessLaunch, 'cleanup' | 'killAll'> = {},
 ): Promise<CommandResult> {
   return new Promise<CommandResult>((resolve, reject) => {
     // The launcher's cleanup (a sandbox's temp dir and cgroup) runs before the call settles.
@@ -70,42 +155,7 @@ export function runProcessGroup(
     const output = new HeadTailBuffer(options.maxOutputBytes ?? DEFAULT_COMMAND_OUTPUT_BYTES);
     const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const result = { timedOut: false, cancelled: false };
-    if (options.signal?.aborted) {
-      closeExtraFds(launch);
-      settle(() =>
-        resolve({
-          exitCode: null,
-          signal: null,
-          output: '',
-          outputBytes: 0,
-          ...result,
-          cancelled: true,
-          pid: undefined,
-        }),
-      );
-      return;
-    }
-
-    const [file, ...args] = argv;
-    if (file === undefined) {
-      closeExtraFds(launch);
-      settle(() => reject(new Error('runProcessGroup needs a program to run')));
-      return;
-    }
-    const child = spawn(file, args, {
-      cwd: launch.cwd ?? options.cwd,
-      env: launch.env ?? options.env,
-      // A new process group (and session), led by the shell: killable as one with kill(-pid).
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', ...(launch.extraFds ?? [])],
-    });
-    // The child has its own copies now.
-    closeExtraFds(launch);
     const pid = child.pid;
-    if (pid !== undefined) {
-      killLiveGroupsOnExit();
-      liveGroups.set(pid, launch.killAll);
-    }
     const forget = () => {
       if (pid !== undefined) liveGroups.delete(pid);
     };
@@ -139,6 +189,7 @@ export function runProcessGroup(
       stopGroup();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     later(options.timeoutMs, () => {
       result.timedOut = true;
       stopGroup();

@@ -5,18 +5,30 @@
  * kernel then kills every process of the pid namespace, whatever session or group it moved to.
  * When a pids cgroup holds the sandbox, the kill also goes through cgroup.kill, which needs no
  * process tree at all. --die-with-parent is the last guard, for a parent that is SIGKILLed.
+ *
+ * Each command gets a sandbox started ahead of time (see warm-sandbox.ts): bwrap waiting for its
+ * last arguments, already in its pids cgroup. Moving a process into a cgroup waits out a kernel
+ * RCU grace period, 10-15 ms here, which would otherwise be on every command's critical path.
  */
 import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
-import { bwrapArgs, SANDBOX_HOME, SYSTEM_ROOTS, sharesHostNetwork } from './args.js';
+import {
+  type BwrapArgsOptions,
+  bwrapCommandArgs,
+  bwrapSandboxArgs,
+  SANDBOX_HOME,
+  SYSTEM_ROOTS,
+  sharesHostNetwork,
+} from './args.js';
 import type { EgressDecision } from './egress/proxy.js';
 import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/session.js';
 import { createPidsCgroup, inCgroup, prlimitPrefix } from './limits.js';
-import { runProcessGroup } from './process-group.js';
+import { superviseProcessGroup } from './process-group.js';
 import { seccompProgramFile } from './seccomp-file.js';
 import type { CommandRunner } from './types.js';
+import { ARGS_FD, dispatchArgs, type WarmSandbox, WarmSlot } from './warm-sandbox.js';
 
 export const BWRAP = '/usr/bin/bwrap';
 
@@ -30,6 +42,8 @@ export interface BubblewrapRunnerOptions {
   tmpRoot?: string;
   /** network = allowlist: told of every connection the egress proxy allows or refuses. */
   onEgress?: (decision: EgressDecision) => void;
+  /** How long a sandbox started ahead of time waits for a command before it is stopped. */
+  warmIdleMs?: number;
 }
 
 /**
@@ -43,6 +57,12 @@ function nodeInstallRoots(): string[] {
   return covered ? [] : [root];
 }
 
+/**
+ * The shell bwrap starts: the command arrives in OXYDRA_COMMAND with the last arguments, and
+ * runs exactly as `/bin/sh -c command`, with the variable gone from its environment.
+ */
+const COMMAND_SHELL = 'c=$OXYDRA_COMMAND; unset OXYDRA_COMMAND; exec /bin/sh -c "$c"';
+
 export function createBubblewrapRunner(
   policy: SandboxPolicy,
   options: BubblewrapRunnerOptions,
@@ -53,54 +73,90 @@ export function createBubblewrapRunner(
   const seccomp = policy.seccomp === false ? undefined : seccompProgramFile();
   // Started with the first command that needs it, then shared by all of them.
   let egress: Promise<EgressSession> | undefined;
-  return async (command, run) => {
-    if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress);
-    const proxy = await egress;
+
+  const egressArgs = (proxy: EgressSession | undefined): Pick<BwrapArgsOptions, 'egress'> =>
+    proxy
+      ? { egress: { dir: proxy.dir, mount: EGRESS_MOUNT, env: proxy.env, extraReadable: nodeInstallRoots() } }
+      : {};
+  const sandboxArgs = (tmpDir: string, proxy: EgressSession | undefined) =>
+    bwrapSandboxArgs(policy, {
+      workspace: options.workspace,
+      tmpDir,
+      ...(options.home === undefined ? {} : { home: options.home }),
+      ...egressArgs(proxy),
+    });
+
+  /** A sandbox waiting for its command: bwrap blocked reading its last arguments from ARGS_FD. */
+  const start = (proxy: EgressSession | undefined): WarmSandbox => {
     // A private /tmp (and HOME inside it) per command: nothing is shared between commands.
     const tmpDir = mkdtempSync(path.join(options.tmpRoot ?? tmpdir(), 'oxydra-sandbox-'));
     mkdirSync(path.join(tmpDir, path.basename(SANDBOX_HOME)));
     const processes = policy.limits?.processes;
     const cgroup = processes === undefined ? undefined : createPidsCgroup(processes);
+    const args = sandboxArgs(tmpDir, proxy);
     const inner = [
       ...(proxy ? proxy.commandPrefix(process.execPath) : []),
       ...prlimitPrefix(policy.limits),
       '/bin/sh',
       '-c',
-      command,
+      COMMAND_SHELL,
     ];
-    const args = bwrapArgs(policy, {
-      workspace: options.workspace,
-      tmpDir,
-      command: inner,
-      cwd: run.cwd,
-      env: run.env,
-      ...(options.home === undefined ? {} : { home: options.home }),
-      ...(seccomp === undefined ? {} : { seccompFd: 3 }),
-      ...(proxy
-        ? {
-            egress: {
-              dir: proxy.dir,
-              mount: EGRESS_MOUNT,
-              env: proxy.env,
-              extraReadable: nodeInstallRoots(),
-            },
-          }
-        : {}),
-    });
-    const argv = cgroup === undefined ? [bwrap, ...args] : inCgroup(cgroup, [bwrap, ...args]);
-    // bwrap reads the filter from fd 3, which the process-group runner hands over.
+    const argv = [bwrap, ...args, '--args', String(ARGS_FD), '--', ...inner];
+    // bwrap reads the seccomp filter from fd 3 and its last arguments from fd 4.
     const filterFd = seccomp === undefined ? undefined : openSync(seccomp, 'r');
-    // bwrap (after the cgroup shell) leads the process group the runner kills; it needs no
-    // cwd or environment of its own: --chdir and --setenv give the command its own.
-    return runProcessGroup(argv, run, {
-      cwd: '/',
-      env: {},
+    return WarmSlot.start({
+      argv: cgroup === undefined ? argv : inCgroup(cgroup, argv),
+      filterFd,
+      sandboxArgs: args,
+      tmpDir,
       cleanup: async () => {
         rmSync(tmpDir, { recursive: true, force: true });
-        await cgroup?.remove();
+        // Not awaited: removing a cgroup can block for a kernel RCU grace period (10-20 ms
+        // here), and the result does not depend on it. An exiting process removes what is left.
+        void cgroup?.remove();
+      },
+      removeNow: () => {
+        rmSync(tmpDir, { recursive: true, force: true });
+        cgroup?.removeNow();
       },
       ...(cgroup === undefined ? {} : { killAll: () => cgroup.killAll() }),
-      ...(filterFd === undefined ? {} : { extraFds: [filterFd] }),
     });
   };
+
+  const slot = new WarmSlot(options.warmIdleMs);
+  return async (command, run) => {
+    if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress);
+    const proxy = await egress;
+    // A sandbox started earlier is used only if the mounts it was given are still the ones this
+    // command would get (a secrets folder created since must be masked).
+    const sandbox =
+      slot.take((warm) => sameArgs(warm.sandboxArgs, sandboxArgs(warm.tmpDir, proxy))) ?? start(proxy);
+    const last = [
+      ...bwrapCommandArgs(policy, {
+        workspace: options.workspace,
+        cwd: run.cwd,
+        env: run.env,
+        ...egressArgs(proxy),
+        ...(seccomp === undefined ? {} : { seccompFd: 3 }),
+      }),
+      '--setenv',
+      'OXYDRA_COMMAND',
+      command,
+    ];
+    try {
+      dispatchArgs(sandbox, last);
+    } catch (error) {
+      sandbox.discard();
+      throw error;
+    }
+    const result = await superviseProcessGroup(sandbox.child, run, sandbox.launch);
+    // The next command's sandbox starts once this one is over, not while it runs: moving a
+    // process into a cgroup holds a lock that stalls every fork and exec on the machine.
+    slot.refill(() => start(proxy));
+    return result;
+  };
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((arg, i) => arg === b[i]);
 }

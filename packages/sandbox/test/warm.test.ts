@@ -1,0 +1,122 @@
+/**
+ * Sandboxes started ahead of their command (warm-sandbox.ts): what they run is exactly what a
+ * cold start would, they never outlive their use, and a change of mounts since they started
+ * (a secrets folder created meanwhile) is never missed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBubblewrapRunner } from '../src/index.js';
+import { type Fixture, fixture, HAS_BWRAP, policy } from './helpers.js';
+
+/** bwrap processes whose arguments mention `text` (a test's own workspace). */
+function bwrapsWith(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('bwrap') && line.includes(text) && !/^\s*\d+\s+Z/.test(line));
+}
+
+async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// Skipped only where bubblewrap is absent: there is no sandbox to start ahead of time.
+describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
+  let f: Fixture;
+  let tmpRoot: string;
+  beforeEach(() => {
+    f = fixture();
+    tmpRoot = mkdtempSync(path.join(tmpdir(), 'oxydra-warm-tmp-'));
+  });
+  afterEach(() => {
+    f.cleanup();
+    rmSync(tmpRoot, { recursive: true, force: true });
+  });
+
+  const options = (extra: Record<string, string> = {}) => ({
+    cwd: f.workspace,
+    env: { PATH: '/usr/bin:/bin', ...extra },
+    timeoutMs: 20_000,
+  });
+
+  it('runs each command as /bin/sh -c command, with its own environment and directory, and no trace of how it came', async () => {
+    const run = createBubblewrapRunner(policy({ envAllowlist: ['PATH', 'LANG'] }), {
+      workspace: f.workspace,
+      tmpRoot,
+    });
+    mkdirSync(path.join(f.workspace, 'sub'));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
+    const script = 'echo "zero=$0 lang=${LANG:-none} cmd=${OXYDRA_COMMAND:-unset} pwd=$(pwd)"; exit 4';
+    const first = await run(script, options());
+    const second = await run(script, { ...options({ LANG: 'C.UTF-8' }), cwd: path.join(f.workspace, 'sub') });
+    expect(first.exitCode).toBe(4);
+    expect(first.output).toBe(`zero=/bin/sh lang=none cmd=unset pwd=${f.workspace}\n`);
+    // The second ran in the sandbox started ahead of it: same semantics, its own env and cwd.
+    expect(second.exitCode).toBe(4);
+    expect(second.output).toBe(`zero=/bin/sh lang=C.UTF-8 cmd=unset pwd=${f.workspace}/sub\n`);
+  });
+
+  it('masks a secrets folder created after the next sandbox was started', async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, home: f.home, tmpRoot });
+    rmSync(path.join(f.workspace, '.oxydra'), { recursive: true, force: true });
+    await run('true', options()); // a sandbox for the next command is started now, without .oxydra
+    mkdirSync(path.join(f.workspace, '.oxydra'));
+    writeFileSync(path.join(f.workspace, '.oxydra', 'key.toml'), 'api_key = "LATE-SECRET"\n');
+    const r = await run('cat .oxydra/key.toml; echo END', options());
+    expect(r.output).not.toContain('LATE-SECRET');
+    expect(r.output).toContain('END');
+  });
+
+  it('refuses a command holding a NUL byte instead of passing bwrap an extra option', async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot });
+    await run('true', options());
+    const marker = path.join(f.root, 'outside-marker');
+    await expect(run(`echo x > ${marker}\0--bind\0/\0/`, options())).rejects.toThrow(/NUL/);
+    // Nothing ran, and the runner still works.
+    expect(readdirSync(f.root)).not.toContain('outside-marker');
+    expect((await run('echo fine', options())).output).toBe('fine\n');
+  });
+
+  it('stops an unused sandbox after the idle time and removes its temp dir', async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot, warmIdleMs: 300 });
+    await run('true', options());
+    await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
+    await eventually(() => bwrapsWith(f.workspace).length === 0, 'the idle sandbox to stop');
+    await eventually(() => readdirSync(tmpRoot).length === 0, 'its temp dir to go');
+  });
+
+  it('falls back to a fresh sandbox when the waiting one was killed from outside', async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot });
+    await run('true', options());
+    await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
+    for (const line of bwrapsWith(f.workspace)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+    const r = await run('echo again', options());
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toBe('again\n');
+  });
+
+  it('leaves no sandbox and no temp dir behind when the process exits', () => {
+    const dist = new URL('../dist/index.js', import.meta.url).pathname;
+    const script = `
+      const { createBubblewrapRunner } = await import(${JSON.stringify(dist)});
+      const run = createBubblewrapRunner(${JSON.stringify(policy())}, { workspace: ${JSON.stringify(f.workspace)}, tmpRoot: ${JSON.stringify(tmpRoot)} });
+      await run('true', { cwd: ${JSON.stringify(f.workspace)}, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10000 });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the next sandbox is waiting now
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readdirSync(tmpRoot)).toEqual([]);
+    return eventually(() => bwrapsWith(f.workspace).length === 0, 'the waiting sandbox to be killed');
+  });
+});
