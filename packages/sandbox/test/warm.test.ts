@@ -97,6 +97,8 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     await run('true', options());
     await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
     for (const line of bwrapsWith(f.workspace)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+    // Gone (or a zombie) before the next command: killed while waiting, not during the handover.
+    await eventually(() => bwrapsWith(f.workspace).length === 0, 'the killed sandbox to die');
     const r = await run('echo again', options());
     expect(r.exitCode).toBe(0);
     expect(r.output).toBe('again\n');
