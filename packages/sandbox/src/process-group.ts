@@ -20,20 +20,26 @@ const PIPE_DRAIN_MS = 1000;
  * command outlives the process that started it. (A SIGKILLed parent cannot run this; the
  * sandbox's --die-with-parent is the guard there.)
  */
-const liveGroups = new Map<number, (() => void) | undefined>();
+const liveGroups = new Map<number, Pick<ProcessLaunch, 'killAll' | 'removeNow'>>();
 let exitHookInstalled = false;
 
 function killLiveGroupsOnExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const [pid, killAll] of liveGroups) {
+    for (const [pid, launch] of liveGroups) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
         // ESRCH: already gone.
       }
-      killAll?.();
+      launch.killAll?.();
+      // cleanup() is async and cannot run now: the launcher's synchronous part can.
+      try {
+        launch.removeNow?.();
+      } catch {
+        // Exiting anyway.
+      }
     }
   });
 }
@@ -49,6 +55,8 @@ export interface ProcessLaunch {
    * sandbox's processes in their own session or pid namespace). Called with every SIGKILL.
    */
   killAll?: () => void;
+  /** What cleanup() removes, done synchronously: for a process exiting with the group still live. */
+  removeNow?: () => void;
   /** Open file descriptors handed to the program as fd 3, 4, ... (bwrap --seccomp 3). Closed here after the spawn. */
   extraFds?: number[];
 }
@@ -83,7 +91,7 @@ export function startProcessGroup(
   closeExtraFds(launch);
   if (child.pid !== undefined) {
     killLiveGroupsOnExit();
-    liveGroups.set(child.pid, launch.killAll);
+    liveGroups.set(child.pid, { killAll: launch.killAll, removeNow: launch.removeNow });
   }
   return child;
 }

@@ -10,7 +10,7 @@
  * last arguments, already in its pids cgroup. Moving a process into a cgroup waits out a kernel
  * RCU grace period, 10-15 ms here, which would otherwise be on every command's critical path.
  */
-import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
@@ -18,7 +18,6 @@ import {
   type BwrapArgsOptions,
   bwrapCommandArgs,
   bwrapSandboxArgs,
-  SANDBOX_HOME,
   SYSTEM_ROOTS,
   sharesHostNetwork,
 } from './args.js';
@@ -27,6 +26,7 @@ import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/se
 import { createPidsCgroup, inCgroup, prlimitPrefix } from './limits.js';
 import { superviseProcessGroup } from './process-group.js';
 import { seccompProgramFile } from './seccomp-file.js';
+import { createSandboxTmpDir } from './temp-dirs.js';
 import type { CommandRunner } from './types.js';
 import { ARGS_FD, dispatchArgs, type WarmSandbox, WarmSlot } from './warm-sandbox.js';
 
@@ -89,8 +89,7 @@ export function createBubblewrapRunner(
   /** A sandbox waiting for its command: bwrap blocked reading its last arguments from ARGS_FD. */
   const start = (proxy: EgressSession | undefined): WarmSandbox => {
     // A private /tmp (and HOME inside it) per command: nothing is shared between commands.
-    const tmpDir = mkdtempSync(path.join(options.tmpRoot ?? tmpdir(), 'oxydra-sandbox-'));
-    mkdirSync(path.join(tmpDir, path.basename(SANDBOX_HOME)));
+    const tmpDir = createSandboxTmpDir(options.tmpRoot ?? tmpdir());
     const processes = policy.limits?.processes;
     const cgroup = processes === undefined ? undefined : createPidsCgroup(processes);
     const args = sandboxArgs(tmpDir, proxy);

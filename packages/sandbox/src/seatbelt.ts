@@ -9,7 +9,7 @@
  * Not yet run on a Mac: the profile is unit-tested as text, and the runner shares the tested
  * process-group runner, but no macOS machine has executed it. `oxydra doctor` says so.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHostPattern, type SandboxPolicy } from '@oxydra/types';
@@ -17,6 +17,7 @@ import { defaultDeniedPaths, SANDBOX_HOME, sharesHostNetwork } from './args.js';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 import { proxyEnv } from './egress/session.js';
 import { runProcessGroup } from './process-group.js';
+import { createSandboxTmpDir } from './temp-dirs.js';
 import type { CommandRunner } from './types.js';
 
 export const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
@@ -107,8 +108,7 @@ export function createSeatbeltRunner(policy: SandboxPolicy, options: SeatbeltRun
       });
     }
     const proxyPort = (await egress)?.port;
-    const tmpDir = mkdtempSync(path.join(options.tmpRoot ?? tmpdir(), 'oxydra-sandbox-'));
-    mkdirSync(path.join(tmpDir, path.basename(SANDBOX_HOME)));
+    const tmpDir = createSandboxTmpDir(options.tmpRoot ?? tmpdir());
     const profile = seatbeltProfile(policy, {
       workspace: options.workspace,
       tmpDir,
@@ -120,6 +120,7 @@ export function createSeatbeltRunner(policy: SandboxPolicy, options: SeatbeltRun
       cwd: run.cwd,
       env: sandboxEnv(policy, run.env, tmpDir, proxy),
       cleanup: async () => rmSync(tmpDir, { recursive: true, force: true }),
+      removeNow: () => rmSync(tmpDir, { recursive: true, force: true }),
     });
   };
 }

@@ -81,12 +81,15 @@ function holdProcess(child: ChildProcess, hold: boolean): void {
 export class WarmSlot {
   private waiting: WarmSandbox | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  private exitHook: (() => void) | undefined;
 
   constructor(private readonly idleMs = DEFAULT_IDLE_MS) {}
 
   static start(spec: WarmSandboxSpec): WarmSandbox {
-    const launch = { cleanup: spec.cleanup, ...(spec.killAll ? { killAll: spec.killAll } : {}) };
+    const launch = {
+      cleanup: spec.cleanup,
+      removeNow: spec.removeNow,
+      ...(spec.killAll ? { killAll: spec.killAll } : {}),
+    };
     const child = startProcessGroup(
       spec.argv,
       { cwd: '/', env: {}, ...launch, ...(spec.filterFd === undefined ? {} : { extraFds: [spec.filterFd] }) },
@@ -135,23 +138,12 @@ export class WarmSlot {
       }
     }, this.idleMs);
     this.idleTimer.unref();
-    // The process group itself is killed by the process-group exit hook; its files go here.
-    this.exitHook = () => {
-      try {
-        sandbox.discard();
-        sandbox.removeNow();
-      } catch {
-        // Exiting anyway.
-      }
-    };
-    process.once('exit', this.exitHook);
+    // Killed, and its files removed, by the process-group exit hook if the process exits first.
   }
 
   private clear(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.exitHook) process.off('exit', this.exitHook);
     this.idleTimer = undefined;
-    this.exitHook = undefined;
     this.waiting = undefined;
   }
 }

@@ -121,4 +121,34 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     expect(readdirSync(tmpRoot)).toEqual([]);
     return eventually(() => bwrapsWith(f.workspace).length === 0, 'the waiting sandbox to be killed');
   });
+
+  it('removes the temp dir of a command still running when the process exits', () => {
+    const dist = new URL('../dist/index.js', import.meta.url).pathname;
+    const script = `
+      const { createBubblewrapRunner } = await import(${JSON.stringify(dist)});
+      const run = createBubblewrapRunner(${JSON.stringify(policy())}, { workspace: ${JSON.stringify(f.workspace)}, tmpRoot: ${JSON.stringify(tmpRoot)} });
+      void run('sleep 30', { cwd: ${JSON.stringify(f.workspace)}, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 60000 });
+      setTimeout(() => process.exit(0), 500); // as the CLI exits after a cancelled run
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readdirSync(tmpRoot)).toEqual([]);
+  });
+
+  it('removes the temp dirs a killed process left, and keeps those of live ones', async () => {
+    const dead = spawnSync('/bin/true').pid!;
+    mkdirSync(path.join(tmpRoot, `oxydra-sandbox-${dead}-AbCdEf`, 'home'), { recursive: true });
+    mkdirSync(path.join(tmpRoot, `oxydra-sandbox-${process.ppid}-AbCdEf`));
+    mkdirSync(path.join(tmpRoot, 'unrelated'));
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot, warmIdleMs: 100 });
+    await run('true', options());
+    const left = readdirSync(tmpRoot);
+    expect(left).not.toContain(`oxydra-sandbox-${dead}-AbCdEf`);
+    expect(left).toContain(`oxydra-sandbox-${process.ppid}-AbCdEf`);
+    expect(left).toContain('unrelated');
+  });
 });
