@@ -7,10 +7,10 @@
  * by RLIMIT_NPROC otherwise, which does hold for ordinary users.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
-import { processAlive } from './process-alive.js';
+import { leftByDeadProcesses } from './process-alive.js';
 
 export type Limits = NonNullable<SandboxPolicy['limits']>;
 
@@ -55,7 +55,6 @@ export interface PidsCgroup {
 
 /** A fresh pids cgroup with pids.max set, or undefined when this process may not create one. */
 const CGROUP_PREFIX = 'oxydra-sandbox-';
-const STALE_CGROUP = /^oxydra-sandbox-(\d+)-/;
 /** Cgroups of this process not removed yet: removed (if empty) when it exits. */
 const ownCgroups = new Set<string>();
 let sweptParent: string | undefined;
@@ -67,17 +66,9 @@ let sweptParent: string | undefined;
 function sweepStaleCgroups(parent: string): void {
   if (sweptParent === parent) return;
   sweptParent = parent;
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(STALE_CGROUP.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+  for (const dir of leftByDeadProcesses(parent, CGROUP_PREFIX)) {
     try {
-      rmdirSync(path.join(parent, name)); // fails, harmlessly, while a process is still inside
+      rmdirSync(dir); // fails, harmlessly, while a process is still inside
     } catch {
       // Still populated, or already gone.
     }

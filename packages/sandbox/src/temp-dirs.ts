@@ -3,13 +3,12 @@
  * process killed outright (SIGKILL) cannot remove its own; the next one to start a sandbox
  * removes those of dead processes.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_HOME } from './args.js';
-import { processAlive } from './process-alive.js';
+import { leftByDeadProcesses } from './process-alive.js';
 
 const PREFIX = 'oxydra-sandbox-';
-const OWNER = /^oxydra-sandbox-(\d+)-/;
 const swept = new Set<string>();
 
 export function createSandboxTmpDir(root: string): string {
@@ -23,15 +22,5 @@ export function createSandboxTmpDir(root: string): string {
 }
 
 function sweepDeadProcessDirs(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(OWNER.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
-    rmSync(path.join(root, name), { recursive: true, force: true });
-  }
+  for (const dir of leftByDeadProcesses(root, PREFIX)) rmSync(dir, { recursive: true, force: true });
 }
