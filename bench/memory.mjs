@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@oxydra/testkit';
 import { openDatabase } from '../packages/memory/dist/db.js';
 import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { migrate } from '../packages/memory/dist/migrate.js';
@@ -42,17 +43,6 @@ const DIMS = 256;
 
 // --- A synthetic corpus: English function words mixed with Zipf-distributed pseudo-words. ---
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FUNCTION_WORDS =
   'the of and to in is that for it with as on was be by this are or from at an which have not'.split(' ');
 // Syllables as onset + vowel + coda, so pseudo-words share letter n-grams about as often as
@@ -64,7 +54,7 @@ const SYLLABLES = ONSETS.flatMap((o) => VOWELS.flatMap((v) => CODAS.map((c) => o
 const SUFFIXES = ['s', 'ing', 'ed', 'ly', 'er'];
 
 function makeCorpus(seed) {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const vocabulary = new Set();
   while (vocabulary.size < 30_000) {
     let word = '';
@@ -326,7 +316,7 @@ async function runMethod(name) {
     const embedder = createDeterministicEmbedder({ dimensions: DIMS });
     const index = await method.create(client, embedder);
     const corpus = makeCorpus(42);
-    const queryRandom = rng(7);
+    const queryRandom = seededRandom(7);
     const notes = [];
     let chunks = 0;
     let ingestMs = 0;
@@ -348,7 +338,7 @@ async function runMethod(name) {
       await index.search({ query: 'warm up', topK: TOP_K });
       const firstQueryMs = performance.now() - loadStart;
       const recall = method.chosen
-        ? { vector_recall_vs_exact: await vectorRecall(client, embedder, notes, rng(11)) }
+        ? { vector_recall_vs_exact: await vectorRecall(client, embedder, notes, seededRandom(11)) }
         : {};
       atSize[size] = {
         chunks: disk.chunks,

@@ -69,6 +69,19 @@ function mask(denied: string): string[] {
   return statSync(denied).isDirectory() ? ['--tmpfs', denied] : ['--ro-bind', '/dev/null', denied];
 }
 
+/** The offered variables a command may see: the policy's allowlist, minus those the sandbox sets itself. */
+export function allowedEnv(
+  policy: SandboxPolicy,
+  offered: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of policy.envAllowlist) {
+    const value = offered[name];
+    if (value !== undefined && !OWN_VARIABLES.has(name)) env[name] = value;
+  }
+  return env;
+}
+
 /** The sandbox itself: namespaces, mounts and masks. The same for every command of a runner. */
 export function bwrapSandboxArgs(
   policy: SandboxPolicy,
@@ -111,10 +124,8 @@ export function bwrapCommandArgs(
   options: Pick<BwrapArgsOptions, 'workspace' | 'cwd' | 'env' | 'egress' | 'seccompFd'>,
 ): string[] {
   const args = ['--chdir', path.resolve(options.cwd ?? options.workspace), '--clearenv'];
-  for (const name of policy.envAllowlist) {
-    const value = options.env?.[name];
-    if (value !== undefined && !OWN_VARIABLES.has(name)) args.push('--setenv', name, value);
-  }
+  for (const [name, value] of Object.entries(allowedEnv(policy, options.env ?? {})))
+    args.push('--setenv', name, value);
   args.push('--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(options.egress?.env ?? {})) args.push('--setenv', name, value);
   if (options.seccompFd !== undefined) args.push('--seccomp', String(options.seccompFd));

@@ -7,7 +7,15 @@
  * by RLIMIT_NPROC otherwise, which does hold for ordinary users.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
 import { leftByDeadProcesses } from './process-alive.js';
@@ -26,18 +34,28 @@ export function prlimitPrefix(limits: Limits | undefined): string[] {
   return flags.length === 0 ? [] : [PRLIMIT, ...flags, '--'];
 }
 
-/** Where a pids cgroup may be created: cgroup v2 with the pids controller, or the v1 pids tree. */
+/**
+ * Where this process may create a pids cgroup: the cgroup v2 root when it hands the pids
+ * controller to its children (subtree_control), or the v1 pids tree; writable either way.
+ */
 function pidsCgroupParent(): string | undefined {
   const v2 = '/sys/fs/cgroup';
+  const v1 = '/sys/fs/cgroup/pids';
+  let parent: string | undefined;
   try {
-    if (readFileSync(path.join(v2, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('pids')) {
-      return v2;
-    }
+    if (readFileSync(path.join(v2, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('pids'))
+      parent = v2;
   } catch {
     // Not cgroup v2 at the usual place.
   }
-  const v1 = '/sys/fs/cgroup/pids';
-  return existsSync(path.join(v1, 'cgroup.procs')) ? v1 : undefined;
+  if (parent === undefined && existsSync(path.join(v1, 'cgroup.procs'))) parent = v1;
+  if (parent === undefined) return undefined;
+  try {
+    accessSync(parent, constants.W_OK);
+    return parent;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface PidsCgroup {
@@ -159,19 +177,14 @@ function killCgroup(dir: string): void {
   }
 }
 
-let pidsCgroupProbe: boolean | undefined;
-
 /**
  * Whether max_processes is really enforced here: by a pids cgroup, or (not for root, whom the
- * kernel exempts) by RLIMIT_NPROC. Probed once by creating and removing a cgroup.
+ * kernel exempts) by RLIMIT_NPROC.
  */
 export function processLimitEnforced(): boolean {
-  if (pidsCgroupProbe === undefined) {
-    const cgroup = createPidsCgroup(1);
-    pidsCgroupProbe = cgroup !== undefined;
-    if (cgroup) rmdirSync(cgroup.dir);
-  }
-  return pidsCgroupProbe || process.getuid?.() !== 0;
+  // No cgroup is created to find out: creating and removing one can each wait out a kernel RCU
+  // grace period, which would land on every run's start-up.
+  return process.getuid?.() !== 0 || pidsCgroupParent() !== undefined;
 }
 
 /**

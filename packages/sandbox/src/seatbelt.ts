@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHostPattern, type SandboxPolicy } from '@oxydra/types';
-import { defaultDeniedPaths, SANDBOX_HOME, sharesHostNetwork } from './args.js';
+import { allowedEnv, defaultDeniedPaths, SANDBOX_HOME, sharesHostNetwork } from './args.js';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 import { proxyEnv } from './egress/session.js';
 import { runProcessGroup } from './process-group.js';
@@ -86,12 +86,12 @@ export function sandboxEnv(
   tmpDir: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of policy.envAllowlist) {
-    const value = offered[name];
-    if (value !== undefined && name !== 'HOME' && name !== 'TMPDIR') env[name] = value;
-  }
-  return { ...env, HOME: path.join(tmpDir, path.basename(SANDBOX_HOME)), TMPDIR: tmpDir, ...extra };
+  return {
+    ...allowedEnv(policy, offered),
+    HOME: path.join(tmpDir, path.basename(SANDBOX_HOME)),
+    TMPDIR: tmpDir,
+    ...extra,
+  };
 }
 
 export function createSeatbeltRunner(policy: SandboxPolicy, options: SeatbeltRunnerOptions): CommandRunner {

@@ -14,8 +14,8 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function random(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). Also what benchmarks draw synthetic data from. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -28,7 +28,7 @@ function random(seed: number): () => number {
 
 /** The mock's embedding of `text`: `dimensions` float32-exact values, L2 norm 1. */
 export function mockEmbedding(text: string, dimensions: number): number[] {
-  const next = random(fnv1a(text));
+  const next = seededRandom(fnv1a(text));
   const values = Array.from({ length: dimensions }, () => next() * 2 - 1);
   const norm = Math.sqrt(values.reduce((sum, x) => sum + x * x, 0)) || 1;
   // Rounded through float32, so a base64 answer and a JSON answer decode to the same numbers.
