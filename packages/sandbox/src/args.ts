@@ -32,8 +32,6 @@ const OWN_VARIABLES = new Set(['HOME', 'TMPDIR']);
 export interface BwrapArgsOptions {
   /** Bound read-write at its own absolute path, so paths in commands and messages match the host's. */
   workspace: string;
-  /** A private host directory bound as /tmp; HOME is `/tmp/home` inside it (the caller creates it). */
-  tmpDir: string;
   /** The argv run inside the sandbox (e.g. ['/bin/sh', '-c', command]). */
   command: string[];
   /** Default: the workspace. */
@@ -54,6 +52,20 @@ export function sharesHostNetwork(policy: SandboxPolicy): boolean {
 }
 
 export const SANDBOX_HOME = '/tmp/home';
+
+/**
+ * The kernel's global knobs under /proc, bound read-only whatever bubblewrap decides (it covers
+ * them only where its own access(W_OK) probe succeeds, which a 0555 /proc/sys defeats): sysctls
+ * (kernel.core_pattern runs a program as host root), SysRq, IRQ affinity, PCI config space. The
+ * bind comes from the host's /proc, so /proc/sys/net shows the host's values, read-only.
+ */
+export const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
+
+export const DEFAULT_TMP_SIZE_MIB = 512;
+
+function tmpSizeBytes(policy: SandboxPolicy): number {
+  return Math.floor((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024);
+}
 
 function bindExisting(flag: '--ro-bind' | '--bind', dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -85,7 +97,7 @@ export function allowedEnv(
 /** The sandbox itself: namespaces, mounts and masks. The same for every command of a runner. */
 export function bwrapSandboxArgs(
   policy: SandboxPolicy,
-  options: Pick<BwrapArgsOptions, 'workspace' | 'tmpDir' | 'home' | 'egress'>,
+  options: Pick<BwrapArgsOptions, 'workspace' | 'home' | 'egress'>,
 ): string[] {
   const workspace = path.resolve(options.workspace);
   const args = [
@@ -104,7 +116,11 @@ export function bwrapSandboxArgs(
     // in a new session of its own with stdin from /dev/null (tested in sandbox-escape tests).
   ];
   for (const root of SYSTEM_ROOTS) args.push(...bindExisting('--ro-bind', root));
-  args.push('--proc', '/proc', '--dev', '/dev', '--bind', path.resolve(options.tmpDir), '/tmp');
+  args.push('--proc', '/proc', ...PROC_READ_ONLY.flatMap((dir) => ['--ro-bind-try', dir, dir]));
+  // /tmp (and HOME in it) is a private tmpfs of bounded size: nothing is shared between commands,
+  // nothing is left on the host, and a command cannot fill the host's disk through it.
+  args.push('--dev', '/dev', '--size', String(tmpSizeBytes(policy)), '--perms', '1777', '--tmpfs', '/tmp');
+  args.push('--perms', '0700', '--dir', SANDBOX_HOME);
   const readable = [...policy.readableRoots, ...(options.egress?.extraReadable ?? [])];
   for (const root of readable) args.push(...bindExisting('--ro-bind', path.resolve(root)));
   if (options.egress) args.push('--ro-bind', options.egress.dir, options.egress.mount);

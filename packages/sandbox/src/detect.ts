@@ -1,6 +1,7 @@
 /** Which sandbox this machine can give, and if none, why and how to fix it. Probed once. */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type SandboxIdentity, SETPRIV, setprivPrefix } from './identity.js';
 import { BWRAP } from './runner.js';
 import { SANDBOX_EXEC } from './seatbelt.js';
 
@@ -12,15 +13,21 @@ export interface SandboxDetection {
 
 const cache = new Map<string, SandboxDetection>();
 
-export function detectSandbox(bwrapPath = BWRAP): SandboxDetection {
-  const known = cache.get(bwrapPath);
+/**
+ * `identity`: the ordinary uid commands run as when Oxydra runs as root (see identity.ts); the
+ * probe runs bubblewrap exactly as commands will, since an unprivileged user namespace can be
+ * refused where root's is not (Ubuntu 24.04+).
+ */
+export function detectSandbox(bwrapPath = BWRAP, identity?: SandboxIdentity): SandboxDetection {
+  const key = `${bwrapPath}\0${identity ? `${identity.uid}:${identity.gid}` : ''}`;
+  const known = cache.get(key);
   if (known !== undefined) return known;
-  const detection = probe(bwrapPath);
-  cache.set(bwrapPath, detection);
+  const detection = probe(bwrapPath, identity);
+  cache.set(key, detection);
   return detection;
 }
 
-function probe(bwrapPath: string): SandboxDetection {
+function probe(bwrapPath: string, identity: SandboxIdentity | undefined): SandboxDetection {
   if (process.platform === 'darwin') {
     return existsSync(SANDBOX_EXEC)
       ? { tier: 'sandbox_exec' }
@@ -40,11 +47,16 @@ function probe(bwrapPath: string): SandboxDetection {
       fix: 'sudo apt-get install bubblewrap',
     };
   }
-  // The same namespaces every command gets: if this fails, every sandboxed command would.
-  const run = spawnSync(bwrapPath, ['--unshare-all', '--ro-bind', '/', '/', 'true'], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  if (identity !== undefined && !existsSync(SETPRIV)) {
+    return {
+      tier: 'none',
+      degradation: `${SETPRIV} is missing (needed to run commands as an ordinary user while Oxydra runs as root)`,
+      fix: 'sudo apt-get install util-linux (or run Oxydra as an ordinary user)',
+    };
+  }
+  // The same namespaces every command gets, as the same user: if this fails, every command would.
+  const argv = [...setprivPrefix(identity), bwrapPath, '--unshare-all', '--ro-bind', '/', '/', 'true'];
+  const run = spawnSync(argv[0] ?? bwrapPath, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
   if (run.status === 0) return { tier: 'bubblewrap' };
   const reason = (run.error?.message ?? run.stderr).trim() || `exit status ${run.status}`;
   return {
@@ -52,6 +64,7 @@ function probe(bwrapPath: string): SandboxDetection {
     degradation: `bubblewrap cannot create namespaces: ${reason}`,
     fix:
       'allow unprivileged user namespaces: sudo sysctl -w kernel.unprivileged_userns_clone=1 ' +
-      '(Debian) or kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 24.04+)',
+      '(Debian) or kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 24.04+)' +
+      (identity ? `; as root, commands run as uid ${identity.uid}, whose namespaces these are` : ''),
   };
 }

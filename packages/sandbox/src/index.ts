@@ -9,6 +9,7 @@ export {
   bwrapArgs,
   defaultDeniedPaths,
   homeSecretPaths,
+  PROC_READ_ONLY,
   SANDBOX_HOME,
   SYSTEM_ROOTS,
 } from './args.js';
@@ -25,6 +26,14 @@ export {
   readFirstFrame,
   readFrames,
 } from './frames.js';
+export {
+  NOBODY,
+  type SandboxIdentity,
+  SETPRIV,
+  sandboxIdentity,
+  setprivPrefix,
+  workspaceAccessProblem,
+} from './identity.js';
 export {
   createPidsCgroup,
   type Limits,

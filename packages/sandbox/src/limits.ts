@@ -1,5 +1,5 @@
 /**
- * Resource limits. CPU time and address space are rlimits, set by prlimit(1) inside the sandbox
+ * Resource limits. CPU time, address space and file size are rlimits, set by prlimit(1) inside the sandbox
  * just before the shell (the command cannot raise them: bwrap drops every capability). The process
  * count cannot be an rlimit for root: the kernel exempts uid 0 from RLIMIT_NPROC even in a user
  * namespace with no capabilities (measured here: 40 forks pass a limit of 20). So processes are
@@ -31,6 +31,9 @@ export function prlimitPrefix(limits: Limits | undefined): string[] {
   if (limits.cpuSeconds !== undefined) flags.push(`--cpu=${Math.max(1, Math.ceil(limits.cpuSeconds))}`);
   if (limits.memoryMiB !== undefined) flags.push(`--as=${Math.floor(limits.memoryMiB * 1024 * 1024)}`);
   if (limits.processes !== undefined) flags.push(`--nproc=${Math.max(1, Math.floor(limits.processes))}`);
+  // A larger write fails with EFBIG (SIGXFSZ, which kills by default): no single file, in the
+  // workspace or /tmp, can eat the host's disk.
+  if (limits.fileSizeMiB !== undefined) flags.push(`--fsize=${Math.floor(limits.fileSizeMiB * 1024 * 1024)}`);
   return flags.length === 0 ? [] : [PRLIMIT, ...flags, '--'];
 }
 

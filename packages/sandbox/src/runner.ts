@@ -10,8 +10,7 @@
  * last arguments, already in its pids cgroup. Moving a process into a cgroup waits out a kernel
  * RCU grace period, 10-15 ms here, which would otherwise be on every command's critical path.
  */
-import { openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
 import {
@@ -23,10 +22,10 @@ import {
 } from './args.js';
 import type { EgressDecision } from './egress/proxy.js';
 import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/session.js';
+import { setprivPrefix } from './identity.js';
 import { createPidsCgroup, inCgroup, prlimitPrefix } from './limits.js';
 import { superviseProcessGroup } from './process-group.js';
 import { seccompProgramFile } from './seccomp-file.js';
-import { createSandboxTmpDir } from './temp-dirs.js';
 import type { CommandRunner } from './types.js';
 import { ARGS_FD, dispatchArgs, type WarmSandbox, WarmSlot } from './warm-sandbox.js';
 
@@ -38,8 +37,6 @@ export interface BubblewrapRunnerOptions {
   bwrapPath?: string;
   /** Whose ~/.ssh etc. are masked. Default: os.homedir(). */
   home?: string;
-  /** Where the per-command private /tmp is created on the host. Default: os.tmpdir(). */
-  tmpRoot?: string;
   /** network = allowlist: told of every connection the egress proxy allows or refuses. */
   onEgress?: (decision: EgressDecision) => void;
   /** How long a sandbox started ahead of time waits for a command before it is stopped. */
@@ -78,21 +75,18 @@ export function createBubblewrapRunner(
     proxy
       ? { egress: { dir: proxy.dir, mount: EGRESS_MOUNT, env: proxy.env, extraReadable: nodeInstallRoots() } }
       : {};
-  const sandboxArgs = (tmpDir: string, proxy: EgressSession | undefined) =>
+  const sandboxArgs = (proxy: EgressSession | undefined) =>
     bwrapSandboxArgs(policy, {
       workspace: options.workspace,
-      tmpDir,
       ...(options.home === undefined ? {} : { home: options.home }),
       ...egressArgs(proxy),
     });
 
   /** A sandbox waiting for its command: bwrap blocked reading its last arguments from ARGS_FD. */
   const start = (proxy: EgressSession | undefined): WarmSandbox => {
-    // A private /tmp (and HOME inside it) per command: nothing is shared between commands.
-    const tmpDir = createSandboxTmpDir(options.tmpRoot ?? tmpdir());
     const processes = policy.limits?.processes;
     const cgroup = processes === undefined ? undefined : createPidsCgroup(processes);
-    const args = sandboxArgs(tmpDir, proxy);
+    const args = sandboxArgs(proxy);
     const inner = [
       ...(proxy ? proxy.commandPrefix(process.execPath) : []),
       ...prlimitPrefix(policy.limits),
@@ -100,36 +94,39 @@ export function createBubblewrapRunner(
       '-c',
       COMMAND_SHELL,
     ];
-    const argv = [bwrap, ...args, '--args', String(ARGS_FD), '--', ...inner];
+    // As root, bwrap starts as the sandbox's ordinary uid (after joining the cgroup as root).
+    const argv = [
+      ...setprivPrefix(policy.identity),
+      bwrap,
+      ...args,
+      '--args',
+      String(ARGS_FD),
+      '--',
+      ...inner,
+    ];
     // bwrap reads the seccomp filter from fd 3 and its last arguments from fd 4.
     const filterFd = seccomp === undefined ? undefined : openSync(seccomp, 'r');
     return WarmSlot.start({
       argv: cgroup === undefined ? argv : inCgroup(cgroup, argv),
       filterFd,
       sandboxArgs: args,
-      tmpDir,
       cleanup: async () => {
-        rmSync(tmpDir, { recursive: true, force: true });
         // Not awaited: removing a cgroup can block for a kernel RCU grace period (10-20 ms
         // here), and the result does not depend on it. An exiting process removes what is left.
         void cgroup?.remove();
       },
-      removeNow: () => {
-        rmSync(tmpDir, { recursive: true, force: true });
-        cgroup?.removeNow();
-      },
+      removeNow: () => cgroup?.removeNow(),
       ...(cgroup === undefined ? {} : { killAll: () => cgroup.killAll() }),
     });
   };
 
   const slot = new WarmSlot(options.warmIdleMs);
   return async (command, run) => {
-    if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress);
+    if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress, policy.identity);
     const proxy = await egress;
     // A sandbox started earlier is used only if the mounts it was given are still the ones this
     // command would get (a secrets folder created since must be masked).
-    const sandbox =
-      slot.take((warm) => sameArgs(warm.sandboxArgs, sandboxArgs(warm.tmpDir, proxy))) ?? start(proxy);
+    const sandbox = slot.take((warm) => sameArgs(warm.sandboxArgs, sandboxArgs(proxy))) ?? start(proxy);
     const last = [
       ...bwrapCommandArgs(policy, {
         workspace: options.workspace,

@@ -20,7 +20,6 @@ export interface WarmSandboxSpec {
   filterFd: number | undefined;
   /** The mounts it was started with, to compare with what a command would get now. */
   sandboxArgs: string[];
-  tmpDir: string;
   cleanup: () => Promise<void>;
   /** Synchronous removal of what it holds, for a process that is exiting. */
   removeNow: () => void;
@@ -30,11 +29,10 @@ export interface WarmSandboxSpec {
 export interface WarmSandbox {
   child: ChildProcess;
   sandboxArgs: string[];
-  tmpDir: string;
   launch: Pick<ProcessLaunch, 'cleanup' | 'killAll'>;
-  /** Stops it unused, and removes its temp dir and cgroup once it is gone. */
+  /** Stops it unused, and removes its cgroup once it is gone. */
   discard(): void;
-  /** Removes its temp dir (and its cgroup, if already empty) at once: for a process that is exiting. */
+  /** Removes its cgroup, if already empty, at once: for a process that is exiting. */
   removeNow(): void;
 }
 
@@ -100,7 +98,6 @@ export class WarmSlot {
     return {
       child,
       sandboxArgs: spec.sandboxArgs,
-      tmpDir: spec.tmpDir,
       launch,
       discard() {
         if (discarded) return;

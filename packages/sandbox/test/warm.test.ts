@@ -4,7 +4,7 @@
  * (a secrets folder created meanwhile) is never missed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,14 +30,11 @@ async function eventually(check: () => boolean, what: string, ms = 5000): Promis
 // Skipped only where bubblewrap is absent: there is no sandbox to start ahead of time.
 describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
   let f: Fixture;
-  let tmpRoot: string;
   beforeEach(() => {
     f = fixture();
-    tmpRoot = mkdtempSync(path.join(tmpdir(), 'oxydra-warm-tmp-'));
   });
   afterEach(() => {
     f.cleanup();
-    rmSync(tmpRoot, { recursive: true, force: true });
   });
 
   const options = (extra: Record<string, string> = {}) => ({
@@ -49,7 +46,6 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
   it('runs each command as /bin/sh -c command, with its own environment and directory, and no trace of how it came', async () => {
     const run = createBubblewrapRunner(policy({ envAllowlist: ['PATH', 'LANG'] }), {
       workspace: f.workspace,
-      tmpRoot,
     });
     mkdirSync(path.join(f.workspace, 'sub'));
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
@@ -64,7 +60,7 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
   });
 
   it('masks a secrets folder created after the next sandbox was started', async () => {
-    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, home: f.home, tmpRoot });
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, home: f.home });
     rmSync(path.join(f.workspace, '.oxydra'), { recursive: true, force: true });
     await run('true', options()); // a sandbox for the next command is started now, without .oxydra
     mkdirSync(path.join(f.workspace, '.oxydra'));
@@ -75,7 +71,7 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
   });
 
   it('refuses a command holding a NUL byte instead of passing bwrap an extra option', async () => {
-    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot });
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace });
     await run('true', options());
     const marker = path.join(f.root, 'outside-marker');
     await expect(run(`echo x > ${marker}\0--bind\0/\0/`, options())).rejects.toThrow(/NUL/);
@@ -84,16 +80,15 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     expect((await run('echo fine', options())).output).toBe('fine\n');
   });
 
-  it('stops an unused sandbox after the idle time and removes its temp dir', async () => {
-    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot, warmIdleMs: 300 });
+  it('stops an unused sandbox after the idle time', async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, warmIdleMs: 300 });
     await run('true', options());
     await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
     await eventually(() => bwrapsWith(f.workspace).length === 0, 'the idle sandbox to stop');
-    await eventually(() => readdirSync(tmpRoot).length === 0, 'its temp dir to go');
   });
 
   it('falls back to a fresh sandbox when the waiting one was killed from outside', async () => {
-    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot });
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace });
     await run('true', options());
     await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
     for (const line of bwrapsWith(f.workspace)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
@@ -104,11 +99,11 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     expect(r.output).toBe('again\n');
   });
 
-  it('leaves no sandbox and no temp dir behind when the process exits', () => {
+  it('leaves no sandbox behind when the process exits', () => {
     const dist = new URL('../dist/index.js', import.meta.url).pathname;
     const script = `
       const { createBubblewrapRunner } = await import(${JSON.stringify(dist)});
-      const run = createBubblewrapRunner(${JSON.stringify(policy())}, { workspace: ${JSON.stringify(f.workspace)}, tmpRoot: ${JSON.stringify(tmpRoot)} });
+      const run = createBubblewrapRunner(${JSON.stringify(policy())}, { workspace: ${JSON.stringify(f.workspace)} });
       await run('true', { cwd: ${JSON.stringify(f.workspace)}, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10000 });
       await new Promise((resolve) => setTimeout(resolve, 300)); // the next sandbox is waiting now
     `;
@@ -118,37 +113,17 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(readdirSync(tmpRoot)).toEqual([]);
     return eventually(() => bwrapsWith(f.workspace).length === 0, 'the waiting sandbox to be killed');
   });
 
-  it('removes the temp dir of a command still running when the process exits', () => {
-    const dist = new URL('../dist/index.js', import.meta.url).pathname;
-    const script = `
-      const { createBubblewrapRunner } = await import(${JSON.stringify(dist)});
-      const run = createBubblewrapRunner(${JSON.stringify(policy())}, { workspace: ${JSON.stringify(f.workspace)}, tmpRoot: ${JSON.stringify(tmpRoot)} });
-      void run('sleep 30', { cwd: ${JSON.stringify(f.workspace)}, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 60000 });
-      setTimeout(() => process.exit(0), 500); // as the CLI exits after a cancelled run
-    `;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
-    expect(readdirSync(tmpRoot)).toEqual([]);
-  });
-
-  it('removes the temp dirs a killed process left, and keeps those of live ones', async () => {
-    const dead = spawnSync('/bin/true').pid!;
-    mkdirSync(path.join(tmpRoot, `oxydra-sandbox-${dead}-AbCdEf`, 'home'), { recursive: true });
-    mkdirSync(path.join(tmpRoot, `oxydra-sandbox-${process.ppid}-AbCdEf`));
-    mkdirSync(path.join(tmpRoot, 'unrelated'));
-    const run = createBubblewrapRunner(policy(), { workspace: f.workspace, tmpRoot, warmIdleMs: 100 });
-    await run('true', options());
-    const left = readdirSync(tmpRoot);
-    expect(left).not.toContain(`oxydra-sandbox-${dead}-AbCdEf`);
-    expect(left).toContain(`oxydra-sandbox-${process.ppid}-AbCdEf`);
-    expect(left).toContain('unrelated');
+  it("gives each command a private /tmp that is a tmpfs, leaving nothing on the host's disk", async () => {
+    const run = createBubblewrapRunner(policy(), { workspace: f.workspace });
+    const marker = `oxydra-tmp-marker-${process.pid}`;
+    const first = await run(`echo kept > /tmp/${marker}; echo hi > $HOME/h; stat -f -c %T /tmp`, options());
+    expect(first.output).toBe('tmpfs\n');
+    // The next command (started ahead of time) sees a fresh /tmp, and the host's never held it.
+    const second = await run(`cat /tmp/${marker} $HOME/h 2>&1 || echo gone`, options());
+    expect(second.output).toContain('gone');
+    expect(readdirSync(tmpdir())).not.toContain(marker);
   });
 });

@@ -69,9 +69,25 @@ export interface SandboxPolicy {
   deniedPaths: string[];
   network: 'off' | { allowHosts: string[] };
   envAllowlist: string[];
-  limits?: { cpuSeconds?: number; memoryMiB?: number; processes?: number };
+  limits?: { cpuSeconds?: number; memoryMiB?: number; processes?: number; fileSizeMiB?: number };
+  /** Size of the command's private /tmp (a tmpfs, memory-backed), in MiB. Default: 512. */
+  tmpSizeMiB?: number;
+  /**
+   * The host uid/gid commands run as, when Oxydra runs as root: never host root inside the
+   * sandbox. Unset: the sandbox runs as Oxydra's own user.
+   */
+  identity?: { uid: number; gid: number };
   /** The seccomp filter on dangerous kernel interfaces (keyrings, bpf, io_uring, namespaces). Default: on. */
   seccomp?: boolean;
+}
+
+/** What a host reports about command isolation: gateway start-up, /readyz, hello_ack, doctor. */
+export interface SandboxStatus {
+  tier: 'bubblewrap' | 'sandbox_exec' | 'none';
+  /** unsandboxed: mode = "none" was chosen; refused: no working sandbox, so shell_exec refuses. */
+  shell: 'sandboxed' | 'unsandboxed' | 'refused';
+  /** One line: what commands get (or why they are refused). */
+  summary: string;
 }
 
 export interface SandboxCommand {

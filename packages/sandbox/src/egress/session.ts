@@ -3,10 +3,11 @@
  * the host holding the proxy's Unix socket and the bridge script, bound read-only into every
  * sandbox at EGRESS_MOUNT. Removed when the process exits.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type HostPattern, parseHostPattern } from '@oxydra/types';
+import type { SandboxIdentity } from '../identity.js';
 import { BRIDGE_SCRIPT, PROXY_PORT } from './bridge.js';
 import { type EgressDecision, startEgressProxy } from './proxy.js';
 
@@ -42,6 +43,7 @@ export function proxyEnv(port = PROXY_PORT): Record<string, string> {
 export async function openEgressSession(
   allowHosts: readonly string[],
   onDecision?: (decision: EgressDecision) => void,
+  identity?: SandboxIdentity,
 ): Promise<EgressSession> {
   const allow: HostPattern[] = allowHosts.map(parseHostPattern);
   const dir = mkdtempSync(path.join(tmpdir(), 'oxydra-egress-'));
@@ -54,6 +56,12 @@ export async function openEgressSession(
     allow,
     ...(onDecision ? { onDecision } : {}),
   });
+  // The sandbox's ordinary uid (Oxydra running as root) must reach the bridge and the socket:
+  // the directory and its files become its own, still closed to everyone else.
+  if (identity !== undefined) {
+    for (const entry of [dir, path.join(dir, 'bridge.mjs'), path.join(dir, 'proxy.sock')])
+      chownSync(entry, identity.uid, identity.gid);
+  }
   return {
     dir,
     commandPrefix: (nodePath) => [

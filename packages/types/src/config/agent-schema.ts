@@ -244,6 +244,24 @@ export const toolsSchema = z.strictObject({
         .describe('processes a command may run at once (stops fork bombs)'),
       max_memory_mib: z.int().positive().optional().describe('address-space limit per process, in MiB'),
       max_cpu_secs: z.int().positive().optional().describe('CPU time limit per process, in seconds'),
+      max_file_size_mib: z
+        .int()
+        .positive()
+        .default(1024)
+        .describe('largest file a command may write (anywhere, the workspace included), in MiB'),
+      tmp_size_mib: z
+        .int()
+        .positive()
+        .default(512)
+        .describe("size of each command's private /tmp (and HOME inside it), a memory-backed tmpfs, in MiB"),
+      run_as: z
+        .string()
+        .regex(/^(auto|root|\d+(:\d+)?)$/, 'use "auto", "root" or "UID[:GID]"')
+        .refine((value) => !/^0(:|$)/.test(value), 'uid 0 is root: write "root" to mean it')
+        .default('auto')
+        .describe(
+          'when Oxydra runs as root, the uid commands run as: auto (the workspace owner, or 65534 "nobody" for a root-owned workspace), "UID[:GID]", or "root" (host root inside the sandbox; not recommended)',
+        ),
     })
     .prefault({}),
 });
