@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,18 @@ export interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
+}
+
+export const IS_ROOT = process.geteuid?.() === 0;
+/** Who owns test workspaces when the tests run as root: an ordinary uid ("nobody"). */
+export const WORKSPACE_OWNER = { uid: 65534, gid: 65534 } as const;
+
+/** Gives a file written by the test (and the folders created for it) to the workspace's owner. */
+function giveToOwner(workspace: string, path: string, firstCreated: string | undefined): void {
+  chownSync(path, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
+  if (firstCreated === undefined) return;
+  for (let dir = dirname(path); dir.startsWith(firstCreated) && dir !== workspace; dir = dirname(dir))
+    chownSync(dir, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
 }
 
 /** A fresh machine for one test: its own HOME, system config dir and workspace (the cwd). */
@@ -24,12 +36,19 @@ export class CliSandbox {
   constructor(env: NodeJS.ProcessEnv = {}) {
     for (const dir of [this.home, this.system, this.workspace]) mkdirSync(dir, { recursive: true });
     this.env = { PATH: process.env.PATH, HOME: this.home, OXYDRA_SYSTEM_CONFIG_DIR: this.system, ...env };
+    // As a person's project is: the workspace belongs to an ordinary user. Under root (CI,
+    // containers) Oxydra then runs sandboxed commands as that user, never as host root.
+    if (IS_ROOT) {
+      chmodSync(this.root, 0o755);
+      chownSync(this.workspace, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
+    }
   }
 
   write(relativePath: string, content: string): string {
     const path = join(this.workspace, relativePath);
-    mkdirSync(dirname(path), { recursive: true });
+    const created = mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
+    if (IS_ROOT) giveToOwner(this.workspace, path, created);
     return path;
   }
 

@@ -33,6 +33,19 @@ export function configDirectories(options: LocateOptions = {}): ConfigDirectory[
   ];
 }
 
+/**
+ * Every folder where Oxydra keeps configuration, keys or the gateway token: the three layers
+ * (the system one may hold api_key too), and ~/.config/oxydra even when XDG_CONFIG_HOME moves the
+ * user layer elsewhere. The sandbox hides them from commands and the file tools refuse them, from
+ * this one list, so what is protected is always what the loader and the token code read.
+ */
+export function oxydraSecretDirectories(options: LocateOptions = {}): string[] {
+  const env = options.env ?? process.env;
+  const defaultUser = join(env.HOME || homedir(), '.config', 'oxydra');
+  const layers = configDirectories(options).map((dir) => resolve(dir.path));
+  return [...new Set([...layers, defaultUser])];
+}
+
 export function userConfigDirectory(options: LocateOptions = {}): string {
   return configDirectories(options)[1]!.path;
 }

@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 import type { SessionStore } from '@oxydra/memory';
-import { Cancelled, type SessionSummary } from '@oxydra/types';
+import { Cancelled, type SandboxStatus, type SessionSummary } from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { sessionSummary } from './session-summary.js';
@@ -33,6 +33,7 @@ export interface HubOptions {
   limits: GatewayLimits;
   log: GatewayLogger;
   clock: Clock;
+  sandbox?: SandboxStatus;
 }
 
 export class GatewayHub {

@@ -43,7 +43,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? { now: () => Date.now() };
   const agents = options.agents ?? [];
   const tokenCheck = new TokenCheck(options.token);
-  const hub = new GatewayHub({ store: options.sessions, runner: options.runner, agents, limits, log, clock });
+  const hub = new GatewayHub({
+    store: options.sessions,
+    runner: options.runner,
+    agents,
+    limits,
+    log,
+    clock,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+  });
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
   await app.register(fastifyWebsocket, {

@@ -4,7 +4,7 @@
  * so tests run a real gateway with a scripted runner and a temporary database.
  */
 import type { SessionStore } from '@oxydra/memory';
-import type { Message, StreamEvent, Usage } from '@oxydra/types';
+import type { Message, SandboxStatus, StreamEvent, Usage } from '@oxydra/types';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
 export interface TurnAttachment {
@@ -95,6 +95,8 @@ export interface GatewayOptions {
   archiveSweepMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
+  /** How the agents' commands are isolated: reported by /readyz and hello_ack. */
+  sandbox?: SandboxStatus;
 }
 
 /** The user a client is when it does not say (hello without user_id, HTTP without `user`). */

@@ -2,8 +2,9 @@
  * A user's folders under the runner's workspace root: `<root>/<user>/{shared,tmp,vault,ipc,logs}`,
  * each private to the operator's account (0700), and the files the runner keeps there.
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NOBODY } from '@oxydra/sandbox';
 import { ConfigError } from '@oxydra/types';
 
 export const WORKSPACE_FOLDERS = ['shared', 'tmp', 'vault', 'ipc', 'logs'] as const;
@@ -52,13 +53,24 @@ export function workspacePaths(workspaceRoot: string, userId: string): Workspace
   return paths;
 }
 
-/** Creates the user's folders (idempotent) and makes each 0700 whatever the umask. */
-export async function provisionWorkspace(paths: WorkspacePaths): Promise<void> {
+/**
+ * Creates the user's folders (idempotent) and makes each 0700 whatever the umask. A runner
+ * running as root gives the user's folder and its `shared` workspace to an ordinary uid
+ * ("nobody"): the guest's sandboxed commands run as that uid (never host root), and must reach
+ * and write the workspace. The rest (vault, ipc, logs) stays root's, out of their reach.
+ */
+export async function provisionWorkspace(
+  paths: WorkspacePaths,
+  euid: number | undefined = process.geteuid?.(),
+): Promise<void> {
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
   await chmod(paths.root, 0o700);
   for (const folder of WORKSPACE_FOLDERS) {
     const path = join(paths.root, folder);
     await mkdir(path, { recursive: true, mode: 0o700 });
     await chmod(path, 0o700);
+  }
+  if (euid === 0) {
+    for (const path of [paths.root, paths.shared]) await chown(path, NOBODY.uid, NOBODY.gid);
   }
 }

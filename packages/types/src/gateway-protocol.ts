@@ -108,6 +108,14 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
       protocol_version: z.int(),
       session: sessionRefSchema,
       active_turn: activeTurnSchema.optional(),
+      /** How the agents' commands are isolated (absent from older gateways). */
+      sandbox: z
+        .object({
+          tier: z.enum(['bubblewrap', 'sandbox_exec', 'none']),
+          shell: z.enum(['sandboxed', 'unsandboxed', 'refused']),
+          summary: z.string(),
+        })
+        .optional(),
     }),
   }),
   z.object({

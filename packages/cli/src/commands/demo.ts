@@ -4,11 +4,12 @@
  * is real: the provider adapter, the loop, the tools writing and editing files and running a
  * command in a fresh temporary workspace. The banner says plainly that the model is scripted.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Override } from '@oxydra/config';
 import { startAgentRun } from '@oxydra/runtime';
+import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import { startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
@@ -52,7 +53,7 @@ export async function runDemo(options: { keep?: boolean; json?: boolean }): Prom
         '',
       ].join('\n'),
     );
-    const demo = await prepareRunForDemo(workspace, mock.url);
+    const demo = await prepareRunForDemo(workspace, mock.url, out);
     const run = startAgentRun({ ...demo.base, prompt: DEMO_PROMPT });
     const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
     const renderer = new TextRenderer({
@@ -89,8 +90,25 @@ export async function runDemo(options: { keep?: boolean; json?: boolean }): Prom
   }
 }
 
+/**
+ * The demo's one command runs in the OS sandbox when the machine has one. As root, commands run
+ * as "nobody", so the demo's own throwaway workspace is handed to nobody; without any sandbox the
+ * demo still shows the loop, running its one read-only command directly, and says so (a real
+ * run would refuse: see [tools.sandbox] mode).
+ */
+async function demoSandbox(workspace: string, out: NodeJS.WritableStream): Promise<Override[]> {
+  if (process.geteuid?.() === 0) await chown(workspace, NOBODY.uid, NOBODY.gid);
+  const detection = detectSandbox(BWRAP, sandboxIdentity(workspace, 'auto'));
+  if (detection.tier !== 'none') return [];
+  out.write(
+    `note: no sandbox on this machine (${detection.degradation ?? 'none available'}); the demo runs its one read-only command directly in its temp workspace. Real runs refuse shell commands until you fix it${detection.fix ? ` (${detection.fix})` : ''} or choose --sandbox none.\n\n`,
+  );
+  return [set('tools.sandbox.mode', 'none')];
+}
+
 /** The demo's provider is the mock, whatever the user's own configuration selects. */
-function prepareRunForDemo(workspace: string, url: string) {
+async function prepareRunForDemo(workspace: string, url: string, out: NodeJS.WritableStream) {
+  const sandbox = await demoSandbox(workspace, out);
   return prepareRun(
     { yes: true },
     {
@@ -104,6 +122,7 @@ function prepareRunForDemo(workspace: string, url: string) {
         set('tools.shell.enabled', 'true'),
         // The demo's workspace is thrown away: no memory database in it.
         set('memory.enabled', 'false'),
+        ...sandbox,
       ],
     },
   );

@@ -12,10 +12,10 @@ import {
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
-import { detectSandbox } from '@oxydra/sandbox';
+import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
 import { formatError } from '../exit.js';
-import { bubblewrapSummary, processLimitDegradation } from '../run/sandbox.js';
+import { shellIsolation } from '../run/sandbox.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -42,37 +42,68 @@ function checkNode(): Check {
 }
 
 function checkSandbox(config: AgentConfig | undefined): Check[] {
+  const checks: Check[] = [];
+  if (config && process.geteuid?.() === 0) checks.push(checkRoot(config));
   const detection = detectSandbox();
   if (detection.tier === 'sandbox_exec') {
-    return [
-      {
-        name: 'sandbox',
-        status: 'warn',
-        detail:
-          'sandbox-exec (macOS Seatbelt): commands confined to the workspace for writes, secrets folders unreadable, network per [tools.sandbox]; not yet verified on a Mac by our tests, and process limits are not applied',
-      },
-    ];
-  }
-  if (detection.tier !== 'bubblewrap') {
-    return [
-      {
-        name: 'sandbox',
-        status: 'warn',
-        detail: `${detection.degradation ?? 'bubblewrap unavailable'}: shell_exec would run unsandboxed`,
-        ...(detection.fix ? { fix: detection.fix } : {}),
-      },
-    ];
-  }
-  const checks: Check[] = [
-    {
+    checks.push({
       name: 'sandbox',
-      status: 'ok',
-      detail: config ? bubblewrapSummary(config) : 'bubblewrap: shell_exec runs isolated',
-    },
-  ];
-  const degraded = processLimitDegradation();
-  if (degraded) checks.push({ name: 'process limit', status: 'warn', detail: degraded });
+      status: 'warn',
+      detail:
+        'sandbox-exec (macOS Seatbelt): commands confined to the workspace for writes, secrets folders unreadable, network per [tools.sandbox]; not yet verified on a Mac by our tests, and process limits are not applied',
+    });
+    return checks;
+  }
+  if (!config) {
+    checks.push(
+      detection.tier === 'bubblewrap'
+        ? { name: 'sandbox', status: 'ok', detail: 'bubblewrap: shell_exec runs isolated' }
+        : {
+            name: 'sandbox',
+            status: 'warn',
+            detail: `${detection.degradation ?? 'bubblewrap unavailable'}: shell_exec is refused unless [tools.sandbox] mode = "none"`,
+            ...(detection.fix ? { fix: detection.fix } : {}),
+          },
+    );
+    return checks;
+  }
+  // The very decision a run makes, so doctor cannot disagree with what shell_exec will do.
+  let isolation: ReturnType<typeof shellIsolation>;
+  try {
+    isolation = shellIsolation(config, process.cwd());
+  } catch (error) {
+    // mode = "bubblewrap" (or sandbox_exec) required, and this machine does not have it.
+    checks.push({ name: 'sandbox', status: 'fail', detail: (error as Error).message });
+    return checks;
+  }
+  if (isolation.refusal !== undefined) {
+    checks.push({ name: 'sandbox', status: 'warn', detail: isolation.refusal });
+  } else if (isolation.tier === 'none') {
+    checks.push({ name: 'sandbox', status: 'warn', detail: isolation.warning ?? isolation.summary });
+  } else {
+    checks.push({ name: 'sandbox', status: 'ok', detail: isolation.summary });
+    if (isolation.warning) checks.push({ name: 'sandbox limits', status: 'warn', detail: isolation.warning });
+  }
   return checks;
+}
+
+/** Running as root: what Oxydra changes so that commands never hold host root. */
+function checkRoot(config: AgentConfig): Check {
+  const identity = sandboxIdentity(process.cwd(), config.tools.sandbox.run_as);
+  if (identity === undefined) {
+    return {
+      name: 'root',
+      status: 'warn',
+      detail:
+        'running as root with [tools.sandbox] run_as = "root": sandboxed commands are host root (no capabilities, kernel knobs read-only), so root-only host files are readable to them',
+      fix: 'remove run_as = "root" (commands then run as an ordinary uid), or run Oxydra as an ordinary user',
+    };
+  }
+  return {
+    name: 'root',
+    status: 'ok',
+    detail: `running as root: sandboxed commands run as uid ${identity.uid}:${identity.gid} (${config.tools.sandbox.run_as === 'auto' ? (identity.uid === NOBODY.uid ? '"nobody": the workspace is owned by root' : 'the workspace owner') : '[tools.sandbox] run_as'}), never as host root; /proc/sys, /proc/sysrq-trigger, /proc/irq and /proc/bus are read-only inside`,
+  };
 }
 
 /** The memory database: where it is, its schema version and what it holds; never created here. */

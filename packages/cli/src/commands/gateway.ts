@@ -42,6 +42,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       workspace,
       provider: setup.providerName,
       model: setup.model.id,
+      sandbox: setup.sandboxStatus.summary,
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
     });
     await untilSignalled();

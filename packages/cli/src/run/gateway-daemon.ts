@@ -98,6 +98,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         agents: Object.keys(config.agents),
         limits: gatewayLimits(config.gateway),
         log: options.log,
+        sandbox: setup.sandboxStatus,
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -5,12 +5,16 @@
  * at all — said on every run.
  */
 import {
+  BWRAP,
   type CommandRunner,
   createBubblewrapRunner,
   createSeatbeltRunner,
   detectSandbox,
   processLimitEnforced,
+  type SandboxIdentity,
+  sandboxIdentity,
   seccompProgram,
+  workspaceAccessProblem,
 } from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
@@ -20,11 +24,19 @@ export interface ShellIsolation {
   tier: 'bubblewrap' | 'sandbox_exec' | 'none';
   /** One line for start-up banners and `oxydra doctor`: the tier, the network, the limits. */
   summary: string;
-  /** The sandboxed runner; undefined runs commands directly. */
+  /** The sandboxed runner; undefined runs commands directly (only with mode = "none"). */
   runCommand?: CommandRunner;
-  /** Printed at the start of every run when commands are not sandboxed. */
+  /**
+   * Set when commands must not run at all: no working sandbox and nobody chose to go without
+   * one. shell_exec answers every call with this (it names the fix); nothing runs on the host.
+   */
+  refusal?: string;
+  /** Printed at the start of every run when commands are unsandboxed, refused or limited. */
   warning?: string;
 }
+
+const NO_SANDBOX_CHOICE =
+  'or run commands without a sandbox deliberately: --sandbox none, or [tools.sandbox] mode = "none"';
 
 /** `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto). */
 export function shellIsolation(
@@ -42,7 +54,8 @@ export function shellIsolation(
         'SANDBOX OFF ([tools.sandbox] mode = "none" or --sandbox none): shell_exec commands run with all of your user\'s access to files and network',
     };
   }
-  const detection = detectSandbox();
+  const identity = sandboxIdentity(workspace, config.tools.sandbox.run_as);
+  const detection = detectSandbox(BWRAP, identity);
   if (detection.tier === 'none' || (mode !== 'auto' && detection.tier !== mode)) {
     const problem =
       detection.tier === 'none'
@@ -53,11 +66,10 @@ export function shellIsolation(
         ...(detection.fix ? { hint: detection.fix } : {}),
       });
     }
-    return {
-      tier: 'none',
-      summary: `none (${problem})`,
-      warning: `no sandbox: ${problem}; shell_exec runs unsandboxed${detection.fix ? ` (fix: ${detection.fix})` : ''}`,
-    };
+    // Fail closed: nobody may be watching (a gateway, a schedule), so no command runs unsandboxed
+    // unless the user said so.
+    const refusal = `shell_exec is unavailable: no working sandbox on this machine (${problem}). Fix: ${detection.fix ? `${detection.fix}, ` : ''}${NO_SANDBOX_CHOICE}`;
+    return { tier: 'none', summary: `none (${problem}): shell_exec refused`, refusal, warning: refusal };
   }
   const policy: SandboxPolicy = {
     readableRoots: [],
@@ -73,9 +85,12 @@ export function shellIsolation(
     seccomp,
     limits: {
       processes: max_processes,
+      fileSizeMiB: config.tools.sandbox.max_file_size_mib,
       ...(max_memory_mib !== undefined ? { memoryMiB: max_memory_mib } : {}),
       ...(max_cpu_secs !== undefined ? { cpuSeconds: max_cpu_secs } : {}),
     },
+    tmpSizeMiB: config.tools.sandbox.tmp_size_mib,
+    ...(identity ? { identity } : {}),
   };
   if (detection.tier === 'sandbox_exec') {
     return {
@@ -84,21 +99,60 @@ export function shellIsolation(
       summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
     };
   }
+  const access = identity ? workspaceAccessProblem(identity, workspace) : undefined;
+  if (access && !access.reach) {
+    const refusal = `shell_exec is unavailable: Oxydra runs as root, so commands run as an ordinary user, and ${access.problem}. Fix: run Oxydra as an ordinary user, give that user access, or set [tools.sandbox] run_as to a uid that can reach it`;
+    return {
+      tier: 'bubblewrap',
+      summary: `bubblewrap: ${access.problem}: shell_exec refused`,
+      refusal,
+      warning: refusal,
+    };
+  }
   const runCommand = createBubblewrapRunner(policy, { workspace, onEgress: egressAuditor(workspace) });
-  const degraded = processLimitDegradation();
+  const warnings = [
+    ...(identity ? [] : rootWarning(config)),
+    ...(access
+      ? [
+          `${access.problem}: commands can read it but not change it (Oxydra runs as root; run it as an ordinary user, chown the workspace to one, or set [tools.sandbox] run_as)`,
+        ]
+      : []),
+  ];
+  const degraded = processLimitDegradation(identity);
+  if (degraded) warnings.push(degraded);
   return {
     tier: 'bubblewrap',
     runCommand,
-    summary: bubblewrapSummary(config),
-    ...(degraded ? { warning: degraded } : {}),
+    summary: bubblewrapSummary(config, identity, access === undefined),
+    ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}),
   };
 }
 
+/** Oxydra as root with run_as = "root": said on every run, since it is a deliberate weakening. */
+function rootWarning(config: AgentConfig): string[] {
+  if (process.geteuid?.() !== 0 || config.tools.sandbox.run_as !== 'root') return [];
+  return [
+    'commands run as host root inside the sandbox ([tools.sandbox] run_as = "root"): root-only files on the host are readable to them',
+  ];
+}
+
+/** Who commands run as, for summaries: said only when it differs from Oxydra's own user. */
+export function identitySummary(identity: SandboxIdentity | undefined): string {
+  return identity ? `, commands run as uid ${identity.uid}:${identity.gid} (Oxydra runs as root)` : '';
+}
+
 /** What the sandbox gives commands, in one line. */
-export function bubblewrapSummary(config: AgentConfig): string {
-  const { max_processes, max_memory_mib, max_cpu_secs } = config.tools.sandbox;
+export function bubblewrapSummary(
+  config: AgentConfig,
+  identity?: SandboxIdentity,
+  workspaceWritable = true,
+): string {
+  const { max_processes, max_memory_mib, max_cpu_secs, max_file_size_mib, tmp_size_mib } =
+    config.tools.sandbox;
   const limits = [
     `≤ ${max_processes} processes`,
+    `files ≤ ${max_file_size_mib} MiB`,
+    `/tmp ≤ ${tmp_size_mib} MiB`,
     ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];
@@ -107,7 +161,8 @@ export function bubblewrapSummary(config: AgentConfig): string {
       ? ', seccomp filter'
       : ', NO seccomp filter (unsupported CPU architecture)'
     : ', seccomp off';
-  return `bubblewrap: workspace writable, system read-only, secrets hidden, clean env${filter}, ${networkSummary(config)}, ${limits.join(', ')}`;
+  const workspace = workspaceWritable ? 'workspace writable' : 'workspace read-only to commands';
+  return `bubblewrap: ${workspace}, system read-only, secrets hidden, clean env${filter}, ${networkSummary(config)}, ${limits.join(', ')}${identitySummary(identity)}`;
 }
 
 function networkSummary(config: AgentConfig): string {
@@ -117,7 +172,8 @@ function networkSummary(config: AgentConfig): string {
 }
 
 /** Why max_processes is not enforced on this machine, or undefined when it is. */
-export function processLimitDegradation(): string | undefined {
-  if (processLimitEnforced()) return undefined;
+export function processLimitDegradation(identity?: SandboxIdentity): string | undefined {
+  // RLIMIT_NPROC holds for the ordinary uid commands run as.
+  if (identity !== undefined || processLimitEnforced()) return undefined;
   return 'max_processes is not enforced: no pids cgroup can be created here and root is exempt from RLIMIT_NPROC (run oxydra as an ordinary user, or delegate a cgroup to it)';
 }

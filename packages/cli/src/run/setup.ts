@@ -6,11 +6,19 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
+import { loadAgentConfig, type Override, oxydraSecretDirectories, resolveCredential } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
+import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
-import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  didYouMean,
+  type Message,
+  type Provider,
+  type SandboxStatus,
+  UsageError,
+} from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { approvalAuditor } from './audit.js';
 import { loadHistory, openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -49,6 +57,8 @@ export interface RunSetup {
   tools: ToolRegistry;
   /** How shell_exec is isolated, in one line (start-up banners). */
   sandbox: string;
+  /** The isolation tier, and whether shell_exec is refused for want of one (fail closed). */
+  sandboxStatus: SandboxStatus;
   /** Everything startAgentRun needs except the prompt, history, signal and approver. */
   base: Omit<AgentRunOptions, 'prompt' | 'history' | 'signal' | 'approve'>;
   /** The workspace's memory; undefined when [memory] enabled = false. */
@@ -184,7 +194,15 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
   const vaultPath = config.tools.vault_path
     ? resolveVaultPath(config.tools.vault_path, options.workspace)
     : undefined;
-  const isolation = shellIsolation(config, options.workspace, vaultPath ? [vaultPath] : []);
+  // One list for both: what commands cannot see is what the file tools refuse.
+  const secretPaths = [
+    ...homeSecretPaths(env.HOME || homedir()),
+    ...oxydraSecretDirectories({ cwd: options.workspace, env }),
+  ];
+  const isolation = shellIsolation(config, options.workspace, [
+    ...secretPaths,
+    ...(vaultPath ? [vaultPath] : []),
+  ]);
   if (isolation.warning) process.stderr.write(`warning: ${isolation.warning}\n`);
   const coreTools = [
     ...createCoreTools({
@@ -192,6 +210,8 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
       webSearch: config.tools.web_search,
       ...(vaultPath ? { vault: { path: vaultPath } } : {}),
       ...(isolation.runCommand ? { runCommand: isolation.runCommand } : {}),
+      ...(isolation.refusal !== undefined ? { shellUnavailable: isolation.refusal } : {}),
+      secretPaths,
     }),
     ...(memory?.tools ?? []),
   ];
@@ -275,6 +295,12 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     model: setup.model,
     tools,
     sandbox: isolation.summary,
+    sandboxStatus: {
+      tier: isolation.tier,
+      shell:
+        isolation.refusal !== undefined ? 'refused' : isolation.tier === 'none' ? 'unsandboxed' : 'sandboxed',
+      summary: isolation.summary,
+    },
     base,
     ...(memory ? { memory } : {}),
     openSession,

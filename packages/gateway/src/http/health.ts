@@ -11,6 +11,8 @@ export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub): voi
     } catch {
       return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
     }
-    return { status: 'ready' };
+    // Ready either way; the sandbox says whether shell_exec runs isolated, unsandboxed by choice,
+    // or is refused (no working sandbox), so a monitor can alert on it.
+    return { status: 'ready', ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}) };
   });
 }

@@ -283,6 +283,7 @@ export class GatewayConnection implements Subscriber {
         protocol_version: GATEWAY_PROTOCOL_VERSION,
         session: live.ref,
         ...(activeTurn ? { active_turn: activeTurn } : {}),
+        ...(this.hub.options.sandbox ? { sandbox: this.hub.options.sandbox } : {}),
       },
     });
   }

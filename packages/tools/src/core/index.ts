@@ -21,6 +21,8 @@ export interface CoreToolsOptions {
   search?: FileSearchOptions;
   /** Replaces the command runner (the OS sandbox's). */
   runCommand?: CommandRunner;
+  /** shell_exec refuses every command with this message (no working sandbox: fail closed). */
+  shellUnavailable?: string;
   /** Source of the shell's allowlisted environment variables. Default: process.env. */
   env?: ShellExecOptions['env'];
   shellOutputBytes?: number;
@@ -60,6 +62,7 @@ export function createCoreTools(options: CoreToolsOptions): Tool[] {
   if (options.shell.enabled) {
     const shellOptions: ShellExecOptions = { shell: options.shell };
     if (options.runCommand) shellOptions.runCommand = options.runCommand;
+    if (options.shellUnavailable !== undefined) shellOptions.unavailable = options.shellUnavailable;
     if (options.env) shellOptions.env = options.env;
     if (options.shellOutputBytes !== undefined) shellOptions.maxOutputBytes = options.shellOutputBytes;
     tools.push(shellExecTool(shellOptions));

@@ -25,6 +25,11 @@ export interface ShellExecOptions {
    */
   maxOutputBytes?: number;
   killGraceMs?: number;
+  /**
+   * Set when no command may run (no working sandbox, and nobody chose to go without one): every
+   * call fails with this message, which names the fix. Fail closed: nothing runs on the host.
+   */
+  unavailable?: string;
 }
 
 export const DEFAULT_SHELL_OUTPUT_BYTES = 12 * 1024;
@@ -70,6 +75,7 @@ export function shellExecTool(options: ShellExecOptions): DefinedTool {
     timeoutMs: timeoutMs + killGraceMs + REGISTRY_SLACK_MS,
     summarize: ({ command }) => command,
     async execute({ command }, context) {
+      if (options.unavailable !== undefined) throw new Error(options.unavailable);
       const refusal = checkCommand(command, {
         allow: shell.allow,
         deny: shell.deny,
