@@ -68,8 +68,15 @@ ${extraToml}`,
     return this.sandbox.workspace;
   }
 
+  /** Runs the binary through this argv (e.g. `unshare -m …` to change what the machine has). */
+  commandPrefix: string[] = [];
+
   spawn(args: string[], input?: string): ChildProcess {
-    const child = spawn(process.execPath, [OXYDRA_BIN, ...args], {
+    const [program, ...argv] = [...this.commandPrefix, process.execPath, OXYDRA_BIN, ...args] as [
+      string,
+      ...string[],
+    ];
+    const child = spawn(program, argv, {
       cwd: this.sandbox.workspace,
       env: this.sandbox.env,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
