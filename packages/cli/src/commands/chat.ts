@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { type AgentRun, startAgentRun } from '@oxydra/runtime';
 import { addUsage, type Message, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { terminalApprover } from '../run/approval.js';
+import { approverFor, canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { prepareRun, type RunFlags } from '../run/setup.js';
 import { colorFor } from './run.js';
@@ -28,13 +28,20 @@ export async function runChat(flags: RunFlags): Promise<number> {
     stderr: process.stderr,
     color: colorFor(process.stderr),
   });
-  const approve = terminalApprover();
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
     terminal: interactive,
     prompt: 'you> ',
   });
+  // Approval questions use this same input: one echo, and the answer is not a steering line.
+  const question = new TerminalQuestion(rl);
+  const approve = canAskApproval()
+    ? approverFor(
+        (text) => question.ask(text),
+        (reason) => active?.cancel(reason),
+      )
+    : undefined;
 
   let session = await setup.openSession(flags.session);
   let history: Message[] = session?.history ?? [];
@@ -139,6 +146,8 @@ export async function runChat(flags: RunFlags): Promise<number> {
     void pump();
   });
   rl.on('SIGINT', () => {
+    // At an approval question, Ctrl+C cancels the question and with it the reply.
+    if (question.cancel()) return;
     if (active) active.cancel('cancelled with Ctrl+C');
     else rl.close();
   });
