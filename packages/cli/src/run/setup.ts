@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
-import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
+import { createCoreTools, resolveVaultPath, ToolRegistry, workspacePathMapping } from '@oxydra/tools';
 import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { approvalAuditor } from './audit.js';
@@ -205,10 +205,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets,
     onApproval: approvalAuditor(options.workspace),
-    hostPaths: [
-      { from: `${options.workspace}/`, to: '' },
-      { from: homedir(), to: '~' },
-    ],
+    hostPaths: [workspacePathMapping(options.workspace), { from: homedir(), to: '~' }],
     ...(allow !== undefined ? { allow } : {}),
   });
 
