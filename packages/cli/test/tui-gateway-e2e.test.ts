@@ -79,4 +79,47 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(await pane.waitForExit()).toBe(0);
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
   });
+
+  it('resumes a session by the short id it printed, with the earlier turns', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+      { reply: { text: 'Noted, the colour is teal.' } },
+      { reply: { text: 'It was teal.' } },
+    ]);
+    const url = await startGateway(env);
+    const tui = (args: string[]) => {
+      pane?.kill();
+      pane = new TmuxPane(env!.sandbox.root);
+      pane.start(
+        [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...args],
+        {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: env!.sandbox.home,
+          TERM: 'xterm-256color',
+          LANG: 'C.UTF-8',
+        },
+        env!.workspace,
+      );
+      return pane;
+    };
+    let screen = tui([]);
+    await screen.waitForText(`connected to ${url}`);
+    screen.type('Remember the colour teal');
+    await screen.waitForText('› Remember the colour teal');
+    screen.press('Enter');
+    await screen.waitForText('Noted, the colour is teal.');
+    screen.press('C-c');
+    expect(await screen.waitForExit()).toBe(0);
+    const short = /session (\S+) \(resume with oxydra tui --session \1\)/.exec(screen.output())?.[1];
+    expect(short).toMatch(/^[0-9a-f]{8}$/);
+
+    screen = tui(['--session', short!]);
+    await screen.waitForText(`session ${short} · /help`);
+    screen.type('Which colour?');
+    await screen.waitForText('› Which colour?');
+    screen.press('Enter');
+    await screen.waitForText('It was teal.');
+    expect(env.requestText(1)).toContain('Remember the colour teal');
+    screen.press('C-c');
+    expect(await screen.waitForExit()).toBe(0);
+  });
 });

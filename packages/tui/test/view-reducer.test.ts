@@ -261,7 +261,7 @@ describe('view: connection', () => {
     );
     expect(lines(state)).toEqual([
       'system: connection lost: connection lost (code 1006); reconnecting...',
-      'system: reconnected; session sess-aaa resumed',
+      'system: reconnected; session sess-aaaa-1111 resumed',
       'assistant: before after',
     ]);
   });
@@ -279,7 +279,7 @@ describe('view: connection', () => {
     expect(lines(state)).toEqual([
       'assistant: One.',
       'system: connection lost: lost; reconnecting...',
-      'system: reconnected; session sess-aaa resumed',
+      'system: reconnected; session sess-aaaa-1111 resumed',
       'system: the turn ended while the connection was down',
       'assistant: Two.',
     ]);

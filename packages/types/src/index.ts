@@ -5,6 +5,7 @@ export * from './host-patterns.js';
 export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';
+export * from './session-ids.js';
 export * from './stream.js';
 export * from './suggest.js';
 export * from './tools.js';

@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { type AgentRun, startAgentRun } from '@oxydra/runtime';
-import { addUsage, type Message, type Usage } from '@oxydra/types';
+import { addUsage, type Message, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { approverFor, canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
@@ -57,7 +57,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${session.id}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${shortSessionId(session.id)}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
   if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
 
@@ -120,7 +120,9 @@ export async function runChat(flags: RunFlags): Promise<number> {
           // A fresh conversation is a new session; the old one stays stored.
           clearing = false;
           session = await setup.openSession();
-          process.stderr.write(`conversation cleared${session ? `; new session ${session.id}` : ''}\n`);
+          process.stderr.write(
+            `conversation cleared${session ? `; new session ${shortSessionId(session.id)}` : ''}\n`,
+          );
         }
       } else {
         await runTurn(line);
@@ -158,8 +160,10 @@ export async function runChat(flags: RunFlags): Promise<number> {
   if (interactive) rl.prompt();
   await done;
   if (turns > 0) process.stderr.write(`${usageLine(usage, costUsd, turns)}\n`);
-  if (session)
-    process.stderr.write(`session ${session.id} (continue with oxydra chat --session ${session.id})\n`);
+  if (session) {
+    const id = shortSessionId(session.id);
+    process.stderr.write(`session ${id} (continue with oxydra chat --session ${id})\n`);
+  }
   await setup.close();
   return EXIT_OK;
 }

@@ -3,7 +3,7 @@
  * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
  * answer. Colour only on a TTY (and never with NO_COLOR).
  */
-import type { RunEndEvent, StreamEvent, Usage } from '@oxydra/types';
+import { type RunEndEvent, type StreamEvent, shortSessionId, type Usage } from '@oxydra/types';
 
 export interface TextRendererOptions {
   stdout: NodeJS.WritableStream;
@@ -110,9 +110,9 @@ export class TextRenderer {
       this.note(red(c, `run failed: ${reason}`));
       this.note(dim(c, summary));
     }
-    if (this.options.sessionId)
-      this.note(
-        dim(c, `session ${this.options.sessionId} (continue with --session ${this.options.sessionId})`),
-      );
+    if (this.options.sessionId) {
+      const id = shortSessionId(this.options.sessionId);
+      this.note(dim(c, `session ${id} (continue with --session ${id})`));
+    }
   }
 }

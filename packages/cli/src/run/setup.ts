@@ -10,7 +10,14 @@ import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/confi
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
 import { createCoreTools, resolveVaultPath, ToolRegistry, workspacePathMapping } from '@oxydra/tools';
-import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  didYouMean,
+  type Message,
+  type Provider,
+  sessionIdProblem,
+  UsageError,
+} from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { approvalAuditor } from './audit.js';
 import { loadHistory, openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -251,7 +258,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     const session =
       id === undefined
         ? await memory.db.sessions.create(fields)
-        : await memory.db.sessions.getOrCreate(id, fields);
+        : await memory.db.sessions.getOrCreate(await sessionNamed(memory, id, scope), fields);
     return {
       id: session.id,
       history: id === undefined ? [] : await loadHistory(memory, session.id),
@@ -282,3 +289,18 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
 }
 
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The stored session a --session value names (full id, short id or prefix), else the value
+ * itself: a session of that name is created. Ambiguous values are refused, listing the candidates.
+ */
+async function sessionNamed(
+  memory: WorkspaceMemory,
+  typed: string,
+  scope: { userId?: string },
+): Promise<string> {
+  const ids = await memory.db.sessions.lookup(typed, scope);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) return typed;
+  throw new UsageError(`--session: ${sessionIdProblem(typed, ids)}`);
+}
