@@ -65,6 +65,24 @@ function linesAfter(screen: string, from: string): string[] {
 
 const QUESTION = 'Allow shell_exec:';
 
+/** Type a line and press Enter. */
+function say(pane: TmuxPane, line: string): void {
+  pane.type(line);
+  pane.press('Enter');
+}
+
+/** At chat's first prompt, send `prompt` and wait for the approval question; returns the screen. */
+async function promptUntilQuestion(pane: TmuxPane, prompt: string): Promise<string> {
+  await pane.waitForText('you>');
+  say(pane, prompt);
+  return pane.waitForText(QUESTION);
+}
+
+/** Wait until chat shows its prompt again (the turn is over and chat still runs). */
+function backAtPrompt(pane: TmuxPane): Promise<string> {
+  return pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
+}
+
 describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () => {
   it('chat: "y" runs the command once, is echoed once, never reaches the model, and chat goes on', async () => {
     const { env, pane } = await start(
@@ -75,10 +93,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
         { reply: { text: 'Second answer.' } },
       ],
     );
-    await pane.waitForText('you>');
-    pane.type('run the thing');
-    pane.press('Enter');
-    const asking = await pane.waitForText(QUESTION);
+    const asking = await promptUntilQuestion(pane, 'run the thing');
     // The tool line is printed before the question, not after it.
     const toolLine = asking.split('\n').findIndex((line) => line.includes('-> shell_exec echo approved'));
     const questionLine = asking.split('\n').findIndex((line) => line.includes(QUESTION));
@@ -89,20 +104,18 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     await pane.waitForText('[y/N] y');
     pane.press('Enter');
     await pane.waitForText('The command printed it.');
-    await pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
+    await backAtPrompt(pane);
     // One echo of the answer: the line after the question holds a single "y".
     expect(linesAfter(pane.screen(), QUESTION)[0]).toMatch(/\[y\/N\] y$/);
 
     // Chat keeps running after the turn: a second message gets its answer.
-    pane.type('and again');
-    pane.press('Enter');
+    say(pane, 'and again');
     await pane.waitForText('Second answer.');
     expect(env.requestText(1)).toContain('approved-42');
     expect(userMessages(env)).not.toContain('y');
     expect(userMessages(env).some((text) => text.includes('steering'))).toBe(false);
 
-    pane.type('/exit');
-    pane.press('Enter');
+    say(pane, '/exit');
     expect(await pane.waitForExit()).toBe(0);
   });
 
@@ -111,14 +124,10 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
       ['chat'],
       [shell('echo never-$((40+2))'), { reply: { text: 'Understood, not running it.' } }],
     );
-    await pane.waitForText('you>');
-    pane.type('run the thing');
-    pane.press('Enter');
-    await pane.waitForText(QUESTION);
-    pane.type('n');
-    pane.press('Enter');
+    await promptUntilQuestion(pane, 'run the thing');
+    say(pane, 'n');
     await pane.waitForText('Understood, not running it.');
-    await pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
+    await backAtPrompt(pane);
     expect(env.requestText(1)).toContain('The user declined to run shell_exec');
     expect(env.requestText(1)).not.toContain('never-42');
     expect(userMessages(env)).not.toContain('n');
@@ -131,20 +140,15 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
       ['chat'],
       [shell('echo never-$((40+2))'), { reply: { text: 'After the cancel.' } }],
     );
-    await pane.waitForText('you>');
-    pane.type('run the thing');
-    pane.press('Enter');
-    await pane.waitForText(QUESTION);
+    await promptUntilQuestion(pane, 'run the thing');
     pane.press('C-c');
     await pane.waitForText('run failed: cancelled at the approval question');
-    await pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
+    await backAtPrompt(pane);
     expect(env.mock.requests).toHaveLength(1);
 
-    pane.type('hello again');
-    pane.press('Enter');
+    say(pane, 'hello again');
     await pane.waitForText('After the cancel.');
-    pane.type('/exit');
-    pane.press('Enter');
+    say(pane, '/exit');
     expect(await pane.waitForExit()).toBe(0);
   });
 
@@ -154,12 +158,8 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
       ['chat'],
       [shell(`sleep ${marker}`), { reply: { text: 'After the stop.' } }],
     );
-    await pane.waitForText('you>');
-    pane.type('run the long thing');
-    pane.press('Enter');
-    await pane.waitForText(QUESTION);
-    pane.type('y');
-    pane.press('Enter');
+    await promptUntilQuestion(pane, 'run the long thing');
+    say(pane, 'y');
     await pane.waitForText('[y/N] y');
     // Wait for the command to be running before interrupting it.
     for (let i = 0; (await processesLeftBehind(`sleep ${marker}`, 0)).length === 0; i++) {
@@ -168,15 +168,13 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     }
     pane.press('C-c');
     await pane.waitForText('run failed: cancelled with Ctrl+C');
-    await pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
+    await backAtPrompt(pane);
     expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
 
-    pane.type('still there?');
-    pane.press('Enter');
+    say(pane, 'still there?');
     await pane.waitForText('After the stop.');
     expect(env.mock.requests).toHaveLength(2);
-    pane.type('/exit');
-    pane.press('Enter');
+    say(pane, '/exit');
     expect(await pane.waitForExit()).toBe(0);
   });
 
@@ -190,8 +188,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     expect(lines.findIndex((line) => line.includes('-> shell_exec'))).toBeLessThan(
       lines.findIndex((line) => line.includes(QUESTION)),
     );
-    pane.type('y');
-    pane.press('Enter');
+    say(pane, 'y');
     expect(await pane.waitForExit()).toBe(0);
     expect(pane.output()).toContain('Done running.');
     expect(env.requestText(1)).toContain('approved-42');
