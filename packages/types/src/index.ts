@@ -8,5 +8,6 @@ export * from './provider.js';
 export * from './session-ids.js';
 export * from './stream.js';
 export * from './suggest.js';
+export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';

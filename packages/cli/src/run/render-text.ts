@@ -3,7 +3,13 @@
  * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
  * answer. Colour only on a TTY (and never with NO_COLOR).
  */
-import { type RunEndEvent, type StreamEvent, shortSessionId, type Usage } from '@oxydra/types';
+import {
+  type RunEndEvent,
+  type StreamEvent,
+  shortSessionId,
+  toolFailureLine,
+  type Usage,
+} from '@oxydra/types';
 
 export interface TextRendererOptions {
   stdout: NodeJS.WritableStream;
@@ -69,10 +75,7 @@ export class TextRenderer {
         return;
       case 'tool_execution_end': {
         if (event.isError) {
-          const first = event.content.split('\n').find((line) => line.trim() !== '') ?? 'failed';
-          this.note(
-            red(c, `   ${event.name} failed: ${first.length > 160 ? `${first.slice(0, 157)}...` : first}`),
-          );
+          this.note(red(c, `   ${event.name} failed: ${toolFailureLine(event.content)}`));
         } else {
           this.note(dim(c, `   ${event.name} ok (${Math.round(event.durationMs)} ms)`));
         }

@@ -107,7 +107,8 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
       // A new model call is shown above the prompt only; tool activity also goes into history.
       if (progress.kind === 'model_turn') return { ...live, turn: { ...live.turn!, progress: line } };
       const next = flushPartial(live);
-      return append({ ...next, turn: { ...next.turn!, progress: line } }, 'tool', line);
+      const kind = progress.kind === 'tool_failed' ? 'tool_failed' : 'tool';
+      return append({ ...next, turn: { ...next.turn!, progress: line } }, kind, line);
     }
     case 'turn_completed':
       return onTurnCompleted(addUsage(state, frame.payload), frame.payload);
