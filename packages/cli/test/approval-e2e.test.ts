@@ -78,6 +78,14 @@ async function promptUntilQuestion(pane: TmuxPane, prompt: string): Promise<stri
   return pane.waitForText(QUESTION);
 }
 
+/** Wait until the approved command shows in the process list, before interrupting it. */
+async function untilRunning(pane: TmuxPane, command: string): Promise<void> {
+  for (let i = 0; (await processesLeftBehind(command, 0)).length === 0; i++) {
+    if (i > 400) throw new Error(`the approved command never started; the screen:\n${pane.screen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Wait until chat shows its prompt again (the turn is over and chat still runs). */
 function backAtPrompt(pane: TmuxPane): Promise<string> {
   return pane.waitForScreen((s) => s.trimEnd().endsWith('you>'), 'the next prompt');
@@ -160,12 +168,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     );
     await promptUntilQuestion(pane, 'run the long thing');
     say(pane, 'y');
-    await pane.waitForText('[y/N] y');
-    // Wait for the command to be running before interrupting it.
-    for (let i = 0; (await processesLeftBehind(`sleep ${marker}`, 0)).length === 0; i++) {
-      if (i > 400) throw new Error(`the approved command never started; the screen:\n${pane.screen()}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await untilRunning(pane, `sleep ${marker}`);
     pane.press('C-c');
     await pane.waitForText('run failed: cancelled with Ctrl+C');
     await backAtPrompt(pane);
@@ -208,5 +211,21 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
     // The binary itself is gone too (the pane's tmux command line quotes the prompt, so no match).
     expect(await processesLeftBehind(`${OXYDRA_BIN} run do it`)).toEqual([]);
+  });
+
+  it('run: Ctrl+C during an approved long command cancels the run (exit 1) and stops the command', async () => {
+    const marker = uniqueSleep();
+    const { env, pane } = await start(
+      ['run', 'do it'],
+      [shell(`sleep ${marker}`), { reply: { text: 'no' } }],
+    );
+    await pane.waitForText(QUESTION);
+    say(pane, 'y');
+    await untilRunning(pane, `sleep ${marker}`);
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(1);
+    expect(pane.output()).toContain('run failed: interrupted by the user (Ctrl+C)');
+    expect(env.mock.requests).toHaveLength(1);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });
 });

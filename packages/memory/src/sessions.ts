@@ -204,6 +204,12 @@ export class SessionStore {
    */
   async lookup(typed: string, scope: { userId?: string } = {}): Promise<string[]> {
     const { where, args } = filterSql(scope);
+    // A full id (what the gateway and scripts pass) needs no scan of every id.
+    const exact = await this.#db.execute({
+      sql: `SELECT id FROM sessions ${where ? `${where} AND` : 'WHERE'} id = ?`,
+      args: [...args, typed],
+    });
+    if (exact.rows.length > 0) return [typed];
     const result = await this.#db.execute({ sql: `SELECT id FROM sessions ${where}`, args });
     const ids = result.rows.map((row) => text(row, 'id'));
     const match = matchSessionId(typed, ids);
