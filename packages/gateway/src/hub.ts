@@ -342,7 +342,7 @@ export class GatewayHub {
 
   /** A full id as it is (live or stored); a short id or prefix as the one session of the user's it names. */
   async #sessionNamed(userId: string, typed: string): Promise<string> {
-    if (this.registry.get(typed) || (await this.store.get(typed))) return typed;
+    if (this.registry.get(typed)) return typed;
     const ids = await this.store.lookup(typed, { userId });
     if (ids.length === 1) return ids[0]!;
     if (ids.length === 0) return typed;
