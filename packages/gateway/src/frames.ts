@@ -3,7 +3,8 @@
  * turn_start, tool runs (a failed one with its reason) and retries become turn_progress;
  * run_completed becomes turn_completed (the final text, every tool call the turn made, the last
  * finish reason, usage with cost); a cancelled run becomes turn_cancelled and a failed one an
- * error frame with the run's code. Other events (reasoning, raw tool-call deltas, non-fatal errors) are not sent.
+ * error frame with the run's code. Other events (reasoning, raw tool-call deltas, non-fatal
+ * errors) are not sent.
  */
 import {
   type ServerFrame,
