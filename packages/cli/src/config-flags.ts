@@ -46,7 +46,10 @@ export function addRunFlags(command: Command): Command {
     .option('--tools <names>', 'comma-separated tools the agent may use (default: all)')
     .option('--system <text|@file>', "the agent's instructions, added to the default system prompt")
     .option('--yes', 'approve privileged tools (shell_exec) for this run without asking')
-    .option('--session <id>', 'continue this session (created if new); see `oxydra sessions list`')
+    .option(
+      '--session <id>',
+      'continue this session (short or full id; created if new); see `oxydra sessions list`',
+    )
     .option(
       '--sandbox <mode>',
       'shell_exec isolation: auto (default), bubblewrap (required) or none (with a warning)',

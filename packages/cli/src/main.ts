@@ -98,18 +98,18 @@ export function buildProgram(): Command {
   sessions
     .command('show')
     .description("a session's transcript (Markdown; --json for JSON lines)")
-    .argument('<id>', 'session id or a unique prefix of it')
+    .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
     .option('--json', 'print JSON lines')
     .action(lazy(() => import('./commands/sessions.js'), 'runSessionsShow'));
   sessions
     .command('delete')
     .description('delete a session and everything stored with it')
-    .argument('<id>', 'session id or a unique prefix of it')
+    .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
     .action(lazy(() => import('./commands/sessions.js'), 'runSessionsDelete'));
   sessions
     .command('export')
     .description('export a session as JSON lines or Markdown')
-    .argument('<id>', 'session id or a unique prefix of it')
+    .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
     .option('--format <format>', 'jsonl (default) or md')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('./commands/sessions.js'), 'runSessionsExport'));

@@ -47,13 +47,16 @@ describe('sessions', () => {
     expect(list.find((s) => s.id === 'ada-1')?.messageCount).toBe(4);
   });
 
-  it('shows, exports and deletes a session by unique prefix', async () => {
+  it('shows, exports and deletes a session by its short id, full id or a unique prefix', async () => {
     env = await AgentEnv.start(chat, [{ reply: { text: 'Stored answer.' }, times: 'always' }]);
     const run = await env.run(['run', '--json', 'Remember this exchange']);
     const id = outcome(run.events).session_id!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const show = await env.run(['sessions', 'show', id.slice(0, 8)]);
+    const listed = (await env.run(['sessions', 'list'])).stdout;
+    expect(listed).toMatch(new RegExp(`^${id.slice(-8)}  `));
+    expect((await env.run(['sessions', 'show', id.slice(0, 8)])).stdout).toContain('Stored answer.');
+    const show = await env.run(['sessions', 'show', id.slice(-8)]);
     expect(show.status).toBe(0);
     expect(show.stdout).toContain('Remember this exchange');
     expect(show.stdout).toContain('Stored answer.');
@@ -61,13 +64,49 @@ describe('sessions', () => {
     expect(jsonl.length).toBe(3); // header + user + assistant
     expect(JSON.parse(jsonl[2]!).message).toMatchObject({ role: 'assistant', content: 'Stored answer.' });
 
-    expect((await env.run(['memory', 'search', 'Remember this exchange'])).stdout).toContain(`session ${id}`);
+    expect((await env.run(['memory', 'search', 'Remember this exchange'])).stdout).toContain(
+      `session ${id.slice(-8)}`,
+    );
     expect((await env.run(['sessions', 'delete', id])).status).toBe(0);
     // Its conversation is gone from the search index too.
     expect((await env.run(['memory', 'search', 'Remember this exchange'])).stdout).toBe('no matches\n');
     const missing = await env.run(['sessions', 'show', id]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`no session "${id}"`);
+  });
+
+  it('lists distinct short ids, continues a session by its short id, and refuses an ambiguous one listing the candidates', async () => {
+    env = await AgentEnv.start(chat, [
+      { match: { lastMessageContains: 'The code word is TULIP' }, reply: { text: 'Noted.' } },
+      { match: { lastMessageContains: 'Another session' }, reply: { text: 'Second.' }, times: 'always' },
+      { match: { lastMessageContains: 'What is the code word' }, reply: { text: 'TULIP.' } },
+    ]);
+    const first = outcome((await env.run(['run', '--json', 'The code word is TULIP'])).events).session_id!;
+    const second = outcome((await env.run(['run', '--json', 'Another session'])).events).session_id!;
+    // Started a moment apart, the UUIDs share their leading characters; the short ids differ.
+    const lines = (await env.run(['sessions', 'list'])).stdout.trim().split('\n');
+    const shown = lines.map((line) => line.split(/\s+/)[0]);
+    expect(shown).toEqual([second.slice(-8), first.slice(-8)]);
+
+    const resumed = await env.run(['run', '--json', '--session', first.slice(-8), 'What is the code word?']);
+    expect(resumed.status).toBe(0);
+    expect(outcome(resumed.events).session_id).toBe(first);
+    expect(env.requestText(2)).toContain('The code word is TULIP');
+
+    // Two sessions whose ids start alike: the shared start names neither.
+    expect((await env.run(['run', '--json', '--session', 'proj-alpha', 'Another session'])).status).toBe(0);
+    expect((await env.run(['run', '--json', '--session', 'proj-beta', 'Another session'])).status).toBe(0);
+    for (const args of [
+      ['sessions', 'show', 'proj'],
+      ['run', '--session', 'proj', 'Another session'],
+    ]) {
+      const ambiguous = await env.run(args);
+      expect(ambiguous.status).toBe(2);
+      expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
+      expect(ambiguous.stderr).toMatch(
+        /matches 2 sessions \((proj-beta, proj-alpha|proj-alpha, proj-beta)\); type one of these short ids/,
+      );
+    }
   });
 
   it('never stores a configured key, even one pasted into a prompt', async () => {

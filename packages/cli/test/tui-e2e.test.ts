@@ -2,7 +2,9 @@
  * `oxydra tui` end to end: the real binary in a real terminal (tmux), talking over a real
  * WebSocket to a protocol-speaking stub gateway, driven by keystrokes and checked on screen.
  */
+
 import { GatewayClient } from '@oxydra/tui';
+import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StubGateway, type TurnStep } from '../../tui/test/stub-gateway.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
@@ -125,7 +127,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
 
     pane.press('C-c');
     expect(await pane.waitForExit()).toBe(0);
-    const session = stub.framesOf('send_turn')[0]!.payload.session_id;
+    const session = shortSessionId(stub.framesOf('send_turn')[0]!.payload.session_id);
     expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
     expect(stub.invalid).toEqual([]);
   });
@@ -166,17 +168,18 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await waitForTextAndStatus(pane, '"research" (agent default)', `session ${second}`);
 
     await submit(pane, '/sessions');
-    const listed = await pane.waitForText('/switch <id prefix> switches');
+    const listed = await pane.waitForText('/switch <id> switches');
     expect(listed).toContain(`* ${second}  "research" default · tui`);
     expect(listed).toContain(`  ${first}  default · tui`);
 
-    await submit(pane, `/switch ${first.slice(0, 5)}`);
+    // The short id as shown (the id's random tail) is what /switch takes.
+    await submit(pane, `/switch ${first}`);
     await waitForTextAndStatus(pane, `switched to session ${first}`, `session ${first}`);
 
     stub.dropConnections();
     await pane.waitForText('connection lost');
     await waitForTextAndStatus(pane, `reconnected; session ${first} resumed`, '● connected');
-    expect(stub.framesOf('hello').at(-1)?.payload.session_id).toMatch(new RegExp(`^${first}`));
+    expect(stub.framesOf('hello').at(-1)?.payload.session_id).toMatch(new RegExp(`-[0-9a-f]{4}${first}$`));
 
     await submit(pane, '/status');
     await pane.waitForText(`gateway ${stub.url}: healthy`);
@@ -204,7 +207,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await waitForTextAndStatus(
       pane,
       'a turn is running in this session; its reply streams below',
-      `session ${ack.session.session_id.slice(0, 8)} │ streaming`,
+      `session ${shortSessionId(ack.session.session_id)} │ streaming`,
     );
     expect(gateway.framesOf('hello').at(-1)?.payload).toMatchObject({
       session_id: ack.session.session_id,

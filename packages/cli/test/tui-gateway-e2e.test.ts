@@ -43,28 +43,39 @@ async function startGateway(agent: AgentEnv): Promise<string> {
   return url;
 }
 
+/** `oxydra tui` on the gateway at `url` in a fresh pane (no token variable: it reads the gateway's file). */
+function startTui(agent: AgentEnv, url: string, args: string[] = []): TmuxPane {
+  pane?.kill();
+  pane = new TmuxPane(agent.sandbox.root);
+  pane.start(
+    [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...args],
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: agent.sandbox.home,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+    },
+    agent.workspace,
+  );
+  return pane;
+}
+
+/** Type a prompt and send it once it shows in the input box. */
+async function submit(screen: TmuxPane, prompt: string): Promise<void> {
+  screen.type(prompt);
+  await screen.waitForText(`› ${prompt}`);
+  screen.press('Enter');
+}
+
 describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () => {
   it('streams a mock model answer through the gateway, with its usage, and quits on Ctrl+C', async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
       { reply: { text: 'The answer is four, as always.', usage: { input: 1000, output: 50 } } },
     ]);
     const url = await startGateway(env);
-    pane = new TmuxPane(env.sandbox.root);
-    // No OXYDRA_GATEWAY_TOKEN: the TUI reads the token file the gateway generated under HOME.
-    pane.start(
-      [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url],
-      {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: env.sandbox.home,
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-      },
-      env.workspace,
-    );
+    const pane = startTui(env, url);
     await pane.waitForText(`connected to ${url}`);
-    pane.type('What is two plus two?');
-    await pane.waitForText('› What is two plus two?');
-    pane.press('Enter');
+    await submit(pane, 'What is two plus two?');
 
     const done = await pane.waitForScreen(
       (s) => s.includes('The answer is four, as always.') && /│ idle │ 1\.0k in · 50 out/.test(s),
@@ -78,5 +89,47 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     pane.press('C-c');
     expect(await pane.waitForExit()).toBe(0);
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
+  });
+
+  it('resumes a session by the short id it printed, with the earlier turns', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+      { reply: { text: 'Noted, the colour is teal.' } },
+      { reply: { text: 'It was teal.' } },
+    ]);
+    const url = await startGateway(env);
+    let screen = startTui(env, url);
+    await screen.waitForText(`connected to ${url}`);
+    await submit(screen, 'Remember the colour teal');
+    await screen.waitForText('Noted, the colour is teal.');
+    screen.press('C-c');
+    expect(await screen.waitForExit()).toBe(0);
+    const short = /session (\S+) \(resume with oxydra tui --session \1\)/.exec(screen.output())?.[1];
+    expect(short).toMatch(/^[0-9a-f]{8}$/);
+
+    screen = startTui(env, url, ['--session', short!]);
+    await screen.waitForText(`session ${short} · /help`);
+    await submit(screen, 'Which colour?');
+    await screen.waitForText('It was teal.');
+    expect(env.requestText(1)).toContain('Remember the colour teal');
+    screen.press('C-c');
+    expect(await screen.waitForExit()).toBe(0);
+  });
+
+  it('shows why a tool failed', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+      { reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes/missing.md' } }] } },
+      { reply: { text: 'That file does not exist.' } },
+    ]);
+    const url = await startGateway(env);
+    const pane = startTui(env, url);
+    await pane.waitForText(`connected to ${url}`);
+    await submit(pane, 'Read my notes');
+    const done = await pane.waitForText('That file does not exist.');
+    // The reason the model was given, on the failure line: not just "failed".
+    const failure = done.split('\n').find((line) => line.includes('✗'));
+    expect(failure).toMatch(/✗ \[1\/\d+\] file_read failed: \S.*notes\/missing\.md/);
+    expect(env.requestText(1)).toContain('notes/missing.md');
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
   });
 });

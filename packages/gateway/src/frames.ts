@@ -1,11 +1,19 @@
 /**
  * The runtime's events as protocol frames, for one turn: text deltas become assistant_delta;
- * turn_start, tool runs and retries become turn_progress; run_completed becomes turn_completed
- * (the final text, every tool call the turn made, the last finish reason, usage with cost);
- * a cancelled run becomes turn_cancelled and a failed one an error frame with the run's code.
- * Other events (reasoning, raw tool-call deltas, non-fatal errors) are not sent.
+ * turn_start, tool runs (a failed one with its reason) and retries become turn_progress;
+ * run_completed becomes turn_completed (the final text, every tool call the turn made, the last
+ * finish reason, usage with cost); a cancelled run becomes turn_cancelled and a failed one an
+ * error frame with the run's code. Other events (reasoning, raw tool-call deltas, non-fatal
+ * errors) are not sent.
  */
-import type { ServerFrame, ServerPayload, StreamEvent, TURN_STATES, Usage } from '@oxydra/types';
+import {
+  type ServerFrame,
+  type ServerPayload,
+  type StreamEvent,
+  type TURN_STATES,
+  toolFailureLine,
+  type Usage,
+} from '@oxydra/types';
 
 export type TurnState = (typeof TURN_STATES)[number];
 type SessionRef = ServerPayload<'turn_started'>['session'];
@@ -47,10 +55,10 @@ export class TurnFrames {
         this.#toolCalls.push({ id: event.id, name: event.name, arguments: event.arguments });
         return this.#progress('tool_started', `running ${event.name}`);
       case 'tool_execution_end':
-        return this.#progress(
-          'tool_finished',
-          `${event.name} ${event.isError ? 'failed' : 'finished'} in ${Math.round(event.durationMs)} ms`,
-        );
+        // A failure says why (the first line of what the model was told), so a client can show it.
+        return event.isError
+          ? this.#progress('tool_failed', `${event.name} failed: ${toolFailureLine(event.content)}`)
+          : this.#progress('tool_finished', `${event.name} finished in ${Math.round(event.durationMs)} ms`);
       case 'progress':
         return FORWARDED_PROGRESS.has(event.progress.kind)
           ? this.#progress(event.progress.kind, event.progress.message)

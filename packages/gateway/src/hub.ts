@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 import type { SessionStore } from '@oxydra/memory';
-import { Cancelled, type SandboxStatus, type SessionSummary } from '@oxydra/types';
+import { Cancelled, type SandboxStatus, type SessionSummary, sessionIdProblem } from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { sessionSummary } from './session-summary.js';
@@ -100,8 +100,12 @@ export class GatewayHub {
     });
   }
 
-  /** The user's existing session; someone else's is "not found", as if it did not exist. */
-  async resumeSession(userId: string, sessionId: string): Promise<LiveSession> {
+  /**
+   * The user's existing session, by full or short id (`oxydra tui --session 1e9a0b11`); someone
+   * else's is "not found", as if it did not exist.
+   */
+  async resumeSession(userId: string, typed: string): Promise<LiveSession> {
+    const sessionId = await this.#sessionNamed(userId, typed);
     const live = this.registry.get(sessionId);
     if (live) {
       if (live.userId !== userId) throw notFound(sessionId);
@@ -335,6 +339,15 @@ export class GatewayHub {
     } finally {
       if (this.#creating.get(userId) === tail) this.#creating.delete(userId);
     }
+  }
+
+  /** A full id as it is (live or stored); a short id or prefix as the one session of the user's it names. */
+  async #sessionNamed(userId: string, typed: string): Promise<string> {
+    if (this.registry.get(typed)) return typed;
+    const ids = await this.store.lookup(typed, { userId });
+    if (ids.length === 1) return ids[0]!;
+    if (ids.length === 0) return typed;
+    throw new GatewayError('session_not_found', sessionIdProblem(typed, ids));
   }
 }
 

@@ -3,7 +3,7 @@
  * (events.ts) and its state (state.ts).
  */
 import type { Client, Row, Transaction } from '@libsql/client';
-import type { Message, SessionRecord } from '@oxydra/types';
+import { type Message, matchSessionId, type SessionRecord } from '@oxydra/types';
 import { MemoryValidationError, SessionExistsError, SessionNotFoundError } from './errors.js';
 import {
   countEvents,
@@ -195,6 +195,25 @@ export class SessionStore {
       args: [...args, limit, offset],
     });
     return result.rows.map((row) => ({ ...toSession(row), messageCount: integer(row, 'message_count') }));
+  }
+
+  /**
+   * The ids of the sessions `typed` could name: a full id, a short id (its tail) or a prefix
+   * (matchSessionId's rule). One id when it names exactly one; several when it is ambiguous;
+   * none when unknown. Only `userId`'s sessions when given.
+   */
+  async lookup(typed: string, scope: { userId?: string } = {}): Promise<string[]> {
+    const { where, args } = filterSql(scope);
+    // A full id (what the gateway and scripts pass) needs no scan of every id.
+    const exact = await this.#db.execute({
+      sql: `SELECT id FROM sessions ${where ? `${where} AND` : 'WHERE'} id = ?`,
+      args: [...args, typed],
+    });
+    if (exact.rows.length > 0) return [typed];
+    const result = await this.#db.execute({ sql: `SELECT id FROM sessions ${where}`, args });
+    const ids = result.rows.map((row) => text(row, 'id'));
+    const match = matchSessionId(typed, ids);
+    return match.ok ? [match.id] : match.candidates;
   }
 
   /** How many sessions match (e.g. a user's active ones, for a per-user limit). */

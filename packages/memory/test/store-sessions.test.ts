@@ -66,6 +66,20 @@ describe('SessionStore', () => {
     await expect(memory.sessions.create({ title: '   ' })).rejects.toThrow('title must contain some text');
   });
 
+  it('looks a session up by full id, short id (its tail) or prefix, within a user when asked', async () => {
+    // Sessions started close together share their timestamp prefix.
+    const a = await memory.sessions.create({ id: '01a2022f-3c44-7a01-8d2e-5f0c1e9a0b11', userId: 'alice' });
+    const b = await memory.sessions.create({ id: '01a2022f-3c44-7a02-9e11-77aa42c0ffee', userId: 'bob' });
+    await memory.sessions.create({ id: 'tg:42' });
+    expect(await memory.sessions.lookup(a.id)).toEqual([a.id]);
+    expect(await memory.sessions.lookup(a.id.slice(-8))).toEqual([a.id]);
+    expect(await memory.sessions.lookup('tg:42')).toEqual(['tg:42']);
+    expect((await memory.sessions.lookup(a.id.slice(0, 8))).sort()).toEqual([a.id, b.id].sort());
+    expect(await memory.sessions.lookup(a.id.slice(0, 8), { userId: 'bob' })).toEqual([b.id]);
+    expect(await memory.sessions.lookup(a.id.slice(-8), { userId: 'bob' })).toEqual([]);
+    expect(await memory.sessions.lookup('nothing-like-it')).toEqual([]);
+  });
+
   it('getOrCreate returns an existing session unchanged or creates it', async () => {
     const created = await memory.sessions.getOrCreate('tg:42', { title: 'Telegram', userId: 'bob' });
     expect(created).toMatchObject({ id: 'tg:42', title: 'Telegram', userId: 'bob' });

@@ -8,6 +8,7 @@ import {
   scrubText,
   scrubValue,
   shannonEntropy,
+  workspacePathMapping,
 } from '../src/index.js';
 
 describe('host-path rewriting', () => {
@@ -29,6 +30,23 @@ describe('host-path rewriting', () => {
   it('only at path boundaries', () => {
     const text = '/home/alice/.oxydra/workspaces/alice2/x and /x/home/alice/.oxydra/workspaces/alice/y';
     expect(rewriteHostPaths(text, mappings)).toBe(text);
+  });
+
+  describe('the workspace, as the file tools accept it', () => {
+    const workspace = [workspacePathMapping('/ws')];
+    const cases: [string, string, string][] = [
+      ['pwd output, the root itself', '/ws\n', '.\n'],
+      ['compiler output at line start', '/ws/src/a.ts:3:5: error TS2304', './src/a.ts:3:5: error TS2304'],
+      ['after a word', 'error in /ws/src/a.ts', 'error in ./src/a.ts'],
+      ['inside quotes', `open '/ws/out/x' and "/ws/out/y"`, `open './out/x' and "./out/y"`],
+      ['the root followed by a colon', '/ws: is a directory', '.: is a directory'],
+      ['with a trailing slash', 'cd /ws/ && ls', 'cd ./ && ls'],
+      ['a sibling with the workspace as prefix', '/ws-other/x /ws2/y /ws.bak', '/ws-other/x /ws2/y /ws.bak'],
+      ['the workspace inside another path', '/x/ws/a', '/x/ws/a'],
+    ];
+    it.each(cases)('%s', (_what, text, expected) => {
+      expect(rewriteHostPaths(text, workspace)).toBe(expected);
+    });
   });
 
   it('ignores a mapping of the root, which would rewrite every path', () => {

@@ -2,11 +2,11 @@
  * runTui: connect to the gateway first (so a missing gateway or a refused token is a plain error
  * before any screen is drawn), then draw the Ink app until the user quits, then disconnect.
  */
+import { shortSessionId } from '@oxydra/types';
 import { render } from 'ink';
 import { GatewayClient, type GatewayClientOptions } from './client/gateway-client.js';
 import { App } from './ui/app.js';
 import { TuiController } from './view/controller.js';
-import { shortId } from './view/format.js';
 import { ViewStore } from './view/store.js';
 
 export interface TuiOptions {
@@ -42,7 +42,7 @@ export async function runTui(options: TuiOptions): Promise<TuiResult> {
   const ack = await client.connect();
   store.dispatch({
     kind: 'note',
-    text: `connected to ${options.url} · session ${shortId(ack.session.session_id)} · /help lists commands and keys`,
+    text: `connected to ${options.url} · session ${shortSessionId(ack.session.session_id)} · /help lists commands and keys`,
   });
 
   let quit: () => void = () => {};

@@ -2,6 +2,7 @@
  * What typed lines and Ctrl+C do, end to end through the real client and a real WebSocket to the
  * stub gateway, observed in the view store the Ink app draws.
  */
+import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
@@ -82,33 +83,33 @@ describe('TUI controller', () => {
     await waitFor(() => stub!.framesOf('cancel_active_turn').length === 2, "the second turn's cancel");
   });
 
-  it('/new, /sessions and /switch by prefix', async () => {
+  it('/new, /sessions and /switch by short id', async () => {
     const { store, controller, text } = await setup();
     const first = client!.session!.session_id;
     controller.submit('/new research');
     await waitFor(() => client!.session?.session_id !== first, 'the new session');
     const second = client!.session!.session_id;
     expect(store.getState().session?.session_id).toBe(second);
-    expect(text().at(-1)).toBe(`system: new session ${second.slice(0, 8)} "research" (agent default)`);
+    expect(text().at(-1)).toBe(`system: new session ${shortSessionId(second)} "research" (agent default)`);
 
     controller.submit('/sessions');
-    await waitFor(() => text().some((line) => line.includes('/switch <id prefix>')), 'the list');
+    await waitFor(() => text().some((line) => line.includes('/switch <id>')), 'the list');
     const listed = text().filter(
-      (line) => line.includes(first.slice(0, 8)) || line.includes(second.slice(0, 8)),
+      (line) => line.includes(shortSessionId(first)) || line.includes(shortSessionId(second)),
     );
     expect(
-      listed.some((line) => line.startsWith(`system: * ${second.slice(0, 8)}  "research" default`)),
+      listed.some((line) => line.startsWith(`system: * ${shortSessionId(second)}  "research" default`)),
     ).toBe(true);
-    expect(listed.some((line) => line.startsWith(`system:   ${first.slice(0, 8)}  default`))).toBe(true);
+    expect(listed.some((line) => line.startsWith(`system:   ${shortSessionId(first)}  default`))).toBe(true);
 
-    controller.submit(`/switch ${first.slice(0, 6)}`);
+    controller.submit(`/switch ${shortSessionId(first)}`);
     await waitFor(() => client!.session?.session_id === first, 'the switch');
-    expect(text().at(-1)).toBe(`system: switched to session ${first.slice(0, 8)}`);
+    expect(text().at(-1)).toBe(`system: switched to session ${shortSessionId(first)}`);
     expect(stub!.framesOf('switch_session')[0]?.payload.session_id).toBe(first);
 
     controller.submit('/switch zzz');
     await waitFor(() => text().at(-1)?.startsWith('error:') === true, 'the no-match error');
-    expect(text().at(-1)).toBe('error: no session id starts with "zzz"; /sessions lists them');
+    expect(text().at(-1)).toBe('error: no session "zzz"; /sessions lists them');
   });
 
   it('/status, /cancelall, /help and mistyped commands', async () => {

@@ -39,17 +39,20 @@ describe('slash commands', () => {
     expect(parseLine('//etc/passwd is a file')).toEqual({ kind: 'prompt', text: '/etc/passwd is a file' });
   });
 
-  it('matches a session by exact id or unique prefix', () => {
-    const ids = ['0192aa-one', '0192ab-two', '0193cc-three'];
+  it('matches a session by exact id, short id (the tail) or unique prefix', () => {
+    const one = '01a2022f-3c44-7a01-8d2e-5f0c1e9a0b11';
+    const two = '01a2022f-3c44-7a02-9e11-77aa42c0ffee';
+    const ids = [one, two, '0193cc-three'];
+    expect(matchSession('42c0ffee', ids)).toEqual({ ok: true, id: two });
     expect(matchSession('0193', ids)).toEqual({ ok: true, id: '0193cc-three' });
-    expect(matchSession('0192ab-two', ids)).toEqual({ ok: true, id: '0192ab-two' });
-    expect(matchSession('0192', ids)).toEqual({
+    expect(matchSession(one, ids)).toEqual({ ok: true, id: one });
+    expect(matchSession('01a2022f', ids)).toEqual({
       ok: false,
-      problem: '"0192" matches 2 sessions (0192aa-one, 0192ab-two); type more of the id',
+      problem: 'session id "01a2022f" matches 2 sessions (1e9a0b11, 42c0ffee); type one of these short ids',
     });
     expect(matchSession('ff', ids)).toEqual({
       ok: false,
-      problem: 'no session id starts with "ff"; /sessions lists them',
+      problem: 'no session "ff"; /sessions lists them',
     });
   });
 });

@@ -47,6 +47,16 @@ function run(...actions: ViewAction[]): ViewState {
   );
 }
 const frame = (f: ServerFrame): ViewAction => ({ kind: 'frame', frame: f });
+/** A turn_progress frame of turn t1 (model call `at` of 8). */
+const progress = (kind: string, message: string, at: number): ServerFrame => ({
+  type: 'turn_progress',
+  payload: {
+    request_id: 'r1',
+    session: SESSION,
+    turn: turn(),
+    progress: { kind, message, turn: at, max_turns: 8 },
+  },
+});
 const lines = (state: ViewState) => state.entries.map((e) => `${e.kind}: ${e.text}`);
 
 describe('view: a streamed reply', () => {
@@ -95,15 +105,7 @@ describe('view: a streamed reply', () => {
     const state = run(
       frame(started()),
       frame(delta('Let me look.\n')),
-      frame({
-        type: 'turn_progress',
-        payload: {
-          request_id: 'r1',
-          session: SESSION,
-          turn: turn(),
-          progress: { kind: 'tool_started', message: 'running file_read', turn: 1, max_turns: 8 },
-        },
-      }),
+      frame(progress('tool_started', 'running file_read', 1)),
       frame(delta('It says 4.')),
       frame(completed('It says 4.')),
     );
@@ -118,33 +120,22 @@ describe('view: a streamed reply', () => {
     const state = run(
       frame(started()),
       frame(delta('partial line')),
-      frame({
-        type: 'turn_progress',
-        payload: {
-          request_id: 'r1',
-          session: SESSION,
-          turn: turn(),
-          progress: { kind: 'tool_started', message: 'running shell_exec', turn: 2, max_turns: 8 },
-        },
-      }),
+      frame(progress('tool_started', 'running shell_exec', 2)),
     );
     expect(lines(state)).toEqual(['assistant: partial line', 'tool: [2/8] running shell_exec']);
     expect(state.turn?.progress).toBe('[2/8] running shell_exec');
   });
 
-  it('shows a new model call above the prompt only, without numbering it twice', () => {
+  it('shows a failed tool call with why, as a failure line of its own', () => {
     const state = run(
       frame(started()),
-      frame({
-        type: 'turn_progress',
-        payload: {
-          request_id: 'r1',
-          session: SESSION,
-          turn: turn(),
-          progress: { kind: 'model_turn', message: '[3/8] thinking', turn: 3, max_turns: 8 },
-        },
-      }),
+      frame(progress('tool_failed', 'file_read failed: no such file: notes/missing.md', 1)),
     );
+    expect(lines(state)).toEqual(['tool_failed: [1/8] file_read failed: no such file: notes/missing.md']);
+  });
+
+  it('shows a new model call above the prompt only, without numbering it twice', () => {
+    const state = run(frame(started()), frame(progress('model_turn', '[3/8] thinking', 3)));
     expect(state.entries).toEqual([]);
     expect(state.turn?.progress).toBe('[3/8] thinking');
   });
@@ -261,7 +252,7 @@ describe('view: connection', () => {
     );
     expect(lines(state)).toEqual([
       'system: connection lost: connection lost (code 1006); reconnecting...',
-      'system: reconnected; session sess-aaa resumed',
+      'system: reconnected; session sess-aaaa-1111 resumed',
       'assistant: before after',
     ]);
   });
@@ -279,7 +270,7 @@ describe('view: connection', () => {
     expect(lines(state)).toEqual([
       'assistant: One.',
       'system: connection lost: lost; reconnecting...',
-      'system: reconnected; session sess-aaa resumed',
+      'system: reconnected; session sess-aaaa-1111 resumed',
       'system: the turn ended while the connection was down',
       'assistant: Two.',
     ]);

@@ -138,7 +138,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
       session: sessionRefSchema,
       turn: turnRefSchema,
       progress: z.object({
-        /** e.g. tool_started, tool_finished, model_turn, budget */
+        /** e.g. tool_started, tool_finished, tool_failed (the message says why), model_turn, budget */
         kind: z.string(),
         message: z.string(),
         turn: z.int().nonnegative(),

@@ -6,9 +6,9 @@
  */
 import { createInterface } from 'node:readline';
 import { type AgentRun, startAgentRun } from '@oxydra/runtime';
-import { addUsage, type Message, type Usage } from '@oxydra/types';
+import { addUsage, type Message, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { terminalApprover } from '../run/approval.js';
+import { approverFor, canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { prepareRun, type RunFlags } from '../run/setup.js';
 import { colorFor } from './run.js';
@@ -28,13 +28,20 @@ export async function runChat(flags: RunFlags): Promise<number> {
     stderr: process.stderr,
     color: colorFor(process.stderr),
   });
-  const approve = terminalApprover();
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
     terminal: interactive,
     prompt: 'you> ',
   });
+  // Approval questions use this same input: one echo, and the answer is not a steering line.
+  const question = new TerminalQuestion(rl);
+  const approve = canAskApproval()
+    ? approverFor(
+        (text) => question.ask(text),
+        (reason) => active?.cancel(reason),
+      )
+    : undefined;
 
   let session = await setup.openSession(flags.session);
   let history: Message[] = session?.history ?? [];
@@ -50,7 +57,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${session.id}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${shortSessionId(session.id)}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
   if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
 
@@ -113,7 +120,9 @@ export async function runChat(flags: RunFlags): Promise<number> {
           // A fresh conversation is a new session; the old one stays stored.
           clearing = false;
           session = await setup.openSession();
-          process.stderr.write(`conversation cleared${session ? `; new session ${session.id}` : ''}\n`);
+          process.stderr.write(
+            `conversation cleared${session ? `; new session ${shortSessionId(session.id)}` : ''}\n`,
+          );
         }
       } else {
         await runTurn(line);
@@ -139,6 +148,8 @@ export async function runChat(flags: RunFlags): Promise<number> {
     void pump();
   });
   rl.on('SIGINT', () => {
+    // At an approval question, Ctrl+C cancels the question and with it the reply.
+    if (question.cancel()) return;
     if (active) active.cancel('cancelled with Ctrl+C');
     else rl.close();
   });
@@ -149,8 +160,10 @@ export async function runChat(flags: RunFlags): Promise<number> {
   if (interactive) rl.prompt();
   await done;
   if (turns > 0) process.stderr.write(`${usageLine(usage, costUsd, turns)}\n`);
-  if (session)
-    process.stderr.write(`session ${session.id} (continue with oxydra chat --session ${session.id})\n`);
+  if (session) {
+    const id = shortSessionId(session.id);
+    process.stderr.write(`session ${id} (continue with oxydra chat --session ${id})\n`);
+  }
   await setup.close();
   return EXIT_OK;
 }

@@ -2,7 +2,7 @@
  * `oxydra memory search|add|list|delete|reindex`: the notes agents keep across sessions, and
  * the search index over notes and conversations.
  */
-import { UsageError } from '@oxydra/types';
+import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import type { WorkspaceMemory } from '../run/memory.js';
 import { openMemoryWithRetrieval } from '../run/memory-command.js';
@@ -46,7 +46,7 @@ export async function runMemorySearch(
       process.stdout.write('no matches\n');
     } else {
       for (const [i, hit] of hits.entries()) {
-        const where = hit.noteId ?? `session ${hit.sessionId ?? '?'}`;
+        const where = hit.noteId ?? `session ${hit.sessionId ? shortSessionId(hit.sessionId) : '?'}`;
         process.stdout.write(
           `${i + 1}. ${hit.score.toFixed(3)}  ${where}${hit.tags?.length ? `  [${hit.tags.join(', ')}]` : ''}\n`,
         );

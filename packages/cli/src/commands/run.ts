@@ -4,10 +4,10 @@
  * JSON line instead, the last being run_completed or run_failed. Exit 0 when the run
  * completes, 1 when it fails (provider error, budget, cancelled), 2 for usage/config mistakes.
  */
-import { startAgentRun } from '@oxydra/runtime';
+import { type AgentRun, startAgentRun } from '@oxydra/runtime';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import { terminalApprover } from '../run/approval.js';
+import { approverFor, askOnce, canAskApproval } from '../run/approval.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
 import { TextRenderer } from '../run/render-text.js';
@@ -24,15 +24,17 @@ export async function runRun(promptWords: string[], flags: RunFlags): Promise<nu
   if (!flags.json && process.stderr.isTTY) process.stderr.write(`sandbox: ${setup.sandbox}\n`);
   try {
     const session = await setup.openSession(flags.session);
-    const approve = flags.json ? undefined : terminalApprover();
-    const run = startAgentRun({
+    let run: AgentRun | undefined;
+    const approve =
+      !flags.json && canAskApproval() ? approverFor(askOnce, (reason) => run?.cancel(reason)) : undefined;
+    run = startAgentRun({
       ...setup.base,
       ...session?.options,
       prompt,
       history: session?.history ?? [],
       ...(approve ? { approve } : {}),
     });
-    const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
+    const release = onInterrupt(() => run?.cancel('interrupted by the user (Ctrl+C)'));
     try {
       const renderer = new TextRenderer({
         stdout: process.stdout,

@@ -1,11 +1,12 @@
 /**
  * `oxydra sessions list|show|delete|export`: the conversations stored in the workspace's
- * memory database. Ids may be shortened to any unique prefix.
+ * memory database. Ids are shown in their short form (the random tail); any id argument takes
+ * that, the full id, or a unique prefix.
  */
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { exportSessionJsonl, exportSessionMarkdown, type MemoryDatabase } from '@oxydra/memory';
-import { UsageError } from '@oxydra/types';
+import { sessionIdProblem, shortSessionId, shortSessionIds, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { openSessionsDatabase } from '../run/memory-command.js';
 
@@ -22,24 +23,12 @@ async function withDatabase<T>(use: (db: MemoryDatabase) => Promise<T>): Promise
   }
 }
 
-const PAGE = 1000;
-
-/** An exact id, or a unique prefix of one. */
-export async function resolveSessionId(db: MemoryDatabase, idOrPrefix: string): Promise<string> {
-  if (await db.sessions.get(idOrPrefix)) return idOrPrefix;
-  const matches: string[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await db.sessions.list({ limit: PAGE, offset });
-    for (const session of page) if (session.id.startsWith(idOrPrefix)) matches.push(session.id);
-    if (page.length < PAGE) break;
-  }
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) {
-    throw new UsageError(
-      `session prefix "${idOrPrefix}" matches ${matches.length} sessions; give more characters`,
-    );
-  }
-  throw new UsageError(`no session "${idOrPrefix}"`, { hint: 'list them with `oxydra sessions list`' });
+/** The session a typed id names: a full id, its short form (the tail shown by `list`) or a prefix. */
+export async function resolveSessionId(db: MemoryDatabase, typed: string): Promise<string> {
+  const ids = await db.sessions.lookup(typed);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length > 1) throw new UsageError(sessionIdProblem(typed, ids));
+  throw new UsageError(sessionIdProblem(typed, ids), { hint: 'list them with `oxydra sessions list`' });
 }
 
 export async function runSessionsList(options: { json?: boolean; limit?: string }): Promise<number> {
@@ -51,14 +40,19 @@ export async function runSessionsList(options: { json?: boolean; limit?: string 
   try {
     const sessions = await db.sessions.list({ limit: Number(options.limit ?? 50) });
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+      const shorts = shortSessionIds(sessions.map((s) => s.id));
+      const listed = sessions.map((s) => ({ ...s, shortId: shorts.get(s.id) ?? s.id }));
+      process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
     } else if (sessions.length === 0) {
       process.stdout.write('no sessions yet\n');
     } else {
+      const shorts = shortSessionIds(sessions.map((s) => s.id));
+      const width = Math.max(...[...shorts.values()].map((short) => short.length));
       for (const s of sessions) {
         const when = s.updatedAt.replace('T', ' ').slice(0, 16);
+        const id = (shorts.get(s.id) ?? s.id).padEnd(width);
         process.stdout.write(
-          `${s.id}  ${when}  ${String(s.messageCount).padStart(4)} msgs  ${s.title ?? '(untitled)'}\n`,
+          `${id}  ${when}  ${String(s.messageCount).padStart(4)} msgs  ${s.title ?? '(untitled)'}\n`,
         );
       }
     }
@@ -84,7 +78,7 @@ export async function runSessionsDelete(id: string): Promise<number> {
   return withDatabase(async (db) => {
     const sessionId = await resolveSessionId(db, id);
     await db.sessions.delete(sessionId);
-    process.stdout.write(`deleted session ${sessionId}\n`);
+    process.stdout.write(`deleted session ${shortSessionId(sessionId)} (${sessionId})\n`);
     return EXIT_OK;
   });
 }

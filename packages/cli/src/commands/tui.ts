@@ -6,7 +6,7 @@
  * only here so no other command pays for Ink and React.
  */
 import { GATEWAY_TOKEN_ENV, requireGatewayToken } from '@oxydra/config';
-import { ConfigError, UsageError } from '@oxydra/types';
+import { ConfigError, shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 
 export const DEFAULT_GATEWAY_URL = 'ws://127.0.0.1:7700/ws';
@@ -56,10 +56,10 @@ export async function runTuiCommand(flags: TuiFlags): Promise<number> {
     process.stderr.write(`error: ${error.message}\n`);
     return EXIT_FAILURE;
   }
-  if (result.sessionId)
-    process.stderr.write(
-      `session ${result.sessionId} (resume with oxydra tui --session ${result.sessionId})\n`,
-    );
+  if (result.sessionId) {
+    const id = shortSessionId(result.sessionId);
+    process.stderr.write(`session ${id} (resume with oxydra tui --session ${id})\n`);
+  }
   return EXIT_OK;
 }
 

@@ -2,19 +2,94 @@
  * Asking a person before a privileged tool runs (tools.approval = "ask"). Only when someone can
  * answer: stdin and stderr are terminals and the output is not JSON. Otherwise there is no
  * approver and the registry denies the call with a message saying how to allow it (--yes).
+ *
+ * The question goes through the terminal input its command already reads (chat's own prompt),
+ * so an answer is read once, is never mistaken for a steering message, and Ctrl+C at the
+ * question cancels the run instead of counting as "no".
  */
-import { createInterface } from 'node:readline/promises';
+import type { Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import type { ApprovalRequest } from '@oxydra/types';
 
-export function terminalApprover(): ((request: ApprovalRequest) => Promise<boolean>) | undefined {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+export type Approver = (request: ApprovalRequest) => Promise<boolean>;
+
+/**
+ * One question at a time on a readline interface. The answer goes to the question, not to the
+ * interface's 'line' listeners (readline hands a line to a pending question only).
+ */
+export class TerminalQuestion {
+  #open: AbortController | undefined;
+
+  constructor(private readonly rl: Interface) {
+    rl.once('close', () => this.cancel());
+  }
+
+  get isOpen(): boolean {
+    return this.#open !== undefined;
+  }
+
+  /** The typed line, or undefined when the question was cancelled (Ctrl+C, input closed). */
+  ask(question: string): Promise<string | undefined> {
+    if (this.#open) return Promise.resolve(undefined);
+    const controller = new AbortController();
+    this.#open = controller;
+    return new Promise((resolve) => {
+      const settle = (answer: string | undefined) => {
+        if (this.#open === controller) this.#open = undefined;
+        resolve(answer);
+      };
+      controller.signal.addEventListener('abort', () => settle(undefined), { once: true });
+      try {
+        this.rl.question(question, { signal: controller.signal }, (answer) => settle(answer));
+      } catch {
+        settle(undefined); // the input is already closed: nobody can answer
+      }
+    });
+  }
+
+  /** Cancels the open question; false when none is open (Ctrl+C then means something else). */
+  cancel(): boolean {
+    const open = this.#open;
+    if (!open) return false;
+    this.#open = undefined;
+    open.abort();
+    return true;
+  }
+}
+
+/** Whether a person can answer approval questions here. */
+export function canAskApproval(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/**
+ * The approver for a run: asks through `ask`; a cancelled question cancels the run (the
+ * registry then ends the call as cancelled rather than telling the model "declined").
+ */
+export function approverFor(
+  ask: (question: string) => Promise<string | undefined>,
+  cancelRun: (reason: string) => void,
+): Approver {
   return async (request) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await rl.question(`\nAllow ${request.toolName}: ${request.summary}? [y/N] `);
-      return /^y(es)?$/i.test(answer.trim());
-    } finally {
-      rl.close();
+    // The run emitted tool_execution_start before asking, and the renderer takes events in
+    // microtasks: once this macrotask turn comes, the `-> tool` line is above the question.
+    await new Promise((resolve) => setImmediate(resolve));
+    const answer = await ask(`Allow ${request.toolName}: ${request.summary}? [y/N] `);
+    if (answer === undefined) {
+      cancelRun('cancelled at the approval question (Ctrl+C)');
+      return false;
     }
+    return /^y(es)?$/i.test(answer.trim());
   };
+}
+
+/**
+ * For `oxydra run`, which reads no other input: a readline opened for each question and closed
+ * after it, so outside questions Ctrl+C stays the process signal the run's interrupt handler takes.
+ */
+export function askOnce(question: string): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const asking = new TerminalQuestion(rl);
+  rl.on('SIGINT', () => asking.cancel());
+  return asking.ask(question).finally(() => rl.close());
 }

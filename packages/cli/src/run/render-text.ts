@@ -3,7 +3,13 @@
  * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
  * answer. Colour only on a TTY (and never with NO_COLOR).
  */
-import type { RunEndEvent, StreamEvent, Usage } from '@oxydra/types';
+import {
+  type RunEndEvent,
+  type StreamEvent,
+  shortSessionId,
+  toolFailureLine,
+  type Usage,
+} from '@oxydra/types';
 
 export interface TextRendererOptions {
   stdout: NodeJS.WritableStream;
@@ -69,10 +75,7 @@ export class TextRenderer {
         return;
       case 'tool_execution_end': {
         if (event.isError) {
-          const first = event.content.split('\n').find((line) => line.trim() !== '') ?? 'failed';
-          this.note(
-            red(c, `   ${event.name} failed: ${first.length > 160 ? `${first.slice(0, 157)}...` : first}`),
-          );
+          this.note(red(c, `   ${event.name} failed: ${toolFailureLine(event.content)}`));
         } else {
           this.note(dim(c, `   ${event.name} ok (${Math.round(event.durationMs)} ms)`));
         }
@@ -110,9 +113,9 @@ export class TextRenderer {
       this.note(red(c, `run failed: ${reason}`));
       this.note(dim(c, summary));
     }
-    if (this.options.sessionId)
-      this.note(
-        dim(c, `session ${this.options.sessionId} (continue with --session ${this.options.sessionId})`),
-      );
+    if (this.options.sessionId) {
+      const id = shortSessionId(this.options.sessionId);
+      this.note(dim(c, `session ${id} (continue with --session ${id})`));
+    }
   }
 }

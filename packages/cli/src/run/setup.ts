@@ -10,13 +10,14 @@ import { loadAgentConfig, type Override, oxydraSecretDirectories, resolveCredent
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
 import { homeSecretPaths } from '@oxydra/sandbox';
-import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
+import { createCoreTools, resolveVaultPath, ToolRegistry, workspacePathMapping } from '@oxydra/tools';
 import {
   type AgentConfig,
   didYouMean,
   type Message,
   type Provider,
   type SandboxStatus,
+  sessionIdProblem,
   UsageError,
 } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
@@ -225,10 +226,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets,
     onApproval: approvalAuditor(options.workspace),
-    hostPaths: [
-      { from: `${options.workspace}/`, to: '' },
-      { from: homedir(), to: '~' },
-    ],
+    hostPaths: [workspacePathMapping(options.workspace), { from: homedir(), to: '~' }],
     ...(allow !== undefined ? { allow } : {}),
   });
 
@@ -274,7 +272,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     const session =
       id === undefined
         ? await memory.db.sessions.create(fields)
-        : await memory.db.sessions.getOrCreate(id, fields);
+        : await memory.db.sessions.getOrCreate(await sessionNamed(memory, id, scope), fields);
     return {
       id: session.id,
       history: id === undefined ? [] : await loadHistory(memory, session.id),
@@ -311,3 +309,18 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
 }
 
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The stored session a --session value names (full id, short id or prefix), else the value
+ * itself: a session of that name is created. Ambiguous values are refused, listing the candidates.
+ */
+async function sessionNamed(
+  memory: WorkspaceMemory,
+  typed: string,
+  scope: { userId?: string },
+): Promise<string> {
+  const ids = await memory.db.sessions.lookup(typed, scope);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) return typed;
+  throw new UsageError(`--session: ${sessionIdProblem(typed, ids)}`);
+}

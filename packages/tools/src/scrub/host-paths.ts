@@ -11,6 +11,15 @@ export interface HostPathMapping {
   to: string;
 }
 
+/**
+ * The workspace as the model sees it: `.`, so `pwd` prints `.`, and `/ws/out/x` reads `./out/x`,
+ * a path the file tools (rooted at the workspace) accept. An empty replacement would turn it
+ * into `/out/x`, which they refuse as outside the workspace.
+ */
+export function workspacePathMapping(workspace: string): HostPathMapping {
+  return { from: workspace, to: '.' };
+}
+
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, '') : path);
 

@@ -9,7 +9,7 @@ import { redactKeywords } from './keywords.js';
 import { redactLiterals } from './literals.js';
 
 export { looksLikeSecret, redactHighEntropy, shannonEntropy } from './entropy.js';
-export { type HostPathMapping, rewriteHostPaths } from './host-paths.js';
+export { type HostPathMapping, rewriteHostPaths, workspacePathMapping } from './host-paths.js';
 export { redactKeywords } from './keywords.js';
 export { REDACTED, redactLiterals } from './literals.js';
 

@@ -37,6 +37,13 @@ function EntryLine({ entry }: { entry: Entry }) {
           {entry.text}
         </Text>
       );
+    case 'tool_failed':
+      return (
+        <Text color="red">
+          {'  ✗ '}
+          {entry.text}
+        </Text>
+      );
     case 'system':
       return (
         <Text color="yellow" dimColor>

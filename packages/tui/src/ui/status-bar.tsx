@@ -1,7 +1,8 @@
 /** One line under the prompt: connection, session, turn state, the session's tokens and cost. */
+import { shortSessionId } from '@oxydra/types';
 import { Box, Text } from 'ink';
 import type { ConnectionState } from '../client/events.js';
-import { formatUsage, shortId } from '../view/format.js';
+import { formatUsage } from '../view/format.js';
 import { EMPTY_USAGE, isBusy, type ViewState } from '../view/state.js';
 
 export function StatusBar({ state }: { state: ViewState }) {
@@ -15,7 +16,7 @@ export function StatusBar({ state }: { state: ViewState }) {
           ● {connectionLabel(state.connection)}
         </Text>
         <Text dimColor> │ </Text>
-        <Text>session {session ? shortId(session) : '-'}</Text>
+        <Text>session {session ? shortSessionId(session) : '-'}</Text>
         <Text dimColor> │ </Text>
         <Text color={turnState === 'idle' ? 'green' : 'yellow'}>{turnState}</Text>
         <Text dimColor> │ </Text>

@@ -3,9 +3,10 @@
  * whose answers are printed into the history, Ctrl+C cancels or exits. Sits between the Ink
  * input box and the gateway client; owns no state of its own beyond the store's.
  */
+import { shortSessionId, shortSessionIds } from '@oxydra/types';
 import { GatewayRequestError } from '../client/errors.js';
 import type { GatewayClient } from '../client/gateway-client.js';
-import { formatTime, formatUsage, shortId } from './format.js';
+import { formatTime, formatUsage } from './format.js';
 import { HELP_LINES, matchSession, parseLine, type SlashCommand } from './slash-commands.js';
 import { isBusy } from './state.js';
 import type { ViewStore } from './store.js';
@@ -133,7 +134,9 @@ export class TuiController {
         displayName ? { display_name: displayName } : {},
       );
       const name = created.display_name ? ` "${created.display_name}"` : '';
-      this.note(`new session ${shortId(created.session.session_id)}${name} (agent ${created.agent_name})`);
+      this.note(
+        `new session ${shortSessionId(created.session.session_id)}${name} (agent ${created.agent_name})`,
+      );
     });
   }
 
@@ -148,15 +151,16 @@ export class TuiController {
         return;
       }
       const current = this.client.session?.session_id;
+      const shorts = shortSessionIds(sessions.map((s) => s.session_id));
       this.note(`${sessions.length} session${sessions.length === 1 ? '' : 's'} (* this one):`);
       for (const s of sessions) {
         const marker = s.session_id === current ? '*' : ' ';
         const name = s.display_name ? `"${s.display_name}" ` : '';
         this.note(
-          `${marker} ${shortId(s.session_id)}  ${name}${s.agent_name} · ${s.channel_origin} · last active ${formatTime(s.last_active_at)}${s.archived ? ' · archived' : ''}`,
+          `${marker} ${shorts.get(s.session_id) ?? s.session_id}  ${name}${s.agent_name} · ${s.channel_origin} · last active ${formatTime(s.last_active_at)}${s.archived ? ' · archived' : ''}`,
         );
       }
-      this.note('/switch <id prefix> switches');
+      this.note('/switch <id> switches');
     });
   }
 
@@ -175,13 +179,13 @@ export class TuiController {
         return;
       }
       if (match.id === this.client.session?.session_id) {
-        this.note(`already in session ${shortId(match.id)}`);
+        this.note(`already in session ${shortSessionId(match.id)}`);
         return;
       }
       const switched = await this.client.request('switch_session', { session_id: match.id });
       const running =
         switched.active_turn?.state === 'running' ? '; a turn is running, its reply streams below' : '';
-      this.note(`switched to session ${shortId(switched.session.session_id)}${running}`);
+      this.note(`switched to session ${shortSessionId(switched.session.session_id)}${running}`);
     });
   }
 
@@ -194,7 +198,9 @@ export class TuiController {
         `gateway ${this.client.url}: ${health.healthy ? 'healthy' : 'unhealthy'}${health.message ? ` (${health.message})` : ''}`,
       );
       if (session) {
-        this.note(`session ${session.session_id} · user ${session.user_id}`);
+        this.note(
+          `session ${shortSessionId(session.session_id)} (${session.session_id}) · user ${session.user_id}`,
+        );
         const usage = state.usage[session.session_id];
         if (usage)
           this.note(
@@ -202,7 +208,7 @@ export class TuiController {
           );
       }
       const active = health.active_turn;
-      this.note(active ? `turn ${shortId(active.turn_id)}: ${active.state}` : 'no turn running');
+      this.note(active ? `turn ${shortSessionId(active.turn_id)}: ${active.state}` : 'no turn running');
     });
   }
 

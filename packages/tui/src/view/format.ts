@@ -1,10 +1,5 @@
-/** Short, human forms of ids, token counts, dollars and times for the status bar and lists. */
+/** Short, human forms of token counts, dollars and times for the status bar and lists (session ids: @oxydra/types). */
 import type { UsageTotals } from './state.js';
-
-/** The first 8 characters of an id: enough to tell sessions apart and to /switch by prefix. */
-export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id;
-}
 
 /** 950, 1.2k, 34k, 1.5M */
 export function formatTokens(count: number): string {

@@ -3,9 +3,8 @@
  * out. Pure, so every rule here is tested without a terminal. Frames about another session than
  * the current one (a turn still finishing after /switch) change only that session's usage.
  */
-import type { ServerFrame, ServerPayload } from '@oxydra/types';
+import { type ServerFrame, type ServerPayload, shortSessionId } from '@oxydra/types';
 import type { ClientEvent, HelloAck, SessionRef } from '../client/events.js';
-import { shortId } from './format.js';
 import { EMPTY_USAGE, type EntryKind, type LiveTurn, type ViewState } from './state.js';
 
 export type ViewAction =
@@ -56,7 +55,7 @@ export function reduceView(state: ViewState, action: ViewAction): ViewState {
 function onHello(state: ViewState, ack: HelloAck, resumed: boolean): ViewState {
   let next: ViewState = { ...state, session: ack.session };
   if (resumed)
-    next = append(next, 'system', `reconnected; session ${shortId(ack.session.session_id)} resumed`);
+    next = append(next, 'system', `reconnected; session ${shortSessionId(ack.session.session_id)} resumed`);
   const running = ack.active_turn?.state === 'running' ? ack.active_turn.turn_id : undefined;
   if (next.awaiting && next.awaiting.turnId !== running) {
     next = append(
@@ -108,7 +107,8 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
       // A new model call is shown above the prompt only; tool activity also goes into history.
       if (progress.kind === 'model_turn') return { ...live, turn: { ...live.turn!, progress: line } };
       const next = flushPartial(live);
-      return append({ ...next, turn: { ...next.turn!, progress: line } }, 'tool', line);
+      const kind = progress.kind === 'tool_failed' ? 'tool_failed' : 'tool';
+      return append({ ...next, turn: { ...next.turn!, progress: line } }, kind, line);
     }
     case 'turn_completed':
       return onTurnCompleted(addUsage(state, frame.payload), frame.payload);

@@ -1,4 +1,5 @@
 /** The TUI's slash commands: parsing a typed line into one, and the help text. */
+import { matchSessionId, sessionIdProblem } from '@oxydra/types';
 
 export type SlashCommand =
   | { name: 'new'; displayName?: string }
@@ -19,7 +20,7 @@ export const HELP_LINES = [
   'commands:',
   '  /new [name]          start a new session (optionally named) and switch to it',
   '  /sessions            list your sessions (* marks this one)',
-  '  /switch <id|prefix>  switch to a session by its id or a unique prefix of it',
+  '  /switch <id>         switch to a session by its short id (as /sessions shows it) or full id',
   '  /cancel              cancel the running turn (also Ctrl+C)',
   '  /cancelall           cancel every running turn of yours, in all sessions',
   "  /status              ask the gateway for its health and this session's state",
@@ -51,7 +52,7 @@ export function parseLine(line: string): ParsedLine {
       return noArgument({ name: 'sessions' });
     case 'switch':
       if (argument === '' || rest.length > 1)
-        return { kind: 'invalid', problem: 'usage: /switch <session id or prefix> (see /sessions)' };
+        return { kind: 'invalid', problem: 'usage: /switch <session id> (see /sessions)' };
       return { kind: 'command', command: { name: 'switch', target: argument } };
     case 'cancel':
       return noArgument({ name: 'cancel' });
@@ -70,19 +71,13 @@ export function parseLine(line: string): ParsedLine {
   }
 }
 
-/** Which of `ids` a /switch target means: the exact id, else the one id it is a prefix of. */
+/** Which of `ids` a /switch target means: the exact id, else the one its short id or prefix names. */
 export function matchSession(
   target: string,
   ids: readonly string[],
 ): { ok: true; id: string } | { ok: false; problem: string } {
-  if (ids.includes(target)) return { ok: true, id: target };
-  const matches = ids.filter((id) => id.startsWith(target));
-  if (matches.length === 1) return { ok: true, id: matches[0]! };
-  if (matches.length === 0)
-    return { ok: false, problem: `no session id starts with "${target}"; /sessions lists them` };
-  const shown = matches.slice(0, 4).join(', ');
-  return {
-    ok: false,
-    problem: `"${target}" matches ${matches.length} sessions (${shown}${matches.length > 4 ? ', ...' : ''}); type more of the id`,
-  };
+  const match = matchSessionId(target, ids);
+  if (match.ok) return match;
+  const problem = sessionIdProblem(target, match.candidates);
+  return { ok: false, problem: match.candidates.length === 0 ? `${problem}; /sessions lists them` : problem };
 }

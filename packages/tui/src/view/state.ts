@@ -5,7 +5,8 @@ import type { ConnectionState, SessionRef } from '../client/events.js';
  * One finished line of history. Entries are only ever appended (Ink's <Static> prints each once
  * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per line.
  */
-export type EntryKind = 'user' | 'assistant' | 'tool' | 'system' | 'error';
+/** tool_failed: a tool call that failed, with why (the turn goes on: the model is told). */
+export type EntryKind = 'user' | 'assistant' | 'tool' | 'tool_failed' | 'system' | 'error';
 
 export interface Entry {
   id: number;
