@@ -62,11 +62,14 @@ export function buildProgram(): Command {
     .option('--force', 'overwrite an existing .oxydra/agent.toml')
     .action(lazy(() => import('./commands/init.js'), 'runInit'));
 
-  program
-    .command('doctor')
-    .description('check Node, configuration, credentials and the sandbox; never prints a secret')
-    .option('--json', 'print JSON')
-    .action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
+  addConfigFlags(
+    program
+      .command('doctor')
+      .description(
+        'check Node, configuration, credentials, that the model servers answer, write access and the sandbox; never prints a secret',
+      )
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
 
   addRunFlags(
     program

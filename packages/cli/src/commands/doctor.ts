@@ -1,30 +1,26 @@
 /**
  * `oxydra doctor`: is this installation ready to run agents? Checks Node, the configuration,
- * each provider's credential source (never its value) and the sandbox backend. Later
- * subsystems (database, gateway) add their checks here as they land.
+ * each provider's credential source (never its value), that the servers a run would call
+ * answer, that the workspace and its database are writable, and the sandbox backend.
  */
 import { existsSync } from 'node:fs';
 import {
   credentialCandidates,
   DEFAULTS_SOURCE,
   describeCredentialSource,
+  isCustomEndpoint,
   type LoadedConfig,
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
 import { detectSandbox } from '@oxydra/sandbox';
-import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
+import type { AgentConfig } from '@oxydra/types';
+import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { bubblewrapSummary, processLimitDegradation } from '../run/sandbox.js';
-
-type Status = 'ok' | 'warn' | 'fail';
-
-interface Check {
-  name: string;
-  status: Status;
-  detail: string;
-  fix?: string;
-}
+import type { Check } from './doctor-check.js';
+import { endpointChecks } from './doctor-endpoints.js';
+import { writableChecks } from './doctor-writable.js';
 
 const MIN_NODE = [20, 19];
 
@@ -114,10 +110,9 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   const selected = config.selection.provider;
   return Object.entries(config.providers.registry).map(([name, entry]) => {
     const checkName = `provider ${name}`;
-    const defaultUrl = DEFAULT_PROVIDER_REGISTRY[name]?.base_url;
-    const custom = entry.base_url !== undefined && entry.base_url !== defaultUrl;
-    // As the provider factory does: a custom endpoint only gets its own api_key / api_key_env.
-    const credential = resolveCredential(entry, process.env, { customEndpoint: custom });
+    const custom = isCustomEndpoint(entry);
+    // The rule chat and embeddings use: a custom endpoint only gets its own api_key / api_key_env.
+    const credential = resolveCredential(entry, process.env);
     const isSelected = name === selected || config.selection.fallbacks.some((f) => f.provider === name);
     if (credential) {
       return {
@@ -142,11 +137,11 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   });
 }
 
-export async function runDoctor(options: { json?: boolean }): Promise<number> {
+export async function runDoctor(options: ConfigFlagValues & { json?: boolean }): Promise<number> {
   const checks: Check[] = [checkNode()];
   let config: AgentConfig | undefined;
   try {
-    const loaded = await loadAgentConfig();
+    const loaded = await loadAgentConfig({ cli: await toCliOverrides(options) });
     config = loaded.config;
     const files = loaded.files.filter((file) => file.found).map((file) => file.path);
     checks.push({
@@ -163,7 +158,12 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
     });
     checks.push(...credentialChecks(loaded));
+    checks.push(...(await endpointChecks(loaded.config, process.env)));
     checks.push(await checkMemory(loaded.config));
+    const { memoryLocation } = await import('../run/memory.js');
+    const location = memoryLocation(loaded.config, process.cwd());
+    const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
+    checks.push(...writableChecks(process.cwd(), database));
   } catch (error) {
     checks.push({
       name: 'config',

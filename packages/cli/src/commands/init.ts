@@ -43,7 +43,7 @@ export async function runInit(options: InitOptions): Promise<number> {
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
   const keyHint = options.baseUrl
-    ? `next: oxydra doctor  (checks that ${options.baseUrl} is configured)`
+    ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
     : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
   process.stdout.write(`${keyHint}\n`);
   return EXIT_OK;

@@ -46,12 +46,15 @@ export async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): 
     const name = embedding_provider ?? backend;
     const entry = config.providers.registry[name];
     if (!entry) throw new Error(`memory.embedding_provider "${name}" is not in [providers.registry]`);
+    // The same rule as chat: a custom base_url gets only the key the user set for that entry.
     const credential = resolveCredential(entry, env);
     return createEmbedder({
       backend,
+      providerName: name,
       ...(embedding_model ? { model: embedding_model } : {}),
       ...(entry.base_url ? { baseURL: entry.base_url } : {}),
       ...(credential ? { apiKey: credential.apiKey } : {}),
+      ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
     });
   }
   return createEmbedder({ backend, model2vecModel: model2vec_model });

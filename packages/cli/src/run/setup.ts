@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { loadAgentConfig, type Override, resolveCredential } from '@oxydra/config';
+import { credentialValues, loadAgentConfig, type Override } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
 import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
@@ -141,9 +141,9 @@ function toolAllowlist(
 
 /** Every configured credential's value (and the caller's), so tool output that echoes one is scrubbed. */
 function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv, extra: readonly string[]): string[] {
-  const secrets = Object.values(config.providers.registry)
-    .map((entry) => resolveCredential(entry, env)?.apiKey)
-    .filter((key): key is string => key !== undefined && key.length >= 8);
+  const secrets = credentialValues(Object.values(config.providers.registry), env).filter(
+    (key) => key.length >= 8,
+  );
   if (config.memory.auth_token) secrets.push(config.memory.auth_token);
   secrets.push(...extra.filter((secret) => secret.length > 0));
   return [...new Set(secrets)];
