@@ -3,6 +3,7 @@
  * each one's implementation is imported when it runs, so `--help` loads no heavy modules.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { addConfigFlags, addRunFlags } from './config-flags.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -268,6 +269,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });

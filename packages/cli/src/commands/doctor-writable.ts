@@ -1,21 +1,11 @@
 /**
  * Doctor's write checks: the workspace, its .oxydra/ folder and the memory database must be
  * writable, or the first run fails half-way (sessions cannot be stored, files not written).
- * access(W_OK) also reports a read-only mount (EROFS), even to root.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { WRITE_FIX, writeProblem } from '../writable.js';
 import type { Check } from './doctor-check.js';
-
-function writable(path: string): string | undefined {
-  try {
-    accessSync(path, constants.W_OK);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user';
-  }
-}
 
 export function writableChecks(workspace: string, databasePath: string | undefined): Check[] {
   const targets = [
@@ -25,15 +15,10 @@ export function writableChecks(workspace: string, databasePath: string | undefin
   ];
   return targets
     .filter((target) => target.name === 'workspace' || existsSync(target.path))
-    .map((target) => {
-      const problem = writable(target.path);
+    .map((target): Check => {
+      const problem = writeProblem(target.path);
       return problem
-        ? {
-            name: target.name,
-            status: 'fail',
-            detail: `${target.path} is ${problem}`,
-            fix: 'run Oxydra in a folder you can write to, or fix its permissions / mount',
-          }
+        ? { name: target.name, status: 'fail', detail: `${target.path} is ${problem}`, fix: WRITE_FIX }
         : { name: target.name, status: 'ok', detail: `${target.path} is writable` };
     });
 }

@@ -8,6 +8,7 @@ import {
 } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit.js';
+import { WRITE_FIX, writeProblem } from '../writable.js';
 import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
 
 export interface InitOptions {
@@ -40,6 +41,8 @@ export async function runInit(options: InitOptions): Promise<number> {
   });
   // Validate what we are about to write, so init never leaves a broken file behind.
   validateAgentValues(parseTomlText(content, path), path);
+  const problem = writeProblem(path);
+  if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
   const keyHint = options.baseUrl

@@ -17,7 +17,8 @@ import {
 } from '@oxydra/memory';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
-import type { AgentConfig, Embedder, Message, Tool } from '@oxydra/types';
+import { type AgentConfig, type Embedder, type Message, type Tool, UsageError } from '@oxydra/types';
+import { WRITE_FIX, writeProblem } from '../writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
 
@@ -37,6 +38,20 @@ export function memoryLocation(
   const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
   if (url) return { url, ...(authToken ? { authToken } : {}) };
   return { path: resolve(workspace, dbPath) };
+}
+
+/**
+ * A database on a read-only mount or in someone else's folder fails deep inside libSQL
+ * (SQLITE_READONLY, or ENOENT from mkdir); say so before opening it, with the way out.
+ */
+function assertWritable(location: ReturnType<typeof memoryLocation>): void {
+  if (!('path' in location)) return;
+  const problem = writeProblem(location.path);
+  if (problem) {
+    throw new UsageError(`the memory database ${location.path} is ${problem}`, {
+      hint: `${WRITE_FIX}; or run without memory: --set memory.enabled=false`,
+    });
+  }
 }
 
 /** The embedder [memory] asks for, with the credentials of its provider entry. */
@@ -65,8 +80,10 @@ export async function openWorkspaceMemory(
   workspace: string,
   env: NodeJS.ProcessEnv,
 ): Promise<WorkspaceMemory> {
+  const location = memoryLocation(config, workspace);
+  assertWritable(location);
   const embedder = await embedderFor(config, env);
-  const db = await openMemory(memoryLocation(config, workspace));
+  const db = await openMemory(location);
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
   const retriever = new Retriever(db.client, embedder, { topK, vectorWeight, ftsWeight });
   // Notes are indexed when saved and dropped from the index when deleted, after each commit.
