@@ -270,6 +270,10 @@ export function buildProgram(): Command {
 
 export async function main(argv: readonly string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
+  if (Object.keys(process.env).some((name) => name.startsWith('OXYDRA_') && !name.startsWith('OXYDRA__'))) {
+    const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
+    warnAboutMisnamedVariables(process.env, process.stderr);
+  }
   const program = buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });

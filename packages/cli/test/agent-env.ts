@@ -68,9 +68,12 @@ ${extraToml}`,
     return this.sandbox.workspace;
   }
 
+  /** Where commands start; the workspace unless a test moves into a subfolder. */
+  cwd?: string;
+
   spawn(args: string[], input?: string): ChildProcess {
     const child = spawn(process.execPath, [OXYDRA_BIN, ...args], {
-      cwd: this.sandbox.workspace,
+      cwd: this.cwd ?? this.sandbox.workspace,
       env: this.sandbox.env,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

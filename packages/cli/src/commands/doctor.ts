@@ -8,6 +8,7 @@ import {
   credentialCandidates,
   DEFAULTS_SOURCE,
   describeCredentialSource,
+  findWorkspaceRoot,
   isCustomEndpoint,
   type LoadedConfig,
   loadAgentConfig,
@@ -76,7 +77,7 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
   if (!config.memory.enabled)
     return { name: 'memory', status: 'ok', detail: 'disabled ([memory] enabled = false)' };
   const { memoryLocation } = await import('../run/memory.js');
-  const location = memoryLocation(config, process.cwd());
+  const location = memoryLocation(config, findWorkspaceRoot());
   if ('url' in location)
     return { name: 'memory', status: 'ok', detail: `remote libSQL at ${location.url} (not contacted)` };
   if (!existsSync(location.path)) {
@@ -150,7 +151,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
       detail:
         files.length > 0
           ? `valid (${files.join(', ')})`
-          : `valid (${DEFAULTS_SOURCE} only; run \`oxydra init\` to create one)`,
+          : `valid (${DEFAULTS_SOURCE} only: no .oxydra/ in ${process.cwd()} or any folder above it; run \`oxydra init\` to create one)`,
     });
     checks.push({
       name: 'selection',
@@ -161,9 +162,9 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     checks.push(...(await endpointChecks(loaded.config, process.env)));
     checks.push(await checkMemory(loaded.config));
     const { memoryLocation } = await import('../run/memory.js');
-    const location = memoryLocation(loaded.config, process.cwd());
+    const location = memoryLocation(loaded.config, findWorkspaceRoot());
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
-    checks.push(...writableChecks(process.cwd(), database));
+    checks.push(...writableChecks(findWorkspaceRoot(), database));
   } catch (error) {
     checks.push({
       name: 'config',

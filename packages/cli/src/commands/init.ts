@@ -19,7 +19,8 @@ export interface InitOptions {
 }
 
 export async function runInit(options: InitOptions): Promise<number> {
-  const path = join(workspaceConfigDirectory(), 'agent.toml');
+  // Here, not in a workspace found above: init makes this folder a workspace.
+  const path = join(workspaceConfigDirectory({ cwd: process.cwd() }), 'agent.toml');
   const shown = relative(process.cwd(), path) || path;
   if (existsSync(path) && !options.force) {
     throw new UsageError(`${shown} already exists; not overwriting it`, {

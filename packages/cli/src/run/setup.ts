@@ -8,7 +8,12 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { credentialValues, loadAgentConfig, type Override } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
-import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
+import {
+  type AgentRunOptions,
+  defaultSystemPrompt,
+  resolveAgentSettings,
+  unenforceableCostLimit,
+} from '@oxydra/runtime';
 import { createCoreTools, resolveVaultPath, ToolRegistry } from '@oxydra/tools';
 import { type AgentConfig, didYouMean, type Message, type Provider, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
@@ -171,6 +176,12 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(options.adapters ? { adapters: options.adapters } : {}),
   });
 
+  // Flags beat the agent's own limits, which beat [runtime].
+  const maxCostUsd = flags.maxCost !== undefined ? config.runtime.max_cost : settings.maxCostUsd;
+  // A dollar limit the model's prices cannot enforce is refused before any session exists.
+  const unpriced = unenforceableCostLimit(maxCostUsd, setup.model, setup.providerName);
+  if (unpriced) throw unpriced;
+
   if (!config.memory.enabled && flags.session !== undefined) {
     throw new UsageError('--session needs memory, and [memory] enabled = false', {
       hint: 'remove --session, or enable memory (OXYDRA__MEMORY__ENABLED=true)',
@@ -214,9 +225,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
 
   const agentPrompt = (await systemPromptFlag(flags.system, options.workspace)) ?? settings.systemPrompt;
   const maxWallMs = parseTimeout(flags.timeout);
-  // Flags beat the agent's own limits, which beat [runtime].
   const maxTurns = flags.maxTurns !== undefined ? config.runtime.max_turns : settings.maxTurns;
-  const maxCostUsd = flags.maxCost !== undefined ? config.runtime.max_cost : settings.maxCostUsd;
   const base: RunSetup['base'] = {
     provider: setup.provider,
     model: setup.model,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES } from '../provider.js';
+import { didYouMean } from '../suggest.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -348,7 +349,7 @@ export const agentConfigSchema = z
           code: 'custom',
           path,
           input: name,
-          message: `provider "${name}" is not in [providers.registry] (known: ${known})`,
+          message: `provider "${name}" is not in [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
         });
       }
     };
