@@ -2,24 +2,15 @@
  * Issue 11, item 8: a local server that is down, misspelt or spoken to wrongly gets a
  * diagnosis naming the URL, the cause and a fix, from `oxydra run` and from `oxydra doctor`.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv } from './agent-env.js';
+import { freePort } from './ports.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
   await env?.close();
   env = undefined;
 });
-
-/** A port nothing listens on: bound by us, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function start(): Promise<AgentEnv> {
   return AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [{ reply: { text: 'hi' }, times: 'always' }]);
@@ -30,7 +21,7 @@ const ONE_ATTEMPT = ['--set', 'reliability.max_attempts=1', '--set', 'memory.ena
 describe('a model server that cannot be used is diagnosed', () => {
   it('nothing listening: run names the URL, ECONNREFUSED and what to do; doctor fails the endpoint', async () => {
     env = await start();
-    const url = `http://127.0.0.1:${await closedPort()}/v1`;
+    const url = `http://127.0.0.1:${await freePort()}/v1`;
     const run = await env.run(['run', '--base-url', url, '--model', 'gpt-4o-mini', ...ONE_ATTEMPT, 'hi']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`cannot reach ${url}: connection refused (ECONNREFUSED)`);

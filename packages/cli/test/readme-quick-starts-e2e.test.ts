@@ -8,11 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+import { freePort } from './ports.js';
 
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 const ANSWER = 'This folder holds a small project.';
@@ -22,14 +22,6 @@ function quickStart(name: string): string {
   const match = new RegExp(`<!-- quick-start: ${name} -->\\n\`\`\`bash\\n([\\s\\S]*?)\\n\`\`\``).exec(README);
   if (!match?.[1]) throw new Error(`README.md has no quick-start block "${name}"`);
   return match[1];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let sandbox: CliSandbox | undefined;
