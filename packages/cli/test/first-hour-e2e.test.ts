@@ -55,6 +55,9 @@ describe('the first hour', () => {
     expect(result.stderr).toContain(
       'provider "anthropc" is not in [providers.registry] (did you mean "anthropic"?)',
     );
+    const models = sandbox.run('models', 'list', '--provider', 'opena');
+    expect(models.status).toBe(2);
+    expect(models.stderr).toContain('unknown provider "opena" (did you mean "openai"?)');
   });
 
   it('--max-cost for a model without prices is a usage error before any session or call', async () => {
