@@ -108,9 +108,10 @@ function parseTimeout(raw: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-async function systemPromptFlag(raw: string | undefined, workspace: string): Promise<string | undefined> {
+/** `--system @FILE`: FILE as typed, so relative to where the user is (maybe below the workspace). */
+async function systemPromptFlag(raw: string | undefined): Promise<string | undefined> {
   if (raw === undefined || !raw.startsWith('@')) return raw;
-  const path = resolve(workspace, raw.slice(1));
+  const path = resolve(raw.slice(1));
   try {
     return await readFile(path, 'utf8');
   } catch {
@@ -223,7 +224,7 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(allow !== undefined ? { allow } : {}),
   });
 
-  const agentPrompt = (await systemPromptFlag(flags.system, options.workspace)) ?? settings.systemPrompt;
+  const agentPrompt = (await systemPromptFlag(flags.system)) ?? settings.systemPrompt;
   const maxWallMs = parseTimeout(flags.timeout);
   const maxTurns = flags.maxTurns !== undefined ? config.runtime.max_turns : settings.maxTurns;
   const base: RunSetup['base'] = {
