@@ -73,7 +73,20 @@ describe('a model server that cannot be used is diagnosed', () => {
 
   it('a server that answers: doctor reports it reachable with its models, and Ready', async () => {
     env = await start();
-    const doctor = await env.run(['doctor', '--set', 'tools.shell.enabled=false']);
+    // An entry the selection does not use is probed too, but cannot fail the check.
+    const spare = `http://127.0.0.1:${await freePort()}/v1`;
+    const doctor = await env.run([
+      'doctor',
+      '--set',
+      'providers.registry.spare.provider_type=openai',
+      '--set',
+      `providers.registry.spare.base_url=${spare}`,
+    ]);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `\\[warn\\] endpoint spare +cannot reach ${spare}/models: connection refused \\(ECONNREFUSED\\) \\(not used by the current selection\\)`,
+      ),
+    );
     expect(doctor.stdout).toMatch(
       /\[ok\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 1 model/,
     );
