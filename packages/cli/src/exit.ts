@@ -6,6 +6,7 @@
  */
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
+import { WRITE_FIX } from './writable.js';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
@@ -23,7 +24,7 @@ function fileSystemProblem(error: unknown): string | undefined {
   const { code, path } = error as NodeJS.ErrnoException;
   const cause = code !== undefined ? FILE_SYSTEM_CAUSES[code] : undefined;
   if (cause === undefined) return undefined;
-  return `error: ${path !== undefined ? `cannot write ${path}: ` : ''}${cause} (${code})\n  hint: run Oxydra in a folder you can write to, or fix its permissions or mount`;
+  return `error: ${path !== undefined ? `cannot write ${path}: ` : ''}${cause} (${code})\n  hint: ${WRITE_FIX}`;
 }
 
 export function exitCodeFor(error: unknown): number {

@@ -162,9 +162,10 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     checks.push(...(await endpointChecks(loaded.config, process.env)));
     checks.push(await checkMemory(loaded.config));
     const { memoryLocation } = await import('../run/memory.js');
-    const location = memoryLocation(loaded.config, findWorkspaceRoot());
+    const workspace = findWorkspaceRoot();
+    const location = memoryLocation(loaded.config, workspace);
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
-    checks.push(...writableChecks(findWorkspaceRoot(), database));
+    checks.push(...writableChecks(workspace, database));
   } catch (error) {
     checks.push({
       name: 'config',

@@ -17,7 +17,15 @@ import {
 } from '@oxydra/memory';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
-import { type AgentConfig, type Embedder, type Message, type Tool, UsageError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  ConfigError,
+  didYouMean,
+  type Embedder,
+  type Message,
+  type Tool,
+  UsageError,
+} from '@oxydra/types';
 import { WRITE_FIX, writeProblem } from '../writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -60,7 +68,13 @@ export async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): 
   if (backend === 'openai' || backend === 'gemini') {
     const name = embedding_provider ?? backend;
     const entry = config.providers.registry[name];
-    if (!entry) throw new Error(`memory.embedding_provider "${name}" is not in [providers.registry]`);
+    if (!entry) {
+      const known = Object.keys(config.providers.registry);
+      throw new ConfigError(
+        `memory.embedding_provider "${name}" is not in [providers.registry]${didYouMean(name, known)} (known: ${known.join(', ')})`,
+        { keyPath: 'memory.embedding_provider' },
+      );
+    }
     // The same rule as chat: a custom base_url gets only the key the user set for that entry.
     const credential = resolveCredential(entry, env);
     return createEmbedder({
