@@ -49,6 +49,10 @@ describe('a model server that cannot be used is diagnosed', () => {
     const doctor = await env.run(['doctor', '--base-url', origin]);
     expect(doctor.stdout).toMatch(/\[FAIL\] +endpoint mock +.*answered HTTP 404/);
     expect(doctor.stdout).toContain(`try --base-url ${origin}/v1`);
+    // init says so at once.
+    const init = await env.run(['init', '--force', '--base-url', origin, '--model', 'llama3.2']);
+    expect(init.status).toBe(0);
+    expect(init.stdout).toContain(`note: ${origin} has no /v1; `);
   });
 
   it('an unknown host and https to a plain-HTTP server are told apart', async () => {

@@ -50,5 +50,11 @@ export async function runInit(options: InitOptions): Promise<number> {
     ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
     : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
   process.stdout.write(`${keyHint}\n`);
+  if (options.baseUrl) {
+    // The commonest local-server mistake, caught before the first 404.
+    const { missingVersionHint } = await import('@oxydra/provider');
+    const hint = missingVersionHint(options.baseUrl);
+    if (hint) process.stdout.write(`note: ${options.baseUrl} has no /v1; ${hint}\n`);
+  }
   return EXIT_OK;
 }
