@@ -6,11 +6,30 @@
  */
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
+import { WRITE_FIX } from './writable.js';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
+/** Conditions of this machine, not bugs: a file Oxydra may not write, a full disk. */
+const FILE_SYSTEM_CAUSES: Record<string, string> = {
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  SQLITE_READONLY: 'the database is read-only',
+};
+
+function fileSystemProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path } = error as NodeJS.ErrnoException;
+  const cause = code !== undefined ? FILE_SYSTEM_CAUSES[code] : undefined;
+  if (cause === undefined) return undefined;
+  return `error: ${path !== undefined ? `cannot write ${path}: ` : ''}${cause} (${code})\n  hint: ${WRITE_FIX}`;
+}
+
 export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError || error instanceof UsageError) return EXIT_USAGE;
+  if (fileSystemProblem(error) !== undefined) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 
@@ -21,6 +40,8 @@ export function formatError(error: unknown): string {
   if (isOxydraError(error)) {
     return `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;
   }
+  const fileSystem = fileSystemProblem(error);
+  if (fileSystem !== undefined) return fileSystem;
   const message = error instanceof Error ? error.message : String(error);
   return `error: ${message} (this looks like a bug in Oxydra; rerun with OXYDRA_DEBUG=1 and report the stack)`;
 }

@@ -3,6 +3,7 @@
  * each one's implementation is imported when it runs, so `--help` loads no heavy modules.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { addConfigFlags, addRunFlags } from './config-flags.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -62,11 +63,14 @@ export function buildProgram(): Command {
     .option('--force', 'overwrite an existing .oxydra/agent.toml')
     .action(lazy(() => import('./commands/init.js'), 'runInit'));
 
-  program
-    .command('doctor')
-    .description('check Node, configuration, credentials and the sandbox; never prints a secret')
-    .option('--json', 'print JSON')
-    .action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
+  addConfigFlags(
+    program
+      .command('doctor')
+      .description(
+        'check Node, configuration, credentials, that the model servers answer, write access and the sandbox; never prints a secret',
+      )
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/doctor.js'), 'runDoctor'));
 
   addRunFlags(
     program
@@ -265,6 +269,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
+  if (Object.keys(process.env).some((name) => name.startsWith('OXYDRA_') && !name.startsWith('OXYDRA__'))) {
+    const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
+    warnAboutMisnamedVariables(process.env, process.stderr);
+  }
   const program = buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -68,6 +68,8 @@ ${extraToml}`,
     return this.sandbox.workspace;
   }
 
+  /** Where commands start; the workspace unless a test moves into a subfolder. */
+  cwd?: string;
   /** Runs the binary through this argv (e.g. `unshare -m …` to change what the machine has). */
   commandPrefix: string[] = [];
 
@@ -77,7 +79,7 @@ ${extraToml}`,
       ...string[],
     ];
     const child = spawn(program, argv, {
-      cwd: this.sandbox.workspace,
+      cwd: this.cwd ?? this.sandbox.workspace,
       env: this.sandbox.env,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

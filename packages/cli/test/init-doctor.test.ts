@@ -57,7 +57,7 @@ describe('oxydra doctor', () => {
     const byName = Object.fromEntries(report.checks.map((c: { name: string }) => [c.name, c]));
     expect(byName['provider openai']).toMatchObject({
       status: 'ok',
-      detail: 'key from $OPENAI_API_KEY (api_key_env) (selected)',
+      detail: 'key from $OPENAI_API_KEY (selected)',
     });
     expect(byName['provider anthropic']).toMatchObject({ status: 'ok', detail: 'key from $API_KEY' });
     expect(byName.node.status).toBe('ok');

@@ -2,9 +2,15 @@
  * The credential chain, first non-empty wins:
  * explicit api_key > the entry's api_key_env > the provider type's variable
  * (OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY) > API_KEY.
+ * The last two only for the provider's own API: an entry whose base URL is a custom server (a
+ * proxy, OpenRouter, a local model) gets only the api_key / api_key_env the user wrote for it,
+ * so OPENAI_API_KEY never reaches a server the user did not give it to. The built-in entries
+ * carry no api_key_env for that reason: any api_key_env is the user's. This is the one place
+ * that decides which key goes where; chat, embeddings, doctor and the scrubber all ask it.
  * Callers show `source`, never the key.
  */
 import type { ProviderEntry, ProviderType } from '@oxydra/types';
+import { isCustomEndpoint } from './endpoints.js';
 
 export const PROVIDER_TYPE_KEY_ENV: Record<ProviderType, string> = {
   openai: 'OPENAI_API_KEY',
@@ -38,32 +44,31 @@ export function describeCredentialSource(source: CredentialSource): string {
   }
 }
 
-export interface ResolveOptions {
-  /**
-   * The entry points at a custom endpoint (a proxy, OpenRouter, a local server), not the
-   * provider's own API: then only its own api_key / api_key_env count, so OPENAI_API_KEY and
-   * API_KEY never reach a third party by accident.
-   */
-  customEndpoint?: boolean;
+/** The variables tried for this entry, in order: its api_key_env, then (its own API only) the shared ones. */
+type VariableSource = Exclude<CredentialSource, { kind: 'config' }>;
+
+function variableSources(entry: ProviderEntry): VariableSource[] {
+  const sources: VariableSource[] = [];
+  if (entry.api_key_env) sources.push({ kind: 'api_key_env', variable: entry.api_key_env });
+  if (!isCustomEndpoint(entry)) {
+    const typeVariable = PROVIDER_TYPE_KEY_ENV[entry.provider_type];
+    if (typeVariable !== entry.api_key_env) sources.push({ kind: 'provider_env', variable: typeVariable });
+    sources.push({ kind: 'generic_env', variable: GENERIC_KEY_ENV });
+  }
+  return sources;
 }
 
+/** The key requests to this entry carry, and where it came from; undefined: none. */
 export function resolveCredential(
   entry: ProviderEntry,
   env: NodeJS.ProcessEnv = process.env,
-  options: ResolveOptions = {},
 ): ResolvedCredential | undefined {
   const nonEmpty = (value: string | undefined) =>
     value !== undefined && value.trim() !== '' ? value : undefined;
   const explicit = nonEmpty(entry.api_key);
   if (explicit) return { apiKey: explicit, source: { kind: 'config' } };
-  const candidates: CredentialSource[] = [];
-  if (entry.api_key_env) candidates.push({ kind: 'api_key_env', variable: entry.api_key_env });
-  if (!options.customEndpoint) {
-    candidates.push({ kind: 'provider_env', variable: PROVIDER_TYPE_KEY_ENV[entry.provider_type] });
-    candidates.push({ kind: 'generic_env', variable: GENERIC_KEY_ENV });
-  }
-  for (const source of candidates) {
-    const value = 'variable' in source ? nonEmpty(env[source.variable]) : undefined;
+  for (const source of variableSources(entry)) {
+    const value = nonEmpty(env[source.variable]);
     if (value) return { apiKey: value, source };
   }
   return undefined;
@@ -71,8 +76,21 @@ export function resolveCredential(
 
 /** Where a key could come from for this entry, in the order they are tried (for "no credentials" hints). */
 export function credentialCandidates(entry: ProviderEntry): string[] {
-  const names = [entry.api_key_env, PROVIDER_TYPE_KEY_ENV[entry.provider_type], GENERIC_KEY_ENV].filter(
-    (name): name is string => Boolean(name),
-  );
-  return ['api_key in the config', ...[...new Set(names)].map((name) => `$${name}`)];
+  return ['api_key in the config', ...variableSources(entry).map((source) => `$${source.variable}`)];
+}
+
+/**
+ * Every key value these entries could be given, whatever their endpoints: what the scrubber
+ * removes from tool output and transcripts. Wider than what is sent (resolveCredential), because
+ * a key that is not sent must still not be read out of a file and passed to a custom server.
+ */
+export function credentialValues(entries: readonly ProviderEntry[], env: NodeJS.ProcessEnv): string[] {
+  const variables = new Set<string>([...Object.values(PROVIDER_TYPE_KEY_ENV), GENERIC_KEY_ENV]);
+  const values: (string | undefined)[] = [];
+  for (const entry of entries) {
+    values.push(entry.api_key);
+    if (entry.api_key_env) variables.add(entry.api_key_env);
+  }
+  for (const variable of variables) values.push(env[variable]);
+  return [...new Set(values.map((value) => value?.trim() ?? '').filter((value) => value !== ''))];
 }

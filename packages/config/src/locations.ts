@@ -1,6 +1,7 @@
-/** Where configuration files are looked for, lowest precedence first. */
+/** Where configuration files are looked for, lowest precedence first, and which folder is the workspace. */
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const AGENT_CONFIG_FILES = ['agent.toml', 'providers.toml'] as const;
 
@@ -11,8 +12,25 @@ export interface ConfigDirectory {
   path: string;
 }
 
+/**
+ * The workspace a command started in `start` belongs to: the nearest folder at or above it
+ * holding a `.oxydra/` folder, as git finds `.git`, so `oxydra run` works from a subfolder.
+ * Without one anywhere above, `start` itself.
+ */
+export function findWorkspaceRoot(start: string = process.cwd()): string {
+  const from = resolve(start);
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if (statSync(join(dir, '.oxydra')).isDirectory()) return dir;
+    } catch {
+      // not here; look one level up
+    }
+    if (dirname(dir) === dir) return from;
+  }
+}
+
 export interface LocateOptions {
-  /** Workspace directory; its `.oxydra/` holds the workspace layer. Default: process.cwd(). */
+  /** Workspace directory; its `.oxydra/` holds the workspace layer. Default: findWorkspaceRoot(). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -23,7 +41,7 @@ export interface LocateOptions {
  */
 export function configDirectories(options: LocateOptions = {}): ConfigDirectory[] {
   const env = options.env ?? process.env;
-  const cwd = resolve(options.cwd ?? process.cwd());
+  const cwd = resolve(options.cwd ?? findWorkspaceRoot());
   const home = env.HOME || homedir();
   const userBase = env.XDG_CONFIG_HOME || join(home, '.config');
   return [

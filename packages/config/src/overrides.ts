@@ -132,3 +132,46 @@ export function parseSetFlag(assignment: string): Override {
   const key = assignment.slice(0, equals).trim();
   return { path: key.split('.'), raw: assignment.slice(equals + 1), source: `--set ${key}` };
 }
+
+/** Variables Oxydra reads that are not configuration keys, and so rightly have one underscore. */
+export const OTHER_OXYDRA_VARIABLES: ReadonlySet<string> = new Set([
+  'OXYDRA_DEBUG',
+  'OXYDRA_SYSTEM_CONFIG_DIR',
+  'OXYDRA_GATEWAY_TOKEN',
+  'OXYDRA_HF_BASE_URL',
+  'OXYDRA_NO_BUNDLE',
+  'OXYDRA_BOOTSTRAP_FILE',
+  'OXYDRA_COMMAND',
+]);
+
+export interface MisnamedVariable {
+  variable: string;
+  /** The configuration variable it was probably meant to be. */
+  meant: string;
+}
+
+/**
+ * `OXYDRA_RUNTIME__MAX_TURNS` or `OXYDRA_MEMORY_ENABLED`: meant as configuration, but without
+ * the double underscore after OXYDRA it is silently ignored. Found here so the CLI can warn.
+ */
+export function misnamedEnvVariables(env: NodeJS.ProcessEnv, root: z.ZodType): MisnamedVariable[] {
+  const sections = knownKeys(root).map((key) => key.toUpperCase());
+  const found: MisnamedVariable[] = [];
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith('OXYDRA_') || variable.startsWith(ENV_PREFIX)) continue;
+    if (OTHER_OXYDRA_VARIABLES.has(variable)) continue;
+    const rest = variable.slice('OXYDRA_'.length);
+    const section = sections.find(
+      (name) => rest.toUpperCase().startsWith(`${name}_`) || rest.toUpperCase() === name,
+    );
+    if (rest.includes('__')) found.push({ variable, meant: `${ENV_PREFIX}${rest}` });
+    else if (section) {
+      const key = rest.slice(section.length).replace(/^_/, '');
+      found.push({
+        variable,
+        meant: `${ENV_PREFIX}${rest.slice(0, section.length)}${key ? `__${key}` : ''}`,
+      });
+    }
+  }
+  return found;
+}

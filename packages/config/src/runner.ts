@@ -25,7 +25,9 @@ export async function loadTomlWithSchema<T>(
     throw new ConfigError(
       `${path}: file not found`,
       { source: path },
-      { hint: 'check the path, or create it with `oxydra init`' },
+      {
+        hint: "check the path, or write the file: the README's runner quick start has a minimal runner.toml and user file",
+      },
     );
   }
   return parse(values, singleSourceProvenance(values, path));

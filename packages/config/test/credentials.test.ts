@@ -1,6 +1,12 @@
 import { type ProviderEntry, providerEntrySchema } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { credentialCandidates, describeCredentialSource, resolveCredential } from '../src/index.js';
+import {
+  credentialCandidates,
+  credentialValues,
+  describeCredentialSource,
+  isCustomEndpoint,
+  resolveCredential,
+} from '../src/index.js';
 
 function entry(
   fields: Partial<ProviderEntry> & { provider_type: ProviderEntry['provider_type'] },
@@ -64,14 +70,49 @@ describe('credential chain', () => {
 
   it('gives a custom endpoint only its own api_key or api_key_env', () => {
     const env = { OPENAI_API_KEY: 'provider', API_KEY: 'generic', OWN: 'own' };
+    const local = 'http://127.0.0.1:11434/v1';
+    expect(resolveCredential(entry({ provider_type: 'openai', base_url: local }), env)).toBeUndefined();
+    expect(credentialCandidates(entry({ provider_type: 'openai', base_url: local }))).toEqual([
+      'api_key in the config',
+    ]);
     expect(
-      resolveCredential(entry({ provider_type: 'openai' }), env, { customEndpoint: true }),
-    ).toBeUndefined();
-    expect(
-      resolveCredential(entry({ provider_type: 'openai', api_key_env: 'OWN' }), env, { customEndpoint: true })
-        ?.apiKey,
+      resolveCredential(entry({ provider_type: 'openai', base_url: local, api_key_env: 'OWN' }), env)?.apiKey,
     ).toBe('own');
+    // Written by the user for that endpoint, even the provider's own variable is sent.
+    expect(
+      resolveCredential(
+        entry({ provider_type: 'openai', base_url: local, api_key_env: 'OPENAI_API_KEY' }),
+        env,
+      )?.apiKey,
+    ).toBe('provider');
     expect(resolveCredential(entry({ provider_type: 'openai' }), env)?.apiKey).toBe('provider');
+    expect(
+      resolveCredential(entry({ provider_type: 'openai', base_url: 'https://api.openai.com/v1/' }), env)
+        ?.apiKey,
+    ).toBe('provider');
+  });
+
+  it("counts only the provider type's own API (scheme, host and port) as not custom", () => {
+    const custom = (base_url: string) => isCustomEndpoint(entry({ provider_type: 'openai', base_url }));
+    expect(custom('https://api.openai.com/v1')).toBe(false);
+    expect(custom('http://api.openai.com/v1')).toBe(true);
+    expect(custom('https://api.openai.com:8443/v1')).toBe(true);
+    expect(custom('https://openrouter.ai/api/v1')).toBe(true);
+    expect(isCustomEndpoint(entry({ provider_type: 'anthropic' }))).toBe(false);
+  });
+
+  it('lists every key value an entry could be given, for the scrubber', () => {
+    const entries = [
+      entry({ provider_type: 'openai', base_url: 'http://127.0.0.1:1/v1' }),
+      entry({ provider_type: 'openai', api_key: 'inline-key', api_key_env: 'OWN' }),
+    ];
+    const values = credentialValues(entries, {
+      OPENAI_API_KEY: 'openai',
+      OWN: 'own',
+      OTHER: 'x',
+      API_KEY: ' ',
+    });
+    expect(values.sort()).toEqual(['inline-key', 'openai', 'own']);
   });
 
   it('returns undefined when nothing is set, and lists where a key may come from', () => {

@@ -88,8 +88,10 @@ describe('configuration precedence', () => {
     );
     const { config } = await load();
     expect(config.providers.registry.openai?.base_url).toBe('http://providers.example/v1');
-    // The built-in api_key_env of the default entry survives a partial override.
-    expect(config.providers.registry.openai?.api_key_env).toBe('OPENAI_API_KEY');
+    // The built-in provider_type of the default entry survives a partial override; the built-in
+    // entries carry no api_key_env, so a custom base_url never inherits a key variable.
+    expect(config.providers.registry.openai?.provider_type).toBe('openai');
+    expect(config.providers.registry.openai?.api_key_env).toBeUndefined();
   });
 
   it('lets --provider, --model and --base-url beat every other layer', async () => {

@@ -73,7 +73,9 @@ describe('indexNote', () => {
     expect(await count(db.client, 'SELECT count(*) FROM chunks')).toBe(edited.chunks);
     expect(await count(db.client, 'SELECT count(*) FROM chunk_vectors')).toBe(edited.chunks);
     await counted.indexNote({ id: 'note-1', content: 'Now something else entirely.' });
-    expect(await counted.search({ query: 'billing system workload' })).toEqual([
+    // The old chunks are gone, and the new text shares nothing with the query: no padding.
+    expect(await counted.search({ query: 'billing system workload' })).toEqual([]);
+    expect(await counted.search({ query: 'something else entirely' })).toEqual([
       expect.objectContaining({ text: 'Now something else entirely.' }),
     ]);
   });

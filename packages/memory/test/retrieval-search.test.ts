@@ -78,4 +78,19 @@ describe('hybrid search on a corpus of notes', () => {
     expect(typoBoth.recall).toBeGreaterThan(0.5);
     expect(keywordFts.recall).toBe(1);
   });
+
+  it('leaves out what is unrelated instead of padding the results to top_k', async () => {
+    const unrelated = await hybrid.search({ query: 'medieval harp tuning for beginners', topK: 8 });
+    const floorless = new Retriever(db.client, createDeterministicEmbedder(), { minSimilarity: -1 });
+    const padded = await floorless.search({ query: 'medieval harp tuning for beginners', topK: 8 });
+    console.log(
+      `unrelated query: ${unrelated.length} hits with the relevance floor, ${padded.length} without`,
+    );
+    expect(padded).toHaveLength(8);
+    // The deterministic embedder's hashed n-grams leave some noise above its low floor (kept
+    // low so misspelt queries still find their notes); measured: 4 of 8 remain.
+    expect(unrelated.length).toBeLessThanOrEqual(4);
+    // A related query still fills its results.
+    expect(await hybrid.search({ query: QUERIES[0]!.query, topK: 3 })).toHaveLength(3);
+  });
 });

@@ -19,6 +19,28 @@ export function formatUsd(amount: number): string {
   return `$${amount < 0.01 ? amount.toFixed(6) : amount.toFixed(4)}`;
 }
 
+/**
+ * The error for a dollar limit this model's (unknown) prices cannot enforce, or undefined.
+ * Exported so a command can refuse it before it creates a session or calls anything.
+ */
+export function unenforceableCostLimit(
+  maxCostUsd: number | undefined,
+  model: ModelInfo,
+  providerName: string,
+): ConfigError | undefined {
+  const prices = model.prices;
+  if (maxCostUsd === undefined || (prices?.input !== undefined && prices.output !== undefined))
+    return undefined;
+  return new ConfigError(
+    `max_cost is set (${formatUsd(maxCostUsd)}) but the prices of model "${model.id}" ` +
+      `(provider "${providerName}") are unknown, so its cost cannot be tracked`,
+    { keyPath: 'runtime.max_cost' },
+    {
+      hint: 'unset runtime.max_cost (or --max-cost) for this model, or set catalog_provider on its provider entry so catalog prices apply',
+    },
+  );
+}
+
 export class RunBudget {
   private calls = 0;
   private totalUsage: Usage = {};
@@ -49,17 +71,8 @@ export class RunBudget {
 
   /** Fails when max_cost is set but cannot be enforced for this model. */
   checkPricing(providerName: string): void {
-    const { maxCostUsd } = this.limits;
-    const prices = this.model.prices;
-    if (maxCostUsd === undefined || (prices?.input !== undefined && prices.output !== undefined)) return;
-    throw new ConfigError(
-      `max_cost is set (${formatUsd(maxCostUsd)}) but the prices of model "${this.model.id}" ` +
-        `(provider "${providerName}") are unknown, so its cost cannot be tracked`,
-      { keyPath: 'runtime.max_cost' },
-      {
-        hint: 'unset runtime.max_cost (or --max-cost) for this model, or set catalog_provider on its provider entry so catalog prices apply',
-      },
-    );
+    const error = unenforceableCostLimit(this.limits.maxCostUsd, this.model, providerName);
+    if (error) throw error;
   }
 
   /** Turns and wall time: checked before a call and before the run goes on after one. */

@@ -5,6 +5,7 @@
  * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
 export { type AgentSettings, type AgentSettingsOptions, resolveAgentSettings } from './agent-settings.js';
+export { unenforceableCostLimit } from './budgets.js';
 export { type Clock, systemClock } from './clock.js';
 export {
   type ContextExtras,

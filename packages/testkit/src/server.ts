@@ -10,6 +10,7 @@ import { ConfigError } from '@oxydra/types';
 import { MockEmbeddings } from './embeddings.js';
 import { disturbEvents, retryHeaders, streamErrorSpec, truncatePayload, writeOptions } from './faults.js';
 import { type FixtureReplay, lineEndingFor, loadFixture } from './fixtures.js';
+import { modelListing } from './models.js';
 import { planReply } from './plan.js';
 import { isStatusFault, parseScenario, type Scenario, type StreamFault } from './scenario.js';
 import { frameEvent, type LineEnding, pause, type SseEvent, writeFrames } from './sse.js';
@@ -124,6 +125,13 @@ class MockServer {
       const reply = this.embeddings.reply(embedding, body);
       res.writeHead(reply.status, { 'content-type': JSON_TYPE, ...reply.headers });
       res.end(reply.json);
+      return;
+    }
+
+    const models = modelListing(this.wire.api, record.method, url.pathname);
+    if (models !== undefined) {
+      res.writeHead(200, { 'content-type': JSON_TYPE });
+      res.end(models);
       return;
     }
 

@@ -11,6 +11,7 @@ import { EXIT_OK } from '../exit-codes.js';
 import { approverFor, canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { prepareRun, type RunFlags } from '../run/setup.js';
+import { agentWorkspace } from '../run/workspace.js';
 import { colorFor } from './run.js';
 
 const HELP = `commands:
@@ -21,7 +22,8 @@ const HELP = `commands:
 While a reply streams, Ctrl+C cancels it; on a terminal, a line you type steers the agent.`;
 
 export async function runChat(flags: RunFlags): Promise<number> {
-  const setup = await prepareRun(flags, { workspace: process.cwd() });
+  const workspace = agentWorkspace();
+  const setup = await prepareRun(flags, { workspace });
   const interactive = Boolean(process.stdin.isTTY);
   const renderer = new TextRenderer({
     stdout: process.stdout,
@@ -57,7 +59,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${process.cwd()}${session ? ` · session ${shortSessionId(session.id)}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${workspace}${session ? ` · session ${shortSessionId(session.id)}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
   if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
 

@@ -1,30 +1,27 @@
 /**
  * `oxydra doctor`: is this installation ready to run agents? Checks Node, the configuration,
- * each provider's credential source (never its value) and the sandbox backend. Later
- * subsystems (database, gateway) add their checks here as they land.
+ * each provider's credential source (never its value), that the servers a run would call
+ * answer, that the workspace and its database are writable, and the sandbox backend.
  */
 import { existsSync } from 'node:fs';
 import {
   credentialCandidates,
   DEFAULTS_SOURCE,
   describeCredentialSource,
+  findWorkspaceRoot,
+  isCustomEndpoint,
   type LoadedConfig,
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
 import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
-import { type AgentConfig, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
+import type { AgentConfig } from '@oxydra/types';
+import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { shellIsolation } from '../run/sandbox.js';
-
-type Status = 'ok' | 'warn' | 'fail';
-
-interface Check {
-  name: string;
-  status: Status;
-  detail: string;
-  fix?: string;
-}
+import type { Check } from './doctor-check.js';
+import { endpointChecks } from './doctor-endpoints.js';
+import { writableChecks } from './doctor-writable.js';
 
 const MIN_NODE = [20, 19];
 
@@ -41,9 +38,9 @@ function checkNode(): Check {
       };
 }
 
-function checkSandbox(config: AgentConfig | undefined): Check[] {
+function checkSandbox(config: AgentConfig | undefined, workspace: string): Check[] {
   const checks: Check[] = [];
-  if (config && process.geteuid?.() === 0) checks.push(checkRoot(config));
+  if (config && process.geteuid?.() === 0) checks.push(checkRoot(config, workspace));
   const detection = detectSandbox();
   if (detection.tier === 'sandbox_exec') {
     checks.push({
@@ -70,7 +67,7 @@ function checkSandbox(config: AgentConfig | undefined): Check[] {
   // The very decision a run makes, so doctor cannot disagree with what shell_exec will do.
   let isolation: ReturnType<typeof shellIsolation>;
   try {
-    isolation = shellIsolation(config, process.cwd());
+    isolation = shellIsolation(config, workspace);
   } catch (error) {
     // mode = "bubblewrap" (or sandbox_exec) required, and this machine does not have it.
     checks.push({ name: 'sandbox', status: 'fail', detail: (error as Error).message });
@@ -88,8 +85,8 @@ function checkSandbox(config: AgentConfig | undefined): Check[] {
 }
 
 /** Running as root: what Oxydra changes so that commands never hold host root. */
-function checkRoot(config: AgentConfig): Check {
-  const identity = sandboxIdentity(process.cwd(), config.tools.sandbox.run_as);
+function checkRoot(config: AgentConfig, workspace: string): Check {
+  const identity = sandboxIdentity(workspace, config.tools.sandbox.run_as);
   if (identity === undefined) {
     return {
       name: 'root',
@@ -111,7 +108,7 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
   if (!config.memory.enabled)
     return { name: 'memory', status: 'ok', detail: 'disabled ([memory] enabled = false)' };
   const { memoryLocation } = await import('../run/memory.js');
-  const location = memoryLocation(config, process.cwd());
+  const location = memoryLocation(config, findWorkspaceRoot());
   if ('url' in location)
     return { name: 'memory', status: 'ok', detail: `remote libSQL at ${location.url} (not contacted)` };
   if (!existsSync(location.path)) {
@@ -145,10 +142,9 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   const selected = config.selection.provider;
   return Object.entries(config.providers.registry).map(([name, entry]) => {
     const checkName = `provider ${name}`;
-    const defaultUrl = DEFAULT_PROVIDER_REGISTRY[name]?.base_url;
-    const custom = entry.base_url !== undefined && entry.base_url !== defaultUrl;
-    // As the provider factory does: a custom endpoint only gets its own api_key / api_key_env.
-    const credential = resolveCredential(entry, process.env, { customEndpoint: custom });
+    const custom = isCustomEndpoint(entry);
+    // The rule chat and embeddings use: a custom endpoint only gets its own api_key / api_key_env.
+    const credential = resolveCredential(entry, process.env);
     const isSelected = name === selected || config.selection.fallbacks.some((f) => f.provider === name);
     if (credential) {
       return {
@@ -173,11 +169,11 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   });
 }
 
-export async function runDoctor(options: { json?: boolean }): Promise<number> {
+export async function runDoctor(options: ConfigFlagValues & { json?: boolean }): Promise<number> {
   const checks: Check[] = [checkNode()];
   let config: AgentConfig | undefined;
   try {
-    const loaded = await loadAgentConfig();
+    const loaded = await loadAgentConfig({ cli: await toCliOverrides(options) });
     config = loaded.config;
     const files = loaded.files.filter((file) => file.found).map((file) => file.path);
     checks.push({
@@ -186,7 +182,7 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       detail:
         files.length > 0
           ? `valid (${files.join(', ')})`
-          : `valid (${DEFAULTS_SOURCE} only; run \`oxydra init\` to create one)`,
+          : `valid (${DEFAULTS_SOURCE} only: no .oxydra/ in ${process.cwd()} or any folder above it; run \`oxydra init\` to create one)`,
     });
     checks.push({
       name: 'selection',
@@ -194,7 +190,13 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
     });
     checks.push(...credentialChecks(loaded));
+    checks.push(...(await endpointChecks(loaded.config, process.env)));
     checks.push(await checkMemory(loaded.config));
+    const { memoryLocation } = await import('../run/memory.js');
+    const workspace = findWorkspaceRoot();
+    const location = memoryLocation(loaded.config, workspace);
+    const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
+    checks.push(...writableChecks(workspace, database));
   } catch (error) {
     checks.push({
       name: 'config',
@@ -203,7 +205,7 @@ export async function runDoctor(options: { json?: boolean }): Promise<number> {
       fix: 'oxydra config validate',
     });
   }
-  checks.push(...checkSandbox(config));
+  checks.push(...checkSandbox(config, findWorkspaceRoot()));
 
   const failed = checks.some((check) => check.status === 'fail');
   if (options.json) {

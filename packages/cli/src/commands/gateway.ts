@@ -4,6 +4,7 @@
  * unless a token was configured, logs where it listens and where the token is (never the
  * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0.
  */
+import { findWorkspaceRoot } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
@@ -28,7 +29,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     color: format === 'pretty' && colorFor(process.stdout),
     debug: Boolean(process.env.OXYDRA_DEBUG),
   });
-  const workspace = process.cwd();
+  const workspace = findWorkspaceRoot();
   const { bind, logFormat: _, ...configFlags } = flags;
   const daemon = await startWorkspaceGateway({
     workspace,

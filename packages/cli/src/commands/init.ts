@@ -8,6 +8,7 @@ import {
 } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit.js';
+import { WRITE_FIX, writeProblem } from '../writable.js';
 import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
 
 export interface InitOptions {
@@ -18,7 +19,8 @@ export interface InitOptions {
 }
 
 export async function runInit(options: InitOptions): Promise<number> {
-  const path = join(workspaceConfigDirectory(), 'agent.toml');
+  // Here, not in a workspace found above: init makes this folder a workspace.
+  const path = join(workspaceConfigDirectory({ cwd: process.cwd() }), 'agent.toml');
   const shown = relative(process.cwd(), path) || path;
   if (existsSync(path) && !options.force) {
     throw new UsageError(`${shown} already exists; not overwriting it`, {
@@ -40,11 +42,19 @@ export async function runInit(options: InitOptions): Promise<number> {
   });
   // Validate what we are about to write, so init never leaves a broken file behind.
   validateAgentValues(parseTomlText(content, path), path);
+  const problem = writeProblem(path);
+  if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
   const keyHint = options.baseUrl
-    ? `next: oxydra doctor  (checks that ${options.baseUrl} is configured)`
+    ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
     : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
   process.stdout.write(`${keyHint}\n`);
+  if (options.baseUrl) {
+    // The commonest local-server mistake, caught before the first 404.
+    const { missingVersionHint } = await import('@oxydra/provider');
+    const hint = missingVersionHint(options.baseUrl);
+    if (hint) process.stdout.write(`note: ${options.baseUrl} has no /v1; ${hint}\n`);
+  }
   return EXIT_OK;
 }

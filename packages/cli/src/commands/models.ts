@@ -15,7 +15,7 @@ import {
   formatModelList,
   listModels,
 } from '@oxydra/provider';
-import { UsageError } from '@oxydra/types';
+import { didYouMean, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 
 /** A catalog namespace from a namespace or a registry entry name (gemini -> google). */
@@ -24,8 +24,9 @@ async function namespaceFor(provider: string): Promise<string> {
   const { config } = await loadAgentConfig();
   const entry = config.providers.registry[provider];
   if (entry) return catalogNamespace(entry.provider_type, entry);
+  const known = new Set([...catalogNamespaces(), ...Object.keys(config.providers.registry)]);
   throw new UsageError(
-    `unknown provider "${provider}": use a catalog namespace (${catalogNamespaces().join(', ')}) or a [providers.registry] name (${Object.keys(config.providers.registry).join(', ')})`,
+    `unknown provider "${provider}"${didYouMean(provider, known)}: use a catalog namespace (${catalogNamespaces().join(', ')}) or a [providers.registry] name (${Object.keys(config.providers.registry).join(', ')})`,
   );
 }
 

@@ -12,6 +12,7 @@ import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
 import { TextRenderer } from '../run/render-text.js';
 import { prepareRun, type RunFlags } from '../run/setup.js';
+import { agentWorkspace } from '../run/workspace.js';
 
 export function colorFor(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR;
@@ -19,7 +20,7 @@ export function colorFor(stream: NodeJS.WriteStream): boolean {
 
 export async function runRun(promptWords: string[], flags: RunFlags): Promise<number> {
   const prompt = await readPrompt(promptWords);
-  const setup = await prepareRun(flags, { workspace: process.cwd() });
+  const setup = await prepareRun(flags, { workspace: agentWorkspace() });
   // On a terminal, say how commands are isolated (pipes and --json get only the warnings).
   if (!flags.json && process.stderr.isTTY) process.stderr.write(`sandbox: ${setup.sandbox}\n`);
   try {

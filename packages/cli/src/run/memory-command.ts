@@ -1,6 +1,6 @@
 /** Opening the workspace's memory for the `sessions` and `memory` commands. */
 import { existsSync } from 'node:fs';
-import { loadAgentConfig } from '@oxydra/config';
+import { findWorkspaceRoot, loadAgentConfig } from '@oxydra/config';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -20,12 +20,12 @@ async function enabledConfig(): Promise<AgentConfig> {
  * listing sessions must not create an empty database as a side effect.
  */
 export async function openSessionsDatabase(): Promise<MemoryDatabase | undefined> {
-  const location = memoryLocation(await enabledConfig(), process.cwd());
+  const location = memoryLocation(await enabledConfig(), findWorkspaceRoot());
   if ('path' in location && !existsSync(location.path)) return undefined;
   return openMemory(location);
 }
 
 /** The database with its embedder and retrieval, for note and search commands. */
 export async function openMemoryWithRetrieval(): Promise<WorkspaceMemory> {
-  return openWorkspaceMemory(await enabledConfig(), process.cwd(), process.env);
+  return openWorkspaceMemory(await enabledConfig(), findWorkspaceRoot(), process.env);
 }

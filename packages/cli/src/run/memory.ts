@@ -17,7 +17,16 @@ import {
 } from '@oxydra/memory';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
-import type { AgentConfig, Embedder, Message, Tool } from '@oxydra/types';
+import {
+  type AgentConfig,
+  ConfigError,
+  didYouMean,
+  type Embedder,
+  type Message,
+  type Tool,
+  UsageError,
+} from '@oxydra/types';
+import { WRITE_FIX, writeProblem } from '../writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
 
@@ -39,19 +48,42 @@ export function memoryLocation(
   return { path: resolve(workspace, dbPath) };
 }
 
+/**
+ * A database on a read-only mount or in someone else's folder fails deep inside libSQL
+ * (SQLITE_READONLY, or ENOENT from mkdir); say so before opening it, with the way out.
+ */
+function assertWritable(location: ReturnType<typeof memoryLocation>): void {
+  if (!('path' in location)) return;
+  const problem = writeProblem(location.path);
+  if (problem) {
+    throw new UsageError(`the memory database ${location.path} is ${problem}`, {
+      hint: `${WRITE_FIX}; or run without memory: --set memory.enabled=false`,
+    });
+  }
+}
+
 /** The embedder [memory] asks for, with the credentials of its provider entry. */
 export async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
   const { embedding_backend: backend, embedding_provider, embedding_model, model2vec_model } = config.memory;
   if (backend === 'openai' || backend === 'gemini') {
     const name = embedding_provider ?? backend;
     const entry = config.providers.registry[name];
-    if (!entry) throw new Error(`memory.embedding_provider "${name}" is not in [providers.registry]`);
+    if (!entry) {
+      const known = Object.keys(config.providers.registry);
+      throw new ConfigError(
+        `memory.embedding_provider "${name}" is not in [providers.registry]${didYouMean(name, known)} (known: ${known.join(', ')})`,
+        { keyPath: 'memory.embedding_provider' },
+      );
+    }
+    // The same rule as chat: a custom base_url gets only the key the user set for that entry.
     const credential = resolveCredential(entry, env);
     return createEmbedder({
       backend,
+      providerName: name,
       ...(embedding_model ? { model: embedding_model } : {}),
       ...(entry.base_url ? { baseURL: entry.base_url } : {}),
       ...(credential ? { apiKey: credential.apiKey } : {}),
+      ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
     });
   }
   return createEmbedder({ backend, model2vecModel: model2vec_model });
@@ -62,8 +94,10 @@ export async function openWorkspaceMemory(
   workspace: string,
   env: NodeJS.ProcessEnv,
 ): Promise<WorkspaceMemory> {
+  const location = memoryLocation(config, workspace);
+  assertWritable(location);
   const embedder = await embedderFor(config, env);
-  const db = await openMemory(memoryLocation(config, workspace));
+  const db = await openMemory(location);
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
   const retriever = new Retriever(db.client, embedder, { topK, vectorWeight, ftsWeight });
   // Notes are indexed when saved and dropped from the index when deleted, after each commit.

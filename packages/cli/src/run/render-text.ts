@@ -37,7 +37,13 @@ export function formatCost(usd: number | null | undefined): string {
 
 export function usageLine(usage: Usage, costUsd: number | null, turns: number): string {
   const calls = `${turns} model call${turns === 1 ? '' : 's'}`;
-  return `${calls} · ${formatTokens(usage.inputTokens)} in / ${formatTokens(usage.outputTokens)} out tokens · ${formatCost(costUsd)}`;
+  // A call that was cancelled or failed before its usage arrived has no counts: say nothing
+  // rather than "? in / ? out".
+  const counted = usage.inputTokens !== undefined || usage.outputTokens !== undefined;
+  const tokens = counted
+    ? ` · ${formatTokens(usage.inputTokens)} in / ${formatTokens(usage.outputTokens)} out tokens`
+    : '';
+  return `${calls}${tokens} · ${formatCost(costUsd)}`;
 }
 
 /** A tool call in a few words: the argument that matters most, shortened. */
@@ -108,6 +114,9 @@ export class TextRenderer {
     const summary = usageLine(event.usage, event.cost_usd, event.turns);
     if (event.type === 'run_completed') {
       this.note(green(c, `done: ${summary}`));
+    } else if (event.error?.code === 'cancelled') {
+      // The user asked for this: not a failure to report in red.
+      this.note(dim(c, `cancelled: ${summary}`));
     } else {
       const reason = event.error ? `${event.error.message}` : 'unknown error';
       this.note(red(c, `run failed: ${reason}`));

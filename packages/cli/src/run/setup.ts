@@ -6,9 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { loadAgentConfig, type Override, oxydraSecretDirectories, resolveCredential } from '@oxydra/config';
+import { credentialValues, loadAgentConfig, type Override, oxydraSecretDirectories } from '@oxydra/config';
 import { type AdapterFactories, createProvider, type ModelInfo } from '@oxydra/provider';
-import { type AgentRunOptions, defaultSystemPrompt, resolveAgentSettings } from '@oxydra/runtime';
+import {
+  type AgentRunOptions,
+  defaultSystemPrompt,
+  resolveAgentSettings,
+  unenforceableCostLimit,
+} from '@oxydra/runtime';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath, ToolRegistry, workspacePathMapping } from '@oxydra/tools';
 import {
@@ -114,9 +119,10 @@ function parseTimeout(raw: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-async function systemPromptFlag(raw: string | undefined, workspace: string): Promise<string | undefined> {
+/** `--system @FILE`: FILE as typed, so relative to where the user is (maybe below the workspace). */
+async function systemPromptFlag(raw: string | undefined): Promise<string | undefined> {
   if (raw === undefined || !raw.startsWith('@')) return raw;
-  const path = resolve(workspace, raw.slice(1));
+  const path = resolve(raw.slice(1));
   try {
     return await readFile(path, 'utf8');
   } catch {
@@ -152,9 +158,9 @@ function toolAllowlist(
 
 /** Every configured credential's value (and the caller's), so tool output that echoes one is scrubbed. */
 function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv, extra: readonly string[]): string[] {
-  const secrets = Object.values(config.providers.registry)
-    .map((entry) => resolveCredential(entry, env)?.apiKey)
-    .filter((key): key is string => key !== undefined && key.length >= 8);
+  const secrets = credentialValues(Object.values(config.providers.registry), env).filter(
+    (key) => key.length >= 8,
+  );
   if (config.memory.auth_token) secrets.push(config.memory.auth_token);
   secrets.push(...extra.filter((secret) => secret.length > 0));
   return [...new Set(secrets)];
@@ -181,6 +187,12 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
     ...(options.adapters ? { adapters: options.adapters } : {}),
   });
+
+  // Flags beat the agent's own limits, which beat [runtime].
+  const maxCostUsd = flags.maxCost !== undefined ? config.runtime.max_cost : settings.maxCostUsd;
+  // A dollar limit the model's prices cannot enforce is refused before any session exists.
+  const unpriced = unenforceableCostLimit(maxCostUsd, setup.model, setup.providerName);
+  if (unpriced) throw unpriced;
 
   if (!config.memory.enabled && flags.session !== undefined) {
     throw new UsageError('--session needs memory, and [memory] enabled = false', {
@@ -230,11 +242,9 @@ export async function prepareRun(flags: RunFlags, options: SetupOptions): Promis
     ...(allow !== undefined ? { allow } : {}),
   });
 
-  const agentPrompt = (await systemPromptFlag(flags.system, options.workspace)) ?? settings.systemPrompt;
+  const agentPrompt = (await systemPromptFlag(flags.system)) ?? settings.systemPrompt;
   const maxWallMs = parseTimeout(flags.timeout);
-  // Flags beat the agent's own limits, which beat [runtime].
   const maxTurns = flags.maxTurns !== undefined ? config.runtime.max_turns : settings.maxTurns;
-  const maxCostUsd = flags.maxCost !== undefined ? config.runtime.max_cost : settings.maxCostUsd;
   const base: RunSetup['base'] = {
     provider: setup.provider,
     model: setup.model,

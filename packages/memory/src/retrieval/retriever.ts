@@ -10,6 +10,7 @@ import { conversationTexts } from './conversation.js';
 import { embedChecked, storedVector } from './embed.js';
 import { ftsCandidates } from './fts-search.js';
 import { fuseScores } from './fusion.js';
+import { aboveFloor, relevanceFloor } from './relevance.js';
 import { normaliseTags, type ScopeFilter, type SourceType } from './scope.js';
 import { Serial } from './serial.js';
 import {
@@ -63,6 +64,7 @@ export class Retriever {
   private readonly cache: VectorCache;
   private readonly writes = new Serial();
   private readonly model: { id: string; dims: number };
+  private readonly minSimilarity: number;
 
   constructor(
     private readonly client: Client,
@@ -85,6 +87,7 @@ export class Retriever {
     };
     this.reindexBatchSize = options.reindexBatchSize ?? 128;
     this.model = { id: embedder.modelId, dims: embedder.dimensions };
+    this.minSimilarity = options.minSimilarity ?? relevanceFloor(embedder.modelId);
     this.cache = new VectorCache(client, embedder.modelId, embedder.dimensions);
   }
 
@@ -212,7 +215,10 @@ export class Retriever {
     const candidates = topK * 4;
     const [embedded] = this.weights.vector > 0 ? await embedChecked(this.embedder, [text]) : [];
     const vector = embedded
-      ? await vectorCandidates(this.client, this.cache, embedded, candidates, filter)
+      ? aboveFloor(
+          await vectorCandidates(this.client, this.cache, embedded, candidates, filter),
+          this.minSimilarity,
+        )
       : new Map<number, number>();
     const fts =
       this.weights.fts > 0

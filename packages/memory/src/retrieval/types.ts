@@ -10,6 +10,12 @@ export interface RetrieverOptions extends ChunkOptions {
   vectorWeight?: number;
   /** Weight of the full-text score; default 0.3. */
   ftsWeight?: number;
+  /**
+   * Vector candidates below this cosine similarity are dropped (full-text matches are kept):
+   * results below the relevance floor are left out, not padded to topK. Default: by embedder
+   * (relevance.ts); 0 keeps every candidate.
+   */
+  minSimilarity?: number;
   /** Chunks embedded per embedder call during reindex; default 128. */
   reindexBatchSize?: number;
 }

@@ -25,6 +25,8 @@ export function defineAdapter(
           provider: options.name,
           model: context.model,
           apiKey: options.apiKey,
+          baseURL: options.baseURL,
+          versionedBaseURL: type === 'openai' || type === 'openai_responses',
           signal: streamOptions?.signal,
           describe,
         },

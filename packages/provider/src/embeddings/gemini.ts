@@ -34,6 +34,7 @@ export function geminiEmbedBatch(
         provider: options.name,
         model: options.model,
         apiKey: options.apiKey,
+        baseURL: options.baseURL,
         describe: (error: unknown) => describeGeminiError(error, observed.headers()),
       };
       let response: Awaited<ReturnType<typeof client.models.embedContent>>;

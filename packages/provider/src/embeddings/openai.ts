@@ -29,6 +29,8 @@ export function openAIEmbedBatch(
     provider: options.name,
     model: options.model,
     apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    versionedBaseURL: true,
     describe: describeOpenAIError,
   };
   return async (texts) => {

@@ -5,7 +5,7 @@
  * wraps it: auth messages that name the credential source, costUsd on usage events, retries and
  * the circuit breaker; then chains the targets with fallbacks.
  */
-import { resolveCredential } from '@oxydra/config';
+import { isCustomEndpoint, resolveCredential } from '@oxydra/config';
 import {
   type AgentConfig,
   ConfigError,
@@ -23,7 +23,7 @@ import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
 import type { AdapterFactories } from './adapters.js';
 import { credentialLabel, missingKeyError, withAuthContext } from './auth.js';
-import { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
+import { DEFAULT_BASE_URLS } from './endpoints.js';
 import { withModelInputCheck } from './model-inputs.js';
 import { withUsageCost } from './usage-cost.js';
 
@@ -130,10 +130,10 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
     spec.baseURL !== undefined ? { ...configured, base_url: spec.baseURL } : configured;
   const type = entry.provider_type;
   const baseURL = entry.base_url ?? DEFAULT_BASE_URLS[type];
-  const hosted = isHostedEndpoint(type, baseURL);
+  const hosted = !isCustomEndpoint(entry);
 
   // A custom endpoint gets a key only from its own api_key / api_key_env, never OPENAI_API_KEY.
-  const credential = resolveCredential(entry, options.env ?? process.env, { customEndpoint: !hosted });
+  const credential = resolveCredential(entry, options.env ?? process.env);
   // Local servers (Ollama, llama.cpp, LM Studio) usually take no key; hosted APIs always do.
   if (!credential && hosted) throw missingKeyError(spec.providerName, entry);
 

@@ -14,4 +14,5 @@ export {
 } from './create.js';
 export { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
 export { withModelInputCheck } from './model-inputs.js';
+export { type ProbeOptions, type ProbeResult, probeEndpoint } from './probe.js';
 export { type PriceLookup, withUsageCost } from './usage-cost.js';

@@ -4,6 +4,7 @@
  * this module decides the ProviderError kind, so "what is retriable" is answered in one place.
  */
 import { ProviderError, type ProviderErrorKind } from '@oxydra/types';
+import { diagnoseNetworkError, missingVersionHint } from './diagnose.js';
 import { redactSecrets } from './redact.js';
 import { type HeaderSource, retryAfterFromHeaders } from './retry-after.js';
 
@@ -28,6 +29,22 @@ export interface ErrorScope {
   model?: string;
   apiKey?: string;
   partialOutput?: boolean;
+  /** Where the request went, so a connection failure or a 404 can name it. */
+  baseURL?: string;
+  /** The base URL should end in a version path (OpenAI-type APIs: .../v1). */
+  versionedBaseURL?: boolean;
+}
+
+/** A URL as shown in messages: without any user:password part. */
+function shownURL(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    url.username = '';
+    url.password = '';
+    return url.href.replace(/\/$/, '');
+  } catch {
+    return baseURL;
+  }
 }
 
 /**
@@ -128,17 +145,38 @@ function hintFor(kind: ProviderErrorKind, facts: ErrorFacts, provider: string): 
   return undefined;
 }
 
+/**
+ * A connection failure or a 404, told with the URL, the cause and what to do, all in the
+ * message: run_failed events and gateway errors carry only the message, and this is the line
+ * a user with a local server that is down needs to read.
+ */
+function endpointProblem(facts: ErrorFacts, scope: ErrorScope, cause: unknown): string | undefined {
+  if (scope.baseURL === undefined) return undefined;
+  const url = shownURL(scope.baseURL);
+  if (facts.transport) {
+    const diagnosis = diagnoseNetworkError(cause);
+    return diagnosis ? `cannot reach ${url}: ${diagnosis.reason}; ${diagnosis.hint}` : undefined;
+  }
+  if (facts.status === 404 && scope.versionedBaseURL) {
+    const hint = missingVersionHint(scope.baseURL);
+    return hint ? `${url} answered 404 Not Found; ${hint}` : undefined;
+  }
+  return undefined;
+}
+
 export function providerErrorFromFacts(facts: ErrorFacts, scope: ErrorScope, cause?: unknown): ProviderError {
   const kind = classifyKind(facts);
   const who = scope.model ? `${scope.provider} (${scope.model})` : scope.provider;
   const status = facts.status === undefined ? '' : ` (HTTP ${facts.status})`;
   const detail = redactSecrets(facts.message.trim() || 'no error message', [scope.apiKey]);
-  const message =
-    kind === 'auth' && (facts.status === 401 || facts.status === 403)
+  const problem = endpointProblem(facts, scope, cause);
+  const message = problem
+    ? `${who}: ${problem}`
+    : kind === 'auth' && (facts.status === 401 || facts.status === 403)
       ? `${who}: authentication failed${status}: ${detail}`
       : `${who}: ${detail}${status}`;
   const retryAfterMs = retryAfterFromHeaders(facts.headers) ?? facts.retryAfterMs;
-  const hint = hintFor(kind, facts, scope.provider);
+  const hint = problem ? undefined : hintFor(kind, facts, scope.provider);
   return new ProviderError(message, {
     kind,
     provider: scope.provider,

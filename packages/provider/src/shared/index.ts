@@ -3,6 +3,7 @@
  * stream, and classifying failures the way the adapters do (for wrappers and custom adapters).
  */
 export { collectResponse, ResponseAssembler } from './collect.js';
+export { diagnoseNetworkError, missingVersionHint, type NetworkDiagnosis } from './diagnose.js';
 export {
   classifyKind,
   type ErrorFacts,

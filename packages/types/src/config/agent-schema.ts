@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES } from '../provider.js';
+import { didYouMean } from '../suggest.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -366,7 +367,7 @@ export const agentConfigSchema = z
           code: 'custom',
           path,
           input: name,
-          message: `provider "${name}" is not in [providers.registry] (known: ${known})`,
+          message: `provider "${name}" is not in [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
         });
       }
     };
@@ -420,20 +421,14 @@ export type AgentConfigInput = z.input<typeof agentConfigSchema>;
 export type ProviderEntry = z.output<typeof providerEntrySchema>;
 export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
 
-/** Provider entries every installation has; user files add to them or override their fields. */
-export const DEFAULT_PROVIDER_REGISTRY: Record<
-  string,
-  { provider_type: string; base_url: string; api_key_env: string }
-> = {
-  openai: { provider_type: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY' },
-  anthropic: {
-    provider_type: 'anthropic',
-    base_url: 'https://api.anthropic.com',
-    api_key_env: 'ANTHROPIC_API_KEY',
-  },
-  gemini: {
-    provider_type: 'gemini',
-    base_url: 'https://generativelanguage.googleapis.com',
-    api_key_env: 'GEMINI_API_KEY',
-  },
+/**
+ * Provider entries every installation has; user files add to them or override their fields.
+ * No api_key_env here: the provider type's variable (OPENAI_API_KEY...) is already in the
+ * credential chain for the provider's own API, and an api_key_env is what lets a key go to a
+ * custom base_url, which only the user may decide (see @oxydra/config credentials.ts).
+ */
+export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: string; base_url: string }> = {
+  openai: { provider_type: 'openai', base_url: 'https://api.openai.com/v1' },
+  anthropic: { provider_type: 'anthropic', base_url: 'https://api.anthropic.com' },
+  gemini: { provider_type: 'gemini', base_url: 'https://generativelanguage.googleapis.com' },
 };

@@ -1,0 +1,9 @@
+/** One line of `oxydra doctor`'s report. */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}

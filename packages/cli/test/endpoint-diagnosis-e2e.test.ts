@@ -1,0 +1,102 @@
+/**
+ * Issue 11, item 8: a local server that is down, misspelt or spoken to wrongly gets a
+ * diagnosis naming the URL, the cause and a fix, from `oxydra run` and from `oxydra doctor`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv } from './agent-env.js';
+import { freePort } from './ports.js';
+
+let env: AgentEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+async function start(): Promise<AgentEnv> {
+  return AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [{ reply: { text: 'hi' }, times: 'always' }]);
+}
+
+const ONE_ATTEMPT = ['--set', 'reliability.max_attempts=1', '--set', 'memory.enabled=false'];
+
+describe('a model server that cannot be used is diagnosed', () => {
+  it('nothing listening: run names the URL, ECONNREFUSED and what to do; doctor fails the endpoint', async () => {
+    env = await start();
+    const url = `http://127.0.0.1:${await freePort()}/v1`;
+    const run = await env.run(['run', '--base-url', url, '--model', 'gpt-4o-mini', ...ONE_ATTEMPT, 'hi']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`cannot reach ${url}: connection refused (ECONNREFUSED)`);
+    expect(run.stderr).toContain('start the server');
+    expect(run.stderr).not.toContain('fetch failed');
+
+    const doctor = await env.run(['doctor', '--base-url', url]);
+    expect(doctor.status).toBe(1);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `\\[FAIL\\] +endpoint mock +cannot reach ${url}/models: connection refused \\(ECONNREFUSED\\)`,
+      ),
+    );
+    expect(doctor.stdout).toContain('fix: nothing is listening there');
+    expect(doctor.stdout).not.toContain('Ready.');
+  });
+
+  it('a base URL without /v1: the 404 says so and gives the URL to use', async () => {
+    env = await start();
+    const origin = env.mock.url.replace(/\/v1$/, '');
+    const run = await env.run(['run', '--base-url', origin, '--model', 'gpt-4o-mini', ...ONE_ATTEMPT, 'hi']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${origin} answered 404 Not Found`);
+    expect(run.stderr).toContain(`try --base-url ${origin}/v1`);
+    const doctor = await env.run(['doctor', '--base-url', origin]);
+    expect(doctor.stdout).toMatch(/\[FAIL\] +endpoint mock +.*answered HTTP 404/);
+    expect(doctor.stdout).toContain(`try --base-url ${origin}/v1`);
+    // init says so at once.
+    const init = await env.run(['init', '--force', '--base-url', origin, '--model', 'llama3.2']);
+    expect(init.status).toBe(0);
+    expect(init.stdout).toContain(`note: ${origin} has no /v1; `);
+  });
+
+  it('an unknown host and https to a plain-HTTP server are told apart', async () => {
+    env = await start();
+    const dns = await env.run([
+      'run',
+      '--base-url',
+      'http://no-such-host.invalid/v1',
+      '--model',
+      'gpt-4o-mini',
+      ...ONE_ATTEMPT,
+      'hi',
+    ]);
+    expect(dns.stderr).toMatch(
+      /cannot reach http:\/\/no-such-host\.invalid\/v1: host (not found \(ENOTFOUND\)|name lookup failed temporarily \(EAI_AGAIN\))/,
+    );
+    const https = env.mock.url.replace(/^http:/, 'https:');
+    const tls = await env.run(['run', '--base-url', https, '--model', 'gpt-4o-mini', ...ONE_ATTEMPT, 'hi']);
+    expect(tls.stderr).toContain(`cannot reach ${https}: TLS handshake failed`);
+    expect(tls.stderr).toContain('use an http:// URL');
+  });
+
+  it('a server that answers: doctor reports it reachable with its models, and Ready', async () => {
+    env = await start();
+    // An entry the selection does not use is probed too, but cannot fail the check.
+    const spare = `http://127.0.0.1:${await freePort()}/v1`;
+    const doctor = await env.run([
+      'doctor',
+      '--set',
+      'providers.registry.spare.provider_type=openai',
+      '--set',
+      `providers.registry.spare.base_url=${spare}`,
+    ]);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `\\[warn\\] endpoint spare +cannot reach ${spare}/models: connection refused \\(ECONNREFUSED\\) \\(not used by the current selection\\)`,
+      ),
+    );
+    expect(doctor.stdout).toMatch(
+      /\[ok\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 1 model/,
+    );
+    expect(doctor.stdout).toContain('Ready.');
+    expect(env.mock.requests.find((r) => r.path === '/v1/models')?.headers.authorization).toMatch(
+      /^Bearer sk-e2e/,
+    );
+  });
+});

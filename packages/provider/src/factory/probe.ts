@@ -1,0 +1,100 @@
+/**
+ * `oxydra doctor`'s reachability check: list the models an entry's server offers
+ * (`GET {base_url}/models` for OpenAI-type APIs, each API's own listing otherwise), with the key
+ * the entry would be sent, and say precisely what went wrong when that fails.
+ */
+import { entryBaseURL, resolveCredential } from '@oxydra/config';
+import type { ProviderEntry } from '@oxydra/types';
+import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
+
+export type ProbeResult =
+  | { ok: true; url: string; models: number }
+  | { ok: false; url: string; problem: string; hint?: string };
+
+export interface ProbeOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+function listing(
+  entry: ProviderEntry,
+  apiKey: string | undefined,
+): { url: string; headers: Record<string, string> } {
+  const base = entryBaseURL(entry).replace(/\/+$/, '');
+  const headers: Record<string, string> = { ...entry.extra_headers };
+  switch (entry.provider_type) {
+    case 'anthropic':
+      if (apiKey) headers['x-api-key'] = apiKey;
+      headers['anthropic-version'] = '2023-06-01';
+      return { url: `${base}/v1/models`, headers };
+    case 'gemini':
+      if (apiKey) headers['x-goog-api-key'] = apiKey;
+      return { url: `${base}/v1beta/models`, headers };
+    default:
+      if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+      return { url: `${base}/models`, headers };
+  }
+}
+
+function countModels(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const list = (body as { data?: unknown; models?: unknown }).data ?? (body as { models?: unknown }).models;
+  return Array.isArray(list) ? list.length : undefined;
+}
+
+function statusHint(status: number, entry: ProviderEntry): string | undefined {
+  if (status === 401 || status === 403)
+    return 'the server refused the key (or wants one): check api_key / api_key_env for this entry';
+  if (status === 404 && (entry.provider_type === 'openai' || entry.provider_type === 'openai_responses')) {
+    return missingVersionHint(entryBaseURL(entry));
+  }
+  return undefined;
+}
+
+export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const credential = resolveCredential(entry, options.env ?? process.env);
+  const { url, headers } = listing(entry, credential?.apiKey);
+  const shown = url.replace(/\/\/[^/@]*@/, '//');
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, {
+      headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+    });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return {
+        ok: false,
+        url: shown,
+        problem: `${shown}: no answer within ${(options.timeoutMs ?? 5000) / 1000} s`,
+        hint: 'is the server overloaded or the host firewalled?',
+      };
+    }
+    const diagnosis = diagnoseNetworkError(error);
+    return diagnosis
+      ? { ok: false, url: shown, problem: `cannot reach ${shown}: ${diagnosis.reason}`, hint: diagnosis.hint }
+      : { ok: false, url: shown, problem: `cannot reach ${shown}: ${(error as Error).message}` };
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    const hint = statusHint(response.status, entry);
+    return {
+      ok: false,
+      url: shown,
+      problem: `${shown} answered HTTP ${response.status}`,
+      ...(hint ? { hint } : {}),
+    };
+  }
+  const models = countModels(await response.json().catch(() => undefined));
+  if (models === undefined) {
+    return {
+      ok: false,
+      url: shown,
+      problem: `${shown} answered, but not with a model list`,
+      hint: "is this the API's base URL?",
+    };
+  }
+  return { ok: true, url: shown, models };
+}
