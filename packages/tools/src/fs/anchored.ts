@@ -16,7 +16,7 @@
  */
 import type { Stats } from 'node:fs';
 import { constants, existsSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // Not defined on Windows, where none of this applies; 0 leaves the other flags working.
@@ -106,8 +106,11 @@ export async function readCapped(
   }
 }
 
+// ELOOP: what a no-follow open says of a link, so fs/errors.ts words both the same.
 const changed = (real: string) =>
   Object.assign(new Error(`a folder moved during the call: ${real}`), { code: 'ELOOP' });
+const linkAppeared = (real: string) =>
+  Object.assign(new Error(`a symbolic link took the place of a checked folder: ${real}`), { code: 'ELOOP' });
 
 /** An opened directory: names inside it are reached through it, not through its path. */
 export class AnchoredDir {
@@ -119,7 +122,13 @@ export class AnchoredDir {
 
   /** Opens the directory at `real` (links in earlier parts followed) and confirms where it landed. */
   static async open(real: string, confirm: (real: string) => void): Promise<AnchoredDir> {
-    const handle = await open(real, DIRECTORY_FLAGS);
+    const handle = await open(real, DIRECTORY_FLAGS).catch(async (error: NodeJS.ErrnoException) => {
+      // O_DIRECTORY|O_NOFOLLOW on a link says ENOTDIR; say what happened instead.
+      if (error.code === 'ENOTDIR' && (await lstat(real).catch(() => undefined))?.isSymbolicLink()) {
+        throw linkAppeared(real);
+      }
+      throw error;
+    });
     try {
       confirm(await whereOpened(handle, real));
     } catch (error) {

@@ -31,6 +31,9 @@ function vaultRelative(sourcePath: string): string {
   return trimmed;
 }
 
+const escapesVault = (sourcePath: string) =>
+  new WorkspacePathError(`source_path escapes the vault: ${sourcePath}`);
+
 /** Step 1: the vault file's bytes. The vault root is the only folder it can reach. */
 export async function readVaultFile(
   vaultRoot: string,
@@ -42,8 +45,7 @@ export async function readVaultFile(
   // leading out of the vault are refused the same way. Its messages say "workspace", so the
   // refusal is restated in the vault's terms.
   const target = await resolveWorkspacePath(vaultRoot, relative).catch((error: unknown) => {
-    if (error instanceof WorkspacePathError)
-      throw new WorkspacePathError(`source_path escapes the vault: ${sourcePath}`);
+    if (error instanceof WorkspacePathError) throw escapesVault(sourcePath);
     throw error;
   });
   const shown = `${VAULT_PREFIX}${target.relative === '.' ? '' : target.relative}`;
@@ -65,6 +67,8 @@ export async function readVaultFile(
       await handle.close();
     }
   } catch (error) {
+    // The vault moved under the read (a link swapped in): said in the vault's terms.
+    if (error instanceof WorkspacePathError) throw escapesVault(sourcePath);
     throw describeFsError(error, shown);
   }
 }
