@@ -30,6 +30,7 @@ export async function atomicWrite(
 ): Promise<AtomicWriteResult> {
   const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const name = basename(target.real);
+  throwIfStopped(signal, target.relative); // not even a missing folder is made
   const folder = await openFolderOf(target, dirname(target.real), true);
   try {
     // lstat through the folder: a link now in the target's place is replaced, never followed.
