@@ -21,12 +21,16 @@ interface Call {
 }
 
 let env: AgentEnv | undefined;
+let running: ChildProcess | undefined;
 let outside: string;
 beforeAll(() => {
   outside = outsideDir();
 });
 afterAll(() => removeDir(outside));
 afterEach(async () => {
+  // A run that never ended (the failure these tests catch) is not left behind.
+  if (running && running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
+  running = undefined;
   await env?.close();
   env = undefined;
 });
@@ -42,10 +46,10 @@ async function runBatches(
     { reply: { text: 'Done.' }, times: 'always' as const },
   ]);
   prepare(env);
-  const run = await env.run(
-    ['run', '--json', 'Use the files.'],
-    during ? (child) => during(child) : undefined,
-  );
+  const run = await env.run(['run', '--json', 'Use the files.'], async (child) => {
+    running = child;
+    await during?.(child);
+  });
   const ends = run.events.filter((e): e is ToolExecutionEndEvent => e.type === 'tool_execution_end');
   return { run, ends };
 }
