@@ -66,28 +66,26 @@ describe('a file tool stopped before its commit', () => {
 });
 
 describe('the registry after a timeout', () => {
-  /** Answers `committed` when its signal aborts, as a tool whose commit was already under way. */
-  const finishing = defineTool({
-    name: 'finishing',
-    description: 'commits as it is stopped',
-    parameters: z.object({}),
-    safety: 'side_effecting',
-    timeoutMs: 20,
-    execute: (_args, ctx) =>
-      new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('committed'))),
-  });
-  /** Stops when its signal aborts, changing nothing. */
-  const stopping = defineTool({
-    name: 'stopping',
-    description: 'stops when told',
-    parameters: z.object({}),
-    safety: 'side_effecting',
-    timeoutMs: 20,
-    execute: (_args, ctx) =>
-      new Promise<string>((_resolve, reject) =>
-        ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
-      ),
-  });
+  /** A tool that does `onAbort` when its signal aborts (and nothing before). */
+  const untilStopped = (
+    name: string,
+    onAbort: (resolve: (text: string) => void, reject: (error: Error) => void) => void,
+  ) =>
+    defineTool({
+      name,
+      description: 'waits to be stopped',
+      parameters: z.object({}),
+      safety: 'side_effecting',
+      timeoutMs: 20,
+      execute: (_args, ctx) =>
+        new Promise<string>((resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => onAbort(resolve, reject)),
+        ),
+    });
+  // As a tool whose commit was already under way when it was stopped.
+  const finishing = untilStopped('finishing', (resolve) => resolve('committed'));
+  // As a tool that stops, changing nothing.
+  const stopping = untilStopped('stopping', (_resolve, reject) => reject(new Error('stopped')));
   const run = (name: string) =>
     new ToolRegistry([finishing, stopping]).execute(
       { id: 'c1', name, arguments: {} },

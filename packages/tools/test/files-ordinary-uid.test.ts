@@ -92,6 +92,7 @@ describe.skipIf(!canSwitch)('file tools as an ordinary user (uid 65534)', () => 
         env: { PATH: process.env.PATH ?? '', DIST, WS: ws, ELSEWHERE: elsewhere },
         encoding: 'utf8',
         timeout: 20_000,
+        killSignal: 'SIGKILL',
       },
     );
     expect(run.stderr).toBe('');

@@ -4,7 +4,16 @@
  * a writer came; four of them starved every later file operation of the process).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  type Stats,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -55,24 +64,38 @@ const registry = (backend: 'js' | 'rg' = 'js') =>
 const call = (name: string, args: Record<string, unknown>, backend?: 'js' | 'rg') =>
   callTool(registry(backend), ws.root, name, args);
 
+/** The tools that open the file they are given, each called on `path`. */
+const openingCalls = (path: string): [string, Record<string, unknown>][] => [
+  ['file_read', { path }],
+  ['file_edit', { path, old_text: 'a', new_text: 'b' }],
+  ['file_write', { path, content: 'x' }],
+  ['file_search', { path, query: 'x' }],
+];
+
 const refusal = (kind: string, shown: string) =>
   `not a regular file (${kind}): ${shown}; file tools read and write regular files only`;
+
+/** The call on `args.path` is refused as that kind of file, which is still there, unchanged in kind. */
+async function expectRefusedAndKept(
+  name: string,
+  args: Record<string, unknown>,
+  kind: string,
+  stillIs: (info: Stats) => boolean,
+): Promise<void> {
+  const path = String(args.path);
+  const outcome = await call(name, args);
+  expect(outcome).toMatchObject({ isError: true });
+  expect(outcome.content).toContain(refusal(kind, path));
+  expect(stillIs(lstatSync(join(ws.root, path)))).toBe(true);
+}
 
 describe('a FIFO in the workspace', () => {
   beforeEach(() => {
     mkfifo(join(ws.root, 'pipe'));
   });
 
-  it.each([
-    ['file_read', { path: 'pipe' }],
-    ['file_edit', { path: 'pipe', old_text: 'a', new_text: 'b' }],
-    ['file_write', { path: 'pipe', content: 'x' }],
-    ['file_search', { path: 'pipe', query: 'x' }],
-  ])('%s refuses it at once', async (name, args) => {
-    const outcome = await call(name, args);
-    expect(outcome).toMatchObject({ isError: true });
-    expect(outcome.content).toContain(refusal('FIFO', 'pipe'));
-    expect(lstatSync(join(ws.root, 'pipe')).isFIFO()).toBe(true);
+  it.each(openingCalls('pipe'))('%s refuses it at once', async (name, args) => {
+    await expectRefusedAndKept(name, args, 'FIFO', (info) => info.isFIFO());
   });
 
   it.skipIf(!hasRg)('file_search with ripgrep refuses it (rg would open it and wait)', async () => {
@@ -145,12 +168,7 @@ describe('a socket in the workspace', () => {
   });
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it.each([
-    ['file_read', { path: 'sock' }],
-    ['file_edit', { path: 'sock', old_text: 'a', new_text: 'b' }],
-    ['file_write', { path: 'sock', content: 'x' }],
-    ['file_search', { path: 'sock', query: 'x' }],
-  ])('%s refuses it, naming no host path', async (name, args) => {
+  it.each(openingCalls('sock'))('%s refuses it, naming no host path', async (name, args) => {
     const outcome = await call(name, args);
     expect(outcome).toMatchObject({ isError: true });
     expect(outcome.content).toContain('not a regular file');
@@ -175,16 +193,8 @@ describe.skipIf(!canMknod)('a character device in the workspace', () => {
     mknodNull(join(ws.root, 'null'));
   });
 
-  it.each([
-    ['file_read', { path: 'null' }],
-    ['file_edit', { path: 'null', old_text: 'a', new_text: 'b' }],
-    ['file_write', { path: 'null', content: 'x' }],
-    ['file_search', { path: 'null', query: 'x' }],
-  ])('%s refuses it', async (name, args) => {
-    const outcome = await call(name, args);
-    expect(outcome).toMatchObject({ isError: true });
-    expect(outcome.content).toContain(refusal('character device', 'null'));
-    expect(lstatSync(join(ws.root, 'null')).isCharacterDevice()).toBe(true);
+  it.each(openingCalls('null'))('%s refuses it', async (name, args) => {
+    await expectRefusedAndKept(name, args, 'character device', (info) => info.isCharacterDevice());
   });
 
   it('vault_copyto refuses one in the vault', async () => {
