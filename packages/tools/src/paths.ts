@@ -27,6 +27,14 @@ export interface ResolvedPath {
   real: string;
   /** Relative to the workspace root, `/`-separated, `.` for the root itself: for messages. */
   relative: string;
+  /** The workspace root's real path. */
+  realRoot: string;
+  /**
+   * Throws unless `real` is a place this path may be: inside the root, outside every denied
+   * folder and `.oxydra/`. For the real path of what was actually opened, which a concurrent
+   * writer may have moved since the check (see fs/anchored.ts).
+   */
+  confirm(real: string): void;
 }
 
 const isInside = (root: string, path: string): boolean => {
@@ -107,20 +115,25 @@ export async function resolveWorkspacePath(
     if (error.code === 'ELOOP') throw new WorkspacePathError(`too many symbolic links: ${named}`);
     throw error;
   });
-  // Before the escape check, so a vault outside the workspace reached through a link gets the
-  // message that names the right tool.
-  for (const denied of await realDenied(policy)) {
-    if (isInside(denied.real, real)) throw new WorkspacePathError(`${denied.reason}: ${named}`);
-  }
-  if (!isInside(realRoot, real)) throw escapes(named, 'a symbolic link leads outside it');
-  const realRel = relative(realRoot, real);
-  if (realRel.split(sep)[0] === INTERNAL_DIR || rel.split(sep)[0] === INTERNAL_DIR) {
-    throw new WorkspacePathError(
-      `path is inside ${INTERNAL_DIR}/, Oxydra's own folder, which tools may not touch: ${named}`,
-    );
-  }
-  return { absolute, real, relative: rel === '' ? '.' : rel.split(sep).join('/') };
+  const denied = await realDenied(policy);
+  const confirm = (physical: string): void => {
+    // Before the escape check, so a vault outside the workspace reached through a link gets the
+    // message that names the right tool.
+    for (const entry of denied) {
+      if (isInside(entry.real, physical)) throw new WorkspacePathError(`${entry.reason}: ${named}`);
+    }
+    if (!isInside(realRoot, physical)) throw escapes(named, 'a symbolic link leads outside it');
+    if (relative(realRoot, physical).split(sep)[0] === INTERNAL_DIR) throw internal(named);
+  };
+  confirm(real);
+  if (rel.split(sep)[0] === INTERNAL_DIR) throw internal(named);
+  return { absolute, real, relative: rel === '' ? '.' : rel.split(sep).join('/'), realRoot, confirm };
 }
+
+const internal = (named: string) =>
+  new WorkspacePathError(
+    `path is inside ${INTERNAL_DIR}/, Oxydra's own folder, which tools may not touch: ${named}`,
+  );
 
 const isMissing = (error: unknown): boolean => {
   const code = (error as NodeJS.ErrnoException).code;

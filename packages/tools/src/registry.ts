@@ -36,6 +36,8 @@ export interface ApprovalRecord {
 export const DEFAULT_MAX_OUTPUT_BYTES = 16_384;
 /** The runtime's default turn_timeout_secs. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+/** How long a timed-out tool, its signal aborted, is given to stop before the answer goes back. */
+export const STOP_GRACE_MS = 1000;
 
 export interface ToolRegistryOptions {
   /** What privileged tools need: `auto` runs them, `ask` asks ctx.approve, `deny` refuses. Default `ask`. */
@@ -73,6 +75,9 @@ function normalize(result: ToolResult | string): RawResult {
   if (result.data !== undefined) raw.data = result.data;
   return raw;
 }
+
+const delay = (ms: number): Promise<undefined> =>
+  new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 
 function throwIfCancelled(signal: AbortSignal, what: string): void {
   if (signal.aborted) throw new Cancelled(`${what} cancelled`, { cause: signal.reason });
@@ -231,6 +236,13 @@ export class ToolRegistry implements ToolExecutor {
       if (ending.kind === 'done') return ending.result;
       controller.abort(ending.kind === 'timeout' ? new Error('timed out') : context.signal.reason);
       throwIfCancelled(context.signal, tool.name);
+      // A tool that honours its signal settles at once, so the answer can say what really
+      // happened: a change already committed is reported as done, and "timed out" means the
+      // tool made none (the file tools check the signal just before they commit). A tool that
+      // ignores its signal gets the timeout answer after this short grace.
+      const after = await Promise.race([running, delay(STOP_GRACE_MS), cancelled]);
+      throwIfCancelled(context.signal, tool.name);
+      if (after?.kind === 'done' && !after.result.isError) return after.result;
       return failure(`${tool.name} timed out after ${seconds(timeoutMs)} s`);
     } finally {
       clearTimeout(timer);

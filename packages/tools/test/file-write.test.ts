@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { atomicWrite } from '../src/index.js';
+import { atomicWrite, resolveWorkspacePath } from '../src/index.js';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
 
 let ws: Workspace;
@@ -59,14 +59,18 @@ describe('file_write', () => {
 describe('atomicWrite', () => {
   it('refuses to replace a folder and leaves nothing behind', async () => {
     ws.write('target/inner', '');
-    await expect(atomicWrite(join(ws.root, 'target'), 'x')).rejects.toThrow('is a directory');
+    await expect(atomicWrite(await resolveWorkspacePath(ws.root, 'target'), 'x')).rejects.toThrow(
+      'is a directory',
+    );
     expect(readdirSync(ws.root)).toEqual(['target']);
     expect(readdirSync(join(ws.root, 'target'))).toEqual(['inner']);
   });
 
   it('leaves no temporary files after many writes to one folder', async () => {
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => atomicWrite(join(ws.root, `f${i % 5}.txt`), `v${i}`)),
+      Array.from({ length: 20 }, async (_, i) =>
+        atomicWrite(await resolveWorkspacePath(ws.root, `f${i % 5}.txt`), `v${i}`),
+      ),
     );
     expect(readdirSync(ws.root).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt']);
     expect(readFileSync(join(ws.root, 'f0.txt'), 'utf8')).toMatch(/^v(0|5|10|15)$/);

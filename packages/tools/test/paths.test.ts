@@ -16,7 +16,7 @@ describe('resolveWorkspacePath', () => {
   it('resolves relative paths against the workspace root', async () => {
     ws.write('src/a.ts', 'x');
     const resolved = await resolveWorkspacePath(ws.root, 'src/a.ts');
-    expect(resolved).toEqual({
+    expect(resolved).toMatchObject({
       absolute: join(ws.root, 'src/a.ts'),
       real: join(real(), 'src/a.ts'),
       relative: 'src/a.ts',

@@ -1,8 +1,11 @@
 /** file_delete: a file, a link or a whole folder. */
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
+import { openFolderOf } from '../fs/parent-dir.js';
+import { removeEntry } from '../fs/remove.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
 export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
@@ -24,9 +27,22 @@ export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
         throw new Error(`refusing to delete ${target.relative}: it contains a folder tools may not touch`);
       }
       try {
-        // The entry as named (a link stays a link), not what it resolves to.
+        // The entry as named (a link stays a link), not what it resolves to, removed through
+        // its opened folder.
         const info = await lstat(target.absolute);
-        await rm(target.absolute, { recursive: info.isDirectory(), force: false });
+        const folder = await openFolderOf(
+          { realRoot: target.realRoot, confirm: target.confirm },
+          await realpath(dirname(target.absolute)),
+          false,
+        );
+        try {
+          await removeEntry(folder, basename(target.absolute), {
+            shown: target.relative,
+            signal: context.signal,
+          });
+        } finally {
+          await folder.close();
+        }
         const kind = info.isDirectory() ? 'folder' : info.isSymbolicLink() ? 'link' : 'file';
         return { content: `Deleted ${kind} ${target.relative}.`, data: { path: target.relative, kind } };
       } catch (error) {

@@ -48,7 +48,7 @@ export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
     safety: 'side_effecting',
     async execute({ path, old_text, new_text }, context) {
       const target = await resolveWorkspacePath(context.workspace, path, policy);
-      const text = await readTextFile(target.real, target.relative, 'file_edit');
+      const text = await readTextFile(target, 'file_edit');
       let oldText = old_text;
       let newText = new_text;
       let found = occurrences(text, oldText);
@@ -74,7 +74,7 @@ export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
       }
       const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
       try {
-        await atomicWrite(target.real, updated);
+        await atomicWrite(target, updated, context.signal);
       } catch (error) {
         throw describeFsError(error, target.relative);
       }

@@ -1,21 +1,53 @@
 /** file_list: one directory's entries. */
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
+import { AnchoredDir, kindOf } from '../fs/anchored.js';
 import { describeFsError } from '../fs/errors.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
-import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
+import { type PathPolicy, type ResolvedPath, resolveWorkspacePath } from '../paths.js';
 
 export const MAX_LIST_ENTRIES = 1000;
 
 /** A link to a directory is shown as a directory, which is how the model can use it. */
-async function isDirectoryEntry(entry: Dirent, directory: string): Promise<boolean> {
+async function isDirectoryEntry(entry: Dirent, directory: AnchoredDir): Promise<boolean> {
   if (entry.isDirectory()) return true;
   if (!entry.isSymbolicLink()) return false;
-  const info = await stat(join(directory, entry.name)).catch(() => undefined);
+  // A stat, never an open: a link to a FIFO is named, not waited on.
+  const info = await stat(directory.at(entry.name)).catch(() => undefined);
   return info?.isDirectory() ?? false;
+}
+
+/** The folder, opened no-follow and confirmed (see fs/anchored.ts); anything else is named plainly. */
+async function openListed(target: ResolvedPath): Promise<AnchoredDir> {
+  try {
+    return await AnchoredDir.open(target.real, target.confirm);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    const info = await lstat(target.real);
+    if (info.isFile())
+      throw new Error(`${target.relative} is a file, not a directory; read it with file_read`);
+    throw new Error(
+      `${target.relative} is not a directory (${kindOf(info)}); file_list lists directories only`,
+    );
+  }
+}
+
+/** The entries' names, folders marked `/`, read through the opened folder. */
+async function listNames(target: ResolvedPath): Promise<string[]> {
+  const directory = await openListed(target);
+  try {
+    const entries = await readdir(directory.at(''), { withFileTypes: true });
+    const visible = entries.filter((entry) => !SKIPPED_DIRS.has(entry.name));
+    return await Promise.all(
+      visible.map(async (entry) =>
+        (await isDirectoryEntry(entry, directory)) ? `${entry.name}/` : entry.name,
+      ),
+    );
+  } finally {
+    await directory.close();
+  }
 }
 
 export function fileListTool(policy: PathPolicy = {}): DefinedTool {
@@ -32,22 +64,10 @@ export function fileListTool(policy: PathPolicy = {}): DefinedTool {
     safety: 'read_only',
     async execute({ path }, context) {
       const target = await resolveWorkspacePath(context.workspace, path ?? '.', policy);
-      let entries: Dirent[];
-      try {
-        const info = await stat(target.real);
-        if (!info.isDirectory())
-          throw new Error(`${target.relative} is a file, not a directory; read it with file_read`);
-        entries = await readdir(target.real, { withFileTypes: true });
-      } catch (error) {
+      const names = await listNames(target).catch((error: unknown) => {
         throw describeFsError(error, target.relative);
-      }
-      const visible = entries.filter((entry) => !SKIPPED_DIRS.has(entry.name));
-      if (visible.length === 0) return `${target.relative} is empty.`;
-      const names = await Promise.all(
-        visible.map(async (entry) =>
-          (await isDirectoryEntry(entry, target.real)) ? `${entry.name}/` : entry.name,
-        ),
-      );
+      });
+      if (names.length === 0) return `${target.relative} is empty.`;
       names.sort(byCodePoint);
       const shown = names.slice(0, MAX_LIST_ENTRIES);
       const more =

@@ -69,7 +69,7 @@ export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy =
     safety: 'read_only',
     async execute({ path, offset, limit }, context) {
       const target = await resolveWorkspacePath(context.workspace, path, policy);
-      const text = await readTextFile(target.real, target.relative, 'file_read');
+      const text = await readTextFile(target, 'file_read');
       if (text === '') return `${target.relative} is empty.`;
       const paging = offset !== undefined || limit !== undefined;
       const lines = text.split('\n');

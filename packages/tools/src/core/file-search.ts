@@ -1,8 +1,9 @@
 /** file_search: literal text across the workspace, through ripgrep when installed. */
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
+import { notRegular } from '../fs/anchored.js';
 import { describeFsError } from '../fs/errors.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import { searchWithJs } from '../search/js-search.js';
@@ -55,7 +56,10 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
       const within = relative(root, target.real).split(sep).join('/') || '.';
       let result: Awaited<ReturnType<SearchBackend>>;
       try {
-        await stat(target.real); // a missing path is named plainly, whichever backend runs
+        // A missing path is named plainly, whichever backend runs; a FIFO or device named
+        // explicitly is refused, since ripgrep would open it and wait for a writer.
+        const info = await lstat(target.real);
+        if (!info.isFile() && !info.isDirectory()) throw notRegular(target.relative, info);
         result = await backend({ root, target: within, query, maxMatches, signal: context.signal });
       } catch (error) {
         throw describeFsError(error, target.relative);

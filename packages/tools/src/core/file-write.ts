@@ -22,7 +22,7 @@ export function fileWriteTool(policy: PathPolicy = {}): DefinedTool {
       const target = await resolveWorkspacePath(context.workspace, path, policy);
       if (target.relative === '.') throw new Error('path names the workspace root, not a file');
       try {
-        const { bytes, created } = await atomicWrite(target.real, content);
+        const { bytes, created } = await atomicWrite(target, content, context.signal);
         return {
           content: `${created ? 'Created' : 'Replaced'} ${target.relative} (${bytes} bytes written).`,
           data: { path: target.relative, bytes, created },

@@ -10,6 +10,11 @@ const REASONS: Record<string, string> = {
   EEXIST: 'already exists',
   ENOSPC: 'no space left on the device',
   EROFS: 'read-only file system',
+  // Opens are no-follow after the path check (fs/anchored.ts): a link there now was put there
+  // by something else during the call.
+  ELOOP: 'changed during the call (a symbolic link took the place of a checked file or folder); try again',
+  // What opening a Unix socket gives.
+  ENXIO: 'not a regular file (a socket or a device); file tools read and write regular files only',
 };
 
 /** `error` with a readable message when it is a known fs error (to throw instead); else `error` itself. */

@@ -1,5 +1,5 @@
 /** Reading a workspace file as UTF-8 text, refusing what is not text. */
-import { open } from 'node:fs/promises';
+import { type Checked, openRegularFile, readCapped } from './anchored.js';
 import { describeFsError } from './errors.js';
 
 /** Larger files are refused rather than loaded whole: searching or the shell suits them better. */
@@ -10,24 +10,26 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The file's text. Binary content (a NUL byte) and invalid UTF-8 are refused with a message,
- * since handing the model mojibake wastes its context and invites corrupting edits.
+ * since handing the model mojibake wastes its context and invites corrupting edits. A FIFO,
+ * device or socket is refused at once (see anchored.ts), never waited on.
  */
-export async function readTextFile(real: string, shown: string, tool: string): Promise<string> {
+export async function readTextFile(target: Checked, tool: string): Promise<string> {
+  const shown = target.relative;
   let bytes: Buffer;
   try {
-    // One handle for the size check and the read: fewer round trips to the thread pool, and the
-    // size checked is the size of the file actually read.
-    const handle = await open(real, 'r');
+    // One handle for the checks and the read: the file checked is the file read.
+    const { handle, info } = await openRegularFile(target, `${shown} is a directory; list it with file_list`);
     try {
-      const info = await handle.stat();
-      if (info.isDirectory()) throw new Error(`${shown} is a directory; list it with file_list`);
-      if (info.size > MAX_TEXT_FILE_BYTES) {
-        throw new Error(
-          `${shown} is ${info.size} bytes; ${tool} handles text files up to ${MAX_TEXT_FILE_BYTES} bytes ` +
+      const tooLarge = (size: string) =>
+        new Error(
+          `${shown} is ${size} bytes; ${tool} handles text files up to ${MAX_TEXT_FILE_BYTES} bytes ` +
             '(use file_search to find the part you need)',
         );
-      }
-      bytes = await handle.readFile();
+      if (info.size > MAX_TEXT_FILE_BYTES) throw tooLarge(String(info.size));
+      // It may grow after the fstat: read at most one byte past the cap.
+      bytes = await readCapped(handle, info.size, MAX_TEXT_FILE_BYTES, () =>
+        tooLarge(`over ${MAX_TEXT_FILE_BYTES}`),
+      );
     } finally {
       await handle.close();
     }

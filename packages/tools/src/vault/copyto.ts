@@ -35,7 +35,13 @@ export function vaultCopyToTool(options: VaultCopyOptions): DefinedTool {
       const operationId = randomUUID();
       // Each step is handed only its own side: the read step never receives the workspace.
       const file = await readVaultFile(options.path, source_path, maxBytes);
-      const copy = await writeWorkspaceFile(context.workspace, destination_path, file.bytes, policy);
+      const copy = await writeWorkspaceFile(
+        context.workspace,
+        destination_path,
+        file.bytes,
+        policy,
+        context.signal,
+      );
       return {
         content: `Copied ${file.shown} (${copy.bytes} bytes) to ${copy.relative}`,
         data: {

@@ -3,7 +3,7 @@
  * VaultReadStep / VaultWriteStep capability profiles): the read step gets only the vault root,
  * the write step only the workspace and the bytes. An operation id links them in logs.
  */
-import { open } from 'node:fs/promises';
+import { openRegularFile, readCapped } from '../fs/anchored.js';
 import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { type PathPolicy, resolveWorkspacePath, WorkspacePathError } from '../paths.js';
@@ -31,6 +31,9 @@ function vaultRelative(sourcePath: string): string {
   return trimmed;
 }
 
+const escapesVault = (sourcePath: string) =>
+  new WorkspacePathError(`source_path escapes the vault: ${sourcePath}`);
+
 /** Step 1: the vault file's bytes. The vault root is the only folder it can reach. */
 export async function readVaultFile(
   vaultRoot: string,
@@ -42,33 +45,30 @@ export async function readVaultFile(
   // leading out of the vault are refused the same way. Its messages say "workspace", so the
   // refusal is restated in the vault's terms.
   const target = await resolveWorkspacePath(vaultRoot, relative).catch((error: unknown) => {
-    if (error instanceof WorkspacePathError)
-      throw new WorkspacePathError(`source_path escapes the vault: ${sourcePath}`);
+    if (error instanceof WorkspacePathError) throw escapesVault(sourcePath);
     throw error;
   });
   const shown = `${VAULT_PREFIX}${target.relative === '.' ? '' : target.relative}`;
   if (target.relative === '.') throw new Error('source_path names the vault itself, not a file');
   try {
-    const handle = await open(target.real, 'r');
+    // No-follow, non-blocking, fstat'ed and confirmed inside the vault (see fs/anchored.ts).
+    const { handle, info } = await openRegularFile(
+      { ...target, relative: shown },
+      `${shown} is a folder; vault_copyto copies one file`,
+    );
     try {
-      const info = await handle.stat();
-      if (info.isDirectory()) throw new Error(`${shown} is a folder; vault_copyto copies one file`);
-      if (!info.isFile()) throw new Error(`${shown} is not a regular file`);
       if (info.size > maxBytes) throw tooLarge(shown, info.size, maxBytes);
-      // Read at most one byte past the cap: a file growing after the stat is still caught.
-      const buffer = Buffer.alloc(maxBytes + 1);
-      let length = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-        if (length > maxBytes) throw tooLarge(shown, length, maxBytes);
-      }
-      return { shown, bytes: buffer.subarray(0, length) };
+      // Read at most one byte past the cap: a file growing after the fstat is still caught.
+      const bytes = await readCapped(handle, info.size, maxBytes, () =>
+        tooLarge(shown, maxBytes + 1, maxBytes),
+      );
+      return { shown, bytes };
     } finally {
       await handle.close();
     }
   } catch (error) {
+    // The vault moved under the read (a link swapped in): said in the vault's terms.
+    if (error instanceof WorkspacePathError) throw escapesVault(sourcePath);
     throw describeFsError(error, shown);
   }
 }
@@ -91,11 +91,12 @@ export async function writeWorkspaceFile(
   destinationPath: string,
   bytes: Uint8Array,
   policy: PathPolicy = {},
+  signal?: AbortSignal,
 ): Promise<WorkspaceCopy> {
   const target = await resolveWorkspacePath(workspace, destinationPath, policy);
   if (target.relative === '.') throw new Error('destination_path names the workspace root, not a file');
   try {
-    const written = await atomicWrite(target.real, bytes);
+    const written = await atomicWrite(target, bytes, signal);
     return { relative: target.relative, bytes: written.bytes, created: written.created };
   } catch (error) {
     throw describeFsError(error, target.relative);

@@ -1,0 +1,165 @@
+/**
+ * Using what was checked, not whatever the path names by the time of use. A concurrent writer
+ * (a command, another tool call) can swap a checked folder for a symbolic link, or a file for a
+ * FIFO, between the path check and the open. So:
+ *
+ * - every open is no-follow (a link in the last place is refused, ELOOP) and non-blocking (a
+ *   FIFO opens at once instead of holding a thread-pool thread until a writer comes), and what
+ *   was opened is fstat'ed and refused unless it is a regular file (or a directory to list);
+ * - the real path of what was opened is asked of the kernel and checked again, which catches a
+ *   link swapped into any earlier part of the path;
+ * - names are then created, renamed and removed relative to an opened directory. Node has no
+ *   openat, but on Linux `/proc/self/fd/<fd>/<name>` resolves <name> inside the directory the
+ *   descriptor holds, wherever that directory is now: a link swapped in after the check is never
+ *   followed. Without /proc (macOS) the directory's real path is re-checked immediately before
+ *   each commit instead, which narrows the window to microseconds but cannot close it.
+ */
+import type { Stats } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+
+// Not defined on Windows, where none of this applies; 0 leaves the other flags working.
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY = 0, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
+
+export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+export const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+/** A new file only (a temporary one): never an existing name, never through a link. */
+export const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
+
+/** The kernel names open descriptors under /proc/self/fd (Linux with /proc mounted). */
+const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/** What a path checked against the workspace policy can confirm (a ResolvedPath). */
+export interface Checked {
+  /** Where the path was when checked, links followed. */
+  real: string;
+  /** For messages. */
+  relative: string;
+  /** Throws unless `real` is still a place this path may be. */
+  confirm(real: string): void;
+}
+
+/** Where an open descriptor really is; without /proc, its path resolved again (a re-check). */
+export async function whereOpened(handle: FileHandle, path: string): Promise<string> {
+  if (!PROC_FD) return realpath(path);
+  // A file or folder removed meanwhile is shown with this suffix; where it was is what counts.
+  return (await readlink(`/proc/self/fd/${handle.fd}`)).replace(/ \(deleted\)$/, '');
+}
+
+export function kindOf(info: Stats): string {
+  if (info.isFIFO()) return 'FIFO';
+  if (info.isSocket()) return 'socket';
+  if (info.isCharacterDevice()) return 'character device';
+  if (info.isBlockDevice()) return 'block device';
+  if (info.isSymbolicLink()) return 'symbolic link';
+  return info.isDirectory() ? 'directory' : 'file';
+}
+
+export const notRegular = (shown: string, info: Stats): Error =>
+  new Error(`not a regular file (${kindOf(info)}): ${shown}; file tools read and write regular files only`);
+
+/**
+ * The checked file, opened and confirmed to be a regular file still inside the allowed places.
+ * `onDirectory` is the message for a directory (which tool to use instead).
+ */
+export async function openRegularFile(
+  target: Checked,
+  onDirectory: string,
+): Promise<{ handle: FileHandle; info: Stats }> {
+  const handle = await open(target.real, READ_FLAGS);
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new Error(onDirectory);
+    if (!info.isFile()) throw notRegular(target.relative, info);
+    target.confirm(await whereOpened(handle, target.real));
+    return { handle, info };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Up to `maxBytes` of an open file of `size` bytes (its fstat). One byte more means it is larger
+ * (it grew since the check), and `tooLarge` is thrown rather than reading on without bound.
+ */
+export async function readCapped(
+  handle: FileHandle,
+  size: number,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
+  // Sized by the fstat, not the cap: a small file must not cost a cap-sized allocation.
+  let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) throw tooLarge();
+      const grown = Buffer.allocUnsafe(Math.min(length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) return buffer.subarray(0, length);
+    length += bytesRead;
+  }
+}
+
+// ELOOP: what a no-follow open says of a link, so fs/errors.ts words both the same.
+const changed = (real: string) =>
+  Object.assign(new Error(`a folder moved during the call: ${real}`), { code: 'ELOOP' });
+const linkAppeared = (real: string) =>
+  Object.assign(new Error(`a symbolic link took the place of a checked folder: ${real}`), { code: 'ELOOP' });
+
+/** An opened directory: names inside it are reached through it, not through its path. */
+export class AnchoredDir {
+  private constructor(
+    readonly handle: FileHandle,
+    /** Its real path when opened: for messages and for the re-check without /proc. */
+    readonly real: string,
+  ) {}
+
+  /** Opens the directory at `real` (links in earlier parts followed) and confirms where it landed. */
+  static async open(real: string, confirm: (real: string) => void): Promise<AnchoredDir> {
+    const handle = await open(real, DIRECTORY_FLAGS).catch(async (error: NodeJS.ErrnoException) => {
+      // O_DIRECTORY|O_NOFOLLOW on a link says ENOTDIR; say what happened instead.
+      if (error.code === 'ENOTDIR' && (await lstat(real).catch(() => undefined))?.isSymbolicLink()) {
+        throw linkAppeared(real);
+      }
+      throw error;
+    });
+    try {
+      confirm(await whereOpened(handle, real));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new AnchoredDir(handle, real);
+  }
+
+  /** The path of `name` inside this directory, for any fs call ('' for the directory itself). */
+  at(name: string): string {
+    const base = PROC_FD ? `/proc/self/fd/${this.handle.fd}` : this.real;
+    return name === '' ? base : join(base, name);
+  }
+
+  /** The subdirectory `name` (made first when `create`), never through a link. */
+  async child(name: string, create = false): Promise<AnchoredDir> {
+    if (create) {
+      await mkdir(this.at(name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
+    return new AnchoredDir(await open(this.at(name), DIRECTORY_FLAGS), join(this.real, name));
+  }
+
+  /** Just before a commit (rename, unlink): without /proc, the directory must not have moved. */
+  async recheck(): Promise<void> {
+    if (!PROC_FD && (await realpath(this.real)) !== this.real) throw changed(this.real);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}

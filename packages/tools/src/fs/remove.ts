@@ -1,0 +1,56 @@
+/**
+ * Removing an entry and, for a folder, everything in it, through opened folders (see
+ * anchored.ts): a folder swapped for a link mid-way is unlinked as a link, never descended
+ * through, so nothing outside is ever deleted. A stopped call removes nothing more.
+ */
+import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
+import type { AnchoredDir } from './anchored.js';
+import { throwIfStopped } from './stopped.js';
+
+export interface Stop {
+  shown: string;
+  signal: AbortSignal | undefined;
+}
+
+/** Passes over a folder's entries before giving up on one that keeps getting new ones. */
+const MAX_PASSES = 3;
+
+const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
+
+export async function removeEntry(folder: AnchoredDir, name: string, stop: Stop): Promise<void> {
+  const info = await lstat(folder.at(name));
+  if (info.isDirectory() && (await removeFolder(folder, name, stop))) return;
+  throwIfStopped(stop.signal, stop.shown);
+  await folder.recheck();
+  await unlink(folder.at(name)).catch(async (error: unknown) => {
+    // It became a folder since the lstat (a concurrent writer): remove it as one.
+    if (codeOf(error) !== 'EISDIR' || !(await removeFolder(folder, name, stop))) throw error;
+  });
+}
+
+/** False when `name` is no folder any more (it became a link or a file): unlink it instead. */
+async function removeFolder(folder: AnchoredDir, name: string, stop: Stop): Promise<boolean> {
+  // Opened no-follow: if it became a link since the lstat, the open fails.
+  const inner = await folder.child(name).catch(() => undefined);
+  if (!inner) return false;
+  try {
+    for (let pass = 1; ; pass++) {
+      for (const entry of await readdir(inner.at(''))) {
+        await removeEntry(inner, entry, stop).catch((error: unknown) => {
+          if (codeOf(error) !== 'ENOENT') throw error; // gone already
+        });
+      }
+      throwIfStopped(stop.signal, stop.shown);
+      await folder.recheck();
+      try {
+        await rmdir(folder.at(name));
+        return true;
+      } catch (error) {
+        // Something added an entry meanwhile: another pass, a bounded number of times.
+        if (codeOf(error) !== 'ENOTEMPTY' || pass === MAX_PASSES) throw error;
+      }
+    }
+  } finally {
+    await inner.close();
+  }
+}
