@@ -18,6 +18,7 @@ import type { Stats } from 'node:fs';
 import { constants, existsSync } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { giveTo, ownerFor } from './ownership.js';
 
 // Not defined on Windows, where none of this applies; 0 leaves the other flags working.
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY = 0, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
@@ -146,12 +147,20 @@ export class AnchoredDir {
 
   /** The subdirectory `name` (made first when `create`), never through a link. */
   async child(name: string, create = false): Promise<AnchoredDir> {
+    let made = false;
     if (create) {
-      await mkdir(this.at(name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
+      made = await mkdir(this.at(name)).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+          return false;
+        },
+      );
     }
-    return new AnchoredDir(await open(this.at(name), DIRECTORY_FLAGS), join(this.real, name));
+    const child = new AnchoredDir(await open(this.at(name), DIRECTORY_FLAGS), join(this.real, name));
+    // A folder made as root belongs to whoever owns the folder it was made in (ownership.ts).
+    if (made) await giveTo(child.handle, await ownerFor(this.handle, undefined));
+    return child;
   }
 
   /** Just before a commit (rename, unlink): without /proc, the directory must not have moved. */

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type AnchoredDir, type Checked, CREATE_FLAGS, notRegular } from './anchored.js';
+import { giveTo, type Owner, ownerFor } from './ownership.js';
 import { openFolderOf } from './parent-dir.js';
 import { throwIfStopped } from './stopped.js';
 
@@ -38,8 +39,11 @@ export async function atomicWrite(
     if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (existing && !existing.isFile() && !existing.isSymbolicLink())
       throw notRegular(target.relative, existing);
-    const mode = existing?.isFile() ? existing.mode & 0o7777 : undefined;
-    await writeAndRename(folder, name, data, mode, { shown: target.relative, signal });
+    const keep: Keep = {
+      mode: existing?.isFile() ? existing.mode & 0o7777 : undefined,
+      owner: await ownerFor(folder.handle, existing),
+    };
+    await writeAndRename(folder, name, data, keep, { shown: target.relative, signal });
     // Makes the rename itself durable. Best effort: some file systems cannot fsync a directory.
     await folder.handle.sync().catch(() => {});
     return { bytes: data.length, created: existing === undefined };
@@ -48,11 +52,17 @@ export async function atomicWrite(
   }
 }
 
+/** What the new file takes over: the old one's permissions, and (as root) its owner. */
+interface Keep {
+  mode: number | undefined;
+  owner: Owner | undefined;
+}
+
 async function writeAndRename(
   folder: AnchoredDir,
   name: string,
   data: Uint8Array,
-  mode: number | undefined,
+  keep: Keep,
   stop: { shown: string; signal: AbortSignal | undefined },
 ): Promise<void> {
   // Hidden, and unique per call: concurrent writers never share a temporary file.
@@ -61,8 +71,10 @@ async function writeAndRename(
   try {
     await handle.writeFile(data);
     await handle.sync();
+    // Owner first: a chown clears set-id bits, which the chmod then restores.
+    await giveTo(handle, keep.owner);
     // An edit keeps the file's permissions (an executable script stays executable).
-    if (mode !== undefined) await handle.chmod(mode);
+    if (keep.mode !== undefined) await handle.chmod(keep.mode);
     await handle.close();
     // The commit: checked in the same turn as the rename is issued, so a call the registry has
     // reported as stopped never gets here.
