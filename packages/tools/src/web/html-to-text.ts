@@ -156,7 +156,8 @@ class Converter implements HtmlHandler {
 
   #block(): void {
     this.#out.trimSpaces();
-    this.#out.write('\n\n');
+    // A run of blocks (a thousand nested <div>s) leaves one blank line, not a thousand.
+    if (!this.#out.atBlockStart) this.#out.write('\n\n');
   }
 
   #newline(): void {

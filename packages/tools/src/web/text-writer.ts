@@ -24,6 +24,21 @@ export class TextWriter {
     return this.#last === '' || this.#last === '\n';
   }
 
+  /** Nothing written yet, or the text ends with a blank line: a new block needs no more newlines. */
+  get atBlockStart(): boolean {
+    let newlines = 0;
+    for (let i = this.#parts.length - 1; i >= 0 && newlines < 2; i--) {
+      const part = this.#parts[i] ?? '';
+      let end = part.length;
+      while (end > 0 && newlines < 2 && part[end - 1] === '\n') {
+        end--;
+        newlines++;
+      }
+      if (end > 0) break;
+    }
+    return this.#parts.length === 0 || newlines === 2;
+  }
+
   write(text: string): void {
     if (text === '') return;
     this.#parts.push(text);
