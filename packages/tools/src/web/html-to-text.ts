@@ -141,7 +141,8 @@ class Converter implements HtmlHandler {
   }
 
   result(): HtmlPage {
-    if (this.#href !== undefined || this.#out.capturing) this.#endLink();
+    // A link still open at the end runs to the end, as in a browser.
+    if (this.#out.capturing) this.#endLink();
     const title = collapseWhitespace(this.#title ?? '').trim();
     return title === '' ? { text: this.#out.finish() } : { title, text: this.#out.finish() };
   }
