@@ -7,7 +7,8 @@
 //  (c) the scrubber and the .gitignore matcher on hostile inputs: ms;
 //  (d) the real `oxydra gateway`: /healthz polled back to back while an agent web_fetches a
 //      hostile page, then while it handles a 150 KB one-word prompt: polls answered and their
-//      latency (target: every poll answered, max < 100 ms).
+//      latency (target: every poll answered, max < 100 ms), after a benign warm-up (a small
+//      fetch, a long prompt) whose figures show what first use costs (module and table loads).
 // Usage: node bench/hostile-text.mjs [--runs N] (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,14 +127,26 @@ process.on('exit', () => {
 });
 
 const hostilePage = Object.values(HOSTILE_PAGES).join('');
-const pageServer = createServer((_request, response) =>
-  response.writeHead(200, { 'content-type': 'text/html' }).end(hostilePage),
+const benignPage = '<html><body><h1>Benign</h1><p>A small page.</p></body></html>';
+const pageServer = createServer((request, response) =>
+  response
+    .writeHead(200, { 'content-type': 'text/html' })
+    .end(request.url === '/benign' ? benignPage : hostilePage),
 );
 await new Promise((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
 const pagePort = pageServer.address().port;
 const mock = await startMockLLM({
   api: 'openai-chat',
   scenario: [
+    // Warm-up: a benign fetch and a long benign prompt load what a first use loads (the
+    // provider SDK, the web tools, the tokenizer's tables), measured apart from the hostile runs.
+    {
+      reply: {
+        toolCalls: [{ name: 'web_fetch', arguments: { url: `http://127.0.0.1:${pagePort}/benign` } }],
+      },
+    },
+    { reply: { text: 'Warmed.' } },
+    { reply: { text: 'Counted.' } },
     { reply: { toolCalls: [{ name: 'web_fetch', arguments: { url: `http://127.0.0.1:${pagePort}/` } }] } },
     { reply: { text: 'Fetched.' } },
     { reply: { text: 'Counted.' }, times: 'always' },
@@ -201,6 +214,8 @@ async function healthDuring(turnId, prompt) {
 }
 const healthz = {
   page_chars: hostilePage.length,
+  during_first_web_fetch_benign: await healthDuring('w1', 'Read the small page.'),
+  during_first_long_prompt_benign: await healthDuring('w2', readme.repeat(2)),
   during_hostile_web_fetch: await healthDuring('t1', 'Read the page.'),
   during_150kb_one_word_prompt: await healthDuring('t2', 'a'.repeat(150_000)),
 };
