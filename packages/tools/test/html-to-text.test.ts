@@ -1,7 +1,13 @@
 import { Cancelled } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { scanHtmlAsync } from '../src/web/html-scan.js';
-import { htmlToPage, htmlToPageAsync, htmlToText, plainText } from '../src/web/html-to-text.js';
+import {
+  htmlToPage,
+  htmlToPageAsync,
+  htmlToText,
+  MAX_HTML_CHARS,
+  plainText,
+} from '../src/web/html-to-text.js';
 import { parseDuckDuckGo } from '../src/web/web-search.js';
 
 // Each hostile page below took the old regex converter from tens of seconds to hours, holding the
@@ -105,6 +111,16 @@ describe('htmlToText on hostile pages', () => {
       expect(htmlToText(`<a href="${'x'.repeat(500_000)}`)).toBe('');
       expect(htmlToText('&amp;'.repeat(100_000))).toBe('&'.repeat(100_000));
       expect(htmlToText(`&${'a'.repeat(500_000)}`)).toBe(`&${'a'.repeat(500_000)}`);
+    },
+    HOSTILE_TIMEOUT,
+  );
+
+  it(
+    'reads at most MAX_HTML_CHARS of a page',
+    () => {
+      const text = htmlToText(`${'a'.repeat(MAX_HTML_CHARS)}<p>past the cap</p>`);
+      expect(text).toHaveLength(MAX_HTML_CHARS);
+      expect(text).not.toContain('past the cap');
     },
     HOSTILE_TIMEOUT,
   );
