@@ -4,10 +4,12 @@
  * estimate that is usually within ~20%; the context budget's safety buffer absorbs the rest.
  *
  * The encoder's tables are large (~130 ms to load), so they are loaded on the first count, not
- * when the package is imported. It is loaded with require() so counting stays synchronous.
+ * when the package is imported. It is loaded with require() so counting stays synchronous; the
+ * work one count may do is bounded (see bounded-count.ts), since prompts are untrusted input.
  */
 import type { Message, ToolSpec } from '@oxydra/types';
 import { providerRequire } from '../package-files.js';
+import { countTokensBounded } from './bounded-count.js';
 
 interface Encoder {
   countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number;
@@ -30,17 +32,32 @@ export const ATTACHMENT_TOKEN_ESTIMATE = 1_000;
 // Text such as "<|endoftext|>" in user content is ordinary text, not a control token.
 const NO_SPECIAL_TOKENS = { disallowedSpecial: new Set<string>() };
 
-let encoder: Encoder | undefined;
+interface LoadedEncoder {
+  count: (text: string) => number;
+  pieces: RegExp;
+}
 
-function getEncoder(): Encoder {
+let encoder: LoadedEncoder | undefined;
+
+function getEncoder(): LoadedEncoder {
   if (!encoder) {
-    encoder = providerRequire('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder;
+    const o200k = providerRequire('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder;
+    // The encoder's own pre-tokenizing pattern, so long pieces are found exactly as it finds them.
+    const { O200K_TOKEN_SPLIT_REGEX } = providerRequire('gpt-tokenizer/cjs/encodingParams/constants') as {
+      O200K_TOKEN_SPLIT_REGEX: RegExp;
+    };
+    encoder = {
+      count: (text) => o200k.countTokens(text, NO_SPECIAL_TOKENS),
+      pieces: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags),
+    };
   }
   return encoder;
 }
 
 export function countTokens(text: string): number {
-  return text === '' ? 0 : getEncoder().countTokens(text, NO_SPECIAL_TOKENS);
+  if (text === '') return 0;
+  const { count, pieces } = getEncoder();
+  return countTokensBounded(text, count, pieces);
 }
 
 /** How text is measured: exact tokens, or UTF-8 bytes as an upper bound. */

@@ -42,9 +42,16 @@ function wordShare(token: string): number {
   return inWords / token.length;
 }
 
+/** `token` without trailing dots, by a scan from the end (`/\.+$/` retries from every dot of a long run). */
+function withoutTrailingDots(token: string): string {
+  let end = token.length;
+  while (end > 0 && token[end - 1] === '.') end--;
+  return token.slice(0, end);
+}
+
 export function looksLikeSecret(token: string): boolean {
   // A dot may end the sentence rather than belong to the token ("Saved note note-<uuid>.").
-  const bare = token.replace(/\.+$/, '');
+  const bare = withoutTrailingDots(token);
   if (PURE_HEX.test(bare) || NOTE_ID.test(bare)) return false;
   if ((token.match(/\//g)?.length ?? 0) >= 3) return false;
   // Mixed classes: words, snake_case and kebab-case names have no digits; numbers have no letters.

@@ -2,57 +2,45 @@
  * A .gitignore reader for the JS search fallback, covering the patterns people write: comments,
  * `!` negation, a leading or middle `/` anchoring to the file's folder, a trailing `/` for
  * folders only, `*`, `?`, `[...]` and `**`. Later lines win over earlier ones, and a deeper
- * .gitignore over a shallower one, as in git.
+ * .gitignore over a shallower one, as in git. Patterns are matched by glob-match's automaton,
+ * never compiled to regexes: the file is model-writable.
  */
+import { globMatcher } from './glob-match.js';
+
+/**
+ * Bounds on the matching work a model-written .gitignore can ask for (each path costs at most
+ * rules × path length × pattern length steps): real files are a few KB of short patterns, so
+ * longer patterns are ignored and the file is read up to this size.
+ */
+const MAX_PATTERN_CHARS = 1_024;
+const MAX_GITIGNORE_CHARS = 64 * 1024;
 
 interface Rule {
-  regex: RegExp;
+  matches: (path: string) => boolean;
   negated: boolean;
   directoryOnly: boolean;
 }
 
-/** A glob (already stripped of `!`, anchoring and the trailing slash) as a regex body. */
-function globToRegex(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i]!;
-    if (char === '\\' && i + 1 < glob.length) {
-      out += escapeChar(glob[++i]!);
-    } else if (char === '*' && glob[i + 1] === '*') {
-      const slashAfter = glob[i + 2] === '/';
-      // `**/` matches zero or more folders; a trailing or inner `**` anything at all.
-      out += slashAfter ? '(?:.*/)?' : '.*';
-      i += slashAfter ? 2 : 1;
-    } else if (char === '*') {
-      out += '[^/]*';
-    } else if (char === '?') {
-      out += '[^/]';
-    } else if (char === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        out += '\\[';
-      } else {
-        const body = glob
-          .slice(i + 1, close)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        out += `[${body}]`;
-        i = close;
-      }
-    } else {
-      out += escapeChar(char);
-    }
-  }
-  return out;
+/** Where `line` ends without the trailing characters that pass `test`: a scan from the end (`/x+$/` is quadratic in a long run). */
+function endWithout(line: string, test: (char: string) => boolean): number {
+  let end = line.length;
+  while (end > 0 && test(line[end - 1] ?? '')) end--;
+  return end;
 }
 
-const escapeChar = (char: string): string => char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** `line` without trailing whitespace, unless escaped (`\ `). */
+function trimUnescaped(line: string): string {
+  let end = endWithout(line, (char) => /\s/.test(char));
+  // An escaped whitespace character stays, and so does everything before it.
+  if (end < line.length && end > 0 && line[end - 1] === '\\') end++;
+  return line.slice(0, end);
+}
 
 function parseLine(raw: string): Rule | undefined {
   let line = raw.replace(/\r$/, '');
   if (line === '' || line.startsWith('#')) return undefined;
   // Trailing spaces are ignored unless escaped.
-  line = line.replace(/(?<!\\)\s+$/, '');
+  line = trimUnescaped(line);
   let negated = false;
   if (line.startsWith('!')) {
     negated = true;
@@ -61,13 +49,16 @@ function parseLine(raw: string): Rule | undefined {
     line = line.slice(1);
   }
   const directoryOnly = line.endsWith('/');
-  if (directoryOnly) line = line.replace(/\/+$/, '');
-  if (line === '') return undefined;
+  if (directoryOnly)
+    line = line.slice(
+      0,
+      endWithout(line, (char) => char === '/'),
+    );
+  if (line === '' || line.length > MAX_PATTERN_CHARS) return undefined;
   // A slash anywhere but the end ties the pattern to this folder; otherwise it matches a name at any depth.
   const anchored = line.includes('/');
   if (line.startsWith('/')) line = line.slice(1);
-  const prefix = anchored ? '' : '(?:.*/)?';
-  return { regex: new RegExp(`^${prefix}${globToRegex(line)}$`), negated, directoryOnly };
+  return { matches: globMatcher(line, !anchored), negated, directoryOnly };
 }
 
 export class GitIgnore {
@@ -78,7 +69,10 @@ export class GitIgnore {
     readonly base: string,
     text: string,
   ) {
-    this.#rules = text.split('\n').flatMap((line) => parseLine(line) ?? []);
+    this.#rules = text
+      .slice(0, MAX_GITIGNORE_CHARS)
+      .split('\n')
+      .flatMap((line) => parseLine(line) ?? []);
   }
 
   /** true: ignored; false: re-included by a `!` rule; undefined: no rule here says. */
@@ -89,7 +83,7 @@ export class GitIgnore {
     let verdict: boolean | undefined;
     for (const rule of this.#rules) {
       if (rule.directoryOnly && !isDirectory) continue;
-      if (rule.regex.test(local)) verdict = !rule.negated;
+      if (rule.matches(local)) verdict = !rule.negated;
     }
     return verdict;
   }

@@ -1,7 +1,7 @@
 /** web_fetch: one web page as text the model can read, through the SSRF-guarded safeFetch. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { htmlTitle, htmlToText } from './html-to-text.js';
+import { htmlToPageAsync } from './html-to-text.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
 
 export const DEFAULT_FETCH_CHARS = 50_000;
@@ -62,8 +62,9 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
         );
       }
       const raw = decode(response);
-      const title = kind === 'html' ? htmlTitle(raw) : undefined;
-      let text = kind === 'html' ? htmlToText(raw, response.url) : raw;
+      const page = kind === 'html' ? await htmlToPageAsync(raw, response.url, context.signal) : undefined;
+      const title = page?.title;
+      let text = page?.text ?? raw;
       const notes: string[] = [];
       if (response.status >= 400) notes.push(`HTTP ${response.status}`);
       if (response.url !== url) notes.push(`redirected to ${response.url}`);

@@ -1,7 +1,8 @@
 /** web_search: a few results (title, URL, snippet) from DuckDuckGo's HTML page or a SearxNG. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { decodeEntities, plainText } from './html-to-text.js';
+import { scanHtml } from './html-scan.js';
+import { collapseWhitespace, plainText } from './html-to-text.js';
 import type { SafeFetch } from './safe-fetch.js';
 
 export const DUCKDUCKGO_URL = 'https://html.duckduckgo.com/html/';
@@ -35,22 +36,53 @@ function ddgTarget(href: string): string {
   }
 }
 
+const DDG_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'class']);
+const hasClass = (attrs: ReadonlyMap<string, string>, name: string): boolean =>
+  (attrs.get('class') ?? '').split(/[ \t\n\r\f]+/).includes(name);
+
+/**
+ * Results are `<a class="result__a" href>` title links, each followed by an element of class
+ * `result__snippet`. One linear scan (html-scan): the results page is untrusted input too.
+ */
 export function parseDuckDuckGo(html: string): SearchResult[] {
-  const results: SearchResult[] = [];
-  const anchors = [...html.matchAll(/<a\b[^>]*class="[^"]*\bresult__a\b[^"]*"[^>]*>([\s\S]*?)<\/a>/gi)];
-  anchors.forEach((anchor, i) => {
-    const href = /\shref\s*=\s*"([^"]*)"/i.exec(anchor[0])?.[1];
-    if (href === undefined) return;
-    const url = ddgTarget(decodeEntities(href));
+  const found: { href: string | undefined; title: string[]; snippet: string[] }[] = [];
+  let inTitle = false;
+  let inSnippet = false;
+  let snippetSeen = false;
+  scanHtml(
+    html,
+    {
+      open(tag, attrs) {
+        if (tag === 'a' && hasClass(attrs, 'result__a')) {
+          found.push({ href: attrs.get('href'), title: [], snippet: [] });
+          inTitle = true;
+          inSnippet = false;
+          snippetSeen = false;
+        } else if (found.length > 0 && !snippetSeen && hasClass(attrs, 'result__snippet')) {
+          inSnippet = true;
+          snippetSeen = true;
+        }
+      },
+      close(tag) {
+        if (tag === 'a') inTitle = false;
+        if (tag === 'a' || tag === 'div' || tag === 'td') inSnippet = false;
+      },
+      text(text) {
+        const result = found.at(-1);
+        if (inTitle) result?.title.push(text);
+        else if (inSnippet) result?.snippet.push(text);
+      },
+    },
+    { wantedAttributes: DDG_ATTRIBUTES },
+  );
+  return found.flatMap(({ href, title, snippet }) => {
+    if (href === undefined) return [];
+    const url = ddgTarget(href);
     // Ads point at duckduckgo.com/y.js; they are not results.
-    if (/^https?:\/\/duckduckgo\.com\/y\.js/.test(url)) return;
-    const end = anchors[i + 1]?.index ?? html.length;
-    const section = html.slice(anchor.index + anchor[0].length, end);
-    const snippet =
-      /class="[^"]*\bresult__snippet\b[^"]*"[^>]*>([\s\S]*?)<\/(?:a|div|td)>/i.exec(section)?.[1] ?? '';
-    results.push({ title: plainText(anchor[1] ?? ''), url, snippet: plainText(snippet) });
+    if (/^https?:\/\/duckduckgo\.com\/y\.js/.test(url)) return [];
+    const text = (pieces: string[]): string => collapseWhitespace(pieces.join('')).trim();
+    return [{ title: text(title), url, snippet: text(snippet) }];
   });
-  return results;
 }
 
 export function parseSearxng(json: string): SearchResult[] {
