@@ -150,7 +150,7 @@ export interface RunEndEvent {
   /** The session the run was saved in (continue it with --session), when memory is on. */
   session_id?: string;
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
-  error?: { code: string; message: string; kind?: string };
+  error?: { code: string; message: string; kind?: string; retry_after_ms?: number };
 }
 
 export type StreamEvent =
