@@ -4,7 +4,7 @@
  * final model call's text is then parsed and validated (ajv). A valid value is the answer; an
  * invalid one fails the turn with `invalid_structured_output`, never passes as if it were valid.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { GatewayError } from '../errors.js';
 
 export interface StructuredOutput {
@@ -19,7 +19,8 @@ export type FormatRequest =
   | { type: 'json_object' }
   | { type: 'json_schema'; name?: string | undefined; schema?: Record<string, unknown> | undefined };
 
-const ajv = new Ajv({ strict: false, allErrors: false });
+// Draft 2020-12 (what zod and most clients emit); $schema is dropped so draft-07 schemas compile too.
+const ajv = new Ajv2020({ strict: false, allErrors: false });
 
 export function structuredOutput(
   format: FormatRequest | null | undefined,
@@ -39,7 +40,7 @@ export function structuredOutput(
       },
     };
   }
-  const schema = format.schema ?? {};
+  const { $schema: _dialect, ...schema } = format.schema ?? {};
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema);
