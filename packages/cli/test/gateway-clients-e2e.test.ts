@@ -20,6 +20,7 @@ import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
 const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
 const SIDE_EFFECTS = 'side-effects.txt';
+type ErrorBody = { error: { code: string; message: string } };
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
@@ -119,7 +120,7 @@ describe('the gateway with real OpenAI clients', () => {
     });
     expect(raw.status).toBe(400);
     expect(raw.headers.get('x-should-retry')).toBe('false');
-    const body = (await raw.json()) as { error: { code: string; message: string } };
+    const body = (await raw.json()) as ErrorBody;
     expect(body.error.code).toBe('run_failed');
     expect(body.error.message).toMatch(/^the agent's turn failed after its tools ran \(provider_error: /);
     expect(body.error.message).not.toContain('sk-');
@@ -148,17 +149,17 @@ describe('the gateway with real OpenAI clients', () => {
         },
         body: JSON.stringify({ model: 'default', stream, messages: [{ role: 'user', content: prompt }] }),
       });
-    const first = await (await post('key-1', false)).json();
+    const first = (await (await post('key-1', false)).json()) as OpenAI.ChatCompletion;
     const again = await (await post('key-1', false)).json();
     expect(again).toEqual(first);
-    expect(first.choices[0].message.content).toBe('Appending.\n\nDone.');
+    expect(first.choices[0]?.message.content).toBe('Appending.\n\nDone.');
     expect(sideEffects()).toBe(1);
     const streamed = await (await post('key-2', true)).text();
     expect(await (await post('key-2', true)).text()).toBe(streamed);
     expect(sideEffects()).toBe(2);
     const reused = await post('key-1', false, 'append a line, but another request');
     expect(reused.status).toBe(400);
-    expect((await reused.json()).error.code).toBe('idempotency_key_reused');
+    expect(((await reused.json()) as ErrorBody).error.code).toBe('idempotency_key_reused');
     expect(sideEffects()).toBe(2);
   });
 
@@ -202,7 +203,7 @@ describe('the gateway with real OpenAI clients', () => {
     });
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(1);
-    expect((await refused.json()).error.message).toMatch(/circuit breaker for mock is open/);
+    expect(((await refused.json()) as ErrorBody).error.message).toMatch(/circuit breaker for mock is open/);
   });
 
   it('streamed and whole answers agree: model calls a paragraph apart, everywhere', async () => {
