@@ -180,6 +180,7 @@ export class ResponsesDialect implements Dialect {
   }
 
   #event(sse: SseWriter, type: string, fields: Record<string, unknown>): void {
+    sse.open(); // opening writes response.created first: it takes the earlier sequence number
     sse.send({ type, sequence_number: this.#sequence++, ...fields }, type);
   }
 }
