@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { ChatOpenAI } from '@langchain/openai';
-import { generateText, streamText } from 'ai';
+import { tool as aiTool, generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -337,6 +337,28 @@ describe('the gateway with real OpenAI clients', () => {
     await expect(
       openai.responses.create({ model: 'default', input: 'hi', previous_response_id: 'resp_1' }),
     ).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter' });
+    const c = clients(url, token);
+    const weather = aiTool({
+      description: 'the weather',
+      inputSchema: z.object({}),
+      execute: async () => 'sunny',
+    });
+    for (const model of [c.compatible.chatModel('default'), c.responses('default')]) {
+      const refused = await generateText({ model, prompt: 'weather?', tools: { weather } }).catch(
+        (error: unknown) => error,
+      );
+      expect(refused).toMatchObject({ statusCode: 400, isRetryable: false });
+      expect((refused as { responseBody: string }).responseBody).toContain(
+        'unsupported parameter \\"tools\\"',
+      );
+    }
+    const bound = c.langchain().bindTools([
+      {
+        type: 'function',
+        function: { name: 'f', description: 'f', parameters: { type: 'object', properties: {} } },
+      },
+    ]);
+    await expect(bound.invoke('hi')).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter' });
     expect(env!.mock.requests).toHaveLength(0);
 
     expect(await openai.models.retrieve('default')).toMatchObject({ id: 'default', object: 'model' });
