@@ -5,10 +5,10 @@ import {
   Gate,
   heldScript,
   jsonOf,
+  postJson,
   ScriptedRunner,
   startTestGateway,
   type TestGateway,
-  TOKEN,
 } from './helpers.js';
 
 let env: TestGateway;
@@ -18,14 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-function post(path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
-  return fetch(`${env.gateway.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
-  });
-}
+const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  postJson(env.gateway, path, body, headers, signal);
 
 /** Reasoning, then text over two model calls (with the runtime's paragraph break). */
 const thinkingScript = async function* (): AsyncGenerator<StreamEvent> {
