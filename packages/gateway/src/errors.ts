@@ -16,6 +16,7 @@ export type GatewayErrorCode =
   | 'no_active_turn'
   | 'invalid_attachment'
   | 'invalid_request'
+  | 'unsupported_parameter'
   | 'shutting_down';
 
 /** HTTP status for each code, for the REST and OpenAI-compatible APIs. */
@@ -34,6 +35,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   no_active_turn: 409,
   invalid_attachment: 400,
   invalid_request: 400,
+  unsupported_parameter: 400,
   shutting_down: 503,
 };
 

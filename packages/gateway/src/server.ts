@@ -8,9 +8,13 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyError } from 'fastify';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
 import { urlHost } from './bind.js';
+import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
+import { fastifyErrorReply } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
+import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
+import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
 import { GatewayHub } from './hub.js';
 import { TokenCheck } from './token.js';
@@ -92,20 +96,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error.validation)
-      return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return replyError(
-        reply,
-        413,
-        'frame_too_large',
-        `request body over the ${limits.maxFrameBytes}-byte limit ([gateway] max_frame_bytes)`,
-      );
-    }
     const status = error.statusCode ?? 500;
-    if (status < 500) return replyError(reply, status, error.code ?? 'invalid_request', error.message);
-    log('error', 'request failed', { error: String(error) });
-    return replyError(reply, 500, 'internal_error', 'internal error in the gateway (details are in its log)');
+    if (status >= 500 && !error.validation) log('error', 'request failed', { error: String(error) });
+    return fastifyErrorReply(reply, error, limits.maxFrameBytes);
   });
   app.setNotFoundHandler((request, reply) =>
     replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
@@ -113,7 +106,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   registerHealthRoutes(app, hub);
   registerSessionRoutes(app, hub);
-  registerChatCompletions(app, hub, agents);
+  const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
+  registerModelRoutes(app, agents);
+  registerChatCompletions(app, turns);
+  registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });

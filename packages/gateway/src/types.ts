@@ -66,6 +66,8 @@ export interface GatewayLimits {
   /** Token bucket per connection: sustained frames per second, and the burst. */
   rateLimitPerSec: number;
   rateLimitBurst: number;
+  /** How often a streamed HTTP answer sends a keep-alive comment while the turn is quiet. */
+  sseKeepAliveMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -75,6 +77,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxFrameBytes: 1024 * 1024,
   rateLimitPerSec: 50,
   rateLimitBurst: 100,
+  sseKeepAliveMs: 15_000,
 };
 
 export interface GatewayOptions {

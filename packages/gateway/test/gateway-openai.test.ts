@@ -4,6 +4,7 @@ import {
   Gate,
   heldScript,
   jsonOf,
+  postJson,
   ScriptedRunner,
   startTestGateway,
   type TestGateway,
@@ -18,13 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-function post(body: unknown): Promise<Response> {
-  return fetch(`${env.gateway.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-}
+const post = (body: unknown) => postJson(env.gateway, '/v1/chat/completions', body);
 
 describe('chat completions', () => {
   it('answers with one chat.completion: the last user message is the prompt, earlier ones the history', async () => {
@@ -122,16 +117,13 @@ describe('chat completions', () => {
     runner.script = heldScript(new Gate());
     try {
       const abort = new AbortController();
-      const response = await fetch(`${env.gateway.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: 'default',
-          stream: true,
-          messages: [{ role: 'user', content: 'long' }],
-        }),
-        signal: abort.signal,
-      });
+      const response = await postJson(
+        env.gateway,
+        '/v1/chat/completions',
+        { model: 'default', stream: true, messages: [{ role: 'user', content: 'long' }] },
+        {},
+        abort.signal,
+      );
       const reader = response.body!.getReader();
       let text = '';
       while (!text.includes('working')) text += new TextDecoder().decode((await reader.read()).value);

@@ -170,6 +170,22 @@ export async function startTestGateway(
 // biome-ignore lint/suspicious/noExplicitAny: assertions read HTTP bodies of many shapes
 export type JsonBody = any;
 
+/** An authorised JSON POST to the gateway. */
+export function postJson(
+  gateway: Gateway,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
 /** A response's JSON body, loosely typed for assertions. */
 export async function jsonOf(response: Response): Promise<JsonBody> {
   return response.json();

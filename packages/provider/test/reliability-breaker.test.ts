@@ -129,17 +129,46 @@ describe('circuit breaker', () => {
     expect(inner.calls).toHaveLength(6);
   });
 
-  it('counts each failed attempt, so a long retry loop stops when the breaker opens', async () => {
-    const policy = reliabilitySchema.parse({ max_attempts: 10, circuit_breaker_threshold: 2 });
-    const { inner, provider, time } = setup(
-      Array.from({ length: 10 }, () => failing('overloaded')),
+  it('counts calls after their retries, not attempts: two retried calls do not open a threshold of 3', async () => {
+    const policy = reliabilitySchema.parse({ max_attempts: 3, circuit_breaker_threshold: 3 });
+    const { inner, provider } = setup(
+      [...Array.from({ length: 6 }, () => failing('overloaded')), ok('still served')],
       policy,
     );
-    const result = await collect(provider);
+    for (let i = 0; i < 2; i++) {
+      const failed = (await collect(provider)).error as ProviderError;
+      expect(failed.message).toBe('fake: overloaded (gave up after 3 attempts)');
+    }
+    expect(inner.calls).toHaveLength(6);
+    expect((await collect(provider)).text).toBe('still served');
+  });
+
+  it('stops a retry loop when other calls opened the breaker meanwhile', async () => {
+    const policy = reliabilitySchema.parse({ max_attempts: 10, circuit_breaker_threshold: 1 });
+    const time = fakeTime();
+    const breakers = new BreakerRegistry();
+    const hooks = { sleep: time.sleep, now: time.now, breakers };
+    const retrying = withReliability(fakeProvider('openai', [failing('overloaded'), ok('never')]), policy, {
+      ...hooks,
+      sleep: async () => void (await collect(other)),
+    });
+    const other = withReliability(fakeProvider('openai', [failing('transport')]), single, hooks);
+    const result = await collect(retrying);
     expect(result.error).toBeInstanceOf(CircuitOpenError);
     expect((result.error as Error).message).toMatch(/^fake: overloaded; circuit breaker for openai is open/);
-    expect(inner.calls).toHaveLength(2);
-    expect(time.state.sleeps).toEqual([250]);
+  });
+
+  it('ignores errors tied to one request: a stream cut after output neither counts nor resets', async () => {
+    const { provider } = setup([
+      failing('overloaded'),
+      failing('overloaded'),
+      [text('half an answer'), ...failing('transport')],
+      [text('half again'), ...failing('transport')],
+      failing('overloaded'),
+    ]);
+    for (let i = 0; i < 4; i++) await collect(provider);
+    expect((await collect(provider)).error).not.toBeInstanceOf(CircuitOpenError);
+    expect((await collect(provider)).error).toBeInstanceOf(CircuitOpenError);
   });
 
   it('is shared by every wrapper of the same provider name in a registry', async () => {

@@ -8,6 +8,8 @@ export interface RunFailure {
   code: string;
   message: string;
   kind?: string;
+  /** How long the provider (or its open circuit breaker) asked callers to wait, when it said. */
+  retry_after_ms?: number;
 }
 
 /**
@@ -37,7 +39,11 @@ export class PersistenceError extends Error {
 
 export function toRunFailure(error: unknown): RunFailure {
   if (error instanceof PersistenceError) return { code: error.code, message: error.message };
-  if (error instanceof ProviderError) return { code: error.code, message: error.message, kind: error.kind };
+  if (error instanceof ProviderError) {
+    const failure: RunFailure = { code: error.code, message: error.message, kind: error.kind };
+    if (error.retryAfterMs !== undefined) failure.retry_after_ms = error.retryAfterMs;
+    return failure;
+  }
   if (error instanceof BudgetExceeded)
     return { code: error.code, message: error.message, kind: error.budget };
   if (error instanceof RunError) {

@@ -23,6 +23,7 @@ import {
   type ToolOutcome,
   type ToolSpec,
 } from '@oxydra/types';
+import { AnswerText } from './answer-text.js';
 import { RunBudget } from './budgets.js';
 import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
@@ -49,8 +50,8 @@ export class AgentLoop {
   private readonly clock: Clock;
   /** Aborted by cancel(), the caller's signal, or the wall-time watchdog; the reason says which. */
   private readonly controller = new AbortController();
-  /** The last text the model produced: the final answer once the run completes. */
-  private lastText = '';
+  /** The text of every model call so far: the final answer once the run completes. */
+  private readonly answerText = new AnswerText();
   private readonly recall: MemoryRecall | undefined;
   private readonly summary: RollingSummary | undefined;
 
@@ -179,6 +180,7 @@ export class AgentLoop {
     this.emit(providerCallProgress(this.position(), model.id));
 
     const assembler = new ResponseAssembler();
+    this.answerText.startCall();
     try {
       const answer = await callModel({
         provider,
@@ -186,18 +188,16 @@ export class AgentLoop {
         signal: this.controller.signal,
         timeoutMs: this.options.budgets.turnTimeoutMs,
         clock: this.clock,
-        emit: this.emit,
+        emit: this.answerText.wrap(this.emit),
         price: (usage) => this.budget.price(usage),
         assembler,
       });
       this.budget.recordUsage(answer.response.usage);
       this.messages.push(answer.response.message);
-      this.lastText = answer.response.message.content;
       return answer;
     } catch (error) {
-      // An interrupted call: keep what it showed and what it reported having used.
+      // An interrupted call: its streamed text stays in the answer; keep what it reported using.
       const partial = assembler.response();
-      if (partial.message.content !== '') this.lastText = partial.message.content;
       if (Object.keys(partial.usage).length > 0) this.budget.recordUsage(partial.usage);
       throw error;
     }
@@ -323,7 +323,7 @@ export class AgentLoop {
     }
     const result: RunResult = {
       status,
-      text: this.lastText,
+      text: this.answerText.text,
       usage: this.budget.usage,
       costUsd: this.budget.costUsd,
       turns: this.budget.turns,

@@ -37,7 +37,14 @@ describe('agent loop: answers and tool calls', () => {
     ]);
     const { events, result } = await start(runOptions(provider, { tools, prompt: 'what is in a.txt?' }));
 
-    expect(result).toMatchObject({ status: 'completed', text: 'The file says hello.', turns: 2 });
+    // The answer is every call's text, a paragraph apart, as it was streamed.
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'Let me look.\n\nThe file says hello.',
+      turns: 2,
+    });
+    const streamed = events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : [])).join('');
+    expect(streamed).toBe(result.text);
     expect(result.usage).toEqual({ inputTokens: 20, outputTokens: 10 });
     expect(provider.contexts[0]?.tools?.map((t) => t.name)).toEqual(['file_read']);
     expect(provider.contexts[1]?.messages.slice(1)).toEqual([

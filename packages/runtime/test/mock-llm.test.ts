@@ -105,7 +105,11 @@ describe('agent loop over the real adapters and the mock LLM', () => {
         }),
       );
 
-      expect(result).toMatchObject({ status: 'completed', text: 'a says hello, b says hello.', turns: 2 });
+      expect(result).toMatchObject({
+        status: 'completed',
+        text: 'Reading both.\n\na says hello, b says hello.',
+        turns: 2,
+      });
       expect(result.usage).toMatchObject({ inputTokens: 250, outputTokens: 30 });
       // Priced from the catalog by the runtime: the bare adapter reports tokens only.
       expect(result.costUsd).toBeCloseTo((250 * 0.15 + 30 * 0.6) / 1e6, 12);

@@ -74,7 +74,11 @@ describe('steering', () => {
     ]);
     run = startAgentRun(runOptions(provider));
     const { result } = await finish(run);
-    expect(result).toMatchObject({ status: 'completed', text: 'Summary, with tests.', turns: 2 });
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'Here is the summary.\n\nSummary, with tests.',
+      turns: 2,
+    });
     expect(provider.contexts[1]?.messages.at(-1)).toEqual({
       role: 'user',
       content: 'also mention the tests',
@@ -94,7 +98,11 @@ describe('follow-ups', () => {
     run.followUp('task three');
     const { events, result } = await finish(run);
 
-    expect(result).toMatchObject({ status: 'completed', text: 'Third answer.', turns: 3 });
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'First answer.\n\nSecond answer.\n\nThird answer.',
+      turns: 3,
+    });
     expect(result.messages.map((m) => `${m.role}: ${String(m.content)}`)).toEqual([
       'user: task one',
       'assistant: First answer.',
@@ -136,7 +144,7 @@ describe('follow-ups', () => {
       'task done',
       'next task',
     ]);
-    expect(result.text).toBe('next done');
+    expect(result.text).toBe('task done\n\nnext done');
   });
 
   it('a follow-up counts against the same turn budget', async () => {

@@ -236,10 +236,36 @@ export type ClientPayload<T extends ClientFrameType> = Extract<ClientFrame, { ty
 // ---- the gateway's HTTP API ----
 
 /**
- * POST /v1/chat/completions (OpenAI-compatible): the fields the gateway reads. Other OpenAI
- * fields (temperature, max_tokens...) are accepted and ignored: the agent's configuration decides.
+ * A structured-output request: chat's `response_format` and the Responses API's `text.format`
+ * (whose json_schema fields sit beside `type` rather than under `json_schema`).
+ */
+const jsonSchemaObject = z.record(z.string(), z.unknown());
+export const responseFormatSchema = z.union([
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({ name: z.string().optional(), schema: jsonSchemaObject.optional() }),
+  }),
+]);
+export type ResponseFormat = z.infer<typeof responseFormatSchema>;
+export const responsesTextFormatSchema = z.union([
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().optional(),
+    schema: jsonSchemaObject.optional(),
+  }),
+]);
+
+/**
+ * POST /v1/chat/completions (OpenAI-compatible): the fields the gateway reads. Sampling fields
+ * (temperature, max_tokens...) are accepted and ignored: the agent's configuration decides.
+ * Fields the agent cannot honour (tools, n > 1...) are refused by the gateway, by name.
  */
 export const chatCompletionRequestSchema = z.object({
+  response_format: responseFormatSchema.nullish(),
   /** An agent name: "default" or an [agents.<name>] table. */
   model: z.string().min(1).max(200),
   messages: z
@@ -259,6 +285,36 @@ export const chatCompletionRequestSchema = z.object({
   user: z.string().optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+
+const responsesContentSchema = z.union([
+  z.string(),
+  z.array(z.object({ type: z.string(), text: z.string().optional() })),
+]);
+
+/**
+ * POST /v1/responses (OpenAI Responses API, stateless): `input` is the prompt (a string) or the
+ * conversation (message items, the last one the user's), `instructions` a system message.
+ */
+export const responsesRequestSchema = z.object({
+  model: z.string().min(1).max(200),
+  input: z.union([
+    z.string(),
+    z
+      .array(
+        z.object({
+          type: z.string().optional(),
+          role: z.string().optional(),
+          content: responsesContentSchema.optional(),
+        }),
+      )
+      .min(1),
+  ]),
+  instructions: z.string().nullish(),
+  stream: z.boolean().nullish(),
+  text: z.object({ format: responsesTextFormatSchema.optional() }).nullish(),
+  user: z.string().optional(),
+});
+export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 
 const queryFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 

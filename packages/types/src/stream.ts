@@ -141,7 +141,7 @@ export interface UserMessageEvent {
 /** The last event of a run: `oxydra run --json` prints it as its final line. */
 export interface RunEndEvent {
   type: 'run_completed' | 'run_failed';
-  /** The final assistant text (what was streamed last). */
+  /** The answer: every model call's text in order, a paragraph (\n\n) apart, exactly as text_delta streamed it. */
   text: string;
   usage: Usage;
   cost_usd: number | null;
@@ -150,7 +150,7 @@ export interface RunEndEvent {
   /** The session the run was saved in (continue it with --session), when memory is on. */
   session_id?: string;
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
-  error?: { code: string; message: string; kind?: string };
+  error?: { code: string; message: string; kind?: string; retry_after_ms?: number };
 }
 
 export type StreamEvent =

@@ -47,6 +47,7 @@ export function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
     maxFrameBytes: config.max_frame_bytes,
     rateLimitPerSec: config.rate_limit_per_sec,
     rateLimitBurst: config.rate_limit_burst,
+    sseKeepAliveMs: config.sse_keepalive_secs * 1000,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * How a run looks in a terminal: the model's text streams on stdout; tool activity, progress
  * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
- * answer. Colour only on a TTY (and never with NO_COLOR).
+ * answer (the run's final text, every model call's a paragraph apart) and a final newline. Colour only on a TTY (and never with NO_COLOR).
  */
 import {
   type RunEndEvent,
@@ -56,6 +56,8 @@ export function describeCall(name: string, args: Record<string, unknown>): strin
 
 export class TextRenderer {
   private atLineStart = true;
+  /** A note ended the model's line early; the next text's leading newline stands for it. */
+  private brokeLine = false;
 
   constructor(private readonly options: TextRendererOptions) {}
 
@@ -64,6 +66,7 @@ export class TextRenderer {
     if (!this.atLineStart) {
       this.options.stdout.write('\n');
       this.atLineStart = true;
+      this.brokeLine = true;
     }
     this.options.stderr.write(`${line}\n`);
   }
@@ -71,11 +74,17 @@ export class TextRenderer {
   handle(event: StreamEvent): void {
     const c = this.options.color;
     switch (event.type) {
-      case 'text_delta':
+      case 'text_delta': {
+        // So stdout holds exactly the answer (plus a final newline): the newline written
+        // before a note replaces the one the text brings (the break between model calls).
+        const text = this.brokeLine && event.text.startsWith('\n') ? event.text.slice(1) : event.text;
         if (event.text === '') return;
-        this.options.stdout.write(event.text);
-        this.atLineStart = event.text.endsWith('\n');
+        this.brokeLine = false;
+        if (text === '') return;
+        this.options.stdout.write(text);
+        this.atLineStart = text.endsWith('\n');
         return;
+      }
       case 'tool_execution_start':
         this.note(cyan(c, `-> ${describeCall(event.name, event.arguments)}`));
         return;

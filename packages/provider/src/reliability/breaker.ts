@@ -3,9 +3,11 @@
  * and calls fail fast for `cooldownMs`; then it lets one trial request through (half-open):
  * success closes it, failure opens it for another cooldown.
  *
- * A "failure" is a sign the provider is unhealthy: a rate_limited, overloaded or transport error.
- * Any other answer (success, or auth / bad_request / context_overflow, which are about the request)
- * shows the provider is up, and resets the count.
+ * It observes calls after their retries (withReliability reports once per call), so one client's
+ * retried request counts once. A "failure" is a sign the provider is unhealthy: a rate_limited,
+ * overloaded or transport error before any output. Any other answer (success, or auth /
+ * bad_request / context_overflow, which are about the request) shows the provider is up, and
+ * resets the count; a stream cut after output is tied to that request and is not counted.
  */
 import { ProviderError } from '@oxydra/types';
 import { formatSeconds } from './policy.js';

@@ -58,61 +58,84 @@ export function withReliability(
 
   async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
     const maxAttempts = Math.max(1, policy.max_attempts);
-    for (let attempt = 1; ; attempt++) {
-      if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
-      breaker.acquire(now());
-      let settled = false;
-      let sawOutput = false;
-      try {
-        for await (const event of provider.stream(context, options)) {
-          if (!sawOutput && isOutputEvent(event)) sawOutput = true;
-          yield event;
+    if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
+    // One permission per call: the breaker judges calls after their retries, not attempts, so a
+    // few failing requests retried by the policy cannot open it for everyone.
+    breaker.acquire(now());
+    let settled = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
+        let sawOutput = false;
+        try {
+          for await (const event of provider.stream(context, options)) {
+            if (!sawOutput && isOutputEvent(event)) sawOutput = true;
+            yield event;
+          }
+          breaker.onSuccess();
+          settled = true;
+          return;
+        } catch (caught) {
+          if (!(caught instanceof ProviderError) || options?.signal?.aborted) throw caught;
+          const error =
+            sawOutput && !caught.partialOutput
+              ? reviseProviderError(caught, { partialOutput: true })
+              : caught;
+          // An inner breaker's refusal is final here; fallbacks act on it.
+          if (!error.retriable || error instanceof CircuitOpenError || attempt >= maxAttempts) {
+            settled = recordOutcome(breaker, error, now());
+            throw error.retriable && !(error instanceof CircuitOpenError)
+              ? exhausted(error, maxAttempts)
+              : error;
+          }
+          let delayMs: number;
+          try {
+            delayMs = retryDelay(provider.name, error, policy, attempt, random);
+          } catch (tooLong) {
+            // The server asked for a longer wait than we allow: the call ends failed here.
+            settled = recordOutcome(breaker, error, now());
+            throw tooLong;
+          }
+          const message = `retrying ${provider.name} after ${error.kind} in ${formatSeconds(delayMs)} (attempt ${attempt + 1}/${maxAttempts})`;
+          hooks.onRetry?.({
+            provider: provider.name,
+            model: context.model,
+            attempt: attempt + 1,
+            maxAttempts,
+            delayMs,
+            error,
+            message,
+          });
+          yield retryProgress(message);
+          await sleep(delayMs, options?.signal);
+          // Other calls opened the breaker while this one waited: its retry would be refused.
+          if (breaker.state(now()) === 'open') {
+            settled = recordOutcome(breaker, error, now());
+            throw breaker.openError(now(), error);
+          }
         }
-        breaker.onSuccess();
-        settled = true;
-        return;
-      } catch (caught) {
-        settled = true;
-        if (!(caught instanceof ProviderError) || options?.signal?.aborted) {
-          // Cancellation or a bug, not a verdict on the provider's health.
-          breaker.release();
-          throw caught;
-        }
-        const error =
-          sawOutput && !caught.partialOutput ? reviseProviderError(caught, { partialOutput: true }) : caught;
-        recordOutcome(breaker, error, now());
-        // An inner breaker's refusal is final here; fallbacks act on it.
-        if (!error.retriable || error instanceof CircuitOpenError) throw error;
-        if (attempt >= maxAttempts) throw exhausted(error, maxAttempts);
-        // The breaker opened on this failure: stop here rather than wait for a refused retry.
-        if (breaker.isOpen(now())) throw breaker.openError(now(), error);
-        const delayMs = retryDelay(provider.name, error, policy, attempt, random);
-        const message = `retrying ${provider.name} after ${error.kind} in ${formatSeconds(delayMs)} (attempt ${attempt + 1}/${maxAttempts})`;
-        hooks.onRetry?.({
-          provider: provider.name,
-          model: context.model,
-          attempt: attempt + 1,
-          maxAttempts,
-          delayMs,
-          error,
-          message,
-        });
-        yield retryProgress(message);
-        await sleep(delayMs, options?.signal);
-      } finally {
-        // The caller stopped reading mid-stream: free a half-open trial slot.
-        if (!settled) breaker.release();
       }
+    } finally {
+      // Cancelled, a bug, or the caller stopped reading: no verdict on the provider's health.
+      if (!settled) breaker.release();
     }
   }
 
   return { name: provider.name, type: provider.type, stream };
 }
 
-function recordOutcome(breaker: CircuitBreaker, error: ProviderError, at: number): void {
-  if (error instanceof CircuitOpenError) return;
+/**
+ * The breaker's verdict on a call that failed after its retries; true when one was recorded.
+ * Only signs of an unhealthy provider count (rate_limited, overloaded, transport before any
+ * output). Errors tied to the one request say nothing about the provider: a refusal of the
+ * request (bad_request, context_overflow, auth) shows it is up; a stream cut after the provider
+ * had begun answering is left out, as is another breaker's refusal.
+ */
+function recordOutcome(breaker: CircuitBreaker, error: ProviderError, at: number): boolean {
+  if (error instanceof CircuitOpenError || error.partialOutput) return false;
   if (RETRIABLE_PROVIDER_ERROR_KINDS.has(error.kind)) breaker.onFailure(at);
   else breaker.onSuccess();
+  return true;
 }
 
 /** The server's retry-after when it gave one (up to the cap), else the policy's backoff. */

@@ -296,6 +296,12 @@ export const gatewaySchema = z.strictObject({
   rate_limit_burst: positiveInt
     .default(100)
     .describe('WebSocket frames a connection may send at once before the rate limit applies'),
+  sse_keepalive_secs: z
+    .number()
+    .positive()
+    .max(300)
+    .default(15)
+    .describe('Seconds between keep-alive comments on a quiet streamed HTTP answer, so proxies keep it open'),
 });
 
 export const agentDefinitionSchema = z.strictObject({

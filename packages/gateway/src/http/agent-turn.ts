@@ -1,0 +1,200 @@
+/**
+ * One stateless agent turn answered over HTTP, whatever the dialect (chat completions or
+ * responses): idempotency (a retried key replays the first answer), the per-user turn limit,
+ * streaming or one body, and the failure policy (turn-failure.ts). The dialect only says how
+ * text, reasoning, the end and a failure are spelled.
+ */
+import { Cancelled, type FinishReason, type Message, type RunEndEvent } from '@oxydra/types';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, HTTP_STATUS, publicError } from '../errors.js';
+import type { GatewayHub } from '../hub.js';
+import { IdempotencyStore, MAX_KEY_CHARS } from './idempotency.js';
+import { Recording } from './recording.js';
+import { errorBody, replyError } from './reply-error.js';
+import { SseWriter } from './sse.js';
+import type { StructuredOutput } from './structured-output.js';
+import { type HttpFailure, retryLater, turnFailure } from './turn-failure.js';
+import { TurnTally } from './turn-tally.js';
+
+export interface TurnAnswer {
+  text: string;
+  reasoning: string;
+  finish: FinishReason | undefined;
+  end: RunEndEvent;
+}
+
+/** How one API spells a turn. `sse` is unset for a non-streamed answer (the dialect may still keep state). */
+export interface Dialect {
+  start(sse: SseWriter): void;
+  text(delta: string, sse?: SseWriter): void;
+  reasoning(delta: string, sse?: SseWriter): void;
+  completed(answer: TurnAnswer, sse: SseWriter): void;
+  failed(failure: HttpFailure, sse: SseWriter): void;
+  /** Written after the last event (chat's `data: [DONE]`). */
+  trailer?: string;
+  body(answer: TurnAnswer): unknown;
+}
+
+export interface TurnSpec {
+  /** The route, for idempotency keys. */
+  scope: string;
+  userId: string;
+  agentName: string;
+  prompt: string;
+  history: Message[];
+  stream: boolean;
+  structured: StructuredOutput | undefined;
+}
+
+export interface TurnDeps {
+  hub: GatewayHub;
+  idempotency: IdempotencyStore;
+  keepAliveMs: number;
+}
+
+export function newTurnDeps(hub: GatewayHub, keepAliveMs: number): TurnDeps {
+  return { hub, idempotency: new IdempotencyStore(() => hub.options.clock.now()), keepAliveMs };
+}
+
+/** A refusal before any turn: unknown agent (404 model_not_found), bad user, bad request... */
+export function replyRefusal(reply: FastifyReply, error: unknown, model: string): FastifyReply {
+  if (!(error instanceof GatewayError)) throw error;
+  if (error.code === 'unknown_agent') {
+    return replyError(
+      reply,
+      404,
+      'model_not_found',
+      `model "${model}" is not an agent of this gateway: ${error.message}`,
+    );
+  }
+  return replyError(reply, HTTP_STATUS[error.code], error.code, error.message);
+}
+
+export async function answerTurn(
+  deps: TurnDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  spec: TurnSpec,
+  dialect: Dialect,
+): Promise<FastifyReply> {
+  const header = request.headers['idempotency-key'];
+  const key = typeof header === 'string' ? header : undefined;
+  let recording: Recording;
+  let forget = () => {};
+  if (key !== undefined) {
+    if (key === '' || key.length > MAX_KEY_CHARS)
+      return replyError(
+        reply,
+        400,
+        'invalid_request',
+        `Idempotency-Key must be 1-${MAX_KEY_CHARS} characters`,
+      );
+    const claim = deps.idempotency.claim(`${spec.scope} ${spec.userId}`, key, request.body);
+    if (claim.kind === 'mismatch') {
+      return replyError(
+        reply,
+        400,
+        'idempotency_key_reused',
+        `Idempotency-Key ${JSON.stringify(key.slice(0, 80))} was used for a different request; use a new key for a new request`,
+      );
+    }
+    if (claim.kind === 'replay') {
+      reply.hijack();
+      claim.recording.attach(reply.raw);
+      return reply;
+    }
+    recording = claim.recording;
+    forget = claim.forget;
+  } else recording = new Recording(false);
+  reply.hijack();
+  recording.attach(reply.raw);
+
+  const controller = new AbortController();
+  let finished = false;
+  // Without a key a client that hangs up cancels the turn; with one, it runs on for the retry.
+  if (key === undefined) {
+    reply.raw.on('close', () => {
+      if (!finished) controller.abort(new Cancelled('the HTTP client went away'));
+    });
+  }
+  const prompt = spec.structured ? `${spec.prompt}\n\n${spec.structured.instruction}` : spec.prompt;
+  let started: Awaited<ReturnType<GatewayHub['startStateless']>>;
+  try {
+    started = await deps.hub.startStateless(
+      { userId: spec.userId, agentName: spec.agentName, prompt, history: spec.history, attachments: [] },
+      controller,
+    );
+  } catch (error) {
+    finished = true;
+    const failure = startFailure(error);
+    sendFailure(recording, failure);
+    if (failure.retriable) forget();
+    return reply;
+  }
+
+  const tally = new TurnTally();
+  const sse = spec.stream ? new SseWriter(recording, deps.keepAliveMs, () => dialect.start(sse!)) : undefined;
+  try {
+    for await (const event of started.handle.events) {
+      tally.observe(event);
+      if (event.type === 'text_delta' && event.text !== '' && !spec.structured) dialect.text(event.text, sse);
+      else if (event.type === 'reasoning_delta' && event.text !== '') dialect.reasoning(event.text, sse);
+      // A side effect is coming: the stream commits to 200, so its end is never a retriable status.
+      else if (event.type === 'tool_execution_start') sse?.open();
+    }
+  } catch (error) {
+    deps.hub.options.log('error', 'a stateless turn failed', { error: String(error) });
+  } finally {
+    finished = true;
+    started.done();
+    sse?.stop();
+  }
+
+  const outcome = settle(tally, spec.structured);
+  if (outcome.ok && spec.structured) dialect.text(outcome.answer.text, sse);
+  if (sse?.opened || (sse && outcome.ok)) {
+    if (outcome.ok) dialect.completed(outcome.answer, sse);
+    else dialect.failed(outcome.failure, sse);
+    sse.end(dialect.trailer);
+  } else if (outcome.ok) {
+    recording.head(200, { 'content-type': 'application/json; charset=utf-8' });
+    recording.end(JSON.stringify(dialect.body(outcome.answer)));
+  } else sendFailure(recording, outcome.failure);
+  if (!outcome.ok && outcome.failure.retriable) forget();
+  return reply;
+}
+
+type Outcome = { ok: true; answer: TurnAnswer } | { ok: false; failure: HttpFailure };
+
+function settle(tally: TurnTally, structured: StructuredOutput | undefined): Outcome {
+  const { end } = tally;
+  if (end?.type !== 'run_completed') return { ok: false, failure: turnFailure(end?.error, tally.toolRan) };
+  let text = end.text;
+  if (structured) {
+    const checked = structured.check(tally.lastCallText);
+    if (!checked.ok) {
+      const error = { code: 'invalid_structured_output', message: checked.message };
+      return {
+        ok: false,
+        failure: tally.toolRan ? turnFailure(error, true) : retryLater(502, error.code, error.message),
+      };
+    }
+    text = checked.json;
+  }
+  return { ok: true, answer: { text, reasoning: tally.reasoning, finish: tally.finish, end } };
+}
+
+function startFailure(error: unknown): HttpFailure {
+  if (error instanceof GatewayError) {
+    const status = HTTP_STATUS[error.code];
+    return status >= 500
+      ? retryLater(status, error.code, error.message)
+      : { status, code: error.code, message: error.message, headers: {}, retriable: false };
+  }
+  return turnFailure(publicError(error), false);
+}
+
+function sendFailure(recording: Recording, failure: HttpFailure): void {
+  recording.head(failure.status, { 'content-type': 'application/json; charset=utf-8', ...failure.headers });
+  recording.end(JSON.stringify(errorBody(failure.status, failure.code, failure.message)));
+}

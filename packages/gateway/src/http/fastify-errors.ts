@@ -1,0 +1,48 @@
+/**
+ * Fastify's own errors (unparsable JSON, a wrong content type, a body too large...) as the
+ * gateway's one-line OpenAI-shaped errors. Its internal FST_ERR_* codes and messages never reach
+ * a client: they name Fastify internals, not what the client should do.
+ */
+import type { FastifyError, FastifyReply } from 'fastify';
+import { replyError } from './reply-error.js';
+
+export function fastifyErrorReply(
+  reply: FastifyReply,
+  error: FastifyError,
+  maxBodyBytes: number,
+): FastifyReply {
+  const status = error.statusCode ?? 500;
+  if (error.validation) return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return replyError(
+        reply,
+        413,
+        'frame_too_large',
+        `request body over the ${maxBodyBytes}-byte limit ([gateway] max_frame_bytes)`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return replyError(
+        reply,
+        415,
+        'unsupported_media_type',
+        'send the request body as JSON with "Content-Type: application/json"',
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return replyError(reply, 400, 'invalid_json', 'the request body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return replyError(reply, 400, 'invalid_json', 'the request body is not valid JSON');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError)
+    return replyError(reply, 400, 'invalid_json', 'the request body is not valid JSON');
+  if (status < 500)
+    return replyError(
+      reply,
+      status,
+      'invalid_request',
+      `the request was refused (HTTP ${status}): check its headers and body`,
+    );
+  return replyError(reply, 500, 'internal_error', 'internal error in the gateway (details are in its log)');
+}
