@@ -6,11 +6,11 @@
 // teardown), which back-to-back runs (--pause-ms 0) share and so understate.
 // Target: <= 15 ms added per command. Also reported: network = "allowlist", where a Node bridge
 // starts inside the sandbox before the command. Usage: node bench/sandbox.mjs [--runs N]  (needs bwrap)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBubblewrapRunner, detectSandbox } from '@oxydra/sandbox';
+import { BWRAP, createBubblewrapRunner, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import { runCommand } from '@oxydra/tools';
 import { summarize } from './stats.mjs';
 
@@ -19,25 +19,35 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const pauseMs = Number(values['pause-ms']);
-const detection = detectSandbox();
+const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-sandbox-'));
+// What a user pays with the defaults: as root, commands run as an ordinary uid (bwrap started
+// through setpriv), so the workspace is handed to it as a person's project would be theirs.
+if (process.geteuid?.() === 0) {
+  chmodSync(workspace, 0o755);
+  chownSync(workspace, NOBODY.uid, NOBODY.gid);
+}
+const identity = sandboxIdentity(workspace, 'auto');
+const detection = detectSandbox(BWRAP, identity);
 if (detection.tier !== 'bubblewrap') {
   process.stderr.write(`bench/sandbox: ${detection.degradation}; ${detection.fix ?? ''}\n`);
   process.exit(2);
 }
-const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-sandbox-'));
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-const policy = (network, limits = { processes: 1024 }) => ({
+// The defaults of [tools.sandbox]: 1024 processes, files up to 1 GiB, a 512 MiB /tmp.
+const policy = (network, limits = { processes: 1024, fileSizeMiB: 1024 }) => ({
   readableRoots: [],
   writableRoots: [],
   deniedPaths: [],
   network,
   envAllowlist: ['PATH'],
   limits,
+  tmpSizeMiB: 512,
+  ...(identity ? { identity } : {}),
 });
 // As root (this bench's usual user) the process limit is a pids cgroup; an ordinary user gets
 // RLIMIT_NPROC instead, which costs nothing measurable: the second runner stands for that case.
 const sandboxed = createBubblewrapRunner(policy('off'), { workspace });
-const withoutCgroup = createBubblewrapRunner(policy('off', undefined), { workspace });
+const withoutCgroup = createBubblewrapRunner(policy('off', { fileSizeMiB: 1024 }), { workspace });
 const allowlisted = createBubblewrapRunner(policy({ allowHosts: ['registry.npmjs.org'] }), { workspace });
 const options = { cwd: workspace, env, timeoutMs: 30_000 };
 const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
