@@ -43,6 +43,15 @@ describe('diagnoseNetworkError', () => {
     expect(wrongProtocol?.hint).toContain('http://');
   });
 
+  it("explains fetch's refusal of an unsafe port, which carries no code", async () => {
+    // The real thing: Node's fetch to port 9 (discard), one of the Fetch standard's bad ports.
+    const refused = await fetch('http://127.0.0.1:9/v1/models').catch((error: unknown) => error);
+    expect(diagnoseNetworkError(new Error('Connection error.', { cause: refused }))).toMatchObject({
+      reason: 'port refused by fetch (bad port)',
+      code: 'BAD_PORT',
+    });
+  });
+
   it('says nothing about errors it cannot explain', () => {
     expect(diagnoseNetworkError(new Error('odd'))).toBeUndefined();
     expect(diagnoseNetworkError(fetchFailure(systemError('EWHATEVER')))).toBeUndefined();

@@ -77,10 +77,18 @@ export function diagnoseNetworkError(error: unknown): NetworkDiagnosis | undefin
           : '';
       return { reason: `${known.reason}${detail} (${code})`, hint: known.hint, code };
     }
+    // Node's fetch refuses the Fetch standard's "bad ports" (9, 25, 6000, ...) with no code.
+    if (current instanceof Error && current.message === 'bad port') return BAD_PORT;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
+
+const BAD_PORT: NetworkDiagnosis = {
+  reason: 'port refused by fetch (bad port)',
+  hint: "Node's fetch never connects to ports the Fetch standard lists as unsafe (such as 9, 25 or 6000): serve the model on another port",
+  code: 'BAD_PORT',
+};
 
 /**
  * An OpenAI-compatible server answered 404 at a base URL without a version path: almost always
