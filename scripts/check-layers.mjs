@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Fails when a package imports a package of its own layer or a higher one, or imports any
-// package it does not declare in its package.json. Run: node scripts/check-layers.mjs [--root DIR]
+// Fails when a package imports a package of its own layer or a higher one, imports any package
+// it does not declare in its package.json, or has an import cycle among its own files.
+// Run: node scripts/check-layers.mjs [--root DIR]
 // Lower layers never import higher ones (ARCHITECTURE.md §2); this keeps it true.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { importCycles } from './import-cycles.mjs';
 
 /** Rank of each internal package: a package may import only packages of a strictly lower rank. */
 export const LAYERS = {
@@ -84,8 +86,13 @@ export function checkLayers(root) {
     try {
       files = sourceFiles(srcDir);
     } catch {}
-    for (const file of files) {
-      const text = readFileSync(file, 'utf8');
+    const texts = files.map((file) => ({ path: file, text: readFileSync(file, 'utf8') }));
+    for (const cycle of importCycles(texts, root)) {
+      problems.push(
+        `${pkg.name}: import cycle between ${cycle.join(', ')}: move what they share into a file both import`,
+      );
+    }
+    for (const { path: file, text } of texts) {
       const seen = new Set();
       for (const pattern of IMPORT_PATTERNS) {
         for (const match of text.matchAll(pattern)) {

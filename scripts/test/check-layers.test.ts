@@ -66,6 +66,28 @@ describe('layering check', () => {
     expect(result.stderr).not.toContain('imports path');
   });
 
+  it('fails on an import cycle inside a package, type-only imports and loops of three included', () => {
+    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    writePackage('runtime', '@oxydra/runtime', {}, "export { a } from './a.js';\n");
+    const src = join(root, 'packages', 'runtime', 'src');
+    writeFileSync(join(src, 'a.ts'), "import type { B } from './b.js';\nexport const a = 1;\n");
+    writeFileSync(join(src, 'b.ts'), "import { a } from './a.js';\nexport type B = typeof a;\n");
+    writeFileSync(join(src, 'x.ts'), "import { y } from './y.js';\nexport const x = y;\n");
+    writeFileSync(join(src, 'y.ts'), "import { z } from './z.js';\nexport const y = z;\n");
+    writeFileSync(join(src, 'z.ts'), "export { x as z } from './x.js';\n");
+    // A chain without a loop is fine.
+    writeFileSync(join(src, 'leaf.ts'), "import { a } from './a.js';\nexport const leaf = a;\n");
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      '@oxydra/runtime: import cycle between packages/runtime/src/a.ts, packages/runtime/src/b.ts',
+    );
+    expect(result.stderr).toContain(
+      'import cycle between packages/runtime/src/x.ts, packages/runtime/src/y.ts, packages/runtime/src/z.ts',
+    );
+    expect(result.stderr).not.toContain('leaf.ts');
+  });
+
   it('fails for a package missing from the layer map', () => {
     root = mkdtempSync(join(tmpdir(), 'layers-'));
     writePackage('mystery', '@oxydra/mystery', {}, '');

@@ -6,13 +6,22 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
+import type { SessionStore } from '@oxydra/memory';
 import type { ServerFrame } from '@oxydra/types';
 import { publicError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
-import type { GatewayHub } from './hub.js';
-import type { ActiveTurn, LiveSession } from './live-sessions.js';
+import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import { type TurnRecord, writeTurnRecord } from './turn-records.js';
-import type { TurnAttachment } from './types.js';
+import type { Clock, GatewayLogger, TurnAttachment, TurnRunner } from './types.js';
+import type { UserLanes } from './user-lanes.js';
+
+/** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
+export interface TurnHost {
+  readonly options: { readonly log: GatewayLogger; readonly runner: TurnRunner; readonly clock: Clock };
+  readonly lanes: UserLanes;
+  readonly registry: SessionRegistry;
+  readonly store: SessionStore;
+}
 
 export interface TurnSubmission {
   requestId: string;
@@ -22,7 +31,7 @@ export interface TurnSubmission {
 }
 
 export async function runSessionTurn(
-  hub: GatewayHub,
+  hub: TurnHost,
   live: LiveSession,
   active: ActiveTurn,
   submission: TurnSubmission,
@@ -104,7 +113,7 @@ export async function runSessionTurn(
 }
 
 /** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */
-function record(hub: GatewayHub, live: LiveSession, turn: TurnRecord): Promise<void> {
+function record(hub: TurnHost, live: LiveSession, turn: TurnRecord): Promise<void> {
   live.recordWrites = live.recordWrites.then(async () => {
     try {
       live.recordEpoch = await writeTurnRecord(hub.store, live.id, turn, live.recordEpoch);

@@ -19,7 +19,13 @@ import {
 } from '@oxydra/provider';
 import { BudgetExceeded, type Message, type ToolSpec } from '@oxydra/types';
 import { recallMessage } from './recall.js';
-import type { ContextBudget } from './types.js';
+
+export interface ContextBudget {
+  /** Tokens kept free besides the model's output allowance (runtime.context_budget.safety_buffer_tokens). */
+  safetyBufferTokens: number;
+  /** Window assumed when the model's is unknown (runtime.context_budget.fallback_max_context_tokens). */
+  fallbackMaxContextTokens: number;
+}
 
 export const DEFAULT_CONTEXT_BUDGET: ContextBudget = {
   safetyBufferTokens: 1024,

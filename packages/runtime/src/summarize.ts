@@ -17,12 +17,17 @@ import type { ModelInfo } from '@oxydra/provider';
 import type { Message, StreamEvent, ToolSpec } from '@oxydra/types';
 import { type Deadline, withDeadline } from './abortable.js';
 import { formatDuration } from './clock.js';
-import { contextMessages, estimatePrompt, promptLimit, splitUnits } from './context-window.js';
+import {
+  type ContextBudget,
+  contextMessages,
+  estimatePrompt,
+  promptLimit,
+  splitUnits,
+} from './context-window.js';
 import { abortReason } from './errors.js';
 import { durably } from './persist.js';
 import { rollingSummaryProgress, type TurnPosition } from './progress.js';
 import { mechanicalSummary, summaryMessage } from './summary-text.js';
-import type { ContextBudget } from './types.js';
 
 /** The newest unsummarized messages always left as they are. */
 export const KEEP_NEWEST = 2;

@@ -10,10 +10,13 @@ import type {
   Usage,
 } from '@oxydra/types';
 import type { Clock } from './clock.js';
+import type { ContextBudget } from './context-window.js';
 import type { PersistHook } from './persist.js';
 import type { RecallHook } from './recall.js';
 import type { StateTransition } from './state.js';
 import type { SummarizationOptions } from './summarize.js';
+
+export type { ContextBudget };
 
 export interface RunBudgets {
   /** Model calls allowed in the run (runtime.max_turns). */
@@ -24,13 +27,6 @@ export interface RunBudgets {
   turnTimeoutMs: number;
   /** Limit for the whole run, follow-ups included. */
   maxWallMs?: number;
-}
-
-export interface ContextBudget {
-  /** Tokens kept free besides the model's output allowance (runtime.context_budget.safety_buffer_tokens). */
-  safetyBufferTokens: number;
-  /** Window assumed when the model's is unknown (runtime.context_budget.fallback_max_context_tokens). */
-  fallbackMaxContextTokens: number;
 }
 
 export interface AgentRunOptions {
