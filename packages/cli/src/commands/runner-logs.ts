@@ -62,6 +62,9 @@ export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
   });
+  // With -f, where following starts is taken before the existing lines are read: a line written
+  // meanwhile is then printed by both (rarely, and harmlessly) rather than by neither.
+  const start = flags.follow ? await followStart(target.paths.logs, request) : undefined;
   let response: Awaited<ReturnType<typeof readLogs>>;
   try {
     const answer = await sendControl(target.paths.controlSocket, { op: 'logs', payload: request });
@@ -74,21 +77,32 @@ export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
   }
   for (const warning of response.warnings) process.stderr.write(`warning: ${warning}\n`);
   for (const entry of response.entries) print(entry, request.format);
-  if (!flags.follow) return EXIT_OK;
-  await follow(target.paths.logs, request);
+  if (start === undefined) return EXIT_OK;
+  await follow(start);
   return EXIT_OK;
 }
 
-/** Prints lines appended to the chosen log files from now on, until SIGINT or SIGTERM. */
-async function follow(logDir: string, request: LogsRequest): Promise<void> {
+interface FollowStart {
+  files: { role: string; stream: 'stdout' | 'stderr'; path: string }[];
+  offsets: Map<string, number>;
+  format: LogsRequest['format'];
+}
+
+/** The chosen log files and their sizes now: where following starts. */
+async function followStart(logDir: string, request: LogsRequest): Promise<FollowStart> {
   const roles = request.role === 'all' ? ['runtime', 'sidecar'] : [request.role];
   const streams = request.stream === 'both' ? (['stdout', 'stderr'] as const) : [request.stream];
   const files = roles.flatMap((role) =>
     streams.map((stream) => ({ role, stream, path: logFilePath(logDir, role, stream) })),
   );
   const offsets = new Map<string, number>();
-  const partial = new Map<string, string>();
   for (const file of files) offsets.set(file.path, await sizeOf(file.path));
+  return { files, offsets, format: request.format };
+}
+
+/** Prints lines appended to the log files since `start`, until SIGINT or SIGTERM. */
+async function follow({ files, offsets, format }: FollowStart): Promise<void> {
+  const partial = new Map<string, string>();
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -106,7 +120,7 @@ async function follow(logDir: string, request: LogsRequest): Promise<void> {
       const lines = text.split('\n');
       partial.set(file.path, lines.pop() ?? '');
       for (const message of lines)
-        print({ source: 'process_file', role: file.role, stream: file.stream, message }, request.format);
+        print({ source: 'process_file', role: file.role, stream: file.stream, message }, format);
     }
     await sleep(FOLLOW_POLL_MS);
   }
