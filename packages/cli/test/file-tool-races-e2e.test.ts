@@ -40,9 +40,15 @@ async function runBatches(
   batches: Call[][],
   prepare: (env: AgentEnv) => void,
   during?: (child: ChildProcess) => Promise<void>,
+  /** Streams the last batch slowly (ms between events): time for `during` to act before it runs. */
+  slowLastMs?: number,
 ): Promise<{ run: RunOutput; ends: ToolExecutionEndEvent[] }> {
   env = await AgentEnv.start(E2E_APIS[0]!, [
-    ...batches.map((toolCalls) => ({ reply: { toolCalls } })),
+    ...batches.map((toolCalls, i) =>
+      i === batches.length - 1 && slowLastMs !== undefined
+        ? { reply: { toolCalls }, fault: { slowChunksMs: slowLastMs } }
+        : { reply: { toolCalls } },
+    ),
     { reply: { text: 'Done.' }, times: 'always' as const },
   ]);
   prepare(env);
@@ -106,9 +112,11 @@ describe('file tools end to end', () => {
     let config = '';
     let configSha = '';
     let flips = 0;
+    // After the races, with the folder left alone: the control, which must work.
+    const control = [tool('file_write', { path: 'sub/control.txt', content: 'control' })];
     const { run, ends } = await runBatches(
       // Side-effecting calls run one after the other; two batches, one per link target.
-      [edits, edits],
+      [edits, edits, control],
       (e) => {
         mkdirSync(join(e.workspace, 'sub'));
         e.sandbox.write('sub/agent.toml', 'provider = "mock"\n');
@@ -124,12 +132,15 @@ describe('file tools end to end', () => {
         await until(() => env!.mock.requests.length >= 2 || ended());
         flips += await toInternal.stop();
         const toOutside = startSwapper(join(workspace, 'sub'), outside);
-        await exited;
+        // The second batch's results arrive with the third request: the control runs unraced.
+        await until(() => env!.mock.requests.length >= 3 || ended());
         flips += await toOutside.stop();
+        await exited;
       },
+      200,
     );
     expect(run.status).toBe(0);
-    expect(ends).toHaveLength(2 * edits.length);
+    expect(ends).toHaveLength(2 * edits.length + 1);
     expect(flips).toBeGreaterThan(0);
     expect(sha(config)).toBe(configSha);
     expect(
@@ -137,8 +148,9 @@ describe('file tools end to end', () => {
     ).toEqual([]);
     expect(readFileSync(victim, 'utf8')).toBe('provider = "mock"\n');
     expect(readdirSync(outside).sort()).toEqual(['agent.toml']);
-    // The control: edits inside the workspace did happen while the folder was itself.
-    expect(ends.some((end) => end.name === 'file_edit' && !end.isError)).toBe(true);
+    // The control: once the folder stays itself, the same tools write into it as usual.
+    expect(ends.at(-1)).toMatchObject({ name: 'file_write', isError: false });
+    expect(readFileSync(join(env!.workspace, 'sub', 'control.txt'), 'utf8')).toBe('control');
   });
 });
 

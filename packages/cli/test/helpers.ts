@@ -63,6 +63,8 @@ export class CliSandbox {
   }
 
   cleanup(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    // Retried: a daemon SIGKILLed a moment ago may still be finishing a write in the workspace
+    // (seen once under CI load as ENOTEMPTY).
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
