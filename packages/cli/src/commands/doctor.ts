@@ -41,8 +41,10 @@ function checkNode(): Check {
 function checkSandbox(config: AgentConfig | undefined, workspace: string): Check[] {
   const checks: Check[] = [];
   if (config && process.geteuid?.() === 0) checks.push(checkRoot(config, workspace));
-  const detection = detectSandbox();
-  if (detection.tier === 'sandbox_exec') {
+  // With a configuration (and off macOS), shellIsolation below probes the sandbox exactly as a
+  // run would, as the uid commands get: a probe here first would only repeat it.
+  const detection = config && process.platform !== 'darwin' ? undefined : detectSandbox();
+  if (detection?.tier === 'sandbox_exec') {
     checks.push({
       name: 'sandbox',
       status: 'warn',
@@ -53,13 +55,13 @@ function checkSandbox(config: AgentConfig | undefined, workspace: string): Check
   }
   if (!config) {
     checks.push(
-      detection.tier === 'bubblewrap'
+      detection?.tier === 'bubblewrap'
         ? { name: 'sandbox', status: 'ok', detail: 'bubblewrap: shell_exec runs isolated' }
         : {
             name: 'sandbox',
             status: 'warn',
-            detail: `${detection.degradation ?? 'bubblewrap unavailable'}: shell_exec is refused unless [tools.sandbox] mode = "none"`,
-            ...(detection.fix ? { fix: detection.fix } : {}),
+            detail: `${detection?.degradation ?? 'bubblewrap unavailable'}: shell_exec is refused unless [tools.sandbox] mode = "none"`,
+            ...(detection?.fix ? { fix: detection.fix } : {}),
           },
     );
     return checks;
