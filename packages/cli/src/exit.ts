@@ -6,7 +6,7 @@
  */
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
-import { WRITE_FIX } from './writable.js';
+import { WRITE_FIX } from '@oxydra/kernel';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 

@@ -5,6 +5,7 @@
  * them to store their messages and tell their clients), closes the sockets and the server.
  */
 import fastifyWebsocket from '@fastify/websocket';
+import { ConfigError } from '@oxydra/types';
 import Fastify, { type FastifyError } from 'fastify';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
 import { urlHost } from './bind.js';
@@ -17,6 +18,7 @@ import { replyError } from './http/reply-error.js';
 import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
 import { GatewayHub } from './hub.js';
+import { kernelTurnRunner } from './kernel-turns.js';
 import { TokenCheck } from './token.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -45,16 +47,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? quiet;
   const clock = options.clock ?? { now: () => Date.now() };
-  const agents = options.agents ?? [];
+  const { kernel } = options;
+  if (!kernel.sessions) {
+    throw new ConfigError(
+      'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
+      { keyPath: 'memory.enabled' },
+      { hint: 'set [memory] enabled = true (or remove the line) to run the gateway' },
+    );
+  }
   const tokenCheck = new TokenCheck(options.token);
   const hub = new GatewayHub({
-    store: options.sessions,
-    runner: options.runner,
-    agents,
+    store: kernel.sessions,
+    runner: kernelTurnRunner(kernel),
+    agents: Object.keys(kernel.config.agents),
     limits,
     log,
     clock,
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    sandbox: kernel.sandbox,
   });
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
@@ -107,7 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerHealthRoutes(app, hub);
   registerSessionRoutes(app, hub);
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
-  registerModelRoutes(app, agents);
+  registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);

@@ -1,10 +1,10 @@
 /**
- * What the gateway is given: a turn runner (the CLI builds it from the runtime, so this package
- * stays below it), the session store, the token and the limits. Every dependency is injected,
- * so tests run a real gateway with a scripted runner and a temporary database.
+ * What the gateway is given: a kernel (which assembles every turn's agent and holds the session
+ * store), the token and the limits. Tests run a real gateway on a real kernel with a scripted
+ * in-process provider and a temporary database.
  */
-import type { SessionStore } from '@oxydra/memory';
-import type { Message, SandboxStatus, StreamEvent, Usage } from '@oxydra/types';
+import type { Kernel, KernelEvent } from '@oxydra/kernel';
+import type { Message, StreamEvent, Usage } from '@oxydra/types';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
 export interface TurnAttachment {
@@ -23,6 +23,10 @@ export interface TurnRequest {
   history?: Message[];
   /** Aborted when the client cancels or the gateway shuts down. */
   signal: AbortSignal;
+  /** Whether a connected client answers approval questions (it said so in hello). */
+  askApprovals?: boolean;
+  /** The turn's other kernel events: its sub-agents' and its approval questions. */
+  onKernelEvent?: (event: KernelEvent) => void;
 }
 
 export interface TurnOutcome {
@@ -34,6 +38,8 @@ export interface TurnOutcome {
 }
 
 export interface TurnHandle {
+  /** The kernel agent running the turn. */
+  agentId?: string;
   /** The run's events, ending with run_completed or run_failed (code "cancelled" when aborted). */
   events: AsyncIterable<StreamEvent>;
   /** Settles when the run has ended and its messages are stored; never rejects. */
@@ -87,10 +93,8 @@ export interface GatewayOptions {
   port: number;
   /** The bearer token clients must present. Only its SHA-256 is kept. */
   token: string;
-  sessions: SessionStore;
-  runner: TurnRunner;
-  /** Agent names clients may ask for (besides "default"): the [agents.<name>] tables. */
-  agents?: readonly string[];
+  /** Runs every turn; its memory database holds the sessions (memory must be on). */
+  kernel: Kernel;
   limits?: Partial<GatewayLimits>;
   log?: GatewayLogger;
   clock?: Clock;
@@ -98,8 +102,6 @@ export interface GatewayOptions {
   archiveSweepMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
-  /** How the agents' commands are isolated: reported by /readyz and hello_ack. */
-  sandbox?: SandboxStatus;
 }
 
 /** The user a client is when it does not say (hello without user_id, HTTP without `user`). */

@@ -11,7 +11,7 @@
 import { costOf, type ModelInfo } from '@oxydra/provider';
 import { addUsage, BudgetExceeded, ConfigError, type Usage } from '@oxydra/types';
 import { type Clock, formatDuration } from './clock.js';
-import type { RunBudgets } from './types.js';
+import type { BudgetLedger, RunBudgets } from './types.js';
 
 const PER_MILLION = 1_000_000;
 
@@ -53,6 +53,7 @@ export class RunBudget {
     private readonly limits: RunBudgets,
     private readonly model: ModelInfo,
     private readonly clock: Clock,
+    private readonly ledger?: BudgetLedger,
   ) {
     this.startedAt = clock.now();
   }
@@ -79,13 +80,18 @@ export class RunBudget {
   checkLimits(): void {
     this.checkTurns();
     this.checkWallTime();
+    this.ledger?.check();
   }
 
   /** Before a model call: the cheapest it could cost (its prompt at the input price) must fit. */
   checkAffordable(promptTokens: number, exactTokens?: () => number): void {
     const { maxCostUsd } = this.limits;
     const inputPrice = this.model.prices?.input;
-    if (maxCostUsd === undefined || inputPrice === undefined) return;
+    if (inputPrice === undefined) return;
+    if (maxCostUsd === undefined) {
+      this.ledger?.check((promptTokens * inputPrice) / PER_MILLION);
+      return;
+    }
     let minimum = (promptTokens * inputPrice) / PER_MILLION;
     // An upper-bound estimate that does not fit is counted exactly before refusing the call.
     if (this.spent + minimum > maxCostUsd && exactTokens) {
@@ -101,10 +107,12 @@ export class RunBudget {
           `next call needs at least ${formatUsd(minimum)} (about ${promptTokens} prompt tokens)`,
       );
     }
+    this.ledger?.check(minimum);
   }
 
   /** A model call is starting; returns its 1-based number. */
   startCall(): number {
+    this.ledger?.countCall();
     this.calls += 1;
     return this.calls;
   }
@@ -115,6 +123,7 @@ export class RunBudget {
    */
   recordUsage(usage: Usage): Usage {
     const priced = this.price(usage);
+    this.ledger?.charge(priced);
     this.totalUsage = addUsage(this.totalUsage, priced);
     if (priced.costUsd === undefined) this.costUnknown = true;
     else this.spent += priced.costUsd;

@@ -4,7 +4,6 @@
  * read-only tool dispatch, steering, follow-ups and cancellation; and, through optional hooks the
  * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
-export { type AgentSettings, type AgentSettingsOptions, resolveAgentSettings } from './agent-settings.js';
 export { unenforceableCostLimit } from './budgets.js';
 export { type Clock, systemClock } from './clock.js';
 export {
@@ -40,4 +39,8 @@ export {
   summaryMessage,
 } from './summary-text.js';
 export { defaultSystemPrompt, type SystemPromptOptions } from './system-prompt.js';
-export type { AgentRun, AgentRunOptions, ContextBudget, RunBudgets, RunResult, RunStatus } from './types.js';
+export type {
+  AgentRun,
+  AgentRunOptions,
+  BudgetLedger,
+  ContextBudget, RunBudgets, RunResult, RunStatus } from './types.js';

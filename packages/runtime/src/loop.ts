@@ -63,7 +63,7 @@ export class AgentLoop {
     this.clock = options.clock ?? systemClock;
     this.messages = [...(options.history ?? [])];
     this.state = new TurnStateMachine(options.onStateChange);
-    this.budget = new RunBudget(options.budgets, options.model, this.clock);
+    this.budget = new RunBudget(options.budgets, options.model, this.clock, options.ledger);
     // Hooks run under the run's signal and the per-call timeout, like a model call.
     const limits = {
       signal: this.controller.signal,
@@ -266,9 +266,10 @@ export class AgentLoop {
   }
 
   private toolContext(signal: AbortSignal, onProgress: (message: string) => void): ToolContext {
-    const { workspace, sessionId, userId, approve, provider, model } = this.options;
+    const { workspace, sessionId, userId, agentId, approve, provider, model } = this.options;
     const context: ToolContext = { workspace, signal, onProgress, provider: provider.name, model: model.id };
     if (sessionId !== undefined) context.sessionId = sessionId;
+    if (agentId !== undefined) context.agentId = agentId;
     if (userId !== undefined) context.userId = userId;
     if (approve !== undefined) context.approve = approve;
     return context;

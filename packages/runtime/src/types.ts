@@ -29,6 +29,20 @@ export interface RunBudgets {
   maxWallMs?: number;
 }
 
+/**
+ * Limits shared with other runs (a parent agent's, which its children's spending counts
+ * against). The run charges every call to it and asks it before each call and before going on;
+ * a throw (BudgetExceeded) stops the run exactly as its own limits would.
+ */
+export interface BudgetLedger {
+  /** A model call is about to start; throws when a shared turn limit is used up. */
+  countCall(): void;
+  /** Adds a finished (or interrupted) call's priced usage. */
+  charge(usage: Usage): void;
+  /** Throws when a shared limit is used up or `nextCallUsd` more would cross a dollar limit. */
+  check(nextCallUsd?: number): void;
+}
+
 export interface AgentRunOptions {
   provider: Provider;
   /** The model called: its id, context window, output limit and prices. */
@@ -41,11 +55,15 @@ export interface AgentRunOptions {
   history?: Message[];
   prompt: string | ContentPart[];
   budgets: RunBudgets;
+  /** Limits shared with other runs (sub-agents count against their parent's); unset: none. */
+  ledger?: BudgetLedger;
   contextBudget?: ContextBudget;
   signal?: AbortSignal;
   approve?: ToolContext['approve'];
   sessionId?: string;
   userId?: string;
+  /** The kernel agent this run belongs to: handed to tools in their ToolContext. */
+  agentId?: string;
   /** Interval of tool heartbeat progress events while tools run; default 5000. */
   heartbeatMs?: number;
   /** Injectable time source for tests; default the system clock. */

@@ -34,6 +34,8 @@ export interface ToolContext {
   workspace: string;
   sessionId?: string;
   userId?: string;
+  /** The kernel agent making the call (delegation spawns its children under it). */
+  agentId?: string;
   provider?: string;
   model?: string;
   /** Aborted when the run is cancelled or the tool times out: tools must stop and clean up. */

@@ -5,12 +5,14 @@
  * Commands: /help, /cost, /clear, /exit.
  */
 import { createInterface } from 'node:readline';
-import { type AgentRun, startAgentRun } from '@oxydra/runtime';
-import { addUsage, type Message, shortSessionId, type Usage } from '@oxydra/types';
+import type { AgentHandle } from '@oxydra/kernel';
+import { addUsage, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { approverFor, canAskApproval, TerminalQuestion } from '../run/approval.js';
+import { approvalAnswerer } from '../run/approval-answers.js';
+import { canAskApproval, TerminalQuestion } from '../run/approval.js';
+import { renderEvent } from '../run/render-agents.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
-import { prepareRun, type RunFlags } from '../run/setup.js';
+import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { colorFor } from './run.js';
 
@@ -23,7 +25,10 @@ While a reply streams, Ctrl+C cancels it; on a terminal, a line you type steers 
 
 export async function runChat(flags: RunFlags): Promise<number> {
   const workspace = agentWorkspace();
-  const setup = await prepareRun(flags, { workspace });
+  const kernel = await openCliKernel(flags, { workspace });
+  const spec = await spawnSpecFromFlags(flags, kernel.config);
+  if (spec.sessionId !== undefined) spec.sessionId = await kernel.resolveSession(spec.sessionId);
+  const described = kernel.describe(spec);
   const interactive = Boolean(process.stdin.isTTY);
   const renderer = new TextRenderer({
     stdout: process.stdout,
@@ -38,19 +43,18 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
   // Approval questions use this same input: one echo, and the answer is not a steering line.
   const question = new TerminalQuestion(rl);
-  const approve = canAskApproval()
-    ? approverFor(
-        (text) => question.ask(text),
-        (reason) => active?.cancel(reason),
-      )
+  const askApprovals = canAskApproval();
+  const answer = askApprovals
+    ? approvalAnswerer(kernel, (text) => question.ask(text), (reason) => agent?.interrupt(reason))
     : undefined;
 
-  let session = await setup.openSession(flags.session);
-  let history: Message[] = session?.history ?? [];
+  /** The chat's agent: spawned with the first message, kept idle between replies. */
+  let agent: AgentHandle | undefined;
+  let sessionId = spec.sessionId;
   let usage: Usage = {};
   let costUsd: number | null = 0;
   let turns = 0;
-  let active: AgentRun | undefined;
+  let running = false;
   const pending: string[] = [];
   let inputClosed = false;
   let finish: () => void = () => {};
@@ -58,12 +62,13 @@ export async function runChat(flags: RunFlags): Promise<number> {
     finish = resolve;
   });
 
+  const earlier = sessionId !== undefined ? await kernel.sessions?.loadMessages(sessionId).catch(() => []) : [];
   process.stderr.write(
-    `oxydra chat · ${setup.providerName} / ${setup.model.id} · workspace ${workspace}${session ? ` · session ${shortSessionId(session.id)}` : ''}\nsandbox: ${setup.sandbox}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
+    `oxydra chat · ${described.providerName} / ${described.model.id} · workspace ${workspace}${sessionId ? ` · session ${shortSessionId(sessionId)}` : ''}\nsandbox: ${kernel.sandbox.summary}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
-  if (history.length > 0) process.stderr.write(`continuing a conversation of ${history.length} messages\n`);
+  if (earlier && earlier.length > 0) process.stderr.write(`continuing a conversation of ${earlier.length} messages\n`);
 
-  /** Runs a slash command; false when the line is not one. */
+/** Runs a slash command; false when the line is not one. */
   const command = (line: string): boolean => {
     switch (line) {
       case '/help':
@@ -73,7 +78,6 @@ export async function runChat(flags: RunFlags): Promise<number> {
         process.stderr.write(`${usageLine(usage, costUsd, turns)}\n`);
         return true;
       case '/clear':
-        history = [];
         clearing = true;
         return true;
       case '/exit':
@@ -92,18 +96,24 @@ export async function runChat(flags: RunFlags): Promise<number> {
   };
 
   const runTurn = async (prompt: string) => {
-    const run = startAgentRun({
-      ...setup.base,
-      ...session?.options,
-      prompt,
-      history,
-      ...(approve ? { approve } : {}),
-    });
-    active = run;
-    for await (const event of run.events) renderer.handle(event);
-    const result = await run.result;
-    active = undefined;
-    history = result.messages;
+    running = true;
+    const turn = agent
+      ? agent.send(prompt)
+      : (agent = kernel.agents.spawn({
+          ...spec,
+          ...(sessionId !== undefined ? { sessionId } : {}),
+          prompt,
+          keepAlive: true,
+          askApprovals,
+        }));
+    const names = new Map<string, string>();
+    for await (const envelope of turn.events) {
+      answer?.(envelope);
+      renderEvent(renderer, envelope, agent.id, names);
+    }
+    const result = await turn.result;
+    running = false;
+    sessionId = result.sessionId ?? sessionId;
     usage = addUsage(usage, result.usage);
     costUsd = costUsd === null || result.costUsd === null ? null : costUsd + result.costUsd;
     turns += result.turns;
@@ -121,10 +131,10 @@ export async function runChat(flags: RunFlags): Promise<number> {
         if (clearing) {
           // A fresh conversation is a new session; the old one stays stored.
           clearing = false;
-          session = await setup.openSession();
-          process.stderr.write(
-            `conversation cleared${session ? `; new session ${shortSessionId(session.id)}` : ''}\n`,
-          );
+          agent?.close();
+          agent = undefined;
+          sessionId = undefined;
+          process.stderr.write('conversation cleared; a new session starts with your next message\n');
         }
       } else {
         await runTurn(line);
@@ -138,12 +148,12 @@ export async function runChat(flags: RunFlags): Promise<number> {
   rl.on('line', (raw) => {
     const line = raw.trim();
     if (line === '') {
-      if (!active && interactive) rl.prompt();
+      if (!running && interactive) rl.prompt();
       return;
     }
     // On a terminal, words typed while the agent works steer it instead of waiting their turn.
-    if (active && interactive && !line.startsWith('/')) {
-      active.steer(line);
+    if (running && agent && interactive && !line.startsWith('/')) {
+      agent.steer(line);
       return;
     }
     pending.push(line);
@@ -152,7 +162,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
   rl.on('SIGINT', () => {
     // At an approval question, Ctrl+C cancels the question and with it the reply.
     if (question.cancel()) return;
-    if (active) active.cancel('cancelled with Ctrl+C');
+    if (running) agent?.interrupt('cancelled with Ctrl+C');
     else rl.close();
   });
   rl.on('close', () => {
@@ -162,10 +172,10 @@ export async function runChat(flags: RunFlags): Promise<number> {
   if (interactive) rl.prompt();
   await done;
   if (turns > 0) process.stderr.write(`${usageLine(usage, costUsd, turns)}\n`);
-  if (session) {
-    const id = shortSessionId(session.id);
+  if (sessionId) {
+    const id = shortSessionId(sessionId);
     process.stderr.write(`session ${id} (continue with oxydra chat --session ${id})\n`);
   }
-  await setup.close();
+  await kernel.close();
   return EXIT_OK;
 }

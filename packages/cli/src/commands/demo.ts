@@ -8,14 +8,14 @@ import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Override } from '@oxydra/config';
-import { startAgentRun } from '@oxydra/runtime';
 import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import { startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { TextRenderer } from '../run/render-text.js';
-import { prepareRun } from '../run/setup.js';
+import { isLifecycle } from '../run/render-agents.js';
+import { openCliKernel } from '../run/spawn-flags.js';
 import { DEMO_SCENARIO } from './demo-scenario.js';
 import { colorFor } from './run.js';
 
@@ -53,21 +53,23 @@ export async function runDemo(options: { keep?: boolean; json?: boolean }): Prom
         '',
       ].join('\n'),
     );
-    const demo = await prepareRunForDemo(workspace, mock.url, out);
-    const run = startAgentRun({ ...demo.base, prompt: DEMO_PROMPT });
-    const release = onInterrupt(() => run.cancel('interrupted by the user (Ctrl+C)'));
+    const kernel = await openDemoKernel(workspace, mock.url, out);
+    const run = kernel.agents.spawn({ prompt: DEMO_PROMPT, approval: 'auto' });
+    const release = onInterrupt(() => void run.cancel('interrupted by the user (Ctrl+C)'));
     const renderer = new TextRenderer({
       stdout: out,
       stderr: process.stderr,
       color: colorFor(process.stderr),
     });
     try {
-      for await (const event of run.events) {
+      for await (const { event } of run.events) {
+        if (isLifecycle(event)) continue;
         if (options.json) process.stdout.write(`${JSON.stringify(event satisfies StreamEvent)}\n`);
         else renderer.handle(event);
       }
     } finally {
       release();
+      await kernel.close();
     }
     const result = await run.result;
     if (result.status !== 'completed') return EXIT_FAILURE;
@@ -107,10 +109,10 @@ async function demoSandbox(workspace: string, out: NodeJS.WritableStream): Promi
 }
 
 /** The demo's provider is the mock, whatever the user's own configuration selects. */
-async function prepareRunForDemo(workspace: string, url: string, out: NodeJS.WritableStream) {
+async function openDemoKernel(workspace: string, url: string, out: NodeJS.WritableStream) {
   const sandbox = await demoSandbox(workspace, out);
-  return prepareRun(
-    { yes: true },
+  return openCliKernel(
+    {},
     {
       workspace,
       overrides: [

@@ -18,7 +18,7 @@ import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
-import { shellIsolation } from '../run/sandbox.js';
+import { shellIsolation } from '@oxydra/kernel';
 import type { Check } from './doctor-check.js';
 import { endpointChecks } from './doctor-endpoints.js';
 import { writableChecks } from './doctor-writable.js';
@@ -109,7 +109,7 @@ function checkRoot(config: AgentConfig, workspace: string): Check {
 async function checkMemory(config: AgentConfig): Promise<Check> {
   if (!config.memory.enabled)
     return { name: 'memory', status: 'ok', detail: 'disabled ([memory] enabled = false)' };
-  const { memoryLocation } = await import('../run/memory.js');
+  const { memoryLocation } = await import('@oxydra/kernel');
   const location = memoryLocation(config, findWorkspaceRoot());
   if ('url' in location)
     return { name: 'memory', status: 'ok', detail: `remote libSQL at ${location.url} (not contacted)` };
@@ -194,7 +194,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     checks.push(...credentialChecks(loaded));
     checks.push(...(await endpointChecks(loaded.config, process.env)));
     checks.push(await checkMemory(loaded.config));
-    const { memoryLocation } = await import('../run/memory.js');
+    const { memoryLocation } = await import('@oxydra/kernel');
     const workspace = findWorkspaceRoot();
     const location = memoryLocation(loaded.config, workspace);
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;

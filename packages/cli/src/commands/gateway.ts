@@ -38,12 +38,13 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     log,
   });
   try {
-    const { gateway, setup, token } = daemon;
+    const { gateway, kernel, token } = daemon;
+    const agent = kernel.describe();
     log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
       workspace,
-      provider: setup.providerName,
-      model: setup.model.id,
-      sandbox: setup.sandboxStatus.summary,
+      provider: agent.providerName,
+      model: agent.model.id,
+      sandbox: kernel.sandbox.summary,
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
     });
     await untilSignalled();

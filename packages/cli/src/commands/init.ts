@@ -8,7 +8,7 @@ import {
 } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit.js';
-import { WRITE_FIX, writeProblem } from '../writable.js';
+import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
 import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
 
 export interface InitOptions {

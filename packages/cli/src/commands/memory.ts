@@ -4,7 +4,7 @@
  */
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import type { WorkspaceMemory } from '../run/memory.js';
+import type { WorkspaceMemory } from '@oxydra/kernel';
 import { openMemoryWithRetrieval } from '../run/memory-command.js';
 
 function tagList(raw: string | undefined): string[] | undefined {

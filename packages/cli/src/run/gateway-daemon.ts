@@ -1,8 +1,8 @@
 /**
- * A gateway serving one workspace: the token, the bind check, the agent setup (prepareRun, which
- * also opens the memory database the sessions live in, and scrubs the token like any other
- * secret) and the listening server. Used by `oxydra gateway`, and by anything else that runs a
- * gateway in-process (a runner's guest).
+ * A gateway serving one workspace: the token, the bind check, the kernel (which opens the memory
+ * database the sessions live in, and scrubs the token like any other secret) and the listening
+ * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
+ * runner's guest).
  */
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config';
 import {
@@ -15,11 +15,11 @@ import {
   resolveGatewayToken,
   startGateway,
 } from '@oxydra/gateway';
+import { type Kernel, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
-import { GatewayTurnRunner } from './gateway-turn-runner.js';
-import { loadRunConfig, prepareRun, type RunFlags, type RunSetup, type SetupOptions } from './setup.js';
+import { type CliKernelOptions, loadRunConfig, type RunFlags } from './spawn-flags.js';
 
-export interface WorkspaceGatewayOptions extends SetupOptions {
+export interface WorkspaceGatewayOptions extends CliKernelOptions {
   /** Config flags (--provider, --model, --set...). */
   flags?: RunFlags;
   /** HOST:PORT; default [gateway] bind. */
@@ -31,7 +31,7 @@ export interface WorkspaceGatewayOptions extends SetupOptions {
 
 export interface WorkspaceGateway {
   gateway: Gateway;
-  setup: RunSetup;
+  kernel: Kernel;
   /** Where the token came from (the token itself is not to be printed). */
   token: Omit<ResolvedToken, 'token'>;
   /** Stops the gateway (cancelling running turns) and closes the workspace's memory. */
@@ -82,24 +82,25 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  const agentOptions: SetupOptions = { ...options, secrets: [...(options.secrets ?? []), token] };
-  const setup = await prepareRun(flags, agentOptions);
-  // Every agent's setup shares the default setup's memory database (one connection).
-  const runner = new GatewayTurnRunner(flags, agentOptions, setup);
+  const kernel = await openKernel({
+    workspace: options.workspace,
+    config,
+    host: options.host ?? 'gateway',
+    ...(options.env ? { env: options.env } : {}),
+    secrets: [...(options.secrets ?? []), token],
+  });
+  // Configuration mistakes in the top-level agent stop the daemon before it listens.
+  kernel.describe(spawnSelection(flags));
   try {
-    if (!setup.memory) throw new Error('the gateway setup has no memory database'); // checked above
     let gateway: Gateway;
     try {
       gateway = await startGateway({
         host: bind.host,
         port: bind.port,
         token,
-        sessions: setup.memory.db.sessions,
-        runner,
-        agents: Object.keys(config.agents),
+        kernel,
         limits: gatewayLimits(config.gateway),
         log: options.log,
-        sandbox: setup.sandboxStatus,
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -114,18 +115,28 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     }
     return {
       gateway,
-      setup,
+      kernel,
       token: tokenSource,
       close: async () => {
         try {
           await gateway.close();
         } finally {
-          await runner.close();
+          await kernel.close();
         }
       },
     };
   } catch (error) {
-    await runner.close();
+    await kernel.close();
     throw error;
   }
+}
+
+/** --provider / --model / --base-url, for the check of the top-level agent at start. */
+function spawnSelection(flags: RunFlags) {
+  const selection = {
+    ...(flags.provider !== undefined ? { provider: flags.provider } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
+  };
+  return Object.keys(selection).length > 0 ? { selection } : {};
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { findWorkspaceRoot, loadAgentConfig } from '@oxydra/config';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type AgentConfig, UsageError } from '@oxydra/types';
-import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
+import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
 
 async function enabledConfig(): Promise<AgentConfig> {
   const { config } = await loadAgentConfig();

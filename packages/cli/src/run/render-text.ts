@@ -62,7 +62,7 @@ export class TextRenderer {
   constructor(private readonly options: TextRendererOptions) {}
 
   /** Write to stderr on a line of its own, even when the model's text stopped mid-line. */
-  private note(line: string): void {
+  note(line: string): void {
     if (!this.atLineStart) {
       this.options.stdout.write('\n');
       this.atLineStart = true;
@@ -131,8 +131,9 @@ export class TextRenderer {
       this.note(red(c, `run failed: ${reason}`));
       this.note(dim(c, summary));
     }
-    if (this.options.sessionId) {
-      const id = shortSessionId(this.options.sessionId);
+    const sessionId = this.options.sessionId ?? event.session_id;
+    if (sessionId) {
+      const id = shortSessionId(sessionId);
       this.note(dim(c, `session ${id} (continue with --session ${id})`));
     }
   }

@@ -71,6 +71,12 @@ export const runtimeSchema = z.strictObject({
     .default(60)
     .describe('limit for each provider call and each tool run, in seconds'),
   max_turns: positiveInt.default(100).describe('model calls per run'),
+  max_delegation_depth: z
+    .int()
+    .min(0)
+    .max(16)
+    .default(3)
+    .describe('how deep agents may delegate to agents (delegate_to_agent); 0: no delegation'),
   max_cost: z
     .number()
     .positive()
@@ -185,6 +191,9 @@ export const toolsSchema = z.strictObject({
     .describe(
       'privileged tools (shell_exec): run (auto), ask (denied when not interactive) or refuse (deny)',
     ),
+  approval_timeout_secs: positiveInt
+    .default(300)
+    .describe('how long an approval question waits for an answer before it counts as "deny"'),
   shell: z
     .strictObject({
       enabled: z.boolean().default(true).describe('register shell_exec'),

@@ -26,7 +26,7 @@ import {
   type Tool,
   UsageError,
 } from '@oxydra/types';
-import { WRITE_FIX, writeProblem } from '../writable.js';
+import { WRITE_FIX, writeProblem } from './writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
 

@@ -18,7 +18,7 @@ import {
 } from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
-import { egressAuditor } from './audit.js';
+import { egressAuditor } from '../services/audit-log.js';
 
 export interface ShellIsolation {
   tier: 'bubblewrap' | 'sandbox_exec' | 'none';

@@ -1,0 +1,127 @@
+/**
+ * The one place CLI flags meet the kernel: each run flag becomes either a configuration override
+ * (validated like every other value: --max-turns, --max-cost, --sandbox, --provider, --model,
+ * --base-url, --set) or a SpawnSpec field (--agent, --session, --tools, --system, --timeout,
+ * --yes). Hosts open the kernel with the configuration and spawn with the spec; nothing else
+ * in the CLI knows how an agent is put together.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadAgentConfig, type Override } from '@oxydra/config';
+import { type HostKind, type Kernel, openKernel, type SpawnSpec } from '@oxydra/kernel';
+import { type AgentConfig, UsageError } from '@oxydra/types';
+import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
+
+export interface RunFlags extends ConfigFlagValues {
+  agent?: string;
+  maxTurns?: string;
+  maxCost?: string;
+  timeout?: string;
+  tools?: string;
+  system?: string;
+  yes?: boolean;
+  json?: boolean;
+  /** Continue this session (created when new); without it every run starts a new one. */
+  session?: string;
+  /** auto | bubblewrap | none: overrides [tools.sandbox] mode. */
+  sandbox?: string;
+}
+
+export interface CliKernelOptions {
+  workspace: string;
+  env?: NodeJS.ProcessEnv;
+  /** Config values a command imposes over flags (the demo points the selection at its mock). */
+  overrides?: Override[];
+  host?: HostKind;
+  /** More secret values to scrub (the gateway token). */
+  secrets?: readonly string[];
+}
+
+/** Budget and sandbox flags become config overrides, so they are validated like every other value. */
+function flagOverrides(flags: RunFlags): Override[] {
+  const overrides: Override[] = [];
+  if (flags.maxTurns !== undefined) {
+    overrides.push({ path: ['runtime', 'max_turns'], raw: flags.maxTurns, source: '--max-turns' });
+  }
+  if (flags.maxCost !== undefined) {
+    overrides.push({ path: ['runtime', 'max_cost'], raw: flags.maxCost, source: '--max-cost' });
+  }
+  if (flags.sandbox !== undefined) {
+    overrides.push({ path: ['tools', 'sandbox', 'mode'], raw: flags.sandbox, source: '--sandbox' });
+  }
+  return overrides;
+}
+
+/** The configuration a run with these flags uses (files, environment, flags, overrides). */
+export async function loadRunConfig(flags: RunFlags, options: CliKernelOptions): Promise<AgentConfig> {
+  const cli = await toCliOverrides(flags);
+  cli.set = [...(cli.set ?? []), ...flagOverrides(flags), ...(options.overrides ?? [])];
+  return (await loadAgentConfig({ cwd: options.workspace, env: options.env ?? process.env, cli })).config;
+}
+
+/** Loads the configuration and opens the kernel on it. */
+export async function openCliKernel(flags: RunFlags, options: CliKernelOptions): Promise<Kernel> {
+  const config = await loadRunConfig(flags, options);
+  return openKernel({
+    workspace: options.workspace,
+    config,
+    host: options.host ?? 'cli',
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
+}
+
+/** Everything of a spawn the flags decide; the caller adds the prompt (and history, approvals). */
+export async function spawnSpecFromFlags(flags: RunFlags, config: AgentConfig): Promise<Omit<SpawnSpec, 'prompt'>> {
+  const systemPrompt = await systemPromptFlag(flags.system);
+  const maxWallMs = parseTimeout(flags.timeout);
+  // Budget flags beat the agent's own limits, which beat [runtime].
+  const limits = {
+    ...(flags.maxTurns !== undefined ? { maxTurns: config.runtime.max_turns } : {}),
+    ...(flags.maxCost !== undefined && config.runtime.max_cost !== undefined ? { maxCostUsd: config.runtime.max_cost } : {}),
+    ...(maxWallMs !== undefined ? { maxWallMs } : {}),
+  };
+  const selection = {
+    ...(flags.provider !== undefined ? { provider: flags.provider } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
+  };
+  return {
+    ...(flags.agent !== undefined ? { agent: flags.agent } : {}),
+    ...(flags.session !== undefined ? { sessionId: flags.session } : {}),
+    ...(flags.tools !== undefined ? { tools: toolList(flags.tools) } : {}),
+    ...(systemPrompt !== undefined ? { systemPrompt } : {}),
+    ...(flags.yes ? { approval: 'auto' as const } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(Object.keys(selection).length > 0 ? { selection } : {}),
+  };
+}
+
+function toolList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+
+function parseTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout ${raw}: expected a number of seconds greater than 0`);
+  }
+  return seconds * 1000;
+}
+
+/** `--system @FILE`: FILE as typed, so relative to where the user is (maybe below the workspace). */
+async function systemPromptFlag(raw: string | undefined): Promise<string | undefined> {
+  if (raw === undefined || !raw.startsWith('@')) return raw;
+  const path = resolve(raw.slice(1));
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--system ${raw}: cannot read ${path}`, {
+      hint: 'use --system "text" or --system @path/to/file',
+    });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Turns as kernel agents: each turn a client sends is `kernel.agents.spawn`, so a gateway turn,
+ * an `oxydra run` and a delegated sub-agent are assembled by the same code and share one store.
+ * The turn's stream is the spawned agent's own events (its sub-agents' activity is shown by the
+ * hub as progress); approvals reach clients that said they can answer them.
+ */
+import { DEFAULT_AGENT, type Kernel, type KernelEvent } from '@oxydra/kernel';
+import type { ContentPart, StreamEvent } from '@oxydra/types';
+import type { TurnHandle, TurnRequest, TurnRunner } from './types.js';
+
+export function kernelTurnRunner(kernel: Kernel): TurnRunner {
+  return {
+    async start(request: TurnRequest): Promise<TurnHandle> {
+      const agent = kernel.agents.spawn({
+        prompt: promptOf(request),
+        ...(request.agentName !== DEFAULT_AGENT ? { agent: request.agentName } : {}),
+        userId: request.userId,
+        ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : { persist: false }),
+        ...(request.history !== undefined ? { history: request.history } : {}),
+        askApprovals: request.askApprovals ?? false,
+        signal: request.signal,
+      });
+      return {
+        agentId: agent.id,
+        events: ownEvents(agent.events, agent.id, request.onKernelEvent),
+        result: agent.result.then((result) => ({
+          status: result.status,
+          text: result.text,
+          usage: result.usage,
+          costUsd: result.costUsd,
+          ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+        })),
+      };
+    },
+  };
+}
+
+/** The turn's own StreamEvents; everything else (sub-agents, approvals) goes to `other`. */
+async function* ownEvents(
+  events: AsyncIterable<KernelEvent>,
+  agentId: string,
+  other: ((event: KernelEvent) => void) | undefined,
+): AsyncIterable<StreamEvent> {
+  for await (const envelope of events) {
+    const { event } = envelope;
+    const lifecycle =
+      event.type === 'agent_spawned' ||
+      event.type === 'agent_exited' ||
+      event.type === 'approval_requested' ||
+      event.type === 'approval_resolved';
+    if (envelope.agentId === agentId && !lifecycle) yield event as StreamEvent;
+    else other?.(envelope);
+  }
+}
+
+function promptOf(request: TurnRequest): string | ContentPart[] {
+  if (request.attachments.length === 0) return request.prompt;
+  return [
+    ...(request.prompt ? [{ type: 'text' as const, text: request.prompt }] : []),
+    ...request.attachments.map((a) => ({ type: 'attachment' as const, mimeType: a.mimeType, data: a.data })),
+  ];
+}

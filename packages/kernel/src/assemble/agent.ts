@@ -1,0 +1,123 @@
+/**
+ * One agent assembled from configuration: its settings ([agents.<name>] over [runtime]), its
+ * provider (credentials, catalog, retries, fallbacks), its tool registry (allowlist, approvals,
+ * scrubbing) and its system prompt. Made once per distinct request and cached by the kernel,
+ * so spawning the hundredth agent of a name costs a map lookup.
+ */
+import { homedir } from 'node:os';
+import { createProvider, type ModelInfo } from '@oxydra/provider';
+import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
+import { ToolRegistry, workspacePathMapping } from '@oxydra/tools';
+import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';
+import { approvalAuditor } from '../services/audit-log.js';
+import type { SpawnSpec } from '../types.js';
+import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
+import type { KernelBase } from './base.js';
+
+/** The top-level configuration's name, for agents spawned without one. */
+export const DEFAULT_AGENT = 'default';
+
+/** What an assembly depends on: the parts of a SpawnSpec that change the agent, not the task. */
+export type AssemblyRequest = Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>;
+
+export interface AgentAssembly {
+  name: string;
+  settings: AgentSettings;
+  provider: Provider;
+  providerName: string;
+  model: ModelInfo;
+  tools: ToolRegistry;
+  /** What startAgentRun needs besides the task, session, budgets and signal. */
+  base: Pick<AgentRunOptions, 'provider' | 'model' | 'tools' | 'workspace' | 'systemPrompt' | 'contextBudget'>;
+}
+
+/** The cache key of an assembly: equal requests share one. */
+export function assemblyKey(request: AssemblyRequest): string {
+  return JSON.stringify([
+    request.agent ?? DEFAULT_AGENT,
+    request.selection ?? null,
+    request.tools ?? null,
+    request.systemPrompt ?? null,
+    request.approval ?? null,
+  ]);
+}
+
+/**
+ * Assembles an agent. `extraTools` are the kernel's own tool sources for this agent (delegation);
+ * they obey the same allowlist as the core tools.
+ */
+export function assembleAgent(
+  base: KernelBase,
+  request: AssemblyRequest,
+  extraTools: (settings: AgentSettings) => Tool[],
+): AgentAssembly {
+  const { config, workspace } = base;
+  const agentName = request.agent === DEFAULT_AGENT ? undefined : request.agent;
+  const settings = resolveAgentSettings(config, agentName, { baseDir: workspace });
+  const selection = request.selection ?? {};
+  const setup = createProvider(config, {
+    env: base.env,
+    ...(agentName !== undefined ? { agent: agentName } : {}),
+    ...(selection.provider !== undefined ? { providerName: selection.provider } : {}),
+    ...(selection.model !== undefined ? { model: selection.model } : {}),
+    ...(selection.baseURL !== undefined ? { baseURL: selection.baseURL } : {}),
+    ...(base.adapters ? { adapters: base.adapters } : {}),
+  });
+  const all = [...base.tools, ...extraTools(settings)];
+  const allow = toolAllowlist(
+    request.tools,
+    settings.tools,
+    all.map((tool) => tool.name),
+  );
+  const tools = new ToolRegistry(all, {
+    approval: request.approval ?? config.tools.approval,
+    defaultTimeoutMs: settings.turnTimeoutMs,
+    secrets: base.secrets,
+    onApproval: approvalAuditor(workspace),
+    hostPaths: [workspacePathMapping(workspace), { from: homedir(), to: '~' }],
+    ...(allow !== undefined ? { allow } : {}),
+  });
+  const agentPrompt = request.systemPrompt ?? settings.systemPrompt;
+  return {
+    name: request.agent ?? DEFAULT_AGENT,
+    settings,
+    provider: setup.provider,
+    providerName: setup.providerName,
+    model: setup.model,
+    tools,
+    base: {
+      provider: setup.provider,
+      model: setup.model,
+      tools,
+      workspace,
+      systemPrompt: defaultSystemPrompt({
+        workspace,
+        tools: tools.specs(),
+        ...(agentPrompt !== undefined ? { agentPrompt } : {}),
+      }),
+      contextBudget: {
+        safetyBufferTokens: config.runtime.context_budget.safety_buffer_tokens,
+        fallbackMaxContextTokens: config.runtime.context_budget.fallback_max_context_tokens,
+      },
+    },
+  };
+}
+
+/** The tool names an agent may use: the requested ones (all known), narrowed by the agent's allowlist. */
+function toolAllowlist(
+  requested: string[] | undefined,
+  agentTools: string[] | undefined,
+  known: string[],
+): string[] | undefined {
+  if (requested !== undefined) {
+    for (const name of requested) {
+      if (!known.includes(name)) {
+        throw new UsageError(`--tools: unknown tool "${name}"${didYouMean(name, known)}`, {
+          hint: `available tools: ${known.join(', ')}`,
+        });
+      }
+    }
+  }
+  if (agentTools === undefined) return requested;
+  return requested === undefined ? agentTools : requested.filter((name) => agentTools.includes(name));
+}

@@ -1,0 +1,77 @@
+/**
+ * The long-lived half of assembly, done once per kernel: the secret policy, the sandbox (probed
+ * once: it starts a bubblewrap process), the core and memory tools, the memory database and the
+ * summarizer. Each agent's assembly (agent.ts) reuses these; nothing here depends on an agent.
+ */
+import { homedir } from 'node:os';
+import { oxydraSecretDirectories } from '@oxydra/config';
+import type { AdapterFactories } from '@oxydra/provider';
+import type { SummarizeHook } from '@oxydra/runtime';
+import { homeSecretPaths } from '@oxydra/sandbox';
+import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
+import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
+import type { KernelOptions } from '../types.js';
+import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
+import { type ShellIsolation, shellIsolation } from './sandbox.js';
+import { knownSecrets } from './secrets.js';
+import { modelSummarizer } from './summarizer.js';
+
+export interface KernelBase {
+  workspace: string;
+  config: AgentConfig;
+  env: NodeJS.ProcessEnv;
+  adapters?: AdapterFactories;
+  /** Values scrubbed from tool output and stored transcripts. */
+  secrets: string[];
+  isolation: ShellIsolation;
+  sandboxStatus: SandboxStatus;
+  /** Core tools and, with memory on, the memory tools: shared by every agent (they keep no state). */
+  tools: Tool[];
+  memory?: WorkspaceMemory;
+  summarize: SummarizeHook;
+  warn: (message: string) => void;
+}
+
+export async function openBase(options: KernelOptions): Promise<KernelBase> {
+  const { config, workspace } = options;
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const vaultPath = config.tools.vault_path ? resolveVaultPath(config.tools.vault_path, workspace) : undefined;
+  // One list for both: what commands cannot see is what the file tools refuse.
+  const secretPaths = [
+    ...homeSecretPaths(env.HOME || homedir()),
+    ...oxydraSecretDirectories({ cwd: workspace, env }),
+  ];
+  const isolation = shellIsolation(config, workspace, [...secretPaths, ...(vaultPath ? [vaultPath] : [])]);
+  if (isolation.warning) warn(isolation.warning);
+  const memory = config.memory.enabled ? await openWorkspaceMemory(config, workspace, env) : undefined;
+  const tools = [
+    ...createCoreTools({
+      shell: config.tools.shell,
+      webSearch: config.tools.web_search,
+      ...(vaultPath ? { vault: { path: vaultPath } } : {}),
+      ...(isolation.runCommand ? { runCommand: isolation.runCommand } : {}),
+      ...(isolation.refusal !== undefined ? { shellUnavailable: isolation.refusal } : {}),
+      secretPaths,
+    }),
+    ...(memory?.tools ?? []),
+  ];
+  return {
+    workspace,
+    config,
+    env,
+    ...(options.adapters ? { adapters: options.adapters } : {}),
+    secrets: knownSecrets(config, env, options.secrets ?? []),
+    isolation,
+    sandboxStatus: {
+      tier: isolation.tier,
+      shell:
+        isolation.refusal !== undefined ? 'refused' : isolation.tier === 'none' ? 'unsandboxed' : 'sandboxed',
+      summary: isolation.summary,
+    },
+    tools,
+    ...(memory ? { memory } : {}),
+    summarize: modelSummarizer(config, env),
+    warn,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * delegate_to_agent: an agent hands a task to one of the configured `[agents.<name>]` and gets
+ * its final answer as the tool result. The child is a kernel agent under the caller (its events
+ * carry both ids, its spending counts against the caller's limits, killing the caller kills it).
+ * Several delegations in one model reply run at once: the call changes nothing by itself (what
+ * the child does passes through its own tool registry and approvals), so it is dispatched with
+ * the read-only calls, which run in parallel.
+ */
+import type { Tool, ToolContext } from '@oxydra/types';
+import type { AgentHandle, SpawnSpec } from '../types.js';
+
+export const DELEGATE_TOOL = 'delegate_to_agent';
+
+/** A delegated run may take much longer than one tool call; its own budgets bound it. */
+const DELEGATION_TIMEOUT_MS = 60 * 60 * 1000;
+
+export interface DelegateOptions {
+  /** The configured agents and what they are for (description), the caller excluded. */
+  agents: Record<string, { description?: string }>;
+  spawn(spec: SpawnSpec): AgentHandle;
+  /**
+   * The selection the child runs with (spec/originals.md A.1): its own when it has one, else the
+   * caller's current one; undefined leaves the agent's configured selection.
+   */
+  selectionFor(agent: string, callerId: string): SpawnSpec['selection'];
+}
+
+export function delegateTool(options: DelegateOptions): Tool {
+  const names = Object.keys(options.agents);
+  const listing = names
+    .map((name) => `${name}${options.agents[name]?.description ? `: ${options.agents[name]?.description}` : ''}`)
+    .join('; ');
+  return {
+    name: DELEGATE_TOOL,
+    description: `Hand a self-contained task to another agent and get its final answer. Agents: ${listing}. Several delegations in one reply run in parallel.`,
+    parameters: {
+      type: 'object',
+      properties: {
+        agent: { type: 'string', enum: names, description: 'which agent does the task' },
+        task: { type: 'string', minLength: 1, description: 'the task, with everything the agent needs to know' },
+      },
+      required: ['agent', 'task'],
+      additionalProperties: false,
+    },
+    safety: 'read_only',
+    timeoutMs: DELEGATION_TIMEOUT_MS,
+    async execute(args, context) {
+      const agent = String(args.agent);
+      const task = String(args.task);
+      if (!names.includes(agent)) {
+        return { content: `unknown agent "${agent}"; known: ${names.join(', ')}`, isError: true };
+      }
+      if (context.agentId === undefined) {
+        return { content: 'delegation needs a kernel agent as the caller', isError: true };
+      }
+      const child = options.spawn(childSpec(options, agent, task, context));
+      const stop = () => void child.cancel('the delegating call was cancelled');
+      context.signal.addEventListener('abort', stop, { once: true });
+      try {
+        // The child's events reach the kernel's subscribers (and the caller's stream) already.
+        const result = await child.result;
+        const data = { agentId: child.id, status: result.status, turns: result.turns, costUsd: result.costUsd };
+        if (result.status === 'completed') return { content: result.text || '(no answer)', data };
+        const why = result.error ? `${result.error.code}: ${result.error.message}` : result.status;
+        return { content: `agent ${agent} did not finish (${why})${result.text ? `; its last text: ${result.text}` : ''}`, isError: true, data };
+      } finally {
+        context.signal.removeEventListener('abort', stop);
+      }
+    },
+  };
+}
+
+function childSpec(options: DelegateOptions, agent: string, task: string, context: ToolContext): SpawnSpec {
+  const selection = options.selectionFor(agent, context.agentId!);
+  return {
+    prompt: task,
+    agent,
+    parentId: context.agentId!,
+    ...(context.userId !== undefined ? { userId: context.userId } : {}),
+    ...(selection ? { selection } : {}),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Opening the stored conversation an agent runs in: a new session, or an existing one named by
+ * full id, short id or prefix (a new name creates it). With a user, what the session stores is
+ * that user's and recall searches only that user's notes and conversations.
+ */
+import type { AgentRunOptions } from '@oxydra/runtime';
+import { type Message, sessionIdProblem, UsageError } from '@oxydra/types';
+import type { KernelBase } from './base.js';
+import { loadHistory, sessionHooks, type WorkspaceMemory } from './memory.js';
+
+export interface OpenedSession {
+  id: string;
+  /** The conversation so far (empty for a new session). */
+  history: Message[];
+  /** The runtime hooks that persist, recall and summarise for this session. */
+  options: Partial<AgentRunOptions>;
+}
+
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Refuses a session name that cannot be stored, before anything runs. */
+export function checkSessionName(base: KernelBase, id: string | undefined): void {
+  if (id === undefined) return;
+  if (!base.memory) {
+    throw new UsageError('--session needs memory, and [memory] enabled = false', {
+      hint: 'remove --session, or enable memory (OXYDRA__MEMORY__ENABLED=true)',
+    });
+  }
+  if (!SESSION_ID.test(id)) {
+    throw new UsageError(`--session ${JSON.stringify(id)}: use 1-128 letters, digits, ".", "_", ":" or "-"`);
+  }
+}
+
+export async function openSession(
+  base: KernelBase,
+  memory: WorkspaceMemory,
+  request: { id?: string; userId?: string; agent?: string; parentSessionId?: string },
+): Promise<OpenedSession> {
+  const { id, userId } = request;
+  const scope = userId !== undefined ? { userId } : {};
+  const fields = {
+    ...(request.agent !== undefined ? { agent: request.agent } : {}),
+    ...(request.parentSessionId !== undefined ? { parentSessionId: request.parentSessionId } : {}),
+    ...scope,
+  };
+  const session =
+    id === undefined
+      ? await memory.db.sessions.create(fields)
+      : await memory.db.sessions.getOrCreate(await sessionNamed(memory, id, scope), fields);
+  return {
+    id: session.id,
+    history: id === undefined ? [] : await loadHistory(memory, session.id),
+    options: sessionHooks(memory, {
+      sessionId: session.id,
+      ...scope,
+      config: base.config,
+      summarize: base.summarize,
+      secrets: base.secrets,
+      warn: base.warn,
+    }),
+  };
+}
+
+/**
+ * The stored session a value names (full id, short id or prefix), else the value itself: a
+ * session of that name is created. Ambiguous values are refused, listing the candidates.
+ */
+export async function sessionNamed(memory: WorkspaceMemory, typed: string, scope: { userId?: string }): Promise<string> {
+  const ids = await memory.db.sessions.lookup(typed, scope);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) return typed;
+  throw new UsageError(`--session: ${sessionIdProblem(typed, ids)}`);
+}

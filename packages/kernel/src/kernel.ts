@@ -1,0 +1,224 @@
+/**
+ * The kernel: the one place an agent is assembled from configuration, and the system calls every
+ * host uses (Oxios: "the Kernel exposes only system calls; applications use only system calls").
+ * openKernel does the long-lived work once (sandbox probe, memory database, tools, secrets);
+ * agents.spawn is synchronous and cheap (one assembly per distinct agent request, cached).
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { ModelInfo } from '@oxydra/provider';
+import type { AgentConfig, SandboxStatus } from '@oxydra/types';
+import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
+import { type KernelBase, openBase } from './assemble/base.js';
+import { DELEGATE_TOOL, delegateTool } from './assemble/delegate.js';
+import { checkSessionName, sessionNamed } from './assemble/session.js';
+import type { AgentRecord } from './services/agent-record.js';
+import { AgentTable } from './services/agent-table.js';
+import { Approvals } from './services/approvals.js';
+import type { BudgetSnapshot } from './services/budget-accounts.js';
+import { EventBus } from './services/event-bus.js';
+import { type Exec, execCall } from './services/exec.js';
+import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
+import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import type {
+  AgentHandle,
+  AgentInfo,
+  AgentResult,
+  AgentStatus,
+  EventFilter,
+  KernelOptions,
+  SpawnSpec,
+  Subscription,
+} from './types.js';
+
+/** What a host shows about an agent before running it (banners, /v1/models). */
+export interface AgentDescription {
+  name: string;
+  providerName: string;
+  model: ModelInfo;
+  tools: string[];
+}
+
+export interface Kernel {
+  readonly workspace: string;
+  /** The configuration the kernel was opened with. */
+  readonly config: AgentConfig;
+  readonly host: KernelOptions['host'];
+  agents: {
+    spawn(spec: SpawnSpec): AgentHandle;
+    wait(id: string): Promise<AgentResult>;
+    kill(id: string, reason?: string): Promise<void>;
+    list(filter?: { parentId?: string; status?: AgentStatus }): AgentInfo[];
+    get(id: string): AgentInfo | undefined;
+  };
+  approvals: { respond(id: string, allow: boolean): boolean; pending(): { id: string; agentId: string }[] };
+  /** The stored conversations; undefined when memory is off. */
+  sessions: SessionStore | undefined;
+  /**
+   * The stored session a typed value names (full id, short id or unique prefix), else the value
+   * itself (a new session of that name). Throws a UsageError for an ambiguous or invalid value,
+   * or when memory is off, so a host can refuse it before spawning.
+   */
+  resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
+  memory: MemoryCalls;
+  exec: Exec;
+  subscribe(filter?: EventFilter): Subscription;
+  resources(): ResourceSnapshot;
+  /** What is left of a live agent's turn and dollar limits (its sub-agents' spending included). */
+  checkBudget(agentId: string): BudgetSnapshot | undefined;
+  /** The assembled agent a spawn with these fields would run (throws what spawn would throw). */
+  describe(spec?: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt'>): AgentDescription;
+  /** How the agents' commands are isolated. */
+  readonly sandbox: SandboxStatus;
+  /** Kills every agent and closes the memory database. */
+  close(): Promise<void>;
+}
+
+export async function openKernel(options: KernelOptions): Promise<Kernel> {
+  const base = await openBase(options);
+  return new KernelFacade(base, options);
+}
+
+class KernelFacade implements Kernel {
+  readonly workspace: string;
+  readonly config: AgentConfig;
+  readonly host: KernelOptions['host'];
+  readonly #base: KernelBase;
+  readonly #assemblies = new Map<string, AgentAssembly>();
+  readonly #table: AgentTable;
+  readonly #bus: EventBus;
+  readonly #approvals: Approvals;
+  readonly agents: Kernel['agents'];
+  readonly memory: MemoryCalls;
+  readonly exec: Exec;
+  #closed = false;
+
+  constructor(base: KernelBase, options: KernelOptions) {
+    this.workspace = options.workspace;
+    this.config = options.config;
+    this.host = options.host;
+    this.#base = base;
+    this.#bus = new EventBus((agentId, root) => this.#table.inTree(agentId, root));
+    this.#approvals = new Approvals({
+      timeoutMs: options.approvalTimeoutMs ?? base.config.tools.approval_timeout_secs * 1000,
+      publish: (agentId, event) => {
+        const record = this.#table.record(agentId);
+        if (record) this.#table.publish(record, event);
+      },
+    });
+    this.#table = new AgentTable({
+      base,
+      bus: this.#bus,
+      approvals: this.#approvals,
+      ...(options.clock ? { clock: options.clock } : {}),
+      assemble: (spec) => this.#assembly(spec),
+    });
+    const table = this.#table;
+    this.agents = {
+      spawn: (spec) => {
+        if (this.#closed) throw new Error('the kernel is closed');
+        return table.spawn(spec);
+      },
+      wait: (id) => table.wait(id),
+      kill: (id, reason) => table.kill(id, reason),
+      list: (filter) => table.list(filter),
+      get: (id) => table.get(id),
+    };
+    this.memory = memoryCalls(base.memory);
+    this.exec = execCall(base);
+  }
+
+  get approvals(): Kernel['approvals'] {
+    return this.#approvals;
+  }
+
+  get sessions(): SessionStore | undefined {
+    return this.#base.memory?.db.sessions;
+  }
+
+  get sandbox(): SandboxStatus {
+    return this.#base.sandboxStatus;
+  }
+
+  async resolveSession(typed: string, scope: { userId?: string } = {}): Promise<string> {
+    checkSessionName(this.#base, typed);
+    return sessionNamed(this.#base.memory!, typed, scope);
+  }
+
+  subscribe(filter?: EventFilter): Subscription {
+    return this.#bus.subscribe(filter);
+  }
+
+  resources(): ResourceSnapshot {
+    return resourceSnapshot(this.#table.list());
+  }
+
+  checkBudget(agentId: string): BudgetSnapshot | undefined {
+    return this.#table.record(agentId)?.account?.snapshot();
+  }
+
+  describe(spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt'> = {}): AgentDescription {
+    const assembly = this.#assembly(spec);
+    return {
+      name: assembly.name,
+      providerName: assembly.providerName,
+      model: assembly.model,
+      tools: assembly.tools.specs().map((tool) => tool.name),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const roots = this.#table.list().filter((agent) => agent.parentId === undefined);
+    await Promise.all(roots.map((agent) => this.#table.kill(agent.id, 'the kernel is closing')));
+    this.#bus.closeAll();
+    await this.#base.memory?.close();
+  }
+
+  #assembly(spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>): AgentAssembly {
+    const key = assemblyKey(spec);
+    let assembly = this.#assemblies.get(key);
+    if (!assembly) {
+      assembly = assembleAgent(this.#base, spec, () => this.#delegation(spec.agent));
+      this.#assemblies.set(key, assembly);
+    }
+    return assembly;
+  }
+
+  /** delegate_to_agent for an agent, when there are other agents to delegate to. */
+  #delegation(self: string | undefined) {
+    const { config } = this.#base;
+    if (config.runtime.max_delegation_depth === 0) return [];
+    const agents = Object.fromEntries(
+      Object.entries(config.agents)
+        .filter(([name]) => name !== self)
+        .map(([name, agent]) => [name, agent.description !== undefined ? { description: agent.description } : {}]),
+    );
+    if (Object.keys(agents).length === 0) return [];
+    return [
+      delegateTool({
+        agents,
+        spawn: (spec) => this.agents.spawn(spec),
+        selectionFor: (name, callerId) => {
+          const own = config.agents[name]?.selection;
+          if (own?.provider !== undefined) return undefined;
+          const caller = callerSelection(this.#table.record(callerId));
+          return caller && own?.model !== undefined ? { ...caller, model: own.model } : caller;
+        },
+      }),
+    ];
+  }
+}
+
+/** The selection an agent is running with now: what a child without its own uses. */
+function callerSelection(record: AgentRecord | undefined): SpawnSpec['selection'] {
+  if (!record) return undefined;
+  const { assembly, spec } = record;
+  return {
+    provider: assembly.providerName,
+    model: assembly.model.id,
+    ...(spec.selection?.baseURL !== undefined ? { baseURL: spec.selection.baseURL } : {}),
+  };
+}
+
+export { DELEGATE_TOOL };

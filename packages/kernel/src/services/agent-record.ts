@@ -1,0 +1,38 @@
+/**
+ * What the kernel keeps about one agent: where it sits in the tree, its assembly, its current
+ * run and budget account, its conversation (for keepAlive agents) and how to stop it. Records
+ * are plain data; agent-turn.ts drives them and agent-table.ts owns them.
+ */
+import type { AgentRun } from '@oxydra/runtime';
+import type { Message } from '@oxydra/types';
+import type { AgentAssembly } from '../assemble/agent.js';
+import type { OpenedSession } from '../assemble/session.js';
+import type { AgentInfo, AgentResult, SpawnSpec } from '../types.js';
+import type { BudgetAccount } from './budget-accounts.js';
+
+export interface AgentRecord {
+  info: AgentInfo;
+  parent: AgentRecord | undefined;
+  children: Set<AgentRecord>;
+  /** 0 for an agent a host spawned, parent's + 1 for a delegated one. */
+  depth: number;
+  spec: SpawnSpec;
+  assembly: AgentAssembly;
+  /** Aborted to kill the agent; each run's signal follows it. */
+  controller: AbortController;
+  /** The run of the current turn, while one runs. */
+  run?: AgentRun;
+  /** The current (or last) turn's account: what it and its sub-agents spent against its limits. */
+  account?: BudgetAccount;
+  /** The conversation so far, for the next turn of a keepAlive agent. */
+  history: Message[];
+  session?: OpenedSession;
+  /** The current turn's result (also the last one's, once it ended). */
+  turn?: Promise<AgentResult>;
+  /** Settles when the agent has exited. */
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+export const isLive = (record: AgentRecord): boolean =>
+  record.info.status === 'starting' || record.info.status === 'running' || record.info.status === 'idle';

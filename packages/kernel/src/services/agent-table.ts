@@ -1,0 +1,249 @@
+/**
+ * The kernel's agents: spawn (synchronous: validate, assemble from cache, record, start the first
+ * turn), kill (the agent and all its descendants, awaited until every run ended and so every
+ * sandboxed command was killed), wait, list and get. Exited agents stay listed for a while (the
+ * newest MAX_EXITED), so a host can still read how one ended.
+ */
+import { randomBytes } from 'node:crypto';
+import { unenforceableCostLimit } from '@oxydra/runtime';
+import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/types';
+import { type AgentAssembly, DEFAULT_AGENT } from '../assemble/agent.js';
+import type { KernelBase } from '../assemble/base.js';
+import { checkSessionName } from '../assemble/session.js';
+import type { AgentHandle, AgentInfo, AgentResult, AgentStatus, LifecycleEvent, SpawnSpec } from '../types.js';
+import { type AgentRecord, isLive } from './agent-record.js';
+import { startTurn } from './agent-turn.js';
+import type { Approvals } from './approvals.js';
+import type { EventBus } from './event-bus.js';
+import type { KernelServices } from './services.js';
+
+const MAX_EXITED = 1000;
+
+export interface AgentTableOptions {
+  base: KernelBase;
+  bus: EventBus;
+  approvals: Approvals;
+  clock?: KernelServices['clock'];
+  assemble: (spec: SpawnSpec, parent: AgentRecord | undefined) => AgentAssembly;
+}
+
+export class AgentTable implements KernelServices {
+  readonly #records = new Map<string, AgentRecord>();
+  readonly #exitedOrder: string[] = [];
+  readonly #idPrefix = `ag-${randomBytes(2).toString('hex')}-`;
+  #counter = 0;
+  readonly base: KernelBase;
+  readonly bus: EventBus;
+  readonly approvals: Approvals;
+  readonly clock: KernelServices['clock'];
+  readonly addUsage = addUsage;
+
+  constructor(private readonly options: AgentTableOptions) {
+    this.base = options.base;
+    this.bus = options.bus;
+    this.approvals = options.approvals;
+    this.clock = options.clock;
+  }
+
+  spawn(spec: SpawnSpec): AgentHandle {
+    const parent = spec.parentId !== undefined ? this.#live(spec.parentId) : undefined;
+    const depth = parent ? parent.depth + 1 : 0;
+    const maxDepth = this.base.config.runtime.max_delegation_depth;
+    if (depth > maxDepth) {
+      throw new UsageError(`delegation is limited to ${maxDepth} levels ([runtime] max_delegation_depth)`);
+    }
+    checkSessionName(this.base, spec.sessionId);
+    const assembly = this.options.assemble(spec, parent);
+    const record = this.#record(spec, parent, depth, assembly);
+    this.#checkPricing(record);
+    this.#records.set(record.info.id, record);
+    parent?.children.add(record);
+    spec.signal?.addEventListener('abort', () => void this.kill(record.info.id, 'the caller aborted'), {
+      once: true,
+    });
+    this.publish(record, {
+      type: 'agent_spawned',
+      agentId: record.info.id,
+      ...(parent ? { parentAgentId: parent.info.id } : {}),
+      name: record.info.name,
+      task: taskText(spec.prompt),
+    });
+    const turn = startTurn(this, record, spec.prompt);
+    return this.#handle(record, turn);
+  }
+
+  /** Kills the agent and every descendant; settles once all of them have exited. */
+  async kill(id: string, reason = 'killed'): Promise<void> {
+    const record = this.#records.get(id);
+    if (!record || !isLive(record)) return;
+    record.controller.abort(new Error(reason));
+    await this.killChildren(record, reason);
+    if (record.info.status === 'idle') this.exit(record, 'killed', reason);
+    await record.exited;
+  }
+
+  /** Resolves when the agent is no longer starting or running, with its last turn's result. */
+  async wait(id: string): Promise<AgentResult> {
+    const record = this.#records.get(id);
+    if (!record) throw new UsageError(`no agent ${id}`, { hint: 'agents.list() shows the agents the kernel knows' });
+    return (await record.turn)!;
+  }
+
+  list(filter: { parentId?: string; status?: AgentStatus } = {}): AgentInfo[] {
+    const infos: AgentInfo[] = [];
+    for (const record of this.#records.values()) {
+      if (filter.parentId !== undefined && record.parent?.info.id !== filter.parentId) continue;
+      if (filter.status !== undefined && record.info.status !== filter.status) continue;
+      infos.push({ ...record.info });
+    }
+    return infos;
+  }
+
+  get(id: string): AgentInfo | undefined {
+    const record = this.#records.get(id);
+    return record ? { ...record.info } : undefined;
+  }
+
+  record(id: string): AgentRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  inTree = (agentId: string, root: string): boolean => {
+    for (let record = this.#records.get(agentId); record; record = record.parent) {
+      if (record.info.id === root) return true;
+    }
+    return false;
+  };
+
+  // ---- KernelServices: what agent-turn.ts uses ----
+
+  publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void {
+    const { info, parent } = record;
+    this.bus.publish({
+      agentId: info.id,
+      ...(parent ? { parentAgentId: parent.info.id } : {}),
+      ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
+      ...(info.userId !== undefined ? { userId: info.userId } : {}),
+      event,
+    });
+  }
+
+  limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number } {
+    const { settings } = record.assembly;
+    const limits = record.spec.limits ?? {};
+    const maxCostUsd = limits.maxCostUsd ?? settings.maxCostUsd;
+    return { maxTurns: limits.maxTurns ?? settings.maxTurns, ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
+  }
+
+  asksApprovals(record: AgentRecord): boolean {
+    for (let at: AgentRecord | undefined = record; at; at = at.parent) {
+      if (at.spec.askApprovals !== undefined) return at.spec.askApprovals;
+    }
+    return false;
+  }
+
+  async killChildren(record: AgentRecord, reason: string): Promise<void> {
+    await Promise.all([...record.children].map((child) => this.kill(child.info.id, reason)));
+  }
+
+  exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void {
+    if (!isLive(record)) return;
+    record.info.status = status;
+    this.publish(record, {
+      type: 'agent_exited',
+      agentId: record.info.id,
+      status,
+      ...(reason !== undefined ? { reason } : {}),
+    });
+    record.parent?.children.delete(record);
+    record.session = undefined;
+    record.history = [];
+    record.markExited();
+    this.#exitedOrder.push(record.info.id);
+    while (this.#exitedOrder.length > MAX_EXITED) this.#records.delete(this.#exitedOrder.shift()!);
+  }
+
+  #live(id: string): AgentRecord {
+    const record = this.#records.get(id);
+    if (!record || !isLive(record)) throw new UsageError(`no running agent ${id} to spawn under`);
+    return record;
+  }
+
+  #record(spec: SpawnSpec, parent: AgentRecord | undefined, depth: number, assembly: AgentAssembly): AgentRecord {
+    let markExited: () => void = () => {};
+    const exited = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const controller = new AbortController();
+    if (parent) parent.controller.signal.addEventListener('abort', () => controller.abort(parent.controller.signal.reason), { once: true });
+    return {
+      info: {
+        id: `${this.#idPrefix}${(++this.#counter).toString(36)}`,
+        ...(parent ? { parentId: parent.info.id } : {}),
+        name: spec.agent ?? DEFAULT_AGENT,
+        status: 'starting',
+        ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
+        startedAt: Date.now(),
+        turns: 0,
+        usage: {},
+        costUsd: 0,
+      },
+      parent,
+      children: new Set(),
+      depth,
+      spec,
+      assembly,
+      controller,
+      history: spec.history ?? [],
+      exited,
+      markExited,
+    };
+  }
+
+  /** A dollar limit (its own or an ancestor's) this model's unknown prices cannot enforce is refused now. */
+  #checkPricing(record: AgentRecord): void {
+    const { model, providerName } = record.assembly;
+    for (let at: AgentRecord | undefined = record; at; at = at.parent) {
+      const error = unenforceableCostLimit(this.limitsOf(at).maxCostUsd, model, providerName);
+      if (error) {
+        throw at === record
+          ? error
+          : new ConfigError(`agent ${record.info.name}: ${error.message} (the limit is its parent agent's)`, { keyPath: 'runtime.max_cost' });
+      }
+    }
+  }
+
+  #handle(record: AgentRecord, first: ReturnType<typeof startTurn>): AgentHandle {
+    const table = this;
+    return {
+      ...first,
+      id: record.info.id,
+      parentId: record.parent?.info.id,
+      name: record.info.name,
+      get status() {
+        return record.info.status;
+      },
+      get sessionId() {
+        return record.info.sessionId;
+      },
+      steer: (text) => record.run?.steer(text),
+      interrupt: (reason) => record.run?.cancel(reason),
+      send(prompt) {
+        if (record.info.status !== 'idle') {
+          throw new UsageError(`agent ${record.info.id} is ${record.info.status}, not idle: it cannot take a turn now`);
+        }
+        record.info.status = 'starting';
+        return startTurn(table, record, prompt);
+      },
+      cancel: (reason) => table.kill(record.info.id, reason),
+      close: () => {
+        if (record.info.status === 'idle') table.exit(record, 'completed');
+      },
+    };
+  }
+}
+
+function taskText(prompt: SpawnSpec['prompt']): string {
+  const text = typeof prompt === 'string' ? prompt : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}

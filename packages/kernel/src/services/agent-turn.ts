@@ -1,0 +1,107 @@
+/**
+ * One turn of an agent: open its session (first turn), start the run with its budgets, shared
+ * ledger, approver and the agent's kill signal, publish every event in an envelope, and settle
+ * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
+ */
+import { startAgentRun } from '@oxydra/runtime';
+import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
+import { openSession } from '../assemble/session.js';
+import type { AgentResult, LifecycleEvent, TurnHandle } from '../types.js';
+import type { AgentRecord } from './agent-record.js';
+import { BudgetAccount } from './budget-accounts.js';
+import type { KernelServices } from './services.js';
+
+export function startTurn(services: KernelServices, record: AgentRecord, prompt: string | ContentPart[]): TurnHandle {
+  // Subscribed before anything is published, so the turn's stream misses nothing.
+  const events = services.bus.subscribe({ tree: record.info.id });
+  const result = runTurn(services, record, prompt).finally(() => events.close());
+  record.turn = result;
+  return { events, result };
+}
+
+async function runTurn(
+  services: KernelServices,
+  record: AgentRecord,
+  prompt: string | ContentPart[],
+): Promise<AgentResult> {
+  const { info, spec, assembly } = record;
+  const publish = (event: StreamEvent | LifecycleEvent) => services.publish(record, event);
+  let result: AgentResult;
+  try {
+    if (!record.session && spec.persist !== false && services.base.memory) {
+      record.session = await openSession(services.base, services.base.memory, {
+        ...(spec.sessionId !== undefined ? { id: spec.sessionId } : {}),
+        ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
+        ...(spec.agent !== undefined ? { agent: spec.agent } : {}),
+        ...(record.parent?.info.sessionId !== undefined ? { parentSessionId: record.parent.info.sessionId } : {}),
+      });
+      info.sessionId = record.session.id;
+      if (spec.history === undefined) record.history = record.session.history;
+    }
+    const limits = services.limitsOf(record);
+    record.account = new BudgetAccount(`agent ${info.name}`, limits, record.parent?.account);
+    const signal = record.controller.signal;
+    const run = startAgentRun({
+      ...assembly.base,
+      ...record.session?.options,
+      agentId: info.id,
+      ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
+      prompt,
+      history: record.history,
+      budgets: {
+        maxTurns: limits.maxTurns,
+        turnTimeoutMs: assembly.settings.turnTimeoutMs,
+        ...(limits.maxCostUsd !== undefined ? { maxCostUsd: limits.maxCostUsd } : {}),
+        ...(spec.limits?.maxWallMs !== undefined ? { maxWallMs: spec.limits.maxWallMs } : {}),
+      },
+      ledger: record.account,
+      signal,
+      ...(services.clock ? { clock: services.clock } : {}),
+      ...(services.asksApprovals(record) ? { approve: services.approvals.approverFor(info.id, signal) } : {}),
+    });
+    record.run = run;
+    info.status = 'running';
+    for await (const event of run.events) publish(withSession(event, info.sessionId));
+    const ended = await run.result;
+    result = { ...ended, agentId: info.id, ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}) };
+  } catch (error) {
+    // The run never started (its session could not be opened): end the turn like a failed run.
+    const failure = failedBeforeStart(error);
+    publish(withSession(failure, info.sessionId));
+    result = {
+      status: 'failed',
+      text: '',
+      usage: {},
+      costUsd: 0,
+      turns: 0,
+      messages: record.history,
+      error: failure.error!,
+      agentId: info.id,
+      ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
+    };
+  }
+  record.run = undefined;
+  info.turns += result.turns;
+  info.usage = services.addUsage(info.usage, result.usage);
+  info.costUsd = info.costUsd === null || result.costUsd === null ? null : info.costUsd + result.costUsd;
+  record.history = result.messages;
+  // A turn's sub-agents do not outlive it.
+  await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
+  const killed = record.controller.signal.aborted;
+  if (spec.keepAlive && !killed) info.status = 'idle';
+  else services.exit(record, killed ? 'killed' : result.status === 'completed' ? 'completed' : 'failed', result.error?.message);
+  return result;
+}
+
+/** The outcome line names the session, so a script can continue it with --session. */
+function withSession(event: StreamEvent, sessionId: string | undefined): StreamEvent {
+  if (sessionId === undefined || (event.type !== 'run_completed' && event.type !== 'run_failed')) return event;
+  return { ...event, session_id: sessionId };
+}
+
+function failedBeforeStart(error: unknown): RunEndEvent {
+  const code = error instanceof OxydraError ? error.code : 'internal_error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { type: 'run_failed', text: '', usage: {}, cost_usd: 0, turns: 0, error: { code, message } };
+}
+

@@ -1,0 +1,26 @@
+/**
+ * What one agent turn needs from the kernel (agent-turn.ts), kept as an interface so the turn
+ * driver does not reach into the agent table's internals.
+ */
+import type { Clock } from '@oxydra/runtime';
+import type { StreamEvent, Usage } from '@oxydra/types';
+import type { KernelBase } from '../assemble/base.js';
+import type { LifecycleEvent } from '../types.js';
+import type { AgentRecord } from './agent-record.js';
+import type { Approvals } from './approvals.js';
+import type { EventBus } from './event-bus.js';
+
+export interface KernelServices {
+  base: KernelBase;
+  bus: EventBus;
+  approvals: Approvals;
+  clock: Clock | undefined;
+  publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
+  /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
+  limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number };
+  /** Whether somebody answers this agent's approval questions (its own spawn, else its parent's). */
+  asksApprovals(record: AgentRecord): boolean;
+  killChildren(record: AgentRecord, reason: string): Promise<void>;
+  exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void;
+  addUsage(a: Usage, b: Usage): Usage;
+}

@@ -1,0 +1,174 @@
+/**
+ * The kernel's public contract: what a host passes to open a kernel and to spawn an agent, and
+ * what it gets back. Hosts (the CLI, the gateway, the runner's guest, tests) see only these
+ * types and the Kernel facade; how an agent is assembled stays inside the package.
+ */
+import type { AdapterFactories } from '@oxydra/provider';
+import type { Clock, RunResult } from '@oxydra/runtime';
+import type { AgentConfig, ContentPart, Message, StreamEvent, Usage } from '@oxydra/types';
+
+/** Who opened the kernel: said in logs and in what sessions record (codex's SessionSource). */
+export type HostKind = 'cli' | 'gateway' | 'runner-guest' | 'scheduler' | 'channel' | 'test';
+
+export interface KernelOptions {
+  /** Absolute path of the workspace the agents work in. */
+  workspace: string;
+  /** The loaded configuration (files, environment and overrides already applied). */
+  config: AgentConfig;
+  host: HostKind;
+  /** Where credentials come from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Wire adapters to use instead of the real ones (tests, benchmarks). */
+  adapters?: AdapterFactories;
+  /** Time source for the runs; default the system clock. */
+  clock?: Clock;
+  /** More secret values to keep out of tool output and transcripts (the gateway's token). */
+  secrets?: readonly string[];
+  /** Non-fatal problems, one line each; default: "warning: ..." on stderr. */
+  warn?: (message: string) => void;
+  /** How long an approval question waits for an answer before it counts as "deny"; default 5 minutes. */
+  approvalTimeoutMs?: number;
+}
+
+/** A selection that replaces the agent's own (--provider, --model, --base-url). */
+export interface SelectionOverride {
+  provider?: string;
+  model?: string;
+  baseURL?: string;
+}
+
+/** Limits for one spawn, over the agent's configured ones. */
+export interface SpawnLimits {
+  maxTurns?: number;
+  maxCostUsd?: number;
+  maxWallMs?: number;
+}
+
+export interface SpawnSpec {
+  prompt: string | ContentPart[];
+  /** An `[agents.<name>]` entry; unset: the top-level configuration ("default"). */
+  agent?: string;
+  /**
+   * The stored session to continue (full id, short id or a new name). Unset: a new session when
+   * memory is on, unless `persist` is false.
+   */
+  sessionId?: string;
+  /** false: a stateless run that stores nothing (the OpenAI-compatible API). Default true. */
+  persist?: boolean;
+  /** The user the run acts for: what it stores is theirs, recall searches only theirs. */
+  userId?: string;
+  /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
+  parentId?: string;
+  /** Earlier conversation given by the caller (stateless runs, or a chat that keeps its own). */
+  history?: Message[];
+  limits?: SpawnLimits;
+  selection?: SelectionOverride;
+  /** Narrows the agent's tools to these names. */
+  tools?: string[];
+  /** Replaces the agent's own system prompt text (the tool list and rules are still added). */
+  systemPrompt?: string;
+  /** Overrides [tools] approval for this agent (--yes is "auto"). */
+  approval?: 'auto' | 'ask' | 'deny';
+  /**
+   * Whether somebody answers approval questions (approval_requested events, approvals.respond).
+   * false: a privileged call under "ask" is denied at once with how to allow it. Default false;
+   * children inherit their parent's.
+   */
+  askApprovals?: boolean;
+  /** Keep the agent after its task, idle, for more turns (send); default: it exits. */
+  keepAlive?: boolean;
+  /** Aborting it kills the agent (and its children). */
+  signal?: AbortSignal;
+}
+
+export type AgentStatus = 'starting' | 'running' | 'idle' | 'completed' | 'failed' | 'killed';
+
+/** What the kernel says about an agent (list, get). */
+export interface AgentInfo {
+  id: string;
+  parentId?: string;
+  /** The `[agents.<name>]` it runs, or "default". */
+  name: string;
+  status: AgentStatus;
+  sessionId?: string;
+  userId?: string;
+  /** When it was spawned (ms since the epoch). */
+  startedAt: number;
+  /** Model calls, tokens and dollars of its own runs so far. */
+  turns: number;
+  usage: Usage;
+  costUsd: number | null;
+}
+
+/** Lifecycle events: said once in the envelope stream besides the runs' own StreamEvents. */
+export type LifecycleEvent =
+  | { type: 'agent_spawned'; agentId: string; parentAgentId?: string; name: string; task: string }
+  | {
+      type: 'agent_exited';
+      agentId: string;
+      status: Extract<AgentStatus, 'completed' | 'failed' | 'killed'>;
+      reason?: string;
+    }
+  | { type: 'approval_requested'; id: string; agentId: string; tool: string; summary: string; expiresAt: string }
+  | { type: 'approval_resolved'; id: string; agentId: string; allow: boolean; by: ApprovalResolver };
+
+/** Who decided an approval: a person's answer, the timeout, or the run ending first. */
+export type ApprovalResolver = 'respond' | 'timeout' | 'cancelled';
+
+/** Every event the kernel publishes: one envelope around the runs' events and the lifecycle ones. */
+export interface KernelEvent {
+  /** Increases by one per event, across all agents of the kernel. */
+  seq: number;
+  agentId: string;
+  parentAgentId?: string;
+  sessionId?: string;
+  userId?: string;
+  event: StreamEvent | LifecycleEvent;
+}
+
+/** Which events a subscription wants; every field narrows. */
+export interface EventFilter {
+  /** This agent and all its descendants. */
+  tree?: string;
+  agentId?: string;
+  sessionId?: string;
+  userId?: string;
+  types?: readonly string[];
+}
+
+export interface Subscription extends AsyncIterable<KernelEvent> {
+  /** Ends the iteration; events after it are not kept. */
+  close(): void;
+}
+
+/** One turn of an agent: its events (the agent's and its descendants') and its result. */
+export interface TurnHandle {
+  /** Ends after the turn's run_completed / run_failed (and agent_exited when the agent exits). */
+  events: AsyncIterable<KernelEvent>;
+  /** Settles when the turn ended and its messages are stored; never rejects. */
+  result: Promise<AgentResult>;
+}
+
+export interface AgentResult extends RunResult {
+  agentId: string;
+  sessionId?: string;
+}
+
+export interface AgentHandle extends TurnHandle {
+  readonly id: string;
+  readonly parentId: string | undefined;
+  readonly name: string;
+  readonly status: AgentStatus;
+  /** The stored session, once opened (undefined for stateless runs and before the start). */
+  readonly sessionId: string | undefined;
+  /** A user message delivered after the current tool batch. */
+  steer(text: string): void;
+  /** Stops the current turn only (Ctrl+C on a chat reply); a keepAlive agent stays, idle. */
+  interrupt(reason?: string): void;
+  /** Another turn on an idle (keepAlive) agent, with the conversation so far. */
+  send(prompt: string | ContentPart[]): TurnHandle;
+  /** Kills the agent and its descendants; settles when all of them have exited. */
+  cancel(reason?: string): Promise<void>;
+  /** Ends an idle agent (completed). */
+  close(): void;
+}
