@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { encodeFrame } from '@oxydra/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
-import { guestOverrides } from '../src/commands/guest-gateway.js';
+import { guestPolicy } from '../src/commands/guest-gateway.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
 let sandbox: CliSandbox | undefined;
@@ -65,7 +65,7 @@ describe('oxydra guest refuses a bad envelope', () => {
   });
 });
 
-describe('guestOverrides', () => {
+describe('guestPolicy', () => {
   const status = (degraded: { code: 'insecure_process_tier'; detail: string }[] = [], shell = true) => ({
     sandbox_tier: 'process' as const,
     sidecar_available: false,
@@ -73,41 +73,37 @@ describe('guestOverrides', () => {
     browser_available: false,
     degraded_reasons: degraded,
   });
-  const asMap = (overrides: ReturnType<typeof guestOverrides>) =>
-    Object.fromEntries(overrides.map((o) => [o.path.join('.'), o.raw]));
-
   it('process tier: a required OS sandbox, the vault, and the user limits on each command', () => {
-    const overrides = guestOverrides({
+    const policy = guestPolicy({
       user_id: 'alice',
       sandbox_tier: 'process',
       workspace_root: '/w/alice',
       runtime_policy: { mounts, resources: { max_processes: 64, max_memory_mib: 256 }, credential_refs: {} },
       startup_status: status(),
     });
-    expect(asMap(overrides)).toEqual({
-      'tools.shell.enabled': 'true',
-      'tools.sandbox.mode': process.platform === 'darwin' ? 'sandbox_exec' : 'bubblewrap',
-      'tools.vault_path': '/w/alice/vault',
-      'tools.sandbox.max_processes': '64',
-      'tools.sandbox.max_memory_mib': '256',
+    expect(policy).toEqual({
+      shell: true,
+      sandbox: 'required',
+      vaultPath: '/w/alice/vault',
+      maxProcesses: 64,
+      maxMemoryMib: 256,
     });
-    expect(overrides.every((o) => o.source === 'the runner (bootstrap envelope)')).toBe(true);
   });
 
   it('--insecure runs shell commands bare; no shell means no shell_exec at all', () => {
-    const insecure = guestOverrides({
+    const insecure = guestPolicy({
       user_id: 'alice',
       sandbox_tier: 'process',
       workspace_root: '/w/alice',
       startup_status: status([{ code: 'insecure_process_tier', detail: '--insecure' }]),
     });
-    expect(asMap(insecure)).toEqual({ 'tools.shell.enabled': 'true', 'tools.sandbox.mode': 'none' });
-    const noShell = guestOverrides({
+    expect(insecure).toEqual({ shell: true, sandbox: 'none' });
+    const noShell = guestPolicy({
       user_id: 'alice',
       sandbox_tier: 'process',
       workspace_root: '/w/alice',
       startup_status: status([], false),
     });
-    expect(asMap(noShell)).toEqual({ 'tools.shell.enabled': 'false' });
+    expect(noShell).toEqual({ shell: false, sandbox: 'required' });
   });
 });

@@ -94,7 +94,7 @@ class KernelFacade implements Kernel {
 
   constructor(base: KernelBase, options: KernelOptions) {
     this.workspace = options.workspace;
-    this.config = options.config;
+    this.config = base.config;
     this.host = options.host;
     this.#base = base;
     this.#bus = new EventBus((agentId, root) => this.#table.inTree(agentId, root));
@@ -109,6 +109,7 @@ class KernelFacade implements Kernel {
       base,
       bus: this.#bus,
       approvals: this.#approvals,
+      host: options.host,
       ...(options.clock ? { clock: options.clock } : {}),
       assemble: (spec) => this.#assembly(spec),
     });

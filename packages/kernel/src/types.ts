@@ -6,6 +6,9 @@
 import type { AdapterFactories } from '@oxydra/provider';
 import type { Clock, RunResult } from '@oxydra/runtime';
 import type { AgentConfig, ContentPart, Message, StreamEvent, Usage } from '@oxydra/types';
+import type { GuestPolicy } from './assemble/policy.js';
+
+export type { GuestPolicy };
 
 /** Who opened the kernel: said in logs and in what sessions record (codex's SessionSource). */
 export type HostKind = 'cli' | 'gateway' | 'runner-guest' | 'scheduler' | 'channel' | 'test';
@@ -26,6 +29,8 @@ export interface KernelOptions {
   secrets?: readonly string[];
   /** Non-fatal problems, one line each; default: "warning: ..." on stderr. */
   warn?: (message: string) => void;
+  /** A runner guest's policy for its user, applied over `config`. */
+  policy?: GuestPolicy;
   /** How long an approval question waits for an answer before it counts as "deny"; default 5 minutes. */
   approvalTimeoutMs?: number;
 }

@@ -1,13 +1,12 @@
 /**
  * The guest's gateway: the one `oxydra gateway` runs (run/gateway-daemon.ts), on the user's
- * folder, with what the envelope says about the user (shell, sandbox, vault) as overrides.
+ * folder, with what the envelope says about the user (shell, sandbox, vault) as its typed policy.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Override } from '@oxydra/config';
 import { urlHost } from '@oxydra/gateway';
 import type { BootstrapEnvelope } from '@oxydra/runner';
-import { detectSandbox } from '@oxydra/sandbox';
+import type { GuestPolicy } from '@oxydra/kernel';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayLogger } from '../run/gateway-log.js';
 
@@ -23,49 +22,30 @@ export interface GuestGatewayOptions {
 }
 
 /**
- * The configuration the envelope imposes. The process tier sandboxes shell commands with the
- * OS sandbox (required, never silently skipped); --insecure and the container tier (the
- * container is the sandbox) run them directly; a user without a shell gets no shell_exec; the
- * user's process and memory limits bound each sandboxed command.
+ * The policy the envelope imposes, typed. The process tier sandboxes shell commands with the OS
+ * sandbox (required, never silently skipped); --insecure and the container tier (the container
+ * is the sandbox) run them directly; a user without a shell gets no shell_exec; the user's
+ * process and memory limits bound each sandboxed command.
  */
-export function guestOverrides(envelope: BootstrapEnvelope): Override[] {
-  const source = 'the runner (bootstrap envelope)';
-  const overrides: Override[] = [];
+export function guestPolicy(envelope: BootstrapEnvelope): GuestPolicy {
   const status = envelope.startup_status;
   const insecure =
     status?.degraded_reasons.some((reason) => reason.code === 'insecure_process_tier') ?? false;
-  const shell = status?.shell_available ?? true;
-  overrides.push({ path: ['tools', 'shell', 'enabled'], raw: String(shell), source });
-  if (shell) {
-    // The OS sandbox is required (not "auto"): a process-tier guest never silently runs bare.
-    const osSandbox = detectSandbox().tier;
-    const mode =
-      insecure || envelope.sandbox_tier !== 'process'
-        ? 'none'
-        : osSandbox === 'none'
-          ? 'bubblewrap'
-          : osSandbox;
-    overrides.push({ path: ['tools', 'sandbox', 'mode'], raw: mode, source });
-  }
   const policy = envelope.runtime_policy;
-  if (policy) {
-    overrides.push({ path: ['tools', 'vault_path'], raw: policy.mounts.vault, source });
-    // The user's limits bound each of the guest's sandboxed shell commands.
-    const { max_processes, max_memory_mib } = policy.resources;
-    if (max_processes !== undefined) {
-      overrides.push({ path: ['tools', 'sandbox', 'max_processes'], raw: String(max_processes), source });
-    }
-    if (max_memory_mib !== undefined) {
-      overrides.push({ path: ['tools', 'sandbox', 'max_memory_mib'], raw: String(max_memory_mib), source });
-    }
-  }
-  return overrides;
+  const { max_processes, max_memory_mib } = policy?.resources ?? {};
+  return {
+    shell: status?.shell_available ?? true,
+    sandbox: insecure || envelope.sandbox_tier !== 'process' ? 'none' : 'required',
+    ...(policy ? { vaultPath: policy.mounts.vault } : {}),
+    ...(max_processes !== undefined ? { maxProcesses: max_processes } : {}),
+    ...(max_memory_mib !== undefined ? { maxMemoryMib: max_memory_mib } : {}),
+  };
 }
 
 /**
  * Starts the gateway `oxydra gateway` runs, on the user's own workspace: the `shared` folder
  * (its `.oxydra/` holds the user's agent.toml and memory database, out of the tools' reach),
- * with the envelope's overrides on top of the user's configuration.
+ * with the envelope's policy over the user's configuration.
  */
 export async function startGuestGateway(
   envelope: BootstrapEnvelope,
@@ -76,7 +56,7 @@ export async function startGuestGateway(
   options.log(`workspace ${workspace}`);
   const daemon = await startWorkspaceGateway({
     workspace,
-    overrides: guestOverrides(envelope),
+    policy: guestPolicy(envelope),
     bind: options.bind,
     bindSource: '--gateway-bind',
     // The gateway's own log goes to the guest's stdout: <ws>/logs/runtime.stdout.log.

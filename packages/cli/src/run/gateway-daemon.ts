@@ -15,7 +15,7 @@ import {
   resolveGatewayToken,
   startGateway,
 } from '@oxydra/gateway';
-import { type Kernel, openKernel } from '@oxydra/kernel';
+import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type CliKernelOptions, loadRunConfig, type RunFlags } from './spawn-flags.js';
 
@@ -24,6 +24,8 @@ export interface WorkspaceGatewayOptions extends CliKernelOptions {
   flags?: RunFlags;
   /** HOST:PORT; default [gateway] bind. */
   bind?: string;
+  /** A runner guest's policy for its user (the kernel applies it over the configuration). */
+  policy?: GuestPolicy;
   /** Where `bind` came from, for error messages (default "--bind"). */
   bindSource?: string;
   log: GatewayLogger;
@@ -88,6 +90,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     host: options.host ?? 'gateway',
     ...(options.env ? { env: options.env } : {}),
     secrets: [...(options.secrets ?? []), token],
+    ...(options.policy ? { policy: options.policy } : {}),
   });
   // Configuration mistakes in the top-level agent stop the daemon before it listens.
   kernel.describe(spawnSelection(flags));

@@ -12,6 +12,7 @@ import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
+import { applyPolicy } from './policy.js';
 import { type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
 import { modelSummarizer } from './summarizer.js';
@@ -33,7 +34,8 @@ export interface KernelBase {
 }
 
 export async function openBase(options: KernelOptions): Promise<KernelBase> {
-  const { config, workspace } = options;
+  const { workspace } = options;
+  const config = applyPolicy(options.config, options.policy);
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   const vaultPath = config.tools.vault_path ? resolveVaultPath(config.tools.vault_path, workspace) : undefined;

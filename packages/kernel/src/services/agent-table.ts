@@ -10,7 +10,16 @@ import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/typ
 import { type AgentAssembly, DEFAULT_AGENT } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
 import { checkSessionName } from '../assemble/session.js';
-import type { AgentHandle, AgentInfo, AgentResult, AgentStatus, LifecycleEvent, SpawnSpec } from '../types.js';
+import type { AgentRunOptions } from '@oxydra/runtime';
+import type {
+  AgentHandle,
+  AgentInfo,
+  AgentResult,
+  AgentStatus,
+  HostKind,
+  LifecycleEvent,
+  SpawnSpec,
+} from '../types.js';
 import { type AgentRecord, isLive } from './agent-record.js';
 import { startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
@@ -24,6 +33,7 @@ export interface AgentTableOptions {
   bus: EventBus;
   approvals: Approvals;
   clock?: KernelServices['clock'];
+  host: HostKind;
   assemble: (spec: SpawnSpec, parent: AgentRecord | undefined) => AgentAssembly;
 }
 
@@ -135,11 +145,22 @@ export class AgentTable implements KernelServices {
     return { maxTurns: limits.maxTurns ?? settings.maxTurns, ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
   }
 
-  asksApprovals(record: AgentRecord): boolean {
+  approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'> {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
-      if (at.spec.askApprovals !== undefined) return at.spec.askApprovals;
+      if (at.spec.askApprovals === true) {
+        return { approve: this.approvals.approverFor(record.info.id, record.controller.signal) };
+      }
+      if (at.spec.askApprovals === false) break;
     }
-    return false;
+    if (this.options.host === 'cli') return {};
+    return {
+      approve: async (request) => {
+        throw new Error(
+          `nobody can approve ${request.toolName} over the ${this.options.host} (no connected client answers approval questions); ` +
+            `set [tools] approval = "auto" in its configuration to let agents run it, or connect a client that answers approvals`,
+        );
+      },
+    };
   }
 
   async killChildren(record: AgentRecord, reason: string): Promise<void> {

@@ -57,7 +57,7 @@ async function runTurn(
       ledger: record.account,
       signal,
       ...(services.clock ? { clock: services.clock } : {}),
-      ...(services.asksApprovals(record) ? { approve: services.approvals.approverFor(info.id, signal) } : {}),
+      ...services.approver(record),
     });
     record.run = run;
     info.status = 'running';

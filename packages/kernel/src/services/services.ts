@@ -2,7 +2,7 @@
  * What one agent turn needs from the kernel (agent-turn.ts), kept as an interface so the turn
  * driver does not reach into the agent table's internals.
  */
-import type { Clock } from '@oxydra/runtime';
+import type { AgentRunOptions, Clock } from '@oxydra/runtime';
 import type { StreamEvent, Usage } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
 import type { LifecycleEvent } from '../types.js';
@@ -18,8 +18,13 @@ export interface KernelServices {
   publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
   /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
   limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number };
-  /** Whether somebody answers this agent's approval questions (its own spawn, else its parent's). */
-  asksApprovals(record: AgentRecord): boolean;
+  /**
+   * How this agent's approval questions are answered: through events when somebody answers
+   * them (its own spawn says so, else its parent's); otherwise no approver (the registry then
+   * denies, saying how to allow it), or, for hosts without a terminal, an approver that denies
+   * with that host's way out.
+   */
+  approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'>;
   killChildren(record: AgentRecord, reason: string): Promise<void>;
   exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void;
   addUsage(a: Usage, b: Usage): Usage;
