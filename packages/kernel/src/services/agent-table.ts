@@ -71,6 +71,7 @@ export class AgentTable implements KernelServices {
     spec.signal?.addEventListener('abort', () => void this.kill(record.info.id, 'the caller aborted'), {
       once: true,
     });
+    const events = this.bus.subscribe({ tree: record.info.id });
     this.publish(record, {
       type: 'agent_spawned',
       agentId: record.info.id,
@@ -78,7 +79,7 @@ export class AgentTable implements KernelServices {
       name: record.info.name,
       task: taskText(spec.prompt),
     });
-    const turn = startTurn(this, record, spec.prompt);
+    const turn = startTurn(this, record, spec.prompt, events);
     return this.#handle(record, turn);
   }
 

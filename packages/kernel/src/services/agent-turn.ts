@@ -6,14 +6,18 @@
 import { startAgentRun } from '@oxydra/runtime';
 import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
-import type { AgentResult, LifecycleEvent, TurnHandle } from '../types.js';
+import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
 import type { KernelServices } from './services.js';
 
-export function startTurn(services: KernelServices, record: AgentRecord, prompt: string | ContentPart[]): TurnHandle {
-  // Subscribed before anything is published, so the turn's stream misses nothing.
-  const events = services.bus.subscribe({ tree: record.info.id });
+export function startTurn(
+  services: KernelServices,
+  record: AgentRecord,
+  prompt: string | ContentPart[],
+  // Subscribed before anything of the turn is published, so its stream misses nothing.
+  events: Subscription = services.bus.subscribe({ tree: record.info.id }),
+): TurnHandle {
   const result = runTurn(services, record, prompt).finally(() => events.close());
   record.turn = result;
   return { events, result };
@@ -41,9 +45,13 @@ async function runTurn(
     const limits = services.limitsOf(record);
     record.account = new BudgetAccount(`agent ${info.name}`, limits, record.parent?.account);
     const signal = record.controller.signal;
+    // A delegated task says everything the child needs: recalling the user's other conversations
+    // (its siblings' among them) would only add noise. Its memory tools still search on request.
+    const { recall, ...sessionOptions } = record.session?.options ?? {};
     const run = startAgentRun({
       ...assembly.base,
-      ...record.session?.options,
+      ...sessionOptions,
+      ...(recall && !record.parent ? { recall } : {}),
       agentId: info.id,
       ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
       prompt,

@@ -1,0 +1,78 @@
+/**
+ * A real kernel on a temporary workspace, its model the testkit's mock OpenAI server (the real
+ * wire, the real adapter), priced as gpt-4o-mini so dollar limits apply. Memory is a real libSQL
+ * file in the workspace. Each test closes what it opened.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { type AgentConfigInput, agentConfigSchema } from '@oxydra/types';
+import { type Kernel, type KernelEvent, type KernelOptions, openKernel } from '../src/index.js';
+
+export const KEY = 'sk-kernel-test-0123456789abcdef';
+
+export interface TestKernel {
+  kernel: Kernel;
+  mock: MockLLM;
+  workspace: string;
+  close(): Promise<void>;
+}
+
+const open: TestKernel[] = [];
+
+/** Closes every kernel a test opened (call from afterEach). */
+export async function closeAll(): Promise<void> {
+  for (const test of open.splice(0)) await test.close();
+}
+
+export async function testKernel(
+  steps: ScenarioStep[],
+  config: AgentConfigInput = {},
+  options: Partial<KernelOptions> = {},
+): Promise<TestKernel> {
+  const mock = await startMockLLM({ api: 'openai-chat', scenario: steps });
+  const workspace = mkdtempSync(join(tmpdir(), 'oxydra-kernel-'));
+  const parsed = agentConfigSchema.parse({
+    ...config,
+    selection: { provider: 'mock', model: 'gpt-4o-mini', ...config.selection },
+    providers: {
+      registry: {
+        mock: { provider_type: 'openai', base_url: mock.url, api_key_env: 'MOCK_KEY', catalog_provider: 'openai' },
+        ...config.providers?.registry,
+      },
+    },
+    tools: { approval: 'auto', ...config.tools, sandbox: { mode: 'none', ...config.tools?.sandbox } },
+  });
+  const kernel = await openKernel({
+    workspace,
+    config: parsed,
+    host: 'test',
+    env: { MOCK_KEY: KEY, HOME: workspace, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    warn: () => {},
+    ...options,
+  });
+  const test: TestKernel = {
+    kernel,
+    mock,
+    workspace,
+    async close() {
+      await kernel.close();
+      await mock.close();
+      rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+  open.push(test);
+  return test;
+}
+
+/** Every event of a stream, in order. */
+export async function collect(events: AsyncIterable<KernelEvent>): Promise<KernelEvent[]> {
+  const all: KernelEvent[] = [];
+  for await (const event of events) all.push(event);
+  return all;
+}
+
+export const text = (reply: string, usage?: { input: number; output: number }): ScenarioStep => ({
+  reply: { text: reply, ...(usage ? { usage } : {}) },
+});

@@ -1,0 +1,113 @@
+/**
+ * The kernel's agents: spawn is synchronous and its handle streams the agent's events in
+ * envelopes, ending with the run's outcome and agent_exited; sessions are stored (for a user,
+ * as that user's); keepAlive agents take more turns; list/get/resources/checkBudget tell the
+ * truth; the memory and exec system calls reach the same store and sandbox the agents use.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, collect, testKernel, text } from './helpers.js';
+
+afterEach(closeAll);
+
+describe('agents.spawn', () => {
+  it('returns at once, then streams envelopes: spawned, the run, its outcome with the session, exited', async () => {
+    const { kernel, mock } = await testKernel([text('hello there', { input: 100, output: 10 })]);
+    const agent = kernel.agents.spawn({ prompt: 'say hello' });
+    expect(agent.status).toBe('starting');
+    expect(kernel.agents.get(agent.id)?.status).toBe('starting');
+    const events = await collect(agent.events);
+    const types = events.map((e) => e.event.type);
+    expect(types[0]).toBe('agent_spawned');
+    expect(types).toContain('turn_start');
+    expect(types.slice(-2)).toEqual(['run_completed', 'agent_exited']);
+    expect(events.every((e) => e.agentId === agent.id)).toBe(true);
+    // seq is strictly increasing.
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+    const result = await agent.result;
+    expect(result).toMatchObject({ status: 'completed', text: 'hello there', turns: 1, agentId: agent.id });
+    expect(result.sessionId).toMatch(/\S/);
+    const end = events.find((e) => e.event.type === 'run_completed')!.event;
+    expect(end).toMatchObject({ session_id: result.sessionId });
+    expect(kernel.agents.get(agent.id)).toMatchObject({ status: 'completed', turns: 1 });
+    expect(await kernel.sessions!.loadMessages(result.sessionId!)).toHaveLength(2);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  it("stores a user's session as theirs, and a stateless spawn stores nothing", async () => {
+    const { kernel } = await testKernel([text('one'), text('two')]);
+    const mine = await kernel.agents.spawn({ prompt: 'hi', userId: 'alice' }).result;
+    expect((await kernel.sessions!.get(mine.sessionId!))?.userId).toBe('alice');
+    const before = (await kernel.sessions!.list({})).length;
+    const stateless = await kernel.agents.spawn({ prompt: 'hi', persist: false }).result;
+    expect(stateless.sessionId).toBeUndefined();
+    expect((await kernel.sessions!.list({})).length).toBe(before);
+  });
+
+  it('refuses what cannot run before anything runs: an unknown agent, an unknown tool, a bad session name', async () => {
+    const { kernel, mock } = await testKernel([]);
+    expect(() => kernel.agents.spawn({ prompt: 'x', agent: 'nobody' })).toThrow(/unknown agent "nobody"/);
+    expect(() => kernel.agents.spawn({ prompt: 'x', tools: ['file_raed'] })).toThrow(/unknown tool "file_raed".*file_read/);
+    expect(() => kernel.agents.spawn({ prompt: 'x', sessionId: 'no spaces' })).toThrow(/--session/);
+    expect(mock.requests).toHaveLength(0);
+    expect(kernel.agents.list()).toEqual([]);
+  });
+
+  it('a keepAlive agent goes idle after a turn, takes another with the conversation, and completes on close', async () => {
+    const { kernel, mock } = await testKernel([text('first answer'), text('second answer')]);
+    const agent = kernel.agents.spawn({ prompt: 'first', keepAlive: true });
+    await collect(agent.events);
+    expect(agent.status).toBe('idle');
+    const second = agent.send('second');
+    const events = await collect(second.events);
+    expect(events.map((e) => e.event.type)).not.toContain('agent_exited');
+    expect((await second.result).text).toBe('second answer');
+    // The second call carried the first exchange.
+    const messages = mock.requests[1]!.body!.messages as { role: string; content: string }[];
+    expect(messages.map((m) => m.content)).toEqual(expect.arrayContaining(['first', 'first answer', 'second']));
+    expect(agent.sessionId).toBe((await second.result).sessionId);
+    agent.close();
+    expect(kernel.agents.get(agent.id)?.status).toBe('completed');
+    expect(() => agent.send('third')).toThrow(/not idle/);
+  });
+
+  it('subscribe filters by agent and type across agents', async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'a' }, times: 'always' }]);
+    const outcomes = kernel.subscribe({ types: ['run_completed'] });
+    const a = kernel.agents.spawn({ prompt: 'one' });
+    const b = kernel.agents.spawn({ prompt: 'two' });
+    await Promise.all([a.result, b.result]);
+    outcomes.close();
+    const seen = await collect(outcomes);
+    expect(seen.map((e) => e.agentId).sort()).toEqual([a.id, b.id].sort());
+  });
+});
+
+describe('resources and budgets', () => {
+  it('resources() counts live agents and sessions; checkBudget shows what is left', async () => {
+    const { kernel } = await testKernel([text('done', { input: 1000, output: 100 })]);
+    const agent = kernel.agents.spawn({ prompt: 'x', keepAlive: true, limits: { maxTurns: 7, maxCostUsd: 1 } });
+    await agent.result;
+    const snapshot = kernel.resources();
+    expect(snapshot.agents).toMatchObject({ active: 1, idle: 1, running: 0 });
+    expect(snapshot.sessions).toBe(1);
+    expect(snapshot.process.rssBytes).toBeGreaterThan(0);
+    const budget = kernel.checkBudget(agent.id)!;
+    expect(budget.turns).toEqual({ used: 1, limit: 7, remaining: 6 });
+    expect(budget.costUsd.used).toBeGreaterThan(0);
+    expect(budget.costUsd.remaining).toBeCloseTo(1 - budget.costUsd.used!, 10);
+  });
+});
+
+describe('memory and exec system calls', () => {
+  it('memory.remember stores a note that memory.recall (and the agents) find', async () => {
+    const { kernel } = await testKernel([]);
+    await kernel.memory.remember('The deploy key rotates every Tuesday.', { tags: ['ops'] });
+    const hits = await kernel.memory.recall('when does the deploy key rotate');
+    expect(hits[0]?.text).toContain('Tuesday');
+  });
+
+  it('exec refuses when commands would run unsandboxed, saying how to enable the sandbox', async () => {
+    const { kernel } = await testKernel([]);
+    await expect(kernel.exec('echo hi')).rejects.toThrow(/sandbox is off/);
+  });
+});
