@@ -97,7 +97,7 @@ class KernelFacade implements Kernel {
     this.config = base.config;
     this.host = options.host;
     this.#base = base;
-    this.#bus = new EventBus((agentId, root) => this.#table.inTree(agentId, root));
+    this.#bus = new EventBus((agentId) => this.#table.lineage(agentId));
     this.#approvals = new Approvals({
       timeoutMs: options.approvalTimeoutMs ?? base.config.tools.approval_timeout_secs * 1000,
       publish: (agentId, event) => {

@@ -73,6 +73,7 @@ export interface FittedContext {
 // Messages never change once in the conversation, so each is tokenised once per run, not per turn.
 const messageTokenCache = new WeakMap<Message, number>();
 const toolTokenCache = new WeakMap<ToolSpec, number>();
+const toolBoundCache = new WeakMap<ToolSpec, number>();
 
 const upperBoundCache = new WeakMap<Message, number>();
 
@@ -93,6 +94,20 @@ export function tokensOf(message: Message): number {
     messageTokenCache.set(message, tokens);
   }
   return tokens;
+}
+
+/** toolTokensUpperBound per tool, computed once per spec object (registries hand out the same ones). */
+function toolBoundOf(tools: readonly ToolSpec[]): number {
+  let total = 0;
+  for (const tool of tools) {
+    let bound = toolBoundCache.get(tool);
+    if (bound === undefined) {
+      bound = toolTokensUpperBound([tool]);
+      toolBoundCache.set(tool, bound);
+    }
+    total += bound;
+  }
+  return total;
 }
 
 function toolTokensOf(tools: readonly ToolSpec[]): number {
@@ -125,7 +140,7 @@ export function estimatePrompt(
   threshold: number,
 ): PromptEstimate {
   const bound =
-    toolTokensUpperBound(tools) +
+    toolBoundOf(tools) +
     REPLY_PRIMING_TOKENS +
     messages.reduce((sum, message) => sum + upperBoundOf(message), 0);
   if (bound <= threshold) return { tokens: bound, exact: false };

@@ -8,11 +8,18 @@ import type { AgentRun, AgentRunOptions, RunResult } from './types.js';
 
 export function startAgentRun(options: AgentRunOptions): AgentRun {
   const events = new EventChannel<StreamEvent>();
+  const { onEvent } = options;
+  const emit = onEvent
+    ? (event: StreamEvent) => {
+        events.push(event);
+        onEvent(event);
+      }
+    : (event: StreamEvent) => events.push(event);
   const inbox = new Inbox();
-  const loop = new AgentLoop(options, inbox, (event) => events.push(event));
+  const loop = new AgentLoop(options, inbox, emit);
   const result = Promise.resolve()
     .then(() => loop.run())
-    .catch((error: unknown) => internalFailure(error, events))
+    .catch((error: unknown) => internalFailure(error, events, emit))
     .finally(() => events.close());
   return {
     events,
@@ -27,7 +34,11 @@ export function startAgentRun(options: AgentRunOptions): AgentRun {
  * The loop turns every failure into a result itself; this catches a bug in that path (a failing
  * onStateChange callback, say) so `result` still settles and `events` still ends with run_failed.
  */
-function internalFailure(error: unknown, events: EventChannel<StreamEvent>): RunResult {
+function internalFailure(
+  error: unknown,
+  events: EventChannel<StreamEvent>,
+  emit: (event: StreamEvent) => void,
+): RunResult {
   const failure = toRunFailure(error);
   const ended = events.snapshot().some((e) => e.type === 'run_completed' || e.type === 'run_failed');
   const result: RunResult = {
@@ -40,7 +51,7 @@ function internalFailure(error: unknown, events: EventChannel<StreamEvent>): Run
     messages: [],
   };
   if (!ended) {
-    events.push({ type: 'run_failed', text: '', usage: {}, cost_usd: null, turns: 0, error: result.error });
+    emit({ type: 'run_failed', text: '', usage: {}, cost_usd: null, turns: 0, error: result.error });
   }
   return result;
 }

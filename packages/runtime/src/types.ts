@@ -68,6 +68,11 @@ export interface AgentRunOptions {
   heartbeatMs?: number;
   /** Injectable time source for tests; default the system clock. */
   clock?: Clock;
+  /**
+   * Called with every event as it happens, in order, besides `events` (a host that forwards
+   * events, like the kernel, saves an async iteration per event). Must not throw.
+   */
+  onEvent?: (event: StreamEvent) => void;
   /** Called on every state transition of the loop (debug logging, tests). */
   onStateChange?: (transition: StateTransition) => void;
   /**

@@ -90,6 +90,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #defaultTimeoutMs: number;
   readonly #scrub: ScrubOptions;
   readonly #onApproval: ((record: ApprovalRecord) => void) | undefined;
+  #specs: Map<string, ToolSpec> | undefined;
 
   constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
     const allow = options.allow ? new Set(options.allow) : undefined;
@@ -104,13 +105,19 @@ export class ToolRegistry implements ToolExecutor {
     this.#onApproval = options.onApproval;
   }
 
+  /**
+   * The same spec objects on every call (the tools are fixed once the registry is built), so what
+   * is derived from them per model call (token counts) is computed once and cached by identity.
+   */
   specs(): ToolSpec[] {
-    return [...this.#tools.values()].map(toolSpecOf);
+    this.#specs ??= new Map([...this.#tools].map(([name, tool]) => [name, toolSpecOf(tool)]));
+    return [...this.#specs.values()];
   }
 
   spec(name: string): ToolSpec | undefined {
-    const tool = this.#tools.get(name);
-    return tool ? toolSpecOf(tool) : undefined;
+    if (!this.#tools.has(name)) return undefined;
+    this.specs();
+    return this.#specs?.get(name);
   }
 
   async execute(call: ToolInvocation, context: ToolContext): Promise<ToolOutcome> {

@@ -18,8 +18,13 @@ export interface AgentRecord {
   depth: number;
   spec: SpawnSpec;
   assembly: AgentAssembly;
-  /** Aborted to kill the agent; each run's signal follows it. */
-  controller: AbortController;
+  /** Why the agent was killed, once it was: its runs are cancelled and it takes no more turns. */
+  killed?: string;
+  /**
+   * Aborted when the agent is killed, made only for those who wait on it (an approval question):
+   * AbortControllers are costly enough to matter at thousands of agents a second.
+   */
+  abort?: AbortController;
   /** The run of the current turn, while one runs. */
   run?: AgentRun;
   /** The current (or last) turn's account: what it and its sub-agents spent against its limits. */
@@ -36,3 +41,10 @@ export interface AgentRecord {
 
 export const isLive = (record: AgentRecord): boolean =>
   record.info.status === 'starting' || record.info.status === 'running' || record.info.status === 'idle';
+
+/** A signal aborted when the agent is killed (made on first use). */
+export function killSignal(record: AgentRecord): AbortSignal {
+  record.abort ??= new AbortController();
+  if (record.killed !== undefined && !record.abort.signal.aborted) record.abort.abort(new Error(record.killed));
+  return record.abort.signal;
+}

@@ -19,8 +19,9 @@ import type {
   HostKind,
   LifecycleEvent,
   SpawnSpec,
+  TurnHandle,
 } from '../types.js';
-import { type AgentRecord, isLive } from './agent-record.js';
+import { type AgentRecord, isLive, killSignal } from './agent-record.js';
 import { startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
 import type { EventBus } from './event-bus.js';
@@ -39,7 +40,8 @@ export interface AgentTableOptions {
 
 export class AgentTable implements KernelServices {
   readonly #records = new Map<string, AgentRecord>();
-  readonly #exitedOrder: string[] = [];
+  /** Exited agents, oldest first (a Set keeps insertion order and drops its first in O(1)). */
+  readonly #exited = new Set<string>();
   readonly #idPrefix = `ag-${randomBytes(2).toString('hex')}-`;
   #counter = 0;
   readonly base: KernelBase;
@@ -68,6 +70,7 @@ export class AgentTable implements KernelServices {
     this.#checkPricing(record);
     this.#records.set(record.info.id, record);
     parent?.children.add(record);
+    if (spec.signal?.aborted) record.killed = 'the caller aborted';
     spec.signal?.addEventListener('abort', () => void this.kill(record.info.id, 'the caller aborted'), {
       once: true,
     });
@@ -87,7 +90,11 @@ export class AgentTable implements KernelServices {
   async kill(id: string, reason = 'killed'): Promise<void> {
     const record = this.#records.get(id);
     if (!record || !isLive(record)) return;
-    record.controller.abort(new Error(reason));
+    if (record.killed === undefined) {
+      record.killed = reason;
+      record.abort?.abort(new Error(reason));
+      record.run?.cancel(reason);
+    }
     await this.killChildren(record, reason);
     if (record.info.status === 'idle') this.exit(record, 'killed', reason);
     await record.exited;
@@ -119,12 +126,10 @@ export class AgentTable implements KernelServices {
     return this.#records.get(id);
   }
 
-  inTree = (agentId: string, root: string): boolean => {
-    for (let record = this.#records.get(agentId); record; record = record.parent) {
-      if (record.info.id === root) return true;
-    }
-    return false;
-  };
+  /** The agent and its ancestors, nearest first. */
+  *lineage(agentId: string): Iterable<string> {
+    for (let record = this.#records.get(agentId); record; record = record.parent) yield record.info.id;
+  }
 
   // ---- KernelServices: what agent-turn.ts uses ----
 
@@ -149,7 +154,7 @@ export class AgentTable implements KernelServices {
   approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'> {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
       if (at.spec.askApprovals === true) {
-        return { approve: this.approvals.approverFor(record.info.id, record.controller.signal) };
+        return { approve: this.approvals.approverFor(record.info.id, killSignal(record)) };
       }
       if (at.spec.askApprovals === false) break;
     }
@@ -181,8 +186,12 @@ export class AgentTable implements KernelServices {
     record.session = undefined;
     record.history = [];
     record.markExited();
-    this.#exitedOrder.push(record.info.id);
-    while (this.#exitedOrder.length > MAX_EXITED) this.#records.delete(this.#exitedOrder.shift()!);
+    this.#exited.add(record.info.id);
+    if (this.#exited.size > MAX_EXITED) {
+      const oldest = this.#exited.values().next().value as string;
+      this.#exited.delete(oldest);
+      this.#records.delete(oldest);
+    }
   }
 
   #live(id: string): AgentRecord {
@@ -196,8 +205,6 @@ export class AgentTable implements KernelServices {
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
-    const controller = new AbortController();
-    if (parent) parent.controller.signal.addEventListener('abort', () => controller.abort(parent.controller.signal.reason), { once: true });
     return {
       info: {
         id: `${this.#idPrefix}${(++this.#counter).toString(36)}`,
@@ -215,7 +222,6 @@ export class AgentTable implements KernelServices {
       depth,
       spec,
       assembly,
-      controller,
       history: spec.history ?? [],
       exited,
       markExited,
@@ -235,33 +241,59 @@ export class AgentTable implements KernelServices {
     }
   }
 
-  #handle(record: AgentRecord, first: ReturnType<typeof startTurn>): AgentHandle {
-    const table = this;
-    return {
-      ...first,
-      id: record.info.id,
-      parentId: record.parent?.info.id,
-      name: record.info.name,
-      get status() {
-        return record.info.status;
-      },
-      get sessionId() {
-        return record.info.sessionId;
-      },
-      steer: (text) => record.run?.steer(text),
-      interrupt: (reason) => record.run?.cancel(reason),
-      send(prompt) {
-        if (record.info.status !== 'idle') {
-          throw new UsageError(`agent ${record.info.id} is ${record.info.status}, not idle: it cannot take a turn now`);
-        }
-        record.info.status = 'starting';
-        return startTurn(table, record, prompt);
-      },
-      cancel: (reason) => table.kill(record.info.id, reason),
-      close: () => {
-        if (record.info.status === 'idle') table.exit(record, 'completed');
-      },
-    };
+  #handle(record: AgentRecord, first: TurnHandle): AgentHandle {
+    return new Handle(this, record, first);
+  }
+}
+
+/** What spawn returns: a class, not an object literal with getters, since spawn is on the hot path. */
+class Handle implements AgentHandle {
+  readonly events: TurnHandle['events'];
+  readonly result: TurnHandle['result'];
+
+  constructor(
+    private readonly table: AgentTable,
+    private readonly record: AgentRecord,
+    first: TurnHandle,
+  ) {
+    this.events = first.events;
+    this.result = first.result;
+  }
+
+  get id(): string {
+    return this.record.info.id;
+  }
+  get parentId(): string | undefined {
+    return this.record.parent?.info.id;
+  }
+  get name(): string {
+    return this.record.info.name;
+  }
+  get status(): AgentStatus {
+    return this.record.info.status;
+  }
+  get sessionId(): string | undefined {
+    return this.record.info.sessionId;
+  }
+  steer(text: string): void {
+    this.record.run?.steer(text);
+  }
+  interrupt(reason?: string): void {
+    this.record.run?.cancel(reason);
+  }
+  send(prompt: SpawnSpec['prompt']): TurnHandle {
+    const { info } = this.record;
+    if (info.status !== 'idle') {
+      throw new UsageError(`agent ${info.id} is ${info.status}, not idle: it cannot take a turn now`);
+    }
+    info.status = 'starting';
+    return startTurn(this.table, this.record, prompt);
+  }
+  cancel(reason?: string): Promise<void> {
+    return this.table.kill(this.record.info.id, reason);
+  }
+  close(): void {
+    if (this.record.info.status === 'idle') this.table.exit(this.record, 'completed');
   }
 }
 

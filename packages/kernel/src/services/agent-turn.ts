@@ -1,6 +1,6 @@
 /**
  * One turn of an agent: open its session (first turn), start the run with its budgets, shared
- * ledger, approver and the agent's kill signal, publish every event in an envelope, and settle
+ * ledger and approver (a kill cancels the run), publish every event in an envelope, and settle
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
 import { startAgentRun } from '@oxydra/runtime';
@@ -44,7 +44,6 @@ async function runTurn(
     }
     const limits = services.limitsOf(record);
     record.account = new BudgetAccount(`agent ${info.name}`, limits, record.parent?.account);
-    const signal = record.controller.signal;
     // A delegated task says everything the child needs: recalling the user's other conversations
     // (its siblings' among them) would only add noise. Its memory tools still search on request.
     const { recall, ...sessionOptions } = record.session?.options ?? {};
@@ -63,13 +62,14 @@ async function runTurn(
         ...(spec.limits?.maxWallMs !== undefined ? { maxWallMs: spec.limits.maxWallMs } : {}),
       },
       ledger: record.account,
-      signal,
+      onEvent: (event) => publish(withSession(event, info.sessionId)),
       ...(services.clock ? { clock: services.clock } : {}),
       ...services.approver(record),
     });
     record.run = run;
     info.status = 'running';
-    for await (const event of run.events) publish(withSession(event, info.sessionId));
+    // Killed while its session was opening: the run ends at once, as cancelled.
+    if (record.killed !== undefined) run.cancel(record.killed);
     const ended = await run.result;
     result = { ...ended, agentId: info.id, ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}) };
   } catch (error) {
@@ -95,7 +95,7 @@ async function runTurn(
   record.history = result.messages;
   // A turn's sub-agents do not outlive it.
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
-  const killed = record.controller.signal.aborted;
+  const killed = record.killed !== undefined;
   if (spec.keepAlive && !killed) info.status = 'idle';
   else services.exit(record, killed ? 'killed' : result.status === 'completed' ? 'completed' : 'failed', result.error?.message);
   return result;

@@ -6,8 +6,8 @@
  */
 import type { EventFilter, KernelEvent, Subscription } from '../types.js';
 
-/** How a subscription asks whether an agent is `root` or one of its descendants. */
-export type TreeTest = (agentId: string, root: string) => boolean;
+/** An agent and its ancestors, nearest first: whose tree subscriptions an event reaches. */
+export type Lineage = (agentId: string) => Iterable<string>;
 
 class Queue implements Subscription {
   #items: KernelEvent[] = [];
@@ -64,38 +64,61 @@ class Queue implements Subscription {
   }
 }
 
+/**
+ * Subscriptions to a tree (every agent's own turn stream is one) are kept by their root, so an
+ * event visits only its agent's lineage (a few levels) and the other subscriptions, never every
+ * agent's: publishing stays cheap with thousands of agents running.
+ */
 export class EventBus {
   #seq = 0;
-  readonly #subscriptions = new Set<Queue>();
+  readonly #byRoot = new Map<string, Set<Queue>>();
+  readonly #others = new Set<Queue>();
 
-  constructor(private readonly inTree: TreeTest) {}
+  constructor(private readonly lineage: Lineage) {}
 
   publish(envelope: Omit<KernelEvent, 'seq'>): KernelEvent {
     const event = envelope as KernelEvent;
     event.seq = ++this.#seq;
-    for (const subscription of this.#subscriptions) {
-      if (this.#matches(subscription.filter, event)) subscription.push(event);
+    if (this.#byRoot.size > 0) {
+      for (const root of this.lineage(event.agentId)) {
+        const queues = this.#byRoot.get(root);
+        if (queues) for (const queue of queues) if (matches(queue.filter, event)) queue.push(event);
+      }
     }
+    for (const queue of this.#others) if (matches(queue.filter, event)) queue.push(event);
     return event;
   }
 
   subscribe(filter: EventFilter = {}): Subscription {
-    const queue = new Queue(filter, (closed) => this.#subscriptions.delete(closed));
-    this.#subscriptions.add(queue);
+    const root = filter.tree;
+    if (root === undefined) {
+      const queue = new Queue(filter, (closed) => this.#others.delete(closed));
+      this.#others.add(queue);
+      return queue;
+    }
+    const queue = new Queue(filter, (closed) => {
+      const queues = this.#byRoot.get(root);
+      queues?.delete(closed);
+      if (queues?.size === 0) this.#byRoot.delete(root);
+    });
+    let queues = this.#byRoot.get(root);
+    if (!queues) this.#byRoot.set(root, (queues = new Set()));
+    queues.add(queue);
     return queue;
   }
 
   /** Ends every subscription (the kernel is closing). */
   closeAll(): void {
-    for (const subscription of [...this.#subscriptions]) subscription.close();
+    for (const queue of [...this.#others]) queue.close();
+    for (const queues of [...this.#byRoot.values()]) for (const queue of [...queues]) queue.close();
   }
+}
 
-  #matches(filter: EventFilter, event: KernelEvent): boolean {
-    if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
-    if (filter.sessionId !== undefined && event.sessionId !== filter.sessionId) return false;
-    if (filter.userId !== undefined && event.userId !== filter.userId) return false;
-    if (filter.types !== undefined && !filter.types.includes(event.event.type)) return false;
-    if (filter.tree !== undefined && !this.inTree(event.agentId, filter.tree)) return false;
-    return true;
-  }
+/** Every field but `tree` (which the bus resolved by lineage). */
+function matches(filter: EventFilter, event: KernelEvent): boolean {
+  if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
+  if (filter.sessionId !== undefined && event.sessionId !== filter.sessionId) return false;
+  if (filter.userId !== undefined && event.userId !== filter.userId) return false;
+  if (filter.types !== undefined && !filter.types.includes(event.event.type)) return false;
+  return true;
 }
