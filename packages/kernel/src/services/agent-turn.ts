@@ -31,6 +31,7 @@ async function runTurn(
   const { info, spec, assembly } = record;
   const publish = (event: StreamEvent | LifecycleEvent) => services.publish(record, event);
   let result: AgentResult;
+  let ending: RunEndEvent | undefined;
   try {
     if (!record.session && spec.persist !== false && services.base.memory) {
       record.session = await openSession(services.base, services.base.memory, {
@@ -62,7 +63,11 @@ async function runTurn(
         ...(spec.limits?.maxWallMs !== undefined ? { maxWallMs: spec.limits.maxWallMs } : {}),
       },
       ledger: record.account,
-      onEvent: (event) => publish(withSession(event, info.sessionId)),
+      onEvent: (event) => {
+        // The outcome is held until the turn's sub-agents have exited: it is the turn's last word.
+        if (event.type === 'run_completed' || event.type === 'run_failed') ending = event;
+        else publish(event);
+      },
       ...(services.clock ? { clock: services.clock } : {}),
       ...services.approver(record),
     });
@@ -75,7 +80,7 @@ async function runTurn(
   } catch (error) {
     // The run never started (its session could not be opened): end the turn like a failed run.
     const failure = failedBeforeStart(error);
-    publish(withSession(failure, info.sessionId));
+    ending = failure;
     result = {
       status: 'failed',
       text: '',
@@ -95,6 +100,7 @@ async function runTurn(
   record.history = result.messages;
   // A turn's sub-agents do not outlive it.
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
+  if (ending) publish(withSession(ending, info.sessionId));
   const killed = record.killed !== undefined;
   if (spec.keepAlive && !killed) info.status = 'idle';
   else services.exit(record, killed ? 'killed' : result.status === 'completed' ? 'completed' : 'failed', result.error?.message);
