@@ -7,7 +7,7 @@
 //  (c) `oxydra run` as a whole process against a mock in another process: wall time and peak
 //      RSS (target < 300 ms and < 100 MB; the field's leader publishes ~1.9 s and ~580 MB).
 // Usage: node bench/agent-loop.mjs [--runs N] [--process-runs N]   (prints one JSON object)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { ADAPTER_FACTORIES, synthesizeModelInfo } from '@oxydra/provider';
 import { startAgentRun } from '@oxydra/runtime';
 import { startMockLLM } from '@oxydra/testkit';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
+import { startMockProcess } from './mock-process.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -148,22 +149,7 @@ for (let i = 0; i < httpRuns; i++) {
 await mock.close();
 
 // (c) The whole `oxydra run` process, the mock served by a separate process.
-const server = spawn(
-  process.execPath,
-  [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', writeScenario()],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (chunk) => {
-    out += chunk;
-    const match = /listening on (\S+)/.exec(out);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`mock-llm exited ${code}`)));
-});
+const { url, child: server } = await startMockProcess(bin, writeScenario());
 const env = {
   PATH: process.env.PATH,
   HOME: workspace,

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { startMockProcess } from './mock-process.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -50,19 +51,8 @@ writeFileSync(
   scenarioPath,
   JSON.stringify({ steps: [{ reply: { text: words, textChunks: chunkCount }, times: 'always' }] }),
 );
-const mock = spawn(process.execPath, [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', scenarioPath], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
-const mockUrl = await new Promise((resolve, reject) => {
-  let out = '';
-  mock.stdout.on('data', (chunk) => {
-    out += chunk;
-    const match = /listening on (\S+)/.exec(out);
-    if (match) resolve(match[1]);
-  });
-  mock.once('exit', (code) => reject(new Error(`mock-llm exited ${code}`)));
-});
 
 function workspace(name) {
   const dir = join(root, name);

@@ -11,7 +11,7 @@
 //  (e) `oxydra run` as a whole process (wall, median) against a mock in another process, and the
 //      same for --baseline-bin (an earlier build's bin/oxydra.js), interleaved.
 // Usage: node --expose-gc bench/kernel.mjs [--turns N] [--baseline-bin PATH]   (prints one JSON object)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { agentConfigSchema } from '@oxydra/types';
+import { startMockProcess } from './mock-process.mjs';
 import { percentile, summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -54,7 +55,8 @@ const config = (memory) =>
     providers: { registry: { openai: { provider_type: 'openai' } } },
     memory: { enabled: memory, db_path: join(workspace, `bench-${Math.random().toString(36).slice(2)}.db`) },
   });
-const open = (memory) => openKernel({ workspace, config: config(memory), host: 'test', env, adapters, warn: () => {} });
+const open = (memory) =>
+  openKernel({ workspace, config: config(memory), host: 'test', env, adapters, warn: () => {} });
 const gc = () => globalThis.gc?.();
 
 // (a) openKernel to ready.
@@ -134,7 +136,11 @@ async function turnsPerSecond(target, persist) {
   }
   const elapsed = performance.now() - start;
   if (persist) await k.close();
-  return { turns: total, seconds: Math.round(elapsed) / 1000, per_second: Math.round((total / elapsed) * 1000) };
+  return {
+    turns: total,
+    seconds: Math.round(elapsed) / 1000,
+    per_second: Math.round((total / elapsed) * 1000),
+  };
 }
 const off = await turnsPerSecond(Number(values.turns), false);
 const on = await turnsPerSecond(Number(values.turns), true);
@@ -170,7 +176,15 @@ process.stdout.write(
       memory_off: summarize(openOff),
       target_ms: 100,
     },
-    spawn_overhead_ms: { median: round(percentile([...spawnSamples].sort((a, b) => a - b), 50)), target_ms: 0.2 },
+    spawn_overhead_ms: {
+      median: round(
+        percentile(
+          [...spawnSamples].sort((a, b) => a - b),
+          50,
+        ),
+      ),
+      target_ms: 0.2,
+    },
     tool_dispatch_ms: {
       pipeline_noop_tool: { median: round(percentile(dispatch, 50)), p99: round(percentile(dispatch, 99)) },
       file_read_real_file: { median: round(percentile(fileRead, 50)), p99: round(percentile(fileRead, 99)) },
@@ -188,9 +202,13 @@ process.stdout.write(
 );
 
 async function wholeProcess(baselineBin) {
-  const server = spawn(process.execPath, [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', scenarioFile()], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = spawn(
+    process.execPath,
+    [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', scenarioFile()],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (chunk) => {
@@ -236,7 +254,11 @@ function scenarioFile() {
     path,
     JSON.stringify({
       steps: [
-        { match: { lastMessageContains: 'Read notes.txt' }, reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] }, times: 'always' },
+        {
+          match: { lastMessageContains: 'Read notes.txt' },
+          reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
+          times: 'always',
+        },
         { reply: { text: 'The file has two lines.' }, times: 'always' },
       ],
     }),

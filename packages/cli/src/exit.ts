@@ -4,9 +4,10 @@
  * never a stack trace; OXYDRA_DEBUG=1 adds the stack for bug reports. Imported only when an
  * error happens: it loads @oxydra/types, which `--help` should not pay for.
  */
+
+import { WRITE_FIX } from '@oxydra/kernel';
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
-import { WRITE_FIX } from '@oxydra/kernel';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 

@@ -30,7 +30,13 @@ const delegate = (...calls: [string, string][]): ScenarioStep['reply'] => ({
   usage: { input: 40, output: 4 },
 });
 
-type JsonLine = { type: string; agentId?: string; parentAgentId?: string; name?: string; error?: { code: string } };
+type JsonLine = {
+  type: string;
+  agentId?: string;
+  parentAgentId?: string;
+  name?: string;
+  error?: { code: string };
+};
 
 describe('oxydra run with sub-agents', () => {
   it('delegates to two agents in parallel; --json shows their events with agent ids; the answer uses both', async () => {
@@ -38,7 +44,11 @@ describe('oxydra run with sub-agents', () => {
       E2E_APIS[0]!,
       [
         { match: { callIndex: 0 }, reply: delegate(['researcher', 'FIND-FACTS'], ['writer', 'WRITE-INTRO']) },
-        { match: { lastMessageContains: 'FIND-FACTS' }, reply: { text: 'fact: water boils at 100 C' }, fault: { slowChunksMs: 30 } },
+        {
+          match: { lastMessageContains: 'FIND-FACTS' },
+          reply: { text: 'fact: water boils at 100 C' },
+          fault: { slowChunksMs: 30 },
+        },
         { match: { lastMessageContains: 'WRITE-INTRO' }, reply: { text: 'intro: a short paragraph' } },
         { match: { lastToolResultContains: 'intro: a short' }, reply: { text: 'Report assembled.' } },
       ],
@@ -72,7 +82,10 @@ describe('oxydra run with sub-agents', () => {
         { match: { callIndex: 0 }, reply: delegate(['researcher', 'COSTLY']) },
         {
           match: { lastMessageContains: 'COSTLY' },
-          reply: { toolCalls: [{ name: 'file_list', arguments: {} }], usage: { input: 20_000, output: 2_000 } },
+          reply: {
+            toolCalls: [{ name: 'file_list', arguments: {} }],
+            usage: { input: 20_000, output: 2_000 },
+          },
         },
         { reply: { text: 'never sent' }, times: 'always' },
       ],

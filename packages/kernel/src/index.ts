@@ -2,10 +2,14 @@
  * @oxydra/kernel: the composition root. Hosts (the CLI, the gateway, the runner's guest, tests)
  * load configuration, open a kernel and use its system calls; none assembles an agent itself.
  */
-export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+
 export { DEFAULT_AGENT } from './assemble/agent.js';
+export {
+  type AgentSettings,
+  type AgentSettingsOptions,
+  resolveAgentSettings,
+} from './assemble/agent-settings.js';
 export { DELEGATE_TOOL } from './assemble/delegate.js';
-export { type AgentSettings, type AgentSettingsOptions, resolveAgentSettings } from './assemble/agent-settings.js';
 export {
   embedderFor,
   loadHistory,
@@ -24,9 +28,10 @@ export {
 } from './assemble/sandbox.js';
 export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
+export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export { auditLogPath } from './services/audit-log.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
-export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export type { ExecOptions } from './services/exec.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';

@@ -176,7 +176,9 @@ class KernelFacade implements Kernel {
     await this.#base.memory?.close();
   }
 
-  #assembly(spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>): AgentAssembly {
+  #assembly(
+    spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>,
+  ): AgentAssembly {
     const key = assemblyKey(spec);
     let assembly = this.#assemblies.get(key);
     if (!assembly) {
@@ -193,7 +195,10 @@ class KernelFacade implements Kernel {
     const agents = Object.fromEntries(
       Object.entries(config.agents)
         .filter(([name]) => name !== self)
-        .map(([name, agent]) => [name, agent.description !== undefined ? { description: agent.description } : {}]),
+        .map(([name, agent]) => [
+          name,
+          agent.description !== undefined ? { description: agent.description } : {},
+        ]),
     );
     if (Object.keys(agents).length === 0) return [];
     return [

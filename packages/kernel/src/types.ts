@@ -114,7 +114,14 @@ export type LifecycleEvent =
       status: Extract<AgentStatus, 'completed' | 'failed' | 'killed'>;
       reason?: string;
     }
-  | { type: 'approval_requested'; id: string; agentId: string; tool: string; summary: string; expiresAt: string }
+  | {
+      type: 'approval_requested';
+      id: string;
+      agentId: string;
+      tool: string;
+      summary: string;
+      expiresAt: string;
+    }
   | { type: 'approval_resolved'; id: string; agentId: string; allow: boolean; by: ApprovalResolver };
 
 /** Who decided an approval: a person's answer, the timeout, or the run ending first. */

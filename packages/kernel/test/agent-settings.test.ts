@@ -5,7 +5,6 @@ import { type AgentConfigInput, agentConfigSchema, ConfigError } from '@oxydra/t
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveAgentSettings } from '../src/index.js';
 
-
 describe('resolveAgentSettings', () => {
   const dirs: string[] = [];
   afterEach(() => {

@@ -38,7 +38,12 @@ export async function testKernel(
     selection: { provider: 'mock', model: 'gpt-4o-mini', ...config.selection },
     providers: {
       registry: {
-        mock: { provider_type: 'openai', base_url: mock.url, api_key_env: 'MOCK_KEY', catalog_provider: 'openai' },
+        mock: {
+          provider_type: 'openai',
+          base_url: mock.url,
+          api_key_env: 'MOCK_KEY',
+          catalog_provider: 'openai',
+        },
         ...config.providers?.registry,
       },
     },

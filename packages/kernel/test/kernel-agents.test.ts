@@ -46,7 +46,9 @@ describe('agents.spawn', () => {
   it('refuses what cannot run before anything runs: an unknown agent, an unknown tool, a bad session name', async () => {
     const { kernel, mock } = await testKernel([]);
     expect(() => kernel.agents.spawn({ prompt: 'x', agent: 'nobody' })).toThrow(/unknown agent "nobody"/);
-    expect(() => kernel.agents.spawn({ prompt: 'x', tools: ['file_raed'] })).toThrow(/unknown tool "file_raed".*file_read/);
+    expect(() => kernel.agents.spawn({ prompt: 'x', tools: ['file_raed'] })).toThrow(
+      /unknown tool "file_raed".*file_read/,
+    );
     expect(() => kernel.agents.spawn({ prompt: 'x', sessionId: 'no spaces' })).toThrow(/--session/);
     expect(mock.requests).toHaveLength(0);
     expect(kernel.agents.list()).toEqual([]);
@@ -63,7 +65,9 @@ describe('agents.spawn', () => {
     expect((await second.result).text).toBe('second answer');
     // The second call carried the first exchange.
     const messages = mock.requests[1]!.body!.messages as { role: string; content: string }[];
-    expect(messages.map((m) => m.content)).toEqual(expect.arrayContaining(['first', 'first answer', 'second']));
+    expect(messages.map((m) => m.content)).toEqual(
+      expect.arrayContaining(['first', 'first answer', 'second']),
+    );
     expect(agent.sessionId).toBe((await second.result).sessionId);
     agent.close();
     expect(kernel.agents.get(agent.id)?.status).toBe('completed');
@@ -85,7 +89,11 @@ describe('agents.spawn', () => {
 describe('resources and budgets', () => {
   it('resources() counts live agents and sessions; checkBudget shows what is left', async () => {
     const { kernel } = await testKernel([text('done', { input: 1000, output: 100 })]);
-    const agent = kernel.agents.spawn({ prompt: 'x', keepAlive: true, limits: { maxTurns: 7, maxCostUsd: 1 } });
+    const agent = kernel.agents.spawn({
+      prompt: 'x',
+      keepAlive: true,
+      limits: { maxTurns: 7, maxCostUsd: 1 },
+    });
     await agent.result;
     const snapshot = kernel.resources();
     expect(snapshot.agents).toMatchObject({ active: 1, idle: 1, running: 0 });

@@ -14,7 +14,10 @@ import { closeAll, collect, testKernel } from './helpers.js';
 afterEach(closeAll);
 
 const SHELL_THEN_REPORT: ScenarioStep[] = [
-  { match: { callIndex: 0 }, reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'echo approved-$((40+2))' } }] } },
+  {
+    match: { callIndex: 0 },
+    reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'echo approved-$((40+2))' } }] },
+  },
   { reply: { text: 'reported' }, times: 'always' },
 ];
 
@@ -34,7 +37,8 @@ function answering(kernel: Kernel, events: AsyncIterable<KernelEvent>, allow: bo
 }
 
 const toolResult = (mockBody: unknown) =>
-  ((mockBody as { messages: { role: string; content: string }[] }).messages.find((m) => m.role === 'tool')?.content ?? '');
+  (mockBody as { messages: { role: string; content: string }[] }).messages.find((m) => m.role === 'tool')
+    ?.content ?? '';
 
 describe('approvals', () => {
   it('a "yes" lets the command run; the request and the decision are events and in the audit log', async () => {
@@ -43,11 +47,23 @@ describe('approvals', () => {
     const events = await answering(kernel, agent.events, true);
     expect((await agent.result).status).toBe('completed');
     const requested = events.find((e) => e.event.type === 'approval_requested')!.event;
-    expect(requested).toMatchObject({ agentId: agent.id, tool: 'shell_exec', summary: expect.stringContaining('echo approved') });
-    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({ allow: true, by: 'respond' });
+    expect(requested).toMatchObject({
+      agentId: agent.id,
+      tool: 'shell_exec',
+      summary: expect.stringContaining('echo approved'),
+    });
+    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({
+      allow: true,
+      by: 'respond',
+    });
     expect(toolResult(mock.requests[1]!.body)).toContain('approved-42');
-    const audit = readFileSync(join(workspace, '.oxydra', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(audit).toContainEqual(expect.objectContaining({ type: 'approval', tool: 'shell_exec', approved: true, by: 'user' }));
+    const audit = readFileSync(join(workspace, '.oxydra', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ type: 'approval', tool: 'shell_exec', approved: true, by: 'user' }),
+    );
   });
 
   it('a "no" denies: the command does not run and the model is told', async () => {
@@ -59,10 +75,17 @@ describe('approvals', () => {
   });
 
   it('an unanswered question times out to "deny" and says so', async () => {
-    const { kernel, mock } = await testKernel(SHELL_THEN_REPORT, { tools: { approval: 'ask' } }, { approvalTimeoutMs: 50 });
+    const { kernel, mock } = await testKernel(
+      SHELL_THEN_REPORT,
+      { tools: { approval: 'ask' } },
+      { approvalTimeoutMs: 50 },
+    );
     const agent = kernel.agents.spawn({ prompt: 'run it', askApprovals: true });
     const events = await answering(kernel, agent.events, undefined);
-    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({ allow: false, by: 'timeout' });
+    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({
+      allow: false,
+      by: 'timeout',
+    });
     expect(toolResult(mock.requests[1]!.body)).not.toContain('approved-42');
     expect(kernel.approvals.pending()).toEqual([]);
   });
@@ -75,7 +98,10 @@ describe('approvals', () => {
       events.push(envelope);
       if (envelope.event.type === 'approval_requested') void agent.cancel('stop');
     }
-    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({ allow: false, by: 'cancelled' });
+    expect(events.find((e) => e.event.type === 'approval_resolved')!.event).toMatchObject({
+      allow: false,
+      by: 'cancelled',
+    });
     expect(kernel.agents.get(agent.id)?.status).toBe('killed');
   });
 

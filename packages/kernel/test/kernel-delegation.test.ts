@@ -14,7 +14,11 @@ afterEach(closeAll);
 const AGENTS: AgentConfigInput = {
   agents: {
     alpha: { description: 'reads things', system_prompt: 'You are alpha.' },
-    beta: { description: 'writes things', system_prompt: 'You are beta.', selection: { model: 'gpt-4.1-mini' } },
+    beta: {
+      description: 'writes things',
+      system_prompt: 'You are beta.',
+      selection: { model: 'gpt-4.1-mini' },
+    },
   },
 };
 
@@ -28,7 +32,11 @@ describe('delegate_to_agent', () => {
     const { kernel, mock } = await testKernel(
       [
         { match: { callIndex: 0 }, reply: delegate(['alpha', 'ALPHA-TASK'], ['beta', 'BETA-TASK']) },
-        { match: { lastMessageContains: 'ALPHA-TASK' }, reply: { text: 'alpha found 41 files' }, fault: { slowChunksMs: 40 } },
+        {
+          match: { lastMessageContains: 'ALPHA-TASK' },
+          reply: { text: 'alpha found 41 files' },
+          fault: { slowChunksMs: 40 },
+        },
         { match: { lastMessageContains: 'BETA-TASK' }, reply: { text: 'beta wrote the report' } },
         { match: { lastToolResultContains: 'beta wrote' }, reply: { text: 'Both are done.' } },
       ],
@@ -40,11 +48,18 @@ describe('delegate_to_agent', () => {
     expect(result).toMatchObject({ status: 'completed', text: 'Both are done.' });
 
     const spawned = events.filter((e) => e.event.type === 'agent_spawned' && e.agentId !== parent.id);
-    expect(spawned.map((e) => e.event.type === 'agent_spawned' && e.event.name).sort()).toEqual(['alpha', 'beta']);
+    expect(spawned.map((e) => e.event.type === 'agent_spawned' && e.event.name).sort()).toEqual([
+      'alpha',
+      'beta',
+    ]);
     expect(spawned.every((e) => e.parentAgentId === parent.id)).toBe(true);
     // Parallel: both children started before either finished.
-    const firstChildEnd = events.findIndex((e) => e.agentId !== parent.id && e.event.type === 'run_completed');
-    const lastChildStart = events.findLastIndex((e) => e.event.type === 'agent_spawned' && e.agentId !== parent.id);
+    const firstChildEnd = events.findIndex(
+      (e) => e.agentId !== parent.id && e.event.type === 'run_completed',
+    );
+    const lastChildStart = events.findLastIndex(
+      (e) => e.event.type === 'agent_spawned' && e.agentId !== parent.id,
+    );
     expect(lastChildStart).toBeLessThan(firstChildEnd);
     // The children's answers are the parent's tool results.
     const lastCall = mock.requests.at(-1)!.body!.messages as { role: string; content: string }[];
@@ -71,7 +86,10 @@ describe('delegate_to_agent', () => {
         { match: { callIndex: 0 }, reply: delegate(['alpha', 'EXPENSIVE-TASK']) },
         {
           match: { lastMessageContains: 'EXPENSIVE-TASK' },
-          reply: { toolCalls: [{ name: 'file_list', arguments: {} }], usage: { input: 20_000, output: 2_000 } },
+          reply: {
+            toolCalls: [{ name: 'file_list', arguments: {} }],
+            usage: { input: 20_000, output: 2_000 },
+          },
         },
         { reply: { text: 'should never be asked' }, times: 'always' },
       ],
@@ -123,7 +141,10 @@ describe('delegate_to_agent', () => {
       [
         { match: { callIndex: 0 }, reply: delegate(['alpha', 'ALPHA-TASK']) },
         { match: { lastMessageContains: 'ALPHA-TASK' }, reply: delegate(['beta', 'BETA-TASK']) },
-        { match: { lastToolResultContains: 'delegation is limited' }, reply: { text: 'alpha could not delegate' } },
+        {
+          match: { lastToolResultContains: 'delegation is limited' },
+          reply: { text: 'alpha could not delegate' },
+        },
         { match: { lastToolResultContains: 'alpha could not' }, reply: { text: 'ok' } },
       ],
       { ...AGENTS, runtime: { max_delegation_depth: 1 } },

@@ -43,4 +43,8 @@ export type {
   AgentRun,
   AgentRunOptions,
   BudgetLedger,
-  ContextBudget, RunBudgets, RunResult, RunStatus } from './types.js';
+  ContextBudget,
+  RunBudgets,
+  RunResult,
+  RunStatus,
+} from './types.js';

@@ -5,11 +5,11 @@
  * Commands: /help, /cost, /clear, /exit.
  */
 import { createInterface } from 'node:readline';
-import type { AgentHandle } from '@oxydra/kernel';
+import type { AgentHandle, TurnHandle } from '@oxydra/kernel';
 import { addUsage, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { approvalAnswerer } from '../run/approval-answers.js';
 import { canAskApproval, TerminalQuestion } from '../run/approval.js';
+import { approvalAnswerer } from '../run/approval-answers.js';
 import { renderEvent } from '../run/render-agents.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
@@ -45,7 +45,11 @@ export async function runChat(flags: RunFlags): Promise<number> {
   const question = new TerminalQuestion(rl);
   const askApprovals = canAskApproval();
   const answer = askApprovals
-    ? approvalAnswerer(kernel, (text) => question.ask(text), (reason) => agent?.interrupt(reason))
+    ? approvalAnswerer(
+        kernel,
+        (text) => question.ask(text),
+        (reason) => agent?.interrupt(reason),
+      )
     : undefined;
 
   /** The chat's agent: spawned with the first message, kept idle between replies. */
@@ -62,13 +66,15 @@ export async function runChat(flags: RunFlags): Promise<number> {
     finish = resolve;
   });
 
-  const earlier = sessionId !== undefined ? await kernel.sessions?.loadMessages(sessionId).catch(() => []) : [];
+  const earlier =
+    sessionId !== undefined ? await kernel.sessions?.loadMessages(sessionId).catch(() => []) : [];
   process.stderr.write(
     `oxydra chat · ${described.providerName} / ${described.model.id} · workspace ${workspace}${sessionId ? ` · session ${shortSessionId(sessionId)}` : ''}\nsandbox: ${kernel.sandbox.summary}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );
-  if (earlier && earlier.length > 0) process.stderr.write(`continuing a conversation of ${earlier.length} messages\n`);
+  if (earlier && earlier.length > 0)
+    process.stderr.write(`continuing a conversation of ${earlier.length} messages\n`);
 
-/** Runs a slash command; false when the line is not one. */
+  /** Runs a slash command; false when the line is not one. */
   const command = (line: string): boolean => {
     switch (line) {
       case '/help':
@@ -97,15 +103,18 @@ export async function runChat(flags: RunFlags): Promise<number> {
 
   const runTurn = async (prompt: string) => {
     running = true;
-    const turn = agent
-      ? agent.send(prompt)
-      : (agent = kernel.agents.spawn({
-          ...spec,
-          ...(sessionId !== undefined ? { sessionId } : {}),
-          prompt,
-          keepAlive: true,
-          askApprovals,
-        }));
+    let turn: TurnHandle;
+    if (agent) turn = agent.send(prompt);
+    else {
+      agent = kernel.agents.spawn({
+        ...spec,
+        ...(sessionId !== undefined ? { sessionId } : {}),
+        prompt,
+        keepAlive: true,
+        askApprovals,
+      });
+      turn = agent;
+    }
     const names = new Map<string, string>();
     for await (const envelope of turn.events) {
       answer?.(envelope);

@@ -14,11 +14,11 @@ import {
   loadAgentConfig,
   resolveCredential,
 } from '@oxydra/config';
+import { shellIsolation } from '@oxydra/kernel';
 import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
-import { shellIsolation } from '@oxydra/kernel';
 import type { Check } from './doctor-check.js';
 import { endpointChecks } from './doctor-endpoints.js';
 import { writableChecks } from './doctor-writable.js';

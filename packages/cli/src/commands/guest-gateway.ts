@@ -5,8 +5,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { urlHost } from '@oxydra/gateway';
-import type { BootstrapEnvelope } from '@oxydra/runner';
 import type { GuestPolicy } from '@oxydra/kernel';
+import type { BootstrapEnvelope } from '@oxydra/runner';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayLogger } from '../run/gateway-log.js';
 

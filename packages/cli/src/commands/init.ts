@@ -6,9 +6,9 @@ import {
   workspaceConfigDirectory,
   writeFileAtomic,
 } from '@oxydra/config';
+import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit.js';
-import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
 import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
 
 export interface InitOptions {

@@ -2,9 +2,10 @@
  * `oxydra memory search|add|list|delete|reindex`: the notes agents keep across sessions, and
  * the search index over notes and conversations.
  */
+
+import type { WorkspaceMemory } from '@oxydra/kernel';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import type { WorkspaceMemory } from '@oxydra/kernel';
 import { openMemoryWithRetrieval } from '../run/memory-command.js';
 
 function tagList(raw: string | undefined): string[] | undefined {

@@ -6,8 +6,8 @@
  * cancelled), 2 for usage/config mistakes.
  */
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import { approvalAnswerer } from '../run/approval-answers.js';
 import { askOnce, canAskApproval } from '../run/approval.js';
+import { approvalAnswerer } from '../run/approval-answers.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
 import { jsonLine, renderEvent } from '../run/render-agents.js';
@@ -34,7 +34,11 @@ export async function runRun(promptWords: string[], flags: RunFlags): Promise<nu
     const answer = askApprovals ? approvalAnswerer(kernel, askOnce, cancel) : undefined;
     const release = onInterrupt(() => cancel('interrupted by the user (Ctrl+C)'));
     try {
-      const renderer = new TextRenderer({ stdout: process.stdout, stderr: process.stderr, color: colorFor(process.stderr) });
+      const renderer = new TextRenderer({
+        stdout: process.stdout,
+        stderr: process.stderr,
+        color: colorFor(process.stderr),
+      });
       const names = new Map<string, string>();
       for await (const envelope of agent.events) {
         answer?.(envelope);

@@ -7,7 +7,11 @@ import type { Kernel, KernelEvent } from '@oxydra/kernel';
 
 export type Ask = (question: string) => Promise<string | undefined>;
 
-export function approvalAnswerer(kernel: Kernel, ask: Ask, cancelRun: (reason: string) => void): (envelope: KernelEvent) => void {
+export function approvalAnswerer(
+  kernel: Kernel,
+  ask: Ask,
+  cancelRun: (reason: string) => void,
+): (envelope: KernelEvent) => void {
   let queue: Promise<void> = Promise.resolve();
   return (envelope) => {
     const { event } = envelope;

@@ -1,9 +1,9 @@
 /** Opening the workspace's memory for the `sessions` and `memory` commands. */
 import { existsSync } from 'node:fs';
 import { findWorkspaceRoot, loadAgentConfig } from '@oxydra/config';
+import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type AgentConfig, UsageError } from '@oxydra/types';
-import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
 
 async function enabledConfig(): Promise<AgentConfig> {
   const { config } = await loadAgentConfig();

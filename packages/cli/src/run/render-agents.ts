@@ -30,7 +30,12 @@ export function jsonLine(envelope: KernelEvent, rootId: string): string | undefi
 }
 
 /** Text rendering: the root agent through the renderer, sub-agents as indented progress lines. */
-export function renderEvent(renderer: TextRenderer, envelope: KernelEvent, rootId: string, names: Map<string, string>): void {
+export function renderEvent(
+  renderer: TextRenderer,
+  envelope: KernelEvent,
+  rootId: string,
+  names: Map<string, string>,
+): void {
   const { event } = envelope;
   if (envelope.agentId === rootId) {
     if (!isLifecycle(event)) renderer.handle(event);
@@ -43,7 +48,9 @@ export function renderEvent(renderer: TextRenderer, envelope: KernelEvent, rootI
       renderer.note(`   [${event.name}] started: ${oneLine(event.task)}`);
       return;
     case 'agent_exited':
-      renderer.note(`   [${who}] ${event.status}${event.reason && event.status !== 'completed' ? `: ${event.reason}` : ''}`);
+      renderer.note(
+        `   [${who}] ${event.status}${event.reason && event.status !== 'completed' ? `: ${event.reason}` : ''}`,
+      );
       return;
     case 'tool_execution_start':
       renderer.note(`   [${who}] -> ${describeCall(event.name, event.arguments)}`);

@@ -72,13 +72,18 @@ export async function openCliKernel(flags: RunFlags, options: CliKernelOptions):
 }
 
 /** Everything of a spawn the flags decide; the caller adds the prompt (and history, approvals). */
-export async function spawnSpecFromFlags(flags: RunFlags, config: AgentConfig): Promise<Omit<SpawnSpec, 'prompt'>> {
+export async function spawnSpecFromFlags(
+  flags: RunFlags,
+  config: AgentConfig,
+): Promise<Omit<SpawnSpec, 'prompt'>> {
   const systemPrompt = await systemPromptFlag(flags.system);
   const maxWallMs = parseTimeout(flags.timeout);
   // Budget flags beat the agent's own limits, which beat [runtime].
   const limits = {
     ...(flags.maxTurns !== undefined ? { maxTurns: config.runtime.max_turns } : {}),
-    ...(flags.maxCost !== undefined && config.runtime.max_cost !== undefined ? { maxCostUsd: config.runtime.max_cost } : {}),
+    ...(flags.maxCost !== undefined && config.runtime.max_cost !== undefined
+      ? { maxCostUsd: config.runtime.max_cost }
+      : {}),
     ...(maxWallMs !== undefined ? { maxWallMs } : {}),
   };
   const selection = {

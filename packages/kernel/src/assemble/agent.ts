@@ -28,7 +28,10 @@ export interface AgentAssembly {
   model: ModelInfo;
   tools: ToolRegistry;
   /** What startAgentRun needs besides the task, session, budgets and signal. */
-  base: Pick<AgentRunOptions, 'provider' | 'model' | 'tools' | 'workspace' | 'systemPrompt' | 'contextBudget'>;
+  base: Pick<
+    AgentRunOptions,
+    'provider' | 'model' | 'tools' | 'workspace' | 'systemPrompt' | 'contextBudget'
+  >;
 }
 
 /** The cache key of an assembly: equal requests share one. */

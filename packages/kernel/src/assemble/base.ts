@@ -38,7 +38,9 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   const config = applyPolicy(options.config, options.policy);
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  const vaultPath = config.tools.vault_path ? resolveVaultPath(config.tools.vault_path, workspace) : undefined;
+  const vaultPath = config.tools.vault_path
+    ? resolveVaultPath(config.tools.vault_path, workspace)
+    : undefined;
   // One list for both: what commands cannot see is what the file tools refuse.
   const secretPaths = [
     ...homeSecretPaths(env.HOME || homedir()),

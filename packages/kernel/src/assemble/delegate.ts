@@ -28,7 +28,9 @@ export interface DelegateOptions {
 export function delegateTool(options: DelegateOptions): Tool {
   const names = Object.keys(options.agents);
   const listing = names
-    .map((name) => `${name}${options.agents[name]?.description ? `: ${options.agents[name]?.description}` : ''}`)
+    .map(
+      (name) => `${name}${options.agents[name]?.description ? `: ${options.agents[name]?.description}` : ''}`,
+    )
     .join('; ');
   return {
     name: DELEGATE_TOOL,
@@ -37,7 +39,11 @@ export function delegateTool(options: DelegateOptions): Tool {
       type: 'object',
       properties: {
         agent: { type: 'string', enum: names, description: 'which agent does the task' },
-        task: { type: 'string', minLength: 1, description: 'the task, with everything the agent needs to know' },
+        task: {
+          type: 'string',
+          minLength: 1,
+          description: 'the task, with everything the agent needs to know',
+        },
       },
       required: ['agent', 'task'],
       additionalProperties: false,
@@ -59,10 +65,19 @@ export function delegateTool(options: DelegateOptions): Tool {
       try {
         // The child's events reach the kernel's subscribers (and the caller's stream) already.
         const result = await child.result;
-        const data = { agentId: child.id, status: result.status, turns: result.turns, costUsd: result.costUsd };
+        const data = {
+          agentId: child.id,
+          status: result.status,
+          turns: result.turns,
+          costUsd: result.costUsd,
+        };
         if (result.status === 'completed') return { content: result.text || '(no answer)', data };
         const why = result.error ? `${result.error.code}: ${result.error.message}` : result.status;
-        return { content: `agent ${agent} did not finish (${why})${result.text ? `; its last text: ${result.text}` : ''}`, isError: true, data };
+        return {
+          content: `agent ${agent} did not finish (${why})${result.text ? `; its last text: ${result.text}` : ''}`,
+          isError: true,
+          data,
+        };
       } finally {
         context.signal.removeEventListener('abort', stop);
       }

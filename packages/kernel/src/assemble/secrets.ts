@@ -9,7 +9,11 @@ import type { AgentConfig } from '@oxydra/types';
 /** Shorter values would scrub ordinary words; no real key is that short. */
 const MIN_SECRET_LENGTH = 8;
 
-export function knownSecrets(config: AgentConfig, env: NodeJS.ProcessEnv, extra: readonly string[]): string[] {
+export function knownSecrets(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv,
+  extra: readonly string[],
+): string[] {
   const secrets = credentialValues(Object.values(config.providers.registry), env).filter(
     (key) => key.length >= MIN_SECRET_LENGTH,
   );

@@ -65,7 +65,11 @@ export async function openSession(
  * The stored session a value names (full id, short id or prefix), else the value itself: a
  * session of that name is created. Ambiguous values are refused, listing the candidates.
  */
-export async function sessionNamed(memory: WorkspaceMemory, typed: string, scope: { userId?: string }): Promise<string> {
+export async function sessionNamed(
+  memory: WorkspaceMemory,
+  typed: string,
+  scope: { userId?: string },
+): Promise<string> {
   const ids = await memory.db.sessions.lookup(typed, scope);
   if (ids.length === 1) return ids[0]!;
   if (ids.length === 0) return typed;

@@ -45,6 +45,7 @@ export const isLive = (record: AgentRecord): boolean =>
 /** A signal aborted when the agent is killed (made on first use). */
 export function killSignal(record: AgentRecord): AbortSignal {
   record.abort ??= new AbortController();
-  if (record.killed !== undefined && !record.abort.signal.aborted) record.abort.abort(new Error(record.killed));
+  if (record.killed !== undefined && !record.abort.signal.aborted)
+    record.abort.abort(new Error(record.killed));
   return record.abort.signal;
 }

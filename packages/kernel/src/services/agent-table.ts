@@ -5,12 +5,12 @@
  * newest MAX_EXITED), so a host can still read how one ended.
  */
 import { randomBytes } from 'node:crypto';
+import type { AgentRunOptions } from '@oxydra/runtime';
 import { unenforceableCostLimit } from '@oxydra/runtime';
 import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/types';
 import { type AgentAssembly, DEFAULT_AGENT } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
 import { checkSessionName } from '../assemble/session.js';
-import type { AgentRunOptions } from '@oxydra/runtime';
 import type {
   AgentHandle,
   AgentInfo,
@@ -103,7 +103,8 @@ export class AgentTable implements KernelServices {
   /** Resolves when the agent is no longer starting or running, with its last turn's result. */
   async wait(id: string): Promise<AgentResult> {
     const record = this.#records.get(id);
-    if (!record) throw new UsageError(`no agent ${id}`, { hint: 'agents.list() shows the agents the kernel knows' });
+    if (!record)
+      throw new UsageError(`no agent ${id}`, { hint: 'agents.list() shows the agents the kernel knows' });
     return (await record.turn)!;
   }
 
@@ -148,7 +149,10 @@ export class AgentTable implements KernelServices {
     const { settings } = record.assembly;
     const limits = record.spec.limits ?? {};
     const maxCostUsd = limits.maxCostUsd ?? settings.maxCostUsd;
-    return { maxTurns: limits.maxTurns ?? settings.maxTurns, ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
+    return {
+      maxTurns: limits.maxTurns ?? settings.maxTurns,
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+    };
   }
 
   approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'> {
@@ -200,7 +204,12 @@ export class AgentTable implements KernelServices {
     return record;
   }
 
-  #record(spec: SpawnSpec, parent: AgentRecord | undefined, depth: number, assembly: AgentAssembly): AgentRecord {
+  #record(
+    spec: SpawnSpec,
+    parent: AgentRecord | undefined,
+    depth: number,
+    assembly: AgentAssembly,
+  ): AgentRecord {
     let markExited: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
@@ -236,7 +245,9 @@ export class AgentTable implements KernelServices {
       if (error) {
         throw at === record
           ? error
-          : new ConfigError(`agent ${record.info.name}: ${error.message} (the limit is its parent agent's)`, { keyPath: 'runtime.max_cost' });
+          : new ConfigError(`agent ${record.info.name}: ${error.message} (the limit is its parent agent's)`, {
+              keyPath: 'runtime.max_cost',
+            });
       }
     }
   }
@@ -298,6 +309,9 @@ class Handle implements AgentHandle {
 }
 
 function taskText(prompt: SpawnSpec['prompt']): string {
-  const text = typeof prompt === 'string' ? prompt : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
+  const text =
+    typeof prompt === 'string'
+      ? prompt
+      : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }

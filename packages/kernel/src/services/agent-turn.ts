@@ -38,7 +38,9 @@ async function runTurn(
         ...(spec.sessionId !== undefined ? { id: spec.sessionId } : {}),
         ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
         ...(spec.agent !== undefined ? { agent: spec.agent } : {}),
-        ...(record.parent?.info.sessionId !== undefined ? { parentSessionId: record.parent.info.sessionId } : {}),
+        ...(record.parent?.info.sessionId !== undefined
+          ? { parentSessionId: record.parent.info.sessionId }
+          : {}),
       });
       info.sessionId = record.session.id;
       if (spec.history === undefined) record.history = record.session.history;
@@ -76,7 +78,11 @@ async function runTurn(
     // Killed while its session was opening: the run ends at once, as cancelled.
     if (record.killed !== undefined) run.cancel(record.killed);
     const ended = await run.result;
-    result = { ...ended, agentId: info.id, ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}) };
+    result = {
+      ...ended,
+      agentId: info.id,
+      ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
+    };
   } catch (error) {
     // The run never started (its session could not be opened): end the turn like a failed run.
     const failure = failedBeforeStart(error);
@@ -103,13 +109,19 @@ async function runTurn(
   if (ending) publish(withSession(ending, info.sessionId));
   const killed = record.killed !== undefined;
   if (spec.keepAlive && !killed) info.status = 'idle';
-  else services.exit(record, killed ? 'killed' : result.status === 'completed' ? 'completed' : 'failed', result.error?.message);
+  else
+    services.exit(
+      record,
+      killed ? 'killed' : result.status === 'completed' ? 'completed' : 'failed',
+      result.error?.message,
+    );
   return result;
 }
 
 /** The outcome line names the session, so a script can continue it with --session. */
 function withSession(event: StreamEvent, sessionId: string | undefined): StreamEvent {
-  if (sessionId === undefined || (event.type !== 'run_completed' && event.type !== 'run_failed')) return event;
+  if (sessionId === undefined || (event.type !== 'run_completed' && event.type !== 'run_failed'))
+    return event;
   return { ...event, session_id: sessionId };
 }
 
@@ -118,4 +130,3 @@ function failedBeforeStart(error: unknown): RunEndEvent {
   const message = error instanceof Error ? error.message : String(error);
   return { type: 'run_failed', text: '', usage: {}, cost_usd: 0, turns: 0, error: { code, message } };
 }
-

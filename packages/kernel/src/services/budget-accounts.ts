@@ -5,7 +5,7 @@
  * whose limit is used up stops its children at their next call.
  */
 import type { BudgetLedger } from '@oxydra/runtime';
-import { BudgetExceeded, type Usage, addUsage } from '@oxydra/types';
+import { addUsage, BudgetExceeded, type Usage } from '@oxydra/types';
 
 export interface AccountLimits {
   maxTurns?: number;
@@ -71,13 +71,25 @@ export class BudgetAccount implements BudgetLedger {
 
   #checkOwn(nextCallUsd: number, inherited: boolean): void {
     const { maxTurns, maxCostUsd } = this.limits;
-    const whose = inherited ? `${this.owner}'s budget (shared with its sub-agents)` : `${this.owner}'s budget (with its sub-agents)`;
+    const whose = inherited
+      ? `${this.owner}'s budget (shared with its sub-agents)`
+      : `${this.owner}'s budget (with its sub-agents)`;
     if (maxTurns !== undefined && this.turns >= maxTurns) {
-      throw new BudgetExceeded('turns', maxTurns, this.turns, `turn budget exhausted: ${whose}: ${this.turns} of ${maxTurns} model calls used`);
+      throw new BudgetExceeded(
+        'turns',
+        maxTurns,
+        this.turns,
+        `turn budget exhausted: ${whose}: ${this.turns} of ${maxTurns} model calls used`,
+      );
     }
     if (maxCostUsd === undefined) return;
     if (this.costUnknown) {
-      throw new BudgetExceeded('cost', maxCostUsd, this.costUsd, `cost budget cannot be enforced: ${whose}: a call's cost is unknown (max_cost ${usd(maxCostUsd)})`);
+      throw new BudgetExceeded(
+        'cost',
+        maxCostUsd,
+        this.costUsd,
+        `cost budget cannot be enforced: ${whose}: a call's cost is unknown (max_cost ${usd(maxCostUsd)})`,
+      );
     }
     if (this.costUsd + nextCallUsd > maxCostUsd) {
       throw new BudgetExceeded(

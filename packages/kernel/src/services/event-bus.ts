@@ -101,8 +101,8 @@ export class EventBus {
       queues?.delete(closed);
       if (queues?.size === 0) this.#byRoot.delete(root);
     });
-    let queues = this.#byRoot.get(root);
-    if (!queues) this.#byRoot.set(root, (queues = new Set()));
+    const queues = this.#byRoot.get(root) ?? new Set<Queue>();
+    this.#byRoot.set(root, queues);
     queues.add(queue);
     return queue;
   }

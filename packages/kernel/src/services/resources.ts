@@ -6,7 +6,13 @@ import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
 import type { AgentInfo } from '../types.js';
 
 export interface ResourceSnapshot {
-  process: { rssBytes: number; heapUsedBytes: number; cpuUserMs: number; cpuSystemMs: number; uptimeSecs: number };
+  process: {
+    rssBytes: number;
+    heapUsedBytes: number;
+    cpuUserMs: number;
+    cpuSystemMs: number;
+    uptimeSecs: number;
+  };
   system: { loadAvg: [number, number, number]; cpus: number; freeMemBytes: number; totalMemBytes: number };
   agents: { active: number; running: number; idle: number; total: number };
   /** Distinct sessions of the active agents. */
@@ -16,7 +22,9 @@ export interface ResourceSnapshot {
 export function resourceSnapshot(agents: readonly AgentInfo[]): ResourceSnapshot {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
-  const active = agents.filter((a) => a.status === 'starting' || a.status === 'running' || a.status === 'idle');
+  const active = agents.filter(
+    (a) => a.status === 'starting' || a.status === 'running' || a.status === 'idle',
+  );
   const [one = 0, five = 0, fifteen = 0] = loadavg();
   return {
     process: {
@@ -26,7 +34,12 @@ export function resourceSnapshot(agents: readonly AgentInfo[]): ResourceSnapshot
       cpuSystemMs: cpu.system / 1000,
       uptimeSecs: process.uptime(),
     },
-    system: { loadAvg: [one, five, fifteen], cpus: availableParallelism(), freeMemBytes: freemem(), totalMemBytes: totalmem() },
+    system: {
+      loadAvg: [one, five, fifteen],
+      cpus: availableParallelism(),
+      freeMemBytes: freemem(),
+      totalMemBytes: totalmem(),
+    },
     agents: {
       active: active.length,
       running: active.filter((a) => a.status !== 'idle').length,
