@@ -202,22 +202,7 @@ process.stdout.write(
 );
 
 async function wholeProcess(baselineBin) {
-  const server = spawn(
-    process.execPath,
-    [bin, 'mock-llm', '--api', 'openai-chat', '--scenario', scenarioFile()],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`mock-llm exited ${code}`)));
-  });
+  const { url, child: server } = await startMockProcess(bin, scenarioFile());
   const runEnv = {
     ...process.env,
     HOME: workspace,
