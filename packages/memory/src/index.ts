@@ -5,6 +5,7 @@ export * from './errors.js';
 export type { StoredEvent } from './events.js';
 export * from './export.js';
 export { newNoteId, newSessionId } from './ids.js';
+export * from './kernel-state.js';
 export * from './memory.js';
 export * from './migrate.js';
 export * from './migrations/index.js';

@@ -1,9 +1,11 @@
 /**
- * The memory database as one object: opened, migrated, with its stores. Other parts (the
- * retrieval index, the memory tools) attach to `client` and to `notes.setChangeHook`.
+ * The memory database as one object: opened, migrated, with its stores (sessions, notes, kernel
+ * state). Other parts (the retrieval index, the memory tools) attach to `client` and to
+ * `notes.setChangeHook`.
  */
 import type { Client } from '@libsql/client';
 import { type DatabaseLocation, openDatabase } from './db.js';
+import { KernelStateStore } from './kernel-state.js';
 import { migrate } from './migrate.js';
 import { NoteStore, type NoteStoreOptions } from './notes.js';
 import { SessionStore } from './sessions.js';
@@ -18,6 +20,8 @@ export interface MemoryDatabase {
   readonly client: Client;
   readonly sessions: SessionStore;
   readonly notes: NoteStore;
+  /** Named JSON values that outlive sessions: the kernel's `state` system call. */
+  readonly state: KernelStateStore;
   /** The schema version after migrating: LATEST_SCHEMA_VERSION. */
   readonly schemaVersion: number;
   /** Closes the client; further calls fail. Safe to call twice. */
@@ -35,6 +39,7 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
       client,
       sessions: new SessionStore(client),
       notes: new NoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
+      state: new KernelStateStore(client),
       schemaVersion: to,
       async close() {
         if (!client.closed) client.close();

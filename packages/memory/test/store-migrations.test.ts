@@ -102,6 +102,29 @@ const SEEDS: Record<
       expect((await sessions.get('s-v3'))?.archivedAt).toMatch(/^\d{4}-/);
     },
   },
+  4: {
+    async insert(client) {
+      await client.execute(
+        `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at, archived_at, channel_origin)
+         VALUES ('s-v4', 'From chat', 'carol', NULL, NULL, '${T}', '${T}', '${T}', 'telegram')`,
+      );
+    },
+    async check({ sessions, state }) {
+      expect(await sessions.get('s-v4')).toEqual({
+        id: 's-v4',
+        title: 'From chat',
+        userId: 'carol',
+        createdAt: T,
+        updatedAt: T,
+        archivedAt: T,
+        channelOrigin: 'telegram',
+      });
+      // Version 5 adds kernel state, empty at first.
+      expect(await state.list('scheduler')).toEqual([]);
+      expect(await state.save('scheduler', 'last-run', { at: T })).toEqual({ version: 1 });
+      expect((await state.load('scheduler', 'last-run'))?.value).toEqual({ at: T });
+    },
+  },
 };
 
 async function schemaOf(client: Client): Promise<string[]> {
@@ -138,7 +161,14 @@ describe('migrate', () => {
         applied: [],
       });
       const tables = (await schemaOf(client)).filter((line) => line.startsWith('table '));
-      for (const name of ['sessions', 'conversation_events', 'session_state', 'notes', 'schema_migrations']) {
+      for (const name of [
+        'sessions',
+        'conversation_events',
+        'session_state',
+        'notes',
+        'kernel_state',
+        'schema_migrations',
+      ]) {
         expect(tables.some((line) => line.startsWith(`table ${name} `))).toBe(true);
       }
     } finally {
@@ -176,6 +206,7 @@ describe('migrate', () => {
         await memory.sessions.appendTurn(session.id, [{ role: 'user', content: 'works' }]);
         expect(await memory.sessions.countMessages(session.id)).toBe(1);
         expect((await memory.notes.save({ content: 'new note' })).id).toMatch(/^note-/);
+        expect(await memory.state.save('after-migration', 'works', [1, 'two'])).toEqual({ version: 1 });
       } finally {
         await memory.close();
       }

@@ -6,6 +6,7 @@ import { sessionsMigration } from './001-sessions.js';
 import { notesMigration } from './002-notes.js';
 import { retrievalMigration } from './003-retrieval.js';
 import { gatewaySessionsMigration } from './004-gateway-sessions.js';
+import { kernelStateMigration } from './005-kernel-state.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   notesMigration,
   retrievalMigration,
   gatewaySessionsMigration,
+  kernelStateMigration,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
