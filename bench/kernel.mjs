@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'baseline-bin': { type: 'string' },
   },
 });
+const round = (x) => Math.round(x * 1000) / 1000;
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 
 /** Answers every call at once with a short text and fixed usage: no timers, no I/O. */
@@ -165,7 +166,6 @@ const processRuns = Number(values['process-runs']);
 const processResult = await wholeProcess(values['baseline-bin']);
 rmSync(workspace, { recursive: true, force: true });
 
-const round = (x) => Math.round(x * 1000) / 1000;
 process.stdout.write(
   `${JSON.stringify({
     bench: 'kernel',

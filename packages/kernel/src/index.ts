@@ -35,4 +35,5 @@ export type { BudgetSnapshot } from './services/budget-accounts.js';
 export type { ExecOptions } from './services/exec.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
+export type { StateCalls } from './services/state.js';
 export type * from './types.js';

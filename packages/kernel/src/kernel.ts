@@ -19,6 +19,7 @@ import { EventBus } from './services/event-bus.js';
 import { type Exec, execCall } from './services/exec.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import { type StateCalls, stateCalls } from './services/state.js';
 import type {
   AgentHandle,
   AgentInfo,
@@ -60,6 +61,8 @@ export interface Kernel {
    */
   resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
   memory: MemoryCalls;
+  /** Durable named JSON values in the workspace's database (memory must be on). */
+  state: StateCalls;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -89,6 +92,7 @@ class KernelFacade implements Kernel {
   readonly #approvals: Approvals;
   readonly agents: Kernel['agents'];
   readonly memory: MemoryCalls;
+  readonly state: StateCalls;
   readonly exec: Exec;
   #closed = false;
 
@@ -125,6 +129,7 @@ class KernelFacade implements Kernel {
       get: (id) => table.get(id),
     };
     this.memory = memoryCalls(base.memory);
+    this.state = stateCalls(base.memory);
     this.exec = execCall(base);
   }
 

@@ -106,6 +106,37 @@ describe('resources and budgets', () => {
   });
 });
 
+describe('state system calls', () => {
+  it('saves, loads, lists and deletes named JSON values that outlive the kernel', async () => {
+    const first = await testKernel([]);
+    const { kernel, workspace } = first;
+    expect(await kernel.state.save('schedules', 'nightly', { cron: '0 3 * * *', enabled: true })).toEqual({
+      version: 1,
+    });
+    expect(await kernel.state.save('schedules', 'nightly', { cron: '0 4 * * *', enabled: true })).toEqual({
+      version: 2,
+    });
+    await kernel.state.save('schedules', 'weekly', { cron: '0 3 * * 1' });
+    expect((await kernel.state.list('schedules')).map((e) => e.name)).toEqual(['nightly', 'weekly']);
+    await expect(kernel.state.save('schedules', 'nightly', {}, { expectedVersion: 1 })).rejects.toThrow(
+      /version/,
+    );
+    // A second kernel on the same database file sees what the first saved.
+    const second = await testKernel([], { memory: { db_path: `${workspace}/.oxydra/memory.db` } });
+    expect((await second.kernel.state.load('schedules', 'nightly'))?.value).toEqual({
+      cron: '0 4 * * *',
+      enabled: true,
+    });
+    expect(await second.kernel.state.delete('schedules', 'weekly')).toBe(true);
+    expect(await kernel.state.load('schedules', 'weekly')).toBeUndefined();
+  });
+
+  it('says memory must be on', async () => {
+    const { kernel } = await testKernel([], { memory: { enabled: false } });
+    await expect(kernel.state.load('a', 'b')).rejects.toThrow(/memory is off/);
+  });
+});
+
 describe('memory and exec system calls', () => {
   it('memory.remember stores a note that memory.recall (and the agents) find', async () => {
     const { kernel } = await testKernel([]);
