@@ -14,6 +14,7 @@ export type GatewayErrorCode =
   | 'unknown_agent'
   | 'turn_active'
   | 'no_active_turn'
+  | 'unknown_approval'
   | 'invalid_attachment'
   | 'invalid_request'
   | 'unsupported_parameter'
@@ -28,6 +29,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   unsupported_protocol: 400,
   invalid_user: 400,
   session_not_found: 404,
+  unknown_approval: 404,
   session_mismatch: 409,
   session_limit: 429,
   unknown_agent: 404,

@@ -50,18 +50,18 @@ export class TurnFrames {
       case 'turn_start':
         this.#turn = event.turn;
         this.#maxTurns = event.maxTurns;
-        return this.#progress('model_turn', `[${event.turn}/${event.maxTurns}] thinking`);
+        return this.progress('model_turn', `[${event.turn}/${event.maxTurns}] thinking`);
       case 'tool_execution_start':
         this.#toolCalls.push({ id: event.id, name: event.name, arguments: event.arguments });
-        return this.#progress('tool_started', `running ${event.name}`);
+        return this.progress('tool_started', `running ${event.name}`);
       case 'tool_execution_end':
         // A failure says why (the first line of what the model was told), so a client can show it.
         return event.isError
-          ? this.#progress('tool_failed', `${event.name} failed: ${toolFailureLine(event.content)}`)
-          : this.#progress('tool_finished', `${event.name} finished in ${Math.round(event.durationMs)} ms`);
+          ? this.progress('tool_failed', `${event.name} failed: ${toolFailureLine(event.content)}`)
+          : this.progress('tool_finished', `${event.name} finished in ${Math.round(event.durationMs)} ms`);
       case 'progress':
         return FORWARDED_PROGRESS.has(event.progress.kind)
-          ? this.#progress(event.progress.kind, event.progress.message)
+          ? this.progress(event.progress.kind, event.progress.message)
           : undefined;
       case 'finish':
         this.#finishReason = event.reason;
@@ -107,7 +107,8 @@ export class TurnFrames {
     return { type: 'turn_cancelled', payload: { request_id, session, turn } };
   }
 
-  #progress(kind: string, message: string): ServerFrame {
+  /** A turn_progress frame at the turn's current position. */
+  progress(kind: string, message: string): ServerFrame {
     const { requestId: request_id, session, turn } = this.context;
     return {
       type: 'turn_progress',

@@ -3,12 +3,14 @@
  * (created, resumed, listed, archived, deleted), their subscribers, and the turns running in
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
+import type { Kernel } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, type SandboxStatus, type SessionSummary, sessionIdProblem } from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { sessionSummary } from './session-summary.js';
 import { runSessionTurn, type TurnSubmission } from './session-turn.js';
+import { ApprovalRoutes } from './turn-approvals.js';
 import {
   type Clock,
   DEFAULT_AGENT,
@@ -29,6 +31,8 @@ const SWEEP_PAGE = 500;
 export interface HubOptions {
   store: SessionStore;
   runner: TurnRunner;
+  /** The kernel's approvals: where clients' answers go. */
+  approvals: Kernel['approvals'];
   agents: readonly string[];
   limits: GatewayLimits;
   log: GatewayLogger;
@@ -39,6 +43,7 @@ export interface HubOptions {
 export class GatewayHub {
   readonly registry: SessionRegistry;
   readonly lanes: UserLanes;
+  readonly approvals: ApprovalRoutes;
   readonly #agents: Set<string>;
   /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
   readonly #inflight = new Map<AbortController, Promise<void>>();
@@ -49,6 +54,7 @@ export class GatewayHub {
   constructor(readonly options: HubOptions) {
     this.registry = new SessionRegistry(options.store);
     this.lanes = new UserLanes(options.limits.maxConcurrentTurnsPerUser);
+    this.approvals = new ApprovalRoutes(options.approvals);
     this.#agents = new Set([DEFAULT_AGENT, ...options.agents]);
   }
 

@@ -43,13 +43,10 @@ async function* ownEvents(
 ): AsyncIterable<StreamEvent> {
   for await (const envelope of events) {
     const { event } = envelope;
-    const lifecycle =
-      event.type === 'agent_spawned' ||
-      event.type === 'agent_exited' ||
-      event.type === 'approval_requested' ||
-      event.type === 'approval_resolved';
-    if (envelope.agentId === agentId && !lifecycle) yield event as StreamEvent;
-    else other?.(envelope);
+    const approval = event.type === 'approval_requested' || event.type === 'approval_resolved';
+    const lifecycle = approval || event.type === 'agent_spawned' || event.type === 'agent_exited';
+    if (envelope.agentId !== agentId || approval) other?.(envelope);
+    else if (!lifecycle) yield event as StreamEvent;
   }
 }
 

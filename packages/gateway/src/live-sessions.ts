@@ -11,6 +11,8 @@ import { DEFAULT_AGENT } from './types.js';
 /** Something frames can be sent to: a WebSocket connection. */
 export interface Subscriber {
   sendText(text: string): void;
+  /** Whether this client answers approval questions (it said "approvals" in hello). */
+  readonly approves: boolean;
   /** The session was deleted (REST DELETE): tell the client and stop holding it. */
   sessionDeleted(live: LiveSession): void;
 }
@@ -62,6 +64,17 @@ export class LiveSession {
     if (this.subscribers.size === 0) return;
     const text = JSON.stringify(frame);
     for (const subscriber of this.subscribers) subscriber.sendText(text);
+  }
+
+  /** Sends a frame only to the subscribers that answer approvals (others would not parse it). */
+  broadcastToApprovers(frame: ServerFrame): void {
+    const text = JSON.stringify(frame);
+    for (const subscriber of this.subscribers) if (subscriber.approves) subscriber.sendText(text);
+  }
+
+  hasApprover(): boolean {
+    for (const subscriber of this.subscribers) if (subscriber.approves) return true;
+    return false;
   }
 
   get idle(): boolean {

@@ -59,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new GatewayHub({
     store: kernel.sessions,
     runner: kernelTurnRunner(kernel),
+    approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),
     limits,
     log,

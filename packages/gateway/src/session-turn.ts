@@ -11,6 +11,7 @@ import type { ServerFrame } from '@oxydra/types';
 import { publicError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
+import type { ApprovalRoutes } from './turn-approvals.js';
 import { type TurnRecord, writeTurnRecord } from './turn-records.js';
 import type { Clock, GatewayLogger, TurnAttachment, TurnRunner } from './types.js';
 import type { UserLanes } from './user-lanes.js';
@@ -18,6 +19,7 @@ import type { UserLanes } from './user-lanes.js';
 /** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
 export interface TurnHost {
   readonly options: { readonly log: GatewayLogger; readonly runner: TurnRunner; readonly clock: Clock };
+  readonly approvals: ApprovalRoutes;
   readonly lanes: UserLanes;
   readonly registry: SessionRegistry;
   readonly store: SessionStore;
@@ -48,6 +50,8 @@ export async function runSessionTurn(
 
   let release: (() => void) | undefined;
   let final: ServerFrame | undefined;
+  /** Sub-agents' names by id, for their progress lines. */
+  const names = new Map<string, string>();
   try {
     release = await hub.lanes.acquire(live.userId, signal);
     live.broadcast({
@@ -61,6 +65,8 @@ export async function runSessionTurn(
       prompt: submission.prompt,
       attachments: submission.attachments,
       signal,
+      askApprovals: live.hasApprover(),
+      onKernelEvent: (event) => hub.approvals.handle(live, frames, names, event),
     });
     for await (const event of handle.events) {
       const frame = frames.map(event);

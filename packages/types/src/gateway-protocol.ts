@@ -8,6 +8,9 @@ import { z } from 'zod';
 
 export const GATEWAY_PROTOCOL_VERSION = 2;
 
+/** Protocol extensions a client may ask for in hello (`capabilities`). */
+export const GATEWAY_CAPABILITIES = ['approvals'] as const;
+
 const requestId = z.string().min(1).max(200);
 const id = z.string().min(1).max(200);
 
@@ -36,7 +39,16 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
       user_id: id.optional(),
       session_id: id.optional(),
       create_new_session: z.boolean().default(false),
+      /**
+       * Extensions this client handles (older gateways ignore the field): "approvals" =
+       * it shows approval_requested frames and answers them with approval_response.
+       */
+      capabilities: z.array(z.string().min(1).max(64)).max(16).optional(),
     }),
+  }),
+  z.object({
+    type: z.literal('approval_response'),
+    payload: z.object({ request_id: requestId, approval_id: id, allow: z.boolean() }),
   }),
   z.object({
     type: z.literal('send_turn'),
@@ -116,6 +128,33 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
           summary: z.string(),
         })
         .optional(),
+      /** The client's capabilities this gateway will use on this connection (absent from older gateways). */
+      capabilities: z.array(z.string()).optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('approval_requested'),
+    payload: z.object({
+      session: sessionRefSchema,
+      turn: turnRefSchema.optional(),
+      approval_id: z.string(),
+      /** The kernel agent asking: the turn's own, or one of its sub-agents. */
+      agent_id: z.string(),
+      tool: z.string(),
+      /** What would run, in one line (e.g. the command), scrubbed like tool output. */
+      summary: z.string(),
+      /** When an unanswered question counts as "deny" (ISO 8601). */
+      expires_at: z.string(),
+    }),
+  }),
+  z.object({
+    type: z.literal('approval_resolved'),
+    payload: z.object({
+      session: sessionRefSchema,
+      approval_id: z.string(),
+      allow: z.boolean(),
+      /** client: a client's answer; timeout: nobody answered in time; cancelled: the turn ended first; policy: no client could answer. */
+      by: z.enum(['client', 'timeout', 'cancelled', 'policy']),
     }),
   }),
   z.object({

@@ -10,6 +10,7 @@ import {
   type ClientFrame,
   type ClientPayload,
   clientFrameSchema,
+  GATEWAY_CAPABILITIES,
   GATEWAY_PROTOCOL_VERSION,
   type ServerFrame,
 } from '@oxydra/types';
@@ -33,6 +34,8 @@ export class GatewayConnection implements Subscriber {
   #queue: Promise<void> = Promise.resolve();
   #userId: string | undefined;
   #session: LiveSession | undefined;
+  /** What the client asked for in hello that this gateway does ("approvals"). */
+  #capabilities = new Set<string>();
   #closed = false;
   /** Answered the last heartbeat ping. */
   alive = true;
@@ -60,6 +63,11 @@ export class GatewayConnection implements Subscriber {
 
   get session(): LiveSession | undefined {
     return this.#session;
+  }
+
+  /** Whether this client answers approval questions (it asked for "approvals" in hello). */
+  get approves(): boolean {
+    return this.#capabilities.has('approvals');
   }
 
   sendText(text: string): void {
@@ -209,6 +217,9 @@ export class GatewayConnection implements Subscriber {
       case 'cancel_all_active_turns':
         this.hub.cancelAllTurns(userId);
         return;
+      case 'approval_response':
+        this.hub.approvals.respond(userId, frame.payload.approval_id, frame.payload.allow);
+        return;
       case 'create_session': {
         const { request_id, display_name, agent_name } = frame.payload;
         const live = await this.#attach(
@@ -268,6 +279,8 @@ export class GatewayConnection implements Subscriber {
     const userId = this.hub.checkUser(payload.user_id, DEFAULT_USER);
     if (this.#userId !== undefined && this.#userId !== userId) await this.#detach();
     this.#userId = userId;
+    const offered: readonly string[] = GATEWAY_CAPABILITIES;
+    this.#capabilities = new Set((payload.capabilities ?? []).filter((c) => offered.includes(c)));
     const live = await this.#attach(
       payload.session_id !== undefined
         ? await this.hub.resumeSession(userId, payload.session_id)
@@ -284,6 +297,7 @@ export class GatewayConnection implements Subscriber {
         session: live.ref,
         ...(activeTurn ? { active_turn: activeTurn } : {}),
         ...(this.hub.options.sandbox ? { sandbox: this.hub.options.sandbox } : {}),
+        ...(payload.capabilities !== undefined ? { capabilities: [...this.#capabilities] } : {}),
       },
     });
   }

@@ -169,6 +169,10 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
     case 'hello_ack':
       // Lists are printed by the command that asked; hello_ack arrives as a 'hello' event.
       return state;
+    case 'approval_requested':
+    case 'approval_resolved':
+      // Sent only to clients that asked for "approvals" in hello; this one has not (yet).
+      return state;
   }
 }
 
