@@ -235,31 +235,60 @@ describe('oxydra gateway', () => {
     ).rejects.toMatchObject({ status: 401 });
   });
 
-  it('denies privileged tools when [tools] approval is "ask" (nobody can approve over the gateway)', async () => {
+  it('approval = "ask": a client that answers approvals approves one command and denies another; without one, it is refused', async () => {
+    const shell = (phrase: string, command: string): ScenarioStep => ({
+      match: { lastMessageContains: phrase },
+      reply: { toolCalls: [{ name: 'shell_exec', arguments: { command } }] },
+    });
     env = await AgentEnv.start(OPENAI_CHAT, [
-      {
-        match: { callIndex: 0 },
-        reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'echo hi' } }] },
-      },
-      { reply: { text: 'I could not run it.' } },
+      shell('first please', 'echo one-$((1+1))'),
+      shell('second please', 'echo two-$((1+1))'),
+      shell('third please', 'echo three-$((1+1))'),
+      { reply: { text: 'Done.' }, times: 'always' },
     ]);
     env.sandbox.env.OXYDRA__TOOLS__APPROVAL = 'ask';
     const daemon = await start([]);
-    const { client, ack } = await hello(daemon);
-    client.send({
+    const { client, ack } = await hello(daemon, { capabilities: ['approvals'] });
+    expect(ack.payload.capabilities).toEqual(['approvals']);
+    const session = ack.payload.session.session_id;
+    const turn = (prompt: string, turnId: string) =>
+      client.send({
+        type: 'send_turn',
+        payload: { request_id: turnId, session_id: session, turn_id: turnId, prompt },
+      });
+    const answer = async (allow: boolean) => {
+      const asked = await client.take('approval_requested', () => true, 15_000);
+      expect(asked.payload).toMatchObject({ tool: 'shell_exec', summary: expect.stringContaining('echo') });
+      client.send({
+        type: 'approval_response',
+        payload: { request_id: `a-${allow}`, approval_id: asked.payload.approval_id, allow },
+      });
+      expect((await client.take('approval_resolved', () => true, 15_000)).payload).toMatchObject({
+        allow,
+        by: 'client',
+      });
+      await client.take('turn_completed', () => true, 15_000);
+    };
+    const toolResults = () => env!.mock.requests.map((request) => request.raw).join('\n');
+
+    turn('first please', 't1');
+    await answer(true);
+    expect(toolResults()).toContain('one-2');
+    turn('second please', 't2');
+    await answer(false);
+    expect(toolResults()).not.toContain('two-2');
+
+    // A client that does not answer approvals: refused at once, with the way out.
+    const plain = await hello(daemon, { create_new_session: true });
+    const other = plain.ack.payload.session.session_id;
+    plain.client.send({
       type: 'send_turn',
-      payload: {
-        request_id: 'r',
-        session_id: ack.payload.session.session_id,
-        turn_id: 't',
-        prompt: 'run echo',
-      },
+      payload: { request_id: 'r3', session_id: other, turn_id: 't3', prompt: 'third please' },
     });
-    const completed = await client.take('turn_completed', () => true, 15_000);
-    expect(completed.payload.response.tool_calls).toEqual([expect.objectContaining({ name: 'shell_exec' })]);
-    const toolResult = env.mock.requests[1]!.raw;
-    expect(toolResult).toContain('nobody can approve shell_exec over the gateway yet');
-    expect(toolResult).toContain('approval = \\"auto\\"');
+    await plain.client.take('turn_completed', () => true, 15_000);
+    expect(toolResults()).not.toContain('three-2');
+    expect(toolResults()).toContain('nobody can approve shell_exec over the gateway');
+    expect(toolResults()).toContain('approval = \\"auto\\"');
   });
 
   it('shuts down on SIGTERM: running turns are cancelled, clients told, exit 0', async () => {

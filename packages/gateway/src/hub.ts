@@ -154,6 +154,8 @@ export class GatewayHub {
   /** Detaches a client; the session leaves memory when nothing else holds it. */
   async unsubscribe(live: LiveSession, subscriber: Subscriber): Promise<void> {
     if (!live.subscribers.delete(subscriber)) return;
+    // The last client that could answer its open questions left: they are refused now, not at the timeout.
+    if (subscriber.approves && !live.hasApprover()) this.approvals.nobodyLeft(live);
     this.registry.release(live);
     // The idle clock starts now; a session deleted meanwhile has nothing to mark.
     await this.store.markActive(live.id).catch(() => undefined);

@@ -6,9 +6,18 @@
  */
 import { DEFAULT_AGENT, type Kernel, type KernelEvent } from '@oxydra/kernel';
 import type { ContentPart, StreamEvent } from '@oxydra/types';
-import type { TurnHandle, TurnRequest, TurnRunner } from './types.js';
+import type { GatewayLogger, TurnHandle, TurnRequest, TurnRunner } from './types.js';
 
-export function kernelTurnRunner(kernel: Kernel): TurnRunner {
+/** What clients are told of a bug's failure: its message may hold anything, so it goes to the log only. */
+const INTERNAL = 'internal error in the agent loop (details are in the gateway log)';
+
+export function kernelTurnRunner(kernel: Kernel, log: GatewayLogger): TurnRunner {
+  /** The run's error as clients may see it. */
+  const publicError = <E extends { code: string; message: string }>(error: E, agentId: string): E => {
+    if (error.code !== 'internal_error') return error;
+    log('error', 'a turn failed with an internal error', { agent_id: agentId, error: error.message });
+    return { ...error, message: INTERNAL };
+  };
   return {
     async start(request: TurnRequest): Promise<TurnHandle> {
       const agent = kernel.agents.spawn({
@@ -22,13 +31,17 @@ export function kernelTurnRunner(kernel: Kernel): TurnRunner {
       });
       return {
         agentId: agent.id,
-        events: ownEvents(agent.events, agent.id, request.onKernelEvent),
+        events: ownEvents(agent.events, agent.id, request.onKernelEvent, (error) =>
+          publicError(error, agent.id),
+        ),
         result: agent.result.then((result) => ({
           status: result.status,
           text: result.text,
           usage: result.usage,
           costUsd: result.costUsd,
-          ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+          ...(result.error
+            ? { error: publicError({ code: result.error.code, message: result.error.message }, agent.id) }
+            : {}),
         })),
       };
     },
@@ -40,9 +53,14 @@ async function* ownEvents(
   events: AsyncIterable<KernelEvent>,
   agentId: string,
   other: ((event: KernelEvent) => void) | undefined,
+  publicError: <E extends { code: string; message: string }>(error: E) => E,
 ): AsyncIterable<StreamEvent> {
   for await (const envelope of events) {
     const { event } = envelope;
+    if (envelope.agentId === agentId && event.type === 'run_failed' && event.error) {
+      yield { ...event, error: publicError(event.error) };
+      continue;
+    }
     const approval = event.type === 'approval_requested' || event.type === 'approval_resolved';
     const lifecycle = approval || event.type === 'agent_spawned' || event.type === 'agent_exited';
     if (envelope.agentId !== agentId || approval) other?.(envelope);

@@ -58,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tokenCheck = new TokenCheck(options.token);
   const hub = new GatewayHub({
     store: kernel.sessions,
-    runner: kernelTurnRunner(kernel),
+    runner: kernelTurnRunner(kernel, log),
     approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),
     limits,

@@ -35,6 +35,16 @@ export class ApprovalRoutes {
     }
   }
 
+  /** Refuses the session's open questions: no client that answers them is attached any more. */
+  nobodyLeft(live: LiveSession): void {
+    for (const [id, route] of this.#open) {
+      if (route.live === live) {
+        this.#open.delete(id);
+        this.approvals.respond(id, false);
+      }
+    }
+  }
+
   /** Handles one of a turn's other kernel events (approvals, sub-agents). */
   handle(live: LiveSession, frames: TurnFrames, names: Map<string, string>, envelope: KernelEvent): void {
     const { event } = envelope;
@@ -65,7 +75,12 @@ export class ApprovalRoutes {
         this.#open.delete(event.id);
         (route?.live ?? live).broadcastToApprovers({
           type: 'approval_resolved',
-          payload: { session: live.ref, approval_id: event.id, allow: event.allow, by: route ? (BY[event.by] ?? 'client') : 'policy' },
+          payload: {
+            session: live.ref,
+            approval_id: event.id,
+            allow: event.allow,
+            by: route ? (BY[event.by] ?? 'client') : 'policy',
+          },
         });
         return;
       }
@@ -78,7 +93,11 @@ export class ApprovalRoutes {
 }
 
 /** A sub-agent's start, tool runs and end as turn_progress frames of the turn that delegated. */
-function subAgentProgress(frames: TurnFrames, names: Map<string, string>, envelope: KernelEvent): ServerFrame | undefined {
+function subAgentProgress(
+  frames: TurnFrames,
+  names: Map<string, string>,
+  envelope: KernelEvent,
+): ServerFrame | undefined {
   const { event } = envelope;
   const who = names.get(envelope.agentId) ?? envelope.agentId;
   switch (event.type) {

@@ -29,7 +29,10 @@ describe('HTTP auth', () => {
     expect(await jsonOf(await fetch(`${env.gateway.url}/healthz`))).toEqual({ status: 'ok' });
     const ready = await fetch(`${env.gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await jsonOf(ready)).toEqual({ status: 'ready' });
+    expect(await jsonOf(ready)).toEqual({
+      status: 'ready',
+      sandbox: { tier: 'none', shell: 'unsandboxed', summary: 'none (sandbox off by configuration)' },
+    });
   });
 
   it('refuses every other request without the right bearer token (401), without saying what the token is', async () => {

@@ -1,11 +1,12 @@
 /** POST /v1/chat/completions (OpenAI-compatible, streaming and not) and GET /v1/models. */
+import { ProviderError } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
   heldScript,
   jsonOf,
   postJson,
-  ScriptedRunner,
+  ScriptedModel,
   startTestGateway,
   type TestGateway,
   TOKEN,
@@ -13,9 +14,9 @@ import {
 } from './helpers.js';
 
 let env: TestGateway;
-const runner = new ScriptedRunner();
+const runner = new ScriptedModel();
 beforeAll(async () => {
-  env = await startTestGateway({ runner });
+  env = await startTestGateway({ model: runner });
 });
 afterAll(() => env.cleanup());
 
@@ -49,10 +50,11 @@ describe('chat completions', () => {
       usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
     });
     expect(body.id).toMatch(/^chatcmpl-/);
-    const request = runner.requests.at(-1)!;
-    expect(request).toMatchObject({ prompt: 'second question', agentName: 'default', userId: 'default' });
-    expect(request.sessionId).toBeUndefined();
-    expect(request.history).toEqual([
+    const call = runner.calls.at(-1)!;
+    expect(call.prompt).toBe('second question');
+    expect(env.spawns.at(-1)).toMatchObject({ agentName: 'default', userId: 'default' });
+    expect(env.spawns.at(-1)!.sessionId).toBeUndefined(); // stateless: nothing stored
+    expect(call.history).toEqual([
       { role: 'system', content: 'be brief' },
       { role: 'user', content: 'first question' },
       { role: 'assistant', content: 'first answer' },
@@ -79,21 +81,19 @@ describe('chat completions', () => {
     expect(text).toBe('echo: stream this');
     expect(chunks.at(-2).choices[0].finish_reason).toBe('stop');
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 3 } });
-    expect(runner.requests.at(-1)).toMatchObject({ agentName: 'writer', userId: 'sam' });
+    expect(env.spawns.at(-1)).toMatchObject({ agentName: 'writer', userId: 'sam' });
   });
 
   it('reports a failed run: an HTTP error when whole, an error event in a stream', async () => {
     const saved = runner.script;
     runner.script = async function* () {
       yield { type: 'text_delta', text: 'partial' };
-      yield {
-        type: 'run_failed',
-        text: 'partial',
-        usage: {},
-        cost_usd: null,
-        turns: 1,
-        error: { code: 'provider_error', message: 'the provider answered 500' },
-      };
+      throw new ProviderError('the provider answered 500', {
+        kind: 'transport',
+        provider: 'openai',
+        status: 500,
+        partialOutput: true,
+      });
     };
     try {
       const whole = await post({ model: 'default', messages: [{ role: 'user', content: 'x' }] });
@@ -128,8 +128,8 @@ describe('chat completions', () => {
       let text = '';
       while (!text.includes('working')) text += new TextDecoder().decode((await reader.read()).value);
       abort.abort();
-      const request = runner.requests.at(-1)!;
-      await until(() => request.signal.aborted, 'the turn to be cancelled');
+      const call = runner.calls.at(-1)!;
+      await until(() => call.signal.aborted, 'the turn to be cancelled');
     } finally {
       runner.script = saved;
     }

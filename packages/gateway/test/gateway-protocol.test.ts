@@ -1,20 +1,23 @@
-/** The WebSocket protocol v2 against a real gateway: hello, turns, fan-out, cancel, sessions. */
+/** The WebSocket protocol v2 against a real gateway on a real kernel: hello, turns, fan-out, cancel, sessions. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Gate,
   heldScript,
-  ScriptedRunner,
+  ScriptedModel,
   sendTurn,
   startTestGateway,
   TestClient,
   type TestGateway,
+  toolCallReply,
 } from './helpers.js';
 
 let env: TestGateway;
 const clients: TestClient[] = [];
 beforeEach(async () => {
-  env = await startTestGateway({ runner: new ScriptedRunner() });
+  env = await startTestGateway({ model: new ScriptedModel() });
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
@@ -34,10 +37,11 @@ describe('hello', () => {
       request_id: 'r1',
       protocol_version: GATEWAY_PROTOCOL_VERSION,
       session: { user_id: 'alice', session_id: 'runtime-alice' },
+      sandbox: { tier: 'none', shell: 'unsandboxed', summary: 'none (sandbox off by configuration)' },
     });
     const again = await hello({ user_id: 'alice' });
     expect(again.ack.payload.session.session_id).toBe('runtime-alice');
-    const stored = await env.memory.sessions.get('runtime-alice');
+    const stored = await env.kernel.sessions!.get('runtime-alice');
     expect(stored).toMatchObject({ userId: 'alice', channelOrigin: 'gateway', agent: 'default' });
   });
 
@@ -111,7 +115,8 @@ describe('turns', () => {
         message: 'echo: hello there',
         tool_calls: [],
         finish_reason: 'stop',
-        usage: { input_tokens: 10, output_tokens: 3, cost_usd: 0.001 },
+        // gpt-4o-mini's catalog prices: $0.15 / $0.60 per million tokens in / out.
+        usage: { input_tokens: 10, output_tokens: 3, cost_usd: expect.closeTo(0.0000033, 12) },
       },
     });
     const types = client.frames.map((frame) => frame.type);
@@ -131,36 +136,21 @@ describe('turns', () => {
       progress: { kind: 'model_turn', turn: 1, max_turns: 4 },
     });
     expect(client.invalid).toEqual([]);
-    expect(env.runner.requests[0]).toMatchObject({
-      userId: 'alice',
-      sessionId: 'runtime-alice',
-      agentName: 'default',
-      prompt: 'hello there',
-      attachments: [],
-    });
+    expect(env.spawns[0]).toMatchObject({ userId: 'alice', agentName: 'default', prompt: 'hello there' });
+    expect(env.spawns[0]!.sessionId).toBe('runtime-alice');
+    expect(env.model.calls[0]).toMatchObject({ prompt: 'hello there', attachments: [] });
   });
 
   it('counts turns per session and reports tool runs as progress and in tool_calls', async () => {
-    env.runner.script = async function* () {
-      yield { type: 'turn_start', turn: 1, maxTurns: 8 };
-      yield { type: 'tool_execution_start', id: 'c1', name: 'file_read', arguments: { path: 'a.txt' } };
-      yield {
-        type: 'tool_execution_end',
-        id: 'c1',
-        name: 'file_read',
-        isError: false,
-        content: 'x',
-        durationMs: 3,
-      };
-      yield { type: 'turn_start', turn: 2, maxTurns: 8 };
+    writeFileSync(join(env.workspace, 'a.txt'), 'x');
+    env.model.script = async function* (call) {
+      if (call.messages.at(-1)?.role !== 'tool') {
+        yield* toolCallReply('c1', 'file_read', { path: 'a.txt' });
+        return;
+      }
       yield { type: 'text_delta', text: 'read it' };
-      yield {
-        type: 'run_completed',
-        text: 'read it',
-        usage: { inputTokens: 5, outputTokens: 2 },
-        cost_usd: null,
-        turns: 2,
-      };
+      yield { type: 'usage', usage: { inputTokens: 5, outputTokens: 2 } };
+      yield { type: 'finish', reason: 'stop' };
     };
     const { client, ack } = await hello();
     const id = ack.payload.session.session_id;
@@ -172,7 +162,11 @@ describe('turns', () => {
     expect(completed.payload.response.tool_calls).toEqual([
       { id: 'c1', name: 'file_read', arguments: { path: 'a.txt' } },
     ]);
-    expect(completed.payload.response.usage).toEqual({ input_tokens: 5, output_tokens: 2 });
+    expect(completed.payload.response.usage).toEqual({
+      input_tokens: 5,
+      output_tokens: 2,
+      cost_usd: expect.closeTo(0.00000195, 12),
+    });
     const kinds = client.frames.flatMap((f) =>
       f.type === 'turn_progress' && f.payload.turn.turn_id === 'b' ? [f.payload.progress.kind] : [],
     );
@@ -195,7 +189,7 @@ describe('turns', () => {
 
   it('allows one active turn per session ("turn already active", code turn_active)', async () => {
     const gate = new Gate();
-    env.runner.script = heldScript(gate);
+    env.model.script = heldScript(gate);
     const { client, ack } = await hello();
     const id = ack.payload.session.session_id;
     sendTurn(client, id, 'first', 'one');
@@ -215,7 +209,7 @@ describe('turns', () => {
   });
 
   it('cancels the active turn: the runner sees the abort and clients get turn_cancelled', async () => {
-    env.runner.script = heldScript(new Gate());
+    env.model.script = heldScript(new Gate());
     const { client, ack } = await hello();
     const id = ack.payload.session.session_id;
     sendTurn(client, id, 'long job', 'job');
@@ -223,7 +217,8 @@ describe('turns', () => {
     client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: id, turn_id: 'job' } });
     const cancelled = await client.take('turn_cancelled');
     expect(cancelled.payload.turn).toEqual({ turn_id: 'job', index: 1 });
-    expect(env.runner.requests[0]?.signal.aborted).toBe(true);
+    expect(env.model.calls[0]?.signal.aborted).toBe(true);
+    expect(env.spawns[0]?.killed).toBe(true);
     client.send({ type: 'cancel_active_turn', payload: { request_id: 'c2', session_id: id } });
     expect((await client.take('error')).payload).toMatchObject({ request_id: 'c2', code: 'no_active_turn' });
     client.send({ type: 'health_check', payload: { request_id: 'h' } });
@@ -234,7 +229,7 @@ describe('turns', () => {
   });
 
   it("cancel_all_active_turns cancels every turn of the user's sessions, and no one else's", async () => {
-    env.runner.script = heldScript(new Gate());
+    env.model.script = heldScript(new Gate());
     const one = await hello({ user_id: 'alice', create_new_session: true });
     const two = await hello({ user_id: 'alice', create_new_session: true });
     const other = await hello({ user_id: 'bob', create_new_session: true });
@@ -249,7 +244,7 @@ describe('turns', () => {
 
   it('refuses a turn for a session the connection is not attached to', async () => {
     const { client } = await hello({ user_id: 'alice' });
-    const other = await env.memory.sessions.create({ userId: 'alice' });
+    const other = await env.kernel.sessions!.create({ userId: 'alice' });
     sendTurn(client, other.id, 'hi');
     expect((await client.take('error')).payload.code).toBe('session_mismatch');
   });
@@ -284,29 +279,23 @@ describe('turns', () => {
       },
     });
     await client.take('turn_completed');
-    expect(env.runner.requests.at(-1)?.attachments).toEqual([{ mimeType: 'image/png', data: 'aGVsbG8=' }]);
+    expect(env.model.calls.at(-1)?.attachments).toEqual([{ mimeType: 'image/png', data: 'aGVsbG8=' }]);
   });
 
   it("turns a failed run into an error frame with the run's code, and a throwing runner into one too", async () => {
-    env.runner.script = async function* () {
-      yield {
-        type: 'run_failed',
-        text: '',
-        usage: {},
-        cost_usd: null,
-        turns: 1,
-        error: { code: 'budget_exceeded', message: 'cost budget exceeded' },
-      };
+    // A model that never stops asking for tools uses up max_turns (4 in these tests).
+    env.model.script = async function* () {
+      yield* toolCallReply(`c${Math.random()}`, 'file_list', {});
     };
     const { client, ack } = await hello();
     const id = ack.payload.session.session_id;
     sendTurn(client, id, 'expensive', 'e1');
     expect((await client.take('error')).payload).toMatchObject({
       code: 'budget_exceeded',
-      message: 'cost budget exceeded',
+      message: expect.stringContaining('turn budget exhausted: 4 of 4 model calls used'),
       turn: { turn_id: 'e1', index: 1 },
     });
-    env.runner.script = async function* () {
+    env.model.script = async function* () {
       yield* [];
       throw new Error('database password is hunter2');
     };
@@ -334,7 +323,7 @@ describe('sessions over the protocol', () => {
     // The connection now follows the new session.
     sendTurn(client, newId, 'draft');
     await client.take('turn_completed');
-    expect(env.runner.requests.at(-1)).toMatchObject({ sessionId: newId, agentName: 'writer' });
+    expect(env.spawns.at(-1)).toMatchObject({ agentName: 'writer', sessionId: newId });
 
     client.send({ type: 'list_sessions', payload: { request_id: 'l1' } });
     const list = await client.take('session_list');
@@ -368,9 +357,9 @@ describe('sessions over the protocol', () => {
 
   it('lists archived and sub-agent sessions only on request', async () => {
     const { client, ack } = await hello({ user_id: 'dave' });
-    const archived = await env.memory.sessions.create({ userId: 'dave' });
-    await env.memory.sessions.archive(archived.id);
-    const child = await env.memory.sessions.create({
+    const archived = await env.kernel.sessions!.create({ userId: 'dave' });
+    await env.kernel.sessions!.archive(archived.id);
+    const child = await env.kernel.sessions!.create({
       userId: 'dave',
       parentSessionId: ack.payload.session.session_id,
     });
@@ -406,12 +395,12 @@ describe('limits', () => {
   it('runs at most max_concurrent_turns_per_user turns at once; the next waits its turn (FIFO)', async () => {
     await env.cleanup();
     const gates = new Map<string, Gate>();
-    const runner = new ScriptedRunner(async function* (request) {
+    const runner = new ScriptedModel(async function* (call) {
       const gate = new Gate();
-      gates.set(request.prompt, gate);
-      yield* heldScript(gate)(request);
+      gates.set(call.prompt, gate);
+      yield* heldScript(gate)(call);
     });
-    env = await startTestGateway({ runner, limits: { maxConcurrentTurnsPerUser: 1 } });
+    env = await startTestGateway({ model: runner, limits: { maxConcurrentTurnsPerUser: 1 } });
     const sessions = [];
     for (let i = 0; i < 3; i++) sessions.push(await hello({ user_id: 'gina', create_new_session: true }));
     sessions.forEach(({ client, ack }, i) => {
@@ -419,11 +408,11 @@ describe('limits', () => {
     });
     await sessions[0]!.client.take('turn_started');
     // The others are accepted but wait: no turn_started yet, and their prompts have not reached the runner.
-    expect(runner.requests.map((r) => r.prompt)).toEqual(['p0']);
+    expect(runner.calls.map((r) => r.prompt)).toEqual(['p0']);
     expect(sessions[1]!.client.frames.some((f) => f.type === 'turn_started')).toBe(false);
     gates.get('p0')!.release();
     await sessions[1]!.client.take('turn_started');
-    expect(runner.requests.map((r) => r.prompt)).toEqual(['p0', 'p1']);
+    expect(runner.calls.map((r) => r.prompt)).toEqual(['p0', 'p1']);
     gates.get('p1')!.release();
     await sessions[2]!.client.take('turn_started');
     gates.get('p2')!.release();
@@ -432,8 +421,8 @@ describe('limits', () => {
 
   it('cancels a turn still waiting for a slot without ever starting it', async () => {
     await env.cleanup();
-    const runner = new ScriptedRunner(heldScript(new Gate()));
-    env = await startTestGateway({ runner, limits: { maxConcurrentTurnsPerUser: 1 } });
+    const runner = new ScriptedModel(heldScript(new Gate()));
+    env = await startTestGateway({ model: runner, limits: { maxConcurrentTurnsPerUser: 1 } });
     const first = await hello({ user_id: 'hal', create_new_session: true });
     const second = await hello({ user_id: 'hal', create_new_session: true });
     sendTurn(first.client, first.ack.payload.session.session_id, 'runs');
@@ -442,6 +431,6 @@ describe('limits', () => {
     sendTurn(second.client, queuedId, 'queued', 'q');
     second.client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: queuedId } });
     expect((await second.client.take('turn_cancelled')).payload.turn.turn_id).toBe('q');
-    expect(runner.requests.map((r) => r.prompt)).toEqual(['runs']);
+    expect(runner.calls.map((r) => r.prompt)).toEqual(['runs']);
   });
 });

@@ -1,38 +1,38 @@
-/** POST /v1/responses (the Responses API) and Idempotency-Key replays, over a scripted runner. */
-import type { StreamEvent } from '@oxydra/types';
+/** POST /v1/responses (the Responses API) and Idempotency-Key replays, over a real kernel with a scripted model. */
+import { ProviderError, type StreamEvent } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
   heldScript,
   jsonOf,
   postJson,
-  ScriptedRunner,
+  ScriptedModel,
   startTestGateway,
   type TestGateway,
 } from './helpers.js';
 
 let env: TestGateway;
-const runner = new ScriptedRunner();
+const runner = new ScriptedModel();
 beforeAll(async () => {
-  env = await startTestGateway({ runner });
+  env = await startTestGateway({ model: runner });
 });
 afterAll(() => env.cleanup());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
   postJson(env.gateway, path, body, headers, signal);
 
-/** Reasoning, then text over two model calls (with the runtime's paragraph break). */
+/** Reasoning, then two paragraphs of text. */
 const thinkingScript = async function* (): AsyncGenerator<StreamEvent> {
-  yield { type: 'turn_start', turn: 1, maxTurns: 4 };
   yield { type: 'reasoning_delta', text: 'Hmm, ' };
   yield { type: 'reasoning_delta', text: 'let me see.' };
   yield { type: 'text_delta', text: 'Looking.' };
-  yield { type: 'turn_start', turn: 2, maxTurns: 4 };
   yield { type: 'text_delta', text: '\n\n' };
   yield { type: 'text_delta', text: 'Found it.' };
+  yield {
+    type: 'usage',
+    usage: { inputTokens: 50, outputTokens: 9, cacheReadTokens: 20, reasoningTokens: 4 },
+  };
   yield { type: 'finish', reason: 'stop' };
-  const usage = { inputTokens: 50, outputTokens: 9, cacheReadTokens: 20, reasoningTokens: 4 };
-  yield { type: 'run_completed', text: 'Looking.\n\nFound it.', usage, cost_usd: null, turns: 2 };
 };
 
 function sseEvents(text: string): Array<{ event: string; data: Record<string, unknown> }> {
@@ -54,7 +54,7 @@ describe('responses API', () => {
       input: [{ role: 'user', content: 'find it' }],
     };
     const whole = await jsonOf(await post('/v1/responses', request));
-    expect(runner.requests.at(-1)).toMatchObject({
+    expect(runner.calls.at(-1)).toMatchObject({
       prompt: 'find it',
       history: [{ role: 'system', content: 'be brief' }],
     });
@@ -121,7 +121,7 @@ describe('Idempotency-Key', () => {
   it('a retry while the first request still runs follows it live, and the hang-up of the first does not cancel', async () => {
     const gate = new Gate();
     runner.script = heldScript(gate);
-    const before = runner.requests.length;
+    const before = runner.calls.length;
     const body = { model: 'default', stream: true, messages: [{ role: 'user', content: 'slow' }] };
     const key = { 'idempotency-key': 'retry-me' };
     const hangUp = new AbortController();
@@ -137,28 +137,28 @@ describe('Idempotency-Key', () => {
     expect(text).toContain('"content":"working"');
     expect(text).toContain('"content":" done"');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
-    expect(runner.requests.length - before).toBe(1);
-    expect(runner.requests.at(-1)!.signal.aborted).toBe(false);
+    expect(runner.calls.length - before).toBe(1);
+    expect(runner.calls.at(-1)!.signal.aborted).toBe(false);
   });
 
   it('forgets a failure before any side effect, so its retry runs again', async () => {
     runner.script = async function* () {
-      yield {
-        type: 'run_failed',
-        text: '',
-        usage: {},
-        cost_usd: null,
-        turns: 1,
-        error: { code: 'provider_error', message: 'overloaded', kind: 'overloaded', retry_after_ms: 2500 },
-      };
+      yield* [];
+      // partialOutput: not retried by the provider layer, so the turn fails at once.
+      throw new ProviderError('overloaded', {
+        kind: 'overloaded',
+        provider: 'openai',
+        retryAfterMs: 2500,
+        partialOutput: true,
+      });
     };
-    const before = runner.requests.length;
+    const before = runner.calls.length;
     const body = { model: 'default', messages: [{ role: 'user', content: 'x' }] };
     const failed = await post('/v1/chat/completions', body, { 'idempotency-key': 'k-fail' });
     expect(failed.status).toBe(503);
     expect(failed.headers.get('retry-after')).toBe('3');
     expect(failed.headers.get('retry-after-ms')).toBe('2500');
     await post('/v1/chat/completions', body, { 'idempotency-key': 'k-fail' });
-    expect(runner.requests.length - before).toBe(2);
+    expect(runner.calls.length - before).toBe(2);
   });
 });

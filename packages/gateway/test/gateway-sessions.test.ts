@@ -8,7 +8,7 @@ import {
   Gate,
   heldScript,
   jsonOf,
-  ScriptedRunner,
+  ScriptedModel,
   sendTurn,
   startTestGateway,
   TestClient,
@@ -42,7 +42,7 @@ describe('restart', () => {
     await client.take('turn_completed');
     client.close();
 
-    env = await env.restart({ runner: new ScriptedRunner() });
+    env = await env.restart({ model: new ScriptedModel() });
     const resumed = await hello(env, { user_id: 'alice', session_id: session.session_id });
     expect(resumed.ack.payload).toMatchObject({
       session,
@@ -56,13 +56,13 @@ describe('restart', () => {
   });
 
   it('reports a turn cut off by a crash as failed after the restart', async () => {
-    env = await startTestGateway({ runner: new ScriptedRunner(heldScript(new Gate())) });
+    env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
     const { client, ack } = await hello(env, { create_new_session: true });
     const id = ack.payload.session.session_id;
     sendTurn(client, id, 'never finishes', 'cut');
     await client.take('assistant_delta');
     // What a crash leaves: the record says running. (A clean close would cancel the turn.)
-    const record = await env.memory.sessions.getState(id, 'gateway.turn');
+    const record = await env.kernel.sessions!.getState(id, 'gateway.turn');
     expect(JSON.parse(record!.value)).toEqual({ turn_id: 'cut', index: 1, state: 'running' });
     await env.stop();
     const { openMemory } = await import('@oxydra/memory');
@@ -75,7 +75,7 @@ describe('restart', () => {
     );
     await db.close();
 
-    env = await env.restart({ runner: new ScriptedRunner() });
+    env = await env.restart({ model: new ScriptedModel() });
     const resumed = await hello(env, { session_id: id });
     expect(resumed.ack.payload.active_turn).toEqual({ turn_id: 'cut', state: 'failed' });
   });
@@ -83,15 +83,15 @@ describe('restart', () => {
 
 describe('shutdown', () => {
   it('cancels running turns, sends turn_cancelled, closes sockets with 1001 and stops answering', async () => {
-    const runner = new ScriptedRunner(heldScript(new Gate()));
-    env = await startTestGateway({ runner });
+    const runner = new ScriptedModel(heldScript(new Gate()));
+    env = await startTestGateway({ model: runner });
     const { client, ack } = await hello(env, { create_new_session: true });
     sendTurn(client, ack.payload.session.session_id, 'long', 'L');
     await client.take('assistant_delta');
     await env.stop();
     expect((await client.take('turn_cancelled')).payload.turn.turn_id).toBe('L');
     expect((await client.waitClosed()).code).toBe(1001);
-    expect(runner.requests[0]?.signal.aborted).toBe(true);
+    expect(runner.calls[0]?.signal.aborted).toBe(true);
     // The cancelled turn's state was stored before the store closed.
     const { openMemory } = await import('@oxydra/memory');
     const db = await openMemory({ path: env.dbPath });
@@ -119,14 +119,14 @@ describe('idle sessions', () => {
 
     // Not yet: nothing is past the TTL.
     expect(await env.gateway.archiveIdleSessions()).toBe(0);
-    expect((await env.memory.sessions.get(idleId))?.archivedAt).toBeUndefined();
+    expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
 
     now += 49 * 3600_000;
     await until(
-      async () => (await env!.memory.sessions.get(idleId))?.archivedAt !== undefined,
+      async () => (await env!.kernel.sessions!.get(idleId))?.archivedAt !== undefined,
       'the idle session to be archived',
     );
-    expect((await env.memory.sessions.get(attachedId))?.archivedAt).toBeUndefined();
+    expect((await env.kernel.sessions!.get(attachedId))?.archivedAt).toBeUndefined();
 
     // Archived sessions are left out of lists, and come back when resumed.
     attached.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
@@ -135,7 +135,7 @@ describe('idle sessions', () => {
     ]);
     attached.client.send({ type: 'switch_session', payload: { request_id: 's', session_id: idleId } });
     await attached.client.take('session_switched');
-    expect((await env.memory.sessions.get(idleId))?.archivedAt).toBeUndefined();
+    expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
   });
 
   it('frees room under max_sessions_per_user when sessions are archived', async () => {
@@ -160,7 +160,7 @@ describe('REST sessions', () => {
     env = await startTestGateway();
     const { client, ack } = await hello(env, { user_id: 'kim', create_new_session: true });
     const id = ack.payload.session.session_id;
-    await env.memory.sessions.appendTurn(id, [
+    await env.kernel.sessions!.appendTurn(id, [
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'hello kim' },
     ]);
@@ -191,14 +191,14 @@ describe('REST sessions', () => {
       code: 'session_deleted',
       session: ack.payload.session,
     });
-    expect(await env.memory.sessions.get(id)).toBeUndefined();
+    expect(await env.kernel.sessions!.get(id)).toBeUndefined();
     expect(
       (await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth })).status,
     ).toBe(404);
   });
 
   it('refuses to delete a session with a running turn (409)', async () => {
-    env = await startTestGateway({ runner: new ScriptedRunner(heldScript(new Gate())) });
+    env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
     const { client, ack } = await hello(env, { create_new_session: true });
     const id = ack.payload.session.session_id;
     sendTurn(client, id, 'busy');

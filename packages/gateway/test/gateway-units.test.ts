@@ -9,7 +9,6 @@ import type { LiveSession, Subscriber } from '../src/live-sessions.js';
 import { TokenBucket } from '../src/rate-limit.js';
 import { DEFAULT_LIMITS } from '../src/types.js';
 import { UserLanes } from '../src/user-lanes.js';
-import { ScriptedRunner } from './helpers.js';
 
 describe('UserLanes', () => {
   it('grants up to the limit per user, then queues in arrival order', async () => {
@@ -85,13 +84,17 @@ describe('the live-session registry', () => {
     memory = await openMemory({ path: join(dir, 'memory.db') });
     const hub = new GatewayHub({
       store: memory.sessions,
-      runner: new ScriptedRunner(),
+      // The registry is tested alone: no turn runs, so nothing answers turns or approvals.
+      runner: {
+        start: () => Promise.reject(new Error('no turn runs in this test')),
+      },
+      approvals: { respond: () => false, pending: () => [] },
       agents: [],
       limits: DEFAULT_LIMITS,
       log: () => {},
       clock: { now: () => Date.now() },
     });
-    const subscriber = (): Subscriber => ({ sendText: () => {}, sessionDeleted: () => {} });
+    const subscriber = (): Subscriber => ({ sendText: () => {}, sessionDeleted: () => {}, approves: false });
     const stale: LiveSession = await hub.createSession('alice');
     hub.registry.release(stale); // idle: evicted, as a disconnect or the idle sweep would
     const fresh = await hub.resumeSession('alice', stale.id);

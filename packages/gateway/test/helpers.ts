@@ -1,14 +1,22 @@
 /**
- * Shared by the gateway tests: a real gateway on port 0 over a temporary memory database, a
- * scripted turn runner, and a plain `ws` client that validates every frame it receives.
+ * Shared by the gateway tests: a real gateway on port 0 over a real kernel (a temporary
+ * workspace and memory database), whose model is a scripted in-process provider, and a plain
+ * `ws` client that validates every frame it receives. What the model was asked is in
+ * `model.calls`; which kernel agents the gateway spawned (agent, user, session) in `spawns`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type MemoryDatabase, openMemory } from '@oxydra/memory';
-import type { RunEndEvent, StreamEvent } from '@oxydra/types';
+import { type Kernel, openKernel } from '@oxydra/kernel';
+import {
+  type AgentConfigInput,
+  agentConfigSchema,
+  type Message,
+  PROVIDER_TYPES,
+  type Provider,
+  type StreamEvent,
+} from '@oxydra/types';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/index.js';
-import type { TurnHandle, TurnOutcome, TurnRequest, TurnRunner } from '../src/types.js';
 import { TestClient } from './ws-client.js';
 
 export { TestClient } from './ws-client.js';
@@ -16,24 +24,42 @@ export { TestClient } from './ws-client.js';
 export const TOKEN = 'test-token-0123456789abcdef';
 TestClient.defaultToken = TOKEN;
 
-/** A turn script: yields the run's events; `signal` aborts when the turn is cancelled. */
-export type Script = (request: TurnRequest) => AsyncGenerator<StreamEvent>;
+/** One model call, as the scripted model saw it. */
+export interface ModelCall {
+  /** The text of the last user message (the turn's prompt). */
+  prompt: string;
+  /** Attachments of the last user message. */
+  attachments: { mimeType: string; data: string }[];
+  /** What came before the prompt, without the system prompt and recalled memory. */
+  history: Message[];
+  messages: Message[];
+  /** Aborted when the turn is cancelled. */
+  signal: AbortSignal;
+}
+
+/** A model script: yields the provider events of one model call. */
+export type Script = (call: ModelCall) => AsyncGenerator<StreamEvent>;
 
 /** Echoes the prompt word by word, like a model would stream it. */
-export const echoScript: Script = async function* (request) {
-  yield { type: 'turn_start', turn: 1, maxTurns: 4 };
-  const words = `echo: ${request.prompt}`.split(/(?= )/);
+export const echoScript: Script = async function* (call) {
+  const words = `echo: ${call.prompt}`.split(/(?= )/);
   for (const word of words) yield { type: 'text_delta', text: word };
   yield { type: 'usage', usage: { inputTokens: 10, outputTokens: words.length } };
   yield { type: 'finish', reason: 'stop' };
-  yield {
-    type: 'run_completed',
-    text: words.join(''),
-    usage: { inputTokens: 10, outputTokens: words.length },
-    cost_usd: 0.001,
-    turns: 1,
-  };
 };
+
+/** The provider events of a model reply asking for one tool call. */
+export function* toolCallReply(
+  id: string,
+  name: string,
+  args: Record<string, unknown>,
+): Generator<StreamEvent> {
+  const raw = JSON.stringify(args);
+  yield { type: 'tool_call_start', index: 0, id, name };
+  yield { type: 'tool_call_delta', index: 0, argumentsDelta: raw };
+  yield { type: 'tool_call_end', index: 0, id, name, arguments: args, rawArguments: raw };
+  yield { type: 'finish', reason: 'tool_calls' };
+}
 
 /** Streams "working", then waits until released or cancelled. */
 export class Gate {
@@ -47,112 +73,133 @@ export class Gate {
 }
 
 export function heldScript(gate: Gate): Script {
-  return async function* (request) {
-    yield { type: 'turn_start', turn: 1, maxTurns: 4 };
+  return async function* (call) {
     yield { type: 'text_delta', text: 'working' };
     const aborted = new Promise<'aborted'>((resolve) => {
-      if (request.signal.aborted) resolve('aborted');
-      request.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+      if (call.signal.aborted) resolve('aborted');
+      call.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
-    if ((await Promise.race([gate.opened, aborted])) === 'aborted') {
-      yield {
-        type: 'run_failed',
-        text: 'working',
-        usage: {},
-        cost_usd: null,
-        turns: 1,
-        error: { code: 'cancelled', message: 'cancelled by the client' },
-      };
-      return;
-    }
+    if ((await Promise.race([gate.opened, aborted])) === 'aborted') return;
     yield { type: 'text_delta', text: ' done' };
-    yield { type: 'run_completed', text: 'working done', usage: {}, cost_usd: null, turns: 1 };
+    yield { type: 'finish', reason: 'stop' };
   };
 }
 
-/** A TurnRunner playing a script; records every request. */
-export class ScriptedRunner implements TurnRunner {
-  readonly requests: TurnRequest[] = [];
+/** The scripted model every provider entry of the test kernel answers with; records each call. */
+export class ScriptedModel {
+  readonly calls: ModelCall[] = [];
   constructor(public script: Script = echoScript) {}
 
-  async start(request: TurnRequest): Promise<TurnHandle> {
-    this.requests.push(request);
-    const events = this.script(request);
-    const seen: StreamEvent[] = [];
-    let settle: (outcome: TurnOutcome) => void = () => {};
-    const result = new Promise<TurnOutcome>((resolve) => {
-      settle = resolve;
-    });
-    async function* played(): AsyncGenerator<StreamEvent> {
-      try {
-        for await (const event of events) {
-          seen.push(event);
-          yield event;
-        }
-      } finally {
-        const end = seen.findLast(
-          (e): e is RunEndEvent => e.type === 'run_completed' || e.type === 'run_failed',
-        );
-        const status =
-          end?.type === 'run_completed'
-            ? 'completed'
-            : end?.error?.code === 'cancelled'
-              ? 'cancelled'
-              : 'failed';
-        settle({
-          status,
-          text: end && 'text' in end ? end.text : '',
-          usage: {},
-          costUsd: null,
-          ...(end?.type === 'run_failed' && end.error ? { error: end.error } : {}),
-        });
-      }
-    }
-    return { events: played(), result };
-  }
+  readonly provider: Provider = {
+    name: 'scripted',
+    type: 'openai',
+    stream: (context, options) => {
+      const messages = context.messages;
+      const last = messages.at(-1);
+      const parts =
+        last?.role === 'user'
+          ? typeof last.content === 'string'
+            ? [{ type: 'text' as const, text: last.content }]
+            : last.content
+          : [];
+      const call: ModelCall = {
+        prompt: parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
+        attachments: parts.flatMap((part) =>
+          part.type === 'attachment' ? [{ mimeType: part.mimeType, data: part.data }] : [],
+        ),
+        history: messages
+          .slice(0, -1)
+          .filter(
+            (m, i) =>
+              !(m.role === 'system' && (i === 0 || m.content.startsWith('Relevant context from memory'))),
+          ),
+        messages,
+        signal: options?.signal ?? new AbortController().signal,
+      };
+      this.calls.push(call);
+      return this.script(call);
+    },
+  };
+}
+
+/** A kernel agent the gateway spawned for a turn. */
+export interface Spawn {
+  agentId: string;
+  agentName: string;
+  userId: string | undefined;
+  prompt: string;
+  /** The stored session it ran in (undefined for stateless HTTP turns). */
+  readonly sessionId: string | undefined;
+  /** Killed: its turn was cancelled. */
+  readonly killed: boolean;
 }
 
 export interface TestGateway {
   gateway: Gateway;
-  runner: ScriptedRunner;
-  memory: MemoryDatabase;
+  kernel: Kernel;
+  model: ScriptedModel;
+  spawns: Spawn[];
+  /** The kernel's workspace (the memory database is in it). */
+  workspace: string;
   dbPath: string;
   wsUrl: string;
-  /** Stops the gateway (keeps the database, for restart tests). */
+  /** Stops the gateway and its kernel (keeps the database, for restart tests). */
   stop(): Promise<void>;
   /** A new gateway over the same database. */
-  restart(overrides?: Partial<GatewayOptions>): Promise<TestGateway>;
+  restart(overrides?: TestGatewayOptions): Promise<TestGateway>;
   cleanup(): Promise<void>;
 }
 
+export type TestGatewayOptions = Partial<Omit<GatewayOptions, 'kernel'>> & {
+  model?: ScriptedModel;
+  config?: AgentConfigInput;
+};
+
 export async function startTestGateway(
-  overrides: Partial<GatewayOptions> = {},
+  overrides: TestGatewayOptions = {},
   existing?: { dir: string },
 ): Promise<TestGateway> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'oxydra-gateway-'));
   const dbPath = join(dir, 'memory.db');
-  const memory = await openMemory({ path: dbPath });
-  const runner = overrides.runner instanceof ScriptedRunner ? overrides.runner : new ScriptedRunner();
-  const gateway = await startGateway({
-    port: 0,
-    token: TOKEN,
-    sessions: memory.sessions,
-    runner,
-    agents: ['writer'],
-    shutdownGraceMs: 2000,
-    ...overrides,
+  const { model = new ScriptedModel(), config: extra = {}, ...options } = overrides;
+  const config = agentConfigSchema.parse({
+    selection: { provider: 'openai', model: 'gpt-4o-mini' },
+    providers: { registry: { openai: { provider_type: 'openai' } } },
+    agents: { writer: {} },
+    runtime: { max_turns: 4 },
+    reliability: { backoff_base_ms: 1, backoff_max_ms: 1 },
+    ...extra,
+    memory: { db_path: dbPath, ...extra.memory },
+    tools: { approval: 'auto', ...extra.tools, sandbox: { mode: 'none', ...extra.tools?.sandbox } },
   });
+  const kernel = await openKernel({
+    workspace: dir,
+    config,
+    host: 'gateway',
+    env: {
+      OPENAI_API_KEY: 'sk-gateway-test-0123456789',
+      HOME: dir,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+    },
+    adapters: Object.fromEntries(PROVIDER_TYPES.map((type) => [type, () => model.provider])),
+    secrets: [TOKEN],
+    warn: () => {},
+  });
+  const spawns = recordSpawns(kernel);
+  const gateway = await startGateway({ port: 0, token: TOKEN, kernel, shutdownGraceMs: 2000, ...options });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await gateway.close();
-    await memory.close();
+    await kernel.close();
   };
   return {
     gateway,
-    runner,
-    memory,
+    kernel,
+    model,
+    spawns,
+    workspace: dir,
     dbPath,
     wsUrl: `${gateway.url.replace(/^http/, 'ws')}/ws`,
     stop,
@@ -165,6 +212,31 @@ export async function startTestGateway(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every agent the kernel spawns, in order, as the gateway asked for it. */
+function recordSpawns(kernel: Kernel): Spawn[] {
+  const spawns: Spawn[] = [];
+  const events = kernel.subscribe({ types: ['agent_spawned'] });
+  void (async () => {
+    for await (const envelope of events) {
+      if (envelope.event.type !== 'agent_spawned') continue;
+      const { agentId, name, task } = envelope.event;
+      spawns.push({
+        agentId,
+        agentName: name,
+        userId: envelope.userId,
+        prompt: task,
+        get sessionId() {
+          return kernel.agents.get(agentId)?.sessionId;
+        },
+        get killed() {
+          return kernel.agents.get(agentId)?.status === 'killed';
+        },
+      });
+    }
+  })();
+  return spawns;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read HTTP bodies of many shapes

@@ -57,7 +57,12 @@ export class TestClient {
   /** Connects and says hello; resolves with the hello_ack. */
   static async hello(
     url: string,
-    payload: { user_id?: string; session_id?: string; create_new_session?: boolean } = {},
+    payload: {
+      user_id?: string;
+      session_id?: string;
+      create_new_session?: boolean;
+      capabilities?: string[];
+    } = {},
     options: { token?: string | null } = {},
   ): Promise<{ client: TestClient; ack: Extract<ServerFrame, { type: 'hello_ack' }> }> {
     const client = await TestClient.connect(url, options);

@@ -47,10 +47,6 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     }),
   }),
   z.object({
-    type: z.literal('approval_response'),
-    payload: z.object({ request_id: requestId, approval_id: id, allow: z.boolean() }),
-  }),
-  z.object({
     type: z.literal('send_turn'),
     payload: z.object({
       request_id: requestId,
@@ -85,6 +81,10 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('switch_session'),
     payload: z.object({ request_id: requestId, session_id: id }),
+  }),
+  z.object({
+    type: z.literal('approval_response'),
+    payload: z.object({ request_id: requestId, approval_id: id, allow: z.boolean() }),
   }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
