@@ -1,7 +1,8 @@
 /**
  * Asking a person before a privileged tool runs (tools.approval = "ask"). Only when someone can
- * answer: stdin and stderr are terminals and the output is not JSON. Otherwise there is no
- * approver and the registry denies the call with a message saying how to allow it (--yes).
+ * answer: stdin and stderr are terminals and the output is not JSON; then the kernel's
+ * approval_requested events are asked here (approval-answers.ts). Otherwise the kernel denies
+ * the call with a message saying how to allow it (--yes).
  *
  * The question goes through the terminal input its command already reads (chat's own prompt),
  * so an answer is read once, is never mistaken for a steering message, and Ctrl+C at the
@@ -9,9 +10,6 @@
  */
 import type { Interface } from 'node:readline';
 import { createInterface } from 'node:readline';
-import type { ApprovalRequest } from '@oxydra/types';
-
-export type Approver = (request: ApprovalRequest) => Promise<boolean>;
 
 /**
  * One question at a time on a readline interface. The answer goes to the question, not to the
@@ -60,27 +58,6 @@ export class TerminalQuestion {
 /** Whether a person can answer approval questions here. */
 export function canAskApproval(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
-}
-
-/**
- * The approver for a run: asks through `ask`; a cancelled question cancels the run (the
- * registry then ends the call as cancelled rather than telling the model "declined").
- */
-export function approverFor(
-  ask: (question: string) => Promise<string | undefined>,
-  cancelRun: (reason: string) => void,
-): Approver {
-  return async (request) => {
-    // The run emitted tool_execution_start before asking, and the renderer takes events in
-    // microtasks: once this macrotask turn comes, the `-> tool` line is above the question.
-    await new Promise((resolve) => setImmediate(resolve));
-    const answer = await ask(`Allow ${request.toolName}: ${request.summary}? [y/N] `);
-    if (answer === undefined) {
-      cancelRun('cancelled at the approval question (Ctrl+C)');
-      return false;
-    }
-    return /^y(es)?$/i.test(answer.trim());
-  };
 }
 
 /**
