@@ -292,3 +292,51 @@ describe('view: connection', () => {
     expect(lines(state)).toEqual(['system: a turn is running in this session; its reply streams below']);
   });
 });
+
+describe('approval questions', () => {
+  const asked = (id: string, session = SESSION): ServerFrame => ({
+    type: 'approval_requested',
+    payload: {
+      session,
+      approval_id: id,
+      agent_id: 'ag-1',
+      tool: 'shell_exec',
+      summary: 'rm -rf build',
+      expires_at: '2030-01-01T00:00:00Z',
+    },
+  });
+  const resolved = (
+    id: string,
+    allow: boolean,
+    by: 'client' | 'timeout' | 'cancelled' | 'policy' = 'client',
+  ): ServerFrame => ({
+    type: 'approval_resolved',
+    payload: { session: SESSION, approval_id: id, allow, by },
+  });
+  const start = () => reduceView(initialViewState(), { kind: 'hello', ack: ack(), resumed: false });
+  const frame = (state: ViewState, f: ServerFrame) => reduceView(state, { kind: 'frame', frame: f });
+
+  it('queues questions of the current session in order, once each, and ignores other sessions', () => {
+    let state = frame(frame(frame(start(), asked('a1')), asked('a2')), asked('a1'));
+    state = frame(state, asked('x9', OTHER));
+    expect(state.approvals.map((a) => a.approvalId)).toEqual(['a1', 'a2']);
+    expect(state.entries.at(-1)?.text).toBe('approval needed: shell_exec: rm -rf build');
+  });
+
+  it('drops a question when it is resolved, saying how', () => {
+    let state = frame(frame(start(), asked('a1')), asked('a2'));
+    state = frame(state, resolved('a1', true));
+    expect(state.approvals.map((a) => a.approvalId)).toEqual(['a2']);
+    expect(state.entries.at(-1)?.text).toBe('shell_exec approved');
+    state = frame(state, resolved('a2', false, 'timeout'));
+    expect(state.approvals).toEqual([]);
+    expect(state.entries.at(-1)?.text).toBe('shell_exec denied: nobody answered in time');
+    const unchanged = frame(state, resolved('zz', false));
+    expect(unchanged).toBe(state);
+  });
+
+  it('forgets pending questions on a new hello (they were refused when the connection dropped)', () => {
+    const state = frame(start(), asked('a1'));
+    expect(reduceView(state, { kind: 'hello', ack: ack(), resumed: true }).approvals).toEqual([]);
+  });
+});

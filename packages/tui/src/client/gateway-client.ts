@@ -253,6 +253,8 @@ export class GatewayClient {
             ...(sessionId ? { session_id: sessionId } : {}),
             // No session named: a fresh conversation, as Oxydra's TUI starts one.
             create_new_session: !sessionId,
+            // The TUI asks the user y/n when an agent wants to run a privileged tool.
+            capabilities: ['approvals'],
           },
         };
         socket.send(encodeClientFrame(hello));

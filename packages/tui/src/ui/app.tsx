@@ -62,6 +62,8 @@ export function App({ store, controller }: AppProps) {
 }
 
 function titleFor(state: ViewState): string {
+  const [question] = state.approvals;
+  if (question) return `Allow ${question.tool}: ${question.summary}? [y/n] (Enter answers, Ctrl+C denies)`;
   if (state.connection.state === 'reconnecting')
     return `connection lost (${state.connection.reason}); retrying in ${(state.connection.delayMs / 1000).toFixed(1)} s`;
   if (state.turn?.progress) return state.turn.progress;

@@ -31,6 +31,8 @@ export class TuiController {
 
   /** Handle a submitted input; true when it was used (the input box then clears). */
   submit(line: string): boolean {
+    // A pending approval question takes the line as its answer: y or yes allows, anything else denies.
+    if (this.store.getState().approvals.length > 0) return this.answer(/^\s*y(es)?\s*$/i.test(line));
     if (line.trim() === '') return false;
     const parsed = parseLine(line);
     switch (parsed.kind) {
@@ -48,12 +50,28 @@ export class TuiController {
   /** Ctrl+C: cancel the running turn; when idle (or asked twice, or offline), quit. */
   interrupt(): void {
     const state = this.store.getState();
+    // Ctrl+C at a question answers it "no" (the turn goes on and the model is told).
+    if (state.approvals.length > 0) {
+      this.answer(false);
+      return;
+    }
     const turnId = state.turn?.turnId ?? state.awaiting?.turnId;
     if (!turnId || state.connection.state !== 'connected' || state.cancelRequestedFor === turnId) {
       this.exit();
       return;
     }
     this.cancel(turnId, 'cancelling the turn (Ctrl+C again quits)');
+  }
+
+  /** Answers the oldest pending approval question. */
+  private answer(allow: boolean): boolean {
+    const [pending] = this.store.getState().approvals;
+    if (!pending) return false;
+    this.guard(() => {
+      this.client.send('approval_response', { approval_id: pending.approvalId, allow });
+      this.note(`${allow ? 'allowing' : 'denying'} ${pending.tool}`);
+    });
+    return true;
   }
 
   private sendPrompt(text: string): boolean {

@@ -53,7 +53,8 @@ export function reduceView(state: ViewState, action: ViewAction): ViewState {
 }
 
 function onHello(state: ViewState, ack: HelloAck, resumed: boolean): ViewState {
-  let next: ViewState = { ...state, session: ack.session };
+  // Questions asked on a connection that dropped were refused when it did: none is pending now.
+  let next: ViewState = { ...state, session: ack.session, approvals: [] };
   if (resumed)
     next = append(next, 'system', `reconnected; session ${shortSessionId(ack.session.session_id)} resumed`);
   const running = ack.active_turn?.state === 'running' ? ack.active_turn.turn_id : undefined;
@@ -169,10 +170,33 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
     case 'hello_ack':
       // Lists are printed by the command that asked; hello_ack arrives as a 'hello' event.
       return state;
-    case 'approval_requested':
-    case 'approval_resolved':
-      // Sent only to clients that asked for "approvals" in hello; this one has not (yet).
-      return state;
+    case 'approval_requested': {
+      if (!inCurrentSession(state, frame.payload.session)) return state;
+      const { approval_id: approvalId, tool, summary } = frame.payload;
+      if (state.approvals.some((a) => a.approvalId === approvalId)) return state;
+      const next = { ...state, approvals: [...state.approvals, { approvalId, tool, summary }] };
+      return append(next, 'system', `approval needed: ${tool}: ${summary}`);
+    }
+    case 'approval_resolved': {
+      const pending = state.approvals.find((a) => a.approvalId === frame.payload.approval_id);
+      if (!pending) return state;
+      const next = { ...state, approvals: state.approvals.filter((a) => a !== pending) };
+      return append(next, 'system', `${pending.tool} ${resolution(frame.payload.allow, frame.payload.by)}`);
+    }
+  }
+}
+
+function resolution(allow: boolean, by: ServerPayload<'approval_resolved'>['by']): string {
+  if (allow) return 'approved';
+  switch (by) {
+    case 'timeout':
+      return 'denied: nobody answered in time';
+    case 'cancelled':
+      return 'not run: the turn ended first';
+    case 'policy':
+      return 'denied: no client could answer';
+    default:
+      return 'denied';
   }
 }
 

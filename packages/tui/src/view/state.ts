@@ -43,6 +43,13 @@ export interface EndedTurn {
   gap: boolean;
 }
 
+/** A privileged call waiting for the user's y/n (approval_requested). */
+export interface PendingApproval {
+  approvalId: string;
+  tool: string;
+  summary: string;
+}
+
 export interface ViewState {
   entries: readonly Entry[];
   nextEntryId: number;
@@ -58,6 +65,8 @@ export interface ViewState {
   /** What was streamed of recently ended turns, for terminal frames replayed after a reconnect. */
   endedTurns: readonly EndedTurn[];
   usage: Readonly<Record<string, UsageTotals>>;
+  /** Questions of the current session, oldest first: the input answers the first one. */
+  approvals: readonly PendingApproval[];
 }
 
 export const EMPTY_USAGE: UsageTotals = {
@@ -78,6 +87,7 @@ export function initialViewState(): ViewState {
     awaiting: undefined,
     turn: undefined,
     cancelRequestedFor: undefined,
+    approvals: [],
     endedTurns: [],
     usage: {},
   };
