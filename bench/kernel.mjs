@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
+import { instantProvider, scriptedAdapters } from '@oxydra/testkit';
 import { agentConfigSchema } from '@oxydra/types';
 import { startMockProcess } from './mock-process.mjs';
 import { percentile, summarize } from './stats.mjs';
@@ -35,19 +36,8 @@ const { values } = parseArgs({
 const round = (x) => Math.round(x * 1000) / 1000;
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 
-/** Answers every call at once with a short text and fixed usage: no timers, no I/O. */
-const instant = {
-  name: 'instant',
-  type: 'openai',
-  async *stream() {
-    yield { type: 'text_delta', text: 'ok' };
-    yield { type: 'usage', usage: { inputTokens: 20, outputTokens: 1 } };
-    yield { type: 'finish', reason: 'stop', rawReason: 'stop' };
-  },
-};
-const adapters = Object.fromEntries(
-  ['openai', 'openai-responses', 'anthropic', 'gemini'].map((type) => [type, () => instant]),
-);
+// The testkit's zero-latency provider, built for every provider type the config may select.
+const adapters = scriptedAdapters(instantProvider());
 
 const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-kernel-'));
 writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');

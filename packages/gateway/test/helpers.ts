@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kernel, openKernel } from '@oxydra/kernel';
 import {
-  type AgentConfigInput,
-  agentConfigSchema,
-  type Message,
-  PROVIDER_TYPES,
-  type Provider,
-  type StreamEvent,
-} from '@oxydra/types';
+  type ScriptedCall,
+  type ScriptedProvider,
+  scriptedAdapters,
+  scriptedProvider,
+} from '@oxydra/testkit';
+import { type AgentConfigInput, agentConfigSchema, type Message, type StreamEvent } from '@oxydra/types';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/index.js';
 import { TestClient } from './ws-client.js';
 
@@ -85,40 +84,45 @@ export function heldScript(gate: Gate): Script {
   };
 }
 
-/** The scripted model every provider entry of the test kernel answers with; records each call. */
+/**
+ * The scripted model every provider entry of the test kernel answers with (the testkit's
+ * in-process provider, its calls seen as turns: prompt, attachments, history).
+ */
 export class ScriptedModel {
   readonly calls: ModelCall[] = [];
-  constructor(public script: Script = echoScript) {}
+  readonly provider: ScriptedProvider;
 
-  readonly provider: Provider = {
-    name: 'scripted',
-    type: 'openai',
-    stream: (context, options) => {
-      const messages = context.messages;
-      const last = messages.at(-1);
-      const parts =
-        last?.role === 'user'
-          ? typeof last.content === 'string'
-            ? [{ type: 'text' as const, text: last.content }]
-            : last.content
-          : [];
-      const call: ModelCall = {
-        prompt: parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
-        attachments: parts.flatMap((part) =>
-          part.type === 'attachment' ? [{ mimeType: part.mimeType, data: part.data }] : [],
-        ),
-        history: messages
-          .slice(0, -1)
-          .filter(
-            (m, i) =>
-              !(m.role === 'system' && (i === 0 || m.content.startsWith('Relevant context from memory'))),
-          ),
-        messages,
-        signal: options?.signal ?? new AbortController().signal,
-      };
-      this.calls.push(call);
-      return this.script(call);
-    },
+  constructor(public script: Script = echoScript) {
+    this.provider = scriptedProvider((call) => {
+      const model = modelCall(call);
+      this.calls.push(model);
+      return this.script(model);
+    });
+  }
+}
+
+/** A provider call as the tests read it. */
+function modelCall({ context, signal }: ScriptedCall): ModelCall {
+  const messages = context.messages;
+  const last = messages.at(-1);
+  const parts =
+    last?.role === 'user'
+      ? typeof last.content === 'string'
+        ? [{ type: 'text' as const, text: last.content }]
+        : last.content
+      : [];
+  return {
+    prompt: parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
+    attachments: parts.flatMap((part) =>
+      part.type === 'attachment' ? [{ mimeType: part.mimeType, data: part.data }] : [],
+    ),
+    history: messages
+      .slice(0, -1)
+      .filter(
+        (m, i) => !(m.role === 'system' && (i === 0 || m.content.startsWith('Relevant context from memory'))),
+      ),
+    messages,
+    signal,
   };
 }
 
@@ -181,7 +185,7 @@ export async function startTestGateway(
       HOME: dir,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
     },
-    adapters: Object.fromEntries(PROVIDER_TYPES.map((type) => [type, () => model.provider])),
+    adapters: scriptedAdapters(model.provider),
     secrets: [TOKEN],
     warn: () => {},
   });

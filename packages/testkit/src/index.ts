@@ -10,6 +10,16 @@ export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
 export { seededRandom } from './embeddings-vectors.js';
 export { fixtureToWire, type LineEndingOption } from './fixtures.js';
 export {
+  instantProvider,
+  replyEvents,
+  type Script,
+  type ScriptedCall,
+  type ScriptedProvider,
+  type ScriptedReply,
+  scriptedAdapters,
+  scriptedProvider,
+} from './in-process.js';
+export {
   type ChunkSpec,
   type InStreamError,
   loadScenarioFile,
