@@ -1,6 +1,4 @@
 export * from './atomic-write.js';
-export * from './credentials.js';
-export * from './endpoints.js';
 export * from './gateway-token.js';
 export * from './layers.js';
 export * from './load.js';

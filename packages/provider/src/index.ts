@@ -10,3 +10,4 @@ export * from './embeddings/index.js';
 export * from './factory/index.js';
 export * from './reliability/index.js';
 export * from './shared/index.js';
+export { byWireApi, WIRE_APIS, type WireApi } from './wire-apis.js';

@@ -3,7 +3,7 @@
  * entry pointed at a server of the user's, is asked for its model list, so "Ready." means
  * something is listening there and accepts the key, not just that the configuration parses.
  */
-import { isCustomEndpoint, resolveCredential } from '@oxydra/config';
+import { isCustomEndpoint, resolveCredential } from '@oxydra/provider';
 import type { AgentConfig } from '@oxydra/types';
 import type { Check } from './doctor-check.js';
 

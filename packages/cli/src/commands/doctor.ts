@@ -4,17 +4,14 @@
  * answer, that the workspace and its database are writable, and the sandbox backend.
  */
 import { existsSync } from 'node:fs';
+import { DEFAULTS_SOURCE, findWorkspaceRoot, type LoadedConfig, loadAgentConfig } from '@oxydra/config';
+import { shellIsolation } from '@oxydra/kernel';
 import {
   credentialCandidates,
-  DEFAULTS_SOURCE,
   describeCredentialSource,
-  findWorkspaceRoot,
   isCustomEndpoint,
-  type LoadedConfig,
-  loadAgentConfig,
   resolveCredential,
-} from '@oxydra/config';
-import { shellIsolation } from '@oxydra/kernel';
+} from '@oxydra/provider';
 import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';

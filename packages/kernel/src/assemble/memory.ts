@@ -5,7 +5,6 @@
  * earlier conversations, and keep a rolling summary of long sessions.
  */
 import { resolve } from 'node:path';
-import { resolveCredential } from '@oxydra/config';
 import {
   attachmentPlaceholder,
   createEmbedder,
@@ -15,6 +14,7 @@ import {
   openMemory,
   Retriever,
 } from '@oxydra/memory';
+import { resolveCredential } from '@oxydra/provider';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
 import {

@@ -3,7 +3,7 @@
  * whatever the host adds (the gateway's token). The tool registry scrubs them from tool output
  * and the session hooks from stored transcripts; both read this list and no other.
  */
-import { credentialValues } from '@oxydra/config';
+import { credentialValues } from '@oxydra/provider';
 import type { AgentConfig } from '@oxydra/types';
 
 /** Shorter values would scrub ordinary words; no real key is that short. */

@@ -2,7 +2,7 @@
  * Credential messages: what to set when no key is found, and which key a provider rejected.
  * They name where a key came from, never the key.
  */
-import { type CredentialSource, credentialCandidates } from '@oxydra/config';
+
 import {
   ConfigError,
   type Context,
@@ -12,6 +12,7 @@ import {
   type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
+import { type CredentialSource, credentialCandidates } from './credentials.js';
 
 /** No key anywhere in the chain for a provider whose hosted API needs one. */
 export function missingKeyError(name: string, entry: ProviderEntry): ConfigError {

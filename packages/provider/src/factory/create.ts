@@ -5,7 +5,7 @@
  * wraps it: auth messages that name the credential source, costUsd on usage events, retries and
  * the circuit breaker; then chains the targets with fallbacks.
  */
-import { isCustomEndpoint, resolveCredential } from '@oxydra/config';
+
 import {
   type AgentConfig,
   ConfigError,
@@ -23,7 +23,8 @@ import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
 import type { AdapterFactories } from './adapters.js';
 import { credentialLabel, missingKeyError, withAuthContext } from './auth.js';
-import { DEFAULT_BASE_URLS } from './endpoints.js';
+import { resolveCredential } from './credentials.js';
+import { DEFAULT_BASE_URLS, isCustomEndpoint } from './endpoints.js';
 import { withModelInputCheck } from './model-inputs.js';
 import { withUsageCost } from './usage-cost.js';
 

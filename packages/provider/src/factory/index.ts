@@ -12,7 +12,17 @@ export {
   type ProviderSetup,
   type ProviderTarget,
 } from './create.js';
-export { DEFAULT_BASE_URLS, isHostedEndpoint } from './endpoints.js';
+export {
+  type CredentialSource,
+  credentialCandidates,
+  credentialValues,
+  describeCredentialSource,
+  GENERIC_KEY_ENV,
+  PROVIDER_TYPE_KEY_ENV,
+  type ResolvedCredential,
+  resolveCredential,
+} from './credentials.js';
+export { DEFAULT_BASE_URLS, entryBaseURL, isCustomEndpoint, isHostedEndpoint } from './endpoints.js';
 export { withModelInputCheck } from './model-inputs.js';
 export { type ProbeOptions, type ProbeResult, probeEndpoint } from './probe.js';
 export { type PriceLookup, withUsageCost } from './usage-cost.js';

@@ -3,9 +3,11 @@
  * (`GET {base_url}/models` for OpenAI-type APIs, each API's own listing otherwise), with the key
  * the entry would be sent, and say precisely what went wrong when that fails.
  */
-import { entryBaseURL, resolveCredential } from '@oxydra/config';
+
 import type { ProviderEntry } from '@oxydra/types';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
+import { resolveCredential } from './credentials.js';
+import { entryBaseURL } from './endpoints.js';
 
 export type ProbeResult =
   | { ok: true; url: string; models: number }

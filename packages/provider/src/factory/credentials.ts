@@ -10,14 +10,10 @@
  * Callers show `source`, never the key.
  */
 import type { ProviderEntry, ProviderType } from '@oxydra/types';
+import { byWireApi } from '../wire-apis.js';
 import { isCustomEndpoint } from './endpoints.js';
 
-export const PROVIDER_TYPE_KEY_ENV: Record<ProviderType, string> = {
-  openai: 'OPENAI_API_KEY',
-  openai_responses: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-};
+export const PROVIDER_TYPE_KEY_ENV: Record<ProviderType, string> = byWireApi((api) => api.keyEnv);
 
 export const GENERIC_KEY_ENV = 'API_KEY';
 
