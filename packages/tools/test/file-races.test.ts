@@ -6,6 +6,7 @@
  * written or deleted.
  */
 import {
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -132,7 +133,9 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     expect(ws.read('.oxydra/agent.toml')).toBe('model = "a"\n');
     expect(readdirSync(join(ws.root, '.oxydra'))).toEqual(['agent.toml']);
     outsideUntouched();
-    expect(ws.read('sub/a.txt')).toBe('pwned\n'); // the control: writes inside did happen
+    // The control, once nothing flips (whether a write wins a gap meanwhile depends on the load).
+    await callTool(reg, ws.root, 'file_write', { path: 'sub/a.txt', content: 'pwned\n' });
+    expect(ws.read('sub/a.txt')).toBe('pwned\n');
   });
 
   it('file_delete never deletes outside, also deep inside a folder being removed', async () => {
@@ -144,17 +147,18 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     }
     await swapper.stop();
     // A folder deleted whole while one inside it flips into a link to the outside folder.
-    let deleted = 0;
     for (let i = 0; i < ATTEMPTS / 3; i++) {
       ws.write('tree/sub/a.txt', 'inside\n');
       ws.write('tree/sub/b.txt', 'inside\n');
       const inner = startSwapper(join(ws.root, 'tree/sub'), ws.outside);
-      const outcome = await callTool(reg, ws.root, 'file_delete', { path: 'tree' });
-      if (!outcome.isError) deleted += 1;
+      await callTool(reg, ws.root, 'file_delete', { path: 'tree' });
       await inner.stop();
       outsideUntouched();
     }
-    expect(deleted).toBeGreaterThan(0);
+    // The control, once nothing flips: the same delete does delete.
+    ws.write('tree/sub/a.txt', 'inside\n');
+    expect((await callTool(reg, ws.root, 'file_delete', { path: 'tree' })).isError).toBe(false);
+    expect(existsSync(join(ws.root, 'tree'))).toBe(false);
   });
 
   it('file_read, file_search and file_list never show what is outside', async () => {
@@ -169,7 +173,8 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     await swapper.stop();
     expect(seen.filter((text) => text.includes(SECRET))).toEqual([]);
     expect(seen.filter((text) => /^a\.txt$/m.test(text))).toEqual([]); // only outside has a.txt
-    expect(seen).toContain('inside\n'); // the control: the reads inside did happen
+    // The control, once nothing flips: the same read shows the file inside.
+    expect((await callTool(reg, ws.root, 'file_read', { path: 'sub/secret.txt' })).content).toBe('inside\n');
   });
 
   it('vault_copyto neither writes outside nor copies from outside the vault', async () => {
@@ -181,7 +186,9 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
         source_path: '/vault/docs/secret.txt',
         destination_path: destination,
       });
-    // One side flipping at a time, so each phase also has copies that succeed (the control).
+    // One side flipping at a time; once it stops, a copy must succeed (the control: the refusals
+    // came from the flipping, not from a copy that never works). Whether a copy wins a gap while
+    // the swapper runs depends on the machine's load, so it is not asserted.
     for (const [flipped, destination] of [
       [join(ws.root, 'sub'), 'sub/copy.txt'],
       [join(vault, 'docs'), 'copy.txt'],
@@ -191,7 +198,8 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
       for (let i = 0; i < ATTEMPTS; i++) outcomes.push(await copy(destination));
       await swapper.stop();
       outsideUntouched();
-      expect(outcomes.some((outcome) => !outcome.isError)).toBe(true);
+      const control = await copy(destination);
+      expect(control.isError, control.content).toBe(false);
       expect(readFileSync(join(ws.root, destination), 'utf8')).toBe('vault text\n');
       // Refusals (escapes, a link in the way, a folder missing mid-flip) never name host paths.
       expect(outcomes.filter((outcome) => outcome.content.includes(ws.base))).toEqual([]);
