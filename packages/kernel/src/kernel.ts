@@ -9,9 +9,8 @@ import type { ModelInfo } from '@oxydra/provider';
 import type { AgentConfig, SandboxStatus } from '@oxydra/types';
 import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
 import { type KernelBase, openBase } from './assemble/base.js';
-import { DELEGATE_TOOL, delegateTool } from './assemble/delegate.js';
+import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
-import type { AgentRecord } from './services/agent-record.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
@@ -187,49 +186,16 @@ class KernelFacade implements Kernel {
     const key = assemblyKey(spec);
     let assembly = this.#assemblies.get(key);
     if (!assembly) {
-      assembly = assembleAgent(this.#base, spec, () => this.#delegation(spec.agent));
+      assembly = assembleAgent(this.#base, spec, () =>
+        delegationTools(this.#base.config, spec.agent, {
+          spawn: (child) => this.agents.spawn(child),
+          record: (id) => this.#table.record(id),
+        }),
+      );
       this.#assemblies.set(key, assembly);
     }
     return assembly;
   }
-
-  /** delegate_to_agent for an agent, when there are other agents to delegate to. */
-  #delegation(self: string | undefined) {
-    const { config } = this.#base;
-    if (config.runtime.max_delegation_depth === 0) return [];
-    const agents = Object.fromEntries(
-      Object.entries(config.agents)
-        .filter(([name]) => name !== self)
-        .map(([name, agent]) => [
-          name,
-          agent.description !== undefined ? { description: agent.description } : {},
-        ]),
-    );
-    if (Object.keys(agents).length === 0) return [];
-    return [
-      delegateTool({
-        agents,
-        spawn: (spec) => this.agents.spawn(spec),
-        selectionFor: (name, callerId) => {
-          const own = config.agents[name]?.selection;
-          if (own?.provider !== undefined) return undefined;
-          const caller = callerSelection(this.#table.record(callerId));
-          return caller && own?.model !== undefined ? { ...caller, model: own.model } : caller;
-        },
-      }),
-    ];
-  }
-}
-
-/** The selection an agent is running with now: what a child without its own uses. */
-function callerSelection(record: AgentRecord | undefined): SpawnSpec['selection'] {
-  if (!record) return undefined;
-  const { assembly, spec } = record;
-  return {
-    provider: assembly.providerName,
-    model: assembly.model.id,
-    ...(spec.selection?.baseURL !== undefined ? { baseURL: spec.selection.baseURL } : {}),
-  };
 }
 
 export { DELEGATE_TOOL };

@@ -6,7 +6,8 @@
  * the child does passes through its own tool registry and approvals), so it is dispatched with
  * the read-only calls, which run in parallel.
  */
-import type { Tool, ToolContext } from '@oxydra/types';
+import type { AgentConfig, Tool, ToolContext } from '@oxydra/types';
+import type { AgentRecord } from '../services/agent-record.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
 
 export const DELEGATE_TOOL = 'delegate_to_agent';
@@ -93,5 +94,49 @@ function childSpec(options: DelegateOptions, agent: string, task: string, contex
     parentId: context.agentId!,
     ...(context.userId !== undefined ? { userId: context.userId } : {}),
     ...(selection ? { selection } : {}),
+  };
+}
+
+/**
+ * delegate_to_agent for the agent `self`, when delegation is on and there are other agents to
+ * delegate to; none otherwise.
+ */
+export function delegationTools(
+  config: AgentConfig,
+  self: string | undefined,
+  kernel: { spawn(spec: SpawnSpec): AgentHandle; record(id: string): AgentRecord | undefined },
+): Tool[] {
+  if (config.runtime.max_delegation_depth === 0) return [];
+  const agents = Object.fromEntries(
+    Object.entries(config.agents)
+      .filter(([name]) => name !== self)
+      .map(([name, agent]) => [
+        name,
+        agent.description !== undefined ? { description: agent.description } : {},
+      ]),
+  );
+  if (Object.keys(agents).length === 0) return [];
+  return [
+    delegateTool({
+      agents,
+      spawn: (spec) => kernel.spawn(spec),
+      selectionFor: (name, callerId) => {
+        const own = config.agents[name]?.selection;
+        if (own?.provider !== undefined) return undefined;
+        const caller = callerSelection(kernel.record(callerId));
+        return caller && own?.model !== undefined ? { ...caller, model: own.model } : caller;
+      },
+    }),
+  ];
+}
+
+/** The selection an agent is running with now: what a child without its own uses. */
+function callerSelection(record: AgentRecord | undefined): SpawnSpec['selection'] {
+  if (!record) return undefined;
+  const { assembly, spec } = record;
+  return {
+    provider: assembly.providerName,
+    model: assembly.model.id,
+    ...(spec.selection?.baseURL !== undefined ? { baseURL: spec.selection.baseURL } : {}),
   };
 }
