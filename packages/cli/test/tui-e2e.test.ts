@@ -6,7 +6,7 @@
 import { GatewayClient } from '@oxydra/tui';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StubGateway, type TurnStep } from '../../tui/test/stub-gateway.js';
+import { MockGateway, type TurnStep } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
@@ -14,7 +14,7 @@ const TOKEN = 'gw-e2e-token-9d2f6c31a8';
 
 let sandbox: CliSandbox | undefined;
 let pane: TmuxPane | undefined;
-let stub: StubGateway | undefined;
+let stub: MockGateway | undefined;
 afterEach(async () => {
   pane?.kill();
   await stub?.close();
@@ -29,12 +29,12 @@ async function startTui(
     script?: (prompt: string) => TurnStep[];
     args?: string[];
     token?: string;
-    stub?: StubGateway;
+    stub?: MockGateway;
   } = {},
 ) {
   stub =
     options.stub ??
-    (await StubGateway.start({ token: TOKEN, ...(options.script ? { script: options.script } : {}) }));
+    (await MockGateway.start({ token: TOKEN, ...(options.script ? { script: options.script } : {}) }));
   sandbox = new CliSandbox();
   pane = new TmuxPane(sandbox.root);
   pane.start(
@@ -188,7 +188,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   });
 
   it('resumes a session with --session, joining the turn running in it', async () => {
-    const gateway = await StubGateway.start({
+    const gateway = await MockGateway.start({
       token: TOKEN,
       script: () => [{ delta: 'begun, ' }, { hold: true }, { delta: 'finished.' }],
     });
@@ -224,7 +224,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   });
 
   it('exits 1 with one line when no gateway is running', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const url = stub.url;
     await stub.stop(); // the port is now known to be free
     sandbox = new CliSandbox();

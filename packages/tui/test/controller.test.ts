@@ -2,6 +2,8 @@
  * What typed lines and Ctrl+C do, end to end through the real client and a real WebSocket to the
  * stub gateway, observed in the view store the Ink app draws.
  */
+
+import { MockGateway, type TurnStep } from '@oxydra/testkit';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../src/index.js';
@@ -9,9 +11,8 @@ import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
 import { TOKEN, waitFor } from './helpers.js';
-import { StubGateway, type TurnStep } from './stub-gateway.js';
 
-let stub: StubGateway | undefined;
+let stub: MockGateway | undefined;
 let client: GatewayClient | undefined;
 afterEach(async () => {
   await client?.close();
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 async function setup(script?: (prompt: string) => TurnStep[]) {
-  stub = await StubGateway.start({ token: TOKEN, ...(script ? { script } : {}) });
+  stub = await MockGateway.start({ token: TOKEN, ...(script ? { script } : {}) });
   client = new GatewayClient({ url: stub.url, token: TOKEN, healthIntervalMs: 60_000 });
   const store = new ViewStore();
   client.subscribe(store.dispatch);

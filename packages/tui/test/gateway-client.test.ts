@@ -4,14 +4,14 @@
  * malformed frames.
  */
 import { createServer } from 'node:net';
+import { MockGateway } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientEvent, GatewayClient, GatewayConnectError, reconnectDelay } from '../src/index.js';
 import { framesOf, record, TOKEN, waitFor } from './helpers.js';
-import { StubGateway } from './stub-gateway.js';
 
 const FAST = { helloTimeoutMs: 2_000, healthIntervalMs: 60_000, backoff: { initialMs: 20, maxMs: 160 } };
 
-let stub: StubGateway | undefined;
+let stub: MockGateway | undefined;
 let client: GatewayClient | undefined;
 afterEach(async () => {
   await client?.close();
@@ -36,7 +36,7 @@ async function freePort(): Promise<number> {
 
 describe('gateway client: connecting', () => {
   it('sends the bearer token and a v2 hello, and gets a new session', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const ack = await newClient({ userId: 'alice' }).connect();
     expect(ack.session.user_id).toBe('alice');
     expect(client!.session).toEqual(ack.session);
@@ -48,7 +48,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('loses no frame sent right behind hello_ack', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     stub.greeting = [
       { type: 'scheduled_notification', payload: { schedule_id: 's1', message: 'first' } },
       { type: 'scheduled_notification', payload: { schedule_id: 's2', message: 'second' } },
@@ -60,7 +60,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('joins an existing session named with sessionId', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const first = await newClient().connect();
     await client!.close();
     const ack = await newClient({ sessionId: first.session.session_id }).connect();
@@ -72,7 +72,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('reports a refused token as unauthorized, without the token in the message', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const error = await newClient({ token: 'wrong-token-123' })
       .connect()
       .catch((e: unknown) => e);
@@ -95,7 +95,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('gives up on a gateway that never answers hello', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     stub.answerHello = false;
     const error = await newClient({ helloTimeoutMs: 150 })
       .connect()
@@ -107,7 +107,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('refuses a gateway of another protocol version', async () => {
-    stub = await StubGateway.start({ token: TOKEN, protocolVersion: 1 });
+    stub = await MockGateway.start({ token: TOKEN, protocolVersion: 1 });
     const error = await newClient()
       .connect()
       .catch((e: unknown) => e);
@@ -115,7 +115,7 @@ describe('gateway client: connecting', () => {
   });
 
   it('reports the gateway refusing hello (an unknown session)', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const error = await newClient({ sessionId: 'no-such-session' })
       .connect()
       .catch((e: unknown) => e);
@@ -128,7 +128,7 @@ describe('gateway client: connecting', () => {
 
 describe('gateway client: requests', () => {
   it('matches answers to requests by request_id, whatever their order', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     stub.deferAnswers = true;
     const created = client!.request('create_session', { display_name: 'alpha' });
@@ -148,14 +148,14 @@ describe('gateway client: requests', () => {
   });
 
   it('rejects a request the gateway answers with an error frame, marked as shown', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     const error = await client!.request('switch_session', { session_id: 'nope' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'GatewayRequestError', fromServer: true, code: 'unknown_session' });
   });
 
   it('times out a request that gets no answer', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     stub.answerHealthChecks = false;
     const error = await client!.request('health_check', {}, 100).catch((e: unknown) => e);
@@ -166,7 +166,7 @@ describe('gateway client: requests', () => {
   });
 
   it('streams a turn as frames carrying the send_turn request_id', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     const events = record(client!);
     const turnId = client!.newTurnId();
@@ -192,7 +192,7 @@ describe('gateway client: requests', () => {
 
 describe('gateway client: malformed frames', () => {
   it('ignores frames that are not protocol v2, reports each, and keeps working', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     const events = record(client!);
     stub.sendRaw('this is not json');
@@ -221,7 +221,7 @@ describe('gateway client: reconnecting', () => {
   });
 
   it('reconnects after a drop and resumes the session, mid-turn', async () => {
-    stub = await StubGateway.start({
+    stub = await MockGateway.start({
       token: TOKEN,
       script: () => [{ delta: 'first half, ' }, { hold: true }, { delta: 'second half' }],
     });
@@ -253,7 +253,7 @@ describe('gateway client: reconnecting', () => {
   });
 
   it('keeps retrying with growing delays while the gateway is down, then comes back', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     const ack = await newClient().connect();
     const events = record(client!);
     await stub.stop();
@@ -276,7 +276,7 @@ describe('gateway client: reconnecting', () => {
   });
 
   it('rejects requests in flight when the connection drops', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     stub.answerHealthChecks = false;
     const pending = client!.request('health_check', {});
@@ -286,7 +286,7 @@ describe('gateway client: reconnecting', () => {
   });
 
   it('does not reconnect after close()', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient().connect();
     await client!.close();
     expect(client!.connection).toEqual({ state: 'closed' });
@@ -298,14 +298,14 @@ describe('gateway client: reconnecting', () => {
 
 describe('gateway client: health checks', () => {
   it('checks health on an interval', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient({ healthIntervalMs: 30 }).connect();
     await waitFor(() => stub!.framesOf('health_check').length >= 3, 'three health checks');
     expect(client!.connection.state).toBe('connected');
   });
 
   it('drops and reconnects when the gateway stops answering them', async () => {
-    stub = await StubGateway.start({ token: TOKEN });
+    stub = await MockGateway.start({ token: TOKEN });
     await newClient({ healthIntervalMs: 30, helloTimeoutMs: 150 }).connect();
     const events = record(client!);
     stub.answerHealthChecks = false;

@@ -1,6 +1,7 @@
 /**
- * A small gateway that speaks protocol v2 over a real WebSocket, for testing clients (the TUI's
- * GatewayClient, `oxydra tui` under tmux) without the real gateway. It checks the bearer token on
+ * A mock gateway that speaks protocol v2 over a real WebSocket, for testing clients (the TUI's
+ * GatewayClient, `oxydra tui` under tmux, anyone's own client) where the real gateway cannot go:
+ * the failures a client must survive. It checks the bearer token on
  * the upgrade, validates every client frame with the shared zod schema (and records any that
  * fail), keeps sessions, streams scripted turns to every connection attached to the session, and
  * can misbehave on demand: drop connections, go away, send raw bytes, ignore health checks,
@@ -24,7 +25,7 @@ export type TurnStep =
   /** Stop here until release() is called (for cancel and reconnect tests). */
   | { hold: true };
 
-export interface StubGatewayOptions {
+export interface MockGatewayOptions {
   token: string;
   /** Listen on this port (to come back on the same address after stop()). Default: any free port. */
   port?: number;
@@ -63,7 +64,7 @@ interface Connection {
   sessionId?: string;
 }
 
-export function echoScript(prompt: string): TurnStep[] {
+export function echoTurn(prompt: string): TurnStep[] {
   const reply = `echo: ${prompt}`;
   const third = Math.ceil(reply.length / 3);
   return [
@@ -73,7 +74,7 @@ export function echoScript(prompt: string): TurnStep[] {
   ];
 }
 
-export class StubGateway {
+export class MockGateway {
   /** Every valid frame clients sent, in order. */
   readonly received: ClientFrame[] = [];
   /** Client frames that failed the protocol schema (a correct client sends none). */
@@ -91,23 +92,23 @@ export class StubGateway {
   deferAnswers = false;
   private readonly deferred: { connection: Connection; frame: ServerFrame }[] = [];
   private readonly connections = new Set<Connection>();
-  private readonly options: Required<Omit<StubGatewayOptions, 'port'>>;
+  private readonly options: Required<Omit<MockGatewayOptions, 'port'>>;
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   port = 0;
 
-  private constructor(options: StubGatewayOptions) {
+  private constructor(options: MockGatewayOptions) {
     this.options = {
       token: options.token,
-      script: options.script ?? echoScript,
+      script: options.script ?? echoTurn,
       stepDelayMs: options.stepDelayMs ?? 15,
       usage: options.usage ?? { input_tokens: 1200, output_tokens: 345, cost_usd: 0.0031 },
       protocolVersion: options.protocolVersion ?? GATEWAY_PROTOCOL_VERSION,
     };
   }
 
-  static async start(options: StubGatewayOptions): Promise<StubGateway> {
-    const stub = new StubGateway(options);
+  static async start(options: MockGatewayOptions): Promise<MockGateway> {
+    const stub = new MockGateway(options);
     await stub.listen(options.port ?? 0);
     return stub;
   }
