@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
-import { PROVIDER_TYPES } from '../provider.js';
+import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
 
 const positiveInt = z.int().positive();
@@ -442,7 +442,7 @@ export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
  * credential chain for the provider's own API, and an api_key_env is what lets a key go to a
  * custom base_url, which only the user may decide (see @oxydra/config credentials.ts).
  */
-export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: string; base_url: string }> = {
+export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: ProviderType; base_url: string }> = {
   openai: { provider_type: 'openai', base_url: 'https://api.openai.com/v1' },
   anthropic: { provider_type: 'anthropic', base_url: 'https://api.anthropic.com' },
   gemini: { provider_type: 'gemini', base_url: 'https://generativelanguage.googleapis.com' },

@@ -1,0 +1,47 @@
+/**
+ * The wire table is the one source of per-type facts: these check that the derived tables come
+ * from it, and that the copy a lower layer must keep (types' built-in registry) still agrees.
+ */
+import { DEFAULT_PROVIDER_REGISTRY, PROVIDER_TYPES } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import {
+  ADAPTER_FACTORIES,
+  CATALOG_NAMESPACE_BY_TYPE,
+  catalogNamespaces,
+  DEFAULT_BASE_URLS,
+  PROVIDER_TYPE_KEY_ENV,
+  WIRE_APIS,
+} from '../src/index.js';
+
+describe('the wire table', () => {
+  it('has exactly one row per provider type', () => {
+    expect(Object.keys(WIRE_APIS).sort()).toEqual([...PROVIDER_TYPES].sort());
+  });
+
+  it('is where the base URL, key variable, catalog namespace and adapter tables come from', () => {
+    for (const type of PROVIDER_TYPES) {
+      expect(DEFAULT_BASE_URLS[type]).toBe(WIRE_APIS[type].defaultBaseUrl);
+      expect(PROVIDER_TYPE_KEY_ENV[type]).toBe(WIRE_APIS[type].keyEnv);
+      expect(CATALOG_NAMESPACE_BY_TYPE[type]).toBe(WIRE_APIS[type].catalogNamespace);
+      expect(ADAPTER_FACTORIES[type]).toBe(WIRE_APIS[type].adapter);
+    }
+  });
+
+  it('names catalog namespaces the pinned catalog has', () => {
+    for (const [type, api] of Object.entries(WIRE_APIS)) {
+      expect(catalogNamespaces(), type).toContain(api.catalogNamespace);
+    }
+  });
+
+  it('agrees with the built-in registry entries that @oxydra/types keeps below this layer', () => {
+    for (const [name, entry] of Object.entries(DEFAULT_PROVIDER_REGISTRY)) {
+      expect(entry.base_url, name).toBe(WIRE_APIS[entry.provider_type].defaultBaseUrl);
+    }
+  });
+
+  it("builds each type's adapter, which reports its type", () => {
+    for (const [type, api] of Object.entries(WIRE_APIS)) {
+      expect(api.adapter({ name: 'n', baseURL: api.defaultBaseUrl, apiKey: 'k' }).type).toBe(type);
+    }
+  });
+});
