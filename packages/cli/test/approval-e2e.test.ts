@@ -143,6 +143,30 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     expect(await pane.waitForExit()).toBe(0);
   });
 
+  it("chat: a question nobody answers before the call's deadline closes with it; the next line is a new turn, not an answer", async () => {
+    const { env, pane } = await start(
+      ['chat'],
+      [
+        shell('echo late-$((40+2))'),
+        { reply: { text: 'It did not run.' } },
+        { reply: { text: 'Second answer.' } },
+      ],
+    );
+    const config = join(env.workspace, '.oxydra/agent.toml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}\n[tools.shell]\ncommand_timeout_secs = 1\n`);
+    await promptUntilQuestion(pane, 'run the thing');
+    // No answer: the call's deadline (1 s + its grace) passes while the question is on screen.
+    await pane.waitForText('(the call ended before an answer: not run)', 20_000);
+    await pane.waitForText('It did not run.');
+    await backAtPrompt(pane);
+    say(pane, 'and again');
+    await pane.waitForText('Second answer.');
+    expect(userMessages(env)).toContain('and again');
+    expect(env.requestText(1)).not.toContain('late-42');
+    say(pane, '/exit');
+    expect(await pane.waitForExit()).toBe(0);
+  });
+
   it('chat: Ctrl+C at the question cancels the reply and chat goes on', async () => {
     const { env, pane } = await start(
       ['chat'],

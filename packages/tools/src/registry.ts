@@ -192,7 +192,12 @@ export class ToolRegistry implements ToolExecutor {
     }
     let approved: boolean;
     try {
-      approved = await context.approve({ toolName: tool.name, arguments: call.arguments, summary });
+      approved = await context.approve({
+        toolName: tool.name,
+        arguments: call.arguments,
+        summary,
+        signal: context.signal,
+      });
     } catch (error) {
       throwIfCancelled(context.signal, tool.name);
       return {

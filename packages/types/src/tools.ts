@@ -26,6 +26,11 @@ export interface ApprovalRequest {
   arguments: Record<string, unknown>;
   /** One line describing what would run, e.g. the shell command. */
   summary: string;
+  /**
+   * Aborted when the call is given up while the question is open (its deadline, the run's
+   * cancel): whoever asks must close the question then, or a late answer goes nowhere.
+   */
+  signal?: AbortSignal;
 }
 
 /** Per-invocation snapshot handed to a tool. */

@@ -47,7 +47,10 @@ export async function runChat(flags: RunFlags): Promise<number> {
   const answer = askApprovals
     ? approvalAnswerer(
         kernel,
-        (text) => question.ask(text),
+        (text, signal) => {
+          signal.addEventListener('abort', () => question.cancel(), { once: true });
+          return question.ask(text);
+        },
         (reason) => agent?.interrupt(reason),
       )
     : undefined;
@@ -117,7 +120,9 @@ export async function runChat(flags: RunFlags): Promise<number> {
     }
     const names = new Map<string, string>();
     for await (const envelope of turn.events) {
-      answer?.(envelope);
+      answer?.handle(envelope);
+      // Heartbeats would be written into the question line the user is typing on.
+      if (answer?.asking && envelope.event.type === 'progress') continue;
       renderEvent(renderer, envelope, agent.id, names);
     }
     const result = await turn.result;

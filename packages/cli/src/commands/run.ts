@@ -41,7 +41,9 @@ export async function runRun(promptWords: string[], flags: RunFlags): Promise<nu
       });
       const names = new Map<string, string>();
       for await (const envelope of agent.events) {
-        answer?.(envelope);
+        answer?.handle(envelope);
+        // Heartbeats would be written into the question line the user is typing on.
+        if (answer?.asking && envelope.event.type === 'progress') continue;
         if (!flags.json) renderEvent(renderer, envelope, agent.id, names);
         else {
           const line = jsonLine(envelope, agent.id);

@@ -64,9 +64,10 @@ export function canAskApproval(): boolean {
  * For `oxydra run`, which reads no other input: a readline opened for each question and closed
  * after it, so outside questions Ctrl+C stays the process signal the run's interrupt handler takes.
  */
-export function askOnce(question: string): Promise<string | undefined> {
+export function askOnce(question: string, signal?: AbortSignal): Promise<string | undefined> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const asking = new TerminalQuestion(rl);
   rl.on('SIGINT', () => asking.cancel());
+  signal?.addEventListener('abort', () => asking.cancel(), { once: true });
   return asking.ask(question).finally(() => rl.close());
 }

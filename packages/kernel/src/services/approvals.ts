@@ -52,14 +52,18 @@ export class Approvals {
         if (!this.#pending.delete(id)) return;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
+        call?.removeEventListener('abort', onAbort);
         this.options.publish(agentId, { type: 'approval_resolved', id, agentId, allow, by });
         resolve(allow);
       };
       const onAbort = () => settle(false, 'cancelled');
+      // The call itself was given up (its deadline passed, its run was cancelled): the question closes too.
+      const call = request.signal;
       const timer = setTimeout(() => settle(false, 'timeout'), this.options.timeoutMs);
       timer.unref?.();
       this.#pending.set(id, { agentId, settle });
       signal.addEventListener('abort', onAbort, { once: true });
+      call?.addEventListener('abort', onAbort, { once: true });
       this.options.publish(agentId, {
         type: 'approval_requested',
         id,
@@ -68,7 +72,7 @@ export class Approvals {
         summary: request.summary,
         expiresAt,
       });
-      if (signal.aborted) onAbort();
+      if (signal.aborted || call?.aborted) onAbort();
     });
   }
 }
