@@ -263,7 +263,13 @@ describe('ToolRegistry: approval of privileged tools', () => {
       }),
     );
     expect(asked).toEqual([
-      { toolName: 'shell_exec', arguments: { text: 'ls' }, summary: 'shell_exec {"text":"ls"}' },
+      {
+        toolName: 'shell_exec',
+        arguments: { text: 'ls' },
+        summary: 'shell_exec {"text":"ls"}',
+        // The call's own signal: the asker closes the question when the call is given up.
+        signal: expect.any(AbortSignal),
+      },
     ]);
     expect(outcome.content).toBe('ls');
     expect(runs).toHaveLength(1);

@@ -65,7 +65,12 @@ describe('shell_exec', () => {
       },
     );
     expect(asked).toEqual([
-      { toolName: 'shell_exec', arguments: { command: 'echo hi' }, summary: 'echo hi' },
+      {
+        toolName: 'shell_exec',
+        arguments: { command: 'echo hi' },
+        summary: 'echo hi',
+        signal: expect.any(AbortSignal),
+      },
     ]);
     expect(outcome.content).toBe('exit code: 0\nhi');
   });
