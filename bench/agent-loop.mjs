@@ -17,7 +17,7 @@ import { ADAPTER_FACTORIES, synthesizeModelInfo } from '@oxydra/provider';
 import { startAgentRun } from '@oxydra/runtime';
 import { startMockLLM } from '@oxydra/testkit';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
-import { startMockProcess } from './mock-process.mjs';
+import { mockRunEnv, startMockProcess } from './mock-process.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -150,15 +150,7 @@ await mock.close();
 
 // (c) The whole `oxydra run` process, the mock served by a separate process.
 const { url, child: server } = await startMockProcess(bin, writeScenario());
-const env = {
-  PATH: process.env.PATH,
-  HOME: workspace,
-  OXYDRA_SYSTEM_CONFIG_DIR: join(workspace, 'etc'),
-  OXYDRA__PROVIDERS__REGISTRY__MOCK__PROVIDER_TYPE: 'openai',
-  OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: url,
-  OXYDRA__SELECTION__PROVIDER: 'mock',
-  OXYDRA__SELECTION__MODEL: 'bench-model',
-};
+const env = mockRunEnv({ PATH: process.env.PATH }, workspace, url);
 const hasGnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
 const wall = [];
 const rssKb = [];

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { instantProvider, scriptedAdapters } from '@oxydra/testkit';
 import { agentConfigSchema } from '@oxydra/types';
-import { startMockProcess } from './mock-process.mjs';
+import { mockRunEnv, startMockProcess } from './mock-process.mjs';
 import { percentile, summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -210,15 +210,7 @@ process.stdout.write(
 
 async function wholeProcess(baselineBin) {
   const { url, child: server } = await startMockProcess(bin, scenarioFile());
-  const runEnv = {
-    ...process.env,
-    HOME: workspace,
-    OXYDRA_SYSTEM_CONFIG_DIR: join(workspace, 'etc'),
-    OXYDRA__PROVIDERS__REGISTRY__MOCK__PROVIDER_TYPE: 'openai',
-    OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: url,
-    OXYDRA__SELECTION__PROVIDER: 'mock',
-    OXYDRA__SELECTION__MODEL: 'bench-model',
-  };
+  const runEnv = mockRunEnv(process.env, workspace, url);
   const bins = { current: bin, ...(baselineBin ? { baseline: baselineBin } : {}) };
   const samples = Object.fromEntries(Object.keys(bins).map((name) => [name, []]));
   const cpuSamples = Object.fromEntries(Object.keys(bins).map((name) => [name, []]));

@@ -18,3 +18,19 @@ export async function startMockProcess(bin, scenarioPath, api = 'openai-chat') {
   });
   return { url, child };
 }
+
+/**
+ * The environment an `oxydra run` benchmark process gets: `base` (the user's own, or a minimal
+ * one), HOME in the throwaway workspace, and a "mock" provider entry selected and pointed at `url`.
+ */
+export function mockRunEnv(base, workspace, url) {
+  return {
+    ...base,
+    HOME: workspace,
+    OXYDRA_SYSTEM_CONFIG_DIR: `${workspace}/etc`,
+    OXYDRA__PROVIDERS__REGISTRY__MOCK__PROVIDER_TYPE: 'openai',
+    OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: url,
+    OXYDRA__SELECTION__PROVIDER: 'mock',
+    OXYDRA__SELECTION__MODEL: 'bench-model',
+  };
+}

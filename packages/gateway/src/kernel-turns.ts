@@ -4,7 +4,7 @@
  * The turn's stream is the spawned agent's own events (its sub-agents' activity is shown by the
  * hub as progress); approvals reach clients that said they can answer them.
  */
-import { DEFAULT_AGENT, type Kernel, type KernelEvent } from '@oxydra/kernel';
+import { DEFAULT_AGENT, isLifecycleEvent, type Kernel, type KernelEvent } from '@oxydra/kernel';
 import type { ContentPart, StreamEvent } from '@oxydra/types';
 import type { GatewayLogger, TurnHandle, TurnRequest, TurnRunner } from './types.js';
 
@@ -62,9 +62,8 @@ async function* ownEvents(
       continue;
     }
     const approval = event.type === 'approval_requested' || event.type === 'approval_resolved';
-    const lifecycle = approval || event.type === 'agent_spawned' || event.type === 'agent_exited';
     if (envelope.agentId !== agentId || approval) other?.(envelope);
-    else if (!lifecycle) yield event as StreamEvent;
+    else if (!isLifecycleEvent(event)) yield event;
   }
 }
 

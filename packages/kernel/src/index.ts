@@ -28,6 +28,7 @@ export {
 } from './assemble/sandbox.js';
 export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
+export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export { auditLogPath } from './services/audit-log.js';

@@ -8,12 +8,12 @@ import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Override } from '@oxydra/config';
+import { isLifecycleEvent } from '@oxydra/kernel';
 import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import { startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
-import { isLifecycle } from '../run/render-agents.js';
 import { TextRenderer } from '../run/render-text.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { DEMO_SCENARIO } from './demo-scenario.js';
@@ -63,7 +63,7 @@ export async function runDemo(options: { keep?: boolean; json?: boolean }): Prom
     });
     try {
       for await (const { event } of run.events) {
-        if (isLifecycle(event)) continue;
+        if (isLifecycleEvent(event)) continue;
         if (options.json) process.stdout.write(`${JSON.stringify(event satisfies StreamEvent)}\n`);
         else renderer.handle(event);
       }

@@ -5,15 +5,8 @@
  * a line too, carrying `agentId` and `parentAgentId`; the command's own agent's lines are
  * unchanged (they carry no agentId).
  */
-import type { KernelEvent, LifecycleEvent } from '@oxydra/kernel';
-import type { StreamEvent } from '@oxydra/types';
+import { isLifecycleEvent, type KernelEvent } from '@oxydra/kernel';
 import { describeCall, type TextRenderer } from './render-text.js';
-
-const LIFECYCLE = new Set(['agent_spawned', 'agent_exited', 'approval_requested', 'approval_resolved']);
-
-export function isLifecycle(event: StreamEvent | LifecycleEvent): event is LifecycleEvent {
-  return LIFECYCLE.has(event.type);
-}
 
 /** The JSON line of an event, or undefined for none. */
 export function jsonLine(envelope: KernelEvent, rootId: string): string | undefined {
@@ -38,7 +31,7 @@ export function renderEvent(
 ): void {
   const { event } = envelope;
   if (envelope.agentId === rootId) {
-    if (!isLifecycle(event)) renderer.handle(event);
+    if (!isLifecycleEvent(event)) renderer.handle(event);
     return;
   }
   const who = names.get(envelope.agentId) ?? envelope.agentId;
