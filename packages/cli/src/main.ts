@@ -118,6 +118,33 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('./commands/sessions.js'), 'runSessionsExport'));
 
+  const audit = program
+    .command('audit')
+    .description('the tamper-evident record of what agents did here (a BLAKE3 hash chain)');
+  audit
+    .command('list')
+    .description('audit entries, oldest first (the newest 100 unless --limit or --json)')
+    .option('--agent <id>', "only this agent's entries")
+    .option('--since <when>', 'only entries since an ISO time or a duration ago (90m, 24h, 7d)')
+    .option(
+      '--type <type>',
+      'only this action type (tool_call, tool_result, approval, egress, agent_spawn, ...)',
+    )
+    .option('--limit <n>', 'the newest n entries')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/audit.js'), 'runAuditList'));
+  audit
+    .command('verify')
+    .description('check every entry and link of the chain and that it reaches every recorded head')
+    .option('--head <seq:hash>', "also check a head recorded elsewhere (a run's audit_head)")
+    .option('--json', 'print the report as JSON')
+    .action(lazy(() => import('./commands/audit.js'), 'runAuditVerify'));
+  audit
+    .command('export')
+    .description('the whole chain as JSON lines (each entry verifiable on its own)')
+    .option('--output <file>', 'write to a file instead of stdout')
+    .action(lazy(() => import('./commands/audit.js'), 'runAuditExport'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

@@ -13,6 +13,7 @@ import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
+import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
 import { type Exec, execCall } from './services/exec.js';
@@ -62,6 +63,8 @@ export interface Kernel {
   memory: MemoryCalls;
   /** Durable named JSON values in the workspace's database (memory must be on). */
   state: StateCalls;
+  /** The tamper-evident record of what every agent did (`.oxydra/kernel.db`). */
+  audit: AuditCalls;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -92,6 +95,7 @@ class KernelFacade implements Kernel {
   readonly agents: Kernel['agents'];
   readonly memory: MemoryCalls;
   readonly state: StateCalls;
+  readonly audit: AuditCalls;
   readonly exec: Exec;
   #closed = false;
 
@@ -129,6 +133,7 @@ class KernelFacade implements Kernel {
     };
     this.memory = memoryCalls(base.memory);
     this.state = stateCalls(base.memory);
+    this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     this.exec = execCall(base);
   }
 
@@ -177,7 +182,12 @@ class KernelFacade implements Kernel {
     const roots = this.#table.list().filter((agent) => agent.parentId === undefined);
     await Promise.all(roots.map((agent) => this.#table.kill(agent.id, 'the kernel is closing')));
     this.#bus.closeAll();
-    await this.#base.memory?.close();
+    try {
+      await this.#base.audit.anchor();
+    } finally {
+      this.#base.db.close();
+      await this.#base.memory?.close();
+    }
   }
 
   #assembly(

@@ -164,6 +164,8 @@ export interface TurnHandle {
 export interface AgentResult extends RunResult {
   agentId: string;
   sessionId?: string;
+  /** The audit chain's head when the turn ended (also recorded in its session). */
+  auditHead?: { seq: number; hash: string };
 }
 
 export interface AgentHandle extends TurnHandle {

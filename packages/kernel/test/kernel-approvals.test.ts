@@ -57,13 +57,18 @@ describe('approvals', () => {
       by: 'respond',
     });
     expect(toolResult(mock.requests[1]!.body)).toContain('approved-42');
-    const audit = readFileSync(join(workspace, '.oxydra', 'audit.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(audit).toContainEqual(
-      expect.objectContaining({ type: 'approval', tool: 'shell_exec', approved: true, by: 'user' }),
-    );
+    const approvals = kernel.audit.list({ type: 'approval' });
+    expect(approvals).toEqual([
+      expect.objectContaining({
+        actor: 'user',
+        resource: 'shell_exec',
+        action: { type: 'approval', data: expect.objectContaining({ tool: 'shell_exec', approved: true, by: 'user' }) },
+      }),
+    ]);
+    // The call and its outcome are entries too, after the decision that allowed them.
+    const types = kernel.audit.list().map((entry) => entry.action.type);
+    expect(types.indexOf('approval')).toBeLessThan(types.lastIndexOf('tool_result'));
+    expect((await kernel.audit.verify()).ok).toBe(true);
   });
 
   it('a "no" denies: the command does not run and the model is told', async () => {

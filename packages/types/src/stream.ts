@@ -149,6 +149,11 @@ export interface RunEndEvent {
   turns: number;
   /** The session the run was saved in (continue it with --session), when memory is on. */
   session_id?: string;
+  /**
+   * The audit chain's head when the run ended (the kernel records it here and in the session),
+   * so a later `oxydra audit verify` given it detects a removed or rewritten tail.
+   */
+  audit_head?: { seq: number; hash: string };
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
   error?: { code: string; message: string; kind?: string; retry_after_ms?: number };
 }

@@ -9,7 +9,6 @@ import { createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
 import { ToolRegistry, workspacePathMapping } from '@oxydra/tools';
 import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';
-import { approvalAuditor } from '../services/audit-log.js';
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
@@ -76,7 +75,7 @@ export function assembleAgent(
     approval: request.approval ?? config.tools.approval,
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets: base.secrets,
-    onApproval: approvalAuditor(workspace),
+    onApproval: base.audit.approval,
     hostPaths: [workspacePathMapping(workspace), { from: homedir(), to: '~' }],
     ...(allow !== undefined ? { allow } : {}),
   });

@@ -10,6 +10,8 @@ import type { SummarizeHook } from '@oxydra/runtime';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
+import { KernelAudit } from '../services/audit/audit-log.js';
+import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy } from './policy.js';
@@ -29,6 +31,9 @@ export interface KernelBase {
   /** Core tools and, with memory on, the memory tools: shared by every agent (they keep no state). */
   tools: Tool[];
   memory?: WorkspaceMemory;
+  /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
+  db: KernelDb;
+  audit: KernelAudit;
   summarize: SummarizeHook;
   warn: (message: string) => void;
 }
@@ -46,9 +51,29 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ...homeSecretPaths(env.HOME || homedir()),
     ...oxydraSecretDirectories({ cwd: workspace, env }),
   ];
-  const isolation = shellIsolation(config, workspace, [...secretPaths, ...(vaultPath ? [vaultPath] : [])]);
+  const secrets = knownSecrets(config, env, options.secrets ?? []);
+  const db = openKernelDb(workspace);
+  let audit: KernelAudit;
+  try {
+    audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries, secrets });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const isolation = shellIsolation(
+    config,
+    workspace,
+    [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
+    audit.egress,
+  );
   if (isolation.warning) warn(isolation.warning);
-  const memory = config.memory.enabled ? await openWorkspaceMemory(config, workspace, env) : undefined;
+  let memory: WorkspaceMemory | undefined;
+  try {
+    memory = config.memory.enabled ? await openWorkspaceMemory(config, workspace, env) : undefined;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const tools = [
     ...createCoreTools({
       shell: config.tools.shell,
@@ -65,7 +90,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     config,
     env,
     ...(options.adapters ? { adapters: options.adapters } : {}),
-    secrets: knownSecrets(config, env, options.secrets ?? []),
+    secrets,
     isolation,
     sandboxStatus: {
       tier: isolation.tier,
@@ -75,6 +100,8 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     },
     tools,
     ...(memory ? { memory } : {}),
+    db,
+    audit,
     summarize: modelSummarizer(config, env),
     warn,
   };

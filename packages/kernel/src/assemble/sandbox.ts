@@ -4,6 +4,8 @@
  * environment, process limits), sandbox-exec on macOS, or, when asked for or unavailable, not
  * at all — said on every run.
  */
+
+import type { EgressDecision } from '@oxydra/sandbox';
 import {
   BWRAP,
   type CommandRunner,
@@ -18,7 +20,6 @@ import {
 } from '@oxydra/sandbox';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
-import { egressAuditor } from '../services/audit-log.js';
 
 export interface ShellIsolation {
   tier: 'bubblewrap' | 'sandbox_exec' | 'none';
@@ -38,11 +39,15 @@ export interface ShellIsolation {
 const NO_SANDBOX_CHOICE =
   'or run commands without a sandbox deliberately: --sandbox none, or [tools.sandbox] mode = "none"';
 
-/** `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto). */
+/**
+ * `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto).
+ * `onEgress`: told each connection a sandboxed command asks for (the audit chain).
+ */
 export function shellIsolation(
   config: AgentConfig,
   workspace: string,
   hidden: readonly string[] = [],
+  onEgress: (decision: EgressDecision) => void = () => {},
 ): ShellIsolation {
   const { mode, network, allow_hosts, seccomp, max_processes, max_memory_mib, max_cpu_secs } =
     config.tools.sandbox;
@@ -95,7 +100,7 @@ export function shellIsolation(
   if (detection.tier === 'sandbox_exec') {
     return {
       tier: 'sandbox_exec',
-      runCommand: createSeatbeltRunner(policy, { workspace, onEgress: egressAuditor(workspace) }),
+      runCommand: createSeatbeltRunner(policy, { workspace, onEgress }),
       summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
     };
   }
@@ -109,7 +114,7 @@ export function shellIsolation(
       warning: refusal,
     };
   }
-  const runCommand = createBubblewrapRunner(policy, { workspace, onEgress: egressAuditor(workspace) });
+  const runCommand = createBubblewrapRunner(policy, { workspace, onEgress });
   const warnings = [
     ...(identity ? [] : rootWarning(config)),
     ...(access

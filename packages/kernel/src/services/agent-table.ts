@@ -136,6 +136,13 @@ export class AgentTable implements KernelServices {
 
   publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void {
     const { info, parent } = record;
+    try {
+      this.base.audit.observe(info.id, event);
+    } catch (error) {
+      // Fail closed: an agent whose actions cannot be recorded does not go on acting.
+      const reason = `the audit chain cannot be written (${error instanceof Error ? error.message : String(error)})`;
+      if (isLive(record) && record.killed === undefined) void this.kill(info.id, reason);
+    }
     this.bus.publish({
       agentId: info.id,
       ...(parent ? { parentAgentId: parent.info.id } : {}),

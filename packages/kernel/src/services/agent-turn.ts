@@ -106,7 +106,9 @@ async function runTurn(
   record.history = result.messages;
   // A turn's sub-agents do not outlive it.
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
-  if (ending) publish(withSession(ending, info.sessionId));
+  const auditHead = await anchorAudit(services, info.sessionId);
+  if (auditHead) result.auditHead = auditHead;
+  if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
   const killed = record.killed !== undefined;
   if (spec.keepAlive && !killed) info.status = 'idle';
   else
@@ -118,11 +120,36 @@ async function runTurn(
   return result;
 }
 
-/** The outcome line names the session, so a script can continue it with --session. */
-function withSession(event: StreamEvent, sessionId: string | undefined): StreamEvent {
-  if (sessionId === undefined || (event.type !== 'run_completed' && event.type !== 'run_failed'))
-    return event;
-  return { ...event, session_id: sessionId };
+/**
+ * The outcome line names the session (a script continues it with --session) and the audit
+ * chain's head (so truncating the chain's tail afterwards is detected).
+ */
+function withOutcome(
+  event: StreamEvent,
+  sessionId: string | undefined,
+  auditHead: { seq: number; hash: string } | undefined,
+): StreamEvent {
+  if (event.type !== 'run_completed' && event.type !== 'run_failed') return event;
+  return {
+    ...event,
+    ...(sessionId !== undefined ? { session_id: sessionId } : {}),
+    ...(auditHead ? { audit_head: auditHead } : {}),
+  };
+}
+
+/** Records the chain's head in the head file and the session; a failure is a warning, not a lost turn. */
+async function anchorAudit(
+  services: KernelServices,
+  sessionId: string | undefined,
+): Promise<{ seq: number; hash: string } | undefined> {
+  try {
+    return await services.base.audit.anchor(services.base.memory?.db.sessions, sessionId);
+  } catch (error) {
+    services.base.warn(
+      `could not record the audit chain's head: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return services.base.audit.chain.head();
+  }
 }
 
 function failedBeforeStart(error: unknown): RunEndEvent {

@@ -1,3 +1,4 @@
 export * from './agent-schema.js';
+export * from './kernel-schema.js';
 export * from './runner-schema.js';
 export * from './secrets.js';

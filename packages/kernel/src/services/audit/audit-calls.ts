@@ -1,0 +1,29 @@
+/**
+ * The audit system calls (Oxios's `audit()` / `verify()`): record an entry, list entries,
+ * verify the chain against the heads recorded outside it, export it.
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { KernelAudit } from './audit-log.js';
+import type { AuditFilter, AuditHead, PrunedMarker } from './chain.js';
+import type { AuditEntry } from './entry.js';
+import type { AuditAnchor, VerifyReport } from './verify.js';
+
+export interface AuditCalls {
+  record(actor: string, type: string, data: Record<string, unknown>, resource?: string): AuditEntry;
+  list(filter?: AuditFilter): AuditEntry[];
+  head(): AuditHead | undefined;
+  /** Checks every entry and link, and that the chain reaches every recorded head (plus `extra`). */
+  verify(extra?: readonly AuditAnchor[]): Promise<VerifyReport>;
+  /** Every entry, oldest first, and the pruning marker when older ones were pruned. */
+  export(): { pruned: PrunedMarker | undefined; entries: Iterable<AuditEntry> };
+}
+
+export function auditCalls(audit: KernelAudit, sessions: () => SessionStore | undefined): AuditCalls {
+  return {
+    record: (actor, type, data, resource) => audit.record(actor, type, data, resource),
+    list: (filter) => audit.chain.list(filter),
+    head: () => audit.chain.head(),
+    verify: async (extra = []) => audit.chain.verify([...(await audit.anchors(sessions())), ...extra]),
+    export: () => ({ pruned: audit.chain.pruned(), entries: audit.chain.entries() }),
+  };
+}

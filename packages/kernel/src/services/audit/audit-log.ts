@@ -1,0 +1,223 @@
+/**
+ * The kernel's audit service: turns what happens (tool calls and their outcomes, approval and
+ * egress decisions, agents spawned and exited, access denials, budget stops, restores, config
+ * changes) into chain entries, and records the chain's head outside the chain (the head file,
+ * each session, each run outcome) so a removed tail is detected.
+ */
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@oxydra/config';
+import type { SessionStore } from '@oxydra/memory';
+import type { EgressDecision } from '@oxydra/sandbox';
+import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
+import type { StreamEvent } from '@oxydra/types';
+import type { KernelDb } from '../../store/kernel-db.js';
+import type { LifecycleEvent } from '../../types.js';
+import { AuditChain, type AuditHead } from './chain.js';
+import { type AuditEntry, EntryHasher } from './entry.js';
+import type { AuditAnchor } from './verify.js';
+
+/** The session state key holding the chain head when the session's last turn ended. */
+export const SESSION_HEAD_KEY = 'audit_head';
+/** Tool arguments beyond this are cut in entries: the entry proves the call, not its payload. */
+const MAX_ARGS_CHARS = 2000;
+
+export function legacyAuditPath(workspace: string): string {
+  return join(workspace, '.oxydra', 'audit.jsonl');
+}
+
+export function headFilePath(workspace: string): string {
+  return join(workspace, '.oxydra', 'audit-head.json');
+}
+
+export class KernelAudit {
+  private constructor(
+    readonly workspace: string,
+    readonly chain: AuditChain,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  static async open(
+    workspace: string,
+    db: KernelDb,
+    options: { maxEntries: number; secrets?: readonly string[]; now?: () => Date },
+  ): Promise<KernelAudit> {
+    const chain = new AuditChain(db, await EntryHasher.create(), {
+      maxEntries: options.maxEntries,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const audit = new KernelAudit(workspace, chain, options.secrets ?? []);
+    audit.#importLegacy(db);
+    return audit;
+  }
+
+  record(actor: string, type: string, data: Record<string, unknown>, resource = ''): AuditEntry {
+    return this.chain.append({ actor, action: { type, data }, resource });
+  }
+
+  /** The registry's decision on a privileged call, committed before the call runs. */
+  readonly approval = (record: ApprovalRecord): void => {
+    const { tool, summary, approved, by, sessionId } = record;
+    this.record(
+      by === 'user' ? 'user' : 'policy',
+      'approval',
+      {
+        tool,
+        summary,
+        approved,
+        by,
+        ...(sessionId ? { session: sessionId } : {}),
+      },
+      tool,
+    );
+  };
+
+  /** With network = "allowlist": each connection a sandboxed command asked for, and the answer. */
+  readonly egress = (decision: EgressDecision): void => {
+    this.record('sandbox', 'egress', { ...decision }, `${decision.host}:${decision.port}`);
+  };
+
+  /** What an agent's events say: its tool calls and results, its spawn, exit and budget stop. */
+  observe(agentId: string, event: StreamEvent | LifecycleEvent): void {
+    const actor = `agent:${agentId}`;
+    switch (event.type) {
+      case 'tool_execution_start':
+        this.record(
+          actor,
+          'tool_call',
+          { tool: event.name, call: event.id, args: this.#args(event.arguments) },
+          event.name,
+        );
+        return;
+      case 'tool_execution_end':
+        this.record(
+          actor,
+          'tool_result',
+          { tool: event.name, call: event.id, ok: !event.isError, ms: Math.round(event.durationMs) },
+          event.name,
+        );
+        return;
+      case 'agent_spawned':
+        this.record(actor, 'agent_spawn', {
+          name: event.name,
+          ...(event.parentAgentId ? { parent: event.parentAgentId } : {}),
+        });
+        return;
+      case 'agent_exited':
+        this.record(actor, 'agent_exit', {
+          status: event.status,
+          ...(event.reason ? { reason: event.reason } : {}),
+        });
+        return;
+      case 'run_failed':
+        if (event.error?.code === 'budget_exceeded') {
+          this.record(actor, 'budget_stop', { message: event.error.message });
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Records the head outside the chain: in the head file and, when given, in the session. A
+   * tail deleted later no longer reaches these, and `verify` says so.
+   */
+  async anchor(sessions?: SessionStore, sessionId?: string): Promise<AuditHead | undefined> {
+    const head = this.chain.head();
+    if (!head) return undefined;
+    await writeFileAtomic(
+      headFilePath(this.workspace),
+      `${JSON.stringify({ ...head, at: new Date().toISOString() })}\n`,
+      { mode: 0o600 },
+    );
+    if (sessions && sessionId) {
+      // Compare-and-set on the session's state epoch; a concurrent writer's newer head is as good.
+      const current = await sessions.getState(sessionId, SESSION_HEAD_KEY);
+      await sessions.setState(sessionId, SESSION_HEAD_KEY, JSON.stringify(head), current?.epoch ?? null);
+    }
+    return head;
+  }
+
+  /** The heads recorded outside the chain: the head file and the latest sessions'. */
+  async anchors(sessions?: SessionStore): Promise<AuditAnchor[]> {
+    const anchors: AuditAnchor[] = [];
+    const file = readHeadFile(this.workspace);
+    if (file) anchors.push({ ...file, source: 'the head file .oxydra/audit-head.json' });
+    if (sessions) {
+      for (const session of await sessions.list({ limit: 50 })) {
+        const state = await sessions.getState(session.id, SESSION_HEAD_KEY);
+        const head = state ? parseHead(state.value) : undefined;
+        if (head) anchors.push({ ...head, source: `session ${session.id}` });
+      }
+    }
+    return anchors;
+  }
+
+  #args(args: Record<string, unknown>): string {
+    const text = redactLiterals(JSON.stringify(args), this.secrets);
+    return text.length > MAX_ARGS_CHARS ? `${text.slice(0, MAX_ARGS_CHARS)}… (${text.length} chars)` : text;
+  }
+
+  /**
+   * The audit log before the chain was `.oxydra/audit.jsonl`: its lines become entries (their
+   * own times kept in the data), in one transaction with a marker so no line is taken twice,
+   * and the file is renamed to audit.jsonl.imported.
+   */
+  #importLegacy(db: KernelDb): void {
+    const path = legacyAuditPath(this.workspace);
+    if (!existsSync(path)) return;
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const done = db.prepare("SELECT 1 FROM audit_meta WHERE key = 'legacy_imported'").get();
+      if (!done) {
+        for (const line of lines) {
+          let entry: Record<string, unknown>;
+          try {
+            entry = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            entry = { type: 'unparsable', line: line.slice(0, MAX_ARGS_CHARS) };
+          }
+          const { type, ...data } = entry;
+          const resource =
+            typeof data.tool === 'string'
+              ? data.tool
+              : typeof data.host === 'string'
+                ? `${data.host}:${data.port}`
+                : '';
+          this.record('legacy', `legacy_${typeof type === 'string' ? type : 'entry'}`, data, resource);
+        }
+        db.prepare("INSERT INTO audit_meta (key, value) VALUES ('legacy_imported', ?)").run(
+          JSON.stringify({ lines: lines.length, at: new Date().toISOString() }),
+        );
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+    renameSync(path, `${path}.imported`);
+  }
+}
+
+function readHeadFile(workspace: string): AuditHead | undefined {
+  try {
+    return parseHead(readFileSync(headFilePath(workspace), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHead(text: string): AuditHead | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<AuditHead>;
+    return typeof value.seq === 'number' && typeof value.hash === 'string'
+      ? { seq: value.seq, hash: value.hash }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

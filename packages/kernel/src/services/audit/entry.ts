@@ -1,0 +1,68 @@
+/**
+ * An audit entry and its hash. The hash is BLAKE3 over a canonical encoding of every field but
+ * itself: the JSON array [domain, seq, ts, actor, action, resource, prev_hash], where `action`
+ * is the canonical JSON of {type, data} (keys sorted at every level). A JSON array has no field
+ * boundary ambiguity (Oxios concatenates raw strings, so "ab"+"c" and "a"+"bc" hash alike).
+ */
+import { createBLAKE3, type IHasher } from 'hash-wasm';
+
+export const AUDIT_DOMAIN = 'oxydra-audit-v1';
+export const GENESIS = 'genesis';
+
+/** What happened, as Oxios tags it: {"type": "tool_call", "data": {...}}. */
+export interface AuditAction {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  /** ISO 8601 UTC, milliseconds. */
+  ts: string;
+  /** Who did it: "agent:<id>", "user:<name>", "cli", "gateway", "system". */
+  actor: string;
+  action: AuditAction;
+  /** What it was done to: a path, a tool, a host, a session, "" when nothing in particular. */
+  resource: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted, so equal values always encode (and hash) alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== undefined) sorted[key] = sortKeys(field);
+  }
+  return sorted;
+}
+
+/** BLAKE3 of entries, reusing one WebAssembly hasher (hash-wasm: 1.6 µs per entry, measured). */
+export class EntryHasher {
+  private constructor(private readonly hasher: IHasher) {}
+
+  static async create(): Promise<EntryHasher> {
+    return new EntryHasher(await createBLAKE3());
+  }
+
+  /** `actionJson` is the stored canonical text, hashed as stored (never re-encoded). */
+  hash(
+    seq: number,
+    ts: string,
+    actor: string,
+    actionJson: string,
+    resource: string,
+    prevHash: string,
+  ): string {
+    this.hasher.init();
+    this.hasher.update(JSON.stringify([AUDIT_DOMAIN, seq, ts, actor, actionJson, resource, prevHash]));
+    return this.hasher.digest('hex');
+  }
+}

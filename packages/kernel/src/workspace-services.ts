@@ -1,0 +1,57 @@
+/**
+ * The kernel's workspace services without agents: what `oxydra audit`, `oxydra budget` and
+ * `oxydra checkpoints` need, opened without probing the sandbox or loading tools. openKernel
+ * opens the same database and services for its agents.
+ */
+import { existsSync } from 'node:fs';
+import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import type { AgentConfig } from '@oxydra/types';
+import { memoryLocation } from './assemble/memory.js';
+import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
+import { KernelAudit } from './services/audit/audit-log.js';
+import { type KernelDb, openKernelDb } from './store/kernel-db.js';
+
+export interface WorkspaceServices {
+  workspace: string;
+  audit: AuditCalls;
+  /** @internal the database, for the other services and tests. */
+  db: KernelDb;
+  close(): Promise<void>;
+}
+
+export async function openWorkspaceServices(options: {
+  workspace: string;
+  config: AgentConfig;
+}): Promise<WorkspaceServices> {
+  const { workspace, config } = options;
+  const db = openKernelDb(workspace);
+  let memory: MemoryDatabase | undefined;
+  try {
+    const audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries });
+    memory = await openExistingMemory(config, workspace);
+    return {
+      workspace,
+      db,
+      audit: auditCalls(audit, () => memory?.sessions),
+      close: async () => {
+        db.close();
+        await memory?.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    await memory?.close();
+    throw error;
+  }
+}
+
+/** The sessions database when there is one (its recorded heads); never created as a side effect. */
+async function openExistingMemory(
+  config: AgentConfig,
+  workspace: string,
+): Promise<MemoryDatabase | undefined> {
+  if (!config.memory.enabled) return undefined;
+  const location = memoryLocation(config, workspace);
+  if ('path' in location && !existsSync(location.path)) return undefined;
+  return openMemory(location);
+}
