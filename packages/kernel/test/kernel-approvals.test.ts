@@ -42,7 +42,7 @@ const toolResult = (mockBody: unknown) =>
 
 describe('approvals', () => {
   it('a "yes" lets the command run; the request and the decision are events and in the audit log', async () => {
-    const { kernel, mock, workspace } = await testKernel(SHELL_THEN_REPORT, { tools: { approval: 'ask' } });
+    const { kernel, mock } = await testKernel(SHELL_THEN_REPORT, { tools: { approval: 'ask' } });
     const agent = kernel.agents.spawn({ prompt: 'run it', askApprovals: true });
     const events = await answering(kernel, agent.events, true);
     expect((await agent.result).status).toBe('completed');
