@@ -4,8 +4,6 @@
  * deny; every decision is published (approval_resolved) and written to the audit log. A host
  * that answers nothing denies at once, saying how to allow it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Kernel, KernelEvent } from '../src/index.js';
@@ -62,7 +60,10 @@ describe('approvals', () => {
       expect.objectContaining({
         actor: 'user',
         resource: 'shell_exec',
-        action: { type: 'approval', data: expect.objectContaining({ tool: 'shell_exec', approved: true, by: 'user' }) },
+        action: {
+          type: 'approval',
+          data: expect.objectContaining({ tool: 'shell_exec', approved: true, by: 'user' }),
+        },
       }),
     ]);
     // The call and its outcome are entries too, after the decision that allowed them.
