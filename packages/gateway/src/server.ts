@@ -9,6 +9,7 @@ import { ConfigError } from '@oxydra/types';
 import Fastify, { type FastifyError } from 'fastify';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
 import { urlHost } from './bind.js';
+import { startGuardian } from './guardian.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
 import { fastifyErrorReply } from './http/fastify-errors.js';
@@ -114,7 +115,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
   );
 
-  registerHealthRoutes(app, hub);
+  const guardian = startGuardian(
+    kernel,
+    options.auditVerifyMs ?? kernel.config.audit.verify_interval_secs * 1000,
+    log,
+  );
+  registerHealthRoutes(app, hub, guardian);
   registerSessionRoutes(app, hub);
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
@@ -146,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        guardian.stop();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
         await app.close();

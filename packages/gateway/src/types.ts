@@ -100,6 +100,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** How often idle sessions are looked for; default 5 minutes (at most a tenth of the TTL). */
   archiveSweepMs?: number;
+  /** How often the audit chain is verified; default [audit] verify_interval_secs (5 minutes). */
+  auditVerifyMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
 }

@@ -32,6 +32,7 @@ describe('HTTP auth', () => {
     expect(await jsonOf(ready)).toEqual({
       status: 'ready',
       sandbox: { tier: 'none', shell: 'unsandboxed', summary: 'none (sandbox off by configuration)' },
+      audit: { ok: true, entries: expect.any(Number), checkedAt: expect.any(String) },
     });
   });
 

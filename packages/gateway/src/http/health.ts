@@ -1,8 +1,12 @@
-/** Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, not shutting down). */
+/**
+ * Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, the
+ * audit chain verified intact, not shutting down).
+ */
 import type { FastifyInstance } from 'fastify';
+import type { Guardian } from '../guardian.js';
 import type { GatewayHub } from '../hub.js';
 
-export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub): void {
+export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub, guardian: Guardian): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (hub.closing) return reply.code(503).send({ status: 'not_ready', reason: 'shutting down' });
@@ -11,8 +15,20 @@ export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub): voi
     } catch {
       return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
     }
+    const audit = guardian.status();
+    if (audit && !audit.ok) {
+      return reply.code(503).send({
+        status: 'not_ready',
+        reason: `the audit chain is broken at ${audit.broken} (run \`oxydra audit verify\`)`,
+        audit,
+      });
+    }
     // Ready either way; the sandbox says whether shell_exec runs isolated, unsandboxed by choice,
     // or is refused (no working sandbox), so a monitor can alert on it.
-    return { status: 'ready', ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}) };
+    return {
+      status: 'ready',
+      ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}),
+      ...(audit ? { audit } : {}),
+    };
   });
 }
