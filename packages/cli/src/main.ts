@@ -145,6 +145,31 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('./commands/audit.js'), 'runAuditExport'));
 
+  const budget = program
+    .command('budget')
+    .description('spending caps per user and agent, and what was spent against them');
+  budget
+    .command('show')
+    .description("each user's and agent's spend today and this month, against its caps")
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/budget.js'), 'runBudgetShow'));
+  budget
+    .command('set')
+    .description('set caps for a user or an agent ("none" removes one: the configuration applies)')
+    .option('--user <id>', 'the user ("local" when running from a terminal)')
+    .option('--agent <name>', 'the agent ("default" for the top-level one)')
+    .option('--daily <usd>', 'dollars per UTC day')
+    .option('--monthly <usd>', 'dollars per UTC month')
+    .option('--tokens <n>', "model tokens per window (an agent's)")
+    .option('--calls <n>', "model calls per window (an agent's)")
+    .action(lazy(() => import('./commands/budget.js'), 'runBudgetSet'));
+  budget
+    .command('reset')
+    .description("forget a user's or agent's spend in the current day, month and window")
+    .option('--user <id>', 'the user')
+    .option('--agent <name>', 'the agent')
+    .action(lazy(() => import('./commands/budget.js'), 'runBudgetReset'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

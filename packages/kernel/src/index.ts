@@ -37,6 +37,8 @@ export type { AuditFilter, AuditHead, AuditRecord } from './services/audit/chain
 export type { AuditAction, AuditEntry } from './services/audit/entry.js';
 export type { AuditAnchor, AuditProblem, TamperKind, VerifyReport } from './services/audit/verify.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
+export type { BudgetCalls, BudgetTarget, CapStatus, ScopeBudget } from './services/budgets/budget-calls.js';
+export { CAP_KEYS, type CapKey, LOCAL_USER } from './services/budgets/caps.js';
 export type { ExecOptions } from './services/exec.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';

@@ -15,6 +15,7 @@ import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
+import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
 import { EventBus } from './services/event-bus.js';
 import { type Exec, execCall } from './services/exec.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
@@ -65,6 +66,8 @@ export interface Kernel {
   state: StateCalls;
   /** The tamper-evident record of what every agent did (`.oxydra/kernel.db`). */
   audit: AuditCalls;
+  /** Spending caps per user and agent per day, month and window, across restarts. */
+  budgets: BudgetCalls;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -96,6 +99,7 @@ class KernelFacade implements Kernel {
   readonly memory: MemoryCalls;
   readonly state: StateCalls;
   readonly audit: AuditCalls;
+  readonly budgets: BudgetCalls;
   readonly exec: Exec;
   #closed = false;
 
@@ -134,6 +138,7 @@ class KernelFacade implements Kernel {
     this.memory = memoryCalls(base.memory);
     this.state = stateCalls(base.memory);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
+    this.budgets = budgetCalls(base.config, base.db, base.spending, base.audit);
     this.exec = execCall(base);
   }
 

@@ -9,11 +9,14 @@ import type { AgentConfig } from '@oxydra/types';
 import { memoryLocation } from './assemble/memory.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import { KernelAudit } from './services/audit/audit-log.js';
+import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
+import { SpendingLedger } from './services/budgets/spending.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
 export interface WorkspaceServices {
   workspace: string;
   audit: AuditCalls;
+  budgets: BudgetCalls;
   /** @internal the database, for the other services and tests. */
   db: KernelDb;
   close(): Promise<void>;
@@ -33,6 +36,12 @@ export async function openWorkspaceServices(options: {
       workspace,
       db,
       audit: auditCalls(audit, () => memory?.sessions),
+      budgets: budgetCalls(
+        config,
+        db,
+        new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
+        audit,
+      ),
       close: async () => {
         db.close();
         await memory?.close();

@@ -11,6 +11,7 @@ import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
 import { KernelAudit } from '../services/audit/audit-log.js';
+import { SpendingLedger } from '../services/budgets/spending.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -34,6 +35,8 @@ export interface KernelBase {
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
   audit: KernelAudit;
+  /** Spend and reservations against the [budgets] caps, across processes and restarts. */
+  spending: SpendingLedger;
   summarize: SummarizeHook;
   warn: (message: string) => void;
 }
@@ -102,6 +105,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ...(memory ? { memory } : {}),
     db,
     audit,
+    spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
     summarize: modelSummarizer(config, env),
     warn,
   };

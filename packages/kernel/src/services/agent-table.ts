@@ -24,6 +24,8 @@ import type {
 import { type AgentRecord, isLive, killSignal } from './agent-record.js';
 import { startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
+import type { SpendingCaps } from './budget-accounts.js';
+import { agentScope, capsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
 import type { KernelServices } from './services.js';
 
@@ -159,6 +161,17 @@ export class AgentTable implements KernelServices {
     return {
       maxTurns: limits.maxTurns ?? settings.maxTurns,
       ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+    };
+  }
+
+  spendingCaps(record: AgentRecord): SpendingCaps {
+    const { config, db, spending } = this.base;
+    const who = { userId: record.info.userId, agent: record.assembly.name };
+    return {
+      ledger: spending,
+      caps: () => capsFor(config, db, who),
+      scopes: [userScope(who.userId), agentScope(who.agent)],
+      minimumUsd: config.budgets.reserve_usd,
     };
   }
 

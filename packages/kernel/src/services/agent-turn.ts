@@ -46,7 +46,12 @@ async function runTurn(
       if (spec.history === undefined) record.history = record.session.history;
     }
     const limits = services.limitsOf(record);
-    record.account = new BudgetAccount(`agent ${info.name}`, limits, record.parent?.account);
+    record.account = new BudgetAccount(
+      `agent ${info.name}`,
+      limits,
+      record.parent?.account,
+      services.spendingCaps(record),
+    );
     // A delegated task says everything the child needs: recalling the user's other conversations
     // (its siblings' among them) would only add noise. Its memory tools still search on request.
     const { recall, ...sessionOptions } = record.session?.options ?? {};
@@ -100,6 +105,7 @@ async function runTurn(
     };
   }
   record.run = undefined;
+  record.account?.releaseReservation();
   info.turns += result.turns;
   info.usage = services.addUsage(info.usage, result.usage);
   info.costUsd = info.costUsd === null || result.costUsd === null ? null : info.costUsd + result.costUsd;

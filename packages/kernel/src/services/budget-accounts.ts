@@ -6,6 +6,21 @@
  */
 import type { BudgetLedger } from '@oxydra/runtime';
 import { addUsage, BudgetExceeded, type Usage } from '@oxydra/types';
+import type { Cap } from './budgets/caps.js';
+import type { Reservation, SpendingLedger } from './budgets/spending.js';
+
+/**
+ * The persistent caps of an account's calls: reserved before each call, settled after it.
+ * `caps` is asked at each call, so a cap changed with `oxydra budget set` applies at once.
+ */
+export interface SpendingCaps {
+  ledger: SpendingLedger;
+  caps: () => Cap[];
+  /** The scopes a call is charged to: its user's and its agent's. */
+  scopes: string[];
+  /** Reserved when the call's price cannot be estimated. */
+  minimumUsd: number;
+}
 
 export interface AccountLimits {
   maxTurns?: number;
@@ -26,19 +41,44 @@ export class BudgetAccount implements BudgetLedger {
   costUsd = 0;
   costUnknown = false;
   usage: Usage = {};
+  #estimateUsd = 0;
+  #reservation: Reservation | undefined;
 
   constructor(
     /** Whose limits these are, for messages ("agent researcher"). */
     readonly owner: string,
     readonly limits: AccountLimits,
     readonly parent?: BudgetAccount,
+    readonly spending?: SpendingCaps,
   ) {}
 
   countCall(): void {
+    if (this.spending) {
+      // A call that failed without usage left its reservation: it cost nothing we know of.
+      this.releaseReservation();
+      const { ledger, caps, scopes, minimumUsd } = this.spending;
+      this.#reservation = ledger.reserve(caps(), scopes, Math.max(this.#estimateUsd, minimumUsd));
+      this.#estimateUsd = 0;
+    }
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) account.turns += 1;
   }
 
+  /** Returns an unsettled reservation (the turn ended, or its call failed without usage). */
+  releaseReservation(): void {
+    if (this.#reservation) this.spending?.ledger.release(this.#reservation);
+    this.#reservation = undefined;
+  }
+
   charge(usage: Usage): void {
+    if (this.spending) {
+      const { ledger, scopes } = this.spending;
+      const reservation = this.#reservation ?? ledger.reserve([], scopes, 0);
+      this.#reservation = undefined;
+      ledger.settle(reservation, {
+        usd: usage.costUsd,
+        tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
+      });
+    }
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) {
       account.usage = addUsage(account.usage, usage);
       if (usage.costUsd === undefined) account.costUnknown = true;
@@ -47,6 +87,7 @@ export class BudgetAccount implements BudgetLedger {
   }
 
   check(nextCallUsd = 0): void {
+    this.#estimateUsd = Math.max(this.#estimateUsd, nextCallUsd);
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) {
       account.#checkOwn(nextCallUsd, account !== this);
     }

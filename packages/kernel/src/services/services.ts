@@ -8,6 +8,7 @@ import type { KernelBase } from '../assemble/base.js';
 import type { LifecycleEvent } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import type { Approvals } from './approvals.js';
+import type { SpendingCaps } from './budget-accounts.js';
 import type { EventBus } from './event-bus.js';
 
 export interface KernelServices {
@@ -18,6 +19,8 @@ export interface KernelServices {
   publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
   /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
   limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number };
+  /** The persistent caps of the agent's model calls: its user's and its agent name's. */
+  spendingCaps(record: AgentRecord): SpendingCaps;
   /**
    * How this agent's approval questions are answered: through events when somebody answers
    * them (its own spawn says so, else its parent's); otherwise no approver (the registry then

@@ -17,4 +17,30 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
    CREATE INDEX audit_log_type ON audit_log (action_type, seq);
    CREATE INDEX audit_log_actor ON audit_log (actor, seq);
    CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: spending. Spend per scope ("user:alice", "agent:researcher") and period ("day:2026-11-22",
+  // "month:2026-11", "window:3600:493912"); open reservations count against caps until settled
+  // or expired (a process that died holding one); caps set with `oxydra budget set`.
+  `CREATE TABLE budget_spend (
+     scope TEXT NOT NULL,
+     period TEXT NOT NULL,
+     usd REAL NOT NULL DEFAULT 0,
+     tokens INTEGER NOT NULL DEFAULT 0,
+     calls INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (scope, period)
+   );
+   CREATE TABLE budget_reservations (
+     id TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     period TEXT NOT NULL,
+     usd REAL NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (id, scope, period)
+   );
+   CREATE INDEX budget_reservations_scope ON budget_reservations (scope, period);
+   CREATE TABLE budget_limits (
+     scope TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value REAL NOT NULL,
+     PRIMARY KEY (scope, key)
+   );`,
 ];

@@ -1,0 +1,115 @@
+/**
+ * The budget system calls (Oxios's check_budget / set_budget / reset_budget) over the
+ * persistent caps: what each user and agent has spent in the current day, month and window
+ * against its caps, and the admin operations that change caps or forget spend (audited).
+ */
+import { type AgentConfig, UsageError } from '@oxydra/types';
+import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import type { KernelAudit } from '../audit/audit-log.js';
+import { agentCaps, CAP_KEYS, type Cap, type CapKey, LOCAL_USER, userCaps } from './caps.js';
+import type { SpendingLedger } from './spending.js';
+
+export interface CapStatus extends Cap {
+  used: number;
+  /** Reserved by calls in progress. */
+  reserved: number;
+  remaining: number;
+  resetsAt: string;
+}
+
+export interface ScopeBudget {
+  scope: string;
+  caps: CapStatus[];
+  /** This period's spend (UTC day, UTC month). */
+  today: { usd: number; calls: number; tokens: number };
+  month: { usd: number; calls: number; tokens: number };
+}
+
+/** Whose caps: a user ("alice") or an agent name ("researcher", "default"). */
+export type BudgetTarget = { user: string } | { agent: string };
+
+export interface BudgetCalls {
+  show(): ScopeBudget[];
+  /** Sets (a number) or removes (undefined: the configuration's applies again) one cap. */
+  set(target: BudgetTarget, key: CapKey, value: number | undefined, actor: string): void;
+  /** Forgets the target's spend in the current day, month and window. */
+  reset(target: BudgetTarget, actor: string): number;
+}
+
+export function budgetCalls(
+  config: AgentConfig,
+  db: KernelDb,
+  ledger: SpendingLedger,
+  audit: KernelAudit,
+): BudgetCalls {
+  const scopeOf = (target: BudgetTarget) =>
+    'user' in target ? `user:${target.user}` : `agent:${target.agent}`;
+  const capsOf = (scope: string) => {
+    const [kind, name] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
+    return kind === 'user' ? userCaps(config, db, name) : agentCaps(config, db, name);
+  };
+  return {
+    show() {
+      const now = ledger.now();
+      const rows = ledger.current();
+      const scopes = new Set<string>([
+        `user:${LOCAL_USER}`,
+        ...Object.keys(config.budgets.users).map((user) => `user:${user}`),
+        ...Object.keys(config.budgets.agents).map((agent) => `agent:${agent}`),
+        ...rows.map((row) => row.scope),
+        ...ledger.scopesWithCaps(),
+      ]);
+      const day = ledger.period('daily_usd', now).key;
+      const month = ledger.period('monthly_usd', now).key;
+      const spendIn = (scope: string, period: string) => {
+        const row = rows.find((r) => r.scope === scope && r.period === period);
+        return { usd: row?.usd ?? 0, calls: row?.calls ?? 0, tokens: row?.tokens ?? 0 };
+      };
+      return [...scopes].sort().map((scope) => ({
+        scope,
+        caps: capsOf(scope).map((cap) => {
+          const { spent, reserved, period } = ledger.used(cap, now);
+          return {
+            ...cap,
+            used: spent,
+            reserved,
+            remaining: Math.max(0, cap.limit - spent - reserved),
+            resetsAt: new Date(period.endsAt).toISOString(),
+          };
+        }),
+        today: spendIn(scope, day),
+        month: spendIn(scope, month),
+      }));
+    },
+    set(target, key, value, actor) {
+      if (!CAP_KEYS.includes(key)) {
+        throw new UsageError(`unknown cap "${key}"`, { hint: `caps: ${CAP_KEYS.join(', ')}` });
+      }
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new UsageError(`a cap must be a number above 0, got ${value}`);
+      }
+      if (key.endsWith('_window')) {
+        if ('user' in target) {
+          throw new UsageError(`${key} is a per-agent budget`, {
+            hint: 'use --agent <name>, or --daily/--monthly for a user',
+          });
+        }
+        if (!Number.isInteger(value ?? 1)) throw new UsageError(`${key} is a whole number, got ${value}`);
+      }
+      const scope = scopeOf(target);
+      // The change and its audit entry commit together.
+      writeTransaction(db, () => {
+        ledger.setCap(scope, key, value);
+        audit.record(actor, 'budget_change', { key, value: value ?? null }, scope);
+      });
+    },
+    reset(target, actor) {
+      const scope = scopeOf(target);
+      return writeTransaction(db, () => {
+        const removed = ledger.reset(scope);
+        audit.record(actor, 'budget_reset', { periods: removed }, scope);
+        return removed;
+      });
+    },
+  };
+}

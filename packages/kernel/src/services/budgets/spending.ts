@@ -1,0 +1,184 @@
+/**
+ * The spending ledger (Oxios's BudgetManager, persisted): before a model call the kernel
+ * reserves its expected cost against every cap that applies, in one write transaction that
+ * reads what is spent and what other calls (in any process) have reserved, so two concurrent
+ * runs of one user cannot together pass a cap; after the call the reservation is settled
+ * with what the call really cost. Spend is kept per scope and period in `.oxydra/kernel.db`,
+ * so caps survive restarts. A reservation held by a process that died expires.
+ */
+import { randomUUID } from 'node:crypto';
+import { BudgetExceeded } from '@oxydra/types';
+import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
+import { describeReset, type Period, periodOf } from './periods.js';
+
+/** A reservation outlives no model call: turn_timeout is at most this in practice. */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+
+export interface Reservation {
+  id: string;
+  usd: number;
+  /** The (scope, period) pairs it holds and charges. */
+  targets: { scope: string; period: string }[];
+}
+
+export interface SpendRow {
+  scope: string;
+  period: string;
+  usd: number;
+  tokens: number;
+  calls: number;
+}
+
+const usd = (amount: number) => `$${amount.toFixed(amount < 0.01 && amount > 0 ? 6 : 4)}`;
+const CAP_WORDS: Record<CapKey, string> = {
+  daily_usd: 'daily spending cap',
+  monthly_usd: 'monthly spending cap',
+  tokens_per_window: 'token budget',
+  calls_per_window: 'model-call budget',
+};
+
+export class SpendingLedger {
+  constructor(
+    private readonly db: KernelDb,
+    private readonly options: { windowSecs: number; now?: () => number },
+  ) {}
+
+  now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  period(key: CapKey, now = this.now()): Period {
+    return periodOf(PERIOD_OF[key], now, this.options.windowSecs);
+  }
+
+  /**
+   * Reserves `amount` dollars (and one call) for a model call against `caps`; throws
+   * BudgetExceeded naming the first cap it would pass. `scopes` are charged even without caps.
+   */
+  reserve(caps: readonly Cap[], scopes: readonly string[], amount: number): Reservation {
+    const now = this.now();
+    return writeTransaction(this.db, () => {
+      this.db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?').run(now);
+      for (const cap of caps) this.#check(cap, amount, now);
+      const id = randomUUID();
+      const targets = this.#targets(scopes, now);
+      const insert = this.db.prepare(
+        'INSERT INTO budget_reservations (id, scope, period, usd, expires_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const target of targets)
+        insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
+      return { id, usd: amount, targets };
+    });
+  }
+
+  /** Replaces a reservation with what the call cost (unknown cost: the reserved amount stays spent). */
+  settle(reservation: Reservation, spent: { usd: number | undefined; tokens: number }): void {
+    writeTransaction(this.db, () => {
+      this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+      const add = this.db.prepare(
+        `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
+         ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
+      );
+      for (const target of reservation.targets) {
+        add.run(target.scope, target.period, spent.usd ?? reservation.usd, spent.tokens);
+      }
+    });
+  }
+
+  /** A call that never happened (or failed without usage): its reservation is returned whole. */
+  release(reservation: Reservation): void {
+    this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+  }
+
+  /** Spend in the current periods, per scope (all scopes, or those starting with `prefix`). */
+  current(scopePrefix = ''): SpendRow[] {
+    const now = this.now();
+    const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
+      (key) => this.period(key, now).key,
+    );
+    return this.db
+      .prepare(
+        `SELECT scope, period, usd, tokens, calls FROM budget_spend
+         WHERE period IN (?, ?, ?) AND substr(scope, 1, ?) = ? ORDER BY scope, period`,
+      )
+      .all(...periods, scopePrefix.length, scopePrefix) as SpendRow[];
+  }
+
+  /** Forgets the current periods' spend of a scope; returns the rows removed. */
+  reset(scope: string): number {
+    const now = this.now();
+    const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
+      (key) => this.period(key, now).key,
+    );
+    return Number(
+      this.db
+        .prepare('DELETE FROM budget_spend WHERE scope = ? AND period IN (?, ?, ?)')
+        .run(scope, ...periods).changes,
+    );
+  }
+
+  /** Scopes with a cap set by `oxydra budget set`. */
+  scopesWithCaps(): string[] {
+    return (this.db.prepare('SELECT DISTINCT scope FROM budget_limits').raw(true).all() as [string][]).map(
+      (row) => row[0],
+    );
+  }
+
+  setCap(scope: string, key: CapKey, value: number | undefined): void {
+    if (value === undefined)
+      this.db.prepare('DELETE FROM budget_limits WHERE scope = ? AND key = ?').run(scope, key);
+    else
+      this.db
+        .prepare(
+          'INSERT INTO budget_limits (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value',
+        )
+        .run(scope, key, value);
+  }
+
+  /** Spent plus reserved by others, for one cap now. */
+  used(cap: Cap, now = this.now()): { spent: number; reserved: number; period: Period } {
+    const period = this.period(cap.key, now);
+    const row = this.db
+      .prepare('SELECT usd, tokens, calls FROM budget_spend WHERE scope = ? AND period = ?')
+      .raw(true)
+      .get(cap.scope, period.key) as [number, number, number] | undefined;
+    const held = this.db
+      .prepare(
+        'SELECT COALESCE(SUM(usd), 0), COUNT(*) FROM budget_reservations WHERE scope = ? AND period = ? AND expires_at > ?',
+      )
+      .raw(true)
+      .get(cap.scope, period.key, now) as [number, number];
+    if (cap.key === 'calls_per_window') return { spent: row?.[2] ?? 0, reserved: held[1], period };
+    if (cap.key === 'tokens_per_window') return { spent: row?.[1] ?? 0, reserved: 0, period };
+    return { spent: row?.[0] ?? 0, reserved: held[0], period };
+  }
+
+  #check(cap: Cap, amount: number, now: number): void {
+    const { spent, reserved, period } = this.used(cap, now);
+    const next = cap.key === 'calls_per_window' ? 1 : cap.key === 'tokens_per_window' ? 0 : amount;
+    const over = cap.key === 'tokens_per_window' ? spent >= cap.limit : spent + reserved + next > cap.limit;
+    if (!over) return;
+    const money = cap.key === 'daily_usd' || cap.key === 'monthly_usd';
+    const shown = (value: number) => (money ? usd(value) : String(value));
+    const inFlight = reserved > 0 ? ` (${shown(reserved)} more reserved by calls in progress)` : '';
+    const needs = money && next > 0 ? `; this call needs about ${usd(next)}` : '';
+    const kind = money ? 'cost' : cap.key === 'tokens_per_window' ? 'tokens' : 'turns';
+    throw new BudgetExceeded(
+      kind,
+      cap.limit,
+      spent,
+      `${CAP_WORDS[cap.key]} reached for ${cap.scope.replace(':', ' ')}: ${shown(spent)} of ${shown(cap.limit)} used${inFlight}${needs}; ` +
+        `it resets ${describeReset(period.endsAt, now)} (cap from ${cap.source}; change it with \`oxydra budget set\`)`,
+    );
+  }
+
+  #targets(scopes: readonly string[], now: number): { scope: string; period: string }[] {
+    const periods = [
+      this.period('daily_usd', now),
+      this.period('monthly_usd', now),
+      this.period('calls_per_window', now),
+    ];
+    return scopes.flatMap((scope) => periods.map((period) => ({ scope, period: period.key })));
+  }
+}
