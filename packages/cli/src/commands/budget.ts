@@ -25,7 +25,7 @@ function targetOf(flags: TargetFlags): BudgetTarget {
   return flags.user !== undefined ? { user: flags.user } : { agent: flags.agent! };
 }
 
-const money = (usd: number) => `$${usd.toFixed(usd > 0 && usd < 0.01 ? 6 : 2)}`;
+const money = (usd: number) => `$${usd.toFixed(usd >= 1 ? 2 : usd > 0 && usd < 0.01 ? 6 : 4)}`;
 
 function render(budgets: ScopeBudget[]): string {
   const lines: string[] = [];
