@@ -13,7 +13,10 @@ beforeAll(async () => {
     E2E_APIS[0]!,
     [
       {
-        reply: { toolCalls: [{ name: 'file_list', arguments: { path: '.' } }], usage: { input: 100_000, output: 0 } },
+        reply: {
+          toolCalls: [{ name: 'file_list', arguments: { path: '.' } }],
+          usage: { input: 100_000, output: 0 },
+        },
         times: 'always',
       },
     ],
@@ -30,7 +33,9 @@ describe('oxydra budget', () => {
 
     const run = await env.run(['run', 'list the files forever']);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/daily spending cap reached for user local: \$0\.0450 of \$0\.0500 used.*resets \d{4}-\d\d-\d\d 00:00 UTC/);
+    expect(run.stderr).toMatch(
+      /daily spending cap reached for user local: \$0\.0450 of \$0\.0500 used.*resets \d{4}-\d\d-\d\d 00:00 UTC/,
+    );
     const calls = env.mock.requests.length;
     expect(calls).toBe(3);
 
@@ -47,7 +52,9 @@ describe('oxydra budget', () => {
     expect((await env.run(['budget', 'reset', '--user', 'local'])).status).toBe(0);
     await env.run(['run', 'after the reset']);
     expect(env.mock.requests.length).toBeGreaterThan(calls);
-    const audit = JSON.parse((await env.run(['audit', 'list', '--json', '--type', 'budget_change'])).stdout) as unknown[];
+    const audit = JSON.parse(
+      (await env.run(['audit', 'list', '--json', '--type', 'budget_change'])).stdout,
+    ) as unknown[];
     expect(audit).toHaveLength(1);
   });
 
