@@ -54,6 +54,11 @@ export interface ToolRegistryOptions {
   hostPaths?: readonly HostPathMapping[];
   /** Told every decision on a privileged call, for the audit log. */
   onApproval?: (record: ApprovalRecord) => void;
+  /**
+   * The caller's permissions, asked before any call runs (even of a tool this registry does
+   * not offer): a string refuses the call with that message as the tool's error.
+   */
+  authorize?: (call: ToolInvocation, context: ToolContext) => string | undefined;
 }
 
 interface RawResult {
@@ -90,6 +95,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #defaultTimeoutMs: number;
   readonly #scrub: ScrubOptions;
   readonly #onApproval: ((record: ApprovalRecord) => void) | undefined;
+  readonly #authorize: ToolRegistryOptions['authorize'];
   #specs: Map<string, ToolSpec> | undefined;
 
   constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
@@ -103,6 +109,7 @@ export class ToolRegistry implements ToolExecutor {
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     this.#scrub = { secrets: options.secrets ?? [], hostPaths: options.hostPaths ?? [] };
     this.#onApproval = options.onApproval;
+    this.#authorize = options.authorize;
   }
 
   /**
@@ -134,6 +141,8 @@ export class ToolRegistry implements ToolExecutor {
   }
 
   async #run(call: ToolInvocation, context: ToolContext): Promise<RawResult> {
+    const denied = this.#authorize?.(call, context);
+    if (denied !== undefined) return failure(denied);
     const tool = this.#tools.get(call.name);
     if (!tool) {
       const names = [...this.#tools.keys()];

@@ -12,6 +12,8 @@ import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types'
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
+import { DELEGATE_TOOL } from './delegate.js';
+import { type AgentPermissions, authorizer, resolvePermissions, toolRefusal } from './permissions.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';
@@ -22,6 +24,7 @@ export type AssemblyRequest = Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 
 export interface AgentAssembly {
   name: string;
   settings: AgentSettings;
+  permissions: AgentPermissions;
   provider: Provider;
   providerName: string;
   model: ModelInfo;
@@ -66,16 +69,23 @@ export function assembleAgent(
     ...(base.adapters ? { adapters: base.adapters } : {}),
   });
   const all = [...base.tools, ...extraTools(settings)];
-  const allow = toolAllowlist(
-    request.tools,
-    settings.tools,
-    all.map((tool) => tool.name),
-  );
+  const permissions = resolvePermissions(config, agentName);
+  const known = all.map((tool) => tool.name);
+  // What the agent may not use is not offered (and refused, audited, if called anyway).
+  const requested = toolAllowlist(request.tools, settings.tools, known) ?? known;
+  const permitted = requested.filter((name) => toolRefusal(permissions, name, DELEGATE_TOOL) === undefined);
+  const allow = permitted.length === known.length ? undefined : permitted;
   const tools = new ToolRegistry(all, {
     approval: request.approval ?? config.tools.approval,
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets: base.secrets,
     onApproval: base.audit.approval,
+    authorize: authorizer(permissions, {
+      workspace,
+      audit: base.audit,
+      agentName: request.agent ?? DEFAULT_AGENT,
+      delegateTool: DELEGATE_TOOL,
+    }),
     hostPaths: [workspacePathMapping(workspace), { from: homedir(), to: '~' }],
     ...(allow !== undefined ? { allow } : {}),
   });
@@ -83,6 +93,7 @@ export function assembleAgent(
   return {
     name: request.agent ?? DEFAULT_AGENT,
     settings,
+    permissions,
     provider: setup.provider,
     providerName: setup.providerName,
     model: setup.model,

@@ -67,7 +67,7 @@ async function runTurn(
         maxTurns: limits.maxTurns,
         turnTimeoutMs: assembly.settings.turnTimeoutMs,
         ...(limits.maxCostUsd !== undefined ? { maxCostUsd: limits.maxCostUsd } : {}),
-        ...(spec.limits?.maxWallMs !== undefined ? { maxWallMs: spec.limits.maxWallMs } : {}),
+        ...wallLimit(spec.limits?.maxWallMs, assembly.permissions.maxRunSecs),
       },
       ledger: record.account,
       onEvent: (event) => {
@@ -141,6 +141,14 @@ function withOutcome(
     ...(sessionId !== undefined ? { session_id: sessionId } : {}),
     ...(auditHead ? { audit_head: auditHead } : {}),
   };
+}
+
+/** The spawn's wall-clock limit and the agent's max_run_secs: the tighter one. */
+function wallLimit(spawnMs: number | undefined, maxRunSecs: number | undefined): { maxWallMs?: number } {
+  const limits = [spawnMs, maxRunSecs === undefined ? undefined : maxRunSecs * 1000].filter(
+    (ms): ms is number => ms !== undefined,
+  );
+  return limits.length > 0 ? { maxWallMs: Math.min(...limits) } : {};
 }
 
 /** Records the chain's head in the head file and the session; a failure is a warning, not a lost turn. */

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
-import { auditSchema, budgetsSchema, checkpointsSchema, permissionsSchema } from './kernel-schema.js';
+import {
+  agentPermissionsSchema,
+  auditSchema,
+  budgetsSchema,
+  checkpointsSchema,
+  permissionsSchema,
+} from './kernel-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -327,7 +333,7 @@ export const agentDefinitionSchema = z.strictObject({
   tools: z.array(z.string().min(1)).optional().describe('allowlist of tool names; unset: all'),
   max_turns: positiveInt.optional().describe('overrides runtime.max_turns'),
   max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
-  permissions: permissionsSchema.optional().describe('overrides [permissions] for this agent'),
+  permissions: agentPermissionsSchema.optional().describe('overrides [permissions] for this agent'),
 });
 
 const WEIGHT_EPSILON = 1e-6;

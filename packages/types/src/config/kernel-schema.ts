@@ -74,5 +74,14 @@ export const permissionsSchema = z.strictObject({
   max_run_secs: positiveInt.optional().describe('wall-clock limit of each run'),
 });
 
+/** An agent's own [agents.<name>.permissions]: only what it sets replaces [permissions]. */
+export const agentPermissionsSchema = z.strictObject({
+  allowed_tools: z.array(z.string().min(1)).optional().describe('overrides permissions.allowed_tools'),
+  allowed_paths: z.array(z.string().min(1)).optional().describe('overrides permissions.allowed_paths'),
+  network: z.enum(NETWORK_PERMISSIONS).optional().describe('overrides permissions.network'),
+  can_delegate: z.boolean().optional().describe('overrides permissions.can_delegate'),
+  max_run_secs: positiveInt.optional().describe('overrides permissions.max_run_secs'),
+});
+
 export type BudgetsConfig = z.output<typeof budgetsSchema>;
 export type PermissionsConfig = z.output<typeof permissionsSchema>;
