@@ -170,6 +170,30 @@ export function buildProgram(): Command {
     .option('--agent <name>', 'the agent')
     .action(lazy(() => import('./commands/budget.js'), 'runBudgetReset'));
 
+  const token = program
+    .command('token')
+    .description('gateway tokens bound to a user and a role (user, operator, admin)');
+  token
+    .command('add')
+    .description('make a token (printed once)')
+    .option('--user <id>', 'the user it acts as')
+    .option(
+      '--role <role>',
+      'user (default): only its user; operator: any user; admin: also budgets and audit',
+    )
+    .option('--label <text>', 'what it is for')
+    .action(lazy(() => import('./commands/token.js'), 'runTokenAdd'));
+  token
+    .command('list')
+    .description('tokens, their users and roles (never the secrets)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/token.js'), 'runTokenList'));
+  token
+    .command('revoke')
+    .description('refuse a token from now on')
+    .argument('<id>', 'the id `token list` shows')
+    .action(lazy(() => import('./commands/token.js'), 'runTokenRevoke'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

@@ -18,6 +18,7 @@ export type GatewayErrorCode =
   | 'invalid_attachment'
   | 'invalid_request'
   | 'unsupported_parameter'
+  | 'forbidden'
   | 'shutting_down';
 
 /** HTTP status for each code, for the REST and OpenAI-compatible APIs. */
@@ -28,6 +29,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   hello_required: 400,
   unsupported_protocol: 400,
   invalid_user: 400,
+  forbidden: 403,
   session_not_found: 404,
   unknown_approval: 404,
   session_mismatch: 409,

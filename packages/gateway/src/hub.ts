@@ -3,11 +3,13 @@
  * (created, resumed, listed, archived, deleted), their subscribers, and the turns running in
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
+
 import type { Kernel } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, type SandboxStatus, type SessionSummary, sessionIdProblem } from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
+import { actingUser, type Principal } from './principal.js';
 import { sessionSummary } from './session-summary.js';
 import { runSessionTurn, type TurnSubmission } from './session-turn.js';
 import { ApprovalRoutes } from './turn-approvals.js';
@@ -66,8 +68,9 @@ export class GatewayHub {
     return this.options.store;
   }
 
-  checkUser(raw: string | undefined, fallback: string): string {
-    const user = raw ?? fallback;
+  /** The user a request acts as: what it names, held to its token's user, else `fallback`. */
+  checkUser(raw: string | undefined, fallback: string, principal: Principal): string {
+    const user = actingUser(principal, raw) ?? fallback;
     if (!USER_ID.test(user)) {
       throw new GatewayError(
         'invalid_user',

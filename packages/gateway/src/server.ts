@@ -14,12 +14,14 @@ import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
 import { fastifyErrorReply } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
+import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
 import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
 import { GatewayHub } from './hub.js';
 import { kernelTurnRunner } from './kernel-turns.js';
+import { OWNER, rememberPrincipal } from './principal.js';
 import { TokenCheck } from './token.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -93,7 +95,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         'WebSocket connections from this origin are not allowed',
       );
     }
-    if (!tokenCheck.matches(presentedToken(request.headers))) {
+    const presented = presentedToken(request.headers);
+    const principal = tokenCheck.matches(presented)
+      ? OWNER
+      : presented !== undefined
+        ? kernel.tokens.authenticate(presented)
+        : undefined;
+    if (principal) rememberPrincipal(request.raw, principal);
+    if (!principal) {
       log('warn', 'refused a request without a valid token', { remote: request.ip, path });
       reply.header('www-authenticate', 'Bearer realm="oxydra-gateway"');
       return replyError(
@@ -122,6 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   registerHealthRoutes(app, hub, guardian);
   registerSessionRoutes(app, hub);
+  registerKernelAdminRoutes(app, kernel);
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);

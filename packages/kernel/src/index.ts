@@ -43,6 +43,7 @@ export type { ExecOptions } from './services/exec.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
 export type { StateCalls } from './services/state.js';
+export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from './services/tokens.js';
 export { kernelDbPath, openKernelDb } from './store/kernel-db.js';
 export type * from './types.js';
 export { openWorkspaceServices, type WorkspaceServices } from './workspace-services.js';

@@ -21,6 +21,7 @@ import { type Exec, execCall } from './services/exec.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
 import { type StateCalls, stateCalls } from './services/state.js';
+import { type TokenCalls, tokenCalls } from './services/tokens.js';
 import type {
   AgentHandle,
   AgentInfo,
@@ -68,6 +69,8 @@ export interface Kernel {
   audit: AuditCalls;
   /** Spending caps per user and agent per day, month and window, across restarts. */
   budgets: BudgetCalls;
+  /** Gateway tokens bound to users and roles. */
+  tokens: TokenCalls;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -100,6 +103,7 @@ class KernelFacade implements Kernel {
   readonly state: StateCalls;
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
+  readonly tokens: TokenCalls;
   readonly exec: Exec;
   #closed = false;
 
@@ -139,6 +143,7 @@ class KernelFacade implements Kernel {
     this.state = stateCalls(base.memory);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     this.budgets = budgetCalls(base.config, base.db, base.spending, base.audit);
+    this.tokens = tokenCalls(base.db, base.audit);
     this.exec = execCall(base);
   }
 

@@ -11,12 +11,14 @@ import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
 import { SpendingLedger } from './services/budgets/spending.js';
+import { type TokenCalls, tokenCalls } from './services/tokens.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
 export interface WorkspaceServices {
   workspace: string;
   audit: AuditCalls;
   budgets: BudgetCalls;
+  tokens: TokenCalls;
   /** @internal the database, for the other services and tests. */
   db: KernelDb;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function openWorkspaceServices(options: {
         new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
         audit,
       ),
+      tokens: tokenCalls(db, audit),
       close: async () => {
         db.close();
         await memory?.close();

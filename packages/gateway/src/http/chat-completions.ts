@@ -6,9 +6,11 @@
  * ending in `data: [DONE]`; otherwise one chat.completion object. How a turn is run, retried
  * and failed is agent-turn.ts's; unsupported fields are refused by name (unsupported.ts).
  */
+
 import { randomUUID } from 'node:crypto';
 import { chatCompletionRequestSchema } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../principal.js';
 import { DEFAULT_USER } from '../types.js';
 import { answerTurn, replyRefusal, type TurnDeps, type TurnSpec } from './agent-turn.js';
 import { chatDialect } from './chat-dialect.js';
@@ -29,7 +31,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
       spec = {
         scope: 'chat',
         agentName: deps.hub.checkAgent(body.model),
-        userId: deps.hub.checkUser(body.user, DEFAULT_USER),
+        userId: deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw)),
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,

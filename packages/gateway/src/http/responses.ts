@@ -3,10 +3,12 @@
  * the same agent semantics as /v1/chat/completions: stateless, `model` an agent, text output,
  * streamed (typed SSE events) or one response object, `text.format` for structured output.
  */
+
 import { randomUUID } from 'node:crypto';
 import { type ResponsesRequest, responsesRequestSchema } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../errors.js';
+import { principalOf } from '../principal.js';
 import { DEFAULT_USER } from '../types.js';
 import { answerTurn, replyRefusal, type TurnDeps, type TurnSpec } from './agent-turn.js';
 import { type ChatMessageIn, toTurnInput } from './openai-messages.js';
@@ -52,7 +54,7 @@ export function registerResponses(app: FastifyInstance, deps: TurnDeps): void {
       spec = {
         scope: 'responses',
         agentName: deps.hub.checkAgent(body.model),
-        userId: deps.hub.checkUser(body.user, DEFAULT_USER),
+        userId: deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw)),
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,

@@ -6,6 +6,7 @@ import { sessionListQuerySchema } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, HTTP_STATUS } from '../errors.js';
 import type { GatewayHub } from '../hub.js';
+import { actingUser, type Principal, principalOf } from '../principal.js';
 import { sessionSummary } from '../session-summary.js';
 import { describeIssues, replyError } from './reply-error.js';
 
@@ -17,8 +18,17 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
     const query = sessionListQuerySchema.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
     const { user_id, include_archived, include_subagents, limit, offset } = query.data;
+    let userId: string | undefined;
+    try {
+      // A user token lists only its own user's sessions, whatever it asks for.
+      userId = actingUser(principalOf(request.raw), user_id);
+    } catch (error) {
+      if (error instanceof GatewayError)
+        return replyError(reply, HTTP_STATUS[error.code], error.code, error.message);
+      throw error;
+    }
     const sessions = await hub.store.list({
-      ...(user_id !== undefined ? { userId: user_id } : {}),
+      ...(userId !== undefined ? { userId } : {}),
       ...(include_archived ? {} : { archived: false }),
       subagents: include_subagents,
       limit,
@@ -36,7 +46,9 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
   app.get<{ Params: { id: string } }>('/v1/sessions/:id', async (request, reply) => {
     const { id } = request.params;
     const session = id.length <= MAX_ID_CHARS ? await hub.store.get(id) : undefined;
-    if (!session) return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
+    // Another user's session is, to a user token, a session that does not exist.
+    if (!session || !mayRead(principalOf(request.raw), session.userId))
+      return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
     const messages = await hub.store.loadMessages(session.id);
     return { session: { ...sessionSummary(session), user_id: session.userId ?? null }, messages };
   });
@@ -44,7 +56,11 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
   app.delete<{ Params: { id: string } }>('/v1/sessions/:id', async (request, reply) => {
     const { id } = request.params;
     try {
-      const deleted = id.length <= MAX_ID_CHARS && (await hub.deleteSession(id));
+      const principal = principalOf(request.raw);
+      const owner =
+        principal.user === undefined ? undefined : (await hub.store.get(id.slice(0, MAX_ID_CHARS)))?.userId;
+      const deleted =
+        id.length <= MAX_ID_CHARS && mayRead(principal, owner ?? null) && (await hub.deleteSession(id));
       if (!deleted)
         return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
       return reply.code(204).send();
@@ -54,4 +70,8 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
       throw error;
     }
   });
+}
+
+function mayRead(principal: Principal, owner: string | null | undefined): boolean {
+  return principal.user === undefined || owner === principal.user;
 }

@@ -19,6 +19,7 @@ import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
 import type { LiveSession, Subscriber } from '../live-sessions.js';
+import { OWNER, type Principal } from '../principal.js';
 import { TokenBucket } from '../rate-limit.js';
 import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';
@@ -49,6 +50,8 @@ export class GatewayConnection implements Subscriber {
     readonly hub: GatewayHub,
     readonly remote: string,
     tcp?: Socket,
+    /** Who authenticated the upgrade: a `user` token's hello may name only its own user. */
+    readonly principal: Principal = OWNER,
   ) {
     this.#tcp = tcp;
     const { limits, clock } = hub.options;
@@ -276,7 +279,7 @@ export class GatewayConnection implements Subscriber {
       this.close(CLOSE_PROTOCOL, 'unsupported protocol version');
       return;
     }
-    const userId = this.hub.checkUser(payload.user_id, DEFAULT_USER);
+    const userId = this.hub.checkUser(payload.user_id, DEFAULT_USER, this.principal);
     if (this.#userId !== undefined && this.#userId !== userId) await this.#detach();
     this.#userId = userId;
     const offered: readonly string[] = GATEWAY_CAPABILITIES;

@@ -2,8 +2,10 @@
  * The /ws endpoint: one GatewayConnection per client, a heartbeat that drops clients that stopped
  * answering pings (so their sessions are released), and closing every client at shutdown.
  */
+
 import type { FastifyInstance } from 'fastify';
 import type { GatewayHub } from '../hub.js';
+import { principalOf } from '../principal.js';
 import { GatewayConnection } from './connection.js';
 
 export const HEARTBEAT_MS = 30_000;
@@ -17,7 +19,13 @@ export interface WebSocketEndpoint {
 export function registerWebSocketRoute(app: FastifyInstance, hub: GatewayHub): WebSocketEndpoint {
   const connections = new Set<GatewayConnection>();
   app.get('/ws', { websocket: true }, (socket, request) => {
-    const connection = new GatewayConnection(socket, hub, request.ip, request.socket);
+    const connection = new GatewayConnection(
+      socket,
+      hub,
+      request.ip,
+      request.socket,
+      principalOf(request.raw),
+    );
     connections.add(connection);
     hub.options.log('debug', 'client connected', { remote: request.ip, clients: connections.size });
     socket.once('close', () => {

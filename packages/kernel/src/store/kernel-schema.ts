@@ -43,4 +43,14 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
      value REAL NOT NULL,
      PRIMARY KEY (scope, key)
    );`,
+  // 3: gateway tokens bound to a user and a role; only each token's SHA-256 is stored.
+  `CREATE TABLE gateway_tokens (
+     id TEXT PRIMARY KEY,
+     digest TEXT NOT NULL UNIQUE,
+     user_id TEXT NOT NULL,
+     role TEXT NOT NULL,
+     label TEXT NOT NULL DEFAULT '',
+     created_at TEXT NOT NULL,
+     revoked_at TEXT
+   );`,
 ];

@@ -1,0 +1,49 @@
+/**
+ * Who each request is. The owner's token (the gateway token) is an admin acting for any user;
+ * a stored token (`oxydra token add`) is bound to its user and role. A `user` token acts only
+ * as its user: naming another is refused, and what it reads is only that user's.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Principal, Role } from '@oxydra/kernel';
+import { GatewayError } from './errors.js';
+
+export type { Principal };
+
+export const OWNER: Principal = { tokenId: 'owner', role: 'admin' };
+
+const principals = new WeakMap<IncomingMessage, Principal>();
+
+export function rememberPrincipal(request: IncomingMessage, principal: Principal): void {
+  principals.set(request, principal);
+}
+
+/** The authenticated principal of a request that passed the auth hook. */
+export function principalOf(request: IncomingMessage): Principal {
+  const principal = principals.get(request);
+  if (!principal) throw new Error('request reached a route without an authenticated principal');
+  return principal;
+}
+
+const RANK: Record<Role, number> = { user: 0, operator: 1, admin: 2 };
+
+/** Refuses a principal below `role` (admin-only operations). */
+export function requireRole(principal: Principal, role: Role, what: string): void {
+  if (RANK[principal.role] < RANK[role]) {
+    throw new GatewayError(
+      'forbidden',
+      `${what} needs the ${role} role; this token's role is ${principal.role}`,
+    );
+  }
+}
+
+/** The user a request acts as: a `user` token's own, else the one it names (or the default). */
+export function actingUser(principal: Principal, named: string | undefined): string | undefined {
+  if (principal.user === undefined) return named;
+  if (named !== undefined && named !== principal.user) {
+    throw new GatewayError(
+      'forbidden',
+      `this token acts as user ${principal.user}; it cannot act as ${JSON.stringify(named.slice(0, 80))}`,
+    );
+  }
+  return principal.user;
+}
