@@ -193,8 +193,9 @@ class KernelFacade implements Kernel {
     await Promise.all(roots.map((agent) => this.#table.kill(agent.id, 'the kernel is closing')));
     this.#bus.closeAll();
     try {
-      await this.#base.audit.anchor();
+      await this.#base.audit.anchor(undefined, undefined, { flush: true });
     } finally {
+      this.#base.audit.stopTimers();
       this.#base.db.close();
       await this.#base.memory?.close();
     }

@@ -154,7 +154,7 @@ describe('the audit chain', () => {
 
   it('detects a removed tail through the head recorded outside the chain', async () => {
     const { dir, db, audit } = await chainOf(10);
-    await audit.anchor();
+    await audit.anchor(undefined, undefined, { flush: true });
     expect(JSON.parse(readFileSync(join(dir, '.oxydra', 'audit-head.json'), 'utf8')).seq).toBe(10);
     db.prepare('DELETE FROM audit_log WHERE seq > 7').run();
     const report = audit.chain.verify(await audit.anchors());
@@ -165,7 +165,7 @@ describe('the audit chain', () => {
 
   it('detects a rewritten chain at the recorded head', async () => {
     const { db, audit } = await chainOf(6);
-    await audit.anchor();
+    await audit.anchor(undefined, undefined, { flush: true });
     // Rebuild the whole chain from scratch with other content: every link is consistent.
     db.prepare('DELETE FROM audit_log').run();
     for (let i = 1; i <= 6; i++) audit.record('agent:x', 'tool_call', { tool: 'innocent', n: i });

@@ -21,6 +21,8 @@ import type { AuditAnchor } from './verify.js';
 export const SESSION_HEAD_KEY = 'audit_head';
 /** Tool arguments beyond this are cut in entries: the entry proves the call, not its payload. */
 const MAX_ARGS_CHARS = 2000;
+/** How long after a turn the head file is rewritten (turns in between share one write). */
+const HEAD_FILE_DELAY_MS = 1000;
 
 export function legacyAuditPath(workspace: string): string {
   return join(workspace, '.oxydra', 'audit.jsonl');
@@ -123,14 +125,20 @@ export class KernelAudit {
    * Records the head outside the chain: in the head file and, when given, in the session. A
    * tail deleted later no longer reaches these, and `verify` says so.
    */
-  async anchor(sessions?: SessionStore, sessionId?: string): Promise<AuditHead | undefined> {
+  async anchor(
+    sessions?: SessionStore,
+    sessionId?: string,
+    options: { flush?: boolean } = {},
+  ): Promise<AuditHead | undefined> {
     const head = this.chain.head();
     if (!head) return undefined;
-    await writeFileAtomic(
-      headFilePath(this.workspace),
-      `${JSON.stringify({ ...head, at: new Date().toISOString() })}\n`,
-      { mode: 0o600 },
-    );
+    // The file costs an fsync: written at most once a second while turns run, and on close.
+    if (options.flush) await this.#writeHeadFile();
+    else
+      this.#headFileTimer ??= setTimeout(
+        () => void this.#writeHeadFile().catch(() => {}),
+        HEAD_FILE_DELAY_MS,
+      ).unref();
     if (sessions && sessionId) {
       // Compare-and-set on the session's state epoch; a concurrent writer's newer head is as good.
       const current = await sessions.getState(sessionId, SESSION_HEAD_KEY);
@@ -152,6 +160,28 @@ export class KernelAudit {
       }
     }
     return anchors;
+  }
+
+  #headFileTimer: NodeJS.Timeout | undefined;
+  #headFileSeq = 0;
+
+  async #writeHeadFile(): Promise<void> {
+    clearTimeout(this.#headFileTimer);
+    this.#headFileTimer = undefined;
+    const head = this.chain.head();
+    if (!head || head.seq === this.#headFileSeq) return;
+    this.#headFileSeq = head.seq;
+    await writeFileAtomic(
+      headFilePath(this.workspace),
+      `${JSON.stringify({ ...head, at: new Date().toISOString() })}\n`,
+      { mode: 0o600 },
+    );
+  }
+
+  /** Stops a pending head-file write (the kernel closes the database next). */
+  stopTimers(): void {
+    clearTimeout(this.#headFileTimer);
+    this.#headFileTimer = undefined;
   }
 
   #args(args: Record<string, unknown>): string {
