@@ -21,6 +21,7 @@ import {
   startVictim,
   type Victim,
 } from './attack-helpers.js';
+import { auditEntries } from './helpers.js';
 import { processesLeftBehind, uniqueSleep } from './processes.js';
 
 const hasBwrap = existsSync('/usr/bin/bwrap');
@@ -778,13 +779,8 @@ describe.skipIf(!hasBwrap)('network = "allowlist" (the egress proxy)', () => {
     return { a, out: shellOutput(a), hits: victim.hits - hitsBefore };
   }
 
-  function auditedEgress(a: AttackResult): { host: string; allowed: boolean }[] {
-    const path = join(a.env.workspace, '.oxydra', 'audit.jsonl');
-    return readFileSync(path, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .filter((entry) => entry.type === 'egress');
+  function auditedEgress(a: AttackResult): Record<string, unknown>[] {
+    return auditEntries(a.env.workspace, 'egress').map((entry) => entry.data);
   }
 
   it('curl through the proxy to a host not on allow_hosts gets 403', async () => {

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'libsql';
 
 export const OXYDRA_BIN = fileURLToPath(new URL('../bin/oxydra.js', import.meta.url));
 
@@ -66,5 +67,30 @@ export class CliSandbox {
     // Retried: a daemon SIGKILLed a moment ago may still be finishing a write in the workspace
     // (seen once under CI load as ENOTEMPTY).
     rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}
+
+/** The workspace's audit entries (read from `.oxydra/kernel.db` directly), oldest first. */
+export function auditEntries(
+  workspace: string,
+  type?: string,
+): { seq: number; actor: string; resource: string; type: string; data: Record<string, unknown> }[] {
+  const db = new Database(join(workspace, '.oxydra', 'kernel.db'), { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT seq, actor, resource, action_type, action FROM audit_log ORDER BY seq')
+      .raw(true)
+      .all() as [number, string, string, string, string][];
+    return rows
+      .map(([seq, actor, resource, actionType, action]) => ({
+        seq,
+        actor,
+        resource,
+        type: actionType,
+        data: (JSON.parse(action) as { data: Record<string, unknown> }).data,
+      }))
+      .filter((entry) => type === undefined || entry.type === type);
+  } finally {
+    db.close();
   }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+import { auditEntries } from './helpers.js';
 import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
 let env: AgentEnv | undefined;
@@ -263,10 +264,9 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(approved.status).toBe(0);
     expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(true);
     // Both decisions are in the audit log, which tools cannot reach.
-    const audit = readFileSync(join(env.workspace, '.oxydra', 'audit.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { tool: string; approved: boolean; by: string; summary: string });
+    const audit = auditEntries(env.workspace, 'approval').map(
+      (entry) => entry.data as { tool: string; approved: boolean; by: string; summary: string },
+    );
     expect(audit.map((r) => [r.tool, r.approved, r.by])).toEqual([
       ['shell_exec', false, 'no_approver'],
       ['shell_exec', true, 'auto'],

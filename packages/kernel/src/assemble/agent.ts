@@ -12,8 +12,8 @@ import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types'
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
-import { DELEGATE_TOOL } from './delegate.js';
 import { type AgentPermissions, authorizer, resolvePermissions, toolRefusal } from './permissions.js';
+import { DELEGATE_TOOL } from './tool-names.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';
