@@ -170,6 +170,42 @@ export function buildProgram(): Command {
     .option('--agent <name>', 'the agent')
     .action(lazy(() => import('./commands/budget.js'), 'runBudgetReset'));
 
+  program
+    .command('undo')
+    .description('put the workspace back as it was before the last run (or --run ID)')
+    .option('--run <id>', 'the run to undo (see `oxydra checkpoints list`)')
+    .option('--force', 'undo even over files changed after the run (the current state is saved first)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/checkpoints.js'), 'runUndo'));
+  const checkpoints = program
+    .command('checkpoints')
+    .description('the snapshots taken before and after each run that changed the workspace');
+  checkpoints
+    .command('list')
+    .description('runs that changed the workspace, newest first, with their checkpoints')
+    .option('--limit <n>', 'how many (default 20)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/checkpoints.js'), 'runCheckpointsList'));
+  checkpoints
+    .command('diff')
+    .description('files that differ between two checkpoints, or a checkpoint and the workspace now')
+    .argument('<from>', 'a checkpoint id (or prefix) or tag')
+    .argument('[to]', 'another; default: the workspace now')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/checkpoints.js'), 'runCheckpointsDiff'));
+  checkpoints
+    .command('restore')
+    .description('put the workspace back as it was at a checkpoint (the current state is saved first)')
+    .argument('<ref>', 'a checkpoint id (or prefix) or tag')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/checkpoints.js'), 'runCheckpointsRestore'));
+  checkpoints
+    .command('tag')
+    .description('name a checkpoint')
+    .argument('<name>', 'the tag')
+    .argument('[ref]', 'the checkpoint; default the latest')
+    .action(lazy(() => import('./commands/checkpoints.js'), 'runCheckpointsTag'));
+
   const token = program
     .command('token')
     .description('gateway tokens bound to a user and a role (user, operator, admin)');

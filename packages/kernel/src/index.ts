@@ -39,7 +39,9 @@ export type { AuditAnchor, AuditProblem, TamperKind, VerifyReport } from './serv
 export type { BudgetSnapshot } from './services/budget-accounts.js';
 export type { BudgetCalls, BudgetTarget, CapStatus, ScopeBudget } from './services/budgets/budget-calls.js';
 export { CAP_KEYS, type CapKey, LOCAL_USER } from './services/budgets/caps.js';
+export type { Checkpoint, CheckpointTag, FileChange, RestoreReport } from './services/checkpoints/index.js';
 export type { ExecOptions } from './services/exec.js';
+export type { CheckpointCalls, RunHistory, UndoReport } from './services/history/workspace-history.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
 export type { StateCalls } from './services/state.js';

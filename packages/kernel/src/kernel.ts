@@ -18,6 +18,7 @@ import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
 import { EventBus } from './services/event-bus.js';
 import { type Exec, execCall } from './services/exec.js';
+import type { CheckpointCalls } from './services/history/workspace-history.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
 import { type StateCalls, stateCalls } from './services/state.js';
@@ -71,6 +72,8 @@ export interface Kernel {
   budgets: BudgetCalls;
   /** Gateway tokens bound to users and roles. */
   tokens: TokenCalls;
+  /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
+  checkpoints: CheckpointCalls | undefined;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -104,6 +107,7 @@ class KernelFacade implements Kernel {
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
   readonly tokens: TokenCalls;
+  readonly checkpoints: CheckpointCalls | undefined;
   readonly exec: Exec;
   #closed = false;
 
@@ -144,6 +148,7 @@ class KernelFacade implements Kernel {
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     this.budgets = budgetCalls(base.config, base.db, base.spending, base.audit);
     this.tokens = tokenCalls(base.db, base.audit);
+    this.checkpoints = base.history;
     this.exec = execCall(base);
   }
 
@@ -207,11 +212,15 @@ class KernelFacade implements Kernel {
     const key = assemblyKey(spec);
     let assembly = this.#assemblies.get(key);
     if (!assembly) {
-      assembly = assembleAgent(this.#base, spec, () =>
-        delegationTools(this.#base.config, spec.agent, {
-          spawn: (child) => this.agents.spawn(child),
-          record: (id) => this.#table.record(id),
-        }),
+      assembly = assembleAgent(
+        this.#base,
+        spec,
+        () =>
+          delegationTools(this.#base.config, spec.agent, {
+            spawn: (child) => this.agents.spawn(child),
+            record: (id) => this.#table.record(id),
+          }),
+        (tool, context) => this.#table.beforeChange(tool, context.agentId),
       );
       this.#assemblies.set(key, assembly);
     }

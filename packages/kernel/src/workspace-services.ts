@@ -11,6 +11,7 @@ import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
 import { SpendingLedger } from './services/budgets/spending.js';
+import { type CheckpointCalls, WorkspaceHistory } from './services/history/workspace-history.js';
 import { type TokenCalls, tokenCalls } from './services/tokens.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
@@ -19,6 +20,8 @@ export interface WorkspaceServices {
   audit: AuditCalls;
   budgets: BudgetCalls;
   tokens: TokenCalls;
+  /** Undefined when [checkpoints] enabled = false. */
+  checkpoints: CheckpointCalls | undefined;
   /** @internal the database, for the other services and tests. */
   db: KernelDb;
   close(): Promise<void>;
@@ -45,6 +48,9 @@ export async function openWorkspaceServices(options: {
         audit,
       ),
       tokens: tokenCalls(db, audit),
+      checkpoints: config.checkpoints.enabled
+        ? new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit })
+        : undefined,
       close: async () => {
         db.close();
         await memory?.close();

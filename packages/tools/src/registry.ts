@@ -59,6 +59,11 @@ export interface ToolRegistryOptions {
    * not offer): a string refuses the call with that message as the tool's error.
    */
   authorize?: (call: ToolInvocation, context: ToolContext) => string | undefined;
+  /**
+   * Awaited just before a tool that is not read-only runs, once it is allowed (the kernel
+   * checkpoints the workspace there, so what the call changes can be undone).
+   */
+  beforeChange?: (tool: Pick<Tool, 'name' | 'safety'>, context: ToolContext) => Promise<unknown>;
 }
 
 interface RawResult {
@@ -96,6 +101,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #scrub: ScrubOptions;
   readonly #onApproval: ((record: ApprovalRecord) => void) | undefined;
   readonly #authorize: ToolRegistryOptions['authorize'];
+  readonly #beforeChange: ToolRegistryOptions['beforeChange'];
   #specs: Map<string, ToolSpec> | undefined;
 
   constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
@@ -110,6 +116,7 @@ export class ToolRegistry implements ToolExecutor {
     this.#scrub = { secrets: options.secrets ?? [], hostPaths: options.hostPaths ?? [] };
     this.#onApproval = options.onApproval;
     this.#authorize = options.authorize;
+    this.#beforeChange = options.beforeChange;
   }
 
   /**
@@ -178,6 +185,7 @@ export class ToolRegistry implements ToolExecutor {
       });
       if (refusal !== undefined) return failure(refusal);
     }
+    if (tool.safety !== 'read_only') await this.#beforeChange?.(tool, context);
     return this.#invokeWithTimeout(tool, invoke, context);
   }
 

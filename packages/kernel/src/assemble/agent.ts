@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
-import { ToolRegistry, workspacePathMapping } from '@oxydra/tools';
+import { ToolRegistry, type ToolRegistryOptions, workspacePathMapping } from '@oxydra/tools';
 import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
@@ -55,6 +55,7 @@ export function assembleAgent(
   base: KernelBase,
   request: AssemblyRequest,
   extraTools: (settings: AgentSettings) => Tool[],
+  beforeChange?: ToolRegistryOptions['beforeChange'],
 ): AgentAssembly {
   const { config, workspace } = base;
   const agentName = request.agent === DEFAULT_AGENT ? undefined : request.agent;
@@ -80,6 +81,7 @@ export function assembleAgent(
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets: base.secrets,
     onApproval: base.audit.approval,
+    ...(beforeChange ? { beforeChange } : {}),
     authorize: authorizer(permissions, {
       workspace,
       audit: base.audit,

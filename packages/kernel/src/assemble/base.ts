@@ -12,6 +12,7 @@ import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
+import { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -37,6 +38,8 @@ export interface KernelBase {
   audit: KernelAudit;
   /** Spend and reservations against the [budgets] caps, across processes and restarts. */
   spending: SpendingLedger;
+  /** Checkpoints of the workspace around each run ([checkpoints] enabled), for undo. */
+  history?: WorkspaceHistory;
   summarize: SummarizeHook;
   warn: (message: string) => void;
 }
@@ -106,6 +109,14 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     db,
     audit,
     spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
+    ...(config.checkpoints.enabled
+      ? {
+          history: new WorkspaceHistory(workspace, {
+            maxFileBytes: config.checkpoints.max_file_bytes,
+            audit,
+          }),
+        }
+      : {}),
     summarize: modelSummarizer(config, env),
     warn,
   };

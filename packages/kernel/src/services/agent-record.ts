@@ -9,6 +9,7 @@ import type { AgentAssembly } from '../assemble/agent.js';
 import type { OpenedSession } from '../assemble/session.js';
 import type { AgentInfo, AgentResult, SpawnSpec } from '../types.js';
 import type { BudgetAccount } from './budget-accounts.js';
+import type { RunCheckpoints } from './history/run-checkpoints.js';
 
 export interface AgentRecord {
   info: AgentInfo;
@@ -29,6 +30,8 @@ export interface AgentRecord {
   run?: AgentRun;
   /** The current (or last) turn's account: what it and its sub-agents spent against its limits. */
   account?: BudgetAccount;
+  /** A root agent's current turn's checkpoints (its sub-agents' changes are part of its run). */
+  checkpoints?: RunCheckpoints;
   /** The conversation so far, for the next turn of a keepAlive agent. */
   history: Message[];
   session?: OpenedSession;

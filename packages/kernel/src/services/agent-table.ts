@@ -27,6 +27,7 @@ import type { Approvals } from './approvals.js';
 import type { SpendingCaps } from './budget-accounts.js';
 import { agentScope, capsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
+import { changesWorkspace } from './history/run-checkpoints.js';
 import type { KernelServices } from './services.js';
 
 const MAX_EXITED = 1000;
@@ -162,6 +163,14 @@ export class AgentTable implements KernelServices {
       maxTurns: limits.maxTurns ?? settings.maxTurns,
       ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
     };
+  }
+
+  /** Before an agent's call that can change the workspace: its root run's "before" checkpoint. */
+  async beforeChange(tool: { name: string; safety: string }, agentId: string | undefined): Promise<void> {
+    if (!changesWorkspace(tool) || agentId === undefined) return;
+    let record = this.#records.get(agentId);
+    while (record?.parent) record = record.parent;
+    await record?.checkpoints?.ensureBefore();
   }
 
   spendingCaps(record: AgentRecord): SpendingCaps {

@@ -9,6 +9,7 @@ import { openSession } from '../assemble/session.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
+import { RunCheckpoints } from './history/run-checkpoints.js';
 import type { KernelServices } from './services.js';
 
 export function startTurn(
@@ -44,6 +45,13 @@ async function runTurn(
       });
       info.sessionId = record.session.id;
       if (spec.history === undefined) record.history = record.session.history;
+    }
+    if (!record.parent && services.base.history) {
+      record.checkpoints = new RunCheckpoints(
+        services.base.history,
+        record.assembly.name,
+        services.base.warn,
+      );
     }
     const limits = services.limitsOf(record);
     record.account = new BudgetAccount(
@@ -112,6 +120,8 @@ async function runTurn(
   record.history = result.messages;
   // A turn's sub-agents do not outlive it.
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
+  await record.checkpoints?.finish();
+  record.checkpoints = undefined;
   const auditHead = await anchorAudit(services, info.sessionId);
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));

@@ -1,0 +1,53 @@
+/**
+ * One run's checkpoints: "before" is taken just before the run's first tool call that can
+ * change the workspace (a run that only reads or talks costs nothing), "after" when the run
+ * ends. Sub-agents share their root's bracket: their changes are part of its run.
+ */
+import type { WorkspaceHistory } from './workspace-history.js';
+
+/** Tools that do not change workspace files, though they have side effects elsewhere. */
+const OUTSIDE_WORKSPACE = /^(memory_|scratchpad_|delegate_to_agent$|web_)/;
+
+export function changesWorkspace(tool: { name: string; safety: string }): boolean {
+  return tool.safety !== 'read_only' && !OUTSIDE_WORKSPACE.test(tool.name);
+}
+
+export class RunCheckpoints {
+  #before: Promise<unknown> | undefined;
+  readonly run: string;
+
+  constructor(
+    private readonly history: WorkspaceHistory,
+    private readonly agent: string,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.run = history.newRun();
+  }
+
+  /** Before the first change; a failure is a warning (the run goes on, without an undo). */
+  ensureBefore(): Promise<unknown> {
+    this.#before ??= this.history
+      .commit(`before run ${this.run} (${this.agent})`, { kind: 'before', run: this.run, agent: this.agent })
+      .catch((error: unknown) => {
+        this.warn(
+          `could not checkpoint the workspace before run ${this.run}, so it cannot be undone: ${message(error)}`,
+        );
+        return undefined;
+      });
+    return this.#before;
+  }
+
+  /** After the run, when it changed (or may have changed) something. */
+  async finish(): Promise<void> {
+    if (!this.#before || (await this.#before) === undefined) return;
+    try {
+      await this.history.commit(`after run ${this.run} (${this.agent})`, { kind: 'after', run: this.run });
+    } catch (error) {
+      this.warn(`could not checkpoint the workspace after run ${this.run}: ${message(error)}`);
+    }
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,241 @@
+/**
+ * The workspace's history (Oxios's GitLayer, the `commit/tag/restore` system calls): each run
+ * that changes the workspace is bracketed by checkpoints (kind before/after, its run id in the
+ * commit's trailers) in a shadow git under `.oxydra/checkpoints.git`, never the user's `.git`.
+ * `undo` puts the workspace back as it was before a run; the state it replaces is itself saved
+ * as a run (kind undo), so undoing the undo brings it back. Restores are audited.
+ */
+import { randomBytes } from 'node:crypto';
+import { lchownSync, lstatSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '@oxydra/types';
+import type { KernelAudit } from '../audit/audit-log.js';
+import {
+  type Checkpoint,
+  CheckpointStore,
+  type CheckpointTag,
+  type FileChange,
+  GitMissingError,
+  type RestoreReport,
+} from '../checkpoints/index.js';
+
+export interface RunHistory {
+  run: string;
+  /** "run" for an agent's run, "undo" for an undo or a restore. */
+  kind: 'run' | 'undo';
+  agent?: string;
+  /** The run it undid (kind undo). */
+  undoes?: string;
+  before: Checkpoint;
+  after?: Checkpoint;
+}
+
+export interface UndoReport {
+  run: string;
+  /** The undo's own run id: `oxydra undo` again brings the workspace back. */
+  undoRun: string;
+  restoredTo: string;
+  /** The state the undo replaced. */
+  saved: string;
+  report: RestoreReport;
+}
+
+export interface CheckpointCalls {
+  /** A checkpoint of the workspace now (Oxios: commit). */
+  commit(message: string, meta?: Record<string, string>): Promise<Checkpoint>;
+  tag(name: string, ref?: string): Promise<CheckpointTag>;
+  list(limit?: number): Promise<Checkpoint[]>;
+  /** Runs that changed the workspace, newest first. */
+  runs(limit?: number): Promise<RunHistory[]>;
+  diff(from: string, to?: string): Promise<FileChange[]>;
+  /** The workspace as it was at a checkpoint (the current state saved first). */
+  restore(ref: string, actor: string): Promise<UndoReport>;
+  /** The workspace as it was before a run (default: the last), refused over later edits unless forced. */
+  undo(options: { run?: string; force?: boolean; actor: string }): Promise<UndoReport>;
+}
+
+const LIST_LIMIT = 2000;
+const newRunId = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
+
+export class WorkspaceHistory implements CheckpointCalls {
+  #store: Promise<CheckpointStore> | undefined;
+
+  constructor(
+    readonly workspace: string,
+    private readonly options: { maxFileBytes: number; audit: KernelAudit },
+  ) {}
+
+  /** The store, opened (git init) on first use; a missing git is a clear usage error. */
+  store(): Promise<CheckpointStore> {
+    this.#store ??= CheckpointStore.open(this.workspace, { maxFileBytes: this.options.maxFileBytes }).catch(
+      (error: unknown) => {
+        this.#store = undefined;
+        if (error instanceof GitMissingError) throw new UsageError(error.message);
+        throw error;
+      },
+    );
+    return this.#store;
+  }
+
+  /** A run id for a new run's checkpoints. */
+  newRun(): string {
+    return newRunId('r-');
+  }
+
+  async commit(message: string, meta: Record<string, string> = {}): Promise<Checkpoint> {
+    return (await this.store()).snapshot(message, meta);
+  }
+
+  async tag(name: string, ref?: string): Promise<CheckpointTag> {
+    return (await this.store()).tag(name, ...(ref !== undefined ? [ref] : []));
+  }
+
+  async list(limit?: number): Promise<Checkpoint[]> {
+    return (await this.store()).list(limit);
+  }
+
+  async diff(from: string, to?: string): Promise<FileChange[]> {
+    const store = await this.store();
+    await this.#existing(store, from);
+    if (to !== undefined) await this.#existing(store, to);
+    return store.diff(from, ...(to !== undefined ? [to] : []));
+  }
+
+  async runs(limit = 50): Promise<RunHistory[]> {
+    const byRun = new Map<string, RunHistory>();
+    // list() is newest first: an after is met before its before.
+    for (const checkpoint of [...(await this.list(LIST_LIMIT))].reverse()) {
+      const { run, kind, agent, undoes } = checkpoint.meta;
+      if (run === undefined) continue;
+      if (kind === 'before') {
+        byRun.set(run, {
+          run,
+          kind: undoes !== undefined || run.startsWith('u-') ? 'undo' : 'run',
+          ...(agent !== undefined ? { agent } : {}),
+          ...(undoes !== undefined ? { undoes } : {}),
+          before: checkpoint,
+        });
+      } else if (kind === 'after') {
+        const entry = byRun.get(run);
+        if (entry) entry.after = checkpoint;
+      }
+    }
+    return [...byRun.values()].reverse().slice(0, limit);
+  }
+
+  async restore(ref: string, actor: string): Promise<UndoReport> {
+    const store = await this.store();
+    const target = await this.#existing(store, ref);
+    return this.#restore(store, { to: target, undoes: `checkpoint ${target.id.slice(0, 12)}`, actor });
+  }
+
+  async undo(options: { run?: string; force?: boolean; actor: string }): Promise<UndoReport> {
+    const store = await this.store();
+    const runs = await this.runs(LIST_LIMIT);
+    const target =
+      options.run !== undefined
+        ? runs.find((r) => r.run === options.run)
+        : runs.find((r) => r.after !== undefined);
+    if (!target) {
+      throw new UsageError(
+        options.run !== undefined
+          ? `no run ${options.run} in this workspace's checkpoints`
+          : 'nothing to undo: no run has changed this workspace yet',
+        { hint: 'list them with `oxydra checkpoints list`' },
+      );
+    }
+    if (!target.after) {
+      throw new UsageError(`run ${target.run} has not finished (or ended without its closing checkpoint)`, {
+        hint: 'wait for it to end, or restore a checkpoint with `oxydra checkpoints restore <id>`',
+      });
+    }
+    if (!options.force) await this.#refuseOverEdits(store, target);
+    return this.#restore(store, { to: target.before, undoes: target.run, actor: options.actor });
+  }
+
+  /** Refuses an undo that would overwrite what changed after the run ended. */
+  async #refuseOverEdits(store: CheckpointStore, target: RunHistory): Promise<void> {
+    const since = await store.changedSince(target.after!.id);
+    if (since.length === 0) return;
+    const touched = new Set(
+      (await store.diff(target.before.id, target.after!.id)).map((change) => change.path),
+    );
+    const same = since.filter((path) => touched.has(path));
+    const shown = (paths: string[]) =>
+      `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
+    const hint =
+      '`oxydra undo --force` undoes it anyway; the current state is saved first, so `oxydra undo` again brings it back';
+    if (same.length > 0) {
+      throw new UsageError(
+        `refusing to undo run ${target.run}: ${shown(same)} changed again after it ended (your edits would be lost)`,
+        { hint },
+      );
+    }
+    throw new UsageError(
+      `refusing to undo run ${target.run}: undo puts back the whole workspace as it was before the run, and ${shown(since)} changed after it ended`,
+      { hint },
+    );
+  }
+
+  async #restore(
+    store: CheckpointStore,
+    plan: { to: Checkpoint; undoes: string; actor: string },
+  ): Promise<UndoReport> {
+    const undoRun = newRunId('u-');
+    const meta = { run: undoRun, undoes: plan.undoes };
+    const saved = await store.snapshot(`before undoing ${plan.undoes}`, { ...meta, kind: 'before' });
+    const report = await store.restore(plan.to.id);
+    giveBackToOwner(this.workspace, report.written);
+    await store.snapshot(`undid ${plan.undoes}`, { ...meta, kind: 'after' });
+    this.options.audit.record(
+      plan.actor,
+      'checkpoint_restore',
+      {
+        undoes: plan.undoes,
+        undo_run: undoRun,
+        to: plan.to.id,
+        saved: saved.id,
+        written: report.written.length,
+        removed: report.removed.length,
+      },
+      'workspace',
+    );
+    return { run: plan.undoes, undoRun, restoredTo: plan.to.id, saved: saved.id, report };
+  }
+
+  async #existing(store: CheckpointStore, ref: string): Promise<Checkpoint> {
+    const found = await store.get(ref);
+    if (!found) {
+      throw new UsageError(`no checkpoint "${ref}"`, { hint: 'list them with `oxydra checkpoints list`' });
+    }
+    return found;
+  }
+}
+
+/**
+ * Run as root (containers, the gateway as a service), a restore writes files as root into a
+ * workspace that belongs to someone else, whose agents (the sandbox runs them as that owner)
+ * could then no longer change them. What was written goes back to the workspace's owner.
+ */
+function giveBackToOwner(workspace: string, written: readonly string[]): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(workspace);
+  if (uid === 0) return;
+  const root = resolve(workspace);
+  const done = new Set<string>();
+  for (const path of written) {
+    // The path and the folders git created for it (those root owns now).
+    for (
+      let at = join(root, path.replace(/\/$/, ''));
+      at !== root && at !== dirname(at) && !done.has(at);
+      at = dirname(at)
+    ) {
+      done.add(at);
+      try {
+        if (lstatSync(at).uid === 0) lchownSync(at, uid, gid);
+      } catch {
+        // Gone again, or on a file system without owners: nothing to give back.
+      }
+    }
+  }
+}
