@@ -19,6 +19,12 @@ import { KERNEL_MIGRATIONS } from './kernel-schema.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
+/** A prepared statement kept for reuse (the parts of libsql's Statement used here). */
+export interface KernelStatement {
+  run(...params: unknown[]): { changes: number };
+  all(...params: unknown[]): unknown[];
+}
+
 export const BUSY_TIMEOUT_MS = 5000;
 
 export function kernelDbPath(workspace: string): string {

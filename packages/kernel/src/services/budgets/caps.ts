@@ -4,7 +4,7 @@
  * [budgets.agents.<name>] over the [budgets] defaults.
  */
 import type { AgentConfig } from '@oxydra/types';
-import type { KernelDb } from '../../store/kernel-db.js';
+import type { KernelDb, KernelStatement } from '../../store/kernel-db.js';
 import type { PeriodKind } from './periods.js';
 
 export const CAP_KEYS = ['daily_usd', 'monthly_usd', 'tokens_per_window', 'calls_per_window'] as const;
@@ -37,8 +37,16 @@ export function agentScope(agent: string): string {
 }
 
 /** Caps set with `oxydra budget set` (they win over the configuration until unset). */
+const capQueries = new WeakMap<KernelDb, KernelStatement>();
+
 export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, number>> {
-  const rows = db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true).all(scope) as [
+  // Asked before every model call: the statement is prepared once per database.
+  let query = capQueries.get(db);
+  if (!query) {
+    query = db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true);
+    capQueries.set(db, query);
+  }
+  const rows = query.all(scope) as [
     CapKey,
     number,
   ][];

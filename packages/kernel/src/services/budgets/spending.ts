@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BudgetExceeded } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
 import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
 import { describeReset, type Period, periodOf } from './periods.js';
 
@@ -58,36 +58,41 @@ export class SpendingLedger {
    */
   reserve(caps: readonly Cap[], scopes: readonly string[], amount: number): Reservation {
     const now = this.now();
+    const windowed = caps.some((cap) => PERIOD_OF[cap.key] === 'window');
+    const targets = this.#targets(scopes, now, windowed);
+    // Without caps nothing needs holding: the call is only recorded when it is settled.
+    if (caps.length === 0) return { id: '', usd: 0, targets };
     return writeTransaction(this.db, () => {
       this.db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?').run(now);
       for (const cap of caps) this.#check(cap, amount, now);
       const id = randomUUID();
-      const targets = this.#targets(scopes, now);
       const insert = this.db.prepare(
         'INSERT INTO budget_reservations (id, scope, period, usd, expires_at) VALUES (?, ?, ?, ?, ?)',
       );
-      for (const target of targets)
-        insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
+      for (const target of targets) insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
       return { id, usd: amount, targets };
     });
   }
 
   /** Replaces a reservation with what the call cost (unknown cost: the reserved amount stays spent). */
   settle(reservation: Reservation, spent: { usd: number | undefined; tokens: number }): void {
+    const usd = spent.usd ?? reservation.usd;
+    this.#settle ??= this.db.prepare(
+      `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
+    );
+    const add = this.#settle;
     writeTransaction(this.db, () => {
-      this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
-      const add = this.db.prepare(
-        `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
-         ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
-      );
-      for (const target of reservation.targets) {
-        add.run(target.scope, target.period, spent.usd ?? reservation.usd, spent.tokens);
-      }
+      if (reservation.id !== '') this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+      for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
     });
   }
 
+  #settle: KernelStatement | undefined;
+
   /** A call that never happened (or failed without usage): its reservation is returned whole. */
   release(reservation: Reservation): void {
+    if (reservation.id === '') return;
     this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
   }
 
@@ -173,12 +178,10 @@ export class SpendingLedger {
     );
   }
 
-  #targets(scopes: readonly string[], now: number): { scope: string; period: string }[] {
-    const periods = [
-      this.period('daily_usd', now),
-      this.period('monthly_usd', now),
-      this.period('calls_per_window', now),
-    ];
+  /** Day and month always (budget show), the window only when a window cap counts it. */
+  #targets(scopes: readonly string[], now: number, windowed: boolean): { scope: string; period: string }[] {
+    const periods = [this.period('daily_usd', now), this.period('monthly_usd', now)];
+    if (windowed) periods.push(this.period('calls_per_window', now));
     return scopes.flatMap((scope) => periods.map((period) => ({ scope, period: period.key })));
   }
 }
