@@ -46,10 +46,7 @@ export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, num
     query = db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true);
     capQueries.set(db, query);
   }
-  const rows = query.all(scope) as [
-    CapKey,
-    number,
-  ][];
+  const rows = query.all(scope) as [CapKey, number][];
   return Object.fromEntries(rows);
 }
 

@@ -69,7 +69,8 @@ export class SpendingLedger {
       const insert = this.db.prepare(
         'INSERT INTO budget_reservations (id, scope, period, usd, expires_at) VALUES (?, ?, ?, ?, ?)',
       );
-      for (const target of targets) insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
+      for (const target of targets)
+        insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
       return { id, usd: amount, targets };
     });
   }
@@ -83,7 +84,8 @@ export class SpendingLedger {
     );
     const add = this.#settle;
     writeTransaction(this.db, () => {
-      if (reservation.id !== '') this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+      if (reservation.id !== '')
+        this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
       for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
     });
   }
