@@ -172,9 +172,12 @@ export function buildProgram(): Command {
 
   program
     .command('undo')
-    .description('put the workspace back as it was before the last run (or --run ID)')
+    .description('put the files the last run (or --run ID) changed back as they were before it')
     .option('--run <id>', 'the run to undo (see `oxydra checkpoints list`)')
-    .option('--force', 'undo even over files changed after the run (the current state is saved first)')
+    .option(
+      '--force',
+      "undo even over the run's files changed again since (the current state is saved first)",
+    )
     .option('--json', 'print JSON')
     .action(lazy(() => import('./commands/checkpoints.js'), 'runUndo'));
   const checkpoints = program

@@ -124,4 +124,25 @@ describe('oxydra undo', () => {
     await env.run(['undo']);
     expect(readFileSync(join(env.workspace, 'docs', 'plan.md'), 'utf8')).toBe('the user rewrote this\n');
   });
+
+  it('undoes an older run by its id, only the files it changed: other edits since stay, its own files edited since refuse', async () => {
+    const ws = env.workspace;
+    writeFileSync(join(ws, 'mine.txt'), 'mine\n');
+    const listed = (await env.run(['checkpoints', 'list'])).stdout;
+    const runId = /^(r-[0-9a-f]{8}) /m.exec(listed)?.[1];
+    expect(runId).toBeDefined();
+    // docs/plan.md holds the user's edit (previous test), not what run r- left there.
+    const refused = await env.run(['undo', '--run', runId!]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      `refusing to undo run ${runId}: docs/plan.md changed again after it ended`,
+    );
+    expect(refused.stderr).not.toContain('mine.txt');
+    writeFileSync(join(ws, 'docs', 'plan.md'), 'a final plan\n');
+    const undone = await env.run(['undo', '--run', runId!]);
+    expect(undone.status).toBe(0);
+    const now = tree(ws);
+    expect(now['mine.txt']).toBeDefined();
+    expect(now).toEqual({ ...before, 'mine.txt': now['mine.txt'] });
+  });
 });

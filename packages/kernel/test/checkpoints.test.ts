@@ -146,6 +146,32 @@ describe('CheckpointStore', () => {
     expect(c.changed).toBe((await store.diff(b.id, a.id)).length);
   });
 
+  it('restores only the given paths: other changes stay, gone folders come back, emptied ones stay', async () => {
+    const root = workspace();
+    seed(root);
+    mkdirSync(join(root, 'kept-dir'));
+    const store = await CheckpointStore.open(root);
+    const base = await store.snapshot('base');
+    // What a run changes: an edit, a file in a folder that was there, a deleted tree.
+    write(root, 'README.md', '# changed\n');
+    write(root, 'kept-dir/new.txt', 'new\n');
+    rmSync(join(root, 'src/deep'), { recursive: true });
+    const runChanges = (await store.diff(base.id)).map((change) => change.path);
+    // Then something else, outside the run's paths.
+    write(root, 'other.txt', 'not the run\n');
+    write(root, 'src/main.ts', 'export const a = 2;\n');
+    const report = await store.restore(base.id, { paths: runChanges });
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toBe('# hello\n');
+    expect(existsSync(join(root, 'kept-dir/new.txt'))).toBe(false);
+    expect(lstatSync(join(root, 'kept-dir')).isDirectory()).toBe(true);
+    expect(readFileSync(join(root, 'src/deep/nested/leaf.txt'), 'utf8')).toBe('leaf\n');
+    expect(readFileSync(join(root, 'other.txt'), 'utf8')).toBe('not the run\n');
+    expect(readFileSync(join(root, 'src/main.ts'), 'utf8')).toBe('export const a = 2;\n');
+    expect(report.removed).toEqual(['kept-dir/new.txt']);
+    expect(report.written).toContain('README.md');
+    expect(report.written).not.toContain('src/main.ts');
+  });
+
   it('leaves a user repository in the workspace untouched', async () => {
     const root = workspace();
     userGit(root, ['init', '-q']);

@@ -19,6 +19,7 @@ import {
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { checkpointGitDir, Git, joinNul } from './git.js';
+import { type PathScope, pathScope, WHOLE_TREE } from './path-scope.js';
 
 export interface Checkpoint {
   /** The commit sha. */
@@ -294,12 +295,16 @@ export class CheckpointStore {
 
   /**
    * Makes the workspace equal to a checkpoint: bytes, modes, symlinks and directories. Ignored
-   * files, files over the size limit and nested repositories are never touched.
+   * files, files over the size limit and nested repositories are never touched. With `paths`
+   * (an undo: what its run changed), only those paths are put back and everything else stays.
    */
-  restore(ref: string): Promise<RestoreReport> {
+  restore(ref: string, options: { paths?: readonly string[] } = {}): Promise<RestoreReport> {
     return this.exclusive(async () => {
       const target = await this.resolveOrThrow(ref);
-      const [current, wanted] = await Promise.all([this.captureNow(), this.state(target)]);
+      const [whole, wholeWanted] = await Promise.all([this.captureNow(), this.state(target)]);
+      const scope = pathScope(options.paths);
+      const current = scoped(whole, scope, undefined);
+      const wanted = scoped(wholeWanted, scope, whole.manifest);
       // Skipped now (too large, nested repository) or skipped then: never ours to touch.
       const skipped = new Set([...current.manifest.skipped, ...wanted.manifest.skipped]);
       const skippedDirs = [...skipped].filter((skip) => skip.endsWith('/'));
@@ -321,14 +326,15 @@ export class CheckpointStore {
         else toWrite.push(path);
       }
       // Check everything before changing anything: a refused restore leaves no half-state.
-      const plan = await this.planWrites(toWrite, new Set(toRemove), current);
+      const plan = await this.planWrites(toWrite, new Set(toRemove), whole);
       for (const path of plan.kept) kept.add(path);
 
       await Promise.all(
         toRemove.map((path) => unlink(join(this.workspace, path)).catch(ignoreCode('ENOENT'))),
       );
       const removed = [...toRemove];
-      removed.push(...(await this.pruneDirectories(current.manifest, wanted.manifest, toRemove)));
+      // Kept: every folder the checkpoint has, in scope or not (an emptied one stays if it was there).
+      removed.push(...(await this.pruneDirectories(current.manifest, wholeWanted.manifest, toRemove)));
       if (plan.write.length > 0) await this.checkout(target, plan.write);
       const written = new Set(plan.write);
       const { modes, created } = await this.applyManifest(wanted.manifest, current.manifest, written, isKept);
@@ -879,6 +885,28 @@ function parseManifest(json: string): Manifest | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A state narrowed to a restore's scope. Folders above scoped paths stay in the target only
+ * where they are missing now (`now`), so a restore recreates them but never resets one that is there.
+ */
+function scoped(state: TreeState, scope: PathScope, now: Manifest | undefined): TreeState {
+  if (scope === WHOLE_TREE) return state;
+  const existingDirs = new Set(now?.entries.filter((e) => e.type === 'dir').map((e) => e.path));
+  const entries = new Map([...state.entries].filter(([path]) => scope.includes(path)));
+  const manifest: Manifest = {
+    ...state.manifest,
+    entries: state.manifest.entries.filter(
+      (entry) =>
+        scope.includes(entry.path) ||
+        (now !== undefined &&
+          entry.type === 'dir' &&
+          scope.isAncestor(entry.path) &&
+          !existingDirs.has(entry.path)),
+    ),
+  };
+  return { entries, manifest };
 }
 
 /** For a commit without a manifest (foreign or damaged): what git alone knows. */

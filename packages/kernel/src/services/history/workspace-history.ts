@@ -2,7 +2,8 @@
  * The workspace's history (Oxios's GitLayer, the `commit/tag/restore` system calls): each run
  * that changes the workspace is bracketed by checkpoints (kind before/after, its run id in the
  * commit's trailers) in a shadow git under `.oxydra/checkpoints.git`, never the user's `.git`.
- * `undo` puts the workspace back as it was before a run; the state it replaces is itself saved
+ * `undo` puts back the files a run changed as they were before it (others stay as they are
+ * now); the state it replaces is itself saved
  * as a run (kind undo), so undoing the undo brings it back. Restores are audited.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,7 +51,10 @@ export interface CheckpointCalls {
   diff(from: string, to?: string): Promise<FileChange[]>;
   /** The workspace as it was at a checkpoint (the current state saved first). */
   restore(ref: string, actor: string): Promise<UndoReport>;
-  /** The workspace as it was before a run (default: the last), refused over later edits unless forced. */
+  /**
+   * Puts back what a run (default: the last) changed, as it was before the run; every other file
+   * stays as it is. Refused when those files changed again after the run, unless forced.
+   */
   undo(options: { run?: string; force?: boolean; actor: string }): Promise<UndoReport>;
 }
 
@@ -149,42 +153,43 @@ export class WorkspaceHistory implements CheckpointCalls {
         hint: 'wait for it to end, or restore a checkpoint with `oxydra checkpoints restore <id>`',
       });
     }
-    if (!options.force) await this.#refuseOverEdits(store, target);
-    return this.#restore(store, { to: target.before, undoes: target.run, actor: options.actor });
+    // Only what the run changed goes back; files it never touched stay as they are now.
+    const touched = (await store.diff(target.before.id, target.after.id)).map((change) => change.path);
+    if (touched.length === 0) {
+      throw new UsageError(`run ${target.run} changed nothing in the workspace: nothing to undo`, {
+        hint: 'list the runs with `oxydra checkpoints list`',
+      });
+    }
+    if (!options.force) await this.#refuseOverEdits(store, target, touched);
+    return this.#restore(store, {
+      to: target.before,
+      paths: touched,
+      undoes: target.run,
+      actor: options.actor,
+    });
   }
 
-  /** Refuses an undo that would overwrite what changed after the run ended. */
-  async #refuseOverEdits(store: CheckpointStore, target: RunHistory): Promise<void> {
-    const since = await store.changedSince(target.after!.id);
-    if (since.length === 0) return;
-    const touched = new Set(
-      (await store.diff(target.before.id, target.after!.id)).map((change) => change.path),
-    );
-    const same = since.filter((path) => touched.has(path));
-    const shown = (paths: string[]) =>
-      `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
-    const hint =
-      '`oxydra undo --force` undoes it anyway; the current state is saved first, so `oxydra undo` again brings it back';
-    if (same.length > 0) {
-      throw new UsageError(
-        `refusing to undo run ${target.run}: ${shown(same)} changed again after it ended (your edits would be lost)`,
-        { hint },
-      );
-    }
+  /** Refuses an undo that would overwrite what changed again, in the run's files, after the run ended. */
+  async #refuseOverEdits(store: CheckpointStore, target: RunHistory, touched: string[]): Promise<void> {
+    const same = await store.changedSince(target.after!.id, touched);
+    if (same.length === 0) return;
+    const shown = `${same.slice(0, 5).join(', ')}${same.length > 5 ? ` and ${same.length - 5} more` : ''}`;
     throw new UsageError(
-      `refusing to undo run ${target.run}: undo puts back the whole workspace as it was before the run, and ${shown(since)} changed after it ended`,
-      { hint },
+      `refusing to undo run ${target.run}: ${shown} changed again after it ended (those edits would be lost)`,
+      {
+        hint: '`oxydra undo --force` undoes it anyway; the current state is saved first, so `oxydra undo` again brings it back',
+      },
     );
   }
 
   async #restore(
     store: CheckpointStore,
-    plan: { to: Checkpoint; undoes: string; actor: string },
+    plan: { to: Checkpoint; paths?: string[]; undoes: string; actor: string },
   ): Promise<UndoReport> {
     const undoRun = newRunId('u-');
     const meta = { run: undoRun, undoes: plan.undoes };
     const saved = await store.snapshot(`before undoing ${plan.undoes}`, { ...meta, kind: 'before' });
-    const report = await store.restore(plan.to.id);
+    const report = await store.restore(plan.to.id, plan.paths !== undefined ? { paths: plan.paths } : {});
     giveBackToOwner(this.workspace, report.written);
     await store.snapshot(`undid ${plan.undoes}`, { ...meta, kind: 'after' });
     this.options.audit.record(
