@@ -43,8 +43,11 @@ export async function testKernel(
           base_url: mock.url,
           api_key_env: 'MOCK_KEY',
           catalog_provider: 'openai',
+          ...config.providers?.registry?.mock,
         },
-        ...config.providers?.registry,
+        ...Object.fromEntries(
+          Object.entries(config.providers?.registry ?? {}).filter(([name]) => name !== 'mock'),
+        ),
       },
     },
     tools: { approval: 'auto', ...config.tools, sandbox: { mode: 'none', ...config.tools?.sandbox } },

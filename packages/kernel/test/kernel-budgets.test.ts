@@ -145,4 +145,52 @@ describe('spending caps', () => {
     expect(result.error?.message).toMatch(/model-call budget reached for agent default: 2 of 2 used/);
     expect(result.turns).toBe(2);
   });
+
+  it("charges the summary model's calls to the agent's account and caps, and memory's embedding calls to its user", async () => {
+    const filler = 'Background detail for the record. '.repeat(20);
+    const { kernel, mock } = await testKernel(
+      [
+        {
+          match: { lastMessageContains: 'Conversation to fold into the summary' },
+          reply: { text: 'Summary: codename FALCON-7.', usage: { input: 50_000, output: 1_000 } },
+          times: 'always',
+        },
+        { reply: { text: 'Acknowledged.', usage: { input: 10, output: 1 } }, times: 'always' },
+      ],
+      {
+        runtime: {
+          context_budget: { trigger_ratio: 0.5, safety_buffer_tokens: 0 },
+          summarization: { min_turns: 2 },
+        },
+        providers: { registry: { mock: { max_context_tokens: 3000, max_output_tokens: 200 } } },
+        memory: {
+          embedding_backend: 'openai',
+          embedding_provider: 'mock',
+          embedding_model: 'text-embedding-3-small',
+        },
+      } as never,
+    );
+    for (let i = 0; i < 4; i++) {
+      const result = await kernel.agents.spawn({
+        prompt: `Note ${i}: ${filler}`,
+        userId: 'gus',
+        sessionId: 'long',
+      }).result;
+      expect(result.status).toBe('completed');
+    }
+    const summaries = mock.requests.filter((r) => r.raw.includes('Conversation to fold into the summary'));
+    const embeddings = mock.requests.filter((r) => r.path === '/v1/embeddings');
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(embeddings.length).toBeGreaterThan(0);
+    const gus = kernel.budgets.show().find((s) => s.scope === 'user:gus')!;
+    // 4 turns of $0.0000021 each; each summary $0.0081 (50,000 in, 1,000 out at $0.15/$0.60 per million).
+    const turns = (4 * (10 * 0.15 + 0.6)) / 1e6;
+    const summaryUsd = (summaries.length * (50_000 * 0.15 + 1_000 * 0.6)) / 1e6;
+    expect(gus.today.usd).toBeGreaterThan(turns + summaryUsd);
+    expect(gus.today.calls).toBe(4 + summaries.length + embeddings.length);
+    const agent = kernel.budgets.show().find((s) => s.scope === 'agent:default')!;
+    // The agent's scope sees its turns and its summaries, not the user's memory.
+    expect(agent.today.calls).toBe(4 + summaries.length);
+    expect(agent.today.usd).toBeCloseTo(turns + summaryUsd, 9);
+  });
 });

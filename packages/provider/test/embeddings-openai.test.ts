@@ -1,5 +1,5 @@
 /** OpenAI embeddings against the testkit's /v1/embeddings: request shape, batching, errors. */
-import { ProviderError } from '@oxydra/types';
+import { ProviderError, type Usage } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockEmbedding } from '../../testkit/src/embeddings-vectors.js';
 import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
@@ -28,6 +28,17 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 }
 
 describe('createOpenAIEmbedder', () => {
+  it("tells onUsage what each request cost: the reported tokens at the model's list price", async () => {
+    const mock = await start();
+    const embedder = createOpenAIEmbedder({ baseURL: mock.url, apiKey: KEY, dimensions: 16 });
+    const seen: Usage[] = [];
+    await embedder.embed(['one two three', 'four'], { onUsage: (usage) => seen.push(usage) });
+    expect(seen).toHaveLength(1);
+    const tokens = seen[0]!.inputTokens!;
+    expect(tokens).toBeGreaterThan(0);
+    expect(seen[0]!.costUsd).toBeCloseTo((tokens * 0.02) / 1e6, 12);
+  });
+
   it('posts the texts to /embeddings with the key and headers, and returns the vectors in order', async () => {
     const mock = await start();
     const embedder = createOpenAIEmbedder({

@@ -4,6 +4,7 @@
  */
 import type { Message } from './messages.js';
 import type { StreamEvent } from './stream.js';
+import type { Usage } from './usage.js';
 
 export interface SessionRecord {
   id: string;
@@ -58,7 +59,16 @@ export interface Embedder {
   /** Stored with every vector so a model change can be detected and re-embedded. */
   readonly modelId: string;
   readonly dimensions: number;
-  embed(texts: string[]): Promise<Float32Array[]>;
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+}
+
+export interface EmbedOptions {
+  /**
+   * Told what each request to a remote embedding API cost (input tokens, as reported or
+   * estimated, and dollars when the model's price is known), so budgets can count it.
+   * Local embedders never call it.
+   */
+  onUsage?: (usage: Usage) => void;
 }
 
 export type SandboxTier = 'bubblewrap' | 'sandbox_exec' | 'none';

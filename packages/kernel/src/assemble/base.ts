@@ -6,11 +6,11 @@
 import { homedir } from 'node:os';
 import { oxydraSecretDirectories } from '@oxydra/config';
 import type { AdapterFactories } from '@oxydra/provider';
-import type { SummarizeHook } from '@oxydra/runtime';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
-import type { AgentConfig, SandboxStatus, Tool } from '@oxydra/types';
+import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import { KernelAudit } from '../services/audit/audit-log.js';
+import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
@@ -19,7 +19,7 @@ import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy } from './policy.js';
 import { type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
-import { modelSummarizer } from './summarizer.js';
+import { modelSummarizer, type PricedSummarize } from './summarizer.js';
 
 export interface KernelBase {
   workspace: string;
@@ -40,8 +40,27 @@ export interface KernelBase {
   spending: SpendingLedger;
   /** Checkpoints of the workspace around each run ([checkpoints] enabled), for undo. */
   history?: WorkspaceHistory;
-  summarize: SummarizeHook;
+  /** The summary model's call; each agent's turn charges its cost to the agent's account. */
+  summarize: PricedSummarize;
   warn: (message: string) => void;
+}
+
+/**
+ * Memory's embedding calls count against the spending caps of the user whose text they embed
+ * (memory serves the user, whichever agent asked). Recorded after the call: an embedding is
+ * never refused, it is part of a turn that was allowed.
+ */
+function embeddingCharger(spending: SpendingLedger, warn: (message: string) => void) {
+  return (usage: Usage, userId: string | undefined) => {
+    try {
+      spending.settle(spending.reserve([], [userScope(userId)], 0), {
+        usd: usage.costUsd,
+        tokens: usage.inputTokens ?? 0,
+      });
+    } catch (error) {
+      warn(`could not record an embedding call's cost: ${(error as Error).message}`);
+    }
+  };
 }
 
 export async function openBase(options: KernelOptions): Promise<KernelBase> {
@@ -73,9 +92,12 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     audit.egress,
   );
   if (isolation.warning) warn(isolation.warning);
+  const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs });
   let memory: WorkspaceMemory | undefined;
   try {
-    memory = config.memory.enabled ? await openWorkspaceMemory(config, workspace, env) : undefined;
+    memory = config.memory.enabled
+      ? await openWorkspaceMemory(config, workspace, env, embeddingCharger(spending, warn))
+      : undefined;
   } catch (error) {
     db.close();
     throw error;
@@ -108,7 +130,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ...(memory ? { memory } : {}),
     db,
     audit,
-    spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
+    spending,
     ...(config.checkpoints.enabled
       ? {
           history: new WorkspaceHistory(workspace, {

@@ -13,6 +13,7 @@ import {
   type MemoryDatabase,
   openMemory,
   Retriever,
+  type RetrieverOptions,
 } from '@oxydra/memory';
 import { resolveCredential } from '@oxydra/provider';
 import type { AgentRunOptions } from '@oxydra/runtime';
@@ -93,13 +94,19 @@ export async function openWorkspaceMemory(
   config: AgentConfig,
   workspace: string,
   env: NodeJS.ProcessEnv,
+  onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
   const embedder = await embedderFor(config, env);
   const db = await openMemory(location);
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
-  const retriever = new Retriever(db.client, embedder, { topK, vectorWeight, ftsWeight });
+  const retriever = new Retriever(db.client, embedder, {
+    topK,
+    vectorWeight,
+    ftsWeight,
+    ...(onEmbedUsage ? { onEmbedUsage } : {}),
+  });
   // Notes are indexed when saved and dropped from the index when deleted, after each commit.
   db.notes.setChangeHook(async (event) => {
     if (event.type === 'saved') {

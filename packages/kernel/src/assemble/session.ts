@@ -5,6 +5,7 @@
  */
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { type Message, sessionIdProblem, UsageError } from '@oxydra/types';
+import type { BudgetAccount } from '../services/budget-accounts.js';
 import type { KernelBase } from './base.js';
 import { loadHistory, sessionHooks, type WorkspaceMemory } from './memory.js';
 
@@ -34,7 +35,14 @@ export function checkSessionName(base: KernelBase, id: string | undefined): void
 export async function openSession(
   base: KernelBase,
   memory: WorkspaceMemory,
-  request: { id?: string; userId?: string; agent?: string; parentSessionId?: string },
+  request: {
+    id?: string;
+    userId?: string;
+    agent?: string;
+    parentSessionId?: string;
+    /** The account the summary model's calls are charged to (the turn's, asked at each call). */
+    payer?: () => BudgetAccount | undefined;
+  },
 ): Promise<OpenedSession> {
   const { id, userId } = request;
   const scope = userId !== undefined ? { userId } : {};
@@ -54,7 +62,11 @@ export async function openSession(
       sessionId: session.id,
       ...scope,
       config: base.config,
-      summarize: base.summarize,
+      summarize: (messages, previous, signal) => {
+        const call = () => base.summarize(messages, previous, signal);
+        const account = request.payer?.();
+        return account ? account.sideCall(call) : call().then((answer) => answer.text);
+      },
       secrets: base.secrets,
       warn: base.warn,
     }),

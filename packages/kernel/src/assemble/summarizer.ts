@@ -6,9 +6,13 @@
  */
 import { collectResponse, createProvider, type ProviderSetup } from '@oxydra/provider';
 import type { AgentRunOptions } from '@oxydra/runtime';
-import { type AgentConfig, type Message, messageText } from '@oxydra/types';
+import { type AgentConfig, type Message, messageText, type Usage } from '@oxydra/types';
 
-type Summarize = NonNullable<NonNullable<AgentRunOptions['summarization']>['summarize']>;
+/** The runtime's hook, whose answer is the text alone. */
+export type Summarize = NonNullable<NonNullable<AgentRunOptions['summarization']>['summarize']>;
+
+/** A summary and what writing it cost, so the caller can charge it to a budget. */
+export type PricedSummarize = (...args: Parameters<Summarize>) => Promise<{ text: string; usage: Usage }>;
 
 const INSTRUCTIONS = `You condense conversations between a user and an AI agent working on the user's files.
 Write a compact summary that lets the agent continue without the original messages: the user's goals and
@@ -38,7 +42,7 @@ export function transcriptOf(messages: readonly Message[]): string {
     .join('\n');
 }
 
-export function modelSummarizer(config: AgentConfig, env: NodeJS.ProcessEnv): Summarize {
+export function modelSummarizer(config: AgentConfig, env: NodeJS.ProcessEnv): PricedSummarize {
   let setup: ProviderSetup | undefined;
   return async (messages, previousSummary, signal) => {
     const { provider, model } = config.runtime.summarization;
@@ -66,6 +70,6 @@ export function modelSummarizer(config: AgentConfig, env: NodeJS.ProcessEnv): Su
     );
     const text = response.message.content.trim();
     if (text === '') throw new Error('the summary model returned no text');
-    return text;
+    return { text, usage: response.usage };
   };
 }

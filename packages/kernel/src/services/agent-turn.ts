@@ -42,6 +42,7 @@ async function runTurn(
         ...(record.parent?.info.sessionId !== undefined
           ? { parentSessionId: record.parent.info.sessionId }
           : {}),
+        payer: () => record.account,
       });
       info.sessionId = record.session.id;
       if (spec.history === undefined) record.history = record.session.history;

@@ -79,11 +79,46 @@ export class BudgetAccount implements BudgetLedger {
         tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
       });
     }
+    this.#addUp(usage);
+  }
+
+  #addUp(usage: Usage): void {
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) {
       account.usage = addUsage(account.usage, usage);
       if (usage.costUsd === undefined) account.costUnknown = true;
       else account.costUsd += usage.costUsd;
     }
+  }
+
+  /**
+   * A model call made for the agent beside its turns (the summary model's): checked against
+   * the limits and reserved against the caps like a turn's call, then charged to this account
+   * and its ancestors. It is not a turn: max_turns is not counted. A refusal or failure throws,
+   * and the caller (the rolling summary) falls back to what costs nothing.
+   */
+  async sideCall(call: () => Promise<{ text: string; usage: Usage }>): Promise<string> {
+    this.check();
+    let reservation: Reservation | undefined;
+    if (this.spending) {
+      const { ledger, caps, scopes, minimumUsd } = this.spending;
+      reservation = ledger.reserve(caps(), scopes, minimumUsd);
+    }
+    let answer: { text: string; usage: Usage };
+    try {
+      answer = await call();
+    } catch (error) {
+      if (reservation) this.spending?.ledger.release(reservation);
+      throw error;
+    }
+    if (reservation) {
+      const { usage } = answer;
+      this.spending!.ledger.settle(reservation, {
+        usd: usage.costUsd,
+        tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
+      });
+    }
+    this.#addUp(answer.usage);
+    return answer.text;
   }
 
   check(nextCallUsd = 0): void {

@@ -1,11 +1,15 @@
 /** Calling an embedder and checking what came back before any of it is stored. */
-import type { Embedder } from '@oxydra/types';
+import type { Embedder, EmbedOptions } from '@oxydra/types';
 import { signCode, vectorBlob } from './codes.js';
 import type { StoredVector } from './statements.js';
 
-export async function embedChecked(embedder: Embedder, texts: readonly string[]): Promise<Float32Array[]> {
+export async function embedChecked(
+  embedder: Embedder,
+  texts: readonly string[],
+  options?: EmbedOptions,
+): Promise<Float32Array[]> {
   if (texts.length === 0) return [];
-  const vectors = await embedder.embed([...texts]);
+  const vectors = await embedder.embed([...texts], options);
   if (vectors.length !== texts.length) {
     throw new Error(
       `embedder ${embedder.modelId} returned ${vectors.length} vectors for ${texts.length} texts`,

@@ -4,7 +4,7 @@
  * deduplicated by content, filtered by tags, user and session.
  */
 import type { Client, InStatement, Row } from '@libsql/client';
-import type { Embedder, SearchHit } from '@oxydra/types';
+import type { Embedder, EmbedOptions, SearchHit } from '@oxydra/types';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
 import { conversationTexts } from './conversation.js';
 import { embedChecked, storedVector } from './embed.js';
@@ -65,6 +65,7 @@ export class Retriever {
   private readonly writes = new Serial();
   private readonly model: { id: string; dims: number };
   private readonly minSimilarity: number;
+  private readonly onEmbedUsage: RetrieverOptions['onEmbedUsage'];
 
   constructor(
     private readonly client: Client,
@@ -89,6 +90,13 @@ export class Retriever {
     this.model = { id: embedder.modelId, dims: embedder.dimensions };
     this.minSimilarity = options.minSimilarity ?? relevanceFloor(embedder.modelId);
     this.cache = new VectorCache(client, embedder.modelId, embedder.dimensions);
+    this.onEmbedUsage = options.onEmbedUsage;
+  }
+
+  /** Each embedding request's usage, told to onEmbedUsage with the user it was for. */
+  private usageFor(userId: string | undefined): EmbedOptions {
+    const report = this.onEmbedUsage;
+    return report ? { onUsage: (usage) => report(usage, userId) } : {};
   }
 
   /** Index a note, replacing whatever was indexed for it before. Unchanged chunks keep their vectors. */
@@ -119,6 +127,7 @@ export class Retriever {
       const fresh = await embedChecked(
         this.embedder,
         missing.map((piece) => piece.text),
+        this.usageFor(note.userId),
       );
       missing.forEach((piece, i) => {
         const vector = fresh[i];
@@ -169,6 +178,7 @@ export class Retriever {
       const vectors = await embedChecked(
         this.embedder,
         pieces.map((piece) => piece.text),
+        this.usageFor(input.userId),
       );
       const createdAt = new Date().toISOString();
       const statements: InStatement[] = [];
@@ -213,7 +223,8 @@ export class Retriever {
       tags: normaliseTags(query.tags),
     };
     const candidates = topK * 4;
-    const [embedded] = this.weights.vector > 0 ? await embedChecked(this.embedder, [text]) : [];
+    const [embedded] =
+      this.weights.vector > 0 ? await embedChecked(this.embedder, [text], this.usageFor(query.userId)) : [];
     const vector = embedded
       ? aboveFloor(
           await vectorCandidates(this.client, this.cache, embedded, candidates, filter),
@@ -269,6 +280,7 @@ export class Retriever {
         const vectors = await embedChecked(
           this.embedder,
           rows.rows.map((row) => String(row.text)),
+          this.usageFor(undefined),
         );
         const statements: InStatement[] = [];
         rows.rows.forEach((row, i) => {

@@ -1,9 +1,14 @@
 /** The retriever's options, inputs and results. */
-import type { Message, SearchQuery } from '@oxydra/types';
+import type { Message, SearchQuery, Usage } from '@oxydra/types';
 import type { ChunkOptions } from './chunking.js';
 import type { ConversationTextOptions } from './conversation.js';
 
 export interface RetrieverOptions extends ChunkOptions {
+  /**
+   * What each request to a remote embedding API cost, with the user the embedded text belongs
+   * to (undefined: a reindex, for nobody in particular), so spending caps count it.
+   */
+  onEmbedUsage?: (usage: Usage, userId: string | undefined) => void;
   /** Results per search; default 8. */
   topK?: number;
   /** Weight of the vector score; default 0.7. */

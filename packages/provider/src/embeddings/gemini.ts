@@ -9,7 +9,7 @@ import { createGeminiClient } from '../adapters/gemini/provider.js';
 import { toProviderError } from '../shared/guard.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import type { GeminiEmbedderOptions } from './options.js';
+import { embeddingUsage, type GeminiEmbedderOptions } from './options.js';
 
 /** batchEmbedContents takes at most 100 requests. */
 export const GEMINI_MAX_INPUTS = 100;
@@ -25,7 +25,7 @@ export function geminiEmbedBatch(
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options.extraHeaders !== undefined ? { extraHeaders: options.extraHeaders } : {}),
   });
-  return async (texts) => {
+  return async (texts, onUsage) => {
     const out: Float32Array[] = [];
     for (const batch of batches(texts.map(nonEmpty), GEMINI_MAX_INPUTS, GEMINI_MAX_CHARS)) {
       // Per call, so an error is classified with this request's headers (retry-after).
@@ -51,6 +51,8 @@ export function geminiEmbedBatch(
       } catch (error) {
         throw toProviderError(error, scope);
       }
+      // batchEmbedContents reports no token count: estimated from the text.
+      onUsage?.(embeddingUsage(options.model, batch));
       const embeddings = response.embeddings ?? [];
       if (embeddings.length !== batch.length) {
         throw toProviderError(

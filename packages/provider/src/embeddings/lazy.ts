@@ -3,10 +3,10 @@
  * adapters (see adapters/lazy.ts): creating one, e.g. while loading configuration, costs
  * nothing. `dimensions` is the expected size until the first answer, then the size seen.
  */
-import type { Embedder } from '@oxydra/types';
+import type { Embedder, EmbedOptions } from '@oxydra/types';
 
-/** The part of an embedder that needs the SDK. */
-export type EmbedBatch = (texts: string[]) => Promise<Float32Array[]>;
+/** The part of an embedder that needs the SDK; reports each request's usage to `onUsage`. */
+export type EmbedBatch = (texts: string[], onUsage?: EmbedOptions['onUsage']) => Promise<Float32Array[]>;
 
 export interface LazyEmbedderSpec {
   modelId: string;
@@ -23,14 +23,14 @@ export function lazyEmbedder(spec: LazyEmbedderSpec): Embedder {
     get dimensions() {
       return dimensions;
     },
-    async embed(texts: string[]): Promise<Float32Array[]> {
+    async embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]> {
       if (texts.length === 0) return [];
       run ??= spec.load();
       // A failed load (say, a broken install) is retried on the next call, not cached.
       run.catch(() => {
         run = undefined;
       });
-      const vectors = await (await run)(texts);
+      const vectors = await (await run)(texts, options?.onUsage);
       for (const vector of vectors) {
         if (dimensions === 0) dimensions = vector.length;
         if (vector.length !== dimensions) {

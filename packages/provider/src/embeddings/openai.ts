@@ -7,7 +7,7 @@ import { describeOpenAIError } from '../adapters/openai/errors.js';
 import { toProviderError } from '../shared/guard.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import type { OpenAIEmbedderOptions } from './options.js';
+import { embeddingUsage, type OpenAIEmbedderOptions } from './options.js';
 
 /** OpenAI's limit of inputs per request. */
 export const OPENAI_MAX_INPUTS = 2048;
@@ -33,7 +33,7 @@ export function openAIEmbedBatch(
     versionedBaseURL: true,
     describe: describeOpenAIError,
   };
-  return async (texts) => {
+  return async (texts, onUsage) => {
     const out: Float32Array[] = [];
     for (const batch of batches(texts.map(nonEmpty), OPENAI_MAX_INPUTS, OPENAI_MAX_CHARS)) {
       let response: Awaited<ReturnType<typeof client.embeddings.create>>;
@@ -48,6 +48,8 @@ export function openAIEmbedBatch(
       } catch (error) {
         throw toProviderError(error, scope);
       }
+      // Billed once answered, whatever we make of the answer.
+      onUsage?.(embeddingUsage(options.model, batch, response.usage?.prompt_tokens));
       const vectors: Float32Array[] = new Array(batch.length);
       for (const item of response.data) {
         // Answers carry their input's index; servers are not obliged to keep the order.
