@@ -233,6 +233,29 @@ export function buildProgram(): Command {
     .argument('<id>', 'the id `token list` shows')
     .action(lazy(() => import('./commands/token.js'), 'runTokenRevoke'));
 
+  const approvals = program
+    .command('approvals')
+    .description(
+      'admin operations asked for over the gateway that wait for you (raising a spending cap, an admin token)',
+    );
+  approvals
+    .command('list')
+    .description('requests waiting for a decision')
+    .option('--all', 'every request, decided and expired ones too')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/approvals.js'), 'runApprovalsList'));
+  approvals
+    .command('approve')
+    .description('carry a request out (audited)')
+    .argument('<id>', 'the id `approvals list` shows')
+    .action(lazy(() => import('./commands/approvals.js'), 'runApprovalsApprove'));
+  approvals
+    .command('reject')
+    .description('refuse a request (a requested token is revoked; audited)')
+    .argument('<id>', 'the id `approvals list` shows')
+    .option('--reason <text>', 'why, for the record')
+    .action(lazy(() => import('./commands/approvals.js'), 'runApprovalsReject'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

@@ -15,6 +15,7 @@ import { registerChatCompletions } from './http/chat-completions.js';
 import { fastifyErrorReply } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
+import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
 import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
 import { registerResponses } from './http/responses.js';
@@ -132,6 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerHealthRoutes(app, hub, guardian);
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
+  registerKernelApprovalRoutes(app, kernel);
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);

@@ -30,6 +30,14 @@ export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
 export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+export {
+  type AdminApproval,
+  type AdminOperation,
+  APPROVAL_TTL_MS,
+  type ApprovalCalls,
+  type ApprovalStatus,
+  describeAdminOperation,
+} from './services/admin-approvals.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export type { AuditCalls } from './services/audit/audit-calls.js';
 export { headFilePath, KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from './services/audit/audit-log.js';

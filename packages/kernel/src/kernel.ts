@@ -11,18 +11,20 @@ import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
+import type { ApprovalCalls } from './services/admin-approvals.js';
+import { adminServices } from './services/admin-services.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
-import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
+import type { BudgetCalls } from './services/budgets/budget-calls.js';
 import { EventBus } from './services/event-bus.js';
 import { type Exec, execCall } from './services/exec.js';
 import type { CheckpointCalls } from './services/history/workspace-history.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
 import { type StateCalls, stateCalls } from './services/state.js';
-import { type TokenCalls, tokenCalls } from './services/tokens.js';
+import type { TokenCalls } from './services/tokens.js';
 import type {
   AgentHandle,
   AgentInfo,
@@ -72,6 +74,8 @@ export interface Kernel {
   budgets: BudgetCalls;
   /** Gateway tokens bound to users and roles. */
   tokens: TokenCalls;
+  /** Admin operations asked for over the gateway that wait for a second person's approval. */
+  adminApprovals: ApprovalCalls;
   /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
   checkpoints: CheckpointCalls | undefined;
   exec: Exec;
@@ -107,6 +111,7 @@ class KernelFacade implements Kernel {
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
   readonly tokens: TokenCalls;
+  readonly adminApprovals: ApprovalCalls;
   readonly checkpoints: CheckpointCalls | undefined;
   readonly exec: Exec;
   #closed = false;
@@ -146,8 +151,10 @@ class KernelFacade implements Kernel {
     this.memory = memoryCalls(base.memory);
     this.state = stateCalls(base.memory);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
-    this.budgets = budgetCalls(base.config, base.db, base.spending, base.audit);
-    this.tokens = tokenCalls(base.db, base.audit);
+    const admin = adminServices(base.config, base.db, base.spending, base.audit);
+    this.budgets = admin.budgets;
+    this.tokens = admin.tokens;
+    this.adminApprovals = admin.adminApprovals;
     this.checkpoints = base.history;
     this.exec = execCall(base);
   }

@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import type { AgentConfig } from '@oxydra/types';
 import { memoryLocation } from './assemble/memory.js';
+import type { ApprovalCalls } from './services/admin-approvals.js';
+import { adminServices } from './services/admin-services.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
 import { KernelAudit } from './services/audit/audit-log.js';
-import { type BudgetCalls, budgetCalls } from './services/budgets/budget-calls.js';
+import type { BudgetCalls } from './services/budgets/budget-calls.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { type CheckpointCalls, WorkspaceHistory } from './services/history/workspace-history.js';
-import { type TokenCalls, tokenCalls } from './services/tokens.js';
+import type { TokenCalls } from './services/tokens.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
 export interface WorkspaceServices {
@@ -20,6 +22,7 @@ export interface WorkspaceServices {
   audit: AuditCalls;
   budgets: BudgetCalls;
   tokens: TokenCalls;
+  adminApprovals: ApprovalCalls;
   /** Undefined when [checkpoints] enabled = false. */
   checkpoints: CheckpointCalls | undefined;
   /** @internal the database, for the other services and tests. */
@@ -41,13 +44,7 @@ export async function openWorkspaceServices(options: {
       workspace,
       db,
       audit: auditCalls(audit, () => memory?.sessions),
-      budgets: budgetCalls(
-        config,
-        db,
-        new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
-        audit,
-      ),
-      tokens: tokenCalls(db, audit),
+      ...adminServices(config, db, new SpendingLedger(db, { windowSecs: config.budgets.window_secs }), audit),
       checkpoints: config.checkpoints.enabled
         ? new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit })
         : undefined,

@@ -37,7 +37,7 @@ export async function runTokenList(options: { json?: boolean }): Promise<number>
     else
       for (const t of all) {
         process.stdout.write(
-          `${t.id}  ${t.role.padEnd(8)}  ${t.user}  ${t.createdAt.slice(0, 16).replace('T', ' ')}${t.revokedAt ? '  REVOKED' : ''}${t.label ? `  ${t.label}` : ''}\n`,
+          `${t.id}  ${t.role.padEnd(8)}  ${t.user}  ${t.createdAt.slice(0, 16).replace('T', ' ')}${t.revokedAt ? '  REVOKED' : t.pending ? '  PENDING APPROVAL' : ''}${t.label ? `  ${t.label}` : ''}\n`,
         );
       }
     return EXIT_OK;

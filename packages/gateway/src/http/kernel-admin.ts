@@ -1,14 +1,14 @@
 /**
  * The kernel's services over REST, by role: GET /v1/budgets (operator or admin; a user token
- * sees its own user's), PUT /v1/budgets (admin: a cap change, audited with the token),
+ * sees its own user's), PUT /v1/budgets (admin: a cap change, audited with the token; raising
+ * or removing a cap in force is queued for approval, 202),
  * GET /v1/audit and GET /v1/audit/verify (admin).
  */
 import { CAP_KEYS, type Kernel } from '@oxydra/kernel';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { GatewayError, HTTP_STATUS } from '../errors.js';
 import { principalOf, requireRole } from '../principal.js';
-import { describeIssues, replyError } from './reply-error.js';
+import { describeIssues, replyError, replyRefused } from './reply-error.js';
 
 const capChange = z.strictObject({
   user: z.string().min(1).max(64).optional(),
@@ -25,14 +25,6 @@ const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
-function refused(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof GatewayError)
-    return replyError(reply, HTTP_STATUS[error.code], error.code, error.message);
-  if (error instanceof Error && 'hint' in error)
-    return replyError(reply, 400, 'invalid_request', error.message);
-  throw error;
-}
-
 export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel): void {
   app.get('/v1/budgets', async (request) => {
     const principal = principalOf(request.raw);
@@ -47,7 +39,7 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     try {
       requireRole(principal, 'admin', 'changing a budget');
     } catch (error) {
-      return refused(reply, error);
+      return replyRefused(reply, error);
     }
     const parsed = capChange.safeParse(request.body);
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
@@ -55,24 +47,26 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     if ((user === undefined) === (agent === undefined)) {
       return replyError(reply, 400, 'invalid_request', 'name one of "user" or "agent"');
     }
+    const target = user !== undefined ? { user } : { agent: agent! };
+    const actor = `token:${principal.tokenId}`;
     try {
-      kernel.budgets.set(
-        user !== undefined ? { user } : { agent: agent! },
-        key,
-        value ?? undefined,
-        `token:${principal.tokenId}`,
-      );
+      // Raising or removing a cap in force waits for a second person (the approvals queue).
+      if (kernel.adminApprovals.capChangeNeedsApproval(target, key, value)) {
+        const approval = kernel.adminApprovals.request({ op: 'budget_set', target, key, value }, actor);
+        return reply.code(202).send({ ok: false, status: 'pending_approval', approval });
+      }
+      kernel.budgets.set(target, key, value ?? undefined, actor);
     } catch (error) {
-      return refused(reply, error);
+      return replyRefused(reply, error);
     }
-    return { ok: true };
+    return { ok: true, status: 'applied' };
   });
 
   app.get('/v1/audit', async (request, reply) => {
     try {
       requireRole(principalOf(request.raw), 'admin', 'reading the audit chain');
     } catch (error) {
-      return refused(reply, error);
+      return replyRefused(reply, error);
     }
     const query = auditQuery.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
@@ -91,7 +85,7 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     try {
       requireRole(principalOf(request.raw), 'admin', 'verifying the audit chain');
     } catch (error) {
-      return refused(reply, error);
+      return replyRefused(reply, error);
     }
     return kernel.audit.verify();
   });

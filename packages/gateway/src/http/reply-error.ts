@@ -1,5 +1,6 @@
 /** HTTP errors in the OpenAI shape every route uses: {"error": {"message", "type", "code"}}. */
 import type { FastifyReply } from 'fastify';
+import { GatewayError, HTTP_STATUS } from '../errors.js';
 
 function errorType(status: number): string {
   if (status === 401) return 'authentication_error';
@@ -27,4 +28,16 @@ export function describeIssues(error: ValidationIssues): string {
   if (!issue) return 'invalid request';
   const path = issue.path.map(String).join('.');
   return `invalid request: ${path ? `${path}: ` : ''}${issue.message}`;
+}
+
+/**
+ * A refusal from a role check (GatewayError: 403) or a kernel service (a UsageError, whose
+ * message says what is wrong: 400); anything else is a bug and propagates (500).
+ */
+export function replyRefused(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof GatewayError)
+    return replyError(reply, HTTP_STATUS[error.code], error.code, error.message);
+  if (error instanceof Error && 'hint' in error)
+    return replyError(reply, 400, 'invalid_request', error.message);
+  throw error;
 }

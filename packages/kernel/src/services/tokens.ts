@@ -27,11 +27,24 @@ export interface TokenInfo {
   label: string;
   createdAt: string;
   revokedAt: string | null;
+  /** Made over the gateway as an admin token, waiting for `oxydra approvals approve`: unusable. */
+  pending: boolean;
 }
 
 export interface TokenCalls {
-  /** Makes a token; the returned secret is never shown again. */
-  add(user: string, role: Role, label: string, actor: string): { id: string; token: string };
+  /**
+   * Makes a token; the returned secret is never shown again. `pending`: it works only once an
+   * approval activates it (an admin token asked for over the gateway).
+   */
+  add(
+    user: string,
+    role: Role,
+    label: string,
+    actor: string,
+    options?: { pending?: boolean },
+  ): { id: string; token: string };
+  /** Makes a pending token usable (its approval was granted); false if it is gone or revoked. */
+  activate(id: string): boolean;
   list(): TokenInfo[];
   revoke(id: string, actor: string): boolean;
   authenticate(token: string): Principal | undefined;
@@ -44,7 +57,7 @@ const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').d
 
 export function tokenCalls(db: KernelDb, audit: KernelAudit): TokenCalls {
   return {
-    add(user, role, label, actor) {
+    add(user, role, label, actor, options = {}) {
       if (!USER_ID.test(user)) {
         throw new UsageError(`user "${user.slice(0, 80)}": use 1-64 letters, digits, ".", "_", ":" or "-"`);
       }
@@ -55,27 +68,39 @@ export function tokenCalls(db: KernelDb, audit: KernelAudit): TokenCalls {
       const token = `${TOKEN_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
       writeTransaction(db, () => {
         db.prepare(
-          'INSERT INTO gateway_tokens (id, digest, user_id, role, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ).run(id, digestOf(token), user, role, label, new Date().toISOString());
-        audit.record(actor, 'token_add', { id, user, role, label }, `token:${id}`);
+          'INSERT INTO gateway_tokens (id, digest, user_id, role, label, created_at, pending) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(id, digestOf(token), user, role, label, new Date().toISOString(), options.pending ? 1 : 0);
+        audit.record(
+          actor,
+          'token_add',
+          { id, user, role, label, ...(options.pending ? { pending: true } : {}) },
+          `token:${id}`,
+        );
       });
       return { id, token };
     },
     list() {
       const rows = db
         .prepare(
-          'SELECT id, user_id, role, label, created_at, revoked_at FROM gateway_tokens ORDER BY created_at',
+          'SELECT id, user_id, role, label, created_at, revoked_at, pending FROM gateway_tokens ORDER BY created_at',
         )
         .raw(true)
-        .all() as [string, string, Role, string, string, string | null][];
-      return rows.map(([id, user, role, label, createdAt, revokedAt]) => ({
+        .all() as [string, string, Role, string, string, string | null, number][];
+      return rows.map(([id, user, role, label, createdAt, revokedAt, pending]) => ({
         id,
         user,
         role,
         label,
         createdAt,
         revokedAt,
+        pending: pending === 1,
       }));
+    },
+    activate(id) {
+      const changed = db
+        .prepare('UPDATE gateway_tokens SET pending = 0 WHERE id = ? AND pending = 1 AND revoked_at IS NULL')
+        .run(id).changes;
+      return changed > 0;
     },
     revoke(id, actor) {
       return writeTransaction(db, () => {
@@ -89,7 +114,9 @@ export function tokenCalls(db: KernelDb, audit: KernelAudit): TokenCalls {
     authenticate(token) {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
       const row = db
-        .prepare('SELECT id, user_id, role FROM gateway_tokens WHERE digest = ? AND revoked_at IS NULL')
+        .prepare(
+          'SELECT id, user_id, role FROM gateway_tokens WHERE digest = ? AND revoked_at IS NULL AND pending = 0',
+        )
         .raw(true)
         .get(digestOf(token)) as [string, string, Role] | undefined;
       if (!row) return undefined;

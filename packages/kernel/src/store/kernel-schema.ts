@@ -53,4 +53,22 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      revoked_at TEXT
    );`,
+  // 4: the queue of admin operations that wait for a second person (Oxios's HitL approvals):
+  // raising or removing a spending cap and making an admin token over the gateway. A token
+  // requested that way is stored at once (its secret returned to the requester) but stays
+  // pending, unusable, until approved.
+  `ALTER TABLE gateway_tokens ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE admin_approvals (
+     id TEXT PRIMARY KEY,
+     op TEXT NOT NULL,
+     params TEXT NOT NULL,
+     requested_by TEXT NOT NULL,
+     requested_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     status TEXT NOT NULL,
+     decided_by TEXT,
+     decided_at TEXT,
+     reason TEXT
+   );
+   CREATE INDEX admin_approvals_status ON admin_approvals (status, requested_at);`,
 ];

@@ -1,0 +1,30 @@
+/**
+ * The workspace's admin services over kernel.db — spending caps, gateway tokens and the queue
+ * of admin operations waiting for approval — built once here for both the kernel and the
+ * agent-less CLI commands (workspace-services.ts), which open the same database.
+ */
+import type { AgentConfig } from '@oxydra/types';
+import type { KernelDb } from '../store/kernel-db.js';
+import { type ApprovalCalls, approvalCalls } from './admin-approvals.js';
+import type { KernelAudit } from './audit/audit-log.js';
+import { type BudgetCalls, budgetCalls } from './budgets/budget-calls.js';
+import type { SpendingLedger } from './budgets/spending.js';
+import { type TokenCalls, tokenCalls } from './tokens.js';
+
+export interface AdminServices {
+  budgets: BudgetCalls;
+  tokens: TokenCalls;
+  /** Admin operations asked for over the gateway that wait for a second person. */
+  adminApprovals: ApprovalCalls;
+}
+
+export function adminServices(
+  config: AgentConfig,
+  db: KernelDb,
+  ledger: SpendingLedger,
+  audit: KernelAudit,
+): AdminServices {
+  const budgets = budgetCalls(config, db, ledger, audit);
+  const tokens = tokenCalls(db, audit);
+  return { budgets, tokens, adminApprovals: approvalCalls(db, audit, budgets, tokens) };
+}
