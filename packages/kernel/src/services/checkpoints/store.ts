@@ -353,7 +353,7 @@ export class CheckpointStore {
   private async captureNow(): Promise<Capture> {
     const index = join(this.gitDir, `tmp-index-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      await copyFile(this.git.indexFile, index).catch(ignoreCode('ENOENT'));
+      await copyIndex(this.git.indexFile, index);
       return await this.capture(index);
     } finally {
       await rm(index, { force: true });
@@ -1004,6 +1004,18 @@ async function listFiles(root: string, dir: string): Promise<string[]> {
     else out.push(path);
   }
   return out;
+}
+
+/**
+ * A copy of the index with the original's mtime. Git trusts an entry's cached stat only when
+ * the file's mtime is older than the index file's ("racy git"): a fresh mtime on the copy would
+ * let a same-size edit made in the same second as the last snapshot pass as unchanged.
+ */
+async function copyIndex(from: string, to: string): Promise<void> {
+  const info = await stat(from).catch(ignoreCode('ENOENT'));
+  if (!info) return;
+  await copyFile(from, to);
+  await utimes(to, info.atime, info.mtime);
 }
 
 function depthOf(path: string): number {
