@@ -301,6 +301,18 @@ describe('CheckpointStore', () => {
     await expect(store.diff('nope')).rejects.toThrow('no such checkpoint');
   });
 
+  it('sees a same-size edit made in the second of the snapshot, diffed a second later (racy git)', async () => {
+    const root = workspace();
+    write(root, 'twice.txt', 'v1\n');
+    const store = await CheckpointStore.open(root);
+    const before = await store.snapshot('before');
+    // Same size, same second as the write the index cached: only git's racy check tells them apart.
+    write(root, 'twice.txt', 'v2\n');
+    const second = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === second) await new Promise((done) => setTimeout(done, 50));
+    expect(await store.diff(before.id)).toEqual([{ path: 'twice.txt', status: 'modified' }]);
+  });
+
   it('diffs checkpoints and the live workspace as added, deleted, modified and mode', async () => {
     const root = workspace();
     write(root, 'keep.txt', 'keep\n');
