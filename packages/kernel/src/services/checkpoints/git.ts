@@ -41,6 +41,8 @@ export interface GitRunOptions {
 }
 
 const IDENTITY = { name: 'Oxydra checkpoints', email: 'checkpoints@oxydra.invalid' } as const;
+/** The author and committer of every checkpoint, as a commit object spells it. */
+export const CHECKPOINT_IDENTITY = `${IDENTITY.name} <${IDENTITY.email}>`;
 
 // Passed with -c on every call so that nothing in the host's configuration (or in a
 // repository config someone planted in our git dir) changes how bytes and modes are stored.

@@ -16,9 +16,9 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { checkpointGitDir, Git, joinNul } from './git.js';
+import { CHECKPOINT_IDENTITY, checkpointGitDir, Git, joinNul } from './git.js';
 import { type PathScope, pathScope, WHOLE_TREE } from './path-scope.js';
 
 export interface Checkpoint {
@@ -199,13 +199,14 @@ export class CheckpointStore {
         `${TRAILER_CHANGED}: ${changed}`,
         `${TRAILER_SKIPPED}: ${JSON.stringify(current.manifest.skipped)}`,
       ]);
-      const date = `${seconds} +0000`;
-      const id = await this.git.text(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'], {
-        input: body,
-        env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
-      });
-      // The old value makes the move a compare-and-swap: a concurrent writer fails loudly.
-      await this.git.run(['update-ref', '-m', 'checkpoint', HEAD_REF, id, parent ?? '']);
+      // The commit object and the ref are written here, not by `git commit-tree` and `git
+      // update-ref`: two processes fewer per snapshot (each costs 3-5 ms to start).
+      const signature = `${CHECKPOINT_IDENTITY} ${seconds} +0000`;
+      const id = await this.writeObject(
+        'commit',
+        `tree ${tree}\n${parent ? `parent ${parent}\n` : ''}author ${signature}\ncommitter ${signature}\n\n${body}`,
+      );
+      await this.moveHead(parent, id);
       this.lastState = { commit: id, state: current };
       return {
         id,
@@ -503,12 +504,16 @@ export class CheckpointStore {
   }
 
   /**
-   * Writes a blob as a loose object ourselves: the manifest is small, and this spares a
-   * `git hash-object` process on every snapshot.
+   * Writes a small object (the manifest blob, a commit) as a loose object ourselves, sparing
+   * a `git hash-object` or `git commit-tree` process on every snapshot.
    */
-  private async writeBlob(content: string): Promise<string> {
+  private writeBlob(content: string): Promise<string> {
+    return this.writeObject('blob', content);
+  }
+
+  private async writeObject(type: 'blob' | 'commit', content: string): Promise<string> {
     const data = Buffer.from(content, 'utf8');
-    const raw = Buffer.concat([Buffer.from(`blob ${data.length}\0`), data]);
+    const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
     const sha = createHash('sha1').update(raw).digest('hex');
     const dir = join(this.gitDir, 'objects', sha.slice(0, 2));
     const file = join(dir, sha.slice(2));
@@ -518,6 +523,22 @@ export class CheckpointStore {
     await writeFile(tmp, deflateSync(raw), { mode: 0o444 });
     await rename(tmp, file);
     return sha;
+  }
+
+  /**
+   * Points the checkpoint branch at `id`. Every writer holds the store's lock (exclusive()),
+   * so checking the old value and renaming the new file in is the compare-and-swap that
+   * `git update-ref` would do; a mismatch means someone else moved it and fails loudly.
+   */
+  private async moveHead(expected: string | undefined, id: string): Promise<void> {
+    if ((await this.head()) !== expected) {
+      throw new CheckpointError('the checkpoint branch moved during a snapshot (another writer?)');
+    }
+    const file = join(this.gitDir, HEAD_REF);
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+    await writeFile(tmp, `${id}\n`);
+    await rename(tmp, file);
   }
 
   // ---- reading checkpoints ---------------------------------------------------------------
