@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliSandbox } from './helpers.js';
+import { auditEntries, CliSandbox } from './helpers.js';
 
 let sandbox: CliSandbox;
 afterEach(() => sandbox?.cleanup());
@@ -25,6 +25,11 @@ describe('oxydra init', () => {
 
     expect(sandbox.run('init', '--provider', 'gemini', '--force').status).toBe(0);
     expect(readFileSync(path, 'utf8')).toContain('provider = "gemini"');
+    // Both writes are configuration changes in the audit chain; the refused one is not.
+    expect(auditEntries(sandbox.workspace, 'config_change').map((e) => e.data.change)).toEqual([
+      'created',
+      'replaced',
+    ]);
   });
 
   it('sets up a local OpenAI-compatible server with --base-url', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
@@ -44,8 +45,10 @@ export async function runInit(options: InitOptions): Promise<number> {
   validateAgentValues(parseTomlText(content, path), path);
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
+  const replaced = existsSync(path);
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
+  await recordConfigChange(shown, content, replaced);
   const keyHint = options.baseUrl
     ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
     : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
@@ -57,4 +60,31 @@ export async function runInit(options: InitOptions): Promise<number> {
     if (hint) process.stdout.write(`note: ${options.baseUrl} has no /v1; ${hint}\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * A configuration change made through Oxydra is an audit entry (the file, whether it replaced
+ * one, and the new content's SHA-256). The file is written either way: a workspace whose other
+ * configuration cannot load yet still gets its agent.toml, with a warning.
+ */
+async function recordConfigChange(file: string, content: string, replaced: boolean): Promise<void> {
+  try {
+    const { withWorkspaceServices } = await import('../run/workspace-services.js');
+    await withWorkspaceServices(async ({ audit }) => {
+      audit.record(
+        'cli',
+        'config_change',
+        {
+          file,
+          change: replaced ? 'replaced' : 'created',
+          sha256: createHash('sha256').update(content).digest('hex'),
+        },
+        `config:${file}`,
+      );
+    });
+  } catch (error) {
+    process.stderr.write(
+      `warning: could not record the change in the audit chain: ${(error as Error).message}\n`,
+    );
+  }
 }
