@@ -1,12 +1,12 @@
 export { GitCommandError, GitMissingError } from './git.js';
+export { CheckpointStore } from './store.js';
+export { MANIFEST_PATH } from './tree-state.js';
 export {
   type Checkpoint,
   CheckpointError,
-  CheckpointStore,
   type CheckpointStoreOptions,
   type CheckpointTag,
   type FileChange,
-  MANIFEST_PATH,
   type ManifestEntry,
   type RestoreReport,
-} from './store.js';
+} from './types.js';

@@ -1,8 +1,12 @@
+/**
+ * The checkpoint store: snapshots of a workspace into its private git history, diffs between
+ * them and the live tree, tags, and exact restores (whole tree or a run's paths). The lock,
+ * commit messages, manifests and tree comparisons live in the files beside it.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, type Stats } from 'node:fs';
 import {
   chmod,
-  copyFile,
   lstat,
   mkdir,
   readdir,
@@ -13,109 +17,59 @@ import {
   rmdir,
   stat,
   unlink,
-  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import {
+  encodeMeta,
+  formatMessage,
+  LOG_FORMAT,
+  parseLog,
+  TRAILER_CHANGED,
+  TRAILER_SKIPPED,
+} from './commit-log.js';
+import {
+  compareStrings,
+  copyIndex,
+  depthOf,
+  exists,
+  ignoreCode,
+  listFiles,
+  writeIfDifferent,
+} from './fs-utils.js';
 import { CHECKPOINT_IDENTITY, checkpointGitDir, Git, joinNul } from './git.js';
-import { type PathScope, pathScope, WHOLE_TREE } from './path-scope.js';
+import { acquireLock } from './lock.js';
+import { pathScope } from './path-scope.js';
+import {
+  compareStates,
+  EMPTY_MANIFEST,
+  gitModeBits,
+  isSymlink,
+  MANIFEST_PATH,
+  manifestFromEntries,
+  parseManifest,
+  parseStage,
+  scoped,
+  serializeManifest,
+} from './tree-state.js';
+import {
+  type Capture,
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointStoreOptions,
+  type CheckpointTag,
+  type DirListing,
+  type FileChange,
+  type GitEntry,
+  type Manifest,
+  type ManifestEntry,
+  type RestoreReport,
+  type TreeState,
+} from './types.js';
 
-export interface Checkpoint {
-  /** The commit sha. */
-  readonly id: string;
-  /** The previous checkpoint, absent for the first one. */
-  readonly parent?: string;
-  readonly message: string;
-  readonly meta: Record<string, string>;
-  /** ISO-8601, second precision (git stores seconds). */
-  readonly createdAt: string;
-  /** Paths not captured: files over maxFileBytes, and nested repositories (with a trailing `/`). */
-  readonly skipped: string[];
-  /** Entries that differ from the parent checkpoint (content, type or mode). */
-  readonly changed: number;
-}
-
-/** Directories appear with a trailing `/`, and only when no change inside them already shows them. */
-export interface FileChange {
-  readonly path: string;
-  readonly status: 'added' | 'deleted' | 'modified' | 'mode';
-}
-
-export interface RestoreReport {
-  /** Files, symlinks and (with a trailing `/`) directories removed. */
-  readonly removed: string[];
-  /** Files and symlinks written, and (with a trailing `/`) directories recreated. */
-  readonly written: string[];
-  /** Entries whose content was already right but whose mode was reset. */
-  readonly modes: string[];
-  /**
-   * Paths that differ but were left alone: skipped now or in the checkpoint (size, nested
-   * repository), or held now by an uncaptured (ignored) file where the checkpoint has a file.
-   */
-  readonly kept: string[];
-}
-
-export interface CheckpointTag {
-  readonly name: string;
-  readonly id: string;
-}
-
-export interface CheckpointStoreOptions {
-  /** Files larger than this are never captured nor touched by restore. Default 10 MiB. */
-  readonly maxFileBytes?: number;
-  /** How long to wait for another process's lock before giving up. Default 120 s. */
-  readonly lockTimeoutMs?: number;
-}
-
-export interface ManifestEntry {
-  readonly path: string;
-  readonly type: 'file' | 'dir' | 'symlink';
-  /** Permission bits (st_mode & 0o7777). */
-  readonly mode: number;
-}
-
-interface Manifest {
-  readonly version: 1;
-  readonly entries: ManifestEntry[];
-  readonly skipped: string[];
-}
-
-/** One file or symlink as git sees it: its git mode (100644, 100755, 120000) and blob sha. */
-interface GitEntry {
-  readonly mode: string;
-  readonly sha: string;
-}
-
-interface Capture {
-  readonly entries: Map<string, GitEntry>;
-  readonly manifest: Manifest;
-}
-
-/** A workspace state: git entries plus the manifest carrying what git cannot (full modes, dirs). */
-type TreeState = Capture;
-
-interface DirListing {
-  readonly stamp: string;
-  readonly children: readonly string[];
-}
-
-export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
-
-export const MANIFEST_PATH = '.oxydra/checkpoint-manifest.json';
 const HEAD_REF = 'refs/heads/checkpoints';
 const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
-const LOCK_STALE_MS = 60_000;
-const EMPTY_MANIFEST: Manifest = { version: 1, entries: [], skipped: [] };
-// Trailers we write ourselves; meta keys may not use this prefix.
-const RESERVED_PREFIX = 'checkpoint-';
-const TRAILER_CHANGED = 'Oxydra-Checkpoint-Changed';
-const TRAILER_SKIPPED = 'Oxydra-Checkpoint-Skipped';
 
 const EXCLUDE_FILE = `# Written by Oxydra. The checkpoint store's own data and the user's repository are never captured.
 /.oxydra/
@@ -774,285 +728,4 @@ export class CheckpointStore {
     );
     await rm(join(this.gitDir, `${HEAD_REF}.lock`), { force: true });
   }
-}
-
-// ---- the cross-process lock ------------------------------------------------------------------
-
-async function acquireLock(path: string, timeoutMs: number): Promise<() => Promise<void>> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    try {
-      await writeFile(path, token, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if (!isCode(error, 'EEXIST')) throw error;
-    }
-    const info = await stat(path).catch(() => undefined);
-    // The holder refreshes the mtime while it works, so an old lock means a dead holder.
-    if (info && Date.now() - info.mtimeMs > LOCK_STALE_MS) {
-      await rm(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new CheckpointError(`checkpoint store is locked by another process (${path})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now).catch(() => {});
-  }, LOCK_STALE_MS / 3);
-  heartbeat.unref();
-  return async () => {
-    clearInterval(heartbeat);
-    // Only remove our own lock: after a stale takeover the file may belong to someone else.
-    if ((await readFile(path, 'utf8').catch(() => '')) === token) await rm(path, { force: true });
-  };
-}
-
-// ---- commit messages and meta ------------------------------------------------------------------
-
-// Fields NUL-separated; `-z` also NUL-terminates each record, so records are 4 fields each.
-const LOG_FORMAT = '%H%x00%P%x00%cI%x00%B';
-
-function encodeMeta(meta: Record<string, string>): string[] {
-  return Object.entries(meta).map(([key, value]) => {
-    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(key) || key.startsWith(RESERVED_PREFIX)) {
-      throw new CheckpointError(
-        `invalid checkpoint meta key ${JSON.stringify(key)}: use lowercase-with-dashes`,
-      );
-    }
-    if (/[\r\n]/.test(value)) {
-      throw new CheckpointError(`checkpoint meta value for "${key}" must be a single line`);
-    }
-    // kind → Oxydra-Kind, run-id → Oxydra-Run-Id: the conventional trailer look, losslessly.
-    const token = key.replace(
-      /(^|-)([a-z])/g,
-      (_, dash: string, letter: string) => dash + letter.toUpperCase(),
-    );
-    return `Oxydra-${token}: ${value}`;
-  });
-}
-
-function formatMessage(message: string, trailers: string[]): string {
-  return `${message}\n\n${trailers.join('\n')}\n`;
-}
-
-function parseLog(fields: string[]): Checkpoint[] {
-  const checkpoints: Checkpoint[] = [];
-  for (let i = 0; i + 3 < fields.length; i += 4) {
-    const [id = '', parents = '', date = '', body = ''] = fields.slice(i, i + 4);
-    const text = body.replace(/\n+$/, '');
-    // We always write a trailer block, so the last paragraph is it, whatever the message holds.
-    const cut = text.lastIndexOf('\n\n');
-    const message = cut === -1 ? text : text.slice(0, cut);
-    const meta: Record<string, string> = {};
-    let changed = 0;
-    let skipped: string[] = [];
-    for (const line of cut === -1 ? [] : text.slice(cut + 2).split('\n')) {
-      const match = /^Oxydra-([A-Za-z0-9-]+): ?(.*)$/.exec(line);
-      if (!match) continue;
-      const [, token = '', value = ''] = match;
-      if (`Oxydra-${token}` === TRAILER_CHANGED) changed = Number(value) || 0;
-      else if (`Oxydra-${token}` === TRAILER_SKIPPED) skipped = parseStringArray(value);
-      else meta[token.toLowerCase()] = value;
-    }
-    const parent = parents.split(' ')[0];
-    checkpoints.push({
-      id,
-      ...(parent ? { parent } : {}),
-      message,
-      meta,
-      createdAt: new Date(date).toISOString(),
-      skipped,
-      changed,
-    });
-  }
-  return checkpoints;
-}
-
-function parseStringArray(json: string): string[] {
-  try {
-    const value: unknown = JSON.parse(json);
-    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-// ---- manifests and comparisons -------------------------------------------------------------------
-
-function serializeManifest(manifest: Manifest): string {
-  return JSON.stringify(manifest);
-}
-
-function parseManifest(json: string): Manifest | undefined {
-  try {
-    const value: unknown = JSON.parse(json);
-    if (typeof value !== 'object' || value === null) return undefined;
-    const { entries, skipped } = value as { entries?: unknown; skipped?: unknown };
-    if (!Array.isArray(entries)) return undefined;
-    const valid = entries.filter(
-      (e): e is ManifestEntry =>
-        typeof e === 'object' &&
-        e !== null &&
-        typeof (e as ManifestEntry).path === 'string' &&
-        ['file', 'dir', 'symlink'].includes((e as ManifestEntry).type) &&
-        typeof (e as ManifestEntry).mode === 'number',
-    );
-    return { version: 1, entries: valid, skipped: parseStringArray(JSON.stringify(skipped ?? [])) };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A state narrowed to a restore's scope. Folders above scoped paths stay in the target only
- * where they are missing now (`now`), so a restore recreates them but never resets one that is there.
- */
-function scoped(state: TreeState, scope: PathScope, now: Manifest | undefined): TreeState {
-  if (scope === WHOLE_TREE) return state;
-  const existingDirs = new Set(now?.entries.filter((e) => e.type === 'dir').map((e) => e.path));
-  const entries = new Map([...state.entries].filter(([path]) => scope.includes(path)));
-  const manifest: Manifest = {
-    ...state.manifest,
-    entries: state.manifest.entries.filter(
-      (entry) =>
-        scope.includes(entry.path) ||
-        (now !== undefined &&
-          entry.type === 'dir' &&
-          scope.isAncestor(entry.path) &&
-          !existingDirs.has(entry.path)),
-    ),
-  };
-  return { entries, manifest };
-}
-
-/** For a commit without a manifest (foreign or damaged): what git alone knows. */
-function manifestFromEntries(entries: Map<string, GitEntry>): Manifest {
-  const list: ManifestEntry[] = [...entries].map(([path, entry]) => ({
-    path,
-    type: entry.mode === '120000' ? 'symlink' : 'file',
-    mode: gitModeBits(entry.mode),
-  }));
-  return { version: 1, entries: list, skipped: [] };
-}
-
-function gitModeBits(mode: string): number {
-  return mode === '100755' ? 0o755 : mode === '120000' ? 0o777 : 0o644;
-}
-
-function parseStage(records: string[]): Map<string, GitEntry> {
-  const entries = new Map<string, GitEntry>();
-  for (const record of records) {
-    // "<mode> <sha> <stage>\t<path>"
-    const tab = record.indexOf('\t');
-    const [mode, sha] = record.slice(0, tab).split(' ');
-    const path = record.slice(tab + 1);
-    if (!mode || !sha || mode === '160000' || path === MANIFEST_PATH) continue;
-    entries.set(path, { mode, sha });
-  }
-  return entries;
-}
-
-/** Changes from `before` to `after`, in path order. */
-function compareStates(before: TreeState, after: TreeState): FileChange[] {
-  const changes = new Map<string, FileChange['status']>();
-  for (const [path, entry] of after.entries) {
-    const old = before.entries.get(path);
-    if (!old) changes.set(path, 'added');
-    else if (old.sha !== entry.sha || isSymlink(old) !== isSymlink(entry)) changes.set(path, 'modified');
-    else if (old.mode !== entry.mode) changes.set(path, 'mode');
-  }
-  for (const path of before.entries.keys()) {
-    if (!after.entries.has(path)) changes.set(path, 'deleted');
-  }
-  const oldModes = new Map(before.manifest.entries.map((e) => [e.path, e]));
-  const newModes = new Map(after.manifest.entries.map((e) => [e.path, e]));
-  for (const [path, entry] of newModes) {
-    const old = oldModes.get(path);
-    if (!old || old.type !== entry.type || entry.type === 'symlink' || old.mode === entry.mode) continue;
-    const key = entry.type === 'dir' ? path + '/' : path;
-    if (!changes.has(key)) changes.set(key, 'mode');
-  }
-  // A directory shows up only when nothing beneath it does (typically an empty one).
-  const dirChanges: [string, FileChange['status']][] = [];
-  const addDirs = (
-    from: Map<string, ManifestEntry>,
-    to: Map<string, ManifestEntry>,
-    status: 'added' | 'deleted',
-  ) => {
-    for (const [path, entry] of from) {
-      if (entry.type === 'dir' && to.get(path)?.type !== 'dir') dirChanges.push([path + '/', status]);
-    }
-  };
-  addDirs(newModes, oldModes, 'added');
-  addDirs(oldModes, newModes, 'deleted');
-  const changed = [...changes.keys(), ...dirChanges.map(([path]) => path)];
-  for (const [dir, status] of dirChanges) {
-    if (!changed.some((path) => path !== dir && path.startsWith(dir))) changes.set(dir, status);
-  }
-  return [...changes]
-    .map(([path, status]) => ({ path, status }))
-    .sort((a, b) => compareStrings(a.path, b.path));
-}
-
-function isSymlink(entry: GitEntry): boolean {
-  return entry.mode === '120000';
-}
-
-// ---- small fs helpers ------------------------------------------------------------------------------
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function writeIfDifferent(path: string, content: string): Promise<void> {
-  if ((await readFile(path, 'utf8').catch(() => undefined)) !== content) await writeFile(path, content);
-}
-
-/** Every non-directory under `dir` (workspace-relative), without following symlinks. */
-async function listFiles(root: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const child of await readdir(join(root, dir), { withFileTypes: true })) {
-    const path = `${dir}/${child.name}`;
-    if (child.isDirectory()) out.push(...(await listFiles(root, path)));
-    else out.push(path);
-  }
-  return out;
-}
-
-/**
- * A copy of the index with the original's mtime. Git trusts an entry's cached stat only when
- * the file's mtime is older than the index file's ("racy git"): a fresh mtime on the copy would
- * let a same-size edit made in the same second as the last snapshot pass as unchanged.
- */
-async function copyIndex(from: string, to: string): Promise<void> {
-  const info = await stat(from).catch(ignoreCode('ENOENT'));
-  if (!info) return;
-  await copyFile(from, to);
-  await utimes(to, info.atime, info.mtime);
-}
-
-function depthOf(path: string): number {
-  return path.split('/').length;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
-}
-
-function ignoreCode(code: string): (error: unknown) => void {
-  return (error) => {
-    if (!isCode(error, code)) throw error;
-  };
 }

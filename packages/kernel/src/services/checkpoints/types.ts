@@ -1,0 +1,87 @@
+/** The checkpoint store's data: checkpoints, changes, restore reports, and the captured tree states. */
+
+export interface Checkpoint {
+  /** The commit sha. */
+  readonly id: string;
+  /** The previous checkpoint, absent for the first one. */
+  readonly parent?: string;
+  readonly message: string;
+  readonly meta: Record<string, string>;
+  /** ISO-8601, second precision (git stores seconds). */
+  readonly createdAt: string;
+  /** Paths not captured: files over maxFileBytes, and nested repositories (with a trailing `/`). */
+  readonly skipped: string[];
+  /** Entries that differ from the parent checkpoint (content, type or mode). */
+  readonly changed: number;
+}
+
+/** Directories appear with a trailing `/`, and only when no change inside them already shows them. */
+export interface FileChange {
+  readonly path: string;
+  readonly status: 'added' | 'deleted' | 'modified' | 'mode';
+}
+
+export interface RestoreReport {
+  /** Files, symlinks and (with a trailing `/`) directories removed. */
+  readonly removed: string[];
+  /** Files and symlinks written, and (with a trailing `/`) directories recreated. */
+  readonly written: string[];
+  /** Entries whose content was already right but whose mode was reset. */
+  readonly modes: string[];
+  /**
+   * Paths that differ but were left alone: skipped now or in the checkpoint (size, nested
+   * repository), or held now by an uncaptured (ignored) file where the checkpoint has a file.
+   */
+  readonly kept: string[];
+}
+
+export interface CheckpointTag {
+  readonly name: string;
+  readonly id: string;
+}
+
+export interface CheckpointStoreOptions {
+  /** Files larger than this are never captured nor touched by restore. Default 10 MiB. */
+  readonly maxFileBytes?: number;
+  /** How long to wait for another process's lock before giving up. Default 120 s. */
+  readonly lockTimeoutMs?: number;
+}
+
+export interface ManifestEntry {
+  readonly path: string;
+  readonly type: 'file' | 'dir' | 'symlink';
+  /** Permission bits (st_mode & 0o7777). */
+  readonly mode: number;
+}
+
+export interface Manifest {
+  readonly version: 1;
+  readonly entries: ManifestEntry[];
+  readonly skipped: string[];
+}
+
+/** One file or symlink as git sees it: its git mode (100644, 100755, 120000) and blob sha. */
+export interface GitEntry {
+  readonly mode: string;
+  readonly sha: string;
+}
+
+export interface Capture {
+  readonly entries: Map<string, GitEntry>;
+  readonly manifest: Manifest;
+}
+
+/** A workspace state: git entries plus the manifest carrying what git cannot (full modes, dirs). */
+export type TreeState = Capture;
+
+export interface DirListing {
+  readonly stamp: string;
+  readonly children: readonly string[];
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
