@@ -6,7 +6,7 @@
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { ModelInfo } from '@oxydra/provider';
-import type { AgentConfig, SandboxStatus } from '@oxydra/types';
+import type { AgentConfig, SandboxStatus, ToolSourceHealth } from '@oxydra/types';
 import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
@@ -81,6 +81,8 @@ export interface Kernel {
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
+  /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
+  toolSourceHealth(): ToolSourceHealth[];
   /** What is left of a live agent's turn and dollar limits (its sub-agents' spending included). */
   checkBudget(agentId: string): BudgetSnapshot | undefined;
   /** The assembled agent a spawn with these fields would run (throws what spawn would throw). */
@@ -93,7 +95,9 @@ export interface Kernel {
 
 export async function openKernel(options: KernelOptions): Promise<Kernel> {
   const base = await openBase(options);
-  return new KernelFacade(base, options);
+  const kernel = new KernelFacade(base, options);
+  await kernel.startToolSources();
+  return kernel;
 }
 
 class KernelFacade implements Kernel {
@@ -159,6 +163,15 @@ class KernelFacade implements Kernel {
     this.exec = execCall(base);
   }
 
+  /** @internal started by openKernel; a changed tool list drops the cached assemblies. */
+  startToolSources(): Promise<void> {
+    return this.#base.toolSources.start(() => this.#assemblies.clear());
+  }
+
+  toolSourceHealth(): ToolSourceHealth[] {
+    return this.#base.toolSources.health();
+  }
+
   get approvals(): Kernel['approvals'] {
     return this.#approvals;
   }
@@ -208,6 +221,7 @@ class KernelFacade implements Kernel {
       await this.#base.audit.anchor(undefined, undefined, { flush: true });
     } finally {
       this.#base.audit.stopTimers();
+      await this.#base.toolSources.close();
       this.#base.db.close();
       await this.#base.memory?.close();
     }

@@ -5,7 +5,7 @@
  */
 import type { AdapterFactories } from '@oxydra/provider';
 import type { Clock, RunResult } from '@oxydra/runtime';
-import type { AgentConfig, ContentPart, Message, StreamEvent, Usage } from '@oxydra/types';
+import type { AgentConfig, ContentPart, Message, StreamEvent, ToolSource, Usage } from '@oxydra/types';
 import type { GuestPolicy } from './assemble/policy.js';
 
 export type { GuestPolicy };
@@ -33,6 +33,11 @@ export interface KernelOptions {
   policy?: GuestPolicy;
   /** How long an approval question waits for an answer before it counts as "deny"; default 5 minutes. */
   approvalTimeoutMs?: number;
+  /**
+   * More tool sources beside those the configuration names ([mcp.servers], [plugins]): a
+   * host's own, or a test's. Started with the kernel and closed with it.
+   */
+  toolSources?: readonly ToolSource[];
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

@@ -106,3 +106,31 @@ export interface ToolExecutor {
   spec(name: string): ToolSpec | undefined;
   execute(call: ToolInvocation, context: ToolContext): Promise<ToolOutcome>;
 }
+
+/** How a tool source is doing, for `oxydra doctor` and the gateway's /readyz. */
+export interface ToolSourceHealth {
+  /** The source's name ("mcp:github", "plugin:git-context"). */
+  name: string;
+  ok: boolean;
+  /** One line: "connected, 12 tools", "reconnecting (attempt 3): ECONNREFUSED". */
+  detail: string;
+}
+
+/**
+ * Tools from outside the core — MCP servers, plugins, remote agents — that the kernel offers
+ * beside its own. A source's tools go through the same registry pipeline as the core tools
+ * (validation, safety tier, approval, timeout, truncation, scrubbing). A source may change its
+ * list while the kernel runs (an MCP list-changed notification, a reconnect): it tells
+ * `onChange` listeners, and agents assembled afterwards see the new list.
+ */
+export interface ToolSource {
+  readonly name: string;
+  /** The tools available now (may be empty while connecting). */
+  tools(): Tool[];
+  /** Subscribes to changes of the list; returns the unsubscribe. */
+  onChange?(listener: () => void): () => void;
+  /** Connects or starts; the kernel does not wait longer than it must (see startTimeoutMs). */
+  start?(): Promise<void>;
+  close?(): Promise<void>;
+  health?(): ToolSourceHealth;
+}

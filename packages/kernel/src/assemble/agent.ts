@@ -69,7 +69,8 @@ export function assembleAgent(
     ...(selection.baseURL !== undefined ? { baseURL: selection.baseURL } : {}),
     ...(base.adapters ? { adapters: base.adapters } : {}),
   });
-  const all = [...base.tools, ...extraTools(settings)];
+  const own = [...base.tools, ...extraTools(settings)];
+  const all = [...own, ...base.toolSources.tools(new Set(own.map((tool) => tool.name)))];
   const permissions = resolvePermissions(config, agentName);
   const known = all.map((tool) => tool.name);
   // What the agent may not use is not offered (and refused, audited, if called anyway).

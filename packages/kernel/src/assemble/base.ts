@@ -13,6 +13,7 @@ import { KernelAudit } from '../services/audit/audit-log.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { WorkspaceHistory } from '../services/history/workspace-history.js';
+import { ToolSources } from '../services/tool-sources.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -32,6 +33,8 @@ export interface KernelBase {
   sandboxStatus: SandboxStatus;
   /** Core tools and, with memory on, the memory tools: shared by every agent (they keep no state). */
   tools: Tool[];
+  /** Tools from outside the core (MCP servers, plugins): asked for their list at each assembly. */
+  toolSources: ToolSources;
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
@@ -127,6 +130,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       summary: isolation.summary,
     },
     tools,
+    toolSources: new ToolSources([...(options.toolSources ?? [])], warn),
     ...(memory ? { memory } : {}),
     db,
     audit,
