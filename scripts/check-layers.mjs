@@ -13,11 +13,13 @@ import { importCycles } from './import-cycles.mjs';
 export const LAYERS = {
   '@oxydra/types': 0, // foundation: contracts, no internal deps
   '@oxydra/config': 1, // foundation: config loading
+  '@oxydra/plugin': 1, // the public plugin-author API (types and zod only)
   '@oxydra/testkit': 2, // tooling: mock LLM servers (types only)
   '@oxydra/provider': 2, // core: wire adapters, catalog, reliability, embeddings
   '@oxydra/sandbox': 2, // core
   '@oxydra/tools': 3, // core: runs through the sandbox
   '@oxydra/memory': 4, // core: embeds through providers, defines the memory tools
+  '@oxydra/mcp': 4, // core: MCP servers as a tool source (stdio through the sandbox, HTTP)
   '@oxydra/runtime': 5, // core: the loop over providers, tools, memory
   '@oxydra/kernel': 6, // application
   '@oxydra/gateway': 7,

@@ -256,6 +256,49 @@ export function buildProgram(): Command {
     .option('--reason <text>', 'why, for the record')
     .action(lazy(() => import('./commands/approvals.js'), 'runApprovalsReject'));
 
+  const plugins = program
+    .command('plugins')
+    .description('plugins ([plugins.load]): tools, context providers, evaluators, services, event handlers');
+  addConfigFlags(
+    plugins
+      .command('list')
+      .description('the loaded plugins, in load order, with their health')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/plugins.js'), 'runPluginsList'));
+  addConfigFlags(
+    plugins
+      .command('info')
+      .description("one plugin's parts, dependencies, file and health")
+      .argument('<name>', 'the plugin')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/plugins.js'), 'runPluginsInfo'));
+
+  const mcp = program
+    .command('mcp')
+    .description('MCP: the servers of [mcp.servers] whose tools agents use (<server>__<tool>)');
+  addConfigFlags(
+    mcp
+      .command('list')
+      .description('the configured MCP servers: transport, connection state, tool counts')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/mcp.js'), 'runMcpList'));
+  addConfigFlags(
+    mcp
+      .command('tools')
+      .description("the servers' tools as agents see them: name, safety tier, description")
+      .argument('[server]', 'only this server')
+      .option('--json', "print JSON (with each tool's parameters schema)"),
+  ).action(lazy(() => import('./commands/mcp.js'), 'runMcpTools'));
+  addConfigFlags(
+    mcp
+      .command('call')
+      .description('run one tool of a server directly, for debugging (no agent, no approval)')
+      .argument('<server>', 'the [mcp.servers] name')
+      .argument('<tool>', "the tool: the server's name for it, or <server>__<tool>")
+      .argument('[json-args]', 'its arguments as a JSON object (default {})')
+      .option('--json', 'print the result as one line of JSON'),
+  ).action(lazy(() => import('./commands/mcp.js'), 'runMcpCall'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

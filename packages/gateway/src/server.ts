@@ -130,7 +130,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.auditVerifyMs ?? kernel.config.audit.verify_interval_secs * 1000,
     log,
   );
-  registerHealthRoutes(app, hub, guardian);
+  registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth());
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
   registerKernelApprovalRoutes(app, kernel);

@@ -30,6 +30,7 @@ export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
 export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+export type { PluginInfo } from './plugins/host.js';
 export {
   type AdminApproval,
   type AdminOperation,

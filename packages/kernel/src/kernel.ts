@@ -5,12 +5,14 @@
  * agents.spawn is synchronous and cheap (one assembly per distinct agent request, cached).
  */
 import type { SessionStore } from '@oxydra/memory';
+import type { PluginEvent } from '@oxydra/plugin';
 import type { ModelInfo } from '@oxydra/provider';
-import type { AgentConfig, SandboxStatus, ToolSourceHealth } from '@oxydra/types';
+import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
+import type { PluginInfo } from './plugins/host.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
 import { adminServices } from './services/admin-services.js';
 import { AgentTable } from './services/agent-table.js';
@@ -83,6 +85,13 @@ export interface Kernel {
   resources(): ResourceSnapshot;
   /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
   toolSourceHealth(): ToolSourceHealth[];
+  /**
+   * Each tool source's tools as offered now (`oxydra mcp tools|call`). A host that runs one
+   * directly decides for itself, like exec: no agent, no approval question.
+   */
+  toolSourceTools(): { source: string; tools: Tool[] }[];
+  /** The loaded plugins, in initialisation order, with their parts and health. */
+  plugins(): PluginInfo[];
   /** What is left of a live agent's turn and dollar limits (its sub-agents' spending included). */
   checkBudget(agentId: string): BudgetSnapshot | undefined;
   /** The assembled agent a spawn with these fields would run (throws what spawn would throw). */
@@ -164,12 +173,22 @@ class KernelFacade implements Kernel {
   }
 
   /** @internal started by openKernel; a changed tool list drops the cached assemblies. */
-  startToolSources(): Promise<void> {
-    return this.#base.toolSources.start(() => this.#assemblies.clear());
+  async startToolSources(): Promise<void> {
+    await this.#base.toolSources.start(() => this.#assemblies.clear());
+    const plugins = this.#base.plugins;
+    if (plugins?.handlesEvents) this.#bus.tap((event) => plugins.onEvent(event as PluginEvent));
   }
 
   toolSourceHealth(): ToolSourceHealth[] {
     return this.#base.toolSources.health();
+  }
+
+  toolSourceTools(): { source: string; tools: Tool[] }[] {
+    return this.#base.toolSources.sources.map((source) => ({ source: source.name, tools: source.tools() }));
+  }
+
+  plugins(): PluginInfo[] {
+    return this.#base.plugins?.describe() ?? [];
   }
 
   get approvals(): Kernel['approvals'] {

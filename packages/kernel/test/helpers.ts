@@ -3,6 +3,7 @@
  * wire, the real adapter), priced as gpt-4o-mini so dollar limits apply. Memory is a real libSQL
  * file in the workspace. Each test closes what it opened.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,3 +85,28 @@ export async function collect(events: AsyncIterable<KernelEvent>): Promise<Kerne
 export const text = (reply: string, usage?: { input: number; output: number }): ScenarioStep => ({
   reply: { text: reply, ...(usage ? { usage } : {}) },
 });
+
+/**
+ * Makes `workspace` a git repository with one empty commit per subject, by "Ada", the user's own
+ * git configuration left out (and safe.directory open: tests run as root in folders owned by
+ * another user).
+ */
+export function gitCommits(workspace: string, ...subjects: string[]): void {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: workspace, GIT_CONFIG_NOSYSTEM: '1' };
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'safe.directory=*', ...args], { cwd: workspace, env, stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  for (const subject of subjects) {
+    git(
+      '-c',
+      'user.name=Ada',
+      '-c',
+      'user.email=ada@example.invalid',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      subject,
+    );
+  }
+}

@@ -23,6 +23,7 @@ import {
   type ToolOutcome,
   type ToolSpec,
 } from '@oxydra/types';
+import type { Deadline } from './abortable.js';
 import { AnswerText } from './answer-text.js';
 import { RunBudget } from './budgets.js';
 import { type Clock, systemClock } from './clock.js';
@@ -32,6 +33,7 @@ import { abortReason, toRunFailure } from './errors.js';
 import type { Inbox } from './inbox.js';
 import { persistUnit } from './persist.js';
 import { providerCallProgress, type TurnPosition } from './progress.js';
+import { providedContext } from './provided-context.js';
 import { callModel, type ModelAnswer } from './provider-call.js';
 import { MemoryRecall } from './recall.js';
 import { RepeatedFailureGuard } from './repeat-guard.js';
@@ -54,6 +56,7 @@ export class AgentLoop {
   private readonly answerText = new AnswerText();
   private readonly recall: MemoryRecall | undefined;
   private readonly summary: RollingSummary | undefined;
+  private readonly limits: Deadline;
 
   constructor(
     private readonly options: AgentRunOptions,
@@ -70,6 +73,7 @@ export class AgentLoop {
       timeoutMs: options.budgets.turnTimeoutMs,
       clock: this.clock,
     };
+    this.limits = limits;
     this.recall = options.recall ? new MemoryRecall(options.recall, limits, emit) : undefined;
     this.summary = options.summarization
       ? new RollingSummary(options.summarization, limits, emit)
@@ -150,6 +154,12 @@ export class AgentLoop {
     const tools = this.offeredTools();
     const budget = this.options.contextBudget ?? DEFAULT_CONTEXT_BUDGET;
     const recall = (await this.recall?.snippetsFor(this.messages)) ?? [];
+    const provided = await providedContext(
+      this.options.context,
+      { messages: this.messages, turn: this.budget.turns + 1 },
+      this.limits,
+      this.emit,
+    );
     await this.summary?.maybeCondense({
       messages: this.messages,
       systemPrompt,
@@ -167,7 +177,7 @@ export class AgentLoop {
       tools,
       model,
       budget,
-      { preamble: this.summary?.preamble() ?? [], recall },
+      { preamble: [...(this.summary?.preamble() ?? []), ...provided], recall },
     );
     this.budget.checkAffordable(
       fitted.promptTokens,

@@ -12,6 +12,7 @@ import type {
 import type { Clock } from './clock.js';
 import type { ContextBudget } from './context-window.js';
 import type { PersistHook } from './persist.js';
+import type { ContextHook } from './provided-context.js';
 import type { RecallHook } from './recall.js';
 import type { StateTransition } from './state.js';
 import type { SummarizationOptions } from './summarize.js';
@@ -88,6 +89,12 @@ export interface AgentRunOptions {
    * the conversation leaves. A failure is an `error` event (memory_recall_failed) and the run goes on.
    */
   recall?: RecallHook;
+  /**
+   * Before each model call: transient system messages from the caller (plugins' context
+   * providers), sent after the rolling summary and never persisted. A failure is an `error`
+   * event (context_provider_failed) and the call goes on without them.
+   */
+  context?: ContextHook;
   /** Rolling summarization of older messages when the prompt nears the window; unset: none. */
   summarization?: SummarizationOptions;
 }

@@ -18,6 +18,7 @@ import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import type { Check } from './doctor-check.js';
 import { endpointChecks } from './doctor-endpoints.js';
+import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
 
 const MIN_NODE = [20, 19];
@@ -196,6 +197,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     const location = memoryLocation(loaded.config, workspace);
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
     checks.push(...writableChecks(workspace, database));
+    checks.push(...(await toolSourceChecks(loaded.config, workspace)));
   } catch (error) {
     checks.push({
       name: 'config',

@@ -1,12 +1,18 @@
 /**
  * Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, the
- * audit chain verified intact, not shutting down).
+ * audit chain verified intact, not shutting down; tool sources' states listed).
  */
+import type { ToolSourceHealth } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import type { Guardian } from '../guardian.js';
 import type { GatewayHub } from '../hub.js';
 
-export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub, guardian: Guardian): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  hub: GatewayHub,
+  guardian: Guardian,
+  toolSources: () => ToolSourceHealth[],
+): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (hub.closing) return reply.code(503).send({ status: 'not_ready', reason: 'shutting down' });
@@ -24,11 +30,15 @@ export function registerHealthRoutes(app: FastifyInstance, hub: GatewayHub, guar
       });
     }
     // Ready either way; the sandbox says whether shell_exec runs isolated, unsandboxed by choice,
-    // or is refused (no working sandbox), so a monitor can alert on it.
+    // or is refused (no working sandbox), so a monitor can alert on it. Tool sources (MCP
+    // servers, plugins) by name and state only: their details can name paths and hosts, and
+    // this probe is open to anyone (`oxydra plugins list` and `oxydra mcp list` tell more).
+    const sources = toolSources().map(({ name, ok }) => ({ name, ok }));
     return {
       status: 'ready',
       ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}),
       ...(audit ? { audit } : {}),
+      ...(sources.length > 0 ? { tool_sources: sources } : {}),
     };
   });
 }

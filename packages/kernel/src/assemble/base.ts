@@ -5,10 +5,13 @@
  */
 import { homedir } from 'node:os';
 import { oxydraSecretDirectories } from '@oxydra/config';
+import { mcpToolSources } from '@oxydra/mcp';
 import type { AdapterFactories } from '@oxydra/provider';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
+import { PluginHost } from '../plugins/host.js';
+import { loadPlugins } from '../plugins/load.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
@@ -35,6 +38,8 @@ export interface KernelBase {
   tools: Tool[];
   /** Tools from outside the core (MCP servers, plugins): asked for their list at each assembly. */
   toolSources: ToolSources;
+  /** The loaded plugins ([plugins.load]); their tools are among toolSources. */
+  plugins?: PluginHost;
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
@@ -80,6 +85,9 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ...oxydraSecretDirectories({ cwd: workspace, env }),
   ];
   const secrets = knownSecrets(config, env, options.secrets ?? []);
+  // Plugins first: a missing one, a cycle or a bad config is a configuration error before
+  // anything is opened.
+  const plugins = await loadPlugins(config, workspace);
   const db = openKernelDb(workspace);
   let audit: KernelAudit;
   try {
@@ -116,6 +124,17 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     }),
     ...(memory?.tools ?? []),
   ];
+  const pluginHost =
+    plugins.length > 0
+      ? new PluginHost(plugins, {
+          workspace,
+          audit,
+          warn,
+          memory,
+          contextTimeoutMs: config.plugins.context_timeout_ms,
+          evaluatorTimeoutMs: config.plugins.evaluator_timeout_ms,
+        })
+      : undefined;
   return {
     workspace,
     config,
@@ -130,7 +149,22 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       summary: isolation.summary,
     },
     tools,
-    toolSources: new ToolSources([...(options.toolSources ?? [])], warn),
+    ...(pluginHost ? { plugins: pluginHost } : {}),
+    toolSources: new ToolSources(
+      [
+        ...(pluginHost?.sources() ?? []),
+        ...mcpToolSources(config.mcp, {
+          workspace,
+          sandbox: config.tools.sandbox,
+          hidden: [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
+          env,
+          warn,
+          onEgress: audit.egress,
+        }),
+        ...(options.toolSources ?? []),
+      ],
+      warn,
+    ),
     ...(memory ? { memory } : {}),
     db,
     audit,

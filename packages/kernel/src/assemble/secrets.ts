@@ -1,12 +1,15 @@
 /**
- * The one secret policy: every configured credential's value, the memory server's token and
- * whatever the host adds (the gateway's token). The tool registry scrubs them from tool output
+ * The one secret policy: every configured credential's value, the memory server's token, MCP
+ * servers' bearer tokens and credential-named settings, and whatever the host adds (the
+ * gateway's token). The tool registry scrubs them from tool output
  * and the session hooks from stored transcripts; both read this list and no other.
  */
 import { credentialValues } from '@oxydra/provider';
 import type { AgentConfig } from '@oxydra/types';
 
 /** Shorter values would scrub ordinary words; no real key is that short. */
+const CREDENTIAL_NAME = /token|key|secret|password|passwd|authorization|credential/i;
+
 const MIN_SECRET_LENGTH = 8;
 
 export function knownSecrets(
@@ -18,6 +21,14 @@ export function knownSecrets(
     (key) => key.length >= MIN_SECRET_LENGTH,
   );
   if (config.memory.auth_token) secrets.push(config.memory.auth_token);
+  // MCP servers' bearer tokens, and values of their settings named like credentials.
+  for (const server of Object.values(config.mcp.servers)) {
+    const token = server.bearer_token_env !== undefined ? env[server.bearer_token_env] : undefined;
+    if (token && token.length >= MIN_SECRET_LENGTH) secrets.push(token);
+    for (const [name, value] of [...Object.entries(server.env), ...Object.entries(server.headers)]) {
+      if (CREDENTIAL_NAME.test(name) && value.length >= MIN_SECRET_LENGTH) secrets.push(value);
+    }
+  }
   secrets.push(...extra.filter((secret) => secret.length > 0));
   return [...new Set(secrets)];
 }

@@ -3,7 +3,7 @@
  * ledger and approver (a kill cancels the run), publish every event in an envelope, and settle
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
-import { startAgentRun } from '@oxydra/runtime';
+import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
 import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
@@ -79,6 +79,7 @@ async function runTurn(
         ...wallLimit(spec.limits?.maxWallMs, assembly.permissions.maxRunSecs),
       },
       ledger: record.account,
+      ...pluginContext(services, record),
       onEvent: (event) => {
         // The outcome is held until the turn's sub-agents have exited: it is the turn's last word.
         if (event.type === 'run_completed' || event.type === 'run_failed') ending = event;
@@ -126,6 +127,7 @@ async function runTurn(
   const auditHead = await anchorAudit(services, info.sessionId);
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
+  evaluateTurn(services, record, prompt, result);
   const killed = record.killed !== undefined;
   if (spec.keepAlive && !killed) info.status = 'idle';
   else
@@ -181,4 +183,42 @@ function failedBeforeStart(error: unknown): RunEndEvent {
   const code = error instanceof OxydraError ? error.code : 'internal_error';
   const message = error instanceof Error ? error.message : String(error);
   return { type: 'run_failed', text: '', usage: {}, cost_usd: 0, turns: 0, error: { code, message } };
+}
+
+/** The plugins' context providers for this agent's model calls, when any plugin has one. */
+function pluginContext(services: KernelServices, record: AgentRecord): Pick<AgentRunOptions, 'context'> {
+  const context = services.base.plugins?.contextHook(scopeOf(record));
+  return context ? { context } : {};
+}
+
+/** Hands the finished turn to the plugins' evaluators (in the background). */
+function evaluateTurn(
+  services: KernelServices,
+  record: AgentRecord,
+  prompt: string | ContentPart[],
+  result: AgentResult,
+): void {
+  const plugins = services.base.plugins;
+  if (!plugins) return;
+  plugins.afterTurn({
+    ...scopeOf(record),
+    status:
+      result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'cancelled' : 'failed',
+    prompt:
+      typeof prompt === 'string'
+        ? prompt
+        : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(''),
+    answer: result.text,
+    messages: result.messages,
+  });
+}
+
+function scopeOf(record: AgentRecord) {
+  const { info } = record;
+  return {
+    agentId: info.id,
+    agent: record.assembly.name,
+    ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
+    ...(info.userId !== undefined ? { userId: info.userId } : {}),
+  };
 }

@@ -73,6 +73,7 @@ export class EventBus {
   #seq = 0;
   readonly #byRoot = new Map<string, Set<Queue>>();
   readonly #others = new Set<Queue>();
+  #taps: ((event: KernelEvent) => void)[] = [];
 
   constructor(private readonly lineage: Lineage) {}
 
@@ -86,7 +87,19 @@ export class EventBus {
       }
     }
     for (const queue of this.#others) if (matches(queue.filter, event)) queue.push(event);
+    for (const tap of this.#taps) tap(event);
     return event;
+  }
+
+  /**
+   * Calls `listener` with every event as it is published (plugins' event handlers). The
+   * listener must not throw or block: it is on every publication's path.
+   */
+  tap(listener: (event: KernelEvent) => void): () => void {
+    this.#taps.push(listener);
+    return () => {
+      this.#taps = this.#taps.filter((tap) => tap !== listener);
+    };
   }
 
   subscribe(filter: EventFilter = {}): Subscription {

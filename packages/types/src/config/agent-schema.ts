@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
+import { a2aSchema } from './a2a-schema.js';
 import {
   agentPermissionsSchema,
   auditSchema,
@@ -15,6 +16,8 @@ import {
   checkpointsSchema,
   permissionsSchema,
 } from './kernel-schema.js';
+import { mcpSchema } from './mcp-schema.js';
+import { pluginsSchema } from './plugins-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -356,6 +359,9 @@ export const agentConfigSchema = z
     checkpoints: checkpointsSchema.prefault({}),
     budgets: budgetsSchema.prefault({}),
     permissions: permissionsSchema.prefault({}),
+    mcp: mcpSchema.prefault({}),
+    plugins: pluginsSchema.prefault({}),
+    a2a: a2aSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const sandbox = config.tools.sandbox;

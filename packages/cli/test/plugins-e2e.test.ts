@@ -1,0 +1,89 @@
+/**
+ * Plugins through the real binary: `oxydra run` with the example git-context plugin and a test
+ * plugin that depends on it — the plugin's tool, context provider, evaluator and service all
+ * take effect in one run, in dependency order; a throwing plugin does not stop the run;
+ * `oxydra plugins list|info`; a cycle is a configuration error (exit 2, one line).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gitCommits } from '../../kernel/test/helpers.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+
+const fixtures = fileURLToPath(new URL('../../kernel/test/fixtures/plugins/', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/plugins/git-context', import.meta.url));
+const load = (entries: Record<string, string>) =>
+  Object.entries(entries)
+    .map(([name, from]) => `\n[plugins.load.${name}]\nfrom = ${JSON.stringify(from)}\n`)
+    .join('');
+
+let env: AgentEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+describe('plugins', () => {
+  it("a run uses the plugins' tool, context, evaluator and service, in dependency order", async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { reply: { toolCalls: [{ name: 'git_log', arguments: {} }] } },
+        { reply: { text: 'the last commit renamed the parser' }, times: 'always' },
+      ],
+      load({
+        'order-probe': join(fixtures, 'order-probe'),
+        'git-context': EXAMPLE,
+        early: join(fixtures, 'early'),
+        broken: join(fixtures, 'broken'),
+      }),
+    );
+    gitCommits(env.workspace, 'rename the parser');
+    const run = await env.run(['run', 'what was the last change?']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('the last commit renamed the parser');
+    expect(run.stderr).toContain('plugin broken: context provider bad: provider exploded');
+    const first = env.mock.requests[0]!.raw;
+    expect(first).toContain('Context from git-context/repository:');
+    expect(first).toContain('rename the parser');
+    expect(first).toContain('the probe says the magic word is PLUM');
+    expect(env.mock.requests[1]!.raw).toMatch(/Ada rename the parser/);
+    expect(readFileSync(join(env.workspace, 'plugin-trace.log'), 'utf8').trim().split('\n')).toEqual([
+      'init early',
+      'init order-probe',
+      'service start',
+      'evaluated completed: the last commit renamed the parser',
+      'service stop',
+    ]);
+
+    const list = await env.run(['plugins', 'list']);
+    expect(list.status).toBe(0);
+    // Priority first (early: 10), then by name among equals, each after its dependencies.
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/).slice(0, 2).join(' ')),
+    ).toEqual(['ok early', 'ok broken', 'ok git-context', 'ok order-probe']);
+    const info = await env.run(['plugins', 'info', 'git-context']);
+    expect(info.stdout).toMatch(/^tools +git_log$/m);
+    expect(info.stdout).toMatch(/^health +ok: .*git: git version/m);
+    const unknown = await env.run(['plugins', 'info', 'nope']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('no plugin "nope" is loaded');
+  }, 60_000);
+
+  it('a dependency cycle is a configuration error: exit 2, one line naming it', async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ reply: { text: 'never' } }],
+      load({ 'cycle-a': join(fixtures, 'cycle-a'), 'cycle-b': join(fixtures, 'cycle-b') }),
+    );
+    const run = await env.run(['run', 'hello']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('plugin dependencies form a cycle: cycle-a -> cycle-b -> cycle-a');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(env.mock.requests).toHaveLength(0);
+  });
+});

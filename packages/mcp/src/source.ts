@@ -1,0 +1,607 @@
+/**
+ * One `[mcp.servers.<name>]` as a ToolSource, on the official SDK's Client: stdio (the server
+ * process, inside the sandbox policy unless told otherwise) or Streamable HTTP. Its tools are
+ * offered as `<server>__<tool>` with the server's description and inputSchema; arguments are
+ * checked against that schema before a call leaves; the safety tier is the configured one,
+ * else read_only when the server marks the tool readOnlyHint, else privileged (approval).
+ *
+ * Connection life: a dropped connection (the process exits, HTTP fails) is retried with
+ * exponential backoff (0.5 s doubling to 30 s) for as long as the source is open; the last
+ * list of tools stays offered meanwhile, and a call made then waits briefly for the reconnect
+ * before it fails with a tool error saying so. A call cut off by the drop is sent again after
+ * the reconnect only when that cannot repeat an effect: the request never reached the server,
+ * or the tool is read-only. `notifications/tools/list_changed` refreshes the list and tells the
+ * onChange listeners. Nothing a secret is made of (a bearer token, header or env values) ever
+ * appears in a health line or an error: every message goes through `#scrub`.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  McpError,
+  type Tool as McpTool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JsonSchema,
+  McpServerConfig,
+  SafetyTier,
+  Tool,
+  ToolContext,
+  ToolResult,
+  ToolSource,
+  ToolSourceHealth,
+} from '@oxydra/types';
+import { namespacedNames } from './names.js';
+import { type McpCallResult, toToolResult } from './results.js';
+import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
+import { argumentCheck, modelParameters } from './validate.js';
+
+export const CLIENT_INFO = { name: 'oxydra', version: '0.1.0' };
+
+export interface ReconnectOptions {
+  /** First delay after a drop; doubles per failed attempt. Default 500 ms. */
+  initialDelayMs?: number;
+  /** Longest delay between attempts. Default 30 s. */
+  maxDelayMs?: number;
+  /** How long a call made while disconnected waits for the reconnect. Default 5 s. */
+  callWaitMs?: number;
+}
+
+export interface McpServerSourceOptions {
+  /** The `[mcp.servers.<name>]` key; tools are `<server>__<tool>`. */
+  server: string;
+  config: McpServerConfig;
+  /** `[mcp] call_timeout_secs` in ms. */
+  callTimeoutMs: number;
+  /** `[mcp] start_timeout_secs` in ms: the limit on one connection attempt. */
+  startTimeoutMs: number;
+  /** stdio: how the process is started (planStdio). */
+  launch?: StdioLaunch;
+  /** stdio: why the server may not start at all (the sandbox is required and unavailable). */
+  refusal?: string;
+  /** Where bearer_token_env is read. */
+  env: Readonly<Record<string, string | undefined>>;
+  reconnect?: ReconnectOptions;
+}
+
+type State = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+/** One server tool as offered, with what the call needs. */
+export interface McpToolInfo {
+  /** The namespaced name the model uses. */
+  name: string;
+  /** The server's own name for it. */
+  original: string;
+  safety: SafetyTier;
+  readOnlyHint: boolean | undefined;
+}
+
+interface Live {
+  generation: number;
+  client: Client;
+  transport: Transport;
+  launch?: StdioLaunch;
+}
+
+const STDERR_TAIL = 2048;
+/** Setting names whose values are credentials: kept out of tool output too. */
+const CREDENTIAL_NAME = /token|secret|key|passw|auth|credential|cookie/i;
+const MAX_LIST_PAGES = 100;
+
+/** Errors that mean the request never reached the server: resending cannot repeat an effect. */
+function notDelivered(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === 400;
+  if (error instanceof McpError) return false;
+  if (!(error instanceof Error)) return false;
+  if (error.message === 'Not connected') return true;
+  const code =
+    (error.cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EPIPE';
+}
+
+/** Errors of the connection rather than answers of the server. */
+function connectionError(error: unknown): boolean {
+  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed;
+  if (error instanceof StreamableHTTPError) return true;
+  if (error instanceof TypeError && (error.message === 'fetch failed' || error.cause !== undefined))
+    return true;
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return error.message === 'Not connected' || code === 'EPIPE' || code === 'ECONNRESET';
+  }
+  return false;
+}
+
+const messageOf = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause && !error.message.includes(cause) ? `${error.message} (${cause})` : error.message;
+};
+
+function firstLine(text: string, max = 300): string {
+  const line = text.trim().split('\n').filter(Boolean).at(-1) ?? '';
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}
+
+export class McpServerSource implements ToolSource {
+  readonly name: string;
+  readonly server: string;
+  readonly transportKind: 'stdio' | 'http';
+  readonly #config: McpServerConfig;
+  readonly #options: McpServerSourceOptions;
+  readonly #secrets: string[];
+  readonly #outputSecrets: string[];
+  readonly #initialDelay: number;
+  readonly #maxDelay: number;
+  readonly #callWait: number;
+  #state: State = 'idle';
+  #detail = '';
+  #live: Live | undefined;
+  #generation = 0;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #attempting: Promise<void> | undefined;
+  #lastAttemptAt = 0;
+  #tools: Tool[] = [];
+  #infos: McpToolInfo[] = [];
+  #skipped = 0;
+  #signature = '';
+  #stderr = '';
+  readonly #listeners = new Set<() => void>();
+  readonly #waiters = new Set<() => void>();
+
+  constructor(options: McpServerSourceOptions) {
+    this.server = options.server;
+    this.name = `mcp:${options.server}`;
+    this.#config = options.config;
+    this.#options = options;
+    this.transportKind = options.config.url !== undefined ? 'http' : 'stdio';
+    this.#initialDelay = options.reconnect?.initialDelayMs ?? 500;
+    this.#maxDelay = options.reconnect?.maxDelayMs ?? 30_000;
+    this.#callWait = options.reconnect?.callWaitMs ?? 5_000;
+    const token = options.config.bearer_token_env ? options.env[options.config.bearer_token_env] : undefined;
+    const settings = [...Object.entries(options.config.env), ...Object.entries(options.config.headers)];
+    const longestFirst = (values: string[]) =>
+      [...new Set(values.filter((value) => value.length >= 4))].sort((a, b) => b.length - a.length);
+    // Messages (health, errors) never show any of the server's settings; tool output, which the
+    // model reads, loses the token and the values of settings named like credentials.
+    this.#secrets = longestFirst([...(token ? [token] : []), ...settings.map(([, value]) => value)]);
+    this.#outputSecrets = longestFirst([
+      ...(token ? [token] : []),
+      ...settings.filter(([name]) => CREDENTIAL_NAME.test(name)).map(([, value]) => value),
+    ]);
+    if (options.refusal !== undefined) this.#fail(options.refusal);
+  }
+
+  tools(): Tool[] {
+    return this.#tools;
+  }
+
+  /** The offered tools with the server's own names and what decided their safety. */
+  toolInfos(): readonly McpToolInfo[] {
+    return this.#infos;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** The stdio transport's process (bubblewrap when sandboxed), for diagnostics and tests. */
+  get pid(): number | undefined {
+    const transport = this.#live?.transport;
+    return transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+  }
+
+  /** The isolation a stdio server runs under, or the endpoint of an HTTP one (no query string). */
+  get where(): string {
+    if (this.#config.url !== undefined) {
+      const url = new URL(this.#config.url);
+      return `Streamable HTTP ${url.origin}${url.pathname}`;
+    }
+    return `stdio, ${this.#options.launch?.isolation ?? 'not started'}`;
+  }
+
+  health(): ToolSourceHealth {
+    const count = this.#tools.length;
+    const skipped = this.#skipped > 0 ? `, ${this.#skipped} skipped (they need MCP tasks)` : '';
+    const tools = `${count} tool${count === 1 ? '' : 's'}${skipped}`;
+    switch (this.#state) {
+      case 'connected':
+        return { name: this.name, ok: true, detail: `connected, ${tools}; ${this.where}` };
+      case 'reconnecting':
+        return {
+          name: this.name,
+          ok: false,
+          detail: `reconnecting (attempt ${this.#attempt}): ${this.#detail}`,
+        };
+      case 'failed':
+        return { name: this.name, ok: false, detail: `not started: ${this.#detail}` };
+      case 'closed':
+        return { name: this.name, ok: false, detail: 'closed' };
+      default:
+        return { name: this.name, ok: false, detail: `connecting; ${this.where}` };
+    }
+  }
+
+  /**
+   * Connects (one attempt, within start_timeout_secs). A failure is thrown for the kernel's
+   * warning, and the source keeps retrying in the background, except when the server is
+   * refused (the sandbox) or misconfigured: that is final.
+   */
+  async start(): Promise<void> {
+    if (this.#state === 'failed') throw new Error(this.#detail);
+    if (this.#state !== 'idle') return;
+    this.#setState('connecting');
+    await this.#attempt_();
+    const state = this.#state as State;
+    if (state === 'failed' || state === 'reconnecting') throw new Error(this.#detail);
+  }
+
+  /** Lists the tools again (what a list-changed notification does). */
+  async refresh(): Promise<void> {
+    const live = this.#live;
+    if (!live || this.#state !== 'connected') return;
+    await this.#list(live);
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#setState('closed');
+    clearTimeout(this.#timer);
+    this.#generation++;
+    const live = this.#live;
+    this.#live = undefined;
+    if (live?.transport instanceof StreamableHTTPClientTransport) {
+      // Tell the server the session is over (best effort, briefly).
+      await withTimeout(live.transport.terminateSession(), 1_000, 'no answer').catch(() => {});
+    }
+    await this.#teardown(live);
+    await this.#options.launch?.close();
+    this.#listeners.clear();
+  }
+
+  // ---- connection ----
+
+  /** One connection attempt; on failure the next is scheduled (or the source fails for good). */
+  #attempt_(): Promise<void> {
+    this.#attempting ??= (async () => {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#lastAttemptAt = Date.now();
+      const generation = ++this.#generation;
+      const old = this.#live;
+      this.#live = undefined;
+      await this.#teardown(old);
+      try {
+        await this.#connect(generation);
+        this.#attempt = 0;
+        this.#setState('connected');
+      } catch (error) {
+        if (generation !== this.#generation || this.#state === 'closed') return;
+        if (error instanceof SandboxRefusal || error instanceof ConfigProblem) {
+          this.#fail(error.message);
+          return;
+        }
+        this.#scheduleReconnect(this.#reasonOf(error));
+      }
+    })().finally(() => {
+      this.#attempting = undefined;
+    });
+    return this.#attempting;
+  }
+
+  /** Connects and lists the tools; whatever it started is stopped again when it fails or is superseded. */
+  async #connect(generation: number): Promise<void> {
+    const transport = await this.#transport();
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const live: Live = { generation, client, transport };
+    if (generation !== this.#generation) throw new Error('superseded');
+    this.#live = live;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      if (this.#live !== live) return;
+      try {
+        await this.#list(live);
+      } catch (error) {
+        if (connectionError(error)) this.#dropped(live, this.#reasonOf(error));
+      }
+    });
+    client.onclose = () => this.#dropped(live, this.#exitReason());
+    // HTTP: a failed SSE stream or POST is an error, not a close: ask the server whether it is there.
+    client.onerror = () => void this.#probe(live);
+    const timeout = this.#options.startTimeoutMs;
+    const seconds = Math.round(timeout / 1000);
+    try {
+      await withTimeout(
+        client.connect(transport, { timeout }),
+        timeout,
+        `did not connect within ${seconds} s`,
+      );
+      await withTimeout(this.#list(live), timeout, `did not list its tools within ${seconds} s`);
+      if (generation !== this.#generation) throw new Error('superseded');
+    } catch (error) {
+      if (this.#live === live) this.#live = undefined;
+      await this.#teardown(live);
+      throw error;
+    }
+  }
+
+  async #transport(): Promise<Transport> {
+    this.#stderr = '';
+    if (this.#config.url !== undefined) {
+      const headers: Record<string, string> = { ...this.#config.headers };
+      const variable = this.#config.bearer_token_env;
+      if (variable !== undefined) {
+        const token = this.#options.env[variable];
+        if (!token) throw new ConfigProblem(`bearer_token_env: the variable ${variable} is not set`);
+        headers.Authorization = `Bearer ${token}`;
+      }
+      return new StreamableHTTPClientTransport(new URL(this.#config.url), { requestInit: { headers } });
+    }
+    const launch = this.#options.launch;
+    if (!launch) throw new ConfigProblem('no launch plan for a stdio server');
+    const transport = new StdioClientTransport(await launch.params());
+    // Read stderr always (an unread pipe would block the server); keep the tail for messages.
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    return transport;
+  }
+
+  async #list(live: Live): Promise<void> {
+    const listed: McpTool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const result = await live.client.listTools(cursor ? { cursor } : {}, {
+        timeout: this.#options.startTimeoutMs,
+      });
+      listed.push(...result.tools);
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    if (this.#live !== live) return;
+    this.#setTools(listed, live);
+  }
+
+  #setTools(listed: McpTool[], live: Live): void {
+    const allow = this.#config.tools ? new Set(this.#config.tools) : undefined;
+    // A tool that can run only as an MCP task cannot be called with tools/call.
+    const callable = listed.filter((tool) => tool.execution?.taskSupport !== 'required');
+    this.#skipped = listed.length - callable.length;
+    const chosen = callable.filter((tool) => !allow || allow.has(tool.name));
+    const names = namespacedNames(
+      this.server,
+      chosen.map((tool) => tool.name),
+    );
+    const tools: Tool[] = [];
+    const infos: McpToolInfo[] = [];
+    for (const mcp of chosen) {
+      const name = names.get(mcp.name);
+      if (name === undefined) continue;
+      const readOnlyHint = mcp.annotations?.readOnlyHint;
+      const safety: SafetyTier = this.#config.safety ?? (readOnlyHint === true ? 'read_only' : 'privileged');
+      const info: McpToolInfo = { name, original: mcp.name, safety, readOnlyHint };
+      const schema = mcp.inputSchema as JsonSchema;
+      const check = argumentCheck(name, schema);
+      infos.push(info);
+      tools.push({
+        name,
+        description:
+          mcp.description?.trim() ||
+          mcp.annotations?.title ||
+          mcp.title ||
+          `${mcp.name} (from MCP server "${this.server}")`,
+        parameters: modelParameters(schema),
+        safety,
+        timeoutMs: this.#options.callTimeoutMs,
+        execute: (args, context) => {
+          const problem = check?.(args);
+          if (problem !== undefined) return Promise.resolve({ content: problem, isError: true });
+          return this.#call(info, args, context);
+        },
+      });
+    }
+    const signature = JSON.stringify(tools.map((t) => [t.name, t.description, t.parameters, t.safety]));
+    this.#tools = tools;
+    this.#infos = infos;
+    if (signature !== this.#signature && live === this.#live) {
+      this.#signature = signature;
+      for (const listener of [...this.#listeners]) listener();
+    }
+  }
+
+  /** The connection `live` is gone: reconnect, unless it was already replaced or closed. */
+  #dropped(live: Live, reason: string): void {
+    if (this.#live !== live || this.#state !== 'connected') return;
+    this.#live = undefined;
+    void this.#teardown(live);
+    this.#scheduleReconnect(reason);
+  }
+
+  #probing = false;
+  async #probe(live: Live): Promise<void> {
+    if (this.#probing || this.#live !== live || this.#state !== 'connected') return;
+    this.#probing = true;
+    try {
+      await live.client.ping({ timeout: 5_000 });
+    } catch (error) {
+      this.#dropped(live, this.#reasonOf(error));
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  #scheduleReconnect(reason: string): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#attempt++;
+    this.#detail = reason;
+    this.#setState('reconnecting');
+    const delay = Math.min(this.#initialDelay * 2 ** (this.#attempt - 1), this.#maxDelay);
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#attempt_(), delay);
+    this.#timer.unref();
+  }
+
+  async #teardown(live: Live | undefined): Promise<void> {
+    if (!live) return;
+    live.client.onclose = undefined;
+    live.client.onerror = undefined;
+    try {
+      await live.client.close();
+    } catch {
+      // Already gone.
+    }
+  }
+
+  #fail(reason: string): void {
+    this.#detail = this.#scrub(reason);
+    this.#setState('failed');
+  }
+
+  #setState(state: State): void {
+    this.#state = state;
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  #reasonOf(error: unknown): string {
+    const stderr = this.#config.url === undefined ? firstLine(this.#stderr) : '';
+    const message = messageOf(error);
+    return this.#scrub(stderr && !message.includes(stderr) ? `${message}; server said: ${stderr}` : message);
+  }
+
+  #exitReason(): string {
+    const said = firstLine(this.#stderr);
+    return this.#scrub(
+      this.#config.url === undefined
+        ? `the server process exited${said ? `: ${said}` : ''}`
+        : 'the connection closed',
+    );
+  }
+
+  #scrub(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  // ---- calls ----
+
+  /** The live client, waiting up to callWaitMs for a reconnect; undefined when there is none. */
+  async #ready(signal: AbortSignal): Promise<Live | undefined> {
+    const deadline = Date.now() + this.#callWait;
+    while (true) {
+      if (this.#state === 'connected' && this.#live) return this.#live;
+      if (this.#state === 'failed' || this.#state === 'closed' || signal.aborted) return undefined;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      // Someone is waiting: try now rather than at the end of a long backoff.
+      if (
+        this.#state === 'reconnecting' &&
+        !this.#attempting &&
+        Date.now() - this.#lastAttemptAt >= this.#initialDelay
+      ) {
+        void this.#attempt_();
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.#waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, this.#initialDelay));
+        signal.addEventListener('abort', done, { once: true });
+        this.#waiters.add(done);
+      });
+    }
+  }
+
+  #unavailable(info: McpToolInfo): ToolResult {
+    const { detail } = this.health();
+    return {
+      content: `${info.name} is unavailable: MCP server "${this.server}" is not connected (${detail}). Try again later or use another tool.`,
+      isError: true,
+    };
+  }
+
+  async #call(info: McpToolInfo, args: Record<string, unknown>, context: ToolContext): Promise<ToolResult> {
+    const timeout = this.#options.callTimeoutMs;
+    for (let tries = 0; ; tries++) {
+      const live = await this.#ready(context.signal);
+      if (context.signal.aborted) throw context.signal.reason ?? new Error('cancelled');
+      if (!live) return this.#unavailable(info);
+      // A signal of this call only: the SDK never removes the listener it adds, which would
+      // pile up on a long-lived signal (a CLI's, a host's).
+      const call = new AbortController();
+      const forward = () => call.abort(context.signal.reason);
+      context.signal.addEventListener('abort', forward, { once: true });
+      try {
+        const result = (await live.client.callTool({ name: info.original, arguments: args }, undefined, {
+          signal: call.signal,
+          timeout,
+          ...(context.onProgress
+            ? {
+                onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+                  context.onProgress?.(
+                    progress.message ??
+                      `${progress.progress}${progress.total !== undefined ? `/${progress.total}` : ''}`,
+                  ),
+              }
+            : {}),
+        })) as McpCallResult;
+        const converted = toToolResult(result, this.server, info.original);
+        for (const secret of this.#outputSecrets)
+          converted.content = converted.content.split(secret).join('[redacted]');
+        return converted;
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+          return {
+            content: `${info.name} timed out after ${Math.round(timeout / 100) / 10} s`,
+            isError: true,
+          };
+        }
+        if (!connectionError(error)) {
+          return {
+            content: `MCP server "${this.server}" refused ${info.name}: ${this.#scrub(messageOf(error))}`,
+            isError: true,
+          };
+        }
+        const reason = this.#reasonOf(error);
+        this.#dropped(live, reason);
+        const safeToResend = notDelivered(error) || info.safety === 'read_only';
+        if (tries === 0 && safeToResend) continue;
+        return {
+          content:
+            `The connection to MCP server "${this.server}" was lost during ${info.name} (${reason}); ` +
+            `it is reconnecting. The call ${safeToResend ? 'was not run' : 'may or may not have run'}: check before repeating it.`,
+          isError: true,
+        };
+      } finally {
+        context.signal.removeEventListener('abort', forward);
+      }
+    }
+  }
+}
+
+/** A server configured so it cannot work (a missing variable): not retried. */
+export class ConfigProblem extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

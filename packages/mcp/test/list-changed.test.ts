@@ -1,0 +1,83 @@
+/**
+ * What the third-party servers cannot trigger on demand, shown with a trivial SDK server
+ * (fixtures/trivial-server.mjs), sandboxed like any stdio server: a tools/list_changed
+ * notification refreshes the list and tells the onChange listeners, and a cancelled call
+ * reaches the server as notifications/cancelled.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { McpServerSource } from '../src/index.js';
+import {
+  call,
+  FIXTURES,
+  NODE_MODULES,
+  removeWorkspaces,
+  sandboxProblem,
+  sources,
+  TRIVIAL_SERVER,
+  tool,
+  until,
+} from './helpers.js';
+
+const problem = sandboxProblem();
+const opened: McpServerSource[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+afterAll(removeWorkspaces);
+
+async function trivial(): Promise<McpServerSource> {
+  const [source] = sources({
+    trivial: { command: 'node', args: [TRIVIAL_SERVER], read_paths: [NODE_MODULES, FIXTURES] },
+  });
+  opened.push(source!);
+  await source!.start();
+  return source!;
+}
+
+describe.skipIf(problem !== undefined)(
+  `list changes and cancellation${problem ? ` (skipped: ${problem})` : ''}`,
+  () => {
+    it('refreshes the tool list on tools/list_changed and tells the listeners', async () => {
+      const source = await trivial();
+      let changes = 0;
+      const off = source.onChange(() => changes++);
+      expect(source.tools().map((t) => t.name)).not.toContain('trivial__fresh_tool');
+      expect((await call(source, 'trivial__add_tool', { name: 'fresh_tool' })).content).toBe(
+        'added fresh_tool',
+      );
+      await until('the new tool', () => source.tools().some((t) => t.name === 'trivial__fresh_tool'));
+      expect(changes).toBeGreaterThanOrEqual(1);
+      expect(tool(source, 'trivial__fresh_tool').safety).toBe('read_only');
+      expect((await call(source, 'trivial__fresh_tool', {})).content).toBe('fresh_tool');
+      off();
+      await call(source, 'trivial__add_tool', { name: 'second_tool' });
+      await until('the second tool', () => source.tools().some((t) => t.name === 'trivial__second_tool'));
+      const seen = changes;
+      expect(seen).toBeGreaterThanOrEqual(1);
+      // Unsubscribed: no more calls.
+      await call(source, 'trivial__add_tool', { name: 'third_tool' });
+      await until('the third tool', () => source.tools().some((t) => t.name === 'trivial__third_tool'));
+      expect(changes).toBe(seen);
+    });
+
+    it('tells the server when a call is cancelled', async () => {
+      const source = await trivial();
+      const controller = new AbortController();
+      const waiting = tool(source, 'trivial__wait').execute(
+        { ms: 60_000 },
+        // The server reports progress once the wait is under way: cancel then.
+        {
+          workspace: '/',
+          signal: controller.signal,
+          onProgress: () => controller.abort(new Error('user pressed stop')),
+        },
+      );
+      await expect(waiting).rejects.toThrow('user pressed stop');
+      let count = '0';
+      const end = Date.now() + 10_000;
+      while (count === '0' && Date.now() < end)
+        count = (await call(source, 'trivial__cancellations', {})).content;
+      expect(count).toBe('1');
+    });
+  },
+);

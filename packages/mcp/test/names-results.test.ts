@@ -1,0 +1,94 @@
+/** Tool names the model sees, and MCP results as text: pure functions, checked directly. */
+import { describe, expect, it } from 'vitest';
+import {
+  argumentCheck,
+  modelParameters,
+  namespacedName,
+  namespacedNames,
+  resultText,
+  toToolResult,
+} from '../src/index.js';
+
+describe('namespaced names', () => {
+  it('joins server and tool with "__" and replaces what providers refuse', () => {
+    expect(namespacedName('github', 'create_issue')).toBe('github__create_issue');
+    expect(namespacedName('fs', 'read.file/v2 now')).toBe('fs__read_file_v2_now');
+    expect(namespacedName('x', 'héllo')).toBe('x__h_llo');
+  });
+
+  it('keeps names within 64 characters, distinct and stable', () => {
+    const long = 'a'.repeat(100);
+    const name = namespacedName('server', long);
+    expect(name).toHaveLength(64);
+    expect(name).toMatch(/^server__a+_[0-9a-f]{8}$/);
+    expect(namespacedName('server', long)).toBe(name);
+    expect(namespacedName('server', `${long}b`)).not.toBe(name);
+  });
+
+  it('gives two tools that sanitize alike different names', () => {
+    const names = namespacedNames('s', ['a.b', 'a_b', 'a.b']);
+    expect(names.get('a.b')).toBe('s__a_b');
+    expect(names.get('a_b')).toMatch(/^s__a_b_[0-9a-f]{8}$/);
+    expect(names.size).toBe(2);
+  });
+});
+
+describe('results as text', () => {
+  it('joins text and describes images, audio, links and resources', () => {
+    const text = resultText({
+      content: [
+        { type: 'text', text: 'one' },
+        { type: 'image', mimeType: 'image/png', data: 'A'.repeat(4096) },
+        { type: 'audio', mimeType: 'audio/wav', data: 'AAAA' },
+        { type: 'resource_link', uri: 'file:///x.txt', name: 'x.txt', mimeType: 'text/plain' },
+        { type: 'resource', resource: { uri: 'mem://a', mimeType: 'text/plain', text: 'inside' } },
+        { type: 'resource', resource: { uri: 'mem://b', mimeType: 'application/zip', blob: 'AAAA' } },
+      ],
+    });
+    expect(text).toBe(
+      [
+        'one',
+        '[image: image/png, 3.0 KB]',
+        '[audio: audio/wav, 3 bytes]',
+        '[resource link: x.txt file:///x.txt (text/plain)]',
+        '[resource mem://a (text/plain)]\ninside',
+        '[resource: mem://b, application/zip, 3 bytes]',
+      ].join('\n'),
+    );
+  });
+
+  it('falls back to structured content, and keeps isError', () => {
+    expect(resultText({ content: [], structuredContent: { t: 1 } })).toBe('{"t":1}');
+    expect(resultText({ content: [] })).toBe('(the tool returned no content)');
+    expect(toToolResult({ content: [{ type: 'text', text: 'bad' }], isError: true }, 's', 't')).toMatchObject(
+      {
+        content: 'bad',
+        isError: true,
+        data: { server: 's', tool: 't', blocks: ['text'] },
+      },
+    );
+  });
+});
+
+describe('argument checks', () => {
+  it('checks draft-07 and 2020-12 schemas and strips $schema for the model', () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { n: { type: 'integer' }, mode: { enum: ['a', 'b'] } },
+      required: ['n'],
+      additionalProperties: false,
+    };
+    const check = argumentCheck('s__t', schema)!;
+    expect(check({ n: 1 })).toBeUndefined();
+    const message = check({ n: 'x', mode: 'c', extra: true })!;
+    expect(message).toContain('Invalid arguments for s__t');
+    expect(message).toContain('"n" must be integer');
+    expect(message).toContain('"mode" must be one of ["a","b"]');
+    expect(message).toContain('unknown property "extra"');
+    expect(modelParameters(schema)).not.toHaveProperty('$schema');
+    expect(
+      argumentCheck('s__u', { type: 'object', properties: { x: { $ref: '#/nowhere' } } }),
+    ).toBeUndefined();
+  });
+});
