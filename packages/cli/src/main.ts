@@ -298,6 +298,13 @@ export function buildProgram(): Command {
       .argument('[json-args]', 'its arguments as a JSON object (default {})')
       .option('--json', 'print the result as one line of JSON'),
   ).action(lazy(() => import('./commands/mcp.js'), 'runMcpCall'));
+  addConfigFlags(
+    mcp
+      .command('serve')
+      .description(
+        'Oxydra as an MCP server on stdio (run_agent, memory_search, memory_save, sessions_list, session_transcript)',
+      ),
+  ).action(lazy(() => import('./commands/mcp-serve.js'), 'runMcpServe'));
 
   const memory = program
     .command('memory')

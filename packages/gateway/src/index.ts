@@ -7,6 +7,7 @@
 export { GATEWAY_SUBPROTOCOL } from './auth.js';
 export { type BindAddress, isLoopbackHost, parseBind, urlHost } from './bind.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
+export type { McpServerScope } from './mcp/oxydra-mcp-server.js';
 export { type Gateway, startGateway } from './server.js';
 export { type ResolvedToken, resolveGatewayToken } from './token.js';
 export {
@@ -25,3 +26,8 @@ export {
   type TurnRequest,
   type TurnRunner,
 } from './types.js';
+
+/** Oxydra's MCP server over a kernel (loads the MCP SDK on call): `oxydra mcp serve` uses it. */
+export async function loadOxydraMcpServer() {
+  return (await import('./mcp/oxydra-mcp-server.js')).createOxydraMcpServer;
+}

@@ -22,6 +22,7 @@ import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
 import { GatewayHub } from './hub.js';
 import { kernelTurnRunner } from './kernel-turns.js';
+import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { TokenCheck } from './token.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
@@ -134,6 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
   registerKernelApprovalRoutes(app, kernel);
+  const mcp = registerMcpRoute(app, kernel);
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
@@ -166,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         clearInterval(sweeper);
         guardian.stop();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        await mcp.closeAll();
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
         await app.close();
       })();

@@ -1,0 +1,252 @@
+/**
+ * Oxydra as an MCP server, for any MCP client (Claude Desktop, Claude Code, IDEs): run_agent
+ * (progress notifications while it works, cancelled when the client cancels), memory_search,
+ * memory_save, sessions_list and session_transcript, all over one kernel and acting as one
+ * user — the terminal's for `oxydra mcp serve`, the token's over the gateway's /mcp — who sees
+ * only their own sessions. The transport is the caller's (stdio, or Streamable HTTP).
+ */
+
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Kernel, KernelEvent } from '@oxydra/kernel';
+import { type Message, messageText } from '@oxydra/types';
+import { z } from 'zod';
+
+export interface McpServerScope {
+  /** The user the client acts as; undefined: the terminal's user (all sessions are theirs). */
+  userId?: string;
+  /** Sessions of other users are hidden (a `user` token); false for the owner. */
+  ownSessionsOnly: boolean;
+}
+
+const VERSION = '0.1.0';
+const MAX_TRANSCRIPT_CHARS = 200_000;
+
+const text = (value: string, isError = false): CallToolResult => ({
+  content: [{ type: 'text', text: value }],
+  ...(isError ? { isError: true } : {}),
+});
+
+export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): McpServer {
+  const server = new McpServer(
+    { name: 'oxydra', version: VERSION },
+    {
+      instructions:
+        "Oxydra runs AI agents on this machine's workspace. Use run_agent to hand a task to an agent (it can read and change files and run sandboxed commands); use memory_search/memory_save for the workspace's long-term notes.",
+    },
+  );
+  const user = scope.userId !== undefined ? { userId: scope.userId } : {};
+
+  server.registerTool(
+    'run_agent',
+    {
+      title: 'Run an Oxydra agent',
+      description:
+        'Runs an Oxydra agent on a task in its workspace until it is done, and returns its answer. It can read and change files and run commands in the sandbox. Progress is reported while it works; cancelling the call stops the agent.',
+      inputSchema: {
+        prompt: z.string().min(1).max(200_000).describe('the task, as you would tell a colleague'),
+        agent: z.string().min(1).max(64).optional().describe('an [agents.<name>] of its configuration'),
+        session: z.string().min(1).max(128).optional().describe('a session to continue (or a new name)'),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+    },
+    async ({ prompt, agent, session }, extra) => {
+      let handle: ReturnType<Kernel['agents']['spawn']>;
+      try {
+        handle = kernel.agents.spawn({
+          prompt,
+          ...(agent !== undefined ? { agent } : {}),
+          ...(session !== undefined ? { sessionId: session } : {}),
+          ...user,
+        });
+      } catch (error) {
+        return text((error as Error).message, true);
+      }
+      const cancel = () => void handle.cancel('cancelled by the MCP client');
+      if (extra.signal.aborted) cancel();
+      extra.signal.addEventListener('abort', cancel, { once: true });
+      const token = extra._meta?.progressToken;
+      let step = 0;
+      const progress = (message: string) => {
+        if (token === undefined) return;
+        step += 1;
+        extra
+          .sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: token, progress: step, message },
+          })
+          .catch(() => {});
+      };
+      try {
+        for await (const envelope of handle.events) {
+          const message = progressLine(envelope);
+          if (message !== undefined) progress(message);
+        }
+        const result = await handle.result;
+        const answer =
+          result.status === 'completed'
+            ? result.text
+            : `the agent ${result.status}: ${result.error?.message ?? ''}`;
+        return {
+          content: [{ type: 'text', text: answer }],
+          structuredContent: {
+            status: result.status,
+            session_id: result.sessionId ?? null,
+            agent_id: result.agentId,
+            turns: result.turns,
+            cost_usd: result.costUsd,
+          },
+          ...(result.status === 'completed' ? {} : { isError: true }),
+        };
+      } finally {
+        extra.signal.removeEventListener('abort', cancel);
+      }
+    },
+  );
+
+  server.registerTool(
+    'memory_search',
+    {
+      title: 'Search Oxydra memory',
+      description: "Searches the workspace's notes and past conversations (meaning and keywords).",
+      inputSchema: {
+        query: z.string().min(1).max(2_000),
+        top_k: z.number().int().min(1).max(50).optional(),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    async ({ query, top_k }) => {
+      try {
+        const hits = await kernel.memory.recall(query, {
+          ...(top_k !== undefined ? { topK: top_k } : {}),
+          ...user,
+        });
+        if (hits.length === 0) return text('nothing found');
+        return text(hits.map((hit, i) => `${i + 1}. ${hit.text}`).join('\n\n'));
+      } catch (error) {
+        return text((error as Error).message, true);
+      }
+    },
+  );
+
+  server.registerTool(
+    'memory_save',
+    {
+      title: 'Save a note to Oxydra memory',
+      description: 'Saves a note the agents of this workspace can recall later.',
+      inputSchema: {
+        content: z.string().min(1).max(100_000),
+        tags: z.array(z.string().min(1).max(64)).max(20).optional(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false },
+    },
+    async ({ content, tags }) => {
+      try {
+        const saved = await kernel.memory.remember(content, { ...(tags ? { tags } : {}), ...user });
+        return text(`saved note ${saved.id}`);
+      } catch (error) {
+        return text((error as Error).message, true);
+      }
+    },
+  );
+
+  server.registerTool(
+    'sessions_list',
+    {
+      title: 'List Oxydra sessions',
+      description: 'The stored conversations, newest first: id, title, agent, messages, last activity.',
+      inputSchema: { limit: z.number().int().min(1).max(200).optional() },
+      annotations: { readOnlyHint: true },
+    },
+    async ({ limit }) => {
+      const sessions = kernel.sessions;
+      if (!sessions) return text('memory is off ([memory] enabled = false): no sessions are stored', true);
+      const list = await sessions.list({
+        ...(scope.ownSessionsOnly ? user : {}),
+        archived: false,
+        limit: limit ?? 20,
+      });
+      if (list.length === 0) return text('no sessions');
+      return {
+        content: [
+          {
+            type: 'text',
+            text: list
+              .map(
+                (s) =>
+                  `${s.id}  ${s.updatedAt.slice(0, 16).replace('T', ' ')}  ${s.messageCount} messages  ${s.title ?? ''}`,
+              )
+              .join('\n'),
+          },
+        ],
+        structuredContent: {
+          sessions: list.map((s) => ({
+            id: s.id,
+            title: s.title ?? null,
+            agent: s.agent ?? null,
+            messages: s.messageCount,
+            updated_at: s.updatedAt,
+          })),
+        },
+      };
+    },
+  );
+
+  server.registerTool(
+    'session_transcript',
+    {
+      title: 'Read an Oxydra session',
+      description: "A stored conversation's messages, oldest first (long transcripts are cut at the start).",
+      inputSchema: { session: z.string().min(1).max(128).describe('its id, short id or name') },
+      annotations: { readOnlyHint: true },
+    },
+    async ({ session }) => {
+      const sessions = kernel.sessions;
+      if (!sessions) return text('memory is off ([memory] enabled = false): no sessions are stored', true);
+      const ids = await sessions.lookup(session, scope.ownSessionsOnly ? user : {});
+      if (ids.length !== 1) {
+        return text(
+          ids.length === 0
+            ? `no session "${session}"`
+            : `"${session}" names ${ids.length} sessions: ${ids.join(', ')}`,
+          true,
+        );
+      }
+      const messages = await sessions.loadMessages(ids[0]!);
+      return text(transcript(messages));
+    },
+  );
+
+  return server;
+}
+
+/** One line of progress for the events a client cares to see; undefined for the rest. */
+function progressLine(envelope: KernelEvent): string | undefined {
+  const event = envelope.event;
+  switch (event.type) {
+    case 'turn_start':
+      return `model call ${event.turn} of at most ${event.maxTurns}`;
+    case 'tool_execution_start':
+      return `running ${event.name}`;
+    case 'tool_execution_end':
+      return `${event.name} ${event.isError ? 'failed' : 'done'} (${Math.round(event.durationMs)} ms)`;
+    case 'agent_spawned':
+      return envelope.parentAgentId !== undefined ? `sub-agent ${event.name} started` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function transcript(messages: readonly Message[]): string {
+  const lines = messages.map((message) => {
+    if (message.role === 'tool')
+      return `[tool ${message.toolName}${message.isError ? ', failed' : ''}] ${message.content}`;
+    const calls =
+      message.role === 'assistant' && message.toolCalls?.length
+        ? ` [calls ${message.toolCalls.map((call) => call.name).join(', ')}]`
+        : '';
+    return `[${message.role}] ${messageText(message)}${calls}`;
+  });
+  const all = lines.join('\n\n');
+  return all.length > MAX_TRANSCRIPT_CHARS ? `[...]\n${all.slice(-MAX_TRANSCRIPT_CHARS)}` : all;
+}
