@@ -1,4 +1,3 @@
-export * from './a2a-schema.js';
 export * from './agent-schema.js';
 export * from './kernel-schema.js';
 export * from './mcp-schema.js';
