@@ -69,6 +69,9 @@ describe('plugins', () => {
     const info = await env.run(['plugins', 'info', 'git-context']);
     expect(info.stdout).toMatch(/^tools +git_log$/m);
     expect(info.stdout).toMatch(/^health +ok: .*git: git version/m);
+    const doctor = await env.run(['doctor']);
+    expect(doctor.stdout).toMatch(/^\[ok\] +plugin:git-context +1 tool\(s\).*git: git version/m);
+    expect(doctor.stdout).toMatch(/^\[ok\] +plugin:order-probe /m);
     const unknown = await env.run(['plugins', 'info', 'nope']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no plugin "nope" is loaded');
