@@ -5,7 +5,6 @@
  */
 import { homedir } from 'node:os';
 import { oxydraSecretDirectories } from '@oxydra/config';
-import { mcpToolSources } from '@oxydra/mcp';
 import type { AdapterFactories } from '@oxydra/provider';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
@@ -124,6 +123,18 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     }),
     ...(memory?.tools ?? []),
   ];
+  // The MCP client (the SDK, ajv) loads only when a server is configured: a run without MCP
+  // servers does not compile it at start-up (measured ~100 ms of module parsing).
+  const mcpSources = Object.values(config.mcp.servers).some((server) => server.enabled)
+    ? (await import('@oxydra/mcp')).mcpToolSources(config.mcp, {
+        workspace,
+        sandbox: config.tools.sandbox,
+        hidden: [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
+        env,
+        warn,
+        onEgress: audit.egress,
+      })
+    : [];
   const pluginHost =
     plugins.length > 0
       ? new PluginHost(plugins, {
@@ -151,18 +162,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     tools,
     ...(pluginHost ? { plugins: pluginHost } : {}),
     toolSources: new ToolSources(
-      [
-        ...(pluginHost?.sources() ?? []),
-        ...mcpToolSources(config.mcp, {
-          workspace,
-          sandbox: config.tools.sandbox,
-          hidden: [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
-          env,
-          warn,
-          onEgress: audit.egress,
-        }),
-        ...(options.toolSources ?? []),
-      ],
+      [...(pluginHost?.sources() ?? []), ...mcpSources, ...(options.toolSources ?? [])],
       warn,
     ),
     ...(memory ? { memory } : {}),
