@@ -303,6 +303,10 @@ export function buildProgram(): Command {
       .command('serve')
       .description(
         'Oxydra as an MCP server on stdio (run_agent, memory_search, memory_save, sessions_list, session_transcript)',
+      )
+      .option(
+        '--workspace <dir>',
+        'the project folder to serve (default: the current one), for clients that start servers elsewhere',
       ),
   ).action(lazy(() => import('./commands/mcp-serve.js'), 'runMcpServe'));
 

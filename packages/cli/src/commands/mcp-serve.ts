@@ -1,17 +1,26 @@
 /**
  * `oxydra mcp serve`: Oxydra as an MCP server on stdio, for Claude Desktop, Claude Code, IDEs
  * and any MCP client: run_agent, memory_search, memory_save, sessions_list, session_transcript
- * over this workspace's kernel. stdout carries protocol frames only; warnings go to stderr.
- * Ends when the client closes stdin (or on SIGINT/SIGTERM), after closing the kernel.
+ * over this workspace's kernel, acting as the local user (all sessions are theirs). stdout
+ * carries protocol frames only; warnings go to stderr. Ends when the client closes stdin (or on
+ * SIGINT/SIGTERM), which cancels running agents, after closing the kernel.
  */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { loadOxydraMcpServer } from '@oxydra/gateway';
+import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 
-export async function runMcpServe(options: ConfigFlagValues): Promise<number> {
-  const kernel = await openCliKernel(options, { workspace: agentWorkspace() });
+export interface McpServeFlags extends ConfigFlagValues {
+  /** The project folder; default the current one (Claude Desktop starts servers in /). */
+  workspace?: string;
+}
+
+export async function runMcpServe(options: McpServeFlags): Promise<number> {
+  const kernel = await openCliKernel(options, { workspace: servedWorkspace(options.workspace) });
   try {
     const [createServer, { StdioServerTransport }] = await Promise.all([
       loadOxydraMcpServer(),
@@ -33,4 +42,30 @@ export async function runMcpServe(options: ConfigFlagValues): Promise<number> {
     await kernel.close();
   }
   return EXIT_OK;
+}
+
+/**
+ * The workspace to serve: --workspace (moved into, so commands and relative paths start there
+ * as from a terminal), else the current folder's. Never the filesystem root: a client that
+ * starts its servers in / would otherwise hand agents the whole machine as their workspace.
+ */
+function servedWorkspace(flag: string | undefined): string {
+  if (flag !== undefined) {
+    const dir = resolve(flag);
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new UsageError(`--workspace ${JSON.stringify(flag)}: no such folder`);
+    process.chdir(dir);
+  }
+  const workspace = agentWorkspace();
+  if (dirname(workspace) === workspace) {
+    throw new UsageError(`oxydra mcp serve would serve the filesystem root (${workspace}) as the workspace`, {
+      hint: 'pass --workspace /path/to/project (MCP clients such as Claude Desktop start servers in /)',
+    });
+  }
+  return workspace;
 }

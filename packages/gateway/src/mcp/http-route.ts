@@ -1,8 +1,11 @@
 /**
  * Oxydra as an MCP server over Streamable HTTP at /mcp, behind the gateway's token: each MCP
  * session (its `mcp-session-id`) has its own server acting as the token's user, and belongs to
- * the token that opened it (another token gets a 404 for it). Sessions end on DELETE, when the
- * client goes away, or when the gateway closes; at most MAX_SESSIONS are open at once.
+ * the token that opened it (another token gets a 404 for it). Sessions end on DELETE or when the
+ * gateway closes, which also cancels their running tools (run_agent's agent). Clients often just
+ * go away without a DELETE, so at most MAX_MCP_SESSIONS are kept: a new one then replaces the least
+ * recently used session that has no request or stream open (its client, if any, gets a 404 and
+ * starts over, as the protocol says); when every one is busy, the new one is refused (429).
  */
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -25,16 +28,34 @@ const loadSdk = async () => {
   };
 };
 
-const MAX_SESSIONS = 100;
+/** At most this many MCP sessions are kept open at once. */
+export const MAX_MCP_SESSIONS = 100;
 
 interface McpSession {
   transport: StreamableHTTPServerTransport;
   tokenId: string;
+  /** Requests and streams of this session still open. */
+  open: number;
+  /** When it was last used, as a count of requests (least recently used goes first). */
+  used: number;
 }
 
 export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeAll(): Promise<void> } {
   const sessions = new Map<string, McpSession>();
   let sdk: ReturnType<typeof loadSdk> | undefined;
+  let requests = 0;
+
+  /** Closes the least recently used idle session; false when every session is busy. */
+  const evictIdle = async (): Promise<boolean> => {
+    let oldest: McpSession | undefined;
+    for (const candidate of sessions.values()) {
+      if (candidate.open === 0 && (!oldest || candidate.used < oldest.used)) oldest = candidate;
+    }
+    if (!oldest) return false;
+    if (oldest.transport.sessionId !== undefined) sessions.delete(oldest.transport.sessionId);
+    await oldest.transport.close();
+    return true;
+  };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = principalOf(request.raw);
@@ -60,33 +81,41 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
           'start an MCP session with an initialize request first',
         );
       }
-      if (sessions.size >= MAX_SESSIONS) {
+      if (sessions.size >= MAX_MCP_SESSIONS && !(await evictIdle())) {
         return replyError(
           reply,
           429,
           'rate_limited',
-          `too many open MCP sessions (${MAX_SESSIONS}); close some`,
+          `too many busy MCP sessions (${MAX_MCP_SESSIONS}); end some (DELETE /mcp) or try later`,
         );
       }
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sessionId) => {
-          sessions.set(sessionId, { transport, tokenId: principal.tokenId });
+          sessions.set(sessionId, created);
         },
       });
+      const created: McpSession = { transport, tokenId: principal.tokenId, open: 0, used: 0 };
       transport.onclose = () => {
-        if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+        const sessionId = transport.sessionId;
+        if (sessionId !== undefined && sessions.get(sessionId) === created) sessions.delete(sessionId);
       };
       const server = createOxydraMcpServer(kernel, {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
         ownSessionsOnly: principal.user !== undefined,
       });
       await server.connect(transport);
-      session = { transport, tokenId: principal.tokenId };
+      session = created;
     }
+    const current = session;
+    current.used = ++requests;
+    current.open += 1;
+    reply.raw.once('close', () => {
+      current.open -= 1;
+    });
     // The transport writes the response itself (JSON or an SSE stream).
     reply.hijack();
-    await session.transport.handleRequest(request.raw, reply.raw, request.body);
+    await current.transport.handleRequest(request.raw, reply.raw, request.body);
   };
 
   app.post('/mcp', handle);

@@ -8,9 +8,10 @@
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Kernel, KernelEvent } from '@oxydra/kernel';
-import { type Message, messageText } from '@oxydra/types';
+import type { Kernel } from '@oxydra/kernel';
+import { isOxydraError, type Message, messageText } from '@oxydra/types';
 import { z } from 'zod';
+import { RunProgress } from './run-progress.js';
 
 export interface McpServerScope {
   /** The user the client acts as; undefined: the terminal's user (all sessions are theirs). */
@@ -27,6 +28,14 @@ const text = (value: string, isError = false): CallToolResult => ({
   ...(isError ? { isError: true } : {}),
 });
 
+/** A tool error: the error's message, and its hint when it has one (how to fix it). */
+const failure = (error: unknown): CallToolResult => {
+  const hint = isOxydraError(error) ? error.hint : undefined;
+  return text(`${(error as Error).message}${hint ? `\n${hint}` : ''}`, true);
+};
+
+const MEMORY_OFF = 'memory is off ([memory] enabled = false): no sessions are stored';
+
 export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): McpServer {
   const server = new McpServer(
     { name: 'oxydra', version: VERSION },
@@ -42,10 +51,10 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     {
       title: 'Run an Oxydra agent',
       description:
-        'Runs an Oxydra agent on a task in its workspace until it is done, and returns its answer. It can read and change files and run commands in the sandbox. Progress is reported while it works; cancelling the call stops the agent.',
+        'Runs an Oxydra agent on a task in its workspace until it is done, and returns its answer, with the session it ran in (pass it as "session" to continue), its model calls, tokens and cost. It can read and change files and run commands in the sandbox. Progress is reported while it works; cancelling the call stops the agent.',
       inputSchema: {
         prompt: z.string().min(1).max(200_000).describe('the task, as you would tell a colleague'),
-        agent: z.string().min(1).max(64).optional().describe('an [agents.<name>] of its configuration'),
+        agent: z.string().min(1).max(64).optional().describe(agentsNote(kernel)),
         session: z.string().min(1).max(128).optional().describe('a session to continue (or a new name)'),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
@@ -53,34 +62,34 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     async ({ prompt, agent, session }, extra) => {
       let handle: ReturnType<Kernel['agents']['spawn']>;
       try {
+        const sessionId = session !== undefined ? await ownSession(kernel, scope, session) : undefined;
         handle = kernel.agents.spawn({
           prompt,
           ...(agent !== undefined ? { agent } : {}),
-          ...(session !== undefined ? { sessionId: session } : {}),
+          ...(sessionId !== undefined ? { sessionId } : {}),
           ...user,
         });
       } catch (error) {
-        return text((error as Error).message, true);
+        return failure(error);
       }
       const cancel = () => void handle.cancel('cancelled by the MCP client');
       if (extra.signal.aborted) cancel();
       extra.signal.addEventListener('abort', cancel, { once: true });
       const token = extra._meta?.progressToken;
+      const lines = new RunProgress(handle.id);
       let step = 0;
-      const progress = (message: string) => {
-        if (token === undefined) return;
-        step += 1;
-        extra
-          .sendNotification({
-            method: 'notifications/progress',
-            params: { progressToken: token, progress: step, message },
-          })
-          .catch(() => {});
-      };
       try {
         for await (const envelope of handle.events) {
-          const message = progressLine(envelope);
-          if (message !== undefined) progress(message);
+          if (token === undefined) continue;
+          const message = lines.line(envelope);
+          if (message === undefined) continue;
+          step += 1;
+          extra
+            .sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress: step, message },
+            })
+            .catch(() => {});
         }
         const result = await handle.result;
         const answer =
@@ -94,6 +103,10 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
             session_id: result.sessionId ?? null,
             agent_id: result.agentId,
             turns: result.turns,
+            usage: {
+              input_tokens: result.usage.inputTokens ?? null,
+              output_tokens: result.usage.outputTokens ?? null,
+            },
             cost_usd: result.costUsd,
           },
           ...(result.status === 'completed' ? {} : { isError: true }),
@@ -122,9 +135,21 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
           ...user,
         });
         if (hits.length === 0) return text('nothing found');
-        return text(hits.map((hit, i) => `${i + 1}. ${hit.text}`).join('\n\n'));
+        return {
+          content: [{ type: 'text', text: hits.map((hit, i) => `${i + 1}. ${hit.text}`).join('\n\n') }],
+          structuredContent: {
+            hits: hits.map((hit) => ({
+              text: hit.text,
+              source: hit.source,
+              score: hit.score,
+              note_id: hit.noteId ?? null,
+              session_id: hit.sessionId ?? null,
+              tags: hit.tags ?? [],
+            })),
+          },
+        };
       } catch (error) {
-        return text((error as Error).message, true);
+        return failure(error);
       }
     },
   );
@@ -145,7 +170,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         const saved = await kernel.memory.remember(content, { ...(tags ? { tags } : {}), ...user });
         return text(`saved note ${saved.id}`);
       } catch (error) {
-        return text((error as Error).message, true);
+        return failure(error);
       }
     },
   );
@@ -160,7 +185,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
     async ({ limit }) => {
       const sessions = kernel.sessions;
-      if (!sessions) return text('memory is off ([memory] enabled = false): no sessions are stored', true);
+      if (!sessions) return text(MEMORY_OFF, true);
       const list = await sessions.list({
         ...(scope.ownSessionsOnly ? user : {}),
         archived: false,
@@ -202,7 +227,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
     async ({ session }) => {
       const sessions = kernel.sessions;
-      if (!sessions) return text('memory is off ([memory] enabled = false): no sessions are stored', true);
+      if (!sessions) return text(MEMORY_OFF, true);
       const ids = await sessions.lookup(session, scope.ownSessionsOnly ? user : {});
       if (ids.length !== 1) {
         return text(
@@ -220,21 +245,27 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
   return server;
 }
 
-/** One line of progress for the events a client cares to see; undefined for the rest. */
-function progressLine(envelope: KernelEvent): string | undefined {
-  const event = envelope.event;
-  switch (event.type) {
-    case 'turn_start':
-      return `model call ${event.turn} of at most ${event.maxTurns}`;
-    case 'tool_execution_start':
-      return `running ${event.name}`;
-    case 'tool_execution_end':
-      return `${event.name} ${event.isError ? 'failed' : 'done'} (${Math.round(event.durationMs)} ms)`;
-    case 'agent_spawned':
-      return envelope.parentAgentId !== undefined ? `sub-agent ${event.name} started` : undefined;
-    default:
-      return undefined;
+function agentsNote(kernel: Kernel): string {
+  const names = Object.keys(kernel.config.agents);
+  return names.length === 0
+    ? 'unused: this workspace configures no named agents ([agents.<name>])'
+    : `one of the configured agents (${names.join(', ')}); unset: the default agent`;
+}
+
+/**
+ * The session a run_agent `session` names, for a client that sees only its own user's: the
+ * kernel resolves names within the user's sessions, and would otherwise continue a session of
+ * another user named by its full id.
+ */
+async function ownSession(kernel: Kernel, scope: McpServerScope, typed: string): Promise<string> {
+  if (!kernel.sessions) throw new Error(`${MEMORY_OFF}: run without "session"`);
+  const id = await kernel.resolveSession(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
+  if (!scope.ownSessionsOnly) return id;
+  const stored = await kernel.sessions?.get(id);
+  if (stored && stored.userId !== scope.userId) {
+    throw new Error(`no session "${typed}" of yours, and another user's has that id: choose another name`);
   }
+  return id;
 }
 
 function transcript(messages: readonly Message[]): string {
