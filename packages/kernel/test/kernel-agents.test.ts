@@ -150,3 +150,18 @@ describe('memory and exec system calls', () => {
     await expect(kernel.exec('echo hi')).rejects.toThrow(/sandbox is off/);
   });
 });
+
+describe('session ownership', () => {
+  it("refuses a user's agent another user's session, even by its full id; the owner may continue it", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
+    const bobs = await kernel.agents.spawn({ prompt: 'bob here', userId: 'bob', sessionId: 'bob-notes' })
+      .result;
+    const id = bobs.sessionId!;
+    const alice = await kernel.agents.spawn({ prompt: 'read it', userId: 'alice', sessionId: id }).result;
+    expect(alice.status).toBe('failed');
+    expect(alice.error?.message).toContain(`session ${JSON.stringify(id)} belongs to another user`);
+    const owner = await kernel.agents.spawn({ prompt: 'owner here', sessionId: id }).result;
+    expect(owner.status).toBe('completed');
+    expect(owner.sessionId).toBe(id);
+  });
+});

@@ -55,6 +55,14 @@ export async function openSession(
     id === undefined
       ? await memory.db.sessions.create(fields)
       : await memory.db.sessions.getOrCreate(await sessionNamed(memory, id, scope), fields);
+  // A user's agents never continue someone else's conversation, whatever id they are given (a
+  // full id is not found by the user-scoped lookup, but getOrCreate would open it). Only a run
+  // without a user (the workspace's owner) may continue any session.
+  if (userId !== undefined && session.userId !== userId) {
+    throw new UsageError(`session ${JSON.stringify(id)} belongs to another user`, {
+      hint: 'continue one of your own sessions, or start a new one',
+    });
+  }
   return {
     id: session.id,
     history: id === undefined ? [] : await loadHistory(memory, session.id),
