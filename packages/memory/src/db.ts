@@ -55,6 +55,24 @@ function createPrivateFile(path: string): void {
   }
 }
 
+/**
+ * `PRAGMA journal_mode=WAL` needs the file to itself for a moment. When several processes open
+ * one fresh file at once, SQLite may answer SQLITE_BUSY at once instead of waiting (its busy
+ * handler is skipped where waiting could deadlock), so the switch is retried a few times; once
+ * one process has switched, the others find WAL and need no lock.
+ */
+async function switchToWal(client: Client) {
+  for (let attempt = 0, delay = 10; ; attempt += 1, delay = Math.min(delay * 2, 250)) {
+    try {
+      return await client.execute('PRAGMA journal_mode=WAL');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'SQLITE_BUSY' || attempt >= 40) throw error;
+      await new Promise((done) => setTimeout(done, delay));
+    }
+  }
+}
+
 async function openLocal(path: string): Promise<Client> {
   createPrivateFile(path);
   // One connection (see serial-client.ts). `timeout` is libSQL's busy_timeout, set as the
@@ -64,7 +82,7 @@ async function openLocal(path: string): Promise<Client> {
   try {
     // WAL: readers never block the writer and a second process's writes are not lost. SQLite
     // gives the -wal and -shm files the database file's permissions, so they stay 0600 too.
-    const mode = await client.execute('PRAGMA journal_mode=WAL');
+    const mode = await switchToWal(client);
     const journal = String(mode.rows[0]?.[0] ?? '').toLowerCase();
     if (journal !== 'wal')
       throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${journal})`);
