@@ -27,7 +27,7 @@ export interface TurnContext {
 }
 
 /** Runtime progress kinds forwarded as turn_progress (turn_start and tool events cover the rest). */
-const FORWARDED_PROGRESS = new Set(['tool_heartbeat', 'rolling_summary', 'retry']);
+const FORWARDED_PROGRESS = new Set(['tool_heartbeat', 'tool_report', 'rolling_summary', 'retry']);
 
 export class TurnFrames {
   #turn = 0;

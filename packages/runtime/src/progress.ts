@@ -52,7 +52,7 @@ export function toolHeartbeat(
 /** A tool's own progress report (ToolContext.onProgress). */
 export function toolReport(position: TurnPosition, toolName: string, message: string): StreamEvent {
   return progress({
-    kind: 'tool_execution',
+    kind: 'tool_report',
     message: `${label(position)} ${toolName}: ${message}`,
     toolNames: [toolName],
     ...position,

@@ -173,7 +173,7 @@ export class ToolRegistry implements ToolExecutor {
       summary = tool.summarize(checked.args);
     }
 
-    if (tool.safety === 'privileged') {
+    if (tool.safety === 'privileged' || tool.needsApproval?.(call.arguments)) {
       const { refusal, by } = await this.#approve(tool, call, summary, context);
       this.#onApproval?.({
         at: new Date().toISOString(),

@@ -326,6 +326,29 @@ describe('ToolRegistry: approval of privileged tools', () => {
     const outcome = await registry.execute(call('write'), context('/'));
     expect(outcome.content).toBe('hi');
   });
+
+  it("a tool's needsApproval makes just those calls ask, as privileged ones do", async () => {
+    const rec = recorder();
+    const sends = {
+      ...rec.tool('send', 'side_effecting'),
+      needsApproval: (args: Record<string, unknown>) => args.text === 'far',
+    };
+    const asked: string[] = [];
+    const registry = new ToolRegistry([sends], { approval: 'ask' });
+    const approve = async (request: ApprovalRequest) => {
+      asked.push(String(request.arguments.text));
+      return false;
+    };
+    const near = await registry.execute(call('send', { text: 'near' }), context('/', { approve }));
+    const far = await registry.execute(call('send', { text: 'far' }), context('/', { approve }));
+    expect(near.content).toBe('near');
+    expect(far).toMatchObject({
+      isError: true,
+      content: 'The user declined to run send: send {"text":"far"}',
+    });
+    expect(asked).toEqual(['far']);
+    expect(rec.runs).toEqual([{ text: 'near' }]);
+  });
 });
 
 describe('ToolRegistry: timeout', () => {

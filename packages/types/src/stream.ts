@@ -21,6 +21,8 @@ export type ProgressKind =
   | 'provider_call'
   | 'tool_execution'
   | 'tool_heartbeat'
+  /** A tool's own report while it runs (ToolContext.onProgress): a remote agent's progress. */
+  | 'tool_report'
   | 'rolling_summary'
   | 'retry';
 

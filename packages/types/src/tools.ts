@@ -64,6 +64,11 @@ export interface ToolResult {
 
 export interface Tool extends ToolSpec {
   execute(args: Record<string, unknown>, context: ToolContext): Promise<ToolResult | string>;
+  /**
+   * Calls of a tool below `privileged` that need approval all the same, asked and recorded as
+   * a privileged call's (a2a_delegate to a URL nobody configured).
+   */
+  needsApproval?(args: Record<string, unknown>): boolean;
 }
 
 /** Only the public spec of a tool: what providers see. */

@@ -11,7 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Kernel } from '@oxydra/kernel';
 import { isOxydraError, type Message, messageText } from '@oxydra/types';
 import { z } from 'zod';
-import { RunProgress } from './run-progress.js';
+import { RunProgress } from '../run-progress.js';
 
 export interface McpServerScope {
   /** The user the client acts as; undefined: the terminal's user (all sessions are theirs). */

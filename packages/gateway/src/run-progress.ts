@@ -1,7 +1,8 @@
 /**
- * What run_agent tells an MCP client while the agent works, one line per progress notification:
+ * What a remote caller is told while an agent works (MCP run_agent progress notifications, A2A
+ * working-status updates), one line per event worth telling:
  * each model call, each tool call's start and end (a sub-agent's prefixed with its name), the
- * runtime's own heartbeats for long tools and retries, and the answer's text as it grows (the
+ * runtime's own heartbeats for long tools and retries, a tool's own reports (a remote agent's progress), and the answer's text as it grows (the
  * first words, then every TEXT_STEP characters: counted, not timed, so it is the same on every run).
  */
 import type { KernelEvent } from '@oxydra/kernel';
@@ -9,6 +10,8 @@ import type { KernelEvent } from '@oxydra/kernel';
 /** A text progress line each time the answer grew by this many characters. */
 export const TEXT_STEP = 400;
 const SNIPPET_CHARS = 80;
+/** The runtime's progress lines worth passing on: the rest repeat what tool events already say. */
+const REPORTED = new Set(['tool_heartbeat', 'tool_report', 'retry']);
 
 export class RunProgress {
   readonly #rootId: string;
@@ -42,9 +45,7 @@ export class RunProgress {
       case 'tool_execution_end':
         return `${who}${event.name} ${event.isError ? 'failed' : 'done'} (${Math.round(event.durationMs)} ms)`;
       case 'progress':
-        return event.progress.kind === 'tool_heartbeat' || event.progress.kind === 'retry'
-          ? `${who}${event.progress.message}`
-          : undefined;
+        return REPORTED.has(event.progress.kind) ? `${who}${event.progress.message}` : undefined;
       case 'text_delta':
         return root ? this.#text(event.text) : undefined;
       default:
