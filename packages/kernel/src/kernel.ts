@@ -8,6 +8,7 @@ import type { SessionStore } from '@oxydra/memory';
 import type { PluginEvent } from '@oxydra/plugin';
 import type { ModelInfo } from '@oxydra/provider';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
+import { a2aDelegateTool } from './a2a/delegate-tool.js';
 import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
@@ -246,6 +247,20 @@ class KernelFacade implements Kernel {
     }
   }
 
+  /** a2a_delegate, when remote A2A agents are configured ([a2a.remotes]). */
+  #a2aTools(): Tool[] {
+    const { config, env, audit } = this.#base;
+    if (Object.keys(config.a2a.remotes).length === 0) return [];
+    return [
+      a2aDelegateTool({
+        config,
+        env,
+        accountOf: (agentId) => (agentId !== undefined ? this.#table.record(agentId)?.account : undefined),
+        audit: (actor, type, data, resource) => audit.record(actor, type, data, resource),
+      }),
+    ];
+  }
+
   #assembly(
     spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>,
   ): AgentAssembly {
@@ -255,11 +270,13 @@ class KernelFacade implements Kernel {
       assembly = assembleAgent(
         this.#base,
         spec,
-        () =>
-          delegationTools(this.#base.config, spec.agent, {
+        () => [
+          ...delegationTools(this.#base.config, spec.agent, {
             spawn: (child) => this.agents.spawn(child),
             record: (id) => this.#table.record(id),
           }),
+          ...this.#a2aTools(),
+        ],
         (tool, context) => this.#table.beforeChange(tool, context.agentId),
       );
       this.#assemblies.set(key, assembly);

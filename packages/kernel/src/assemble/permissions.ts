@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AgentConfig, ToolContext, ToolInvocation } from '@oxydra/types';
 import picomatch from 'picomatch';
 import type { KernelAudit } from '../services/audit/audit-log.js';
+import { A2A_DELEGATE_TOOL } from './tool-names.js';
 
 export interface AgentPermissions {
   allowedTools?: string[];
@@ -18,7 +19,7 @@ export interface AgentPermissions {
   maxRunSecs?: number;
 }
 
-const WEB_TOOLS = new Set(['web_fetch', 'web_search']);
+const WEB_TOOLS = new Set(['web_fetch', 'web_search', A2A_DELEGATE_TOOL]);
 /** Arguments of the file tools that name a workspace path. */
 const PATH_ARGUMENTS = ['path', 'destination_path'] as const;
 
@@ -52,7 +53,8 @@ export function toolRefusal(
   }
   if (network === 'off' && WEB_TOOLS.has(tool))
     return `this agent has no network access (network = "off"), so no ${tool}`;
-  if (!canDelegate && tool === delegateTool) return 'this agent may not delegate (can_delegate = false)';
+  if (!canDelegate && (tool === delegateTool || tool === A2A_DELEGATE_TOOL))
+    return 'this agent may not delegate (can_delegate = false)';
   if (allowedPaths && tool === 'shell_exec' && !allowedTools?.includes('shell_exec')) {
     return 'this agent is limited to allowed_paths, which commands cannot be held to; name shell_exec in allowed_tools to let it run commands anyway';
   }

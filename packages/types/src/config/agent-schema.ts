@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
+import { a2aSchema } from './a2a-schema.js';
 import {
   agentPermissionsSchema,
   auditSchema,
@@ -360,6 +361,7 @@ export const agentConfigSchema = z
     permissions: permissionsSchema.prefault({}),
     mcp: mcpSchema.prefault({}),
     plugins: pluginsSchema.prefault({}),
+    a2a: a2aSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const sandbox = config.tools.sandbox;

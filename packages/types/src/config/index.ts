@@ -1,3 +1,4 @@
+export * from './a2a-schema.js';
 export * from './agent-schema.js';
 export * from './kernel-schema.js';
 export * from './mcp-schema.js';

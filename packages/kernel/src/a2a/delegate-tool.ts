@@ -1,0 +1,222 @@
+/**
+ * a2a_delegate: an agent hands a task to a remote A2A agent — one of `[a2a.remotes]`, or a URL
+ * the model names (approved like a privileged call each time, public addresses only, no token) — and gets its
+ * answer as the tool result. As for local sub-agents: the remote's progress reaches the caller's
+ * stream, cancelling the call cancels the remote task, the call is audited, and what the remote
+ * reports it cost (an Oxydra remote does) is charged to the caller's budgets; a caller whose
+ * budget is spent cannot delegate. The SDK loads on the first call.
+ */
+import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
+import { A2A_DELEGATE_TOOL } from '../assemble/tool-names.js';
+import type { BudgetAccount } from '../services/budget-accounts.js';
+import { type RemoteTarget, remoteClient } from './remote-client.js';
+import { followTask, type TaskOutcome } from './task-follow.js';
+
+/** How long an unconfigured URL may take (a configured remote has its own timeout_secs). */
+const URL_TIMEOUT_MS = 15 * 60 * 1000;
+const CANCEL_TIMEOUT_MS = 5000;
+const CONTEXT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export interface A2aDelegateOptions {
+  config: AgentConfig;
+  env: NodeJS.ProcessEnv;
+  /** The caller's budget account (its limits and its ancestors'), when it has one. */
+  accountOf(agentId: string | undefined): BudgetAccount | undefined;
+  audit(actor: string, type: string, data: Record<string, unknown>, resource: string): void;
+}
+
+export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
+  const remotes = options.config.a2a.remotes;
+  const names = Object.keys(remotes);
+  const listing = names
+    .map((name) => `${name}${remotes[name]?.description ? `: ${remotes[name]?.description}` : ''}`)
+    .join('; ');
+  const longest = Math.max(URL_TIMEOUT_MS, ...Object.values(remotes).map((r) => r.timeout_secs * 1000));
+  return {
+    name: A2A_DELEGATE_TOOL,
+    description: `Hand a self-contained task to a remote agent over A2A and get its answer. Remote agents: ${listing || 'none configured'}. Another http(s) URL of an A2A agent needs the user's approval (or adding it to [a2a.remotes]). Pass the returned context_id to continue the same conversation.`,
+    parameters: {
+      type: 'object',
+      properties: {
+        url_or_name: {
+          type: 'string',
+          minLength: 1,
+          description: `a configured remote (${names.join(', ') || 'none'}) or an A2A agent's base URL`,
+        },
+        task: {
+          type: 'string',
+          minLength: 1,
+          description: 'the task, with everything the remote agent needs',
+        },
+        agent: {
+          type: 'string',
+          description: "one of the remote's skills (its agent card), if it has several",
+        },
+        context_id: { type: 'string', description: 'continue an earlier delegation (its context_id)' },
+      },
+      required: ['url_or_name', 'task'],
+      additionalProperties: false,
+    },
+    safety: 'side_effecting',
+    // A URL nobody configured is a new place to send workspace data: a person says yes each time.
+    needsApproval: (args) => {
+      const target = resolveTarget(String(args.url_or_name ?? ''), options);
+      return typeof target !== 'string' && !target.configured;
+    },
+    timeoutMs: longest + CANCEL_TIMEOUT_MS * 2,
+    async execute(args, context) {
+      const target = resolveTarget(String(args.url_or_name), options);
+      if (typeof target === 'string') return { content: target, isError: true };
+      const contextId = typeof args.context_id === 'string' ? args.context_id : undefined;
+      if (contextId !== undefined && !CONTEXT_ID.test(contextId)) {
+        return { content: 'context_id is the context_id an earlier delegation returned', isError: true };
+      }
+      const account = options.accountOf(context.agentId);
+      let outcome: TaskOutcome | undefined;
+      const run = async () => {
+        outcome = await delegate(target, args, contextId, context, options);
+        return { text: '', usage: outcome.usage };
+      };
+      try {
+        if (account) await account.sideCall(run);
+        else await run();
+      } catch (error) {
+        return { content: `${target.label}: ${(error as Error).message}`, isError: true };
+      } finally {
+        options.audit(
+          `agent:${context.agentId ?? 'unknown'}`,
+          'a2a_delegate',
+          auditData(target, outcome),
+          target.label,
+        );
+      }
+      return resultOf(target, outcome!);
+    },
+  };
+}
+
+function resolveTarget(value: string, options: A2aDelegateOptions): RemoteTarget | string {
+  const remotes = options.config.a2a.remotes;
+  const named = remotes[value] ?? Object.values(remotes).find((remote) => sameUrl(remote.url, value));
+  if (named) {
+    const label = remotes[value] ? value : Object.keys(remotes).find((name) => remotes[name] === named)!;
+    const token = named.token_env !== undefined ? options.env[named.token_env] : undefined;
+    if (named.token_env !== undefined && !token) {
+      return `remote "${label}" needs the token in $${named.token_env}, which is not set`;
+    }
+    return {
+      label,
+      url: named.url,
+      ...(token ? { token } : {}),
+      configured: true,
+      timeoutMs: named.timeout_secs * 1000,
+    };
+  }
+  if (!/^https?:\/\//i.test(value)) {
+    const known = Object.keys(remotes);
+    return `unknown remote "${value}"; configured: ${known.join(', ') || 'none (add [a2a.remotes.<name>] url = "...")'}; or give an http(s) URL`;
+  }
+  try {
+    new URL(value);
+  } catch {
+    return `not a valid URL: ${value}`;
+  }
+  return { label: value, url: value, configured: false, timeoutMs: URL_TIMEOUT_MS };
+}
+
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+async function delegate(
+  target: RemoteTarget,
+  args: Record<string, unknown>,
+  contextId: string | undefined,
+  context: ToolContext,
+  options: A2aDelegateOptions,
+): Promise<TaskOutcome> {
+  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(target.timeoutMs)]);
+  const client = await remoteClient(target, options.config.tools.web_search.egress_allowlist);
+  const agent = typeof args.agent === 'string' && args.agent !== '' ? args.agent : undefined;
+  const progress = context.onProgress;
+  let taskId: string | undefined;
+  try {
+    return await followTask(
+      client.sendMessageStream(
+        {
+          tenant: '',
+          message: {
+            messageId: crypto.randomUUID(),
+            contextId: contextId ?? '',
+            taskId: '',
+            role: 1,
+            parts: [
+              {
+                content: { $case: 'text', value: String(args.task) },
+                metadata: undefined,
+                filename: '',
+                mediaType: 'text/plain',
+              },
+            ],
+            metadata: agent !== undefined ? { agent } : undefined,
+            extensions: [],
+            referenceTaskIds: [],
+          },
+          configuration: undefined,
+          metadata: undefined,
+        },
+        { signal },
+      ),
+      {
+        onTask: (id) => {
+          taskId = id;
+        },
+        ...(progress ? { onProgress: (line: string) => progress(`${target.label}: ${line}`) } : {}),
+      },
+    );
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    // Given up (the caller's cancel, or the remote's timeout): the remote stops too.
+    if (taskId !== undefined) {
+      await client
+        .cancelTask(
+          { id: taskId, tenant: '', metadata: undefined },
+          { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) },
+        )
+        .catch(() => {});
+    }
+    if (context.signal.aborted) throw error;
+    throw new Error(
+      `no answer within ${Math.round(target.timeoutMs / 1000)} s; the remote task was cancelled`,
+    );
+  }
+}
+
+function resultOf(target: RemoteTarget, outcome: TaskOutcome): ToolResult {
+  const data = {
+    remote: target.label,
+    task_id: outcome.taskId,
+    context_id: outcome.contextId,
+    state: outcome.state,
+    cost_usd: outcome.usage.costUsd ?? null,
+  };
+  const continuation = outcome.contextId ? `\n\n(context_id: ${outcome.contextId})` : '';
+  if (outcome.state === 'completed') {
+    return { content: `${outcome.text || '(no answer)'}${continuation}`, data };
+  }
+  const why = outcome.statusText ? `: ${outcome.statusText}` : '';
+  return {
+    content: `${target.label} did not finish the task (${outcome.state}${why})${continuation}`,
+    isError: true,
+    data,
+  };
+}
+
+function auditData(target: RemoteTarget, outcome: TaskOutcome | undefined): Record<string, unknown> {
+  return {
+    remote: target.label,
+    origin: new URL(target.url).origin,
+    configured: target.configured,
+    ...(outcome
+      ? { task: outcome.taskId, state: outcome.state, cost_usd: outcome.usage.costUsd ?? null }
+      : { state: 'error' }),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * a2a_delegate against hand-made A2A servers (real sockets, the SDK's client on our side): the
+ * configured remote's token goes to its own origin only, never to another origin its card names;
+ * a caller whose budget is spent does not delegate; only URLs nobody configured need approval;
+ * a remote that answers with a bare message, or streams its answer in appended chunks, is read
+ * whole; a remote that does not finish in its timeout is cancelled.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { agentConfigSchema, type Tool, type ToolContext } from '@oxydra/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { a2aDelegateTool } from '../src/a2a/delegate-tool.js';
+import { BudgetAccount } from '../src/services/budget-accounts.js';
+
+const TOKEN = 'remote-token-0123456789abcdef';
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+interface Seen {
+  path: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface Answer {
+  status?: number;
+  type?: string;
+  body: string;
+  /** Leave the response open after the body (a stream that goes quiet). */
+  hold?: boolean;
+}
+
+/** A server answering every request with `answer(seen)`; what it saw is in `seen`. */
+async function serve(answer: (seen: Seen) => Answer) {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      const entry = { path: request.url ?? '', method: request.method ?? '', headers: request.headers, body };
+      seen.push(entry);
+      const reply = answer(entry);
+      response.writeHead(reply.status ?? 200, { 'content-type': reply.type ?? 'application/json' });
+      if (reply.hold) response.write(reply.body);
+      else response.end(reply.body);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, server };
+}
+
+/** A v1.0 agent card whose JSON-RPC endpoint is `endpoint`. */
+const card = (endpoint: string) =>
+  JSON.stringify({
+    name: 'remote',
+    description: 'a test remote',
+    supportedInterfaces: [{ url: endpoint, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
+    version: '1',
+    capabilities: { streaming: true },
+    defaultInputModes: ['text/plain'],
+    defaultOutputModes: ['text/plain'],
+    skills: [],
+  });
+
+const sse = (events: unknown[]) => ({
+  type: 'text/event-stream',
+  body: events.map((result) => `data: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result })}\n\n`).join(''),
+});
+
+function tool(remotes: Record<string, Record<string, unknown>>, account?: BudgetAccount) {
+  const audit: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const config = agentConfigSchema.parse({
+    selection: { provider: 'openai', model: 'gpt-4o-mini' },
+    providers: { registry: { openai: { provider_type: 'openai' } } },
+    a2a: { remotes },
+  });
+  const delegate: Tool = a2aDelegateTool({
+    config,
+    env: { REMOTE_TOKEN: TOKEN },
+    accountOf: () => account,
+    audit: (_actor, type, data) => audit.push({ type, data }),
+  });
+  return { delegate, audit };
+}
+
+const context = (progress: string[] = []): ToolContext => ({
+  workspace: '/tmp',
+  agentId: 'a1',
+  signal: new AbortController().signal,
+  onProgress: (line) => progress.push(line),
+});
+
+async function run(delegate: Tool, args: Record<string, unknown>, ctx = context()) {
+  const result = await delegate.execute(args, ctx);
+  return typeof result === 'string' ? { content: result, isError: false } : result;
+}
+
+describe('a2a_delegate', () => {
+  it("sends the token to the configured remote's origin only, not to another origin its card names", async () => {
+    const elsewhere = await serve(() => ({ status: 401, body: '{"error":"who are you"}' }));
+    const remote = await serve((seen) =>
+      seen.path.startsWith('/.well-known/')
+        ? { body: card(`${elsewhere.url}/a2a`) }
+        : { status: 404, body: '' },
+    );
+    const { delegate, audit } = tool({ r: { url: remote.url, token_env: 'REMOTE_TOKEN' } });
+    const result = await run(delegate, { url_or_name: 'r', task: 'hello' });
+    expect(result.isError).toBe(true);
+    expect(remote.seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(elsewhere.seen.length).toBeGreaterThan(0);
+    expect(elsewhere.seen.every((seen) => seen.headers.authorization === undefined)).toBe(true);
+    expect(result.content).not.toContain(TOKEN);
+    expect(audit.at(-1)).toMatchObject({ type: 'a2a_delegate', data: { remote: 'r', state: 'error' } });
+  });
+
+  it('reads a streamed answer in appended chunks, reports progress and the final state', async () => {
+    const events = [
+      { task: { id: 't1', contextId: 'c1', status: { state: 'TASK_STATE_SUBMITTED' } } },
+      {
+        statusUpdate: {
+          taskId: 't1',
+          contextId: 'c1',
+          status: {
+            state: 'TASK_STATE_WORKING',
+            message: { messageId: 'm', role: 'ROLE_AGENT', parts: [{ text: 'thinking hard' }] },
+          },
+        },
+      },
+      {
+        artifactUpdate: {
+          taskId: 't1',
+          contextId: 'c1',
+          append: false,
+          artifact: { artifactId: 'a', parts: [{ text: 'forty' }] },
+        },
+      },
+      {
+        artifactUpdate: {
+          taskId: 't1',
+          contextId: 'c1',
+          append: true,
+          lastChunk: true,
+          artifact: { artifactId: 'a', parts: [{ text: '-two' }] },
+        },
+      },
+      { statusUpdate: { taskId: 't1', contextId: 'c1', status: { state: 'TASK_STATE_COMPLETED' } } },
+    ];
+    let self = '';
+    const remote = await serve((seen) =>
+      seen.path.startsWith('/.well-known/') ? { body: card(`${self}/a2a`) } : sse(events),
+    );
+    self = remote.url;
+    const { delegate } = tool({ r: { url: remote.url } });
+    const progress: string[] = [];
+    const result = await run(
+      delegate,
+      { url_or_name: 'r', task: 'what is six times seven?' },
+      context(progress),
+    );
+    expect(result.isError ?? false).toBe(false);
+    expect(result.content).toBe('forty-two\n\n(context_id: c1)');
+    expect(progress).toEqual(['r: thinking hard']);
+    const sent = JSON.parse(remote.seen.find((seen) => seen.method === 'POST')?.body ?? '{}');
+    expect(sent.method).toBe('SendStreamingMessage');
+    expect(JSON.stringify(sent.params)).toContain('what is six times seven?');
+  });
+
+  it('takes a bare message as the answer', async () => {
+    let self = '';
+    const remote = await serve((seen) =>
+      seen.path.startsWith('/.well-known/')
+        ? { body: card(`${self}/a2a`) }
+        : sse([
+            {
+              message: {
+                messageId: 'm1',
+                contextId: 'c9',
+                role: 'ROLE_AGENT',
+                parts: [{ text: 'just this' }],
+              },
+            },
+          ]),
+    );
+    self = remote.url;
+    const { delegate } = tool({ r: { url: remote.url } });
+    const result = await run(delegate, { url_or_name: 'r', task: 'hi' });
+    expect(result.content).toBe('just this\n\n(context_id: c9)');
+  });
+
+  it('does not delegate when the caller has spent its budget', async () => {
+    const remote = await serve(() => ({ body: card('') }));
+    const account = new BudgetAccount('agent a1', { maxCostUsd: 0.01 });
+    account.charge({ costUsd: 0.02 });
+    const { delegate } = tool({ r: { url: remote.url } }, account);
+    const result = await run(delegate, { url_or_name: 'r', task: 'spend more' });
+    expect(result.isError).toBe(true);
+    expect(result.content).toMatch(/budget|max_cost|limit/i);
+    expect(remote.seen).toHaveLength(0);
+  });
+
+  it('cancels a remote task that outlives its timeout', async () => {
+    let self = '';
+    const remote = await serve((seen) => {
+      if (seen.path.startsWith('/.well-known/')) return { body: card(`${self}/a2a`) };
+      if (JSON.parse(seen.body).method === 'CancelTask') {
+        return {
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            result: { id: 't7', contextId: 'c7', status: { state: 'TASK_STATE_CANCELED' } },
+          }),
+        };
+      }
+      // The stream starts and then says nothing more.
+      return {
+        ...sse([{ task: { id: 't7', contextId: 'c7', status: { state: 'TASK_STATE_WORKING' } } }]),
+        hold: true,
+      };
+    });
+    self = remote.url;
+    const { delegate, audit } = tool({ slow: { url: self, timeout_secs: 1 } });
+    const result = await run(delegate, { url_or_name: 'slow', task: 'take forever' });
+    remote.server.closeAllConnections();
+    expect(result.isError).toBe(true);
+    expect(result.content).toMatch(/no answer within 1 s; the remote task was cancelled/);
+    const posts = remote.seen
+      .filter((seen) => seen.method === 'POST')
+      .map((seen) => JSON.parse(seen.body).method);
+    expect(posts).toEqual(['SendStreamingMessage', 'CancelTask']);
+    expect(audit.at(-1)?.data.state).toBe('error');
+  });
+
+  it('asks for approval only for a URL nobody configured', () => {
+    const { delegate } = tool({ r: { url: 'http://127.0.0.1:9/' } });
+    expect(delegate.needsApproval?.({ url_or_name: 'r', task: 'x' })).toBe(false);
+    expect(delegate.needsApproval?.({ url_or_name: 'http://127.0.0.1:9', task: 'x' })).toBe(false);
+    expect(delegate.needsApproval?.({ url_or_name: 'https://agents.example.com', task: 'x' })).toBe(true);
+    expect(delegate.needsApproval?.({ url_or_name: 'nonsense', task: 'x' })).toBe(false);
+  });
+});
