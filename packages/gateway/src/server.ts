@@ -7,6 +7,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
 import Fastify, { type FastifyError } from 'fastify';
+import { AGENT_CARD_PATH, registerA2aRoutes } from './a2a/route.js';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
 import { urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
@@ -61,6 +62,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   }
   const tokenCheck = new TokenCheck(options.token);
+  const servesA2a = kernel.config.a2a.serve;
+  let listening = '';
   const hub = new GatewayHub({
     store: kernel.sessions,
     runner: kernelTurnRunner(kernel, log),
@@ -83,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || (servesA2a && path === AGENT_CARD_PATH)) return;
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
     if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
       log('warn', 'refused a WebSocket from a foreign origin', {
@@ -136,6 +139,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerKernelAdminRoutes(app, kernel);
   registerKernelApprovalRoutes(app, kernel);
   const mcp = registerMcpRoute(app, kernel);
+  const a2a = servesA2a
+    ? registerA2aRoutes(app, kernel, {
+        listening: () => listening,
+        maxRunningPerToken: limits.maxConcurrentTurnsPerUser,
+      })
+    : undefined;
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
@@ -146,6 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host ?? '127.0.0.1';
+  listening = `http://${urlHost(host)}:${port}`;
 
   const sweepMs =
     options.archiveSweepMs ?? Math.min(DEFAULT_SWEEP_MS, Math.max(1000, limits.sessionIdleTtlMs / 10));
@@ -158,7 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost(host)}:${port}`,
+    url: listening,
     port,
     host,
     archiveIdleSessions: () => hub.archiveIdle(),
@@ -169,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         guardian.stop();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
         await mcp.closeAll();
+        await a2a?.closeAll();
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
         await app.close();
       })();

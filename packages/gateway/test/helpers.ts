@@ -157,6 +157,8 @@ export interface TestGateway {
 export type TestGatewayOptions = Partial<Omit<GatewayOptions, 'kernel'>> & {
   model?: ScriptedModel;
   config?: AgentConfigInput;
+  /** More environment for the kernel (variables named by the configuration). */
+  env?: Record<string, string>;
 };
 
 export async function startTestGateway(
@@ -165,7 +167,7 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'oxydra-gateway-'));
   const dbPath = join(dir, 'memory.db');
-  const { model = new ScriptedModel(), config: extra = {}, ...options } = overrides;
+  const { model = new ScriptedModel(), config: extra = {}, env: moreEnv = {}, ...options } = overrides;
   const config = agentConfigSchema.parse({
     selection: { provider: 'openai', model: 'gpt-4o-mini' },
     providers: { registry: { openai: { provider_type: 'openai' } } },
@@ -184,6 +186,7 @@ export async function startTestGateway(
       OPENAI_API_KEY: 'sk-gateway-test-0123456789',
       HOME: dir,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...moreEnv,
     },
     adapters: scriptedAdapters(model.provider),
     secrets: [TOKEN],

@@ -46,6 +46,10 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       model: agent.model.id,
       sandbox: kernel.sandbox.summary,
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
+      ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
+      ...(Object.keys(kernel.config.a2a.remotes).length > 0
+        ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
+        : {}),
     });
     await untilSignalled();
     log('info', 'shutting down: cancelling running turns');

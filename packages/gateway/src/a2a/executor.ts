@@ -1,0 +1,197 @@
+/**
+ * An A2A task is one kernel agent run, acting as the token's user: the message's text is the
+ * prompt, `metadata.agent` (a skill id of the card) picks the agent, and the task's contextId
+ * names the session, so a client that reuses a contextId continues the same conversation (and
+ * a contextId of another user's session is refused by the kernel). While the agent works the
+ * client gets working-status updates with the same progress lines as MCP's run_agent; the
+ * answer comes as the artifact "answer", and the final status carries the run's turns, tokens
+ * and cost in `metadata.oxydra`, sub-agents' and remote delegations' included (a delegating
+ * Oxydra charges that cost to its own budgets).
+ * Cancelling the task kills the agent.
+ */
+import type { Part, TaskState } from '@a2a-js/sdk';
+import type {
+  AgentEvent as AgentEventFactory,
+  AgentExecutor,
+  ExecutionEventBus,
+  RequestContext,
+} from '@a2a-js/sdk/server';
+import type { AgentHandle, AgentResult, Kernel, Principal } from '@oxydra/kernel';
+import { isOxydraError } from '@oxydra/types';
+import { RunProgress } from '../run-progress.js';
+import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
+import { TaskUpdates } from './task-updates.js';
+
+/** The key under which the route puts the caller's principal in the call context's state. */
+export const PRINCIPAL_KEY = 'oxydra.principal';
+
+const STATE = {
+  working: 2,
+  completed: 3,
+  failed: 4,
+  canceled: 5,
+  rejected: 7,
+} as const satisfies Record<string, TaskState>;
+const MAX_PROMPT_CHARS = 200_000;
+const CONTEXT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+interface Running {
+  handle: AgentHandle;
+  owner: string;
+}
+
+export interface ExecutorOptions {
+  /** Tasks one token may have running at once; more are rejected. */
+  maxRunningPerToken: number;
+  /** The SDK's event factory (the SDK is loaded lazily, so it is passed in). */
+  events: typeof AgentEventFactory;
+}
+
+export class OxydraAgentExecutor implements AgentExecutor {
+  readonly #running = new Map<string, Running>();
+  readonly #skills: Set<string>;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly options: ExecutorOptions,
+  ) {
+    this.#skills = new Set(agentSkills(kernel.config).map((skill) => skill.id));
+  }
+
+  /** Tasks running now (all tokens). */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  execute = async (request: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const { taskId, contextId } = request;
+    const principal = request.context.state.get(PRINCIPAL_KEY) as Principal | undefined;
+    if (!principal) throw new Error('an A2A task reached the executor without a caller');
+    const updates = new TaskUpdates(this.options.events, bus, taskId, contextId);
+    updates.submitted(request.userMessage);
+    const refusal = this.#refusal(request, principal);
+    if (refusal !== undefined) {
+      updates.status(STATE.rejected, refusal);
+      bus.finished();
+      return;
+    }
+    const agent = requestedAgent(request) ?? DEFAULT_SKILL;
+    let handle: AgentHandle;
+    try {
+      handle = this.kernel.agents.spawn({
+        prompt: promptOf(request.userMessage.parts),
+        ...(agent !== DEFAULT_SKILL ? { agent } : {}),
+        sessionId: `a2a-${contextId}`,
+        ...(principal.user !== undefined ? { userId: principal.user } : {}),
+      });
+    } catch (error) {
+      updates.status(STATE.failed, failureText(error));
+      bus.finished();
+      return;
+    }
+    this.#running.set(taskId, { handle, owner: principal.tokenId });
+    this.kernel.audit.record(`token:${principal.tokenId}`, 'a2a_task', {
+      task: taskId,
+      context: contextId,
+      agent,
+      agent_id: handle.id,
+    });
+    try {
+      updates.status(STATE.working);
+      const lines = new RunProgress(handle.id);
+      for await (const envelope of handle.events) {
+        const line = lines.line(envelope);
+        if (line !== undefined) updates.status(STATE.working, line);
+      }
+      this.#finish(updates, await handle.result);
+    } finally {
+      this.#running.delete(taskId);
+      bus.finished();
+    }
+  };
+
+  cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
+    const running = this.#running.get(taskId);
+    // The run's own loop publishes the canceled status when the agent has stopped.
+    if (running) {
+      await running.handle.cancel('cancelled by the A2A client');
+      return;
+    }
+    new TaskUpdates(this.options.events, bus, taskId, '').status(STATE.canceled);
+    bus.finished();
+  };
+
+  /** Cancels every running task (the gateway is closing). */
+  async cancelAll(reason: string): Promise<void> {
+    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle.cancel(reason)));
+  }
+
+  #refusal(request: RequestContext, principal: Principal): string | undefined {
+    const agent = requestedAgent(request);
+    if (agent !== undefined && !this.#skills.has(agent)) {
+      return `unknown agent "${agent}" in metadata.agent; this gateway's agents (the card's skills): ${[...this.#skills].join(', ')}`;
+    }
+    if (!CONTEXT_ID.test(request.contextId)) {
+      return 'contextId must be 1-100 letters, digits, ".", "_", ":" or "-"';
+    }
+    const text = promptOf(request.userMessage.parts);
+    if (text.trim() === '') return 'the message has no text: send the task as a text part';
+    if (text.length > MAX_PROMPT_CHARS) return `the message is longer than ${MAX_PROMPT_CHARS} characters`;
+    const mine = [...this.#running.values()].filter((entry) => entry.owner === principal.tokenId).length;
+    if (mine >= this.options.maxRunningPerToken) {
+      return `this token already has ${mine} tasks running (the limit); wait for one to finish or cancel one`;
+    }
+    return undefined;
+  }
+
+  #finish(updates: TaskUpdates, result: AgentResult): void {
+    // The agent's account holds what its sub-agents and remote delegations spent too: the
+    // whole price of the task, which is what a delegating caller must charge.
+    const spent = this.kernel.checkBudget(result.agentId);
+    const usage = spent?.usage ?? result.usage;
+    const metadata = {
+      oxydra: {
+        status: result.status,
+        session_id: result.sessionId ?? null,
+        agent_id: result.agentId,
+        turns: result.turns,
+        input_tokens: usage.inputTokens ?? null,
+        output_tokens: usage.outputTokens ?? null,
+        cost_usd: spent ? spent.costUsd.used : result.costUsd,
+      },
+    };
+    if (result.status === 'completed') {
+      updates.answer(result.text || '(no answer)');
+      updates.status(STATE.completed, undefined, metadata);
+      return;
+    }
+    const why = `the agent ${result.status}${result.error ? `: ${result.error.message}` : ''}`;
+    updates.status(result.status === 'cancelled' ? STATE.canceled : STATE.failed, why, metadata);
+  }
+}
+
+/** The skill the client asked for: `metadata.agent` of the message, else of the request. */
+function requestedAgent(request: RequestContext): string | undefined {
+  const fromMessage = request.userMessage.metadata?.agent;
+  const fromRequest = request.request.metadata?.agent;
+  const agent = fromMessage ?? fromRequest;
+  return typeof agent === 'string' && agent !== '' ? agent : undefined;
+}
+
+/** The task as text: text parts as they are, data parts as JSON; files are not taken. */
+function promptOf(parts: readonly Part[]): string {
+  return parts
+    .map((part) => {
+      const content = part.content;
+      if (content?.$case === 'text') return content.value;
+      if (content?.$case === 'data') return JSON.stringify(content.value);
+      return '';
+    })
+    .filter((text) => text !== '')
+    .join('\n\n');
+}
+
+function failureText(error: unknown): string {
+  const hint = isOxydraError(error) ? error.hint : undefined;
+  return `${(error as Error).message}${hint ? ` (${hint})` : ''}`;
+}

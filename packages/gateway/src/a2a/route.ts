@@ -1,0 +1,186 @@
+/**
+ * The gateway as an A2A agent (protocol 1.0, and 0.3 for clients that name no version; JSON-RPC
+ * binding): the agent card at
+ * /.well-known/agent-card.json (public, as discovery needs) and the JSON-RPC methods at /a2a
+ * behind the gateway's token: SendMessage, SendStreamingMessage (SSE), GetTask, ListTasks,
+ * CancelTask, SubscribeToTask (0.3: message/send, message/stream, tasks/get, tasks/cancel,
+ * tasks/resubscribe). Every token has its own tasks. The SDK's express adapter is not
+ * used (the gateway is Fastify); its transport handler does the JSON-RPC, this route the HTTP.
+ * The SDK loads on the first A2A request or card: a gateway nobody asks for A2A does not pay.
+ */
+import type { Kernel, Principal } from '@oxydra/kernel';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { principalOf } from '../principal.js';
+import {
+  A2A_PATH,
+  AGENT_CARD_PATH,
+  agentCard,
+  cardBaseUrl,
+  isLegacyRequest,
+  legacyAgentCard,
+} from './agent-card.js';
+import { OxydraAgentExecutor, PRINCIPAL_KEY } from './executor.js';
+import { BoundedTaskStore } from './task-store.js';
+
+export { A2A_PATH, AGENT_CARD_PATH };
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+const A2A_CONTENT_TYPE = 'application/a2a+json';
+const CARD_MAX_AGE_SECS = 300;
+
+interface RouteOptions {
+  /** The gateway's own address (http://HOST:PORT), once it listens: the card's fallback URL. */
+  listening: () => string;
+  maxRunningPerToken: number;
+}
+
+async function loadSdk(kernel: Kernel, options: RouteOptions) {
+  const [sdk, server, legacy] = await Promise.all([
+    import('@a2a-js/sdk'),
+    import('@a2a-js/sdk/server'),
+    import('@a2a-js/sdk/compat/v0_3/server'),
+  ]);
+  const executor = new OxydraAgentExecutor(kernel, {
+    maxRunningPerToken: options.maxRunningPerToken,
+    events: server.AgentEvent,
+  });
+  const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');
+  const handler = new server.DefaultRequestHandler(
+    agentCard(kernel.config, options.listening()),
+    store,
+    executor,
+  );
+  return {
+    sdk,
+    server,
+    executor,
+    transport: new server.JsonRpcTransportHandler(handler),
+    legacyTransport: new legacy.LegacyJsonRpcTransportHandler(handler),
+    legacyError: legacy.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError,
+  };
+}
+
+export function registerA2aRoutes(
+  app: FastifyInstance,
+  kernel: Kernel,
+  options: RouteOptions,
+): { closeAll(): Promise<void> } {
+  let loaded: ReturnType<typeof loadSdk> | undefined;
+  const sdk = () => {
+    loaded ??= loadSdk(kernel, options);
+    return loaded;
+  };
+
+  app.get(AGENT_CARD_PATH, async (request, reply) => {
+    const { sdk: types } = await sdk();
+    const base = cardBaseUrl(
+      kernel.config,
+      request.headers.host,
+      request.headers['x-forwarded-proto'],
+      options.listening(),
+    );
+    const card = agentCard(kernel.config, base);
+    const body = isLegacyRequest(request.headers['a2a-version'])
+      ? legacyAgentCard(card)
+      : types.AgentCard.toJSON(card);
+    return reply
+      .header('cache-control', `public, max-age=${CARD_MAX_AGE_SECS}`)
+      .header('vary', 'A2A-Version')
+      .type('application/json')
+      .send(JSON.stringify(body));
+  });
+
+  // A2A clients may send their own media type; its body is JSON like any other.
+  app.addContentTypeParser(A2A_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      (error as { statusCode?: number }).statusCode = 400;
+      done(error as Error, undefined);
+    }
+  });
+
+  app.post(A2A_PATH, async (request, reply) => {
+    const loaded = await sdk();
+    const { server } = loaded;
+    const principal = principalOf(request.raw);
+    const body = request.body as { id?: string | number | null } | undefined;
+    const id = body && typeof body === 'object' ? (body.id ?? null) : null;
+    const version = request.headers['a2a-version'];
+    const legacy = isLegacyRequest(version);
+    const transport = legacy ? loaded.legacyTransport : loaded.transport;
+    const mapError = legacy ? loaded.legacyError : server.JsonRpcTransportHandler.mapToJSONRPCError;
+    const context = new server.ServerCallContext({
+      user: { isAuthenticated: true, userName: principal.tokenId },
+      ...(typeof version === 'string' ? { requestedVersion: version } : {}),
+      state: new Map<string, unknown>([[PRINCIPAL_KEY, principal satisfies Principal]]),
+    });
+    let answer: unknown;
+    try {
+      server.validateVersion(context.requestedVersion, agentCard(kernel.config, ''), 'JSONRPC');
+      answer = await transport.handle(request.body as Record<string, unknown>, context);
+    } catch (error) {
+      return reply.send({ jsonrpc: '2.0', id, error: mapError(error) });
+    }
+    if (!isStream(answer)) return reply.send(answer);
+    return streamAnswer(reply, answer, id, mapError, loaded.sdk.formatSSEEvent);
+  });
+
+  return {
+    async closeAll() {
+      if (!loaded) return;
+      const { executor } = await loaded;
+      await executor.cancelAll('the gateway is shutting down');
+    },
+  };
+}
+
+type Stream = AsyncGenerator<unknown, void, undefined>;
+
+function isStream(value: unknown): value is Stream {
+  return typeof (value as Stream | undefined)?.[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * Writes a streamed answer as server-sent events. A client that goes away stops the stream,
+ * not the task: it runs on, and SubscribeToTask or GetTask pick it up again.
+ */
+async function streamAnswer(
+  reply: FastifyReply,
+  stream: Stream,
+  id: string | number | null,
+  mapError: (error: unknown) => unknown,
+  format: (event: unknown) => string,
+): Promise<void> {
+  const iterator = stream[Symbol.asyncIterator]();
+  let first: IteratorResult<unknown, void>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    return reply.send({ jsonrpc: '2.0', id, error: mapError(error) });
+  }
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, SSE_HEADERS);
+  let gone = false;
+  raw.once('close', () => {
+    if (raw.writableEnded) return;
+    gone = true;
+    void iterator.return(undefined);
+  });
+  try {
+    for (let next = first; !next.done && !gone; next = await iterator.next()) {
+      raw.write(format(next.value));
+    }
+  } catch (error) {
+    if (!gone)
+      raw.write(`event: error\ndata: ${JSON.stringify({ jsonrpc: '2.0', id, error: mapError(error) })}\n\n`);
+  } finally {
+    if (!raw.writableEnded) raw.end();
+  }
+}
