@@ -7,16 +7,15 @@
  * uses the tools of a stdio and an HTTP server in one run. Skipped, with the reason, only when
  * bubblewrap cannot start here.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { IS_ROOT } from './helpers.js';
 
@@ -74,27 +73,7 @@ afterEach(async () => {
   for (const child of servers.splice(0)) child.kill('SIGKILL');
 });
 
-/** server-everything's Streamable HTTP mode on a free port; resolves with the port once it listens. */
-async function httpEverything(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
-    env: { PATH: process.env.PATH, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  servers.push(child);
-  let said = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      said += chunk.toString();
-      if (said.includes(`listening on port ${port}`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server-everything exited (${code}): ${said}`)));
-  });
-  return port;
-}
+const httpEverything = async () => (await startEverythingHttp(servers)).port;
 
 const servers_toml = (port: number, extra = '') => `
 [mcp.servers.everything]

@@ -26,6 +26,7 @@ import { kernelTurnRunner } from './kernel-turns.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { TokenCheck } from './token.js';
+import { TokenRuns } from './token-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { registerWebSocketRoute } from './ws/route.js';
 
@@ -138,13 +139,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
   registerKernelApprovalRoutes(app, kernel);
-  const mcp = registerMcpRoute(app, kernel);
-  const a2a = servesA2a
-    ? registerA2aRoutes(app, kernel, {
-        listening: () => listening,
-        maxRunningPerToken: limits.maxConcurrentTurnsPerUser,
-      })
-    : undefined;
+  // A2A tasks and MCP run_agent calls share one per-token limit on running agents.
+  const runs = new TokenRuns(limits.maxConcurrentTurnsPerUser);
+  const mcp = registerMcpRoute(app, kernel, runs);
+  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening, runs }) : undefined;
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);

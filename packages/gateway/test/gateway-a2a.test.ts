@@ -8,6 +8,8 @@
  */
 import { type AgentCard, AgentCard as AgentCardJson, type Task, TaskState } from '@a2a-js/sdk';
 import { type Client, DefaultAgentCardResolver } from '@a2a-js/sdk/client';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerOf,
@@ -244,7 +246,8 @@ describe('cancel, ownership and limits', () => {
   });
 
   it("a token cannot see or cancel another token's task, and may run only its limit at once", async () => {
-    const alice = await a2aClient(held.kernel.tokens.add('alice', 'user', '', 'test').token, held);
+    const aliceToken = held.kernel.tokens.add('alice', 'user', '', 'test').token;
+    const alice = await a2aClient(aliceToken, held);
     const bob = await a2aClient(held.kernel.tokens.add('bob', 'user', '', 'test').token, held);
     const stream = alice.sendMessageStream(message('alice holds'));
     const first = await stream.next();
@@ -259,11 +262,36 @@ describe('cancel, ownership and limits', () => {
     );
     const second = await completedTask(alice, 'one too many');
     expect(second.status?.state).toBe(TaskState.TASK_STATE_REJECTED);
-    expect(statusText(second)).toMatch(/already has 1 tasks running/);
+    expect(statusText(second)).toMatch(/already has 1 agent runs going \(the limit/);
+    // The limit is the token's, across doors: MCP's run_agent is refused too.
+    const mcp = new McpClient({ name: 'a2a-limit-test', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${held.gateway.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${aliceToken}` } },
+      }),
+    );
+    try {
+      const refused = await mcp.callTool({ name: 'run_agent', arguments: { prompt: 'via mcp' } });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toMatch(/already has 1 agent runs going/);
+    } finally {
+      await mcp.close();
+    }
     await alice.cancelTask({ id: taskId, tenant: '', metadata: undefined });
     for await (const _event of stream) {
       // drained to its end
     }
+    // Its slot is free again (asked not to wait: the held model never answers).
+    const after = (await alice.sendMessage({
+      ...message('now there is room'),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        returnImmediately: true,
+      },
+    })) as Task;
+    expect(after.status?.state).not.toBe(TaskState.TASK_STATE_REJECTED);
+    await alice.cancelTask({ id: after.id, tenant: '', metadata: undefined });
   });
 });
 

@@ -6,16 +6,14 @@
  * to it. The kill is a tool of the test's own (a host tool source), so it happens exactly
  * between two model calls.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BWRAP, detectSandbox } from '@oxydra/sandbox';
 import type { ToolSource } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import type { Kernel } from '../src/index.js';
 import { closeAll, testKernel } from './helpers.js';
 
@@ -33,26 +31,7 @@ afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-async function startHttpEverything(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
-    env: { PATH: process.env.PATH, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  let said = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      said += chunk.toString();
-      if (said.includes(`listening on port ${port}`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server-everything exited (${code}): ${said}`)));
-  });
-  return port;
-}
+const startHttpEverything = async () => (await startEverythingHttp(children)).port;
 
 /** Processes whose command line holds `marker` (the sandboxed server: bwrap and what runs in it). */
 function pidsWith(marker: string): number[] {

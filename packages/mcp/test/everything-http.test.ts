@@ -3,13 +3,14 @@
  * port from PORT): tools and calls over HTTP, a server killed and started again on the same port
  * reconnected (new session), and the bearer token sent from its variable but never shown.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { McpServerSource } from '../src/index.js';
-import { call, EVERYTHING, removeWorkspaces, sources, tool, until } from './helpers.js';
+import { freePort, startEverythingHttp } from './everything-http.js';
+import { call, removeWorkspaces, sources, tool, until } from './helpers.js';
 
 const opened: McpServerSource[] = [];
 const servers: ChildProcess[] = [];
@@ -19,32 +20,7 @@ afterEach(async () => {
 });
 afterAll(removeWorkspaces);
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  return port;
-}
-
-/** Starts server-everything's Streamable HTTP mode on `port`; resolves once it listens. */
-async function startHttpServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
-    env: { PATH: process.env.PATH, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  servers.push(child);
-  let said = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      said += chunk.toString();
-      if (said.includes(`listening on port ${port}`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server-everything exited (${code}): ${said}`)));
-  });
-  return child;
-}
+const startHttpServer = async (port: number) => (await startEverythingHttp(servers, port)).child;
 
 describe('server-everything over Streamable HTTP', () => {
   it('lists and calls its tools over HTTP', async () => {

@@ -19,6 +19,7 @@ import type {
 import type { AgentHandle, AgentResult, Kernel, Principal } from '@oxydra/kernel';
 import { isOxydraError } from '@oxydra/types';
 import { RunProgress } from '../run-progress.js';
+import type { TokenRuns } from '../token-runs.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
 import { TaskUpdates } from './task-updates.js';
 
@@ -37,12 +38,12 @@ const CONTEXT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 interface Running {
   handle: AgentHandle;
-  owner: string;
+  release: () => void;
 }
 
 export interface ExecutorOptions {
-  /** Tasks one token may have running at once; more are rejected. */
-  maxRunningPerToken: number;
+  /** A token's agent runs (A2A and MCP together): past its limit, a task is rejected. */
+  runs: TokenRuns;
   /** The SDK's event factory (the SDK is loaded lazily, so it is passed in). */
   events: typeof AgentEventFactory;
 }
@@ -69,9 +70,15 @@ export class OxydraAgentExecutor implements AgentExecutor {
     if (!principal) throw new Error('an A2A task reached the executor without a caller');
     const updates = new TaskUpdates(this.options.events, bus, taskId, contextId);
     updates.submitted(request.userMessage);
-    const refusal = this.#refusal(request, principal);
+    const refusal = this.#refusal(request);
     if (refusal !== undefined) {
       updates.status(STATE.rejected, refusal);
+      bus.finished();
+      return;
+    }
+    const slot = this.options.runs.take(principal.tokenId);
+    if ('refusal' in slot) {
+      updates.status(STATE.rejected, slot.refusal);
       bus.finished();
       return;
     }
@@ -85,11 +92,12 @@ export class OxydraAgentExecutor implements AgentExecutor {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
       });
     } catch (error) {
+      slot.release();
       updates.status(STATE.failed, failureText(error));
       bus.finished();
       return;
     }
-    this.#running.set(taskId, { handle, owner: principal.tokenId });
+    this.#running.set(taskId, { handle, release: slot.release });
     this.kernel.audit.record(`token:${principal.tokenId}`, 'a2a_task', {
       task: taskId,
       context: contextId,
@@ -106,6 +114,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       this.#finish(updates, await handle.result);
     } finally {
       this.#running.delete(taskId);
+      slot.release();
       bus.finished();
     }
   };
@@ -126,7 +135,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
     await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle.cancel(reason)));
   }
 
-  #refusal(request: RequestContext, principal: Principal): string | undefined {
+  #refusal(request: RequestContext): string | undefined {
     const agent = requestedAgent(request);
     if (agent !== undefined && !this.#skills.has(agent)) {
       return `unknown agent "${agent}" in metadata.agent; this gateway's agents (the card's skills): ${[...this.#skills].join(', ')}`;
@@ -137,10 +146,6 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const text = promptOf(request.userMessage.parts);
     if (text.trim() === '') return 'the message has no text: send the task as a text part';
     if (text.length > MAX_PROMPT_CHARS) return `the message is longer than ${MAX_PROMPT_CHARS} characters`;
-    const mine = [...this.#running.values()].filter((entry) => entry.owner === principal.tokenId).length;
-    if (mine >= this.options.maxRunningPerToken) {
-      return `this token already has ${mine} tasks running (the limit); wait for one to finish or cancel one`;
-    }
     return undefined;
   }
 

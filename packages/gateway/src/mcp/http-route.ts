@@ -13,6 +13,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replyError } from '../http/reply-error.js';
 import { principalOf } from '../principal.js';
+import type { TokenRuns } from '../token-runs.js';
 
 /** The MCP SDK loads on the first /mcp request: a gateway nobody asks for MCP does not pay for it. */
 const loadSdk = async () => {
@@ -40,7 +41,11 @@ interface McpSession {
   used: number;
 }
 
-export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeAll(): Promise<void> } {
+export function registerMcpRoute(
+  app: FastifyInstance,
+  kernel: Kernel,
+  runs?: TokenRuns,
+): { closeAll(): Promise<void> } {
   const sessions = new Map<string, McpSession>();
   let sdk: ReturnType<typeof loadSdk> | undefined;
   let requests = 0;
@@ -103,6 +108,7 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
       const server = createOxydraMcpServer(kernel, {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
         ownSessionsOnly: principal.user !== undefined,
+        ...(runs ? { takeRun: () => runs.take(principal.tokenId) } : {}),
       });
       await server.connect(transport);
       session = created;

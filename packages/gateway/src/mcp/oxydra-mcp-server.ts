@@ -18,6 +18,8 @@ export interface McpServerScope {
   userId?: string;
   /** Sessions of other users are hidden (a `user` token); false for the owner. */
   ownSessionsOnly: boolean;
+  /** Over the gateway: a slot among the token's running agents (A2A and MCP), or why not. */
+  takeRun?: () => { release: () => void } | { refusal: string };
 }
 
 const VERSION = '0.1.0';
@@ -60,6 +62,8 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     },
     async ({ prompt, agent, session }, extra) => {
+      const slot = scope.takeRun?.() ?? { release: () => {} };
+      if ('refusal' in slot) return text(slot.refusal, true);
       let handle: ReturnType<Kernel['agents']['spawn']>;
       try {
         const sessionId = session !== undefined ? await ownSession(kernel, scope, session) : undefined;
@@ -70,6 +74,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
           ...user,
         });
       } catch (error) {
+        slot.release();
         return failure(error);
       }
       const cancel = () => void handle.cancel('cancelled by the MCP client');
@@ -113,6 +118,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         };
       } finally {
         extra.signal.removeEventListener('abort', cancel);
+        slot.release();
       }
     },
   );
