@@ -310,6 +310,73 @@ export function buildProgram(): Command {
       ),
   ).action(lazy(() => import('./commands/mcp-serve.js'), 'runMcpServe'));
 
+  const schedule = program
+    .command('schedule')
+    .description('agents that run on their own: cron, interval and one-time schedules ([scheduler])');
+  schedule
+    .command('add')
+    .description('schedule a prompt; exactly one of --cron, --every, --at')
+    .argument('<prompt...>', 'what the agent does at each run')
+    .option('--cron <expr>', 'cron expression, e.g. "0 9 * * 1-5" (minute hour day month weekday)')
+    .option('--every <duration>', 'an interval, e.g. 30m, 2h, 1d')
+    .option('--at <time>', 'one time, e.g. 2026-12-01T09:00 (in --tz)')
+    .option('--tz <zone>', "IANA time zone (default: [scheduler] default_timezone, else this machine's)")
+    .option('--name <name>', 'a name to refer to it by')
+    .option('--agent <name>', 'the [agents.<name>] that runs it (default: the default agent)')
+    .option('--user <id>', 'the user it runs as: their budgets, sessions, notifications (default "default")')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleAdd'));
+  schedule
+    .command('list')
+    .description('schedules, their timing and next run')
+    .option('--user <id>', "only this user's")
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleList'));
+  schedule
+    .command('show')
+    .description('one schedule in full, with its last run')
+    .argument('<schedule>', 'id or name')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleShow'));
+  schedule
+    .command('pause')
+    .description('stop firing it (kept, with its history)')
+    .argument('<schedule>', 'id or name')
+    .action(lazy(() => import('./commands/schedule.js'), 'runSchedulePause'));
+  schedule
+    .command('resume')
+    .description('fire it again, from now (clears its failure count)')
+    .argument('<schedule>', 'id or name')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleResume'));
+  schedule
+    .command('rm')
+    .alias('delete')
+    .description('delete it and its run history')
+    .argument('<schedule>', 'id or name')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleRemove'));
+  schedule
+    .command('history')
+    .description('its runs, newest first: status, duration, turns, cost')
+    .argument('<schedule>', 'id or name')
+    .option('--limit <n>', 'runs to show (default 20)')
+    .option('--output', "print each run's answer")
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/schedule.js'), 'runScheduleHistory'));
+  addConfigFlags(
+    schedule
+      .command('run-now')
+      .description('run it now, here, recorded as a manual run (the answer on stdout)')
+      .argument('<schedule>', 'id or name'),
+  ).action(lazy(() => import('./commands/schedule.js'), 'runScheduleRunNow'));
+  const scheduler = program.command('scheduler').description('the service that fires schedules');
+  addConfigFlags(
+    scheduler
+      .command('run')
+      .description(
+        'fire due schedules in the foreground until Ctrl+C (what `oxydra gateway` does with [scheduler] enabled)',
+      ),
+  ).action(lazy(() => import('./commands/scheduler-run.js'), 'runSchedulerRun'));
+
   const memory = program
     .command('memory')
     .description('notes agents keep across sessions, and the search index');

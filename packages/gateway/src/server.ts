@@ -25,6 +25,7 @@ import { GatewayHub } from './hub.js';
 import { kernelTurnRunner } from './kernel-turns.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
+import { startScheduledRuns } from './scheduled-runs.js';
 import { TokenCheck } from './token.js';
 import { TokenRuns } from './token-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
@@ -148,6 +149,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
+  const stopScheduler =
+    kernel.config.scheduler.enabled && options.scheduler !== false
+      ? startScheduledRuns(kernel, () => sockets.connections, log)
+      : undefined;
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
   const address = app.server.address();
@@ -175,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         clearInterval(sweeper);
         guardian.stop();
+        await stopScheduler?.();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
         await mcp.closeAll();
         await a2a?.closeAll();

@@ -104,6 +104,8 @@ export interface GatewayOptions {
   auditVerifyMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
+  /** false: do not fire schedules even with [scheduler] enabled (a test drives the kernel's). */
+  scheduler?: boolean;
 }
 
 /** The user a client is when it does not say (hello without user_id, HTTP without `user`). */

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Kernel, openKernel } from '@oxydra/kernel';
+import { type Kernel, type KernelOptions, openKernel } from '@oxydra/kernel';
 import {
   type ScriptedCall,
   type ScriptedProvider,
@@ -164,6 +164,8 @@ export type TestGatewayOptions = Partial<Omit<GatewayOptions, 'kernel'>> & {
 export async function startTestGateway(
   overrides: TestGatewayOptions = {},
   existing?: { dir: string },
+  /** More kernel options (an injected clock). */
+  kernelOptions: Partial<KernelOptions> = {},
 ): Promise<TestGateway> {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'oxydra-gateway-'));
   const dbPath = join(dir, 'memory.db');
@@ -191,6 +193,7 @@ export async function startTestGateway(
     adapters: scriptedAdapters(model.provider),
     secrets: [TOKEN],
     warn: () => {},
+    ...kernelOptions,
   });
   const spawns = recordSpawns(kernel);
   const gateway = await startGateway({ port: 0, token: TOKEN, kernel, shutdownGraceMs: 2000, ...options });
@@ -212,7 +215,7 @@ export async function startTestGateway(
     stop,
     restart: async (more = {}) => {
       await stop();
-      return startTestGateway({ ...overrides, ...more }, { dir });
+      return startTestGateway({ ...overrides, ...more }, { dir }, kernelOptions);
     },
     cleanup: async () => {
       await stop();

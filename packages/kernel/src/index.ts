@@ -31,6 +31,7 @@ export { WRITE_FIX, writeProblem } from './assemble/writable.js';
 export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export type { PluginInfo } from './plugins/host.js';
+export * from './scheduler/index.js';
 export {
   type AdminApproval,
   type AdminOperation,

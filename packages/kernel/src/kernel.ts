@@ -7,6 +7,7 @@
 import type { SessionStore } from '@oxydra/memory';
 import type { PluginEvent } from '@oxydra/plugin';
 import type { ModelInfo } from '@oxydra/provider';
+import { systemClock } from '@oxydra/runtime';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import { a2aDelegateTool } from './a2a/delegate-tool.js';
 import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent.js';
@@ -14,6 +15,9 @@ import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
 import type { PluginInfo } from './plugins/host.js';
+import { type KernelScheduler, kernelScheduler, scheduleCalls } from './scheduler/index.js';
+import { scheduleTools } from './scheduler/schedule-tools.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
 import { adminServices } from './services/admin-services.js';
 import { AgentTable } from './services/agent-table.js';
@@ -81,6 +85,8 @@ export interface Kernel {
   adminApprovals: ApprovalCalls;
   /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
   checkpoints: CheckpointCalls | undefined;
+  /** Stored schedules (schedule/unschedule) and the service that fires them (start). */
+  scheduler: KernelScheduler;
   exec: Exec;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
@@ -127,6 +133,7 @@ class KernelFacade implements Kernel {
   readonly tokens: TokenCalls;
   readonly adminApprovals: ApprovalCalls;
   readonly checkpoints: CheckpointCalls | undefined;
+  readonly scheduler: KernelScheduler;
   readonly exec: Exec;
   #closed = false;
 
@@ -171,6 +178,19 @@ class KernelFacade implements Kernel {
     this.adminApprovals = admin.adminApprovals;
     this.checkpoints = base.history;
     this.exec = execCall(base);
+    const clock = options.clock ?? systemClock;
+    const schedules = scheduleCalls(base.db, base.audit, { config: base.config, now: () => clock.now() });
+    const engine = new Scheduler({
+      db: base.db,
+      audit: base.audit,
+      config: base.config,
+      calls: schedules,
+      clock,
+      spawn: (spec) => this.agents.spawn(spec),
+      checkBudget: (agentId) => this.checkBudget(agentId),
+      warn: base.warn,
+    });
+    this.scheduler = kernelScheduler(schedules, engine);
   }
 
   /** @internal started by openKernel; a changed tool list drops the cached assemblies. */
@@ -234,6 +254,7 @@ class KernelFacade implements Kernel {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.scheduler.stop();
     const roots = this.#table.list().filter((agent) => agent.parentId === undefined);
     await Promise.all(roots.map((agent) => this.#table.kill(agent.id, 'the kernel is closing')));
     this.#bus.closeAll();
@@ -261,6 +282,18 @@ class KernelFacade implements Kernel {
     ];
   }
 
+  /** schedule_create|list|update|delete, when [scheduler] enabled. */
+  #scheduleTools(): Tool[] {
+    if (!this.#base.config.scheduler.enabled) return [];
+    return scheduleTools({
+      calls: this.scheduler,
+      agentNameOf: (agentId) => {
+        const name = agentId !== undefined ? this.#table.record(agentId)?.info.name : undefined;
+        return name === undefined || name === 'default' ? undefined : name;
+      },
+    });
+  }
+
   #assembly(
     spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>,
   ): AgentAssembly {
@@ -276,6 +309,7 @@ class KernelFacade implements Kernel {
             record: (id) => this.#table.record(id),
           }),
           ...this.#a2aTools(),
+          ...this.#scheduleTools(),
         ],
         (tool, context) => this.#table.beforeChange(tool, context.agentId),
       );

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import type { AgentConfig } from '@oxydra/types';
 import { memoryLocation } from './assemble/memory.js';
+import { type ScheduleCalls, scheduleCalls } from './scheduler/schedule-calls.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
 import { adminServices } from './services/admin-services.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
@@ -25,6 +26,8 @@ export interface WorkspaceServices {
   adminApprovals: ApprovalCalls;
   /** Undefined when [checkpoints] enabled = false. */
   checkpoints: CheckpointCalls | undefined;
+  /** Stored schedules: `oxydra schedule` changes them without running anything. */
+  schedules: ScheduleCalls;
   /** @internal the database, for the other services and tests. */
   db: KernelDb;
   close(): Promise<void>;
@@ -48,6 +51,7 @@ export async function openWorkspaceServices(options: {
       checkpoints: config.checkpoints.enabled
         ? new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit })
         : undefined,
+      schedules: scheduleCalls(db, audit, { config }),
       close: async () => {
         db.close();
         await memory?.close();

@@ -75,6 +75,22 @@ export async function testKernel(
   return test;
 }
 
+/**
+ * Another kernel on a test kernel's workspace, as a second process would open it (its own
+ * database connections); the caller closes it. Memory should be off in `first`: two memory
+ * clients on one file in one process wait on each other (separate processes do not).
+ */
+export function secondKernel(first: TestKernel, options: Partial<KernelOptions> = {}): Promise<Kernel> {
+  return openKernel({
+    workspace: first.workspace,
+    config: first.kernel.config,
+    host: 'test',
+    env: { MOCK_KEY: KEY, HOME: first.workspace, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    warn: () => {},
+    ...options,
+  });
+}
+
 /** Every event of a stream, in order. */
 export async function collect(events: AsyncIterable<KernelEvent>): Promise<KernelEvent[]> {
   const all: KernelEvent[] = [];

@@ -7,7 +7,7 @@
 import type { AgentConfig } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openKernel } from '../src/index.js';
-import { closeAll, KEY, testKernel } from './helpers.js';
+import { closeAll, KEY, secondKernel, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -44,13 +44,7 @@ describe('spending caps', () => {
     // Memory off: two memory clients on one file in one process would wait on each other
     // (separate processes do not); the caps live in the kernel database either way.
     const first = await testKernel([toolLoop], { ...CAPPED, memory: { enabled: false } });
-    const second = await openKernel({
-      workspace: first.workspace,
-      config: first.kernel.config as AgentConfig,
-      host: 'test',
-      env: { MOCK_KEY: KEY, HOME: first.workspace, PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      warn: () => {},
-    });
+    const second = await secondKernel(first);
     try {
       const runs = await Promise.all([
         first.kernel.agents.spawn({ prompt: 'one', userId: 'bob' }).result,

@@ -12,6 +12,13 @@ export interface SystemPromptOptions {
   agentPrompt?: string;
   /** YYYY-MM-DD; today (UTC) by default. */
   date?: string;
+  /** Who the agent is (a rendered persona or character), placed after the opening line. */
+  persona?: string;
+  /**
+   * The skills the agent may load (skill_load): only names and descriptions go into the prompt,
+   * a skill's body is read when the model decides to use it.
+   */
+  skills?: readonly { name: string; description: string }[];
 }
 
 export function defaultSystemPrompt(options: SystemPromptOptions): string {
@@ -32,10 +39,18 @@ export function defaultSystemPrompt(options: SystemPromptOptions): string {
 
   const sections = [
     `You are Oxydra, an autonomous AI agent working on the user's files in the workspace at ${options.workspace}.`,
+    options.persona?.trim() || undefined,
     names.size > 0 ? `Tools available: ${[...names].join(', ')}.` : undefined,
     `Rules:\n${rules.map((rule) => `- ${rule}`).join('\n')}`,
     `Today's date: ${date}.`,
     options.agentPrompt?.trim() || undefined,
+    options.skills?.length ? skillsSection(options.skills) : undefined,
   ];
   return sections.filter((section): section is string => section !== undefined).join('\n\n');
+}
+
+/** One line per skill; the model loads a skill's instructions with skill_load when a task fits it. */
+function skillsSection(skills: readonly { name: string; description: string }[]): string {
+  const lines = skills.map((skill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()}`);
+  return `Skills (when a task matches one, call skill_load with its name first and follow what it says):\n${lines.join('\n')}`;
 }

@@ -7,6 +7,7 @@ import type { ProviderType } from '@oxydra/types';
 import type { MockApi } from './wire/types.js';
 
 export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
+export { type HandClock, handClock } from './clock.js';
 export { seededRandom } from './embeddings-vectors.js';
 export { fixtureToWire, type LineEndingOption } from './fixtures.js';
 export {

@@ -227,7 +227,22 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('scheduled_notification'),
-    payload: z.object({ schedule_id: z.string(), schedule_name: z.string().optional(), message: z.string() }),
+    payload: z.object({
+      schedule_id: z.string(),
+      schedule_name: z.string().optional(),
+      /** The run's answer, or why it did not complete. */
+      message: z.string(),
+      // Our additions: which run, how it ended, where its conversation is, what it cost.
+      run_id: z.string().optional(),
+      status: z.enum(['completed', 'failed', 'cancelled', 'interrupted']).optional(),
+      session_id: z.string().optional(),
+      cost_usd: z.number().optional(),
+      turns: z.int().nonnegative().optional(),
+      /** The schedule has failed [scheduler] notify_after_failures times in a row or more. */
+      alert: z.boolean().optional(),
+      /** This failure paused the schedule (auto_disable_after_failures). */
+      paused: z.boolean().optional(),
+    }),
   }),
   z.object({
     type: z.literal('session_created'),

@@ -47,6 +47,9 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       sandbox: kernel.sandbox.summary,
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
       ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
+      scheduler: kernel.config.scheduler.enabled
+        ? `on (${kernel.scheduler.list().filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`
+        : 'off',
       ...(Object.keys(kernel.config.a2a.remotes).length > 0
         ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
         : {}),

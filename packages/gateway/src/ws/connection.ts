@@ -64,6 +64,11 @@ export class GatewayConnection implements Subscriber {
     socket.on('error', () => undefined); // 'close' follows; nothing to add
   }
 
+  /** The user its hello named; undefined before hello. */
+  get userId(): string | undefined {
+    return this.#userId;
+  }
+
   get session(): LiveSession | undefined {
     return this.#session;
   }

@@ -71,4 +71,52 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
      reason TEXT
    );
    CREATE INDEX admin_approvals_status ON admin_approvals (status, requested_at);`,
+  // 5: the scheduler. A schedule fires when next_run_at (ms) has passed; claiming a run moves
+  // next_run_at on and inserts the run in one write transaction, so two processes on one
+  // database never start the same run (the unique index says so a second time). A running run
+  // holds a lease its process renews; one whose lease ran out was interrupted (its process died).
+  `CREATE TABLE schedules (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     agent TEXT,
+     prompt TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     timezone TEXT NOT NULL,
+     enabled INTEGER NOT NULL DEFAULT 1,
+     next_run_at INTEGER,
+     anchor_at INTEGER NOT NULL,
+     consecutive_failures INTEGER NOT NULL DEFAULT 0,
+     disabled_reason TEXT,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     UNIQUE (user_id, name)
+   );
+   CREATE INDEX schedules_due ON schedules (enabled, next_run_at);
+   CREATE TABLE schedule_runs (
+     id TEXT PRIMARY KEY,
+     schedule_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     due_at INTEGER NOT NULL,
+     trigger TEXT NOT NULL,
+     missed INTEGER NOT NULL DEFAULT 0,
+     status TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     lease_owner TEXT NOT NULL,
+     lease_until INTEGER NOT NULL,
+     agent_id TEXT,
+     session_id TEXT,
+     output TEXT,
+     error TEXT,
+     turns INTEGER,
+     input_tokens INTEGER,
+     output_tokens INTEGER,
+     cost_usd REAL
+   );
+   CREATE UNIQUE INDEX schedule_runs_once ON schedule_runs (schedule_id, due_at) WHERE trigger != 'manual';
+   CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id, started_at);
+   CREATE INDEX schedule_runs_running ON schedule_runs (status, lease_until);`,
 ];

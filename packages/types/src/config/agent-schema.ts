@@ -18,6 +18,8 @@ import {
 } from './kernel-schema.js';
 import { mcpSchema } from './mcp-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
+import { schedulerSchema } from './scheduler-schema.js';
+import { skillsSchema } from './skills-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -337,6 +339,11 @@ export const agentDefinitionSchema = z.strictObject({
   max_turns: positiveInt.optional().describe('overrides runtime.max_turns'),
   max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
   permissions: agentPermissionsSchema.optional().describe('overrides [permissions] for this agent'),
+  persona: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('a persona name (`oxydra persona list`) or a character file (JSON or TOML) shaping the prompt'),
 });
 
 const WEIGHT_EPSILON = 1e-6;
@@ -362,6 +369,15 @@ export const agentConfigSchema = z
     mcp: mcpSchema.prefault({}),
     plugins: pluginsSchema.prefault({}),
     a2a: a2aSchema.prefault({}),
+    scheduler: schedulerSchema.prefault({}),
+    skills: skillsSchema.prefault({}),
+    persona: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'persona of the default agent: a name (`oxydra persona list`) or a character file; unset: the active persona',
+      ),
   })
   .superRefine((config, ctx) => {
     const sandbox = config.tools.sandbox;

@@ -4,4 +4,6 @@ export * from './kernel-schema.js';
 export * from './mcp-schema.js';
 export * from './plugins-schema.js';
 export * from './runner-schema.js';
+export * from './scheduler-schema.js';
 export * from './secrets.js';
+export * from './skills-schema.js';

@@ -1,0 +1,216 @@
+/**
+ * `oxydra schedule add|list|show|pause|resume|rm|history|run-now`: the workspace's schedules,
+ * kept in `.oxydra/kernel.db`. Changing them runs nothing and needs no running gateway (one
+ * running on the workspace sees the change at its next poll); `run-now` runs one here, in the
+ * foreground, and records it like any run. `oxydra scheduler run` (scheduler-run.ts) fires them.
+ */
+import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel';
+import { UsageError } from '@oxydra/types';
+import type { ConfigFlagValues } from '../config-flags.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { onInterrupt } from '../run/interrupt.js';
+import { openCliKernel } from '../run/spawn-flags.js';
+import { agentWorkspace } from '../run/workspace.js';
+import { withWorkspaceServices } from '../run/workspace-services.js';
+
+const CLI = { actor: 'cli' };
+
+interface AddOptions {
+  cron?: string;
+  every?: string;
+  at?: string;
+  tz?: string;
+  name?: string;
+  agent?: string;
+  user?: string;
+  json?: boolean;
+}
+
+/** "2026-11-24 09:00 Asia/Tokyo": a time as the schedule's zone reads it. */
+export function whenIn(ms: number | undefined, zone: string): string {
+  if (ms === undefined) return '-';
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${zone}`;
+}
+
+function state(info: ScheduleInfo): string {
+  if (!info.enabled) return 'paused';
+  return info.nextRunAt === undefined ? 'done' : 'on';
+}
+
+const usd = (cost: number | undefined) => (cost === undefined ? '$?' : `$${cost.toFixed(4)}`);
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+export async function runScheduleAdd(promptWords: string[], options: AddOptions): Promise<number> {
+  const prompt = promptWords.join(' ').trim();
+  if (prompt === '') {
+    throw new UsageError('give the prompt: what the agent should do at each run', {
+      hint: 'e.g. oxydra schedule add --cron "0 9 * * 1-5" "Summarize yesterday\'s commits"',
+    });
+  }
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.schedule(
+      {
+        prompt,
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.agent !== undefined ? { agent: options.agent } : {}),
+        ...(options.cron !== undefined ? { cron: options.cron } : {}),
+        ...(options.every !== undefined ? { every: options.every } : {}),
+        ...(options.at !== undefined ? { at: options.at } : {}),
+        ...(options.tz !== undefined ? { timezone: options.tz } : {}),
+      },
+      CLI,
+      options.user ?? DEFAULT_SCHEDULE_USER,
+    );
+    if (options.json) print(info);
+    else {
+      process.stdout.write(
+        `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
+      );
+    }
+    return EXIT_OK;
+  });
+}
+
+export async function runScheduleList(options: { user?: string; json?: boolean }): Promise<number> {
+  return withWorkspaceServices(async ({ schedules }, config) => {
+    const all = schedules.list(options.user !== undefined ? { userId: options.user } : {});
+    if (options.json) print(all);
+    else if (all.length === 0) {
+      process.stdout.write('no schedules: add one with `oxydra schedule add --every 1h "<prompt>"`\n');
+    } else {
+      for (const info of all) {
+        process.stdout.write(
+          `${info.id}  ${state(info).padEnd(6)}  ${info.userId.padEnd(10)}  ${info.name.padEnd(20)}  ${info.timing.padEnd(22)}  next ${whenIn(info.nextRunAt, info.timezone)}${info.consecutiveFailures > 0 ? `  ${info.consecutiveFailures} failed in a row` : ''}${info.disabledReason ? `  (${info.disabledReason})` : ''}\n`,
+        );
+      }
+    }
+    if (!config.scheduler.enabled && !options.json && all.length > 0) {
+      process.stderr.write(
+        'note: [scheduler] enabled = false: `oxydra gateway` does not fire these; set it, or run `oxydra scheduler run`\n',
+      );
+    }
+    return EXIT_OK;
+  });
+}
+
+export async function runScheduleShow(idOrName: string, options: { json?: boolean }): Promise<number> {
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.get(idOrName);
+    const [last] = schedules.history(info.id, {}, 1);
+    if (options.json) {
+      print({ ...info, lastRun: last ?? null });
+      return EXIT_OK;
+    }
+    const rows: [string, string][] = [
+      ['schedule', `${info.id} "${info.name}"`],
+      ['user', info.userId],
+      ['agent', info.agent ?? 'default'],
+      ['timing', `${info.timing} (${info.timezone})`],
+      ['state', `${state(info)}${info.disabledReason ? ` — ${info.disabledReason}` : ''}`],
+      ['next run', whenIn(info.nextRunAt, info.timezone)],
+      ['failures', `${info.consecutiveFailures} in a row`],
+      ['last run', last ? runLine(last, info.timezone) : '-'],
+      ['created', `${whenIn(info.createdAt, info.timezone)} by ${info.createdBy}`],
+      ['prompt', info.prompt],
+    ];
+    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(10)}${value}\n`);
+    return EXIT_OK;
+  });
+}
+
+function runLine(run: ScheduleRun, zone: string): string {
+  const took = run.durationMs !== undefined ? `${(run.durationMs / 1000).toFixed(1)}s` : 'running';
+  const extra =
+    run.trigger === 'catch_up'
+      ? ` catch-up for ${run.missed + 1} missed`
+      : run.trigger === 'manual'
+        ? ' manual'
+        : '';
+  return `${run.id}  ${whenIn(run.startedAt, zone)}  ${run.status.padEnd(11)}  ${took}  ${run.turns ?? 0} turns  ${usd(run.costUsd)}${extra}`;
+}
+
+export async function runSchedulePause(idOrName: string): Promise<number> {
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.pause(idOrName, CLI);
+    process.stdout.write(`paused ${info.id} "${info.name}"\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function runScheduleResume(idOrName: string): Promise<number> {
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.resume(idOrName, CLI);
+    process.stdout.write(
+      `resumed ${info.id} "${info.name}": next ${whenIn(info.nextRunAt, info.timezone)}\n`,
+    );
+    return EXIT_OK;
+  });
+}
+
+export async function runScheduleRemove(idOrName: string): Promise<number> {
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.unschedule(idOrName, CLI);
+    process.stdout.write(`deleted ${info.id} "${info.name}" and its run history\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function runScheduleHistory(
+  idOrName: string,
+  options: { limit?: string; json?: boolean; output?: boolean },
+): Promise<number> {
+  const limit = options.limit !== undefined ? Number(options.limit) : 20;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit: a positive whole number, got "${options.limit}"`);
+  return withWorkspaceServices(async ({ schedules }) => {
+    const info = schedules.get(idOrName);
+    const runs = schedules.history(info.id, {}, limit);
+    if (options.json) print(runs);
+    else if (runs.length === 0)
+      process.stdout.write(`"${info.name}" has not run yet; next ${whenIn(info.nextRunAt, info.timezone)}\n`);
+    else {
+      for (const run of runs) {
+        process.stdout.write(`${runLine(run, info.timezone)}\n`);
+        if (run.error) process.stdout.write(`    error: ${run.error}\n`);
+        if (options.output && run.output) process.stdout.write(`${indent(run.output)}\n`);
+      }
+    }
+    return EXIT_OK;
+  });
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+
+/** Runs a schedule now, here, recorded as a manual run; the answer goes to stdout. */
+export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
+  const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
+  try {
+    const { run, done } = kernel.scheduler.runNow(idOrName, CLI);
+    const info = kernel.scheduler.get(run.scheduleId);
+    process.stderr.write(`running ${info.id} "${info.name}" as ${info.userId} (run ${run.id})\n`);
+    const release = onInterrupt(() => void kernel.close());
+    const finished = await done.finally(release);
+    if (!finished) return EXIT_FAILURE;
+    if (finished.output) process.stdout.write(`${finished.output.trimEnd()}\n`);
+    process.stderr.write(
+      `${runLine(finished, info.timezone)}${finished.error ? `: ${finished.error}` : ''}\n`,
+    );
+    return finished.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    await kernel.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `oxydra scheduler run`: fires the workspace's schedules in the foreground until Ctrl+C (or
+ * SIGTERM), with a line per run started and ended. It is the scheduler `oxydra gateway` runs
+ * when [scheduler] enabled = true, without the gateway; it runs whatever that setting says,
+ * since asking for it is the intent. Several may run on one workspace (and beside a gateway):
+ * each due run is fired by one of them.
+ */
+
+import type { ConfigFlagValues } from '../config-flags.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { openCliKernel } from '../run/spawn-flags.js';
+import { agentWorkspace } from '../run/workspace.js';
+import { whenIn } from './schedule.js';
+
+export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {
+  const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
+  const { scheduler } = kernel;
+  const settings = kernel.config.scheduler;
+  const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  try {
+    const schedules = scheduler.list();
+    const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined);
+    say(
+      `scheduler: ${active.length} of ${schedules.length} schedules active, polling every ${settings.poll_interval_secs}s, at most ${settings.max_concurrent} runs at once (Ctrl+C stops)`,
+    );
+    for (const s of active.slice(0, 20))
+      say(`  ${s.id} "${s.name}": ${s.timing}, next ${whenIn(s.nextRunAt, s.timezone)}`);
+    scheduler.onStarted(({ schedule, run }) => {
+      const why = run.trigger === 'catch_up' ? ` (catch-up for ${run.missed + 1} missed)` : '';
+      say(`started ${schedule.id} "${schedule.name}" for ${schedule.userId}${why}: run ${run.id}`);
+    });
+    scheduler.subscribe(({ schedule, run, alert, disabled }) => {
+      const cost = run.costUsd !== undefined ? `$${run.costUsd.toFixed(4)}` : '$?';
+      const took = run.durationMs !== undefined ? `${(run.durationMs / 1000).toFixed(1)}s` : '';
+      const first = (run.error ?? run.output ?? '').split('\n')[0]!.slice(0, 160);
+      say(
+        `${run.status} ${schedule.id} "${schedule.name}" run ${run.id} ${took} ${run.turns ?? 0} turns ${cost}${first ? `: ${first}` : ''}`,
+      );
+      if (alert) say(`ALERT: "${schedule.name}" has failed ${schedule.consecutiveFailures} times in a row`);
+      if (disabled)
+        say(
+          `paused "${schedule.name}": ${schedule.disabledReason}; \`oxydra schedule resume ${schedule.id}\` restarts it`,
+        );
+    });
+    scheduler.start();
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        say(`${signal}: stopping; running runs are recorded as interrupted`);
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        resolve();
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+    await scheduler.stop();
+    return EXIT_OK;
+  } finally {
+    await kernel.close();
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The scheduler service: every poll it claims the schedules that are due (run-claims.ts) and
+ * runs each as a kernel agent for the schedule's user, with that user's budgets and the
+ * agent's permissions, under the operator's per-run limits ([scheduler] max_turns, max_cost,
+ * run_timeout_secs) which no schedule can raise. Nobody watches a scheduled run: approval
+ * questions are refused (a privileged call under "ask" is denied with how to allow it).
+ * How each run ended is recorded and said to listeners (the gateway's scheduled_notification).
+ *
+ * Catch-up: runs that fell due while no scheduler was running are made up by one run when it
+ * starts (trigger "catch_up", `missed` counting the others), then the schedule keeps its rhythm.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Clock } from '@oxydra/runtime';
+import { type AgentConfig, isOxydraError, OxydraError } from '@oxydra/types';
+import { resolveAgentSettings } from '../assemble/agent-settings.js';
+import type { KernelAudit } from '../services/audit/audit-log.js';
+import type { BudgetSnapshot } from '../services/budget-accounts.js';
+import type { KernelDb } from '../store/kernel-db.js';
+import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
+import { type ClaimedRun, RunClaims, type RunOutcome } from './run-claims.js';
+import type { ScheduleCalls, ScheduleScope } from './schedule-calls.js';
+import type { ScheduleInfo, ScheduleNotification, ScheduleRun } from './types.js';
+
+/** Stored answers are cut here: history is for reading back, the session keeps the whole. */
+const MAX_OUTPUT_CHARS = 20_000;
+const MIN_LEASE_MS = 30_000;
+
+export interface SchedulerDeps {
+  db: KernelDb;
+  audit: KernelAudit;
+  config: AgentConfig;
+  calls: ScheduleCalls;
+  clock: Clock;
+  spawn: (spec: SpawnSpec) => AgentHandle;
+  checkBudget: (agentId: string) => BudgetSnapshot | undefined;
+  warn: (message: string) => void;
+}
+
+export type NotificationListener = (notification: ScheduleNotification) => void;
+
+export class Scheduler {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly #deps: SchedulerDeps;
+  readonly #claims: RunClaims;
+  readonly #running = new Map<string, { handle?: AgentHandle; done: Promise<ScheduleRun | undefined> }>();
+  readonly #listeners = new Set<NotificationListener>();
+  readonly #startListeners = new Set<(claim: ClaimedRun) => void>();
+  #timer: unknown;
+  #started = false;
+  #stopping = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps;
+    const settings = deps.config.scheduler;
+    const pollMs = settings.poll_interval_secs * 1000;
+    this.#claims = new RunClaims(deps.db, this.owner, {
+      maxConcurrent: settings.max_concurrent,
+      leaseMs: Math.max(3 * pollMs, MIN_LEASE_MS),
+      catchUpAfterMs: 2 * pollMs,
+      autoDisableAfter: settings.auto_disable_after_failures,
+      maxRunHistory: settings.max_run_history,
+    });
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Runs of this process not yet finished. */
+  running(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Polls now and then every poll_interval_secs until stop(). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#stopping = false;
+    const poll = () => {
+      void this.tick().finally(() => {
+        if (this.#started)
+          this.#timer = this.#deps.clock.setTimeout(
+            poll,
+            this.#deps.config.scheduler.poll_interval_secs * 1000,
+          );
+      });
+    };
+    poll();
+  }
+
+  /**
+   * Stops polling and stops this process's running runs: they are recorded as interrupted (not
+   * failures), and their schedules go on at their next time.
+   */
+  async stop(reason = 'the scheduler is stopping'): Promise<void> {
+    this.#started = false;
+    this.#stopping = true;
+    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle?.cancel(reason)));
+    await this.idle();
+  }
+
+  /** Settles when every run this process started has been recorded. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0)
+      await Promise.allSettled([...this.#running.values()].map((entry) => entry.done));
+  }
+
+  /** One poll: renew leases, record runs other processes left behind, start what is due. */
+  async tick(): Promise<ClaimedRun[]> {
+    // Synchronous on purpose: two ticks of one process can never interleave (the database
+    // transaction keeps other processes out).
+    try {
+      const now = this.#deps.clock.now();
+      this.#claims.renew(now);
+      const { claimed, interrupted } = this.#claims.claimDue(now);
+      for (const run of interrupted) this.#audit(run, { status: run.status });
+      for (const claim of claimed) this.#launch(claim);
+      return claimed;
+    } catch (error) {
+      this.#deps.warn(`scheduler: ${(error as Error).message}`);
+      return [];
+    }
+  }
+
+  /** Runs a schedule now, outside its timing; its result is recorded like any run. */
+  runNow(
+    idOrName: string,
+    scope: ScheduleScope,
+  ): { run: ScheduleRun; done: Promise<ScheduleRun | undefined> } {
+    const schedule = this.#deps.calls.get(idOrName, scope);
+    const claim = this.#claims.claimManual(schedule.id, this.#deps.clock.now());
+    if (!claim) {
+      throw new OxydraError(
+        'internal_error',
+        `${this.#deps.config.scheduler.max_concurrent} scheduled runs are already running, the most allowed at once`,
+        { hint: 'try again when one ends ([scheduler] max_concurrent sets the limit)' },
+      );
+    }
+    this.#deps.audit.record(
+      scope.actor,
+      'schedule_run_now',
+      { id: schedule.id, run: claim.run.id },
+      `schedule:${schedule.id}`,
+    );
+    const done = this.#launch(claim);
+    return { run: claim.run, done };
+  }
+
+  /** Listens for finished runs; returns the unsubscribe. */
+  subscribe(listener: NotificationListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hears of every run this process starts; returns the unsubscribe. */
+  onStarted(listener: (claim: ClaimedRun) => void): () => void {
+    this.#startListeners.add(listener);
+    return () => this.#startListeners.delete(listener);
+  }
+
+  #launch(claim: ClaimedRun): Promise<ScheduleRun | undefined> {
+    for (const listener of this.#startListeners) {
+      try {
+        listener(claim);
+      } catch (error) {
+        this.#deps.warn(`scheduler: a listener failed: ${(error as Error).message}`);
+      }
+    }
+    const entry: { handle?: AgentHandle; done: Promise<ScheduleRun | undefined> } = {
+      done: Promise.resolve(undefined),
+    };
+    this.#running.set(claim.run.id, entry);
+    entry.done = this.#execute(claim, entry).finally(() => this.#running.delete(claim.run.id));
+    return entry.done;
+  }
+
+  async #execute(claim: ClaimedRun, entry: { handle?: AgentHandle }): Promise<ScheduleRun | undefined> {
+    let outcome: RunOutcome;
+    try {
+      const handle = this.#deps.spawn(this.#spawnSpec(claim));
+      entry.handle = handle;
+      outcome = this.#outcome(await handle.result);
+    } catch (error) {
+      const message = (error as Error).message;
+      const hint = isOxydraError(error) && error.hint ? ` (${error.hint})` : '';
+      outcome = { status: 'failed', error: `${message}${hint}` };
+    }
+    let finished: ReturnType<RunClaims['finish']>;
+    try {
+      finished = this.#claims.finish(claim.run.id, outcome, this.#deps.clock.now());
+    } catch (error) {
+      this.#deps.warn(`scheduler: could not record run ${claim.run.id}: ${(error as Error).message}`);
+      return undefined;
+    }
+    const run = finished?.run ?? { ...claim.run, ...outcome };
+    this.#audit(run, {
+      status: run.status,
+      ...(run.costUsd !== undefined ? { cost_usd: run.costUsd } : {}),
+      ...(finished?.disabled ? { disabled: true } : {}),
+    });
+    if (finished) this.#notify(finished.schedule, run, finished.failures, finished.disabled);
+    return run;
+  }
+
+  #spawnSpec({ schedule, run }: ClaimedRun): SpawnSpec {
+    const settings = this.#deps.config.scheduler;
+    const agent = resolveAgentSettings(this.#deps.config, schedule.agent, { baseDir: process.cwd() });
+    const due = new Date(run.dueAt).toLocaleString('en-GB', {
+      timeZone: schedule.timezone,
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    });
+    return {
+      prompt: [
+        `Scheduled task "${schedule.name}" (${schedule.timing}, ${schedule.timezone}; due ${due}).`,
+        'Nobody is watching this run: do the task, then answer with what the user should know.',
+        '',
+        schedule.prompt,
+      ].join('\n'),
+      ...(schedule.agent !== undefined ? { agent: schedule.agent } : {}),
+      userId: schedule.userId,
+      limits: {
+        maxTurns: Math.min(agent.maxTurns, settings.max_turns),
+        maxCostUsd: Math.min(agent.maxCostUsd ?? Number.POSITIVE_INFINITY, settings.max_cost),
+        maxWallMs: settings.run_timeout_secs * 1000,
+      },
+      askApprovals: false,
+    };
+  }
+
+  #outcome(result: AgentResult): RunOutcome {
+    // The agent's account holds what its sub-agents spent too: the whole price of the run.
+    const spent = this.#deps.checkBudget(result.agentId);
+    const usage = spent?.usage ?? result.usage;
+    const cost = spent ? spent.costUsd.used : result.costUsd;
+    const status =
+      result.status === 'completed'
+        ? 'completed'
+        : result.status === 'failed'
+          ? 'failed'
+          : this.#stopping
+            ? 'interrupted'
+            : 'cancelled';
+    return {
+      status,
+      output:
+        result.text.length > MAX_OUTPUT_CHARS
+          ? `${result.text.slice(0, MAX_OUTPUT_CHARS)}\n[cut]`
+          : result.text,
+      ...(result.error ? { error: result.error.message } : {}),
+      agentId: result.agentId,
+      ...(result.sessionId !== undefined ? { sessionId: result.sessionId } : {}),
+      turns: result.turns,
+      ...(usage.inputTokens !== undefined ? { inputTokens: usage.inputTokens } : {}),
+      ...(usage.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
+      ...(cost !== null && cost !== undefined ? { costUsd: cost } : {}),
+    };
+  }
+
+  #notify(schedule: ScheduleInfo, run: ScheduleRun, failures: number, disabled: boolean): void {
+    const notifyAfter = this.#deps.config.scheduler.notify_after_failures;
+    const notification: ScheduleNotification = {
+      schedule,
+      run,
+      alert: run.status === 'failed' && notifyAfter > 0 && failures >= notifyAfter,
+      disabled,
+    };
+    for (const listener of this.#listeners) {
+      try {
+        listener(notification);
+      } catch (error) {
+        this.#deps.warn(`scheduler: a notification listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  #audit(run: ScheduleRun, data: Record<string, unknown>): void {
+    this.#deps.audit.record(
+      'scheduler',
+      'schedule_run',
+      { id: run.scheduleId, run: run.id, user: run.userId, trigger: run.trigger, ...data },
+      `schedule:${run.scheduleId}`,
+    );
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The scheduler through the kernel with an injected clock: a schedule an agent creates with its
+ * tool fires, its run is recorded with cost and announced; operator limits hold; failures alert
+ * then pause; a schedule missed while nothing ran is made up once; two kernels on one database
+ * fire a run once; another user's schedules are invisible.
+ */
+import { handClock } from '@oxydra/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ScheduleNotification } from '../src/index.js';
+import { closeAll, secondKernel, testKernel } from './helpers.js';
+
+afterEach(closeAll);
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const COSTLY = { input: 10_000, output: 1000 };
+const ON = { scheduler: { enabled: true } };
+
+describe('scheduler', () => {
+  it('a schedule made by an agent tool fires, is recorded with its cost and announced', async () => {
+    const clock = handClock();
+    const { kernel, mock } = await testKernel(
+      [
+        {
+          match: { lastMessageContains: 'every hour' },
+          reply: {
+            toolCalls: [
+              {
+                name: 'schedule_create',
+                arguments: {
+                  name: 'weather',
+                  prompt: 'Report the weather in Paris.',
+                  every: '1h',
+                  timezone: 'Europe/Paris',
+                },
+              },
+            ],
+          },
+        },
+        { match: { lastToolResultContains: 'scheduled' }, reply: { text: 'Done: it runs hourly.' } },
+        {
+          match: { lastMessageContains: 'weather in Paris' },
+          reply: { text: 'Sunny, 12°C.', usage: COSTLY },
+        },
+      ],
+      ON,
+      { clock },
+    );
+    const made = await kernel.agents.spawn({ prompt: 'Tell me the weather every hour', userId: 'alice' })
+      .result;
+    expect(made.status).toBe('completed');
+    // The tool's schema has only what the model may set: no operator limits.
+    const offered = (
+      mock.requests[0]!.body as { tools: { function: { name: string; parameters: unknown } }[] }
+    ).tools;
+    const create = offered.find((tool) => tool.function.name === 'schedule_create')!;
+    expect(JSON.stringify(create.function.parameters)).not.toMatch(/max_turns|max_cost|turns|cost/);
+
+    const [schedule] = kernel.scheduler.list({ userId: 'alice' });
+    expect(schedule).toMatchObject({
+      name: 'weather',
+      userId: 'alice',
+      timing: 'every 1h',
+      timezone: 'Europe/Paris',
+    });
+    expect(schedule!.nextRunAt).toBe(clock.now() + HOUR);
+    expect(kernel.scheduler.list({ userId: 'bob' })).toEqual([]);
+
+    const heard: ScheduleNotification[] = [];
+    kernel.scheduler.subscribe((notification) => heard.push(notification));
+    expect(await kernel.scheduler.tick()).toEqual([]);
+    clock.advance(HOUR);
+    const started = await kernel.scheduler.tick();
+    expect(started).toHaveLength(1);
+    await kernel.scheduler.idle();
+
+    const [run] = kernel.scheduler.history('weather', { userId: 'alice' });
+    expect(run).toMatchObject({
+      status: 'completed',
+      trigger: 'schedule',
+      output: 'Sunny, 12°C.',
+      turns: 1,
+      missed: 0,
+    });
+    expect(run!.costUsd).toBeGreaterThan(0);
+    expect(run!.sessionId).toBeDefined();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({ alert: false, disabled: false, schedule: { name: 'weather' } });
+    expect(heard[0]!.run.output).toBe('Sunny, 12°C.');
+    // The run was the schedule's user's: charged to alice, its session is alice's.
+    expect(kernel.budgets.show().find((scope) => scope.scope === 'user:alice')!.today.calls).toBe(3);
+    expect((await kernel.sessions!.get(run!.sessionId!))?.userId).toBe('alice');
+    // The next run keeps the rhythm and the audit chain has the creation and the run.
+    expect(kernel.scheduler.get('weather').nextRunAt).toBe(Date.parse('2026-11-23T10:00:00Z'));
+    const audited = kernel.audit.list({}).map((entry) => entry.action.type);
+    expect(audited).toEqual(expect.arrayContaining(['schedule_create', 'schedule_run']));
+    // The scheduled prompt says it is scheduled and nobody watches.
+    const runRequest = JSON.stringify(mock.requests.at(-1)!.body);
+    expect(runRequest).toContain('Scheduled task \\"weather\\"');
+  });
+
+  it("runs within the operator's limits; failures alert, then pause the schedule", async () => {
+    const clock = handClock();
+    const { kernel } = await testKernel(
+      [{ reply: { toolCalls: [{ name: 'file_list', arguments: { path: '.' } }] }, times: 'always' }],
+      {
+        scheduler: { enabled: true, max_turns: 2, auto_disable_after_failures: 2, notify_after_failures: 1 },
+      },
+      { clock },
+    );
+    kernel.scheduler.schedule({ name: 'loop', prompt: 'list files', every: '5m' }, { actor: 'test' });
+    const heard: ScheduleNotification[] = [];
+    kernel.scheduler.subscribe((notification) => heard.push(notification));
+    for (let i = 0; i < 2; i++) {
+      clock.advance(5 * MINUTE);
+      await kernel.scheduler.tick();
+      await kernel.scheduler.idle();
+    }
+    const runs = kernel.scheduler.history('loop');
+    expect(runs.map((run) => [run.status, run.turns])).toEqual([
+      ['failed', 2],
+      ['failed', 2],
+    ]);
+    expect(runs[0]!.error).toMatch(/turn/i);
+    expect(heard.map((n) => [n.alert, n.disabled])).toEqual([
+      [true, false],
+      [true, true],
+    ]);
+    const paused = kernel.scheduler.get('loop');
+    expect(paused).toMatchObject({ enabled: false, consecutiveFailures: 2 });
+    expect(paused.disabledReason).toMatch(/2 failed runs in a row/);
+    expect(paused.nextRunAt).toBeUndefined();
+    clock.advance(HOUR);
+    expect(await kernel.scheduler.tick()).toEqual([]);
+    // Resuming starts from now and forgets the failures.
+    const resumed = kernel.scheduler.resume('loop', { actor: 'test' });
+    expect(resumed).toMatchObject({
+      enabled: true,
+      consecutiveFailures: 0,
+      nextRunAt: clock.now() + 5 * MINUTE,
+    });
+  });
+
+  it('makes up runs missed while nothing ran with one catch-up run, then keeps the rhythm', async () => {
+    const clock = handClock();
+    const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }], ON, { clock });
+    kernel.scheduler.schedule({ name: 'tick', prompt: 'say ok', every: '1m' }, { actor: 'test' });
+    clock.advance(10 * MINUTE + 30_000);
+    expect(await kernel.scheduler.tick()).toHaveLength(1);
+    await kernel.scheduler.idle();
+    const [run] = kernel.scheduler.history('tick');
+    expect(run).toMatchObject({ trigger: 'catch_up', missed: 9, status: 'completed' });
+    expect(mock.requests).toHaveLength(1);
+    expect(kernel.scheduler.get('tick').nextRunAt).toBe(Date.parse('2026-11-23T08:11:00Z'));
+  });
+
+  it('two kernels on one database fire a due run once', async () => {
+    const clock = handClock();
+    // Memory off: two memory clients on one file in one process wait on each other.
+    const config = { scheduler: { enabled: true }, memory: { enabled: false } };
+    const first = await testKernel([{ reply: { text: 'ok' }, times: 'always' }], config, { clock });
+    const second = await secondKernel(first, { clock });
+    try {
+      for (let i = 0; i < 5; i++) {
+        first.kernel.scheduler.schedule({ name: `s${i}`, prompt: 'say ok', every: '1m' }, { actor: 'test' });
+      }
+      clock.advance(MINUTE);
+      const [a, b] = await Promise.all([first.kernel.scheduler.tick(), second.scheduler.tick()]);
+      // max_concurrent = 2 across both processes: two start, the rest wait for a free slot.
+      expect(a.length + b.length).toBe(2);
+      await Promise.all([first.kernel.scheduler.idle(), second.scheduler.idle()]);
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([first.kernel.scheduler.tick(), second.scheduler.tick()]);
+        await Promise.all([first.kernel.scheduler.idle(), second.scheduler.idle()]);
+      }
+      const runs = first.kernel.scheduler.list().flatMap((s) => first.kernel.scheduler.history(s.id));
+      expect(runs).toHaveLength(5);
+      expect(new Set(runs.map((run) => run.scheduleId)).size).toBe(5);
+      expect(first.mock.requests).toHaveLength(5);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses what the operator does not allow', async () => {
+    const clock = handClock();
+    const { kernel } = await testKernel(
+      [],
+      { scheduler: { enabled: true, max_schedules_per_user: 2 } },
+      { clock },
+    );
+    const scope = { userId: 'alice', actor: 'test' };
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '10s' }, scope)).toThrow(/minimum of 60s/);
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', cron: '* * * * * *' }, scope)).toThrow(/1s apart/);
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', cron: '61 * * * *' }, scope)).toThrow(
+      /invalid cron/,
+    );
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope)).toThrow(
+      /in the past/,
+    );
+    expect(() =>
+      kernel.scheduler.schedule({ prompt: 'x', every: '1h', timezone: 'Mars/Olympus' }, scope),
+    ).toThrow(/unknown time zone/);
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '1h', cron: '0 * * * *' }, scope)).toThrow(
+      /one of cron, every and at/,
+    );
+    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '1h', agent: 'nobody' }, scope)).toThrow(
+      /unknown agent/,
+    );
+    kernel.scheduler.schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
+    expect(() => kernel.scheduler.schedule({ name: 'a', prompt: 'x', every: '1h' }, scope)).toThrow(
+      /already has/,
+    );
+    kernel.scheduler.schedule({ name: 'b', prompt: 'x', every: '1h' }, scope);
+    expect(() => kernel.scheduler.schedule({ name: 'c', prompt: 'x', every: '1h' }, scope)).toThrow(
+      /2 schedules/,
+    );
+    // Another user's schedule is not found, not shown.
+    expect(() => kernel.scheduler.get('a', { userId: 'bob' })).toThrow(/no schedule "a"/);
+    expect(() => kernel.scheduler.unschedule('a', { userId: 'bob', actor: 'bob' })).toThrow(/no schedule/);
+  });
+
+  it('a one-time schedule in a time zone runs once at that wall time', async () => {
+    const clock = handClock();
+    const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], ON, { clock });
+    const once = kernel.scheduler.schedule(
+      { name: 'once', prompt: 'say done', at: '2026-11-23T12:00', timezone: 'America/New_York' },
+      { actor: 'test' },
+    );
+    expect(once.nextRunAt).toBe(Date.parse('2026-11-23T17:00:00Z'));
+    clock.advance(9 * HOUR);
+    await kernel.scheduler.tick();
+    await kernel.scheduler.idle();
+    clock.advance(24 * HOUR);
+    expect(await kernel.scheduler.tick()).toEqual([]);
+    expect(kernel.scheduler.history('once').map((run) => run.status)).toEqual(['completed']);
+    expect(kernel.scheduler.get('once').nextRunAt).toBeUndefined();
+  });
+
+  it('run-now records a manual run; a cron schedule follows its zone', async () => {
+    const clock = handClock();
+    const { kernel } = await testKernel([{ reply: { text: 'report' }, times: 'always' }], ON, { clock });
+    const daily = kernel.scheduler.schedule(
+      { name: 'daily', prompt: 'write the report', cron: '0 9 * * 1-5', timezone: 'Asia/Tokyo' },
+      { actor: 'test' },
+    );
+    // Monday 2026-11-23 08:00 UTC is 17:00 in Tokyo: next is Tuesday 09:00 JST = 00:00 UTC.
+    expect(daily.nextRunAt).toBe(Date.parse('2026-11-24T00:00:00Z'));
+    const { run, done } = kernel.scheduler.runNow('daily', { actor: 'test' });
+    expect(run).toMatchObject({ trigger: 'manual', status: 'running' });
+    expect(await done).toMatchObject({ status: 'completed', output: 'report' });
+    expect(kernel.scheduler.get('daily').nextRunAt).toBe(daily.nextRunAt);
+  });
+});
