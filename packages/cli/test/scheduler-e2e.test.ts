@@ -1,0 +1,177 @@
+/**
+ * The scheduler with the real binary and real time: a 1-minute cron an agent creates over the
+ * gateway's WebSocket fires within the minute, its run is recorded with cost and the client
+ * gets the notification; two gateways on one workspace fire each due run once; an
+ * `oxydra scheduler run` killed mid-run and started again records the cut run as interrupted,
+ * makes up the run that fell due while it was down once, and runs nothing twice.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClient } from '../../gateway/test/ws-client.js';
+import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+
+const SCHEDULER_ON = '[scheduler]\nenabled = true\npoll_interval_secs = 1\n';
+const COST = { input: 50_000, output: 800 };
+
+let env: AgentEnv | undefined;
+const daemons: GatewayDaemon[] = [];
+afterEach(async () => {
+  for (const daemon of daemons.splice(0)) {
+    daemon.kill();
+    await daemon.exited;
+  }
+  await env?.close();
+  env = undefined;
+});
+
+interface RunJson {
+  id: string;
+  status: string;
+  trigger: string;
+  costUsd?: number;
+  output?: string;
+}
+
+async function history(agent: AgentEnv, name: string): Promise<RunJson[]> {
+  const out = await agent.run(['schedule', 'history', name, '--json']);
+  expect(out.status, out.stderr).toBe(0);
+  return JSON.parse(out.stdout) as RunJson[];
+}
+
+/** Model calls whose last message (the run's task) says `text`; memory may recall it in others. */
+const asked = (agent: AgentEnv, text: string) =>
+  agent.mock.requests.filter((request) => {
+    const messages = (request.body as { messages?: { content: unknown }[] }).messages ?? [];
+    return JSON.stringify(messages.at(-1)?.content ?? '').includes(text);
+  }).length;
+const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString().slice(0, 19) + 'Z';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('scheduler end to end', () => {
+  it('a 1-minute cron made by an agent over the gateway fires on real time and is announced', async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { match: { lastToolResultContains: 'scheduled' }, reply: { text: 'Scheduled it.' } },
+        {
+          match: { lastMessageContains: 'remind me every minute' },
+          reply: {
+            toolCalls: [
+              {
+                name: 'schedule_create',
+                arguments: { name: 'minutely', prompt: 'give the minute report', cron: '* * * * *' },
+              },
+            ],
+          },
+        },
+        {
+          match: { lastMessageContains: 'give the minute report' },
+          reply: { text: 'Minute report: all good.', usage: COST },
+          times: 'always',
+        },
+      ],
+      SCHEDULER_ON,
+    );
+    const gateway = await GatewayDaemon.start(env);
+    daemons.push(gateway);
+    expect(gateway.logs().find((line) => line.msg.startsWith('listening on'))).toMatchObject({
+      scheduler: 'on (0 active schedules)',
+    });
+    const { client, ack } = await TestClient.hello(gateway.wsUrl, {}, { token: generatedToken(env) });
+    client.send({
+      type: 'send_turn',
+      payload: {
+        request_id: 't',
+        session_id: ack.payload.session.session_id,
+        turn_id: 't1',
+        prompt: 'please remind me every minute',
+      },
+    });
+    expect((await client.take('turn_completed', undefined, 30_000)).payload.response.message).toBe(
+      'Scheduled it.',
+    );
+    const frame = await client.take('scheduled_notification', undefined, 80_000);
+    expect(frame.payload).toMatchObject({
+      schedule_name: 'minutely',
+      message: 'Minute report: all good.',
+      status: 'completed',
+      alert: false,
+    });
+    expect(frame.payload.cost_usd).toBeGreaterThan(0);
+    client.close();
+    const [run] = await history(env, 'minutely');
+    expect(run).toMatchObject({
+      status: 'completed',
+      trigger: 'schedule',
+      output: 'Minute report: all good.',
+    });
+    expect(run!.costUsd).toBeCloseTo(frame.payload.cost_usd!, 10);
+    expect(gateway.logs().some((line) => line.msg === 'scheduled run finished')).toBe(true);
+  }, 120_000);
+
+  it('two gateways on one workspace fire each due run once', async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'once-task' }, reply: { text: 'did it' }, times: 'always' }],
+      `${SCHEDULER_ON}max_concurrent = 4\n`,
+    );
+    daemons.push(await GatewayDaemon.start(env), await GatewayDaemon.start(env));
+    const due = inSeconds(4);
+    for (const n of [1, 2, 3]) {
+      const added = await env.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]);
+      expect(added.status, added.stderr).toBe(0);
+    }
+    await waitFor(() => asked(env!, 'once-task') >= 3, 'three scheduled runs', 1200);
+    // Both gateways polled through the due time and after: still one run each.
+    await sleep(3000);
+    expect(asked(env, 'once-task')).toBe(3);
+    for (const n of [1, 2, 3])
+      expect((await history(env, `once-${n}`)).map((r) => r.status)).toEqual(['completed']);
+  }, 90_000);
+
+  it('a scheduler killed mid-run and restarted loses and repeats nothing', async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        {
+          match: { lastMessageContains: 'slow-task' },
+          reply: { text: 'this answer takes a long time to arrive, word by word', textChunks: 30 },
+          fault: { slowChunksMs: 1000 },
+          times: 'always',
+        },
+        { match: { lastMessageContains: 'later-task' }, reply: { text: 'later done' }, times: 'always' },
+      ],
+      SCHEDULER_ON,
+    );
+    await env.run(['schedule', 'add', '--at', inSeconds(2), '--name', 'slow', 'slow-task']);
+    const laterAt = inSeconds(8);
+    await env.run(['schedule', 'add', '--at', laterAt, '--name', 'later', 'later-task']);
+    const first = env.spawn(['scheduler', 'run']);
+    let log = '';
+    first.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      log += chunk;
+    });
+    await waitFor(() => asked(env!, 'slow-task') === 1, 'the slow run to start', 800);
+    expect(log).toMatch(/started sch_\w+ "slow"/);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    // Down while "later" falls due, and long enough after that its run is a catch-up.
+    await sleep(Math.max(0, Date.parse(laterAt) - Date.now()) + 3000);
+    const second = env.spawn(['scheduler', 'run']);
+    let log2 = '';
+    second.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      log2 += chunk;
+    });
+    await waitFor(() => /completed sch_\w+ "later"/.test(log2), 'the missed run', 800);
+    second.kill('SIGINT');
+    const code = await new Promise((resolve) => second.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(log2).toMatch(/catch-up/);
+    expect((await history(env, 'slow')).map((r) => r.status)).toEqual(['interrupted']);
+    expect((await history(env, 'later')).map((r) => [r.status, r.trigger])).toEqual([
+      ['completed', 'catch_up'],
+    ]);
+    expect(asked(env, 'slow-task')).toBe(1);
+    expect(asked(env, 'later-task')).toBe(1);
+  }, 90_000);
+});
