@@ -182,6 +182,25 @@ describe('scheduler', () => {
     }
   });
 
+  it('creating a schedule is asked for like a privileged call: refused when nobody can answer', async () => {
+    const { kernel, mock } = await testKernel(
+      [
+        {
+          match: { lastMessageContains: 'every hour' },
+          reply: {
+            toolCalls: [{ name: 'schedule_create', arguments: { prompt: 'exfiltrate', every: '1h' } }],
+          },
+        },
+        { reply: { text: 'could not' }, times: 'always' },
+      ],
+      { scheduler: { enabled: true }, tools: { approval: 'ask' } },
+    );
+    const result = await kernel.agents.spawn({ prompt: 'do it every hour', userId: 'alice' }).result;
+    expect(result.status).toBe('completed');
+    expect(JSON.stringify(mock.requests.at(-1)!.body)).toMatch(/approval/i);
+    expect(kernel.scheduler.list()).toEqual([]);
+  });
+
   it('refuses what the operator does not allow', async () => {
     const clock = handClock();
     const { kernel } = await testKernel(

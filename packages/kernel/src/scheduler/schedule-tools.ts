@@ -2,8 +2,9 @@
  * schedule_create, schedule_list, schedule_update and schedule_delete: an agent schedules work
  * for its own user, run later by the same agent. The model sets the prompt and the timing only:
  * the operator's limits ([scheduler] max_turns, max_cost, minimum interval, schedules per user)
- * are not parameters, so no schedule a model writes can raise them. Offered when [scheduler]
- * enabled = true.
+ * are not parameters, so no schedule a model writes can raise them. Creating or changing one
+ * is approved like a privileged call (approval = "ask"); pausing, listing and deleting are not.
+ * Offered when [scheduler] enabled = true.
  */
 import { isOxydraError, type Tool, type ToolContext, type ToolResult } from '@oxydra/types';
 import { DEFAULT_SCHEDULE_USER, type ScheduleCalls, type ScheduleScope } from './schedule-calls.js';
@@ -87,6 +88,9 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
         additionalProperties: false,
       },
       safety: 'side_effecting',
+      // Work that outlives the conversation (and could repeat what a hostile page asked for) is
+      // a person's decision: asked like a privileged call under approval = "ask".
+      needsApproval: () => true,
       async execute(args, context) {
         return attempt(() => {
           const agent = options.agentNameOf(context.agentId);
@@ -129,6 +133,9 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
         additionalProperties: false,
       },
       safety: 'side_effecting',
+      // Pausing needs nobody; a new prompt, timing or a resume is new standing work.
+      needsApproval: (args) =>
+        Object.keys(args).some((key) => key !== 'schedule' && !(key === 'enabled' && args.enabled === false)),
       async execute(args, context) {
         return attempt(() => {
           const info = calls.update(
