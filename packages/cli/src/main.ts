@@ -256,6 +256,60 @@ export function buildProgram(): Command {
     .option('--reason <text>', 'why, for the record')
     .action(lazy(() => import('./commands/approvals.js'), 'runApprovalsReject'));
 
+  const persona = program
+    .command('persona')
+    .description("personas: character files (JSON or TOML) that shape an agent's system prompt");
+  const many = (value: string, previous: string[] = []) => [...previous, value];
+  const personaFields = (command: Command) =>
+    command
+      .option('--from <file>', 'a character file (.json or .toml: ZoeyOS or ElizaOS format)')
+      .option('--display-name <text>', "the character's name (default: the persona name)")
+      .option('--username <text>', 'its handle')
+      .option('--system <text>', 'its own instructions, placed in the persona text')
+      .option('--bio <text>', 'a line of its bio (repeatable; replaces the list)', many)
+      .option('--lore <text>', 'a line of its background (repeatable)', many)
+      .option('--knowledge <text>', 'a fact it knows (repeatable)', many)
+      .option('--topic <text>', 'a topic it knows well (repeatable)', many)
+      .option('--adjective <text>', 'a word describing it (repeatable)', many)
+      .option('--style <text>', 'a style rule for everything it writes (repeatable)', many)
+      .option('--chat-style <text>', 'a style rule for conversations (repeatable)', many);
+  persona
+    .command('list')
+    .description('the personas of this workspace and of your user folder (* the active one)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/persona.js'), 'runPersonaList'));
+  persona
+    .command('show')
+    .description('a persona: its file and the text it puts in the system prompt')
+    .argument('<name>', 'the persona')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/persona.js'), 'runPersonaShow'));
+  personaFields(
+    persona
+      .command('create')
+      .description('store a persona, from a character file or from the flags')
+      .argument('<name>', 'its name: lower-case letters, digits, - and _')
+      .option('--user', 'in your user folder (every workspace) instead of this workspace'),
+  ).action(lazy(() => import('./commands/persona.js'), 'runPersonaCreate'));
+  personaFields(
+    persona
+      .command('update')
+      .description('replace a persona with --from <file>, or set the fields the flags give')
+      .argument('<name>', 'the persona'),
+  ).action(lazy(() => import('./commands/persona.js'), 'runPersonaUpdate'));
+  persona
+    .command('delete')
+    .description("remove a persona's file (the workspace's when both folders have one)")
+    .argument('<name>', 'the persona')
+    .option('--user', 'remove the one in your user folder')
+    .action(lazy(() => import('./commands/persona.js'), 'runPersonaDelete'));
+  persona
+    .command('use')
+    .description("make a persona the default agent's (unless the configuration sets persona)")
+    .argument('[name]', 'the persona')
+    .option('--none', 'no active persona')
+    .action(lazy(() => import('./commands/persona.js'), 'runPersonaUse'));
+
   const plugins = program
     .command('plugins')
     .description('plugins ([plugins.load]): tools, context providers, evaluators, services, event handlers');
@@ -376,6 +430,72 @@ export function buildProgram(): Command {
         'fire due schedules in the foreground until Ctrl+C (what `oxydra gateway` does with [scheduler] enabled)',
       ),
   ).action(lazy(() => import('./commands/scheduler-run.js'), 'runSchedulerRun'));
+
+  const skills = program
+    .command('skills')
+    .description(
+      'Agent Skills (SKILL.md folders) agents load by name: workspace, user, [skills] dirs, programs, bundled',
+    );
+  addConfigFlags(
+    skills
+      .command('list')
+      .description('every skill agents may be offered, where it comes from, its description')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/skills.js'), 'runSkillsList'));
+  addConfigFlags(
+    skills
+      .command('show')
+      .description('one skill: where it comes from, its files and its instructions')
+      .argument('<name>', 'the skill')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('./commands/skills.js'), 'runSkillsShow'));
+  skills
+    .command('install')
+    .description("copy a skill folder (or a git URL's) into your skills folder")
+    .argument('<source>', 'a folder holding SKILL.md, or a git URL')
+    .option('--workspace', "into this workspace's .oxydra/skills/ instead of your own folder")
+    .option('--path <folder>', 'the skill folder inside the source (a repository of several skills)')
+    .option('--branch <name>', 'the branch or tag to clone (git URL)')
+    .option('--force', 'replace an installed skill of the same name')
+    .action(lazy(() => import('./commands/skills.js'), 'runSkillsInstall'));
+  skills
+    .command('remove')
+    .description("delete an installed skill (yours, else the workspace's)")
+    .argument('<name>', 'the skill')
+    .option('--workspace', "only from this workspace's .oxydra/skills/")
+    .action(lazy(() => import('./commands/skills.js'), 'runSkillsRemove'));
+
+  const programs = program
+    .command('programs')
+    .description('programs (program.toml + SKILL.md): a skill with the tools and host executables it needs');
+  programs
+    .command('install')
+    .description(
+      'install or upgrade a program from a folder or a git URL (atomic; host requirements checked)',
+    )
+    .argument('<source>', 'a folder holding program.toml and SKILL.md, or a git URL')
+    .option('--branch <name>', 'the branch or tag to clone (git URL)')
+    .action(lazy(() => import('./commands/programs.js'), 'runProgramsInstall'));
+  programs
+    .command('list')
+    .description('installed programs: version, enabled or not, missing optional host tools')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/programs.js'), 'runProgramsList'));
+  programs
+    .command('enable')
+    .description("offer a program's skill to agents again")
+    .argument('<name>', 'the program')
+    .action(lazy(() => import('./commands/programs.js'), 'runProgramsEnable'));
+  programs
+    .command('disable')
+    .description("stop offering a program's skill (it stays installed)")
+    .argument('<name>', 'the program')
+    .action(lazy(() => import('./commands/programs.js'), 'runProgramsDisable'));
+  programs
+    .command('remove')
+    .description('uninstall a program')
+    .argument('<name>', 'the program')
+    .action(lazy(() => import('./commands/programs.js'), 'runProgramsRemove'));
 
   const memory = program
     .command('memory')

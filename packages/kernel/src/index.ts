@@ -30,7 +30,9 @@ export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
 export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+export * from './personas/index.js';
 export type { PluginInfo } from './plugins/host.js';
+export * from './programs/index.js';
 export * from './scheduler/index.js';
 export {
   type AdminApproval,
@@ -56,6 +58,7 @@ export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
 export type { StateCalls } from './services/state.js';
 export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from './services/tokens.js';
+export * from './skills/index.js';
 export { kernelDbPath, openKernelDb } from './store/kernel-db.js';
 export type * from './types.js';
 export { openWorkspaceServices, type WorkspaceServices } from './workspace-services.js';

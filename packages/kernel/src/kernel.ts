@@ -14,6 +14,8 @@ import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
+import { agentPersona } from './personas/agent-persona.js';
+import { type PersonaStore, personaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
 import { type KernelScheduler, kernelScheduler, scheduleCalls } from './scheduler/index.js';
 import { scheduleTools } from './scheduler/schedule-tools.js';
@@ -32,6 +34,7 @@ import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
 import { type StateCalls, stateCalls } from './services/state.js';
 import type { TokenCalls } from './services/tokens.js';
+import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type {
   AgentHandle,
   AgentInfo,
@@ -88,6 +91,8 @@ export interface Kernel {
   /** Stored schedules (schedule/unschedule) and the service that fires them (start). */
   scheduler: KernelScheduler;
   exec: Exec;
+  /** Character files shaping the agents' system prompts: list, show, create, update, delete, setActive (audited). */
+  personas: PersonaStore;
   subscribe(filter?: EventFilter): Subscription;
   resources(): ResourceSnapshot;
   /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
@@ -135,6 +140,9 @@ class KernelFacade implements Kernel {
   readonly checkpoints: CheckpointCalls | undefined;
   readonly scheduler: KernelScheduler;
   readonly exec: Exec;
+  readonly personas: PersonaStore;
+  /** The persona file version each cached assembly was made with. */
+  readonly #personaStamps = new WeakMap<AgentAssembly, string>();
   #closed = false;
 
   constructor(base: KernelBase, options: KernelOptions) {
@@ -178,6 +186,11 @@ class KernelFacade implements Kernel {
     this.adminApprovals = admin.adminApprovals;
     this.checkpoints = base.history;
     this.exec = execCall(base);
+    this.personas = personaStore(options.workspace, base.env, {
+      audit: (actor, type, data, resource) => base.audit.record(actor, type, data, resource),
+      actor: options.host,
+      onChange: () => this.#assemblies.clear(),
+    });
     const clock = options.clock ?? systemClock;
     const schedules = scheduleCalls(base.db, base.audit, { config: base.config, now: () => clock.now() });
     const engine = new Scheduler({
@@ -297,9 +310,13 @@ class KernelFacade implements Kernel {
   #assembly(
     spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>,
   ): AgentAssembly {
+    // A skill or program installed, removed or switched since: agents get the new list.
+    if (this.#base.skills?.refresh()) this.#assemblies.clear();
     const key = assemblyKey(spec);
+    const persona = agentPersona(this.#base.config, spec.agent, this.personas);
+    const personaStamp = persona ? `${persona.path}\0${persona.stamp}` : '';
     let assembly = this.#assemblies.get(key);
-    if (!assembly) {
+    if (!assembly || this.#personaStamps.get(assembly) !== personaStamp) {
       assembly = assembleAgent(
         this.#base,
         spec,
@@ -310,10 +327,15 @@ class KernelFacade implements Kernel {
           }),
           ...this.#a2aTools(),
           ...this.#scheduleTools(),
+          ...skillTools(this.#base.skills, (id) =>
+            toolNamesOf(id ? this.#table.record(id)?.assembly : undefined),
+          ),
         ],
         (tool, context) => this.#table.beforeChange(tool, context.agentId),
+        persona?.prompt,
       );
       this.#assemblies.set(key, assembly);
+      this.#personaStamps.set(assembly, personaStamp);
     }
     return assembly;
   }

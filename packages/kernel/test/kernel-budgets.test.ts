@@ -162,6 +162,8 @@ describe('spending caps', () => {
           embedding_provider: 'mock',
           embedding_model: 'text-embedding-3-small',
         },
+        // The 3,000-token window is sized to the prompt and tools without the skill list.
+        skills: { enabled: false },
       } as never,
     );
     for (let i = 0; i < 4; i++) {

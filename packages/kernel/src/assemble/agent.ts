@@ -9,6 +9,7 @@ import { createProvider, type ModelInfo } from '@oxydra/provider';
 import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
 import { ToolRegistry, type ToolRegistryOptions, workspacePathMapping } from '@oxydra/tools';
 import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';
+import { promptSkills } from '../skills/skill-load-tool.js';
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
@@ -56,6 +57,8 @@ export function assembleAgent(
   request: AssemblyRequest,
   extraTools: (settings: AgentSettings) => Tool[],
   beforeChange?: ToolRegistryOptions['beforeChange'],
+  /** The rendered persona the agent speaks as (personas/agent-persona.ts), if any. */
+  persona?: string,
 ): AgentAssembly {
   const { config, workspace } = base;
   const agentName = request.agent === DEFAULT_AGENT ? undefined : request.agent;
@@ -93,6 +96,7 @@ export function assembleAgent(
     ...(allow !== undefined ? { allow } : {}),
   });
   const agentPrompt = request.systemPrompt ?? settings.systemPrompt;
+  const skills = promptSkills(base.skills, tools.specs());
   return {
     name: request.agent ?? DEFAULT_AGENT,
     settings,
@@ -110,6 +114,8 @@ export function assembleAgent(
         workspace,
         tools: tools.specs(),
         ...(agentPrompt !== undefined ? { agentPrompt } : {}),
+        ...(persona !== undefined ? { persona } : {}),
+        ...(skills.length > 0 ? { skills } : {}),
       }),
       contextBudget: {
         safetyBufferTokens: config.runtime.context_budget.safety_buffer_tokens,

@@ -16,6 +16,7 @@ import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { ToolSources } from '../services/tool-sources.js';
+import { SkillCatalog } from '../skills/catalog.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -39,6 +40,8 @@ export interface KernelBase {
   toolSources: ToolSources;
   /** The loaded plugins ([plugins.load]); their tools are among toolSources. */
   plugins?: PluginHost;
+  /** The skills agents may load ([skills] enabled), rediscovered when a tier folder changes. */
+  skills?: SkillCatalog;
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
@@ -178,6 +181,17 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
         }
       : {}),
     summarize: modelSummarizer(config, env),
+    ...(config.skills.enabled
+      ? {
+          skills: new SkillCatalog({
+            workspace,
+            env,
+            dirs: config.skills.dirs,
+            disabled: config.skills.disabled,
+            warn,
+          }),
+        }
+      : {}),
     warn,
   };
 }

@@ -47,7 +47,9 @@ export function timingOf(input: TimingInput): Timing {
   const given = (['cron', 'every', 'at'] as const).filter((key) => input[key] !== undefined);
   if (given.length !== 1) {
     throw new UsageError(
-      given.length === 0 ? 'say when it runs' : `give one of cron, every and at, not ${given.join(' and ')}`,
+      given.length === 0
+        ? 'say when it runs: one of cron, every or at (--cron, --every, --at)'
+        : `give one of cron, every and at, not ${given.join(' and ')}`,
       { hint: 'cron "0 9 * * 1-5", every "30m", or at "2026-12-01T09:00"' },
     );
   }

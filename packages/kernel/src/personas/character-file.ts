@@ -1,0 +1,142 @@
+/**
+ * Reading a character file (`.json` or `.toml`) that may have come from anywhere (a cloned
+ * repository's `.oxydra/personas/`, a download): only a regular file, never a FIFO or a device
+ * (opening one could block or read forever), never more than MAX_CHARACTER_BYTES, and, for the
+ * persona folders, never through a symbolic link. Synchronous on purpose: a persona is resolved
+ * inside the kernel's synchronous assembly, and every read here is bounded.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { extname } from 'node:path';
+import { parseTomlText } from '@oxydra/config';
+import { ConfigError } from '@oxydra/types';
+import { type ParsedCharacter, parseCharacter } from './character.js';
+
+/** Character files larger than this are refused (real ones are a few KiB). */
+export const MAX_CHARACTER_BYTES = 256 * 1024;
+
+export type CharacterFormat = 'json' | 'toml';
+
+const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
+
+export interface CharacterFile extends ParsedCharacter {
+  path: string;
+  format: CharacterFormat;
+  /** The file as written, unknown keys included: what an update changes and writes back. */
+  raw: Record<string, unknown>;
+  /** Changes when the file does (device, inode, size, modification time). */
+  stamp: string;
+}
+
+export function characterFormat(path: string): CharacterFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  return ext === '.json' ? 'json' : ext === '.toml' ? 'toml' : undefined;
+}
+
+/** What identifies this version of a file, or undefined when there is none. */
+export function fileStamp(path: string, followLinks: boolean): string | undefined {
+  try {
+    const stat = followLinks ? statSync(path, { bigint: true }) : lstatSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function refuse(path: string, why: string): never {
+  throw new ConfigError(`${path}: ${why}`, { source: path });
+}
+
+function checkRegular(path: string, stat: Stats, followLinks: boolean): void {
+  if (stat.isSymbolicLink() && !followLinks) {
+    refuse(path, 'is a symbolic link; persona files must be regular files');
+  }
+  if (stat.isDirectory()) refuse(path, 'is a directory, expected a .json or .toml character file');
+  if (!stat.isFile()) refuse(path, 'is not a regular file (a FIFO, socket or device?)');
+  if (stat.size > MAX_CHARACTER_BYTES) {
+    refuse(path, `is ${stat.size} bytes; character files are limited to ${MAX_CHARACTER_BYTES / 1024} KiB`);
+  }
+}
+
+/** The text of a regular file of at most MAX_CHARACTER_BYTES; ConfigError for anything else. */
+export function readCharacterText(path: string, followLinks: boolean): string {
+  let fd: number;
+  try {
+    // Looked at before opening: opening a device can have effects of its own.
+    checkRegular(path, followLinks ? statSync(path) : lstatSync(path), followLinks);
+    fd = openSync(path, O_RDONLY | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') refuse(path, 'no such file');
+    if (code === 'EACCES') refuse(path, "permission denied (check the file's owner and mode)");
+    if (code === 'ELOOP') refuse(path, 'is a symbolic link; persona files must be regular files');
+    throw error;
+  }
+  try {
+    // And again on what was opened: the name may have been swapped in between.
+    const stat = fstatSync(fd);
+    checkRegular(path, stat, followLinks);
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A character file's text as an object (not yet validated); ConfigError for bad syntax. */
+export function parseCharacterObject(
+  text: string,
+  format: CharacterFormat,
+  path: string,
+): Record<string, unknown> {
+  let raw: unknown;
+  if (format === 'toml') raw = parseTomlText(text, path);
+  else {
+    try {
+      raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+    } catch (error) {
+      refuse(path, `invalid JSON: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    refuse(path, 'the character must be a JSON object (or a TOML table)');
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** Parses a character file's text by its format; ConfigError (one line) when it is not valid. */
+export function parseCharacterText(
+  text: string,
+  format: CharacterFormat,
+  path: string,
+): { raw: Record<string, unknown> } & ParsedCharacter {
+  const raw = parseCharacterObject(text, format, path);
+  return { raw, ...parseCharacter(raw, path) };
+}
+
+/**
+ * Reads and validates a character file. `followLinks` is for a path a person typed (a config
+ * value, `--from`); the persona folders are read without following links.
+ */
+export function readCharacterFile(path: string, options: { followLinks: boolean }): CharacterFile {
+  const format = characterFormat(path);
+  if (format === undefined) refuse(path, 'a character file must end in .json or .toml');
+  const stamp = fileStamp(path, options.followLinks) ?? '';
+  const text = readCharacterText(path, options.followLinks);
+  return { path, format, stamp, ...parseCharacterText(text, format, path) };
+}

@@ -1,0 +1,101 @@
+/**
+ * The skills a kernel offers, discovered once and kept. Before each assembly the kernel asks
+ * `refresh()`, which looks only at the modification times of the tier folders (a handful of
+ * stats): installing, removing, upgrading, enabling or disabling a skill or program adds, renames
+ * or removes an entry there, so a gateway sees `oxydra skills install` on its next agent without
+ * a restart. Editing an existing SKILL.md in place changes no tier folder: its body is read when
+ * it is loaded, so that is live, while a new name or description shows from the next kernel.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { STATE_FILE } from '../programs/layout.js';
+import { type Discovery, discoverSkills } from './discover.js';
+import { type SkillLocation, type SkillPlaces, skillLocations } from './locations.js';
+import { promptDescription, type Skill } from './skill.js';
+import { oxydraToolName } from './tool-aliases.js';
+
+export interface SkillCatalogOptions extends SkillPlaces {
+  /** `[skills] disabled`: names never offered. */
+  disabled?: readonly string[];
+  warn: (message: string) => void;
+}
+
+export class SkillCatalog {
+  readonly locations: readonly SkillLocation[];
+  readonly #disabled: ReadonlySet<string>;
+  readonly #warn: (message: string) => void;
+  #signature: string;
+  #discovery: Discovery;
+
+  constructor(options: SkillCatalogOptions) {
+    this.locations = skillLocations(options);
+    this.#disabled = new Set(options.disabled ?? []);
+    this.#warn = options.warn;
+    this.#signature = this.#sign();
+    this.#discovery = discoverSkills(this.locations, this.#warn);
+  }
+
+  /** Rediscovers when a tier folder changed since the last look; true when it did. */
+  refresh(): boolean {
+    const signature = this.#sign();
+    if (signature === this.#signature) return false;
+    this.#signature = signature;
+    this.#discovery = discoverSkills(this.locations, this.#warn);
+    return true;
+  }
+
+  /** Every skill in force (one per name), disabled ones included. */
+  all(): Skill[] {
+    return this.#discovery.skills;
+  }
+
+  /** Skills hidden by a higher tier's skill of the same name. */
+  shadowed(): Skill[] {
+    return this.#discovery.shadowed;
+  }
+
+  isDisabled(name: string): boolean {
+    return this.#disabled.has(name);
+  }
+
+  /** The skills that may be offered at all: not disabled. */
+  enabled(): Skill[] {
+    return this.#discovery.skills.filter((skill) => !this.#disabled.has(skill.name));
+  }
+
+  /** An enabled skill by name. */
+  get(name: string): Skill | undefined {
+    return this.#disabled.has(name) ? undefined : this.#discovery.skills.find((skill) => skill.name === name);
+  }
+
+  /**
+   * What goes into an agent's system prompt: the enabled skills whose program's required tools
+   * the agent has all of, as name and a one-line description.
+   */
+  offered(toolNames: ReadonlySet<string>): { name: string; description: string }[] {
+    return this.enabled()
+      .filter((skill) => missingTools(skill, toolNames).length === 0)
+      .map((skill) => ({ name: skill.name, description: promptDescription(skill.description) }));
+  }
+
+  /** Each tier folder's modification time (and the programs' state file's), or that it is absent. */
+  #sign(): string {
+    const paths = this.locations.map((location) => location.path);
+    const programs = this.locations.find((location) => location.tier === 'program');
+    if (programs) paths.push(join(programs.path, STATE_FILE));
+    return paths
+      .map((path) => {
+        const stat = statSync(path, { throwIfNoEntry: false });
+        return stat ? `${stat.mtimeMs}:${stat.ino}` : '-';
+      })
+      .join('|');
+  }
+}
+
+/**
+ * The tools a program's skill needs that the agent does not have (none for a plain skill); a
+ * name another tool uses (Oxios's `read`, `exec`) counts as the Oxydra tool it stands for.
+ */
+export function missingTools(skill: Skill, toolNames: ReadonlySet<string>): string[] {
+  return (skill.program?.requiresTools ?? []).filter((name) => !toolNames.has(oxydraToolName(name)));
+}

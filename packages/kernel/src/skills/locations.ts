@@ -1,0 +1,36 @@
+/**
+ * Where skills are searched, highest precedence first: the workspace's `.oxydra/skills/`, the
+ * user's `<config>/skills/` (XDG_CONFIG_HOME honoured), each `[skills] dirs` folder (relative to
+ * the workspace), the installed programs, then the bundled ones (compiled in, no folder).
+ */
+import { join, resolve } from 'node:path';
+import { userConfigDirectory, workspaceConfigDirectory } from '@oxydra/config';
+import { programsDirectory } from '../programs/layout.js';
+import type { SkillTier } from './skill.js';
+
+export interface SkillLocation {
+  tier: Exclude<SkillTier, 'bundled'>;
+  path: string;
+}
+
+export interface SkillPlaces {
+  workspace: string;
+  env: NodeJS.ProcessEnv;
+  /** `[skills] dirs`. */
+  dirs?: readonly string[];
+}
+
+export function skillLocations(places: SkillPlaces): SkillLocation[] {
+  const located = { cwd: places.workspace, env: places.env };
+  return [
+    { tier: 'workspace', path: join(workspaceConfigDirectory(located), 'skills') },
+    { tier: 'user', path: join(userConfigDirectory(located), 'skills') },
+    ...(places.dirs ?? []).map((dir) => ({ tier: 'dirs' as const, path: resolve(places.workspace, dir) })),
+    { tier: 'program', path: programsDirectory(located) },
+  ];
+}
+
+/** The folder `oxydra skills install` writes to. */
+export function installDirectory(places: SkillPlaces, scope: 'user' | 'workspace'): string {
+  return skillLocations(places).find((location) => location.tier === scope)!.path;
+}

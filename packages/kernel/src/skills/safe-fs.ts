@@ -1,0 +1,156 @@
+/**
+ * Reading skill and program folders that may come from a cloned repository: only regular files,
+ * never a FIFO or a device (opening one could block or read forever), never through a link that
+ * leads out of the folder, and never more than a cap. Synchronous on purpose: discovery runs
+ * inside the kernel's synchronous assembly, and every read here is bounded.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+} from 'node:fs';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+
+const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
+/** O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the final name is no link. */
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+
+/** SKILL.md and program.toml larger than this are refused (the Agent Skills format asks for < 5k tokens). */
+export const MAX_SKILL_FILE_BYTES = 256 * 1024;
+/** A resource file read through skill_load shows at most this much (said when cut). */
+export const MAX_RESOURCE_BYTES = 256 * 1024;
+/** How many files a skill's listing names, and how deep it looks. */
+export const MAX_LISTED_FILES = 200;
+export const MAX_LIST_DEPTH = 4;
+
+export class UnsafeFile extends Error {}
+
+/** `path` is `root` or inside it (both already real paths). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** A relative path inside a folder, as a user or a model typed it; undefined when it leaves it. */
+export function cleanRelative(path: string): string | undefined {
+  if (path.includes('\0') || isAbsolute(path)) return undefined;
+  const clean = normalize(path).replace(/\\/g, '/');
+  if (clean === '..' || clean.startsWith('../') || clean === '.' || clean === '') return undefined;
+  return clean;
+}
+
+export interface FileText {
+  text: string;
+  /** The file's size; larger than the text's bytes when it was cut at the cap. */
+  size: number;
+  truncated: boolean;
+  binary: boolean;
+}
+
+/**
+ * Reads `rel` inside `root` (a folder): the real path must stay inside the real root, and the
+ * opened file must be a regular file. Reads at most `cap` bytes. Throws UnsafeFile (a message for
+ * people) when the file is refused, the fs error when it is missing.
+ */
+export function readInside(root: string, rel: string, cap: number): FileText {
+  const clean = cleanRelative(rel);
+  if (clean === undefined) throw new UnsafeFile(`"${rel}" is not a path inside the folder`);
+  const realRoot = realpathSync(root);
+  const real = realpathSync(join(realRoot, clean));
+  if (!isInside(realRoot, real)) throw new UnsafeFile(`"${rel}" leads out of the folder (a symbolic link)`);
+  return readRegular(real, cap, rel);
+}
+
+/** Reads a file that must be a regular file (opened without following a final link). */
+export function readRegular(path: string, cap: number, label = path): FileText {
+  const { bytes, size } = readRegularBytes(path, cap, label);
+  const binary = bytes.subarray(0, 8192).includes(0);
+  return { text: binary ? '' : bytes.toString('utf8'), size, truncated: size > bytes.length, binary };
+}
+
+/** At most `cap` bytes of a regular file, and its size; throws UnsafeFile for anything else. */
+export function readRegularBytes(path: string, cap: number, label = path): { bytes: Buffer; size: number } {
+  const fd = openSync(path, READ_FLAGS);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnsafeFile(`"${label}" is not a regular file`);
+    const want = Math.min(stat.size, cap);
+    const buffer = Buffer.alloc(want);
+    let read = 0;
+    while (read < want) {
+      const n = readSync(fd, buffer, read, want - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { bytes: buffer.subarray(0, read), size: stat.size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface ListedFile {
+  /** Relative to the skill folder, with forward slashes. */
+  path: string;
+  size: number;
+}
+
+/**
+ * The regular files in a skill folder, sorted, hidden entries (.git) left out, at most
+ * MAX_LISTED_FILES and MAX_LIST_DEPTH levels; a link is listed only when it leads to a regular
+ * file inside the folder. `more` counts what the caps left out.
+ */
+export function listInside(
+  root: string,
+  skip: ReadonlySet<string> = new Set(),
+): { files: ListedFile[]; more: number } {
+  const realRoot = realpathSync(root);
+  const files: ListedFile[] = [];
+  let more = 0;
+  const walk = (dir: string, prefix: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      if (name.startsWith('.')) continue;
+      const rel = prefix === '' ? name : `${prefix}/${name}`;
+      if (skip.has(rel)) continue;
+      const full = join(dir, name);
+      let stat: ReturnType<typeof lstatSync>;
+      try {
+        stat = lstatSync(full);
+        if (stat.isSymbolicLink()) {
+          const real = realpathSync(full);
+          if (!isInside(realRoot, real)) continue;
+          stat = lstatSync(real);
+          if (!stat.isFile()) continue;
+        }
+      } catch {
+        continue;
+      }
+      if (stat.isDirectory()) {
+        if (depth < MAX_LIST_DEPTH) walk(full, rel, depth + 1);
+        else more++;
+      } else if (stat.isFile()) {
+        if (files.length < MAX_LISTED_FILES) files.push({ path: rel, size: stat.size });
+        else more++;
+      }
+    }
+  };
+  walk(realRoot, '', 1);
+  return { files, more };
+}
+
+/** "812 B", "2.1 KiB", "1.4 MiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
