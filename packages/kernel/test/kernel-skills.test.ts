@@ -30,6 +30,9 @@ const lastToolResult = (body: unknown) =>
 /** A kernel whose user configuration folder is a temporary one (no real ~/.config is read). */
 async function kernelWithSkills(steps: Parameters<typeof testKernel>[0], config: AgentConfigInput = {}) {
   const configHome = mkdtempSync(join(tmpdir(), 'oxydra-kernel-skills-config-'));
+  // The user has a skills folder (empty): as for anyone who uses skills, the kernel loads the
+  // YAML parser when it opens, and a skill copied in later counts from the next agent.
+  mkdirSync(join(configHome, 'oxydra', 'skills'), { recursive: true });
   const warnings: string[] = [];
   const env = {
     MOCK_KEY: KEY,

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '@oxydra/types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   installProgram,
   listPrograms,
@@ -30,7 +30,11 @@ import {
   SkillCatalog,
   setProgramEnabled,
 } from '../src/index.js';
+import { loadYaml } from '../src/skills/front-matter.js';
 import { commitAll, gitRepository } from './skill-helpers.js';
+
+// These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
+beforeAll(loadYaml);
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/programs/repo-digest', import.meta.url));
 

@@ -10,8 +10,12 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSkill, SkillCatalog, skillBody, skillFiles, skillResource } from '../src/index.js';
+import { loadYaml } from '../src/skills/front-matter.js';
+
+// These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
+beforeAll(loadYaml);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 

@@ -19,9 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '@oxydra/types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { installSkill, removeSkill, SkillCatalog } from '../src/index.js';
+import { loadYaml } from '../src/skills/front-matter.js';
 import { gitRepository } from './skill-helpers.js';
+
+// These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
+beforeAll(loadYaml);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 

@@ -25,8 +25,8 @@ async function skillsConfig(workspace: string, flags: ConfigFlagValues): Promise
   return (await loadAgentConfig({ cwd: workspace, cli: await toCliOverrides(flags) })).config;
 }
 
-function catalogOf(workspace: string, config: AgentConfig): SkillCatalog {
-  return new SkillCatalog({
+function catalogOf(workspace: string, config: AgentConfig): Promise<SkillCatalog> {
+  return SkillCatalog.open({
     workspace,
     env: process.env,
     dirs: config.skills.dirs,
@@ -70,7 +70,7 @@ const cut = (text: string, width: number) => (text.length <= width ? text : `${t
 export async function runSkillsList(options: ConfigFlagValues & { json?: boolean }): Promise<number> {
   const workspace = agentWorkspace();
   const config = await skillsConfig(workspace, options);
-  const catalog = catalogOf(workspace, config);
+  const catalog = await catalogOf(workspace, config);
   const skills = catalog.all();
   if (options.json) {
     process.stdout.write(
@@ -105,7 +105,7 @@ export async function runSkillsShow(
   options: ConfigFlagValues & { json?: boolean },
 ): Promise<number> {
   const workspace = agentWorkspace();
-  const catalog = catalogOf(workspace, await skillsConfig(workspace, options));
+  const catalog = await catalogOf(workspace, await skillsConfig(workspace, options));
   const skill = catalog.all().find((s) => s.name === name);
   if (!skill) {
     const known = catalog.all().map((s) => s.name);
@@ -174,7 +174,7 @@ export async function runSkillsInstall(
   // Which skill of that name agents get; a configuration that does not load is not this command's business.
   const config = await skillsConfig(workspace, {}).catch(() => undefined);
   if (config) {
-    const catalog = catalogOf(workspace, config);
+    const catalog = await catalogOf(workspace, config);
     const winner = catalog.all().find((skill) => skill.name === result.name);
     if (winner && winner.dir !== result.dir) {
       process.stdout.write(

@@ -183,7 +183,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     summarize: modelSummarizer(config, env),
     ...(config.skills.enabled
       ? {
-          skills: new SkillCatalog({
+          skills: await SkillCatalog.open({
             workspace,
             env,
             dirs: config.skills.dirs,

@@ -12,6 +12,7 @@ import { lstat, mkdir, mkdtemp, open, realpath, rename, rm, symlink, unlink } fr
 import { join, relative } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import { copyTree } from '../skills/copy-tree.js';
+import { loadYaml } from '../skills/front-matter.js';
 import { readSkillFolder } from '../skills/read-skill.js';
 import { isInside } from '../skills/safe-fs.js';
 import { hideCredentials, withSource } from '../skills/source.js';
@@ -46,6 +47,7 @@ export async function installProgram(
   source: string,
   options: ProgramInstallOptions,
 ): Promise<ProgramInstallResult> {
+  await loadYaml();
   const label = hideCredentials(source);
   const sourceOptions = {
     env: options.env,

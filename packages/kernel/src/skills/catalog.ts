@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../programs/layout.js';
 import { type Discovery, discoverSkills } from './discover.js';
+import { loadYaml } from './front-matter.js';
 import { type SkillLocation, type SkillPlaces, skillLocations } from './locations.js';
 import { promptDescription, type Skill } from './skill.js';
 import { oxydraToolName } from './tool-aliases.js';
@@ -27,6 +28,17 @@ export class SkillCatalog {
   #signature: string;
   #discovery: Discovery;
 
+  /**
+   * A catalog. The YAML parser loads first when a skills or programs folder exists; without one
+   * (only the bundled skills, which need no parser) it loads in the background a little later,
+   * so a short run does not pay for it and a gateway has it when someone installs a skill.
+   */
+  static async open(options: SkillCatalogOptions): Promise<SkillCatalog> {
+    if (skillFoldersExist(skillLocations(options))) await loadYaml();
+    else setTimeout(() => void loadYaml().catch(() => {}), YAML_PRELOAD_MS).unref();
+    return new SkillCatalog(options);
+  }
+
   constructor(options: SkillCatalogOptions) {
     this.locations = skillLocations(options);
     this.#disabled = new Set(options.disabled ?? []);
@@ -41,6 +53,12 @@ export class SkillCatalog {
     if (signature === this.#signature) return false;
     this.#signature = signature;
     this.#discovery = discoverSkills(this.locations, this.#warn);
+    if (this.#discovery.pending) {
+      // Skills whose front matter needs the parser, met before it loaded (a kernel's first
+      // moments): they join from the first agent after it has, looked for again until then.
+      this.#signature = '';
+      void loadYaml().catch((error: unknown) => this.#warn(`skills: ${(error as Error).message}`));
+    }
     return true;
   }
 
@@ -90,6 +108,13 @@ export class SkillCatalog {
       })
       .join('|');
   }
+}
+
+const YAML_PRELOAD_MS = 500;
+
+/** Whether any tier folder exists (a place skills or programs beside the bundled ones live). */
+function skillFoldersExist(locations: readonly SkillLocation[]): boolean {
+  return locations.some((location) => statSync(location.path, { throwIfNoEntry: false })?.isDirectory());
 }
 
 /**

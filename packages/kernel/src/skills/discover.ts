@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { installedPrograms } from '../programs/installed.js';
 import { BUNDLED_SKILLS } from './bundled/index.js';
+import { YamlNotLoaded } from './front-matter.js';
 import type { SkillLocation } from './locations.js';
 import { readSkillFolder, SKILL_FILE } from './read-skill.js';
 import { parseSkill, type Skill } from './skill.js';
@@ -20,16 +21,25 @@ export interface Discovery {
   skills: Skill[];
   /** Skills hidden by one of the same name in a higher tier. */
   shadowed: Skill[];
+  /** Some front matter needed the YAML parser before it was loaded: look again once it is. */
+  pending: boolean;
 }
+
+type Skipped = (what: string, error: unknown) => void;
 
 export function discoverSkills(
   locations: readonly SkillLocation[],
   warn: (message: string) => void,
 ): Discovery {
   const found: Skill[] = [];
+  let pending = false;
+  const skipped: Skipped = (what, error) => {
+    if (error instanceof YamlNotLoaded) pending = true;
+    else warn(`${what}: ${(error as Error).message}`);
+  };
   for (const location of locations) {
-    if (location.tier === 'program') found.push(...programSkills(location.path, warn));
-    else found.push(...folderSkills(location, warn));
+    if (location.tier === 'program') found.push(...programSkills(location.path, warn, skipped));
+    else found.push(...folderSkills(location, warn, skipped));
   }
   found.push(...bundledSkills());
   const skills = new Map<string, Skill>();
@@ -38,10 +48,10 @@ export function discoverSkills(
     if (skills.has(skill.name)) shadowed.push(skill);
     else skills.set(skill.name, skill);
   }
-  return { skills: [...skills.values()].sort((a, b) => a.name.localeCompare(b.name)), shadowed };
+  return { skills: [...skills.values()].sort((a, b) => a.name.localeCompare(b.name)), shadowed, pending };
 }
 
-function folderSkills(location: SkillLocation, warn: (message: string) => void): Skill[] {
+function folderSkills(location: SkillLocation, warn: (message: string) => void, skipped: Skipped): Skill[] {
   let names: string[];
   try {
     names = readdirSync(location.path)
@@ -62,7 +72,7 @@ function folderSkills(location: SkillLocation, warn: (message: string) => void):
       const { skill } = readSkillFolder(dir, name);
       skills.push({ ...skill, tier: location.tier, dir, origin: join(dir, SKILL_FILE) });
     } catch (error) {
-      warn(`skill skipped: ${dir}: ${(error as Error).message}`);
+      skipped(`skill skipped: ${dir}`, error);
     }
   }
   return skills;
@@ -83,7 +93,7 @@ function isSkillFolder(path: string, tier: SkillLocation['tier']): boolean {
   }
 }
 
-function programSkills(programsDir: string, warn: (message: string) => void): Skill[] {
+function programSkills(programsDir: string, warn: (message: string) => void, skipped: Skipped): Skill[] {
   let programs: ReturnType<typeof installedPrograms>;
   try {
     programs = installedPrograms(programsDir);
@@ -112,7 +122,7 @@ function programSkills(programsDir: string, warn: (message: string) => void): Sk
         },
       });
     } catch (error) {
-      warn(`program skipped: ${program.dir}: ${(error as Error).message}`);
+      skipped(`program skipped: ${program.dir}`, error);
     }
   }
   return skills;

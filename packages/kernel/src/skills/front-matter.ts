@@ -3,8 +3,31 @@
  * matter that strict YAML refuses (`description: Use when: reviewing` — an unquoted colon), and
  * those tools read it anyway; so when YAML fails, the top-level `key: value` lines are read as
  * plain strings before the file is given up.
+ *
+ * The YAML parser is loaded only when some front matter needs it (~35 ms of module parsing,
+ * paid by every `oxydra run` otherwise): front matter of plain `key: text` lines, which is what
+ * the bundled skills and most others have, is read without it. Callers that may meet other
+ * front matter `await loadYaml()` first.
  */
-import { parse } from 'yaml';
+
+type YamlParse = (source: string, options: { maxAliasCount: number; uniqueKeys: boolean }) => unknown;
+let yamlParse: YamlParse | undefined;
+
+/** Loads the YAML parser (once). */
+export async function loadYaml(): Promise<void> {
+  yamlParse ??= (await import('yaml')).parse as YamlParse;
+}
+
+export function yamlLoaded(): boolean {
+  return yamlParse !== undefined;
+}
+
+/** Front matter beyond plain lines met before loadYaml(): a caller's bug, said plainly. */
+export class YamlNotLoaded extends Error {
+  constructor() {
+    super('its front matter needs the YAML parser, which was not loaded (call loadYaml first)');
+  }
+}
 
 export interface FrontMatter {
   /** The parsed keys; undefined when the file has no front matter. */
@@ -28,10 +51,13 @@ export function splitFrontMatter(text: string): FrontMatter {
 }
 
 function parseYaml(yaml: string): Record<string, unknown> {
+  const simple = simpleKeys(yaml);
+  if (simple) return simple;
+  if (!yamlParse) throw new YamlNotLoaded();
   let value: unknown;
   try {
     // Aliases bounded: a hostile file cannot expand into gigabytes ("billion laughs").
-    value = parse(yaml, { maxAliasCount: 50, uniqueKeys: false });
+    value = yamlParse(yaml, { maxAliasCount: 50, uniqueKeys: false });
   } catch (error) {
     const lenient = plainKeys(yaml);
     if (lenient) return lenient;
@@ -40,6 +66,34 @@ function parseYaml(yaml: string): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new Error('its front matter is not a mapping');
   return value as Record<string, unknown>;
+}
+
+/**
+ * Front matter that YAML would read exactly as these strings: only top-level `key: value` lines
+ * (comments and blank lines aside) whose values are plain text YAML keeps as a string — no
+ * quotes, flow or block syntax, anchors, tags, comments, `: ` inside, nor a value YAML would read
+ * as a number, boolean or null. Anything else: undefined (the YAML parser decides).
+ */
+function simpleKeys(yaml: string): Record<string, string> | undefined {
+  const data: Record<string, string> = {};
+  for (const line of yaml.split(/\r?\n/)) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const match = /^([A-Za-z][A-Za-z0-9_-]*):[ ]+(\S.*?)[ \t]*$/.exec(line);
+    if (!match) return undefined;
+    const value = match[2]!;
+    if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(value) || /: | #|\t/.test(value) || value.endsWith(':'))
+      return undefined;
+    if (
+      /^(?:true|false|null|~|yes|no|on|off|[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|0x[0-9a-f]+|0o[0-7]+|[-+]?\.inf|\.nan)$/i.test(
+        value,
+      )
+    ) {
+      return undefined;
+    }
+    if (Object.hasOwn(data, match[1]!)) return undefined;
+    data[match[1]!] = value;
+  }
+  return Object.keys(data).length > 0 ? data : undefined;
 }
 
 /** `key: value` top-level lines as strings (indented lines belong to the key above and are dropped). */

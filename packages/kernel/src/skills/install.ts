@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import { copyTree } from './copy-tree.js';
 import { discoverSkills } from './discover.js';
+import { loadYaml } from './front-matter.js';
 import { installDirectory, type SkillPlaces, skillLocations } from './locations.js';
 import { readSkillFolder, SKILL_FILE } from './read-skill.js';
 import { cleanRelative, isInside } from './safe-fs.js';
@@ -43,6 +44,7 @@ export async function installSkill(
   source: string,
   options: SkillInstallOptions,
 ): Promise<SkillInstallResult> {
+  await loadYaml();
   const label = hideCredentials(source);
   const sourceOptions = {
     env: options.env,
@@ -119,6 +121,7 @@ export async function removeSkill(
   options: SkillPlaces & { scope?: SkillScope },
 ): Promise<SkillRemoveResult> {
   if (!SKILL_NAME.test(name)) throw new UsageError(`"${name}" is not a skill name`);
+  await loadYaml();
   const { skills, shadowed } = discoverSkills(skillLocations(options), () => {});
   const named = [...skills, ...shadowed].filter((skill) => skill.name === name);
   const removable = (['user', 'workspace'] as const)

@@ -10,6 +10,7 @@ import { defineTool } from '@oxydra/tools';
 import { didYouMean, type Tool } from '@oxydra/types';
 import { z } from 'zod';
 import { missingTools, type SkillCatalog } from './catalog.js';
+import { loadYaml } from './front-matter.js';
 import { pageOf } from './paging.js';
 import { formatBytes, MAX_RESOURCE_BYTES } from './safe-fs.js';
 import type { Skill } from './skill.js';
@@ -75,6 +76,8 @@ export function skillLoadTool(options: SkillLoadOptions): Tool {
         };
       }
       try {
+        // Its SKILL.md is read again now, and may have been edited into front matter that needs YAML.
+        if (skill.dir !== undefined && args.file === undefined) await loadYaml();
         const content =
           args.file === undefined
             ? instructions(skill, tools, args.offset, args.arguments)
