@@ -21,6 +21,7 @@ export const LAYERS = {
   '@oxydra/memory': 4, // core: embeds through providers, defines the memory tools
   '@oxydra/mcp': 4, // core: MCP servers as a tool source (stdio through the sandbox, HTTP)
   '@oxydra/runtime': 5, // core: the loop over providers, tools, memory
+  '@oxydra/otel': 5, // optional: OpenTelemetry over the kernel's events (types only; loaded lazily)
   '@oxydra/kernel': 6, // application
   '@oxydra/gateway': 7,
   '@oxydra/channels': 7,
