@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
 import Fastify, { type FastifyError } from 'fastify';
 import { AGENT_CARD_PATH, registerA2aRoutes } from './a2a/route.js';
+import { registerApi } from './api/index.js';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
 import { urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
@@ -149,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
+  registerApi(app, kernel, { clients: () => sockets.connections.size, keepAliveMs: limits.sseKeepAliveMs });
   const stopScheduler =
     kernel.config.scheduler.enabled && options.scheduler !== false
       ? startScheduledRuns(kernel, () => sockets.connections, log)

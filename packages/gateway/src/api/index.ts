@@ -1,0 +1,60 @@
+/** The REST API under /api/v1: every route the dashboard uses, and its OpenAPI document. */
+import type { Kernel } from '@oxydra/kernel';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { type ApiRoute, registerApiRoutes, route } from './define.js';
+import { openApiDocument } from './openapi.js';
+import { adminRoutes } from './routes/admin.js';
+import { agentRoutes } from './routes/agents.js';
+import { checkpointRoutes } from './routes/checkpoints.js';
+import { eventRoutes } from './routes/events.js';
+import { memoryRoutes } from './routes/memory.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { type SystemInfo, systemRoutes } from './routes/system.js';
+
+export { API_PREFIX } from './define.js';
+
+export interface ApiOptions extends SystemInfo {
+  /** Seconds between keep-alive comments on /api/v1/events. */
+  keepAliveMs: number;
+}
+
+export function apiRoutes(options: ApiOptions): ApiRoute[] {
+  return [
+    ...systemRoutes(options),
+    ...sessionRoutes(),
+    ...agentRoutes(),
+    ...eventRoutes(options.keepAliveMs),
+    ...scheduleRoutes(),
+    ...memoryRoutes(),
+    ...adminRoutes(),
+    ...checkpointRoutes(),
+  ];
+}
+
+export function registerApi(app: FastifyInstance, kernel: Kernel, options: ApiOptions): void {
+  const routes = apiRoutes(options);
+  const document = openApiDocument(
+    [
+      ...routes,
+      route({
+        method: 'get',
+        path: '/openapi.json',
+        tag: 'system',
+        summary: 'This document',
+        response: z.record(z.string(), z.unknown()),
+        handler: () => undefined,
+      }),
+    ],
+    '0.1.0',
+  );
+  const openapi = route({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'system',
+    summary: 'This document',
+    handler: () => document,
+  });
+  registerApiRoutes(app, kernel, [...routes, openapi]);
+}

@@ -1,0 +1,131 @@
+/**
+ * Stored sessions: list (search by name or id), one with its transcript, export as Markdown or
+ * JSONL, delete. A user token sees only its own user's sessions; another's is "not found".
+ */
+import type { Kernel } from '@oxydra/kernel';
+import { exportSessionJsonl, exportSessionMarkdown, MAX_LIST_LIMIT, type SessionStore } from '@oxydra/memory';
+import { z } from 'zod';
+import { sessionSummary } from '../../session-summary.js';
+import { ApiError, notFound, route } from '../define.js';
+import { idParams, sessionSchema } from '../schemas.js';
+
+const listQuery = z.object({
+  q: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('only sessions whose name or id contains this (case-insensitive)'),
+  user_id: z.string().max(64).optional(),
+  include_archived: z.stringbool().default(false),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+function storeOf(kernel: Kernel): SessionStore {
+  if (!kernel.sessions) throw new ApiError(404, 'memory_off', 'memory is off: no sessions are stored');
+  return kernel.sessions;
+}
+
+/** The session, when the asking user may see it. */
+async function visible(kernel: Kernel, id: string, user: string | undefined) {
+  const session = await storeOf(kernel).get(id);
+  if (!session || (user !== undefined && session.userId !== user))
+    throw notFound(`session ${id.slice(0, 80)}`);
+  return session;
+}
+
+export function sessionRoutes() {
+  return [
+    route({
+      method: 'get',
+      path: '/sessions',
+      tag: 'sessions',
+      summary: 'List sessions',
+      query: listQuery,
+      response: z.object({ sessions: z.array(sessionSchema) }),
+      handler: async ({ kernel, query, user }) => {
+        if (user !== undefined && query.user_id !== undefined && query.user_id !== user) {
+          throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
+        }
+        const userId = user ?? query.user_id;
+        const needle = query.q?.toLowerCase();
+        const all = await storeOf(kernel).list({
+          ...(userId !== undefined ? { userId } : {}),
+          ...(query.include_archived ? {} : { archived: false }),
+          // A search looks through the most recent sessions the store lists at once, then pages the matches.
+          limit: needle ? MAX_LIST_LIMIT : query.limit,
+          offset: needle ? 0 : query.offset,
+        });
+        const matching = needle
+          ? all
+              .filter(
+                (s) => s.id.toLowerCase().includes(needle) || (s.title ?? '').toLowerCase().includes(needle),
+              )
+              .slice(query.offset, query.offset + query.limit)
+          : all;
+        return {
+          sessions: matching.map((session) => ({
+            ...sessionSummary(session),
+            user_id: session.userId ?? null,
+            message_count: session.messageCount,
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/sessions/{id}',
+      tag: 'sessions',
+      summary: 'One session and its transcript',
+      params: idParams,
+      response: z.object({ session: sessionSchema, messages: z.array(z.record(z.string(), z.unknown())) }),
+      handler: async ({ kernel, params, user }) => {
+        const session = await visible(kernel, params.id, user);
+        const messages = await storeOf(kernel).loadMessages(session.id);
+        return { session: { ...sessionSummary(session), user_id: session.userId ?? null }, messages };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/sessions/{id}/export',
+      tag: 'sessions',
+      summary: 'Export a session (Markdown or JSONL)',
+      params: idParams,
+      query: z.object({ format: z.enum(['markdown', 'jsonl']).default('markdown') }),
+      produces: 'text/markdown',
+      handler: async ({ kernel, params, query, user, reply }) => {
+        const session = await visible(kernel, params.id, user);
+        const store = storeOf(kernel);
+        const markdown = query.format === 'markdown';
+        const text = markdown
+          ? await exportSessionMarkdown(store, session.id)
+          : await exportSessionJsonl(store, session.id);
+        return reply
+          .header(
+            'content-type',
+            markdown ? 'text/markdown; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+          )
+          .header('content-disposition', `attachment; filename="${session.id}.${markdown ? 'md' : 'jsonl'}"`)
+          .send(text);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/sessions/{id}',
+      tag: 'sessions',
+      summary: 'Delete a session',
+      params: idParams,
+      response: z.object({ deleted: z.literal(true) }),
+      handler: async ({ kernel, params, user }) => {
+        const session = await visible(kernel, params.id, user);
+        if (
+          kernel.agents.list().some((agent) => agent.sessionId === session.id && agent.status !== 'completed')
+        ) {
+          throw new ApiError(409, 'session_busy', 'an agent is running in this session; cancel it first');
+        }
+        await storeOf(kernel).delete(session.id);
+        return { deleted: true as const };
+      },
+    }),
+  ];
+}

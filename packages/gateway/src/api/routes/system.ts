@@ -1,0 +1,99 @@
+/** Who am I, how is the gateway doing, and the configuration it runs with (secrets masked). */
+import { maskSecrets } from '@oxydra/types';
+import { z } from 'zod';
+import { route } from '../define.js';
+
+const VERSION = '0.1.0';
+
+export interface SystemInfo {
+  /** WebSocket clients connected now. */
+  clients(): number;
+}
+
+export function systemRoutes(info: SystemInfo) {
+  return [
+    route({
+      method: 'get',
+      path: '/me',
+      tag: 'system',
+      summary: 'Who the token is',
+      response: z.object({
+        user: z.string().nullable(),
+        role: z.enum(['user', 'operator', 'admin']),
+        token_id: z.string(),
+      }),
+      handler: ({ principal }) => ({
+        user: principal.user ?? null,
+        role: principal.role,
+        token_id: principal.tokenId,
+      }),
+    }),
+    route({
+      method: 'get',
+      path: '/health',
+      tag: 'system',
+      summary: 'Health and resources',
+      response: z.object({
+        status: z.enum(['ok', 'degraded']),
+        version: z.string(),
+        uptime_secs: z.number(),
+        sandbox: z.object({ tier: z.string(), shell: z.string(), summary: z.string() }),
+        tool_sources: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+        resources: z.object({
+          process: z.object({ rss_bytes: z.number(), heap_used_bytes: z.number(), uptime_secs: z.number() }),
+          system: z.object({
+            load_avg: z.array(z.number()),
+            cpus: z.number(),
+            free_mem_bytes: z.number(),
+            total_mem_bytes: z.number(),
+          }),
+          agents: z.object({ active: z.number(), running: z.number(), idle: z.number(), total: z.number() }),
+          sessions: z.number(),
+        }),
+        scheduler: z.object({ enabled: z.boolean(), started: z.boolean() }),
+        clients: z.number(),
+      }),
+      handler: ({ kernel }) => {
+        const resources = kernel.resources();
+        const sources = kernel.toolSourceHealth().map((health) => ({
+          name: health.name,
+          ok: health.ok,
+          detail: health.detail,
+        }));
+        return {
+          status: sources.every((source) => source.ok) ? 'ok' : 'degraded',
+          version: VERSION,
+          uptime_secs: resources.process.uptimeSecs,
+          sandbox: kernel.sandbox,
+          tool_sources: sources,
+          resources: {
+            process: {
+              rss_bytes: resources.process.rssBytes,
+              heap_used_bytes: resources.process.heapUsedBytes,
+              uptime_secs: resources.process.uptimeSecs,
+            },
+            system: {
+              load_avg: resources.system.loadAvg,
+              cpus: resources.system.cpus,
+              free_mem_bytes: resources.system.freeMemBytes,
+              total_mem_bytes: resources.system.totalMemBytes,
+            },
+            agents: resources.agents,
+            sessions: resources.sessions,
+          },
+          scheduler: { enabled: kernel.config.scheduler.enabled, started: kernel.scheduler.started },
+          clients: info.clients(),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/config',
+      tag: 'system',
+      role: 'operator',
+      summary: 'The effective configuration',
+      response: z.object({ config: z.record(z.string(), z.unknown()).describe('every secret masked') }),
+      handler: ({ kernel }) => ({ config: maskSecrets(kernel.config) as Record<string, unknown> }),
+    }),
+  ];
+}
