@@ -117,6 +117,23 @@ export function buildProgram(): Command {
     .option('--format <format>', 'jsonl (default) or md')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('./commands/sessions.js'), 'runSessionsExport'));
+  sessions
+    .command('replay')
+    .description(
+      'run a session again against its recorded model replies, offline, and compare the tool calls, results and final text (exit 1 when they differ)',
+    )
+    .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
+    .option(
+      '--in-place',
+      'run the tools in the workspace itself (default: a scratch copy, removed afterwards)',
+    )
+    .option('--keep', 'keep the scratch copy and print where it is')
+    .option(
+      '--cassette <file>',
+      'also write the recorded replies as a testkit scenario (oxydra mock-llm --scenario)',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(lazy(() => import('./commands/sessions-replay.js'), 'runSessionsReplay'));
 
   const audit = program
     .command('audit')
@@ -169,6 +186,16 @@ export function buildProgram(): Command {
     .option('--user <id>', 'the user')
     .option('--agent <name>', 'the agent')
     .action(lazy(() => import('./commands/budget.js'), 'runBudgetReset'));
+
+  program
+    .command('costs')
+    .description('what the agents spent, from the usage log: by UTC day, agent, model, user or session')
+    .option('--by <group>', 'day (default, UTC), agent, model, user or session')
+    .option('--since <when>', 'only calls since an ISO date/time or a duration ago (24h, 7d)')
+    .option('--until <when>', 'only calls before an ISO date/time or a duration ago')
+    .option('--user <id>', 'only this user\'s calls ("local" from a terminal)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/costs.js'), 'runCosts'));
 
   program
     .command('undo')

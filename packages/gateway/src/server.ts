@@ -18,10 +18,12 @@ import { fastifyErrorReply } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
+import { registerMetricsRoute } from './http/metrics.js';
 import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
 import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
+import { isWebPath, registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
 import { kernelTurnRunner } from './kernel-turns.js';
 import { registerMcpRoute } from './mcp/http-route.js';
@@ -90,6 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || (servesA2a && path === AGENT_CARD_PATH)) return;
+    // The dashboard's page and files: the login form must load before the token is known.
+    if (options.webRoot !== undefined && isWebPath(request.method, path)) return;
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
     if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
       log('warn', 'refused a WebSocket from a foreign origin', {
@@ -138,9 +142,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
   );
   registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth());
+  if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
   registerKernelApprovalRoutes(app, kernel);
+  registerMetricsRoute(app, kernel);
   // A2A tasks and MCP run_agent calls share one per-token limit on running agents.
   const runs = new TokenRuns(limits.maxConcurrentTurnsPerUser);
   const mcp = registerMcpRoute(app, kernel, runs);

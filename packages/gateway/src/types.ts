@@ -106,6 +106,12 @@ export interface GatewayOptions {
   shutdownGraceMs?: number;
   /** false: do not fire schedules even with [scheduler] enabled (a test drives the kernel's). */
   scheduler?: boolean;
+  /**
+   * The built web dashboard (@oxydra/web's dist folder) to serve at / and /assets/*, open
+   * without a token; unset serves none. A folder without index.html answers / with a 404 page
+   * saying to run `npm run build`.
+   */
+  webRoot?: string;
 }
 
 /** The user a client is when it does not say (hello without user_id, HTTP without `user`). */

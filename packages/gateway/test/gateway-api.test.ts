@@ -4,7 +4,7 @@
  * schema (ajv, draft 2020-12); roles and users are kept apart; live updates arrive as SSE.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   env = await startTestGateway({ model, config: { scheduler: { enabled: true } } });
   const response = await fetch(`${env.gateway.url}/api/v1/openapi.json`, { headers: auth() });
-  document = await response.json();
+  document = (await response.json()) as typeof document;
   ajv.addSchema(document, 'openapi.json');
 });
 
@@ -245,6 +245,11 @@ describe('REST API /api/v1', () => {
     else called.add('get /checkpoints/{ref}/diff');
     await call('post', '/checkpoints/undo', {}, { body: {}, expect: 400 });
 
+    // Costs: the turns above, by model and by user.
+    const byModel = (await call('get', '/costs', {}, { query: 'by=model' })).body;
+    expect(byModel.totals.calls).toBeGreaterThan(0);
+    expect(byModel.rows[0].key).toContain('gpt-4o-mini');
+
     await call('delete', '/sessions/{id}', { id: sessionId });
     await call('get', '/sessions/{id}', { id: sessionId }, { expect: 404 });
 
@@ -269,5 +274,8 @@ describe('REST API /api/v1', () => {
     expect(refused.body.error.code).toBe('forbidden');
     await call('get', '/config', {}, { token, expect: 403 });
     await call('get', '/sessions', {}, { token, query: 'user_id=carol', expect: 403 });
+    // Costs are its own user's only, whatever it names.
+    const costs = (await call('get', '/costs', {}, { token, query: 'by=user&user_id=carol' })).body;
+    expect(costs.rows.map((row: { key: string }) => row.key)).toEqual([]);
   });
 });

@@ -33,6 +33,7 @@ export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export * from './personas/index.js';
 export type { PluginInfo } from './plugins/host.js';
 export * from './programs/index.js';
+export * from './replay/index.js';
 export * from './scheduler/index.js';
 export {
   type AdminApproval,
@@ -57,7 +58,18 @@ export type { CheckpointCalls, RunHistory, UndoReport } from './services/history
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
 export type { StateCalls } from './services/state.js';
+export type { KernelTelemetry } from './services/telemetry.js';
 export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from './services/tokens.js';
+export {
+  COST_GROUPS,
+  type CostCalls,
+  type CostGroup,
+  type CostQuery,
+  type CostReport,
+  type CostRow,
+  type CostTotals,
+} from './services/usage/cost-report.js';
+export type { UsageKind } from './services/usage/usage-log.js';
 export * from './skills/index.js';
 export { kernelDbPath, openKernelDb } from './store/kernel-db.js';
 export type * from './types.js';

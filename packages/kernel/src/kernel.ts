@@ -5,6 +5,7 @@
  * agents.spawn is synchronous and cheap (one assembly per distinct agent request, cached).
  */
 import type { SessionStore } from '@oxydra/memory';
+import type { Telemetry } from '@oxydra/otel';
 import type { PluginEvent } from '@oxydra/plugin';
 import type { ModelInfo } from '@oxydra/provider';
 import { systemClock } from '@oxydra/runtime';
@@ -33,7 +34,9 @@ import type { CheckpointCalls } from './services/history/workspace-history.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
 import { type StateCalls, stateCalls } from './services/state.js';
+import { type KernelTelemetry, startKernelTelemetry } from './services/telemetry.js';
 import type { TokenCalls } from './services/tokens.js';
+import { type CostCalls, costCalls } from './services/usage/cost-report.js';
 import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type {
   AgentHandle,
@@ -82,6 +85,8 @@ export interface Kernel {
   audit: AuditCalls;
   /** Spending caps per user and agent per day, month and window, across restarts. */
   budgets: BudgetCalls;
+  /** What was spent, from the usage log (one row per priced call): by UTC day, agent, model, user or session. */
+  costs: CostCalls;
   /** Gateway tokens bound to users and roles. */
   tokens: TokenCalls;
   /** Admin operations asked for over the gateway that wait for a second person's approval. */
@@ -97,6 +102,8 @@ export interface Kernel {
   resources(): ResourceSnapshot;
   /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
   toolSourceHealth(): ToolSourceHealth[];
+  /** OpenTelemetry ([otel] enabled): the metrics as Prometheus text (/metrics); undefined when off. */
+  readonly telemetry?: KernelTelemetry;
   /**
    * Each tool source's tools as offered now (`oxydra mcp tools|call`). A host that runs one
    * directly decides for itself, like exec: no agent, no approval question.
@@ -118,6 +125,12 @@ export async function openKernel(options: KernelOptions): Promise<Kernel> {
   const base = await openBase(options);
   const kernel = new KernelFacade(base, options);
   await kernel.startToolSources();
+  try {
+    await kernel.startTelemetry();
+  } catch (error) {
+    await kernel.close();
+    throw error;
+  }
   return kernel;
 }
 
@@ -135,6 +148,7 @@ class KernelFacade implements Kernel {
   readonly state: StateCalls;
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
+  readonly costs: CostCalls;
   readonly tokens: TokenCalls;
   readonly adminApprovals: ApprovalCalls;
   readonly checkpoints: CheckpointCalls | undefined;
@@ -143,6 +157,7 @@ class KernelFacade implements Kernel {
   readonly personas: PersonaStore;
   /** The persona file version each cached assembly was made with. */
   readonly #personaStamps = new WeakMap<AgentAssembly, string>();
+  #telemetry: Telemetry | undefined;
   #closed = false;
 
   constructor(base: KernelBase, options: KernelOptions) {
@@ -182,6 +197,7 @@ class KernelFacade implements Kernel {
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
     this.budgets = admin.budgets;
+    this.costs = costCalls(base.db);
     this.tokens = admin.tokens;
     this.adminApprovals = admin.adminApprovals;
     this.checkpoints = base.history;
@@ -211,6 +227,25 @@ class KernelFacade implements Kernel {
     await this.#base.toolSources.start(() => this.#assemblies.clear());
     const plugins = this.#base.plugins;
     if (plugins?.handlesEvents) this.#bus.tap((event) => plugins.onEvent(event as PluginEvent));
+  }
+
+  /** @internal started by openKernel when [otel] is enabled (only then is @oxydra/otel imported). */
+  async startTelemetry(): Promise<void> {
+    this.#telemetry = await startKernelTelemetry(this.#base, this.host, (agentId) => {
+      const assembly = this.#table.record(agentId)?.assembly;
+      if (!assembly) return undefined;
+      return {
+        provider: assembly.providerName,
+        providerType: assembly.provider.type,
+        model: assembly.model.id,
+      };
+    });
+    const telemetry = this.#telemetry;
+    if (telemetry) this.#bus.tap((event) => telemetry.onEvent(event));
+  }
+
+  get telemetry(): KernelTelemetry | undefined {
+    return this.#telemetry;
   }
 
   toolSourceHealth(): ToolSourceHealth[] {
@@ -274,6 +309,8 @@ class KernelFacade implements Kernel {
     try {
       await this.#base.audit.anchor(undefined, undefined, { flush: true });
     } finally {
+      // Spans still open end, and what is pending is exported (a bounded wait).
+      await this.#telemetry?.shutdown();
       this.#base.audit.stopTimers();
       await this.#base.toolSources.close();
       this.#base.db.close();

@@ -5,7 +5,7 @@
  */
 import type { AdapterFactories } from '@oxydra/provider';
 import type { Clock, RunResult } from '@oxydra/runtime';
-import type { AgentConfig, ContentPart, Message, StreamEvent, ToolSource, Usage } from '@oxydra/types';
+import type { AgentConfig, ContentPart, Message, StreamEvent, Tool, ToolSource, Usage } from '@oxydra/types';
 import type { GuestPolicy } from './assemble/policy.js';
 
 export type { GuestPolicy };
@@ -38,6 +38,11 @@ export interface KernelOptions {
    * host's own, or a test's. Started with the kernel and closed with it.
    */
   toolSources?: readonly ToolSource[];
+  /**
+   * @internal replaySession's: tools answering from a recording, in place of the kernel's own of
+   * the same names. A replay's kernel writes no usage log (its cassette's calls cost nothing).
+   */
+  replay?: { tools: readonly Tool[] };
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

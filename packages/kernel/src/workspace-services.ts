@@ -1,7 +1,7 @@
 /**
- * The kernel's workspace services without agents: what `oxydra audit`, `oxydra budget` and
- * `oxydra checkpoints` need, opened without probing the sandbox or loading tools. openKernel
- * opens the same database and services for its agents.
+ * The kernel's workspace services without agents: what `oxydra audit`, `oxydra budget`,
+ * `oxydra costs` and `oxydra checkpoints` need, opened without probing the sandbox or loading
+ * tools. openKernel opens the same database and services for its agents.
  */
 import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
@@ -16,12 +16,15 @@ import type { BudgetCalls } from './services/budgets/budget-calls.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { type CheckpointCalls, WorkspaceHistory } from './services/history/workspace-history.js';
 import type { TokenCalls } from './services/tokens.js';
+import { type CostCalls, costCalls } from './services/usage/cost-report.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
 export interface WorkspaceServices {
   workspace: string;
   audit: AuditCalls;
   budgets: BudgetCalls;
+  /** What was spent, from the usage log (`oxydra costs`). */
+  costs: CostCalls;
   tokens: TokenCalls;
   adminApprovals: ApprovalCalls;
   /** Undefined when [checkpoints] enabled = false. */
@@ -48,6 +51,7 @@ export async function openWorkspaceServices(options: {
       db,
       audit: auditCalls(audit, () => memory?.sessions),
       ...adminServices(config, db, new SpendingLedger(db, { windowSecs: config.budgets.window_secs }), audit),
+      costs: costCalls(db),
       checkpoints: config.checkpoints.enabled
         ? new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit })
         : undefined,

@@ -10,6 +10,7 @@ import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
+import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
 
 export interface GatewayFlags extends ConfigFlagValues {
@@ -31,10 +32,12 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
   });
   const workspace = findWorkspaceRoot();
   const { bind, logFormat: _, ...configFlags } = flags;
+  const web = webDashboardRoot();
   const daemon = await startWorkspaceGateway({
     workspace,
     flags: configFlags,
     ...(bind !== undefined ? { bind } : {}),
+    ...(web ? { webRoot: web.path } : {}),
     log,
   });
   try {
@@ -46,6 +49,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       model: agent.model.id,
       sandbox: kernel.sandbox.summary,
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
+      dashboard: web?.built ? `${gateway.url}/` : web ? 'not built (run npm run build)' : 'not installed',
       ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
       scheduler: kernel.config.scheduler.enabled
         ? `on (${kernel.scheduler.list().filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`

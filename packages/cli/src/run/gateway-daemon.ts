@@ -28,6 +28,8 @@ export interface WorkspaceGatewayOptions extends CliKernelOptions {
   policy?: GuestPolicy;
   /** Where `bind` came from, for error messages (default "--bind"). */
   bindSource?: string;
+  /** The web dashboard's built files, served at / (`oxydra gateway`); unset serves none. */
+  webRoot?: string;
   log: GatewayLogger;
 }
 
@@ -104,6 +106,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         kernel,
         limits: gatewayLimits(config.gateway),
         log: options.log,
+        ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

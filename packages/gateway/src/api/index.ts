@@ -7,6 +7,7 @@ import { openApiDocument } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
+import { costRoutes } from './routes/costs.js';
 import { eventRoutes } from './routes/events.js';
 import { memoryRoutes } from './routes/memory.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -30,6 +31,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
     ...memoryRoutes(),
     ...adminRoutes(),
     ...checkpointRoutes(),
+    ...costRoutes(),
   ];
 }
 

@@ -75,10 +75,10 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
       let outcome: TaskOutcome | undefined;
       const run = async () => {
         outcome = await delegate(target, args, contextId, context, options);
-        return { text: '', usage: outcome.usage };
+        return { text: '', usage: outcome.usage, provider: 'a2a', model: target.label };
       };
       try {
-        if (account) await account.sideCall(run);
+        if (account) await account.sideCall(run, 'remote');
         else await run();
       } catch (error) {
         return { content: `${target.label}: ${(error as Error).message}`, isError: true };

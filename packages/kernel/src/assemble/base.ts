@@ -16,6 +16,7 @@ import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { ToolSources } from '../services/tool-sources.js';
+import { UsageLog } from '../services/usage/usage-log.js';
 import { SkillCatalog } from '../skills/catalog.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
@@ -48,6 +49,8 @@ export interface KernelBase {
   audit: KernelAudit;
   /** Spend and reservations against the [budgets] caps, across processes and restarts. */
   spending: SpendingLedger;
+  /** One row per priced call (kernel.costs); undefined for a replay (its cassette costs nothing). */
+  usageLog?: UsageLog;
   /** Checkpoints of the workspace around each run ([checkpoints] enabled), for undo. */
   history?: WorkspaceHistory;
   /** The summary model's call; each agent's turn charges its cost to the agent's account. */
@@ -60,13 +63,29 @@ export interface KernelBase {
  * (memory serves the user, whichever agent asked). Recorded after the call: an embedding is
  * never refused, it is part of a turn that was allowed.
  */
-function embeddingCharger(spending: SpendingLedger, warn: (message: string) => void) {
+function embeddingCharger(
+  spending: SpendingLedger,
+  warn: (message: string) => void,
+  usageLog: UsageLog | undefined,
+  embedder: { provider: string; model: () => string | undefined },
+) {
   return (usage: Usage, userId: string | undefined) => {
     try {
-      spending.settle(spending.reserve([], [userScope(userId)], 0), {
-        usd: usage.costUsd,
-        tokens: usage.inputTokens ?? 0,
-      });
+      const model = embedder.model();
+      spending.settle(
+        spending.reserve([], [userScope(userId)], 0),
+        { usd: usage.costUsd, tokens: usage.inputTokens ?? 0 },
+        () =>
+          usageLog?.record(
+            'embedding',
+            {
+              ...(userId !== undefined ? { userId } : {}),
+              provider: embedder.provider,
+              ...(model !== undefined ? { model } : {}),
+            },
+            usage,
+          ),
+      );
     } catch (error) {
       warn(`could not record an embedding call's cost: ${(error as Error).message}`);
     }
@@ -106,16 +125,31 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   );
   if (isolation.warning) warn(isolation.warning);
   const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs });
+  const usageLog = options.replay
+    ? undefined
+    : new UsageLog(db, {
+        retentionDays: config.budgets.usage_log_days,
+        maxRows: config.budgets.usage_log_max_rows,
+      });
   let memory: WorkspaceMemory | undefined;
   try {
+    const embedder = {
+      provider: config.memory.embedding_provider ?? config.memory.embedding_backend,
+      model: () => memory?.embedder.modelId,
+    };
     memory = config.memory.enabled
-      ? await openWorkspaceMemory(config, workspace, env, embeddingCharger(spending, warn))
+      ? await openWorkspaceMemory(
+          config,
+          workspace,
+          env,
+          embeddingCharger(spending, warn, usageLog, embedder),
+        )
       : undefined;
   } catch (error) {
     db.close();
     throw error;
   }
-  const tools = [
+  const coreTools = [
     ...createCoreTools({
       shell: config.tools.shell,
       webSearch: config.tools.web_search,
@@ -126,6 +160,9 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     }),
     ...(memory?.tools ?? []),
   ];
+  // A replay answers the tools that reach beyond the workspace from its recording.
+  const replaced = new Set(options.replay?.tools.map((tool) => tool.name));
+  const tools = [...coreTools.filter((tool) => !replaced.has(tool.name)), ...(options.replay?.tools ?? [])];
   // The MCP client (the SDK, ajv) loads only when a server is configured: a run without MCP
   // servers does not compile it at start-up (measured ~100 ms of module parsing).
   const mcpSources = Object.values(config.mcp.servers).some((server) => server.enabled)
@@ -172,6 +209,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     db,
     audit,
     spending,
+    ...(usageLog ? { usageLog } : {}),
     ...(config.checkpoints.enabled
       ? {
           history: new WorkspaceHistory(workspace, {

@@ -11,8 +11,10 @@ import { type AgentConfig, type Message, messageText, type Usage } from '@oxydra
 /** The runtime's hook, whose answer is the text alone. */
 export type Summarize = NonNullable<NonNullable<AgentRunOptions['summarization']>['summarize']>;
 
-/** A summary and what writing it cost, so the caller can charge it to a budget. */
-export type PricedSummarize = (...args: Parameters<Summarize>) => Promise<{ text: string; usage: Usage }>;
+/** A summary, what writing it cost and which model wrote it, so the caller can charge it to a budget. */
+export type PricedSummarize = (
+  ...args: Parameters<Summarize>
+) => Promise<{ text: string; usage: Usage; provider: string; model: string }>;
 
 const INSTRUCTIONS = `You condense conversations between a user and an AI agent working on the user's files.
 Write a compact summary that lets the agent continue without the original messages: the user's goals and
@@ -70,6 +72,6 @@ export function modelSummarizer(config: AgentConfig, env: NodeJS.ProcessEnv): Pr
     );
     const text = response.message.content.trim();
     if (text === '') throw new Error('the summary model returned no text');
-    return { text, usage: response.usage };
+    return { text, usage: response.usage, provider: setup.providerName, model: setup.model.id };
   };
 }

@@ -24,7 +24,7 @@ import type {
 import { type AgentRecord, isLive, killSignal } from './agent-record.js';
 import { startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
-import type { SpendingCaps } from './budget-accounts.js';
+import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
 import { agentScope, capsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
 import { changesWorkspace } from './history/run-checkpoints.js';
@@ -181,6 +181,23 @@ export class AgentTable implements KernelServices {
       caps: () => capsFor(config, db, who),
       scopes: [userScope(who.userId), agentScope(who.agent)],
       minimumUsd: config.budgets.reserve_usd,
+    };
+  }
+
+  usageMeter(record: AgentRecord): UsageMeter | undefined {
+    const log = this.base.usageLog;
+    if (!log) return undefined;
+    const { info, assembly } = record;
+    return {
+      log,
+      source: {
+        agentId: info.id,
+        agentName: assembly.name,
+        ...(info.userId !== undefined ? { userId: info.userId } : {}),
+        ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
+        provider: assembly.providerName,
+        model: assembly.model.id,
+      },
     };
   }
 

@@ -60,6 +60,7 @@ async function runTurn(
       limits,
       record.parent?.account,
       services.spendingCaps(record),
+      services.usageMeter(record),
     );
     // A delegated task says everything the child needs: recalling the user's other conversations
     // (its siblings' among them) would only add noise. Its memory tools still search on request.

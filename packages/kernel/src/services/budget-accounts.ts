@@ -8,6 +8,7 @@ import type { BudgetLedger } from '@oxydra/runtime';
 import { addUsage, BudgetExceeded, type Usage } from '@oxydra/types';
 import type { Cap } from './budgets/caps.js';
 import type { Reservation, SpendingLedger } from './budgets/spending.js';
+import type { UsageKind, UsageLog, UsageSource } from './usage/usage-log.js';
 
 /**
  * The persistent caps of an account's calls: reserved before each call, settled after it.
@@ -20,6 +21,23 @@ export interface SpendingCaps {
   scopes: string[];
   /** Reserved when the call's price cannot be estimated. */
   minimumUsd: number;
+}
+
+/**
+ * Where an account's calls are entered in the usage log: who they are for, and the model a
+ * turn's calls go to (a side call names its own).
+ */
+export interface UsageMeter {
+  log: UsageLog;
+  source: UsageSource;
+}
+
+/** A side call's answer: its text, usage, and what answered it when not the agent's model. */
+export interface SideAnswer {
+  text: string;
+  usage: Usage;
+  provider?: string;
+  model?: string;
 }
 
 export interface AccountLimits {
@@ -50,6 +68,7 @@ export class BudgetAccount implements BudgetLedger {
     readonly limits: AccountLimits,
     readonly parent?: BudgetAccount,
     readonly spending?: SpendingCaps,
+    readonly meter?: UsageMeter,
   ) {}
 
   countCall(): void {
@@ -70,16 +89,33 @@ export class BudgetAccount implements BudgetLedger {
   }
 
   charge(usage: Usage): void {
+    const entry = this.#entry('model', usage);
     if (this.spending) {
       const { ledger, scopes } = this.spending;
       const reservation = this.#reservation ?? ledger.reserve([], scopes, 0);
       this.#reservation = undefined;
-      ledger.settle(reservation, {
-        usd: usage.costUsd,
-        tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
-      });
-    }
+      ledger.settle(
+        reservation,
+        { usd: usage.costUsd, tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) },
+        entry,
+      );
+    } else entry?.();
     this.#addUp(usage);
+  }
+
+  /** The usage log row of one call, written in the ledger's settling transaction. */
+  #entry(kind: UsageKind, usage: Usage, answeredBy: Partial<SideAnswer> = {}): (() => void) | undefined {
+    const meter = this.meter;
+    if (!meter) return undefined;
+    const source =
+      answeredBy.provider !== undefined || answeredBy.model !== undefined
+        ? {
+            ...meter.source,
+            ...(answeredBy.provider !== undefined ? { provider: answeredBy.provider } : {}),
+            ...(answeredBy.model !== undefined ? { model: answeredBy.model } : {}),
+          }
+        : meter.source;
+    return () => meter.log.record(kind, source, usage);
   }
 
   #addUp(usage: Usage): void {
@@ -94,30 +130,33 @@ export class BudgetAccount implements BudgetLedger {
    * A model call made for the agent beside its turns (the summary model's): checked against
    * the limits and reserved against the caps like a turn's call, then charged to this account
    * and its ancestors. It is not a turn: max_turns is not counted. A refusal or failure throws,
-   * and the caller (the rolling summary) falls back to what costs nothing.
+   * and the caller (the rolling summary) falls back to what costs nothing. `kind` is what the
+   * usage log calls it: a summary, or a remote agent's reported cost.
    */
-  async sideCall(call: () => Promise<{ text: string; usage: Usage }>): Promise<string> {
+  async sideCall(call: () => Promise<SideAnswer>, kind: UsageKind = 'summary'): Promise<string> {
     this.check();
     let reservation: Reservation | undefined;
     if (this.spending) {
       const { ledger, caps, scopes, minimumUsd } = this.spending;
       reservation = ledger.reserve(caps(), scopes, minimumUsd);
     }
-    let answer: { text: string; usage: Usage };
+    let answer: SideAnswer;
     try {
       answer = await call();
     } catch (error) {
       if (reservation) this.spending?.ledger.release(reservation);
       throw error;
     }
+    const { usage } = answer;
+    const entry = this.#entry(kind, usage, answer);
     if (reservation) {
-      const { usage } = answer;
-      this.spending!.ledger.settle(reservation, {
-        usd: usage.costUsd,
-        tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
-      });
-    }
-    this.#addUp(answer.usage);
+      this.spending!.ledger.settle(
+        reservation,
+        { usd: usage.costUsd, tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) },
+        entry,
+      );
+    } else entry?.();
+    this.#addUp(usage);
     return answer.text;
   }
 

@@ -8,7 +8,7 @@ import type { KernelBase } from '../assemble/base.js';
 import type { LifecycleEvent } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import type { Approvals } from './approvals.js';
-import type { SpendingCaps } from './budget-accounts.js';
+import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
 import type { EventBus } from './event-bus.js';
 
 export interface KernelServices {
@@ -21,6 +21,8 @@ export interface KernelServices {
   limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number };
   /** The persistent caps of the agent's model calls: its user's and its agent name's. */
   spendingCaps(record: AgentRecord): SpendingCaps;
+  /** Where the agent's calls are entered in the usage log (undefined: no log, a replay). */
+  usageMeter(record: AgentRecord): UsageMeter | undefined;
   /**
    * How this agent's approval questions are answered: through events when somebody answers
    * them (its own spawn says so, else its parent's); otherwise no approver (the registry then

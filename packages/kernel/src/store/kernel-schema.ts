@@ -119,4 +119,24 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX schedule_runs_once ON schedule_runs (schedule_id, due_at) WHERE trigger != 'manual';
    CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id, started_at);
    CREATE INDEX schedule_runs_running ON schedule_runs (status, lease_until);`,
+  // 6: the usage log, one row per priced call (an agent's model call, a rolling summary, a
+  // remote A2A agent's reported cost, a remote embedding request), for `oxydra costs` by day,
+  // agent, model, user or session. ts is ms since the epoch; cost_usd is NULL when the model's
+  // price is unknown. Pruned by age and count ([budgets] usage_log_days, usage_log_max_rows).
+  `CREATE TABLE usage_log (
+     id INTEGER PRIMARY KEY,
+     ts INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     agent_id TEXT,
+     agent_name TEXT,
+     user_id TEXT NOT NULL,
+     session_id TEXT,
+     provider TEXT,
+     model TEXT,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+     cost_usd REAL
+   );
+   CREATE INDEX usage_log_ts ON usage_log (ts);`,
 ];

@@ -17,6 +17,7 @@ import {
   permissionsSchema,
 } from './kernel-schema.js';
 import { mcpSchema } from './mcp-schema.js';
+import { otelSchema } from './otel-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
 import { schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
@@ -371,6 +372,7 @@ export const agentConfigSchema = z
     a2a: a2aSchema.prefault({}),
     scheduler: schedulerSchema.prefault({}),
     skills: skillsSchema.prefault({}),
+    otel: otelSchema.prefault({}),
     persona: z
       .string()
       .min(1)

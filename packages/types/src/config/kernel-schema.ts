@@ -52,6 +52,12 @@ export const budgetsSchema = z.strictObject({
     .record(z.string().min(1), agentCapsSchema)
     .default({})
     .describe('per-agent caps over the defaults'),
+  usage_log_days: positiveInt
+    .default(400)
+    .describe('days the usage log (`oxydra costs`) keeps each model call; older rows are pruned'),
+  usage_log_max_rows: positiveInt
+    .default(1_000_000)
+    .describe('rows the usage log keeps at most (about 150 bytes each); the oldest are pruned'),
 });
 
 export const NETWORK_PERMISSIONS = ['inherit', 'off'] as const;

@@ -75,8 +75,15 @@ export class SpendingLedger {
     });
   }
 
-  /** Replaces a reservation with what the call cost (unknown cost: the reserved amount stays spent). */
-  settle(reservation: Reservation, spent: { usd: number | undefined; tokens: number }): void {
+  /**
+   * Replaces a reservation with what the call cost (unknown cost: the reserved amount stays
+   * spent). `alsoRecord` runs in the same transaction (the usage log's row).
+   */
+  settle(
+    reservation: Reservation,
+    spent: { usd: number | undefined; tokens: number },
+    alsoRecord?: () => void,
+  ): void {
     const usd = spent.usd ?? reservation.usd;
     this.#settle ??= this.db.prepare(
       `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
@@ -87,6 +94,7 @@ export class SpendingLedger {
       if (reservation.id !== '')
         this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
       for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
+      alsoRecord?.();
     });
   }
 

@@ -1,0 +1,65 @@
+/**
+ * The web dashboard from the real `oxydra gateway` binary (the rolldown bundle, which finds
+ * @oxydra/web's dist folder at run time): its start line says where the dashboard is, / and its
+ * assets load without the token (nothing else does), and in headless Chromium a person logs in
+ * with the generated token and a chat turn streams the mock model's answer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, logIn, NO_BROWSER, openPage } from '../../web/test/browser.js';
+import { AgentEnv } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+
+const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
+
+let env: AgentEnv;
+let daemon: GatewayDaemon;
+
+beforeAll(async () => {
+  env = await AgentEnv.start(OPENAI_CHAT, [
+    { reply: { text: 'Hello from the mock model.' }, times: 'always' },
+  ]);
+  daemon = await GatewayDaemon.start(env);
+}, 60_000);
+
+afterAll(async () => {
+  daemon?.kill('SIGKILL');
+  await daemon?.exited;
+  await env?.close();
+});
+
+describe('oxydra gateway serves the web dashboard', () => {
+  it('says where the dashboard is, and serves it and its assets without the token', async () => {
+    const listening = daemon.logs().find((line) => line.msg.startsWith('listening on'));
+    expect(listening?.dashboard).toBe(`${daemon.url}/`);
+    const page = await fetch(`${daemon.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, html).toBeDefined();
+    const asset = await fetch(`${daemon.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${daemon.url}/v1/models`)).status).toBe(401);
+    expect(html).not.toContain(generatedToken(env));
+  });
+
+  it.skipIf(NO_BROWSER !== undefined)(
+    `logs in with the generated token and streams a chat turn in Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`,
+    async () => {
+      const browser = await launch();
+      try {
+        const { page, problems } = await openPage(browser, `${daemon.url}/`);
+        await logIn(page, generatedToken(env));
+        await page.getByText('connected', { exact: true }).waitFor();
+        await page.getByLabel('Message').fill('say hello');
+        await page.getByLabel('Message').press('Enter');
+        await page.locator('.msg-assistant', { hasText: 'Hello from the mock model.' }).waitFor();
+        await page.getByRole('button', { name: 'Send' }).waitFor();
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+});

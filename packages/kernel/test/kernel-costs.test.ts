@@ -1,0 +1,267 @@
+/**
+ * The usage log and kernel.costs: every priced call is one row (its agent, user, session,
+ * provider, model, tokens and dollars; summaries and embeddings under their own kind), and the
+ * report groups them by UTC day, agent, model, user or session, counting calls of unknown
+ * price apart instead of as $0. Retention prunes by age and count.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentConfigSchema } from '@oxydra/types';
+import Database from 'libsql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kernelDbPath, openKernelDb, openWorkspaceServices } from '../src/index.js';
+import { costCalls } from '../src/services/usage/cost-report.js';
+import { UsageLog } from '../src/services/usage/usage-log.js';
+import { closeAll, testKernel } from './helpers.js';
+
+afterEach(closeAll);
+
+interface UsageRow {
+  kind: string;
+  agent_id: string | null;
+  agent_name: string | null;
+  user_id: string;
+  session_id: string | null;
+  provider: string | null;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number | null;
+}
+
+function usageRows(workspace: string): UsageRow[] {
+  const db = new Database(kernelDbPath(workspace), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM usage_log ORDER BY id').all() as UsageRow[];
+  } finally {
+    db.close();
+  }
+}
+
+// gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
+const usd = (input: number, output: number) => (input * 0.15 + output * 0.6) / 1e6;
+
+describe('the usage log', () => {
+  it('records one row per model call with its agent, user, session, model, tokens and cost', async () => {
+    const { kernel, workspace } = await testKernel([
+      {
+        reply: {
+          toolCalls: [{ name: 'file_list', arguments: { path: '.' } }],
+          usage: { input: 1000, output: 20 },
+        },
+      },
+      { reply: { text: 'Nothing here.', usage: { input: 1200, output: 5 } } },
+    ]);
+    const handle = kernel.agents.spawn({ prompt: 'what is here?', userId: 'alice' });
+    const result = await handle.result;
+    expect(result.status).toBe('completed');
+    const rows = usageRows(workspace);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        kind: 'model',
+        agent_id: handle.id,
+        agent_name: 'default',
+        user_id: 'alice',
+        session_id: result.sessionId,
+        provider: 'mock',
+        model: 'gpt-4o-mini',
+      });
+    }
+    expect(rows.map((row) => [row.input_tokens, row.output_tokens])).toEqual([
+      [1000, 20],
+      [1200, 5],
+    ]);
+    expect(rows[0]!.cost_usd).toBeCloseTo(usd(1000, 20), 12);
+    expect(rows[1]!.cost_usd).toBeCloseTo(usd(1200, 5), 12);
+
+    const report = kernel.costs.report({ by: 'model' });
+    expect(report.rows).toEqual([
+      {
+        key: 'mock/gpt-4o-mini',
+        calls: 2,
+        input_tokens: 2200,
+        output_tokens: 25,
+        cache_read_tokens: 0,
+        cost_usd: expect.closeTo(usd(2200, 25), 12),
+        unknown_cost_calls: 0,
+      },
+    ]);
+    expect(report.totals.calls).toBe(2);
+  });
+
+  it('groups by agent, user and session, and counts calls of unknown price apart', async () => {
+    const { kernel } = await testKernel(
+      [{ reply: { text: 'done', usage: { input: 100, output: 10 } }, times: 'always' }],
+      {
+        // A model the catalog has no price for (as a local server's): its calls' cost is unknown.
+        catalog: { skip_catalog_validation: true },
+        agents: { cheap: { selection: { model: 'llama3.2' } } },
+      } as never,
+    );
+    const runs = [
+      kernel.agents.spawn({ prompt: 'one', userId: 'alice' }),
+      kernel.agents.spawn({ prompt: 'two', userId: 'alice' }),
+      kernel.agents.spawn({ prompt: 'three', userId: 'bob', agent: 'cheap' }),
+    ];
+    const results = await Promise.all(runs.map((run) => run.result));
+    expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+
+    const byUser = kernel.costs.report({ by: 'user' });
+    expect(byUser.rows.map((row) => [row.key, row.calls, row.unknown_cost_calls])).toEqual([
+      ['alice', 2, 0],
+      ['bob', 1, 1],
+    ]);
+    expect(byUser.rows[0]!.cost_usd).toBeCloseTo(2 * usd(100, 10), 12);
+    expect(byUser.rows[1]!.cost_usd).toBe(0);
+    expect(byUser.totals).toMatchObject({ calls: 3, unknown_cost_calls: 1, input_tokens: 300 });
+    expect(byUser.totals.cost_usd).toBeCloseTo(2 * usd(100, 10), 12);
+
+    const byAgent = kernel.costs.report({ by: 'agent' });
+    expect(byAgent.rows.map((row) => [row.key, row.calls])).toEqual([
+      ['default', 2],
+      ['cheap', 1],
+    ]);
+    const byModel = kernel.costs.report({ by: 'model' });
+    expect(byModel.rows.map((row) => row.key)).toEqual(['mock/gpt-4o-mini', 'mock/llama3.2']);
+    const bySession = kernel.costs.report({ by: 'session' });
+    expect(bySession.rows.map((row) => row.key).sort()).toEqual(results.map((r) => r.sessionId!).sort());
+    expect(kernel.costs.report({ by: 'user', userId: 'bob' }).totals.calls).toBe(1);
+  });
+
+  it('records summaries and embedding requests under their own kind, model and user', async () => {
+    const filler = 'Background detail for the record. '.repeat(20);
+    const { kernel, workspace } = await testKernel(
+      [
+        {
+          match: { lastMessageContains: 'Conversation to fold into the summary' },
+          reply: { text: 'Summary: codename FALCON-7.', usage: { input: 50_000, output: 1_000 } },
+          times: 'always',
+        },
+        { reply: { text: 'Acknowledged.', usage: { input: 10, output: 1 } }, times: 'always' },
+      ],
+      {
+        runtime: {
+          context_budget: { trigger_ratio: 0.5, safety_buffer_tokens: 0 },
+          summarization: { min_turns: 2 },
+        },
+        providers: { registry: { mock: { max_context_tokens: 3000, max_output_tokens: 200 } } },
+        memory: {
+          embedding_backend: 'openai',
+          embedding_provider: 'mock',
+          embedding_model: 'text-embedding-3-small',
+        },
+        skills: { enabled: false },
+      } as never,
+    );
+    for (let i = 0; i < 4; i++) {
+      const result = await kernel.agents.spawn({
+        prompt: `Note ${i}: ${filler}`,
+        userId: 'gus',
+        sessionId: 'long',
+      }).result;
+      expect(result.status).toBe('completed');
+    }
+    const rows = usageRows(workspace);
+    const kinds = new Set(rows.map((row) => row.kind));
+    expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
+    const summary = rows.find((row) => row.kind === 'summary')!;
+    expect(summary).toMatchObject({
+      agent_name: 'default',
+      user_id: 'gus',
+      provider: 'mock',
+      model: 'gpt-4o-mini',
+    });
+    expect(summary.cost_usd).toBeCloseTo(usd(50_000, 1_000), 12);
+    const embedding = rows.find((row) => row.kind === 'embedding')!;
+    expect(embedding).toMatchObject({ agent_name: null, user_id: 'gus', provider: 'mock', session_id: null });
+    expect(embedding.model).toContain('text-embedding-3-small');
+    const byAgent = kernel.costs.report({ by: 'agent' });
+    expect(byAgent.rows.map((row) => row.key).sort()).toEqual(['(embedding)', 'default']);
+  });
+});
+
+describe('kernel.costs', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const workspace = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-costs-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('buckets days in UTC and applies since, until and the user filter', async () => {
+    const dir = workspace();
+    const db = openKernelDb(dir);
+    let now = Date.parse('2026-11-01T23:30:00Z');
+    const log = new UsageLog(db, { retentionDays: 400, maxRows: 1000, now: () => now });
+    const call = (userId: string, costUsd?: number) =>
+      log.record(
+        'model',
+        { userId, agentName: 'default', provider: 'p', model: 'm' },
+        { inputTokens: 10, outputTokens: 1, ...(costUsd !== undefined ? { costUsd } : {}) },
+      );
+    call('alice', 0.5);
+    now = Date.parse('2026-11-02T00:30:00Z');
+    call('alice', 0.25);
+    call('bob');
+    now = Date.parse('2026-11-03T12:00:00Z');
+    call('bob', 1);
+    db.close();
+
+    const services = await openWorkspaceServices({
+      workspace: dir,
+      config: agentConfigSchema.parse({
+        selection: { provider: 'p', model: 'm' },
+        providers: { registry: { p: { provider_type: 'openai' } } },
+        memory: { enabled: false },
+      }),
+    });
+    try {
+      const days = services.costs.report({ by: 'day' });
+      expect(days.rows.map((row) => [row.key, row.calls, row.cost_usd, row.unknown_cost_calls])).toEqual([
+        ['2026-11-01', 1, 0.5, 0],
+        ['2026-11-02', 2, 0.25, 1],
+        ['2026-11-03', 1, 1, 0],
+      ]);
+      const window = services.costs.report({
+        by: 'day',
+        since: '2026-11-02T00:00:00Z',
+        until: new Date('2026-11-03T00:00:00Z'),
+      });
+      expect(window.rows.map((row) => row.key)).toEqual(['2026-11-02']);
+      expect(window.since).toBe('2026-11-02T00:00:00.000Z');
+      expect(services.costs.report({ by: 'day', userId: 'bob' }).totals).toMatchObject({
+        calls: 2,
+        cost_usd: 1,
+        unknown_cost_calls: 1,
+      });
+      expect(() => services.costs.report({ since: 'last tuesday' })).toThrow(/not a date/);
+      expect(() => services.costs.report({ by: 'week' as never })).toThrow(/use one of day, agent/);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('prunes rows past the retention and beyond the row limit', () => {
+    const db = openKernelDb(workspace());
+    try {
+      let now = Date.parse('2026-01-01T00:00:00Z');
+      const writer = new UsageLog(db, { retentionDays: 30, maxRows: 1_000_000, now: () => now });
+      for (let i = 0; i < 5; i++) writer.record('model', {}, { inputTokens: i });
+      now = Date.parse('2026-03-01T00:00:00Z');
+      // A new process's first row prunes: January's are past 30 days.
+      const later = new UsageLog(db, { retentionDays: 30, maxRows: 3, now: () => now });
+      for (let i = 0; i < 5; i++) later.record('model', {}, { inputTokens: 100 + i });
+      expect(costCalls(db).report().totals.calls).toBe(5);
+      expect(later.prune()).toBe(2);
+      const left = db.prepare('SELECT input_tokens FROM usage_log ORDER BY id').raw(true).all();
+      expect(left).toEqual([[102], [103], [104]]);
+    } finally {
+      db.close();
+    }
+  });
+});

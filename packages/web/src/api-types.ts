@@ -1,0 +1,188 @@
+/**
+ * The shapes the dashboard reads from the gateway's REST API (/api/v1). The OpenAPI document at
+ * /api/v1/openapi.json is authoritative; these name only the fields the pages use, and every
+ * page tolerates fields it does not know.
+ */
+
+export type Role = 'user' | 'operator' | 'admin';
+
+export interface Me {
+  user: string | null;
+  role: Role;
+  token_id: string | null;
+}
+
+export interface SessionRow {
+  session_id: string;
+  display_name?: string | null;
+  agent_name: string;
+  user_id: string | null;
+  created_at: string;
+  last_active_at: string;
+  archived: boolean;
+  message_count?: number;
+}
+
+export interface TranscriptMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | string;
+  content: string | { type: string; text?: string; mime_type?: string; mimeType?: string }[];
+  tool_calls?: { id?: string; name: string; arguments?: unknown }[];
+  toolCalls?: { id?: string; name: string; arguments?: unknown }[];
+  tool_name?: string;
+  toolName?: string;
+  is_error?: boolean;
+  isError?: boolean;
+}
+
+export interface AgentRow {
+  id: string;
+  parent_id: string | null;
+  name: string;
+  status: string;
+  session_id?: string | null;
+  user_id?: string | null;
+  started_at?: string;
+  turns?: number;
+  usage?: { input_tokens: number; output_tokens: number };
+  cost_usd?: number | null;
+}
+
+export interface ApprovalRow {
+  id: string;
+  op: string;
+  params?: unknown;
+  requested_by?: string;
+  requested_at?: string;
+  expires_at?: string;
+  status?: string;
+}
+
+export interface ScheduleRow {
+  id: string;
+  name?: string | null;
+  user_id?: string | null;
+  agent?: string | null;
+  prompt: string;
+  timing: string | Record<string, unknown>;
+  timezone?: string | null;
+  enabled: boolean;
+  next_run_at: string | null;
+  consecutive_failures?: number;
+  disabled_reason?: string | null;
+}
+
+export interface ScheduleRun {
+  id: string;
+  status: string;
+  trigger?: string;
+  started_at: string;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+  turns?: number | null;
+  cost_usd?: number | null;
+  output?: string | null;
+  error?: string | null;
+  session_id?: string | null;
+}
+
+export interface MemoryResult {
+  text: string;
+  /** "note" or "conversation". */
+  source?: string;
+  kind?: string;
+  score?: number;
+  note_id?: string | null;
+  session_id?: string | null;
+  tags?: string[];
+}
+
+export interface MemoryNote {
+  id: string;
+  text: string;
+  tags?: string[];
+  created_at?: string;
+}
+
+export interface AuditEntry {
+  seq: number;
+  ts: string;
+  actor: string;
+  action: { type: string; data?: unknown };
+  resource?: string | null;
+  hash?: string;
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  /** Entries checked (`checked` in early drafts of the API). */
+  entries?: number;
+  checked?: number;
+  problems: { seq: number; kind: string; message: string }[];
+}
+
+/** A checkpoint as the kernel records it (the API passes it through). */
+export interface CheckpointRef {
+  id: string;
+  createdAt?: string;
+  created_at?: string;
+  changed?: number;
+  message?: string;
+}
+
+/** A run that changed the workspace (the kernel's record: `run`, `before`, `after`). */
+export interface CheckpointRun {
+  run?: string;
+  run_id?: string;
+  kind?: string;
+  agent?: string | null;
+  undoes?: string;
+  started_at?: string;
+  files_changed?: number;
+  before?: CheckpointRef | string | null;
+  after?: CheckpointRef | string | null;
+}
+
+export interface Checkpoint {
+  id?: string;
+  ref?: string;
+  hash?: string;
+  created_at?: string;
+  label?: string | null;
+  [key: string]: unknown;
+}
+
+export interface DiffChange {
+  path: string;
+  status: string;
+}
+
+export interface CostRow {
+  key: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  unknown_cost_calls?: number;
+}
+
+export interface CostReport {
+  by: string;
+  rows: CostRow[];
+  totals: Partial<CostRow>;
+}
+
+export interface Health {
+  status: string;
+  version?: string;
+  uptime_secs?: number;
+  sandbox?: { tier: string; shell: string; summary: string };
+  tool_sources?: { name: string; ok: boolean; detail?: string }[];
+  resources?: {
+    process?: { rss_bytes?: number; heap_used_bytes?: number; uptime_secs?: number };
+    agents?: { active?: number; running?: number; idle?: number; total?: number };
+    sessions?: number | Record<string, number>;
+    system?: { load_avg?: number[]; cpus?: number; free_mem_bytes?: number; total_mem_bytes?: number };
+  };
+  scheduler?: { enabled: boolean; started: boolean };
+  clients?: number;
+}

@@ -1,0 +1,224 @@
+/** Stored sessions: search, the transcript of one, export (Markdown or JSON), delete, open in the chat. */
+import { useState } from 'preact/hooks';
+import { api, download, query } from '../api.js';
+import type { SessionRow, TranscriptMessage } from '../api-types.js';
+import { useDashboard } from '../context.js';
+import { formatCount, formatTime, shortJson } from '../format.js';
+import { href, navigate } from '../router.js';
+import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
+
+export function SessionsPage(props: { selected: string | undefined }) {
+  return props.selected ? <SessionDetail id={props.selected} /> : <SessionList />;
+}
+
+function SessionList() {
+  const [draft, setDraft] = useState('');
+  const [search, setSearch] = useState('');
+  const [archived, setArchived] = useState(false);
+  const sessions = useResource(
+    () =>
+      api<{ sessions: SessionRow[] }>(
+        `/api/v1/sessions${query({ q: search, include_archived: archived || undefined, limit: 200 })}`,
+      ),
+    [search, archived],
+  );
+  return (
+    <section aria-labelledby="page-title">
+      <PageHeader title="Sessions">
+        <button type="button" onClick={sessions.reload}>
+          Refresh
+        </button>
+      </PageHeader>
+      <search>
+        <form
+          class="toolbar"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setSearch(draft.trim());
+          }}
+        >
+          <label for="session-search">Search</label>
+          <input
+            id="session-search"
+            type="search"
+            placeholder="Title or session id"
+            value={draft}
+            onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
+          />
+          <button type="submit">Search</button>
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={archived}
+              onChange={(event) => setArchived((event.target as HTMLInputElement).checked)}
+            />
+            Include archived
+          </label>
+        </form>
+      </search>
+      <Loaded resource={sessions} what="sessions">
+        {(data) =>
+          data.sessions.length === 0 ? (
+            <Empty>{search ? `No session matches “${search}”.` : 'No sessions yet.'}</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table class="stack-narrow">
+                <caption class="visually-hidden">Sessions, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Session</th>
+                    <th scope="col">Agent</th>
+                    <th scope="col">User</th>
+                    <th scope="col">Last active</th>
+                    <th scope="col" class="num">
+                      Messages
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.sessions.map((session) => (
+                    <tr key={session.session_id}>
+                      <td data-label="Session">
+                        <a href={href('sessions', session.session_id)}>
+                          {session.display_name || session.session_id}
+                        </a>{' '}
+                        {session.archived ? <Badge value="archived" tone="neutral" /> : null}
+                      </td>
+                      <td data-label="Agent">{session.agent_name}</td>
+                      <td data-label="User">{session.user_id ?? '—'}</td>
+                      <td data-label="Last active">{formatTime(session.last_active_at)}</td>
+                      <td class="num" data-label="Messages">
+                        {formatCount(session.message_count)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function SessionDetail(props: { id: string }) {
+  const { chat } = useDashboard();
+  const detail = useResource(
+    () =>
+      api<{ session: SessionRow; messages: TranscriptMessage[] }>(
+        `/api/v1/sessions/${encodeURIComponent(props.id)}`,
+      ),
+    [props.id],
+  );
+  const action = useAction();
+  const path = `/api/v1/sessions/${encodeURIComponent(props.id)}/export`;
+  const remove = () => {
+    if (!confirm(`Delete session ${props.id} and everything stored with it?`)) return;
+    void action
+      .run(() => api(`/api/v1/sessions/${encodeURIComponent(props.id)}`, { method: 'DELETE' }))
+      .then((ok) => ok && navigate('sessions'));
+  };
+  const title = detail.data?.session.display_name || props.id;
+  return (
+    <section aria-labelledby="page-title">
+      <p class="crumbs">
+        <a href={href('sessions')}>← All sessions</a>
+      </p>
+      <PageHeader title={title}>
+        <button
+          type="button"
+          onClick={() => void chat.switchSession(props.id).then(() => navigate('chat'))}
+          disabled={
+            detail.data?.session.user_id != null &&
+            detail.data.session.user_id !== chat.value.session?.user_id
+          }
+        >
+          Open in chat
+        </button>
+        <button
+          type="button"
+          onClick={() => void action.run(() => download(`${path}?format=markdown`, `${props.id}.md`))}
+        >
+          Export Markdown
+        </button>
+        <button
+          type="button"
+          onClick={() => void action.run(() => download(`${path}?format=jsonl`, `${props.id}.jsonl`))}
+        >
+          Export JSONL
+        </button>
+        <button type="button" class="danger" disabled={action.busy} onClick={remove}>
+          Delete
+        </button>
+      </PageHeader>
+      <ErrorBox error={action.error} />
+      <Loaded resource={detail} what="the transcript">
+        {(data) => (
+          <>
+            <dl class="facts">
+              <dt>Session</dt>
+              <dd>
+                <code>{data.session.session_id}</code>
+              </dd>
+              <dt>Agent</dt>
+              <dd>{data.session.agent_name}</dd>
+              <dt>User</dt>
+              <dd>{data.session.user_id ?? '—'}</dd>
+              <dt>Created</dt>
+              <dd>{formatTime(data.session.created_at)}</dd>
+              <dt>Last active</dt>
+              <dd>{formatTime(data.session.last_active_at)}</dd>
+            </dl>
+            <Transcript messages={data.messages} />
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+export function Transcript(props: { messages: TranscriptMessage[] }) {
+  const shown = props.messages.filter((message) => message.role !== 'system');
+  if (shown.length === 0) return <Empty>No messages stored.</Empty>;
+  return (
+    <ol class="transcript transcript-static" aria-label="Transcript">
+      {shown.map((message, index) => {
+        const text =
+          typeof message.content === 'string'
+            ? message.content
+            : message.content
+                .map((part) => (part.type === 'text' ? (part.text ?? '') : '[attachment]'))
+                .join('');
+        const calls = message.tool_calls ?? message.toolCalls ?? [];
+        if (message.role === 'tool')
+          return (
+            <li key={index} class="tool-line">
+              <details>
+                <summary>
+                  {message.tool_name ?? message.toolName ?? 'tool'} result
+                  {(message.is_error ?? message.isError) ? ' (error)' : ''}
+                </summary>
+                <pre>{text}</pre>
+              </details>
+            </li>
+          );
+        return (
+          <li key={index} class={`msg msg-${message.role === 'user' ? 'user' : 'assistant'}`}>
+            <span class="visually-hidden">{message.role === 'user' ? 'You: ' : 'Agent: '}</span>
+            {text}
+            {calls.length > 0 ? (
+              <ul class="calls">
+                {calls.map((call, i) => (
+                  <li key={i} class="tool-line">
+                    › {call.name} {shortJson(call.arguments, 120)}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * Headless Chromium for the dashboard's end-to-end tests: Debian's /usr/bin/chromium driven by
+ * playwright-core (never a downloaded browser), a page per test, the login form filled in, and
+ * screenshots saved under test-artifacts/web/ (gitignored) for a person to look at.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.OXYDRA_CHROMIUM ?? '/usr/bin/chromium';
+/** Why the browser tests cannot run here, or undefined when they can. */
+export const NO_BROWSER = existsSync(CHROMIUM)
+  ? undefined
+  : `no Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`;
+
+export const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
+
+export const LAPTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+export async function launch(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Root in a container has no user namespaces for Chromium's own sandbox.
+    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+  });
+}
+
+export interface OpenPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and failed requests the page saw (a clean page has none). */
+  problems: string[];
+}
+
+/** A fresh tab (its own sessionStorage) on the dashboard, confirm() dialogs accepted. */
+export async function openPage(browser: Browser, url: string, viewport = LAPTOP): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(url);
+  return { context, page, problems };
+}
+
+/** Fills in the login form and waits for the dashboard (its Log out button: the menu folds away on phones). */
+export async function logIn(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Gateway token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Goes to a page through the navigation (as a person would) and waits for its heading. */
+export async function visit(page: Page, label: string, heading: string | RegExp = label): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Dashboard' });
+  if (!(await nav.isVisible())) await page.getByRole('button', { name: 'Menu' }).click();
+  await nav.getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+/**
+ * Polls `check` until it holds, at most `timeoutMs` (a bound, never a timing assertion). Used
+ * instead of page.waitForFunction, whose string predicates the page's CSP (no eval) refuses.
+ */
+export async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until nothing on the page says "Loading …". */
+export async function settled(page: Page): Promise<void> {
+  const loading = page.locator('main').getByText(/^Loading .*…$/);
+  await poll(async () => (await loading.count()) === 0, 'the page to load');
+}
+
+/** The whole page, or (fullPage false) what fits the window, as test-artifacts/web/<name>.png. */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage });
+  return path;
+}

@@ -1,0 +1,538 @@
+/**
+ * The web dashboard end to end: the built app (packages/web/dist) served by a real gateway over a
+ * real kernel whose model is scripted, driven in headless Chromium. Log in with the token (kept
+ * in sessionStorage, never in the URL); a chat turn streams, is cancelled, asks approvals that
+ * are allowed and denied inline; a running sub-agent shows in the agents tree and is killed from
+ * it; sessions are listed, searched and read; the audit chain verifies, then shows the entry a
+ * tampering broke; a run is undone from the checkpoints page; every page is screenshotted at a
+ * laptop's and a phone's width (test-artifacts/web/) and shows no error.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Message } from '@oxydra/types';
+import Database from 'libsql';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Gate,
+  type ModelCall,
+  type Script,
+  ScriptedModel,
+  startTestGateway,
+  type TestGateway,
+  TOKEN,
+  toolCallReply,
+  until,
+} from '../../gateway/test/helpers.js';
+import {
+  LAPTOP,
+  launch,
+  logIn,
+  NO_BROWSER,
+  type OpenPage,
+  openPage,
+  PHONE,
+  poll,
+  screenshot,
+  settled,
+  visit,
+} from './browser.js';
+
+const WEB_ROOT = fileURLToPath(new URL('../dist/', import.meta.url));
+
+function textOf(message: Message | undefined): string {
+  if (!message) return '';
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+/** Released by the streaming test: the answer's second half waits for it. */
+let streamGate = new Gate();
+
+/** Waits until the call is aborted (a cancelled turn, a killed agent). */
+function aborted(call: ModelCall): Promise<void> {
+  return new Promise((resolve) => {
+    if (call.signal.aborted) resolve();
+    call.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** One script for every model call, chosen by the turn's prompt (the last user message). */
+const script: Script = async function* (call) {
+  const prompt = textOf(call.messages.findLast((m) => m.role === 'user'));
+  const last = call.messages.at(-1);
+  const toolResult = last?.role === 'tool' ? textOf(last) : undefined;
+  if (prompt.startsWith('stream:')) {
+    yield { type: 'text_delta', text: 'first part' };
+    const outcome = await Promise.race([
+      streamGate.opened.then(() => 'open'),
+      aborted(call).then(() => 'aborted'),
+    ]);
+    if (outcome === 'aborted') return;
+    yield { type: 'text_delta', text: ' second part' };
+  } else if (prompt === 'run the command') {
+    if (toolResult === undefined)
+      return yield* toolCallReply('sh1', 'shell_exec', { command: 'echo approved-$((40+2))' });
+    yield { type: 'text_delta', text: `tool said: ${toolResult}` };
+  } else if (prompt === 'delegate the work') {
+    if (toolResult === undefined)
+      return yield* toolCallReply('d1', 'delegate_to_agent', { agent: 'writer', task: 'slow sub-task' });
+    yield { type: 'text_delta', text: `sub-agent came back: ${toolResult.slice(0, 80)}` };
+  } else if (prompt.includes('slow sub-task')) {
+    yield { type: 'text_delta', text: 'sub-agent working' };
+    await aborted(call);
+    return;
+  } else if (prompt === 'write a file') {
+    if (toolResult === undefined)
+      return yield* toolCallReply('w1', 'file_write', { path: 'notes.txt', content: 'from the agent\n' });
+    yield { type: 'text_delta', text: 'wrote notes.txt' };
+  } else {
+    for (const word of `echo: ${prompt}`.split(/(?= )/)) yield { type: 'text_delta', text: word };
+  }
+  yield { type: 'usage', usage: { inputTokens: 12, outputTokens: 5 } };
+  yield { type: 'finish', reason: 'stop' };
+};
+
+/** Evaluated in the page: the form controls and buttons that have no accessible name. */
+const UNNAMED_CONTROLS = `[...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+    || (el.tagName === 'BUTTON' && el.textContent.trim())))
+  .map((el) => el.outerHTML.slice(0, 120))`;
+
+/** The focused element's text, evaluated in the page. */
+const FOCUSED =
+  "document.activeElement ? (document.activeElement.id || '') + '|' + document.activeElement.textContent : ''";
+
+let env: TestGateway;
+let browser: Browser;
+const open: OpenPage[] = [];
+
+/** A new tab, logged in, on the given page (by its navigation label). */
+async function dashboard(label?: string, viewport = LAPTOP, token = TOKEN): Promise<OpenPage> {
+  const tab = await openPage(browser, `${env.gateway.url}/`, viewport);
+  open.push(tab);
+  await logIn(tab.page, token);
+  if (label) await visit(tab.page, label);
+  return tab;
+}
+
+async function chatTurn(page: Page, prompt: string): Promise<void> {
+  await page.getByLabel('Message').fill(prompt);
+  await page.getByLabel('Message').press('Enter');
+}
+
+/** The chat's idle again: the Send button is back. */
+async function turnEnded(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Send' }).waitFor();
+}
+
+describe.skipIf(NO_BROWSER !== undefined)(
+  `the web dashboard in Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`,
+  () => {
+    beforeAll(async () => {
+      if (!existsSync(join(WEB_ROOT, 'index.html')))
+        throw new Error(
+          'packages/web/dist is not built: run npm run build (the test setup builds it when stale)',
+        );
+      const dir = mkdtempSync(join(tmpdir(), 'oxydra-web-e2e-'));
+      mkdirSync(join(dir, '.oxydra'));
+      env = await startTestGateway(
+        {
+          webRoot: WEB_ROOT,
+          model: new ScriptedModel(script),
+          // The memory database inside .oxydra/, which checkpoints never capture (an undo must not
+          // put back the database under the running gateway).
+          config: {
+            tools: { approval: 'ask' },
+            memory: { db_path: join(dir, '.oxydra', 'memory.db') },
+            scheduler: { enabled: true },
+          },
+        },
+        { dir },
+      );
+      browser = await launch();
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const tab of open) await tab.context.close().catch(() => {});
+      await browser?.close();
+      await env?.cleanup();
+    });
+
+    it('logs in with the token, keeps it in sessionStorage only (never the URL), and logs out', async () => {
+      const { page, problems } = await openPage(browser, `${env.gateway.url}/`);
+      open.push({ page, problems, context: page.context() });
+      await page.getByRole('heading', { name: 'Oxydra' }).waitFor();
+      await screenshot(page, 'login');
+      await page.getByLabel('Gateway token').fill('not-the-token-0123456789');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      expect(await page.getByRole('alert').textContent()).toContain('refused');
+      await logIn(page, TOKEN);
+      expect(page.url()).not.toContain(TOKEN);
+      // Strings, evaluated in the page (the tests are compiled without the DOM's types).
+      const stored = (await page.evaluate(
+        '({ session: Object.values({ ...sessionStorage }), local: Object.keys({ ...localStorage }), cookie: document.cookie })',
+      )) as { session: string[]; local: string[]; cookie: string };
+      expect(stored.session).toContain(TOKEN);
+      expect(stored.local).toEqual([]);
+      expect(stored.cookie).toBe('');
+      // A reload keeps the tab signed in; logging out forgets the token.
+      await page.reload();
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByLabel('Gateway token').waitFor();
+      expect(await page.evaluate('Object.values({ ...sessionStorage })')).not.toContain(TOKEN);
+      expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
+    });
+
+    it('works with the keyboard alone: sign in, reach a page, focus its heading, fold the phone menu', async () => {
+      const { page, problems } = await openPage(browser, `${env.gateway.url}/`);
+      open.push({ page, problems, context: page.context() });
+      await page.getByLabel('Gateway token').waitFor();
+      expect(await page.evaluate('document.activeElement?.id')).toBe('token');
+      await page.keyboard.type(TOKEN);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      let tabs = 0;
+      while (!((await page.evaluate(FOCUSED)) as string).endsWith('|Sessions')) {
+        if (++tabs > 30) throw new Error('Tab never reached the Sessions link');
+        await page.keyboard.press('Tab');
+      }
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+      await poll(
+        async () => ((await page.evaluate(FOCUSED)) as string).startsWith('page-title|'),
+        'focus on the heading',
+      );
+
+      const phone = await dashboard(undefined, PHONE);
+      const nav = phone.page.getByRole('navigation', { name: 'Dashboard' });
+      expect(await nav.isVisible()).toBe(false);
+      await phone.page.getByRole('button', { name: 'Menu' }).focus();
+      await phone.page.keyboard.press('Enter');
+      await nav.waitFor();
+      expect(await phone.page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded')).toBe(
+        'true',
+      );
+      // The menu listens for Escape once it has rendered open; a person never presses it sooner.
+      await poll(async () => {
+        await phone.page.keyboard.press('Escape');
+        return !(await nav.isVisible());
+      }, 'Escape to close the menu');
+      expect(await phone.page.evaluate(FOCUSED)).toBe('|Menu');
+      expect([...problems, ...phone.problems]).toEqual([]);
+    });
+
+    it('streams a chat turn, cancels one, and switches sessions', async () => {
+      const { page, problems } = await dashboard();
+      await page.getByRole('heading', { name: 'Chat' }).waitFor();
+      await page.getByText('connected', { exact: true }).waitFor();
+      streamGate = new Gate();
+      await chatTurn(page, 'stream: tell me');
+      // The first half is on screen while the model still holds the second.
+      const answer = page.locator('.msg-assistant').last();
+      await page.locator('.msg-assistant[data-streaming="true"]', { hasText: 'first part' }).waitFor();
+      expect(await answer.textContent()).not.toContain('second part');
+      await page.getByRole('button', { name: 'Cancel' }).waitFor();
+      await screenshot(page, 'chat-streaming');
+      streamGate.release();
+      await page
+        .locator('.msg-assistant[data-streaming="false"]', { hasText: 'first part second part' })
+        .waitFor();
+      await turnEnded(page);
+
+      // Cancel: the held answer stops, the turn ends as cancelled.
+      streamGate = new Gate();
+      await chatTurn(page, 'stream: cancel me');
+      await page.locator('.msg-assistant[data-streaming="true"]').waitFor();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText('Turn cancelled.').waitFor();
+      await turnEnded(page);
+
+      // A new session starts empty; the switcher brings the first one back with its transcript.
+      const first = await page.getByLabel('Session').inputValue();
+      await page.getByRole('button', { name: 'New session' }).click();
+      await poll(async () => (await page.getByLabel('Session').inputValue()) !== first, 'the new session');
+      await page.getByText('No messages yet.').waitFor();
+      await chatTurn(page, 'hello from the second session');
+      await page.locator('.msg-assistant', { hasText: 'echo: hello from the second session' }).waitFor();
+      await turnEnded(page);
+      await page.getByLabel('Session').selectOption(first);
+      await page.locator('.msg-assistant', { hasText: 'first part second part' }).waitFor();
+      expect(await page.locator('.transcript').textContent()).not.toContain('hello from the second session');
+      expect(problems).toEqual([]);
+    });
+
+    it('asks approvals inline: Allow runs the command, Deny does not', async () => {
+      const { page, problems } = await dashboard();
+      await page.getByText('connected', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.getByText('No messages yet.').waitFor();
+      await chatTurn(page, 'run the command');
+      const card = page.getByRole('listitem', { name: 'Approval for shell_exec' });
+      await card.waitFor();
+      expect(await card.textContent()).toContain('echo approved-$((40+2))');
+      await screenshot(page, 'chat-approval');
+      await card.getByRole('button', { name: 'Allow' }).click();
+      await card.getByText('allowed').waitFor();
+      await page.locator('.msg-assistant', { hasText: 'tool said:' }).waitFor();
+      expect(await page.locator('.msg-assistant').last().textContent()).toContain('approved-42');
+      await turnEnded(page);
+
+      await chatTurn(page, 'run the command');
+      const second = page.getByRole('listitem', { name: 'Approval for shell_exec' }).nth(1);
+      await second.getByRole('button', { name: 'Deny' }).click();
+      await second.getByText('denied').waitFor();
+      await turnEnded(page);
+      const answers = await page.locator('.msg-assistant').allTextContents();
+      expect(answers.at(-1)).toContain('tool said:');
+      expect(answers.at(-1)).not.toContain('approved-42');
+      expect(env.kernel.approvals.pending()).toEqual([]);
+      expect(problems).toEqual([]);
+    });
+
+    it('shows a running sub-agent in the agents tree and kills it from there', async () => {
+      const chat = await dashboard();
+      await chat.page.getByText('connected', { exact: true }).waitFor();
+      await chatTurn(chat.page, 'delegate the work');
+      await until(() => env.spawns.some((s) => s.agentName === 'writer'), 'the sub-agent to start');
+      const sub = env.spawns.find((s) => s.agentName === 'writer')!;
+
+      const { page, problems } = await dashboard('Agents');
+      const node = page.locator(`[data-agent-id="${sub.agentId}"]`);
+      await node.waitFor();
+      // It is drawn under its parent, the turn's agent.
+      const parentId = env.kernel.agents.get(sub.agentId)?.parentId;
+      expect(parentId).toBeTruthy();
+      expect(
+        await page.locator(`[data-agent-id="${parentId}"] [data-agent-id="${sub.agentId}"]`).count(),
+      ).toBe(1);
+      await page.getByText('live', { exact: true }).waitFor();
+      await screenshot(page, 'agents');
+      await node.getByRole('button', { name: /^Kill writer/ }).click();
+      await until(() => sub.killed, 'the sub-agent to be killed');
+      // The event stream takes it off the tree of running agents.
+      await node.waitFor({ state: 'detached' });
+      await chat.page.locator('.msg-assistant', { hasText: 'sub-agent came back' }).waitFor();
+      expect(problems).toEqual([]);
+    });
+
+    it('lists sessions, searches them and shows a transcript', async () => {
+      const { page, problems } = await dashboard();
+      await page.getByText('connected', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.getByText('No messages yet.').waitFor();
+      await chatTurn(page, 'the zebra crossing');
+      await page.locator('.msg-assistant', { hasText: 'echo: the zebra crossing' }).waitFor();
+      await turnEnded(page);
+
+      await visit(page, 'Sessions');
+      await settled(page);
+      const rows = page.locator('tbody tr');
+      expect(await rows.count()).toBeGreaterThanOrEqual(3);
+      await screenshot(page, 'sessions');
+      await page.getByLabel('Search').fill('zebra');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await poll(async () => (await rows.count()) === 1, 'one matching session');
+      await rows.first().getByRole('link').click();
+      await page.getByRole('heading', { level: 1, name: 'the zebra crossing' }).waitFor();
+      await page.getByRole('list', { name: 'Transcript' }).getByText('echo: the zebra crossing').waitFor();
+      await screenshot(page, 'session-transcript');
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export Markdown' }).click();
+      const saved = await (await download).path();
+      expect(readFileSync(saved, 'utf8')).toContain('the zebra crossing');
+      expect(problems).toEqual([]);
+    });
+
+    it('undoes a run from the checkpoints page', async () => {
+      const chat = await dashboard();
+      await chat.page.getByText('connected', { exact: true }).waitFor();
+      await chatTurn(chat.page, 'write a file');
+      await chat.page.locator('.msg-assistant', { hasText: 'wrote notes.txt' }).waitFor();
+      const notes = join(env.workspace, 'notes.txt');
+      expect(readFileSync(notes, 'utf8')).toBe('from the agent\n');
+
+      const { page, problems } = await dashboard('Checkpoints');
+      await settled(page);
+      const run = page.locator('[data-run]').first();
+      await run.getByRole('button', { name: /^Diff/ }).click();
+      await run.getByText('notes.txt').waitFor();
+      await screenshot(page, 'checkpoints');
+      await run.getByRole('button', { name: /^Undo/ }).click();
+      await page.getByRole('status').filter({ hasText: 'Undid' }).waitFor();
+      expect(existsSync(notes)).toBe(false);
+      expect(problems).toEqual([]);
+    });
+
+    it('verifies the audit chain, then names the entry a tampering broke', async () => {
+      const { page, problems } = await dashboard('Audit log');
+      await settled(page);
+      await page.getByRole('button', { name: 'Verify chain' }).click();
+      await page.locator('.verify-ok').getByText('OK').waitFor();
+      await screenshot(page, 'audit-ok');
+
+      const db = new Database(join(env.workspace, '.oxydra', 'kernel.db'));
+      const row = db.prepare('SELECT seq, resource FROM audit_log ORDER BY seq LIMIT 1 OFFSET 1').get() as {
+        seq: number;
+        resource: string | null;
+      };
+      db.prepare('UPDATE audit_log SET resource = ? WHERE seq = ?').run('tampered.txt', row.seq);
+      try {
+        await page.getByRole('button', { name: 'Verify chain' }).click();
+        const broken = page.locator('.verify-broken');
+        await broken.waitFor();
+        expect(await broken.textContent()).toContain(`#${row.seq}`);
+        await page.locator(`tr.broken[data-seq="${row.seq}"]`).waitFor();
+        await screenshot(page, 'audit-broken');
+      } finally {
+        db.prepare('UPDATE audit_log SET resource = ? WHERE seq = ?').run(row.resource, row.seq);
+        db.close();
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('creates, pauses, resumes, runs and deletes a schedule; adds, finds and deletes a note', async () => {
+      const { page, problems } = await dashboard('Schedules');
+      await settled(page);
+      await page.getByText('New schedule').click();
+      await page.getByLabel('Prompt').fill('summarise the day');
+      await page.getByLabel('Timing').selectOption('every');
+      await page.getByLabel('When').fill('1h');
+      await page.getByLabel('Name (optional)').fill('daily-summary');
+      await page.getByRole('button', { name: 'Create' }).click();
+      const card = page.getByRole('listitem').filter({ hasText: 'daily-summary' });
+      await card.getByText('enabled', { exact: true }).waitFor();
+      await card.getByRole('button', { name: 'Pause' }).click();
+      await card.getByText('paused', { exact: true }).waitFor();
+      expect(env.kernel.scheduler.list().find((s) => s.name === 'daily-summary')?.enabled).toBe(false);
+      await card.getByRole('button', { name: 'Resume' }).click();
+      await card.getByText('enabled', { exact: true }).waitFor();
+      await card.getByRole('button', { name: 'Run now' }).click();
+      await page.getByText('Started a run of daily-summary.').waitFor();
+      // The finished run is announced over the WebSocket, as a notice in the corner.
+      await page.locator('.toast', { hasText: 'Schedule daily-summary completed' }).waitFor();
+      await card.getByRole('link', { name: 'History' }).click();
+      await poll(async () => (await card.locator('tbody tr').count()) >= 1, 'the run in the history');
+      await card.locator('tbody tr').first().getByText('completed').waitFor();
+      await screenshot(page, 'schedules');
+      await card.getByRole('button', { name: 'Delete' }).click();
+      await card.waitFor({ state: 'detached' });
+      expect(env.kernel.scheduler.list().some((s) => s.name === 'daily-summary')).toBe(false);
+
+      await visit(page, 'Memory');
+      await settled(page);
+      await page.getByLabel('New note').fill('The deploy password rotates every Tuesday');
+      await page.getByLabel('Tags (comma-separated, optional)').fill('ops, deploy');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      const note = page
+        .getByRole('list', { name: 'Notes' })
+        .getByRole('listitem')
+        .filter({ hasText: 'rotates every Tuesday' });
+      await note.waitFor();
+      await page.getByLabel('Search memory').fill('deploy password');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page
+        .getByRole('list', { name: 'Results for deploy password' })
+        .getByText('rotates every Tuesday')
+        .waitFor();
+      await screenshot(page, 'memory');
+      await note.getByRole('button', { name: /^Delete note/ }).click();
+      await note.waitFor({ state: 'detached' });
+      expect(problems).toEqual([]);
+    });
+
+    it('sets a cap, and a raise waits on the approvals page until approved', async () => {
+      const { page, problems } = await dashboard('Budgets', LAPTOP);
+      await settled(page);
+      const setCap = async (value: string) => {
+        await page.getByLabel('For', { exact: true }).selectOption('user');
+        await page.getByLabel('Name', { exact: true }).fill('default');
+        await page.getByLabel('Cap', { exact: true }).selectOption('daily_usd');
+        await page.getByLabel('Value (empty removes it)').fill(value);
+        await page.getByRole('button', { name: 'Save' }).click();
+      };
+      await setCap('5');
+      await page.getByText('Set daily_usd for user default.').waitFor();
+      await page.getByRole('meter', { name: /user:default daily_usd/ }).waitFor();
+      await setCap('50');
+      await page.getByText(/needs a second person/).waitFor();
+      await screenshot(page, 'budgets');
+
+      // The one who asked cannot decide: another admin, with a token of their own, approves it.
+      await visit(page, 'Approvals');
+      await settled(page);
+      await page.getByRole('listitem').filter({ hasText: 'budget_set' }).waitFor();
+      const bob = env.kernel.tokens.add('bob', 'admin', 'second admin', 'test');
+      const second = await dashboard('Approvals', LAPTOP, bob.token);
+      await second.page.getByText(`token ${bob.id} · admin`).waitFor();
+      const pending = second.page.getByRole('listitem').filter({ hasText: 'budget_set' });
+      await pending.waitFor();
+      await screenshot(second.page, 'approvals');
+      await pending.getByRole('button', { name: 'Approve' }).click();
+      await second.page.getByText('Nothing is waiting for approval.').waitFor();
+      // The first admin's page hears it from the event stream... or on refresh.
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.getByText('Nothing is waiting for approval.').waitFor();
+      const cap = env.kernel.budgets
+        .show()
+        .find((b) => b.scope === 'user:default')
+        ?.caps.find((c) => c.key === 'daily_usd');
+      expect(cap?.limit).toBe(50);
+      expect(problems).toEqual([]);
+      expect(second.problems).toEqual([]);
+    });
+
+    it('renders every page without an error, at a laptop and a phone width', async () => {
+      const pages = [
+        'Chat',
+        'Sessions',
+        'Agents',
+        'Approvals',
+        'Schedules',
+        'Memory',
+        'Audit log',
+        'Checkpoints',
+        'Budgets',
+        'Costs',
+        'Health',
+        'Configuration',
+      ];
+      const headings: Record<string, string | RegExp> = {
+        Budgets: 'Budgets and caps',
+        Health: 'Health and resources',
+      };
+      // Every page is shot before anything is asserted, so one broken page leaves the others' pictures.
+      const failures: string[] = [];
+      for (const [width, viewport] of [
+        ['laptop', LAPTOP],
+        ['phone', PHONE],
+      ] as const) {
+        const { page, problems } = await dashboard(undefined, viewport);
+        for (const label of pages) {
+          await visit(page, label, headings[label] ?? label);
+          await settled(page);
+          // A phone's shot is its screen: what a person sees first.
+          await screenshot(
+            page,
+            `page-${label.toLowerCase().replace(/\s+/g, '-')}-${width}`,
+            width === 'laptop',
+          );
+          for (const error of await page.locator('.error-box').allTextContents())
+            failures.push(`${label} at ${width} width: ${error}`);
+          // Every field and button has a name a screen reader can say.
+          const unnamed = (await page.evaluate(UNNAMED_CONTROLS)) as string[];
+          for (const control of unnamed)
+            failures.push(`${label} at ${width} width: no accessible name: ${control}`);
+          // Nothing wider than the screen: a phone scrolls down, never sideways (tables scroll in their box).
+          const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+          if ((overflow as number) > 0) failures.push(`${label} at ${width} width is ${overflow}px too wide`);
+        }
+        failures.push(...problems.map((problem) => `${width}: ${problem}`));
+      }
+      expect(failures).toEqual([]);
+    });
+  },
+);
