@@ -3,7 +3,6 @@ import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ApiRoute, registerApiRoutes, route } from './define.js';
-import { openApiDocument } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
@@ -37,26 +36,19 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
 
 export function registerApi(app: FastifyInstance, kernel: Kernel, options: ApiOptions): void {
   const routes = apiRoutes(options);
-  const document = openApiDocument(
-    [
-      ...routes,
-      route({
-        method: 'get',
-        path: '/openapi.json',
-        tag: 'system',
-        summary: 'This document',
-        response: z.record(z.string(), z.unknown()),
-        handler: () => undefined,
-      }),
-    ],
-    '0.1.0',
-  );
-  const openapi = route({
+  const documentRoute = route({
     method: 'get',
     path: '/openapi.json',
     tag: 'system',
     summary: 'This document',
-    handler: () => document,
+    response: z.record(z.string(), z.unknown()),
+    // Made on first request: zod-openapi and the walk over every schema cost memory at start-up
+    // that a gateway nobody asks for its document never needs.
+    handler: async () => {
+      document ??= (await import('./openapi.js')).openApiDocument([...routes, documentRoute], '0.1.0');
+      return document;
+    },
   });
-  registerApiRoutes(app, kernel, [...routes, openapi]);
+  let document: unknown;
+  registerApiRoutes(app, kernel, [...routes, documentRoute]);
 }
