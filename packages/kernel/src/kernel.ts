@@ -197,7 +197,7 @@ class KernelFacade implements Kernel {
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
     this.budgets = admin.budgets;
-    this.costs = costCalls(base.db);
+    this.costs = costCalls(base.db, () => base.usageLog?.flush());
     this.tokens = admin.tokens;
     this.adminApprovals = admin.adminApprovals;
     this.checkpoints = base.history;
@@ -313,6 +313,7 @@ class KernelFacade implements Kernel {
       await this.#telemetry?.shutdown();
       this.#base.audit.stopTimers();
       await this.#base.toolSources.close();
+      this.#base.usageLog?.close();
       this.#base.db.close();
       await this.#base.memory?.close();
     }

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentConfigSchema } from '@oxydra/types';
 import Database from 'libsql';
-import { afterEach, describe, expect, it } from 'vitest';
-import { kernelDbPath, openKernelDb, openWorkspaceServices } from '../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Kernel, kernelDbPath, openKernelDb, openWorkspaceServices } from '../src/index.js';
 import { costCalls } from '../src/services/usage/cost-report.js';
 import { UsageLog } from '../src/services/usage/usage-log.js';
+import { writeTransaction } from '../src/store/kernel-db.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -30,7 +31,9 @@ interface UsageRow {
   cost_usd: number | null;
 }
 
-function usageRows(workspace: string): UsageRow[] {
+/** The rows in the database (a report first writes those the kernel still holds in memory). */
+function usageRows(kernel: Kernel, workspace: string): UsageRow[] {
+  kernel.costs.report();
   const db = new Database(kernelDbPath(workspace), { readonly: true });
   try {
     return db.prepare('SELECT * FROM usage_log ORDER BY id').all() as UsageRow[];
@@ -56,7 +59,7 @@ describe('the usage log', () => {
     const handle = kernel.agents.spawn({ prompt: 'what is here?', userId: 'alice' });
     const result = await handle.result;
     expect(result.status).toBe('completed');
-    const rows = usageRows(workspace);
+    const rows = usageRows(kernel, workspace);
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       expect(row).toMatchObject({
@@ -163,7 +166,7 @@ describe('the usage log', () => {
       }).result;
       expect(result.status).toBe('completed');
     }
-    const rows = usageRows(workspace);
+    const rows = usageRows(kernel, workspace);
     const kinds = new Set(rows.map((row) => row.kind));
     expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
     const summary = rows.find((row) => row.kind === 'summary')!;
@@ -210,6 +213,7 @@ describe('kernel.costs', () => {
     call('bob');
     now = Date.parse('2026-11-03T12:00:00Z');
     call('bob', 1);
+    log.close();
     db.close();
 
     const services = await openWorkspaceServices({
@@ -246,17 +250,43 @@ describe('kernel.costs', () => {
     }
   });
 
+  it('holds rows until a settle writes a full batch, the timer fires, or a report reads', () => {
+    vi.useFakeTimers();
+    const db = openKernelDb(workspace());
+    try {
+      const log = new UsageLog(db, { retentionDays: 400, maxRows: 1000, batch: 4, maxDelayMs: 1000 });
+      const count = () => (db.prepare('SELECT COUNT(*) FROM usage_log').raw(true).get() as [number])[0];
+      const settle = () => writeTransaction(db, () => log.record('model', {}, { inputTokens: 1 }));
+      for (let i = 0; i < 3; i++) settle();
+      expect(count()).toBe(0);
+      settle();
+      expect(count()).toBe(4);
+      settle();
+      vi.advanceTimersByTime(999);
+      expect(count()).toBe(4);
+      vi.advanceTimersByTime(1);
+      expect(count()).toBe(5);
+      log.record('model', {}, { inputTokens: 1 });
+      expect(costCalls(db, () => log.flush()).report().totals.calls).toBe(6);
+    } finally {
+      vi.useRealTimers();
+      db.close();
+    }
+  });
+
   it('prunes rows past the retention and beyond the row limit', () => {
     const db = openKernelDb(workspace());
     try {
       let now = Date.parse('2026-01-01T00:00:00Z');
       const writer = new UsageLog(db, { retentionDays: 30, maxRows: 1_000_000, now: () => now });
       for (let i = 0; i < 5; i++) writer.record('model', {}, { inputTokens: i });
+      writer.flush();
       now = Date.parse('2026-03-01T00:00:00Z');
       // A new process's first row prunes: January's are past 30 days.
       const later = new UsageLog(db, { retentionDays: 30, maxRows: 3, now: () => now });
       for (let i = 0; i < 5; i++) later.record('model', {}, { inputTokens: 100 + i });
-      expect(costCalls(db).report().totals.calls).toBe(5);
+      later.flush();
+      expect(costCalls(db).report().totals).toMatchObject({ calls: 5, input_tokens: 510 });
       expect(later.prune()).toBe(2);
       const left = db.prepare('SELECT input_tokens FROM usage_log ORDER BY id').raw(true).all();
       expect(left).toEqual([[102], [103], [104]]);

@@ -130,6 +130,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     : new UsageLog(db, {
         retentionDays: config.budgets.usage_log_days,
         maxRows: config.budgets.usage_log_max_rows,
+        warn,
       });
   let memory: WorkspaceMemory | undefined;
   try {

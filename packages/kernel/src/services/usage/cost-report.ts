@@ -89,7 +89,8 @@ function timeOf(value: Date | string | number, name: string): number {
   return ms;
 }
 
-export function costCalls(db: KernelDb): CostCalls {
+/** `beforeRead`: writes this process's rows still waiting (usage-log.ts batches them). */
+export function costCalls(db: KernelDb, beforeRead?: () => void): CostCalls {
   return {
     report(query = {}) {
       const by = query.by ?? 'day';
@@ -112,6 +113,7 @@ export function costCalls(db: KernelDb): CostCalls {
         where.push('user_id = ?');
         params.push(query.userId);
       }
+      beforeRead?.();
       const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
       const order = by === 'day' ? 'key ASC' : '6 DESC, 2 DESC, key ASC';
       const grouped = db

@@ -1,13 +1,18 @@
 /**
  * The usage log: one row per priced call, so costs can be reported by day, agent, model, user or
  * session (`oxydra costs`, the dashboard). The spending ledger keeps only totals per scope and
- * period, enough for caps but not for "which model cost what on Tuesday". A row is written where
- * the ledger settles the call, inside the same write transaction, through a prepared statement:
- * no extra commit per call. Growth is bounded by age and count ([budgets] usage_log_days,
- * usage_log_max_rows), pruned on a process's first row and every 1,000th after it.
+ * period, enough for caps but not for "which model cost what on Tuesday".
+ *
+ * Rows are written where the ledger settles a call, inside its write transaction, in batches: a
+ * call's row waits in memory and goes in with the settle that fills a batch of 32, or at most a
+ * second later in a transaction of its own, or when the kernel closes or reports costs. A row
+ * written in every settle measured +40 µs a call (the commit's extra pages), a batch about
+ * a tenth of that. A process killed with kill -9 loses at most its last second of rows (never
+ * the ledger's spend: caps stay exact). Growth is bounded by age and count ([budgets]
+ * usage_log_days, usage_log_max_rows), pruned on a process's first batch and every 1,000th row.
  */
 import type { Usage } from '@oxydra/types';
-import type { KernelDb, KernelStatement } from '../../store/kernel-db.js';
+import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
 import { LOCAL_USER } from '../budgets/caps.js';
 
 /** What a row records: an agent's model call, a rolling summary, a remote A2A agent's reported cost, an embedding request. */
@@ -30,31 +35,38 @@ export interface UsageLogOptions {
   retentionDays: number;
   maxRows: number;
   now?: () => number;
+  /** Rows kept in memory before they go in with a settle (default 32). */
+  batch?: number;
+  /** The longest a row waits before it is written on its own (default 1,000 ms). */
+  maxDelayMs?: number;
+  /** A batch that could not be written (the rows are dropped; the ledger has the spend). */
+  warn?: (message: string) => void;
 }
 
 const PRUNE_EVERY = 1000;
 const DAY_MS = 86_400_000;
 
+type Row = [number, UsageKind, ...(string | number | null)[]];
+
 export class UsageLog {
   #insert: KernelStatement | undefined;
+  #pending: Row[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #written = 0;
+  #closed = false;
 
   constructor(
     private readonly db: KernelDb,
     private readonly options: UsageLogOptions,
   ) {}
 
-  /** Enters one call (inside the caller's transaction when there is one). */
+  /**
+   * Enters one call. Inside a write transaction (a settle) a full batch is written as part of
+   * it; otherwise the row waits for the next settle or the timer.
+   */
   record(kind: UsageKind, source: UsageSource, usage: Usage): void {
-    this.#insert ??= this.db.prepare(
-      `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
-         input_tokens, output_tokens, cache_read_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const now = this.options.now?.() ?? Date.now();
-    if (this.#written % PRUNE_EVERY === 0) this.prune(now);
-    this.#written += 1;
-    this.#insert.run(
-      now,
+    this.#pending.push([
+      this.options.now?.() ?? Date.now(),
       kind,
       source.agentId ?? null,
       source.agentName ?? null,
@@ -66,7 +78,46 @@ export class UsageLog {
       usage.outputTokens ?? 0,
       usage.cacheReadTokens ?? 0,
       usage.costUsd ?? null,
+    ]);
+    if (this.#closed) this.flush();
+    else if (this.#pending.length >= (this.options.batch ?? 32) && this.db.inTransaction) this.#write();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 1000);
+      this.#timer.unref?.();
+    }
+  }
+
+  /** Writes the waiting rows now (before a report, when the kernel closes). */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    try {
+      writeTransaction(this.db, () => this.#write());
+    } catch (error) {
+      this.#pending = [];
+      this.options.warn?.(`could not write the usage log: ${(error as Error).message}`);
+    }
+  }
+
+  /** Writes what waits; later rows are written at once. Call before closing the database. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+
+  #write(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const rows = this.#pending;
+    this.#pending = [];
+    const before = this.#written;
+    if (before === 0 || Math.floor((before + rows.length) / PRUNE_EVERY) > Math.floor(before / PRUNE_EVERY))
+      this.prune();
+    this.#insert ??= this.db.prepare(
+      `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
+         input_tokens, output_tokens, cache_read_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    for (const row of rows) this.#insert.run(...row);
+    this.#written += rows.length;
   }
 
   /** Removes rows older than the retention and beyond the row limit; returns how many. */
