@@ -49,12 +49,8 @@ export async function installProgram(
 ): Promise<ProgramInstallResult> {
   await loadYaml();
   const label = hideCredentials(source);
-  const sourceOptions = {
-    env: options.env,
-    ...(options.branch !== undefined ? { branch: options.branch } : {}),
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-  };
-  return withSource(source, sourceOptions, async (dir) => {
+  // The install options carry the source's own (env, branch, cwd).
+  return withSource(source, options, async (dir) => {
     const manifest = checkProgram(dir, label);
     const host = checkHostRequirements(manifest, options.env);
     if (host.missingRequired.length > 0) {

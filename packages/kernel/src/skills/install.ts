@@ -46,12 +46,8 @@ export async function installSkill(
 ): Promise<SkillInstallResult> {
   await loadYaml();
   const label = hideCredentials(source);
-  const sourceOptions = {
-    env: options.env,
-    ...(options.branch !== undefined ? { branch: options.branch } : {}),
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-  };
-  return withSource(source, sourceOptions, async (root) => {
+  // The install options carry the source's own (env, branch, cwd).
+  return withSource(source, options, async (root) => {
     let dir = root;
     if (options.path !== undefined) {
       const rel = cleanRelative(options.path);
