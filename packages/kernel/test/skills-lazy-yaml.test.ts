@@ -1,8 +1,11 @@
 /**
- * A kernel whose only skills are the bundled ones opens without loading the YAML parser (a
- * short run never pays for it) and loads it in the background soon after, so a long-lived
- * kernel has it before anyone installs a skill. Its own file: the parser loads once per module graph.
+ * A kernel whose only skills are the bundled ones never loads the YAML parser (neither a short
+ * run nor an idle gateway pays for it). A skill installed later whose front matter needs the
+ * parser makes the next refresh load it, and is offered from the first agent after that.
+ * Its own file: the parser loads once per module graph.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { yamlLoaded } from '../src/skills/front-matter.js';
 import { closeAll, testKernel } from './helpers.js';
@@ -10,12 +13,26 @@ import { closeAll, testKernel } from './helpers.js';
 afterEach(closeAll);
 
 describe('the YAML parser in a kernel', () => {
-  it('a kernel with only the bundled skills opens without the parser and loads it a little later', async () => {
-    const { kernel, mock } = await testKernel([{ reply: { text: 'ok' } }]);
-    expect(yamlLoaded()).toBe(false);
+  it('is not loaded with only the bundled skills, and loads when an installed skill needs it', async () => {
+    const { kernel, mock, workspace } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
     await kernel.agents.spawn({ prompt: 'hi' }).result;
     expect(JSON.stringify(mock.requests[0]!.body)).toContain('- code-review:');
-    for (let i = 0; i < 100 && !yamlLoaded(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(yamlLoaded()).toBe(false);
+
+    // Quoted values and a list: only the YAML parser reads this front matter.
+    const folder = join(workspace, '.oxydra', 'skills', 'changelog-writer');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, 'SKILL.md'),
+      '---\nname: "changelog-writer"\ndescription: "Write release notes: from the git log"\ntags: [docs, git]\n---\nSteps.\n',
+    );
+    await kernel.agents.spawn({ prompt: 'hi' }).result;
+    for (let i = 0; i < 100 && !yamlLoaded(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(yamlLoaded()).toBe(true);
+    await kernel.agents.spawn({ prompt: 'hi' }).result;
+    expect(JSON.stringify(mock.requests.at(-1)!.body)).toContain(
+      '- changelog-writer: Write release notes: from the git log',
+    );
   });
 });

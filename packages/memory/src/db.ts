@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { MemoryValidationError } from './errors.js';
 import { serialClient } from './serial-client.js';
 
@@ -77,6 +77,9 @@ async function openLocal(path: string): Promise<Client> {
   createPrivateFile(path);
   // One connection (see serial-client.ts). `timeout` is libSQL's busy_timeout, set as the
   // connection opens, so even the first PRAGMA waits for another process instead of failing.
+  // The local-only entry: the package's main entry also loads the remote (HTTP and WebSocket)
+  // clients, ~1 MB of code and a few MB of memory that a local file never uses.
+  const { createClient } = await import('@libsql/client/sqlite3');
   const raw = createClient({ url: pathToFileURL(path).href, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
   const client = serialClient(raw);
   try {
@@ -107,6 +110,7 @@ async function openLocal(path: string): Promise<Client> {
 export async function openDatabase(location: DatabaseLocation): Promise<Client> {
   const target = targetOf(location);
   if (target.kind === 'file') return openLocal(target.path);
+  const { createClient } = await import('@libsql/client');
   return createClient({
     url: target.url,
     ...(target.authToken !== undefined ? { authToken: target.authToken } : {}),

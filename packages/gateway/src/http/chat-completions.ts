@@ -35,7 +35,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
-        structured: structuredOutput(
+        structured: await structuredOutput(
           body.response_format?.type === 'json_schema'
             ? { type: 'json_schema', ...body.response_format.json_schema }
             : body.response_format,

@@ -4,7 +4,7 @@
  * final model call's text is then parsed and validated (ajv). A valid value is the answer; an
  * invalid one fails the turn with `invalid_structured_output`, never passes as if it were valid.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { GatewayError } from '../errors.js';
 
 export interface StructuredOutput {
@@ -20,12 +20,18 @@ export type FormatRequest =
   | { type: 'json_schema'; name?: string | undefined; schema?: Record<string, unknown> | undefined };
 
 // Draft 2020-12 (what zod and most clients emit); $schema is dropped so draft-07 schemas compile too.
-const ajv = new Ajv2020({ strict: false, allErrors: false });
+// Made on the first request that asks for a schema: most gateways never see one, and the
+// dialect's code would be idle memory.
+let ajv: Promise<Ajv2020> | undefined;
+function validator(): Promise<Ajv2020> {
+  ajv ??= import('ajv/dist/2020.js').then(({ Ajv2020 }) => new Ajv2020({ strict: false, allErrors: false }));
+  return ajv;
+}
 
-export function structuredOutput(
+export async function structuredOutput(
   format: FormatRequest | null | undefined,
   param: string,
-): StructuredOutput | undefined {
+): Promise<StructuredOutput | undefined> {
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') {
     return {
@@ -43,7 +49,7 @@ export function structuredOutput(
   const { $schema: _dialect, ...schema } = format.schema ?? {};
   let validate: ValidateFunction;
   try {
-    validate = ajv.compile(schema);
+    validate = (await validator()).compile(schema);
   } catch (error) {
     throw new GatewayError(
       'invalid_request',

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
-import { ConfigError, didYouMean, UsageError } from '@oxydra/types';
+import { ConfigError, compareCodePoints, didYouMean, UsageError } from '@oxydra/types';
 import { stringify } from 'smol-toml';
 import type { Character } from './character.js';
 import {
@@ -261,7 +261,7 @@ class FilePersonaStore implements PersonaStore {
         seen.set(name, info);
       }
     }
-    return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...seen.values()].sort((a, b) => compareCodePoints(a.name, b.name));
   }
 
   show(name: string): PersonaDetail {

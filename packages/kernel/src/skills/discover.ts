@@ -6,6 +6,7 @@
  */
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareCodePoints } from '@oxydra/types';
 import { installedPrograms } from '../programs/installed.js';
 import { BUNDLED_SKILLS } from './bundled/index.js';
 import { YamlNotLoaded } from './front-matter.js';
@@ -48,7 +49,11 @@ export function discoverSkills(
     if (skills.has(skill.name)) shadowed.push(skill);
     else skills.set(skill.name, skill);
   }
-  return { skills: [...skills.values()].sort((a, b) => a.name.localeCompare(b.name)), shadowed, pending };
+  return {
+    skills: [...skills.values()].sort((a, b) => compareCodePoints(a.name, b.name)),
+    shadowed,
+    pending,
+  };
 }
 
 function folderSkills(location: SkillLocation, warn: (message: string) => void, skipped: Skipped): Skill[] {
