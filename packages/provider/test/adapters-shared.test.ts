@@ -1,13 +1,17 @@
 /** The helpers every adapter shares: tool-call assembly, collection, errors, schemas, the guard. */
-import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
+import { Cancelled, ProviderError, type StreamEvent, type ToolSpec } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
+import { anthropicRequest } from '../src/adapters/anthropic/request.js';
+import { geminiConfig } from '../src/adapters/gemini/request.js';
+import { chatRequest } from '../src/adapters/openai-chat/request.js';
+import { responsesRequest } from '../src/adapters/openai-responses/request.js';
 import { collectResponse } from '../src/shared/collect.js';
 import { classifyKind, InStreamError, providerErrorFromFacts } from '../src/shared/errors.js';
 import { guardStream } from '../src/shared/guard.js';
 import { argumentsText, mergeSameRole, splitSystem } from '../src/shared/messages.js';
 import { redactSecrets } from '../src/shared/redact.js';
 import { parseDurationMs, retryAfterFromHeaders } from '../src/shared/retry-after.js';
-import { asObjectSchema, withoutKeywords } from '../src/shared/schema.js';
+import { asObjectSchema, convertedOnce, withoutKeywords } from '../src/shared/schema.js';
 import { parseToolArguments } from '../src/shared/tool-arguments.js';
 import { ToolCallAssembler } from '../src/shared/tool-calls.js';
 import { collectEvents } from './helpers-adapters.js';
@@ -253,6 +257,69 @@ describe('schemas and messages', () => {
 
   it('makes every parameter schema an object', () => {
     expect(asObjectSchema({})).toEqual({ type: 'object', properties: {} });
+  });
+
+  it('converts a tool spec once per API, whatever the number of requests', () => {
+    let calls = 0;
+    const convert = convertedOnce((tool) => {
+      calls += 1;
+      return { name: tool.name };
+    });
+    const spec: ToolSpec = { name: 't', description: 'd', parameters: {}, safety: 'read_only' };
+    expect(convert(spec)).toBe(convert(spec));
+    expect(calls).toBe(1);
+    // Another spec object (another registry's) is converted on its own, even with the same name.
+    expect(convert({ ...spec })).not.toBe(convert(spec));
+    expect(calls).toBe(2);
+  });
+
+  it("each adapter's requests share one conversion of a tool and still send the same schema", () => {
+    const tool: ToolSpec = {
+      name: 'file_read',
+      description: 'Read a file.',
+      parameters: {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        properties: { path: { type: 'string' } },
+        required: ['path'],
+        additionalProperties: false,
+      },
+      safety: 'read_only',
+    };
+    const context = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], tools: [tool] };
+    const chat = () => chatRequest(context, { provider: 'p', baseURL: 'http://localhost' }).tools?.[0];
+    expect(chat()).toBe(chat());
+    expect(chat()).toEqual({
+      type: 'function',
+      function: {
+        name: 'file_read',
+        description: 'Read a file.',
+        parameters: {
+          type: 'object',
+          properties: { path: { type: 'string' } },
+          required: ['path'],
+          additionalProperties: false,
+        },
+      },
+    });
+    const responses = () => responsesRequest(context, [], undefined, undefined).tools?.[0];
+    expect(responses()).toBe(responses());
+    expect(responses()).toMatchObject({ type: 'function', name: 'file_read', strict: false });
+    const anthropic = () => anthropicRequest(context, 'p').tools?.[0];
+    expect(anthropic()).toBe(anthropic());
+    expect(anthropic()).toMatchObject({ name: 'file_read', input_schema: { required: ['path'] } });
+    // Gemini's SDK rewrites a declaration's parameters in place: each request gets its own
+    // declaration around the one shared conversion.
+    const gemini = () => geminiConfig(context, undefined).tools?.[0];
+    const [first, second] = [gemini(), gemini()] as { functionDeclarations: { parameters: unknown }[] }[];
+    expect(first).not.toBe(second);
+    expect(first?.functionDeclarations[0]).not.toBe(second?.functionDeclarations[0]);
+    expect(first?.functionDeclarations[0]?.parameters).toBe(second?.functionDeclarations[0]?.parameters);
+    expect(first?.functionDeclarations[0]?.parameters).toEqual({
+      type: 'object',
+      properties: { path: { type: 'string' } },
+      required: ['path'],
+    });
   });
 
   it('joins system messages from anywhere and keeps the rest in order', () => {

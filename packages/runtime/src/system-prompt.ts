@@ -1,6 +1,6 @@
 /**
- * The default system prompt: who the agent is, where it works, which tools it has, and the few
- * rules that most change outcomes (check before claiming, read before editing, verify, stop when
+ * The default system prompt: who the agent is, where it works, and the few rules that most
+ * change outcomes (check before claiming, read before editing, verify, stop when
  * done). Kept short on purpose: every token here is paid on every call.
  */
 import type { ToolSpec } from '@oxydra/types';
@@ -22,25 +22,23 @@ export interface SystemPromptOptions {
 }
 
 export function defaultSystemPrompt(options: SystemPromptOptions): string {
+  // The tools themselves are not listed: the request's tool definitions name them already.
   const names = new Set(options.tools.map((tool) => tool.name));
   const date = options.date ?? new Date().toISOString().slice(0, 10);
   const rules = [
     names.size > 0
-      ? 'Use your tools to check facts before you state them; never claim what a file says or what a command printed without having seen it.'
+      ? 'Check facts with your tools; never claim what a file says or a command printed without having seen it.'
       : 'You have no tools in this run: answer from the conversation, and say so when you cannot know something.',
     names.size > 0 &&
-      `Read a file before you edit it, and prefer small, targeted edits${names.has('file_edit') ? ' with file_edit' : ''} over rewriting whole files.`,
-    names.has('shell_exec') &&
-      'After changing code, run commands (tests, builds, linters) to verify it works.',
+      `Read a file before editing it; prefer small edits${names.has('file_edit') ? ' with file_edit' : ''} to rewriting whole files.`,
+    names.has('shell_exec') && 'After changing code, verify it: run its tests, build or linters.',
     names.size > 0 && 'Paths are relative to the workspace root.',
-    'When the task is done, stop calling tools and give your answer.',
-    'Be concise: say what you did and what you found.',
+    'When the task is done, stop calling tools and answer. Be concise: say what you did and found.',
   ].filter((rule): rule is string => typeof rule === 'string');
 
   const sections = [
-    `You are Oxydra, an autonomous AI agent working on the user's files in the workspace at ${options.workspace}.`,
+    `You are Oxydra, an autonomous AI agent working in the user's workspace at ${options.workspace}.`,
     options.persona?.trim() || undefined,
-    names.size > 0 ? `Tools available: ${[...names].join(', ')}.` : undefined,
     `Rules:\n${rules.map((rule) => `- ${rule}`).join('\n')}`,
     `Today's date: ${date}.`,
     options.agentPrompt?.trim() || undefined,
@@ -52,5 +50,5 @@ export function defaultSystemPrompt(options: SystemPromptOptions): string {
 /** One line per skill; the model loads a skill's instructions with skill_load when a task fits it. */
 function skillsSection(skills: readonly { name: string; description: string }[]): string {
   const lines = skills.map((skill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()}`);
-  return `Skills (when a task matches one, call skill_load with its name first and follow what it says):\n${lines.join('\n')}`;
+  return `Skills (when a task matches one, skill_load it first and follow it):\n${lines.join('\n')}`;
 }

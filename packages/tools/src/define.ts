@@ -68,10 +68,18 @@ export function isDefinedTool(tool: Tool): tool is DefinedTool {
 
 /**
  * The schema of the arguments the model sends (zod's "input" side: fields with defaults are
- * optional), without `$schema`, which provider APIs reject or ignore.
+ * optional), without `$schema`, which provider APIs reject or ignore, and without the ±2^53-1
+ * bounds zod gives every `.int()`: they tell the model nothing and are sent on every call (zod
+ * still enforces them).
  */
 function toJsonSchema(schema: ObjectSchema): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+    },
+  }) as JsonSchema;
   return rest;
 }
 

@@ -17,12 +17,13 @@ const greet = defineTool({
 });
 
 describe('defineTool', () => {
-  it('derives the JSON Schema of the arguments the model sends, without $schema', () => {
+  it('derives the JSON Schema of the arguments the model sends, without $schema or the safe-integer bounds', () => {
     expect(greet.parameters).toEqual({
       type: 'object',
       properties: {
         name: { type: 'string', description: 'who' },
-        times: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1 },
+        // zod's own ±(2^53-1) bounds of .int() are left out (still enforced, see below); 1 stays.
+        times: { type: 'integer', minimum: 1, default: 1 },
       },
       required: ['name'],
     });
@@ -40,6 +41,8 @@ describe('defineTool', () => {
         'Invalid arguments for greet: name: expected string, received number; times: Too small: expected number to be >=1',
     });
     await expect(greet.execute({ name: 'Ada', times: 2 }, context('/'))).resolves.toBe('hello Adahello Ada');
+    // The schema the model sees leaves the safe-integer bound out; validation keeps it.
+    expect(greet.validate({ name: 'Ada', times: 2 ** 60 }).ok).toBe(false);
   });
 
   it('refuses invalid arguments when executed directly, outside a registry', async () => {

@@ -34,25 +34,18 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
   const longest = Math.max(URL_TIMEOUT_MS, ...Object.values(remotes).map((r) => r.timeout_secs * 1000));
   return {
     name: A2A_DELEGATE_TOOL,
-    description: `Hand a self-contained task to a remote agent over A2A and get its answer. Remote agents: ${listing || 'none configured'}. Another http(s) URL of an A2A agent needs the user's approval (or adding it to [a2a.remotes]). Pass the returned context_id to continue the same conversation.`,
+    description: `Hand a self-contained task to a remote A2A agent; returns its answer. Remotes: ${listing || 'none configured'}. Another A2A agent's http(s) URL needs the user's approval. Pass the returned context_id to continue the conversation.`,
     parameters: {
       type: 'object',
       properties: {
         url_or_name: {
           type: 'string',
           minLength: 1,
-          description: `a configured remote (${names.join(', ') || 'none'}) or an A2A agent's base URL`,
+          description: "a remote's name or an A2A agent's base URL",
         },
-        task: {
-          type: 'string',
-          minLength: 1,
-          description: 'the task, with everything the remote agent needs',
-        },
-        agent: {
-          type: 'string',
-          description: "one of the remote's skills (its agent card), if it has several",
-        },
-        context_id: { type: 'string', description: 'continue an earlier delegation (its context_id)' },
+        task: { type: 'string', minLength: 1, description: 'with everything the remote agent needs' },
+        agent: { type: 'string', description: "one of the remote's skills, if it has several" },
+        context_id: { type: 'string', description: 'of an earlier delegation, to continue it' },
       },
       required: ['url_or_name', 'task'],
       additionalProperties: false,

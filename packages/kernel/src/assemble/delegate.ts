@@ -37,16 +37,12 @@ export function delegateTool(options: DelegateOptions): Tool {
     .join('; ');
   return {
     name: DELEGATE_TOOL,
-    description: `Hand a self-contained task to another agent and get its final answer. Agents: ${listing}. Several delegations in one reply run in parallel.`,
+    description: `Hand a self-contained task to another agent; returns its final answer. Agents: ${listing}. Several calls in one reply run in parallel.`,
     parameters: {
       type: 'object',
       properties: {
-        agent: { type: 'string', enum: names, description: 'which agent does the task' },
-        task: {
-          type: 'string',
-          minLength: 1,
-          description: 'the task, with everything the agent needs to know',
-        },
+        agent: { type: 'string', enum: names },
+        task: { type: 'string', minLength: 1, description: 'with everything the agent needs to know' },
       },
       required: ['agent', 'task'],
       additionalProperties: false,

@@ -24,16 +24,13 @@ export interface ScheduleToolsOptions {
 }
 
 const TIMING_PROPERTIES = {
-  cron: {
-    type: 'string',
-    description: 'a cron expression: minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5"',
-  },
-  every: { type: 'string', description: 'an interval, e.g. "30m", "2h", "1d"' },
-  at: { type: 'string', description: 'one time, ISO 8601, e.g. "2026-12-01T09:00" (in timezone)' },
-  timezone: { type: 'string', description: 'IANA time zone, e.g. "Europe/Paris"; default: the operator\'s' },
+  cron: { type: 'string', description: '5 fields, e.g. "0 9 * * 1-5"' },
+  every: { type: 'string', description: 'e.g. "30m", "2h", "1d"' },
+  at: { type: 'string', description: 'one time, ISO 8601, e.g. "2026-12-01T09:00"' },
+  timezone: { type: 'string', description: 'IANA, e.g. "Europe/Paris"; default: the operator\'s' },
 } as const;
 
-const ID = { type: 'string', minLength: 1, description: 'the schedule id (sch_...) or name' } as const;
+const ID = { type: 'string', minLength: 1, description: 'id (sch_...) or name' } as const;
 
 function scopeOf(context: ToolContext): ScheduleScope {
   const userId = context.userId ?? DEFAULT_SCHEDULE_USER;
@@ -76,12 +73,12 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
     {
       name: 'schedule_create',
       description:
-        'Schedule a task to run later on its own, by this same agent, for this user: give the prompt (everything the future run needs; nobody will be there to answer questions) and exactly one of cron, every or at. The user is notified of each result.',
+        "Schedule a task this agent runs later on its own for this user, who is notified of each result: a prompt with everything the run needs (nobody will be there to answer) and exactly one of cron, every or at. Needs the user's approval.",
       parameters: {
         type: 'object',
         properties: {
-          prompt: { type: 'string', minLength: 1, description: 'what the agent should do at each run' },
-          name: { type: 'string', description: 'a short name for the schedule' },
+          prompt: { type: 'string', minLength: 1 },
+          name: { type: 'string' },
           ...TIMING_PROPERTIES,
         },
         required: ['prompt'],
@@ -119,7 +116,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
     {
       name: 'schedule_update',
       description:
-        "Change one of this user's schedules: its prompt, name, timing (one of cron, every, at), time zone, or pause (enabled false) / resume (enabled true) it.",
+        "Change one of this user's schedules: prompt, name, timing (one of cron, every, at), time zone, or pause/resume it (enabled). Changes other than pausing need the user's approval.",
       parameters: {
         type: 'object',
         properties: {

@@ -32,29 +32,18 @@ export function skillTools(catalog: SkillCatalog | undefined, toolsOf: SkillLoad
 }
 
 const parameters = z.strictObject({
-  name: z.string().min(1).describe('the skill, as the system prompt lists it'),
-  file: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("one of the skill's files (a path from its listing); omit to load the instructions"),
-  offset: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .describe('the line to start from, for the next page of a long text'),
-  arguments: z
-    .string()
-    .optional()
-    .describe('what the skill is applied to, when its instructions take arguments ($ARGUMENTS)'),
+  name: z.string().min(1),
+  file: z.string().min(1).optional(),
+  // A long text's page ends with the call that reads on, offset included.
+  offset: z.number().int().min(1).optional(),
+  arguments: z.string().optional().describe('for instructions taking $ARGUMENTS'),
 });
 
 export function skillLoadTool(options: SkillLoadOptions): Tool {
   return defineTool({
     name: SKILL_LOAD_TOOL,
     description:
-      "Load a skill: its instructions and the list of its files (or, with `file`, one of those files). The skills are listed in the system prompt; load one before starting a task it matches, then follow its instructions. A skill's files are only reachable through this tool.",
+      'Load a listed skill: its instructions and file list, or one of its files (file; reachable only this way).',
     parameters,
     safety: 'read_only',
     async execute(args, context) {

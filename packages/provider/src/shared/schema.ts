@@ -3,7 +3,7 @@
  * visited, so a tool parameter that happens to be named "$schema" or "additionalProperties"
  * (a key inside `properties`) is never mistaken for a keyword.
  */
-import type { JsonSchema } from '@oxydra/types';
+import type { JsonSchema, ToolSpec } from '@oxydra/types';
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
 const SCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems'];
@@ -65,5 +65,24 @@ export function asObjectSchema(schema: JsonSchema | undefined): JsonSchema {
     ...base,
     type: 'object',
     properties: isSchema(base.properties) ? base.properties : {},
+  };
+}
+
+/**
+ * Converts each tool spec once per API: `convert` wrapped in a cache keyed by the spec object.
+ * A registry hands every model call the same spec objects, so only the first request of a run
+ * pays for the schema walk; a spec nobody holds any more is dropped with its conversion. Specs
+ * are treated as immutable: one changed in place keeps its first conversion. What is cached is
+ * shared by every request, so nothing may modify it (an SDK that does gets a fresh wrapper).
+ */
+export function convertedOnce<T>(convert: (tool: ToolSpec) => T): (tool: ToolSpec) => T {
+  const cache = new WeakMap<ToolSpec, T>();
+  return (tool) => {
+    let converted = cache.get(tool);
+    if (converted === undefined) {
+      converted = convert(tool);
+      cache.set(tool, converted);
+    }
+    return converted;
   };
 }

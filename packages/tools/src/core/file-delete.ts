@@ -11,12 +11,9 @@ import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js
 export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_delete',
-    description:
-      'Delete a file, or a folder with everything in it, from the workspace. A symbolic link is ' +
-      'removed itself, never what it points to. There is no undo: list a folder with file_list ' +
-      'before deleting it. The workspace root cannot be deleted.',
+    description: 'Delete a file or a whole folder (a symbolic link itself, not its target). No undo.',
     parameters: z.object({
-      path: z.string().describe('File or folder path relative to the workspace root'),
+      path: z.string(),
     }),
     safety: 'side_effecting',
     async execute({ path }, context) {

@@ -35,15 +35,12 @@ export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_edit',
     description:
-      'Replace one exact snippet of a text file: old_text must appear exactly once, byte for byte ' +
-      '(whitespace, indentation and line breaks included), and is replaced by new_text. Copy ' +
-      'old_text from a fresh file_read rather than from memory, and include enough surrounding ' +
-      'lines to make it unique. To delete a snippet, pass an empty new_text; to create or rewrite ' +
-      'a whole file, use file_write. The write is atomic.',
+      'Replace old_text, which must occur exactly once byte for byte (whitespace included), with ' +
+      'new_text, atomically. Copy old_text from a fresh file_read, with enough lines to be unique.',
     parameters: z.object({
-      path: z.string().describe('File path relative to the workspace root'),
-      old_text: z.string().min(1).describe('The exact text to replace; must occur exactly once'),
-      new_text: z.string().describe('The replacement text'),
+      path: z.string(),
+      old_text: z.string().min(1),
+      new_text: z.string(),
     }),
     safety: 'side_effecting',
     async execute({ path, old_text, new_text }, context) {

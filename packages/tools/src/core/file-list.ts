@@ -54,12 +54,10 @@ export function fileListTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_list',
     description:
-      'List the entries of one directory in the workspace (not recursive), one per line, sorted, ' +
-      'directories marked with a trailing "/". Omit path for the workspace root. At most ' +
-      `${MAX_LIST_ENTRIES} entries are shown; .git and .oxydra are never listed. To find files by ` +
-      'content use file_search.',
+      'List a directory (not recursive): sorted, directories ending in "/", at most ' +
+      `${MAX_LIST_ENTRIES} entries; .git and .oxydra hidden.`,
     parameters: z.object({
-      path: z.string().optional().describe('Directory relative to the workspace root (default: the root)'),
+      path: z.string().optional().describe('default: workspace root'),
     }),
     safety: 'read_only',
     async execute({ path }, context) {

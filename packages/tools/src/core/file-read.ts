@@ -45,26 +45,14 @@ export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy =
   return defineTool({
     name: 'file_read',
     description:
-      'Read a UTF-8 text file in the workspace. A file of up to ' +
-      `${maxLines} lines and ${maxBytes} bytes comes back whole and exactly as stored (copy from it ` +
-      'verbatim into file_edit). A larger file, or any call with offset/limit, comes back as a page ' +
-      'of lines after a header such as "[src/app.ts: lines 1-2000 of 5120; to read on, call file_read ' +
-      'with offset=2001]"; the lines themselves carry no numbers. Binary files are refused. Use ' +
-      'file_search to find the lines you need in a large file instead of reading it all.',
+      `Read a UTF-8 text file, verbatim. Over ${maxLines} lines or ${maxBytes} bytes, or with ` +
+      'offset/limit, you get a page of lines (not numbered) under a header saying how to read on. ' +
+      'Binary files are refused.',
     parameters: z.object({
-      path: z.string().describe('File path relative to the workspace root'),
-      offset: z
-        .number()
-        .int()
-        .min(1)
-        .optional()
-        .describe('First line to return, counting from 1 (default 1)'),
-      limit: z
-        .number()
-        .int()
-        .min(1)
-        .optional()
-        .describe(`Most lines to return (default and maximum ${maxLines})`),
+      path: z.string(),
+      // The page header says which offset reads on.
+      offset: z.number().int().min(1).optional(),
+      limit: z.number().int().min(1).optional(),
     }),
     safety: 'read_only',
     async execute({ path, offset, limit }, context) {

@@ -40,14 +40,12 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
   return defineTool({
     name: 'file_search',
     description:
-      'Search text files under a folder (or in one file) of the workspace for a literal string ' +
-      '(not a regex). Case-insensitive unless the query has an upper-case letter. Returns up to ' +
-      `${maxMatches} matches as "path:line: text", in path order. Honours .gitignore, skips binary ` +
-      'files, .git and .oxydra. Use path "." for the whole workspace; follow up with file_read ' +
-      'and offset to see the context of a match.',
+      'Search the text files under a folder ("." for all), or one file, for a literal string ' +
+      `(not a regex), case-insensitive unless the query has capitals: up to ${maxMatches} matches as ` +
+      '"path:line: text". Honours .gitignore; skips binary files, .git and .oxydra.',
     parameters: z.object({
-      path: z.string().describe('Folder or file to search, relative to the workspace root ("." for all)'),
-      query: z.string().min(1).describe('The literal text to find'),
+      path: z.string(),
+      query: z.string().min(1),
     }),
     safety: 'read_only',
     async execute({ path, query }, context) {

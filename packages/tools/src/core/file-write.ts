@@ -9,13 +9,11 @@ export function fileWriteTool(policy: PathPolicy = {}): DefinedTool {
   return defineTool({
     name: 'file_write',
     description:
-      'Create a file, or replace all of an existing file, with the given UTF-8 content. Missing ' +
-      'parent folders are created. The write is atomic: readers see the old file or the new one, ' +
-      'never a mix. To change part of an existing file, prefer file_edit, which cannot lose the ' +
-      'rest of the file.',
+      'Create or overwrite a whole file (UTF-8) atomically, with any missing folders. For part of ' +
+      'a file, use file_edit.',
     parameters: z.object({
-      path: z.string().describe('File path relative to the workspace root'),
-      content: z.string().describe('The complete new content of the file'),
+      path: z.string(),
+      content: z.string(),
     }),
     safety: 'side_effecting',
     async execute({ path, content }, context) {

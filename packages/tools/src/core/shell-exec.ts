@@ -55,21 +55,17 @@ export function shellExecTool(options: ShellExecOptions): DefinedTool {
   const run = options.runCommand ?? runCommand;
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const timeoutMs = shell.command_timeout_secs * 1000;
-  const rules = shell.allow_operators
-    ? 'Pipes, lists and redirections are allowed.'
-    : 'Only simple commands: no pipes, &&, ;, redirections or $( ) substitutions.';
+  // Pipes and redirections are what a shell is assumed to have: only their absence is news.
+  const rules = shell.allow_operators ? '' : ' Simple commands only: no pipes, &&, ;, redirections or $( ).';
   return defineTool({
     name: 'shell_exec',
     description:
-      'Run one command with /bin/sh -c in the workspace root and return its exit code and its ' +
-      'output (stdout and stderr interleaved; a long output keeps its start and its end). ' +
-      `Commands are stopped after ${shell.command_timeout_secs} s, and anything they start in the ` +
-      'background is stopped when they finish, so do not start servers expecting them to stay up. ' +
-      'There is no input (stdin is closed): pass flags such as -y for tools that would ask. Only ' +
-      `a few environment variables are set (PATH, HOME, LANG, ...). ${rules} Prefer file_read, ` +
-      "file_search and file_list for looking at files. Each command may need the user's approval.",
+      'Run a command with /bin/sh -c in the workspace root: exit code and output (stdout and ' +
+      `stderr; a long one keeps its start and end). Stopped after ${shell.command_timeout_secs} s ` +
+      'with all it started, so no servers stay up. No stdin (pass -y and the like), few ' +
+      `environment variables.${rules} Prefer the file tools for files. May need the user's approval.`,
     parameters: z.object({
-      command: z.string().min(1).describe('The shell command line to run'),
+      command: z.string().min(1),
     }),
     safety: 'privileged',
     timeoutMs: timeoutMs + killGraceMs + REGISTRY_SLACK_MS,

@@ -18,16 +18,12 @@ export function vaultCopyToTool(options: VaultCopyOptions): DefinedTool {
   return defineTool({
     name: 'vault_copyto',
     description:
-      `Copy one file from the vault (a read-only folder of documents, named ${VAULT_PREFIX}<file>) ` +
-      'into the workspace, where the other file tools can then use it. The vault cannot be read, ' +
-      'listed or searched any other way, and the content is not shown in the result. Files up to ' +
-      `${maxBytes} bytes; an existing destination is replaced.`,
+      `Copy one file of up to ${maxBytes} bytes from the vault (a read-only folder of documents, ` +
+      `${VAULT_PREFIX}<file>) into the workspace, replacing any file there, for the file tools to ` +
+      'use. The vault is reachable no other way; the content is not shown.',
     parameters: z.object({
-      source_path: z
-        .string()
-        .min(1)
-        .describe(`The vault file, as ${VAULT_PREFIX}<path> or relative to the vault`),
-      destination_path: z.string().min(1).describe('Where to write it, relative to the workspace root'),
+      source_path: z.string().min(1).describe(`${VAULT_PREFIX}<path>, or relative to the vault`),
+      destination_path: z.string().min(1),
     }),
     safety: 'side_effecting',
     summarize: ({ source_path, destination_path }) => `vault_copyto ${source_path} -> ${destination_path}`,

@@ -42,14 +42,11 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
   return defineTool({
     name: 'web_fetch',
     description:
-      'Fetch one http(s) URL and return it as readable text: HTML pages are converted to ' +
-      'markdown-like text (headings, paragraphs, lists, code blocks, links as [text](url)); JSON ' +
-      `and plain text come back as they are. At most ${maxChars} characters are returned (the rest ` +
-      'is cut, and says so); responses over 5 MiB are cut too. Images, PDFs and other binary ' +
-      'content are refused. Addresses on this machine or private networks are refused unless the ' +
-      'user allowlisted them. Use web_search first when you do not know the URL.',
+      `Fetch an http(s) URL as text (HTML as markdown-like text), at most ${maxChars} characters. ` +
+      'Binary content (images, PDFs) is refused, and so are local or private addresses the user ' +
+      'did not allowlist.',
     parameters: z.object({
-      url: z.string().min(1).describe('The http or https URL to fetch'),
+      url: z.string().min(1),
     }),
     safety: 'side_effecting',
     summarize: ({ url }) => `web_fetch ${url}`,

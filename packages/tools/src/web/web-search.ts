@@ -121,14 +121,11 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
   }
   return defineTool({
     name: 'web_search',
-    description:
-      'Search the web. Returns up to `count` results, each a title, its URL and a short snippet. ' +
-      'Read a result in full with web_fetch. `freshness` limits results to the past day, week, ' +
-      'month or year.',
+    description: 'Search the web: a title, URL and snippet per result.',
     parameters: z.object({
-      query: z.string().min(1).describe('What to search for'),
-      count: z.number().int().min(1).max(10).default(5).describe('How many results (1-10, default 5)'),
-      freshness: z.enum(['day', 'week', 'month', 'year']).optional().describe('Only results this recent'),
+      query: z.string().min(1),
+      count: z.number().int().min(1).max(10).default(5),
+      freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
     }),
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,

@@ -1,7 +1,7 @@
 /** Bundled skill: reviewing a change (uncommitted work, a branch, a commit or named files). */
 export const CODE_REVIEW = `---
 name: code-review
-description: Review a change (uncommitted work, a branch, a commit or named files) for bugs, security problems, missing tests and unclear code; report findings by severity with file:line references and concrete fixes. Use when asked to review code, a diff, a pull request or a commit.
+description: Review a change (uncommitted work, a branch, a commit, files) for bugs, security, missing tests and unclear code; findings by severity, with file:line and fixes.
 license: Apache-2.0
 ---
 

@@ -1,7 +1,7 @@
 /** Bundled skill: finding and fixing the root cause of a failure. */
 export const DEBUGGING = `---
 name: debugging
-description: Find and fix the root cause of a bug, failing test, crash or wrong output systematically - reproduce, read the evidence, test hypotheses one at a time, fix the cause, prove the fix with a test. Use when something fails or behaves unexpectedly.
+description: Find and fix the root cause of a bug, failing test, crash or wrong output - reproduce, test hypotheses, fix, prove it with a test.
 license: Apache-2.0
 ---
 

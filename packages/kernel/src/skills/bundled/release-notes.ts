@@ -1,7 +1,7 @@
 /** Bundled skill: release notes or a CHANGELOG entry from the git history. */
 export const RELEASE_NOTES = `---
 name: release-notes
-description: Write release notes or a CHANGELOG entry from the git history between two versions (tags, commits or dates), grouped into breaking changes, features and fixes, written for users. Use when asked for release notes, a changelog entry, or what changed since a version.
+description: Write release notes or a CHANGELOG entry from the git history between two versions, grouped into breaking changes, features and fixes.
 license: Apache-2.0
 ---
 

@@ -9,7 +9,7 @@ import type {
 import type { AssistantMessage, Context, ToolMessage, ToolSpec, UserMessage } from '@oxydra/types';
 import { type AttachmentScope, attachmentKind, unsupportedAttachment } from '../../shared/attachments.js';
 import { mergeSameRole, splitSystem } from '../../shared/messages.js';
-import { asObjectSchema, withoutKeywords } from '../../shared/schema.js';
+import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
 
 /** `max_tokens` is required by the API; this applies when the context sets no limit. */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -17,14 +17,15 @@ export const DEFAULT_MAX_TOKENS = 8192;
 const EFFORT_BUDGET = { low: 2048, medium: 8192, high: 16384 } as const;
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
-/** The one place tool schemas are adapted for Anthropic: `$schema` is not accepted. */
-export function anthropicTool(tool: ToolSpec): Tool {
-  return {
-    name: tool.name,
-    description: tool.description,
-    input_schema: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']) as Tool.InputSchema,
-  };
-}
+/**
+ * The one place tool schemas are adapted for Anthropic (`$schema` is not accepted); once per tool
+ * spec, the result shared by every request.
+ */
+export const anthropicTool: (tool: ToolSpec) => Tool = convertedOnce((tool) => ({
+  name: tool.name,
+  description: tool.description,
+  input_schema: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']) as Tool.InputSchema,
+}));
 
 function userBlocks(message: UserMessage, scope: AttachmentScope): ContentBlockParam[] {
   if (typeof message.content === 'string') return [{ type: 'text', text: message.content }];

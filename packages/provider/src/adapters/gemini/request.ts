@@ -3,6 +3,7 @@
 import type { Content, FunctionDeclaration, GenerateContentConfig, Part, Schema } from '@google/genai';
 import type { AssistantMessage, Context, Message, ToolCall, ToolSpec, UserMessage } from '@oxydra/types';
 import { mergeSameRole, splitSystem } from '../../shared/messages.js';
+import { convertedOnce } from '../../shared/schema.js';
 import { geminiParameters } from './schema.js';
 
 /** ToolCall.metadata keys this adapter writes and reads back. */
@@ -15,9 +16,16 @@ export const GEMINI_CALL_ID = 'geminiCallId';
  */
 export const SKIP_SIGNATURE_VALIDATION = 'skip_thought_signature_validator';
 
-/** The one place tool schemas are adapted for Gemini (see schema.ts). */
+/** A tool's parameters for Gemini, converted once per tool spec (null: it has none). */
+const parametersOf = convertedOnce((tool) => geminiParameters(tool.parameters) ?? null);
+
+/**
+ * The one place tool schemas are adapted for Gemini (see schema.ts). The declaration is new for
+ * each request, only its parameters are shared: the SDK reassigns a declaration's `parameters`
+ * (to its own processed copy, leaving the one given untouched).
+ */
 export function geminiFunction(tool: ToolSpec): FunctionDeclaration {
-  const parameters = geminiParameters(tool.parameters);
+  const parameters = parametersOf(tool) ?? undefined;
   return {
     name: tool.name,
     description: tool.description,

@@ -14,7 +14,7 @@ import {
   unsupportedAttachment,
 } from '../../shared/attachments.js';
 import { argumentsText, splitSystem } from '../../shared/messages.js';
-import { asObjectSchema, withoutKeywords } from '../../shared/schema.js';
+import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
 
 export interface ChatRequestScope {
   provider: string;
@@ -24,17 +24,18 @@ export interface ChatRequestScope {
 /** DeepSeek (and vLLM/SGLang reasoning parsers) take their reasoning back in this field. */
 type AssistantParam = ChatCompletionAssistantMessageParam & { reasoning_content?: string };
 
-/** The one place tool schemas are adapted for Chat Completions: `$schema` is not accepted. */
-export function chatToolSchema(tool: ToolSpec): ChatCompletionFunctionTool {
-  return {
-    type: 'function',
-    function: {
-      name: tool.name,
-      description: tool.description,
-      parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
-    },
-  };
-}
+/**
+ * The one place tool schemas are adapted for Chat Completions (`$schema` is not accepted); once
+ * per tool spec, the result shared by every request.
+ */
+export const chatToolSchema: (tool: ToolSpec) => ChatCompletionFunctionTool = convertedOnce((tool) => ({
+  type: 'function',
+  function: {
+    name: tool.name,
+    description: tool.description,
+    parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
+  },
+}));
 
 function userContent(message: UserMessage, scope: AttachmentScope): string | ChatCompletionContentPart[] {
   if (typeof message.content === 'string') return message.content;

@@ -13,19 +13,20 @@ import {
   unsupportedAttachment,
 } from '../../shared/attachments.js';
 import { argumentsText, splitSystem } from '../../shared/messages.js';
-import { asObjectSchema, withoutKeywords } from '../../shared/schema.js';
+import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
 
-/** The one place tool schemas are adapted for Responses: `$schema` is not accepted. */
-export function responsesTool(tool: ToolSpec): FunctionTool {
-  return {
-    type: 'function',
-    name: tool.name,
-    description: tool.description,
-    parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
-    // Strict mode would require every property in `required` and no open objects.
-    strict: false,
-  };
-}
+/**
+ * The one place tool schemas are adapted for Responses (`$schema` is not accepted); once per tool
+ * spec, the result shared by every request.
+ */
+export const responsesTool: (tool: ToolSpec) => FunctionTool = convertedOnce((tool) => ({
+  type: 'function',
+  name: tool.name,
+  description: tool.description,
+  parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
+  // Strict mode would require every property in `required` and no open objects.
+  strict: false,
+}));
 
 function userItem(message: UserMessage, scope: AttachmentScope): ResponseInputItem {
   if (typeof message.content === 'string') return { role: 'user', content: message.content };
