@@ -15,30 +15,43 @@ const outDir = fileURLToPath(new URL('bundle/', cli));
 /** Chunks a previous build left that a still-running `oxydra` may import lazily for this long. */
 const STALE_CHUNK_MS = 15 * 60 * 1000;
 
+/** Modules no bundle includes: Ink imports the React devtools only when DEV=true; never needed. */
+const NEVER_BUNDLED = ['react-devtools-core'];
+
+/**
+ * Bundles `input` (one entry, or named entries) into `dir` as ESM: entries as `<name>.mjs`
+ * (`main.mjs` for a single one), shared and lazily imported code as hashed chunks beside them.
+ * `external` adds packages loaded from node_modules at run time instead (the published package
+ * keeps its native and type-bearing dependencies as real dependencies).
+ */
+export async function writeBundle({ input, dir, external = [] }) {
+  const bundle = await rolldown({
+    input,
+    platform: 'node',
+    logLevel: 'warn',
+    external: (id) =>
+      [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
+  });
+  // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
+  // top-level modules do, so `../package.json` means the same from both.
+  await bundle.write({
+    dir,
+    format: 'esm',
+    entryFileNames: typeof input === 'string' ? 'main.mjs' : '[name].mjs',
+    chunkFileNames: '[name]-[hash].mjs',
+    // Comments are for readers of the sources (dist/, src/); parsing them costs every start-up.
+    comments: false,
+  });
+  await bundle.close();
+}
+
 export async function bundleCli() {
   // Built beside, then moved in file by file: chunk names carry a content hash, and main.mjs is
   // replaced by one rename, so an `oxydra` started meanwhile (a test, a second test run) runs the
   // old bundle or the new one, never a half-written one, and still finds its lazy chunks.
   const building = `${outDir.replace(/\/$/, '')}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
-  const bundle = await rolldown({
-    input,
-    platform: 'node',
-    logLevel: 'warn',
-    // Ink imports the React devtools only when DEV=true; it is not installed, and never needed.
-    external: ['react-devtools-core'],
-  });
-  // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
-  // top-level modules do, so `../package.json` means the same from both.
-  await bundle.write({
-    dir: building,
-    format: 'esm',
-    entryFileNames: 'main.mjs',
-    chunkFileNames: '[name]-[hash].mjs',
-    // Comments are for readers of the sources (dist/, src/); parsing them costs every start-up.
-    comments: false,
-  });
-  await bundle.close();
+  await writeBundle({ input, dir: building });
   await mkdir(outDir, { recursive: true });
   const fresh = await readdir(building);
   // Chunks first, the entry last: main.mjs never points at a chunk not yet in place.

@@ -1,17 +1,25 @@
 /**
- * Files and dependencies of this package, found through the package's own name rather than
- * relative to the current module: the `oxydra` binary runs a bundle of all packages, where
- * `import.meta.url` points into the bundle, not into this package.
+ * Files and dependencies of this package. From dist/ and in the published `oxydra` package
+ * (whose bundle/ sits beside a copy of data/), data/ is one folder above the running module; in
+ * a clone's CLI bundle it is not, and the package is found through its own name instead.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
 
-/** The folder of @oxydra/provider (holding package.json and data/). */
+/** The folder holding data/ (and, but in the published package, this package's package.json). */
 export function providerRoot(): string {
-  root ??= dirname(createRequire(import.meta.url).resolve('@oxydra/provider/package.json'));
+  root ??=
+    besideThisModule() ?? dirname(createRequire(import.meta.url).resolve('@oxydra/provider/package.json'));
   return root;
+}
+
+function besideThisModule(): string | undefined {
+  const parent = fileURLToPath(new URL('..', import.meta.url));
+  return existsSync(join(parent, 'data', 'models.json')) ? parent : undefined;
 }
 
 /** A file shipped with the package, e.g. `data/models.json`. */

@@ -1,0 +1,8 @@
+/**
+ * `oxydra/kernel` in the published package: the kernel, and the configuration loading a program
+ * needs before it can open one (see the README's "The kernel" section).
+ */
+
+export { loadAgentConfig } from '@oxydra/config';
+export * from '@oxydra/kernel';
+export { type AgentConfig, type AgentConfigInput, agentConfigSchema } from '@oxydra/types';

@@ -1,0 +1,2 @@
+/** `oxydra/testkit` in the published package: the mock LLM servers and scripted providers. */
+export * from '@oxydra/testkit';

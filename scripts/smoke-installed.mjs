@@ -1,0 +1,332 @@
+#!/usr/bin/env node
+// End-to-end smoke of an installed `oxydra` (the one on PATH, e.g. from `npm install -g
+// ./build/oxydra-<version>.tgz`), run with whatever Node runs this script. Offline: the model is
+// the installed `oxydra mock-llm`. Checks, each against the real binary:
+//   --version; `oxydra demo`; `oxydra run` against the mock on all four wire APIs (a file_read
+//   and an answer); a sandboxed shell_exec (PID 1 inside is bubblewrap); a gateway turn with the
+//   official `openai` client; the terminal UI chatting through that gateway under tmux; the
+//   library entry points used by a program, and typechecked by TypeScript.
+// Usage: node scripts/smoke-installed.mjs [--expect-version X]   (exit 0 when all pass)
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import OpenAI from 'openai';
+
+const { values } = parseArgs({ options: { 'expect-version': { type: 'string' } } });
+const root = mkdtempSync(join(tmpdir(), 'oxydra-smoke-'));
+// As root, commands run as the workspace's owner or "nobody": let "nobody" reach the workspace.
+chmodSync(root, 0o755);
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  spawnSync('tmux', ['-L', `oxydra-smoke-${process.pid}`, 'kill-server'], { stdio: 'ignore' });
+  rmSync(root, { recursive: true, force: true });
+});
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const env = { ...process.env, HOME: join(root, 'home'), OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc') };
+let failures = 0;
+
+async function check(name, body) {
+  const began = performance.now();
+  try {
+    const detail = await body();
+    process.stdout.write(
+      `ok   ${name} (${Math.round(performance.now() - began)} ms)${detail ? `: ${detail}` : ''}\n`,
+    );
+  } catch (error) {
+    failures++;
+    process.stdout.write(`FAIL ${name}: ${error.message}\n`);
+  }
+}
+
+function oxydra(args, cwd, extraEnv = {}) {
+  const result = spawnSync('oxydra', args, {
+    cwd,
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(
+      `oxydra ${args[0]} exited ${result.status}: ${(result.stderr || result.stdout).trim().slice(-400)}`,
+    );
+  }
+  return result.stdout;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a long-running `oxydra` command; resolves once `ready()` says so. */
+async function startDaemon(args, cwd, ready, extraEnv = {}) {
+  const child = spawn('oxydra', args, {
+    cwd,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`oxydra ${args[0]} exited: ${output.trim().slice(-400)}`);
+    const value = await ready(output);
+    if (value) return { child, value };
+    await sleep(50);
+  }
+  throw new Error(`oxydra ${args[0]} did not become ready: ${output.trim().slice(-400)}`);
+}
+
+async function startMock(api, steps) {
+  const scenario = join(root, `scenario-${api}.json`);
+  writeFileSync(scenario, JSON.stringify({ steps }));
+  const port = await freePort();
+  const { child } = await startDaemon(
+    ['mock-llm', '--api', api, '--scenario', scenario, '--port', String(port)],
+    root,
+    async () => {
+      try {
+        await fetch(`http://127.0.0.1:${port}/`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  );
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+function workspace(name, config) {
+  const dir = join(root, name);
+  mkdirSync(join(dir, '.oxydra'), { recursive: true });
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, '.oxydra', 'agent.toml'), config);
+  return dir;
+}
+
+const providerConfig = (type, url) => `[selection]
+provider = "mock"
+model = "${type === 'anthropic' ? 'claude-sonnet-4-5' : type === 'gemini' ? 'gemini-2.5-flash' : 'gpt-4o-mini'}"
+
+[providers.registry.mock]
+provider_type = "${type}"
+base_url = "${url}"
+api_key = "sk-smoke-0123456789"
+`;
+
+await check('oxydra --version', () => {
+  const version = oxydra(['--version'], root).trim();
+  if (values['expect-version'] && version !== values['expect-version'])
+    throw new Error(`printed ${version}, expected ${values['expect-version']}`);
+  return `${version} on Node ${process.version}`;
+});
+
+await check('oxydra demo', () => {
+  const out = oxydra(['demo'], root);
+  if (!out.includes('[x] write the report'))
+    throw new Error(`the demo's file is not in its output:\n${out.slice(-400)}`);
+});
+
+const WIRES = [
+  ['openai-chat', 'openai', '/v1'],
+  ['openai-responses', 'openai_responses', '/v1'],
+  ['anthropic', 'anthropic', ''],
+  ['gemini', 'gemini', ''],
+];
+for (const [api, type, suffix] of WIRES) {
+  await check(`oxydra run against the mock (${api})`, async () => {
+    const answer = `The note says: smoke ${api}.`;
+    const mock = await startMock(api, [
+      { reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'note.txt' } }] } },
+      { reply: { text: answer } },
+    ]);
+    try {
+      const dir = workspace(`run-${api}`, providerConfig(type, `${mock.url}${suffix}`));
+      writeFileSync(join(dir, 'note.txt'), `smoke ${api}\n`);
+      const out = oxydra(['run', 'what does note.txt say?'], dir);
+      if (!out.includes(answer))
+        throw new Error(`the answer is missing from the output:\n${out.slice(-400)}`);
+    } finally {
+      mock.stop();
+    }
+  });
+}
+
+await check('a sandboxed shell_exec', async () => {
+  const mock = await startMock('openai-chat', [
+    { reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'cat /proc/1/comm' } }] } },
+    { reply: { text: 'done' } },
+  ]);
+  try {
+    const dir = workspace('sandbox', providerConfig('openai', `${mock.url}/v1`));
+    const out = oxydra(['run', '--yes', '--sandbox', 'bubblewrap', '--json', 'which process is PID 1?'], dir);
+    const result = out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .find((event) => event.type === 'tool_execution_end' && event.name === 'shell_exec');
+    if (result?.isError !== false || !/\nbwrap$/.test(result.content.trim()))
+      throw new Error(
+        `PID 1 in the command's view is not bubblewrap: ${JSON.stringify(result ?? out.slice(-400))}`,
+      );
+    return 'PID 1 is bwrap';
+  } finally {
+    mock.stop();
+  }
+});
+
+const TOKEN = 'smoke-gateway-token-0123456789abcdef';
+const gatewayAnswer = 'Hello from the gateway smoke.';
+const gatewayMock = await startMock('openai-chat', [{ reply: { text: gatewayAnswer }, times: 'always' }]);
+const gatewayDir = workspace('gateway', providerConfig('openai', `${gatewayMock.url}/v1`));
+const port = await freePort();
+let gatewayUp = false;
+await check('oxydra gateway and the official openai client', async () => {
+  await startDaemon(
+    ['gateway', '--bind', `127.0.0.1:${port}`],
+    gatewayDir,
+    async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    { OXYDRA_GATEWAY_TOKEN: TOKEN },
+  );
+  gatewayUp = true;
+  const client = new OpenAI({ apiKey: TOKEN, baseURL: `http://127.0.0.1:${port}/v1` });
+  const completion = await client.chat.completions.create({
+    model: 'default',
+    messages: [{ role: 'user', content: 'say hello' }],
+  });
+  const text = completion.choices[0]?.message?.content ?? '';
+  if (!text.includes(gatewayAnswer)) throw new Error(`the answer was ${JSON.stringify(text)}`);
+});
+
+await check('oxydra tui through the gateway (tmux)', async () => {
+  if (!gatewayUp) throw new Error('the gateway did not start');
+  if (spawnSync('tmux', ['-V']).status !== 0) throw new Error('tmux is not installed');
+  const tmux = (...args) =>
+    execFileSync('tmux', ['-L', `oxydra-smoke-${process.pid}`, ...args], { encoding: 'utf8' });
+  const command = [
+    'env',
+    `HOME=${env.HOME}`,
+    `PATH=${process.env.PATH}`,
+    `OXYDRA_GATEWAY_TOKEN=${TOKEN}`,
+    'oxydra',
+    'tui',
+    '--gateway',
+    `ws://127.0.0.1:${port}/ws`,
+  ];
+  tmux(
+    'new-session',
+    '-d',
+    '-x',
+    '120',
+    '-y',
+    '40',
+    '-s',
+    'smoke',
+    '-c',
+    gatewayDir,
+    command.map((arg) => `'${arg}'`).join(' '),
+  );
+  const screen = () => tmux('capture-pane', '-p', '-t', 'smoke');
+  const waitFor = async (text) => {
+    for (let i = 0; i < 200; i++) {
+      if (screen().includes(text)) return;
+      await sleep(50);
+    }
+    throw new Error(`"${text}" never appeared; the screen:\n${screen().trimEnd()}`);
+  };
+  await sleep(500);
+  tmux('send-keys', '-t', 'smoke', '-l', 'say hello');
+  tmux('send-keys', '-t', 'smoke', 'Enter');
+  await waitFor(gatewayAnswer);
+});
+gatewayMock.stop();
+
+// The library entry points, as a project that installed the package uses them: a program that
+// opens a kernel on the testkit's mock, and TypeScript (strict, no skipLibCheck) over the same.
+await check('the library: oxydra/kernel, oxydra/plugin, oxydra/testkit (run and typecheck)', async () => {
+  const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8', env }).trim();
+  const project = join(root, 'library');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  chmodSync(project, 0o755);
+  symlinkSync(join(npmRoot, 'oxydra'), join(project, 'node_modules', 'oxydra'));
+  writeFileSync(join(project, 'package.json'), '{"type": "module"}\n');
+  const program = `import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadAgentConfig, openKernel } from 'oxydra/kernel';
+import { definePlugin } from 'oxydra/plugin';
+import { startMockLLM } from 'oxydra/testkit';
+
+const plugin = definePlugin({ name: 'smoke', version: '1.0.0' });
+const mock = await startMockLLM({ api: 'openai-chat', scenario: [{ reply: { text: 'library ok' } }] });
+mkdirSync('.oxydra', { recursive: true });
+writeFileSync('.oxydra/agent.toml', \`[selection]
+provider = "mock"
+model = "gpt-4o-mini"
+[providers.registry.mock]
+provider_type = "openai"
+base_url = "\${mock.url}"
+api_key = "sk-smoke-0123456789"
+\`);
+const { config } = await loadAgentConfig({ cwd: process.cwd() });
+const kernel = await openKernel({ workspace: process.cwd(), config, host: 'cli' });
+const result = await kernel.agents.spawn({ prompt: 'hi' }).result;
+await kernel.close();
+await mock.close();
+const answer: string = result.text;
+console.log(plugin.name, result.status, answer);
+`;
+  writeFileSync(join(project, 'main.ts'), program);
+  writeFileSync(join(project, 'main.mjs'), program.replace(': string', ''));
+  const ran = spawnSync(process.execPath, ['main.mjs'], {
+    cwd: project,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (ran.stdout.trim() !== 'smoke completed library ok')
+    throw new Error(`the program printed ${JSON.stringify(ran.stdout)} ${ran.stderr.slice(-400)}`);
+  const repoModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(repoModules, 'typescript/bin/tsc'),
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      'false',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(repoModules, '@types'),
+      'main.ts',
+    ],
+    { cwd: project, env, encoding: 'utf8' },
+  );
+  if (tsc.status !== 0) throw new Error(`tsc found errors:\n${(tsc.stdout + tsc.stderr).slice(0, 1500)}`);
+  return 'ran and typechecked';
+});
+
+process.stdout.write(failures === 0 ? 'smoke: all passed\n' : `smoke: ${failures} failed\n`);
+process.exit(failures === 0 ? 0 : 1);
