@@ -7,7 +7,12 @@
 //      connections then closed), per session above idle (target <= 50 KB per session);
 //  (d) 100 concurrent WebSocket clients (one user and session each) sending turns back to back
 //      for --seconds: turns/s and assistant_delta frames/s received (target >= 10,000 deltas/s).
+//  (e) one stored session over the protocol, turn after turn: median latency around turns 10,
+//      100, 220 and 1,000 (target: no more than 1.2x turn 10's);
+//  (f) stateless turns over the OpenAI-compatible HTTP API, 10 clients: RSS after 100, 1,000 and
+//      10,000 (target: within 10% of the RSS after 100, and <= 120 MB).
 // Usage: node bench/gateway.mjs [--starts N] [--seconds S] [--clients N] [--chunks N]
+//                               [--session-turns N] [--stateless-turns N]
 // (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +31,12 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     clients: { type: 'string', default: '100' },
     chunks: { type: 'string', default: '100' },
+    'session-turns': { type: 'string', default: '1000' },
+    'stateless-turns': { type: 'string', default: '10000' },
   },
 });
+const sessionTurns = Number(values['session-turns']);
+const statelessTurns = Number(values['stateless-turns']);
 const starts = Number(values.starts);
 const seconds = Number(values.seconds);
 const clientCount = Number(values.clients);
@@ -284,6 +293,65 @@ const deltas = clients.reduce((sum, client) => sum + client.deltas, 0);
 const unexpected = clients.reduce((sum, client) => sum + client.unexpected, 0);
 for (const client of clients) client.socket.close();
 await load.stop();
+
+// ---- (e) one stored session, turn after turn ----
+const sessionGateway = await startGateway(workspace('one-session'));
+const sessionClient = await connect(sessionGateway.wsUrl);
+// Warm-up in another session first, so turn 10 measures a warm process, not the JIT.
+sessionClient.sessionId = await hello(sessionClient, { user_id: 'long', create_new_session: true });
+for (let i = 0; i < 30; i++) await turn(sessionClient);
+const measured = sessionClient.next(['session_created', 'error'], 'measured');
+sessionClient.send({ type: 'create_session', payload: { request_id: 'measured' } });
+const created = await measured;
+if (created.type !== 'session_created') throw new Error(`create_session failed: ${created.payload.message}`);
+sessionClient.sessionId = created.payload.session.session_id;
+const turnMs = [];
+for (let i = 0; i < sessionTurns; i++) {
+  const began = performance.now();
+  await turn(sessionClient);
+  turnMs.push(performance.now() - began);
+  if ((i + 1) % 250 === 0) process.stderr.write(`(e) ${i + 1}/${sessionTurns} turns in one session\n`);
+}
+sessionClient.socket.close();
+await sessionGateway.stop();
+/** The median latency of the ten turns around turn `n` (1-based). */
+const turnAt = (n) => {
+  const window = turnMs.slice(Math.max(0, n - 6), n + 4).sort((a, b) => a - b);
+  return window[Math.floor(window.length / 2)];
+};
+const sessionPoints = [10, 100, 220, 1000].filter((n) => n <= sessionTurns);
+const growth = turnAt(sessionPoints.at(-1)) / turnAt(10);
+
+// ---- (f) RSS over many stateless turns (the OpenAI-compatible HTTP API, no stored session) ----
+const statelessGateway = await startGateway(workspace('stateless'));
+const rssAt = {};
+const marks = [100, 1000, 10_000].filter((n) => n <= statelessTurns);
+let sent = 0;
+let completed = 0;
+async function statelessClient() {
+  while (sent < statelessTurns) {
+    sent++;
+    const response = await fetch(`${statelessGateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    if (response.status !== 200) throw new Error(`chat completion: HTTP ${response.status}`);
+    await response.arrayBuffer();
+    completed++;
+    for (const mark of marks) {
+      if (completed === mark) {
+        rssAt[mark] = rssMb(statelessGateway.child.pid);
+        process.stderr.write(`(f) ${mark} stateless turns: ${round(rssAt[mark])} MB\n`);
+      }
+    }
+  }
+}
+await Promise.all(Array.from({ length: 10 }, () => statelessClient()));
+await statelessGateway.stop();
+const rssGrowth = rssAt[marks.at(-1)] / rssAt[marks[0]];
+const rssPeak = Math.max(...Object.values(rssAt));
+
 mock.kill('SIGTERM');
 rmSync(root, { recursive: true, force: true });
 
@@ -323,6 +391,20 @@ process.stdout.write(
         unexpected_final_frames: unexpected,
         target: '>= 10,000 assistant_delta frames/s',
         meets_target: deltasPerS >= 10_000,
+      },
+      e_one_session: {
+        turns: sessionTurns,
+        median_ms_at_turn: Object.fromEntries(sessionPoints.map((n) => [n, round(turnAt(n))])),
+        growth_last_over_turn_10: Math.round(growth * 100) / 100,
+        target: 'turn 220 (and 1,000) <= 1.2x turn 10',
+        meets_target: growth <= 1.2 && (sessionTurns < 220 || turnAt(220) / turnAt(10) <= 1.2),
+      },
+      f_stateless_rss: {
+        turns: statelessTurns,
+        rss_mb_after: Object.fromEntries(marks.map((n) => [n, round(rssAt[n])])),
+        growth_over_first: Math.round(rssGrowth * 100) / 100,
+        target: 'within 10% of the RSS after 100 turns, and <= 120 MB',
+        meets_target: rssGrowth <= 1.1 && rssPeak <= 120,
       },
     },
     null,
