@@ -1,8 +1,12 @@
 /**
  * The REST API under /api/v1 against a real gateway: the OpenAPI 3.1 document validates, and
  * every route it lists is called, each answer checked against the document's own response
- * schema (ajv, draft 2020-12); roles and users are kept apart; live updates arrive as SSE.
+ * schema (ajv, draft 2020-12) and for snake_case keys; roles and users are kept apart; session
+ * search takes % and _ literally; live updates (agents, the approvals queue) arrive as SSE.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +41,17 @@ beforeAll(async () => {
     yield { type: 'usage', usage: { inputTokens: 10, outputTokens: 3 } };
     yield { type: 'finish', reason: 'stop' };
   });
-  env = await startTestGateway({ model, config: { scheduler: { enabled: true } } });
+  // The memory database inside .oxydra/, which checkpoints never capture (the undo below must
+  // not put back the database under the running gateway).
+  const dir = mkdtempSync(join(tmpdir(), 'oxydra-gateway-api-'));
+  mkdirSync(join(dir, '.oxydra'));
+  env = await startTestGateway(
+    {
+      model,
+      config: { scheduler: { enabled: true }, memory: { db_path: join(dir, '.oxydra', 'memory.db') } },
+    },
+    { dir },
+  );
   const response = await fetch(`${env.gateway.url}/api/v1/openapi.json`, { headers: auth() });
   document = (await response.json()) as typeof document;
   ajv.addSchema(document, 'openapi.json');
@@ -53,6 +67,74 @@ function auth(token = TOKEN): Record<string, string> {
 }
 
 const pointer = (text: string) => text.replaceAll('~', '~0').replaceAll('/', '~1');
+
+const SNAKE = /^[a-z][a-z0-9_]*$/;
+/** Free-form data passed through as it was stored (the configuration, transcripts, audit payloads). */
+const FREE_FORM = new Set(['$.config', '$.messages', '$.session.messages']);
+
+/** The paths of keys that are not snake_case (names of records of free-form data excepted). */
+export function nonSnakeKeys(value: unknown, path = '$'): string[] {
+  if (FREE_FORM.has(path) || /\.action\.data$/.test(path)) return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nonSnakeKeys(item, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(SNAKE.test(key) ? [] : [`${path}.${key}`]),
+    ...nonSnakeKeys(item, `${path}.${key}`),
+  ]);
+}
+
+interface ServerEvent {
+  event: string;
+  data: Json;
+}
+
+/** GET /api/v1/events, read as it comes: wait for an event, or see all that came. */
+async function openEvents(token = TOKEN) {
+  const response = await fetch(`${env.gateway.url}/api/v1/events`, { headers: auth(token) });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: ServerEvent[] = [];
+  let buffer = '';
+  let reading: Promise<void> | undefined;
+  const readMore = () => {
+    reading ??= reader.read().then(({ value, done }) => {
+      reading = undefined;
+      if (done) throw new Error('the event stream ended');
+      buffer += decoder.decode(value, { stream: true });
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const name = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (name && data) events.push({ event: name, data: JSON.parse(data) });
+        end = buffer.indexOf('\n\n');
+      }
+    });
+    return reading;
+  };
+  let seen = 0;
+  return {
+    events,
+    /** The next event (after the last one waited for) that matches. */
+    async next(match: (event: ServerEvent) => boolean, what: string, timeoutMs = 8000): Promise<ServerEvent> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const index = events.findIndex((event, i) => i >= seen && match(event));
+        if (index >= 0) {
+          seen = index + 1;
+          return events[index]!;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(events)}`);
+        await Promise.race([readMore(), new Promise((resolve) => setTimeout(resolve, left))]);
+      }
+    },
+    close: () => reader.cancel().catch(() => {}),
+  };
+}
 
 /** Calls a route and checks the answer against the document's schema for its status. */
 async function call(
@@ -90,6 +172,9 @@ async function call(
     const ref = `openapi.json#/paths/${pointer(`/api/v1${template}`)}/${method}/responses/${status}/content/${pointer(media)}/schema`;
     const valid = ajv.validate({ $ref: ref }, body);
     expect(valid, `${method} ${template} ${status}: ${ajv.errorsText()}`).toBe(true);
+    // Every /api/v1 answer is snake_case (the document itself speaks OpenAPI's camelCase).
+    if (template !== '/openapi.json')
+      expect(nonSnakeKeys(body), `${method} ${template}: keys not in snake_case`).toEqual([]);
   }
   return { status, body, text };
 }
@@ -156,6 +241,10 @@ describe('REST API /api/v1', () => {
     await call('post', '/agents/{id}/kill', { id: held.id });
     expect((await held.result).status).toBe('cancelled');
     await reader.cancel();
+    expect((await call('get', '/agents/configured')).body.agents).toEqual([
+      { name: 'default', description: null, provider: 'openai', model: 'gpt-4o-mini' },
+      { name: 'writer', description: null, provider: 'openai', model: 'gpt-4o-mini' },
+    ]);
 
     // Schedules.
     const made = (
@@ -197,7 +286,8 @@ describe('REST API /api/v1', () => {
     await call('delete', '/memory/notes/{id}', { id: note.id });
     await call('delete', '/memory/notes/{id}', { id: note.id }, { expect: 404 });
 
-    // The audit chain, caps and the approvals queue.
+    // The audit chain, caps and the approvals queue (followed live on the event stream).
+    const live = await openEvents();
     expect((await call('get', '/audit', {}, { query: 'limit=5' })).body.entries.length).toBeGreaterThan(0);
     expect((await call('get', '/audit/verify')).body.ok).toBe(true);
     expect(
@@ -211,6 +301,9 @@ describe('REST API /api/v1', () => {
       { body: { user: 'alice', key: 'daily_usd', value: 5 }, expect: 202 },
     );
     expect(raised.body.status).toBe('pending_approval');
+    const asked = await live.next((e) => e.event === 'admin_approval', 'the request on the event stream');
+    expect(asked.data).toEqual({ type: 'requested', approval: raised.body.approval });
+    expect(nonSnakeKeys(asked.data)).toEqual([]);
     expect((await call('get', '/budgets')).body.budgets.length).toBeGreaterThan(0);
     const waiting = (await call('get', '/approvals')).body.approvals;
     // Two people: the token that asked cannot decide; a second admin does.
@@ -220,12 +313,21 @@ describe('REST API /api/v1', () => {
       (await call('post', '/approvals/{id}/approve', { id: waiting[0].id }, { token: second })).body.approval
         .status,
     ).toBe('approved');
+    const granted = await live.next((e) => e.event === 'admin_approval', 'the approval on the event stream');
+    expect(granted.data).toMatchObject({
+      type: 'approved',
+      approval: { id: waiting[0].id, status: 'approved', decided_by: expect.stringMatching(/^token:/) },
+    });
     const again = await call(
       'put',
       '/budgets',
       {},
       { body: { user: 'alice', key: 'daily_usd', value: 9 }, expect: 202 },
     );
+    expect((await live.next((e) => e.event === 'admin_approval', 'the second request')).data).toEqual({
+      type: 'requested',
+      approval: again.body.approval,
+    });
     expect(
       (
         await call(
@@ -236,14 +338,73 @@ describe('REST API /api/v1', () => {
         )
       ).body.approval.status,
     ).toBe('rejected');
+    expect((await live.next((e) => e.event === 'admin_approval', 'the rejection')).data).toMatchObject({
+      type: 'rejected',
+      approval: { id: again.body.approval.id, reason: 'no' },
+    });
+    // Asked for over the older /v1 routes: the same queue, the same feed.
+    const viaV1 = await fetch(`${env.gateway.url}/v1/budgets`, {
+      method: 'PUT',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', key: 'daily_usd', value: 7 }),
+    });
+    expect(viaV1.status).toBe(202);
+    const v1Id = ((await viaV1.json()) as Json).approval.id;
+    expect((await live.next((e) => e.event === 'admin_approval', 'the /v1 request')).data).toMatchObject({
+      type: 'requested',
+      approval: { id: v1Id, op: 'budget_set', requested_by: 'token:owner' },
+    });
+    await fetch(`${env.gateway.url}/v1/approvals/${v1Id}/reject`, {
+      method: 'POST',
+      headers: { ...auth(second), 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'not now' }),
+    });
+    expect((await live.next((e) => e.event === 'admin_approval', 'the /v1 rejection')).data).toMatchObject({
+      type: 'rejected',
+      approval: { id: v1Id, status: 'rejected' },
+    });
+    await live.close();
 
-    // Checkpoints (the turn above changed nothing: a diff of the workspace against itself).
-    const history = (await call('get', '/checkpoints')).body;
-    expect(history).toHaveProperty('runs');
-    if (history.checkpoints.length > 0)
-      await call('get', '/checkpoints/{ref}/diff', { ref: history.checkpoints[0].id });
-    else called.add('get /checkpoints/{ref}/diff');
+    // Checkpoints: nothing to undo yet; then a run that writes a file, its diff, and its undo.
     await call('post', '/checkpoints/undo', {}, { body: {}, expect: 400 });
+    await env.kernel.checkpoints!.commit('before run r-apitest (writer)', {
+      kind: 'before',
+      run: 'r-apitest',
+      agent: 'writer',
+    });
+    writeFileSync(join(env.workspace, 'report.txt'), 'written by the run\n');
+    await env.kernel.checkpoints!.commit('after run r-apitest (writer)', { kind: 'after', run: 'r-apitest' });
+    const history = (await call('get', '/checkpoints')).body;
+    const [latest] = history.runs;
+    expect(latest).toMatchObject({
+      run: 'r-apitest',
+      kind: 'run',
+      agent: 'writer',
+      undoes: null,
+      before: { meta: { kind: 'before', run: 'r-apitest' } },
+      after: { meta: { kind: 'after', run: 'r-apitest' }, changed: 1 },
+    });
+    expect(latest.before.created_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(latest.after.parent).toBe(latest.before.id);
+    expect(history.checkpoints[0].id).toBe(latest.after.id);
+    const changes = (
+      await call(
+        'get',
+        '/checkpoints/{ref}/diff',
+        { ref: latest.before.id },
+        { query: `to=${latest.after.id}` },
+      )
+    ).body.changes;
+    expect(changes).toEqual([{ path: 'report.txt', status: 'added' }]);
+    const undone = (await call('post', '/checkpoints/undo', {}, { body: { run: 'r-apitest' } })).body;
+    expect(undone).toMatchObject({ run: 'r-apitest', report: { removed: ['report.txt'] } });
+    expect(undone.undo_run).toMatch(/^u-/);
+    expect(typeof undone.restored_to).toBe('string');
+    expect((await call('get', '/checkpoints')).body.runs[0]).toMatchObject({
+      run: undone.undo_run,
+      kind: 'undo',
+      undoes: 'r-apitest',
+    });
 
     // Costs: the turns above, by model and by user.
     const byModel = (await call('get', '/costs', {}, { query: 'by=model' })).body;
@@ -257,6 +418,74 @@ describe('REST API /api/v1', () => {
       Object.keys(methods).map((method) => `${method} ${path.slice('/api/v1'.length)}`),
     );
     expect([...called].sort()).toEqual(expect.arrayContaining(documented.sort()));
+  });
+
+  it('searches sessions by name or id in the store: % and _ match only themselves, a user token only its own', async () => {
+    const store = env.kernel.sessions!;
+    const made = (id: string, userId: string, title: string) =>
+      store.create({ id, userId, title, channelOrigin: 'gateway' });
+    await made('srch-pct', 'dora', '100% coverage');
+    await made('srch-digits', 'dora', '1000 coverage');
+    await made('srch-under', 'dora', 'snake_case notes');
+    await made('srch-plain', 'dora', 'snakeXcase notes');
+    await made('srch-other', 'erin', '50% of erin');
+    const ids = async (query: string, token?: string) =>
+      (await call('get', '/sessions', {}, { query, ...(token ? { token } : {}) })).body.sessions
+        .map((s: { session_id: string }) => s.session_id)
+        .sort();
+    // Unescaped, "%" would match every session and "_" any one character.
+    expect(await ids('q=100%25&user_id=dora')).toEqual(['srch-pct']);
+    expect(await ids('q=%25&user_id=dora')).toEqual(['srch-pct']);
+    expect(await ids('q=%25')).toEqual(['srch-other', 'srch-pct']);
+    expect(await ids('q=snake_case&user_id=dora')).toEqual(['srch-under']);
+    expect(await ids('q=_&user_id=dora')).toEqual(['srch-under']);
+    // Titles and ids, either case; the limit and offset page the matches.
+    expect(await ids('q=COVERAGE&user_id=dora')).toEqual(['srch-digits', 'srch-pct']);
+    expect(await ids('q=srch-plain')).toEqual(['srch-plain']);
+    const page = await ids('q=coverage&user_id=dora&limit=1&offset=1');
+    expect(page).toHaveLength(1);
+    expect(page).not.toEqual(await ids('q=coverage&user_id=dora&limit=1'));
+    // A user token finds only its own user's sessions, whatever the text matches.
+    const { token } = env.kernel.tokens.add('dora', 'user', 'test', 'test');
+    expect(await ids('q=%25', token)).toEqual(['srch-pct']);
+    expect(await ids('q=erin', token)).toEqual([]);
+    await call('get', '/sessions', {}, { token, query: 'q=erin&user_id=erin', expect: 403 });
+  });
+
+  it('sends the approvals queue to admin tokens only', async () => {
+    const operator = env.kernel.tokens.add('olga', 'operator', 'test', 'test').token;
+    const user = env.kernel.tokens.add('ursula', 'user', 'test', 'test').token;
+    const admin = await openEvents();
+    const others = [await openEvents(operator), await openEvents(user)];
+    const raised = await call(
+      'put',
+      '/budgets',
+      {},
+      { body: { user: 'ursula', key: 'daily_usd', value: 1 } },
+    ).then(() =>
+      call('put', '/budgets', {}, { body: { user: 'ursula', key: 'daily_usd', value: 2 }, expect: 202 }),
+    );
+    await admin.next(
+      (e) => e.event === 'admin_approval' && e.data.approval.id === raised.body.approval.id,
+      'the request on the admin stream',
+    );
+    // Something every stream hears after it (ursula's agent): the request came before, if at all.
+    const held = env.kernel.agents.spawn({ prompt: 'hold on', userId: 'ursula' });
+    for (const stream of others) {
+      await stream.next((e) => e.event === 'agent' && e.data.agent?.id === held.id, 'the agent');
+      expect(stream.events.filter((e) => e.event === 'admin_approval')).toEqual([]);
+    }
+    await held.cancel();
+    for (const stream of [admin, ...others]) await stream.close();
+    await call(
+      'post',
+      '/approvals/{id}/reject',
+      { id: raised.body.approval.id },
+      {
+        body: {},
+        token: env.kernel.tokens.add('ops2', 'admin', 'second admin', 'test').token,
+      },
+    );
   });
 
   it("keeps a user token to its own user's data and out of admin routes", async () => {

@@ -52,6 +52,11 @@ export interface SessionFilter {
   subagents?: boolean;
   /** Only sessions last active before this ISO time (the idle sweep's question). */
   updatedBefore?: string;
+  /**
+   * Only sessions whose id or title contains this text, taken literally (`%`, `_` and `\` are
+   * not wildcards) and case-insensitively for ASCII letters (SQLite's LIKE). Empty: no filter.
+   */
+  search?: string;
 }
 
 export interface AppendedTurn {
@@ -63,6 +68,25 @@ export interface AppendedTurn {
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
+/** Longest search text: longer than any id, about a title's length. */
+export const MAX_SEARCH_CHARS = 500;
+
+/** A LIKE pattern matching `text` anywhere, its wildcards escaped (with `ESCAPE '\\'`). */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function checkSearch(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new MemoryValidationError('search', 'search must be a string');
+  if (value.length > MAX_SEARCH_CHARS) {
+    throw new MemoryValidationError(
+      'search',
+      `search is ${value.length} characters; the limit is ${MAX_SEARCH_CHARS}`,
+    );
+  }
+  return value;
+}
 
 const COLUMNS =
   'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
@@ -81,6 +105,13 @@ function filterSql(filter: SessionFilter): { where: string; args: string[] } {
   if (filter.updatedBefore !== undefined) {
     clauses.push('updated_at < ?');
     args.push(filter.updatedBefore);
+  }
+  const search = checkSearch(filter.search);
+  if (search !== undefined) {
+    // The text is an argument, never SQL; its own % and _ are escaped so they match themselves.
+    const pattern = containsPattern(search);
+    clauses.push("(id LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')");
+    args.push(pattern, pattern);
   }
   return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
 }
@@ -181,7 +212,7 @@ export class SessionStore {
     }
   }
 
-  /** Sessions newest first (by last activity), each with its message count. */
+  /** Sessions newest first (by last activity), each with its message count; `search` narrows by id or title. */
   async list(options: SessionFilter & { limit?: number; offset?: number } = {}): Promise<SessionSummary[]> {
     const limit = checkCount('limit', options.limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
     const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);

@@ -67,4 +67,63 @@ describe('gateway session fields', () => {
     ]);
     expect(await memory.sessions.list({ updatedBefore: earlier })).toEqual([]);
   });
+
+  it('searches ids and titles in SQL: literal % _ and \\, ASCII case folded, per user, paged, counted', async () => {
+    const made = async (id: string, userId: string, title?: string) =>
+      memory.sessions.create({ id, userId, ...(title !== undefined ? { title } : {}) });
+    await made('s-1', 'alice', 'Zebra crossing plans');
+    await made('s-2', 'alice', '100% done');
+    await made('s-3', 'alice', '1000 done');
+    await made('s-4', 'alice', 'snake_case names');
+    await made('s-5', 'alice', 'snakeXcase names');
+    await made('s-6', 'alice', 'back\\slash');
+    await made('zebra-id', 'alice');
+    await made('b-1', 'bob', 'zebra of bob');
+
+    const search = (text: string, more: { userId?: string; limit?: number; offset?: number } = {}) =>
+      memory.sessions.list({ userId: 'alice', search: text, ...more }).then(ids);
+    // Title or id, either case.
+    expect(await search('ZEBRA')).toEqual(['s-1', 'zebra-id']);
+    expect(await search('s-3')).toEqual(['s-3']);
+    // % and _ match only themselves, not "any text" and "any character".
+    expect(await search('100%')).toEqual(['s-2']);
+    expect(await search('%')).toEqual(['s-2']);
+    expect(await search('snake_case')).toEqual(['s-4']);
+    expect(await search('_')).toEqual(['s-4']);
+    expect(await search('\\')).toEqual(['s-6']);
+    // Quotes and SQL are text too.
+    expect(await search("' OR 1=1 --")).toEqual([]);
+    // One user's sessions only; the same filter counts; limit and offset page the matches.
+    expect(ids(await memory.sessions.list({ search: 'zebra' }))).toEqual(['b-1', 's-1', 'zebra-id']);
+    expect(await memory.sessions.count({ userId: 'alice', search: 'zebra' })).toBe(2);
+    expect(await memory.sessions.count({ userId: 'bob', search: '%' })).toBe(0);
+    expect(await search('zebra', { limit: 1 })).toHaveLength(1);
+    const both = await memory.sessions.list({ userId: 'alice', search: 'zebra' });
+    expect(
+      (await memory.sessions.list({ userId: 'alice', search: 'zebra', limit: 1, offset: 1 })).map(
+        (s) => s.id,
+      ),
+    ).toEqual([both[1]!.id]);
+    // Empty is no filter; too long is refused.
+    expect(await search('')).toHaveLength(7);
+    await expect(memory.sessions.list({ search: 'x'.repeat(501) })).rejects.toBeInstanceOf(
+      MemoryValidationError,
+    );
+  });
+
+  it('finds a match among many more sessions than one page holds', async () => {
+    const statements = Array.from({ length: 1500 }, (_, i) => ({
+      sql: "INSERT INTO sessions (id, title, user_id, created_at, updated_at) VALUES (?, ?, 'alice', ?, ?)",
+      args: [
+        `bulk-${i}`,
+        i === 0 ? 'the needle' : `hay ${i}`,
+        '2030-01-01T00:00:00.000Z',
+        `2030-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0').slice(-3)}Z`,
+      ],
+    }));
+    await memory.client.batch(statements, 'write');
+    // The oldest of 1,500: beyond the 1,000 most recent a list returns at most.
+    const found = await memory.sessions.list({ userId: 'alice', search: 'NEEDLE' });
+    expect(found.map((s) => s.id)).toEqual(['bulk-0']);
+  });
 });

@@ -55,6 +55,23 @@ export interface ApprovalRow {
   requested_at?: string;
   expires_at?: string;
   status?: string;
+  decided_by?: string | null;
+  decided_at?: string | null;
+  reason?: string | null;
+}
+
+/** `event: admin_approval` on /api/v1/events: the approvals queue changed (admin tokens only). */
+export interface AdminApprovalEvent {
+  type: 'requested' | 'approved' | 'rejected' | 'expired' | 'failed';
+  approval: ApprovalRow;
+}
+
+/** An agent a new session can run (GET /api/v1/agents/configured). */
+export interface ConfiguredAgent {
+  name: string;
+  description: string | null;
+  provider: string;
+  model: string;
 }
 
 export interface ScheduleRow {
@@ -120,40 +137,43 @@ export interface AuditVerify {
   problems: { seq: number; kind: string; message: string }[];
 }
 
-/** A checkpoint as the kernel records it (the API passes it through). */
-export interface CheckpointRef {
-  id: string;
-  createdAt?: string;
-  created_at?: string;
-  changed?: number;
-  message?: string;
-}
-
-/** A run that changed the workspace (the kernel's record: `run`, `before`, `after`). */
-export interface CheckpointRun {
-  run?: string;
-  run_id?: string;
-  kind?: string;
-  agent?: string | null;
-  undoes?: string;
-  started_at?: string;
-  files_changed?: number;
-  before?: CheckpointRef | string | null;
-  after?: CheckpointRef | string | null;
-}
-
+/** A snapshot of the workspace (GET /api/v1/checkpoints). */
 export interface Checkpoint {
-  id?: string;
-  ref?: string;
-  hash?: string;
-  created_at?: string;
-  label?: string | null;
-  [key: string]: unknown;
+  id: string;
+  parent: string | null;
+  message: string;
+  meta: Record<string, string>;
+  created_at: string;
+  skipped: string[];
+  /** Entries that differ from the parent checkpoint. */
+  changed: number;
+}
+
+/** A run that changed the workspace, bracketed by its checkpoints. */
+export interface CheckpointRun {
+  run: string;
+  kind: 'run' | 'undo';
+  agent: string | null;
+  /** The run an undo undid. */
+  undoes: string | null;
+  before: Checkpoint;
+  /** null while the run is going on. */
+  after: Checkpoint | null;
 }
 
 export interface DiffChange {
   path: string;
-  status: string;
+  status: 'added' | 'deleted' | 'modified' | 'mode';
+}
+
+/** What POST /api/v1/checkpoints/undo answers. */
+export interface UndoReport {
+  run: string;
+  /** Undoing this run brings the files back. */
+  undo_run: string;
+  restored_to: string;
+  saved: string;
+  report: { removed: string[]; written: string[]; modes: string[]; kept: string[] };
 }
 
 export interface CostRow {

@@ -2,11 +2,11 @@
  * The chat's state over one GatewaySocket, kept for the whole login (leaving the chat page does
  * not drop a streaming answer): the attached session, its transcript (stored messages from the
  * REST API, then this connection's turns), the running turn, tool activity and approval
- * questions, and the user's sessions for the switcher.
+ * questions, the user's sessions for the switcher, and the agents a new session can run.
  */
 import type { ServerFrame, ServerPayload, SessionSummary } from '@oxydra/types';
 import { api, errorText } from './api.js';
-import type { TranscriptMessage } from './api-types.js';
+import type { ConfiguredAgent, TranscriptMessage } from './api-types.js';
 import { type ConnectionState, GatewaySocket } from './gateway-socket.js';
 import { Store } from './store.js';
 import { toast } from './toasts.js';
@@ -32,13 +32,20 @@ export type ChatItem =
 export interface ChatState {
   connection: ConnectionState;
   session?: { session_id: string; user_id: string };
+  /** The agent the attached session runs, when known (its list entry, or its creation). */
+  sessionAgent?: string;
   sessions: SessionSummary[];
+  /** The agents a new session can run ("default" first). */
+  agents: ConfiguredAgent[];
   items: ChatItem[];
   /** The turn this session is running, if any (this client's or another's). */
   turn?: { turnId: string; state: 'queued' | 'running' };
   sandbox?: ServerPayload<'hello_ack'>['sandbox'];
   loading: boolean;
 }
+
+/** Until the gateway's list arrives: the agent every gateway has. */
+const DEFAULT_AGENT: ConfiguredAgent = { name: 'default', description: null, provider: '', model: '' };
 
 let itemCounter = 0;
 const nextId = (): string => {
@@ -71,7 +78,13 @@ export class ChatStore extends Store<ChatState> {
   #unsubscribe: () => void;
 
   constructor(token: string, userId: string | undefined) {
-    super({ connection: { state: 'connecting' }, sessions: [], items: [], loading: false });
+    super({
+      connection: { state: 'connecting' },
+      sessions: [],
+      agents: [DEFAULT_AGENT],
+      items: [],
+      loading: false,
+    });
     let sessionId: string | undefined;
     try {
       sessionId = sessionStorage.getItem('oxydra.chat-session') ?? undefined;
@@ -87,6 +100,17 @@ export class ChatStore extends Store<ChatState> {
       else this.#onFrame(event.frame);
     });
     this.socket.start();
+    void this.loadAgents();
+  }
+
+  /** The agents a new session can run, from the gateway's configuration. */
+  async loadAgents(): Promise<void> {
+    try {
+      const { agents } = await api<{ agents: ConfiguredAgent[] }>('/api/v1/agents/configured');
+      if (agents.length > 0) this.update((s) => ({ ...s, agents }));
+    } catch {
+      // "default" alone: every gateway runs it
+    }
   }
 
   close(): void {
@@ -134,12 +158,14 @@ export class ChatStore extends Store<ChatState> {
     this.#setApproval(approvalId, { state: 'answering' });
   }
 
-  async newSession(displayName?: string): Promise<void> {
+  /** A new session running `agentName` (default: the default agent), attached and empty. */
+  async newSession(options: { displayName?: string; agentName?: string } = {}): Promise<void> {
     try {
       const created = await this.socket.request('create_session', {
-        ...(displayName ? { display_name: displayName } : {}),
+        ...(options.displayName ? { display_name: options.displayName } : {}),
+        ...(options.agentName ? { agent_name: options.agentName } : {}),
       });
-      this.#attached(created.session, undefined);
+      this.#attached(created.session, undefined, created.agent_name);
       this.update((s) => ({ ...s, items: [] }));
       await this.refreshSessions();
     } catch (error) {
@@ -164,7 +190,13 @@ export class ChatStore extends Store<ChatState> {
         include_archived: false,
         include_subagent_sessions: false,
       });
-      this.update((s) => ({ ...s, sessions: list.sessions }));
+      this.update((s) => ({
+        ...s,
+        sessions: list.sessions,
+        sessionAgent:
+          list.sessions.find((known) => known.session_id === s.session?.session_id)?.agent_name ??
+          s.sessionAgent,
+      }));
     } catch {
       // the switcher keeps what it had; the connection state says why
     }
@@ -183,6 +215,7 @@ export class ChatStore extends Store<ChatState> {
   #attached(
     session: { session_id: string; user_id: string },
     active: ServerPayload<'hello_ack'>['active_turn'],
+    agent?: string,
   ): void {
     try {
       sessionStorage.setItem('oxydra.chat-session', session.session_id);
@@ -190,6 +223,7 @@ export class ChatStore extends Store<ChatState> {
     this.update((s) => ({
       ...s,
       session,
+      sessionAgent: agent ?? s.sessions.find((known) => known.session_id === session.session_id)?.agent_name,
       turn: active?.state === 'running' ? { turnId: active.turn_id, state: 'running' } : undefined,
     }));
   }

@@ -5,7 +5,9 @@
  * are allowed and denied inline; a running sub-agent shows in the agents tree and is killed from
  * it; sessions are listed, searched and read; the audit chain verifies, then shows the entry a
  * tampering broke; a run is undone from the checkpoints page; every page is screenshotted at a
- * laptop's and a phone's width (test-artifacts/web/) and shows no error.
+ * laptop's and a phone's width (test-artifacts/web/) and shows no error. The approvals queue
+ * updates live from the event stream (no reload, no polling); a new session runs the agent
+ * chosen for it; the model's Markdown renders, its HTML shows as text and runs nothing.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,8 +62,28 @@ function aborted(call: ModelCall): Promise<void> {
 }
 
 /** One script for every model call, chosen by the turn's prompt (the last user message). */
+/** The poet agent's system prompt says this; its answers say who they are. */
+const POET_PROMPT = 'You are the poet agent: answer in verse.';
+
+/** What the model answers "markdown please" with: Markdown, and HTML that must stay text. */
+const MARKDOWN_ANSWER = [
+  'Here is a list:',
+  '',
+  '- alpha',
+  '- **beta**',
+  '',
+  '```js',
+  'const x = 1 < 2;',
+  '```',
+  '',
+  'Raw HTML: <script>window.__pwned = 1</script> and <img src=x onerror="window.__pwned = 2">',
+  '',
+  '[the docs](https://example.com/docs) [bad](javascript:window.__pwned=3) [inside](/api/v1/me) ![pic](https://example.com/p.png)',
+].join('\n');
+
 const script: Script = async function* (call) {
   const prompt = textOf(call.messages.findLast((m) => m.role === 'user'));
+  const poet = call.messages.some((m) => m.role === 'system' && textOf(m).includes(POET_PROMPT));
   const last = call.messages.at(-1);
   const toolResult = last?.role === 'tool' ? textOf(last) : undefined;
   if (prompt.startsWith('stream:')) {
@@ -84,6 +106,12 @@ const script: Script = async function* (call) {
     yield { type: 'text_delta', text: 'sub-agent working' };
     await aborted(call);
     return;
+  } else if (prompt === 'markdown please') {
+    // Streamed in pieces, as a model would: the HTML arrives split across deltas.
+    for (let i = 0; i < MARKDOWN_ANSWER.length; i += 17)
+      yield { type: 'text_delta', text: MARKDOWN_ANSWER.slice(i, i + 17) };
+  } else if (poet) {
+    yield { type: 'text_delta', text: `poet answers: ${prompt}` };
   } else if (prompt === 'write a file') {
     if (toolResult === undefined)
       return yield* toolCallReply('w1', 'file_write', { path: 'notes.txt', content: 'from the agent\n' });
@@ -145,6 +173,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
           // The memory database inside .oxydra/, which checkpoints never capture (an undo must not
           // put back the database under the running gateway).
           config: {
+            agents: { writer: {}, poet: { description: 'writes verse', system_prompt: POET_PROMPT } },
             tools: { approval: 'ask' },
             memory: { db_path: join(dir, '.oxydra', 'memory.db') },
             scheduler: { enabled: true },
@@ -473,8 +502,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await screenshot(second.page, 'approvals');
       await pending.getByRole('button', { name: 'Approve' }).click();
       await second.page.getByText('Nothing is waiting for approval.').waitFor();
-      // The first admin's page hears it from the event stream... or on refresh.
-      await page.getByRole('button', { name: 'Refresh' }).click();
+      // The first admin's page hears it from the event stream.
       await page.getByText('Nothing is waiting for approval.').waitFor();
       const cap = env.kernel.budgets
         .show()
@@ -483,6 +511,152 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(cap?.limit).toBe(50);
       expect(problems).toEqual([]);
       expect(second.problems).toEqual([]);
+    });
+
+    it('keeps the approvals queue live: a request appears, and leaves once approved, without a reload', async () => {
+      const { page, problems } = await dashboard('Approvals');
+      let reads = 0;
+      page.on('request', (request) => {
+        if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/v1/approvals') reads += 1;
+      });
+      await page.getByText('live', { exact: true }).waitFor();
+      await page.getByText('Nothing is waiting for approval.').waitFor();
+      const dave = env.kernel.tokens.add('dave', 'admin', 'second admin', 'test');
+      const second = await dashboard('Approvals', LAPTOP, dave.token);
+      await second.page.getByText('live', { exact: true }).waitFor();
+      // A mark in the page that a reload would wipe.
+      await page.evaluate('window.__sameDocument = true');
+      const readsBefore = reads;
+
+      // A cap raise asked for by the owner's token (over the REST API, as any client would).
+      const putCap = (value: number) =>
+        fetch(`${env.gateway.url}/api/v1/budgets`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ user: 'carol', key: 'daily_usd', value }),
+        });
+      expect((await putCap(2)).status).toBe(200);
+      const raised = await putCap(20);
+      expect(raised.status).toBe(202);
+      const { approval } = (await raised.json()) as { approval: { id: string } };
+
+      const card = page.locator(`[data-approval="${approval.id}"]`);
+      await card.waitFor();
+      expect(await card.textContent()).toContain('budget_set');
+      const theirs = second.page.locator(`[data-approval="${approval.id}"]`);
+      await theirs.waitFor();
+      await screenshot(page, 'approvals-live');
+      await theirs.getByRole('button', { name: 'Approve' }).click();
+      await theirs.waitFor({ state: 'detached' });
+      // Gone from the first page too: same document, and no request read the queue again.
+      await card.waitFor({ state: 'detached' });
+      await page.getByText('Nothing is waiting for approval.').waitFor();
+      expect(await page.evaluate('window.__sameDocument')).toBe(true);
+      expect(reads).toBe(readsBefore);
+      expect(await page.locator('[aria-live="polite"]').allTextContents()).toContain(
+        `budget_set ${approval.id} was approved by token:${dave.id}.`,
+      );
+      expect(
+        env.kernel.budgets
+          .show()
+          .find((b) => b.scope === 'user:carol')
+          ?.caps.find((c) => c.key === 'daily_usd')?.limit,
+      ).toBe(20);
+      expect(problems).toEqual([]);
+      expect(second.problems).toEqual([]);
+    });
+
+    it('runs a new session with the agent chosen for it, picked with the keyboard', async () => {
+      const { page, problems } = await dashboard();
+      await page.getByText('connected', { exact: true }).waitFor();
+      const picker = page.getByLabel('Agent', { exact: true });
+      await poll(async () => (await picker.locator('option').count()) === 3, 'the configured agents');
+      expect(await picker.locator('option').allTextContents()).toEqual([
+        'default (gpt-4o-mini)',
+        'writer (gpt-4o-mini)',
+        'poet (gpt-4o-mini)',
+      ]);
+      expect(await picker.inputValue()).toBe('default');
+      // Keyboard only: Tab reaches the picker, the arrow keys choose, Tab and Enter start the session.
+      await page.getByLabel('Session', { exact: true }).focus();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.id')).toBe('new-session-agent');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await poll(async () => (await picker.inputValue()) === 'poet', 'poet chosen');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('New session');
+      const before = await page.getByLabel('Session', { exact: true }).inputValue();
+      await page.keyboard.press('Enter');
+      await poll(
+        async () => (await page.getByLabel('Session', { exact: true }).inputValue()) !== before,
+        'the new session',
+      );
+      await page.getByText('No messages yet.').waitFor();
+      await page.locator('.session-agent', { hasText: 'This session runs poet' }).waitFor();
+      await chatTurn(page, 'who are you');
+      await page.locator('.msg-assistant', { hasText: 'poet answers: who are you' }).waitFor();
+      await turnEnded(page);
+      const sessionId = await page.getByLabel('Session', { exact: true }).inputValue();
+      expect(env.spawns.findLast((s) => s.prompt.includes('who are you'))?.agentName).toBe('poet');
+      expect((await env.kernel.sessions!.get(sessionId))?.agent).toBe('poet');
+      await screenshot(page, 'chat-agent');
+
+      // The choice is kept for the next new session until changed; back to default, the default answers.
+      await picker.selectOption('default');
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.locator('.session-agent', { hasText: 'This session runs default' }).waitFor();
+      await chatTurn(page, 'who are you');
+      await page.locator('.msg-assistant', { hasText: 'echo: who are you' }).waitFor();
+      await turnEnded(page);
+      // Switching back to the poet's session says so.
+      await page.getByLabel('Session', { exact: true }).selectOption(sessionId);
+      await page.locator('.session-agent', { hasText: 'This session runs poet' }).waitFor();
+      expect(problems).toEqual([]);
+    });
+
+    it("renders the model's Markdown, while its HTML shows as text and runs nothing", async () => {
+      const { page, problems } = await dashboard();
+      await page.getByText('connected', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.getByText('No messages yet.').waitFor();
+      await chatTurn(page, 'markdown please');
+      const answer = page.locator('.msg-assistant').last();
+      await answer.locator('pre code').waitFor();
+      await turnEnded(page);
+      await screenshot(page, 'chat-markdown');
+      // A list and a code block.
+      expect(await answer.locator('ul > li').allTextContents()).toEqual(['alpha', 'beta']);
+      expect(await answer.locator('ul strong').textContent()).toBe('beta');
+      expect(await answer.locator('pre code').textContent()).toBe('const x = 1 < 2;\n');
+      // The HTML is text: no element made, nothing run, the words on screen as the model wrote them.
+      expect(await answer.locator('script, img, [onerror]').count()).toBe(0);
+      const text = (await answer.textContent()) ?? '';
+      expect(text).toContain('<script>window.__pwned = 1</script>');
+      expect(text).toContain('<img src=x onerror="window.__pwned = 2">');
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
+      // Only the http(s) link is a link: new tab, no opener, no referrer; the others stay text.
+      const links = answer.locator('a');
+      expect(await links.count()).toBe(2);
+      const docs = answer.getByRole('link', { name: 'the docs' });
+      expect(await docs.getAttribute('href')).toBe('https://example.com/docs');
+      expect(await docs.getAttribute('rel')).toBe('noopener noreferrer');
+      expect(await docs.getAttribute('target')).toBe('_blank');
+      expect(text).toContain('[bad](javascript:window.__pwned=3)');
+      expect(text).toContain('[inside](/api/v1/me)');
+      // An image is a link to it (the page's policy loads no image from elsewhere).
+      expect(await answer.getByRole('link', { name: 'image: pic' }).getAttribute('href')).toBe(
+        'https://example.com/p.png',
+      );
+      // The stored transcript (the sessions page) renders it the same way.
+      const sessionId = await page.getByLabel('Session', { exact: true }).inputValue();
+      await page.goto(`${env.gateway.url}/#/sessions/${encodeURIComponent(sessionId)}`);
+      const stored = page.getByRole('list', { name: 'Transcript' }).locator('.msg-assistant').last();
+      await stored.locator('pre code').waitFor();
+      expect(await stored.locator('script, img').count()).toBe(0);
+      expect(await stored.textContent()).toContain('<script>window.__pwned = 1</script>');
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
+      expect(problems).toEqual([]);
     });
 
     it('renders every page without an error, at a laptop and a phone width', async () => {

@@ -36,6 +36,8 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   /** OpenAPI style, below /api/v1: "/sessions/{id}". */
   path: string;
   summary: string;
+  /** More for the document: what the answer means beyond its schema (Markdown). */
+  description?: string;
   tag: string;
   /** The least role allowed; default user (every token). */
   role?: Role;

@@ -40,7 +40,7 @@ export function openApiDocument(
       summary: route.summary,
       tags: [route.tag],
       operationId: operationId(route),
-      ...(route.role && route.role !== 'user' ? { description: `Needs the ${route.role} role.` } : {}),
+      ...describeRoute(route),
       requestParams: {
         ...(route.params ? { path: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
@@ -81,6 +81,15 @@ export function openApiDocument(
     security: [{ bearer: [] }],
     paths: paths as never,
   });
+}
+
+/** The route's own description, and the role it needs when more than a user token. */
+function describeRoute(route: ApiRoute): { description?: string } {
+  const parts = [
+    ...(route.role && route.role !== 'user' ? [`Needs the ${route.role} role.`] : []),
+    ...(route.description ? [route.description] : []),
+  ];
+  return parts.length > 0 ? { description: parts.join('\n\n') } : {};
 }
 
 /** "get /sessions/{id}/export" → "getSessionsIdExport". */

@@ -2,6 +2,7 @@
  * The REST API's shared shapes (snake_case on the wire), each named for the OpenAPI document's
  * components. Handlers build these from the kernel's records in the route files.
  */
+import type { AdminApproval, Checkpoint, RunHistory, ScopeBudget, UndoReport } from '@oxydra/kernel';
 import { z } from 'zod';
 
 export const errorSchema = z
@@ -113,6 +114,151 @@ export const auditEntrySchema = z
   .meta({ id: 'AuditEntry' });
 
 export const okSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
+
+export const approvalSchema = z
+  .object({
+    id: z.string(),
+    op: z.string().describe('budget_set or token_activate'),
+    params: z.record(z.string(), z.unknown()),
+    requested_by: z.string(),
+    requested_at: z.string(),
+    expires_at: z.string(),
+    status: z.enum(['pending', 'approved', 'rejected', 'expired', 'failed']),
+    decided_by: z.string().nullable(),
+    decided_at: z.string().nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'AdminApproval' });
+
+export const approvalJson = (a: AdminApproval): z.infer<typeof approvalSchema> => ({
+  id: a.id,
+  op: a.operation.op,
+  params: { ...a.operation } as Record<string, unknown>,
+  requested_by: a.requestedBy,
+  requested_at: a.requestedAt,
+  expires_at: a.expiresAt,
+  status: a.status,
+  decided_by: a.decidedBy ?? null,
+  decided_at: a.decidedAt ?? null,
+  reason: a.reason ?? null,
+});
+
+const spendSchema = z.object({ usd: z.number(), calls: z.number(), tokens: z.number() });
+
+export const budgetSchema = z
+  .object({
+    scope: z.string().describe('"user:<id>" or "agent:<name>"'),
+    caps: z.array(
+      z.object({
+        scope: z.string(),
+        key: z.string().describe('daily_usd, monthly_usd, ...'),
+        limit: z.number(),
+        source: z.string().describe('where it was set: "oxydra budget set" or its configuration key'),
+        used: z.number(),
+        reserved: z.number().describe('held by calls in progress'),
+        remaining: z.number(),
+        resets_at: z.string(),
+      }),
+    ),
+    today: spendSchema.describe('this UTC day'),
+    month: spendSchema.describe('this UTC month'),
+  })
+  .meta({ id: 'Budget' });
+
+export const budgetJson = (b: ScopeBudget): z.infer<typeof budgetSchema> => ({
+  scope: b.scope,
+  caps: b.caps.map((cap) => ({
+    scope: cap.scope,
+    key: cap.key,
+    limit: cap.limit,
+    source: cap.source,
+    used: cap.used,
+    reserved: cap.reserved,
+    remaining: cap.remaining,
+    resets_at: cap.resetsAt,
+  })),
+  today: { ...b.today },
+  month: { ...b.month },
+});
+
+// Checkpoints: strict objects, so a field the document does not name (a camelCase leak) fails it.
+
+export const checkpointSchema = z
+  .strictObject({
+    id: z.string().describe('the commit sha'),
+    parent: z.string().nullable().describe('the previous checkpoint; null for the first'),
+    message: z.string(),
+    meta: z.record(z.string(), z.string()).describe('its trailers: run, kind (before/after), agent, undoes'),
+    created_at: z.string().describe('ISO time, second precision'),
+    skipped: z.array(z.string()).describe('paths not captured (too large, nested repositories)'),
+    changed: z.number().describe('entries that differ from the parent checkpoint'),
+  })
+  .meta({ id: 'Checkpoint' });
+
+export const checkpointJson = (c: Checkpoint): z.infer<typeof checkpointSchema> => ({
+  id: c.id,
+  parent: c.parent ?? null,
+  message: c.message,
+  meta: { ...c.meta },
+  created_at: c.createdAt,
+  skipped: [...c.skipped],
+  changed: c.changed,
+});
+
+export const checkpointRunSchema = z
+  .strictObject({
+    run: z.string(),
+    kind: z.enum(['run', 'undo']).describe("run: an agent's run; undo: an undo or a restore"),
+    agent: z.string().nullable(),
+    undoes: z.string().nullable().describe('the run it undid (kind undo)'),
+    before: checkpointSchema,
+    after: checkpointSchema.nullable().describe('null while the run is going on'),
+  })
+  .meta({ id: 'CheckpointRun' });
+
+export const checkpointRunJson = (r: RunHistory): z.infer<typeof checkpointRunSchema> => ({
+  run: r.run,
+  kind: r.kind,
+  agent: r.agent ?? null,
+  undoes: r.undoes ?? null,
+  before: checkpointJson(r.before),
+  after: r.after ? checkpointJson(r.after) : null,
+});
+
+export const fileChangeSchema = z
+  .strictObject({
+    path: z.string().describe('a directory ends with "/"'),
+    status: z.enum(['added', 'deleted', 'modified', 'mode']),
+  })
+  .meta({ id: 'FileChange' });
+
+export const undoReportSchema = z
+  .strictObject({
+    run: z.string().describe('the run undone'),
+    undo_run: z.string().describe("the undo's own run: undoing it brings the files back"),
+    restored_to: z.string().describe('the checkpoint the files were put back to'),
+    saved: z.string().describe('the checkpoint of the state the undo replaced'),
+    report: z.strictObject({
+      removed: z.array(z.string()),
+      written: z.array(z.string()),
+      modes: z.array(z.string()).describe('content already right, mode reset'),
+      kept: z.array(z.string()).describe('differ but left alone (not captured)'),
+    }),
+  })
+  .meta({ id: 'UndoReport' });
+
+export const undoReportJson = (u: UndoReport): z.infer<typeof undoReportSchema> => ({
+  run: u.run,
+  undo_run: u.undoRun,
+  restored_to: u.restoredTo,
+  saved: u.saved,
+  report: {
+    removed: [...u.report.removed],
+    written: [...u.report.written],
+    modes: [...u.report.modes],
+    kept: [...u.report.kept],
+  },
+});
 
 /** ISO time of a millisecond timestamp, or null. */
 export const iso = (ms: number | undefined | null): string | null =>

@@ -2,37 +2,29 @@
  * The kernel's services over REST, by role: GET /v1/budgets (operator or admin; a user token
  * sees its own user's), PUT /v1/budgets (admin: a cap change, audited with the token; raising
  * or removing a cap in force is queued for approval, 202),
- * GET /v1/audit and GET /v1/audit/verify (admin).
+ * GET /v1/audit and GET /v1/audit/verify (admin). The kernel's own records, camelCase, as these
+ * routes always answered; what each does is admin-ops.ts's, shared with /api/v1.
  */
-import { CAP_KEYS, type Kernel } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import {
+  auditEntries,
+  auditFilterFields,
+  capChangeSchema,
+  changeCap,
+  verifyAudit,
+  visibleBudgets,
+} from '../admin-ops.js';
 import { principalOf, requireRole } from '../principal.js';
 import { describeIssues, replyError, replyRefused } from './reply-error.js';
 
-const capChange = z.strictObject({
-  user: z.string().min(1).max(64).optional(),
-  agent: z.string().min(1).max(64).optional(),
-  key: z.enum(CAP_KEYS),
-  /** null removes the cap (the configuration's applies). */
-  value: z.number().positive().nullable(),
-});
-
-const auditQuery = z.strictObject({
-  agent: z.string().max(200).optional(),
-  type: z.string().max(64).optional(),
-  since: z.iso.datetime().optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(100),
-});
+const auditQuery = z.strictObject(auditFilterFields);
 
 export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel): void {
-  app.get('/v1/budgets', async (request) => {
-    const principal = principalOf(request.raw);
-    const all = kernel.budgets.show();
-    return {
-      budgets: principal.user === undefined ? all : all.filter((b) => b.scope === `user:${principal.user}`),
-    };
-  });
+  app.get('/v1/budgets', async (request) => ({
+    budgets: visibleBudgets(kernel, principalOf(request.raw).user),
+  }));
 
   app.put('/v1/budgets', async (request, reply) => {
     const principal = principalOf(request.raw);
@@ -41,21 +33,12 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     } catch (error) {
       return replyRefused(reply, error);
     }
-    const parsed = capChange.safeParse(request.body);
+    const parsed = capChangeSchema.safeParse(request.body);
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
-    const { user, agent, key, value } = parsed.data;
-    if ((user === undefined) === (agent === undefined)) {
-      return replyError(reply, 400, 'invalid_request', 'name one of "user" or "agent"');
-    }
-    const target = user !== undefined ? { user } : { agent: agent! };
-    const actor = `token:${principal.tokenId}`;
     try {
-      // Raising or removing a cap in force waits for a second person (the approvals queue).
-      if (kernel.adminApprovals.capChangeNeedsApproval(target, key, value)) {
-        const approval = kernel.adminApprovals.request({ op: 'budget_set', target, key, value }, actor);
-        return reply.code(202).send({ ok: false, status: 'pending_approval', approval });
-      }
-      kernel.budgets.set(target, key, value ?? undefined, actor);
+      const outcome = changeCap(kernel, parsed.data, `token:${principal.tokenId}`);
+      if (outcome.status === 'pending_approval')
+        return reply.code(202).send({ ok: false, status: 'pending_approval', approval: outcome.approval });
     } catch (error) {
       return replyRefused(reply, error);
     }
@@ -70,15 +53,7 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     }
     const query = auditQuery.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
-    const { agent, type, since, limit } = query.data;
-    return {
-      entries: kernel.audit.list({
-        ...(agent !== undefined ? { agent } : {}),
-        ...(type !== undefined ? { type } : {}),
-        ...(since !== undefined ? { since } : {}),
-        limit,
-      }),
-    };
+    return { entries: auditEntries(kernel, query.data) };
   });
 
   app.get('/v1/audit/verify', async (request, reply) => {
@@ -87,6 +62,6 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     } catch (error) {
       return replyRefused(reply, error);
     }
-    return kernel.audit.verify();
+    return verifyAudit(kernel);
   });
 }

@@ -2,22 +2,28 @@
  * Admin operations that wait for a second person, and the tokens they concern, over REST (all
  * admin): GET/POST/DELETE /v1/tokens (an admin token asked for here is returned at once but
  * stays unusable until approved: 202), GET /v1/approvals[?all=true], POST
- * /v1/approvals/:id/approve and /reject ({"reason"}). Nobody decides their own request.
+ * /v1/approvals/:id/approve and /reject ({"reason"}). Nobody decides their own request. The
+ * kernel's own records, camelCase, as these routes always answered; what each does is
+ * admin-ops.ts's, shared with /api/v1.
  */
-import { type Kernel, ROLES } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import {
+  approveApproval,
+  listApprovals,
+  listTokens,
+  makeToken,
+  rejectApproval,
+  rejectionSchema,
+  revokeToken,
+  tokenRequestSchema,
+} from '../admin-ops.js';
 import { principalOf, requireRole } from '../principal.js';
 import { describeIssues, replyError, replyRefused } from './reply-error.js';
 
-const tokenRequest = z.strictObject({
-  user: z.string().min(1).max(64),
-  role: z.enum(ROLES).default('user'),
-  label: z.string().max(200).default(''),
-});
 const listQuery = z.strictObject({ all: z.enum(['true', 'false']).optional() });
 const idParams = z.strictObject({ id: z.string().min(1).max(64) });
-const rejection = z.strictObject({ reason: z.string().max(500).optional() }).optional();
 
 /** The admin acting, as the audit chain names it; undefined once a refusal was sent. */
 function adminActor(request: FastifyRequest, reply: FastifyReply, what: string): string | undefined {
@@ -34,25 +40,18 @@ function adminActor(request: FastifyRequest, reply: FastifyReply, what: string):
 export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kernel): void {
   app.get('/v1/tokens', async (request, reply) => {
     if (adminActor(request, reply, 'listing tokens') === undefined) return reply;
-    return { tokens: kernel.tokens.list() };
+    return { tokens: listTokens(kernel) };
   });
 
   app.post('/v1/tokens', async (request, reply) => {
     const actor = adminActor(request, reply, 'making a token');
     if (actor === undefined) return reply;
-    const parsed = tokenRequest.safeParse(request.body ?? {});
+    const parsed = tokenRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
-    const { user, role, label } = parsed.data;
     try {
-      if (role !== 'admin')
-        return reply.code(201).send({ ...kernel.tokens.add(user, role, label, actor), status: 'active' });
       // An admin token made over the network waits for a second person before it works.
-      const made = kernel.tokens.add(user, role, label, actor, { pending: true });
-      const approval = kernel.adminApprovals.request(
-        { op: 'token_activate', token: made.id, user, role },
-        actor,
-      );
-      return reply.code(202).send({ ...made, status: 'pending_approval', approval });
+      const made = makeToken(kernel, parsed.data, actor);
+      return reply.code(made.status === 'active' ? 201 : 202).send(made);
     } catch (error) {
       return replyRefused(reply, error);
     }
@@ -63,7 +62,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (actor === undefined) return reply;
     const params = idParams.safeParse(request.params);
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
-    if (!kernel.tokens.revoke(params.data.id, actor))
+    if (!revokeToken(kernel, params.data.id, actor))
       return replyError(reply, 404, 'not_found', `no active token ${params.data.id}`);
     return { ok: true };
   });
@@ -72,7 +71,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (adminActor(request, reply, 'listing approval requests') === undefined) return reply;
     const query = listQuery.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
-    return { approvals: kernel.adminApprovals.list({ all: query.data.all === 'true' }) };
+    return { approvals: listApprovals(kernel, query.data.all === 'true') };
   });
 
   app.post('/v1/approvals/:id/approve', async (request, reply) => {
@@ -81,7 +80,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     const params = idParams.safeParse(request.params);
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
     try {
-      return { approval: kernel.adminApprovals.approve(params.data.id, actor) };
+      return { approval: approveApproval(kernel, params.data.id, actor) };
     } catch (error) {
       return replyRefused(reply, error);
     }
@@ -91,11 +90,11 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     const actor = adminActor(request, reply, 'rejecting an admin operation');
     if (actor === undefined) return reply;
     const params = idParams.safeParse(request.params);
-    const body = rejection.safeParse(request.body ?? undefined);
+    const body = rejectionSchema.safeParse(request.body ?? undefined);
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
     if (!body.success) return replyError(reply, 400, 'invalid_request', describeIssues(body.error));
     try {
-      return { approval: kernel.adminApprovals.reject(params.data.id, actor, body.data?.reason) };
+      return { approval: rejectApproval(kernel, params.data.id, actor, body.data?.reason) };
     } catch (error) {
       return replyRefused(reply, error);
     }

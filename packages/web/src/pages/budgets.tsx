@@ -11,7 +11,6 @@ interface CapStatus {
   reserved?: number;
   remaining?: number;
   resets_at?: string;
-  resetsAt?: string;
   source?: string;
 }
 
@@ -82,7 +81,7 @@ export function BudgetsPage() {
                               aria-label={`${budget.scope} ${cap.key}: ${Math.round(share * 100)}% used`}
                             />
                             <span class="muted small">
-                              resets {formatTime(cap.resets_at ?? cap.resetsAt)}
+                              resets {formatTime(cap.resets_at)}
                               {cap.source ? ` · ${cap.source}` : ''}
                             </span>
                           </li>

@@ -1,18 +1,32 @@
 /**
- * Chat with an agent over the WebSocket: the session switcher, the transcript with the streamed
- * answer, tool activity lines and inline approval questions (Allow / Deny), and cancel.
+ * Chat with an agent over the WebSocket: the session switcher, which agent a new session runs,
+ * the transcript with the streamed answer (rendered as Markdown, safely), tool activity lines and
+ * inline approval questions (Allow / Deny), and cancel.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatItem } from '../chat-store.js';
 import { useDashboard } from '../context.js';
 import { formatTime } from '../format.js';
+import { Markdown } from '../markdown.js';
 import { useStore } from '../store.js';
 import { Badge, PageHeader } from '../ui/common.js';
+
+const AGENT_KEY = 'oxydra.chat-agent';
+
+/** The agent this tab last chose for new sessions. */
+function savedAgent(): string {
+  try {
+    return sessionStorage.getItem(AGENT_KEY) ?? 'default';
+  } catch {
+    return 'default';
+  }
+}
 
 export function ChatPage() {
   const { chat } = useDashboard();
   const state = useStore(chat);
   const [draft, setDraft] = useState('');
+  const [agent, setAgent] = useState(savedAgent);
   const log = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
 
@@ -25,16 +39,26 @@ export function ChatPage() {
     event?.preventDefault();
     if (chat.sendTurn(draft)) setDraft('');
   };
+  const chooseAgent = (name: string) => {
+    setAgent(name);
+    try {
+      sessionStorage.setItem(AGENT_KEY, name);
+    } catch {}
+  };
   const connection = state.connection;
   const connected = connection.state === 'connected';
+  const idle = connected && state.turn === undefined;
   const sessionId = state.session?.session_id;
+  // A choice the gateway no longer offers falls back to the default agent.
+  const chosen = state.agents.some((a) => a.name === agent) ? agent : 'default';
+  const current = state.agents.find((a) => a.name === (state.sessionAgent ?? 'default'));
   const sessions = state.sessions.some((s) => s.session_id === sessionId)
     ? state.sessions
     : sessionId
       ? [
           {
             session_id: sessionId,
-            agent_name: 'default',
+            agent_name: state.sessionAgent ?? 'default',
             channel_origin: 'gateway',
             created_at: '',
             last_active_at: '',
@@ -59,14 +83,35 @@ export function ChatPage() {
           {sessions.map((session) => (
             <option key={session.session_id} value={session.session_id}>
               {session.display_name ?? session.session_id}
+              {session.agent_name !== 'default' ? ` · ${session.agent_name}` : ''}
               {session.last_active_at ? ` · ${formatTime(session.last_active_at)}` : ''}
             </option>
           ))}
         </select>
+        <label class="inline-label" for="new-session-agent">
+          Agent
+        </label>
+        <select
+          id="new-session-agent"
+          value={chosen}
+          aria-describedby="new-session-agent-hint"
+          disabled={!idle}
+          onChange={(event) => chooseAgent((event.target as HTMLSelectElement).value)}
+        >
+          {state.agents.map((option) => (
+            <option key={option.name} value={option.name} title={option.description ?? undefined}>
+              {option.name}
+              {option.model ? ` (${option.model})` : ''}
+            </option>
+          ))}
+        </select>
+        <span id="new-session-agent-hint" class="visually-hidden">
+          The agent the next new session runs
+        </span>
         <button
           type="button"
-          disabled={!connected || state.turn !== undefined}
-          onClick={() => void chat.newSession().then(() => input.current?.focus())}
+          disabled={!idle}
+          onClick={() => void chat.newSession({ agentName: chosen }).then(() => input.current?.focus())}
         >
           New session
         </button>
@@ -77,9 +122,16 @@ export function ChatPage() {
           ) : null}
         </span>
       </PageHeader>
-      {state.sandbox && state.sandbox.shell !== 'sandboxed' ? (
-        <p class="muted small">Commands: {state.sandbox.summary}</p>
-      ) : null}
+      <p class="muted small chat-meta">
+        <span class="session-agent">
+          This session runs <strong>{state.sessionAgent ?? 'default'}</strong>
+          {current?.model ? ` (${current.provider ? `${current.provider}/` : ''}${current.model})` : ''}
+          {current?.description ? ` · ${current.description}` : ''}
+        </span>
+        {state.sandbox && state.sandbox.shell !== 'sandboxed' ? (
+          <span> · Commands: {state.sandbox.summary}</span>
+        ) : null}
+      </p>
       <div class="transcript" ref={log} role="log" aria-label="Conversation" aria-busy={state.loading}>
         <ol class="transcript-items">
           {state.items.length === 0 && !state.loading ? (
@@ -139,7 +191,7 @@ function Item(props: { item: ChatItem }) {
       return (
         <li class={`msg msg-assistant${item.streaming ? ' streaming' : ''}`} data-streaming={item.streaming}>
           <span class="visually-hidden">Agent: </span>
-          {item.text}
+          <Markdown text={item.text} />
         </li>
       );
     case 'tool':

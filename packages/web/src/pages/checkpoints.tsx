@@ -4,50 +4,19 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { Checkpoint, CheckpointRun, DiffChange } from '../api-types.js';
+import type { Checkpoint, CheckpointRun, DiffChange, UndoReport } from '../api-types.js';
 import { formatTime } from '../format.js';
 import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
 
-/** A checkpoint's id: the API gives the kernel's record (`{id, createdAt, changed}`) or an id. */
-function refOf(value: CheckpointRun['before']): string | undefined {
-  if (!value) return undefined;
-  return typeof value === 'string' ? value : value.id;
-}
-
-function runIdOf(run: CheckpointRun): string {
-  return run.run_id ?? run.run ?? refOf(run.before) ?? '?';
-}
-
-function timeOf(run: CheckpointRun): string | undefined {
-  if (run.started_at) return run.started_at;
-  const before = run.before;
-  return before && typeof before === 'object' ? (before.createdAt ?? before.created_at) : undefined;
-}
-
-function filesChanged(run: CheckpointRun): number | undefined {
-  if (run.files_changed !== undefined) return run.files_changed;
-  const after = run.after;
-  return after && typeof after === 'object' ? after.changed : undefined;
-}
-
-/** What an undo answered: the kernel's report (`undoRun`, `report.{removed,written,modes}`) or a flat list. */
-interface UndoAnswer {
-  restored?: unknown[];
-  undo_run?: string;
-  undoRun?: string;
-  report?: { removed?: string[]; written?: string[]; modes?: string[] };
-}
-
-function restoredCount(answer: UndoAnswer): number | undefined {
-  if (Array.isArray(answer.restored)) return answer.restored.length;
-  const report = answer.report;
-  if (!report) return undefined;
-  return (report.removed?.length ?? 0) + (report.written?.length ?? 0) + (report.modes?.length ?? 0);
+/** Paths an undo touched: removed, written, or with their mode reset. */
+function restoredCount(answer: UndoReport): number {
+  const { removed, written, modes } = answer.report;
+  return removed.length + written.length + modes.length;
 }
 
 export function CheckpointsPage() {
   const data = useResource(
-    () => api<{ runs: CheckpointRun[]; checkpoints?: Checkpoint[] }>('/api/v1/checkpoints'),
+    () => api<{ runs: CheckpointRun[]; checkpoints: Checkpoint[] }>('/api/v1/checkpoints'),
     [],
   );
   const [diffs, setDiffs] = useState<Record<string, DiffChange[]>>({});
@@ -63,15 +32,14 @@ export function CheckpointsPage() {
     void action
       .run(async () => {
         try {
-          const answer = await api<UndoAnswer>('/api/v1/checkpoints/undo', {
+          const answer = await api<UndoReport>('/api/v1/checkpoints/undo', {
             method: 'POST',
             body: { ...(run ? { run } : {}), ...(force ? { force: true } : {}) },
           });
           const count = restoredCount(answer);
-          const again = answer.undo_run ?? answer.undoRun;
           setResult(
-            `Undid ${what}${count !== undefined ? `: ${count} path${count === 1 ? '' : 's'} restored` : ''}.` +
-              (again ? ` Undoing run ${again} brings it back.` : ''),
+            `Undid run ${answer.run}: ${count} path${count === 1 ? '' : 's'} restored.` +
+              ` Undoing run ${answer.undo_run} brings it back.`,
           );
         } catch (error) {
           if (!force && error instanceof Error && /changed|force/i.test(error.message)) setRefused(run ?? '');
@@ -81,16 +49,14 @@ export function CheckpointsPage() {
       .then(() => data.reload());
   };
 
+  // A finished run: what it changed; one still going: what changed since it began.
   const showDiff = (run: CheckpointRun) => {
-    const before = refOf(run.before);
-    const after = refOf(run.after);
-    const id = runIdOf(run);
-    if (!before) return;
+    const after = run.after?.id;
     void action.run(async () => {
       const answer = await api<{ changes: DiffChange[] }>(
-        `/api/v1/checkpoints/${encodeURIComponent(before)}/diff${after ? `?to=${encodeURIComponent(after)}` : ''}`,
+        `/api/v1/checkpoints/${encodeURIComponent(run.before.id)}/diff${after ? `?to=${encodeURIComponent(after)}` : ''}`,
       );
-      setDiffs((known) => ({ ...known, [id]: answer.changes }));
+      setDiffs((known) => ({ ...known, [run.run]: answer.changes }));
     });
   };
 
@@ -124,16 +90,17 @@ export function CheckpointsPage() {
           ) : (
             <ul class="cards" aria-label="Runs that changed the workspace">
               {runs.map((run) => {
-                const id = runIdOf(run);
+                const id = run.run;
                 const changes = diffs[id];
-                const files = filesChanged(run);
+                const files = run.after?.changed;
                 return (
                   <li key={id} class="card" data-run={id}>
                     <div class="card-head">
                       <strong>{id}</strong>
-                      {run.kind ? <Badge value={run.kind} tone="neutral" /> : null}
+                      <Badge value={run.kind} tone="neutral" />
+                      {run.after ? null : <Badge value="running" />}
                       <span class="muted small">
-                        {formatTime(timeOf(run))}
+                        {formatTime(run.before.created_at)}
                         {run.agent ? ` · agent ${run.agent}` : ''}
                         {run.undoes ? ` · undid ${run.undoes}` : ''}
                         {files !== undefined ? ` · ${files} file(s) changed` : ''}

@@ -4,6 +4,7 @@ import { api, download, query } from '../api.js';
 import type { SessionRow, TranscriptMessage } from '../api-types.js';
 import { useDashboard } from '../context.js';
 import { formatCount, formatTime, shortJson } from '../format.js';
+import { Markdown } from '../markdown.js';
 import { href, navigate } from '../router.js';
 import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
 
@@ -206,7 +207,7 @@ export function Transcript(props: { messages: TranscriptMessage[] }) {
         return (
           <li key={index} class={`msg msg-${message.role === 'user' ? 'user' : 'assistant'}`}>
             <span class="visually-hidden">{message.role === 'user' ? 'You: ' : 'Agent: '}</span>
-            {text}
+            {message.role === 'user' ? text : <Markdown text={text} />}
             {calls.length > 0 ? (
               <ul class="calls">
                 {calls.map((call, i) => (

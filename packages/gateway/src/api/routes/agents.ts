@@ -1,8 +1,42 @@
-/** The kernel's live agents (sub-agents carry their parent) and killing one with its descendants. */
-import type { AgentInfo } from '@oxydra/kernel';
+/**
+ * The kernel's live agents (sub-agents carry their parent) and killing one with its descendants;
+ * and the agents a new session can run (the configuration's, by name).
+ */
+import type { AgentInfo, Kernel } from '@oxydra/kernel';
 import { z } from 'zod';
+import { DEFAULT_AGENT } from '../../types.js';
 import { notFound, route } from '../define.js';
 import { agentSchema, idParams } from '../schemas.js';
+
+const configuredAgentSchema = z
+  .object({
+    name: z.string().describe('what a session names: "default" or an [agents.<name>] table'),
+    description: z.string().nullable(),
+    provider: z.string(),
+    model: z.string(),
+  })
+  .meta({ id: 'ConfiguredAgent' });
+
+/** "default" (the top-level configuration) first, then each [agents.<name>] in its order. */
+export function configuredAgents(kernel: Pick<Kernel, 'config'>): z.infer<typeof configuredAgentSchema>[] {
+  const { config } = kernel;
+  const top = {
+    name: DEFAULT_AGENT,
+    description: null,
+    provider: config.selection.provider,
+    model: config.selection.model,
+  };
+  const named = Object.entries(config.agents)
+    // A session naming "default" runs the top-level configuration, whatever [agents.default] says.
+    .filter(([name]) => name !== DEFAULT_AGENT)
+    .map(([name, agent]) => ({
+      name,
+      description: agent.description ?? null,
+      provider: agent.selection?.provider ?? config.selection.provider,
+      model: agent.selection?.model ?? config.selection.model,
+    }));
+  return [top, ...named];
+}
 
 export function agentJson(agent: AgentInfo) {
   return {
@@ -33,6 +67,16 @@ export function agentRoutes() {
           .filter((agent) => user === undefined || agent.userId === user)
           .map(agentJson),
       }),
+    }),
+    route({
+      method: 'get',
+      path: '/agents/configured',
+      tag: 'agents',
+      summary: 'Agents a new session can run',
+      description:
+        'The names `create_session` (WebSocket) accepts as `agent_name`, with what each is for and the model it uses.',
+      response: z.object({ agents: z.array(configuredAgentSchema) }),
+      handler: ({ kernel }) => ({ agents: configuredAgents(kernel) }),
     }),
     route({
       method: 'post',

@@ -1,6 +1,15 @@
 /** Checkpoints: the runs that changed the workspace and the snapshots, a diff, and undo (admin). */
 import { z } from 'zod';
 import { ApiError, route } from '../define.js';
+import {
+  checkpointJson,
+  checkpointRunJson,
+  checkpointRunSchema,
+  checkpointSchema,
+  fileChangeSchema,
+  undoReportJson,
+  undoReportSchema,
+} from '../schemas.js';
 
 const historyOff = () =>
   new ApiError(404, 'checkpoints_off', 'checkpoints are off ([checkpoints] enabled = false)');
@@ -15,17 +24,14 @@ export function checkpointRoutes() {
       summary: 'Runs that changed the workspace, and the checkpoints',
       query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
       response: z.object({
-        runs: z.array(z.record(z.string(), z.unknown())),
-        checkpoints: z.array(z.record(z.string(), z.unknown())),
+        runs: z.array(checkpointRunSchema).describe('newest first'),
+        checkpoints: z.array(checkpointSchema).describe('newest first'),
       }),
       handler: async ({ kernel, query }) => {
         const history = kernel.checkpoints;
         if (!history) throw historyOff();
         const [runs, checkpoints] = await Promise.all([history.runs(query.limit), history.list(query.limit)]);
-        return {
-          runs: runs as unknown as Record<string, unknown>[],
-          checkpoints: checkpoints as unknown as Record<string, unknown>[],
-        };
+        return { runs: runs.map(checkpointRunJson), checkpoints: checkpoints.map(checkpointJson) };
       },
     }),
     route({
@@ -36,12 +42,12 @@ export function checkpointRoutes() {
       summary: 'What changed since a checkpoint (or between two)',
       params: z.object({ ref: z.string().min(1).max(200) }),
       query: z.object({ to: z.string().min(1).max(200).optional() }),
-      response: z.object({ changes: z.array(z.record(z.string(), z.unknown())) }),
+      response: z.object({ changes: z.array(fileChangeSchema) }),
       handler: async ({ kernel, params, query }) => {
         const history = kernel.checkpoints;
         if (!history) throw historyOff();
         const changes = await history.diff(params.ref, query.to);
-        return { changes: changes as unknown as Record<string, unknown>[] };
+        return { changes: changes.map((change) => ({ path: change.path, status: change.status })) };
       },
     }),
     route({
@@ -53,7 +59,7 @@ export function checkpointRoutes() {
       body: z
         .strictObject({ run: z.string().min(1).max(200).optional(), force: z.boolean().optional() })
         .optional(),
-      response: z.record(z.string(), z.unknown()),
+      response: undoReportSchema,
       handler: async ({ kernel, body, actor }) => {
         const history = kernel.checkpoints;
         if (!history) throw historyOff();
@@ -62,7 +68,7 @@ export function checkpointRoutes() {
           ...(body?.force !== undefined ? { force: body.force } : {}),
           actor,
         });
-        return report as unknown as Record<string, unknown>;
+        return undoReportJson(report);
       },
     }),
   ];

@@ -30,19 +30,20 @@ export function costRoutes() {
           by: z.enum(COST_GROUPS),
           since: z.string().optional(),
           until: z.string().optional(),
-          userId: z.string().optional(),
+          user_id: z.string().optional().describe('the one user reported on, when only one'),
           rows: z.array(z.object({ key: z.string(), ...totals })),
           totals: z.object(totals),
         })
         .meta({ id: 'CostReport' }),
       handler: ({ kernel, query, user }) => {
         const userId = user ?? query.user_id;
-        return kernel.costs.report({
+        const { userId: reported, ...report } = kernel.costs.report({
           by: query.by,
           ...(query.since !== undefined ? { since: query.since } : {}),
           ...(query.until !== undefined ? { until: query.until } : {}),
           ...(userId !== undefined ? { userId } : {}),
         });
+        return { ...report, ...(reported !== undefined ? { user_id: reported } : {}) };
       },
     }),
   ];

@@ -3,7 +3,7 @@
  * JSONL, delete. A user token sees only its own user's sessions; another's is "not found".
  */
 import type { Kernel } from '@oxydra/kernel';
-import { exportSessionJsonl, exportSessionMarkdown, MAX_LIST_LIMIT, type SessionStore } from '@oxydra/memory';
+import { exportSessionJsonl, exportSessionMarkdown, type SessionStore } from '@oxydra/memory';
 import { z } from 'zod';
 import { sessionSummary } from '../../session-summary.js';
 import { ApiError, notFound, route } from '../define.js';
@@ -14,7 +14,9 @@ const listQuery = z.object({
     .string()
     .max(200)
     .optional()
-    .describe('only sessions whose name or id contains this (case-insensitive)'),
+    .describe(
+      'only sessions whose name or id contains this text, taken literally (`%` and `_` are not wildcards; ASCII letters match either case)',
+    ),
   user_id: z.string().max(64).optional(),
   include_archived: z.stringbool().default(false),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -48,21 +50,14 @@ export function sessionRoutes() {
           throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
         }
         const userId = user ?? query.user_id;
-        const needle = query.q?.toLowerCase();
-        const all = await storeOf(kernel).list({
+        // The store searches (SQL LIKE, the text taken literally) and pages in one query.
+        const matching = await storeOf(kernel).list({
           ...(userId !== undefined ? { userId } : {}),
           ...(query.include_archived ? {} : { archived: false }),
-          // A search looks through the most recent sessions the store lists at once, then pages the matches.
-          limit: needle ? MAX_LIST_LIMIT : query.limit,
-          offset: needle ? 0 : query.offset,
+          ...(query.q ? { search: query.q } : {}),
+          limit: query.limit,
+          offset: query.offset,
         });
-        const matching = needle
-          ? all
-              .filter(
-                (s) => s.id.toLowerCase().includes(needle) || (s.title ?? '').toLowerCase().includes(needle),
-              )
-              .slice(query.offset, query.offset + query.limit)
-          : all;
         return {
           sessions: matching.map((session) => ({
             ...sessionSummary(session),
