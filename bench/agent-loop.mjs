@@ -1,14 +1,26 @@
 #!/usr/bin/env node
-// The agent loop's own cost, for one run of 2 model calls + 1 file_read:
+// The agent loop's own cost, for one run of 2 streamed model calls + 1 file_read:
 //  (a) in-process with a scripted in-memory provider (no HTTP), averaged over --runs runs
 //      (target < 0.5 ms per run);
-//  (b) the same run through the testkit's HTTP mock (OpenAI Chat wire, in-process), next to the
-//      floor of two raw fetches of the same two requests;
-//  (c) `oxydra run` as a whole process against a mock in another process: wall time and peak
-//      RSS (target < 300 ms and < 100 MB; the field's leader publishes ~1.9 s and ~580 MB).
-// Usage: node bench/agent-loop.mjs [--runs N] [--process-runs N]   (prints one JSON object)
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//  (b) in-process: the same run through the testkit's HTTP mock (OpenAI Chat wire, in this
+//      process), interleaved with a raw-fetch floor doing the same work by hand (the same two
+//      requests, each streamed body read chunk by chunk, and the same file read); medians and
+//      their ratio (target <= 1.3x);
+//  (c) `oxydra run` as a whole process (default configuration: memory on, sandbox auto) against
+//      a mock in another process, interleaved with a raw-fetch *process* (a node script sending
+//      the same two streamed requests to the same mock and reading the same file): medians of
+//      wall time, their ratio (target <= 1.4x) and peak RSS (target <= 100 MB).
+// The processes keep the caller's environment (an ordinary one: e.g. NODE_EXTRA_CA_CERTS, which
+// every Node process pays for at start-up, is kept), except that HOME and the configuration
+// folders point into a throwaway folder and OXYDRA_* variables are dropped, so no real
+// configuration is read; the mock provider is selected through OXYDRA__* variables.
+// Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the maximum resident set size of the
+// process) when installed, else from sampling /proc/<pid>/status (VmHWM) at exit; the output says
+// which.
+// Usage: node bench/agent-loop.mjs [--runs N] [--http-runs N] [--process-runs N]   (one JSON object)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,18 +29,26 @@ import { ADAPTER_FACTORIES, synthesizeModelInfo } from '@oxydra/provider';
 import { startAgentRun } from '@oxydra/runtime';
 import { startMockLLM } from '@oxydra/testkit';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
-import { mockRunEnv, startMockProcess } from './mock-process.mjs';
+import { startMockProcess } from './mock-process.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '1000' }, 'process-runs': { type: 'string', default: '20' } },
+  options: {
+    runs: { type: 'string', default: '1000' },
+    'http-runs': { type: 'string', default: '300' },
+    'process-runs': { type: 'string', default: '20' },
+  },
 });
 const runs = Number(values.runs);
+const httpRuns = Number(values['http-runs']);
 const processRuns = Number(values['process-runs']);
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
+const round = (x) => Math.round(x * 1000) / 1000;
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
 const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-'));
-writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
+const NOTES = 'line one\nline two\n';
+writeFileSync(join(workspace, 'notes.txt'), NOTES);
 const tools = new ToolRegistry(
   createCoreTools({
     shell: {
@@ -90,7 +110,7 @@ async function oneRun(provider, overrides = {}) {
 const memoryTools = {
   specs: () => tools.specs(),
   spec: (name) => tools.spec(name),
-  execute: async () => ({ content: 'line one\nline two\n', isError: false, durationMs: 0 }),
+  execute: async () => ({ content: NOTES, isError: false, durationMs: 0 }),
 };
 
 async function timeRuns(options) {
@@ -108,7 +128,7 @@ const inMemory = await timeRuns({});
 const meanOf = (list) => list.reduce((a, b) => a + b, 0) / list.length;
 const mean = meanOf(inMemory);
 
-// (b) Through the HTTP mock.
+// (b) In-process, through the HTTP mock, against raw fetch doing the same work by hand.
 const scenario = [
   {
     match: { callIndex: 0 },
@@ -120,54 +140,91 @@ const mock = await startMockLLM({ api: 'openai-chat', scenario });
 const httpProvider = ADAPTER_FACTORIES.openai({ name: 'mock', baseURL: mock.url, apiKey: 'sk-bench' });
 await oneRun(httpProvider);
 const [first, second] = mock.requests;
-const rawFetch = async (request) => {
-  const response = await fetch(`${new URL(mock.url).origin}${request.path}`, {
+const origin = new URL(mock.url).origin;
+/** One request sent by hand, its SSE body read as it streams (as a client printing it would). */
+const rawStreamed = async (request) => {
+  const response = await fetch(`${origin}${request.path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
     body: request.raw,
   });
-  await response.arrayBuffer();
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of response.body) text += decoder.decode(chunk, { stream: true });
+  return text;
 };
-const httpRuns = Math.min(runs, 300);
+const rawRun = async () => {
+  await rawStreamed(first);
+  await readFile(join(workspace, 'notes.txt'), 'utf8');
+  await rawStreamed(second);
+};
 const http = [];
 const floor = [];
 for (let i = 0; i < 30; i++) {
   mock.reset();
   await oneRun(httpProvider);
+  await rawRun();
 }
 for (let i = 0; i < httpRuns; i++) {
-  mock.reset();
-  let start = performance.now();
-  await oneRun(httpProvider);
-  http.push(performance.now() - start);
-  mock.reset();
-  start = performance.now();
-  await rawFetch(first);
-  await rawFetch(second);
-  floor.push(performance.now() - start);
+  // Alternate which goes first, so neither always runs on a just-warmed connection.
+  for (const which of i % 2 === 0 ? ['loop', 'raw'] : ['raw', 'loop']) {
+    mock.reset();
+    const start = performance.now();
+    if (which === 'loop') await oneRun(httpProvider);
+    else await rawRun();
+    (which === 'loop' ? http : floor).push(performance.now() - start);
+  }
 }
 await mock.close();
+const httpLoop = summarize(http);
+const httpFloor = summarize(floor);
 
-// (c) The whole `oxydra run` process, the mock served by a separate process.
-const { url, child: server } = await startMockProcess(bin, writeScenario());
-const env = mockRunEnv({ PATH: process.env.PATH }, workspace, url);
+// (c) Whole processes, the mock served by a separate process.
+const scenarioPath = writeScenario();
+const home = mkdtempSync(join(tmpdir(), 'oxydra-bench-home-'));
+const env = runEnv(home);
+const requests = await captureRequests(scenarioPath);
+const { url, child: server } = await startMockProcess(bin, scenarioPath);
+env.OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL = url;
+const rawScript = writeRawScript(new URL(url).origin, requests);
 const hasGnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
-const wall = [];
-const rssKb = [];
+const commands = {
+  oxydra: [bin, 'run', '--json', 'Read notes.txt'],
+  raw_fetch: [rawScript],
+};
+const samples = { oxydra: { wall: [], rssKb: [] }, raw_fetch: { wall: [], rssKb: [] } };
 for (let i = 0; i < processRuns + 2; i++) {
-  const start = performance.now();
-  const args = hasGnuTime
-    ? ['/usr/bin/time', ['-f', '%M', process.execPath, bin, 'run', '--json', 'Read notes.txt']]
-    : [process.execPath, [bin, 'run', '--json', 'Read notes.txt']];
-  const result = spawnSync(args[0], args[1], { cwd: workspace, env, encoding: 'utf8' });
-  const elapsed = performance.now() - start;
-  if (result.status !== 0) throw new Error(`oxydra run failed: ${result.stderr}`);
-  if (i < 2) continue; // warm-up
-  wall.push(elapsed);
-  if (hasGnuTime) rssKb.push(Number(result.stderr.trim().split('\n').at(-1)));
+  const order = i % 2 === 0 ? ['oxydra', 'raw_fetch'] : ['raw_fetch', 'oxydra'];
+  for (const name of order) {
+    const { elapsed, rssKb } = await timeProcess(commands[name]);
+    if (i < 2) continue; // warm-up (the first run also fills the sandbox probe cache)
+    samples[name].wall.push(elapsed);
+    if (rssKb !== undefined) samples[name].rssKb.push(rssKb);
+  }
 }
 server.kill('SIGTERM');
 rmSync(workspace, { recursive: true, force: true });
+rmSync(home, { recursive: true, force: true });
+
+/** The caller's environment with a throwaway HOME and config folders, and the mock selected. */
+function runEnv(dir) {
+  const kept = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OXYDRA')));
+  for (const sub of ['.config', '.cache', '.local/state', '.local/share', 'etc']) {
+    mkdirSync(join(dir, sub), { recursive: true });
+  }
+  return {
+    ...kept,
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, '.config'),
+    XDG_CACHE_HOME: join(dir, '.cache'),
+    XDG_STATE_HOME: join(dir, '.local/state'),
+    XDG_DATA_HOME: join(dir, '.local/share'),
+    OXYDRA_SYSTEM_CONFIG_DIR: join(dir, 'etc'),
+    OXYDRA__PROVIDERS__REGISTRY__MOCK__PROVIDER_TYPE: 'openai',
+    OXYDRA__SELECTION__PROVIDER: 'mock',
+    OXYDRA__SELECTION__MODEL: 'bench-model',
+  };
+}
 
 function writeScenario() {
   const path = join(workspace, 'scenario.json');
@@ -189,9 +246,115 @@ function writeScenario() {
   return path;
 }
 
-const round = (x) => Math.round(x * 1000) / 1000;
-const processWall = summarize(wall);
-const peakRssMb = rssKb.length ? round(Math.max(...rssKb) / 1024) : null;
+/** The two requests one `oxydra run` sends, recorded by an in-process mock (not timed). */
+async function captureRequests(path) {
+  const steps = JSON.parse(readFileSync(path, 'utf8')).steps;
+  const recorder = await startMockLLM({ api: 'openai-chat', scenario: steps });
+  const child = spawn(process.execPath, [bin, 'run', '--json', 'Read notes.txt'], {
+    cwd: workspace,
+    env: { ...env, OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: recorder.url },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  await recorder.close();
+  if (code !== 0 || recorder.requests.length !== 2) {
+    throw new Error(`oxydra run (recording) exited ${code}, ${recorder.requests.length} requests: ${stderr}`);
+  }
+  return recorder.requests.map((request) => ({ path: request.path, raw: request.raw }));
+}
+
+/**
+ * The floor: a node script sending the same two streamed requests to the same mock (the second
+ * after reading the same file), printing the answer's text, then exiting as `oxydra` does
+ * (without waiting for idle keep-alive sockets).
+ */
+function writeRawScript(mockOrigin, recorded) {
+  const path = join(workspace, 'raw-fetch.mjs');
+  writeFileSync(
+    path,
+    `import { readFile } from 'node:fs/promises';
+const requests = ${JSON.stringify(recorded)};
+async function call(request) {
+  const response = await fetch(${JSON.stringify(mockOrigin)} + request.path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+    body: request.raw,
+  });
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let text = '';
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\\n\\n')) !== -1) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      text += JSON.parse(event.slice(6)).choices?.[0]?.delta?.content ?? '';
+    }
+  }
+  return text;
+}
+await call(requests[0]);
+await readFile('notes.txt', 'utf8');
+process.stdout.write((await call(requests[1])) + '\\n');
+process.exit(0);
+`,
+  );
+  return path;
+}
+
+/** One process run: wall time from spawn to exit, and its peak RSS (GNU time, else /proc). */
+async function timeProcess(args) {
+  const argv = hasGnuTime
+    ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]]
+    : [process.execPath, args];
+  const start = performance.now();
+  const child = spawn(argv[0], argv[1], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  // Without GNU time: VmHWM (the peak) read from /proc while the process lives, every 2 ms.
+  let hwm;
+  const sampler = hasGnuTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (match) hwm = Number(match[1]);
+        } catch {}
+      }, 2);
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  const elapsed = performance.now() - start;
+  if (sampler) clearInterval(sampler);
+  if (code !== 0 || !stdout.includes('two lines')) {
+    throw new Error(`${args.join(' ')} exited ${code}: ${stderr}\n${stdout}`);
+  }
+  const rssKb = hasGnuTime ? Number(stderr.trim().split('\n').at(-1)) : hwm;
+  return { elapsed, rssKb };
+}
+
+function processSummary({ wall, rssKb }) {
+  const sorted = [...rssKb].sort((a, b) => a - b);
+  return {
+    ...summarize(wall),
+    peak_rss_mb: sorted.length ? round(sorted.at(-1) / 1024) : null,
+    median_rss_mb: sorted.length ? round(sorted[Math.floor((sorted.length - 1) / 2)] / 1024) : null,
+  };
+}
+const oxydra = processSummary(samples.oxydra);
+const raw = processSummary(samples.raw_fetch);
+const processRatio = ratio(oxydra.median_ms, raw.median_ms);
+const httpRatio = ratio(httpLoop.median_ms, httpFloor.median_ms);
 process.stdout.write(
   `${JSON.stringify(
     {
@@ -206,13 +369,25 @@ process.stdout.write(
         loop_only_mean_ms: round(meanOf(loopOnly)),
         loop_only_note: 'the same run with file_read answered from memory: the loop without file I/O',
       },
-      b_http_mock: { runs: httpRuns, loop: summarize(http), raw_fetch_floor: summarize(floor) },
+      b_in_process: {
+        runs: httpRuns,
+        loop: httpLoop,
+        raw_fetch: httpFloor,
+        raw_fetch_note: 'the same two requests by fetch, bodies read as streams, and the same file read',
+        ratio: httpRatio,
+        added_ms: round(httpLoop.median_ms - httpFloor.median_ms),
+        target: 'ratio <= 1.3',
+        meets_target: httpRatio <= 1.3,
+      },
       c_process: {
         runs: processRuns,
-        wall: processWall,
-        peak_rss_mb: peakRssMb,
-        target: 'median wall < 300 ms, peak RSS < 100 MB',
-        meets_target: processWall.median_ms < 300 && (peakRssMb === null || peakRssMb < 100),
+        environment: "the caller's, with HOME and the XDG folders in a throwaway folder and OXYDRA* dropped",
+        rss_source: hasGnuTime ? 'GNU time %M (max RSS)' : '/proc/<pid>/status VmHWM sampled every 2 ms',
+        oxydra_run: oxydra,
+        raw_fetch_process: raw,
+        ratio: processRatio,
+        target: 'ratio <= 1.4, oxydra peak RSS <= 100 MB',
+        meets_target: processRatio <= 1.4 && (oxydra.peak_rss_mb === null || oxydra.peak_rss_mb <= 100),
       },
     },
     null,

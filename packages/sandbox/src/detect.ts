@@ -1,7 +1,11 @@
-/** Which sandbox this machine can give, and if none, why and how to fix it. Probed once. */
+/**
+ * Which sandbox this machine can give, and if none, why and how to fix it. Probed once per
+ * process, and a working bubblewrap is remembered across runs (see probe-cache.ts).
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type SandboxIdentity, SETPRIV, setprivPrefix } from './identity.js';
+import { cachedProbeWorks, probeCacheDir, probeCacheKey, rememberProbeWorks } from './probe-cache.js';
 import { BWRAP } from './runner.js';
 import { SANDBOX_EXEC } from './seatbelt.js';
 
@@ -11,6 +15,14 @@ export interface SandboxDetection {
   fix?: string;
 }
 
+export interface DetectOptions {
+  /**
+   * Where a working bubblewrap is remembered between runs: default `probeCacheDir()`
+   * (~/.cache/oxydra); false probes every time and remembers nothing.
+   */
+  cacheDir?: string | false;
+}
+
 const cache = new Map<string, SandboxDetection>();
 
 /**
@@ -18,12 +30,31 @@ const cache = new Map<string, SandboxDetection>();
  * probe runs bubblewrap exactly as commands will, since an unprivileged user namespace can be
  * refused where root's is not (Ubuntu 24.04+).
  */
-export function detectSandbox(bwrapPath = BWRAP, identity?: SandboxIdentity): SandboxDetection {
+export function detectSandbox(
+  bwrapPath = BWRAP,
+  identity?: SandboxIdentity,
+  options: DetectOptions = {},
+): SandboxDetection {
   const key = `${bwrapPath}\0${identity ? `${identity.uid}:${identity.gid}` : ''}`;
   const known = cache.get(key);
   if (known !== undefined) return known;
-  const detection = probe(bwrapPath, identity);
+  const detection = probeSandbox(bwrapPath, identity, options);
   cache.set(key, detection);
+  return detection;
+}
+
+/** detectSandbox without the per-process memory: the on-disk answer, else a probe. */
+export function probeSandbox(
+  bwrapPath = BWRAP,
+  identity?: SandboxIdentity,
+  options: DetectOptions = {},
+): SandboxDetection {
+  const dir = options.cacheDir === undefined ? probeCacheDir() : options.cacheDir;
+  // Only the Linux probe starts a process; the checks before it cost nothing worth keeping.
+  const key = process.platform === 'linux' && dir !== false ? probeCacheKey(bwrapPath, identity) : undefined;
+  if (dir !== false && key !== undefined && cachedProbeWorks(dir, key)) return { tier: 'bubblewrap' };
+  const detection = probe(bwrapPath, identity);
+  if (dir !== false && key !== undefined && detection.tier === 'bubblewrap') rememberProbeWorks(dir, key);
   return detection;
 }
 

@@ -13,7 +13,7 @@ export {
   SANDBOX_HOME,
   SYSTEM_ROOTS,
 } from './args.js';
-export { detectSandbox, type SandboxDetection } from './detect.js';
+export { type DetectOptions, detectSandbox, probeSandbox, type SandboxDetection } from './detect.js';
 export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
 export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 export { EGRESS_MOUNT, type EgressSession, openEgressSession, proxyEnv } from './egress/session.js';
@@ -42,6 +42,7 @@ export {
   processLimitEnforced,
 } from './limits.js';
 export { HeadTailBuffer } from './output-buffer.js';
+export { forgetProbe, probeCacheDir, probeCacheFile, probeCacheKey } from './probe-cache.js';
 export { processAlive } from './process-alive.js';
 export {
   DEFAULT_COMMAND_OUTPUT_BYTES,

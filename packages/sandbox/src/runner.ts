@@ -67,7 +67,8 @@ export function createBubblewrapRunner(
   const bwrap = options.bwrapPath ?? BWRAP;
   const allowHosts =
     policy.network === 'off' || sharesHostNetwork(policy) ? undefined : policy.network.allowHosts;
-  const seccomp = policy.seccomp === false ? undefined : seccompProgramFile();
+  // Written with the first command: a run that never starts one leaves no file to remove.
+  const seccompFile = (): string | undefined => (policy.seccomp === false ? undefined : seccompProgramFile());
   // Started with the first command that needs it, then shared by all of them.
   let egress: Promise<EgressSession> | undefined;
 
@@ -105,6 +106,7 @@ export function createBubblewrapRunner(
       ...inner,
     ];
     // bwrap reads the seccomp filter from fd 3 and its last arguments from fd 4.
+    const seccomp = seccompFile();
     const filterFd = seccomp === undefined ? undefined : openSync(seccomp, 'r');
     return WarmSlot.start({
       argv: cgroup === undefined ? argv : inCgroup(cgroup, argv),
@@ -133,7 +135,7 @@ export function createBubblewrapRunner(
         cwd: run.cwd,
         env: run.env,
         ...egressArgs(proxy),
-        ...(seccomp === undefined ? {} : { seccompFd: 3 }),
+        ...(seccompFile() === undefined ? {} : { seccompFd: 3 }),
       }),
       '--setenv',
       'OXYDRA_COMMAND',

@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,5 +45,63 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     const outcome = await callTool(tools, ws.root, 'file_search', { path: '.', query: 'needle' });
     expect(outcome.content).toContain('docs/a.txt');
     expect(outcome.content).not.toContain('in the key');
+  });
+
+  // The same registry serves every call of a run (and of a gateway's runs): nothing learned at
+  // the first call may let a later one through a link or folder made in between.
+  describe('links and folders made after the first call', () => {
+    it('a link to a secrets folder made mid-run is refused', async () => {
+      ws.write('.ssh/id_ed25519', 'SSH-PRIVATE-KEY');
+      ws.write('notes.txt', 'ordinary');
+      const tools = coreRegistry({ secretPaths: homeSecretPaths(ws.root) });
+      expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+      symlinkSync(join(ws.root, '.ssh'), join(ws.root, 'keys'));
+      const outcome = await callTool(tools, ws.root, 'file_read', { path: 'keys/id_ed25519' });
+      expect(outcome.isError).toBe(true);
+      expect(outcome.content).toMatch(/secrets folder/);
+      expect(outcome.content).not.toContain('SSH-PRIVATE-KEY');
+    });
+
+    it('a secrets folder missing at the first call, then made a link to a workspace folder, is refused there', async () => {
+      ws.write('notes.txt', 'ordinary');
+      const tools = coreRegistry({ secretPaths: homeSecretPaths(ws.root) });
+      expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+      // ~/.ssh appears as a link to a folder elsewhere in the workspace (dotfiles kept in a repo).
+      ws.write('dotfiles/ssh/id_ed25519', 'SSH-PRIVATE-KEY');
+      symlinkSync(join(ws.root, 'dotfiles/ssh'), join(ws.root, '.ssh'));
+      for (const path of ['dotfiles/ssh/id_ed25519', '.ssh/id_ed25519']) {
+        const outcome = await callTool(tools, ws.root, 'file_read', { path });
+        expect(outcome.isError, path).toBe(true);
+        expect(outcome.content).toMatch(/secrets folder/);
+        expect(outcome.content).not.toContain('SSH-PRIVATE-KEY');
+      }
+    });
+
+    it('a secrets folder whose parent is re-linked after the first call is refused at its new place', async () => {
+      // ~/.config/oxydra: its parent ~/.config is moved into a repo and linked back.
+      ws.write('.config/oxydra/agent.toml', 'api_key = "SECRET-KEY"');
+      ws.write('notes.txt', 'ordinary');
+      const tools = coreRegistry({ secretPaths: homeSecretPaths(ws.root) });
+      expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+      mkdirSync(join(ws.root, 'repo'));
+      renameSync(join(ws.root, '.config'), join(ws.root, 'repo/config'));
+      symlinkSync(join(ws.root, 'repo/config'), join(ws.root, '.config'));
+      const outcome = await callTool(tools, ws.root, 'file_read', { path: 'repo/config/oxydra/agent.toml' });
+      expect(outcome.isError).toBe(true);
+      expect(outcome.content).toMatch(/secrets folder/);
+      expect(outcome.content).not.toContain('SECRET-KEY');
+    });
+
+    it('a link out of the workspace made after the first call is refused', async () => {
+      ws.write('notes.txt', 'ordinary');
+      writeFileSync(join(ws.outside, 'secret.txt'), 'OUTSIDE-SECRET');
+      const tools = coreRegistry({ secretPaths: homeSecretPaths(ws.root) });
+      expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+      symlinkSync(ws.outside, join(ws.root, 'out'));
+      const outcome = await callTool(tools, ws.root, 'file_read', { path: 'out/secret.txt' });
+      expect(outcome.isError).toBe(true);
+      expect(outcome.content).toMatch(/escapes the workspace/);
+      expect(outcome.content).not.toContain('OUTSIDE-SECRET');
+    });
   });
 });

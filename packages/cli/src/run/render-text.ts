@@ -25,9 +25,23 @@ const red = style('31');
 const green = style('32');
 const cyan = style('36');
 
+/**
+ * 1234 -> "1,234": the grouping `toLocaleString('en-US')` gives, without it. The first Intl call
+ * of a process maps ~7 MB of ICU data and takes ~20 ms, paid at the very end of every run.
+ */
+export function groupDigits(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const sign = n < 0 ? '-' : '';
+  const [whole = '0', fraction] = Math.abs(n).toString().split('.');
+  if (whole.includes('e')) return String(n);
+  let grouped = whole;
+  for (let at = whole.length - 3; at > 0; at -= 3) grouped = `${grouped.slice(0, at)},${grouped.slice(at)}`;
+  return `${sign}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
 export function formatTokens(n: number | undefined): string {
   if (n === undefined) return '?';
-  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toLocaleString('en-US');
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : groupDigits(n);
 }
 
 export function formatCost(usd: number | null | undefined): string {

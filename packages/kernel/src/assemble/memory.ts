@@ -36,6 +36,12 @@ export interface WorkspaceMemory {
   retriever: Retriever;
   embedder: Embedder;
   tools: Tool[];
+  /**
+   * Work that may finish after the call that started it has returned (making a committed turn
+   * searchable): close() waits for it, and the retriever's searches wait for its writes.
+   */
+  inBackground(work: Promise<unknown>): void;
+  /** Waits for the background work, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -128,7 +134,25 @@ export async function openWorkspaceMemory(
       set: (sessionId, key, value, epoch) => db.sessions.setState(sessionId, key, value, epoch),
     },
   });
-  return { db, retriever, embedder, tools, close: () => db.close() };
+  const background = new Set<Promise<unknown>>();
+  return {
+    db,
+    retriever,
+    embedder,
+    tools,
+    inBackground(work) {
+      const tracked = work.then(
+        () => {},
+        () => {},
+      );
+      background.add(tracked);
+      void tracked.then(() => background.delete(tracked));
+    },
+    async close() {
+      while (background.size > 0) await Promise.all(background);
+      await db.close();
+    },
+  };
 }
 
 /** A stored conversation, ready to send again: attachment bytes are never stored, so say so. */
@@ -180,12 +204,16 @@ export function sessionHooks(
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
       await memory.db.sessions.appendTurn(sessionId, messages);
-      // The turn is committed; making it searchable is best effort and never loses it.
-      try {
-        await memory.retriever.indexConversation({ sessionId, ...(userId ? { userId } : {}), messages });
-      } catch (error) {
-        options.warn(`could not index the conversation for search: ${(error as Error).message}`);
-      }
+      // The turn is committed; making it searchable is best effort and never loses it. It runs
+      // behind the next model call (or after the answer is shown) instead of before it: every
+      // search waits for the retriever's queued writes, and closing the memory waits for it.
+      memory.inBackground(
+        memory.retriever
+          .indexConversation({ sessionId, ...(userId ? { userId } : {}), messages })
+          .catch((error: unknown) => {
+            options.warn(`could not index the conversation for search: ${(error as Error).message}`);
+          }),
+      );
     },
     recall: async (query) => {
       const hits = await memory.retriever.search({

@@ -215,6 +215,9 @@ export class Retriever {
     const text = query.query.trim();
     const topK = Math.max(1, Math.min(100, Math.floor(query.topK ?? this.topK)));
     if (text === '') return [];
+    // What was queued for indexing before this search (a turn committed a moment ago, whose
+    // indexing runs in the background) is found by it.
+    await this.writes.idle();
     const filter: ScopeFilter = {
       includeNotes: query.includeNotes ?? true,
       includeConversation: query.includeConversation ?? true,
@@ -300,6 +303,7 @@ export class Retriever {
   }
 
   async stats(): Promise<RetrievalStats> {
+    await this.writes.idle();
     const [counts, models] = await this.client.batch(
       [
         `SELECT count(*) AS chunks,

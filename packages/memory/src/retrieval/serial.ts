@@ -11,4 +11,9 @@ export class Serial {
     this.tail = result.catch(() => {});
     return result;
   }
+
+  /** Settles once every job queued so far has finished (whether or not it succeeded). */
+  idle(): Promise<unknown> {
+    return this.tail;
+  }
 }

@@ -15,8 +15,8 @@
  *   each commit instead, which narrows the window to microseconds but cannot close it.
  */
 import type { Stats } from 'node:fs';
-import { constants, existsSync } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { constants, existsSync, readlinkSync } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { giveTo, ownerFor } from './ownership.js';
 
@@ -45,7 +45,9 @@ export interface Checked {
 export async function whereOpened(handle: FileHandle, path: string): Promise<string> {
   if (!PROC_FD) return realpath(path);
   // A file or folder removed meanwhile is shown with this suffix; where it was is what counts.
-  return (await readlink(`/proc/self/fd/${handle.fd}`)).replace(/ \(deleted\)$/, '');
+  // Synchronous: /proc answers from the kernel's memory (no disk), and a thread-pool round trip
+  // would cost ten times the call.
+  return readlinkSync(`/proc/self/fd/${handle.fd}`).replace(/ \(deleted\)$/, '');
 }
 
 export function kindOf(info: Stats): string {
@@ -101,9 +103,13 @@ export async function readCapped(
       buffer.copy(grown, 0, 0, length);
       buffer = grown;
     }
-    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    const wanted = buffer.length - length;
+    const { bytesRead } = await handle.read(buffer, length, wanted, length);
     if (bytesRead === 0) return buffer.subarray(0, length);
     length += bytesRead;
+    // Everything the fstat counted arrived and the byte asked for beyond it did not: the end
+    // (without the extra read that would only say so).
+    if (bytesRead < wanted && length >= size && length <= maxBytes) return buffer.subarray(0, length);
   }
 }
 

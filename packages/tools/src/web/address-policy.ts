@@ -56,8 +56,11 @@ function table(ranges: readonly Range[], family: 'ipv4' | 'ipv6'): RangeTable {
   return { list, ranges, family };
 }
 
-const V4 = table(V4_RANGES, 'ipv4');
-const V6 = table(V6_RANGES, 'ipv6');
+// Built at the first check (a web tool running), not when the tools are made at start-up.
+let v4Table: RangeTable | undefined;
+let v6Table: RangeTable | undefined;
+const V4 = (): RangeTable => (v4Table ??= table(V4_RANGES, 'ipv4'));
+const V6 = (): RangeTable => (v6Table ??= table(V6_RANGES, 'ipv6'));
 
 /** The reason of the first range holding `address`; BlockList says whether, the table says why. */
 function rangeReason(t: RangeTable, address: string): string | undefined {
@@ -134,15 +137,15 @@ function embeddedIpv4(bytes: Uint8Array): string | undefined {
  * address. Anything that is not an IP address at all is refused too.
  */
 export function addressRestriction(address: string): string | undefined {
-  if (isIPv4(address)) return rangeReason(V4, address);
+  if (isIPv4(address)) return rangeReason(V4(), address);
   const bytes = parseIpv6(address);
   if (!bytes) return 'not an IP address';
   const canonical = formatIpv6(bytes);
-  const own = rangeReason(V6, canonical);
+  const own = rangeReason(V6(), canonical);
   if (own) return own;
   const v4 = embeddedIpv4(bytes);
   if (v4 === undefined) return undefined;
-  const inner = rangeReason(V4, v4);
+  const inner = rangeReason(V4(), v4);
   return inner === undefined ? undefined : `${inner} IPv4 ${v4} inside an IPv6 address`;
 }
 

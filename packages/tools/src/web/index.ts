@@ -45,17 +45,33 @@ export interface WebToolsOptions {
 /** Search responses are small; a megabyte is plenty and bounds a misbehaving backend. */
 const SEARCH_MAX_BYTES = 1024 * 1024;
 
+/**
+ * A guarded fetch made at its first call. The address policy parses host names and addresses
+ * (node:net's IPv6 pattern alone compiles in ~5 ms), which a run that never fetches anything
+ * should not pay for at start-up.
+ */
+function atFirstCall(make: () => SafeFetch): SafeFetch {
+  let made: SafeFetch | undefined;
+  return (url, init) => {
+    made ??= make();
+    return made(url, init);
+  };
+}
+
 export function createWebTools(options: WebToolsOptions): Tool[] {
   const config = options.webSearch;
-  const policy = new EgressPolicy(config.egress_allowlist);
-  const make = (p: EgressPolicy, maxBytes?: number): SafeFetch => {
+  let basePolicy: EgressPolicy | undefined;
+  const policy = (): EgressPolicy => (basePolicy ??= new EgressPolicy(config.egress_allowlist));
+  const make = (p: () => EgressPolicy, maxBytes?: number): SafeFetch => {
     if (options.fetch) return options.fetch;
-    const fetchOptions: Parameters<typeof createSafeFetch>[0] = { policy: p };
-    if (options.resolve) fetchOptions.resolve = options.resolve;
-    if (options.connect) fetchOptions.connect = options.connect;
-    if (options.timeoutMs !== undefined) fetchOptions.timeoutMs = options.timeoutMs;
-    if (maxBytes !== undefined) fetchOptions.maxBytes = maxBytes;
-    return createSafeFetch(fetchOptions);
+    return atFirstCall(() => {
+      const fetchOptions: Parameters<typeof createSafeFetch>[0] = { policy: p() };
+      if (options.resolve) fetchOptions.resolve = options.resolve;
+      if (options.connect) fetchOptions.connect = options.connect;
+      if (options.timeoutMs !== undefined) fetchOptions.timeoutMs = options.timeoutMs;
+      if (maxBytes !== undefined) fetchOptions.maxBytes = maxBytes;
+      return createSafeFetch(fetchOptions);
+    });
   };
   // The configured backend is the user's own choice (often a SearxNG on localhost), so its
   // host:port is allowed for searches only; web_fetch keeps the plain policy.
@@ -67,7 +83,7 @@ export function createWebTools(options: WebToolsOptions): Tool[] {
       : webFetchTool({ fetch: make(policy), maxChars: options.maxChars });
   const searchOptions: Parameters<typeof webSearchTool>[0] = {
     provider: config.provider,
-    fetch: make(policy.with([backendEntry]), SEARCH_MAX_BYTES),
+    fetch: make(() => policy().with([backendEntry]), SEARCH_MAX_BYTES),
   };
   if (config.base_url !== undefined) searchOptions.baseUrl = config.base_url;
   return [fetchTool, webSearchTool(searchOptions)];

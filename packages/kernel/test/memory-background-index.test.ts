@@ -1,0 +1,81 @@
+/**
+ * A committed turn is made searchable in the background (behind the next model call, or after
+ * the answer is shown), never at the cost of what a search sees: a search started after the
+ * run waits for the indexing queued before it, and closing the kernel waits for all of it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentConfigSchema } from '@oxydra/types';
+import Database from 'libsql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openWorkspaceMemory, sessionHooks } from '../src/assemble/memory.js';
+import { closeAll, testKernel } from './helpers.js';
+
+afterEach(closeAll);
+
+// A long answer (many chunks to embed), so its indexing is still going when the run ends.
+const filler = Array.from({ length: 4000 }, (_, i) => `Paragraph ${i} describes quay ${i % 97} at length.`);
+const steps = [
+  {
+    reply: { text: `${filler.join(' ')} The harbour crane is painted vermilion.`, textChunks: 1 },
+    times: 'always' as const,
+  },
+];
+
+describe('indexing a run in the background', () => {
+  it('persist returns once the turn is stored; a search started then still finds it', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
+    const config = agentConfigSchema.parse({
+      selection: { provider: 'mock', model: 'm' },
+      providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
+    });
+    const memory = await openWorkspaceMemory(config, workspace, {});
+    try {
+      const warnings: string[] = [];
+      const { id: sessionId } = await memory.db.sessions.create();
+      const hooks = sessionHooks(memory, {
+        sessionId,
+        config,
+        warn: (message) => warnings.push(message),
+        secrets: [],
+      });
+      await hooks.persist!([
+        { role: 'user', content: 'What colour is the harbour crane?' },
+        { role: 'assistant', content: 'The harbour crane is painted vermilion.' },
+      ]);
+      // No wait in between: the indexing queued by persist may not have started yet.
+      const hits = await memory.retriever.search({ query: 'harbour crane vermilion' });
+      expect(hits.some((hit) => hit.text.includes('vermilion'))).toBe(true);
+      expect(warnings).toEqual([]);
+    } finally {
+      await memory.close();
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
+  it('a search right after the run finds its conversation', async () => {
+    const { kernel } = await testKernel(steps);
+    const result = await kernel.agents.spawn({ prompt: 'What colour is the harbour crane?' }).result;
+    expect(result.status).toBe('completed');
+    const hits = await kernel.memory.recall('harbour crane vermilion');
+    expect(hits.some((hit) => hit.text.includes('vermilion'))).toBe(true);
+  });
+
+  it('closing the kernel waits for the indexing: another process finds the conversation', async () => {
+    const test = await testKernel(steps);
+    const result = await test.kernel.agents.spawn({ prompt: 'What colour is the harbour crane?' }).result;
+    expect(result.status).toBe('completed');
+    await test.kernel.close();
+    // Read as another process would, with its own connection.
+    const db = new Database(join(test.workspace, '.oxydra', 'memory.db'), { readonly: true });
+    try {
+      const row = db
+        .prepare(`SELECT count(*) AS n FROM chunks WHERE source_type = 'conversation' AND text LIKE ?`)
+        .get('%vermilion%') as { n: number };
+      expect(Number(row.n)).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+});
