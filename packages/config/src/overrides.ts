@@ -3,7 +3,7 @@
  * The schema decides how a string becomes a value, so `OXYDRA__RUNTIME__MAX_TURNS=12` is a
  * number, `OXYDRA__MEMORY__ENABLED=false` a boolean and `...__ENV_KEYS=A,B` a list.
  */
-import { ConfigError, didYouMean } from '@oxydra/types';
+import { ConfigError, compareCodePoints, didYouMean } from '@oxydra/types';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { type ConfigLayer, type PlainObject, setPath } from './layers.js';
@@ -110,7 +110,7 @@ export function overridesToLayer(
 export function envOverrides(env: NodeJS.ProcessEnv): Override[] {
   return Object.entries(env)
     .filter((entry): entry is [string, string] => entry[0].startsWith(ENV_PREFIX) && entry[1] !== undefined)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareCodePoints(a, b))
     .map(([name, raw]) => ({
       path: name
         .slice(ENV_PREFIX.length)
