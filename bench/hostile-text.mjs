@@ -23,6 +23,7 @@ import { countTokens } from '../packages/provider/dist/catalog/index.js';
 import { seededRandom, startMockLLM } from '../packages/testkit/dist/index.js';
 import { scrubText } from '../packages/tools/dist/scrub/index.js';
 import { GitIgnore } from '../packages/tools/dist/search/gitignore.js';
+import { loadHtmlParser } from '../packages/tools/dist/web/html-scan.js';
 import { htmlToText } from '../packages/tools/dist/web/html-to-text.js';
 import { summarize } from './stats.mjs';
 
@@ -30,6 +31,7 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }
 const runs = Number(values.runs);
 const round = (x) => Math.round(x * 100) / 100;
 const random = seededRandom(42);
+await loadHtmlParser();
 const randomText = (length, alphabet) =>
   Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
 

@@ -1,6 +1,6 @@
 import { Cancelled } from '@oxydra/types';
-import { describe, expect, it } from 'vitest';
-import { scanHtmlAsync } from '../src/web/html-scan.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadHtmlParser, scanHtmlAsync } from '../src/web/html-scan.js';
 import {
   htmlToPage,
   htmlToPageAsync,
@@ -14,6 +14,9 @@ import { parseDuckDuckGo } from '../src/web/web-search.js';
 // event loop all along. A test that hangs fails by its timeout (the conversion itself is one
 // synchronous call, so the failure shows once it returns); the assertions check the output.
 const HOSTILE_TIMEOUT = 10_000;
+
+// The synchronous converters need the parser loaded (the web tools load it before using them).
+beforeAll(loadHtmlParser);
 
 describe('htmlToText on ordinary pages', () => {
   it('renders headings, emphasis, code, tables, images, links and lists', () => {

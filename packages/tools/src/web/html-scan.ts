@@ -11,7 +11,25 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Cancelled } from '@oxydra/types';
-import { QuoteType, Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import type { Tokenizer, TokenizerCallbacks } from 'htmlparser2';
+
+/**
+ * htmlparser2 loads with the first page a web tool reads, not with the tools: building its entity
+ * tables and compiling it cost every `oxydra run` and gateway start ~5 ms and its memory, and
+ * most runs never fetch a page. The async entry points load it themselves; the synchronous ones
+ * (small inputs: search results, snippets) need `await loadHtmlParser()` first.
+ */
+type HtmlParser = typeof import('htmlparser2');
+let htmlParser: HtmlParser | undefined;
+
+export async function loadHtmlParser(): Promise<void> {
+  htmlParser ??= await import('htmlparser2');
+}
+
+function parser(): HtmlParser {
+  if (!htmlParser) throw new Error('the HTML parser is not loaded: await loadHtmlParser() first');
+  return htmlParser;
+}
 
 export interface HtmlHandler {
   /** `name` is lower-case; `attrs` holds the attributes named by `wantedAttributes`, decoded. */
@@ -55,7 +73,7 @@ function callbacks(html: string, handler: HtmlHandler, options: ScanOptions): To
       if (attrName !== undefined) attrValue += String.fromCodePoint(codePoint);
     },
     onattribend(quote) {
-      if (attrName !== undefined) attrs.set(attrName, quote === QuoteType.NoValue ? '' : attrValue);
+      if (attrName !== undefined) attrs.set(attrName, quote === parser().QuoteType.NoValue ? '' : attrValue);
       attrName = undefined;
     },
     onopentagend() {
@@ -83,10 +101,10 @@ function callbacks(html: string, handler: HtmlHandler, options: ScanOptions): To
 }
 
 function tokenizer(html: string, handler: HtmlHandler, options: ScanOptions): Tokenizer {
-  return new Tokenizer({ decodeEntities: true }, callbacks(html, handler, options));
+  return new (parser().Tokenizer)({ decodeEntities: true }, callbacks(html, handler, options));
 }
 
-/** The whole page in one call: for small inputs (titles, snippets, search results). */
+/** The whole page in one call: for small inputs (titles, snippets, search results); after loadHtmlParser(). */
 export function scanHtml(html: string, handler: HtmlHandler, options: ScanOptions = {}): void {
   const scanner = tokenizer(html, handler, options);
   scanner.write(html);
@@ -103,6 +121,7 @@ export async function scanHtmlAsync(
   handler: HtmlHandler,
   options: ScanOptions & { signal?: AbortSignal; sliceChars?: number } = {},
 ): Promise<void> {
+  await loadHtmlParser();
   const scanner = tokenizer(html, handler, options);
   const step = options.sliceChars ?? SCAN_SLICE_CHARS;
   for (let at = 0; at < html.length; at += step) {

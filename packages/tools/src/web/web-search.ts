@@ -1,7 +1,7 @@
 /** web_search: a few results (title, URL, snippet) from DuckDuckGo's HTML page or a SearxNG. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { scanHtml } from './html-scan.js';
+import { loadHtmlParser, scanHtml } from './html-scan.js';
 import { collapseWhitespace, plainText } from './html-to-text.js';
 import type { SafeFetch } from './safe-fetch.js';
 
@@ -130,6 +130,7 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
     async execute({ query, count, freshness }, context) {
+      await loadHtmlParser();
       const results =
         options.provider === 'searxng'
           ? await searxng(options, query, freshness, context.signal)
