@@ -6,7 +6,7 @@
  * the final answer. Keeping only the last call would make the stream disagree with the answer
  * unless every call's text were held back until it is known to be the last.
  */
-import type { StreamEvent } from '@oxydra/types';
+import { flatString, type StreamEvent } from '@oxydra/types';
 
 export const CALL_SEPARATOR = '\n\n';
 
@@ -36,6 +36,7 @@ export class AnswerText {
 
   /** Everything streamed so far: the final answer once the run has ended. */
   get text(): string {
+    this.#text = flatString(this.#text);
     return this.#text;
   }
 }

@@ -11,3 +11,4 @@ export * from './suggest.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';
+export * from './flat-string.js';

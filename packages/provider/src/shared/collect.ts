@@ -3,14 +3,15 @@
  * replay (text, tool calls, reasoning blocks with their signatures), the finish reason and
  * usage. Works on the events of any adapter.
  */
-import type {
-  AssistantMessage,
-  FinishReason,
-  ProviderResponse,
-  ReasoningBlock,
-  StreamEvent,
-  ToolCall,
-  Usage,
+import {
+  type AssistantMessage,
+  type FinishReason,
+  flatString,
+  type ProviderResponse,
+  type ReasoningBlock,
+  type StreamEvent,
+  type ToolCall,
+  type Usage,
 } from '@oxydra/types';
 
 export class ResponseAssembler {
@@ -55,9 +56,10 @@ export class ResponseAssembler {
 
   /** The assistant message as far as the stream got. */
   message(): AssistantMessage {
-    const message: AssistantMessage = { role: 'assistant', content: this.text };
+    const message: AssistantMessage = { role: 'assistant', content: flatString(this.text) };
     if (this.toolCalls.length > 0) message.toolCalls = [...this.toolCalls];
-    if (this.reasoning.length > 0) message.reasoning = this.reasoning.map((block) => ({ ...block }));
+    if (this.reasoning.length > 0)
+      message.reasoning = this.reasoning.map((block) => ({ ...block, text: flatString(block.text) }));
     return message;
   }
 
