@@ -1,5 +1,5 @@
 /**
- * Files and dependencies of this package. From dist/ and in the published `oxydra` package
+ * Files of this package. From dist/ and in the published `oxydra` package
  * (whose bundle/ sits beside a copy of data/), data/ is one folder above the running module; in
  * a clone's CLI bundle it is not, and the package is found through its own name instead.
  */
@@ -25,9 +25,4 @@ function besideThisModule(): string | undefined {
 /** A file shipped with the package, e.g. `data/models.json`. */
 export function providerFile(relativePath: string): string {
   return join(providerRoot(), relativePath);
-}
-
-/** require() as if from this package, for its own CommonJS dependencies (gpt-tokenizer). */
-export function providerRequire(id: string): unknown {
-  return createRequire(join(providerRoot(), 'package.json'))(id);
 }

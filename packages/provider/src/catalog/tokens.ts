@@ -1,19 +1,17 @@
 /**
- * Token counts for context budgeting, in pure JS with gpt-tokenizer's o200k_base encoding
- * (GPT-4o and later). For Anthropic and Gemini, whose tokenizers are not public, it is an
- * estimate that is usually within ~20%; the context budget's safety buffer absorbs the rest.
+ * Token counts for context budgeting. They are estimates, computed without any tokenizer tables:
+ * estimate.ts cuts the text into the pieces of OpenAI's o200k_base pre-tokenizer (GPT-4o and
+ * later) and costs each by its kind, length and script, a little over the exact o200k count
+ * (measured 3-10% over per kind of text; `node bench/tokens.mjs`). For Anthropic and Gemini,
+ * whose tokenizers are not public, o200k is itself an approximation; the context budget's safety
+ * buffer absorbs the rest.
  *
- * The encoder's tables are large (~130 ms to load), so they are loaded on the first count, not
- * when the package is imported. It is loaded with require() so counting stays synchronous; the
- * work one count may do is bounded (see bounded-count.ts), since prompts are untrusted input.
+ * Counting is synchronous, linear and cheap (no table to load), and its work per text is bounded
+ * (see bounded-count.ts), since prompts are untrusted input.
  */
 import type { Message, ToolSpec } from '@oxydra/types';
-import { providerRequire } from '../package-files.js';
 import { countTokensBounded } from './bounded-count.js';
-
-interface Encoder {
-  countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number;
-}
+import { estimateTokens } from './estimate.js';
 
 /** Role and delimiters around each message in chat formats (OpenAI's documented 3, plus slack). */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
@@ -29,43 +27,19 @@ export const TOOL_CALL_OVERHEAD_TOKENS = 3;
  */
 export const ATTACHMENT_TOKEN_ESTIMATE = 1_000;
 
-// Text such as "<|endoftext|>" in user content is ordinary text, not a control token.
-const NO_SPECIAL_TOKENS = { disallowedSpecial: new Set<string>() };
-
-interface LoadedEncoder {
-  count: (text: string) => number;
-  pieces: RegExp;
-}
-
-let encoder: LoadedEncoder | undefined;
-
-function getEncoder(): LoadedEncoder {
-  if (!encoder) {
-    const o200k = providerRequire('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder;
-    // The encoder's own pre-tokenizing pattern, so long pieces are found exactly as it finds them.
-    const { O200K_TOKEN_SPLIT_REGEX } = providerRequire('gpt-tokenizer/cjs/encodingParams/constants') as {
-      O200K_TOKEN_SPLIT_REGEX: RegExp;
-    };
-    encoder = {
-      count: (text) => o200k.countTokens(text, NO_SPECIAL_TOKENS),
-      pieces: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags),
-    };
-  }
-  return encoder;
-}
-
+/** Estimated o200k tokens of `text`, a little over the exact count, and never over utf8Bytes(text). */
 export function countTokens(text: string): number {
   if (text === '') return 0;
-  const { count, pieces } = getEncoder();
-  return countTokensBounded(text, count, pieces);
+  return countTokensBounded(text, estimateTokens);
 }
 
-/** How text is measured: exact tokens, or UTF-8 bytes as an upper bound. */
+/** How text is measured: estimated tokens, or UTF-8 bytes as an upper bound. */
 type Measure = (text: string) => number;
 
 /**
  * A BPE token always spans at least one byte, so a text's UTF-8 length is an upper bound on its
- * token count. Budget checks use it first: when the bound fits, the encoder never has to load.
+ * token count, and countTokens never exceeds it either. Budget checks use it first: when the
+ * bound fits, nothing has to be counted.
  */
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
@@ -120,12 +94,12 @@ export function countMessageTokens(messages: readonly Message[], tools?: readonl
   return body + (messages.length > 0 ? REPLY_PRIMING_TOKENS : 0) + countToolTokens(tools ?? []);
 }
 
-/** At least countMessageTokens([message]) minus the reply priming, without loading the encoder. */
+/** At least countMessageTokens([message]) minus the reply priming, without counting. */
 export function messageTokensUpperBound(message: Message): number {
   return messageTokens(message, utf8Bytes);
 }
 
-/** At least countToolTokens(tools), without loading the encoder. */
+/** At least countToolTokens(tools), without counting. */
 export function toolTokensUpperBound(tools: readonly ToolSpec[]): number {
   return toolTokens(tools, utf8Bytes);
 }
