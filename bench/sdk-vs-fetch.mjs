@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // What each vendor SDK costs the provider adapters, against speaking the wire protocol on
-// `fetch` with eventsource-parser. For each SDK family (openai: Chat Completions and Responses;
-// @anthropic-ai/sdk: Messages; @google/genai: streamGenerateContent):
-//  (a) the adapter as shipped (ADAPTER_FACTORIES: SDK + our request builders, translators and
-//      stream guard);
+// `fetch` with eventsource-parser. For each wire API (openai: Chat Completions and Responses;
+// @anthropic-ai/sdk: Messages; Gemini streamGenerateContent, whose adapter already speaks it on
+// fetch + eventsource-parser and no longer uses @google/genai):
+//  (a) the adapter as shipped (ADAPTER_FACTORIES: its transport, the SDK or our fetch code for
+//      Gemini, + our request builders, translators and stream guard);
 //  (b) a prototype written below: the same request builders, translators and guard, with the
-//      SDK replaced by `fetch` + eventsource-parser's `createParser` (HTTP and in-stream errors
-//      mapped to the same ErrorFacts; Responses without previous_response_id chaining);
+//      transport replaced by `fetch` + eventsource-parser's `createParser` (HTTP and in-stream
+//      errors mapped to the same ErrorFacts; Responses without previous_response_id chaining);
+//      for Gemini, a second fetch transport beside the shipped one;
 //  (c) a raw fetch of the adapter's exact request that only reads the body (the floor);
 // all three interleaved (rotating order) against the testkit's in-process mock, on a typical
 // reply (a sentence in word deltas + one tool call + usage) and a long one (~500 text deltas +
@@ -20,9 +22,10 @@
 // on HTTP and in-stream faults.
 // Per SDK, in fresh processes (median of --import-runs): time to import the module from
 // node_modules and the RSS and heap it adds (beside an empty module's, the loader's own cost);
-// its size bundled alone (the adapter's imports, with the CLI bundle's rolldown settings) and
-// the cost of importing that bundle (what `oxydra` pays on a first call); the same for
-// eventsource-parser, and the prototype transport's source size.
+// its size bundled alone (the imports the adapter had, with the CLI bundle's rolldown settings)
+// and the cost of importing that bundle (what `oxydra` pays on a first call); the same for
+// eventsource-parser, and the prototype transport's source size. @google/genai is measured only
+// while it is still installed (no package depends on it any more).
 // The prototype imports our translators from packages/provider/dist (not public API).
 // Usage: node bench/sdk-vs-fetch.mjs [--calls N] [--long-calls N] [--import-runs N]
 //   (prints one JSON object; needs `npm run build`)
@@ -262,45 +265,6 @@ function describeGemini(error) {
   return facts;
 }
 
-/** What @google/genai does to a function's parameters: upper-case types (OBJECT, STRING...). */
-function geminiWireSchema(schema) {
-  const out = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (value === null || value === undefined || key === 'additionalProperties') continue;
-    if (key === 'type' && typeof value === 'string') out.type = value.toUpperCase();
-    else if (key === 'items') out.items = geminiWireSchema(value);
-    else if (key === 'anyOf') out.anyOf = value.map(geminiWireSchema);
-    else if (key === 'properties') {
-      out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, geminiWireSchema(v)]));
-    } else out[key] = value;
-  }
-  return out;
-}
-
-/** The request body @google/genai builds from our contents and config (Gemini API, not Vertex). */
-function geminiBody(context) {
-  const { systemInstruction, contents } = geminiRequests.geminiContents(context);
-  const config = geminiRequests.geminiConfig(context, systemInstruction);
-  const body = { contents };
-  if (systemInstruction !== undefined)
-    body.systemInstruction = { parts: [{ text: systemInstruction }], role: 'user' };
-  if (config.tools !== undefined) {
-    body.tools = config.tools.map((tool) => ({
-      functionDeclarations: tool.functionDeclarations.map((declaration) =>
-        declaration.parameters === undefined
-          ? declaration
-          : { ...declaration, parameters: geminiWireSchema(declaration.parameters) },
-      ),
-    }));
-  }
-  const generationConfig = {};
-  for (const key of ['temperature', 'maxOutputTokens', 'thinkingConfig']) {
-    if (config[key] !== undefined) generationConfig[key] = config[key];
-  }
-  body.generationConfig = generationConfig;
-  return body;
-}
-
 async function* geminiWire(options, context, signal) {
   const base = trimSlash(options.baseURL);
   const versioned = /\/(v1beta|v1alpha|v1)$/.test(base) ? base : `${base}/v1beta`;
@@ -310,7 +274,7 @@ async function* geminiWire(options, context, signal) {
     options,
     url,
     { 'x-goog-api-key': apiKey(options) },
-    geminiBody(context),
+    geminiRequests.geminiRequest(context),
     signal,
   );
   const translator = new geminiEvents.GeminiStreamTranslator();
@@ -363,8 +327,6 @@ const PROTOTYPE_CODE = [
   describeAnthropic,
   anthropicWire,
   describeGemini,
-  geminiWireSchema,
-  geminiBody,
   geminiWire,
   fetchProvider,
 ];
@@ -398,7 +360,8 @@ const APIS = [
     type: 'gemini',
     api: 'gemini',
     fixtures: 'gemini',
-    sdk: '@google/genai',
+    // Since the switch the adapter has no SDK: (a) is our fetch + eventsource-parser transport.
+    sdk: 'none (fetch + eventsource-parser; was @google/genai)',
     prototype: fetchProvider('gemini', geminiWire, describeGemini),
   },
 ];
@@ -534,21 +497,21 @@ const TRANSPORT_HEADERS = new Set([
 ]);
 
 /** Does the prototype send what the adapter sends? */
-function compareRequests(bySdk, byFetch) {
+function compareRequests(byAdapter, byFetch) {
   const names = (sent) => Object.keys(sent.headers).filter((name) => !TRANSPORT_HEADERS.has(name));
-  const theirs = names(bySdk);
+  const theirs = names(byAdapter);
   const ours = names(byFetch);
   const differing = theirs.filter(
-    (name) => ours.includes(name) && bySdk.headers[name] !== byFetch.headers[name],
+    (name) => ours.includes(name) && byAdapter.headers[name] !== byFetch.headers[name],
   );
   return {
     same_target:
-      bySdk.method === byFetch.method &&
-      bySdk.path === byFetch.path &&
-      isDeepStrictEqual(bySdk.query, byFetch.query),
-    same_body_json: isDeepStrictEqual(bySdk.body, byFetch.body),
-    same_body_bytes: bySdk.raw === byFetch.raw,
-    headers_only_sdk_sends: theirs.filter((name) => !ours.includes(name)),
+      byAdapter.method === byFetch.method &&
+      byAdapter.path === byFetch.path &&
+      isDeepStrictEqual(byAdapter.query, byFetch.query),
+    same_body_json: isDeepStrictEqual(byAdapter.body, byFetch.body),
+    same_body_bytes: byAdapter.raw === byFetch.raw,
+    headers_only_adapter_sends: theirs.filter((name) => !ours.includes(name)),
     headers_only_prototype_sends: ours.filter((name) => !theirs.includes(name)),
     headers_differing: differing,
   };
@@ -570,19 +533,19 @@ async function timeReply(spec, reply, n) {
 
     mock.reset();
     const adapterEvents = await drain(adapter);
-    const bySdk = mock.requests[0];
+    const byAdapter = mock.requests[0];
     mock.reset();
     const prototypeEvents = await drain(prototype);
     const byFetch = mock.requests[0];
     const request = {
       headers: Object.fromEntries(
-        Object.entries(bySdk.headers).filter(
+        Object.entries(byAdapter.headers).filter(
           ([name]) => !['host', 'content-length', 'connection'].includes(name),
         ),
       ),
-      raw: bySdk.raw,
+      raw: byAdapter.raw,
     };
-    const url = requestUrl(mock, bySdk);
+    const url = requestUrl(mock, byAdapter);
     const body = await (
       await fetch(url, { method: 'POST', headers: request.headers, body: request.raw })
     ).text();
@@ -612,7 +575,7 @@ async function timeReply(spec, reply, n) {
       sse_events: sseEventCount(body),
       stream_events: adapterEvents.length,
       same_events: isDeepStrictEqual(adapterEvents, prototypeEvents),
-      request: compareRequests(bySdk, byFetch),
+      request: compareRequests(byAdapter, byFetch),
       adapter: a,
       prototype: p,
       raw_fetch: r,
@@ -644,13 +607,13 @@ async function checkFixtures(spec) {
       });
       try {
         const options = { name: 'fixture', baseURL: mock.url, apiKey: KEY };
-        const bySdk = await outcome(ADAPTER_FACTORIES[spec.type](options), BASIC_CONTEXT);
+        const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), BASIC_CONTEXT);
         const byFetch = await outcome(spec.prototype(options), BASIC_CONTEXT);
         checked++;
-        if (!isDeepStrictEqual(bySdk, byFetch)) {
+        if (!isDeepStrictEqual(byAdapter, byFetch)) {
           mismatches.push({
             file: lineEnding ? `${file} (${lineEnding})` : file,
-            sdk: bySdk,
+            adapter: byAdapter,
             prototype: byFetch,
           });
         }
@@ -668,12 +631,12 @@ async function checkRichRequest(spec) {
   try {
     const options = { name: 'rich', baseURL: mock.url, apiKey: KEY };
     mock.reset();
-    const bySdk = await outcome(ADAPTER_FACTORIES[spec.type](options), RICH_CONTEXT);
+    const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), RICH_CONTEXT);
     const sdkRequest = mock.requests[0];
     mock.reset();
     const byFetch = await outcome(spec.prototype(options), RICH_CONTEXT);
     return {
-      same_outcome: isDeepStrictEqual(bySdk, byFetch),
+      same_outcome: isDeepStrictEqual(byAdapter, byFetch),
       ...compareRequests(sdkRequest, mock.requests[0]),
     };
   } finally {
@@ -711,14 +674,16 @@ async function checkEachFault(spec, results) {
     const mock = await startMockLLM({ api: spec.api, scenario: [{ ...step, times: 'always' }] });
     try {
       const options = { name: 'faults', baseURL: mock.url, apiKey: KEY };
-      const bySdk = await outcome(ADAPTER_FACTORIES[spec.type](options), context);
+      const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), context);
       const byFetch = await outcome(spec.prototype(options), context);
-      const { message: sdkMessage, ...sdkFacts } = bySdk.error ?? {};
+      const { message: adapterMessage, ...adapterFacts } = byAdapter.error ?? {};
       const { message: fetchMessage, ...fetchFacts } = byFetch.error ?? {};
       results[name] = {
-        same_error: bySdk.error !== undefined && isDeepStrictEqual(sdkFacts, fetchFacts),
-        same_message: sdkMessage === fetchMessage,
-        ...(isDeepStrictEqual(bySdk, byFetch) ? { error: bySdk.error } : { sdk: bySdk, prototype: byFetch }),
+        same_error: byAdapter.error !== undefined && isDeepStrictEqual(adapterFacts, fetchFacts),
+        same_message: adapterMessage === fetchMessage,
+        ...(isDeepStrictEqual(byAdapter, byFetch)
+          ? { error: byAdapter.error }
+          : { adapter: byAdapter, prototype: byFetch }),
       };
     } finally {
       await mock.close();
@@ -782,9 +747,20 @@ const SDK_IMPORTS = {
     `export { default as OpenAI, APIError, APIConnectionError, APIConnectionTimeoutError } from ${path};`,
   '@anthropic-ai/sdk': (path) =>
     `export { default as Anthropic, APIError, APIConnectionError, APIConnectionTimeoutError } from ${path};`,
+  // What the Gemini adapter imported until it moved to fetch: measured while still installed.
   '@google/genai': (path) => `export { GoogleGenAI, ApiError } from ${path};`,
   'eventsource-parser': (path) => `export { createParser } from ${path};`,
 };
+
+function installed(specifier) {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const NOT_INSTALLED = Object.keys(SDK_IMPORTS).filter((specifier) => !installed(specifier));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -828,6 +804,7 @@ try {
   const targets = { empty: pathToFileURL(join(workDir, 'empty.mjs')).href };
   const bundles = {};
   for (const [specifier, exportsLine] of Object.entries(SDK_IMPORTS)) {
+    if (NOT_INSTALLED.includes(specifier)) continue;
     const resolved = JSON.stringify(fileURLToPath(import.meta.resolve(specifier)));
     bundles[specifier] = await bundled(
       writeBundle,
@@ -841,6 +818,7 @@ try {
   }
   const costs = importCosts(targets);
   baseline = costs.empty;
+  for (const specifier of NOT_INSTALLED) sdks[specifier] = { skipped: 'not installed' };
   for (const [specifier, { bytes, files }] of Object.entries(bundles)) {
     sdks[specifier] = {
       version: JSON.parse(readFileSync(join(ROOT, 'node_modules', specifier, 'package.json'), 'utf8'))
@@ -890,7 +868,8 @@ process.stdout.write(
         prototype_transport_source_bytes: prototypeSourceBytes,
         note:
           'import costs include what importing an empty module costs (empty_module); bundled = the ' +
-          "adapter's imports of the module alone, rolldown as scripts/bundle-cli.mjs (not minified), all chunks",
+          "adapter's imports of the module alone, rolldown as scripts/bundle-cli.mjs (not minified), all chunks; " +
+          '@google/genai is what the Gemini adapter loaded before it moved to fetch + eventsource-parser',
       },
       streaming_seconds: streamingSeconds,
       total_seconds: round((performance.now() - started) / 1000, 1),

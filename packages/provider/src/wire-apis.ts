@@ -1,7 +1,7 @@
 /**
  * The one table of facts about each wire API: where its hosted API is, which variable holds its
- * key, which catalog namespace prices its models, and how its adapter is loaded (lazily: the SDK
- * loads on the first call). Every per-type table in this package is derived from it, so adding a
+ * key, which catalog namespace prices its models, and how its adapter is loaded (lazily: its code,
+ * with its SDK where it has one, loads on the first call). Every per-type table in this package is derived from it, so adding a
  * wire API is: the type in @oxydra/types (PROVIDER_TYPES), a row here, and its adapter folder.
  */
 import type { ProviderType } from '@oxydra/types';

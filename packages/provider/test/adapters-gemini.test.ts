@@ -1,8 +1,7 @@
-import { ApiError } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MockLLM, type ScenarioReply, startMockLLM } from '../../testkit/src/index.js';
-import { describeGeminiError } from '../src/adapters/gemini/errors.js';
-import { observedFetch } from '../src/adapters/gemini/fetch.js';
+import { describeGeminiError, GeminiApiError } from '../src/adapters/gemini/errors.js';
+import { fetchWithStartTimeout } from '../src/adapters/gemini/fetch.js';
 import { applyPartialArg, parseJsonPath } from '../src/adapters/gemini/partial-args.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { SKIP_SIGNATURE_VALIDATION } from '../src/adapters/gemini/request.js';
@@ -74,7 +73,7 @@ describe('Gemini adapter: requests', () => {
           {
             name: 'file_read',
             description: 'Read a file',
-            // The SDK upper-cases the types (Gemini's Type enum).
+            // Upper-case types (Gemini's Type enum), as @google/genai wrote them.
             parameters: {
               type: 'OBJECT',
               properties: {
@@ -240,18 +239,24 @@ describe('Gemini helpers', () => {
         details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' }],
       },
     };
-    const facts = describeGeminiError(new ApiError({ message: JSON.stringify(body), status: 429 }));
+    const headers = new Headers({ 'retry-after': '3' });
+    const facts = describeGeminiError(new GeminiApiError(429, headers, body, JSON.stringify(body)));
     expect(facts).toEqual({
       message: 'Resource has been exhausted',
       status: 429,
       code: 'RESOURCE_EXHAUSTED',
+      headers,
       retryAfterMs: 12_000,
+    });
+    expect(describeGeminiError(new GeminiApiError(502, undefined, undefined, 'Bad Gateway'))).toEqual({
+      message: 'Bad Gateway',
+      status: 502,
     });
     expect(describeGeminiError(new Error('other'))).toBeUndefined();
   });
 });
 
-describe('Gemini fetch wrapper', () => {
+describe('Gemini fetch with a start timeout', () => {
   /** A fetch that only ends when its signal aborts, like a server that never answers. */
   const neverAnswers: typeof fetch = (_input, init) =>
     new Promise((_resolve, reject) => {
@@ -259,23 +264,44 @@ describe('Gemini fetch wrapper', () => {
     });
 
   it('gives up when the response does not start within the timeout', async () => {
-    const observed = observedFetch(neverAnswers, 1);
-    const error = await observed.fetch('http://127.0.0.1:9/').catch((caught: unknown) => caught);
+    const error = await fetchWithStartTimeout(neverAnswers, 1, 'http://127.0.0.1:9/', {}).catch(
+      (caught: unknown) => caught,
+    );
     expect((error as Error).name).toBe('TimeoutError');
   });
 
-  it('still honours the caller signal and keeps the response headers', async () => {
+  it('still honours the caller signal, and does not bound the body once the response started', async () => {
     const controller = new AbortController();
-    const pending = observedFetch(neverAnswers, undefined).fetch('http://127.0.0.1:9/', {
+    const pending = fetchWithStartTimeout(neverAnswers, undefined, 'http://127.0.0.1:9/', {
       signal: controller.signal,
     });
     controller.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
-    const answering = observedFetch(
-      async () => new Response('{}', { headers: { 'retry-after': '3' } }),
-      1000,
+    let seen: AbortSignal | undefined;
+    const response = await fetchWithStartTimeout(
+      async (_input, init) => {
+        seen = init?.signal ?? undefined;
+        return new Response('{}', { headers: { 'retry-after': '3' } });
+      },
+      5,
+      'http://127.0.0.1:9/',
+      {},
     );
-    await answering.fetch('http://127.0.0.1:9/');
-    expect(answering.headers()?.get('retry-after')).toBe('3');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen?.aborted).toBe(false);
+    expect(await response.text()).toBe('{}');
+  });
+
+  it('times a whole call out with timeoutMs as a transport error', async () => {
+    const provider = createGeminiProvider({
+      name: 'gemini',
+      baseURL: 'http://127.0.0.1:9',
+      apiKey: TEST_KEY,
+      timeoutMs: 5,
+      fetch: neverAnswers,
+    });
+    const error = await collectResponse(provider.stream(BASIC_CONTEXT)).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ kind: 'transport' });
+    expect((error as Error).message).toContain('timed out');
   });
 });

@@ -4,7 +4,8 @@ export interface AdapterOptions {
   name: string;
   /**
    * openai / openai_responses: including the version path (http://127.0.0.1:1234/v1);
-   * anthropic and gemini: the origin (the SDKs add /v1/messages and /v1beta/models/...).
+   * anthropic and gemini: the origin (the Anthropic SDK and our Gemini wire code add /v1/messages
+   * and /v1beta/models/...).
    */
   baseURL: string;
   /** May be absent for local OpenAI-compatible servers. */

@@ -1,12 +1,22 @@
 /**
- * Gemini embeddings (`models/{model}:batchEmbedContents`, which the SDK's embedContent uses
- * for several texts) through @google/genai. Loaded lazily by index.ts.
+ * Gemini embeddings: `models/{model}:batchEmbedContents`, one JSON POST per batch on `fetch`
+ * (the endpoint and body @google/genai's embedContent sent for several texts). Loaded lazily by
+ * index.ts.
  */
 
 import { describeGeminiError } from '../adapters/gemini/errors.js';
-import { observedFetch } from '../adapters/gemini/fetch.js';
-import { createGeminiClient } from '../adapters/gemini/provider.js';
+import {
+  geminiApiRoot,
+  geminiHeaders,
+  geminiMethodUrl,
+  geminiModelPath,
+  invalidModel,
+  postGemini,
+} from '../adapters/gemini/wire.js';
+import { apiKeyOf } from '../adapters/options.js';
+import { InStreamError } from '../shared/errors.js';
 import { toProviderError } from '../shared/guard.js';
+import { field } from '../shared/usage.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
 import { embeddingUsage, type GeminiEmbedderOptions } from './options.js';
@@ -16,51 +26,70 @@ export const GEMINI_MAX_INPUTS = 100;
 /** Each input may hold 2048 tokens; this keeps a request well under the API's size limit. */
 export const GEMINI_MAX_CHARS = 400_000;
 
+/** The body, key for key as the SDK wrote it: one request per text. */
+function batchBody(texts: readonly string[], model: string, dimensions: number | undefined): string {
+  return JSON.stringify({
+    requests: texts.map((text) => ({
+      content: { role: 'user', parts: [{ text }] },
+      ...(dimensions !== undefined ? { outputDimensionality: dimensions } : {}),
+      model,
+    })),
+  });
+}
+
 export function geminiEmbedBatch(
   options: GeminiEmbedderOptions & { model: string; name: string },
 ): EmbedBatch {
-  const client = createGeminiClient({
-    name: options.name,
+  const root = geminiApiRoot(options.baseURL);
+  const headers = geminiHeaders(
+    apiKeyOf({
+      name: options.name,
+      baseURL: options.baseURL,
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    }),
+    options.extraHeaders,
+  );
+  const modelPath = geminiModelPath(options.model);
+  const scope = {
+    provider: options.name,
+    model: options.model,
+    apiKey: options.apiKey,
     baseURL: options.baseURL,
-    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-    ...(options.extraHeaders !== undefined ? { extraHeaders: options.extraHeaders } : {}),
-  });
+    describe: describeGeminiError,
+  };
   return async (texts, onUsage) => {
     const out: Float32Array[] = [];
+    const transport = { fetch: options.fetch ?? globalThis.fetch, timeoutMs: options.timeoutMs, headers };
+    let url: string;
+    try {
+      const problem = invalidModel(options.model);
+      if (problem !== undefined) throw new InStreamError(problem, { code: 'INVALID_ARGUMENT' });
+      url = geminiMethodUrl(root, options.model, 'batchEmbedContents');
+    } catch (error) {
+      throw toProviderError(error, scope);
+    }
     for (const batch of batches(texts.map(nonEmpty), GEMINI_MAX_INPUTS, GEMINI_MAX_CHARS)) {
-      // Per call, so an error is classified with this request's headers (retry-after).
-      const observed = observedFetch(options.fetch ?? globalThis.fetch, options.timeoutMs);
-      const scope = {
-        provider: options.name,
-        model: options.model,
-        apiKey: options.apiKey,
-        baseURL: options.baseURL,
-        describe: (error: unknown) => describeGeminiError(error, observed.headers()),
-      };
-      let response: Awaited<ReturnType<typeof client.models.embedContent>>;
+      let answer: unknown;
       try {
-        response = await client.models.embedContent({
-          model: options.model,
-          contents: batch,
-          config: {
-            // No SDK retries: the default is none, and retryOptions stays unset.
-            httpOptions: { fetch: observed.fetch },
-            ...(options.dimensions !== undefined ? { outputDimensionality: options.dimensions } : {}),
-          },
-        });
+        const response = await postGemini(transport, url, batchBody(batch, modelPath, options.dimensions));
+        answer = await response.json();
       } catch (error) {
         throw toProviderError(error, scope);
       }
       // batchEmbedContents reports no token count: estimated from the text.
       onUsage?.(embeddingUsage(options.model, batch));
-      const embeddings = response.embeddings ?? [];
-      if (embeddings.length !== batch.length) {
+      const embeddings = field(answer, 'embeddings');
+      const list = Array.isArray(embeddings) ? embeddings : [];
+      if (list.length !== batch.length) {
         throw toProviderError(
-          new Error(`the answer has ${embeddings.length} embeddings for ${batch.length} inputs`),
+          new Error(`the answer has ${list.length} embeddings for ${batch.length} inputs`),
           scope,
         );
       }
-      for (const embedding of embeddings) out.push(Float32Array.from(embedding.values ?? []));
+      for (const embedding of list) {
+        const values = field(embedding, 'values');
+        out.push(Float32Array.from(Array.isArray(values) ? (values as number[]) : []));
+      }
     }
     return out;
   };

@@ -1,5 +1,5 @@
 /**
- * Embedding APIs as Embedders (text → vectors, for memory's retrieval), on the same SDKs,
+ * Embedding APIs as Embedders (text → vectors, for memory's retrieval), on the same SDKs (Gemini: plain fetch),
  * clients and error classification as the chat adapters: failures are ProviderErrors
  * (`auth`, `rate_limited`, ...). The SDK loads on the first embed call.
  */

@@ -4,13 +4,66 @@
  * (`{name, args}`) or streamed (Vertex: `{name, willContinue}` → `{partialArgs}`… → `{}`).
  */
 
-import type { FunctionCall, GenerateContentResponse, Part } from '@google/genai';
 import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage, sumReported } from '../../shared/usage.js';
-import { applyPartialArg, type PartialArg } from './partial-args.js';
-import { GEMINI_CALL_ID, THOUGHT_SIGNATURE } from './request.js';
+import { applyPartialArg } from './partial-args.js';
+import { GEMINI_CALL_ID, type GeminiFunctionCall, type GeminiPart, THOUGHT_SIGNATURE } from './request.js';
+
+export interface GeminiCandidate {
+  content?: { parts?: GeminiPart[] | null; role?: string } | null;
+  finishReason?: string | null;
+  /** With finishReason CONTINUATION: send the request again with it to go on (provider.ts). */
+  continuationToken?: string | null;
+}
+
+/** One streamed GenerateContentResponse (the fields read here), as parsed from the wire. */
+export interface GeminiChunk {
+  candidates?: (GeminiCandidate | null)[] | null;
+  usageMetadata?: unknown;
+  promptFeedback?: { blockReason?: string | null; blockReasonMessage?: string | null } | null;
+}
+
+/** A plain object (not null, not an array). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `[{modality, tokenCount}]` lists (promptTokensDetails...) summed per modality, first-seen order. */
+function mergeModalityCounts(a: unknown[], b: unknown[]): unknown[] {
+  const counts = new Map<unknown, number>();
+  for (const item of [...a, ...b]) {
+    const modality = field(item, 'modality');
+    const count = field(item, 'tokenCount');
+    counts.set(modality, (counts.get(modality) ?? 0) + (typeof count === 'number' ? count : 0));
+  }
+  return [...counts].map(([modality, tokenCount]) => ({ modality, tokenCount }));
+}
+
+/**
+ * The usage of a reply continued over several requests: each request reports its own, so the
+ * counts are added (as @google/genai's automatic continuation did).
+ */
+export function mergeGeminiUsage(previous: unknown, current: unknown): unknown {
+  if (!isRecord(previous)) return current;
+  if (!isRecord(current)) return previous;
+  const merged: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(previous), ...Object.keys(current)])) {
+    const a = previous[key];
+    const b = current[key];
+    if (b === undefined || b === null) merged[key] = a;
+    else if (a === undefined || a === null) merged[key] = b;
+    else if (typeof a === 'number' && typeof b === 'number') merged[key] = a + b;
+    else if (Array.isArray(a) && Array.isArray(b)) {
+      const perModality =
+        key.endsWith('TokensDetails') || (isRecord(a[0] ?? b[0]) && 'modality' in (a[0] ?? b[0]));
+      merged[key] = perModality ? mergeModalityCounts(a, b) : [...a, ...b];
+    } else if (isRecord(a) && isRecord(b)) merged[key] = mergeGeminiUsage(a, b);
+    else merged[key] = b;
+  }
+  return merged;
+}
 
 /**
  * Usage normalised to @oxydra/types: candidatesTokenCount leaves thoughts out and tool-use
@@ -60,9 +113,11 @@ export class GeminiStreamTranslator {
   private finishReason: string | undefined;
   private block: { blockReason: string; blockReasonMessage?: string } | undefined;
   private usage: unknown;
+  /** The usage of the requests before this one, when a reply was continued. */
+  private earlierUsage: unknown;
   private sawCandidates = false;
 
-  handle(chunk: GenerateContentResponse): StreamEvent[] {
+  handle(chunk: GeminiChunk): StreamEvent[] {
     const events: StreamEvent[] = [];
     // Early chunks carry usageMetadata without counts (only trafficType); keep the last real one.
     if (field(chunk.usageMetadata, 'promptTokenCount') !== undefined) this.usage = chunk.usageMetadata;
@@ -73,9 +128,11 @@ export class GeminiStreamTranslator {
         ...(feedback.blockReasonMessage ? { blockReasonMessage: feedback.blockReasonMessage } : {}),
       };
     }
-    const candidate = chunk.candidates?.[0];
-    if (candidate === undefined) return events;
+    const first = chunk.candidates?.[0];
+    if (first === undefined) return events;
     this.sawCandidates = true;
+    // A null candidate counts as an empty one.
+    const candidate: GeminiCandidate = first ?? {};
     for (const part of candidate.content?.parts ?? []) events.push(...this.part(part));
     if (candidate.finishReason) {
       this.finishReason = candidate.finishReason;
@@ -84,13 +141,21 @@ export class GeminiStreamTranslator {
     return events;
   }
 
+  /** The reply goes on in a new request (automatic continuation): its usage adds to this one's. */
+  continued(): void {
+    if (this.usage !== undefined) this.earlierUsage = mergeGeminiUsage(this.earlierUsage, this.usage);
+    this.usage = undefined;
+  }
+
   end(): StreamEvent[] {
     // Gemini has no end-of-stream event: a stream with candidates but no finishReason was cut.
     if (this.sawCandidates && this.finishReason === undefined && this.block === undefined) {
       throw streamEndedEarly('a finishReason arrived');
     }
     const events: StreamEvent[] = [...this.closeOpen(), ...this.tools.endAll()];
-    if (this.usage !== undefined) events.push({ type: 'usage', usage: geminiUsage(this.usage) });
+    const usage =
+      this.earlierUsage === undefined ? this.usage : mergeGeminiUsage(this.earlierUsage, this.usage);
+    if (usage !== undefined) events.push({ type: 'usage', usage: geminiUsage(usage) });
     const raw = this.finishReason ?? null;
     const finish: StreamEvent = {
       type: 'finish',
@@ -107,7 +172,7 @@ export class GeminiStreamTranslator {
     return events;
   }
 
-  private part(part: Part): StreamEvent[] {
+  private part(part: GeminiPart): StreamEvent[] {
     if (part.functionCall) return this.functionCall(part.functionCall, part.thoughtSignature);
     const text = part.text ?? '';
     if (part.thought) {
@@ -128,10 +193,7 @@ export class GeminiStreamTranslator {
     return events;
   }
 
-  private functionCall(
-    call: FunctionCall & { partialArgs?: PartialArg[] },
-    signature?: string,
-  ): StreamEvent[] {
+  private functionCall(call: GeminiFunctionCall, signature?: string): StreamEvent[] {
     const streaming = call.willContinue === true;
     if (call.name) {
       // A named part starts a new call; one still streaming is complete now.

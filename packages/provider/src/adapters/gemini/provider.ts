@@ -1,58 +1,108 @@
-/** Google Gemini API (`type: gemini`), streamGenerateContent over SSE. */
-import { GoogleGenAI } from '@google/genai';
+/**
+ * Google Gemini API (`type: gemini`): models/{model}:streamGenerateContent?alt=sse, spoken on
+ * `fetch` with eventsource-parser (see wire.ts). It sends what @google/genai sent for us (the
+ * same bodies, URLs and key header) and keeps its automatic continuation.
+ */
 import type { Context, Provider, StreamEvent } from '@oxydra/types';
-import { translate } from '../../shared/translate.js';
+import { InStreamError } from '../../shared/errors.js';
 import { defineAdapter } from '../define.js';
 import { type AdapterOptions, apiKeyOf } from '../options.js';
 import { describeGeminiError } from './errors.js';
-import { GeminiStreamTranslator } from './events.js';
-import { observedFetch } from './fetch.js';
-import { geminiConfig, geminiContents } from './request.js';
+import { type GeminiChunk, GeminiStreamTranslator } from './events.js';
+import { geminiRequest } from './request.js';
+import {
+  GeminiEventReader,
+  type GeminiTransport,
+  geminiApiRoot,
+  geminiHeaders,
+  geminiStreamUrl,
+  invalidModel,
+  postGemini,
+} from './wire.js';
 
-/** The SDK adds /{version}/models/...; a base URL given with the version keeps it. */
-function splitBaseURL(baseURL: string): { baseUrl: string; apiVersion?: string } {
-  const trimmed = baseURL.replace(/\/+$/, '');
-  const match = /^(.*)\/(v1beta|v1alpha|v1)$/.exec(trimmed);
-  return match?.[1] !== undefined && match[2] !== undefined
-    ? { baseUrl: match[1], apiVersion: match[2] }
-    : { baseUrl: trimmed };
-}
+const CONTINUATION = 'CONTINUATION';
+/** Requests one reply may span through continuation tokens (each is billed; this bounds a loop). */
+export const MAX_GEMINI_REQUESTS_PER_REPLY = 32;
 
-export function createGeminiClient(options: AdapterOptions): GoogleGenAI {
-  return new GoogleGenAI({
-    apiKey: apiKeyOf(options),
-    // Explicit, so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot redirect requests.
-    vertexai: false,
-    httpOptions: {
-      ...splitBaseURL(options.baseURL),
-      ...(options.extraHeaders !== undefined ? { headers: options.extraHeaders } : {}),
-    },
-  });
+/**
+ * Automatic continuation, on by default in @google/genai and kept: a reply that reaches the
+ * per-request token limit ends with finishReason CONTINUATION and a continuationToken; the same
+ * request sent again with that token brings the rest. The intermediate finishReason is hidden,
+ * so the events read as one reply, and the usage of every request is added up. A request that
+ * fails or ends early is not re-sent from a checkpoint as the SDK did: the error ends the call
+ * and the reliability layer decides about retrying.
+ */
+class Continuation {
+  private token: string | undefined;
+  private resumable = false;
+  private blocked = false;
+
+  constructor(private readonly startToken: string | undefined) {}
+
+  observe(chunk: GeminiChunk): void {
+    if (chunk.promptFeedback !== undefined && chunk.promptFeedback !== null) this.blocked = true;
+    const candidate = chunk.candidates?.[0];
+    if (candidate === undefined || candidate === null) return;
+    const reason = candidate.finishReason;
+    if (candidate.continuationToken) this.token = candidate.continuationToken;
+    else if (reason && reason !== CONTINUATION) this.token = undefined;
+    if (!reason) return;
+    this.resumable =
+      reason === CONTINUATION && this.token !== undefined && this.token !== this.startToken && !this.blocked;
+    if (this.resumable) candidate.finishReason = undefined;
+  }
+
+  /** The token to go on with, when the reply stopped at the limit and can be resumed. */
+  next(): string | undefined {
+    return this.resumable ? this.token : undefined;
+  }
 }
 
 async function* streamGemini(
-  client: GoogleGenAI,
-  fetcher: typeof fetch,
+  transport: GeminiTransport,
+  root: string,
   context: Context,
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
-  const { systemInstruction, contents } = geminiContents(context);
-  const config = geminiConfig(context, systemInstruction);
-  config.abortSignal = signal;
-  // No SDK retries: the default is none, and retryOptions stays unset.
-  config.httpOptions = { fetch: fetcher };
-  const stream = await client.models.generateContentStream({ model: context.model, contents, config });
-  yield* translate(stream, new GeminiStreamTranslator());
+  const problem = invalidModel(context.model);
+  if (problem !== undefined) throw new InStreamError(problem, { code: 'INVALID_ARGUMENT' });
+  const url = geminiStreamUrl(root, context.model);
+  const translator = new GeminiStreamTranslator();
+  let token: string | undefined;
+  for (let request = 1; ; request++) {
+    const body = JSON.stringify(geminiRequest(context, token));
+    const reader = new GeminiEventReader(await postGemini(transport, url, body, signal));
+    const continuation = new Continuation(token);
+    try {
+      for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
+        for (const data of batch) {
+          const chunk = reader.chunk(data);
+          if (request < MAX_GEMINI_REQUESTS_PER_REPLY) continuation.observe(chunk);
+          for (const event of translator.handle(chunk)) yield event;
+        }
+      }
+    } finally {
+      reader.cancel();
+    }
+    token = continuation.next();
+    if (token === undefined) break;
+    translator.continued();
+  }
+  for (const event of translator.end()) yield event;
 }
 
 export function createGeminiProvider(options: AdapterOptions): Provider {
-  const client = createGeminiClient(options);
-  return defineAdapter(options, 'gemini', (context) => {
-    // Per call, so the headers an error is classified with are this request's.
-    const observed = observedFetch(options.fetch ?? globalThis.fetch, options.timeoutMs);
-    return {
-      describe: (error) => describeGeminiError(error, observed.headers()),
-      run: (signal) => streamGemini(client, observed.fetch, context, signal),
-    };
-  });
+  const root = geminiApiRoot(options.baseURL);
+  const headers = geminiHeaders(apiKeyOf(options), options.extraHeaders);
+  return defineAdapter(options, 'gemini', (context) => ({
+    describe: describeGeminiError,
+    run: (signal) =>
+      streamGemini(
+        // Looked up per call, so a fetch swapped in later (tests, instrumentation) is used.
+        { fetch: options.fetch ?? globalThis.fetch, timeoutMs: options.timeoutMs, headers },
+        root,
+        context,
+        signal,
+      ),
+  }));
 }

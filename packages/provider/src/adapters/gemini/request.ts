@@ -1,10 +1,24 @@
-/** Context → Gemini `contents` and `config`. */
+/**
+ * Context → the streamGenerateContent request body, written as the wire carries it: the same
+ * JSON, key for key, that @google/genai built from our contents and config before this adapter
+ * left the SDK (contents as {parts, role}, functionCall as {args, id, name}, the system prompt as
+ * a user content, upper-case schema types, generationConfig last), so requests stayed
+ * byte-identical (test/fixtures/gemini-requests.json holds the SDK's bodies).
+ */
 
-import type { Content, FunctionDeclaration, GenerateContentConfig, Part, Schema } from '@google/genai';
-import type { AssistantMessage, Context, Message, ToolCall, ToolSpec, UserMessage } from '@oxydra/types';
+import type {
+  AssistantMessage,
+  Context,
+  JsonSchema,
+  Message,
+  ToolCall,
+  ToolSpec,
+  UserMessage,
+} from '@oxydra/types';
 import { mergeSameRole, splitSystem } from '../../shared/messages.js';
 import { convertedOnce } from '../../shared/schema.js';
-import { geminiParameters } from './schema.js';
+import type { PartialArg } from './partial-args.js';
+import { geminiParameters, geminiWireSchema } from './schema.js';
 
 /** ToolCall.metadata keys this adapter writes and reads back. */
 export const THOUGHT_SIGNATURE = 'thoughtSignature';
@@ -16,28 +30,69 @@ export const GEMINI_CALL_ID = 'geminiCallId';
  */
 export const SKIP_SIGNATURE_VALIDATION = 'skip_thought_signature_validator';
 
-/** A tool's parameters for Gemini, converted once per tool spec (null: it has none). */
-const parametersOf = convertedOnce((tool) => geminiParameters(tool.parameters) ?? null);
+export interface GeminiFunctionCall {
+  args?: Record<string, unknown>;
+  id?: string;
+  name?: string;
+  /** Vertex streams arguments: `{name, willContinue}`, then `{partialArgs}`..., then `{}`. */
+  willContinue?: boolean;
+  partialArgs?: PartialArg[];
+}
+
+export interface GeminiPart {
+  functionCall?: GeminiFunctionCall;
+  functionResponse?: { name: string; response: Record<string, unknown>; id?: string };
+  inlineData?: { mimeType: string; data: string };
+  text?: string;
+  thought?: boolean;
+  thoughtSignature?: string;
+}
+
+export interface GeminiContent {
+  parts: GeminiPart[];
+  role: 'user' | 'model';
+}
+
+export interface GeminiFunctionDeclaration {
+  name: string;
+  description: string;
+  parameters?: JsonSchema;
+}
+
+export interface GeminiGenerationConfig {
+  temperature?: number;
+  maxOutputTokens?: number;
+  thinkingConfig?: { includeThoughts: boolean; thinkingBudget?: number };
+}
+
+/** The body of models/{model}:streamGenerateContent, keys in wire order. */
+export interface GeminiRequest {
+  contents: GeminiContent[];
+  systemInstruction?: GeminiContent;
+  tools?: { functionDeclarations: GeminiFunctionDeclaration[] }[];
+  /** Resumes a reply that ended with finishReason CONTINUATION (see provider.ts). */
+  continuationToken?: string;
+  generationConfig: GeminiGenerationConfig;
+}
 
 /**
- * The one place tool schemas are adapted for Gemini (see schema.ts). The declaration is new for
- * each request, only its parameters are shared: the SDK reassigns a declaration's `parameters`
- * (to its own processed copy, leaving the one given untouched).
+ * A tool's declaration, converted once per tool spec (see schema.ts) and shared by every
+ * request: nothing downstream modifies it any more (the SDK rewrote `parameters` in place).
  */
-export function geminiFunction(tool: ToolSpec): FunctionDeclaration {
-  const parameters = parametersOf(tool) ?? undefined;
+export const geminiFunction = convertedOnce((tool: ToolSpec): GeminiFunctionDeclaration => {
+  const parameters = geminiParameters(tool.parameters);
   return {
     name: tool.name,
     description: tool.description,
-    ...(parameters !== undefined ? { parameters: parameters as Schema } : {}),
+    ...(parameters !== undefined ? { parameters: geminiWireSchema(parameters) } : {}),
   };
-}
+});
 
-function userParts(message: UserMessage): Part[] {
+function userParts(message: UserMessage): GeminiPart[] {
   if (typeof message.content === 'string') return [{ text: message.content }];
   // Gemini takes every modality inline (images, PDFs, audio, video, text).
   return message.content.map(
-    (part): Part =>
+    (part): GeminiPart =>
       part.type === 'text'
         ? { text: part.text }
         : { inlineData: { mimeType: part.mimeType, data: part.data } },
@@ -53,9 +108,9 @@ function metadataString(call: ToolCall, key: string): string | undefined {
  * A model turn as Gemini sent it: thoughts, text, calls, then a signature-only part. The
  * thoughtSignature on function calls must come back or Gemini 3 rejects the request.
  */
-function modelParts(message: AssistantMessage): Part[] {
+function modelParts(message: AssistantMessage): GeminiPart[] {
   const reasoning = message.reasoning ?? [];
-  const parts: Part[] = [];
+  const parts: GeminiPart[] = [];
   for (const block of reasoning) {
     if (block.text === '' || block.encrypted !== undefined || block.id !== undefined) continue;
     parts.push({
@@ -73,7 +128,7 @@ function modelParts(message: AssistantMessage): Part[] {
       (unsigned && index === 0 ? SKIP_SIGNATURE_VALIDATION : undefined);
     const id = metadataString(call, GEMINI_CALL_ID);
     parts.push({
-      functionCall: { name: call.name, args: call.arguments ?? {}, ...(id !== undefined ? { id } : {}) },
+      functionCall: { args: call.arguments ?? {}, ...(id !== undefined ? { id } : {}), name: call.name },
       ...(signature !== undefined ? { thoughtSignature: signature } : {}),
     });
   }
@@ -94,20 +149,19 @@ function callsById(messages: readonly Message[]): Map<string, ToolCall> {
   return calls;
 }
 
-export function geminiContents(context: Context): { systemInstruction?: string; contents: Content[] } {
+export function geminiContents(context: Context): { systemInstruction?: string; contents: GeminiContent[] } {
   const { system, messages } = splitSystem(context.messages);
   const calls = callsById(messages);
-  const contents: Content[] = [];
+  const contents: GeminiContent[] = [];
   for (const message of messages) {
-    if (message.role === 'user') contents.push({ role: 'user', parts: userParts(message) });
+    if (message.role === 'user') contents.push({ parts: userParts(message), role: 'user' });
     else if (message.role === 'assistant') {
       const parts = modelParts(message);
-      if (parts.length > 0) contents.push({ role: 'model', parts });
+      if (parts.length > 0) contents.push({ parts, role: 'model' });
     } else {
       const call = calls.get(message.toolCallId);
       const id = call === undefined ? undefined : metadataString(call, GEMINI_CALL_ID);
       contents.push({
-        role: 'user',
         parts: [
           {
             functionResponse: {
@@ -117,27 +171,19 @@ export function geminiContents(context: Context): { systemInstruction?: string; 
             },
           },
         ],
+        role: 'user',
       });
     }
   }
   // Parallel calls are answered by one user turn holding every functionResponse.
-  const merged = mergeSameRole(contents as (Content & { role: string })[], (a, b) => ({
-    role: a.role,
-    parts: [...(a.parts ?? []), ...(b.parts ?? [])],
-  }));
+  const merged = mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
   return { ...(system !== undefined ? { systemInstruction: system } : {}), contents: merged };
 }
 
-export function geminiConfig(context: Context, systemInstruction: string | undefined): GenerateContentConfig {
-  const config: GenerateContentConfig = {
-    // Plain declarations only; we run the tools ourselves.
-    automaticFunctionCalling: { disable: true },
-  };
-  if (systemInstruction !== undefined) config.systemInstruction = systemInstruction;
-  const tools = context.tools ?? [];
-  if (tools.length > 0) config.tools = [{ functionDeclarations: tools.map(geminiFunction) }];
-  if (context.maxOutputTokens !== undefined) config.maxOutputTokens = context.maxOutputTokens;
+export function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
+  const config: GeminiGenerationConfig = {};
   if (context.temperature !== undefined) config.temperature = context.temperature;
+  if (context.maxOutputTokens !== undefined) config.maxOutputTokens = context.maxOutputTokens;
   if (context.reasoning !== undefined) {
     config.thinkingConfig = {
       includeThoughts: true,
@@ -147,4 +193,22 @@ export function geminiConfig(context: Context, systemInstruction: string | undef
     };
   }
   return config;
+}
+
+/** The request body; `continuationToken` resumes a reply cut at the per-request token limit. */
+export function geminiRequest(context: Context, continuationToken?: string): GeminiRequest {
+  const { systemInstruction, contents } = geminiContents(context);
+  // Keys are added in wire order; generationConfig goes last.
+  const body: Omit<GeminiRequest, 'generationConfig'> & { generationConfig?: GeminiGenerationConfig } = {
+    contents,
+  };
+  if (systemInstruction !== undefined) {
+    body.systemInstruction = { parts: [{ text: systemInstruction }], role: 'user' };
+  }
+  const tools = context.tools ?? [];
+  // Plain declarations only: we run the tools ourselves (nothing asks for automatic calling).
+  if (tools.length > 0) body.tools = [{ functionDeclarations: tools.map(geminiFunction) }];
+  if (continuationToken !== undefined) body.continuationToken = continuationToken;
+  body.generationConfig = geminiGenerationConfig(context);
+  return body as GeminiRequest;
 }

@@ -3,7 +3,8 @@
  * accept. Gemini rejects unknown keywords (`additionalProperties`, `$schema`, `const`...) and
  * type arrays, so this keeps the keywords it knows and rewrites the common constructs:
  * `type: [T, "null"]` and `anyOf [..., {type: null}]` → `nullable`, `const` → a one-value
- * enum, `oneOf` → `anyOf`, local `$ref`s → inlined.
+ * enum, `oneOf` → `anyOf`, local `$ref`s → inlined. `geminiWireSchema` then writes it as the
+ * wire carries it (upper-case types), as @google/genai did before this adapter left it.
  */
 import type { JsonSchema } from '@oxydra/types';
 
@@ -110,4 +111,74 @@ export function geminiParameters(schema: JsonSchema | undefined): JsonSchema | u
   const properties = converted.properties;
   if (!isObject(properties) || Object.keys(properties).length === 0) return undefined;
   return { ...converted, type: 'object' };
+}
+
+/** Gemini's Type enum. */
+const WIRE_TYPES = new Set([
+  'TYPE_UNSPECIFIED',
+  'STRING',
+  'NUMBER',
+  'INTEGER',
+  'BOOLEAN',
+  'ARRAY',
+  'OBJECT',
+  'NULL',
+]);
+
+function wireType(type: unknown): string {
+  const upper = String(type).toUpperCase();
+  return WIRE_TYPES.has(upper) ? upper : 'TYPE_UNSPECIFIED';
+}
+
+function typeOf(value: unknown): unknown {
+  return isObject(value) ? value.type : undefined;
+}
+
+/**
+ * A parameters schema as the request carries it: the transform @google/genai applied to every
+ * function's parameters (its `processJsonSchema`), kept key for key so the bodies stay
+ * byte-identical: types upper-cased, `type` arrays and null alternatives folded into `nullable`
+ * and `anyOf`, `additionalProperties` dropped. Unlike the SDK it never throws (a schema with both
+ * `type` and `anyOf`, or a lone `type: "null"`, goes to the API, which says what it rejects).
+ */
+export function geminiWireSchema(input: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  let schema = input;
+  const alternatives = schema.anyOf;
+  if (Array.isArray(alternatives) && alternatives.length === 2) {
+    // A nullable value: the other alternative is the schema.
+    const other = typeOf(alternatives[0]) === 'null' ? 1 : typeOf(alternatives[1]) === 'null' ? 0 : -1;
+    if (other >= 0 && isObject(alternatives[other])) {
+      out.nullable = true;
+      schema = alternatives[other];
+    }
+  }
+  if (Array.isArray(schema.type)) {
+    if (schema.type.includes('null')) out.nullable = true;
+    const types = schema.type.filter((type) => type !== 'null');
+    if (types.length === 1) out.type = wireType(types[0]);
+    else out.anyOf = types.map((type) => ({ type: wireType(type) }));
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    if (value === null || value === undefined || key === 'additionalProperties') continue;
+    if (key === 'type') {
+      if (!Array.isArray(value)) out.type = wireType(value);
+    } else if (key === 'items') {
+      out.items = isObject(value) ? geminiWireSchema(value) : value;
+    } else if (key === 'anyOf' && Array.isArray(value)) {
+      const list: JsonSchema[] = [];
+      for (const item of value) {
+        if (typeOf(item) === 'null') out.nullable = true;
+        else if (isObject(item)) list.push(geminiWireSchema(item));
+      }
+      out.anyOf = list;
+    } else if (key === 'properties' && isObject(value)) {
+      const properties: JsonSchema = {};
+      for (const [name, sub] of Object.entries(value)) {
+        properties[name] = isObject(sub) ? geminiWireSchema(sub) : sub;
+      }
+      out.properties = properties;
+    } else out[key] = value;
+  }
+  return out;
 }

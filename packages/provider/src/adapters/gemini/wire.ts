@@ -1,0 +1,205 @@
+/**
+ * The Gemini API on plain `fetch`, shared by the chat adapter and the embedder: where requests
+ * go (base URL + version + model, as @google/genai composed them), the headers, the POST, and
+ * the SSE reader (eventsource-parser) that turns a streamed answer into parsed chunks.
+ */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { HeaderSource } from '../../shared/retry-after.js';
+import { httpError, streamErrorOf } from './errors.js';
+import type { GeminiChunk } from './events.js';
+import { fetchWithStartTimeout } from './fetch.js';
+
+/** Sent on every request (the SDK sent `google-genai-sdk/<version> gl-node/<node version>`). */
+export const USER_AGENT = 'oxydra/0.1.0';
+
+const VERSIONED = /^(.*)\/(v1beta|v1alpha|v1)$/;
+
+/**
+ * `{base}/{version}` for a configured base URL, as the adapter composed it through the SDK's
+ * httpOptions (baseUrl, apiVersion): trailing slashes dropped, a base URL that ends in a version
+ * keeps it (…/v1beta, …/v1, …/v1alpha), any other gets /v1beta.
+ */
+export function geminiApiRoot(baseURL: string): string {
+  const trimmed = baseURL.replace(/\/+$/, '');
+  const match = VERSIONED.exec(trimmed);
+  const [base, version] =
+    match?.[1] !== undefined && match[2] !== undefined ? [match[1], match[2]] : [trimmed, 'v1beta'];
+  return `${base.endsWith('/') ? base.slice(0, -1) : base}/${version}`;
+}
+
+/** `models/{model}` (or `tunedModels/...` as given). */
+export function geminiModelPath(model: string): string {
+  return model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+}
+
+/** A model name that would leave the models/ path or add to the query is refused, as the SDK did. */
+export function invalidModel(model: string): string | undefined {
+  if (model === '') return 'no model is set';
+  if (model.includes('..') || model.includes('?') || model.includes('&')) {
+    return `invalid model name "${model}" (it may not contain "..", "?" or "&")`;
+  }
+  return undefined;
+}
+
+/** The URL of one method on one model; `new URL` normalises it exactly as the SDK's did. */
+export function geminiMethodUrl(root: string, model: string, method: string): string {
+  return new URL(`${root}/${geminiModelPath(model)}:${method}`).href;
+}
+
+export function geminiStreamUrl(root: string, model: string): string {
+  const url = new URL(`${root}/${geminiModelPath(model)}:streamGenerateContent?alt=sse`);
+  // A base URL with a query string of its own would hide ours (the SDK checked the same way).
+  if (url.searchParams.get('alt') !== 'sse') url.searchParams.set('alt', 'sse');
+  return url.href;
+}
+
+/**
+ * The headers of every request, built once per provider: extra headers replace ours (names are
+ * case-insensitive), and an `x-goog-api-key` among them wins over the configured key.
+ */
+export function geminiHeaders(apiKey: string, extraHeaders?: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
+  for (const [name, value] of Object.entries(extraHeaders ?? {})) headers[name.toLowerCase()] = value;
+  headers['x-goog-api-key'] ??= apiKey;
+  return headers;
+}
+
+export interface GeminiTransport {
+  fetch: typeof fetch;
+  timeoutMs: number | undefined;
+  headers: Record<string, string>;
+}
+
+/** POST a JSON body; a non-2xx answer becomes a GeminiApiError (status, headers, parsed body). */
+export async function postGemini(
+  transport: GeminiTransport,
+  url: string,
+  body: string,
+  signal?: AbortSignal,
+): Promise<Response> {
+  const response = await fetchWithStartTimeout(transport.fetch, transport.timeoutMs, url, {
+    method: 'POST',
+    headers: transport.headers,
+    body,
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  if (!response.ok) throw await httpError(response);
+  return response;
+}
+
+const EMPTY_CHUNK: GeminiChunk = Object.freeze({});
+const NO_EVENTS: readonly string[] = Object.freeze([]);
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 13 || code === 9;
+}
+
+/** Where the text after the last event delimiter starts (-1: no delimiter in `text`). */
+function afterLastDelimiter(text: string): number {
+  const lf = text.lastIndexOf('\n\n');
+  const cr = text.lastIndexOf('\r\r');
+  const crlf = text.lastIndexOf('\r\n\r\n');
+  return Math.max(lf < 0 ? -1 : lf + 2, cr < 0 ? -1 : cr + 2, crlf < 0 ? -1 : crlf + 4);
+}
+
+/**
+ * A streamGenerateContent answer, read as SSE: `next()` gives the `data` of the events each
+ * network read completes. Two checks keep what the SDK caught: an answer that is a bare JSON
+ * error object (no SSE framing) is that error, and text left after the last complete event when
+ * the stream ends means it was cut mid-event.
+ */
+export class GeminiEventReader {
+  readonly headers: HeaderSource;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private readonly parser: EventSourceParser;
+  private pending: string[] = [];
+  /** Non-blank text arrived after the last event delimiter. */
+  private trailing = false;
+  /** The last characters of the previous read, for delimiters split between reads. */
+  private carry = '';
+  private finished = false;
+
+  constructor(response: Response) {
+    if (response.body === null) throw new Error('Response body is empty');
+    this.headers = response.headers;
+    this.reader = response.body.getReader();
+    this.parser = createParser({ onEvent: (event) => this.pending.push(event.data) });
+  }
+
+  /** The data of the events completed by the next read ([] if none); undefined at the end. */
+  async next(): Promise<readonly string[] | undefined> {
+    if (this.finished) return undefined;
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.finished = true;
+      const rest = this.decoder.decode();
+      if (rest !== '') this.feed(rest);
+      if (this.trailing) throw new Error('Incomplete JSON segment at the end');
+      // Only blank text is left: a final CR the parser held back (it might have begun a CRLF)
+      // still ends the last event.
+      this.parser.feed('\n');
+      return this.take();
+    }
+    this.feed(this.decoder.decode(value, { stream: true }));
+    return this.take();
+  }
+
+  /** One event's data as a chunk; an error event (HTTP-like code) is thrown as a GeminiApiError. */
+  chunk(data: string): GeminiChunk {
+    const parsed: unknown = JSON.parse(data);
+    // Anything but an object (null, a number...) carries nothing, as the SDK read it.
+    if (typeof parsed !== 'object' || parsed === null) return EMPTY_CHUNK;
+    if ((parsed as { error?: unknown }).error !== undefined) {
+      const error = streamErrorOf(parsed, this.headers);
+      if (error !== undefined) throw error;
+    }
+    return parsed as GeminiChunk;
+  }
+
+  /** Stop reading early (the consumer left, or a failure): lets the connection go. */
+  cancel(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.reader.cancel().catch(() => {});
+  }
+
+  private take(): readonly string[] {
+    if (this.pending.length === 0) return NO_EVENTS;
+    const events = this.pending;
+    this.pending = [];
+    return events;
+  }
+
+  private feed(text: string): void {
+    const first = text.charCodeAt(0);
+    if (first === 123 /* { */ || isSpace(first)) this.checkBareError(text);
+    if (text.endsWith('\r\n\r\n') || text.endsWith('\n\n') || text.endsWith('\r\r')) {
+      // The usual read: it ends with its last event's delimiter.
+      this.trailing = false;
+      this.carry = text.slice(-3);
+    } else {
+      const joined = this.carry + text;
+      const after = afterLastDelimiter(joined);
+      if (after >= 0) this.trailing = /\S/.test(joined.slice(after));
+      else if (!this.trailing) this.trailing = /\S/.test(text);
+      this.carry = joined.slice(-3);
+    }
+    this.parser.feed(text);
+  }
+
+  /** A read that is a whole JSON error object: an error answer sent with status 200. */
+  private checkBareError(text: string): void {
+    let start = 0;
+    while (start < text.length && isSpace(text.charCodeAt(start))) start++;
+    if (text.charCodeAt(start) !== 123) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const error = streamErrorOf(parsed, this.headers);
+    if (error !== undefined) throw error;
+  }
+}
