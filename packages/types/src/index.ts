@@ -1,5 +1,6 @@
 export * from './config/index.js';
 export * from './errors.js';
+export * from './flat-string.js';
 export * from './gateway-protocol.js';
 export * from './host-patterns.js';
 export * from './interfaces.js';
@@ -11,4 +12,3 @@ export * from './suggest.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';
-export * from './flat-string.js';
