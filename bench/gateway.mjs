@@ -15,7 +15,7 @@
 //                               [--session-turns N] [--stateless-turns N]
 // (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { startMockProcess } from './mock-process.mjs';
+import { mockWorkspace } from './mock-workspace.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -64,25 +65,7 @@ const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
 
 function workspace(name) {
-  const dir = join(root, name);
-  mkdirSync(join(dir, '.oxydra'), { recursive: true });
-  writeFileSync(
-    join(dir, '.oxydra', 'agent.toml'),
-    `[selection]
-provider = "mock"
-model = "gpt-4o-mini"
-
-[providers.registry.mock]
-provider_type = "openai"
-base_url = "${mockUrl}"
-api_key = "sk-bench-0123456789"
-catalog_provider = "openai"
-
-[tools]
-approval = "auto"
-`,
-  );
-  return dir;
+  return mockWorkspace(join(root, name), mockUrl, '\n[tools]\napproval = "auto"\n');
 }
 
 function freePort() {

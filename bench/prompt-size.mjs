@@ -8,11 +8,12 @@
 // the system prompt, both of fixed length here.
 // Usage: node bench/prompt-size.mjs   (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mockWorkspace } from './mock-workspace.mjs';
 
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'oxydra-bench-prompt-'));
@@ -60,21 +61,7 @@ const url = `http://127.0.0.1:${server.address().port}/v1`;
 
 /** Runs `oxydra run` in a fresh workspace and returns the first request body it sent. */
 async function firstRequest(name, extraArgs) {
-  const dir = join(root, name);
-  mkdirSync(join(dir, '.oxydra'), { recursive: true });
-  writeFileSync(
-    join(dir, '.oxydra', 'agent.toml'),
-    `[selection]
-provider = "mock"
-model = "gpt-4o-mini"
-
-[providers.registry.mock]
-provider_type = "openai"
-base_url = "${url}"
-api_key = "sk-bench-0123456789"
-catalog_provider = "openai"
-`,
-  );
+  const dir = mockWorkspace(join(root, name), url);
   const seen = bodies.length;
   const child = spawn(process.execPath, [bin, 'run', '--json', ...extraArgs, PROMPT], {
     cwd: dir,

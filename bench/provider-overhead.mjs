@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ADAPTER_FACTORIES } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
+import { BENCH_CONTEXT, TYPICAL_REPLY } from './provider-turn.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '400' } } });
@@ -20,27 +21,8 @@ const APIS = [
   { type: 'gemini', api: 'gemini' },
 ];
 
-// A typical short turn: a sentence of text in word deltas, then a tool call.
-const reply = {
-  text: 'I will read the configuration file first and then summarise what it sets for you.',
-  toolCalls: [{ name: 'file_read', arguments: { path: 'config/settings.toml' } }],
-  usage: { input: 420, output: 38 },
-};
-const context = {
-  model: 'bench-model',
-  messages: [
-    { role: 'system', content: 'You are a benchmark.' },
-    { role: 'user', content: 'Read the settings and summarise them.' },
-  ],
-  tools: [
-    {
-      name: 'file_read',
-      description: 'Read a file',
-      parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
-      safety: 'read_only',
-    },
-  ],
-};
+const reply = TYPICAL_REPLY;
+const context = BENCH_CONTEXT;
 
 async function viaAdapter(provider) {
   let events = 0;

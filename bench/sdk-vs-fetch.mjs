@@ -38,6 +38,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { ADAPTER_FACTORIES, guardStream } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
 import { createParser } from 'eventsource-parser';
+import { BENCH_CONTEXT, FILE_READ_CALL, TURN_SENTENCE, TYPICAL_REPLY } from './provider-turn.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -366,32 +367,16 @@ const APIS = [
   },
 ];
 
-const SENTENCE = 'I will read the configuration file first and then summarise what it sets for you.';
-const toolCall = { name: 'file_read', arguments: { path: 'config/settings.toml' } };
-const words = SENTENCE.split(' ');
+const words = TURN_SENTENCE.split(' ');
 const REPLIES = {
-  typical: { text: SENTENCE, toolCalls: [toolCall], usage: { input: 420, output: 38 } },
+  typical: TYPICAL_REPLY,
   long: {
     text: Array.from({ length: 500 }, (_, i) => words[i % words.length]).join(' '),
-    toolCalls: [toolCall],
+    toolCalls: [FILE_READ_CALL],
     usage: { input: 420, output: 640 },
   },
 };
-const context = {
-  model: 'bench-model',
-  messages: [
-    { role: 'system', content: 'You are a benchmark.' },
-    { role: 'user', content: 'Read the settings and summarise them.' },
-  ],
-  tools: [
-    {
-      name: 'file_read',
-      description: 'Read a file',
-      parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
-      safety: 'read_only',
-    },
-  ],
-};
+const context = BENCH_CONTEXT;
 const BASIC_CONTEXT = { model: 'test-model', messages: [{ role: 'user', content: 'hello' }] };
 /** A second turn with an attachment, signed reasoning, a tool result and every request option. */
 const RICH_CONTEXT = {

@@ -10,15 +10,7 @@
 //      document), i.e. what a page costs before any of the dashboard's own work.
 // Usage: node bench/web.mjs [--runs N] (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startMockProcess } from './mock-process.mjs';
+import { mockWorkspace } from './mock-workspace.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
@@ -72,20 +65,7 @@ writeFileSync(scenarioPath, JSON.stringify({ steps: [{ reply: { text: 'hello' },
 const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
 const workspace = join(root, 'ws');
-mkdirSync(join(workspace, '.oxydra'), { recursive: true });
-writeFileSync(
-  join(workspace, '.oxydra', 'agent.toml'),
-  `[selection]
-provider = "mock"
-model = "gpt-4o-mini"
-
-[providers.registry.mock]
-provider_type = "openai"
-base_url = "${mockUrl}"
-api_key = "sk-bench-0123456789"
-catalog_provider = "openai"
-`,
-);
+mockWorkspace(workspace, mockUrl);
 const port = await new Promise((resolve) => {
   const server = createServer().listen(0, '127.0.0.1', () => {
     const { port } = server.address();
