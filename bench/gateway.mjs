@@ -64,8 +64,14 @@ writeFileSync(
 const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
 
+// The per-connection frame limit (50/s by default) is a flood guard; one client sending turns
+// back to back as fast as the gateway answers them (section e) is what is measured here.
 function workspace(name) {
-  return mockWorkspace(join(root, name), mockUrl, '\n[tools]\napproval = "auto"\n');
+  return mockWorkspace(
+    join(root, name),
+    mockUrl,
+    '\n[tools]\napproval = "auto"\n\n[gateway]\nrate_limit_per_sec = 100000\nrate_limit_burst = 100000\n',
+  );
 }
 
 function freePort() {

@@ -18,14 +18,17 @@ export interface StoredEvent {
   message: Message;
 }
 
-/** The last seq and turn of a session (0 and 0 when it has no messages). */
+/**
+ * The last seq and turn of a session (0 and 0 when it has no messages). The last message has
+ * the highest turn too, so one seek down the primary key finds both: `MAX(seq), MAX(turn)` in one
+ * SELECT is not SQLite's min/max optimisation and read every row of the session, each turn.
+ */
 export async function lastPosition(
   db: Transaction,
   sessionId: string,
 ): Promise<{ seq: number; turn: number }> {
   const result = await db.execute({
-    sql: `SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(turn), 0) AS turn
-          FROM conversation_events WHERE session_id = ?`,
+    sql: `SELECT seq, turn FROM conversation_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1`,
     args: [sessionId],
   });
   const row = result.rows[0];

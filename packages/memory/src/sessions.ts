@@ -64,6 +64,28 @@ export interface AppendedTurn {
   turn: number;
   firstSeq: number;
   lastSeq: number;
+  /** The time stored with every message of the turn. */
+  createdAt: string;
+}
+
+/**
+ * Where a session's conversation log stands, read with a few index seeks (nothing scanned): what
+ * a cache of its messages compares to learn whether anything was written since it read them.
+ * The log is append-only, so an unchanged generation and tail means unchanged messages; a longer
+ * log with the same generation means messages appended after the tail.
+ */
+export interface SessionStamp {
+  /**
+   * The session row's identity (its rowid and creation time): a different value means the session
+   * was deleted and created again (or the file was vacuumed), so nothing cached is known to hold.
+   */
+  generation: string;
+  /** The last message's seq; 0 when the session has none. */
+  lastSeq: number;
+  /** The last message's turn (0 when none). */
+  lastTurn: number;
+  /** The last message's time ('' when none). */
+  lastAt: string;
 }
 
 export const DEFAULT_LIST_LIMIT = 50;
@@ -341,7 +363,7 @@ export class SessionStore {
       const turn = last.turn + 1;
       await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
       await tx.commit();
-      return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length };
+      return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length, createdAt: now };
     } finally {
       tx.close();
     }
@@ -358,6 +380,31 @@ export class SessionStore {
     const events = await selectEvents(this.#db, sessionId, afterSeq);
     if (events.length === 0) await this.#require(sessionId);
     return events;
+  }
+
+  /**
+   * The session's stamp (see SessionStamp), undefined when it does not exist: one query whose
+   * cost does not grow with the conversation (a seek down the log's primary key).
+   */
+  async stamp(sessionId: string): Promise<SessionStamp | undefined> {
+    const result = await this.#db.execute({
+      sql: `SELECT s.rowid AS generation, s.created_at AS created_at,
+              e.seq AS seq, e.turn AS turn, e.created_at AS event_at
+            FROM sessions s LEFT JOIN conversation_events e
+              ON e.rowid = (SELECT rowid FROM conversation_events
+                            WHERE session_id = s.id ORDER BY seq DESC LIMIT 1)
+            WHERE s.id = ?`,
+      args: [sessionId],
+    });
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const none = row.seq === null;
+    return {
+      generation: `${integer(row, 'generation')}@${text(row, 'created_at')}`,
+      lastSeq: none ? 0 : integer(row, 'seq'),
+      lastTurn: none ? 0 : integer(row, 'turn'),
+      lastAt: none ? '' : text(row, 'event_at'),
+    };
   }
 
   async countMessages(sessionId: string): Promise<number> {

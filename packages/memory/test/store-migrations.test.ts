@@ -60,6 +60,7 @@ const SEEDS: Record<
         turn: 2,
         firstSeq: 3,
         lastSeq: 3,
+        createdAt: expect.any(String),
       });
       expect(await sessions.setState('s-v1', 'summary', 'more', 3)).toBe(true);
     },

@@ -130,6 +130,7 @@ describe('a writer killed with SIGKILL mid-turn', () => {
           turn: turns.length + 1,
           firstSeq: events.length + 1,
           lastSeq: events.length + 1,
+          createdAt: expect.any(String),
         });
         committedSoFar = next.turn;
       });

@@ -104,9 +104,10 @@ describe('SessionStore', () => {
       },
       { role: 'assistant', content: 'ok' },
     ]);
-    expect(first).toEqual({ turn: 1, firstSeq: 1, lastSeq: 4 });
+    expect(first).toEqual({ turn: 1, firstSeq: 1, lastSeq: 4, createdAt: expect.any(String) });
     const second = await memory.sessions.appendTurn(id, [{ role: 'user', content: 'and another thing' }]);
-    expect(second).toEqual({ turn: 2, firstSeq: 5, lastSeq: 5 });
+    expect(second).toEqual({ turn: 2, firstSeq: 5, lastSeq: 5, createdAt: expect.any(String) });
+    expect(second.createdAt >= first.createdAt).toBe(true);
     const session = await memory.sessions.get(id);
     expect(session?.title).toBe(
       'Find the bug in parser.ts and fix it, then run every test again until they all…',
@@ -192,7 +193,12 @@ describe('SessionStore', () => {
     expect(await memory.sessions.get(id)).toEqual(before);
 
     await memory.client.execute('DROP TRIGGER fail_mid_turn');
-    expect(await memory.sessions.appendTurn(id, turn)).toEqual({ turn: 2, firstSeq: 2, lastSeq: 5 });
+    expect(await memory.sessions.appendTurn(id, turn)).toEqual({
+      turn: 2,
+      firstSeq: 2,
+      lastSeq: 5,
+      createdAt: expect.any(String),
+    });
   });
 
   it('rejects a bad turn before writing anything', async () => {
@@ -216,6 +222,33 @@ describe('SessionStore', () => {
     expect(await memory.sessions.countMessages(id)).toBe(0);
     await expect(memory.sessions.loadMessages('ghost')).rejects.toBeInstanceOf(SessionNotFoundError);
     await expect(memory.sessions.countMessages('ghost')).rejects.toThrow('there is no session ghost');
+  });
+
+  it('stamps a session with its generation and the last message: moved by appends, changed by re-creation', async () => {
+    expect(await memory.sessions.stamp('ghost')).toBeUndefined();
+    const { id } = await memory.sessions.create({ id: 'stamped' });
+    const empty = await memory.sessions.stamp(id);
+    expect(empty).toEqual({ generation: expect.any(String), lastSeq: 0, lastTurn: 0, lastAt: '' });
+    const first = await memory.sessions.appendTurn(id, [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+    ]);
+    const second = await memory.sessions.appendTurn(id, [{ role: 'user', content: 'again' }]);
+    const stamp = await memory.sessions.stamp(id);
+    // What appendTurn returned is the stamp's tail: a cache can advance without reading.
+    expect(stamp).toEqual({
+      generation: empty!.generation,
+      lastSeq: second.lastSeq,
+      lastTurn: second.turn,
+      lastAt: second.createdAt,
+    });
+    expect(first.lastSeq).toBe(2);
+    // Deleted and created again under the same id: another generation, whatever its log holds.
+    await memory.sessions.delete(id);
+    expect(await memory.sessions.stamp(id)).toBeUndefined();
+    await memory.sessions.create({ id });
+    await memory.sessions.appendTurn(id, [{ role: 'user', content: 'new' }]);
+    expect((await memory.sessions.stamp(id))?.generation).not.toBe(empty!.generation);
   });
 
   it('names the session and seq of a payload that no longer parses', async () => {

@@ -133,6 +133,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
         warn,
       });
   let memory: WorkspaceMemory | undefined;
+  const clock = options.clock;
   try {
     const embedder = {
       provider: config.memory.embedding_provider ?? config.memory.embedding_backend,
@@ -144,6 +145,8 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
           workspace,
           env,
           embeddingCharger(spending, warn, usageLog, embedder),
+          // Idle sessions' histories leave memory by the kernel's clock (tests drive it).
+          clock ? { now: () => clock.now() } : {},
         )
       : undefined;
   } catch (error) {

@@ -6,10 +6,8 @@
  */
 import { resolve } from 'node:path';
 import {
-  attachmentPlaceholder,
   createEmbedder,
   createMemoryTools,
-  isOmittedAttachment,
   type MemoryDatabase,
   openMemory,
   Retriever,
@@ -27,6 +25,7 @@ import {
   type Tool,
   UsageError,
 } from '@oxydra/types';
+import { historyMessage, SessionHistories, type SessionHistoryOptions } from './session-history.js';
 import { WRITE_FIX, writeProblem } from './writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -36,6 +35,11 @@ export interface WorkspaceMemory {
   retriever: Retriever;
   embedder: Embedder;
   tools: Tool[];
+  /**
+   * Live sessions' conversations between turns (session-history.ts): opening a stored session
+   * reads only what changed since its last turn.
+   */
+  histories: SessionHistories;
   /**
    * Work that may finish after the call that started it has returned (making a committed turn
    * searchable): close() waits for it, and the retriever's searches wait for its writes.
@@ -101,6 +105,7 @@ export async function openWorkspaceMemory(
   workspace: string,
   env: NodeJS.ProcessEnv,
   onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
+  histories: SessionHistoryOptions = {},
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
@@ -135,11 +140,13 @@ export async function openWorkspaceMemory(
     },
   });
   const background = new Set<Promise<unknown>>();
+  const cache = new SessionHistories(db.sessions, histories);
   return {
     db,
     retriever,
     embedder,
     tools,
+    histories: cache,
     inBackground(work) {
       const tracked = work.then(
         () => {},
@@ -149,26 +156,20 @@ export async function openWorkspaceMemory(
       void tracked.then(() => background.delete(tracked));
     },
     async close() {
+      cache.clear();
       while (background.size > 0) await Promise.all(background);
       await db.close();
     },
   };
 }
 
-/** A stored conversation, ready to send again: attachment bytes are never stored, so say so. */
+/**
+ * A stored conversation read whole, ready to send again: attachment bytes are never stored, so
+ * say so. Turns open sessions through `memory.histories`, which reads only what is new.
+ */
 export async function loadHistory(memory: WorkspaceMemory, sessionId: string): Promise<Message[]> {
   const messages = await memory.db.sessions.loadMessages(sessionId);
-  return messages.map((message) => {
-    if (message.role !== 'user' || typeof message.content === 'string') return message;
-    return {
-      ...message,
-      content: message.content.map((part) =>
-        part.type === 'attachment' && isOmittedAttachment(part)
-          ? { type: 'text' as const, text: attachmentPlaceholder(part) }
-          : part,
-      ),
-    };
-  });
+  return messages.map(historyMessage);
 }
 
 export interface SessionHookOptions {
@@ -203,7 +204,8 @@ export function sessionHooks(
     ...(userId ? { userId } : {}),
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
-      await memory.db.sessions.appendTurn(sessionId, messages);
+      const appended = await memory.db.sessions.appendTurn(sessionId, messages);
+      memory.histories.appended(sessionId, appended, messages);
       // The turn is committed; making it searchable is best effort and never loses it. It runs
       // behind the next model call (or after the answer is shown) instead of before it: every
       // search waits for the retriever's queued writes, and closing the memory waits for it.

@@ -7,7 +7,7 @@ import type { AgentRunOptions } from '@oxydra/runtime';
 import { type Message, sessionIdProblem, UsageError } from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import type { KernelBase } from './base.js';
-import { loadHistory, sessionHooks, type WorkspaceMemory } from './memory.js';
+import { sessionHooks, type WorkspaceMemory } from './memory.js';
 
 export interface OpenedSession {
   id: string;
@@ -65,7 +65,8 @@ export async function openSession(
   }
   return {
     id: session.id,
-    history: id === undefined ? [] : await loadHistory(memory, session.id),
+    // Only what changed since the session's last turn is read (session-history.ts).
+    history: id === undefined ? [] : await memory.histories.load(session.id),
     options: sessionHooks(memory, {
       sessionId: session.id,
       ...scope,

@@ -162,18 +162,27 @@ export class Retriever {
    */
   indexConversation(input: ConversationInput): Promise<IndexResult> {
     return this.writes.run(async () => {
-      const known = await this.client.execute({
-        sql: `SELECT content_hash, ordinal FROM chunks WHERE source_type = 'conversation' AND source_id = ?`,
-        args: [input.sessionId],
-      });
-      const seen = new Set(known.rows.map((row) => String(row.content_hash)));
-      let ordinal = known.rows.reduce((max, row) => Math.max(max, num(row.ordinal) + 1), 0);
-      const pieces = dedupByHash(
+      const candidates = dedupByHash(
         conversationTexts(input.messages, input).flatMap((text) =>
           chunkText(text, this.chunking).map((c) => ({ text: c.text, hash: contentHash(c.text) })),
         ),
-        seen,
       );
+      if (candidates.length === 0) return { chunks: 0, embedded: 0 };
+      // Only these texts' hashes and the last ordinal are read back, not every chunk of the
+      // session: a turn's indexing costs what the turn adds, however long the session is.
+      const known = await this.client.execute({
+        sql: `SELECT content_hash FROM chunks WHERE source_type = 'conversation' AND source_id = ?
+              AND content_hash IN (SELECT value FROM json_each(?))`,
+        args: [input.sessionId, JSON.stringify(candidates.map((piece) => piece.hash))],
+      });
+      const last = await this.client.execute({
+        sql: `SELECT MAX(ordinal) AS ordinal FROM chunks WHERE source_type = 'conversation' AND source_id = ?`,
+        args: [input.sessionId],
+      });
+      const seen = new Set(known.rows.map((row) => String(row.content_hash)));
+      const lastOrdinal = last.rows[0]?.ordinal;
+      let ordinal = lastOrdinal === null || lastOrdinal === undefined ? 0 : num(lastOrdinal) + 1;
+      const pieces = candidates.filter((piece) => !seen.has(piece.hash));
       if (pieces.length === 0) return { chunks: 0, embedded: 0 };
       const vectors = await embedChecked(
         this.embedder,
