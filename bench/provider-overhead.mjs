@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ADAPTER_FACTORIES } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
-import { BENCH_CONTEXT, TYPICAL_REPLY } from './provider-turn.mjs';
+import { BENCH_CONTEXT, rawStream, TYPICAL_REPLY } from './provider-turn.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '400' } } });
@@ -30,17 +30,6 @@ async function viaAdapter(provider) {
   return events;
 }
 
-async function viaFetch(url, request) {
-  const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.raw });
-  const reader = response.body.getReader();
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return bytes;
-    bytes += value.byteLength;
-  }
-}
-
 const results = {};
 for (const { type, api } of APIS) {
   const mock = await startMockLLM({ api, scenario: [{ reply, times: 'always' }] });
@@ -55,7 +44,7 @@ for (const { type, api } of APIS) {
   const request = { headers, raw: sent.raw };
   for (let i = 0; i < 50; i++) {
     await viaAdapter(provider);
-    await viaFetch(url, request);
+    await rawStream(url, request);
   }
   const adapter = [];
   const raw = [];
@@ -64,7 +53,7 @@ for (const { type, api } of APIS) {
     await viaAdapter(provider);
     adapter.push(performance.now() - start);
     start = performance.now();
-    await viaFetch(url, request);
+    await rawStream(url, request);
     raw.push(performance.now() - start);
   }
   await mock.close();

@@ -24,3 +24,15 @@ export const BENCH_CONTEXT = {
     },
   ],
 };
+
+/** The floor: POSTs the adapter's exact request and reads the body without parsing it. */
+export async function rawStream(url, request) {
+  const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.raw });
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return bytes;
+    bytes += value.byteLength;
+  }
+}

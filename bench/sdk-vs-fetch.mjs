@@ -38,7 +38,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { ADAPTER_FACTORIES, guardStream } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
 import { createParser } from 'eventsource-parser';
-import { BENCH_CONTEXT, FILE_READ_CALL, TURN_SENTENCE, TYPICAL_REPLY } from './provider-turn.mjs';
+import { BENCH_CONTEXT, FILE_READ_CALL, rawStream, TURN_SENTENCE, TYPICAL_REPLY } from './provider-turn.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -456,17 +456,6 @@ async function outcome(provider, ctx) {
   }
 }
 
-async function rawFetch(url, request) {
-  const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.raw });
-  const reader = response.body.getReader();
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return bytes;
-    bytes += value.byteLength;
-  }
-}
-
 function requestUrl(mock, sent) {
   const query = Object.keys(sent.query).length ? `?${new URLSearchParams(sent.query)}` : '';
   return `${new URL(mock.url).origin}${sent.path}${query}`;
@@ -539,7 +528,7 @@ async function timeReply(spec, reply, n) {
     const steps = [
       ['adapter', () => drain(adapter)],
       ['prototype', () => drain(prototype)],
-      ['raw', () => rawFetch(url, request)],
+      ['raw', () => rawStream(url, request)],
     ];
     const warmup = Math.max(10, Math.round(n / 5));
     for (let i = 0; i < warmup + n; i++) {

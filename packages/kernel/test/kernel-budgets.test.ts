@@ -8,6 +8,7 @@ import type { AgentConfig } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openKernel } from '../src/index.js';
 import { closeAll, KEY, secondKernel, testKernel } from './helpers.js';
+import { runLongSession, SUMMARY_MARK, summarizingKernel } from './summary-scenario.js';
 
 afterEach(closeAll);
 
@@ -141,40 +142,9 @@ describe('spending caps', () => {
   });
 
   it("charges the summary model's calls to the agent's account and caps, and memory's embedding calls to its user", async () => {
-    const filler = 'Background detail for the record. '.repeat(20);
-    const { kernel, mock } = await testKernel(
-      [
-        {
-          match: { lastMessageContains: 'Conversation to fold into the summary' },
-          reply: { text: 'Summary: codename FALCON-7.', usage: { input: 50_000, output: 1_000 } },
-          times: 'always',
-        },
-        { reply: { text: 'Acknowledged.', usage: { input: 10, output: 1 } }, times: 'always' },
-      ],
-      {
-        runtime: {
-          context_budget: { trigger_ratio: 0.5, safety_buffer_tokens: 0 },
-          summarization: { min_turns: 2 },
-        },
-        providers: { registry: { mock: { max_context_tokens: 3000, max_output_tokens: 200 } } },
-        memory: {
-          embedding_backend: 'openai',
-          embedding_provider: 'mock',
-          embedding_model: 'text-embedding-3-small',
-        },
-        // The 3,000-token window is sized to the prompt and tools without the skill list.
-        skills: { enabled: false },
-      } as never,
-    );
-    for (let i = 0; i < 4; i++) {
-      const result = await kernel.agents.spawn({
-        prompt: `Note ${i}: ${filler}`,
-        userId: 'gus',
-        sessionId: 'long',
-      }).result;
-      expect(result.status).toBe('completed');
-    }
-    const summaries = mock.requests.filter((r) => r.raw.includes('Conversation to fold into the summary'));
+    const { kernel, mock } = await summarizingKernel();
+    await runLongSession(kernel);
+    const summaries = mock.requests.filter((r) => r.raw.includes(SUMMARY_MARK));
     const embeddings = mock.requests.filter((r) => r.path === '/v1/embeddings');
     expect(summaries.length).toBeGreaterThan(0);
     expect(embeddings.length).toBeGreaterThan(0);

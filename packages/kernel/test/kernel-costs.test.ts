@@ -15,6 +15,7 @@ import { costCalls } from '../src/services/usage/cost-report.js';
 import { UsageLog } from '../src/services/usage/usage-log.js';
 import { writeTransaction } from '../src/store/kernel-db.js';
 import { closeAll, testKernel } from './helpers.js';
+import { runLongSession, summarizingKernel } from './summary-scenario.js';
 
 afterEach(closeAll);
 
@@ -134,38 +135,8 @@ describe('the usage log', () => {
   });
 
   it('records summaries and embedding requests under their own kind, model and user', async () => {
-    const filler = 'Background detail for the record. '.repeat(20);
-    const { kernel, workspace } = await testKernel(
-      [
-        {
-          match: { lastMessageContains: 'Conversation to fold into the summary' },
-          reply: { text: 'Summary: codename FALCON-7.', usage: { input: 50_000, output: 1_000 } },
-          times: 'always',
-        },
-        { reply: { text: 'Acknowledged.', usage: { input: 10, output: 1 } }, times: 'always' },
-      ],
-      {
-        runtime: {
-          context_budget: { trigger_ratio: 0.5, safety_buffer_tokens: 0 },
-          summarization: { min_turns: 2 },
-        },
-        providers: { registry: { mock: { max_context_tokens: 3000, max_output_tokens: 200 } } },
-        memory: {
-          embedding_backend: 'openai',
-          embedding_provider: 'mock',
-          embedding_model: 'text-embedding-3-small',
-        },
-        skills: { enabled: false },
-      } as never,
-    );
-    for (let i = 0; i < 4; i++) {
-      const result = await kernel.agents.spawn({
-        prompt: `Note ${i}: ${filler}`,
-        userId: 'gus',
-        sessionId: 'long',
-      }).result;
-      expect(result.status).toBe('completed');
-    }
+    const { kernel, workspace } = await summarizingKernel();
+    await runLongSession(kernel);
     const rows = usageRows(kernel, workspace);
     const kinds = new Set(rows.map((row) => row.kind));
     expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
