@@ -3,6 +3,8 @@
 // wire), captured by a tiny HTTP server standing in for the model, for
 //  (a) the default configuration (memory on, every default tool), target <= 5,500 bytes;
 //  (b) the core file and shell tools only (--tools), default system prompt, target <= 4,000 bytes;
+//  (c) every tool listed (--tools), the ones offered only on request included (memory_search,
+//      memory_update, memory_delete, scratchpad_*): what listing them costs (no target);
 // each with a breakdown: system prompt, tool definitions (and per tool), the rest (model,
 // user prompt, stream options). Figures are deterministic but for the workspace path and date in
 // the system prompt, both of fixed length here.
@@ -27,6 +29,19 @@ const CORE_TOOLS = [
   'file_edit',
   'file_delete',
   'shell_exec',
+];
+const ALL_TOOLS = [
+  ...CORE_TOOLS,
+  'web_fetch',
+  'web_search',
+  'memory_save',
+  'memory_search',
+  'memory_update',
+  'memory_delete',
+  'scratchpad_read',
+  'scratchpad_write',
+  'scratchpad_clear',
+  'skill_load',
 ];
 const PROMPT = 'Say hello.';
 const TARGETS = { default_tools: 5_500, core_tools: 4_000 };
@@ -101,20 +116,21 @@ function breakdown(raw, target) {
     tool_count: tools.length,
     memory_tools_bytes: memoryBytes,
     per_tool_bytes: perTool,
-    target: `<= ${target} bytes`,
-    meets_target: raw.length <= target,
+    ...(target !== undefined ? { target: `<= ${target} bytes`, meets_target: raw.length <= target } : {}),
   };
 }
 
 try {
   const defaults = await firstRequest('default', []);
   const core = await firstRequest('core', ['--tools', CORE_TOOLS.join(',')]);
+  const all = await firstRequest('all', ['--tools', ALL_TOOLS.join(',')]);
   const output = {
     benchmark: 'prompt-size',
     node: process.version,
     wire: 'openai-chat',
     default_tools: breakdown(defaults, TARGETS.default_tools),
     core_tools: { tools: CORE_TOOLS, ...breakdown(core, TARGETS.core_tools) },
+    all_tools_listed: breakdown(all),
   };
   output.meets_target = output.default_tools.meets_target && output.core_tools.meets_target;
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

@@ -16,6 +16,8 @@ export interface ToolDefinition<S extends ObjectSchema> {
   parameters: S;
   safety: SafetyTier;
   timeoutMs?: number;
+  /** Offered only when a tool list names it (see Tool.onRequest). */
+  onRequest?: boolean;
   /** One line for approval prompts (e.g. the shell command); defaults to `name {json args}`. */
   summarize?: (args: z.output<S>) => string;
   execute(args: z.output<S>, context: ToolContext): Promise<ToolResult | string>;
@@ -35,7 +37,16 @@ export interface DefinedTool<A = unknown> extends Tool {
 }
 
 export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>): DefinedTool<z.output<S>> {
-  const { name, description, parameters: schema, safety, timeoutMs, summarize, execute } = definition;
+  const {
+    name,
+    description,
+    parameters: schema,
+    safety,
+    timeoutMs,
+    onRequest,
+    summarize,
+    execute,
+  } = definition;
   type Args = z.output<S>;
   const validate = (args: Record<string, unknown>): Validation<Args> => {
     const parsed = schema.safeParse(args);
@@ -58,6 +69,7 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
     },
   };
   if (timeoutMs !== undefined) tool.timeoutMs = timeoutMs;
+  if (onRequest === true) tool.onRequest = true;
   return tool;
 }
 

@@ -63,6 +63,11 @@ export interface ToolResult {
 }
 
 export interface Tool extends ToolSpec {
+  /**
+   * Registered but offered only when a tool list names it (an agent's `tools`, `--tools`): a
+   * tool whose definition would cost every model call more than its occasional use is worth.
+   */
+  onRequest?: boolean;
   execute(args: Record<string, unknown>, context: ToolContext): Promise<ToolResult | string>;
   /**
    * Calls of a tool below `privileged` that need approval all the same, asked and recorded as

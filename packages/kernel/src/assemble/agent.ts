@@ -77,7 +77,10 @@ export function assembleAgent(
   const permissions = resolvePermissions(config, agentName);
   const known = all.map((tool) => tool.name);
   // What the agent may not use is not offered (and refused, audited, if called anyway).
-  const requested = toolAllowlist(request.tools, settings.tools, known) ?? known;
+  // Without a tool list, the tools offered on request only are left out.
+  const requested =
+    toolAllowlist(request.tools, settings.tools, known) ??
+    all.filter((tool) => tool.onRequest !== true).map((tool) => tool.name);
   const permitted = requested.filter((name) => toolRefusal(permissions, name, DELEGATE_TOOL) === undefined);
   const allow = permitted.length === known.length ? undefined : permitted;
   const tools = new ToolRegistry(all, {

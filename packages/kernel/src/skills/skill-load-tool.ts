@@ -31,7 +31,9 @@ export function skillTools(catalog: SkillCatalog | undefined, toolsOf: SkillLoad
   return [skillLoadTool({ catalog, toolsOf })];
 }
 
-const parameters = z.strictObject({
+// Not strict: unknown arguments are dropped, as for every tool (a strict schema costs every call
+// `additionalProperties: false` in the definition).
+const parameters = z.object({
   name: z.string().min(1),
   file: z.string().min(1).optional(),
   // A long text's page ends with the call that reads on, offset included.
@@ -42,8 +44,7 @@ const parameters = z.strictObject({
 export function skillLoadTool(options: SkillLoadOptions): Tool {
   return defineTool({
     name: SKILL_LOAD_TOOL,
-    description:
-      'Load a listed skill: its instructions and file list, or one of its files (file; reachable only this way).',
+    description: "Load a listed skill's instructions and file list, or one of its files.",
     parameters,
     safety: 'read_only',
     async execute(args, context) {

@@ -1,7 +1,11 @@
 /**
  * memory_search, memory_save, memory_update, memory_delete: notes the agent keeps across
  * sessions of the same workspace (and user), found again by meaning and by keyword.
- * Limits after Oxydra: ≤ 16 tags of ≤ 64 characters; top_k ≤ 20.
+ * Limits after Oxydra: ≤ 16 tags of ≤ 64 characters; top_k ≤ 20. Only memory_save is offered
+ * by default: what was saved comes back on its own (every new user message recalls the notes and
+ * past conversations that match it), and managing notes is rare in a run (`oxydra memory` and the
+ * dashboard do it for the user). memory_search, memory_update and memory_delete are offered on
+ * request (an agent's `tools` naming them).
  */
 import { defineTool } from '@oxydra/tools';
 import { z } from 'zod';
@@ -14,9 +18,7 @@ const tags = z
   .array(z.string().min(1).max(MAX_TAG_CHARS, `each tag is at most ${MAX_TAG_CHARS} characters`))
   .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
   .optional()
-  .describe(
-    `Up to ${MAX_TAGS} short labels (≤ ${MAX_TAG_CHARS} chars) to find the note by later, e.g. ["preferences"]`,
-  );
+  .describe('labels to find it by');
 
 const noteId = z
   .string()
@@ -31,19 +33,15 @@ export function noteTools(deps: MemoryToolDeps) {
   const memorySearch = defineTool({
     name: 'memory_search',
     description:
-      'Search your long-term memory: notes saved with memory_save (and, with include_conversation, earlier conversations) ' +
-      'by meaning and by exact words. Search before starting a task the user may have discussed before. Returns the best ' +
-      'matches with their note ids and scores.',
+      'Search saved notes (and, with include_conversation, past conversations) by meaning and words: the best matches, with note ids.',
     parameters: z.object({
-      query: z.string().min(1).describe('What to look for, in words'),
-      top_k: z.number().int().min(1).max(20).optional().describe('How many results (default 5, at most 20)'),
-      include_conversation: z
-        .boolean()
-        .optional()
-        .describe('Also search earlier conversations (default false)'),
-      tags: tags.describe('Only notes carrying all of these tags'),
+      query: z.string().min(1),
+      top_k: z.number().int().min(1).max(20).optional().describe('default 5'),
+      include_conversation: z.boolean().optional(),
+      tags: tags.describe('only notes with all these tags'),
     }),
     safety: 'read_only',
+    onRequest: true,
     async execute(args, context) {
       const hits = await deps.search({
         query: args.query,
@@ -65,9 +63,8 @@ export function noteTools(deps: MemoryToolDeps) {
   const memorySave = defineTool({
     name: 'memory_save',
     description:
-      'Save a note to long-term memory, kept across sessions: facts about the user, their preferences, decisions, ' +
-      'and lessons learned while working. One fact per note, written to be understood later without context.',
-    parameters: z.object({ content: z.string().min(1).describe('The note, self-contained'), tags }),
+      'Remember one fact across sessions (the user, their preferences, decisions, lessons), understandable without context.',
+    parameters: z.object({ content: z.string().min(1), tags }),
     safety: 'side_effecting',
     async execute(args, context) {
       const note = await deps.notes.save({
@@ -81,10 +78,10 @@ export function noteTools(deps: MemoryToolDeps) {
 
   const memoryUpdate = defineTool({
     name: 'memory_update',
-    description:
-      'Replace the content (and tags) of a note saved earlier, by its id. Use it when a remembered fact changes.',
-    parameters: z.object({ note_id: noteId, content: z.string().min(1).describe('The new content'), tags }),
+    description: 'Replace the content (and tags) of a saved note, when the fact changed.',
+    parameters: z.object({ note_id: noteId, content: z.string().min(1), tags }),
     safety: 'side_effecting',
+    onRequest: true,
     async execute(args, context) {
       const scope = scopeOf(context);
       if (!(await deps.notes.get(args.note_id, scope))) {
@@ -101,9 +98,10 @@ export function noteTools(deps: MemoryToolDeps) {
 
   const memoryDelete = defineTool({
     name: 'memory_delete',
-    description: 'Delete a note from long-term memory by its id, when it is wrong or no longer wanted.',
+    description: 'Delete a saved note that is wrong or no longer wanted.',
     parameters: z.object({ note_id: noteId }),
     safety: 'side_effecting',
+    onRequest: true,
     async execute(args, context) {
       const scope = scopeOf(context);
       if (!(await deps.notes.get(args.note_id, scope))) {

@@ -1,7 +1,9 @@
 /**
  * scratchpad_read, scratchpad_write, scratchpad_clear: a small working list for the current
  * session (a plan, what is done, what is next), kept in session state. Limits after Oxydra:
- * ≤ 32 items of ≤ 240 characters, ≤ 8 KiB in all; a write replaces the whole pad.
+ * ≤ 32 items of ≤ 240 characters, ≤ 8 KiB in all; a write replaces the whole pad. Offered on
+ * request only (an agent's `tools` naming them): today's models keep a plan in their own
+ * reasoning, and three definitions on every call cost more than the pad saves most runs.
  */
 import { defineTool } from '@oxydra/tools';
 import { z } from 'zod';
@@ -41,9 +43,10 @@ export function scratchpadTools(deps: MemoryToolDeps) {
 
   const scratchpadRead = defineTool({
     name: 'scratchpad_read',
-    description: "Read this session's scratchpad: the working list you wrote with scratchpad_write.",
+    description: "Read this session's scratchpad.",
     parameters: z.object({}),
     safety: 'read_only',
+    onRequest: true,
     async execute(_args, context) {
       const sessionId = sessionOf(context);
       const { pad } = await read(sessionId);
@@ -64,8 +67,7 @@ export function scratchpadTools(deps: MemoryToolDeps) {
   const scratchpadWrite = defineTool({
     name: 'scratchpad_write',
     description:
-      `Replace this session's scratchpad with a list of short items: your plan, progress and next steps for tasks of ` +
-      `more than two tool calls. At most ${MAX_SCRATCHPAD_ITEMS} items of ${MAX_SCRATCHPAD_ITEM_CHARS} characters, 8 KiB in all.`,
+      "Replace this session's scratchpad: your plan, progress and next steps as short items (8 KiB in all).",
     parameters: z.object({
       items: z
         .array(
@@ -78,10 +80,10 @@ export function scratchpadTools(deps: MemoryToolDeps) {
             ),
         )
         .min(1, 'write at least one item (use scratchpad_clear to empty it)')
-        .max(MAX_SCRATCHPAD_ITEMS, `at most ${MAX_SCRATCHPAD_ITEMS} items; merge or drop finished ones`)
-        .describe('The whole new list, in order'),
+        .max(MAX_SCRATCHPAD_ITEMS, `at most ${MAX_SCRATCHPAD_ITEMS} items; merge or drop finished ones`),
     }),
     safety: 'side_effecting',
+    onRequest: true,
     async execute(args, context) {
       const bytes = Buffer.byteLength(JSON.stringify(args.items), 'utf8');
       if (bytes > MAX_SCRATCHPAD_BYTES) {
@@ -100,6 +102,7 @@ export function scratchpadTools(deps: MemoryToolDeps) {
     description: "Empty this session's scratchpad.",
     parameters: z.object({}),
     safety: 'side_effecting',
+    onRequest: true,
     async execute(_args, context) {
       await write(sessionOf(context), []);
       return 'Scratchpad cleared.';

@@ -42,9 +42,8 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
   return defineTool({
     name: 'web_fetch',
     description:
-      `Fetch an http(s) URL as text (HTML as markdown-like text), at most ${maxChars} characters. ` +
-      'Binary content (images, PDFs) is refused, and so are local or private addresses the user ' +
-      'did not allowlist.',
+      `Fetch an http(s) URL as text (HTML simplified), at most ${maxChars} characters. ` +
+      'Refuses binary content and private addresses not allowlisted.',
     parameters: z.object({
       url: z.string().min(1),
     }),

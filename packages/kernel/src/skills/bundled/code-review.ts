@@ -1,7 +1,7 @@
 /** Bundled skill: reviewing a change (uncommitted work, a branch, a commit or named files). */
 export const CODE_REVIEW = `---
 name: code-review
-description: Review a change (uncommitted work, a branch, a commit, files) for bugs, security, missing tests and unclear code; findings by severity, with file:line and fixes.
+description: Review a change (uncommitted work, a branch, a commit, files) for bugs, security and missing tests; findings by severity.
 license: Apache-2.0
 ---
 

@@ -1,7 +1,7 @@
 /** Bundled skill: finding and fixing the root cause of a failure. */
 export const DEBUGGING = `---
 name: debugging
-description: Find and fix the root cause of a bug, failing test, crash or wrong output - reproduce, test hypotheses, fix, prove it with a test.
+description: Find and fix the root cause of a bug, failing test or crash, and prove the fix with a test.
 license: Apache-2.0
 ---
 

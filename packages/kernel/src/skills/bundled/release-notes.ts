@@ -1,7 +1,7 @@
 /** Bundled skill: release notes or a CHANGELOG entry from the git history. */
 export const RELEASE_NOTES = `---
 name: release-notes
-description: Write release notes or a CHANGELOG entry from the git history between two versions, grouped into breaking changes, features and fixes.
+description: Write release notes or a CHANGELOG entry from the git history between two versions.
 license: Apache-2.0
 ---
 
