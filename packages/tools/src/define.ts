@@ -53,10 +53,16 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
     if (parsed.success) return { ok: true, args: parsed.data };
     return { ok: false, message: `Invalid arguments for ${name}: ${formatIssues(parsed.error.issues)}` };
   };
+  let parameters: JsonSchema | undefined;
   const tool: DefinedTool<Args> = {
     name,
     description,
-    parameters: toJsonSchema(schema),
+    // Converted when first read (~0.5 ms a tool): a tool that is registered but not offered
+    // (on request, outside an allowlist) never pays for it.
+    get parameters() {
+      parameters ??= toJsonSchema(schema);
+      return parameters;
+    },
     safety,
     validate,
     run: (args, context) => execute(args, context),

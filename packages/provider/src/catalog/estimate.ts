@@ -112,7 +112,24 @@ function classify(code: number): number {
 function fillBlock(block: number): void {
   for (let code = block << 8, end = code + 256; code < end; code++) TABLE[code] = classify(code);
 }
-fillBlock(0);
+
+/**
+ * Block 0 (ASCII and Latin-1) as classify() makes it, written out: its Unicode property regexes
+ * cost 5-8 ms on their first use in a process (V8 builds their character tables), which text
+ * without other scripts never needs. A test checks this against classify().
+ */
+export const LATIN1_CLASSES =
+  '08080808080808080806070606070808080808080808080808080808080808080608080808080808080808080808080805050505050505050505080808080808' +
+  '08020202020202020202020202020202020202020202020202020208080808080801010101010101010101010101010101010101010101010101010808080808' +
+  'b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b6b8b8b8b8b8b8b8b8b8b3b8b8b8b8b8b8b8b5b5b8b1b8b8b8b5b3b8b5b5b5b8' +
+  '12121212121212121212121212121212121212121212121812121212121212111111111111111111111111111111111111111111111111181111111111111111';
+for (let code = 0; code < 256; code++)
+  TABLE[code] = Number.parseInt(LATIN1_CLASSES.slice(code * 2, code * 2 + 2), 16);
+
+/** What classify() makes of one code unit (for the test of LATIN1_CLASSES). */
+export function characterClass(code: number): number {
+  return classify(code);
+}
 
 /** Astral characters by range (mostly emoji and symbols, or CJK ideographs), without a table. */
 function astralInfo(cp: number): number {
