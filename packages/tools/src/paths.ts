@@ -78,26 +78,80 @@ interface DeniedEntry {
 }
 
 /**
- * The denied folders' real paths (a missing one by its deepest existing ancestor), resolved
- * again on every call: a folder may be created, removed or re-linked while a run goes on, and
- * a stale answer would let a tool through. Resolved synchronously: a few lstat/realpath calls
- * per folder, ~3 µs each, where the same work through fs/promises cost ~0.5 ms per tool call
- * (two or three thread-pool round trips per folder, most of them failing for folders that do
- * not exist).
+ * The denied folders' real paths (a missing one by its deepest existing ancestor). Resolved
+ * synchronously: a few lstat/realpath calls per folder, ~3 µs each, where the same work through
+ * fs/promises cost ~0.5 ms per tool call (thread-pool round trips, most of them failing for
+ * folders that do not exist).
+ *
+ * A folder named inside the workspace (the vault, say), or one that contains it, is resolved
+ * again on every call: the agent can create, move or re-link things there while a run goes on,
+ * and a stale answer would let a tool through. A folder named outside the workspace whose real
+ * path is outside it too (~/.ssh, ~/.aws...) keeps its real path for as long as one lstat of it
+ * finds the same thing there (nothing, or the same file, link or folder): nothing the agent runs
+ * can move the folders above it (commands run sandboxed, with the home folder private and the
+ * system read-only; an unsandboxed command could read the secrets directly anyway), and while
+ * it stays outside the workspace it can only contain paths the escape check refuses already.
+ * Measured: a file_read with the default home folders denied went from ~44 lstat/realpath
+ * calls to 7 lstats.
  */
-function realDenied(policy: PathPolicy): DeniedEntry[] {
-  return (policy.deny ?? []).map((denied) => ({
-    real: physicalPathSync(resolve(denied.path)),
-    reason: denied.reason,
-  }));
+interface DeniedRecord {
+  denied: DeniedPath;
+  named: string;
+  /** What lstat found at `named` when `real` was resolved; undefined: resolve on every call. */
+  stamp?: string;
+  real: string;
+}
+const deniedRecords = new WeakMap<PathPolicy, Map<string, DeniedRecord[]>>();
+
+function stampOf(path: string): string {
+  const stats = lstatQuiet(path);
+  return stats === undefined ? 'missing' : `${stats.dev}:${stats.ino}:${stats.mode}`;
+}
+
+/** Resolves a record's real path, and whether it may be kept (see realDenied). */
+function settle(record: DeniedRecord, realRoot: string): void {
+  const stamp = stampOf(record.named);
+  record.real = physicalPathSync(record.named);
+  const apart = (path: string) => !isInside(realRoot, path) && !isInside(path, realRoot);
+  if (apart(record.named) && apart(record.real)) record.stamp = stamp;
+  else delete record.stamp;
+}
+
+function realDenied(policy: PathPolicy, realRoot: string): DeniedEntry[] {
+  const entries = policy.deny ?? [];
+  if (entries.length === 0) return [];
+  let byRoot = deniedRecords.get(policy);
+  if (!byRoot) {
+    byRoot = new Map();
+    deniedRecords.set(policy, byRoot);
+  }
+  let records = byRoot.get(realRoot);
+  if (!records) {
+    records = entries.map((denied) => {
+      const record: DeniedRecord = { denied, named: resolve(denied.path), real: '' };
+      settle(record, realRoot);
+      return record;
+    });
+    byRoot.set(realRoot, records);
+  } else {
+    for (const record of records) {
+      if (record.stamp === undefined || stampOf(record.named) !== record.stamp) settle(record, realRoot);
+    }
+  }
+  return records.map((record) => ({ real: record.real, reason: record.denied.reason }));
 }
 
 /**
- * The denied folders lying inside `realDirectory` (a real path), relative to it and
- * `/`-separated: what a recursive operation on that directory must skip or refuse.
+ * The denied folders lying inside `realDirectory` (a real path inside the workspace whose real
+ * root is `realRoot`), relative to it and `/`-separated: what a recursive operation on that
+ * directory must skip or refuse.
  */
-export async function deniedWithin(realDirectory: string, policy: PathPolicy = {}): Promise<string[]> {
-  const denied = realDenied(policy);
+export async function deniedWithin(
+  realDirectory: string,
+  policy: PathPolicy = {},
+  realRoot: string = realDirectory,
+): Promise<string[]> {
+  const denied = realDenied(policy, realRoot);
   return denied
     .filter((entry) => isInside(realDirectory, entry.real))
     .map((entry) => relative(realDirectory, entry.real).split(sep).join('/') || '.');
@@ -127,7 +181,7 @@ export async function resolveWorkspacePath(
     if (error.code === 'ELOOP') throw new WorkspacePathError(`too many symbolic links: ${named}`);
     throw error;
   });
-  const denied = realDenied(policy);
+  const denied = realDenied(policy, realRoot);
   const confirm = (physical: string): void => {
     // Before the escape check, so a vault outside the workspace reached through a link gets the
     // message that names the right tool.

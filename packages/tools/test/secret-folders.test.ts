@@ -105,3 +105,42 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     });
   });
 });
+
+// Secrets folders named outside the workspace (the usual home folder) are resolved once per
+// registry and workspace (paths.ts, realDenied): nothing a run does can move them, and while
+// they stay outside, a path into them is refused by the escape check whatever the cache says.
+describe('secrets folders outside the workspace', () => {
+  it('a link into one, made before or after the first call, is refused and names the secrets folder', async () => {
+    const home = join(ws.outside, 'home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh/id_ed25519'), 'SSH-PRIVATE-KEY');
+    ws.write('notes.txt', 'ordinary');
+    const tools = coreRegistry({ secretPaths: homeSecretPaths(home) });
+    symlinkSync(join(home, '.ssh'), join(ws.root, 'before'));
+    expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+    symlinkSync(join(home, '.ssh'), join(ws.root, 'after'));
+    for (const path of ['before/id_ed25519', 'after/id_ed25519', join(home, '.ssh/id_ed25519')]) {
+      const outcome = await callTool(tools, ws.root, 'file_read', { path });
+      expect(outcome.isError, path).toBe(true);
+      expect(outcome.content, path).toMatch(/secrets folder|escapes the workspace/);
+      expect(outcome.content).not.toContain('SSH-PRIVATE-KEY');
+    }
+    const linked = await callTool(tools, ws.root, 'file_read', { path: 'after/id_ed25519' });
+    expect(linked.content).toMatch(/secrets folder/);
+  });
+
+  it('one that resolves into the workspace is checked on every call', async () => {
+    // ~/.aws is a link to a folder of the workspace (dotfiles kept in the project).
+    const home = join(ws.outside, 'home');
+    mkdirSync(home, { recursive: true });
+    ws.write('notes.txt', 'ordinary');
+    const tools = coreRegistry({ secretPaths: homeSecretPaths(home) });
+    expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+    ws.write('dotfiles/aws/credentials', 'AWS-SECRET');
+    symlinkSync(join(ws.root, 'dotfiles/aws'), join(home, '.aws'));
+    const outcome = await callTool(tools, ws.root, 'file_read', { path: 'dotfiles/aws/credentials' });
+    expect(outcome.isError).toBe(true);
+    expect(outcome.content).toMatch(/secrets folder/);
+    expect(outcome.content).not.toContain('AWS-SECRET');
+  });
+});

@@ -20,7 +20,7 @@ export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
       const target = await resolveWorkspacePath(context.workspace, path, policy);
       if (target.relative === '.') throw new Error('refusing to delete the workspace root');
       // Deleting a folder that holds a denied one (the vault) would delete it too.
-      if ((await deniedWithin(target.real, policy)).length > 0) {
+      if ((await deniedWithin(target.real, policy, target.realRoot)).length > 0) {
         throw new Error(`refusing to delete ${target.relative}: it contains a folder tools may not touch`);
       }
       try {

@@ -63,7 +63,7 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
         throw describeFsError(error, target.relative);
       }
       // A denied folder (the vault) inside the searched one: its lines must never reach the model.
-      const hidden = await deniedWithin(root, policy);
+      const hidden = await deniedWithin(root, policy, target.realRoot);
       if (hidden.length > 0) {
         const visible = (path: string) => !hidden.some((dir) => path === dir || path.startsWith(`${dir}/`));
         result = { ...result, matches: result.matches.filter((match) => visible(match.path)) };
