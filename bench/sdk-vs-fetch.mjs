@@ -1,32 +1,36 @@
 #!/usr/bin/env node
 // What each vendor SDK costs the provider adapters, against speaking the wire protocol on
-// `fetch` with eventsource-parser. For each wire API (openai: Chat Completions and Responses;
-// @anthropic-ai/sdk: Messages; Gemini streamGenerateContent, whose adapter already speaks it on
-// fetch + eventsource-parser and no longer uses @google/genai):
-//  (a) the adapter as shipped (ADAPTER_FACTORIES: its transport, the SDK or our fetch code for
-//      Gemini, + our request builders, translators and stream guard);
-//  (b) a prototype written below: the same request builders, translators and guard, with the
-//      transport replaced by `fetch` + eventsource-parser's `createParser` (HTTP and in-stream
-//      errors mapped to the same ErrorFacts; Responses without previous_response_id chaining);
-//      for Gemini, a second fetch transport beside the shipped one;
+// `fetch` with eventsource-parser. For each wire API (Chat Completions, Responses, Anthropic
+// Messages, Gemini streamGenerateContent):
+//  (a) the adapter as shipped (ADAPTER_FACTORIES: its transport + our request builders,
+//      translators and stream guard). The OpenAI adapters (since issue 18.4) and Gemini's (17.2)
+//      speak their APIs on `fetch` + eventsource-parser; Anthropic's still uses @anthropic-ai/sdk;
+//  (b) an alternative written below, with the same request builders, translators and guard:
+//      - OpenAI Chat and Responses: the `openai` SDK as the adapters used it until issue 18.4
+//        (the same client options; Responses without previous_response_id chaining), so the
+//        SDK's figures are still reported (it stays installed as a dev dependency);
+//      - Anthropic: a prototype on `fetch` + eventsource-parser (HTTP and in-stream errors
+//        mapped to the same ErrorFacts);
+//      - Gemini: a second fetch transport beside the shipped one;
 //  (c) a raw fetch of the adapter's exact request that only reads the body (the floor);
 // all three interleaved (rotating order) against the testkit's in-process mock, on a typical
 // reply (a sentence in word deltas + one tool call + usage) and a long one (~500 text deltas +
 // the tool call). Reported: medians, the time each adds per call over (c) (difference of the
 // medians, and the median of same-round differences), and per SSE event (the slope between the
-// two replies). The prototype is also checked against the adapter: the same request
-// (method, path, query, JSON body; also for a second turn with an attachment, signed reasoning,
-// a tool result and every request option), the same StreamEvent sequences on both replies and
-// on every recorded stream in ../shared/fixtures/providers (when present; Gemini with CRLF and
-// LF framing), and the same ProviderError (kind, status, retry-after, partialOutput, message)
-// on HTTP and in-stream faults.
+// two replies). The alternative is also checked against the adapter: the same request
+// (method, path, query, JSON body and its bytes; also for a second turn with an attachment,
+// signed reasoning, a tool result and every request option), the same StreamEvent sequences on
+// both replies and on every recorded stream in ../shared/fixtures/providers (when present;
+// Gemini with CRLF and LF framing), and the same ProviderError (kind, status, retry-after,
+// partialOutput, message) on HTTP and in-stream faults.
 // Per SDK, in fresh processes (median of --import-runs): time to import the module from
 // node_modules and the RSS and heap it adds (beside an empty module's, the loader's own cost);
 // its size bundled alone (the imports the adapter had, with the CLI bundle's rolldown settings)
 // and the cost of importing that bundle (what `oxydra` pays on a first call); the same for
-// eventsource-parser, and the prototype transport's source size. @google/genai is measured only
-// while it is still installed (no package depends on it any more).
-// The prototype imports our translators from packages/provider/dist (not public API).
+// eventsource-parser; the source size of the prototypes' transport code and of the OpenAI
+// adapters' shipped one. `openai` and @google/genai are no longer loaded by any adapter:
+// measured while installed (openai as a dev dependency).
+// The alternatives import our translators from packages/provider/dist (not public API).
 // Usage: node bench/sdk-vs-fetch.mjs [--calls N] [--long-calls N] [--import-runs N]
 //   (prints one JSON object; needs `npm run build`)
 import { spawnSync } from 'node:child_process';
@@ -38,6 +42,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { ADAPTER_FACTORIES, guardStream } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
 import { createParser } from 'eventsource-parser';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { BENCH_CONTEXT, FILE_READ_CALL, rawStream, TURN_SENTENCE, TYPICAL_REPLY } from './provider-turn.mjs';
 import { summarize } from './stats.mjs';
 
@@ -65,11 +70,72 @@ const [chatEvents, chatRequests, responsesEvents, responsesRequests, anthropicEv
     internal('adapters/anthropic/events.js'),
     internal('adapters/anthropic/request.js'),
   ]);
-const [geminiEvents, geminiRequests, retryAfter] = await Promise.all([
+const [geminiEvents, geminiRequests, retryAfter, sharedErrors] = await Promise.all([
   internal('adapters/gemini/events.js'),
   internal('adapters/gemini/request.js'),
   internal('shared/retry-after.js'),
+  internal('shared/errors.js'),
 ]);
+
+// ---------------------------------------------------------------------------------------------
+// The openai SDK as the OpenAI adapters used it until issue 18.4 (adapters/openai/client.ts and
+// errors.ts, openai-chat/provider.ts and openai-responses/provider.ts of that time).
+
+function sdkClient(options) {
+  return new OpenAI({
+    apiKey: nonEmpty(options.apiKey) ?? 'no-api-key',
+    baseURL: options.baseURL,
+    maxRetries: 0,
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    ...(options.extraHeaders !== undefined ? { defaultHeaders: options.extraHeaders } : {}),
+  });
+}
+
+function describeOpenAISdk(error) {
+  const connection = sharedErrors.sdkConnectionFacts(error, {
+    timeout: APIConnectionTimeoutError,
+    connection: APIConnectionError,
+  });
+  if (connection) return connection;
+  if (!(error instanceof APIError)) return undefined;
+  const facts = { message: nonEmpty(error.error?.message) ?? error.message.replace(/^\d{3}\s+/, '') };
+  if (error.status !== undefined) facts.status = error.status;
+  if (error.headers !== undefined) facts.headers = error.headers;
+  if (nonEmpty(error.code)) facts.code = error.code;
+  if (nonEmpty(error.type)) facts.type = error.type;
+  return facts;
+}
+
+const openaiChatSdk = (options) => {
+  const client = sdkClient(options);
+  return async function* (context, signal) {
+    const body = chatRequests.chatRequest(context, { provider: options.name, baseURL: options.baseURL });
+    const { data: stream, response } = await client.chat.completions.create(body, { signal }).withResponse();
+    const translator = new chatEvents.ChatStreamTranslator();
+    if (response.headers.get('content-type')?.includes('application/json')) {
+      yield* translator.handleCompletion(await response.json());
+      yield* translator.end();
+      return;
+    }
+    for await (const chunk of stream) yield* translator.handle(chunk);
+    yield* translator.end();
+  };
+};
+
+const openaiResponsesSdk = (options) => {
+  const client = sdkClient(options);
+  return async function* (context, signal) {
+    const { instructions, items } = responsesRequests.responsesInput(context, options.name);
+    const body = responsesRequests.responsesRequest(context, items, instructions, undefined);
+    const stream = await client.responses.create(body, { signal });
+    const translator = new responsesEvents.ResponsesStreamTranslator();
+    for await (const event of stream) yield* translator.handle(event);
+    yield* translator.end();
+  };
+};
 
 // ---------------------------------------------------------------------------------------------
 // The prototype: fetch + eventsource-parser in place of the SDKs. Everything from here to the
@@ -155,60 +221,6 @@ async function* sseMessages(response) {
 const apiKey = (options) => nonEmpty(options.apiKey) ?? 'no-api-key';
 const trimSlash = (url) => url.replace(/\/+$/, '');
 
-/** OpenAI bodies: {error: {message, type, code}}; in-stream errors are the `error` object alone. */
-function describeOpenAI(error) {
-  if (!(error instanceof WireError)) return undefined;
-  const body = error.status === undefined ? { error: error.body } : error.body;
-  const facts = {
-    message: nonEmpty(body?.error?.message) ?? (nonEmpty(error.message) || `HTTP ${error.status}`),
-  };
-  if (error.status !== undefined) facts.status = error.status;
-  if (error.headers !== undefined) facts.headers = error.headers;
-  if (nonEmpty(body?.error?.code)) facts.code = body.error.code;
-  if (nonEmpty(body?.error?.type)) facts.type = body.error.type;
-  return facts;
-}
-
-/** JSON events; `data: [DONE]` ends Chat streams; `{error}` payloads are failures. */
-async function* openaiEvents(response) {
-  let done = false;
-  for await (const message of sseMessages(response)) {
-    if (done) continue;
-    if (message.data.startsWith('[DONE]')) {
-      done = true;
-      continue;
-    }
-    const data = JSON.parse(message.data);
-    if (data?.error) throw new WireError(undefined, response.headers, data.error, '');
-    yield data;
-  }
-}
-
-async function* openaiChatWire(options, context, signal) {
-  const body = chatRequests.chatRequest(context, { provider: options.name, baseURL: options.baseURL });
-  const url = `${trimSlash(options.baseURL)}/chat/completions`;
-  const response = await postJson(options, url, { authorization: `Bearer ${apiKey(options)}` }, body, signal);
-  const translator = new chatEvents.ChatStreamTranslator();
-  if (response.headers.get('content-type')?.includes('application/json')) {
-    // Servers that ignore `stream: true`.
-    yield* translator.handleCompletion(await response.json());
-    yield* translator.end();
-    return;
-  }
-  for await (const chunk of openaiEvents(response)) yield* translator.handle(chunk);
-  yield* translator.end();
-}
-
-async function* openaiResponsesWire(options, context, signal) {
-  const { instructions, items } = responsesRequests.responsesInput(context, options.name);
-  const body = responsesRequests.responsesRequest(context, items, instructions, undefined);
-  const url = `${trimSlash(options.baseURL)}/responses`;
-  const response = await postJson(options, url, { authorization: `Bearer ${apiKey(options)}` }, body, signal);
-  const translator = new responsesEvents.ResponsesStreamTranslator();
-  for await (const event of openaiEvents(response)) yield* translator.handle(event);
-  yield* translator.end();
-}
-
 /** The Messages API version @anthropic-ai/sdk 1.11.0 sends; owning it is part of dropping the SDK. */
 const ANTHROPIC_VERSION = '2026-10-21';
 
@@ -291,26 +303,37 @@ async function* geminiWire(options, context, signal) {
   yield* translator.end();
 }
 
-/** A Provider as defineAdapter + lazyAdapter build it: one guarded stream per call. */
-function fetchProvider(type, run, describe) {
-  return (options) => ({
-    name: options.name,
-    type,
-    async *stream(context, streamOptions) {
-      yield* guardStream(
-        {
-          provider: options.name,
-          model: context.model,
-          apiKey: options.apiKey,
-          baseURL: options.baseURL,
-          versionedBaseURL: type === 'openai' || type === 'openai_responses',
-          signal: streamOptions?.signal,
-          describe,
-        },
-        (signal) => run(options, context, signal),
-      );
-    },
-  });
+/**
+ * A Provider as defineAdapter + lazyAdapter build it: one guarded stream per call. `prepare`
+ * runs once per provider and gives the call (`run(options, context, signal)` by default).
+ */
+function fetchProvider(
+  type,
+  run,
+  describe,
+  prepare = (options) => (context, signal) => run(options, context, signal),
+) {
+  return (options) => {
+    const call = prepare(options);
+    return {
+      name: options.name,
+      type,
+      async *stream(context, streamOptions) {
+        yield* guardStream(
+          {
+            provider: options.name,
+            model: context.model,
+            apiKey: options.apiKey,
+            baseURL: options.baseURL,
+            versionedBaseURL: type === 'openai' || type === 'openai_responses',
+            signal: streamOptions?.signal,
+            describe,
+          },
+          (signal) => call(context, signal),
+        );
+      },
+    };
+  };
 }
 
 const PROTOTYPE_CODE = [
@@ -321,10 +344,6 @@ const PROTOTYPE_CODE = [
   sseMessages,
   apiKey,
   trimSlash,
-  describeOpenAI,
-  openaiEvents,
-  openaiChatWire,
-  openaiResponsesWire,
   describeAnthropic,
   anthropicWire,
   describeGemini,
@@ -332,7 +351,13 @@ const PROTOTYPE_CODE = [
   fetchProvider,
 ];
 
-// End of the prototype.
+// End of the prototype. The OpenAI adapters' shipped transport, for its size beside it:
+const OPENAI_TRANSPORT_FILES = [
+  'adapters/openai/wire.ts',
+  'adapters/openai/errors.ts',
+  'shared/http.ts',
+  'shared/sse.ts',
+];
 // ---------------------------------------------------------------------------------------------
 
 const APIS = [
@@ -340,22 +365,26 @@ const APIS = [
     type: 'openai',
     api: 'openai-chat',
     fixtures: 'openai-chat',
-    sdk: 'openai',
-    prototype: fetchProvider('openai', openaiChatWire, describeOpenAI),
+    // Since issue 18.4 the adapter has no SDK: (b) is the openai SDK it used until then.
+    sdk: 'none (fetch + eventsource-parser; was openai)',
+    alternative_is: 'openai SDK (the transport until issue 18.4)',
+    alternative: fetchProvider('openai', undefined, describeOpenAISdk, openaiChatSdk),
   },
   {
     type: 'openai_responses',
     api: 'openai-responses',
     fixtures: 'openai-responses',
-    sdk: 'openai',
-    prototype: fetchProvider('openai_responses', openaiResponsesWire, describeOpenAI),
+    sdk: 'none (fetch + eventsource-parser; was openai)',
+    alternative_is: 'openai SDK (the transport until issue 18.4)',
+    alternative: fetchProvider('openai_responses', undefined, describeOpenAISdk, openaiResponsesSdk),
   },
   {
     type: 'anthropic',
     api: 'anthropic',
     fixtures: 'anthropic-messages',
     sdk: '@anthropic-ai/sdk',
-    prototype: fetchProvider('anthropic', anthropicWire, describeAnthropic),
+    alternative_is: 'fetch + eventsource-parser prototype',
+    alternative: fetchProvider('anthropic', anthropicWire, describeAnthropic),
   },
   {
     type: 'gemini',
@@ -363,7 +392,8 @@ const APIS = [
     fixtures: 'gemini',
     // Since the switch the adapter has no SDK: (a) is our fetch + eventsource-parser transport.
     sdk: 'none (fetch + eventsource-parser; was @google/genai)',
-    prototype: fetchProvider('gemini', geminiWire, describeGemini),
+    alternative_is: 'fetch + eventsource-parser prototype',
+    alternative: fetchProvider('gemini', geminiWire, describeGemini),
   },
 ];
 
@@ -470,23 +500,23 @@ const TRANSPORT_HEADERS = new Set([
   'sec-fetch-mode',
 ]);
 
-/** Does the prototype send what the adapter sends? */
-function compareRequests(byAdapter, byFetch) {
+/** Does the alternative send what the adapter sends? */
+function compareRequests(byAdapter, byAlternative) {
   const names = (sent) => Object.keys(sent.headers).filter((name) => !TRANSPORT_HEADERS.has(name));
   const theirs = names(byAdapter);
-  const ours = names(byFetch);
+  const ours = names(byAlternative);
   const differing = theirs.filter(
-    (name) => ours.includes(name) && byAdapter.headers[name] !== byFetch.headers[name],
+    (name) => ours.includes(name) && byAdapter.headers[name] !== byAlternative.headers[name],
   );
   return {
     same_target:
-      byAdapter.method === byFetch.method &&
-      byAdapter.path === byFetch.path &&
-      isDeepStrictEqual(byAdapter.query, byFetch.query),
-    same_body_json: isDeepStrictEqual(byAdapter.body, byFetch.body),
-    same_body_bytes: byAdapter.raw === byFetch.raw,
+      byAdapter.method === byAlternative.method &&
+      byAdapter.path === byAlternative.path &&
+      isDeepStrictEqual(byAdapter.query, byAlternative.query),
+    same_body_json: isDeepStrictEqual(byAdapter.body, byAlternative.body),
+    same_body_bytes: byAdapter.raw === byAlternative.raw,
     headers_only_adapter_sends: theirs.filter((name) => !ours.includes(name)),
-    headers_only_prototype_sends: ours.filter((name) => !theirs.includes(name)),
+    headers_only_alternative_sends: ours.filter((name) => !theirs.includes(name)),
     headers_differing: differing,
   };
 }
@@ -497,20 +527,20 @@ function sseEventCount(body) {
 
 const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** Adapter, prototype and raw fetch interleaved (rotating order), on one reply. */
+/** Adapter, alternative and raw fetch interleaved (rotating order), on one reply. */
 async function timeReply(spec, reply, n) {
   const mock = await startMockLLM({ api: spec.api, scenario: [{ reply, times: 'always' }] });
   try {
     const options = { name: 'bench', baseURL: mock.url, apiKey: KEY };
     const adapter = ADAPTER_FACTORIES[spec.type](options);
-    const prototype = spec.prototype(options);
+    const alternative = spec.alternative(options);
 
     mock.reset();
     const adapterEvents = await drain(adapter);
     const byAdapter = mock.requests[0];
     mock.reset();
-    const prototypeEvents = await drain(prototype);
-    const byFetch = mock.requests[0];
+    const alternativeEvents = await drain(alternative);
+    const byAlternative = mock.requests[0];
     const request = {
       headers: Object.fromEntries(
         Object.entries(byAdapter.headers).filter(
@@ -524,10 +554,10 @@ async function timeReply(spec, reply, n) {
       await fetch(url, { method: 'POST', headers: request.headers, body: request.raw })
     ).text();
 
-    const runs = { adapter: [], prototype: [], raw: [] };
+    const runs = { adapter: [], alternative: [], raw: [] };
     const steps = [
       ['adapter', () => drain(adapter)],
-      ['prototype', () => drain(prototype)],
+      ['alternative', () => drain(alternative)],
       ['raw', () => rawStream(url, request)],
     ];
     const warmup = Math.max(10, Math.round(n / 5));
@@ -541,21 +571,21 @@ async function timeReply(spec, reply, n) {
       if (i % 50 === 0) mock.requests.length = 0;
     }
     const a = summarize(runs.adapter);
-    const p = summarize(runs.prototype);
+    const p = summarize(runs.alternative);
     const r = summarize(runs.raw);
     // Each call against the raw fetch of the same round: steadier when the machine's load shifts.
     const paired = (name) => round(summarize(runs[name].map((ms, i) => ms - runs.raw[i])).median_ms);
     return {
       sse_events: sseEventCount(body),
       stream_events: adapterEvents.length,
-      same_events: isDeepStrictEqual(adapterEvents, prototypeEvents),
-      request: compareRequests(byAdapter, byFetch),
+      same_events: isDeepStrictEqual(adapterEvents, alternativeEvents),
+      request: compareRequests(byAdapter, byAlternative),
       adapter: a,
-      prototype: p,
+      alternative: p,
       raw_fetch: r,
       adapter_added_ms: round(a.median_ms - r.median_ms),
-      prototype_added_ms: round(p.median_ms - r.median_ms),
-      paired_added_ms: { adapter: paired('adapter'), prototype: paired('prototype') },
+      alternative_added_ms: round(p.median_ms - r.median_ms),
+      paired_added_ms: { adapter: paired('adapter'), alternative: paired('alternative') },
     };
   } finally {
     await mock.close();
@@ -582,13 +612,13 @@ async function checkFixtures(spec) {
       try {
         const options = { name: 'fixture', baseURL: mock.url, apiKey: KEY };
         const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), BASIC_CONTEXT);
-        const byFetch = await outcome(spec.prototype(options), BASIC_CONTEXT);
+        const byAlternative = await outcome(spec.alternative(options), BASIC_CONTEXT);
         checked++;
-        if (!isDeepStrictEqual(byAdapter, byFetch)) {
+        if (!isDeepStrictEqual(byAdapter, byAlternative)) {
           mismatches.push({
             file: lineEnding ? `${file} (${lineEnding})` : file,
             adapter: byAdapter,
-            prototype: byFetch,
+            alternative: byAlternative,
           });
         }
       } finally {
@@ -608,9 +638,9 @@ async function checkRichRequest(spec) {
     const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), RICH_CONTEXT);
     const sdkRequest = mock.requests[0];
     mock.reset();
-    const byFetch = await outcome(spec.prototype(options), RICH_CONTEXT);
+    const byAlternative = await outcome(spec.alternative(options), RICH_CONTEXT);
     return {
-      same_outcome: isDeepStrictEqual(byAdapter, byFetch),
+      same_outcome: isDeepStrictEqual(byAdapter, byAlternative),
       ...compareRequests(sdkRequest, mock.requests[0]),
     };
   } finally {
@@ -649,15 +679,15 @@ async function checkEachFault(spec, results) {
     try {
       const options = { name: 'faults', baseURL: mock.url, apiKey: KEY };
       const byAdapter = await outcome(ADAPTER_FACTORIES[spec.type](options), context);
-      const byFetch = await outcome(spec.prototype(options), context);
+      const byAlternative = await outcome(spec.alternative(options), context);
       const { message: adapterMessage, ...adapterFacts } = byAdapter.error ?? {};
-      const { message: fetchMessage, ...fetchFacts } = byFetch.error ?? {};
+      const { message: alternativeMessage, ...alternativeFacts } = byAlternative.error ?? {};
       results[name] = {
-        same_error: byAdapter.error !== undefined && isDeepStrictEqual(adapterFacts, fetchFacts),
-        same_message: adapterMessage === fetchMessage,
-        ...(isDeepStrictEqual(byAdapter, byFetch)
+        same_error: byAdapter.error !== undefined && isDeepStrictEqual(adapterFacts, alternativeFacts),
+        same_message: adapterMessage === alternativeMessage,
+        ...(isDeepStrictEqual(byAdapter, byAlternative)
           ? { error: byAdapter.error }
-          : { adapter: byAdapter, prototype: byFetch }),
+          : { adapter: byAdapter, alternative: byAlternative }),
       };
     } finally {
       await mock.close();
@@ -717,6 +747,7 @@ async function bundled(writeBundle, dir, name, exportsLine) {
 }
 
 const SDK_IMPORTS = {
+  // What the OpenAI adapters imported until issue 18.4 (now a dev dependency only).
   openai: (path) =>
     `export { default as OpenAI, APIError, APIConnectionError, APIConnectionTimeoutError } from ${path};`,
   '@anthropic-ai/sdk': (path) =>
@@ -748,16 +779,17 @@ for (const spec of APIS) {
   const perEvent = (longMs, typicalMs) => round(((longMs - typicalMs) / extraEvents) * 1000, 2);
   streaming[spec.api] = {
     sdk: spec.sdk,
+    alternative: spec.alternative_is,
     typical,
     long,
     // The slope between the two replies: what each further SSE event adds over the raw fetch.
     per_sse_event_us: {
       adapter: perEvent(long.adapter_added_ms, typical.adapter_added_ms),
-      prototype: perEvent(long.prototype_added_ms, typical.prototype_added_ms),
+      alternative: perEvent(long.alternative_added_ms, typical.alternative_added_ms),
     },
     per_sse_event_us_paired: {
       adapter: perEvent(long.paired_added_ms.adapter, typical.paired_added_ms.adapter),
-      prototype: perEvent(long.paired_added_ms.prototype, typical.paired_added_ms.prototype),
+      alternative: perEvent(long.paired_added_ms.alternative, typical.paired_added_ms.alternative),
     },
   };
   correctness[spec.api] = {
@@ -805,18 +837,24 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 const prototypeSourceBytes = PROTOTYPE_CODE.reduce((sum, code) => sum + Buffer.byteLength(String(code)), 0);
+const openaiTransportSourceBytes = OPENAI_TRANSPORT_FILES.reduce(
+  (sum, file) => sum + statSync(join(ROOT, 'packages/provider/src', file)).size,
+  0,
+);
 
 const summary = {};
 for (const [api, result] of Object.entries(streaming)) {
   summary[api] = {
+    alternative: result.alternative,
     typical_added_ms: {
       adapter: result.typical.adapter_added_ms,
-      prototype: result.typical.prototype_added_ms,
+      alternative: result.typical.alternative_added_ms,
     },
-    long_added_ms: { adapter: result.long.adapter_added_ms, prototype: result.long.prototype_added_ms },
+    long_added_ms: { adapter: result.long.adapter_added_ms, alternative: result.long.alternative_added_ms },
     per_sse_event_us: result.per_sse_event_us,
     same_events: result.typical.same_events && result.long.same_events,
     same_body: result.typical.request.same_body_json && correctness[api].rich_request.same_body_json,
+    same_body_bytes: result.typical.request.same_body_bytes && correctness[api].rich_request.same_body_bytes,
     fixtures_equal: correctness[api].fixtures.skipped
       ? correctness[api].fixtures.skipped
       : `${correctness[api].fixtures.equal}/${correctness[api].fixtures.checked}`,
@@ -840,10 +878,12 @@ process.stdout.write(
         sdks,
         empty_module: baseline,
         prototype_transport_source_bytes: prototypeSourceBytes,
+        openai_transport_source_bytes: { files: OPENAI_TRANSPORT_FILES, bytes: openaiTransportSourceBytes },
         note:
           'import costs include what importing an empty module costs (empty_module); bundled = the ' +
           "adapter's imports of the module alone, rolldown as scripts/bundle-cli.mjs (not minified), all chunks; " +
-          '@google/genai is what the Gemini adapter loaded before it moved to fetch + eventsource-parser',
+          '@google/genai and openai are what the Gemini and OpenAI adapters loaded before they moved to ' +
+          'fetch + eventsource-parser (openai stays installed as a dev dependency)',
       },
       streaming_seconds: streamingSeconds,
       total_seconds: round((performance.now() - started) / 1000, 1),

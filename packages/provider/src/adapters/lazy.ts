@@ -1,7 +1,8 @@
 /**
  * Adapters whose module (and SDK) loads on the first call. A process uses one or two of the
- * four APIs; importing both SDKs (OpenAI's, Anthropic's) and the Gemini wire code up front costs ~300 ms and ~35 MB at every start, which
- * `oxydra run` and `oxydra --help` should not pay. Construction stays synchronous.
+ * four APIs; importing the Anthropic SDK and every adapter's code up front costs time and memory
+ * at every start, which `oxydra run` and `oxydra --help` should not pay. Construction stays
+ * synchronous.
  */
 import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
 import type { AdapterOptions } from './options.js';

@@ -17,8 +17,9 @@ export interface AdapterOptions {
 }
 
 /**
- * Sent when no key is configured: the SDKs refuse to run without one, and local servers
- * ignore it. Never a real credential, so the SDKs never fall back to environment variables.
+ * Sent when no key is configured (local servers ignore it): the Anthropic SDK refuses to run
+ * without one, and the OpenAI and Gemini requests carry it where the SDKs they replaced did.
+ * Never a real credential, so the Anthropic SDK never falls back to environment variables.
  */
 export const PLACEHOLDER_API_KEY = 'no-api-key';
 

@@ -1,7 +1,7 @@
 /**
- * Embedding APIs as Embedders (text → vectors, for memory's retrieval), on the same SDKs (Gemini: plain fetch),
- * clients and error classification as the chat adapters: failures are ProviderErrors
- * (`auth`, `rate_limited`, ...). The SDK loads on the first embed call.
+ * Embedding APIs as Embedders (text → vectors, for memory's retrieval), on the same `fetch`
+ * transports and error classification as the chat adapters: failures are ProviderErrors
+ * (`auth`, `rate_limited`, ...). Their code loads on the first embed call.
  */
 import type { Embedder } from '@oxydra/types';
 import { lazyEmbedder } from './lazy.js';

@@ -1,30 +1,40 @@
 /**
- * OpenAI embeddings (`POST /embeddings`) through the OpenAI SDK, for OpenAI and any
+ * OpenAI embeddings (`POST {baseURL}/embeddings`) on `fetch`, for OpenAI and any
  * OpenAI-compatible server (Ollama, vLLM, LM Studio...). Loaded lazily by index.ts.
  */
-import { createOpenAIClient } from '../adapters/openai/client.js';
 import { describeOpenAIError } from '../adapters/openai/errors.js';
+import { openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
 import { toProviderError } from '../shared/guard.js';
+import { field } from '../shared/usage.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
 import { embeddingUsage, type OpenAIEmbedderOptions } from './options.js';
+import { embeddingVector } from './vectors.js';
 
 /** OpenAI's limit of inputs per request. */
 export const OPENAI_MAX_INPUTS = 2048;
 /** ~150k tokens at 4 characters per token: half OpenAI's 300k-token cap per request. */
 export const OPENAI_MAX_CHARS = 600_000;
 
+/**
+ * The body, key for key as the openai SDK wrote it. `encoding_format: base64` is what the SDK
+ * asked for when we named none: little-endian float32s in base64, a quarter of the bytes of a
+ * JSON number list.
+ */
+function embeddingsBody(model: string, texts: readonly string[], dimensions: number | undefined): string {
+  return JSON.stringify({
+    model,
+    input: texts,
+    ...(dimensions !== undefined ? { dimensions } : {}),
+    encoding_format: 'base64',
+  });
+}
+
 export function openAIEmbedBatch(
   options: OpenAIEmbedderOptions & { model: string; name: string },
 ): EmbedBatch {
-  const client = createOpenAIClient({
-    name: options.name,
-    baseURL: options.baseURL,
-    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-    ...(options.extraHeaders !== undefined ? { extraHeaders: options.extraHeaders } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
-  });
+  const transport = openAITransport(options);
+  const url = openAIUrl(options.baseURL, '/embeddings');
   const scope = {
     provider: options.name,
     model: options.model,
@@ -36,25 +46,32 @@ export function openAIEmbedBatch(
   return async (texts, onUsage) => {
     const out: Float32Array[] = [];
     for (const batch of batches(texts.map(nonEmpty), OPENAI_MAX_INPUTS, OPENAI_MAX_CHARS)) {
-      let response: Awaited<ReturnType<typeof client.embeddings.create>>;
+      let answer: unknown;
       try {
-        // No encoding_format: the SDK then asks for base64 and decodes it to floats itself,
-        // a quarter of the bytes of a JSON number list.
-        response = await client.embeddings.create({
-          model: options.model,
-          input: batch,
-          ...(options.dimensions !== undefined ? { dimensions: options.dimensions } : {}),
-        });
+        const response = await postOpenAI(
+          transport,
+          url,
+          embeddingsBody(options.model, batch, options.dimensions),
+        );
+        answer = await response.json();
       } catch (error) {
         throw toProviderError(error, scope);
       }
       // Billed once answered, whatever we make of the answer.
-      onUsage?.(embeddingUsage(options.model, batch, response.usage?.prompt_tokens));
-      const vectors: Float32Array[] = new Array(batch.length);
-      for (const item of response.data) {
-        // Answers carry their input's index; servers are not obliged to keep the order.
-        if (item.index >= 0 && item.index < batch.length)
-          vectors[item.index] = Float32Array.from(item.embedding);
+      const tokens = field(answer, 'usage', 'prompt_tokens');
+      onUsage?.(embeddingUsage(options.model, batch, typeof tokens === 'number' ? tokens : undefined));
+      const vectors: (Float32Array | undefined)[] = new Array(batch.length);
+      const data = field(answer, 'data');
+      try {
+        for (const item of Array.isArray(data) ? data : []) {
+          // Answers carry their input's index; servers are not obliged to keep the order.
+          const index = field(item, 'index');
+          if (typeof index === 'number' && index >= 0 && index < batch.length) {
+            vectors[index] = embeddingVector(field(item, 'embedding'), index);
+          }
+        }
+      } catch (error) {
+        throw toProviderError(error, scope);
       }
       for (let i = 0; i < batch.length; i++) {
         const vector = vectors[i];

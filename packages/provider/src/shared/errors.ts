@@ -1,7 +1,8 @@
 /**
- * One classification of provider failures for all four APIs. Each adapter reduces its SDK's
- * typed errors to `ErrorFacts` (status, headers, code/type from the body, the server's message);
- * this module decides the ProviderError kind, so "what is retriable" is answered in one place.
+ * One classification of provider failures for all four APIs. Each adapter reduces its typed
+ * errors (its SDK's, or its own fetch transport's) to `ErrorFacts` (status, headers, code/type
+ * from the body, the server's message); this module decides the ProviderError kind, so "what is
+ * retriable" is answered in one place.
  */
 import { ProviderError, type ProviderErrorKind } from '@oxydra/types';
 import { diagnoseNetworkError, missingVersionHint } from './diagnose.js';
@@ -246,12 +247,15 @@ export function genericErrorFacts(error: unknown): ErrorFacts {
   if (error instanceof Error) {
     const code = errorCode(error) ?? errorCode(error.cause);
     const reason = code !== undefined && NETWORK_CODES.has(code) ? ` (${code})` : '';
+    // TimeoutError: our own start timeout (shared/http.ts), worded as the SDKs worded theirs.
     const label =
-      error.name === 'AbortError' || error.name === 'TimeoutError'
-        ? 'the request timed out or was aborted'
-        : error instanceof SyntaxError
-          ? `malformed data in the response: ${error.message}`
-          : `connection failed: ${error.message}${reason}`;
+      error.name === 'TimeoutError'
+        ? 'the request timed out'
+        : error.name === 'AbortError'
+          ? 'the request timed out or was aborted'
+          : error instanceof SyntaxError
+            ? `malformed data in the response: ${error.message}`
+            : `connection failed: ${error.message}${reason}`;
     return { message: label, transport: true };
   }
   return { message: `connection failed: ${String(error)}`, transport: true };
@@ -260,8 +264,8 @@ export function genericErrorFacts(error: unknown): ErrorFacts {
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /**
- * Connection failures as the two Stainless-built SDKs (openai, @anthropic-ai/sdk) report them:
- * each has its own timeout and connection error classes of the same shape.
+ * Connection failures as a Stainless-built SDK (@anthropic-ai/sdk; openai's until the OpenAI
+ * adapters moved to fetch) reports them: its own timeout and connection error classes.
  */
 export function sdkConnectionFacts(
   error: unknown,

@@ -3,14 +3,10 @@
  * go (base URL + version + model, as @google/genai composed them), the headers, the POST, and
  * the SSE reader (eventsource-parser) that turns a streamed answer into parsed chunks.
  */
-import { createParser, type EventSourceParser } from 'eventsource-parser';
-import type { HeaderSource } from '../../shared/retry-after.js';
+import { type HttpTransport, postJson, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
+import { SseReader } from '../../shared/sse.js';
 import { httpError, streamErrorOf } from './errors.js';
 import type { GeminiChunk } from './events.js';
-import { fetchWithStartTimeout } from './fetch.js';
-
-/** Sent on every request (the SDK sent `google-genai-sdk/<version> gl-node/<node version>`). */
-export const USER_AGENT = 'oxydra/0.1.0';
 
 const VERSIONED = /^(.*)\/(v1beta|v1alpha|v1)$/;
 
@@ -58,37 +54,27 @@ export function geminiStreamUrl(root: string, model: string): string {
  * case-insensitive), and an `x-goog-api-key` among them wins over the configured key.
  */
 export function geminiHeaders(apiKey: string, extraHeaders?: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
-  for (const [name, value] of Object.entries(extraHeaders ?? {})) headers[name.toLowerCase()] = value;
+  const headers = withExtraHeaders(
+    { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+    extraHeaders,
+  );
   headers['x-goog-api-key'] ??= apiKey;
   return headers;
 }
 
-export interface GeminiTransport {
-  fetch: typeof fetch;
-  timeoutMs: number | undefined;
-  headers: Record<string, string>;
-}
+export type GeminiTransport = HttpTransport;
 
 /** POST a JSON body; a non-2xx answer becomes a GeminiApiError (status, headers, parsed body). */
-export async function postGemini(
+export function postGemini(
   transport: GeminiTransport,
   url: string,
   body: string,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const response = await fetchWithStartTimeout(transport.fetch, transport.timeoutMs, url, {
-    method: 'POST',
-    headers: transport.headers,
-    body,
-    ...(signal !== undefined ? { signal } : {}),
-  });
-  if (!response.ok) throw await httpError(response);
-  return response;
+  return postJson(transport, url, body, signal, httpError);
 }
 
 const EMPTY_CHUNK: GeminiChunk = Object.freeze({});
-const NO_EVENTS: readonly string[] = Object.freeze([]);
 
 function isSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 13 || code === 9;
@@ -103,47 +89,15 @@ function afterLastDelimiter(text: string): number {
 }
 
 /**
- * A streamGenerateContent answer, read as SSE: `next()` gives the `data` of the events each
- * network read completes. Two checks keep what the SDK caught: an answer that is a bare JSON
- * error object (no SSE framing) is that error, and text left after the last complete event when
- * the stream ends means it was cut mid-event.
+ * A streamGenerateContent answer, read as SSE. Two checks keep what the SDK caught: an answer
+ * that is a bare JSON error object (no SSE framing) is that error, and text left after the last
+ * complete event when the stream ends means it was cut mid-event.
  */
-export class GeminiEventReader {
-  readonly headers: HeaderSource;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-  private readonly parser: EventSourceParser;
-  private pending: string[] = [];
+export class GeminiEventReader extends SseReader {
   /** Non-blank text arrived after the last event delimiter. */
   private trailing = false;
   /** The last characters of the previous read, for delimiters split between reads. */
   private carry = '';
-  private finished = false;
-
-  constructor(response: Response) {
-    if (response.body === null) throw new Error('Response body is empty');
-    this.headers = response.headers;
-    this.reader = response.body.getReader();
-    this.parser = createParser({ onEvent: (event) => this.pending.push(event.data) });
-  }
-
-  /** The data of the events completed by the next read ([] if none); undefined at the end. */
-  async next(): Promise<readonly string[] | undefined> {
-    if (this.finished) return undefined;
-    const { done, value } = await this.reader.read();
-    if (done) {
-      this.finished = true;
-      const rest = this.decoder.decode();
-      if (rest !== '') this.feed(rest);
-      if (this.trailing) throw new Error('Incomplete JSON segment at the end');
-      // Only blank text is left: a final CR the parser held back (it might have begun a CRLF)
-      // still ends the last event.
-      this.parser.feed('\n');
-      return this.take();
-    }
-    this.feed(this.decoder.decode(value, { stream: true }));
-    return this.take();
-  }
 
   /** One event's data as a chunk; an error event (HTTP-like code) is thrown as a GeminiApiError. */
   chunk(data: string): GeminiChunk {
@@ -157,21 +111,7 @@ export class GeminiEventReader {
     return parsed as GeminiChunk;
   }
 
-  /** Stop reading early (the consumer left, or a failure): lets the connection go. */
-  cancel(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.reader.cancel().catch(() => {});
-  }
-
-  private take(): readonly string[] {
-    if (this.pending.length === 0) return NO_EVENTS;
-    const events = this.pending;
-    this.pending = [];
-    return events;
-  }
-
-  private feed(text: string): void {
+  protected override feed(text: string): void {
     const first = text.charCodeAt(0);
     if (first === 123 /* { */ || isSpace(first)) this.checkBareError(text);
     if (text.endsWith('\r\n\r\n') || text.endsWith('\n\n') || text.endsWith('\r\r')) {
@@ -185,7 +125,14 @@ export class GeminiEventReader {
       else if (!this.trailing) this.trailing = /\S/.test(text);
       this.carry = joined.slice(-3);
     }
-    this.parser.feed(text);
+    super.feed(text);
+  }
+
+  protected override ended(): void {
+    if (this.trailing) throw new Error('Incomplete JSON segment at the end');
+    // Only blank text is left: a final CR the parser held back (it might have begun a CRLF)
+    // still ends the last event.
+    this.parser.feed('\n');
   }
 
   /** A read that is a whole JSON error object: an error answer sent with status 200. */

@@ -3,10 +3,10 @@
  * events it completes out; `end()` when the stream closed.
  */
 import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
-import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage } from '../../shared/usage.js';
+import type { ChatCompletion, ChatCompletionChunk } from './types.js';
 
 /** Fields compatible servers add to the delta (DeepSeek `reasoning_content`, vLLM/OpenRouter `reasoning`). */
 interface DeltaExtras {

@@ -1,38 +1,42 @@
-/** OpenAI Chat Completions (`type: openai`): OpenAI and every OpenAI-compatible server. */
+/**
+ * OpenAI Chat Completions (`type: openai`): OpenAI and every OpenAI-compatible server.
+ * POST {baseURL}/chat/completions on `fetch`, the stream read with eventsource-parser (../openai/wire.ts).
+ */
 import type { Context, Provider, StreamEvent } from '@oxydra/types';
-import type OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { translate } from '../../shared/translate.js';
+import type { HttpTransport } from '../../shared/http.js';
 import { defineAdapter } from '../define.js';
-import { createOpenAIClient } from '../openai/client.js';
 import { describeOpenAIError } from '../openai/errors.js';
+import { openAITransport, openAIUrl, postOpenAI, translateOpenAIStream } from '../openai/wire.js';
 import type { AdapterOptions } from '../options.js';
 import { ChatStreamTranslator } from './events.js';
 import { chatRequest } from './request.js';
+import type { ChatCompletion, ChatCompletionChunk } from './types.js';
 
 async function* streamChat(
-  client: OpenAI,
+  transport: HttpTransport,
+  url: string,
   options: AdapterOptions,
   context: Context,
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
-  const body = chatRequest(context, { provider: options.name, baseURL: options.baseURL });
-  const { data: stream, response } = await client.chat.completions.create(body, { signal }).withResponse();
+  const body = JSON.stringify(chatRequest(context, { provider: options.name, baseURL: options.baseURL }));
+  const response = await postOpenAI(transport, url, body, signal);
   const translator = new ChatStreamTranslator();
-  // Some compatible servers ignore `stream: true` and answer with one JSON body; the SDK would
-  // find no SSE events in it and report an empty answer.
+  // Some compatible servers ignore `stream: true` and answer with one JSON body: read as SSE it
+  // would hold no events, an empty answer.
   if (response.headers.get('content-type')?.includes('application/json')) {
     yield* translator.handleCompletion((await response.json()) as ChatCompletion);
     yield* translator.end();
     return;
   }
-  yield* translate(stream as AsyncIterable<ChatCompletionChunk>, translator);
+  yield* translateOpenAIStream<ChatCompletionChunk>(response, translator);
 }
 
 export function createOpenAIChatProvider(options: AdapterOptions): Provider {
-  const client = createOpenAIClient(options);
+  const transport = openAITransport(options);
+  const url = openAIUrl(options.baseURL, '/chat/completions');
   return defineAdapter(options, 'openai', (context) => ({
     describe: describeOpenAIError,
-    run: (signal) => streamChat(client, options, context, signal),
+    run: (signal) => streamChat(transport, url, options, context, signal),
   }));
 }

@@ -1,12 +1,5 @@
 /** Context → Chat Completions request body. */
 import type { AssistantMessage, ContentPart, Context, ToolSpec, UserMessage } from '@oxydra/types';
-import type {
-  ChatCompletionAssistantMessageParam,
-  ChatCompletionContentPart,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionFunctionTool,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
 import {
   type AttachmentScope,
   attachmentKind,
@@ -15,20 +8,24 @@ import {
 } from '../../shared/attachments.js';
 import { argumentsText, splitSystem } from '../../shared/messages.js';
 import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
+import type {
+  ChatAssistantMessage,
+  ChatContentPart,
+  ChatFunctionTool,
+  ChatMessage,
+  ChatRequest,
+} from './types.js';
 
 export interface ChatRequestScope {
   provider: string;
   baseURL: string;
 }
 
-/** DeepSeek (and vLLM/SGLang reasoning parsers) take their reasoning back in this field. */
-type AssistantParam = ChatCompletionAssistantMessageParam & { reasoning_content?: string };
-
 /**
  * The one place tool schemas are adapted for Chat Completions (`$schema` is not accepted); once
  * per tool spec, the result shared by every request.
  */
-export const chatToolSchema: (tool: ToolSpec) => ChatCompletionFunctionTool = convertedOnce((tool) => ({
+export const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool) => ({
   type: 'function',
   function: {
     name: tool.name,
@@ -37,17 +34,17 @@ export const chatToolSchema: (tool: ToolSpec) => ChatCompletionFunctionTool = co
   },
 }));
 
-function userContent(message: UserMessage, scope: AttachmentScope): string | ChatCompletionContentPart[] {
+function userContent(message: UserMessage, scope: AttachmentScope): string | ChatContentPart[] {
   if (typeof message.content === 'string') return message.content;
-  return message.content.map((part: ContentPart): ChatCompletionContentPart => {
+  return message.content.map((part: ContentPart): ChatContentPart => {
     if (part.type === 'text') return { type: 'text', text: part.text };
     if (attachmentKind(part.mimeType) !== 'image') throw unsupportedAttachment(scope, part);
     return { type: 'image_url', image_url: { url: dataUrl(part) } };
   });
 }
 
-function assistantParam(message: AssistantMessage): AssistantParam {
-  const param: AssistantParam = { role: 'assistant', content: message.content };
+function assistantParam(message: AssistantMessage): ChatAssistantMessage {
+  const param: ChatAssistantMessage = { role: 'assistant', content: message.content };
   const calls = message.toolCalls ?? [];
   if (calls.length > 0) {
     param.tool_calls = calls.map((call) => ({
@@ -68,7 +65,7 @@ function assistantParam(message: AssistantMessage): AssistantParam {
   return param;
 }
 
-export function chatMessages(context: Context, provider: string): ChatCompletionMessageParam[] {
+export function chatMessages(context: Context, provider: string): ChatMessage[] {
   const scope: AttachmentScope = {
     provider,
     model: context.model,
@@ -76,7 +73,7 @@ export function chatMessages(context: Context, provider: string): ChatCompletion
     accepted: 'images',
   };
   const { system, messages } = splitSystem(context.messages);
-  const out: ChatCompletionMessageParam[] = system === undefined ? [] : [{ role: 'system', content: system }];
+  const out: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
   for (const message of messages) {
     if (message.role === 'user') out.push({ role: 'user', content: userContent(message, scope) });
     else if (message.role === 'assistant') out.push(assistantParam(message));
@@ -98,8 +95,8 @@ function usesMaxCompletionTokens(baseURL: string): boolean {
   }
 }
 
-export function chatRequest(context: Context, scope: ChatRequestScope): ChatCompletionCreateParamsStreaming {
-  const body: ChatCompletionCreateParamsStreaming = {
+export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequest {
+  const body: ChatRequest = {
     model: context.model,
     messages: chatMessages(context, scope.provider),
     stream: true,

@@ -7,10 +7,10 @@
  * request (no storage, zero-data-retention, a compatible endpoint without the feature) turns
  * chaining off for this provider, so later turns do not pay for a failed request each time.
  */
-import type { ResponseInputItem } from 'openai/resources/responses/responses';
+import type { ResponsesInputItem } from './types.js';
 
 export interface ChainPlan {
-  items: ResponseInputItem[];
+  items: ResponsesInputItem[];
   previousResponseId?: string;
 }
 
@@ -25,7 +25,7 @@ export class ResponseChain {
   private last: Exchange | undefined;
   private disabled = false;
 
-  plan(model: string, items: ResponseInputItem[]): ChainPlan {
+  plan(model: string, items: ResponsesInputItem[]): ChainPlan {
     const last = this.last;
     if (this.disabled || last === undefined || last.model !== model || items.length <= last.items.length)
       return { items };
@@ -35,7 +35,12 @@ export class ResponseChain {
     return { items: items.slice(last.items.length), previousResponseId: last.responseId };
   }
 
-  remember(model: string, responseId: string, input: ResponseInputItem[], output: ResponseInputItem[]): void {
+  remember(
+    model: string,
+    responseId: string,
+    input: ResponsesInputItem[],
+    output: ResponsesInputItem[],
+  ): void {
     this.last = { model, responseId, items: [...input, ...output].map((item) => JSON.stringify(item)) };
   }
 

@@ -3,10 +3,10 @@
  * their ids: some compatible endpoints (GitHub Copilot) send a different id on every event.
  */
 import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
-import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { InStreamError, streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage } from '../../shared/usage.js';
+import type { ResponsesStreamEvent } from './types.js';
 
 export function responsesUsage(usage: unknown): Usage {
   return makeUsage(
@@ -57,7 +57,7 @@ export class ResponsesStreamTranslator {
     return this.terminal?.status === 'completed';
   }
 
-  handle(event: ResponseStreamEvent): StreamEvent[] {
+  handle(event: ResponsesStreamEvent): StreamEvent[] {
     const data = event as unknown as Record<string, unknown>;
     const outputIndex = typeof data.output_index === 'number' ? data.output_index : 0;
     switch (event.type) {
@@ -88,7 +88,8 @@ export class ResponsesStreamTranslator {
       case 'response.failed':
         return this.finishWith(data.response as WireResponse);
       case 'error':
-        // The SDK throws on most error events itself; this catches the shapes it lets through.
+        // An error event carrying an `error` object was thrown by the reader (as the SDK did); this
+        // catches the flat shape (`{type: "error", code, message}`) that reaches the translator.
         throw new InStreamError(stringOr(event.message, 'the response failed'), {
           ...(event.code ? { code: event.code } : {}),
         });

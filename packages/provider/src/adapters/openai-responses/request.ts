@@ -1,11 +1,5 @@
 /** Context → Responses API `input` items, instructions and tools. */
 import type { AssistantMessage, Context, ToolSpec, UserMessage } from '@oxydra/types';
-import type {
-  FunctionTool,
-  ResponseCreateParamsStreaming,
-  ResponseInputContent,
-  ResponseInputItem,
-} from 'openai/resources/responses/responses';
 import {
   type AttachmentScope,
   attachmentKind,
@@ -14,12 +8,18 @@ import {
 } from '../../shared/attachments.js';
 import { argumentsText, splitSystem } from '../../shared/messages.js';
 import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
+import type {
+  ResponsesFunctionTool,
+  ResponsesInputContent,
+  ResponsesInputItem,
+  ResponsesRequest,
+} from './types.js';
 
 /**
  * The one place tool schemas are adapted for Responses (`$schema` is not accepted); once per tool
  * spec, the result shared by every request.
  */
-export const responsesTool: (tool: ToolSpec) => FunctionTool = convertedOnce((tool) => ({
+export const responsesTool: (tool: ToolSpec) => ResponsesFunctionTool = convertedOnce((tool) => ({
   type: 'function',
   name: tool.name,
   description: tool.description,
@@ -28,9 +28,9 @@ export const responsesTool: (tool: ToolSpec) => FunctionTool = convertedOnce((to
   strict: false,
 }));
 
-function userItem(message: UserMessage, scope: AttachmentScope): ResponseInputItem {
+function userItem(message: UserMessage, scope: AttachmentScope): ResponsesInputItem {
   if (typeof message.content === 'string') return { role: 'user', content: message.content };
-  const content = message.content.map((part): ResponseInputContent => {
+  const content = message.content.map((part): ResponsesInputContent => {
     if (part.type === 'text') return { type: 'input_text', text: part.text };
     const kind = attachmentKind(part.mimeType);
     if (kind === 'image') return { type: 'input_image', image_url: dataUrl(part), detail: 'auto' };
@@ -43,8 +43,8 @@ function userItem(message: UserMessage, scope: AttachmentScope): ResponseInputIt
 }
 
 /** An assistant turn as the items the API produced: reasoning first, then text, then calls. */
-export function assistantItems(message: AssistantMessage): ResponseInputItem[] {
-  const items: ResponseInputItem[] = [];
+export function assistantItems(message: AssistantMessage): ResponsesInputItem[] {
+  const items: ResponsesInputItem[] = [];
   for (const block of message.reasoning ?? []) {
     // Only a Responses reasoning item with its encrypted content can be replayed anywhere: a
     // bare id needs the server to have stored it (store: true), which compatible servers and
@@ -66,7 +66,7 @@ export function assistantItems(message: AssistantMessage): ResponseInputItem[] {
 
 export interface ResponsesInput {
   instructions: string | undefined;
-  items: ResponseInputItem[];
+  items: ResponsesInputItem[];
 }
 
 export function responsesInput(context: Context, provider: string): ResponsesInput {
@@ -77,7 +77,7 @@ export function responsesInput(context: Context, provider: string): ResponsesInp
     accepted: 'images and PDFs',
   };
   const { system, messages } = splitSystem(context.messages);
-  const items: ResponseInputItem[] = [];
+  const items: ResponsesInputItem[] = [];
   for (const message of messages) {
     if (message.role === 'user') items.push(userItem(message, scope));
     else if (message.role === 'assistant') items.push(...assistantItems(message));
@@ -88,11 +88,11 @@ export function responsesInput(context: Context, provider: string): ResponsesInp
 
 export function responsesRequest(
   context: Context,
-  input: ResponseInputItem[],
+  input: ResponsesInputItem[],
   instructions: string | undefined,
   previousResponseId: string | undefined,
-): ResponseCreateParamsStreaming {
-  const body: ResponseCreateParamsStreaming = { model: context.model, input, stream: true };
+): ResponsesRequest {
+  const body: ResponsesRequest = { model: context.model, input, stream: true };
   // Instructions are not carried over by previous_response_id, so they go with every request.
   if (instructions !== undefined) body.instructions = instructions;
   if (previousResponseId !== undefined) body.previous_response_id = previousResponseId;

@@ -1,0 +1,77 @@
+/**
+ * What the adapters that speak their API on plain `fetch` (Gemini, OpenAI) send with every
+ * request: our user agent, the configured extra headers over ours, and a timeout on the wait for
+ * the response to start.
+ */
+
+/** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
+export const USER_AGENT = 'oxydra/0.1.0';
+
+/**
+ * `ours` with the configured extra headers over them: names are case-insensitive, so they are
+ * lowercased and an extra `Authorization` replaces our `authorization`, as the SDKs merged them.
+ */
+export function withExtraHeaders(
+  ours: Record<string, string>,
+  extraHeaders: Record<string, string> | undefined,
+): Record<string, string> {
+  const headers = { ...ours };
+  for (const [name, value] of Object.entries(extraHeaders ?? {})) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/**
+ * The adapter's fetch: `timeoutMs` bounds the wait for the response to start, never the stream
+ * itself (a long reply may take minutes to arrive, and must not be cut while it does).
+ */
+export async function fetchWithStartTimeout(
+  fetcher: typeof fetch,
+  timeoutMs: number | undefined,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  // No start timeout: skip the extra controller and AbortSignal.any on this hot path.
+  if (timeoutMs === undefined) return fetcher(url, init);
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException('the request timed out', 'TimeoutError')),
+    timeoutMs,
+  );
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
+  try {
+    return await fetcher(url, { ...init, signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Where and how one provider's requests go: built once, with the headers already merged. */
+export interface HttpTransport {
+  /** Unset: the global fetch, looked up per call (tests and instrumentation may swap it). */
+  fetch?: typeof fetch | undefined;
+  timeoutMs: number | undefined;
+  headers: Record<string, string>;
+}
+
+/** POST a JSON body; a non-2xx answer becomes the API's own error, made by `httpError`. */
+export async function postJson(
+  transport: HttpTransport,
+  url: string,
+  body: string,
+  signal: AbortSignal | undefined,
+  httpError: (response: Response) => Promise<Error>,
+): Promise<Response> {
+  const response = await fetchWithStartTimeout(
+    transport.fetch ?? globalThis.fetch,
+    transport.timeoutMs,
+    url,
+    {
+      method: 'POST',
+      headers: transport.headers,
+      body,
+      ...(signal !== undefined ? { signal } : {}),
+    },
+  );
+  if (!response.ok) throw await httpError(response);
+  return response;
+}
