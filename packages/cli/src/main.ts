@@ -10,9 +10,13 @@ import { VERSION } from './version.js';
 
 type Runner = (...args: never[]) => Promise<number>;
 
+/** Zod set up for a CLI process; awaited before any module that builds schemas (see zod-mode.ts). */
+const zodForCli = () => import('./zod-mode.js');
+
 /** Wrap a lazily imported command so its exit code becomes the process's. */
 function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M) {
   return async (...args: unknown[]) => {
+    await zodForCli();
     const module = await load();
     const run = module[name] as unknown as (...a: unknown[]) => ReturnType<Runner>;
     process.exitCode = await run(...args);
@@ -677,6 +681,7 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
   if (Object.keys(process.env).some((name) => name.startsWith('OXYDRA_') && !name.startsWith('OXYDRA__'))) {
+    await zodForCli();
     const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
     warnAboutMisnamedVariables(process.env, process.stderr);
   }
