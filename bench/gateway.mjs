@@ -12,7 +12,10 @@
 //  (f) stateless turns over the OpenAI-compatible HTTP API, 10 clients: RSS after 100, 1,000 and
 //      10,000 (target: within 10% of the RSS after 100, and <= 120 MB).
 // Usage: node bench/gateway.mjs [--starts N] [--seconds S] [--clients N] [--chunks N]
-//                               [--session-turns N] [--stateless-turns N]
+//                               [--session-turns N] [--stateless-turns N] [--only abcdef]
+//                               [--gateway-node-args='--max-semi-space-size=4']
+// (--only runs those sections alone: `--only f` is the memory run; b and c share a gateway;
+// --gateway-node-args are node options for the gateway process alone, not the mock's)
 // (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,14 +37,19 @@ const { values } = parseArgs({
     chunks: { type: 'string', default: '100' },
     'session-turns': { type: 'string', default: '1000' },
     'stateless-turns': { type: 'string', default: '10000' },
+    only: { type: 'string', default: 'abcdef' },
+    'gateway-node-args': { type: 'string', default: '' },
   },
 });
+const only = new Set(values.only.toLowerCase());
+const run = (section) => only.has(section);
 const sessionTurns = Number(values['session-turns']);
 const statelessTurns = Number(values['stateless-turns']);
 const starts = Number(values.starts);
 const seconds = Number(values.seconds);
 const clientCount = Number(values.clients);
 const chunkCount = Number(values.chunks);
+const gatewayNodeArgs = values['gateway-node-args'].split(/\s+/).filter(Boolean);
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 const TOKEN = 'bench-gateway-token-0123456789';
 const root = mkdtempSync(join(tmpdir(), 'oxydra-bench-gateway-'));
@@ -102,7 +110,7 @@ async function startGateway(dir) {
   const begin = performance.now();
   const child = spawn(
     process.execPath,
-    [bin, 'gateway', '--bind', `127.0.0.1:${port}`, '--log-format', 'json'],
+    [...gatewayNodeArgs, bin, 'gateway', '--bind', `127.0.0.1:${port}`, '--log-format', 'json'],
     {
       cwd: dir,
       env,
@@ -186,67 +194,85 @@ async function hello(client, payload) {
   return frame.payload.session.session_id;
 }
 
-// ---- (a) start-up, (b) idle RSS ----
-const startDir = workspace('start');
-const readyTimes = [];
-for (let i = 0; i < starts + 1; i++) {
-  const gateway = await startGateway(startDir);
-  if (i > 0) readyTimes.push(gateway.readyMs); // the first run creates the database
-  await gateway.stop();
+// ---- (a) start-up ----
+async function sectionA() {
+  const startDir = workspace('start');
+  const readyTimes = [];
+  for (let i = 0; i < starts + 1; i++) {
+    const gateway = await startGateway(startDir);
+    if (i > 0) readyTimes.push(gateway.readyMs); // the first run creates the database
+    await gateway.stop();
+  }
+  const ready = summarize(readyTimes);
+  return {
+    a_startup_to_readyz: { ...ready, target: 'median <= 300 ms', meets_target: ready.median_ms <= 300 },
+  };
 }
 
-const sessionsDir = workspace('sessions');
-const idle = await startGateway(sessionsDir);
-await sleep(1000);
-const idleRss = rssMb(idle.child.pid);
-// What an operator sees on an idle gateway: V8 keeps the young generation at the size start-up
-// grew it to until its memory reducer runs (~10 s of quiet later), then returns it. Sampled for
-// up to 30 s; settled once three samples in a row agree after that drop.
-const idleSamples = [idleRss];
-for (let t = 0; t < 58; t++) {
-  await sleep(500);
-  idleSamples.push(rssMb(idle.child.pid));
-  const last = idleSamples.slice(-3);
-  if (idleSamples.length > 10 && last.every((x) => Math.abs(x - last[0]) < 0.5) && last[0] < idleRss - 1)
-    break;
-}
-const settledRss = idleSamples.at(-1);
-const settledAfterS = (idleSamples.length - 1) / 2 + 1;
-
-// ---- (c) 1,000 idle sessions ----
-const USERS = 20;
-const PER_USER = 50;
-await Promise.all(
-  Array.from({ length: USERS }, async (_, u) => {
-    const client = await connect(idle.wsUrl);
-    await hello(client, { user_id: `user${u}`, create_new_session: true });
-    for (let s = 1; s < PER_USER; s++) {
-      const created = client.next(['session_created', 'error'], `c${s}`);
-      client.send({ type: 'create_session', payload: { request_id: `c${s}` } });
-      const frame = await created;
-      if (frame.type !== 'session_created')
-        throw new Error(`create_session failed: ${frame.payload.message}`);
+// ---- (b) idle RSS, (c) 1,000 idle sessions (on the same gateway) ----
+async function sectionsBC() {
+  const sessionsDir = workspace('sessions');
+  const idle = await startGateway(sessionsDir);
+  await sleep(1000);
+  const idleRss = rssMb(idle.child.pid);
+  const result = {};
+  if (run('b')) {
+    // What an operator sees on an idle gateway: V8 keeps the young generation at the size
+    // start-up grew it to until its memory reducer runs (~10 s of quiet later), then returns it.
+    // Sampled for up to 30 s; settled once three samples in a row agree after that drop.
+    const idleSamples = [idleRss];
+    for (let t = 0; t < 58; t++) {
+      await sleep(500);
+      idleSamples.push(rssMb(idle.child.pid));
+      const last = idleSamples.slice(-3);
+      if (idleSamples.length > 10 && last.every((x) => Math.abs(x - last[0]) < 0.5) && last[0] < idleRss - 1)
+        break;
     }
-    client.socket.close();
-  }),
-);
-await sleep(1000);
-const sessionsRss = rssMb(idle.child.pid);
-const listed = await (
-  await fetch(`${idle.url}/v1/sessions?limit=1000`, { headers: { authorization: `Bearer ${TOKEN}` } })
-).json();
-await idle.stop();
+    const settledRss = idleSamples.at(-1);
+    result.b_idle_rss_mb = {
+      value: round(settledRss),
+      settled_after_s: (idleSamples.length - 1) / 2 + 1,
+      one_second_after_ready: round(idleRss),
+      target: '<= 80 MB once idle',
+      meets_target: settledRss <= 80,
+    };
+  }
+  if (run('c')) {
+    const USERS = 20;
+    const PER_USER = 50;
+    await Promise.all(
+      Array.from({ length: USERS }, async (_, u) => {
+        const client = await connect(idle.wsUrl);
+        await hello(client, { user_id: `user${u}`, create_new_session: true });
+        for (let s = 1; s < PER_USER; s++) {
+          const created = client.next(['session_created', 'error'], `c${s}`);
+          client.send({ type: 'create_session', payload: { request_id: `c${s}` } });
+          const frame = await created;
+          if (frame.type !== 'session_created')
+            throw new Error(`create_session failed: ${frame.payload.message}`);
+        }
+        client.socket.close();
+      }),
+    );
+    await sleep(1000);
+    const sessionsRss = rssMb(idle.child.pid);
+    const listed = await (
+      await fetch(`${idle.url}/v1/sessions?limit=1000`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json();
+    const perSessionKb = ((sessionsRss - idleRss) * 1024) / (USERS * PER_USER);
+    result.c_idle_sessions = {
+      sessions: USERS * PER_USER,
+      listed: listed.sessions.length,
+      rss_mb: round(sessionsRss),
+      per_session_kb: round(perSessionKb),
+      target: '<= 50 KB per idle session',
+      meets_target: perSessionKb <= 50,
+    };
+  }
+  await idle.stop();
+  return result;
+}
 
-// ---- (d) throughput ----
-const loadDir = workspace('load');
-const load = await startGateway(loadDir);
-const clients = await Promise.all(
-  Array.from({ length: clientCount }, async (_, i) => {
-    const client = await connect(load.wsUrl);
-    client.sessionId = await hello(client, { user_id: `load${i}`, create_new_session: true });
-    return client;
-  }),
-);
 let turnCounter = 0;
 async function turn(client) {
   const id = `t${turnCounter++}`;
@@ -258,143 +284,165 @@ async function turn(client) {
   const frame = await done;
   if (frame.type !== 'turn_completed') throw new Error(`turn failed: ${JSON.stringify(frame.payload)}`);
 }
-await Promise.all(clients.map((client) => turn(client))); // warm-up
-for (const client of clients) client.deltas = 0;
-let turnsDone = 0;
-let stop = false;
-const began = performance.now();
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, rssMb(load.child.pid));
-}, 250);
-await Promise.all(
-  clients.map(async (client) => {
-    while (!stop) {
-      await turn(client);
-      turnsDone++;
-      if (performance.now() - began >= seconds * 1000) stop = true;
-    }
-  }),
-);
-const elapsedS = (performance.now() - began) / 1000;
-clearInterval(sampler);
-const deltas = clients.reduce((sum, client) => sum + client.deltas, 0);
-const unexpected = clients.reduce((sum, client) => sum + client.unexpected, 0);
-for (const client of clients) client.socket.close();
-await load.stop();
+
+// ---- (d) throughput ----
+async function sectionD() {
+  const loadDir = workspace('load');
+  const load = await startGateway(loadDir);
+  const clients = await Promise.all(
+    Array.from({ length: clientCount }, async (_, i) => {
+      const client = await connect(load.wsUrl);
+      client.sessionId = await hello(client, { user_id: `load${i}`, create_new_session: true });
+      return client;
+    }),
+  );
+  await Promise.all(clients.map((client) => turn(client))); // warm-up
+  for (const client of clients) client.deltas = 0;
+  let turnsDone = 0;
+  let stop = false;
+  const began = performance.now();
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(load.child.pid));
+  }, 250);
+  await Promise.all(
+    clients.map(async (client) => {
+      while (!stop) {
+        await turn(client);
+        turnsDone++;
+        if (performance.now() - began >= seconds * 1000) stop = true;
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - began) / 1000;
+  clearInterval(sampler);
+  const deltas = clients.reduce((sum, client) => sum + client.deltas, 0);
+  const unexpected = clients.reduce((sum, client) => sum + client.unexpected, 0);
+  for (const client of clients) client.socket.close();
+  await load.stop();
+  const deltasPerS = deltas / elapsedS;
+  return {
+    d_throughput: {
+      clients: clientCount,
+      chunks_per_answer: chunkCount,
+      seconds: round(elapsedS),
+      turns: turnsDone,
+      turns_per_s: round(turnsDone / elapsedS),
+      assistant_delta_frames: deltas,
+      delta_frames_per_s: Math.round(deltasPerS),
+      peak_rss_mb: round(peakRss),
+      unexpected_final_frames: unexpected,
+      target: '>= 10,000 assistant_delta frames/s',
+      meets_target: deltasPerS >= 10_000,
+    },
+  };
+}
 
 // ---- (e) one stored session, turn after turn ----
-const sessionGateway = await startGateway(workspace('one-session'));
-const sessionClient = await connect(sessionGateway.wsUrl);
-// Warm-up in another session first, so turn 10 measures a warm process, not the JIT.
-sessionClient.sessionId = await hello(sessionClient, { user_id: 'long', create_new_session: true });
-for (let i = 0; i < 30; i++) await turn(sessionClient);
-const measured = sessionClient.next(['session_created', 'error'], 'measured');
-sessionClient.send({ type: 'create_session', payload: { request_id: 'measured' } });
-const created = await measured;
-if (created.type !== 'session_created') throw new Error(`create_session failed: ${created.payload.message}`);
-sessionClient.sessionId = created.payload.session.session_id;
-const turnMs = [];
-for (let i = 0; i < sessionTurns; i++) {
-  const began = performance.now();
-  await turn(sessionClient);
-  turnMs.push(performance.now() - began);
-  if ((i + 1) % 250 === 0) process.stderr.write(`(e) ${i + 1}/${sessionTurns} turns in one session\n`);
+async function sectionE() {
+  const sessionGateway = await startGateway(workspace('one-session'));
+  const sessionClient = await connect(sessionGateway.wsUrl);
+  // Warm-up in another session first, so turn 10 measures a warm process, not the JIT.
+  sessionClient.sessionId = await hello(sessionClient, { user_id: 'long', create_new_session: true });
+  for (let i = 0; i < 30; i++) await turn(sessionClient);
+  const measured = sessionClient.next(['session_created', 'error'], 'measured');
+  sessionClient.send({ type: 'create_session', payload: { request_id: 'measured' } });
+  const created = await measured;
+  if (created.type !== 'session_created')
+    throw new Error(`create_session failed: ${created.payload.message}`);
+  sessionClient.sessionId = created.payload.session.session_id;
+  const turnMs = [];
+  for (let i = 0; i < sessionTurns; i++) {
+    const began = performance.now();
+    await turn(sessionClient);
+    turnMs.push(performance.now() - began);
+    if ((i + 1) % 250 === 0) process.stderr.write(`(e) ${i + 1}/${sessionTurns} turns in one session\n`);
+  }
+  sessionClient.socket.close();
+  await sessionGateway.stop();
+  /** The median latency of the ten turns around turn `n` (1-based). */
+  const turnAt = (n) => {
+    const window = turnMs.slice(Math.max(0, n - 6), n + 4).sort((a, b) => a - b);
+    return window[Math.floor(window.length / 2)];
+  };
+  const sessionPoints = [10, 100, 220, 1000].filter((n) => n <= sessionTurns);
+  const growth = turnAt(sessionPoints.at(-1)) / turnAt(10);
+  return {
+    e_one_session: {
+      turns: sessionTurns,
+      median_ms_at_turn: Object.fromEntries(sessionPoints.map((n) => [n, round(turnAt(n))])),
+      growth_last_over_turn_10: Math.round(growth * 100) / 100,
+      target: 'turn 220 (and 1,000) <= 1.2x turn 10',
+      meets_target: growth <= 1.2 && (sessionTurns < 220 || turnAt(220) / turnAt(10) <= 1.2),
+    },
+  };
 }
-sessionClient.socket.close();
-await sessionGateway.stop();
-/** The median latency of the ten turns around turn `n` (1-based). */
-const turnAt = (n) => {
-  const window = turnMs.slice(Math.max(0, n - 6), n + 4).sort((a, b) => a - b);
-  return window[Math.floor(window.length / 2)];
-};
-const sessionPoints = [10, 100, 220, 1000].filter((n) => n <= sessionTurns);
-const growth = turnAt(sessionPoints.at(-1)) / turnAt(10);
 
 // ---- (f) RSS over many stateless turns (the OpenAI-compatible HTTP API, no stored session) ----
-const statelessGateway = await startGateway(workspace('stateless'));
-const rssAt = {};
-const marks = [100, 1000, 10_000].filter((n) => n <= statelessTurns);
-let sent = 0;
-let completed = 0;
-async function statelessClient() {
-  while (sent < statelessTurns) {
-    sent++;
-    const response = await fetch(`${statelessGateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    if (response.status !== 200) throw new Error(`chat completion: HTTP ${response.status}`);
-    await response.arrayBuffer();
-    completed++;
-    for (const mark of marks) {
-      if (completed === mark) {
-        rssAt[mark] = rssMb(statelessGateway.child.pid);
-        process.stderr.write(`(f) ${mark} stateless turns: ${round(rssAt[mark])} MB\n`);
+async function sectionF() {
+  const statelessGateway = await startGateway(workspace('stateless'));
+  const rssAt = {};
+  const marks = [100, 1000, 10_000].filter((n) => n <= statelessTurns);
+  let sent = 0;
+  let completed = 0;
+  const began = performance.now();
+  async function statelessClient() {
+    while (sent < statelessTurns) {
+      sent++;
+      const response = await fetch(`${statelessGateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      if (response.status !== 200) throw new Error(`chat completion: HTTP ${response.status}`);
+      await response.arrayBuffer();
+      completed++;
+      for (const mark of marks) {
+        if (completed === mark) {
+          rssAt[mark] = rssMb(statelessGateway.child.pid);
+          process.stderr.write(`(f) ${mark} stateless turns: ${round(rssAt[mark])} MB\n`);
+        }
       }
     }
   }
+  await Promise.all(Array.from({ length: 10 }, () => statelessClient()));
+  const elapsedS = (performance.now() - began) / 1000;
+  await statelessGateway.stop();
+  const rssGrowth = rssAt[marks.at(-1)] / rssAt[marks[0]];
+  const rssPeak = Math.max(...Object.values(rssAt));
+  return {
+    f_stateless_rss: {
+      turns: statelessTurns,
+      turns_per_s: round(statelessTurns / elapsedS),
+      rss_mb_after: Object.fromEntries(marks.map((n) => [n, round(rssAt[n])])),
+      growth_over_first: Math.round(rssGrowth * 100) / 100,
+      target: 'within 10% of the RSS after 100 turns, and <= 120 MB',
+      meets_target: rssGrowth <= 1.1 && rssPeak <= 120,
+    },
+  };
 }
-await Promise.all(Array.from({ length: 10 }, () => statelessClient()));
-await statelessGateway.stop();
-const rssGrowth = rssAt[marks.at(-1)] / rssAt[marks[0]];
-const rssPeak = Math.max(...Object.values(rssAt));
+
+const results = {
+  ...(run('a') ? await sectionA() : {}),
+  ...(run('b') || run('c') ? await sectionsBC() : {}),
+  ...(run('d') ? await sectionD() : {}),
+  ...(run('e') ? await sectionE() : {}),
+  ...(run('f') ? await sectionF() : {}),
+};
 
 mock.kill('SIGTERM');
 rmSync(root, { recursive: true, force: true });
 
-const ready = summarize(readyTimes);
-const perSessionKb = ((sessionsRss - idleRss) * 1024) / (USERS * PER_USER);
-const deltasPerS = deltas / elapsedS;
 process.stdout.write(
   `${JSON.stringify(
     {
       benchmark: 'gateway',
       node: process.version,
-      a_startup_to_readyz: { ...ready, target: 'median <= 300 ms', meets_target: ready.median_ms <= 300 },
-      b_idle_rss_mb: {
-        value: round(settledRss),
-        settled_after_s: settledAfterS,
-        one_second_after_ready: round(idleRss),
-        target: '<= 80 MB once idle',
-        meets_target: settledRss <= 80,
-      },
-      c_idle_sessions: {
-        sessions: USERS * PER_USER,
-        listed: listed.sessions.length,
-        rss_mb: round(sessionsRss),
-        per_session_kb: round(perSessionKb),
-        target: '<= 50 KB per idle session',
-        meets_target: perSessionKb <= 50,
-      },
-      d_throughput: {
-        clients: clientCount,
-        chunks_per_answer: chunkCount,
-        seconds: round(elapsedS),
-        turns: turnsDone,
-        turns_per_s: round(turnsDone / elapsedS),
-        assistant_delta_frames: deltas,
-        delta_frames_per_s: Math.round(deltasPerS),
-        peak_rss_mb: round(peakRss),
-        unexpected_final_frames: unexpected,
-        target: '>= 10,000 assistant_delta frames/s',
-        meets_target: deltasPerS >= 10_000,
-      },
-      e_one_session: {
-        turns: sessionTurns,
-        median_ms_at_turn: Object.fromEntries(sessionPoints.map((n) => [n, round(turnAt(n))])),
-        growth_last_over_turn_10: Math.round(growth * 100) / 100,
-        target: 'turn 220 (and 1,000) <= 1.2x turn 10',
-        meets_target: growth <= 1.2 && (sessionTurns < 220 || turnAt(220) / turnAt(10) <= 1.2),
-      },
-      f_stateless_rss: {
-        turns: statelessTurns,
-        rss_mb_after: Object.fromEntries(marks.map((n) => [n, round(rssAt[n])])),
-        growth_over_first: Math.round(rssGrowth * 100) / 100,
-        target: 'within 10% of the RSS after 100 turns, and <= 120 MB',
-        meets_target: rssGrowth <= 1.1 && rssPeak <= 120,
-      },
+      ...(gatewayNodeArgs.length > 0 ? { gateway_node_args: gatewayNodeArgs } : {}),
+      ...(process.env.OXYDRA_GATEWAY_HEAP_GROWING_PERCENT !== undefined
+        ? { heap_growing_percent: process.env.OXYDRA_GATEWAY_HEAP_GROWING_PERCENT }
+        : {}),
+      ...results,
     },
     null,
     2,

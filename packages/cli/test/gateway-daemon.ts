@@ -70,3 +70,15 @@ export class GatewayDaemon {
 export function generatedToken(env: AgentEnv): string {
   return readFileSync(join(env.sandbox.home, '.config', 'oxydra', 'gateway-token'), 'utf8').trim();
 }
+
+/** A test's teardown: the gateway killed and gone, then its workspace closed (either may be absent). */
+export async function stopGatewayAndEnv(
+  daemon: GatewayDaemon | undefined,
+  env: AgentEnv | undefined,
+): Promise<void> {
+  if (daemon) {
+    daemon.kill('SIGKILL');
+    await daemon.exited;
+  }
+  await env?.close();
+}

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
-import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 
 const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
 
@@ -19,11 +19,7 @@ let daemon: GatewayDaemon | undefined;
 const clients: TestClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
-  if (daemon) {
-    daemon.kill('SIGKILL');
-    await daemon.exited;
-  }
-  await env?.close();
+  await stopGatewayAndEnv(daemon, env);
   daemon = undefined;
   env = undefined;
 });

@@ -9,6 +9,7 @@ import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
+import { tuneGatewayHeap } from '../run/gateway-heap.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
 import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
@@ -26,6 +27,8 @@ function logFormatOf(raw: string | undefined): LogFormat {
 
 export async function runGateway(flags: GatewayFlags): Promise<number> {
   const format = logFormatOf(flags.logFormat);
+  // First, before serving grows the heap: a long-running daemon's RSS (run/gateway-heap.ts).
+  const heapFlag = tuneGatewayHeap();
   const log = gatewayLogger(format, process.stdout, {
     color: format === 'pretty' && colorFor(process.stdout),
     debug: Boolean(process.env.OXYDRA_DEBUG),
@@ -58,6 +61,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
         ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
         : {}),
     });
+    log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default" });
     await untilSignalled();
     log('info', 'shutting down: cancelling running turns');
   } finally {

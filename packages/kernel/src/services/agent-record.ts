@@ -37,6 +37,8 @@ export interface AgentRecord {
   session?: OpenedSession;
   /** The current turn's result (also the last one's, once it ended). */
   turn?: Promise<AgentResult>;
+  /** Removes the listener on the spawner's abort signal (once the agent has exited). */
+  detach?: (() => void) | undefined;
   /** Settles when the agent has exited. */
   exited: Promise<void>;
   markExited: () => void;

@@ -2,7 +2,8 @@
  * The kernel's agents: spawn (synchronous: validate, assemble from cache, record, start the first
  * turn), kill (the agent and all its descendants, awaited until every run ended and so every
  * sandboxed command was killed), wait, list and get. Exited agents stay listed for a while (the
- * newest MAX_EXITED), so a host can still read how one ended.
+ * newest MAX_EXITED), so a host can still read how one ended: their info and their last result,
+ * without what they were given or the messages they ended with (forgetInputs).
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentRunOptions } from '@oxydra/runtime';
@@ -74,9 +75,12 @@ export class AgentTable implements KernelServices {
     this.#records.set(record.info.id, record);
     parent?.children.add(record);
     if (spec.signal?.aborted) record.killed = 'the caller aborted';
-    spec.signal?.addEventListener('abort', () => void this.kill(record.info.id, 'the caller aborted'), {
-      once: true,
-    });
+    if (spec.signal) {
+      const signal = spec.signal;
+      const onAbort = () => void this.kill(record.info.id, 'the caller aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+      record.detach = () => signal.removeEventListener('abort', onAbort);
+    }
     const events = this.bus.subscribe({ tree: record.info.id });
     this.publish(record, {
       type: 'agent_spawned',
@@ -235,6 +239,7 @@ export class AgentTable implements KernelServices {
     record.parent?.children.delete(record);
     record.session = undefined;
     record.history = [];
+    forgetInputs(record);
     record.markExited();
     this.#exited.add(record.info.id);
     if (this.#exited.size > MAX_EXITED) {
@@ -300,6 +305,32 @@ export class AgentTable implements KernelServices {
 
   #handle(record: AgentRecord, first: TurnHandle): AgentHandle {
     return new Handle(this, record, first);
+  }
+}
+
+/**
+ * What an exited agent stops holding while it stays listed. A stateless API request hands the
+ * whole conversation in (spec.history) and gets it back with the answer (result.messages): kept
+ * for the newest MAX_EXITED agents, that is 1,000 copies of whatever clients send (~4 KB an
+ * agent for a one-line prompt, megabytes for long conversations). The spawner's own handle
+ * keeps its full result; `wait` on an exited agent gives the result without its messages.
+ */
+function forgetInputs(record: AgentRecord): void {
+  record.detach?.();
+  record.detach = undefined;
+  const { spec } = record;
+  record.spec = {
+    prompt: '',
+    ...(spec.agent !== undefined ? { agent: spec.agent } : {}),
+    ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
+    ...(spec.sessionId !== undefined ? { sessionId: spec.sessionId } : {}),
+    ...(spec.parentId !== undefined ? { parentId: spec.parentId } : {}),
+  };
+  const turn = record.turn;
+  if (turn) {
+    record.turn = turn.then((result) => ({ ...result, messages: [] }));
+    // Whoever waits sees a failure; nobody waiting is not an unhandled rejection.
+    record.turn.catch(() => {});
   }
 }
 
