@@ -38,10 +38,20 @@ export interface ResolvedPath {
   confirm(real: string): void;
 }
 
-const isInside = (root: string, path: string): boolean => {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-};
+/**
+ * Whether `path` is `root` or below it. Both are absolute and normalized here (resolve, join and
+ * realpath results), so on POSIX a prefix test says what path.relative would, for a fraction of
+ * its cost (it runs ~10 times per tool call); Windows paths compare case-insensitively and keep
+ * path.relative.
+ */
+const isInside =
+  process.platform === 'win32'
+    ? (root: string, path: string): boolean => {
+        const rel = relative(root, path);
+        return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+      }
+    : (root: string, path: string): boolean =>
+        path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 
 const escapes = (path: string, why: string) =>
   new WorkspacePathError(`path escapes the workspace: ${path} (${why})`);
@@ -176,11 +186,7 @@ export async function resolveWorkspacePath(
 
   const absolute = join(root, rel);
   // Resolved now, on every call: a link made since the last call is followed to where it leads.
-  const real = await physicalPath(absolute).catch((error: NodeJS.ErrnoException) => {
-    // The fs message would name the host path; say it in the model's terms.
-    if (error.code === 'ELOOP') throw new WorkspacePathError(`too many symbolic links: ${named}`);
-    throw error;
-  });
+  const real = physicalPathOrError(absolute, named);
   const denied = realDenied(policy, realRoot);
   const confirm = (physical: string): void => {
     // Before the escape check, so a vault outside the workspace reached through a link gets the
@@ -217,16 +223,19 @@ function lstatQuiet(path: string): Stats | undefined {
 }
 
 /**
- * The real path of `path` (see physicalPathSync): one realpath through the thread pool for a
- * path that exists, the usual case of a tool's target; the walk up for one that does not.
+ * physicalPathSync, with a link loop said in the model's terms (the fs message would name the
+ * host path). Synchronous like the rest: a realpath of a path that exists is one system call of
+ * ~10 µs, where a thread-pool round trip cost twice that and a promise.
  */
-async function physicalPath(path: string): Promise<string> {
+function physicalPathOrError(absolute: string, named: string): string {
   try {
-    return await realpath(path);
+    return physicalPathSync(absolute);
   } catch (error) {
-    if (!isMissing(error)) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new WorkspacePathError(`too many symbolic links: ${named}`);
+    }
+    throw error;
   }
-  return physicalPathSync(path);
 }
 
 /**

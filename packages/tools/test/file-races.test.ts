@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { atomicWrite, readTextFile, resolveWorkspacePath } from '../src/index.js';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
-import { startSwapper } from './swapper.js';
+import { loopTurn, startSwapper } from './swapper.js';
 
 const ATTEMPTS = 150;
 const SECRET = 'outside-secret-9d41';
@@ -116,6 +116,7 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     for (const to of [ws.outside, join(ws.root, '.oxydra')]) {
       const swapper = startSwapper(join(ws.root, 'sub'), to);
       for (let i = 0; i < ATTEMPTS; i++) {
+        await loopTurn();
         await callTool(reg, ws.root, 'file_write', { path: 'sub/a.txt', content: 'pwned\n' });
         await callTool(reg, ws.root, 'file_edit', {
           path: 'sub/agent.toml',
@@ -142,12 +143,14 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     const reg = registry();
     const swapper = startSwapper(join(ws.root, 'sub'), ws.outside);
     for (let i = 0; i < ATTEMPTS; i++) {
+      await loopTurn();
       writeFileSync(join(swapper.realDir, 'a.txt'), 'inside\n');
       await callTool(reg, ws.root, 'file_delete', { path: 'sub/a.txt' });
     }
     await swapper.stop();
     // A folder deleted whole while one inside it flips into a link to the outside folder.
     for (let i = 0; i < ATTEMPTS / 3; i++) {
+      await loopTurn();
       ws.write('tree/sub/a.txt', 'inside\n');
       ws.write('tree/sub/b.txt', 'inside\n');
       const inner = startSwapper(join(ws.root, 'tree/sub'), ws.outside);
@@ -166,6 +169,7 @@ describe('a concurrent writer flipping a folder into a link while the tools run'
     const swapper = startSwapper(join(ws.root, 'sub'), ws.outside);
     const seen: string[] = [];
     for (let i = 0; i < ATTEMPTS; i++) {
+      await loopTurn();
       seen.push((await callTool(reg, ws.root, 'file_read', { path: 'sub/secret.txt' })).content);
       seen.push((await callTool(reg, ws.root, 'file_search', { path: '.', query: 'secret' })).content);
       seen.push((await callTool(reg, ws.root, 'file_list', { path: 'sub' })).content);

@@ -63,3 +63,10 @@ export function startSwapper(dir: string, linkTarget: string): Swapper {
     },
   };
 }
+
+/**
+ * One turn of the event loop, for the swapper to flip in. A tool call refused by the synchronous
+ * path check (the folder is a link right now) settles without ever reaching the event loop, so
+ * the attempts loops yield once per attempt: each attempt may start from either state.
+ */
+export const loopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
