@@ -8,7 +8,17 @@
 //   library entry points used by a program, and typechecked by TypeScript.
 // Usage: node scripts/smoke-installed.mjs [--expect-version X]   (exit 0 when all pass)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import module from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +140,25 @@ await check('oxydra --version', () => {
   if (values['expect-version'] && version !== values['expect-version'])
     throw new Error(`printed ${version}, expected ${values['expect-version']}`);
   return `${version} on Node ${process.version}`;
+});
+
+await check('the compile cache: private, and never a folder others may write', () => {
+  if (typeof module.enableCompileCache !== 'function') return `none on Node ${process.version}`;
+  if (process.env.NODE_COMPILE_CACHE) return 'NODE_COMPILE_CACHE is set: the user chose the folder';
+  const own = join(root, 'cache-own');
+  const ownDir = join(own, 'oxydra', 'compile-cache');
+  oxydra(['--help'], root, { XDG_CACHE_HOME: own });
+  const mode = statSync(ownDir).mode & 0o777;
+  if (mode !== 0o700) throw new Error(`${ownDir} has mode ${mode.toString(8)}, expected 700`);
+  const entries = readdirSync(ownDir).length;
+  if (entries === 0) throw new Error(`nothing was cached in ${ownDir}`);
+  const shared = join(root, 'cache-shared');
+  const sharedDir = join(shared, 'oxydra', 'compile-cache');
+  mkdirSync(sharedDir, { recursive: true });
+  chmodSync(sharedDir, 0o777);
+  oxydra(['--help'], root, { XDG_CACHE_HOME: shared });
+  if (readdirSync(sharedDir).length > 0) throw new Error(`a world-writable ${sharedDir} was used`);
+  return `${entries} entries in a 0700 folder; a world-writable one left unused`;
 });
 
 await check('oxydra demo', () => {
