@@ -1,8 +1,9 @@
 /**
  * What the adapters that speak their API on plain `fetch` (Gemini, OpenAI) send with every
  * request: our user agent, the configured extra headers over ours, and a timeout on the wait for
- * the response to start.
+ * the response to start. Redirects are not followed (see postJson).
  */
+import { InStreamError } from './errors.js';
 
 /** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
 export const USER_AGENT = 'oxydra/0.1.0';
@@ -53,6 +54,28 @@ export interface HttpTransport {
   headers: Record<string, string>;
 }
 
+/**
+ * `fetcher` (the global fetch when unset) with redirects refused, not followed: fetch would send
+ * the request again, headers included, to wherever the answer points, and only `authorization`
+ * is dropped when that is another origin, so an x-api-key, x-goog-api-key or configured extra
+ * header would reach a server the user never named. API endpoints do not redirect in normal
+ * use; a base URL that does is a configuration to fix, said as such (an InStreamError that is
+ * not retried). Refusing also spares fetch the copy of every request it keeps to replay after a
+ * redirect (~30 µs a call on Node 20: undici tees the body unless the redirect mode is "error"
+ * and there is no window). Used by the adapters on fetch and given to the Anthropic SDK.
+ */
+export function refusingRedirects(fetcher?: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await (fetcher ?? globalThis.fetch)(input, { ...init, redirect: 'error', window: null });
+    } catch (error) {
+      if (isRedirectRefusal(error))
+        throw redirectRefused(String(input instanceof Request ? input.url : input));
+      throw error;
+    }
+  };
+}
+
 /** POST a JSON body; a non-2xx answer becomes the API's own error, made by `httpError`. */
 export async function postJson(
   transport: HttpTransport,
@@ -61,17 +84,27 @@ export async function postJson(
   signal: AbortSignal | undefined,
   httpError: (response: Response) => Promise<Error>,
 ): Promise<Response> {
-  const response = await fetchWithStartTimeout(
-    transport.fetch ?? globalThis.fetch,
-    transport.timeoutMs,
-    url,
-    {
-      method: 'POST',
-      headers: transport.headers,
-      body,
-      ...(signal !== undefined ? { signal } : {}),
-    },
-  );
+  const response = await fetchWithStartTimeout(refusingRedirects(transport.fetch), transport.timeoutMs, url, {
+    method: 'POST',
+    headers: transport.headers,
+    body,
+    ...(signal !== undefined ? { signal } : {}),
+  });
   if (!response.ok) throw await httpError(response);
   return response;
+}
+
+/** undici's word for a redirect met in redirect mode "error": TypeError('fetch failed'), cause 'unexpected redirect'. */
+function isRedirectRefusal(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return error instanceof TypeError && cause instanceof Error && /redirect/i.test(cause.message);
+}
+
+function redirectRefused(url: string): InStreamError {
+  const origin = new URL(url).origin;
+  return new InStreamError(
+    `${origin} answered with a redirect, which API requests do not follow (the request, key included, ` +
+      'would go to another address): set base_url to the address it redirects to',
+    { code: 'unsupported_redirect' },
+  );
 }

@@ -1,8 +1,16 @@
 /** Anthropic SDK errors → ErrorFacts. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
-import { type ErrorFacts, sdkConnectionFacts } from '../../shared/errors.js';
+import {
+  type ErrorFacts,
+  genericErrorFacts,
+  InStreamError,
+  sdkConnectionFacts,
+} from '../../shared/errors.js';
 
 export function describeAnthropicError(error: unknown): ErrorFacts | undefined {
+  // Our fetch's own refusal (a redirect, shared/http.ts), which the SDK wraps as a connection error.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (error instanceof APIConnectionError && cause instanceof InStreamError) return genericErrorFacts(cause);
   const connection = sdkConnectionFacts(error, {
     timeout: APIConnectionTimeoutError,
     connection: APIConnectionError,

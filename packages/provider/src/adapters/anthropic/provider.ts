@@ -1,6 +1,7 @@
 /** Anthropic Messages API (`type: anthropic`). */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Context, Provider, StreamEvent } from '@oxydra/types';
+import { refusingRedirects } from '../../shared/http.js';
 import { translate } from '../../shared/translate.js';
 import { defineAdapter } from '../define.js';
 import { type AdapterOptions, apiKeyOf } from '../options.js';
@@ -23,7 +24,8 @@ export function createAnthropicClient(options: AdapterOptions): Anthropic {
     maxRetries: 0,
     defaultHeaders: { 'x-api-key': key, ...options.extraHeaders },
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    // Redirects refused, as on our own transport: a followed one would carry x-api-key elsewhere.
+    fetch: refusingRedirects(options.fetch),
   });
 }
 
