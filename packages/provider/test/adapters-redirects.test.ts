@@ -6,13 +6,14 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Context, type Provider, ProviderError } from '@oxydra/types';
+import { type Context, type Provider, ProviderError, providerEntrySchema } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
+import { probeEndpoint } from '../src/factory/probe.js';
 import { collectResponse } from '../src/shared/collect.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
@@ -77,4 +78,16 @@ describe('a base URL that redirects', () => {
       expect(other.seen).toEqual([]);
     });
   }
+});
+
+describe("doctor's endpoint probe", () => {
+  it('does not follow a redirect either: the key headers stay home, and the problem is said', async () => {
+    const other = await elsewhere();
+    const base = await redirecting(other.origin);
+    const entry = providerEntrySchema.parse({ provider_type: 'gemini', base_url: base, api_key: TEST_KEY });
+    const result = await probeEndpoint(entry, { env: {} });
+    expect(result.ok).toBe(false);
+    expect(result).toMatchObject({ problem: expect.stringContaining(`${base} answered with a redirect`) });
+    expect(other.seen).toEqual([]);
+  });
 });

@@ -6,6 +6,8 @@
 
 import type { ProviderEntry } from '@oxydra/types';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
+import { InStreamError } from '../shared/errors.js';
+import { refusingRedirects } from '../shared/http.js';
 import { resolveCredential } from './credentials.js';
 import { entryBaseURL } from './endpoints.js';
 
@@ -60,7 +62,8 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
   const shown = url.replace(/\/\/[^/@]*@/, '//');
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(url, {
+    // Redirects refused: a followed one would carry the key headers to another address.
+    response = await refusingRedirects(options.fetch)(url, {
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
@@ -74,6 +77,7 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
         hint: 'is the server overloaded or the host firewalled?',
       };
     }
+    if (error instanceof InStreamError) return { ok: false, url: shown, problem: error.message };
     const diagnosis = diagnoseNetworkError(error);
     return diagnosis
       ? { ok: false, url: shown, problem: `cannot reach ${shown}: ${diagnosis.reason}`, hint: diagnosis.hint }
