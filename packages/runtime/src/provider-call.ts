@@ -5,7 +5,7 @@
  */
 import type { ResponseAssembler } from '@oxydra/provider';
 import type { Context, Provider, ProviderResponse, StreamEvent, Usage } from '@oxydra/types';
-import { deadlineController, raceAbort } from './abortable.js';
+import { abortRacer, deadlineController } from './abortable.js';
 import { type Clock, formatDuration } from './clock.js';
 import { abortReason, RunError } from './errors.js';
 
@@ -46,13 +46,14 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
         'timeout',
       ),
   );
+  const racer = abortRacer(deadline.signal);
   let iterator: AsyncIterator<StreamEvent> | undefined;
   let finished = false;
   const parseErrors = new Map<string, string>();
   try {
     iterator = provider.stream(context, { signal: deadline.signal })[Symbol.asyncIterator]();
     while (true) {
-      const next = await raceAbort(iterator.next(), deadline.signal);
+      const next = await racer.race(iterator.next());
       if (next.done) break;
       const event =
         next.value.type === 'usage' ? { ...next.value, usage: options.price(next.value.usage) } : next.value;
@@ -73,6 +74,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
     if (deadline.signal.aborted) throw abortReason(deadline.signal);
     throw error;
   } finally {
+    racer.dispose();
     deadline.dispose();
     // Not awaited: a generator blocked on the network only returns once its read settles.
     if (!finished) iterator?.return?.().catch(() => {});

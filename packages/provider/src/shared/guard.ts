@@ -68,10 +68,9 @@ export async function* guardStream(
   let finished = false;
   try {
     while (true) {
-      const next = iterator.next();
-      // If the abort wins the race, the SDK's pending read rejects later: keep it quiet.
-      next.catch(() => {});
-      const result = await Promise.race([next, aborted]);
+      // If the abort wins, the pending read may reject later: the race's own handler on it keeps
+      // that rejection from being unhandled.
+      const result = await Promise.race([iterator.next(), aborted]);
       if (result.done) break;
       if (PARTIAL_OUTPUT_EVENTS.has(result.value.type)) partial = true;
       yield result.value;
