@@ -80,7 +80,19 @@ async function firstRequest(name, extraArgs) {
   const seen = bodies.length;
   const child = spawn(process.execPath, [bin, 'run', '--json', ...extraArgs, PROMPT], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: join(root, 'home'), OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc') },
+    // The caller's environment, as a user's run has it, but for the configuration: HOME and the
+    // XDG folders in the throwaway folder and no OXYDRA* variable, so only the workspace's
+    // agent.toml is read (a provider key in the environment changes nothing: the mock entry
+    // carries its own).
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OXYDRA'))),
+      HOME: join(root, 'home'),
+      XDG_CONFIG_HOME: join(root, 'home', '.config'),
+      XDG_CACHE_HOME: join(root, 'home', '.cache'),
+      XDG_STATE_HOME: join(root, 'home', '.local', 'state'),
+      XDG_DATA_HOME: join(root, 'home', '.local', 'share'),
+      OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

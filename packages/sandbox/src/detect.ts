@@ -21,6 +21,11 @@ export interface DetectOptions {
    * (~/.cache/oxydra); false probes every time and remembers nothing.
    */
   cacheDir?: string | false;
+  /**
+   * Probe now whatever the caches say, and remember the answer (`oxydra doctor`, which a user runs
+   * when something changed that the cache key may not show: an AppArmor profile, a kernel).
+   */
+  fresh?: boolean;
 }
 
 const cache = new Map<string, SandboxDetection>();
@@ -36,7 +41,7 @@ export function detectSandbox(
   options: DetectOptions = {},
 ): SandboxDetection {
   const key = `${bwrapPath}\0${identity ? `${identity.uid}:${identity.gid}` : ''}`;
-  const known = cache.get(key);
+  const known = options.fresh ? undefined : cache.get(key);
   if (known !== undefined) return known;
   const detection = probeSandbox(bwrapPath, identity, options);
   cache.set(key, detection);
@@ -52,7 +57,9 @@ export function probeSandbox(
   const dir = options.cacheDir === undefined ? probeCacheDir() : options.cacheDir;
   // Only the Linux probe starts a process; the checks before it cost nothing worth keeping.
   const key = process.platform === 'linux' && dir !== false ? probeCacheKey(bwrapPath, identity) : undefined;
-  if (dir !== false && key !== undefined && cachedProbeWorks(dir, key)) return { tier: 'bubblewrap' };
+  if (!options.fresh && dir !== false && key !== undefined && cachedProbeWorks(dir, key)) {
+    return { tier: 'bubblewrap' };
+  }
   const detection = probe(bwrapPath, identity);
   if (dir !== false && key !== undefined && detection.tier === 'bubblewrap') rememberProbeWorks(dir, key);
   return detection;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createBubblewrapRunner,
+  detectSandbox,
   probeCacheFile,
   probeCacheKey,
   probeSandbox,
@@ -84,6 +85,38 @@ describe.skipIf(!BWRAP_WORKS || process.platform !== 'linux')('the bubblewrap pr
     expect(probeCacheKey(a, undefined)).not.toBe(probeCacheKey(b, undefined));
     expect(probeCacheKey(a, undefined)).not.toBe(probeCacheKey(a, { uid: 65534, gid: 65534 }));
     expect(probeCacheKey(a, undefined)).toContain(`uid=${process.geteuid?.()}`);
+  });
+
+  it('a fresh probe (doctor) starts bwrap whatever the cache says, and its answer is what counts', () => {
+    const bwrap = wrapper('bwrap');
+    expect(probeSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(probeSandbox(bwrap, undefined, { cacheDir, fresh: true }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(2);
+    // The machine breaks in a way the cache key cannot see (the binary untouched; here a switch
+    // file the wrapper reads stands for an AppArmor profile or a kernel change).
+    const switchFile = path.join(f.root, 'broken');
+    writeFileSync(
+      bwrap,
+      readFileSync(bwrap, 'utf8').replace('exec ', `[ -e '${switchFile}' ] && exit 1\nexec `),
+    );
+    expect(probeSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(3);
+    writeFileSync(switchFile, '');
+    expect(probeSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(3);
+    expect(probeSandbox(bwrap, undefined, { cacheDir, fresh: true }).tier).toBe('none');
+    expect(starts()).toBe(4);
+  });
+
+  it('detectSandbox with fresh skips its per-process answer too, and keeps the new one', () => {
+    const bwrap = wrapper('bwrap-fresh');
+    expect(detectSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(detectSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(1);
+    expect(detectSandbox(bwrap, undefined, { cacheDir, fresh: true }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(2);
+    expect(detectSandbox(bwrap, undefined, { cacheDir }).tier).toBe('bubblewrap');
+    expect(starts()).toBe(2);
   });
 
   it('never remembers a failure: a fixed machine is seen at once', () => {

@@ -12,7 +12,7 @@ import {
   isCustomEndpoint,
   resolveCredential,
 } from '@oxydra/provider';
-import { detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
+import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
@@ -63,6 +63,11 @@ function checkSandbox(config: AgentConfig | undefined, workspace: string): Check
           },
     );
     return checks;
+  }
+  // A fresh probe as commands would run (never the cached "it worked"): doctor is what a user
+  // runs when something changed. shellIsolation below then decides from this very answer.
+  if (config.tools.sandbox.mode !== 'none' && process.platform === 'linux') {
+    detectSandbox(BWRAP, sandboxIdentity(workspace, config.tools.sandbox.run_as), { fresh: true });
   }
   // The very decision a run makes, so doctor cannot disagree with what shell_exec will do.
   let isolation: ReturnType<typeof shellIsolation>;
