@@ -280,8 +280,11 @@ await check('oxydra tui through the gateway (tmux)', async () => {
     }
     throw new Error(`"${text}" never appeared; the screen:\n${screen().trimEnd()}`);
   };
-  await sleep(500);
+  // Typed once the TUI shows it is connected, and Enter once the text is in the input box: keys
+  // sent in one burst while Ink attaches its input handler can lose the Enter (seen on Node 24).
+  await waitFor('● connected');
   tmux('send-keys', '-t', 'smoke', '-l', 'say hello');
+  await waitFor('› say hello');
   tmux('send-keys', '-t', 'smoke', 'Enter');
   await waitFor(gatewayAnswer);
 });
