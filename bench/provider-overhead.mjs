@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Adapter overhead per streamed call: each wire adapter (its transport, the vendor SDK or for
-// Gemini our fetch + eventsource-parser code, and our event mapping) against a raw fetch of the
+// Adapter overhead per streamed call: each wire adapter (its transport: our fetch +
+// eventsource-parser code for OpenAI and Gemini, the vendor SDK for Anthropic; and our event
+// mapping) against a raw fetch of the
 // very same request, both reading the same stream from the testkit's mock server in this process.
 // Calls alternate (adapter, raw, adapter, ...) so noise hits both alike. Reports medians and the
 // added time per call. Target: < 0.5 ms added.
