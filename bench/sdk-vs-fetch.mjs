@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { ADAPTER_FACTORIES, guardStream } from '@oxydra/provider';
+import { ADAPTER_FACTORIES, defineAdapter } from '@oxydra/provider';
 import { startMockLLM } from '@oxydra/testkit';
 import { createParser } from 'eventsource-parser';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
@@ -304,8 +304,8 @@ async function* geminiWire(options, context, signal) {
 }
 
 /**
- * A Provider as defineAdapter + lazyAdapter build it: one guarded stream per call. `prepare`
- * runs once per provider and gives the call (`run(options, context, signal)` by default).
+ * A Provider built as the shipped adapters are (defineAdapter: one guarded stream per call).
+ * `prepare` runs once per provider and gives the call (`run(options, context, signal)` by default).
  */
 function fetchProvider(
   type,
@@ -315,24 +315,7 @@ function fetchProvider(
 ) {
   return (options) => {
     const call = prepare(options);
-    return {
-      name: options.name,
-      type,
-      async *stream(context, streamOptions) {
-        yield* guardStream(
-          {
-            provider: options.name,
-            model: context.model,
-            apiKey: options.apiKey,
-            baseURL: options.baseURL,
-            versionedBaseURL: type === 'openai' || type === 'openai_responses',
-            signal: streamOptions?.signal,
-            describe,
-          },
-          (signal) => call(context, signal),
-        );
-      },
-    };
+    return defineAdapter(options, type, (context) => ({ describe, run: (signal) => call(context, signal) }));
   };
 }
 

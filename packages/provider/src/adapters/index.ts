@@ -3,6 +3,7 @@ import { byWireApi, WIRE_APIS } from '../wire-apis.js';
 import type { AdapterFactory } from './lazy.js';
 import type { AdapterOptions } from './options.js';
 
+export { type AdapterCall, defineAdapter } from './define.js';
 export { type AdapterOptions, PLACEHOLDER_API_KEY } from './options.js';
 
 /** The adapter for each wire API, for registries that build providers from config. */
