@@ -5,36 +5,10 @@
 import type { Clock } from './clock.js';
 import { abortReason } from './errors.js';
 
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      // The abandoned promise may still reject later; nobody is listening any more.
-      promise.catch(() => {});
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /**
- * raceAbort for many promises in turn (each read of a stream): one abort listener for all of
- * them instead of one added and removed per read, which on Node 20 cost more than the read of
- * a small event. `race` settles like its promise, or rejects with the signal's reason once it
+ * Waiting on promises in turn (each read of a stream) that may ignore the signal: one abort
+ * listener for all of them instead of one added and removed per read, which on Node 20 cost
+ * more than the read of a small event. `race` settles like its promise, or rejects with the signal's reason once it
  * aborts (at once if it already has); `dispose` removes the listener.
  */
 export function abortRacer(signal: AbortSignal): {
@@ -120,5 +94,15 @@ export async function withDeadline<T>(
     );
   } finally {
     deadline.dispose();
+  }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+export async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  const racer = abortRacer(signal);
+  try {
+    return await racer.race(promise);
+  } finally {
+    racer.dispose();
   }
 }

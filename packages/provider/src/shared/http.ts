@@ -76,6 +76,9 @@ export function refusingRedirects(fetcher?: typeof fetch): typeof fetch {
   };
 }
 
+/** The global fetch (looked up per call) with redirects refused: built once, not per request. */
+const refusingGlobalFetch = refusingRedirects();
+
 /** POST a JSON body; a non-2xx answer becomes the API's own error, made by `httpError`. */
 export async function postJson(
   transport: HttpTransport,
@@ -84,12 +87,17 @@ export async function postJson(
   signal: AbortSignal | undefined,
   httpError: (response: Response) => Promise<Error>,
 ): Promise<Response> {
-  const response = await fetchWithStartTimeout(refusingRedirects(transport.fetch), transport.timeoutMs, url, {
-    method: 'POST',
-    headers: transport.headers,
-    body,
-    ...(signal !== undefined ? { signal } : {}),
-  });
+  const response = await fetchWithStartTimeout(
+    transport.fetch ? refusingRedirects(transport.fetch) : refusingGlobalFetch,
+    transport.timeoutMs,
+    url,
+    {
+      method: 'POST',
+      headers: transport.headers,
+      body,
+      ...(signal !== undefined ? { signal } : {}),
+    },
+  );
   if (!response.ok) throw await httpError(response);
   return response;
 }
