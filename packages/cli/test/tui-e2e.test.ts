@@ -30,6 +30,7 @@ async function startTui(
     args?: string[];
     token?: string;
     stub?: MockGateway;
+    env?: Record<string, string>;
   } = {},
 ) {
   stub =
@@ -46,6 +47,7 @@ async function startTui(
       TERM: 'xterm-256color',
       LANG: 'C.UTF-8',
       OXYDRA_GATEWAY_TOKEN: options.token ?? TOKEN,
+      ...options.env,
     },
     sandbox.workspace,
   );
@@ -130,6 +132,27 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     const session = shortSessionId(stub.framesOf('send_turn')[0]!.payload.session_id);
     expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
     expect(stub.invalid).toEqual([]);
+  });
+
+  it('draws the interactive screen in a terminal even when the shell exports CI=true', async () => {
+    // Ink alone would draw only finished lines under CI=true: no input box, no status bar.
+    const { stub, pane } = await startTui({
+      script: () => [{ delta: 'Answered under CI.' }],
+      env: { CI: 'true', CONTINUOUS_INTEGRATION: '1' },
+    });
+    await waitForTextAndStatus(
+      pane,
+      'connected to ws://127.0.0.1:',
+      /● connected │ session [0-9a-f]{8} │ idle/,
+    );
+    await submit(pane, 'hello from a CI shell');
+    await pane.waitForScreen(
+      (s) => s.includes('Answered under CI.') && statusBar(s).includes('idle'),
+      'the answer with the status bar back to idle',
+    );
+    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('hello from a CI shell');
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
   });
 
   it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async () => {

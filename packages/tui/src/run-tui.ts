@@ -3,9 +3,8 @@
  * before any screen is drawn), then draw the Ink app until the user quits, then disconnect.
  */
 import { shortSessionId } from '@oxydra/types';
-import { render } from 'ink';
 import { GatewayClient, type GatewayClientOptions } from './client/gateway-client.js';
-import { App } from './ui/app.js';
+import { loadScreen } from './load-screen.js';
 import { TuiController } from './view/controller.js';
 import { ViewStore } from './view/store.js';
 
@@ -47,12 +46,8 @@ export async function runTui(options: TuiOptions): Promise<TuiResult> {
 
   let quit: () => void = () => {};
   const controller = new TuiController({ client, store, exit: () => quit() });
-  const instance = render(<App store={store} controller={controller} />, {
-    exitOnCtrlC: false,
-    ...(options.stdin ? { stdin: options.stdin } : {}),
-    ...(options.stdout ? { stdout: options.stdout } : {}),
-    ...(options.stderr ? { stderr: options.stderr } : {}),
-  });
+  const { drawApp } = await loadScreen(options.stdout ?? process.stdout);
+  const instance = drawApp(store, controller, options);
   quit = () => instance.unmount();
   // A closed terminal or a kill ends the app the same way /exit does, restoring the terminal.
   const onSignal = () => quit();
