@@ -149,8 +149,9 @@ describe('oxydra --help and the TUI', () => {
     const help = run(0, '--help');
     expect(help.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
     expect(loadsInk(help)).toBe(false);
-    // The check can tell: the TUI's own module graph does contain them.
-    const tuiModule = new URL('../../tui/dist/index.js', import.meta.url);
+    // The check can tell: the TUI's screen module does contain them (its index loads them
+    // only when the screen is drawn).
+    const tuiModule = new URL('../../tui/dist/ui/draw-app.js', import.meta.url);
     const ink = spawnSync(
       process.execPath,
       ['--import', register, '-e', `await import(${JSON.stringify(tuiModule.href)})`, '--input-type=module'],
