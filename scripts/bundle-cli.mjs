@@ -41,6 +41,10 @@ export async function writeBundle({ input, dir, external = [] }) {
     chunkFileNames: '[name]-[hash].mjs',
     // Comments are for readers of the sources (dist/, src/); parsing them costs every start-up.
     comments: false,
+    // Non-ASCII characters written as escapes: V8 keeps each module's source in memory, and one
+    // character past Latin-1 (a "…" in a message) stores the whole file at two bytes a character.
+    // ASCII-only, the gateway's resident sources take 2.4 MB instead of 4.6 MB.
+    charset: 'ascii',
   });
   await bundle.close();
 }
