@@ -14,14 +14,17 @@
 // Usage: node bench/gateway.mjs [--starts N] [--seconds S] [--clients N] [--chunks N]
 //                               [--session-turns N] [--stateless-turns N] [--only abcdef]
 //                               [--gateway-node-args='--max-semi-space-size=4']
-// (--only runs those sections alone: `--only f` is the memory run; b and c share a gateway;
-// --gateway-node-args are node options for the gateway process alone, not the mock's)
+// (--only runs those sections alone: `--only f` is the memory run; b and c share a gateway.
+// The gateway runs as a user runs it, `oxydra gateway` through the bin's launcher (which sizes
+// the process for a daemon: README, "Memory"), with this runtime's `node` first on PATH;
+// --gateway-node-args runs `node <args> bin/oxydra.js gateway` instead, without the launcher:
+// `--gateway-node-args=--max-semi-space-size=0` is Node's own defaults, for comparison)
 // (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -107,16 +110,16 @@ async function startGateway(dir) {
     OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
     OXYDRA_GATEWAY_TOKEN: TOKEN,
   };
+  const args = ['gateway', '--bind', `127.0.0.1:${port}`, '--log-format', 'json'];
+  const options = { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] };
   const begin = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...gatewayNodeArgs, bin, 'gateway', '--bind', `127.0.0.1:${port}`, '--log-format', 'json'],
-    {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child =
+    gatewayNodeArgs.length > 0
+      ? spawn(process.execPath, [...gatewayNodeArgs, bin, ...args], options)
+      : spawn(bin, args, {
+          ...options,
+          env: { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env.PATH}` },
+        });
   children.add(child);
   let exited = false;
   child.once('exit', () => {
@@ -438,7 +441,10 @@ process.stdout.write(
     {
       benchmark: 'gateway',
       node: process.version,
-      ...(gatewayNodeArgs.length > 0 ? { gateway_node_args: gatewayNodeArgs } : {}),
+      gateway_command:
+        gatewayNodeArgs.length > 0
+          ? `node ${gatewayNodeArgs.join(' ')} bin/oxydra.js gateway`
+          : 'oxydra gateway (the bin and its launcher)',
       ...(process.env.OXYDRA_GATEWAY_HEAP_GROWING_PERCENT !== undefined
         ? { heap_growing_percent: process.env.OXYDRA_GATEWAY_HEAP_GROWING_PERCENT }
         : {}),

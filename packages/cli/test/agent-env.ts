@@ -4,6 +4,7 @@
  * spawned asynchronously (so the in-process mock can answer it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
@@ -72,15 +73,24 @@ ${extraToml}`,
   cwd?: string;
   /** Runs the binary through this argv (e.g. `unshare -m …` to change what the machine has). */
   commandPrefix: string[] = [];
+  /**
+   * Run the bin file itself, as a shell runs the `oxydra` command (its launcher line, then the
+   * `node` found on PATH: this test's runtime), instead of `node bin/oxydra.js`.
+   */
+  asCommand = false;
 
   spawn(args: string[], input?: string): ChildProcess {
-    const [program, ...argv] = [...this.commandPrefix, process.execPath, OXYDRA_BIN, ...args] as [
-      string,
-      ...string[],
-    ];
+    const node = this.asCommand ? [] : [process.execPath];
+    const [program, ...argv] = [...this.commandPrefix, ...node, OXYDRA_BIN, ...args] as [string, ...string[]];
+    const env = this.asCommand
+      ? {
+          ...this.sandbox.env,
+          PATH: `${dirname(process.execPath)}${delimiter}${this.sandbox.env.PATH ?? ''}`,
+        }
+      : this.sandbox.env;
     const child = spawn(program, argv, {
       cwd: this.cwd ?? this.sandbox.workspace,
-      env: this.sandbox.env,
+      env,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (input !== undefined) child.stdin!.end(input);

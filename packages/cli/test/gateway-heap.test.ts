@@ -1,16 +1,22 @@
 /**
- * The gateway's V8 heap sizing (run/gateway-heap.ts): the old generation may grow 30% past what
- * survived the last full GC unless the operator chose otherwise, and the real `oxydra gateway`
- * applies it at start-up (its debug log says which) or refuses a bad value before listening.
+ * The gateway's memory sizing. At run time (run/gateway-heap.ts): the old generation may grow
+ * 30% past what survived the last full GC unless the operator chose otherwise; the real
+ * `oxydra gateway` applies it at start-up (its debug log says which) or refuses a bad value
+ * before listening. At process start (the launcher lines of bin/oxydra.js, run when `oxydra`
+ * is executed as a command): a 4 MB young-generation semi-space and 2 malloc arenas, unless
+ * the user set either.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_HEAP_GROWING_PERCENT,
+  gatewayProcessSizing,
   HEAP_GROWING_PERCENT_ENV,
   heapGrowingFlag,
 } from '../src/run/gateway-heap.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
+import { OXYDRA_BIN } from './helpers.js';
 
 describe('heapGrowingFlag', () => {
   it('defaults to 30%, takes the variable, and leaves V8 alone at 0 or with its own flag', () => {
@@ -28,6 +34,30 @@ describe('heapGrowingFlag', () => {
         new RegExp(`${HEAP_GROWING_PERCENT_ENV}=${bad.replace('.', '\\.')}: expected a whole number`),
       );
     }
+  });
+});
+
+describe('gatewayProcessSizing', () => {
+  it('reads the semi-space from the command line over NODE_OPTIONS, and the arena limit', () => {
+    expect(gatewayProcessSizing({}, [])).toEqual({
+      semi_space: "V8's default",
+      malloc_arena_max: "glibc's default",
+    });
+    expect(gatewayProcessSizing({ MALLOC_ARENA_MAX: '2' }, ['--max-semi-space-size=4'])).toEqual({
+      semi_space: '4 MB',
+      malloc_arena_max: '2',
+    });
+    expect(gatewayProcessSizing({ NODE_OPTIONS: '--max-semi-space-size=8' }, [])).toMatchObject({
+      semi_space: '8 MB',
+    });
+    expect(
+      gatewayProcessSizing({ NODE_OPTIONS: '--max_semi_space_size=8' }, ['--max-semi-space-size=2']),
+    ).toMatchObject({
+      semi_space: '2 MB',
+    });
+    expect(gatewayProcessSizing({ NODE_OPTIONS: '--max-semi-space-size=0' }, [])).toMatchObject({
+      semi_space: "V8's default",
+    });
   });
 });
 
@@ -55,6 +85,55 @@ describe('oxydra gateway', () => {
     expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
       heap_growing: "V8's default",
     });
+  });
+
+  it('started as the `oxydra` command, gets a 4 MB semi-space and 2 malloc arenas unless the user set them', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
+    env.asCommand = true;
+    env.sandbox.env.OXYDRA_DEBUG = '1';
+    daemon = await GatewayDaemon.start(env);
+    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+      semi_space: '4 MB',
+      malloc_arena_max: '2',
+    });
+    // The process itself, as the kernel sees it: one node process (the launcher exec'd it).
+    const pid = daemon.child.pid!;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([
+      'node',
+      '--max-semi-space-size=4',
+      OXYDRA_BIN,
+    ]);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+
+    // The user's own choices win: NODE_OPTIONS's semi-space (0 is V8's own size), their arenas.
+    env.sandbox.env.NODE_OPTIONS = '--max-semi-space-size=0';
+    env.sandbox.env.MALLOC_ARENA_MAX = '8';
+    daemon = await GatewayDaemon.start(env);
+    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+      semi_space: "V8's default",
+      malloc_arena_max: '8',
+    });
+    expect(readFileSync(`/proc/${daemon.child.pid!}/cmdline`, 'utf8')).not.toContain('semi-space');
+  });
+
+  it('started with `node bin/oxydra.js` (no launcher), keeps Node defaults', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
+    env.sandbox.env.OXYDRA_DEBUG = '1';
+    daemon = await GatewayDaemon.start(env);
+    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+      semi_space: "V8's default",
+      malloc_arena_max: "glibc's default",
+    });
+  });
+
+  it('other commands pass through the launcher with their arguments intact', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [{ reply: { text: 'done' } }]);
+    env.asCommand = true;
+    const prompt = `it's "two  words" $HOME \\ *`;
+    const result = await env.run(['run', prompt]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.stringify(env.mock.requests[0]?.body)).toContain(JSON.stringify(prompt));
   });
 
   it('refuses a bad value before it listens', async () => {

@@ -9,7 +9,7 @@ import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
-import { tuneGatewayHeap } from '../run/gateway-heap.js';
+import { gatewayProcessSizing, tuneGatewayHeap } from '../run/gateway-heap.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
 import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
@@ -61,7 +61,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
         ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
         : {}),
     });
-    log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default" });
+    log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default", ...gatewayProcessSizing() });
     await untilSignalled();
     log('info', 'shutting down: cancelling running turns');
   } finally {

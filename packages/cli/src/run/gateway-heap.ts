@@ -7,10 +7,9 @@
  * of 1.3 keeps it at 33-38 MB for a few more full GCs (each ~10 ms at this heap size): a few
  * percent of the CPU a turn costs.
  *
- * The young generation (16 MB semi-spaces, 32 MB once load grows it) is left at V8's size:
- * smaller semi-spaces save their size in RSS but cost 20-30% more CPU per turn in scavenges
- * (the turns in flight survive each one). An operator who prefers the memory sets
- * NODE_OPTIONS=--max-semi-space-size=4 (README, "Memory").
+ * The young generation can only be sized when the process starts: the `oxydra` launcher (the
+ * first lines of bin/oxydra.js) starts `oxydra gateway` with --max-semi-space-size=4 and
+ * MALLOC_ARENA_MAX=2; `gatewayProcessSizing` reports what this process got.
  *
  * Set through v8.setFlagsFromString when the gateway command starts: V8 reads the factor each
  * time it recomputes the limit, so it applies from the next GC on, and it changes when the heap
@@ -50,4 +49,23 @@ export function tuneGatewayHeap(env: NodeJS.ProcessEnv = process.env): string | 
   const flag = heapGrowingFlag(env);
   if (flag !== undefined) setFlagsFromString(flag);
   return flag;
+}
+
+/**
+ * What this process's memory was sized with at start, for the gateway's debug log: the young
+ * generation's semi-space (the launcher's --max-semi-space-size, the user's, or V8's own) and
+ * glibc's malloc arena limit.
+ */
+export function gatewayProcessSizing(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): { semi_space: string; malloc_arena_max: string } {
+  // NODE_OPTIONS is applied before the command line, so a flag on the command line wins.
+  const options = [...(env.NODE_OPTIONS ?? '').split(/\s+/), ...execArgv];
+  const flag = options.filter((option) => /^--max[-_]semi[-_]space[-_]size=/.test(option)).at(-1);
+  const size = flag?.split('=')[1];
+  return {
+    semi_space: size === undefined || size === '0' ? "V8's default" : `${size} MB`,
+    malloc_arena_max: env.MALLOC_ARENA_MAX ?? "glibc's default",
+  };
 }
