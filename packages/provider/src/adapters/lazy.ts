@@ -5,6 +5,7 @@
  * synchronous.
  */
 import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
+import { wrapStream } from '../shared/wrap-stream.js';
 import type { AdapterOptions } from './options.js';
 
 export type AdapterFactory = (options: AdapterOptions) => Provider;
@@ -13,13 +14,21 @@ export function lazyAdapter(type: ProviderType, load: () => Promise<AdapterFacto
   let factory: Promise<AdapterFactory> | undefined;
   return (options) => {
     let provider: Promise<Provider> | undefined;
+    let loaded: Provider | undefined;
     return {
       name: options.name,
       type,
-      async *stream(context: Context, streamOptions?: StreamOptions): AsyncGenerator<StreamEvent> {
-        factory ??= load();
-        provider ??= factory.then((create) => create(options));
-        yield* (await provider).stream(context, streamOptions);
+      stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<StreamEvent> {
+        // Once loaded, the adapter's own stream: no layer left between it and the caller.
+        if (loaded) return loaded.stream(context, streamOptions);
+        return wrapStream({
+          open: async () => {
+            factory ??= load();
+            provider ??= factory.then((create) => create(options));
+            loaded = await provider;
+            return loaded.stream(context, streamOptions);
+          },
+        });
       },
     };
   };

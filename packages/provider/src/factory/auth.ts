@@ -12,6 +12,7 @@ import {
   type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
+import { wrapStream } from '../shared/wrap-stream.js';
 import { type CredentialSource, credentialCandidates } from './credentials.js';
 
 /** No key anywhere in the chain for a provider whose hosted API needs one. */
@@ -51,23 +52,22 @@ export function describeAuthFailure(name: string, error: ProviderError, auth: Au
 
 /** Rewraps auth errors so they say which provider and which credential source failed. */
 export function withAuthContext(provider: Provider, auth: AuthContext): Provider {
-  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
-    try {
-      yield* provider.stream(context, options);
-    } catch (error) {
-      if (!(error instanceof ProviderError) || error.kind !== 'auth') throw error;
-      throw new ProviderError(describeAuthFailure(provider.name, error, auth), {
-        kind: 'auth',
-        provider: error.provider,
-        ...(error.model !== undefined ? { model: error.model } : {}),
-        ...(error.status !== undefined ? { status: error.status } : {}),
-        partialOutput: error.partialOutput,
-        cause: error,
-        hint: auth.source
-          ? `check that the key is valid and has access to this model; keys are looked for in: ${credentialCandidates(auth.entry).join(', ')}`
-          : `set one of: ${credentialCandidates(auth.entry).join(', ')}`,
-      });
-    }
+  function describe(error: unknown): unknown {
+    if (!(error instanceof ProviderError) || error.kind !== 'auth') return error;
+    return new ProviderError(describeAuthFailure(provider.name, error, auth), {
+      kind: 'auth',
+      provider: error.provider,
+      ...(error.model !== undefined ? { model: error.model } : {}),
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      partialOutput: error.partialOutput,
+      cause: error,
+      hint: auth.source
+        ? `check that the key is valid and has access to this model; keys are looked for in: ${credentialCandidates(auth.entry).join(', ')}`
+        : `set one of: ${credentialCandidates(auth.entry).join(', ')}`,
+    });
+  }
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<StreamEvent> {
+    return wrapStream({ open: () => provider.stream(context, options), mapError: describe });
   }
   return { name: provider.name, type: provider.type, stream };
 }

@@ -13,11 +13,13 @@ import {
 } from '@oxydra/types';
 import type { ModelInfo } from '../catalog/model-info.js';
 import { attachmentKind } from '../shared/attachments.js';
+import { wrapStream } from '../shared/wrap-stream.js';
 
 export function withModelInputCheck(provider: Provider, model: ModelInfo, providerName: string): Provider {
   if (!model.known) return provider;
   const accepted = model.supportsAttachments ? model.capabilities.inputModalities : ['text'];
-  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
+  /** Throws on the first attachment the model cannot read. */
+  function check(context: Context): void {
     for (const message of context.messages) {
       if (message.role !== 'user' || typeof message.content === 'string') continue;
       for (const part of message.content) {
@@ -36,7 +38,19 @@ export function withModelInputCheck(provider: Provider, model: ModelInfo, provid
         );
       }
     }
-    yield* provider.stream(context, options);
+  }
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<StreamEvent> {
+    try {
+      check(context);
+    } catch (error) {
+      // A failure of the stream, when it is first read, as a refused request would be.
+      return wrapStream({
+        open: () => {
+          throw error;
+        },
+      });
+    }
+    return provider.stream(context, options);
   }
   return { name: provider.name, type: provider.type, stream };
 }

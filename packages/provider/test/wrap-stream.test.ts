@@ -1,0 +1,125 @@
+/**
+ * wrapStream: the provider wrappers' iterator. It must behave as the async generators it
+ * replaced did: open lazily, pass events through, map events and errors, and let a consumer that
+ * stops early end the source (whose `finally` is where a request is aborted).
+ */
+import type { StreamEvent } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { wrapStream } from '../src/shared/wrap-stream.js';
+
+const text = (delta: string): StreamEvent => ({ type: 'text_delta', delta }) as StreamEvent;
+
+/** A source that records what happened to it. */
+function source(events: StreamEvent[], failAt?: number) {
+  const log: string[] = [];
+  async function* generate(): AsyncGenerator<StreamEvent> {
+    log.push('started');
+    try {
+      for (let i = 0; i < events.length; i++) {
+        if (i === failAt) throw new Error(`source failed at ${i}`);
+        yield events[i]!;
+      }
+    } finally {
+      log.push('finally');
+    }
+  }
+  return { log, generate };
+}
+
+async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+  const out: StreamEvent[] = [];
+  for await (const event of stream) out.push(event);
+  return out;
+}
+
+describe('wrapStream', () => {
+  it('opens the source on the first next() and hands its events through as they are', async () => {
+    const events = [text('a'), text('b')];
+    const { log, generate } = source(events);
+    let opened = 0;
+    const stream = wrapStream({
+      open: () => {
+        opened++;
+        return generate();
+      },
+    });
+    expect(opened).toBe(0);
+    const out = await collect(stream);
+    expect(opened).toBe(1);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toBe(events[0]);
+    expect(out[1]).toBe(events[1]);
+    expect(log).toEqual(['started', 'finally']);
+  });
+
+  it('maps events, passing unchanged ones as the same objects; an async open works too', async () => {
+    const events = [text('a'), text('b')];
+    const { generate } = source(events);
+    const out = await collect(
+      wrapStream({
+        open: async () => generate(),
+        map: (event) => (event.type === 'text_delta' && event.delta === 'b' ? text('B') : event),
+      }),
+    );
+    expect(out[0]).toBe(events[0]);
+    expect(out[1]).toEqual(text('B'));
+  });
+
+  it('maps the failure of the source and of open, and is done after either', async () => {
+    const { generate } = source([text('a'), text('b')], 1);
+    const mapError = (error: unknown) => new Error(`mapped: ${(error as Error).message}`);
+    const stream = wrapStream({ open: generate, mapError })[Symbol.asyncIterator]();
+    expect(await stream.next()).toEqual({ done: false, value: text('a') });
+    await expect(stream.next()).rejects.toThrow('mapped: source failed at 1');
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+
+    const refused = wrapStream({
+      open: () => {
+        throw new Error('no such model');
+      },
+      mapError,
+    })[Symbol.asyncIterator]();
+    await expect(refused.next()).rejects.toThrow('mapped: no such model');
+    expect(await refused.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('a consumer that stops early ends the source, even while it is still opening', async () => {
+    const { log, generate } = source([text('a'), text('b'), text('c')]);
+    for await (const event of wrapStream({ open: generate, mapError: (e) => e })) {
+      expect(event).toEqual(text('a'));
+      break;
+    }
+    expect(log).toEqual(['started', 'finally']);
+
+    // return() before the (slow) open finished: the source, once there, is closed too.
+    let release: () => void = () => {};
+    const slow = source([text('a')]);
+    const closing = slow.generate();
+    let closed = false;
+    const originalReturn = closing.return.bind(closing);
+    closing.return = (value) => {
+      closed = true;
+      return originalReturn(value);
+    };
+    const stream = wrapStream({
+      open: () =>
+        new Promise<AsyncIterable<StreamEvent>>((resolve) => {
+          release = () => resolve(closing);
+        }),
+    })[Symbol.asyncIterator]();
+    const first = stream.next();
+    expect(await stream.return!()).toEqual({ done: true, value: undefined });
+    release();
+    expect(await first).toEqual({ done: true, value: undefined });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(true);
+  });
+
+  it('forwards throw() into the source', async () => {
+    const { log, generate } = source([text('a'), text('b')]);
+    const stream = wrapStream({ open: generate })[Symbol.asyncIterator]();
+    await stream.next();
+    await expect(stream.throw!(new Error('stop'))).rejects.toThrow('stop');
+    expect(log).toEqual(['started', 'finally']);
+  });
+});
