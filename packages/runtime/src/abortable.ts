@@ -2,38 +2,16 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
+import { type AbortRacer, createAbortRacer } from '@oxydra/types';
 import type { Clock } from './clock.js';
 import { abortReason } from './errors.js';
 
 /**
  * Waiting on promises in turn (each read of a stream) that may ignore the signal: one abort
- * listener for all of them instead of one added and removed per read, which on Node 20 cost
- * more than the read of a small event. `race` settles like its promise, or rejects with the signal's reason once it
- * aborts (at once if it already has); `dispose` removes the listener.
+ * listener for all of them (createAbortRacer), rejecting with the signal's reason.
  */
-export function abortRacer(signal: AbortSignal): {
-  race<T>(promise: Promise<T>): Promise<T>;
-  dispose(): void;
-} {
-  let rejectAborted: ((reason: unknown) => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    rejectAborted = reject;
-  });
-  // Rejected when nobody is racing it: not an unhandled rejection.
-  aborted.catch(() => {});
-  const onAbort = () => rejectAborted?.(abortReason(signal));
-  signal.addEventListener('abort', onAbort, { once: true });
-  return {
-    race<T>(promise: Promise<T>): Promise<T> {
-      if (signal.aborted) {
-        promise.catch(() => {});
-        return Promise.reject(abortReason(signal));
-      }
-      // The race's handlers on `promise` also keep a late rejection of an abandoned one handled.
-      return Promise.race([promise, aborted]);
-    },
-    dispose: () => signal.removeEventListener('abort', onAbort),
-  };
+export function abortRacer(signal: AbortSignal): AbortRacer {
+  return createAbortRacer(signal, () => abortReason(signal));
 }
 
 /**

@@ -4,6 +4,8 @@
  * signal's reason (and every later one), a read abandoned that way may still reject without an
  * unhandled rejection, and dispose removes the listener.
  */
+
+import { createAbortRacer } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortRacer } from '../src/abortable.js';
 
@@ -63,5 +65,20 @@ describe('abortRacer', () => {
     controller.abort();
     await later(5, null);
     expect(unhandled).toEqual([]);
+  });
+
+  it('rejects every race pending at the abort, with the reason the racer was made with', async () => {
+    const controller = new AbortController();
+    const racer = createAbortRacer(controller.signal, () => new Error('cancelled by the user'));
+    const first = racer.race(later(30, 'first'));
+    const second = racer.race(later(30, 'second'));
+    const settled = racer.race(Promise.resolve('done'));
+    expect(await settled).toBe('done');
+    controller.abort();
+    await expect(first).rejects.toThrow('cancelled by the user');
+    await expect(second).rejects.toThrow('cancelled by the user');
+    await later(40, null);
+    expect(unhandled).toEqual([]);
+    racer.dispose();
   });
 });

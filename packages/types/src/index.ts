@@ -1,3 +1,4 @@
+export * from './abort-racer.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './flat-string.js';

@@ -6,7 +6,7 @@
  *   text or tool-call output had already been yielded;
  * - cleanup: the request is aborted when the consumer stops early or anything fails.
  */
-import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
+import { Cancelled, createAbortRacer, ProviderError, type StreamEvent } from '@oxydra/types';
 import {
   type ErrorFacts,
   type ErrorScope,
@@ -52,25 +52,18 @@ export async function* guardStream(
 
   // Our own controller: aborted by the caller's signal, and by us when we stop early.
   const inner = new AbortController();
-  let rejectOnAbort: ((error: unknown) => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    rejectOnAbort = reject;
-  });
-  aborted.catch(() => {});
-  const onAbort = () => {
-    inner.abort(outer?.reason);
-    if (outer) rejectOnAbort?.(cancelledBy(outer));
-  };
+  const onAbort = () => inner.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
+  // Each read also ends at once when the caller aborts, even if the SDK is slow to notice.
+  const racer = outer ? createAbortRacer(outer, () => cancelledBy(outer)) : undefined;
 
   const iterator = source(inner.signal)[Symbol.asyncIterator]();
   let partial = false;
   let finished = false;
   try {
     while (true) {
-      // If the abort wins, the pending read may reject later: the race's own handler on it keeps
-      // that rejection from being unhandled.
-      const result = await Promise.race([iterator.next(), aborted]);
+      const read = iterator.next();
+      const result = racer ? await racer.race(read) : await read;
       if (result.done) break;
       if (PARTIAL_OUTPUT_EVENTS.has(result.value.type)) partial = true;
       yield result.value;
@@ -84,6 +77,7 @@ export async function* guardStream(
     throw toProviderError(error, { ...options, partialOutput: partial });
   } finally {
     outer?.removeEventListener('abort', onAbort);
+    racer?.dispose();
     if (!finished) {
       inner.abort();
       // Not awaited: a generator blocked on the network only returns once its read settles.
