@@ -7,7 +7,7 @@ import type { StreamEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { wrapStream } from '../src/shared/wrap-stream.js';
 
-const text = (delta: string): StreamEvent => ({ type: 'text_delta', delta }) as StreamEvent;
+const text = (value: string): StreamEvent => ({ type: 'text_delta', text: value });
 
 /** A source that records what happened to it. */
 function source(events: StreamEvent[], failAt?: number) {
@@ -58,7 +58,7 @@ describe('wrapStream', () => {
     const out = await collect(
       wrapStream({
         open: async () => generate(),
-        map: (event) => (event.type === 'text_delta' && event.delta === 'b' ? text('B') : event),
+        map: (event) => (event.type === 'text_delta' && event.text === 'b' ? text('B') : event),
       }),
     );
     expect(out[0]).toBe(events[0]);
