@@ -1,4 +1,7 @@
-/** Draws the Ink app on the terminal streams; the only module of the TUI that loads Ink's renderer. */
+/**
+ * Draws the Ink app on the terminal streams. It and the components it imports are the only
+ * modules of the TUI that load Ink; load-screen.ts imports it when the screen is drawn.
+ */
 import { render } from 'ink';
 import type { TuiController } from '../view/controller.js';
 import type { ViewStore } from '../view/store.js';
