@@ -3,6 +3,9 @@
 // packages/cli/bundle/ with rolldown. Node 20 loads a few large files far faster than hundreds of
 // small ones: `oxydra run` starts ~40% sooner and peaks ~10 MB lower. Commands and provider
 // SDKs stay in lazily imported chunks. Runs after `tsc -b` (npm run build) and before the tests.
+// @oxydra/types declares `"sideEffects": false`: its index re-exports every schema, and without
+// that the chunk a command needs would also build every schema it never uses (`oxydra run` built
+// the gateway protocol's ~190 Zod schemas). Its modules must stay free of top-level side effects.
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -8,6 +8,7 @@ import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
 import { auditEntries } from './helpers.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
 import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
 let env: AgentEnv | undefined;
@@ -312,5 +313,26 @@ describe('oxydra run in a terminal-less shell', () => {
     const badTool = await env.run(['run', '--tools', 'file_reed', 'x']);
     expect(badTool.status).toBe(2);
     expect(badTool.stderr).toContain('unknown tool "file_reed" (did you mean "file_read"?)');
+  });
+
+  it('loads none of the gateway: neither its server nor its protocol schemas', async () => {
+    // Building the protocol's ~190 Zod schemas cost every `oxydra run` ~5-10 ms at start-up
+    // while the gateway protocol lived in the chunk with the config schemas.
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }]);
+    const recorder = moduleRecorder(env.sandbox.root);
+    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+    const result = await env.run(['run', 'Say hello']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Hello.');
+    const run = recorder.loaded();
+    expect(run.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
+    expect(anyContains(run, 'cancel_all_active_turns')).toBe(false);
+    expect(anyContains(run, 'FST_ERR_CTP_ALREADY_PRESENT')).toBe(false);
+    // The checks can tell: the gateway command loads both.
+    recorder.clear();
+    expect((await env.run(['gateway', '--bind', 'not-an-address'])).status).toBe(2);
+    const gateway = recorder.loaded();
+    expect(anyContains(gateway, 'cancel_all_active_turns')).toBe(true);
+    expect(anyContains(gateway, 'FST_ERR_CTP_ALREADY_PRESENT')).toBe(true);
   });
 });

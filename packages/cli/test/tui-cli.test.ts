@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const TOKEN = 'gw-cli-token-5e8a1f0b77';
 
@@ -138,40 +139,38 @@ describe('oxydra --help and the TUI', () => {
 
   it('does not load Ink or React for --help', () => {
     sandbox = new CliSandbox();
-    const { run, register, log } = moduleRecorder(sandbox);
+    const { run, recorder } = recordingRun(sandbox);
     /** Does any loaded file contain Ink's or React's code? */
     const loadsInk = (urls: string[]) =>
-      urls.some((url) => {
-        if (!url.startsWith('file:')) return false;
-        const code = readFileSync(new URL(url), 'utf8');
-        return code.includes('ink-root') || code.includes('react.transitional.element');
-      });
+      anyContains(urls, 'ink-root') || anyContains(urls, 'react.transitional.element');
     const help = run(0, '--help');
     expect(help.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
     expect(loadsInk(help)).toBe(false);
     // The check can tell: the TUI's screen module does contain them (its index loads them
     // only when the screen is drawn).
     const tuiModule = new URL('../../tui/dist/ui/draw-app.js', import.meta.url);
+    recorder.clear();
     const ink = spawnSync(
       process.execPath,
-      ['--import', register, '-e', `await import(${JSON.stringify(tuiModule.href)})`, '--input-type=module'],
+      [
+        '--import',
+        recorder.register,
+        '-e',
+        `await import(${JSON.stringify(tuiModule.href)})`,
+        '--input-type=module',
+      ],
       { env: sandbox.env, encoding: 'utf8' },
     );
     expect(ink.status).toBe(0);
-    expect(loadsInk(readFileSync(log, 'utf8').trim().split('\n'))).toBe(true);
+    expect(loadsInk(recorder.loaded())).toBe(true);
   });
 
   it('reads the gateway token without loading the gateway server (fastify)', () => {
     sandbox = new CliSandbox();
     writeTokenFile(join(sandbox.home, '.config', 'oxydra'), 0o600);
-    const { run } = moduleRecorder(sandbox);
+    const { run } = recordingRun(sandbox);
     /** Does any loaded file contain fastify's code? */
-    const loadsFastify = (urls: string[]) =>
-      urls.some(
-        (url) =>
-          url.startsWith('file:') &&
-          readFileSync(new URL(url), 'utf8').includes('FST_ERR_CTP_ALREADY_PRESENT'),
-      );
+    const loadsFastify = (urls: string[]) => anyContains(urls, 'FST_ERR_CTP_ALREADY_PRESENT');
     // The token file was read (the terminal check comes after it and stops the command).
     const tui = run(2, 'tui');
     expect(loadsFastify(tui)).toBe(false);
@@ -181,37 +180,18 @@ describe('oxydra --help and the TUI', () => {
   });
 });
 
-/**
- * Runs the binary with a module hook that records every module Node loads: `run(status, ...args)`
- * returns their URLs. `register` and `log` are for loading other modules the same way.
- */
-function moduleRecorder(sandbox: CliSandbox) {
-  const hooks = join(sandbox.root, 'hooks.mjs');
-  const register = join(sandbox.root, 'register.mjs');
-  const log = join(sandbox.root, 'loaded.txt');
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from 'node:fs';
-let log;
-export function initialize(data) { log = data.log; }
-export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }
-`,
-  );
-  writeFileSync(
-    register,
-    `import { register } from 'node:module';
-register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JSON.stringify(log)} } });
-`,
-  );
+/** Runs the binary with the module recorder: `run(status, ...args)` returns the URLs loaded. */
+function recordingRun(sandbox: CliSandbox) {
+  const recorder = moduleRecorder(sandbox.root);
   const run = (status: number, ...args: string[]) => {
-    writeFileSync(log, '');
-    const result = spawnSync(process.execPath, ['--import', register, OXYDRA_BIN, ...args], {
+    recorder.clear();
+    const result = spawnSync(process.execPath, ['--import', recorder.register, OXYDRA_BIN, ...args], {
       cwd: sandbox.workspace,
       env: sandbox.env,
       encoding: 'utf8',
     });
     expect(result.status, result.stderr).toBe(status);
-    return readFileSync(log, 'utf8').trim().split('\n');
+    return recorder.loaded();
   };
-  return { run, register, log };
+  return { run, recorder };
 }
