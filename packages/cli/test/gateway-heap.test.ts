@@ -69,12 +69,17 @@ afterEach(async () => {
   env = undefined;
 });
 
+/** The gateway's "V8 heap" debug log line (OXYDRA_DEBUG=1): how its memory was sized. */
+function heapLine(started: GatewayDaemon) {
+  return started.logs().find((line) => line.msg === 'V8 heap');
+}
+
 describe('oxydra gateway', () => {
   it('sets the heap growing factor at start-up, or leaves it when told to', async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+    expect(heapLine(daemon)).toMatchObject({
       heap_growing: '--heap-growing-percent=30',
     });
     daemon.kill('SIGTERM');
@@ -82,7 +87,7 @@ describe('oxydra gateway', () => {
 
     env.sandbox.env[HEAP_GROWING_PERCENT_ENV] = '0';
     daemon = await GatewayDaemon.start(env);
-    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+    expect(heapLine(daemon)).toMatchObject({
       heap_growing: "V8's default",
     });
   });
@@ -92,7 +97,7 @@ describe('oxydra gateway', () => {
     env.asCommand = true;
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+    expect(heapLine(daemon)).toMatchObject({
       semi_space: '4 MB',
       malloc_arena_max: '2',
     });
@@ -110,7 +115,7 @@ describe('oxydra gateway', () => {
     env.sandbox.env.NODE_OPTIONS = '--max-semi-space-size=0';
     env.sandbox.env.MALLOC_ARENA_MAX = '8';
     daemon = await GatewayDaemon.start(env);
-    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+    expect(heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
       malloc_arena_max: '8',
     });
@@ -121,7 +126,7 @@ describe('oxydra gateway', () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(daemon.logs().find((line) => line.msg === 'V8 heap')).toMatchObject({
+    expect(heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
       malloc_arena_max: "glibc's default",
     });

@@ -6,6 +6,7 @@
 import type { StreamEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { wrapStream } from '../src/shared/wrap-stream.js';
+import { collectEvents } from './helpers-adapters.js';
 
 const text = (value: string): StreamEvent => ({ type: 'text_delta', text: value });
 
@@ -26,12 +27,6 @@ function source(events: StreamEvent[], failAt?: number) {
   return { log, generate };
 }
 
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const event of stream) out.push(event);
-  return out;
-}
-
 describe('wrapStream', () => {
   it('opens the source on the first next() and hands its events through as they are', async () => {
     const events = [text('a'), text('b')];
@@ -44,7 +39,7 @@ describe('wrapStream', () => {
       },
     });
     expect(opened).toBe(0);
-    const out = await collect(stream);
+    const out = await collectEvents(stream);
     expect(opened).toBe(1);
     expect(out).toHaveLength(2);
     expect(out[0]).toBe(events[0]);
@@ -55,7 +50,7 @@ describe('wrapStream', () => {
   it('maps events, passing unchanged ones as the same objects; an async open works too', async () => {
     const events = [text('a'), text('b')];
     const { generate } = source(events);
-    const out = await collect(
+    const out = await collectEvents(
       wrapStream({
         open: async () => generate(),
         map: (event) => (event.type === 'text_delta' && event.text === 'b' ? text('B') : event),
