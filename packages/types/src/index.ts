@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './flat-string.js';
 export * from './gateway-protocol.js';
 export * from './host-patterns.js';
+export * from './import-module.js';
 export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';

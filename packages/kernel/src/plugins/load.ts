@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isPlugin, type Plugin } from '@oxydra/plugin';
-import { type AgentConfig, ConfigError } from '@oxydra/types';
+import { type AgentConfig, ConfigError, importModule } from '@oxydra/types';
 import { orderPlugins } from './order.js';
 
 export interface LoadedPlugin {
@@ -34,7 +34,7 @@ export async function loadPlugins(config: AgentConfig, workspace: string): Promi
     const file = resolvePlugin(entry.from, workspace, key);
     let module: { default?: unknown };
     try {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      module = (await importModule(pathToFileURL(file).href)) as { default?: unknown };
     } catch (error) {
       throw new ConfigError(`plugin ${key} (${file}) failed to load: ${(error as Error).message}`, where, {
         cause: error,
