@@ -3,10 +3,14 @@
 // packages/cli/bundle/ with rolldown. Node 20 loads a few large files far faster than hundreds of
 // small ones: `oxydra run` starts ~40% sooner and peaks ~10 MB lower. Commands and provider
 // SDKs stay in lazily imported chunks. Runs after `tsc -b` (npm run build) and before the tests.
+// The CLI is bundled twice from the same build: as ES modules (bundle/main.mjs, which the library
+// entry points share and the terminal UI runs from) and as CommonJS (bundle/main.cjs), which
+// bin/oxydra.js runs every other command from, through bin/code-cache.js: V8 keeps the code it
+// compiled for those files between runs, which Node 20 cannot do for ES modules (see there).
 // @oxydra/types declares `"sideEffects": false`: its index re-exports every schema, and without
 // that the chunk a command needs would also build every schema it never uses (`oxydra run` built
 // the gateway protocol's ~190 Zod schemas). Its modules must stay free of top-level side effects.
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
@@ -22,19 +26,31 @@ const STALE_CHUNK_MS = 15 * 60 * 1000;
 const NEVER_BUNDLED = ['react-devtools-core'];
 
 /**
+ * What the CommonJS bundle leaves out: the terminal UI. Ink's layout engine (yoga-layout) uses
+ * top-level await, which CommonJS cannot express, and bin/oxydra.js starts every command that
+ * opens the UI (`tui`, `runner`) from the ES module bundle, so the CommonJS one never needs it.
+ * Should that routing ever miss one, the import fails with this message instead of half-working.
+ */
+const TUI_IN_ESM_ONLY = {
+  name: 'oxydra:tui-in-esm-only',
+  resolveId: (id) => (id === '@oxydra/tui' ? '\0oxydra-tui-in-esm-only' : null),
+  load: (id) =>
+    id === '\0oxydra-tui-in-esm-only'
+      ? `throw new Error('internal: the terminal UI runs from the ES module bundle; bin/oxydra.js must start this command with bundle/main.mjs');`
+      : null,
+};
+
+/** A chunk name rolldown gave a content hash (`[name]-[hash]`): bin/code-cache.js keys on it. */
+export const HASHED_CHUNK = /-[A-Za-z0-9_-]{8}\.(?:mjs|cjs)$/;
+
+/**
  * Bundles `input` (one entry, or named entries) into `dir` as ESM: entries as `<name>.mjs`
  * (`main.mjs` for a single one), shared and lazily imported code as hashed chunks beside them.
  * `external` adds packages loaded from node_modules at run time instead (the published package
  * keeps its native and type-bearing dependencies as real dependencies).
  */
 export async function writeBundle({ input, dir, external = [] }) {
-  const bundle = await rolldown({
-    input,
-    platform: 'node',
-    logLevel: 'warn',
-    external: (id) =>
-      [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
-  });
+  const bundle = await rolldown(bundleOptions(input, external));
   // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
   // top-level modules do, so `../package.json` means the same from both.
   await bundle.write({
@@ -52,6 +68,42 @@ export async function writeBundle({ input, dir, external = [] }) {
   await bundle.close();
 }
 
+function bundleOptions(input, external, plugins = []) {
+  return {
+    input,
+    platform: 'node',
+    logLevel: 'warn',
+    external: (id) =>
+      [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
+    plugins,
+  };
+}
+
+/**
+ * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.js: every file named
+ * with its content hash (the code cache's key), entry included, and `main.cjs` a one-line stub
+ * that requires the entry. Dynamic imports become require() calls: a script V8 restores from
+ * its code cache on Node 20 cannot run import() (types' importModule covers the one import of
+ * a user's file, a plugin).
+ */
+export async function writeCommonJsBundle({ input, dir, external = [] }) {
+  const bundle = await rolldown(bundleOptions(input, external, [TUI_IN_ESM_ONLY]));
+  const { output } = await bundle.write({
+    dir,
+    format: 'cjs',
+    entryFileNames: 'main-[hash].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
+    dynamicImportInCjs: false,
+    comments: false,
+    charset: 'ascii',
+  });
+  await bundle.close();
+  const entry = output.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
+  if (!entry || !HASHED_CHUNK.test(entry.fileName))
+    throw new Error('the CommonJS bundle has no hashed entry');
+  await writeFile(join(dir, 'main.cjs'), `module.exports = require('./${entry.fileName}');\n`);
+}
+
 export async function bundleCli() {
   // Built beside, then moved in file by file: chunk names carry a content hash, and main.mjs is
   // replaced by one rename, so an `oxydra` started meanwhile (a test, a second test run) runs the
@@ -59,12 +111,14 @@ export async function bundleCli() {
   const building = `${outDir.replace(/\/$/, '')}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
   await writeBundle({ input, dir: building });
+  await writeCommonJsBundle({ input, dir: building });
   await mkdir(outDir, { recursive: true });
   const fresh = await readdir(building);
-  // Chunks first, the entry last: main.mjs never points at a chunk not yet in place.
-  for (const name of fresh.filter((n) => n !== 'main.mjs'))
+  const entries = ['main.mjs', 'main.cjs'];
+  // Chunks first, the entries last: an entry never points at a chunk not yet in place.
+  for (const name of fresh.filter((n) => !entries.includes(n)))
     await rename(join(building, name), join(outDir, name));
-  await rename(join(building, 'main.mjs'), join(outDir, 'main.mjs'));
+  for (const name of entries) await rename(join(building, name), join(outDir, name));
   await rm(building, { recursive: true, force: true });
   const now = Date.now();
   for (const name of await readdir(outDir)) {
@@ -76,5 +130,5 @@ export async function bundleCli() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleCli();
-  process.stdout.write('bundled packages/cli/bundle/main.mjs\n');
+  process.stdout.write('bundled packages/cli/bundle/main.mjs and main.cjs\n');
 }

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 import { dts } from 'rolldown-plugin-dts';
-import { writeBundle } from './bundle-cli.mjs';
+import { writeBundle, writeCommonJsBundle } from './bundle-cli.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const at = (...parts) => join(repo, ...parts);
@@ -91,6 +91,12 @@ await writeBundle({
     main: at('packages/cli/dist/main.js'),
     ...Object.fromEntries(LIBRARY.map((name) => [name, libraryFile(name, 'js')])),
   },
+  dir: join(stage, 'bundle'),
+  external: RUNTIME_DEPENDENCIES,
+});
+step('bundling the CLI as CommonJS (the commands bin/code-cache.js runs)');
+await writeCommonJsBundle({
+  input: at('packages/cli/dist/main.js'),
   dir: join(stage, 'bundle'),
   external: RUNTIME_DEPENDENCIES,
 });

@@ -142,23 +142,41 @@ await check('oxydra --version', () => {
   return `${version} on Node ${process.version}`;
 });
 
-await check('the compile cache: private, and never a folder others may write', () => {
-  if (typeof module.enableCompileCache !== 'function') return `none on Node ${process.version}`;
-  if (process.env.NODE_COMPILE_CACHE) return 'NODE_COMPILE_CACHE is set: the user chose the folder';
+/** Runs `oxydra <args>` with XDG_CACHE_HOME=cacheHome and returns the files under cacheHome/oxydra/<name>. */
+function cachedBy(args, cacheHome, name, expectStatus = 0) {
+  const result = spawnSync('oxydra', args, {
+    cwd: root,
+    env: { ...env, XDG_CACHE_HOME: cacheHome },
+    encoding: 'utf8',
+  });
+  if (result.status !== expectStatus)
+    throw new Error(`oxydra ${args.join(' ')} exited ${result.status}: ${result.stderr.trim().slice(-400)}`);
+  const dir = join(cacheHome, 'oxydra', name);
+  return {
+    dir,
+    files: readdirSync(dir, { recursive: true }).filter((file) => !statSync(join(dir, file)).isDirectory()),
+  };
+}
+
+await check('the caches of compiled code: private, and never a folder others may write', () => {
+  // Most commands: the CommonJS bundle's code cache (bin/code-cache.js), on every Node.
   const own = join(root, 'cache-own');
-  const ownDir = join(own, 'oxydra', 'compile-cache');
-  oxydra(['--help'], root, { XDG_CACHE_HOME: own });
-  const mode = statSync(ownDir).mode & 0o777;
-  if (mode !== 0o700) throw new Error(`${ownDir} has mode ${mode.toString(8)}, expected 700`);
-  const entries = readdirSync(ownDir).length;
-  if (entries === 0) throw new Error(`nothing was cached in ${ownDir}`);
+  const code = cachedBy(['--help'], own, 'code-cache');
+  const mode = statSync(code.dir).mode & 0o777;
+  if (mode !== 0o700) throw new Error(`${code.dir} has mode ${mode.toString(8)}, expected 700`);
+  if (code.files.length === 0) throw new Error(`nothing was cached in ${code.dir}`);
   const shared = join(root, 'cache-shared');
-  const sharedDir = join(shared, 'oxydra', 'compile-cache');
+  const sharedDir = join(shared, 'oxydra', 'code-cache');
   mkdirSync(sharedDir, { recursive: true });
   chmodSync(sharedDir, 0o777);
-  oxydra(['--help'], root, { XDG_CACHE_HOME: shared });
-  if (readdirSync(sharedDir).length > 0) throw new Error(`a world-writable ${sharedDir} was used`);
-  return `${entries} entries in a 0700 folder; a world-writable one left unused`;
+  if (cachedBy(['--help'], shared, 'code-cache').files.length > 0)
+    throw new Error(`a world-writable ${sharedDir} was used`);
+  const summary = `code cache: ${code.files.length} files in a 0700 folder; a world-writable one left unused`;
+  // The ES module commands (here the gateway, stopped by a usage error): Node's compile cache.
+  if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return summary;
+  const compiled = cachedBy(['gateway', '--bind', 'not-an-address'], own, 'compile-cache', 2);
+  if (compiled.files.length === 0) throw new Error(`nothing was cached in ${compiled.dir}`);
+  return `${summary}; compile cache: ${compiled.files.length} files`;
 });
 
 await check('oxydra demo', () => {
@@ -332,7 +350,7 @@ console.log(plugin.name, result.status, answer);
     timeout: 60_000,
   });
   if (ran.stdout.trim() !== 'smoke completed library ok')
-    throw new Error(`the program printed ${JSON.stringify(ran.stdout)} ${ran.stderr.slice(-400)}`);
+    throw new Error(`the program printed ${JSON.stringify(ran.stdout)} ${ran.stderr.slice(0, 600)}`);
   const repoModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
   const tsc = spawnSync(
     process.execPath,

@@ -10,35 +10,62 @@
 // file with `node` directly skips the launcher: the process gets Node's defaults.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
-// large files loads much faster than hundreds of small ones); OXYDRA_NO_BUNDLE=1 runs the
-// unbundled dist/ instead, for debugging with source-shaped stack traces.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+// large files loads much faster than hundreds of small ones): most from its CommonJS copy with
+// V8's compiled code cached between runs (code-cache.js); those that open the terminal UI, whose
+// layout engine needs ES modules, and the gateway, a daemon started once, from the ES module
+// copy. OXYDRA_NO_BUNDLE=1 runs the unbundled dist/ instead, for debugging with source-shaped
+// stack traces.
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { codeCacheDir, privateCacheDir, requireWithCodeCache } from './code-cache.js';
+
+/** Commands started from the ES module bundle (bundle/main.mjs); see above. */
+const ES_MODULE_COMMANDS = new Set(['tui', 'runner', 'gateway']);
 
 /**
- * Node 22.1+ keeps V8's compiled code of the bundle between runs (module.enableCompileCache),
- * which spares most of the module loading every command pays. The cache goes in the user's
- * own cache folder (<$XDG_CACHE_HOME or ~/.cache>/oxydra/compile-cache, made 0700), never a
- * shared one such as Node's default under /tmp: compiled code read from a folder another user
- * can write would run as ours. NODE_COMPILE_CACHE, when set, is the user's choice and wins.
- * Anything failing (a read-only home) only means no cache.
+ * Node 22.1+ keeps V8's compiled code of ES modules between runs (module.enableCompileCache),
+ * in the user's own cache folder like the CommonJS bundle's code cache. NODE_COMPILE_CACHE,
+ * when set, is the user's choice and wins. Anything failing only means no cache.
  */
 function enableCompileCache() {
   if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return;
+  const dir = privateCacheDir('compile-cache');
   try {
-    const xdg = process.env.XDG_CACHE_HOME;
-    const root = xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
-    const dir = join(root, 'oxydra', 'compile-cache');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // A folder made by someone else, or that others may write, is not used.
-    const info = statSync(dir);
-    if (info.uid !== process.getuid?.() || (info.mode & 0o022) !== 0) return;
-    module.enableCompileCache(dir);
+    if (dir !== undefined) module.enableCompileCache(dir);
   } catch {
     // No cache: the same program, loaded without it.
   }
+}
+
+/**
+ * Keeps WebAssembly on V8's baseline compiler, for every command but the gateway. Node's fetch
+ * parses HTTP with llhttp compiled to WebAssembly (undici), and the audit chain hashes with
+ * blake3 in WebAssembly. After a couple of responses V8 judges llhttp's parser hot and
+ * recompiles it with TurboFan on a background thread: ~27 MB of compiler memory (a run's peak
+ * RSS goes from ~90 to ~118 MB) and a core's worth of work, for code that then parses the few
+ * kilobytes a command still receives. A budget 100x V8's default (1.8M) leaves that to
+ * processes that really stream a lot. Set here, before any code is compiled, because V8 keys
+ * cached code by its flags: set later, every run's code cache would be refused the next time.
+ * It changes how fast code runs, never what it does.
+ */
+function keepWasmOnBaselineTier() {
+  setFlagsFromString('--wasm-tiering-budget=180000000');
+}
+
+async function loadMain(command) {
+  if (process.env.OXYDRA_NO_BUNDLE) return { main: (await import('../dist/main.js')).main };
+  if (ES_MODULE_COMMANDS.has(command)) {
+    enableCompileCache();
+    return { main: (await import('../bundle/main.mjs')).main };
+  }
+  // The one import() of a file outside the bundle (a plugin) goes through here: code V8
+  // restores from a cache cannot run import() on Node 20 (types' importModule).
+  globalThis[Symbol.for('oxydra.importModule')] = (url) => import(url);
+  const entry = fileURLToPath(new URL('../bundle/main.cjs', import.meta.url));
+  const { exports, save } = requireWithCodeCache(entry, codeCacheDir());
+  return { main: exports.main, save };
 }
 
 const args = process.argv.slice(2);
@@ -46,14 +73,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  enableCompileCache();
-  const { main } = process.env.OXYDRA_NO_BUNDLE
-    ? await import('../dist/main.js')
-    : await import('../bundle/main.mjs');
+  if (args[0] !== 'gateway') keepWasmOnBaselineTier();
+  const { main, save } = await loadMain(args[0]);
   await main(args);
   // The command is done. Idle keep-alive sockets and SDK timers would hold the process open
   // for a while longer; exit as soon as what was written has been flushed.
   const flushed = (stream) => new Promise((resolve) => stream.write('', resolve));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  save?.();
   process.exit();
 }

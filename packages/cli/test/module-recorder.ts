@@ -1,7 +1,8 @@
 /**
- * A module hook that records every module Node loads, for "this command does not pay for that
- * code" checks: start a process with `--import <register>` (or NODE_OPTIONS=--import=<register>)
- * and read the URLs back with `loaded()`.
+ * A module hook that records every module Node loads, ES modules and CommonJS files alike (most
+ * commands run from the CommonJS bundle), for "this command does not pay for that code" checks:
+ * start a process with `--import <register>` (or NODE_OPTIONS=--import=<register>) and read the
+ * URLs back with `loaded()`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +30,16 @@ export async function load(url, context, next) { appendFileSync(log, url + '\\n'
   );
   writeFileSync(
     register,
-    `import { register } from 'node:module';
+    `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 register(${JSON.stringify(new URL(`file://${hooks}`).href)}, { data: { log: ${JSON.stringify(log)} } });
+// require() of a CommonJS file passes no ES module hook on Node 20.
+const load = Module.prototype.load;
+Module.prototype.load = function (filename) {
+  appendFileSync(${JSON.stringify(log)}, pathToFileURL(filename).href + '\\n');
+  return load.call(this, filename);
+};
 `,
   );
   writeFileSync(log, '');

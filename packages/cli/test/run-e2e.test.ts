@@ -325,7 +325,7 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('Hello.');
     const run = recorder.loaded();
-    expect(run.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
+    expect(run.some((url) => url.endsWith('/bundle/main.cjs'))).toBe(true);
     expect(anyContains(run, 'cancel_all_active_turns')).toBe(false);
     expect(anyContains(run, 'FST_ERR_CTP_ALREADY_PRESENT')).toBe(false);
     // The checks can tell: the gateway command loads both.

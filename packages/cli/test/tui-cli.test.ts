@@ -144,7 +144,7 @@ describe('oxydra --help and the TUI', () => {
     const loadsInk = (urls: string[]) =>
       anyContains(urls, 'ink-root') || anyContains(urls, 'react.transitional.element');
     const help = run(0, '--help');
-    expect(help.some((url) => url.endsWith('/bundle/main.mjs'))).toBe(true);
+    expect(help.some((url) => url.endsWith('/bundle/main.cjs'))).toBe(true);
     expect(loadsInk(help)).toBe(false);
     // The check can tell: the TUI's screen module does contain them (its index loads them
     // only when the screen is drawn).

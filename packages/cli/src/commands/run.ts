@@ -13,7 +13,6 @@ import { readPrompt } from '../run/prompt.js';
 import { jsonLine, renderEvent } from '../run/render-agents.js';
 import { TextRenderer } from '../run/render-text.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
-import { keepWasmOnBaselineTier } from '../run/wasm-tiering.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 export function colorFor(stream: NodeJS.WriteStream): boolean {
@@ -21,7 +20,6 @@ export function colorFor(stream: NodeJS.WriteStream): boolean {
 }
 
 export async function runRun(promptWords: string[], flags: RunFlags): Promise<number> {
-  keepWasmOnBaselineTier();
   const prompt = await readPrompt(promptWords);
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace() });
   try {

@@ -1,0 +1,157 @@
+/**
+ * The CommonJS bundle's code cache (bin/code-cache.js), through the real binary: the first run
+ * of a command writes V8's compiled code into the user's private cache folder and the next run
+ * is served from it; damaged data is refused by V8 and rewritten, never run; a folder others may
+ * write is never used; a plugin (an ES module file the user names) still loads when the code
+ * importing it comes from the cache (Node 20 cannot run import() in such code); month-old
+ * caches are pruned. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
+ */
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { CliSandbox } from './helpers.js';
+
+const DEBUG = { NODE_DEBUG: 'oxydra_code_cache' };
+const versionFolder = (cacheHome: string) =>
+  join(cacheHome, 'oxydra', 'code-cache', `${process.version}-${process.arch}`);
+const wrote = (stderr: string) => /OXYDRA_CODE_CACHE \d+: wrote (\d+) of (\d+) files/.exec(stderr);
+
+let sandbox: CliSandbox | undefined;
+/** What each test started, stopped after it. */
+const started: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const stop of started.splice(0)) await stop();
+});
+
+function sandboxWithCache(): { cacheHome: string; folder: string } {
+  sandbox = new CliSandbox();
+  started.push(() => sandbox?.cleanup());
+  const cacheHome = join(sandbox.root, 'cache');
+  Object.assign(sandbox.env, DEBUG, { XDG_CACHE_HOME: cacheHome });
+  return { cacheHome, folder: versionFolder(cacheHome) };
+}
+
+describe('the code cache of the CommonJS bundle', () => {
+  it('is written by the first run of a command and serves the next one', () => {
+    const { folder } = sandboxWithCache();
+    const first = sandbox!.run('--help');
+    expect(first.status, first.stderr).toBe(0);
+    const written = wrote(first.stderr);
+    expect(written, first.stderr).not.toBeNull();
+    expect(Number(written![1])).toBeGreaterThan(0);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    const files = readdirSync(folder);
+    expect(files.length).toBe(Number(written![1]));
+    for (const file of files) {
+      expect(file).toMatch(/^[\w-]+-[A-Za-z0-9_-]{8}\.cjs\.v8$/);
+      expect(statSync(join(folder, file)).mode & 0o777).toBe(0o600);
+    }
+    const second = sandbox!.run('--help');
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).not.toContain('wrote');
+    expect(second.stderr).not.toContain('rejected');
+  });
+
+  it('refuses damaged data, runs the command as usual and writes the cache anew', () => {
+    const { folder } = sandboxWithCache();
+    const clean = sandbox!.run('--help');
+    expect(clean.status).toBe(0);
+    const files = readdirSync(folder).sort();
+    // Bytes flipped inside the largest file (V8 itself would run that and crash), one file
+    // garbage of the same length, the rest cut short.
+    const largest = files.reduce((a, b) =>
+      statSync(join(folder, a)).size >= statSync(join(folder, b)).size ? a : b,
+    );
+    for (const file of files) {
+      const path = join(folder, file);
+      const data = readFileSync(path);
+      if (file === largest) for (let i = 200; i < data.length; i += 997) data[i]! ^= 0xff;
+      writeFileSync(
+        path,
+        file === largest
+          ? data
+          : file === files[0]
+            ? Buffer.alloc(data.length, 0x5a)
+            : data.subarray(0, data.length >> 1),
+      );
+    }
+    const damaged = sandbox!.run('--help');
+    expect(damaged.status, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toBe(clean.stdout);
+    expect(damaged.stderr.match(/cache damaged/g)?.length).toBe(files.length);
+    expect(wrote(damaged.stderr)?.[1]).toBe(String(files.length));
+    const again = sandbox!.run('--help');
+    expect(again.stderr).not.toMatch(/damaged|rejected|wrote/);
+  });
+
+  it('writes anew what V8 refuses: code compiled under other V8 flags', () => {
+    const { folder } = sandboxWithCache();
+    expect(sandbox!.run('--help').status).toBe(0);
+    const files = readdirSync(folder).length;
+    sandbox!.env.NODE_OPTIONS = '--max-old-space-size=300';
+    const other = sandbox!.run('--help');
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stderr.match(/cache rejected/g)?.length).toBe(files);
+    expect(wrote(other.stderr)?.[1]).toBe(String(files));
+    expect(sandbox!.run('--help').stderr).not.toMatch(/rejected|wrote/);
+  });
+
+  it('never uses a cache folder that others may write', () => {
+    const { cacheHome } = sandboxWithCache();
+    const shared = join(cacheHome, 'oxydra', 'code-cache');
+    mkdirSync(shared, { recursive: true });
+    chmodSync(shared, 0o777);
+    const result = sandbox!.run('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: oxydra');
+    expect(result.stderr).toContain('not private to this user');
+    expect(readdirSync(shared)).toEqual([]);
+  });
+
+  it("prunes what was written over a month ago: renamed chunks' caches, other Node versions' folders", () => {
+    const { cacheHome, folder } = sandboxWithCache();
+    const root = join(cacheHome, 'oxydra', 'code-cache');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    mkdirSync(join(root, 'v18.0.0-x64'));
+    writeFileSync(join(folder, 'gone-AbCdEfGh.cjs.v8'), 'old');
+    writeFileSync(join(folder, 'recent-AbCdEfGh.cjs.v8'), 'another install');
+    const longAgo = new Date(Date.now() - 40 * 24 * 60 * 60 * 1000);
+    utimesSync(join(folder, 'gone-AbCdEfGh.cjs.v8'), longAgo, longAgo);
+    utimesSync(join(root, 'v18.0.0-x64'), longAgo, longAgo);
+    expect(sandbox!.run('--help').status).toBe(0);
+    expect(readdirSync(root)).toEqual([`${process.version}-${process.arch}`]);
+    const left = readdirSync(folder);
+    expect(left).toContain('recent-AbCdEfGh.cjs.v8');
+    expect(left).not.toContain('gone-AbCdEfGh.cjs.v8');
+  });
+
+  it('loads a plugin (an ES module) from code restored from the cache', async () => {
+    const plugin = fileURLToPath(new URL('../../kernel/test/fixtures/plugins/early', import.meta.url));
+    const env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ reply: { text: 'Done.' }, times: 'always' }],
+      `\n[plugins.load.early]\nfrom = ${JSON.stringify(plugin)}\n`,
+    );
+    started.push(() => env.close());
+    Object.assign(env.sandbox.env, DEBUG, { XDG_CACHE_HOME: join(env.sandbox.root, 'cache') });
+    const first = await env.run(['run', 'Say done']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(wrote(first.stderr)).not.toBeNull();
+    const second = await env.run(['run', 'Say done']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain('wrote');
+    expect(second.stdout).toContain('Done.');
+    expect(readFileSync(join(env.workspace, 'plugin-trace.log'), 'utf8')).toBe('init early\ninit early\n');
+  });
+});
