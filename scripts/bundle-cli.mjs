@@ -5,7 +5,7 @@
 // SDKs stay in lazily imported chunks. Runs after `tsc -b` (npm run build) and before the tests.
 // The CLI is bundled twice from the same build: as ES modules (bundle/main.mjs, which the library
 // entry points share and the terminal UI runs from) and as CommonJS (bundle/main.cjs), which
-// bin/oxydra.js runs every other command from, through bin/code-cache.js: V8 keeps the code it
+// bin/oxydra.js runs every other command from, through bin/code-cache.cjs: V8 keeps the code it
 // compiled for those files between runs, which Node 20 cannot do for ES modules (see there).
 // @oxydra/types declares `"sideEffects": false`: its index re-exports every schema, and without
 // that the chunk a command needs would also build every schema it never uses (`oxydra run` built
@@ -40,7 +40,7 @@ const TUI_IN_ESM_ONLY = {
       : null,
 };
 
-/** A chunk name rolldown gave a content hash (`[name]-[hash]`): bin/code-cache.js keys on it. */
+/** A chunk name rolldown gave a content hash (`[name]-[hash]`): bin/code-cache.cjs keys on it. */
 export const HASHED_CHUNK = /-[A-Za-z0-9_-]{8}\.(?:mjs|cjs)$/;
 
 /**
@@ -80,7 +80,7 @@ function bundleOptions(input, external, plugins = []) {
 }
 
 /**
- * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.js: every file named
+ * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.cjs: every file named
  * with its content hash (the code cache's key), entry included, and `main.cjs` a one-line stub
  * that requires the entry. Dynamic imports become require() calls: a script V8 restores from
  * its code cache on Node 20 cannot run import() (types' importModule covers the one import of

@@ -94,7 +94,7 @@ await writeBundle({
   dir: join(stage, 'bundle'),
   external: RUNTIME_DEPENDENCIES,
 });
-step('bundling the CLI as CommonJS (the commands bin/code-cache.js runs)');
+step('bundling the CLI as CommonJS (the commands bin/code-cache.cjs runs)');
 await writeCommonJsBundle({
   input: at('packages/cli/dist/main.js'),
   dir: join(stage, 'bundle'),

@@ -159,7 +159,7 @@ function cachedBy(args, cacheHome, name, expectStatus = 0) {
 }
 
 await check('the caches of compiled code: private, and never a folder others may write', () => {
-  // Most commands: the CommonJS bundle's code cache (bin/code-cache.js), on every Node.
+  // Most commands: the CommonJS bundle's code cache (bin/code-cache.cjs), on every Node.
   const own = join(root, 'cache-own');
   const code = cachedBy(['--help'], own, 'code-cache');
   const mode = statSync(code.dir).mode & 0o777;

@@ -11,15 +11,13 @@
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
 // large files loads much faster than hundreds of small ones): most from its CommonJS copy with
-// V8's compiled code cached between runs (code-cache.js); those that open the terminal UI, whose
+// V8's compiled code cached between runs (code-cache.cjs); those that open the terminal UI, whose
 // layout engine needs ES modules, and the gateway, a daemon started once, from the ES module
 // copy. OXYDRA_NO_BUNDLE=1 runs the unbundled dist/ instead, for debugging with source-shaped
 // stack traces.
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { codeCacheDir, privateCacheDir, requireWithCodeCache } from './code-cache.js';
 
 /** Commands started from the ES module bundle (bundle/main.mjs); see above. */
 const ES_MODULE_COMMANDS = new Set(['tui', 'runner', 'gateway']);
@@ -29,7 +27,7 @@ const ES_MODULE_COMMANDS = new Set(['tui', 'runner', 'gateway']);
  * in the user's own cache folder like the CommonJS bundle's code cache. NODE_COMPILE_CACHE,
  * when set, is the user's choice and wins. Anything failing only means no cache.
  */
-function enableCompileCache() {
+function enableCompileCache(privateCacheDir) {
   if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return;
   const dir = privateCacheDir('compile-cache');
   try {
@@ -39,32 +37,43 @@ function enableCompileCache() {
   }
 }
 
+/** Commands that call a model, and so parse HTTP responses with Node's fetch. */
+const MODEL_COMMANDS = new Set(['run', 'chat', 'demo']);
+
 /**
- * Keeps WebAssembly on V8's baseline compiler, for every command but the gateway. Node's fetch
- * parses HTTP with llhttp compiled to WebAssembly (undici), and the audit chain hashes with
- * blake3 in WebAssembly. After a couple of responses V8 judges llhttp's parser hot and
- * recompiles it with TurboFan on a background thread: ~27 MB of compiler memory (a run's peak
- * RSS goes from ~90 to ~118 MB) and a core's worth of work, for code that then parses the few
- * kilobytes a command still receives. A budget 100x V8's default (1.8M) leaves that to
- * processes that really stream a lot. Set here, before any code is compiled, because V8 keys
- * cached code by its flags: set later, every run's code cache would be refused the next time.
- * It changes how fast code runs, never what it does.
+ * Keeps WebAssembly on V8's baseline compiler for a command that calls a model. Node's fetch
+ * parses HTTP with llhttp compiled to WebAssembly (undici); after a couple of responses V8
+ * judges the parser hot and recompiles it with TurboFan on a background thread: ~27 MB of
+ * compiler memory (a run's peak RSS goes from ~90 to ~118 MB) and a core's worth of work, for
+ * code that then parses the few kilobytes a command still receives. A budget 100x V8's default
+ * (1.8M) leaves that to processes that really stream a lot. It changes how fast code runs,
+ * never what it does.
+ *
+ * Any V8 flag set at run time also makes V8 refuse the compiled code Node ships for its own
+ * modules, and fetch is the largest of them (its first use took ~55 ms instead of ~28). So
+ * fetch is loaded first (`new Headers()` loads all of it; its parser is instantiated later,
+ * under the budget), and the flag is set before any of our code is compiled: V8 keys cached
+ * code by its flags, so these commands keep their code cache in a folder of their own.
  */
-function keepWasmOnBaselineTier() {
-  setFlagsFromString('--wasm-tiering-budget=180000000');
+function keepWasmOnBaselineTier(require) {
+  new Headers();
+  require('node:v8').setFlagsFromString('--wasm-tiering-budget=180000000');
+  return 'wasm-baseline';
 }
 
-async function loadMain(command) {
+async function loadMain(command, require, flags) {
   if (process.env.OXYDRA_NO_BUNDLE) return { main: (await import('../dist/main.js')).main };
+  // Loaded here, not imported above: `--version` loads nothing it does not need.
+  const caches = require('./code-cache.cjs');
   if (ES_MODULE_COMMANDS.has(command)) {
-    enableCompileCache();
+    enableCompileCache(caches.privateCacheDir);
     return { main: (await import('../bundle/main.mjs')).main };
   }
   // The one import() of a file outside the bundle (a plugin) goes through here: code V8
   // restores from a cache cannot run import() on Node 20 (types' importModule).
   globalThis[Symbol.for('oxydra.importModule')] = (url) => import(url);
   const entry = fileURLToPath(new URL('../bundle/main.cjs', import.meta.url));
-  const { exports, save } = requireWithCodeCache(entry, codeCacheDir());
+  const { exports, save } = caches.requireWithCodeCache(entry, caches.codeCacheDir(flags));
   return { main: exports.main, save };
 }
 
@@ -73,8 +82,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  if (args[0] !== 'gateway') keepWasmOnBaselineTier();
-  const { main, save } = await loadMain(args[0]);
+  const require = module.createRequire(import.meta.url);
+  const flags = MODEL_COMMANDS.has(args[0]) ? keepWasmOnBaselineTier(require) : undefined;
+  const { main, save } = await loadMain(args[0], require, flags);
   await main(args);
   // The command is done. Idle keep-alive sockets and SDK timers would hold the process open
   // for a while longer; exit as soon as what was written has been flushed.

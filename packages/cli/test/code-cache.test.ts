@@ -1,5 +1,5 @@
 /**
- * The CommonJS bundle's code cache (bin/code-cache.js), through the real binary: the first run
+ * The CommonJS bundle's code cache (bin/code-cache.cjs), through the real binary: the first run
  * of a command writes V8's compiled code into the user's private cache folder and the next run
  * is served from it; damaged data is refused by V8 and rewritten, never run; a folder others may
  * write is never used; a plugin (an ES module file the user names) still loads when the code
@@ -68,8 +68,8 @@ describe('the code cache of the CommonJS bundle', () => {
     const clean = sandbox!.run('--help');
     expect(clean.status).toBe(0);
     const files = readdirSync(folder).sort();
-    // Bytes flipped inside the largest file (V8 itself would run that and crash), one file
-    // garbage of the same length, the rest cut short.
+    // Bytes flipped inside the largest file (V8 would run that, and crash), one file garbage of
+    // the same length, the rest cut short.
     const largest = files.reduce((a, b) =>
       statSync(join(folder, a)).size >= statSync(join(folder, b)).size ? a : b,
     );
