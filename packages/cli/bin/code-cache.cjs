@@ -143,8 +143,13 @@ function saveCodeCache(compiled, cacheDir) {
       if (accepted && data.length <= had.length) continue;
       const path = join(cacheDir, `${name}.v8`);
       const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, cacheFile(data), { mode: 0o600 });
-      renameSync(temporary, path);
+      try {
+        writeFileSync(temporary, cacheFile(data), { mode: 0o600 });
+        renameSync(temporary, path);
+      } catch (error) {
+        rmSync(temporary, { force: true });
+        throw error;
+      }
       written++;
     } catch (error) {
       debug('%s: not written: %s', name, error.message);
