@@ -21,7 +21,11 @@
 // cost every command ~5 ms of loader set-up, more than the rest of this file.
 'use strict';
 const {
+  closeSync,
+  constants,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -42,6 +46,9 @@ function debug(format, ...values) {
   const message = format.replace(/%[sd]/g, () => String(values[index++]));
   process.stderr.write(`OXYDRA_CODE_CACHE ${process.pid}: ${message}\n`);
 }
+
+/** Far more than V8's data for the largest bundle file (~0.5 MB): anything bigger is not ours. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A bundle file rolldown named `<name>-<content hash>.cjs` (scripts/bundle-cli.mjs). */
 const HASHED_CHUNK = /-[A-Za-z0-9_-]{8}\.cjs$/;
@@ -78,10 +85,20 @@ function privateCacheDir(name) {
  */
 function readCache(path, name) {
   let stored;
+  let fd;
   try {
-    stored = readFileSync(path);
+    // Only a regular file, never through a link, and never waiting on a FIFO or a device.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > MAX_CACHE_BYTES) {
+      debug('%s: cache is not a regular file of a sensible size', name);
+      return undefined;
+    }
+    stored = readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const data = stored.subarray(4);
   if (stored.length > 4 && stored.readUInt32LE(0) === crc32(data)) return data;

@@ -4,14 +4,17 @@
  * is served from it; damaged data is refused by V8 and rewritten, never run; a folder others may
  * write is never used; a plugin (an ES module file the user names) still loads when the code
  * importing it comes from the cache (Node 20 cannot run import() in such code); month-old
- * caches are pruned. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
+ * caches are pruned; a FIFO, a link or a folder where a cache file should be is only a miss. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
  */
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -105,6 +108,23 @@ describe('the code cache of the CommonJS bundle', () => {
     expect(other.stderr.match(/cache rejected/g)?.length).toBe(files);
     expect(wrote(other.stderr)?.[1]).toBe(String(files));
     expect(sandbox!.run('--help').stderr).not.toMatch(/rejected|wrote/);
+  });
+
+  it('reads only regular files: a FIFO, a link or a directory in place of a cache is a miss', () => {
+    const { folder } = sandboxWithCache();
+    const clean = sandbox!.run('--help');
+    const files = readdirSync(folder).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const [fifo, link, directory] = files as [string, string, string];
+    for (const file of [fifo, link, directory]) rmSync(join(folder, file));
+    expect(spawnSync('mkfifo', [join(folder, fifo)]).status).toBe(0);
+    symlinkSync('/dev/zero', join(folder, link));
+    mkdirSync(join(folder, directory));
+    const odd = sandbox!.run('--help');
+    // A blocking read of the FIFO would hang until the spawn's timeout (status null).
+    expect(odd.status, odd.stderr).toBe(0);
+    expect(odd.stdout).toBe(clean.stdout);
+    expect(odd.stderr.match(/not a regular file/g)?.length).toBe(2);
   });
 
   it('never uses a cache folder that others may write', () => {
