@@ -315,6 +315,34 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(badTool.stderr).toContain('unknown tool "file_reed" (did you mean "file_read"?)');
   });
 
+  it('loads the Node built-ins it uses before setting a V8 flag, which would refuse their cached code', async () => {
+    // Once a V8 flag is set, Node compiles each built-in it then loads from scratch (fetch's
+    // first use ~55 ms instead of ~28): bin/oxydra.js loads them first (MODEL_COMMAND_BUILTINS).
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }]);
+    const preload = join(env.sandbox.root, 'after-flag.cjs');
+    const log = join(env.sandbox.root, 'after-flag.json');
+    writeFileSync(
+      preload,
+      `const v8 = require('node:v8');
+const set = v8.setFlagsFromString;
+let at;
+v8.setFlagsFromString = function (flags) { at ??= process.moduleLoadList.length; return set.call(this, flags); };
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, JSON.stringify(at === undefined ? null : process.moduleLoadList.slice(at))));
+`,
+    );
+    env.sandbox.env.NODE_OPTIONS = `--require=${preload}`;
+    const result = await env.run(['run', 'Say hello']);
+    expect(result.status, result.stderr).toBe(0);
+    const after = JSON.parse(readFileSync(log, 'utf8')) as string[] | null;
+    expect(after, 'run sets the WebAssembly tiering flag').not.toBeNull();
+    const builtins = after!
+      .filter((entry) => entry.startsWith('NativeModule '))
+      .map((entry) => entry.slice(13));
+    // The record can tell: Node's internal modules do load after the flag (libSQL's glibc check).
+    expect(builtins).toContain('internal/process/report');
+    expect(builtins.filter((name) => !name.startsWith('internal/'))).toEqual([]);
+  });
+
   it('loads none of the gateway: neither its server nor its protocol schemas', async () => {
     // Building the protocol's ~190 Zod schemas cost every `oxydra run` ~5-10 ms at start-up
     // while the gateway protocol lived in the chunk with the config schemas.
