@@ -172,9 +172,9 @@ await check('the caches of compiled code: private, and never a folder others may
   if (cachedBy(['--help'], shared, 'code-cache').files.length > 0)
     throw new Error(`a world-writable ${sharedDir} was used`);
   const summary = `code cache: ${code.files.length} files in a 0700 folder; a world-writable one left unused`;
-  // The ES module commands (here the gateway, stopped by a usage error): Node's compile cache.
+  // The ES module commands (the terminal UI's; here its help): Node's compile cache.
   if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return summary;
-  const compiled = cachedBy(['gateway', '--bind', 'not-an-address'], own, 'compile-cache', 2);
+  const compiled = cachedBy(['tui', '--help'], own, 'compile-cache');
   if (compiled.files.length === 0) throw new Error(`nothing was cached in ${compiled.dir}`);
   return `${summary}; compile cache: ${compiled.files.length} files`;
 });

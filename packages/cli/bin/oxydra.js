@@ -1,26 +1,28 @@
 #!/bin/sh
-':' //; if [ "$1" = gateway ]; then export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}"; case "$NODE_OPTIONS" in *semi?space?size*) ;; *) exec node --max-semi-space-size=4 "$0" "$@" ;; esac; fi; exec node "$0" "$@"
+':' //; if [ "$1" = gateway ]; then export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}"; case "$NODE_OPTIONS" in *semi?space?size*) ;; *) h=--heap-growing-percent=30; [ -n "$OXYDRA_GATEWAY_HEAP_GROWING_PERCENT" ] && h=; exec node --max-semi-space-size=4 $h "$0" "$@" ;; esac; fi; exec node "$0" "$@"
 // The two lines above are the launcher, read by sh when `oxydra` runs as a command, and a
 // string and a comment to Node. They start `node` on this file as `#!/usr/bin/env node` would,
 // and for `oxydra gateway`, a long-running daemon, size the process at start, the only time
 // these can be set: V8's young generation at 2 x 4 MB instead of 32 MB (64-128 MB on Node 24
 // with a lot of RAM), unless NODE_OPTIONS sets --max-semi-space-size itself (=0 gives V8's own
 // size), and glibc's malloc arenas at 2 unless MALLOC_ARENA_MAX is set. Under steady load that
-// keeps the gateway near 110-120 MB RSS instead of 150-280 MB (README, "Memory"). Running this
-// file with `node` directly skips the launcher: the process gets Node's defaults.
+// keeps the gateway near 110-120 MB RSS instead of 150-280 MB (README, "Memory"). The heap
+// growing factor (src/run/gateway-heap.ts: its default, unless OXYDRA_GATEWAY_HEAP_GROWING_PERCENT
+// is set) goes on the same command line, so every V8 flag is in place before any code compiles
+// and the gateway can start from its code cache (code-cache.cjs). Running this file with `node`
+// directly skips the launcher: the process gets Node's defaults.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
 // large files loads much faster than hundreds of small ones): most from its CommonJS copy with
 // V8's compiled code cached between runs (code-cache.cjs); those that open the terminal UI, whose
-// layout engine needs ES modules, and the gateway, a daemon started once, from the ES module
-// copy. OXYDRA_NO_BUNDLE=1 runs the unbundled dist/ instead, for debugging with source-shaped
+// layout engine needs ES modules, from the ES module copy. OXYDRA_NO_BUNDLE=1 runs the unbundled dist/ instead, for debugging with source-shaped
 // stack traces.
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** Commands started from the ES module bundle (bundle/main.mjs); see above. */
-const ES_MODULE_COMMANDS = new Set(['tui', 'runner', 'gateway']);
+const ES_MODULE_COMMANDS = new Set(['tui', 'runner']);
 
 /**
  * Node 22.1+ keeps V8's compiled code of ES modules between runs (module.enableCompileCache),
@@ -79,6 +81,16 @@ function keepWasmOnBaselineTier(require) {
   return 'wasm-baseline';
 }
 
+/**
+ * The gateway's code cache folder, when all its V8 flags were set at start (the launcher puts
+ * the heap growing factor on the command line); set at run time instead (src/run/gateway-heap.ts,
+ * as under `node bin/oxydra.js gateway`), they would make V8 refuse the cache at every start.
+ */
+function gatewayCacheFlags() {
+  const atStart = process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent=/.test(arg));
+  return atStart ? 'gateway' : null;
+}
+
 async function loadMain(command, caches, flags) {
   if (caches === undefined) return { main: (await import('../dist/main.js')).main };
   if (ES_MODULE_COMMANDS.has(command)) {
@@ -89,7 +101,8 @@ async function loadMain(command, caches, flags) {
   // restores from a cache cannot run import() on Node 20 (types' importModule).
   globalThis[Symbol.for('oxydra.importModule')] = (url) => import(url);
   const entry = fileURLToPath(new URL('../bundle/main.cjs', import.meta.url));
-  const { exports, save } = caches.requireWithCodeCache(entry, caches.codeCacheDir(flags));
+  const cacheDir = flags === null ? undefined : caches.codeCacheDir(flags);
+  const { exports, save } = caches.requireWithCodeCache(entry, cacheDir);
   return { main: exports.main, save };
 }
 
@@ -102,7 +115,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Here, not imported above, so `--version` loads none of it; and before any V8 flag, like the
   // built-ins above: it loads node:vm and node:zlib.
   const caches = process.env.OXYDRA_NO_BUNDLE ? undefined : require('./code-cache.cjs');
-  const flags = MODEL_COMMANDS.has(args[0]) ? keepWasmOnBaselineTier(require) : undefined;
+  const flags = MODEL_COMMANDS.has(args[0])
+    ? keepWasmOnBaselineTier(require)
+    : args[0] === 'gateway'
+      ? gatewayCacheFlags()
+      : undefined;
   const { main, save } = await loadMain(args[0], caches, flags);
   await main(args);
   // The command is done. Idle keep-alive sockets and SDK timers would hold the process open

@@ -4,7 +4,8 @@
  * is served from it; damaged data is refused by V8 and rewritten, never run; a folder others may
  * write is never used; a plugin (an ES module file the user names) still loads when the code
  * importing it comes from the cache (Node 20 cannot run import() in such code); month-old
- * caches are pruned; a FIFO, a link or a folder where a cache file should be is only a miss. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
+ * caches are pruned; a FIFO, a link or a folder where a cache file should be is only a miss;
+ * the gateway, started by the launcher with all its V8 flags, is served from a folder of its own. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon } from './gateway-daemon.js';
 import { CliSandbox } from './helpers.js';
 
 const DEBUG = { NODE_DEBUG: 'oxydra_code_cache' };
@@ -154,6 +156,30 @@ describe('the code cache of the CommonJS bundle', () => {
     const left = readdirSync(folder);
     expect(left).toContain('recent-AbCdEfGh.cjs.v8');
     expect(left).not.toContain('gone-AbCdEfGh.cjs.v8');
+  });
+
+  it('serves the gateway, started as the `oxydra` command, from its own cache folder', async () => {
+    // The launcher puts all of the gateway's V8 flags on the command line (bin/oxydra.js), so the
+    // code it caches at exit is valid at the next start; under `node bin/oxydra.js gateway` the
+    // gateway sets its heap flag at run time and uses no cache.
+    const env = await AgentEnv.start(E2E_APIS[0]!, []);
+    started.push(() => env.close());
+    const cacheHome = join(env.sandbox.root, 'cache');
+    Object.assign(env.sandbox.env, DEBUG, { XDG_CACHE_HOME: cacheHome });
+    env.asCommand = true;
+    const stopped = async (daemon: GatewayDaemon) => {
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toBe(0);
+      return daemon.stderr;
+    };
+    expect(wrote(await stopped(await GatewayDaemon.start(env)))).not.toBeNull();
+    const folder = `${versionFolder(cacheHome)}-gateway`;
+    expect(readdirSync(folder).length).toBeGreaterThan(0);
+    const second = await stopped(await GatewayDaemon.start(env));
+    expect(second).not.toMatch(/rejected|damaged|wrote/);
+    env.asCommand = false;
+    const direct = await stopped(await GatewayDaemon.start(env));
+    expect(direct).not.toContain('wrote');
   });
 
   it('loads a plugin (an ES module) from code restored from the cache', async () => {

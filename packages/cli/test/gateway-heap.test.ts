@@ -13,6 +13,7 @@ import {
   gatewayProcessSizing,
   HEAP_GROWING_PERCENT_ENV,
   heapGrowingFlag,
+  tuneGatewayHeap,
 } from '../src/run/gateway-heap.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
@@ -34,6 +35,17 @@ describe('heapGrowingFlag', () => {
         new RegExp(`${HEAP_GROWING_PERCENT_ENV}=${bad.replace('.', '\\.')}: expected a whole number`),
       );
     }
+  });
+});
+
+describe('tuneGatewayHeap', () => {
+  it('reports a factor given at start (the launcher puts it there) without setting it again', () => {
+    expect(tuneGatewayHeap({}, ['--max-semi-space-size=4', '--heap-growing-percent=30'])).toBe(
+      '--heap-growing-percent=30',
+    );
+    expect(tuneGatewayHeap({ [HEAP_GROWING_PERCENT_ENV]: 'abc' }, ['--heap-growing-percent=80'])).toBe(
+      '--heap-growing-percent=80',
+    );
   });
 });
 
@@ -103,11 +115,26 @@ describe('oxydra gateway', () => {
     });
     // The process itself, as the kernel sees it: one node process (the launcher exec'd it).
     const pid = daemon.child.pid!;
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([
+    // The heap growing factor is on the command line too: every V8 flag in place before any
+    // code compiles keeps the gateway's code cache valid.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 4)).toEqual([
       'node',
       '--max-semi-space-size=4',
+      `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
       OXYDRA_BIN,
     ]);
+    expect(heapLine(daemon)).toMatchObject({
+      heap_growing: `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
+    });
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+
+    // The user's factor is set by the gateway itself; the launcher leaves it off the command line.
+    env.sandbox.env[HEAP_GROWING_PERCENT_ENV] = '50';
+    daemon = await GatewayDaemon.start(env);
+    expect(readFileSync(`/proc/${daemon.child.pid!}/cmdline`, 'utf8')).not.toContain('heap-growing');
+    expect(heapLine(daemon)).toMatchObject({ heap_growing: '--heap-growing-percent=50' });
+    delete env.sandbox.env[HEAP_GROWING_PERCENT_ENV];
     daemon.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
 

@@ -11,9 +11,10 @@
  * first lines of bin/oxydra.js) starts `oxydra gateway` with --max-semi-space-size=4 and
  * MALLOC_ARENA_MAX=2; `gatewayProcessSizing` reports what this process got.
  *
- * Set through v8.setFlagsFromString when the gateway command starts: V8 reads the factor each
- * time it recomputes the limit, so it applies from the next GC on, and it changes when the heap
- * is collected, never what the program does.
+ * Given on the command line by the `oxydra` launcher, or else set through v8.setFlagsFromString
+ * when the gateway command starts: V8 reads the factor each time it recomputes the limit, so it
+ * applies from the next GC on, and it changes when the heap is collected, never what the
+ * program does.
  */
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '@oxydra/types';
@@ -44,9 +45,19 @@ export function heapGrowingFlag(
   return percent === 0 ? undefined : `--heap-growing-percent=${percent}`;
 }
 
-/** Applies heapGrowingFlag to this process; returns the flag it set, if any. */
-export function tuneGatewayHeap(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const flag = heapGrowingFlag(env);
+/**
+ * Applies heapGrowingFlag to this process; returns the flag in effect, if any. The `oxydra`
+ * launcher puts the default on the command line (bin/oxydra.js: every V8 flag set before any
+ * code compiles keeps the gateway's code cache valid), and a flag given at start is reported,
+ * not set again.
+ */
+export function tuneGatewayHeap(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): string | undefined {
+  const atStart = execArgv.findLast((arg) => /^--heap[-_]growing[-_]percent=/.test(arg));
+  if (atStart !== undefined) return atStart;
+  const flag = heapGrowingFlag(env, execArgv);
   if (flag !== undefined) setFlagsFromString(flag);
   return flag;
 }
