@@ -15,8 +15,8 @@
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
 // large files loads much faster than hundreds of small ones): most from its CommonJS copy with
 // V8's compiled code cached between runs (code-cache.cjs); those that open the terminal UI, whose
-// layout engine needs ES modules, from the ES module copy. OXYDRA_NO_BUNDLE=1 runs the unbundled dist/ instead, for debugging with source-shaped
-// stack traces.
+// layout engine needs ES modules, from the ES module copy. OXYDRA_NO_BUNDLE=1 runs the
+// unbundled dist/ instead, for debugging with source-shaped stack traces.
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,10 @@ function gatewayCacheFlags() {
   return atStart ? 'gateway' : null;
 }
 
+/**
+ * The command's `main`, and `save` for the code cache when it has one. `flags` names the V8
+ * flags set for the command (codeCacheDir's folder), undefined when none, null for no cache.
+ */
 async function loadMain(command, caches, flags) {
   if (caches === undefined) return { main: (await import('../dist/main.js')).main };
   if (ES_MODULE_COMMANDS.has(command)) {
