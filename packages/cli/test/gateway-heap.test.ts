@@ -15,7 +15,7 @@ import {
   heapGrowingFlag,
   tuneGatewayHeap,
 } from '../src/run/gateway-heap.js';
-import { AgentEnv } from './agent-env.js';
+import { AgentEnv, waitFor } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
 import { OXYDRA_BIN } from './helpers.js';
 
@@ -81,9 +81,15 @@ afterEach(async () => {
   env = undefined;
 });
 
-/** The gateway's "V8 heap" debug log line (OXYDRA_DEBUG=1): how its memory was sized. */
-function heapLine(started: GatewayDaemon) {
-  return started.logs().find((line) => line.msg === 'V8 heap');
+/**
+ * The gateway's "V8 heap" debug log line (OXYDRA_DEBUG=1): how its memory was sized. It is
+ * written just after the "listening on" line GatewayDaemon.start waits for, and may arrive in a
+ * later read of the pipe.
+ */
+async function heapLine(started: GatewayDaemon) {
+  const line = () => started.logs().find((entry) => entry.msg === 'V8 heap');
+  await waitFor(() => line() !== undefined, 'the "V8 heap" log line');
+  return line();
 }
 
 describe('oxydra gateway', () => {
@@ -91,7 +97,7 @@ describe('oxydra gateway', () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       heap_growing: '--heap-growing-percent=30',
     });
     daemon.kill('SIGTERM');
@@ -99,7 +105,7 @@ describe('oxydra gateway', () => {
 
     env.sandbox.env[HEAP_GROWING_PERCENT_ENV] = '0';
     daemon = await GatewayDaemon.start(env);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       heap_growing: "V8's default",
     });
   });
@@ -109,7 +115,7 @@ describe('oxydra gateway', () => {
     env.asCommand = true;
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       semi_space: '4 MB',
       malloc_arena_max: '2',
     });
@@ -123,7 +129,7 @@ describe('oxydra gateway', () => {
       `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
       OXYDRA_BIN,
     ]);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       heap_growing: `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
     });
     daemon.kill('SIGTERM');
@@ -133,7 +139,7 @@ describe('oxydra gateway', () => {
     env.sandbox.env[HEAP_GROWING_PERCENT_ENV] = '50';
     daemon = await GatewayDaemon.start(env);
     expect(readFileSync(`/proc/${daemon.child.pid!}/cmdline`, 'utf8')).not.toContain('heap-growing');
-    expect(heapLine(daemon)).toMatchObject({ heap_growing: '--heap-growing-percent=50' });
+    expect(await heapLine(daemon)).toMatchObject({ heap_growing: '--heap-growing-percent=50' });
     delete env.sandbox.env[HEAP_GROWING_PERCENT_ENV];
     daemon.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
@@ -142,7 +148,7 @@ describe('oxydra gateway', () => {
     env.sandbox.env.NODE_OPTIONS = '--max-semi-space-size=0';
     env.sandbox.env.MALLOC_ARENA_MAX = '8';
     daemon = await GatewayDaemon.start(env);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
       malloc_arena_max: '8',
     });
@@ -153,7 +159,7 @@ describe('oxydra gateway', () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
-    expect(heapLine(daemon)).toMatchObject({
+    expect(await heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
       malloc_arena_max: "glibc's default",
     });
