@@ -11,6 +11,7 @@
 // that the chunk a command needs would also build every schema it never uses (`oxydra run` built
 // the gateway protocol's ~190 Zod schemas). Its modules must stay free of top-level side effects.
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
@@ -40,8 +41,8 @@ const TUI_IN_ESM_ONLY = {
       : null,
 };
 
-/** A chunk name rolldown gave a content hash (`[name]-[hash]`): bin/code-cache.cjs keys on it. */
-export const HASHED_CHUNK = /-[A-Za-z0-9_-]{8}\.(?:mjs|cjs)$/;
+/** The chunk names bin/code-cache.cjs caches (by that name): every CommonJS file must match. */
+const { HASHED_CHUNK } = createRequire(import.meta.url)('../packages/cli/bin/code-cache.cjs');
 
 /**
  * Bundles `input` (one entry, or named entries) into `dir` as ESM: entries as `<name>.mjs`
@@ -98,9 +99,12 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
     charset: 'ascii',
   });
   await bundle.close();
-  const entry = output.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
-  if (!entry || !HASHED_CHUNK.test(entry.fileName))
-    throw new Error('the CommonJS bundle has no hashed entry');
+  const chunks = output.filter((file) => file.type === 'chunk');
+  const unhashed = chunks.filter((chunk) => !HASHED_CHUNK.test(chunk.fileName)).map((c) => c.fileName);
+  if (unhashed.length > 0)
+    throw new Error(`CommonJS chunks that would never be cached: ${unhashed.join(', ')}`);
+  const entry = chunks.find((chunk) => chunk.isEntry);
+  if (!entry) throw new Error('the CommonJS bundle has no entry');
   await writeFile(join(dir, 'main.cjs'), `module.exports = require('./${entry.fileName}');\n`);
 }
 

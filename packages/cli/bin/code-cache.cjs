@@ -50,7 +50,10 @@ function debug(format, ...values) {
 /** Far more than V8's data for the largest bundle file (~0.5 MB): anything bigger is not ours. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** A bundle file rolldown named `<name>-<content hash>.cjs` (scripts/bundle-cli.mjs). */
+/**
+ * A bundle file rolldown named `<name>-<content hash>.cjs`: the only files cached, keyed by that
+ * name. scripts/bundle-cli.mjs checks every CommonJS chunk it writes against this.
+ */
 const HASHED_CHUNK = /-[A-Za-z0-9_-]{8}\.cjs$/;
 
 /**
@@ -215,4 +218,4 @@ function codeCacheDir(flags) {
   return dir;
 }
 
-module.exports = { codeCacheDir, privateCacheDir, requireWithCodeCache };
+module.exports = { codeCacheDir, HASHED_CHUNK, privateCacheDir, requireWithCodeCache };

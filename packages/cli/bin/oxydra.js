@@ -96,7 +96,7 @@ function gatewayCacheFlags() {
  * flags set for the command (codeCacheDir's folder), undefined when none, null for no cache.
  */
 async function loadMain(command, caches, flags) {
-  if (caches === undefined) return { main: (await import('../dist/main.js')).main };
+  if (process.env.OXYDRA_NO_BUNDLE) return { main: (await import('../dist/main.js')).main };
   if (ES_MODULE_COMMANDS.has(command)) {
     enableCompileCache(caches.privateCacheDir);
     return { main: (await import('../bundle/main.mjs')).main };
@@ -118,7 +118,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const require = module.createRequire(import.meta.url);
   // Here, not imported above, so `--version` loads none of it; and before any V8 flag, like the
   // built-ins above: it loads node:vm and node:zlib.
-  const caches = process.env.OXYDRA_NO_BUNDLE ? undefined : require('./code-cache.cjs');
+  const caches = require('./code-cache.cjs');
   const flags = MODEL_COMMANDS.has(args[0])
     ? keepWasmOnBaselineTier(require)
     : args[0] === 'gateway'
