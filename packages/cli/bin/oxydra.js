@@ -1,12 +1,20 @@
 #!/bin/sh
-':' //; if [ "$1" = gateway ]; then export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}"; case "$NODE_OPTIONS" in *semi?space?size*) ;; *) h=--heap-growing-percent=30; [ -n "$OXYDRA_GATEWAY_HEAP_GROWING_PERCENT" ] && h=; exec node --max-semi-space-size=4 $h "$0" "$@" ;; esac; fi; exec node "$0" "$@"
+':' //; if [ "$1" = gateway ]; then export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_-32768}" MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_-131072}" MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_-0}"; case "$NODE_OPTIONS" in *semi?space?size*) ;; *) h=--heap-growing-percent=30; [ -n "$OXYDRA_GATEWAY_HEAP_GROWING_PERCENT" ] && h=; exec node --min-semi-space-size=4 --max-semi-space-size=4 --compact-on-every-full-gc $h "$0" "$@" ;; esac; fi; exec node "$0" "$@"
 // The two lines above are the launcher, read by sh when `oxydra` runs as a command, and a
 // string and a comment to Node. They start `node` on this file as `#!/usr/bin/env node` would,
 // and for `oxydra gateway`, a long-running daemon, size the process at start, the only time
-// these can be set: V8's young generation at 2 x 4 MB instead of 32 MB (64-128 MB on Node 24
-// with a lot of RAM), unless NODE_OPTIONS sets --max-semi-space-size itself (=0 gives V8's own
-// size), and glibc's malloc arenas at 2 unless MALLOC_ARENA_MAX is set. Under steady load that
-// keeps the gateway near 110-120 MB RSS instead of 150-280 MB (README, "Memory"). The heap
+// these can be set (README, "Memory"):
+// - V8's young generation fixed at 2 x 4 MB, instead of growing from 2 x 1 MB to 32 MB (64-128
+//   MB on Node 24 with a lot of RAM) as the first turns warm up; unless NODE_OPTIONS sets a
+//   semi-space size itself (--max-semi-space-size=0 gives V8's own sizing, and no flag at all);
+// - every full GC compacting the old generation: V8's own heuristics left half-empty pages
+//   committed, 34 MB of old space for 19 MB live, growing with the run;
+// - glibc's malloc at 2 arenas, blocks of 32 KB and more mapped on their own (given back when
+//   freed), and the main heap trimmed once 128 KB at its top are free: the first second of load
+//   (code compiled for the first turns) left that heap at 5 MB in one run and at 21-36 MB in
+//   another, since glibc raises both thresholds as large blocks are freed. Each unless that
+//   MALLOC_* variable is set.
+// Under steady load that keeps the gateway flat near 100 MB RSS instead of 115-145 MB. The heap
 // growing factor (src/run/gateway-heap.ts: its default, unless OXYDRA_GATEWAY_HEAP_GROWING_PERCENT
 // is set) goes on the same command line, so every V8 flag is in place before any code compiles
 // and the gateway can start from its code cache (code-cache.cjs). Running this file with `node`

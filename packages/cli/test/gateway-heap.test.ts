@@ -3,8 +3,8 @@
  * 30% past what survived the last full GC unless the operator chose otherwise; the real
  * `oxydra gateway` applies it at start-up (its debug log says which) or refuses a bad value
  * before listening. At process start (the launcher lines of bin/oxydra.js, run when `oxydra`
- * is executed as a command): a 4 MB young-generation semi-space and 2 malloc arenas, unless
- * the user set either.
+ * is executed as a command): a 4 MB young-generation semi-space, compaction on every full GC,
+ * and glibc's malloc at 2 arenas with fixed mmap and trim thresholds, unless the user set them.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,15 +50,25 @@ describe('tuneGatewayHeap', () => {
 });
 
 describe('gatewayProcessSizing', () => {
-  it('reads the semi-space from the command line over NODE_OPTIONS, and the arena limit', () => {
+  it('reads the semi-space and compaction from the command line over NODE_OPTIONS, and malloc', () => {
     expect(gatewayProcessSizing({}, [])).toEqual({
       semi_space: "V8's default",
-      malloc_arena_max: "glibc's default",
+      compaction: "V8's heuristics",
+      malloc: "glibc's defaults",
     });
-    expect(gatewayProcessSizing({ MALLOC_ARENA_MAX: '2' }, ['--max-semi-space-size=4'])).toEqual({
+    expect(
+      gatewayProcessSizing({ MALLOC_ARENA_MAX: '2', MALLOC_TOP_PAD_: '0' }, [
+        '--max-semi-space-size=4',
+        '--compact-on-every-full-gc',
+      ]),
+    ).toEqual({
       semi_space: '4 MB',
-      malloc_arena_max: '2',
+      compaction: 'every full GC',
+      malloc: 'MALLOC_ARENA_MAX=2 MALLOC_TOP_PAD_=0',
     });
+    expect(
+      gatewayProcessSizing({ NODE_OPTIONS: '--compact-on-every-full-gc' }, ['--no-compact-on-every-full-gc']),
+    ).toMatchObject({ compaction: "V8's heuristics" });
     expect(gatewayProcessSizing({ NODE_OPTIONS: '--max-semi-space-size=8' }, [])).toMatchObject({
       semi_space: '8 MB',
     });
@@ -110,22 +120,26 @@ describe('oxydra gateway', () => {
     });
   });
 
-  it('started as the `oxydra` command, gets a 4 MB semi-space and 2 malloc arenas unless the user set them', async () => {
+  it('started as the `oxydra` command, gets a 4 MB semi-space, compaction and malloc settings unless the user set them', async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.asCommand = true;
     env.sandbox.env.OXYDRA_DEBUG = '1';
     daemon = await GatewayDaemon.start(env);
     expect(await heapLine(daemon)).toMatchObject({
       semi_space: '4 MB',
-      malloc_arena_max: '2',
+      compaction: 'every full GC',
+      malloc:
+        'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_TOP_PAD_=0',
     });
     // The process itself, as the kernel sees it: one node process (the launcher exec'd it).
     const pid = daemon.child.pid!;
     // The heap growing factor is on the command line too: every V8 flag in place before any
     // code compiles keeps the gateway's code cache valid.
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 4)).toEqual([
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 6)).toEqual([
       'node',
+      '--min-semi-space-size=4',
       '--max-semi-space-size=4',
+      '--compact-on-every-full-gc',
       `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
       OXYDRA_BIN,
     ]);
@@ -144,15 +158,21 @@ describe('oxydra gateway', () => {
     daemon.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
 
-    // The user's own choices win: NODE_OPTIONS's semi-space (0 is V8's own size), their arenas.
+    // The user's own choices win: NODE_OPTIONS's semi-space (0 is V8's own sizing, and then no
+    // V8 flag at all), their malloc settings.
     env.sandbox.env.NODE_OPTIONS = '--max-semi-space-size=0';
     env.sandbox.env.MALLOC_ARENA_MAX = '8';
+    env.sandbox.env.MALLOC_MMAP_THRESHOLD_ = '262144';
     daemon = await GatewayDaemon.start(env);
     expect(await heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
-      malloc_arena_max: '8',
+      compaction: "V8's heuristics",
+      malloc:
+        'MALLOC_ARENA_MAX=8 MALLOC_MMAP_THRESHOLD_=262144 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_TOP_PAD_=0',
     });
-    expect(readFileSync(`/proc/${daemon.child.pid!}/cmdline`, 'utf8')).not.toContain('semi-space');
+    const cmdline = readFileSync(`/proc/${daemon.child.pid!}/cmdline`, 'utf8');
+    expect(cmdline).not.toContain('semi-space');
+    expect(cmdline).not.toContain('compact');
   });
 
   it('started with `node bin/oxydra.js` (no launcher), keeps Node defaults', async () => {
@@ -161,7 +181,8 @@ describe('oxydra gateway', () => {
     daemon = await GatewayDaemon.start(env);
     expect(await heapLine(daemon)).toMatchObject({
       semi_space: "V8's default",
-      malloc_arena_max: "glibc's default",
+      compaction: "V8's heuristics",
+      malloc: "glibc's defaults",
     });
   });
 

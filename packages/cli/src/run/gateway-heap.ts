@@ -7,9 +7,10 @@
  * of 1.3 keeps it at 33-38 MB for a few more full GCs (each ~10 ms at this heap size): a few
  * percent of the CPU a turn costs.
  *
- * The young generation can only be sized when the process starts: the `oxydra` launcher (the
- * first lines of bin/oxydra.js) starts `oxydra gateway` with --max-semi-space-size=4 and
- * MALLOC_ARENA_MAX=2; `gatewayProcessSizing` reports what this process got.
+ * The young generation, compaction and malloc can only be set when the process starts: the
+ * `oxydra` launcher (the first lines of bin/oxydra.js) starts `oxydra gateway` with a fixed
+ * 4 MB semi-space, compaction on every full GC, and glibc's malloc at 2 arenas with fixed mmap
+ * and trim thresholds; `gatewayProcessSizing` reports what this process got.
  *
  * Given on the command line by the `oxydra` launcher, or else set through v8.setFlagsFromString
  * when the gateway command starts: V8 reads the factor each time it recomputes the limit, so it
@@ -62,21 +63,36 @@ export function tuneGatewayHeap(
   return flag;
 }
 
+/** The glibc malloc variables the `oxydra` launcher sets for the gateway (unless already set). */
+const MALLOC_SETTINGS = [
+  'MALLOC_ARENA_MAX',
+  'MALLOC_MMAP_THRESHOLD_',
+  'MALLOC_TRIM_THRESHOLD_',
+  'MALLOC_TOP_PAD_',
+];
+
 /**
  * What this process's memory was sized with at start, for the gateway's debug log: the young
- * generation's semi-space (the launcher's --max-semi-space-size, the user's, or V8's own) and
- * glibc's malloc arena limit.
+ * generation's semi-space (the launcher's --max-semi-space-size, the user's, or V8's own),
+ * whether every full GC compacts the old generation, and glibc's malloc settings.
  */
 export function gatewayProcessSizing(
   env: NodeJS.ProcessEnv = process.env,
   execArgv: readonly string[] = process.execArgv,
-): { semi_space: string; malloc_arena_max: string } {
+): { semi_space: string; compaction: string; malloc: string } {
   // NODE_OPTIONS is applied before the command line, so a flag on the command line wins.
   const options = [...(env.NODE_OPTIONS ?? '').split(/\s+/), ...execArgv];
   const flag = options.filter((option) => /^--max[-_]semi[-_]space[-_]size=/.test(option)).at(-1);
   const size = flag?.split('=')[1];
+  const compacting = options
+    .filter((option) => /^--(no-)?compact[-_]on[-_]every[-_]full[-_]gc$/.test(option))
+    .at(-1);
+  const malloc = MALLOC_SETTINGS.filter((name) => env[name] !== undefined).map(
+    (name) => `${name}=${env[name]}`,
+  );
   return {
     semi_space: size === undefined || size === '0' ? "V8's default" : `${size} MB`,
-    malloc_arena_max: env.MALLOC_ARENA_MAX ?? "glibc's default",
+    compaction: compacting?.startsWith('--compact') ? 'every full GC' : "V8's heuristics",
+    malloc: malloc.length > 0 ? malloc.join(' ') : "glibc's defaults",
   };
 }
