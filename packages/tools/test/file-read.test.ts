@@ -1,6 +1,8 @@
-import { symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SYNC_READ_MAX_BYTES } from '../src/fs/anchored.js';
 import { createCoreTools, ToolRegistry } from '../src/index.js';
 import { callTool, coreRegistry, makeWorkspace, shellConfig, type Workspace } from './helpers.js';
 
@@ -104,6 +106,49 @@ describe('file_read', () => {
     expect((await read({ path: 'dir' })).content).toBe(
       'Tool execution failed: dir is a directory; list it with file_list',
     );
+  });
+
+  it('reads a file past the synchronous read size whole (that read goes through the thread pool)', async () => {
+    const lines = numbered(Math.ceil((3 * SYNC_READ_MAX_BYTES) / 10));
+    ws.write('large.txt', `${lines.join('\n')}\n`);
+    expect(Buffer.byteLength(ws.read('large.txt'))).toBeGreaterThan(2 * SYNC_READ_MAX_BYTES);
+    const last = await read({ path: 'large.txt', offset: lines.length - 1 });
+    expect(last.content.split('\n').slice(1)).toEqual(lines.slice(-2));
+    // file_edit reads the same way, and writes back what it read plus the change.
+    const edited = await callTool(registry, ws.root, 'file_edit', {
+      path: 'large.txt',
+      old_text: `${lines.at(-1)}\n`,
+      new_text: 'the end\n',
+    });
+    expect(edited.isError, edited.content).toBe(false);
+    expect(ws.read('large.txt')).toBe(`${[...lines.slice(0, -1), 'the end'].join('\n')}\n`);
+  });
+
+  // Linux: the process's open descriptors are listed under /proc/self/fd.
+  it.runIf(process.platform === 'linux')('closes every file it opens, refused ones included', async () => {
+    ws.write('small.txt', 'small\n');
+    ws.write('large.txt', 'x'.repeat(2 * SYNC_READ_MAX_BYTES));
+    ws.write('binary.bin', Buffer.from([1, 0, 2]));
+    ws.write('dir/inside.txt', '');
+    truncateSync(ws.write('huge.txt', ''), 40 * 1024 * 1024); // sparse, over the 32 MB cap
+    expect(spawnSync('mkfifo', [join(ws.root, 'pipe')]).status).toBe(0);
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    await read({ path: 'small.txt' }); // anything opened once for good (the thread pool) first
+    const before = openFiles();
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) {
+      for (const path of ['small.txt', 'large.txt', 'binary.bin', 'dir', 'huge.txt', 'pipe', 'missing.txt']) {
+        outcomes.push(await read({ path }));
+      }
+    }
+    expect(outcomes.filter((outcome) => !outcome.isError)).toHaveLength(10);
+    expect(outcomes.find((outcome) => outcome.content.includes('pipe'))?.content).toContain(
+      'not a regular file (FIFO)',
+    );
+    expect(outcomes.find((outcome) => outcome.content.includes('huge.txt'))?.content).toContain(
+      'up to 33554432 bytes',
+    );
+    expect(openFiles()).toBe(before);
   });
 
   it('refuses paths outside the workspace', async () => {

@@ -15,7 +15,16 @@
  *   each commit instead, which narrows the window to microseconds but cannot close it.
  */
 import type { Stats } from 'node:fs';
-import { constants, existsSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  open as openCallback,
+  read as readCallback,
+  readlinkSync,
+  readSync,
+} from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { giveTo, ownerFor } from './ownership.js';
@@ -42,12 +51,12 @@ export interface Checked {
 }
 
 /** Where an open descriptor really is; without /proc, its path resolved again (a re-check). */
-export async function whereOpened(handle: FileHandle, path: string): Promise<string> {
+export async function whereOpened(fd: number, path: string): Promise<string> {
   if (!PROC_FD) return realpath(path);
   // A file or folder removed meanwhile is shown with this suffix; where it was is what counts.
   // Synchronous: /proc answers from the kernel's memory (no disk), and a thread-pool round trip
   // would cost ten times the call.
-  return readlinkSync(`/proc/self/fd/${handle.fd}`).replace(/ \(deleted\)$/, '');
+  return readlinkSync(`/proc/self/fd/${fd}`).replace(/ \(deleted\)$/, '');
 }
 
 export function kindOf(info: Stats): string {
@@ -62,23 +71,80 @@ export function kindOf(info: Stats): string {
 export const notRegular = (shown: string, info: Stats): Error =>
   new Error(`not a regular file (${kindOf(info)}): ${shown}; file tools read and write regular files only`);
 
+/** Reads up to `length` bytes into `buffer` at `offset`, from `position` in the file; the count read. */
+export type ReadAt = (
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+) => number | Promise<number>;
+
+/** An open regular file (openRegularFile): its fstat, a reader, and `close`, to call once. */
+export interface OpenRegularFile {
+  info: Stats;
+  read: ReadAt;
+  close(): void;
+}
+
+/**
+ * Reads that end within this many bytes of a file are made synchronously once it is open: a
+ * small read of a local file is a few microseconds of the main thread, where each thread-pool
+ * round trip costs tens (a file_read made four: open, fstat, read, close). Larger reads go
+ * through the thread pool, so a big or slow file never holds the event loop for long.
+ */
+export const SYNC_READ_MAX_BYTES = 256 * 1024;
+
+const openDescriptor = (path: string, flags: number): Promise<number> =>
+  new Promise((resolve, reject) => {
+    openCallback(path, flags, (error, fd) => (error ? reject(error) : resolve(fd)));
+  });
+
+const readDescriptor = (fd: number, buffer: Buffer, offset: number, length: number, position: number) =>
+  new Promise<number>((resolve, reject) => {
+    readCallback(fd, buffer, offset, length, position, (error, bytesRead) =>
+      error ? reject(error) : resolve(bytesRead),
+    );
+  });
+
+/** A FileHandle as a ReadAt. */
+export const readerOf =
+  (handle: FileHandle): ReadAt =>
+  async (buffer, offset, length, position) =>
+    (await handle.read(buffer, offset, length, position)).bytesRead;
+
 /**
  * The checked file, opened and confirmed to be a regular file still inside the allowed places.
  * `onDirectory` is the message for a directory (which tool to use instead).
+ *
+ * The open goes through the thread pool: it is the call that waits on a slow or network
+ * filesystem (lookups, permissions). The descriptor is then used synchronously where that is
+ * cheap: fstat and the /proc lookup of where it is (answered from the kernel's memory), close,
+ * and reads ending within SYNC_READ_MAX_BYTES (at most one disk read when the file is not
+ * cached). A raw descriptor rather than a FileHandle: closing a FileHandle's descriptor behind
+ * its back would let its finalizer close a later file that reuses the number.
  */
-export async function openRegularFile(
-  target: Checked,
-  onDirectory: string,
-): Promise<{ handle: FileHandle; info: Stats }> {
-  const handle = await open(target.real, READ_FLAGS);
+export async function openRegularFile(target: Checked, onDirectory: string): Promise<OpenRegularFile> {
+  const fd = await openDescriptor(target.real, READ_FLAGS);
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (info.isDirectory()) throw new Error(onDirectory);
     if (!info.isFile()) throw notRegular(target.relative, info);
-    target.confirm(await whereOpened(handle, target.real));
-    return { handle, info };
+    target.confirm(await whereOpened(fd, target.real));
+    let closed = false;
+    return {
+      info,
+      read: (buffer, offset, length, position) =>
+        position + length <= SYNC_READ_MAX_BYTES
+          ? readSync(fd, buffer, offset, length, position)
+          : readDescriptor(fd, buffer, offset, length, position),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        closeSync(fd);
+      },
+    };
   } catch (error) {
-    await handle.close();
+    closeSync(fd);
     throw error;
   }
 }
@@ -88,7 +154,7 @@ export async function openRegularFile(
  * (it grew since the check), and `tooLarge` is thrown rather than reading on without bound.
  */
 export async function readCapped(
-  handle: FileHandle,
+  read: ReadAt,
   size: number,
   maxBytes: number,
   tooLarge: () => Error,
@@ -104,7 +170,7 @@ export async function readCapped(
       buffer = grown;
     }
     const wanted = buffer.length - length;
-    const { bytesRead } = await handle.read(buffer, length, wanted, length);
+    const bytesRead = await read(buffer, length, wanted, length);
     if (bytesRead === 0) return buffer.subarray(0, length);
     length += bytesRead;
     // Everything the fstat counted arrived and the byte asked for beyond it did not: the end
@@ -137,7 +203,7 @@ export class AnchoredDir {
       throw error;
     });
     try {
-      confirm(await whereOpened(handle, real));
+      confirm(await whereOpened(handle.fd, real));
     } catch (error) {
       await handle.close();
       throw error;

@@ -18,7 +18,8 @@ export async function readTextFile(target: Checked, tool: string): Promise<strin
   let bytes: Buffer;
   try {
     // One handle for the checks and the read: the file checked is the file read.
-    const { handle, info } = await openRegularFile(target, `${shown} is a directory; list it with file_list`);
+    const file = await openRegularFile(target, `${shown} is a directory; list it with file_list`);
+    const { info } = file;
     try {
       const tooLarge = (size: string) =>
         new Error(
@@ -27,11 +28,11 @@ export async function readTextFile(target: Checked, tool: string): Promise<strin
         );
       if (info.size > MAX_TEXT_FILE_BYTES) throw tooLarge(String(info.size));
       // It may grow after the fstat: read at most one byte past the cap.
-      bytes = await readCapped(handle, info.size, MAX_TEXT_FILE_BYTES, () =>
+      bytes = await readCapped(file.read, info.size, MAX_TEXT_FILE_BYTES, () =>
         tooLarge(`over ${MAX_TEXT_FILE_BYTES}`),
       );
     } finally {
-      await handle.close();
+      file.close();
     }
   } catch (error) {
     throw describeFsError(error, shown);

@@ -7,7 +7,7 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { Cancelled } from '@oxydra/types';
-import { AnchoredDir, READ_FLAGS, readCapped } from '../fs/anchored.js';
+import { AnchoredDir, READ_FLAGS, readCapped, readerOf } from '../fs/anchored.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { GitIgnore, isIgnored } from './gitignore.js';
 import { isCaseSensitive, type SearchMatch, type SearchRequest, type SearchResult } from './types.js';
@@ -22,7 +22,12 @@ async function readRegular(path: string): Promise<Buffer | undefined> {
   try {
     const info = await handle.stat();
     if (!info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) return undefined;
-    return await readCapped(handle, info.size, MAX_SEARCHED_FILE_BYTES, () => new Error('too large'));
+    return await readCapped(
+      readerOf(handle),
+      info.size,
+      MAX_SEARCHED_FILE_BYTES,
+      () => new Error('too large'),
+    );
   } catch {
     return undefined;
   } finally {

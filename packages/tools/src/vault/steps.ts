@@ -52,19 +52,19 @@ export async function readVaultFile(
   if (target.relative === '.') throw new Error('source_path names the vault itself, not a file');
   try {
     // No-follow, non-blocking, fstat'ed and confirmed inside the vault (see fs/anchored.ts).
-    const { handle, info } = await openRegularFile(
+    const file = await openRegularFile(
       { ...target, relative: shown },
       `${shown} is a folder; vault_copyto copies one file`,
     );
     try {
-      if (info.size > maxBytes) throw tooLarge(shown, info.size, maxBytes);
+      if (file.info.size > maxBytes) throw tooLarge(shown, file.info.size, maxBytes);
       // Read at most one byte past the cap: a file growing after the fstat is still caught.
-      const bytes = await readCapped(handle, info.size, maxBytes, () =>
+      const bytes = await readCapped(file.read, file.info.size, maxBytes, () =>
         tooLarge(shown, maxBytes + 1, maxBytes),
       );
       return { shown, bytes };
     } finally {
-      await handle.close();
+      file.close();
     }
   } catch (error) {
     // The vault moved under the read (a link swapped in): said in the vault's terms.
