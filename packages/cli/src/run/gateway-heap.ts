@@ -23,6 +23,13 @@ import { UsageError } from '@oxydra/types';
 export const HEAP_GROWING_PERCENT_ENV = 'OXYDRA_GATEWAY_HEAP_GROWING_PERCENT';
 export const DEFAULT_HEAP_GROWING_PERCENT = 30;
 
+/** A heap growing factor among Node's options (dashes or underscores, as V8 takes both). */
+const HEAP_GROWING_OPTION = /^--heap[-_]growing[-_]percent\b/;
+
+/** The last of `options` matching `pattern`: with Node's options, the last one wins. */
+const lastOption = (options: readonly string[], pattern: RegExp): string | undefined =>
+  options.findLast((option) => pattern.test(option));
+
 /**
  * The V8 flag the gateway sets, or undefined when it leaves V8's own heuristics: the variable
  * is 0, or the process was started with its own --heap-growing-percent.
@@ -31,7 +38,7 @@ export function heapGrowingFlag(
   env: NodeJS.ProcessEnv = process.env,
   execArgv: readonly string[] = process.execArgv,
 ): string | undefined {
-  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return undefined;
+  if (lastOption(execArgv, HEAP_GROWING_OPTION) !== undefined) return undefined;
   const raw = env[HEAP_GROWING_PERCENT_ENV]?.trim();
   let percent = DEFAULT_HEAP_GROWING_PERCENT;
   if (raw !== undefined && raw !== '') {
@@ -56,7 +63,7 @@ export function tuneGatewayHeap(
   env: NodeJS.ProcessEnv = process.env,
   execArgv: readonly string[] = process.execArgv,
 ): string | undefined {
-  const atStart = execArgv.findLast((arg) => /^--heap[-_]growing[-_]percent=/.test(arg));
+  const atStart = lastOption(execArgv, HEAP_GROWING_OPTION);
   if (atStart !== undefined) return atStart;
   const flag = heapGrowingFlag(env, execArgv);
   if (flag !== undefined) setFlagsFromString(flag);
@@ -82,11 +89,8 @@ export function gatewayProcessSizing(
 ): { semi_space: string; compaction: string; malloc: string } {
   // NODE_OPTIONS is applied before the command line, so a flag on the command line wins.
   const options = [...(env.NODE_OPTIONS ?? '').split(/\s+/), ...execArgv];
-  const flag = options.filter((option) => /^--max[-_]semi[-_]space[-_]size=/.test(option)).at(-1);
-  const size = flag?.split('=')[1];
-  const compacting = options
-    .filter((option) => /^--(no-)?compact[-_]on[-_]every[-_]full[-_]gc$/.test(option))
-    .at(-1);
+  const size = lastOption(options, /^--max[-_]semi[-_]space[-_]size=/)?.split('=')[1];
+  const compacting = lastOption(options, /^--(no-)?compact[-_]on[-_]every[-_]full[-_]gc$/);
   const malloc = MALLOC_SETTINGS.filter((name) => env[name] !== undefined).map(
     (name) => `${name}=${env[name]}`,
   );

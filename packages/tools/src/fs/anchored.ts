@@ -79,8 +79,9 @@ export type ReadAt = (
   position: number,
 ) => number | Promise<number>;
 
-/** An open regular file (openRegularFile): its fstat, a reader, and `close`, to call once. */
-export interface OpenRegularFile {
+/** A file opened for reading (openForReading): its descriptor, fstat, a reader, and `close`, to call once. */
+export interface OpenedFile {
+  fd: number;
   info: Stats;
   read: ReadAt;
   close(): void;
@@ -106,12 +107,6 @@ const readDescriptor = (fd: number, buffer: Buffer, offset: number, length: numb
     );
   });
 
-/** A FileHandle as a ReadAt. */
-export const readerOf =
-  (handle: FileHandle): ReadAt =>
-  async (buffer, offset, length, position) =>
-    (await handle.read(buffer, offset, length, position)).bytesRead;
-
 /**
  * The checked file, opened and confirmed to be a regular file still inside the allowed places.
  * `onDirectory` is the message for a directory (which tool to use instead).
@@ -123,30 +118,46 @@ export const readerOf =
  * cached). A raw descriptor rather than a FileHandle: closing a FileHandle's descriptor behind
  * its back would let its finalizer close a later file that reuses the number.
  */
-export async function openRegularFile(target: Checked, onDirectory: string): Promise<OpenRegularFile> {
-  const fd = await openDescriptor(target.real, READ_FLAGS);
+export async function openRegularFile(target: Checked, onDirectory: string): Promise<OpenedFile> {
+  const file = await openForReading(target.real);
   try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) throw new Error(onDirectory);
-    if (!info.isFile()) throw notRegular(target.relative, info);
-    target.confirm(await whereOpened(fd, target.real));
-    let closed = false;
-    return {
-      info,
-      read: (buffer, offset, length, position) =>
-        position + length <= SYNC_READ_MAX_BYTES
-          ? readSync(fd, buffer, offset, length, position)
-          : readDescriptor(fd, buffer, offset, length, position),
-      close: () => {
-        if (closed) return;
-        closed = true;
-        closeSync(fd);
-      },
-    };
+    if (file.info.isDirectory()) throw new Error(onDirectory);
+    if (!file.info.isFile()) throw notRegular(target.relative, file.info);
+    target.confirm(await whereOpened(file.fd, target.real));
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/**
+ * `path` opened no-follow and non-blocking (whatever it is: the caller checks `info`), read and
+ * closed as openRegularFile describes.
+ */
+export async function openForReading(path: string): Promise<OpenedFile> {
+  const fd = await openDescriptor(path, READ_FLAGS);
+  let info: Stats;
+  try {
+    info = fstatSync(fd);
   } catch (error) {
     closeSync(fd);
     throw error;
   }
+  let closed = false;
+  return {
+    fd,
+    info,
+    read: (buffer, offset, length, position) =>
+      position + length <= SYNC_READ_MAX_BYTES
+        ? readSync(fd, buffer, offset, length, position)
+        : readDescriptor(fd, buffer, offset, length, position),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
+  };
 }
 
 /**

@@ -5,9 +5,9 @@
  * non-blocking (see fs/anchored.ts): a link swapped in mid-walk is never followed, and a FIFO
  * or device, even one named .gitignore, is skipped without ever waiting on it.
  */
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { Cancelled } from '@oxydra/types';
-import { AnchoredDir, READ_FLAGS, readCapped, readerOf } from '../fs/anchored.js';
+import { AnchoredDir, openForReading, readCapped } from '../fs/anchored.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { GitIgnore, isIgnored } from './gitignore.js';
 import { isCaseSensitive, type SearchMatch, type SearchRequest, type SearchResult } from './types.js';
@@ -17,21 +17,16 @@ const MAX_SEARCHED_FILE_BYTES = 8 * 1024 * 1024;
 
 /** A regular file's bytes, or undefined for anything else (missing, a link, a FIFO, too large). */
 async function readRegular(path: string): Promise<Buffer | undefined> {
-  const handle = await open(path, READ_FLAGS).catch(() => undefined);
-  if (!handle) return undefined;
+  const file = await openForReading(path).catch(() => undefined);
+  if (!file) return undefined;
   try {
-    const info = await handle.stat();
+    const { info } = file;
     if (!info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) return undefined;
-    return await readCapped(
-      readerOf(handle),
-      info.size,
-      MAX_SEARCHED_FILE_BYTES,
-      () => new Error('too large'),
-    );
+    return await readCapped(file.read, info.size, MAX_SEARCHED_FILE_BYTES, () => new Error('too large'));
   } catch {
     return undefined;
   } finally {
-    await handle.close();
+    file.close();
   }
 }
 
