@@ -3,13 +3,14 @@
  * built-in defaults < /etc/oxydra < ~/.config/oxydra < ./.oxydra < OXYDRA__* env < CLI flags.
  * Within a directory, agent.toml comes before providers.toml.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type AgentConfig, agentConfigSchema, ConfigError, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
 import { AGENT_CONFIG_FILES, type ConfigScope, configDirectories, type LocateOptions } from './locations.js';
 import { envOverrides, type Override, overridesToLayer } from './overrides.js';
 import { readTomlFile } from './toml-file.js';
 import { validateWith } from './validate.js';
+import { decideWorkspaceTrust, refuseHeldProviders, type WorkspaceTrust } from './workspace-trust.js';
 
 export const DEFAULTS_SOURCE = 'built-in defaults';
 
@@ -24,6 +25,11 @@ export interface CliConfigOverrides {
 
 export interface LoadOptions extends LocateOptions {
   cli?: CliConfigOverrides;
+  /**
+   * Whether the workspace's own `.oxydra/` keys that need trust apply: "recorded" (default) as
+   * the user decided (`oxydra trust`), "this-run" for one command (`--trust`).
+   */
+  trust?: 'recorded' | 'this-run';
 }
 
 export interface ConfigFileStatus {
@@ -40,9 +46,11 @@ export interface LoadedConfig {
   envVariables: string[];
   /** Dotted key path -> source of the value in force (files, env variables, flags). */
   provenance: ReadonlyMap<string, string>;
+  /** Whether the workspace's own keys that need trust applied, and which were held back. */
+  trust: WorkspaceTrust;
 }
 
-function defaultsLayer(): ConfigLayer {
+export function defaultsLayer(): ConfigLayer {
   return {
     source: DEFAULTS_SOURCE,
     values: { providers: { registry: structuredClone(DEFAULT_PROVIDER_REGISTRY) } },
@@ -66,15 +74,20 @@ function cliLayer(cli: CliConfigOverrides): ConfigLayer {
 export async function loadAgentConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const layers: ConfigLayer[] = [defaultsLayer()];
+  const workspaceLayers: ConfigLayer[] = [];
   const files: ConfigFileStatus[] = [];
-  for (const directory of configDirectories(options)) {
+  const directories = configDirectories(options);
+  for (const directory of directories) {
     for (const name of AGENT_CONFIG_FILES) {
       const path = join(directory.path, name);
       const values = await readTomlFile(path);
       files.push({ scope: directory.scope, path, found: values !== undefined });
-      if (values) layers.push({ source: path, values });
+      if (values) (directory.scope === 'workspace' ? workspaceLayers : layers).push({ source: path, values });
     }
   }
+  const workspace = dirname(directories.find((d) => d.scope === 'workspace')!.path);
+  const trust = decideWorkspaceTrust(workspace, workspaceLayers, layers, options.trust ?? 'recorded', env);
+  layers.push(...trust.layers);
   const envList = envOverrides(env);
   if (envList.length > 0) layers.push(overridesToLayer(envList, agentConfigSchema, 'environment'));
   if (options.cli) layers.push(cliLayer(options.cli));
@@ -85,12 +98,14 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
     setPath(values, ['providers', 'registry', selected, 'base_url'], options.cli.baseUrl);
     (provenance as Map<string, string>).set(`providers.registry.${selected}.base_url`, '--base-url');
   }
+  refuseHeldProviders(values, trust.report);
   const config = validateWith(agentConfigSchema, values, provenance, DEFAULTS_SOURCE);
   return {
     config,
     files,
     envVariables: envList.map((o) => o.source.replace('environment variable ', '')),
     provenance,
+    trust: trust.report,
   };
 }
 

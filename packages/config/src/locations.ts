@@ -1,7 +1,7 @@
 /** Where configuration files are looked for, lowest precedence first, and which folder is the workspace. */
-import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { discoverWorkspace } from './discovery.js';
 
 export const AGENT_CONFIG_FILES = ['agent.toml', 'providers.toml'] as const;
 
@@ -13,21 +13,20 @@ export interface ConfigDirectory {
 }
 
 /**
- * The workspace a command started in `start` belongs to: the nearest folder at or above it
- * holding a `.oxydra/` folder, as git finds `.git`, so `oxydra run` works from a subfolder.
- * Without one anywhere above, `start` itself.
+ * The workspace a command started in `start` belongs to (see discovery.ts for the walk and what
+ * it refuses). What it refused is said on stderr, once per process and folder.
  */
 export function findWorkspaceRoot(start: string = process.cwd()): string {
-  const from = resolve(start);
-  for (let dir = from; ; dir = dirname(dir)) {
-    try {
-      if (statSync(join(dir, '.oxydra')).isDirectory()) return dir;
-    } catch {
-      // not here; look one level up
-    }
-    if (dirname(dir) === dir) return from;
+  const { root, notes } = discoverWorkspace(start);
+  for (const note of notes) {
+    if (saidNotes.has(note)) continue;
+    saidNotes.add(note);
+    process.stderr.write(`oxydra: ${note}\n`);
   }
+  return root;
 }
+
+const saidNotes = new Set<string>();
 
 export interface LocateOptions {
   /** Workspace directory; its `.oxydra/` holds the workspace layer. Default: findWorkspaceRoot(). */
@@ -52,16 +51,20 @@ export function configDirectories(options: LocateOptions = {}): ConfigDirectory[
 }
 
 /**
- * Every folder where Oxydra keeps configuration, keys or the gateway token: the three layers
- * (the system one may hold api_key too), and ~/.config/oxydra even when XDG_CONFIG_HOME moves the
- * user layer elsewhere. The sandbox hides them from commands and the file tools refuse them, from
+ * Every folder where Oxydra keeps configuration, keys, the gateway token or its caches: the three
+ * layers (the system one may hold api_key too), ~/.config/oxydra even when XDG_CONFIG_HOME moves
+ * the user layer elsewhere, and ~/.cache/oxydra (and $XDG_CACHE_HOME/oxydra). The sandbox hides them from commands and the file tools refuse them, from
  * this one list, so what is protected is always what the loader and the token code read.
  */
 export function oxydraSecretDirectories(options: LocateOptions = {}): string[] {
   const env = options.env ?? process.env;
-  const defaultUser = join(env.HOME || homedir(), '.config', 'oxydra');
+  const home = env.HOME || homedir();
+  const defaultUser = join(home, '.config', 'oxydra');
   const layers = configDirectories(options).map((dir) => resolve(dir.path));
-  return [...new Set([...layers, defaultUser])];
+  // The cache folders too: the code cache runs at the next `oxydra` command, outside the sandbox.
+  const caches = [join(home, '.cache', 'oxydra')];
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) caches.push(join(env.XDG_CACHE_HOME, 'oxydra'));
+  return [...new Set([...layers, defaultUser, ...caches])];
 }
 
 export function userConfigDirectory(options: LocateOptions = {}): string {

@@ -142,6 +142,7 @@ export const OTHER_OXYDRA_VARIABLES: ReadonlySet<string> = new Set([
   'OXYDRA_NO_BUNDLE',
   'OXYDRA_BOOTSTRAP_FILE',
   'OXYDRA_COMMAND',
+  'OXYDRA_LOCAL_KEY_FILE',
 ]);
 
 export interface MisnamedVariable {

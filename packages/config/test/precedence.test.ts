@@ -7,7 +7,7 @@ let sandbox: Sandbox;
 afterEach(() => sandbox?.cleanup());
 
 function load(extra: Parameters<typeof loadAgentConfig>[0] = {}) {
-  return loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, ...extra });
+  return loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run', ...extra });
 }
 
 describe('configuration precedence', () => {

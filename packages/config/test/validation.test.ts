@@ -12,7 +12,7 @@ async function errorsFor(toml: string): Promise<{ messages: string[]; file: stri
   sandbox = makeSandbox();
   const file = sandbox.write(join(sandbox.workspaceConfig, 'agent.toml'), toml);
   try {
-    await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env });
+    await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     const all = error instanceof ConfigErrors ? error.errors : [error as ConfigError];
@@ -92,7 +92,7 @@ describe('configuration validation', () => {
       join(sandbox.workspaceConfig, 'agent.toml'),
       '[memory]\nremote_url = "libsql://db.example.turso.io"\nauth_token = "tok"\n',
     );
-    const { config } = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env });
+    const { config } = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
     expect(config.memory.remote_url).toBe('libsql://db.example.turso.io');
   });
 
@@ -148,9 +148,9 @@ describe('configuration validation', () => {
     sandbox = makeSandbox();
     const userFile = sandbox.write(join(sandbox.userConfig, 'agent.toml'), '[runtime]\nmax_turns = -5\n');
     sandbox.write(join(sandbox.workspaceConfig, 'agent.toml'), '[runtime]\nturn_timeout_secs = 30\n');
-    await expect(loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env })).rejects.toThrow(
-      `${userFile}: runtime.max_turns = -5 is out of range: must be > 0`,
-    );
+    await expect(
+      loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' }),
+    ).rejects.toThrow(`${userFile}: runtime.max_turns = -5 is out of range: must be > 0`);
   });
 });
 

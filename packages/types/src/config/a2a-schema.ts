@@ -32,7 +32,7 @@ export const a2aSchema = z.strictObject({
     .url({ protocol: /^https?$/ })
     .optional()
     .describe(
-      'the URL clients reach the gateway at, for the card (behind a proxy); default: the address asked',
+      'the URL clients reach the gateway at, for the card (behind a proxy; its host is accepted like [gateway] public_hosts); default: the bind address',
     ),
   name: z.string().min(1).max(100).default('Oxydra').describe("the agent card's name"),
   remotes: z

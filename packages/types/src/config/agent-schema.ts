@@ -63,6 +63,12 @@ export const providerEntrySchema = z.strictObject({
   max_input_tokens: positiveInt.optional().describe('capability override'),
   max_output_tokens: positiveInt.optional().describe('capability override'),
   max_context_tokens: positiveInt.optional().describe('capability override: context window'),
+  free: z
+    .boolean()
+    .optional()
+    .describe(
+      'the models of this entry cost nothing (a local server): priced at $0, so dollar caps hold and costs read $0; turn and time caps still apply',
+    ),
 });
 
 const modelRefSchema = z.strictObject({
@@ -300,6 +306,20 @@ export const gatewaySchema = z.strictObject({
     .min(1)
     .optional()
     .describe('variable holding the gateway token (else OXYDRA_GATEWAY_TOKEN, else a generated token file)'),
+  public_hosts: z
+    .array(
+      z
+        .string()
+        .max(253)
+        .regex(
+          /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^\[?[0-9A-Fa-f:.]+\]?$/,
+          'expected a host name such as "oxydra.example.com" (no scheme, port or path)',
+        ),
+    )
+    .default([])
+    .describe(
+      'names the gateway answers to besides its bind address and loopback (a Host header naming anything else gets 421)',
+    ),
   max_sessions_per_user: positiveInt.default(50).describe('active (unarchived) sessions per user'),
   max_concurrent_turns_per_user: positiveInt
     .default(10)

@@ -46,6 +46,32 @@ export const mcpServerSchema = z
       .enum(['read_only', 'side_effecting', 'privileged'])
       .optional()
       .describe("every tool's safety tier (unset: read-only when the server says so, else privileged)"),
+    max_tools: z
+      .int()
+      .positive()
+      .default(128)
+      .describe(
+        'the most tools it may list; a server listing more is refused (none of its tools offered). 128 is the most tools a model API takes in one request',
+      ),
+    max_description_chars: z
+      .int()
+      .positive()
+      .default(4096)
+      .describe("a tool's description longer than this is cut (it goes to the model with every call)"),
+    max_schema_bytes: z
+      .int()
+      .positive()
+      .default(32768)
+      .describe(
+        'a tool whose inputSchema is larger than this (JSON, bytes) is left out (it goes to the model with every call)',
+      ),
+    max_argument_bytes: z
+      .int()
+      .positive()
+      .default(65536)
+      .describe(
+        "the longest string (bytes) a call's arguments may hold; the arguments in all may hold 4 times this. Longer calls are refused before they leave",
+      ),
   })
   .superRefine((server, ctx) => {
     if ((server.command === undefined) === (server.url === undefined)) {

@@ -1,0 +1,284 @@
+/**
+ * Which keys of a workspace's own `.oxydra/` need its owner's trust: every key that runs code,
+ * routes a credential or the user's data to an address, weakens isolation, decides who may
+ * connect, or raises a limit. A cloned repository (or anyone who can write the folder) wrote
+ * that layer, so until the user trusts it those keys are held back; everything else (models,
+ * prompts, agents, limits that only tighten) still applies. One list, one home: the loader,
+ * `oxydra trust`, `doctor` and the dashboard all read what `holdUntrustedKeys` returns.
+ */
+import { isAbsolute, normalize } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { isSecretKey, MASK, maskSecrets } from '@oxydra/types';
+import { isPlainObject, type PlainObject } from './layers.js';
+
+export interface HeldKey {
+  /** Dotted key path, e.g. "providers.registry.openai.base_url". */
+  key: string;
+  /** The file that set it. */
+  source: string;
+  /** Why it needs trust, said to the user ("sends your API key to this address"). */
+  why: string;
+  /** The value as set in the file (shown masked where the key is a secret). */
+  value: unknown;
+}
+
+/** What a key's value is compared with: the value in force from the layers below the workspace. */
+type Holds = (value: unknown, lower: unknown) => boolean;
+
+interface TrustRule {
+  /** Dotted pattern; `*` stands for any one key (a provider, server or agent name). */
+  pattern: string;
+  why: string;
+  /** Held only when this says so; absent: always held once set. */
+  holds?: Holds;
+  /** Whether `holds` compares with the value in force below. */
+  compares?: boolean;
+  /** For limits: where the value in force below lives when not at the same path. */
+  lowerAt?: (path: readonly string[]) => readonly string[];
+}
+
+const isNonEmpty: Holds = (value) =>
+  !(isPlainObject(value) && Object.keys(value).length === 0) && !(Array.isArray(value) && value.length === 0);
+
+/** A path the workspace may use: relative and staying inside it. */
+const leavesWorkspace = (value: unknown): boolean =>
+  typeof value === 'string' && (isAbsolute(value) || normalize(value).split(/[\\/]/)[0] === '..');
+
+/** A persona or prompt file named by path (a bare persona name is looked up in persona folders). */
+const pathLeavesWorkspace: Holds = (value) =>
+  leavesWorkspace(value) || (typeof value === 'string' && value.startsWith('~'));
+
+/** A raised limit: a number above the one in force below (unset below = no limit: anything tightens). */
+const raises: Holds = (value, lower) =>
+  typeof value === 'number' && typeof lower === 'number' && value > lower;
+
+const LIMIT_WHY = 'raises a limit set by you or the defaults';
+
+const LIMITS: readonly string[] = [
+  'runtime.max_turns',
+  'runtime.max_cost',
+  'runtime.turn_timeout_secs',
+  'runtime.max_delegation_depth',
+  'tools.approval_timeout_secs',
+  'tools.shell.command_timeout_secs',
+  'tools.sandbox.max_processes',
+  'tools.sandbox.max_memory_mib',
+  'tools.sandbox.max_cpu_secs',
+  'tools.sandbox.max_file_size_mib',
+  'tools.sandbox.tmp_size_mib',
+  'scheduler.max_concurrent',
+  'scheduler.max_schedules_per_user',
+  'scheduler.max_turns',
+  'scheduler.max_cost',
+  'scheduler.run_timeout_secs',
+  'gateway.max_sessions_per_user',
+  'gateway.max_concurrent_turns_per_user',
+  'gateway.max_frame_bytes',
+  'gateway.rate_limit_per_sec',
+  'gateway.rate_limit_burst',
+  'budgets.daily_usd',
+  'budgets.monthly_usd',
+  'budgets.tokens_per_window',
+  'budgets.calls_per_window',
+  'budgets.user_daily_usd',
+  'budgets.user_monthly_usd',
+  'budgets.agent_daily_usd',
+  'budgets.agent_monthly_usd',
+  'budgets.users.*.daily_usd',
+  'budgets.users.*.monthly_usd',
+  'budgets.users.*.tokens_per_window',
+  'budgets.users.*.calls_per_window',
+  'budgets.agents.*.daily_usd',
+  'budgets.agents.*.monthly_usd',
+  'budgets.agents.*.tokens_per_window',
+  'budgets.agents.*.calls_per_window',
+  'permissions.max_run_secs',
+];
+
+export const TRUST_RULES: readonly TrustRule[] = [
+  { pattern: 'plugins.load', why: 'loads code into Oxydra', holds: isNonEmpty },
+  {
+    pattern: 'mcp.servers',
+    why: 'starts programs, or connects to servers with your credentials',
+    holds: isNonEmpty,
+  },
+  { pattern: 'providers.registry.*.base_url', why: 'sends your API key and prompts to this address' },
+  { pattern: 'providers.registry.*.api_key', why: 'sends your prompts to an account you do not control' },
+  { pattern: 'providers.registry.*.api_key_env', why: 'sends this environment variable to a model server' },
+  { pattern: 'providers.registry.*.extra_headers', why: 'adds headers to model requests', holds: isNonEmpty },
+  {
+    pattern: 'providers.registry.*.free',
+    why: 'prices its models at $0, so no dollar cap ever stops them',
+    holds: (v) => v === true,
+  },
+  { pattern: 'tools.approval', why: 'runs privileged tools without asking', holds: (v) => v === 'auto' },
+  { pattern: 'tools.sandbox.mode', why: 'runs commands without the sandbox', holds: (v) => v === 'none' },
+  { pattern: 'tools.sandbox.network', why: 'gives commands the network', holds: (v) => v !== 'off' },
+  { pattern: 'tools.sandbox.allow_hosts', why: 'lets commands reach these hosts', holds: isNonEmpty },
+  {
+    pattern: 'tools.sandbox.seccomp',
+    why: "turns off the sandbox's seccomp filter",
+    holds: (v) => v === false,
+  },
+  { pattern: 'tools.sandbox.run_as', why: 'chooses the user commands run as', holds: (v) => v !== 'auto' },
+  { pattern: 'tools.shell.env_keys', why: 'passes environment variables to commands', holds: isNonEmpty },
+  {
+    pattern: 'tools.web_search.egress_allowlist',
+    why: 'lets the web tools reach private addresses',
+    holds: isNonEmpty,
+  },
+  { pattern: 'tools.web_search.base_url', why: 'sends search queries to this server' },
+  { pattern: 'tools.vault_path', why: 'exposes a folder through vault_copyto' },
+  { pattern: 'gateway.bind', why: 'decides who may connect to the gateway' },
+  { pattern: 'gateway.auth_token_env', why: 'decides which variable is the gateway token' },
+  {
+    pattern: 'gateway.public_hosts',
+    why: 'decides which host names the gateway answers to',
+    holds: isNonEmpty,
+  },
+  { pattern: 'a2a.public_url', why: 'tells A2A clients where to send tasks and tokens' },
+  { pattern: 'a2a.remotes', why: 'sends tasks (and tokens) to remote agents', holds: isNonEmpty },
+  { pattern: 'otel.endpoint', why: 'sends traces to this address' },
+  { pattern: 'otel.headers_env', why: 'sends this environment variable to the trace server' },
+  { pattern: 'otel.capture_content', why: 'exports prompts and outputs', holds: (v) => v === true },
+  { pattern: 'memory.remote_url', why: 'keeps sessions and notes on a remote server' },
+  { pattern: 'memory.auth_token', why: 'keeps sessions and notes on a remote server' },
+  { pattern: 'memory.db_path', why: 'keeps memory outside this workspace', holds: leavesWorkspace },
+  {
+    pattern: 'skills.dirs',
+    why: 'reads skill files from folders outside this workspace',
+    holds: (v) => Array.isArray(v) && v.some(pathLeavesWorkspace as (x: unknown) => boolean),
+  },
+  {
+    pattern: 'agents.*.system_prompt_file',
+    why: 'reads a file outside this workspace into the prompt',
+    holds: pathLeavesWorkspace,
+  },
+  { pattern: 'agents.*.persona', why: 'reads a file outside this workspace', holds: pathLeavesWorkspace },
+  { pattern: 'persona', why: 'reads a file outside this workspace', holds: pathLeavesWorkspace },
+  {
+    pattern: 'permissions.network',
+    why: 'gives agents back the network you turned off',
+    holds: (v, lower) => v === 'inherit' && lower === 'off',
+    compares: true,
+  },
+  {
+    pattern: 'permissions.can_delegate',
+    why: 'lets agents delegate where you turned it off',
+    holds: (v, lower) => v === true && lower === false,
+    compares: true,
+  },
+  ...LIMITS.map((pattern): TrustRule => ({ pattern, why: LIMIT_WHY, holds: raises, compares: true })),
+  {
+    pattern: 'agents.*.max_turns',
+    why: LIMIT_WHY,
+    holds: raises,
+    compares: true,
+    lowerAt: () => ['runtime', 'max_turns'],
+  },
+  {
+    pattern: 'agents.*.max_cost',
+    why: LIMIT_WHY,
+    holds: raises,
+    compares: true,
+    lowerAt: () => ['runtime', 'max_cost'],
+  },
+];
+
+export interface HoldResult {
+  /** The layer's values without the held keys. */
+  values: PlainObject;
+  held: HeldKey[];
+  /** Provider entries the workspace defined itself whose routing keys were held: dropped whole. */
+  droppedProviders: string[];
+}
+
+/**
+ * Take the held keys out of one workspace layer. `lowerAt` gives the value in force at a key path
+ * from the layers below (defaults, /etc/oxydra, ~/.config/oxydra), for the limit rules and to
+ * leave alone a value that changes nothing.
+ */
+export function holdUntrustedKeys(
+  values: PlainObject,
+  source: string,
+  lowerAt: (path: readonly string[]) => unknown,
+): HoldResult {
+  const kept = structuredClone(values);
+  const held: HeldKey[] = [];
+  for (const rule of TRUST_RULES) {
+    for (const path of matchingPaths(kept, rule.pattern.split('.'))) {
+      const value = valueAt(kept, path);
+      if (value === undefined) continue;
+      if (rule.holds && !rule.holds(value, rule.compares ? lowerAt(rule.lowerAt?.(path) ?? path) : undefined))
+        continue;
+      // The same value as the one in force below changes nothing: nothing to trust.
+      if (isDeepStrictEqual(value, lowerAt(path))) continue;
+      held.push({ key: path.join('.'), source, why: rule.why, value });
+      deleteAt(kept, path);
+    }
+  }
+  const droppedProviders = dropOrphanedProviders(kept, held, lowerAt);
+  return { values: kept, held, droppedProviders };
+}
+
+/**
+ * A provider entry the workspace defined itself and whose address or key was held would fall
+ * back to the default address of its type with your own key from the environment: a surprise
+ * either way, so the whole entry goes, and choosing it says why.
+ */
+function dropOrphanedProviders(
+  kept: PlainObject,
+  held: readonly HeldKey[],
+  lowerAt: (path: readonly string[]) => unknown,
+): string[] {
+  const registry = valueAt(kept, ['providers', 'registry']);
+  if (!isPlainObject(registry) || !held.some((h) => h.key.startsWith('providers.registry.'))) return [];
+  const lowerRegistry = lowerAt(['providers', 'registry']);
+  const dropped: string[] = [];
+  for (const name of Object.keys(registry)) {
+    const ownEntry = !(isPlainObject(lowerRegistry) && name in lowerRegistry);
+    const routingHeld = held.some((h) => h.key.startsWith(`providers.registry.${name}.`));
+    if (ownEntry && routingHeld) {
+      delete registry[name];
+      dropped.push(name);
+    }
+  }
+  return dropped;
+}
+
+/**
+ * The value as shown to users: secrets masked, long values cut. A held value can be a whole
+ * table (an MCP server's env, a provider's extra_headers), so it is masked where it sits, its
+ * parent key included: `Authorization` under extra_headers is a secret, at the top it is not.
+ */
+export function showHeldValue(held: HeldKey): string {
+  const path = held.key.split('.');
+  const last = path.at(-1) ?? '';
+  if (isSecretKey(last)) return MASK;
+  const parent = path.at(-2) ?? '';
+  const masked = maskSecrets({ [parent]: { [last]: held.value } })[parent]?.[last];
+  const text = JSON.stringify(masked) ?? String(masked);
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+}
+
+function matchingPaths(values: unknown, pattern: readonly string[], prefix: string[] = []): string[][] {
+  if (pattern.length === 0) return [prefix];
+  if (!isPlainObject(values)) return [];
+  const [head, ...rest] = pattern as [string, ...string[]];
+  const keys = head === '*' ? Object.keys(values) : head in values ? [head] : [];
+  return keys.flatMap((key) => matchingPaths(values[key], rest, [...prefix, key]));
+}
+
+function valueAt(values: unknown, path: readonly string[]): unknown {
+  let current = values;
+  for (const key of path) {
+    if (!isPlainObject(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+function deleteAt(values: PlainObject, path: readonly string[]): void {
+  const parent = valueAt(values, path.slice(0, -1));
+  if (isPlainObject(parent)) delete parent[path[path.length - 1]!];
+}

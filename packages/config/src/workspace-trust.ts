@@ -1,0 +1,172 @@
+/**
+ * Workspace trust, as the loader applies it: the workspace's own `.oxydra/` files are written by
+ * whoever made the folder (a cloned repository, a colleague), so the keys trust-rules.ts names
+ * apply only once the user trusts the workspace (`oxydra trust`, or `--trust` for one command).
+ * Until then they are held back and reported; the rest of those files applies as usual.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentConfigSchema, ConfigError } from '@oxydra/types';
+import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
+import { schemaAt } from './schema-walk.js';
+import { type HeldKey, holdUntrustedKeys } from './trust-rules.js';
+import { keysHash, recordedDecision } from './trust-store.js';
+
+export type TrustState =
+  /** The workspace sets nothing that needs trust (or has no .oxydra/ of its own). */
+  | 'not-needed'
+  /** The user trusted it (`oxydra trust`) with exactly these keys. */
+  | 'trusted'
+  /** `--trust`: trusted for this one command. */
+  | 'trusted-for-this-run'
+  /** Never decided, or the keys (or the folder's owner) changed since: held back. */
+  | 'untrusted'
+  /** The user said no when asked: held back without asking again. */
+  | 'declined';
+
+export interface WorkspaceTrust {
+  workspace: string;
+  state: TrustState;
+  /** Keys that need trust (held back unless the state is trusted), with their files. */
+  held: HeldKey[];
+  /** Provider entries the workspace defined whose address or key needs trust. */
+  droppedProviders: string[];
+  /** keysHash(held): what a trust decision is recorded for. */
+  keysHash: string;
+  /** True when the recorded decision was for other keys or another owner. */
+  changed: boolean;
+}
+
+export function isTrustApplied(state: TrustState): boolean {
+  return state !== 'untrusted' && state !== 'declined';
+}
+
+/** The workspace layers to merge (held keys removed unless trusted), and the report. */
+export function decideWorkspaceTrust(
+  workspace: string,
+  workspaceLayers: readonly ConfigLayer[],
+  lowerLayers: readonly ConfigLayer[],
+  mode: 'recorded' | 'this-run',
+  env: NodeJS.ProcessEnv,
+): { layers: ConfigLayer[]; report: WorkspaceTrust } {
+  const lower = lowerLookup(lowerLayers);
+
+  const held: HeldKey[] = [];
+  const droppedProviders: string[] = [];
+  const keptLayers = workspaceLayers.map((layer) => {
+    const result = holdUntrustedKeys(layer.values, layer.source, lower);
+    held.push(...result.held);
+    droppedProviders.push(...result.droppedProviders);
+    return { ...layer, values: result.values };
+  });
+  held.push(...runnerFileHeld(workspace));
+  const report: WorkspaceTrust = {
+    workspace,
+    state: 'not-needed',
+    held,
+    droppedProviders,
+    keysHash: keysHash(held),
+    changed: false,
+  };
+  if (held.length === 0) return { layers: [...workspaceLayers], report };
+  if (mode === 'this-run')
+    return { layers: [...workspaceLayers], report: { ...report, state: 'trusted-for-this-run' } };
+  const decision = recordedDecision(workspace, held, env);
+  if (decision === 'trusted')
+    return { layers: [...workspaceLayers], report: { ...report, state: 'trusted' } };
+  return {
+    layers: keptLayers,
+    report: {
+      ...report,
+      state: decision === 'declined' ? 'declined' : 'untrusted',
+      changed: decision === 'changed',
+    },
+  };
+}
+
+/**
+ * The workspace's `.oxydra/runner.toml` decides the users, host folders and isolation tiers of
+ * `oxydra runner`'s guests: it needs trust as a whole, keyed by a hash of its bytes.
+ */
+function runnerFileHeld(workspace: string): HeldKey[] {
+  const path = join(workspace, '.oxydra', RUNNER_FILE);
+  let bytes: Buffer;
+  try {
+    if (!lstatSync(path).isFile()) return [];
+    bytes = readFileSync(path);
+  } catch {
+    return [];
+  }
+  return [
+    {
+      key: RUNNER_FILE,
+      source: path,
+      why: "chooses the runner's users, the host folders mounted into guests and their isolation",
+      value: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    },
+  ];
+}
+
+export const RUNNER_FILE = 'runner.toml';
+
+/**
+ * The value in force below the workspace at a key path: what the files below set, else the
+ * schema's default there. Looked up key by key rather than by validating the whole
+ * configuration, so a trusted workspace's start-up does not pay for a second parse.
+ */
+function lowerLookup(lowerLayers: readonly ConfigLayer[]): (path: readonly string[]) => unknown {
+  const merged = mergeLayers(lowerLayers).values;
+  return (path) => {
+    let current: unknown = merged;
+    for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+    if (current !== undefined) return current;
+    const found = schemaAt(agentConfigSchema, path);
+    if (!('schema' in found)) return undefined;
+    const parsed = found.schema.safeParse(undefined);
+    return parsed.success ? parsed.data : undefined;
+  };
+}
+
+/** Choosing a provider entry the workspace defined but may not route yet: say why, and the way out. */
+export function refuseHeldProviders(values: PlainObject, trust: WorkspaceTrust): void {
+  if (isTrustApplied(trust.state) || trust.droppedProviders.length === 0) return;
+  for (const name of referencedProviders(values)) {
+    if (!trust.droppedProviders.includes(name)) continue;
+    throw new ConfigError(
+      `provider "${name}" is defined by ${trust.workspace}/.oxydra, which you have not trusted: its address or key would receive your prompts and credentials`,
+      {
+        source:
+          trust.held.find((h) => h.key.startsWith(`providers.registry.${name}.`))?.source ?? trust.workspace,
+      },
+      {
+        hint: `trust the workspace with \`oxydra trust ${trust.workspace}\` (or --trust for one command), or choose another provider with --provider`,
+      },
+    );
+  }
+}
+
+function referencedProviders(values: PlainObject): string[] {
+  const names: unknown[] = [];
+  const selection = values.selection;
+  if (isPlainObject(selection)) {
+    names.push(selection.provider ?? 'openai');
+    if (Array.isArray(selection.fallbacks)) {
+      for (const fallback of selection.fallbacks) if (isPlainObject(fallback)) names.push(fallback.provider);
+    }
+  } else {
+    names.push('openai');
+  }
+  const agents = values.agents;
+  if (isPlainObject(agents)) {
+    for (const agent of Object.values(agents)) {
+      if (isPlainObject(agent) && isPlainObject(agent.selection)) names.push(agent.selection.provider);
+    }
+  }
+  const memory = values.memory;
+  if (isPlainObject(memory)) names.push(memory.embedding_provider);
+  const runtime = values.runtime;
+  if (isPlainObject(runtime) && isPlainObject(runtime.summarization))
+    names.push(runtime.summarization.provider);
+  return names.filter((n): n is string => typeof n === 'string');
+}
