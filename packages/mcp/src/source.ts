@@ -13,6 +13,12 @@
  * or the tool is read-only. `notifications/tools/list_changed` refreshes the list and tells the
  * onChange listeners. Nothing a secret is made of (a bearer token, header or env values) ever
  * appears in a health line or an error: every message goes through `#scrub`.
+ *
+ * Limits (`max_*` in its config, limits.ts): a server listing more than max_tools tools is
+ * refused (unhealthy, none offered; the listing stops reading there), a tool whose inputSchema
+ * is over max_schema_bytes or too deep is left out, a description over max_description_chars
+ * is cut, and a call whose arguments hold a string over max_argument_bytes is refused before
+ * it is validated or sent. Each left-out tool and cut description is named in the health line.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -37,10 +43,12 @@ import type {
   ToolSource,
   ToolSourceHealth,
 } from '@oxydra/types';
+import { argumentProblem, cutDescription, schemaProblem } from './limits.js';
 import { namespacedNames } from './names.js';
 import { type McpCallResult, toToolResult } from './results.js';
 import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
-import { argumentCheck, modelParameters } from './validate.js';
+import { ToolListCap } from './tool-list-cap.js';
+import { argumentCheck, modelParameters, schemaValidator } from './validate.js';
 
 export const CLIENT_INFO = { name: 'oxydra', version: '0.1.0' };
 
@@ -151,6 +159,10 @@ export class McpServerSource implements ToolSource {
   #tools: Tool[] = [];
   #infos: McpToolInfo[] = [];
   #skipped = 0;
+  /** Why tools were left out or cut (health), and why the whole list was refused. */
+  #leftOut: string[] = [];
+  #cut = 0;
+  #refused: string | undefined;
   #signature = '';
   #stderr = '';
   readonly #listeners = new Set<() => void>();
@@ -215,9 +227,18 @@ export class McpServerSource implements ToolSource {
   health(): ToolSourceHealth {
     const count = this.#tools.length;
     const skipped = this.#skipped > 0 ? `, ${this.#skipped} skipped (they need MCP tasks)` : '';
-    const tools = `${count} tool${count === 1 ? '' : 's'}${skipped}`;
+    const leftOut =
+      this.#leftOut.length > 0
+        ? `, ${this.#leftOut.length} left out (${this.#leftOut.slice(0, 3).join('; ')}${this.#leftOut.length > 3 ? '; …' : ''})`
+        : '';
+    const cut =
+      this.#cut > 0
+        ? `, ${this.#cut} description${this.#cut === 1 ? '' : 's'} cut to max_description_chars = ${this.#config.max_description_chars}`
+        : '';
+    const tools = `${count} tool${count === 1 ? '' : 's'}${skipped}${leftOut}${cut}`;
     switch (this.#state) {
       case 'connected':
+        if (this.#refused !== undefined) return { name: this.name, ok: false, detail: this.#refused };
         return { name: this.name, ok: true, detail: `connected, ${tools}; ${this.where}` };
       case 'reconnecting':
         return {
@@ -304,7 +325,10 @@ export class McpServerSource implements ToolSource {
   /** Connects and lists the tools; whatever it started is stopped again when it fails or is superseded. */
   async #connect(generation: number): Promise<void> {
     const transport = await this.#transport();
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const client = new Client(CLIENT_INFO, {
+      capabilities: {},
+      jsonSchemaValidator: schemaValidator(this.#config.max_schema_bytes),
+    });
     const live: Live = { generation, client, transport };
     if (generation !== this.#generation) throw new Error('superseded');
     this.#live = live;
@@ -323,7 +347,8 @@ export class McpServerSource implements ToolSource {
     const seconds = Math.round(timeout / 1000);
     try {
       await withTimeout(
-        client.connect(transport, { timeout }),
+        // tools/list answers are cut to max_tools + 1 before the SDK parses them.
+        client.connect(new ToolListCap(transport, this.#config.max_tools + 1), { timeout }),
         timeout,
         `did not connect within ${seconds} s`,
       );
@@ -360,20 +385,29 @@ export class McpServerSource implements ToolSource {
 
   async #list(live: Live): Promise<void> {
     const listed: McpTool[] = [];
+    const max = this.#config.max_tools;
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const result = await live.client.listTools(cursor ? { cursor } : {}, {
         timeout: this.#options.startTimeoutMs,
       });
       listed.push(...result.tools);
+      // Over the cap: the server is refused whatever the other pages hold; do not read them.
+      if (listed.length > max) break;
       cursor = result.nextCursor;
       if (!cursor) break;
     }
     if (this.#live !== live) return;
-    this.#setTools(listed, live);
+    this.#refused =
+      listed.length > max
+        ? `refused: it lists more than ${max} tools (max_tools = ${max}), so none of its tools are offered; ` +
+          `if you trust it, raise [mcp.servers.${this.server}] max_tools`
+        : undefined;
+    this.#setTools(this.#refused === undefined ? listed : [], live);
   }
 
   #setTools(listed: McpTool[], live: Live): void {
+    const limits = this.#config;
     const allow = this.#config.tools ? new Set(this.#config.tools) : undefined;
     // A tool that can run only as an MCP task cannot be called with tools/call.
     const callable = listed.filter((tool) => tool.execution?.taskSupport !== 'required');
@@ -385,9 +419,24 @@ export class McpServerSource implements ToolSource {
     );
     const tools: Tool[] = [];
     const infos: McpToolInfo[] = [];
+    const leftOut: string[] = [];
+    let cut = 0;
     for (const mcp of chosen) {
       const name = names.get(mcp.name);
       if (name === undefined) continue;
+      const tooBig = schemaProblem(mcp.inputSchema, limits.max_schema_bytes);
+      if (tooBig !== undefined) {
+        leftOut.push(this.#scrub(`${name.slice(0, 64)}: ${tooBig}`));
+        continue;
+      }
+      const description = cutDescription(
+        mcp.description?.trim() ||
+          mcp.annotations?.title ||
+          mcp.title ||
+          `${mcp.name} (from MCP server "${this.server}")`,
+        limits.max_description_chars,
+      );
+      if (description.cut) cut++;
       const readOnlyHint = mcp.annotations?.readOnlyHint;
       const safety: SafetyTier = this.#config.safety ?? (readOnlyHint === true ? 'read_only' : 'privileged');
       const info: McpToolInfo = { name, original: mcp.name, safety, readOnlyHint };
@@ -396,21 +445,29 @@ export class McpServerSource implements ToolSource {
       infos.push(info);
       tools.push({
         name,
-        description:
-          mcp.description?.trim() ||
-          mcp.annotations?.title ||
-          mcp.title ||
-          `${mcp.name} (from MCP server "${this.server}")`,
+        description: description.text,
         parameters: modelParameters(schema),
         safety,
         timeoutMs: this.#options.callTimeoutMs,
         execute: (args, context) => {
-          const problem = check?.(args);
+          // Size and depth first: they bound the validation, which walks the arguments.
+          const tooLarge = argumentProblem(args, limits.max_argument_bytes);
+          if (tooLarge !== undefined) {
+            return Promise.resolve({
+              content:
+                `Refused ${name}: ${tooLarge}. Nothing was sent to MCP server "${this.server}". ` +
+                'Send smaller arguments (split the work into several calls).',
+              isError: true,
+            });
+          }
+          const problem = check(args);
           if (problem !== undefined) return Promise.resolve({ content: problem, isError: true });
           return this.#call(info, args, context);
         },
       });
     }
+    this.#leftOut = leftOut;
+    this.#cut = cut;
     const signature = JSON.stringify(tools.map((t) => [t.name, t.description, t.parameters, t.safety]));
     this.#tools = tools;
     this.#infos = infos;

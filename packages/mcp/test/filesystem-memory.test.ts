@@ -83,13 +83,15 @@ describe.skipIf(problem !== undefined)(
       opened.push(source!);
       await source!.start();
       // The home folder (Oxydra's, /root when run as root) is not mounted: at most the masks over
-      // its secret folders (.ssh, .aws, .gnupg, .config/oxydra) show, when the host has them, and
-      // nothing of the host's own files.
+      // its secret folders (.ssh, .aws, .gnupg, .config/oxydra, .cache/oxydra) show, when the host
+      // has them, and nothing of the host's own files.
       const inHome = await call(source!, 'files__list_directory', { path: homedir() });
       if (!inHome.isError) {
         const names = inHome.content.split('\n').map((line) => line.replace(/^\[(DIR|FILE)\] /, ''));
         expect(
-          names.filter((name) => name !== '' && !['.ssh', '.aws', '.gnupg', '.config'].includes(name)),
+          names.filter(
+            (name) => name !== '' && !['.ssh', '.aws', '.gnupg', '.config', '.cache'].includes(name),
+          ),
         ).toEqual([]);
       }
       const home = await call(source!, 'files__list_directory', {
