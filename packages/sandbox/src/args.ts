@@ -7,6 +7,7 @@ import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
+import { bwrapHomeGuardArgs } from './home-guard.js';
 
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
 export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
@@ -18,6 +19,8 @@ export function homeSecretPaths(home = homedir()): string[] {
     path.join(home, '.aws'),
     path.join(home, '.gnupg'),
     path.join(home, '.config', 'oxydra'),
+    // Oxydra's code cache: what a command could write there would run at the next `oxydra`.
+    path.join(home, '.cache', 'oxydra'),
   ];
 }
 
@@ -126,6 +129,7 @@ export function bwrapSandboxArgs(
   if (options.egress) args.push('--ro-bind', options.egress.dir, options.egress.mount);
   for (const root of policy.writableRoots) args.push(...bindExisting('--bind', path.resolve(root)));
   args.push('--bind', workspace, workspace);
+  args.push(...bwrapHomeGuardArgs(workspace, options.home ?? homedir()));
   const denied = new Set([
     ...defaultDeniedPaths(workspace, options.home),
     ...policy.deniedPaths.map((p) => path.resolve(p)),

@@ -26,6 +26,7 @@ export {
   readFirstFrame,
   readFrames,
 } from './frames.js';
+export { HOME_STARTUP_ENTRIES, homeGuardedPaths, homeInsideWorkspace } from './home-guard.js';
 export {
   NOBODY,
   type SandboxIdentity,

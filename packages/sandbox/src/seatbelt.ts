@@ -10,12 +10,13 @@
  * process-group runner, but no macOS machine has executed it. `oxydra doctor` says so.
  */
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHostPattern, type SandboxPolicy } from '@oxydra/types';
 import { allowedEnv, defaultDeniedPaths, SANDBOX_HOME, sharesHostNetwork } from './args.js';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 import { proxyEnv } from './egress/session.js';
+import { homeGuardedPaths } from './home-guard.js';
 import { runProcessGroup } from './process-group.js';
 import { createSandboxTmpDir } from './temp-dirs.js';
 import type { CommandRunner } from './types.js';
@@ -59,8 +60,9 @@ export function seatbeltProfile(policy: SandboxPolicy, options: SeatbeltProfileO
     '(allow file-read*)',
     `(deny file-read* ${denied.map((p) => `(subpath ${quote(p)})`).join(' ')})`,
     `(allow file-write* ${writable.map((p) => `(subpath ${quote(p)})`).join(' ')} (literal "/dev/null") (literal "/dev/zero") (literal "/dev/dtracehelper"))`,
-    // Denials after the allowance win: .oxydra stays read- and write-protected inside the workspace.
-    `(deny file-write* ${denied.map((p) => `(subpath ${quote(p)})`).join(' ')})`,
+    // Denials after the allowance win: .oxydra stays read- and write-protected inside the workspace,
+    // and a home folder inside it keeps its start-up files and hidden folders (home-guard.ts).
+    `(deny file-write* ${[...denied, ...homeGuardedPaths(workspace, options.home ?? homedir())].map((p) => `(subpath ${quote(p)})`).join(' ')})`,
   ];
   if (sharesHostNetwork(policy)) {
     lines.push('(allow network*)');
