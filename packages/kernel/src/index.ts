@@ -11,6 +11,7 @@ export {
 } from './assemble/agent-settings.js';
 export { DELEGATE_TOOL } from './assemble/delegate.js';
 export {
+  claimMemory,
   embedderFor,
   loadHistory,
   memoryLocation,
@@ -51,7 +52,13 @@ export type { AuditAction, AuditEntry } from './services/audit/entry.js';
 export type { AuditAnchor, AuditProblem, TamperKind, VerifyReport } from './services/audit/verify.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
 export type { BudgetCalls, BudgetTarget, CapStatus, ScopeBudget } from './services/budgets/budget-calls.js';
-export { CAP_KEYS, type CapKey, LOCAL_USER } from './services/budgets/caps.js';
+export {
+  CAP_KEYS,
+  type CapChangeEffect,
+  type CapKey,
+  type CapOrigin,
+  LOCAL_USER,
+} from './services/budgets/caps.js';
 export type { Checkpoint, CheckpointTag, FileChange, RestoreReport } from './services/checkpoints/index.js';
 export type { ExecOptions } from './services/exec.js';
 export type { CheckpointCalls, RunHistory, UndoReport } from './services/history/workspace-history.js';
@@ -72,5 +79,7 @@ export {
 export type { UsageKind } from './services/usage/usage-log.js';
 export * from './skills/index.js';
 export { kernelDbPath, openKernelDb } from './store/kernel-db.js';
+export { adoptWorkspaceState, type StateStanding, stateStanding } from './store/state-origin.js';
+export { WorkspaceIdentity } from './store/workspace-identity.js';
 export type * from './types.js';
 export { openWorkspaceServices, type WorkspaceServices } from './workspace-services.js';

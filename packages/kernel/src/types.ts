@@ -56,7 +56,16 @@ export interface SelectionOverride {
 export interface SpawnLimits {
   maxTurns?: number;
   maxCostUsd?: number;
+  /** The setting maxCostUsd comes from (e.g. scheduler.max_cost), named in errors. */
+  maxCostSource?: string;
   maxWallMs?: number;
+}
+
+/** An agent's own limits as they apply: its spawn limits over its settings. */
+export interface AgentLimits {
+  maxTurns: number;
+  maxCostUsd?: number;
+  maxCostSource?: string;
 }
 
 export interface SpawnSpec {

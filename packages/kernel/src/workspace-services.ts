@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import type { AgentConfig } from '@oxydra/types';
-import { memoryLocation } from './assemble/memory.js';
+import { claimMemory, memoryLocation } from './assemble/memory.js';
 import { type ScheduleCalls, scheduleCalls } from './scheduler/schedule-calls.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
 import { adminServices } from './services/admin-services.js';
@@ -75,6 +75,7 @@ async function openExistingMemory(
 ): Promise<MemoryDatabase | undefined> {
   if (!config.memory.enabled) return undefined;
   const location = memoryLocation(config, workspace);
+  claimMemory(location, { create: false });
   if ('path' in location && !existsSync(location.path)) return undefined;
   return openMemory(location);
 }

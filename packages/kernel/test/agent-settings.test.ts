@@ -24,6 +24,7 @@ describe('resolveAgentSettings', () => {
     expect(resolveAgentSettings(config())).toEqual({
       maxTurns: 12,
       maxCostUsd: 2,
+      maxCostSource: 'runtime.max_cost',
       turnTimeoutMs: 30_000,
       selection: { provider: 'openai', model: 'gpt-4o-mini' },
     });
@@ -49,6 +50,7 @@ describe('resolveAgentSettings', () => {
       tools: ['file_read'],
       maxTurns: 4,
       maxCostUsd: 0.5,
+      maxCostSource: 'agents.reviewer.max_cost',
       turnTimeoutMs: 30_000,
       selection: { provider: 'anthropic', model: 'claude-sonnet-4-5' },
     });

@@ -27,16 +27,18 @@ export function unenforceableCostLimit(
   maxCostUsd: number | undefined,
   model: ModelInfo,
   providerName: string,
+  /** The setting the cap comes from, named in the error (runtime.max_cost, scheduler.max_cost...). */
+  source = 'runtime.max_cost',
 ): ConfigError | undefined {
   const prices = model.prices;
   if (maxCostUsd === undefined || (prices?.input !== undefined && prices.output !== undefined))
     return undefined;
   return new ConfigError(
-    `max_cost is set (${formatUsd(maxCostUsd)}) but the prices of model "${model.id}" ` +
+    `${source} is set (${formatUsd(maxCostUsd)}) but the prices of model "${model.id}" ` +
       `(provider "${providerName}") are unknown, so its cost cannot be tracked`,
-    { keyPath: 'runtime.max_cost' },
+    { keyPath: source },
     {
-      hint: 'unset runtime.max_cost (or --max-cost) for this model, or set catalog_provider on its provider entry so catalog prices apply',
+      hint: `a server that costs nothing (your own local model): set free = true on [providers.registry.${providerName}]; one that bills you: set catalog_provider on that entry so catalog prices apply, or unset ${source}`,
     },
   );
 }

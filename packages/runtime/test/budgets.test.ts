@@ -132,7 +132,7 @@ describe('budgets: dollars', () => {
     expect(result.error).toEqual({
       code: 'config_error',
       message:
-        'max_cost is set ($1.0000) but the prices of model "test-model" (provider "ollama") are unknown, so its cost cannot be tracked',
+        'runtime.max_cost is set ($1.0000) but the prices of model "test-model" (provider "ollama") are unknown, so its cost cannot be tracked',
     });
   });
 

@@ -14,6 +14,8 @@ export interface AgentSettings {
   tools?: string[];
   maxTurns: number;
   maxCostUsd?: number;
+  /** The setting maxCostUsd comes from, named in errors. */
+  maxCostSource?: string;
   turnTimeoutMs: number;
   selection: { provider: string; model: string };
 }
@@ -34,7 +36,10 @@ export function resolveAgentSettings(
     turnTimeoutMs: runtime.turn_timeout_secs * 1000,
     selection: { provider: config.selection.provider, model: config.selection.model },
   };
-  if (runtime.max_cost !== undefined) settings.maxCostUsd = runtime.max_cost;
+  if (runtime.max_cost !== undefined) {
+    settings.maxCostUsd = runtime.max_cost;
+    settings.maxCostSource = 'runtime.max_cost';
+  }
   if (agentName === undefined) return settings;
 
   const agent = Object.hasOwn(config.agents, agentName) ? config.agents[agentName] : undefined;
@@ -46,7 +51,10 @@ export function resolveAgentSettings(
     );
   }
   if (agent.max_turns !== undefined) settings.maxTurns = agent.max_turns;
-  if (agent.max_cost !== undefined) settings.maxCostUsd = agent.max_cost;
+  if (agent.max_cost !== undefined) {
+    settings.maxCostUsd = agent.max_cost;
+    settings.maxCostSource = `agents.${agentName}.max_cost`;
+  }
   if (agent.tools !== undefined) settings.tools = [...agent.tools];
   settings.selection = {
     provider: agent.selection?.provider ?? settings.selection.provider,

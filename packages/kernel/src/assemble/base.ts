@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { oxydraSecretDirectories } from '@oxydra/config';
 import type { AdapterFactories } from '@oxydra/provider';
-import { homeSecretPaths } from '@oxydra/sandbox';
+import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import { PluginHost } from '../plugins/host.js';
@@ -101,9 +101,12 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? resolveVaultPath(config.tools.vault_path, workspace)
     : undefined;
   // One list for both: what commands cannot see is what the file tools refuse.
+  const home = env.HOME || homedir();
   const secretPaths = [
-    ...homeSecretPaths(env.HOME || homedir()),
+    ...homeSecretPaths(home),
     ...oxydraSecretDirectories({ cwd: workspace, env }),
+    // A workspace holding the home folder: what runs at the next login stays out of reach.
+    ...homeGuardedPaths(workspace, home),
   ];
   const secrets = knownSecrets(config, env, options.secrets ?? []);
   // Plugins first: a missing one, a cycle or a bad config is a configuration error before

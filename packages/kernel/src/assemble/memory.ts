@@ -25,6 +25,7 @@ import {
   type Tool,
   UsageError,
 } from '@oxydra/types';
+import { claimWorkspaceState } from '../store/state-origin.js';
 import { historyMessage, SessionHistories, type SessionHistoryOptions } from './session-history.js';
 import { WRITE_FIX, writeProblem } from './writable.js';
 
@@ -57,6 +58,18 @@ export function memoryLocation(
   const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
   if (url) return { url, ...(authToken ? { authToken } : {}) };
   return { path: resolve(workspace, dbPath) };
+}
+
+/**
+ * Sets aside a local memory database that did not come from this user (state-origin.ts) before
+ * anything reads it, and records a new one as theirs. Every opener of the memory database calls
+ * it first; a remote database is the user's own configuration.
+ */
+export function claimMemory(
+  location: ReturnType<typeof memoryLocation>,
+  options: { create?: boolean } = {},
+): void {
+  if ('path' in location) claimWorkspaceState(location.path, options);
 }
 
 /**
@@ -109,6 +122,7 @@ export async function openWorkspaceMemory(
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
+  claimMemory(location);
   const embedder = await embedderFor(config, env);
   const db = await openMemory(location);
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;

@@ -21,7 +21,7 @@ import { openMemory } from '@oxydra/memory';
 import { sandboxIdentity } from '@oxydra/sandbox';
 import { type Scenario, scriptedAdapters } from '@oxydra/testkit';
 import { type AgentConfig, type Message, sessionIdProblem, UsageError } from '@oxydra/types';
-import { memoryLocation } from '../assemble/memory.js';
+import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
 import { type Kernel, openKernel } from '../kernel.js';
 import type { AgentResult } from '../types.js';
@@ -137,6 +137,7 @@ async function readRecording(options: ReplayOptions): Promise<Recording> {
     throw new UsageError('memory is off ([memory] enabled = false): there are no stored sessions to replay');
   }
   const location = memoryLocation(config, workspace);
+  claimMemory(location, { create: false });
   if ('path' in location && !(await stat(location.path).catch(() => undefined))) {
     throw new UsageError(
       'no sessions yet: the memory database is created by the first `oxydra run` or `oxydra chat` here',

@@ -7,10 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { KernelAudit } from '../services/audit/audit-log.js';
 import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
 import { nextRunOf } from './schedule-calls.js';
 import { type RunRow, type ScheduleRow, scheduleInfo, scheduleRun } from './schedule-rows.js';
 import { runsBetween } from './timing.js';
+import { pauseForStanding, standingProblem } from './token-standing.js';
 import type { RunTrigger, ScheduleInfo, ScheduleRun, ScheduleRunStatus } from './types.js';
 
 export interface ClaimedRun {
@@ -55,25 +57,34 @@ export class RunClaims {
     readonly db: KernelDb,
     readonly owner: string,
     readonly limits: ClaimLimits,
+    /** Where a schedule paused for its user's lost standing is recorded. */
+    readonly audit?: KernelAudit,
   ) {}
 
   /**
    * Marks runs whose lease ran out as interrupted, then claims what is due, at most as many as
-   * there are free slots across every process on this database.
+   * there are free slots across every process on this database. A due schedule whose user lost
+   * their standing (token-standing.ts) is paused instead, in the same transaction.
    */
-  claimDue(now: number): { claimed: ClaimedRun[]; interrupted: ScheduleRun[] } {
+  claimDue(now: number): { claimed: ClaimedRun[]; interrupted: ScheduleRun[]; paused: ScheduleInfo[] } {
     const { db } = this;
     return writeTransaction(db, () => {
       const interrupted = this.#expireLeases(now);
       const free = this.limits.maxConcurrent - this.#runningCount();
-      if (free <= 0) return { claimed: [], interrupted };
+      if (free <= 0) return { claimed: [], interrupted, paused: [] };
       const due = db
         .prepare(
           'SELECT * FROM schedules WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at LIMIT ?',
         )
         .all(now, free) as ScheduleRow[];
       const claimed: ClaimedRun[] = [];
+      const paused: ScheduleInfo[] = [];
       for (const row of due) {
+        const problem = standingProblem(db, row);
+        if (problem) {
+          paused.push(pauseForStanding(db, this.audit, row, problem, now));
+          continue;
+        }
         const dueAt = Number(row.next_run_at);
         const late = now - dueAt > this.limits.catchUpAfterMs;
         const next = nextRunOf(row, now);
@@ -87,19 +98,27 @@ export class RunClaims {
         const run = this.#insertRun(row, dueAt, late ? 'catch_up' : 'schedule', missed, now);
         claimed.push({ schedule: scheduleInfo({ ...row, next_run_at: next ?? null }), run });
       }
-      return { claimed, interrupted };
+      return { claimed, interrupted, paused };
     });
   }
 
-  /** A run asked for by hand; undefined when every slot is taken. */
-  claimManual(scheduleId: string, now: number): ClaimedRun | undefined {
+  /**
+   * A run asked for by hand; undefined when every slot is taken; `paused` when the schedule's
+   * user lost their standing (it is paused, and nothing runs).
+   */
+  claimManual(scheduleId: string, now: number): ClaimedRun | { paused: ScheduleInfo } | undefined {
     return writeTransaction(this.db, () => {
       this.#expireLeases(now);
-      if (this.#runningCount() >= this.limits.maxConcurrent) return undefined;
       const row = this.db.prepare('SELECT * FROM schedules WHERE id = ?').get(scheduleId) as
         | ScheduleRow
         | undefined;
       if (!row) return undefined;
+      const problem = standingProblem(this.db, row);
+      if (problem) {
+        // Paused even when it was paused already: the reason shown is why it cannot run now.
+        return { paused: pauseForStanding(this.db, this.audit, row, problem, now) };
+      }
+      if (this.#runningCount() >= this.limits.maxConcurrent) return undefined;
       return { schedule: scheduleInfo(row), run: this.#insertRun(row, now, 'manual', 0, now) };
     });
   }

@@ -11,6 +11,7 @@ import type { KernelAudit } from '../services/audit/audit-log.js';
 import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
 import { type RunRow, type ScheduleRow, scheduleInfo, scheduleRun } from './schedule-rows.js';
 import { checkTimeZone, checkTiming, machineTimeZone, nextRun, type Timing, timingOf } from './timing.js';
+import { runTokenOf, userWithoutToken } from './token-standing.js';
 import type { ScheduleChange, ScheduleInfo, ScheduleRun, ScheduleSpec } from './types.js';
 
 /** Who a call acts for: `userId` limits it to that user's schedules; `actor` is audited. */
@@ -152,7 +153,7 @@ export function scheduleCalls(
         }
         db.prepare(
           `INSERT INTO schedules (id, user_id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at,
-             anchor_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+             anchor_at, run_token, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
         ).run(
           id,
           userId,
@@ -164,6 +165,7 @@ export function scheduleCalls(
           zone,
           first,
           at,
+          runTokenOf(db, scope.actor),
           scope.actor,
           at,
           at,
@@ -221,6 +223,17 @@ export function scheduleCalls(
           next.kind = timing.kind;
           next.spec = timing.spec;
         }
+        if (change.enabled === true && current.enabled === 0) {
+          // A resume is a person vouching for the schedule again: it runs under their token from
+          // now on (none from the terminal), but never for a user left without any.
+          const without = userWithoutToken(db, current.user_id);
+          if (without) {
+            throw new UsageError(`cannot resume ${current.id} "${current.name}": ${without}`, {
+              hint: `issue one with \`oxydra token add --user ${current.user_id}\`, then resume`,
+            });
+          }
+          next.run_token = runTokenOf(db, scope.actor);
+        }
         if (change.enabled !== undefined) {
           next.enabled = change.enabled ? 1 : 0;
           next.disabled_reason = change.enabled ? null : `paused by ${scope.actor}`;
@@ -233,7 +246,7 @@ export function scheduleCalls(
         }
         db.prepare(
           `UPDATE schedules SET name = ?, prompt = ?, kind = ?, spec = ?, timezone = ?, enabled = ?, next_run_at = ?,
-             anchor_at = ?, consecutive_failures = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
+             anchor_at = ?, consecutive_failures = ?, disabled_reason = ?, run_token = ?, updated_at = ? WHERE id = ?`,
         ).run(
           next.name,
           next.prompt,
@@ -245,6 +258,7 @@ export function scheduleCalls(
           next.anchor_at,
           next.consecutive_failures,
           next.disabled_reason,
+          next.run_token,
           at,
           current.id,
         );

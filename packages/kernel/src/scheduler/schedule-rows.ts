@@ -16,6 +16,8 @@ export interface ScheduleRow {
   anchor_at: number;
   consecutive_failures: number;
   disabled_reason: string | null;
+  /** The gateway token it runs under (token-standing.ts); null: the owner's. */
+  run_token: string | null;
   created_by: string;
   created_at: number;
   updated_at: number;

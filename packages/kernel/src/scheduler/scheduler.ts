@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '@oxydra/runtime';
-import { type AgentConfig, isOxydraError, OxydraError } from '@oxydra/types';
+import { type AgentConfig, isOxydraError, OxydraError, UsageError } from '@oxydra/types';
 import { resolveAgentSettings } from '../assemble/agent-settings.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
@@ -54,13 +54,18 @@ export class Scheduler {
     this.#deps = deps;
     const settings = deps.config.scheduler;
     const pollMs = settings.poll_interval_secs * 1000;
-    this.#claims = new RunClaims(deps.db, this.owner, {
-      maxConcurrent: settings.max_concurrent,
-      leaseMs: Math.max(3 * pollMs, MIN_LEASE_MS),
-      catchUpAfterMs: 2 * pollMs,
-      autoDisableAfter: settings.auto_disable_after_failures,
-      maxRunHistory: settings.max_run_history,
-    });
+    this.#claims = new RunClaims(
+      deps.db,
+      this.owner,
+      {
+        maxConcurrent: settings.max_concurrent,
+        leaseMs: Math.max(3 * pollMs, MIN_LEASE_MS),
+        catchUpAfterMs: 2 * pollMs,
+        autoDisableAfter: settings.auto_disable_after_failures,
+        maxRunHistory: settings.max_run_history,
+      },
+      deps.audit,
+    );
   }
 
   get started(): boolean {
@@ -115,8 +120,10 @@ export class Scheduler {
     try {
       const now = this.#deps.clock.now();
       this.#claims.renew(now);
-      const { claimed, interrupted } = this.#claims.claimDue(now);
+      const { claimed, interrupted, paused } = this.#claims.claimDue(now);
       for (const run of interrupted) this.#audit(run, { status: run.status });
+      for (const schedule of paused)
+        this.#deps.warn(`scheduler: ${schedule.id} "${schedule.name}" ${schedule.disabledReason}`);
       for (const claim of claimed) this.#launch(claim);
       return claimed;
     } catch (error) {
@@ -132,6 +139,9 @@ export class Scheduler {
   ): { run: ScheduleRun; done: Promise<ScheduleRun | undefined> } {
     const schedule = this.#deps.calls.get(idOrName, scope);
     const claim = this.#claims.claimManual(schedule.id, this.#deps.clock.now());
+    if (claim && 'paused' in claim) {
+      throw new UsageError(`${schedule.id} "${schedule.name}" is ${claim.paused.disabledReason}`);
+    }
     if (!claim) {
       throw new OxydraError(
         'internal_error',
@@ -225,6 +235,11 @@ export class Scheduler {
       limits: {
         maxTurns: Math.min(agent.maxTurns, settings.max_turns),
         maxCostUsd: Math.min(agent.maxCostUsd ?? Number.POSITIVE_INFINITY, settings.max_cost),
+        // The error for a model whose cost cannot be tracked names the cap that binds.
+        maxCostSource:
+          settings.max_cost <= (agent.maxCostUsd ?? Number.POSITIVE_INFINITY)
+            ? 'scheduler.max_cost'
+            : (agent.maxCostSource ?? 'runtime.max_cost'),
         maxWallMs: settings.run_timeout_secs * 1000,
       },
       askApprovals: false,

@@ -3,8 +3,9 @@
  * dangerous admin operations asked for over the gateway wait for a second person — the
  * workspace's owner at the terminal (`oxydra approvals approve <id>`) or another admin token —
  * before they take effect. Which operations wait is decided here and nowhere else:
- * - raising or removing a spending cap (lowering one, or setting a first one, applies at once:
- *   it only takes power away);
+ * - raising or removing a spending cap, measured on the cap in force: the scope's own, else the
+ *   [budgets] default, else none (lowering it, or setting a first where none applies, applies at
+ *   once: it only takes power away);
  * - making an admin token (its secret is returned when asked for; the token stays unusable until
  *   approved, so no secret is ever stored or shown to the approver).
  * Requests, grants and rejections are audit entries; a request left alone expires.
@@ -46,7 +47,7 @@ export interface ApprovalCalls {
   /** Carries the operation out; refused for the one who asked, or when it is no longer pending. */
   approve(id: string, actor: string): AdminApproval;
   reject(id: string, actor: string, reason?: string): AdminApproval;
-  /** Whether a cap change must wait: it raises or removes a cap in force. */
+  /** Whether a cap change must wait: it raises the cap in force (a default counts) or lifts it. */
   capChangeNeedsApproval(target: BudgetTarget, key: CapKey, value: number | null): boolean;
 }
 
@@ -211,13 +212,9 @@ export function approvalCalls(
       });
     },
     capChangeNeedsApproval(target, key, value) {
-      const scope = 'user' in target ? `user:${target.user}` : `agent:${target.agent}`;
-      const current = budgets
-        .show()
-        .find((budget) => budget.scope === scope)
-        ?.caps.find((cap) => cap.key === key);
-      if (!current) return false;
-      return value === null || value > current.limit;
+      // Measured on the cap in force (caps.ts): a [budgets] default is a cap like any other,
+      // so lifting a user above it, or removing the cap that kept them under it, is a raise.
+      return budgets.preview(target, key, value ?? undefined).raises;
     },
   };
 }

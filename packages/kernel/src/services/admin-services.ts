@@ -4,7 +4,8 @@
  * agent-less CLI commands (workspace-services.ts), which open the same database.
  */
 import type { AgentConfig } from '@oxydra/types';
-import type { KernelDb } from '../store/kernel-db.js';
+import { pauseAfterRevoke } from '../scheduler/token-standing.js';
+import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
 import { type ApprovalCalls, approvalCalls } from './admin-approvals.js';
 import type { KernelAudit } from './audit/audit-log.js';
 import { type BudgetCalls, budgetCalls } from './budgets/budget-calls.js';
@@ -24,7 +25,20 @@ export function adminServices(
   ledger: SpendingLedger,
   audit: KernelAudit,
 ): AdminServices {
-  const budgets = budgetCalls(config, db, ledger, audit);
-  const tokens = tokenCalls(db, audit);
+  const stored = tokenCalls(db, audit);
+  const tokens: TokenCalls = {
+    ...stored,
+    // A revoked token pauses, in the same transaction, the schedules it leaves without standing.
+    revoke: (id, actor) =>
+      writeTransaction(db, () => {
+        const revoked = stored.revoke(id, actor);
+        if (revoked) pauseAfterRevoke(db, audit, id, Date.now());
+        return revoked;
+      }),
+  };
+  const tokenUsers = () => [
+    ...new Set(stored.list().flatMap((token) => (token.revokedAt === null ? [token.user] : []))),
+  ];
+  const budgets = budgetCalls(config, db, ledger, audit, tokenUsers);
   return { budgets, tokens, adminApprovals: approvalCalls(db, audit, budgets, tokens) };
 }

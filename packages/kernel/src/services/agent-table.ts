@@ -15,6 +15,7 @@ import { checkSessionName } from '../assemble/session.js';
 import type {
   AgentHandle,
   AgentInfo,
+  AgentLimits,
   AgentResult,
   AgentStatus,
   HostKind,
@@ -159,13 +160,18 @@ export class AgentTable implements KernelServices {
     });
   }
 
-  limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number } {
+  limitsOf(record: AgentRecord): AgentLimits {
     const { settings } = record.assembly;
     const limits = record.spec.limits ?? {};
     const maxCostUsd = limits.maxCostUsd ?? settings.maxCostUsd;
+    const maxCostSource =
+      limits.maxCostUsd !== undefined
+        ? (limits.maxCostSource ?? 'the spawn limit maxCostUsd')
+        : settings.maxCostSource;
     return {
       maxTurns: limits.maxTurns ?? settings.maxTurns,
       ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+      ...(maxCostSource !== undefined ? { maxCostSource } : {}),
     };
   }
 
@@ -184,7 +190,9 @@ export class AgentTable implements KernelServices {
       ledger: spending,
       caps: () => capsFor(config, db, who),
       scopes: [userScope(who.userId), agentScope(who.agent)],
-      minimumUsd: config.budgets.reserve_usd,
+      // A model declared free (a local server) costs nothing: reserving for it would only make
+      // a small cap refuse calls that spend $0.
+      minimumUsd: pricedAtZero(record.assembly.model) ? 0 : config.budgets.reserve_usd,
     };
   }
 
@@ -292,13 +300,16 @@ export class AgentTable implements KernelServices {
   #checkPricing(record: AgentRecord): void {
     const { model, providerName } = record.assembly;
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
-      const error = unenforceableCostLimit(this.limitsOf(at).maxCostUsd, model, providerName);
+      const { maxCostUsd, maxCostSource } = this.limitsOf(at);
+      const error = unenforceableCostLimit(maxCostUsd, model, providerName, maxCostSource);
       if (error) {
         throw at === record
           ? error
-          : new ConfigError(`agent ${record.info.name}: ${error.message} (the limit is its parent agent's)`, {
-              keyPath: 'runtime.max_cost',
-            });
+          : new ConfigError(
+              `agent ${record.info.name}: ${error.message} (the limit is its parent agent's)`,
+              { keyPath: maxCostSource ?? 'runtime.max_cost' },
+              error.hint !== undefined ? { hint: error.hint } : {},
+            );
       }
     }
   }
@@ -391,4 +402,9 @@ function taskText(prompt: SpawnSpec['prompt']): string {
       ? prompt
       : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** True for a model every price of which is zero (a provider entry with `free = true`). */
+function pricedAtZero(model: { prices?: { input?: number; output?: number } }): boolean {
+  return model.prices?.input === 0 && model.prices.output === 0;
 }

@@ -5,7 +5,7 @@
 import type { AgentRunOptions, Clock } from '@oxydra/runtime';
 import type { StreamEvent, Usage } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
-import type { LifecycleEvent } from '../types.js';
+import type { AgentLimits, LifecycleEvent } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
@@ -18,7 +18,7 @@ export interface KernelServices {
   clock: Clock | undefined;
   publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
   /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
-  limitsOf(record: AgentRecord): { maxTurns: number; maxCostUsd?: number };
+  limitsOf(record: AgentRecord): AgentLimits;
   /** The persistent caps of the agent's model calls: its user's and its agent name's. */
   spendingCaps(record: AgentRecord): SpendingCaps;
   /** Where the agent's calls are entered in the usage log (undefined: no log, a replay). */

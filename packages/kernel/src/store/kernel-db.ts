@@ -16,6 +16,7 @@ import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
 import { WRITE_FIX, writeProblem } from '../assemble/writable.js';
 import { KERNEL_MIGRATIONS } from './kernel-schema.js';
+import { claimWorkspaceState } from './state-origin.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
@@ -39,6 +40,8 @@ export function openKernelDb(workspace: string): KernelDb {
     throw new UsageError(`the kernel database ${path} is ${problem}`, { hint: WRITE_FIX });
   }
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
+  // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
+  claimWorkspaceState(path);
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {

@@ -139,4 +139,10 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
      cost_usd REAL
    );
    CREATE INDEX usage_log_ts ON usage_log (ts);`,
+  // 7: the gateway token a schedule runs under: the one that made it (or last resumed it), so
+  // revoking that token pauses it; NULL when made at the terminal, by the owner's token or an
+  // agent. Schedules made before are bound to their maker when it was a stored token.
+  `ALTER TABLE schedules ADD COLUMN run_token TEXT;
+   UPDATE schedules SET run_token = substr(created_by, 7)
+     WHERE created_by LIKE 'token:%' AND substr(created_by, 7) IN (SELECT id FROM gateway_tokens);`,
 ];

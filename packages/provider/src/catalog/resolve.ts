@@ -19,6 +19,7 @@ export type CapabilityOverrides = Partial<
     | 'max_input_tokens'
     | 'max_output_tokens'
     | 'max_context_tokens'
+    | 'free'
   >
 >;
 
@@ -81,5 +82,8 @@ export function applyOverrides(info: ModelInfo, entry: CapabilityOverrides | und
   }
   // An explicit `attachment` wins over what the modalities imply.
   if (entry.attachment !== undefined) out.supportsAttachments = entry.attachment;
+  // The user's word that the server costs nothing (a local model): every price is zero, so
+  // dollar caps are enforceable (and never reached) and costs read $0 instead of unknown.
+  if (entry.free === true) out.prices = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   return out;
 }

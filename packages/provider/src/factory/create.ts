@@ -157,7 +157,9 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
   });
 
   const namespace = entry.catalog_provider ?? CATALOG_NAMESPACE_BY_TYPE[type];
-  const prices = (id: string) => (catalogKnowsServer ? findModel(namespace, id)?.prices : undefined);
+  // Every model of a free entry (the user's own server) is priced at $0, whatever id a call names.
+  const prices = (id: string) =>
+    entry.free === true ? model.prices : catalogKnowsServer ? findModel(namespace, id)?.prices : undefined;
   const provider = withReliability(
     withUsageCost(
       withAuthContext(withModelInputCheck(adapter, model, spec.providerName), {

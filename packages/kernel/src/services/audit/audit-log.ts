@@ -6,12 +6,12 @@
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@oxydra/config';
 import type { SessionStore } from '@oxydra/memory';
 import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
 import type { StreamEvent } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
+import { WorkspaceIdentity } from '../../store/workspace-identity.js';
 import type { LifecycleEvent } from '../../types.js';
 import { AuditChain, type AuditHead } from './chain.js';
 import { type AuditEntry, EntryHasher } from './entry.js';
@@ -28,8 +28,10 @@ export function legacyAuditPath(workspace: string): string {
   return join(workspace, '.oxydra', 'audit.jsonl');
 }
 
+const HEAD_FILE = 'audit-head.json';
+
 export function headFilePath(workspace: string): string {
-  return join(workspace, '.oxydra', 'audit-head.json');
+  return join(workspace, '.oxydra', HEAD_FILE);
 }
 
 export class KernelAudit {
@@ -37,6 +39,8 @@ export class KernelAudit {
     readonly workspace: string,
     readonly chain: AuditChain,
     private readonly secrets: readonly string[],
+    /** The `.oxydra/` (and kernel.db) the chain lives in: the head file goes there or nowhere. */
+    readonly identity: WorkspaceIdentity,
   ) {}
 
   static async open(
@@ -48,7 +52,9 @@ export class KernelAudit {
       maxEntries: options.maxEntries,
       ...(options.now ? { now: options.now } : {}),
     });
-    const audit = new KernelAudit(workspace, chain, options.secrets ?? []);
+    // Recorded after the database is open (its caller opened it), before anything is written.
+    const identity = WorkspaceIdentity.capture(workspace);
+    const audit = new KernelAudit(workspace, chain, options.secrets ?? [], identity);
     audit.#importLegacy(db);
     return audit;
   }
@@ -170,12 +176,13 @@ export class KernelAudit {
     this.#headFileTimer = undefined;
     const head = this.chain.head();
     if (!head || head.seq === this.#headFileSeq) return;
-    this.#headFileSeq = head.seq;
-    await writeFileAtomic(
-      headFilePath(this.workspace),
+    // Once `.oxydra/` (or kernel.db) was removed or replaced, this chain's head belongs to no
+    // folder on disk: written by name it would make the next chain there read as cut short.
+    const written = await this.identity.writeFile(
+      HEAD_FILE,
       `${JSON.stringify({ ...head, at: new Date().toISOString() })}\n`,
-      { mode: 0o600 },
     );
+    if (written) this.#headFileSeq = head.seq;
   }
 
   /** Stops a pending head-file write (the kernel closes the database next). */

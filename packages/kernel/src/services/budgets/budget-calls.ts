@@ -6,7 +6,20 @@
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
 import type { KernelAudit } from '../audit/audit-log.js';
-import { agentCaps, CAP_KEYS, type Cap, type CapKey, LOCAL_USER, userCaps } from './caps.js';
+import {
+  AGENT_CAP_KEYS,
+  agentCaps,
+  type BudgetTarget,
+  CAP_KEYS,
+  type Cap,
+  type CapChangeEffect,
+  type CapKey,
+  capChange,
+  LOCAL_USER,
+  targetScope,
+  USER_CAP_KEYS,
+  userCaps,
+} from './caps.js';
 import type { SpendingLedger } from './spending.js';
 
 export interface CapStatus extends Cap {
@@ -19,19 +32,26 @@ export interface CapStatus extends Cap {
 
 export interface ScopeBudget {
   scope: string;
+  /** The caps in force, each with where it comes from (`source`, `origin`). */
   caps: CapStatus[];
+  /** The caps this scope could have that nothing sets: no limit. */
+  uncapped: CapKey[];
   /** This period's spend (UTC day, UTC month). */
   today: { usd: number; calls: number; tokens: number };
   month: { usd: number; calls: number; tokens: number };
 }
 
-/** Whose caps: a user ("alice") or an agent name ("researcher", "default"). */
-export type BudgetTarget = { user: string } | { agent: string };
+export type { BudgetTarget };
 
 export interface BudgetCalls {
   show(): ScopeBudget[];
-  /** Sets (a number) or removes (undefined: the configuration's applies again) one cap. */
+  /**
+   * Sets (a number) or removes (undefined: the configuration's applies again) one cap. Removing
+   * a cap `oxydra budget set` never set is refused: the configuration's cap would stay.
+   */
   set(target: BudgetTarget, key: CapKey, value: number | undefined, actor: string): void;
+  /** What `set` would do to the cap in force (the two-person rule asks before it). */
+  preview(target: BudgetTarget, key: CapKey, value: number | undefined): CapChangeEffect;
   /** Forgets the target's spend in the current day, month and window. */
   reset(target: BudgetTarget, actor: string): number;
 }
@@ -41,9 +61,10 @@ export function budgetCalls(
   db: KernelDb,
   ledger: SpendingLedger,
   audit: KernelAudit,
+  /** Users who hold a gateway token: listed by `show` even before they spend. */
+  tokenUsers: () => string[] = () => [],
 ): BudgetCalls {
-  const scopeOf = (target: BudgetTarget) =>
-    'user' in target ? `user:${target.user}` : `agent:${target.agent}`;
+  const scopeOf = targetScope;
   const capsOf = (scope: string) => {
     const [kind, name] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
     return kind === 'user' ? userCaps(config, db, name) : agentCaps(config, db, name);
@@ -55,7 +76,9 @@ export function budgetCalls(
       const scopes = new Set<string>([
         `user:${LOCAL_USER}`,
         ...Object.keys(config.budgets.users).map((user) => `user:${user}`),
+        ...tokenUsers().map((user) => `user:${user}`),
         ...Object.keys(config.budgets.agents).map((agent) => `agent:${agent}`),
+        ...['default', ...Object.keys(config.agents)].map((agent) => `agent:${agent}`),
         ...rows.map((row) => row.scope),
         ...ledger.scopesWithCaps(),
       ]);
@@ -65,21 +88,29 @@ export function budgetCalls(
         const row = rows.find((r) => r.scope === scope && r.period === period);
         return { usd: row?.usd ?? 0, calls: row?.calls ?? 0, tokens: row?.tokens ?? 0 };
       };
-      return [...scopes].sort().map((scope) => ({
-        scope,
-        caps: capsOf(scope).map((cap) => {
-          const { spent, reserved, period } = ledger.used(cap, now);
-          return {
-            ...cap,
-            used: spent,
-            reserved,
-            remaining: Math.max(0, cap.limit - spent - reserved),
-            resetsAt: new Date(period.endsAt).toISOString(),
-          };
-        }),
-        today: spendIn(scope, day),
-        month: spendIn(scope, month),
-      }));
+      return [...scopes].sort().map((scope) => {
+        const caps = capsOf(scope);
+        const possible = scope.startsWith('user:') ? USER_CAP_KEYS : AGENT_CAP_KEYS;
+        return {
+          scope,
+          caps: caps.map((cap) => {
+            const { spent, reserved, period } = ledger.used(cap, now);
+            return {
+              ...cap,
+              used: spent,
+              reserved,
+              remaining: Math.max(0, cap.limit - spent - reserved),
+              resetsAt: new Date(period.endsAt).toISOString(),
+            };
+          }),
+          uncapped: possible.filter((key) => !caps.some((cap) => cap.key === key)),
+          today: spendIn(scope, day),
+          month: spendIn(scope, month),
+        };
+      });
+    },
+    preview(target, key, value) {
+      return capChange(config, db, target, key, value);
     },
     set(target, key, value, actor) {
       if (!CAP_KEYS.includes(key)) {
@@ -99,6 +130,18 @@ export function budgetCalls(
       const scope = scopeOf(target);
       // The change and its audit entry commit together.
       writeTransaction(db, () => {
+        const effect = capChange(config, db, target, key, value);
+        if (value === undefined && effect.noop) {
+          const inForce = effect.before;
+          throw new UsageError(
+            `${scope} has no ${key} cap set with \`oxydra budget set\`: nothing to remove`,
+            {
+              hint: inForce
+                ? `the cap in force (${inForce.limit}) comes from ${inForce.source} in the configuration: change it there, or set another value`
+                : 'it has no cap at all',
+            },
+          );
+        }
         ledger.setCap(scope, key, value);
         audit.record(actor, 'budget_change', { key, value: value ?? null }, scope);
       });

@@ -1,7 +1,9 @@
 /**
  * Which caps apply to a model call: the user's (all their agents together) and the agent's
  * (all users together), each from `oxydra budget set` over [budgets.users.<id>] /
- * [budgets.agents.<name>] over the [budgets] defaults.
+ * [budgets.agents.<name>] over the [budgets] defaults. This is the one place that says which
+ * cap is in force for a scope: model calls, `oxydra budget show` and the two-person rule on
+ * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap".
  */
 import type { AgentConfig } from '@oxydra/types';
 import type { KernelDb, KernelStatement } from '../../store/kernel-db.js';
@@ -13,13 +15,27 @@ export type CapKey = (typeof CAP_KEYS)[number];
 /** The user runs from a terminal act as. */
 export const LOCAL_USER = 'local';
 
+/** Whose caps: a user ("alice") or an agent name ("researcher", "default"). */
+export type BudgetTarget = { user: string } | { agent: string };
+
+/**
+ * explicit: set for this scope (`oxydra budget set`, [budgets.users.<id>], [budgets.agents.<name>]);
+ * default: one of [budgets]' user_* / agent_* defaults, which apply to every scope without its own.
+ */
+export type CapOrigin = 'explicit' | 'default';
+
 export interface Cap {
   scope: string;
   key: CapKey;
   limit: number;
   /** Where it was set: "oxydra budget set", or its configuration key. */
   source: string;
+  origin: CapOrigin;
 }
+
+/** The caps each kind of scope can have (the window caps are per agent). */
+export const USER_CAP_KEYS: readonly CapKey[] = ['daily_usd', 'monthly_usd'];
+export const AGENT_CAP_KEYS: readonly CapKey[] = CAP_KEYS;
 
 export const PERIOD_OF: Record<CapKey, PeriodKind> = {
   daily_usd: 'day',
@@ -58,52 +74,108 @@ export function capsFor(
   return [...userCaps(config, db, who.userId ?? LOCAL_USER), ...agentCaps(config, db, who.agent)];
 }
 
-type Candidates = [number | undefined, string][];
+type Candidates = [number | undefined, string, CapOrigin][];
+type SetCaps = Partial<Record<CapKey, number>>;
 
 /** The first cap that is set: `oxydra budget set`'s, else the configuration's, in order. */
 function firstCap(scope: string, key: CapKey, set: number | undefined, configured: Candidates): Cap[] {
-  if (set !== undefined) return [{ scope, key, limit: set, source: 'oxydra budget set' }];
-  for (const [limit, source] of configured) if (limit !== undefined) return [{ scope, key, limit, source }];
+  if (set !== undefined) return [{ scope, key, limit: set, source: 'oxydra budget set', origin: 'explicit' }];
+  for (const [limit, source, origin] of configured)
+    if (limit !== undefined) return [{ scope, key, limit, source, origin }];
   return [];
 }
 
-export function userCaps(config: AgentConfig, db: KernelDb, user: string): Cap[] {
+/** `set`: the caps `oxydra budget set` stored (a change's preview passes the changed ones). */
+export function userCaps(
+  config: AgentConfig,
+  db: KernelDb,
+  user: string,
+  set: SetCaps = setCaps(db, userScope(user)),
+): Cap[] {
   const { budgets } = config;
   const scope = userScope(user);
-  const set = setCaps(db, scope);
   const own = Object.hasOwn(budgets.users, user) ? budgets.users[user] : undefined;
   return [
     ...firstCap(scope, 'daily_usd', set.daily_usd, [
-      [own?.daily_usd, `budgets.users.${user}.daily_usd`],
-      [budgets.user_daily_usd, 'budgets.user_daily_usd'],
+      [own?.daily_usd, `budgets.users.${user}.daily_usd`, 'explicit'],
+      [budgets.user_daily_usd, 'budgets.user_daily_usd', 'default'],
     ]),
     ...firstCap(scope, 'monthly_usd', set.monthly_usd, [
-      [own?.monthly_usd, `budgets.users.${user}.monthly_usd`],
-      [budgets.user_monthly_usd, 'budgets.user_monthly_usd'],
+      [own?.monthly_usd, `budgets.users.${user}.monthly_usd`, 'explicit'],
+      [budgets.user_monthly_usd, 'budgets.user_monthly_usd', 'default'],
     ]),
   ];
 }
 
-export function agentCaps(config: AgentConfig, db: KernelDb, agent: string): Cap[] {
+export function agentCaps(
+  config: AgentConfig,
+  db: KernelDb,
+  agent: string,
+  set: SetCaps = setCaps(db, agentScope(agent)),
+): Cap[] {
   const { budgets } = config;
   const scope = agentScope(agent);
-  const set = setCaps(db, scope);
   const own = Object.hasOwn(budgets.agents, agent) ? budgets.agents[agent] : undefined;
   const key = `budgets.agents.${agent}`;
   return [
     ...firstCap(scope, 'daily_usd', set.daily_usd, [
-      [own?.daily_usd, `${key}.daily_usd`],
-      [budgets.agent_daily_usd, 'budgets.agent_daily_usd'],
+      [own?.daily_usd, `${key}.daily_usd`, 'explicit'],
+      [budgets.agent_daily_usd, 'budgets.agent_daily_usd', 'default'],
     ]),
     ...firstCap(scope, 'monthly_usd', set.monthly_usd, [
-      [own?.monthly_usd, `${key}.monthly_usd`],
-      [budgets.agent_monthly_usd, 'budgets.agent_monthly_usd'],
+      [own?.monthly_usd, `${key}.monthly_usd`, 'explicit'],
+      [budgets.agent_monthly_usd, 'budgets.agent_monthly_usd', 'default'],
     ]),
     ...firstCap(scope, 'tokens_per_window', set.tokens_per_window, [
-      [own?.tokens_per_window, `${key}.tokens_per_window`],
+      [own?.tokens_per_window, `${key}.tokens_per_window`, 'explicit'],
     ]),
     ...firstCap(scope, 'calls_per_window', set.calls_per_window, [
-      [own?.calls_per_window, `${key}.calls_per_window`],
+      [own?.calls_per_window, `${key}.calls_per_window`, 'explicit'],
     ]),
   ];
+}
+
+export function targetScope(target: BudgetTarget): string {
+  return 'user' in target ? userScope(target.user) : agentScope(target.agent);
+}
+
+/** Every cap in force for a user or an agent. */
+export function targetCaps(config: AgentConfig, db: KernelDb, target: BudgetTarget, set?: SetCaps): Cap[] {
+  return 'user' in target ? userCaps(config, db, target.user, set) : agentCaps(config, db, target.agent, set);
+}
+
+/** What a cap change does: the cap in force before and after it (undefined: none). */
+export interface CapChangeEffect {
+  before?: Cap;
+  after?: Cap;
+  /** After is higher than before, or there is no cap any more: lifts a limit. */
+  raises: boolean;
+  /** Nothing changes (removing a cap `oxydra budget set` never set, setting the same value). */
+  noop: boolean;
+}
+
+/**
+ * The effect of `oxydra budget set` setting (a number) or removing (undefined) one cap of a
+ * target, measured on the cap in force: a default counts like any cap, and no cap at all is
+ * higher than every cap. Asked by the two-person rule (admin-approvals.ts) before the change.
+ */
+export function capChange(
+  config: AgentConfig,
+  db: KernelDb,
+  target: BudgetTarget,
+  key: CapKey,
+  value: number | undefined,
+): CapChangeEffect {
+  const stored = setCaps(db, targetScope(target));
+  const { [key]: _previous, ...others } = stored;
+  const before = targetCaps(config, db, target, stored).find((cap) => cap.key === key);
+  const after = targetCaps(
+    config,
+    db,
+    target,
+    value === undefined ? others : { ...others, [key]: value },
+  ).find((cap) => cap.key === key);
+  const raises = before !== undefined && (after === undefined || after.limit > before.limit);
+  const noop = value === undefined ? stored[key] === undefined : stored[key] === value;
+  return { ...(before ? { before } : {}), ...(after ? { after } : {}), raises, noop };
 }

@@ -1,5 +1,5 @@
 /** Small file-system helpers of the checkpoint store. */
-import { copyFile, lstat, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function exists(path: string): Promise<boolean> {
@@ -10,7 +10,11 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 export async function writeIfDifferent(path: string, content: string): Promise<void> {
-  if ((await readFile(path, 'utf8').catch(() => undefined)) !== content) await writeFile(path, content);
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === content) return;
+  // Whole or not at all: a half-written git config or attributes file would break every call.
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, path);
 }
 
 /** Every non-directory under `dir` (workspace-relative), without following symlinks. */

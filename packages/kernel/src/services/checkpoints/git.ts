@@ -60,6 +60,22 @@ const CONFIG_FLAGS: readonly string[] = [
   'core.excludesFile=/dev/null',
   'core.hooksPath=/dev/null',
   'core.fsmonitor=false',
+  'core.attributesFile=/dev/null',
+  // Nothing a repository's config can name runs a program: signatures are never shown (so no
+  // gpg.program), no pager, no ssh, no credential helper, no editor, no transport but none.
+  'log.showSignature=false',
+  'gpg.program=false',
+  'gpg.openpgp.program=false',
+  'gpg.x509.program=false',
+  'gpg.ssh.program=false',
+  'core.pager=cat',
+  'core.sshCommand=false',
+  'core.askPass=false',
+  'core.editor=false',
+  'sequence.editor=false',
+  'credential.helper=',
+  'diff.external=',
+  'protocol.allow=never',
 ].flatMap((setting) => ['-c', setting]);
 
 /** Where a workspace keeps its private checkpoint history. */

@@ -21,6 +21,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { claimWorkspaceState } from '../../store/state-origin.js';
 import {
   encodeMeta,
   formatMessage,
@@ -71,6 +72,15 @@ import {
 const HEAD_REF = 'refs/heads/checkpoints';
 const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 
+// The work tree is given by GIT_WORK_TREE on every call, so the config names none.
+const CONFIG_FILE = `# Written by Oxydra at every open; any other setting here is replaced.
+[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = false
+\tlogallrefupdates = true
+`;
+
 const EXCLUDE_FILE = `# Written by Oxydra. The checkpoint store's own data and the user's repository are never captured.
 /.oxydra/
 /.git
@@ -113,6 +123,9 @@ export class CheckpointStore {
     // realpath: git compares the work tree against cwd, and /tmp may itself be a symlink.
     const root = await realpath(workspace);
     if (!(await stat(root)).isDirectory()) throw new CheckpointError(`not a directory: ${workspace}`);
+    // A checkpoints.git that came with the folder (a clone, another user) is set aside before
+    // anything reads it (the lock below included): its config, hooks or commondir run programs.
+    claimWorkspaceState(checkpointGitDir(root), { folder: true });
     const store = new CheckpointStore(root, options);
     await store.exclusive(() => store.init());
     return store;
@@ -124,6 +137,8 @@ export class CheckpointStore {
       // No template: sample hooks and a description file have no use here.
       await this.git.run(['init', '--quiet', '--template=']);
     }
+    // The whole config is ours, rewritten at every open: nothing else configures this repository.
+    await writeIfDifferent(join(this.gitDir, 'config'), CONFIG_FILE);
     // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before".
     await this.git.run(['symbolic-ref', 'HEAD', HEAD_REF]);
     await mkdir(info, { recursive: true });

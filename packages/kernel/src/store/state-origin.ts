@@ -1,0 +1,211 @@
+/**
+ * Which of a workspace's state (kernel.db, memory.db, checkpoints.git) this user created on this
+ * machine. A folder can arrive with a `.oxydra/` full of state: a cloned repository, an archive,
+ * another local user's copy. Such a kernel.db can carry its own admin token, schedules, budgets
+ * and approvals; a memory.db, notes the model will trust; a checkpoints.git, a git config that
+ * runs a program. None of it may be used.
+ *
+ * When Oxydra creates a state file it writes a sidecar `<name>.origin` (mode 0600): a random id
+ * and its HMAC under this user's local key (~/.config/oxydra/local.key, which commands and the
+ * file tools cannot see). A state file is this user's when it is a real file or folder (not a
+ * link), owned by this user, and its sidecar's HMAC checks. Anything else is set aside: renamed
+ * to `<name>.untrusted-<time>` (never deleted), said on stderr with the way to adopt it back,
+ * and a fresh one is made in its place.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
+import { UsageError } from '@oxydra/types';
+
+const ORIGIN_SUFFIX = '.origin';
+const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
+const ORIGIN_TAG = 'oxydra-state-origin-v1';
+/** An origin sidecar is one line: 32 hex id, a space, 64 hex MAC. Anything longer is not ours. */
+const ORIGIN_MAX_BYTES = 200;
+
+/** Files that belong with a state file and move aside with it (libSQL's WAL, the audit head). */
+const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
+  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'audit-head.json', 'audit.jsonl'],
+  'memory.db': ['memory.db-wal', 'memory.db-shm'],
+};
+
+export type StateStanding = 'missing' | 'ours' | 'foreign';
+
+export interface ClaimOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** The state is a folder (checkpoints.git): made here (0700) when missing, its record inside. */
+  readonly folder?: boolean;
+  /**
+   * false: the caller only reads state that exists (a listing), so a missing one is left missing
+   * and unrecorded. Default true: the caller is about to create it.
+   */
+  readonly create?: boolean;
+  /** Where a set-aside is said (default: stderr). */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Beside a file; inside a folder (checkpoints.git), where the folder's own ignore rules keep it
+ * out of the user's `git status`. Either way a copy of the state brings a record that fails.
+ */
+function originPath(path: string, folder: boolean): string {
+  return folder ? join(path, ORIGIN_FILE_IN_FOLDER) : `${path}${ORIGIN_SUFFIX}`;
+}
+
+function macFor(name: string, id: string, env: NodeJS.ProcessEnv): string {
+  return localMac([ORIGIN_TAG, name, id], env);
+}
+
+/** Whether the state at `path` is missing, this user's own, or came from elsewhere (and why). */
+export function stateStanding(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { standing: StateStanding; why?: string } {
+  let info: ReturnType<typeof lstatSync>;
+  try {
+    info = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { standing: 'missing' };
+    throw error;
+  }
+  if (info.isSymbolicLink()) return { standing: 'foreign', why: 'it is a symbolic link' };
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    return { standing: 'foreign', why: `it belongs to uid ${info.uid}, not you` };
+  }
+  const recorded = readOrigin(originPath(path, info.isDirectory()));
+  if (!recorded) return { standing: 'foreign', why: 'Oxydra has no record of creating it for you' };
+  const [id, mac] = recorded;
+  if (macFor(basename(path), id, env) !== mac) {
+    return { standing: 'foreign', why: 'its record was not made with your key (another user or machine)' };
+  }
+  return { standing: 'ours' };
+}
+
+/**
+ * Call right before opening (or creating) the state at `path`. A missing one is recorded as
+ * this user's, since the caller is about to create it; a foreign one is set aside first.
+ */
+export function claimWorkspaceState(path: string, options: ClaimOptions = {}): void {
+  const env = options.env ?? process.env;
+  const { standing, why } = stateStanding(path, env);
+  if (standing === 'ours') return;
+  if (standing === 'foreign') setAside(path, why ?? 'unknown origin', options.warn);
+  if (options.create === false) return;
+  if (options.folder) {
+    createRecordedFolder(path, env);
+  } else {
+    // As the state's own opener would make it (the sidecar itself is 0600).
+    mkdirSync(dirname(path), { recursive: true });
+    recordOrigin(path, false, env);
+  }
+}
+
+/**
+ * A new state folder appears with its record already inside (made under a private name, then
+ * renamed into place), so a second process opening it at the same moment never sees it
+ * unrecorded and sets it aside. If that process made it first, its folder is kept.
+ */
+function createRecordedFolder(path: string, env: NodeJS.ProcessEnv): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryBeside(path);
+  mkdirSync(temporary, { mode: 0o700 });
+  try {
+    recordOrigin(temporary, true, env, basename(path));
+    renameSync(temporary, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'EEXIST' && code !== 'ENOTEMPTY') || stateStanding(path, env).standing !== 'ours')
+      throw error;
+  } finally {
+    rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Records state that exists as this user's own: `oxydra trust --adopt-state`, for state an
+ * earlier Oxydra made before sidecars existed, or a set-aside file the user moved back.
+ * Refuses a link or another user's file: adopting those would hand them the workspace.
+ */
+export function adoptWorkspaceState(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const { standing, why } = stateStanding(path, env);
+  if (standing === 'missing' || standing === 'ours') return false;
+  if (why === 'it is a symbolic link' || why?.startsWith('it belongs to uid')) {
+    throw new UsageError(`cannot adopt ${path}: ${why}`, {
+      hint: 'move it away; Oxydra makes a fresh one',
+    });
+  }
+  recordOrigin(path, lstatSync(path).isDirectory(), env);
+  return true;
+}
+
+function setAside(path: string, why: string, warn?: (message: string) => void): void {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const aside = `${path}.untrusted-${stamp}`;
+  const name = basename(path);
+  const folder = dirname(path);
+  try {
+    renameSync(path, aside);
+  } catch (error) {
+    throw new UsageError(
+      `${path} did not come from you (${why}) and cannot be moved aside: ${(error as Error).message}`,
+      { hint: `move it away yourself (mv ${path} ${aside}); Oxydra then makes a fresh one` },
+    );
+  }
+  for (const companion of COMPANIONS[name] ?? []) {
+    try {
+      renameSync(join(folder, companion), `${join(folder, companion)}.untrusted-${stamp}`);
+    } catch {
+      // not there: nothing to move
+    }
+  }
+  rmSync(originPath(path, false), { force: true });
+  const say = warn ?? ((message: string) => process.stderr.write(`oxydra: ${message}\n`));
+  say(
+    `set aside ${path} as ${basename(aside)}: ${why}, so nothing in it (tokens, schedules, budgets, approvals, notes, git config) is used; a fresh one starts. If it is yours, move it back and run \`oxydra trust --adopt-state\``,
+  );
+}
+
+function readOrigin(path: string): [string, string] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > ORIGIN_MAX_BYTES) return undefined;
+    if (info.uid !== process.getuid?.() && process.getuid !== undefined) return undefined;
+    const buffer = Buffer.alloc(ORIGIN_MAX_BYTES);
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, ORIGIN_MAX_BYTES, 0)).toString('utf8');
+    const match = /^([0-9a-f]{32}) ([0-9a-f]{64})\n?$/.exec(text);
+    return match ? [match[1]!, match[2]!] : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Written whole to a private temporary file, then renamed over the sidecar. */
+function recordOrigin(path: string, folder: boolean, env: NodeJS.ProcessEnv, name = basename(path)): void {
+  const id = randomBytes(16).toString('hex');
+  const target = originPath(path, folder);
+  const temporary = temporaryBeside(target);
+  try {
+    writePrivateFile(temporary, `${id} ${macFor(name, id, env)}\n`);
+    renameSync(temporary, target);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}

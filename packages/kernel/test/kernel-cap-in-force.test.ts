@@ -1,0 +1,149 @@
+/**
+ * The two-person rule measured on the cap in force: a [budgets] default is a cap like any
+ * other, so raising a user or an agent above it (or removing the cap that held them under it)
+ * waits for a second person, while lowering applies at once; `budgets.show()` lists each cap in
+ * force with its origin (explicit / default) and the caps nothing sets. A real kernel on a real
+ * kernel.db; the approvals are carried out through the kernel's queue.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Kernel } from '../src/index.js';
+import { closeAll, testKernel } from './helpers.js';
+
+afterEach(closeAll);
+
+const DEFAULTS = { budgets: { user_daily_usd: 2, user_monthly_usd: 20, agent_daily_usd: 3 } };
+
+const capOf = (kernel: Kernel, scope: string, key: string) =>
+  kernel.budgets
+    .show()
+    .find((budget) => budget.scope === scope)
+    ?.caps.find((cap) => cap.key === key);
+
+/** What the gateway's changeCap does: queue a raise, apply the rest. */
+function change(kernel: Kernel, user: string, key: 'daily_usd' | 'monthly_usd', value: number | null) {
+  if (kernel.adminApprovals.capChangeNeedsApproval({ user }, key, value)) {
+    return kernel.adminApprovals.request({ op: 'budget_set', target: { user }, key, value }, 'token:first');
+  }
+  kernel.budgets.set({ user }, key, value ?? undefined, 'token:first');
+  return undefined;
+}
+
+describe('the cap in force', () => {
+  it('a raise over a [budgets] default waits for a second admin, who applies it', async () => {
+    const { kernel } = await testKernel([], DEFAULTS);
+    kernel.tokens.add('xavier', 'user', 'x', 'test');
+    expect(capOf(kernel, 'user:xavier', 'daily_usd')).toMatchObject({
+      limit: 2,
+      origin: 'default',
+      source: 'budgets.user_daily_usd',
+    });
+
+    const pending = change(kernel, 'xavier', 'daily_usd', 200);
+    expect(pending?.status).toBe('pending');
+    // Not applied: the default still holds.
+    expect(capOf(kernel, 'user:xavier', 'daily_usd')?.limit).toBe(2);
+    expect(kernel.audit.list({ type: 'budget_change' })).toEqual([]);
+
+    // The one who asked cannot decide; a second admin can.
+    expect(() => kernel.adminApprovals.approve(pending!.id, 'token:first')).toThrow(
+      /cannot be decided by the one who made it/,
+    );
+    expect(kernel.adminApprovals.approve(pending!.id, 'token:second').status).toBe('approved');
+    expect(capOf(kernel, 'user:xavier', 'daily_usd')).toMatchObject({
+      limit: 200,
+      origin: 'explicit',
+      source: 'oxydra budget set',
+    });
+  });
+
+  it('lowering under a default applies at once; so does the monthly one and an agent’s', async () => {
+    const { kernel } = await testKernel([], DEFAULTS);
+    expect(change(kernel, 'yara', 'daily_usd', 1)).toBeUndefined();
+    expect(change(kernel, 'yara', 'monthly_usd', 10)).toBeUndefined();
+    expect(capOf(kernel, 'user:yara', 'daily_usd')).toMatchObject({ limit: 1, origin: 'explicit' });
+    expect(capOf(kernel, 'user:yara', 'monthly_usd')?.limit).toBe(10);
+    // The monthly default is a cap too: going over it waits.
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ user: 'zed' }, 'monthly_usd', 21)).toBe(true);
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ user: 'zed' }, 'monthly_usd', 20)).toBe(false);
+    // An agent under agent_daily_usd.
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ agent: 'default' }, 'daily_usd', 30)).toBe(true);
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ agent: 'default' }, 'daily_usd', 1)).toBe(false);
+    // Where nothing applies, a first cap only takes power away.
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ agent: 'default' }, 'calls_per_window', 99)).toBe(
+      false,
+    );
+  });
+
+  it('removing a cap is measured on what applies after it: a higher default or none is a raise', async () => {
+    const { kernel } = await testKernel([], DEFAULTS);
+    for (const user of ['uma', 'vic']) kernel.tokens.add(user, 'user', user, 'test');
+    // Under the default: removing it lifts the user from 1 back to the default's 2.
+    change(kernel, 'uma', 'daily_usd', 1);
+    const lift = change(kernel, 'uma', 'daily_usd', null);
+    expect(lift?.status).toBe('pending');
+    expect(capOf(kernel, 'user:uma', 'daily_usd')?.limit).toBe(1);
+    kernel.adminApprovals.approve(lift!.id, 'cli');
+    expect(capOf(kernel, 'user:uma', 'daily_usd')).toMatchObject({ limit: 2, origin: 'default' });
+
+    // Over the default (set by an earlier approval): removing it lowers to 2, at once.
+    kernel.budgets.set({ user: 'vic' }, 'daily_usd', 50, 'cli');
+    expect(change(kernel, 'vic', 'daily_usd', null)).toBeUndefined();
+    expect(capOf(kernel, 'user:vic', 'daily_usd')).toMatchObject({ limit: 2, origin: 'default' });
+
+    // An agent cap with no default under it: removing it leaves none, a raise to infinity.
+    kernel.budgets.set({ agent: 'default' }, 'calls_per_window', 5, 'cli');
+    expect(kernel.adminApprovals.capChangeNeedsApproval({ agent: 'default' }, 'calls_per_window', null)).toBe(
+      true,
+    );
+  });
+
+  it('removing a cap that comes from the configuration is refused: nothing to remove, the default stays', async () => {
+    const { kernel } = await testKernel([], DEFAULTS);
+    kernel.tokens.add('walt', 'user', 'w', 'test');
+    expect(() => kernel.budgets.set({ user: 'walt' }, 'daily_usd', undefined, 'cli')).toThrow(
+      'user:walt has no daily_usd cap set with `oxydra budget set`: nothing to remove',
+    );
+    try {
+      kernel.budgets.set({ user: 'walt' }, 'daily_usd', undefined, 'cli');
+    } catch (error) {
+      expect((error as { hint?: string }).hint).toContain(
+        'the cap in force (2) comes from budgets.user_daily_usd in the configuration',
+      );
+    }
+    expect(capOf(kernel, 'user:walt', 'daily_usd')?.limit).toBe(2);
+    expect(kernel.audit.list({ type: 'budget_change' })).toEqual([]);
+  });
+
+  it('show lists token users and configured agents with each cap’s origin, and the caps nothing sets', async () => {
+    const { kernel } = await testKernel([], {
+      budgets: { user_daily_usd: 2, agents: { helper: { calls_per_window: 7 } } },
+      agents: { helper: { description: 'helps' }, idle: { description: 'idles' } },
+    });
+    kernel.tokens.add('nadia', 'user', 'n', 'test');
+    const shown = kernel.budgets.show();
+    const nadia = shown.find((budget) => budget.scope === 'user:nadia')!;
+    expect(nadia.caps).toEqual([
+      expect.objectContaining({
+        key: 'daily_usd',
+        limit: 2,
+        origin: 'default',
+        source: 'budgets.user_daily_usd',
+      }),
+    ]);
+    expect(nadia.uncapped).toEqual(['monthly_usd']);
+    const helper = shown.find((budget) => budget.scope === 'agent:helper')!;
+    expect(helper.caps).toEqual([
+      expect.objectContaining({
+        key: 'calls_per_window',
+        origin: 'explicit',
+        source: 'budgets.agents.helper.calls_per_window',
+      }),
+    ]);
+    expect(shown.find((budget) => budget.scope === 'agent:idle')?.uncapped).toEqual([
+      'daily_usd',
+      'monthly_usd',
+      'tokens_per_window',
+      'calls_per_window',
+    ]);
+  });
+});

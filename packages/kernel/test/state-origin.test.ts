@@ -1,0 +1,228 @@
+/**
+ * Workspace state that came with the folder (a clone, an archive, another user) is never used:
+ * a kernel.db carrying its own admin token, a memory.db, a checkpoints.git whose config runs a
+ * program. Each is set aside (renamed, never deleted) and a fresh one is made; what Oxydra itself
+ * made for this user is kept; `adoptWorkspaceState` takes back what the user says is theirs.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'libsql';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointStore } from '../src/services/checkpoints/index.js';
+import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
+import { adoptWorkspaceState, stateStanding } from '../src/store/state-origin.js';
+
+const IS_ROOT = process.getuid?.() === 0;
+let root: string;
+let workspace: string;
+const warned: string[] = [];
+const originalWrite = process.stderr.write.bind(process.stderr);
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'oxydra-origin-'));
+  workspace = join(root, 'ws');
+  mkdirSync(join(workspace, '.oxydra'), { recursive: true });
+  // This process's own key, so the test never touches the developer's ~/.config.
+  process.env.OXYDRA_LOCAL_KEY_FILE = join(root, 'local.key');
+  warned.length = 0;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    warned.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+});
+
+afterEach(() => {
+  process.stderr.write = originalWrite;
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A kernel.db as a hostile repository ships it: a table and an "admin token" of its own. */
+function plantKernelDb(): string {
+  const path = kernelDbPath(workspace);
+  const db = new Database(path);
+  db.exec("CREATE TABLE planted (token TEXT); INSERT INTO planted VALUES ('attacker-admin-token')");
+  db.close();
+  writeFileSync(join(workspace, '.oxydra', 'audit-head.json'), '{"seq":999,"hash":"forged"}');
+  return path;
+}
+
+function plantedTableIn(path: string): boolean {
+  const db = new Database(path, { readonly: true });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'planted'").get() as {
+      n: number;
+    };
+    return row.n === 1;
+  } finally {
+    db.close();
+  }
+}
+
+const asideOf = (name: string) =>
+  readdirSync(join(workspace, '.oxydra')).filter((file) => file.startsWith(`${name}.untrusted-`));
+
+describe('state that came with the folder', () => {
+  it('a kernel.db Oxydra made for this user is opened as it is, run after run', () => {
+    openKernelDb(workspace).close();
+    expect(readFileSync(`${kernelDbPath(workspace)}.origin`, 'utf8')).toMatch(
+      /^[0-9a-f]{32} [0-9a-f]{64}\n$/,
+    );
+    const db = openKernelDb(workspace);
+    db.exec('CREATE TABLE mine (x)');
+    db.close();
+    openKernelDb(workspace).close();
+    expect(stateStanding(kernelDbPath(workspace)).standing).toBe('ours');
+    expect(asideOf('kernel.db')).toEqual([]);
+    expect(warned.join('')).toBe('');
+  });
+
+  it('a kernel.db with no record is set aside with its audit head, and a fresh one is made', () => {
+    const path = plantKernelDb();
+    expect(stateStanding(path)).toEqual({
+      standing: 'foreign',
+      why: 'Oxydra has no record of creating it for you',
+    });
+    openKernelDb(workspace).close();
+    expect(plantedTableIn(path)).toBe(false);
+    const [aside] = asideOf('kernel.db');
+    expect(aside).toBeDefined();
+    expect(plantedTableIn(join(workspace, '.oxydra', aside!))).toBe(true);
+    expect(asideOf('audit-head.json')).toHaveLength(1);
+    expect(existsSync(join(workspace, '.oxydra', 'audit-head.json'))).toBe(false);
+    expect(warned.join('')).toMatch(
+      /set aside .*kernel\.db as kernel\.db\.untrusted-\d{8}T\d{6}: Oxydra has no record of creating it for you.*oxydra trust --adopt-state/,
+    );
+  });
+
+  it('a forged record, or one made with another key (another user or machine), is not enough', () => {
+    const path = plantKernelDb();
+    writeFileSync(`${path}.origin`, `${'a'.repeat(32)} ${'b'.repeat(64)}\n`);
+    expect(stateStanding(path).standing).toBe('foreign');
+    // A record made honestly, but under another user's key, copied along with the file.
+    openKernelDb(workspace).close();
+    const record = readFileSync(`${path}.origin`);
+    process.env.OXYDRA_LOCAL_KEY_FILE = join(root, 'other.key');
+    writeFileSync(`${path}.origin`, record);
+    expect(stateStanding(path)).toEqual({
+      standing: 'foreign',
+      why: 'its record was not made with your key (another user or machine)',
+    });
+  });
+
+  it('a link in place of the state is set aside, never followed', () => {
+    const elsewhere = join(root, 'elsewhere.db');
+    new Database(elsewhere).close();
+    symlinkSync(elsewhere, kernelDbPath(workspace));
+    expect(stateStanding(kernelDbPath(workspace)).why).toBe('it is a symbolic link');
+    openKernelDb(workspace).close();
+    expect(asideOf('kernel.db')).toHaveLength(1);
+    expect(() => adoptWorkspaceState(join(workspace, '.oxydra', asideOf('kernel.db')[0]!))).toThrow(
+      /symbolic link/,
+    );
+  });
+
+  it.runIf(IS_ROOT)("(as root) another user's kernel.db is set aside, and cannot be adopted", () => {
+    const path = plantKernelDb();
+    chownSync(path, 12345, 12345);
+    expect(stateStanding(path).why).toBe('it belongs to uid 12345, not you');
+    expect(() => adoptWorkspaceState(path)).toThrow(/belongs to uid 12345/);
+    openKernelDb(workspace).close();
+    expect(asideOf('kernel.db')).toHaveLength(1);
+  });
+
+  it('state the user moves back is adopted on request, and then kept', () => {
+    const path = plantKernelDb();
+    openKernelDb(workspace).close();
+    const [aside] = asideOf('kernel.db');
+    for (const fresh of [path, `${path}-wal`, `${path}-shm`, `${path}.origin`])
+      rmSync(fresh, { force: true });
+    spawnSync('mv', [join(workspace, '.oxydra', aside!), path]);
+    expect(stateStanding(path).standing).toBe('foreign');
+    expect(adoptWorkspaceState(path)).toBe(true);
+    expect(adoptWorkspaceState(path)).toBe(false);
+    openKernelDb(workspace).close();
+    expect(plantedTableIn(path)).toBe(true);
+  });
+});
+
+describe('a checkpoints.git that came with the folder', () => {
+  /**
+   * A shadow repository whose config would run `program` from `git log` (a signed commit and
+   * log.showSignature with gpg.program), from any command (core.fsmonitor) and from hooks.
+   */
+  function plantCheckpoints(marker: string): string {
+    const gitDir = join(workspace, '.oxydra', 'checkpoints.git');
+    const program = join(root, 'evil.sh');
+    writeFileSync(program, `#!/bin/sh\necho ran >> ${marker}\n`);
+    chmodSync(program, 0o755);
+    const git = (...args: string[]) =>
+      spawnSync('git', args, { env: { ...process.env, GIT_DIR: gitDir, GIT_WORK_TREE: workspace } });
+    git('init', '--quiet');
+    // A signed commit on the store's branch: `git log` then asks gpg.program to verify it.
+    const tree = git('mktree').stdout.toString().trim();
+    const commit = spawnSync('git', ['hash-object', '-t', 'commit', '-w', '--stdin'], {
+      env: { ...process.env, GIT_DIR: gitDir },
+      input: `tree ${tree}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nsigned\n`,
+    });
+    git('update-ref', 'refs/heads/checkpoints', commit.stdout.toString().trim());
+    git('symbolic-ref', 'HEAD', 'refs/heads/checkpoints');
+    writeFileSync(
+      join(gitDir, 'config'),
+      `[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tfsmonitor = ${program}\n\tpager = ${program}\n[log]\n\tshowSignature = true\n[gpg]\n\tprogram = ${program}\n`,
+    );
+    return gitDir;
+  }
+
+  it('is set aside before git reads it: nothing of it runs', async () => {
+    const marker = join(root, 'marker');
+    plantCheckpoints(marker);
+    writeFileSync(join(workspace, 'a.txt'), 'one');
+    const store = await CheckpointStore.open(workspace);
+    const listed = await store.list();
+    expect(existsSync(marker), 'gpg.program ran').toBe(false);
+    expect(listed).toEqual([]);
+    await store.snapshot('first');
+    expect(await store.list()).toHaveLength(1);
+    expect(existsSync(marker)).toBe(false);
+    expect(asideOf('checkpoints.git')).toHaveLength(1);
+    expect(warned.join('')).toMatch(/set aside .*checkpoints\.git/);
+  });
+
+  it("its own repository's config is written whole at every open", async () => {
+    const marker = join(root, 'marker');
+    writeFileSync(join(workspace, 'a.txt'), 'one');
+    const first = await CheckpointStore.open(workspace);
+    const checkpoint = await first.snapshot('first');
+    // Edited behind Oxydra's back (the sandbox and file tools cannot; the user could).
+    const config = join(workspace, '.oxydra', 'checkpoints.git', 'config');
+    writeFileSync(
+      config,
+      `${readFileSync(config, 'utf8')}[core]\n\tfsmonitor = /bin/sh -c "echo ran >> ${marker}"\n`,
+    );
+    const again = await CheckpointStore.open(workspace);
+    expect((await again.list())[0]?.id).toBe(checkpoint.id);
+    expect(readFileSync(config, 'utf8')).not.toContain('fsmonitor');
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+it("makes the user's local key on first use, private to the user", () => {
+  openKernelDb(workspace).close();
+  const key = join(root, 'local.key');
+  expect(readFileSync(key).length).toBe(32);
+  expect(statSync(key).mode & 0o777).toBe(0o600);
+});
