@@ -64,8 +64,10 @@ export type CapChangeOutcome =
   | { status: 'pending_approval'; approval: AdminApproval };
 
 /**
- * Sets or removes a cap. Raising or removing a cap in force waits for a second person (the
- * approvals queue); lowering one, or setting a first, applies at once.
+ * Sets or removes a cap. Raising the cap in force — the scope's own, else the [budgets]
+ * default (the kernel's caps.ts decides which) — or removing it so that a higher one or none
+ * applies waits for a second person (the approvals queue); lowering it, or setting one where
+ * none applies, applies at once.
  */
 export function changeCap(kernel: Kernel, change: CapChange, actor: string): CapChangeOutcome {
   if ((change.user === undefined) === (change.agent === undefined)) {

@@ -30,6 +30,11 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
+/** True for the "every interface" addresses: 0.0.0.0 and ::. */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || (isIP(host) === 6 && /^[0:]+$/.test(host));
+}
+
 /** A URL host part: IPv6 addresses in brackets. */
 export function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;

@@ -19,7 +19,8 @@ export type GatewayErrorCode =
   | 'invalid_request'
   | 'unsupported_parameter'
   | 'forbidden'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'workspace_moved';
 
 /** HTTP status for each code, for the REST and OpenAI-compatible APIs. */
 export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
@@ -41,6 +42,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   invalid_request: 400,
   unsupported_parameter: 400,
   shutting_down: 503,
+  workspace_moved: 503,
 };
 
 export class GatewayError extends Error {

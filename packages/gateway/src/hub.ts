@@ -40,6 +40,8 @@ export interface HubOptions {
   log: GatewayLogger;
   clock: Clock;
   sandbox?: SandboxStatus;
+  /** Throws when the workspace's state moved under the gateway (new sessions and turns stop). */
+  assertWorkspace?: () => void;
 }
 
 export class GatewayHub {
@@ -97,6 +99,7 @@ export class GatewayHub {
     fields: { displayName?: string; agentName?: string } = {},
   ): Promise<LiveSession> {
     const agent = this.checkAgent(fields.agentName);
+    this.options.assertWorkspace?.();
     return this.#oneAtATime(userId, async () => {
       await this.#checkRoom(userId);
       const session = await this.store.create({
@@ -128,6 +131,7 @@ export class GatewayHub {
   /** hello with neither session_id nor create_new_session: the user's one default session, as in Oxydra. */
   legacySession(userId: string): Promise<LiveSession> {
     const id = `runtime-${userId}`;
+    this.options.assertWorkspace?.();
     return this.#oneAtATime(userId, async () => {
       const existing = this.registry.get(id) ?? (await this.store.get(id));
       if (existing === undefined) await this.#checkRoom(userId);
@@ -171,6 +175,7 @@ export class GatewayHub {
         'shutting_down',
         'the gateway is shutting down; reconnect and send the turn again',
       );
+    this.options.assertWorkspace?.();
     if (live.active) {
       throw new GatewayError(
         'turn_active',
@@ -280,6 +285,7 @@ export class GatewayHub {
     controller: AbortController,
   ): Promise<{ handle: TurnHandle; done: () => void }> {
     if (this.#closing) throw new GatewayError('shutting_down', 'the gateway is shutting down');
+    this.options.assertWorkspace?.();
     let finish: () => void = () => {};
     this.#track(
       controller,

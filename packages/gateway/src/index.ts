@@ -19,6 +19,7 @@ export {
   type GatewayLimits,
   type GatewayLogger,
   type GatewayOptions,
+  type GatewayTrust,
   type LogLevel,
   type TurnAttachment,
   type TurnHandle,

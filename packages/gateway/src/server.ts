@@ -1,6 +1,8 @@
 /**
- * startGateway: the HTTP + WebSocket daemon on Fastify. Every request but the health probes
- * needs the bearer token; WebSocket upgrades from foreign web origins are refused; bodies and
+ * startGateway: the HTTP + WebSocket daemon on Fastify. Every request must name the gateway in
+ * its Host header (host-check.ts); every request but the health probes needs the bearer token;
+ * WebSocket upgrades from foreign web origins are refused; a workspace whose .oxydra/ moved
+ * away is refused work (workspace-guard.ts); bodies and
  * frames are size-limited. close() stops taking work, cancels running turns (waiting briefly for
  * them to store their messages and tell their clients), closes the sockets and the server.
  */
@@ -10,8 +12,9 @@ import Fastify, { type FastifyError } from 'fastify';
 import { AGENT_CARD_PATH, registerA2aRoutes } from './a2a/route.js';
 import { registerApi } from './api/index.js';
 import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
-import { urlHost } from './bind.js';
+import { isWildcardHost, urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
+import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
 import { fastifyErrorReply } from './http/fastify-errors.js';
@@ -32,6 +35,7 @@ import { startScheduledRuns } from './scheduled-runs.js';
 import { TokenCheck } from './token.js';
 import { TokenRuns } from './token-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
+import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
 
 export interface Gateway {
@@ -69,6 +73,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tokenCheck = new TokenCheck(options.token);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
+  let port = options.port;
+  const host = options.host ?? '127.0.0.1';
+  const hostAllowed = hostCheck({
+    bindHost: host,
+    port: () => port,
+    publicHosts: kernel.config.gateway.public_hosts,
+    publicUrl: kernel.config.a2a.public_url,
+  });
+  let stopScheduler: (() => Promise<void>) | undefined;
+  // A moved .oxydra/ stops the schedules too: their runs would write where nobody looks.
+  const workspace = startWorkspaceGuard(kernel, log, () => {
+    void stopScheduler?.().catch(() => {});
+  });
   const hub = new GatewayHub({
     store: kernel.sessions,
     runner: kernelTurnRunner(kernel, log),
@@ -78,6 +95,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     clock,
     sandbox: kernel.sandbox,
+    assertWorkspace: () => workspace.assertSound(),
   });
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
@@ -91,6 +109,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
+    // First, on every route (probes, files, the card, upgrades): DNS rebinding (host-check.ts).
+    const named = request.headers.host;
+    if (!hostAllowed(named)) {
+      log('warn', 'refused a request for another host', { remote: request.ip, host: named?.slice(0, 200) });
+      return replyError(
+        reply,
+        421,
+        'misdirected_request',
+        named === undefined
+          ? 'the request has no Host header; send the address you reached the gateway at'
+          : `this gateway does not answer to the host ${JSON.stringify(named.slice(0, 100))}; use its address, or add the name to [gateway] public_hosts`,
+      );
+    }
     if (PUBLIC_PATHS.has(path) || (servesA2a && path === AGENT_CARD_PATH)) return;
     // The dashboard's page and files: the login form must load before the token is known.
     if (options.webRoot !== undefined && isWebPath(request.method, path)) return;
@@ -125,6 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     if (hub.closing) return replyError(reply, 503, 'shutting_down', 'the gateway is shutting down');
+    const moved = workspace.problem();
+    if (moved !== undefined) return replyError(reply, 503, 'workspace_moved', moved);
   });
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
@@ -141,7 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.auditVerifyMs ?? kernel.config.audit.verify_interval_secs * 1000,
     log,
   );
-  registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth());
+  registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth(), workspace);
   if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
@@ -156,17 +189,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
-  registerApi(app, kernel, { clients: () => sockets.connections.size, keepAliveMs: limits.sseKeepAliveMs });
-  const stopScheduler =
+  registerApi(app, kernel, {
+    clients: () => sockets.connections.size,
+    keepAliveMs: limits.sseKeepAliveMs,
+    trust: options.trust,
+  });
+  stopScheduler =
     kernel.config.scheduler.enabled && options.scheduler !== false
       ? startScheduledRuns(kernel, () => sockets.connections, log)
       : undefined;
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
+  await app.listen({ host, port: options.port });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host ?? '127.0.0.1';
+  port = typeof address === 'object' && address ? address.port : options.port;
   listening = `http://${urlHost(host)}:${port}`;
+  if (servesA2a && kernel.config.a2a.public_url === undefined && isWildcardHost(host)) {
+    log('warn', `the A2A agent card names ${listening}, which clients elsewhere cannot use`, {
+      hint: 'set [a2a] public_url to the address clients reach the gateway at',
+    });
+  }
 
   const sweepMs =
     options.archiveSweepMs ?? Math.min(DEFAULT_SWEEP_MS, Math.max(1000, limits.sessionIdleTtlMs / 10));
@@ -188,6 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         clearInterval(sweeper);
         guardian.stop();
+        workspace.stop();
         await stopScheduler?.();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
         await mcp.closeAll();

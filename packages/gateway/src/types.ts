@@ -3,6 +3,7 @@
  * store), the token and the limits. Tests run a real gateway on a real kernel with a scripted
  * in-process provider and a temporary database.
  */
+import type { WorkspaceTrust } from '@oxydra/config';
 import type { Kernel, KernelEvent } from '@oxydra/kernel';
 import type { Message, StreamEvent, Usage } from '@oxydra/types';
 
@@ -112,6 +113,17 @@ export interface GatewayOptions {
    * saying to run `npm run build`.
    */
   webRoot?: string;
+  /** The workspace trust the configuration was loaded with (api/routes/trust.ts); unset: none to show. */
+  trust?: GatewayTrust;
+}
+
+/**
+ * What `oxydra gateway` loaded about workspace trust: the report (what was held back), and the
+ * environment it was loaded with, whose HOME holds the trust.json a decision is recorded in.
+ */
+export interface GatewayTrust {
+  report: WorkspaceTrust;
+  env: NodeJS.ProcessEnv;
 }
 
 /** The user a client is when it does not say (hello without user_id, HTTP without `user`). */

@@ -204,6 +204,11 @@ describe('REST API /api/v1', () => {
     });
     const config = (await call('get', '/config')).body;
     expect(JSON.stringify(config)).not.toContain('sk-gateway-test');
+    // Started without a trust report (no CLI loaded its configuration): nothing to show or decide.
+    // gateway-trust.test.ts covers the routes with one.
+    expect(config.trust).toBeNull();
+    await call('post', '/trust', {}, { body: { keys_hash: '0'.repeat(64) }, expect: 409 });
+    await call('delete', '/trust', {}, { expect: 409 });
 
     // A stored session, made the way a client makes one.
     const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice' });

@@ -205,4 +205,35 @@ export interface Health {
   };
   scheduler?: { enabled: boolean; started: boolean };
   clients?: number;
+  /** null (or absent on older gateways): the gateway has no trust report. */
+  trust?: { state: TrustState; held_count: number } | null;
+}
+
+export type TrustState = 'not-needed' | 'trusted' | 'trusted-for-this-run' | 'untrusted' | 'declined';
+
+/** A setting of the workspace's own .oxydra/ that needs trust; `value` is JSON text, secrets masked. */
+export interface HeldSetting {
+  key: string;
+  source: string;
+  why: string;
+  value: string;
+}
+
+/** GET /api/v1/config's `trust`: what the workspace holds back until it is trusted. */
+export interface WorkspaceTrust {
+  workspace: string;
+  state: TrustState;
+  changed: boolean;
+  keys_hash: string;
+  held: HeldSetting[];
+  /** A decision recorded since the gateway started, applied when it restarts. */
+  pending: 'trusted' | 'revoked' | null;
+}
+
+/** POST / DELETE /api/v1/trust. */
+export interface TrustDecision {
+  workspace: string;
+  decision: 'trusted' | 'revoked';
+  restart_needed: boolean;
+  message: string;
 }

@@ -110,20 +110,12 @@ export function isLegacyRequest(version: string | string[] | undefined): boolean
   return version === undefined || (typeof version === 'string' && version.startsWith('0.'));
 }
 
-const HOST_HEADER = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
 /**
- * Where the client reached us: `[a2a] public_url` when set (behind a proxy), else the request's
- * Host header when it is a plain host[:port], else the address the gateway listens on.
+ * Where clients reach the gateway: `[a2a] public_url` when set (behind a proxy), else the
+ * address it listens on. Never the request's Host header: the card is public and cached, and
+ * a URL taken from the request would send the next client's tasks (and token) wherever the
+ * asker's Host said.
  */
-export function cardBaseUrl(
-  config: AgentConfig,
-  host: string | undefined,
-  forwardedProto: string | string[] | undefined,
-  listening: string,
-): string {
-  if (config.a2a.public_url !== undefined) return config.a2a.public_url.replace(/\/+$/, '');
-  if (host === undefined || !HOST_HEADER.test(host)) return listening;
-  const scheme = forwardedProto === 'https' ? 'https' : 'http';
-  return `${scheme}://${host}`;
+export function cardBaseUrl(config: AgentConfig, listening: string): string {
+  return (config.a2a.public_url ?? listening).replace(/\/+$/, '');
 }

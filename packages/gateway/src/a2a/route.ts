@@ -52,7 +52,7 @@ async function loadSdk(kernel: Kernel, options: RouteOptions) {
   });
   const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');
   const handler = new server.DefaultRequestHandler(
-    agentCard(kernel.config, options.listening()),
+    agentCard(kernel.config, cardBaseUrl(kernel.config, options.listening())),
     store,
     executor,
   );
@@ -79,13 +79,7 @@ export function registerA2aRoutes(
 
   app.get(AGENT_CARD_PATH, async (request, reply) => {
     const { sdk: types } = await sdk();
-    const base = cardBaseUrl(
-      kernel.config,
-      request.headers.host,
-      request.headers['x-forwarded-proto'],
-      options.listening(),
-    );
-    const card = agentCard(kernel.config, base);
+    const card = agentCard(kernel.config, cardBaseUrl(kernel.config, options.listening()));
     const body = isLegacyRequest(request.headers['a2a-version'])
       ? legacyAgentCard(card)
       : types.AgentCard.toJSON(card);

@@ -2,6 +2,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { GatewayTrust } from '../types.js';
 import { type ApiRoute, registerApiRoutes, route } from './define.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
@@ -12,17 +13,22 @@ import { memoryRoutes } from './routes/memory.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { type SystemInfo, systemRoutes } from './routes/system.js';
+import { TrustView, trustRoutes } from './routes/trust.js';
 
 export { API_PREFIX } from './define.js';
 
 export interface ApiOptions extends SystemInfo {
   /** Seconds between keep-alive comments on /api/v1/events. */
   keepAliveMs: number;
+  /** The workspace trust the configuration was loaded with (GatewayOptions.trust). */
+  trust?: GatewayTrust | undefined;
 }
 
 export function apiRoutes(options: ApiOptions): ApiRoute[] {
+  const trust = new TrustView(options.trust);
   return [
-    ...systemRoutes(options),
+    ...systemRoutes(options, trust),
+    ...trustRoutes(trust),
     ...sessionRoutes(),
     ...agentRoutes(),
     ...eventRoutes(options.keepAliveMs),

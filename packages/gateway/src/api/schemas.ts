@@ -154,12 +154,16 @@ export const budgetSchema = z
         key: z.string().describe('daily_usd, monthly_usd, ...'),
         limit: z.number(),
         source: z.string().describe('where it was set: "oxydra budget set" or its configuration key'),
+        origin: z
+          .enum(['explicit', 'default'])
+          .describe("explicit: set for this scope; default: [budgets]' default for every scope"),
         used: z.number(),
         reserved: z.number().describe('held by calls in progress'),
         remaining: z.number(),
         resets_at: z.string(),
       }),
     ),
+    uncapped: z.array(z.string()).describe('caps this scope could have that nothing sets: no limit'),
     today: spendSchema.describe('this UTC day'),
     month: spendSchema.describe('this UTC month'),
   })
@@ -172,11 +176,13 @@ export const budgetJson = (b: ScopeBudget): z.infer<typeof budgetSchema> => ({
     key: cap.key,
     limit: cap.limit,
     source: cap.source,
+    origin: cap.origin,
     used: cap.used,
     reserved: cap.reserved,
     remaining: cap.remaining,
     resets_at: cap.resetsAt,
   })),
+  uncapped: [...b.uncapped],
   today: { ...b.today },
   month: { ...b.month },
 });

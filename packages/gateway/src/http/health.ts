@@ -1,21 +1,27 @@
 /**
  * Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, the
- * audit chain verified intact, not shutting down; tool sources' states listed).
+ * audit chain verified intact, the workspace's .oxydra/ still the one opened, not shutting
+ * down; tool sources' states listed).
  */
 import type { ToolSourceHealth } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import type { Guardian } from '../guardian.js';
 import type { GatewayHub } from '../hub.js';
+import type { WorkspaceGuard } from '../workspace-guard.js';
 
 export function registerHealthRoutes(
   app: FastifyInstance,
   hub: GatewayHub,
   guardian: Guardian,
   toolSources: () => ToolSourceHealth[],
+  workspace: Pick<WorkspaceGuard, 'problem'>,
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (hub.closing) return reply.code(503).send({ status: 'not_ready', reason: 'shutting down' });
+    // Before the store: a removed folder's database still answers, from a file nobody will open.
+    const moved = workspace.problem();
+    if (moved !== undefined) return reply.code(503).send({ status: 'not_ready', reason: moved });
     try {
       await hub.store.get('readyz-probe');
     } catch {

@@ -1,7 +1,12 @@
-/** The effective configuration, as the gateway runs it, with secrets masked by the gateway. */
+/**
+ * The effective configuration, as the gateway runs it, with secrets masked by the gateway; above
+ * it, what the workspace holds back until it is trusted (config-trust.tsx).
+ */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import type { WorkspaceTrust } from '../api-types.js';
 import { Loaded, PageHeader, useResource } from '../ui/common.js';
+import { WorkspaceTrustPanel } from './config-trust.js';
 
 function Value(props: { value: unknown; name: string; depth: number }) {
   const { value } = props;
@@ -38,7 +43,10 @@ function Value(props: { value: unknown; name: string; depth: number }) {
 }
 
 export function ConfigPage() {
-  const config = useResource(() => api<{ config: Record<string, unknown> }>('/api/v1/config'), []);
+  const config = useResource(
+    () => api<{ config: Record<string, unknown>; trust?: WorkspaceTrust | null }>('/api/v1/config'),
+    [],
+  );
   const [raw, setRaw] = useState(false);
   return (
     <section aria-labelledby="page-title">
@@ -52,25 +60,28 @@ export function ConfigPage() {
           Show as JSON
         </label>
       </PageHeader>
-      <p class="muted small">The effective configuration the gateway runs with. Secrets are masked.</p>
       <Loaded resource={config} what="the configuration">
-        {(data) =>
-          raw ? (
-            <pre class="config-json">{JSON.stringify(data.config, null, 2)}</pre>
-          ) : (
-            <div class="config">
-              {Object.entries(data.config).map(([key, value]) =>
-                value !== null && typeof value === 'object' && !Array.isArray(value) ? (
-                  <Value key={key} value={value} name={`[${key}]`} depth={1} />
-                ) : (
-                  <p key={key}>
-                    <code>{key}</code> = <code>{JSON.stringify(value)}</code>
-                  </p>
-                ),
-              )}
-            </div>
-          )
-        }
+        {(data) => (
+          <>
+            <WorkspaceTrustPanel trust={data.trust} />
+            <p class="muted small">The effective configuration the gateway runs with. Secrets are masked.</p>
+            {raw ? (
+              <pre class="config-json">{JSON.stringify(data.config, null, 2)}</pre>
+            ) : (
+              <div class="config">
+                {Object.entries(data.config).map(([key, value]) =>
+                  value !== null && typeof value === 'object' && !Array.isArray(value) ? (
+                    <Value key={key} value={value} name={`[${key}]`} depth={1} />
+                  ) : (
+                    <p key={key}>
+                      <code>{key}</code> = <code>{JSON.stringify(value)}</code>
+                    </p>
+                  ),
+                )}
+              </div>
+            )}
+          </>
+        )}
       </Loaded>
     </section>
   );

@@ -1,9 +1,16 @@
 /** Health and resources: version, uptime, sandbox, tool sources, memory, agents, sessions, scheduler, clients. */
 import { useEffect } from 'preact/hooks';
 import { api } from '../api.js';
-import type { Health } from '../api-types.js';
+import type { Health, TrustState } from '../api-types.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
+import { href } from '../router.js';
 import { Badge, Loaded, PageHeader, useResource } from '../ui/common.js';
+
+/** The trust state as a badge: held back warns, trusted (or nothing to trust) is fine. */
+function TrustBadge(props: { state: TrustState }) {
+  const held = props.state === 'untrusted' || props.state === 'declined';
+  return <Badge value={props.state} tone={held ? 'warn' : 'ok'} />;
+}
 
 export function HealthPage() {
   const health = useResource(() => api<Health>('/api/v1/health'), []);
@@ -45,6 +52,20 @@ export function HealthPage() {
                       ? `${data.scheduler.enabled ? 'enabled' : 'disabled'}${data.scheduler.started ? ', running' : ''}`
                       : '—'}
                   </dd>
+                  {data.trust ? (
+                    <>
+                      <dt>Workspace trust</dt>
+                      <dd>
+                        <TrustBadge state={data.trust.state} />
+                        {data.trust.held_count > 0 ? (
+                          <>
+                            {` ${data.trust.held_count} setting${data.trust.held_count === 1 ? '' : 's'} held back: `}
+                            <a href={href('config')}>review</a>
+                          </>
+                        ) : null}
+                      </dd>
+                    </>
+                  ) : null}
                 </dl>
               </div>
               <div class="card">

@@ -1,7 +1,11 @@
-/** Who am I, how is the gateway doing, and the configuration it runs with (secrets masked). */
+/**
+ * Who am I, how is the gateway doing, and the configuration it runs with (secrets masked), with
+ * what the workspace holds back until it is trusted (routes/trust.ts).
+ */
 import { maskSecrets } from '@oxydra/types';
 import { z } from 'zod';
 import { route } from '../define.js';
+import { type TrustView, trustReportSchema, trustSummarySchema } from './trust.js';
 
 const VERSION = '0.1.0';
 
@@ -10,7 +14,7 @@ export interface SystemInfo {
   clients(): number;
 }
 
-export function systemRoutes(info: SystemInfo) {
+export function systemRoutes(info: SystemInfo, trust: TrustView) {
   return [
     route({
       method: 'get',
@@ -52,6 +56,7 @@ export function systemRoutes(info: SystemInfo) {
         }),
         scheduler: z.object({ enabled: z.boolean(), started: z.boolean() }),
         clients: z.number(),
+        trust: trustSummarySchema,
       }),
       handler: ({ kernel }) => {
         const resources = kernel.resources();
@@ -83,6 +88,7 @@ export function systemRoutes(info: SystemInfo) {
           },
           scheduler: { enabled: kernel.config.scheduler.enabled, started: kernel.scheduler.started },
           clients: info.clients(),
+          trust: trust.summary(),
         };
       },
     }),
@@ -92,8 +98,16 @@ export function systemRoutes(info: SystemInfo) {
       tag: 'system',
       role: 'operator',
       summary: 'The effective configuration',
-      response: z.object({ config: z.record(z.string(), z.unknown()).describe('every secret masked') }),
-      handler: ({ kernel }) => ({ config: maskSecrets(kernel.config) as Record<string, unknown> }),
+      description:
+        "`trust` says which settings of the workspace's own `.oxydra/` are held back until it is trusted (POST /api/v1/trust).",
+      response: z.object({
+        config: z.record(z.string(), z.unknown()).describe('every secret masked'),
+        trust: trustReportSchema,
+      }),
+      handler: ({ kernel }) => ({
+        config: maskSecrets(kernel.config) as Record<string, unknown>,
+        trust: trust.report(),
+      }),
     }),
   ];
 }
