@@ -17,9 +17,10 @@
 // Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the maximum resident set size of the
 // process) when installed, else from sampling /proc/<pid>/status (VmHWM) at exit; the output says
 // which.
-// Usage: node bench/agent-loop.mjs [--runs N] [--http-runs N] [--process-runs N]   (one JSON object)
+// Usage: node bench/agent-loop.mjs [--runs N] [--http-runs N] [--process-runs N]
+//          [--trusted-workspace] [--baseline OTHER/packages/cli/bin/oxydra.js]   (one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1000' },
     'http-runs': { type: 'string', default: '300' },
     'process-runs': { type: 'string', default: '20' },
+    // (c) with the mock provider set in the workspace's own .oxydra/agent.toml (base_url: a key
+    // that needs trust), trusted with `oxydra trust --yes`: what a trusted workspace pays.
+    'trusted-workspace': { type: 'boolean', default: false },
+    // (c) also times another build's bin/oxydra.js, interleaved (e.g. the previous commit's).
+    baseline: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -185,18 +191,44 @@ const home = mkdtempSync(join(tmpdir(), 'oxydra-bench-home-'));
 const env = runEnv(home);
 const requests = await captureRequests(scenarioPath);
 const { url, child: server } = await startMockProcess(bin, scenarioPath);
-env.OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL = url;
+if (values['trusted-workspace']) {
+  delete env.OXYDRA__PROVIDERS__REGISTRY__MOCK__PROVIDER_TYPE;
+  mkdirSync(join(workspace, '.oxydra'), { recursive: true });
+  writeFileSync(
+    join(workspace, '.oxydra', 'agent.toml'),
+    `[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${url}"\n`,
+  );
+  const trusted = spawnSync(process.execPath, [bin, 'trust', '--yes'], {
+    cwd: workspace,
+    env,
+    encoding: 'utf8',
+  });
+  if (trusted.status !== 0) throw new Error(`oxydra trust --yes failed: ${trusted.stderr}`);
+} else {
+  env.OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL = url;
+}
+// The baseline build keeps its own workspace: its databases are of its own schema version.
+const baselineWorkspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-baseline-'));
+cpSync(join(workspace, 'notes.txt'), join(baselineWorkspace, 'notes.txt'));
+if (values['trusted-workspace']) {
+  cpSync(join(workspace, '.oxydra', 'agent.toml'), join(baselineWorkspace, '.oxydra', 'agent.toml'));
+}
 const rawScript = writeRawScript(new URL(url).origin, requests);
 const hasGnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
 const commands = {
   oxydra: [bin, 'run', '--json', 'Read notes.txt'],
   raw_fetch: [rawScript],
+  ...(values.baseline ? { baseline: [values.baseline, 'run', '--json', 'Read notes.txt'] } : {}),
 };
-const samples = { oxydra: { wall: [], rssKb: [] }, raw_fetch: { wall: [], rssKb: [] } };
+const samples = Object.fromEntries(Object.keys(commands).map((name) => [name, { wall: [], rssKb: [] }]));
 for (let i = 0; i < processRuns + 2; i++) {
-  const order = i % 2 === 0 ? ['oxydra', 'raw_fetch'] : ['raw_fetch', 'oxydra'];
+  const names = Object.keys(commands);
+  const order = i % 2 === 0 ? names : [...names].reverse();
   for (const name of order) {
-    const { elapsed, rssKb } = await timeProcess(commands[name]);
+    const { elapsed, rssKb } = await timeProcess(
+      commands[name],
+      name === 'baseline' ? baselineWorkspace : workspace,
+    );
     if (i < 2) continue; // warm-up (the first run also fills the sandbox probe cache)
     samples[name].wall.push(elapsed);
     if (rssKb !== undefined) samples[name].rssKb.push(rssKb);
@@ -204,6 +236,7 @@ for (let i = 0; i < processRuns + 2; i++) {
 }
 server.kill('SIGTERM');
 rmSync(workspace, { recursive: true, force: true });
+rmSync(baselineWorkspace, { recursive: true, force: true });
 rmSync(home, { recursive: true, force: true });
 
 /** The caller's environment with a throwaway HOME and config folders, and the mock selected. */
@@ -309,12 +342,12 @@ process.exit(0);
 }
 
 /** One process run: wall time from spawn to exit, and its peak RSS (GNU time, else /proc). */
-async function timeProcess(args) {
+async function timeProcess(args, cwd) {
   const argv = hasGnuTime
     ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]]
     : [process.execPath, args];
   const start = performance.now();
-  const child = spawn(argv[0], argv[1], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv[1], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {
@@ -353,6 +386,7 @@ function processSummary({ wall, rssKb }) {
 }
 const oxydra = processSummary(samples.oxydra);
 const raw = processSummary(samples.raw_fetch);
+const baseline = samples.baseline ? processSummary(samples.baseline) : undefined;
 const processRatio = ratio(oxydra.median_ms, raw.median_ms);
 const httpRatio = ratio(httpLoop.median_ms, httpFloor.median_ms);
 process.stdout.write(
@@ -383,9 +417,18 @@ process.stdout.write(
         runs: processRuns,
         environment: "the caller's, with HOME and the XDG folders in a throwaway folder and OXYDRA* dropped",
         rss_source: hasGnuTime ? 'GNU time %M (max RSS)' : '/proc/<pid>/status VmHWM sampled every 2 ms',
+        workspace_config: values['trusted-workspace']
+          ? 'the mock provider in the workspace .oxydra/agent.toml, trusted'
+          : 'the mock provider through OXYDRA__* variables, no .oxydra/',
         oxydra_run: oxydra,
         raw_fetch_process: raw,
         ratio: processRatio,
+        ...(baseline
+          ? {
+              baseline: { bin: values.baseline, ...baseline },
+              vs_baseline: ratio(oxydra.median_ms, baseline.median_ms),
+            }
+          : {}),
         target: 'ratio <= 1.4, oxydra peak RSS <= 100 MB',
         meets_target: processRatio <= 1.4 && (oxydra.peak_rss_mb === null || oxydra.peak_rss_mb <= 100),
       },

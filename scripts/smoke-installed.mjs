@@ -117,11 +117,16 @@ async function startMock(api, steps) {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * A workspace set up as its owner would: the config written, then trusted with `oxydra trust
+ * --yes` (its provider address is a key that needs trust; see the README's Workspace trust).
+ */
 function workspace(name, config) {
   const dir = join(root, name);
   mkdirSync(join(dir, '.oxydra'), { recursive: true });
   chmodSync(dir, 0o755);
   writeFileSync(join(dir, '.oxydra', 'agent.toml'), config);
+  oxydra(['trust', '--yes'], dir);
   return dir;
 }
 
@@ -333,7 +338,8 @@ provider_type = "openai"
 base_url = "\${mock.url}"
 api_key = "sk-smoke-0123456789"
 \`);
-const { config } = await loadAgentConfig({ cwd: process.cwd() });
+// The program wrote this workspace's config itself, so it trusts it for this load.
+const { config } = await loadAgentConfig({ cwd: process.cwd(), trust: 'this-run' });
 const kernel = await openKernel({ workspace: process.cwd(), config, host: 'cli' });
 const result = await kernel.agents.spawn({ prompt: 'hi' }).result;
 await kernel.close();

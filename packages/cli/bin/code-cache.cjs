@@ -10,10 +10,16 @@
 // from the ES module bundle with Node's own compile cache.
 //
 // Safety: the cache lives in the user's own cache folder (privateCacheDir), never a shared one:
-// code read from a folder another user can write would run as ours. Only bundle files named
-// with their content hash are cached, and the hash is the key, so a cache never meets a changed
-// file; a file failing its checksum, or that V8 refuses (another V8 version, other V8 flags),
-// is compiled as usual and its cache written anew. Anything failing here only means no cache.
+// code read from a folder another user can write would run as ours. V8 runs a cache of the
+// right length whatever its bytes, so each file carries an HMAC-SHA256 under the user's local
+// key (~/.config/oxydra/local.key, made by @oxydra/config, hidden from commands and the file
+// tools like ~/.cache/oxydra itself): a cache forged by anything that could write the folder (a
+// command in a workspace holding the home folder, another program) is never run. A missing key
+// is made by the bundle once the first command has run; one that is not private caches nothing.
+// Only bundle files named with their content hash are cached, and the hash is the key, so a
+// cache never meets a changed file; a file failing its MAC, or that V8 refuses (another V8
+// version, other V8 flags), is compiled as usual and its cache written anew. Anything failing
+// here only means no cache.
 //
 // NODE_DEBUG=oxydra_code_cache logs what was read, rejected and written.
 //
@@ -28,6 +34,7 @@ const {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -36,7 +43,6 @@ const {
 const Module = require('node:module');
 const { basename, dirname, isAbsolute, join, sep } = require('node:path');
 const { Script } = require('node:vm');
-const { crc32 } = require('node:zlib');
 
 /** NODE_DEBUG=oxydra_code_cache, as util.debuglog reads it (without loading node:util). */
 const DEBUG = /(^|,)\s*oxydra_code_cache\s*(,|$)/i.test(process.env.NODE_DEBUG ?? '');
@@ -79,14 +85,61 @@ function privateCacheDir(name) {
   }
 }
 
+const LOCAL_KEY_BYTES = 32;
+const MAC_BYTES = 32;
+let localKey;
+
 /**
- * A cache file is the CRC-32 of V8's data (4 bytes, little-endian) and the data. V8 checks a
- * cache's version, flags and source length but, in release builds, not its content: a damaged
- * file would be run, and crash the process at every start. The checksum makes it a cache miss.
- * (V8's own --verify-snapshot-checksum would too, but any V8 flag set at run time costs more:
- * Node's built-in modules then compile without the code cache Node ships for them.)
+ * The user's local key, read as @oxydra/config's local-key.ts reads it (that module cannot be
+ * loaded before the bundle): a regular file of this user's, private, of the right size. It is
+ * made by the bundle (saveCodeCache's ensureLocalKey), never here.
+ */
+function cacheKey() {
+  if (localKey !== undefined) return localKey || undefined;
+  localKey = false;
+  const path =
+    process.env.OXYDRA_LOCAL_KEY_FILE ||
+    join(process.env.HOME || require('node:os').homedir(), '.config', 'oxydra', 'local.key');
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    const key = Buffer.alloc(LOCAL_KEY_BYTES);
+    if (
+      info.isFile() &&
+      info.uid === process.getuid?.() &&
+      (info.mode & 0o077) === 0 &&
+      info.size === LOCAL_KEY_BYTES &&
+      readSync(fd, key, 0, LOCAL_KEY_BYTES, 0) === LOCAL_KEY_BYTES
+    ) {
+      localKey = key;
+    } else {
+      debug('no cache: %s is not a private %d-byte file of this user', path, LOCAL_KEY_BYTES);
+    }
+  } catch (error) {
+    debug('no cache: no local key (%s)', error.code ?? error.message);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return localKey || undefined;
+}
+
+/** HMAC-SHA256 of the file's name and V8's data under the local key. */
+function macOf(key, name, data) {
+  const { createHmac } = require('node:crypto');
+  return createHmac('sha256', key).update(`oxydra-code-cache-v1:${name}:`).update(data).digest();
+}
+
+/**
+ * A cache file is the MAC (32 bytes) and V8's data. V8 checks a cache's version, flags and
+ * source length but, in release builds, not its content: a damaged or forged file would be run
+ * (a damaged one crashes the process at every start). A MAC that does not match is a cache miss.
+ * (V8's own --verify-snapshot-checksum would catch damage only, and any V8 flag set at run time
+ * costs more: Node's built-in modules then compile without the code cache Node ships for them.)
  */
 function readCache(path, name) {
+  const key = cacheKey();
+  if (key === undefined) return undefined;
   let stored;
   let fd;
   try {
@@ -103,16 +156,17 @@ function readCache(path, name) {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  const data = stored.subarray(4);
-  if (stored.length > 4 && stored.readUInt32LE(0) === crc32(data)) return data;
-  debug('%s: cache damaged', name);
+  const data = stored.subarray(MAC_BYTES);
+  if (stored.length > MAC_BYTES) {
+    const { timingSafeEqual } = require('node:crypto');
+    if (timingSafeEqual(stored.subarray(0, MAC_BYTES), macOf(key, name, data))) return data;
+  }
+  debug("%s: cache damaged or not made with this user's key", name);
   return undefined;
 }
 
-function cacheFile(data) {
-  const header = Buffer.alloc(4);
-  header.writeUInt32LE(crc32(data));
-  return Buffer.concat([header, data]);
+function cacheFile(key, name, data) {
+  return Buffer.concat([macOf(key, name, data), data]);
 }
 
 /**
@@ -145,7 +199,10 @@ function requireWithCodeCache(entry, cacheDir) {
       dirname(filename),
     );
   };
-  return { exports: require(entry), save: () => saveCodeCache(compiled, cacheDir) };
+  return {
+    exports: require(entry),
+    save: (ensureLocalKey) => saveCodeCache(compiled, cacheDir, ensureLocalKey),
+  };
 }
 
 /**
@@ -154,8 +211,20 @@ function requireWithCodeCache(entry, cacheDir) {
  * command may have written) are rewritten too when they now hold more. A run where every file
  * was served from the cache writes nothing.
  */
-function saveCodeCache(compiled, cacheDir) {
+async function saveCodeCache(compiled, cacheDir, ensureLocalKey) {
   if (cacheDir === undefined || compiled.every((file) => file.accepted)) return;
+  if (cacheKey() === undefined && ensureLocalKey) {
+    // The first command on this machine: the bundle makes the key (one home for that rule,
+    // @oxydra/config's local-key.ts), then it is read here like any other time.
+    try {
+      await ensureLocalKey();
+    } catch (error) {
+      debug('no local key made: %s', error.message);
+    }
+    localKey = undefined;
+  }
+  const key = cacheKey();
+  if (key === undefined) return;
   let written = 0;
   for (const { name, script, had, accepted } of compiled) {
     try {
@@ -164,7 +233,7 @@ function saveCodeCache(compiled, cacheDir) {
       const path = join(cacheDir, `${name}.v8`);
       const temporary = `${path}.${process.pid}.tmp`;
       try {
-        writeFileSync(temporary, cacheFile(data), { mode: 0o600 });
+        writeFileSync(temporary, cacheFile(key, name, data), { mode: 0o600 });
         renameSync(temporary, path);
       } catch (error) {
         rmSync(temporary, { force: true });

@@ -115,7 +115,7 @@ async function loadMain(command, caches, flags) {
   const entry = fileURLToPath(new URL('../bundle/main.cjs', import.meta.url));
   const cacheDir = flags === null ? undefined : caches.codeCacheDir(flags);
   const { exports, save } = caches.requireWithCodeCache(entry, cacheDir);
-  return { main: exports.main, save };
+  return { main: exports.main, save: () => save(exports.ensureLocalKey) };
 }
 
 const args = process.argv.slice(2);
@@ -138,6 +138,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // for a while longer; exit as soon as what was written has been flushed.
   const flushed = (stream) => new Promise((resolve) => stream.write('', resolve));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-  save?.();
+  await save?.();
   process.exit();
 }

@@ -30,7 +30,11 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .option('--trust', "trust this workspace's .oxydra/ settings for this one command (see `oxydra trust`)")
+    .hook('preAction', async (root) => {
+      if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
+    });
 
   const config = program.command('config').description('inspect and check the configuration');
   addConfigFlags(
@@ -54,6 +58,22 @@ export function buildProgram(): Command {
     .description('list the configuration files Oxydra reads, in precedence order, and which exist')
     .option('--json', 'print JSON')
     .action(lazy(() => import('./commands/config-path.js'), 'runConfigPath'));
+
+  program
+    .command('trust')
+    .description(
+      "review the settings of a workspace's .oxydra/ that run code, route keys or weaken isolation, and trust them",
+    )
+    .argument('[path]', 'the workspace (default: the one this folder belongs to)')
+    .option('--yes', 'trust without asking (shows what is trusted)')
+    .option('--revoke', 'take the trust back: those settings are held back again')
+    .option('--list', 'list every workspace you trusted or declined')
+    .option(
+      '--adopt-state',
+      "record the workspace's kernel.db, memory.db and checkpoints.git as yours (made by an earlier Oxydra, or moved back after being set aside)",
+    )
+    .option('--json', 'with --list: print JSON')
+    .action(lazy(() => import('./commands/trust.js'), 'runTrust'));
 
   program
     .command('init')
@@ -676,6 +696,15 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/guest-shell-daemon.js'), 'runShellDaemon'));
 
   return program;
+}
+
+/**
+ * Makes the user's local key when it is missing. The launcher's code cache (bin/code-cache.cjs)
+ * authenticates what it writes with that key and calls this once the command has run: loaded
+ * then, so `--help` and friends load none of @oxydra/config before they are done.
+ */
+export async function ensureLocalKey(): Promise<void> {
+  (await import('@oxydra/config')).localSecretKey();
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -112,7 +112,13 @@ ${extraToml}`,
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code, signal) => {
+        // A signal death has no status; say which signal, or a failing assertion shows only null.
+        if (signal !== null) stderr += `\n[agent-env] oxydra ${args[0] ?? ''} died of ${signal}\n`;
+        resolve(code);
+      }),
+    );
     if (during) await during(child, () => stdout);
     const status = await exited;
     await new Promise((resolve) => setImmediate(resolve));

@@ -3,7 +3,7 @@
  * tmux, the testkit's mock model asking for shell commands, the answers typed as keys. The mock's
  * recorded requests show what reached the model.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScenarioStep } from '../../testkit/src/index.js';
@@ -29,7 +29,10 @@ const shell = (command: string): ScenarioStep => ({
 async function start(args: string[], steps: ScenarioStep[]): Promise<{ env: AgentEnv; pane: TmuxPane }> {
   env = await AgentEnv.start(E2E_APIS[0]!, steps);
   const config = join(env.workspace, '.oxydra/agent.toml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace('approval = "auto"', 'approval = "ask"'));
+  env.sandbox.write(
+    '.oxydra/agent.toml',
+    readFileSync(config, 'utf8').replace('approval = "auto"', 'approval = "ask"'),
+  );
   pane = new TmuxPane(env.sandbox.root);
   pane.start(
     [process.execPath, OXYDRA_BIN, ...args],
@@ -153,7 +156,10 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
       ],
     );
     const config = join(env.workspace, '.oxydra/agent.toml');
-    writeFileSync(config, `${readFileSync(config, 'utf8')}\n[tools.shell]\ncommand_timeout_secs = 1\n`);
+    env.sandbox.write(
+      '.oxydra/agent.toml',
+      `${readFileSync(config, 'utf8')}\n[tools.shell]\ncommand_timeout_secs = 1\n`,
+    );
     await promptUntilQuestion(pane, 'run the thing');
     // No answer: the call's deadline (1 s + its grace) passes while the question is on screen.
     await pane.waitForText('(the call ended before an answer: not run)', 20_000);

@@ -14,6 +14,7 @@ import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { IS_ROOT } from './helpers.js';
+import { trustWorkspace } from './trust-helpers.js';
 
 const hasBwrap = existsSync('/usr/bin/bwrap');
 const sh = (command: string) => ({ name: 'shell_exec', arguments: { command } });
@@ -154,6 +155,8 @@ describe.skipIf(!hasBwrap)("Oxydra's configuration folders are hidden wherever t
           env.sandbox.write('xdg/oxydra/gateway-token', `${secret}\n`);
           env.sandbox.write('xdg/oxydra/agent.toml', `# ${secret}\n`);
           env.sandbox.env.XDG_CONFIG_HOME = join(env.workspace, 'xdg');
+          // Trust decisions live in the user's configuration folder, which just moved.
+          trustWorkspace(env.workspace, env.sandbox.env);
         },
       },
     );

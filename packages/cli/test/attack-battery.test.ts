@@ -650,8 +650,9 @@ describe.skipIf(!hasBwrap)('secret leakage', () => {
     const a = await attack([], {
       prepare: (env) => {
         const path = join(env.workspace, '.oxydra/agent.toml');
-        writeFileSync(
-          path,
+        // Through the sandbox's write: the owner's edit, trusted as they would trust it.
+        env.sandbox.write(
+          '.oxydra/agent.toml',
           readFileSync(path, 'utf8').replace(
             'api_key_env = "MOCK_KEY"',
             'api_key = "sk-in-file-secret-PWN-77"',

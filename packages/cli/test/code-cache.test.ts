@@ -1,13 +1,16 @@
 /**
  * The CommonJS bundle's code cache (bin/code-cache.cjs), through the real binary: the first run
  * of a command writes V8's compiled code into the user's private cache folder and the next run
- * is served from it; damaged data is refused by V8 and rewritten, never run; a folder others may
+ * is served from it; damaged data, or data authenticated under another key than the user's local
+ * key, is refused and rewritten, never run; the first command makes that key, and one others can
+ * read caches nothing; a folder others may
  * write is never used; a plugin (an ES module file the user names) still loads when the code
  * importing it comes from the cache (Node 20 cannot run import() in such code); month-old
  * caches are pruned; a FIFO, a link or a folder where a cache file should be is only a miss;
  * the gateway, started by the launcher with all its V8 flags, is served from a folder of its own. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
@@ -38,11 +41,19 @@ afterEach(async () => {
   for (const stop of started.splice(0)) await stop();
 });
 
-function sandboxWithCache(): { cacheHome: string; folder: string } {
+/** The user's local key (as @oxydra/config makes it): the code cache is authenticated with it. */
+function giveLocalKey(home: string, key: Buffer = randomBytes(32)): Buffer {
+  mkdirSync(join(home, '.config', 'oxydra'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, '.config', 'oxydra', 'local.key'), key, { mode: 0o600 });
+  return key;
+}
+
+function sandboxWithCache(options: { key?: boolean } = {}): { cacheHome: string; folder: string } {
   sandbox = new CliSandbox();
   started.push(() => sandbox?.cleanup());
   const cacheHome = join(sandbox.root, 'cache');
   Object.assign(sandbox.env, DEBUG, { XDG_CACHE_HOME: cacheHome });
+  if (options.key !== false) giveLocalKey(sandbox.home);
   return { cacheHome, folder: versionFolder(cacheHome) };
 }
 
@@ -98,6 +109,43 @@ describe('the code cache of the CommonJS bundle', () => {
     expect(wrote(damaged.stderr)?.[1]).toBe(String(files.length));
     const again = sandbox!.run('--help');
     expect(again.stderr).not.toMatch(/damaged|rejected|wrote/);
+  });
+
+  it("never runs a cache another key made: one written under another user's key, or forged", () => {
+    const { folder } = sandboxWithCache();
+    const clean = sandbox!.run('--help');
+    expect(clean.status).toBe(0);
+    const files = readdirSync(folder).sort();
+    // A cache of exactly the right bytes for V8, as something that can write the folder (a
+    // command in a workspace holding the home folder) would plant it, with a MAC under a key it
+    // chose: the user's key is replaced, so every file now carries a MAC of another key.
+    giveLocalKey(sandbox!.home);
+    const other = sandbox!.run('--help');
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stdout).toBe(clean.stdout);
+    expect(other.stderr.match(/not made with this user's key/g)?.length).toBe(files.length);
+    expect(other.stderr).not.toContain('rejected');
+    expect(wrote(other.stderr)?.[1]).toBe(String(files.length));
+    expect(sandbox!.run('--help').stderr).not.toMatch(/damaged|rejected|wrote/);
+  });
+
+  it('makes the local key after the first command when there is none; a key others can read caches nothing', () => {
+    const { folder } = sandboxWithCache({ key: false });
+    const keyFile = join(sandbox!.home, '.config', 'oxydra', 'local.key');
+    const first = sandbox!.run('--help');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain('no local key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile).length).toBe(32);
+    expect(Number(wrote(first.stderr)?.[1])).toBeGreaterThan(0);
+    expect(sandbox!.run('--help').stderr).not.toMatch(/damaged|rejected|wrote/);
+    chmodSync(keyFile, 0o644);
+    for (const file of readdirSync(folder)) rmSync(join(folder, file));
+    const readable = sandbox!.run('--help');
+    expect(readable.status).toBe(0);
+    expect(readable.stderr).toContain('is not a private 32-byte file of this user');
+    expect(readable.stderr).toMatch(/no local key made: .*readable by other users/);
+    expect(readdirSync(folder)).toEqual([]);
   });
 
   it('writes anew what V8 refuses: code compiled under other V8 flags', () => {

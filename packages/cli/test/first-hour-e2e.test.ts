@@ -4,12 +4,13 @@
  * for --provider, an unenforceable --max-cost refused up front, OXYDRA_ variables missing an
  * underscore, a cancel that is not reported as a failure, and the runner.toml hint.
  */
-import { mkdirSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, waitFor } from './agent-env.js';
-import { CliSandbox } from './helpers.js';
+import { CliSandbox, IS_ROOT } from './helpers.js';
 import { processesWith, uniqueSleep } from './processes.js';
+import { trustWorkspace } from './trust-helpers.js';
 
 let env: AgentEnv | undefined;
 let sandbox: CliSandbox | undefined;
@@ -41,6 +42,12 @@ describe('the first hour', () => {
     env.sandbox.write('top.txt', 'at the root');
     env.cwd = join(env.workspace, 'src', 'deep');
     mkdirSync(env.cwd, { recursive: true });
+    // The walk up adopts only folders of the user running the command (or root's): here, as
+    // the tests run, that is the workspace's owner. (Another user's is refused: discovery tests.)
+    if (IS_ROOT) {
+      for (const path of [env.workspace, join(env.workspace, '.oxydra')]) chownSync(path, 0, 0);
+      trustWorkspace(env.workspace, env.sandbox.env);
+    }
     const result = await env.run(['run', 'list the files']);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`workspace: ${env.workspace} (its .oxydra/ is ../.. from here)`);
@@ -69,8 +76,9 @@ describe('the first hour', () => {
     const result = await env.run(['run', '--max-cost', '0.10', 'hi']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(
-      /^error: .*max_cost is set \(\$0\.1000\) but the prices of model "llama3\.2"/,
+      /^error: --max-cost is set \(\$0\.1000\) but the prices of model "llama3\.2"/,
     );
+    expect(result.stderr).toContain('set free = true on [providers.registry.local]');
     expect(result.stderr).not.toContain('session');
     expect(env.mock.requests).toHaveLength(0);
     expect((await env.run(['sessions', 'list'])).stdout).toContain('no sessions yet');

@@ -32,10 +32,17 @@ export class GatewayDaemon {
   }
 
   /** Starts `oxydra gateway --bind 127.0.0.1:0 --log-format json` and waits until it listens. */
-  static async start(env: AgentEnv, args: string[] = []): Promise<GatewayDaemon> {
-    const daemon = new GatewayDaemon(
-      env.spawn(['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json', ...args]),
-    );
+  static start(env: AgentEnv, args: string[] = []): Promise<GatewayDaemon> {
+    return GatewayDaemon.launch(env, ['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json', ...args]);
+  }
+
+  /** Starts `oxydra gateway --log-format json` where the configuration says (no --bind). */
+  static startConfigured(env: AgentEnv): Promise<GatewayDaemon> {
+    return GatewayDaemon.launch(env, ['gateway', '--log-format', 'json']);
+  }
+
+  private static async launch(env: AgentEnv, argv: string[]): Promise<GatewayDaemon> {
+    const daemon = new GatewayDaemon(env.spawn(argv));
     let exitCode: number | null | undefined;
     void daemon.exited.then((code) => {
       exitCode = code;
@@ -59,6 +66,11 @@ export class GatewayDaemon {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as LogLine);
+  }
+
+  async stop(): Promise<void> {
+    this.kill('SIGKILL');
+    await this.exited;
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

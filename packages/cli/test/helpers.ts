@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'libsql';
+import { trustWorkspace } from './trust-helpers.js';
 
 export const OXYDRA_BIN = fileURLToPath(new URL('../bin/oxydra.js', import.meta.url));
 
@@ -45,11 +46,18 @@ export class CliSandbox {
     }
   }
 
-  write(relativePath: string, content: string): string {
+  /**
+   * Write a workspace file. The workspace's own config files are then trusted, as the owner of a
+   * workspace they set up would (`oxydra trust`), unless `trust: false` (tests of untrusted ones).
+   */
+  write(relativePath: string, content: string, options: { trust?: boolean } = {}): string {
     const path = join(this.workspace, relativePath);
     const created = mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
     if (IS_ROOT) giveToOwner(this.workspace, path, created);
+    if (options.trust !== false && /^\.oxydra\/(agent|providers|runner)\.toml$/.test(relativePath)) {
+      trustWorkspace(this.workspace, this.env);
+    }
     return path;
   }
 

@@ -42,7 +42,14 @@ describe('oxydra init', () => {
     expect(config.providers.registry.local).toMatchObject({
       provider_type: 'openai',
       base_url: 'http://127.0.0.1:11434/v1',
+      free: true,
     });
+    // Model ids of the hosted providers are still checked: a typo is caught before any call.
+    expect(config.catalog.skip_catalog_validation).toBe(false);
+    sandbox.env.OPENAI_API_KEY = 'sk-not-used-0123456789';
+    const typo = sandbox.run('run', '--provider', 'openai', '--model', 'gpt-4o-mnii', 'hi');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/unknown model "gpt-4o-mnii" for provider openai.*gpt-4o-mini/);
   });
 });
 

@@ -8,7 +8,8 @@
  * owned by root is opened by an ordinary uid (`setpriv --reuid 65534`).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
@@ -83,8 +84,14 @@ describe.runIf(isRoot && hasTool('setpriv'))('a database another user owns', () 
     expect(sh(`${oxydra} memory add "root's note"`).status).toBe(0);
     // The ordinary uid may enter and read everything, but write nothing.
     for (const dir of [sandbox.root, sandbox.workspace, sandbox.home]) chmodSync(dir, 0o755);
+    // That user has a home of their own (root's ~/.config/oxydra, holding its key, is private).
+    const theirHome = join(sandbox.root, 'nobody-home');
+    mkdirSync(theirHome);
+    chownSync(theirHome, 65534, 65534);
     const asNobody = (args: string) =>
       sh(`${oxydra} ${args}`, [
+        'env',
+        `HOME=${theirHome}`,
         'setpriv',
         '--reuid',
         '65534',

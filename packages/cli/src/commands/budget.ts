@@ -1,7 +1,8 @@
 /**
  * `oxydra budget show|set|reset`: spending caps per user and per agent (per UTC day and month,
  * tokens and calls per window), what has been spent against them, and the admin operations
- * that change a cap or forget a period's spend. Changes are audited.
+ * that change a cap or forget a period's spend. Changes are audited. `show` gives each cap in
+ * force with where it comes from: explicit (set for the scope), default ([budgets]) or none.
  */
 import type { BudgetTarget, CapKey, ScopeBudget } from '@oxydra/kernel';
 import { UsageError } from '@oxydra/types';
@@ -33,15 +34,16 @@ function render(budgets: ScopeBudget[]): string {
     lines.push(
       `${budget.scope}: today ${money(budget.today.usd)} (${budget.today.calls} calls), this month ${money(budget.month.usd)}`,
     );
-    if (budget.caps.length === 0) lines.push('  no caps');
     for (const cap of budget.caps) {
       const isMoney = cap.key.endsWith('_usd');
       const show = (value: number) => (isMoney ? money(value) : String(value));
       const held = cap.reserved > 0 ? `, ${show(cap.reserved)} reserved` : '';
       lines.push(
-        `  ${cap.key.padEnd(17)} ${show(cap.used)} of ${show(cap.limit)} used${held}, ${show(cap.remaining)} left; resets ${cap.resetsAt.slice(0, 16).replace('T', ' ')} UTC  (${cap.source})`,
+        `  ${cap.key.padEnd(17)} ${show(cap.used)} of ${show(cap.limit)} used${held}, ${show(cap.remaining)} left; resets ${cap.resetsAt.slice(0, 16).replace('T', ' ')} UTC  (${cap.origin}: ${cap.source})`,
       );
     }
+    // Said outright: a scope without a cap is unlimited, not forgotten.
+    for (const key of budget.uncapped) lines.push(`  ${key.padEnd(17)} no cap  (none)`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,13 +1,13 @@
-import { loadAgentConfig } from '@oxydra/config';
 import { maskSecrets } from '@oxydra/types';
 import { stringify } from 'smol-toml';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit.js';
+import { loadCliConfig } from '../run/load-config.js';
 
 export async function runConfigShow(
   options: ConfigFlagValues & { json?: boolean; sources?: boolean },
 ): Promise<number> {
-  const loaded = await loadAgentConfig({ cli: await toCliOverrides(options) });
+  const loaded = await loadCliConfig({ ask: false, cli: await toCliOverrides(options) });
   const masked = maskSecrets(loaded.config);
   if (options.json) {
     const output = options.sources

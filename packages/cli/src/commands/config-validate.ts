@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  loadAgentConfig,
   loadAgentConfigFile,
   loadRunnerConfig,
   loadUserConfig,
@@ -10,6 +9,7 @@ import {
 import { ConfigError, ConfigErrors } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit.js';
+import { loadCliConfig } from '../run/load-config.js';
 
 type FileKind = 'runner' | 'user' | 'agent';
 
@@ -51,7 +51,7 @@ export async function runConfigValidate(options: ConfigFlagValues & { file?: str
     }
   };
   await collect(async () => {
-    const loaded = await loadAgentConfig({ cli: await toCliOverrides(options) });
+    const loaded = await loadCliConfig({ ask: false, cli: await toCliOverrides(options) });
     const found = loaded.files.filter((file) => file.found).length;
     return `agent configuration is valid (${found} file(s), ${loaded.envVariables.length} environment override(s))`;
   });

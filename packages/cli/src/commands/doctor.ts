@@ -4,7 +4,8 @@
  * answer, that the workspace and its database are writable, and the sandbox backend.
  */
 import { existsSync } from 'node:fs';
-import { DEFAULTS_SOURCE, findWorkspaceRoot, type LoadedConfig, loadAgentConfig } from '@oxydra/config';
+import { join } from 'node:path';
+import { DEFAULTS_SOURCE, findWorkspaceRoot, type LoadedConfig, type WorkspaceTrust } from '@oxydra/config';
 import { shellIsolation } from '@oxydra/kernel';
 import {
   credentialCandidates,
@@ -16,7 +17,9 @@ import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
+import { loadCliConfig } from '../run/load-config.js';
 import type { Check } from './doctor-check.js';
+import { costsCheck } from './doctor-costs.js';
 import { endpointChecks } from './doctor-endpoints.js';
 import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
@@ -108,6 +111,28 @@ function checkRoot(config: AgentConfig, workspace: string): Check {
   };
 }
 
+/**
+ * Workspace state this user did not create (it came with the folder): reported, never opened.
+ * The next command that uses it sets it aside (kernel store/state-origin.ts).
+ */
+async function foreignStateChecks(workspace: string, database: string | undefined): Promise<Check[]> {
+  const { kernelDbPath, stateStanding } = await import('@oxydra/kernel');
+  const paths = [kernelDbPath(workspace), join(workspace, '.oxydra', 'checkpoints.git')];
+  if (database) paths.push(database);
+  const checks: Check[] = [];
+  for (const path of paths) {
+    const { standing, why } = stateStanding(path);
+    if (standing !== 'foreign') continue;
+    checks.push({
+      name: 'state',
+      status: 'warn',
+      detail: `${path} did not come from you (${why}): nothing in it is used; the next command that needs it sets it aside and starts a fresh one`,
+      fix: `if it is yours (made by an earlier Oxydra): oxydra trust --adopt-state ${workspace}`,
+    });
+  }
+  return checks;
+}
+
 /** The memory database: where it is, its schema version and what it holds; never created here. */
 async function checkMemory(config: AgentConfig): Promise<Check> {
   if (!config.memory.enabled)
@@ -174,11 +199,34 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   });
 }
 
+/** Whether the workspace's own settings that need trust apply, and which are held back. */
+function trustCheck(trust: WorkspaceTrust): Check {
+  const keys = [...new Set(trust.held.map((held) => held.key))];
+  switch (trust.state) {
+    case 'not-needed':
+      return { name: 'trust', status: 'ok', detail: 'the workspace sets nothing that needs trust' };
+    case 'trusted':
+    case 'trusted-for-this-run':
+      return {
+        name: 'trust',
+        status: 'ok',
+        detail: `${trust.state === 'trusted' ? 'trusted' : 'trusted for this command'}: ${keys.join(', ')} apply`,
+      };
+    default:
+      return {
+        name: 'trust',
+        status: 'warn',
+        detail: `${trust.state === 'declined' ? 'declined' : 'not trusted'}${trust.changed ? ' (changed since you decided)' : ''}: held back ${keys.join(', ')}`,
+        fix: `oxydra trust ${trust.workspace}`,
+      };
+  }
+}
+
 export async function runDoctor(options: ConfigFlagValues & { json?: boolean }): Promise<number> {
   const checks: Check[] = [checkNode()];
   let config: AgentConfig | undefined;
   try {
-    const loaded = await loadAgentConfig({ cli: await toCliOverrides(options) });
+    const loaded = await loadCliConfig({ ask: false, cli: await toCliOverrides(options) });
     config = loaded.config;
     const files = loaded.files.filter((file) => file.found).map((file) => file.path);
     checks.push({
@@ -189,18 +237,25 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
           ? `valid (${files.join(', ')})`
           : `valid (${DEFAULTS_SOURCE} only: no .oxydra/ in ${process.cwd()} or any folder above it; run \`oxydra init\` to create one)`,
     });
+    checks.push(trustCheck(loaded.trust));
     checks.push({
       name: 'selection',
       status: 'ok',
       detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
     });
     checks.push(...credentialChecks(loaded));
+    checks.push(await costsCheck(loaded.config));
     checks.push(...(await endpointChecks(loaded.config, process.env)));
-    checks.push(await checkMemory(loaded.config));
     const { memoryLocation } = await import('@oxydra/kernel');
     const workspace = findWorkspaceRoot();
     const location = memoryLocation(loaded.config, workspace);
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;
+    const foreign = await foreignStateChecks(workspace, database);
+    checks.push(...foreign);
+    // A memory database that did not come from this user is not opened, even to count its rows.
+    if (!foreign.some((check) => check.detail.startsWith(`${database} `))) {
+      checks.push(await checkMemory(loaded.config));
+    }
     checks.push(...writableChecks(workspace, database));
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));
   } catch (error) {

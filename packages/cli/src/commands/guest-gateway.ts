@@ -2,6 +2,7 @@
  * The guest's gateway: the one `oxydra gateway` runs (run/gateway-daemon.ts), on the user's
  * folder, with what the envelope says about the user (shell, sandbox, vault) as its typed policy.
  */
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { urlHost } from '@oxydra/gateway';
@@ -9,6 +10,7 @@ import type { GuestPolicy } from '@oxydra/kernel';
 import type { BootstrapEnvelope } from '@oxydra/runner';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayLogger } from '../run/gateway-log.js';
+import { setTrustFlag } from '../run/trust-flag.js';
 
 export interface GuestGateway {
   /** `ws://127.0.0.1:<port>/ws` */
@@ -54,6 +56,11 @@ export async function startGuestGateway(
   const workspace = envelope.runtime_policy?.mounts.shared ?? join(envelope.workspace_root, 'shared');
   await mkdir(workspace, { recursive: true, mode: 0o700 });
   options.log(`workspace ${workspace}`);
+  // The runner made this folder for the user under its own workspace_root, and its .oxydra/
+  // holds the configuration the operator gave the user (out of the tools' and the sandbox's
+  // reach): it is not a folder someone else brought, so its keys apply as trusted. The runner's
+  // own runner.toml is what needed trust, before any guest started.
+  setTrustFlag(true);
   const daemon = await startWorkspaceGateway({
     workspace,
     policy: guestPolicy(envelope),

@@ -22,10 +22,12 @@ export function agentTomlTemplate(options: TemplateOptions): string {
 [providers.registry.local]
 provider_type = "openai"
 base_url = ${JSON.stringify(options.baseUrl)}
-
-[catalog]
-# Local models are not in the pinned model catalog; accept any model id.
-skip_catalog_validation = true
+# Your own server costs nothing per token: its models are priced at $0, so dollar caps
+# (runtime.max_cost, scheduler.max_cost, [budgets]) hold and costs read $0. Turn and time
+# caps still apply. Remove this line for a server that bills you.
+free = true
+# The pinned model catalog cannot know what your server serves, so its model ids are not
+# checked; those of the hosted providers still are.
 `
     : `
 # Provider entries openai, anthropic and gemini are built in. Keys come from, in order:

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
+  loadAgentConfig,
   parseTomlText,
+  recordDecision,
   validateAgentValues,
   workspaceConfigDirectory,
   writeFileAtomic,
@@ -48,6 +50,8 @@ export async function runInit(options: InitOptions): Promise<number> {
   const replaced = existsSync(path);
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
+  // Trusted first: recording the change opens the workspace's services, which load this file.
+  await trustWhatInitWrote(path);
   await recordConfigChange(shown, content, replaced);
   const keyHint = options.baseUrl
     ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
@@ -85,6 +89,23 @@ async function recordConfigChange(file: string, content: string, replaced: boole
   } catch (error) {
     process.stderr.write(
       `warning: could not record the change in the audit chain: ${(error as Error).message}\n`,
+    );
+  }
+}
+
+/**
+ * The file init just wrote is the user's own: its settings that need trust (a local server's
+ * base_url) are trusted for them. Only when they are all from that file: init --force in a folder
+ * whose other files set such keys leaves those to `oxydra trust`.
+ */
+async function trustWhatInitWrote(path: string): Promise<void> {
+  const workspace = process.cwd();
+  const { trust } = await loadAgentConfig({ cwd: workspace, trust: 'this-run' });
+  if (trust.held.every((held) => held.source === path)) {
+    await recordDecision(workspace, trust.held, 'trusted');
+  } else {
+    process.stdout.write(
+      'note: other files in .oxydra/ set things that need your trust: review them with `oxydra trust`\n',
     );
   }
 }

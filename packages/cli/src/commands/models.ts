@@ -3,7 +3,7 @@
  * (context windows, output limits, capabilities, prices) that validation and budgets rely on.
  * --provider takes a catalog namespace (openai, anthropic, google) or a registry entry name.
  */
-import { loadAgentConfig } from '@oxydra/config';
+
 import {
   catalogModelIds,
   catalogNamespace,
@@ -17,11 +17,12 @@ import {
 } from '@oxydra/provider';
 import { didYouMean, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
 
 /** A catalog namespace from a namespace or a registry entry name (gemini -> google). */
 async function namespaceFor(provider: string): Promise<string> {
   if (catalogNamespaces().includes(provider)) return provider;
-  const { config } = await loadAgentConfig();
+  const { config } = await loadCliConfig();
   const entry = config.providers.registry[provider];
   if (entry) return catalogNamespace(entry.provider_type, entry);
   const known = new Set([...catalogNamespaces(), ...Object.keys(config.providers.registry)]);

@@ -5,7 +5,7 @@
  * chain cannot be written: the change itself is made either way, as with `oxydra init`).
  */
 import { resolve } from 'node:path';
-import { loadAgentConfig } from '@oxydra/config';
+
 import {
   type PersonaChange,
   type PersonaDetail,
@@ -16,6 +16,7 @@ import {
 } from '@oxydra/kernel';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 /** The flags create and update share; the lists are repeatable and replace the file's list. */
@@ -180,7 +181,7 @@ export async function runPersonaUse(name: string | undefined, options: { none?: 
       `${name} is the active persona: the default agent speaks as ${store.show(name).character.name}\n`,
     );
   try {
-    const { config } = await loadAgentConfig();
+    const { config } = await loadCliConfig();
     if (config.persona !== undefined) {
       process.stderr.write(
         `note: the configuration sets persona = "${config.persona}", which the default agent uses instead\n`,

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isTrustApplied } from '@oxydra/config';
 import {
   chooseBackend,
   logFilePath,
@@ -17,8 +18,9 @@ import {
   tailLines,
   waitUntilReady,
 } from '@oxydra/runner';
-import { UsageError } from '@oxydra/types';
+import { ConfigError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
 import { describeHealth, describeStopped, INSECURE_WARNING } from './runner-format.js';
 import { connectTui } from './runner-tui.js';
 
@@ -40,7 +42,8 @@ export function selfCommand(): string[] {
   return [process.execPath, process.argv[1]!];
 }
 
-function plan(flags: RunnerFlags): Promise<RunnerPlan> {
+async function plan(flags: RunnerFlags): Promise<RunnerPlan> {
+  await refuseUntrustedRunnerFile(flags.config);
   return planRunner({
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
@@ -55,6 +58,23 @@ function parseWait(raw: string | undefined): number {
     throw new UsageError(`--wait ${raw}: expected a number of seconds greater than 0`);
   }
   return seconds * 1000;
+}
+
+/**
+ * A runner.toml in a workspace's own `.oxydra/` came with the folder: it mounts host folders into
+ * guests and picks their isolation, so it is used only once the workspace is trusted.
+ */
+async function refuseUntrustedRunnerFile(configPath = '.oxydra/runner.toml'): Promise<void> {
+  const path = resolve(configPath);
+  const dir = dirname(path);
+  if (basename(dir) !== '.oxydra' || basename(path) !== 'runner.toml') return;
+  const { trust } = await loadCliConfig({ cwd: dirname(dir) });
+  if (!trust.held.some((held) => held.key === 'runner.toml') || isTrustApplied(trust.state)) return;
+  throw new ConfigError(
+    `${path} is held back: ${dirname(dir)} is not trusted, and this file chooses the users, host folders and isolation of the runner's guests`,
+    { source: path },
+    { hint: `review and trust it with \`oxydra trust ${dirname(dir)}\`, or use --trust for this command` },
+  );
 }
 
 /** The last lines of a log file, indented, for a failure report. */
@@ -140,6 +160,7 @@ export async function runRunnerTui(flags: RunnerFlags): Promise<number> {
 
 /** The hidden `oxydra runner daemon`: runs until the runner is stopped. */
 export async function runRunnerDaemon(flags: RunnerFlags): Promise<number> {
+  await refuseUntrustedRunnerFile(flags.config);
   await runDaemonMain({
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),

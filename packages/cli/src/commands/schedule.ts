@@ -5,13 +5,14 @@
  * foreground, and records it like any run. `oxydra scheduler run` (scheduler-run.ts) fires them.
  */
 import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel';
-import { UsageError } from '@oxydra/types';
+import { type AgentConfig, UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
+import { costsCheck } from './doctor-costs.js';
 
 const CLI = { actor: 'cli' };
 
@@ -57,7 +58,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       hint: 'e.g. oxydra schedule add --cron "0 9 * * 1-5" "Summarize yesterday\'s commits"',
     });
   }
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(async ({ schedules }, config) => {
     const info = schedules.schedule(
       {
         prompt,
@@ -76,6 +77,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       process.stdout.write(
         `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
+      process.stdout.write(`${await limitsLine(config)}\n`);
     }
     return EXIT_OK;
   });
@@ -213,4 +215,17 @@ export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValue
   } finally {
     await kernel.close();
   }
+}
+
+/**
+ * What each run of a schedule may use, and whether its dollar cap can hold for the model the
+ * runs use (the same rule as `oxydra doctor`'s costs line): said once, when it is added.
+ */
+async function limitsLine(config: AgentConfig): Promise<string> {
+  const { max_turns, max_cost, run_timeout_secs } = config.scheduler;
+  const limits = `each run: at most ${max_turns} model calls, ${Math.round(run_timeout_secs / 60)} min and $${max_cost} (scheduler.max_cost)`;
+  const costs = await costsCheck(config);
+  return costs.status === 'ok'
+    ? `${limits}; ${costs.detail}`
+    : `${limits}\nwarning: ${costs.detail}\n  fix: ${costs.fix}`;
 }

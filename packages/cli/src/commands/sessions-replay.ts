@@ -4,10 +4,11 @@
  * says whether the tools did and answered the same. Exit 0 identical, 1 diverged, 2 usage.
  */
 import { resolve } from 'node:path';
-import { findWorkspaceRoot, loadAgentConfig, writeFileAtomic } from '@oxydra/config';
+import { findWorkspaceRoot, writeFileAtomic } from '@oxydra/config';
 import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel';
 import { shortSessionId } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
 
 export interface ReplayFlags {
   inPlace?: boolean;
@@ -70,7 +71,7 @@ function render(report: ReplayReport): string {
 }
 
 export async function runSessionsReplay(id: string, flags: ReplayFlags): Promise<number> {
-  const { config } = await loadAgentConfig();
+  const { config } = await loadCliConfig();
   const report = await replaySession({
     workspace: findWorkspaceRoot(),
     config,

@@ -3,7 +3,7 @@
  * finds them (workspace, user folder, [skills] dirs, programs, bundled; the first of a name
  * wins). No kernel is opened: only the configuration is read, for [skills].
  */
-import { loadAgentConfig } from '@oxydra/config';
+
 import {
   formatBytes,
   installSkill,
@@ -17,12 +17,13 @@ import {
 import { type AgentConfig, didYouMean, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
 async function skillsConfig(workspace: string, flags: ConfigFlagValues): Promise<AgentConfig> {
-  return (await loadAgentConfig({ cwd: workspace, cli: await toCliOverrides(flags) })).config;
+  return (await loadCliConfig({ cwd: workspace, cli: await toCliOverrides(flags) })).config;
 }
 
 function catalogOf(workspace: string, config: AgentConfig): Promise<SkillCatalog> {

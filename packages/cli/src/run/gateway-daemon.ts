@@ -17,7 +17,7 @@ import {
 } from '@oxydra/gateway';
 import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
-import { type CliKernelOptions, loadRunConfig, type RunFlags } from './spawn-flags.js';
+import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
   /** Config flags (--provider, --model, --set...). */
@@ -60,7 +60,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
   const env = options.env ?? process.env;
   // The configuration first, for the gateway's own settings: the token must be known before
   // the agents are set up, so that their tools and transcripts scrub it like a provider key.
-  const config = await loadRunConfig(flags, options);
+  const { config, trust } = await loadRunConfigAndTrust(flags, options);
   if (!config.memory.enabled) {
     throw new ConfigError(
       'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
@@ -107,6 +107,9 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         limits: gatewayLimits(config.gateway),
         log: options.log,
         ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
+        // What the workspace holds back, for the dashboard; a decision there goes to the
+        // trust.json of the HOME this configuration was loaded with.
+        trust: { report: trust, env },
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

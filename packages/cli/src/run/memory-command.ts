@@ -1,12 +1,13 @@
 /** Opening the workspace's memory for the `sessions` and `memory` commands. */
 import { existsSync } from 'node:fs';
-import { findWorkspaceRoot, loadAgentConfig } from '@oxydra/config';
-import { memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
+import { findWorkspaceRoot } from '@oxydra/config';
+import { claimMemory, memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type AgentConfig, UsageError } from '@oxydra/types';
+import { loadCliConfig } from './load-config.js';
 
 async function enabledConfig(): Promise<AgentConfig> {
-  const { config } = await loadAgentConfig();
+  const { config } = await loadCliConfig();
   if (!config.memory.enabled) {
     throw new UsageError('memory is disabled ([memory] enabled = false)', {
       hint: 'enable it in .oxydra/agent.toml or with OXYDRA__MEMORY__ENABLED=true',
@@ -21,6 +22,7 @@ async function enabledConfig(): Promise<AgentConfig> {
  */
 export async function openSessionsDatabase(): Promise<MemoryDatabase | undefined> {
   const location = memoryLocation(await enabledConfig(), findWorkspaceRoot());
+  claimMemory(location, { create: false });
   if ('path' in location && !existsSync(location.path)) return undefined;
   return openMemory(location);
 }

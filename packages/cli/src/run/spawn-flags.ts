@@ -7,10 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadAgentConfig, type Override } from '@oxydra/config';
+import type { LoadedConfig, Override } from '@oxydra/config';
 import { type HostKind, type Kernel, openKernel, type SpawnSpec } from '@oxydra/kernel';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
+import { loadCliConfig } from './load-config.js';
 
 export interface RunFlags extends ConfigFlagValues {
   agent?: string;
@@ -54,9 +55,17 @@ function flagOverrides(flags: RunFlags): Override[] {
 
 /** The configuration a run with these flags uses (files, environment, flags, overrides). */
 export async function loadRunConfig(flags: RunFlags, options: CliKernelOptions): Promise<AgentConfig> {
+  return (await loadRunConfigAndTrust(flags, options)).config;
+}
+
+/** The same load, with its workspace trust report (what was held back): the gateway shows it. */
+export async function loadRunConfigAndTrust(
+  flags: RunFlags,
+  options: CliKernelOptions,
+): Promise<Pick<LoadedConfig, 'config' | 'trust'>> {
   const cli = await toCliOverrides(flags);
   cli.set = [...(cli.set ?? []), ...flagOverrides(flags), ...(options.overrides ?? [])];
-  return (await loadAgentConfig({ cwd: options.workspace, env: options.env ?? process.env, cli })).config;
+  return loadCliConfig({ cwd: options.workspace, env: options.env ?? process.env, cli });
 }
 
 /** Loads the configuration and opens the kernel on it. */
@@ -82,7 +91,7 @@ export async function spawnSpecFromFlags(
   const limits = {
     ...(flags.maxTurns !== undefined ? { maxTurns: config.runtime.max_turns } : {}),
     ...(flags.maxCost !== undefined && config.runtime.max_cost !== undefined
-      ? { maxCostUsd: config.runtime.max_cost }
+      ? { maxCostUsd: config.runtime.max_cost, maxCostSource: '--max-cost' }
       : {}),
     ...(maxWallMs !== undefined ? { maxWallMs } : {}),
   };

@@ -1,0 +1,39 @@
+/**
+ * Showing what a workspace's trust would let through, and asking. Used by the first run in a
+ * terminal (load-config.ts) and by `oxydra trust`; both record the answer the same way.
+ */
+import { relative } from 'node:path';
+import { recordDecision, showHeldValue, type WorkspaceTrust } from '@oxydra/config';
+import { askOnce } from './approval.js';
+
+/** The held keys, one per line with why and where, for a person to read before trusting. */
+export function describeHeld(trust: WorkspaceTrust): string {
+  const lines = [
+    `${trust.workspace}/.oxydra sets ${trust.held.length} thing${trust.held.length === 1 ? '' : 's'} that only you may decide${trust.changed ? ' (changed since you last decided)' : ''}:`,
+  ];
+  for (const held of trust.held) {
+    lines.push(`  ${held.key} = ${showHeldValue(held)}`);
+    lines.push(`      ${held.why} (${relative(trust.workspace, held.source) || held.source})`);
+  }
+  return lines.join('\n');
+}
+
+/** Ask once; the answer is recorded (yes: trusted, no: declined, so it is not asked again). */
+export async function askToTrust(
+  trust: WorkspaceTrust,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
+  process.stderr.write(`${describeHeld(trust)}\n`);
+  const answer = await askOnce(
+    `Trust ${trust.workspace}? Say yes only if you trust whoever wrote this folder. [y/N] `,
+  );
+  if (answer === undefined) return false;
+  const yes = /^\s*y(es)?\s*$/i.test(answer);
+  await recordDecision(trust.workspace, trust.held, yes ? 'trusted' : 'declined', env);
+  process.stderr.write(
+    yes
+      ? `trusted ${trust.workspace}: these settings apply from now on (\`oxydra trust --revoke\` takes it back)\n`
+      : `not trusted: these settings stay held back (\`oxydra trust\` to change your mind)\n`,
+  );
+  return yes;
+}

@@ -1,0 +1,92 @@
+/**
+ * The attack battery, continued: issue 30's MCP limits through the real binary. A hostile MCP
+ * server (packages/mcp/test/fixtures/hostile-server.mjs, sandboxed like any stdio server)
+ * whose tool schema holds `^(a+)+$`, and one listing 20,000 tools. Before the fix the evil
+ * argument froze `oxydra run` for hours (deaf to SIGTERM), and the flood cost every run tens
+ * of seconds and up to 1 GB. The tests carry a vitest timeout so they fail instead of hanging;
+ * no timing is asserted. Skipped, with the reason, only when bubblewrap cannot start here.
+ */
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attack, closeAttack } from './attack-helpers.js';
+import { IS_ROOT } from './helpers.js';
+
+const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
+const HOSTILE = join(FIXTURES, 'hostile-server.mjs');
+const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
+const EVIL = `${'a'.repeat(32)}!`;
+
+function sandboxProblem(): string | undefined {
+  const probe = mkdtempSync(join(tmpdir(), 'oxydra-mcp-probe-'));
+  try {
+    if (IS_ROOT) chownSync(probe, 65534, 65534);
+    const detection = detectSandbox(BWRAP, sandboxIdentity(probe, 'auto'));
+    return detection.tier === 'bubblewrap'
+      ? undefined
+      : `bubblewrap cannot start here: ${detection.degradation}`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+const problem = sandboxProblem();
+
+const server = (name: string, args: string[]) => `
+[mcp.servers.${name}]
+command = "node"
+args = ${JSON.stringify([HOSTILE, ...args])}
+read_paths = ${JSON.stringify([NODE_MODULES, FIXTURES])}
+safety = "read_only"
+`;
+const TOML = server('evil', ['redos']) + server('flood', ['flood', '20000', '0']);
+
+afterEach(async () => {
+  await closeAttack();
+});
+
+describe.skipIf(problem !== undefined)(
+  `attack battery: MCP limits${problem ? ` (skipped: ${problem})` : ''}`,
+  () => {
+    it('ReDoS, tool flood and oversize arguments from a hostile MCP server: refused, the run goes on', async () => {
+      const a = await attack(
+        [
+          { name: 'evil__match', arguments: { s: EVIL } },
+          { name: 'evil__match', arguments: { s: 'aaaa' } },
+          { name: 'evil__plain', arguments: { s: 'x'.repeat(70_000) } },
+        ],
+        { extraToml: TOML },
+      );
+      expect(a.run.status).toBe(0);
+      expect(a.ends.map((end) => end.name)).toEqual(['evil__match', 'evil__match', 'evil__plain']);
+      expect(a.ends[0]!.content).toContain('Invalid arguments for evil__match: "s" must match pattern');
+      expect(a.ends[1]!.content).toBe('match got {"s":4}');
+      expect(a.ends[2]!.content).toContain(
+        'Refused evil__plain: the string at "s" is at least 70000 bytes, over the limit of 65536 (max_argument_bytes)',
+      );
+      // The flood is not offered to the model; the hostile server's other tools are.
+      const first = a.env.mock.requests[0]!.raw;
+      expect(first).toContain('evil__match');
+      expect(first).not.toContain('flood__tool_');
+      expect(first).not.toContain('evil__huge_schema');
+
+      // `oxydra mcp list` shows why: the flood is refused (exit 1), the left-out tools are named.
+      const list = await a.env.run(['mcp', 'list']);
+      expect(list.status).toBe(1);
+      const lines = Object.fromEntries(
+        list.stdout
+          .trim()
+          .split('\n')
+          .map((line) => [line.split(/\s+/)[0], line]),
+      );
+      expect(lines.flood).toMatch(
+        /^flood\s+stdio\s+refused\s+0 tools\s+refused: it lists more than 128 tools \(max_tools = 128\), so none of its tools are offered; if you trust it, raise \[mcp\.servers\.flood\] max_tools$/,
+      );
+      expect(lines.evil).toMatch(
+        /^evil\s+stdio\s+connected\s+7 tools\s+connected, 7 tools, 2 left out \(evil__huge_schema: its inputSchema is \d+ bytes, over max_schema_bytes = 32768; evil__deep_schema: its inputSchema nests deeper than 64 levels\), 1 description cut/,
+      );
+    }, 120_000);
+  },
+);
