@@ -32,6 +32,8 @@ interface Answer {
   body: string;
   /** Leave the response open after the body (a stream that goes quiet). */
   hold?: boolean;
+  /** Send the head at once but the body this much later (a remote slow to name its task). */
+  delayMs?: number;
 }
 
 /** A server answering every request with `answer(seen)`; what it saw is in `seen`. */
@@ -47,8 +49,13 @@ async function serve(answer: (seen: Seen) => Answer) {
       seen.push(entry);
       const reply = answer(entry);
       response.writeHead(reply.status ?? 200, { 'content-type': reply.type ?? 'application/json' });
-      if (reply.hold) response.write(reply.body);
-      else response.end(reply.body);
+      response.flushHeaders();
+      const send = () => {
+        if (reply.hold) response.write(reply.body);
+        else response.end(reply.body);
+      };
+      if (reply.delayMs === undefined) send();
+      else setTimeout(send, reply.delayMs);
     });
   });
   servers.push(server);
@@ -236,6 +243,44 @@ describe('a2a_delegate', () => {
       .map((seen) => JSON.parse(seen.body).method);
     expect(posts).toEqual(['SendStreamingMessage', 'CancelTask']);
     expect(audit.at(-1)?.data.state).toBe('error');
+  });
+
+  it("cancels the remote task when the caller gives up before the remote's first event named it", async () => {
+    let self = '';
+    const remote = await serve((seen) => {
+      if (seen.path.startsWith('/.well-known/')) return { body: card(`${self}/a2a`) };
+      if (JSON.parse(seen.body).method === 'CancelTask') {
+        return {
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            result: { id: 't8', contextId: 'c8', status: { state: 'TASK_STATE_CANCELED' } },
+          }),
+        };
+      }
+      // The task exists on the remote, but its first event arrives after the caller gave up.
+      return {
+        ...sse([{ task: { id: 't8', contextId: 'c8', status: { state: 'TASK_STATE_WORKING' } } }]),
+        hold: true,
+        delayMs: 300,
+      };
+    });
+    self = remote.url;
+    const { delegate } = tool({ slow: { url: self, timeout_secs: 60 } });
+    const caller = new AbortController();
+    const ctx = { ...context(), signal: caller.signal };
+    const pending = run(delegate, { url_or_name: 'slow', task: 'take forever' }, ctx);
+    const asked = () => remote.seen.some((seen) => seen.body.includes('SendStreamingMessage'));
+    for (let i = 0; i < 200 && !asked(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    caller.abort(new Error('the caller was cancelled'));
+    const result = await pending;
+    remote.server.closeAllConnections();
+    expect(result.isError).toBe(true);
+    const posts = remote.seen
+      .filter((seen) => seen.method === 'POST')
+      .map((seen) => JSON.parse(seen.body).method);
+    expect(posts).toEqual(['SendStreamingMessage', 'CancelTask']);
+    expect(JSON.parse(remote.seen.at(-1)!.body).params.id).toBe('t8');
   });
 
   it('asks for approval only for a URL nobody configured', () => {

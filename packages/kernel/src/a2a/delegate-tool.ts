@@ -131,8 +131,39 @@ async function delegate(
   const agent = typeof args.agent === 'string' && args.agent !== '' ? args.agent : undefined;
   const progress = context.onProgress;
   let taskId: string | undefined;
+  let taskKnown: (id: string) => void = () => {};
+  const firstTaskId = new Promise<string>((resolve) => {
+    taskKnown = resolve;
+  });
+  // The stream is not cut the moment the caller gives up: a cancel that comes before the
+  // remote's first event has named the task would leave the remote task running. Giving up
+  // cancels the remote task first (waiting a bounded time to learn its id), then ends the stream.
+  const stream = new AbortController();
+  let cancelled: Promise<void> | undefined;
+  const cancelRemote = async () => {
+    const id =
+      taskId ??
+      (await Promise.race([
+        firstTaskId,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), CANCEL_TIMEOUT_MS).unref()),
+      ]));
+    if (id !== undefined) {
+      await client
+        .cancelTask(
+          { id, tenant: '', metadata: undefined },
+          { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) },
+        )
+        .catch(() => {});
+    }
+    stream.abort(signal.reason);
+  };
+  const onAbort = () => {
+    cancelled = cancelRemote();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await followTask(
+    const outcome = await followTask(
       client.sendMessageStream(
         {
           tenant: '',
@@ -156,30 +187,30 @@ async function delegate(
           configuration: undefined,
           metadata: undefined,
         },
-        { signal },
+        { signal: stream.signal },
       ),
       {
         onTask: (id) => {
           taskId = id;
+          taskKnown(id);
         },
         ...(progress ? { onProgress: (line: string) => progress(`${target.label}: ${line}`) } : {}),
       },
     );
+    // The remote may end the stream itself once it has the cancel: still a call given up.
+    if (!signal.aborted) return outcome;
+    throw signal.reason;
   } catch (error) {
     if (!signal.aborted) throw error;
     // Given up (the caller's cancel, or the remote's timeout): the remote stops too.
-    if (taskId !== undefined) {
-      await client
-        .cancelTask(
-          { id: taskId, tenant: '', metadata: undefined },
-          { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) },
-        )
-        .catch(() => {});
-    }
+    await cancelled;
     if (context.signal.aborted) throw error;
     throw new Error(
       `no answer within ${Math.round(target.timeoutMs / 1000)} s; the remote task was cancelled`,
     );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    stream.abort();
   }
 }
 
