@@ -10,6 +10,8 @@ export interface RunFailure {
   kind?: string;
   /** How long the provider (or its open circuit breaker) asked callers to wait, when it said. */
   retry_after_ms?: number;
+  /** How many attempts the provider's reliability policy made, when it retried. */
+  attempts?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function toRunFailure(error: unknown): RunFailure {
   if (error instanceof ProviderError) {
     const failure: RunFailure = { code: error.code, message: error.message, kind: error.kind };
     if (error.retryAfterMs !== undefined) failure.retry_after_ms = error.retryAfterMs;
+    if (error.attempts !== undefined) failure.attempts = error.attempts;
     return failure;
   }
   if (error instanceof BudgetExceeded)

@@ -60,6 +60,8 @@ export interface ProviderErrorOptions {
   retryAfterMs?: number;
   /** True when part of the answer had already streamed: retrying would duplicate output. */
   partialOutput?: boolean;
+  /** How many attempts the reliability policy made before giving up (unset: one, or not known). */
+  attempts?: number;
   cause?: unknown;
   hint?: string;
 }
@@ -71,6 +73,7 @@ export class ProviderError extends OxydraError {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly partialOutput: boolean;
+  readonly attempts?: number;
 
   constructor(message: string, options: ProviderErrorOptions) {
     super('provider_error', message, { cause: options.cause, hint: options.hint });
@@ -80,6 +83,7 @@ export class ProviderError extends OxydraError {
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     this.partialOutput = options.partialOutput ?? false;
+    if (options.attempts !== undefined) this.attempts = options.attempts;
   }
 
   get retriable(): boolean {

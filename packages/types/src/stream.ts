@@ -157,7 +157,7 @@ export interface RunEndEvent {
    */
   audit_head?: { seq: number; hash: string };
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
-  error?: { code: string; message: string; kind?: string; retry_after_ms?: number };
+  error?: { code: string; message: string; kind?: string; retry_after_ms?: number; attempts?: number };
 }
 
 export type StreamEvent =

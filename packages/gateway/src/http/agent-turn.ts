@@ -28,6 +28,11 @@ export interface Dialect {
   start(sse: SseWriter): void;
   text(delta: string, sse?: SseWriter): void;
   reasoning(delta: string, sse?: SseWriter): void;
+  /**
+   * A tool is about to run (a side effect): from here the stream is committed to 200, and a
+   * dialect may put out what clients need to see before a failure to not re-run the request.
+   */
+  toolStarting?(sse: SseWriter): void;
   completed(answer: TurnAnswer, sse: SseWriter): void;
   failed(failure: HttpFailure, sse: SseWriter): void;
   /** Written after the last event (chat's `data: [DONE]`). */
@@ -140,7 +145,10 @@ export async function answerTurn(
       if (event.type === 'text_delta' && event.text !== '' && !spec.structured) dialect.text(event.text, sse);
       else if (event.type === 'reasoning_delta' && event.text !== '') dialect.reasoning(event.text, sse);
       // A side effect is coming: the stream commits to 200, so its end is never a retriable status.
-      else if (event.type === 'tool_execution_start') sse?.open();
+      else if (event.type === 'tool_execution_start' && sse) {
+        sse.open();
+        dialect.toolStarting?.(sse);
+      }
     }
   } catch (error) {
     deps.hub.options.log('error', 'a stateless turn failed', { error: String(error) });

@@ -3,9 +3,18 @@
  * `message` with one output_text part), opened and closed as the kind of text changes, streamed
  * as the typed events clients read (response.created ... response.completed / response.failed).
  * The same items make the non-streamed body, so both agree.
+ *
+ * A failed stream must not be re-run by the client once a tool ran (issue 31's client matrix):
+ * - the AI SDK (@ai-sdk/openai) reads a stream up to its first output item and takes a
+ *   response.failed before any as a retryable 500, so the answer's message item is opened when
+ *   the first tool starts, before anything can fail;
+ * - the openai SDK's stream (and so LangChain's useResponsesApi streaming) ignores
+ *   response.failed but raises any event carrying an `error` object, so response.failed is
+ *   followed by an `error` event (the Responses API's own error event, with that object).
  */
 import { randomUUID } from 'node:crypto';
 import type { Dialect, TurnAnswer } from './agent-turn.js';
+import { errorBody } from './reply-error.js';
 import type { SseWriter } from './sse.js';
 import type { HttpFailure } from './turn-failure.js';
 import { responsesUsage } from './turn-tally.js';
@@ -70,6 +79,10 @@ export class ResponsesDialect implements Dialect {
       });
   }
 
+  toolStarting(sse: SseWriter): void {
+    if (this.#items.length === 0 && this.#current === undefined) this.#switchTo('message', sse);
+  }
+
   completed(answer: TurnAnswer, sse: SseWriter): void {
     this.#close(sse);
     const body = this.body(answer);
@@ -82,6 +95,12 @@ export class ResponsesDialect implements Dialect {
     this.#close(sse);
     this.#event(sse, 'response.failed', {
       response: this.#response('failed', { error: { code: failure.code, message: failure.message } }),
+    });
+    this.#event(sse, 'error', {
+      code: failure.code,
+      message: failure.message,
+      param: null,
+      ...errorBody(failure.status, failure.code, failure.message),
     });
   }
 

@@ -3,7 +3,10 @@
  * (openai, the AI SDK, LangChain) retry 5xx, 408, 409 and 429 by default. So once a tool has run,
  * a failure is a 400 `run_failed` with `x-should-retry: false` (400 is the one status none of
  * them retries); only failures before any side effect keep a 5xx, with Retry-After, so a retry
- * is safe and waits as long as the provider (or its open circuit breaker) asked.
+ * is safe and waits as long as the provider (or its open circuit breaker) asked. When the
+ * provider's reliability policy already retried the call, the 5xx also says
+ * `x-should-retry: false`: the openai SDK, which honours it, then does not multiply the gateway's
+ * attempts by its own (3 model calls for one request, not 9).
  */
 export interface HttpFailure {
   status: number;
@@ -19,6 +22,8 @@ export interface RunFailureInfo {
   message: string;
   kind?: string;
   retry_after_ms?: number;
+  /** Attempts the provider's reliability policy made (more than one: it already retried). */
+  attempts?: number;
 }
 
 /** Seconds a client waits before retrying when the failure did not say. */
@@ -36,7 +41,9 @@ export function turnFailure(error: RunFailureInfo | undefined, toolRan: boolean)
       retriable: false,
     };
   }
-  return retryLater(statusOf(code, error?.kind), code, message, error?.retry_after_ms);
+  const failure = retryLater(statusOf(code, error?.kind), code, message, error?.retry_after_ms);
+  if ((error?.attempts ?? 1) > 1) failure.headers['x-should-retry'] = 'false';
+  return failure;
 }
 
 /** A 5xx that nothing happened for: retry after the given wait. */

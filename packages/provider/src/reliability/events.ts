@@ -27,7 +27,7 @@ export function retryProgress(message: string): StreamEvent {
 /** A copy of a ProviderError with a new message and/or flags (its fields are read-only). */
 export function reviseProviderError(
   error: ProviderError,
-  changes: { message?: string; partialOutput?: boolean; hint?: string },
+  changes: { message?: string; partialOutput?: boolean; hint?: string; attempts?: number },
 ): ProviderError {
   return new ProviderError(changes.message ?? error.message, {
     kind: error.kind,
@@ -36,6 +36,9 @@ export function reviseProviderError(
     ...(error.status !== undefined ? { status: error.status } : {}),
     ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
     partialOutput: changes.partialOutput ?? error.partialOutput,
+    ...((changes.attempts ?? error.attempts) !== undefined
+      ? { attempts: changes.attempts ?? error.attempts }
+      : {}),
     cause: error,
     ...((changes.hint ?? error.hint) !== undefined ? { hint: changes.hint ?? error.hint } : {}),
   });

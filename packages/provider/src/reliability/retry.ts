@@ -158,5 +158,8 @@ function retryDelay(
 
 function exhausted(error: ProviderError, attempts: number): ProviderError {
   if (attempts <= 1) return error;
-  return reviseProviderError(error, { message: `${error.message} (gave up after ${attempts} attempts)` });
+  return reviseProviderError(error, {
+    message: `${error.message} (gave up after ${attempts} attempts)`,
+    attempts,
+  });
 }

@@ -1,0 +1,68 @@
+/**
+ * Issue 31, item 1: no client re-runs a turn that failed after a tool ran, and one request
+ * failing before any tool costs a bounded number of model calls. Every cell of the client
+ * matrix (client-matrix.ts: the openai SDK, the AI SDK's three OpenAI models, LangChain with
+ * and without the Responses API, each whole and streamed) runs against the real gateway binary
+ * at the client's default settings; the tool's side effect is counted in a file.
+ *
+ * OXYDRA_CLIENT_MATRIX_OUT=<file> writes every row as JSON (bench/client-matrix.mjs does, for
+ * the README's table). OXYDRA_CLIENT_MATRIX=full adds LangChain's cells failing before any
+ * tool: its default policy (6 retries with backoff) spends ~95 s a cell, too long for CI; its
+ * row is in the README from that run.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CELLS, type MatrixRow, runCell } from './client-matrix.js';
+
+const rows: MatrixRow[] = [];
+afterAll(() => {
+  const out = process.env.OXYDRA_CLIENT_MATRIX_OUT;
+  if (out) writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+});
+
+const label = (cell: { client: string; call: string }) => `${cell.client} ${cell.call}`;
+
+describe('after a tool ran, no client runs the turn again and every client raises the failure', () => {
+  it.each(CELLS.map((cell) => [label(cell), cell] as const))('%s', async (_name, cell) => {
+    const row = await runCell(cell, 'after a tool ran');
+    rows.push(row);
+    expect(row.result).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining("the agent's turn failed after its tools ran"),
+    });
+    expect(row.toolRuns).toBe(1);
+    // The tool call, then the failing call and the provider policy's 2 retries: nothing more.
+    expect(row.modelCalls).toBe(4);
+  });
+});
+
+const LANGCHAIN_BEFORE = CELLS.filter((cell) => cell.client.startsWith('@langchain'));
+const beforeCells =
+  process.env.OXYDRA_CLIENT_MATRIX === 'full'
+    ? CELLS
+    : CELLS.filter((cell) => !LANGCHAIN_BEFORE.includes(cell));
+
+describe('before any tool, a failure costs a bounded number of model calls', () => {
+  it.each(beforeCells.map((cell) => [label(cell), cell] as const))(
+    '%s',
+    async (_name, cell) => {
+      const row = await runCell(cell, 'before any tool');
+      rows.push(row);
+      expect(row.result.kind).toBe('error');
+      expect(row.toolRuns).toBe(0);
+      if (cell.client === 'openai') {
+        // The gateway already retried (3 attempts) and says x-should-retry: false, which the
+        // openai SDK honours: 3 model calls, not its 3 tries times the gateway's 3.
+        expect(row.modelCalls).toBe(3);
+      } else if (cell.client.startsWith('ai ')) {
+        // The AI SDK retries any 5xx twice whatever the headers say: at most 3 x 3.
+        expect(row.modelCalls).toBeGreaterThanOrEqual(3);
+        expect(row.modelCalls).toBeLessThanOrEqual(9);
+      } else {
+        // LangChain: 7 tries, until the provider's circuit breaker opens (5 failed calls).
+        expect(row.modelCalls).toBeLessThanOrEqual(21);
+      }
+    },
+    180_000,
+  );
+});
