@@ -3,6 +3,7 @@
  * commands that create and delete files and change a mode; `oxydra undo` puts back the exact
  * tree (bytes, modes, directories); undoing the undo brings the run's result back; an undo
  * over a file the user edited since is refused (exit 2) until --force, and restores are audited.
+ * `checkpoints diff` shows what a run changed, by the run id `checkpoints list` prints first.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -94,6 +95,45 @@ describe('oxydra undo', () => {
     expect(after['made/deep/f.bin']).toBeDefined();
     expect(after['run.sh']).toMatch(/^file 600 \d+ /);
     expect(after['docs/plan.md']).not.toBe(before['docs/plan.md']);
+  });
+
+  it('checkpoints diff takes the run id that list prints first and shows the content; --stat the paths', async () => {
+    const list = await env.run(['checkpoints', 'list']);
+    const [, runId, beforeId] = /^(r-[0-9a-f]{8}) .* before ([0-9a-f]{12})/m.exec(list.stdout)!;
+    const diff = await env.run(['checkpoints', 'diff', runId!]);
+    expect(diff.stderr).toBe('');
+    expect(diff.status).toBe(0);
+    expect(diff.stdout).toContain('diff --git a/docs/plan.md b/docs/plan.md');
+    expect(diff.stdout).toContain('-a draft plan\n+a final plan\n');
+    expect(diff.stdout).toMatch(/diff --git a\/notes\/new\.md b\/notes\/new\.md\nnew file mode 100644\n[^]*\+brand new\n/);
+    expect(diff.stdout).toMatch(/diff --git a\/old\.txt b\/old\.txt\ndeleted file mode 100644\n[^]*-old\n/);
+    // 755 -> 600: git shows the lost exec bit; the exact mode is in the closing lines.
+    expect(diff.stdout).toContain('old mode 100755\nnew mode 100644');
+    expect(diff.stdout).toMatch(/^mode: run\.sh$/m);
+    expect(diff.stdout).not.toContain('checkpoint-manifest');
+
+    const stat = await env.run(['checkpoints', 'diff', runId!, '--stat']);
+    expect(stat.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      [
+        'added     made/deep/f.bin',
+        'added     notes/new.md',
+        'deleted   old.txt',
+        'deleted   scratch.log',
+        'mode      run.sh',
+        'modified  docs/plan.md',
+      ].sort(),
+    );
+    // The run's before checkpoint against the workspace now: the same change, as nothing moved since.
+    expect((await env.run(['checkpoints', 'diff', beforeId!, '--stat'])).stdout).toBe(stat.stdout);
+    // Pretty-printed JSON: run synchronously (env.run reads stdout as JSON lines).
+    const json = JSON.parse(env.sandbox.run('checkpoints', 'diff', runId!, '--json').stdout);
+    expect(json.patch).toBe(diff.stdout.slice(0, json.patch.length));
+    expect(json.changes).toHaveLength(6);
+
+    const unknown = await env.run(['checkpoints', 'diff', 'r-00000000']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no checkpoint "r-00000000"/);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('puts back the exact tree, then undoing the undo brings the run back', async () => {

@@ -74,16 +74,31 @@ export async function runCheckpointsList(options: { limit?: string; json?: boole
   });
 }
 
+/**
+ * What changed: the content as a unified diff (default), the changed paths with `--stat`, or
+ * both as JSON. `from` is what `checkpoints list` prints: a run id (its own changes), or a
+ * checkpoint id, prefix or tag (against `to`, or the workspace now).
+ */
 export async function runCheckpointsDiff(
   from: string,
   to: string | undefined,
-  options: { json?: boolean },
+  options: { json?: boolean; stat?: boolean },
 ): Promise<number> {
   return withHistory(async (history) => {
     const changes = await history.diff(from, to);
-    if (options.json) process.stdout.write(`${JSON.stringify(changes, null, 2)}\n`);
-    else if (changes.length === 0) process.stdout.write('no differences\n');
-    else for (const change of changes) process.stdout.write(`${change.status.padEnd(8)}  ${change.path}\n`);
+    if (options.json) {
+      const patch = options.stat ? undefined : await history.patch(from, to);
+      process.stdout.write(`${JSON.stringify(patch === undefined ? changes : { changes, patch }, null, 2)}\n`);
+    } else if (changes.length === 0) process.stdout.write('no differences\n');
+    else if (options.stat) {
+      for (const change of changes) process.stdout.write(`${change.status.padEnd(8)}  ${change.path}\n`);
+    } else {
+      const patch = await history.patch(from, to);
+      process.stdout.write(patch);
+      // What git's diff cannot show: folders (trailing /) and modes beyond its 644/755.
+      for (const change of changes.filter((entry) => entry.path.endsWith('/') || entry.status === 'mode'))
+        process.stdout.write(`${change.status}: ${change.path}\n`);
+    }
     return EXIT_OK;
   });
 }

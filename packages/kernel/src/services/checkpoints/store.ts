@@ -215,6 +215,28 @@ export class CheckpointStore {
   }
 
   /**
+   * The content of that change as a unified diff (git's own, with every diff program and
+   * textconv turned off; binary files named, not shown), the manifest left out.
+   */
+  patch(from: string, to?: string): Promise<string> {
+    return this.exclusive(async () => {
+      const fromId = await this.resolveOrThrow(from);
+      const diff = ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--find-renames'];
+      const scope = ['--', '.', `:(exclude)${MANIFEST_PATH}`];
+      if (to !== undefined) {
+        const toId = await this.resolveOrThrow(to);
+        return (await this.git.run([...diff, fromId, toId, ...scope])).stdout.toString('utf8');
+      }
+      // The workspace now: staged into a scratch index (as captureNow does), compared to that.
+      return this.withScratchIndex(async (index) => {
+        await this.capture(index);
+        const out = await this.git.run([...diff, '--cached', fromId, ...scope], { indexFile: index });
+        return out.stdout.toString('utf8');
+      });
+    });
+  }
+
+  /**
    * Paths whose content, type or mode now differs from the checkpoint, optionally only those
    * equal to or under `paths` (used to refuse an undo over edits the user made since).
    */
@@ -320,11 +342,16 @@ export class CheckpointStore {
   // ---- capture -------------------------------------------------------------------------
 
   /** Captures the workspace into a throwaway copy of the index (keeps its stat cache, moves nothing). */
-  private async captureNow(): Promise<Capture> {
+  private captureNow(): Promise<Capture> {
+    return this.withScratchIndex((index) => this.capture(index));
+  }
+
+  /** A copy of the index to stage the workspace into, so the real index keeps the last checkpoint. */
+  private async withScratchIndex<T>(use: (index: string) => Promise<T>): Promise<T> {
     const index = join(this.gitDir, `tmp-index-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
       await copyIndex(this.git.indexFile, index);
-      return await this.capture(index);
+      return await use(index);
     } finally {
       await rm(index, { force: true });
     }

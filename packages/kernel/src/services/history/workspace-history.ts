@@ -48,7 +48,14 @@ export interface CheckpointCalls {
   list(limit?: number): Promise<Checkpoint[]>;
   /** Runs that changed the workspace, newest first. */
   runs(limit?: number): Promise<RunHistory[]>;
+  /**
+   * What changed between two checkpoints, or a checkpoint and the workspace now. `from` may also
+   * be a run id (`checkpoints list`'s first column): then the run's before and, when `to` is not
+   * given, its after checkpoint.
+   */
   diff(from: string, to?: string): Promise<FileChange[]>;
+  /** The same change as a unified diff of the files' content. */
+  patch(from: string, to?: string): Promise<string>;
   /** The workspace as it was at a checkpoint (the current state saved first). */
   restore(ref: string, actor: string): Promise<UndoReport>;
   /**
@@ -100,9 +107,25 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   async diff(from: string, to?: string): Promise<FileChange[]> {
     const store = await this.store();
-    await this.#existing(store, from);
-    if (to !== undefined) await this.#existing(store, to);
-    return store.diff(from, ...(to !== undefined ? [to] : []));
+    const range = await this.#range(store, from, to);
+    return store.diff(range.from, ...(range.to !== undefined ? [range.to] : []));
+  }
+
+  async patch(from: string, to?: string): Promise<string> {
+    const store = await this.store();
+    const range = await this.#range(store, from, to);
+    return store.patch(range.from, ...(range.to !== undefined ? [range.to] : []));
+  }
+
+  /** Checkpoint ids for a diff: a run id stands for the run's before (and after, alone). */
+  async #range(store: CheckpointStore, from: string, to?: string): Promise<{ from: string; to?: string }> {
+    const run = /^[ru]-[0-9a-f]{8}$/.test(from)
+      ? (await this.runs(LIST_LIMIT)).find((entry) => entry.run === from)
+      : undefined;
+    const start = run ? run.before : await this.#existing(store, from);
+    if (to !== undefined) return { from: start.id, to: (await this.#existing(store, to)).id };
+    // A run that never closed (killed): its changes so far, against the workspace now.
+    return run?.after ? { from: start.id, to: run.after.id } : { from: start.id };
   }
 
   async runs(limit = 50): Promise<RunHistory[]> {
