@@ -68,8 +68,15 @@ export class RunBudget {
     return this.totalUsage;
   }
 
+  /**
+   * What the run cost, or null when some of it is not known: a call reported no cost and the
+   * model has no prices, or (for an unpriced model) a call ended before reporting usage at all
+   * (failed, cancelled), which a completed run of the same model would also call unknown.
+   */
   get costUsd(): number | null {
-    return this.costUnknown ? null : this.spent;
+    if (this.costUnknown) return null;
+    if (this.calls > 0 && this.model.prices === undefined) return null;
+    return this.spent;
   }
 
   /** Fails when max_cost is set but cannot be enforced for this model. */

@@ -159,6 +159,21 @@ describe('budgets: dollars', () => {
     expect(result.usage).toEqual({ inputTokens: 20, outputTokens: 10, costUsd: 0.5 });
   });
 
+  it('a failed call of an unpriced model leaves the cost unknown, as a completed run would; a priced one costs what it reported', async () => {
+    const failing = () =>
+      scriptedProvider([
+        // The provider fails before any usage arrives.
+        () =>
+          (async function* (): AsyncGenerator<never> {
+            throw new Error('the connection dropped');
+          })(),
+      ]);
+    const unpriced = await start(runOptions(failing()));
+    expect(unpriced.result).toMatchObject({ status: 'failed', turns: 1, costUsd: null });
+    const free = await start(runOptions(failing(), { model: testModel({ prices: { input: 0, output: 0 } }) }));
+    expect(free.result).toMatchObject({ status: 'failed', turns: 1, costUsd: 0 });
+  });
+
   it('stops when a call reports no usage while max_cost is set: the cap could not be enforced', async () => {
     const tools = fakeTools({ a: { run: () => 'x' } });
     const provider = scriptedProvider([{ toolCalls: [{ name: 'a' }], usage: {} }, { text: 'never' }]);
