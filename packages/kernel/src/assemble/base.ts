@@ -4,7 +4,7 @@
  * summarizer. Each agent's assembly (agent.ts) reuses these; nothing here depends on an agent.
  */
 import { homedir } from 'node:os';
-import { oxydraSecretDirectories } from '@oxydra/config';
+import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
 import type { AdapterFactories } from '@oxydra/provider';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
@@ -126,7 +126,8 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
     audit.egress,
   );
-  if (isolation.warning) warn(isolation.warning);
+  if (isolation.warning && (!isolation.standing || (await firstNotice(workspace, isolation.warning, env))))
+    warn(isolation.warning);
   const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs });
   const usageLog = options.replay
     ? undefined

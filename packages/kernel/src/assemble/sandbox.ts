@@ -34,6 +34,12 @@ export interface ShellIsolation {
   refusal?: string;
   /** Printed at the start of every run when commands are unsandboxed, refused or limited. */
   warning?: string;
+  /**
+   * The warning is about a standing condition of this machine and workspace (Oxydra runs as
+   * root; the uid commands run as cannot write the workspace; no process limit): said once per
+   * workspace (firstNotice), while `oxydra doctor` reports it every time.
+   */
+  standing?: boolean;
 }
 
 const NO_SANDBOX_CHOICE =
@@ -129,7 +135,7 @@ export function shellIsolation(
     tier: 'bubblewrap',
     runCommand,
     summary: bubblewrapSummary(config, identity, access === undefined),
-    ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}),
+    ...(warnings.length > 0 ? { warning: warnings.join('; '), standing: true } : {}),
   };
 }
 
