@@ -4,6 +4,9 @@
  * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
  * runner's guest).
  */
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config';
 import {
   type Gateway,
@@ -17,6 +20,7 @@ import {
 } from '@oxydra/gateway';
 import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
+import { claimGatewayLease } from './gateway-lease.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
@@ -86,17 +90,27 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  const kernel = await openKernel({
-    workspace: options.workspace,
-    config,
-    host: options.host ?? 'gateway',
-    ...(options.env ? { env: options.env } : {}),
-    secrets: [...(options.secrets ?? []), token],
-    ...(options.policy ? { policy: options.policy } : {}),
-  });
-  // Configuration mistakes in the top-level agent stop the daemon before it listens.
-  kernel.describe(spawnSelection(flags));
+  // One gateway per workspace: claimed before the kernel opens its state, so a second one
+  // refuses before touching it.
+  mkdirSync(join(options.workspace, '.oxydra'), { recursive: true });
+  const lease = claimGatewayLease(options.workspace);
+  let kernel: Kernel;
   try {
+    kernel = await openKernel({
+      workspace: options.workspace,
+      config,
+      host: options.host ?? 'gateway',
+      ...(options.env ? { env: options.env } : {}),
+      secrets: [...(options.secrets ?? []), token],
+      ...(options.policy ? { policy: options.policy } : {}),
+    });
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+  try {
+    // Configuration mistakes in the top-level agent stop the daemon before it listens.
+    kernel.describe(spawnSelection(flags));
     let gateway: Gateway;
     try {
       gateway = await startGateway({
@@ -122,6 +136,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       }
       throw error;
     }
+    lease.listening(gateway.url);
     return {
       gateway,
       kernel,
@@ -131,11 +146,13 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
           await gateway.close();
         } finally {
           await kernel.close();
+          lease.release();
         }
       },
     };
   } catch (error) {
     await kernel.close();
+    lease.release();
     throw error;
   }
 }
