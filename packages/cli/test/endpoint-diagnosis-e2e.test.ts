@@ -1,15 +1,21 @@
 /**
  * Issue 11, item 8: a local server that is down, misspelt or spoken to wrongly gets a
  * diagnosis naming the URL, the cause and a fix, from `oxydra run` and from `oxydra doctor`.
+ * Issue 31, item 6: doctor is not Ready when the server serves no model or not the configured
+ * one, and does not warn about providers nobody chose.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
 import { freePort } from './ports.js';
 
 let env: AgentEnv | undefined;
+let server: MockLLM | undefined;
 afterEach(async () => {
   await env?.close();
   env = undefined;
+  await server?.close();
+  server = undefined;
 });
 
 async function start(): Promise<AgentEnv> {
@@ -92,11 +98,46 @@ describe('a model server that cannot be used is diagnosed', () => {
       ),
     );
     expect(doctor.stdout).toMatch(
-      /\[ok\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 1 model/,
+      /\[ok\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 4 models/,
     );
     expect(doctor.stdout).toContain('Ready.');
     expect(env.mock.requests.find((r) => r.path === '/v1/models')?.headers.authorization).toMatch(
       /^Bearer sk-e2e/,
+    );
+  });
+
+  it('a server without the configured model: doctor fails naming what it serves, and how to get it', async () => {
+    env = await start();
+    const doctorWith = async (models: string[]) => {
+      await server?.close();
+      server = await startMockLLM({ api: 'openai-chat', scenario: [], models });
+      return env!.run(['doctor', '--base-url', server.url, '--model', 'llama3.2']);
+    };
+    const none = await doctorWith([]);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toMatch(
+      /\[FAIL\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, but "llama3\.2" is not among its models \(it lists none\)/,
+    );
+    expect(none.stdout).toContain(
+      'fix: load or pull the model on the server (for Ollama: ollama pull <model>)',
+    );
+    expect(none.stdout).not.toContain('Ready.');
+
+    const other = await doctorWith(['qwen2.5:7b', 'nomic-embed-text:latest']);
+    expect(other.status).toBe(1);
+    expect(other.stdout).toMatch(
+      /"llama3\.2" is not among its models \(it lists qwen2\.5:7b, nomic-embed-text:latest\)/,
+    );
+    expect(other.stdout).toContain('choose one it serves: --model, or [selection] model');
+
+    // Ollama lists a model pulled without a tag as name:latest.
+    const pulled = await doctorWith(['llama3.2:latest']);
+    expect(pulled.stdout).toMatch(/\[ok\] +endpoint mock +.*reachable, 1 model\n/);
+    expect(pulled.stdout).toContain('Ready.');
+    // Built-in providers nobody chose: one quiet line, no warning each.
+    expect(pulled.stdout).not.toMatch(/\[warn\] provider (openai|anthropic|gemini)/);
+    expect(pulled.stdout).toMatch(
+      /\[ok\] +other providers +openai, anthropic, gemini: no key, and not used by the selection/,
     );
   });
 });

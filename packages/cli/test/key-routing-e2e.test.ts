@@ -79,7 +79,7 @@ describe('a key never goes to a server the user did not give it to', () => {
     expect(run.stdout).toContain('hello from the local model');
     const probed = await env.run(['doctor', '--base-url', env.mock.url, ...EMBED_WITH('openai')]);
     expect(probed.stdout).toMatch(
-      /\[ok\] +endpoint openai +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 1 model/,
+      /\[ok\] +endpoint openai +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 4 models/,
     );
     expectNoKey(env.mock.requests, undefined);
   });

@@ -84,6 +84,7 @@ class MockServer {
   private readonly script: StepScript;
   private readonly embeddings: MockEmbeddings;
   private readonly eol: LineEnding;
+  private readonly models: readonly string[] | undefined;
 
   constructor(
     private readonly wire: WireApi,
@@ -95,6 +96,7 @@ class MockServer {
     this.script = new StepScript(scenario?.steps ?? []);
     this.embeddings = new MockEmbeddings(wire, scenario?.steps ?? []);
     this.eol = lineEndingFor(wire.api, options.lineEnding);
+    this.models = options.models;
   }
 
   reset(): void {
@@ -128,7 +130,7 @@ class MockServer {
       return;
     }
 
-    const models = modelListing(this.wire.api, record.method, url.pathname);
+    const models = modelListing(this.wire.api, record.method, url.pathname, this.models);
     if (models !== undefined) {
       res.writeHead(200, { 'content-type': JSON_TYPE });
       res.end(models);

@@ -32,6 +32,11 @@ export interface MockLLMOptions {
   host?: string;
   /** SSE line ending; CRLF for Gemini (as Google sends), LF otherwise. */
   lineEnding?: LineEndingOption;
+  /**
+   * The model ids `GET /v1/models` lists (the mock answers a chat for any model). Default
+   * DEFAULT_MOCK_MODELS: the ids the tests' configurations name; [] plays a server with none.
+   */
+  models?: readonly string[];
 }
 
 export interface MockLLM {

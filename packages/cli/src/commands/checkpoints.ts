@@ -88,7 +88,9 @@ export async function runCheckpointsDiff(
     const changes = await history.diff(from, to);
     if (options.json) {
       const patch = options.stat ? undefined : await history.patch(from, to);
-      process.stdout.write(`${JSON.stringify(patch === undefined ? changes : { changes, patch }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(patch === undefined ? changes : { changes, patch }, null, 2)}\n`,
+      );
     } else if (changes.length === 0) process.stdout.write('no differences\n');
     else if (options.stat) {
       for (const change of changes) process.stdout.write(`${change.status.padEnd(8)}  ${change.path}\n`);

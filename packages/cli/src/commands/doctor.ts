@@ -20,7 +20,7 @@ import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
 import type { Check } from './doctor-check.js';
 import { costsCheck } from './doctor-costs.js';
-import { endpointChecks } from './doctor-endpoints.js';
+import { endpointChecks, usedEntries } from './doctor-endpoints.js';
 import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
 
@@ -170,33 +170,55 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
 function credentialChecks(loaded: LoadedConfig): Check[] {
   const { config } = loaded;
   const selected = config.selection.provider;
-  return Object.entries(config.providers.registry).map(([name, entry]) => {
+  const used = usedEntries(config);
+  // Built-in entries nobody chose, without a key: one line, not a warning each (a user of a
+  // local model never asked about OpenAI's key).
+  const unchosen = Object.entries(config.providers.registry)
+    .filter(([name, entry]) => !used.includes(name) && !isCustomEndpoint(entry))
+    .filter(([, entry]) => !resolveCredential(entry, process.env))
+    .map(([name]) => name);
+  const checks = Object.entries(config.providers.registry).flatMap(([name, entry]): Check[] => {
+    if (unchosen.includes(name)) return [];
     const checkName = `provider ${name}`;
     const custom = isCustomEndpoint(entry);
     // The rule chat and embeddings use: a custom endpoint only gets its own api_key / api_key_env.
     const credential = resolveCredential(entry, process.env);
     const isSelected = name === selected || config.selection.fallbacks.some((f) => f.provider === name);
     if (credential) {
-      return {
-        name: checkName,
-        status: 'ok',
-        detail: `key from ${describeCredentialSource(credential.source)}${isSelected ? ' (selected)' : ''}`,
-      };
+      return [
+        {
+          name: checkName,
+          status: 'ok',
+          detail: `key from ${describeCredentialSource(credential.source)}${isSelected ? ' (selected)' : ''}`,
+        },
+      ];
     }
     const fix = `set one of: ${credentialCandidates(entry).join(', ')}`;
     if (custom)
-      return {
+      return [
+        {
+          name: checkName,
+          status: 'ok',
+          detail: `no key; ${entry.base_url} is a custom endpoint that may not need one`,
+        },
+      ];
+    return [
+      {
         name: checkName,
-        status: 'ok',
-        detail: `no key; ${entry.base_url} is a custom endpoint that may not need one`,
-      };
-    return {
-      name: checkName,
-      status: isSelected ? 'fail' : 'warn',
-      detail: `no API key${isSelected ? ' for the selected provider' : ''}`,
-      fix,
-    };
+        status: isSelected ? 'fail' : 'warn',
+        detail: `no API key${isSelected ? ' for the selected provider' : ' (used for embeddings)'}`,
+        fix,
+      },
+    ];
   });
+  if (unchosen.length > 0) {
+    checks.push({
+      name: 'other providers',
+      status: 'ok',
+      detail: `${unchosen.join(', ')}: no key, and not used by the selection (set one to use it with --provider)`,
+    });
+  }
+  return checks;
 }
 
 /** Whether the workspace's own settings that need trust apply, and which are held back. */

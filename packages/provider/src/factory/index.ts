@@ -24,5 +24,5 @@ export {
 } from './credentials.js';
 export { DEFAULT_BASE_URLS, entryBaseURL, isCustomEndpoint, isHostedEndpoint } from './endpoints.js';
 export { withModelInputCheck } from './model-inputs.js';
-export { type ProbeOptions, type ProbeResult, probeEndpoint } from './probe.js';
+export { type ProbeOptions, type ProbeResult, probeEndpoint, servesModel } from './probe.js';
 export { type PriceLookup, withUsageCost } from './usage-cost.js';

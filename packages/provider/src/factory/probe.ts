@@ -12,7 +12,8 @@ import { resolveCredential } from './credentials.js';
 import { entryBaseURL } from './endpoints.js';
 
 export type ProbeResult =
-  | { ok: true; url: string; models: number }
+  /** `ids`: the model ids the server listed (Gemini's without their `models/` prefix). */
+  | { ok: true; url: string; models: number; ids: string[] }
   | { ok: false; url: string; problem: string; hint?: string };
 
 export interface ProbeOptions {
@@ -41,10 +42,25 @@ function listing(
   }
 }
 
-function countModels(body: unknown): number | undefined {
+/** The listed models' ids (`data[].id`, or Gemini's `models[].name`), or undefined: not a list. */
+function modelIds(body: unknown): string[] | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const list = (body as { data?: unknown; models?: unknown }).data ?? (body as { models?: unknown }).models;
-  return Array.isArray(list) ? list.length : undefined;
+  if (!Array.isArray(list)) return undefined;
+  return list.flatMap((model: unknown) => {
+    if (typeof model !== 'object' || model === null) return [];
+    const { id, name } = model as { id?: unknown; name?: unknown };
+    const value = typeof id === 'string' ? id : typeof name === 'string' ? name : undefined;
+    return value === undefined ? [] : [value.replace(/^models\//, '')];
+  });
+}
+
+/**
+ * Whether `model` is among the listed `ids`: exactly, or as Ollama lists a model pulled without
+ * a tag (`llama3.2` is served as `llama3.2:latest`).
+ */
+export function servesModel(ids: readonly string[], model: string): boolean {
+  return ids.includes(model) || (!model.includes(':') && ids.includes(`${model}:latest`));
 }
 
 function statusHint(status: number, entry: ProviderEntry): string | undefined {
@@ -93,8 +109,8 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       ...(hint ? { hint } : {}),
     };
   }
-  const models = countModels(await response.json().catch(() => undefined));
-  if (models === undefined) {
+  const ids = modelIds(await response.json().catch(() => undefined));
+  if (ids === undefined) {
     return {
       ok: false,
       url: shown,
@@ -102,5 +118,5 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       hint: "is this the API's base URL?",
     };
   }
-  return { ok: true, url: shown, models };
+  return { ok: true, url: shown, models: ids.length, ids };
 }
