@@ -243,10 +243,10 @@ export function buildProgram(): Command {
   checkpoints
     .command('diff')
     .description(
-      "what a run changed, or what differs between two checkpoints or a checkpoint and the workspace now, as a diff",
+      'what a run changed, or what differs between two checkpoints or a checkpoint and the workspace now, as a diff',
     )
     .argument('<from>', 'a run id (its own changes), or a checkpoint id (or prefix) or tag')
-    .argument('[to]', 'another checkpoint; default: the run\'s end, or the workspace now')
+    .argument('[to]', "another checkpoint; default: the run's end, or the workspace now")
     .option('--stat', 'only the changed paths and how each changed')
     .option('--json', 'print JSON (the paths, and the diff unless --stat)')
     .action(lazy(() => import('./commands/checkpoints.js'), 'runCheckpointsDiff'));

@@ -105,8 +105,10 @@ describe('oxydra undo', () => {
     expect(diff.status).toBe(0);
     expect(diff.stdout).toContain('diff --git a/docs/plan.md b/docs/plan.md');
     expect(diff.stdout).toContain('-a draft plan\n+a final plan\n');
-    expect(diff.stdout).toMatch(/diff --git a\/notes\/new\.md b\/notes\/new\.md\nnew file mode 100644\n[^]*\+brand new\n/);
-    expect(diff.stdout).toMatch(/diff --git a\/old\.txt b\/old\.txt\ndeleted file mode 100644\n[^]*-old\n/);
+    expect(diff.stdout).toMatch(
+      /diff --git a\/notes\/new\.md b\/notes\/new\.md\nnew file mode 100644\n[\s\S]*\+brand new\n/,
+    );
+    expect(diff.stdout).toMatch(/diff --git a\/old\.txt b\/old\.txt\ndeleted file mode 100644\n[\s\S]*-old\n/);
     // 755 -> 600: git shows the lost exec bit; the exact mode is in the closing lines.
     expect(diff.stdout).toContain('old mode 100755\nnew mode 100644');
     expect(diff.stdout).toMatch(/^mode: run\.sh$/m);
