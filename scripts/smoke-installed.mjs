@@ -9,7 +9,9 @@
 // Usage: node scripts/smoke-installed.mjs [--expect-version X]   (exit 0 when all pass)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
   chmodSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -315,6 +317,35 @@ gatewayMock.stop();
 
 // The library entry points, as a project that installed the package uses them: a program that
 // opens a kernel on the testkit's mock, and TypeScript (strict, no skipLibCheck) over the same.
+await check('a plugin from the README loads in a project that installs nothing', async () => {
+  // examples/plugins/git-context imports @oxydra/plugin and zod, as the README's recipe does; the
+  // project has no node_modules, and oxydra is installed globally: both come from oxydra itself.
+  const mock = await startMock('openai-chat', [
+    { reply: { toolCalls: [{ name: 'git_log', arguments: {} }] } },
+    { reply: { text: 'plugin ok' } },
+  ]);
+  try {
+    const example = fileURLToPath(new URL('../examples/plugins/git-context/', import.meta.url));
+    const dir = workspace('plugin-project', providerConfig('openai', `${mock.url}/v1`));
+    cpSync(example, join(dir, 'plugins', 'git-context'), { recursive: true });
+    appendFileSync(
+      join(dir, '.oxydra', 'agent.toml'),
+      '\n[plugins.load.git-context]\nfrom = "./plugins/git-context"\n',
+    );
+    oxydra(['trust', '--yes'], dir); // a plugin runs code: the owner trusts it again
+    const out = oxydra(['run', '--json', 'show the history'], dir);
+    const ran = out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .find((event) => event.type === 'tool_execution_end' && event.name === 'git_log');
+    if (!ran) throw new Error(`the plugin's git_log tool did not run: ${out.slice(-400)}`);
+    return 'its git_log tool ran';
+  } finally {
+    mock.stop();
+  }
+});
+
 await check('the library: oxydra/kernel, oxydra/plugin, oxydra/testkit (run and typecheck)', async () => {
   const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8', env }).trim();
   const project = join(root, 'library');

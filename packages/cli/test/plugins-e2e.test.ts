@@ -2,9 +2,10 @@
  * Plugins through the real binary: `oxydra run` with the example git-context plugin and a test
  * plugin that depends on it — the plugin's tool, context provider, evaluator and service all
  * take effect in one run, in dependency order; a throwing plugin does not stop the run;
- * `oxydra plugins list|info`; a cycle is a configuration error (exit 2, one line).
+ * `oxydra plugins list|info`; a cycle is a configuration error (exit 2, one line). A plugin in a
+ * folder with no node_modules (a user's project) gets @oxydra/plugin and zod from Oxydra itself.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,6 +77,25 @@ describe('plugins', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no plugin "nope" is loaded');
   }, 60_000);
+
+  it('loads in a project that installs nothing: @oxydra/plugin and zod come from Oxydra', async () => {
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { reply: { toolCalls: [{ name: 'git_log', arguments: {} }] } },
+        { reply: { text: 'history read' }, times: 'always' },
+      ],
+      load({ 'git-context': './plugins/git-context' }),
+    );
+    // The workspace is under the system temp folder: no node_modules on the way up.
+    cpSync(EXAMPLE, join(env.workspace, 'plugins', 'git-context'), { recursive: true });
+    gitCommits(env.workspace, 'first commit');
+    const run = await env.run(['run', '--json', 'show the history']);
+    expect(run.stderr).not.toContain('failed to load');
+    expect(run.status).toBe(0);
+    const ended = run.events.find((event) => event.type === 'tool_execution_end' && event.name === 'git_log');
+    expect(ended).toMatchObject({ isError: false, content: expect.stringContaining('first commit') });
+  });
 
   it('a dependency cycle is a configuration error: exit 2, one line naming it', async () => {
     env = await AgentEnv.start(

@@ -4,9 +4,6 @@
  * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
  * runner's guest).
  */
-
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config';
 import {
   type Gateway,
@@ -20,7 +17,7 @@ import {
 } from '@oxydra/gateway';
 import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
-import { claimGatewayLease } from './gateway-lease.js';
+import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
@@ -90,25 +87,18 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  // One gateway per workspace: claimed before the kernel opens its state, so a second one
-  // refuses before touching it.
-  mkdirSync(join(options.workspace, '.oxydra'), { recursive: true });
-  const lease = claimGatewayLease(options.workspace);
-  let kernel: Kernel;
+  const kernel = await openKernel({
+    workspace: options.workspace,
+    config,
+    host: options.host ?? 'gateway',
+    ...(options.env ? { env: options.env } : {}),
+    secrets: [...(options.secrets ?? []), token],
+    ...(options.policy ? { policy: options.policy } : {}),
+  });
+  // Several gateways may serve one workspace, but none starts without saying so.
+  let lease: GatewayRegistration | undefined;
   try {
-    kernel = await openKernel({
-      workspace: options.workspace,
-      config,
-      host: options.host ?? 'gateway',
-      ...(options.env ? { env: options.env } : {}),
-      secrets: [...(options.secrets ?? []), token],
-      ...(options.policy ? { policy: options.policy } : {}),
-    });
-  } catch (error) {
-    lease.release();
-    throw error;
-  }
-  try {
+    lease = registerGateway(options.workspace);
     // Configuration mistakes in the top-level agent stop the daemon before it listens.
     kernel.describe(spawnSelection(flags));
     let gateway: Gateway;
@@ -136,7 +126,10 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       }
       throw error;
     }
-    lease.listening(gateway.url);
+    const registration = lease;
+    registration.listening(gateway.url);
+    const shared = sharedWorkspaceWarning(registration.others);
+    if (shared) options.log('warn', shared);
     return {
       gateway,
       kernel,
@@ -146,13 +139,13 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
           await gateway.close();
         } finally {
           await kernel.close();
-          lease.release();
+          registration.release();
         }
       },
     };
   } catch (error) {
     await kernel.close();
-    lease.release();
+    lease?.release();
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { isPlugin, type Plugin } from '@oxydra/plugin';
 import { type AgentConfig, ConfigError, importModule } from '@oxydra/types';
 import { orderPlugins } from './order.js';
+import { shareModulesWithPlugins } from './shared-modules.js';
 
 export interface LoadedPlugin {
   name: string;
@@ -32,6 +33,7 @@ export async function loadPlugins(config: AgentConfig, workspace: string): Promi
     if (!entry.enabled) continue;
     const where = { keyPath: `plugins.load.${key}` };
     const file = resolvePlugin(entry.from, workspace, key);
+    shareModulesWithPlugins();
     let module: { default?: unknown };
     try {
       module = (await importModule(pathToFileURL(file).href)) as { default?: unknown };

@@ -1,0 +1,146 @@
+/**
+ * The gateways serving a workspace. Several may (their schedulers claim each due run, so it
+ * fires once), but each keeps its own live sessions, approvals and per-user limits, and a second
+ * one used to start without a word. Each running gateway writes `.oxydra/gateways/<pid>.json`
+ * (created exclusively, never through a link): its pid, the pid's start time and, once it
+ * listens, its URL. A starting gateway reads the others, says which are running, and removes the
+ * records of gateways killed outright; the start time tells a reused pid from the gateway that
+ * wrote the record.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { processAlive } from '@oxydra/sandbox';
+
+export interface GatewayRecord {
+  pid: number;
+  /** The process's start time in clock ticks since boot (Linux), to tell a reused pid apart. */
+  started: number | null;
+  /** Where it listens, once it does. */
+  url?: string;
+}
+
+export interface GatewayRegistration {
+  /** The other gateways running on this workspace when this one started. */
+  others: GatewayRecord[];
+  /** Adds the address, once the gateway listens (for the next one's message). */
+  listening(url: string): void;
+  /** Removes this gateway's record. */
+  release(): void;
+}
+
+const MAX_RECORD_BYTES = 4096;
+/** Records read at most: more is not a set of gateways anyone runs. */
+const MAX_RECORDS = 64;
+const RECORD = /^(\d{1,10})\.json$/;
+
+export function gatewaysDir(workspace: string): string {
+  return join(workspace, '.oxydra', 'gateways');
+}
+
+/** Field 22 of /proc/<pid>/stat; null where there is no /proc (macOS) or it cannot be read. */
+function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count after its end.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A record, read without following a link or waiting on a FIFO; undefined if not one. */
+function readRecord(path: string): GatewayRecord | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buffer = Buffer.alloc(MAX_RECORD_BYTES);
+    const length = readSync(fd, buffer, 0, MAX_RECORD_BYTES, 0);
+    const parsed = JSON.parse(buffer.subarray(0, length).toString('utf8')) as Partial<GatewayRecord>;
+    if (!Number.isInteger(parsed.pid) || (parsed.pid as number) <= 0) return undefined;
+    return {
+      pid: parsed.pid as number,
+      started: typeof parsed.started === 'number' ? parsed.started : null,
+      ...(typeof parsed.url === 'string' ? { url: parsed.url.slice(0, 200) } : {}),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether the gateway that wrote `record` is still running. */
+function alive(record: GatewayRecord): boolean {
+  if (!processAlive(record.pid)) return false;
+  const started = processStartTime(record.pid);
+  return record.started === null || started === null || started === record.started;
+}
+
+function writeRecord(path: string, record: GatewayRecord): void {
+  const flags = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
+  const fd = openSync(path, flags, 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Records this gateway and returns the others running on the workspace. */
+export function registerGateway(workspace: string): GatewayRegistration {
+  const dir = gatewaysDir(workspace);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const others: GatewayRecord[] = [];
+  for (const name of readdirSync(dir).slice(0, MAX_RECORDS)) {
+    const pid = Number(RECORD.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const record = readRecord(join(dir, name));
+    if (record?.pid === pid && alive(record)) others.push(record);
+    else rmSync(join(dir, name), { force: true });
+  }
+  const path = join(dir, `${process.pid}.json`);
+  const own: GatewayRecord = { pid: process.pid, started: processStartTime(process.pid) };
+  rmSync(path, { force: true }); // a dead gateway's record under this reused pid
+  writeRecord(path, own);
+  return {
+    others,
+    listening(url) {
+      const temporary = join(dir, `.${process.pid}.tmp`);
+      try {
+        rmSync(temporary, { force: true });
+        writeRecord(temporary, { ...own, url });
+        renameSync(temporary, path);
+      } catch {
+        rmSync(temporary, { force: true });
+      }
+    },
+    release() {
+      rmSync(path, { force: true });
+    },
+  };
+}
+
+/** The start-up warning naming the others, or undefined when this is the only one. */
+export function sharedWorkspaceWarning(others: readonly GatewayRecord[]): string | undefined {
+  if (others.length === 0) return undefined;
+  const named = others.map((other) => `pid ${other.pid}${other.url ? ` at ${other.url}` : ''}`).join(', ');
+  return `${others.length === 1 ? 'another oxydra gateway serves' : `${others.length} other oxydra gateways serve`} this workspace too (${named}): each due schedule still runs once, but live sessions, pending approvals and per-user turn limits are each gateway's own`;
+}
