@@ -108,7 +108,9 @@ describe('oxydra undo', () => {
     expect(diff.stdout).toMatch(
       /diff --git a\/notes\/new\.md b\/notes\/new\.md\nnew file mode 100644\n[\s\S]*\+brand new\n/,
     );
-    expect(diff.stdout).toMatch(/diff --git a\/old\.txt b\/old\.txt\ndeleted file mode 100644\n[\s\S]*-old\n/);
+    expect(diff.stdout).toMatch(
+      /diff --git a\/old\.txt b\/old\.txt\ndeleted file mode 100644\n[\s\S]*-old\n/,
+    );
     // 755 -> 600: git shows the lost exec bit; the exact mode is in the closing lines.
     expect(diff.stdout).toContain('old mode 100755\nnew mode 100644');
     expect(diff.stdout).toMatch(/^mode: run\.sh$/m);

@@ -163,14 +163,17 @@ describe('budgets: dollars', () => {
     const failing = () =>
       scriptedProvider([
         // The provider fails before any usage arrives.
-        () =>
-          (async function* (): AsyncGenerator<never> {
-            throw new Error('the connection dropped');
-          })(),
+        () => ({
+          [Symbol.asyncIterator]: () => ({
+            next: () => Promise.reject(new Error('the connection dropped')),
+          }),
+        }),
       ]);
     const unpriced = await start(runOptions(failing()));
     expect(unpriced.result).toMatchObject({ status: 'failed', turns: 1, costUsd: null });
-    const free = await start(runOptions(failing(), { model: testModel({ prices: { input: 0, output: 0 } }) }));
+    const free = await start(
+      runOptions(failing(), { model: testModel({ prices: { input: 0, output: 0 } }) }),
+    );
     expect(free.result).toMatchObject({ status: 'failed', turns: 1, costUsd: 0 });
   });
 

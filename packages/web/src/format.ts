@@ -20,6 +20,16 @@ export function formatUsd(value: number | null | undefined): string {
   return `$${value.toFixed(2)}`;
 }
 
+/**
+ * The dollars of calls some of which had no known price (a local model's), as the CLI's
+ * `oxydra costs` says them: `$?` when none had one, `$0.0123 + ?` when some had none; never $0.
+ */
+export function formatCallsUsd(cost: number | null | undefined, calls: number, unknownCalls = 0): string {
+  if (unknownCalls === 0) return formatUsd(cost);
+  if (unknownCalls >= calls) return '$?';
+  return `${formatUsd(cost)} + ?`;
+}
+
 export function formatCount(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
   return value.toLocaleString();

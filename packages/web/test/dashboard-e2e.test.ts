@@ -303,6 +303,8 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const card = page.getByRole('listitem', { name: 'Approval for shell_exec' });
       await card.waitFor();
       expect(await card.textContent()).toContain('echo approved-$((40+2))');
+      // Said as what will happen, not as if it had: nobody has answered yet.
+      expect(await card.textContent()).toMatch(/Will be denied at .+ if nobody answers/);
       await screenshot(page, 'chat-approval');
       await card.getByRole('button', { name: 'Allow' }).click();
       await card.getByText('allowed').waitFor();

@@ -232,7 +232,9 @@ function Item(props: { item: ChatItem }) {
               >
                 Deny
               </button>
-              <span class="muted small">Denied automatically at {formatTime(item.expiresAt)}</span>
+              <span class="muted small">
+                Will be denied at {formatTime(item.expiresAt)} if nobody answers
+              </span>
             </div>
           ) : (
             <p class="approval-outcome" role="status">

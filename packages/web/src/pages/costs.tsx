@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import type { CostReport } from '../api-types.js';
-import { formatCount, formatUsd } from '../format.js';
+import { formatCallsUsd, formatCount, formatUsd } from '../format.js';
 import { BarChart, ColumnChart, type Datum } from '../ui/charts.js';
 import { Empty, Loaded, PageHeader, useResource } from '../ui/common.js';
 
@@ -91,9 +91,16 @@ export function CostsPage() {
           ) : (
             <>
               <p class="totals">
-                Total <strong>{formatUsd(data.totals.cost_usd)}</strong> over {formatCount(data.totals.calls)}{' '}
-                calls · {formatCount(data.totals.input_tokens)} tokens in ·{' '}
-                {formatCount(data.totals.output_tokens)} out
+                Total{' '}
+                <strong>
+                  {formatCallsUsd(
+                    data.totals.cost_usd,
+                    data.totals.calls ?? 0,
+                    data.totals.unknown_cost_calls ?? unknown,
+                  )}
+                </strong>{' '}
+                over {formatCount(data.totals.calls)} calls · {formatCount(data.totals.input_tokens)} tokens
+                in · {formatCount(data.totals.output_tokens)} out
                 {unknown > 0 ? ` · ${unknown} call(s) without a known price` : ''}
               </p>
               {data.by === 'day' ? (
@@ -139,7 +146,7 @@ export function CostsPage() {
                           {formatCount(row.output_tokens)}
                         </td>
                         <td class="num" data-label="Cost">
-                          {formatUsd(row.cost_usd)}
+                          {formatCallsUsd(row.cost_usd, row.calls, row.unknown_cost_calls ?? 0)}
                         </td>
                       </tr>
                     ))}
