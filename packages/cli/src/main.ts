@@ -616,6 +616,12 @@ export function buildProgram(): Command {
   ).action(lazy(() => import('./commands/gateway.js'), 'runGateway'));
 
   program
+    .command('status')
+    .description('the gateways running on this workspace, and whether each is ready (exit 1: none is)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/status.js'), 'runStatus'));
+
+  program
     .command('tui')
     .description('the terminal UI: chat through a running gateway (`oxydra gateway`)')
     .option('--gateway <url>', 'the gateway WebSocket URL (default ws://127.0.0.1:7700/ws)')

@@ -3,7 +3,7 @@
  * naming the first (pid and address) and what the two do not share, instead of starting
  * without a word. (Several are allowed: scheduler-e2e shows each due run still fires once.) A
  * gateway killed outright leaves a stale record, which the next one removes without naming it;
- * one stopped normally removes its own.
+ * one stopped normally removes its own. `oxydra status` lists the running ones and their /readyz.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +32,9 @@ describe('several gateways on one workspace', () => {
   it('the second names the first; a killed one is forgotten; a stopped one removes its record', async () => {
     env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'hi' }, times: 'always' }]);
     const records = join(env.workspace, '.oxydra', 'gateways');
+    const none = await env.run(['status']);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toBe(`no gateway is running for ${env.workspace} (start one: oxydra gateway)\n`);
     const first = await GatewayDaemon.start(env);
     daemons.push(first);
     expect(warnings(first).filter((msg) => msg.includes('gateway'))).toEqual([]);
@@ -45,6 +48,17 @@ describe('several gateways on one workspace', () => {
     expect(warnings(second)).toContain(
       `another oxydra gateway serves this workspace too (pid ${first.child.pid} at ${first.url}): each due schedule still runs once, but live sessions, pending approvals and per-user turn limits are each gateway's own`,
     );
+
+    // `oxydra status` lists both, each asked its /readyz.
+    const status = await env.run(['status']);
+    expect(status.status).toBe(0);
+    expect(status.stdout.split('\n').filter(Boolean)).toEqual(
+      [first, second]
+        .sort((a, b) => a.child.pid! - b.child.pid!)
+        .map((daemon) => `gateway pid ${daemon.child.pid}  ${daemon.url}  ready, commands sandboxed`),
+    );
+    const json = JSON.parse(env.sandbox.run('status', '--json').stdout) as { gateways: { ready: boolean }[] };
+    expect(json.gateways.map((gateway) => gateway.ready)).toEqual([true, true]);
 
     // Killed outright: its record stays until the next gateway starts, which does not name it.
     first.kill('SIGKILL');

@@ -104,18 +104,34 @@ function writeRecord(path: string, record: GatewayRecord): void {
   }
 }
 
+/**
+ * The gateways running on the workspace (not this process), from their records; with `sweep`,
+ * the records of dead ones are removed.
+ */
+export function runningGateways(workspace: string, options: { sweep?: boolean } = {}): GatewayRecord[] {
+  const dir = gatewaysDir(workspace);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const running: GatewayRecord[] = [];
+  for (const name of names.slice(0, MAX_RECORDS)) {
+    const pid = Number(RECORD.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const record = readRecord(join(dir, name));
+    if (record?.pid === pid && alive(record)) running.push(record);
+    else if (options.sweep) rmSync(join(dir, name), { force: true });
+  }
+  return running.sort((a, b) => a.pid - b.pid);
+}
+
 /** Records this gateway and returns the others running on the workspace. */
 export function registerGateway(workspace: string): GatewayRegistration {
   const dir = gatewaysDir(workspace);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const others: GatewayRecord[] = [];
-  for (const name of readdirSync(dir).slice(0, MAX_RECORDS)) {
-    const pid = Number(RECORD.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const record = readRecord(join(dir, name));
-    if (record?.pid === pid && alive(record)) others.push(record);
-    else rmSync(join(dir, name), { force: true });
-  }
+  const others = runningGateways(workspace, { sweep: true });
   const path = join(dir, `${process.pid}.json`);
   const own: GatewayRecord = { pid: process.pid, started: processStartTime(process.pid) };
   rmSync(path, { force: true }); // a dead gateway's record under this reused pid
