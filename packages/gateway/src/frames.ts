@@ -7,6 +7,8 @@
  * errors) are not sent.
  */
 import {
+  describeCall,
+  outputLine,
   type ServerFrame,
   type ServerPayload,
   type StreamEvent,
@@ -53,12 +55,15 @@ export class TurnFrames {
         return this.progress('model_turn', `[${event.turn}/${event.maxTurns}] thinking`);
       case 'tool_execution_start':
         this.#toolCalls.push({ id: event.id, name: event.name, arguments: event.arguments });
-        return this.progress('tool_started', `running ${event.name}`);
+        return this.progress('tool_started', `running ${describeCall(event.name, event.arguments)}`);
       case 'tool_execution_end':
         // A failure says why (the first line of what the model was told), so a client can show it.
         return event.isError
           ? this.progress('tool_failed', `${event.name} failed: ${toolFailureLine(event.content)}`)
-          : this.progress('tool_finished', `${event.name} finished in ${Math.round(event.durationMs)} ms`);
+          : this.progress(
+              'tool_finished',
+              `${event.name} finished in ${Math.round(event.durationMs)} ms: ${outputLine(event.content)}`,
+            );
       case 'progress':
         return FORWARDED_PROGRESS.has(event.progress.kind)
           ? this.progress(event.progress.kind, event.progress.message)

@@ -202,6 +202,7 @@ describe('REST API /api/v1', () => {
       status: 'ok',
       scheduler: { enabled: true, started: true },
     });
+    const storedBefore = (await call('get', '/health')).body.resources.stored_sessions as number;
     const config = (await call('get', '/config')).body;
     expect(JSON.stringify(config)).not.toContain('sk-gateway-test');
     // Started without a trust report (no CLI loaded its configuration): nothing to show or decide.
@@ -219,6 +220,11 @@ describe('REST API /api/v1', () => {
     const sessions = (await call('get', '/sessions', {}, { query: 'q=' + sessionId.slice(0, 6) })).body
       .sessions;
     expect(sessions.map((s: { session_id: string }) => s.session_id)).toContain(sessionId);
+    // Health counts it as the Sessions page lists it, with no agent running in it now.
+    expect((await call('get', '/health')).body.resources).toMatchObject({
+      sessions: 0,
+      stored_sessions: storedBefore + 1,
+    });
     const one = (await call('get', '/sessions/{id}', { id: sessionId })).body;
     expect(JSON.stringify(one.messages)).toContain('echo: hello api');
     expect(

@@ -201,6 +201,8 @@ export interface Health {
     process?: { rss_bytes?: number; heap_used_bytes?: number; uptime_secs?: number };
     agents?: { active?: number; running?: number; idle?: number; total?: number };
     sessions?: number | Record<string, number>;
+    /** Sessions stored in the memory database (what the Sessions page lists). */
+    stored_sessions?: number;
     system?: { load_avg?: number[]; cpus?: number; free_mem_bytes?: number; total_mem_bytes?: number };
   };
   scheduler?: { enabled: boolean; started: boolean };

@@ -309,6 +309,11 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await card.getByRole('button', { name: 'Allow' }).click();
       await card.getByText('allowed').waitFor();
       await page.locator('.msg-assistant', { hasText: 'tool said:' }).waitFor();
+      // The activity lines say what ran and what came of it, not just the tool's name.
+      const activity = await page.locator('.tool-line').allTextContents();
+      console.log('ACTIVITY', JSON.stringify(activity));
+      expect(activity.some((line) => line.includes('running shell_exec echo approved-$((40+2))'))).toBe(true);
+      expect(activity.some((line) => /shell_exec finished in \d+ ms: .*approved-42/.test(line))).toBe(true);
       expect(await page.locator('.msg-assistant').last().textContent()).toContain('approved-42');
       await turnEnded(page);
 

@@ -6,7 +6,8 @@
  * unchanged (they carry no agentId).
  */
 import { isLifecycleEvent, type KernelEvent } from '@oxydra/kernel';
-import { describeCall, type TextRenderer } from './render-text.js';
+import { describeCall } from '@oxydra/types';
+import type { TextRenderer } from './render-text.js';
 
 /** The JSON line of an event, or undefined for none. */
 export function jsonLine(envelope: KernelEvent, rootId: string): string | undefined {

@@ -4,6 +4,7 @@
  * answer (the run's final text, every model call's a paragraph apart) and a final newline. Colour only on a TTY (and never with NO_COLOR).
  */
 import {
+  describeCall,
   type RunEndEvent,
   type StreamEvent,
   shortSessionId,
@@ -58,14 +59,6 @@ export function usageLine(usage: Usage, costUsd: number | null, turns: number): 
     ? ` · ${formatTokens(usage.inputTokens)} in / ${formatTokens(usage.outputTokens)} out tokens`
     : '';
   return `${calls}${tokens} · ${formatCost(costUsd)}`;
-}
-
-/** A tool call in a few words: the argument that matters most, shortened. */
-export function describeCall(name: string, args: Record<string, unknown>): string {
-  const key = ['command', 'path', 'query', 'url'].find((k) => typeof args[k] === 'string');
-  const value = key ? String(args[key]) : JSON.stringify(args);
-  const oneLine = value.replace(/\s+/g, ' ');
-  return `${name} ${oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine}`;
 }
 
 export class TextRenderer {

@@ -95,7 +95,11 @@ export function HealthPage() {
                   <dt>Sessions</dt>
                   <dd>
                     {typeof sessions === 'number'
-                      ? formatCount(sessions)
+                      ? `${formatCount(sessions)} with a running agent${
+                          typeof data.resources?.stored_sessions === 'number'
+                            ? `, ${formatCount(data.resources.stored_sessions)} stored`
+                            : ''
+                        }`
                       : sessions
                         ? Object.entries(sessions)
                             .map(([k, v]) => `${v} ${k}`)

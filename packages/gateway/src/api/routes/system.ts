@@ -52,14 +52,20 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
             total_mem_bytes: z.number(),
           }),
           agents: z.object({ active: z.number(), running: z.number(), idle: z.number(), total: z.number() }),
-          sessions: z.number(),
+          sessions: z.number().describe('sessions an agent is running in now'),
+          stored_sessions: z
+            .number()
+            .optional()
+            .describe('sessions stored (what /sessions lists), all users'),
         }),
         scheduler: z.object({ enabled: z.boolean(), started: z.boolean() }),
         clients: z.number(),
         trust: trustSummarySchema,
       }),
-      handler: ({ kernel }) => {
+      handler: async ({ kernel }) => {
         const resources = kernel.resources();
+        // The Sessions page lists stored sessions; the resources count those an agent runs in.
+        const stored = await kernel.sessions?.count();
         const sources = kernel.toolSourceHealth().map((health) => ({
           name: health.name,
           ok: health.ok,
@@ -85,6 +91,7 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
             },
             agents: resources.agents,
             sessions: resources.sessions,
+            ...(stored !== undefined ? { stored_sessions: stored } : {}),
           },
           scheduler: { enabled: kernel.config.scheduler.enabled, started: kernel.scheduler.started },
           clients: info.clients(),
