@@ -36,7 +36,7 @@ export function buildProgram(): Command {
       if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
     });
 
-  const config = program.command('config').description('inspect and check the configuration');
+  const config = program.command('config').description('inspect, check and change the configuration');
   addConfigFlags(
     config
       .command('show')
@@ -53,6 +53,32 @@ export function buildProgram(): Command {
         'validate this file alone (agent.toml, providers.toml, runner.toml or users/<id>.toml)',
       ),
   ).action(lazy(() => import('./commands/config-validate.js'), 'runConfigValidate'));
+  config
+    .command('get')
+    .description('print one key of the effective configuration (secrets masked)')
+    .argument('<key>', 'a dotted key path, e.g. runtime.max_turns or selection')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('./commands/config-edit.js'), 'runConfigGet'));
+  config
+    .command('set')
+    .description(
+      "set one key in the workspace's .oxydra/agent.toml (--user: ~/.config/oxydra/agent.toml), keeping its comments; checked before it is written",
+    )
+    .argument('<key>', 'a dotted key path, e.g. runtime.max_turns')
+    .argument(
+      '<value>',
+      'the value, as for --set (a number, true/false, a string, or TOML such as ["a", "b"])',
+    )
+    .option('--user', "write the user's configuration instead of the workspace's")
+    .action(lazy(() => import('./commands/config-edit.js'), 'runConfigSet'));
+  config
+    .command('unset')
+    .description(
+      "remove one key from the workspace's .oxydra/agent.toml (--user: the user's), keeping the rest",
+    )
+    .argument('<key>', 'a dotted key path')
+    .option('--user', "edit the user's configuration instead of the workspace's")
+    .action(lazy(() => import('./commands/config-edit.js'), 'runConfigUnset'));
   config
     .command('path')
     .description('list the configuration files Oxydra reads, in precedence order, and which exist')

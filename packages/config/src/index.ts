@@ -10,6 +10,7 @@ export * from './overrides.js';
 export * from './reference.js';
 export * from './runner.js';
 export * from './schema-walk.js';
+export * from './toml-edit.js';
 export * from './toml-file.js';
 export * from './trust-rules.js';
 export * from './trust-store.js';
