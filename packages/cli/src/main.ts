@@ -642,6 +642,14 @@ export function buildProgram(): Command {
   ).action(lazy(() => import('./commands/gateway.js'), 'runGateway'));
 
   program
+    .command('completion')
+    .description(
+      'print the shell completion script: eval "$(oxydra completion bash)", zsh alike; fish: > ~/.config/fish/completions/oxydra.fish',
+    )
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(lazy(() => import('./commands/completion.js'), 'runCompletion'));
+
+  program
     .command('status')
     .description('the gateways running on this workspace, and whether each is ready (exit 1: none is)')
     .option('--json', 'print JSON')
