@@ -82,6 +82,27 @@ const sse = (events: unknown[]) => ({
   body: events.map((result) => `data: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result })}\n\n`).join(''),
 });
 
+/**
+ * A remote whose task `id` never finishes: its stream names the task (after `delayMs`, if
+ * given) and goes quiet; CancelTask cancels it.
+ */
+async function slowRemote(id: string, delayMs?: number) {
+  let self = '';
+  const remote = await serve((seen) => {
+    if (seen.path.startsWith('/.well-known/')) return { body: card(`${self}/a2a`) };
+    const task = (state: string) => ({ id, contextId: `c-${id}`, status: { state } });
+    if (JSON.parse(seen.body).method === 'CancelTask')
+      return { body: JSON.stringify({ jsonrpc: '2.0', id: 1, result: task('TASK_STATE_CANCELED') }) };
+    return {
+      ...sse([{ task: task('TASK_STATE_WORKING') }]),
+      hold: true,
+      ...(delayMs !== undefined ? { delayMs } : {}),
+    };
+  });
+  self = remote.url;
+  return remote;
+}
+
 function tool(remotes: Record<string, Record<string, unknown>>, account?: BudgetAccount) {
   const audit: Array<{ type: string; data: Record<string, unknown> }> = [];
   const config = agentConfigSchema.parse({
@@ -214,26 +235,9 @@ describe('a2a_delegate', () => {
   });
 
   it('cancels a remote task that outlives its timeout', async () => {
-    let self = '';
-    const remote = await serve((seen) => {
-      if (seen.path.startsWith('/.well-known/')) return { body: card(`${self}/a2a`) };
-      if (JSON.parse(seen.body).method === 'CancelTask') {
-        return {
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            result: { id: 't7', contextId: 'c7', status: { state: 'TASK_STATE_CANCELED' } },
-          }),
-        };
-      }
-      // The stream starts and then says nothing more.
-      return {
-        ...sse([{ task: { id: 't7', contextId: 'c7', status: { state: 'TASK_STATE_WORKING' } } }]),
-        hold: true,
-      };
-    });
-    self = remote.url;
-    const { delegate, audit } = tool({ slow: { url: self, timeout_secs: 1 } });
+    // The stream starts and then says nothing more.
+    const remote = await slowRemote('t7');
+    const { delegate, audit } = tool({ slow: { url: remote.url, timeout_secs: 1 } });
     const result = await run(delegate, { url_or_name: 'slow', task: 'take forever' });
     remote.server.closeAllConnections();
     expect(result.isError).toBe(true);
@@ -246,27 +250,9 @@ describe('a2a_delegate', () => {
   });
 
   it("cancels the remote task when the caller gives up before the remote's first event named it", async () => {
-    let self = '';
-    const remote = await serve((seen) => {
-      if (seen.path.startsWith('/.well-known/')) return { body: card(`${self}/a2a`) };
-      if (JSON.parse(seen.body).method === 'CancelTask') {
-        return {
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            result: { id: 't8', contextId: 'c8', status: { state: 'TASK_STATE_CANCELED' } },
-          }),
-        };
-      }
-      // The task exists on the remote, but its first event arrives after the caller gave up.
-      return {
-        ...sse([{ task: { id: 't8', contextId: 'c8', status: { state: 'TASK_STATE_WORKING' } } }]),
-        hold: true,
-        delayMs: 300,
-      };
-    });
-    self = remote.url;
-    const { delegate } = tool({ slow: { url: self, timeout_secs: 60 } });
+    // The task exists on the remote, but its first event arrives after the caller gave up.
+    const remote = await slowRemote('t8', 300);
+    const { delegate } = tool({ slow: { url: remote.url, timeout_secs: 60 } });
     const caller = new AbortController();
     const ctx = { ...context(), signal: caller.signal };
     const pending = run(delegate, { url_or_name: 'slow', task: 'take forever' }, ctx);
