@@ -18,27 +18,62 @@ export function abortRacer(signal: AbortSignal): AbortRacer {
  * A controller aborted by `parent` or by its own deadline, whichever comes first. The deadline's
  * reason comes from `onTimeout`, so callers can tell a timeout from a cancel by the reason alone.
  */
+export interface DeadlineController {
+  signal: AbortSignal;
+  timedOut: () => boolean;
+  /**
+   * Stops the clock while the work waits on a person (an approval): the time left is kept, and
+   * resume() starts it again. Nested pauses (parallel approvals) stop it until the last resumes.
+   */
+  pause: () => void;
+  resume: () => void;
+  /** Milliseconds spent paused so far. */
+  pausedMs: () => number;
+  dispose: () => void;
+}
+
 export function deadlineController(
   parent: AbortSignal,
   timeoutMs: number,
   clock: Clock,
   onTimeout: () => Error,
-): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+): DeadlineController {
   const controller = new AbortController();
   let timedOut = false;
   const onParentAbort = () => controller.abort(parent.reason);
   if (parent.aborted) controller.abort(parent.reason);
   else parent.addEventListener('abort', onParentAbort, { once: true });
-  const timer = clock.setTimeout(() => {
+  const expire = () => {
     if (controller.signal.aborted) return;
     timedOut = true;
     controller.abort(onTimeout());
-  }, timeoutMs);
+  };
+  let remainingMs = timeoutMs;
+  let armedAt = clock.now();
+  let timer: ReturnType<Clock['setTimeout']> | undefined = clock.setTimeout(expire, timeoutMs);
+  let pauses = 0;
+  let pausedAt = 0;
+  let paused = 0;
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
-    dispose: () => {
+    pause: () => {
+      if (pauses++ > 0 || timer === undefined) return;
       clock.clearTimeout(timer);
+      timer = undefined;
+      pausedAt = clock.now();
+      remainingMs = Math.max(0, remainingMs - (pausedAt - armedAt));
+    },
+    resume: () => {
+      if (pauses === 0 || --pauses > 0) return;
+      paused += clock.now() - pausedAt;
+      if (controller.signal.aborted) return;
+      armedAt = clock.now();
+      timer = clock.setTimeout(expire, remainingMs);
+    },
+    pausedMs: () => paused + (pauses > 0 ? clock.now() - pausedAt : 0),
+    dispose: () => {
+      if (timer !== undefined) clock.clearTimeout(timer);
       parent.removeEventListener('abort', onParentAbort);
     },
   };

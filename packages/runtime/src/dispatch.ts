@@ -115,10 +115,25 @@ async function runCall(call: ToolCall, options: DispatchOptions): Promise<ToolOu
   const onProgress = (message: string) => emit(toolReport(options.position, call.name, message));
   let outcome: ToolOutcome;
   try {
-    const context = options.context(deadline.signal, onProgress);
+    const base = options.context(deadline.signal, onProgress);
+    const approve = base.approve;
+    // Waiting on a person is not the tool's time: the deadline stops while the question is open.
+    const context = approve
+      ? {
+          ...base,
+          approve: async (request: Parameters<typeof approve>[0]) => {
+            deadline.pause();
+            try {
+              return await approve(request);
+            } finally {
+              deadline.resume();
+            }
+          },
+        }
+      : base;
     outcome = await raceAbort(options.tools.execute(invocation, context), deadline.signal);
   } catch (error) {
-    const durationMs = clock.now() - startedAt;
+    const durationMs = Math.max(0, clock.now() - startedAt - deadline.pausedMs());
     if (options.signal.aborted) {
       // The run is ending: close this call's start event for clients, then let the run stop.
       const reason = options.signal.reason instanceof Error ? options.signal.reason.message : 'cancelled';

@@ -185,6 +185,43 @@ describe('tool dispatch: heartbeats and timeouts', () => {
     expect(ofType(events, 'tool_execution_end')[0]).toMatchObject({ isError: true, durationMs: 30_000 });
   });
 
+  it('does not count the wait for an approval against the deadline: the clock stops until the answer', async () => {
+    const clock = new FakeClock();
+    const answer = deferred<boolean>();
+    const tools = fakeTools({
+      // Asks, as the registry does for a privileged tool, then takes 10 s of its own.
+      risky: {
+        run: async (_args, context) => {
+          const yes = await context.approve!({
+            toolName: 'risky',
+            arguments: {},
+            summary: 'risky',
+            signal: context.signal,
+          });
+          return new Promise<string>((resolve) => {
+            if (yes) clock.setTimeout(() => resolve('ran'), 10_000);
+          });
+        },
+      },
+    });
+    const provider = scriptedProvider([{ toolCalls: [{ id: 'r', name: 'risky' }] }, { text: 'done' }]);
+    const approve = () => answer.promise;
+    const run = startAgentRun(
+      runOptions(provider, { tools, clock, approve, budgets: { turnTimeoutMs: 30_000 } }),
+    );
+    await waitForEvent(run, (e) => e.type === 'tool_execution_start');
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(20_000); // the person thinks for 2 minutes: 20 s, then 100 s more
+    clock.advance(100_000);
+    answer.resolve(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(10_000); // the tool's own 10 s: inside the 30 s it still has
+    const { result, events } = await finish(run);
+    expect(result.status).toBe('completed');
+    expect(provider.contexts[1]?.messages.at(-1)).toMatchObject({ role: 'tool', content: 'ran' });
+    expect(ofType(events, 'tool_execution_end')[0]).toMatchObject({ isError: false });
+  });
+
   it("uses a tool's own timeoutMs over turnTimeoutMs", async () => {
     const clock = new FakeClock();
     const tools = fakeTools({ slow: { timeoutMs: 1000, run: () => new Promise<string>(() => {}) } });

@@ -137,11 +137,27 @@ export class ToolRegistry implements ToolExecutor {
   async execute(call: ToolInvocation, context: ToolContext): Promise<ToolOutcome> {
     const started = performance.now();
     throwIfCancelled(context.signal, call.name);
-    const raw = await this.#run(call, context);
+    // The time a person takes to answer the approval is not the tool's duration.
+    let waitedMs = 0;
+    const approve = context.approve;
+    const timed: ToolContext = approve
+      ? {
+          ...context,
+          approve: async (request) => {
+            const asked = performance.now();
+            try {
+              return await approve(request);
+            } finally {
+              waitedMs += performance.now() - asked;
+            }
+          },
+        }
+      : context;
+    const raw = await this.#run(call, timed);
     const outcome: ToolOutcome = {
       content: scrubText(truncateOutput(raw.content, this.#maxOutputBytes), this.#scrub),
       isError: raw.isError,
-      durationMs: performance.now() - started,
+      durationMs: Math.max(0, performance.now() - started - waitedMs),
     };
     if (raw.data !== undefined) outcome.data = scrubValue(raw.data, this.#scrub);
     return outcome;
