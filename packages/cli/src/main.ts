@@ -642,6 +642,15 @@ export function buildProgram(): Command {
   ).action(lazy(() => import('./commands/gateway.js'), 'runGateway'));
 
   program
+    .command('dashboard')
+    .description(
+      "open the running gateway's web dashboard signed in (a one-time link; the token is never in a URL)",
+    )
+    .option('--print', 'only print the link')
+    .option('--gateway <url>', "the gateway's address (default: the one running on this workspace)")
+    .action(lazy(() => import('./commands/dashboard.js'), 'runDashboard'));
+
+  program
     .command('completion')
     .description(
       'print the shell completion script: eval "$(oxydra completion bash)", zsh alike; fish: > ~/.config/fish/completions/oxydra.fish',

@@ -2,7 +2,8 @@
  * The web dashboard from the real `oxydra gateway` binary (the rolldown bundle, which finds
  * @oxydra/web's dist folder at run time): its start line says where the dashboard is, / and its
  * assets load without the token (nothing else does), and in headless Chromium a person logs in
- * with the generated token and a chat turn streams the mock model's answer.
+ * with the generated token and a chat turn streams the mock model's answer. `oxydra dashboard`
+ * gives a one-time link that signs the page in without the token in any URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, logIn, NO_BROWSER, openPage } from '../../web/test/browser.js';
@@ -60,6 +61,43 @@ describe('oxydra gateway serves the web dashboard', () => {
       } finally {
         await browser.close();
       }
+    },
+  );
+
+  it.skipIf(NO_BROWSER !== undefined)(
+    `oxydra dashboard signs Chromium in once, with no token in any URL${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`,
+    async () => {
+      const made = await env.run(['dashboard', '--print']);
+      expect(made.status, made.stderr).toBe(0);
+      const link = made.stdout.trim();
+      expect(link).toMatch(new RegExp(`^${daemon.url}/#code=[A-Za-z0-9_-]{43}$`));
+      expect(link).not.toContain(generatedToken(env));
+      expect(made.stderr).toContain('signs in once, within a minute');
+      const browser = await launch();
+      try {
+        const { page, problems } = await openPage(browser, link);
+        await page.getByRole('button', { name: 'Log out' }).waitFor();
+        // The code left the address bar (and so the history) at once; the token is in the tab only.
+        expect(page.url()).toBe(`${daemon.url}/`);
+        expect(await page.evaluate(() => sessionStorage.getItem('oxydra.gateway-token'))).toBe(
+          generatedToken(env),
+        );
+        expect(problems).toEqual([]);
+        // Used once: the same link in another tab gets the login form.
+        const again = await openPage(browser, link);
+        await again.page.getByLabel('Gateway token').waitFor();
+        expect(await again.page.evaluate(() => sessionStorage.getItem('oxydra.gateway-token'))).toBeNull();
+      } finally {
+        await browser.close();
+      }
+      // Without a token no code is given, and a made-up code is refused.
+      expect((await fetch(`${daemon.url}/api/v1/login-codes`, { method: 'POST' })).status).toBe(401);
+      const forged = await fetch(`${daemon.url}/login/redeem`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: 'A'.repeat(43) }),
+      });
+      expect(forged.status).toBe(401);
     },
   );
 });

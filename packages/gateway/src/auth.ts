@@ -11,8 +11,11 @@ import { isLoopbackHost } from './bind.js';
 export const GATEWAY_SUBPROTOCOL = 'oxydra.v2';
 const BEARER_PROTOCOL_PREFIX = 'bearer.';
 
-/** Paths anyone may call: liveness and readiness probes reveal nothing. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/**
+ * Paths anyone may call: liveness and readiness probes reveal nothing; a login code is only
+ * worth something to whoever was given it (login-codes.ts).
+ */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/login/redeem']);
 
 /** The token the request presents, if any. */
 export function presentedToken(headers: IncomingHttpHeaders): string | undefined {

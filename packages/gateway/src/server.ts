@@ -21,6 +21,7 @@ import { fastifyErrorReply } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
+import { registerLoginRedeem } from './http/login-redeem.js';
 import { registerMetricsRoute } from './http/metrics.js';
 import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
@@ -29,6 +30,7 @@ import { registerSessionRoutes } from './http/sessions.js';
 import { isWebPath, registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
 import { kernelTurnRunner } from './kernel-turns.js';
+import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
@@ -175,6 +177,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
   );
   registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth(), workspace);
+  const loginCodes = new LoginCodes(() => clock.now());
+  registerLoginRedeem(app, loginCodes);
   if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);
   registerSessionRoutes(app, hub);
   registerKernelAdminRoutes(app, kernel);
@@ -190,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
   registerApi(app, kernel, {
+    loginCodes,
     clients: () => sockets.connections.size,
     keepAliveMs: limits.sseKeepAliveMs,
     trust: options.trust,

@@ -209,6 +209,19 @@ describe('REST API /api/v1', () => {
     // gateway-trust.test.ts covers the routes with one.
     expect(config.trust).toBeNull();
     await call('post', '/trust', {}, { body: { keys_hash: '0'.repeat(64) }, expect: 409 });
+    // A login code for the dashboard: traded once for the token that asked, then void.
+    const { code, path } = (await call('post', '/login-codes', {}, { expect: 201 })).body;
+    expect(path).toBe(`/#code=${code}`);
+    const redeem = () =>
+      fetch(`${env.gateway.url}/login/redeem`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+    const traded = await redeem();
+    expect(traded.status).toBe(200);
+    expect(((await traded.json()) as { token: string }).token).toBe(TOKEN);
+    expect((await redeem()).status).toBe(401);
     await call('delete', '/trust', {}, { expect: 409 });
 
     // A stored session, made the way a client makes one.

@@ -2,6 +2,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { LoginCodes } from '../login-codes.js';
 import type { GatewayTrust } from '../types.js';
 import { type ApiRoute, registerApiRoutes, route } from './define.js';
 import { adminRoutes } from './routes/admin.js';
@@ -9,6 +10,7 @@ import { agentRoutes } from './routes/agents.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
 import { costRoutes } from './routes/costs.js';
 import { eventRoutes } from './routes/events.js';
+import { loginRoutes } from './routes/login.js';
 import { memoryRoutes } from './routes/memory.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -22,6 +24,8 @@ export interface ApiOptions extends SystemInfo {
   keepAliveMs: number;
   /** The workspace trust the configuration was loaded with (GatewayOptions.trust). */
   trust?: GatewayTrust | undefined;
+  /** Where dashboard login codes live (POST /login-codes); absent: no such route. */
+  loginCodes?: LoginCodes;
 }
 
 export function apiRoutes(options: ApiOptions): ApiRoute[] {
@@ -29,6 +33,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
   return [
     ...systemRoutes(options, trust),
     ...trustRoutes(trust),
+    ...(options.loginCodes ? loginRoutes(options.loginCodes) : []),
     ...sessionRoutes(),
     ...agentRoutes(),
     ...eventRoutes(options.keepAliveMs),
