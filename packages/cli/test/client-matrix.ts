@@ -228,8 +228,12 @@ export async function runCell(cell: Cell, failure: FailurePoint): Promise<Matrix
       result,
     };
   } finally {
-    daemon.kill('SIGKILL');
+    // Stopped as a person stops it: what it started ends before the workspace is removed (a
+    // SIGKILL left a dying sandboxed command writing into it once, under CI load).
+    daemon.kill('SIGTERM');
+    const killed = setTimeout(() => daemon.kill('SIGKILL'), 10_000);
     await daemon.exited;
+    clearTimeout(killed);
     await env.close();
   }
 }
