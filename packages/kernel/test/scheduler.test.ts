@@ -239,6 +239,29 @@ describe('scheduler', () => {
     expect(() => kernel.scheduler.unschedule('a', { userId: 'bob', actor: 'bob' })).toThrow(/no schedule/);
   });
 
+  it('wakes for a schedule due before the next poll, and polls at its interval otherwise', async () => {
+    const base = handClock();
+    const waits: number[] = [];
+    const clock = {
+      ...base,
+      setTimeout: (callback: () => void, ms: number) => {
+        waits.push(ms);
+        return base.setTimeout(callback, ms);
+      },
+    };
+    const config = { scheduler: { enabled: true, poll_interval_secs: 300 } };
+    const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], config, { clock });
+    kernel.scheduler.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waits.at(-1)).toBe(300_000); // nothing scheduled: the interval
+    kernel.scheduler.schedule({ name: 'soon', prompt: 'say done', every: '1m' }, { actor: 'test' });
+    await kernel.scheduler.stop();
+    kernel.scheduler.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waits.at(-1)).toBe(MINUTE); // due in a minute: woken then, not in 5
+    await kernel.scheduler.stop();
+  });
+
   it('a one-time schedule in a time zone runs once at that wall time', async () => {
     const clock = handClock();
     const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], ON, { clock });

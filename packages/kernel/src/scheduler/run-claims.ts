@@ -123,6 +123,14 @@ export class RunClaims {
     });
   }
 
+  /** When the next enabled schedule falls due (ms since the epoch), if any. */
+  nextDueAt(): number | undefined {
+    const row = this.db
+      .prepare('SELECT min(next_run_at) AS at FROM schedules WHERE enabled = 1 AND next_run_at IS NOT NULL')
+      .get() as { at: number | null } | undefined;
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+  }
+
   /** Extends the leases of this process's running runs. */
   renew(now: number): void {
     this.db

@@ -39,6 +39,9 @@ export interface SchedulerDeps {
 
 export type NotificationListener = (notification: ScheduleNotification) => void;
 
+/** The shortest wait before a schedule's due time: its run starts at most this late. */
+const MIN_WAIT_MS = 250;
+
 export class Scheduler {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly #deps: SchedulerDeps;
@@ -77,21 +80,34 @@ export class Scheduler {
     return [...this.#running.keys()];
   }
 
-  /** Polls now and then every poll_interval_secs until stop(). */
+  /**
+   * Polls now and then every poll_interval_secs until stop(), or sooner when a schedule it knows
+   * of falls due before then: a run due in 2 s starts in 2 s, not at the next poll. (Schedules
+   * other processes add are seen at the next poll.)
+   */
   start(): void {
     if (this.#started) return;
     this.#started = true;
     this.#stopping = false;
     const poll = () => {
       void this.tick().finally(() => {
-        if (this.#started)
-          this.#timer = this.#deps.clock.setTimeout(
-            poll,
-            this.#deps.config.scheduler.poll_interval_secs * 1000,
-          );
+        if (this.#started) this.#timer = this.#deps.clock.setTimeout(poll, this.#untilNextPoll());
       });
     };
     poll();
+  }
+
+  #untilNextPoll(): number {
+    const pollMs = this.#deps.config.scheduler.poll_interval_secs * 1000;
+    let due: number | undefined;
+    try {
+      due = this.#claims.nextDueAt();
+    } catch {
+      return pollMs; // the poll itself reports a database problem
+    }
+    const wait = due === undefined ? pollMs : due - this.#deps.clock.now();
+    // Due already yet not started (max_concurrent reached): the next poll, never a busy loop.
+    return wait <= 0 ? pollMs : Math.min(pollMs, Math.max(MIN_WAIT_MS, wait));
   }
 
   /**
