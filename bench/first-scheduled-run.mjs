@@ -76,7 +76,7 @@ try {
         phases_ms: phases,
         total_ms: Object.values(phases).reduce((a, b) => a + b, 0),
         first_run_status: status,
-        note: `npm cache at ${cached} as this machine has it; the first run waited ~2 s for its due time and the scheduler's poll`,
+        note: `npm cache at ${cached} as this machine has it; the schedule falls due 2 s after it is added, so 'first run' includes up to that wait`,
       },
       null,
       2,
