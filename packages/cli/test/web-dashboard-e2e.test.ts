@@ -79,14 +79,14 @@ describe('oxydra gateway serves the web dashboard', () => {
         await page.getByRole('button', { name: 'Log out' }).waitFor();
         // The code left the address bar (and so the history) at once; the token is in the tab only.
         expect(page.url()).toBe(`${daemon.url}/`);
-        expect(await page.evaluate(() => sessionStorage.getItem('oxydra.gateway-token'))).toBe(
+        expect(await page.evaluate("sessionStorage.getItem('oxydra.gateway-token')")).toBe(
           generatedToken(env),
         );
         expect(problems).toEqual([]);
         // Used once: the same link in another tab gets the login form.
         const again = await openPage(browser, link);
         await again.page.getByLabel('Gateway token').waitFor();
-        expect(await again.page.evaluate(() => sessionStorage.getItem('oxydra.gateway-token'))).toBeNull();
+        expect(await again.page.evaluate("sessionStorage.getItem('oxydra.gateway-token')")).toBeNull();
       } finally {
         await browser.close();
       }
