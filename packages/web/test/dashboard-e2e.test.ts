@@ -666,6 +666,17 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(problems).toEqual([]);
     });
 
+    it('shows an empty configuration table by its name, never as a bare "{}"', async () => {
+      const { page, problems } = await dashboard('Configuration');
+      await page.locator('.config').waitFor();
+      expect(await page.locator('.config span, .config code', { hasText: /^\{\}$/ }).count()).toBe(0);
+      // [plugins] load is empty in this gateway's configuration: named, and said to be empty.
+      expect(await page.locator('.config-empty', { hasText: 'load' }).first().textContent()).toMatch(
+        /^load\s+\(none set\)$/,
+      );
+      expect(problems).toEqual([]);
+    });
+
     it('renders every page without an error, at a laptop and a phone width', async () => {
       const pages = [
         'Chat',

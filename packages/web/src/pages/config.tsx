@@ -12,7 +12,13 @@ function Value(props: { value: unknown; name: string; depth: number }) {
   const { value } = props;
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 0) return <span class="muted">{'{}'}</span>;
+    // An empty table keeps its name (it read as a stray "{}" before): nothing is set under it.
+    if (entries.length === 0)
+      return (
+        <p class="config-empty">
+          <code>{props.name}</code> <span class="muted">(none set)</span>
+        </p>
+      );
     return (
       <details open={props.depth < 1}>
         <summary>
