@@ -57,6 +57,16 @@ describe('prompt editor', () => {
     expect(press(state, '\r', { return: true })).toEqual({ kind: 'submit', text: 'hi' });
   });
 
+  it('sends a prompt pasted or typed together with its Enter (one read ending in a carriage return)', () => {
+    const state = type(emptyEditor(), 'a', 's', 'k', ' ');
+    expect(press(state, 'what changed?\r', {})).toEqual({ kind: 'submit', text: 'ask what changed?' });
+    // A multi-line paste and its Enter: the inner line breaks stay, the last return sends.
+    expect(press(emptyEditor(), 'line one\rline two\r', {})).toEqual({
+      kind: 'submit',
+      text: 'line one\nline two',
+    });
+  });
+
   it('inserts a newline on Alt+Enter and on Ctrl+J', () => {
     const state = type(emptyEditor(), 'a', ALT_ENTER, 'b', CTRL_J, 'c');
     expect(state.text).toBe('a\nb\nc');

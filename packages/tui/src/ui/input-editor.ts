@@ -77,6 +77,13 @@ export function editorKey(state: EditorState, input: string, key: EditorKey): Ed
   if (key.escape || key.pageUp || key.pageDown) return { kind: 'ignored' };
   if (key.meta && input.length === 1) return { kind: 'ignored' }; // Alt+letter: no binding
   if (input === '\n') return edit(insert(state, '\n')); // Ctrl+J
+  // Text and the Enter after it can arrive in one read (a paste followed at once by Enter, tmux
+  // send-keys, a fast typist over ssh): a lone carriage return at the end of the chunk is that
+  // Enter, so the prompt is sent. Line breaks inside the chunk stay line breaks.
+  if (input.length > 1 && input.endsWith('\r')) {
+    const typed = insert(state, cleanInput(input.slice(0, -1)));
+    return { kind: 'submit', text: typed.text };
+  }
   const text = cleanInput(input);
   return text === '' ? { kind: 'ignored' } : edit(insert(state, text));
 }
