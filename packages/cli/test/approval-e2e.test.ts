@@ -146,7 +146,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it("chat: a question nobody answers before the call's deadline closes with it; the next line is a new turn, not an answer", async () => {
+  it("chat: a question outlives the call's deadline and closes at the approval timeout; the next line is a new turn, not an answer", async () => {
     const { env, pane } = await start(
       ['chat'],
       [
@@ -158,11 +158,12 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     const config = join(env.workspace, '.oxydra/agent.toml');
     env.sandbox.write(
       '.oxydra/agent.toml',
-      `${readFileSync(config, 'utf8')}\n[tools.shell]\ncommand_timeout_secs = 1\n`,
+      `${readFileSync(config, 'utf8').replace('[tools]\n', '[tools]\napproval_timeout_secs = 3\n')}\n[tools.shell]\ncommand_timeout_secs = 1\n`,
     );
     await promptUntilQuestion(pane, 'run the thing');
-    // No answer: the call's deadline (1 s + its grace) passes while the question is on screen.
-    await pane.waitForText('(the call ended before an answer: not run)', 20_000);
+    // No answer: the call's own deadline (1 s) is not the person's; the approval timeout (3 s) is.
+    await pane.waitForText('(no answer in time: not run)', 20_000);
+    expect(pane.screen()).not.toContain('the call ended before an answer');
     await pane.waitForText('It did not run.');
     await backAtPrompt(pane);
     say(pane, 'and again');
