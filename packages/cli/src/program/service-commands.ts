@@ -1,0 +1,144 @@
+/**
+ * Serving and operating: models, gateway, dashboard, completion, status, tui, mock-llm, runner,
+ * guest, shell-daemon.
+ * Declared here with their flags and help text only; each implementation is imported when it
+ * runs (lazy), so `--help` loads no heavy module.
+ */
+import type { Command } from 'commander';
+import { addConfigFlags } from '../config-flags.js';
+import { lazy } from './lazy.js';
+
+export function declareServiceCommands(program: Command): void {
+  const models = program
+    .command('models')
+    .description('the model catalog: context windows, capabilities, prices');
+  models
+    .command('list')
+    .description('list known models (prices in US$ per million tokens)')
+    .option('--provider <name>', 'a catalog namespace (openai, anthropic, google) or a registry entry')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('../commands/models.js'), 'runModelsList'));
+  models
+    .command('show')
+    .description('everything the catalog knows about one model')
+    .argument('<id>', 'model id, e.g. gpt-4o-mini')
+    .option('--provider <name>', 'look only in this namespace or registry entry')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('../commands/models.js'), 'runModelsShow'));
+
+  addConfigFlags(
+    program
+      .command('gateway')
+      .description(
+        'serve this workspace over WebSocket and HTTP (sessions, OpenAI-compatible API) in the foreground',
+      )
+      .option('--bind <host:port>', 'listen address (overrides [gateway] bind, default 127.0.0.1:7700)')
+      .option('--log-format <format>', 'pretty (default) or json (one JSON object per line)'),
+  ).action(lazy(() => import('../commands/gateway.js'), 'runGateway'));
+
+  program
+    .command('dashboard')
+    .description(
+      "open the running gateway's web dashboard signed in (a one-time link; the token is never in a URL)",
+    )
+    .option('--print', 'only print the link')
+    .option('--gateway <url>', "the gateway's address (default: the one running on this workspace)")
+    .action(lazy(() => import('../commands/dashboard.js'), 'runDashboard'));
+
+  program
+    .command('completion')
+    .description(
+      'print the shell completion script: eval "$(oxydra completion bash)", zsh alike; fish: > ~/.config/fish/completions/oxydra.fish',
+    )
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(lazy(() => import('../commands/completion.js'), 'runCompletion'));
+
+  program
+    .command('status')
+    .description('the gateways running on this workspace, and whether each is ready (exit 1: none is)')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('../commands/status.js'), 'runStatus'));
+
+  program
+    .command('tui')
+    .description('the terminal UI: chat through a running gateway (`oxydra gateway`)')
+    .option('--gateway <url>', 'the gateway WebSocket URL (default ws://127.0.0.1:7700/ws)')
+    .option('--session <id>', 'resume this session instead of starting a new one')
+    .option('--user <name>', 'act as this gateway user')
+    .action(lazy(() => import('../commands/tui.js'), 'runTuiCommand'));
+
+  program
+    .command('mock-llm')
+    .description(
+      'run a mock LLM server (OpenAI Chat/Responses, Anthropic, Gemini wire protocols) from a scenario file',
+    )
+    .usage('--api openai-chat|openai-responses|anthropic|gemini --scenario FILE [--fixture FILE] [--port N]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async (_args: string[], _options: unknown, command: Command) => {
+      const { runMockLlm } = await import('../commands/mock-llm.js');
+      process.exitCode = await runMockLlm(command.args);
+    });
+
+  // Runner: one user's guest behind a detached daemon (`runner daemon` and `guest` are internal).
+  const runner = program
+    .command('runner')
+    .description("run a user's agent guest in an isolation tier, behind a daemon (see runner.toml)");
+  const runnerFlags = (command: Command, insecure = false) => {
+    command
+      .option('-c, --config <path>', 'the runner configuration', '.oxydra/runner.toml')
+      .option('-u, --user <id>', 'the user (default: the only one in runner.toml)');
+    if (insecure) {
+      command.option('--insecure', 'process tier with NO sandbox for shell commands (development only)');
+    }
+    return command;
+  };
+  runnerFlags(
+    runner
+      .command('start')
+      .description("launch the user's guest and a daemon that owns it; returns once it is healthy")
+      .option('--tui', 'start nothing: open the terminal UI on the running guest (as `runner tui`)')
+      .option('--wait <seconds>', 'how long to wait for the guest to become healthy (default 30)'),
+    true,
+  ).action(lazy(() => import('../commands/runner.js'), 'runRunnerStart'));
+  runnerFlags(runner.command('stop').description("stop the user's guest and its daemon")).action(
+    lazy(() => import('../commands/runner.js'), 'runRunnerStop'),
+  );
+  runnerFlags(
+    runner
+      .command('status')
+      .description("is the user's guest healthy? (exit 0 only when it is)")
+      .option('--json', 'print the health status as JSON'),
+  ).action(lazy(() => import('../commands/runner.js'), 'runRunnerStatus'));
+  runnerFlags(
+    runner
+      .command('logs')
+      .description("the guest's output (<workspace>/logs/{role}.{stream}.log)")
+      .option('-f, --follow', 'keep printing new lines until interrupted')
+      .option('--tail <n>', 'lines per file (default 200, at most 1000)')
+      .option('--role <role>', 'runtime (default), sidecar or all')
+      .option('--stream <stream>', 'stdout, stderr or both (default)')
+      .option('--format <format>', 'text (default) or json'),
+  ).action(lazy(() => import('../commands/runner-logs.js'), 'runRunnerLogs'));
+  runnerFlags(
+    runner.command('tui').description("open the terminal UI on the user's running guest (never starts one)"),
+  ).action(lazy(() => import('../commands/runner.js'), 'runRunnerTui'));
+  runnerFlags(runner.command('daemon', { hidden: true }), true).action(
+    lazy(() => import('../commands/runner.js'), 'runRunnerDaemon'),
+  );
+  program
+    .command('guest', { hidden: true })
+    .description("a runner's guest (started by `oxydra runner start`)")
+    .option('--bootstrap-stdin', 'read the bootstrap envelope frame from stdin')
+    .option('--bootstrap-file <path>', 'read the bootstrap envelope from this JSON file')
+    .option('--exit-on-stdin-close', 'stop when stdin closes (the runner is gone)')
+    .option('--gateway-bind <host:port>', 'where the gateway listens (default 127.0.0.1:0)')
+    .action(lazy(() => import('../commands/guest.js'), 'runGuest'));
+  program
+    .command('shell-daemon', { hidden: true })
+    .description('the shell RPC of a guest sidecar, on a Unix socket (commands run unsandboxed)')
+    .option('--socket <path>', 'the Unix socket to listen on')
+    .action(lazy(() => import('../commands/guest-shell-daemon.js'), 'runShellDaemon'));
+}
