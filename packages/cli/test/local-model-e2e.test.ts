@@ -3,15 +3,30 @@
  * feature that spends: `oxydra init --base-url` declares it free, so a scheduled run (under the
  * default scheduler.max_cost), a run with --max-cost, a delegation and a [budgets] cap all work
  * and cost $0; doctor and `schedule add` say which caps apply. Without the declaration the
- * scheduled run is refused with the cap that binds (scheduler.max_cost) and the way out.
+ * scheduled run is refused with the cap that binds (scheduler.max_cost) and the way out. The
+ * same workspace, under dollar caps, answers an A2A task (the A2A SDK's client, through the
+ * real gateway) and an MCP `run_agent` call (the MCP SDK's client, through `oxydra mcp serve`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TaskState } from '@a2a-js/sdk';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { a2aClient, a2aMessage, partsText } from '../../gateway/test/a2a-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+import { OXYDRA_BIN } from './helpers.js';
 
 let env: AgentEnv | undefined;
+let gateway: GatewayDaemon | undefined;
+let mcp: Client | undefined;
 afterEach(async () => {
+  await mcp?.close();
+  mcp = undefined;
+  gateway?.child.kill('SIGTERM');
+  await gateway?.exited;
+  gateway = undefined;
   await env?.close();
   env = undefined;
 });
@@ -98,6 +113,50 @@ user_daily_usd = 0.01
     expect(done, run.stdout).toBeDefined();
     expect(done!.cost_usd).toBe(0);
     expect(run.stdout).toContain('Done: facts found.');
+    const budget = await e.run(['budget', 'show']);
+    expect(budget.status, budget.stderr).toBe(0);
+    expect(budget.stdout).toContain('$0.0000');
+  });
+
+  it('an A2A task and an MCP run_agent call under dollar caps complete at $0', async () => {
+    const e = await localModel([
+      { match: { lastMessageContains: 'over a2a' }, reply: { text: 'A2A: done locally.' }, times: 'always' },
+      { match: { lastMessageContains: 'over mcp' }, reply: { text: 'MCP: done locally.' }, times: 'always' },
+    ]);
+    await edit(e, (text) => `${text}\n[budgets]\nuser_daily_usd = 0.01\n`);
+    const capped = await e.run(['config', 'set', 'runtime.max_cost', '0.05']);
+    expect(capped.status, capped.stderr).toBe(0);
+
+    gateway = await GatewayDaemon.start(e);
+    const client = await a2aClient(gateway.url, generatedToken(e));
+    let state: number | undefined;
+    let answer = '';
+    for await (const event of client.sendMessageStream(a2aMessage('please work over a2a'))) {
+      const payload = event.payload;
+      if (payload?.$case === 'statusUpdate') state = payload.value.status?.state;
+      if (payload?.$case === 'artifactUpdate') answer = partsText(payload.value.artifact?.parts);
+    }
+    expect(state, gateway.stderr).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(answer).toBe('A2A: done locally.');
+
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [OXYDRA_BIN, 'mcp', 'serve'],
+      cwd: e.workspace,
+      env: e.sandbox.env as Record<string, string>,
+      stderr: 'pipe',
+    });
+    let serverLog = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      serverLog += chunk.toString();
+    });
+    mcp = new Client({ name: 'oxydra-test', version: '1.0.0' });
+    await mcp.connect(transport);
+    const result = await mcp.callTool({ name: 'run_agent', arguments: { prompt: 'please work over mcp' } });
+    expect(result.isError, serverLog).toBeFalsy();
+    expect(result.content).toEqual([{ type: 'text', text: 'MCP: done locally.' }]);
+    expect(result.structuredContent).toMatchObject({ status: 'completed', cost_usd: 0 });
+
     const budget = await e.run(['budget', 'show']);
     expect(budget.status, budget.stderr).toBe(0);
     expect(budget.stdout).toContain('$0.0000');
