@@ -10,21 +10,11 @@
  * `$HOME/.config/oxydra/local.key`, with OXYDRA_LOCAL_KEY_FILE overriding it for tests.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 
 export const LOCAL_KEY_BYTES = 32;
 
@@ -56,26 +46,18 @@ export function localMac(parts: readonly string[], env: NodeJS.ProcessEnv = proc
 }
 
 function readKey(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw keyError(path, `cannot be opened (${(error as NodeJS.ErrnoException).code})`);
+  const file = readSmallFile(path, {
+    maxBytes: LOCAL_KEY_BYTES,
+    oversize: 'truncate',
+    ownedByMe: true,
+    refuseModeBits: 0o077,
+  });
+  if (file.ok) {
+    if (file.size !== LOCAL_KEY_BYTES) throw keyError(path, `has ${file.size} bytes, not ${LOCAL_KEY_BYTES}`);
+    return file.bytes;
   }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw keyError(path, 'is not a regular file');
-    const uid = process.getuid?.();
-    if (uid !== undefined && stat.uid !== uid) throw keyError(path, `belongs to uid ${stat.uid}, not you`);
-    if ((stat.mode & 0o077) !== 0) throw keyError(path, 'is readable by other users');
-    if (stat.size !== LOCAL_KEY_BYTES) throw keyError(path, `has ${stat.size} bytes, not ${LOCAL_KEY_BYTES}`);
-    const key = Buffer.alloc(LOCAL_KEY_BYTES);
-    if (readSync(fd, key, 0, LOCAL_KEY_BYTES, 0) !== LOCAL_KEY_BYTES) throw keyError(path, 'is truncated');
-    return key;
-  } finally {
-    closeSync(fd);
-  }
+  if (file.problem === 'missing') return undefined;
+  throw keyError(path, file.problem === 'shared-mode' ? 'is readable by other users' : file.detail);
 }
 
 /**

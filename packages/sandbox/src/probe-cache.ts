@@ -17,12 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
-  constants,
-  fstatSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -32,6 +28,7 @@ import {
 } from 'node:fs';
 import { homedir, release, version } from 'node:os';
 import path from 'node:path';
+import { readSmallFile } from '@oxydra/types/fs';
 import { type SandboxIdentity, SETPRIV } from './identity.js';
 
 const FILE = 'sandbox-probe.json';
@@ -109,22 +106,16 @@ function trustedDir(dir: string): boolean {
 /** True when the file in `dir` says bubblewrap worked under exactly `key`. */
 export function cachedProbeWorks(dir: string, key: string): boolean {
   if (!trustedDir(dir)) return false;
-  let fd: number;
+  const file = readSmallFile(probeCacheFile(dir), {
+    maxBytes: 64 * 1024,
+    accept: (stats) => (trusted(stats) ? undefined : 'not owned by this user, or writable by others'),
+  });
+  if (!file.ok) return false;
   try {
-    // No link followed, no FIFO waited on.
-    fd = openSync(probeCacheFile(dir), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || !trusted(stats) || stats.size > 64 * 1024) return false;
-    const saved = JSON.parse(readFileSync(fd, 'utf8')) as { key?: unknown; tier?: unknown };
+    const saved = JSON.parse(file.bytes.toString('utf8')) as { key?: unknown; tier?: unknown };
     return saved.key === key && saved.tier === 'bubblewrap';
   } catch {
     return false;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -10,18 +10,17 @@
 import {
   closeSync,
   constants,
-  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '@oxydra/sandbox';
+import { readSmallFile } from '@oxydra/types/fs';
 
 export interface GatewayRecord {
   pid: number;
@@ -63,17 +62,10 @@ function processStartTime(pid: number): number | null {
 
 /** A record, read without following a link or waiting on a FIFO; undefined if not one. */
 function readRecord(path: string): GatewayRecord | undefined {
-  let fd: number;
+  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES });
+  if (!file.ok) return undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return undefined;
-    const buffer = Buffer.alloc(MAX_RECORD_BYTES);
-    const length = readSync(fd, buffer, 0, MAX_RECORD_BYTES, 0);
-    const parsed = JSON.parse(buffer.subarray(0, length).toString('utf8')) as Partial<GatewayRecord>;
+    const parsed = JSON.parse(file.bytes.toString('utf8')) as Partial<GatewayRecord>;
     if (!Number.isInteger(parsed.pid) || (parsed.pid as number) <= 0) return undefined;
     return {
       pid: parsed.pid as number,
@@ -82,8 +74,6 @@ function readRecord(path: string): GatewayRecord | undefined {
     };
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

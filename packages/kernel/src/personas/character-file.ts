@@ -5,27 +5,17 @@
  * persona folders, never through a symbolic link. Synchronous on purpose: a persona is resolved
  * inside the kernel's synchronous assembly, and every read here is bounded.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseTomlText } from '@oxydra/config';
 import { ConfigError } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 import { type ParsedCharacter, parseCharacter } from './character.js';
 
 /** Character files larger than this are refused (real ones are a few KiB). */
 export const MAX_CHARACTER_BYTES = 256 * 1024;
 
 export type CharacterFormat = 'json' | 'toml';
-
-const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
 
 export interface CharacterFile extends ParsedCharacter {
   path: string;
@@ -55,46 +45,27 @@ function refuse(path: string, why: string): never {
   throw new ConfigError(`${path}: ${why}`, { source: path });
 }
 
-function checkRegular(path: string, stat: Stats, followLinks: boolean): void {
-  if (stat.isSymbolicLink() && !followLinks) {
-    refuse(path, 'is a symbolic link; persona files must be regular files');
-  }
-  if (stat.isDirectory()) refuse(path, 'is a directory, expected a .json or .toml character file');
-  if (!stat.isFile()) refuse(path, 'is not a regular file (a FIFO, socket or device?)');
-  if (stat.size > MAX_CHARACTER_BYTES) {
-    refuse(path, `is ${stat.size} bytes; character files are limited to ${MAX_CHARACTER_BYTES / 1024} KiB`);
-  }
-}
-
 /** The text of a regular file of at most MAX_CHARACTER_BYTES; ConfigError for anything else. */
 export function readCharacterText(path: string, followLinks: boolean): string {
-  let fd: number;
-  try {
-    // Looked at before opening: opening a device can have effects of its own.
-    checkRegular(path, followLinks ? statSync(path) : lstatSync(path), followLinks);
-    fd = openSync(path, O_RDONLY | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW));
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') refuse(path, 'no such file');
-    if (code === 'EACCES') refuse(path, "permission denied (check the file's owner and mode)");
-    if (code === 'ELOOP') refuse(path, 'is a symbolic link; persona files must be regular files');
-    throw error;
-  }
-  try {
-    // And again on what was opened: the name may have been swapped in between.
-    const stat = fstatSync(fd);
-    checkRegular(path, stat, followLinks);
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
+  const file = readSmallFile(path, { maxBytes: MAX_CHARACTER_BYTES, followLinks });
+  if (file.ok) return file.bytes.toString('utf8');
+  switch (file.problem) {
+    case 'missing':
+      return refuse(path, 'no such file');
+    case 'link':
+      return refuse(path, 'is a symbolic link; persona files must be regular files');
+    case 'too-large':
+      return refuse(
+        path,
+        `is ${file.size} bytes; character files are limited to ${MAX_CHARACTER_BYTES / 1024} KiB`,
+      );
+    default:
+      return refuse(
+        path,
+        file.detail === 'is a directory'
+          ? 'is a directory, expected a .json or .toml character file'
+          : file.detail,
+      );
   }
 }
 

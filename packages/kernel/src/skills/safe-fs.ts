@@ -4,21 +4,9 @@
  * leads out of the folder, and never more than a cap. Synchronous on purpose: discovery runs
  * inside the kernel's synchronous assembly, and every read here is bounded.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  realpathSync,
-} from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
-
-const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
-/** O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the final name is no link. */
-const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+import { readSmallFile } from '@oxydra/types/fs';
 
 /** SKILL.md and program.toml larger than this are refused (the Agent Skills format asks for < 5k tokens). */
 export const MAX_SKILL_FILE_BYTES = 256 * 1024;
@@ -75,22 +63,15 @@ export function readRegular(path: string, cap: number, label = path): FileText {
 
 /** At most `cap` bytes of a regular file, and its size; throws UnsafeFile for anything else. */
 export function readRegularBytes(path: string, cap: number, label = path): { bytes: Buffer; size: number } {
-  const fd = openSync(path, READ_FLAGS);
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new UnsafeFile(`"${label}" is not a regular file`);
-    const want = Math.min(stat.size, cap);
-    const buffer = Buffer.alloc(want);
-    let read = 0;
-    while (read < want) {
-      const n = readSync(fd, buffer, read, want - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { bytes: buffer.subarray(0, read), size: stat.size };
-  } finally {
-    closeSync(fd);
+  const file = readSmallFile(path, { maxBytes: cap, oversize: 'truncate' });
+  if (file.ok) return { bytes: file.bytes, size: file.size };
+  // Missing or unreadable: the fs error, as callers expect (ENOENT means "none yet").
+  if (file.code !== undefined && file.problem !== 'link') {
+    throw Object.assign(new Error(`${label}: ${file.detail}`), { code: file.code });
   }
+  throw new UnsafeFile(
+    file.problem === 'not-regular' ? `"${label}" is not a regular file` : `"${label}" ${file.detail}`,
+  );
 }
 
 export interface ListedFile {

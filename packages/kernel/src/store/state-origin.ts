@@ -13,20 +13,11 @@
  * and a fresh one is made in its place.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 
 const ORIGIN_SUFFIX = '.origin';
 const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
@@ -178,23 +169,10 @@ function setAside(path: string, why: string, warn?: (message: string) => void): 
 }
 
 function readOrigin(path: string): [string, string] | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > ORIGIN_MAX_BYTES) return undefined;
-    if (info.uid !== process.getuid?.() && process.getuid !== undefined) return undefined;
-    const buffer = Buffer.alloc(ORIGIN_MAX_BYTES);
-    const text = buffer.subarray(0, readSync(fd, buffer, 0, ORIGIN_MAX_BYTES, 0)).toString('utf8');
-    const match = /^([0-9a-f]{32}) ([0-9a-f]{64})\n?$/.exec(text);
-    return match ? [match[1]!, match[2]!] : undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const file = readSmallFile(path, { maxBytes: ORIGIN_MAX_BYTES, ownedByMe: true });
+  if (!file.ok) return undefined;
+  const match = /^([0-9a-f]{32}) ([0-9a-f]{64})\n?$/.exec(file.bytes.toString('utf8'));
+  return match ? [match[1]!, match[2]!] : undefined;
 }
 
 /** Written whole to a private temporary file, then renamed over the sidecar. */

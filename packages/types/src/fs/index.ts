@@ -1,0 +1,6 @@
+export {
+  readSmallFile,
+  type SmallFile,
+  type SmallFileOptions,
+  type SmallFileProblem,
+} from './read-small-file.js';

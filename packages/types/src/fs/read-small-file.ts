@@ -1,0 +1,133 @@
+/**
+ * Reading a small file that someone else may have planted or swapped: a state record, a key, a
+ * cache, a file from a cloned repository. One home for the rules every such read needs:
+ * - looked at (lstat) before opening, because opening a device can have effects of its own;
+ * - opened with O_NOFOLLOW (a link planted at the final name is refused, not followed) and
+ *   O_NONBLOCK (a FIFO never makes the open wait for a writer);
+ * - checked again on what was opened (fstat), because the name may be swapped in between;
+ * - never more than a cap read, so a huge or endless file costs nothing.
+ * Synchronous on purpose: callers run inside synchronous assembly and every read is bounded.
+ * A subpath of @oxydra/types (`@oxydra/types/fs`) so browser bundles never see node:fs.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+
+const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
+
+/** Why a file was not read. */
+export type SmallFileProblem =
+  | 'missing'
+  | 'link'
+  | 'not-regular'
+  | 'too-large'
+  | 'foreign-owner'
+  | 'shared-mode'
+  | 'rejected'
+  | 'unreadable';
+
+export interface SmallFileOptions {
+  /** At most this many bytes are read. */
+  maxBytes: number;
+  /** A larger file: refused as 'too-large' (the default), or its first maxBytes read. */
+  oversize?: 'refuse' | 'truncate';
+  /** Refuse a file owned by another user (where the platform has uids). */
+  ownedByMe?: boolean;
+  /** Refuse a file whose mode gives these bits to group or others (e.g. 0o077, 0o022). */
+  refuseModeBits?: number;
+  /** Follow a link at the final name (for files the user named themselves). Default: refuse it. */
+  followLinks?: boolean;
+  /** Any further check of the opened file's stats; a string is the reason it is refused. */
+  accept?: (stats: Stats) => string | undefined;
+}
+
+export type SmallFile =
+  | { ok: true; bytes: Buffer; size: number; stats: Stats }
+  | {
+      ok: false;
+      problem: SmallFileProblem;
+      detail: string;
+      /** The file's size, when it was too large. */
+      size?: number;
+      /** The errno code, when opening or reading failed (ENOENT, EACCES, ...). */
+      code?: string;
+    };
+
+const refused = (
+  problem: SmallFileProblem,
+  detail: string,
+  extra: { size?: number; code?: string } = {},
+): SmallFile => ({
+  ok: false,
+  problem,
+  detail,
+  ...extra,
+});
+
+/** What is wrong with these stats for a read under `options`, if anything. */
+function check(stats: Stats, options: SmallFileOptions): SmallFile | undefined {
+  if (stats.isSymbolicLink()) return refused('link', 'is a symbolic link');
+  if (stats.isDirectory()) return refused('not-regular', 'is a directory');
+  if (!stats.isFile()) return refused('not-regular', 'is not a regular file (a FIFO, socket or device?)');
+  const uid = process.geteuid?.();
+  if (options.ownedByMe && uid !== undefined && stats.uid !== uid) {
+    return refused('foreign-owner', `belongs to uid ${stats.uid}, not you`);
+  }
+  if (options.refuseModeBits !== undefined && (stats.mode & options.refuseModeBits) !== 0) {
+    return refused('shared-mode', `has mode ${(stats.mode & 0o777).toString(8)}: other users can reach it`);
+  }
+  if ((options.oversize ?? 'refuse') === 'refuse' && stats.size > options.maxBytes) {
+    return refused('too-large', `is ${stats.size} bytes, more than the ${options.maxBytes} allowed`, {
+      size: stats.size,
+    });
+  }
+  const reason = options.accept?.(stats);
+  return reason === undefined ? undefined : refused('rejected', reason);
+}
+
+function openProblem(error: unknown): SmallFile {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return refused('missing', 'no such file', { code });
+  if (code === 'ELOOP') return refused('link', 'is a symbolic link', { code });
+  if (code === 'EACCES' || code === 'EPERM') {
+    return refused('unreadable', 'permission denied (check its owner and mode)', { code });
+  }
+  return refused('unreadable', `cannot be opened (${code})`, { code });
+}
+
+/** Reads a small regular file under the rules above; never throws for what the file is. */
+export function readSmallFile(path: string, options: SmallFileOptions): SmallFile {
+  let fd: number;
+  try {
+    const before = check(options.followLinks ? statSync(path) : lstatSync(path), options);
+    if (before) return before;
+    fd = openSync(path, O_RDONLY | O_NONBLOCK | (options.followLinks ? 0 : O_NOFOLLOW));
+  } catch (error) {
+    return openProblem(error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    const after = check(stats, options);
+    if (after) return after;
+    const buffer = Buffer.alloc(Math.min(stats.size, options.maxBytes));
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { ok: true, bytes: buffer.subarray(0, read), size: stats.size, stats };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return refused('unreadable', `cannot be read (${code})`, { code });
+  } finally {
+    closeSync(fd);
+  }
+}

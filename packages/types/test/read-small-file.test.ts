@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSmallFile } from '../src/fs/index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'oxydra-small-file-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('readSmallFile', () => {
+  it('reads a small regular file whole', () => {
+    writeFileSync(join(dir, 'a'), 'hello');
+    const file = readSmallFile(join(dir, 'a'), { maxBytes: 100 });
+    expect(file.ok && file.bytes.toString()).toBe('hello');
+  });
+
+  it('refuses a larger file, or reads its start when asked to truncate', () => {
+    writeFileSync(join(dir, 'big'), 'x'.repeat(1000));
+    expect(readSmallFile(join(dir, 'big'), { maxBytes: 10 })).toMatchObject({
+      ok: false,
+      problem: 'too-large',
+      size: 1000,
+    });
+    const cut = readSmallFile(join(dir, 'big'), { maxBytes: 10, oversize: 'truncate' });
+    expect(cut).toMatchObject({ ok: true, size: 1000 });
+    expect(cut.ok && cut.bytes.length).toBe(10);
+  });
+
+  it('refuses a link at the final name unless told to follow it', () => {
+    writeFileSync(join(dir, 'target'), 'secret');
+    symlinkSync(join(dir, 'target'), join(dir, 'link'));
+    expect(readSmallFile(join(dir, 'link'), { maxBytes: 100 })).toMatchObject({ ok: false, problem: 'link' });
+    const followed = readSmallFile(join(dir, 'link'), { maxBytes: 100, followLinks: true });
+    expect(followed.ok && followed.bytes.toString()).toBe('secret');
+  });
+
+  it('never waits on a FIFO or reads a device or a directory', () => {
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(readSmallFile(join(dir, 'fifo'), { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'not-regular',
+    });
+    expect(readSmallFile('/dev/zero', { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'not-regular',
+    });
+    mkdirSync(join(dir, 'sub'));
+    expect(readSmallFile(join(dir, 'sub'), { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'not-regular',
+      detail: 'is a directory',
+    });
+  });
+
+  it('says a missing file is missing, with the errno code', () => {
+    expect(readSmallFile(join(dir, 'none'), { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'missing',
+      code: 'ENOENT',
+    });
+  });
+
+  it('refuses a file other users can reach when asked to', () => {
+    writeFileSync(join(dir, 'key'), 'k', { mode: 0o600 });
+    expect(readSmallFile(join(dir, 'key'), { maxBytes: 100, refuseModeBits: 0o077 }).ok).toBe(true);
+    chmodSync(join(dir, 'key'), 0o644);
+    expect(readSmallFile(join(dir, 'key'), { maxBytes: 100, refuseModeBits: 0o077 })).toMatchObject({
+      ok: false,
+      problem: 'shared-mode',
+    });
+  });
+
+  it.runIf(process.geteuid?.() === 0)(
+    "refuses another user's file when asked to (as root: chown works)",
+    () => {
+      writeFileSync(join(dir, 'theirs'), 'x');
+      chownSync(join(dir, 'theirs'), 4242, 4242);
+      expect(readSmallFile(join(dir, 'theirs'), { maxBytes: 100 }).ok).toBe(true);
+      expect(readSmallFile(join(dir, 'theirs'), { maxBytes: 100, ownedByMe: true })).toMatchObject({
+        ok: false,
+        problem: 'foreign-owner',
+      });
+    },
+  );
+
+  it('applies a further check of the caller', () => {
+    writeFileSync(join(dir, 'a'), 'x');
+    expect(readSmallFile(join(dir, 'a'), { maxBytes: 100, accept: () => 'not today' })).toMatchObject({
+      ok: false,
+      problem: 'rejected',
+      detail: 'not today',
+    });
+  });
+});
