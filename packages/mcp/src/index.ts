@@ -5,13 +5,13 @@
  */
 export { type McpSourcesOptions, mcpToolSources } from './factory.js';
 export { MAX_TOOL_NAME, namespacedName, namespacedNames } from './names.js';
+export type { McpToolInfo } from './offered-tools.js';
 export { type McpCallResult, resultText, toToolResult } from './results.js';
 export {
   CLIENT_INFO,
   ConfigProblem,
   McpServerSource,
   type McpServerSourceOptions,
-  type McpToolInfo,
   type ReconnectOptions,
 } from './source.js';
 export {

@@ -22,10 +22,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
@@ -34,21 +31,19 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type {
-  JsonSchema,
   McpServerConfig,
-  SafetyTier,
   Tool,
   ToolContext,
   ToolResult,
   ToolSource,
   ToolSourceHealth,
 } from '@oxydra/types';
-import { argumentProblem, cutDescription, schemaProblem } from './limits.js';
-import { namespacedNames } from './names.js';
+import { connectionError, firstLine, messageOf, notDelivered, withTimeout } from './connection-errors.js';
+import { type McpToolInfo, offerTools } from './offered-tools.js';
 import { type McpCallResult, toToolResult } from './results.js';
 import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
 import { ToolListCap } from './tool-list-cap.js';
-import { argumentCheck, modelParameters, schemaValidator } from './validate.js';
+import { schemaValidator } from './validate.js';
 
 export const CLIENT_INFO = { name: 'oxydra', version: '0.1.0' };
 
@@ -80,16 +75,6 @@ export interface McpServerSourceOptions {
 
 type State = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
-/** One server tool as offered, with what the call needs. */
-export interface McpToolInfo {
-  /** The namespaced name the model uses. */
-  name: string;
-  /** The server's own name for it. */
-  original: string;
-  safety: SafetyTier;
-  readOnlyHint: boolean | undefined;
-}
-
 interface Live {
   generation: number;
   client: Client;
@@ -101,41 +86,6 @@ const STDERR_TAIL = 2048;
 /** Setting names whose values are credentials: kept out of tool output too. */
 const CREDENTIAL_NAME = /token|secret|key|passw|auth|credential|cookie/i;
 const MAX_LIST_PAGES = 100;
-
-/** Errors that mean the request never reached the server: resending cannot repeat an effect. */
-function notDelivered(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === 400;
-  if (error instanceof McpError) return false;
-  if (!(error instanceof Error)) return false;
-  if (error.message === 'Not connected') return true;
-  const code =
-    (error.cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EPIPE';
-}
-
-/** Errors of the connection rather than answers of the server. */
-function connectionError(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed;
-  if (error instanceof StreamableHTTPError) return true;
-  if (error instanceof TypeError && (error.message === 'fetch failed' || error.cause !== undefined))
-    return true;
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return error.message === 'Not connected' || code === 'EPIPE' || code === 'ECONNRESET';
-  }
-  return false;
-}
-
-const messageOf = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  return cause && !error.message.includes(cause) ? `${error.message} (${cause})` : error.message;
-};
-
-function firstLine(text: string, max = 300): string {
-  const line = text.trim().split('\n').filter(Boolean).at(-1) ?? '';
-  return line.length > max ? `${line.slice(0, max)}…` : line;
-}
 
 export class McpServerSource implements ToolSource {
   readonly name: string;
@@ -407,70 +357,21 @@ export class McpServerSource implements ToolSource {
   }
 
   #setTools(listed: McpTool[], live: Live): void {
-    const limits = this.#config;
-    const allow = this.#config.tools ? new Set(this.#config.tools) : undefined;
-    // A tool that can run only as an MCP task cannot be called with tools/call.
-    const callable = listed.filter((tool) => tool.execution?.taskSupport !== 'required');
-    this.#skipped = listed.length - callable.length;
-    const chosen = callable.filter((tool) => !allow || allow.has(tool.name));
-    const names = namespacedNames(
-      this.server,
-      chosen.map((tool) => tool.name),
+    const offered = offerTools(listed, {
+      server: this.server,
+      config: this.#config,
+      callTimeoutMs: this.#options.callTimeoutMs,
+      scrub: (text) => this.#scrub(text),
+      call: (info, args, context) => this.#call(info, args, context),
+    });
+    this.#skipped = offered.skipped;
+    this.#leftOut = offered.leftOut;
+    this.#cut = offered.cut;
+    const signature = JSON.stringify(
+      offered.tools.map((t) => [t.name, t.description, t.parameters, t.safety]),
     );
-    const tools: Tool[] = [];
-    const infos: McpToolInfo[] = [];
-    const leftOut: string[] = [];
-    let cut = 0;
-    for (const mcp of chosen) {
-      const name = names.get(mcp.name);
-      if (name === undefined) continue;
-      const tooBig = schemaProblem(mcp.inputSchema, limits.max_schema_bytes);
-      if (tooBig !== undefined) {
-        leftOut.push(this.#scrub(`${name.slice(0, 64)}: ${tooBig}`));
-        continue;
-      }
-      const description = cutDescription(
-        mcp.description?.trim() ||
-          mcp.annotations?.title ||
-          mcp.title ||
-          `${mcp.name} (from MCP server "${this.server}")`,
-        limits.max_description_chars,
-      );
-      if (description.cut) cut++;
-      const readOnlyHint = mcp.annotations?.readOnlyHint;
-      const safety: SafetyTier = this.#config.safety ?? (readOnlyHint === true ? 'read_only' : 'privileged');
-      const info: McpToolInfo = { name, original: mcp.name, safety, readOnlyHint };
-      const schema = mcp.inputSchema as JsonSchema;
-      const check = argumentCheck(name, schema);
-      infos.push(info);
-      tools.push({
-        name,
-        description: description.text,
-        parameters: modelParameters(schema),
-        safety,
-        timeoutMs: this.#options.callTimeoutMs,
-        execute: (args, context) => {
-          // Size and depth first: they bound the validation, which walks the arguments.
-          const tooLarge = argumentProblem(args, limits.max_argument_bytes);
-          if (tooLarge !== undefined) {
-            return Promise.resolve({
-              content:
-                `Refused ${name}: ${tooLarge}. Nothing was sent to MCP server "${this.server}". ` +
-                'Send smaller arguments (split the work into several calls).',
-              isError: true,
-            });
-          }
-          const problem = check(args);
-          if (problem !== undefined) return Promise.resolve({ content: problem, isError: true });
-          return this.#call(info, args, context);
-        },
-      });
-    }
-    this.#leftOut = leftOut;
-    this.#cut = cut;
-    const signature = JSON.stringify(tools.map((t) => [t.name, t.description, t.parameters, t.safety]));
-    this.#tools = tools;
-    this.#infos = infos;
+    this.#tools = offered.tools;
+    this.#infos = offered.infos;
     if (signature !== this.#signature && live === this.#live) {
       this.#signature = signature;
       for (const listener of [...this.#listeners]) listener();
@@ -653,12 +554,3 @@ export class McpServerSource implements ToolSource {
 
 /** A server configured so it cannot work (a missing variable): not retried. */
 export class ConfigProblem extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
