@@ -42,7 +42,10 @@ export function configDirectories(options: LocateOptions = {}): ConfigDirectory[
   const env = options.env ?? process.env;
   const cwd = resolve(options.cwd ?? findWorkspaceRoot());
   const home = env.HOME || homedir();
-  const userBase = env.XDG_CONFIG_HOME || join(home, '.config');
+  // A relative XDG_CONFIG_HOME is ignored, as the XDG spec says: it would put the user's layer
+  // (and any key in it) inside whatever folder the command runs in, e.g. a cloned repository.
+  const xdg = env.XDG_CONFIG_HOME;
+  const userBase = xdg && isAbsolute(xdg) ? xdg : join(home, '.config');
   return [
     { scope: 'system', path: env.OXYDRA_SYSTEM_CONFIG_DIR || '/etc/oxydra' },
     { scope: 'user', path: join(userBase, 'oxydra') },
