@@ -60,7 +60,8 @@ describe.skipIf(!tmuxAvailable())('oxydra init in a terminal (tmux)', () => {
     mock = await startMockLLM({
       api: 'openai-chat',
       scenario: [],
-      models: ['llama3.2:latest', 'qwen2.5:7b', 'nomic-embed-text:latest'],
+      // The last is not offered: the server's text must not drive the terminal.
+      models: ['llama3.2:latest', 'qwen2.5:7b', 'nomic-embed-text:latest', 'evil\u001b[2Jmodel'],
     });
     const { sandbox, pane } = startInit();
     await pane.waitForText('Which model provider?');
@@ -75,6 +76,7 @@ describe.skipIf(!tmuxAvailable())('oxydra init in a terminal (tmux)', () => {
     const models = await pane.waitForText(`Model (3 served at ${mock.url})`);
     for (const id of ['llama3.2:latest', 'qwen2.5:7b', 'nomic-embed-text:latest', 'another (type its id)'])
       expect(models).toContain(id);
+    expect(models).not.toContain('evil');
     pane.press('Down');
     await pane.waitForText('● qwen2.5:7b');
     pane.press('Enter');

@@ -75,6 +75,18 @@ async function typedModel(message: string, defaultModel?: string): Promise<strin
   return model.trim();
 }
 
+/**
+ * The ids offered: the server chooses them, so one carrying terminal control sequences (or
+ * invisible format characters that reorder text) is not shown, and a list of thousands is cut.
+ */
+const MODEL_ID = /^[^\s\p{Cc}\p{Cf}]{1,200}$/u;
+const MAX_LISTED = 500;
+
+/** Text for the screen with control and format characters shown as `?`. */
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, '?');
+}
+
 /** The models the server lists, to pick from; typed in when it lists none or cannot be asked. */
 async function askLocalModel(baseUrl: string): Promise<string> {
   const { probeEndpoint } = await import('@oxydra/provider');
@@ -84,18 +96,19 @@ async function askLocalModel(baseUrl: string): Promise<string> {
     { env: {}, timeoutMs: 5000 },
   );
   if (!probe.ok) {
-    log.warn(`${probe.problem}${probe.hint ? `\n${probe.hint}` : ''}`);
+    log.warn(`${printable(probe.problem)}${probe.hint ? `\n${printable(probe.hint)}` : ''}`);
     return typedModel('Model id (could not list what the server serves)');
   }
-  if (probe.ids.length === 0) {
-    log.warn(`${probe.url} lists no model yet (for Ollama: ollama pull <model>)`);
+  const ids = probe.ids.filter((id) => MODEL_ID.test(id)).slice(0, MAX_LISTED);
+  if (ids.length === 0) {
+    log.warn(`${printable(probe.url)} lists no model yet (for Ollama: ollama pull <model>)`);
     return typedModel('Model id to use once it is there');
   }
   const picked = answer(
     await select({
-      message: `Model (${probe.ids.length} served at ${baseUrl})`,
+      message: `Model (${ids.length} served at ${printable(baseUrl)})`,
       options: [
-        ...probe.ids.map((id) => ({ value: id, label: id })),
+        ...ids.map((id) => ({ value: id, label: id })),
         { value: OTHER_MODEL, label: 'another (type its id)' },
       ],
       maxItems: 12,
