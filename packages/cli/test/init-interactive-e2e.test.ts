@@ -61,7 +61,13 @@ describe.skipIf(!tmuxAvailable())('oxydra init in a terminal (tmux)', () => {
       api: 'openai-chat',
       scenario: [],
       // The last is not offered: the server's text must not drive the terminal.
-      models: ['llama3.2:latest', 'qwen2.5:7b', 'nomic-embed-text:latest', 'evil\u001b[2Jmodel'],
+      models: [
+        'llama3.2:latest',
+        'qwen2.5:7b',
+        'nomic-embed-text:latest',
+        'evil\u202emodel',
+        'evil\u0007bell',
+      ],
     });
     const { sandbox, pane } = startInit();
     await pane.waitForText('Which model provider?');

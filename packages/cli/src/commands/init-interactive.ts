@@ -5,6 +5,7 @@
  * is imported with this module, which init loads only when it is going to ask.
  * Ctrl-C or Esc at any question ends with nothing written.
  */
+import { isAbsolute } from 'node:path';
 import { cancel, confirm, intro, isCancel, log, note, password, select, text } from '@clack/prompts';
 import { pastedKeyProblem, variableNameProblem } from './init-key.js';
 import { DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
@@ -133,7 +134,16 @@ async function askKeyChoice(provider: string, providersFile: string): Promise<Ke
         ]
       : [
           { value: 'env', label: 'An environment variable', hint: `${variable}, or one you name` },
-          { value: 'paste', label: 'Paste it now', hint: `kept in ${providersFile}, readable only by you` },
+          // Not offered where storeKey would refuse (a relative XDG_CONFIG_HOME).
+          ...(isAbsolute(providersFile)
+            ? [
+                {
+                  value: 'paste' as const,
+                  label: 'Paste it now',
+                  hint: `kept in ${providersFile}, readable only by you`,
+                },
+              ]
+            : []),
           { value: 'none', label: 'Not now' },
         ];
   return answer(await select({ message: 'Where is the API key to come from?', options }));

@@ -3,7 +3,7 @@
  * (~/.config/oxydra, mode 0600), never into the workspace, whose .oxydra/ may be committed or
  * read by whoever shares the folder. Its comments and other entries are kept (toml-patch).
  */
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { editTomlFile, userConfigDirectory } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 
@@ -42,6 +42,12 @@ export async function storeKey(provider: string, key: string): Promise<string> {
   const problem = pastedKeyProblem(key);
   if (problem) throw new UsageError(`the pasted key was not stored: ${problem}`);
   const file = userProvidersFile();
+  // A relative XDG_CONFIG_HOME (which the XDG spec says to ignore) would put the key under
+  // the current folder: the workspace, which may be committed.
+  if (!isAbsolute(file))
+    throw new UsageError(`not storing the key in ${file}: that path is relative to this folder`, {
+      hint: 'set XDG_CONFIG_HOME to an absolute path (or unset it), or keep the key in a variable',
+    });
   // 0600 even when the file was readable by others before: it now holds a key.
   await editTomlFile(file, ['providers', 'registry', provider, 'api_key'], key.trim(), { mode: 0o600 });
   return file;
