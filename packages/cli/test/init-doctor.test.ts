@@ -51,6 +51,36 @@ describe('oxydra init', () => {
     expect(typo.status).toBe(2);
     expect(typo.stderr).toMatch(/unknown model "gpt-4o-mnii" for provider openai.*gpt-4o-mini/);
   });
+  it('--api-key-env names the variable: for a local server, and for a hosted one when not its own', () => {
+    sandbox = new CliSandbox();
+    const local = sandbox.run(
+      'init',
+      '--base-url',
+      'http://127.0.0.1:11434/v1',
+      '--model',
+      'llama3.2',
+      '--api-key-env',
+      'LOCAL_LLM_KEY',
+    );
+    expect(local.status).toBe(0);
+    expect(local.stdout).toContain('next: export LOCAL_LLM_KEY=<your key>, then run oxydra doctor');
+    const config = JSON.parse(sandbox.run('config', 'show', '--json').stdout);
+    expect(config.providers.registry.local.api_key_env).toBe('LOCAL_LLM_KEY');
+
+    expect(sandbox.run('init', '--force', '--api-key-env', 'WORK_OPENAI_KEY').status).toBe(0);
+    const hosted = JSON.parse(sandbox.run('config', 'show', '--json').stdout);
+    expect(hosted.providers.registry.openai.api_key_env).toBe('WORK_OPENAI_KEY');
+    // The provider's own variable needs no entry: the file stays as without the flag.
+    expect(sandbox.run('init', '--force', '--api-key-env', 'OPENAI_API_KEY').status).toBe(0);
+    const plain = readFileSync(join(sandbox.workspace, '.oxydra', 'agent.toml'), 'utf8');
+    expect(plain).not.toMatch(/^api_key_env =/m);
+
+    const bad = sandbox.run('init', '--force', '--api-key-env', 'MY KEY');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('"MY KEY" is not a variable name');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    expect(readFileSync(join(sandbox.workspace, '.oxydra', 'agent.toml'), 'utf8')).toBe(plain);
+  });
 });
 
 describe('oxydra doctor', () => {

@@ -6,6 +6,7 @@
  */
 import { chown, readFile, stat } from 'node:fs/promises';
 import { ConfigError } from '@oxydra/types';
+import { stringify } from 'smol-toml';
 import { writeFileAtomic } from './atomic-write.js';
 import { isPlainObject, type PlainObject, setPath } from './layers.js';
 
@@ -43,17 +44,22 @@ export async function editedToml(
     if (!isPlainObject(table) || !(path.at(-1)! in table)) return undefined;
     delete table[path.at(-1)!];
   } else setPath(updated, path, value);
-  return text.trim() === '' ? toml.stringify(updated) : toml.patch(text, updated);
+  if (text.trim() !== '') return toml.patch(text, updated);
+  // A new file: smol-toml writes `[providers.registry.openai]` where toml-patch would nest
+  // inline tables (`registry = { openai = { ... } }`), which reads badly and is edited worse.
+  return stringify(updated);
 }
 
 /**
  * Sets (or, with `value` undefined, removes) one key of the TOML file at `path`, creating the
- * file if needed. Returns false when there was nothing to remove.
+ * file if needed. Returns false when there was nothing to remove. `mode` forces the file's mode
+ * (a file that now holds a key is made private whatever it was before).
  */
 export async function editTomlFile(
   path: string,
   keyPath: readonly string[],
   value: unknown,
+  options: { mode?: number } = {},
 ): Promise<boolean> {
   const text = await readText(path);
   const edited = await editedToml(text, keyPath, value, path);
@@ -61,7 +67,7 @@ export async function editTomlFile(
   const before = await stat(path).catch(() => undefined);
   // The file keeps its mode and, edited by root (sudo), its owner; a new one is private.
   await writeFileAtomic(path, edited.endsWith('\n') ? edited : `${edited}\n`, {
-    mode: before ? before.mode & 0o777 : 0o600,
+    mode: options.mode ?? (before ? before.mode & 0o777 : 0o600),
   });
   if (before && process.getuid?.() === 0 && before.uid !== 0) await chown(path, before.uid, before.gid);
   return true;

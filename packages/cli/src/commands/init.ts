@@ -11,59 +11,115 @@ import {
 } from '@oxydra/config';
 import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
 import { UsageError } from '@oxydra/types';
-import { EXIT_OK } from '../exit.js';
-import { agentTomlTemplate, DEFAULT_MODELS } from './init-template.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
+import { checkVariableName, storeKey, userProvidersFile } from './init-key.js';
+import { agentTomlTemplate, DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
 
 export interface InitOptions {
-  provider: string;
+  /** Default openai; commander gives no default, so that an explicit --provider is seen. */
+  provider?: string;
   model?: string;
   baseUrl?: string;
+  apiKeyEnv?: string;
   force?: boolean;
+  yes?: boolean;
+  /** false with --no-input. */
+  input?: boolean;
 }
 
-export async function runInit(options: InitOptions): Promise<number> {
+/**
+ * Ask only a person at a terminal who gave none of the choices as flags: a script, a pipe, CI
+ * or any choice on the command line gets exactly the flag behaviour.
+ */
+function shouldAsk(options: InitOptions): boolean {
+  const chosen = [options.provider, options.model, options.baseUrl, options.apiKeyEnv].some(
+    (flag) => flag !== undefined,
+  );
+  return (
+    !chosen &&
+    !options.yes &&
+    options.input !== false &&
+    !process.env.CI &&
+    Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  );
+}
+
+function agentTomlPath(): { path: string; shown: string } {
   // Here, not in a workspace found above: init makes this folder a workspace.
   const path = join(workspaceConfigDirectory({ cwd: process.cwd() }), 'agent.toml');
-  const shown = relative(process.cwd(), path) || path;
-  if (existsSync(path) && !options.force) {
+  return { path, shown: relative(process.cwd(), path) || path };
+}
+
+function refuseOverwrite(path: string, shown: string, force: boolean | undefined): void {
+  if (existsSync(path) && !force) {
     throw new UsageError(`${shown} already exists; not overwriting it`, {
       hint: 'pass --force to replace it, or edit it by hand',
     });
   }
-  const model = options.model ?? (options.baseUrl ? undefined : DEFAULT_MODELS[options.provider]);
+}
+
+export async function runInit(options: InitOptions): Promise<number> {
+  const { provider = 'openai', yes: _yes, input: _input, ...rest } = options;
+  if (!shouldAsk(options)) return writeInit({ ...rest, provider });
+  // Refused before the first question, not after the last.
+  const { path, shown } = agentTomlPath();
+  refuseOverwrite(path, shown, options.force);
+  const { askInit } = await import('./init-interactive.js');
+  const plan = await askInit(userProvidersFile());
+  if (plan === 'cancelled') return EXIT_INTERRUPTED;
+  if (plan === 'declined') return EXIT_FAILURE;
+  return writeInit({ ...plan, ...(options.force ? { force: true } : {}) });
+}
+
+/** The one way init writes: flags and answers alike are checked, written, trusted and recorded here. */
+export async function writeInit(plan: InitPlan): Promise<number> {
+  const { path, shown } = agentTomlPath();
+  refuseOverwrite(path, shown, plan.force);
+  const model = plan.model ?? (plan.baseUrl ? undefined : DEFAULT_MODELS[plan.provider]);
   if (model === undefined) {
     throw new UsageError(
-      options.baseUrl
+      plan.baseUrl
         ? '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)'
-        : `no default model for provider "${options.provider}"; pass --model`,
+        : `no default model for provider "${plan.provider}"; pass --model`,
     );
   }
+  if (plan.apiKeyEnv !== undefined) checkVariableName(plan.apiKeyEnv);
   const content = agentTomlTemplate({
-    provider: options.provider,
+    provider: plan.provider,
     model,
-    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    ...(plan.baseUrl ? { baseUrl: plan.baseUrl } : {}),
+    ...(plan.apiKeyEnv ? { apiKeyEnv: plan.apiKeyEnv } : {}),
   });
   // Validate what we are about to write, so init never leaves a broken file behind.
   validateAgentValues(parseTomlText(content, path), path);
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
+  // The key first: should its file refuse the edit, no agent.toml is left expecting it.
+  const keyFile = plan.apiKey !== undefined ? await storeKey(plan.provider, plan.apiKey) : undefined;
   const replaced = existsSync(path);
   await writeFileAtomic(path, content);
   process.stdout.write(`wrote ${shown}\n`);
   // Trusted first: recording the change opens the workspace's services, which load this file.
   await trustWhatInitWrote(path);
   await recordConfigChange(shown, content, replaced);
-  const keyHint = options.baseUrl
-    ? `next: oxydra doctor  (checks that ${options.baseUrl} answers)`
-    : 'next: export the API key of your provider (e.g. OPENAI_API_KEY), then run `oxydra doctor`';
-  process.stdout.write(`${keyHint}\n`);
-  if (options.baseUrl) {
+  process.stdout.write(`${nextStep(plan, keyFile)}\n`);
+  if (plan.baseUrl) {
     // The commonest local-server mistake, caught before the first 404.
     const { missingVersionHint } = await import('@oxydra/provider');
-    const hint = missingVersionHint(options.baseUrl);
-    if (hint) process.stdout.write(`note: ${options.baseUrl} has no /v1; ${hint}\n`);
+    const hint = missingVersionHint(plan.baseUrl);
+    if (hint) process.stdout.write(`note: ${plan.baseUrl} has no /v1; ${hint}\n`);
   }
   return EXIT_OK;
+}
+
+/** What the user does next, naming the variable to export when the key is to come from one. */
+function nextStep(plan: InitPlan, keyFile: string | undefined): string {
+  const doctor = plan.baseUrl ? `oxydra doctor  (checks that ${plan.baseUrl} answers)` : '`oxydra doctor`';
+  if (keyFile) return `key stored in ${keyFile} (readable only by you); next: ${doctor}`;
+  if (plan.apiKeyEnv) return `next: export ${plan.apiKeyEnv}=<your key>, then run ${doctor}`;
+  if (plan.baseUrl) return `next: ${doctor}`;
+  const variable = PROVIDER_KEY_ENV[plan.provider] ?? 'e.g. OPENAI_API_KEY';
+  return `next: export the API key of your provider (${variable}), then run ${doctor}`;
 }
 
 /**

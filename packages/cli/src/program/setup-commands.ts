@@ -5,7 +5,6 @@
  * runs (lazy), so `--help` loads no heavy module.
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { addConfigFlags, addRunFlags } from '../config-flags.js';
 import { lazy } from './lazy.js';
 
@@ -77,14 +76,22 @@ export function declareSetupCommands(program: Command): void {
 
   program
     .command('init')
-    .description('write a commented .oxydra/agent.toml in the current directory')
-    .addOption(new Option('--provider <name>', 'provider to select').default('openai'))
+    .description(
+      'write a commented .oxydra/agent.toml in the current directory; in a terminal without flags it asks for provider, model and key',
+    )
+    .option('--provider <name>', 'provider to select (default: openai)')
     .option('--model <id>', 'model to select (default: a small model of the provider)')
     .option(
       '--base-url <url>',
       'use a local OpenAI-compatible server (Ollama, vLLM, LM Studio...) at this URL',
     )
+    .option(
+      '--api-key-env <name>',
+      "the environment variable holding the provider's key (needed for a --base-url server that wants one)",
+    )
     .option('--force', 'overwrite an existing .oxydra/agent.toml')
+    .option('-y, --yes', 'ask nothing: write what the flags and defaults say')
+    .option('--no-input', 'ask nothing (as --yes)')
     .action(lazy(() => import('../commands/init.js'), 'runInit'));
 
   addConfigFlags(
