@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { replaySession } from '../src/index.js';
-import { closeAll, testKernel } from './helpers.js';
+import { type ReplayOptions, replaySession } from '../src/index.js';
+import { closeAll, type TestKernel, testKernel } from './helpers.js';
 
 const outside: string[] = [];
 afterEach(async () => {
@@ -48,6 +48,12 @@ const WRITE_THEN_EDIT: ScenarioStep[] = [
   answer(3, 'notes.md is final, plan.md at step two.'),
 ];
 
+/** Replays as a later command would: the recording kernel closed first (its memory writes settled). */
+async function replay(test: TestKernel, options: Omit<ReplayOptions, 'workspace' | 'config'>) {
+  await test.kernel.close();
+  return replaySession({ workspace: test.workspace, config: test.kernel.config, warn: () => {}, ...options });
+}
+
 async function recordedSession(steps: ScenarioStep[], config: AgentConfigInput = {}) {
   const test = await testKernel(steps, config);
   writeFileSync(join(test.workspace, 'plan.md'), 'step one\n');
@@ -63,11 +69,8 @@ describe('replaySession from the session start', () => {
     expect(run).toMatchObject({ kind: 'run', session: sessionId, sessionSeq: 1 });
     expect(run!.before.meta).toMatchObject({ session: sessionId, 'session-seq': '1' });
 
-    const report = await replaySession({
-      workspace: test.workspace,
-      config: test.kernel.config,
+    const report = await replay(test, {
       session: sessionId,
-      warn: () => {},
     });
     expect(report.divergences).toEqual([]);
     expect(report.identical).toBe(true);
@@ -82,25 +85,19 @@ describe('replaySession from the session start', () => {
 
   it('replays on the files as they are now with from: now (and in place), where the run diverges', async () => {
     const { test, sessionId } = await recordedSession(WRITE_THEN_EDIT);
-    const report = await replaySession({
-      workspace: test.workspace,
-      config: test.kernel.config,
+    const report = await replay(test, {
       session: sessionId,
       from: 'now',
-      warn: () => {},
     });
     expect(report.start).toEqual({ from: 'now', why: 'asked for (--from now)' });
     expect(report.identical).toBe(false);
     expect(report.divergences[0]).toMatchObject({ turn: 1, call: 1, kind: 'tool_result' });
     expect(report.divergences[0]!.message).toMatch(/recorded "Created.*", replayed "Replaced/);
     await expect(
-      replaySession({
-        workspace: test.workspace,
-        config: test.kernel.config,
+      replay(test, {
         session: sessionId,
         inPlace: true,
         from: 'start',
-        warn: () => {},
       }),
     ).rejects.toThrow(/--in-place replays on the workspace's files as they are now/);
   });
@@ -124,11 +121,8 @@ describe('replaySession from the session start', () => {
     // Turn 1 stored 4 messages; turn 2's prompt is the fifth.
     expect(runs.map((run) => run.sessionSeq)).toEqual([5, 1]);
 
-    const report = await replaySession({
-      workspace: test.workspace,
-      config: test.kernel.config,
+    const report = await replay(test, {
       session: first.sessionId!,
-      warn: () => {},
     });
     expect(report.divergences).toEqual([]);
     expect(report.start).toMatchObject({ from: 'checkpoint', run: runs[1]!.run, turn: 1 });
@@ -164,12 +158,9 @@ describe('replaySession from the session start', () => {
     rmSync(join(ws, 'dir'), { recursive: true });
     symlinkSync(join(away, 'dir'), join(ws, 'dir'));
 
-    const report = await replaySession({
-      workspace: ws,
-      config: test.kernel.config,
+    const report = await replay(test, {
       session: result.sessionId!,
       keep: true,
-      warn: () => {},
     });
     outside.push(join(report.workspace, '..'));
     expect(report.divergences).toEqual([]);
@@ -191,11 +182,8 @@ describe('replaySession from the session start', () => {
 
   it('falls back to the files as they are now, with a note, when no checkpoint holds the start', async () => {
     const { test, sessionId } = await recordedSession(WRITE_THEN_EDIT, { checkpoints: { enabled: false } });
-    const report = await replaySession({
-      workspace: test.workspace,
-      config: test.kernel.config,
+    const report = await replay(test, {
       session: sessionId,
-      warn: () => {},
     });
     expect(report.start).toEqual({
       from: 'now',
