@@ -90,6 +90,17 @@ describe('oxydra costs and oxydra sessions replay', () => {
     expect(bad.stderr).toContain('--by week: use one of day, agent, model, user, session');
   });
 
+  it("lists the run's checkpoints with its session", () => {
+    const list = env.sandbox.run('checkpoints', 'list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^r-[0-9a-f]{8} .* run of agent default .* after [0-9a-f]{12}  session ${sessionId.slice(-8)}$`,
+        'm',
+      ),
+    );
+  });
+
   it('replays the session right after the run, with no model server: the same calls, results and final text', async () => {
     await env.mock.close();
     // summary.txt is still there: the replay starts from the files before the run, and creates it again.
