@@ -4,9 +4,11 @@
  * is identical (in the workspace as it is now the file exists already: "Replaced", not
  * "Created"); a later run whose files something outside the session changed is a note; symlinks
  * in the checkpoint stay symlinks and nothing outside the copy is written; a session without a
- * checkpoint falls back to the files as they are now, said in a note.
+ * checkpoint falls back to the files as they are now, said in a note; as root, what the start
+ * put back belongs to the workspace's owner.
  */
 import {
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -54,9 +56,15 @@ async function replay(test: TestKernel, options: Omit<ReplayOptions, 'workspace'
   return replaySession({ workspace: test.workspace, config: test.kernel.config, warn: () => {}, ...options });
 }
 
-async function recordedSession(steps: ScenarioStep[], config: AgentConfigInput = {}) {
+async function recordedSession(
+  steps: ScenarioStep[],
+  config: AgentConfigInput = {},
+  files: Record<string, string> = {},
+) {
   const test = await testKernel(steps, config);
-  writeFileSync(join(test.workspace, 'plan.md'), 'step one\n');
+  for (const [path, content] of Object.entries({ 'plan.md': 'step one\n', ...files })) {
+    writeFileSync(join(test.workspace, path), content);
+  }
   const result = await test.kernel.agents.spawn({ prompt: 'write the notes, then edit the plan' }).result;
   expect(result.status).toBe('completed');
   return { test, sessionId: result.sessionId! };
@@ -179,6 +187,22 @@ describe('replaySession from the session start', () => {
     expect(readFileSync(join(away, 'secret.txt'), 'utf8')).toBe('outside\n');
     expect(readFileSync(join(away, 'dir', 'inner.txt'), 'utf8')).toBe('outside inner\n');
   });
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    'as root, gives what the start put back to the owner of the workspace (needs root to chown)',
+    async () => {
+      const { test, sessionId } = await recordedSession(WRITE_THEN_EDIT, {}, { 'untouched.txt': 'x\n' });
+      const nobody = 65534;
+      chownSync(test.workspace, nobody, nobody);
+      // Deleted after the session: the start puts it back (as root), and no replayed tool touches it.
+      rmSync(join(test.workspace, 'untouched.txt'));
+      const report = await replay(test, { session: sessionId, keep: true });
+      outside.push(join(report.workspace, '..'));
+      expect(report.identical).toBe(true);
+      expect(readFileSync(join(report.workspace, 'untouched.txt'), 'utf8')).toBe('x\n');
+      expect(lstatSync(join(report.workspace, 'untouched.txt')).uid).toBe(nobody);
+    },
+  );
 
   it('falls back to the files as they are now, with a note, when no checkpoint holds the start', async () => {
     const { test, sessionId } = await recordedSession(WRITE_THEN_EDIT, { checkpoints: { enabled: false } });
