@@ -67,7 +67,10 @@ export interface ReplayReport {
   fromRecording: string[];
   turns: ReplayTurnReport[];
   divergences: ReplayDivergence[];
-  /** What the replay could not reproduce (steering messages, attachments' bytes). */
+  /**
+   * Where the files started when not from the session's start (and why), what changed outside
+   * the session between its runs, and what the replay could not reproduce (steering messages).
+   */
   notes: string[];
   /** The recording's model replies as a testkit scenario (`oxydra mock-llm --scenario`). */
   cassette: Scenario;

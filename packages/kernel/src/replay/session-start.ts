@@ -11,6 +11,7 @@ import { checkpointGitDir } from '../services/checkpoints/git.js';
 import {
   CheckpointError,
   CheckpointStore,
+  GitCommandError,
   GitMissingError,
   restoreCopy,
 } from '../services/checkpoints/index.js';
@@ -48,16 +49,21 @@ export async function planStart(
     return { found: false, why: `${NO_CHECKPOINT} (the checkpoint store here is not this user's own)` };
   }
   let store: CheckpointStore;
+  let runs: RunHistory[];
   try {
     store = await CheckpointStore.open(workspace, { maxFileBytes: config.checkpoints.max_file_bytes });
+    runs = runsOf(await store.list())
+      .filter((run) => run.kind === 'run' && run.session === recording.sessionId)
+      .reverse();
   } catch (error) {
+    // A replay without its start is still a replay: the reason goes in the report.
     if (error instanceof GitMissingError)
       return { found: false, why: `${NO_CHECKPOINT} (git is not installed)` };
+    if (error instanceof GitCommandError || error instanceof CheckpointError) {
+      return { found: false, why: `${NO_CHECKPOINT} (the checkpoints could not be read: ${error.message})` };
+    }
     throw error;
   }
-  const runs = runsOf(await store.list())
-    .filter((run) => run.kind === 'run' && run.session === recording.sessionId)
-    .reverse();
   const [first] = runs;
   if (!first) return { found: false, why: NO_CHECKPOINT };
   const turn = turnOf(recording, first);
