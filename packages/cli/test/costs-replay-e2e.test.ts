@@ -2,8 +2,11 @@
  * Cost reporting and replay through the real binary: a multi-tool `oxydra run` against the
  * mock model is in `oxydra costs --by model`; then, the mock server closed (no network, no
  * model), `oxydra sessions replay` re-runs the session from its recording with the same tool
- * calls, results and final text (exit 0), in a scratch copy; after the workspace changed, the
- * replay names the call whose result differs (exit 1); an unknown session is a usage error.
+ * calls, results and final text (exit 0), in a scratch copy put back to the session's start (the
+ * run's before checkpoint: right after the run that wrote summary.txt it is written again, not
+ * replaced); after the workspace changed, `--from now` names the call whose result differs
+ * (exit 1) and the default still starts from the session's start; without a checkpoint the
+ * replay says it used the files as they are now; an unknown session is a usage error.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,15 +90,28 @@ describe('oxydra costs and oxydra sessions replay', () => {
     expect(bad.stderr).toContain('--by week: use one of day, agent, model, user, session');
   });
 
-  it('replays the session with no model server: the same calls, results and final text', async () => {
+  it("lists the run's checkpoints with its session", () => {
+    const list = env.sandbox.run('checkpoints', 'list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^r-[0-9a-f]{8} .* run of agent default .* after [0-9a-f]{12}  session ${sessionId.slice(-8)}$`,
+        'm',
+      ),
+    );
+  });
+
+  it('replays the session right after the run, with no model server: the same calls, results and final text', async () => {
     await env.mock.close();
-    // What the run wrote goes away: the replay writes it again, in its own copy.
-    rmSync(join(env.workspace, 'summary.txt'));
+    // summary.txt is still there: the replay starts from the files before the run, and creates it again.
     const replay = env.sandbox.run('sessions', 'replay', sessionId.slice(-8));
     expect(replay.stderr).toBe('');
     expect(replay.status).toBe(0);
     expect(replay.stdout).toContain(
       `Replayed session ${sessionId.slice(-8)} (agent default): 1 turn, 3 of 3 recorded model replies played`,
+    );
+    expect(replay.stdout).toMatch(
+      /tools run in a scratch copy of the workspace \(removed afterwards\), its files as they were when the session started \(checkpoint [0-9a-f]{12}, before run r-[0-9a-f]{8}, turn 1\)/,
     );
     expect(replay.stdout).toContain('1. file_read {"path":"notes.txt"}');
     expect(replay.stdout).toContain('2. file_write');
@@ -104,16 +120,18 @@ describe('oxydra costs and oxydra sessions replay', () => {
     expect(replay.stdout).toContain(
       'IDENTICAL: the same 3 tool calls with the same results, and the same final text.',
     );
-    expect(() => readFileSync(join(env.workspace, 'summary.txt'))).toThrow();
+    expect(readFileSync(join(env.workspace, 'summary.txt'), 'utf8')).toBe('two lines about otters\n');
 
     const json = env.sandbox.run('sessions', 'replay', sessionId, '--json');
     expect(json.status).toBe(0);
     const report = JSON.parse(json.stdout) as {
       identical: boolean;
+      start: { from: string; turn?: number };
       modelCalls: { recorded: number; replayed: number };
       turns: { replayed: { calls: { name: string; arguments: unknown; result: string }[]; text: string } }[];
     };
     expect(report.identical).toBe(true);
+    expect(report.start).toMatchObject({ from: 'checkpoint', turn: 1 });
     expect(report.modelCalls).toEqual({ recorded: 3, replayed: 3 });
     expect(report.turns[0]!.replayed.calls.map((call) => [call.name, call.arguments])).toEqual([
       ['file_read', { path: 'notes.txt' }],
@@ -124,14 +142,36 @@ describe('oxydra costs and oxydra sessions replay', () => {
     expect(report.turns[0]!.replayed.text).toBe('summary.txt now says the notes are about otters.');
   });
 
-  it('names the call whose result differs after the workspace changed (exit 1)', async () => {
+  it('names the call whose result differs on the files as they are now (--from now, exit 1)', async () => {
     writeFileSync(join(env.workspace, 'notes.txt'), 'beavers build dams\n');
-    const replay = env.sandbox.run('sessions', 'replay', sessionId);
+    rmSync(join(env.workspace, 'summary.txt'));
+    // From the session's start the change does not matter.
+    const start = env.sandbox.run('sessions', 'replay', sessionId);
+    expect(start.status).toBe(0);
+    const replay = env.sandbox.run('sessions', 'replay', sessionId, '--from', 'now');
+    expect(replay.stdout).toContain('its files as they are now');
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain('DIVERGED: 1 difference from the recording:');
     expect(replay.stdout).toMatch(
       /turn 1, call 1: file_read \{"path":"notes.txt"\} answered differently: first difference at character \d+ \(line 1\): recorded ".*otters.*", replayed ".*beavers.*"/,
     );
+  });
+
+  it('says so when no checkpoint holds the session start, and refuses --from start in place', () => {
+    const inPlace = env.sandbox.run('sessions', 'replay', sessionId, '--in-place', '--from', 'start');
+    expect(inPlace.status).toBe(2);
+    expect(inPlace.stderr).toContain("--in-place replays on the workspace's files as they are now");
+    const bad = env.sandbox.run('sessions', 'replay', sessionId, '--from', 'yesterday');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--from yesterday: use start');
+
+    rmSync(join(env.workspace, '.oxydra', 'checkpoints.git'), { recursive: true });
+    const replay = env.sandbox.run('sessions', 'replay', sessionId);
+    expect(replay.stdout).toContain(
+      "note: replayed in the workspace as it is now: no checkpoint of this session's start (this workspace has no checkpoints)",
+    );
+    // Today's notes.txt (beavers) is what the replay reads.
+    expect(replay.status).toBe(1);
   });
 
   it('refuses an unknown session as a usage error', () => {

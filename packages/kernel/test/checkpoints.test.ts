@@ -522,6 +522,24 @@ describe('CheckpointStore', () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  it('puts a folder back over a symlink to a folder outside that holds the same names', async () => {
+    const root = workspace();
+    const outside = workspace();
+    write(root, 'dir/file.txt', 'inside\n');
+    write(outside, 'file.txt', 'outside\n');
+    const store = await CheckpointStore.open(root);
+    const a = await store.snapshot('one', {});
+    rmSync(join(root, 'dir'), { recursive: true });
+    symlinkSync(outside, join(root, 'dir'));
+    // The symlink goes first, so what stands below it now (outside) is no reason to keep the path.
+    const report = await store.restore(a.id);
+    expect(report.kept).toEqual([]);
+    expect(report.written).toContain('dir/file.txt');
+    expect(lstatSync(join(root, 'dir')).isDirectory()).toBe(true);
+    expect(readFileSync(join(root, 'dir/file.txt'), 'utf8')).toBe('inside\n');
+    expect(readFileSync(join(outside, 'file.txt'), 'utf8')).toBe('outside\n');
+  });
+
   it('serializes concurrent snapshots within and across store instances', async () => {
     const root = workspace();
     write(root, 'f.txt', '0\n');

@@ -2,8 +2,8 @@
  * replaySession: a stored multi-tool, multi-turn session re-run against its recorded model
  * replies with the model server gone: the same tool calls, results and final text; the file
  * tools run in a scratch copy (the workspace is untouched) while memory_save answers from the
- * recording; a changed file is a divergence naming the call; a limit that stops the run early
- * is one too.
+ * recording; a file changed since is a divergence naming the call when replayed on today's files
+ * (from: 'now'); a limit that stops the run early is one too.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,7 +90,7 @@ describe('replaySession', () => {
     ]);
   });
 
-  it('names the call whose result differs when the workspace changed', async () => {
+  it('names the call whose result differs when the workspace changed (replayed from now)', async () => {
     const { test, sessionId, config } = await recorded();
     writeFileSync(join(test.workspace, 'a.txt'), 'goodbye from a\n');
     rmSync(join(test.workspace, 'b.txt'));
@@ -98,6 +98,7 @@ describe('replaySession', () => {
       workspace: test.workspace,
       config,
       session: sessionId,
+      from: 'now',
       warn: () => {},
     });
     expect(report.identical).toBe(false);

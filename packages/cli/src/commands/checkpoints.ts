@@ -4,7 +4,7 @@
  * under .oxydra/checkpoints.git; the workspace's own .git is never touched).
  */
 import type { CheckpointCalls, UndoReport } from '@oxydra/kernel';
-import { UsageError } from '@oxydra/types';
+import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
@@ -67,7 +67,9 @@ export async function runCheckpointsList(options: { limit?: string; json?: boole
       const what = run.kind === 'undo' ? `undo of ${run.undoes}` : `run of agent ${run.agent ?? 'default'}`;
       const changed = run.after ? `${run.after.changed} file(s) changed` : 'not finished';
       process.stdout.write(
-        `${run.run}  ${when}  ${what}  ${changed}  before ${run.before.id.slice(0, 12)}${run.after ? ` after ${run.after.id.slice(0, 12)}` : ''}\n`,
+        `${run.run}  ${when}  ${what}  ${changed}  before ${run.before.id.slice(0, 12)}${run.after ? ` after ${run.after.id.slice(0, 12)}` : ''}` +
+          // The session `sessions replay` starts from this run's before (when it is the session's first).
+          `${run.session !== undefined ? `  session ${shortSessionId(run.session)}` : ''}\n`,
       );
     }
     return EXIT_OK;

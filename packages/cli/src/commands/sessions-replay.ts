@@ -1,17 +1,19 @@
 /**
- * `oxydra sessions replay <id> [--in-place] [--keep] [--cassette FILE] [--json]`: re-runs a
- * stored session against its recorded model replies (the kernel's replaySession), offline, and
- * says whether the tools did and answered the same. Exit 0 identical, 1 diverged, 2 usage.
+ * `oxydra sessions replay <id> [--in-place] [--from start|now] [--keep] [--cassette FILE]
+ * [--json]`: re-runs a stored session against its recorded model replies (the kernel's
+ * replaySession), offline, from the files as they were when the session started, and says
+ * whether the tools did and answered the same. Exit 0 identical, 1 diverged, 2 usage.
  */
 import { resolve } from 'node:path';
 import { findWorkspaceRoot, writeFileAtomic } from '@oxydra/config';
 import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel';
-import { shortSessionId } from '@oxydra/types';
+import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 
 export interface ReplayFlags {
   inPlace?: boolean;
+  from?: string;
   keep?: boolean;
   cassette?: string;
   json?: boolean;
@@ -27,10 +29,19 @@ function callLine(call: ReplayCall, index: number): string {
   return `  ${index + 1}. ${call.name} ${clip(args, 80)}${call.fromRecording ? '  (answered from the recording)' : ''}`;
 }
 
+/** Which files the tools started from. */
+function startedFrom(report: ReplayReport): string {
+  const { start } = report;
+  if (start.from === 'checkpoint') {
+    return `as they were when the session started (checkpoint ${start.checkpoint.slice(0, 12)}, before run ${start.run}${start.turn !== undefined ? `, turn ${start.turn}` : ''})`;
+  }
+  return 'as they are now';
+}
+
 function render(report: ReplayReport): string {
   const where = report.inPlace
-    ? 'in the workspace itself (--in-place)'
-    : `in a scratch copy of the workspace${report.kept ? ` kept at ${report.workspace}` : ' (removed afterwards)'}`;
+    ? 'in the workspace itself, on its files as they are now (--in-place)'
+    : `in a scratch copy of the workspace${report.kept ? ` kept at ${report.workspace}` : ' (removed afterwards)'}, its files ${startedFrom(report)}`;
   const lines = [
     `Replayed session ${shortSessionId(report.sessionId)} (agent ${report.agent}${report.userId ? `, user ${report.userId}` : ''}): ` +
       `${report.turns.length} turn${report.turns.length === 1 ? '' : 's'}, ${report.modelCalls.replayed} of ${report.modelCalls.recorded} recorded model replies played, ` +
@@ -70,13 +81,21 @@ function render(report: ReplayReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+function fromFlag(value: string | undefined): { from?: 'start' | 'now' } {
+  if (value === undefined) return {};
+  if (value === 'start' || value === 'now') return { from: value };
+  throw new UsageError(`--from ${value}: use start (the files when the session started) or now`);
+}
+
 export async function runSessionsReplay(id: string, flags: ReplayFlags): Promise<number> {
+  const from = fromFlag(flags.from);
   const { config } = await loadCliConfig();
   const report = await replaySession({
     workspace: findWorkspaceRoot(),
     config,
     session: id,
     ...(flags.inPlace ? { inPlace: true } : {}),
+    ...from,
     ...(flags.keep ? { keep: true } : {}),
   });
   if (flags.cassette !== undefined) {

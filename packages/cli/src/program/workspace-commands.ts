@@ -41,7 +41,11 @@ export function declareWorkspaceCommands(program: Command): void {
     .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
     .option(
       '--in-place',
-      'run the tools in the workspace itself (default: a scratch copy, removed afterwards)',
+      'run the tools in the workspace itself, on its files as they are now (default: a scratch copy, removed afterwards)',
+    )
+    .option(
+      '--from <start|now>',
+      "the scratch copy's files: as they were when the session started (default, from its checkpoint) or as they are now",
     )
     .option('--keep', 'keep the scratch copy and print where it is')
     .option(

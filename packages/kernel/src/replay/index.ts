@@ -13,6 +13,7 @@ export type {
 } from './compare.js';
 export { WORKSPACE_TOOLS } from './recorded-tools.js';
 export type { ReplayOptions, ReplayReport } from './replay-session.js';
+export type { ReplayStart } from './session-start.js';
 
 /**
  * Re-runs a stored session against its recorded model replies, offline, and compares what the

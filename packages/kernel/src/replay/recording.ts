@@ -19,6 +19,8 @@ export interface RecordedStep {
 export interface RecordedTurn {
   /** 1, 2, 3... per prompt of the session. */
   turn: number;
+  /** Its prompt's seq in the stored session (a run's checkpoint names the seq it ran at). */
+  seq: number;
   prompt: string | ContentPart[];
   steps: RecordedStep[];
   /** User messages that arrived while the turn ran (steering): not replayed. */
@@ -45,11 +47,11 @@ export function recordingOf(
   const turns: RecordedTurn[] = [];
   let current: RecordedTurn | undefined;
   let previous: Message['role'] | undefined;
-  for (const { message } of events) {
+  for (const { message, seq } of events) {
     if (message.role === 'user') {
       if (current && previous === 'tool') current.steering += 1;
       else {
-        current = { turn: turns.length + 1, prompt: promptOf(message.content), steps: [], steering: 0 };
+        current = { turn: turns.length + 1, seq, prompt: promptOf(message.content), steps: [], steering: 0 };
         turns.push(current);
       }
     } else if (current && message.role === 'assistant') {

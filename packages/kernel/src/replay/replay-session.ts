@@ -6,19 +6,18 @@
  * others answer from the recording (recorded-tools.ts). Then what the replay did is compared
  * with the recording (compare.ts).
  *
- * Where the tools run: by default a scratch copy of the workspace (its files as they are now,
- * without Oxydra's databases and checkpoints), removed afterwards, with approval questions
+ * Where the tools run: by default a scratch copy of the workspace (without Oxydra's databases
+ * and checkpoints) whose files are put back as they were when the session started (the "before"
+ * checkpoint of its first run that changed files, session-start.ts; the files as they are now
+ * when there is none, or with `from: 'now'`), removed afterwards, with approval questions
  * answered yes (nobody is there to answer; nothing but the copy can change) and sandboxed
- * commands without network. `inPlace` runs them in the workspace itself, with the
- * configuration's approval policy and checkpoints (so `oxydra undo` reverts the replay).
+ * commands without network. `inPlace` runs them in the workspace itself, its files as they are
+ * now, with the configuration's approval policy and checkpoints (so `oxydra undo` reverts it).
  * Either way memory, MCP servers, plugins, the scheduler, delegation and telemetry are off, and
  * nothing is stored or entered in the usage log.
  */
-import { chown, cp, lchown, lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
 import { openMemory } from '@oxydra/memory';
-import { sandboxIdentity } from '@oxydra/sandbox';
 import { type Scenario, scriptedAdapters } from '@oxydra/testkit';
 import { type AgentConfig, type Message, sessionIdProblem, UsageError } from '@oxydra/types';
 import { claimMemory, memoryLocation } from '../assemble/memory.js';
@@ -29,14 +28,21 @@ import { cassetteProvider } from './cassette.js';
 import { divergences, type ReplayDivergence, type ReplayTurnReport, turnReport } from './compare.js';
 import { recordedTools } from './recorded-tools.js';
 import { cassetteOf, type Recording, recordingOf } from './recording.js';
+import { type Scratch, scratchCopy } from './scratch.js';
+import { planStart, type ReplayStart, restoreStart } from './session-start.js';
 
 export interface ReplayOptions {
   workspace: string;
   config: AgentConfig;
   /** The session: full id, short id or unique prefix. */
   session: string;
-  /** Run the tools in the workspace itself instead of a scratch copy. */
+  /** Run the tools in the workspace itself (its files as they are now) instead of a scratch copy. */
   inPlace?: boolean;
+  /**
+   * The files a scratch copy starts with: the session's start (default; the files as they are
+   * now when no checkpoint holds it) or the workspace's files as they are now.
+   */
+  from?: 'start' | 'now';
   /** Keep the scratch copy (its path is in the report). */
   keep?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -50,6 +56,8 @@ export interface ReplayReport {
   /** Where the tools ran: the scratch copy's path, or the workspace. */
   workspace: string;
   inPlace: boolean;
+  /** The files the tools started from: the session's start checkpoint, or the workspace's now. */
+  start: ReplayStart;
   /** The scratch copy was kept. */
   kept: boolean;
   /** True when every turn's tool calls, results, final text and outcome match the recording. */
@@ -59,7 +67,10 @@ export interface ReplayReport {
   fromRecording: string[];
   turns: ReplayTurnReport[];
   divergences: ReplayDivergence[];
-  /** What the replay could not reproduce (steering messages, attachments' bytes). */
+  /**
+   * Where the files started when not from the session's start (and why), what changed outside
+   * the session between its runs, and what the replay could not reproduce (steering messages).
+   */
   notes: string[];
   /** The recording's model replies as a testkit scenario (`oxydra mock-llm --scenario`). */
   cassette: Scenario;
@@ -67,8 +78,6 @@ export interface ReplayReport {
 
 /** A key no cassette needs, so configured providers open without the user's credentials. */
 const NO_KEY = 'oxydra-replay-needs-no-key';
-/** What an Oxydra workspace copy leaves out: the databases and snapshots, not the user's files. */
-const NOT_COPIED = /^\.oxydra\/(kernel\.db|memory\.db|checkpoints\.git|audit\.jsonl|audit-head\.json)/;
 
 export async function replaySession(options: ReplayOptions): Promise<ReplayReport> {
   const { config, workspace } = options;
@@ -77,7 +86,15 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayRepor
     throw new UsageError(`session ${recording.sessionId} has no recorded turn to replay`);
   }
   const inPlace = options.inPlace === true;
-  const scratch = inPlace ? undefined : await scratchCopy(workspace, config.tools.sandbox.run_as);
+  if (inPlace && options.from === 'start') {
+    throw new UsageError(
+      "--in-place replays on the workspace's files as they are now, not the session's start",
+      {
+        hint: 'drop --in-place to replay from the start in a scratch copy, or drop --from start',
+      },
+    );
+  }
+  const { scratch, start, notes: startNotes } = await prepare(options, recording);
   const target = scratch?.workspace ?? workspace;
   const env = options.env ?? process.env;
   const cassette = cassetteProvider(recording);
@@ -98,17 +115,21 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayRepor
     const approval = !inPlace && config.tools.approval === 'ask' ? 'auto' : undefined;
     const turns = await replayTurns(kernel, recording, cassette.startTurn, approval);
     const found = turns.flatMap(divergences);
-    const notes = recording.turns.flatMap((turn) =>
-      turn.steering > 0
-        ? [`turn ${turn.turn}: ${turn.steering} message(s) sent while it ran (steering) are not replayed`]
-        : [],
-    );
+    const notes = [
+      ...startNotes,
+      ...recording.turns.flatMap((turn) =>
+        turn.steering > 0
+          ? [`turn ${turn.turn}: ${turn.steering} message(s) sent while it ran (steering) are not replayed`]
+          : [],
+      ),
+    ];
     return {
       sessionId: recording.sessionId,
       agent: recording.agent ?? 'default',
       ...(recording.userId !== undefined ? { userId: recording.userId } : {}),
       workspace: target,
       inPlace,
+      start,
       kept: scratch !== undefined && options.keep === true,
       identical: found.length === 0,
       modelCalls: {
@@ -129,6 +150,40 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayRepor
     await kernel?.close();
     if (scratch && options.keep !== true) await rm(scratch.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where the tools will run: the workspace itself (in place), or a scratch copy put back to the
+ * session's start when a checkpoint holds it (else the files as they are now, said in a note).
+ */
+async function prepare(
+  options: ReplayOptions,
+  recording: Recording,
+): Promise<{ scratch?: Scratch; start: ReplayStart; notes: string[] }> {
+  const { config, workspace } = options;
+  const runAs = config.tools.sandbox.run_as;
+  if (options.inPlace) return { start: { from: 'now', why: 'in place (--in-place)' }, notes: [] };
+  if (options.from === 'now') {
+    return {
+      scratch: await scratchCopy(workspace, runAs),
+      start: { from: 'now', why: 'asked for (--from now)' },
+      notes: [],
+    };
+  }
+  const plan = await planStart(workspace, config, recording);
+  let start: ReplayStart = { from: 'now', why: plan.found ? '' : plan.why };
+  let notes: string[] = [];
+  const scratch = await scratchCopy(
+    workspace,
+    runAs,
+    plan.found
+      ? async (copy) => {
+          ({ start, notes } = await restoreStart(plan, copy, config));
+        }
+      : undefined,
+  );
+  if (start.from === 'now') notes = [`replayed in the workspace as it is now: ${start.why}`, ...notes];
+  return { scratch, start, notes };
 }
 
 async function readRecording(options: ReplayOptions): Promise<Recording> {
@@ -244,44 +299,4 @@ async function replayTurns(
     else await handle.cancel('the replay ended');
   }
   return reports;
-}
-
-/**
- * A copy of the workspace in a new private temporary folder: every file and folder (symlinks as
- * they are), except Oxydra's databases and checkpoints and what cannot be copied (sockets,
- * devices). As root, the private folder belongs to the user sandboxed commands run as (so they
- * reach the copy, and nobody else does), and in a workspace someone else owns the copy is given
- * to that owner: commands run as the same user, with the same access, as in the workspace.
- */
-async function scratchCopy(workspace: string, runAs: string): Promise<{ root: string; workspace: string }> {
-  const root = await mkdtemp(join(tmpdir(), 'oxydra-replay-'));
-  const copy = join(root, 'workspace');
-  try {
-    await cp(workspace, copy, {
-      recursive: true,
-      verbatimSymlinks: true,
-      preserveTimestamps: true,
-      filter: async (source) => {
-        const path = relative(workspace, source).split(sep).join('/');
-        if (NOT_COPIED.test(path)) return false;
-        const info = await lstat(source);
-        return info.isFile() || info.isDirectory() || info.isSymbolicLink();
-      },
-    });
-    const owner = await stat(workspace);
-    if (owner.uid !== 0 && process.geteuid?.() === 0) await giveTree(copy, owner.uid, owner.gid);
-    const identity = sandboxIdentity(copy, runAs);
-    if (identity) await chown(root, identity.uid, identity.gid);
-    return { root, workspace: copy };
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-async function giveTree(path: string, uid: number, gid: number): Promise<void> {
-  await lchown(path, uid, gid);
-  const info = await lstat(path);
-  if (!info.isDirectory()) return;
-  for (const entry of await readdir(path)) await giveTree(join(path, entry), uid, gid);
 }

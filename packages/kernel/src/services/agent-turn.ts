@@ -9,7 +9,7 @@ import { openSession } from '../assemble/session.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
-import { RunCheckpoints } from './history/run-checkpoints.js';
+import { RunCheckpoints, type RunSession } from './history/run-checkpoints.js';
 import type { KernelServices } from './services.js';
 
 export function startTurn(
@@ -52,6 +52,7 @@ async function runTurn(
         services.base.history,
         record.assembly.name,
         services.base.warn,
+        runSession(services, info.sessionId),
       );
     }
     const limits = services.limitsOf(record);
@@ -138,6 +139,16 @@ async function runTurn(
       result.error?.message,
     );
   return result;
+}
+
+/** The run's session, named in its "before" checkpoint (so a replay can start from it). */
+function runSession(services: KernelServices, sessionId: string | undefined): RunSession | undefined {
+  const memory = services.base.memory;
+  if (sessionId === undefined || !memory) return undefined;
+  return {
+    id: sessionId,
+    lastSeq: async () => (await memory.db.sessions.stamp(sessionId))?.lastSeq,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 export { GitCommandError, GitMissingError } from './git.js';
+export { restoreCopy } from './restore-copy.js';
 export { CheckpointStore } from './store.js';
 export { MANIFEST_PATH } from './tree-state.js';
 export {

@@ -608,14 +608,21 @@ export class CheckpointStore {
     const kept: string[] = [];
     const verdicts = await Promise.all(
       toWrite.map(async (path): Promise<boolean> => {
+        let parentGoes = false;
         for (let cut = path.indexOf('/'); cut !== -1; cut = path.indexOf('/', cut + 1)) {
           const dir = path.slice(0, cut);
-          if (currentDirs.has(dir) || toRemove.has(dir)) continue;
+          // A symlink or file removed first: nothing stands below it then (and probing below
+          // it now would follow the symlink).
+          if (toRemove.has(dir)) {
+            parentGoes = true;
+            break;
+          }
+          if (currentDirs.has(dir)) continue;
           const info = await probe(dir);
           if (!info) break;
           if (!info.isDirectory()) blockers.add(dir);
         }
-        if (current.entries.has(path)) return true;
+        if (current.entries.has(path) || parentGoes) return true;
         const info = currentDirs.has(path) ? undefined : await probe(path);
         if (info && !info.isDirectory()) {
           kept.push(path);

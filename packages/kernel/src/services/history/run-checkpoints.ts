@@ -1,7 +1,8 @@
 /**
  * One run's checkpoints: "before" is taken just before the run's first tool call that can
  * change the workspace (a run that only reads or talks costs nothing), "after" when the run
- * ends. Sub-agents share their root's bracket: their changes are part of its run.
+ * ends. Sub-agents share their root's bracket: their changes are part of its run. The "before"
+ * names the run's session and where in it the run was (`sessions replay` starts from it).
  */
 import type { WorkspaceHistory } from './workspace-history.js';
 
@@ -12,6 +13,16 @@ export function changesWorkspace(tool: { name: string; safety: string }): boolea
   return tool.safety !== 'read_only' && !OUTSIDE_WORKSPACE.test(tool.name);
 }
 
+/** The session a run belongs to, for its "before" checkpoint's trailers. */
+export interface RunSession {
+  readonly id: string;
+  /**
+   * The seq of the session's last stored message when the checkpoint is taken: this turn's
+   * prompt (stored before any tool runs) or a later message of the same turn.
+   */
+  readonly lastSeq: () => Promise<number | undefined>;
+}
+
 export class RunCheckpoints {
   #before: Promise<unknown> | undefined;
   readonly run: string;
@@ -20,14 +31,22 @@ export class RunCheckpoints {
     private readonly history: WorkspaceHistory,
     private readonly agent: string,
     private readonly warn: (message: string) => void,
+    private readonly session?: RunSession,
   ) {
     this.run = history.newRun();
   }
 
   /** Before the first change; a failure is a warning (the run goes on, without an undo). */
   ensureBefore(): Promise<unknown> {
-    this.#before ??= this.history
-      .commit(`before run ${this.run} (${this.agent})`, { kind: 'before', run: this.run, agent: this.agent })
+    this.#before ??= this.#sessionMeta()
+      .then((session) =>
+        this.history.commit(`before run ${this.run} (${this.agent})`, {
+          kind: 'before',
+          run: this.run,
+          agent: this.agent,
+          ...session,
+        }),
+      )
       .catch((error: unknown) => {
         this.warn(
           `could not checkpoint the workspace before run ${this.run}, so it cannot be undone: ${message(error)}`,
@@ -35,6 +54,13 @@ export class RunCheckpoints {
         return undefined;
       });
     return this.#before;
+  }
+
+  /** The session's trailers; its position is best effort (a checkpoint never fails for it). */
+  async #sessionMeta(): Promise<Record<string, string>> {
+    if (!this.session) return {};
+    const seq = await this.session.lastSeq().catch(() => undefined);
+    return { session: this.session.id, ...(seq !== undefined ? { 'session-seq': String(seq) } : {}) };
   }
 
   /** After the run, when it changed (or may have changed) something. */

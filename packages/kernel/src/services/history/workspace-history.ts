@@ -27,6 +27,10 @@ export interface RunHistory {
   agent?: string;
   /** The run it undid (kind undo). */
   undoes?: string;
+  /** The session the run belongs to (runs since the before checkpoint names it). */
+  session?: string;
+  /** The seq of the session's last stored message when the run's before was taken (its turn's prompt or later). */
+  sessionSeq?: number;
   before: Checkpoint;
   after?: Checkpoint;
 }
@@ -129,25 +133,7 @@ export class WorkspaceHistory implements CheckpointCalls {
   }
 
   async runs(limit = 50): Promise<RunHistory[]> {
-    const byRun = new Map<string, RunHistory>();
-    // list() is newest first: an after is met before its before.
-    for (const checkpoint of [...(await this.list(LIST_LIMIT))].reverse()) {
-      const { run, kind, agent, undoes } = checkpoint.meta;
-      if (run === undefined) continue;
-      if (kind === 'before') {
-        byRun.set(run, {
-          run,
-          kind: undoes !== undefined || run.startsWith('u-') ? 'undo' : 'run',
-          ...(agent !== undefined ? { agent } : {}),
-          ...(undoes !== undefined ? { undoes } : {}),
-          before: checkpoint,
-        });
-      } else if (kind === 'after') {
-        const entry = byRun.get(run);
-        if (entry) entry.after = checkpoint;
-      }
-    }
-    return [...byRun.values()].reverse().slice(0, limit);
+    return runsOf(await this.list(LIST_LIMIT)).slice(0, limit);
   }
 
   async restore(ref: string, actor: string): Promise<UndoReport> {
@@ -238,6 +224,32 @@ export class WorkspaceHistory implements CheckpointCalls {
     }
     return found;
   }
+}
+
+/** Checkpoints (newest first, as `list` gives them) grouped into runs, newest first. */
+export function runsOf(checkpoints: readonly Checkpoint[]): RunHistory[] {
+  const byRun = new Map<string, RunHistory>();
+  // Newest first: an after is met before its before, so walk them oldest first.
+  for (const checkpoint of [...checkpoints].reverse()) {
+    const { run, kind, agent, undoes, session } = checkpoint.meta;
+    if (run === undefined) continue;
+    if (kind === 'before') {
+      const seq = checkpoint.meta['session-seq'] ?? '';
+      byRun.set(run, {
+        run,
+        kind: undoes !== undefined || run.startsWith('u-') ? 'undo' : 'run',
+        ...(agent !== undefined ? { agent } : {}),
+        ...(undoes !== undefined ? { undoes } : {}),
+        ...(session ? { session } : {}),
+        ...(session && /^\d{1,15}$/.test(seq) ? { sessionSeq: Number(seq) } : {}),
+        before: checkpoint,
+      });
+    } else if (kind === 'after') {
+      const entry = byRun.get(run);
+      if (entry) entry.after = checkpoint;
+    }
+  }
+  return [...byRun.values()].reverse();
 }
 
 /**
