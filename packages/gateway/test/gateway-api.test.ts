@@ -395,6 +395,7 @@ describe('REST API /api/v1', () => {
       kind: 'before',
       run: 'r-apitest',
       agent: 'writer',
+      session: 's-apitest',
     });
     writeFileSync(join(env.workspace, 'report.txt'), 'written by the run\n');
     await env.kernel.checkpoints!.commit('after run r-apitest (writer)', { kind: 'after', run: 'r-apitest' });
@@ -405,6 +406,7 @@ describe('REST API /api/v1', () => {
       kind: 'run',
       agent: 'writer',
       undoes: null,
+      session: 's-apitest',
       before: { meta: { kind: 'before', run: 'r-apitest' } },
       after: { meta: { kind: 'after', run: 'r-apitest' }, changed: 1 },
     });
@@ -428,6 +430,7 @@ describe('REST API /api/v1', () => {
       run: undone.undo_run,
       kind: 'undo',
       undoes: 'r-apitest',
+      session: null,
     });
 
     // Costs: the turns above, by model and by user.

@@ -156,6 +156,8 @@ export interface CheckpointRun {
   agent: string | null;
   /** The run an undo undid. */
   undoes: string | null;
+  /** The session the run belongs to (null for undos and older runs). */
+  session: string | null;
   before: Checkpoint;
   /** null while the run is going on. */
   after: Checkpoint | null;

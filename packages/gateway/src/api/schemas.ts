@@ -217,6 +217,7 @@ export const checkpointRunSchema = z
     kind: z.enum(['run', 'undo']).describe("run: an agent's run; undo: an undo or a restore"),
     agent: z.string().nullable(),
     undoes: z.string().nullable().describe('the run it undid (kind undo)'),
+    session: z.string().nullable().describe('the session the run belongs to (null for undos and older runs)'),
     before: checkpointSchema,
     after: checkpointSchema.nullable().describe('null while the run is going on'),
   })
@@ -227,6 +228,7 @@ export const checkpointRunJson = (r: RunHistory): z.infer<typeof checkpointRunSc
   kind: r.kind,
   agent: r.agent ?? null,
   undoes: r.undoes ?? null,
+  session: r.session ?? null,
   before: checkpointJson(r.before),
   after: r.after ? checkpointJson(r.after) : null,
 });
