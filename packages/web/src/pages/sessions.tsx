@@ -18,13 +18,14 @@ const SESSION_COLUMNS: Column<SessionRow>[] = [
     header: 'Session',
     sort: sessionLabel,
     cell: (session) => (
-      <>
+      // One block: on a phone the cell is a flex row, and the id goes under the name.
+      <div class="name-cell">
         <a href={href('sessions', session.session_id)}>{sessionLabel(session)}</a>{' '}
         {session.archived ? <Badge value="archived" tone="neutral" /> : null}
         {sessionLabel(session) !== session.session_id ? (
           <code class="id-secondary">{session.session_id}</code>
         ) : null}
-      </>
+      </div>
     ),
   },
   { header: 'Agent', sort: (session) => session.agent_name, cell: (session) => session.agent_name },
