@@ -32,9 +32,10 @@ export function isDefaultSessionId(id: string, userId?: string | null): boolean 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]/g;
 // C0 and C1 controls (a bare ESC, NUL, BEL, CSI 0x9b...), and the invisible format characters that
-// reorder or hide text (bidi overrides and isolates, zero-width joiners, the BOM): model or user
-// text must not rearrange the line it is shown on.
-const CONTROL = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/gu;
+// reorder or hide text (bidi marks, overrides and isolates, the zero-width space and word joiner,
+// the BOM): model or user text must not rearrange the line it is shown on. The zero-width joiner
+// and non-joiner stay: emoji sequences and Persian script need them.
+const CONTROL = /[\p{Cc}\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]/gu;
 
 /**
  * Text a person or a model wrote, made one printable line: escape sequences and control

@@ -51,6 +51,9 @@ describe('session names', () => {
     // A right-to-left override would show "gpj.exe" as "exe.jpg".
     expect(sessionName({ id: UUID, title: 'photo\u202egpj.exe' })).toBe('photogpj.exe');
     expect(sessionName({ id: UUID, title: 'a\u200bb\ufeffc' })).toBe('abc');
+    // Joiners are kept: they make one emoji of three, and Persian words need the non-joiner.
+    expect(sessionName({ id: UUID, title: 'family 👨\u200d👩\u200d👧' })).toBe('family 👨\u200d👩\u200d👧');
+    expect(sessionName({ id: UUID, title: 'می\u200cخواهم' })).toBe('می\u200cخواهم');
     // Only controls: nothing left, so the next choice names it.
     expect(sessionName({ id: UUID, title: '\u001b[2J\u0007', firstUserText: 'next' })).toBe('next');
   });
