@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
+import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
 
@@ -73,6 +74,34 @@ describe('sessions', () => {
     const missing = await env.run(['sessions', 'show', id]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`no session "${id}"`);
+  });
+
+  it('lists sessions by name: the default session as such, a title as one clean line', async () => {
+    env = await AgentEnv.start(chat, [{ reply: { text: 'Noted.' }, times: 'always' }]);
+    // A gateway user's default session (runtime-<user>), here started from the CLI.
+    expect((await env.run(['run', '--json', '--session', 'runtime-ada', 'first words'])).status).toBe(0);
+    const titled = outcome((await env.run(['run', '--json', 'plan the trip'])).events).session_id!;
+    // A title stored with escape sequences (by an older version, or another writer of the file)
+    // still prints as plain text: nothing reaches the terminal as a command.
+    const db = new Database(join(env.workspace, '.oxydra', 'memory.db'));
+    db.prepare('UPDATE sessions SET title = ? WHERE id = ?').run(
+      '\u001b]0;pwned\u0007old\ntitle\u001b[2J',
+      titled,
+    );
+    db.close();
+
+    const listed = (await env.run(['sessions', 'list'])).stdout;
+    expect(listed).toMatch(/^runtime-ada +\S+ \S+ +\d+ msgs {2}Default session$/m);
+    expect(listed).toMatch(new RegExp(`^${titled.slice(-8)} .* msgs {2}old title$`, 'm'));
+    expect(listed.replaceAll('\n', ' ')).not.toMatch(/\p{Cc}/u);
+    const json = JSON.parse((await env.run(['sessions', 'list', '--json'])).stdout) as {
+      id: string;
+      name: string;
+    }[];
+    expect(json.map((s) => [s.id, s.name])).toEqual([
+      [titled, 'old title'],
+      ['runtime-ada', 'Default session'],
+    ]);
   });
 
   it('lists distinct short ids, continues a session by its short id, and refuses an ambiguous one listing the candidates', async () => {

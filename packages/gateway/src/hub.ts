@@ -6,7 +6,13 @@
 
 import type { Kernel } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import { Cancelled, type SandboxStatus, type SessionSummary, sessionIdProblem } from '@oxydra/types';
+import {
+  Cancelled,
+  defaultSessionId,
+  type SandboxStatus,
+  type SessionSummary,
+  sessionIdProblem,
+} from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';
@@ -130,7 +136,7 @@ export class GatewayHub {
 
   /** hello with neither session_id nor create_new_session: the user's one default session, as in Oxydra. */
   legacySession(userId: string): Promise<LiveSession> {
-    const id = `runtime-${userId}`;
+    const id = defaultSessionId(userId);
     this.options.assertWorkspace?.();
     return this.#oneAtATime(userId, async () => {
       const existing = this.registry.get(id) ?? (await this.store.get(id));

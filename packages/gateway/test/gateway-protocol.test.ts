@@ -43,6 +43,15 @@ describe('hello', () => {
     expect(again.ack.payload.session.session_id).toBe('runtime-alice');
     const stored = await env.kernel.sessions!.get('runtime-alice');
     expect(stored).toMatchObject({ userId: 'alice', channelOrigin: 'gateway', agent: 'default' });
+    // Lists name it for people, even once its first message has titled it.
+    await env.kernel.sessions!.appendTurn('runtime-alice', [{ role: 'user', content: 'hi' }]);
+    again.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
+    const [listed] = (await again.client.take('session_list')).payload.sessions;
+    expect(listed).toMatchObject({
+      session_id: 'runtime-alice',
+      name: 'Default session',
+      display_name: 'hi',
+    });
   });
 
   it('creates a new UUID v7 session with create_new_session, and resumes it by session_id', async () => {

@@ -175,6 +175,7 @@ describe('REST sessions', () => {
         archived: false,
         message_count: 2,
         display_name: 'hi',
+        name: 'hi',
       }),
     ]);
     const one = await jsonOf(await fetch(`${env.gateway.url}/v1/sessions/${id}`, { headers: auth }));

@@ -1,26 +1,17 @@
-/** Session titles: set by people (rename) or taken from the first thing the user said. */
-import { type Message, messageText } from '@oxydra/types';
+/**
+ * Session titles: set by people (rename) or taken from the first thing the user said. Both are
+ * stored as one clean line (`oneLine` from @oxydra/types, the same cleaning `sessionName` applies
+ * when it shows them), so no terminal escape or control character is kept in the database.
+ */
+import { type Message, messageText, oneLine, SESSION_NAME_CHARS } from '@oxydra/types';
 import { MemoryValidationError } from './errors.js';
 
 export const MAX_TITLE_CHARS = 200;
 /** Derived titles are shorter: they label a list row, not the whole request. */
-export const DERIVED_TITLE_CHARS = 80;
-
-const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
-
-/** Cut to `max` characters (code points, so no emoji is split), marking the cut with "…". */
-function clip(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max
-    ? text
-    : `${chars
-        .slice(0, max - 1)
-        .join('')
-        .trimEnd()}…`;
-}
+export const DERIVED_TITLE_CHARS = SESSION_NAME_CHARS;
 
 export function checkTitle(title: string): string {
-  const clean = typeof title === 'string' ? collapse(title) : '';
+  const clean = typeof title === 'string' ? oneLine(title) : '';
   if (clean === '') throw new MemoryValidationError('title', 'title must contain some text');
   const length = [...clean].length;
   if (length > MAX_TITLE_CHARS) {
@@ -36,8 +27,8 @@ export function checkTitle(title: string): string {
 export function deriveTitle(messages: readonly Message[]): string | undefined {
   for (const message of messages) {
     if (message.role !== 'user') continue;
-    const text = collapse(messageText(message));
-    if (text !== '') return clip(text, DERIVED_TITLE_CHARS);
+    const text = oneLine(messageText(message), DERIVED_TITLE_CHARS);
+    if (text !== '') return text;
   }
   return undefined;
 }

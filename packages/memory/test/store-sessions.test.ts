@@ -141,6 +141,17 @@ describe('SessionStore', () => {
     );
   });
 
+  it('stores titles as one printable line: no terminal escapes or control characters', async () => {
+    const { id } = await memory.sessions.create();
+    await memory.sessions.appendTurn(id, [
+      { role: 'user', content: '\u001b[31mred\u001b[0m alert\u0007\nnext' },
+    ]);
+    expect((await memory.sessions.get(id))?.title).toBe('red alert next');
+    const renamed = await memory.sessions.rename(id, 'ok\u202e\u001b]0;pwned\u0007');
+    expect(renamed.title).toBe('ok');
+    await expect(memory.sessions.rename(id, '\u001b[2J')).rejects.toThrow('title must contain some text');
+  });
+
   it('round-trips every kind of message, storing attachments without their bytes', async () => {
     const { id } = await memory.sessions.create();
     const messages = everyKindOfMessage();

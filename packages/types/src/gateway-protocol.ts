@@ -103,6 +103,8 @@ const usageSchema = z.object({
 
 export const sessionSummarySchema = z.object({
   session_id: z.string(),
+  /** The session's human name (`sessionName`): "Default session", its title, or its short id. Older gateways send none. */
+  name: z.string().optional(),
   agent_name: z.string(),
   display_name: z.string().optional(),
   channel_origin: z.string(),

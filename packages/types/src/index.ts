@@ -9,6 +9,7 @@ export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';
 export * from './session-ids.js';
+export * from './session-names.js';
 export * from './stream.js';
 export * from './suggest.js';
 export * from './tool-failure.js';

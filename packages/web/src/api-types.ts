@@ -14,6 +14,8 @@ export interface Me {
 
 export interface SessionRow {
   session_id: string;
+  /** What lists show: "Default session", the title, or the short id (the gateway's one naming rule). */
+  name?: string;
   display_name?: string | null;
   agent_name: string;
   user_id: string | null;

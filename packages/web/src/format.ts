@@ -62,3 +62,16 @@ export function shortJson(value: unknown, max = 160): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * A session as lists show it: the name the gateway gives (its one naming rule, `sessionName` in
+ * @oxydra/types: "Default session", the title, the short id), else the title, else the id.
+ * Rendered as text, never HTML: it may be what a person or a model wrote.
+ */
+export function sessionLabel(session: {
+  session_id: string;
+  name?: string;
+  display_name?: string | null;
+}): string {
+  return session.name || session.display_name || session.session_id;
+}

@@ -23,6 +23,7 @@ import {
   type Script,
   ScriptedModel,
   startTestGateway,
+  TestClient,
   type TestGateway,
   TOKEN,
   toolCallReply,
@@ -383,6 +384,71 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(problems).toEqual([]);
     });
 
+    it('names the default session "Default session", shows titles as text, and sorts a table by a column', async () => {
+      // A plain hello (no session id) attaches dana's default session, runtime-dana; its first
+      // message titles it in the store, and the list still calls it the default session.
+      const plain = await TestClient.hello(env.wsUrl, { user_id: 'dana' });
+      const defaultId = plain.ack.payload.session.session_id;
+      plain.client.close();
+      expect(defaultId).toBe('runtime-dana');
+      const store = env.kernel.sessions!;
+      await store.appendTurn(defaultId, [{ role: 'user', content: 'good morning' }]);
+      // Another session titled by hostile text: it shows as characters, never as markup.
+      const hostile = await store.create({ userId: 'dana' });
+      await store.appendTurn(hostile.id, [
+        { role: 'user', content: '<img src=x onerror="document.title=\'pwned\'"> \u001b[31mhi' },
+        { role: 'assistant', content: 'one' },
+        { role: 'user', content: 'two' },
+      ]);
+
+      const { page, problems } = await dashboard('Sessions');
+      await settled(page);
+      const row = page.getByRole('row').filter({ hasText: 'runtime-dana' });
+      expect(await row.getByRole('link').textContent()).toBe('Default session');
+      expect(await row.locator('code').textContent()).toBe('runtime-dana');
+      const titled = page.getByRole('row').filter({ hasText: hostile.id });
+      expect(await titled.getByRole('link').textContent()).toBe(
+        '<img src=x onerror="document.title=\'pwned\'"> hi',
+      );
+      expect(await page.locator('tbody img').count()).toBe(0);
+      expect(await page.title()).not.toBe('pwned');
+
+      // Sort by message count from the keyboard: ascending, then descending, said by aria-sort.
+      const header = page.getByRole('columnheader', { name: /Messages/ });
+      const counts = async () =>
+        (await page.locator('td[data-label="Messages"]').allTextContents()).map((text) =>
+          Number(text.replace(/\D/g, '')),
+        );
+      const before = await counts();
+      expect(await header.getAttribute('aria-sort')).toBe('none');
+      expect(await page.getByRole('columnheader', { name: 'User' }).getAttribute('aria-sort')).toBe('none');
+      await header.getByRole('button').focus();
+      await page.keyboard.press('Enter');
+      await poll(async () => (await header.getAttribute('aria-sort')) === 'ascending', 'aria-sort ascending');
+      const ascending = await counts();
+      expect(ascending).toEqual([...before].sort((a, b) => a - b));
+      expect(ascending[0]).toBeLessThan(ascending.at(-1)!);
+      await page.keyboard.press('Enter');
+      await poll(
+        async () => (await header.getAttribute('aria-sort')) === 'descending',
+        'aria-sort descending',
+      );
+      expect(await counts()).toEqual([...before].sort((a, b) => b - a));
+      await screenshot(page, 'sessions-sorted');
+
+      // The chat's session picker names it too: a new tab says hello without a session id.
+      const chat = await dashboard();
+      await chat.page.getByText('connected', { exact: true }).waitFor();
+      const picker = chat.page.getByLabel('Session');
+      await poll(
+        async () =>
+          (await picker.locator('option:checked').textContent())?.startsWith('Default session') === true,
+        'the picker naming the default session',
+      );
+      expect(await picker.inputValue()).toMatch(/^runtime-/);
+      expect([...problems, ...chat.problems]).toEqual([]);
+    });
+
     it('undoes a run from the checkpoints page', async () => {
       const chat = await dashboard();
       await chat.page.getByText('connected', { exact: true }).waitFor();
@@ -725,6 +791,8 @@ describe.skipIf(NO_BROWSER !== undefined)(
         failures.push(...problems.map((problem) => `${width}: ${problem}`));
       }
       expect(failures).toEqual([]);
-    });
+      // 24 visits with full-page screenshots: on a shared 2-core machine (load 10+) this took
+      // 26-35 s before and after the shared table, so the default 30 s bound failed at random.
+    }, 120_000);
   },
 );

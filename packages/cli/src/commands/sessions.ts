@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { exportSessionJsonl, exportSessionMarkdown, type MemoryDatabase } from '@oxydra/memory';
-import { sessionIdProblem, shortSessionId, shortSessionIds, UsageError } from '@oxydra/types';
+import { sessionIdProblem, sessionName, shortSessionId, shortSessionIds, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { openSessionsDatabase } from '../run/memory-command.js';
 
@@ -41,7 +41,7 @@ export async function runSessionsList(options: { json?: boolean; limit?: string 
     const sessions = await db.sessions.list({ limit: Number(options.limit ?? 50) });
     if (options.json) {
       const shorts = shortSessionIds(sessions.map((s) => s.id));
-      const listed = sessions.map((s) => ({ ...s, shortId: shorts.get(s.id) ?? s.id }));
+      const listed = sessions.map((s) => ({ ...s, shortId: shorts.get(s.id) ?? s.id, name: sessionName(s) }));
       process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
     } else if (sessions.length === 0) {
       process.stdout.write('no sessions yet\n');
@@ -51,9 +51,11 @@ export async function runSessionsList(options: { json?: boolean; limit?: string 
       for (const s of sessions) {
         const when = s.updatedAt.replace('T', ' ').slice(0, 16);
         const id = (shorts.get(s.id) ?? s.id).padEnd(width);
-        process.stdout.write(
-          `${id}  ${when}  ${String(s.messageCount).padStart(4)} msgs  ${s.title ?? '(untitled)'}\n`,
-        );
+        // The name is cleaned text (no escape sequence reaches the terminal); an untitled
+        // session shows nothing more than its id.
+        const name = sessionName(s);
+        const label = name === shortSessionId(s.id) ? '' : `  ${name}`;
+        process.stdout.write(`${id}  ${when}  ${String(s.messageCount).padStart(4)} msgs${label}\n`);
       }
     }
     return EXIT_OK;

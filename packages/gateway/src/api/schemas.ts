@@ -41,6 +41,11 @@ export const agentSchema = z
 export const sessionSchema = z
   .object({
     session_id: z.string(),
+    name: z
+      .string()
+      .describe(
+        'what lists show: "Default session" for the user\'s default session (runtime-<user>), else its title (set, or taken from the first user message), else its short id; one line of plain text',
+      ),
     display_name: z.string().optional(),
     agent_name: z.string(),
     channel_origin: z.string(),

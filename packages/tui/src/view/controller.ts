@@ -3,7 +3,7 @@
  * whose answers are printed into the history, Ctrl+C cancels or exits. Sits between the Ink
  * input box and the gateway client; owns no state of its own beyond the store's.
  */
-import { shortSessionId, shortSessionIds } from '@oxydra/types';
+import { sessionName, shortSessionId, shortSessionIds } from '@oxydra/types';
 import { GatewayRequestError } from '../client/errors.js';
 import type { GatewayClient } from '../client/gateway-client.js';
 import { formatTime, formatUsage } from './format.js';
@@ -168,14 +168,18 @@ export class TuiController {
         this.note('no sessions');
         return;
       }
-      const current = this.client.session?.session_id;
+      const current = this.client.session;
       const shorts = shortSessionIds(sessions.map((s) => s.session_id));
       this.note(`${sessions.length} session${sessions.length === 1 ? '' : 's'} (* this one):`);
       for (const s of sessions) {
-        const marker = s.session_id === current ? '*' : ' ';
-        const name = s.display_name ? `"${s.display_name}" ` : '';
+        const marker = s.session_id === current?.session_id ? '*' : ' ';
+        const short = shorts.get(s.session_id) ?? s.session_id;
+        // The gateway names them (older ones do not: the same rule here, the list being this user's).
+        const named =
+          s.name ?? sessionName({ id: s.session_id, userId: current?.user_id, title: s.display_name });
+        const name = named === short || named === shortSessionId(s.session_id) ? '' : `"${named}" `;
         this.note(
-          `${marker} ${shorts.get(s.session_id) ?? s.session_id}  ${name}${s.agent_name} · ${s.channel_origin} · last active ${formatTime(s.last_active_at)}${s.archived ? ' · archived' : ''}`,
+          `${marker} ${short}  ${name}${s.agent_name} · ${s.channel_origin} · last active ${formatTime(s.last_active_at)}${s.archived ? ' · archived' : ''}`,
         );
       }
       this.note('/switch <id> switches');

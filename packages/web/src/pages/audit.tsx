@@ -3,7 +3,8 @@ import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import type { AuditEntry, AuditVerify } from '../api-types.js';
 import { formatTime, shortJson } from '../format.js';
-import { Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
+import { ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
+import { Table } from '../ui/table.js';
 
 export function AuditPage() {
   const [filters, setFilters] = useState({ type: '', agent: '', since: '' });
@@ -90,53 +91,41 @@ export function AuditPage() {
         <button type="submit">Filter</button>
       </form>
       <Loaded resource={entries} what="the audit log">
-        {(data) =>
-          data.entries.length === 0 ? (
-            <Empty>No entries.</Empty>
-          ) : (
-            <div class="table-wrap">
-              <table class="audit-table stack-narrow">
-                <caption class="visually-hidden">Audit entries, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col" class="num">
-                      #
-                    </th>
-                    <th scope="col">Time</th>
-                    <th scope="col">Actor</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Resource</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {[...data.entries].reverse().map((entry) => {
-                    const problem = broken.get(entry.seq);
-                    return (
-                      <tr key={entry.seq} class={problem ? 'broken' : undefined} data-seq={entry.seq}>
-                        <td class="num" data-label="#">
-                          {entry.seq}
-                          {problem ? <span class="badge badge-bad"> broken</span> : null}
-                        </td>
-                        <td data-label="Time">{formatTime(entry.ts)}</td>
-                        <td data-label="Actor">{entry.actor}</td>
-                        <td data-label="Action">
-                          <code>{entry.action.type}</code>
-                        </td>
-                        <td class="wrap" data-label="Resource">
-                          {entry.resource ?? ''}
-                        </td>
-                        <td class="wrap small" data-label="Details">
-                          {shortJson(entry.action.data)}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(data) => (
+          <Table
+            caption="Audit entries, newest first"
+            class="audit-table"
+            empty="No entries."
+            rows={[...data.entries].reverse()}
+            rowKey={(entry) => entry.seq}
+            rowAttributes={(entry) => ({
+              ...(broken.has(entry.seq) ? { class: 'broken' } : {}),
+              'data-seq': entry.seq,
+            })}
+            columns={[
+              {
+                header: '#',
+                align: 'num',
+                sort: (entry) => entry.seq,
+                cell: (entry) => (
+                  <>
+                    {entry.seq}
+                    {broken.has(entry.seq) ? <span class="badge badge-bad"> broken</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Time', sort: (entry) => entry.ts, cell: (entry) => formatTime(entry.ts) },
+              { header: 'Actor', sort: (entry) => entry.actor, cell: (entry) => entry.actor },
+              {
+                header: 'Action',
+                sort: (entry) => entry.action.type,
+                cell: (entry) => <code>{entry.action.type}</code>,
+              },
+              { header: 'Resource', class: 'wrap', cell: (entry) => entry.resource ?? '' },
+              { header: 'Details', class: 'wrap small', cell: (entry) => shortJson(entry.action.data) },
+            ]}
+          />
+        )}
       </Loaded>
     </section>
   );

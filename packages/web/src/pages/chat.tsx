@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatItem } from '../chat-store.js';
 import { useDashboard } from '../context.js';
-import { formatTime } from '../format.js';
+import { formatTime, sessionLabel } from '../format.js';
 import { Markdown } from '../markdown.js';
 import { useStore } from '../store.js';
 import { Badge, PageHeader } from '../ui/common.js';
@@ -82,7 +82,7 @@ export function ChatPage() {
         >
           {sessions.map((session) => (
             <option key={session.session_id} value={session.session_id}>
-              {session.display_name ?? session.session_id}
+              {sessionLabel(session)}
               {session.agent_name !== 'default' ? ` · ${session.agent_name}` : ''}
               {session.last_active_at ? ` · ${formatTime(session.last_active_at)}` : ''}
             </option>

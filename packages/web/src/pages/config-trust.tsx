@@ -6,9 +6,10 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { TrustDecision, WorkspaceTrust } from '../api-types.js';
+import type { HeldSetting, TrustDecision, WorkspaceTrust } from '../api-types.js';
 import { useDashboard } from '../context.js';
 import { ErrorBox, useAction } from '../ui/common.js';
+import { type Column, Table } from '../ui/table.js';
 
 export function WorkspaceTrustPanel(props: { trust: WorkspaceTrust | null | undefined }) {
   const { trust } = props;
@@ -40,6 +41,13 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+const HELD_COLUMNS: Column<HeldSetting>[] = [
+  { header: 'Setting', sort: (held) => held.key, cell: (held) => <code>{held.key}</code> },
+  { header: 'Value', class: 'wrap', cell: (held) => <code>{held.value}</code> },
+  { header: 'Why it needs trust', label: 'Why', cell: (held) => held.why },
+  { header: 'File', class: 'wrap small', sort: (held) => held.source, cell: (held) => held.source },
+];
+
 function HeldBack(props: { trust: WorkspaceTrust; onTrusted: (message: string) => void }) {
   const { trust } = props;
   const { me } = useDashboard();
@@ -69,35 +77,13 @@ function HeldBack(props: { trust: WorkspaceTrust; onTrusted: (message: string) =
         Whoever wrote this folder chose them: they can run programs, load code, send your keys and prompts
         elsewhere or open the gateway. The rest of its configuration applies.
       </p>
-      <div class="table-wrap">
-        <table class="stack-narrow">
-          <caption class="visually-hidden">Settings held back</caption>
-          <thead>
-            <tr>
-              <th scope="col">Setting</th>
-              <th scope="col">Value</th>
-              <th scope="col">Why it needs trust</th>
-              <th scope="col">File</th>
-            </tr>
-          </thead>
-          <tbody>
-            {trust.held.map((held) => (
-              <tr key={`${held.source}:${held.key}`}>
-                <td data-label="Setting">
-                  <code>{held.key}</code>
-                </td>
-                <td class="wrap" data-label="Value">
-                  <code>{held.value}</code>
-                </td>
-                <td data-label="Why">{held.why}</td>
-                <td class="wrap small" data-label="File">
-                  {held.source}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        caption="Settings held back"
+        empty="No settings are held back."
+        rows={trust.held}
+        rowKey={(held) => `${held.source}:${held.key}`}
+        columns={HELD_COLUMNS}
+      />
       <ErrorBox error={action.error} what="Not trusted" />
       {me?.role !== 'admin' ? (
         <p class="small">

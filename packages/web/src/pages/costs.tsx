@@ -5,6 +5,7 @@ import type { CostReport } from '../api-types.js';
 import { formatCallsUsd, formatCount, formatUsd } from '../format.js';
 import { BarChart, ColumnChart, type Datum } from '../ui/charts.js';
 import { Empty, Loaded, PageHeader, useResource } from '../ui/common.js';
+import { Table } from '../ui/table.js';
 
 const GROUPS = ['day', 'agent', 'model', 'user', 'session'] as const;
 const RANGES: { label: string; days: number | undefined }[] = [
@@ -112,47 +113,39 @@ export function CostsPage() {
                   format={format}
                 />
               )}
-              <div class="table-wrap">
-                <table class="stack-narrow">
-                  <caption class="visually-hidden">{title}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{data.by}</th>
-                      <th scope="col" class="num">
-                        Calls
-                      </th>
-                      <th scope="col" class="num">
-                        Tokens in
-                      </th>
-                      <th scope="col" class="num">
-                        Tokens out
-                      </th>
-                      <th scope="col" class="num">
-                        Cost
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.rows.map((row) => (
-                      <tr key={row.key}>
-                        <th scope="row">{row.key}</th>
-                        <td class="num" data-label="Calls">
-                          {formatCount(row.calls)}
-                        </td>
-                        <td class="num" data-label="Tokens in">
-                          {formatCount(row.input_tokens)}
-                        </td>
-                        <td class="num" data-label="Tokens out">
-                          {formatCount(row.output_tokens)}
-                        </td>
-                        <td class="num" data-label="Cost">
-                          {formatCallsUsd(row.cost_usd, row.calls, row.unknown_cost_calls ?? 0)}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table
+                caption={title}
+                empty="No model calls recorded in this period."
+                rows={data.rows}
+                rowKey={(row) => row.key}
+                columns={[
+                  { header: data.by, rowHeader: true, sort: (row) => row.key, cell: (row) => row.key },
+                  {
+                    header: 'Calls',
+                    align: 'num',
+                    sort: (row) => row.calls,
+                    cell: (row) => formatCount(row.calls),
+                  },
+                  {
+                    header: 'Tokens in',
+                    align: 'num',
+                    sort: (row) => row.input_tokens,
+                    cell: (row) => formatCount(row.input_tokens),
+                  },
+                  {
+                    header: 'Tokens out',
+                    align: 'num',
+                    sort: (row) => row.output_tokens,
+                    cell: (row) => formatCount(row.output_tokens),
+                  },
+                  {
+                    header: 'Cost',
+                    align: 'num',
+                    sort: (row) => row.cost_usd,
+                    cell: (row) => formatCallsUsd(row.cost_usd, row.calls, row.unknown_cost_calls ?? 0),
+                  },
+                ]}
+              />
             </>
           );
         }}

@@ -5,6 +5,7 @@ import type { ScheduleRow, ScheduleRun } from '../api-types.js';
 import { formatTime, formatUsd, shortJson } from '../format.js';
 import { href } from '../router.js';
 import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
+import { type Column, Table } from '../ui/table.js';
 
 function timingText(timing: ScheduleRow['timing']): string {
   if (typeof timing === 'string') return timing;
@@ -195,6 +196,28 @@ function NewSchedule(props: { onCreated: () => void }) {
   );
 }
 
+const RUN_COLUMNS: Column<ScheduleRun>[] = [
+  { header: 'Started', sort: (run) => run.started_at, cell: (run) => formatTime(run.started_at) },
+  { header: 'Status', sort: (run) => run.status, cell: (run) => <Badge value={run.status} /> },
+  { header: 'Trigger', sort: (run) => run.trigger, cell: (run) => run.trigger ?? '—' },
+  { header: 'Cost', align: 'num', sort: (run) => run.cost_usd, cell: (run) => formatUsd(run.cost_usd) },
+  {
+    header: 'Output',
+    class: 'wrap small',
+    cell: (run) => (
+      <>
+        {run.error ? <span class="error-text">{run.error}</span> : shortJson(run.output, 200)}
+        {run.session_id ? (
+          <>
+            {' '}
+            <a href={href('sessions', run.session_id)}>transcript</a>
+          </>
+        ) : null}
+      </>
+    ),
+  },
+];
+
 function Runs(props: { id: string }) {
   const runs = useResource(
     () => api<{ runs: ScheduleRun[] }>(`/api/v1/schedules/${encodeURIComponent(props.id)}/runs`),
@@ -202,51 +225,15 @@ function Runs(props: { id: string }) {
   );
   return (
     <Loaded resource={runs} what="the run history">
-      {(data) =>
-        data.runs.length === 0 ? (
-          <Empty>No runs yet.</Empty>
-        ) : (
-          <div class="table-wrap">
-            <table class="stack-narrow">
-              <caption class="visually-hidden">Runs of this schedule</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Trigger</th>
-                  <th scope="col" class="num">
-                    Cost
-                  </th>
-                  <th scope="col">Output</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.runs.map((run) => (
-                  <tr key={run.id}>
-                    <td data-label="Started">{formatTime(run.started_at)}</td>
-                    <td data-label="Status">
-                      <Badge value={run.status} />
-                    </td>
-                    <td data-label="Trigger">{run.trigger ?? '—'}</td>
-                    <td class="num" data-label="Cost">
-                      {formatUsd(run.cost_usd)}
-                    </td>
-                    <td class="wrap small" data-label="Output">
-                      {run.error ? <span class="error-text">{run.error}</span> : shortJson(run.output, 200)}
-                      {run.session_id ? (
-                        <>
-                          {' '}
-                          <a href={href('sessions', run.session_id)}>transcript</a>
-                        </>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )
-      }
+      {(data) => (
+        <Table
+          caption="Runs of this schedule"
+          empty="No runs yet."
+          rows={data.runs}
+          rowKey={(run) => run.id}
+          columns={RUN_COLUMNS}
+        />
+      )}
     </Loaded>
   );
 }

@@ -3,14 +3,45 @@ import { useState } from 'preact/hooks';
 import { api, download, query } from '../api.js';
 import type { SessionRow, TranscriptMessage } from '../api-types.js';
 import { useDashboard } from '../context.js';
-import { formatCount, formatTime, shortJson } from '../format.js';
+import { formatCount, formatTime, sessionLabel, shortJson } from '../format.js';
 import { Markdown } from '../markdown.js';
 import { href, navigate } from '../router.js';
 import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
+import { type Column, Table } from '../ui/table.js';
 
 export function SessionsPage(props: { selected: string | undefined }) {
   return props.selected ? <SessionDetail id={props.selected} /> : <SessionList />;
 }
+
+const SESSION_COLUMNS: Column<SessionRow>[] = [
+  {
+    header: 'Session',
+    sort: sessionLabel,
+    cell: (session) => (
+      // One block: on a phone the cell is a flex row, and the id goes under the name.
+      <div class="name-cell">
+        <a href={href('sessions', session.session_id)}>{sessionLabel(session)}</a>{' '}
+        {session.archived ? <Badge value="archived" tone="neutral" /> : null}
+        {sessionLabel(session) !== session.session_id ? (
+          <code class="id-secondary">{session.session_id}</code>
+        ) : null}
+      </div>
+    ),
+  },
+  { header: 'Agent', sort: (session) => session.agent_name, cell: (session) => session.agent_name },
+  { header: 'User', sort: (session) => session.user_id, cell: (session) => session.user_id ?? '—' },
+  {
+    header: 'Last active',
+    sort: (session) => session.last_active_at,
+    cell: (session) => formatTime(session.last_active_at),
+  },
+  {
+    header: 'Messages',
+    align: 'num',
+    sort: (session) => session.message_count,
+    cell: (session) => formatCount(session.message_count),
+  },
+];
 
 function SessionList() {
   const [draft, setDraft] = useState('');
@@ -58,46 +89,15 @@ function SessionList() {
         </form>
       </search>
       <Loaded resource={sessions} what="sessions">
-        {(data) =>
-          data.sessions.length === 0 ? (
-            <Empty>{search ? `No session matches “${search}”.` : 'No sessions yet.'}</Empty>
-          ) : (
-            <div class="table-wrap">
-              <table class="stack-narrow">
-                <caption class="visually-hidden">Sessions, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Session</th>
-                    <th scope="col">Agent</th>
-                    <th scope="col">User</th>
-                    <th scope="col">Last active</th>
-                    <th scope="col" class="num">
-                      Messages
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.sessions.map((session) => (
-                    <tr key={session.session_id}>
-                      <td data-label="Session">
-                        <a href={href('sessions', session.session_id)}>
-                          {session.display_name || session.session_id}
-                        </a>{' '}
-                        {session.archived ? <Badge value="archived" tone="neutral" /> : null}
-                      </td>
-                      <td data-label="Agent">{session.agent_name}</td>
-                      <td data-label="User">{session.user_id ?? '—'}</td>
-                      <td data-label="Last active">{formatTime(session.last_active_at)}</td>
-                      <td class="num" data-label="Messages">
-                        {formatCount(session.message_count)}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(data) => (
+          <Table
+            caption="Sessions, newest first"
+            empty={search ? `No session matches “${search}”.` : 'No sessions yet.'}
+            rows={data.sessions}
+            rowKey={(session) => session.session_id}
+            columns={SESSION_COLUMNS}
+          />
+        )}
       </Loaded>
     </section>
   );
@@ -120,7 +120,7 @@ function SessionDetail(props: { id: string }) {
       .run(() => api(`/api/v1/sessions/${encodeURIComponent(props.id)}`, { method: 'DELETE' }))
       .then((ok) => ok && navigate('sessions'));
   };
-  const title = detail.data?.session.display_name || props.id;
+  const title = detail.data ? sessionLabel(detail.data.session) : props.id;
   return (
     <section aria-labelledby="page-title">
       <p class="crumbs">

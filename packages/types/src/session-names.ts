@@ -1,0 +1,82 @@
+/**
+ * What a session is called wherever sessions are listed (dashboard, `oxydra sessions list`, the
+ * terminal UI's /sessions): the one rule, so the three never disagree. Ids stay the wire format;
+ * this is only the label beside them.
+ */
+import { shortSessionId } from './session-ids.js';
+
+/** The name of a user's one default session (the one a hello without a session id attaches). */
+export const DEFAULT_SESSION_NAME = 'Default session';
+
+/** Longest name shown: a label for a list row, not the whole request. */
+export const SESSION_NAME_CHARS = 80;
+
+const DEFAULT_PREFIX = 'runtime-';
+
+/** The id of `userId`'s default session: `runtime-<userId>`, Oxydra's wire format. */
+export function defaultSessionId(userId: string): string {
+  return `${DEFAULT_PREFIX}${userId}`;
+}
+
+/**
+ * Whether `id` is a default session: exactly `runtime-<userId>` when the owner is known, else any
+ * `runtime-` id (a user's own session list, which carries no owner).
+ */
+export function isDefaultSessionId(id: string, userId?: string | null): boolean {
+  if (userId !== undefined && userId !== null) return id === defaultSessionId(userId);
+  return id.startsWith(DEFAULT_PREFIX) && id.length > DEFAULT_PREFIX.length;
+}
+
+// Terminal escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ST`, two-character `ESC x`),
+// removed whole so no stray "[31m" is left; whatever they miss, CONTROL below removes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]/g;
+// C0 and C1 controls (a bare ESC, NUL, BEL, CSI 0x9b...), and the invisible format characters that
+// reorder or hide text (bidi marks, overrides and isolates, the zero-width space and word joiner,
+// the BOM): model or user text must not rearrange the line it is shown on. The zero-width joiner
+// and non-joiner stay: emoji sequences and Persian script need them.
+const CONTROL = /[\p{Cc}\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]/gu;
+
+/**
+ * Text a person or a model wrote, made one printable line: escape sequences and control
+ * characters removed (line breaks and tabs become spaces), whitespace collapsed, and cut to `max`
+ * characters (code points, so no emoji is split) with "…" marking the cut. It stays text: HTML
+ * in it is the renderer's to escape.
+ */
+export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
+  const clean = text
+    .replace(ESCAPES, '')
+    .replace(/[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ')
+    .replace(CONTROL, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = [...clean];
+  if (chars.length <= max) return clean;
+  return `${chars
+    .slice(0, Math.max(0, max - 1))
+    .join('')
+    .trimEnd()}…`;
+}
+
+export interface NamedSession {
+  id: string;
+  /** The owner, when known: then only `runtime-<userId>` is their default session. */
+  userId?: string | null;
+  /** Set by a person, or taken from the first user message when the first turn was stored. */
+  title?: string | null;
+  /** The first user message's text, for a session stored without a title. */
+  firstUserText?: string | null;
+}
+
+/**
+ * A session's name: "Default session" for a user's default one, else its title, else the start
+ * of its first user message, else its short id. Always one clean line (see `oneLine`).
+ */
+export function sessionName(session: NamedSession): string {
+  if (isDefaultSessionId(session.id, session.userId)) return DEFAULT_SESSION_NAME;
+  for (const text of [session.title, session.firstUserText]) {
+    const name = typeof text === 'string' ? oneLine(text, SESSION_NAME_CHARS) : '';
+    if (name !== '') return name;
+  }
+  return oneLine(shortSessionId(session.id), SESSION_NAME_CHARS) || session.id;
+}
