@@ -10,10 +10,24 @@ import { literalBraces } from './literal-braces.mjs';
 import { siteBase, sourceUrl } from './site-env.mjs';
 import { sourceLinks } from './source-links.mjs';
 
+/**
+ * DOCS_BASE checked. A wrong one fails the build with its one-line message: the stack is
+ * dropped because VitePress prints it, and exiting here instead would leave Vite's temporary
+ * copy of this file behind.
+ */
+function base(): string {
+  try {
+    return siteBase(process.env.DOCS_BASE);
+  } catch (error) {
+    (error as Error).stack = (error as Error).message;
+    throw error;
+  }
+}
+
 export default defineConfig({
   title: 'Oxydra',
   description: 'A local-first, secure-by-default AI agent orchestrator for Node.js',
-  base: siteBase(process.env.DOCS_BASE),
+  base: base(),
   cleanUrls: false,
   // Example addresses such as http://localhost:11434/v1 are autolinked; every other dead link fails the build.
   ignoreDeadLinks: 'localhostLinks',
