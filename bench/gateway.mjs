@@ -16,7 +16,7 @@
 //                               [--gateway-node-args='--max-semi-space-size=4']
 // (--only runs those sections alone: `--only f` is the memory run; b and c share a gateway.
 // The gateway runs as a user runs it, `oxydra gateway` through the bin's launcher (which sizes
-// the process for a daemon: README, "Memory"), with this runtime's `node` first on PATH;
+// the process for a daemon: docs/gateway.md, "Performance"), with this runtime's `node` first on PATH;
 // --gateway-node-args runs `node <args> bin/oxydra.js gateway` instead, without the launcher:
 // `--gateway-node-args=--max-semi-space-size=0` is Node's own defaults, for comparison)
 // (prints one JSON object; needs `npm run build`)

@@ -11,7 +11,7 @@
 //      fetch, a long prompt) whose figures show what first use costs (module and table loads).
 // Usage: node bench/hostile-text.mjs [--runs N] (prints one JSON object; needs `npm run build`)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -80,7 +80,15 @@ const html = Object.fromEntries(
 const require = createRequire(new URL('../packages/provider/package.json', import.meta.url));
 const o200k = require('gpt-tokenizer/cjs/encoding/o200k_base');
 const exact = (text) => o200k.countTokens(text, { disallowedSpecial: new Set() });
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+// The user documentation as one ordinary text: the README and the docs/ pages its reference moved to.
+const docs = new URL('../docs/', import.meta.url);
+const readme = [
+  readFileSync(new URL('../README.md', import.meta.url), 'utf8'),
+  ...readdirSync(docs)
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => readFileSync(new URL(name, docs), 'utf8')),
+].join('\n');
 const words = randomText(150_000, 'abcdefghijklmnopqrstuvwxyz')
   .match(/.{1,12}/g)
   .join(' ');

@@ -121,7 +121,7 @@ async function startMock(api, steps) {
 
 /**
  * A workspace set up as its owner would: the config written, then trusted with `oxydra trust
- * --yes` (its provider address is a key that needs trust; see the README's Workspace trust).
+ * --yes` (its provider address is a key that needs trust; see docs/security.md, Workspace trust).
  */
 function workspace(name, config) {
   const dir = join(root, name);
@@ -317,8 +317,8 @@ gatewayMock.stop();
 
 // The library entry points, as a project that installed the package uses them: a program that
 // opens a kernel on the testkit's mock, and TypeScript (strict, no skipLibCheck) over the same.
-await check('a plugin from the README loads in a project that installs nothing', async () => {
-  // examples/plugins/git-context imports @oxydra/plugin and zod, as the README's recipe does; the
+await check('a plugin from the docs loads in a project that installs nothing', async () => {
+  // examples/plugins/git-context imports @oxydra/plugin and zod, as the docs' recipe does; the
   // project has no node_modules, and oxydra is installed globally: both come from oxydra itself.
   const mock = await startMock('openai-chat', [
     { reply: { toolCalls: [{ name: 'git_log', arguments: {} }] } },

@@ -6,9 +6,9 @@
  * at the client's default settings; the tool's side effect is counted in a file.
  *
  * OXYDRA_CLIENT_MATRIX_OUT=<file> writes every row as JSON (bench/client-matrix.mjs does, for
- * the README's table). OXYDRA_CLIENT_MATRIX=full adds LangChain's cells failing before any
+ * the table in docs/gateway.md). OXYDRA_CLIENT_MATRIX=full adds LangChain's cells failing before any
  * tool: its default policy (6 retries with backoff) spends ~95 s a cell, too long for CI; its
- * row is in the README from that run.
+ * row is in docs/gateway.md from that run.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,8 @@
 /**
- * The configuration reference in the README, generated from the zod schemas: every key with
- * its type, default and description. `npm run docs:config` rewrites the README block and a
- * test fails when the two differ, so the documentation cannot drift from the code.
+ * The configuration reference on the docs' configuration page (docs/configuration.md), generated
+ * from the zod schemas: every key with its type, default and description. `npm run docs:config`
+ * rewrites the page's block and a test fails when the two differ, so the documentation cannot
+ * drift from the code.
  */
 import { agentConfigSchema, runnerConfigSchema, userConfigSchema } from '@oxydra/types';
 import type { z } from 'zod';
@@ -105,12 +106,25 @@ function collectRows(schema: z.ZodType, prefix: string[], rows: Row[]): void {
   });
 }
 
+/**
+ * A description as the text of a table cell: outside code spans, `<` is escaped so that a
+ * placeholder such as <root> is shown rather than taken for an HTML tag (which GitHub drops and
+ * the docs site fails on); `|` is escaped everywhere, as a table needs.
+ */
+function cellText(text: string): string {
+  return text
+    .split('`')
+    .map((part, i) => (i % 2 === 0 ? part.replaceAll('<', '\\<') : part))
+    .join('`')
+    .replaceAll('|', '\\|');
+}
+
 function table(title: string, schema: z.ZodType): string {
   const rows: Row[] = [];
   collectRows(schema, [], rows);
-  const lines = [`#### ${title}`, '', '| Key | Type | Default | Meaning |', '| --- | --- | --- | --- |'];
+  const lines = [`### ${title}`, '', '| Key | Type | Default | Meaning |', '| --- | --- | --- | --- |'];
   for (const row of rows)
-    lines.push(`| \`${row.key}\` | ${row.type} | ${row.default} | ${row.description} |`);
+    lines.push(`| \`${row.key}\` | ${row.type} | ${row.default} | ${cellText(row.description)} |`);
   return lines.join('\n');
 }
 
@@ -124,10 +138,10 @@ export function configReferenceMarkdown(): string {
   ].join('\n\n');
 }
 
-/** Replace the generated block in a README's text. */
-export function withConfigReference(readme: string): string {
-  const start = readme.indexOf(REFERENCE_START);
-  const end = readme.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error('README has no config-reference block markers');
-  return readme.slice(0, start) + configReferenceMarkdown() + readme.slice(end + REFERENCE_END.length);
+/** Replace the generated block in a page's text (docs/configuration.md). */
+export function withConfigReference(page: string): string {
+  const start = page.indexOf(REFERENCE_START);
+  const end = page.indexOf(REFERENCE_END);
+  if (start < 0 || end < start) throw new Error('the page has no config-reference block markers');
+  return page.slice(0, start) + configReferenceMarkdown() + page.slice(end + REFERENCE_END.length);
 }

@@ -1,6 +1,6 @@
 /**
  * Names: the OpenTelemetry GenAI semantic conventions' attributes and instruments, and Oxydra's
- * own (prefixed `oxydra.`). Kept in one place so the README's table and the code agree.
+ * own (prefixed `oxydra.`). Kept in one place so the tables of docs/observability.md and the code agree.
  */
 
 export const ATTR = {
@@ -35,7 +35,7 @@ export const ATTR = {
 /** gen_ai.operation.name values. */
 export const OPERATION = { agent: 'invoke_agent', chat: 'chat', tool: 'execute_tool' } as const;
 
-/** The instruments; README "Observability" lists them with their Prometheus names. */
+/** The instruments; docs/observability.md lists them with their Prometheus names. */
 export const METRIC = {
   tokenUsage: 'gen_ai.client.token.usage',
   operationDuration: 'gen_ai.client.operation.duration',

@@ -1,6 +1,6 @@
 /**
  * `oxydra/kernel` in the published package: the kernel, and the configuration loading a program
- * needs before it can open one (see the README's "The kernel" section).
+ * needs before it can open one (see docs/kernel.md).
  */
 
 export { loadAgentConfig } from '@oxydra/config';

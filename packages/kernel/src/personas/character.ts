@@ -124,7 +124,7 @@ export function parseCharacter(raw: unknown, source: string): ParsedCharacter {
     throw new ConfigError(
       `${source}: ${field === '' ? 'the character' : field} ${issue.message}`,
       { source, ...(field !== '' ? { keyPath: field } : {}) },
-      { hint: 'a character needs at least "name"; see the Personas section of the README' },
+      { hint: 'a character needs at least "name"; see the Personas page of the docs (docs/personas.md)' },
     );
   }
   const data = result.data;

@@ -1,6 +1,6 @@
 /**
- * The one template that turns a character into system-prompt text (the README's "Personas"
- * section shows it verbatim). ZoeyOS and ElizaOS sample bio, lore and examples at random for
+ * The one template that turns a character into system-prompt text (docs/personas.md shows it
+ * verbatim). ZoeyOS and ElizaOS sample bio, lore and examples at random for
  * each message; this takes the first items up to fixed caps instead, so the same character
  * always gives the same prompt (the provider's prompt cache keeps working) and a huge character
  * file cannot crowd out the task.

@@ -1,6 +1,6 @@
 /**
  * A plugin imports `@oxydra/plugin` (or `oxydra/plugin`, the installed package's name for it)
- * and `zod`, as the README's recipe writes it. In the user's own project neither is installed:
+ * and `zod`, as the plugin recipe in docs/extending.md writes it. In the user's own project neither is installed:
  * Oxydra is installed globally, or as a program, and a plugin folder has no node_modules. So
  * when a plugin is loaded, these imports fall back to the running Oxydra's own copies when the
  * plugin's folder cannot resolve them itself (a project that installs its own keeps it).

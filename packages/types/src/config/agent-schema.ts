@@ -2,7 +2,8 @@
  * The agent configuration (`agent.toml` + `providers.toml`), after Oxydra's AgentConfig.
  * Keys are snake_case as in the TOML files. Objects are strict: an unknown key is an error
  * (the loader adds a "did you mean" hint). Defaults and descriptions live here, so the schema
- * is the single source of the README's configuration reference (a test keeps them equal).
+ * is the single source of the configuration reference in docs/configuration.md (a test keeps
+ * them equal).
  */
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
