@@ -60,6 +60,14 @@ export function declareServiceCommands(program: Command): void {
     .action(lazy(() => import('../commands/status.js'), 'runStatus'));
 
   program
+    .command('logs')
+    .description("the log of this workspace's gateway (.oxydra/logs/gateway.log, rotated at 5 MiB)")
+    .option('-f, --follow', 'keep printing new lines (across rotation) until interrupted')
+    .option('--tail <n>', 'lines to print first (default 100, at most 10000)')
+    .option('--json', 'print the stored JSON lines')
+    .action(lazy(() => import('../commands/logs.js'), 'runLogs'));
+
+  program
     .command('tui')
     .description('the terminal UI: chat through a running gateway (`oxydra gateway`)')
     .option('--gateway <url>', 'the gateway WebSocket URL (default ws://127.0.0.1:7700/ws)')
