@@ -4,12 +4,12 @@
  * rotated copies, pretty (with the date) or as the JSON lines stored. `-f` then prints the
  * lines appended, across rotation, until Ctrl-C. A link planted at the path is refused.
  */
-import { findWorkspaceRoot, LogFollower, tailLines, UnsafeLogFile } from '@oxydra/config';
+import { findWorkspaceRoot, LogFollower, UnsafeLogFile } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { colorFor } from '../run/color.js';
-import { type LogRecord, prettyLine } from '../run/gateway-log.js';
-import { gatewayLogBackups, gatewayLogPath } from '../run/gateway-log-file.js';
+import { renderLogLine } from '../run/gateway-log.js';
+import { gatewayLogPath, lastGatewayLogLines } from '../run/gateway-log-file.js';
 import { untilInterrupted } from '../run/until-interrupted.js';
 
 export interface LogsFlags {
@@ -30,34 +30,6 @@ function tailOf(raw: string | undefined): number {
   return count;
 }
 
-/** A stored line as printed: the JSON itself with --json, else the pretty line (or the text as is). */
-function render(line: string, json: boolean, color: boolean): string | undefined {
-  if (line === '') return undefined;
-  if (json) return line;
-  try {
-    const record = JSON.parse(line) as LogRecord;
-    if (typeof record === 'object' && record !== null && typeof record.time === 'string')
-      return prettyLine(record, { color, fullTime: true });
-  } catch {
-    // Not one of ours: shown as it is, below, made harmless for the terminal.
-  }
-  return JSON.stringify(line).slice(1, -1);
-}
-
-/** The last `count` lines of the log and its rotated copies (oldest first); undefined: none. */
-async function lastLines(workspace: string, count: number): Promise<string[] | undefined> {
-  let found = false;
-  const lines: string[] = [];
-  for (const path of [gatewayLogPath(workspace), ...gatewayLogBackups(workspace)]) {
-    if (lines.length >= count) break;
-    const some = await tailLines(path, count - lines.length);
-    if (some === undefined) continue;
-    found = true;
-    lines.unshift(...some);
-  }
-  return found ? lines : undefined;
-}
-
 export async function runLogs(flags: LogsFlags): Promise<number> {
   const count = tailOf(flags.tail);
   const workspace = findWorkspaceRoot();
@@ -65,14 +37,14 @@ export async function runLogs(flags: LogsFlags): Promise<number> {
   const json = flags.json ?? false;
   const color = !json && colorFor(process.stdout);
   const print = (line: string) => {
-    const text = render(line, json, color);
+    const text = renderLogLine(line, json, color);
     if (text !== undefined) process.stdout.write(`${text}\n`);
   };
   try {
     // Following starts before the last lines are read: a line written meanwhile is then
     // printed twice (rarely, harmlessly) rather than not at all.
     const follower = flags.follow ? await LogFollower.start(path) : undefined;
-    const lines = await lastLines(workspace, count);
+    const lines = await lastGatewayLogLines(workspace, count);
     if (lines === undefined)
       process.stderr.write(
         `no gateway log yet at ${path} (a gateway writes it from its start: oxydra gateway)${follower ? '; waiting for it' : ''}\n`,

@@ -7,7 +7,7 @@
  * on logging to its output.
  */
 import { join } from 'node:path';
-import { RotatingLogFile, rotatedLogPaths } from '@oxydra/config';
+import { RotatingLogFile, rotatedLogPaths, tailLines } from '@oxydra/config';
 
 export const GATEWAY_LOG_MAX_BYTES = 5 * 1024 * 1024;
 export const GATEWAY_LOG_KEEP = 2;
@@ -48,4 +48,18 @@ export function gatewayLogFile(
       warn(`stopped writing the log file ${path}: ${(error as Error).message}`);
     }
   };
+}
+
+/** The last `count` lines of the log and its rotated copies (oldest first); undefined: none. */
+export async function lastGatewayLogLines(workspace: string, count: number): Promise<string[] | undefined> {
+  let found = false;
+  const lines: string[] = [];
+  for (const path of [gatewayLogPath(workspace), ...gatewayLogBackups(workspace)]) {
+    if (lines.length >= count) break;
+    const some = await tailLines(path, count - lines.length);
+    if (some === undefined) continue;
+    found = true;
+    lines.unshift(...some);
+  }
+  return found ? lines : undefined;
 }

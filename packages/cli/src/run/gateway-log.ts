@@ -66,3 +66,17 @@ export function gatewayLogger(
     stream.write(format === 'json' ? json : `${prettyLine(record, options)}\n`);
   };
 }
+
+/** A stored line as printed: the JSON itself with --json, else the pretty line (or the text as is). */
+export function renderLogLine(line: string, json: boolean, color: boolean): string | undefined {
+  if (line === '') return undefined;
+  if (json) return line;
+  try {
+    const record = JSON.parse(line) as LogRecord;
+    if (typeof record === 'object' && record !== null && typeof record.time === 'string')
+      return prettyLine(record, { color, fullTime: true });
+  } catch {
+    // Not one of ours: shown as it is, below, made harmless for the terminal.
+  }
+  return JSON.stringify(line).slice(1, -1);
+}
