@@ -61,6 +61,7 @@ describe('oxydra service', () => {
         `ExecStart="${process.execPath}" "${OXYDRA_BIN}" "gateway" "--bind" "127.0.0.1:7788"\n`,
       );
       expect(unit).toContain('Restart=on-failure\n');
+      expect(unit).toContain('RestartPreventExitStatus=2\n');
       expect(unit).toContain(`X-Oxydra-Workspace=${env.workspace}\n`);
       // The workspace belongs to an ordinary user (as root, "nobody"): the gateway runs as them.
       if (IS_ROOT) expect(unit).toContain('User=nobody\n');

@@ -196,6 +196,9 @@ export async function runServiceStatus(flags: ServiceFlags): Promise<number> {
     );
     process.stdout.write(`  unit: ${unitPath}\n  workspace: ${plan.workspace}\n`);
     if (url) process.stdout.write(`  url: ${url}\n`);
+    // A gateway that failed before it started logging said why on stderr: systemd's journal.
+    if (installed && active !== 'active')
+      process.stdout.write(`  why: journalctl ${plan.scope === 'user' ? '--user ' : ''}-u ${name} -n 20\n`);
     if (log.length > 0) {
       process.stdout.write(`  last lines of the log (oxydra logs):\n`);
       const color = colorFor(process.stdout);

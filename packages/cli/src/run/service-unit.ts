@@ -86,6 +86,9 @@ ExecStart=${exec}
 EnvironmentFile=-${unitValue(plan.environmentFile, 'the environment file')}
 ${plan.user !== undefined ? `User=${unitValue(plan.user, 'the user name')}\n` : ''}Restart=on-failure
 RestartSec=5
+# Exit 2 is a configuration or usage mistake (an untrusted workspace, a port in use): restarting
+# cannot fix it, so the unit stops; \`oxydra service status\` says where to read why.
+RestartPreventExitStatus=2
 # SIGTERM: the gateway cancels running turns and closes its clients, then exits 0.
 TimeoutStopSec=30
 # Hardening that leaves bubblewrap working (it runs commands in user namespaces, and mounts a
