@@ -10,7 +10,7 @@
 import { constants, realpathSync, statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findWorkspaceRoot, userConfigDirectory, writeFileAtomic } from '@oxydra/config';
+import { findWorkspaceRoot, UnsafeLogFile, userConfigDirectory, writeFileAtomic } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { colorFor } from '../run/color.js';
@@ -184,8 +184,15 @@ export async function runServiceStatus(flags: ServiceFlags): Promise<number> {
   const active = installed ? property('ActiveState') || 'unknown' : 'not installed';
   const mainPid = installed ? Number(property('MainPID')) : 0;
   // Its address, from the record the gateway writes when it listens (run/gateway-registry.ts).
-  const url = runningGateways(plan.workspace).find((record) => record.pid === mainPid)?.url ?? null;
-  const log = (await lastGatewayLogLines(plan.workspace, STATUS_LOG_LINES)) ?? [];
+  const recorded = runningGateways(plan.workspace).find((record) => record.pid === mainPid)?.url;
+  // Printed to a terminal: only what an address looks like (the record is a file in the workspace).
+  const url = recorded !== undefined && /^https?:\/\/[\w.:[\]-]+$/.test(recorded) ? recorded : null;
+  const log =
+    (await lastGatewayLogLines(plan.workspace, STATUS_LOG_LINES).catch((error: unknown) => {
+      if (!(error instanceof UnsafeLogFile)) throw error;
+      process.stderr.write(`warning: ${error.message}\n`);
+      return undefined;
+    })) ?? [];
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ workspace: plan.workspace, scope: plan.scope, unit: `${name}.service`, path: unitPath, installed, active, pid: mainPid || null, url, log }, null, 2)}\n`,

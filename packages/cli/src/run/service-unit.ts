@@ -61,15 +61,26 @@ function execArg(value: string, what: string): string {
   return `"${escaped}"`;
 }
 
+/**
+ * ExecStart's program: systemd expands no variable there (so `$` stays as it is) and refuses a
+ * path holding quotes or a backslash ("Executable name contains special characters").
+ */
+function execProgram(value: string): string {
+  if (/["'\\]/.test(value))
+    throw new UsageError(`systemd cannot run a program whose path holds quotes or a backslash: ${value}`, {
+      hint: 'run oxydra with a node installed at a plainer path, or print the unit with --dry-run and edit it',
+    });
+  return `"${unitValue(value, 'the path of node')}"`;
+}
+
 export function gatewayArgs(plan: Pick<ServicePlan, 'port'>): string[] {
   return ['gateway', ...(plan.port !== undefined ? ['--bind', `127.0.0.1:${plan.port}`] : [])];
 }
 
 export function systemdUnit(plan: ServicePlan): string {
   const workspace = unitValue(plan.workspace, 'the workspace path');
-  const exec = [...plan.command, ...gatewayArgs(plan)]
-    .map((arg, index) => execArg(arg, index === 0 ? 'the path of node' : 'the path of oxydra'))
-    .join(' ');
+  const [program, ...args] = [...plan.command, ...gatewayArgs(plan)] as [string, ...string[]];
+  const exec = [execProgram(program), ...args.map((arg) => execArg(arg, 'the path of oxydra'))].join(' ');
   return `# Written by \`oxydra service install\` for the workspace below; \`oxydra service uninstall\` removes it.
 # API keys are not written here (anyone on this machine can read a unit): put NAME=value lines in
 # ${unitValue(plan.environmentFile, 'the environment file')} (chmod 600)${plan.scope === 'user' ? ', or run `systemctl --user set-environment NAME=value`' : ''}, then restart the service.
