@@ -3,13 +3,21 @@
  * (private, JSON lines), and `oxydra logs` prints it, `-f` following it until Ctrl-C. Also the
  * plain mistakes: no log yet, a link planted at the path (refused by the reader and the writer).
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
-import { CliSandbox } from './helpers.js';
+import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
@@ -90,6 +98,46 @@ describe('oxydra logs', () => {
     expect(refused.stderr).toBe(
       `error: refusing to read ${path}: it is a symbolic link\n  hint: remove it (${path}); the gateway writes a plain file there\n`,
     );
+  });
+
+  it('reads across the rotated copies, and -f follows the file across a rotation', async () => {
+    sandbox = new CliSandbox();
+    const logs = join(sandbox.workspace, '.oxydra', 'logs');
+    mkdirSync(logs, { recursive: true, mode: 0o700 });
+    const line = (msg: string) =>
+      `${JSON.stringify({ time: '2026-11-25T01:00:00.000Z', level: 'info', msg })}\n`;
+    writeFileSync(join(logs, 'gateway.log.2'), line('oldest'));
+    writeFileSync(join(logs, 'gateway.log.1'), line('older'));
+    writeFileSync(join(logs, 'gateway.log'), line('current'));
+    expect(sandbox.run('logs', '--tail', '2').stdout).toBe(
+      '2026-11-25T01:00:00.000Z INFO  older\n2026-11-25T01:00:00.000Z INFO  current\n',
+    );
+    expect(sandbox.run('logs').stdout.split('\n').filter(Boolean)).toHaveLength(3);
+
+    follower = spawn(process.execPath, [OXYDRA_BIN, 'logs', '-f', '--tail', '1'], {
+      cwd: sandbox.workspace,
+      env: sandbox.env,
+    });
+    let output = '';
+    follower.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => follower!.once('exit', resolve));
+    await waitFor(() => output.includes('current'), 'the last line');
+    // What a gateway's rotation does: a last line, the file renamed to .1, a new file.
+    appendFileSync(join(logs, 'gateway.log'), line('last before rotation'));
+    renameSync(join(logs, 'gateway.log.1'), join(logs, 'gateway.log.2'));
+    renameSync(join(logs, 'gateway.log'), join(logs, 'gateway.log.1'));
+    writeFileSync(join(logs, 'gateway.log'), line('first after rotation'));
+    await waitFor(() => output.includes('first after rotation'), 'the line in the new file');
+    follower.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(
+      output
+        .split('\n')
+        .filter(Boolean)
+        .map((text) => text.slice(31)),
+    ).toEqual(['current', 'last before rotation', 'first after rotation']);
   });
 
   it('a gateway finding a link at the log path says so and serves without the file', async () => {
