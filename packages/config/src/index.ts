@@ -5,6 +5,8 @@ export * from './layers.js';
 export * from './load.js';
 export * from './local-key.js';
 export * from './locations.js';
+export * from './log-read.js';
+export * from './log-write.js';
 export * from './notices.js';
 export * from './overrides.js';
 export * from './reference.js';

@@ -1,9 +1,10 @@
 /**
  * Reading a user's guest logs (`<ws>/logs/{role}.{stream}.log`) for `runner logs` and the
  * control socket's `logs` op: the last N lines of each file asked for, within the 128 KiB
- * response limit. Also used directly when no runner is running: logs outlive the guest.
+ * response limit. Also used directly when no runner is running: logs outlive the guest. The
+ * files are read with `tailLines` (`@oxydra/config`), never through a link planted in the folder.
  */
-import { open } from 'node:fs/promises';
+import { tailLines, UnsafeLogFile } from '@oxydra/config';
 import {
   LOG_RESPONSE_MAX_BYTES,
   LOG_TAIL_DEFAULT,
@@ -14,31 +15,7 @@ import {
 } from './control-protocol.js';
 import { logFilePath } from './guest-launch.js';
 
-/** How much of the end of a file is read to find its last lines (1000 long lines fit). */
-const TAIL_READ_BYTES = 1024 * 1024;
-
-/** The last lines of a file (a partial first line is dropped when the file is longer). */
-export async function tailLines(path: string, count: number): Promise<string[] | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - TAIL_READ_BYTES);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const lines = buffer.toString('utf8').split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    if (start > 0) lines.shift();
-    return lines.slice(-count);
-  } finally {
-    await handle.close();
-  }
-}
+export { tailLines };
 
 export async function readLogs(logDir: string, request: LogsRequest): Promise<LogsResponse> {
   const tail = Math.min(request.tail ?? LOG_TAIL_DEFAULT, LOG_TAIL_MAX);
@@ -55,7 +32,11 @@ export async function readLogs(logDir: string, request: LogsRequest): Promise<Lo
   let found = false;
   for (const role of roles) {
     for (const stream of streams) {
-      const lines = await tailLines(logFilePath(logDir, role, stream), tail);
+      const lines = await tailLines(logFilePath(logDir, role, stream), tail).catch((error: unknown) => {
+        if (!(error instanceof UnsafeLogFile)) throw error;
+        warnings.push(error.message);
+        return undefined;
+      });
       if (lines === undefined) continue;
       found = true;
       for (const message of lines) entries.push({ source: 'process_file', role, stream, message });

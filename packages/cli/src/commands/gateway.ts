@@ -2,7 +2,8 @@
  * `oxydra gateway`: the gateway daemon in the foreground, serving this directory's workspace.
  * It listens on [gateway] bind (127.0.0.1:7700) or --bind, refuses a non-loopback address
  * unless a token was configured, logs where it listens and where the token is (never the
- * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0.
+ * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0. Its log
+ * goes to its output and to .oxydra/logs/gateway.log (`oxydra logs`).
  */
 import { findWorkspaceRoot } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
@@ -11,6 +12,7 @@ import { EXIT_OK } from '../exit-codes.js';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayProcessSizing, tuneGatewayHeap } from '../run/gateway-heap.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
+import { gatewayLogFile } from '../run/gateway-log-file.js';
 import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
 
@@ -29,11 +31,15 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
   const format = logFormatOf(flags.logFormat);
   // First, before serving grows the heap: a long-running daemon's RSS (run/gateway-heap.ts).
   const heapFlag = tuneGatewayHeap();
+  const workspace = findWorkspaceRoot();
+  // Every line also goes to .oxydra/logs/gateway.log, for `oxydra logs` (run/gateway-log-file.ts).
+  let file: ((line: string) => void) | undefined;
   const log = gatewayLogger(format, process.stdout, {
     color: format === 'pretty' && colorFor(process.stdout),
     debug: Boolean(process.env.OXYDRA_DEBUG),
+    file: (line) => file?.(line),
   });
-  const workspace = findWorkspaceRoot();
+  file = gatewayLogFile(workspace, (message) => log('warn', message));
   const { bind, logFormat: _, ...configFlags } = flags;
   const web = webDashboardRoot();
   const daemon = await startWorkspaceGateway({

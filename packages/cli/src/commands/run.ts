@@ -8,6 +8,7 @@
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { askOnce, canAskApproval } from '../run/approval.js';
 import { approvalAnswerer } from '../run/approval-answers.js';
+import { colorFor } from '../run/color.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
 import { jsonLine, renderEvent } from '../run/render-agents.js';
@@ -15,9 +16,7 @@ import { TextRenderer } from '../run/render-text.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 
-export function colorFor(stream: NodeJS.WriteStream): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
-}
+export { colorFor };
 
 export async function runRun(promptWords: string[], flags: RunFlags): Promise<number> {
   const prompt = await readPrompt(promptWords);

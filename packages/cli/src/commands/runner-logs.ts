@@ -3,8 +3,7 @@
  * runner is up, straight from `<ws>/logs` when it is not (logs outlive the guest). `-f` keeps
  * printing lines as they are appended, until interrupted.
  */
-import { open, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { LogFollower } from '@oxydra/config';
 import {
   formatLogEntry,
   LOG_ROLES,
@@ -20,6 +19,7 @@ import {
 } from '@oxydra/runner';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { untilInterrupted } from '../run/until-interrupted.js';
 import type { RunnerFlags } from './runner.js';
 
 export interface RunnerLogsFlags extends RunnerFlags {
@@ -83,64 +83,32 @@ export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
 }
 
 interface FollowStart {
-  files: { role: string; stream: 'stdout' | 'stderr'; path: string }[];
-  offsets: Map<string, number>;
+  files: { role: string; stream: 'stdout' | 'stderr'; follower: LogFollower }[];
   format: LogsRequest['format'];
 }
 
-/** The chosen log files and their sizes now: where following starts. */
+/** The chosen log files, each followed from its end now: where following starts. */
 async function followStart(logDir: string, request: LogsRequest): Promise<FollowStart> {
   const roles = request.role === 'all' ? ['runtime', 'sidecar'] : [request.role];
   const streams = request.stream === 'both' ? (['stdout', 'stderr'] as const) : [request.stream];
-  const files = roles.flatMap((role) =>
-    streams.map((stream) => ({ role, stream, path: logFilePath(logDir, role, stream) })),
+  const files = await Promise.all(
+    roles.flatMap((role) =>
+      streams.map(async (stream) => ({
+        role,
+        stream,
+        follower: await LogFollower.start(logFilePath(logDir, role, stream)),
+      })),
+    ),
   );
-  const offsets = new Map<string, number>();
-  for (const file of files) offsets.set(file.path, await sizeOf(file.path));
-  return { files, offsets, format: request.format };
+  return { files, format: request.format };
 }
 
 /** Prints lines appended to the log files since `start`, until SIGINT or SIGTERM. */
-async function follow({ files, offsets, format }: FollowStart): Promise<void> {
-  const partial = new Map<string, string>();
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  while (!stopped) {
-    for (const file of files) {
-      const size = await sizeOf(file.path);
-      let offset = offsets.get(file.path) ?? 0;
-      if (size < offset) offset = 0; // truncated or replaced: start over
-      if (size === offset) continue;
-      const text = (partial.get(file.path) ?? '') + (await readRange(file.path, offset, size));
-      offsets.set(file.path, size);
-      const lines = text.split('\n');
-      partial.set(file.path, lines.pop() ?? '');
-      for (const message of lines)
-        print({ source: 'process_file', role: file.role, stream: file.stream, message }, format);
-    }
-    await sleep(FOLLOW_POLL_MS);
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function readRange(path: string, start: number, end: number): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    return buffer.toString('utf8');
-  } finally {
-    await handle.close();
-  }
+async function follow({ files, format }: FollowStart): Promise<void> {
+  await untilInterrupted(FOLLOW_POLL_MS, async () => {
+    for (const { role, stream, follower } of files)
+      for (const message of await follower.poll())
+        print({ source: 'process_file', role, stream, message }, format);
+  });
+  for (const { follower } of files) await follower.close();
 }

@@ -21,6 +21,7 @@ import {
 import { ConfigError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { selfCommand } from '../run/self-command.js';
 import { describeHealth, describeStopped, INSECURE_WARNING } from './runner-format.js';
 import { connectTui } from './runner-tui.js';
 
@@ -37,10 +38,8 @@ export interface RunnerStartFlags extends RunnerFlags {
 
 const DEFAULT_WAIT_SECONDS = 30;
 
-/** How to run this same oxydra again (the daemon and the guest are `oxydra` subcommands). */
-export function selfCommand(): string[] {
-  return [process.execPath, process.argv[1]!];
-}
+// The daemon and the guest are `oxydra` subcommands, run through this same oxydra.
+export { selfCommand };
 
 async function plan(flags: RunnerFlags): Promise<RunnerPlan> {
   await refuseUntrustedRunnerFile(flags.config);

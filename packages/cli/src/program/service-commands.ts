@@ -1,6 +1,6 @@
 /**
- * Serving and operating: models, gateway, dashboard, completion, status, tui, mock-llm, runner,
- * guest, shell-daemon.
+ * Serving and operating: models, gateway, dashboard, completion, status, logs, service, tui,
+ * mock-llm, runner, guest, shell-daemon.
  * Declared here with their flags and help text only; each implementation is imported when it
  * runs (lazy), so `--help` loads no heavy module.
  */
@@ -58,6 +58,41 @@ export function declareServiceCommands(program: Command): void {
     .description('the gateways running on this workspace, and whether each is ready (exit 1: none is)')
     .option('--json', 'print JSON')
     .action(lazy(() => import('../commands/status.js'), 'runStatus'));
+
+  program
+    .command('logs')
+    .description("the log of this workspace's gateway (.oxydra/logs/gateway.log, rotated at 5 MiB)")
+    .option('-f, --follow', 'keep printing new lines (across rotation) until interrupted')
+    .option('--tail <n>', 'lines to print first (default 100, at most 10000)')
+    .option('--json', 'print the stored JSON lines')
+    .action(lazy(() => import('../commands/logs.js'), 'runLogs'));
+
+  // A systemd unit for this workspace's gateway (commands/service.ts).
+  const service = program
+    .command('service')
+    .description("run this workspace's gateway as a systemd service (a user unit; a system unit as root)");
+  const scopeFlags = (command: Command) =>
+    command
+      .option('--system', 'a system unit (/etc/systemd/system), run as the workspace owner (default as root)')
+      .option('--user', 'a user unit (~/.config/systemd/user) (default when not root)');
+  scopeFlags(
+    service
+      .command('install')
+      .description(
+        'write the unit, enable it and start it (API keys: ~/.config/oxydra/service.env, never the unit)',
+      )
+      .option('--port <n>', 'listen on 127.0.0.1:<n> (default: [gateway] bind)')
+      .option('--dry-run', 'print the unit (on macOS the launchd job) and change nothing'),
+  ).action(lazy(() => import('../commands/service.js'), 'runServiceInstall'));
+  scopeFlags(service.command('uninstall').description('stop, disable and remove the unit')).action(
+    lazy(() => import('../commands/service.js'), 'runServiceUninstall'),
+  );
+  scopeFlags(
+    service
+      .command('status')
+      .description('installed? active? its address and the last log lines (exit 0 only when active)')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('../commands/service.js'), 'runServiceStatus'));
 
   program
     .command('tui')

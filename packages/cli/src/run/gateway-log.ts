@@ -1,44 +1,82 @@
 /**
  * The gateway's log: one line per event, pretty (time, level, message, key=value fields) or
  * JSON lines ({"time","level","msg",...fields}) for log collectors. Debug lines only with
- * OXYDRA_DEBUG. The gateway never hands the logger a token or key.
+ * OXYDRA_DEBUG. The gateway never hands the logger a token or key. Each line also goes, as JSON,
+ * to the workspace's log file when one is given (run/gateway-log-file.ts; read by `oxydra logs`).
  */
 import type { GatewayLogger, LogLevel } from '@oxydra/gateway';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-const COLORS: Record<LogLevel, string> = {
+/** One event as the JSON format writes it. */
+export interface LogRecord {
+  time: string;
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+const COLORS: Record<string, string> = {
   debug: '\x1b[2m',
   info: '\x1b[36m',
   warn: '\x1b[33m',
   error: '\x1b[31m',
 };
 const RESET = '\x1b[0m';
+/** Control characters, which a remote client can put in what is logged (a Host header). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const NEEDS_QUOTES = /[\s"=\u0000-\u001f\u007f-\u009f]/;
 
 function fieldText(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+  // Quoted (JSON escapes control characters) when it holds spaces, quotes or escapes.
+  return NEEDS_QUOTES.test(text) ? JSON.stringify(text) : text;
+}
+
+/**
+ * A record as a pretty line: the time of day (or the full time, for a file that spans days),
+ * the level, the message and the fields. Nothing in it can move a terminal's cursor.
+ */
+export function prettyLine(record: LogRecord, options: { color: boolean; fullTime?: boolean }): string {
+  const { time, level, msg, ...fields } = record;
+  const clock = options.fullTime ? time : time.slice(11, 19);
+  const tag = String(level).toUpperCase().padEnd(5);
+  const extra = Object.entries(fields)
+    .map(([key, value]) => `${key.replace(CONTROL, '?')}=${fieldText(value)}`)
+    .join(' ');
+  const color = COLORS[level];
+  const levelText = options.color && color ? `${color}${tag}${RESET}` : tag;
+  const message = String(msg).replace(CONTROL, (char) => JSON.stringify(char).slice(1, -1));
+  return `${clock} ${levelText} ${message}${extra ? ` ${extra}` : ''}`;
 }
 
 export function gatewayLogger(
   format: LogFormat,
   stream: NodeJS.WritableStream,
-  options: { color: boolean; debug: boolean },
+  options: { color: boolean; debug: boolean; file?: (jsonLine: string) => void },
 ): GatewayLogger {
-  return (level, message, fields = {}) => {
+  return (level: LogLevel, message, fields = {}) => {
     if (level === 'debug' && !options.debug) return;
-    const time = new Date();
-    if (format === 'json') {
-      stream.write(`${JSON.stringify({ time: time.toISOString(), level, msg: message, ...fields })}\n`);
-      return;
-    }
-    const clock = time.toISOString().slice(11, 19);
-    const tag = level.toUpperCase().padEnd(5);
-    const extra = Object.entries(fields)
-      .map(([key, value]) => `${key}=${fieldText(value)}`)
-      .join(' ');
-    const levelText = options.color ? `${COLORS[level]}${tag}${RESET}` : tag;
-    stream.write(`${clock} ${levelText} ${message}${extra ? ` ${extra}` : ''}\n`);
+    const record: LogRecord = { time: new Date().toISOString(), level, msg: message, ...fields };
+    const json = `${JSON.stringify(record)}\n`;
+    options.file?.(json);
+    stream.write(format === 'json' ? json : `${prettyLine(record, options)}\n`);
   };
+}
+
+/** A stored line as printed: the JSON itself with --json, else the pretty line (or the text as is). */
+export function renderLogLine(line: string, json: boolean, color: boolean): string | undefined {
+  if (line === '') return undefined;
+  if (json) return line;
+  try {
+    const record = JSON.parse(line) as LogRecord;
+    if (typeof record === 'object' && record !== null && typeof record.time === 'string')
+      return prettyLine(record, { color, fullTime: true });
+  } catch {
+    // Not one of ours: shown as it is, below, made harmless for the terminal.
+  }
+  return JSON.stringify(line).slice(1, -1);
 }
