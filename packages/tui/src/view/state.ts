@@ -2,8 +2,9 @@
 import type { ConnectionState, SessionRef } from '../client/events.js';
 
 /**
- * One finished line of history. Entries are only ever appended (Ink's <Static> prints each once
- * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per line.
+ * One finished piece of history. Entries are only ever appended (Ink's <Static> prints each once
+ * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per
+ * finished run of Markdown blocks (markdown/blocks.ts); other kinds are one line each.
  */
 /** tool_failed: a tool call that failed, with why (the turn goes on: the model is told). */
 export type EntryKind = 'user' | 'assistant' | 'tool' | 'tool_failed' | 'system' | 'error';
@@ -11,7 +12,10 @@ export type EntryKind = 'user' | 'assistant' | 'tool' | 'tool_failed' | 'system'
 export interface Entry {
   id: number;
   kind: EntryKind;
+  /** A line, or for 'assistant' Markdown (one or more whole blocks). */
   text: string;
+  /** An assistant entry right after another: drawn a blank row below it, as blocks are. */
+  continues?: boolean;
 }
 
 /** Tokens and dollars of one session, summed over the turn_completed frames this TUI saw. */
@@ -27,8 +31,13 @@ export interface UsageTotals {
 /** The reply being streamed in the current session. */
 export interface LiveTurn {
   turnId: string;
-  /** The unfinished last line, drawn below the history until its newline arrives. */
+  /**
+   * The reply's Markdown from its last open block on (everything before went into history),
+   * drawn below the history and redrawn as deltas arrive.
+   */
   partial: string;
+  /** partial's length when it was last searched for finished blocks (see commitBlocks). */
+  checkedLength: number;
   /** Every delta so far, to reconcile with turn_completed's full message. */
   streamed: string;
   /** The latest turn_progress message (tool activity), shown above the input. */

@@ -1,0 +1,30 @@
+/**
+ * The open part of a streaming reply as it is drawn below the history: laid out as Markdown
+ * (an unfinished fence or ** is simply what markdown-it makes of the text so far: the fence
+ * runs to the end, the ** shows as typed until its partner arrives), cut to its last rows so
+ * the redrawn area never outgrows the screen. Past LIVE_MARKDOWN_CHARS only the tail is shown,
+ * as plain text: that keeps each redraw's cost bounded however long a block grows; the block
+ * is laid out in full once, when it finishes and goes to the history.
+ */
+import { layoutMarkdown, plainLines } from './layout.js';
+import type { Line } from './lines.js';
+
+export const LIVE_MARKDOWN_CHARS = 16_384;
+
+export function layoutLive(text: string, width: number, maxRows: number): Line[] {
+  const rows = Math.max(2, Math.floor(maxRows));
+  const lines =
+    text.length > LIVE_MARKDOWN_CHARS
+      ? plainLines(tail(text, rows, width), width)
+      : layoutMarkdown(text, width);
+  if (lines.length <= rows) return lines;
+  return [[{ text: '⋯', style: { dim: true } }], ...lines.slice(lines.length - rows + 1)];
+}
+
+/** At most the last `rows` source lines of `text`, and at most rows × width characters. */
+function tail(text: string, rows: number, width: number): string {
+  let start = text.length;
+  for (let i = 0; i < rows && start > 0; i++) start = Math.max(0, text.lastIndexOf('\n', start - 1));
+  if (text[start] === '\n') start++;
+  return text.slice(Math.max(start, text.length - rows * Math.max(1, width)));
+}
