@@ -219,7 +219,7 @@ function renderTable(node: Node, width: number): Line[] {
       const room = widths[i]! - lineWidth(cell);
       const align = aligns[i] ?? 'left';
       const before = align === 'right' ? room : align === 'center' ? Math.floor(room / 2) : 0;
-      const after = i === columns - 1 && align === 'left' ? 0 : room - before;
+      const after = i === columns - 1 ? 0 : room - before; // no trailing blanks
       if (before > 0) line.push({ text: ' '.repeat(before), style: PLAIN });
       for (const span of cell) line.push(span);
       if (after > 0) line.push({ text: ' '.repeat(after), style: PLAIN });

@@ -1,9 +1,15 @@
 /**
  * Styled terminal lines: what the Markdown layout produces and the Ink component draws. Widths
- * are terminal columns (string-width, the measure Ink uses), so CJK and emoji count as two.
- * The wrapping here is linear in the text: each word is measured once, a word longer than the
- * line is cut by grapheme (by plain arithmetic when it is ASCII).
+ * are terminal columns, so CJK and emoji count as two. Short words are measured with
+ * string-width (the measure Ink uses, by grapheme cluster); long runs (a CJK paragraph has no
+ * spaces, hostile text may have none) by code point with the same East Asian Width table, zero
+ * for combining marks and joiners: string-width costs a grapheme segmentation and an emoji
+ * pattern per cluster, far too slow for 100,000 characters. The two differ only on emoji
+ * sequences (a family emoji counts 2 by cluster, more by code point) inside very long words.
+ * The wrapping is linear in the text: each word is measured once, a word longer than the line
+ * is cut by code point (by plain arithmetic when it is ASCII).
  */
+import { eastAsianWidth } from 'get-east-asian-width';
 import stringWidth from 'string-width';
 
 export interface Style {
@@ -26,11 +32,38 @@ export type Line = Span[];
 export const PLAIN: Style = {};
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-let segmenter: Intl.Segmenter | undefined;
+/** Up to this length a non-ASCII word is measured by grapheme cluster (string-width). */
+const CLUSTER_MEASURE_CHARS = 32;
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
 /** Terminal columns of `text` (which holds no control characters). */
 export function textWidth(text: string): number {
-  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  if (PRINTABLE_ASCII.test(text)) return text.length;
+  if (text.length <= CLUSTER_MEASURE_CHARS) return clusterWidth(text);
+  let width = 0;
+  for (const char of text) width += charWidth(char);
+  return width;
+}
+
+/** string-width, remembered: a reply repeats its bullets, rules and words. */
+const clusterWidths = new Map<string, number>();
+const CLUSTER_CACHE_ENTRIES = 4_096;
+
+function clusterWidth(text: string): number {
+  let width = clusterWidths.get(text);
+  if (width === undefined) {
+    if (clusterWidths.size >= CLUSTER_CACHE_ENTRIES) clusterWidths.clear();
+    width = stringWidth(text);
+    clusterWidths.set(text, width);
+  }
+  return width;
+}
+
+function charWidth(char: string): number {
+  const code = char.codePointAt(0)!;
+  if (code < 0x300) return 1;
+  if (ZERO_WIDTH.test(char)) return 0;
+  return eastAsianWidth(code, { ambiguousAsWide: false });
 }
 
 export function lineWidth(line: Line): number {
@@ -51,7 +84,7 @@ export function sameStyle(a: Style, b: Style): boolean {
   );
 }
 
-/** `text` cut into pieces of at most `width` columns (at least one grapheme each). */
+/** `text` cut into pieces of at most `width` columns (at least one character each). */
 export function cutToWidth(text: string, width: number): string[] {
   const max = Math.max(1, width);
   if (PRINTABLE_ASCII.test(text)) {
@@ -59,18 +92,18 @@ export function cutToWidth(text: string, width: number): string[] {
     for (let at = 0; at < text.length; at += max) pieces.push(text.slice(at, at + max));
     return pieces.length > 0 ? pieces : [''];
   }
-  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   const pieces: string[] = [];
   let piece = '';
   let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
-    const w = textWidth(segment);
-    if (used + w > max && piece !== '') {
+  for (const char of text) {
+    // A zero-width character (combining mark, joiner) stays with the one before it.
+    const w = charWidth(char);
+    if (used + w > max && piece !== '' && w > 0) {
       pieces.push(piece);
       piece = '';
       used = 0;
     }
-    piece += segment;
+    piece += char;
     used += w;
   }
   pieces.push(piece);
@@ -165,8 +198,13 @@ export function wrapSpans(spans: readonly Span[], width: number): Line[] {
 /** The longest start of `text` that fits `width` columns, and the rest. */
 function splitAtWidth(text: string, width: number): [string, string] {
   if (PRINTABLE_ASCII.test(text)) return [text.slice(0, width), text.slice(width)];
-  const [first = ''] = cutToWidth(text, width);
-  // cutToWidth puts at least one grapheme in a piece; a wide one may not fit an odd column.
-  if (textWidth(first) > width) return ['', text];
-  return [first, text.slice(first.length)];
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const w = charWidth(char);
+    if (used + w > width) break;
+    used += w;
+    end += char.length;
+  }
+  return [text.slice(0, end), text.slice(end)];
 }

@@ -10,15 +10,15 @@ import { layoutMarkdown, plainLines } from './layout.js';
 import type { Line } from './lines.js';
 
 export const LIVE_MARKDOWN_CHARS = 16_384;
+const MORE_ABOVE: Line = [{ text: '⋯', style: { dim: true } }];
 
 export function layoutLive(text: string, width: number, maxRows: number): Line[] {
   const rows = Math.max(2, Math.floor(maxRows));
-  const lines =
-    text.length > LIVE_MARKDOWN_CHARS
-      ? plainLines(tail(text, rows, width), width)
-      : layoutMarkdown(text, width);
+  if (text.length > LIVE_MARKDOWN_CHARS)
+    return [MORE_ABOVE, ...plainLines(tail(text, rows - 1, width), width).slice(1 - rows)];
+  const lines = layoutMarkdown(text, width);
   if (lines.length <= rows) return lines;
-  return [[{ text: '⋯', style: { dim: true } }], ...lines.slice(lines.length - rows + 1)];
+  return [MORE_ABOVE, ...lines.slice(lines.length - rows + 1)];
 }
 
 /** At most the last `rows` source lines of `text`, and at most rows × width characters. */

@@ -5,7 +5,7 @@
  */
 import { type ServerFrame, type ServerPayload, shortSessionId } from '@oxydra/types';
 import type { ClientEvent, HelloAck, SessionRef } from '../client/events.js';
-import { finishedLength } from '../markdown/blocks.js';
+import { commitPoint, NEW_OPEN_PART } from '../markdown/blocks.js';
 import { EMPTY_USAGE, type Entry, type EntryKind, type LiveTurn, type ViewState } from './state.js';
 
 export type ViewAction =
@@ -251,7 +251,7 @@ function enterSession(state: ViewState, session: SessionRef, runningTurnId: stri
 function withTurn(state: ViewState, turnId: string, gap: boolean): ViewState {
   if (state.turn?.turnId === turnId) return state;
   const base = state.turn ? endTurn(state) : state;
-  const turn: LiveTurn = { turnId, partial: '', checkedLength: 0, streamed: '', gap };
+  const turn: LiveTurn = { turnId, partial: '', open: NEW_OPEN_PART, streamed: '', gap };
   return { ...base, turn };
 }
 
@@ -270,32 +270,26 @@ function endTurn(state: ViewState): ViewState {
   };
 }
 
-/** Up to this size the open part of a reply is searched for finished blocks at every new line. */
-const SMALL_OPEN_PART = 8_192;
-
 /**
- * Move the live reply's finished Markdown blocks into history. A larger open part (a long code
- * fence, a long list) is searched again only once it has doubled since the last search, so a
- * reply of n characters costs O(n) parsing in all, not O(n) per line.
+ * Move the live reply's finished Markdown blocks into history (see markdown/blocks.ts); again
+ * after each move, as a closed fence and what follows it can arrive in one delta.
  */
 function commitBlocks(state: ViewState): ViewState {
-  const turn = state.turn;
-  if (!turn) return state;
-  const { partial } = turn;
-  if (partial.length > SMALL_OPEN_PART && partial.length < 2 * turn.checkedLength) return state;
-  const done = finishedLength(partial);
-  if (done === 0) return { ...state, turn: { ...turn, checkedLength: partial.length } };
-  const rest = partial.slice(done);
-  return appendReply(
-    { ...state, turn: { ...turn, partial: rest, checkedLength: rest.length } },
-    partial.slice(0, done),
-  );
+  let next = state;
+  for (;;) {
+    const turn = next.turn;
+    if (!turn) return next;
+    const { done, open } = commitPoint(turn.partial, turn.open);
+    if (done === 0) return open === turn.open ? next : { ...next, turn: { ...turn, open } };
+    const rest = turn.partial.slice(done);
+    next = appendReply({ ...next, turn: { ...turn, partial: rest, open } }, turn.partial.slice(0, done));
+  }
 }
 
 function flushPartial(state: ViewState): ViewState {
   const turn = state.turn;
   if (!turn || turn.partial === '') return state;
-  return appendReply({ ...state, turn: { ...turn, partial: '', checkedLength: 0 } }, turn.partial);
+  return appendReply({ ...state, turn: { ...turn, partial: '', open: NEW_OPEN_PART } }, turn.partial);
 }
 
 function inCurrentSession(state: ViewState, session: SessionRef): boolean {

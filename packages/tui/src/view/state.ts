@@ -1,5 +1,6 @@
 /** What the TUI shows, as plain data: the view store holds it, the Ink components draw it. */
 import type { ConnectionState, SessionRef } from '../client/events.js';
+import type { OpenPart } from '../markdown/blocks.js';
 
 /**
  * One finished piece of history. Entries are only ever appended (Ink's <Static> prints each once
@@ -36,8 +37,8 @@ export interface LiveTurn {
    * drawn below the history and redrawn as deltas arrive.
    */
   partial: string;
-  /** partial's length when it was last searched for finished blocks (see commitBlocks). */
-  checkedLength: number;
+  /** What the search for finished blocks remembers about `partial` (markdown/blocks.ts). */
+  open: OpenPart;
   /** Every delta so far, to reconcile with turn_completed's full message. */
   streamed: string;
   /** The latest turn_progress message (tool activity), shown above the input. */
