@@ -163,6 +163,20 @@ describe('markdown streaming: the open part on screen', () => {
     expect(rows(layoutLive('```py\nprint(1)\n', 40, 10))).toEqual(['  ┌─ py', '  │ print(1)', '  └─']);
   });
 
+  it('draws an open fence the reducer knows of from its last lines, framed, without a bottom', () => {
+    const code = Array.from({ length: 5_000 }, (_, i) => `line ${i}`).join('\n');
+    expect(rows(layoutLive(`\`\`\`js\n${code}\n`, 40, 5, true))).toEqual([
+      '  ┌─ js',
+      '⋯',
+      '  │ line 4997',
+      '  │ line 4998',
+      '  │ line 4999',
+    ]);
+    expect(rows(layoutLive('```\nx\n', 40, 5, true))).toEqual(['  ┌─', '  │ x']);
+    const hostile = layoutLive('```\x1b]0;title\x07js\n\x1b[2Jcode\n', 40, 5, true);
+    expect(rows(hostile)).toEqual(['  ┌─ js', '  │ code']);
+  });
+
   it('keeps to its last rows, marking that more is above', () => {
     const list = Array.from({ length: 50 }, (_, i) => `- item ${i}`).join('\n');
     const shown = rows(layoutLive(list, 40, 5));

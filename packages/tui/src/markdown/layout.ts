@@ -154,10 +154,11 @@ function prefixed(lines: readonly Line[], first: Span[], rest: Span[]): Line[] {
 }
 
 /** A code block in a dim frame, its lines cut (not word-wrapped) to the width: indentation is meaning. */
-function renderCode(content: string, info: string, width: number): Line[] {
-  const language = info.trim().split(/\s+/)[0] ?? '';
+export function renderCode(code: string, info: string, width: number): Line[] {
+  const language = terminalSafe(info).trim().split(/\s+/)[0] ?? '';
   const indent = width - 4 >= MIN_TEXT_WIDTH ? '  ' : '';
   const gutter: Span = { text: `${indent}│ `, style: DIM };
+  const content = terminalSafe(code);
   const inner = Math.max(1, width - textWidth(gutter.text));
   const out: Line[] = [[{ text: `${indent}┌─${language ? ` ${language}` : ''}`, style: DIM }]];
   for (const source of content.replace(/\n$/, '').split('\n')) {

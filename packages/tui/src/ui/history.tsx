@@ -26,7 +26,13 @@ export function History({ entries, turn }: { entries: readonly Entry[]; turn: Li
         {(entry) => <EntryLine key={entry.id} entry={entry} width={width} />}
       </Static>
       {turn && turn.partial.trim() !== '' ? (
-        <LiveReply text={turn.partial} width={width} maxRows={rows - ROWS_BELOW} continues={continues} />
+        <LiveReply
+          text={turn.partial}
+          fence={turn.open.fence !== undefined}
+          width={width}
+          maxRows={rows - ROWS_BELOW}
+          continues={continues}
+        />
       ) : null}
     </>
   );
@@ -34,16 +40,18 @@ export function History({ entries, turn }: { entries: readonly Entry[]; turn: Li
 
 function LiveReply({
   text,
+  fence,
   width,
   maxRows,
   continues,
 }: {
   text: string;
+  fence: boolean;
   width: number;
   maxRows: number;
   continues: boolean;
 }) {
-  const lines = useMemo(() => layoutLive(text, width, maxRows), [text, width, maxRows]);
+  const lines = useMemo(() => layoutLive(text, width, maxRows, fence), [text, width, maxRows, fence]);
   return (
     <Box marginTop={continues ? 1 : 0}>
       <StyledLines lines={lines} />
