@@ -1,5 +1,7 @@
 /** Bracketed paste: the decoder between the terminal and Ink, and the input stream around it. */
+import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   DISABLE_BRACKETED_PASTE,
@@ -120,5 +122,21 @@ describe('bracketed paste input stream', () => {
     await waitFor(() => received === '\x1b', 'the Esc key');
     input.close();
     expect(fake.raw).toEqual([true, false]);
+  });
+
+  it('switches the mode off when the process dies of an uncaught error', () => {
+    // The built module (npm test compiles first), in a process of its own that crashes.
+    const built = pathToFileURL(fileURLToPath(new URL('../dist/ui/paste-input.js', import.meta.url))).href;
+    const script = `
+      import { PassThrough } from 'node:stream';
+      const { bracketedPasteInput } = await import(${JSON.stringify(built)});
+      const terminal = Object.assign(new PassThrough(), { isTTY: true, setRawMode() {}, ref() {}, unref() {} });
+      bracketedPasteInput(terminal, process.stdout).stdin.setRawMode(true);
+      setImmediate(() => { throw new Error('crashed on purpose'); });
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toContain('crashed on purpose');
+    expect(child.status).toBe(1);
+    expect(child.stdout).toBe(ENABLE_BRACKETED_PASTE + DISABLE_BRACKETED_PASTE);
   });
 });
