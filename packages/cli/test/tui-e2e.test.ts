@@ -181,6 +181,30 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(await pane.waitForExit()).toBe(0);
   });
 
+  it('keeps a bracketed paste in the prompt, line breaks and all, until Enter sends it; the mode is off after quitting', async () => {
+    const { stub, pane } = await startTui({ script: () => [{ delta: 'Got the pasted notes.' }] });
+    await pane.waitForText('connected to');
+    // Ends in a line break: pasted bare, that CR would send the prompt at once.
+    pane.paste('first pasted line\n\tsecond pasted line\n');
+    await pane.waitForScreen(
+      (s) => s.includes('› first pasted line') && s.includes('    second pasted line'),
+      'the pasted lines in the input box',
+    );
+    expect(pane.screen()).not.toContain('[200~');
+    expect(stub.framesOf('send_turn')).toHaveLength(0);
+
+    pane.press('Enter');
+    await pane.waitForText('Got the pasted notes.');
+    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('first pasted line\n  second pasted line');
+
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+    // The shell's terminal again: a paste now arrives bare, echoed by the tty as typed text.
+    pane.paste('after-exit-paste');
+    const after = await pane.waitForText('after-exit-paste');
+    expect(after).not.toContain('[200~');
+  });
+
   it('runs /new, /sessions, /switch and /status, and survives a dropped connection', async () => {
     const { stub, pane } = await startTui();
     const first = (await pane.waitForText('connected to')).match(/session ([0-9a-f]{8})/)![1]!;

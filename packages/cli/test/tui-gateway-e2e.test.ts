@@ -91,6 +91,58 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
   });
 
+  it('draws a Markdown answer, streamed word by word, as formatted text', async () => {
+    const answer = [
+      '## The plan',
+      '',
+      'Use **bold moves** and run `npm test`:',
+      '',
+      '- first step',
+      '- second step, see [the guide](https://example.com/guide)',
+      '',
+      '```sh',
+      'echo hello',
+      '```',
+      '',
+      '| Tool | Runs |',
+      '|------|-----:|',
+      '| lint | 3 |',
+      '| test | 12 |',
+      '',
+      '> Quoted advice.',
+    ].join('\n');
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [{ reply: { text: answer } }]);
+    const url = await startGateway(env);
+    const pane = startTui(env, url);
+    await pane.waitForText(`connected to ${url}`);
+    await submit(pane, 'Give me a plan');
+
+    const done = await pane.waitForScreen(
+      (s) => s.includes('Quoted advice.') && /│ idle │/.test(s),
+      'the whole answer with the turn over',
+    );
+    const lines = done.split('\n');
+    expect(lines).toContain('The plan');
+    expect(lines).toContain('Use bold moves and run npm test:');
+    expect(lines).toContain('• first step');
+    expect(lines).toContain('• second step, see the guide (https://example.com/guide)');
+    expect(lines).toContain('  ┌─ sh');
+    expect(lines).toContain('  │ echo hello');
+    expect(lines).toContain('Tool │ Runs');
+    expect(lines).toContain('lint │    3');
+    expect(lines).toContain('test │   12');
+    expect(lines).toContain('│ Quoted advice.');
+    for (const mark of ['**', '##', '```', '|---', '](']) expect(done).not.toContain(mark);
+    // Styles reach the terminal: the bold words bold (SGR 1), the code span green (SGR 32).
+    const styled = pane.styledScreen();
+    const sgr = (code: string) => `\u001b\\[(?:[\\d;]*;)?${code}m(?:\u001b\\[[\\d;]*m)*`;
+    expect(styled).toMatch(new RegExp(`${sgr('1')}bold moves`));
+    expect(styled).toMatch(new RegExp(`${sgr('32')}npm test`));
+
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(0);
+  });
+
   it('resumes a session by the short id it printed, with the earlier turns', async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
       { reply: { text: 'Noted, the colour is teal.' } },

@@ -55,6 +55,23 @@ export class TmuxPane {
       .trimEnd();
   }
 
+  /**
+   * The visible screen with its styles as SGR escape sequences (capture-pane -e), to check that
+   * text is drawn bold, dim, coloured.
+   */
+  styledScreen(): string {
+    return this.tmux(['capture-pane', '-p', '-e', '-t', 'test']);
+  }
+
+  /**
+   * Paste `text` as a terminal does (paste-buffer -p): wrapped in ESC[200~ ... ESC[201~ when the
+   * program turned bracketed paste on, bare otherwise; line breaks arrive as CR, as typed.
+   */
+  paste(text: string): void {
+    this.tmux(['load-buffer', '-b', 'test-paste', '-'], text);
+    this.tmux(['paste-buffer', '-p', '-d', '-b', 'test-paste', '-t', 'test']);
+  }
+
   /** Type text literally (no key names interpreted). */
   type(text: string): void {
     this.tmux(['send-keys', '-t', 'test', '-l', text]);
@@ -110,10 +127,14 @@ export class TmuxPane {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
   }
 
-  private tmux(args: string[]): string {
+  private tmux(args: string[], input?: string): string {
     const env = { ...process.env };
     delete env.TMUX; // a test run inside tmux must still get its own server
-    return execFileSync('tmux', ['-u', '-L', this.socket, ...args], { encoding: 'utf8', env });
+    return execFileSync('tmux', ['-u', '-L', this.socket, ...args], {
+      encoding: 'utf8',
+      env,
+      ...(input === undefined ? {} : { input }),
+    });
   }
 }
 

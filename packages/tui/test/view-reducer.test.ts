@@ -60,20 +60,21 @@ const progress = (kind: string, message: string, at: number): ServerFrame => ({
 const lines = (state: ViewState) => state.entries.map((e) => `${e.kind}: ${e.text}`);
 
 describe('view: a streamed reply', () => {
-  it('moves finished lines into history and keeps the unfinished one live', () => {
+  it('moves finished Markdown blocks into history and keeps the open one live', () => {
     const state = run(
       { kind: 'prompt', text: 'hi', requestId: 'r1', turnId: 't1' },
       frame(started()),
-      frame(delta('Hello\nwor')),
-      frame(delta('ld')),
+      frame(delta('Hello\nthere\n\nwor')),
+      frame(delta('ld\nand')),
     );
-    expect(lines(state)).toEqual(['user: hi', 'assistant: Hello']);
-    expect(state.turn).toMatchObject({ turnId: 't1', partial: 'world' });
+    // "Hello\nthere" is one paragraph, finished once the next block began on a complete line.
+    expect(lines(state)).toEqual(['user: hi', 'assistant: Hello\nthere']);
+    expect(state.turn).toMatchObject({ turnId: 't1', partial: 'world\nand' });
     expect(state.awaiting).toBeUndefined();
     expect(isBusy(state)).toBe(true);
   });
 
-  it('ends on turn_completed: the last line printed once, the usage added to the session', () => {
+  it('ends on turn_completed: the open block printed once, the usage added to the session', () => {
     const state = run(
       { kind: 'prompt', text: 'hi', requestId: 'r1', turnId: 't1' },
       frame(started()),
@@ -85,8 +86,7 @@ describe('view: a streamed reply', () => {
     );
     expect(lines(state)).toEqual([
       'user: hi',
-      'assistant: Hello',
-      'assistant: world',
+      'assistant: Hello\nworld',
       'user: again',
       'assistant: Second.',
     ]);
@@ -267,10 +267,11 @@ describe('view: connection', () => {
       // The gateway replays the turn's terminal frame to the reconnected client.
       frame(completed('One.\nTwo.')),
     );
+    // "One." was still the open block (drawn live) until the turn ended.
     expect(lines(state)).toEqual([
-      'assistant: One.',
       'system: connection lost: lost; reconnecting...',
       'system: reconnected; session sess-aaaa-1111 resumed',
+      'assistant: One.',
       'system: the turn ended while the connection was down',
       'assistant: Two.',
     ]);

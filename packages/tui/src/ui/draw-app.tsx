@@ -1,11 +1,13 @@
 /**
  * Draws the Ink app on the terminal streams. It and the components it imports are the only
- * modules of the TUI that load Ink; load-screen.ts imports it when the screen is drawn.
+ * modules of the TUI that load Ink; load-screen.ts imports it when the screen is drawn. A
+ * terminal's input goes through the bracketed-paste decoder (paste-input.ts).
  */
 import { render } from 'ink';
 import type { TuiController } from '../view/controller.js';
 import type { ViewStore } from '../view/store.js';
 import { App } from './app.js';
+import { bracketedPasteInput } from './paste-input.js';
 
 export interface Streams {
   stdin?: NodeJS.ReadStream;
@@ -14,10 +16,15 @@ export interface Streams {
 }
 
 export function drawApp(store: ViewStore, controller: TuiController, streams: Streams) {
-  return render(<App store={store} controller={controller} />, {
+  const stdin = streams.stdin ?? process.stdin;
+  const stdout = streams.stdout ?? process.stdout;
+  const paste = stdin.isTTY && stdout.isTTY ? bracketedPasteInput(stdin, stdout) : undefined;
+  const instance = render(<App store={store} controller={controller} />, {
     exitOnCtrlC: false,
-    ...(streams.stdin ? { stdin: streams.stdin } : {}),
-    ...(streams.stdout ? { stdout: streams.stdout } : {}),
+    stdin: paste?.stdin ?? stdin,
+    stdout,
     ...(streams.stderr ? { stderr: streams.stderr } : {}),
   });
+  if (paste) instance.waitUntilExit().then(paste.close, paste.close);
+  return instance;
 }

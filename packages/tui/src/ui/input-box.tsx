@@ -3,6 +3,7 @@
  * MAX_VISIBLE_LINES lines tall (the part around the cursor); above it, what the agent is doing.
  */
 import { Box, Text } from 'ink';
+import { terminalSafe } from '../markdown/sanitize.js';
 import type { EditorState } from './input-editor.js';
 
 const MAX_VISIBLE_LINES = 10;
@@ -25,7 +26,8 @@ export function InputBox({ editor, title, busy, connected }: InputBoxProps) {
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate-end">
-        {title}
+        {/* It quotes a tool's arguments and progress messages: model text, made safe and kept to one row. */}
+        {terminalSafe(title).replace(/\n/g, ' ')}
       </Text>
       <Box borderStyle="round" borderColor={borderColor} flexDirection="column" paddingX={1}>
         {visible.map((line, index) => {

@@ -1,8 +1,9 @@
 /**
  * The multi-line prompt editor as a pure function of (state, key): Enter submits, Alt+Enter
  * (ESC CR, which most terminals send for it) or Ctrl+J (LF) inserts a newline, Up/Down move
- * between lines and recall earlier prompts from the first/last line. Pasted text arrives in
- * one chunk; its line breaks are kept as newlines rather than sending.
+ * between lines and recall earlier prompts from the first/last line. A bracketed paste reaches
+ * the editor with its line breaks as LF (bracketed-paste.ts), which only ever inserts; an
+ * unbracketed one arrives as typed, see the rule on a chunk ending in CR below.
  *
  * Terminals without the kitty keyboard protocol send the same byte for Backspace and Delete
  * (0x7f), and Ink reports both alike, so both delete the character before the cursor.

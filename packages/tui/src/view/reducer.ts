@@ -5,7 +5,8 @@
  */
 import { type ServerFrame, type ServerPayload, shortSessionId } from '@oxydra/types';
 import type { ClientEvent, HelloAck, SessionRef } from '../client/events.js';
-import { EMPTY_USAGE, type EntryKind, type LiveTurn, type ViewState } from './state.js';
+import { commitPoint, NEW_OPEN_PART } from '../markdown/blocks.js';
+import { EMPTY_USAGE, type Entry, type EntryKind, type LiveTurn, type ViewState } from './state.js';
 
 export type ViewAction =
   | ClientEvent
@@ -88,14 +89,13 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
       if (!inCurrentSession(state, frame.payload.session)) return state;
       const next = withTurn(state, frame.payload.turn.turn_id, false);
       const turn = next.turn!;
-      return commitLines({
+      const { delta } = frame.payload;
+      const grown = {
         ...next,
-        turn: {
-          ...turn,
-          partial: turn.partial + frame.payload.delta,
-          streamed: turn.streamed + frame.payload.delta,
-        },
-      });
+        turn: { ...turn, partial: turn.partial + delta, streamed: turn.streamed + delta },
+      };
+      // A block can only finish when a line does.
+      return delta.includes('\n') ? commitBlocks(grown) : grown;
     }
     case 'turn_progress': {
       if (!inCurrentSession(state, frame.payload.session)) return state;
@@ -212,13 +212,12 @@ function onTurnCompleted(state: ViewState, payload: ServerPayload<'turn_complete
   if (state.awaiting?.turnId === turnId) next = { ...next, awaiting: undefined };
   const message = payload.response.message;
   if (ended && !gap) return next; // a duplicate of a terminal frame already handled
-  if (streamed === '') return appendText(next, 'assistant', message);
+  if (streamed === '') return appendReply(next, message);
   if (streamed.includes(message)) return next;
-  if (message.startsWith(streamed)) return appendText(next, 'assistant', message.slice(streamed.length));
+  if (message.startsWith(streamed)) return appendReply(next, message.slice(streamed.length));
   if (!gap) return next; // a multi-step turn: the deltas already showed every step's text
-  return appendText(
+  return appendReply(
     append(next, 'system', 'part of the reply was missed while disconnected; the full reply:'),
-    'assistant',
     message,
   );
 }
@@ -252,7 +251,7 @@ function enterSession(state: ViewState, session: SessionRef, runningTurnId: stri
 function withTurn(state: ViewState, turnId: string, gap: boolean): ViewState {
   if (state.turn?.turnId === turnId) return state;
   const base = state.turn ? endTurn(state) : state;
-  const turn: LiveTurn = { turnId, partial: '', streamed: '', gap };
+  const turn: LiveTurn = { turnId, partial: '', open: NEW_OPEN_PART, streamed: '', gap };
   return { ...base, turn };
 }
 
@@ -271,35 +270,49 @@ function endTurn(state: ViewState): ViewState {
   };
 }
 
-/** Move the finished lines of the live reply into history. */
-function commitLines(state: ViewState): ViewState {
-  const turn = state.turn;
-  if (!turn?.partial.includes('\n')) return state;
-  const lines = turn.partial.split('\n');
-  const partial = lines.pop() ?? '';
-  return appendLines({ ...state, turn: { ...turn, partial } }, 'assistant', lines);
+/**
+ * Move the live reply's finished Markdown blocks into history (see markdown/blocks.ts); again
+ * after each move, as a closed fence and what follows it can arrive in one delta.
+ */
+function commitBlocks(state: ViewState): ViewState {
+  let next = state;
+  for (;;) {
+    const turn = next.turn;
+    if (!turn) return next;
+    const { done, open } = commitPoint(turn.partial, turn.open);
+    if (done === 0) return open === turn.open ? next : { ...next, turn: { ...turn, open } };
+    const rest = turn.partial.slice(done);
+    next = appendReply({ ...next, turn: { ...turn, partial: rest, open } }, turn.partial.slice(0, done));
+  }
 }
 
 function flushPartial(state: ViewState): ViewState {
   const turn = state.turn;
   if (!turn || turn.partial === '') return state;
-  return append({ ...state, turn: { ...turn, partial: '' } }, 'assistant', turn.partial);
+  return appendReply({ ...state, turn: { ...turn, partial: '', open: NEW_OPEN_PART } }, turn.partial);
 }
 
 function inCurrentSession(state: ViewState, session: SessionRef): boolean {
   return state.session === undefined || state.session.session_id === session.session_id;
 }
 
-function appendText(state: ViewState, kind: EntryKind, text: string): ViewState {
+/** Markdown of the reply as one history entry (nothing for blank text). */
+function appendReply(state: ViewState, markdown: string): ViewState {
+  const text = markdown.trimEnd();
   if (text === '') return state;
-  return appendLines(state, kind, text.replace(/\n$/, '').split('\n'));
+  const continues = state.entries[state.entries.length - 1]?.kind === 'assistant';
+  return addEntry(state, {
+    id: state.nextEntryId,
+    kind: 'assistant',
+    text,
+    ...(continues ? { continues } : {}),
+  });
 }
 
 function append(state: ViewState, kind: EntryKind, text: string): ViewState {
-  return appendLines(state, kind, [text]);
+  return addEntry(state, { id: state.nextEntryId, kind, text });
 }
 
-function appendLines(state: ViewState, kind: EntryKind, lines: readonly string[]): ViewState {
-  const added = lines.map((text, i) => ({ id: state.nextEntryId + i, kind, text }));
-  return { ...state, entries: state.entries.concat(added), nextEntryId: state.nextEntryId + lines.length };
+function addEntry(state: ViewState, entry: Entry): ViewState {
+  return { ...state, entries: state.entries.concat(entry), nextEntryId: state.nextEntryId + 1 };
 }

@@ -1,9 +1,11 @@
 /** What the TUI shows, as plain data: the view store holds it, the Ink components draw it. */
 import type { ConnectionState, SessionRef } from '../client/events.js';
+import type { OpenPart } from '../markdown/blocks.js';
 
 /**
- * One finished line of history. Entries are only ever appended (Ink's <Static> prints each once
- * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per line.
+ * One finished piece of history. Entries are only ever appended (Ink's <Static> prints each once
+ * and leaves it in the terminal's scrollback), so a streamed reply becomes one entry per
+ * finished run of Markdown blocks (markdown/blocks.ts); other kinds are one line each.
  */
 /** tool_failed: a tool call that failed, with why (the turn goes on: the model is told). */
 export type EntryKind = 'user' | 'assistant' | 'tool' | 'tool_failed' | 'system' | 'error';
@@ -11,7 +13,10 @@ export type EntryKind = 'user' | 'assistant' | 'tool' | 'tool_failed' | 'system'
 export interface Entry {
   id: number;
   kind: EntryKind;
+  /** A line, or for 'assistant' Markdown (one or more whole blocks). */
   text: string;
+  /** An assistant entry right after another: drawn a blank row below it, as blocks are. */
+  continues?: boolean;
 }
 
 /** Tokens and dollars of one session, summed over the turn_completed frames this TUI saw. */
@@ -27,8 +32,13 @@ export interface UsageTotals {
 /** The reply being streamed in the current session. */
 export interface LiveTurn {
   turnId: string;
-  /** The unfinished last line, drawn below the history until its newline arrives. */
+  /**
+   * The reply's Markdown from its last open block on (everything before went into history),
+   * drawn below the history and redrawn as deltas arrive.
+   */
   partial: string;
+  /** What the search for finished blocks remembers about `partial` (markdown/blocks.ts). */
+  open: OpenPart;
   /** Every delta so far, to reconcile with turn_completed's full message. */
   streamed: string;
   /** The latest turn_progress message (tool activity), shown above the input. */
