@@ -12,6 +12,7 @@ export * from './session-ids.js';
 export * from './session-names.js';
 export * from './stream.js';
 export * from './suggest.js';
+export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';

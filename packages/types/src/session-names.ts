@@ -4,6 +4,7 @@
  * this is only the label beside them.
  */
 import { shortSessionId } from './session-ids.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** The name of a user's one default session (the one a hello without a session id attaches). */
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -27,29 +28,14 @@ export function isDefaultSessionId(id: string, userId?: string | null): boolean 
   return id.startsWith(DEFAULT_PREFIX) && id.length > DEFAULT_PREFIX.length;
 }
 
-// Terminal escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ST`, two-character `ESC x`),
-// removed whole so no stray "[31m" is left; whatever they miss, CONTROL below removes.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]/g;
-// C0 and C1 controls (a bare ESC, NUL, BEL, CSI 0x9b...), and the invisible format characters that
-// reorder or hide text (bidi marks, overrides and isolates, the zero-width space and word joiner,
-// the BOM): model or user text must not rearrange the line it is shown on. The zero-width joiner
-// and non-joiner stay: emoji sequences and Persian script need them.
-const CONTROL = /[\p{Cc}\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]/gu;
-
 /**
- * Text a person or a model wrote, made one printable line: escape sequences and control
- * characters removed (line breaks and tabs become spaces), whitespace collapsed, and cut to `max`
+ * Text a person or a model wrote, made one printable line: made terminal-safe (terminal-text.ts),
+ * line breaks and tabs become spaces, whitespace collapsed, and cut to `max`
  * characters (code points, so no emoji is split) with "…" marking the cut. It stays text: HTML
  * in it is the renderer's to escape.
  */
 export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
-  const clean = text
-    .replace(ESCAPES, '')
-    .replace(/[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ')
-    .replace(CONTROL, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const clean = terminalSafe(text).replace(/\s+/g, ' ').trim();
   const chars = [...clean];
   if (chars.length <= max) return clean;
   return `${chars

@@ -47,7 +47,8 @@ describe('session names', () => {
   it('remove terminal escapes, control and bidi characters', () => {
     const title =
       '\u001b[31mred\u001b[0m \u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007 bell\u0007 nul\u0000 csi\u009b2J';
-    expect(sessionName({ id: UUID, title })).toBe('red link bell nul csi2J');
+    // The C1 CSI byte starts a whole sequence (\x9b 2 J): removed with it, as the terminal would read it.
+    expect(sessionName({ id: UUID, title })).toBe('red link bell nul csi');
     // A right-to-left override would show "gpj.exe" as "exe.jpg".
     expect(sessionName({ id: UUID, title: 'photo\u202egpj.exe' })).toBe('photogpj.exe');
     expect(sessionName({ id: UUID, title: 'a\u200bb\ufeffc' })).toBe('abc');
