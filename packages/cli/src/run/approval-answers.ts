@@ -6,6 +6,7 @@
  * run ended) is closed at once, so the next line typed is not swallowed by a dead question.
  */
 import type { Kernel, KernelEvent } from '@oxydra/kernel';
+import { visibleControls } from '@oxydra/types';
 
 /** Asks on the terminal; `signal` closes the question unanswered (undefined). */
 export type Ask = (question: string, signal: AbortSignal) => Promise<string | undefined>;
@@ -47,11 +48,12 @@ export function approvalAnswerer(
         await new Promise((resolve) => setImmediate(resolve));
         const close = new AbortController();
         open = { id: event.id, close };
-        const answer = await ask(`Allow ${event.tool}: ${event.summary}? [y/N] `, close.signal).finally(
-          () => {
-            open = undefined;
-          },
-        );
+        const answer = await ask(
+          `Allow ${event.tool}: ${visibleControls(event.summary)}? [y/N] `,
+          close.signal,
+        ).finally(() => {
+          open = undefined;
+        });
         const by = settled.get(event.id);
         if (by !== undefined) {
           note(

@@ -2,12 +2,17 @@
  * How a run looks in a terminal: the model's text streams on stdout; tool activity, progress
  * and the closing usage line go to stderr, so `oxydra run "..." > answer.md` keeps only the
  * answer (the run's final text, every model call's a paragraph apart) and a final newline. Colour only on a TTY (and never with NO_COLOR).
+ * On a terminal, text from the model, tools and errors is made inert first (terminalSafe: no
+ * escape sequence can recolour the screen, overwrite lines, set the title or write the
+ * clipboard); redirected to a file, the answer is written exactly as the model gave it.
  */
 import {
   describeCall,
   type RunEndEvent,
   type StreamEvent,
   shortSessionId,
+  TerminalSafeStream,
+  terminalSafe,
   toolFailureLine,
   type Usage,
 } from '@oxydra/types';
@@ -19,6 +24,8 @@ export interface TextRendererOptions {
   /** Named in the closing line so the user can continue the session. */
   sessionId?: string;
 }
+
+const isTerminal = (stream: NodeJS.WritableStream) => (stream as { isTTY?: boolean }).isTTY === true;
 
 const style = (code: string) => (on: boolean, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 const dim = style('2');
@@ -65,11 +72,26 @@ export class TextRenderer {
   private atLineStart = true;
   /** A note ended the model's line early; the next text's leading newline stands for it. */
   private brokeLine = false;
+  /** Set when stdout is a terminal: the model's text is made inert as it streams. */
+  private readonly answerFilter: TerminalSafeStream | undefined;
+  private readonly safeNotes: boolean;
 
-  constructor(private readonly options: TextRendererOptions) {}
+  constructor(private readonly options: TextRendererOptions) {
+    this.answerFilter = isTerminal(options.stdout) ? new TerminalSafeStream() : undefined;
+    this.safeNotes = isTerminal(options.stderr);
+  }
 
   /** Write to stderr on a line of its own, even when the model's text stopped mid-line. */
   note(line: string): void {
+    this.writeNote(this.safeNotes ? terminalSafe(line) : line);
+  }
+
+  /** A note of ours around text from elsewhere: the text made safe, then styled. */
+  private styled(paint: (on: boolean, text: string) => string, text: string): void {
+    this.writeNote(paint(this.options.color, this.safeNotes ? terminalSafe(text) : text));
+  }
+
+  private writeNote(line: string): void {
     if (!this.atLineStart) {
       this.options.stdout.write('\n');
       this.atLineStart = true;
@@ -79,13 +101,13 @@ export class TextRenderer {
   }
 
   handle(event: StreamEvent): void {
-    const c = this.options.color;
     switch (event.type) {
       case 'text_delta': {
         // So stdout holds exactly the answer (plus a final newline): the newline written
         // before a note replaces the one the text brings (the break between model calls).
-        const text = this.brokeLine && event.text.startsWith('\n') ? event.text.slice(1) : event.text;
-        if (event.text === '') return;
+        const raw = this.answerFilter ? this.answerFilter.push(event.text) : event.text;
+        const text = this.brokeLine && raw.startsWith('\n') ? raw.slice(1) : raw;
+        if (raw === '') return;
         this.brokeLine = false;
         if (text === '') return;
         this.options.stdout.write(text);
@@ -93,28 +115,28 @@ export class TextRenderer {
         return;
       }
       case 'tool_execution_start':
-        this.note(cyan(c, `-> ${describeCall(event.name, event.arguments)}`));
+        this.styled(cyan, `-> ${describeCall(event.name, event.arguments)}`);
         return;
       case 'tool_execution_end': {
         if (event.isError) {
-          this.note(red(c, `   ${event.name} failed: ${toolFailureLine(event.content)}`));
+          this.styled(red, `   ${event.name} failed: ${toolFailureLine(event.content)}`);
         } else {
-          this.note(dim(c, `   ${event.name} ok (${Math.round(event.durationMs)} ms)`));
+          this.styled(dim, `   ${event.name} ok (${Math.round(event.durationMs)} ms)`);
         }
         return;
       }
       case 'progress':
         // Calls and tool batches already show as they happen; heartbeats and retries add news.
         if (event.progress.kind !== 'provider_call' && event.progress.kind !== 'tool_execution') {
-          this.note(dim(c, event.progress.message));
+          this.styled(dim, event.progress.message);
         }
         return;
       case 'error':
         // Problems the run survives (e.g. memory recall failing); fatal ones end in run_failed.
-        this.note(red(c, `warning: ${event.message}`));
+        this.styled(red, `warning: ${event.message}`);
         return;
       case 'user_message':
-        this.note(cyan(c, `>> ${event.kind === 'steering' ? 'steering' : 'follow-up'}: ${event.text}`));
+        this.styled(cyan, `>> ${event.kind === 'steering' ? 'steering' : 'follow-up'}: ${event.text}`);
         return;
       case 'run_completed':
       case 'run_failed':
@@ -126,22 +148,27 @@ export class TextRenderer {
   }
 
   private finish(event: RunEndEvent): void {
+    const tail = this.answerFilter?.end() ?? '';
+    if (tail !== '') {
+      this.options.stdout.write(tail);
+      this.atLineStart = true;
+    }
     const c = this.options.color;
     const summary = usageLine(event.usage, event.cost_usd, event.turns);
     if (event.type === 'run_completed') {
-      this.note(green(c, `done: ${summary}`));
+      this.writeNote(green(c, `done: ${summary}`));
     } else if (event.error?.code === 'cancelled') {
       // The user asked for this: not a failure to report in red.
-      this.note(dim(c, `cancelled: ${summary}`));
+      this.writeNote(dim(c, `cancelled: ${summary}`));
     } else {
       const reason = event.error ? `${event.error.message}` : 'unknown error';
-      this.note(red(c, `run failed: ${reason}`));
-      this.note(dim(c, summary));
+      this.styled(red, `run failed: ${reason}`);
+      this.writeNote(dim(c, summary));
     }
     const sessionId = this.options.sessionId ?? event.session_id;
     if (sessionId) {
       const id = shortSessionId(sessionId);
-      this.note(dim(c, `session ${id} (continue with --session ${id})`));
+      this.writeNote(dim(c, `session ${id} (continue with --session ${id})`));
     }
   }
 }

@@ -1,4 +1,6 @@
 /** The Ink app: history, the prompt and the status bar, wired to the controller's actions. */
+
+import { visibleControls } from '@oxydra/types';
 import { Box, useInput } from 'ink';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import type { TuiController } from '../view/controller.js';
@@ -63,7 +65,8 @@ export function App({ store, controller }: AppProps) {
 
 function titleFor(state: ViewState): string {
   const [question] = state.approvals;
-  if (question) return `Allow ${question.tool}: ${question.summary}? [y/n] (Enter answers, Ctrl+C denies)`;
+  if (question)
+    return `Allow ${question.tool}: ${visibleControls(question.summary)}? [y/n] (Enter answers, Ctrl+C denies)`;
   if (state.connection.state === 'reconnecting')
     return `connection lost (${state.connection.reason}); retrying in ${(state.connection.delayMs / 1000).toFixed(1)} s`;
   if (state.turn?.progress) return state.turn.progress;

@@ -3,7 +3,7 @@
  * out. Pure, so every rule here is tested without a terminal. Frames about another session than
  * the current one (a turn still finishing after /switch) change only that session's usage.
  */
-import { type ServerFrame, type ServerPayload, shortSessionId } from '@oxydra/types';
+import { type ServerFrame, type ServerPayload, shortSessionId, visibleControls } from '@oxydra/types';
 import type { ClientEvent, HelloAck, SessionRef } from '../client/events.js';
 import { commitPoint, NEW_OPEN_PART } from '../markdown/blocks.js';
 import { EMPTY_USAGE, type Entry, type EntryKind, type LiveTurn, type ViewState } from './state.js';
@@ -175,7 +175,7 @@ function onFrame(state: ViewState, frame: ServerFrame): ViewState {
       const { approval_id: approvalId, tool, summary } = frame.payload;
       if (state.approvals.some((a) => a.approvalId === approvalId)) return state;
       const next = { ...state, approvals: [...state.approvals, { approvalId, tool, summary }] };
-      return append(next, 'system', `approval needed: ${tool}: ${summary}`);
+      return append(next, 'system', `approval needed: ${tool}: ${visibleControls(summary)}`);
     }
     case 'approval_resolved': {
       const pending = state.approvals.find((a) => a.approvalId === frame.payload.approval_id);

@@ -3,6 +3,8 @@
  * the transcript with the streamed answer (rendered as Markdown, safely), tool activity lines and
  * inline approval questions (Allow / Deny), and cancel.
  */
+
+import { visibleControls } from '@oxydra/types';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatItem } from '../chat-store.js';
 import { useDashboard } from '../context.js';
@@ -213,7 +215,7 @@ function Item(props: { item: ChatItem }) {
           <p>
             <strong>{item.tool}</strong> asks to run:
           </p>
-          <pre class="approval-summary">{item.summary}</pre>
+          <pre class="approval-summary">{visibleControls(item.summary)}</pre>
           {item.state === 'pending' || item.state === 'answering' ? (
             <div class="approval-actions">
               <button
