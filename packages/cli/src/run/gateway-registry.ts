@@ -60,6 +60,13 @@ function processStartTime(pid: number): number | null {
   }
 }
 
+/**
+ * What a record's url may be: an http(s) origin and nothing else. The record sits in the
+ * workspace, so a cloned folder could carry one; its url is printed by `status` and in warnings,
+ * so it must not carry text (or escape sequences) of its own.
+ */
+const ADDRESS = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,100}$/;
+
 /** A record, read without following a link or waiting on a FIFO; undefined if not one. */
 function readRecord(path: string): GatewayRecord | undefined {
   const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES });
@@ -70,7 +77,7 @@ function readRecord(path: string): GatewayRecord | undefined {
     return {
       pid: parsed.pid as number,
       started: typeof parsed.started === 'number' ? parsed.started : null,
-      ...(typeof parsed.url === 'string' ? { url: parsed.url.slice(0, 200) } : {}),
+      ...(typeof parsed.url === 'string' && ADDRESS.test(parsed.url) ? { url: parsed.url } : {}),
     };
   } catch {
     return undefined;
