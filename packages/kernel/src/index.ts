@@ -27,6 +27,7 @@ export {
   type ShellIsolation,
   shellIsolation,
 } from './assemble/sandbox.js';
+export { knownSecrets } from './assemble/secrets.js';
 export { transcriptOf } from './assemble/summarizer.js';
 export { WRITE_FIX, writeProblem } from './assemble/writable.js';
 export { isLifecycleEvent } from './events.js';

@@ -34,10 +34,12 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
   const workspace = findWorkspaceRoot();
   // Every line also goes to .oxydra/logs/gateway.log, for `oxydra logs` (run/gateway-log-file.ts).
   let file: ((line: string) => void) | undefined;
+  let secrets: readonly string[] = [];
   const log = gatewayLogger(format, process.stdout, {
     color: format === 'pretty' && colorFor(process.stdout),
     debug: Boolean(process.env.OXYDRA_DEBUG),
     file: (line) => file?.(line),
+    secrets: () => secrets,
   });
   file = gatewayLogFile(workspace, (message) => log('warn', message));
   const { bind, logFormat: _, ...configFlags } = flags;
@@ -49,6 +51,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     ...(web ? { webRoot: web.path } : {}),
     log,
   });
+  secrets = daemon.secrets;
   try {
     const { gateway, kernel, token } = daemon;
     const agent = kernel.describe();

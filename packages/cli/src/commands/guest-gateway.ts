@@ -61,14 +61,20 @@ export async function startGuestGateway(
   // reach): it is not a folder someone else brought, so its keys apply as trusted. The runner's
   // own runner.toml is what needed trust, before any guest started.
   setTrustFlag(true);
+  let secrets: readonly string[] = [];
   const daemon = await startWorkspaceGateway({
     workspace,
     policy: guestPolicy(envelope),
     bind: options.bind,
     bindSource: '--gateway-bind',
     // The gateway's own log goes to the guest's stdout: <ws>/logs/runtime.stdout.log.
-    log: gatewayLogger('pretty', process.stdout, { color: false, debug: Boolean(process.env.OXYDRA_DEBUG) }),
+    log: gatewayLogger('pretty', process.stdout, {
+      color: false,
+      debug: Boolean(process.env.OXYDRA_DEBUG),
+      secrets: () => secrets,
+    }),
   });
+  secrets = daemon.secrets;
   const { gateway } = daemon;
   return {
     endpoint: `ws://${urlHost(gateway.host)}:${gateway.port}/ws`,

@@ -15,7 +15,7 @@ import {
   resolveGatewayToken,
   startGateway,
 } from '@oxydra/gateway';
-import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
+import { type GuestPolicy, type Kernel, knownSecrets, openKernel } from '@oxydra/kernel';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
@@ -39,6 +39,8 @@ export interface WorkspaceGateway {
   kernel: Kernel;
   /** Where the token came from (the token itself is not to be printed). */
   token: Omit<ResolvedToken, 'token'>;
+  /** The secret values the kernel scrubs (keys, the token...): the log scrubs them too. */
+  secrets: readonly string[];
   /** Stops the gateway (cancelling running turns) and closes the workspace's memory. */
   close(): Promise<void>;
 }
@@ -134,6 +136,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       gateway,
       kernel,
       token: tokenSource,
+      secrets: knownSecrets(config, env, [...(options.secrets ?? []), token]),
       close: async () => {
         try {
           await gateway.close();

@@ -1,10 +1,13 @@
 /**
  * The gateway's log: one line per event, pretty (time, level, message, key=value fields) or
  * JSON lines ({"time","level","msg",...fields}) for log collectors. Debug lines only with
- * OXYDRA_DEBUG. The gateway never hands the logger a token or key. Each line also goes, as JSON,
- * to the workspace's log file when one is given (run/gateway-log-file.ts; read by `oxydra logs`).
+ * OXYDRA_DEBUG. The gateway never hands the logger a token or key on purpose, but an error's text
+ * can carry one (a provider echoing the key it was sent): once the kernel is open, every line has
+ * the kernel's known secrets (the one list, knownSecrets) replaced before it is written to the
+ * terminal or, as JSON, to the workspace's log file (run/gateway-log-file.ts; read by `oxydra logs`).
  */
 import type { GatewayLogger, LogLevel } from '@oxydra/gateway';
+import { redactLiterals } from '@oxydra/tools';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -56,11 +59,25 @@ export function prettyLine(record: LogRecord, options: { color: boolean; fullTim
 export function gatewayLogger(
   format: LogFormat,
   stream: NodeJS.WritableStream,
-  options: { color: boolean; debug: boolean; file?: (jsonLine: string) => void },
+  options: {
+    color: boolean;
+    debug: boolean;
+    file?: (jsonLine: string) => void;
+    /** The secret values to replace in every line (read per line: known once the kernel is open). */
+    secrets?: () => readonly string[];
+  },
 ): GatewayLogger {
   return (level: LogLevel, message, fields = {}) => {
     if (level === 'debug' && !options.debug) return;
-    const record: LogRecord = { time: new Date().toISOString(), level, msg: message, ...fields };
+    const secrets = options.secrets?.() ?? [];
+    const scrub = (value: unknown): unknown =>
+      typeof value === 'string' && secrets.length > 0 ? redactLiterals(value, secrets) : value;
+    const record: LogRecord = {
+      time: new Date().toISOString(),
+      level,
+      msg: scrub(message) as string,
+      ...Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, scrub(value)])),
+    };
     const json = `${JSON.stringify(record)}\n`;
     options.file?.(json);
     stream.write(format === 'json' ? json : `${prettyLine(record, options)}\n`);
