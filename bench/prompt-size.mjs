@@ -76,23 +76,24 @@ const url = `http://127.0.0.1:${server.address().port}/v1`;
 
 /** Runs `oxydra run` in a fresh workspace and returns the first request body it sent. */
 async function firstRequest(name, extraArgs) {
-  const dir = mockWorkspace(join(root, name), url);
+  // The caller's environment, as a user's run has it, but for the configuration: HOME and the
+  // XDG folders in the throwaway folder and no OXYDRA* variable, so only the workspace's
+  // agent.toml is read (a provider key in the environment changes nothing: the mock entry
+  // carries its own).
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OXYDRA'))),
+    HOME: join(root, 'home'),
+    XDG_CONFIG_HOME: join(root, 'home', '.config'),
+    XDG_CACHE_HOME: join(root, 'home', '.cache'),
+    XDG_STATE_HOME: join(root, 'home', '.local', 'state'),
+    XDG_DATA_HOME: join(root, 'home', '.local', 'share'),
+    OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
+  };
+  const dir = mockWorkspace(join(root, name), url, '', env);
   const seen = bodies.length;
   const child = spawn(process.execPath, [bin, 'run', '--json', ...extraArgs, PROMPT], {
     cwd: dir,
-    // The caller's environment, as a user's run has it, but for the configuration: HOME and the
-    // XDG folders in the throwaway folder and no OXYDRA* variable, so only the workspace's
-    // agent.toml is read (a provider key in the environment changes nothing: the mock entry
-    // carries its own).
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OXYDRA'))),
-      HOME: join(root, 'home'),
-      XDG_CONFIG_HOME: join(root, 'home', '.config'),
-      XDG_CACHE_HOME: join(root, 'home', '.cache'),
-      XDG_STATE_HOME: join(root, 'home', '.local', 'state'),
-      XDG_DATA_HOME: join(root, 'home', '.local', 'share'),
-      OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
-    },
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

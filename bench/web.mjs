@@ -65,7 +65,13 @@ writeFileSync(scenarioPath, JSON.stringify({ steps: [{ reply: { text: 'hello' },
 const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
 const workspace = join(root, 'ws');
-mockWorkspace(workspace, mockUrl);
+const gatewayEnv = {
+  PATH: process.env.PATH,
+  HOME: join(root, 'home'),
+  OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
+  OXYDRA_GATEWAY_TOKEN: TOKEN,
+};
+mockWorkspace(workspace, mockUrl, '', gatewayEnv);
 const port = await new Promise((resolve) => {
   const server = createServer().listen(0, '127.0.0.1', () => {
     const { port } = server.address();
@@ -74,12 +80,7 @@ const port = await new Promise((resolve) => {
 });
 const gateway = spawn(process.execPath, [bin, 'gateway', '--bind', `127.0.0.1:${port}`], {
   cwd: workspace,
-  env: {
-    PATH: process.env.PATH,
-    HOME: join(root, 'home'),
-    OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
-    OXYDRA_GATEWAY_TOKEN: TOKEN,
-  },
+  env: gatewayEnv,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 children.add(gateway);
