@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// What a program pays to run agents through the library (`oxydra/kernel`: openKernel once, one
+// spawn per run, as docs/kernel.md shows), against a raw-fetch program doing the same work by
+// hand (the same two streamed requests per run to the same mock, the same file read):
+//  (a) per run, in a long-lived process: CPU time (user + system) of --runs runs after a
+//      warm-up, each program in a process of its own, interleaved; ratio of medians
+//      (target <= 1.2x);
+//  (b) the whole process for one run (start, one run, exit): wall and CPU time and peak RSS,
+//      interleaved, ratio of medians (the CLI's `oxydra run` pays ~1.05x CPU and 84 MB).
+// The program imports the published package's `oxydra/kernel` when it is staged (`npm run
+// package` leaves build/oxydra/), else the workspace's @oxydra/config and @oxydra/kernel builds;
+// the output says which. The mock model is `oxydra mock-llm` in a process of its own.
+// Usage: node bench/library.mjs [--runs N] [--rounds N]   (prints one JSON object)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startMockLLM } from '@oxydra/testkit';
+import { mockRunEnv, startMockProcess } from './mock-process.mjs';
+import { summarize } from './stats.mjs';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '200' }, rounds: { type: 'string', default: '7' } },
+});
+const runs = Number(values.runs);
+const rounds = Number(values.rounds);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(repo, 'packages/cli/bin/oxydra.js');
+const staged = join(repo, 'build/oxydra');
+const work = mkdtempSync(join(tmpdir(), 'oxydra-bench-library-'));
+const round = (x) => Math.round(x * 1000) / 1000;
+
+const steps = [
+  {
+    match: { lastMessageContains: 'Read notes.txt' },
+    reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
+    times: 'always',
+  },
+  { match: { lastMessageContains: 'line one' }, reply: { text: 'The file has two lines.' }, times: 'always' },
+];
+const scenario = join(work, 'scenario.json');
+writeFileSync(scenario, JSON.stringify({ steps }));
+const workspace = join(work, 'ws');
+mkdirSync(join(workspace, 'home'), { recursive: true });
+writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
+
+const { url, child: mock } = await startMockProcess(bin, scenario);
+const env = mockRunEnv(process.env, join(workspace, 'home'), url);
+const source = existsSync(join(staged, 'package.json'))
+  ? 'the staged oxydra package (build/oxydra)'
+  : 'the workspace builds';
+try {
+  const recorded = await captureRequests();
+  const programs = { library: writeLibraryProgram(), raw: writeRawProgram(new URL(url).origin, recorded) };
+  const perRun = measure(programs, runs, (result) => result.cpuPerRunMs);
+  const whole = measure(programs, 1, (result) => result.cpuMs);
+  const out = {
+    bench: 'library',
+    node: process.version,
+    library_from: source,
+    a_per_run_cpu: {
+      runs_per_process: runs,
+      library_ms: summarize(perRun.library.map((r) => r.value)),
+      raw_ms: summarize(perRun.raw.map((r) => r.value)),
+    },
+    b_whole_process: {
+      library: processSummary(whole.library),
+      raw: processSummary(whole.raw),
+    },
+  };
+  const a = out.a_per_run_cpu;
+  a.ratio = round(a.library_ms.median_ms / a.raw_ms.median_ms);
+  a.target = '<= 1.2x';
+  a.meets_target = a.ratio <= 1.2;
+  const b = out.b_whole_process;
+  b.ratio = {
+    wall: round(b.library.wall.median_ms / b.raw.wall.median_ms),
+    cpu: round(b.library.cpu.median_ms / b.raw.cpu.median_ms),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} finally {
+  mock.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** `rounds` interleaved processes of each program; `pick` takes the figure compared. */
+function measure(paths, count, pick) {
+  const samples = { library: [], raw: [] };
+  for (let i = 0; i < rounds + 1; i++) {
+    for (const name of i % 2 === 0 ? ['library', 'raw'] : ['raw', 'library']) {
+      const began = performance.now();
+      const child = spawnSync(
+        '/usr/bin/time',
+        ['-f', 'cpu %U %S rss %M', process.execPath, paths[name], String(count)],
+        {
+          cwd: workspace,
+          env,
+          encoding: 'utf8',
+        },
+      );
+      const wallMs = performance.now() - began;
+      if (child.status !== 0) throw new Error(`${name} program failed: ${child.stderr}`);
+      if (i === 0) continue; // the first round warms the disk cache
+      const result = JSON.parse(child.stdout.trim().split('\n').at(-1));
+      // The whole process's CPU and peak RSS from GNU time (the program's own figure starts after Node's).
+      const time = /cpu ([\d.]+) ([\d.]+) rss (\d+)\s*$/.exec(child.stderr);
+      if (!time) throw new Error(`GNU time (/usr/bin/time) is needed: ${child.stderr}`);
+      const timed = {
+        ...result,
+        cpuMs: (Number(time[1]) + Number(time[2])) * 1000,
+        wallMs,
+        rssMb: Number(time[3]) / 1024,
+      };
+      samples[name].push({ ...timed, value: pick(timed) });
+    }
+  }
+  return samples;
+}
+
+function processSummary(list) {
+  const rss = list.map((r) => r.rssMb).sort((x, y) => x - y);
+  return {
+    wall: summarize(list.map((r) => r.wallMs)),
+    cpu: summarize(list.map((r) => r.cpuMs)),
+    median_peak_rss_mb: round(rss[Math.floor((rss.length - 1) / 2)]),
+  };
+}
+
+/** The two requests one library run sends, recorded by an in-process mock (not timed). */
+async function captureRequests() {
+  const recorder = await startMockLLM({ api: 'openai-chat', scenario: steps });
+  const program = writeLibraryProgram();
+  // Asynchronous: the recorder answers from this process's event loop.
+  const child = spawn(process.execPath, [program, '1'], {
+    cwd: workspace,
+    env: { ...env, OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: recorder.url },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const status = await new Promise((resolve) => child.once('exit', resolve));
+  await recorder.close();
+  if (status !== 0 || recorder.requests.length !== 2) {
+    throw new Error(
+      `library program (recording): exit ${status}, ${recorder.requests.length} requests: ${stderr}`,
+    );
+  }
+  return recorder.requests.map((request) => ({ path: request.path, raw: request.raw }));
+}
+
+/** The program a library user writes (docs/kernel.md), timing its runs after a warm-up. */
+function writeLibraryProgram() {
+  const path = join(work, 'library-program.mjs');
+  const imports = existsSync(join(staged, 'package.json'))
+    ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(join(staged, 'dist/library/kernel.mjs')).href)};`
+    : `import { loadAgentConfig } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/config/dist/index.js')).href)};
+import { openKernel } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/kernel/dist/index.js')).href)};`;
+  writeFileSync(
+    path,
+    `${imports}
+const runs = Number(process.argv[2]);
+const { config } = await loadAgentConfig({ cwd: process.cwd() });
+const kernel = await openKernel({ workspace: process.cwd(), config, host: 'cli' });
+async function once() {
+  const agent = kernel.agents.spawn({ prompt: 'Read notes.txt' });
+  for await (const _ of agent.events);
+  const result = await agent.result;
+  if (result.status !== 'completed') throw new Error('run ' + result.status + ': ' + JSON.stringify(result.error));
+}
+${timingTail()}
+await kernel.close();
+`,
+  );
+  return path;
+}
+
+/** The floor: the same two streamed requests per run, by hand, and the same file read. */
+function writeRawProgram(origin, recorded) {
+  const path = join(work, 'raw-program.mjs');
+  writeFileSync(
+    path,
+    `import { readFile } from 'node:fs/promises';
+const runs = Number(process.argv[2]);
+const requests = ${JSON.stringify(recorded)};
+async function call(request) {
+  const response = await fetch(${JSON.stringify(origin)} + request.path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+    body: request.raw,
+  });
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let text = '';
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\\n\\n')) !== -1) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      text += JSON.parse(event.slice(6)).choices?.[0]?.delta?.content ?? '';
+    }
+  }
+  return text;
+}
+async function once() {
+  await call(requests[0]);
+  await readFile('notes.txt', 'utf8');
+  await call(requests[1]);
+}
+${timingTail()}
+`,
+  );
+  return path;
+}
+
+/** Shared by both programs: warm-up (when timing many runs), the timed runs, one JSON line. */
+function timingTail() {
+  return `const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+if (runs > 1) for (let i = 0; i < 20; i++) await once();
+const before = process.cpuUsage();
+for (let i = 0; i < runs; i++) await once();
+const timed = process.cpuUsage(before);
+process.stdout.write(JSON.stringify({ cpuPerRunMs: cpuMs(timed) / runs }) + '\\n');`;
+}
