@@ -65,27 +65,5 @@ export class CorruptEventError extends OxydraError {
   }
 }
 
-/**
- * A compare-and-set write of kernel state lost: the value was written (or deleted) since the
- * caller read it. The caller re-reads and decides again rather than overwrite newer work.
- */
-export class StateConflictError extends OxydraError {
-  readonly category: string;
-  /** The state's name (not `name`, which every Error has). */
-  readonly stateName: string;
-  /** The version the caller expected; 0: that no value existed. */
-  readonly expectedVersion: number;
-  /** The version found when the write failed; 0: no value. */
-  readonly actualVersion: number;
-  constructor(category: string, name: string, expectedVersion: number, actualVersion: number) {
-    const expected = expectedVersion === 0 ? 'no value' : `version ${expectedVersion}`;
-    const actual = actualVersion === 0 ? 'there is no value' : `it is at version ${actualVersion}`;
-    super('usage_error', `state ${category}/${name} changed: expected ${expected}, but ${actual}`, {
-      hint: 'load it again and retry with the version you read',
-    });
-    this.category = category;
-    this.stateName = name;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
-  }
-}
+/** Part of the StateStore contract; re-exported here where it always lived. */
+export { StateConflictError } from '@oxydra/types';

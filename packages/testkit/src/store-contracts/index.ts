@@ -1,0 +1,6 @@
+/**
+ * `@oxydra/testkit/store-contracts`: one vitest suite per store contract of @oxydra/types. An
+ * implementation's test file calls the suite with a function that opens a fresh store.
+ */
+export * from './harness.js';
+export { stateStoreContract } from './state.js';
