@@ -29,7 +29,6 @@ export const NOT_YET_MOVED = [
   'packages/kernel/src/services/tokens.ts',
   // moving in issue 32: sessions/messages, notes, vector index and full-text search
   'packages/memory/src/db.ts',
-  'packages/memory/src/events.ts',
   'packages/memory/src/migrate.ts',
   'packages/memory/src/migrations/001-sessions.ts',
   'packages/memory/src/migrations/002-notes.ts',
@@ -43,8 +42,6 @@ export const NOT_YET_MOVED = [
   'packages/memory/src/retrieval/statements.ts',
   'packages/memory/src/retrieval/vector-cache.ts',
   'packages/memory/src/retrieval/vector-search.ts',
-  'packages/memory/src/sessions.ts',
-  'packages/memory/src/state.ts',
   // moving in issue 32: `oxydra doctor` counts rows itself (a store call will count them)
   'packages/cli/src/commands/doctor.ts',
 ];

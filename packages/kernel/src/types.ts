@@ -9,6 +9,7 @@ import type {
   AgentConfig,
   ContentPart,
   Message,
+  SessionStore,
   StateStore,
   StreamEvent,
   Tool,
@@ -63,6 +64,12 @@ export interface KernelOptions {
 export interface KernelStores {
   /** `kernel.state`: named JSON values (default: the memory database's). */
   state: StateStore;
+  /**
+   * Stored conversations (default: the memory database's); used while memory is on. The search
+   * index still lives in the memory database until notes and search have their contract, so a
+   * turn stored elsewhere is not made searchable (a warning says so).
+   */
+  sessions: SessionStore;
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

@@ -1,14 +1,14 @@
 /**
  * KernelOptions.stores: a store passed in replaces the embedded default, and the kernel's system
- * calls go to it. Here a libSQL StateStore on a file of the test's own, with the kernel's memory
- * off, so nothing could have reached the default store.
+ * calls and runs go to it. Here libSQL stores on a file of the test's own, beside (or instead of)
+ * the workspace's memory database, so what reaches the default store shows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMemory } from '@oxydra/memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -27,6 +27,33 @@ describe('kernel stores passed in', () => {
       await own.state.save('host', 'cursor', { at: 43 });
       expect((await kernel.state.load('host', 'cursor'))?.value).toEqual({ at: 43 });
       expect((await kernel.state.list('host')).map((entry) => entry.name)).toEqual(['cursor']);
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stores an agent's turns in the SessionStore a host passes, not the workspace's database", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    try {
+      const { kernel } = await testKernel(
+        [text('stored elsewhere')],
+        {},
+        { stores: { sessions: own.sessions } },
+      );
+      const result = await kernel.agents.spawn({ prompt: 'hello', userId: 'alice', sessionId: 'mine' })
+        .result;
+      expect(result.text).toBe('stored elsewhere');
+      const ids = await own.sessions.lookup('mine', { userId: 'alice' });
+      expect(ids).toHaveLength(1);
+      expect((await own.sessions.loadMessages(ids[0]!)).map((message) => message.content)).toEqual([
+        'hello',
+        'stored elsewhere',
+      ]);
+      expect(kernel.sessions).toBe(own.sessions);
+      expect(await kernel.resolveSession('mine', { userId: 'alice' })).toBe(ids[0]);
     } finally {
       await closeAll();
       await own.close();

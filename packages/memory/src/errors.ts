@@ -23,24 +23,6 @@ export class NoteNotFoundError extends OxydraError {
   }
 }
 
-export class SessionNotFoundError extends OxydraError {
-  readonly sessionId: string;
-  constructor(sessionId: string) {
-    super('usage_error', `there is no session ${sessionId}`, {
-      hint: 'list sessions with `oxydra sessions`',
-    });
-    this.sessionId = sessionId;
-  }
-}
-
-export class SessionExistsError extends OxydraError {
-  readonly sessionId: string;
-  constructor(sessionId: string) {
-    super('usage_error', `a session with id ${sessionId} already exists`);
-    this.sessionId = sessionId;
-  }
-}
-
 /** The database was written by a newer Oxydra: opening it with this one could corrupt it. */
 export class SchemaTooNewError extends OxydraError {
   readonly found: number;
@@ -65,5 +47,5 @@ export class CorruptEventError extends OxydraError {
   }
 }
 
-/** Part of the StateStore contract; re-exported here where it always lived. */
-export { StateConflictError } from '@oxydra/types';
+/** Part of the store contracts (@oxydra/types); re-exported here where they always lived. */
+export { SessionExistsError, SessionNotFoundError, StateConflictError } from '@oxydra/types';

@@ -26,6 +26,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState } from '../store/state-origin.js';
+import type { KernelStores } from '../types.js';
 import { historyMessage, SessionHistories, type SessionHistoryOptions } from './session-history.js';
 import { WRITE_FIX, writeProblem } from './writable.js';
 
@@ -119,12 +120,15 @@ export async function openWorkspaceMemory(
   env: NodeJS.ProcessEnv,
   onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
   histories: SessionHistoryOptions = {},
+  stores: Partial<Pick<KernelStores, 'sessions'>> = {},
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
   claimMemory(location);
   const embedder = await embedderFor(config, env);
-  const db = await openMemory(location);
+  const opened = await openMemory(location);
+  // A host's own sessions store (KernelOptions.stores) replaces the file's; the rest stays here.
+  const db: MemoryDatabase = stores.sessions ? { ...opened, sessions: stores.sessions } : opened;
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
   const retriever = new Retriever(db.client, embedder, {
     topK,

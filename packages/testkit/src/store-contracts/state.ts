@@ -5,8 +5,8 @@
  * across two), bytewise listing, and refusal (never silent change) of bad names and values.
  */
 import type { StateStore } from '@oxydra/types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOSTILE_TEXT, type OpenedStore, rejection, type StoreOpener } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, type OpenedStore, openEach, rejection, type StoreOpener } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -19,12 +19,9 @@ export function stateStoreContract(open: StoreOpener<StateStore>): void {
   describe('StateStore contract', () => {
     let opened: OpenedStore<StateStore>;
     let store: StateStore;
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-    });
-    afterEach(async () => {
-      await opened.close();
+    openEach(open, (current) => {
+      opened = current;
+      store = current.store;
     });
 
     it('round-trips JSON values of every kind exactly, unicode and hostile text included', async () => {

@@ -3,4 +3,6 @@
  * interface here, with the libSQL implementation as the embedded default in the owning package
  * and one shared contract suite in @oxydra/testkit/store-contracts that every implementation runs.
  */
+
+export * from './sessions.js';
 export * from './state.js';
