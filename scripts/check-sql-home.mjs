@@ -35,7 +35,6 @@ export const NOT_YET_MOVED = [
   'packages/memory/src/migrations/003-retrieval.ts',
   'packages/memory/src/migrations/004-gateway-sessions.ts',
   'packages/memory/src/migrations/005-kernel-state.ts',
-  'packages/memory/src/notes.ts',
   'packages/memory/src/retrieval/fts-search.ts',
   'packages/memory/src/retrieval/retriever.ts',
   'packages/memory/src/retrieval/scope.ts',

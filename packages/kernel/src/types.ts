@@ -9,6 +9,7 @@ import type {
   AgentConfig,
   ContentPart,
   Message,
+  NoteStore,
   SessionStore,
   StateStore,
   StreamEvent,
@@ -70,6 +71,8 @@ export interface KernelStores {
    * turn stored elsewhere is not made searchable (a warning says so).
    */
   sessions: SessionStore;
+  /** Notes (`kernel.memory`, the memory tools; default: the memory database's), indexed for search as they change. */
+  notes: NoteStore;
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

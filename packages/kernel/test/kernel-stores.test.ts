@@ -60,4 +60,23 @@ describe('kernel stores passed in', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps notes in the NoteStore a host passes, and still finds them by search', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    try {
+      const { kernel } = await testKernel([], {}, { stores: { notes: own.notes } });
+      const saved = await kernel.memory.remember('the deploy key lives in the vault', { userId: 'alice' });
+      expect((await own.notes.get(saved.id))?.content).toBe('the deploy key lives in the vault');
+      expect((await kernel.memory.notes({ userId: 'alice' })).map((note) => note.id)).toEqual([saved.id]);
+      const hits = await kernel.memory.recall('deploy key vault', { userId: 'alice' });
+      expect(hits.map((hit) => hit.text)).toContain('the deploy key lives in the vault');
+      expect(await kernel.memory.forget(saved.id, { userId: 'alice' })).toBe(true);
+      expect(await own.notes.get(saved.id)).toBeUndefined();
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

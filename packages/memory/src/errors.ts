@@ -15,14 +15,6 @@ export class MemoryValidationError extends OxydraError {
   }
 }
 
-export class NoteNotFoundError extends OxydraError {
-  readonly noteId: string;
-  constructor(noteId: string) {
-    super('tool_error', `there is no note ${noteId}; find note ids with memory_search`);
-    this.noteId = noteId;
-  }
-}
-
 /** The database was written by a newer Oxydra: opening it with this one could corrupt it. */
 export class SchemaTooNewError extends OxydraError {
   readonly found: number;
@@ -48,4 +40,9 @@ export class CorruptEventError extends OxydraError {
 }
 
 /** Part of the store contracts (@oxydra/types); re-exported here where they always lived. */
-export { SessionExistsError, SessionNotFoundError, StateConflictError } from '@oxydra/types';
+export {
+  NoteNotFoundError,
+  SessionExistsError,
+  SessionNotFoundError,
+  StateConflictError,
+} from '@oxydra/types';

@@ -1,6 +1,8 @@
 export type {
   AppendedTurn,
   NewSession,
+  NoteListOptions,
+  NoteStore,
   SessionFilter,
   SessionStamp,
   SessionStore,
@@ -16,11 +18,11 @@ export * from './memory.js';
 export * from './migrate.js';
 export * from './migrations/index.js';
 export * from './note-input.js';
-export * from './notes.js';
 export * from './payload.js';
 export * from './retrieval/index.js';
 export { QUEUE_WAIT_LIMIT_MS, serialClient } from './serial-client.js';
 export * from './store/libsql/kernel-state.js';
+export * from './store/libsql/notes.js';
 export type { StateValue } from './store/libsql/session-state.js';
 export * from './store/libsql/sessions.js';
 export { DERIVED_TITLE_CHARS, MAX_TITLE_CHARS } from './title.js';

@@ -4,11 +4,11 @@
  * `notes.setChangeHook`.
  */
 import type { Client } from '@libsql/client';
-import type { SessionStore, StateStore } from '@oxydra/types';
+import type { NoteStore, SessionStore, StateStore } from '@oxydra/types';
 import { type DatabaseLocation, openDatabase } from './db.js';
 import { migrate } from './migrate.js';
-import { NoteStore, type NoteStoreOptions } from './notes.js';
 import { LibsqlStateStore } from './store/libsql/kernel-state.js';
+import { LibsqlNoteStore, type NoteStoreOptions } from './store/libsql/notes.js';
 import { LibsqlSessionStore } from './store/libsql/sessions.js';
 
 export interface MemoryOptions extends DatabaseLocation {
@@ -39,7 +39,7 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
     return {
       client,
       sessions: new LibsqlSessionStore(client),
-      notes: new NoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
+      notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
       state: new LibsqlStateStore(client),
       schemaVersion: to,
       async close() {

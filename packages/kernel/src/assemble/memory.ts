@@ -120,15 +120,19 @@ export async function openWorkspaceMemory(
   env: NodeJS.ProcessEnv,
   onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
   histories: SessionHistoryOptions = {},
-  stores: Partial<Pick<KernelStores, 'sessions'>> = {},
+  stores: Partial<Pick<KernelStores, 'sessions' | 'notes'>> = {},
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
   claimMemory(location);
   const embedder = await embedderFor(config, env);
   const opened = await openMemory(location);
-  // A host's own sessions store (KernelOptions.stores) replaces the file's; the rest stays here.
-  const db: MemoryDatabase = stores.sessions ? { ...opened, sessions: stores.sessions } : opened;
+  // A host's own stores (KernelOptions.stores) replace the file's; the search index stays here.
+  const db: MemoryDatabase = {
+    ...opened,
+    sessions: stores.sessions ?? opened.sessions,
+    notes: stores.notes ?? opened.notes,
+  };
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
   const retriever = new Retriever(db.client, embedder, {
     topK,

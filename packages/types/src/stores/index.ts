@@ -4,5 +4,6 @@
  * and one shared contract suite in @oxydra/testkit/store-contracts that every implementation runs.
  */
 
+export * from './notes.js';
 export * from './sessions.js';
 export * from './state.js';
