@@ -48,7 +48,7 @@ function packageNameOf(specifier) {
   return BUILTINS.has(name) ? undefined : name;
 }
 
-function sourceFiles(directory) {
+export function sourceFiles(directory) {
   const files = [];
   for (const entry of readdirSync(directory)) {
     const path = join(directory, entry);

@@ -193,7 +193,7 @@ class KernelFacade implements Kernel {
       get: (id) => table.get(id),
     };
     this.memory = memoryCalls(base.memory);
-    this.state = stateCalls(base.memory);
+    this.state = stateCalls(base.memory, options.stores?.state);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
     this.budgets = admin.budgets;

@@ -5,7 +5,18 @@
  */
 import type { AdapterFactories } from '@oxydra/provider';
 import type { Clock, RunResult } from '@oxydra/runtime';
-import type { AgentConfig, ContentPart, Message, StreamEvent, Tool, ToolSource, Usage } from '@oxydra/types';
+import type {
+  AgentConfig,
+  ContentPart,
+  Message,
+  NoteStore,
+  SessionStore,
+  StateStore,
+  StreamEvent,
+  Tool,
+  ToolSource,
+  Usage,
+} from '@oxydra/types';
 import type { GuestPolicy } from './assemble/policy.js';
 
 export type { GuestPolicy };
@@ -43,6 +54,25 @@ export interface KernelOptions {
    * the same names. A replay's kernel writes no usage log (its cassette's calls cost nothing).
    */
   replay?: { tools: readonly Tool[] };
+  /**
+   * Stores to use instead of the embedded libSQL defaults (a test's, later PostgreSQL's): each
+   * implements its contract from @oxydra/types and passes @oxydra/testkit/store-contracts.
+   */
+  stores?: Partial<KernelStores>;
+}
+
+/** The stores a kernel keeps its data in (issue 32 item 3); libSQL files by default. */
+export interface KernelStores {
+  /** `kernel.state`: named JSON values (default: the memory database's). */
+  state: StateStore;
+  /**
+   * Stored conversations (default: the memory database's); used while memory is on. The search
+   * index still lives in the memory database until notes and search have their contract, so a
+   * turn stored elsewhere is not made searchable (a warning says so).
+   */
+  sessions: SessionStore;
+  /** Notes (`kernel.memory`, the memory tools; default: the memory database's), indexed for search as they change. */
+  notes: NoteStore;
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

@@ -15,32 +15,6 @@ export class MemoryValidationError extends OxydraError {
   }
 }
 
-export class NoteNotFoundError extends OxydraError {
-  readonly noteId: string;
-  constructor(noteId: string) {
-    super('tool_error', `there is no note ${noteId}; find note ids with memory_search`);
-    this.noteId = noteId;
-  }
-}
-
-export class SessionNotFoundError extends OxydraError {
-  readonly sessionId: string;
-  constructor(sessionId: string) {
-    super('usage_error', `there is no session ${sessionId}`, {
-      hint: 'list sessions with `oxydra sessions`',
-    });
-    this.sessionId = sessionId;
-  }
-}
-
-export class SessionExistsError extends OxydraError {
-  readonly sessionId: string;
-  constructor(sessionId: string) {
-    super('usage_error', `a session with id ${sessionId} already exists`);
-    this.sessionId = sessionId;
-  }
-}
-
 /** The database was written by a newer Oxydra: opening it with this one could corrupt it. */
 export class SchemaTooNewError extends OxydraError {
   readonly found: number;
@@ -65,27 +39,10 @@ export class CorruptEventError extends OxydraError {
   }
 }
 
-/**
- * A compare-and-set write of kernel state lost: the value was written (or deleted) since the
- * caller read it. The caller re-reads and decides again rather than overwrite newer work.
- */
-export class StateConflictError extends OxydraError {
-  readonly category: string;
-  /** The state's name (not `name`, which every Error has). */
-  readonly stateName: string;
-  /** The version the caller expected; 0: that no value existed. */
-  readonly expectedVersion: number;
-  /** The version found when the write failed; 0: no value. */
-  readonly actualVersion: number;
-  constructor(category: string, name: string, expectedVersion: number, actualVersion: number) {
-    const expected = expectedVersion === 0 ? 'no value' : `version ${expectedVersion}`;
-    const actual = actualVersion === 0 ? 'there is no value' : `it is at version ${actualVersion}`;
-    super('usage_error', `state ${category}/${name} changed: expected ${expected}, but ${actual}`, {
-      hint: 'load it again and retry with the version you read',
-    });
-    this.category = category;
-    this.stateName = name;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
-  }
-}
+/** Part of the store contracts (@oxydra/types); re-exported here where they always lived. */
+export {
+  NoteNotFoundError,
+  SessionExistsError,
+  SessionNotFoundError,
+  StateConflictError,
+} from '@oxydra/types';

@@ -2,11 +2,10 @@
  * Session exports: JSONL for machines (lossless except the attachment bytes, which the store
  * never kept) and Markdown for people.
  */
-import type { AssistantMessage, ContentPart, Message } from '@oxydra/types';
+import type { AssistantMessage, ContentPart, Message, SessionStore, StoredEvent } from '@oxydra/types';
 import { SessionNotFoundError } from './errors.js';
-import type { StoredEvent } from './events.js';
 import { attachmentPlaceholder } from './payload.js';
-import type { Session, SessionStore } from './sessions.js';
+import type { Session } from './store/libsql/sessions.js';
 
 /** The JSONL header's format name and version: bump the version when a line's shape changes. */
 export const SESSION_EXPORT_FORMAT = 'oxydra.session';

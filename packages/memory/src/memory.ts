@@ -4,11 +4,12 @@
  * `notes.setChangeHook`.
  */
 import type { Client } from '@libsql/client';
+import type { NoteStore, SessionStore, StateStore } from '@oxydra/types';
 import { type DatabaseLocation, openDatabase } from './db.js';
-import { KernelStateStore } from './kernel-state.js';
 import { migrate } from './migrate.js';
-import { NoteStore, type NoteStoreOptions } from './notes.js';
-import { SessionStore } from './sessions.js';
+import { LibsqlStateStore } from './store/libsql/kernel-state.js';
+import { LibsqlNoteStore, type NoteStoreOptions } from './store/libsql/notes.js';
+import { LibsqlSessionStore } from './store/libsql/sessions.js';
 
 export interface MemoryOptions extends DatabaseLocation {
   /** Passed to the NoteStore; can also be set later with `notes.setChangeHook`. */
@@ -21,7 +22,7 @@ export interface MemoryDatabase {
   readonly sessions: SessionStore;
   readonly notes: NoteStore;
   /** Named JSON values that outlive sessions: the kernel's `state` system call. */
-  readonly state: KernelStateStore;
+  readonly state: StateStore;
   /** The schema version after migrating: LATEST_SCHEMA_VERSION. */
   readonly schemaVersion: number;
   /** Closes the client; further calls fail. Safe to call twice. */
@@ -37,9 +38,9 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
     const { to } = await migrate(client, { label });
     return {
       client,
-      sessions: new SessionStore(client),
-      notes: new NoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
-      state: new KernelStateStore(client),
+      sessions: new LibsqlSessionStore(client),
+      notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
+      state: new LibsqlStateStore(client),
       schemaVersion: to,
       async close() {
         if (!client.closed) client.close();

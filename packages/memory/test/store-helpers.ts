@@ -164,3 +164,35 @@ export async function expectCleanExit(child: Child): Promise<void> {
   const { code, signal } = await child.exited;
   if (code !== 0) throw new Error(`child failed (code ${code}, signal ${signal}):\n${child.stderr()}`);
 }
+
+/**
+ * Opens a fresh memory database in a temp dir for a store contract suite and hands it the store
+ * `pick` chooses. `another`: also offer a second client on the same file (only for stores whose
+ * writes are single statements: two clients in one process cannot wait for each other's
+ * transactions, see @oxydra/testkit/store-contracts' harness).
+ */
+export function memoryStoreOpener<S>(
+  pick: (memory: MemoryDatabase) => S,
+  options: { another?: boolean } = {},
+) {
+  return async () => {
+    const tmp = tempDir();
+    const path = tmp.path('contract.db');
+    const memory = await openMemory({ path });
+    return {
+      store: pick(memory),
+      ...(options.another
+        ? {
+            async another() {
+              const other = await openMemory({ path });
+              return { store: pick(other), close: () => other.close() };
+            },
+          }
+        : {}),
+      async close() {
+        await memory.close();
+        tmp.cleanup();
+      },
+    };
+  };
+}

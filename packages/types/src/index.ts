@@ -10,6 +10,7 @@ export * from './messages.js';
 export * from './provider.js';
 export * from './session-ids.js';
 export * from './session-names.js';
+export * from './stores/index.js';
 export * from './stream.js';
 export * from './suggest.js';
 export * from './terminal-text.js';

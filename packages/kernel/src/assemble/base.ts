@@ -151,6 +151,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
           embeddingCharger(spending, warn, usageLog, embedder),
           // Idle sessions' histories leave memory by the kernel's clock (tests drive it).
           clock ? { now: () => clock.now() } : {},
+          options.stores ?? {},
         )
       : undefined;
   } catch (error) {

@@ -26,6 +26,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState } from '../store/state-origin.js';
+import type { KernelStores } from '../types.js';
 import { historyMessage, SessionHistories, type SessionHistoryOptions } from './session-history.js';
 import { WRITE_FIX, writeProblem } from './writable.js';
 
@@ -119,12 +120,19 @@ export async function openWorkspaceMemory(
   env: NodeJS.ProcessEnv,
   onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
   histories: SessionHistoryOptions = {},
+  stores: Partial<Pick<KernelStores, 'sessions' | 'notes'>> = {},
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
   claimMemory(location);
   const embedder = await embedderFor(config, env);
-  const db = await openMemory(location);
+  const opened = await openMemory(location);
+  // A host's own stores (KernelOptions.stores) replace the file's; the search index stays here.
+  const db: MemoryDatabase = {
+    ...opened,
+    sessions: stores.sessions ?? opened.sessions,
+    notes: stores.notes ?? opened.notes,
+  };
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
   const retriever = new Retriever(db.client, embedder, {
     topK,

@@ -1,92 +1,40 @@
 /**
- * Sessions: the sessions table, and the SessionStore API over it, its conversation log
- * (events.ts) and its state (state.ts).
+ * The libSQL SessionStore (the embedded default of the contract in @oxydra/types): the sessions
+ * table, and the API over it, its conversation log (events.ts) and its state (session-state.ts).
  */
 import type { Client, Row, Transaction } from '@libsql/client';
-import { type Message, matchSessionId, type SessionRecord } from '@oxydra/types';
-import { MemoryValidationError, SessionExistsError, SessionNotFoundError } from './errors.js';
+import {
+  type AppendedTurn,
+  type Message,
+  matchSessionId,
+  type NewSession,
+  SessionExistsError,
+  type SessionFilter,
+  SessionNotFoundError,
+  type SessionStamp,
+  type SessionStore,
+  type StoredEvent,
+  type StoredSession,
+  type StoredSessionSummary,
+} from '@oxydra/types';
+import { MemoryValidationError } from '../../errors.js';
+import { newSessionId, nowIso } from '../../ids.js';
+import { integer, optionalText, text } from '../../rows.js';
+import { checkTitle, deriveTitle } from '../../title.js';
+import { checkCount, checkId, checkOptionalId } from '../../validate.js';
 import {
   countEvents,
   deleteEventsStatement,
   encodeTurn,
   insertStatements,
   lastPosition,
-  type StoredEvent,
   selectEvents,
 } from './events.js';
-import { newSessionId, nowIso } from './ids.js';
-import { integer, optionalText, text } from './rows.js';
-import { compareAndSetState, deleteStateStatement, type StateValue, selectState } from './state.js';
-import { checkTitle, deriveTitle } from './title.js';
-import { checkCount, checkId, checkOptionalId } from './validate.js';
+import { compareAndSetState, deleteStateStatement, type StateValue, selectState } from './session-state.js';
 
-export interface Session extends SessionRecord {
-  /** The session that delegated to this one, when a sub-agent runs it. */
-  parentSessionId?: string;
-  /** Where the session was started (e.g. "gateway"); unset for sessions the CLI started. */
-  channelOrigin?: string;
-  /** When the session was archived for being idle; unset while it is active. */
-  archivedAt?: string;
-}
-
-export interface SessionSummary extends Session {
-  messageCount: number;
-}
-
-export interface NewSession {
-  /** Default: a new UUID v7, which sorts by creation time. */
-  id?: string;
-  title?: string;
-  userId?: string;
-  agent?: string;
-  parentSessionId?: string;
-  channelOrigin?: string;
-}
-
-/** Which sessions list and count look at; every filter is optional. */
-export interface SessionFilter {
-  userId?: string;
-  /** true: only archived sessions; false: only active ones; unset: both. */
-  archived?: boolean;
-  /** false leaves out sub-agent sessions (those with a parent); default true. */
-  subagents?: boolean;
-  /** Only sessions last active before this ISO time (the idle sweep's question). */
-  updatedBefore?: string;
-  /**
-   * Only sessions whose id or title contains this text, taken literally (`%`, `_` and `\` are
-   * not wildcards) and case-insensitively for ASCII letters (SQLite's LIKE). Empty: no filter.
-   */
-  search?: string;
-}
-
-export interface AppendedTurn {
-  /** This turn's number in the session: 1 for the first appendTurn. */
-  turn: number;
-  firstSeq: number;
-  lastSeq: number;
-  /** The time stored with every message of the turn. */
-  createdAt: string;
-}
-
-/**
- * Where a session's conversation log stands, read with a few index seeks (nothing scanned): what
- * a cache of its messages compares to learn whether anything was written since it read them.
- * The log is append-only, so an unchanged generation and tail means unchanged messages; a longer
- * log with the same generation means messages appended after the tail.
- */
-export interface SessionStamp {
-  /**
-   * The session row's identity (its rowid and creation time): a different value means the session
-   * was deleted and created again (or the file was vacuumed), so nothing cached is known to hold.
-   */
-  generation: string;
-  /** The last message's seq; 0 when the session has none. */
-  lastSeq: number;
-  /** The last message's turn (0 when none). */
-  lastTurn: number;
-  /** The last message's time ('' when none). */
-  lastAt: string;
-}
+/** The names this package always used for the contract's types. */
+export type Session = StoredSession;
+export type SessionSummary = StoredSessionSummary;
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
@@ -170,7 +118,7 @@ function checkNewSession(fields: NewSession): Required<Pick<NewSession, 'id'>> &
   };
 }
 
-export class SessionStore {
+export class LibsqlSessionStore implements SessionStore {
   readonly #db: Client;
 
   constructor(client: Client) {

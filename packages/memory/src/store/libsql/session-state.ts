@@ -4,13 +4,10 @@
  * nobody wrote in between; the loser re-reads instead of overwriting newer work.
  */
 import type { Client, InStatement } from '@libsql/client';
-import { integer, text } from './rows.js';
+import type { SessionStateValue } from '@oxydra/types';
+import { integer, text } from '../../rows.js';
 
-export interface StateValue {
-  value: string;
-  /** 1 after the first write, +1 per write. */
-  epoch: number;
-}
+export type StateValue = SessionStateValue;
 
 export async function selectState(
   db: Client,

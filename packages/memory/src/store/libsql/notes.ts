@@ -1,39 +1,27 @@
 /**
- * Notes: what the agent chose to remember (memory_save), per user, with tags. The notes table
- * and the NoteStore API over it. Search lives in the retrieval index, which follows changes
+ * The libSQL NoteStore (the embedded default of the contract in @oxydra/types): what the agent
+ * chose to remember (memory_save), per user, with tags. The notes table and the API over it. Search lives in the retrieval index, which follows changes
  * through the onChange hook.
  */
 import type { Client, Row } from '@libsql/client';
-import type { NoteRecord } from '@oxydra/types';
-import { NoteNotFoundError } from './errors.js';
-import { newNoteId, nowIso } from './ids.js';
-import { checkNoteContent, normalizeTags } from './note-input.js';
-import { optionalText, text } from './rows.js';
-import { checkCount, checkOptionalId } from './validate.js';
+import {
+  type NoteChangeEvent,
+  type NoteChangeHook,
+  type NoteListOptions,
+  NoteNotFoundError,
+  type NoteScope,
+  type NoteStore,
+  type NoteWriteResult,
+  type StoredNote,
+} from '@oxydra/types';
+import { newNoteId, nowIso } from '../../ids.js';
+import { checkNoteContent, normalizeTags } from '../../note-input.js';
+import { optionalText, text } from '../../rows.js';
+import { checkCount, checkOptionalId } from '../../validate.js';
 
-export interface Note extends NoteRecord {
-  userId?: string;
-}
-
-export interface NoteChangeEvent {
-  /** `saved` for a new or updated note, `deleted` for a removed one (the note as it was). */
-  type: 'saved' | 'deleted';
-  note: Note;
-}
-
-export type NoteChangeHook = (event: NoteChangeEvent) => Promise<void>;
-
-/**
- * The note as written. `indexError` is set when the write committed but the onChange hook
- * (the search index) failed: the note is safe, it just may not be found by search until
- * reindexed. Callers should say so rather than retry the write.
- */
-export type NoteWriteResult = Note & { indexError?: Error };
-
-/** Restricts a call to one user's notes: another user's note is "not found". */
-export interface NoteScope {
-  userId?: string;
-}
+/** The names this package always used for the contract's types. */
+export type Note = StoredNote;
+export type { NoteChangeEvent, NoteChangeHook, NoteScope, NoteWriteResult };
 
 export interface NoteStoreOptions {
   onChange?: NoteChangeHook;
@@ -63,7 +51,7 @@ function userFilter(scope: NoteScope | undefined): { sql: string; args: string[]
   return userId === undefined ? { sql: '', args: [] } : { sql: ' AND user_id = ?', args: [userId] };
 }
 
-export class NoteStore {
+export class LibsqlNoteStore implements NoteStore {
   readonly #db: Client;
   #onChange: NoteChangeHook | undefined;
   /** Hook calls run one at a time in commit order, so the index never sees a delete before its save. */
@@ -133,9 +121,7 @@ export class NoteStore {
   }
 
   /** Notes newest first (by last change); with `tags`, only notes carrying all of them. */
-  async list(
-    options: { userId?: string; tags?: string[]; limit?: number; offset?: number } = {},
-  ): Promise<Note[]> {
+  async list(options: NoteListOptions = {}): Promise<Note[]> {
     const limit = checkCount('limit', options.limit, DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT);
     const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);
     const filter = userFilter(options);

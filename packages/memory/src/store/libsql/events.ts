@@ -3,20 +3,12 @@
  * session's messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls.
  */
 import type { Client, InStatement, Row, Transaction } from '@libsql/client';
-import type { Message, Role } from '@oxydra/types';
-import { CorruptEventError, MemoryValidationError } from './errors.js';
-import { decodePayload, encodePayload, isRole } from './payload.js';
-import { integer, text } from './rows.js';
+import type { Message, Role, StoredEvent } from '@oxydra/types';
+import { CorruptEventError, MemoryValidationError } from '../../errors.js';
+import { decodePayload, encodePayload, isRole } from '../../payload.js';
+import { integer, text } from '../../rows.js';
 
-export interface StoredEvent {
-  seq: number;
-  turn: number;
-  role: Role;
-  /** When the turn was stored (every message of a turn has the same time). */
-  createdAt: string;
-  /** The message as stored: attachment bytes omitted (see payload.ts). */
-  message: Message;
-}
+export type { StoredEvent };
 
 /**
  * The last seq and turn of a session (0 and 0 when it has no messages). The last message has

@@ -1,49 +1,33 @@
 /**
- * The kernel's durable named values (`kernel.state`): one JSON value per (category, name) in the
+ * The libSQL StateStore (the embedded default of the contract in @oxydra/types): the kernel's
+ * durable named values (`kernel.state`), one JSON value per (category, name) in the
  * kernel_state table, for things that outlive a session (a scheduler's last run, a channel's
  * cursor, a plugin's settings). Every write is one SQL statement, so it is atomic within this
  * process and across processes sharing the file, and `version` never skips or repeats.
  */
 import type { Client, Row } from '@libsql/client';
-import { MemoryValidationError, StateConflictError } from './errors.js';
-import { nowIso } from './ids.js';
-import { checkStateName, encodeStateValue } from './kernel-state-input.js';
-import { integer, text } from './rows.js';
-import { checkCount } from './validate.js';
+import {
+  type LoadedState,
+  StateConflictError,
+  type StateEntry,
+  type StateListOptions,
+  type StateSaveOptions,
+  type StateStore,
+} from '@oxydra/types';
+import { MemoryValidationError } from '../../errors.js';
+import { nowIso } from '../../ids.js';
+import { checkStateName, encodeStateValue } from '../../kernel-state-input.js';
+import { integer, text } from '../../rows.js';
+import { checkCount } from '../../validate.js';
 
-export { MAX_STATE_NAME_CHARS, MAX_STATE_VALUE_BYTES, MAX_STATE_VALUE_DEPTH } from './kernel-state-input.js';
+export {
+  MAX_STATE_NAME_CHARS,
+  MAX_STATE_VALUE_BYTES,
+  MAX_STATE_VALUE_DEPTH,
+} from '../../kernel-state-input.js';
 
 export const DEFAULT_STATE_LIST_LIMIT = 1000;
 export const MAX_STATE_LIST_LIMIT = 10_000;
-
-export interface StateSaveOptions {
-  /**
-   * Compare-and-set: write only if the stored version is this one (0: only if there is no value
-   * yet); otherwise throw StateConflictError. Omitted: write whatever is there.
-   */
-  expectedVersion?: number;
-}
-
-export interface LoadedState<T = unknown> {
-  value: T;
-  /** 1 after the first write, +1 per write; a deleted then re-saved value starts again at 1. */
-  version: number;
-  /** ISO 8601 UTC time of the last write. */
-  updatedAt: string;
-}
-
-export interface StateEntry {
-  name: string;
-  version: number;
-  updatedAt: string;
-}
-
-export interface StateListOptions {
-  /** Only names starting with this (same alphabet as names; may be empty). */
-  prefix?: string;
-  /** At most this many entries; default DEFAULT_STATE_LIST_LIMIT, up to MAX_STATE_LIST_LIMIT. */
-  limit?: number;
-}
 
 function checkExpectedVersion(value: number | undefined): number | undefined {
   if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
@@ -61,7 +45,7 @@ function prefixEnd(prefix: string): string {
   return `${prefix}~`;
 }
 
-export class KernelStateStore {
+export class LibsqlStateStore implements StateStore {
   readonly #db: Client;
 
   constructor(client: Client) {

@@ -1,0 +1,82 @@
+/**
+ * KernelOptions.stores: a store passed in replaces the embedded default, and the kernel's system
+ * calls and runs go to it. Here libSQL stores on a file of the test's own, beside (or instead of)
+ * the workspace's memory database, so what reaches the default store shows.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openMemory } from '@oxydra/memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, testKernel, text } from './helpers.js';
+
+afterEach(closeAll);
+
+describe('kernel stores passed in', () => {
+  it('keeps kernel.state in the StateStore a host passes, even with memory off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    try {
+      const { kernel } = await testKernel(
+        [],
+        { memory: { enabled: false } },
+        { stores: { state: own.state } },
+      );
+      expect(await kernel.state.save('host', 'cursor', { at: 42 })).toEqual({ version: 1 });
+      expect(await own.state.load('host', 'cursor')).toMatchObject({ value: { at: 42 }, version: 1 });
+      await own.state.save('host', 'cursor', { at: 43 });
+      expect((await kernel.state.load('host', 'cursor'))?.value).toEqual({ at: 43 });
+      expect((await kernel.state.list('host')).map((entry) => entry.name)).toEqual(['cursor']);
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stores an agent's turns in the SessionStore a host passes, not the workspace's database", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    try {
+      const { kernel } = await testKernel(
+        [text('stored elsewhere')],
+        {},
+        { stores: { sessions: own.sessions } },
+      );
+      const result = await kernel.agents.spawn({ prompt: 'hello', userId: 'alice', sessionId: 'mine' })
+        .result;
+      expect(result.text).toBe('stored elsewhere');
+      const ids = await own.sessions.lookup('mine', { userId: 'alice' });
+      expect(ids).toHaveLength(1);
+      expect((await own.sessions.loadMessages(ids[0]!)).map((message) => message.content)).toEqual([
+        'hello',
+        'stored elsewhere',
+      ]);
+      expect(kernel.sessions).toBe(own.sessions);
+      expect(await kernel.resolveSession('mine', { userId: 'alice' })).toBe(ids[0]);
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps notes in the NoteStore a host passes, and still finds them by search', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    try {
+      const { kernel } = await testKernel([], {}, { stores: { notes: own.notes } });
+      const saved = await kernel.memory.remember('the deploy key lives in the vault', { userId: 'alice' });
+      expect((await own.notes.get(saved.id))?.content).toBe('the deploy key lives in the vault');
+      expect((await kernel.memory.notes({ userId: 'alice' })).map((note) => note.id)).toEqual([saved.id]);
+      const hits = await kernel.memory.recall('deploy key vault', { userId: 'alice' });
+      expect(hits.map((hit) => hit.text)).toContain('the deploy key lives in the vault');
+      expect(await kernel.memory.forget(saved.id, { userId: 'alice' })).toBe(true);
+      expect(await own.notes.get(saved.id)).toBeUndefined();
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The SessionStore contract (sessions, their append-only message log and their state): every
+ * implementation runs these against a real backend. They pin seq numbering without gaps or
+ * repeats (also with two writers), whole-or-nothing turns, exact round trips of unicode and big
+ * messages, user scoping, literal search, missing ids, and compare-and-set of session state.
+ */
+import type { Message, SessionStore } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, type OpenedStore, openEach, rejection, type StoreOpener } from './harness.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const user = (content: string): Message => ({ role: 'user', content });
+const assistant = (content: string): Message => ({ role: 'assistant', content });
+const named = (error: unknown) => (error as { name?: string } | undefined)?.name;
+
+export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
+  describe('SessionStore contract', () => {
+    let opened: OpenedStore<SessionStore>;
+    let store: SessionStore;
+    openEach(open, (current) => {
+      opened = current;
+      store = current.store;
+    });
+
+    it('creates sessions with given or generated ids, and refuses an id twice', async () => {
+      const made = await store.create({
+        id: 'chat-1',
+        title: 'Ünïcode 🎉',
+        userId: 'alice',
+        agent: 'default',
+      });
+      expect(made).toMatchObject({ id: 'chat-1', title: 'Ünïcode 🎉', userId: 'alice', agent: 'default' });
+      expect(made.createdAt).toMatch(ISO);
+      expect(await store.get('chat-1')).toEqual(made);
+      const generated = await store.create();
+      expect(generated.id).not.toBe('chat-1');
+      expect(generated.id.length).toBeGreaterThan(8);
+      expect(named(await rejection(() => store.create({ id: 'chat-1' })))).toBe('SessionExistsError');
+      expect((await store.get('chat-1'))?.title).toBe('Ünïcode 🎉');
+    });
+
+    it('answers missing ids: undefined, false, SessionNotFoundError', async () => {
+      expect(await store.get('ghost')).toBeUndefined();
+      expect(await store.stamp('ghost')).toBeUndefined();
+      expect(await store.archive('ghost')).toBe(false);
+      expect(await store.delete('ghost')).toBe(false);
+      expect(await store.getState('ghost', 'k')).toBeUndefined();
+      for (const work of [
+        () => store.loadMessages('ghost'),
+        () => store.loadEvents('ghost'),
+        () => store.countMessages('ghost'),
+        () => store.appendTurn('ghost', [user('hi')]),
+        () => store.rename('ghost', 'x'),
+        () => store.markActive('ghost'),
+        () => store.setState('ghost', 'k', 'v', null),
+      ]) {
+        expect(named(await rejection(work))).toBe('SessionNotFoundError');
+      }
+      expect(await store.get('ghost')).toBeUndefined();
+      expect(await rejection(() => store.create({ id: 'child', parentSessionId: 'ghost' }))).toBeDefined();
+      expect(await store.get('child')).toBeUndefined();
+    });
+
+    it('appends turns with seq 1, 2, 3... and round-trips every kind of message exactly', async () => {
+      await store.create({ id: 's' });
+      const big = 'x'.repeat(2_000_000);
+      const first: Message[] = [
+        { role: 'system', content: 'be brief' },
+        user(`hello ${HOSTILE_TEXT.join(' | ')}`),
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: [
+            { id: 'c1', name: 'read_file', arguments: { path: 'ü/🎉.txt', deep: { list: [1, null] } } },
+          ],
+        },
+        { role: 'tool', toolCallId: 'c1', toolName: 'read_file', content: big, isError: false },
+      ];
+      expect(await store.appendTurn('s', first)).toMatchObject({ turn: 1, firstSeq: 1, lastSeq: 4 });
+      const second = await store.appendTurn('s', [assistant('done'), user('thanks')]);
+      expect(second).toMatchObject({ turn: 2, firstSeq: 5, lastSeq: 6 });
+      expect(second.createdAt).toMatch(ISO);
+      expect(await store.loadMessages('s')).toEqual([...first, assistant('done'), user('thanks')]);
+      const events = await store.loadEvents('s', { afterSeq: 3 });
+      expect(events.map((event) => [event.seq, event.turn, event.role])).toEqual([
+        [4, 1, 'tool'],
+        [5, 2, 'assistant'],
+        [6, 2, 'user'],
+      ]);
+      expect(events[1]?.createdAt).toBe(second.createdAt);
+      expect(await store.countMessages('s')).toBe(6);
+      expect(await store.loadMessages('s', { afterSeq: 6 })).toEqual([]);
+      expect(await store.stamp('s')).toMatchObject({ lastSeq: 6, lastTurn: 2, lastAt: second.createdAt });
+    });
+
+    it('stores a turn whole or not at all', async () => {
+      await store.create({ id: 's' });
+      await store.appendTurn('s', [user('kept')]);
+      const bad = [user('lost'), { role: 'robot', content: 'x' } as unknown as Message];
+      expect(await rejection(() => store.appendTurn('s', bad))).toBeDefined();
+      expect(await rejection(() => store.appendTurn('s', []))).toBeDefined();
+      expect(await store.loadMessages('s')).toEqual([user('kept')]);
+      expect(await store.appendTurn('s', [user('next')])).toMatchObject({ turn: 2, firstSeq: 2, lastSeq: 2 });
+    });
+
+    it('never gives two writers the same seq, and keeps each turn together', async () => {
+      await store.create({ id: 's' });
+      const second = opened.another ? await opened.another() : { store, close: async () => {} };
+      try {
+        const turns = await Promise.all(
+          Array.from({ length: 16 }, (_, index) =>
+            (index % 2 ? second.store : store).appendTurn('s', [user(`q${index}`), assistant(`a${index}`)]),
+          ),
+        );
+        expect(turns.map((turn) => turn.turn).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 16 }, (_, index) => index + 1),
+        );
+        const events = await second.store.loadEvents('s');
+        expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 32 }, (_, index) => index + 1));
+        for (let index = 0; index < 32; index += 2) {
+          const [question, answer] = [events[index]!, events[index + 1]!];
+          expect(question.turn).toBe(answer.turn);
+          expect((answer.message.content as string).slice(1)).toBe(
+            (question.message.content as string).slice(1),
+          );
+        }
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('lets exactly one racing getOrCreate make a session, and all of them see it', async () => {
+      const made = await Promise.all(
+        Array.from({ length: 8 }, (_, index) => store.getOrCreate('shared', { title: `t${index}` })),
+      );
+      expect(new Set(made.map((session) => session.title)).size).toBe(1);
+      expect(await store.count()).toBe(1);
+    });
+
+    it('lists newest activity first, scoped by user, with counts, paging and literal search', async () => {
+      await store.create({ id: 'a1', userId: 'alice', title: '100% done_ok' });
+      await store.create({ id: 'b1', userId: 'bob', title: 'plain' });
+      await store.create({ id: 'a2', userId: 'alice', title: 'other' });
+      // Times are the store's own, to the millisecond: let one pass so a1's activity is the newest.
+      await new Promise((done) => setTimeout(done, 5));
+      await store.appendTurn('a1', [user('touch')]);
+      const alice = await store.list({ userId: 'alice' });
+      expect(alice.map((session) => session.id)).toEqual(['a1', 'a2']);
+      expect(alice.map((session) => session.messageCount)).toEqual([1, 0]);
+      expect((await store.list()).map((session) => session.id)).toEqual(['a1', 'a2', 'b1']);
+      expect((await store.list({ limit: 1, offset: 1 })).map((session) => session.id)).toEqual(['a2']);
+      expect(await store.count({ userId: 'bob' })).toBe(1);
+      expect(await store.count({ userId: 'carol' })).toBe(0);
+      expect((await store.list({ search: '100%' })).map((session) => session.id)).toEqual(['a1']);
+      expect((await store.list({ search: 'e_o' })).map((session) => session.id)).toEqual(['a1']);
+      expect(await store.list({ search: '%' })).toHaveLength(1);
+      expect(await store.list({ search: "'; drop table sessions; --" })).toEqual([]);
+      expect((await store.list({ search: 'PLAIN' })).map((session) => session.id)).toEqual(['b1']);
+      expect(await store.lookup('a1', { userId: 'bob' })).toEqual([]);
+      expect(await store.lookup('a1', { userId: 'alice' })).toEqual(['a1']);
+      expect((await store.lookup('a')).sort()).toEqual(['a1', 'a2']);
+      expect(await store.lookup('zz')).toEqual([]);
+    });
+
+    it('archives, reactivates, renames and deletes, keeping sub-agent sessions unlinked', async () => {
+      await store.create({ id: 'parent' });
+      await store.create({ id: 'kid', parentSessionId: 'parent' });
+      await store.appendTurn('parent', [user('one')]);
+      await store.setState('parent', 'summary', 'v1', null);
+      expect(await store.archive('parent')).toBe(true);
+      expect(await store.archive('parent')).toBe(false);
+      expect((await store.list({ archived: true })).map((session) => session.id)).toEqual(['parent']);
+      expect((await store.list({ subagents: false })).map((session) => session.id)).toEqual(['parent']);
+      expect((await store.markActive('parent')).archivedAt).toBeUndefined();
+      expect((await store.rename('parent', 'Renamed ✓')).title).toBe('Renamed ✓');
+      expect(await store.delete('parent')).toBe(true);
+      expect(await store.get('parent')).toBeUndefined();
+      expect(await store.getState('parent', 'summary')).toBeUndefined();
+      expect((await store.get('kid'))?.parentSessionId).toBeUndefined();
+      const again = await store.create({ id: 'parent' });
+      expect(await store.countMessages('parent')).toBe(0);
+      expect(await store.stamp('parent')).toMatchObject({ lastSeq: 0, lastTurn: 0, lastAt: '' });
+      expect(again.id).toBe('parent');
+    });
+
+    it('changes the stamp generation when a session is deleted and made again', async () => {
+      await store.create({ id: 's' });
+      const before = await store.stamp('s');
+      await store.delete('s');
+      await store.create({ id: 's' });
+      expect((await store.stamp('s'))?.generation).not.toBe(before?.generation);
+    });
+
+    it('writes session state by compare-and-set, exactly one racing writer winning', async () => {
+      await store.create({ id: 's' });
+      expect(await store.setState('s', 'k', 'v1 ü', null)).toBe(true);
+      expect(await store.setState('s', 'k', 'again', null)).toBe(false);
+      expect(await store.getState('s', 'k')).toEqual({ value: 'v1 ü', epoch: 1 });
+      const wins = await Promise.all(
+        Array.from({ length: 10 }, (_, index) => store.setState('s', 'k', `w${index}`, 1)),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect((await store.getState('s', 'k'))?.epoch).toBe(2);
+      expect(await store.setState('s', 'k', 'stale', 1)).toBe(false);
+      expect(await rejection(() => store.setState('s', 'k', 'x', -1))).toBeDefined();
+    });
+  });
+}

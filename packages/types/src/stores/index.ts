@@ -1,0 +1,9 @@
+/**
+ * The store contracts (issue 32 item 3): each store the kernel keeps its data in is an
+ * interface here, with the libSQL implementation as the embedded default in the owning package
+ * and one shared contract suite in @oxydra/testkit/store-contracts that every implementation runs.
+ */
+
+export * from './notes.js';
+export * from './sessions.js';
+export * from './state.js';

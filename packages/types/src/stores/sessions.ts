@@ -1,0 +1,147 @@
+/**
+ * Stored conversations as a store contract: sessions, each with an append-only log of messages
+ * numbered 1, 2, 3... (seq, no gaps) in turns, and small named values with an epoch for
+ * compare-and-set. The libSQL file is the embedded default (@oxydra/memory); PostgreSQL (issue
+ * 33) implements the same interface and passes @oxydra/testkit/store-contracts' suite. Every
+ * method is one atomic unit, also across processes sharing the store; ids are made by the
+ * caller or, when left out, by the store (UUID v7); times are the store's, ISO 8601 UTC.
+ */
+import { OxydraError } from '../errors.js';
+import type { SessionRecord } from '../interfaces.js';
+import type { Message, Role } from '../messages.js';
+
+export interface StoredSession extends SessionRecord {
+  /** The session that delegated to this one, when a sub-agent runs it. */
+  parentSessionId?: string;
+  /** Where the session was started (e.g. "gateway"); unset for sessions the CLI started. */
+  channelOrigin?: string;
+  /** When the session was archived for being idle; unset while it is active. */
+  archivedAt?: string;
+}
+
+export interface StoredSessionSummary extends StoredSession {
+  messageCount: number;
+}
+
+export interface NewSession {
+  /** Default: a new UUID v7, which sorts by creation time. */
+  id?: string;
+  title?: string;
+  userId?: string;
+  agent?: string;
+  parentSessionId?: string;
+  channelOrigin?: string;
+}
+
+/** Which sessions list and count look at; every filter is optional. */
+export interface SessionFilter {
+  userId?: string;
+  /** true: only archived sessions; false: only active ones; unset: both. */
+  archived?: boolean;
+  /** false leaves out sub-agent sessions (those with a parent); default true. */
+  subagents?: boolean;
+  /** Only sessions last active before this ISO time (the idle sweep's question). */
+  updatedBefore?: string;
+  /**
+   * Only sessions whose id or title contains this text, taken literally (`%`, `_` and `\` are
+   * not wildcards) and case-insensitively for ASCII letters. Empty: no filter. At most 500 characters.
+   */
+  search?: string;
+}
+
+export interface AppendedTurn {
+  /** This turn's number in the session: 1 for the first appendTurn. */
+  turn: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** The time stored with every message of the turn. */
+  createdAt: string;
+}
+
+/**
+ * Where a session's conversation log stands, cheap to read: what a cache of its messages compares
+ * to learn whether anything was written since. The log is append-only, so an unchanged generation
+ * and tail means unchanged messages; a longer log with the same generation means appended messages.
+ */
+export interface SessionStamp {
+  /** The session row's identity: a different value means it was deleted and created again. */
+  generation: string;
+  /** The last message's seq; 0 when the session has none. */
+  lastSeq: number;
+  /** The last message's turn (0 when none). */
+  lastTurn: number;
+  /** The last message's time ('' when none). */
+  lastAt: string;
+}
+
+export interface StoredEvent {
+  seq: number;
+  turn: number;
+  role: Role;
+  /** When the turn was stored (every message of a turn has the same time). */
+  createdAt: string;
+  /** The message as stored: attachment bytes omitted. */
+  message: Message;
+}
+
+export interface SessionStateValue {
+  value: string;
+  /** 1 after the first write, +1 per write. */
+  epoch: number;
+}
+
+export interface SessionStore {
+  /** A new session; an explicit id that exists already rejects with SessionExistsError. */
+  create(fields?: NewSession): Promise<StoredSession>;
+  get(id: string): Promise<StoredSession | undefined>;
+  /** The session `id`, created with `fields` if missing (two racing callers get the same one). */
+  getOrCreate(id: string, fields?: Omit<NewSession, 'id'>): Promise<StoredSession>;
+  /** Newest activity first, each with its message count (default limit 50, at most 1000). */
+  list(options?: SessionFilter & { limit?: number; offset?: number }): Promise<StoredSessionSummary[]>;
+  /** The ids `typed` could name (full id, short id or prefix), only `userId`'s when given. */
+  lookup(typed: string, scope?: { userId?: string }): Promise<string[]>;
+  count(filter?: SessionFilter): Promise<number>;
+  /** False when it was archived already or does not exist. */
+  archive(id: string): Promise<boolean>;
+  /** Moves updated_at to now and un-archives; SessionNotFoundError when missing. */
+  markActive(id: string): Promise<StoredSession>;
+  /** Deletes the session with its messages, state and search chunks; sub-agent sessions stay, unlinked. */
+  delete(id: string): Promise<boolean>;
+  rename(id: string, title: string): Promise<StoredSession>;
+  /**
+   * Appends one turn's messages: all of them or none. seq continues from the session's last
+   * (no gaps, no repeats, also with two writers); an archived session becomes active; an
+   * untitled one takes its title from the first user message. SessionNotFoundError when missing.
+   */
+  appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn>;
+  /** The messages in order (after `afterSeq` when given); SessionNotFoundError when missing. */
+  loadMessages(sessionId: string, options?: { afterSeq?: number }): Promise<Message[]>;
+  loadEvents(sessionId: string, options?: { afterSeq?: number }): Promise<StoredEvent[]>;
+  /** undefined when the session does not exist. */
+  stamp(sessionId: string): Promise<SessionStamp | undefined>;
+  countMessages(sessionId: string): Promise<number>;
+  getState(sessionId: string, key: string): Promise<SessionStateValue | undefined>;
+  /**
+   * Writes `value` under `key` only if its epoch is still `expectedEpoch` (null: only if it has
+   * no value yet). False: another writer got there first. SessionNotFoundError when missing.
+   */
+  setState(sessionId: string, key: string, value: string, expectedEpoch: number | null): Promise<boolean>;
+}
+
+export class SessionNotFoundError extends OxydraError {
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super('usage_error', `there is no session ${sessionId}`, {
+      hint: 'list sessions with `oxydra sessions`',
+    });
+    this.sessionId = sessionId;
+  }
+}
+
+export class SessionExistsError extends OxydraError {
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super('usage_error', `a session with id ${sessionId} already exists`);
+    this.sessionId = sessionId;
+  }
+}

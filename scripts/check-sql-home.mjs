@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Fails when SQL appears in a source file outside the store modules (issue 32 item 3: stores
+// behind contracts, so a second backend such as PostgreSQL replaces whole modules, not lines
+// scattered through services). SQL here: a database call (`db.execute(`, `client.batch(`,
+// `.prepare(`, `db.exec(` ...) or an SQL statement in code (comments are ignored).
+// Store modules: any file under packages/<package>/src/store/.
+// Run: node scripts/check-sql-home.mjs [--root DIR]
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sourceFiles } from './check-layers.mjs';
+
+// Files that still hold SQL outside a store module. This list may only shrink: an entry whose
+// file no longer holds SQL (or no longer exists) fails the check too, so it gets removed.
+export const NOT_YET_MOVED = [
+  // moving in issue 32: audit chain and usage/spend (their contracts come with the audit/usage rework)
+  'packages/kernel/src/services/audit/audit-log.ts',
+  'packages/kernel/src/services/audit/chain.ts',
+  'packages/kernel/src/services/budgets/caps.ts',
+  'packages/kernel/src/services/budgets/spending.ts',
+  'packages/kernel/src/services/usage/cost-report.ts',
+  'packages/kernel/src/services/usage/usage-log.ts',
+  // moving in issue 32: schedules and run claims
+  'packages/kernel/src/scheduler/run-claims.ts',
+  'packages/kernel/src/scheduler/schedule-calls.ts',
+  'packages/kernel/src/scheduler/token-standing.ts',
+  // moving in issue 32: tokens and admin approvals
+  'packages/kernel/src/services/admin-approvals.ts',
+  'packages/kernel/src/services/tokens.ts',
+  // moving in issue 32: sessions/messages, notes, vector index and full-text search
+  'packages/memory/src/db.ts',
+  'packages/memory/src/migrate.ts',
+  'packages/memory/src/migrations/001-sessions.ts',
+  'packages/memory/src/migrations/002-notes.ts',
+  'packages/memory/src/migrations/003-retrieval.ts',
+  'packages/memory/src/migrations/004-gateway-sessions.ts',
+  'packages/memory/src/migrations/005-kernel-state.ts',
+  'packages/memory/src/retrieval/fts-search.ts',
+  'packages/memory/src/retrieval/retriever.ts',
+  'packages/memory/src/retrieval/scope.ts',
+  'packages/memory/src/retrieval/statements.ts',
+  'packages/memory/src/retrieval/vector-cache.ts',
+  'packages/memory/src/retrieval/vector-search.ts',
+  // moving in issue 32: `oxydra doctor` counts rows itself (a store call will count them)
+  'packages/cli/src/commands/doctor.ts',
+];
+
+const DB_CALL =
+  /\b(?:db|client|raw|tx|database|connection|#db|#client)\.(?:execute|executeMultiple|batch|exec|prepare|transaction)\(|\.prepare\(/;
+const STATEMENT =
+  /\b(?:SELECT\s+[\s\S]{0,200}?\bFROM\s+\w+|INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\s+\w+|CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(?:TABLE|INDEX)\b|BEGIN\s+(?:IMMEDIATE|EXCLUSIVE|DEFERRED|TRANSACTION)\b|PRAGMA\s+\w)/;
+
+/** The code without comments: block comments and lines that are only a line comment. */
+function codeOf(text) {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('//'))
+    .join('\n');
+}
+
+/** What SQL `text` holds, as a short reason, or undefined. */
+export function sqlIn(text) {
+  const code = codeOf(text);
+  const call = DB_CALL.exec(code);
+  if (call) return `database call ${call[0]}`;
+  const statement = STATEMENT.exec(code);
+  if (statement) return `SQL statement "${statement[0].replace(/\s+/g, ' ').slice(0, 40)}"`;
+  return undefined;
+}
+
+const isStoreModule = (path) =>
+  path
+    .split(sep)
+    .join('/')
+    .match(/^packages\/[^/]+\/src\/store\//) !== null;
+
+export function checkSqlHome(root) {
+  const problems = [];
+  const packagesDir = join(root, 'packages');
+  const seen = new Set();
+  for (const dir of readdirSync(packagesDir)) {
+    let files = [];
+    try {
+      files = sourceFiles(join(packagesDir, dir, 'src'));
+    } catch {}
+    for (const file of files) {
+      const where = relative(root, file).split(sep).join('/');
+      if (isStoreModule(where)) continue;
+      const reason = sqlIn(readFileSync(file, 'utf8'));
+      if (!reason) continue;
+      seen.add(where);
+      if (!NOT_YET_MOVED.includes(where)) {
+        problems.push(
+          `${where}: ${reason} outside a store module: put it in packages/<package>/src/store/ behind the store's contract (@oxydra/types stores)`,
+        );
+      }
+    }
+  }
+  for (const listed of NOT_YET_MOVED) {
+    if (!seen.has(listed)) {
+      problems.push(
+        `${listed}: holds no SQL any more: remove it from NOT_YET_MOVED in scripts/check-sql-home.mjs`,
+      );
+    }
+  }
+  return problems;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { root: { type: 'string', default: process.cwd() } } });
+  const problems = checkSqlHome(values.root);
+  if (problems.length > 0) {
+    process.stderr.write(`SQL home check failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('SQL home check passed\n');
+}

@@ -1,0 +1,68 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { NOT_YET_MOVED, sqlIn } from '../check-sql-home.mjs';
+
+const script = fileURLToPath(new URL('../check-sql-home.mjs', import.meta.url));
+const repoRoot = dirname(dirname(script));
+let root: string | undefined;
+afterEach(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
+});
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(join(root!, path)), { recursive: true });
+  writeFileSync(join(root!, path), text);
+}
+
+/** A tree holding every not-yet-moved file with SQL in it, so only the file under test decides. */
+function treeWithAllowList() {
+  root = mkdtempSync(join(tmpdir(), 'sql-home-'));
+  for (const listed of NOT_YET_MOVED as string[]) write(listed, "db.prepare('SELECT 1 FROM t');\n");
+}
+
+const run = () => spawnSync(process.execPath, [script, '--root', root!], { encoding: 'utf8' });
+
+describe('SQL home check', () => {
+  it('passes on this repository', () => {
+    expect(execFileSync(process.execPath, [script, '--root', repoRoot], { encoding: 'utf8' })).toContain(
+      'passed',
+    );
+  });
+
+  it('finds database calls and statements in code, not in comments or tool calls', () => {
+    expect(sqlIn('await db.execute({ sql: x });')).toMatch(/database call/);
+    expect(sqlIn('this.#db.prepare(x)')).toMatch(/database call/);
+    expect(sqlIn('const q = `UPDATE kernel_state SET value = ?`;')).toMatch(/UPDATE kernel_state SET/);
+    expect(sqlIn("run('DELETE FROM notes WHERE id = ?')")).toMatch(/DELETE FROM notes/);
+    expect(sqlIn('// SELECT id FROM notes\n/* INSERT INTO x */\nawait tool.execute(args);')).toBeUndefined();
+    expect(sqlIn('const m = /x/.exec(text);')).toBeUndefined();
+  });
+
+  it('fails on SQL in a service and passes it in a store module', () => {
+    treeWithAllowList();
+    write('packages/kernel/src/store/libsql/tokens.ts', "db.prepare('SELECT id FROM gateway_tokens');\n");
+    expect(run().status).toBe(0);
+    write(
+      'packages/kernel/src/services/sneaky.ts',
+      "const sql = 'INSERT INTO gateway_tokens (id) VALUES (?)';\n",
+    );
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('packages/kernel/src/services/sneaky.ts');
+  });
+
+  it('fails on an allow-list entry that holds no SQL any more, so the list only shrinks', () => {
+    treeWithAllowList();
+    const [first] = NOT_YET_MOVED as string[];
+    write(first!, 'export const nothing = 1;\n');
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${first}: holds no SQL any more`);
+  });
+});
