@@ -5,10 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, ToolExecutor, ToolSpec } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, findModel } from '../../provider/src/index.js';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { startAgentRun } from '../src/index.js';
 import { finish, ofType, runOptions, start, waitForEvent } from './helpers.js';
 
