@@ -13,6 +13,7 @@ import {
   type ProviderType,
   type StreamEvent,
   type StreamOptions,
+  type Usage,
 } from '@oxydra/types';
 
 /** One reply: text (streamed a word a delta), tool calls, usage. */
@@ -27,7 +28,7 @@ export interface ScriptedReply {
     /** Why `raw` does not parse: the end event then carries it and empty arguments. */
     parseError?: string;
   }[];
-  usage?: { inputTokens: number; outputTokens: number };
+  usage?: Usage;
 }
 
 /** A model call as the script sees it. */
