@@ -2,7 +2,6 @@
  * Failure handling of all four adapters against the testkit's real error envelopes and stream
  * faults: classification, retry-after, partial output, cancellation.
  */
-
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';

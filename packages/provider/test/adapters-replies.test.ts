@@ -2,7 +2,6 @@
  * What every adapter makes of the same scripted replies, served by the testkit in each API's
  * wire format: streaming order, parallel tool calls, invalid arguments, finish reasons.
  */
-
 import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -4,7 +4,6 @@
  * same faults, through the full provider stack built from config, must get the same retry,
  * no-retry and fallback behaviour with a clear final error.
  */
-
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import {
   agentConfigSchema,

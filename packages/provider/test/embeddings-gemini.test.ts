@@ -1,5 +1,4 @@
 /** Gemini embeddings against the testkit's :batchEmbedContents: request shape, batching, errors. */
-
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { mockEmbedding } from '@oxydra/testkit/helpers';
 import { ProviderError } from '@oxydra/types';

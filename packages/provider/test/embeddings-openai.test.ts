@@ -1,5 +1,4 @@
 /** OpenAI embeddings against the testkit's /v1/embeddings: request shape, batching, errors. */
-
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { mockEmbedding } from '@oxydra/testkit/helpers';
 import { ProviderError, type Usage } from '@oxydra/types';

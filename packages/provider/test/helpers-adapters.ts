@@ -2,7 +2,6 @@
  * Shared steps of the adapter tests: serve a fixture, run a provider over it, and compare the
  * assembled response with expected.json.
  */
-
 import { type MockApi, type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { type Context, type Provider, ProviderError, type StreamEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
