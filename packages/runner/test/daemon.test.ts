@@ -4,9 +4,8 @@
  * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -18,19 +17,25 @@ import {
   sendControl,
 } from '@oxydra/runner';
 import { processAlive } from '@oxydra/sandbox';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
 
+let tmp: TempWorkspace;
 let project: string;
 let daemon: RunnerDaemon | undefined;
 let plan: RunnerPlan;
 
 beforeEach(async () => {
-  project = mkdtempSync(join(tmpdir(), 'oxydra-daemon-'));
-  mkdirSync(join(project, '.oxydra/users'), { recursive: true });
-  writeFileSync(join(project, '.oxydra/runner.toml'), '[users.alice]\nconfig_path = "users/alice.toml"\n');
-  writeFileSync(join(project, '.oxydra/users/alice.toml'), '[resources]\nmax_processes = 32\n');
+  tmp = tempWorkspace({
+    prefix: 'oxydra-daemon-',
+    files: {
+      '.oxydra/runner.toml': '[users.alice]\nconfig_path = "users/alice.toml"\n',
+      '.oxydra/users/alice.toml': '[resources]\nmax_processes = 32\n',
+    },
+  });
+  project = tmp.dir;
   plan = await planRunner({ cwd: project, insecure: true });
 });
 
@@ -38,7 +43,7 @@ afterEach(async () => {
   await daemon?.shutdown('test over');
   await daemon?.done;
   daemon = undefined;
-  rmSync(project, { recursive: true, force: true });
+  tmp.cleanup();
 });
 
 async function startDaemon(mode?: string): Promise<RunnerDaemon> {
