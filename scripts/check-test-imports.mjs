@@ -4,8 +4,8 @@
 // @oxydra/testkit/helpers), so they test what ships, and wait with its one pollUntil, so a
 // timeout always says what it waited for (issue 32, "test support in one home").
 // Run: node scripts/check-test-imports.mjs [--root DIR]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const SPECIFIERS = [
@@ -20,21 +20,13 @@ const POLLING_HELPER = new RegExp(
   'g',
 );
 
+/** Source files below `directory` (none when it does not exist), minus dependencies and fixtures. */
 function testFiles(directory) {
-  const files = [];
-  let entries;
-  try {
-    entries = readdirSync(directory);
-  } catch {
-    return files;
-  }
-  for (const entry of entries) {
-    if (entry === 'node_modules' || entry === 'fixtures') continue;
-    const path = join(directory, entry);
-    if (statSync(path).isDirectory()) files.push(...testFiles(path));
-    else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry) && !entry.endsWith('.d.ts')) files.push(path);
-  }
-  return files;
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { recursive: true, encoding: 'utf8' })
+    .filter((path) => /\.(ts|tsx|mts|js|mjs)$/.test(path) && !path.endsWith('.d.ts'))
+    .filter((path) => !path.split(sep).some((part) => part === 'node_modules' || part === 'fixtures'))
+    .map((path) => join(directory, path));
 }
 
 export function checkTestImports(root) {
