@@ -81,10 +81,10 @@ describe.skipIf(problem !== undefined)(
         },
       );
       await expect(waiting).rejects.toThrow('user pressed stop');
-      let count = '0';
-      const end = Date.now() + 10_000;
-      while (count === '0' && Date.now() < end)
-        count = (await call(source, 'trivial__cancellations', {})).content;
+      const count = await pollUntil(async () => {
+        const counted = (await call(source, 'trivial__cancellations', {})).content;
+        return counted === '0' ? undefined : counted;
+      }, 'the server to count the cancellation');
       expect(count).toBe('1');
     });
   },
