@@ -17,7 +17,7 @@ import {
   sendControl,
 } from '@oxydra/runner';
 import { processAlive } from '@oxydra/sandbox';
-import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
@@ -63,14 +63,15 @@ function control(request: ControlRequest): Promise<ControlResponse> {
   return sendControl(plan.paths.controlSocket, request);
 }
 
+/** The daemon's health once `check` accepts it; a timeout shows the last answer. */
 async function healthWhen(check: (payload: Record<string, unknown>) => boolean, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const response = await control({ op: 'health_check' });
-    if (response.op === 'health_status' && check(response.payload)) return response.payload;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(response)}`);
-    await sleep(25);
-  }
+  let response: ControlResponse | undefined;
+  return pollUntil(async () => {
+    response = await control({ op: 'health_check' });
+    return response.op === 'health_status' && check(response.payload) ? response.payload : undefined;
+  }, what).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(response)}`);
+  });
 }
 
 describe('runner daemon', () => {
