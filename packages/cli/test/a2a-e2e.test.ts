@@ -7,13 +7,14 @@
  */
 import { TaskState } from '@a2a-js/sdk';
 import { DefaultAgentCardResolver } from '@a2a-js/sdk/client';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   a2aClient as clientFor,
   a2aMessage as send,
   partsText as textOf,
 } from '../../gateway/test/a2a-client.js';
-import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { auditEntries } from './helpers.js';
 
@@ -122,18 +123,20 @@ describe('two oxydra gateways over A2A', () => {
     const stream = client.sendMessageStream(send('please ask b to hold'));
     const first = await stream.next();
     const taskId = first.value?.payload?.$case === 'task' ? first.value.payload.value.id : '';
-    await waitFor(
+    await pollUntil(
       () => envB.mock.requests.some((request) => request.raw.includes('hold forever')),
       "B's model to be asked",
+      { timeoutMs: 20_000 },
     );
     const canceled = await client.cancelTask({ id: taskId, tenant: '', metadata: undefined });
     expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     for await (const _event of stream) {
       // drained to its end
     }
-    await waitFor(
+    await pollUntil(
       () => auditEntries(envB.workspace, 'agent_exit').some((entry) => entry.data.status === 'killed'),
       "B's agent to be killed",
+      { timeoutMs: 20_000 },
     );
     expect(auditEntries(envA.workspace, 'agent_exit').at(-1)?.data.status).toBe('killed');
   });

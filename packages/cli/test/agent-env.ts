@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
+import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
 export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
@@ -138,13 +138,4 @@ ${extraToml}`,
     await this.mock.close();
     this.sandbox.cleanup();
   }
-}
-
-/** Poll until `check` holds (bounded), for waiting on a spawned process's progress. */
-export async function waitFor(check: () => boolean, what: string, attempts = 400): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }

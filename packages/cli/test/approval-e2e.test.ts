@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { processesLeftBehind, uniqueSleep } from './processes.js';

@@ -7,8 +7,9 @@
  * - A schedule outlives its user's access: revoking the user's only token pauses it with the
  *   reason, nothing runs, and resuming is refused until the user has a token again.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { auditEntries } from './helpers.js';
 
@@ -136,7 +137,7 @@ describe('attack battery: kernel rules', () => {
       'owner-task',
     ]);
     expect(control.status, control.stderr).toBe(0);
-    await waitFor(() => asked(env!, 'owner-task') >= 1, "the owner's schedule", 1200);
+    await pollUntil(() => asked(env!, 'owner-task') >= 1, "the owner's schedule", { timeoutMs: 60_000 });
     expect(asked(env, 'alice-task')).toBe(0);
 
     const reason = new RegExp(

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { ChatOpenAI } from '@langchain/openai';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
-import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

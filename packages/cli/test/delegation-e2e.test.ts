@@ -4,8 +4,8 @@
  * run in parallel), `--json` shows the children's events with their agent ids, the parent's
  * --max-cost stops a child mid-run, and Ctrl+C on the parent leaves no child or sandbox process.
  */
+import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { processesLeftBehind, uniqueSleep } from './processes.js';
 

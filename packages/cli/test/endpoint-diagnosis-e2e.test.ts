@@ -4,8 +4,8 @@
  * Issue 31, item 6: doctor is not Ready when the server serves no model or not the configured
  * one, and does not warn about providers nobody chose.
  */
+import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
 import { freePort } from './ports.js';
 

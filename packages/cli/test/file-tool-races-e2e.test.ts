@@ -9,6 +9,7 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ToolExecutionEndEvent } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSwapper } from '../../tools/test/swapper.js';
@@ -129,11 +130,15 @@ describe('file tools end to end', () => {
         const ended = () => child.exitCode !== null || child.signalCode !== null;
         const toInternal = startSwapper(join(workspace, 'sub'), join(workspace, '.oxydra'));
         // The first batch's results reach the model in its second request.
-        await until(() => env!.mock.requests.length >= 2 || ended());
+        await pollUntil(() => env!.mock.requests.length >= 2 || ended(), "the model's second request", {
+          timeoutMs: 60_000,
+        });
         flips += await toInternal.stop();
         const toOutside = startSwapper(join(workspace, 'sub'), outside);
         // The second batch's results arrive with the third request: the control runs unraced.
-        await until(() => env!.mock.requests.length >= 3 || ended());
+        await pollUntil(() => env!.mock.requests.length >= 3 || ended(), "the model's third request", {
+          timeoutMs: 60_000,
+        });
         flips += await toOutside.stop();
         await exited;
       },
@@ -153,8 +158,3 @@ describe('file tools end to end', () => {
     expect(readFileSync(join(env!.workspace, 'sub', 'control.txt'), 'utf8')).toBe('control');
   });
 });
-
-/** Polls `check` (bounded by the test's timeout). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 25));
-}

@@ -6,8 +6,9 @@
  */
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, waitFor } from './agent-env.js';
+import { AgentEnv } from './agent-env.js';
 import { CliSandbox, IS_ROOT } from './helpers.js';
 import { processesWith, uniqueSleep } from './processes.js';
 import { trustWorkspace } from './trust-helpers.js';
@@ -107,7 +108,9 @@ describe('the first hour', () => {
       { reply: { text: 'not reached' }, times: 'always' },
     ]);
     const result = await env.run(['run', 'wait'], async (child) => {
-      await waitFor(() => processesWith(`sleep ${marker}`).length >= 1, 'the command to start');
+      await pollUntil(() => processesWith(`sleep ${marker}`).length >= 1, 'the command to start', {
+        timeoutMs: 20_000,
+      });
       child.kill('SIGINT');
     });
     expect(result.status).toBe(1);

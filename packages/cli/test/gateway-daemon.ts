@@ -6,8 +6,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { AgentEnv } from './agent-env.js';
-import { waitFor } from './agent-env.js';
 
 export interface LogLine {
   level: string;
@@ -47,9 +47,10 @@ export class GatewayDaemon {
     void daemon.exited.then((code) => {
       exitCode = code;
     });
-    await waitFor(
+    await pollUntil(
       () => exitCode !== undefined || daemon.logs().some((line) => line.msg.startsWith('listening on')),
       'the gateway to listen',
+      { timeoutMs: 20_000 },
     );
     const listening = daemon.logs().find((line) => line.msg.startsWith('listening on'));
     if (!listening) throw new Error(`the gateway exited (${exitCode}): ${daemon.stderr}${daemon.stdout}`);

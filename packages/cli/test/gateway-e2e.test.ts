@@ -4,11 +4,11 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
-import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv, E2E_KEY } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

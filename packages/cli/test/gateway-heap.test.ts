@@ -7,6 +7,7 @@
  * and glibc's malloc at 2 arenas with fixed mmap and trim thresholds, unless the user set them.
  */
 import { readFileSync } from 'node:fs';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_HEAP_GROWING_PERCENT,
@@ -15,7 +16,7 @@ import {
   heapGrowingFlag,
   tuneGatewayHeap,
 } from '../src/run/gateway-heap.js';
-import { AgentEnv, waitFor } from './agent-env.js';
+import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
 import { OXYDRA_BIN } from './helpers.js';
 
@@ -98,7 +99,7 @@ afterEach(async () => {
  */
 async function heapLine(started: GatewayDaemon) {
   const line = () => started.logs().find((entry) => entry.msg === 'V8 heap');
-  await waitFor(() => line() !== undefined, 'the "V8 heap" log line');
+  await pollUntil(() => line() !== undefined, 'the "V8 heap" log line', { timeoutMs: 20_000 });
   return line();
 }
 

@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
-import type { ScenarioStep } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 

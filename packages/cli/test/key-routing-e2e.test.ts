@@ -6,8 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RecordedRequest } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../../testkit/src/index.js';
 import { AgentEnv } from './agent-env.js';
 
 const OPENAI_SECRET = 'sk-openai-must-never-leave-0123456789';

@@ -14,8 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
@@ -64,11 +65,13 @@ describe('oxydra logs', () => {
       output += chunk;
     });
     const exited = new Promise<number | null>((resolve) => follower!.once('exit', resolve));
-    await waitFor(() => output.includes('INFO'), 'the last line before following');
+    await pollUntil(() => output.includes('INFO'), 'the last line before following', { timeoutMs: 20_000 });
     expect(output).not.toContain('refused a request');
     const response = await fetch(`${daemon.url}/api/v1/sessions`);
     expect(response.status).toBe(401);
-    await waitFor(() => output.includes('refused a request without a valid token'), 'the new line');
+    await pollUntil(() => output.includes('refused a request without a valid token'), 'the new line', {
+      timeoutMs: 20_000,
+    });
     expect(output).toMatch(
       /WARN {2}refused a request without a valid token remote=127\.0\.0\.1 path=\/api\/v1\/sessions/,
     );
@@ -123,13 +126,15 @@ describe('oxydra logs', () => {
       output += chunk;
     });
     const exited = new Promise<number | null>((resolve) => follower!.once('exit', resolve));
-    await waitFor(() => output.includes('current'), 'the last line');
+    await pollUntil(() => output.includes('current'), 'the last line', { timeoutMs: 20_000 });
     // What a gateway's rotation does: a last line, the file renamed to .1, a new file.
     appendFileSync(join(logs, 'gateway.log'), line('last before rotation'));
     renameSync(join(logs, 'gateway.log.1'), join(logs, 'gateway.log.2'));
     renameSync(join(logs, 'gateway.log'), join(logs, 'gateway.log.1'));
     writeFileSync(join(logs, 'gateway.log'), line('first after rotation'));
-    await waitFor(() => output.includes('first after rotation'), 'the line in the new file');
+    await pollUntil(() => output.includes('first after rotation'), 'the line in the new file', {
+      timeoutMs: 20_000,
+    });
     follower.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(

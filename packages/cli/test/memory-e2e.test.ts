@@ -6,10 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
@@ -169,11 +170,12 @@ describe('sessions', () => {
       { match: { lastMessageContains: 'are you there' }, reply: { text: 'Yes, resumed.' } },
     ]);
     await env.run(['run', '--json', '--session', 'killed', 'start the long job'], async (child, output) => {
-      await waitFor(
+      await pollUntil(
         () =>
           output().includes('"tool_execution_start"') &&
           spawnSync('pgrep', ['-f', `^sleep ${marker}`]).status === 0,
         'the command to start',
+        { timeoutMs: 20_000 },
       );
       child.kill('SIGKILL');
     });

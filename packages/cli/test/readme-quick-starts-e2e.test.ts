@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { freePort } from './ports.js';
 

@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 import { auditEntries } from './helpers.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
@@ -118,9 +119,10 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
       { reply: { text: 'not reached' }, times: 'always' },
     ]);
     const result = await env.run(['run', '--json', 'Wait a long time'], async (child, output) => {
-      await waitFor(
+      await pollUntil(
         () => output().includes('"tool_execution_start"') && processesWith(`sleep ${marker}`).length >= 2,
         'the command to start',
+        { timeoutMs: 20_000 },
       );
       child.kill('SIGINT');
     });

@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
-import { eventually, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
+import { workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 
 let sandbox: CliSandbox;
 let emptyBin: string;
@@ -98,12 +99,14 @@ describe('oxydra runner without a running guest', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      await eventually(() => stdout.includes('before'), 'the existing line');
+      await pollUntil(() => stdout.includes('before'), 'the existing line', { timeoutMs: 15_000 });
       appendFileSync(join(logs, 'runtime.stdout.log'), 'after\npartial');
       appendFileSync(join(logs, 'runtime.stderr.log'), 'on stderr\n');
-      await eventually(() => stdout.includes('on stderr'), 'the appended lines');
+      await pollUntil(() => stdout.includes('on stderr'), 'the appended lines', { timeoutMs: 15_000 });
       appendFileSync(join(logs, 'runtime.stdout.log'), ' line done\n');
-      await eventually(() => stdout.includes('partial line done'), 'the completed partial line');
+      await pollUntil(() => stdout.includes('partial line done'), 'the completed partial line', {
+        timeoutMs: 15_000,
+      });
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(stdout).toContain('[runtime][stdout] after\n');

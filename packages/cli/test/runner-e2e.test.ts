@@ -7,10 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { processesLeftBehind } from './processes.js';
-import { alive, eventually, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
+import { alive, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 
 let env: AgentEnv | undefined;
 const seenPids: number[] = [];
@@ -129,9 +130,10 @@ describe.skipIf(!hasBwrap)('oxydra runner start / status / stop', () => {
     expect(stop.stdout).toBe('runner for user alice: stopped\n');
     expect(status(agent)).toEqual({ running: false, user_id: 'alice' });
     expect(agent.sandbox.run('runner', 'status').stdout).toContain('runner for user alice: stopped');
-    await eventually(
+    await pollUntil(
       () => !alive(health.runner_pid!) && !alive(health.runtime_pid!),
       'the daemon and guest to exit',
+      { timeoutMs: 15_000 },
     );
     expect(await processesLeftBehind(agent.sandbox.root)).toEqual([]);
     for (const file of ['runner-control.sock', 'runner.pid', 'gateway-endpoint']) {
@@ -144,7 +146,9 @@ describe.skipIf(!hasBwrap)('oxydra runner start / status / stop', () => {
     expect(agent.sandbox.run('runner', 'start').status).toBe(0);
     const before = status(agent);
     execFileSync('kill', ['-9', String(before.runtime_pid)]);
-    await eventually(() => status(agent).runtime_pid === undefined, 'the runner to notice');
+    await pollUntil(() => status(agent).runtime_pid === undefined, 'the runner to notice', {
+      timeoutMs: 15_000,
+    });
     const after = status(agent);
     expect(after).toMatchObject({ running: true, healthy: false });
     expect(after.message).toMatch(/the runtime guest exited unexpectedly \(killed by SIGKILL\)/);
@@ -155,7 +159,7 @@ describe.skipIf(!hasBwrap)('oxydra runner start / status / stop', () => {
     const stop = agent.sandbox.run('runner', 'stop');
     expect(stop.status).toBe(0);
     expect(stop.stdout).toBe('runner for user alice: stopped (its guest had already exited)\n');
-    await eventually(() => !alive(before.runner_pid!), 'the daemon to exit');
+    await pollUntil(() => !alive(before.runner_pid!), 'the daemon to exit', { timeoutMs: 15_000 });
     expect(await processesLeftBehind(agent.sandbox.root)).toEqual([]);
   });
 
@@ -165,7 +169,7 @@ describe.skipIf(!hasBwrap)('oxydra runner start / status / stop', () => {
     const before = status(agent);
     execFileSync('kill', ['-9', String(before.runner_pid)]);
     // The guest's stdin (its lifeline to the daemon) closed: it shuts down by itself.
-    await eventually(() => !alive(before.runtime_pid!), 'the orphaned guest to exit');
+    await pollUntil(() => !alive(before.runtime_pid!), 'the orphaned guest to exit', { timeoutMs: 15_000 });
     const text = agent.sandbox.run('runner', 'status');
     expect(text.status).toBe(1);
     expect(text.stdout).toContain('runner for user alice: stopped');

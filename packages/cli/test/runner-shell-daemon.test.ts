@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectShellDaemon } from '@oxydra/shell-daemon';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
-import { eventually } from './runner-helpers.js';
 
 let sandbox: CliSandbox | undefined;
 afterEach(() => {
@@ -30,7 +30,7 @@ describe('oxydra shell-daemon', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      await eventually(() => existsSync(socket), 'the socket');
+      await pollUntil(() => existsSync(socket), 'the socket', { timeoutMs: 15_000 });
       const client = await connectShellDaemon(socket);
       try {
         const result = await client.run('echo out; echo err >&2', { cwd: sandbox.workspace });

@@ -7,11 +7,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { processesLeftBehind } from './processes.js';
-import { alive, eventually, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
+import { alive, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
 const ANSWER = 'The guest streamed this answer through its gateway.';
@@ -121,10 +122,10 @@ describe.skipIf(!canRun)('runner start → status → tui → stop for a process
     const stopped = env.sandbox.run('runner', 'status');
     expect(stopped.status).toBe(1);
     expect(stopped.stdout).toContain('runner for user alice: stopped');
-    await eventually(
+    await pollUntil(
       () => !alive(health.runner_pid!) && !alive(health.runtime_pid!),
       'the daemon and guest to exit',
-      20_000,
+      { timeoutMs: 20_000 },
     );
     expect(await processesLeftBehind(env.sandbox.root)).toEqual([]);
   });

@@ -5,9 +5,10 @@
  * `oxydra scheduler run` killed mid-run and started again records the cut run as interrupted,
  * makes up the run that fell due while it was down once, and runs nothing twice.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
-import { AgentEnv, E2E_APIS, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
 const SCHEDULER_ON = '[scheduler]\nenabled = true\npoll_interval_secs = 1\n';
@@ -121,7 +122,7 @@ describe('scheduler end to end', () => {
       const added = await env.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]);
       expect(added.status, added.stderr).toBe(0);
     }
-    await waitFor(() => asked(env!, 'once-task') >= 3, 'three scheduled runs', 1200);
+    await pollUntil(() => asked(env!, 'once-task') >= 3, 'three scheduled runs', { timeoutMs: 60_000 });
     // Both gateways polled through the due time and after: still one run each.
     await sleep(3000);
     expect(asked(env, 'once-task')).toBe(3);
@@ -151,7 +152,7 @@ describe('scheduler end to end', () => {
     first.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       log += chunk;
     });
-    await waitFor(() => asked(env!, 'slow-task') === 1, 'the slow run to start', 800);
+    await pollUntil(() => asked(env!, 'slow-task') === 1, 'the slow run to start', { timeoutMs: 40_000 });
     expect(log).toMatch(/started sch_\w+ "slow"/);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
@@ -162,7 +163,7 @@ describe('scheduler end to end', () => {
     second.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       log2 += chunk;
     });
-    await waitFor(() => /completed sch_\w+ "later"/.test(log2), 'the missed run', 800);
+    await pollUntil(() => /completed sch_\w+ "later"/.test(log2), 'the missed run', { timeoutMs: 40_000 });
     second.kill('SIGINT');
     const code = await new Promise((resolve) => second.once('exit', resolve));
     expect(code).toBe(0);

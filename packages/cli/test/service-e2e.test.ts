@@ -10,8 +10,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, E2E_KEY, waitFor } from './agent-env.js';
+import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 import { IS_ROOT, OXYDRA_BIN } from './helpers.js';
 import { freePort } from './ports.js';
 
@@ -159,7 +160,7 @@ describe('oxydra service', () => {
         { env: managerEnv, stdio: 'ignore' },
       );
       const socket = join(runtimeDir, 'systemd', 'private');
-      await waitFor(() => existsSync(socket), 'the user manager');
+      await pollUntil(() => existsSync(socket), 'the user manager', { timeoutMs: 20_000 });
       env.sandbox.env = { ...env.sandbox.env, XDG_RUNTIME_DIR: runtimeDir };
       // nsenter -m starts in the namespace's root folder unless told where: the workspace.
       env.commandPrefix = ['nsenter', '-t', String(manager.pid), '-m', `--wd=${env.workspace}`, '--'];

@@ -3,10 +3,11 @@
  * WebSocket to a protocol-speaking stub gateway, driven by keystrokes and checked on screen.
  */
 
+import { MockGateway, type TurnStep } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { GatewayClient } from '@oxydra/tui';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockGateway, type TurnStep } from '../../testkit/src/index.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
@@ -52,14 +53,6 @@ async function startTui(
     sandbox.workspace,
   );
   return { stub, pane };
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**
@@ -247,7 +240,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
       turn_id: 'turn-elsewhere',
       prompt: 'start',
     });
-    await waitUntil(() => gateway.framesOf('send_turn').length === 1);
+    await pollUntil(() => gateway.framesOf('send_turn').length === 1, 'the turn to reach the gateway');
     await other.close();
 
     const { pane } = await startTui({ stub: gateway, args: ['--session', ack.session.session_id] });

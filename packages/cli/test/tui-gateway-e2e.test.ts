@@ -3,8 +3,9 @@
  * points at it, and `oxydra tui` in a terminal (tmux) finding the token file the gateway wrote.
  */
 import type { ChildProcess } from 'node:child_process';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, waitFor } from './agent-env.js';
+import { AgentEnv } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
@@ -34,9 +35,10 @@ async function startGateway(agent: AgentEnv): Promise<string> {
   gateway.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
   });
-  await waitFor(
+  await pollUntil(
     () => /ws:\/\/127\.0\.0\.1:\d+\/ws/.test(output) || gateway!.exitCode !== null,
     'the gateway to listen',
+    { timeoutMs: 20_000 },
   );
   const url = /ws:\/\/127\.0\.0\.1:\d+\/ws/.exec(output)?.[0];
   if (!url) throw new Error(`the gateway did not start:\n${output}`);

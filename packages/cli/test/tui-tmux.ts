@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 
 export function tmuxAvailable(): boolean {
   return spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
@@ -99,13 +100,17 @@ export class TmuxPane {
 
   /** Poll the screen until `check` holds; the failure shows the last screen. */
   async waitForScreen(check: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = this.screen();
-      if (check(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const seen = await pollUntil(
+      () => {
+        const screen = this.screen();
+        return check(screen) && { screen };
+      },
+      what,
+      { timeoutMs, intervalMs: 50 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the screen:\n${this.screen()}`);
+    });
+    return seen.screen;
   }
 
   async waitForText(text: string, timeoutMs?: number): Promise<string> {
@@ -113,14 +118,17 @@ export class TmuxPane {
   }
 
   async waitForExit(timeoutMs = 15_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const status = this.exitStatus();
-      if (status !== undefined) return status;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for the program to exit; the screen:\n${this.screen()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const exited = await pollUntil(
+      () => {
+        const status = this.exitStatus();
+        return status !== undefined && { status };
+      },
+      'the program to exit',
+      { timeoutMs, intervalMs: 50 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the screen:\n${this.screen()}`);
+    });
+    return exited.status;
   }
 
   kill(): void {

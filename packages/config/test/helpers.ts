@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 
 /** A throwaway machine layout: a system dir, a home with ~/.config, and a workspace. */
 export interface Sandbox {
@@ -16,7 +16,8 @@ export interface Sandbox {
 }
 
 export function makeSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
-  const root = mkdtempSync(join(tmpdir(), 'oxydra-config-'));
+  const tmp = tempWorkspace({ prefix: 'oxydra-config-' });
+  const root = tmp.dir;
   const system = join(root, 'etc-oxydra');
   const home = join(root, 'home');
   const workspace = join(root, 'workspace');
@@ -30,13 +31,7 @@ export function makeSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
     workspaceConfig: join(workspace, '.oxydra'),
     // Only what the loader reads: no OXYDRA__ or key variables leak in from the developer's shell.
     env: { HOME: home, OXYDRA_SYSTEM_CONFIG_DIR: system, ...extraEnv },
-    write(path, content) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, content);
-      return path;
-    },
-    cleanup() {
-      rmSync(root, { recursive: true, force: true });
-    },
+    write: (path, content) => tmp.write(relative(root, path), content),
+    cleanup: tmp.cleanup,
   };
 }

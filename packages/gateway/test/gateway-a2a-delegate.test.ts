@@ -8,6 +8,7 @@
  */
 import { type Task, TaskState } from '@a2a-js/sdk';
 import { type Client, DefaultAgentCardResolver } from '@a2a-js/sdk/client';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { StreamEvent } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a2aClient, answerOf, partsText, a2aMessage as send } from './a2a-client.js';
@@ -20,7 +21,6 @@ import {
   type TestGateway,
   TOKEN,
   toolCallReply,
-  until,
 } from './helpers.js';
 
 const B_TOKEN = 'b-gateway-token-0123456789abcdef';
@@ -146,17 +146,17 @@ describe('two gateways', () => {
       const stream = client.sendMessageStream(send('b wait for me'));
       const first = await stream.next();
       const taskId = first.value?.payload?.$case === 'task' ? first.value.payload.value.id : '';
-      await until(() => b.spawns.some((spawn) => spawn.prompt === 'wait for me'), "B's agent to start");
+      await pollUntil(() => b.spawns.some((spawn) => spawn.prompt === 'wait for me'), "B's agent to start");
       const canceled = await client.cancelTask({ id: taskId, tenant: '', metadata: undefined });
       expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
       for await (const _event of stream) {
         // drained
       }
-      await until(
+      await pollUntil(
         () => b.spawns.find((spawn) => spawn.prompt === 'wait for me')?.killed === true,
         "B's agent to be killed",
       );
-      await until(
+      await pollUntil(
         () => b.kernel.agents.list().every((agent) => agent.status !== 'running'),
         'B to have no running agent',
       );

@@ -10,6 +10,7 @@ import { type AgentCard, AgentCard as AgentCardJson, type Task, TaskState } from
 import { type Client, DefaultAgentCardResolver } from '@a2a-js/sdk/client';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerOf,
@@ -27,7 +28,6 @@ import {
   startTestGateway,
   type TestGateway,
   TOKEN,
-  until,
 } from './helpers.js';
 
 let env: TestGateway;
@@ -234,7 +234,7 @@ describe('cancel, ownership and limits', () => {
     const first = await stream.next();
     const taskId = first.value?.payload?.$case === 'task' ? first.value.payload.value.id : '';
     expect(taskId).not.toBe('');
-    await until(() => held.spawns.some((s) => s.prompt === 'hold on'), 'the agent to start');
+    await pollUntil(() => held.spawns.some((s) => s.prompt === 'hold on'), 'the agent to start');
     const canceled = await client.cancelTask({ id: taskId, tenant: '', metadata: undefined });
     expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     let last: number | undefined;
@@ -252,7 +252,7 @@ describe('cancel, ownership and limits', () => {
     const stream = alice.sendMessageStream(message('alice holds'));
     const first = await stream.next();
     const taskId = first.value?.payload?.$case === 'task' ? first.value.payload.value.id : '';
-    await until(() => held.spawns.some((s) => s.prompt === 'alice holds'), "alice's agent to start");
+    await pollUntil(() => held.spawns.some((s) => s.prompt === 'alice holds'), "alice's agent to start");
     expect(held.spawns.find((s) => s.prompt === 'alice holds')?.userId).toBe('alice');
     await expect(bob.getTask({ id: taskId, tenant: '', historyLength: undefined })).rejects.toThrow(
       /not found/i,

@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,6 @@ import {
   TestClient,
   type TestGateway,
   TOKEN,
-  until,
 } from './helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the answers are checked against the document's schemas, then read loosely
@@ -251,7 +251,7 @@ describe('REST API /api/v1', () => {
     const reader = events.body!.getReader();
     const held = env.kernel.agents.spawn({ prompt: 'hold on', userId: 'alice' });
     let streamed = '';
-    await until(async () => {
+    await pollUntil(async () => {
       const { value } = await reader.read();
       streamed += new TextDecoder().decode(value);
       return streamed.includes(held.id);

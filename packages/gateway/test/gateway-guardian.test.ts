@@ -4,9 +4,10 @@
  */
 
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonOf, startTestGateway, type TestGateway, until } from './helpers.js';
+import { jsonOf, startTestGateway, type TestGateway } from './helpers.js';
 
 let env: TestGateway | undefined;
 afterEach(async () => {
@@ -22,7 +23,7 @@ describe('the audit guardian', () => {
       log: (level, message, fields) => lines.push({ level, message, ...(fields ? { fields } : {}) }),
     });
     for (let i = 0; i < 5; i++) env.kernel.audit.record('cli', 'config_change', { key: `k${i}` });
-    await until(
+    await pollUntil(
       async () => (await jsonOf(await fetch(`${env!.gateway.url}/readyz`))).audit?.entries === 5,
       'a verified chain of 5',
     );
@@ -32,7 +33,7 @@ describe('the audit guardian', () => {
     db.close();
 
     let body: Record<string, unknown> = {};
-    await until(async () => {
+    await pollUntil(async () => {
       const response = await fetch(`${env!.gateway.url}/readyz`);
       body = (await jsonOf(response)) as Record<string, unknown>;
       return response.status === 503;

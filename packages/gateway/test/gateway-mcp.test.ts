@@ -8,6 +8,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS } from '../src/mcp/http-route.js';
 import {
@@ -18,7 +19,6 @@ import {
   startTestGateway,
   type TestGateway,
   TOKEN,
-  until,
 } from './helpers.js';
 
 let env: TestGateway;
@@ -71,7 +71,7 @@ const initialize = (token: string) =>
 
 async function spawnOf(prompt: string, gateway: TestGateway = env): Promise<Spawn> {
   let found: Spawn | undefined;
-  await until(() => {
+  await pollUntil(() => {
     found = gateway.spawns.find((spawn) => spawn.prompt === prompt);
     return found !== undefined;
   }, `the agent for "${prompt}" to spawn`);
@@ -158,7 +158,7 @@ describe('/mcp', () => {
       expect(spawn.killed).toBe(false);
       controller.abort();
       expect(String(await call)).toMatch(/abort/i);
-      await until(() => spawn.killed, 'the agent to be killed');
+      await pollUntil(() => spawn.killed, 'the agent to be killed');
       expect(running(env)).toEqual([]);
       // The MCP session serves on.
       expect((await client.listTools()).tools.length).toBe(5);
@@ -177,7 +177,7 @@ describe('/mcp', () => {
       const spawn = await spawnOf('delete me');
       const sessionId = transport.sessionId!;
       await transport.terminateSession();
-      await until(() => spawn.killed, 'the agent to be killed');
+      await pollUntil(() => spawn.killed, 'the agent to be killed');
       expect(running(env)).toEqual([]);
       expect((await post(TOKEN, { id: 2, method: 'tools/list' }, sessionId)).status).toBe(404);
       await client.close();
@@ -265,7 +265,7 @@ describe('/mcp when the gateway closes', () => {
       const spawn = await spawnOf('close the gateway', other);
       await other.gateway.close();
       // The kernel is still open: the gateway itself cancelled the run.
-      await until(() => spawn.killed, 'the agent to be killed');
+      await pollUntil(() => spawn.killed, 'the agent to be killed');
       expect(running(other)).toEqual([]);
       await client.close();
       await call;

@@ -1,4 +1,5 @@
 /** POST /v1/chat/completions (OpenAI-compatible, streaming and not) and GET /v1/models. */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { ProviderError } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,6 @@ import {
   startTestGateway,
   type TestGateway,
   TOKEN,
-  until,
 } from './helpers.js';
 
 let env: TestGateway;
@@ -129,7 +129,7 @@ describe('chat completions', () => {
       while (!text.includes('working')) text += new TextDecoder().decode((await reader.read()).value);
       abort.abort();
       const call = runner.calls.at(-1)!;
-      await until(() => call.signal.aborted, 'the turn to be cancelled');
+      await pollUntil(() => call.signal.aborted, 'the turn to be cancelled');
     } finally {
       runner.script = saved;
     }

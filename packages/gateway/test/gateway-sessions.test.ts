@@ -3,6 +3,7 @@
  * are archived by the sweep (injectable clock), REST reads and deletes them, and shutdown
  * cancels running turns and tells their clients.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Gate,
@@ -14,7 +15,6 @@ import {
   TestClient,
   type TestGateway,
   TOKEN,
-  until,
 } from './helpers.js';
 
 let env: TestGateway | undefined;
@@ -115,14 +115,14 @@ describe('idle sessions', () => {
     const idleId = idle.ack.payload.session.session_id;
     const attachedId = attached.ack.payload.session.session_id;
     idle.client.close();
-    await until(() => env!.gateway.clientCount() === 1, 'the idle client to leave');
+    await pollUntil(() => env!.gateway.clientCount() === 1, 'the idle client to leave');
 
     // Not yet: nothing is past the TTL.
     expect(await env.gateway.archiveIdleSessions()).toBe(0);
     expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
 
     now += 49 * 3600_000;
-    await until(
+    await pollUntil(
       async () => (await env!.kernel.sessions!.get(idleId))?.archivedAt !== undefined,
       'the idle session to be archived',
     );
@@ -148,7 +148,7 @@ describe('idle sessions', () => {
     first.client.send({ type: 'create_session', payload: { request_id: 'c' } });
     expect((await first.client.take('error')).payload.code).toBe('session_limit');
     first.client.close();
-    await until(() => env!.gateway.clientCount() === 0, 'the client to leave');
+    await pollUntil(() => env!.gateway.clientCount() === 0, 'the client to leave');
     now += 2 * 3600_000;
     expect(await env.gateway.archiveIdleSessions()).toBe(1);
     await hello(env, { user_id: 'joe', create_new_session: true });

@@ -5,15 +5,15 @@
  * that climb out of the folder, dot files, directories and symlinks out are refused; a folder
  * that was never built answers / with a page saying how to build it.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
-let dir: string;
+let tmp: TempWorkspace;
 let webRoot: string;
 let env: TestGateway;
 const SCRIPT = 'console.log("dashboard");\n'.repeat(50);
@@ -39,26 +39,27 @@ function rawGet(
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-web-root-'));
-  webRoot = join(dir, 'dist');
-  mkdirSync(join(webRoot, 'assets', 'sub'), { recursive: true });
-  writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET');
-  writeFileSync(
-    join(webRoot, 'index.html'),
-    '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body></body></html>',
-  );
-  writeFileSync(join(webRoot, 'assets', 'app-abc123.js'), SCRIPT);
-  writeFileSync(join(webRoot, 'assets', 'app-abc123.js.gz'), gzipSync(SCRIPT));
-  writeFileSync(join(webRoot, 'assets', 'style-1.css'), 'body{color:red}');
-  writeFileSync(join(webRoot, 'assets', '.hidden'), 'hidden');
-  writeFileSync(join(webRoot, 'assets', 'sub', 'x.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  symlinkSync(join(dir, 'secret.txt'), join(webRoot, 'assets', 'leak.txt'));
+  tmp = tempWorkspace({
+    prefix: 'oxydra-web-root-',
+    files: {
+      'secret.txt': 'TOP-SECRET',
+      'dist/index.html':
+        '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body></body></html>',
+      'dist/assets/app-abc123.js': SCRIPT,
+      'dist/assets/app-abc123.js.gz': gzipSync(SCRIPT),
+      'dist/assets/style-1.css': 'body{color:red}',
+      'dist/assets/.hidden': 'hidden',
+      'dist/assets/sub/x.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    },
+  });
+  webRoot = tmp.path('dist');
+  symlinkSync(tmp.path('secret.txt'), join(webRoot, 'assets', 'leak.txt'));
   env = await startTestGateway({ webRoot });
 });
 
 afterAll(async () => {
   await env.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  tmp.cleanup();
 });
 
 describe('the web dashboard files', () => {
@@ -133,8 +134,8 @@ describe('the web dashboard files', () => {
 
 describe('without a built dashboard', () => {
   it('answers / with a page saying to run npm run build', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'oxydra-web-empty-'));
-    const other = await startTestGateway({ webRoot: join(empty, 'dist') });
+    const empty = tempWorkspace({ prefix: 'oxydra-web-empty-' });
+    const other = await startTestGateway({ webRoot: empty.path('dist') });
     try {
       const response = await fetch(`${other.gateway.url}/`);
       expect(response.status).toBe(404);
@@ -143,7 +144,7 @@ describe('without a built dashboard', () => {
       expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     } finally {
       await other.cleanup();
-      rmSync(empty, { recursive: true, force: true });
+      empty.cleanup();
     }
   });
 

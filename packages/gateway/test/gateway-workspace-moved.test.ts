@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   echoScript,
@@ -17,7 +18,6 @@ import {
   startTestGateway,
   TestClient,
   type TestGateway,
-  until,
 } from './helpers.js';
 
 const MOVED = "the workspace's .oxydra/ was removed or replaced while the gateway ran; restart it";
@@ -136,7 +136,9 @@ describe('the workspace state moved under a running gateway', () => {
     env = await startTestGateway({ log: (level, message) => lines.push(`${level} ${message}`) });
     rmSync(join(env.workspace, '.oxydra'), { recursive: true, force: true });
     // The guard's own timer (every few seconds) finds it: no request asked.
-    await until(() => lines.some((line) => line === `error ${MOVED}`), 'the log line', 15_000);
+    await pollUntil(() => lines.some((line) => line === `error ${MOVED}`), 'the log line', {
+      timeoutMs: 15_000,
+    });
     await fetch(`${env.gateway.url}/readyz`);
     expect(lines.filter((line) => line === `error ${MOVED}`)).toHaveLength(1);
   });

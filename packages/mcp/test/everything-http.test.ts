@@ -7,10 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { McpServerSource } from '../src/index.js';
 import { freePort, startEverythingHttp } from './everything-http.js';
-import { call, removeWorkspaces, sources, tool, until } from './helpers.js';
+import { call, removeWorkspaces, sources, tool } from './helpers.js';
 
 const opened: McpServerSource[] = [];
 const servers: ChildProcess[] = [];
@@ -50,7 +51,9 @@ describe('server-everything over Streamable HTTP', () => {
     first.kill('SIGKILL');
     await once(first, 'exit');
     // The dropped SSE stream (or the next call) reveals it; the source retries with backoff.
-    await until('the drop to be noticed', () => source!.health().detail.startsWith('reconnecting'));
+    await pollUntil(() => source!.health().detail.startsWith('reconnecting'), 'the drop to be noticed', {
+      timeoutMs: 20_000,
+    });
     expect(source!.health().detail).toMatch(/^reconnecting \(attempt \d+\): /);
     const unavailable = await call(source!, 'web__echo', { message: 'nobody home' });
     expect(unavailable.isError).toBe(true);

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { McpServerSource } from '../src/index.js';
 import {
@@ -17,7 +18,6 @@ import {
   sandboxProblem,
   sources,
   tool,
-  until,
 } from './helpers.js';
 
 const problem = sandboxProblem();
@@ -161,14 +161,18 @@ describe.skipIf(problem !== undefined)(
       expect(() => process.kill(pid, 0)).not.toThrow();
       await source.close();
       expect(source.health().detail).toBe('closed');
-      await until('the process to be gone', () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      });
+      await pollUntil(
+        () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        'the process to be gone',
+        { timeoutMs: 20_000 },
+      );
       const after = await call(source, 'everything__echo', { message: 'x' });
       expect(after).toMatchObject({
         isError: true,
@@ -181,7 +185,9 @@ describe.skipIf(problem !== undefined)(
       const first = source.pid!;
       expect(first).toBeGreaterThan(0);
       process.kill(first, 'SIGKILL');
-      await until('the drop to be noticed', () => source.health().detail.startsWith('reconnecting'));
+      await pollUntil(() => source.health().detail.startsWith('reconnecting'), 'the drop to be noticed', {
+        timeoutMs: 20_000,
+      });
       expect(source.health()).toMatchObject({ ok: false });
       expect(source.health().detail).toMatch(/^reconnecting \(attempt \d+\): the server process exited/);
       // Still offered while reconnecting; the call waits for the new process.
@@ -241,6 +247,8 @@ describe('stdio servers that fail', () => {
     expect(detail).toMatch(/^reconnecting \(attempt 1\)/);
     expect(detail).toContain('token is [redacted]');
     expect(detail).not.toContain('tok-abcdef-123456');
-    await until('a second attempt', () => /attempt [2-9]/.test(source!.health().detail));
+    await pollUntil(() => /attempt [2-9]/.test(source!.health().detail), 'a second attempt', {
+      timeoutMs: 20_000,
+    });
   });
 });

@@ -1,8 +1,7 @@
 /**
  * Shared pieces of the MCP client tests: where the real third-party servers are installed,
  * a workspace the sandbox's user can write (as root, stdio servers run as the workspace's
- * owner), sources built the way the kernel builds them, and a poll for states that arrive
- * asynchronously (a bound, never a timing assertion).
+ * owner) and sources built the way the kernel builds them.
  */
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -89,15 +88,6 @@ export function sources(
 
 export function context(signal: AbortSignal = new AbortController().signal): ToolContext {
   return { workspace: '/', signal };
-}
-
-/** Polls until `check` holds; throws with `what` after `ms` (a bound, not a measurement). */
-export async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 export function tool(source: McpServerSource, name: string) {

@@ -4,6 +4,7 @@
  * notification refreshes the list and tells the onChange listeners, and a cancelled call
  * reaches the server as notifications/cancelled.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { McpServerSource } from '../src/index.js';
 import {
@@ -15,7 +16,6 @@ import {
   sources,
   TRIVIAL_SERVER,
   tool,
-  until,
 } from './helpers.js';
 
 const problem = sandboxProblem();
@@ -45,18 +45,26 @@ describe.skipIf(problem !== undefined)(
       expect((await call(source, 'trivial__add_tool', { name: 'fresh_tool' })).content).toBe(
         'added fresh_tool',
       );
-      await until('the new tool', () => source.tools().some((t) => t.name === 'trivial__fresh_tool'));
+      await pollUntil(() => source.tools().some((t) => t.name === 'trivial__fresh_tool'), 'the new tool', {
+        timeoutMs: 20_000,
+      });
       expect(changes).toBeGreaterThanOrEqual(1);
       expect(tool(source, 'trivial__fresh_tool').safety).toBe('read_only');
       expect((await call(source, 'trivial__fresh_tool', {})).content).toBe('fresh_tool');
       off();
       await call(source, 'trivial__add_tool', { name: 'second_tool' });
-      await until('the second tool', () => source.tools().some((t) => t.name === 'trivial__second_tool'));
+      await pollUntil(
+        () => source.tools().some((t) => t.name === 'trivial__second_tool'),
+        'the second tool',
+        { timeoutMs: 20_000 },
+      );
       const seen = changes;
       expect(seen).toBeGreaterThanOrEqual(1);
       // Unsubscribed: no more calls.
       await call(source, 'trivial__add_tool', { name: 'third_tool' });
-      await until('the third tool', () => source.tools().some((t) => t.name === 'trivial__third_tool'));
+      await pollUntil(() => source.tools().some((t) => t.name === 'trivial__third_tool'), 'the third tool', {
+        timeoutMs: 20_000,
+      });
       expect(changes).toBe(seen);
     });
 
@@ -73,10 +81,10 @@ describe.skipIf(problem !== undefined)(
         },
       );
       await expect(waiting).rejects.toThrow('user pressed stop');
-      let count = '0';
-      const end = Date.now() + 10_000;
-      while (count === '0' && Date.now() < end)
-        count = (await call(source, 'trivial__cancellations', {})).content;
+      const count = await pollUntil(async () => {
+        const counted = (await call(source, 'trivial__cancellations', {})).content;
+        return counted === '0' ? undefined : counted;
+      }, 'the server to count the cancellation');
       expect(count).toBe('1');
     });
   },

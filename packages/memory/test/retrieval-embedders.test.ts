@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { createEmbedder } from '../src/embedders/index.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';

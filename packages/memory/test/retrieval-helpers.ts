@@ -1,8 +1,6 @@
 /** Shared by the retrieval-*.test.ts files: a migrated database in a fresh temp dir. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@libsql/client';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Embedder } from '@oxydra/types';
 import { openDatabase } from '../src/db.js';
 import { migrate } from '../src/migrate.js';
@@ -16,8 +14,8 @@ export interface TempDb {
 }
 
 export async function tempDb(): Promise<TempDb> {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-retrieval-'));
-  const path = join(dir, 'memory.db');
+  const dir = tempWorkspace({ prefix: 'oxydra-retrieval-' });
+  const path = dir.path('memory.db');
   const client = await openDatabase({ path });
   await migrate(client);
   const others: Client[] = [];
@@ -32,7 +30,7 @@ export async function tempDb(): Promise<TempDb> {
     async cleanup() {
       for (const other of others) other.close();
       client.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir.cleanup();
     },
   };
 }

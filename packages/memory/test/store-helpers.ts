@@ -1,26 +1,17 @@
 /** Shared by the store-*.test.ts files: temp databases, sample messages and child processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import { type MemoryDatabase, openMemory } from '../src/index.js';
 
-export interface TempDir {
-  dir: string;
-  path(name: string): string;
-  cleanup(): void;
-}
+export type TempDir = TempWorkspace;
 
 export function tempDir(): TempDir {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-memory-store-'));
-  return {
-    dir,
-    path: (name) => join(dir, name),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return tempWorkspace({ prefix: 'oxydra-memory-store-' });
 }
 
 /** A migrated database in a fresh temp dir; `cleanup` closes it and removes the dir. */

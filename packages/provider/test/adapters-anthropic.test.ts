@@ -1,6 +1,6 @@
+import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import type { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { collectResponse } from '../src/shared/collect.js';

@@ -2,9 +2,9 @@
  * Failure handling of all four adapters against the testkit's real error envelopes and stream
  * faults: classification, retry-after, partial output, cancellation.
  */
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { ADAPTER_CASES, BASIC_CONTEXT, providerFor, streamError, TEST_KEY } from './helpers-adapters.js';
 
 const LONG_TEXT = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');

@@ -1,5 +1,5 @@
+import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, type ScenarioReply, startMockLLM } from '../../testkit/src/index.js';
 import { describeGeminiError, GeminiApiError } from '../src/adapters/gemini/errors.js';
 import { applyPartialArg, parseJsonPath } from '../src/adapters/gemini/partial-args.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';

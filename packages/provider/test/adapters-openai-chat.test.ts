@@ -1,6 +1,6 @@
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { collectResponse } from '../src/shared/collect.js';

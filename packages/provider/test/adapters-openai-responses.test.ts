@@ -1,6 +1,6 @@
+import { type MockLLM, type Scenario, startMockLLM } from '@oxydra/testkit';
 import type { Context, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, type Scenario, startMockLLM } from '../../testkit/src/index.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { collectResponse } from '../src/shared/collect.js';
 import { BASIC_CONTEXT, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';

@@ -2,9 +2,9 @@
  * What every adapter makes of the same scripted replies, served by the testkit in each API's
  * wire format: streaming order, parallel tool calls, invalid arguments, finish reasons.
  */
+import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, type ScenarioReply, startMockLLM } from '../../testkit/src/index.js';
 import { collectResponse } from '../src/shared/collect.js';
 import { ADAPTER_CASES, BASIC_CONTEXT, collectEvents, providerFor } from './helpers-adapters.js';
 import { CONVERSATION } from './helpers-adapters-context.js';

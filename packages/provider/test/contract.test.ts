@@ -4,6 +4,7 @@
  * same faults, through the full provider stack built from config, must get the same retry,
  * no-retry and fallback behaviour with a clear final error.
  */
+import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import {
   agentConfigSchema,
   type Context,
@@ -12,7 +13,6 @@ import {
   type StreamEvent,
 } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
 
 const APIS: { type: ProviderType; api: MockApi }[] = [

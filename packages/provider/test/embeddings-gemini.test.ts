@@ -1,8 +1,8 @@
 /** Gemini embeddings against the testkit's :batchEmbedContents: request shape, batching, errors. */
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { mockEmbedding } from '@oxydra/testkit/helpers';
 import { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mockEmbedding } from '../../testkit/src/embeddings-vectors.js';
-import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { createGeminiEmbedder } from '../src/embeddings/index.js';
 
 const KEY = 'gemini-key-0123456789';

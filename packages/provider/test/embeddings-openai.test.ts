@@ -1,8 +1,8 @@
 /** OpenAI embeddings against the testkit's /v1/embeddings: request shape, batching, errors. */
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { mockEmbedding } from '@oxydra/testkit/helpers';
 import { ProviderError, type Usage } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mockEmbedding } from '../../testkit/src/embeddings-vectors.js';
-import { type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { createOpenAIEmbedder } from '../src/embeddings/index.js';
 
 const KEY = 'sk-embed-0123456789abcdef';

@@ -1,6 +1,6 @@
+import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { agentConfigSchema, type Context, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { BreakerRegistry, createProvider } from '../src/index.js';
 
 const PNG =

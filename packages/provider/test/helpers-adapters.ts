@@ -2,9 +2,9 @@
  * Shared steps of the adapter tests: serve a fixture, run a provider over it, and compare the
  * assembled response with expected.json.
  */
+import { type MockApi, type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { type Context, type Provider, ProviderError, type StreamEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { type MockApi, type MockLLM, startMockLLM } from '../../testkit/src/index.js';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';

@@ -2,6 +2,7 @@
  * In-memory doubles for the reliability tests: a provider that plays a script per call, a
  * recording sleep, and a hand-moved clock. Nothing waits on the wall clock.
  */
+import { scriptedProvider } from '@oxydra/testkit';
 import {
   type Context,
   type Provider,
@@ -24,11 +25,10 @@ export interface FakeProvider extends Provider {
 export function fakeProvider(name: string, scripts: Script[], type: ProviderType = 'openai'): FakeProvider {
   const calls: Context[] = [];
   let next = 0;
-  return {
-    name,
-    type,
-    calls,
-    async *stream(context: Context, _options?: StreamOptions): AsyncGenerator<StreamEvent> {
+  // The testkit's scripted provider, played by a generator so that a call counts (and takes its
+  // script) when its stream is first read, as an adapter's request goes out then.
+  const scripted = scriptedProvider(
+    async function* ({ context }) {
       calls.push(context);
       const script = scripts[next++];
       if (!script) throw new Error(`${name}: no script for call ${next}`);
@@ -38,7 +38,9 @@ export function fakeProvider(name: string, scripts: Script[], type: ProviderType
         else yield step;
       }
     },
-  };
+    { name, type },
+  );
+  return { name, type, calls, stream: (context, options) => scripted.stream(context, options) };
 }
 
 export const text = (t: string): StreamEvent => ({ type: 'text_delta', text: t });

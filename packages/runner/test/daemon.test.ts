@@ -4,9 +4,8 @@
  * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -18,19 +17,25 @@ import {
   sendControl,
 } from '@oxydra/runner';
 import { processAlive } from '@oxydra/sandbox';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
 
+let tmp: TempWorkspace;
 let project: string;
 let daemon: RunnerDaemon | undefined;
 let plan: RunnerPlan;
 
 beforeEach(async () => {
-  project = mkdtempSync(join(tmpdir(), 'oxydra-daemon-'));
-  mkdirSync(join(project, '.oxydra/users'), { recursive: true });
-  writeFileSync(join(project, '.oxydra/runner.toml'), '[users.alice]\nconfig_path = "users/alice.toml"\n');
-  writeFileSync(join(project, '.oxydra/users/alice.toml'), '[resources]\nmax_processes = 32\n');
+  tmp = tempWorkspace({
+    prefix: 'oxydra-daemon-',
+    files: {
+      '.oxydra/runner.toml': '[users.alice]\nconfig_path = "users/alice.toml"\n',
+      '.oxydra/users/alice.toml': '[resources]\nmax_processes = 32\n',
+    },
+  });
+  project = tmp.dir;
   plan = await planRunner({ cwd: project, insecure: true });
 });
 
@@ -38,7 +43,7 @@ afterEach(async () => {
   await daemon?.shutdown('test over');
   await daemon?.done;
   daemon = undefined;
-  rmSync(project, { recursive: true, force: true });
+  tmp.cleanup();
 });
 
 async function startDaemon(mode?: string): Promise<RunnerDaemon> {
@@ -58,14 +63,15 @@ function control(request: ControlRequest): Promise<ControlResponse> {
   return sendControl(plan.paths.controlSocket, request);
 }
 
+/** The daemon's health once `check` accepts it; a timeout shows the last answer. */
 async function healthWhen(check: (payload: Record<string, unknown>) => boolean, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const response = await control({ op: 'health_check' });
-    if (response.op === 'health_status' && check(response.payload)) return response.payload;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(response)}`);
-    await sleep(25);
-  }
+  let response: ControlResponse | undefined;
+  return pollUntil(async () => {
+    response = await control({ op: 'health_check' });
+    return response.op === 'health_status' && check(response.payload) ? response.payload : undefined;
+  }, what).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(response)}`);
+  });
 }
 
 describe('runner daemon', () => {

@@ -2,23 +2,24 @@
  * From runner.toml and users/<id>.toml to a plan: which user (auto-picked when alone), which
  * tier and capabilities, and the user's 0700 folders under the workspace root.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { planRunner, provisionWorkspace, WORKSPACE_FOLDERS, workspacePaths } from '@oxydra/runner';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+let tmp: TempWorkspace;
 let project: string;
 
 beforeEach(() => {
-  project = mkdtempSync(join(tmpdir(), 'oxydra-plan-'));
+  tmp = tempWorkspace({ prefix: 'oxydra-plan-' });
+  project = tmp.dir;
 });
-afterEach(() => rmSync(project, { recursive: true, force: true }));
+afterEach(() => tmp.cleanup());
 
 function write(path: string, text: string): void {
-  mkdirSync(dirname(join(project, path)), { recursive: true });
-  writeFileSync(join(project, path), text);
+  tmp.write(path, text);
 }
 
 function users(...ids: string[]): string {

@@ -4,6 +4,10 @@
  * against its result.
  */
 import type { ModelInfo } from '@oxydra/provider';
+import {
+  replyEvents as testkitReplyEvents,
+  scriptedProvider as testkitScriptedProvider,
+} from '@oxydra/testkit';
 import type {
   Context,
   Message,
@@ -45,57 +49,43 @@ export type ScriptStep =
   | ScriptedReply
   | ((context: Context, options: StreamOptions | undefined) => AsyncIterable<StreamEvent>);
 
-/** The events a provider adapter would yield for a reply. */
+/**
+ * The events a provider adapter would yield for a reply: the testkit's, with this suite's
+ * defaults (usage 10/5 on every reply, call ids `call_<index>_<name>`).
+ */
 export function replyEvents(reply: ScriptedReply): StreamEvent[] {
-  const events: StreamEvent[] = [];
-  if (reply.text) {
-    for (const word of reply.text.match(/\S+\s*/g) ?? []) events.push({ type: 'text_delta', text: word });
-  }
-  (reply.toolCalls ?? []).forEach((call, index) => {
-    const id = call.id ?? `call_${index}_${call.name}`;
-    const raw = call.raw ?? JSON.stringify(call.arguments ?? {});
-    events.push({ type: 'tool_call_start', index, id, name: call.name });
-    events.push({ type: 'tool_call_delta', index, argumentsDelta: raw });
-    events.push({
-      type: 'tool_call_end',
-      index,
-      id,
-      name: call.name,
-      arguments: call.parseError !== undefined ? {} : (call.arguments ?? {}),
-      rawArguments: raw,
-      ...(call.parseError !== undefined ? { parseError: call.parseError } : {}),
-    });
+  return testkitReplyEvents({
+    ...(reply.text !== undefined ? { text: reply.text } : {}),
+    toolCalls: (reply.toolCalls ?? []).map((call, index) => ({
+      ...call,
+      id: call.id ?? `call_${index}_${call.name}`,
+      arguments: call.arguments ?? {},
+    })),
+    usage: reply.usage ?? { inputTokens: 10, outputTokens: 5 },
   });
-  events.push({ type: 'usage', usage: reply.usage ?? { inputTokens: 10, outputTokens: 5 } });
-  events.push({ type: 'finish', reason: reply.toolCalls?.length ? 'tool_calls' : 'stop' });
-  return events;
 }
 
 export interface ScriptedProvider extends Provider {
-  /** The context of every call, in order. */
+  /** The context of every call, in order (a copy taken at the call). */
   readonly contexts: Context[];
   readonly signals: AbortSignal[];
 }
 
+/** The testkit's scripted provider playing one step per call; a call past the script fails. */
 export function scriptedProvider(steps: ScriptStep[], name = 'scripted'): ScriptedProvider {
   const contexts: Context[] = [];
   const signals: AbortSignal[] = [];
-  return {
-    name,
-    type: 'openai',
-    contexts,
-    signals,
-    stream(context, options) {
-      const step = steps[contexts.length];
+  const provider = testkitScriptedProvider(
+    ({ context, index, options }) => {
+      const step = steps[index];
       contexts.push(structuredClone(context));
       if (options?.signal) signals.push(options.signal);
       if (step === undefined) throw new Error(`the script has no step for call ${contexts.length}`);
-      if (typeof step === 'function') return step(context, options);
-      return (async function* () {
-        yield* replyEvents(step);
-      })();
+      return typeof step === 'function' ? step(context, options) : replyEvents(step);
     },
-  };
+    { name },
+  );
+  return Object.assign(provider, { contexts, signals });
 }
 
 /** A step that answers every call the same way (for "the model keeps asking" tests). */

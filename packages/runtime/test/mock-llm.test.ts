@@ -2,13 +2,13 @@
  * The loop over the real wire adapters and the testkit's mock servers: what the model is sent
  * back (tool results, in order) is checked on the recorded requests.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ProviderType, ToolExecutor, ToolSpec } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, findModel } from '../../provider/src/index.js';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '../../testkit/src/index.js';
 import { startAgentRun } from '../src/index.js';
 import { finish, ofType, runOptions, start, waitForEvent } from './helpers.js';
 
@@ -59,16 +59,19 @@ const MOCK_API: Record<ProviderType, MockApi> = {
 
 describe('agent loop over the real adapters and the mock LLM', () => {
   let mock: MockLLM | undefined;
+  let tmp: TempWorkspace;
   let workspace: string;
   beforeEach(() => {
-    workspace = mkdtempSync(join(tmpdir(), 'oxydra-runtime-ws-'));
-    writeFileSync(join(workspace, 'a.txt'), 'hello from a');
-    writeFileSync(join(workspace, 'b.txt'), 'hello from b');
+    tmp = tempWorkspace({
+      prefix: 'oxydra-runtime-ws-',
+      files: { 'a.txt': 'hello from a', 'b.txt': 'hello from b' },
+    });
+    workspace = tmp.dir;
   });
   afterEach(async () => {
     await mock?.close();
     mock = undefined;
-    rmSync(workspace, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
   async function serve(type: ProviderType, scenario: ScenarioStep[]) {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { SandboxPolicy } from '@oxydra/types';
 import { createBubblewrapRunner } from '../src/index.js';
 
@@ -16,15 +16,15 @@ export interface Fixture {
 }
 
 export function fixture(): Fixture {
-  const root = mkdtempSync(path.join(tmpdir(), 'oxydra-sandbox-test-'));
-  const workspace = path.join(root, 'ws');
-  const home = path.join(root, 'home');
-  mkdirSync(path.join(workspace, '.oxydra'), { recursive: true });
-  writeFileSync(path.join(workspace, '.oxydra', 'secret.toml'), 'token = "WS-SECRET"\n');
-  mkdirSync(path.join(home, '.ssh'), { recursive: true });
-  writeFileSync(path.join(home, '.ssh', 'id_ed25519'), 'SSH-SECRET\n');
-  writeFileSync(path.join(home, 'notes.txt'), 'HOME-SECRET\n');
-  return { root, workspace, home, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  const tmp = tempWorkspace({
+    prefix: 'oxydra-sandbox-test-',
+    files: {
+      'ws/.oxydra/secret.toml': 'token = "WS-SECRET"\n',
+      'home/.ssh/id_ed25519': 'SSH-SECRET\n',
+      'home/notes.txt': 'HOME-SECRET\n',
+    },
+  });
+  return { root: tmp.dir, workspace: tmp.path('ws'), home: tmp.path('home'), cleanup: tmp.cleanup };
 }
 
 export function policy(overrides: Partial<SandboxPolicy> = {}): SandboxPolicy {

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBubblewrapRunner } from '../src/index.js';
 import { type Fixture, fixture, HAS_BWRAP, policy } from './helpers.js';
@@ -17,14 +17,6 @@ function bwrapsWith(text: string): string[] {
   return execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.includes('bwrap') && line.includes(text) && !/^\s*\d+\s+Z/.test(line));
-}
-
-async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 // Skipped only where bubblewrap is absent: there is no sandbox to start ahead of time.
@@ -83,17 +75,17 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
   it('stops an unused sandbox after the idle time', async () => {
     const run = createBubblewrapRunner(policy(), { workspace: f.workspace, warmIdleMs: 300 });
     await run('true', options());
-    await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
-    await eventually(() => bwrapsWith(f.workspace).length === 0, 'the idle sandbox to stop');
+    await pollUntil(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
+    await pollUntil(() => bwrapsWith(f.workspace).length === 0, 'the idle sandbox to stop');
   });
 
   it('falls back to a fresh sandbox when the waiting one was killed from outside', async () => {
     const run = createBubblewrapRunner(policy(), { workspace: f.workspace });
     await run('true', options());
-    await eventually(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
+    await pollUntil(() => bwrapsWith(f.workspace).length === 1, 'the next sandbox to start');
     for (const line of bwrapsWith(f.workspace)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
     // Gone (or a zombie) before the next command: killed while waiting, not during the handover.
-    await eventually(() => bwrapsWith(f.workspace).length === 0, 'the killed sandbox to die');
+    await pollUntil(() => bwrapsWith(f.workspace).length === 0, 'the killed sandbox to die');
     const r = await run('echo again', options());
     expect(r.exitCode).toBe(0);
     expect(r.output).toBe('again\n');
@@ -113,7 +105,7 @@ describe.skipIf(!HAS_BWRAP)('sandboxes started ahead of their command', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    return eventually(() => bwrapsWith(f.workspace).length === 0, 'the waiting sandbox to be killed');
+    return pollUntil(() => bwrapsWith(f.workspace).length === 0, 'the waiting sandbox to be killed');
   });
 
   it("gives each command a private /tmp that is a tmpfs, leaving nothing on the host's disk", async () => {

@@ -16,6 +16,7 @@ import {
   ShellDaemonRequestError,
   startShellDaemon,
 } from '@oxydra/shell-daemon';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -57,13 +58,12 @@ async function processesLeft(marker: string, withinMs = 5000): Promise<string[]>
   }
 }
 
-/** Polls (bounded) until a process with `marker` in its command line runs. */
-async function waitForProcess(marker: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await processesLeft(marker, 0)).length === 0) {
-    if (Date.now() > deadline) throw new Error(`no process matching ${marker} started`);
-    await sleep(25);
-  }
+/** Resolves once a process with `marker` in its command line runs (bounded). */
+function processStarted(marker: string): Promise<true> {
+  return pollUntil(
+    async () => (await processesLeft(marker, 0)).length > 0,
+    `a process matching ${marker} to start`,
+  );
 }
 
 function uniqueSleep(): string {
@@ -179,7 +179,7 @@ describe('shell daemon limits and kills', () => {
     const marker = uniqueSleep();
     const { session_id } = await runner.spawnSession();
     const running = runner.execCommand(session_id, `sleep ${marker}`).catch((e: unknown) => e);
-    await waitForProcess(`sleep ${marker}`);
+    await processStarted(`sleep ${marker}`);
     expect(await killer.killSession(session_id)).toMatchObject({ killed: true });
     expect(((await running) as Error).message).toMatch(/was killed while its command ran/);
     expect(await processesLeft(`sleep ${marker}`)).toEqual([]);
@@ -190,7 +190,7 @@ describe('shell daemon limits and kills', () => {
     const marker = uniqueSleep();
     const { session_id } = await client.spawnSession();
     const running = client.execCommand(session_id, `sleep ${marker}`).catch((e: unknown) => e);
-    await waitForProcess(`sleep ${marker}`);
+    await processStarted(`sleep ${marker}`);
     await daemon!.close();
     daemon = undefined;
     expect(await running).toBeInstanceOf(Error);
@@ -238,7 +238,7 @@ describe('shell daemon errors', () => {
     const other = await connect();
     const marker = uniqueSleep();
     const running = client.execCommand(session_id, `sleep ${marker}`).catch((e: unknown) => e);
-    await waitForProcess(`sleep ${marker}`);
+    await processStarted(`sleep ${marker}`);
     await expect(other.execCommand(session_id, 'ls')).rejects.toThrow(/already running a command/);
     await other.killSession(session_id);
     await running;

@@ -13,13 +13,22 @@ import {
   type ProviderType,
   type StreamEvent,
   type StreamOptions,
+  type Usage,
 } from '@oxydra/types';
 
 /** One reply: text (streamed a word a delta), tool calls, usage. */
 export interface ScriptedReply {
   text?: string;
-  toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[];
-  usage?: { inputTokens: number; outputTokens: number };
+  toolCalls?: {
+    id?: string;
+    name: string;
+    arguments: Record<string, unknown>;
+    /** The argument text as sent, instead of JSON.stringify(arguments): with parseError, invalid JSON. */
+    raw?: string;
+    /** Why `raw` does not parse: the end event then carries it and empty arguments. */
+    parseError?: string;
+  }[];
+  usage?: Usage;
 }
 
 /** A model call as the script sees it. */
@@ -29,6 +38,8 @@ export interface ScriptedCall {
   signal: AbortSignal;
   /** 0-based, over every call to this provider. */
   index: number;
+  /** The options as the caller passed them (undefined when it passed none). */
+  options?: StreamOptions;
 }
 
 /** A function of the call yielding provider events, or replies taken in order (the last repeats). */
@@ -51,7 +62,7 @@ export function replyEvents(reply: ScriptedReply, callIndex = 0): StreamEvent[] 
   }
   (reply.toolCalls ?? []).forEach((call, index) => {
     const id = call.id ?? `call_scripted_${callIndex}_${index}`;
-    const raw = JSON.stringify(call.arguments);
+    const raw = call.raw ?? JSON.stringify(call.arguments);
     events.push({ type: 'tool_call_start', index, id, name: call.name });
     events.push({ type: 'tool_call_delta', index, argumentsDelta: raw });
     events.push({
@@ -59,8 +70,9 @@ export function replyEvents(reply: ScriptedReply, callIndex = 0): StreamEvent[] 
       index,
       id,
       name: call.name,
-      arguments: call.arguments,
+      arguments: call.parseError !== undefined ? {} : call.arguments,
       rawArguments: raw,
+      ...(call.parseError !== undefined ? { parseError: call.parseError } : {}),
     });
   });
   if (reply.usage) events.push({ type: 'usage', usage: { ...reply.usage } });
@@ -88,6 +100,7 @@ export function scriptedProvider(
         context,
         signal: streamOptions?.signal ?? new AbortController().signal,
         index: calls.length,
+        ...(streamOptions !== undefined ? { options: streamOptions } : {}),
       };
       calls.push(call);
       const current = provider.script;

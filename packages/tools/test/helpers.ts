@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ToolContext, ToolOutcome } from '@oxydra/types';
 import { type CoreToolsOptions, createCoreTools, type ShellConfig, ToolRegistry } from '../src/index.js';
 
@@ -15,23 +15,18 @@ export interface Workspace {
 }
 
 export function makeWorkspace(): Workspace {
-  const base = mkdtempSync(join(tmpdir(), 'oxydra-tools-'));
-  const root = join(base, 'ws');
-  const outside = join(base, 'outside');
+  const base = tempWorkspace({ prefix: 'oxydra-tools-' });
+  const root = base.path('ws');
+  const outside = base.path('outside');
   mkdirSync(root);
   mkdirSync(outside);
   return {
-    base,
+    base: base.dir,
     root,
     outside,
-    write(relative, content) {
-      const path = join(root, relative);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, content);
-      return path;
-    },
+    write: (relative, content) => base.write(join('ws', relative), content),
     read: (relative) => readFileSync(join(root, relative), 'utf8'),
-    cleanup: () => rmSync(base, { recursive: true, force: true }),
+    cleanup: base.cleanup,
   };
 }
 
@@ -82,14 +77,4 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Polls until `check` holds or `timeoutMs` passes; returns whether it held. */
-export async function eventually(check: () => boolean, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
 }

@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/index.js';
-import { eventually, isAlive, makeWorkspace, type Workspace } from './helpers.js';
+import { isAlive, makeWorkspace, type Workspace } from './helpers.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -30,14 +31,18 @@ async function startWithPids(
   const pending = run(`${command.replaceAll('PIDFILE', file)}`, extra);
   const { readFileSync } = await import('node:fs');
   let pids: number[] = [];
-  await eventually(() => {
-    try {
-      pids = pidsIn(readFileSync(file, 'utf8'));
-    } catch {
-      pids = [];
-    }
-    return pids.length >= count;
-  });
+  await pollUntil(
+    () => {
+      try {
+        pids = pidsIn(readFileSync(file, 'utf8'));
+      } catch {
+        pids = [];
+      }
+      return pids.length >= count;
+    },
+    `the pid file to list ${count} processes`,
+    { timeoutMs: 15_000 },
+  );
   return { pending, pids };
 }
 
@@ -70,7 +75,9 @@ describe('runCommand', () => {
     expect(result.exitCode).toBeNull();
     expect(result.pid).toBeDefined();
     const all = [...pids, result.pid ?? 0];
-    expect(await eventually(() => all.every((pid) => !isAlive(pid)))).toBe(true);
+    await pollUntil(() => all.every((pid) => !isAlive(pid)), 'the processes to be gone', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('on cancel kills the whole process group', async () => {
@@ -85,7 +92,9 @@ describe('runCommand', () => {
     const result = await pending;
     expect(result.cancelled).toBe(true);
     expect(result.timedOut).toBe(false);
-    expect(await eventually(() => pids.every((pid) => !isAlive(pid)))).toBe(true);
+    await pollUntil(() => pids.every((pid) => !isAlive(pid)), 'the processes to be gone', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('stops background processes left behind when the command finishes', async () => {
@@ -93,7 +102,7 @@ describe('runCommand', () => {
     expect(result.exitCode).toBe(0);
     const [pid] = pidsIn(result.output);
     expect(pid).toBeDefined();
-    expect(await eventually(() => !isAlive(pid ?? 0))).toBe(true);
+    await pollUntil(() => !isAlive(pid ?? 0), 'the processes to be gone', { timeoutMs: 15_000 });
   });
 
   it('returns at once, without running, when the signal is already aborted', async () => {

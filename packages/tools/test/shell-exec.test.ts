@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ApprovalRequest } from '@oxydra/types';
 import { Cancelled } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CommandRunner, createCoreTools, type ShellConfig, ToolRegistry } from '../src/index.js';
-import { callTool, eventually, isAlive, makeWorkspace, shellConfig, type Workspace } from './helpers.js';
+import { callTool, isAlive, makeWorkspace, shellConfig, type Workspace } from './helpers.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -19,10 +20,14 @@ const exec = (command: string, registry = registryWith(), signal?: AbortSignal) 
 
 async function pidsFrom(file: string, count: number): Promise<number[]> {
   let pids: number[] = [];
-  await eventually(() => {
-    pids = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : [];
-    return pids.length >= count;
-  });
+  await pollUntil(
+    () => {
+      pids = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+      return pids.length >= count;
+    },
+    `the pid file to list ${count} processes`,
+    { timeoutMs: 15_000 },
+  );
   return pids;
 }
 
@@ -88,7 +93,9 @@ describe('shell_exec', () => {
       'timed out after 1 s: the command and everything it started were stopped; exit code: none (stopped by SIGTERM)\nstarted',
     );
     expect(pids).toHaveLength(2);
-    expect(await eventually(() => pids.every((pid) => !isAlive(pid)))).toBe(true);
+    await pollUntil(() => pids.every((pid) => !isAlive(pid)), 'the processes to be gone', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('is killed, group and all, when the run is cancelled', async () => {
@@ -103,7 +110,9 @@ describe('shell_exec', () => {
     expect(pids.every(isAlive)).toBe(true);
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(Cancelled);
-    expect(await eventually(() => pids.every((pid) => !isAlive(pid)))).toBe(true);
+    await pollUntil(() => pids.every((pid) => !isAlive(pid)), 'the processes to be gone', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('never passes provider keys, even when this process has them', async () => {

@@ -4,6 +4,7 @@
  * the input box's title, a typed "y" allows and anything else denies, Ctrl+C at the question
  * denies without quitting, and the outcome is a line in the history.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ModelCall,
@@ -16,7 +17,6 @@ import { GatewayClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
-import { waitFor } from './helpers.js';
 
 let env: TestGateway | undefined;
 let client: GatewayClient | undefined;
@@ -55,13 +55,13 @@ describe('TUI approvals (real gateway)', () => {
   it('"y" allows: the command runs, the question leaves, the outcome is shown', async () => {
     const { store, controller, text } = await setup();
     controller.submit('run it');
-    await waitFor(() => store.getState().approvals.length === 1, 'the approval question');
+    await pollUntil(() => store.getState().approvals.length === 1, 'the approval question');
     expect(store.getState().approvals[0]).toMatchObject({
       tool: 'shell_exec',
       summary: expect.stringContaining('echo approved'),
     });
     expect(controller.submit('y')).toBe(true);
-    await waitFor(() => !isBusy(store.getState()), 'the turn to finish');
+    await pollUntil(() => !isBusy(store.getState()), 'the turn to finish');
     expect(store.getState().approvals).toEqual([]);
     expect(text()).toContain('system: shell_exec approved');
     expect(text().at(-1)).toBe('assistant: tool said: it ran');
@@ -70,16 +70,16 @@ describe('TUI approvals (real gateway)', () => {
   it('anything else denies, and Ctrl+C at the question denies without quitting', async () => {
     const { store, controller, text, exits } = await setup();
     controller.submit('first');
-    await waitFor(() => store.getState().approvals.length === 1, 'the first question');
+    await pollUntil(() => store.getState().approvals.length === 1, 'the first question');
     controller.submit('nope');
-    await waitFor(() => !isBusy(store.getState()), 'the first turn');
+    await pollUntil(() => !isBusy(store.getState()), 'the first turn');
     expect(text()).toContain('system: shell_exec denied');
     expect(text().at(-1)).toBe('assistant: tool said: refused');
 
     controller.submit('second');
-    await waitFor(() => store.getState().approvals.length === 1, 'the second question');
+    await pollUntil(() => store.getState().approvals.length === 1, 'the second question');
     controller.interrupt();
-    await waitFor(() => !isBusy(store.getState()), 'the second turn');
+    await pollUntil(() => !isBusy(store.getState()), 'the second turn');
     expect(exits()).toBe(0);
     expect(text().at(-1)).toBe('assistant: tool said: refused');
   });

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import {
   DISABLE_BRACKETED_PASTE,
@@ -11,7 +12,6 @@ import {
   PasteDecoder,
 } from '../src/ui/bracketed-paste.js';
 import { bracketedPasteInput } from '../src/ui/paste-input.js';
-import { waitFor } from './helpers.js';
 
 /** Everything the decoder passes on for these reads, then a flush. */
 function decode(...chunks: string[]): string {
@@ -95,15 +95,15 @@ describe('bracketed paste input stream', () => {
       received += chunk;
     });
     input.stdin.setRawMode(true);
-    await waitFor(() => fake.written() === ENABLE_BRACKETED_PASTE, 'the mode switched on');
+    await pollUntil(() => fake.written() === ENABLE_BRACKETED_PASTE, 'the mode switched on');
     expect(fake.raw).toEqual([true]);
 
     fake.type(`${PASTE_START}a\rb${PASTE_END}`);
     fake.type('\r');
-    await waitFor(() => received === 'a\nb\r', 'the decoded paste and the Enter');
+    await pollUntil(() => received === 'a\nb\r', 'the decoded paste and the Enter');
 
     input.stdin.setRawMode(false);
-    await waitFor(() => fake.written().endsWith(DISABLE_BRACKETED_PASTE), 'the mode switched off');
+    await pollUntil(() => fake.written().endsWith(DISABLE_BRACKETED_PASTE), 'the mode switched off');
     expect(fake.raw).toEqual([true, false]);
     input.close(); // already off: nothing more is written
     expect(fake.written()).toBe(ENABLE_BRACKETED_PASTE + DISABLE_BRACKETED_PASTE);
@@ -119,7 +119,7 @@ describe('bracketed paste input stream', () => {
     });
     input.stdin.setRawMode(true);
     fake.type('\x1b');
-    await waitFor(() => received === '\x1b', 'the Esc key');
+    await pollUntil(() => received === '\x1b', 'the Esc key');
     input.close();
     expect(fake.raw).toEqual([true, false]);
   });

@@ -4,13 +4,14 @@
  */
 
 import { MockGateway, type TurnStep } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
-import { TOKEN, waitFor } from './helpers.js';
+import { TOKEN } from './helpers.js';
 
 let stub: MockGateway | undefined;
 let client: GatewayClient | undefined;
@@ -37,7 +38,7 @@ describe('TUI controller', () => {
   it('sends a prompt and shows the streamed reply and the session usage', async () => {
     const { store, controller, text } = await setup();
     expect(controller.submit('hello there')).toBe(true);
-    await waitFor(() => !isBusy(store.getState()), 'the turn to finish');
+    await pollUntil(() => !isBusy(store.getState()), 'the turn to finish');
     expect(text()).toEqual(['user: hello there', 'assistant: echo: hello there']);
     const [turn] = stub!.framesOf('send_turn');
     expect(turn?.payload).toMatchObject({ prompt: 'hello there', session_id: client!.session!.session_id });
@@ -50,7 +51,7 @@ describe('TUI controller', () => {
   it('refuses a second prompt while a turn runs, keeping it in the input', async () => {
     const { store, controller, text } = await setup(() => [{ delta: 'working' }, { hold: true }]);
     controller.submit('first');
-    await waitFor(() => store.getState().turn !== undefined, 'the turn to start');
+    await pollUntil(() => store.getState().turn !== undefined, 'the turn to start');
     expect(controller.submit('second')).toBe(false);
     expect(text().at(-1)).toBe(
       'error: a turn is still running; wait for it, or cancel it with Ctrl+C or /cancel',
@@ -64,10 +65,10 @@ describe('TUI controller', () => {
     expect(exits()).toBe(1);
 
     controller.submit('long job');
-    await waitFor(() => store.getState().turn !== undefined, 'the turn to start');
+    await pollUntil(() => store.getState().turn !== undefined, 'the turn to start');
     controller.interrupt();
     expect(exits()).toBe(1);
-    await waitFor(() => !isBusy(store.getState()), 'the cancellation');
+    await pollUntil(() => !isBusy(store.getState()), 'the cancellation');
     expect(stub!.framesOf('cancel_active_turn')[0]?.payload).toMatchObject({
       session_id: client!.session!.session_id,
       turn_id: stub!.framesOf('send_turn')[0]?.payload.turn_id,
@@ -75,26 +76,26 @@ describe('TUI controller', () => {
     expect(text()).toContain('system: turn cancelled');
 
     controller.submit('another');
-    await waitFor(() => store.getState().turn !== undefined, 'the second turn to start');
+    await pollUntil(() => store.getState().turn !== undefined, 'the second turn to start');
     controller.interrupt();
     expect(exits()).toBe(1);
     // Before turn_cancelled comes back, a second Ctrl+C quits rather than asking again.
     controller.interrupt();
     expect(exits()).toBe(2);
-    await waitFor(() => stub!.framesOf('cancel_active_turn').length === 2, "the second turn's cancel");
+    await pollUntil(() => stub!.framesOf('cancel_active_turn').length === 2, "the second turn's cancel");
   });
 
   it('/new, /sessions and /switch by short id', async () => {
     const { store, controller, text } = await setup();
     const first = client!.session!.session_id;
     controller.submit('/new research');
-    await waitFor(() => client!.session?.session_id !== first, 'the new session');
+    await pollUntil(() => client!.session?.session_id !== first, 'the new session');
     const second = client!.session!.session_id;
     expect(store.getState().session?.session_id).toBe(second);
     expect(text().at(-1)).toBe(`system: new session ${shortSessionId(second)} "research" (agent default)`);
 
     controller.submit('/sessions');
-    await waitFor(() => text().some((line) => line.includes('/switch <id>')), 'the list');
+    await pollUntil(() => text().some((line) => line.includes('/switch <id>')), 'the list');
     const listed = text().filter(
       (line) => line.includes(shortSessionId(first)) || line.includes(shortSessionId(second)),
     );
@@ -104,22 +105,22 @@ describe('TUI controller', () => {
     expect(listed.some((line) => line.startsWith(`system:   ${shortSessionId(first)}  default`))).toBe(true);
 
     controller.submit(`/switch ${shortSessionId(first)}`);
-    await waitFor(() => client!.session?.session_id === first, 'the switch');
+    await pollUntil(() => client!.session?.session_id === first, 'the switch');
     expect(text().at(-1)).toBe(`system: switched to session ${shortSessionId(first)}`);
     expect(stub!.framesOf('switch_session')[0]?.payload.session_id).toBe(first);
 
     controller.submit('/switch zzz');
-    await waitFor(() => text().at(-1)?.startsWith('error:') === true, 'the no-match error');
+    await pollUntil(() => text().at(-1)?.startsWith('error:') === true, 'the no-match error');
     expect(text().at(-1)).toBe('error: no session "zzz"; /sessions lists them');
   });
 
   it('/status, /cancelall, /help and mistyped commands', async () => {
     const { controller, text } = await setup();
     controller.submit('/status');
-    await waitFor(() => text().some((line) => line.includes('no turn running')), 'the status');
+    await pollUntil(() => text().some((line) => line.includes('no turn running')), 'the status');
     expect(text()).toContain(`system: gateway ${stub!.url}: healthy`);
     controller.submit('/cancelall');
-    await waitFor(() => stub!.framesOf('cancel_all_active_turns').length === 1, 'cancel_all_active_turns');
+    await pollUntil(() => stub!.framesOf('cancel_all_active_turns').length === 1, 'cancel_all_active_turns');
     controller.submit('/help');
     expect(text()).toContain('system: commands:');
     expect(controller.submit('/frobnicate')).toBe(false);

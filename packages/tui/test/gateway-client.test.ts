@@ -5,9 +5,10 @@
  */
 import { createServer } from 'node:net';
 import { MockGateway } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientEvent, GatewayClient, GatewayConnectError, reconnectDelay } from '../src/index.js';
-import { framesOf, record, TOKEN, waitFor } from './helpers.js';
+import { framesOf, record, TOKEN } from './helpers.js';
 
 const FAST = { helloTimeoutMs: 2_000, healthIntervalMs: 60_000, backoff: { initialMs: 20, maxMs: 160 } };
 
@@ -55,7 +56,7 @@ describe('gateway client: connecting', () => {
     ];
     const events = record(newClient());
     await client!.connect();
-    await waitFor(() => framesOf(events, 'scheduled_notification').length === 2, 'both frames');
+    await pollUntil(() => framesOf(events, 'scheduled_notification').length === 2, 'both frames');
     expect(events.map((e) => e.kind)).toEqual(['connection', 'hello', 'connection', 'frame', 'frame']);
   });
 
@@ -137,7 +138,7 @@ describe('gateway client: requests', () => {
       include_subagent_sessions: false,
     });
     const health = client!.request('health_check', {});
-    await waitFor(() => stub!.received.length === 4, 'three requests at the stub');
+    await pollUntil(() => stub!.received.length === 4, 'three requests at the stub');
     stub.flushAnswers(true); // health first, then the list, then the new session
     const [session, list, status] = await Promise.all([created, listed, health]);
     expect(session.display_name).toBe('alpha');
@@ -175,7 +176,7 @@ describe('gateway client: requests', () => {
       turn_id: turnId,
       prompt: 'hello',
     });
-    await waitFor(() => framesOf(events, 'turn_completed').length === 1, 'turn_completed');
+    await pollUntil(() => framesOf(events, 'turn_completed').length === 1, 'turn_completed');
     const types = events.flatMap((e) => (e.kind === 'frame' ? [e.frame.type] : []));
     expect(types).toEqual([
       'turn_started',
@@ -198,7 +199,10 @@ describe('gateway client: malformed frames', () => {
     stub.sendRaw('this is not json');
     stub.sendRaw(JSON.stringify({ type: 'assistant_delta', payload: { delta: 'x' } }));
     stub.sendRaw(JSON.stringify({ type: 'no_such_frame', payload: {} }));
-    await waitFor(() => events.filter((e) => e.kind === 'malformed').length === 3, 'three malformed reports');
+    await pollUntil(
+      () => events.filter((e) => e.kind === 'malformed').length === 3,
+      'three malformed reports',
+    );
     const problems = events.flatMap((e) => (e.kind === 'malformed' ? [e.problem] : []));
     expect(problems[0]).toBe('not JSON: this is not json');
     expect(problems[1]).toMatch(
@@ -228,10 +232,10 @@ describe('gateway client: reconnecting', () => {
     const ack = await newClient().connect();
     const events = record(client!);
     client!.send('send_turn', { session_id: ack.session.session_id, turn_id: 'turn-1', prompt: 'go' });
-    await waitFor(() => framesOf(events, 'assistant_delta').length === 1, 'the first delta');
+    await pollUntil(() => framesOf(events, 'assistant_delta').length === 1, 'the first delta');
 
     stub.dropConnections();
-    await waitFor(() => events.some((e) => e.kind === 'hello' && e.resumed), 'the resumed hello');
+    await pollUntil(() => events.some((e) => e.kind === 'hello' && e.resumed), 'the resumed hello');
     const reconnecting = events.find(
       (e): e is Extract<ClientEvent, { kind: 'connection' }> =>
         e.kind === 'connection' && e.connection.state === 'reconnecting',
@@ -247,7 +251,10 @@ describe('gateway client: reconnecting', () => {
     expect(resumed).toMatchObject({ ack: { active_turn: { turn_id: 'turn-1', state: 'running' } } });
 
     stub.release();
-    await waitFor(() => framesOf(events, 'turn_completed').length === 1, 'the turn to complete after resume');
+    await pollUntil(
+      () => framesOf(events, 'turn_completed').length === 1,
+      'the turn to complete after resume',
+    );
     expect(framesOf(events, 'assistant_delta')).toHaveLength(2);
     expect(client!.connection.state).toBe('connected');
   });
@@ -257,7 +264,7 @@ describe('gateway client: reconnecting', () => {
     const ack = await newClient().connect();
     const events = record(client!);
     await stub.stop();
-    await waitFor(
+    await pollUntil(
       () =>
         events.filter((e) => e.kind === 'connection' && e.connection.state === 'reconnecting').length >= 4,
       'four reconnect attempts',
@@ -270,7 +277,7 @@ describe('gateway client: reconnecting', () => {
     expect(later).toMatchObject({ connection: { reason: expect.stringContaining('no gateway at') } });
 
     await stub.restart();
-    await waitFor(() => client!.connection.state === 'connected', 'the reconnection');
+    await pollUntil(() => client!.connection.state === 'connected', 'the reconnection');
     expect(client!.session?.session_id).toBe(ack.session.session_id);
     await expect(client!.request('health_check', {})).resolves.toMatchObject({ healthy: true });
   });
@@ -280,7 +287,7 @@ describe('gateway client: reconnecting', () => {
     await newClient().connect();
     stub.answerHealthChecks = false;
     const pending = client!.request('health_check', {});
-    await waitFor(() => stub!.framesOf('health_check').length === 1, 'the health check at the stub');
+    await pollUntil(() => stub!.framesOf('health_check').length === 1, 'the health check at the stub');
     stub.dropConnections();
     await expect(pending).rejects.toMatchObject({ message: 'the connection to the gateway was lost' });
   });
@@ -290,7 +297,7 @@ describe('gateway client: reconnecting', () => {
     await newClient().connect();
     await client!.close();
     expect(client!.connection).toEqual({ state: 'closed' });
-    await waitFor(() => stub!.connectionCount === 0, 'the stub to see the close');
+    await pollUntil(() => stub!.connectionCount === 0, 'the stub to see the close');
     expect(stub.framesOf('hello')).toHaveLength(1);
     expect(() => client!.send('health_check', {})).toThrow('not connected to the gateway');
   });
@@ -300,7 +307,7 @@ describe('gateway client: health checks', () => {
   it('checks health on an interval', async () => {
     stub = await MockGateway.start({ token: TOKEN });
     await newClient({ healthIntervalMs: 30 }).connect();
-    await waitFor(() => stub!.framesOf('health_check').length >= 3, 'three health checks');
+    await pollUntil(() => stub!.framesOf('health_check').length >= 3, 'three health checks');
     expect(client!.connection.state).toBe('connected');
   });
 
@@ -309,7 +316,7 @@ describe('gateway client: health checks', () => {
     await newClient({ healthIntervalMs: 30, helloTimeoutMs: 150 }).connect();
     const events = record(client!);
     stub.answerHealthChecks = false;
-    await waitFor(
+    await pollUntil(
       () =>
         events.some(
           (e) =>
@@ -320,6 +327,6 @@ describe('gateway client: health checks', () => {
       'the client to give up on the silent connection',
     );
     stub.answerHealthChecks = true;
-    await waitFor(() => events.some((e) => e.kind === 'hello' && e.resumed), 'the reconnection');
+    await pollUntil(() => events.some((e) => e.kind === 'hello' && e.resumed), 'the reconnection');
   });
 });

@@ -3,13 +3,13 @@
  * (runtime-<user>) is listed as "Default session", and another session by the start of its first
  * message, one clean line (no escape sequence reaches the terminal).
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, TestClient, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
 import { GatewayClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
-import { waitFor } from './helpers.js';
 
 let env: TestGateway | undefined;
 let client: GatewayClient | undefined;
@@ -37,11 +37,11 @@ describe('TUI /sessions (real gateway)', () => {
     const text = () => store.getState().entries.map((e) => `${e.kind}: ${e.text}`);
     expect(client.session!.session_id).not.toBe(first);
     controller.submit('\u001b[31mplan\u001b[0m the <b>trip</b>\u0007');
-    await waitFor(() => !isBusy(store.getState()) && store.getState().turn === undefined, 'the turn');
-    await waitFor(() => text().some((line) => line.startsWith('assistant:')), 'the answer');
+    await pollUntil(() => !isBusy(store.getState()) && store.getState().turn === undefined, 'the turn');
+    await pollUntil(() => text().some((line) => line.startsWith('assistant:')), 'the answer');
 
     controller.submit('/sessions');
-    await waitFor(() => text().some((line) => line.includes('/switch <id>')), 'the list');
+    await pollUntil(() => text().some((line) => line.includes('/switch <id>')), 'the list');
     const listed = text().filter((line) => line.startsWith('system: * ') || line.startsWith('system:   '));
     expect(listed).toHaveLength(2);
     expect(listed.some((line) => line.startsWith(`system:   ${first}  "Default session" default`))).toBe(

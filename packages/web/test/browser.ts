@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.OXYDRA_CHROMIUM ?? '/usr/bin/chromium';
@@ -66,21 +67,12 @@ export async function visit(page: Page, label: string, heading: string | RegExp 
 }
 
 /**
- * Polls `check` until it holds, at most `timeoutMs` (a bound, never a timing assertion). Used
- * instead of page.waitForFunction, whose string predicates the page's CSP (no eval) refuses.
+ * Waits until nothing on the page says "Loading …". Page conditions are polled with pollUntil,
+ * not page.waitForFunction, whose string predicates the page's CSP (no eval) refuses.
  */
-export async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits until nothing on the page says "Loading …". */
 export async function settled(page: Page): Promise<void> {
   const loading = page.locator('main').getByText(/^Loading .*…$/);
-  await poll(async () => (await loading.count()) === 0, 'the page to load');
+  await pollUntil(async () => (await loading.count()) === 0, 'the page to load', { timeoutMs: 15_000 });
 }
 
 /** The whole page, or (fullPage false) what fits the window, as test-artifacts/web/<name>.png. */

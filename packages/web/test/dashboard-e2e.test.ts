@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import Database from 'libsql';
 import type { Browser, Page } from 'playwright-core';
@@ -27,7 +28,6 @@ import {
   type TestGateway,
   TOKEN,
   toolCallReply,
-  until,
 } from '../../gateway/test/helpers.js';
 import {
   LAPTOP,
@@ -37,7 +37,6 @@ import {
   type OpenPage,
   openPage,
   PHONE,
-  poll,
   screenshot,
   settled,
   visit,
@@ -232,9 +231,10 @@ describe.skipIf(NO_BROWSER !== undefined)(
       }
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
-      await poll(
+      await pollUntil(
         async () => ((await page.evaluate(FOCUSED)) as string).startsWith('page-title|'),
         'focus on the heading',
+        { timeoutMs: 15_000 },
       );
 
       const phone = await dashboard(undefined, PHONE);
@@ -247,10 +247,14 @@ describe.skipIf(NO_BROWSER !== undefined)(
         'true',
       );
       // The menu listens for Escape once it has rendered open; a person never presses it sooner.
-      await poll(async () => {
-        await phone.page.keyboard.press('Escape');
-        return !(await nav.isVisible());
-      }, 'Escape to close the menu');
+      await pollUntil(
+        async () => {
+          await phone.page.keyboard.press('Escape');
+          return !(await nav.isVisible());
+        },
+        'Escape to close the menu',
+        { timeoutMs: 15_000 },
+      );
       expect(await phone.page.evaluate(FOCUSED)).toBe('|Menu');
       expect([...problems, ...phone.problems]).toEqual([]);
     });
@@ -284,7 +288,11 @@ describe.skipIf(NO_BROWSER !== undefined)(
       // A new session starts empty; the switcher brings the first one back with its transcript.
       const first = await page.getByLabel('Session').inputValue();
       await page.getByRole('button', { name: 'New session' }).click();
-      await poll(async () => (await page.getByLabel('Session').inputValue()) !== first, 'the new session');
+      await pollUntil(
+        async () => (await page.getByLabel('Session').inputValue()) !== first,
+        'the new session',
+        { timeoutMs: 15_000 },
+      );
       await page.getByText('No messages yet.').waitFor();
       await chatTurn(page, 'hello from the second session');
       await page.locator('.msg-assistant', { hasText: 'echo: hello from the second session' }).waitFor();
@@ -334,7 +342,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const chat = await dashboard();
       await chat.page.getByText('connected', { exact: true }).waitFor();
       await chatTurn(chat.page, 'delegate the work');
-      await until(() => env.spawns.some((s) => s.agentName === 'writer'), 'the sub-agent to start');
+      await pollUntil(() => env.spawns.some((s) => s.agentName === 'writer'), 'the sub-agent to start');
       const sub = env.spawns.find((s) => s.agentName === 'writer')!;
 
       const { page, problems } = await dashboard('Agents');
@@ -349,7 +357,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await page.getByText('live', { exact: true }).waitFor();
       await screenshot(page, 'agents');
       await node.getByRole('button', { name: /^Kill writer/ }).click();
-      await until(() => sub.killed, 'the sub-agent to be killed');
+      await pollUntil(() => sub.killed, 'the sub-agent to be killed');
       // The event stream takes it off the tree of running agents.
       await node.waitFor({ state: 'detached' });
       await chat.page.locator('.msg-assistant', { hasText: 'sub-agent came back' }).waitFor();
@@ -372,7 +380,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await screenshot(page, 'sessions');
       await page.getByLabel('Search').fill('zebra');
       await page.getByRole('button', { name: 'Search', exact: true }).click();
-      await poll(async () => (await rows.count()) === 1, 'one matching session');
+      await pollUntil(async () => (await rows.count()) === 1, 'one matching session', { timeoutMs: 15_000 });
       await rows.first().getByRole('link').click();
       await page.getByRole('heading', { level: 1, name: 'the zebra crossing' }).waitFor();
       await page.getByRole('list', { name: 'Transcript' }).getByText('echo: the zebra crossing').waitFor();
@@ -424,14 +432,19 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(await page.getByRole('columnheader', { name: 'User' }).getAttribute('aria-sort')).toBe('none');
       await header.getByRole('button').focus();
       await page.keyboard.press('Enter');
-      await poll(async () => (await header.getAttribute('aria-sort')) === 'ascending', 'aria-sort ascending');
+      await pollUntil(
+        async () => (await header.getAttribute('aria-sort')) === 'ascending',
+        'aria-sort ascending',
+        { timeoutMs: 15_000 },
+      );
       const ascending = await counts();
       expect(ascending).toEqual([...before].sort((a, b) => a - b));
       expect(ascending[0]).toBeLessThan(ascending.at(-1)!);
       await page.keyboard.press('Enter');
-      await poll(
+      await pollUntil(
         async () => (await header.getAttribute('aria-sort')) === 'descending',
         'aria-sort descending',
+        { timeoutMs: 15_000 },
       );
       expect(await counts()).toEqual([...before].sort((a, b) => b - a));
       await screenshot(page, 'sessions-sorted');
@@ -440,10 +453,11 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const chat = await dashboard();
       await chat.page.getByText('connected', { exact: true }).waitFor();
       const picker = chat.page.getByLabel('Session');
-      await poll(
+      await pollUntil(
         async () =>
           (await picker.locator('option:checked').textContent())?.startsWith('Default session') === true,
         'the picker naming the default session',
+        { timeoutMs: 15_000 },
       );
       expect(await picker.inputValue()).toMatch(/^runtime-/);
       expect([...problems, ...chat.problems]).toEqual([]);
@@ -517,7 +531,9 @@ describe.skipIf(NO_BROWSER !== undefined)(
       // The finished run is announced over the WebSocket, as a notice in the corner.
       await page.locator('.toast', { hasText: 'Schedule daily-summary completed' }).waitFor();
       await card.getByRole('link', { name: 'History' }).click();
-      await poll(async () => (await card.locator('tbody tr').count()) >= 1, 'the run in the history');
+      await pollUntil(async () => (await card.locator('tbody tr').count()) >= 1, 'the run in the history', {
+        timeoutMs: 15_000,
+      });
       await card.locator('tbody tr').first().getByText('completed').waitFor();
       await screenshot(page, 'schedules');
       await card.getByRole('button', { name: 'Delete' }).click();
@@ -643,7 +659,9 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const { page, problems } = await dashboard();
       await page.getByText('connected', { exact: true }).waitFor();
       const picker = page.getByLabel('Agent', { exact: true });
-      await poll(async () => (await picker.locator('option').count()) === 3, 'the configured agents');
+      await pollUntil(async () => (await picker.locator('option').count()) === 3, 'the configured agents', {
+        timeoutMs: 15_000,
+      });
       expect(await picker.locator('option').allTextContents()).toEqual([
         'default (gpt-4o-mini)',
         'writer (gpt-4o-mini)',
@@ -656,14 +674,17 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(await page.evaluate('document.activeElement?.id')).toBe('new-session-agent');
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('ArrowDown');
-      await poll(async () => (await picker.inputValue()) === 'poet', 'poet chosen');
+      await pollUntil(async () => (await picker.inputValue()) === 'poet', 'poet chosen', {
+        timeoutMs: 15_000,
+      });
       await page.keyboard.press('Tab');
       expect(await page.evaluate('document.activeElement?.textContent')).toBe('New session');
       const before = await page.getByLabel('Session', { exact: true }).inputValue();
       await page.keyboard.press('Enter');
-      await poll(
+      await pollUntil(
         async () => (await page.getByLabel('Session', { exact: true }).inputValue()) !== before,
         'the new session',
+        { timeoutMs: 15_000 },
       );
       await page.getByText('No messages yet.').waitFor();
       await page.locator('.session-agent', { hasText: 'This session runs poet' }).waitFor();
