@@ -90,6 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const hub = new GatewayHub({
     store: kernel.sessions,
+    access: kernel.sessionAccess,
     runner: kernelTurnRunner(kernel, log),
     approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sessionAccess } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayHub } from '../src/hub.js';
@@ -84,6 +85,7 @@ describe('the live-session registry', () => {
     memory = await openMemory({ path: join(dir, 'memory.db') });
     const hub = new GatewayHub({
       store: memory.sessions,
+      access: sessionAccess(() => memory?.sessions),
       // The registry is tested alone: no turn runs, so nothing answers turns or approvals.
       runner: {
         start: () => Promise.reject(new Error('no turn runs in this test')),

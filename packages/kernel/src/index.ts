@@ -65,6 +65,7 @@ export type { ExecOptions } from './services/exec.js';
 export type { CheckpointCalls, RunHistory, UndoReport } from './services/history/workspace-history.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
+export { type AccessScope, mayUse, type SessionAccess, sessionAccess } from './services/session-access.js';
 export type { StateCalls } from './services/state.js';
 export type { KernelTelemetry } from './services/telemetry.js';
 export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from './services/tokens.js';

@@ -33,6 +33,7 @@ import { type Exec, execCall } from './services/exec.js';
 import type { CheckpointCalls } from './services/history/workspace-history.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import { type StateCalls, stateCalls } from './services/state.js';
 import { type KernelTelemetry, startKernelTelemetry } from './services/telemetry.js';
 import type { TokenCalls } from './services/tokens.js';
@@ -78,6 +79,8 @@ export interface Kernel {
    * or when memory is off, so a host can refuse it before spawning.
    */
   resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
+  /** The ownership rule: a user's calls see only that user's sessions; another's is "not found". */
+  sessionAccess: SessionAccess;
   memory: MemoryCalls;
   /** Durable named JSON values in the workspace's database (memory must be on). */
   state: StateCalls;
@@ -145,6 +148,7 @@ class KernelFacade implements Kernel {
   readonly #approvals: Approvals;
   readonly agents: Kernel['agents'];
   readonly memory: MemoryCalls;
+  readonly sessionAccess: SessionAccess;
   readonly state: StateCalls;
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
@@ -193,6 +197,7 @@ class KernelFacade implements Kernel {
       get: (id) => table.get(id),
     };
     this.memory = memoryCalls(base.memory);
+    this.sessionAccess = sessionAccess(() => base.memory?.db.sessions);
     this.state = stateCalls(base.memory);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
