@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
-import type { Kernel, SessionAccess } from '@oxydra/kernel';
+import type { Admission, Kernel, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import {
   Cancelled,
@@ -29,7 +29,6 @@ import {
   type TurnRequest,
   type TurnRunner,
 } from './types.js';
-import { UserLanes } from './user-lanes.js';
 
 /** User ids become part of session ids (runtime-<user>), so they keep to the session id alphabet. */
 const USER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -40,6 +39,8 @@ export interface HubOptions {
   store: SessionStore;
   /** The kernel's ownership rule over the same store: a user's calls see only that user's sessions. */
   access: SessionAccess;
+  /** The kernel's per-user limit: a turn waits (FIFO) for one of its user's slots. */
+  admission: Admission;
   runner: TurnRunner;
   /** The kernel's approvals: where clients' answers go. */
   approvals: Kernel['approvals'];
@@ -54,7 +55,7 @@ export interface HubOptions {
 
 export class GatewayHub {
   readonly registry: SessionRegistry;
-  readonly lanes: UserLanes;
+  readonly admission: Admission;
   readonly approvals: ApprovalRoutes;
   readonly #agents: Set<string>;
   /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
@@ -65,7 +66,7 @@ export class GatewayHub {
 
   constructor(readonly options: HubOptions) {
     this.registry = new SessionRegistry(options.store);
-    this.lanes = new UserLanes(options.limits.maxConcurrentTurnsPerUser);
+    this.admission = options.admission;
     this.approvals = new ApprovalRoutes(options.approvals, options.access);
     this.#agents = new Set([DEFAULT_AGENT, ...options.agents]);
   }
@@ -305,7 +306,7 @@ export class GatewayHub {
     );
     let release: (() => void) | undefined;
     try {
-      release = await this.lanes.acquire(request.userId, controller.signal);
+      release = await this.admission.acquire({ userId: request.userId }, controller.signal);
       const handle = await this.options.runner.start({ ...request, signal: controller.signal });
       const releaseSlot = release;
       return {

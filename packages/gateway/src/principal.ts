@@ -4,7 +4,7 @@
  * as its user: naming another is refused, and what it reads is only that user's.
  */
 import type { IncomingMessage } from 'node:http';
-import { mayUse, type Principal, type Role } from '@oxydra/kernel';
+import { type Holder, mayUse, type Principal, type Role } from '@oxydra/kernel';
 import { GatewayError } from './errors.js';
 
 export type { Principal };
@@ -47,4 +47,13 @@ export function actingUser(principal: Principal, named: string | undefined): str
     );
   }
   return principal.user;
+}
+
+/**
+ * Whose slots an A2A task or MCP run_agent takes (the kernel's per-user limit): a user token's
+ * user, shared with that user's chat turns and scheduled runs; a token acting for no user (owner,
+ * admin) its own, so one such token cannot starve the others.
+ */
+export function runHolder(principal: Principal): Holder {
+  return principal.user !== undefined ? { userId: principal.user } : { tokenId: principal.tokenId };
 }

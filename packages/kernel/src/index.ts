@@ -45,6 +45,7 @@ export {
   type ApprovalStatus,
   describeAdminOperation,
 } from './services/admin-approvals.js';
+export { Admission, type Holder, type Release } from './services/admission.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export type { AuditCalls } from './services/audit/audit-calls.js';
 export { headFilePath, KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from './services/audit/audit-log.js';

@@ -23,6 +23,7 @@ import { scheduleTools } from './scheduler/schedule-tools.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
 import { adminServices } from './services/admin-services.js';
+import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
@@ -81,6 +82,8 @@ export interface Kernel {
   resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
   /** The ownership rule: a user's calls see only that user's sessions; another's is "not found". */
   sessionAccess: SessionAccess;
+  /** The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), for every door and the scheduler. */
+  admission: Admission;
   memory: MemoryCalls;
   /** Durable named JSON values in the workspace's database (memory must be on). */
   state: StateCalls;
@@ -149,6 +152,7 @@ class KernelFacade implements Kernel {
   readonly agents: Kernel['agents'];
   readonly memory: MemoryCalls;
   readonly sessionAccess: SessionAccess;
+  readonly admission: Admission;
   readonly state: StateCalls;
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
@@ -198,6 +202,7 @@ class KernelFacade implements Kernel {
     };
     this.memory = memoryCalls(base.memory);
     this.sessionAccess = sessionAccess(() => base.memory?.db.sessions);
+    this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
     this.state = stateCalls(base.memory);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
@@ -223,6 +228,7 @@ class KernelFacade implements Kernel {
       spawn: (spec) => this.agents.spawn(spec),
       checkBudget: (agentId) => this.checkBudget(agentId),
       warn: base.warn,
+      admission: this.admission,
     });
     this.scheduler = kernelScheduler(schedules, engine);
   }
