@@ -38,6 +38,11 @@ export * from './programs/index.js';
 export * from './replay/index.js';
 export * from './scheduler/index.js';
 export {
+  AdminApprovalFeed,
+  type ApprovalChange,
+  type ApprovalChangeType,
+} from './services/admin-approval-feed.js';
+export {
   type AdminApproval,
   type AdminOperation,
   APPROVAL_TTL_MS,
@@ -45,6 +50,7 @@ export {
   type ApprovalStatus,
   describeAdminOperation,
 } from './services/admin-approvals.js';
+export type { AdminPolicy, CapChangeOutcome, MadeToken } from './services/admin-policy.js';
 export { Admission, type Holder, type Release } from './services/admission.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export type { AuditCalls } from './services/audit/audit-calls.js';

@@ -22,6 +22,7 @@ import { type KernelScheduler, kernelScheduler, scheduleCalls } from './schedule
 import { scheduleTools } from './scheduler/schedule-tools.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
+import { type AdminPolicy, adminPolicy } from './services/admin-policy.js';
 import { adminServices } from './services/admin-services.js';
 import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
@@ -97,6 +98,8 @@ export interface Kernel {
   tokens: TokenCalls;
   /** Admin operations asked for over the gateway that wait for a second person's approval. */
   adminApprovals: ApprovalCalls;
+  /** The two-person rule for admin changes asked for remotely, and the approvals queue's live feed. */
+  adminPolicy: AdminPolicy;
   /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
   checkpoints: CheckpointCalls | undefined;
   /** Stored schedules (schedule/unschedule) and the service that fires them (start). */
@@ -159,6 +162,7 @@ class KernelFacade implements Kernel {
   readonly costs: CostCalls;
   readonly tokens: TokenCalls;
   readonly adminApprovals: ApprovalCalls;
+  readonly adminPolicy: AdminPolicy;
   readonly checkpoints: CheckpointCalls | undefined;
   readonly scheduler: KernelScheduler;
   readonly exec: Exec;
@@ -210,6 +214,7 @@ class KernelFacade implements Kernel {
     this.costs = costCalls(base.db, () => base.usageLog?.flush());
     this.tokens = admin.tokens;
     this.adminApprovals = admin.adminApprovals;
+    this.adminPolicy = adminPolicy(admin.adminApprovals, admin.budgets, admin.tokens);
     this.checkpoints = base.history;
     this.exec = execCall(base);
     this.personas = personaStore(options.workspace, base.env, {
