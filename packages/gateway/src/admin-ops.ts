@@ -3,22 +3,24 @@
  * /api/v1 (the dashboard's REST API, snake_case, api/routes/admin.ts) and the older /v1 routes
  * kept for existing clients (http/kernel-admin.ts, http/kernel-approvals.ts). The routes check
  * the role, parse their wire format and shape the answer; what each operation does, what its
- * input may be, which changes wait for a second person and who may see what is decided here.
- * Every change to the approvals queue made here is announced at once on its live feed.
+ * input may be and who may see what is decided here; which changes wait for a second person,
+ * and the queue's live feed, are the kernel's (kernel.adminPolicy, services/admin-approvals.ts).
  */
 import {
   type AdminApproval,
+  type AdminApprovalFeed,
   type AuditEntry,
   type AuditFilter,
   CAP_KEYS,
+  type CapChangeOutcome,
   type Kernel,
+  type MadeToken,
   ROLES,
   type ScopeBudget,
   type TokenInfo,
   type VerifyReport,
 } from '@oxydra/kernel';
 import { z } from 'zod';
-import { AdminApprovalFeed } from './admin-approval-feed.js';
 import { GatewayError } from './errors.js';
 
 // ---- inputs, shared by both route sets ----
@@ -59,31 +61,16 @@ export function visibleBudgets(kernel: Kernel, user: string | undefined): ScopeB
   return user === undefined ? all : all.filter((budget) => budget.scope === `user:${user}`);
 }
 
-export type CapChangeOutcome =
-  | { status: 'applied' }
-  | { status: 'pending_approval'; approval: AdminApproval };
-
 /**
- * Sets or removes a cap. Raising the cap in force — the scope's own, else the [budgets]
- * default (the kernel's caps.ts decides which) — or removing it so that a higher one or none
- * applies waits for a second person (the approvals queue); lowering it, or setting one where
- * none applies, applies at once.
+ * Sets or removes a cap; whether it applies at once or waits for a second person is the
+ * kernel's two-person rule (kernel.adminPolicy).
  */
 export function changeCap(kernel: Kernel, change: CapChange, actor: string): CapChangeOutcome {
   if ((change.user === undefined) === (change.agent === undefined)) {
     throw new GatewayError('invalid_request', 'name one of "user" or "agent"');
   }
   const target = change.user !== undefined ? { user: change.user } : { agent: change.agent! };
-  if (kernel.adminApprovals.capChangeNeedsApproval(target, change.key, change.value)) {
-    const approval = requestApproval(
-      kernel,
-      { op: 'budget_set', target, key: change.key, value: change.value },
-      actor,
-    );
-    return { status: 'pending_approval', approval };
-  }
-  kernel.budgets.set(target, change.key, change.value ?? undefined, actor);
-  return { status: 'applied' };
+  return kernel.adminPolicy.changeCap(target, change.key, change.value, actor);
 }
 
 // ---- the audit chain ----
@@ -103,25 +90,9 @@ export function verifyAudit(kernel: Kernel): Promise<VerifyReport> {
 
 // ---- the approvals queue ----
 
-const feeds = new WeakMap<Kernel, AdminApprovalFeed>();
-
-/** The approvals queue's live feed (one per kernel). */
+/** The approvals queue's live feed (the kernel's, one per kernel). */
 export function approvalFeed(kernel: Kernel): AdminApprovalFeed {
-  let feed = feeds.get(kernel);
-  if (!feed) {
-    feed = new AdminApprovalFeed(kernel.adminApprovals);
-    feeds.set(kernel, feed);
-  }
-  return feed;
-}
-
-type AdminOperation = Parameters<Kernel['adminApprovals']['request']>[0];
-
-/** Queues an operation for a second person (audited) and announces it. */
-function requestApproval(kernel: Kernel, operation: AdminOperation, actor: string): AdminApproval {
-  const approval = kernel.adminApprovals.request(operation, actor);
-  approvalFeed(kernel).announce(approval);
-  return approval;
+  return kernel.adminPolicy.feed;
 }
 
 /** Pending requests (oldest first), or every request (newest first) with `all`. */
@@ -131,9 +102,7 @@ export function listApprovals(kernel: Kernel, all: boolean): AdminApproval[] {
 
 /** Carries a waiting operation out; refused for the one who asked, or one no longer pending. */
 export function approveApproval(kernel: Kernel, id: string, actor: string): AdminApproval {
-  const approval = kernel.adminApprovals.approve(id, actor);
-  approvalFeed(kernel).announce(approval);
-  return approval;
+  return kernel.adminPolicy.approve(id, actor);
 }
 
 /** Refuses a waiting operation (a token it would have activated is revoked). */
@@ -143,9 +112,7 @@ export function rejectApproval(
   actor: string,
   reason: string | undefined,
 ): AdminApproval {
-  const approval = kernel.adminApprovals.reject(id, actor, reason);
-  approvalFeed(kernel).announce(approval);
-  return approval;
+  return kernel.adminPolicy.reject(id, actor, reason);
 }
 
 // ---- tokens ----
@@ -154,20 +121,12 @@ export function listTokens(kernel: Kernel): TokenInfo[] {
   return kernel.tokens.list();
 }
 
-export type MadeToken =
-  | { id: string; token: string; status: 'active' }
-  | { id: string; token: string; status: 'pending_approval'; approval: AdminApproval };
-
 /**
  * Makes a token. An admin token asked for over the network is returned at once but works only
- * once a second person approves it.
+ * once a second person approves it (the kernel's two-person rule).
  */
 export function makeToken(kernel: Kernel, request: TokenRequest, actor: string): MadeToken {
-  const { user, role, label } = request;
-  if (role !== 'admin') return { ...kernel.tokens.add(user, role, label, actor), status: 'active' };
-  const made = kernel.tokens.add(user, role, label, actor, { pending: true });
-  const approval = requestApproval(kernel, { op: 'token_activate', token: made.id, user, role }, actor);
-  return { ...made, status: 'pending_approval', approval };
+  return kernel.adminPolicy.makeToken(request.user, request.role, request.label, actor);
 }
 
 /** Revokes an active token; false when there is none by that id. */

@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
-import type { Kernel } from '@oxydra/kernel';
+import type { Admission, Kernel, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import {
   Cancelled,
@@ -29,7 +29,6 @@ import {
   type TurnRequest,
   type TurnRunner,
 } from './types.js';
-import { UserLanes } from './user-lanes.js';
 
 /** User ids become part of session ids (runtime-<user>), so they keep to the session id alphabet. */
 const USER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -38,6 +37,10 @@ const SWEEP_PAGE = 500;
 
 export interface HubOptions {
   store: SessionStore;
+  /** The kernel's ownership rule over the same store: a user's calls see only that user's sessions. */
+  access: SessionAccess;
+  /** The kernel's per-user limit: a turn waits (FIFO) for one of its user's slots. */
+  admission: Admission;
   runner: TurnRunner;
   /** The kernel's approvals: where clients' answers go. */
   approvals: Kernel['approvals'];
@@ -52,7 +55,7 @@ export interface HubOptions {
 
 export class GatewayHub {
   readonly registry: SessionRegistry;
-  readonly lanes: UserLanes;
+  readonly admission: Admission;
   readonly approvals: ApprovalRoutes;
   readonly #agents: Set<string>;
   /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
@@ -63,8 +66,8 @@ export class GatewayHub {
 
   constructor(readonly options: HubOptions) {
     this.registry = new SessionRegistry(options.store);
-    this.lanes = new UserLanes(options.limits.maxConcurrentTurnsPerUser);
-    this.approvals = new ApprovalRoutes(options.approvals);
+    this.admission = options.admission;
+    this.approvals = new ApprovalRoutes(options.approvals, options.access);
     this.#agents = new Set([DEFAULT_AGENT, ...options.agents]);
   }
 
@@ -74,6 +77,10 @@ export class GatewayHub {
 
   get store(): SessionStore {
     return this.options.store;
+  }
+
+  get access(): SessionAccess {
+    return this.options.access;
   }
 
   /** The user a request acts as: what it names, held to its token's user, else `fallback`. */
@@ -124,14 +131,10 @@ export class GatewayHub {
    */
   async resumeSession(userId: string, typed: string): Promise<LiveSession> {
     const sessionId = await this.#sessionNamed(userId, typed);
-    const live = this.registry.get(sessionId);
-    if (live) {
-      if (live.userId !== userId) throw notFound(sessionId);
-      return live;
-    }
-    const session = await this.store.get(sessionId);
-    if (!session || session.userId !== userId) throw notFound(sessionId);
-    return this.registry.open(session, userId);
+    // The kernel decides whose it is (a live session is a stored one: the same owner).
+    const session = await this.options.access.get(sessionId, { userId });
+    if (!session) throw notFound(sessionId);
+    return this.registry.get(sessionId) ?? this.registry.open(session, userId);
   }
 
   /** hello with neither session_id nor create_new_session: the user's one default session, as in Oxydra. */
@@ -141,12 +144,12 @@ export class GatewayHub {
     return this.#oneAtATime(userId, async () => {
       const existing = this.registry.get(id) ?? (await this.store.get(id));
       if (existing === undefined) await this.#checkRoom(userId);
-      const session = await this.store.getOrCreate(id, {
-        userId,
-        agent: DEFAULT_AGENT,
-        channelOrigin: GATEWAY_CHANNEL,
-      });
-      if (session.userId !== userId) throw notFound(id);
+      const session = await this.options.access.getOrCreate(
+        id,
+        { agent: DEFAULT_AGENT, channelOrigin: GATEWAY_CHANNEL },
+        { userId },
+      );
+      if (!session) throw notFound(id);
       return this.registry.open(session, userId);
     });
   }
@@ -218,7 +221,7 @@ export class GatewayHub {
   cancelAllTurns(userId: string): number {
     let count = 0;
     for (const live of this.registry.all()) {
-      if (live.userId === userId && this.cancelTurn(live)) count++;
+      if (this.options.access.mayUse(live.userId, { userId }) && this.cancelTurn(live)) count++;
     }
     return count;
   }
@@ -227,12 +230,14 @@ export class GatewayHub {
     userId: string,
     options: { includeArchived: boolean; includeSubagents: boolean },
   ): Promise<SessionSummary[]> {
-    const sessions = await this.store.list({
-      userId,
-      ...(options.includeArchived ? {} : { archived: false }),
-      subagents: options.includeSubagents,
-      limit: 1000,
-    });
+    const sessions = await this.options.access.list(
+      {
+        ...(options.includeArchived ? {} : { archived: false }),
+        subagents: options.includeSubagents,
+        limit: 1000,
+      },
+      { userId },
+    );
     return sessions.map(sessionSummary);
   }
 
@@ -301,7 +306,7 @@ export class GatewayHub {
     );
     let release: (() => void) | undefined;
     try {
-      release = await this.lanes.acquire(request.userId, controller.signal);
+      release = await this.admission.acquire({ userId: request.userId }, controller.signal);
       const handle = await this.options.runner.start({ ...request, signal: controller.signal });
       const releaseSlot = release;
       return {

@@ -4,7 +4,7 @@
  * as its user: naming another is refused, and what it reads is only that user's.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Principal, Role } from '@oxydra/kernel';
+import { type Holder, mayUse, type Principal, type Role } from '@oxydra/kernel';
 import { GatewayError } from './errors.js';
 
 export type { Principal };
@@ -39,11 +39,21 @@ export function requireRole(principal: Principal, role: Role, what: string): voi
 /** The user a request acts as: a `user` token's own, else the one it names (or the default). */
 export function actingUser(principal: Principal, named: string | undefined): string | undefined {
   if (principal.user === undefined) return named;
-  if (named !== undefined && named !== principal.user) {
+  // Acting as a user is using what that user owns: the kernel's rule decides.
+  if (named !== undefined && !mayUse(named, { userId: principal.user })) {
     throw new GatewayError(
       'forbidden',
       `this token acts as user ${principal.user}; it cannot act as ${JSON.stringify(named.slice(0, 80))}`,
     );
   }
   return principal.user;
+}
+
+/**
+ * Whose slots an A2A task or MCP run_agent takes (the kernel's per-user limit): a user token's
+ * user, shared with that user's chat turns and scheduled runs; a token acting for no user (owner,
+ * admin) its own, so one such token cannot starve the others.
+ */
+export function runHolder(principal: Principal): Holder {
+  return principal.user !== undefined ? { userId: principal.user } : { tokenId: principal.tokenId };
 }

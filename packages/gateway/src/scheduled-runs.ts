@@ -58,7 +58,14 @@ export function startScheduledRuns(
       ...(notification.disabled ? { paused: true } : {}),
     });
     const frame = notificationFrame(notification);
-    for (const client of clients()) if (client.userId === schedule.userId) client.send(frame);
+    // The run is the schedule's user's: only that user's clients (a client before hello has none).
+    for (const client of clients()) {
+      if (
+        client.userId !== undefined &&
+        kernel.sessionAccess.mayUse(schedule.userId, { userId: client.userId })
+      )
+        client.send(frame);
+    }
   });
   kernel.scheduler.start();
   return async () => {

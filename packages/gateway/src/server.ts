@@ -35,7 +35,6 @@ import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { TokenCheck } from './token.js';
-import { TokenRuns } from './token-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -72,6 +71,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { hint: 'set [memory] enabled = true (or remove the line) to run the gateway' },
     );
   }
+  // One per-user limit for every door and the scheduler: the kernel's, set to the gateway's
+  // ([gateway] max_concurrent_turns_per_user, or what an embedder passed in limits).
+  kernel.admission.setLimit(limits.maxConcurrentTurnsPerUser);
   const tokenCheck = new TokenCheck(options.token);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
@@ -90,6 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const hub = new GatewayHub({
     store: kernel.sessions,
+    access: kernel.sessionAccess,
+    admission: kernel.admission,
     runner: kernelTurnRunner(kernel, log),
     approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),
@@ -185,9 +189,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerKernelApprovalRoutes(app, kernel);
   registerMetricsRoute(app, kernel);
   // A2A tasks and MCP run_agent calls share one per-token limit on running agents.
-  const runs = new TokenRuns(limits.maxConcurrentTurnsPerUser);
-  const mcp = registerMcpRoute(app, kernel, runs);
-  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening, runs }) : undefined;
+  const mcp = registerMcpRoute(app, kernel);
+  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening }) : undefined;
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);

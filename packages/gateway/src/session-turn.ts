@@ -6,6 +6,7 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
+import type { Admission } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import type { ServerFrame } from '@oxydra/types';
 import { publicError } from './errors.js';
@@ -14,13 +15,12 @@ import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.j
 import type { ApprovalRoutes } from './turn-approvals.js';
 import { type TurnRecord, writeTurnRecord } from './turn-records.js';
 import type { Clock, GatewayLogger, TurnAttachment, TurnRunner } from './types.js';
-import type { UserLanes } from './user-lanes.js';
 
 /** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
 export interface TurnHost {
   readonly options: { readonly log: GatewayLogger; readonly runner: TurnRunner; readonly clock: Clock };
   readonly approvals: ApprovalRoutes;
-  readonly lanes: UserLanes;
+  readonly admission: Admission;
   readonly registry: SessionRegistry;
   readonly store: SessionStore;
 }
@@ -53,7 +53,7 @@ export async function runSessionTurn(
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
   try {
-    release = await hub.lanes.acquire(live.userId, signal);
+    release = await hub.admission.acquire({ userId: live.userId }, signal);
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },

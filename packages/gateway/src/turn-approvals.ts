@@ -4,7 +4,7 @@
  * are answered by the user who owns the session, only; a question no such client can see is
  * denied at once; sub-agents show as turn_progress lines ("[researcher] started: ...").
  */
-import type { Kernel, KernelEvent } from '@oxydra/kernel';
+import type { Kernel, KernelEvent, SessionAccess } from '@oxydra/kernel';
 import type { ServerFrame } from '@oxydra/types';
 import { GatewayError } from './errors.js';
 import type { TurnFrames } from './frames.js';
@@ -25,12 +25,19 @@ const BY: Record<string, 'client' | 'timeout' | 'cancelled'> = {
 export class ApprovalRoutes {
   readonly #open = new Map<string, Route>();
 
-  constructor(private readonly approvals: Kernel['approvals']) {}
+  constructor(
+    private readonly approvals: Kernel['approvals'],
+    private readonly access: Pick<SessionAccess, 'mayUse'>,
+  ) {}
 
   /** A client's answer; refused unless the question is open and belongs to this user's session. */
   respond(userId: string, approvalId: string, allow: boolean): void {
     const route = this.#open.get(approvalId);
-    if (!route || route.userId !== userId || !this.approvals.respond(approvalId, allow)) {
+    if (
+      !route ||
+      !this.access.mayUse(route.userId, { userId }) ||
+      !this.approvals.respond(approvalId, allow)
+    ) {
       throw new GatewayError('unknown_approval', `no open approval ${approvalId} for this user`);
     }
   }

@@ -4,8 +4,8 @@
  * terminal) found by the periodic check, and no work at all while nobody listens.
  */
 import type { AdminApproval } from '@oxydra/kernel';
+import { AdminApprovalFeed, type ApprovalChange } from '@oxydra/kernel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AdminApprovalFeed, type ApprovalChange } from '../src/admin-approval-feed.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const HOUR = 60 * 60 * 1000;

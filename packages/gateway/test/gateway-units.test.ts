@@ -1,54 +1,14 @@
-/** The small parts on their own: per-user lanes, the token bucket, the live-session registry. */
+/** The small parts on their own: the token bucket, the live-session registry. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Admission, sessionAccess } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayHub } from '../src/hub.js';
 import type { LiveSession, Subscriber } from '../src/live-sessions.js';
 import { TokenBucket } from '../src/rate-limit.js';
 import { DEFAULT_LIMITS } from '../src/types.js';
-import { UserLanes } from '../src/user-lanes.js';
-
-describe('UserLanes', () => {
-  it('grants up to the limit per user, then queues in arrival order', async () => {
-    const lanes = new UserLanes(2);
-    const order: string[] = [];
-    const signal = new AbortController().signal;
-    const first = await lanes.acquire('a', signal);
-    const second = await lanes.acquire('a', signal);
-    await lanes.acquire('b', signal); // another user is not held up
-    const waiting = ['w1', 'w2', 'w3'].map((name) =>
-      lanes.acquire('a', signal).then((release) => {
-        order.push(name);
-        return release;
-      }),
-    );
-    expect(lanes.running('a')).toBe(2);
-    expect(lanes.waiting('a')).toBe(3);
-    first();
-    first(); // releasing twice frees one slot only
-    const w1 = await waiting[0]!;
-    expect(order).toEqual(['w1']);
-    second();
-    w1();
-    await Promise.all(waiting.slice(1));
-    expect(order).toEqual(['w1', 'w2', 'w3']);
-    expect(lanes.running('a')).toBe(2);
-  });
-
-  it('drops a waiter whose signal aborts, without giving it a slot', async () => {
-    const lanes = new UserLanes(1);
-    const release = await lanes.acquire('a', new AbortController().signal);
-    const controller = new AbortController();
-    const aborted = lanes.acquire('a', controller.signal);
-    controller.abort(new Error('cancelled'));
-    await expect(aborted).rejects.toThrow('cancelled');
-    expect(lanes.waiting('a')).toBe(0);
-    release();
-    expect(lanes.running('a')).toBe(0);
-  });
-});
 
 describe('TokenBucket', () => {
   it('allows the burst, refills at the rate, and counts refusals in a row', () => {
@@ -84,6 +44,8 @@ describe('the live-session registry', () => {
     memory = await openMemory({ path: join(dir, 'memory.db') });
     const hub = new GatewayHub({
       store: memory.sessions,
+      access: sessionAccess(() => memory?.sessions),
+      admission: new Admission(DEFAULT_LIMITS.maxConcurrentTurnsPerUser),
       // The registry is tested alone: no turn runs, so nothing answers turns or approvals.
       runner: {
         start: () => Promise.reject(new Error('no turn runs in this test')),

@@ -38,6 +38,11 @@ export * from './programs/index.js';
 export * from './replay/index.js';
 export * from './scheduler/index.js';
 export {
+  AdminApprovalFeed,
+  type ApprovalChange,
+  type ApprovalChangeType,
+} from './services/admin-approval-feed.js';
+export {
   type AdminApproval,
   type AdminOperation,
   APPROVAL_TTL_MS,
@@ -45,6 +50,8 @@ export {
   type ApprovalStatus,
   describeAdminOperation,
 } from './services/admin-approvals.js';
+export type { AdminPolicy, CapChangeOutcome, MadeToken } from './services/admin-policy.js';
+export { Admission, type Holder, type Release } from './services/admission.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from './services/approvals.js';
 export type { AuditCalls } from './services/audit/audit-calls.js';
 export { headFilePath, KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from './services/audit/audit-log.js';
@@ -65,6 +72,7 @@ export type { ExecOptions } from './services/exec.js';
 export type { CheckpointCalls, RunHistory, UndoReport } from './services/history/workspace-history.js';
 export type { MemoryCalls } from './services/memory-calls.js';
 export type { ResourceSnapshot } from './services/resources.js';
+export { type AccessScope, mayUse, type SessionAccess, sessionAccess } from './services/session-access.js';
 export type { StateCalls } from './services/state.js';
 export type { KernelTelemetry } from './services/telemetry.js';
 export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from './services/tokens.js';

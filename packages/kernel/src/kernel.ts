@@ -22,7 +22,9 @@ import { type KernelScheduler, kernelScheduler, scheduleCalls } from './schedule
 import { scheduleTools } from './scheduler/schedule-tools.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ApprovalCalls } from './services/admin-approvals.js';
+import { type AdminPolicy, adminPolicy } from './services/admin-policy.js';
 import { adminServices } from './services/admin-services.js';
+import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import { type AuditCalls, auditCalls } from './services/audit/audit-calls.js';
@@ -33,6 +35,7 @@ import { type Exec, execCall } from './services/exec.js';
 import type { CheckpointCalls } from './services/history/workspace-history.js';
 import { type MemoryCalls, memoryCalls } from './services/memory-calls.js';
 import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import { type StateCalls, stateCalls } from './services/state.js';
 import { type KernelTelemetry, startKernelTelemetry } from './services/telemetry.js';
 import type { TokenCalls } from './services/tokens.js';
@@ -78,6 +81,10 @@ export interface Kernel {
    * or when memory is off, so a host can refuse it before spawning.
    */
   resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
+  /** The ownership rule: a user's calls see only that user's sessions; another's is "not found". */
+  sessionAccess: SessionAccess;
+  /** The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), for every door and the scheduler. */
+  admission: Admission;
   memory: MemoryCalls;
   /** Durable named JSON values in the workspace's database (memory must be on). */
   state: StateCalls;
@@ -91,6 +98,8 @@ export interface Kernel {
   tokens: TokenCalls;
   /** Admin operations asked for over the gateway that wait for a second person's approval. */
   adminApprovals: ApprovalCalls;
+  /** The two-person rule for admin changes asked for remotely, and the approvals queue's live feed. */
+  adminPolicy: AdminPolicy;
   /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
   checkpoints: CheckpointCalls | undefined;
   /** Stored schedules (schedule/unschedule) and the service that fires them (start). */
@@ -145,12 +154,15 @@ class KernelFacade implements Kernel {
   readonly #approvals: Approvals;
   readonly agents: Kernel['agents'];
   readonly memory: MemoryCalls;
+  readonly sessionAccess: SessionAccess;
+  readonly admission: Admission;
   readonly state: StateCalls;
   readonly audit: AuditCalls;
   readonly budgets: BudgetCalls;
   readonly costs: CostCalls;
   readonly tokens: TokenCalls;
   readonly adminApprovals: ApprovalCalls;
+  readonly adminPolicy: AdminPolicy;
   readonly checkpoints: CheckpointCalls | undefined;
   readonly scheduler: KernelScheduler;
   readonly exec: Exec;
@@ -193,6 +205,8 @@ class KernelFacade implements Kernel {
       get: (id) => table.get(id),
     };
     this.memory = memoryCalls(base.memory);
+    this.sessionAccess = sessionAccess(() => base.memory?.db.sessions);
+    this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
     this.state = stateCalls(base.memory, options.stores?.state);
     this.audit = auditCalls(base.audit, () => base.memory?.db.sessions);
     const admin = adminServices(base.config, base.db, base.spending, base.audit);
@@ -200,6 +214,7 @@ class KernelFacade implements Kernel {
     this.costs = costCalls(base.db, () => base.usageLog?.flush());
     this.tokens = admin.tokens;
     this.adminApprovals = admin.adminApprovals;
+    this.adminPolicy = adminPolicy(admin.adminApprovals, admin.budgets, admin.tokens);
     this.checkpoints = base.history;
     this.exec = execCall(base);
     this.personas = personaStore(options.workspace, base.env, {
@@ -218,6 +233,7 @@ class KernelFacade implements Kernel {
       spawn: (spec) => this.agents.spawn(spec),
       checkBudget: (agentId) => this.checkBudget(agentId),
       warn: base.warn,
+      admission: this.admission,
     });
     this.scheduler = kernelScheduler(schedules, engine);
   }

@@ -19,13 +19,10 @@ const capOf = (kernel: Kernel, scope: string, key: string) =>
     .find((budget) => budget.scope === scope)
     ?.caps.find((cap) => cap.key === key);
 
-/** What the gateway's changeCap does: queue a raise, apply the rest. */
+/** A cap change through the kernel's two-person rule (what the gateway's routes call): a raise is queued. */
 function change(kernel: Kernel, user: string, key: 'daily_usd' | 'monthly_usd', value: number | null) {
-  if (kernel.adminApprovals.capChangeNeedsApproval({ user }, key, value)) {
-    return kernel.adminApprovals.request({ op: 'budget_set', target: { user }, key, value }, 'token:first');
-  }
-  kernel.budgets.set({ user }, key, value ?? undefined, 'token:first');
-  return undefined;
+  const outcome = kernel.adminPolicy.changeCap({ user }, key, value, 'token:first');
+  return outcome.status === 'pending_approval' ? outcome.approval : undefined;
 }
 
 describe('the cap in force', () => {

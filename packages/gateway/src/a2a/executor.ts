@@ -18,8 +18,8 @@ import type {
 } from '@a2a-js/sdk/server';
 import type { AgentHandle, AgentResult, Kernel, Principal } from '@oxydra/kernel';
 import { isOxydraError } from '@oxydra/types';
+import { runHolder } from '../principal.js';
 import { RunProgress } from '../run-progress.js';
-import type { TokenRuns } from '../token-runs.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
 import { TaskUpdates } from './task-updates.js';
 
@@ -42,8 +42,6 @@ interface Running {
 }
 
 export interface ExecutorOptions {
-  /** A token's agent runs (A2A and MCP together): past its limit, a task is rejected. */
-  runs: TokenRuns;
   /** The SDK's event factory (the SDK is loaded lazily, so it is passed in). */
   events: typeof AgentEventFactory;
 }
@@ -76,7 +74,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
-    const slot = this.options.runs.take(principal.tokenId);
+    const slot = this.kernel.admission.tryAcquire(runHolder(principal));
     if ('refusal' in slot) {
       updates.status(STATE.rejected, slot.refusal);
       bus.finished();

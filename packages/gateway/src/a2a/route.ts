@@ -11,7 +11,6 @@
 import type { Kernel, Principal } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { principalOf } from '../principal.js';
-import type { TokenRuns } from '../token-runs.js';
 import {
   A2A_PATH,
   AGENT_CARD_PATH,
@@ -37,7 +36,6 @@ const CARD_MAX_AGE_SECS = 300;
 interface RouteOptions {
   /** The gateway's own address (http://HOST:PORT), once it listens: the card's fallback URL. */
   listening: () => string;
-  runs: TokenRuns;
 }
 
 async function loadSdk(kernel: Kernel, options: RouteOptions) {
@@ -47,7 +45,6 @@ async function loadSdk(kernel: Kernel, options: RouteOptions) {
     import('@a2a-js/sdk/compat/v0_3/server'),
   ]);
   const executor = new OxydraAgentExecutor(kernel, {
-    runs: options.runs,
     events: server.AgentEvent,
   });
   const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');

@@ -2,6 +2,7 @@
  * REST over stored sessions: GET /v1/sessions (optionally one user's, archived ones included on
  * request), GET /v1/sessions/:id (the record and its transcript), DELETE /v1/sessions/:id.
  */
+import type { AccessScope } from '@oxydra/kernel';
 import { sessionListQuerySchema } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, HTTP_STATUS } from '../errors.js';
@@ -27,13 +28,16 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
         return replyError(reply, HTTP_STATUS[error.code], error.code, error.message);
       throw error;
     }
-    const sessions = await hub.store.list({
-      ...(userId !== undefined ? { userId } : {}),
-      ...(include_archived ? {} : { archived: false }),
-      subagents: include_subagents,
-      limit,
-      offset,
-    });
+    const sessions = await hub.access.list(
+      {
+        ...(userId !== undefined ? { userId } : {}),
+        ...(include_archived ? {} : { archived: false }),
+        subagents: include_subagents,
+        limit,
+        offset,
+      },
+      scopeOf(principalOf(request.raw)),
+    );
     return {
       sessions: sessions.map((session) => ({
         ...sessionSummary(session),
@@ -45,10 +49,10 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
 
   app.get<{ Params: { id: string } }>('/v1/sessions/:id', async (request, reply) => {
     const { id } = request.params;
-    const session = id.length <= MAX_ID_CHARS ? await hub.store.get(id) : undefined;
-    // Another user's session is, to a user token, a session that does not exist.
-    if (!session || !mayRead(principalOf(request.raw), session.userId))
-      return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
+    // Another user's session is, to a user token, a session that does not exist (the kernel's rule).
+    const session =
+      id.length <= MAX_ID_CHARS ? await hub.access.get(id, scopeOf(principalOf(request.raw))) : undefined;
+    if (!session) return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
     const messages = await hub.store.loadMessages(session.id);
     return { session: { ...sessionSummary(session), user_id: session.userId ?? null }, messages };
   });
@@ -56,11 +60,10 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
   app.delete<{ Params: { id: string } }>('/v1/sessions/:id', async (request, reply) => {
     const { id } = request.params;
     try {
-      const principal = principalOf(request.raw);
-      const owner =
-        principal.user === undefined ? undefined : (await hub.store.get(id.slice(0, MAX_ID_CHARS)))?.userId;
       const deleted =
-        id.length <= MAX_ID_CHARS && mayRead(principal, owner ?? null) && (await hub.deleteSession(id));
+        id.length <= MAX_ID_CHARS &&
+        (await hub.access.get(id, scopeOf(principalOf(request.raw)))) !== undefined &&
+        (await hub.deleteSession(id));
       if (!deleted)
         return replyError(reply, 404, 'session_not_found', `session ${id.slice(0, 80)} not found`);
       return reply.code(204).send();
@@ -72,6 +75,7 @@ export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): vo
   });
 }
 
-function mayRead(principal: Principal, owner: string | null | undefined): boolean {
-  return principal.user === undefined || owner === principal.user;
+/** A user token acts for its user; an owner or admin token (no user) for the workspace's owner. */
+function scopeOf(principal: Principal): AccessScope {
+  return { userId: principal.user };
 }

@@ -12,8 +12,7 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replyError } from '../http/reply-error.js';
-import { principalOf } from '../principal.js';
-import type { TokenRuns } from '../token-runs.js';
+import { principalOf, runHolder } from '../principal.js';
 
 /** The MCP SDK loads on the first /mcp request: a gateway nobody asks for MCP does not pay for it. */
 const loadSdk = async () => {
@@ -41,11 +40,7 @@ interface McpSession {
   used: number;
 }
 
-export function registerMcpRoute(
-  app: FastifyInstance,
-  kernel: Kernel,
-  runs?: TokenRuns,
-): { closeAll(): Promise<void> } {
+export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeAll(): Promise<void> } {
   const sessions = new Map<string, McpSession>();
   let sdk: ReturnType<typeof loadSdk> | undefined;
   let requests = 0;
@@ -108,7 +103,7 @@ export function registerMcpRoute(
       const server = createOxydraMcpServer(kernel, {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
         ownSessionsOnly: principal.user !== undefined,
-        ...(runs ? { takeRun: () => runs.take(principal.tokenId) } : {}),
+        takeRun: () => kernel.admission.tryAcquire(runHolder(principal)),
       });
       await server.connect(transport);
       session = created;

@@ -190,13 +190,11 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: true },
     },
     async ({ limit }) => {
-      const sessions = kernel.sessions;
-      if (!sessions) return text(MEMORY_OFF, true);
-      const list = await sessions.list({
-        ...(scope.ownSessionsOnly ? user : {}),
-        archived: false,
-        limit: limit ?? 20,
-      });
+      if (!kernel.sessions) return text(MEMORY_OFF, true);
+      const list = await kernel.sessionAccess.list(
+        { archived: false, limit: limit ?? 20 },
+        scope.ownSessionsOnly ? user : {},
+      );
       if (list.length === 0) return text('no sessions');
       return {
         content: [
@@ -267,8 +265,7 @@ async function ownSession(kernel: Kernel, scope: McpServerScope, typed: string):
   if (!kernel.sessions) throw new Error(`${MEMORY_OFF}: run without "session"`);
   const id = await kernel.resolveSession(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
   if (!scope.ownSessionsOnly) return id;
-  const stored = await kernel.sessions?.get(id);
-  if (stored && stored.userId !== scope.userId) {
+  if (await kernel.sessionAccess.takenByOther(id, { userId: scope.userId })) {
     throw new Error(`no session "${typed}" of yours, and another user's has that id: choose another name`);
   }
   return id;

@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '@oxydra/runtime';
 import { type AgentConfig, isOxydraError, OxydraError, UsageError } from '@oxydra/types';
 import { resolveAgentSettings } from '../assemble/agent-settings.js';
+import type { Admission, Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
 import type { KernelDb } from '../store/kernel-db.js';
@@ -35,6 +36,18 @@ export interface SchedulerDeps {
   spawn: (spec: SpawnSpec) => AgentHandle;
   checkBudget: (agentId: string) => BudgetSnapshot | undefined;
   warn: (message: string) => void;
+  /**
+   * The kernel's per-user limit, shared with chat turns: a run of a user at the limit waits for a
+   * slot (FIFO, behind the user's waiting turns) rather than being skipped, so no run is lost.
+   */
+  admission?: Admission;
+}
+
+/** A run of this process: waiting for its user's slot (`waiting` aborts the wait), then its agent. */
+interface RunEntry {
+  handle?: AgentHandle;
+  waiting: AbortController;
+  done: Promise<ScheduleRun | undefined>;
 }
 
 export type NotificationListener = (notification: ScheduleNotification) => void;
@@ -46,7 +59,7 @@ export class Scheduler {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly #deps: SchedulerDeps;
   readonly #claims: RunClaims;
-  readonly #running = new Map<string, { handle?: AgentHandle; done: Promise<ScheduleRun | undefined> }>();
+  readonly #running = new Map<string, RunEntry>();
   readonly #listeners = new Set<NotificationListener>();
   readonly #startListeners = new Set<(claim: ClaimedRun) => void>();
   #timer: unknown;
@@ -119,6 +132,7 @@ export class Scheduler {
     this.#stopping = true;
     if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const entry of this.#running.values()) entry.waiting.abort(new Error(reason));
     await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle?.cancel(reason)));
     await this.idle();
   }
@@ -195,24 +209,29 @@ export class Scheduler {
         this.#deps.warn(`scheduler: a listener failed: ${(error as Error).message}`);
       }
     }
-    const entry: { handle?: AgentHandle; done: Promise<ScheduleRun | undefined> } = {
-      done: Promise.resolve(undefined),
-    };
+    const entry: RunEntry = { waiting: new AbortController(), done: Promise.resolve(undefined) };
     this.#running.set(claim.run.id, entry);
     entry.done = this.#execute(claim, entry).finally(() => this.#running.delete(claim.run.id));
     return entry.done;
   }
 
-  async #execute(claim: ClaimedRun, entry: { handle?: AgentHandle }): Promise<ScheduleRun | undefined> {
+  async #execute(claim: ClaimedRun, entry: RunEntry): Promise<ScheduleRun | undefined> {
     let outcome: RunOutcome;
+    let release: Release | undefined;
     try {
+      release = await this.#deps.admission?.acquire({ userId: claim.schedule.userId }, entry.waiting.signal);
       const handle = this.#deps.spawn(this.#spawnSpec(claim));
       entry.handle = handle;
       outcome = this.#outcome(await handle.result);
     } catch (error) {
       const message = (error as Error).message;
       const hint = isOxydraError(error) && error.hint ? ` (${error.hint})` : '';
-      outcome = { status: 'failed', error: `${message}${hint}` };
+      // Stopped while waiting for the user's slot: interrupted like a running run, not a failure.
+      outcome = entry.waiting.signal.aborted
+        ? { status: 'interrupted', error: message }
+        : { status: 'failed', error: `${message}${hint}` };
+    } finally {
+      release?.();
     }
     let finished: ReturnType<RunClaims['finish']>;
     try {

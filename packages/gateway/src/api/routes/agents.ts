@@ -64,7 +64,7 @@ export function agentRoutes() {
       handler: ({ kernel, user }) => ({
         agents: kernel.agents
           .list()
-          .filter((agent) => user === undefined || agent.userId === user)
+          .filter((agent) => kernel.sessionAccess.mayUse(agent.userId, { userId: user }))
           .map(agentJson),
       }),
     }),
@@ -87,7 +87,7 @@ export function agentRoutes() {
       response: z.object({ killed: z.literal(true) }),
       handler: async ({ kernel, params, user, actor }) => {
         const agent = kernel.agents.get(params.id);
-        if (!agent || (user !== undefined && agent.userId !== user))
+        if (!agent || !kernel.sessionAccess.mayUse(agent.userId, { userId: user }))
           throw notFound(`agent ${params.id.slice(0, 80)}`);
         await kernel.agents.kill(agent.id, `killed over the API by ${actor}`);
         return { killed: true as const };

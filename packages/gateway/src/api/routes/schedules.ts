@@ -3,7 +3,7 @@
  * works on its own user's schedules only; operator and admin tokens on anyone's (and may create
  * one for a named user).
  */
-import type { ScheduleInfo, ScheduleRun } from '@oxydra/kernel';
+import { mayUse, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel';
 import { z } from 'zod';
 import { ApiError, route } from '../define.js';
 import { idParams, iso, scheduleRunSchema, scheduleSchema } from '../schemas.js';
@@ -86,7 +86,7 @@ export function scheduleRoutes() {
       status: 201,
       response: one,
       handler: ({ kernel, body, user, actor }) => {
-        if (user !== undefined && body.user_id !== undefined && body.user_id !== user) {
+        if (body.user_id !== undefined && !mayUse(body.user_id, { userId: user })) {
           throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
         }
         const { user_id, ...spec } = body;

@@ -2,7 +2,7 @@
  * Stored sessions: list (search by name or id), one with its transcript, export as Markdown or
  * JSONL, delete. A user token sees only its own user's sessions; another's is "not found".
  */
-import type { Kernel } from '@oxydra/kernel';
+import { type Kernel, mayUse } from '@oxydra/kernel';
 import { exportSessionJsonl, exportSessionMarkdown, type SessionStore } from '@oxydra/memory';
 import { z } from 'zod';
 import { sessionSummary } from '../../session-summary.js';
@@ -28,11 +28,11 @@ function storeOf(kernel: Kernel): SessionStore {
   return kernel.sessions;
 }
 
-/** The session, when the asking user may see it. */
+/** The session, when the asking user may see it (the kernel's rule: another's is "not found"). */
 async function visible(kernel: Kernel, id: string, user: string | undefined) {
-  const session = await storeOf(kernel).get(id);
-  if (!session || (user !== undefined && session.userId !== user))
-    throw notFound(`session ${id.slice(0, 80)}`);
+  storeOf(kernel); // memory off: 404 memory_off, before any lookup
+  const session = await kernel.sessionAccess.get(id, { userId: user });
+  if (!session) throw notFound(`session ${id.slice(0, 80)}`);
   return session;
 }
 
@@ -46,18 +46,21 @@ export function sessionRoutes() {
       query: listQuery,
       response: z.object({ sessions: z.array(sessionSchema) }),
       handler: async ({ kernel, query, user }) => {
-        if (user !== undefined && query.user_id !== undefined && query.user_id !== user) {
+        if (query.user_id !== undefined && !mayUse(query.user_id, { userId: user })) {
           throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
         }
-        const userId = user ?? query.user_id;
+        storeOf(kernel); // memory off: 404 memory_off
         // The store searches (SQL LIKE, the text taken literally) and pages in one query.
-        const matching = await storeOf(kernel).list({
-          ...(userId !== undefined ? { userId } : {}),
-          ...(query.include_archived ? {} : { archived: false }),
-          ...(query.q ? { search: query.q } : {}),
-          limit: query.limit,
-          offset: query.offset,
-        });
+        const matching = await kernel.sessionAccess.list(
+          {
+            ...(query.user_id !== undefined ? { userId: query.user_id } : {}),
+            ...(query.include_archived ? {} : { archived: false }),
+            ...(query.q ? { search: query.q } : {}),
+            limit: query.limit,
+            offset: query.offset,
+          },
+          { userId: user },
+        );
         return {
           sessions: matching.map((session) => ({
             ...sessionSummary(session),

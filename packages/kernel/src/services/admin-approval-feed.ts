@@ -1,13 +1,13 @@
 /**
  * The approvals queue, live: what happens to admin operations waiting for a second person, as
  * it happens, for GET /api/v1/events (the dashboard's approvals page never polls). A request or
- * decision made through this gateway (either API) is announced at once by admin-ops.ts. Two
+ * decision made through the kernel's admin policy (admin-approvals.ts) is announced at once. Two
  * things no call here sees are found by comparing the queue with what listeners were told:
  * a request expiring (checked when the earliest pending one is due) and a decision made
  * outside this process (`oxydra approvals approve` at the terminal; checked every few seconds).
  * Both checks run only while somebody listens, and each is one small query of the queue.
  */
-import type { AdminApproval, ApprovalCalls } from '@oxydra/kernel';
+import type { AdminApproval, ApprovalCalls } from './admin-approvals.js';
 
 /** What happened to a request: made, or how it left the queue. */
 export type ApprovalChangeType = 'requested' | 'approved' | 'rejected' | 'expired' | 'failed';

@@ -1,0 +1,98 @@
+/**
+ * Who may use a stored session, and anything else a user owns (a running agent, an open
+ * approval question): the kernel's one ownership rule, so hosts (gateway WS/HTTP, the REST API,
+ * the MCP server) ask instead of comparing user ids themselves.
+ *
+ * A scope without a user is the workspace's owner (the CLI, an owner or admin token) and may use
+ * everything; a scope with a user may use only what that user owns. Another user's session is
+ * answered exactly like a missing one (undefined, or the same "not found" error), so a user
+ * cannot probe which ids exist.
+ *
+ * Built over the session store's plain calls (get/getOrCreate/list/lookup) only, so any store
+ * implementation behind that contract gets the rule unchanged.
+ */
+import type { NewSession, Session, SessionFilter, SessionStore, SessionSummary } from '@oxydra/memory';
+import { UsageError } from '@oxydra/types';
+
+type Store = Pick<SessionStore, 'get' | 'getOrCreate' | 'list' | 'lookup'>;
+
+/** Whom a call acts for: a user, or (no userId) the workspace's owner. */
+export interface AccessScope {
+  userId?: string | undefined;
+}
+
+export interface SessionAccess {
+  /** Whether the scope may use something `owner` owns (null/undefined: nobody's, the owner's). */
+  mayUse(owner: string | null | undefined, scope: AccessScope): boolean;
+  /** The session when the scope may use it; undefined when it is missing or another user's. */
+  get(id: string, scope: AccessScope): Promise<Session | undefined>;
+  /** The session when the scope may use it; else the same "not found" error for missing and foreign ones. */
+  open(id: string, scope: AccessScope): Promise<Session>;
+  /**
+   * The session of this id, created for the scope's user when missing; undefined when it exists
+   * and is another user's (the caller answers "not found").
+   */
+  getOrCreate(
+    id: string,
+    fields: Omit<NewSession, 'id' | 'userId'>,
+    scope: AccessScope,
+  ): Promise<Session | undefined>;
+  /** Stored sessions the scope may see: a user's list is always held to that user. */
+  list(
+    filter: Omit<SessionFilter, 'userId'> & { userId?: string; limit?: number; offset?: number },
+    scope: AccessScope,
+  ): Promise<SessionSummary[]>;
+  /**
+   * Whether a session id a scope would continue (or start under that name) is someone else's:
+   * the name cannot be used. Missing ids and the scope's own sessions are free.
+   */
+  takenByOther(id: string, scope: AccessScope): Promise<boolean>;
+}
+
+export function mayUse(owner: string | null | undefined, scope: AccessScope): boolean {
+  return scope.userId === undefined || owner === scope.userId;
+}
+
+/** The error for a session the scope cannot use: the same text whether it is missing or foreign. */
+export function sessionNotFound(id: string): UsageError {
+  return new UsageError(`session ${JSON.stringify(id.slice(0, 80))} not found`, {
+    hint: 'list your sessions to see their ids',
+  });
+}
+
+/** `store` is read on every call: undefined when memory is off (the calls then throw). */
+export function sessionAccess(store: () => Store | undefined): SessionAccess {
+  const sessions = (): Store => {
+    const current = store();
+    if (!current) throw new UsageError('memory is off ([memory] enabled = false): no sessions are stored');
+    return current;
+  };
+  const get = async (id: string, scope: AccessScope): Promise<Session | undefined> => {
+    const session = await sessions().get(id);
+    return session && mayUse(session.userId, scope) ? session : undefined;
+  };
+  return {
+    mayUse,
+    get,
+    async open(id, scope) {
+      const session = await get(id, scope);
+      if (!session) throw sessionNotFound(id);
+      return session;
+    },
+    async getOrCreate(id, fields, scope) {
+      const session = await sessions().getOrCreate(id, {
+        ...fields,
+        ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
+      });
+      return mayUse(session.userId, scope) ? session : undefined;
+    },
+    list(filter, scope) {
+      const userId = scope.userId ?? filter.userId;
+      return sessions().list({ ...filter, ...(userId !== undefined ? { userId } : {}) });
+    },
+    async takenByOther(id, scope) {
+      const session = await sessions().get(id);
+      return session !== undefined && !mayUse(session.userId, scope);
+    },
+  };
+}

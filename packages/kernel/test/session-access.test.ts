@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sessionAccess } from '../src/services/session-access.js';
+
+describe('the kernel session access rule', () => {
+  let dir: string;
+  let memory: MemoryDatabase;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oxydra-session-access-'));
+    memory = await openMemory({ path: join(dir, 'memory.db') });
+  });
+  afterEach(async () => {
+    await memory.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers another user's session exactly like a missing one", async () => {
+    const access = sessionAccess(() => memory.sessions);
+    const bobs = await memory.sessions.create({ userId: 'bob', title: 'plans' });
+    const missing = 'no-such-session';
+
+    expect(await access.get(bobs.id, { userId: 'alice' })).toBeUndefined();
+    expect(await access.get(missing, { userId: 'alice' })).toBeUndefined();
+    const foreign = await access.open(bobs.id, { userId: 'alice' }).catch((error: Error) => error);
+    const absent = await access.open(missing, { userId: 'alice' }).catch((error: Error) => error);
+    expect(foreign).toBeInstanceOf(Error);
+    // Same class, code and wording: only the id the caller typed differs.
+    expect((foreign as Error).constructor).toBe((absent as Error).constructor);
+    expect((foreign as Error).message.replace(bobs.id, 'ID')).toBe(
+      (absent as Error).message.replace(missing, 'ID'),
+    );
+
+    // The owner and the workspace's owner (no user) see it.
+    expect((await access.open(bobs.id, { userId: 'bob' })).id).toBe(bobs.id);
+    expect((await access.get(bobs.id, {}))?.id).toBe(bobs.id);
+  });
+
+  it("holds a user's list to that user whatever the filter asks, and refuses to reuse a foreign id", async () => {
+    const access = sessionAccess(() => memory.sessions);
+    const bobs = await memory.sessions.create({ userId: 'bob' });
+    await memory.sessions.create({ userId: 'alice' });
+    const listed = await access.list({ userId: 'bob' }, { userId: 'alice' });
+    expect(listed.map((session) => session.userId)).toEqual(['alice']);
+    expect((await access.list({}, {})).length).toBe(2);
+
+    expect(await access.getOrCreate(bobs.id, {}, { userId: 'alice' })).toBeUndefined();
+    expect((await access.getOrCreate('runtime-alice', {}, { userId: 'alice' }))?.userId).toBe('alice');
+    expect(await access.takenByOther(bobs.id, { userId: 'alice' })).toBe(true);
+    expect(await access.takenByOther(bobs.id, { userId: 'bob' })).toBe(false);
+    expect(await access.takenByOther('free-name', { userId: 'alice' })).toBe(false);
+  });
+
+  it('refuses every call when memory is off', async () => {
+    const access = sessionAccess(() => undefined);
+    await expect(access.get('x', {})).rejects.toThrow(/memory is off/);
+    expect(access.mayUse('bob', { userId: 'alice' })).toBe(false);
+    expect(access.mayUse('bob', {})).toBe(true);
+  });
+});
