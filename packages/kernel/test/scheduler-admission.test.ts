@@ -4,6 +4,7 @@
  * not skipped), and a scheduler stopping meanwhile records it as interrupted.
  */
 import { handClock } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Kernel } from '../src/index.js';
 import { closeAll, testKernel } from './helpers.js';
@@ -64,11 +65,6 @@ async function aliceWithASchedule() {
 async function runBehindAChatTurn(kernel: Kernel) {
   const chat = await kernel.admission.acquire(alice, new AbortController().signal);
   const { done } = kernel.scheduler.runNow('daily', { actor: 'test' });
-  await until(() => kernel.admission.waiting(alice) === 1);
+  await pollUntil(() => kernel.admission.waiting(alice) === 1, 'the scheduled run to wait for a slot');
   return { chat, done };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!condition()) throw new Error('the condition never held');
 }
