@@ -16,3 +16,4 @@ export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';
+export { GENERIC_KEY_ENV, providerKeyVariables, WIRE_FACTS, type WireFacts } from './wire-facts.js';
