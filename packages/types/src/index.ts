@@ -8,6 +8,7 @@ export * from './import-module.js';
 export * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';
+export * from './secret-folders.js';
 export * from './session-ids.js';
 export * from './session-names.js';
 export * from './stream.js';
