@@ -6,7 +6,11 @@
 // Run: node scripts/launcher-sh.mjs [--write]   (without --write: exits 1 when the line is stale)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { HEAP_GROWING_PERCENT_ENV, LAUNCH_TABLE } from '../packages/cli/bin/launch-table.mjs';
+import {
+  HEAP_GROWING_FLAG,
+  HEAP_GROWING_PERCENT_ENV,
+  LAUNCH_TABLE,
+} from '../packages/cli/bin/launch-table.mjs';
 
 export const LAUNCHER_FILE = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 
@@ -14,7 +18,7 @@ export const LAUNCHER_FILE = fileURLToPath(new URL('../packages/cli/bin/oxydra.j
 function execLine(launch) {
   const flags = (launch.startV8Flags ?? []).join(' ');
   if (launch.heapGrowingPercent === undefined) return `exec node ${flags} "$0" "$@"`;
-  return `h=--heap-growing-percent=${launch.heapGrowingPercent}; [ -n "$${HEAP_GROWING_PERCENT_ENV}" ] && h=; exec node ${flags} $h "$0" "$@"`;
+  return `h=${HEAP_GROWING_FLAG}=${launch.heapGrowingPercent}; [ -n "$${HEAP_GROWING_PERCENT_ENV}" ] && h=; exec node ${flags} $h "$0" "$@"`;
 }
 
 /** The second line of bin/oxydra.js, as the table says it should be. */

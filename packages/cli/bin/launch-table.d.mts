@@ -10,6 +10,8 @@ export interface CommandLaunch {
   readonly cacheDir?: string;
 }
 
+export declare const HEAP_GROWING_FLAG: '--heap-growing-percent';
+
 export declare const HEAP_GROWING_PERCENT_ENV: 'OXYDRA_GATEWAY_HEAP_GROWING_PERCENT';
 
 export declare const LAUNCH_TABLE: Readonly<

@@ -6,6 +6,9 @@
 // (node scripts/launcher-sh.mjs --write; scripts/check-one-home.mjs fails when it is stale).
 // Why each value is what it is: the comments of bin/oxydra.js and src/run/gateway-heap.ts.
 
+/** The V8 flag for the gateway's heap growing factor (how far old space may grow past what survived). */
+export const HEAP_GROWING_FLAG = '--heap-growing-percent';
+
 /** The variable that overrides the gateway's heap growing factor (0: V8's own sizing). */
 export const HEAP_GROWING_PERCENT_ENV = 'OXYDRA_GATEWAY_HEAP_GROWING_PERCENT';
 

@@ -20,7 +20,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '@oxydra/types';
 // The launcher table (plain data, read by bin/oxydra.js before any bundle) holds every value.
-import { HEAP_GROWING_PERCENT_ENV, LAUNCH_TABLE } from '../../bin/launch-table.mjs';
+import { HEAP_GROWING_FLAG, HEAP_GROWING_PERCENT_ENV, LAUNCH_TABLE } from '../../bin/launch-table.mjs';
 
 export { HEAP_GROWING_PERCENT_ENV };
 export const DEFAULT_HEAP_GROWING_PERCENT: number = LAUNCH_TABLE.gateway.heapGrowingPercent;
@@ -52,7 +52,7 @@ export function heapGrowingFlag(
     }
     percent = value;
   }
-  return percent === 0 ? undefined : `--heap-growing-percent=${percent}`;
+  return percent === 0 ? undefined : `${HEAP_GROWING_FLAG}=${percent}`;
 }
 
 /**
