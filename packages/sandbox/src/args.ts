@@ -61,7 +61,7 @@ export const SANDBOX_HOME = '/tmp/home';
  */
 export const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
 
-export const DEFAULT_TMP_SIZE_MIB = 512;
+const DEFAULT_TMP_SIZE_MIB = 512;
 
 function tmpSizeBytes(policy: SandboxPolicy): number {
   return Math.floor((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024);
