@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 import { dts } from 'rolldown-plugin-dts';
 import { writeBundle, writeCommonJsBundle } from './bundle-cli.mjs';
+import { checkLauncherShLine } from './launcher-sh.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const at = (...parts) => join(repo, ...parts);
@@ -114,6 +115,13 @@ await types.write({ dir: join(stage, 'types'), format: 'esm' });
 await types.close();
 
 step('copying the launcher, the dashboard and the model catalog');
+// The launcher's sh line is generated from its table (packages/cli/bin/launch-table.mjs, copied
+// with it); a stale line would start the packaged gateway with other settings than the table's.
+if (!checkLauncherShLine()) {
+  throw new Error(
+    'packages/cli/bin/oxydra.js: the sh line is stale; run node scripts/launcher-sh.mjs --write',
+  );
+}
 cpSync(at('packages/cli/bin'), join(stage, 'bin'), { recursive: true });
 cpSync(at('packages/web/dist'), join(stage, 'web'), { recursive: true });
 mkdirSync(join(stage, 'data'));

@@ -3,7 +3,9 @@
 // The two lines above are the launcher, read by sh when `oxydra` runs as a command, and a
 // string and a comment to Node. They start `node` on this file as `#!/usr/bin/env node` would,
 // and for `oxydra gateway`, a long-running daemon, size the process at start, the only time
-// these can be set (README, "Memory"):
+// these can be set (README, "Memory"). The second line is generated from launch-table.mjs, the
+// one table of each command's bundle, V8 flags, malloc settings and cache folder
+// (node scripts/launcher-sh.mjs --write):
 // - V8's young generation fixed at 2 x 4 MB, instead of growing from 2 x 1 MB to 32 MB (64-128
 //   MB on Node 24 with a lot of RAM) as the first turns warm up; unless NODE_OPTIONS sets a
 //   semi-space size itself (--max-semi-space-size=0 gives V8's own sizing, and no flag at all);
@@ -28,9 +30,10 @@
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { LAUNCH_TABLE } from './launch-table.mjs';
 
-/** Commands started from the ES module bundle (bundle/main.mjs); see above. */
-const ES_MODULE_COMMANDS = new Set(['tui', 'runner']);
+/** How `command` is started (launch-table.mjs); commands not listed take the defaults. */
+const launchOf = (command) => (Object.hasOwn(LAUNCH_TABLE, command) ? LAUNCH_TABLE[command] : {});
 
 /**
  * Node 22.1+ keeps V8's compiled code of ES modules between runs (module.enableCompileCache),
@@ -47,11 +50,8 @@ function enableCompileCache(privateCacheDir) {
   }
 }
 
-/** Commands that call a model, and so parse HTTP responses with Node's fetch. */
-const MODEL_COMMANDS = new Set(['run', 'chat', 'demo']);
-
 /**
- * The other Node built-ins those commands load (sandboxed commands, the prompt, the web tools'
+ * The other Node built-ins the commands that call a model (those with run-time V8 flags) load (sandboxed commands, the prompt, the web tools'
  * address checks, ...), loaded before the V8 flag like fetch (see below): ~4 ms less on Node
  * 22. packages/cli/test/run-e2e.test.ts fails when `oxydra run` loads one after the flag.
  */
@@ -82,11 +82,12 @@ const MODEL_COMMAND_BUILTINS = [
  * under the budget), and the flag is set before any of our code is compiled: V8 keys cached
  * code by its flags, so these commands keep their code cache in a folder of their own.
  */
-function keepWasmOnBaselineTier(require) {
+function keepWasmOnBaselineTier(require, launch) {
   new Headers();
   for (const name of MODEL_COMMAND_BUILTINS) require(`node:${name}`);
-  require('node:v8').setFlagsFromString('--wasm-tiering-budget=180000000');
-  return 'wasm-baseline';
+  const v8 = require('node:v8');
+  for (const flag of launch.runtimeV8Flags) v8.setFlagsFromString(flag);
+  return launch.cacheDir;
 }
 
 /**
@@ -94,9 +95,9 @@ function keepWasmOnBaselineTier(require) {
  * the heap growing factor on the command line); set at run time instead (src/run/gateway-heap.ts,
  * as under `node bin/oxydra.js gateway`), they would make V8 refuse the cache at every start.
  */
-function gatewayCacheFlags() {
+function gatewayCacheFlags(launch) {
   const atStart = process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent=/.test(arg));
-  return atStart ? 'gateway' : null;
+  return atStart ? launch.cacheDir : null;
 }
 
 /**
@@ -105,7 +106,7 @@ function gatewayCacheFlags() {
  */
 async function loadMain(command, caches, flags) {
   if (process.env.OXYDRA_NO_BUNDLE) return { main: (await import('../dist/main.js')).main };
-  if (ES_MODULE_COMMANDS.has(command)) {
+  if (launchOf(command).bundle === 'esm') {
     enableCompileCache(caches.privateCacheDir);
     return { main: (await import('../bundle/main.mjs')).main };
   }
@@ -127,10 +128,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Here, not imported above, so `--version` loads none of it; and before any V8 flag, like the
   // built-ins above: it loads node:vm and node:zlib.
   const caches = require('./code-cache.cjs');
-  const flags = MODEL_COMMANDS.has(args[0])
-    ? keepWasmOnBaselineTier(require)
-    : args[0] === 'gateway'
-      ? gatewayCacheFlags()
+  const launch = launchOf(args[0]);
+  const flags = launch.runtimeV8Flags
+    ? keepWasmOnBaselineTier(require, launch)
+    : launch.heapGrowingPercent !== undefined
+      ? gatewayCacheFlags(launch)
       : undefined;
   const { main, save } = await loadMain(args[0], caches, flags);
   await main(args);

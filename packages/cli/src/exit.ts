@@ -9,7 +9,7 @@ import { WRITE_FIX } from '@oxydra/kernel';
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 
-export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+export { EXIT_OK } from './exit-codes.js';
 
 /** Conditions of this machine, not bugs: a file Oxydra may not write, a full disk. */
 const FILE_SYSTEM_CAUSES: Record<string, string> = {
@@ -28,7 +28,7 @@ function fileSystemProblem(error: unknown): string | undefined {
   return `error: ${path !== undefined ? `cannot write ${path}: ` : ''}${cause} (${code})\n  hint: ${WRITE_FIX}`;
 }
 
-export function exitCodeFor(error: unknown): number {
+function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError || error instanceof UsageError) return EXIT_USAGE;
   if (fileSystemProblem(error) !== undefined) return EXIT_USAGE;
   return EXIT_FAILURE;

@@ -13,13 +13,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '@oxydra/types';
+import { ConfigError, OXYDRA_HOME_FOLDERS } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
 
 export const LOCAL_KEY_BYTES = 32;
 
 export function localKeyPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OXYDRA_LOCAL_KEY_FILE || join(env.HOME || homedir(), '.config', 'oxydra', 'local.key');
+  return env.OXYDRA_LOCAL_KEY_FILE || join(env.HOME || homedir(), ...OXYDRA_HOME_FOLDERS.config, 'local.key');
 }
 
 const cache = new Map<string, Buffer>();

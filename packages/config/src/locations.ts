@@ -1,6 +1,7 @@
 /** Where configuration files are looked for, lowest precedence first, and which folder is the workspace. */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { OXYDRA_FOLDER_NAME, OXYDRA_HOME_FOLDERS, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
 import { discoverWorkspace } from './discovery.js';
 
 export const AGENT_CONFIG_FILES = ['agent.toml', 'providers.toml'] as const;
@@ -48,8 +49,8 @@ export function configDirectories(options: LocateOptions = {}): ConfigDirectory[
   const userBase = xdg && isAbsolute(xdg) ? xdg : join(home, '.config');
   return [
     { scope: 'system', path: env.OXYDRA_SYSTEM_CONFIG_DIR || '/etc/oxydra' },
-    { scope: 'user', path: join(userBase, 'oxydra') },
-    { scope: 'workspace', path: join(cwd, '.oxydra') },
+    { scope: 'user', path: join(userBase, OXYDRA_FOLDER_NAME) },
+    { scope: 'workspace', path: join(cwd, WORKSPACE_STATE_FOLDER) },
   ];
 }
 
@@ -62,11 +63,12 @@ export function configDirectories(options: LocateOptions = {}): ConfigDirectory[
 export function oxydraSecretDirectories(options: LocateOptions = {}): string[] {
   const env = options.env ?? process.env;
   const home = env.HOME || homedir();
-  const defaultUser = join(home, '.config', 'oxydra');
+  const defaultUser = join(home, ...OXYDRA_HOME_FOLDERS.config);
   const layers = configDirectories(options).map((dir) => resolve(dir.path));
   // The cache folders too: the code cache runs at the next `oxydra` command, outside the sandbox.
-  const caches = [join(home, '.cache', 'oxydra')];
-  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) caches.push(join(env.XDG_CACHE_HOME, 'oxydra'));
+  const caches = [join(home, ...OXYDRA_HOME_FOLDERS.cache)];
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME))
+    caches.push(join(env.XDG_CACHE_HOME, OXYDRA_FOLDER_NAME));
   return [...new Set([...layers, defaultUser, ...caches])];
 }
 

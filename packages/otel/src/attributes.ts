@@ -2,6 +2,7 @@
  * Names: the OpenTelemetry GenAI semantic conventions' attributes and instruments, and Oxydra's
  * own (prefixed `oxydra.`). Kept in one place so the tables of docs/observability.md and the code agree.
  */
+import { WIRE_FACTS, type WireFacts } from '@oxydra/types';
 
 export const ATTR = {
   operationName: 'gen_ai.operation.name',
@@ -48,16 +49,9 @@ export const METRIC = {
   approvalWait: 'oxydra.approval.wait',
 } as const;
 
-/** gen_ai.provider.name for each wire API (the conventions' well-known values). */
-const PROVIDER_NAMES: Record<string, string> = {
-  openai: 'openai',
-  openai_responses: 'openai',
-  anthropic: 'anthropic',
-  gemini: 'gcp.gemini',
-};
-
+/** gen_ai.provider.name for each wire API (the conventions' well-known values, kept in WIRE_FACTS). */
 export function providerName(providerType: string): string {
-  return PROVIDER_NAMES[providerType] ?? providerType;
+  return (WIRE_FACTS as Record<string, WireFacts | undefined>)[providerType]?.genAiName ?? providerType;
 }
 
 /** The conventions' bucket boundaries for gen_ai.client.token.usage. */

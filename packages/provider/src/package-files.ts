@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 let root: string | undefined;
 
 /** The folder holding data/ (and, but in the published package, this package's package.json). */
-export function providerRoot(): string {
+function providerRoot(): string {
   root ??=
     besideThisModule() ?? dirname(createRequire(import.meta.url).resolve('@oxydra/provider/package.json'));
   return root;

@@ -242,14 +242,17 @@ describe('createProviderFromConfig', () => {
       apiKey: 'g',
     });
 
-    const agent = createProviderFromConfig(
-      config({ agents: { coder: { selection: { provider: 'anthropic', model: 'claude-haiku-4-5' } } } }),
-      { adapters: factories, env, agent: 'coder' },
-    );
+    // The agent's selection comes resolved (the kernel's resolveAgentSettings); --model still wins.
+    const selection = { provider: 'anthropic', model: 'claude-haiku-4-5' };
+    const agent = createProviderFromConfig(config(), { adapters: factories, env, selection });
     expect(agent).toMatchObject({ providerName: 'anthropic', model: { id: 'claude-haiku-4-5' } });
-    expect(() => createProviderFromConfig(config(), { adapters: factories, env, agent: 'codr' })).toThrow(
-      /unknown agent "codr"/,
-    );
+    const overridden = createProviderFromConfig(config(), {
+      adapters: factories,
+      env,
+      selection,
+      model: 'claude-sonnet-4-5',
+    });
+    expect(overridden).toMatchObject({ providerName: 'anthropic', model: { id: 'claude-sonnet-4-5' } });
   });
 
   it('names an unknown provider and what is known', () => {

@@ -1,8 +1,8 @@
 /**
  * The wire table is the one source of per-type facts: these check that the derived tables come
- * from it, and that the copy a lower layer must keep (types' built-in registry) still agrees.
+ * from it and from the plain facts it reads from @oxydra/types (built-in registry, key variables).
  */
-import { DEFAULT_PROVIDER_REGISTRY, PROVIDER_TYPES } from '@oxydra/types';
+import { DEFAULT_PROVIDER_REGISTRY, PROVIDER_TYPES, providerKeyVariables, WIRE_FACTS } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import {
   ADAPTER_FACTORIES,
@@ -33,10 +33,29 @@ describe('the wire table', () => {
     }
   });
 
-  it('agrees with the built-in registry entries that @oxydra/types keeps below this layer', () => {
+  it('agrees with the built-in registry entries that @oxydra/types derives below this layer', () => {
     for (const [name, entry] of Object.entries(DEFAULT_PROVIDER_REGISTRY)) {
       expect(entry.base_url, name).toBe(WIRE_APIS[entry.provider_type].defaultBaseUrl);
     }
+    const builtIn = PROVIDER_TYPES.filter((type) => WIRE_APIS[type].builtInEntry);
+    expect(Object.keys(DEFAULT_PROVIDER_REGISTRY).sort()).toEqual([...builtIn].sort());
+    expect(builtIn).toEqual(['openai', 'anthropic', 'gemini']);
+  });
+
+  it('reads every fact but the adapter from WIRE_FACTS', () => {
+    for (const type of PROVIDER_TYPES) {
+      const { adapter: _adapter, ...facts } = WIRE_APIS[type];
+      expect(facts, type).toEqual(WIRE_FACTS[type]);
+    }
+  });
+
+  it('lists each key variable once, then API_KEY, for the guests and the scrubber', () => {
+    expect(providerKeyVariables()).toEqual([
+      'OPENAI_API_KEY',
+      'ANTHROPIC_API_KEY',
+      'GEMINI_API_KEY',
+      'API_KEY',
+    ]);
   });
 
   it("builds each type's adapter, which reports its type", () => {

@@ -32,7 +32,7 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
 export type ControlRequest = z.input<typeof controlRequestSchema>;
 export type ParsedControlRequest = z.output<typeof controlRequestSchema>;
 
-export const logEntrySchema = z.object({
+const logEntrySchema = z.object({
   timestamp: z.string().optional(),
   source: z.enum(['process_file', 'docker_api']),
   role: z.string(),
@@ -41,7 +41,7 @@ export const logEntrySchema = z.object({
 });
 export type LogEntry = z.output<typeof logEntrySchema>;
 
-export const healthStatusSchema = z.object({
+const healthStatusSchema = z.object({
   user_id: z.string(),
   healthy: z.boolean(),
   sandbox_tier: z.enum(ISOLATION_TIERS),

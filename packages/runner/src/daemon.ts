@@ -44,7 +44,7 @@ export async function readGatewayEndpoint(path: string): Promise<string | undefi
 }
 
 /** True when the gateway behind a `ws://host:port/ws` endpoint answers its /healthz probe. */
-export async function gatewayAnswers(endpoint: string, timeoutMs = 2000): Promise<boolean> {
+async function gatewayAnswers(endpoint: string, timeoutMs = 2000): Promise<boolean> {
   const url = new URL(endpoint);
   try {
     const response = await fetch(`http://${url.host}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });

@@ -6,27 +6,24 @@
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { SandboxPolicy } from '@oxydra/types';
+import { homeSecretFolders, type SandboxPolicy, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
 import { bwrapHomeGuardArgs } from './home-guard.js';
 
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
 export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
 
-/** The user's secrets folders: hidden from commands and refused to the file tools alike. */
+/**
+ * The user's secrets folders (@oxydra/types' one list): hidden from commands and refused to the
+ * file tools alike. Oxydra's code cache among them: what a command could write there would run
+ * at the next `oxydra`.
+ */
 export function homeSecretPaths(home = homedir()): string[] {
-  return [
-    path.join(home, '.ssh'),
-    path.join(home, '.aws'),
-    path.join(home, '.gnupg'),
-    path.join(home, '.config', 'oxydra'),
-    // Oxydra's code cache: what a command could write there would run at the next `oxydra`.
-    path.join(home, '.cache', 'oxydra'),
-  ];
+  return homeSecretFolders(home);
 }
 
 /** Secrets that stay hidden even when a readable root contains them. */
 export function defaultDeniedPaths(workspace: string, home = homedir()): string[] {
-  return [...homeSecretPaths(home), path.join(workspace, '.oxydra')];
+  return [...homeSecretPaths(home), path.join(workspace, WORKSPACE_STATE_FOLDER)];
 }
 
 /** Variables the runner sets itself; the allowlist cannot override them. */
@@ -64,7 +61,7 @@ export const SANDBOX_HOME = '/tmp/home';
  */
 export const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
 
-export const DEFAULT_TMP_SIZE_MIB = 512;
+const DEFAULT_TMP_SIZE_MIB = 512;
 
 function tmpSizeBytes(policy: SandboxPolicy): number {
   return Math.floor((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024);

@@ -22,7 +22,7 @@ import { leftByDeadProcesses } from './process-alive.js';
 
 export type Limits = NonNullable<SandboxPolicy['limits']>;
 
-export const PRLIMIT = '/usr/bin/prlimit';
+const PRLIMIT = '/usr/bin/prlimit';
 
 /** The argv prefix applying CPU, memory and (for non-root) process rlimits; [] without limits. */
 export function prlimitPrefix(limits: Limits | undefined): string[] {

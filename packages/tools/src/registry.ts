@@ -37,7 +37,7 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 16_384;
 /** The runtime's default turn_timeout_secs. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 /** How long a timed-out tool, its signal aborted, is given to stop before the answer goes back. */
-export const STOP_GRACE_MS = 1000;
+const STOP_GRACE_MS = 1000;
 
 export interface ToolRegistryOptions {
   /** What privileged tools need: `auto` runs them, `ask` asks ctx.approve, `deny` refuses. Default `ask`. */

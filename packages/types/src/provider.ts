@@ -2,11 +2,9 @@ import type { AssistantMessage, Message, ToolCall } from './messages.js';
 import type { FinishReason, StreamEvent } from './stream.js';
 import type { ToolSpec } from './tools.js';
 import type { Usage } from './usage.js';
+import type { ProviderType } from './wire-facts.js';
 
-/** The four wire APIs Oxydra speaks; any OpenAI-compatible server uses `openai`. */
-export type ProviderType = 'openai' | 'openai_responses' | 'anthropic' | 'gemini';
-
-export const PROVIDER_TYPES: readonly ProviderType[] = ['openai', 'openai_responses', 'anthropic', 'gemini'];
+export { PROVIDER_TYPES, type ProviderType } from './wire-facts.js';
 
 /** Everything a model call needs. System messages may appear anywhere; adapters place them as each API wants. */
 export interface Context {

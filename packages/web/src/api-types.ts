@@ -4,7 +4,7 @@
  * page tolerates fields it does not know.
  */
 
-export type Role = 'user' | 'operator' | 'admin';
+type Role = 'user' | 'operator' | 'admin';
 
 export interface Me {
   user: string | null;
@@ -180,7 +180,7 @@ export interface UndoReport {
   report: { removed: string[]; written: string[]; modes: string[]; kept: string[] };
 }
 
-export interface CostRow {
+interface CostRow {
   key: string;
   calls: number;
   input_tokens: number;

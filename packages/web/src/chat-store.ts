@@ -59,7 +59,7 @@ function messageText(message: TranscriptMessage): string {
 }
 
 /** Stored messages as chat items: the user's and the assistant's words, and which tools ran. */
-export function transcriptItems(messages: TranscriptMessage[]): ChatItem[] {
+function transcriptItems(messages: TranscriptMessage[]): ChatItem[] {
   const items: ChatItem[] = [];
   for (const message of messages) {
     if (message.role === 'user') items.push({ id: nextId(), kind: 'user', text: messageText(message) });

@@ -11,7 +11,7 @@ export interface ServerEvent {
 }
 
 /** Parses SSE text, keeping an unfinished block for the next chunk. */
-export class SseParser {
+class SseParser {
   #buffer = '';
 
   push(chunk: string): ServerEvent[] {

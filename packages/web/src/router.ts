@@ -11,7 +11,7 @@ export interface Route {
   params: string[];
 }
 
-export function parseHash(hash: string): Route {
+function parseHash(hash: string): Route {
   const parts = hash
     .replace(/^#\/?/, '')
     .split('/')

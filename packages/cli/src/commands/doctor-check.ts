@@ -1,5 +1,5 @@
 /** One line of `oxydra doctor`'s report. */
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface Check {
   name: string;

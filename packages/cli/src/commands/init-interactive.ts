@@ -11,7 +11,7 @@ import { pastedKeyProblem, variableNameProblem } from './init-key.js';
 import { DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
 
 /** Ollama's address: the commonest local server. */
-export const DEFAULT_LOCAL_URL = 'http://127.0.0.1:11434/v1';
+const DEFAULT_LOCAL_URL = 'http://127.0.0.1:11434/v1';
 
 const LOCAL = 'local';
 const OTHER_MODEL = '\0other';

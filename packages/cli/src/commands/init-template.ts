@@ -1,5 +1,7 @@
 /** The commented agent.toml that `oxydra init` writes. */
 
+import { PROVIDER_TYPES, WIRE_FACTS } from '@oxydra/types';
+
 export const DEFAULT_MODELS: Record<string, string> = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-haiku-4-5',
@@ -30,11 +32,12 @@ export interface TemplateOptions {
 }
 
 /** The provider's own key variable: no api_key_env is needed to read it. */
-export const PROVIDER_KEY_ENV: Record<string, string> = {
-  openai: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-};
+export const PROVIDER_KEY_ENV: Record<string, string> = Object.fromEntries(
+  PROVIDER_TYPES.filter((type) => WIRE_FACTS[type].builtInEntry).map((type) => [
+    type,
+    WIRE_FACTS[type].keyEnv,
+  ]),
+);
 
 export function agentTomlTemplate(options: TemplateOptions): string {
   const provider = options.baseUrl ? 'local' : options.provider;

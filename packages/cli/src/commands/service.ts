@@ -11,7 +11,7 @@ import { constants, realpathSync, statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findWorkspaceRoot, UnsafeLogFile, userConfigDirectory, writeFileAtomic } from '@oxydra/config';
-import { UsageError } from '@oxydra/types';
+import { OXYDRA_HOME_FOLDERS, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { colorFor } from '../run/color.js';
 import { renderLogLine } from '../run/gateway-log.js';
@@ -73,8 +73,7 @@ function target(flags: ServiceFlags): Target {
     if (owner !== 0) user = account?.name ?? String(owner);
     environmentFile = join(
       account?.home ?? (owner === 0 ? '/root' : '/nonexistent'),
-      '.config',
-      'oxydra',
+      ...OXYDRA_HOME_FOLDERS.config,
       'service.env',
     );
   }

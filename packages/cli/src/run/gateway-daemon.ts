@@ -46,7 +46,7 @@ export interface WorkspaceGateway {
 }
 
 /** The [gateway] limits as the gateway takes them. */
-export function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
+function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
   return {
     maxSessionsPerUser: config.max_sessions_per_user,
     maxConcurrentTurnsPerUser: config.max_concurrent_turns_per_user,

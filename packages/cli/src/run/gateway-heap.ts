@@ -19,9 +19,11 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '@oxydra/types';
+// The launcher table (plain data, read by bin/oxydra.js before any bundle) holds every value.
+import { HEAP_GROWING_FLAG, HEAP_GROWING_PERCENT_ENV, LAUNCH_TABLE } from '../../bin/launch-table.mjs';
 
-export const HEAP_GROWING_PERCENT_ENV = 'OXYDRA_GATEWAY_HEAP_GROWING_PERCENT';
-export const DEFAULT_HEAP_GROWING_PERCENT = 30;
+export { HEAP_GROWING_PERCENT_ENV };
+export const DEFAULT_HEAP_GROWING_PERCENT: number = LAUNCH_TABLE.gateway.heapGrowingPercent;
 
 /** A heap growing factor among Node's options (dashes or underscores, as V8 takes both). */
 const HEAP_GROWING_OPTION = /^--heap[-_]growing[-_]percent\b/;
@@ -50,7 +52,7 @@ export function heapGrowingFlag(
     }
     percent = value;
   }
-  return percent === 0 ? undefined : `--heap-growing-percent=${percent}`;
+  return percent === 0 ? undefined : `${HEAP_GROWING_FLAG}=${percent}`;
 }
 
 /**
@@ -71,12 +73,7 @@ export function tuneGatewayHeap(
 }
 
 /** The glibc malloc variables the `oxydra` launcher sets for the gateway (unless already set). */
-const MALLOC_SETTINGS = [
-  'MALLOC_ARENA_MAX',
-  'MALLOC_MMAP_THRESHOLD_',
-  'MALLOC_TRIM_THRESHOLD_',
-  'MALLOC_TOP_PAD_',
-];
+const MALLOC_SETTINGS = Object.keys(LAUNCH_TABLE.gateway.malloc);
 
 /**
  * What this process's memory was sized with at start, for the gateway's debug log: the young

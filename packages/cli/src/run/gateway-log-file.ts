@@ -9,15 +9,15 @@
 import { join } from 'node:path';
 import { RotatingLogFile, rotatedLogPaths, tailLines } from '@oxydra/config';
 
-export const GATEWAY_LOG_MAX_BYTES = 5 * 1024 * 1024;
-export const GATEWAY_LOG_KEEP = 2;
+const GATEWAY_LOG_MAX_BYTES = 5 * 1024 * 1024;
+const GATEWAY_LOG_KEEP = 2;
 
 export function gatewayLogPath(workspace: string): string {
   return join(workspace, '.oxydra', 'logs', 'gateway.log');
 }
 
 /** The rotated copies, newest first. */
-export function gatewayLogBackups(workspace: string): string[] {
+function gatewayLogBackups(workspace: string): string[] {
   return rotatedLogPaths(gatewayLogPath(workspace), GATEWAY_LOG_KEEP);
 }
 

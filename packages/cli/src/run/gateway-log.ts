@@ -13,7 +13,7 @@ export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** One event as the JSON format writes it. */
-export interface LogRecord {
+interface LogRecord {
   time: string;
   level: string;
   msg: string;
@@ -43,7 +43,7 @@ function fieldText(value: unknown): string {
  * A record as a pretty line: the time of day (or the full time, for a file that spans days),
  * the level, the message and the fields. Nothing in it can move a terminal's cursor.
  */
-export function prettyLine(record: LogRecord, options: { color: boolean; fullTime?: boolean }): string {
+function prettyLine(record: LogRecord, options: { color: boolean; fullTime?: boolean }): string {
   const { time, level, msg, ...fields } = record;
   const clock = options.fullTime ? time : time.slice(11, 19);
   const tag = String(level).toUpperCase().padEnd(5);

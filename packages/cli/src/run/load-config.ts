@@ -32,14 +32,14 @@ export async function loadCliConfig(options: CliLoadOptions = {}): Promise<Loade
 const said = new Set<string>();
 
 /** One line, once per workspace and process, naming what was held back and how to trust it. */
-export function sayHeldBack(trust: WorkspaceTrust, stderr: NodeJS.WritableStream = process.stderr): void {
+function sayHeldBack(trust: WorkspaceTrust, stderr: NodeJS.WritableStream = process.stderr): void {
   if (trust.state !== 'untrusted' && trust.state !== 'declined') return;
   if (said.has(trust.workspace)) return;
   said.add(trust.workspace);
   stderr.write(`${heldBackLine(trust)}\n`);
 }
 
-export function heldBackLine(trust: WorkspaceTrust): string {
+function heldBackLine(trust: WorkspaceTrust): string {
   const keys = [...new Set(trust.held.map((h) => h.key))];
   const shown =
     keys.length > 4 ? `${keys.slice(0, 4).join(', ')} and ${keys.length - 4} more` : keys.join(', ');

@@ -52,7 +52,7 @@ export function formatTokens(n: number | undefined): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : groupDigits(n);
 }
 
-export function formatCost(usd: number | null | undefined): string {
+function formatCost(usd: number | null | undefined): string {
   if (usd === null || usd === undefined) return 'cost unknown';
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }

@@ -34,7 +34,7 @@ export function serviceName(workspace: string): string {
 }
 
 /** The launchd label of the same job. */
-export function launchdLabel(workspace: string): string {
+function launchdLabel(workspace: string): string {
   return `dev.oxydra.${serviceName(workspace)}`;
 }
 
@@ -73,7 +73,7 @@ function execProgram(value: string): string {
   return `"${unitValue(value, 'the path of node')}"`;
 }
 
-export function gatewayArgs(plan: Pick<ServicePlan, 'port'>): string[] {
+function gatewayArgs(plan: Pick<ServicePlan, 'port'>): string[] {
   return ['gateway', ...(plan.port !== undefined ? ['--bind', `127.0.0.1:${plan.port}`] : [])];
 }
 

@@ -66,7 +66,8 @@ export function assembleAgent(
   const selection = request.selection ?? {};
   const setup = createProvider(config, {
     env: base.env,
-    ...(agentName !== undefined ? { agent: agentName } : {}),
+    // The agent is resolved once, above; the factory takes its selection as it is.
+    selection: settings.selection,
     ...(selection.provider !== undefined ? { providerName: selection.provider } : {}),
     ...(selection.model !== undefined ? { model: selection.model } : {}),
     ...(selection.baseURL !== undefined ? { baseURL: selection.baseURL } : {}),

@@ -1,5 +1,12 @@
 /** The Provider object every adapter returns: its stream runs inside the shared guard. */
-import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
+import {
+  type Context,
+  type Provider,
+  type ProviderType,
+  type StreamEvent,
+  type StreamOptions,
+  WIRE_FACTS,
+} from '@oxydra/types';
 import { type ErrorDescriber, guardStream } from '../shared/guard.js';
 import type { AdapterOptions } from './options.js';
 
@@ -26,7 +33,7 @@ export function defineAdapter(
           model: context.model,
           apiKey: options.apiKey,
           baseURL: options.baseURL,
-          versionedBaseURL: type === 'openai' || type === 'openai_responses',
+          versionedBaseURL: WIRE_FACTS[type].versionedBaseUrl,
           signal: streamOptions?.signal,
           describe,
         },

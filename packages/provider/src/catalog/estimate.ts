@@ -33,7 +33,7 @@
 export const O200K_PIECE_PATTERN = String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?:'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE]))?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?:'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE]))?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 
 /** The estimate's lean over the fitted costs (measured: 3-10% over per class of the corpus). */
-export const ESTIMATE_MARGIN = 1.06;
+const ESTIMATE_MARGIN = 1.06;
 
 // ---- character classes (low 4 bits), script groups (next 4 bits), surrogate pair (bit 8) ----
 
@@ -230,7 +230,7 @@ const RANDOM_PER_CHAR = 0.55;
  * Told each piece [start, end) in order, and each range read again (`again`: the letters of a
  * long word, a whitespace piece's characters), for tests of the work done.
  */
-export type PieceHook = (start: number, end: number, again: boolean) => void;
+type PieceHook = (start: number, end: number, again: boolean) => void;
 
 /** Cost of a dense run: as random text when it looks random (see the top of this file). */
 function runCost(

@@ -11,6 +11,7 @@ import {
   ProviderError,
   type StreamEvent,
   type StreamOptions,
+  WIRE_FACTS,
 } from '@oxydra/types';
 import { wrapStream } from '../shared/wrap-stream.js';
 import { type CredentialSource, credentialCandidates } from './credentials.js';
@@ -19,10 +20,9 @@ import { type CredentialSource, credentialCandidates } from './credentials.js';
 export function missingKeyError(name: string, entry: ProviderEntry): ConfigError {
   const candidates = credentialCandidates(entry);
   const variables = candidates.filter((c) => c.startsWith('$')).map((c) => c.slice(1));
-  const local =
-    entry.provider_type === 'openai' || entry.provider_type === 'openai_responses'
-      ? ', or use --base-url with a local OpenAI-compatible server'
-      : '';
+  const local = WIRE_FACTS[entry.provider_type].versionedBaseUrl
+    ? ', or use --base-url with a local OpenAI-compatible server'
+    : '';
   return new ConfigError(
     `no API key for provider ${name}: set ${variables[0] ?? 'api_key'}, or run \`oxydra init\`${local}`,
     { keyPath: `providers.registry.${name}.api_key` },

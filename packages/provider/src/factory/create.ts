@@ -38,8 +38,11 @@ export interface CreateProviderOptions {
   model?: string;
   /** --base-url: replaces the selected provider's base_url (e.g. a local OpenAI-compatible server). */
   baseURL?: string;
-  /** Use this `[agents.<name>]` selection over `[selection]`. */
-  agent?: string;
+  /**
+   * The selection already resolved for the agent that runs (the kernel's resolveAgentSettings,
+   * the one place an `[agents.<name>]` entry is read), used over `[selection]`.
+   */
+  selection?: { provider: string; model: string };
   timeoutMs?: number;
   /** Injected sleep / clock / randomness / breaker registry, and retry and fallback callbacks. */
   hooks?: ReliabilityHooks & FallbackHooks;
@@ -88,20 +91,10 @@ export function createProviderFromConfig(config: AgentConfig, options: CreatePro
 }
 
 function targetSpecs(config: AgentConfig, options: CreateProviderOptions): TargetSpec[] {
-  let selection: { provider?: string | undefined; model?: string | undefined } = {};
-  if (options.agent !== undefined) {
-    const agent = config.agents[options.agent];
-    if (!agent) {
-      throw new ConfigError(
-        `unknown agent "${options.agent}"${didYouMean(options.agent, Object.keys(config.agents))}`,
-        { keyPath: 'agents' },
-      );
-    }
-    selection = agent.selection ?? {};
-  }
+  const selection = options.selection ?? config.selection;
   const primary: TargetSpec = {
-    providerName: options.providerName ?? selection.provider ?? config.selection.provider,
-    model: options.model ?? selection.model ?? config.selection.model,
+    providerName: options.providerName ?? selection.provider,
+    model: options.model ?? selection.model,
     providerKey: 'selection.provider',
     modelKey: 'selection.model',
     ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),

@@ -9,13 +9,13 @@
  * that decides which key goes where; chat, embeddings, doctor and the scrubber all ask it.
  * Callers show `source`, never the key.
  */
-import type { ProviderEntry, ProviderType } from '@oxydra/types';
+import { GENERIC_KEY_ENV, type ProviderEntry, type ProviderType, providerKeyVariables } from '@oxydra/types';
 import { byWireApi } from '../wire-apis.js';
 import { isCustomEndpoint } from './endpoints.js';
 
 export const PROVIDER_TYPE_KEY_ENV: Record<ProviderType, string> = byWireApi((api) => api.keyEnv);
 
-export const GENERIC_KEY_ENV = 'API_KEY';
+export { GENERIC_KEY_ENV };
 
 export type CredentialSource =
   | { kind: 'config' }
@@ -81,7 +81,7 @@ export function credentialCandidates(entry: ProviderEntry): string[] {
  * a key that is not sent must still not be read out of a file and passed to a custom server.
  */
 export function credentialValues(entries: readonly ProviderEntry[], env: NodeJS.ProcessEnv): string[] {
-  const variables = new Set<string>([...Object.values(PROVIDER_TYPE_KEY_ENV), GENERIC_KEY_ENV]);
+  const variables = new Set<string>(providerKeyVariables());
   const values: (string | undefined)[] = [];
   for (const entry of entries) {
     values.push(entry.api_key);

@@ -4,7 +4,7 @@
  * the entry would be sent, and say precisely what went wrong when that fails.
  */
 
-import type { ProviderEntry } from '@oxydra/types';
+import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
 import { InStreamError } from '../shared/errors.js';
 import { refusingRedirects } from '../shared/http.js';
@@ -66,7 +66,7 @@ export function servesModel(ids: readonly string[], model: string): boolean {
 function statusHint(status: number, entry: ProviderEntry): string | undefined {
   if (status === 401 || status === 403)
     return 'the server refused the key (or wants one): check api_key / api_key_env for this entry';
-  if (status === 404 && (entry.provider_type === 'openai' || entry.provider_type === 'openai_responses')) {
+  if (status === 404 && WIRE_FACTS[entry.provider_type].versionedBaseUrl) {
     return missingVersionHint(entryBaseURL(entry));
   }
   return undefined;

@@ -7,7 +7,7 @@
 /** Headers as the SDKs expose them: a fetch `Headers`, or a plain record. */
 export type HeaderSource = { get(name: string): string | null } | Record<string, unknown>;
 
-export function headerValue(headers: HeaderSource | undefined, name: string): string | undefined {
+function headerValue(headers: HeaderSource | undefined, name: string): string | undefined {
   if (headers === undefined) return undefined;
   if (typeof headers.get === 'function') {
     return (headers as { get(name: string): string | null }).get(name) ?? undefined;

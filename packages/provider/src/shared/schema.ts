@@ -25,7 +25,7 @@ function isSchema(value: unknown): value is JsonSchema {
 }
 
 /** Rewrite every schema node, outermost first: `transform` sees a node before its children. */
-export function mapSchema(schema: JsonSchema, transform: (node: JsonSchema) => JsonSchema): JsonSchema {
+function mapSchema(schema: JsonSchema, transform: (node: JsonSchema) => JsonSchema): JsonSchema {
   const node = { ...transform(schema) };
   for (const key of SCHEMA_MAPS) {
     const map = node[key];

@@ -7,7 +7,7 @@ import type { Usage } from '@oxydra/types';
 
 type TokenField = Exclude<keyof Usage, 'raw' | 'costUsd'>;
 
-export function numberOrUndefined(value: unknown): number | undefined {
+function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 

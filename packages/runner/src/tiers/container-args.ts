@@ -7,7 +7,7 @@
 
 /** Where things appear inside the guest. */
 export const GUEST_WORKSPACE = '/workspace';
-export const GUEST_BOOTSTRAP_DIR = '/run/oxydra/bootstrap';
+const GUEST_BOOTSTRAP_DIR = '/run/oxydra/bootstrap';
 export const GUEST_BOOTSTRAP_FILE = `${GUEST_BOOTSTRAP_DIR}/runner_bootstrap.json`;
 
 export interface ContainerGuestSpec {

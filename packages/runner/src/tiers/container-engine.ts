@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { findOnPath } from './find-program.js';
 
-export const CONTAINER_ENGINES = ['docker', 'podman'] as const;
-export type ContainerEngineName = (typeof CONTAINER_ENGINES)[number];
+const CONTAINER_ENGINES = ['docker', 'podman'] as const;
+type ContainerEngineName = (typeof CONTAINER_ENGINES)[number];
 
 export interface ContainerEngine {
   name: ContainerEngineName;

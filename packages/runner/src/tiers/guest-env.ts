@@ -3,7 +3,9 @@
  * provider credentials Oxydra knows, the user's credential_refs and OXYDRA__* config overrides.
  * Nothing else crosses into the container; a process-tier guest inherits the runner's env.
  */
-const PROVIDER_KEY_VARIABLES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'API_KEY'];
+import { providerKeyVariables } from '@oxydra/types';
+
+const PROVIDER_KEY_VARIABLES = providerKeyVariables();
 
 export function guestEnvNames(env: NodeJS.ProcessEnv, credentialRefs: Record<string, string>): string[] {
   const names = new Set<string>();

@@ -32,8 +32,8 @@ export interface CoreToolsOptions {
   vault?: VaultCopyOptions;
   /**
    * Folders no file tool may touch even inside the workspace (a workspace that is the home
-   * directory): the same ones the sandbox hides from commands. Default: ~/.ssh, ~/.aws,
-   * ~/.gnupg, ~/.config/oxydra.
+   * directory): the same ones the sandbox hides from commands. Default: homeSecretPaths() (the
+   * one list, HOME_SECRET_FOLDERS and OXYDRA_HOME_FOLDERS in @oxydra/types).
    */
   secretPaths?: readonly string[];
 }

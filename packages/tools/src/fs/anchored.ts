@@ -32,8 +32,8 @@ import { giveTo, ownerFor } from './ownership.js';
 // Not defined on Windows, where none of this applies; 0 leaves the other flags working.
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY = 0, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
 
-export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-export const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 /** A new file only (a temporary one): never an existing name, never through a link. */
 export const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
 
@@ -51,7 +51,7 @@ export interface Checked {
 }
 
 /** Where an open descriptor really is; without /proc, its path resolved again (a re-check). */
-export async function whereOpened(fd: number, path: string): Promise<string> {
+async function whereOpened(fd: number, path: string): Promise<string> {
   if (!PROC_FD) return realpath(path);
   // A file or folder removed meanwhile is shown with this suffix; where it was is what counts.
   // Synchronous: /proc answers from the kernel's memory (no disk), and a thread-pool round trip

@@ -3,7 +3,7 @@ import { type Checked, openRegularFile, readCapped } from './anchored.js';
 import { describeFsError } from './errors.js';
 
 /** Larger files are refused rather than loaded whole: searching or the shell suits them better. */
-export const MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024;
+const MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Keeps a byte-order mark in the string, so an edit writes the file back with it. */
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -74,7 +74,7 @@ function rangeReason(t: RangeTable, address: string): string | undefined {
 }
 
 /** An IPv6 address as 16 bytes (zone id dropped, embedded dotted quad folded in), or undefined. */
-export function parseIpv6(text: string): Uint8Array | undefined {
+function parseIpv6(text: string): Uint8Array | undefined {
   let s = text.replace(/^\[|\]$/g, '');
   const zone = s.indexOf('%');
   if (zone >= 0) s = s.slice(0, zone);

@@ -45,7 +45,7 @@ export interface ScanOptions {
 }
 
 /** Characters fed between two yields to the event loop (~1 ms of tokenizing). */
-export const SCAN_SLICE_CHARS = 64 * 1024;
+const SCAN_SLICE_CHARS = 64 * 1024;
 
 const NONE: ReadonlySet<string> = new Set();
 

@@ -13,9 +13,9 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { canonicalIp, EgressPolicy, urlPort } from './address-policy.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
-export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
-export const MAX_REDIRECTS = 5;
-export const USER_AGENT = 'oxydra/0.1 (+https://github.com/oxydra/oxydra)';
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
+const USER_AGENT = 'oxydra/0.1 (+https://github.com/oxydra/oxydra)';
 
 /** Every address a host name resolves to (the check needs all of them, not the first). */
 export type Resolver = (hostname: string) => Promise<readonly string[]>;
@@ -42,7 +42,7 @@ export interface SafeFetchOptions {
   userAgent?: string;
 }
 
-export interface SafeRequest {
+interface SafeRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;

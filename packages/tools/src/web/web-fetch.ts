@@ -4,7 +4,7 @@ import { type DefinedTool, defineTool } from '../define.js';
 import { htmlToPageAsync } from './html-to-text.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
 
-export const DEFAULT_FETCH_CHARS = 50_000;
+const DEFAULT_FETCH_CHARS = 50_000;
 
 export interface WebFetchOptions {
   fetch: SafeFetch;

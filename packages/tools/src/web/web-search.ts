@@ -6,7 +6,7 @@ import { collapseWhitespace, plainText } from './html-to-text.js';
 import type { SafeFetch } from './safe-fetch.js';
 
 export const DUCKDUCKGO_URL = 'https://html.duckduckgo.com/html/';
-export const MAX_SNIPPET_CHARS = 2000;
+const MAX_SNIPPET_CHARS = 2000;
 
 export interface SearchResult {
   title: string;
@@ -14,7 +14,7 @@ export interface SearchResult {
   snippet: string;
 }
 
-export type Freshness = 'day' | 'week' | 'month' | 'year';
+type Freshness = 'day' | 'week' | 'month' | 'year';
 
 export interface WebSearchOptions {
   provider: 'duckduckgo' | 'searxng';
@@ -85,7 +85,7 @@ export function parseDuckDuckGo(html: string): SearchResult[] {
   });
 }
 
-export function parseSearxng(json: string): SearchResult[] {
+function parseSearxng(json: string): SearchResult[] {
   const parsed = JSON.parse(json) as { results?: unknown };
   if (!Array.isArray(parsed.results)) throw new Error('SearxNG answered without a results list');
   return parsed.results.flatMap((item: unknown) => {
@@ -102,7 +102,7 @@ export function parseSearxng(json: string): SearchResult[] {
   });
 }
 
-export function formatResults(results: readonly SearchResult[], count: number): string {
+function formatResults(results: readonly SearchResult[], count: number): string {
   return results
     .slice(0, count)
     .map((r, i) => {

@@ -72,7 +72,7 @@ export function lineWidth(line: Line): number {
   return width;
 }
 
-export function sameStyle(a: Style, b: Style): boolean {
+function sameStyle(a: Style, b: Style): boolean {
   return (
     a === b ||
     (a.bold === b.bold &&

@@ -2,7 +2,7 @@
 import type { UsageTotals } from './state.js';
 
 /** 950, 1.2k, 34k, 1.5M */
-export function formatTokens(count: number): string {
+function formatTokens(count: number): string {
   if (count < 1_000) return String(count);
   if (count < 10_000) return `${(count / 1_000).toFixed(1)}k`;
   if (count < 1_000_000) return `${Math.round(count / 1_000)}k`;
@@ -10,7 +10,7 @@ export function formatTokens(count: number): string {
 }
 
 /** Dollars with enough digits to see small costs: $0.0012, $0.42, $12.30 */
-export function formatCost(usd: number): string {
+function formatCost(usd: number): string {
   if (usd === 0) return '$0';
   if (usd < 0.01) return `$${usd.toFixed(4)}`;
   return `$${usd.toFixed(2)}`;

@@ -47,14 +47,14 @@ export interface LiveTurn {
   gap: boolean;
 }
 
-export interface EndedTurn {
+interface EndedTurn {
   turnId: string;
   streamed: string;
   gap: boolean;
 }
 
 /** A privileged call waiting for the user's y/n (approval_requested). */
-export interface PendingApproval {
+interface PendingApproval {
   approvalId: string;
   tool: string;
   summary: string;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
+import { WIRE_FACTS } from '../wire-facts.js';
 import { a2aSchema } from './a2a-schema.js';
 import {
   agentPermissionsSchema,
@@ -499,8 +500,10 @@ export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
  * credential chain for the provider's own API, and an api_key_env is what lets a key go to a
  * custom base_url, which only the user may decide (see @oxydra/config credentials.ts).
  */
-export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: ProviderType; base_url: string }> = {
-  openai: { provider_type: 'openai', base_url: 'https://api.openai.com/v1' },
-  anthropic: { provider_type: 'anthropic', base_url: 'https://api.anthropic.com' },
-  gemini: { provider_type: 'gemini', base_url: 'https://generativelanguage.googleapis.com' },
-};
+export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: ProviderType; base_url: string }> =
+  Object.fromEntries(
+    PROVIDER_TYPES.filter((type) => WIRE_FACTS[type].builtInEntry).map((type) => [
+      type,
+      { provider_type: type, base_url: WIRE_FACTS[type].defaultBaseUrl },
+    ]),
+  );

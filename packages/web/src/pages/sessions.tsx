@@ -179,7 +179,7 @@ function SessionDetail(props: { id: string }) {
   );
 }
 
-export function Transcript(props: { messages: TranscriptMessage[] }) {
+function Transcript(props: { messages: TranscriptMessage[] }) {
   const shown = props.messages.filter((message) => message.role !== 'system');
   if (shown.length === 0) return <Empty>No messages stored.</Empty>;
   return (

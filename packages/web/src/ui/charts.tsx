@@ -10,7 +10,7 @@ export interface Datum {
 }
 
 /** A round step for an axis reaching at least `max`: 1, 2 or 5 times a power of ten. */
-export function niceMax(max: number): number {
+function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
   for (const step of [1, 2, 5, 10]) if (step * power >= max) return step * power;

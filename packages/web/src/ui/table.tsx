@@ -9,7 +9,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { Empty } from './common.js';
 
-export type SortValue = string | number | null | undefined;
+type SortValue = string | number | null | undefined;
 
 export interface Column<T> {
   /** The header; also each cell's label when a phone shows rows as cards. */
@@ -28,7 +28,7 @@ export interface Column<T> {
 }
 
 /** A row's own attributes: a class (`broken`), data-* for tests and styles. */
-export type RowAttributes = { class?: string } & { [data: `data-${string}`]: string | number };
+type RowAttributes = { class?: string } & { [data: `data-${string}`]: string | number };
 
 export interface TableProps<T> {
   columns: Column<T>[];

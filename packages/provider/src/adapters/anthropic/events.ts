@@ -10,7 +10,7 @@ import { field, makeUsage, sumReported } from '../../shared/usage.js';
  * Anthropic's input_tokens excludes cache reads and writes; Usage.inputTokens counts every
  * prompt token, so they are added back.
  */
-export function anthropicUsage(raw: Record<string, unknown>): Usage {
+function anthropicUsage(raw: Record<string, unknown>): Usage {
   const input = field(raw, 'input_tokens');
   const cacheRead = field(raw, 'cache_read_input_tokens');
   const cacheWrite = field(raw, 'cache_creation_input_tokens');

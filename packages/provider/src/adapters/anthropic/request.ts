@@ -12,7 +12,7 @@ import { mergeSameRole, splitSystem } from '../../shared/messages.js';
 import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
 
 /** `max_tokens` is required by the API; this applies when the context sets no limit. */
-export const DEFAULT_MAX_TOKENS = 8192;
+const DEFAULT_MAX_TOKENS = 8192;
 
 const EFFORT_BUDGET = { low: 2048, medium: 8192, high: 16384 } as const;
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
@@ -21,7 +21,7 @@ const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp
  * The one place tool schemas are adapted for Anthropic (`$schema` is not accepted); once per tool
  * spec, the result shared by every request.
  */
-export const anthropicTool: (tool: ToolSpec) => Tool = convertedOnce((tool) => ({
+const anthropicTool: (tool: ToolSpec) => Tool = convertedOnce((tool) => ({
   name: tool.name,
   description: tool.description,
   input_schema: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']) as Tool.InputSchema,
@@ -82,7 +82,7 @@ function toolResult(message: ToolMessage): ContentBlockParam {
   };
 }
 
-export function anthropicMessages(
+function anthropicMessages(
   context: Context,
   provider: string,
 ): { system?: string; messages: MessageParam[] } {

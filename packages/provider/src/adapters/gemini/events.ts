@@ -11,7 +11,7 @@ import { field, makeUsage, sumReported } from '../../shared/usage.js';
 import { applyPartialArg } from './partial-args.js';
 import { GEMINI_CALL_ID, type GeminiFunctionCall, type GeminiPart, THOUGHT_SIGNATURE } from './request.js';
 
-export interface GeminiCandidate {
+interface GeminiCandidate {
   content?: { parts?: GeminiPart[] | null; role?: string } | null;
   finishReason?: string | null;
   /** With finishReason CONTINUATION: send the request again with it to go on (provider.ts). */
@@ -45,7 +45,7 @@ function mergeModalityCounts(a: unknown[], b: unknown[]): unknown[] {
  * The usage of a reply continued over several requests: each request reports its own, so the
  * counts are added (as @google/genai's automatic continuation did).
  */
-export function mergeGeminiUsage(previous: unknown, current: unknown): unknown {
+function mergeGeminiUsage(previous: unknown, current: unknown): unknown {
   if (!isRecord(previous)) return current;
   if (!isRecord(current)) return previous;
   const merged: Record<string, unknown> = {};
@@ -69,7 +69,7 @@ export function mergeGeminiUsage(previous: unknown, current: unknown): unknown {
  * Usage normalised to @oxydra/types: candidatesTokenCount leaves thoughts out and tool-use
  * prompt tokens are reported apart, so both are added back (input + output = total).
  */
-export function geminiUsage(raw: unknown): Usage {
+function geminiUsage(raw: unknown): Usage {
   return makeUsage(
     {
       inputTokens: sumReported(field(raw, 'promptTokenCount'), field(raw, 'toolUsePromptTokenCount')),

@@ -48,18 +48,18 @@ export interface GeminiPart {
   thoughtSignature?: string;
 }
 
-export interface GeminiContent {
+interface GeminiContent {
   parts: GeminiPart[];
   role: 'user' | 'model';
 }
 
-export interface GeminiFunctionDeclaration {
+interface GeminiFunctionDeclaration {
   name: string;
   description: string;
   parameters?: JsonSchema;
 }
 
-export interface GeminiGenerationConfig {
+interface GeminiGenerationConfig {
   temperature?: number;
   maxOutputTokens?: number;
   thinkingConfig?: { includeThoughts: boolean; thinkingBudget?: number };
@@ -79,7 +79,7 @@ export interface GeminiRequest {
  * A tool's declaration, converted once per tool spec (see schema.ts) and shared by every
  * request: nothing downstream modifies it any more (the SDK rewrote `parameters` in place).
  */
-export const geminiFunction = convertedOnce((tool: ToolSpec): GeminiFunctionDeclaration => {
+const geminiFunction = convertedOnce((tool: ToolSpec): GeminiFunctionDeclaration => {
   const parameters = geminiParameters(tool.parameters);
   return {
     name: tool.name,
@@ -149,7 +149,7 @@ function callsById(messages: readonly Message[]): Map<string, ToolCall> {
   return calls;
 }
 
-export function geminiContents(context: Context): { systemInstruction?: string; contents: GeminiContent[] } {
+function geminiContents(context: Context): { systemInstruction?: string; contents: GeminiContent[] } {
   const { system, messages } = splitSystem(context.messages);
   const calls = callsById(messages);
   const contents: GeminiContent[] = [];
@@ -180,7 +180,7 @@ export function geminiContents(context: Context): { systemInstruction?: string; 
   return { ...(system !== undefined ? { systemInstruction: system } : {}), contents: merged };
 }
 
-export function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
+function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
   const config: GeminiGenerationConfig = {};
   if (context.temperature !== undefined) config.temperature = context.temperature;
   if (context.maxOutputTokens !== undefined) config.maxOutputTokens = context.maxOutputTokens;

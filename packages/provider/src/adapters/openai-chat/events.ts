@@ -14,7 +14,7 @@ interface DeltaExtras {
   reasoning?: unknown;
 }
 
-export function chatUsage(usage: unknown): Usage {
+function chatUsage(usage: unknown): Usage {
   return makeUsage(
     {
       inputTokens: field(usage, 'prompt_tokens'),

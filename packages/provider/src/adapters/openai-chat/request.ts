@@ -25,7 +25,7 @@ export interface ChatRequestScope {
  * The one place tool schemas are adapted for Chat Completions (`$schema` is not accepted); once
  * per tool spec, the result shared by every request.
  */
-export const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool) => ({
+const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool) => ({
   type: 'function',
   function: {
     name: tool.name,
@@ -65,7 +65,7 @@ function assistantParam(message: AssistantMessage): ChatAssistantMessage {
   return param;
 }
 
-export function chatMessages(context: Context, provider: string): ChatMessage[] {
+function chatMessages(context: Context, provider: string): ChatMessage[] {
   const scope: AttachmentScope = {
     provider,
     model: context.model,

@@ -9,7 +9,7 @@ export type ChatContentPart =
   | { type: 'text'; text: string }
   | { type: 'image_url'; image_url: { url: string } };
 
-export interface ChatToolCall {
+interface ChatToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
@@ -48,7 +48,7 @@ export interface ChatRequest {
   reasoning_effort?: NonNullable<Context['reasoning']>['effort'];
 }
 
-export interface ChatToolCallDelta {
+interface ChatToolCallDelta {
   index?: number;
   id?: string | null;
   type?: string;

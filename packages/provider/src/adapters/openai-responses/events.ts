@@ -8,7 +8,7 @@ import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage } from '../../shared/usage.js';
 import type { ResponsesStreamEvent } from './types.js';
 
-export function responsesUsage(usage: unknown): Usage {
+function responsesUsage(usage: unknown): Usage {
   return makeUsage(
     {
       inputTokens: field(usage, 'input_tokens'),

@@ -19,7 +19,7 @@ import type {
  * The one place tool schemas are adapted for Responses (`$schema` is not accepted); once per tool
  * spec, the result shared by every request.
  */
-export const responsesTool: (tool: ToolSpec) => ResponsesFunctionTool = convertedOnce((tool) => ({
+const responsesTool: (tool: ToolSpec) => ResponsesFunctionTool = convertedOnce((tool) => ({
   type: 'function',
   name: tool.name,
   description: tool.description,

@@ -1,0 +1,62 @@
+/**
+ * The one-home check: passes on this repository, and fails on each kind of fact written out
+ * again (a copy of the real homes in a temporary root, plus one offending file).
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without declarations
+import { findings, withoutComments } from '../check-one-home.mjs';
+
+const script = fileURLToPath(new URL('../check-one-home.mjs', import.meta.url));
+const repoRoot = dirname(dirname(script));
+let root: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'one-home-'));
+  mkdirSync(join(root, 'packages/types/src'), { recursive: true });
+  mkdirSync(join(root, 'packages/demo/src'), { recursive: true });
+  mkdirSync(join(root, 'scripts'));
+  cpSync(join(repoRoot, 'packages/types/src/wire-facts.ts'), join(root, 'packages/types/src/wire-facts.ts'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const check = (source: string): string[] => {
+  writeFileSync(join(root, 'packages/demo/src/index.ts'), source);
+  return findings(root);
+};
+
+describe('one-home check', () => {
+  it('passes on this repository', () => {
+    expect(findings(repoRoot)).toEqual([]);
+  });
+
+  it('finds a wire fact written out again: key variable, base URL, list of types', () => {
+    expect(check("export const KEY = 'ANTHROPIC_API_KEY';")).toEqual([
+      expect.stringContaining('packages/demo/src/index.ts:1: key variable ANTHROPIC_API_KEY'),
+    ]);
+    expect(check("const url = 'https://api.openai.com/v1';")[0]).toContain('base URL');
+    expect(check("const t = ['openai', 'anthropic', 'gemini'];")[0]).toContain('a list of provider types');
+    expect(check("const v = type === 'openai' || type === 'openai_responses';")[0]).toContain(
+      "'openai', 'openai_responses'",
+    );
+    // openai/gemini alone also name embedding backends: not a provider-type table.
+    expect(check("const remote = backend === 'openai' || backend === 'gemini';")).toEqual([]);
+  });
+
+  it('finds launcher settings and secret folders outside their homes, never in comments', () => {
+    expect(check("const flags = ['--max-old-space-size=512'];")[0]).toContain('launcher setting');
+    expect(check("env.MALLOC_ARENA_MAX = '2'; const k = 'MALLOC_ARENA_MAX';")[0]).toContain(
+      'MALLOC_ARENA_MAX',
+    );
+    expect(check("const dir = join(home, '.ssh');")[0]).toContain('secret folder .ssh');
+    expect(check("const dir = join(home, '.config', 'oxydra');")[0]).toContain('.config/oxydra');
+    expect(check("// '.ssh' and --max-old-space-size, 'OPENAI_API_KEY'\nexport {};")).toEqual([]);
+  });
+
+  it('drops comments but keeps strings that look like them', () => {
+    expect(withoutComments("a('//x'); // gone\n/* gone */b")).toBe("a('//x'); \n          b");
+  });
+});
