@@ -2,7 +2,7 @@
  * What every adapter makes of the same scripted replies, served by the testkit in each API's
  * wire format: streaming order, parallel tool calls, invalid arguments, finish reasons.
  */
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MockLLM, type ScenarioReply, startMockLLM } from '../../testkit/src/index.js';
 import { collectResponse } from '../src/shared/collect.js';
@@ -15,13 +15,13 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function* replay(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
+async function* replay(events: ModelEvent[]): AsyncGenerator<ModelEvent> {
   yield* events;
 }
 
 for (const adapter of ADAPTER_CASES) {
   describe(`${adapter.api} adapter replies`, () => {
-    async function eventsFor(reply: ScenarioReply): Promise<StreamEvent[]> {
+    async function eventsFor(reply: ScenarioReply): Promise<ModelEvent[]> {
       server = await startMockLLM({ api: adapter.api, scenario: [{ reply }] });
       return collectEvents(providerFor(adapter, server).stream(CONVERSATION));
     }

@@ -4,16 +4,16 @@
  */
 import {
   type Context,
+  type ModelEvent,
   type Provider,
   ProviderError,
   type ProviderErrorKind,
   type ProviderType,
-  type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
 
 /** One call's script: events to yield, then optionally an error to throw. */
-export type Step = StreamEvent | { throw: unknown } | { wait: Promise<void> };
+export type Step = ModelEvent | { throw: unknown } | { wait: Promise<void> };
 export type Script = Step[];
 
 export interface FakeProvider extends Provider {
@@ -28,7 +28,7 @@ export function fakeProvider(name: string, scripts: Script[], type: ProviderType
     name,
     type,
     calls,
-    async *stream(context: Context, _options?: StreamOptions): AsyncGenerator<StreamEvent> {
+    async *stream(context: Context, _options?: StreamOptions): AsyncGenerator<ModelEvent> {
       calls.push(context);
       const script = scripts[next++];
       if (!script) throw new Error(`${name}: no script for call ${next}`);
@@ -41,9 +41,9 @@ export function fakeProvider(name: string, scripts: Script[], type: ProviderType
   };
 }
 
-export const text = (t: string): StreamEvent => ({ type: 'text_delta', text: t });
-export const finish: StreamEvent = { type: 'finish', reason: 'stop' };
-export const usage: StreamEvent = { type: 'usage', usage: { inputTokens: 10 } };
+export const text = (t: string): ModelEvent => ({ type: 'text_delta', text: t });
+export const finish: ModelEvent = { type: 'finish', reason: 'stop' };
+export const usage: ModelEvent = { type: 'usage', usage: { inputTokens: 10 } };
 export const ok = (t = 'ok'): Script => [text(t), finish];
 
 export function fail(
@@ -81,7 +81,7 @@ export function fakeTime() {
 }
 
 export interface Collected {
-  events: StreamEvent[];
+  events: ModelEvent[];
   text: string;
   progress: string[];
   error?: unknown;
@@ -93,7 +93,7 @@ export async function collect(
   context: Partial<Context> = {},
   options?: StreamOptions,
 ): Promise<Collected> {
-  const events: StreamEvent[] = [];
+  const events: ModelEvent[] = [];
   const result: Collected = { events, text: '', progress: [] };
   try {
     for await (const event of provider.stream({ model: 'm', messages: [], ...context }, options)) {

@@ -7,6 +7,7 @@ import type { ModelInfo } from '@oxydra/provider';
 import type {
   Context,
   Message,
+  ModelEvent,
   Provider,
   SafetyTier,
   StreamEvent,
@@ -43,11 +44,11 @@ export interface ScriptedReply {
 /** A step is a reply, or a function producing the stream itself (to hang, wait or fail). */
 export type ScriptStep =
   | ScriptedReply
-  | ((context: Context, options: StreamOptions | undefined) => AsyncIterable<StreamEvent>);
+  | ((context: Context, options: StreamOptions | undefined) => AsyncIterable<ModelEvent>);
 
 /** The events a provider adapter would yield for a reply. */
-export function replyEvents(reply: ScriptedReply): StreamEvent[] {
-  const events: StreamEvent[] = [];
+export function replyEvents(reply: ScriptedReply): ModelEvent[] {
+  const events: ModelEvent[] = [];
   if (reply.text) {
     for (const word of reply.text.match(/\S+\s*/g) ?? []) events.push({ type: 'text_delta', text: word });
   }
@@ -214,7 +215,7 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /** A stream that yields `before` and then waits forever, deaf to its abort signal. */
-export function hangingStream(before: StreamEvent[] = [], started?: Deferred): ScriptStep {
+export function hangingStream(before: ModelEvent[] = [], started?: Deferred): ScriptStep {
   return () =>
     (async function* () {
       started?.resolve();

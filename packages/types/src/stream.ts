@@ -1,10 +1,10 @@
 import type { Usage } from './usage.js';
 
 /**
- * The one event model used end to end: provider adapters yield the model events (text,
- * reasoning, tool-call deltas, usage, finish), the runtime passes them on and adds its own
- * (turn_start, tool_execution_start/end, user_message, progress, run_completed/run_failed),
- * `oxydra run --json` prints them one per line, and the gateway maps them to protocol frames.
+ * The event model, in two parts: provider adapters yield `ModelEvent`s (text, reasoning,
+ * tool-call deltas, usage, finish, retry progress); the runtime passes them on and adds
+ * `RunEvent`s (turn_start, tool_execution_start/end, user_message, run_completed/run_failed).
+ * `oxydra run --json` prints the union one per line, and the gateway maps it to protocol frames.
  */
 
 /** Normalised reason a model stopped. `rawReason` on the event keeps the provider's own value. */
@@ -160,7 +160,14 @@ export interface RunEndEvent {
   error?: { code: string; message: string; kind?: string; retry_after_ms?: number; attempts?: number };
 }
 
-export type StreamEvent =
+/**
+ * What a provider adapter may yield: the model's own output, the retry progress the reliability
+ * wrappers add, and an in-band error (the runtime fails the call on it; the AI SDK's stream parts
+ * carry one too). `Provider.stream` returns only these, so an adapter that yields a run event
+ * (turn start, tool execution, user message, run end) fails to compile. The runtime also emits
+ * `progress` and `error` itself; they stay model events because a provider may yield them.
+ */
+export type ModelEvent =
   | TextDeltaEvent
   | ReasoningDeltaEvent
   | ToolCallStartEvent
@@ -169,11 +176,22 @@ export type StreamEvent =
   | UsageEvent
   | FinishEvent
   | ProgressStreamEvent
-  | ErrorEvent
+  | ErrorEvent;
+
+/** What the runtime and the kernel add around the model's events while they run an agent. */
+export type RunEvent =
   | TurnStartEvent
   | ToolExecutionStartEvent
   | ToolExecutionEndEvent
   | UserMessageEvent
   | RunEndEvent;
 
+/**
+ * Everything a run shows its host: the model's events passed through plus the run's own.
+ * Used only where a consumer takes both (the runtime's emit, the kernel's bus, `--json`, gateway frames).
+ */
+export type StreamEvent = ModelEvent | RunEvent;
+
 export type StreamEventType = StreamEvent['type'];
+export type ModelEventType = ModelEvent['type'];
+export type RunEventType = RunEvent['type'];

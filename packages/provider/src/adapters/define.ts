@@ -1,5 +1,5 @@
 /** The Provider object every adapter returns: its stream runs inside the shared guard. */
-import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
+import type { Context, ModelEvent, Provider, ProviderType, StreamOptions } from '@oxydra/types';
 import { type ErrorDescriber, guardStream } from '../shared/guard.js';
 import type { AdapterOptions } from './options.js';
 
@@ -7,7 +7,7 @@ export interface AdapterCall {
   /** Reduces this SDK's typed errors to facts for classification. */
   describe: ErrorDescriber;
   /** The wire stream for one call; `signal` aborts the request. */
-  run(signal: AbortSignal): AsyncIterable<StreamEvent>;
+  run(signal: AbortSignal): AsyncIterable<ModelEvent>;
 }
 
 export function defineAdapter(
@@ -18,7 +18,7 @@ export function defineAdapter(
   return {
     name: options.name,
     type,
-    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<StreamEvent> {
+    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<ModelEvent> {
       const { describe, run } = call(context);
       return guardStream(
         {
