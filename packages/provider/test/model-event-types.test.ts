@@ -16,7 +16,7 @@ const toolEnd: RunEvent = {
   content: 'hi',
   durationMs: 1,
 };
-const runEnd: RunEvent = { type: 'run_completed', text: '', usage: {}, cost_usd: null, turns: 1 };
+const runEnd: RunEvent = { type: 'run_completed', text: '', usage: {}, costUsd: null, turns: 1 };
 
 describe('ModelEvent / RunEvent split', () => {
   it('a Provider cannot yield a run event', async () => {

@@ -295,7 +295,7 @@ export function expectConsistent(events: StreamEvent[], result: RunResult): void
     type: result.status === 'completed' ? 'run_completed' : 'run_failed',
     text: result.text,
     usage: result.usage,
-    cost_usd: result.costUsd,
+    costUsd: result.costUsd,
     turns: result.turns,
     ...(result.error ? { error: result.error } : {}),
   });

@@ -1,6 +1,12 @@
 import type { Usage } from './usage.js';
 
 /**
+ * The event contract's version: every `oxydra run --json` line carries it as `v`. Its zod
+ * schemas are in `@oxydra/types/events` (src/events/v1); a breaking change is a v2 folder.
+ */
+export const EVENT_CONTRACT_VERSION = 1;
+
+/**
  * The event model, in two parts: provider adapters yield `ModelEvent`s (text, reasoning,
  * tool-call deltas, usage, finish, retry progress); the runtime passes them on and adds
  * `RunEvent`s (turn_start, tool_execution_start/end, user_message, run_completed/run_failed).
@@ -146,18 +152,19 @@ export interface RunEndEvent {
   /** The answer: every model call's text in order, a paragraph (\n\n) apart, exactly as text_delta streamed it. */
   text: string;
   usage: Usage;
-  cost_usd: number | null;
+  /** What the run cost in US dollars; null when a model's prices are unknown. */
+  costUsd: number | null;
   /** Model calls made. */
   turns: number;
   /** The session the run was saved in (continue it with --session), when memory is on. */
-  session_id?: string;
+  sessionId?: string;
   /**
    * The audit chain's head when the run ended (the kernel records it here and in the session),
    * so a later `oxydra audit verify` given it detects a removed or rewritten tail.
    */
-  audit_head?: { seq: number; hash: string };
+  auditHead?: { seq: number; hash: string };
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
-  error?: { code: string; message: string; kind?: string; retry_after_ms?: number; attempts?: number };
+  error?: { code: string; message: string; kind?: string; retryAfterMs?: number; attempts?: number };
 }
 
 /**
