@@ -122,7 +122,7 @@ export interface ToolExecutionStartEvent {
   arguments: Record<string, unknown>;
 }
 
-/** A tool call finished; `content` is what goes back to the model (truncated and scrubbed). */
+/** A tool call finished; `content` is what goes back to the model (truncated and scrubbed), `data` what UIs get. */
 export interface ToolExecutionEndEvent {
   type: 'tool_execution_end';
   id: string;
@@ -130,6 +130,13 @@ export interface ToolExecutionEndEvent {
   isError: boolean;
   content: string;
   durationMs: number;
+  /**
+   * The tool result's structured data (paths, counts, exit codes; never sent to the model),
+   * scrubbed of secrets like `content` and bounded: a JSON value of at most 16 KiB.
+   */
+  data?: unknown;
+  /** Set instead of `data` when the data was over the bound (its JSON size) or not JSON (-1). */
+  dataOmittedBytes?: number;
 }
 
 /** The runtime begins model call `turn` of at most `maxTurns` in this run. */

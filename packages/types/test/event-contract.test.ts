@@ -40,6 +40,7 @@ const EXAMPLES = [
     isError: false,
     content: 'ok',
     durationMs: 2,
+    data: { rows: 1 },
   },
   { type: 'user_message', text: 'also this', kind: 'steering' },
   {

@@ -26,6 +26,8 @@ export const toolExecutionEndEventSchema = z.strictObject({
   isError: z.boolean(),
   content: z.string(),
   durationMs: z.number().nonnegative(),
+  data: z.unknown().optional(),
+  dataOmittedBytes: z.int().min(-1).optional(),
 });
 
 export const userMessageEventSchema = z.strictObject({
