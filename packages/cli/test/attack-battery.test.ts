@@ -684,7 +684,7 @@ describe.skipIf(!hasBwrap)('secret leakage', () => {
 
   it('sessions export never contains the key', async () => {
     const a = await busyRun();
-    const id = (a.run.events.at(-1) as { session_id?: string }).session_id;
+    const id = (a.run.events.at(-1) as { sessionId?: string }).sessionId;
     expect(id).toBeTruthy();
     for (const format of ['md', 'jsonl']) {
       const out = a.env.sandbox.run('sessions', 'export', id!, '--format', format);

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const run = await env.run(['run', '--json', 'write and read a file']);
   expect(run.status).toBe(0);
   const outcome = run.events.at(-1) as RunEndEvent;
-  head = outcome.audit_head!;
+  head = outcome.auditHead!;
   // A second run (a second session, a second recorded head) so the chain has a middle.
   await env.run(['run', '--json', 'again']);
   pristine = mkdtempSync(join(tmpdir(), 'oxydra-audit-pristine-'));

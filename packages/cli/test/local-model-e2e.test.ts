@@ -108,10 +108,10 @@ user_daily_usd = 0.01
     const run = await e.run(['run', '--json', '--max-cost', '0.05', 'research this']);
     expect(run.status, `${run.stderr}${run.stdout.slice(-600)}`).toBe(0);
     const done = run.events.find((event) => event.type === 'run_completed') as
-      | { cost_usd: number | null }
+      | { costUsd: number | null }
       | undefined;
     expect(done, run.stdout).toBeDefined();
-    expect(done!.cost_usd).toBe(0);
+    expect(done!.costUsd).toBe(0);
     expect(run.stdout).toContain('Done: facts found.');
     const budget = await e.run(['budget', 'show']);
     expect(budget.status, budget.stderr).toBe(0);

@@ -35,7 +35,7 @@ describe('sessions', () => {
     ]);
     const first = await env.run(['run', '--json', '--session', 'ada-1', 'My name is Ada']);
     expect(first.status).toBe(0);
-    expect(outcome(first.events).session_id).toBe('ada-1');
+    expect(outcome(first.events).sessionId).toBe('ada-1');
     const second = await env.run(['run', '--json', '--session', 'ada-1', 'What is my name?']);
     expect(second.status).toBe(0);
     // The second request carries the first exchange, restored from the database.
@@ -52,7 +52,7 @@ describe('sessions', () => {
   it('shows, exports and deletes a session by its short id, full id or a unique prefix', async () => {
     env = await AgentEnv.start(chat, [{ reply: { text: 'Stored answer.' }, times: 'always' }]);
     const run = await env.run(['run', '--json', 'Remember this exchange']);
-    const id = outcome(run.events).session_id!;
+    const id = outcome(run.events).sessionId!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
     const listed = (await env.run(['sessions', 'list'])).stdout;
@@ -81,7 +81,7 @@ describe('sessions', () => {
     env = await AgentEnv.start(chat, [{ reply: { text: 'Noted.' }, times: 'always' }]);
     // A gateway user's default session (runtime-<user>), here started from the CLI.
     expect((await env.run(['run', '--json', '--session', 'runtime-ada', 'first words'])).status).toBe(0);
-    const titled = outcome((await env.run(['run', '--json', 'plan the trip'])).events).session_id!;
+    const titled = outcome((await env.run(['run', '--json', 'plan the trip'])).events).sessionId!;
     // A title stored with escape sequences (by an older version, or another writer of the file)
     // still prints as plain text: nothing reaches the terminal as a command.
     const db = new Database(join(env.workspace, '.oxydra', 'memory.db'));
@@ -111,8 +111,8 @@ describe('sessions', () => {
       { match: { lastMessageContains: 'Another session' }, reply: { text: 'Second.' }, times: 'always' },
       { match: { lastMessageContains: 'What is the code word' }, reply: { text: 'TULIP.' } },
     ]);
-    const first = outcome((await env.run(['run', '--json', 'The code word is TULIP'])).events).session_id!;
-    const second = outcome((await env.run(['run', '--json', 'Another session'])).events).session_id!;
+    const first = outcome((await env.run(['run', '--json', 'The code word is TULIP'])).events).sessionId!;
+    const second = outcome((await env.run(['run', '--json', 'Another session'])).events).sessionId!;
     // Started a moment apart, the UUIDs share their leading characters; the short ids differ.
     const lines = (await env.run(['sessions', 'list'])).stdout.trim().split('\n');
     const shown = lines.map((line) => line.split(/\s+/)[0]);
@@ -120,7 +120,7 @@ describe('sessions', () => {
 
     const resumed = await env.run(['run', '--json', '--session', first.slice(-8), 'What is the code word?']);
     expect(resumed.status).toBe(0);
-    expect(outcome(resumed.events).session_id).toBe(first);
+    expect(outcome(resumed.events).sessionId).toBe(first);
     expect(env.requestText(2)).toContain('The code word is TULIP');
 
     // Two sessions whose ids start alike: the shared start names neither.
@@ -142,7 +142,7 @@ describe('sessions', () => {
   it('never stores a configured key, even one pasted into a prompt', async () => {
     env = await AgentEnv.start(chat, [{ reply: { text: 'I will not repeat it.' }, times: 'always' }]);
     const run = await env.run(['run', '--json', `here is my key ${E2E_KEY} keep it safe`]);
-    const id = outcome(run.events).session_id!;
+    const id = outcome(run.events).sessionId!;
     const exported = (await env.run(['sessions', 'export', id])).stdout;
     expect(exported).toContain('here is my key [REDACTED] keep it safe');
     expect(exported).not.toContain(E2E_KEY);

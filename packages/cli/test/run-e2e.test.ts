@@ -56,7 +56,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
       text: 'Finished: the list now ends with gamma.',
       turns: 4,
     });
-    expect(end.cost_usd).toBeGreaterThan(0);
+    expect(end.costUsd).toBeGreaterThan(0);
     expect(env.mock.requests).toHaveLength(4);
     // The file_read result (the edited content) reached the model in the last request.
     expect(env.requestText(3)).toMatch(/alpha\\ngamma/);
@@ -90,8 +90,8 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     const end = outcome(result.events);
     expect(end.error?.code).toBe('budget_exceeded');
     expect(end.error?.message).toMatch(/cost|\$/i);
-    expect(end.cost_usd).toBeGreaterThan(0.05);
-    expect(end.cost_usd).toBeLessThan(0.1);
+    expect(end.costUsd).toBeGreaterThan(0.05);
+    expect(end.costUsd).toBeLessThan(0.1);
   });
 
   it('fails at once on a provider auth error, naming the key source but not the key', async () => {

@@ -83,7 +83,7 @@ export class TurnFrames {
               message: event.text,
               tool_calls: this.#toolCalls,
               finish_reason: this.#finishReason,
-              usage: wireUsage(event.usage, event.cost_usd),
+              usage: wireUsage(event.usage, event.costUsd),
             },
           },
         };

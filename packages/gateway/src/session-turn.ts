@@ -83,7 +83,7 @@ export async function runSessionTurn(
               type: 'run_completed',
               text: outcome.text,
               usage: outcome.usage,
-              cost_usd: outcome.costUsd,
+              costUsd: outcome.costUsd,
               turns: 0,
             })
           : outcome.status === 'cancelled'

@@ -9,7 +9,7 @@
 import { type Task, TaskState } from '@a2a-js/sdk';
 import { type Client, DefaultAgentCardResolver } from '@a2a-js/sdk/client';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a2aClient, answerOf, partsText, a2aMessage as send } from './a2a-client.js';
 import {
@@ -64,7 +64,7 @@ const aScript: Script = async function* (call) {
   yield* toolCallReply('d1', 'a2a_delegate', {
     url_or_name: target ?? '',
     task: task.join(' '),
-  }) as Generator<StreamEvent>;
+  }) as Generator<ModelEvent>;
 };
 
 const clientFor = (gateway: TestGateway): Promise<Client> => a2aClient(gateway.gateway.url, TOKEN);

@@ -1,5 +1,5 @@
 /** POST /v1/responses (the Responses API) and Idempotency-Key replays, over a real kernel with a scripted model. */
-import { ProviderError, type StreamEvent } from '@oxydra/types';
+import { type ModelEvent, ProviderError } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
@@ -22,7 +22,7 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {},
   postJson(env.gateway, path, body, headers, signal);
 
 /** Reasoning, then two paragraphs of text. */
-const thinkingScript = async function* (): AsyncGenerator<StreamEvent> {
+const thinkingScript = async function* (): AsyncGenerator<ModelEvent> {
   yield { type: 'reasoning_delta', text: 'Hmm, ' };
   yield { type: 'reasoning_delta', text: 'let me see.' };
   yield { type: 'text_delta', text: 'Looking.' };

@@ -6,7 +6,7 @@
  */
 
 import { handClock } from '@oxydra/testkit';
-import { ProviderError, type StreamEvent } from '@oxydra/types';
+import { type ModelEvent, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedModel, startTestGateway, TestClient, type TestGateway, toolCallReply } from './helpers.js';
 
@@ -16,7 +16,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-async function* answer(text: string): AsyncGenerator<StreamEvent> {
+async function* answer(text: string): AsyncGenerator<ModelEvent> {
   yield { type: 'text_delta', text };
   yield { type: 'usage', usage: { inputTokens: 20_000, outputTokens: 500 } };
   yield { type: 'finish', reason: 'stop' };

@@ -14,7 +14,7 @@ import {
   scriptedAdapters,
   scriptedProvider,
 } from '@oxydra/testkit';
-import { type AgentConfigInput, agentConfigSchema, type Message, type StreamEvent } from '@oxydra/types';
+import { type AgentConfigInput, agentConfigSchema, type Message, type ModelEvent } from '@oxydra/types';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/index.js';
 import { TestClient } from './ws-client.js';
 
@@ -37,7 +37,7 @@ export interface ModelCall {
 }
 
 /** A model script: yields the provider events of one model call. */
-export type Script = (call: ModelCall) => AsyncGenerator<StreamEvent>;
+export type Script = (call: ModelCall) => AsyncGenerator<ModelEvent>;
 
 /** Echoes the prompt word by word, like a model would stream it. */
 export const echoScript: Script = async function* (call) {
@@ -52,7 +52,7 @@ export function* toolCallReply(
   id: string,
   name: string,
   args: Record<string, unknown>,
-): Generator<StreamEvent> {
+): Generator<ModelEvent> {
   const raw = JSON.stringify(args);
   yield { type: 'tool_call_start', index: 0, id, name };
   yield { type: 'tool_call_delta', index: 0, argumentsDelta: raw };

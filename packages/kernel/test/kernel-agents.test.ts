@@ -27,7 +27,7 @@ describe('agents.spawn', () => {
     expect(result).toMatchObject({ status: 'completed', text: 'hello there', turns: 1, agentId: agent.id });
     expect(result.sessionId).toMatch(/\S/);
     const end = events.find((e) => e.event.type === 'run_completed')!.event;
-    expect(end).toMatchObject({ session_id: result.sessionId });
+    expect(end).toMatchObject({ sessionId: result.sessionId });
     expect(kernel.agents.get(agent.id)).toMatchObject({ status: 'completed', turns: 1 });
     expect(await kernel.sessions!.loadMessages(result.sessionId!)).toHaveLength(2);
     expect(mock.requests).toHaveLength(1);

@@ -357,7 +357,7 @@ export class GenAiRecorder {
         ...(usage.inputTokens !== undefined ? { [ATTR.inputTokens]: usage.inputTokens } : {}),
         ...(usage.outputTokens !== undefined ? { [ATTR.outputTokens]: usage.outputTokens } : {}),
         [ATTR.turns]: event.turns,
-        ...(event.cost_usd !== null ? { [ATTR.costUsd]: event.cost_usd } : {}),
+        ...(event.costUsd !== null ? { [ATTR.costUsd]: event.costUsd } : {}),
       });
       if (this.#capture && event.text) span.addEvent('gen_ai.choice', { content: this.#content(event.text) });
     }

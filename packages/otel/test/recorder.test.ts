@@ -172,7 +172,7 @@ describe('GenAiRecorder spans', () => {
       task: 'task for alpha',
     });
     for (const id of ['a', 'b']) {
-      s.emit(id, { type: 'run_completed', text: '', usage: {}, cost_usd: 0, turns: 0 });
+      s.emit(id, { type: 'run_completed', text: '', usage: {}, costUsd: 0, turns: 0 });
       s.emit(id, { type: 'agent_exited', agentId: id, status: 'completed' });
     }
     for (const id of ['c1', 'c2']) {
@@ -185,7 +185,7 @@ describe('GenAiRecorder spans', () => {
         durationMs: 1,
       });
     }
-    s.emit('r', { type: 'run_completed', text: '', usage: {}, cost_usd: 0, turns: 1 });
+    s.emit('r', { type: 'run_completed', text: '', usage: {}, costUsd: 0, turns: 1 });
     for (const envelope of s.envelopes) recorder.onEvent(envelope);
     const all = await spans();
     const calls = byName(all, 'execute_tool delegate_to_agent');
@@ -209,7 +209,7 @@ describe('GenAiRecorder spans', () => {
       type: 'run_failed',
       text: '',
       usage: {},
-      cost_usd: null,
+      costUsd: null,
       turns: 1,
       error: { code: 'provider_error', message: `rate limited ${SECRET}` },
     });
@@ -242,7 +242,7 @@ describe('GenAiRecorder spans', () => {
       s.modelCall('ag-root', 1, { text: `answer ${turn}`, input: 5, output: 5 }, { sessionId: 'sess-1' });
       s.emit(
         'ag-root',
-        { type: 'run_completed', text: '', usage: {}, cost_usd: 0, turns: 1 },
+        { type: 'run_completed', text: '', usage: {}, costUsd: 0, turns: 1 },
         { sessionId: 'sess-1' },
       );
     }

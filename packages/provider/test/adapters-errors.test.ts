@@ -3,7 +3,7 @@
  * faults: classification, retry-after, partial output, cancellation.
  */
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
-import { Cancelled, ProviderError, type StreamEvent } from '@oxydra/types';
+import { Cancelled, type ModelEvent, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADAPTER_CASES, BASIC_CONTEXT, providerFor, streamError, TEST_KEY } from './helpers-adapters.js';
 
@@ -106,7 +106,7 @@ for (const adapter of ADAPTER_CASES) {
 
     it('a stream cut after text streamed is a transport error with partial output', async () => {
       const mock = await start(adapter.api, [{ reply: { text: LONG_TEXT }, fault: { cutAfterEvents: 8 } }]);
-      const seen: StreamEvent[] = [];
+      const seen: ModelEvent[] = [];
       const provider = providerFor(adapter, mock);
       const error = asProviderError(
         await streamError(

@@ -4,7 +4,7 @@
  * error bodies, SSE framing across reads, automatic continuation.
  */
 import { readFileSync } from 'node:fs';
-import { type Context, ProviderError, type StreamEvent } from '@oxydra/types';
+import { type Context, type ModelEvent, ProviderError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { createGeminiProvider, MAX_GEMINI_REQUESTS_PER_REPLY } from '../src/adapters/gemini/provider.js';
 import { geminiWireSchema } from '../src/adapters/gemini/schema.js';
@@ -88,11 +88,11 @@ function provider(fetcher: typeof fetch, options: Partial<AdapterOptions> = {}) 
   });
 }
 
-function texts(events: StreamEvent[]): string {
+function texts(events: ModelEvent[]): string {
   return events.map((event) => (event.type === 'text_delta' ? event.text : '')).join('');
 }
 
-async function failure(events: AsyncIterable<StreamEvent>): Promise<ProviderError> {
+async function failure(events: AsyncIterable<ModelEvent>): Promise<ProviderError> {
   const error = await streamError(events);
   expect(error).toBeInstanceOf(ProviderError);
   return error as ProviderError;

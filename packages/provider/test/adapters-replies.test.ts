@@ -3,7 +3,7 @@
  * wire format: streaming order, parallel tool calls, invalid arguments, finish reasons.
  */
 import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectResponse } from '../src/shared/collect.js';
 import { ADAPTER_CASES, BASIC_CONTEXT, collectEvents, providerFor } from './helpers-adapters.js';
@@ -15,13 +15,13 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function* replay(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
+async function* replay(events: ModelEvent[]): AsyncGenerator<ModelEvent> {
   yield* events;
 }
 
 for (const adapter of ADAPTER_CASES) {
   describe(`${adapter.api} adapter replies`, () => {
-    async function eventsFor(reply: ScenarioReply): Promise<StreamEvent[]> {
+    async function eventsFor(reply: ScenarioReply): Promise<ModelEvent[]> {
       server = await startMockLLM({ api: adapter.api, scenario: [{ reply }] });
       return collectEvents(providerFor(adapter, server).stream(CONVERSATION));
     }

@@ -1,5 +1,5 @@
 /** The helpers every adapter shares: tool-call assembly, collection, errors, schemas, the guard. */
-import { Cancelled, ProviderError, type StreamEvent, type ToolSpec } from '@oxydra/types';
+import { Cancelled, type ModelEvent, ProviderError, type ToolSpec } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { anthropicRequest } from '../src/adapters/anthropic/request.js';
 import { geminiRequest } from '../src/adapters/gemini/request.js';
@@ -16,7 +16,7 @@ import { parseToolArguments } from '../src/shared/tool-arguments.js';
 import { ToolCallAssembler } from '../src/shared/tool-calls.js';
 import { collectEvents } from './helpers-adapters.js';
 
-async function* fromArray(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
+async function* fromArray(events: ModelEvent[]): AsyncGenerator<ModelEvent> {
   yield* events;
 }
 
@@ -354,11 +354,11 @@ describe('guardStream', () => {
   const describeNothing = () => undefined;
 
   it('marks errors after text output as partial', async () => {
-    async function* source(): AsyncGenerator<StreamEvent> {
+    async function* source(): AsyncGenerator<ModelEvent> {
       yield { type: 'text_delta', text: 'hi' };
       throw new InStreamError('cut', { transport: true });
     }
-    const events: StreamEvent[] = [];
+    const events: ModelEvent[] = [];
     const error = await (async () => {
       try {
         for await (const event of guardStream({ provider: 'p', describe: describeNothing }, source))
@@ -374,7 +374,7 @@ describe('guardStream', () => {
   });
 
   it('does not mark reasoning-only output as partial', async () => {
-    async function* source(): AsyncGenerator<StreamEvent> {
+    async function* source(): AsyncGenerator<ModelEvent> {
       yield { type: 'reasoning_delta', text: 'hmm' };
       throw new InStreamError('cut', { transport: true });
     }
@@ -387,7 +387,7 @@ describe('guardStream', () => {
   it('ends a source that never yields once the signal aborts, and aborts the source', async () => {
     const controller = new AbortController();
     let sourceSignal: AbortSignal | undefined;
-    async function* source(signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    async function* source(signal: AbortSignal): AsyncGenerator<ModelEvent> {
       sourceSignal = signal;
       yield { type: 'text_delta', text: 'first' };
       await new Promise(() => {}); // a network read that never completes
@@ -406,7 +406,7 @@ describe('guardStream', () => {
 
   it('turns a quiet end after abort into Cancelled', async () => {
     const controller = new AbortController();
-    async function* source(): AsyncGenerator<StreamEvent> {
+    async function* source(): AsyncGenerator<ModelEvent> {
       controller.abort();
       // The SDKs return normally when their request is aborted.
       yield* [];

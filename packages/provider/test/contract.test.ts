@@ -8,9 +8,9 @@ import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@ox
 import {
   agentConfigSchema,
   type Context,
+  type ModelEvent,
   ProviderError,
   type ProviderType,
-  type StreamEvent,
 } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
@@ -49,13 +49,13 @@ async function serve(api: MockApi, steps: ScenarioStep[]): Promise<MockLLM> {
   return mock;
 }
 
-async function drain(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
+async function drain(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
+  const out: ModelEvent[] = [];
   for await (const event of events) out.push(event);
   return out;
 }
 
-async function* replay(events: StreamEvent[]): AsyncIterable<StreamEvent> {
+async function* replay(events: ModelEvent[]): AsyncIterable<ModelEvent> {
   yield* events;
 }
 
@@ -180,8 +180,8 @@ async function stack(
   return { provider: setup.provider, sleeps };
 }
 
-async function attempt(provider: { stream(c: Context): AsyncIterable<StreamEvent> }) {
-  const events: StreamEvent[] = [];
+async function attempt(provider: { stream(c: Context): AsyncIterable<ModelEvent> }) {
+  const events: ModelEvent[] = [];
   try {
     for await (const event of provider.stream(CONTEXT)) events.push(event);
     return { events, error: undefined };
@@ -190,7 +190,7 @@ async function attempt(provider: { stream(c: Context): AsyncIterable<StreamEvent
   }
 }
 
-function text(events: StreamEvent[]): string {
+function text(events: ModelEvent[]): string {
   return events.map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
 }
 

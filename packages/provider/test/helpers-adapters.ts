@@ -3,7 +3,7 @@
  * assembled response with expected.json.
  */
 import { type MockApi, type MockLLM, startMockLLM } from '@oxydra/testkit';
-import { type Context, type Provider, ProviderError, type StreamEvent } from '@oxydra/types';
+import { type Context, type ModelEvent, type Provider, ProviderError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
@@ -47,8 +47,8 @@ export function serveFixture(api: FixtureApi, file: string, lineEnding?: LineEnd
   });
 }
 
-export async function collectEvents(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
+export async function collectEvents(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
+  const out: ModelEvent[] = [];
   for await (const event of events) out.push(event);
   return out;
 }
@@ -131,7 +131,7 @@ export function providerFor(
 }
 
 /** The error a stream ends with (fails the test if it ends normally). */
-export async function streamError(events: AsyncIterable<StreamEvent>): Promise<unknown> {
+export async function streamError(events: AsyncIterable<ModelEvent>): Promise<unknown> {
   try {
     for await (const _event of events) {
       // drain

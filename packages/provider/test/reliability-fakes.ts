@@ -5,16 +5,16 @@
 import { scriptedProvider } from '@oxydra/testkit';
 import {
   type Context,
+  type ModelEvent,
   type Provider,
   ProviderError,
   type ProviderErrorKind,
   type ProviderType,
-  type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
 
 /** One call's script: events to yield, then optionally an error to throw. */
-export type Step = StreamEvent | { throw: unknown } | { wait: Promise<void> };
+export type Step = ModelEvent | { throw: unknown } | { wait: Promise<void> };
 export type Script = Step[];
 
 export interface FakeProvider extends Provider {
@@ -43,9 +43,9 @@ export function fakeProvider(name: string, scripts: Script[], type: ProviderType
   return { name, type, calls, stream: (context, options) => scripted.stream(context, options) };
 }
 
-export const text = (t: string): StreamEvent => ({ type: 'text_delta', text: t });
-export const finish: StreamEvent = { type: 'finish', reason: 'stop' };
-export const usage: StreamEvent = { type: 'usage', usage: { inputTokens: 10 } };
+export const text = (t: string): ModelEvent => ({ type: 'text_delta', text: t });
+export const finish: ModelEvent = { type: 'finish', reason: 'stop' };
+export const usage: ModelEvent = { type: 'usage', usage: { inputTokens: 10 } };
 export const ok = (t = 'ok'): Script => [text(t), finish];
 
 export function fail(
@@ -83,7 +83,7 @@ export function fakeTime() {
 }
 
 export interface Collected {
-  events: StreamEvent[];
+  events: ModelEvent[];
   text: string;
   progress: string[];
   error?: unknown;
@@ -95,7 +95,7 @@ export async function collect(
   context: Partial<Context> = {},
   options?: StreamOptions,
 ): Promise<Collected> {
-  const events: StreamEvent[] = [];
+  const events: ModelEvent[] = [];
   const result: Collected = { events, text: '', progress: [] };
   try {
     for await (const event of provider.stream({ model: 'm', messages: [], ...context }, options)) {

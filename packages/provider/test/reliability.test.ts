@@ -1,9 +1,9 @@
 import {
   Cancelled,
+  type ModelEvent,
   ProviderError,
   type ProviderErrorKind,
   reliabilitySchema,
-  type StreamEvent,
 } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import {
@@ -233,7 +233,7 @@ describe('withReliability: stream cuts', () => {
     expect(time.state.sleeps).toEqual([]);
   });
 
-  it.each<[string, StreamEvent]>([
+  it.each<[string, ModelEvent]>([
     ['text', text('Hi')],
     ['reasoning', { type: 'reasoning_delta', text: 'thinking' }],
     ['a tool-call start', { type: 'tool_call_start', index: 0, id: 'c1', name: 'file_read' }],
@@ -245,7 +245,7 @@ describe('withReliability: stream cuts', () => {
     expect(inner.calls).toHaveLength(1);
   });
 
-  it.each<[string, StreamEvent]>([
+  it.each<[string, ModelEvent]>([
     ['usage', usage],
     ['progress', { type: 'progress', progress: { kind: 'provider_call', message: 'calling' } }],
   ])('restarts a stream cut after only a %s event', async (_, event) => {

@@ -3,17 +3,17 @@
  * replaced did: open lazily, pass events through, map events and errors, and let a consumer that
  * stops early end the source (whose `finally` is where a request is aborted).
  */
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { wrapStream } from '../src/shared/wrap-stream.js';
 import { collectEvents } from './helpers-adapters.js';
 
-const text = (value: string): StreamEvent => ({ type: 'text_delta', text: value });
+const text = (value: string): ModelEvent => ({ type: 'text_delta', text: value });
 
 /** A source that records what happened to it. */
-function source(events: StreamEvent[], failAt?: number) {
+function source(events: ModelEvent[], failAt?: number) {
   const log: string[] = [];
-  async function* generate(): AsyncGenerator<StreamEvent> {
+  async function* generate(): AsyncGenerator<ModelEvent> {
     log.push('started');
     try {
       for (let i = 0; i < events.length; i++) {
@@ -98,7 +98,7 @@ describe('wrapStream', () => {
     };
     const stream = wrapStream({
       open: () =>
-        new Promise<AsyncIterable<StreamEvent>>((resolve) => {
+        new Promise<AsyncIterable<ModelEvent>>((resolve) => {
           release = () => resolve(closing);
         }),
     })[Symbol.asyncIterator]();

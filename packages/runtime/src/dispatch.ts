@@ -17,6 +17,7 @@ import { type Clock, formatDuration } from './clock.js';
 import { RunError } from './errors.js';
 import { startHeartbeat } from './heartbeat.js';
 import { type TurnPosition, toolExecutionProgress, toolReport } from './progress.js';
+import { boundToolData } from './tool-data.js';
 
 export interface DispatchOptions {
   tools: ToolExecutor;
@@ -167,5 +168,6 @@ function endEvent(call: ToolCall, outcome: ToolOutcome): StreamEvent {
     isError: outcome.isError,
     content: outcome.content,
     durationMs: outcome.durationMs,
+    ...boundToolData(outcome.data),
   };
 }

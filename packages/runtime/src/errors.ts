@@ -9,7 +9,7 @@ export interface RunFailure {
   message: string;
   kind?: string;
   /** How long the provider (or its open circuit breaker) asked callers to wait, when it said. */
-  retry_after_ms?: number;
+  retryAfterMs?: number;
   /** How many attempts the provider's reliability policy made, when it retried. */
   attempts?: number;
 }
@@ -43,7 +43,7 @@ export function toRunFailure(error: unknown): RunFailure {
   if (error instanceof PersistenceError) return { code: error.code, message: error.message };
   if (error instanceof ProviderError) {
     const failure: RunFailure = { code: error.code, message: error.message, kind: error.kind };
-    if (error.retryAfterMs !== undefined) failure.retry_after_ms = error.retryAfterMs;
+    if (error.retryAfterMs !== undefined) failure.retryAfterMs = error.retryAfterMs;
     if (error.attempts !== undefined) failure.attempts = error.attempts;
     return failure;
   }

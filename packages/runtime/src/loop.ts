@@ -345,7 +345,7 @@ export class AgentLoop {
       type: status === 'completed' ? 'run_completed' : 'run_failed',
       text: result.text,
       usage: result.usage,
-      cost_usd: result.costUsd,
+      costUsd: result.costUsd,
       turns: result.turns,
       ...(failure ? { error: failure } : {}),
     });

@@ -4,7 +4,7 @@
  * that ignores its signal cannot hold the run past a timeout or a cancel.
  */
 import type { ResponseAssembler } from '@oxydra/provider';
-import type { Context, Provider, ProviderResponse, StreamEvent, Usage } from '@oxydra/types';
+import type { Context, ModelEvent, Provider, ProviderResponse, StreamEvent, Usage } from '@oxydra/types';
 import { abortRacer, deadlineController } from './abortable.js';
 import { type Clock, formatDuration } from './clock.js';
 import { abortReason, RunError } from './errors.js';
@@ -47,7 +47,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
       ),
   );
   const racer = abortRacer(deadline.signal);
-  let iterator: AsyncIterator<StreamEvent> | undefined;
+  let iterator: AsyncIterator<ModelEvent> | undefined;
   let finished = false;
   const parseErrors = new Map<string, string>();
   try {

@@ -51,7 +51,7 @@ function internalFailure(
     messages: [],
   };
   if (!ended) {
-    emit({ type: 'run_failed', text: '', usage: {}, cost_usd: null, turns: 0, error: result.error });
+    emit({ type: 'run_failed', text: '', usage: {}, costUsd: null, turns: 0, error: result.error });
   }
   return result;
 }

@@ -11,6 +11,7 @@ import {
 import type {
   Context,
   Message,
+  ModelEvent,
   Provider,
   SafetyTier,
   StreamEvent,
@@ -47,13 +48,13 @@ export interface ScriptedReply {
 /** A step is a reply, or a function producing the stream itself (to hang, wait or fail). */
 export type ScriptStep =
   | ScriptedReply
-  | ((context: Context, options: StreamOptions | undefined) => AsyncIterable<StreamEvent>);
+  | ((context: Context, options: StreamOptions | undefined) => AsyncIterable<ModelEvent>);
 
 /**
  * The events a provider adapter would yield for a reply: the testkit's, with this suite's
  * defaults (usage 10/5 on every reply, call ids `call_<index>_<name>`).
  */
-export function replyEvents(reply: ScriptedReply): StreamEvent[] {
+export function replyEvents(reply: ScriptedReply): ModelEvent[] {
   return testkitReplyEvents({
     ...(reply.text !== undefined ? { text: reply.text } : {}),
     toolCalls: (reply.toolCalls ?? []).map((call, index) => ({
@@ -204,7 +205,7 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /** A stream that yields `before` and then waits forever, deaf to its abort signal. */
-export function hangingStream(before: StreamEvent[] = [], started?: Deferred): ScriptStep {
+export function hangingStream(before: ModelEvent[] = [], started?: Deferred): ScriptStep {
   return () =>
     (async function* () {
       started?.resolve();
@@ -284,7 +285,7 @@ export function expectConsistent(events: StreamEvent[], result: RunResult): void
     type: result.status === 'completed' ? 'run_completed' : 'run_failed',
     text: result.text,
     usage: result.usage,
-    cost_usd: result.costUsd,
+    costUsd: result.costUsd,
     turns: result.turns,
     ...(result.error ? { error: result.error } : {}),
   });

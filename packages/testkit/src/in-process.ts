@@ -8,10 +8,10 @@
  */
 import {
   type Context,
+  type ModelEvent,
   PROVIDER_TYPES,
   type Provider,
   type ProviderType,
-  type StreamEvent,
   type StreamOptions,
   type Usage,
 } from '@oxydra/types';
@@ -44,7 +44,7 @@ export interface ScriptedCall {
 
 /** A function of the call yielding provider events, or replies taken in order (the last repeats). */
 export type Script =
-  | ((call: ScriptedCall) => AsyncIterable<StreamEvent> | Iterable<StreamEvent>)
+  | ((call: ScriptedCall) => AsyncIterable<ModelEvent> | Iterable<ModelEvent>)
   | ScriptedReply[];
 
 export interface ScriptedProvider extends Provider {
@@ -55,8 +55,8 @@ export interface ScriptedProvider extends Provider {
 }
 
 /** The events a wire adapter yields for `reply`: text deltas, tool-call start/delta/end, usage, finish. */
-export function replyEvents(reply: ScriptedReply, callIndex = 0): StreamEvent[] {
-  const events: StreamEvent[] = [];
+export function replyEvents(reply: ScriptedReply, callIndex = 0): ModelEvent[] {
+  const events: ModelEvent[] = [];
   for (const piece of (reply.text ?? '').split(/(?= )/)) {
     if (piece !== '') events.push({ type: 'text_delta', text: piece });
   }
@@ -95,7 +95,7 @@ export function scriptedProvider(
     type: options.type ?? 'openai',
     calls,
     script,
-    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<StreamEvent> {
+    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<ModelEvent> {
       const call: ScriptedCall = {
         context,
         signal: streamOptions?.signal ?? new AbortController().signal,
@@ -115,7 +115,7 @@ export function scriptedProvider(
 
 /** Answers every call at once with `text` and fixed usage: no timers, no I/O, little allocation. */
 export function instantProvider(text = 'ok'): Provider {
-  const events: StreamEvent[] = [
+  const events: ModelEvent[] = [
     { type: 'text_delta', text },
     { type: 'usage', usage: { inputTokens: 20, outputTokens: 1 } },
     { type: 'finish', reason: 'stop', rawReason: 'stop' },
@@ -137,8 +137,6 @@ export function scriptedAdapters(provider: Provider): Record<ProviderType, () =>
   >;
 }
 
-async function* toAsync(
-  events: AsyncIterable<StreamEvent> | Iterable<StreamEvent>,
-): AsyncIterable<StreamEvent> {
+async function* toAsync(events: AsyncIterable<ModelEvent> | Iterable<ModelEvent>): AsyncIterable<ModelEvent> {
   yield* events;
 }

@@ -1,5 +1,5 @@
 import type { AssistantMessage, Message, ToolCall } from './messages.js';
-import type { FinishReason, StreamEvent } from './stream.js';
+import type { FinishReason, ModelEvent } from './stream.js';
 import type { ToolSpec } from './tools.js';
 import type { Usage } from './usage.js';
 import type { ProviderType } from './wire-facts.js';
@@ -45,5 +45,5 @@ export interface Provider {
   readonly name: string;
   readonly type: ProviderType;
   /** Stream a response as normalised events. Errors are thrown as ProviderError. */
-  stream(context: Context, options?: StreamOptions): AsyncIterable<StreamEvent>;
+  stream(context: Context, options?: StreamOptions): AsyncIterable<ModelEvent>;
 }

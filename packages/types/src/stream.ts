@@ -1,10 +1,16 @@
 import type { Usage } from './usage.js';
 
 /**
- * The one event model used end to end: provider adapters yield the model events (text,
- * reasoning, tool-call deltas, usage, finish), the runtime passes them on and adds its own
- * (turn_start, tool_execution_start/end, user_message, progress, run_completed/run_failed),
- * `oxydra run --json` prints them one per line, and the gateway maps them to protocol frames.
+ * The event contract's version: every `oxydra run --json` line carries it as `v`. Its zod
+ * schemas are in `@oxydra/types/events` (src/events/v1); a breaking change is a v2 folder.
+ */
+export const EVENT_CONTRACT_VERSION = 1;
+
+/**
+ * The event model, in two parts: provider adapters yield `ModelEvent`s (text, reasoning,
+ * tool-call deltas, usage, finish, retry progress); the runtime passes them on and adds
+ * `RunEvent`s (turn_start, tool_execution_start/end, user_message, run_completed/run_failed).
+ * `oxydra run --json` prints the union one per line, and the gateway maps it to protocol frames.
  */
 
 /** Normalised reason a model stopped. `rawReason` on the event keeps the provider's own value. */
@@ -116,7 +122,7 @@ export interface ToolExecutionStartEvent {
   arguments: Record<string, unknown>;
 }
 
-/** A tool call finished; `content` is what goes back to the model (truncated and scrubbed). */
+/** A tool call finished; `content` is what goes back to the model (truncated and scrubbed), `data` what UIs get. */
 export interface ToolExecutionEndEvent {
   type: 'tool_execution_end';
   id: string;
@@ -124,6 +130,13 @@ export interface ToolExecutionEndEvent {
   isError: boolean;
   content: string;
   durationMs: number;
+  /**
+   * The tool result's structured data (paths, counts, exit codes; never sent to the model),
+   * scrubbed of secrets like `content` and bounded: a JSON value of at most 16 KiB.
+   */
+  data?: unknown;
+  /** Set instead of `data` when the data was over the bound (its JSON size) or not JSON (-1). */
+  dataOmittedBytes?: number;
 }
 
 /** The runtime begins model call `turn` of at most `maxTurns` in this run. */
@@ -146,21 +159,29 @@ export interface RunEndEvent {
   /** The answer: every model call's text in order, a paragraph (\n\n) apart, exactly as text_delta streamed it. */
   text: string;
   usage: Usage;
-  cost_usd: number | null;
+  /** What the run cost in US dollars; null when a model's prices are unknown. */
+  costUsd: number | null;
   /** Model calls made. */
   turns: number;
   /** The session the run was saved in (continue it with --session), when memory is on. */
-  session_id?: string;
+  sessionId?: string;
   /**
    * The audit chain's head when the run ended (the kernel records it here and in the session),
    * so a later `oxydra audit verify` given it detects a removed or rewritten tail.
    */
-  audit_head?: { seq: number; hash: string };
+  auditHead?: { seq: number; hash: string };
   /** Why the run failed: a stable code (budget_exceeded, provider_error, cancelled...) and a message. */
-  error?: { code: string; message: string; kind?: string; retry_after_ms?: number; attempts?: number };
+  error?: { code: string; message: string; kind?: string; retryAfterMs?: number; attempts?: number };
 }
 
-export type StreamEvent =
+/**
+ * What a provider adapter may yield: the model's own output, the retry progress the reliability
+ * wrappers add, and an in-band error (the runtime fails the call on it; the AI SDK's stream parts
+ * carry one too). `Provider.stream` returns only these, so an adapter that yields a run event
+ * (turn start, tool execution, user message, run end) fails to compile. The runtime also emits
+ * `progress` and `error` itself; they stay model events because a provider may yield them.
+ */
+export type ModelEvent =
   | TextDeltaEvent
   | ReasoningDeltaEvent
   | ToolCallStartEvent
@@ -169,11 +190,22 @@ export type StreamEvent =
   | UsageEvent
   | FinishEvent
   | ProgressStreamEvent
-  | ErrorEvent
+  | ErrorEvent;
+
+/** What the runtime and the kernel add around the model's events while they run an agent. */
+export type RunEvent =
   | TurnStartEvent
   | ToolExecutionStartEvent
   | ToolExecutionEndEvent
   | UserMessageEvent
   | RunEndEvent;
 
+/**
+ * Everything a run shows its host: the model's events passed through plus the run's own.
+ * Used only where a consumer takes both (the runtime's emit, the kernel's bus, `--json`, gateway frames).
+ */
+export type StreamEvent = ModelEvent | RunEvent;
+
 export type StreamEventType = StreamEvent['type'];
+export type ModelEventType = ModelEvent['type'];
+export type RunEventType = RunEvent['type'];

@@ -92,8 +92,8 @@ export async function runAuditVerify(options: { json?: boolean; head?: string })
 function headArgument(raw: string): { seq: number; hash: string; source: string } {
   const match = /^(\d+):([0-9a-f]{64})$/.exec(raw.trim());
   if (!match) {
-    throw new UsageError(`--head: expected <seq>:<hash> (a run's audit_head), got "${raw}"`, {
-      hint: "copy seq and hash from the audit_head of `oxydra run --json`'s last line, e.g. --head 42:3f2a…",
+    throw new UsageError(`--head: expected <seq>:<hash> (a run's auditHead), got "${raw}"`, {
+      hint: "copy seq and hash from the auditHead of `oxydra run --json`'s last line, e.g. --head 42:3f2a…",
     });
   }
   return { seq: Number(match[1]), hash: match[2]!, source: 'the --head you gave' };

@@ -73,7 +73,7 @@ export function declareWorkspaceCommands(program: Command): void {
   audit
     .command('verify')
     .description('check every entry and link of the chain and that it reaches every recorded head')
-    .option('--head <seq:hash>', "also check a head recorded elsewhere (a run's audit_head)")
+    .option('--head <seq:hash>', "also check a head recorded elsewhere (a run's auditHead)")
     .option('--json', 'print the report as JSON')
     .action(lazy(() => import('../commands/audit.js'), 'runAuditVerify'));
   audit

@@ -6,17 +6,21 @@
  * unchanged (they carry no agentId).
  */
 import { isLifecycleEvent, type KernelEvent } from '@oxydra/kernel';
-import { describeCall } from '@oxydra/types';
+import { describeCall, EVENT_CONTRACT_VERSION } from '@oxydra/types';
 import type { TextRenderer } from './render-text.js';
 
-/** The JSON line of an event, or undefined for none. */
+/**
+ * The JSON line of an event, or undefined for none. Every line carries the event contract's
+ * version as `v` (the schemas in @oxydra/types/events), so a script reading any line knows it.
+ */
 export function jsonLine(envelope: KernelEvent, rootId: string): string | undefined {
   const { event } = envelope;
   if (envelope.agentId === rootId) {
     if (event.type === 'agent_spawned' || event.type === 'agent_exited') return undefined;
-    return JSON.stringify(event);
+    return JSON.stringify({ v: EVENT_CONTRACT_VERSION, ...event });
   }
   return JSON.stringify({
+    v: EVENT_CONTRACT_VERSION,
     ...event,
     agentId: envelope.agentId,
     ...(envelope.parentAgentId !== undefined ? { parentAgentId: envelope.parentAgentId } : {}),

@@ -154,7 +154,7 @@ export class TextRenderer {
       this.atLineStart = true;
     }
     const c = this.options.color;
-    const summary = usageLine(event.usage, event.cost_usd, event.turns);
+    const summary = usageLine(event.usage, event.costUsd, event.turns);
     if (event.type === 'run_completed') {
       this.writeNote(green(c, `done: ${summary}`));
     } else if (event.error?.code === 'cancelled') {
@@ -165,7 +165,7 @@ export class TextRenderer {
       this.styled(red, `run failed: ${reason}`);
       this.writeNote(dim(c, summary));
     }
-    const sessionId = this.options.sessionId ?? event.session_id;
+    const sessionId = this.options.sessionId ?? event.sessionId;
     if (sessionId) {
       const id = shortSessionId(sessionId);
       this.writeNote(dim(c, `session ${id} (continue with --session ${id})`));

@@ -21,7 +21,7 @@ export interface RunFailureInfo {
   code: string;
   message: string;
   kind?: string;
-  retry_after_ms?: number;
+  retryAfterMs?: number;
   /** Attempts the provider's reliability policy made (more than one: it already retried). */
   attempts?: number;
 }
@@ -41,7 +41,7 @@ export function turnFailure(error: RunFailureInfo | undefined, toolRan: boolean)
       retriable: false,
     };
   }
-  const failure = retryLater(statusOf(code, error?.kind), code, message, error?.retry_after_ms);
+  const failure = retryLater(statusOf(code, error?.kind), code, message, error?.retryAfterMs);
   if ((error?.attempts ?? 1) > 1) failure.headers['x-should-retry'] = 'false';
   return failure;
 }

@@ -5,7 +5,7 @@
  * never did. Every reply carries zero usage priced at $0, so a replay spends nothing.
  */
 import { replyEvents, type ScriptedProvider, scriptedProvider } from '@oxydra/testkit';
-import { ProviderError, type StreamEvent } from '@oxydra/types';
+import { type ModelEvent, ProviderError } from '@oxydra/types';
 import type { Recording } from './recording.js';
 
 export interface Cassette {
@@ -28,7 +28,7 @@ export function cassetteProvider(recording: Recording): Cassette {
           `the recording has no model reply for call ${number} of turn ${turn + 1} (it recorded ${steps.length}): the replay went where the recording did not`,
           { kind: 'bad_request', provider: 'replay' },
         );
-        const failing: AsyncIterable<StreamEvent> = {
+        const failing: AsyncIterable<ModelEvent> = {
           [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
         };
         return failing;
@@ -46,7 +46,7 @@ export function cassetteProvider(recording: Recording): Cassette {
         },
         call,
       );
-      return events.flatMap((event): StreamEvent[] => {
+      return events.flatMap((event): ModelEvent[] => {
         // The argument text exactly as recorded (it may not have been valid JSON).
         const raw =
           event.type === 'tool_call_end' || event.type === 'tool_call_delta'

@@ -163,8 +163,8 @@ function withOutcome(
   if (event.type !== 'run_completed' && event.type !== 'run_failed') return event;
   return {
     ...event,
-    ...(sessionId !== undefined ? { session_id: sessionId } : {}),
-    ...(auditHead ? { audit_head: auditHead } : {}),
+    ...(sessionId !== undefined ? { sessionId } : {}),
+    ...(auditHead ? { auditHead } : {}),
   };
 }
 
@@ -194,7 +194,7 @@ async function anchorAudit(
 function failedBeforeStart(error: unknown): RunEndEvent {
   const code = error instanceof OxydraError ? error.code : 'internal_error';
   const message = error instanceof Error ? error.message : String(error);
-  return { type: 'run_failed', text: '', usage: {}, cost_usd: 0, turns: 0, error: { code, message } };
+  return { type: 'run_failed', text: '', usage: {}, costUsd: 0, turns: 0, error: { code, message } };
 }
 
 /** The plugins' context providers for this agent's model calls, when any plugin has one. */

@@ -1,9 +1,9 @@
 /** The Provider object every adapter returns: its stream runs inside the shared guard. */
 import {
   type Context,
+  type ModelEvent,
   type Provider,
   type ProviderType,
-  type StreamEvent,
   type StreamOptions,
   WIRE_FACTS,
 } from '@oxydra/types';
@@ -14,7 +14,7 @@ export interface AdapterCall {
   /** Reduces this SDK's typed errors to facts for classification. */
   describe: ErrorDescriber;
   /** The wire stream for one call; `signal` aborts the request. */
-  run(signal: AbortSignal): AsyncIterable<StreamEvent>;
+  run(signal: AbortSignal): AsyncIterable<ModelEvent>;
 }
 
 export function defineAdapter(
@@ -25,7 +25,7 @@ export function defineAdapter(
   return {
     name: options.name,
     type,
-    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<StreamEvent> {
+    stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<ModelEvent> {
       const { describe, run } = call(context);
       return guardStream(
         {

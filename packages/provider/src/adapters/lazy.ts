@@ -4,7 +4,7 @@
  * at every start, which `oxydra run` and `oxydra --help` should not pay. Construction stays
  * synchronous.
  */
-import type { Context, Provider, ProviderType, StreamEvent, StreamOptions } from '@oxydra/types';
+import type { Context, ModelEvent, Provider, ProviderType, StreamOptions } from '@oxydra/types';
 import { wrapStream } from '../shared/wrap-stream.js';
 import type { AdapterOptions } from './options.js';
 
@@ -18,7 +18,7 @@ export function lazyAdapter(type: ProviderType, load: () => Promise<AdapterFacto
     return {
       name: options.name,
       type,
-      stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<StreamEvent> {
+      stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<ModelEvent> {
         // Once loaded, the adapter's own stream: no layer left between it and the caller.
         if (loaded) return loaded.stream(context, streamOptions);
         return wrapStream({

@@ -6,10 +6,10 @@
 import {
   ConfigError,
   type Context,
+  type ModelEvent,
   type Provider,
   type ProviderEntry,
   ProviderError,
-  type StreamEvent,
   type StreamOptions,
   WIRE_FACTS,
 } from '@oxydra/types';
@@ -66,7 +66,7 @@ export function withAuthContext(provider: Provider, auth: AuthContext): Provider
         : `set one of: ${credentialCandidates(auth.entry).join(', ')}`,
     });
   }
-  function stream(context: Context, options?: StreamOptions): AsyncIterable<StreamEvent> {
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<ModelEvent> {
     return wrapStream({ open: () => provider.stream(context, options), mapError: describe });
   }
   return { name: provider.name, type: provider.type, stream };

@@ -6,9 +6,9 @@
  */
 import {
   type Context,
+  type ModelEvent,
   type Provider,
   ProviderError,
-  type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
 import type { ModelInfo } from '../catalog/model-info.js';
@@ -39,7 +39,7 @@ export function withModelInputCheck(provider: Provider, model: ModelInfo, provid
       }
     }
   }
-  function stream(context: Context, options?: StreamOptions): AsyncIterable<StreamEvent> {
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<ModelEvent> {
     try {
       check(context);
     } catch (error) {

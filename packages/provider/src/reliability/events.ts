@@ -1,12 +1,12 @@
 /** Stream-event helpers shared by the retry and fallback wrappers. */
-import { ProviderError, type StreamEvent } from '@oxydra/types';
+import { type ModelEvent, ProviderError } from '@oxydra/types';
 
 /**
  * Events that show the answer to the caller. Once one has been yielded, replaying the request
  * would show it twice, so a failure after it is surfaced instead of retried. Usage and progress
  * events are bookkeeping and do not count.
  */
-export function isOutputEvent(event: StreamEvent): boolean {
+export function isOutputEvent(event: ModelEvent): boolean {
   switch (event.type) {
     case 'text_delta':
     case 'reasoning_delta':
@@ -20,7 +20,7 @@ export function isOutputEvent(event: StreamEvent): boolean {
   }
 }
 
-export function retryProgress(message: string): StreamEvent {
+export function retryProgress(message: string): ModelEvent {
   return { type: 'progress', progress: { kind: 'retry', message } };
 }
 

@@ -12,10 +12,10 @@
  */
 import {
   type Context,
+  type ModelEvent,
   type Provider,
   ProviderError,
   RETRIABLE_PROVIDER_ERROR_KINDS,
-  type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
 import { CircuitOpenError } from './breaker.js';
@@ -48,7 +48,7 @@ export function withFallbacks(targets: readonly FallbackTarget[], hooks: Fallbac
   if (!first) throw new Error('withFallbacks needs at least one provider');
   if (targets.length === 1) return first.provider;
 
-  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
+  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<ModelEvent> {
     for (const [index, target] of targets.entries()) {
       const model = index === 0 ? context.model : target.model;
       let sawOutput = false;

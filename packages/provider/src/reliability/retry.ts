@@ -10,10 +10,10 @@
 import {
   Cancelled,
   type Context,
+  type ModelEvent,
   type Provider,
   ProviderError,
   RETRIABLE_PROVIDER_ERROR_KINDS,
-  type StreamEvent,
   type StreamOptions,
 } from '@oxydra/types';
 import { type BreakerRegistry, type CircuitBreaker, CircuitOpenError, sharedBreakers } from './breaker.js';
@@ -56,7 +56,7 @@ export function withReliability(
     cooldownMs: policy.circuit_breaker_cooldown_secs * 1000,
   });
 
-  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<StreamEvent> {
+  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<ModelEvent> {
     const maxAttempts = Math.max(1, policy.max_attempts);
     if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
     // One permission per call: the breaker judges calls after their retries, not attempts, so a

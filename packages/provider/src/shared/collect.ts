@@ -7,9 +7,9 @@ import {
   type AssistantMessage,
   type FinishReason,
   flatString,
+  type ModelEvent,
   type ProviderResponse,
   type ReasoningBlock,
-  type StreamEvent,
   type ToolCall,
   type Usage,
 } from '@oxydra/types';
@@ -25,7 +25,7 @@ export class ResponseAssembler {
   private finishDetails: Record<string, unknown> | undefined;
   private usage: Usage = {};
 
-  add(event: StreamEvent): void {
+  add(event: ModelEvent): void {
     switch (event.type) {
       case 'text_delta':
         this.openBlock = undefined;
@@ -77,7 +77,7 @@ export class ResponseAssembler {
     return response;
   }
 
-  private addReasoning(event: Extract<StreamEvent, { type: 'reasoning_delta' }>): void {
+  private addReasoning(event: Extract<ModelEvent, { type: 'reasoning_delta' }>): void {
     let block = this.openBlock;
     if (block === undefined) {
       block = { text: '' };
@@ -95,7 +95,7 @@ export class ResponseAssembler {
   }
 }
 
-function toToolCall(event: Extract<StreamEvent, { type: 'tool_call_end' }>): ToolCall {
+function toToolCall(event: Extract<ModelEvent, { type: 'tool_call_end' }>): ToolCall {
   const call: ToolCall = {
     id: event.id,
     name: event.name,
@@ -106,7 +106,7 @@ function toToolCall(event: Extract<StreamEvent, { type: 'tool_call_end' }>): Too
   return call;
 }
 
-export async function collectResponse(events: AsyncIterable<StreamEvent>): Promise<ProviderResponse> {
+export async function collectResponse(events: AsyncIterable<ModelEvent>): Promise<ProviderResponse> {
   const assembler = new ResponseAssembler();
   for await (const event of events) assembler.add(event);
   return assembler.response();

@@ -6,7 +6,7 @@
  *   text or tool-call output had already been yielded;
  * - cleanup: the request is aborted when the consumer stops early or anything fails.
  */
-import { Cancelled, createAbortRacer, ProviderError, type StreamEvent } from '@oxydra/types';
+import { Cancelled, createAbortRacer, type ModelEvent, ProviderError } from '@oxydra/types';
 import {
   type ErrorFacts,
   type ErrorScope,
@@ -24,7 +24,7 @@ export interface GuardOptions extends ErrorScope {
 }
 
 /** Output a retry would repeat to the user or the runtime. */
-const PARTIAL_OUTPUT_EVENTS = new Set<StreamEvent['type']>([
+const PARTIAL_OUTPUT_EVENTS = new Set<ModelEvent['type']>([
   'text_delta',
   'tool_call_start',
   'tool_call_delta',
@@ -45,8 +45,8 @@ function cancelledBy(signal: AbortSignal, cause?: unknown): Cancelled {
 
 export async function* guardStream(
   options: GuardOptions,
-  source: (signal: AbortSignal) => AsyncIterable<StreamEvent>,
-): AsyncGenerator<StreamEvent, void, undefined> {
+  source: (signal: AbortSignal) => AsyncIterable<ModelEvent>,
+): AsyncGenerator<ModelEvent, void, undefined> {
   const outer = options.signal;
   if (outer?.aborted) throw cancelledBy(outer);
 

@@ -4,7 +4,7 @@
  * fragment → `tool_call_end` with parsed arguments. Adapters only say what arrived for which
  * call; ordering, buffering and parsing live here.
  */
-import type { StreamEvent, ToolCallEndEvent } from '@oxydra/types';
+import type { ModelEvent, ToolCallEndEvent } from '@oxydra/types';
 import { parseToolArguments } from './tool-arguments.js';
 
 export interface ToolCallUpdate {
@@ -58,7 +58,7 @@ export class ToolCallAssembler {
     return call === undefined ? '' : call.buffered + call.text;
   }
 
-  update(index: number, update: ToolCallUpdate): StreamEvent[] {
+  update(index: number, update: ToolCallUpdate): ModelEvent[] {
     let call = this.calls.get(index);
     if (call === undefined) {
       call = { buffered: '', text: '', started: false, ended: false };
@@ -70,7 +70,7 @@ export class ToolCallAssembler {
       if (update.name) call.name = update.name;
     }
     if (update.metadata) call.metadata = { ...call.metadata, ...update.metadata };
-    const events: StreamEvent[] = [];
+    const events: ModelEvent[] = [];
     if (!call.started && call.name !== undefined) events.push(...this.start(index, call));
     const fragment = update.argumentsDelta ?? '';
     if (fragment !== '') {
@@ -85,7 +85,7 @@ export class ToolCallAssembler {
   }
 
   /** Close a call: its arguments are complete. */
-  end(index: number, update: ToolCallUpdate = {}): StreamEvent[] {
+  end(index: number, update: ToolCallUpdate = {}): ModelEvent[] {
     const events = this.update(index, update);
     const call = this.calls.get(index);
     if (call === undefined || call.ended) return events;
@@ -97,16 +97,16 @@ export class ToolCallAssembler {
   }
 
   /** Close every call still open, in index order (the stream finished). */
-  endAll(): StreamEvent[] {
+  endAll(): ModelEvent[] {
     const open = [...this.calls.entries()].filter(([, call]) => !call.ended).map(([index]) => index);
     return open.sort((a, b) => a - b).flatMap((index) => this.end(index));
   }
 
-  private start(index: number, call: CallState): StreamEvent[] {
+  private start(index: number, call: CallState): ModelEvent[] {
     const name = call.name ?? '';
     call.id = call.id || this.synthesizeId(index, name);
     call.started = true;
-    const events: StreamEvent[] = [{ type: 'tool_call_start', index, id: call.id, name }];
+    const events: ModelEvent[] = [{ type: 'tool_call_start', index, id: call.id, name }];
     if (call.buffered !== '') {
       call.text = call.buffered;
       call.buffered = '';

@@ -1,17 +1,17 @@
 /** Drives a stream translator (SDK events in, StreamEvents out) over an SDK stream. */
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 
 export interface StreamTranslator<T> {
   /** The events one wire event completes. */
-  handle(event: T): StreamEvent[];
+  handle(event: T): ModelEvent[];
   /** The closing events (pending tool calls, usage, finish); throws if the stream was cut. */
-  end(): StreamEvent[];
+  end(): ModelEvent[];
 }
 
 export async function* translate<T>(
   source: AsyncIterable<T>,
   translator: StreamTranslator<T>,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   for await (const event of source) yield* translator.handle(event);
   yield* translator.end();
 }

@@ -9,24 +9,24 @@
  * `then` per step), and forwards return() and throw(), so a consumer that stops early still
  * ends the request under it.
  */
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 
 export interface StreamWrap {
   /** Opens the source; called on the first next(). Throwing (or rejecting) fails that next(). */
-  open(): AsyncIterable<StreamEvent> | Promise<AsyncIterable<StreamEvent>>;
+  open(): AsyncIterable<ModelEvent> | Promise<AsyncIterable<ModelEvent>>;
   /** Each event on its way out; return the event itself to pass it unchanged. */
-  map?(event: StreamEvent): StreamEvent;
+  map?(event: ModelEvent): ModelEvent;
   /** Each failure on its way out (of open and of the source): what to throw instead. */
   mapError?(error: unknown): unknown;
 }
 
-type Step = IteratorResult<StreamEvent, undefined>;
+type Step = IteratorResult<ModelEvent, undefined>;
 
 const DONE: Step = Object.freeze({ done: true, value: undefined });
 
-class WrappedStream implements AsyncIterableIterator<StreamEvent> {
-  #source: AsyncIterator<StreamEvent> | undefined;
-  #opening: Promise<AsyncIterator<StreamEvent>> | undefined;
+class WrappedStream implements AsyncIterableIterator<ModelEvent> {
+  #source: AsyncIterator<ModelEvent> | undefined;
+  #opening: Promise<AsyncIterator<ModelEvent>> | undefined;
   #closed = false;
   readonly #wrap: StreamWrap;
   readonly #onStep: ((step: Step) => Step) | undefined;
@@ -84,7 +84,7 @@ class WrappedStream implements AsyncIterableIterator<StreamEvent> {
     return step.then(this.#onStep, this.#onError);
   }
 
-  async #open(): Promise<AsyncIterator<StreamEvent>> {
+  async #open(): Promise<AsyncIterator<ModelEvent>> {
     try {
       const iterable = await this.#wrap.open();
       const source = iterable[Symbol.asyncIterator]();
@@ -97,6 +97,6 @@ class WrappedStream implements AsyncIterableIterator<StreamEvent> {
   }
 }
 
-export function wrapStream(wrap: StreamWrap): AsyncIterable<StreamEvent> {
+export function wrapStream(wrap: StreamWrap): AsyncIterable<ModelEvent> {
   return new WrappedStream(wrap);
 }

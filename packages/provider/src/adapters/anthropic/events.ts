@@ -1,7 +1,7 @@
 /** Anthropic Messages stream events → StreamEvents. */
 
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
-import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
+import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { InStreamError, streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage, sumReported } from '../../shared/usage.js';
@@ -54,7 +54,7 @@ export class AnthropicStreamTranslator {
   private stopDetails: Record<string, unknown> | undefined;
   private stopped = false;
 
-  handle(event: RawMessageStreamEvent): StreamEvent[] {
+  handle(event: RawMessageStreamEvent): ModelEvent[] {
     switch (event.type) {
       case 'message_start':
         this.usage = { ...(event.message.usage as object) };
@@ -89,11 +89,11 @@ export class AnthropicStreamTranslator {
     }
   }
 
-  end(): StreamEvent[] {
+  end(): ModelEvent[] {
     if (!this.stopped) throw streamEndedEarly('message_stop arrived');
-    const events: StreamEvent[] = [...this.tools.endAll()];
+    const events: ModelEvent[] = [...this.tools.endAll()];
     if (this.usage !== undefined) events.push({ type: 'usage', usage: anthropicUsage(this.usage) });
-    const finish: StreamEvent = {
+    const finish: ModelEvent = {
       type: 'finish',
       reason: normalise(this.stopReason),
       rawReason: this.stopReason ?? null,
@@ -113,7 +113,7 @@ export class AnthropicStreamTranslator {
     this.usage = merged;
   }
 
-  private blockStart(position: number, block: Record<string, unknown>): StreamEvent[] {
+  private blockStart(position: number, block: Record<string, unknown>): ModelEvent[] {
     switch (block.type) {
       case 'text': {
         this.blocks.set(position, { kind: 'text' });
@@ -140,7 +140,7 @@ export class AnthropicStreamTranslator {
     }
   }
 
-  private blockDelta(position: number, delta: Record<string, unknown>): StreamEvent[] {
+  private blockDelta(position: number, delta: Record<string, unknown>): ModelEvent[] {
     const block = this.blocks.get(position);
     switch (delta.type) {
       case 'text_delta':
@@ -161,7 +161,7 @@ export class AnthropicStreamTranslator {
     }
   }
 
-  private blockStop(position: number): StreamEvent[] {
+  private blockStop(position: number): ModelEvent[] {
     const block = this.blocks.get(position);
     if (block?.kind !== 'tool') return [];
     // Arguments normally stream as deltas; a block that carried its input whole still counts.

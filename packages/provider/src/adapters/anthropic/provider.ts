@@ -1,6 +1,6 @@
 /** Anthropic Messages API (`type: anthropic`). */
 import Anthropic from '@anthropic-ai/sdk';
-import type { Context, Provider, StreamEvent } from '@oxydra/types';
+import type { Context, ModelEvent, Provider } from '@oxydra/types';
 import { refusingRedirects } from '../../shared/http.js';
 import { translate } from '../../shared/translate.js';
 import { defineAdapter } from '../define.js';
@@ -34,7 +34,7 @@ async function* streamMessages(
   options: AdapterOptions,
   context: Context,
   signal: AbortSignal,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   const stream = await client.messages.create(anthropicRequest(context, options.name), { signal });
   yield* translate(stream, new AnthropicStreamTranslator());
 }

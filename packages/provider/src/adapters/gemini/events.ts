@@ -4,7 +4,7 @@
  * (`{name, args}`) or streamed (Vertex: `{name, willContinue}` → `{partialArgs}`… → `{}`).
  */
 
-import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
+import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage, sumReported } from '../../shared/usage.js';
@@ -117,8 +117,8 @@ export class GeminiStreamTranslator {
   private earlierUsage: unknown;
   private sawCandidates = false;
 
-  handle(chunk: GeminiChunk): StreamEvent[] {
-    const events: StreamEvent[] = [];
+  handle(chunk: GeminiChunk): ModelEvent[] {
+    const events: ModelEvent[] = [];
     // Early chunks carry usageMetadata without counts (only trafficType); keep the last real one.
     if (field(chunk.usageMetadata, 'promptTokenCount') !== undefined) this.usage = chunk.usageMetadata;
     const feedback = chunk.promptFeedback;
@@ -147,17 +147,17 @@ export class GeminiStreamTranslator {
     this.usage = undefined;
   }
 
-  end(): StreamEvent[] {
+  end(): ModelEvent[] {
     // Gemini has no end-of-stream event: a stream with candidates but no finishReason was cut.
     if (this.sawCandidates && this.finishReason === undefined && this.block === undefined) {
       throw streamEndedEarly('a finishReason arrived');
     }
-    const events: StreamEvent[] = [...this.closeOpen(), ...this.tools.endAll()];
+    const events: ModelEvent[] = [...this.closeOpen(), ...this.tools.endAll()];
     const usage =
       this.earlierUsage === undefined ? this.usage : mergeGeminiUsage(this.earlierUsage, this.usage);
     if (usage !== undefined) events.push({ type: 'usage', usage: geminiUsage(usage) });
     const raw = this.finishReason ?? null;
-    const finish: StreamEvent = {
+    const finish: ModelEvent = {
       type: 'finish',
       reason:
         this.block !== undefined
@@ -172,7 +172,7 @@ export class GeminiStreamTranslator {
     return events;
   }
 
-  private part(part: GeminiPart): StreamEvent[] {
+  private part(part: GeminiPart): ModelEvent[] {
     if (part.functionCall) return this.functionCall(part.functionCall, part.thoughtSignature);
     const text = part.text ?? '';
     if (part.thought) {
@@ -185,7 +185,7 @@ export class GeminiStreamTranslator {
         },
       ];
     }
-    const events: StreamEvent[] = [];
+    const events: ModelEvent[] = [];
     if (text !== '') events.push({ type: 'text_delta', text });
     // Gemini 3 signs the answer on a (usually empty) text part; keep it for replay.
     if (part.thoughtSignature)
@@ -193,7 +193,7 @@ export class GeminiStreamTranslator {
     return events;
   }
 
-  private functionCall(call: GeminiFunctionCall, signature?: string): StreamEvent[] {
+  private functionCall(call: GeminiFunctionCall, signature?: string): ModelEvent[] {
     const streaming = call.willContinue === true;
     if (call.name) {
       // A named part starts a new call; one still streaming is complete now.
@@ -224,7 +224,7 @@ export class GeminiStreamTranslator {
   }
 
   /** Gemini sends arguments as an object, so they go out as one delta when the call completes. */
-  private closeOpen(): StreamEvent[] {
+  private closeOpen(): ModelEvent[] {
     const open = this.open;
     if (open === undefined) return [];
     this.open = undefined;

@@ -3,7 +3,7 @@
  * `fetch` with eventsource-parser (see wire.ts). It sends what @google/genai sent for us (the
  * same bodies, URLs and key header) and keeps its automatic continuation.
  */
-import type { Context, Provider, StreamEvent } from '@oxydra/types';
+import type { Context, ModelEvent, Provider } from '@oxydra/types';
 import { InStreamError } from '../../shared/errors.js';
 import { defineAdapter } from '../define.js';
 import { type AdapterOptions, apiKeyOf } from '../options.js';
@@ -63,7 +63,7 @@ async function* streamGemini(
   root: string,
   context: Context,
   signal: AbortSignal,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   const problem = invalidModel(context.model);
   if (problem !== undefined) throw new InStreamError(problem, { code: 'INVALID_ARGUMENT' });
   const url = geminiStreamUrl(root, context.model);

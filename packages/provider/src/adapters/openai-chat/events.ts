@@ -2,7 +2,7 @@
  * Chat Completions stream chunks → StreamEvents. Pure and synchronous: one chunk in, the
  * events it completes out; `end()` when the stream closed.
  */
-import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
+import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage } from '../../shared/usage.js';
@@ -51,8 +51,8 @@ export class ChatStreamTranslator {
   private finishReason: string | undefined;
   private usage: Usage | undefined;
 
-  handle(chunk: ChatCompletionChunk): StreamEvent[] {
-    const events: StreamEvent[] = [];
+  handle(chunk: ChatCompletionChunk): ModelEvent[] {
+    const events: ModelEvent[] = [];
     if (chunk.usage) this.usage = chatUsage(chunk.usage);
     const choice = chunk.choices?.find((c) => c.index === 0) ?? chunk.choices?.[0];
     if (choice === undefined) return events;
@@ -82,7 +82,7 @@ export class ChatStreamTranslator {
   }
 
   /** A non-streaming body (servers that ignore `stream: true`), as one big chunk. */
-  handleCompletion(completion: ChatCompletion): StreamEvent[] {
+  handleCompletion(completion: ChatCompletion): ModelEvent[] {
     const choice = completion.choices?.[0];
     const message = choice?.message;
     const chunk = {
@@ -108,9 +108,9 @@ export class ChatStreamTranslator {
     return this.handle(chunk);
   }
 
-  end(): StreamEvent[] {
+  end(): ModelEvent[] {
     if (this.finishReason === undefined) throw streamEndedEarly('a finish_reason arrived');
-    const events: StreamEvent[] = [...this.tools.endAll()];
+    const events: ModelEvent[] = [...this.tools.endAll()];
     if (this.usage !== undefined) events.push({ type: 'usage', usage: this.usage });
     events.push({
       type: 'finish',

@@ -2,7 +2,7 @@
  * OpenAI Chat Completions (`type: openai`): OpenAI and every OpenAI-compatible server.
  * POST {baseURL}/chat/completions on `fetch`, the stream read with eventsource-parser (../openai/wire.ts).
  */
-import type { Context, Provider, StreamEvent } from '@oxydra/types';
+import type { Context, ModelEvent, Provider } from '@oxydra/types';
 import type { HttpTransport } from '../../shared/http.js';
 import { defineAdapter } from '../define.js';
 import { describeOpenAIError } from '../openai/errors.js';
@@ -18,7 +18,7 @@ async function* streamChat(
   options: AdapterOptions,
   context: Context,
   signal: AbortSignal,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   const body = JSON.stringify(chatRequest(context, { provider: options.name, baseURL: options.baseURL }));
   const response = await postOpenAI(transport, url, body, signal);
   const translator = new ChatStreamTranslator();

@@ -2,7 +2,7 @@
  * Responses API stream events → StreamEvents. Items are keyed on `output_index`, never on
  * their ids: some compatible endpoints (GitHub Copilot) send a different id on every event.
  */
-import type { FinishReason, StreamEvent, Usage } from '@oxydra/types';
+import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { InStreamError, streamEndedEarly } from '../../shared/errors.js';
 import { ToolCallAssembler } from '../../shared/tool-calls.js';
 import { field, makeUsage } from '../../shared/usage.js';
@@ -57,7 +57,7 @@ export class ResponsesStreamTranslator {
     return this.terminal?.status === 'completed';
   }
 
-  handle(event: ResponsesStreamEvent): StreamEvent[] {
+  handle(event: ResponsesStreamEvent): ModelEvent[] {
     const data = event as unknown as Record<string, unknown>;
     const outputIndex = typeof data.output_index === 'number' ? data.output_index : 0;
     switch (event.type) {
@@ -98,10 +98,10 @@ export class ResponsesStreamTranslator {
     }
   }
 
-  end(): StreamEvent[] {
+  end(): ModelEvent[] {
     const terminal = this.terminal;
     if (terminal === undefined) throw streamEndedEarly('response.completed arrived');
-    const events: StreamEvent[] = [...this.tools.endAll()];
+    const events: ModelEvent[] = [...this.tools.endAll()];
     if (terminal.usage !== undefined && terminal.usage !== null) {
       events.push({ type: 'usage', usage: responsesUsage(terminal.usage) });
     }
@@ -111,7 +111,7 @@ export class ResponsesStreamTranslator {
     return events;
   }
 
-  private itemAdded(outputIndex: number, item: WireItem): StreamEvent[] {
+  private itemAdded(outputIndex: number, item: WireItem): ModelEvent[] {
     if (item?.type !== 'function_call') return [];
     const index = this.tools.size;
     this.calls.set(outputIndex, index);
@@ -121,17 +121,17 @@ export class ResponsesStreamTranslator {
     return this.tools.update(index, update);
   }
 
-  private itemDone(outputIndex: number, item: WireItem): StreamEvent[] {
+  private itemDone(outputIndex: number, item: WireItem): ModelEvent[] {
     if (item?.type === 'reasoning') {
       // Marks the end of the reasoning block, with what replaying it needs.
-      const event: StreamEvent = { type: 'reasoning_delta', text: '' };
+      const event: ModelEvent = { type: 'reasoning_delta', text: '' };
       if (item.id) event.id = item.id;
       if (item.encrypted_content) event.encrypted = item.encrypted_content;
       return [event];
     }
     if (item?.type !== 'function_call') return [];
     let index = this.calls.get(outputIndex);
-    const events: StreamEvent[] = [];
+    const events: ModelEvent[] = [];
     if (index === undefined) {
       // A server that skipped output_item.added.
       index = this.tools.size;
@@ -146,13 +146,13 @@ export class ResponsesStreamTranslator {
   }
 
   /** Servers that send arguments only in the `.done` events, not as deltas. */
-  private argumentsFallback(outputIndex: number, text: string | undefined): StreamEvent[] {
+  private argumentsFallback(outputIndex: number, text: string | undefined): ModelEvent[] {
     const index = this.calls.get(outputIndex);
     if (index === undefined || !text || this.tools.argumentsOf(index) !== '') return [];
     return this.tools.update(index, { argumentsDelta: text });
   }
 
-  private finishWith(response: WireResponse | undefined): StreamEvent[] {
+  private finishWith(response: WireResponse | undefined): ModelEvent[] {
     const status = response?.status ?? 'completed';
     if (response?.id) this.responseId = response.id;
     if (status === 'failed') {

@@ -2,7 +2,7 @@
  * OpenAI Responses API (`type: openai_responses`), with previous_response_id chaining.
  * POST {baseURL}/responses on `fetch`, the stream read with eventsource-parser (../openai/wire.ts).
  */
-import type { Context, Provider, StreamEvent } from '@oxydra/types';
+import type { Context, ModelEvent, Provider } from '@oxydra/types';
 import { ResponseAssembler } from '../../shared/collect.js';
 import type { HttpTransport } from '../../shared/http.js';
 import { defineAdapter } from '../define.js';
@@ -28,7 +28,7 @@ async function* streamResponses(
   options: AdapterOptions,
   context: Context,
   signal: AbortSignal,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   const { instructions, items } = responsesInput(context, options.name);
   const open = (input: ResponsesInputItem[], previousResponseId: string | undefined) =>
     postOpenAI(

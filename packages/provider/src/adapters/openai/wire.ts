@@ -6,7 +6,7 @@
  * (the SDK read OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_BASE_URL, OPENAI_CUSTOM_HEADERS... unless
  * told not to): a key or header must not reach a server the user did not give it to.
  */
-import type { StreamEvent } from '@oxydra/types';
+import type { ModelEvent } from '@oxydra/types';
 import { type HttpTransport, postJson, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
 import { SseReader } from '../../shared/sse.js';
 import type { StreamTranslator } from '../../shared/translate.js';
@@ -75,7 +75,7 @@ class OpenAIEventReader extends SseReader {
 export async function* translateOpenAIStream<T>(
   response: Response,
   translator: StreamTranslator<T>,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<ModelEvent> {
   const reader = new OpenAIEventReader(response);
   let done = false;
   try {
