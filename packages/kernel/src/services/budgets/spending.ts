@@ -9,11 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { BudgetExceeded } from '@oxydra/types';
 import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
-import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
+import { WriteBatch } from '../../store/write-batch.js';
+import { type Cap, type CapKey, forgetCaps, PERIOD_OF } from './caps.js';
 import { describeReset, type Period, periodOf } from './periods.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+/** A settle whose commit failed is tried with this many commits before it is given up (warned). */
+const SETTLE_ATTEMPTS = 3;
 
 export interface Reservation {
   id: string;
@@ -77,7 +80,9 @@ export class SpendingLedger {
 
   /**
    * Replaces a reservation with what the call cost (unknown cost: the reserved amount stays
-   * spent). `alsoRecord` runs in the same transaction (the usage log's row).
+   * spent). `alsoRecord` runs in the same transaction (the usage log's row). The settles of one
+   * tick commit together (store/write-batch.ts), before any other write of this process (a
+   * reservation sees them); another process sees them a tick later.
    */
   settle(
     reservation: Reservation,
@@ -89,25 +94,39 @@ export class SpendingLedger {
       `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
        ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
     );
+    this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
     const add = this.#settle;
-    writeTransaction(this.db, () => {
-      if (reservation.id !== '')
-        this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
-      for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
-      alsoRecord?.();
-    });
+    const release = this.#release;
+    let attempts = 0;
+    const batch = WriteBatch.of(this.db);
+    const job = {
+      write: () => {
+        attempts += 1;
+        if (reservation.id !== '') release.run(reservation.id);
+        for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
+        alsoRecord?.();
+      },
+      // Rolled back (the database busy past its timeout): tried again with the next commits.
+      done: (error: unknown) => {
+        if (error !== undefined && attempts < SETTLE_ATTEMPTS) batch.add(job);
+      },
+    };
+    batch.add(job);
   }
 
   #settle: KernelStatement | undefined;
+  #release: KernelStatement | undefined;
 
   /** A call that never happened (or failed without usage): its reservation is returned whole. */
   release(reservation: Reservation): void {
     if (reservation.id === '') return;
-    this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+    this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
+    this.#release.run(reservation.id);
   }
 
   /** Spend in the current periods, per scope (all scopes, or those starting with `prefix`). */
   current(scopePrefix = ''): SpendRow[] {
+    WriteBatch.of(this.db).flush();
     const now = this.now();
     const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
       (key) => this.period(key, now).key,
@@ -141,6 +160,7 @@ export class SpendingLedger {
   }
 
   setCap(scope: string, key: CapKey, value: number | undefined): void {
+    forgetCaps(this.db);
     if (value === undefined)
       this.db.prepare('DELETE FROM budget_limits WHERE scope = ? AND key = ?').run(scope, key);
     else
@@ -153,6 +173,7 @@ export class SpendingLedger {
 
   /** Spent plus reserved by others, for one cap now. */
   used(cap: Cap, now = this.now()): { spent: number; reserved: number; period: Period } {
+    if (!this.db.inTransaction) WriteBatch.of(this.db).flush();
     const period = this.period(cap.key, now);
     const row = this.db
       .prepare('SELECT usd, tokens, calls FROM budget_spend WHERE scope = ? AND period = ?')
