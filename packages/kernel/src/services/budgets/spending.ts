@@ -90,29 +90,63 @@ export class SpendingLedger {
     alsoRecord?: () => void,
   ): void {
     const usd = spent.usd ?? reservation.usd;
-    this.#settle ??= this.db.prepare(
-      `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
-    );
-    this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
-    const add = this.#settle;
-    const release = this.#release;
-    let attempts = 0;
-    const batch = WriteBatch.of(this.db);
-    const job = {
-      write: () => {
-        attempts += 1;
-        if (reservation.id !== '') release.run(reservation.id);
-        for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
-        alsoRecord?.();
-      },
-      // Rolled back (the database busy past its timeout): tried again with the next commits.
-      done: (error: unknown) => {
-        if (error !== undefined && attempts < SETTLE_ATTEMPTS) batch.add(job);
-      },
-    };
-    batch.add(job);
+    const pending = this.#pending;
+    if (reservation.id !== '') pending.releases.push(reservation.id);
+    // Summed per scope and period: the settles of a tick write one row each, not one per call.
+    for (const target of reservation.targets) {
+      const key = `${target.scope}\0${target.period}`;
+      const sum = pending.spend.get(key);
+      if (sum) {
+        sum.usd += usd;
+        sum.tokens += spent.tokens;
+        sum.calls += 1;
+      } else pending.spend.set(key, { ...target, usd, tokens: spent.tokens, calls: 1 });
+    }
+    if (alsoRecord) pending.records.push(alsoRecord);
+    if (!pending.queued) {
+      pending.queued = true;
+      WriteBatch.of(this.db).add(this.#job);
+    }
   }
+
+  readonly #pending = {
+    releases: [] as string[],
+    spend: new Map<string, SpendRow>(),
+    records: [] as (() => void)[],
+    queued: false,
+    failures: 0,
+  };
+
+  readonly #job = {
+    write: () => {
+      this.#settle ??= this.db.prepare(
+        `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + excluded.calls`,
+      );
+      this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
+      const { releases, spend, records } = this.#pending;
+      for (const id of releases) this.#release.run(id);
+      for (const row of spend.values())
+        this.#settle.run(row.scope, row.period, row.usd, row.tokens, row.calls);
+      // The usage log's rows are entered once: a retried settle does not enter them again.
+      this.#pending.records = [];
+      for (const record of records) record();
+    },
+    done: (error: unknown) => {
+      const pending = this.#pending;
+      pending.queued = false;
+      // Rolled back (the database busy past its timeout): kept for the next commits, then dropped.
+      if (error !== undefined && ++pending.failures < SETTLE_ATTEMPTS) {
+        pending.queued = true;
+        WriteBatch.of(this.db).add(this.#job);
+        return;
+      }
+      pending.failures = 0;
+      pending.releases = [];
+      pending.spend = new Map();
+      pending.records = [];
+    },
+  };
 
   #settle: KernelStatement | undefined;
   #release: KernelStatement | undefined;
