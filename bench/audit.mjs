@@ -4,7 +4,11 @@
 // realistic tool-call data, and the cost of verifying the whole 100,000-entry chain (every
 // hash recomputed, every link checked). Targets: append <= 0.1 ms, verify <= 1 s.
 // Baseline in the same run: a plain INSERT of the same row without hashing or linking.
-// Usage: node bench/audit.mjs [--entries 100000] [--verifies 5]   (needs `npm run build`)
+// --max-entries below --entries measures appends in the pruning regime; --grouped appends as an
+// agent's spawn/exit/result entries are (committed with the others of their tick: here a block
+// of 200 per commit, as 200 concurrent agents make them).
+// Usage: node bench/audit.mjs [--entries 100000] [--verifies 5] [--max-entries N] [--grouped]
+//        (needs `npm run build`)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +18,20 @@ import { openKernelDb } from '../packages/kernel/dist/store/kernel-db.js';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
-  options: { entries: { type: 'string', default: '100000' }, verifies: { type: 'string', default: '5' } },
+  options: {
+    entries: { type: 'string', default: '100000' },
+    verifies: { type: 'string', default: '5' },
+    'max-entries': { type: 'string' },
+    grouped: { type: 'boolean', default: false },
+  },
 });
 const entries = Number(values.entries);
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-bench-audit-'));
 try {
   const db = openKernelDb(dir);
-  const audit = await KernelAudit.open(dir, db, { maxEntries: entries });
+  const maxEntries = Number(values['max-entries'] ?? entries);
+  const audit = await KernelAudit.open(dir, db, { maxEntries });
+  const options = values.grouped ? { grouped: true } : {};
   const tools = ['file_read', 'file_write', 'shell_exec', 'web_fetch'];
   const baseline = db.prepare('INSERT INTO audit_meta (key, value) VALUES (?, ?)');
   // Interleaved blocks of 1,000: chain appends, then the same number of plain inserts.
@@ -40,8 +51,11 @@ try {
           args: JSON.stringify({ path: `src/module-${n % 500}/file-${n}.ts`, offset: n }),
         },
         tool,
+        options,
       );
+      if (values.grouped && i % 200 === 199) await audit.chain.committed();
     }
+    if (values.grouped) await audit.chain.committed();
     appendMs.push((performance.now() - start) / 1000);
     start = performance.now();
     for (let i = 0; i < 1000; i++) baseline.run(`plain-${block}-${i}`, `src/module-${i}/file-${block}.ts`);
@@ -64,6 +78,8 @@ try {
       {
         benchmark: 'audit-chain',
         entries,
+        max_entries: maxEntries,
+        grouped: values.grouped,
         append_ms_per_entry: append,
         plain_insert_ms_per_row_baseline: plain,
         append_vs_plain_insert: Math.round((append.median_ms / plain.median_ms) * 100) / 100,

@@ -15,7 +15,7 @@ import { type AgentAssembly, assembleAgent, assemblyKey } from './assemble/agent
 import { type KernelBase, openBase } from './assemble/base.js';
 import { DELEGATE_TOOL, delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
-import { agentPersona } from './personas/agent-persona.js';
+import { agentPersona, forgetPersonas } from './personas/agent-persona.js';
 import { type PersonaStore, personaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
 import { type KernelScheduler, kernelScheduler, scheduleCalls } from './scheduler/index.js';
@@ -220,7 +220,10 @@ class KernelFacade implements Kernel {
     this.personas = personaStore(options.workspace, base.env, {
       audit: (actor, type, data, resource) => base.audit.record(actor, type, data, resource),
       actor: options.host,
-      onChange: () => this.#assemblies.clear(),
+      onChange: () => {
+        this.#assemblies.clear();
+        forgetPersonas(this.personas);
+      },
     });
     const clock = options.clock ?? systemClock;
     const schedules = scheduleCalls(base.db, base.audit, { config: base.config, now: () => clock.now() });
@@ -365,7 +368,7 @@ class KernelFacade implements Kernel {
     spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt' | 'approval'>,
   ): AgentAssembly {
     // A skill or program installed, removed or switched since: agents get the new list.
-    if (this.#base.skills?.refresh()) this.#assemblies.clear();
+    if (this.#base.skills?.refreshIfDue()) this.#assemblies.clear();
     const key = assemblyKey(spec);
     const persona = agentPersona(this.#base.config, spec.agent, this.personas);
     const personaStamp = persona ? `${persona.path}\0${persona.stamp}` : '';

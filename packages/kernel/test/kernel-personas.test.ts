@@ -12,6 +12,7 @@ import type { ScenarioStep } from '@oxydra/testkit';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { personaStore } from '../src/index.js';
+import { PERSONA_FRESH_MS } from '../src/personas/agent-persona.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -71,10 +72,13 @@ describe('personas in the kernel', () => {
     const cli = personaStore(workspace, { HOME: workspace });
     await cli.create('zoey', { from: join(FIXTURES, 'zoey-agent.json') });
     await cli.setActive('zoey');
+    // The kernel looks at the files at most once a second (agent-persona.ts PERSONA_FRESH_MS).
+    await pastFreshness();
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 2)).toContain('Persona: you speak and act as Zoey (@zoey_ai).');
     expect(systemOf(mock, 2)).not.toContain('C-3PO');
     await cli.update('zoey', { set: { topics: ['gardening'] } });
+    await pastFreshness();
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 3)).toContain('Topics Zoey knows well: gardening.');
     expect(mock.requests[3]!.raw).not.toContain('CANARY');
@@ -145,3 +149,8 @@ describe('personas in the kernel', () => {
     expect(mock.requests).toHaveLength(0);
   });
 });
+
+/** Waits out the interval within which a resolved persona is reused. */
+function pastFreshness(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, PERSONA_FRESH_MS + 50));
+}

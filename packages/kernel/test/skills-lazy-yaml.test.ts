@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REFRESH_EVERY_MS } from '../src/skills/catalog.js';
 import { yamlLoaded } from '../src/skills/front-matter.js';
 import { closeAll, testKernel } from './helpers.js';
 
@@ -17,7 +18,8 @@ describe('the YAML parser in a kernel', () => {
     const { kernel, mock, workspace } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
     await kernel.agents.spawn({ prompt: 'hi' }).result;
     expect(JSON.stringify(mock.requests[0]!.body)).toContain('- code-review:');
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Also past the interval within which the kernel trusts its last look at the skill folders.
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_EVERY_MS + 50));
     expect(yamlLoaded()).toBe(false);
 
     // Quoted values and a list: only the YAML parser reads this front matter.

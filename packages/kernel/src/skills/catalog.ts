@@ -2,8 +2,8 @@
  * The skills a kernel offers, discovered once and kept. Before each assembly the kernel asks
  * `refresh()`, which looks only at the modification times of the tier folders (a handful of
  * stats): installing, removing, upgrading, enabling or disabling a skill or program adds, renames
- * or removes an entry there, so a gateway sees `oxydra skills install` on its next agent without
- * a restart. Editing an existing SKILL.md in place changes no tier folder: its body is read when
+ * or removes an entry there, so a gateway sees `oxydra skills install` on its agents from a second later,
+ * without a restart. Editing an existing SKILL.md in place changes no tier folder: its body is read when
  * it is loaded, so that is live, while a new name or description shows from the next kernel.
  */
 import { statSync } from 'node:fs';
@@ -14,6 +14,9 @@ import { loadYaml } from './front-matter.js';
 import { type SkillLocation, type SkillPlaces, skillLocations } from './locations.js';
 import { promptDescription, type Skill } from './skill.js';
 import { oxydraToolName } from './tool-aliases.js';
+
+/** How long a look at the tier folders holds: a change made since is seen after this. */
+export const REFRESH_EVERY_MS = 1000;
 
 export interface SkillCatalogOptions extends SkillPlaces {
   /** `[skills] disabled`: names never offered. */
@@ -27,6 +30,8 @@ export class SkillCatalog {
   readonly #warn: (message: string) => void;
   #signature: string;
   #discovery: Discovery;
+  /** When the tier folders were last looked at (performance.now()). */
+  #lookedAt: number;
 
   /**
    * A catalog. The YAML parser loads first when a skills or programs folder exists; without one
@@ -46,11 +51,24 @@ export class SkillCatalog {
     this.#disabled = new Set(options.disabled ?? []);
     this.#warn = options.warn;
     this.#signature = this.#sign();
+    // The first spawn looks again (a folder filled right after the kernel opened).
+    this.#lookedAt = Number.NEGATIVE_INFINITY;
     this.#discovery = discoverSkills(this.locations, this.#warn);
   }
 
-  /** Rediscovers when a tier folder changed since the last look; true when it did. */
-  refresh(): boolean {
+  /** `refresh` trusting a look younger than REFRESH_EVERY_MS: what a spawn asks. */
+  refreshIfDue(): boolean {
+    return this.refresh({ maxAgeMs: REFRESH_EVERY_MS });
+  }
+
+  /**
+   * Rediscovers when a tier folder changed since the last look; true when it did. With
+   * `maxAgeMs` (the kernel's spawns: REFRESH_EVERY_MS) a look younger than that is trusted.
+   */
+  refresh(options: { maxAgeMs?: number } = {}): boolean {
+    const now = performance.now();
+    if (options.maxAgeMs !== undefined && now - this.#lookedAt < options.maxAgeMs) return false;
+    this.#lookedAt = now;
     const signature = this.#sign();
     if (signature === this.#signature) return false;
     this.#signature = signature;
@@ -59,6 +77,7 @@ export class SkillCatalog {
       // Skills whose front matter needs the parser, met before it loaded (a kernel's first
       // moments): they join from the first agent after it has, looked for again until then.
       this.#signature = '';
+      this.#lookedAt = Number.NEGATIVE_INFINITY;
       void loadYaml().catch((error: unknown) => this.#warn(`skills: ${(error as Error).message}`));
     }
     return true;

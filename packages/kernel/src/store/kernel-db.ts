@@ -100,6 +100,9 @@ function pragma(db: KernelDb, text: string): unknown {
  */
 export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
   if (db.inTransaction) return fn();
+  // Writes grouped for this tick commit first: a transaction never sees the database behind
+  // what this process already recorded (a reservation reads the spend settled before it).
+  beforeWrite.get(db)?.();
   db.exec('BEGIN IMMEDIATE');
   try {
     const result = fn();
@@ -109,4 +112,11 @@ export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+const beforeWrite = new WeakMap<KernelDb, () => void>();
+
+/** What `writeTransaction` runs before it begins (the database's write batch: store/write-batch.ts). */
+export function setBeforeWrite(db: KernelDb, hook: () => void): void {
+  beforeWrite.set(db, hook);
 }

@@ -13,7 +13,11 @@ import type { StreamEvent } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { WorkspaceIdentity } from '../../store/workspace-identity.js';
 import type { LifecycleEvent } from '../../types.js';
-import { AuditChain, type AuditHead } from './chain.js';
+import { type AppendOptions, AuditChain, type AuditHead } from './chain.js';
+
+/** Records of what already happened: committed with the others of their tick (chain.ts). */
+const GROUPED: AppendOptions = { grouped: true };
+
 import { type AuditEntry, EntryHasher } from './entry.js';
 import type { AuditAnchor } from './verify.js';
 
@@ -59,8 +63,14 @@ export class KernelAudit {
     return audit;
   }
 
-  record(actor: string, type: string, data: Record<string, unknown>, resource = ''): AuditEntry {
-    return this.chain.append({ actor, action: { type, data }, resource });
+  record(
+    actor: string,
+    type: string,
+    data: Record<string, unknown>,
+    resource = '',
+    options: AppendOptions = {},
+  ): AuditEntry {
+    return this.chain.append({ actor, action: { type, data }, resource }, options);
   }
 
   /** The registry's decision on a privileged call, committed before the call runs. */
@@ -103,23 +113,33 @@ export class KernelAudit {
           'tool_result',
           { tool: event.name, call: event.id, ok: !event.isError, ms: Math.round(event.durationMs) },
           event.name,
+          GROUPED,
         );
         return;
       case 'agent_spawned':
-        this.record(actor, 'agent_spawn', {
-          name: event.name,
-          ...(event.parentAgentId ? { parent: event.parentAgentId } : {}),
-        });
+        this.record(
+          actor,
+          'agent_spawn',
+          {
+            name: event.name,
+            ...(event.parentAgentId ? { parent: event.parentAgentId } : {}),
+          },
+          '',
+          GROUPED,
+        );
         return;
       case 'agent_exited':
-        this.record(actor, 'agent_exit', {
-          status: event.status,
-          ...(event.reason ? { reason: event.reason } : {}),
-        });
+        this.record(
+          actor,
+          'agent_exit',
+          { status: event.status, ...(event.reason ? { reason: event.reason } : {}) },
+          '',
+          GROUPED,
+        );
         return;
       case 'run_failed':
         if (event.error?.code === 'budget_exceeded') {
-          this.record(actor, 'budget_stop', { message: event.error.message });
+          this.record(actor, 'budget_stop', { message: event.error.message }, '', GROUPED);
         }
         return;
       default:
@@ -136,7 +156,11 @@ export class KernelAudit {
     sessionId?: string,
     options: { flush?: boolean } = {},
   ): Promise<AuditHead | undefined> {
-    const head = this.chain.head();
+    // The head handed out must be on disk: it waits for the tick's commit (shared by every
+    // turn ending in that tick) rather than committing on its own.
+    await this.chain.committed();
+    if (options.flush) this.chain.commitAll();
+    const head = this.chain.durableHead();
     if (!head) return undefined;
     // The file costs an fsync: written at most once a second while turns run, and on close.
     if (options.flush) await this.#writeHeadFile();

@@ -52,18 +52,55 @@ export function agentScope(agent: string): string {
   return `agent:${agent}`;
 }
 
-/** Caps set with `oxydra budget set` (they win over the configuration until unset). */
-const capQueries = new WeakMap<KernelDb, KernelStatement>();
+/**
+ * Caps set with `oxydra budget set` (they win over the configuration until unset), asked before
+ * every model call: kept per database and scope (reading them was 8% of a turn). The kernel's own
+ * `setCap` forgets them at once; a change by another process (the CLI while a gateway runs) is
+ * seen through SQLite's data_version, looked at no more than every CAPS_FRESH_MS.
+ */
+export const CAPS_FRESH_MS = 250;
+
+interface CapCache {
+  query: KernelStatement;
+  version: { get(): unknown };
+  byScope: Map<string, Partial<Record<CapKey, number>>>;
+  dataVersion: unknown;
+  checkedAt: number;
+}
+
+const capCaches = new WeakMap<KernelDb, CapCache>();
 
 export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, number>> {
-  // Asked before every model call: the statement is prepared once per database.
-  let query = capQueries.get(db);
-  if (!query) {
-    query = db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true);
-    capQueries.set(db, query);
+  let cache = capCaches.get(db);
+  if (!cache) {
+    cache = {
+      query: db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true),
+      version: db.prepare('PRAGMA data_version').raw(true),
+      byScope: new Map(),
+      dataVersion: undefined,
+      checkedAt: Number.NEGATIVE_INFINITY,
+    };
+    capCaches.set(db, cache);
   }
-  const rows = query.all(scope) as [CapKey, number][];
-  return Object.fromEntries(rows);
+  const now = performance.now();
+  if (now - cache.checkedAt >= CAPS_FRESH_MS) {
+    // Changes when another connection commits (any table): then the caps are read again.
+    const version = (cache.version.get() as unknown[] | undefined)?.[0];
+    if (version !== cache.dataVersion) cache.byScope.clear();
+    cache.dataVersion = version;
+    cache.checkedAt = now;
+  }
+  let caps = cache.byScope.get(scope);
+  if (!caps) {
+    caps = Object.fromEntries(cache.query.all(scope) as [CapKey, number][]);
+    cache.byScope.set(scope, caps);
+  }
+  return caps;
+}
+
+/** After a cap changed through this connection (SpendingLedger.setCap). */
+export function forgetCaps(db: KernelDb): void {
+  capCaches.get(db)?.byScope.clear();
 }
 
 export function capsFor(

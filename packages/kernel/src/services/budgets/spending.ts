@@ -9,11 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { BudgetExceeded } from '@oxydra/types';
 import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
-import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
+import { WriteBatch } from '../../store/write-batch.js';
+import { type Cap, type CapKey, forgetCaps, PERIOD_OF } from './caps.js';
 import { describeReset, type Period, periodOf } from './periods.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+/** A settle whose commit failed is tried with this many commits before it is given up (warned). */
+const SETTLE_ATTEMPTS = 3;
 
 export interface Reservation {
   id: string;
@@ -77,7 +80,9 @@ export class SpendingLedger {
 
   /**
    * Replaces a reservation with what the call cost (unknown cost: the reserved amount stays
-   * spent). `alsoRecord` runs in the same transaction (the usage log's row).
+   * spent). `alsoRecord` runs in the same transaction (the usage log's row). The settles of one
+   * tick commit together (store/write-batch.ts), before any other write of this process (a
+   * reservation sees them); another process sees them a tick later.
    */
   settle(
     reservation: Reservation,
@@ -85,29 +90,77 @@ export class SpendingLedger {
     alsoRecord?: () => void,
   ): void {
     const usd = spent.usd ?? reservation.usd;
-    this.#settle ??= this.db.prepare(
-      `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + 1`,
-    );
-    const add = this.#settle;
-    writeTransaction(this.db, () => {
-      if (reservation.id !== '')
-        this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
-      for (const target of reservation.targets) add.run(target.scope, target.period, usd, spent.tokens);
-      alsoRecord?.();
-    });
+    const pending = this.#pending;
+    if (reservation.id !== '') pending.releases.push(reservation.id);
+    // Summed per scope and period: the settles of a tick write one row each, not one per call.
+    for (const target of reservation.targets) {
+      const key = `${target.scope}\0${target.period}`;
+      const sum = pending.spend.get(key);
+      if (sum) {
+        sum.usd += usd;
+        sum.tokens += spent.tokens;
+        sum.calls += 1;
+      } else pending.spend.set(key, { ...target, usd, tokens: spent.tokens, calls: 1 });
+    }
+    if (alsoRecord) pending.records.push(alsoRecord);
+    if (!pending.queued) {
+      pending.queued = true;
+      WriteBatch.of(this.db).add(this.#job);
+    }
   }
 
+  readonly #pending = {
+    releases: [] as string[],
+    spend: new Map<string, SpendRow>(),
+    records: [] as (() => void)[],
+    queued: false,
+    failures: 0,
+  };
+
+  readonly #job = {
+    write: () => {
+      this.#settle ??= this.db.prepare(
+        `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + excluded.calls`,
+      );
+      this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
+      const { releases, spend, records } = this.#pending;
+      for (const id of releases) this.#release.run(id);
+      for (const row of spend.values())
+        this.#settle.run(row.scope, row.period, row.usd, row.tokens, row.calls);
+      // The usage log's rows are entered once: a retried settle does not enter them again.
+      this.#pending.records = [];
+      for (const record of records) record();
+    },
+    done: (error: unknown) => {
+      const pending = this.#pending;
+      pending.queued = false;
+      // Rolled back (the database busy past its timeout): kept for the next commits, then dropped.
+      if (error !== undefined && ++pending.failures < SETTLE_ATTEMPTS) {
+        pending.queued = true;
+        WriteBatch.of(this.db).add(this.#job);
+        return;
+      }
+      pending.failures = 0;
+      pending.releases = [];
+      pending.spend = new Map();
+      pending.records = [];
+    },
+  };
+
   #settle: KernelStatement | undefined;
+  #release: KernelStatement | undefined;
 
   /** A call that never happened (or failed without usage): its reservation is returned whole. */
   release(reservation: Reservation): void {
     if (reservation.id === '') return;
-    this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservation.id);
+    this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
+    this.#release.run(reservation.id);
   }
 
   /** Spend in the current periods, per scope (all scopes, or those starting with `prefix`). */
   current(scopePrefix = ''): SpendRow[] {
+    WriteBatch.of(this.db).flush();
     const now = this.now();
     const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
       (key) => this.period(key, now).key,
@@ -141,6 +194,7 @@ export class SpendingLedger {
   }
 
   setCap(scope: string, key: CapKey, value: number | undefined): void {
+    forgetCaps(this.db);
     if (value === undefined)
       this.db.prepare('DELETE FROM budget_limits WHERE scope = ? AND key = ?').run(scope, key);
     else
@@ -153,6 +207,7 @@ export class SpendingLedger {
 
   /** Spent plus reserved by others, for one cap now. */
   used(cap: Cap, now = this.now()): { spent: number; reserved: number; period: Period } {
+    if (!this.db.inTransaction) WriteBatch.of(this.db).flush();
     const period = this.period(cap.key, now);
     const row = this.db
       .prepare('SELECT usd, tokens, calls FROM budget_spend WHERE scope = ? AND period = ?')

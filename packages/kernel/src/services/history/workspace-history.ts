@@ -70,7 +70,20 @@ export interface CheckpointCalls {
 }
 
 const LIST_LIMIT = 2000;
-const newRunId = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
+/**
+ * A run's id: 8 random hex digits (names a run in listings and `undo --run`; not a secret). Taken
+ * from a pool filled 256 ids at a time: one randomBytes call per run was on every turn's path.
+ */
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+function newRunId(prefix: string): string {
+  if (idAt + 4 > idPool.length) {
+    idPool = randomBytes(1024);
+    idAt = 0;
+  }
+  idAt += 4;
+  return `${prefix}${idPool.toString('hex', idAt - 4, idAt)}`;
+}
 
 export class WorkspaceHistory implements CheckpointCalls {
   #store: Promise<CheckpointStore> | undefined;

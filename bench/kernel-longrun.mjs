@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// A long-lived kernel (issue 32 item 4): one openKernel, then many agent turns (batches of 200
+// concurrent spawns, as bench/kernel.mjs (c)) against the testkit's zero-latency provider, with
+// the audit chain and budgets on as by default. Every --every turns it records the rate of that
+// slice and the process's RSS and heap, so growth shows as a slope: the target is turns/s and
+// RSS flat (last slice ≤ 1.1× the first after warm-up) over 100,000 turns, persistence off and
+// on. --root runs the same loop against another build's packages (an A/B in one session).
+// Usage: node --expose-gc bench/kernel-longrun.mjs [--turns 100000] [--every 10000]
+//        [--persist] [--audit-max N] [--root /work/base]            (prints one JSON object)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    turns: { type: 'string', default: '100000' },
+    every: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '200' },
+    persist: { type: 'boolean', default: false },
+    /** [audit] max_entries: small to reach the pruning regime within the run. */
+    'audit-max': { type: 'string' },
+    root: { type: 'string', default: new URL('..', import.meta.url).pathname },
+  },
+});
+const root = resolve(values.root);
+const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist', 'index.js')).href);
+const { openKernel } = await load('kernel');
+const { instantProvider, scriptedAdapters } = await load('testkit');
+const { agentConfigSchema } = await load('types');
+
+const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-longrun-'));
+const config = agentConfigSchema.parse({
+  selection: { provider: 'openai', model: 'gpt-4o-mini' },
+  providers: { registry: { openai: { provider_type: 'openai' } } },
+  memory: { enabled: values.persist, db_path: join(workspace, 'memory.db') },
+  ...(values['audit-max'] ? { audit: { max_entries: Number(values['audit-max']) } } : {}),
+});
+const kernel = await openKernel({
+  workspace,
+  config,
+  host: 'test',
+  env: { ...process.env, OPENAI_API_KEY: 'sk-bench-0123456789' },
+  adapters: scriptedAdapters(instantProvider()),
+  warn: () => {},
+});
+const total = Number(values.turns);
+const every = Number(values.every);
+const concurrency = Number(values.concurrency);
+const mb = (bytes) => Math.round(bytes / 1024 / 102.4) / 10;
+const slices = [];
+let done = 0;
+let sliceStart = performance.now();
+let sliceDone = 0;
+while (done < total) {
+  const batch = [];
+  for (let i = 0; i < concurrency && done + i < total; i++) {
+    batch.push(kernel.agents.spawn({ prompt: 'turn', persist: values.persist }).result);
+  }
+  const results = await Promise.all(batch);
+  if (results.some((r) => r.status !== 'completed')) throw new Error('a bench turn failed');
+  done += batch.length;
+  sliceDone += batch.length;
+  if (sliceDone >= every || done === total) {
+    const seconds = (performance.now() - sliceStart) / 1000;
+    globalThis.gc?.();
+    const memory = process.memoryUsage();
+    slices.push({
+      turns: done,
+      per_second: Math.round(sliceDone / seconds),
+      rss_mb: mb(memory.rss),
+      heap_mb: mb(memory.heapUsed),
+    });
+    process.stderr.write(`  ${done} turns: ${JSON.stringify(slices.at(-1))}\n`);
+    sliceDone = 0;
+    sliceStart = performance.now();
+  }
+}
+await kernel.close();
+rmSync(workspace, { recursive: true, force: true });
+// After warm-up: the second slice against the last.
+const warm = slices[1] ?? slices[0];
+const last = slices.at(-1);
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'kernel-longrun',
+    root,
+    persist: values.persist,
+    turns: total,
+    concurrency,
+    slices,
+    last_to_warm: {
+      per_second: ratio(last.per_second, warm.per_second),
+      rss: ratio(last.rss_mb, warm.rss_mb),
+    },
+    targets: { rss_ratio_max: 1.1, per_second_off: 10_000, per_second_on: 1_000 },
+    gc_exposed: typeof globalThis.gc === 'function',
+  })}\n`,
+);

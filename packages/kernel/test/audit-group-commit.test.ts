@@ -1,0 +1,111 @@
+/**
+ * The audit chain's group commit (store/write-batch.ts): entries of one tick go in one
+ * transaction and still form one valid chain, also when another opener of the file appends in
+ * between; an entry whose commit a caller awaited (anchor) survives the process being killed
+ * with SIGKILL right after; pruning in batches keeps the marker verifiable.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { KernelAudit } from '../src/services/audit/audit-log.js';
+import type { KernelDb } from '../src/store/kernel-db.js';
+import { scratchKernelDbs } from './kernel-db-scratch.js';
+
+const scratch = scratchKernelDbs('oxydra-audit-group-');
+const workspace = () => scratch.folder();
+
+async function openAudit(dir: string, maxEntries = 1000): Promise<{ db: KernelDb; audit: KernelAudit }> {
+  const db = scratch.open(dir);
+  return { db, audit: await KernelAudit.open(dir, db, { maxEntries }) };
+}
+
+const rows = (db: KernelDb) =>
+  Number((db.prepare('SELECT COUNT(*) FROM audit_log').raw(true).get() as [number])[0]);
+
+describe('audit group commit', () => {
+  it('commits the grouped entries of one tick together, as one valid chain', async () => {
+    const dir = workspace();
+    const { db, audit } = await openAudit(dir);
+    for (let i = 0; i < 50; i++) audit.record(`agent:a${i}`, 'agent_spawn', { i }, '', { grouped: true });
+    // Not yet in the table: they wait for the end of the tick.
+    expect(rows(db)).toBe(0);
+    await audit.chain.committed();
+    expect(rows(db)).toBe(50);
+    expect(audit.chain.verify()).toMatchObject({ ok: true, entries: 50 });
+  });
+
+  it('keeps append order when an immediate entry follows grouped ones', async () => {
+    const dir = workspace();
+    const { audit } = await openAudit(dir);
+    audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true });
+    const approval = audit.record('user', 'approval', { tool: 'shell_exec' });
+    // The approval is committed before record() returns, after the grouped entry before it.
+    expect(approval.seq).toBe(2);
+    expect(audit.chain.list().map((entry) => entry.action.type)).toEqual(['agent_spawn', 'approval']);
+    expect(audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('links grouped entries after what another opener appended in the same tick', async () => {
+    const dir = workspace();
+    const one = await openAudit(dir);
+    const two = await openAudit(dir);
+    const grouped = one.audit.record('agent:a', 'agent_exit', { n: 1 }, '', { grouped: true });
+    one.audit.record('agent:a', 'agent_exit', { n: 2 }, '', { grouped: true });
+    two.audit.record('agent:b', 'tool_call', { n: 3 });
+    await one.audit.chain.committed();
+    // Hashed as seq 1 first, relinked after the other opener's entry when committed.
+    expect(grouped.seq).toBe(2);
+    expect(one.audit.chain.verify()).toMatchObject({ ok: true, entries: 3 });
+  });
+
+  it('prunes in batches behind a marker that still verifies', async () => {
+    const dir = workspace();
+    const { audit } = await openAudit(dir, 200);
+    for (let i = 0; i < 450; i++) audit.record('agent:a', 'tool_result', { i }, '', { grouped: i % 3 !== 0 });
+    await audit.chain.committed();
+    const count = audit.chain.count();
+    expect(count).toBeGreaterThanOrEqual(200);
+    expect(count).toBeLessThanOrEqual(202);
+    expect(audit.chain.verify()).toMatchObject({ ok: true, last: 450 });
+  });
+
+  it('keeps an anchored entry after the process is killed with SIGKILL', async () => {
+    const dir = workspace();
+    const dist = fileURLToPath(new URL('../dist/services/audit/audit-log.js', import.meta.url));
+    const db = fileURLToPath(new URL('../dist/store/kernel-db.js', import.meta.url));
+    // The child appends grouped entries, anchors (awaits their commit), says so and hangs with
+    // more grouped entries waiting: those were never reported committed and may be lost.
+    const script = `
+      const { KernelAudit } = await import(${JSON.stringify(dist)});
+      const { openKernelDb } = await import(${JSON.stringify(db)});
+      const audit = await KernelAudit.open(process.argv[1], openKernelDb(process.argv[1]), { maxEntries: 1000 });
+      for (let i = 0; i < 20; i++) audit.record('agent:a', 'agent_exit', { i }, '', { grouped: true });
+      const head = await audit.anchor();
+      audit.record('agent:a', 'agent_exit', { late: true }, '', { grouped: true });
+      process.stdout.write(JSON.stringify(head) + '\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`child exited (${code}): ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    const head = JSON.parse(line) as { seq: number; hash: string };
+    expect(head.seq).toBe(20);
+    const { audit } = await openAudit(dir);
+    expect(audit.chain.count()).toBeGreaterThanOrEqual(20);
+    expect(audit.chain.verify([{ ...head, source: 'the child' }])).toMatchObject({ ok: true });
+  });
+});
