@@ -21,7 +21,7 @@ export interface ApprovalChange {
 export type ApprovalListener = (change: ApprovalChange) => void;
 
 /** How often the queue is compared while somebody listens (decisions made at the terminal). */
-export const APPROVAL_SYNC_MS = 5000;
+const APPROVAL_SYNC_MS = 5000;
 /** Past a request's expiry before it is looked at (clocks round to the millisecond). */
 const EXPIRY_MARGIN_MS = 50;
 /** setTimeout's longest delay. */

@@ -54,7 +54,7 @@ export function mayUse(owner: string | null | undefined, scope: AccessScope): bo
 }
 
 /** The error for a session the scope cannot use: the same text whether it is missing or foreign. */
-export function sessionNotFound(id: string): UsageError {
+function sessionNotFound(id: string): UsageError {
   return new UsageError(`session ${JSON.stringify(id.slice(0, 80))} not found`, {
     hint: 'list your sessions to see their ids',
   });
