@@ -55,9 +55,9 @@ describe('oxydra costs and oxydra sessions replay', () => {
   it('records the run, and `costs --by model` reports its calls, tokens and dollars', async () => {
     const run = await env.run(['run', '--json', 'summarise notes.txt into summary.txt']);
     expect(run.status).toBe(0);
-    const outcome = run.events.at(-1) as { type: string; session_id?: string };
+    const outcome = run.events.at(-1) as { type: string; sessionId?: string };
     expect(outcome.type).toBe('run_completed');
-    sessionId = outcome.session_id!;
+    sessionId = outcome.sessionId!;
     expect(sessionId).toBeTruthy();
     expect(env.mock.requests).toHaveLength(3);
 
