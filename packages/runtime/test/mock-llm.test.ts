@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { type MockLLM, mockApiForProvider, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ProviderType, ToolExecutor, ToolSpec } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,13 +50,6 @@ function workspaceTools(): ToolExecutor {
   };
 }
 
-const MOCK_API: Record<ProviderType, MockApi> = {
-  openai: 'openai-chat',
-  openai_responses: 'openai-responses',
-  anthropic: 'anthropic',
-  gemini: 'gemini',
-};
-
 describe('agent loop over the real adapters and the mock LLM', () => {
   let mock: MockLLM | undefined;
   let tmp: TempWorkspace;
@@ -75,7 +68,7 @@ describe('agent loop over the real adapters and the mock LLM', () => {
   });
 
   async function serve(type: ProviderType, scenario: ScenarioStep[]) {
-    mock = await startMockLLM({ api: MOCK_API[type], scenario });
+    mock = await startMockLLM({ api: mockApiForProvider(type), scenario });
     return ADAPTER_FACTORIES[type]({ name: type, baseURL: mock.url, apiKey: 'sk-test-key' });
   }
 
