@@ -30,7 +30,7 @@ import { ADAPTER_FACTORIES, synthesizeModelInfo } from '@oxydra/provider';
 import { startAgentRun } from '@oxydra/runtime';
 import { startMockLLM } from '@oxydra/testkit';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
-import { startMockProcess } from './mock-process.mjs';
+import { readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -186,7 +186,7 @@ const httpLoop = summarize(http);
 const httpFloor = summarize(floor);
 
 // (c) Whole processes, the mock served by a separate process.
-const scenarioPath = writeScenario();
+const scenarioPath = readNotesScenarioFile(workspace);
 const home = mkdtempSync(join(tmpdir(), 'oxydra-bench-home-'));
 const env = runEnv(home);
 const requests = await captureRequests(scenarioPath);
@@ -257,26 +257,6 @@ function runEnv(dir) {
     OXYDRA__SELECTION__PROVIDER: 'mock',
     OXYDRA__SELECTION__MODEL: 'bench-model',
   };
-}
-
-function writeScenario() {
-  const path = join(workspace, 'scenario.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      steps: [
-        // Each process run starts with the prompt as the last message; after the tool runs, the
-        // last message is the file's content, so the second step answers.
-        {
-          match: { lastMessageContains: 'Read notes.txt' },
-          reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
-          times: 'always',
-        },
-        { reply: { text: 'The file has two lines.' }, times: 'always' },
-      ],
-    }),
-  );
-  return path;
 }
 
 /** The two requests one `oxydra run` sends, recorded by an in-process mock (not timed). */

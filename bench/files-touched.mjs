@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mockRunEnv, startMockProcess } from './mock-process.mjs';
+import { mockRunEnv, readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
 
 const { values } = parseArgs({
   options: { root: { type: 'string' }, only: { type: 'string' } },
@@ -29,21 +29,7 @@ const packagesUrl = pathToFileURL(join(root, 'packages')).href;
 const work = mkdtempSync(join(tmpdir(), 'oxydra-bench-files-'));
 const TOKEN = 'bench-files-token-0123456789abcdef';
 
-const scenario = join(work, 'scenario.json');
-writeFileSync(
-  scenario,
-  JSON.stringify({
-    steps: [
-      {
-        match: { lastMessageContains: 'Read notes.txt' },
-        reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
-        times: 'always',
-      },
-      { reply: { text: 'The file has two lines.' }, times: 'always' },
-    ],
-  }),
-);
-
+const scenario = readNotesScenarioFile(work);
 const { url, child: mock } = await startMockProcess(bin, scenario);
 const result = { bench: 'files-touched', root, node: process.version };
 try {

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { instantProvider, scriptedAdapters } from '@oxydra/testkit';
 import { agentConfigSchema } from '@oxydra/types';
-import { mockRunEnv, startMockProcess } from './mock-process.mjs';
+import { mockRunEnv, readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
 import { percentile, summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -209,7 +209,7 @@ process.stdout.write(
 );
 
 async function wholeProcess(baselineBin) {
-  const { url, child: server } = await startMockProcess(bin, scenarioFile());
+  const { url, child: server } = await startMockProcess(bin, readNotesScenarioFile(workspace));
   const runEnv = mockRunEnv(process.env, workspace, url);
   const bins = { current: bin, ...(baselineBin ? { baseline: baselineBin } : {}) };
   const samples = Object.fromEntries(Object.keys(bins).map((name) => [name, []]));
@@ -258,22 +258,4 @@ async function wholeProcess(baselineBin) {
     };
   }
   return out;
-}
-
-function scenarioFile() {
-  const path = join(workspace, 'scenario.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      steps: [
-        {
-          match: { lastMessageContains: 'Read notes.txt' },
-          reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
-          times: 'always',
-        },
-        { reply: { text: 'The file has two lines.' }, times: 'always' },
-      ],
-    }),
-  );
-  return path;
 }

@@ -1,6 +1,8 @@
 // Shared by the benchmarks (not one itself): the testkit's mock model served by `oxydra
 // mock-llm` in a process of its own, so the process under measurement shares no event loop with it.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Starts `oxydra mock-llm` with a scenario file; resolves with its base URL and the child. */
 export async function startMockProcess(bin, scenarioPath, api = 'openai-chat') {
@@ -33,4 +35,26 @@ export function mockRunEnv(base, workspace, url) {
     OXYDRA__SELECTION__PROVIDER: 'mock',
     OXYDRA__SELECTION__MODEL: 'bench-model',
   };
+}
+
+/**
+ * The one-tool scenario the process benches share, written to `dir`/scenario.json: the prompt
+ * "Read notes.txt" gets a file_read call, and the call after it (the file's content last) a sentence.
+ */
+export function readNotesScenarioFile(dir) {
+  const path = join(dir, 'scenario.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      steps: [
+        {
+          match: { lastMessageContains: 'Read notes.txt' },
+          reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes.txt' } }] },
+          times: 'always',
+        },
+        { reply: { text: 'The file has two lines.' }, times: 'always' },
+      ],
+    }),
+  );
+  return path;
 }
