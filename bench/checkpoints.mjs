@@ -5,16 +5,23 @@
 //       changed, median of 15 runs (target <= 50 ms);
 //   (b) the first snapshot of a 10,000-file workspace;
 //   (c) a restore that rewrites 10 changed files in the 1,000-file workspace;
+//   (a2) the same with a store opened afresh each time (open + snapshot), as each `oxydra run`
+//       process does (nothing remembered in memory);
 //   (d) (a) and (b) done with isomorphic-git, when it is installed outside the repo
 //       (mkdir /tmp/isogit && cd /tmp/isogit && npm i isomorphic-git), to justify the choice;
 // plus, as baselines in the same run, the cost of spawning `node -e 0` and `git --version`.
+// With --baseline DIR (another build's packages/kernel/dist, e.g. a copy of the previous commit's
+// placed inside this checkout so its imports resolve), (a) and (a2) also run against that build
+// on a twin workspace, interleaved round by round, under `baseline`.
 // Usage: npx tsc -b packages/kernel && node bench/checkpoints.mjs [--runs 15] [--isogit /tmp/isogit]
+//        [--baseline DIR] [--interleaved-only: (a) and (a2) alone]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CheckpointStore } from '../packages/kernel/dist/services/checkpoints/index.js';
 import { summarize } from './stats.mjs';
@@ -23,6 +30,8 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '15' },
     isogit: { type: 'string', default: '/tmp/isogit' },
+    baseline: { type: 'string' },
+    'interleaved-only': { type: 'boolean' },
   },
 });
 const runs = Number(values.runs);
@@ -66,6 +75,20 @@ function touchTen(root, count, round) {
   }
 }
 
+/**
+ * CPU time of this process and its finished children (git), in ms, from /proc (Linux; 10 ms
+ * ticks, so read around many runs): on a shared machine wall time mostly measures the others.
+ */
+function cpuMs() {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // utime, stime, cutime, cstime are fields 14-17 of the whole line (11-14 after the name).
+    return [11, 12, 13, 14].reduce((sum, at) => sum + Number(fields[at]), 0) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function time(fn) {
   const start = performance.now();
   await fn();
@@ -80,6 +103,51 @@ function spawnBaseline(command, args) {
     samples.push(performance.now() - start);
   }
   return summarize(samples);
+}
+
+/**
+ * (a) and (a2) for the builds given (name → CheckpointStore), each on a workspace of its own,
+ * interleaved: every round changes ten files in each and snapshots them in turn.
+ */
+async function measureSnapshots(builds) {
+  const names = Object.keys(builds);
+  const roots = Object.fromEntries(names.map((name) => [name, makeWorkspace(`snap-${name}`, 1000)]));
+  const stores = {};
+  for (const name of names) {
+    stores[name] = await builds[name].open(roots[name]);
+    await stores[name].snapshot('first', { kind: 'bench' });
+  }
+  const warm = Object.fromEntries(names.map((name) => [name, []]));
+  const warmCpu = Object.fromEntries(names.map((name) => [name, 0]));
+  const fresh = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < runs; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      touchTen(roots[name], 1000, round);
+      const cpuBefore = cpuMs();
+      warm[name].push(await time(() => stores[name].snapshot(`round ${round}`, { kind: 'bench' })));
+      warmCpu[name] += cpuMs() - cpuBefore;
+    }
+    for (const name of order) {
+      touchTen(roots[name], 1000, 200 + round);
+      fresh[name].push(
+        await time(async () => {
+          const store = await builds[name].open(roots[name]);
+          await store.snapshot(`fresh ${round}`, { kind: 'bench' });
+        }),
+      );
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        snapshot_1k_after_10_changes: { ...summarize(warm[name]), target_median_ms: 50 },
+        snapshot_1k_cpu_ms_with_git_children: Math.round((warmCpu[name] / runs) * 10) / 10,
+        snapshot_1k_after_10_changes_fresh_store: summarize(fresh[name]),
+      },
+    ]),
+  );
 }
 
 async function measureGitBinary() {
@@ -173,6 +241,11 @@ async function measureIsomorphicGit() {
   };
 }
 
+async function baselineStore(dist) {
+  const url = pathToFileURL(join(resolve(dist), 'services/checkpoints/index.js')).href;
+  return (await import(url)).CheckpointStore;
+}
+
 function round(ms) {
   return Math.round(ms * 1000) / 1000;
 }
@@ -187,8 +260,12 @@ try {
     runs,
     baseline_spawn_node_e_0: spawnBaseline(process.execPath, ['-e', '0']),
     baseline_spawn_git_version: spawnBaseline('git', ['--version']),
-    git_binary: await measureGitBinary(),
-    isomorphic_git: await measureIsomorphicGit(),
+    ...(values['interleaved-only'] ? {} : { git_binary: await measureGitBinary() }),
+    snapshots_interleaved: await measureSnapshots({
+      current: CheckpointStore,
+      ...(values.baseline ? { baseline: await baselineStore(values.baseline) } : {}),
+    }),
+    ...(values['interleaved-only'] ? {} : { isomorphic_git: await measureIsomorphicGit() }),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

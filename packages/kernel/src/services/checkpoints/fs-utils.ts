@@ -1,5 +1,7 @@
 /** Small file-system helpers of the checkpoint store. */
-import { copyFile, lstat, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstatSync } from 'node:fs';
+import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function exists(path: string): Promise<boolean> {
@@ -28,18 +30,6 @@ export async function listFiles(root: string, dir: string): Promise<string[]> {
   return out;
 }
 
-/**
- * A copy of the index with the original's mtime. Git trusts an entry's cached stat only when
- * the file's mtime is older than the index file's ("racy git"): a fresh mtime on the copy would
- * let a same-size edit made in the same second as the last snapshot pass as unchanged.
- */
-export async function copyIndex(from: string, to: string): Promise<void> {
-  const info = await stat(from).catch(ignoreCode('ENOENT'));
-  if (!info) return;
-  await copyFile(from, to);
-  await utimes(to, info.atime, info.mtime);
-}
-
 export function depthOf(path: string): number {
   return path.split('/').length;
 }
@@ -56,4 +46,18 @@ export function ignoreCode(code: string): (error: unknown) => void {
   return (error) => {
     if (!isCode(error, code)) throw error;
   };
+}
+
+/**
+ * lstat, or undefined when nothing is at `path`: also when a folder on the way became a file
+ * (ENOTDIR), which `throwIfNoEntry: false` still throws for. A workspace changes between two
+ * captures in every way, `x/y` included once `x` is a file.
+ */
+export function lstatIfPresent(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (error) {
+    if (isCode(error, 'ENOTDIR')) return undefined;
+    throw error;
+  }
 }

@@ -63,21 +63,8 @@ export function manifestFromEntries(entries: Map<string, GitEntry>): Manifest {
   return { version: 1, entries: list, skipped: [] };
 }
 
-export function gitModeBits(mode: string): number {
+function gitModeBits(mode: string): number {
   return mode === '100755' ? 0o755 : mode === '120000' ? 0o777 : 0o644;
-}
-
-export function parseStage(records: string[]): Map<string, GitEntry> {
-  const entries = new Map<string, GitEntry>();
-  for (const record of records) {
-    // "<mode> <sha> <stage>\t<path>"
-    const tab = record.indexOf('\t');
-    const [mode, sha] = record.slice(0, tab).split(' ');
-    const path = record.slice(tab + 1);
-    if (!mode || !sha || mode === '160000' || path === MANIFEST_PATH) continue;
-    entries.set(path, { mode, sha });
-  }
-  return entries;
 }
 
 /** Changes from `before` to `after`, in path order. */

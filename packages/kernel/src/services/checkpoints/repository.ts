@@ -1,0 +1,65 @@
+/**
+ * The checkpoint repository's own files: written at every open (nothing else configures it),
+ * and the leftovers of a crashed operation cleared before the next one.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exists, writeIfDifferent } from './fs-utils.js';
+import type { Git } from './git.js';
+import { HEAD_REF } from './refs.js';
+
+// The work tree is given by GIT_WORK_TREE on every call, so the config names none.
+const CONFIG_FILE = `# Written by Oxydra at every open; any other setting here is replaced.
+[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = false
+\tlogallrefupdates = true
+`;
+
+const EXCLUDE_FILE = `# Written by Oxydra. The checkpoint store's own data and the user's repository are never captured.
+/.oxydra/
+/.git
+`;
+// info/attributes outranks every .gitattributes in the workspace: a checkpoint stores bytes,
+// never line-ending conversions, clean/smudge filters or $Id$ expansion.
+const ATTRIBUTES_FILE = `# Written by Oxydra: store and restore bytes exactly.
+* -text !eol -filter -ident !working-tree-encoding
+`;
+
+export async function initRepository(git: Git): Promise<void> {
+  const info = join(git.gitDir, 'info');
+  if (!(await exists(join(git.gitDir, 'HEAD')))) {
+    // No template: sample hooks and a description file have no use here.
+    await git.run(['init', '--quiet', '--template=']);
+  }
+  // The whole config is ours, rewritten at every open: nothing else configures this repository.
+  await writeIfDifferent(join(git.gitDir, 'config'), CONFIG_FILE);
+  // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before".
+  await git.run(['symbolic-ref', 'HEAD', HEAD_REF]);
+  await mkdir(info, { recursive: true });
+  await writeIfDifferent(join(info, 'exclude'), EXCLUDE_FILE);
+  await writeIfDifferent(join(info, 'attributes'), ATTRIBUTES_FILE);
+  // Hides our repository from the user's own `git status` without touching their .git.
+  await writeIfDifferent(join(git.gitDir, '.gitignore'), '*\n');
+}
+
+/**
+ * Every writer holds the store's lock, so git lock files and temporary indexes found now were
+ * left by a crashed run; without this a single crash would block snapshots forever.
+ */
+export async function clearLeftovers(gitDir: string): Promise<void> {
+  const names = await readdir(gitDir).catch(() => []);
+  await Promise.all(
+    names
+      .filter(
+        (name) =>
+          name.startsWith('tmp-index-') ||
+          name.includes('.tmp-') ||
+          name === 'index.lock' ||
+          name === 'HEAD.lock',
+      )
+      .map((name) => rm(join(gitDir, name), { force: true })),
+  );
+  await rm(join(gitDir, `${HEAD_REF}.lock`), { force: true });
+}

@@ -1,0 +1,125 @@
+/**
+ * What the last capture learnt, kept in the checkpoint repository so the next process starts
+ * warm (an `oxydra run` is a process of its own): for every captured file its lstat stamp and
+ * blob sha, so a file whose stamp did not move is neither read nor hashed again (git's index
+ * stat cache, in our own small format); and the tree state of the checkpoint it became.
+ *
+ * Racy files: a file modified in the same clock tick as the capture that recorded it could
+ * change again without its mtime moving. So a capture first takes the file system's time (the
+ * mtime of a file it writes) and a recorded stamp is trusted only for files whose mtime is
+ * strictly older than that: anything written later, during the capture included, is read again.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ListingCache } from './listing-cache.js';
+import { parseManifest } from './tree-state.js';
+import type { GitEntry, TreeState } from './types.js';
+
+const CACHE_FILE = 'oxydra-capture-cache.json';
+const CLOCK_FILE = 'oxydra-capture-clock';
+const FORMAT = 1;
+
+export interface CachedFile extends GitEntry {
+  /** lstat's identity of the content: inode, mode, size, mtime and ctime in nanoseconds. */
+  readonly stamp: string;
+}
+
+export interface StatCache {
+  /** The file system's time when the capture that wrote this began, in nanoseconds. */
+  readonly clockNs: bigint;
+  readonly files: ReadonlyMap<string, CachedFile>;
+  /** What git listed, while the folders it walked stay as they were. */
+  readonly listing?: ListingCache | undefined;
+  /** The checkpoint these files became, with its state (undefined after a capture for a diff). */
+  readonly head?: { readonly commit: string; readonly state: TreeState };
+}
+
+export function statStamp(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.mode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/** The recorded sha of a file, when its stamp is unchanged and was not racy when recorded. */
+export function cachedSha(cache: StatCache | undefined, path: string, info: BigIntStats): string | undefined {
+  const known = cache?.files.get(path);
+  if (!cache || !known || info.mtimeNs >= cache.clockNs) return undefined;
+  return known.stamp === statStamp(info) ? known.sha : undefined;
+}
+
+/** The file system's time now, as a file written now sees it (the clock mtimes are taken from). */
+export function fileSystemClock(gitDir: string): bigint {
+  const path = join(gitDir, CLOCK_FILE);
+  writeFileSync(path, '');
+  return lstatSync(path, { bigint: true }).mtimeNs;
+}
+
+export function readStatCache(gitDir: string): StatCache | undefined {
+  try {
+    const data = JSON.parse(readFileSync(join(gitDir, CACHE_FILE), 'utf8')) as {
+      format?: unknown;
+      clockNs?: unknown;
+      files?: unknown;
+      head?: { commit?: unknown; manifest?: unknown };
+      listing?: unknown;
+    };
+    if (data.format !== FORMAT || typeof data.clockNs !== 'string' || !Array.isArray(data.files))
+      return undefined;
+    const files = new Map<string, CachedFile>();
+    for (const row of data.files as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 4 || !row.every((cell) => typeof cell === 'string')) continue;
+      const [path, mode, sha, stamp] = row as string[];
+      if (/^(100644|100755|120000)$/.test(mode ?? '') && /^[0-9a-f]{40}$/.test(sha ?? '')) {
+        files.set(path!, { mode: mode!, sha: sha!, stamp: stamp! });
+      }
+    }
+    const manifest = typeof data.head?.manifest === 'string' ? parseManifest(data.head.manifest) : undefined;
+    const commit = typeof data.head?.commit === 'string' ? data.head.commit : undefined;
+    const listing = parseListing(data.listing);
+    return {
+      clockNs: BigInt(data.clockNs),
+      files,
+      ...(listing ? { listing } : {}),
+      ...(commit && manifest ? { head: { commit, state: { entries: files, manifest } } } : {}),
+    };
+  } catch {
+    // Missing or damaged: the next capture reads every file once and writes a new one.
+    return undefined;
+  }
+}
+
+export function writeStatCache(gitDir: string, cache: StatCache): void {
+  const file = join(gitDir, CACHE_FILE);
+  const data = {
+    format: FORMAT,
+    clockNs: String(cache.clockNs),
+    files: [...cache.files].map(([path, entry]) => [path, entry.mode, entry.sha, entry.stamp]),
+    ...(cache.listing
+      ? {
+          listing: {
+            paths: cache.listing.paths,
+            skipped: cache.listing.skipped,
+            dirs: [...cache.listing.dirs],
+            ignoreFiles: [...cache.listing.ignoreFiles],
+          },
+        }
+      : {}),
+    ...(cache.head
+      ? { head: { commit: cache.head.commit, manifest: JSON.stringify(cache.head.state.manifest) } }
+      : {}),
+  };
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  writeFileSync(tmp, JSON.stringify(data));
+  renameSync(tmp, file);
+}
+
+function parseListing(value: unknown): ListingCache | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { paths, skipped, dirs, ignoreFiles } = value as Record<string, unknown>;
+  const strings = (list: unknown): list is string[] =>
+    Array.isArray(list) && list.every((item) => typeof item === 'string');
+  const pairs = (list: unknown): list is [string, string][] =>
+    Array.isArray(list) && list.every((pair) => strings(pair) && pair.length === 2);
+  if (!strings(paths) || !strings(skipped) || !pairs(dirs) || !pairs(ignoreFiles)) return undefined;
+  return { paths, skipped, dirs: new Map(dirs), ignoreFiles: new Map(ignoreFiles) };
+}

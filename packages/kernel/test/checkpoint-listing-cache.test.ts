@@ -1,0 +1,52 @@
+/**
+ * The listing a capture keeps for the next one: reused while no walked folder moved, dropped
+ * (never thrown on) when the workspace changed shape, as when a walked folder's parent is now
+ * a file, which lstat answers with ENOTDIR rather than "no entry".
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordListing, reusableListing } from '../src/services/checkpoints/listing-cache.js';
+
+/** A file-system time later than every change made so far under `root` (the capture's clock). */
+async function clockAfterChanges(root: string, clockDir: string, changed: string[]): Promise<bigint> {
+  const stamps = changed.flatMap((path) => {
+    const info = statSync(join(root, path), { bigint: true });
+    return [info.ctimeNs, info.mtimeNs];
+  });
+  for (;;) {
+    // Outside `root`: a probe inside would move the very folder stamps being recorded.
+    const probe = join(clockDir, 'probe');
+    writeFileSync(probe, '');
+    const now = statSync(probe, { bigint: true }).mtimeNs;
+    rmSync(probe);
+    if (stamps.every((stamp) => stamp < now)) return now;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('checkpoint listing cache', () => {
+  const roots: string[] = [];
+  afterEach(() => {
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is reused while nothing moved and dropped, not thrown, once a walked folder sits under a file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'oxydra-listing-'));
+    roots.push(root);
+    mkdirSync(join(root, 'x', 'y'), { recursive: true });
+    writeFileSync(join(root, 'x', 'y', 'z.txt'), 'z\n');
+    const clockDir = mkdtempSync(join(tmpdir(), 'oxydra-clock-'));
+    roots.push(clockDir);
+    const clock = await clockAfterChanges(root, clockDir, ['', 'x', 'x/y']);
+    // The deepest folder first, so the check meets `x/y` before it sees that `x` changed.
+    const cache = recordListing(root, { paths: ['x/y/z.txt'], skipped: [] }, ['x/y', 'x', ''], clock);
+    expect(cache?.paths).toEqual(['x/y/z.txt']);
+    expect(reusableListing(root, cache)).toBe(cache);
+
+    rmSync(join(root, 'x'), { recursive: true });
+    writeFileSync(join(root, 'x'), 'x is a file now\n');
+    expect(reusableListing(root, cache)).toBeUndefined();
+  });
+});
