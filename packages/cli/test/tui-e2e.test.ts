@@ -1,46 +1,57 @@
 /**
  * `oxydra tui` end to end: the real binary in a real terminal (tmux), talking over a real
- * WebSocket to a protocol-speaking stub gateway, driven by keystrokes and checked on screen.
+ * WebSocket to a real gateway on a real kernel (the testkit's scripted model), driven by
+ * keystrokes and checked on screen. A TCP link between them drops the connection on demand.
  */
 
-import { MockGateway, type TurnStep } from '@oxydra/testkit';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import { GatewayClient } from '@oxydra/tui';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
+import { newTuiClient } from '@oxydra/tui';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Gate,
+  type ModelCall,
+  type Script,
+  startTestGateway,
+  type TestGateway,
+  TOKEN,
+  toolCallReply,
+} from '../../gateway/test/helpers.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
-const TOKEN = 'gw-e2e-token-9d2f6c31a8';
-
 let sandbox: CliSandbox | undefined;
 let pane: TmuxPane | undefined;
-let stub: MockGateway | undefined;
+let env: TestGateway | undefined;
+let link: TcpLink | undefined;
 afterEach(async () => {
   pane?.kill();
-  await stub?.close();
+  await link?.stop();
+  await env?.cleanup();
   sandbox?.cleanup();
   pane = undefined;
-  stub = undefined;
+  link = undefined;
+  env = undefined;
   sandbox = undefined;
 });
 
-async function startTui(
-  options: {
-    script?: (prompt: string) => TurnStep[];
-    args?: string[];
-    token?: string;
-    stub?: MockGateway;
-    env?: Record<string, string>;
-  } = {},
-) {
-  stub =
-    options.stub ??
-    (await MockGateway.start({ token: TOKEN, ...(options.script ? { script: options.script } : {}) }));
+/** A real gateway answering with `script`; `linked`: reached through a TCP link that can cut. */
+async function startGateway(script?: Script, linked = false): Promise<{ env: TestGateway; url: string }> {
+  // Through the link the Host header names the link's port: the gateway is told 127.0.0.1 is its name.
+  env = await startTestGateway(linked ? { config: { gateway: { public_hosts: ['127.0.0.1'] } } } : {});
+  if (script) env.model.script = script;
+  if (!linked) return { env, url: env.wsUrl };
+  link = await TcpLink.start({ port: env.gateway.port });
+  return { env, url: `ws://127.0.0.1:${link.port}/ws` };
+}
+
+function startPane(url: string, options: { args?: string[]; token?: string; env?: Record<string, string> }) {
   sandbox = new CliSandbox();
   pane = new TmuxPane(sandbox.root);
   pane.start(
-    [process.execPath, OXYDRA_BIN, 'tui', '--gateway', stub.url, ...(options.args ?? [])],
+    [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...(options.args ?? [])],
     {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: sandbox.home,
@@ -52,7 +63,32 @@ async function startTui(
     },
     sandbox.workspace,
   );
-  return { stub, pane };
+  return pane;
+}
+
+async function startTui(
+  options: {
+    script?: Script;
+    linked?: boolean;
+    args?: string[];
+    token?: string;
+    env?: Record<string, string>;
+  } = {},
+) {
+  const { env, url } = await startGateway(options.script, options.linked);
+  return { env, url, pane: startPane(url, options) };
+}
+
+/** Streams `parts` as one model reply, waiting at each gate until it is released. */
+function reply(...parts: (string | Gate)[]): Script {
+  return async function* () {
+    for (const part of parts) {
+      if (part instanceof Gate) await part.opened;
+      else yield { type: 'text_delta', text: part };
+    }
+    yield { type: 'usage', usage: { inputTokens: 1200, outputTokens: 345 } };
+    yield { type: 'finish', reason: 'stop' };
+  };
 }
 
 /**
@@ -89,14 +125,18 @@ function statusBar(screen: string): string {
 
 describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   it('streams the answer to a typed prompt, shows tokens and cost, and quits on Ctrl+C when idle', async () => {
-    const { stub, pane } = await startTui({
-      script: () => [
-        { progress: { kind: 'tool_started', message: 'running file_read notes.txt' } },
-        { delta: 'Two plus two ' },
-        { hold: true },
-        { delta: 'is four.\nAnything else?' },
-      ],
+    const gate = new Gate();
+    const answer = reply('Two plus two ', gate, 'is four.\nAnything else?');
+    const { env, pane } = await startTui({
+      // First a file_read of notes.txt, then the answer, held half way.
+      script: (call: ModelCall) =>
+        call.messages.at(-1)?.role === 'tool'
+          ? answer(call)
+          : (async function* () {
+              yield* toolCallReply('c1', 'file_read', { path: 'notes.txt' });
+            })(),
     });
+    writeFileSync(join(env.workspace, 'notes.txt'), 'two plus two\n');
     await waitForTextAndStatus(
       pane,
       'connected to ws://127.0.0.1:',
@@ -108,29 +148,29 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     // Held half way: the partial reply is on screen and the status bar says streaming.
     const streaming = await waitForTextAndStatus(pane, 'Two plus two', '│ streaming │');
     expect(streaming).toContain('you: What is two plus two?');
-    expect(streaming).toContain('⚙ [1/8] running file_read notes.txt');
+    expect(streaming).toMatch(/⚙ \[1\/4\] running file_read\b.*notes\.txt/);
     expect(statusBar(streaming)).toContain('Ctrl+C cancel');
 
-    stub.release();
+    gate.release();
     const done = await pane.waitForScreen(
       (s) => s.includes('Anything else?') && statusBar(s).includes('idle'),
       'the completed turn',
     );
     expect(done).toContain('Two plus two is four.');
-    expect(statusBar(done)).toContain('1.2k in · 345 out · $0.0031');
-    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('What is two plus two?');
+    // The tool call's usage is unknown; the answer's 1,200 in and 345 out, priced by the catalog.
+    expect(statusBar(done)).toMatch(/1\.2k in · 345 out · \$0\.\d{4}/);
+    expect(env.model.calls[0]?.prompt).toBe('What is two plus two?');
 
     pane.press('C-c');
     expect(await pane.waitForExit()).toBe(0);
-    const session = shortSessionId(stub.framesOf('send_turn')[0]!.payload.session_id);
+    const session = shortSessionId(env.spawns[0]!.sessionId!);
     expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
-    expect(stub.invalid).toEqual([]);
   });
 
   it('draws the interactive screen in a terminal even when the shell exports CI=true', async () => {
     // Ink alone would draw only finished lines under CI=true: no input box, no status bar.
-    const { stub, pane } = await startTui({
-      script: () => [{ delta: 'Answered under CI.' }],
+    const { env, pane } = await startTui({
+      script: reply('Answered under CI.'),
       env: { CI: 'true', CONTINUOUS_INTEGRATION: '1' },
     });
     await waitForTextAndStatus(
@@ -143,13 +183,13 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
       (s) => s.includes('Answered under CI.') && statusBar(s).includes('idle'),
       'the answer with the status bar back to idle',
     );
-    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('hello from a CI shell');
+    expect(env.model.calls[0]?.prompt).toBe('hello from a CI shell');
     pane.press('C-c');
     expect(await pane.waitForExit()).toBe(0);
   });
 
   it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async () => {
-    const { stub, pane } = await startTui({ script: () => [{ delta: 'Working on it' }, { hold: true }] });
+    const { env, pane } = await startTui({ script: reply('Working on it', new Gate()) });
     await pane.waitForText('connected to');
     pane.type('line one');
     pane.press('M-Enter');
@@ -159,7 +199,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await pane.waitForText('line three');
     pane.press('Enter');
     await pane.waitForText('Working on it');
-    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('line one\nline two\nline three');
+    expect(env.model.calls[0]?.prompt).toBe('line one\nline two\nline three');
 
     pane.press('C-c');
     const cancelled = await pane.waitForScreen(
@@ -167,7 +207,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
       'the cancelled turn',
     );
     expect(cancelled).toContain('cancelling the turn');
-    expect(stub.framesOf('cancel_active_turn')).toHaveLength(1);
+    expect(env.spawns[0]?.killed).toBe(true);
     expect(pane.exitStatus()).toBeUndefined(); // the first Ctrl+C did not quit
 
     pane.press('C-c');
@@ -175,7 +215,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   });
 
   it('keeps a bracketed paste in the prompt, line breaks and all, until Enter sends it; the mode is off after quitting', async () => {
-    const { stub, pane } = await startTui({ script: () => [{ delta: 'Got the pasted notes.' }] });
+    const { env, pane } = await startTui({ script: reply('Got the pasted notes.') });
     await pane.waitForText('connected to');
     // Ends in a line break: pasted bare, that CR would send the prompt at once.
     pane.paste('first pasted line\n\tsecond pasted line\n');
@@ -184,11 +224,11 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
       'the pasted lines in the input box',
     );
     expect(pane.screen()).not.toContain('[200~');
-    expect(stub.framesOf('send_turn')).toHaveLength(0);
+    expect(env.spawns).toHaveLength(0);
 
     pane.press('Enter');
     await pane.waitForText('Got the pasted notes.');
-    expect(stub.framesOf('send_turn')[0]?.payload.prompt).toBe('first pasted line\n  second pasted line');
+    expect(env.model.calls[0]?.prompt).toBe('first pasted line\n  second pasted line');
 
     pane.press('C-c');
     expect(await pane.waitForExit()).toBe(0);
@@ -199,7 +239,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   });
 
   it('runs /new, /sessions, /switch and /status, and survives a dropped connection', async () => {
-    const { stub, pane } = await startTui();
+    const { url, pane } = await startTui({ linked: true });
     const first = (await pane.waitForText('connected to')).match(/session ([0-9a-f]{8})/)![1]!;
 
     await submit(pane, '/new research');
@@ -209,51 +249,44 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
 
     await submit(pane, '/sessions');
     const listed = await pane.waitForText('/switch <id> switches');
-    expect(listed).toContain(`* ${second}  "research" default · tui`);
-    expect(listed).toContain(`  ${first}  default · tui`);
+    expect(listed).toContain(`* ${second}  "research" default · gateway`);
+    expect(listed).toContain(`  ${first}  default · gateway`);
 
     // The short id as shown (the id's random tail) is what /switch takes.
     await submit(pane, `/switch ${first}`);
     await waitForTextAndStatus(pane, `switched to session ${first}`, `session ${first}`);
 
-    stub.dropConnections();
+    link!.cut();
     await pane.waitForText('connection lost');
     await waitForTextAndStatus(pane, `reconnected; session ${first} resumed`, '● connected');
-    expect(stub.framesOf('hello').at(-1)?.payload.session_id).toMatch(new RegExp(`-[0-9a-f]{4}${first}$`));
 
     await submit(pane, '/status');
-    await pane.waitForText(`gateway ${stub.url}: healthy`);
+    await pane.waitForText(`gateway ${url}: healthy`);
     await submit(pane, '/exit');
     expect(await pane.waitForExit()).toBe(0);
   });
 
   it('resumes a session with --session, joining the turn running in it', async () => {
-    const gateway = await MockGateway.start({
-      token: TOKEN,
-      script: () => [{ delta: 'begun, ' }, { hold: true }, { delta: 'finished.' }],
-    });
+    const gate = new Gate();
+    const { env, url } = await startGateway(reply('begun, ', gate, 'finished.'));
     // Another client starts a turn in a session and leaves it running.
-    const other = new GatewayClient({ url: gateway.url, token: TOKEN, healthIntervalMs: 60_000 });
+    const other = newTuiClient({ url, token: TOKEN, healthIntervalMs: 60_000 });
     const ack = await other.connect();
     other.send('send_turn', {
       session_id: ack.session.session_id,
       turn_id: 'turn-elsewhere',
       prompt: 'start',
     });
-    await pollUntil(() => gateway.framesOf('send_turn').length === 1, 'the turn to reach the gateway');
+    await pollUntil(() => env.model.calls.length === 1, 'the turn to reach the model');
     await other.close();
 
-    const { pane } = await startTui({ stub: gateway, args: ['--session', ack.session.session_id] });
+    const pane = startPane(url, { args: ['--session', ack.session.session_id] });
     await waitForTextAndStatus(
       pane,
       'a turn is running in this session; its reply streams below',
       `session ${shortSessionId(ack.session.session_id)} │ streaming`,
     );
-    expect(gateway.framesOf('hello').at(-1)?.payload).toMatchObject({
-      session_id: ack.session.session_id,
-      create_new_session: false,
-    });
-    gateway.release();
+    gate.release();
     const done = await pane.waitForScreen(
       (s) => s.includes('finished.') && statusBar(s).includes('idle'),
       'the turn to end',
@@ -264,21 +297,8 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
   });
 
   it('exits 1 with one line when no gateway is running', async () => {
-    stub = await MockGateway.start({ token: TOKEN });
-    const url = stub.url;
-    await stub.stop(); // the port is now known to be free
-    sandbox = new CliSandbox();
-    pane = new TmuxPane(sandbox.root);
-    pane.start(
-      [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url],
-      {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: sandbox.home,
-        TERM: 'xterm-256color',
-        OXYDRA_GATEWAY_TOKEN: TOKEN,
-      },
-      sandbox.workspace,
-    );
+    const url = `ws://127.0.0.1:${await freePort()}/ws`;
+    const pane = startPane(url, {});
     expect(await pane.waitForExit()).toBe(1);
     expect(pane.output()).toBe(`error: no gateway at ${url}; start one with \`oxydra gateway\``);
   });

@@ -2,8 +2,10 @@
  * runTui: connect to the gateway first (so a missing gateway or a refused token is a plain error
  * before any screen is drawn), then draw the Ink app until the user quits, then disconnect.
  */
+
+import type { GatewayClientOptions } from '@oxydra/gateway-client';
 import { shortSessionId } from '@oxydra/types';
-import { GatewayClient, type GatewayClientOptions } from './client/gateway-client.js';
+import { newTuiClient } from './client/tui-client.js';
 import { loadScreen } from './load-screen.js';
 import { TuiController } from './view/controller.js';
 import { ViewStore } from './view/store.js';
@@ -29,7 +31,7 @@ export interface TuiResult {
 
 /** Run the terminal UI; throws GatewayConnectError when the first connection fails. */
 export async function runTui(options: TuiOptions): Promise<TuiResult> {
-  const client = new GatewayClient({
+  const client = newTuiClient({
     url: options.url,
     token: options.token,
     ...(options.userId ? { userId: options.userId } : {}),

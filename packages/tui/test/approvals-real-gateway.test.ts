@@ -4,6 +4,8 @@
  * the input box's title, a typed "y" allows and anything else denies, Ctrl+C at the question
  * denies without quitting, and the outcome is a line in the history.
  */
+
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +15,7 @@ import {
   TOKEN,
   toolCallReply,
 } from '../../gateway/test/helpers.js';
-import { GatewayClient } from '../src/index.js';
+import { newTuiClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
@@ -41,7 +43,7 @@ async function setup() {
     };
     yield { type: 'finish', reason: 'stop' };
   };
-  client = new GatewayClient({ url: env.wsUrl, token: TOKEN, healthIntervalMs: 60_000 });
+  client = newTuiClient({ url: env.wsUrl, token: TOKEN, healthIntervalMs: 60_000 });
   const store = new ViewStore();
   client.subscribe(store.dispatch);
   await client.connect();

@@ -1,30 +1,29 @@
 /**
- * What typed lines and Ctrl+C do, end to end through the real client and a real WebSocket to the
- * stub gateway, observed in the view store the Ink app draws.
+ * What typed lines and Ctrl+C do, end to end through the real client and a real WebSocket to a
+ * real gateway over a real kernel (the testkit's scripted model), observed in the view store the
+ * Ink app draws and in what the model was asked and the kernel ran.
  */
-
-import { MockGateway, type TurnStep } from '@oxydra/testkit';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayClient } from '../src/index.js';
+import { Gate, heldScript, type Script, type TestGateway } from '../../gateway/test/helpers.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
-import { TOKEN } from './helpers.js';
+import { realGateway } from './helpers.js';
 
-let stub: MockGateway | undefined;
+let env: TestGateway | undefined;
 let client: GatewayClient | undefined;
 afterEach(async () => {
   await client?.close();
-  await stub?.close();
+  await env?.cleanup();
   client = undefined;
-  stub = undefined;
+  env = undefined;
 });
 
-async function setup(script?: (prompt: string) => TurnStep[]) {
-  stub = await MockGateway.start({ token: TOKEN, ...(script ? { script } : {}) });
-  client = new GatewayClient({ url: stub.url, token: TOKEN, healthIntervalMs: 60_000 });
+async function setup(script?: Script) {
+  ({ env, client } = await realGateway(script));
   const store = new ViewStore();
   client.subscribe(store.dispatch);
   await client.connect();
@@ -40,27 +39,28 @@ describe('TUI controller', () => {
     expect(controller.submit('hello there')).toBe(true);
     await pollUntil(() => !isBusy(store.getState()), 'the turn to finish');
     expect(text()).toEqual(['user: hello there', 'assistant: echo: hello there']);
-    const [turn] = stub!.framesOf('send_turn');
-    expect(turn?.payload).toMatchObject({ prompt: 'hello there', session_id: client!.session!.session_id });
+    expect(env!.model.calls.map((call) => call.prompt)).toEqual(['hello there']);
+    expect(env!.spawns[0]?.sessionId).toBe(client!.session!.session_id);
+    // echoScript's usage: 10 in, one output token per word ("echo:", "hello", "there").
     expect(store.getState().usage[client!.session!.session_id]).toMatchObject({
-      inputTokens: 1200,
-      outputTokens: 345,
+      inputTokens: 10,
+      outputTokens: 3,
     });
   });
 
   it('refuses a second prompt while a turn runs, keeping it in the input', async () => {
-    const { store, controller, text } = await setup(() => [{ delta: 'working' }, { hold: true }]);
+    const { store, controller, text } = await setup(heldScript(new Gate()));
     controller.submit('first');
     await pollUntil(() => store.getState().turn !== undefined, 'the turn to start');
     expect(controller.submit('second')).toBe(false);
     expect(text().at(-1)).toBe(
       'error: a turn is still running; wait for it, or cancel it with Ctrl+C or /cancel',
     );
-    expect(stub!.framesOf('send_turn')).toHaveLength(1);
+    expect(env!.spawns).toHaveLength(1);
   });
 
   it('Ctrl+C cancels the running turn, a second one quits; when idle it quits at once', async () => {
-    const { store, controller, text, exits } = await setup(() => [{ delta: 'working' }, { hold: true }]);
+    const { store, controller, text, exits } = await setup(heldScript(new Gate()));
     controller.interrupt();
     expect(exits()).toBe(1);
 
@@ -69,10 +69,7 @@ describe('TUI controller', () => {
     controller.interrupt();
     expect(exits()).toBe(1);
     await pollUntil(() => !isBusy(store.getState()), 'the cancellation');
-    expect(stub!.framesOf('cancel_active_turn')[0]?.payload).toMatchObject({
-      session_id: client!.session!.session_id,
-      turn_id: stub!.framesOf('send_turn')[0]?.payload.turn_id,
-    });
+    expect(env!.spawns[0]?.killed).toBe(true);
     expect(text()).toContain('system: turn cancelled');
 
     controller.submit('another');
@@ -82,7 +79,7 @@ describe('TUI controller', () => {
     // Before turn_cancelled comes back, a second Ctrl+C quits rather than asking again.
     controller.interrupt();
     expect(exits()).toBe(2);
-    await pollUntil(() => stub!.framesOf('cancel_active_turn').length === 2, "the second turn's cancel");
+    await pollUntil(() => env!.spawns[1]?.killed === true, "the second turn's cancel");
   });
 
   it('/new, /sessions and /switch by short id', async () => {
@@ -107,7 +104,7 @@ describe('TUI controller', () => {
     controller.submit(`/switch ${shortSessionId(first)}`);
     await pollUntil(() => client!.session?.session_id === first, 'the switch');
     expect(text().at(-1)).toBe(`system: switched to session ${shortSessionId(first)}`);
-    expect(stub!.framesOf('switch_session')[0]?.payload.session_id).toBe(first);
+    expect(store.getState().session?.session_id).toBe(first);
 
     controller.submit('/switch zzz');
     await pollUntil(() => text().at(-1)?.startsWith('error:') === true, 'the no-match error');
@@ -115,16 +112,18 @@ describe('TUI controller', () => {
   });
 
   it('/status, /cancelall, /help and mistyped commands', async () => {
-    const { controller, text } = await setup();
+    const { store, controller, text } = await setup(heldScript(new Gate()));
     controller.submit('/status');
     await pollUntil(() => text().some((line) => line.includes('no turn running')), 'the status');
-    expect(text()).toContain(`system: gateway ${stub!.url}: healthy`);
+    expect(text().some((line) => line.startsWith(`system: gateway ${env!.wsUrl}: healthy`))).toBe(true);
+    controller.submit('long job');
+    await pollUntil(() => env!.spawns.length === 1, 'the turn to run');
     controller.submit('/cancelall');
-    await pollUntil(() => stub!.framesOf('cancel_all_active_turns').length === 1, 'cancel_all_active_turns');
+    await pollUntil(() => env!.spawns[0]?.killed === true, 'cancel_all_active_turns');
+    await pollUntil(() => !isBusy(store.getState()), 'the cancellation to reach the view');
     controller.submit('/help');
     expect(text()).toContain('system: commands:');
     expect(controller.submit('/frobnicate')).toBe(false);
     expect(text().at(-1)).toBe('error: unknown command /frobnicate; /help lists the commands');
-    expect(stub!.invalid).toEqual([]);
   });
 });

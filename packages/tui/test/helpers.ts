@@ -1,7 +1,24 @@
-/** Shared bits of the TUI package's tests: event recording. */
-import type { ClientEvent, GatewayClient } from '../src/index.js';
+/**
+ * Shared bits of the TUI package's tests: a TUI client attached to a real gateway (a real kernel
+ * whose model is the testkit's scripted provider, see packages/gateway/test/helpers.ts), and
+ * event recording.
+ */
+import type { ClientEvent, GatewayClient } from '@oxydra/gateway-client';
+import { type Script, startTestGateway, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
+import { newTuiClient, type TuiClientOptions } from '../src/index.js';
 
-export const TOKEN = 'gw-test-token-4f1c9a7e2b';
+export { TOKEN };
+
+/** A real gateway answering with `script` (default: an echo), and a TUI client for it (not connected). */
+export async function realGateway(
+  script?: Script,
+  options: Partial<TuiClientOptions> = {},
+): Promise<{ env: TestGateway; client: GatewayClient }> {
+  const env = await startTestGateway();
+  if (script) env.model.script = script;
+  const client = newTuiClient({ url: env.wsUrl, token: TOKEN, healthIntervalMs: 60_000, ...options });
+  return { env, client };
+}
 
 /** Every event a client emits, from now on. */
 export function record(client: GatewayClient): ClientEvent[] {

@@ -3,10 +3,12 @@
  * (runtime-<user>) is listed as "Default session", and another session by the start of its first
  * message, one clean line (no escape sequence reaches the terminal).
  */
+
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, TestClient, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
-import { GatewayClient } from '../src/index.js';
+import { newTuiClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';
@@ -29,7 +31,7 @@ describe('TUI /sessions (real gateway)', () => {
     plain.client.close();
     expect(first).toBe('runtime-ann');
     // The TUI starts a new session of its own.
-    client = new GatewayClient({ url: env.wsUrl, token: TOKEN, userId: 'ann', healthIntervalMs: 60_000 });
+    client = newTuiClient({ url: env.wsUrl, token: TOKEN, userId: 'ann', healthIntervalMs: 60_000 });
     const store = new ViewStore();
     client.subscribe(store.dispatch);
     await client.connect();

@@ -1,13 +1,13 @@
 /**
- * The chat's state over one GatewaySocket, kept for the whole login (leaving the chat page does
+ * The chat's state over one gateway client (@oxydra/gateway-client), kept for the whole login (leaving the chat page does
  * not drop a streaming answer): the attached session, its transcript (stored messages from the
  * REST API, then this connection's turns), the running turn, tool activity and approval
  * questions, the user's sessions for the switcher, and the agents a new session can run.
  */
+import { browserSocket, type ConnectionState, GatewayClient } from '@oxydra/gateway-client';
 import type { ServerFrame, ServerPayload, SessionSummary } from '@oxydra/types';
 import { api, errorText } from './api.js';
 import type { ConfiguredAgent, TranscriptMessage } from './api-types.js';
-import { type ConnectionState, GatewaySocket } from './gateway-socket.js';
 import { Store } from './store.js';
 import { toast } from './toasts.js';
 
@@ -73,8 +73,14 @@ function transcriptItems(messages: TranscriptMessage[]): ChatItem[] {
   return items;
 }
 
+/** The gateway's /ws on this page's origin. */
+function dashboardSocketUrl(): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
+
 export class ChatStore extends Store<ChatState> {
-  readonly socket: GatewaySocket;
+  readonly socket: GatewayClient;
   #unsubscribe: () => void;
 
   constructor(token: string, userId: string | undefined) {
@@ -89,15 +95,20 @@ export class ChatStore extends Store<ChatState> {
     try {
       sessionId = sessionStorage.getItem('oxydra.chat-session') ?? undefined;
     } catch {}
-    this.socket = new GatewaySocket({
-      token,
+    this.socket = new GatewayClient({
+      url: dashboardSocketUrl(),
+      openSocket: browserSocket(token),
+      // Without a remembered session: the user's default one, as Oxydra's clients attach.
+      newSession: false,
+      idPrefix: 'web',
+      clientName: 'dashboard',
       ...(userId ? { userId } : {}),
       ...(sessionId ? { sessionId } : {}),
     });
     this.#unsubscribe = this.socket.subscribe((event) => {
       if (event.kind === 'connection') this.update((s) => ({ ...s, connection: event.connection }));
       else if (event.kind === 'hello') this.#onHello(event.ack, event.resumed);
-      else this.#onFrame(event.frame);
+      else if (event.kind === 'frame') this.#onFrame(event.frame);
     });
     this.socket.start();
     void this.loadAgents();
@@ -115,7 +126,7 @@ export class ChatStore extends Store<ChatState> {
 
   close(): void {
     this.#unsubscribe();
-    this.socket.close();
+    void this.socket.close();
   }
 
   // ---- actions ----
@@ -123,7 +134,7 @@ export class ChatStore extends Store<ChatState> {
   sendTurn(prompt: string): boolean {
     const session = this.state.session;
     if (!session || this.state.turn || prompt.trim() === '') return false;
-    const turnId = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    const turnId = this.socket.newTurnId();
     try {
       this.socket.send('send_turn', { session_id: session.session_id, turn_id: turnId, prompt });
     } catch (error) {

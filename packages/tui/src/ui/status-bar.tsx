@@ -1,7 +1,8 @@
 /** One line under the prompt: connection, session, turn state, the session's tokens and cost. */
+
+import type { ConnectionState } from '@oxydra/gateway-client';
 import { shortSessionId } from '@oxydra/types';
 import { Box, Text } from 'ink';
-import type { ConnectionState } from '../client/events.js';
 import { formatUsage } from '../view/format.js';
 import { EMPTY_USAGE, isBusy, type ViewState } from '../view/state.js';
 

@@ -3,9 +3,9 @@
  * whose answers are printed into the history, Ctrl+C cancels or exits. Sits between the Ink
  * input box and the gateway client; owns no state of its own beyond the store's.
  */
+
+import { type GatewayClient, GatewayRequestError } from '@oxydra/gateway-client';
 import { sessionName, shortSessionId, shortSessionIds } from '@oxydra/types';
-import { GatewayRequestError } from '../client/errors.js';
-import type { GatewayClient } from '../client/gateway-client.js';
 import { formatTime, formatUsage } from './format.js';
 import { HELP_LINES, matchSession, parseLine, type SlashCommand } from './slash-commands.js';
 import { isBusy } from './state.js';

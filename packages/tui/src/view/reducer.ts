@@ -3,8 +3,9 @@
  * out. Pure, so every rule here is tested without a terminal. Frames about another session than
  * the current one (a turn still finishing after /switch) change only that session's usage.
  */
+
+import type { ClientEvent, HelloAck, SessionRef } from '@oxydra/gateway-client';
 import { type ServerFrame, type ServerPayload, shortSessionId, visibleControls } from '@oxydra/types';
-import type { ClientEvent, HelloAck, SessionRef } from '../client/events.js';
 import { commitPoint, NEW_OPEN_PART } from '../markdown/blocks.js';
 import { EMPTY_USAGE, type Entry, type EntryKind, type LiveTurn, type ViewState } from './state.js';
 

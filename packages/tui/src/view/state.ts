@@ -1,5 +1,5 @@
 /** What the TUI shows, as plain data: the view store holds it, the Ink components draw it. */
-import type { ConnectionState, SessionRef } from '../client/events.js';
+import type { ConnectionState, SessionRef } from '@oxydra/gateway-client';
 import type { OpenPart } from '../markdown/blocks.js';
 
 /**

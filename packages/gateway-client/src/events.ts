@@ -1,4 +1,4 @@
-/** What the gateway client tells its listeners (the TUI's view store, tests). */
+/** What the gateway client tells its listeners (the TUI's view store, the dashboard's chat, tests). */
 import type { ServerFrame, ServerPayload } from '@oxydra/types';
 
 export type SessionRef = ServerPayload<'hello_ack'>['session'];
@@ -9,7 +9,8 @@ export type ConnectionState =
   | { state: 'connected' }
   /** Waiting `delayMs` before reconnect attempt `attempt`, because of `reason`. */
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
-  | { state: 'closed' };
+  /** For good: closed by the caller, or a failure reconnecting cannot fix (`reason`). */
+  | { state: 'closed'; reason?: string };
 
 export type ClientEvent =
   /** A valid server frame (hello_ack excepted: it arrives as `hello`). */

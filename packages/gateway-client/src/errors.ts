@@ -1,11 +1,13 @@
 /** What can go wrong talking to the gateway, as errors a caller can tell apart. */
 
 /**
- * Why the first connection failed: nothing listening (`unreachable`), the token refused
- * (`unauthorized`), no hello_ack in time (`timeout`), the gateway said no (`rejected`), or it
- * speaks another protocol version (`protocol`). Messages name the URL, never the token.
+ * Why a connection failed: nothing listening (`unreachable`), the token refused
+ * (`unauthorized`), no hello_ack in time (`timeout`), the connection closed before hello_ack or
+ * the session named is gone (`rejected`: another attempt may work), the gateway refused hello
+ * for another reason (`refused`), or it speaks another protocol version (`protocol`). Messages
+ * name the URL, never the token.
  */
-export type ConnectFailure = 'unreachable' | 'unauthorized' | 'timeout' | 'rejected' | 'protocol';
+export type ConnectFailure = 'unreachable' | 'unauthorized' | 'timeout' | 'rejected' | 'refused' | 'protocol';
 
 export class GatewayConnectError extends Error {
   constructor(
