@@ -58,7 +58,7 @@ describe('indexing a run in the background', () => {
     const { kernel } = await testKernel(steps);
     const result = await kernel.agents.spawn({ prompt: 'What colour is the harbour crane?' }).result;
     expect(result.status).toBe('completed');
-    const hits = await kernel.memory.recall('harbour crane vermilion');
+    const hits = await (await kernel.service('memory')).recall('harbour crane vermilion');
     expect(hits.some((hit) => hit.text.includes('vermilion'))).toBe(true);
   });
 

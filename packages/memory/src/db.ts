@@ -4,10 +4,13 @@
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@libsql/client';
+import Database from 'libsql';
 import { MemoryValidationError } from './errors.js';
 import { serialClient } from './serial-client.js';
+import { localClient } from './store/local/local-client.js';
+import type { Connection } from './store/local/statement-cache.js';
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -73,28 +76,39 @@ async function switchToWal(client: Client) {
   }
 }
 
+/** A connection with the settings SQLite keeps per connection (not in the file). */
+function connectLocal(path: string): Connection {
+  // `timeout` is libSQL's busy_timeout, set as the connection opens, so even the first PRAGMA
+  // waits for another process instead of failing.
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    // Session deletes cascade to events, state and search chunks through foreign keys.
+    db.exec('PRAGMA foreign_keys=ON');
+    // In WAL mode NORMAL loses no committed transaction when the process dies (only, at
+    // worst, the last ones on power loss) and saves an fsync per commit.
+    db.exec('PRAGMA synchronous=NORMAL');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 async function openLocal(path: string): Promise<Client> {
   createPrivateFile(path);
-  // One connection (see serial-client.ts). `timeout` is libSQL's busy_timeout, set as the
-  // connection opens, so even the first PRAGMA waits for another process instead of failing.
-  // The local-only entry: the package's main entry also loads the remote (HTTP and WebSocket)
-  // clients, ~1 MB of code and a few MB of memory that a local file never uses.
-  const { createClient } = await import('@libsql/client/sqlite3');
-  const raw = createClient({ url: pathToFileURL(path).href, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
-  const client = serialClient(raw);
+  // One connection taking turns (see serial-client.ts), its statements prepared once (see
+  // store/local/local-client.ts); the connection is opened through the synchronous binding,
+  // so neither @libsql/client's pool nor its remote (HTTP and WebSocket) clients are loaded.
+  const client = serialClient(localClient(() => connectLocal(path)));
   try {
     // WAL: readers never block the writer and a second process's writes are not lost. SQLite
     // gives the -wal and -shm files the database file's permissions, so they stay 0600 too.
+    // WAL is a property of the file, so a reconnect does not need to switch again.
     const mode = await switchToWal(client);
     const journal = String(mode.rows[0]?.[0] ?? '').toLowerCase();
     if (journal !== 'wal')
       throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${journal})`);
-    await client.execute(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
-    // Session deletes cascade to events, state and search chunks through foreign keys.
-    await client.execute('PRAGMA foreign_keys=ON');
-    // In WAL mode NORMAL loses no committed transaction when the process dies (only, at
-    // worst, the last ones on power loss) and saves an fsync per commit.
-    await client.execute('PRAGMA synchronous=NORMAL');
     return client;
   } catch (error) {
     client.close();

@@ -8,11 +8,11 @@ import { attachmentPlaceholder } from './payload.js';
 import type { Session } from './store/libsql/sessions.js';
 
 /** The JSONL header's format name and version: bump the version when a line's shape changes. */
-export const SESSION_EXPORT_FORMAT = 'oxydra.session';
-export const SESSION_EXPORT_VERSION = 1;
+const SESSION_EXPORT_FORMAT = 'oxydra.session';
+const SESSION_EXPORT_VERSION = 1;
 
 /** Per tool result (and tool-call arguments) in Markdown: enough to follow, not whole files. */
-export const DEFAULT_MARKDOWN_RESULT_CHARS = 4000;
+const DEFAULT_MARKDOWN_RESULT_CHARS = 4000;
 
 async function snapshot(
   store: SessionStore,

@@ -8,15 +8,17 @@ export type {
   SessionStore,
   StoredEvent,
 } from '@oxydra/types';
+
+import type * as ExportModule from './export.js';
+
 export * from './agent-tools/index.js';
 export * from './db.js';
 export * from './embedders/index.js';
 export * from './errors.js';
-export * from './export.js';
 export { newNoteId, newSessionId } from './ids.js';
 export * from './memory.js';
 export * from './migrate.js';
-export * from './migrations/index.js';
+export type { Migration } from './migrations/index.js';
 export * from './note-input.js';
 export * from './payload.js';
 export * from './retrieval/index.js';
@@ -26,3 +28,13 @@ export * from './store/libsql/notes.js';
 export type { StateValue } from './store/libsql/session-state.js';
 export * from './store/libsql/sessions.js';
 export { DERIVED_TITLE_CHARS, MAX_TITLE_CHARS } from './title.js';
+
+/*
+ * Session export (JSONL and Markdown) is loaded on first use: `oxydra sessions export` and the
+ * gateway's export route need it, an agent run never does.
+ */
+const sessionExport = () => import('./export.js');
+export const exportSessionJsonl: typeof ExportModule.exportSessionJsonl = async (...args) =>
+  (await sessionExport()).exportSessionJsonl(...args);
+export const exportSessionMarkdown: typeof ExportModule.exportSessionMarkdown = async (...args) =>
+  (await sessionExport()).exportSessionMarkdown(...args);

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   LATEST_SCHEMA_VERSION,
   type MemoryDatabase,
-  MIGRATIONS,
   type Migration,
   migrate,
   openDatabase,
@@ -11,6 +10,7 @@ import {
   SchemaTooNewError,
   schemaVersion,
 } from '../src/index.js';
+import { MIGRATIONS } from '../src/migrations/index.js';
 import { expectCleanExit, startTogether, type TempDir, tempDir } from './store-helpers.js';
 
 let tmp: TempDir;
@@ -175,6 +175,10 @@ describe('migrate', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('declares LATEST_SCHEMA_VERSION as the number of migrations (bump it with each new one)', () => {
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
   });
 
   it('has a seed for every version before the latest (add one with each new migration)', () => {

@@ -18,5 +18,3 @@ export const MIGRATIONS: readonly Migration[] = [
   gatewaySessionsMigration,
   kernelStateMigration,
 ];
-
-export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

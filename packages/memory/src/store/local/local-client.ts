@@ -1,0 +1,241 @@
+/**
+ * A `Client` over one synchronous libSQL connection to a local file, with every statement
+ * prepared once (statement-cache.ts) instead of on every execute as @libsql/client's sqlite3
+ * client does. Values, rows and errors are shaped as that client shapes them (sql-values.ts),
+ * so the stores cannot tell the two apart.
+ *
+ * It owns exactly one connection and does not order its callers: use it only behind
+ * serialClient (serial-client.ts), which runs one operation at a time and lets a transaction
+ * hold the turn until it settles. That is also why a transaction here is simply the same
+ * connection between BEGIN and COMMIT/ROLLBACK.
+ */
+import type {
+  Client,
+  InArgs,
+  InStatement,
+  Replicated,
+  ResultSet,
+  Transaction,
+  TransactionMode,
+} from '@libsql/client';
+import { LibsqlBatchError, LibsqlError } from '@libsql/client/sqlite3';
+import {
+  argsToSql,
+  beginStatement,
+  libsqlErrorOf,
+  readResult,
+  statementOf,
+  writeResult,
+} from './sql-values.js';
+import { type Connection, STATEMENT_CACHE_SIZE, StatementCache } from './statement-cache.js';
+
+type AnyStatement = InStatement | [string, InArgs?];
+
+/** Opens a connection with its per-connection settings applied (busy_timeout, PRAGMAs). */
+export type Connect = () => Connection;
+
+class LocalConnection {
+  readonly db: Connection;
+  readonly #statements: StatementCache;
+
+  constructor(db: Connection, cacheSize: number) {
+    this.db = db;
+    this.#statements = new StatementCache(db, cacheSize);
+  }
+
+  get cachedStatements(): number {
+    return this.#statements.size;
+  }
+
+  run(stmt: AnyStatement): ResultSet {
+    const { sql, args } = statementOf(stmt);
+    try {
+      const { statement, returnsRows } = this.#statements.get(sql);
+      const bound = argsToSql(args);
+      if (!returnsRows) return writeResult(statement.run(bound));
+      const values = statement.all(bound) as unknown[][];
+      // Columns after the run: a statement SQLite re-prepared for a new schema reports the new ones.
+      return readResult(values, statement.columns());
+    } catch (error) {
+      throw libsqlErrorOf(error);
+    }
+  }
+
+  /** Statements in order; a failure names its index (LibsqlBatchError), as @libsql/client does. */
+  runAll(stmts: readonly AnyStatement[]): ResultSet[] {
+    return stmts.map((stmt, index) => {
+      try {
+        if (!this.db.inTransaction) {
+          throw new LibsqlBatchError('The transaction has been rolled back', index, 'TRANSACTION_CLOSED');
+        }
+        return this.run(stmt);
+      } catch (error) {
+        if (error instanceof LibsqlBatchError || !(error instanceof LibsqlError)) throw error;
+        const cause = error.cause instanceof Error ? error.cause : undefined;
+        throw new LibsqlBatchError(
+          error.message,
+          index,
+          error.code,
+          error.extendedCode,
+          error.rawCode,
+          cause,
+        );
+      }
+    });
+  }
+
+  exec(sql: string): void {
+    try {
+      this.db.exec(sql);
+    } catch (error) {
+      throw libsqlErrorOf(error);
+    }
+  }
+
+  /** Rolls back whatever a failed operation left open, so the next caller starts clean. */
+  rollbackLeftover(): void {
+    if (this.db.open && this.db.inTransaction) this.run('ROLLBACK');
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+class LocalTransaction implements Transaction {
+  #connection: LocalConnection | undefined;
+
+  constructor(connection: LocalConnection) {
+    this.#connection = connection;
+  }
+
+  #open(): LocalConnection {
+    const connection = this.#connection;
+    if (connection === undefined || !connection.db.open || !connection.db.inTransaction) {
+      throw new LibsqlError('The transaction is closed', 'TRANSACTION_CLOSED');
+    }
+    return connection;
+  }
+
+  async execute(stmt: InStatement): Promise<ResultSet> {
+    return this.#open().run(stmt);
+  }
+  async batch(stmts: InStatement[]): Promise<ResultSet[]> {
+    return this.#open().runAll(stmts);
+  }
+  async executeMultiple(sql: string): Promise<void> {
+    this.#open().exec(sql);
+  }
+  async commit(): Promise<void> {
+    try {
+      this.#open().run('COMMIT');
+    } finally {
+      this.#connection = undefined;
+    }
+  }
+  async rollback(): Promise<void> {
+    this.close();
+  }
+  close(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    connection?.rollbackLeftover();
+  }
+  get closed(): boolean {
+    const connection = this.#connection;
+    return connection === undefined || !connection.db.open || !connection.db.inTransaction;
+  }
+}
+
+class LocalClient implements Client {
+  readonly #connect: Connect;
+  readonly #cacheSize: number;
+  #connection: LocalConnection;
+  closed = false;
+  readonly protocol = 'file';
+
+  constructor(connect: Connect, cacheSize: number) {
+    this.#connect = connect;
+    this.#cacheSize = cacheSize;
+    this.#connection = new LocalConnection(connect(), cacheSize);
+  }
+
+  /** How many prepared statements the connection holds (for tests of the bound). */
+  get cachedStatements(): number {
+    return this.#connection.cachedStatements;
+  }
+
+  #usable(): LocalConnection {
+    if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED');
+    return this.#connection;
+  }
+
+  /** `work` inside BEGIN ... COMMIT, rolled back if it fails. */
+  #inTransaction<T>(mode: TransactionMode, work: (connection: LocalConnection) => T): T {
+    const connection = this.#usable();
+    connection.run(beginStatement(mode));
+    try {
+      const result = work(connection);
+      connection.run('COMMIT');
+      return result;
+    } finally {
+      connection.rollbackLeftover();
+    }
+  }
+
+  execute(stmt: InStatement): Promise<ResultSet>;
+  execute(sql: string, args?: InArgs): Promise<ResultSet>;
+  async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    const stmt = typeof stmtOrSql === 'string' && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql;
+    return this.#usable().run(stmt);
+  }
+  async batch(stmts: AnyStatement[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+    return this.#inTransaction(mode, (connection) => connection.runAll(stmts));
+  }
+  /** As @libsql/client: foreign keys off while the statements run, so a table can be rebuilt. */
+  async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
+    const connection = this.#usable();
+    connection.exec('PRAGMA foreign_keys=off');
+    try {
+      return this.#inTransaction('deferred', (open) => open.runAll(stmts));
+    } finally {
+      connection.exec('PRAGMA foreign_keys=on');
+    }
+  }
+  async transaction(mode: TransactionMode = 'write'): Promise<Transaction> {
+    const connection = this.#usable();
+    connection.run(beginStatement(mode));
+    return new LocalTransaction(connection);
+  }
+  async executeMultiple(sql: string): Promise<void> {
+    const connection = this.#usable();
+    try {
+      connection.exec(sql);
+    } finally {
+      // As @libsql/client: a transaction the script left open does not outlive the call.
+      connection.rollbackLeftover();
+    }
+  }
+  async sync(): Promise<Replicated> {
+    throw new LibsqlError('a local memory file has no replica to sync', 'SYNC_NOT_SUPPORTED');
+  }
+  close(): void {
+    this.closed = true;
+    this.#connection.close();
+  }
+  /** A fresh connection, with its per-connection settings applied again by `connect`. */
+  reconnect(): void {
+    this.#connection.close();
+    this.#connection = new LocalConnection(this.#connect(), this.#cacheSize);
+    this.closed = false;
+  }
+}
+
+/** A client over the connection `connect` opens (and opens again on reconnect); see the file comment. */
+export function localClient(
+  connect: Connect,
+  cacheSize: number = STATEMENT_CACHE_SIZE,
+): Client & { readonly cachedStatements: number } {
+  return new LocalClient(connect, cacheSize);
+}
