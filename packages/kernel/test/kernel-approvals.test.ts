@@ -55,7 +55,7 @@ describe('approvals', () => {
       by: 'respond',
     });
     expect(toolResult(mock.requests[1]!.body)).toContain('approved-42');
-    const approvals = kernel.audit.list({ type: 'approval' });
+    const approvals = (await kernel.service('audit')).list({ type: 'approval' });
     expect(approvals).toEqual([
       expect.objectContaining({
         actor: 'user',
@@ -67,9 +67,9 @@ describe('approvals', () => {
       }),
     ]);
     // The call and its outcome are entries too, after the decision that allowed them.
-    const types = kernel.audit.list().map((entry) => entry.action.type);
+    const types = (await kernel.service('audit')).list().map((entry) => entry.action.type);
     expect(types.indexOf('approval')).toBeLessThan(types.lastIndexOf('tool_result'));
-    expect((await kernel.audit.verify()).ok).toBe(true);
+    expect((await (await kernel.service('audit')).verify()).ok).toBe(true);
   });
 
   it('a "no" denies: the command does not run and the model is told', async () => {

@@ -13,7 +13,7 @@ import { closeAll, testKernel, text } from './helpers.js';
 afterEach(closeAll);
 
 describe('kernel stores passed in', () => {
-  it('keeps kernel.state in the StateStore a host passes, even with memory off', async () => {
+  it("keeps kernel.service('state') in the StateStore a host passes, even with memory off", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
     const own = await openMemory({ path: join(dir, 'own.db') });
     try {
@@ -22,11 +22,15 @@ describe('kernel stores passed in', () => {
         { memory: { enabled: false } },
         { stores: { state: own.state } },
       );
-      expect(await kernel.state.save('host', 'cursor', { at: 42 })).toEqual({ version: 1 });
+      expect(await (await kernel.service('state')).save('host', 'cursor', { at: 42 })).toEqual({
+        version: 1,
+      });
       expect(await own.state.load('host', 'cursor')).toMatchObject({ value: { at: 42 }, version: 1 });
       await own.state.save('host', 'cursor', { at: 43 });
-      expect((await kernel.state.load('host', 'cursor'))?.value).toEqual({ at: 43 });
-      expect((await kernel.state.list('host')).map((entry) => entry.name)).toEqual(['cursor']);
+      expect((await (await kernel.service('state')).load('host', 'cursor'))?.value).toEqual({ at: 43 });
+      expect((await (await kernel.service('state')).list('host')).map((entry) => entry.name)).toEqual([
+        'cursor',
+      ]);
     } finally {
       await closeAll();
       await own.close();
@@ -66,12 +70,16 @@ describe('kernel stores passed in', () => {
     const own = await openMemory({ path: join(dir, 'own.db') });
     try {
       const { kernel } = await testKernel([], {}, { stores: { notes: own.notes } });
-      const saved = await kernel.memory.remember('the deploy key lives in the vault', { userId: 'alice' });
+      const saved = await (await kernel.service('memory')).remember('the deploy key lives in the vault', {
+        userId: 'alice',
+      });
       expect((await own.notes.get(saved.id))?.content).toBe('the deploy key lives in the vault');
-      expect((await kernel.memory.notes({ userId: 'alice' })).map((note) => note.id)).toEqual([saved.id]);
-      const hits = await kernel.memory.recall('deploy key vault', { userId: 'alice' });
+      expect(
+        (await (await kernel.service('memory')).notes({ userId: 'alice' })).map((note) => note.id),
+      ).toEqual([saved.id]);
+      const hits = await (await kernel.service('memory')).recall('deploy key vault', { userId: 'alice' });
       expect(hits.map((hit) => hit.text)).toContain('the deploy key lives in the vault');
-      expect(await kernel.memory.forget(saved.id, { userId: 'alice' })).toBe(true);
+      expect(await (await kernel.service('memory')).forget(saved.id, { userId: 'alice' })).toBe(true);
       expect(await own.notes.get(saved.id)).toBeUndefined();
     } finally {
       await closeAll();

@@ -39,7 +39,7 @@ describe('scheduled runs under the per-user limit', () => {
   it('a run still waiting when the scheduler stops is recorded as interrupted, and leaves the queue', async () => {
     const { kernel, mock } = await aliceWithASchedule();
     const { chat, done } = await runBehindAChatTurn(kernel);
-    await kernel.scheduler.stop();
+    await (await kernel.service('scheduler')).stop();
     expect(await done).toMatchObject({ status: 'interrupted' });
     expect(kernel.admission.waiting(alice)).toBe(0);
     expect(mock.requests).toHaveLength(0);
@@ -53,7 +53,7 @@ async function aliceWithASchedule() {
   const made = await testKernel([{ reply: { text: 'report' }, times: 'always' }], ONE_AT_A_TIME, {
     clock: handClock(),
   });
-  made.kernel.scheduler.schedule(
+  (await made.kernel.service('scheduler')).schedule(
     { name: 'daily', prompt: 'write the report', every: '1d' },
     { actor: 'test' },
     'alice',
@@ -64,7 +64,7 @@ async function aliceWithASchedule() {
 /** Alice's chat turn takes her only slot (what session-turn.ts does), then her schedule runs now: it waits. */
 async function runBehindAChatTurn(kernel: Kernel) {
   const chat = await kernel.admission.acquire(alice, new AbortController().signal);
-  const { done } = kernel.scheduler.runNow('daily', { actor: 'test' });
+  const { done } = (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
   await pollUntil(() => kernel.admission.waiting(alice) === 1, 'the scheduled run to wait for a slot');
   return { chat, done };
 }

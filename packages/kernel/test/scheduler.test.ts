@@ -6,7 +6,7 @@
  */
 import { handClock } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScheduleNotification } from '../src/index.js';
+import type { ScheduleNotification } from '../src/scheduler/index.js';
 import { closeAll, secondKernel, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -56,7 +56,7 @@ describe('scheduler', () => {
     const create = offered.find((tool) => tool.function.name === 'schedule_create')!;
     expect(JSON.stringify(create.function.parameters)).not.toMatch(/max_turns|max_cost|turns|cost/);
 
-    const [schedule] = kernel.scheduler.list({ userId: 'alice' });
+    const [schedule] = (await kernel.service('scheduler')).list({ userId: 'alice' });
     expect(schedule).toMatchObject({
       name: 'weather',
       userId: 'alice',
@@ -64,17 +64,17 @@ describe('scheduler', () => {
       timezone: 'Europe/Paris',
     });
     expect(schedule!.nextRunAt).toBe(clock.now() + HOUR);
-    expect(kernel.scheduler.list({ userId: 'bob' })).toEqual([]);
+    expect((await kernel.service('scheduler')).list({ userId: 'bob' })).toEqual([]);
 
     const heard: ScheduleNotification[] = [];
-    kernel.scheduler.subscribe((notification) => heard.push(notification));
-    expect(await kernel.scheduler.tick()).toEqual([]);
+    (await kernel.service('scheduler')).subscribe((notification) => heard.push(notification));
+    expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
     clock.advance(HOUR);
-    const started = await kernel.scheduler.tick();
+    const started = await (await kernel.service('scheduler')).tick();
     expect(started).toHaveLength(1);
-    await kernel.scheduler.idle();
+    await (await kernel.service('scheduler')).idle();
 
-    const [run] = kernel.scheduler.history('weather', { userId: 'alice' });
+    const [run] = (await kernel.service('scheduler')).history('weather', { userId: 'alice' });
     expect(run).toMatchObject({
       status: 'completed',
       trigger: 'schedule',
@@ -88,11 +88,15 @@ describe('scheduler', () => {
     expect(heard[0]).toMatchObject({ alert: false, disabled: false, schedule: { name: 'weather' } });
     expect(heard[0]!.run.output).toBe('Sunny, 12°C.');
     // The run was the schedule's user's: charged to alice, its session is alice's.
-    expect(kernel.budgets.show().find((scope) => scope.scope === 'user:alice')!.today.calls).toBe(3);
+    expect(
+      (await kernel.service('budgets')).show().find((scope) => scope.scope === 'user:alice')!.today.calls,
+    ).toBe(3);
     expect((await kernel.sessions!.get(run!.sessionId!))?.userId).toBe('alice');
     // The next run keeps the rhythm and the audit chain has the creation and the run.
-    expect(kernel.scheduler.get('weather').nextRunAt).toBe(Date.parse('2026-11-23T10:00:00Z'));
-    const audited = kernel.audit.list({}).map((entry) => entry.action.type);
+    expect((await kernel.service('scheduler')).get('weather').nextRunAt).toBe(
+      Date.parse('2026-11-23T10:00:00Z'),
+    );
+    const audited = (await kernel.service('audit')).list({}).map((entry) => entry.action.type);
     expect(audited).toEqual(expect.arrayContaining(['schedule_create', 'schedule_run']));
     // The scheduled prompt says it is scheduled and nobody watches.
     const runRequest = JSON.stringify(mock.requests.at(-1)!.body);
@@ -108,15 +112,18 @@ describe('scheduler', () => {
       },
       { clock },
     );
-    kernel.scheduler.schedule({ name: 'loop', prompt: 'list files', every: '5m' }, { actor: 'test' });
+    (await kernel.service('scheduler')).schedule(
+      { name: 'loop', prompt: 'list files', every: '5m' },
+      { actor: 'test' },
+    );
     const heard: ScheduleNotification[] = [];
-    kernel.scheduler.subscribe((notification) => heard.push(notification));
+    (await kernel.service('scheduler')).subscribe((notification) => heard.push(notification));
     for (let i = 0; i < 2; i++) {
       clock.advance(5 * MINUTE);
-      await kernel.scheduler.tick();
-      await kernel.scheduler.idle();
+      await (await kernel.service('scheduler')).tick();
+      await (await kernel.service('scheduler')).idle();
     }
-    const runs = kernel.scheduler.history('loop');
+    const runs = (await kernel.service('scheduler')).history('loop');
     expect(runs.map((run) => [run.status, run.turns])).toEqual([
       ['failed', 2],
       ['failed', 2],
@@ -126,14 +133,14 @@ describe('scheduler', () => {
       [true, false],
       [true, true],
     ]);
-    const paused = kernel.scheduler.get('loop');
+    const paused = (await kernel.service('scheduler')).get('loop');
     expect(paused).toMatchObject({ enabled: false, consecutiveFailures: 2 });
     expect(paused.disabledReason).toMatch(/2 failed runs in a row/);
     expect(paused.nextRunAt).toBeUndefined();
     clock.advance(HOUR);
-    expect(await kernel.scheduler.tick()).toEqual([]);
+    expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
     // Resuming starts from now and forgets the failures.
-    const resumed = kernel.scheduler.resume('loop', { actor: 'test' });
+    const resumed = (await kernel.service('scheduler')).resume('loop', { actor: 'test' });
     expect(resumed).toMatchObject({
       enabled: true,
       consecutiveFailures: 0,
@@ -144,14 +151,19 @@ describe('scheduler', () => {
   it('makes up runs missed while nothing ran with one catch-up run, then keeps the rhythm', async () => {
     const clock = handClock();
     const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }], ON, { clock });
-    kernel.scheduler.schedule({ name: 'tick', prompt: 'say ok', every: '1m' }, { actor: 'test' });
+    (await kernel.service('scheduler')).schedule(
+      { name: 'tick', prompt: 'say ok', every: '1m' },
+      { actor: 'test' },
+    );
     clock.advance(10 * MINUTE + 30_000);
-    expect(await kernel.scheduler.tick()).toHaveLength(1);
-    await kernel.scheduler.idle();
-    const [run] = kernel.scheduler.history('tick');
+    expect(await (await kernel.service('scheduler')).tick()).toHaveLength(1);
+    await (await kernel.service('scheduler')).idle();
+    const [run] = (await kernel.service('scheduler')).history('tick');
     expect(run).toMatchObject({ trigger: 'catch_up', missed: 9, status: 'completed' });
     expect(mock.requests).toHaveLength(1);
-    expect(kernel.scheduler.get('tick').nextRunAt).toBe(Date.parse('2026-11-23T08:11:00Z'));
+    expect((await kernel.service('scheduler')).get('tick').nextRunAt).toBe(
+      Date.parse('2026-11-23T08:11:00Z'),
+    );
   });
 
   it('two kernels on one database fire a due run once', async () => {
@@ -162,18 +174,34 @@ describe('scheduler', () => {
     const second = await secondKernel(first, { clock });
     try {
       for (let i = 0; i < 5; i++) {
-        first.kernel.scheduler.schedule({ name: `s${i}`, prompt: 'say ok', every: '1m' }, { actor: 'test' });
+        (await first.kernel.service('scheduler')).schedule(
+          { name: `s${i}`, prompt: 'say ok', every: '1m' },
+          { actor: 'test' },
+        );
       }
       clock.advance(MINUTE);
-      const [a, b] = await Promise.all([first.kernel.scheduler.tick(), second.scheduler.tick()]);
+      const [a, b] = await Promise.all([
+        (await first.kernel.service('scheduler')).tick(),
+        (await second.service('scheduler')).tick(),
+      ]);
       // max_concurrent = 2 across both processes: two start, the rest wait for a free slot.
       expect(a.length + b.length).toBe(2);
-      await Promise.all([first.kernel.scheduler.idle(), second.scheduler.idle()]);
+      await Promise.all([
+        (await first.kernel.service('scheduler')).idle(),
+        (await second.service('scheduler')).idle(),
+      ]);
       for (let round = 0; round < 3; round++) {
-        await Promise.all([first.kernel.scheduler.tick(), second.scheduler.tick()]);
-        await Promise.all([first.kernel.scheduler.idle(), second.scheduler.idle()]);
+        await Promise.all([
+          (await first.kernel.service('scheduler')).tick(),
+          (await second.service('scheduler')).tick(),
+        ]);
+        await Promise.all([
+          (await first.kernel.service('scheduler')).idle(),
+          (await second.service('scheduler')).idle(),
+        ]);
       }
-      const runs = first.kernel.scheduler.list().flatMap((s) => first.kernel.scheduler.history(s.id));
+      const firstScheduler = await first.kernel.service('scheduler');
+      const runs = firstScheduler.list().flatMap((s) => firstScheduler.history(s.id));
       expect(runs).toHaveLength(5);
       expect(new Set(runs.map((run) => run.scheduleId)).size).toBe(5);
       expect(first.mock.requests).toHaveLength(5);
@@ -198,7 +226,7 @@ describe('scheduler', () => {
     const result = await kernel.agents.spawn({ prompt: 'do it every hour', userId: 'alice' }).result;
     expect(result.status).toBe('completed');
     expect(JSON.stringify(mock.requests.at(-1)!.body)).toMatch(/approval/i);
-    expect(kernel.scheduler.list()).toEqual([]);
+    expect((await kernel.service('scheduler')).list()).toEqual([]);
   });
 
   it('refuses what the operator does not allow', async () => {
@@ -209,34 +237,45 @@ describe('scheduler', () => {
       { clock },
     );
     const scope = { userId: 'alice', actor: 'test' };
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '10s' }, scope)).toThrow(/minimum of 60s/);
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', cron: '* * * * * *' }, scope)).toThrow(/1s apart/);
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', cron: '61 * * * *' }, scope)).toThrow(
-      /invalid cron/,
-    );
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope)).toThrow(
-      /in the past/,
-    );
-    expect(() =>
-      kernel.scheduler.schedule({ prompt: 'x', every: '1h', timezone: 'Mars/Olympus' }, scope),
-    ).toThrow(/unknown time zone/);
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '1h', cron: '0 * * * *' }, scope)).toThrow(
-      /one of cron, every and at/,
-    );
-    expect(() => kernel.scheduler.schedule({ prompt: 'x', every: '1h', agent: 'nobody' }, scope)).toThrow(
-      /unknown agent/,
-    );
-    kernel.scheduler.schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
-    expect(() => kernel.scheduler.schedule({ name: 'a', prompt: 'x', every: '1h' }, scope)).toThrow(
-      /already has/,
-    );
-    kernel.scheduler.schedule({ name: 'b', prompt: 'x', every: '1h' }, scope);
-    expect(() => kernel.scheduler.schedule({ name: 'c', prompt: 'x', every: '1h' }, scope)).toThrow(
-      /2 schedules/,
-    );
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '10s' }, scope),
+    ).rejects.toThrow(/minimum of 60s/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '* * * * * *' }, scope),
+    ).rejects.toThrow(/1s apart/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '61 * * * *' }, scope),
+    ).rejects.toThrow(/invalid cron/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope),
+    ).rejects.toThrow(/in the past/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule(
+        { prompt: 'x', every: '1h', timezone: 'Mars/Olympus' },
+        scope,
+      ),
+    ).rejects.toThrow(/unknown time zone/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '1h', cron: '0 * * * *' }, scope),
+    ).rejects.toThrow(/one of cron, every and at/);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '1h', agent: 'nobody' }, scope),
+    ).rejects.toThrow(/unknown agent/);
+    (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope),
+    ).rejects.toThrow(/already has/);
+    (await kernel.service('scheduler')).schedule({ name: 'b', prompt: 'x', every: '1h' }, scope);
+    await expect(async () =>
+      (await kernel.service('scheduler')).schedule({ name: 'c', prompt: 'x', every: '1h' }, scope),
+    ).rejects.toThrow(/2 schedules/);
     // Another user's schedule is not found, not shown.
-    expect(() => kernel.scheduler.get('a', { userId: 'bob' })).toThrow(/no schedule "a"/);
-    expect(() => kernel.scheduler.unschedule('a', { userId: 'bob', actor: 'bob' })).toThrow(/no schedule/);
+    await expect(async () => (await kernel.service('scheduler')).get('a', { userId: 'bob' })).rejects.toThrow(
+      /no schedule "a"/,
+    );
+    await expect(async () =>
+      (await kernel.service('scheduler')).unschedule('a', { userId: 'bob', actor: 'bob' }),
+    ).rejects.toThrow(/no schedule/);
   });
 
   it('wakes for a schedule due before the next poll, and polls at its interval otherwise', async () => {
@@ -251,46 +290,51 @@ describe('scheduler', () => {
     };
     const config = { scheduler: { enabled: true, poll_interval_secs: 300 } };
     const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], config, { clock });
-    kernel.scheduler.start();
+    (await kernel.service('scheduler')).start();
     await new Promise((resolve) => setImmediate(resolve));
     expect(waits.at(-1)).toBe(300_000); // nothing scheduled: the interval
-    kernel.scheduler.schedule({ name: 'soon', prompt: 'say done', every: '1m' }, { actor: 'test' });
-    await kernel.scheduler.stop();
-    kernel.scheduler.start();
+    (await kernel.service('scheduler')).schedule(
+      { name: 'soon', prompt: 'say done', every: '1m' },
+      { actor: 'test' },
+    );
+    await (await kernel.service('scheduler')).stop();
+    (await kernel.service('scheduler')).start();
     await new Promise((resolve) => setImmediate(resolve));
     expect(waits.at(-1)).toBe(MINUTE); // due in a minute: woken then, not in 5
-    await kernel.scheduler.stop();
+    await (await kernel.service('scheduler')).stop();
   });
 
   it('a one-time schedule in a time zone runs once at that wall time', async () => {
     const clock = handClock();
     const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], ON, { clock });
-    const once = kernel.scheduler.schedule(
+    const once = (await kernel.service('scheduler')).schedule(
       { name: 'once', prompt: 'say done', at: '2026-11-23T12:00', timezone: 'America/New_York' },
       { actor: 'test' },
     );
     expect(once.nextRunAt).toBe(Date.parse('2026-11-23T17:00:00Z'));
     clock.advance(9 * HOUR);
-    await kernel.scheduler.tick();
-    await kernel.scheduler.idle();
+    await (await kernel.service('scheduler')).tick();
+    await (await kernel.service('scheduler')).idle();
     clock.advance(24 * HOUR);
-    expect(await kernel.scheduler.tick()).toEqual([]);
-    expect(kernel.scheduler.history('once').map((run) => run.status)).toEqual(['completed']);
-    expect(kernel.scheduler.get('once').nextRunAt).toBeUndefined();
+    expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
+    expect((await kernel.service('scheduler')).history('once').map((run) => run.status)).toEqual([
+      'completed',
+    ]);
+    expect((await kernel.service('scheduler')).get('once').nextRunAt).toBeUndefined();
   });
 
   it('run-now records a manual run; a cron schedule follows its zone', async () => {
     const clock = handClock();
     const { kernel } = await testKernel([{ reply: { text: 'report' }, times: 'always' }], ON, { clock });
-    const daily = kernel.scheduler.schedule(
+    const daily = (await kernel.service('scheduler')).schedule(
       { name: 'daily', prompt: 'write the report', cron: '0 9 * * 1-5', timezone: 'Asia/Tokyo' },
       { actor: 'test' },
     );
     // Monday 2026-11-23 08:00 UTC is 17:00 in Tokyo: next is Tuesday 09:00 JST = 00:00 UTC.
     expect(daily.nextRunAt).toBe(Date.parse('2026-11-24T00:00:00Z'));
-    const { run, done } = kernel.scheduler.runNow('daily', { actor: 'test' });
+    const { run, done } = (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
     expect(run).toMatchObject({ trigger: 'manual', status: 'running' });
     expect(await done).toMatchObject({ status: 'completed', output: 'report' });
-    expect(kernel.scheduler.get('daily').nextRunAt).toBe(daily.nextRunAt);
+    expect((await kernel.service('scheduler')).get('daily').nextRunAt).toBe(daily.nextRunAt);
   });
 });

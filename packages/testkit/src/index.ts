@@ -20,7 +20,6 @@ export {
   scriptedAdapters,
   scriptedProvider,
 } from './in-process.js';
-export { echoTurn, MockGateway, type MockGatewayOptions, type TurnStep } from './mock-gateway.js';
 export {
   type ChunkSpec,
   type InStreamError,

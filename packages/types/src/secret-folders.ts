@@ -4,7 +4,6 @@
  * because the sandbox (types only), the tools, the config and the kernel all need it.
  * scripts/check-one-home.mjs fails when one of these folder names is written out elsewhere.
  */
-import { join } from 'node:path';
 
 /** Other programs' secrets under the home folder: keys, cloud credentials, the keyring. */
 export const HOME_SECRET_FOLDERS = ['.ssh', '.aws', '.gnupg'] as const;
@@ -20,12 +19,3 @@ export const OXYDRA_FOLDER_NAME = 'oxydra';
 
 /** The workspace's own folder (its state, config layer, checkpoints): hidden from commands. */
 export const WORKSPACE_STATE_FOLDER = '.oxydra';
-
-/** The secret folders under `home`, as absolute paths: other programs' first, then Oxydra's. */
-export function homeSecretFolders(home: string): string[] {
-  return [
-    ...HOME_SECRET_FOLDERS.map((name) => join(home, name)),
-    join(home, ...OXYDRA_HOME_FOLDERS.config),
-    join(home, ...OXYDRA_HOME_FOLDERS.cache),
-  ];
-}

@@ -99,11 +99,11 @@ function pragma(db: KernelDb, text: string): unknown {
  * or, inside a caller's transaction, as part of it: then it commits or rolls back with the rest.
  */
 export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
-  if (db.inTransaction) return fn();
-  // Writes grouped for this tick commit first: a transaction never sees the database behind
-  // what this process already recorded (a reservation reads the spend settled before it).
-  beforeWrite.get(db)?.();
-  db.exec('BEGIN IMMEDIATE');
+  if (db.inTransaction) {
+    refuseWhileHeldAsync(db);
+    return fn();
+  }
+  beginWrite(db);
   try {
     const result = fn();
     db.exec('COMMIT');
@@ -114,7 +114,34 @@ export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
   }
 }
 
+/** BEGIN IMMEDIATE, after committing what waits: for a transaction its caller ends (async-view.ts). */
+export function beginWrite(db: KernelDb): void {
+  // Writes grouped for this tick commit first: a transaction never sees the database behind
+  // what this process already recorded (a reservation reads the spend settled before it).
+  beforeWrite.get(db)?.();
+  db.exec('BEGIN IMMEDIATE');
+}
+
 const beforeWrite = new WeakMap<KernelDb, () => void>();
+
+/** Databases with a transaction open across awaits (store/libsql/async-view.ts). */
+const heldAsync = new WeakSet<KernelDb>();
+
+/**
+ * Marks (or clears) `db` as holding a transaction across awaits. While it does, a synchronous
+ * write on the connection would join that transaction and be lost with its rollback, so it
+ * is refused instead (writeTransaction, the write batch).
+ */
+export function holdAsync(db: KernelDb, held: boolean): void {
+  if (held) heldAsync.add(db);
+  else heldAsync.delete(db);
+}
+
+export function refuseWhileHeldAsync(db: KernelDb): void {
+  if (heldAsync.has(db)) {
+    throw new Error('the kernel database has an async store transaction open: this write would join it');
+  }
+}
 
 /** What `writeTransaction` runs before it begins (the database's write batch: store/write-batch.ts). */
 export function setBeforeWrite(db: KernelDb, hook: () => void): void {

@@ -10,7 +10,7 @@
  * (a budget reservation) sees every settle before it. A process killed with SIGKILL loses at
  * most the writes of its last tick, none that a caller was told were committed.
  */
-import { type KernelDb, setBeforeWrite } from './kernel-db.js';
+import { type KernelDb, refuseWhileHeldAsync, setBeforeWrite } from './kernel-db.js';
 
 /** One job of a batch: `write` runs inside the transaction, `done` after it ended. */
 export interface BatchJob {
@@ -99,6 +99,7 @@ export class WriteBatch {
   #commit(jobs: readonly BatchJob[]): void {
     // Inside a caller's transaction (a store that began one by hand) the jobs join it.
     if (this.db.inTransaction) {
+      refuseWhileHeldAsync(this.db);
       for (const job of jobs) job.write();
       return;
     }

@@ -50,3 +50,47 @@ export function openEach<S>(open: StoreOpener<S>, use: (opened: OpenedStore<S>) 
     opened = undefined;
   });
 }
+
+/** A second handle on the store's data: `another` where the backend offers it, else the same store. */
+export async function secondHandle<S>(opened: OpenedStore<S>): Promise<StoreHandle<S>> {
+  return opened.another ? opened.another() : { store: opened.store, close: async () => {} };
+}
+
+/** The store open for the running test, as `openEach` hands it over. */
+export interface CurrentStore<S> {
+  readonly store: S;
+  readonly opened: OpenedStore<S>;
+}
+
+/** `openEach` for suites that read the open store through one object instead of variables. */
+export function currentEach<S>(open: StoreOpener<S>): CurrentStore<S> {
+  let opened: OpenedStore<S> | undefined;
+  openEach(open, (next) => {
+    opened = next;
+  });
+  const now = () => {
+    if (!opened) throw new Error('no store is open outside a test');
+    return opened;
+  };
+  return {
+    get store() {
+      return now().store;
+    },
+    get opened() {
+      return now();
+    },
+  };
+}
+
+/** Runs `race` with a second handle on the same data (secondHandle), closing it after. */
+export async function withSecondHandle<S>(
+  opened: OpenedStore<S>,
+  race: (second: S) => Promise<void>,
+): Promise<void> {
+  const second = await secondHandle(opened);
+  try {
+    await race(second.store);
+  } finally {
+    await second.close();
+  }
+}

@@ -2,7 +2,11 @@
  * `@oxydra/testkit/store-contracts`: one vitest suite per store contract of @oxydra/types. An
  * implementation's test file calls the suite with a function that opens a fresh store.
  */
+export { approvalStoreContract } from './approvals.js';
+export { controlStoreGroupContract } from './control.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
+export { scheduleStoreContract } from './schedules.js';
 export { sessionStoreContract } from './sessions.js';
 export { stateStoreContract } from './state.js';
+export { tokenStoreContract } from './tokens.js';

@@ -6,7 +6,14 @@
  */
 import type { Message, SessionStore } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_TEXT, type OpenedStore, openEach, rejection, type StoreOpener } from './harness.js';
+import {
+  HOSTILE_TEXT,
+  type OpenedStore,
+  openEach,
+  rejection,
+  type StoreOpener,
+  secondHandle,
+} from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const user = (content: string): Message => ({ role: 'user', content });
@@ -105,7 +112,7 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
 
     it('never gives two writers the same seq, and keeps each turn together', async () => {
       await store.create({ id: 's' });
-      const second = opened.another ? await opened.another() : { store, close: async () => {} };
+      const second = await secondHandle(opened);
       try {
         const turns = await Promise.all(
           Array.from({ length: 16 }, (_, index) =>

@@ -4,6 +4,11 @@
  * and one shared contract suite in @oxydra/testkit/store-contracts that every implementation runs.
  */
 
+export * from './answer.js';
+export * from './approvals.js';
+export * from './control.js';
 export * from './notes.js';
+export * from './schedules.js';
 export * from './sessions.js';
 export * from './state.js';
+export * from './tokens.js';

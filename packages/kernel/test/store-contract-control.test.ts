@@ -1,0 +1,17 @@
+/** The store contract suites run against the kernel database's control stores (libSQL). */
+import {
+  approvalStoreContract,
+  controlStoreGroupContract,
+  scheduleStoreContract,
+  tokenStoreContract,
+} from '@oxydra/testkit/store-contracts';
+import { controlStoreOpener } from './control-store-helpers.js';
+
+// Each token and approval write is one statement, so a second connection can race the first.
+tokenStoreContract(controlStoreOpener((group) => group.tokens, { another: true }));
+approvalStoreContract(controlStoreOpener((group) => group.approvals, { another: true }));
+// A claim is one write transaction inside one call, so two connections can race it here.
+scheduleStoreContract(controlStoreOpener((group) => group.schedules, { another: true }));
+// No second connection: a transaction held across awaits would block its writes (and the event
+// loop: the binding is synchronous) until the busy timeout.
+controlStoreGroupContract(controlStoreOpener((group) => group));
