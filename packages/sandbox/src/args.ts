@@ -6,7 +6,12 @@
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { homeSecretFolders, type SandboxPolicy, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
+import {
+  HOME_SECRET_FOLDERS,
+  OXYDRA_HOME_FOLDERS,
+  type SandboxPolicy,
+  WORKSPACE_STATE_FOLDER,
+} from '@oxydra/types';
 import { bwrapHomeGuardArgs } from './home-guard.js';
 
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
@@ -18,7 +23,12 @@ export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64'
  * at the next `oxydra`.
  */
 export function homeSecretPaths(home = homedir()): string[] {
-  return homeSecretFolders(home);
+  // Joined here, not in @oxydra/types: the dashboard bundles that package, and node:path with it.
+  return [
+    ...HOME_SECRET_FOLDERS.map((name) => path.join(home, name)),
+    path.join(home, ...OXYDRA_HOME_FOLDERS.config),
+    path.join(home, ...OXYDRA_HOME_FOLDERS.cache),
+  ];
 }
 
 /** Secrets that stay hidden even when a readable root contains them. */

@@ -1,6 +1,10 @@
 /**
  * @oxydra/tools: defineTool, the ToolRegistry (the runtime's ToolExecutor), output truncation and
  * scrubbing, the workspace path policy, and the core file and shell tools.
+ *
+ * Only what callers use is re-exported here: importing this module loads every module it names,
+ * and the tools load their working parts (the atomic write, the shell runner and policy, the
+ * search walk, the HTML reader) at their first call. Tests import those parts by path.
  */
 
 export { fileDeleteTool } from './core/file-delete.js';
@@ -29,8 +33,6 @@ export {
   type ToolDefinition,
   type Validation,
 } from './define.js';
-export { atomicWrite } from './fs/atomic-write.js';
-export { readTextFile } from './fs/text-file.js';
 export {
   type DeniedPath,
   deniedWithin,
@@ -40,15 +42,7 @@ export {
   resolveWorkspacePath,
   WorkspacePathError,
 } from './paths.js';
-export { HeadTailBuffer } from './process/output-buffer.js';
-export {
-  type CommandResult,
-  type CommandRunner,
-  DEFAULT_COMMAND_OUTPUT_BYTES,
-  DEFAULT_KILL_GRACE_MS,
-  type RunCommandOptions,
-  runCommand,
-} from './process/run-command.js';
+export type { CommandResult, CommandRunner, RunCommandOptions } from './process/run-command.js';
 export {
   type ApprovalMode,
   type ApprovalRecord,
@@ -58,9 +52,8 @@ export {
   type ToolRegistryOptions,
 } from './registry.js';
 export * from './scrub/index.js';
-export { GitIgnore, isIgnored } from './search/gitignore.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
-export { checkCommand, matchesPattern, parseCommand, type ShellPolicy } from './shell/policy.js';
+export type { ShellPolicy } from './shell/policy.js';
 export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';
 export * from './vault/index.js';
 export * from './web/index.js';

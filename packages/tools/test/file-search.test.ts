@@ -110,6 +110,25 @@ describe('file_search backend choice', () => {
     expect(outcome.content).toBe('from-fake.txt:7: fake line');
   });
 
+  it('looks for rg on PATH at the first search, not when the tool is made', async () => {
+    const bin = join(ws.base, 'bin');
+    const fake = ws.write(
+      '../bin/rg',
+      '#!/bin/sh\nprintf \'%s\\n\' \'{"type":"match","data":{"path":{"text":"./late.txt"},"lines":{"text":"late\\n"},"line_number":1}}\'\n',
+    );
+    chmodSync(fake, 0o755);
+    const saved = process.env.PATH;
+    process.env.PATH = join(ws.base, 'empty');
+    try {
+      const registry = new ToolRegistry([fileSearchTool()]);
+      process.env.PATH = bin;
+      const outcome = await callTool(registry, ws.root, 'file_search', { path: '.', query: 'x' });
+      expect(outcome.content).toBe('late.txt:1: late');
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
   it('reports a missing rg binary', async () => {
     const registry = new ToolRegistry([fileSearchTool({ rgPath: join(ws.base, 'no-rg') })]);
     const outcome = await callTool(registry, ws.root, 'file_search', { path: '.', query: 'x' });

@@ -1,7 +1,8 @@
 import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { atomicWrite, resolveWorkspacePath } from '../src/index.js';
+import { atomicWrite } from '../src/fs/atomic-write.js';
+import { resolveWorkspacePath } from '../src/index.js';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
 
 let ws: Workspace;

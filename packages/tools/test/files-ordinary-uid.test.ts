@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+/** The atomic write is not in the package index (file_write loads it at its first call). */
+const ATOMIC_WRITE = fileURLToPath(new URL('../dist/fs/atomic-write.js', import.meta.url));
 const NOBODY = 65534;
 const canSwitch =
   process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0 && existsSync(DIST);
@@ -22,6 +24,7 @@ const SCRIPT = `
 import { renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 const tools = await import(process.env.DIST);
+const { atomicWrite } = await import(process.env.ATOMIC_WRITE);
 const root = process.env.WS;
 const registry = new tools.ToolRegistry(tools.createCoreTools({ shell: { enabled: false, allow: [], deny: [],
   allow_operators: false, env_keys: [], command_timeout_secs: 1 } }), { approval: 'auto' });
@@ -35,7 +38,7 @@ const out = {
 const target = await tools.resolveWorkspacePath(root, 'sub/deep/x.txt');
 renameSync(join(root, 'sub'), join(root, 'sub.parked'));
 symlinkSync(process.env.ELSEWHERE, join(root, 'sub'));
-out.swapped = await tools.atomicWrite(target, 'pwned').then(() => 'written', (error) => error.message);
+out.swapped = await atomicWrite(target, 'pwned').then(() => 'written', (error) => error.message);
 console.log(JSON.stringify(out));
 `;
 
@@ -89,7 +92,7 @@ describe.skipIf(!canSwitch)('file tools as an ordinary user (uid 65534)', () => 
         SCRIPT,
       ],
       {
-        env: { PATH: process.env.PATH ?? '', DIST, WS: ws, ELSEWHERE: elsewhere },
+        env: { PATH: process.env.PATH ?? '', DIST, ATOMIC_WRITE, WS: ws, ELSEWHERE: elsewhere },
         encoding: 'utf8',
         timeout: 20_000,
         killSignal: 'SIGKILL',

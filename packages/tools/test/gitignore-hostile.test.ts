@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GitIgnore } from '../src/index.js';
+import { GitIgnore } from '../src/search/gitignore.js';
 import { globMatcher } from '../src/search/glob-match.js';
 
 // A workspace .gitignore is model-written. Compiled to backtracking regexes, each of these took

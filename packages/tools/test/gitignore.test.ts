@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GitIgnore, isIgnored } from '../src/index.js';
+import { GitIgnore, isIgnored } from '../src/search/gitignore.js';
 
 const root = (text: string) => new GitIgnore('', text);
 

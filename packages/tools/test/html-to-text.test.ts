@@ -8,7 +8,7 @@ import {
   MAX_HTML_CHARS,
   plainText,
 } from '../src/web/html-to-text.js';
-import { parseDuckDuckGo } from '../src/web/web-search.js';
+import { parseDuckDuckGo } from '../src/web/search-results.js';
 
 // Each hostile page below took the old regex converter from tens of seconds to hours, holding the
 // event loop all along. A test that hangs fails by its timeout (the conversion itself is one

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCommand } from '../src/index.js';
+import { runCommand } from '../src/process/run-command.js';
 import { isAlive, makeWorkspace, type Workspace } from './helpers.js';
 
 let ws: Workspace;

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BASE_ENV_KEYS,
-  checkCommand,
-  commandEnvironment,
-  matchesPattern,
-  parseCommand,
-} from '../src/index.js';
+import { BASE_ENV_KEYS, commandEnvironment } from '../src/index.js';
+import { checkCommand, matchesPattern, parseCommand } from '../src/shell/policy.js';
 
 describe('parseCommand', () => {
   it('splits lists and pipelines and names the operators', () => {

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
+import { HeadTailBuffer } from '@oxydra/sandbox';
 import { describe, expect, it } from 'vitest';
-import { HeadTailBuffer, truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from '../src/index.js';
+import { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from '../src/index.js';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_VAULT_COPY_BYTES, readVaultFile, resolveVaultPath, writeWorkspaceFile } from '../src/index.js';
+import { MAX_VAULT_COPY_BYTES, resolveVaultPath } from '../src/index.js';
+import { readVaultFile, writeWorkspaceFile } from '../src/vault/steps.js';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
 
 const SECRET = 'top-secret-contract-text-7f3a';

@@ -4,8 +4,6 @@ import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
-import { openFolderOf } from '../fs/parent-dir.js';
-import { removeEntry } from '../fs/remove.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
 export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
@@ -27,6 +25,11 @@ export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
         // The entry as named (a link stays a link), not what it resolves to, removed through
         // its opened folder.
         const info = await lstat(target.absolute);
+        // Loaded at the first delete, like the write machinery of file_write.
+        const [{ openFolderOf }, { removeEntry }] = await Promise.all([
+          import('../fs/parent-dir.js'),
+          import('../fs/remove.js'),
+        ]);
         const folder = await openFolderOf(
           { realRoot: target.realRoot, confirm: target.confirm },
           await realpath(dirname(target.absolute)),

@@ -1,7 +1,6 @@
 /** file_edit: replace one exact snippet, so the model changes what it meant and nothing else. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { readTextFile } from '../fs/text-file.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
@@ -71,6 +70,8 @@ export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
       }
       const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
       try {
+        // Loaded at the first edit: a run that only reads files does not load the write machinery.
+        const { atomicWrite } = await import('../fs/atomic-write.js');
         await atomicWrite(target, updated, context.signal);
       } catch (error) {
         throw describeFsError(error, target.relative);

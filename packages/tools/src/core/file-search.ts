@@ -6,7 +6,6 @@ import { type DefinedTool, defineTool } from '../define.js';
 import { notRegular } from '../fs/anchored.js';
 import { describeFsError } from '../fs/errors.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
-import { searchWithJs } from '../search/js-search.js';
 import { findOnPath, searchWithRg } from '../search/rg-search.js';
 import type { SearchBackend } from '../search/types.js';
 
@@ -22,12 +21,22 @@ export interface FileSearchOptions {
   maxMatches?: number;
 }
 
-function chooseBackend(options: FileSearchOptions): SearchBackend {
-  if (options.backend === 'js') return searchWithJs;
-  const rg = options.rgPath ?? findOnPath('rg');
-  if (rg) return searchWithRg(rg);
-  if (options.backend === 'rg') throw new Error('ripgrep (rg) is not installed');
-  return searchWithJs;
+/**
+ * The backend, chosen at the first search: finding rg walks PATH, and a run that never searches
+ * should not pay for that (nor load the JS walk). Chosen once: PATH does not change under a
+ * running agent. An explicit `rg` that is missing is a configuration error, said at creation.
+ */
+function backendAtFirstSearch(options: FileSearchOptions): () => Promise<SearchBackend> {
+  if (options.backend === 'rg' && !options.rgPath && !findOnPath('rg')) {
+    throw new Error('ripgrep (rg) is not installed');
+  }
+  let chosen: Promise<SearchBackend> | undefined;
+  return () => (chosen ??= chooseBackend(options));
+}
+
+async function chooseBackend(options: FileSearchOptions): Promise<SearchBackend> {
+  const rg = options.backend === 'js' ? undefined : (options.rgPath ?? findOnPath('rg'));
+  return rg ? searchWithRg(rg) : (await import('../search/js-search.js')).searchWithJs;
 }
 
 const clip = (text: string): string =>
@@ -35,8 +44,7 @@ const clip = (text: string): string =>
 
 export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPolicy = {}): DefinedTool {
   const maxMatches = options.maxMatches ?? MAX_SEARCH_MATCHES;
-  // Chosen once: PATH does not change under a running agent.
-  const backend = chooseBackend(options);
+  const backend = backendAtFirstSearch(options);
   return defineTool({
     name: 'file_search',
     description:
@@ -58,7 +66,8 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
         // explicitly is refused, since ripgrep would open it and wait for a writer.
         const info = await lstat(target.real);
         if (!info.isFile() && !info.isDirectory()) throw notRegular(target.relative, info);
-        result = await backend({ root, target: within, query, maxMatches, signal: context.signal });
+        const search = await backend();
+        result = await search({ root, target: within, query, maxMatches, signal: context.signal });
       } catch (error) {
         throw describeFsError(error, target.relative);
       }

@@ -1,7 +1,6 @@
 /** file_write: a whole file, created or replaced atomically. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 
@@ -20,6 +19,8 @@ export function fileWriteTool(policy: PathPolicy = {}): DefinedTool {
       const target = await resolveWorkspacePath(context.workspace, path, policy);
       if (target.relative === '.') throw new Error('path names the workspace root, not a file');
       try {
+        // Loaded at the first write: a run that only reads files does not load the write machinery.
+        const { atomicWrite } = await import('../fs/atomic-write.js');
         const { bytes, created } = await atomicWrite(target, content, context.signal);
         return {
           content: `${created ? 'Created' : 'Replaced'} ${target.relative} (${bytes} bytes written).`,

@@ -1,21 +1,15 @@
 /** shell_exec: one /bin/sh command in the workspace, under the [tools.shell] policy. */
+import { type CommandResult, type CommandRunner, DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox';
 import type { AgentConfig } from '@oxydra/types';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import {
-  type CommandResult,
-  type CommandRunner,
-  DEFAULT_KILL_GRACE_MS,
-  runCommand,
-} from '../process/run-command.js';
 import { commandEnvironment } from '../shell/env.js';
-import { checkCommand } from '../shell/policy.js';
 
 export type ShellConfig = AgentConfig['tools']['shell'];
 
 export interface ShellExecOptions {
   shell: ShellConfig;
-  /** Runs the command; the OS sandbox substitutes its own. Default: runCommand. */
+  /** Runs the command; the OS sandbox substitutes its own. Default: runCommand (process/run-command). */
   runCommand?: CommandRunner;
   /** Where the allowlisted variables come from. Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -52,7 +46,12 @@ function describe(result: CommandResult, timeoutSecs: number): string {
 
 export function shellExecTool(options: ShellExecOptions): DefinedTool {
   const { shell } = options;
-  const run = options.runCommand ?? runCommand;
+  // The policy check and the direct runner load at the first command: a run that never calls
+  // shell_exec (or only ever gets the refusal) does not pay for them.
+  const run: CommandRunner =
+    options.runCommand ??
+    (async (command, runOptions) =>
+      (await import('../process/run-command.js')).runCommand(command, runOptions));
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const timeoutMs = shell.command_timeout_secs * 1000;
   // Pipes and redirections are what a shell is assumed to have: only their absence is news.
@@ -72,6 +71,7 @@ export function shellExecTool(options: ShellExecOptions): DefinedTool {
     summarize: ({ command }) => command,
     async execute({ command }, context) {
       if (options.unavailable !== undefined) throw new Error(options.unavailable);
+      const { checkCommand } = await import('../shell/policy.js');
       const refusal = checkCommand(command, {
         allow: shell.allow,
         deny: shell.deny,

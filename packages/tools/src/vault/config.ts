@@ -7,6 +7,9 @@ export const VAULT_PREFIX = '/vault/';
 
 export const VAULT_DENIED_REASON = 'the vault is readable only through vault_copyto';
 
+/** Largest file vault_copyto copies unless configured otherwise: 10 MiB. */
+export const MAX_VAULT_COPY_BYTES = 10 * 1024 * 1024;
+
 /** The config's `[tools] vault_path` as an absolute path: relative ones are relative to the workspace. */
 export function resolveVaultPath(vaultPath: string, workspace: string): string {
   return isAbsolute(vaultPath) ? resolve(vaultPath) : resolve(workspace, vaultPath);

@@ -2,8 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { VAULT_PREFIX, vaultDenyPolicy } from './config.js';
-import { MAX_VAULT_COPY_BYTES, readVaultFile, writeWorkspaceFile } from './steps.js';
+import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX, vaultDenyPolicy } from './config.js';
 
 export interface VaultCopyOptions {
   /** Absolute path of the vault folder (see resolveVaultPath). */
@@ -29,6 +28,8 @@ export function vaultCopyToTool(options: VaultCopyOptions): DefinedTool {
     summarize: ({ source_path, destination_path }) => `vault_copyto ${source_path} -> ${destination_path}`,
     async execute({ source_path, destination_path }, context) {
       const operationId = randomUUID();
+      // The steps (and the atomic write under them) load at the first copy, not with the tool.
+      const { readVaultFile, writeWorkspaceFile } = await import('./steps.js');
       // Each step is handed only its own side: the read step never receives the workspace.
       const file = await readVaultFile(options.path, source_path, maxBytes);
       const copy = await writeWorkspaceFile(

@@ -1,10 +1,9 @@
 /** The vault: a folder the model can copy files out of (vault_copyto) but never read directly. */
-export { resolveVaultPath, VAULT_DENIED_REASON, VAULT_PREFIX, vaultDenyPolicy } from './config.js';
-export { type VaultCopyOptions, vaultCopyToTool } from './copyto.js';
 export {
   MAX_VAULT_COPY_BYTES,
-  readVaultFile,
-  type VaultFile,
-  type WorkspaceCopy,
-  writeWorkspaceFile,
-} from './steps.js';
+  resolveVaultPath,
+  VAULT_DENIED_REASON,
+  VAULT_PREFIX,
+  vaultDenyPolicy,
+} from './config.js';
+export { type VaultCopyOptions, vaultCopyToTool } from './copyto.js';

@@ -7,10 +7,9 @@ import { openRegularFile, readCapped } from '../fs/anchored.js';
 import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { type PathPolicy, resolveWorkspacePath, WorkspacePathError } from '../paths.js';
-import { VAULT_PREFIX } from './config.js';
+import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from './config.js';
 
 /** Copies are held in memory between the steps; larger files are refused, not streamed. */
-export const MAX_VAULT_COPY_BYTES = 10 * 1024 * 1024;
 
 export interface VaultFile {
   /** `/vault/<relative>`, for messages. */

@@ -6,7 +6,6 @@ import { webFetchTool } from './web-fetch.js';
 import { DUCKDUCKGO_URL, webSearchTool } from './web-search.js';
 
 export { addressRestriction, canonicalIp, EgressPolicy, isPublicAddress } from './address-policy.js';
-export { htmlToText } from './html-to-text.js';
 export {
   type Connector,
   type ConnectTarget,
@@ -74,16 +73,19 @@ export function createWebTools(options: WebToolsOptions): Tool[] {
     });
   };
   // The configured backend is the user's own choice (often a SearxNG on localhost), so its
-  // host:port is allowed for searches only; web_fetch keeps the plain policy.
-  const backend = new URL(config.base_url ?? DUCKDUCKGO_URL);
-  const backendEntry = `${backend.hostname}:${urlPort(backend)}`;
+  // host:port is allowed for searches only; web_fetch keeps the plain policy. Worked out with
+  // the search policy, at the first search, like the rest of the address policy.
+  const searchPolicy = (): EgressPolicy => {
+    const backend = new URL(config.base_url ?? DUCKDUCKGO_URL);
+    return policy().with([`${backend.hostname}:${urlPort(backend)}`]);
+  };
   const fetchTool =
     options.maxChars === undefined
       ? webFetchTool({ fetch: make(policy) })
       : webFetchTool({ fetch: make(policy), maxChars: options.maxChars });
   const searchOptions: Parameters<typeof webSearchTool>[0] = {
     provider: config.provider,
-    fetch: make(() => policy().with([backendEntry]), SEARCH_MAX_BYTES),
+    fetch: make(searchPolicy, SEARCH_MAX_BYTES),
   };
   if (config.base_url !== undefined) searchOptions.baseUrl = config.base_url;
   return [fetchTool, webSearchTool(searchOptions)];

@@ -1,7 +1,6 @@
 /** web_fetch: one web page as text the model can read, through the SSRF-guarded safeFetch. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { htmlToPageAsync } from './html-to-text.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
 
 const DEFAULT_FETCH_CHARS = 50_000;
@@ -58,7 +57,11 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
         );
       }
       const raw = decode(response);
-      const page = kind === 'html' ? await htmlToPageAsync(raw, response.url, context.signal) : undefined;
+      // The HTML reader loads with the first page that needs it.
+      const page =
+        kind === 'html'
+          ? await (await import('./html-to-text.js')).htmlToPageAsync(raw, response.url, context.signal)
+          : undefined;
       const title = page?.title;
       let text = page?.text ?? raw;
       const notes: string[] = [];

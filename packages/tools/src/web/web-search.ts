@@ -1,18 +1,11 @@
 /** web_search: a few results (title, URL, snippet) from DuckDuckGo's HTML page or a SearxNG. */
 import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
-import { loadHtmlParser, scanHtml } from './html-scan.js';
-import { collapseWhitespace, plainText } from './html-to-text.js';
 import type { SafeFetch } from './safe-fetch.js';
+import type { SearchResult } from './search-results.js';
 
 export const DUCKDUCKGO_URL = 'https://html.duckduckgo.com/html/';
 const MAX_SNIPPET_CHARS = 2000;
-
-export interface SearchResult {
-  title: string;
-  url: string;
-  snippet: string;
-}
 
 type Freshness = 'day' | 'week' | 'month' | 'year';
 
@@ -25,82 +18,6 @@ export interface WebSearchOptions {
 }
 
 const DDG_FRESHNESS: Record<Freshness, string> = { day: 'd', week: 'w', month: 'm', year: 'y' };
-
-/** DuckDuckGo wraps result links as //duckduckgo.com/l/?uddg=<target>; unwrap them. */
-function ddgTarget(href: string): string {
-  try {
-    const url = new URL(href, 'https://duckduckgo.com/');
-    return url.searchParams.get('uddg') ?? url.href;
-  } catch {
-    return href;
-  }
-}
-
-const DDG_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'class']);
-const hasClass = (attrs: ReadonlyMap<string, string>, name: string): boolean =>
-  (attrs.get('class') ?? '').split(/[ \t\n\r\f]+/).includes(name);
-
-/**
- * Results are `<a class="result__a" href>` title links, each followed by an element of class
- * `result__snippet`. One linear scan (html-scan): the results page is untrusted input too.
- */
-export function parseDuckDuckGo(html: string): SearchResult[] {
-  const found: { href: string | undefined; title: string[]; snippet: string[] }[] = [];
-  let inTitle = false;
-  let inSnippet = false;
-  let snippetSeen = false;
-  scanHtml(
-    html,
-    {
-      open(tag, attrs) {
-        if (tag === 'a' && hasClass(attrs, 'result__a')) {
-          found.push({ href: attrs.get('href'), title: [], snippet: [] });
-          inTitle = true;
-          inSnippet = false;
-          snippetSeen = false;
-        } else if (found.length > 0 && !snippetSeen && hasClass(attrs, 'result__snippet')) {
-          inSnippet = true;
-          snippetSeen = true;
-        }
-      },
-      close(tag) {
-        if (tag === 'a') inTitle = false;
-        if (tag === 'a' || tag === 'div' || tag === 'td') inSnippet = false;
-      },
-      text(text) {
-        const result = found.at(-1);
-        if (inTitle) result?.title.push(text);
-        else if (inSnippet) result?.snippet.push(text);
-      },
-    },
-    { wantedAttributes: DDG_ATTRIBUTES },
-  );
-  return found.flatMap(({ href, title, snippet }) => {
-    if (href === undefined) return [];
-    const url = ddgTarget(href);
-    // Ads point at duckduckgo.com/y.js; they are not results.
-    if (/^https?:\/\/duckduckgo\.com\/y\.js/.test(url)) return [];
-    const text = (pieces: string[]): string => collapseWhitespace(pieces.join('')).trim();
-    return [{ title: text(title), url, snippet: text(snippet) }];
-  });
-}
-
-function parseSearxng(json: string): SearchResult[] {
-  const parsed = JSON.parse(json) as { results?: unknown };
-  if (!Array.isArray(parsed.results)) throw new Error('SearxNG answered without a results list');
-  return parsed.results.flatMap((item: unknown) => {
-    if (typeof item !== 'object' || item === null) return [];
-    const { title, url, content } = item as Record<string, unknown>;
-    if (typeof url !== 'string') return [];
-    return [
-      {
-        title: typeof title === 'string' ? title : url,
-        url,
-        snippet: typeof content === 'string' ? plainText(content) : '',
-      },
-    ];
-  });
-}
 
 function formatResults(results: readonly SearchResult[], count: number): string {
   return results
@@ -130,6 +47,8 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
     async execute({ query, count, freshness }, context) {
+      // The readers of the answers (and the HTML parser under them) load at the first search.
+      const { loadHtmlParser } = await import('./html-scan.js');
       await loadHtmlParser();
       const results =
         options.provider === 'searxng'
@@ -157,6 +76,7 @@ async function duckduckgo(
   });
   if (response.status >= 400) throw new Error(`DuckDuckGo answered HTTP ${response.status}`);
   const html = response.body.toString('utf8');
+  const { parseDuckDuckGo } = await import('./search-results.js');
   const results = parseDuckDuckGo(html);
   if (results.length === 0 && /anomaly|captcha/i.test(html)) {
     throw new Error('DuckDuckGo refused the search with a bot check; try again later or configure a SearxNG');
@@ -181,5 +101,6 @@ async function searxng(
       `SearxNG answered HTTP ${response.status}${response.status === 403 ? ' (is format=json enabled in its settings?)' : ''}`,
     );
   }
+  const { parseSearxng } = await import('./search-results.js');
   return parseSearxng(response.body.toString('utf8'));
 }
