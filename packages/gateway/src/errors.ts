@@ -1,5 +1,6 @@
 /** A refusal the client caused or can act on: a stable code (sent in error frames and HTTP bodies) and one line. */
 import { isOxydraError } from '@oxydra/types';
+import type { GatewayLogger } from './types.js';
 
 export type GatewayErrorCode =
   | 'invalid_frame'
@@ -63,4 +64,18 @@ export function publicError(error: unknown): { code: string; message: string } {
   if (error instanceof GatewayError) return { code: error.code, message: error.message };
   if (isOxydraError(error)) return { code: error.code, message: error.message };
   return { code: 'internal_error', message: 'internal error in the gateway (details are in its log)' };
+}
+
+/** What clients are told of a run's bug: its message may hold anything, so it goes to the log only. */
+const INTERNAL_RUN = 'internal error in the agent loop (details are in the gateway log)';
+
+/** A run's error as clients may see it (run_failed events and AgentResult errors of any door). */
+export function publicRunError<E extends { code: string; message: string }>(
+  error: E,
+  agentId: string,
+  log: GatewayLogger,
+): E {
+  if (error.code !== 'internal_error') return error;
+  log('error', 'a turn failed with an internal error', { agent_id: agentId, error: error.message });
+  return { ...error, message: INTERNAL_RUN };
 }

@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
-import type { Admission, Kernel, SessionAccess } from '@oxydra/kernel';
+import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import {
   Cancelled,
@@ -19,15 +19,13 @@ import { actingUser, type Principal } from './principal.js';
 import { sessionSummary } from './session-summary.js';
 import { runSessionTurn, type TurnSubmission } from './session-turn.js';
 import { ApprovalRoutes } from './turn-approvals.js';
+import { spawnTurn, type TurnRequest, type TurnSpawner } from './turn-spawn.js';
 import {
   type Clock,
   DEFAULT_AGENT,
   GATEWAY_CHANNEL,
   type GatewayLimits,
   type GatewayLogger,
-  type TurnHandle,
-  type TurnRequest,
-  type TurnRunner,
 } from './types.js';
 
 /** User ids become part of session ids (runtime-<user>), so they keep to the session id alphabet. */
@@ -41,7 +39,8 @@ export interface HubOptions {
   access: SessionAccess;
   /** The kernel's per-user limit: a turn waits (FIFO) for one of its user's slots. */
   admission: Admission;
-  runner: TurnRunner;
+  /** Where every turn starts: the kernel's agents (a turn is a spawned agent, as in A2A and MCP). */
+  spawner: TurnSpawner;
   /** The kernel's approvals: where clients' answers go. */
   approvals: Kernel['approvals'];
   agents: readonly string[];
@@ -289,12 +288,12 @@ export class GatewayHub {
 
   /**
    * A turn with no stored session (the OpenAI-compatible API): waits for a slot of the user,
-   * then starts. `done` must be called when the caller has finished with it.
+   * then spawns its agent. `done` must be called when the caller has finished with it.
    */
   async startStateless(
     request: Omit<TurnRequest, 'signal' | 'sessionId'>,
     controller: AbortController,
-  ): Promise<{ handle: TurnHandle; done: () => void }> {
+  ): Promise<{ handle: AgentHandle; done: () => void }> {
     if (this.#closing) throw new GatewayError('shutting_down', 'the gateway is shutting down');
     this.options.assertWorkspace?.();
     let finish: () => void = () => {};
@@ -307,7 +306,7 @@ export class GatewayHub {
     let release: (() => void) | undefined;
     try {
       release = await this.admission.acquire({ userId: request.userId }, controller.signal);
-      const handle = await this.options.runner.start({ ...request, signal: controller.signal });
+      const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
       return {
         handle,

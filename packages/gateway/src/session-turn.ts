@@ -1,24 +1,25 @@
 /**
  * One turn of a session, from acceptance to its final frame: wait for a slot of the user
- * (FIFO), start the runner, stream its events to every subscriber as frames, and end with
+ * (FIFO), spawn its kernel agent, stream its events to every subscriber as frames, and end with
  * exactly one of turn_completed, turn_cancelled or an error frame. The final frame is sent only
  * once the run has ended and stored its messages and the session is free again, so a client
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Admission } from '@oxydra/kernel';
+import type { Admission, KernelEvent } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import type { ServerFrame } from '@oxydra/types';
-import { publicError } from './errors.js';
+import { publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import type { ApprovalRoutes } from './turn-approvals.js';
 import { type TurnRecord, writeTurnRecord } from './turn-records.js';
-import type { Clock, GatewayLogger, TurnAttachment, TurnRunner } from './types.js';
+import { spawnTurn, type TurnSpawner, turnEvents } from './turn-spawn.js';
+import type { Clock, GatewayLogger, TurnAttachment } from './types.js';
 
 /** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
 export interface TurnHost {
-  readonly options: { readonly log: GatewayLogger; readonly runner: TurnRunner; readonly clock: Clock };
+  readonly options: { readonly log: GatewayLogger; readonly spawner: TurnSpawner; readonly clock: Clock };
   readonly approvals: ApprovalRoutes;
   readonly admission: Admission;
   readonly registry: SessionRegistry;
@@ -38,7 +39,7 @@ export async function runSessionTurn(
   active: ActiveTurn,
   submission: TurnSubmission,
 ): Promise<void> {
-  const { log, runner, clock } = hub.options;
+  const { log, spawner, clock } = hub.options;
   const signal = active.controller.signal;
   const frames = new TurnFrames({
     requestId: active.requestId,
@@ -58,7 +59,7 @@ export async function runSessionTurn(
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
     });
-    const handle = await runner.start({
+    const handle = spawnTurn(spawner, {
       userId: live.userId,
       sessionId: live.id,
       agentName: live.agentName,
@@ -66,32 +67,30 @@ export async function runSessionTurn(
       attachments: submission.attachments,
       signal,
       askApprovals: live.hasApprover(),
-      onKernelEvent: (event) => hub.approvals.handle(live, frames, names, event),
     });
-    for await (const event of handle.events) {
+    const aside = (event: KernelEvent) => hub.approvals.handle(live, frames, names, event);
+    for await (const event of turnEvents(handle, log, aside)) {
       const frame = frames.map(event);
       if (!frame) continue;
       if (!frames.outcome) live.broadcast(frame);
       else final ??= frame; // held back until the run has settled (see above)
     }
-    const outcome = await handle.result;
+    const result = await handle.result;
     if (!final) {
-      // The events ended without a final one (a runner bug or a custom runner): trust the result.
+      // The events ended without a final one (a kernel bug): trust the AgentResult.
+      const error = result.error && publicRunError(result.error, handle.id, log);
       final =
-        outcome.status === 'completed'
+        result.status === 'completed'
           ? frames.map({
               type: 'run_completed',
-              text: outcome.text,
-              usage: outcome.usage,
-              costUsd: outcome.costUsd,
-              turns: 0,
+              text: result.text,
+              usage: result.usage,
+              costUsd: result.costUsd,
+              turns: result.turns,
             })
-          : outcome.status === 'cancelled'
+          : result.status === 'cancelled'
             ? frames.cancelled()
-            : frames.failure(
-                outcome.error?.code ?? 'internal_error',
-                outcome.error?.message ?? 'the turn failed',
-              );
+            : frames.failure(error?.code ?? 'internal_error', error?.message ?? 'the turn failed');
     }
   } catch (error) {
     if (signal.aborted) final = frames.cancelled();

@@ -8,6 +8,7 @@ import { Cancelled, type FinishReason, type Message, type RunEndEvent } from '@o
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, HTTP_STATUS, publicError } from '../errors.js';
 import type { GatewayHub } from '../hub.js';
+import { turnEvents } from '../turn-spawn.js';
 import { IdempotencyStore, MAX_KEY_CHARS } from './idempotency.js';
 import { Recording } from './recording.js';
 import { errorBody, replyError } from './reply-error.js';
@@ -140,7 +141,7 @@ export async function answerTurn(
   const tally = new TurnTally();
   const sse = spec.stream ? new SseWriter(recording, deps.keepAliveMs, () => dialect.start(sse!)) : undefined;
   try {
-    for await (const event of started.handle.events) {
+    for await (const event of turnEvents(started.handle, deps.hub.options.log)) {
       tally.observe(event);
       if (event.type === 'text_delta' && event.text !== '' && !spec.structured) dialect.text(event.text, sse);
       else if (event.type === 'reasoning_delta' && event.text !== '') dialect.reasoning(event.text, sse);
