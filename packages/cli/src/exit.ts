@@ -5,7 +5,7 @@
  * error happens: it loads @oxydra/types, which `--help` should not pay for.
  */
 
-import { WRITE_FIX } from '@oxydra/kernel';
+import { WRITE_FIX } from '@oxydra/kernel/workspace';
 import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 

@@ -6,20 +6,18 @@
  * input may be and who may see what is decided here; which changes wait for a second person,
  * and the queue's live feed, are the kernel's (kernel.adminPolicy, services/admin-approvals.ts).
  */
+import type { Kernel } from '@oxydra/kernel';
 import {
   type AdminApproval,
   type AdminApprovalFeed,
-  type AuditEntry,
-  type AuditFilter,
   CAP_KEYS,
   type CapChangeOutcome,
-  type Kernel,
   type MadeToken,
   ROLES,
   type ScopeBudget,
   type TokenInfo,
-  type VerifyReport,
-} from '@oxydra/kernel';
+} from '@oxydra/kernel/admin';
+import type { AuditEntry, AuditFilter, VerifyReport } from '@oxydra/kernel/audit';
 import { z } from 'zod';
 import { GatewayError } from './errors.js';
 
@@ -56,8 +54,8 @@ export type TokenRequest = z.infer<typeof tokenRequestSchema>;
 // ---- budgets ----
 
 /** The spending caps and spend a token may see: a `user` token, its own user's only. */
-export function visibleBudgets(kernel: Kernel, user: string | undefined): ScopeBudget[] {
-  const all = kernel.budgets.show();
+export async function visibleBudgets(kernel: Kernel, user: string | undefined): Promise<ScopeBudget[]> {
+  const all = (await kernel.service('budgets')).show();
   return user === undefined ? all : all.filter((budget) => budget.scope === `user:${user}`);
 }
 
@@ -65,18 +63,21 @@ export function visibleBudgets(kernel: Kernel, user: string | undefined): ScopeB
  * Sets or removes a cap; whether it applies at once or waits for a second person is the
  * kernel's two-person rule (kernel.adminPolicy).
  */
-export function changeCap(kernel: Kernel, change: CapChange, actor: string): CapChangeOutcome {
+export async function changeCap(kernel: Kernel, change: CapChange, actor: string): Promise<CapChangeOutcome> {
   if ((change.user === undefined) === (change.agent === undefined)) {
     throw new GatewayError('invalid_request', 'name one of "user" or "agent"');
   }
   const target = change.user !== undefined ? { user: change.user } : { agent: change.agent! };
-  return kernel.adminPolicy.changeCap(target, change.key, change.value, actor);
+  return (await kernel.service('adminPolicy')).changeCap(target, change.key, change.value, actor);
 }
 
 // ---- the audit chain ----
 
-export function auditEntries(kernel: Kernel, filter: AuditFilter & { limit: number }): AuditEntry[] {
-  return kernel.audit.list({
+export async function auditEntries(
+  kernel: Kernel,
+  filter: AuditFilter & { limit: number },
+): Promise<AuditEntry[]> {
+  return (await kernel.service('audit')).list({
     ...(filter.agent !== undefined ? { agent: filter.agent } : {}),
     ...(filter.type !== undefined ? { type: filter.type } : {}),
     ...(filter.since !== undefined ? { since: filter.since } : {}),
@@ -84,52 +85,52 @@ export function auditEntries(kernel: Kernel, filter: AuditFilter & { limit: numb
   });
 }
 
-export function verifyAudit(kernel: Kernel): Promise<VerifyReport> {
-  return kernel.audit.verify();
+export async function verifyAudit(kernel: Kernel): Promise<VerifyReport> {
+  return (await kernel.service('audit')).verify();
 }
 
 // ---- the approvals queue ----
 
 /** The approvals queue's live feed (the kernel's, one per kernel). */
-export function approvalFeed(kernel: Kernel): AdminApprovalFeed {
-  return kernel.adminPolicy.feed;
+export async function approvalFeed(kernel: Kernel): Promise<AdminApprovalFeed> {
+  return (await kernel.service('adminPolicy')).feed;
 }
 
 /** Pending requests (oldest first), or every request (newest first) with `all`. */
-export function listApprovals(kernel: Kernel, all: boolean): AdminApproval[] {
-  return kernel.adminApprovals.list({ all });
+export async function listApprovals(kernel: Kernel, all: boolean): Promise<AdminApproval[]> {
+  return (await kernel.service('adminApprovals')).list({ all });
 }
 
 /** Carries a waiting operation out; refused for the one who asked, or one no longer pending. */
-export function approveApproval(kernel: Kernel, id: string, actor: string): AdminApproval {
-  return kernel.adminPolicy.approve(id, actor);
+export async function approveApproval(kernel: Kernel, id: string, actor: string): Promise<AdminApproval> {
+  return (await kernel.service('adminPolicy')).approve(id, actor);
 }
 
 /** Refuses a waiting operation (a token it would have activated is revoked). */
-export function rejectApproval(
+export async function rejectApproval(
   kernel: Kernel,
   id: string,
   actor: string,
   reason: string | undefined,
-): AdminApproval {
-  return kernel.adminPolicy.reject(id, actor, reason);
+): Promise<AdminApproval> {
+  return (await kernel.service('adminPolicy')).reject(id, actor, reason);
 }
 
 // ---- tokens ----
 
-export function listTokens(kernel: Kernel): TokenInfo[] {
-  return kernel.tokens.list();
+export async function listTokens(kernel: Kernel): Promise<TokenInfo[]> {
+  return (await kernel.service('tokens')).list();
 }
 
 /**
  * Makes a token. An admin token asked for over the network is returned at once but works only
  * once a second person approves it (the kernel's two-person rule).
  */
-export function makeToken(kernel: Kernel, request: TokenRequest, actor: string): MadeToken {
-  return kernel.adminPolicy.makeToken(request.user, request.role, request.label, actor);
+export async function makeToken(kernel: Kernel, request: TokenRequest, actor: string): Promise<MadeToken> {
+  return (await kernel.service('adminPolicy')).makeToken(request.user, request.role, request.label, actor);
 }
 
 /** Revokes an active token; false when there is none by that id. */
-export function revokeToken(kernel: Kernel, id: string, actor: string): boolean {
-  return kernel.tokens.revoke(id, actor);
+export async function revokeToken(kernel: Kernel, id: string, actor: string): Promise<boolean> {
+  return (await kernel.service('tokens')).revoke(id, actor);
 }

@@ -3,7 +3,8 @@
  * gateway starts and every [audit] verify_interval_secs after, logs a broken chain as an
  * error, and keeps the last result for /readyz, which then answers 503 so a monitor notices.
  */
-import type { Kernel, VerifyReport } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
+import type { VerifyReport } from '@oxydra/kernel/audit';
 import type { GatewayLogger } from './types.js';
 
 export interface AuditStatus {
@@ -46,7 +47,7 @@ async function verifyOnce(kernel: Kernel, log: GatewayLogger): Promise<AuditStat
   const checkedAt = () => new Date().toISOString();
   let report: VerifyReport;
   try {
-    report = await kernel.audit.verify();
+    report = await (await kernel.service('audit')).verify();
   } catch (error) {
     log('error', 'the audit chain could not be verified', { error: String(error) });
     return { ok: false, checkedAt: checkedAt(), entries: 0, broken: 'the chain could not be read' };

@@ -1,8 +1,8 @@
 /**
  * @oxydra/gateway: the HTTP + WebSocket daemon. Protocol v2 frames (from @oxydra/types) on /ws,
  * sessions in the memory database, per-user turn limits, token auth, an OpenAI-compatible
- * /v1/chat/completions and REST over sessions. The turn runner is injected (the CLI builds it
- * from the runtime), so this package depends on nothing above the memory layer.
+ * /v1/chat/completions and REST over sessions. Every turn is a kernel agent
+ * (`kernel.agents.spawn`), whichever door it came through.
  */
 export { GATEWAY_SUBPROTOCOL } from './auth.js';
 export { type BindAddress, isLoopbackHost, parseBind, urlHost } from './bind.js';
@@ -22,10 +22,6 @@ export {
   type GatewayTrust,
   type LogLevel,
   type TurnAttachment,
-  type TurnHandle,
-  type TurnOutcome,
-  type TurnRequest,
-  type TurnRunner,
 } from './types.js';
 
 /** Oxydra's MCP server over a kernel (loads the MCP SDK on call): `oxydra mcp serve` uses it. */

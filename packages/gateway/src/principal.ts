@@ -4,7 +4,8 @@
  * as its user: naming another is refused, and what it reads is only that user's.
  */
 import type { IncomingMessage } from 'node:http';
-import { type Holder, mayUse, type Principal, type Role } from '@oxydra/kernel';
+import { type Holder, mayUse } from '@oxydra/kernel';
+import type { Principal, Role } from '@oxydra/kernel/admin';
 import { GatewayError } from './errors.js';
 
 export type { Principal };

@@ -4,7 +4,8 @@
  * scheduled_notification frame (the answer, or why it failed; an alert after
  * notify_after_failures failures in a row; whether the schedule was paused) and logged.
  */
-import type { Kernel, ScheduleNotification } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
+import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
 import type { ServerFrame } from '@oxydra/types';
 import type { GatewayLogger } from './types.js';
 
@@ -40,12 +41,13 @@ export function notificationFrame({ schedule, run, alert, disabled }: ScheduleNo
 }
 
 /** Starts the kernel's scheduler and tells clients of its runs; returns the stop. */
-export function startScheduledRuns(
+export async function startScheduledRuns(
   kernel: Kernel,
   clients: () => Iterable<NotifiedClient>,
   log: GatewayLogger,
-): () => Promise<void> {
-  const unsubscribe = kernel.scheduler.subscribe((notification) => {
+): Promise<() => Promise<void>> {
+  const scheduler = await kernel.service('scheduler');
+  const unsubscribe = scheduler.subscribe((notification) => {
     const { schedule, run } = notification;
     log(run.status === 'completed' ? 'info' : 'warn', 'scheduled run finished', {
       schedule: schedule.id,
@@ -67,9 +69,9 @@ export function startScheduledRuns(
         client.send(frame);
     }
   });
-  kernel.scheduler.start();
+  scheduler.start();
   return async () => {
     unsubscribe();
-    await kernel.scheduler.stop();
+    await scheduler.stop();
   };
 }

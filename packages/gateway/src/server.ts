@@ -29,7 +29,6 @@ import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
 import { isWebPath, registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
-import { kernelTurnRunner } from './kernel-turns.js';
 import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
@@ -94,7 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store: kernel.sessions,
     access: kernel.sessionAccess,
     admission: kernel.admission,
-    runner: kernelTurnRunner(kernel, log),
+    spawner: kernel.agents,
     approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),
     limits,
@@ -148,7 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const principal = tokenCheck.matches(presented)
       ? OWNER
       : presented !== undefined
-        ? kernel.tokens.authenticate(presented)
+        ? (await kernel.service('tokens')).authenticate(presented)
         : undefined;
     if (principal) rememberPrincipal(request.raw, principal);
     if (!principal) {
@@ -204,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   stopScheduler =
     kernel.config.scheduler.enabled && options.scheduler !== false
-      ? startScheduledRuns(kernel, () => sockets.connections, log)
+      ? await startScheduledRuns(kernel, () => sockets.connections, log)
       : undefined;
 
   await app.listen({ host, port: options.port });

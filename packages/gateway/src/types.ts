@@ -4,52 +4,12 @@
  * in-process provider and a temporary database.
  */
 import type { WorkspaceTrust } from '@oxydra/config';
-import type { Kernel, KernelEvent } from '@oxydra/kernel';
-import type { Message, StreamEvent, Usage } from '@oxydra/types';
+import type { Kernel } from '@oxydra/kernel';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
 export interface TurnAttachment {
   mimeType: string;
   data: string;
-}
-
-export interface TurnRequest {
-  userId: string;
-  /** The stored session the turn continues; unset for a stateless turn (the OpenAI-compatible API). */
-  sessionId?: string;
-  agentName: string;
-  prompt: string;
-  attachments: TurnAttachment[];
-  /** Earlier conversation given by the caller (stateless turns only; sessions load their own). */
-  history?: Message[];
-  /** Aborted when the client cancels or the gateway shuts down. */
-  signal: AbortSignal;
-  /** Whether a connected client answers approval questions (it said so in hello). */
-  askApprovals?: boolean;
-  /** The turn's other kernel events: its sub-agents' and its approval questions. */
-  onKernelEvent?: (event: KernelEvent) => void;
-}
-
-export interface TurnOutcome {
-  status: 'completed' | 'failed' | 'cancelled';
-  text: string;
-  usage: Usage;
-  costUsd: number | null;
-  error?: { code: string; message: string };
-}
-
-export interface TurnHandle {
-  /** The kernel agent running the turn. */
-  agentId?: string;
-  /** The run's events, ending with run_completed or run_failed (code "cancelled" when aborted). */
-  events: AsyncIterable<StreamEvent>;
-  /** Settles when the run has ended and its messages are stored; never rejects. */
-  result: Promise<TurnOutcome>;
-}
-
-export interface TurnRunner {
-  /** Starts a turn. A rejection (say, the agent's setup failed) fails the turn with the error's code. */
-  start(request: TurnRequest): Promise<TurnHandle>;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

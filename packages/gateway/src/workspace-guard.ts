@@ -6,7 +6,8 @@
  * then answers 503 with the reason, and requests and turns are refused until a restart opens
  * the folder that is there now.
  */
-import { type Kernel, WorkspaceIdentity } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
+import { WorkspaceIdentity } from '@oxydra/kernel/workspace';
 import { GatewayError } from './errors.js';
 import type { GatewayLogger } from './types.js';
 

@@ -3,8 +3,8 @@
  * this gateway did, expiry found when the earliest request is due, decisions made elsewhere (the
  * terminal) found by the periodic check, and no work at all while nobody listens.
  */
-import type { AdminApproval } from '@oxydra/kernel';
-import { AdminApprovalFeed, type ApprovalChange } from '@oxydra/kernel';
+import type { AdminApproval } from '@oxydra/kernel/admin';
+import { AdminApprovalFeed, type ApprovalChange } from '@oxydra/kernel/admin';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

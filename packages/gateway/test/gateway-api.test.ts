@@ -286,7 +286,7 @@ describe('REST API /api/v1', () => {
     expect(
       (await call('post', '/schedules/{id}/run', { id: made.id }, { expect: 202 })).body.run.trigger,
     ).toBe('manual');
-    await env.kernel.scheduler.idle();
+    await (await env.kernel.service('scheduler')).idle();
     const [run] = (await call('get', '/schedules/{id}/runs', { id: made.id })).body.runs;
     expect(run).toMatchObject({ status: 'completed', trigger: 'manual' });
     expect(run.output).toContain('say hi');
@@ -331,7 +331,7 @@ describe('REST API /api/v1', () => {
     expect((await call('get', '/budgets')).body.budgets.length).toBeGreaterThan(0);
     const waiting = (await call('get', '/approvals')).body.approvals;
     // Two people: the token that asked cannot decide; a second admin does.
-    const second = env.kernel.tokens.add('ops', 'admin', 'second admin', 'test').token;
+    const second = (await env.kernel.service('tokens')).add('ops', 'admin', 'second admin', 'test').token;
     expect(waiting).toHaveLength(1);
     expect(
       (await call('post', '/approvals/{id}/approve', { id: waiting[0].id }, { token: second })).body.approval
@@ -391,14 +391,17 @@ describe('REST API /api/v1', () => {
 
     // Checkpoints: nothing to undo yet; then a run that writes a file, its diff, and its undo.
     await call('post', '/checkpoints/undo', {}, { body: {}, expect: 400 });
-    await env.kernel.checkpoints!.commit('before run r-apitest (writer)', {
+    await (await env.kernel.service('checkpoints'))!.commit('before run r-apitest (writer)', {
       kind: 'before',
       run: 'r-apitest',
       agent: 'writer',
       session: 's-apitest',
     });
     writeFileSync(join(env.workspace, 'report.txt'), 'written by the run\n');
-    await env.kernel.checkpoints!.commit('after run r-apitest (writer)', { kind: 'after', run: 'r-apitest' });
+    await (await env.kernel.service('checkpoints'))!.commit('after run r-apitest (writer)', {
+      kind: 'after',
+      run: 'r-apitest',
+    });
     const history = (await call('get', '/checkpoints')).body;
     const [latest] = history.runs;
     expect(latest).toMatchObject({
@@ -473,15 +476,15 @@ describe('REST API /api/v1', () => {
     expect(page).toHaveLength(1);
     expect(page).not.toEqual(await ids('q=coverage&user_id=dora&limit=1'));
     // A user token finds only its own user's sessions, whatever the text matches.
-    const { token } = env.kernel.tokens.add('dora', 'user', 'test', 'test');
+    const { token } = (await env.kernel.service('tokens')).add('dora', 'user', 'test', 'test');
     expect(await ids('q=%25', token)).toEqual(['srch-pct']);
     expect(await ids('q=erin', token)).toEqual([]);
     await call('get', '/sessions', {}, { token, query: 'q=erin&user_id=erin', expect: 403 });
   });
 
   it('sends the approvals queue to admin tokens only', async () => {
-    const operator = env.kernel.tokens.add('olga', 'operator', 'test', 'test').token;
-    const user = env.kernel.tokens.add('ursula', 'user', 'test', 'test').token;
+    const operator = (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test').token;
+    const user = (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test').token;
     const admin = await openEvents();
     const others = [await openEvents(operator), await openEvents(user)];
     const raised = await call(
@@ -510,13 +513,13 @@ describe('REST API /api/v1', () => {
       { id: raised.body.approval.id },
       {
         body: {},
-        token: env.kernel.tokens.add('ops2', 'admin', 'second admin', 'test').token,
+        token: (await env.kernel.service('tokens')).add('ops2', 'admin', 'second admin', 'test').token,
       },
     );
   });
 
   it("keeps a user token to its own user's data and out of admin routes", async () => {
-    const { token } = env.kernel.tokens.add('bob', 'user', 'test', 'test');
+    const { token } = (await env.kernel.service('tokens')).add('bob', 'user', 'test', 'test');
     const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'carol' });
     sendTurn(client, ack.payload.session.session_id, 'carol private');
     await client.take('turn_completed');

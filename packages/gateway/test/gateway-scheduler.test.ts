@@ -58,12 +58,12 @@ describe('scheduler in the gateway', () => {
       },
     });
     expect((await alice.client.take('turn_completed')).payload.response.message).toBe('Scheduled.');
-    const [schedule] = env.kernel.scheduler.list({ userId: 'alice' });
+    const [schedule] = (await env.kernel.service('scheduler')).list({ userId: 'alice' });
     // 09:00 in Paris is 08:00 UTC; the clock is at 08:00 UTC on the 23rd: next is the 24th.
     expect(schedule).toMatchObject({ name: 'digest', nextRunAt: Date.parse('2026-11-24T08:00:00Z') });
 
     clock.advance(24 * 3600_000);
-    expect(await env.kernel.scheduler.tick()).toHaveLength(1);
+    expect(await (await env.kernel.service('scheduler')).tick()).toHaveLength(1);
     const frame = await alice.client.take('scheduled_notification');
     expect(frame.payload).toMatchObject({
       schedule_id: schedule!.id,
@@ -74,7 +74,7 @@ describe('scheduler in the gateway', () => {
       paused: false,
     });
     expect(frame.payload.cost_usd).toBeGreaterThan(0);
-    const [run] = env.kernel.scheduler.history(schedule!.id);
+    const [run] = (await env.kernel.service('scheduler')).history(schedule!.id);
     expect(run).toMatchObject({
       status: 'completed',
       costUsd: frame.payload.cost_usd,
@@ -99,7 +99,7 @@ describe('scheduler in the gateway', () => {
       undefined,
       { clock },
     );
-    env.kernel.scheduler.schedule(
+    (await env.kernel.service('scheduler')).schedule(
       { name: 'flaky', prompt: 'try', every: '1h' },
       { actor: 'test' },
       'default',
@@ -107,15 +107,15 @@ describe('scheduler in the gateway', () => {
     const { client } = await TestClient.hello(env.wsUrl, {});
     for (let i = 0; i < 2; i++) {
       clock.advance(3600_000);
-      await env.kernel.scheduler.tick();
-      await env.kernel.scheduler.idle();
+      await (await env.kernel.service('scheduler')).tick();
+      await (await env.kernel.service('scheduler')).idle();
     }
     const first = await client.take('scheduled_notification');
     const second = await client.take('scheduled_notification');
     expect(first.payload).toMatchObject({ status: 'failed', alert: true, paused: false });
     expect(second.payload).toMatchObject({ status: 'failed', alert: true, paused: true });
     expect(second.payload.message).toMatch(/"flaky" failed: .*paused/);
-    expect(env.kernel.scheduler.get('flaky').enabled).toBe(false);
+    expect((await env.kernel.service('scheduler')).get('flaky').enabled).toBe(false);
     client.close();
   });
 });

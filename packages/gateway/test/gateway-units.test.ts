@@ -47,8 +47,10 @@ describe('the live-session registry', () => {
       access: sessionAccess(() => memory?.sessions),
       admission: new Admission(DEFAULT_LIMITS.maxConcurrentTurnsPerUser),
       // The registry is tested alone: no turn runs, so nothing answers turns or approvals.
-      runner: {
-        start: () => Promise.reject(new Error('no turn runs in this test')),
+      spawner: {
+        spawn: () => {
+          throw new Error('no turn runs in this test');
+        },
       },
       approvals: { respond: () => false, pending: () => [] },
       agents: [],

@@ -98,7 +98,7 @@ describe('the workspace state moved under a running gateway', () => {
     expect(existsSync(state)).toBe(false);
 
     env = await gateway.restart();
-    const report = await env.kernel.audit.verify();
+    const report = await (await env.kernel.service('audit')).verify();
     expect(report.problems).toEqual([]);
     expect((await fetch(`${env.gateway.url}/readyz`)).status).toBe(200);
   });
@@ -119,14 +119,14 @@ describe('the workspace state moved under a running gateway', () => {
 
     // The folder there now: a new, empty chain, and no head left over from the other one.
     env = await gateway.restart();
-    expect((await env.kernel.audit.verify()).problems).toEqual([]);
+    expect((await (await env.kernel.service('audit')).verify()).problems).toEqual([]);
     await env.stop();
 
     // The original folder, put back: its chain (with what was written after the move) is whole.
     rmSync(state, { recursive: true, force: true });
     renameSync(old, state);
     env = await gateway.restart();
-    const report = await env.kernel.audit.verify();
+    const report = await (await env.kernel.service('audit')).verify();
     expect(report.problems).toEqual([]);
     expect(report.entries).toBeGreaterThan(0);
   });

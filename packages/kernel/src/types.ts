@@ -8,6 +8,7 @@ import type { Clock, RunResult } from '@oxydra/runtime';
 import type {
   AgentConfig,
   ContentPart,
+  ControlStoreGroup,
   Message,
   NoteStore,
   SessionStore,
@@ -73,6 +74,11 @@ export interface KernelStores {
   sessions: SessionStore;
   /** Notes (`kernel.memory`, the memory tools; default: the memory database's), indexed for search as they change. */
   notes: NoteStore;
+  /**
+   * Gateway tokens, the admin approvals queue, schedules and run claims, with transactions across
+   * them (default: the kernel database's). Synchronous until the services that use it are async.
+   */
+  control: ControlStoreGroup<'sync'>;
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentConfigInput, agentConfigSchema, ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveAgentSettings } from '../src/index.js';
+import { resolveAgentSettings } from '../src/exports/workspace.js';
 
 describe('resolveAgentSettings', () => {
   const dirs: string[] = [];

@@ -110,44 +110,59 @@ describe('state system calls', () => {
   it('saves, loads, lists and deletes named JSON values that outlive the kernel', async () => {
     const first = await testKernel([]);
     const { kernel, workspace } = first;
-    expect(await kernel.state.save('schedules', 'nightly', { cron: '0 3 * * *', enabled: true })).toEqual({
+    expect(
+      await (await kernel.service('state')).save('schedules', 'nightly', {
+        cron: '0 3 * * *',
+        enabled: true,
+      }),
+    ).toEqual({
       version: 1,
     });
-    expect(await kernel.state.save('schedules', 'nightly', { cron: '0 4 * * *', enabled: true })).toEqual({
+    expect(
+      await (await kernel.service('state')).save('schedules', 'nightly', {
+        cron: '0 4 * * *',
+        enabled: true,
+      }),
+    ).toEqual({
       version: 2,
     });
-    await kernel.state.save('schedules', 'weekly', { cron: '0 3 * * 1' });
-    expect((await kernel.state.list('schedules')).map((e) => e.name)).toEqual(['nightly', 'weekly']);
-    await expect(kernel.state.save('schedules', 'nightly', {}, { expectedVersion: 1 })).rejects.toThrow(
-      /version/,
-    );
+    await (await kernel.service('state')).save('schedules', 'weekly', { cron: '0 3 * * 1' });
+    expect((await (await kernel.service('state')).list('schedules')).map((e) => e.name)).toEqual([
+      'nightly',
+      'weekly',
+    ]);
+    await expect(
+      (await kernel.service('state')).save('schedules', 'nightly', {}, { expectedVersion: 1 }),
+    ).rejects.toThrow(/version/);
     // A second kernel on the same database file sees what the first saved.
     const second = await testKernel([], { memory: { db_path: `${workspace}/.oxydra/memory.db` } });
-    expect((await second.kernel.state.load('schedules', 'nightly'))?.value).toEqual({
+    expect((await (await second.kernel.service('state')).load('schedules', 'nightly'))?.value).toEqual({
       cron: '0 4 * * *',
       enabled: true,
     });
-    expect(await second.kernel.state.delete('schedules', 'weekly')).toBe(true);
-    expect(await kernel.state.load('schedules', 'weekly')).toBeUndefined();
+    expect(await (await second.kernel.service('state')).delete('schedules', 'weekly')).toBe(true);
+    expect(await (await kernel.service('state')).load('schedules', 'weekly')).toBeUndefined();
   });
 
   it('says memory must be on', async () => {
     const { kernel } = await testKernel([], { memory: { enabled: false } });
-    await expect(kernel.state.load('a', 'b')).rejects.toThrow(/memory is off/);
+    await expect((await kernel.service('state')).load('a', 'b')).rejects.toThrow(/memory is off/);
   });
 });
 
 describe('memory and exec system calls', () => {
   it('memory.remember stores a note that memory.recall (and the agents) find', async () => {
     const { kernel } = await testKernel([]);
-    await kernel.memory.remember('The deploy key rotates every Tuesday.', { tags: ['ops'] });
-    const hits = await kernel.memory.recall('when does the deploy key rotate');
+    await (await kernel.service('memory')).remember('The deploy key rotates every Tuesday.', {
+      tags: ['ops'],
+    });
+    const hits = await (await kernel.service('memory')).recall('when does the deploy key rotate');
     expect(hits[0]?.text).toContain('Tuesday');
   });
 
   it('exec refuses when commands would run unsandboxed, saying how to enable the sandbox', async () => {
     const { kernel } = await testKernel([]);
-    await expect(kernel.exec('echo hi')).rejects.toThrow(/sandbox is off/);
+    await expect((await kernel.service('exec'))('echo hi')).rejects.toThrow(/sandbox is off/);
   });
 });
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { agentConfigSchema } from '@oxydra/types';
 import Database from 'libsql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Kernel, kernelDbPath, openKernelDb, openWorkspaceServices } from '../src/index.js';
+import { kernelDbPath, openKernelDb } from '../src/exports/workspace.js';
+import { type Kernel, openServices } from '../src/index.js';
 import { costCalls } from '../src/services/usage/cost-report.js';
 import { UsageLog } from '../src/services/usage/usage-log.js';
 import { writeTransaction } from '../src/store/kernel-db.js';
@@ -33,8 +34,8 @@ interface UsageRow {
 }
 
 /** The rows in the database (a report first writes those the kernel still holds in memory). */
-function usageRows(kernel: Kernel, workspace: string): UsageRow[] {
-  kernel.costs.report();
+async function usageRows(kernel: Kernel, workspace: string): Promise<UsageRow[]> {
+  (await kernel.service('costs')).report();
   const db = new Database(kernelDbPath(workspace), { readonly: true });
   try {
     return db.prepare('SELECT * FROM usage_log ORDER BY id').all() as UsageRow[];
@@ -60,7 +61,7 @@ describe('the usage log', () => {
     const handle = kernel.agents.spawn({ prompt: 'what is here?', userId: 'alice' });
     const result = await handle.result;
     expect(result.status).toBe('completed');
-    const rows = usageRows(kernel, workspace);
+    const rows = await usageRows(kernel, workspace);
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       expect(row).toMatchObject({
@@ -80,7 +81,7 @@ describe('the usage log', () => {
     expect(rows[0]!.cost_usd).toBeCloseTo(usd(1000, 20), 12);
     expect(rows[1]!.cost_usd).toBeCloseTo(usd(1200, 5), 12);
 
-    const report = kernel.costs.report({ by: 'model' });
+    const report = (await kernel.service('costs')).report({ by: 'model' });
     expect(report.rows).toEqual([
       {
         key: 'mock/gpt-4o-mini',
@@ -112,7 +113,7 @@ describe('the usage log', () => {
     const results = await Promise.all(runs.map((run) => run.result));
     expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
-    const byUser = kernel.costs.report({ by: 'user' });
+    const byUser = (await kernel.service('costs')).report({ by: 'user' });
     expect(byUser.rows.map((row) => [row.key, row.calls, row.unknown_cost_calls])).toEqual([
       ['alice', 2, 0],
       ['bob', 1, 1],
@@ -122,22 +123,22 @@ describe('the usage log', () => {
     expect(byUser.totals).toMatchObject({ calls: 3, unknown_cost_calls: 1, input_tokens: 300 });
     expect(byUser.totals.cost_usd).toBeCloseTo(2 * usd(100, 10), 12);
 
-    const byAgent = kernel.costs.report({ by: 'agent' });
+    const byAgent = (await kernel.service('costs')).report({ by: 'agent' });
     expect(byAgent.rows.map((row) => [row.key, row.calls])).toEqual([
       ['default', 2],
       ['cheap', 1],
     ]);
-    const byModel = kernel.costs.report({ by: 'model' });
+    const byModel = (await kernel.service('costs')).report({ by: 'model' });
     expect(byModel.rows.map((row) => row.key)).toEqual(['mock/gpt-4o-mini', 'mock/llama3.2']);
-    const bySession = kernel.costs.report({ by: 'session' });
+    const bySession = (await kernel.service('costs')).report({ by: 'session' });
     expect(bySession.rows.map((row) => row.key).sort()).toEqual(results.map((r) => r.sessionId!).sort());
-    expect(kernel.costs.report({ by: 'user', userId: 'bob' }).totals.calls).toBe(1);
+    expect((await kernel.service('costs')).report({ by: 'user', userId: 'bob' }).totals.calls).toBe(1);
   });
 
   it('records summaries and embedding requests under their own kind, model and user', async () => {
     const { kernel, workspace } = await summarizingKernel();
     await runLongSession(kernel);
-    const rows = usageRows(kernel, workspace);
+    const rows = await usageRows(kernel, workspace);
     const kinds = new Set(rows.map((row) => row.kind));
     expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
     const summary = rows.find((row) => row.kind === 'summary')!;
@@ -151,12 +152,12 @@ describe('the usage log', () => {
     const embedding = rows.find((row) => row.kind === 'embedding')!;
     expect(embedding).toMatchObject({ agent_name: null, user_id: 'gus', provider: 'mock', session_id: null });
     expect(embedding.model).toContain('text-embedding-3-small');
-    const byAgent = kernel.costs.report({ by: 'agent' });
+    const byAgent = (await kernel.service('costs')).report({ by: 'agent' });
     expect(byAgent.rows.map((row) => row.key).sort()).toEqual(['(embedding)', 'default']);
   });
 });
 
-describe('kernel.costs', () => {
+describe("kernel.service('costs')", () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -187,7 +188,7 @@ describe('kernel.costs', () => {
     log.close();
     db.close();
 
-    const services = await openWorkspaceServices({
+    const services = await openServices({
       workspace: dir,
       config: agentConfigSchema.parse({
         selection: { provider: 'p', model: 'm' },
@@ -196,26 +197,30 @@ describe('kernel.costs', () => {
       }),
     });
     try {
-      const days = services.costs.report({ by: 'day' });
+      const days = (await services.service('costs')).report({ by: 'day' });
       expect(days.rows.map((row) => [row.key, row.calls, row.cost_usd, row.unknown_cost_calls])).toEqual([
         ['2026-11-01', 1, 0.5, 0],
         ['2026-11-02', 2, 0.25, 1],
         ['2026-11-03', 1, 1, 0],
       ]);
-      const window = services.costs.report({
+      const window = (await services.service('costs')).report({
         by: 'day',
         since: '2026-11-02T00:00:00Z',
         until: new Date('2026-11-03T00:00:00Z'),
       });
       expect(window.rows.map((row) => row.key)).toEqual(['2026-11-02']);
       expect(window.since).toBe('2026-11-02T00:00:00.000Z');
-      expect(services.costs.report({ by: 'day', userId: 'bob' }).totals).toMatchObject({
+      expect((await services.service('costs')).report({ by: 'day', userId: 'bob' }).totals).toMatchObject({
         calls: 2,
         cost_usd: 1,
         unknown_cost_calls: 1,
       });
-      expect(() => services.costs.report({ since: 'last tuesday' })).toThrow(/not a date/);
-      expect(() => services.costs.report({ by: 'week' as never })).toThrow(/use one of day, agent/);
+      await expect(async () =>
+        (await services.service('costs')).report({ since: 'last tuesday' }),
+      ).rejects.toThrow(/not a date/);
+      await expect(async () =>
+        (await services.service('costs')).report({ by: 'week' as never }),
+      ).rejects.toThrow(/use one of day, agent/);
     } finally {
       await services.close();
     }

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { personaStore } from '../src/index.js';
 import { PERSONA_FRESH_MS } from '../src/personas/agent-persona.js';
+import { personaStore } from '../src/personas/index.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -87,7 +87,7 @@ describe('personas in the kernel', () => {
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 4)).not.toContain('Persona:');
 
-    const entries = kernel.audit
+    const entries = (await kernel.service('audit'))
       .list()
       .filter((entry) => entry.action.type.startsWith('persona_'))
       .map((entry) => [entry.actor, entry.action.type, entry.resource]);

@@ -99,8 +99,9 @@ describe('plugins', () => {
     expect(result.status).toBe('completed');
     expect(result.text).toBe('went on anyway');
     expect(mock.requests[1]!.raw).toContain('broken_tool (plugin broken) failed: tool exploded');
+    const audit = await kernel.service('audit');
     const parts = () =>
-      kernel.audit
+      audit
         .list({ type: 'plugin_error' })
         .map((entry) => `${entry.actor} ${(entry.action.data as { part: string }).part}`);
     // Evaluators run in the background, after the reply.

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ReplayOptions, replaySession } from '../src/index.js';
+import { type ReplayOptions, replaySession } from '../src/replay/index.js';
 import { closeAll, type TestKernel, testKernel } from './helpers.js';
 
 const outside: string[] = [];
@@ -73,7 +73,7 @@ async function recordedSession(
 describe('replaySession from the session start', () => {
   it("names the session in the run's before checkpoint, and replays right after the run identically", async () => {
     const { test, sessionId } = await recordedSession(WRITE_THEN_EDIT);
-    const [run] = await test.kernel.checkpoints!.runs();
+    const [run] = await (await test.kernel.service('checkpoints'))!.runs();
     expect(run).toMatchObject({ kind: 'run', session: sessionId, sessionSeq: 1 });
     expect(run!.before.meta).toMatchObject({ session: sessionId, 'session-seq': '1' });
 
@@ -125,7 +125,7 @@ describe('replaySession from the session start', () => {
     const second = await test.kernel.agents.spawn({ prompt: 'edit a.txt', sessionId: first.sessionId! })
       .result;
     expect(second.status).toBe('completed');
-    const runs = await test.kernel.checkpoints!.runs();
+    const runs = await (await test.kernel.service('checkpoints'))!.runs();
     // Turn 1 stored 4 messages; turn 2's prompt is the fifth.
     expect(runs.map((run) => run.sessionSeq)).toEqual([5, 1]);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfig } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { replaySession } from '../src/index.js';
+import { replaySession } from '../src/replay/index.js';
 import { closeAll, type TestKernel, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -147,15 +147,15 @@ describe('replaySession', () => {
     expect(report.identical).toBe(true);
     expect(report.workspace).toBe(test.workspace);
     expect(readFileSync(join(test.workspace, 'b.txt'), 'utf8')).toBe('copy of a\n');
-    const { openWorkspaceServices } = await import('../src/index.js');
-    const services = await openWorkspaceServices({ workspace: test.workspace, config });
+    const { openServices } = await import('../src/index.js');
+    const services = await openServices({ workspace: test.workspace, config });
     try {
-      const writes = services.audit
+      const writes = (await services.service('audit'))
         .list({ type: 'tool_call' })
         .filter((entry) => (entry.action.data as { tool?: string }).tool === 'file_write');
       expect(writes).toHaveLength(2);
       // The recording's 5 calls; the replay's cost nothing and are not in the usage log.
-      expect(services.costs.report().totals.calls).toBe(5);
+      expect((await services.service('costs')).report().totals.calls).toBe(5);
     } finally {
       await services.close();
     }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installProgram, installSkill } from '../src/index.js';
+import { installProgram, installSkill } from '../src/exports/skills.js';
 import { REFRESH_EVERY_MS } from '../src/skills/catalog.js';
 import { closeAll, KEY, testKernel } from './helpers.js';
 import { writeFiles } from './skill-helpers.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_CHARACTER_BYTES, parseCharacter, readCharacterFile } from '../src/index.js';
+import { MAX_CHARACTER_BYTES, parseCharacter, readCharacterFile } from '../src/personas/index.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/characters/', import.meta.url));
 const fixture = (name: string) => readCharacterFile(join(FIXTURES, name), { followLinks: false });

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type PersonaStore, personaStore } from '../src/index.js';
+import { type PersonaStore, personaStore } from '../src/personas/index.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/characters/', import.meta.url));
 

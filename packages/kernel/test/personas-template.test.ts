@@ -4,7 +4,7 @@
  * and a hard cap on the whole text.
  */
 import { describe, expect, it } from 'vitest';
-import { PERSONA_CAPS, parseCharacter, renderPersona } from '../src/index.js';
+import { PERSONA_CAPS, parseCharacter, renderPersona } from '../src/personas/index.js';
 
 const render = (raw: Record<string, unknown>) => renderPersona(parseCharacter(raw, 'test.json').character);
 

@@ -29,7 +29,7 @@ import {
   removeProgram,
   SkillCatalog,
   setProgramEnabled,
-} from '../src/index.js';
+} from '../src/exports/skills.js';
 import { loadYaml } from '../src/skills/front-matter.js';
 import { commitAll, gitRepository } from './skill-helpers.js';
 

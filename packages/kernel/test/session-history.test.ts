@@ -77,7 +77,7 @@ describe('a session history kept between turns (real kernel)', () => {
     // Another process: its own connection to the same file, writing through the store. (The
     // kernel's background indexing is waited for first: two connections of one process must not
     // hold write transactions at once.)
-    await kernel.memory.recall('anything');
+    await (await kernel.service('memory')).recall('anything');
     const other = await openMemory({ path: join(test.workspace, '.oxydra', 'memory.db') });
     try {
       await other.sessions.appendTurn('shared', [
@@ -108,7 +108,7 @@ describe('a session history kept between turns (real kernel)', () => {
     await ask('before the delete');
     await ask('still before');
     // Deleted behind the cache's back (the gateway's REST DELETE uses the store directly).
-    await kernel.memory.recall('anything');
+    await (await kernel.service('memory')).recall('anything');
     expect(await store.delete('gone')).toBe(true);
     const fresh = await ask('after the delete');
     expect(fresh.messages.map((m) => m.content)).toEqual(['after the delete', 'noted']);
@@ -116,7 +116,7 @@ describe('a session history kept between turns (real kernel)', () => {
 
     // Deleted and created again by another process with as many messages as the cache holds:
     // the same seqs, other content.
-    await kernel.memory.recall('anything');
+    await (await kernel.service('memory')).recall('anything');
     const other = await openMemory({ path: join(test.workspace, '.oxydra', 'memory.db') });
     try {
       await other.sessions.delete('gone');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseSkill, SkillCatalog, skillBody, skillFiles, skillResource } from '../src/index.js';
+import { parseSkill, SkillCatalog, skillBody, skillFiles, skillResource } from '../src/exports/skills.js';
 import { loadYaml } from '../src/skills/front-matter.js';
 
 // These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { installSkill, removeSkill, SkillCatalog } from '../src/index.js';
+import { installSkill, removeSkill, SkillCatalog } from '../src/exports/skills.js';
 import { loadYaml } from '../src/skills/front-matter.js';
 import { gitRepository } from './skill-helpers.js';
 

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { headFilePath, KernelAudit, openKernelDb, WorkspaceIdentity } from '../src/index.js';
+import { headFilePath, KernelAudit } from '../src/exports/audit.js';
+import { openKernelDb, WorkspaceIdentity } from '../src/exports/workspace.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 
 const dirs: string[] = [];

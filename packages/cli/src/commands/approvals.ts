@@ -3,7 +3,7 @@
  * wait for a second person (raising or removing a spending cap, an admin token). At the
  * terminal you are the workspace's owner: your decision is recorded in the audit chain as `cli`.
  */
-import { type AdminApproval, describeAdminOperation } from '@oxydra/kernel';
+import { type AdminApproval, describeAdminOperation } from '@oxydra/kernel/admin';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
@@ -18,7 +18,7 @@ function line(approval: AdminApproval): string {
 }
 
 export async function runApprovalsList(options: { all?: boolean; json?: boolean }): Promise<number> {
-  return withWorkspaceServices(async ({ adminApprovals }) => {
+  return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
     const list = adminApprovals.list({ all: options.all === true });
     if (options.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0)
@@ -29,7 +29,7 @@ export async function runApprovalsList(options: { all?: boolean; json?: boolean 
 }
 
 export async function runApprovalsApprove(id: string): Promise<number> {
-  return withWorkspaceServices(async ({ adminApprovals }) => {
+  return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
     const approval = adminApprovals.approve(id, 'cli');
     process.stdout.write(`approved ${approval.id}: ${describeAdminOperation(approval.operation)} (done)\n`);
     return EXIT_OK;
@@ -37,7 +37,7 @@ export async function runApprovalsApprove(id: string): Promise<number> {
 }
 
 export async function runApprovalsReject(id: string, options: { reason?: string }): Promise<number> {
-  return withWorkspaceServices(async ({ adminApprovals }) => {
+  return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
     const approval = adminApprovals.reject(id, 'cli', options.reason);
     process.stdout.write(`rejected ${approval.id}: ${describeAdminOperation(approval.operation)}\n`);
     return EXIT_OK;

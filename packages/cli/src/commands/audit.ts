@@ -5,7 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AuditEntry } from '@oxydra/kernel';
+import type { AuditEntry } from '@oxydra/kernel/audit';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -50,7 +50,7 @@ export async function runAuditList(options: {
 }): Promise<number> {
   const limit = limitOf(options.limit) ?? (options.json ? undefined : 100);
   const since = options.since !== undefined ? sinceTime(options.since) : undefined;
-  return withWorkspaceServices(async ({ audit }) => {
+  return withWorkspaceServices(['audit'], async ({ audit }) => {
     const entries = audit.list({
       ...(options.agent !== undefined ? { agent: options.agent } : {}),
       ...(since !== undefined ? { since } : {}),
@@ -66,7 +66,7 @@ export async function runAuditList(options: {
 
 export async function runAuditVerify(options: { json?: boolean; head?: string }): Promise<number> {
   const extra = options.head !== undefined ? [headArgument(options.head)] : [];
-  return withWorkspaceServices(async ({ audit }) => {
+  return withWorkspaceServices(['audit'], async ({ audit }) => {
     const report = await audit.verify(extra);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -100,7 +100,7 @@ function headArgument(raw: string): { seq: number; hash: string; source: string 
 }
 
 export async function runAuditExport(options: { output?: string }): Promise<number> {
-  return withWorkspaceServices(async ({ audit }) => {
+  return withWorkspaceServices(['audit'], async ({ audit }) => {
     const { pruned, entries } = audit.export();
     const out = options.output ? createWriteStream(resolve(options.output), { mode: 0o600 }) : process.stdout;
     const write = (text: string) =>

@@ -4,7 +4,7 @@
  * that change a cap or forget a period's spend. Changes are audited. `show` gives each cap in
  * force with where it comes from: explicit (set for the scope), default ([budgets]) or none.
  */
-import type { BudgetTarget, CapKey, ScopeBudget } from '@oxydra/kernel';
+import type { BudgetTarget, CapKey, ScopeBudget } from '@oxydra/kernel/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -49,7 +49,7 @@ function render(budgets: ScopeBudget[]): string {
 }
 
 export async function runBudgetShow(options: { json?: boolean }): Promise<number> {
-  return withWorkspaceServices(async ({ budgets }) => {
+  return withWorkspaceServices(['budgets'], async ({ budgets }) => {
     const shown = budgets.show();
     process.stdout.write(options.json ? `${JSON.stringify(shown, null, 2)}\n` : render(shown));
     return EXIT_OK;
@@ -83,7 +83,7 @@ export async function runBudgetSet(
       hint: 'e.g. oxydra budget set --user alice --daily 5 --monthly 50',
     });
   }
-  return withWorkspaceServices(async ({ budgets }) => {
+  return withWorkspaceServices(['budgets'], async ({ budgets }) => {
     for (const [key, value] of changes) {
       budgets.set(target, key, value === 'unset' ? undefined : value, CLI_ACTOR);
       process.stdout.write(
@@ -96,7 +96,7 @@ export async function runBudgetSet(
 
 export async function runBudgetReset(options: TargetFlags): Promise<number> {
   const target = targetOf(options);
-  return withWorkspaceServices(async ({ budgets }) => {
+  return withWorkspaceServices(['budgets'], async ({ budgets }) => {
     budgets.reset(target, CLI_ACTOR);
     process.stdout.write(
       `${'user' in target ? `user ${target.user}` : `agent ${target.agent}`}: this day's, month's and window's spend forgotten\n`,

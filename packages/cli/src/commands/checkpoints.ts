@@ -3,13 +3,13 @@
  * a run, from the checkpoints Oxydra takes around every run that changes files (a shadow git
  * under .oxydra/checkpoints.git; the workspace's own .git is never touched).
  */
-import type { CheckpointCalls, UndoReport } from '@oxydra/kernel';
+import type { CheckpointCalls, UndoReport } from '@oxydra/kernel/checkpoints';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
 async function withHistory<T>(use: (history: CheckpointCalls) => Promise<T>): Promise<T> {
-  return withWorkspaceServices(async ({ checkpoints }) => {
+  return withWorkspaceServices(['checkpoints'], async ({ checkpoints }) => {
     if (!checkpoints) {
       throw new UsageError(
         'checkpoints are off ([checkpoints] enabled = false), so there is nothing to undo',

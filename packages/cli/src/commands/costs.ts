@@ -4,7 +4,7 @@
  * UTC. A call whose model has no known price is never counted as $0: its row shows `$?` and the
  * totals say how many such calls there were.
  */
-import { COST_GROUPS, type CostGroup, type CostReport, type CostTotals } from '@oxydra/kernel';
+import { COST_GROUPS, type CostGroup, type CostReport, type CostTotals } from '@oxydra/kernel/admin';
 import { shortSessionIds, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -105,7 +105,7 @@ export async function runCosts(options: CostsOptions): Promise<number> {
   const by = groupOf(options.by);
   const since = options.since !== undefined ? timeFlag('--since', options.since) : undefined;
   const until = options.until !== undefined ? timeFlag('--until', options.until) : undefined;
-  return withWorkspaceServices(async ({ costs }) => {
+  return withWorkspaceServices(['costs'], async ({ costs }) => {
     const report = costs.report({
       by,
       ...(since !== undefined ? { since } : {}),

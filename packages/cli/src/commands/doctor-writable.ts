@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
+import { WRITE_FIX, writeProblem } from '@oxydra/kernel/workspace';
 import type { Check } from './doctor-check.js';
 
 export function writableChecks(workspace: string, databasePath: string | undefined): Check[] {

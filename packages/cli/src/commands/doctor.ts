@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS_SOURCE, findWorkspaceRoot, type LoadedConfig, type WorkspaceTrust } from '@oxydra/config';
-import { shellIsolation } from '@oxydra/kernel';
+import { shellIsolation } from '@oxydra/kernel/workspace';
 import {
   credentialCandidates,
   describeCredentialSource,
@@ -116,7 +116,7 @@ function checkRoot(config: AgentConfig, workspace: string): Check {
  * The next command that uses it sets it aside (kernel store/state-origin.ts).
  */
 async function foreignStateChecks(workspace: string, database: string | undefined): Promise<Check[]> {
-  const { kernelDbPath, stateStanding } = await import('@oxydra/kernel');
+  const { kernelDbPath, stateStanding } = await import('@oxydra/kernel/workspace');
   const paths = [kernelDbPath(workspace), join(workspace, '.oxydra', 'checkpoints.git')];
   if (database) paths.push(database);
   const checks: Check[] = [];
@@ -137,7 +137,7 @@ async function foreignStateChecks(workspace: string, database: string | undefine
 async function checkMemory(config: AgentConfig): Promise<Check> {
   if (!config.memory.enabled)
     return { name: 'memory', status: 'ok', detail: 'disabled ([memory] enabled = false)' };
-  const { memoryLocation } = await import('@oxydra/kernel');
+  const { memoryLocation } = await import('@oxydra/kernel/workspace');
   const location = memoryLocation(config, findWorkspaceRoot());
   if ('url' in location)
     return { name: 'memory', status: 'ok', detail: `remote libSQL at ${location.url} (not contacted)` };
@@ -268,7 +268,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     checks.push(...credentialChecks(loaded));
     checks.push(await costsCheck(loaded.config));
     checks.push(...(await endpointChecks(loaded.config, process.env)));
-    const { memoryLocation } = await import('@oxydra/kernel');
+    const { memoryLocation } = await import('@oxydra/kernel/workspace');
     const workspace = findWorkspaceRoot();
     const location = memoryLocation(loaded.config, workspace);
     const database = loaded.config.memory.enabled && 'path' in location ? location.path : undefined;

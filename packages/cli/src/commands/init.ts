@@ -9,7 +9,7 @@ import {
   workspaceConfigDirectory,
   writeFileAtomic,
 } from '@oxydra/config';
-import { WRITE_FIX, writeProblem } from '@oxydra/kernel';
+import { WRITE_FIX, writeProblem } from '@oxydra/kernel/workspace';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { checkVariableName, storeKey, userProvidersFile } from './init-key.js';
@@ -130,7 +130,7 @@ function nextStep(plan: InitPlan, keyFile: string | undefined): string {
 async function recordConfigChange(file: string, content: string, replaced: boolean): Promise<void> {
   try {
     const { withWorkspaceServices } = await import('../run/workspace-services.js');
-    await withWorkspaceServices(async ({ audit }) => {
+    await withWorkspaceServices(['audit'], async ({ audit }) => {
       audit.record(
         'cli',
         'config_change',

@@ -3,7 +3,7 @@
  * the search index over notes and conversations.
  */
 
-import type { WorkspaceMemory } from '@oxydra/kernel';
+import type { WorkspaceMemory } from '@oxydra/kernel/workspace';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemoryWithRetrieval } from '../run/memory-command.js';

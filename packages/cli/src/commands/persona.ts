@@ -13,7 +13,7 @@ import {
   type PersonaInfo,
   type PersonaStore,
   personaStore,
-} from '@oxydra/kernel';
+} from '@oxydra/kernel/personas';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -50,7 +50,7 @@ async function recordChanges(entries: Entry[]): Promise<void> {
   if (entries.length === 0) return;
   try {
     const { withWorkspaceServices } = await import('../run/workspace-services.js');
-    await withWorkspaceServices(async ({ audit }) => {
+    await withWorkspaceServices(['audit'], async ({ audit }) => {
       for (const entry of entries) audit.record(...entry);
     });
   } catch (error) {

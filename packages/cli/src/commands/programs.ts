@@ -11,7 +11,7 @@ import {
   type ProgramsPlace,
   removeProgram,
   setProgramEnabled,
-} from '@oxydra/kernel';
+} from '@oxydra/kernel/skills';
 import { EXIT_OK } from '../exit-codes.js';
 
 const place = (): ProgramsPlace => ({ env: process.env, cwd: findWorkspaceRoot() });

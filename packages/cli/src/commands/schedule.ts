@@ -4,7 +4,7 @@
  * running on the workspace sees the change at its next poll); `run-now` runs one here, in the
  * foreground, and records it like any run. `oxydra scheduler run` (scheduler-run.ts) fires them.
  */
-import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel';
+import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel/scheduler';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
@@ -58,7 +58,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       hint: 'e.g. oxydra schedule add --cron "0 9 * * 1-5" "Summarize yesterday\'s commits"',
     });
   }
-  return withWorkspaceServices(async ({ schedules }, config) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
     const info = schedules.schedule(
       {
         prompt,
@@ -84,7 +84,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
 }
 
 export async function runScheduleList(options: { user?: string; json?: boolean }): Promise<number> {
-  return withWorkspaceServices(async ({ schedules }, config) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
     const all = schedules.list(options.user !== undefined ? { userId: options.user } : {});
     if (options.json) print(all);
     else if (all.length === 0) {
@@ -106,7 +106,7 @@ export async function runScheduleList(options: { user?: string; json?: boolean }
 }
 
 export async function runScheduleShow(idOrName: string, options: { json?: boolean }): Promise<number> {
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = schedules.get(idOrName);
     const [last] = schedules.history(info.id, {}, 1);
     if (options.json) {
@@ -142,7 +142,7 @@ function runLine(run: ScheduleRun, zone: string): string {
 }
 
 export async function runSchedulePause(idOrName: string): Promise<number> {
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = schedules.pause(idOrName, CLI);
     process.stdout.write(`paused ${info.id} "${info.name}"\n`);
     return EXIT_OK;
@@ -150,7 +150,7 @@ export async function runSchedulePause(idOrName: string): Promise<number> {
 }
 
 export async function runScheduleResume(idOrName: string): Promise<number> {
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = schedules.resume(idOrName, CLI);
     process.stdout.write(
       `resumed ${info.id} "${info.name}": next ${whenIn(info.nextRunAt, info.timezone)}\n`,
@@ -160,7 +160,7 @@ export async function runScheduleResume(idOrName: string): Promise<number> {
 }
 
 export async function runScheduleRemove(idOrName: string): Promise<number> {
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = schedules.unschedule(idOrName, CLI);
     process.stdout.write(`deleted ${info.id} "${info.name}" and its run history\n`);
     return EXIT_OK;
@@ -174,7 +174,7 @@ export async function runScheduleHistory(
   const limit = options.limit !== undefined ? Number(options.limit) : 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit: a positive whole number, got "${options.limit}"`);
-  return withWorkspaceServices(async ({ schedules }) => {
+  return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = schedules.get(idOrName);
     const runs = schedules.history(info.id, {}, limit);
     if (options.json) print(runs);
@@ -201,8 +201,8 @@ const indent = (text: string) =>
 export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
   try {
-    const { run, done } = kernel.scheduler.runNow(idOrName, CLI);
-    const info = kernel.scheduler.get(run.scheduleId);
+    const { run, done } = (await kernel.service('scheduler')).runNow(idOrName, CLI);
+    const info = (await kernel.service('scheduler')).get(run.scheduleId);
     process.stderr.write(`running ${info.id} "${info.name}" as ${info.userId} (run ${run.id})\n`);
     const release = onInterrupt(() => void kernel.close());
     const finished = await done.finally(release);

@@ -14,7 +14,7 @@ import { whenIn } from './schedule.js';
 
 export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
-  const { scheduler } = kernel;
+  const scheduler = await kernel.service('scheduler');
   const settings = kernel.config.scheduler;
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   try {

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { findWorkspaceRoot, writeFileAtomic } from '@oxydra/config';
-import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel';
+import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel/replay';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';

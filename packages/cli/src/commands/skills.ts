@@ -13,7 +13,7 @@ import {
   SkillCatalog,
   skillBody,
   skillFiles,
-} from '@oxydra/kernel';
+} from '@oxydra/kernel/skills';
 import { type AgentConfig, didYouMean, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';

@@ -2,7 +2,7 @@
  * `oxydra token add|list|revoke`: gateway tokens bound to a user and a role (user, operator,
  * admin). A token is printed once, when made; the workspace keeps only its SHA-256.
  */
-import { ROLES, type Role } from '@oxydra/kernel';
+import { ROLES, type Role } from '@oxydra/kernel/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -20,7 +20,7 @@ export async function runTokenAdd(options: {
   const role = (options.role ?? 'user') as Role;
   if (!ROLES.includes(role))
     throw new UsageError(`--role: one of ${ROLES.join(', ')}, got "${options.role}"`);
-  return withWorkspaceServices(async ({ tokens }) => {
+  return withWorkspaceServices(['tokens'], async ({ tokens }) => {
     const { id, token } = tokens.add(options.user!, role, options.label ?? '', 'cli');
     process.stderr.write(`token ${id} for user ${options.user} (${role}); shown once, store it now:\n`);
     process.stdout.write(`${token}\n`);
@@ -29,7 +29,7 @@ export async function runTokenAdd(options: {
 }
 
 export async function runTokenList(options: { json?: boolean }): Promise<number> {
-  return withWorkspaceServices(async ({ tokens }) => {
+  return withWorkspaceServices(['tokens'], async ({ tokens }) => {
     const all = tokens.list();
     if (options.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
     else if (all.length === 0)
@@ -45,7 +45,7 @@ export async function runTokenList(options: { json?: boolean }): Promise<number>
 }
 
 export async function runTokenRevoke(id: string): Promise<number> {
-  return withWorkspaceServices(async ({ tokens }) => {
+  return withWorkspaceServices(['tokens'], async ({ tokens }) => {
     if (!tokens.revoke(id, 'cli')) {
       throw new UsageError(`no active token ${id}`, { hint: 'list them with `oxydra token list`' });
     }

@@ -84,7 +84,7 @@ function listDecisions(json: boolean): number {
  * the folder and the flag. Another user's file or a link is refused (see state-origin.ts).
  */
 async function adoptState(workspace: string): Promise<number> {
-  const { adoptWorkspaceState, kernelDbPath } = await import('@oxydra/kernel');
+  const { adoptWorkspaceState, kernelDbPath } = await import('@oxydra/kernel/workspace');
   const { config } = await loadAgentConfig({ cwd: workspace });
   const paths = [kernelDbPath(workspace), join(workspace, '.oxydra', 'checkpoints.git')];
   if (!config.memory.remote_url) paths.push(resolve(workspace, config.memory.db_path));

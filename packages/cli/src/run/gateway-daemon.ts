@@ -15,7 +15,8 @@ import {
   resolveGatewayToken,
   startGateway,
 } from '@oxydra/gateway';
-import { type GuestPolicy, type Kernel, knownSecrets, openKernel } from '@oxydra/kernel';
+import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
+import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';

@@ -1,7 +1,12 @@
 /** Opening the workspace's memory for the `sessions` and `memory` commands. */
 import { existsSync } from 'node:fs';
 import { findWorkspaceRoot } from '@oxydra/config';
-import { claimMemory, memoryLocation, openWorkspaceMemory, type WorkspaceMemory } from '@oxydra/kernel';
+import {
+  claimMemory,
+  memoryLocation,
+  openWorkspaceMemory,
+  type WorkspaceMemory,
+} from '@oxydra/kernel/workspace';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { loadCliConfig } from './load-config.js';

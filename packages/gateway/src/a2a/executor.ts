@@ -16,7 +16,8 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel, Principal } from '@oxydra/kernel';
+import type { AgentHandle, AgentResult, Kernel } from '@oxydra/kernel';
+import type { Principal } from '@oxydra/kernel/admin';
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../principal.js';
 import { RunProgress } from '../run-progress.js';
@@ -96,7 +97,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       return;
     }
     this.#running.set(taskId, { handle, release: slot.release });
-    this.kernel.audit.record(`token:${principal.tokenId}`, 'a2a_task', {
+    (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', {
       task: taskId,
       context: contextId,
       agent,

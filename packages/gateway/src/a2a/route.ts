@@ -8,7 +8,8 @@
  * used (the gateway is Fastify); its transport handler does the JSON-RPC, this route the HTTP.
  * The SDK loads on the first A2A request or card: a gateway nobody asks for A2A does not pay.
  */
-import type { Kernel, Principal } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
+import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { principalOf } from '../principal.js';
 import {

@@ -5,7 +5,8 @@
  * route's entry in the OpenAPI 3.1 document (openapi.ts), so the document cannot drift from the
  * code. A user token is kept to its own user's data by each handler (`scope.user`).
  */
-import type { Kernel, Principal, Role } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
+import type { Principal, Role } from '@oxydra/kernel/admin';
 import { isOxydraError } from '@oxydra/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';

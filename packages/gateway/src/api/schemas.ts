@@ -2,7 +2,8 @@
  * The REST API's shared shapes (snake_case on the wire), each named for the OpenAPI document's
  * components. Handlers build these from the kernel's records in the route files.
  */
-import type { AdminApproval, Checkpoint, RunHistory, ScopeBudget, UndoReport } from '@oxydra/kernel';
+import type { AdminApproval, ScopeBudget } from '@oxydra/kernel/admin';
+import type { Checkpoint, RunHistory, UndoReport } from '@oxydra/kernel/checkpoints';
 import { z } from 'zod';
 
 export const errorSchema = z

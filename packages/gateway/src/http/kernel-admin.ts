@@ -23,7 +23,7 @@ const auditQuery = z.strictObject(auditFilterFields);
 
 export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel): void {
   app.get('/v1/budgets', async (request) => ({
-    budgets: visibleBudgets(kernel, principalOf(request.raw).user),
+    budgets: await visibleBudgets(kernel, principalOf(request.raw).user),
   }));
 
   app.put('/v1/budgets', async (request, reply) => {
@@ -36,7 +36,7 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     const parsed = capChangeSchema.safeParse(request.body);
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
     try {
-      const outcome = changeCap(kernel, parsed.data, `token:${principal.tokenId}`);
+      const outcome = await changeCap(kernel, parsed.data, `token:${principal.tokenId}`);
       if (outcome.status === 'pending_approval')
         return reply.code(202).send({ ok: false, status: 'pending_approval', approval: outcome.approval });
     } catch (error) {
@@ -53,7 +53,7 @@ export function registerKernelAdminRoutes(app: FastifyInstance, kernel: Kernel):
     }
     const query = auditQuery.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
-    return { entries: auditEntries(kernel, query.data) };
+    return { entries: await auditEntries(kernel, query.data) };
   });
 
   app.get('/v1/audit/verify', async (request, reply) => {

@@ -40,7 +40,7 @@ function adminActor(request: FastifyRequest, reply: FastifyReply, what: string):
 export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kernel): void {
   app.get('/v1/tokens', async (request, reply) => {
     if (adminActor(request, reply, 'listing tokens') === undefined) return reply;
-    return { tokens: listTokens(kernel) };
+    return { tokens: await listTokens(kernel) };
   });
 
   app.post('/v1/tokens', async (request, reply) => {
@@ -50,7 +50,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
     try {
       // An admin token made over the network waits for a second person before it works.
-      const made = makeToken(kernel, parsed.data, actor);
+      const made = await makeToken(kernel, parsed.data, actor);
       return reply.code(made.status === 'active' ? 201 : 202).send(made);
     } catch (error) {
       return replyRefused(reply, error);
@@ -62,7 +62,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (actor === undefined) return reply;
     const params = idParams.safeParse(request.params);
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
-    if (!revokeToken(kernel, params.data.id, actor))
+    if (!(await revokeToken(kernel, params.data.id, actor)))
       return replyError(reply, 404, 'not_found', `no active token ${params.data.id}`);
     return { ok: true };
   });
@@ -71,7 +71,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (adminActor(request, reply, 'listing approval requests') === undefined) return reply;
     const query = listQuery.safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
-    return { approvals: listApprovals(kernel, query.data.all === 'true') };
+    return { approvals: await listApprovals(kernel, query.data.all === 'true') };
   });
 
   app.post('/v1/approvals/:id/approve', async (request, reply) => {
@@ -80,7 +80,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     const params = idParams.safeParse(request.params);
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
     try {
-      return { approval: approveApproval(kernel, params.data.id, actor) };
+      return { approval: await approveApproval(kernel, params.data.id, actor) };
     } catch (error) {
       return replyRefused(reply, error);
     }
@@ -94,7 +94,7 @@ export function registerKernelApprovalRoutes(app: FastifyInstance, kernel: Kerne
     if (!params.success) return replyError(reply, 400, 'invalid_request', describeIssues(params.error));
     if (!body.success) return replyError(reply, 400, 'invalid_request', describeIssues(body.error));
     try {
-      return { approval: rejectApproval(kernel, params.data.id, actor, body.data?.reason) };
+      return { approval: await rejectApproval(kernel, params.data.id, actor, body.data?.reason) };
     } catch (error) {
       return replyRefused(reply, error);
     }

@@ -136,7 +136,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
     async ({ query, top_k }) => {
       try {
-        const hits = await kernel.memory.recall(query, {
+        const hits = await (await kernel.service('memory')).recall(query, {
           ...(top_k !== undefined ? { topK: top_k } : {}),
           ...user,
         });
@@ -173,7 +173,10 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
     async ({ content, tags }) => {
       try {
-        const saved = await kernel.memory.remember(content, { ...(tags ? { tags } : {}), ...user });
+        const saved = await (await kernel.service('memory')).remember(content, {
+          ...(tags ? { tags } : {}),
+          ...user,
+        });
         return text(`saved note ${saved.id}`);
       } catch (error) {
         return failure(error);

@@ -9,8 +9,7 @@ import type { AdapterFactories } from '@oxydra/provider';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
-import { PluginHost } from '../plugins/host.js';
-import { loadPlugins } from '../plugins/load.js';
+import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
@@ -110,8 +109,11 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   ];
   const secrets = knownSecrets(config, env, options.secrets ?? []);
   // Plugins first: a missing one, a cycle or a bad config is a configuration error before
-  // anything is opened.
-  const plugins = await loadPlugins(config, workspace);
+  // anything is opened. The plugin host's modules load only when a plugin is configured.
+  const pluginModules = Object.values(config.plugins.load).some((entry) => entry.enabled)
+    ? await Promise.all([import('../plugins/load.js'), import('../plugins/host.js')])
+    : undefined;
+  const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
   const db = openKernelDb(workspace);
   let audit: KernelAudit;
   try {
@@ -185,8 +187,8 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       })
     : [];
   const pluginHost =
-    plugins.length > 0
-      ? new PluginHost(plugins, {
+    pluginModules && plugins.length > 0
+      ? new pluginModules[1].PluginHost(plugins, {
           workspace,
           audit,
           warn,
@@ -241,4 +243,13 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       : {}),
     warn,
   };
+}
+
+/** Closes what openBase opened (the kernel has killed its agents and anchored the audit chain). */
+export async function closeBase(base: KernelBase): Promise<void> {
+  base.audit.stopTimers();
+  await base.toolSources.close();
+  base.usageLog?.close();
+  base.db.close();
+  await base.memory?.close();
 }

@@ -5,11 +5,12 @@
  * found", never shown. Changes are audited. Nothing here runs an agent: the Scheduler does.
  */
 import { randomBytes } from 'node:crypto';
-import type { AgentConfig } from '@oxydra/types';
+import type { AgentConfig, ControlStoreGroup, ScheduleStore, StoredSchedule } from '@oxydra/types';
 import { didYouMean, UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
-import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
-import { type RunRow, type ScheduleRow, scheduleInfo, scheduleRun } from './schedule-rows.js';
+import type { KernelDb } from '../store/kernel-db.js';
+import { libsqlControlStores } from '../store/libsql/control.js';
+import { scheduleInfo, scheduleRun, timingOfStored } from './schedule-rows.js';
 import { checkTimeZone, checkTiming, machineTimeZone, nextRun, type Timing, timingOf } from './timing.js';
 import { runTokenOf, userWithoutToken } from './token-standing.js';
 import type { ScheduleChange, ScheduleInfo, ScheduleRun, ScheduleSpec } from './types.js';
@@ -43,6 +44,8 @@ export const MAX_PROMPT_CHARS = 16_000;
 export interface ScheduleCallsOptions {
   config: AgentConfig;
   now?: () => number;
+  /** Where schedules are kept; default: `db`'s (the kernel database). */
+  stores?: ControlStoreGroup<'sync'>;
 }
 
 export function scheduleCalls(
@@ -51,29 +54,27 @@ export function scheduleCalls(
   options: ScheduleCallsOptions,
 ): ScheduleCalls {
   const { config } = options;
+  const stores = options.stores ?? libsqlControlStores(db);
   const settings = config.scheduler;
   const now = options.now ?? Date.now;
   const defaultZone = () => settings.default_timezone ?? machineTimeZone();
 
-  const row = (idOrName: string, scope: Partial<ScheduleScope> = {}): ScheduleRow => {
-    const userFilter = scope.userId !== undefined ? ' AND user_id = ?' : '';
-    const params = scope.userId !== undefined ? [scope.userId] : [];
-    const byId = db.prepare(`SELECT * FROM schedules WHERE id = ?${userFilter}`).get(idOrName, ...params);
-    if (byId) return byId as ScheduleRow;
-    const byName = db
-      .prepare(`SELECT * FROM schedules WHERE name = ?${userFilter} ORDER BY created_at`)
-      .all(idOrName, ...params) as ScheduleRow[];
+  /** The schedule `idOrName` names (in `schedules`: a transaction's, when inside one). */
+  const find = (
+    idOrName: string,
+    scope: Partial<ScheduleScope> = {},
+    schedules: ScheduleStore<'sync'> = stores.schedules,
+  ): StoredSchedule => {
+    const byId = schedules.get(idOrName, scope.userId);
+    if (byId) return byId;
+    const byName = schedules.named(idOrName, scope.userId);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) {
       throw new UsageError(`"${idOrName}" names schedules of several users`, {
-        hint: `use the id: ${byName.map((r) => r.id).join(', ')}`,
+        hint: `use the id: ${byName.map((found) => found.id).join(', ')}`,
       });
     }
-    const known = (
-      db.prepare(`SELECT name FROM schedules WHERE 1=1${userFilter}`).all(...params) as {
-        name: string;
-      }[]
-    ).map((r) => r.name);
+    const known = schedules.list(scope.userId).map((found) => found.name);
     throw new UsageError(`no schedule "${idOrName.slice(0, 80)}"${didYouMean(idOrName, known)}`, {
       hint: known.length > 0 ? 'see `oxydra schedule list`' : 'there are no schedules yet',
     });
@@ -135,42 +136,39 @@ export function scheduleCalls(
       const first = firstRun(timing, zone, at);
       const id = `sch_${randomBytes(5).toString('hex')}`;
       const name = checkName(spec.name?.trim() || id);
-      return writeTransaction(db, () => {
-        const { count } = db
-          .prepare('SELECT count(*) AS count FROM schedules WHERE user_id = ?')
-          .get(userId) as {
-          count: number;
-        };
+      return stores.transaction((tx) => {
+        const count = tx.schedules.list(userId).length;
         if (count >= settings.max_schedules_per_user) {
           throw new UsageError(`${userId} already has ${count} schedules, the most allowed`, {
             hint: 'delete one first ([scheduler] max_schedules_per_user sets the limit)',
           });
         }
-        if (db.prepare('SELECT 1 FROM schedules WHERE user_id = ? AND name = ?').get(userId, name)) {
+        if (tx.schedules.named(name, userId).length > 0) {
           throw new UsageError(`${userId} already has a schedule named "${name}"`, {
             hint: 'choose another name',
           });
         }
-        db.prepare(
-          `INSERT INTO schedules (id, user_id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at,
-             anchor_at, run_token, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
-        ).run(
+        const stored: StoredSchedule = {
           id,
           userId,
           name,
-          agent ?? null,
+          agent: agent ?? null,
           prompt,
-          timing.kind,
-          timing.spec,
-          zone,
-          first,
-          at,
-          runTokenOf(db, scope.actor),
-          scope.actor,
-          at,
-          at,
-        );
-        const info = scheduleInfo(db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow);
+          kind: timing.kind,
+          spec: timing.spec,
+          timezone: zone,
+          enabled: true,
+          nextRunAt: first,
+          anchorAt: at,
+          consecutiveFailures: 0,
+          disabledReason: null,
+          runToken: runTokenOf(tx, scope.actor),
+          createdBy: scope.actor,
+          createdAt: at,
+          updatedAt: at,
+        };
+        tx.schedules.insert(stored);
+        const info = scheduleInfo(stored);
         record(scope, 'schedule_create', info, {
           timing: info.timing,
           timezone: zone,
@@ -181,39 +179,33 @@ export function scheduleCalls(
     },
 
     unschedule(idOrName, scope) {
-      return writeTransaction(db, () => {
-        const info = scheduleInfo(row(idOrName, scope));
-        db.prepare('DELETE FROM schedule_runs WHERE schedule_id = ? AND status != ?').run(info.id, 'running');
-        db.prepare('DELETE FROM schedules WHERE id = ?').run(info.id);
+      return stores.transaction((tx) => {
+        const info = scheduleInfo(find(idOrName, scope, tx.schedules));
+        tx.schedules.delete(info.id);
         record(scope, 'schedule_delete', info);
         return info;
       });
     },
 
     list(scope = {}) {
-      const rows = (
-        scope.userId !== undefined
-          ? db.prepare('SELECT * FROM schedules WHERE user_id = ? ORDER BY created_at').all(scope.userId)
-          : db.prepare('SELECT * FROM schedules ORDER BY user_id, created_at').all()
-      ) as ScheduleRow[];
-      return rows.map(scheduleInfo);
+      return stores.schedules.list(scope.userId).map(scheduleInfo);
     },
 
     get(idOrName, scope = {}) {
-      return scheduleInfo(row(idOrName, scope));
+      return scheduleInfo(find(idOrName, scope));
     },
 
     update(idOrName, change, scope) {
-      return writeTransaction(db, () => {
-        const current = row(idOrName, scope);
+      return stores.transaction((tx) => {
+        const current = find(idOrName, scope, tx.schedules);
         const next = { ...current };
         const at = now();
         if (change.name !== undefined) {
           next.name = checkName(change.name.trim());
-          const clash = db
-            .prepare('SELECT 1 FROM schedules WHERE user_id = ? AND name = ? AND id != ?')
-            .get(current.user_id, next.name, current.id);
-          if (clash) throw new UsageError(`${current.user_id} already has a schedule named "${next.name}"`);
+          const clash = tx.schedules
+            .named(next.name, current.userId)
+            .some((found) => found.id !== current.id);
+          if (clash) throw new UsageError(`${current.userId} already has a schedule named "${next.name}"`);
         }
         if (change.prompt !== undefined) next.prompt = checkPrompt(change.prompt);
         if (change.timezone !== undefined) next.timezone = checkTimeZone(change.timezone);
@@ -223,48 +215,31 @@ export function scheduleCalls(
           next.kind = timing.kind;
           next.spec = timing.spec;
         }
-        if (change.enabled === true && current.enabled === 0) {
+        const resumed = change.enabled === true && !current.enabled;
+        if (resumed) {
           // A resume is a person vouching for the schedule again: it runs under their token from
           // now on (none from the terminal), but never for a user left without any.
-          const without = userWithoutToken(db, current.user_id);
+          const without = userWithoutToken(tx, current.userId);
           if (without) {
             throw new UsageError(`cannot resume ${current.id} "${current.name}": ${without}`, {
-              hint: `issue one with \`oxydra token add --user ${current.user_id}\`, then resume`,
+              hint: `issue one with \`oxydra token add --user ${current.userId}\`, then resume`,
             });
           }
-          next.run_token = runTokenOf(db, scope.actor);
+          next.runToken = runTokenOf(tx, scope.actor);
         }
         if (change.enabled !== undefined) {
-          next.enabled = change.enabled ? 1 : 0;
-          next.disabled_reason = change.enabled ? null : `paused by ${scope.actor}`;
-          if (change.enabled) next.consecutive_failures = 0;
+          next.enabled = change.enabled;
+          next.disabledReason = change.enabled ? null : `paused by ${scope.actor}`;
+          if (change.enabled) next.consecutiveFailures = 0;
         }
-        if (retimed || change.timezone !== undefined || (change.enabled === true && current.enabled === 0)) {
+        if (retimed || change.timezone !== undefined || resumed) {
           // A new rhythm, or a resume, starts from now: runs missed while paused are not made up.
-          next.anchor_at = at;
-          next.next_run_at = firstRun({ kind: next.kind, spec: next.spec }, next.timezone, at);
+          next.anchorAt = at;
+          next.nextRunAt = firstRun(timingOfStored(next), next.timezone, at);
         }
-        db.prepare(
-          `UPDATE schedules SET name = ?, prompt = ?, kind = ?, spec = ?, timezone = ?, enabled = ?, next_run_at = ?,
-             anchor_at = ?, consecutive_failures = ?, disabled_reason = ?, run_token = ?, updated_at = ? WHERE id = ?`,
-        ).run(
-          next.name,
-          next.prompt,
-          next.kind,
-          next.spec,
-          next.timezone,
-          next.enabled,
-          next.next_run_at,
-          next.anchor_at,
-          next.consecutive_failures,
-          next.disabled_reason,
-          next.run_token,
-          at,
-          current.id,
-        );
-        const info = scheduleInfo(
-          db.prepare('SELECT * FROM schedules WHERE id = ?').get(current.id) as ScheduleRow,
-        );
+        next.updatedAt = at;
+        tx.schedules.update(next);
+        const info = scheduleInfo(next);
         const changed = Object.keys(change).filter(
           (key) => change[key as keyof ScheduleChange] !== undefined,
         );
@@ -289,16 +264,11 @@ export function scheduleCalls(
 
     history(idOrName, scope = {}, limit = 100) {
       const info = calls.get(idOrName, scope);
-      const rows = db
-        .prepare(
-          'SELECT * FROM schedule_runs WHERE schedule_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?',
-        )
-        .all(info.id, Math.max(1, Math.min(limit, 10_000))) as RunRow[];
-      return rows.map(scheduleRun);
+      return stores.schedules.history(info.id, Math.max(1, Math.min(limit, 10_000))).map(scheduleRun);
     },
 
     run(runId) {
-      const found = db.prepare('SELECT * FROM schedule_runs WHERE id = ?').get(runId) as RunRow | undefined;
+      const found = stores.schedules.getRun(runId);
       return found ? scheduleRun(found) : undefined;
     },
   };
@@ -306,6 +276,6 @@ export function scheduleCalls(
 }
 
 /** When a schedule runs next after `afterMs` (undefined: never again). */
-export function nextRunOf(row: ScheduleRow, afterMs: number): number | undefined {
-  return nextRun({ kind: row.kind, spec: row.spec }, row.timezone, afterMs, Number(row.anchor_at));
+export function nextRunOf(schedule: StoredSchedule, afterMs: number): number | undefined {
+  return nextRun(timingOfStored(schedule), schedule.timezone, afterMs, schedule.anchorAt);
 }

@@ -12,7 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '@oxydra/runtime';
-import { type AgentConfig, isOxydraError, OxydraError, UsageError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  type ControlStoreGroup,
+  isOxydraError,
+  OxydraError,
+  UsageError,
+} from '@oxydra/types';
 import { resolveAgentSettings } from '../assemble/agent-settings.js';
 import type { Admission, Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
@@ -29,6 +35,8 @@ const MIN_LEASE_MS = 30_000;
 
 export interface SchedulerDeps {
   db: KernelDb;
+  /** Where schedules and run claims are kept; default: `db`'s (the kernel database). */
+  stores?: ControlStoreGroup<'sync'>;
   audit: KernelAudit;
   config: AgentConfig;
   calls: ScheduleCalls;
@@ -81,6 +89,7 @@ export class Scheduler {
         maxRunHistory: settings.max_run_history,
       },
       deps.audit,
+      deps.stores,
     );
   }
 

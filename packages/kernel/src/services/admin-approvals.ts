@@ -11,8 +11,9 @@
  * Requests, grants and rejections are audit entries; a request left alone expires.
  */
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
+import { type ApprovalStore, type ControlStoreGroup, type StoredApproval, UsageError } from '@oxydra/types';
+import type { KernelDb } from '../store/kernel-db.js';
+import { libsqlControlStores } from '../store/libsql/control.js';
 import type { KernelAudit } from './audit/audit-log.js';
 import type { BudgetCalls, BudgetTarget } from './budgets/budget-calls.js';
 import type { CapKey } from './budgets/caps.js';
@@ -54,19 +55,6 @@ export interface ApprovalCalls {
 /** How long a request waits before it expires. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
 
-type Row = [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string | null,
-  string | null,
-  string | null,
-];
-
 const describeOperation = (operation: AdminOperation): string => {
   if (operation.op === 'token_activate')
     return `activate ${operation.role} token ${operation.token} for user ${operation.user}`;
@@ -79,48 +67,29 @@ const describeOperation = (operation: AdminOperation): string => {
 
 export { describeOperation as describeAdminOperation };
 
+/**
+ * The approvals service over the control stores (default: the kernel database's). Approving
+ * carries the operation out, marks the request approved and records both in one transaction of
+ * the group, so a failure anywhere leaves the request pending and nothing applied.
+ */
 export function approvalCalls(
   db: KernelDb,
   audit: KernelAudit,
   budgets: BudgetCalls,
   tokens: TokenCalls,
   now: () => number = Date.now,
+  stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
 ): ApprovalCalls {
-  const fromRow = ([
-    id,
-    op,
-    params,
-    requestedBy,
-    requestedAt,
-    expiresAt,
-    status,
-    decidedBy,
-    decidedAt,
-    reason,
-  ]: Row): AdminApproval => {
-    const expired = status === 'pending' && Date.parse(expiresAt) <= now();
-    return {
-      id,
-      operation: { op, ...JSON.parse(params) } as AdminOperation,
-      requestedBy,
-      requestedAt,
-      expiresAt,
-      status: expired ? 'expired' : (status as ApprovalStatus),
-      ...(decidedBy !== null ? { decidedBy } : {}),
-      ...(decidedAt !== null ? { decidedAt } : {}),
-      ...(reason !== null ? { reason } : {}),
-    };
+  const approvalOf = ({ op, params, status, ...rest }: StoredApproval): AdminApproval => {
+    const expired = status === 'pending' && Date.parse(rest.expiresAt) <= now();
+    return { ...rest, operation: { op, ...params } as AdminOperation, status: expired ? 'expired' : status };
   };
-  const COLUMNS =
-    'id, op, params, requested_by, requested_at, expires_at, status, decided_by, decided_at, reason';
-  const get = (id: string): AdminApproval | undefined => {
-    const row = db.prepare(`SELECT ${COLUMNS} FROM admin_approvals WHERE id = ?`).raw(true).get(id) as
-      | Row
-      | undefined;
-    return row ? fromRow(row) : undefined;
+  const get = (id: string, approvals: ApprovalStore<'sync'> = stores.approvals) => {
+    const found = approvals.get(id);
+    return found ? approvalOf(found) : undefined;
   };
-  const pendingOrThrow = (id: string, actor: string): AdminApproval => {
-    const found = get(id);
+  const pendingOrThrow = (approvals: ApprovalStore<'sync'>, id: string, actor: string): AdminApproval => {
+    const found = get(id, approvals);
     if (!found) {
       throw new UsageError(`no approval request ${id}`, { hint: 'list them with `oxydra approvals list`' });
     }
@@ -137,16 +106,26 @@ export function approvalCalls(
     }
     return found;
   };
-  const decide = (id: string, status: ApprovalStatus, actor: string, reason: string | undefined) => {
-    db.prepare(
-      `UPDATE admin_approvals SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND status = 'pending'`,
-    ).run(status, actor, new Date(now()).toISOString(), reason ?? null, id);
-  };
-  const carryOut = (operation: AdminOperation, actor: string): void => {
-    if (operation.op === 'budget_set') {
-      budgets.set(operation.target, operation.key, operation.value ?? undefined, actor);
-    } else if (!tokens.activate(operation.token)) {
-      throw new UsageError(`token ${operation.token} was revoked meanwhile`);
+  const decide = (
+    approvals: ApprovalStore<'sync'>,
+    id: string,
+    status: 'approved' | 'rejected',
+    actor: string,
+    reason: string | undefined,
+  ) => {
+    const decidedAt = new Date(now()).toISOString();
+    // Another process may have decided between our read and this write (a shared database).
+    if (
+      !approvals.decide(id, {
+        status,
+        decidedBy: actor,
+        decidedAt,
+        ...(reason !== undefined ? { reason } : {}),
+      })
+    ) {
+      throw new UsageError(`approval request ${id} was decided meanwhile`, {
+        hint: 'nothing left to decide',
+      });
     }
   };
 
@@ -155,60 +134,59 @@ export function approvalCalls(
       const id = `ap-${randomBytes(5).toString('hex')}`;
       const at = now();
       const { op, ...params } = operation;
-      writeTransaction(db, () => {
-        db.prepare(
-          `INSERT INTO admin_approvals (id, op, params, requested_by, requested_at, expires_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
-        ).run(
+      return stores.transaction(({ approvals }) => {
+        approvals.insert({
           id,
           op,
-          JSON.stringify(params),
-          actor,
-          new Date(at).toISOString(),
-          new Date(at + APPROVAL_TTL_MS).toISOString(),
-        );
+          params,
+          requestedBy: actor,
+          requestedAt: new Date(at).toISOString(),
+          expiresAt: new Date(at + APPROVAL_TTL_MS).toISOString(),
+        });
         audit.record(actor, 'admin_approval_request', { id, ...operation }, `approval:${id}`);
+        return get(id, approvals)!;
       });
-      return get(id)!;
     },
     list(options = {}) {
-      const rows = db
-        .prepare(
-          options.all
-            ? `SELECT ${COLUMNS} FROM admin_approvals ORDER BY requested_at DESC`
-            : `SELECT ${COLUMNS} FROM admin_approvals WHERE status = 'pending' AND expires_at > ? ORDER BY requested_at`,
-        )
-        .raw(true)
-        .all(...(options.all ? [] : [new Date(now()).toISOString()])) as Row[];
-      return rows.map(fromRow);
+      const found = options.all
+        ? stores.approvals.listAll()
+        : stores.approvals.listPending(new Date(now()).toISOString());
+      return found.map(approvalOf);
     },
-    get,
+    get: (id) => get(id),
     approve(id, actor) {
-      return writeTransaction(db, () => {
-        const found = pendingOrThrow(id, actor);
+      return stores.transaction((tx) => {
+        const found = pendingOrThrow(tx.approvals, id, actor);
         // The operation, its own audit entry and the decision commit together.
-        carryOut(found.operation, actor);
-        decide(id, 'approved', actor, undefined);
+        const { operation } = found;
+        if (operation.op === 'budget_set') {
+          budgets.set(operation.target, operation.key, operation.value ?? undefined, actor);
+        } else if (!tx.tokens.activate(operation.token)) {
+          throw new UsageError(`token ${operation.token} was revoked meanwhile`);
+        }
+        decide(tx.approvals, id, 'approved', actor, undefined);
         audit.record(
           actor,
           'admin_approval_grant',
           { id, requested_by: found.requestedBy },
           `approval:${id}`,
         );
-        return get(id)!;
+        return get(id, tx.approvals)!;
       });
     },
     reject(id, actor, reason) {
-      return writeTransaction(db, () => {
-        const found = pendingOrThrow(id, actor);
+      return stores.transaction((tx) => {
+        const found = pendingOrThrow(tx.approvals, id, actor);
+        // Through the tokens service: the revocation is audited and pauses what it leaves without standing.
         if (found.operation.op === 'token_activate') tokens.revoke(found.operation.token, actor);
-        decide(id, 'rejected', actor, reason);
+        decide(tx.approvals, id, 'rejected', actor, reason);
         audit.record(
           actor,
           'admin_approval_reject',
           { id, requested_by: found.requestedBy, ...(reason ? { reason } : {}) },
           `approval:${id}`,
         );
-        return get(id)!;
+        return get(id, tx.approvals)!;
       });
     },
     capChangeNeedsApproval(target, key, value) {

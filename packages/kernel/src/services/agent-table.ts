@@ -12,6 +12,7 @@ import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/typ
 import { type AgentAssembly, DEFAULT_AGENT } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
 import { checkSessionName } from '../assemble/session.js';
+import type { Kernel } from '../kernel-api.js';
 import type {
   AgentHandle,
   AgentInfo,
@@ -60,6 +61,20 @@ export class AgentTable implements KernelServices {
     this.bus = options.bus;
     this.approvals = options.approvals;
     this.clock = options.clock;
+  }
+
+  /** The kernel's `agents` system calls over this table; spawn refuses once `closed()`. */
+  calls(closed: () => boolean): Kernel['agents'] {
+    return {
+      spawn: (spec) => {
+        if (closed()) throw new Error('the kernel is closed');
+        return this.spawn(spec);
+      },
+      wait: (id) => this.wait(id),
+      kill: (id, reason) => this.kill(id, reason),
+      list: (filter) => this.list(filter),
+      get: (id) => this.get(id),
+    };
   }
 
   spawn(spec: SpawnSpec): AgentHandle {

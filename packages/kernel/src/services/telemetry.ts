@@ -7,6 +7,7 @@
  */
 import type { AgentModel, Telemetry } from '@oxydra/otel';
 import { scrubText } from '@oxydra/tools';
+import type { AgentAssembly } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
 import type { HostKind } from '../types.js';
 
@@ -21,14 +22,19 @@ export interface KernelTelemetry {
 export async function startKernelTelemetry(
   base: KernelBase,
   host: HostKind,
-  describeAgent: (agentId: string) => AgentModel | undefined,
+  assemblyOf: (agentId: string) => AgentAssembly | undefined,
 ): Promise<Telemetry | undefined> {
   if (!base.config.otel.enabled) return undefined;
   const { startTelemetry } = await import('@oxydra/otel');
   return startTelemetry({
     config: base.config.otel,
     env: base.env,
-    describeAgent,
+    describeAgent: (agentId: string): AgentModel | undefined => {
+      const assembly = assemblyOf(agentId);
+      return assembly
+        ? { provider: assembly.providerName, providerType: assembly.provider.type, model: assembly.model.id }
+        : undefined;
+    },
     scrub: (text) => scrubText(text, { secrets: base.secrets }),
     warn: base.warn,
     resourceAttributes: { 'oxydra.host': host },

@@ -5,12 +5,13 @@
  * only their SHA-256 is stored, and a lookup is by digest (nothing to compare in JS time).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { UsageError } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../store/kernel-db.js';
+import { type ControlStoreGroup, type TokenRole, UsageError } from '@oxydra/types';
+import type { KernelDb } from '../store/kernel-db.js';
+import { libsqlControlStores } from '../store/libsql/control.js';
 import type { KernelAudit } from './audit/audit-log.js';
 
-export const ROLES = ['user', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = ['user', 'operator', 'admin'] as const satisfies readonly TokenRole[];
+export type Role = TokenRole;
 
 /** Who a request is: the owner's token (admin, any user) or a stored one. */
 export interface Principal {
@@ -55,7 +56,16 @@ const TOKEN_PREFIX = 'oxt_';
 
 const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
-export function tokenCalls(db: KernelDb, audit: KernelAudit): TokenCalls {
+/**
+ * The tokens service over the control stores (default: the kernel database's). A change and its
+ * audit entry commit in one transaction of the group (the libSQL group's transaction is the
+ * database's, which the audit chain writes to).
+ */
+export function tokenCalls(
+  db: KernelDb,
+  audit: KernelAudit,
+  stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
+): TokenCalls {
   return {
     add(user, role, label, actor, options = {}) {
       if (!USER_ID.test(user)) {
@@ -66,61 +76,45 @@ export function tokenCalls(db: KernelDb, audit: KernelAudit): TokenCalls {
       }
       const id = randomBytes(6).toString('hex');
       const token = `${TOKEN_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
-      writeTransaction(db, () => {
-        db.prepare(
-          'INSERT INTO gateway_tokens (id, digest, user_id, role, label, created_at, pending) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(id, digestOf(token), user, role, label, new Date().toISOString(), options.pending ? 1 : 0);
+      const pending = options.pending === true;
+      stores.transaction(({ tokens }) => {
+        const createdAt = new Date().toISOString();
+        tokens.insert({ id, digest: digestOf(token), userId: user, role, label, createdAt, pending });
         audit.record(
           actor,
           'token_add',
-          { id, user, role, label, ...(options.pending ? { pending: true } : {}) },
+          { id, user, role, label, ...(pending ? { pending } : {}) },
           `token:${id}`,
         );
       });
       return { id, token };
     },
     list() {
-      const rows = db
-        .prepare(
-          'SELECT id, user_id, role, label, created_at, revoked_at, pending FROM gateway_tokens ORDER BY created_at',
-        )
-        .raw(true)
-        .all() as [string, string, Role, string, string, string | null, number][];
-      return rows.map(([id, user, role, label, createdAt, revokedAt, pending]) => ({
+      return stores.tokens.list().map(({ id, userId, role, label, createdAt, revokedAt, pending }) => ({
         id,
-        user,
+        user: userId,
         role,
         label,
         createdAt,
         revokedAt,
-        pending: pending === 1,
+        pending,
       }));
     },
     activate(id) {
-      const changed = db
-        .prepare('UPDATE gateway_tokens SET pending = 0 WHERE id = ? AND pending = 1 AND revoked_at IS NULL')
-        .run(id).changes;
-      return changed > 0;
+      return stores.tokens.activate(id);
     },
     revoke(id, actor) {
-      return writeTransaction(db, () => {
-        const changed = db
-          .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-          .run(new Date().toISOString(), id).changes;
-        if (changed > 0) audit.record(actor, 'token_revoke', { id }, `token:${id}`);
-        return changed > 0;
+      return stores.transaction(({ tokens }) => {
+        const revoked = tokens.revoke(id, new Date().toISOString());
+        if (revoked) audit.record(actor, 'token_revoke', { id }, `token:${id}`);
+        return revoked;
       });
     },
     authenticate(token) {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-      const row = db
-        .prepare(
-          'SELECT id, user_id, role FROM gateway_tokens WHERE digest = ? AND revoked_at IS NULL AND pending = 0',
-        )
-        .raw(true)
-        .get(digestOf(token)) as [string, string, Role] | undefined;
-      if (!row) return undefined;
-      const [tokenId, user, role] = row;
+      const found = stores.tokens.findUsable(digestOf(token));
+      if (!found) return undefined;
+      const { id: tokenId, userId: user, role } = found;
       return role === 'user' ? { tokenId, role, user } : { tokenId, role };
     },
   };

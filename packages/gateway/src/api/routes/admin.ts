@@ -37,8 +37,8 @@ export function adminRoutes() {
       summary: 'Read the audit chain',
       query: z.object(auditFilterFields),
       response: z.object({ entries: z.array(auditEntrySchema) }),
-      handler: ({ kernel, query }) => ({
-        entries: auditEntries(kernel, query).map((entry) => ({
+      handler: async ({ kernel, query }) => ({
+        entries: (await auditEntries(kernel, query)).map((entry) => ({
           seq: entry.seq,
           ts: entry.ts,
           actor: entry.actor,
@@ -69,7 +69,9 @@ export function adminRoutes() {
       tag: 'budgets',
       summary: 'Spending caps and spend (a user token: its own user)',
       response: z.object({ budgets: z.array(budgetSchema) }),
-      handler: ({ kernel, user }) => ({ budgets: visibleBudgets(kernel, user).map(budgetJson) }),
+      handler: async ({ kernel, user }) => ({
+        budgets: (await visibleBudgets(kernel, user)).map(budgetJson),
+      }),
     }),
     route({
       method: 'put',
@@ -85,8 +87,8 @@ export function adminRoutes() {
           response: z.object({ status: z.literal('pending_approval'), approval: approvalSchema }),
         },
       },
-      handler: ({ kernel, body, actor, reply }) => {
-        const outcome = changeCap(kernel, body, actor);
+      handler: async ({ kernel, body, actor, reply }) => {
+        const outcome = await changeCap(kernel, body, actor);
         if (outcome.status === 'applied') return { status: 'applied' as const };
         return reply.code(202).send({ status: 'pending_approval', approval: approvalJson(outcome.approval) });
       },
@@ -101,8 +103,8 @@ export function adminRoutes() {
         all: z.stringbool().default(false).describe('every request, decided ones too (newest first)'),
       }),
       response: z.object({ approvals: z.array(approvalSchema) }),
-      handler: ({ kernel, query }) => ({
-        approvals: listApprovals(kernel, query.all).map(approvalJson),
+      handler: async ({ kernel, query }) => ({
+        approvals: (await listApprovals(kernel, query.all)).map(approvalJson),
       }),
     }),
     route({
@@ -113,8 +115,8 @@ export function adminRoutes() {
       summary: 'Carry out a waiting operation',
       params: idParams,
       response: z.object({ approval: approvalSchema }),
-      handler: ({ kernel, params, actor }) => ({
-        approval: approvalJson(approveApproval(kernel, params.id, actor)),
+      handler: async ({ kernel, params, actor }) => ({
+        approval: approvalJson(await approveApproval(kernel, params.id, actor)),
       }),
     }),
     route({
@@ -126,8 +128,8 @@ export function adminRoutes() {
       params: idParams,
       body: rejectionSchema,
       response: z.object({ approval: approvalSchema }),
-      handler: ({ kernel, params, body, actor }) => ({
-        approval: approvalJson(rejectApproval(kernel, params.id, actor, body?.reason)),
+      handler: async ({ kernel, params, body, actor }) => ({
+        approval: approvalJson(await rejectApproval(kernel, params.id, actor, body?.reason)),
       }),
     }),
   ];

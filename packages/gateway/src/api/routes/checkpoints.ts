@@ -28,7 +28,7 @@ export function checkpointRoutes() {
         checkpoints: z.array(checkpointSchema).describe('newest first'),
       }),
       handler: async ({ kernel, query }) => {
-        const history = kernel.checkpoints;
+        const history = await kernel.service('checkpoints');
         if (!history) throw historyOff();
         const [runs, checkpoints] = await Promise.all([history.runs(query.limit), history.list(query.limit)]);
         return { runs: runs.map(checkpointRunJson), checkpoints: checkpoints.map(checkpointJson) };
@@ -44,7 +44,7 @@ export function checkpointRoutes() {
       query: z.object({ to: z.string().min(1).max(200).optional() }),
       response: z.object({ changes: z.array(fileChangeSchema) }),
       handler: async ({ kernel, params, query }) => {
-        const history = kernel.checkpoints;
+        const history = await kernel.service('checkpoints');
         if (!history) throw historyOff();
         const changes = await history.diff(params.ref, query.to);
         return { changes: changes.map((change) => ({ path: change.path, status: change.status })) };
@@ -61,7 +61,7 @@ export function checkpointRoutes() {
         .optional(),
       response: undoReportSchema,
       handler: async ({ kernel, body, actor }) => {
-        const history = kernel.checkpoints;
+        const history = await kernel.service('checkpoints');
         if (!history) throw historyOff();
         const report = await history.undo({
           ...(body?.run !== undefined ? { run: body.run } : {}),

@@ -1,5 +1,5 @@
 /** GET /costs: spend from the usage log grouped by UTC day, agent, model, user or session. */
-import { COST_GROUPS } from '@oxydra/kernel';
+import { COST_GROUPS } from '@oxydra/kernel/admin';
 import { z } from 'zod';
 import { route } from '../define.js';
 
@@ -35,9 +35,9 @@ export function costRoutes() {
           totals: z.object(totals),
         })
         .meta({ id: 'CostReport' }),
-      handler: ({ kernel, query, user }) => {
+      handler: async ({ kernel, query, user }) => {
         const userId = user ?? query.user_id;
-        const { userId: reported, ...report } = kernel.costs.report({
+        const { userId: reported, ...report } = (await kernel.service('costs')).report({
           by: query.by,
           ...(query.since !== undefined ? { since: query.since } : {}),
           ...(query.until !== undefined ? { until: query.until } : {}),

@@ -41,7 +41,7 @@ export function eventRoutes(keepAliveMs: number) {
       response: z
         .string()
         .describe('`event: agent` / `event: approval` / `event: admin_approval` blocks with JSON `data:`'),
-      handler: ({ kernel, user, principal, reply }) => {
+      handler: async ({ kernel, user, principal, reply }) => {
         const subscription = kernel.subscribe({
           types: WATCHED,
           ...(user !== undefined ? { userId: user } : {}),
@@ -62,7 +62,7 @@ export function eventRoutes(keepAliveMs: number) {
         // The approvals queue is the admins' (GET /approvals needs the admin role).
         const unfollow =
           principal.role === 'admin'
-            ? approvalFeed(kernel).subscribe((change) =>
+            ? (await approvalFeed(kernel)).subscribe((change) =>
                 send('admin_approval', { type: change.type, approval: approvalJson(change.approval) }),
               )
             : () => {};

@@ -43,16 +43,16 @@ export function memoryRoutes() {
         ),
       }),
       handler: async ({ kernel, query, user }) => ({
-        results: (await kernel.memory.recall(query.q, { topK: query.top_k, ...scopeOf(user) })).map(
-          (hit) => ({
-            text: hit.text,
-            source: hit.source,
-            score: hit.score,
-            note_id: hit.noteId ?? null,
-            session_id: hit.sessionId ?? null,
-            tags: hit.tags ?? [],
-          }),
-        ),
+        results: (
+          await (await kernel.service('memory')).recall(query.q, { topK: query.top_k, ...scopeOf(user) })
+        ).map((hit) => ({
+          text: hit.text,
+          source: hit.source,
+          score: hit.score,
+          note_id: hit.noteId ?? null,
+          session_id: hit.sessionId ?? null,
+          tags: hit.tags ?? [],
+        })),
       }),
     }),
     route({
@@ -67,7 +67,9 @@ export function memoryRoutes() {
       response: z.object({ notes: z.array(noteSchema) }),
       handler: async ({ kernel, query, user }) => ({
         notes: (
-          await kernel.memory.notes({ limit: query.limit, offset: query.offset, ...scopeOf(user) })
+          await (
+            await kernel.service('memory')
+          ).notes({ limit: query.limit, offset: query.offset, ...scopeOf(user) })
         ).map(noteJson),
       }),
     }),
@@ -81,7 +83,7 @@ export function memoryRoutes() {
       response: z.object({ note: noteSchema }),
       handler: async ({ kernel, body, user }) => ({
         note: noteJson(
-          await kernel.memory.remember(body.text, {
+          await (await kernel.service('memory')).remember(body.text, {
             ...(body.tags ? { tags: body.tags } : {}),
             ...scopeOf(user),
           }),
@@ -96,7 +98,7 @@ export function memoryRoutes() {
       params: idParams,
       response: z.object({ deleted: z.literal(true) }),
       handler: async ({ kernel, params, user }) => {
-        if (!(await kernel.memory.forget(params.id, scopeOf(user))))
+        if (!(await (await kernel.service('memory')).forget(params.id, scopeOf(user))))
           throw notFound(`note ${params.id.slice(0, 80)}`);
         return { deleted: true as const };
       },

@@ -3,7 +3,8 @@
  * works on its own user's schedules only; operator and admin tokens on anyone's (and may create
  * one for a named user).
  */
-import { mayUse, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel';
+import { mayUse } from '@oxydra/kernel';
+import type { ScheduleInfo, ScheduleRun } from '@oxydra/kernel/scheduler';
 import { z } from 'zod';
 import { ApiError, route } from '../define.js';
 import { idParams, iso, scheduleRunSchema, scheduleSchema } from '../schemas.js';
@@ -73,8 +74,10 @@ export function scheduleRoutes() {
       tag: 'schedules',
       summary: 'List schedules',
       response: z.object({ schedules: z.array(scheduleSchema) }),
-      handler: ({ kernel, user }) => ({
-        schedules: kernel.scheduler.list(user !== undefined ? { userId: user } : {}).map(scheduleJson),
+      handler: async ({ kernel, user }) => ({
+        schedules: (await kernel.service('scheduler'))
+          .list(user !== undefined ? { userId: user } : {})
+          .map(scheduleJson),
       }),
     }),
     route({
@@ -85,13 +88,13 @@ export function scheduleRoutes() {
       body: createBody,
       status: 201,
       response: one,
-      handler: ({ kernel, body, user, actor }) => {
+      handler: async ({ kernel, body, user, actor }) => {
         if (body.user_id !== undefined && !mayUse(body.user_id, { userId: user })) {
           throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
         }
         const { user_id, ...spec } = body;
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        return { schedule: scheduleJson(kernel.scheduler.schedule(spec, scope, user_id)) };
+        return { schedule: scheduleJson((await kernel.service('scheduler')).schedule(spec, scope, user_id)) };
       },
     }),
     ...(['pause', 'resume'] as const).map((action) =>
@@ -102,9 +105,9 @@ export function scheduleRoutes() {
         summary: action === 'pause' ? 'Pause a schedule' : 'Resume a schedule (from now)',
         params: idParams,
         response: one,
-        handler: ({ kernel, params, user, actor }) => {
+        handler: async ({ kernel, params, user, actor }) => {
           const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-          return { schedule: scheduleJson(kernel.scheduler[action](params.id, scope)) };
+          return { schedule: scheduleJson((await kernel.service('scheduler'))[action](params.id, scope)) };
         },
       }),
     ),
@@ -116,9 +119,9 @@ export function scheduleRoutes() {
       params: idParams,
       status: 202,
       response: z.object({ run: scheduleRunSchema }),
-      handler: ({ kernel, params, user, actor }) => {
+      handler: async ({ kernel, params, user, actor }) => {
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        const { run, done } = kernel.scheduler.runNow(params.id, scope);
+        const { run, done } = (await kernel.service('scheduler')).runNow(params.id, scope);
         // Recorded and announced by the scheduler when it ends; the client follows it in its runs.
         void done.catch(() => {});
         return { run: runJson(run) };
@@ -131,9 +134,9 @@ export function scheduleRoutes() {
       summary: 'Delete a schedule and its runs',
       params: idParams,
       response: one,
-      handler: ({ kernel, params, user, actor }) => {
+      handler: async ({ kernel, params, user, actor }) => {
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        return { schedule: scheduleJson(kernel.scheduler.unschedule(params.id, scope)) };
+        return { schedule: scheduleJson((await kernel.service('scheduler')).unschedule(params.id, scope)) };
       },
     }),
     route({
@@ -144,8 +147,8 @@ export function scheduleRoutes() {
       params: idParams,
       query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }),
       response: z.object({ runs: z.array(scheduleRunSchema) }),
-      handler: ({ kernel, params, query, user }) => ({
-        runs: kernel.scheduler
+      handler: async ({ kernel, params, query, user }) => ({
+        runs: (await kernel.service('scheduler'))
           .history(params.id, user !== undefined ? { userId: user } : {}, query.limit)
           .map(runJson),
       }),

@@ -93,7 +93,10 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
             sessions: resources.sessions,
             ...(stored !== undefined ? { stored_sessions: stored } : {}),
           },
-          scheduler: { enabled: kernel.config.scheduler.enabled, started: kernel.scheduler.started },
+          scheduler: {
+            enabled: kernel.config.scheduler.enabled,
+            started: (await kernel.service('scheduler')).started,
+          },
           clients: info.clients(),
           trust: trust.summary(),
         };

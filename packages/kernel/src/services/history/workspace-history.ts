@@ -11,14 +11,10 @@ import { lchownSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../audit/audit-log.js';
-import {
-  type Checkpoint,
-  CheckpointStore,
-  type CheckpointTag,
-  type FileChange,
-  GitMissingError,
-  type RestoreReport,
-} from '../checkpoints/index.js';
+// Types only: the store (git, capture, restore) is loaded when a run first changes a file or a
+// command reads the history, never by a run that only reads and talks.
+import type { Checkpoint, CheckpointTag, FileChange, RestoreReport } from '../checkpoints/index.js';
+import type { CheckpointStore } from '../checkpoints/store.js';
 
 export interface RunHistory {
   run: string;
@@ -95,14 +91,18 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   /** The store, opened (git init) on first use; a missing git is a clear usage error. */
   store(): Promise<CheckpointStore> {
-    this.#store ??= CheckpointStore.open(this.workspace, { maxFileBytes: this.options.maxFileBytes }).catch(
-      (error: unknown) => {
-        this.#store = undefined;
-        if (error instanceof GitMissingError) throw new UsageError(error.message);
-        throw error;
-      },
-    );
+    this.#store ??= this.#open().catch(async (error: unknown) => {
+      this.#store = undefined;
+      const { GitMissingError } = await import('../checkpoints/git.js');
+      if (error instanceof GitMissingError) throw new UsageError(error.message);
+      throw error;
+    });
     return this.#store;
+  }
+
+  async #open(): Promise<CheckpointStore> {
+    const { CheckpointStore } = await import('../checkpoints/store.js');
+    return CheckpointStore.open(this.workspace, { maxFileBytes: this.options.maxFileBytes });
   }
 
   /** A run id for a new run's checkpoints. */

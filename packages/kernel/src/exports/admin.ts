@@ -1,0 +1,38 @@
+/**
+ * `@oxydra/kernel/admin`: the names of the admin services (tokens, the approvals queue and its
+ * two-person rule, spending caps, the cost report). Hosts reach the services themselves through
+ * `kernel.service(...)` or `openServices(...)`.
+ */
+export {
+  AdminApprovalFeed,
+  type ApprovalChange,
+  type ApprovalChangeType,
+} from '../services/admin-approval-feed.js';
+export {
+  type AdminApproval,
+  type AdminOperation,
+  APPROVAL_TTL_MS,
+  type ApprovalCalls,
+  type ApprovalStatus,
+  describeAdminOperation,
+} from '../services/admin-approvals.js';
+export type { AdminPolicy, CapChangeOutcome, MadeToken } from '../services/admin-policy.js';
+export type { BudgetCalls, BudgetTarget, CapStatus, ScopeBudget } from '../services/budgets/budget-calls.js';
+export {
+  CAP_KEYS,
+  type CapChangeEffect,
+  type CapKey,
+  type CapOrigin,
+  LOCAL_USER,
+} from '../services/budgets/caps.js';
+export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from '../services/tokens.js';
+export {
+  COST_GROUPS,
+  type CostCalls,
+  type CostGroup,
+  type CostQuery,
+  type CostReport,
+  type CostRow,
+  type CostTotals,
+} from '../services/usage/cost-report.js';
+export type { UsageKind } from '../services/usage/usage-log.js';

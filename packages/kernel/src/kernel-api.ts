@@ -1,0 +1,91 @@
+/**
+ * The kernel's surface: what every host (CLI, gateway, runner guest, scheduler, library programs)
+ * may call. The core (agents, events, approvals, sessions) is always open; everything else is a
+ * held service (services/registry.ts), opened on first ask through `service(name)`.
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { ModelInfo } from '@oxydra/provider';
+import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
+import type { PersonaStore } from './personas/store.js';
+import type { PluginInfo } from './plugins/host.js';
+import type { Admission } from './services/admission.js';
+import type { BudgetSnapshot } from './services/budget-accounts.js';
+import type { ResourceSnapshot } from './services/resources.js';
+import type { ServiceHost } from './services/service-host.js';
+import type { SessionAccess } from './services/session-access.js';
+import type { KernelTelemetry } from './services/telemetry.js';
+import type {
+  AgentHandle,
+  AgentInfo,
+  AgentResult,
+  AgentStatus,
+  EventFilter,
+  KernelOptions,
+  SpawnSpec,
+  Subscription,
+} from './types.js';
+
+/** What a host shows about an agent before running it (banners, /v1/models). */
+export interface AgentDescription {
+  name: string;
+  providerName: string;
+  model: ModelInfo;
+  tools: string[];
+}
+
+export interface Kernel {
+  readonly workspace: string;
+  /** The configuration the kernel was opened with. */
+  readonly config: AgentConfig;
+  readonly host: KernelOptions['host'];
+  agents: {
+    spawn(spec: SpawnSpec): AgentHandle;
+    wait(id: string): Promise<AgentResult>;
+    kill(id: string, reason?: string): Promise<void>;
+    list(filter?: { parentId?: string; status?: AgentStatus }): AgentInfo[];
+    get(id: string): AgentInfo | undefined;
+  };
+  approvals: { respond(id: string, allow: boolean): boolean; pending(): { id: string; agentId: string }[] };
+  /** The stored conversations; undefined when memory is off. */
+  sessions: SessionStore | undefined;
+  /**
+   * The stored session a typed value names (full id, short id or unique prefix), else the value
+   * itself (a new session of that name). Throws a UsageError for an ambiguous or invalid value,
+   * or when memory is off, so a host can refuse it before spawning.
+   */
+  resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
+  /** The ownership rule: a user's calls see only that user's sessions; another's is "not found". */
+  sessionAccess: SessionAccess;
+  /** The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), for every door and the scheduler. */
+  admission: Admission;
+  /** Character files shaping the agents' system prompts: list, show, create, update, delete, setActive (audited). */
+  personas: PersonaStore;
+  /**
+   * A service the kernel holds and opens on first ask (audit, budgets, tokens, adminApprovals,
+   * adminPolicy, costs, checkpoints, schedules, scheduler, state, memory, exec): one instance each.
+   */
+  service: ServiceHost['service'];
+  /** Several held services by name: `const { tokens, budgets } = await kernel.services('tokens', 'budgets')`. */
+  services: ServiceHost['services'];
+  subscribe(filter?: EventFilter): Subscription;
+  resources(): ResourceSnapshot;
+  /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
+  toolSourceHealth(): ToolSourceHealth[];
+  /** OpenTelemetry ([otel] enabled): the metrics as Prometheus text (/metrics); undefined when off. */
+  readonly telemetry?: KernelTelemetry;
+  /**
+   * Each tool source's tools as offered now (`oxydra mcp tools|call`). A host that runs one
+   * directly decides for itself, like exec: no agent, no approval question.
+   */
+  toolSourceTools(): { source: string; tools: Tool[] }[];
+  /** The loaded plugins, in initialisation order, with their parts and health. */
+  plugins(): PluginInfo[];
+  /** What is left of a live agent's turn and dollar limits (its sub-agents' spending included). */
+  checkBudget(agentId: string): BudgetSnapshot | undefined;
+  /** The assembled agent a spawn with these fields would run (throws what spawn would throw). */
+  describe(spec?: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt'>): AgentDescription;
+  /** How the agents' commands are isolated. */
+  readonly sandbox: SandboxStatus;
+  /** Kills every agent and closes the memory database. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+/**
+ * The service holder of a kernel: the held services see the kernel's own database, audit
+ * chain, ledger and memory (one of each per workspace), and, because a kernel runs agents, the
+ * agents side the scheduler and exec need.
+ */
+import type { Clock } from '@oxydra/runtime';
+import type { KernelBase } from '../assemble/base.js';
+import type { KernelOptions } from '../types.js';
+import type { ServiceContext } from './service-context.js';
+import { ServiceHost } from './service-host.js';
+
+export function kernelServiceHost(
+  base: KernelBase,
+  options: KernelOptions,
+  clock: Clock,
+  agents: Omit<NonNullable<ServiceContext['agents']>, 'base' | 'clock'>,
+): ServiceHost {
+  return new ServiceHost({
+    workspace: options.workspace,
+    config: base.config,
+    db: base.db,
+    audit: base.audit,
+    spending: base.spending,
+    warn: base.warn,
+    sessions: () => base.memory?.db.sessions,
+    checkpoints: async () => base.history,
+    flushUsage: () => base.usageLog?.flush(),
+    clock,
+    ...(base.memory ? { memory: base.memory } : {}),
+    ...(options.stores ? { stores: options.stores } : {}),
+    agents: { base, clock, ...agents },
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The services the kernel holds but does not build until someone asks (issue 32: "a small core
+ * that holds services instead of building them"). Each entry opens its service from the context
+ * with a dynamic import, so a one-shot `oxydra run` never loads the token store, the approvals
+ * queue, the cost report or the scheduler, and an admin command loads just the one it uses.
+ *
+ * To add a service: give it a name and type in KernelServices and an opener below; hosts then
+ * call `kernel.service(name)` (or `openServices(...)` without agents). See CONTRIBUTING.md.
+ */
+
+import type { KernelScheduler } from '../scheduler/index.js';
+import type { ScheduleCalls } from '../scheduler/schedule-calls.js';
+import type { ApprovalCalls } from './admin-approvals.js';
+import type { AdminPolicy } from './admin-policy.js';
+import type { AdminServices } from './admin-services.js';
+import type { AuditCalls } from './audit/audit-calls.js';
+import type { BudgetCalls } from './budgets/budget-calls.js';
+import type { Exec } from './exec.js';
+import type { CheckpointCalls } from './history/workspace-history.js';
+import type { MemoryCalls } from './memory-calls.js';
+import type { ServiceContext } from './service-context.js';
+import type { StateCalls } from './state.js';
+import type { TokenCalls } from './tokens.js';
+import type { CostCalls } from './usage/cost-report.js';
+
+export interface KernelServices {
+  /** The tamper-evident record of what every agent did: list, verify, anchor (`oxydra audit`). */
+  audit: AuditCalls;
+  /** Spending caps per user and agent per day, month and window, across restarts. */
+  budgets: BudgetCalls;
+  /** Gateway tokens bound to users and roles. */
+  tokens: TokenCalls;
+  /** Admin operations asked for over the gateway that wait for a second person's approval. */
+  adminApprovals: ApprovalCalls;
+  /** The two-person rule for admin changes asked for remotely, and the approvals queue's live feed. */
+  adminPolicy: AdminPolicy;
+  /** What was spent, from the usage log (one row per priced call). */
+  costs: CostCalls;
+  /** The workspace's checkpoints (commit, tag, restore, undo); undefined when [checkpoints] is off. */
+  checkpoints: CheckpointCalls | undefined;
+  /** Stored schedules, changed without running anything (`oxydra schedule`). */
+  schedules: ScheduleCalls;
+  /** The stored schedules and the service that fires them (a kernel only: it spawns agents). */
+  scheduler: KernelScheduler;
+  /** Durable named JSON values in the workspace's database (memory must be on). */
+  state: StateCalls;
+  /** Notes and retrieval over the workspace's memory database (a kernel only). */
+  memory: MemoryCalls;
+  /** A command run the way agents' commands are: sandboxed, scrubbed, audited (a kernel only). */
+  exec: Exec;
+}
+
+export type ServiceName = keyof KernelServices;
+
+/** Opens another service of the same holder (one instance each, shared). */
+type ServiceLookup = <N extends ServiceName>(name: N) => Promise<KernelServices[N]>;
+
+type Opener<N extends ServiceName> = (
+  context: ServiceContext,
+  service: ServiceLookup,
+) => Promise<KernelServices[N]>;
+
+/** Budgets, tokens and the approvals queue are built together: a revoked token pauses schedules. */
+const adminGroups = new WeakMap<ServiceContext, Promise<AdminServices>>();
+function adminGroup(context: ServiceContext): Promise<AdminServices> {
+  let group = adminGroups.get(context);
+  if (!group) {
+    group = import('./admin-services.js').then(({ adminServices }) =>
+      adminServices(context.config, context.db, context.spending, context.audit, context.stores?.control),
+    );
+    adminGroups.set(context, group);
+  }
+  return group;
+}
+
+function agentsOf(context: ServiceContext, name: ServiceName) {
+  if (!context.agents) throw new Error(`the ${name} service runs agents: open a kernel (openKernel) for it`);
+  return context.agents;
+}
+
+export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
+  audit: async (context) =>
+    (await import('./audit/audit-calls.js')).auditCalls(context.audit, context.sessions),
+  budgets: async (context) => (await adminGroup(context)).budgets,
+  tokens: async (context) => (await adminGroup(context)).tokens,
+  adminApprovals: async (context) => (await adminGroup(context)).adminApprovals,
+  adminPolicy: async (_context, service) => {
+    const { adminPolicy } = await import('./admin-policy.js');
+    return adminPolicy(await service('adminApprovals'), await service('budgets'), await service('tokens'));
+  },
+  costs: async (context) =>
+    (await import('./usage/cost-report.js')).costCalls(context.db, context.flushUsage),
+  checkpoints: async (context) => context.checkpoints(),
+  schedules: async (context) => {
+    const { scheduleCalls } = await import('../scheduler/schedule-calls.js');
+    const clock = context.clock;
+    return scheduleCalls(context.db, context.audit, {
+      config: context.config,
+      ...(context.stores?.control ? { stores: context.stores.control } : {}),
+      ...(clock ? { now: () => clock.now() } : {}),
+    });
+  },
+  scheduler: async (context, service) => {
+    const agents = agentsOf(context, 'scheduler');
+    const [{ kernelScheduler }, { Scheduler }, calls] = await Promise.all([
+      import('../scheduler/index.js'),
+      import('../scheduler/scheduler.js'),
+      service('schedules'),
+    ]);
+    const engine = new Scheduler({
+      db: context.db,
+      audit: context.audit,
+      config: context.config,
+      calls,
+      clock: agents.clock,
+      spawn: agents.spawn,
+      checkBudget: agents.checkBudget,
+      warn: context.warn,
+      admission: agents.admission,
+      ...(context.stores?.control ? { stores: context.stores.control } : {}),
+    });
+    context.atClose(() => engine.stop());
+    return kernelScheduler(calls, engine);
+  },
+  state: async (context) => {
+    agentsOf(context, 'state');
+    const { stateCalls } = await import('./state.js');
+    return stateCalls(context.memory, context.stores?.state);
+  },
+  memory: async (context) => {
+    agentsOf(context, 'memory');
+    return (await import('./memory-calls.js')).memoryCalls(context.memory);
+  },
+  exec: async (context) => (await import('./exec.js')).execCall(agentsOf(context, 'exec').base),
+};

@@ -1,0 +1,45 @@
+/**
+ * What a held service is opened from: the workspace's kernel database and audit chain, which
+ * every service writes through, plus, in a kernel, the agents side (the scheduler spawns, exec
+ * runs commands the agents' way). openServices gives the first half alone to admin commands.
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { Clock } from '@oxydra/runtime';
+import type { AgentConfig } from '@oxydra/types';
+import type { KernelBase } from '../assemble/base.js';
+import type { WorkspaceMemory } from '../assemble/memory.js';
+import type { KernelDb } from '../store/kernel-db.js';
+import type { AgentHandle, KernelStores, SpawnSpec } from '../types.js';
+import type { Admission } from './admission.js';
+import type { KernelAudit } from './audit/audit-log.js';
+import type { BudgetSnapshot } from './budget-accounts.js';
+import type { SpendingLedger } from './budgets/spending.js';
+import type { CheckpointCalls } from './history/workspace-history.js';
+
+export interface ServiceContext {
+  workspace: string;
+  config: AgentConfig;
+  db: KernelDb;
+  audit: KernelAudit;
+  spending: SpendingLedger;
+  warn: (message: string) => void;
+  /** The stored sessions (audit reports name their heads); undefined when there are none. */
+  sessions: () => SessionStore | undefined;
+  /** The workspace's checkpoints, undefined when [checkpoints] is off. */
+  checkpoints: () => Promise<CheckpointCalls | undefined>;
+  /** Writes pending usage rows before a cost report reads them. */
+  flushUsage?: () => void;
+  clock?: Clock;
+  memory?: WorkspaceMemory;
+  stores?: Partial<KernelStores>;
+  /** Work to do when the holder closes (a started scheduler stops). */
+  atClose(close: () => Promise<void> | void): void;
+  /** Present when a kernel holds the services. */
+  agents?: {
+    base: KernelBase;
+    clock: Clock;
+    spawn: (spec: SpawnSpec) => AgentHandle;
+    checkBudget: (agentId: string) => BudgetSnapshot | undefined;
+    admission: Admission;
+  };
+}
