@@ -14,6 +14,7 @@ export const LAYERS = {
   '@oxydra/types': 0, // foundation: contracts, no internal deps
   '@oxydra/config': 1, // foundation: config loading
   '@oxydra/plugin': 1, // the public plugin-author API (types and zod only)
+  '@oxydra/gateway-client': 1, // the gateway protocol's one client (TUI, dashboard, tests); browser-safe
   '@oxydra/testkit': 2, // tooling: mock LLM servers (types only)
   '@oxydra/provider': 2, // core: wire adapters, catalog, reliability, embeddings
   '@oxydra/sandbox': 2, // core

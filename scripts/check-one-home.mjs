@@ -7,7 +7,7 @@
 //   - launcher facts: a V8 heap/GC/wasm flag or a glibc MALLOC_ variable as a string outside the
 //     launcher table (packages/cli/bin/launch-table.mjs) and the sh line generated from it;
 //   - secret folders: '.ssh', '.aws', '.gnupg' or ('.config' | '.cache', 'oxydra') outside
-//     @oxydra/types' secret-folders.ts — read homeSecretFolders / OXYDRA_HOME_FOLDERS instead.
+//     @oxydra/types' secret-folders.ts — read HOME_SECRET_FOLDERS / OXYDRA_HOME_FOLDERS instead.
 // Only code is read: comments are dropped, and tests and benches may name the values they check.
 // Run: node scripts/check-one-home.mjs [--root DIR]   (exit 1 with one line per finding)
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -20,13 +20,6 @@ export const NOT_YET_MOVED = [
   'packages/kernel/src/services/budgets/spending.ts',
   'packages/kernel/src/services/usage/cost-report.ts',
   'packages/kernel/src/services/usage/usage-log.ts',
-  // moving in issue 32: schedules and run claims
-  'packages/kernel/src/scheduler/run-claims.ts',
-  'packages/kernel/src/scheduler/schedule-calls.ts',
-  'packages/kernel/src/scheduler/token-standing.ts',
-  // moving in issue 32: tokens and admin approvals
-  'packages/kernel/src/services/admin-approvals.ts',
-  'packages/kernel/src/services/tokens.ts',
   // moving in issue 32: sessions/messages, notes, vector index and full-text search
   'packages/memory/src/db.ts',
   'packages/memory/src/migrate.ts',
