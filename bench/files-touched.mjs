@@ -9,8 +9,11 @@
 //  (b) one gateway turn (POST /v1/chat/completions with one tool call): the modules whose call
 //      counts differ between a gateway that served the turn and one that only started and
 //      stopped (target ≤ 80).
-// Usage: node bench/files-touched.mjs [--root DIR] [--only a|b]   (prints one JSON object)
+// Usage: node bench/files-touched.mjs [--root DIR] [--only a|b] [--list]   (prints one JSON object;
+// --list adds the module names, to see what a change should stop loading)
 // --root measures another checkout's build (e.g. the previous commit's worktree) with this script.
+// --second-run measures (a) on a second `oxydra run` in the same folder: the usual case, where
+// the memory file exists already (a first run also creates and migrates it).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,7 +24,12 @@ import { parseArgs } from 'node:util';
 import { mockRunEnv, readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
 
 const { values } = parseArgs({
-  options: { root: { type: 'string' }, only: { type: 'string' } },
+  options: {
+    root: { type: 'string' },
+    only: { type: 'string' },
+    list: { type: 'boolean' },
+    'second-run': { type: 'boolean' },
+  },
 });
 const root = resolve(values.root ?? fileURLToPath(new URL('..', import.meta.url)));
 const bin = join(root, 'packages/cli/bin/oxydra.js');
@@ -45,19 +53,24 @@ process.stdout.write(`${JSON.stringify(result)}\n`);
 function measureRun() {
   const folder = freshWorkspace('run');
   const coverage = join(work, 'cov-run');
-  const env = { ...mockRunEnv(process.env, folder, url), NODE_V8_COVERAGE: coverage, OXYDRA_NO_BUNDLE: '1' };
-  const run = spawnSync(process.execPath, [bin, 'run', '--json', 'Read notes.txt'], {
-    cwd: folder,
-    env,
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`oxydra run failed: ${run.stderr}`);
+  const env = { ...mockRunEnv(process.env, folder, url), OXYDRA_NO_BUNDLE: '1' };
+  const runOnce = (runEnv) => {
+    const run = spawnSync(process.execPath, [bin, 'run', '--json', 'Read notes.txt'], {
+      cwd: folder,
+      env: runEnv,
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`oxydra run failed: ${run.stderr}`);
+  };
+  if (values['second-run']) runOnce(env);
+  runOnce({ ...env, NODE_V8_COVERAGE: coverage });
   const loaded = functionCounts(coverage);
   // A module whose body ran but none of whose functions did was only imported, not used.
   const used = [...loaded]
     .filter(([, counts]) => counts.slice(1).some((count) => count > 0))
     .map(([file]) => file);
   return {
+    ...(values['second-run'] ? { second_run: true } : {}),
     files: used.length,
     by_package: byPackage(used),
     kernel_modules: kernelModules(used),
@@ -65,7 +78,9 @@ function measureRun() {
       files: loaded.size,
       by_package: byPackage([...loaded.keys()]),
       kernel_modules: kernelModules([...loaded.keys()]),
+      ...(values.list ? { names: [...loaded.keys()].sort() } : {}),
     },
+    ...(values.list ? { names: used.sort() } : {}),
   };
 }
 

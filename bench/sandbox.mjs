@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BWRAP, createBubblewrapRunner, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
-import { runCommand } from '@oxydra/tools';
+import { runCommand } from '../packages/tools/dist/process/run-command.js';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
