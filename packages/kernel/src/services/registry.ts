@@ -73,8 +73,10 @@ function adminGroup(context: ServiceContext): Promise<AdminServices> {
   return group;
 }
 
+/** The kernel's agents, for services that need a whole kernel (openServices opens none). */
 function agentsOf(context: ServiceContext, name: ServiceName) {
-  if (!context.agents) throw new Error(`the ${name} service runs agents: open a kernel (openKernel) for it`);
+  if (!context.agents)
+    throw new Error(`the ${name} service needs a kernel: open one with openKernel to use it`);
   return context.agents;
 }
 
