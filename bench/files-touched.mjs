@@ -93,7 +93,12 @@ async function measureGatewayTurn() {
     const before = idle.get(file);
     if (!before || counts.some((count, i) => count !== before[i])) touched.push(file);
   }
-  return { files: touched.length, by_package: byPackage(touched), kernel_modules: kernelModules(touched) };
+  return {
+    files: touched.length,
+    by_package: byPackage(touched),
+    kernel_modules: kernelModules(touched),
+    ...(values.list ? { names: touched.sort() } : {}),
+  };
 }
 
 async function gatewayCoverage(name, withTurn) {

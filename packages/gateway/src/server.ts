@@ -9,9 +9,9 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
 import Fastify, { type FastifyError } from 'fastify';
-import { AGENT_CARD_PATH, registerA2aRoutes } from './a2a/route.js';
+import { registerA2aRoutes } from './a2a/route.js';
 import { registerApi } from './api/index.js';
-import { originAllowed, PUBLIC_PATHS, presentedToken, selectProtocol } from './auth.js';
+import { isPublicRoute, originAllowed, presentedToken, selectProtocol, TokenCheck } from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
 import { hostCheck } from './host-check.js';
@@ -27,13 +27,12 @@ import { registerModelRoutes } from './http/models.js';
 import { replyError } from './http/reply-error.js';
 import { registerResponses } from './http/responses.js';
 import { registerSessionRoutes } from './http/sessions.js';
-import { isWebPath, registerStaticWeb } from './http/static-web.js';
+import { registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
 import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
-import { TokenCheck } from './token.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -127,9 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           : `this gateway does not answer to the host ${JSON.stringify(named.slice(0, 100))}; use its address, or add the name to [gateway] public_hosts`,
       );
     }
-    if (PUBLIC_PATHS.has(path) || (servesA2a && path === AGENT_CARD_PATH)) return;
-    // The dashboard's page and files: the login form must load before the token is known.
-    if (options.webRoot !== undefined && isWebPath(request.method, path)) return;
+    if (isPublicRoute(request.routeOptions.config)) return;
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
     if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
       log('warn', 'refused a WebSocket from a foreign origin', {

@@ -4,9 +4,9 @@
  * OXYDRA_GATEWAY_TOKEN, else a token generated on first start into ~/.config/oxydra/gateway-token
  * (mode 0600), which local clients (TUI, CLI) read. Locating and reading the token (the part
  * clients share) is @oxydra/config's, so a client need not load this package to find it.
- * The gateway keeps only the token's SHA-256 and compares digests in constant time.
+ * Checking what requests present is auth.ts's (TokenCheck): this file runs at start only.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -85,22 +85,4 @@ async function createTokenFile(path: string): Promise<{ token: string; generated
   } finally {
     await rm(temporary, { force: true });
   }
-}
-
-/** Holds only the token's digest; `matches` compares in constant time. */
-export class TokenCheck {
-  readonly #digest: Buffer;
-
-  constructor(token: string) {
-    this.#digest = digest(token);
-  }
-
-  matches(candidate: string | undefined): boolean {
-    if (candidate === undefined || candidate.length === 0) return false;
-    return timingSafeEqual(digest(candidate), this.#digest);
-  }
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }

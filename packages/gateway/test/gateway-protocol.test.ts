@@ -76,6 +76,22 @@ describe('hello', () => {
     }
   });
 
+  it('lets go of the session it held when a new hello names another user, even if that hello fails', async () => {
+    const { client } = await hello({ user_id: 'alice' });
+    client.send({
+      type: 'hello',
+      payload: { request_id: 'h', protocol_version: 2, user_id: 'mallory', session_id: 'runtime-alice' },
+    });
+    expect((await client.take('error')).payload).toMatchObject({ code: 'session_not_found' });
+    const alice = await hello({ user_id: 'alice' });
+    sendTurn(alice.client, 'runtime-alice', 'hello');
+    await alice.client.take('turn_completed');
+    // Frames on one socket arrive in order: any frame of alice's turn came before this answer.
+    client.send({ type: 'health_check', payload: { request_id: 'after' } });
+    await client.take('health_status');
+    expect(client.frames.map((frame) => frame.type)).not.toContain('turn_started');
+  });
+
   it('answers another protocol version with an error frame and closes the connection', async () => {
     const client = await TestClient.connect(env.wsUrl);
     client.send({ type: 'hello', payload: { request_id: 'v1', protocol_version: 1 } });

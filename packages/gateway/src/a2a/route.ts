@@ -11,6 +11,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { PUBLIC_ROUTE } from '../auth.js';
 import { principalOf } from '../principal.js';
 import {
   A2A_PATH,
@@ -23,7 +24,7 @@ import {
 import { OxydraAgentExecutor, PRINCIPAL_KEY } from './executor.js';
 import { BoundedTaskStore } from './task-store.js';
 
-export { A2A_PATH, AGENT_CARD_PATH };
+export { A2A_PATH };
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -75,7 +76,7 @@ export function registerA2aRoutes(
     return loaded;
   };
 
-  app.get(AGENT_CARD_PATH, async (request, reply) => {
+  app.get(AGENT_CARD_PATH, PUBLIC_ROUTE, async (request, reply) => {
     const { sdk: types } = await sdk();
     const card = agentCard(kernel.config, cardBaseUrl(kernel.config, options.listening()));
     const body = isLegacyRequest(request.headers['a2a-version'])

@@ -35,12 +35,15 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
-        structured: await structuredOutput(
-          body.response_format?.type === 'json_schema'
-            ? { type: 'json_schema', ...body.response_format.json_schema }
-            : body.response_format,
-          'response_format',
-        ),
+        // Only a request that asks for a format pays for one.
+        structured: body.response_format
+          ? await structuredOutput(
+              body.response_format.type === 'json_schema'
+                ? { type: 'json_schema', ...body.response_format.json_schema }
+                : body.response_format,
+              'response_format',
+            )
+          : undefined,
       };
     } catch (error) {
       return replyRefusal(reply, error, body.model);

@@ -5,6 +5,7 @@
  */
 import type { ToolSourceHealth } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC_ROUTE } from '../auth.js';
 import type { Guardian } from '../guardian.js';
 import type { GatewayHub } from '../hub.js';
 import type { WorkspaceGuard } from '../workspace-guard.js';
@@ -16,8 +17,8 @@ export function registerHealthRoutes(
   toolSources: () => ToolSourceHealth[],
   workspace: Pick<WorkspaceGuard, 'problem'>,
 ): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', PUBLIC_ROUTE, async () => ({ status: 'ok' }));
+  app.get('/readyz', PUBLIC_ROUTE, async (_request, reply) => {
     if (hub.closing) return reply.code(503).send({ status: 'not_ready', reason: 'shutting down' });
     // Before the store: a removed folder's database still answers, from a file nobody will open.
     const moved = workspace.problem();

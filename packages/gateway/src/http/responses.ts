@@ -58,7 +58,7 @@ export function registerResponses(app: FastifyInstance, deps: TurnDeps): void {
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
-        structured: await structuredOutput(body.text?.format, 'text.format'),
+        structured: body.text?.format ? await structuredOutput(body.text.format, 'text.format') : undefined,
       };
     } catch (error) {
       return replyRefusal(reply, error, body.model);

@@ -11,14 +11,9 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PUBLIC_ROUTE } from '../auth.js';
 
 export const WEB_ASSETS_PREFIX = '/assets/';
-
-/** Whether a request may reach the dashboard's files without a token: GET or HEAD of / or /assets/*. */
-export function isWebPath(method: string, path: string): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  return path === '/' || (path.startsWith(WEB_ASSETS_PREFIX) && path.length > WEB_ASSETS_PREFIX.length);
-}
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -115,7 +110,7 @@ async function pickEncoding(
 }
 
 export function registerStaticWeb(app: FastifyInstance, webRoot: string): void {
-  app.get('/', async (request, reply) => {
+  app.get('/', PUBLIC_ROUTE, async (request, reply) => {
     const index = await resolveInside(webRoot, 'index.html');
     if (!index) return notBuilt(reply, request);
     const chosen = await pickEncoding(request, index);
@@ -128,7 +123,7 @@ export function registerStaticWeb(app: FastifyInstance, webRoot: string): void {
     return reply.type('text/html; charset=utf-8').send(await readFile(chosen.path));
   });
 
-  app.get<{ Params: { '*': string } }>(`${WEB_ASSETS_PREFIX}*`, async (request, reply) => {
+  app.get<{ Params: { '*': string } }>(`${WEB_ASSETS_PREFIX}*`, PUBLIC_ROUTE, async (request, reply) => {
     const raw = (request.url.split('?', 1)[0] ?? '').slice(WEB_ASSETS_PREFIX.length);
     let relative: string;
     try {

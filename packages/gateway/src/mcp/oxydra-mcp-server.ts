@@ -11,6 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Kernel } from '@oxydra/kernel';
 import { isOxydraError, type Message, messageText } from '@oxydra/types';
 import { z } from 'zod';
+import { hitJson } from '../memory-hit.js';
 import { RunProgress } from '../run-progress.js';
 
 export interface McpServerScope {
@@ -144,14 +145,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         return {
           content: [{ type: 'text', text: hits.map((hit, i) => `${i + 1}. ${hit.text}`).join('\n\n') }],
           structuredContent: {
-            hits: hits.map((hit) => ({
-              text: hit.text,
-              source: hit.source,
-              score: hit.score,
-              note_id: hit.noteId ?? null,
-              session_id: hit.sessionId ?? null,
-              tags: hit.tags ?? [],
-            })),
+            hits: hits.map(hitJson),
           },
         };
       } catch (error) {

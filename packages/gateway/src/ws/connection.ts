@@ -285,7 +285,10 @@ export class GatewayConnection implements Subscriber {
       return;
     }
     const userId = this.hub.checkUser(payload.user_id, DEFAULT_USER, this.principal);
-    if (this.#userId !== undefined && this.#userId !== userId) await this.#detach();
+    // A hello as someone else: the session held so far is let go first, unless the kernel's
+    // ownership rule says the new user may use it too (the owner may use any).
+    const held = this.#session;
+    if (held && !this.hub.access.mayUse(held.userId, { userId })) await this.#detach();
     this.#userId = userId;
     const offered: readonly string[] = GATEWAY_CAPABILITIES;
     this.#capabilities = new Set((payload.capabilities ?? []).filter((c) => offered.includes(c)));

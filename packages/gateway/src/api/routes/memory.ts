@@ -1,5 +1,6 @@
 /** Memory: hybrid search, the notes, adding and deleting one; a user token's own notes only. */
 import { z } from 'zod';
+import { hitJson } from '../../memory-hit.js';
 import { notFound, route } from '../define.js';
 import { idParams, noteSchema } from '../schemas.js';
 
@@ -45,14 +46,7 @@ export function memoryRoutes() {
       handler: async ({ kernel, query, user }) => ({
         results: (
           await (await kernel.service('memory')).recall(query.q, { topK: query.top_k, ...scopeOf(user) })
-        ).map((hit) => ({
-          text: hit.text,
-          source: hit.source,
-          score: hit.score,
-          note_id: hit.noteId ?? null,
-          session_id: hit.sessionId ?? null,
-          tags: hit.tags ?? [],
-        })),
+        ).map(hitJson),
       }),
     }),
     route({
