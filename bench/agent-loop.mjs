@@ -31,6 +31,7 @@ import { startAgentRun } from '@oxydra/runtime';
 import { startMockLLM } from '@oxydra/testkit';
 import { createCoreTools, ToolRegistry } from '@oxydra/tools';
 import { readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
+import { rawFetchHead } from './raw-fetch.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -289,30 +290,7 @@ function writeRawScript(mockOrigin, recorded) {
   const path = join(workspace, 'raw-fetch.mjs');
   writeFileSync(
     path,
-    `import { readFile } from 'node:fs/promises';
-const requests = ${JSON.stringify(recorded)};
-async function call(request) {
-  const response = await fetch(${JSON.stringify(mockOrigin)} + request.path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: request.raw,
-  });
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let text = '';
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\\n\\n')) !== -1) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-      text += JSON.parse(event.slice(6)).choices?.[0]?.delta?.content ?? '';
-    }
-  }
-  return text;
-}
-await call(requests[0]);
+    `${rawFetchHead(mockOrigin, recorded)}await call(requests[0]);
 await readFile('notes.txt', 'utf8');
 process.stdout.write((await call(requests[1])) + '\\n');
 process.exit(0);

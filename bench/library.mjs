@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMockLLM } from '@oxydra/testkit';
 import { mockRunEnv, startMockProcess } from './mock-process.mjs';
+import { rawFetchHead } from './raw-fetch.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
@@ -183,30 +184,7 @@ function writeRawProgram(origin, recorded) {
   const path = join(work, 'raw-program.mjs');
   writeFileSync(
     path,
-    `import { readFile } from 'node:fs/promises';
-const runs = Number(process.argv[2]);
-const requests = ${JSON.stringify(recorded)};
-async function call(request) {
-  const response = await fetch(${JSON.stringify(origin)} + request.path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: request.raw,
-  });
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let text = '';
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\\n\\n')) !== -1) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-      text += JSON.parse(event.slice(6)).choices?.[0]?.delta?.content ?? '';
-    }
-  }
-  return text;
-}
+    `${rawFetchHead(origin, recorded)}const runs = Number(process.argv[2]);
 async function once() {
   await call(requests[0]);
   await readFile('notes.txt', 'utf8');
