@@ -5,6 +5,7 @@
  */
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { Embedder, EmbedOptions, SearchHit } from '@oxydra/types';
+import { groupWrite } from '../store/local/write-group.js';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
 import { conversationTexts } from './conversation.js';
 import { embedChecked, storedVector } from './embed.js';
@@ -207,7 +208,9 @@ export class Retriever {
         };
         statements.push(...insertChunk(row, storedVector(vector), this.model));
       });
-      await this.client.batch(statements, 'write');
+      // Committed with whatever else is writing at the moment (turns being appended): see
+      // write-group.ts. The reads above stay outside it: the embedder may be a network call.
+      await groupWrite(this.client, (tx) => tx.batch(statements));
       return { chunks: pieces.length, embedded: pieces.length };
     });
   }
