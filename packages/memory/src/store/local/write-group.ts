@@ -50,13 +50,17 @@ class WriteGroup {
     if (this.#client.protocol !== 'file') return alone(this.#client, job);
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ job, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        this.#flushing = true;
+        // After the work already queued on this tick (other agents' turns reaching their own
+        // writes): a group forms from everything written meanwhile, at the cost of one tick.
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
   /** Commits groups until nothing is pending; jobs that arrive meanwhile join the next group. */
   async #flush(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#pending.length > 0) {
         let tx: Transaction;
