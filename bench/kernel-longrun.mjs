@@ -52,6 +52,9 @@ const mb = (bytes) => Math.round(bytes / 1024 / 102.4) / 10;
 const slices = [];
 let done = 0;
 let sliceStart = performance.now();
+// CPU time too: on a shared, loaded machine the wall-clock rate swings with other work, the
+// process's own CPU per turn much less.
+let sliceCpu = process.cpuUsage();
 let sliceDone = 0;
 while (done < total) {
   const batch = [];
@@ -64,17 +67,20 @@ while (done < total) {
   sliceDone += batch.length;
   if (sliceDone >= every || done === total) {
     const seconds = (performance.now() - sliceStart) / 1000;
+    const cpu = process.cpuUsage(sliceCpu);
     globalThis.gc?.();
     const memory = process.memoryUsage();
     slices.push({
       turns: done,
       per_second: Math.round(sliceDone / seconds),
+      cpu_us_per_turn: Math.round((cpu.user + cpu.system) / sliceDone),
       rss_mb: mb(memory.rss),
       heap_mb: mb(memory.heapUsed),
     });
     process.stderr.write(`  ${done} turns: ${JSON.stringify(slices.at(-1))}\n`);
     sliceDone = 0;
     sliceStart = performance.now();
+    sliceCpu = process.cpuUsage();
   }
 }
 await kernel.close();

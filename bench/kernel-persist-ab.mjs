@@ -44,7 +44,7 @@ function sample(root) {
   });
   if (child.status !== 0) throw new Error(`kernel-longrun failed for ${root}:\n${child.stderr}`);
   const slice = JSON.parse(child.stdout).slices.at(-1);
-  return { per_second: slice.per_second, rss_mb: slice.rss_mb };
+  return { per_second: slice.per_second, cpu_us_per_turn: slice.cpu_us_per_turn, rss_mb: slice.rss_mb };
 }
 
 const samples = Object.fromEntries(Object.keys(builds).map((name) => [name, []]));
@@ -62,8 +62,10 @@ const report = Object.fromEntries(
     {
       root: builds[name],
       per_second_median: median(list, 'per_second'),
+      cpu_us_per_turn_median: median(list, 'cpu_us_per_turn'),
       rss_mb_median: median(list, 'rss_mb'),
       per_second: list.map((s) => s.per_second),
+      cpu_us_per_turn: list.map((s) => s.cpu_us_per_turn),
     },
   ]),
 );

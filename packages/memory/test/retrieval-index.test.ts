@@ -167,6 +167,32 @@ describe('indexConversation', () => {
     expect(await count(db.client, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'backup'")).toBe(0);
     expect(await retriever.search({ query: 'nightly backup NAS' })).toEqual([]);
   });
+
+  it('indexes calls made together as one batch: each settles alone, a session twice adds its texts once', async () => {
+    await addSession(db.client, 'session-c');
+    await addSession(db.client, 'session-d');
+    const more = [...messages, { role: 'assistant' as const, content: 'Thirty days.' }];
+    // All four wait for the same write: the missing session fails alone, the rest commit.
+    const calls = [
+      retriever.indexConversation({ sessionId: 'session-c', messages }),
+      retriever.indexConversation({ sessionId: 'no-such-session', messages }),
+      retriever.indexConversation({ sessionId: 'session-c', messages: more }),
+      retriever.indexConversation({ sessionId: 'session-d', messages: more }),
+    ];
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.chunks : -1))).toEqual([3, -1, 1, 4]);
+    const c = await db.client.execute(
+      "SELECT text, ordinal FROM chunks WHERE session_id = 'session-c' ORDER BY ordinal",
+    );
+    expect(c.rows.map((row) => [row.text, row.ordinal])).toEqual([
+      ['Where does the nightly backup go?', 0],
+      ['It goes to the NAS at two in the morning.', 1],
+      ['Thanks, and the retention?', 2],
+      ['Thirty days.', 3],
+    ]);
+    expect(await count(db.client, "SELECT count(*) FROM chunks WHERE session_id = 'session-d'")).toBe(4);
+  });
 });
 
 describe('removeSource', () => {

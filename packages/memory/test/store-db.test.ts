@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUSY_TIMEOUT_MS, MemoryValidationError, openDatabase, serialClient } from '../src/index.js';
+import {
+  BUSY_TIMEOUT_MS,
+  MemoryValidationError,
+  openDatabase,
+  PAGE_CACHE_KIB,
+  serialClient,
+} from '../src/index.js';
 import { type TempDir, tempDir } from './store-helpers.js';
 
 let tmp: TempDir;
@@ -24,6 +30,7 @@ describe('openDatabase', () => {
       expect(await pragma(client, 'busy_timeout')).toBe(BUSY_TIMEOUT_MS);
       expect(await pragma(client, 'foreign_keys')).toBe(1);
       expect(await pragma(client, 'synchronous')).toBe(1); // NORMAL
+      expect(await pragma(client, 'cache_size')).toBe(-PAGE_CACHE_KIB);
       await client.execute('CREATE TABLE t (x)');
       await client.execute('INSERT INTO t VALUES (1)');
       for (const file of ['memory.db', 'memory.db-wal', 'memory.db-shm']) {

@@ -5,8 +5,8 @@
  */
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { Embedder, EmbedOptions, SearchHit } from '@oxydra/types';
+import { ConversationIndex } from '../store/libsql/conversation-index.js';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
-import { conversationTexts } from './conversation.js';
 import { embedChecked, storedVector } from './embed.js';
 import { ftsCandidates } from './fts-search.js';
 import { fuseScores } from './fusion.js';
@@ -63,6 +63,8 @@ export class Retriever {
   private readonly reindexBatchSize: number;
   private readonly cache: VectorCache;
   private readonly writes = new Serial();
+  /** Conversations waiting to be indexed, written together (conversation-index.ts). */
+  private readonly conversations: ConversationIndex;
   private readonly model: { id: string; dims: number };
   private readonly minSimilarity: number;
   private readonly onEmbedUsage: RetrieverOptions['onEmbedUsage'];
@@ -91,6 +93,14 @@ export class Retriever {
     this.minSimilarity = options.minSimilarity ?? relevanceFloor(embedder.modelId);
     this.cache = new VectorCache(client, embedder.modelId, embedder.dimensions);
     this.onEmbedUsage = options.onEmbedUsage;
+    this.conversations = new ConversationIndex({
+      client,
+      embedder,
+      chunking: this.chunking,
+      model: this.model,
+      usageFor: (userId) => this.usageFor(userId),
+      writes: this.writes,
+    });
   }
 
   /** Each embedding request's usage, told to onEmbedUsage with the user it was for. */
@@ -161,55 +171,7 @@ export class Retriever {
    * already has indexed adds nothing, so passing the whole history again only adds what is new.
    */
   indexConversation(input: ConversationInput): Promise<IndexResult> {
-    return this.writes.run(async () => {
-      const candidates = dedupByHash(
-        conversationTexts(input.messages, input).flatMap((text) =>
-          chunkText(text, this.chunking).map((c) => ({ text: c.text, hash: contentHash(c.text) })),
-        ),
-      );
-      if (candidates.length === 0) return { chunks: 0, embedded: 0 };
-      // Only these texts' hashes and the last ordinal are read back, not every chunk of the
-      // session: a turn's indexing costs what the turn adds, however long the session is.
-      const known = await this.client.execute({
-        sql: `SELECT content_hash FROM chunks WHERE source_type = 'conversation' AND source_id = ?
-              AND content_hash IN (SELECT value FROM json_each(?))`,
-        args: [input.sessionId, JSON.stringify(candidates.map((piece) => piece.hash))],
-      });
-      const last = await this.client.execute({
-        sql: `SELECT MAX(ordinal) AS ordinal FROM chunks WHERE source_type = 'conversation' AND source_id = ?`,
-        args: [input.sessionId],
-      });
-      const seen = new Set(known.rows.map((row) => String(row.content_hash)));
-      const lastOrdinal = last.rows[0]?.ordinal;
-      let ordinal = lastOrdinal === null || lastOrdinal === undefined ? 0 : num(lastOrdinal) + 1;
-      const pieces = candidates.filter((piece) => !seen.has(piece.hash));
-      if (pieces.length === 0) return { chunks: 0, embedded: 0 };
-      const vectors = await embedChecked(
-        this.embedder,
-        pieces.map((piece) => piece.text),
-        this.usageFor(input.userId),
-      );
-      const createdAt = new Date().toISOString();
-      const statements: InStatement[] = [];
-      pieces.forEach((piece, i) => {
-        const vector = vectors[i];
-        if (!vector) return;
-        const row: ChunkRow = {
-          sourceType: 'conversation',
-          sourceId: input.sessionId,
-          sessionId: input.sessionId,
-          userId: input.userId,
-          ordinal: ordinal++,
-          text: piece.text,
-          hash: piece.hash,
-          tags: '[]',
-          createdAt,
-        };
-        statements.push(...insertChunk(row, storedVector(vector), this.model));
-      });
-      await this.client.batch(statements, 'write');
-      return { chunks: pieces.length, embedded: pieces.length };
-    });
+    return this.conversations.index(input);
   }
 
   /** Forget a note (by note id) or a conversation (by session id). Returns the chunks removed. */

@@ -22,6 +22,7 @@ import { newSessionId, nowIso } from '../../ids.js';
 import { integer, optionalText, text } from '../../rows.js';
 import { checkTitle, deriveTitle } from '../../title.js';
 import { checkCount, checkId, checkOptionalId } from '../../validate.js';
+import { groupWrite } from '../local/write-group.js';
 import {
   countEvents,
   deleteEventsStatement,
@@ -129,8 +130,7 @@ export class LibsqlSessionStore implements SessionStore {
   async create(fields: NewSession = {}): Promise<Session> {
     const session = checkNewSession(fields);
     const now = nowIso();
-    const tx = await this.#db.transaction('write');
-    try {
+    const result = await groupWrite(this.#db, async (tx) => {
       if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
       if (session.parentSessionId !== undefined && !(await this.#exists(tx, session.parentSessionId))) {
         throw new MemoryValidationError(
@@ -138,7 +138,7 @@ export class LibsqlSessionStore implements SessionStore {
           `parent session ${session.parentSessionId} does not exist`,
         );
       }
-      const result = await tx.execute({
+      return tx.execute({
         sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) RETURNING ${COLUMNS}`,
         args: [
           session.id,
@@ -151,11 +151,8 @@ export class LibsqlSessionStore implements SessionStore {
           session.channelOrigin ?? null,
         ],
       });
-      await tx.commit();
-      return toSession(result.rows[0]!);
-    } finally {
-      tx.close();
-    }
+    });
+    return toSession(result.rows[0]!);
   }
 
   async get(id: string): Promise<Session | undefined> {
@@ -298,9 +295,10 @@ export class LibsqlSessionStore implements SessionStore {
     const title = deriveTitle(messages) ?? null;
     const now = nowIso();
     // BEGIN IMMEDIATE: the write lock is taken before the last seq is read, so no other
-    // writer (another process) can take the same seq in between.
-    const tx = await this.#db.transaction('write');
-    try {
+    // writer (another process) can take the same seq in between. Appends arriving together
+    // share the transaction (write-group.ts), each still all-or-nothing and committed before
+    // its promise settles.
+    return groupWrite(this.#db, async (tx) => {
       const touched = await tx.execute({
         // A new turn is activity: an archived session becomes active again.
         sql: 'UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?',
@@ -310,11 +308,8 @@ export class LibsqlSessionStore implements SessionStore {
       const last = await lastPosition(tx, sessionId);
       const turn = last.turn + 1;
       await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
-      await tx.commit();
       return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length, createdAt: now };
-    } finally {
-      tx.close();
-    }
+    });
   }
 
   /** The session's messages in order (after `afterSeq` when given), attachment bytes omitted. */
