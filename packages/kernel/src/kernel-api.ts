@@ -4,7 +4,7 @@
  * held service (services/registry.ts), opened on first ask through `service(name)`.
  */
 import type { SessionStore } from '@oxydra/memory';
-import type { ModelInfo } from '@oxydra/provider';
+import type { ModelInfo } from '@oxydra/provider/core';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { PersonaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';

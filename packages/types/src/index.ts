@@ -2,7 +2,6 @@ export * from './abort-racer.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './flat-string.js';
-export * from './gateway-protocol.js';
 export * from './host-patterns.js';
 export * from './import-module.js';
 export * from './interfaces.js';
