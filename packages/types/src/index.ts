@@ -4,7 +4,7 @@ export * from './errors.js';
 export * from './flat-string.js';
 export * from './host-patterns.js';
 export * from './import-module.js';
-export * from './interfaces.js';
+export type * from './interfaces.js';
 export * from './messages.js';
 export * from './provider.js';
 export * from './secret-folders.js';
