@@ -2,7 +2,7 @@
 // Regenerate the configuration reference block in docs/configuration.md from the zod schemas.
 // Run after `npm run build`: npm run docs:config
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withConfigReference } from '@oxydra/config';
+import { withConfigReference } from '@oxydra/config/admin';
 
 const path = new URL('../docs/configuration.md', import.meta.url);
 const before = readFileSync(path, 'utf8');

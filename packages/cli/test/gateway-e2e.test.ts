@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
-import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types';
+import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types/gateway';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';

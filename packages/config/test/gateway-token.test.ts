@@ -11,7 +11,7 @@ import {
   gatewayTokenPath,
   readGatewayTokenFile,
   requireGatewayToken,
-} from '../src/index.js';
+} from '../src/exports/admin.js';
 
 const TOKEN = 'file-token-0123456789abcdef';
 

@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LogFollower, RotatingLogFile, tailLines, UnsafeLogFile } from '../src/index.js';
+import { LogFollower, RotatingLogFile, tailLines, UnsafeLogFile } from '../src/exports/admin.js';
 
 let root = '';
 afterEach(() => {

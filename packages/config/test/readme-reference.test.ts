@@ -5,7 +5,7 @@ import {
   REFERENCE_END,
   REFERENCE_START,
   withConfigReference,
-} from '../src/index.js';
+} from '../src/exports/admin.js';
 
 // The reference moved from the README to the docs' configuration page; the file name stays.
 const page = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { ConfigError, ConfigErrors } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadAgentConfig, loadRunnerConfig, loadUserConfig } from '../src/index.js';
+import { loadRunnerConfig, loadUserConfig } from '../src/exports/admin.js';
+import { loadAgentConfig } from '../src/index.js';
 import { makeSandbox, type Sandbox } from './helpers.js';
 
 let sandbox: Sandbox;

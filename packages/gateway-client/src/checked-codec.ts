@@ -4,7 +4,7 @@
  * match is the gateway's problem (reported and ignored, never fatal). Node clients (the TUI,
  * tests) use it; the dashboard does not, to keep zod out of its bundle.
  */
-import { clientFrameSchema, serverFrameSchema } from '@oxydra/types';
+import { clientFrameSchema, serverFrameSchema } from '@oxydra/types/gateway';
 import { type FrameCodec, parseJson, preview } from './codec.js';
 
 export const checkedCodec: FrameCodec = {

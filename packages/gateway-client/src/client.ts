@@ -13,7 +13,7 @@ import type {
   GATEWAY_PROTOCOL_VERSION,
   ServerFrame,
   ServerPayload,
-} from '@oxydra/types';
+} from '@oxydra/types/gateway';
 import { type BackoffPolicy, DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
 import { type FrameCodec, plainCodec } from './codec.js';
 import { GatewayConnectError, GatewayRequestError } from './errors.js';

@@ -3,7 +3,7 @@
  * zod out of the dashboard's bundle); `checkedCodec` (@oxydra/gateway-client/checked) checks
  * every frame against the protocol's zod schemas in both directions.
  */
-import type { ClientFrame, ServerFrame } from '@oxydra/types';
+import type { ClientFrame, ServerFrame } from '@oxydra/types/gateway';
 
 export type DecodedFrame = { ok: true; frame: ServerFrame } | { ok: false; problem: string };
 

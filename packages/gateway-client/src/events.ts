@@ -1,5 +1,5 @@
 /** What the gateway client tells its listeners (the TUI's view store, the dashboard's chat, tests). */
-import type { ServerFrame, ServerPayload } from '@oxydra/types';
+import type { ServerFrame, ServerPayload } from '@oxydra/types/gateway';
 
 export type SessionRef = ServerPayload<'hello_ack'>['session'];
 export type HelloAck = ServerPayload<'hello_ack'>;

@@ -6,7 +6,7 @@
  * and health checks as a hub would.
  */
 import type { OpenSocket, SocketEvents } from '@oxydra/gateway-client';
-import type { ClientFrame, ServerFrame } from '@oxydra/types';
+import type { ClientFrame, ServerFrame } from '@oxydra/types/gateway';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 

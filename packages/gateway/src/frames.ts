@@ -6,16 +6,8 @@
  * error frame with the run's code. Other events (reasoning, raw tool-call deltas, non-fatal
  * errors) are not sent.
  */
-import {
-  describeCall,
-  outputLine,
-  type ServerFrame,
-  type ServerPayload,
-  type StreamEvent,
-  type TURN_STATES,
-  toolFailureLine,
-  type Usage,
-} from '@oxydra/types';
+import { describeCall, outputLine, type StreamEvent, toolFailureLine, type Usage } from '@oxydra/types';
+import type { ServerFrame, ServerPayload, TURN_STATES } from '@oxydra/types/gateway';
 
 export type TurnState = (typeof TURN_STATES)[number];
 type SessionRef = ServerPayload<'turn_started'>['session'];

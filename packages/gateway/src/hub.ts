@@ -6,13 +6,8 @@
 
 import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import {
-  Cancelled,
-  defaultSessionId,
-  type SandboxStatus,
-  type SessionSummary,
-  sessionIdProblem,
-} from '@oxydra/types';
+import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
+import type { SessionSummary } from '@oxydra/types/gateway';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';

@@ -4,7 +4,7 @@
  * (every frame about the session goes to all of them) and at most one active turn.
  */
 import type { Session, SessionStore } from '@oxydra/memory';
-import type { ServerFrame, ServerPayload } from '@oxydra/types';
+import type { ServerFrame, ServerPayload } from '@oxydra/types/gateway';
 import { readTurnRecord, type TurnRecord } from './turn-records.js';
 import { DEFAULT_AGENT } from './types.js';
 

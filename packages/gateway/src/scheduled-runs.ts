@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
-import type { ServerFrame } from '@oxydra/types';
+import type { ServerFrame } from '@oxydra/types/gateway';
 import type { GatewayLogger } from './types.js';
 
 /** What a client is shown of an answer; the whole is in the run's session and history. */

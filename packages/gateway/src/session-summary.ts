@@ -1,6 +1,7 @@
 /** A stored session as the protocol's session_list entry (and the REST API's). */
 import type { Session } from '@oxydra/memory';
-import { type SessionSummary, sessionName } from '@oxydra/types';
+import { sessionName } from '@oxydra/types';
+import type { SessionSummary } from '@oxydra/types/gateway';
 import { DEFAULT_AGENT } from './types.js';
 
 /** Sessions started before the gateway (by `oxydra run`/`chat`) have no channel: they came from the CLI. */

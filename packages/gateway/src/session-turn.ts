@@ -8,7 +8,7 @@
  */
 import type { Admission, KernelEvent } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import type { ServerFrame } from '@oxydra/types';
+import type { ServerFrame } from '@oxydra/types/gateway';
 import { publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';

@@ -15,7 +15,7 @@ import {
   gatewayTokenFromVariable,
   gatewayTokenPath,
   readGatewayTokenFile,
-} from '@oxydra/config';
+} from '@oxydra/config/admin';
 import { ConfigError } from '@oxydra/types';
 
 export interface ResolvedToken {

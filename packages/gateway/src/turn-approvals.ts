@@ -5,7 +5,7 @@
  * denied at once; sub-agents show as turn_progress lines ("[researcher] started: ...").
  */
 import type { Kernel, KernelEvent, SessionAccess } from '@oxydra/kernel';
-import type { ServerFrame } from '@oxydra/types';
+import type { ServerFrame } from '@oxydra/types/gateway';
 import { GatewayError } from './errors.js';
 import type { TurnFrames } from './frames.js';
 import type { LiveSession } from './live-sessions.js';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findGatewayToken } from '@oxydra/config';
+import { findGatewayToken } from '@oxydra/config/admin';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost, parseBind, resolveGatewayToken } from '../src/index.js';

@@ -1,7 +1,7 @@
 /** The WebSocket protocol v2 against a real gateway on a real kernel: hello, turns, fan-out, cancel, sessions. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types';
+import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types/gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Gate,

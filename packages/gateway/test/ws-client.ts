@@ -4,7 +4,7 @@ import {
   GATEWAY_PROTOCOL_VERSION,
   type ServerFrame,
   serverFrameSchema,
-} from '@oxydra/types';
+} from '@oxydra/types/gateway';
 import WebSocket from 'ws';
 
 type FramePredicate = (frame: ServerFrame) => boolean;

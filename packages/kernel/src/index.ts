@@ -11,7 +11,7 @@ export { DEFAULT_AGENT } from './assemble/agent.js';
 export { DELEGATE_TOOL } from './assemble/delegate.js';
 export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
-export { type OpenedServices, openServices } from './open-services.js';
+export type { OpenedServices } from './open-services.js';
 export type { PluginInfo } from './plugins/host.js';
 export { Admission, type Holder } from './services/admission.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
@@ -20,3 +20,13 @@ export type { ResourceSnapshot } from './services/resources.js';
 export { type AccessScope, mayUse, type SessionAccess, sessionAccess } from './services/session-access.js';
 export type { KernelTelemetry } from './services/telemetry.js';
 export type * from './types.js';
+
+/**
+ * The workspace's held services without agents (open-services.ts), loaded at the call: a host
+ * that opens a kernel instead (`oxydra run`, the gateway) never loads that module.
+ */
+export async function openServices(
+  options: Parameters<typeof import('./open-services.js').openServices>[0],
+): Promise<import('./open-services.js').OpenedServices> {
+  return (await import('./open-services.js')).openServices(options);
+}

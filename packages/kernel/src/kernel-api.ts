@@ -4,7 +4,7 @@
  * held service (services/registry.ts), opened on first ask through `service(name)`.
  */
 import type { SessionStore } from '@oxydra/memory';
-import type { ModelInfo } from '@oxydra/provider';
+import type { ModelInfo } from '@oxydra/provider/core';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { PersonaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
@@ -58,8 +58,11 @@ export interface Kernel {
   sessionAccess: SessionAccess;
   /** The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), for every door and the scheduler. */
   admission: Admission;
-  /** Character files shaping the agents' system prompts: list, show, create, update, delete, setActive (audited). */
-  personas: PersonaStore;
+  /**
+   * Character files shaping the agents' system prompts: list, show, create, update, delete,
+   * setActive (audited). The store loads on the first call (a run without personas never loads it).
+   */
+  personas(): Promise<PersonaStore>;
   /**
    * A service the kernel holds and opens on first ask (audit, budgets, tokens, adminApprovals,
    * adminPolicy, costs, checkpoints, schedules, scheduler, state, memory, exec): one instance each.

@@ -15,8 +15,7 @@ import { closeBase, type KernelBase, openBase } from './assemble/base.js';
 import { delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
 import type { AgentDescription, Kernel } from './kernel-api.js';
-import { forgetPersonas } from './personas/agent-persona.js';
-import { type PersonaStore, personaStore } from './personas/store.js';
+import { KernelPersonas } from './personas/agent-persona.js';
 import type { PluginInfo } from './plugins/host.js';
 import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
@@ -59,7 +58,7 @@ class KernelFacade implements Kernel {
   readonly agents: Kernel['agents'];
   readonly sessionAccess: SessionAccess;
   readonly admission: Admission;
-  readonly personas: PersonaStore;
+  readonly #personas: KernelPersonas;
   #heldTools: HeldTools = () => [];
   #telemetry: Telemetry | undefined;
   #closed = false;
@@ -88,17 +87,14 @@ class KernelFacade implements Kernel {
     this.agents = this.#table.calls(() => this.#closed);
     this.sessionAccess = sessionAccess(() => base.memory?.db.sessions);
     this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
-    this.personas = personaStore(options.workspace, base.env, {
+    this.#personas = new KernelPersonas(options.workspace, base.env, {
       audit: (actor, type, data, resource) => base.audit.record(actor, type, data, resource),
       actor: options.host,
-      onChange: () => {
-        this.#assemblies.clear();
-        forgetPersonas(this.personas);
-      },
+      onChange: () => this.#assemblies.clear(),
     });
     this.#assemblies = new Assemblies({
       base,
-      personas: this.personas,
+      personas: this.#personas,
       kernelTools: (agent) => [
         ...delegationTools(base.config, agent, {
           spawn: (child) => this.agents.spawn(child),
@@ -116,11 +112,13 @@ class KernelFacade implements Kernel {
     });
   }
 
+  readonly personas: Kernel['personas'] = () => this.#personas.store();
   readonly service: Kernel['service'] = (name) => this.#services.service(name);
   readonly services: Kernel['services'] = (...names) => this.#services.services(...names);
 
   /** @internal openKernel's second half: what needs awaiting before the first spawn. */
   async start(): Promise<void> {
+    await this.#personas.preload(this.config);
     this.#heldTools = await openHeldTools({
       base: this.#base,
       service: this.service,

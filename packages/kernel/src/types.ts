@@ -3,7 +3,7 @@
  * what it gets back. Hosts (the CLI, the gateway, the runner's guest, tests) see only these
  * types and the Kernel facade; how an agent is assembled stays inside the package.
  */
-import type { AdapterFactories } from '@oxydra/provider';
+import type { AdapterFactories } from '@oxydra/provider/core';
 import type { Clock, RunResult } from '@oxydra/runtime';
 import type {
   AgentConfig,

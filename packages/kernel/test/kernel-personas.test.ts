@@ -13,7 +13,7 @@ import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PERSONA_FRESH_MS } from '../src/personas/agent-persona.js';
 import { personaStore } from '../src/personas/index.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, secondKernel, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -53,8 +53,8 @@ describe('personas in the kernel', () => {
 
   it('the active persona shapes the default agent; changes made while the kernel runs apply to the next spawn', async () => {
     const { kernel, mock, workspace } = await testKernel([always('Oh my.')]);
-    await kernel.personas.create('c3po', { from: join(FIXTURES, 'eliza-c3po.character.json') });
-    await kernel.personas.setActive('c3po');
+    await (await kernel.personas()).create('c3po', { from: join(FIXTURES, 'eliza-c3po.character.json') });
+    await (await kernel.personas()).setActive('c3po');
     await kernel.agents.spawn({ prompt: 'help' }).result;
     const first = systemOf(mock, 0);
     expect(first).toContain('Persona: you speak and act as C-3PO.');
@@ -64,7 +64,7 @@ describe('personas in the kernel', () => {
     expect(mock.requests[0]!.raw).not.toMatch(/CANARY|secrets|en_GB-alan|galactic-customs/);
 
     // Through the kernel: the cached agent is dropped.
-    await kernel.personas.update('c3po', { set: { bio: ['Now a gardener droid.'] } });
+    await (await kernel.personas()).update('c3po', { set: { bio: ['Now a gardener droid.'] } });
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 1)).toContain('About C-3PO:\n- Now a gardener droid.');
 
@@ -83,7 +83,7 @@ describe('personas in the kernel', () => {
     expect(systemOf(mock, 3)).toContain('Topics Zoey knows well: gardening.');
     expect(mock.requests[3]!.raw).not.toContain('CANARY');
 
-    await kernel.personas.setActive(undefined);
+    await (await kernel.personas()).setActive(undefined);
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 4)).not.toContain('Persona:');
 
@@ -97,6 +97,30 @@ describe('personas in the kernel', () => {
       ['test', 'persona_update', 'persona:c3po'],
       ['test', 'persona_activate', 'persona:'],
     ]);
+  });
+
+  it('a persona made active by another process applies without the store loaded at open, and at once to a kernel opened after', async () => {
+    const first = await testKernel([always('Oh my.')], { memory: { enabled: false } });
+    const { kernel, mock, workspace } = first;
+    // No persona was named or active when it opened: its store is not loaded (the run path).
+    const cli = personaStore(workspace, { HOME: workspace });
+    await cli.create('c3po', { from: join(FIXTURES, 'eliza-c3po.character.json') });
+    await cli.setActive('c3po');
+    // The first spawn after starts the store's loading; a spawn after it has loaded speaks as C-3PO.
+    for (let i = 0; i < 20 && !mock.requests.some((r) => r.raw.includes('Persona:')); i++) {
+      await kernel.agents.spawn({ prompt: 'help' }).result;
+    }
+    expect(systemOf(mock, mock.requests.length - 1)).toContain('Persona: you speak and act as C-3PO.');
+
+    // Active when a kernel opens: loaded before its first spawn.
+    const second = await secondKernel(first);
+    try {
+      const before = mock.requests.length;
+      await second.agents.spawn({ prompt: 'help' }).result;
+      expect(systemOf(mock, before)).toContain('Persona: you speak and act as C-3PO.');
+    } finally {
+      await second.close();
+    }
   });
 
   it("the root persona names the default agent's persona over the active one; a sub-agent without its own gets none", async () => {
@@ -113,9 +137,9 @@ describe('personas in the kernel', () => {
       ],
       { persona: 'pirate', agents: { helper: { description: 'helps' } } },
     );
-    await kernel.personas.create('pirate', { from: join(FIXTURES, 'pirate.toml') });
-    await kernel.personas.create('c3po', { from: join(FIXTURES, 'eliza-c3po.character.json') });
-    await kernel.personas.setActive('c3po');
+    await (await kernel.personas()).create('pirate', { from: join(FIXTURES, 'pirate.toml') });
+    await (await kernel.personas()).create('c3po', { from: join(FIXTURES, 'eliza-c3po.character.json') });
+    await (await kernel.personas()).setActive('c3po');
     expect((await kernel.agents.spawn({ prompt: 'delegate it' }).result).text).toBe('done');
     expect(systemOf(mock, 0)).toContain('Persona: you speak and act as Captain Sally');
     expect(systemOf(mock, 0)).not.toContain('C-3PO');
@@ -130,7 +154,7 @@ describe('personas in the kernel', () => {
     const { kernel, mock, workspace } = await testKernel([always('never')], {
       agents: { helper: { persona: 'pirat' }, broken: { persona: 'bad.json' } },
     });
-    await kernel.personas.create('pirate', { from: join(FIXTURES, 'pirate.toml') });
+    await (await kernel.personas()).create('pirate', { from: join(FIXTURES, 'pirate.toml') });
     let error: unknown;
     try {
       kernel.agents.spawn({ prompt: 'x', agent: 'helper' });

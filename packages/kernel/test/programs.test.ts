@@ -30,11 +30,11 @@ import {
   SkillCatalog,
   setProgramEnabled,
 } from '../src/exports/skills.js';
-import { loadYaml } from '../src/skills/front-matter.js';
+import { loadSkillReaders } from '../src/skills/discover.js';
 import { commitAll, gitRepository } from './skill-helpers.js';
 
 // These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
-beforeAll(loadYaml);
+beforeAll(loadSkillReaders);
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/programs/repo-digest', import.meta.url));
 

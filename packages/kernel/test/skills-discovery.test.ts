@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSkill, SkillCatalog, skillBody, skillFiles, skillResource } from '../src/exports/skills.js';
-import { loadYaml } from '../src/skills/front-matter.js';
+import { loadSkillReaders } from '../src/skills/discover.js';
 
 // These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
-beforeAll(loadYaml);
+beforeAll(loadSkillReaders);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 

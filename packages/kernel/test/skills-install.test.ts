@@ -21,11 +21,11 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { installSkill, removeSkill, SkillCatalog } from '../src/exports/skills.js';
-import { loadYaml } from '../src/skills/front-matter.js';
+import { loadSkillReaders } from '../src/skills/discover.js';
 import { gitRepository } from './skill-helpers.js';
 
 // These build catalogs directly; a kernel loads the YAML parser itself (skills-front-matter.test.ts).
-beforeAll(loadYaml);
+beforeAll(loadSkillReaders);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 

@@ -1,6 +1,6 @@
 /**
- * A kernel whose only skills are the bundled ones never loads the YAML parser (neither a short
- * run nor an idle gateway pays for it). A skill installed later whose front matter needs the
+ * A kernel whose only skills are the bundled ones never loads the YAML parser nor the folder
+ * and program readers (neither a short run nor an idle gateway pays for them). A skill installed later whose front matter needs the
  * parser makes the next refresh load it, and is offered from the first agent after that.
  * Its own file: the parser loads once per module graph.
  */
@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REFRESH_EVERY_MS } from '../src/skills/catalog.js';
+import { skillReadersLoaded } from '../src/skills/discover.js';
 import { yamlLoaded } from '../src/skills/front-matter.js';
 import { closeAll, testKernel } from './helpers.js';
 
@@ -21,6 +22,8 @@ describe('the YAML parser in a kernel', () => {
     // Also past the interval within which the kernel trusts its last look at the skill folders.
     await new Promise((resolve) => setTimeout(resolve, REFRESH_EVERY_MS + 50));
     expect(yamlLoaded()).toBe(false);
+    // Nor what reads skill folders and programs: there is no such folder.
+    expect(skillReadersLoaded()).toBe(false);
 
     // Quoted values and a list: only the YAML parser reads this front matter.
     const folder = join(workspace, '.oxydra', 'skills', 'changelog-writer');

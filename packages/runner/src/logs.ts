@@ -4,7 +4,7 @@
  * response limit. Also used directly when no runner is running: logs outlive the guest. The
  * files are read with `tailLines` (`@oxydra/config`), never through a link planted in the folder.
  */
-import { tailLines, UnsafeLogFile } from '@oxydra/config';
+import { tailLines, UnsafeLogFile } from '@oxydra/config/admin';
 import {
   LOG_RESPONSE_MAX_BYTES,
   LOG_TAIL_DEFAULT,

@@ -4,7 +4,7 @@
  * `start`, the daemon, `status`, `stop` and `logs` all begin here, so they agree.
  */
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { loadRunnerConfig } from '@oxydra/config';
+import { loadRunnerConfig } from '@oxydra/config/admin';
 import type { IsolationTier, RunnerConfig, UserConfig } from '@oxydra/types';
 import { resolveRunnerUser } from './users.js';
 import { type WorkspacePaths, workspacePaths } from './workspace.js';

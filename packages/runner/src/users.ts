@@ -2,7 +2,7 @@
  * Which user a runner command is for: the one named with --user, or the only one runner.toml
  * defines. Anything else is a one-line error that says how to fix it.
  */
-import type { LoadedRunnerConfig } from '@oxydra/config';
+import type { LoadedRunnerConfig } from '@oxydra/config/admin';
 import { ConfigError, didYouMean, UsageError } from '@oxydra/types';
 
 export function resolveRunnerUser(loaded: LoadedRunnerConfig, requested: string | undefined): string {

@@ -8,7 +8,7 @@
  * money is spent and nothing more would be. When max_cost is set but the model's prices are
  * unknown the run fails at once with config_error: an unenforceable cap must not look enforced.
  */
-import { costOf, type ModelInfo } from '@oxydra/provider';
+import { costOf, type ModelInfo } from '@oxydra/provider/core';
 import { addUsage, BudgetExceeded, ConfigError, type Usage } from '@oxydra/types';
 import { type Clock, formatDuration } from './clock.js';
 import type { BudgetLedger, RunBudgets } from './types.js';

@@ -18,7 +18,7 @@ import {
   messageTokensUpperBound,
   REPLY_PRIMING_TOKENS,
   toolTokensUpperBound,
-} from '@oxydra/provider';
+} from '@oxydra/provider/core';
 import { BudgetExceeded, type Message, type ToolSpec } from '@oxydra/types';
 import { recallMessage } from './recall.js';
 

@@ -12,7 +12,7 @@
  * With a `persist` hook every completed unit (a user message; an assistant message with all its
  * tool results) is saved before the loop goes on, so a crash never splits a call from its result.
  */
-import { countMessageTokens, ResponseAssembler } from '@oxydra/provider';
+import { countMessageTokens, ResponseAssembler } from '@oxydra/provider/core';
 import {
   type AssistantMessage,
   Cancelled,

@@ -3,7 +3,7 @@
  * and enforce the per-call timeout. The wait on each event races the abort signal, so a provider
  * that ignores its signal cannot hold the run past a timeout or a cancel.
  */
-import type { ResponseAssembler } from '@oxydra/provider';
+import type { ResponseAssembler } from '@oxydra/provider/core';
 import type { Context, ModelEvent, Provider, ProviderResponse, StreamEvent, Usage } from '@oxydra/types';
 import { abortRacer, deadlineController } from './abortable.js';
 import { type Clock, formatDuration } from './clock.js';

@@ -13,7 +13,7 @@
  * messages not counted). It is saved with the store's epoch compare-and-set: when another writer
  * (a second run on the same session) saved first, its summary wins and this run uses it.
  */
-import type { ModelInfo } from '@oxydra/provider';
+import type { ModelInfo } from '@oxydra/provider/core';
 import type { Message, StreamEvent, ToolSpec } from '@oxydra/types';
 import { type Deadline, withDeadline } from './abortable.js';
 import { formatDuration } from './clock.js';

@@ -1,5 +1,5 @@
 /** The runtime's public contract: what a caller passes to start a run and what it gets back. */
-import type { ModelInfo } from '@oxydra/provider';
+import type { ModelInfo } from '@oxydra/provider/core';
 import type {
   ContentPart,
   Message,

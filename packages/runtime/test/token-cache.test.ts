@@ -7,8 +7,8 @@ import type { Message } from '@oxydra/types';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const counted = vi.hoisted(() => ({ messages: 0 }));
-vi.mock('@oxydra/provider', async (importOriginal) => {
-  const provider = await importOriginal<typeof import('@oxydra/provider')>();
+vi.mock('@oxydra/provider/core', async (importOriginal) => {
+  const provider = await importOriginal<typeof import('@oxydra/provider/core')>();
   return {
     ...provider,
     countMessageTokens: (messages: readonly Message[], ...rest: [never?]) => {

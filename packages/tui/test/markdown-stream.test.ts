@@ -2,7 +2,7 @@
  * A reply's Markdown as it streams: which blocks are finished (and go to history), what the
  * open part looks like while it grows, and that the pieces add up to the whole reply.
  */
-import type { ServerFrame } from '@oxydra/types';
+import type { ServerFrame } from '@oxydra/types/gateway';
 import { describe, expect, it } from 'vitest';
 import { commitPoint, finishedLength, NEW_OPEN_PART, SMALL_OPEN_PART } from '../src/markdown/blocks.js';
 import { layoutMarkdown } from '../src/markdown/layout.js';

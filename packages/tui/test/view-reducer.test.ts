@@ -1,5 +1,5 @@
 /** The view's state machine: streaming into history, usage, sessions, reconnects, bad frames. */
-import type { ServerFrame } from '@oxydra/types';
+import type { ServerFrame } from '@oxydra/types/gateway';
 import { describe, expect, it } from 'vitest';
 import { reduceView, type ViewAction } from '../src/view/reducer.js';
 import { initialViewState, isBusy, type ViewState } from '../src/view/state.js';

@@ -5,7 +5,7 @@
  * questions, the user's sessions for the switcher, and the agents a new session can run.
  */
 import { browserSocket, type ConnectionState, GatewayClient } from '@oxydra/gateway-client';
-import type { ServerFrame, ServerPayload, SessionSummary } from '@oxydra/types';
+import type { ServerFrame, ServerPayload, SessionSummary } from '@oxydra/types/gateway';
 import { api, errorText } from './api.js';
 import type { ConfiguredAgent, TranscriptMessage } from './api-types.js';
 import { Store } from './store.js';

@@ -8,7 +8,6 @@
  */
 import { join } from 'node:path';
 import {
-  editTomlFile,
   knownKeys,
   overridesToLayer,
   parseSetFlag,
@@ -16,6 +15,7 @@ import {
   userConfigDirectory,
   workspaceConfigDirectory,
 } from '@oxydra/config';
+import { editTomlFile } from '@oxydra/config/admin';
 import { agentConfigSchema, ConfigError, didYouMean, maskSecrets, UsageError } from '@oxydra/types';
 import { stringify } from 'smol-toml';
 import { EXIT_OK } from '../exit.js';

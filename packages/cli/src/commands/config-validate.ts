@@ -1,11 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import {
-  loadAgentConfigFile,
-  loadRunnerConfig,
-  loadUserConfig,
-  workspaceConfigDirectory,
-} from '@oxydra/config';
+import { loadAgentConfigFile, workspaceConfigDirectory } from '@oxydra/config';
+import { loadRunnerConfig, loadUserConfig } from '@oxydra/config/admin';
 import { ConfigError, ConfigErrors } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit.js';

@@ -5,7 +5,8 @@
  * (DISPLAY or WAYLAND_DISPLAY, or macOS) it also opens it in the browser, unless --print.
  */
 import { spawn } from 'node:child_process';
-import { findWorkspaceRoot, requireGatewayToken } from '@oxydra/config';
+import { findWorkspaceRoot } from '@oxydra/config';
+import { requireGatewayToken } from '@oxydra/config/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { runningGateways } from '../run/gateway-registry.js';

@@ -4,7 +4,8 @@
  * read by whoever shares the folder. Its comments and other entries are kept (toml-patch).
  */
 import { isAbsolute, join } from 'node:path';
-import { editTomlFile, userConfigDirectory } from '@oxydra/config';
+import { userConfigDirectory } from '@oxydra/config';
+import { editTomlFile } from '@oxydra/config/admin';
 import { UsageError } from '@oxydra/types';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -4,7 +4,8 @@
  * rotated copies, pretty (with the date) or as the JSON lines stored. `-f` then prints the
  * lines appended, across rotation, until Ctrl-C. A link planted at the path is refused.
  */
-import { findWorkspaceRoot, LogFollower, UnsafeLogFile } from '@oxydra/config';
+import { findWorkspaceRoot } from '@oxydra/config';
+import { LogFollower, UnsafeLogFile } from '@oxydra/config/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { colorFor } from '../run/color.js';

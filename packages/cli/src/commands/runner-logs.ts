@@ -3,7 +3,7 @@
  * runner is up, straight from `<ws>/logs` when it is not (logs outlive the guest). `-f` keeps
  * printing lines as they are appended, until interrupted.
  */
-import { LogFollower } from '@oxydra/config';
+import { LogFollower } from '@oxydra/config/admin';
 import {
   formatLogEntry,
   LOG_ROLES,

@@ -10,7 +10,8 @@
 import { constants, realpathSync, statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findWorkspaceRoot, UnsafeLogFile, userConfigDirectory, writeFileAtomic } from '@oxydra/config';
+import { findWorkspaceRoot, userConfigDirectory, writeFileAtomic } from '@oxydra/config';
+import { UnsafeLogFile } from '@oxydra/config/admin';
 import { OXYDRA_HOME_FOLDERS, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { colorFor } from '../run/color.js';

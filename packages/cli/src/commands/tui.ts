@@ -5,7 +5,7 @@
  * its server) and that it runs in a terminal, then hands over to @oxydra/tui, which is loaded
  * only here so no other command pays for Ink and React.
  */
-import { GATEWAY_TOKEN_ENV, requireGatewayToken } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV, requireGatewayToken } from '@oxydra/config/admin';
 import { ConfigError, shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 

@@ -4,7 +4,7 @@
  * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
  * runner's guest).
  */
-import { GATEWAY_TOKEN_ENV } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   type Gateway,
   type GatewayLimits,

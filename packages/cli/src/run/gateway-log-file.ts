@@ -7,7 +7,7 @@
  * on logging to its output.
  */
 import { join } from 'node:path';
-import { RotatingLogFile, rotatedLogPaths, tailLines } from '@oxydra/config';
+import { RotatingLogFile, rotatedLogPaths, tailLines } from '@oxydra/config/admin';
 
 const GATEWAY_LOG_MAX_BYTES = 5 * 1024 * 1024;
 const GATEWAY_LOG_KEEP = 2;

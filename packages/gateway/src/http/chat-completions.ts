@@ -8,7 +8,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { chatCompletionRequestSchema } from '@oxydra/types';
+import { chatCompletionRequestSchema } from '@oxydra/types/gateway';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../principal.js';
 import { DEFAULT_USER } from '../types.js';

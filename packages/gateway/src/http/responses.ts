@@ -5,7 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type ResponsesRequest, responsesRequestSchema } from '@oxydra/types';
+import { type ResponsesRequest, responsesRequestSchema } from '@oxydra/types/gateway';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { principalOf } from '../principal.js';

@@ -3,7 +3,7 @@
  * request), GET /v1/sessions/:id (the record and its transcript), DELETE /v1/sessions/:id.
  */
 import type { AccessScope } from '@oxydra/kernel';
-import { sessionListQuerySchema } from '@oxydra/types';
+import { sessionListQuerySchema } from '@oxydra/types/gateway';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, HTTP_STATUS } from '../errors.js';
 import type { GatewayHub } from '../hub.js';

@@ -13,7 +13,7 @@ import {
   GATEWAY_CAPABILITIES,
   GATEWAY_PROTOCOL_VERSION,
   type ServerFrame,
-} from '@oxydra/types';
+} from '@oxydra/types/gateway';
 import type { RawData, WebSocket } from 'ws';
 import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';

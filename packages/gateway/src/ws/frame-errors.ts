@@ -1,5 +1,5 @@
 /** Turning a bad client frame into one line that says what is wrong, without echoing the frame. */
-import { type ClientFrameType, clientFrameSchema } from '@oxydra/types';
+import { type ClientFrameType, clientFrameSchema } from '@oxydra/types/gateway';
 
 export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = clientFrameSchema.options.map(
   (option) => option.shape.type.value,

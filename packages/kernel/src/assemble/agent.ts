@@ -5,7 +5,7 @@
  * so spawning the hundredth agent of a name costs a map lookup.
  */
 import { homedir } from 'node:os';
-import { createProvider, type ModelInfo } from '@oxydra/provider';
+import { createProvider, type ModelInfo } from '@oxydra/provider/core';
 import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
 import { ToolRegistry, type ToolRegistryOptions, workspacePathMapping } from '@oxydra/tools';
 import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';

@@ -4,15 +4,14 @@
  * installed or switched, the persona file it speaks as).
  */
 import type { Tool } from '@oxydra/types';
-import { agentPersona } from '../personas/agent-persona.js';
-import type { PersonaStore } from '../personas/store.js';
+import type { KernelPersonas } from '../personas/agent-persona.js';
 import { type AgentAssembly, type AssemblyRequest, assembleAgent, assemblyKey } from './agent.js';
 import type { AgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
 
 export interface AssembliesDeps {
   base: KernelBase;
-  personas: PersonaStore;
+  personas: KernelPersonas;
   /** The kernel's own tools for an agent (delegation, held services' tools, skills). */
   kernelTools(agent: string | undefined, settings: AgentSettings): Tool[];
   /** Asked before any tool that changes something runs (checkpoints, approvals). */
@@ -34,7 +33,7 @@ export class Assemblies {
     // A skill or program installed, removed or switched since: agents get the new list.
     if (base.skills?.refreshIfDue()) this.#cache.clear();
     const key = assemblyKey(request);
-    const persona = agentPersona(base.config, request.agent, personas);
+    const persona = personas.forAgent(base.config, request.agent);
     const personaStamp = persona ? `${persona.path}\0${persona.stamp}` : '';
     let assembly = this.#cache.get(key);
     if (!assembly || this.#personaStamps.get(assembly) !== personaStamp) {

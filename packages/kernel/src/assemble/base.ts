@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
-import type { AdapterFactories } from '@oxydra/provider';
+import type { AdapterFactories } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';

@@ -13,7 +13,7 @@ import {
   Retriever,
   type RetrieverOptions,
 } from '@oxydra/memory';
-import { resolveCredential } from '@oxydra/provider';
+import { resolveCredential } from '@oxydra/provider/core';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
 import {

@@ -5,7 +5,7 @@
  * from tool output, the session hooks from stored transcripts and telemetry from what it
  * captures; all read this list and no other.
  */
-import { credentialValues } from '@oxydra/provider';
+import { credentialValues } from '@oxydra/provider/core';
 import type { AgentConfig } from '@oxydra/types';
 
 /** Shorter values would scrub ordinary words; no real key is that short. */

@@ -4,7 +4,7 @@
  * for the summary model never blocks a run: the hook throws and the runtime falls back to its
  * mechanical summary.
  */
-import { collectResponse, createProvider, type ProviderSetup } from '@oxydra/provider';
+import { collectResponse, createProvider, type ProviderSetup } from '@oxydra/provider/core';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { type AgentConfig, type Message, messageText, type Usage } from '@oxydra/types';
 

@@ -7,14 +7,77 @@
  * what it resolved), one changed by another process (the CLI while a gateway runs) from a
  * second later.
  */
+import { lstatSync } from 'node:fs';
 import type { AgentConfig } from '@oxydra/types';
-import type { LoadedPersona, PersonaStore } from './store.js';
+import { activePersonaFile } from './active-file.js';
+import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './store.js';
 
 /** How long a resolved persona is reused before its files are looked at again. */
 export const PERSONA_FRESH_MS = 1000;
 
 type Resolved = { at: number; persona: LoadedPersona | undefined };
 const resolved = new WeakMap<PersonaStore, Map<string, Resolved>>();
+
+/**
+ * A kernel's personas. The store (and the character parsing and rendering it brings) loads at
+ * the first ask, or when the kernel opens if the configuration names a persona or one is active:
+ * a run with no persona loads none of it. A persona made active by another process while the
+ * store is not loaded starts its loading and applies from the first spawn after (the same
+ * second or so a loaded store may take to see it).
+ */
+export class KernelPersonas {
+  readonly #open: () => Promise<PersonaStore>;
+  #store: PersonaStore | undefined;
+  #loading: Promise<PersonaStore> | undefined;
+
+  constructor(
+    readonly workspace: string,
+    env: NodeJS.ProcessEnv,
+    options: PersonaStoreOptions,
+  ) {
+    this.#open = async () => {
+      const { personaStore } = await import('./store.js');
+      const store = personaStore(workspace, env, {
+        ...options,
+        onChange: () => {
+          forgetPersonas(store);
+          options.onChange?.();
+        },
+      });
+      this.#store = store;
+      return store;
+    };
+  }
+
+  /** The store, loaded on the first call. */
+  store(): Promise<PersonaStore> {
+    this.#loading ??= this.#open().catch((error: unknown) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    return this.#loading;
+  }
+
+  /** Loads the store now when an agent may speak as a persona (before the first spawn). */
+  async preload(config: AgentConfig): Promise<void> {
+    const named =
+      config.persona !== undefined ||
+      Object.values(config.agents).some((agent) => agent?.persona !== undefined);
+    if (named || this.#activeFileExists()) await this.store();
+  }
+
+  /** The persona an agent speaks as, if any (synchronous: assembly is). */
+  forAgent(config: AgentConfig, agent: string | undefined): LoadedPersona | undefined {
+    if (this.#store) return agentPersona(config, agent, this.#store);
+    // Nothing was named when the kernel opened (preload); only an active file made since needs the store.
+    if (this.#activeFileExists()) void this.store().catch(() => {});
+    return undefined;
+  }
+
+  #activeFileExists(): boolean {
+    return lstatSync(activePersonaFile(this.workspace), { throwIfNoEntry: false }) !== undefined;
+  }
+}
 
 export function agentPersona(
   config: AgentConfig,
@@ -37,7 +100,7 @@ export function agentPersona(
 }
 
 /** After a change through the store: the next spawn resolves again. */
-export function forgetPersonas(store: PersonaStore): void {
+function forgetPersonas(store: PersonaStore): void {
   resolved.delete(store);
 }
 

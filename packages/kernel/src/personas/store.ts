@@ -12,6 +12,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
 import { ConfigError, compareCodePoints, didYouMean, UsageError } from '@oxydra/types';
 import { stringify } from 'smol-toml';
+import { activePersonaFile } from './active-file.js';
 import type { Character } from './character.js';
 import {
   type CharacterFormat,
@@ -26,7 +27,6 @@ import { renderPersona } from './template.js';
 
 /** A stored persona's name: also its file name, so nothing that could leave the folder. */
 export const PERSONA_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const ACTIVE_FILE = '.active';
 const FORMATS: readonly CharacterFormat[] = ['json', 'toml'];
 
 export type PersonaScope = 'workspace' | 'user';
@@ -341,7 +341,7 @@ class FilePersonaStore implements PersonaStore {
   }
 
   active(): string | undefined {
-    const path = join(this.workspaceDir, ACTIVE_FILE);
+    const path = activePersonaFile(this.#workspace);
     if (fileStamp(path, false) === undefined) return undefined;
     let text: string;
     try {
@@ -369,8 +369,8 @@ class FilePersonaStore implements PersonaStore {
     const found = this.#find(name);
     if (!found) {
       throw new ConfigError(
-        `the active persona "${name}" (${join(this.workspaceDir, ACTIVE_FILE)}) does not exist any more`,
-        { source: join(this.workspaceDir, ACTIVE_FILE) },
+        `the active persona "${name}" (${activePersonaFile(this.#workspace)}) does not exist any more`,
+        { source: activePersonaFile(this.#workspace) },
         { hint: 'choose another with `oxydra persona use <name>`, or `oxydra persona use --none`' },
       );
     }
@@ -420,7 +420,7 @@ class FilePersonaStore implements PersonaStore {
   }
 
   async #writeActive(name: string | undefined): Promise<void> {
-    const path = join(this.workspaceDir, ACTIVE_FILE);
+    const path = activePersonaFile(this.#workspace);
     if (name === undefined) rmSync(path, { force: true });
     else await writeFileAtomic(path, `${name}\n`);
   }

@@ -2,7 +2,7 @@
  * Holds the services of one kernel (or one openServices): each opened on first ask, once, and
  * closed with the holder in the reverse order of opening.
  */
-import { type KernelServices, SERVICE_OPENERS, type ServiceName } from './registry.js';
+import type { KernelServices, ServiceName } from './registry.js';
 import type { ServiceContext } from './service-context.js';
 
 export type ServiceContextInput = Omit<ServiceContext, 'atClose'>;
@@ -23,14 +23,19 @@ export class ServiceHost {
     if (this.#closed) return Promise.reject(new Error('the kernel is closed'));
     let opening = this.#opening.get(name) as Promise<KernelServices[N]> | undefined;
     if (!opening) {
-      const opener = SERVICE_OPENERS[name] as (
-        context: ServiceContext,
-        lookup: ServiceHost['service'],
-      ) => Promise<KernelServices[N]>;
-      opening = opener(this.#context, (other) => this.service(other)).then((service) => {
-        this.#opened.set(name, service);
-        return service;
-      });
+      // The openers load at the first ask: a run that asks for no service never loads them.
+      opening = import('./registry.js')
+        .then(({ SERVICE_OPENERS }) => {
+          const opener = SERVICE_OPENERS[name] as (
+            context: ServiceContext,
+            lookup: ServiceHost['service'],
+          ) => Promise<KernelServices[N]>;
+          return opener(this.#context, (other) => this.service(other));
+        })
+        .then((service) => {
+          this.#opened.set(name, service);
+          return service;
+        });
       // A failed open is not cached: the next ask tries again (e.g. after the fix).
       opening.catch(() => this.#opening.delete(name));
       this.#opening.set(name, opening);

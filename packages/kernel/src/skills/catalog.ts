@@ -9,8 +9,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE } from '../programs/layout.js';
-import { type Discovery, discoverSkills } from './discover.js';
-import { loadYaml } from './front-matter.js';
+import { type Discovery, discoverSkills, loadSkillReaders } from './discover.js';
 import { type SkillLocation, type SkillPlaces, skillLocations } from './locations.js';
 import { promptDescription, type Skill } from './skill.js';
 import { oxydraToolName } from './tool-aliases.js';
@@ -42,7 +41,7 @@ export class SkillCatalog {
    * lines, the common case, needs no parser and is offered at once).
    */
   static async open(options: SkillCatalogOptions): Promise<SkillCatalog> {
-    if (skillFoldersExist(skillLocations(options))) await loadYaml();
+    if (skillFoldersExist(skillLocations(options))) await loadSkillReaders();
     return new SkillCatalog(options);
   }
 
@@ -53,7 +52,7 @@ export class SkillCatalog {
     this.#signature = this.#sign();
     // The first spawn looks again (a folder filled right after the kernel opened).
     this.#lookedAt = Number.NEGATIVE_INFINITY;
-    this.#discovery = discoverSkills(this.locations, this.#warn);
+    this.#discovery = this.#discover();
   }
 
   /** `refresh` trusting a look younger than REFRESH_EVERY_MS: what a spawn asks. */
@@ -72,15 +71,21 @@ export class SkillCatalog {
     const signature = this.#sign();
     if (signature === this.#signature) return false;
     this.#signature = signature;
-    this.#discovery = discoverSkills(this.locations, this.#warn);
-    if (this.#discovery.pending) {
-      // Skills whose front matter needs the parser, met before it loaded (a kernel's first
-      // moments): they join from the first agent after it has, looked for again until then.
+    this.#discovery = this.#discover();
+    return true;
+  }
+
+  #discover(): Discovery {
+    const discovery = discoverSkills(this.locations, this.#warn);
+    if (discovery.pending) {
+      // A folder, or front matter needing the parser, met before their readers loaded (a tier
+      // folder made after the kernel opened): its skills join from the first agent after they
+      // have, looked for again until then.
       this.#signature = '';
       this.#lookedAt = Number.NEGATIVE_INFINITY;
-      void loadYaml().catch((error: unknown) => this.#warn(`skills: ${(error as Error).message}`));
+      void loadSkillReaders().catch((error: unknown) => this.#warn(`skills: ${(error as Error).message}`));
     }
-    return true;
+    return discovery;
   }
 
   /** Every skill in force (one per name), disabled ones included. */

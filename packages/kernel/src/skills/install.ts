@@ -9,8 +9,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import { copyTree } from './copy-tree.js';
-import { discoverSkills } from './discover.js';
-import { loadYaml } from './front-matter.js';
+import { discoverSkills, loadSkillReaders } from './discover.js';
 import { installDirectory, type SkillPlaces, skillLocations } from './locations.js';
 import { readSkillFolder, SKILL_FILE } from './read-skill.js';
 import { cleanRelative, isInside } from './safe-fs.js';
@@ -44,7 +43,7 @@ export async function installSkill(
   source: string,
   options: SkillInstallOptions,
 ): Promise<SkillInstallResult> {
-  await loadYaml();
+  await loadSkillReaders();
   const label = hideCredentials(source);
   // The install options carry the source's own (env, branch, cwd).
   return withSource(source, options, async (root) => {
@@ -117,7 +116,7 @@ export async function removeSkill(
   options: SkillPlaces & { scope?: SkillScope },
 ): Promise<SkillRemoveResult> {
   if (!SKILL_NAME.test(name)) throw new UsageError(`"${name}" is not a skill name`);
-  await loadYaml();
+  await loadSkillReaders();
   const { skills, shadowed } = discoverSkills(skillLocations(options), () => {});
   const named = [...skills, ...shadowed].filter((skill) => skill.name === name);
   const removable = (['user', 'workspace'] as const)

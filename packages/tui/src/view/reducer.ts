@@ -5,7 +5,8 @@
  */
 
 import type { ClientEvent, HelloAck, SessionRef } from '@oxydra/gateway-client';
-import { type ServerFrame, type ServerPayload, shortSessionId, visibleControls } from '@oxydra/types';
+import { shortSessionId, visibleControls } from '@oxydra/types';
+import type { ServerFrame, ServerPayload } from '@oxydra/types/gateway';
 import { commitPoint, NEW_OPEN_PART } from '../markdown/blocks.js';
 import { EMPTY_USAGE, type Entry, type EntryKind, type LiveTurn, type ViewState } from './state.js';
 

@@ -4,11 +4,11 @@
  * and one shared contract suite in @oxydra/testkit/store-contracts that every implementation runs.
  */
 
-export * from './answer.js';
-export * from './approvals.js';
-export * from './control.js';
+export type * from './answer.js';
+export type * from './approvals.js';
+export type * from './control.js';
 export * from './notes.js';
-export * from './schedules.js';
+export type * from './schedules.js';
 export * from './sessions.js';
 export * from './state.js';
-export * from './tokens.js';
+export type * from './tokens.js';

@@ -1,0 +1,22 @@
+/**
+ * `@oxydra/provider/core`: what a turn needs of this package, and nothing else: a configured
+ * provider, its stream read into a response, token counts for the context window, dollar costs
+ * and the credentials the kernel scrubs. The runtime and the kernel import this entry, so a
+ * one-shot `oxydra run` does not load the catalog's formatting, the endpoint probe, the
+ * embedders or the re-exporting indexes of the full entry (issue 32: "a small core").
+ * Everything here is also exported by `@oxydra/provider`.
+ */
+export { costOf } from '../catalog/cost.js';
+export type { ModelInfo } from '../catalog/model-info.js';
+export {
+  countMessageTokens,
+  countToolTokens,
+  messageTokensUpperBound,
+  REPLY_PRIMING_TOKENS,
+  toolTokensUpperBound,
+} from '../catalog/tokens.js';
+export { createProvider } from '../create-provider.js';
+export type { AdapterFactories } from '../factory/adapters.js';
+export type { ProviderSetup } from '../factory/create.js';
+export { credentialValues, resolveCredential } from '../factory/credentials.js';
+export { collectResponse, ResponseAssembler } from '../shared/collect.js';
