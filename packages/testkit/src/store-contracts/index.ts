@@ -3,6 +3,7 @@
  * implementation's test file calls the suite with a function that opens a fresh store.
  */
 export { approvalStoreContract } from './approvals.js';
+export { auditStoreContract } from './audit.js';
 export { controlStoreGroupContract } from './control.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';

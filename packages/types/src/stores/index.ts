@@ -6,6 +6,7 @@
 
 export * from './answer.js';
 export * from './approvals.js';
+export * from './audit.js';
 export * from './control.js';
 export * from './notes.js';
 export * from './schedules.js';
