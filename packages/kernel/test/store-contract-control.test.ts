@@ -4,7 +4,9 @@ import {
   auditStoreContract,
   controlStoreGroupContract,
   scheduleStoreContract,
+  spendStoreContract,
   tokenStoreContract,
+  usageStoreContract,
 } from '@oxydra/testkit/store-contracts';
 import { controlStoreOpener } from './control-store-helpers.js';
 
@@ -15,6 +17,9 @@ approvalStoreContract(controlStoreOpener((group) => group.approvals, { another: 
 scheduleStoreContract(controlStoreOpener((group) => group.schedules, { another: true }));
 // An append is one write transaction inside one call (head read and inserts under the lock).
 auditStoreContract(controlStoreOpener((group) => group.audit, { another: true }));
+// A reservation reads and inserts in one write transaction inside one call.
+spendStoreContract(controlStoreOpener((group) => group.spend, { another: true }));
+usageStoreContract(controlStoreOpener((group) => group.usage));
 // No second connection: a transaction held across awaits would block its writes (and the event
 // loop: the binding is synchronous) until the busy timeout.
 controlStoreGroupContract(controlStoreOpener((group) => group));

@@ -9,5 +9,7 @@ export * from './harness.js';
 export { noteStoreContract } from './notes.js';
 export { scheduleStoreContract } from './schedules.js';
 export { sessionStoreContract } from './sessions.js';
+export { spendStoreContract } from './spend.js';
 export { stateStoreContract } from './state.js';
 export { tokenStoreContract } from './tokens.js';
+export { usageStoreContract } from './usage.js';

@@ -11,13 +11,17 @@ import type { StoreAnswer, StoreMode } from './answer.js';
 import type { ApprovalStore } from './approvals.js';
 import type { AuditStore } from './audit.js';
 import type { ScheduleStore } from './schedules.js';
+import type { SpendStore } from './spend.js';
 import type { TokenStore } from './tokens.js';
+import type { UsageStore } from './usage.js';
 
 export interface ControlStores<M extends StoreMode = 'async'> {
   tokens: TokenStore<M>;
   approvals: ApprovalStore<M>;
   schedules: ScheduleStore<M>;
   audit: AuditStore<M>;
+  spend: SpendStore<M>;
+  usage: UsageStore<M>;
 }
 
 export interface ControlStoreGroup<M extends StoreMode = 'async'> extends ControlStores<M> {

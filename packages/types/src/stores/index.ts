@@ -11,5 +11,7 @@ export * from './control.js';
 export * from './notes.js';
 export * from './schedules.js';
 export * from './sessions.js';
+export * from './spend.js';
 export * from './state.js';
 export * from './tokens.js';
+export * from './usage.js';

@@ -1,6 +1,6 @@
 /**
  * The kernel database's control stores as one group (ControlStoreGroup, @oxydra/types): tokens,
- * the approvals queue, schedules and the audit chain on the database's one connection, so a
+ * the approvals queue, schedules, the audit chain, spend and the usage log on the database's one connection, so a
  * transaction binds them simply by being open on it, and the services' audit entries commit with
  * what they record. One group per database: statements are prepared once.
  */
@@ -9,7 +9,9 @@ import { type KernelDb, writeTransaction } from '../kernel-db.js';
 import { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore } from './audit.js';
 import { LibsqlScheduleStore } from './schedules.js';
+import { LibsqlSpendStore } from './spend.js';
 import { LibsqlTokenStore } from './tokens.js';
+import { LibsqlUsageStore } from './usage.js';
 
 const groups = new WeakMap<KernelDb, ControlStoreGroup<'sync'>>();
 
@@ -21,6 +23,8 @@ export function libsqlControlStores(db: KernelDb): ControlStoreGroup<'sync'> {
       approvals: new LibsqlApprovalStore(db),
       schedules: new LibsqlScheduleStore(db),
       audit: new LibsqlAuditStore(db),
+      spend: new LibsqlSpendStore(db),
+      usage: new LibsqlUsageStore(db),
     };
     group = { ...stores, transaction: (fn) => writeTransaction(db, () => fn(stores)) };
     groups.set(db, group);
