@@ -1,13 +1,14 @@
 /**
  * Opens the kernel database's control stores for the store contract suites: a fresh kernel.db
  * in a temp workspace, seen through the async view (the contract's shape), and, where asked, a
- * second connection on the same file as a second process would hold.
+ * second connection on the same file as a second process would hold. Through the package's
+ * `@oxydra/kernel/stores` entry, as another backend's package compares against it.
  */
+
+import { asyncControlStores, type KernelDb, openKernelDb } from '@oxydra/kernel/stores';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { StoreOpener } from '@oxydra/testkit/store-contracts';
 import type { ControlStoreGroup } from '@oxydra/types';
-import { type KernelDb, openKernelDb } from '../src/store/kernel-db.js';
-import { asyncControlStores } from '../src/store/libsql/async-view.js';
 
 export function controlStoreOpener<S>(
   pick: (group: ControlStoreGroup) => S,

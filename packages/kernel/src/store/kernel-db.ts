@@ -114,6 +114,14 @@ export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
   }
 }
 
+/**
+ * One atomic unit of a store method: a write transaction of its own, or part of the transaction
+ * open on the connection (a group transaction, sync or async: store/libsql/async-view.ts).
+ */
+export function atomically<T>(db: KernelDb, fn: () => T): T {
+  return db.inTransaction ? fn() : writeTransaction(db, fn);
+}
+
 /** BEGIN IMMEDIATE, after committing what waits: for a transaction its caller ends (async-view.ts). */
 export function beginWrite(db: KernelDb): void {
   // Writes grouped for this tick commit first: a transaction never sees the database behind

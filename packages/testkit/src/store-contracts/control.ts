@@ -75,6 +75,37 @@ export function controlStoreGroupContract(open: StoreOpener<ControlStoreGroup>):
       expect((await current.store.tokens.list()).map((found) => found.id)).toEqual(['t']);
     });
 
+    it('commits an audit entry with what it records, or neither', async () => {
+      await current.store.tokens.insert(token('t'));
+      const entry = {
+        seq: 1,
+        ts: '2026-11-25T11:00:00.000Z',
+        actor: 'cli',
+        actionType: 'token_activate',
+        action: '{"data":{"token":"t"},"type":"token_activate"}',
+        resource: 't',
+        prevHash: 'genesis',
+        hash: 'h1',
+      };
+      const seal = () => 'resealed';
+      const failed = rejection(() =>
+        current.store.transaction(async ({ tokens, audit }) => {
+          await tokens.activate('t');
+          await audit.append([entry], seal);
+          throw new Error('carrying it out failed');
+        }),
+      );
+      expect(await failed).toBeInstanceOf(Error);
+      expect(await current.store.audit.count()).toBe(0);
+      expect((await current.store.tokens.get('t'))?.pending).toBe(true);
+      await current.store.transaction(async ({ tokens, audit }) => {
+        await tokens.activate('t');
+        await audit.append([entry], seal);
+      });
+      expect(await current.store.audit.range(0, 10)).toEqual([entry]);
+      expect((await current.store.tokens.get('t'))?.pending).toBe(false);
+    });
+
     it('never loses a write made outside while a transaction is open and rolls back', async () => {
       let started = () => {};
       const begun = new Promise<void>((resolve) => {

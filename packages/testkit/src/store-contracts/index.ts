@@ -3,10 +3,13 @@
  * implementation's test file calls the suite with a function that opens a fresh store.
  */
 export { approvalStoreContract } from './approvals.js';
+export { auditStoreContract } from './audit.js';
 export { controlStoreGroupContract } from './control.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
 export { scheduleStoreContract } from './schedules.js';
 export { sessionStoreContract } from './sessions.js';
+export { spendStoreContract } from './spend.js';
 export { stateStoreContract } from './state.js';
 export { tokenStoreContract } from './tokens.js';
+export { usageStoreContract } from './usage.js';

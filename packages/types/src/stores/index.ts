@@ -6,9 +6,12 @@
 
 export type * from './answer.js';
 export type * from './approvals.js';
+export type * from './audit.js';
 export type * from './control.js';
 export * from './notes.js';
 export type * from './schedules.js';
 export * from './sessions.js';
+export type * from './spend.js';
 export * from './state.js';
 export type * from './tokens.js';
+export type * from './usage.js';

@@ -11,6 +11,7 @@ import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
 import type { StreamEvent } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 import { WorkspaceIdentity } from '../../store/workspace-identity.js';
 import type { LifecycleEvent } from '../../types.js';
 import { type AppendOptions, AuditChain, type AuditHead } from './chain.js';
@@ -33,6 +34,8 @@ export function legacyAuditPath(workspace: string): string {
 }
 
 const HEAD_FILE = 'audit-head.json';
+/** The audit store's note saying the legacy audit.jsonl was imported. */
+const LEGACY_NOTE = 'legacy_imported';
 
 export function headFilePath(workspace: string): string {
   return join(workspace, '.oxydra', HEAD_FILE);
@@ -231,35 +234,27 @@ export class KernelAudit {
     const lines = readFileSync(path, 'utf8')
       .split('\n')
       .filter((line) => line.trim() !== '');
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const done = db.prepare("SELECT 1 FROM audit_meta WHERE key = 'legacy_imported'").get();
-      if (!done) {
-        for (const line of lines) {
-          let entry: Record<string, unknown>;
-          try {
-            entry = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            entry = { type: 'unparsable', line: line.slice(0, MAX_ARGS_CHARS) };
-          }
-          const { type, ...data } = entry;
-          const resource =
-            typeof data.tool === 'string'
-              ? data.tool
-              : typeof data.host === 'string'
-                ? `${data.host}:${data.port}`
-                : '';
-          this.record('legacy', `legacy_${typeof type === 'string' ? type : 'entry'}`, data, resource);
+    // One transaction with the note that says so: no line is taken twice, also by two processes.
+    libsqlControlStores(db).transaction(({ audit }) => {
+      if (audit.note(LEGACY_NOTE) !== undefined) return;
+      for (const line of lines) {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          entry = { type: 'unparsable', line: line.slice(0, MAX_ARGS_CHARS) };
         }
-        db.prepare("INSERT INTO audit_meta (key, value) VALUES ('legacy_imported', ?)").run(
-          JSON.stringify({ lines: lines.length, at: new Date().toISOString() }),
-        );
+        const { type, ...data } = entry;
+        const resource =
+          typeof data.tool === 'string'
+            ? data.tool
+            : typeof data.host === 'string'
+              ? `${data.host}:${data.port}`
+              : '';
+        this.record('legacy', `legacy_${typeof type === 'string' ? type : 'entry'}`, data, resource);
       }
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+      audit.addNote(LEGACY_NOTE, JSON.stringify({ lines: lines.length, at: new Date().toISOString() }));
+    });
     renameSync(path, `${path}.imported`);
   }
 }

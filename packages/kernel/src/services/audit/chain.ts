@@ -1,11 +1,14 @@
 /**
- * The audit chain (Oxios's AuditTrail): an append-only hash chain in the kernel database. Each
- * append reads the head and writes the next entry under the database's write lock, so two
- * processes on one workspace extend one chain; inside a caller's transaction the entry commits
- * (or rolls back) with what it records. Beyond `maxEntries` the oldest entries are pruned and
+ * The audit chain (Oxios's AuditTrail): an append-only hash chain kept by the AuditStore (the
+ * kernel database's). Entries are hashed here, linked after the head this chain last saw; the
+ * store places them after the head it reads under its write lock and hashes again (the seal) any
+ * another process got ahead of, so two processes on one workspace extend one chain. Inside a
+ * caller's transaction the entry commits (or rolls back) with what it records. Beyond `maxEntries` the oldest entries are pruned and
  * a "pruned" marker keeps the hash the first remaining entry links to (nothing is rehashed).
  */
-import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import type { AuditSeal, AuditStore, ControlStoreGroup, StoredAuditEntry } from '@oxydra/types';
+import type { KernelDb } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 import { WriteBatch } from '../../store/write-batch.js';
 import { type AuditAction, type AuditEntry, canonicalJson, type EntryHasher, GENESIS } from './entry.js';
 import { type AuditAnchor, type VerifyReport, verifyRows } from './verify.js';
@@ -39,7 +42,8 @@ export interface PrunedMarker {
 }
 
 type Row = [number, string, string, string, string, string, string];
-const COLUMNS = 'seq, ts, actor, action, resource, prev_hash, hash';
+/** Entries read per store call by verify and export. */
+const PAGE = 1000;
 
 /** How an append is committed: now (default) or with the others of this tick (`grouped`). */
 export interface AppendOptions {
@@ -53,56 +57,42 @@ export interface AppendOptions {
 
 export class AuditChain {
   readonly #db: KernelDb;
+  readonly #stores: ControlStoreGroup<'sync'>;
+  readonly #store: AuditStore<'sync'>;
   readonly #hasher: EntryHasher;
   readonly #maxEntries: number;
   readonly #now: () => Date;
   readonly #batch: WriteBatch;
-  // Prepared once: an append is on the path of every tool call.
-  readonly #insert;
-  readonly #head;
-  readonly #first;
-  readonly #hashAt;
-  readonly #deleteThrough;
-  readonly #setPruned;
   /** Entries hashed but not yet committed, oldest first (they wait for the tick's commit). */
   #pending: AuditEntry[] = [];
+  /** The head as this chain last wrote or read it (undefined: not known, ask the store). */
+  #tail: AuditHead | null | undefined;
   /** Pruning runs when the newest seq reaches this (entries beyond the cap go in batches). */
   #pruneAt = 0;
 
   constructor(db: KernelDb, hasher: EntryHasher, options: { maxEntries: number; now?: () => Date }) {
     this.#db = db;
+    this.#stores = libsqlControlStores(db);
+    this.#store = this.#stores.audit;
     this.#hasher = hasher;
     this.#maxEntries = options.maxEntries;
     this.#now = options.now ?? (() => new Date());
     this.#batch = WriteBatch.of(db);
-    this.#insert = db.prepare(
-      'INSERT INTO audit_log (seq, ts, actor, action_type, action, resource, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.#head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').raw(true);
-    this.#first = db.prepare('SELECT MIN(seq) FROM audit_log').raw(true);
-    this.#hashAt = db.prepare('SELECT hash FROM audit_log WHERE seq = ?').raw(true);
-    this.#deleteThrough = db.prepare('DELETE FROM audit_log WHERE seq <= ?');
-    this.#setPruned = db.prepare(
-      "INSERT INTO audit_meta (key, value) VALUES ('pruned', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    );
   }
 
   /**
-   * Hashes and links the entry after the chain's head (the committed one, or the last entry
-   * waiting for this tick's commit). Without `grouped` it is committed before this returns.
+   * Hashes and links the entry after the chain's head (as last seen, or the last entry waiting
+   * for this tick's commit). Without `grouped` it is committed before this returns.
    */
   append(record: AuditRecord, options: AppendOptions = {}): AuditEntry {
     if (!options.grouped || this.#db.inTransaction) {
       // Committed now: with what waits (one transaction) or inside the caller's transaction.
       if (this.#pending.length > 0) this.#batch.flush();
-      return writeTransaction(this.#db, () => {
-        const entry = this.#link(record, this.#committedHead());
-        this.#write([entry]);
-        return entry;
-      });
+      const entry = this.#link(record, this.#lastSeen());
+      this.#stores.transaction(({ audit }) => this.#write(audit, [entry]));
+      return entry;
     }
-    const tail = this.#pending.at(-1) ?? this.#committedHead();
-    const entry = this.#link(record, tail);
+    const entry = this.#link(record, this.#pending.at(-1) ?? this.#lastSeen());
     if (this.#pending.push(entry) === 1) this.#batch.add(this.#job);
     return entry;
   }
@@ -133,30 +123,27 @@ export class AuditChain {
 
   /** The head on disk now, without committing what waits (anchor: after awaiting `committed()`). */
   durableHead(): AuditHead | undefined {
-    return this.#committedHead();
+    return this.#store.head();
   }
 
   readonly #job = {
-    write: () => {
-      // Under the write lock: another process may have appended since these were hashed; then
-      // they are linked again after its head (same objects, so callers see the final seq/hash).
-      const head = this.#committedHead();
-      const first = this.#pending[0];
-      if (first && (first.seq !== (head?.seq ?? 0) + 1 || first.prev_hash !== (head?.hash ?? GENESIS))) {
-        let tail = head;
-        for (const entry of this.#pending) {
-          Object.assign(entry, this.#link(entry, tail));
-          tail = entry;
-        }
-      }
-      this.#write(this.#pending);
-    },
+    // Inside the batch's transaction: the store links them after its head (same objects, so
+    // callers see the final seq/hash when another process appended since they were hashed).
+    write: () => this.#write(this.#store, this.#pending),
     done: (error: unknown) => {
       // Committed: they are in the table now. Rolled back: they wait for the next commit.
       if (error === undefined) this.#pending = [];
-      else this.#batch.add(this.#job);
+      else {
+        this.#tail = undefined;
+        this.#batch.add(this.#job);
+      }
     },
   };
+
+  #lastSeen(): AuditHead | undefined {
+    if (this.#tail === undefined) this.#tail = this.#store.head() ?? null;
+    return this.#tail ?? undefined;
+  }
 
   #link(record: AuditRecord, tail: AuditHead | undefined): AuditEntry {
     const seq = (tail?.seq ?? 0) + 1;
@@ -173,74 +160,86 @@ export class AuditChain {
   /** Each entry's canonical action text, as hashed (written as hashed, never re-encoded). */
   readonly #actionText = new WeakMap<AuditEntry, string>();
 
-  #write(entries: readonly AuditEntry[]): void {
-    for (const e of entries) {
-      const action = this.#actionText.get(e) ?? canonicalJson(e.action);
-      this.#insert.run(e.seq, e.ts, e.actor, e.action.type, action, e.resource, e.prev_hash, e.hash);
-    }
-    const last = entries.at(-1);
-    if (last) this.#prune(last.seq);
+  /** What the store hashes an entry it moved with: the same hash as #link's. */
+  readonly #seal: AuditSeal = (entry, seq, prevHash) =>
+    this.#hasher.hash(seq, entry.ts, entry.actor, entry.action, entry.resource, prevHash);
+
+  #write(store: AuditStore<'sync'>, entries: readonly AuditEntry[]): void {
+    if (entries.length === 0) return;
+    const stored = store.append(entries.map(this.#stored), this.#seal);
+    entries.forEach((entry, index) => {
+      const placed = stored[index]!;
+      if (placed.seq !== entry.seq || placed.hash !== entry.hash) {
+        Object.assign(entry, { seq: placed.seq, prev_hash: placed.prevHash, hash: placed.hash });
+      }
+    });
+    const last = entries.at(-1)!;
+    // Until the transaction ends this is only what this chain expects: a rollback is relinked.
+    this.#tail = { seq: last.seq, hash: last.hash };
+    this.#prune(store, last.seq);
   }
 
-  #committedHead(): AuditHead | undefined {
-    const row = this.#head.get() as [number, string] | undefined;
-    return row ? { seq: row[0], hash: row[1] } : undefined;
-  }
+  readonly #stored = (entry: AuditEntry): StoredAuditEntry => ({
+    seq: entry.seq,
+    ts: entry.ts,
+    actor: entry.actor,
+    actionType: entry.action.type,
+    action: this.#actionText.get(entry) ?? canonicalJson(entry.action),
+    resource: entry.resource,
+    prevHash: entry.prev_hash,
+    hash: entry.hash,
+  });
 
   /** The committed head (what waits for this tick's commit is committed first). */
   head(): AuditHead | undefined {
     this.#settle();
-    return this.#committedHead();
+    return this.#store.head();
   }
 
   count(): number {
     this.#settle();
-    return Number(this.#value('SELECT COUNT(*) FROM audit_log'));
+    return this.#store.count();
   }
 
   /** Oldest first; with `limit`, the newest `limit` entries (still oldest first). */
   list(filter: AuditFilter = {}): AuditEntry[] {
     this.#settle();
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.agent !== undefined) {
-      where.push('actor = ?');
-      args.push(filter.agent.includes(':') ? filter.agent : `agent:${filter.agent}`);
-    }
-    if (filter.since !== undefined) {
-      where.push('ts >= ?');
-      args.push(filter.since);
-    }
-    if (filter.type !== undefined) {
-      where.push('action_type = ?');
-      args.push(filter.type);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const limit = filter.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
-    const rows = this.#db
-      .prepare(`SELECT ${COLUMNS} FROM audit_log ${clause} ORDER BY seq DESC ${limit}`)
-      .raw(true)
-      .all(...args) as Row[];
-    return rows.reverse().map(entryOf);
+    const { agent, since, type, limit } = filter;
+    return this.#store
+      .find({
+        ...(agent !== undefined ? { actor: agent.includes(':') ? agent : `agent:${agent}` } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(type !== undefined ? { actionType: type } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      })
+      .map(entryOf);
   }
 
-  /** Every entry, oldest first, without holding them all in memory (export). */
+  /** Every entry, oldest first, a page at a time (export). */
   *entries(): Generator<AuditEntry> {
     this.#settle();
-    for (const row of this.#db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).raw(true).iterate()) {
-      yield entryOf(row as Row);
+    for (const row of this.#rows()) yield entryOf(row);
+  }
+
+  *#rows(): Generator<StoredAuditEntry> {
+    for (let after = 0; ; ) {
+      const page = this.#store.range(after, PAGE);
+      yield* page;
+      if (page.length < PAGE) return;
+      after = page.at(-1)!.seq;
     }
   }
 
   pruned(): PrunedMarker | undefined {
-    const value = this.#value("SELECT value FROM audit_meta WHERE key = 'pruned'");
-    return typeof value === 'string' ? (JSON.parse(value) as PrunedMarker) : undefined;
+    return this.#store.pruned();
   }
 
   verify(anchors: readonly AuditAnchor[] = []): VerifyReport {
     this.#settle();
-    const rows = this.#db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).raw(true).iterate();
-    return verifyRows(rows as Iterable<Row>, {
+    const rows = function* (entries: Iterable<StoredAuditEntry>): Generator<Row> {
+      for (const e of entries) yield [e.seq, e.ts, e.actor, e.action, e.resource, e.prevHash, e.hash];
+    };
+    return verifyRows(rows(this.#rows()), {
       hasher: this.#hasher,
       pruned: this.pruned(),
       anchors,
@@ -248,33 +247,19 @@ export class AuditChain {
     });
   }
 
-  /** The first column of the first row (libsql's pluck() is not reliable). */
-  #value(sql: string, ...args: unknown[]): unknown {
-    const row = this.#db
-      .prepare(sql)
-      .raw(true)
-      .get(...args) as unknown[] | undefined;
-    return row?.[0];
-  }
-
   /**
    * Beyond the cap the oldest entries go, in batches of a hundredth of the cap (one entry at a
-   * time cost a MIN(seq) query and three prepares on every append, and grew the process).
+   * time cost a query on every append, and grew the process).
    */
-  #prune(seq: number): void {
+  #prune(store: AuditStore<'sync'>, seq: number): void {
     const through = seq - this.#maxEntries;
     if (through < 1 || seq < this.#pruneAt) return;
     this.#pruneAt = seq + Math.max(1, Math.floor(this.#maxEntries / 100));
-    const first = Number((this.#first.get() as unknown[] | undefined)?.[0]);
-    if (first > through) return;
-    const hash = (this.#hashAt.get(through) as unknown[] | undefined)?.[0];
-    this.#deleteThrough.run(through);
-    const marker: PrunedMarker = { through, hash: String(hash), at: this.#now().toISOString() };
-    this.#setPruned.run(JSON.stringify(marker));
+    store.prune(through, this.#now().toISOString());
   }
 }
 
-function entryOf(row: Row): AuditEntry {
-  const [seq, ts, actor, action, resource, prev_hash, hash] = row;
-  return { seq, ts, actor, action: JSON.parse(action) as AuditAction, resource, prev_hash, hash };
+function entryOf(row: StoredAuditEntry): AuditEntry {
+  const { seq, ts, actor, action, resource, prevHash, hash } = row;
+  return { seq, ts, actor, action: JSON.parse(action) as AuditAction, resource, prev_hash: prevHash, hash };
 }

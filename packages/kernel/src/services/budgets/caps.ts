@@ -6,7 +6,8 @@
  * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap".
  */
 import type { AgentConfig } from '@oxydra/types';
-import type { KernelDb, KernelStatement } from '../../store/kernel-db.js';
+import type { KernelDb } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 import type { PeriodKind } from './periods.js';
 
 export const CAP_KEYS = ['daily_usd', 'monthly_usd', 'tokens_per_window', 'calls_per_window'] as const;
@@ -54,53 +55,12 @@ export function agentScope(agent: string): string {
 
 /**
  * Caps set with `oxydra budget set` (they win over the configuration until unset), asked before
- * every model call: kept per database and scope (reading them was 8% of a turn). The kernel's own
- * `setCap` forgets them at once; a change by another process (the CLI while a gateway runs) is
- * seen through SQLite's data_version, looked at no more than every CAPS_FRESH_MS.
+ * every model call: the spend store keeps them cached (store/libsql/spend.ts says how fresh).
  */
-export const CAPS_FRESH_MS = 250;
-
-interface CapCache {
-  query: KernelStatement;
-  version: { get(): unknown };
-  byScope: Map<string, Partial<Record<CapKey, number>>>;
-  dataVersion: unknown;
-  checkedAt: number;
-}
-
-const capCaches = new WeakMap<KernelDb, CapCache>();
+export { CAPS_FRESH_MS } from '../../store/libsql/spend.js';
 
 export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, number>> {
-  let cache = capCaches.get(db);
-  if (!cache) {
-    cache = {
-      query: db.prepare('SELECT key, value FROM budget_limits WHERE scope = ?').raw(true),
-      version: db.prepare('PRAGMA data_version').raw(true),
-      byScope: new Map(),
-      dataVersion: undefined,
-      checkedAt: Number.NEGATIVE_INFINITY,
-    };
-    capCaches.set(db, cache);
-  }
-  const now = performance.now();
-  if (now - cache.checkedAt >= CAPS_FRESH_MS) {
-    // Changes when another connection commits (any table): then the caps are read again.
-    const version = (cache.version.get() as unknown[] | undefined)?.[0];
-    if (version !== cache.dataVersion) cache.byScope.clear();
-    cache.dataVersion = version;
-    cache.checkedAt = now;
-  }
-  let caps = cache.byScope.get(scope);
-  if (!caps) {
-    caps = Object.fromEntries(cache.query.all(scope) as [CapKey, number][]);
-    cache.byScope.set(scope, caps);
-  }
-  return caps;
-}
-
-/** After a cap changed through this connection (SpendingLedger.setCap). */
-export function forgetCaps(db: KernelDb): void {
-  capCaches.get(db)?.byScope.clear();
+  return libsqlControlStores(db).spend.caps(scope) as Partial<Record<CapKey, number>>;
 }
 
 export function capsFor(

@@ -7,10 +7,11 @@
  * so caps survive restarts. A reservation held by a process that died expires.
  */
 import { randomUUID } from 'node:crypto';
-import { BudgetExceeded } from '@oxydra/types';
-import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
+import { BudgetExceeded, type SpendStore, type SpendTotals, type SpendUsed } from '@oxydra/types';
+import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 import { WriteBatch } from '../../store/write-batch.js';
-import { type Cap, type CapKey, forgetCaps, PERIOD_OF } from './caps.js';
+import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
 import { describeReset, type Period, periodOf } from './periods.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
@@ -25,13 +26,7 @@ export interface Reservation {
   targets: { scope: string; period: string }[];
 }
 
-export interface SpendRow {
-  scope: string;
-  period: string;
-  usd: number;
-  tokens: number;
-  calls: number;
-}
+export type SpendRow = SpendTotals;
 
 const usd = (amount: number) => `$${amount.toFixed(amount < 0.01 && amount > 0 ? 6 : 4)}`;
 const CAP_WORDS: Record<CapKey, string> = {
@@ -42,10 +37,14 @@ const CAP_WORDS: Record<CapKey, string> = {
 };
 
 export class SpendingLedger {
+  readonly #store: SpendStore<'sync'>;
+
   constructor(
     private readonly db: KernelDb,
     private readonly options: { windowSecs: number; now?: () => number },
-  ) {}
+  ) {
+    this.#store = libsqlControlStores(db).spend;
+  }
 
   now(): number {
     return this.options.now?.() ?? Date.now();
@@ -65,17 +64,20 @@ export class SpendingLedger {
     const targets = this.#targets(scopes, now, windowed);
     // Without caps nothing needs holding: the call is only recorded when it is settled.
     if (caps.length === 0) return { id: '', usd: 0, targets };
-    return writeTransaction(this.db, () => {
-      this.db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?').run(now);
-      for (const cap of caps) this.#check(cap, amount, now);
-      const id = randomUUID();
-      const insert = this.db.prepare(
-        'INSERT INTO budget_reservations (id, scope, period, usd, expires_at) VALUES (?, ?, ?, ?, ?)',
-      );
-      for (const target of targets)
-        insert.run(id, target.scope, target.period, amount, now + RESERVATION_TTL_MS);
-      return { id, usd: amount, targets };
-    });
+    const id = randomUUID();
+    const counted = caps.map((cap) => ({ scope: cap.scope, period: this.period(cap.key, now).key }));
+    // The store's write lock is taken before the first read (writeTransaction: BEGIN IMMEDIATE).
+    writeTransaction(this.db, () =>
+      this.#store.reserve(
+        { id, usd: amount, targets, expiresAt: now + RESERVATION_TTL_MS },
+        now,
+        counted,
+        (used) => {
+          for (const [index, cap] of caps.entries()) this.#check(cap, amount, now, used[index]!);
+        },
+      ),
+    );
+    return { id, usd: amount, targets };
   }
 
   /**
@@ -119,15 +121,8 @@ export class SpendingLedger {
 
   readonly #job = {
     write: () => {
-      this.#settle ??= this.db.prepare(
-        `INSERT INTO budget_spend (scope, period, usd, tokens, calls) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (scope, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, calls = calls + excluded.calls`,
-      );
-      this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
       const { releases, spend, records } = this.#pending;
-      for (const id of releases) this.#release.run(id);
-      for (const row of spend.values())
-        this.#settle.run(row.scope, row.period, row.usd, row.tokens, row.calls);
+      this.#store.settle(releases, [...spend.values()]);
       // The usage log's rows are entered once: a retried settle does not enter them again.
       this.#pending.records = [];
       for (const record of records) record();
@@ -148,84 +143,48 @@ export class SpendingLedger {
     },
   };
 
-  #settle: KernelStatement | undefined;
-  #release: KernelStatement | undefined;
-
   /** A call that never happened (or failed without usage): its reservation is returned whole. */
   release(reservation: Reservation): void {
-    if (reservation.id === '') return;
-    this.#release ??= this.db.prepare('DELETE FROM budget_reservations WHERE id = ?');
-    this.#release.run(reservation.id);
+    if (reservation.id !== '') this.#store.release(reservation.id);
+  }
+
+  /** The period keys a cap counts in now: day, month and the window (budget show, reset). */
+  #currentPeriods(now: number): string[] {
+    return (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
+      (key) => this.period(key, now).key,
+    );
   }
 
   /** Spend in the current periods, per scope (all scopes, or those starting with `prefix`). */
   current(scopePrefix = ''): SpendRow[] {
     WriteBatch.of(this.db).flush();
-    const now = this.now();
-    const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
-      (key) => this.period(key, now).key,
-    );
-    return this.db
-      .prepare(
-        `SELECT scope, period, usd, tokens, calls FROM budget_spend
-         WHERE period IN (?, ?, ?) AND substr(scope, 1, ?) = ? ORDER BY scope, period`,
-      )
-      .all(...periods, scopePrefix.length, scopePrefix) as SpendRow[];
+    return this.#store.totals(this.#currentPeriods(this.now()), scopePrefix);
   }
 
   /** Forgets the current periods' spend of a scope; returns the rows removed. */
   reset(scope: string): number {
-    const now = this.now();
-    const periods = (['daily_usd', 'monthly_usd', 'calls_per_window'] as const).map(
-      (key) => this.period(key, now).key,
-    );
-    return Number(
-      this.db
-        .prepare('DELETE FROM budget_spend WHERE scope = ? AND period IN (?, ?, ?)')
-        .run(scope, ...periods).changes,
-    );
+    return this.#store.reset(scope, this.#currentPeriods(this.now()));
   }
 
   /** Scopes with a cap set by `oxydra budget set`. */
   scopesWithCaps(): string[] {
-    return (this.db.prepare('SELECT DISTINCT scope FROM budget_limits').raw(true).all() as [string][]).map(
-      (row) => row[0],
-    );
+    return this.#store.scopesWithCaps();
   }
 
   setCap(scope: string, key: CapKey, value: number | undefined): void {
-    forgetCaps(this.db);
-    if (value === undefined)
-      this.db.prepare('DELETE FROM budget_limits WHERE scope = ? AND key = ?').run(scope, key);
-    else
-      this.db
-        .prepare(
-          'INSERT INTO budget_limits (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value',
-        )
-        .run(scope, key, value);
+    this.#store.setCap(scope, key, value);
   }
 
   /** Spent plus reserved by others, for one cap now. */
   used(cap: Cap, now = this.now()): { spent: number; reserved: number; period: Period } {
     if (!this.db.inTransaction) WriteBatch.of(this.db).flush();
     const period = this.period(cap.key, now);
-    const row = this.db
-      .prepare('SELECT usd, tokens, calls FROM budget_spend WHERE scope = ? AND period = ?')
-      .raw(true)
-      .get(cap.scope, period.key) as [number, number, number] | undefined;
-    const held = this.db
-      .prepare(
-        'SELECT COALESCE(SUM(usd), 0), COUNT(*) FROM budget_reservations WHERE scope = ? AND period = ? AND expires_at > ?',
-      )
-      .raw(true)
-      .get(cap.scope, period.key, now) as [number, number];
-    if (cap.key === 'calls_per_window') return { spent: row?.[2] ?? 0, reserved: held[1], period };
-    if (cap.key === 'tokens_per_window') return { spent: row?.[1] ?? 0, reserved: 0, period };
-    return { spent: row?.[0] ?? 0, reserved: held[0], period };
+    return { ...measured(cap, this.#store.used({ scope: cap.scope, period: period.key }, now)), period };
   }
 
-  #check(cap: Cap, amount: number, now: number): void {
-    const { spent, reserved, period } = this.used(cap, now);
+  #check(cap: Cap, amount: number, now: number, used: SpendUsed): void {
+    const { spent, reserved } = measured(cap, used);
+    const period = this.period(cap.key, now);
     const next = cap.key === 'calls_per_window' ? 1 : cap.key === 'tokens_per_window' ? 0 : amount;
     const over = cap.key === 'tokens_per_window' ? spent >= cap.limit : spent + reserved + next > cap.limit;
     if (!over) return;
@@ -249,4 +208,11 @@ export class SpendingLedger {
     if (windowed) periods.push(this.period('calls_per_window', now));
     return scopes.flatMap((scope) => periods.map((period) => ({ scope, period: period.key })));
   }
+}
+
+/** What a cap counts of a (scope, period)'s use: dollars, calls or tokens, and what is held. */
+function measured(cap: Cap, used: SpendUsed): { spent: number; reserved: number } {
+  if (cap.key === 'calls_per_window') return { spent: used.calls, reserved: used.reservedCalls };
+  if (cap.key === 'tokens_per_window') return { spent: used.tokens, reserved: 0 };
+  return { spent: used.usd, reserved: used.reservedUsd };
 }

@@ -3,8 +3,9 @@
  * session, over a time range (`oxydra costs`, `GET /api/v1/costs`, the dashboard's charts).
  * Calls whose model has no known price are counted apart (unknown_cost_calls), never as $0.
  */
-import { UsageError } from '@oxydra/types';
+import { UsageError, type UsageTotals } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 
 export const COST_GROUPS = ['day', 'agent', 'model', 'user', 'session'] as const;
 export type CostGroup = (typeof COST_GROUPS)[number];
@@ -55,27 +56,14 @@ export interface CostCalls {
   report(query?: CostQuery): CostReport;
 }
 
-const KEY_SQL: Record<CostGroup, string> = {
-  day: "strftime('%Y-%m-%d', ts / 1000, 'unixepoch')",
-  agent: "COALESCE(agent_name, '(' || kind || ')')",
-  model: "COALESCE(provider || '/', '') || COALESCE(model, '(unknown)')",
-  user: 'user_id',
-  session: "COALESCE(session_id, '(none)')",
-};
-
-const SUMS = `COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
-  COALESCE(SUM(cache_read_tokens), 0), TOTAL(cost_usd), COALESCE(SUM(cost_usd IS NULL), 0)`;
-
-type SumRow = [number, number, number, number, number, number];
-
-function totalsOf(row: SumRow): CostTotals {
+function totalsOf(sums: UsageTotals): CostTotals {
   return {
-    calls: row[0],
-    input_tokens: row[1],
-    output_tokens: row[2],
-    cache_read_tokens: row[3],
-    cost_usd: row[4],
-    unknown_cost_calls: row[5],
+    calls: sums.calls,
+    input_tokens: sums.inputTokens,
+    output_tokens: sums.outputTokens,
+    cache_read_tokens: sums.cacheReadTokens,
+    cost_usd: sums.costUsd,
+    unknown_cost_calls: sums.unknownCostCalls,
   };
 }
 
@@ -99,40 +87,20 @@ export function costCalls(db: KernelDb, beforeRead?: () => void): CostCalls {
       }
       const since = query.since !== undefined ? timeOf(query.since, 'since') : undefined;
       const until = query.until !== undefined ? timeOf(query.until, 'until') : undefined;
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (since !== undefined) {
-        where.push('ts >= ?');
-        params.push(since);
-      }
-      if (until !== undefined) {
-        where.push('ts < ?');
-        params.push(until);
-      }
-      if (query.userId !== undefined) {
-        where.push('user_id = ?');
-        params.push(query.userId);
-      }
       beforeRead?.();
-      const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      const order = by === 'day' ? 'key ASC' : '6 DESC, 2 DESC, key ASC';
-      const grouped = db
-        .prepare(
-          `SELECT ${KEY_SQL[by]} AS key, ${SUMS} FROM usage_log ${filter} GROUP BY key ORDER BY ${order}`,
-        )
-        .raw(true)
-        .all(...params) as [string, ...SumRow][];
-      const total = db
-        .prepare(`SELECT ${SUMS} FROM usage_log ${filter}`)
-        .raw(true)
-        .get(...params) as SumRow;
+      const { rows, totals } = libsqlControlStores(db).usage.report({
+        by,
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+        ...(query.userId !== undefined ? { userId: query.userId } : {}),
+      });
       return {
         by,
         ...(since !== undefined ? { since: new Date(since).toISOString() } : {}),
         ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
         ...(query.userId !== undefined ? { userId: query.userId } : {}),
-        rows: grouped.map(([key, ...sums]) => ({ key, ...totalsOf(sums) })),
-        totals: totalsOf(total),
+        rows: rows.map(({ key, ...sums }) => ({ key, ...totalsOf(sums) })),
+        totals: totalsOf(totals),
       };
     },
   };

@@ -11,8 +11,9 @@
  * the ledger's spend: caps stay exact). Growth is bounded by age and count ([budgets]
  * usage_log_days, usage_log_max_rows), pruned on a process's first batch and every 1,000th row.
  */
-import type { Usage } from '@oxydra/types';
-import { type KernelDb, type KernelStatement, writeTransaction } from '../../store/kernel-db.js';
+import type { StoredUsage, Usage, UsageStore } from '@oxydra/types';
+import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import { libsqlControlStores } from '../../store/libsql/control.js';
 import { LOCAL_USER } from '../budgets/caps.js';
 
 /** What a row records: an agent's model call, a rolling summary, a remote A2A agent's reported cost, an embedding request. */
@@ -46,11 +47,9 @@ export interface UsageLogOptions {
 const PRUNE_EVERY = 1000;
 const DAY_MS = 86_400_000;
 
-type Row = [number, UsageKind, ...(string | number | null)[]];
-
 export class UsageLog {
-  #insert: KernelStatement | undefined;
-  #pending: Row[] = [];
+  readonly #store: UsageStore<'sync'>;
+  #pending: StoredUsage[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #written = 0;
   #closed = false;
@@ -58,27 +57,29 @@ export class UsageLog {
   constructor(
     private readonly db: KernelDb,
     private readonly options: UsageLogOptions,
-  ) {}
+  ) {
+    this.#store = libsqlControlStores(db).usage;
+  }
 
   /**
    * Enters one call. Inside a write transaction (a settle) a full batch is written as part of
    * it; otherwise the row waits for the next settle or the timer.
    */
   record(kind: UsageKind, source: UsageSource, usage: Usage): void {
-    this.#pending.push([
-      this.options.now?.() ?? Date.now(),
+    this.#pending.push({
+      ts: this.options.now?.() ?? Date.now(),
       kind,
-      source.agentId ?? null,
-      source.agentName ?? null,
-      source.userId ?? LOCAL_USER,
-      source.sessionId ?? null,
-      source.provider ?? null,
-      source.model ?? null,
-      usage.inputTokens ?? 0,
-      usage.outputTokens ?? 0,
-      usage.cacheReadTokens ?? 0,
-      usage.costUsd ?? null,
-    ]);
+      agentId: source.agentId ?? null,
+      agentName: source.agentName ?? null,
+      userId: source.userId ?? LOCAL_USER,
+      sessionId: source.sessionId ?? null,
+      provider: source.provider ?? null,
+      model: source.model ?? null,
+      inputTokens: usage.inputTokens ?? 0,
+      outputTokens: usage.outputTokens ?? 0,
+      cacheReadTokens: usage.cacheReadTokens ?? 0,
+      costUsd: usage.costUsd ?? null,
+    });
     if (this.#closed) this.flush();
     else if (this.#pending.length >= (this.options.batch ?? 32) && this.db.inTransaction) this.#write();
     else if (this.#timer === undefined) {
@@ -112,22 +113,12 @@ export class UsageLog {
     const before = this.#written;
     if (before === 0 || Math.floor((before + rows.length) / PRUNE_EVERY) > Math.floor(before / PRUNE_EVERY))
       this.prune();
-    this.#insert ??= this.db.prepare(
-      `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
-         input_tokens, output_tokens, cache_read_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const row of rows) this.#insert.run(...row);
+    this.#store.insert(rows);
     this.#written += rows.length;
   }
 
   /** Removes rows older than the retention and beyond the row limit; returns how many. */
   prune(now = this.options.now?.() ?? Date.now()): number {
-    const old = this.db
-      .prepare('DELETE FROM usage_log WHERE ts < ?')
-      .run(now - this.options.retentionDays * DAY_MS).changes;
-    const extra = this.db
-      .prepare('DELETE FROM usage_log WHERE id <= (SELECT MAX(id) FROM usage_log) - ?')
-      .run(this.options.maxRows).changes;
-    return Number(old) + Number(extra);
+    return this.#store.prune(now - this.options.retentionDays * DAY_MS, this.options.maxRows);
   }
 }

@@ -43,6 +43,9 @@ export function asyncControlStores(db: KernelDb): ControlStoreGroup<'async'> {
     tokens: asyncStore(sync.tokens, turns),
     approvals: asyncStore(sync.approvals, turns),
     schedules: asyncStore(sync.schedules, turns),
+    audit: asyncStore(sync.audit, turns),
+    spend: asyncStore(sync.spend, turns),
+    usage: asyncStore(sync.usage, turns),
   });
   // Inside a transaction the calls run at once: the transaction holds the turn already.
   const bound = view(now);

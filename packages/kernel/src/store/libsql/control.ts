@@ -1,14 +1,17 @@
 /**
  * The kernel database's control stores as one group (ControlStoreGroup, @oxydra/types): tokens,
- * the approvals queue and schedules on the database's one connection, so a transaction binds them simply
- * by being open on it, and the services' audit entries (the audit chain writes to the same
- * connection) commit with them. One group per database: statements are prepared once.
+ * the approvals queue, schedules, the audit chain, spend and the usage log on the database's one connection, so a
+ * transaction binds them simply by being open on it, and the services' audit entries commit with
+ * what they record. One group per database: statements are prepared once.
  */
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 import { type KernelDb, writeTransaction } from '../kernel-db.js';
 import { LibsqlApprovalStore } from './approvals.js';
+import { LibsqlAuditStore } from './audit.js';
 import { LibsqlScheduleStore } from './schedules.js';
+import { LibsqlSpendStore } from './spend.js';
 import { LibsqlTokenStore } from './tokens.js';
+import { LibsqlUsageStore } from './usage.js';
 
 const groups = new WeakMap<KernelDb, ControlStoreGroup<'sync'>>();
 
@@ -19,6 +22,9 @@ export function libsqlControlStores(db: KernelDb): ControlStoreGroup<'sync'> {
       tokens: new LibsqlTokenStore(db),
       approvals: new LibsqlApprovalStore(db),
       schedules: new LibsqlScheduleStore(db),
+      audit: new LibsqlAuditStore(db),
+      spend: new LibsqlSpendStore(db),
+      usage: new LibsqlUsageStore(db),
     };
     group = { ...stores, transaction: (fn) => writeTransaction(db, () => fn(stores)) };
     groups.set(db, group);

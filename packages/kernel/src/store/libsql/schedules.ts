@@ -6,11 +6,8 @@
  * second time). Statements are prepared once per store.
  */
 import type { NewRun, RunEnd, ScheduleStore, StoredRun, StoredSchedule } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../kernel-db.js';
+import { atomically, type KernelDb } from '../kernel-db.js';
 import { type RunRow, runOf, type ScheduleRow, scheduleOf } from './schedule-records.js';
-
-/** One atomic unit: a write transaction of its own, or part of the group transaction open on the connection. */
-const atomically = <T>(db: KernelDb, fn: () => T): T => (db.inTransaction ? fn() : writeTransaction(db, fn));
 
 const FIELDS = `name = @name, agent = @agent, prompt = @prompt, kind = @kind, spec = @spec, timezone = @timezone,
   enabled = @enabled, next_run_at = @next_run_at, anchor_at = @anchor_at, consecutive_failures = @consecutive_failures,

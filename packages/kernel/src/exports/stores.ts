@@ -1,0 +1,16 @@
+/**
+ * `@oxydra/kernel/stores`: the kernel database's stores, the embedded default of the store
+ * contracts in @oxydra/types (tokens, approvals, schedules and run claims, the audit chain,
+ * spend and the usage log), for another backend's package (PostgreSQL, issue 33) and its
+ * contract tests: the sync group the services use, its async view (the contract's shape), and
+ * each store on its own.
+ */
+export { BUSY_TIMEOUT_MS, type KernelDb, kernelDbPath, openKernelDb } from '../store/kernel-db.js';
+export { LibsqlApprovalStore } from '../store/libsql/approvals.js';
+export { asyncControlStores } from '../store/libsql/async-view.js';
+export { LibsqlAuditStore } from '../store/libsql/audit.js';
+export { libsqlControlStores } from '../store/libsql/control.js';
+export { LibsqlScheduleStore } from '../store/libsql/schedules.js';
+export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/spend.js';
+export { LibsqlTokenStore } from '../store/libsql/tokens.js';
+export { LibsqlUsageStore } from '../store/libsql/usage.js';
