@@ -22,11 +22,7 @@ export function setErrorReplies(app: FastifyInstance, log: GatewayLogger, maxBod
   );
 }
 
-function fastifyErrorReply(
-  reply: FastifyReply,
-  error: FastifyError,
-  maxBodyBytes: number,
-): FastifyReply {
+function fastifyErrorReply(reply: FastifyReply, error: FastifyError, maxBodyBytes: number): FastifyReply {
   const status = error.statusCode ?? 500;
   if (error.validation) return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
   switch (error.code) {
