@@ -23,8 +23,10 @@ export interface ApiDoor {
 export function mountApi(app: FastifyInstance, kernel: Kernel, options: ApiDoorOptions): ApiDoor {
   let built: Promise<FastifyInstance> | undefined;
   const api = () => {
-    built ??= import('./instance.js').then(({ buildApiInstance }) => buildApiInstance(kernel, options));
-    // A failed build (it should not fail) is tried again by the next request, not kept.
+    if (built) return built;
+    built = import('./instance.js').then(({ buildApiInstance }) => buildApiInstance(kernel, options));
+    // A failed build (it should not fail; its request gets the 500) is tried again by the next
+    // request, not kept.
     built.catch(() => {
       built = undefined;
     });
@@ -48,7 +50,8 @@ export function mountApi(app: FastifyInstance, kernel: Kernel, options: ApiDoorO
   });
   return {
     async close() {
-      if (built) await (await built).close();
+      const instance = await built?.catch(() => undefined);
+      await instance?.close();
     },
   };
 }
