@@ -8,16 +8,16 @@
  */
 import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify from 'fastify';
 import { registerA2aRoutes } from './a2a/route.js';
-import { registerApi } from './api/index.js';
+import { mountApi } from './api/door.js';
 import { isPublicRoute, originAllowed, presentedToken, selectProtocol, TokenCheck } from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
 import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
-import { fastifyErrorReply } from './http/fastify-errors.js';
+import { setErrorReplies } from './http/fastify-errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
@@ -162,14 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (moved !== undefined) return replyError(reply, 503, 'workspace_moved', moved);
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status >= 500 && !error.validation) log('error', 'request failed', { error: String(error) });
-    return fastifyErrorReply(reply, error, limits.maxFrameBytes);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
-  );
+  setErrorReplies(app, log, limits.maxFrameBytes);
 
   const guardian = startGuardian(
     kernel,
@@ -192,11 +185,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
   const sockets = registerWebSocketRoute(app, hub);
-  registerApi(app, kernel, {
+  const api = mountApi(app, kernel, {
     loginCodes,
     clients: () => sockets.connections.size,
     keepAliveMs: limits.sseKeepAliveMs,
     trust: options.trust,
+    log,
+    maxBodyBytes: limits.maxFrameBytes,
   });
   stopScheduler =
     kernel.config.scheduler.enabled && options.scheduler !== false
@@ -240,6 +235,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await a2a?.closeAll();
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
         await app.close();
+        await api.close();
       })();
       return closing;
     },

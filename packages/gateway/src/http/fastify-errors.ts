@@ -3,14 +3,26 @@
  * gateway's one-line OpenAI-shaped errors. Its internal FST_ERR_* codes and messages never reach
  * a client: they name Fastify internals, not what the client should do.
  */
-import type { FastifyError, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { GatewayLogger } from '../types.js';
 import { replyError } from './reply-error.js';
 
-export function fastifyErrorReply(
-  reply: FastifyReply,
-  error: FastifyError,
-  maxBodyBytes: number,
-): FastifyReply {
+/**
+ * The gateway's error and not-found answers, on the server and on the REST API's own instance
+ * (api-door.ts) alike, so a client cannot tell which of them answered.
+ */
+export function setErrorReplies(app: FastifyInstance, log: GatewayLogger, maxBodyBytes: number): void {
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500 && !error.validation) log('error', 'request failed', { error: String(error) });
+    return fastifyErrorReply(reply, error, maxBodyBytes);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
+  );
+}
+
+function fastifyErrorReply(reply: FastifyReply, error: FastifyError, maxBodyBytes: number): FastifyReply {
   const status = error.statusCode ?? 500;
   if (error.validation) return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
   switch (error.code) {
