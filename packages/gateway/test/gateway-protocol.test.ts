@@ -1,6 +1,7 @@
 /** The WebSocket protocol v2 against a real gateway on a real kernel: hello, turns, fan-out, cancel, sessions. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types/gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -432,15 +433,19 @@ describe('limits', () => {
       sendTurn(client, ack.payload.session.session_id, `p${i}`);
     });
     await sessions[0]!.client.take('turn_started');
+    // turn_started can reach the client before the model call (the session's write commits on
+    // the next tick), so wait for p0's call itself.
+    await pollUntil(() => gates.has('p0'), "p0's model call");
     // The others are accepted but wait: no turn_started yet, and their prompts have not reached the runner.
     expect(runner.calls.map((r) => r.prompt)).toEqual(['p0']);
     expect(sessions[1]!.client.frames.some((f) => f.type === 'turn_started')).toBe(false);
     gates.get('p0')!.release();
     await sessions[1]!.client.take('turn_started');
+    await pollUntil(() => gates.has('p1'), "p1's model call");
     expect(runner.calls.map((r) => r.prompt)).toEqual(['p0', 'p1']);
     gates.get('p1')!.release();
     await sessions[2]!.client.take('turn_started');
-    gates.get('p2')!.release();
+    (await pollUntil(() => gates.get('p2'), "p2's model call")).release();
     await sessions[2]!.client.take('turn_completed');
   });
 
