@@ -217,7 +217,7 @@ describe('the code cache of the CommonJS bundle', () => {
     env.asCommand = true;
     const stopped = async (daemon: GatewayDaemon) => {
       daemon.kill('SIGTERM');
-      expect(await daemon.exited).toBe(0);
+      expect(await daemon.exited, daemon.stderr.slice(-3000)).toBe(0);
       return daemon.stderr;
     };
     expect(wrote(await stopped(await GatewayDaemon.start(env)))).not.toBeNull();

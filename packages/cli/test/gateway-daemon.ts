@@ -28,7 +28,13 @@ export class GatewayDaemon {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        // A process ended by a signal has no code: say which, so a failed exit check shows it.
+        if (signal) this.stderr += `\n[ended by ${signal}]\n`;
+        resolve(code);
+      }),
+    );
   }
 
   /** Starts `oxydra gateway --bind 127.0.0.1:0 --log-format json` and waits until it listens. */
