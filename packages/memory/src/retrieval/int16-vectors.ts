@@ -89,10 +89,21 @@ export class Int16Vectors {
     if (norm === 0 || queryNorm === 0) return Number.NaN;
     const values = this.values;
     const dims = this.dimensions;
-    const base = slot * dims;
-    let dot = 0;
-    for (let i = 0; i < dims; i++) dot += values[base + i]! * query[i]!;
-    return (dot * this.scales[slot]!) / (norm * queryNorm);
+    // Four accumulators: the adds no longer wait on each other (the rerank's hot loop).
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let o = slot * dims;
+    let i = 0;
+    for (const end = dims - (dims & 3); i < end; i += 4, o += 4) {
+      d0 += values[o]! * query[i]!;
+      d1 += values[o + 1]! * query[i + 1]!;
+      d2 += values[o + 2]! * query[i + 2]!;
+      d3 += values[o + 3]! * query[i + 3]!;
+    }
+    for (; i < dims; i++, o++) d0 += values[o]! * query[i]!;
+    return ((d0 + d1 + d2 + d3) * this.scales[slot]!) / (norm * queryNorm);
   }
 }
 
