@@ -61,6 +61,10 @@ describe('Int16Vectors', () => {
     expect(store.similarity(3, query, norm)).toBeCloseTo(cosine(query, a), 5);
     store.set(2, vectorBlob(new Float32Array(64)));
     expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.has(2)).toBe(true);
+    store.unset(2);
+    expect(store.has(2)).toBe(false);
+    expect(store.similarity(2, query, norm)).toBeNaN();
   });
 
   it('refuses to grow past its budget', () => {
@@ -90,7 +94,7 @@ describe('vector candidates reranked in memory', () => {
       const [vector] = await embedder.embed([query]);
       const fromMemory = await vectorCandidates(db.client, inMemory, vector!, 32, NO_FILTER);
       const fromSql = await vectorCandidates(db.client, inSql, vector!, 32, NO_FILTER);
-      expect(inSql.rerank(vector!, [1], 1)).toBeUndefined();
+      expect(await inSql.rerank(vector!, [1], 1)).toBeUndefined();
       expect(fromMemory.size).toBeGreaterThan(0);
       expect([...fromMemory.keys()]).toEqual([...fromSql.keys()]);
       for (const [chunk, similarity] of fromSql) {
@@ -124,5 +128,14 @@ describe('vector candidates reranked in memory', () => {
     for (let i = 0; i < 60; i += 3) await retriever.removeSource('note', `note-${i}`);
     await expectSameAsSql(inMemory, inSql, queries);
     expect(inMemory.size).toBe(40);
+    // Rows added after the first load arrive with their vectors (the first load read none).
+    for (let i = 60; i < 70; i++) {
+      await retriever.indexNote({
+        id: `note-${i}`,
+        content: `${Array.from({ length: 6 }, pick).join(' ')} ${i}.`,
+      });
+    }
+    await expectSameAsSql(inMemory, inSql, queries);
+    expect(inMemory.size).toBe(50);
   });
 });

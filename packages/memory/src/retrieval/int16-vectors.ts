@@ -16,11 +16,13 @@
 /** Most bytes the copies may take: 64 MiB holds ~129k vectors of 256 dimensions. */
 export const QUANTIZED_BUDGET_BYTES = 64 * 1024 * 1024;
 
+const NOT_READ = -1;
+
 export class Int16Vectors {
   private values = new Int16Array(0);
   /** Per slot: the factor that turns the int16 values back into the float ones. */
   private scales = new Float32Array(0);
-  /** Per slot: the float vector's norm (0 for a vector that could not be read). */
+  /** Per slot: the float vector's norm (0: could not be read; NOT_READ: not read yet). */
   private norms = new Float32Array(0);
 
   constructor(
@@ -75,6 +77,16 @@ export class Int16Vectors {
     this.norms[slot] = Math.sqrt(squares);
   }
 
+  /** `slot` holds a vector whose copy was not read yet. */
+  unset(slot: number): void {
+    this.norms[slot] = NOT_READ;
+  }
+
+  /** Whether `slot`'s copy was read (set since its last unset). */
+  has(slot: number): boolean {
+    return this.norms[slot] !== NOT_READ;
+  }
+
   /** Slot `from`'s vector copied into slot `to` (the cache keeps its slots dense). */
   move(from: number, to: number): void {
     const dims = this.dimensions;
@@ -86,7 +98,7 @@ export class Int16Vectors {
   /** Cosine similarity of `query` (whose norm is `queryNorm`) with the vector in `slot`; NaN if none. */
   similarity(slot: number, query: Float32Array, queryNorm: number): number {
     const norm = this.norms[slot]!;
-    if (norm === 0 || queryNorm === 0) return Number.NaN;
+    if (norm <= 0 || queryNorm === 0) return Number.NaN;
     const values = this.values;
     const dims = this.dimensions;
     // Four accumulators: the adds no longer wait on each other (the rerank's hot loop).

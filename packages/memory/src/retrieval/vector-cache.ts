@@ -106,10 +106,13 @@ export class VectorCache {
       [
         "SELECT name, seq FROM sqlite_sequence WHERE name IN ('chunk_vectors', 'chunk_vector_tombstones')",
         {
-          sql: `SELECT v.id, v.chunk_id, v.code, v.vector, c.source_type, c.user_id, c.session_id, c.tags
+          // A first load leaves the float vectors out (100 MB at 100k chunks of 256 dimensions):
+          // rerank reads them when they first meet a pool. Rows added later come with theirs.
+          sql: `SELECT v.id, v.chunk_id, v.code, CASE WHEN ? THEN v.vector END AS vector,
+                       c.source_type, c.user_id, c.session_id, c.tags
                 FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
                 WHERE v.id > ? AND v.model_id = ? AND v.dims = ? ORDER BY v.id`,
-          args: [this.lastVectorId, this.modelId, this.dimensions],
+          args: [this.lastVectorId < 0 ? 0 : 1, this.lastVectorId, this.modelId, this.dimensions],
         },
         {
           sql: 'SELECT vector_id FROM chunk_vector_tombstones WHERE seq > ? ORDER BY seq',
@@ -169,17 +172,37 @@ export class VectorCache {
   /**
    * chunk id → cosine similarity of `query` with each of `vectorIds` (from search), the best
    * `limit`, computed on the int16 copies; undefined when the cache holds none (too large an
-   * index): the caller reranks in SQL. Rows deleted since the search are left out.
+   * index): the caller reranks in SQL. Copies not read yet (first load) are read now, once.
+   * Rows deleted since the search are left out.
    */
-  rerank(query: Float32Array, vectorIds: readonly number[], limit: number): Map<number, number> | undefined {
-    const exact = this.rerankCopies;
-    if (exact === undefined) return undefined;
+  async rerank(
+    query: Float32Array,
+    vectorIds: readonly number[],
+    limit: number,
+  ): Promise<Map<number, number> | undefined> {
+    const copies = this.rerankCopies;
+    if (copies === undefined) return undefined;
+    const missing = vectorIds.filter((id) => {
+      const slot = this.slotOf.get(id);
+      return slot !== undefined && !copies.has(slot);
+    });
+    if (missing.length > 0) {
+      const read = await this.client.execute({
+        sql: 'SELECT id, vector FROM chunk_vectors WHERE id IN (SELECT value FROM json_each(?))',
+        args: [JSON.stringify(missing)],
+      });
+      // Slots may have moved while reading: looked up again.
+      for (const row of read.rows) {
+        const slot = this.slotOf.get(toNumber(row.id));
+        if (slot !== undefined) copies.set(slot, toBytes(row.vector));
+      }
+    }
     const queryNorm = vectorNorm(query);
     const top = new TopK(limit);
     for (const vectorId of vectorIds) {
       const slot = this.slotOf.get(vectorId);
-      if (slot === undefined) continue;
-      const similarity = exact.similarity(slot, query, queryNorm);
+      if (slot === undefined || !copies.has(slot)) continue;
+      const similarity = copies.similarity(slot, query, queryNorm);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
@@ -217,7 +240,8 @@ export class VectorCache {
     this.vectorIds[slot] = vectorId;
     this.chunkIds[slot] = toNumber(row.chunk_id);
     this.codes.set(code, slot * this.bytes);
-    this.rerankCopies?.set(slot, toBytes(row.vector));
+    if (row.vector === null) this.rerankCopies?.unset(slot);
+    else this.rerankCopies?.set(slot, toBytes(row.vector));
     this.sources[slot] = row.source_type === 'conversation' ? CONVERSATION : NOTE;
     this.users[slot] = this.userIds.id(typeof row.user_id === 'string' ? row.user_id : null);
     this.sessions[slot] = this.sessionIds.id(typeof row.session_id === 'string' ? row.session_id : null);

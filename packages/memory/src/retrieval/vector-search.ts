@@ -32,7 +32,7 @@ export async function vectorCandidates(
   await cache.refresh();
   const pool = cache.search(query, Math.max(MIN_POOL, limit * POOL_FACTOR), filter);
   if (pool.length === 0) return new Map();
-  const inMemory = cache.rerank(query, pool, limit);
+  const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
   const exact = await client.execute({
     sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
