@@ -13,7 +13,10 @@
  * reranks in SQL as before, so a very large index costs no more memory than the codes.
  */
 
-/** Most bytes the copies may take: 64 MiB holds ~129k vectors of 256 dimensions. */
+/**
+ * Most bytes the copies' room may take. The cache grows its room in powers of two, so this
+ * holds 65,536 vectors of 256 dimensions (16,384 of 1,536).
+ */
 export const QUANTIZED_BUDGET_BYTES = 64 * 1024 * 1024;
 
 const NOT_READ = -1;
