@@ -1,6 +1,8 @@
 /** The full-text half: safe MATCH expressions from any input, and dropping common words. */
+import type { InStatement } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
+import { CommonWords } from '../src/retrieval/common-words.js';
 import { ftsTerms } from '../src/retrieval/fts-query.js';
 import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/retrieval/fts-search.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
@@ -29,6 +31,16 @@ const HOSTILE = [
   '\u0000 \u202e deploy',
   'café naïve 東京 😀',
 ];
+
+/** Note chunks with no vectors, straight into the table: enough of them to make words common. */
+function chunkRows(count: number, text: (i: number) => string): InStatement[] {
+  const now = new Date().toISOString();
+  return Array.from({ length: count }, (_, i) => ({
+    sql: `INSERT INTO chunks (source_type, source_id, ordinal, text, content_hash, tags, created_at)
+          VALUES ('note', ?, 0, ?, ?, '[]', ?)`,
+    args: [`note-${i}`, text(i), `h${i}`, now],
+  }));
+}
 
 describe('buildFtsQuery', () => {
   it('quotes every word, so FTS operators are only words', () => {
@@ -93,18 +105,13 @@ describe('FTS against the database', () => {
   it('drops words found in more than COMMON_WORD_CHUNKS chunks, keeping the rare ones', async () => {
     const big = await tempDb();
     try {
-      const now = new Date().toISOString();
-      const rows = Array.from({ length: COMMON_WORD_CHUNKS + 50 }, (_, i) => ({
-        sql: `INSERT INTO chunks (source_type, source_id, ordinal, text, content_hash, tags, created_at)
-              VALUES ('note', ?, 0, ?, ?, '[]', ?)`,
-        args: [
-          `note-${i}`,
-          `common words everywhere ${i % 3 === 0 ? 'frequent' : ''} item${i}`,
-          `h${i}`,
-          now,
-        ],
-      }));
-      await big.client.batch(rows, 'write');
+      await big.client.batch(
+        chunkRows(
+          COMMON_WORD_CHUNKS + 50,
+          (i) => `common words everywhere ${i % 3 === 0 ? 'frequent' : ''} item${i}`,
+        ),
+        'write',
+      );
       expect(await ftsMatch(big.client, 'common item7')).toBe('"item7"');
       // Rarest first; "frequent" (in a third of the chunks: ~517) still fits the budget.
       expect(await ftsMatch(big.client, 'frequent item7 common')).toBe('"item7" OR "frequent"');
@@ -115,6 +122,46 @@ describe('FTS against the database', () => {
       expect(await ftsMatch(big.client, 'frequent')).toBe('"frequent"');
       // Words that occur nowhere are dropped, identifiers kept as phrases.
       expect(await ftsMatch(big.client, 'nowhere OXY-1')).toBe('"oxy 1"');
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('remembers common words, and counts them again once chunks were deleted', async () => {
+    const big = await tempDb();
+    try {
+      const rows = chunkRows(COMMON_WORD_CHUNKS + 10, (i) => `common item${i}`);
+      await big.client.batch(rows, 'write');
+      // Every statement that reaches the database, to see which words were counted.
+      const statements: string[] = [];
+      const batch = big.client.batch.bind(big.client);
+      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+        for (const stmt of stmts) statements.push(JSON.stringify(stmt));
+        return batch(stmts, mode);
+      }) as typeof batch;
+      const common = new CommonWords();
+      expect(await ftsMatch(big.client, 'common item7', common)).toBe('"item7"');
+      statements.length = 0;
+      expect(await ftsMatch(big.client, 'common item8', common)).toBe('"item8"');
+      expect(statements.filter((s) => s.includes('common'))).toEqual([]);
+      expect(statements.filter((s) => s.includes('item8'))).toHaveLength(1);
+
+      // A chunk deleted with its vector moves the tombstone mark: the verdict is counted again.
+      await big.client.execute(
+        "INSERT INTO chunk_vectors (chunk_id, model_id, dims, code, vector) VALUES (1, 'm', 1, x'00', x'00')",
+      );
+      await big.client.execute(`DELETE FROM chunks WHERE id <= 20`);
+      expect(await ftsMatch(big.client, 'common', common)).toBe('"common"');
+
+      // Deleted by hand with no vector (no tombstone): recounted within 64 uses.
+      await big.client.batch(rows.slice(0, 20), 'write');
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      await big.client.execute(
+        `DELETE FROM chunks WHERE source_id IN ('note-0', 'note-1', 'note-2', 'note-3', 'note-4', 'note-5', 'note-6', 'note-7', 'note-8', 'note-9', 'note-10')`,
+      );
+      const answers = new Set<string | undefined>();
+      for (let i = 0; i < 65; i++) answers.add(await ftsMatch(big.client, 'common', common));
+      expect([...answers]).toEqual([undefined, '"common"']);
     } finally {
       await big.cleanup();
     }

@@ -9,8 +9,10 @@
  * query out and the vectors decide.
  */
 import type { Client, InStatement } from '@libsql/client';
+import type { CommonWords } from './common-words.js';
 import { ftsTerms } from './fts-query.js';
 import { type ScopeFilter, scopeSql } from './scope.js';
+import { TOMBSTONE_MARK } from './statements.js';
 
 /** A word in more chunks than this is "common": FTS5 would score every one of them. */
 export const COMMON_WORD_CHUNKS = 1500;
@@ -32,15 +34,48 @@ function cappedCount(expression: string): InStatement {
   };
 }
 
-/** The MATCH expression for `query`, after dropping common words; undefined: nothing worth searching. */
-export async function ftsMatch(client: Client, query: string): Promise<string | undefined> {
+/** Chunks per word of `words` (capped just past COMMON_WORD_CHUNKS), skipping those `common` knows. */
+async function countWords(
+  client: Client,
+  words: string[],
+  common?: CommonWords,
+): Promise<Map<string, number>> {
+  const known = common ? words.filter((word) => common.known(word)) : [];
+  const unknown = words.filter((word) => !known.includes(word));
+  const head = common ? [TOMBSTONE_MARK] : [];
+  const results = await client.batch([...head, ...unknown.map(cappedCount)], 'read');
+  const counts = new Map(unknown.map((word, i) => [word, count(results[head.length + i]?.rows[0]?.n)]));
+  if (common) {
+    if (common.stillValid(count(results[0]?.rows[0]?.seq))) {
+      for (const word of known) counts.set(word, COMMON_WORD_CHUNKS + 1);
+    } else if (known.length > 0) {
+      // Chunks were deleted since those verdicts: count again (rare).
+      const recounted = await client.batch(known.map(cappedCount), 'read');
+      known.forEach((word, i) => {
+        counts.set(word, count(recounted[i]?.rows[0]?.n));
+      });
+    }
+    for (const [word, chunks] of counts) if (chunks > COMMON_WORD_CHUNKS) common.remember(word);
+  }
+  return counts;
+}
+
+/**
+ * The MATCH expression for `query`, after dropping common words; undefined: nothing worth
+ * searching. `common` remembers common words across calls (common-words.ts).
+ */
+export async function ftsMatch(
+  client: Client,
+  query: string,
+  common?: CommonWords,
+): Promise<string | undefined> {
   const { phrases, words } = ftsTerms(query);
   if (words.length === 0) return phrases.length === 0 ? undefined : phrases.join(' OR ');
   // Counting every word of a long query costs more than it saves; the first ones are kept.
   const counted = words.slice(0, 12);
-  const counts = await client.batch(counted.map(cappedCount), 'read');
+  const counts = await countWords(client, counted, common);
   const ranked = counted
-    .map((word, i) => ({ word, chunks: count(counts[i]?.rows[0]?.n) }))
+    .map((word) => ({ word, chunks: counts.get(word) ?? 0 }))
     .filter(({ chunks }) => chunks > 0)
     .sort((a, b) => a.chunks - b.chunks);
   const kept: string[] = [];
@@ -61,8 +96,9 @@ export async function ftsCandidates(
   query: string,
   limit: number,
   filter: ScopeFilter,
+  common?: CommonWords,
 ): Promise<Map<number, number>> {
-  const match = await ftsMatch(client, query);
+  const match = await ftsMatch(client, query, common);
   if (match === undefined) return new Map();
   const scope = scopeSql(filter);
   // Unfiltered, the chunks table is not needed: FTS5 sorts by rank and stops at the limit.

@@ -7,6 +7,7 @@ import type { Client, InStatement, Row } from '@libsql/client';
 import type { Embedder, EmbedOptions, SearchHit } from '@oxydra/types';
 import { ConversationIndex } from '../store/libsql/conversation-index.js';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
+import { CommonWords } from './common-words.js';
 import { embedChecked, storedVector } from './embed.js';
 import { ftsCandidates } from './fts-search.js';
 import { fuseScores } from './fusion.js';
@@ -62,6 +63,7 @@ export class Retriever {
   private readonly chunking: ChunkOptions;
   private readonly reindexBatchSize: number;
   private readonly cache: VectorCache;
+  private readonly commonWords = new CommonWords();
   private readonly writes = new Serial();
   /** Conversations waiting to be indexed, written together (conversation-index.ts). */
   private readonly conversations: ConversationIndex;
@@ -207,7 +209,7 @@ export class Retriever {
       : new Map<number, number>();
     const fts =
       this.weights.fts > 0
-        ? await ftsCandidates(this.client, text, candidates, filter)
+        ? await ftsCandidates(this.client, text, candidates, filter, this.commonWords)
         : new Map<number, number>();
     const fused = fuseScores(vector, fts, this.weights);
     if (fused.length === 0) return [];

@@ -79,3 +79,7 @@ export const PRUNE_TOMBSTONES: InStatement = {
   sql: 'DELETE FROM chunk_vector_tombstones WHERE seq <= (SELECT max(seq) FROM chunk_vector_tombstones) - ?',
   args: [TOMBSTONES_KEPT],
 };
+
+/** The last vector tombstone's seq: moves whenever a chunk (with its vector) is deleted. */
+export const TOMBSTONE_MARK: InStatement =
+  "SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones'";

@@ -40,9 +40,18 @@ export class TopK {
 
   /** Ids, best first. */
   sorted(): number[] {
+    return this.order().map((i) => this.ids[i] ?? 0);
+  }
+
+  /** [id, score] pairs, best first. */
+  sortedEntries(): [number, number][] {
+    return this.order().map((i) => [this.ids[i] ?? 0, this.scores[i] ?? 0]);
+  }
+
+  private order(): number[] {
     const order = Array.from({ length: this.size }, (_, i) => i);
     order.sort((a, b) => (this.scores[b] ?? 0) - (this.scores[a] ?? 0));
-    return order.map((i) => this.ids[i] ?? 0);
+    return order;
   }
 
   private siftDown(start: number): void {

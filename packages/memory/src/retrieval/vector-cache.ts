@@ -12,6 +12,7 @@
  */
 import type { Client, Row } from '@libsql/client';
 import { codeBytes, scoreCodes, scoreTables } from './codes.js';
+import { Int16Vectors, QUANTIZED_BUDGET_BYTES, vectorNorm } from './int16-vectors.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
 import { TopK } from './top-k.js';
 
@@ -54,6 +55,9 @@ export class VectorCache {
   private count = 0;
   private capacity = 0;
   private vectorIds = new Float64Array(0);
+  private chunkIds = new Float64Array(0);
+  /** The vectors for the rerank in memory; undefined once the index outgrew their budget (rerank in SQL). */
+  private rerankCopies: Int16Vectors | undefined;
   private codes = new Uint8Array(0);
   /** The same bytes as uint32 words, for the scan. */
   private words = new Uint32Array(0);
@@ -77,8 +81,11 @@ export class VectorCache {
     private readonly client: Client,
     readonly modelId: string,
     readonly dimensions: number,
+    /** Most bytes the rerank copies may take (int16-vectors.ts). */
+    rerankBudget = QUANTIZED_BUDGET_BYTES,
   ) {
     this.bytes = codeBytes(dimensions);
+    this.rerankCopies = new Int16Vectors(dimensions, rerankBudget);
   }
 
   get size(): number {
@@ -99,10 +106,13 @@ export class VectorCache {
       [
         "SELECT name, seq FROM sqlite_sequence WHERE name IN ('chunk_vectors', 'chunk_vector_tombstones')",
         {
-          sql: `SELECT v.id, v.code, c.source_type, c.user_id, c.session_id, c.tags
+          // A first load leaves the float vectors out (100 MB at 100k chunks of 256 dimensions):
+          // rerank reads them when they first meet a pool. Rows added later come with theirs.
+          sql: `SELECT v.id, v.chunk_id, v.code, CASE WHEN ? THEN v.vector END AS vector,
+                       c.source_type, c.user_id, c.session_id, c.tags
                 FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
                 WHERE v.id > ? AND v.model_id = ? AND v.dims = ? ORDER BY v.id`,
-          args: [this.lastVectorId, this.modelId, this.dimensions],
+          args: [this.lastVectorId < 0 ? 0 : 1, this.lastVectorId, this.modelId, this.dimensions],
         },
         {
           sql: 'SELECT vector_id FROM chunk_vector_tombstones WHERE seq > ? ORDER BY seq',
@@ -159,6 +169,45 @@ export class VectorCache {
     return top.sorted();
   }
 
+  /**
+   * chunk id → cosine similarity of `query` with each of `vectorIds` (from search), the best
+   * `limit`, computed on the int16 copies; undefined when the cache holds none (too large an
+   * index): the caller reranks in SQL. Copies not read yet (first load) are read now, once.
+   * Rows deleted since the search are left out.
+   */
+  async rerank(
+    query: Float32Array,
+    vectorIds: readonly number[],
+    limit: number,
+  ): Promise<Map<number, number> | undefined> {
+    const copies = this.rerankCopies;
+    if (copies === undefined) return undefined;
+    const missing = vectorIds.filter((id) => {
+      const slot = this.slotOf.get(id);
+      return slot !== undefined && !copies.has(slot);
+    });
+    if (missing.length > 0) {
+      const read = await this.client.execute({
+        sql: 'SELECT id, vector FROM chunk_vectors WHERE id IN (SELECT value FROM json_each(?))',
+        args: [JSON.stringify(missing)],
+      });
+      // Slots may have moved while reading: looked up again.
+      for (const row of read.rows) {
+        const slot = this.slotOf.get(toNumber(row.id));
+        if (slot !== undefined) copies.set(slot, toBytes(row.vector));
+      }
+    }
+    const queryNorm = vectorNorm(query);
+    const top = new TopK(limit);
+    for (const vectorId of vectorIds) {
+      const slot = this.slotOf.get(vectorId);
+      if (slot === undefined || !copies.has(slot)) continue;
+      const similarity = copies.similarity(slot, query, queryNorm);
+      if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
+    }
+    return new Map(top.sortedEntries());
+  }
+
   /** true: every row; undefined: none can match; else a per-row test. */
   private eligibility(filter: ScopeFilter): true | undefined | ((slot: number) => boolean) {
     const sources = [filter.includeNotes, filter.includeConversation];
@@ -189,7 +238,10 @@ export class VectorCache {
     const slot = this.count++;
     this.slotOf.set(vectorId, slot);
     this.vectorIds[slot] = vectorId;
+    this.chunkIds[slot] = toNumber(row.chunk_id);
     this.codes.set(code, slot * this.bytes);
+    if (row.vector === null) this.rerankCopies?.unset(slot);
+    else this.rerankCopies?.set(slot, toBytes(row.vector));
     this.sources[slot] = row.source_type === 'conversation' ? CONVERSATION : NOTE;
     this.users[slot] = this.userIds.id(typeof row.user_id === 'string' ? row.user_id : null);
     this.sessions[slot] = this.sessionIds.id(typeof row.session_id === 'string' ? row.session_id : null);
@@ -205,6 +257,8 @@ export class VectorCache {
     if (slot !== last) {
       const moved = this.vectorIds[last] ?? 0;
       this.vectorIds[slot] = moved;
+      this.chunkIds[slot] = this.chunkIds[last] ?? 0;
+      this.rerankCopies?.move(last, slot);
       this.codes.copyWithin(slot * this.bytes, last * this.bytes, (last + 1) * this.bytes);
       this.sources[slot] = this.sources[last] ?? NOTE;
       this.users[slot] = this.users[last] ?? NONE;
@@ -241,6 +295,9 @@ export class VectorCache {
       return next;
     };
     this.vectorIds = grown(this.vectorIds, (n) => new Float64Array(n));
+    this.chunkIds = grown(this.chunkIds, (n) => new Float64Array(n));
+    // Past their budget the int16 copies are dropped for the life of this cache: SQL reranks.
+    if (this.rerankCopies?.grow(capacity) === false) this.rerankCopies = undefined;
     this.codes = grown(this.codes, (n) => new Uint8Array(n), this.bytes);
     this.words = new Uint32Array(this.codes.buffer);
     this.sources = grown(this.sources, (n) => new Uint8Array(n));

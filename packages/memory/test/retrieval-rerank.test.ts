@@ -1,0 +1,141 @@
+/** The rerank of the code scan's pool in memory (int16 copies) against libSQL's exact cosine. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
+import { vectorBlob } from '../src/retrieval/codes.js';
+import { Retriever } from '../src/retrieval/index.js';
+import { Int16Vectors, vectorNorm } from '../src/retrieval/int16-vectors.js';
+import type { ScopeFilter } from '../src/retrieval/scope.js';
+import { VectorCache } from '../src/retrieval/vector-cache.js';
+import { vectorCandidates } from '../src/retrieval/vector-search.js';
+import { type TempDb, tempDb } from './retrieval-helpers.js';
+
+const NO_FILTER: ScopeFilter = {
+  includeNotes: true,
+  includeConversation: true,
+  userId: undefined,
+  sessionId: undefined,
+  tags: [],
+};
+const MODEL = 'deterministic-v1-256';
+
+function randomVector(dims: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length: dims }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state / 2 ** 31 - 1) ** 3;
+  });
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return dot / (vectorNorm(a) * vectorNorm(b));
+}
+
+describe('Int16Vectors', () => {
+  for (const dims of [64, 256, 301]) {
+    it(`gives the float cosine to within 1e-5 (${dims} dimensions)`, () => {
+      const store = new Int16Vectors(dims);
+      expect(store.grow(8)).toBe(true);
+      const query = randomVector(dims, 1);
+      for (let slot = 0; slot < 8; slot++) {
+        const vector = randomVector(dims, 100 + slot);
+        store.set(slot, vectorBlob(vector));
+        const similarity = store.similarity(slot, query, vectorNorm(query));
+        expect(Math.abs(similarity - cosine(query, vector))).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('moves a slot, keeps what it held when it grows, and scores unreadable vectors as NaN', () => {
+    const store = new Int16Vectors(64);
+    store.grow(2);
+    const a = randomVector(64, 7);
+    store.set(0, vectorBlob(a));
+    store.set(1, new Uint8Array(10));
+    const query = randomVector(64, 8);
+    const norm = vectorNorm(query);
+    expect(store.similarity(1, query, norm)).toBeNaN();
+    store.grow(4);
+    store.move(0, 3);
+    expect(store.similarity(3, query, norm)).toBeCloseTo(cosine(query, a), 5);
+    store.set(2, vectorBlob(new Float32Array(64)));
+    expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.has(2)).toBe(true);
+    store.unset(2);
+    expect(store.has(2)).toBe(false);
+    expect(store.similarity(2, query, norm)).toBeNaN();
+  });
+
+  it('refuses to grow past its budget', () => {
+    const store = new Int16Vectors(256, 10 * (2 * 256 + 8));
+    expect(store.grow(10)).toBe(true);
+    expect(store.grow(11)).toBe(false);
+  });
+});
+
+describe('vector candidates reranked in memory', () => {
+  let db: TempDb;
+  beforeEach(async () => {
+    db = await tempDb();
+  });
+  afterEach(async () => {
+    await db.cleanup();
+  });
+
+  /** The same candidates from the int16 rerank and from SQL's (a cache with no room for copies). */
+  async function expectSameAsSql(
+    inMemory: VectorCache,
+    inSql: VectorCache,
+    queries: string[],
+  ): Promise<void> {
+    const embedder = createDeterministicEmbedder();
+    for (const query of queries) {
+      const [vector] = await embedder.embed([query]);
+      const fromMemory = await vectorCandidates(db.client, inMemory, vector!, 32, NO_FILTER);
+      const fromSql = await vectorCandidates(db.client, inSql, vector!, 32, NO_FILTER);
+      expect(await inSql.rerank(vector!, [1], 1)).toBeUndefined();
+      expect(fromMemory.size).toBeGreaterThan(0);
+      expect([...fromMemory.keys()]).toEqual([...fromSql.keys()]);
+      for (const [chunk, similarity] of fromSql) {
+        // int16 rounding against SQL's float32 arithmetic: far below any gap the ranking saw.
+        expect(Math.abs((fromMemory.get(chunk) ?? 0) - similarity)).toBeLessThan(1e-4);
+      }
+    }
+  }
+
+  it('ranks and scores chunks as the SQL rerank does, also after deletions move slots', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    // Random word mixes: distinct similarities, no near-ties whose order rounding could flip.
+    const words =
+      'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow copper signal orchard vessel'.split(
+        ' ',
+      );
+    let state = 42;
+    const pick = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return words[state % words.length];
+    };
+    for (let i = 0; i < 60; i++) {
+      const content = Array.from({ length: 6 }, pick).join(' ');
+      await retriever.indexNote({ id: `note-${i}`, content: `${content} ${i}.` });
+    }
+    // Kept across the deletions, so the caches move their last rows into the holes.
+    const inMemory = new VectorCache(db.client, MODEL, 256);
+    const inSql = new VectorCache(db.client, MODEL, 256, 0);
+    const queries = ['harbour lantern', 'billing invoice step 3', 'storage tide keeper'];
+    await expectSameAsSql(inMemory, inSql, queries);
+    for (let i = 0; i < 60; i += 3) await retriever.removeSource('note', `note-${i}`);
+    await expectSameAsSql(inMemory, inSql, queries);
+    expect(inMemory.size).toBe(40);
+    // Rows added after the first load arrive with their vectors (the first load read none).
+    for (let i = 60; i < 70; i++) {
+      await retriever.indexNote({
+        id: `note-${i}`,
+        content: `${Array.from({ length: 6 }, pick).join(' ')} ${i}.`,
+      });
+    }
+    await expectSameAsSql(inMemory, inSql, queries);
+    expect(inMemory.size).toBe(50);
+  });
+});
