@@ -53,6 +53,9 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
   });
   secrets = daemon.secrets;
   try {
+    // Listened for before the "listening" line: a supervisor may stop the gateway the moment it
+    // reads that line, and a SIGTERM before the handler would kill it without a clean shutdown.
+    const signalled = untilSignalled();
     const { gateway, kernel, token } = daemon;
     const agent = kernel.describe();
     log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
@@ -71,7 +74,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
         : {}),
     });
     log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default", ...gatewayProcessSizing() });
-    await untilSignalled();
+    await signalled;
     log('info', 'shutting down: cancelling running turns');
   } finally {
     await daemon.close();

@@ -16,11 +16,13 @@ export async function runShellDaemon(flags: { socket?: string }): Promise<number
     });
   }
   const daemon = await startShellDaemon({ socketPath: resolve(flags.socket) });
-  process.stderr.write(`shell daemon listening on ${daemon.socketPath}\n`);
-  const signal = await new Promise<string>((done) => {
+  // Listened for before the "listening" line, which a supervisor may answer with SIGTERM at once.
+  const stopped = new Promise<string>((done) => {
     process.once('SIGTERM', () => done('SIGTERM'));
     process.once('SIGINT', () => done('SIGINT'));
   });
+  process.stderr.write(`shell daemon listening on ${daemon.socketPath}\n`);
+  const signal = await stopped;
   await daemon.close();
   process.stderr.write(`shell daemon stopped (${signal})\n`);
   return EXIT_OK;

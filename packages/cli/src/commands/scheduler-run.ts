@@ -17,6 +17,18 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
   const scheduler = await kernel.service('scheduler');
   const settings = kernel.config.scheduler;
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
+  const stopped = new Promise<string>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
   try {
     const schedules = scheduler.list();
     const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined);
@@ -43,18 +55,7 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
         );
     });
     scheduler.start();
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        say(`${signal}: stopping; running runs are recorded as interrupted`);
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        resolve();
-      };
-      const onInt = () => stop('SIGINT');
-      const onTerm = () => stop('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
-    });
+    say(`${await stopped}: stopping; running runs are recorded as interrupted`);
     await scheduler.stop();
     return EXIT_OK;
   } finally {
