@@ -22,13 +22,15 @@ const resolved = new WeakMap<PersonaStore, Map<string, Resolved>>();
  * A kernel's personas. The store (and the character parsing and rendering it brings) loads at
  * the first ask, or when the kernel opens if the configuration names a persona or one is active:
  * a run with no persona loads none of it. A persona made active by another process while the
- * store is not loaded starts its loading and applies from the first spawn after (the same
- * second or so a loaded store may take to see it).
+ * store is not loaded is looked for at most once a second (as a loaded store looks at its
+ * files), starts its loading, and applies from the first spawn after.
  */
 export class KernelPersonas {
   readonly #open: () => Promise<PersonaStore>;
   #store: PersonaStore | undefined;
   #loading: Promise<PersonaStore> | undefined;
+  /** When forAgent last looked for an active file (the store not loaded). */
+  #lookedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly workspace: string,
@@ -69,7 +71,12 @@ export class KernelPersonas {
   /** The persona an agent speaks as, if any (synchronous: assembly is). */
   forAgent(config: AgentConfig, agent: string | undefined): LoadedPersona | undefined {
     if (this.#store) return agentPersona(config, agent, this.#store);
-    // Nothing was named when the kernel opened (preload); only an active file made since needs the store.
+    // Nothing was named when the kernel opened (preload); only an active file made since needs
+    // the store. Looked for at most once a second, like a loaded store's files: an lstat per
+    // spawn was ~3% of a persistence-off turn.
+    const now = performance.now();
+    if (now - this.#lookedAt < PERSONA_FRESH_MS) return undefined;
+    this.#lookedAt = now;
     if (this.#activeFileExists()) void this.store().catch(() => {});
     return undefined;
   }
