@@ -5,7 +5,7 @@
  * messages, user scoping, literal search, missing ids, and compare-and-set of session state.
  */
 import type { Message, SessionStore } from '@oxydra/types';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   HOSTILE_TEXT,
   type OpenedStore,
@@ -196,6 +196,20 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       await store.delete('s');
       await store.create({ id: 's' });
       expect((await store.stamp('s'))?.generation).not.toBe(before?.generation);
+    });
+
+    it('changes the stamp generation even when the delete and the new session share a millisecond', async () => {
+      // The clock stands still (only Date is faked): what a fast store does within one tick.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-01-02T03:04:05.006Z') });
+      try {
+        await store.create({ id: 'same-tick' });
+        const before = await store.stamp('same-tick');
+        await store.delete('same-tick');
+        await store.create({ id: 'same-tick' });
+        expect((await store.stamp('same-tick'))?.generation).not.toBe(before?.generation);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('writes session state by compare-and-set, exactly one racing writer winning', async () => {
