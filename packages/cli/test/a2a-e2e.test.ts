@@ -138,6 +138,11 @@ describe('two oxydra gateways over A2A', () => {
       "B's agent to be killed",
       { timeoutMs: 20_000 },
     );
-    expect(auditEntries(envA.workspace, 'agent_exit').at(-1)?.data.status).toBe('killed');
+    // A's exit entry is committed with the audit chain's next group commit: wait for it.
+    await pollUntil(
+      () => auditEntries(envA.workspace, 'agent_exit').at(-1)?.data.status === 'killed',
+      "A's agent to be recorded killed",
+      { timeoutMs: 20_000 },
+    );
   });
 });
