@@ -23,6 +23,7 @@ export const LAYERS = {
   '@oxydra/mcp': 4, // core: MCP servers as a tool source (stdio through the sandbox, HTTP)
   '@oxydra/runtime': 5, // core: the loop over providers, tools, memory
   '@oxydra/otel': 5, // optional: OpenTelemetry over the kernel's events (types only; loaded lazily)
+  '@oxydra/store-postgres': 5, // optional: the stores on PostgreSQL (memory's input rules; loaded only when asked)
   '@oxydra/kernel': 6, // application
   '@oxydra/gateway': 7,
   '@oxydra/channels': 7,

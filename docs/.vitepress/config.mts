@@ -91,6 +91,7 @@ export default defineConfig({
         text: 'Building on Oxydra',
         items: [
           { text: 'The kernel', link: '/kernel' },
+          { text: 'PostgreSQL stores', link: '/postgres' },
           { text: 'Testing offline', link: '/testing' },
           { text: 'The package', link: '/package' },
           { text: 'Development', link: '/development' },

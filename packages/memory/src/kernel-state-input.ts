@@ -10,6 +10,9 @@ import { MemoryValidationError } from './errors.js';
 export const MAX_STATE_VALUE_BYTES = 1024 * 1024;
 /** Longest category or name. */
 export const MAX_STATE_NAME_CHARS = 128;
+/** How many names `list` gives by default, and at most. */
+export const DEFAULT_STATE_LIST_LIMIT = 1000;
+export const MAX_STATE_LIST_LIMIT = 10_000;
 /** Deepest nesting of arrays and objects (SQLite's JSON functions stop at 1000). */
 export const MAX_STATE_VALUE_DEPTH = 512;
 
@@ -109,4 +112,21 @@ export function encodeStateValue(value: unknown): string {
     );
   }
   return json;
+}
+
+/** A compare-and-set's expected version: undefined (none), or an integer >= 0 (0: no value yet). */
+export function checkExpectedVersion(value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+    throw new MemoryValidationError(
+      'expectedVersion',
+      `expectedVersion must be an integer >= 0 (0: no value yet), got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** `prefix` followed by a character above every name character: names starting with it sort below. */
+export function prefixEnd(prefix: string): string {
+  // Names are ASCII from [A-Za-z0-9._:/-], all below '~' (0x7e), and compared bytewise.
+  return `${prefix}~`;
 }

@@ -8,6 +8,9 @@ import { MemoryValidationError } from './errors.js';
 export const MAX_NOTE_BYTES = 32 * 1024;
 export const MAX_NOTE_TAGS = 16;
 export const MAX_NOTE_TAG_CHARS = 64;
+/** How many notes `list` gives by default, and at most. */
+export const DEFAULT_NOTE_LIST_LIMIT = 50;
+export const MAX_NOTE_LIST_LIMIT = 1000;
 
 /** The content, trimmed; throws if blank or over MAX_NOTE_BYTES. */
 export function checkNoteContent(content: unknown): string {

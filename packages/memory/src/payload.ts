@@ -8,6 +8,7 @@
  * before sending them to a provider.
  */
 import type { AttachmentPart, ContentPart, Message, Role } from '@oxydra/types';
+import { MemoryValidationError } from './errors.js';
 
 /** An attachment whose bytes were not stored: `data` is '' and `omittedBytes` the original size. */
 export interface OmittedAttachmentPart extends AttachmentPart {
@@ -75,4 +76,19 @@ export function decodePayload(payload: string, role: string): Message | string {
   if (message.role !== role) return `role ${message.role} does not match the column's ${role}`;
   if (typeof message.content !== 'string' && !Array.isArray(message.content)) return 'content missing';
   return value as Message;
+}
+
+/** Payloads encoded up front, so a message that cannot be serialised fails before any write. */
+export function encodeTurn(messages: readonly Message[]): Array<{ role: Role; payload: string }> {
+  return messages.map((message, index) => {
+    // Messages can come from JSON (the gateway, imports): check what the types promise.
+    const role: unknown = (message as { role?: unknown } | null)?.role;
+    if (!isRole(role)) {
+      throw new MemoryValidationError(
+        'messages',
+        `message ${index + 1} of the turn has role ${JSON.stringify(role)}; expected system, user, assistant or tool`,
+      );
+    }
+    return { role: message.role, payload: encodePayload(message) };
+  });
 }

@@ -3,9 +3,9 @@
  * session's messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls.
  */
 import type { Client, InStatement, Row, Transaction } from '@libsql/client';
-import type { Message, Role, StoredEvent } from '@oxydra/types';
-import { CorruptEventError, MemoryValidationError } from '../../errors.js';
-import { decodePayload, encodePayload, isRole } from '../../payload.js';
+import type { Role, StoredEvent } from '@oxydra/types';
+import { CorruptEventError } from '../../errors.js';
+import { decodePayload } from '../../payload.js';
 import { integer, text } from '../../rows.js';
 
 export type { StoredEvent };
@@ -25,21 +25,6 @@ export async function lastPosition(
   });
   const row = result.rows[0];
   return row ? { seq: integer(row, 'seq'), turn: integer(row, 'turn') } : { seq: 0, turn: 0 };
-}
-
-/** Payloads encoded up front, so a message that cannot be serialised fails before any write. */
-export function encodeTurn(messages: readonly Message[]): Array<{ role: Role; payload: string }> {
-  return messages.map((message, index) => {
-    // Messages can come from JSON (the gateway, imports): check what the types promise.
-    const role: unknown = (message as { role?: unknown } | null)?.role;
-    if (!isRole(role)) {
-      throw new MemoryValidationError(
-        'messages',
-        `message ${index + 1} of the turn has role ${JSON.stringify(role)}; expected system, user, assistant or tool`,
-      );
-    }
-    return { role: message.role, payload: encodePayload(message) };
-  });
 }
 
 export function insertStatements(

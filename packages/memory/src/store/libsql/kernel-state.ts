@@ -14,36 +14,25 @@ import {
   type StateSaveOptions,
   type StateStore,
 } from '@oxydra/types';
-import { MemoryValidationError } from '../../errors.js';
 import { nowIso } from '../../ids.js';
-import { checkStateName, encodeStateValue } from '../../kernel-state-input.js';
+import {
+  checkExpectedVersion,
+  checkStateName,
+  DEFAULT_STATE_LIST_LIMIT,
+  encodeStateValue,
+  MAX_STATE_LIST_LIMIT,
+  prefixEnd,
+} from '../../kernel-state-input.js';
 import { integer, text } from '../../rows.js';
 import { checkCount } from '../../validate.js';
 
 export {
+  DEFAULT_STATE_LIST_LIMIT,
+  MAX_STATE_LIST_LIMIT,
   MAX_STATE_NAME_CHARS,
   MAX_STATE_VALUE_BYTES,
   MAX_STATE_VALUE_DEPTH,
 } from '../../kernel-state-input.js';
-
-export const DEFAULT_STATE_LIST_LIMIT = 1000;
-export const MAX_STATE_LIST_LIMIT = 10_000;
-
-function checkExpectedVersion(value: number | undefined): number | undefined {
-  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-    throw new MemoryValidationError(
-      'expectedVersion',
-      `expectedVersion must be an integer >= 0 (0: no value yet), got ${value}`,
-    );
-  }
-  return value;
-}
-
-/** `prefix` followed by a character above every name character: names starting with it sort below. */
-function prefixEnd(prefix: string): string {
-  // Names are ASCII from [A-Za-z0-9._:/-], all below '~' (0x7e), and compared bytewise.
-  return `${prefix}~`;
-}
 
 export class LibsqlStateStore implements StateStore {
   readonly #db: Client;

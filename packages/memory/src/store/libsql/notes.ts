@@ -15,7 +15,13 @@ import {
   type StoredNote,
 } from '@oxydra/types';
 import { newNoteId, nowIso } from '../../ids.js';
-import { checkNoteContent, normalizeTags } from '../../note-input.js';
+import { NoteChangeNotifier } from '../../note-hook.js';
+import {
+  checkNoteContent,
+  DEFAULT_NOTE_LIST_LIMIT,
+  MAX_NOTE_LIST_LIMIT,
+  normalizeTags,
+} from '../../note-input.js';
 import { optionalText, text } from '../../rows.js';
 import { checkCount, checkOptionalId } from '../../validate.js';
 
@@ -27,8 +33,7 @@ export interface NoteStoreOptions {
   onChange?: NoteChangeHook;
 }
 
-export const DEFAULT_NOTE_LIST_LIMIT = 50;
-export const MAX_NOTE_LIST_LIMIT = 1000;
+export { DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT } from '../../note-input.js';
 
 const COLUMNS = 'id, user_id, content, tags, created_at, updated_at';
 
@@ -53,18 +58,16 @@ function userFilter(scope: NoteScope | undefined): { sql: string; args: string[]
 
 export class LibsqlNoteStore implements NoteStore {
   readonly #db: Client;
-  #onChange: NoteChangeHook | undefined;
-  /** Hook calls run one at a time in commit order, so the index never sees a delete before its save. */
-  #hookChain: Promise<void> = Promise.resolve();
+  readonly #changes: NoteChangeNotifier;
 
   constructor(client: Client, options: NoteStoreOptions = {}) {
     this.#db = client;
-    this.#onChange = options.onChange;
+    this.#changes = new NoteChangeNotifier(options.onChange);
   }
 
   /** Sets (or with undefined removes) the change hook: the retrieval index attaches here. */
   setChangeHook(hook: NoteChangeHook | undefined): void {
-    this.#onChange = hook;
+    this.#changes.set(hook);
   }
 
   async save(input: { content: string; tags?: string[]; userId?: string }): Promise<NoteWriteResult> {
@@ -76,7 +79,7 @@ export class LibsqlNoteStore implements NoteStore {
       sql: `INSERT INTO notes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
       args: [newNoteId(), userId ?? null, content, JSON.stringify(tags), now, now],
     });
-    return this.#notify({ type: 'saved', note: toNote(result.rows[0]!) });
+    return this.#changes.notify({ type: 'saved', note: toNote(result.rows[0]!) });
   }
 
   /** Replaces the content; replaces the tags when given, keeps them when omitted. */
@@ -95,7 +98,7 @@ export class LibsqlNoteStore implements NoteStore {
     });
     const row = result.rows[0];
     if (!row) throw new NoteNotFoundError(id);
-    return this.#notify({ type: 'saved', note: toNote(row) });
+    return this.#changes.notify({ type: 'saved', note: toNote(row) });
   }
 
   /** Deletes the note and returns it as it was; throws NoteNotFoundError if there is none. */
@@ -107,7 +110,7 @@ export class LibsqlNoteStore implements NoteStore {
     });
     const row = result.rows[0];
     if (!row) throw new NoteNotFoundError(id);
-    return this.#notify({ type: 'deleted', note: toNote(row) });
+    return this.#changes.notify({ type: 'deleted', note: toNote(row) });
   }
 
   async get(id: string, scope?: NoteScope): Promise<Note | undefined> {
@@ -135,22 +138,5 @@ export class LibsqlNoteStore implements NoteStore {
       args: [...filter.args, ...tags, limit, offset],
     });
     return result.rows.map(toNote);
-  }
-
-  /** Runs the hook after the commit; its failure is returned with the note, never thrown. */
-  async #notify(event: NoteChangeEvent): Promise<NoteWriteResult> {
-    const hook = this.#onChange;
-    if (!hook) return event.note;
-    const run = this.#hookChain.then(() => hook(event));
-    this.#hookChain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      await run;
-      return event.note;
-    } catch (error) {
-      return { ...event.note, indexError: error instanceof Error ? error : new Error(String(error)) };
-    }
   }
 }

@@ -18,15 +18,23 @@ import {
   type StoredSessionSummary,
 } from '@oxydra/types';
 import { MemoryValidationError } from '../../errors.js';
-import { newSessionId, nowIso } from '../../ids.js';
+import { nowIso } from '../../ids.js';
+import { encodeTurn } from '../../payload.js';
 import { integer, optionalText, text } from '../../rows.js';
+import {
+  checkNewSession,
+  checkSearch,
+  checkStateWrite,
+  containsPattern,
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+} from '../../session-input.js';
 import { checkTitle, deriveTitle } from '../../title.js';
-import { checkCount, checkId, checkOptionalId } from '../../validate.js';
+import { checkCount } from '../../validate.js';
 import { groupWrite } from '../local/write-group.js';
 import {
   countEvents,
   deleteEventsStatement,
-  encodeTurn,
   insertStatements,
   lastPosition,
   selectEvents,
@@ -36,28 +44,7 @@ import { compareAndSetState, deleteStateStatement, type StateValue, selectState 
 /** The names this package always used for the contract's types. */
 export type Session = StoredSession;
 export type SessionSummary = StoredSessionSummary;
-
-export const DEFAULT_LIST_LIMIT = 50;
-export const MAX_LIST_LIMIT = 1000;
-/** Longest search text: longer than any id, about a title's length. */
-export const MAX_SEARCH_CHARS = 500;
-
-/** A LIKE pattern matching `text` anywhere, its wildcards escaped (with `ESCAPE '\\'`). */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-}
-
-function checkSearch(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new MemoryValidationError('search', 'search must be a string');
-  if (value.length > MAX_SEARCH_CHARS) {
-    throw new MemoryValidationError(
-      'search',
-      `search is ${value.length} characters; the limit is ${MAX_SEARCH_CHARS}`,
-    );
-  }
-  return value;
-}
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_SEARCH_CHARS } from '../../session-input.js';
 
 const COLUMNS =
   'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
@@ -106,17 +93,6 @@ function toSession(row: Row): Session {
   if (channelOrigin !== undefined) session.channelOrigin = channelOrigin;
   if (archivedAt !== undefined) session.archivedAt = archivedAt;
   return session;
-}
-
-function checkNewSession(fields: NewSession): Required<Pick<NewSession, 'id'>> & NewSession {
-  return {
-    id: fields.id === undefined ? newSessionId() : checkId('session id', fields.id),
-    title: fields.title === undefined ? undefined : checkTitle(fields.title),
-    userId: checkOptionalId('userId', fields.userId),
-    agent: checkOptionalId('agent', fields.agent),
-    parentSessionId: checkOptionalId('parentSessionId', fields.parentSessionId),
-    channelOrigin: checkOptionalId('channelOrigin', fields.channelOrigin),
-  };
 }
 
 /**
@@ -404,15 +380,7 @@ export class LibsqlSessionStore implements SessionStore {
     value: string,
     expectedEpoch: number | null,
   ): Promise<boolean> {
-    checkId('state key', key);
-    if (typeof value !== 'string')
-      throw new MemoryValidationError('value', 'state values are strings (JSON-encode objects)');
-    if (expectedEpoch !== null && (!Number.isInteger(expectedEpoch) || expectedEpoch < 0)) {
-      throw new MemoryValidationError(
-        'expectedEpoch',
-        `expectedEpoch must be null or an integer >= 0, got ${expectedEpoch}`,
-      );
-    }
+    checkStateWrite(key, value, expectedEpoch);
     if (await compareAndSetState(this.#db, sessionId, key, value, expectedEpoch, nowIso())) return true;
     await this.#require(sessionId);
     return false;

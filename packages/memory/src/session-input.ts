@@ -1,0 +1,58 @@
+/**
+ * What a SessionStore accepts (every backend: the libSQL file here, PostgreSQL in
+ * @oxydra/store-postgres): new sessions' fields, list paging, the literal search text, and
+ * session-state writes. Bad input is refused with a MemoryValidationError naming the field.
+ */
+import type { NewSession } from '@oxydra/types';
+import { MemoryValidationError } from './errors.js';
+import { newSessionId } from './ids.js';
+import { checkTitle } from './title.js';
+import { checkId, checkOptionalId } from './validate.js';
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+/** Longest search text: longer than any id, about a title's length. */
+export const MAX_SEARCH_CHARS = 500;
+
+/** A LIKE pattern matching `text` anywhere, its wildcards escaped (with `ESCAPE '\\'`). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+/** The search text, or undefined for none (empty); refuses a non-string or an over-long one. */
+export function checkSearch(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new MemoryValidationError('search', 'search must be a string');
+  if (value.length > MAX_SEARCH_CHARS) {
+    throw new MemoryValidationError(
+      'search',
+      `search is ${value.length} characters; the limit is ${MAX_SEARCH_CHARS}`,
+    );
+  }
+  return value;
+}
+
+/** The fields of a new session checked, with an id made (UUID v7) when none is given. */
+export function checkNewSession(fields: NewSession): Required<Pick<NewSession, 'id'>> & NewSession {
+  return {
+    id: fields.id === undefined ? newSessionId() : checkId('session id', fields.id),
+    title: fields.title === undefined ? undefined : checkTitle(fields.title),
+    userId: checkOptionalId('userId', fields.userId),
+    agent: checkOptionalId('agent', fields.agent),
+    parentSessionId: checkOptionalId('parentSessionId', fields.parentSessionId),
+    channelOrigin: checkOptionalId('channelOrigin', fields.channelOrigin),
+  };
+}
+
+/** A session-state write: a key like an id, a string value, an epoch of null or an integer >= 0. */
+export function checkStateWrite(key: string, value: unknown, expectedEpoch: number | null): void {
+  checkId('state key', key);
+  if (typeof value !== 'string')
+    throw new MemoryValidationError('value', 'state values are strings (JSON-encode objects)');
+  if (expectedEpoch !== null && (!Number.isInteger(expectedEpoch) || expectedEpoch < 0)) {
+    throw new MemoryValidationError(
+      'expectedEpoch',
+      `expectedEpoch must be null or an integer >= 0, got ${expectedEpoch}`,
+    );
+  }
+}

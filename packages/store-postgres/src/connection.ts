@@ -1,0 +1,121 @@
+/**
+ * The connection pool and what is said about it. A store URL may hold a password
+ * (`postgres://user:secret@host/db`): it goes to the driver and nowhere else. Errors and logs
+ * name the server as `user@host:port/db` (describeTarget), never the URL as given, and a
+ * connection error's reason is scrubbed of the password as well, in case a driver message ever
+ * repeats it.
+ */
+import { OxydraError } from '@oxydra/types';
+import pg from 'pg';
+
+/** A schema name: a plain lower-case identifier, so it needs no quoting anywhere. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const DEFAULT_SCHEMA = 'oxydra';
+
+export function checkSchemaName(schema: string): string {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new OxydraError(
+      'config_error',
+      `PostgreSQL schema name ${JSON.stringify(String(schema).slice(0, 70))} is not a plain identifier: use 1-63 characters of a-z, 0-9 and _, not starting with a digit`,
+    );
+  }
+  return schema;
+}
+
+/** What a store URL names, without its password: `user@host:port/db`. */
+export function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') return 'the PostgreSQL server';
+    const user = decodeURIComponent(parsed.username) || 'the default user';
+    const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
+    const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default database)';
+    return `${user}@${host}:${parsed.port || '5432'}/${db}`;
+  } catch {
+    return 'the PostgreSQL server (its URL does not parse)';
+  }
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server could not be reached, refused the login, or has no such database. */
+export class PostgresConnectionError extends OxydraError {
+  /** The driver's code (ECONNREFUSED, or SQLSTATE such as 28P01 or 3D000), when it gave one. */
+  readonly reason?: string;
+  constructor(target: string, why: string, reason?: string) {
+    super('config_error', `cannot use PostgreSQL at ${target}: ${why}`, {
+      hint: 'check the store URL (host, port, database, user and the password in its environment variable) and that the server is running',
+    });
+    if (reason !== undefined) this.reason = reason;
+  }
+}
+
+/** Codes that mean "this server, database or login cannot be used", not "this query failed". */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '28000', // invalid authorization
+  '28P01', // invalid password
+  '3D000', // no such database
+  '53300', // too many connections
+  '57P01', // admin shutdown
+  '57P03', // cannot connect now (starting up)
+]);
+
+function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+  return typeof e?.message === 'string' && /^Connection terminated|timeout expired/.test(e.message);
+}
+
+export interface Connection {
+  pool: pg.Pool;
+  /** `user@host:port/db`: how errors and logs name the server. */
+  target: string;
+  /** A connection error as a PostgresConnectionError (one line, no password); others unchanged. */
+  explain(error: unknown): unknown;
+}
+
+/** pg gives bigint (int8) and numeric as strings; the stores' numbers are all within 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return Number;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export function connect(options: { url: string; schema: string; max?: number }): Connection {
+  const target = describeTarget(options.url);
+  const password = passwordOf(options.url);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    // Every connection resolves the stores' tables in the chosen schema.
+    options: `-c search_path=${checkSchemaName(options.schema)}`,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    types,
+  });
+  // An idle connection the server closed emits 'error' on the pool; unhandled, it would end the
+  // process. The next query opens a new connection and reports any lasting problem itself.
+  pool.on('error', () => {});
+  const explain = (error: unknown): unknown => {
+    if (!isConnectionError(error)) return error;
+    const e = error as { code?: string; message?: string };
+    let why = String(e.message ?? error).split('\n')[0] ?? '';
+    if (password !== undefined) why = why.split(password).join('***');
+    return new PostgresConnectionError(target, why, e.code);
+  };
+  return { pool, target, explain };
+}

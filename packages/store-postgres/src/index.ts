@@ -1,0 +1,10 @@
+/**
+ * @oxydra/store-postgres: Oxydra's stores on PostgreSQL (issue 33). Sessions, kernel state,
+ * notes (without search, for now) and the control store group, passing the same contract suites
+ * as the embedded libSQL stores, with versioned migrations. Not wired into openKernel, config or
+ * the CLI yet: a host opens the stores with openPostgresStores and passes them in.
+ */
+export { checkSchemaName, DEFAULT_SCHEMA, describeTarget, PostgresConnectionError } from './connection.js';
+export { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from './open.js';
+export { LATEST_VERSION, type MigrationReport, PostgresSchemaError } from './store/migrate.js';
+export { MIGRATIONS, type PostgresMigration } from './store/migrations.js';

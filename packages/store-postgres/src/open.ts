@@ -1,0 +1,67 @@
+/**
+ * Opens Oxydra's stores on a PostgreSQL database: the async contracts of @oxydra/types
+ * (sessions, kernel state, notes and the control store group) over one connection pool, in one
+ * schema, migrated first unless told not to. Nothing here is loaded on the default libSQL path:
+ * a host imports this package only when asked for PostgreSQL.
+ */
+import type { ControlStoreGroup, NoteStore, SessionStore, StateStore } from '@oxydra/types';
+import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
+import { postgresControlStores } from './store/control.js';
+import { PgDatabase } from './store/database.js';
+import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
+import { PostgresNoteStore } from './store/notes.js';
+import { PostgresSessionStore } from './store/sessions.js';
+import { PostgresStateStore } from './store/state.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`; the password is never logged or shown. */
+  url: string;
+  /** The schema holding the tables (default "oxydra"): plain lower-case identifier. */
+  schema?: string;
+  /**
+   * true (the default): bring the schema up to date first. false: only check that it is, and
+   * refuse to open one that is behind or ahead.
+   */
+  migrate?: boolean;
+  /** Most connections the pool opens (default 10). */
+  maxConnections?: number;
+}
+
+export interface PostgresStores {
+  sessions: SessionStore;
+  state: StateStore;
+  /** Notes without search: the search index's contract is not settled yet (docs/postgres.md). */
+  notes: NoteStore;
+  control: ControlStoreGroup;
+  schema: string;
+  /** `user@host:port/db`: how to name this database to a person (no password). */
+  target: string;
+  /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
+  migrate(): Promise<MigrationReport>;
+  /** Closes the pool; the stores must not be used after. */
+  close(): Promise<void>;
+}
+
+export async function openPostgresStores(options: PostgresStoreOptions): Promise<PostgresStores> {
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const connection = connect({ url: options.url, schema, max: options.maxConnections });
+  try {
+    if (options.migrate === false) await requireCurrent(connection, schema);
+    else await migrateSchema(connection, schema);
+  } catch (error) {
+    await connection.pool.end().catch(() => {});
+    throw error;
+  }
+  // The control group has a database of its own: only its transactions are joined by context.
+  const db = new PgDatabase(connection);
+  return {
+    sessions: new PostgresSessionStore(db),
+    state: new PostgresStateStore(db),
+    notes: new PostgresNoteStore(db),
+    control: postgresControlStores(new PgDatabase(connection), schema),
+    schema,
+    target: connection.target,
+    migrate: () => migrateSchema(connection, schema),
+    close: () => connection.pool.end(),
+  };
+}

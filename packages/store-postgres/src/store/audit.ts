@@ -1,0 +1,171 @@
+/**
+ * The PostgreSQL AuditStore: the chain in audit_log, its newest entry in the one-row audit_head.
+ * An append locks the head row (SELECT ... FOR UPDATE) in its transaction, links the entries
+ * after it (sealing again with the caller's `seal` any entry linked after another head), inserts
+ * them and moves the head: two processes on one database extend one chain and never fork it.
+ */
+import type {
+  AuditFind,
+  AuditSeal,
+  AuditStore,
+  StoredAuditEntry,
+  StoredAuditHead,
+  StoredAuditPruned,
+} from '@oxydra/types';
+import type pg from 'pg';
+import type { PgDatabase, Sql } from './database.js';
+
+const COLUMNS = 'seq, ts, actor, action_type, action, resource, prev_hash, hash';
+/** The audit_meta key of the pruning marker; notes may not use it. */
+const PRUNED = 'pruned';
+
+interface EntryRow {
+  seq: number;
+  ts: string;
+  actor: string;
+  action_type: string;
+  action: string;
+  resource: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const entryOf = (row: EntryRow): StoredAuditEntry => ({
+  seq: row.seq,
+  ts: row.ts,
+  actor: row.actor,
+  actionType: row.action_type,
+  action: row.action,
+  resource: row.resource,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});
+
+async function lockedHead(sql: Sql): Promise<{ seq: number; hash: string }> {
+  const { rows } = await sql.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_head FOR UPDATE',
+  );
+  return rows[0]!;
+}
+
+export class PostgresAuditStore implements AuditStore {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async append(entries: readonly StoredAuditEntry[], seal: AuditSeal): Promise<StoredAuditEntry[]> {
+    if (entries.length === 0) return [];
+    return this.#db.atomic(async (sql) => {
+      let tail = await lockedHead(sql);
+      const stored = entries.map((given) => {
+        const seq = tail.seq + 1;
+        const prevHash = tail.hash;
+        const entry =
+          given.seq === seq && given.prevHash === prevHash
+            ? given
+            : { ...given, seq, prevHash, hash: seal(given, seq, prevHash) };
+        tail = entry;
+        return entry;
+      });
+      const column = <K extends keyof StoredAuditEntry>(key: K) => stored.map((entry) => entry[key]);
+      await sql.query(
+        `WITH placed AS (
+           INSERT INTO audit_log (${COLUMNS})
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::text[]))
+         UPDATE audit_head SET seq = $9, hash = $10`,
+        [
+          column('seq'),
+          column('ts'),
+          column('actor'),
+          column('actionType'),
+          column('action'),
+          column('resource'),
+          column('prevHash'),
+          column('hash'),
+          tail.seq,
+          tail.hash,
+        ],
+      );
+      return stored;
+    });
+  }
+
+  async head(): Promise<StoredAuditHead | undefined> {
+    const rows = await this.#rows<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head', []);
+    const head = rows[0];
+    return head && head.seq > 0 ? { seq: head.seq, hash: head.hash } : undefined;
+  }
+
+  async count(): Promise<number> {
+    return (await this.#rows<{ n: number }>('SELECT count(*) AS n FROM audit_log', []))[0]?.n ?? 0;
+  }
+
+  async range(afterSeq: number, limit: number): Promise<StoredAuditEntry[]> {
+    const rows = await this.#rows<EntryRow>(
+      `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map(entryOf);
+  }
+
+  async find(filter: AuditFind): Promise<StoredAuditEntry[]> {
+    const limit = filter.limit === undefined ? null : Math.max(0, Math.floor(filter.limit));
+    const rows = await this.#rows<EntryRow>(
+      `SELECT ${COLUMNS} FROM audit_log
+       WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR ts >= $2)
+         AND ($3::text IS NULL OR action_type = $3)
+       ORDER BY seq DESC LIMIT $4`,
+      [filter.actor ?? null, filter.since ?? null, filter.actionType ?? null, limit],
+    );
+    return rows.reverse().map(entryOf);
+  }
+
+  async prune(through: number, at: string): Promise<StoredAuditPruned | undefined> {
+    return this.#db.atomic(async (sql) => {
+      // The head's lock keeps an append from running beside the pruning.
+      await lockedHead(sql);
+      const { rows } = await sql.query<{ first: number | null; hash: string | null }>(
+        'SELECT (SELECT min(seq) FROM audit_log) AS first, (SELECT hash FROM audit_log WHERE seq = $1) AS hash',
+        [through],
+      );
+      const { first, hash } = rows[0]!;
+      if (first === null || first > through || hash === null) return undefined;
+      const marker: StoredAuditPruned = { through, hash, at };
+      await sql.query(
+        `WITH gone AS (DELETE FROM audit_log WHERE seq <= $1)
+         INSERT INTO audit_meta (key, value) VALUES ($2, $3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [through, PRUNED, JSON.stringify(marker)],
+      );
+      return marker;
+    });
+  }
+
+  async pruned(): Promise<StoredAuditPruned | undefined> {
+    const value = await this.note(PRUNED);
+    return value === undefined ? undefined : (JSON.parse(value) as StoredAuditPruned);
+  }
+
+  async note(key: string): Promise<string | undefined> {
+    const rows = await this.#rows<{ value: string }>('SELECT value FROM audit_meta WHERE key = $1', [key]);
+    return rows[0]?.value;
+  }
+
+  async addNote(key: string, value: string): Promise<boolean> {
+    if (key === PRUNED) throw new Error(`"${PRUNED}" is the pruning marker's key, not a note's`);
+    const result = await this.#db.run((sql) =>
+      sql.query('INSERT INTO audit_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+        key,
+        value,
+      ]),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async #rows<R extends object>(text: string, args: unknown[]): Promise<R[]> {
+    return (await this.#db.run((sql) => sql.query<R & pg.QueryResultRow>(text, args))).rows;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * How the stores reach PostgreSQL: one statement on the pool, a unit of several statements in a
+ * transaction on one client, and a group transaction (ControlStoreGroup.transaction) whose client
+ * every call of the group made inside it joins.
+ *
+ * Inside a group transaction, each store call runs within its own SAVEPOINT, one call at a time:
+ * PostgreSQL aborts a whole transaction on a failed statement, SQLite only the statement, and the
+ * contract's callers (like the libSQL file's) may catch a refused call and go on. Which
+ * transaction a call is inside is followed through the async context (AsyncLocalStorage), so a
+ * group store called from fn's awaits joins fn's transaction instead of waiting on a pool
+ * connection for a row lock that fn itself holds.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type pg from 'pg';
+import type { Connection } from '../connection.js';
+
+/** What runs SQL: the pool, or the client of an open transaction. */
+export interface Sql {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+interface OpenTransaction {
+  client: pg.PoolClient;
+  /** False once committed or rolled back: a call started from fn that outlives it uses the pool. */
+  open: boolean;
+  /** Calls inside take turns: savepoints must nest, not interleave. */
+  tail: Promise<unknown>;
+  savepoints: number;
+}
+
+export class PgDatabase {
+  readonly #connection: Connection;
+  readonly #current = new AsyncLocalStorage<OpenTransaction>();
+
+  constructor(connection: Connection) {
+    this.#connection = connection;
+  }
+
+  /** One unit of work that needs no transaction of its own (a single statement). */
+  run<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const tx = this.#joined();
+    return tx ? this.#inSavepoint(tx, work) : this.#explained(() => work(this.#pool()));
+  }
+
+  /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
+  atomic<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const tx = this.#joined();
+    return tx ? this.#inSavepoint(tx, work) : this.#begin(work);
+  }
+
+  /** Runs fn in one transaction that every call of this database made inside it joins. */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#joined()) return fn();
+    return this.#begin(async (_sql, tx) => this.#current.run(tx, fn));
+  }
+
+  #pool(): Sql {
+    const { pool, explain } = this.#connection;
+    return {
+      query: (text, values) =>
+        pool.query(text, values).catch((error: unknown) => Promise.reject(explain(error))),
+    } as Sql;
+  }
+
+  #joined(): OpenTransaction | undefined {
+    const tx = this.#current.getStore();
+    return tx?.open ? tx : undefined;
+  }
+
+  async #explained<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.#connection.explain(error);
+    }
+  }
+
+  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>): Promise<T> {
+    const client = await this.#explained(() => this.#connection.pool.connect());
+    const tx: OpenTransaction = { client, open: true, tail: Promise.resolve(), savepoints: 0 };
+    let broken: unknown;
+    try {
+      await this.#explained(() => client.query('BEGIN'));
+      const result = await work(client, tx);
+      await this.#explained(() => client.query('COMMIT'));
+      return result;
+    } catch (error) {
+      // A connection that failed mid-transaction is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollbackFailed: unknown) => {
+        broken = rollbackFailed;
+      });
+      throw error;
+    } finally {
+      tx.open = false;
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  /** `work` on the open transaction's client, in its own savepoint, after the calls before it. */
+  #inSavepoint<T>(tx: OpenTransaction, work: (sql: Sql) => Promise<T>): Promise<T> {
+    const turn = async () => {
+      const name = `oxydra_call_${++tx.savepoints}`;
+      await tx.client.query(`SAVEPOINT ${name}`);
+      try {
+        const result = await work(tx.client);
+        await tx.client.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (error) {
+        await tx.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        throw error;
+      }
+    };
+    const result = tx.tail.then(turn, turn);
+    tx.tail = result.catch(() => undefined);
+    return this.#explained(() => result);
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The PostgreSQL SessionStore: sessions, their append-only message log (conversation_events) and
+ * their state (session_state). The log's position (last_seq, last_turn, last_at) is kept on the
+ * session's row: an append is one statement that moves it (taking the row's lock, so two writers
+ * on any connections queue there) and inserts the turn's messages after it, all or none.
+ */
+import {
+  CorruptEventError,
+  checkCount,
+  checkNewSession,
+  checkSearch,
+  checkStateWrite,
+  checkTitle,
+  containsPattern,
+  DEFAULT_LIST_LIMIT,
+  decodePayload,
+  deriveTitle,
+  encodeTurn,
+  MAX_LIST_LIMIT,
+  MemoryValidationError,
+  nowIso,
+} from '@oxydra/memory/store-input';
+import {
+  type AppendedTurn,
+  type Message,
+  matchSessionId,
+  type NewSession,
+  type Role,
+  SessionExistsError,
+  type SessionFilter,
+  SessionNotFoundError,
+  type SessionStamp,
+  type SessionStateValue,
+  type SessionStore,
+  type StoredEvent,
+  type StoredSession,
+  type StoredSessionSummary,
+} from '@oxydra/types';
+import type { PgDatabase } from './database.js';
+import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
+
+const COLUMNS =
+  'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
+
+interface SessionRow {
+  id: string;
+  title: string | null;
+  user_id: string | null;
+  agent: string | null;
+  parent_session_id: string | null;
+  created_at: string;
+  updated_at: string;
+  channel_origin: string | null;
+  archived_at: string | null;
+}
+
+function toSession(row: SessionRow): StoredSession {
+  const session: StoredSession = { id: row.id, createdAt: row.created_at, updatedAt: row.updated_at };
+  if (row.title !== null) session.title = row.title;
+  if (row.user_id !== null) session.userId = row.user_id;
+  if (row.agent !== null) session.agent = row.agent;
+  if (row.parent_session_id !== null) session.parentSessionId = row.parent_session_id;
+  if (row.channel_origin !== null) session.channelOrigin = row.channel_origin;
+  if (row.archived_at !== null) session.archivedAt = row.archived_at;
+  return session;
+}
+
+/** The WHERE clause of a SessionFilter, its parameters numbered from `args.length + 1`. */
+function filterSql(filter: SessionFilter, args: unknown[]): string {
+  const clauses: string[] = [];
+  const param = (value: unknown) => {
+    args.push(value);
+    return `$${args.length}`;
+  };
+  if (filter.userId !== undefined) clauses.push(`user_id = ${param(filter.userId)}`);
+  if (filter.archived !== undefined)
+    clauses.push(filter.archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL');
+  if (filter.subagents === false) clauses.push('parent_session_id IS NULL');
+  if (filter.updatedBefore !== undefined) clauses.push(`updated_at < ${param(filter.updatedBefore)}`);
+  const search = checkSearch(filter.search);
+  if (search !== undefined) {
+    // ILIKE on "C"-collated text folds ASCII letters only, as SQLite's LIKE; wildcards escaped.
+    const pattern = param(containsPattern(search));
+    clauses.push(`(id ILIKE ${pattern} ESCAPE '\\' OR title ILIKE ${pattern} ESCAPE '\\')`);
+  }
+  return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+}
+
+export class PostgresSessionStore implements SessionStore {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async create(fields: NewSession = {}): Promise<StoredSession> {
+    const session = checkNewSession(fields);
+    const now = nowIso();
+    let rows: SessionRow[];
+    try {
+      ({ rows } = await this.#db.run((sql) =>
+        sql.query<SessionRow>(
+          `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin)
+           VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+          [
+            session.id,
+            session.title ?? null,
+            session.userId ?? null,
+            session.agent ?? null,
+            session.parentSessionId ?? null,
+            now,
+            session.channelOrigin ?? null,
+          ],
+        ),
+      ));
+    } catch (error) {
+      if (!hasCode(error, FOREIGN_KEY_VIOLATION)) throw error;
+      throw new MemoryValidationError(
+        'parentSessionId',
+        `parent session ${session.parentSessionId} does not exist`,
+      );
+    }
+    const row = rows[0];
+    if (!row) throw new SessionExistsError(session.id);
+    return toSession(row);
+  }
+
+  async get(id: string): Promise<StoredSession | undefined> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [id]),
+    );
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<StoredSession> {
+    const existing = await this.get(id);
+    if (existing) return existing;
+    try {
+      return await this.create({ ...fields, id });
+    } catch (error) {
+      // Another writer created it between the read and the insert: theirs is the session.
+      if (!(error instanceof SessionExistsError)) throw error;
+      const session = await this.get(id);
+      if (!session) throw error;
+      return session;
+    }
+  }
+
+  async list(
+    options: SessionFilter & { limit?: number; offset?: number } = {},
+  ): Promise<StoredSessionSummary[]> {
+    const limit = checkCount('limit', options.limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+    const offset = checkCount('offset', options.offset, 0, Number.MAX_SAFE_INTEGER);
+    const args: unknown[] = [];
+    const where = filterSql(options, args);
+    // seq numbers a session's messages 1, 2, 3... without gaps: the last one is the count.
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<SessionRow & { last_seq: number }>(
+        `SELECT ${COLUMNS}, last_seq FROM sessions ${where}
+         ORDER BY updated_at DESC, generation DESC LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
+        [...args, limit, offset],
+      ),
+    );
+    return rows.map((row) => ({ ...toSession(row), messageCount: row.last_seq }));
+  }
+
+  async lookup(typed: string, scope: { userId?: string } = {}): Promise<string[]> {
+    const args: unknown[] = [];
+    const where = filterSql(scope, args);
+    const exact = await this.#db.run((sql) =>
+      sql.query(`SELECT id FROM sessions ${where ? `${where} AND` : 'WHERE'} id = $${args.length + 1}`, [
+        ...args,
+        typed,
+      ]),
+    );
+    if (exact.rows.length > 0) return [typed];
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ id: string }>(`SELECT id FROM sessions ${where}`, args),
+    );
+    const match = matchSessionId(
+      typed,
+      rows.map((row) => row.id),
+    );
+    return match.ok ? [match.id] : match.candidates;
+  }
+
+  async count(filter: SessionFilter = {}): Promise<number> {
+    const args: unknown[] = [];
+    const where = filterSql(filter, args);
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ n: number }>(`SELECT count(*) AS n FROM sessions ${where}`, args),
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async archive(id: string): Promise<boolean> {
+    const result = await this.#db.run((sql) =>
+      sql.query('UPDATE sessions SET archived_at = $1 WHERE id = $2 AND archived_at IS NULL', [nowIso(), id]),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async markActive(id: string): Promise<StoredSession> {
+    return this.#updated(id, 'updated_at = $1, archived_at = NULL', [nowIso()]);
+  }
+
+  /** Its messages and state go with it (ON DELETE CASCADE); sub-agent sessions stay, unlinked (SET NULL). */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#db.run((sql) => sql.query('DELETE FROM sessions WHERE id = $1', [id]));
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async rename(id: string, title: string): Promise<StoredSession> {
+    return this.#updated(id, 'title = $1, updated_at = $2', [checkTitle(title), nowIso()]);
+  }
+
+  async appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn> {
+    if (messages.length === 0)
+      throw new MemoryValidationError('messages', 'a turn needs at least one message');
+    const encoded = encodeTurn(messages);
+    const now = nowIso();
+    // One statement: the UPDATE takes the session row's lock and moves the log's position; the
+    // messages go in after the position it returns. A second writer waits for the lock, then
+    // sees the first's position. A missing session updates nothing, so nothing is inserted.
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ seq: number; turn: number }>(
+        `WITH moved AS (
+           UPDATE sessions SET updated_at = $2, archived_at = NULL, title = COALESCE(title, $3),
+             last_seq = last_seq + $4, last_turn = last_turn + 1, last_at = $2
+           WHERE id = $1 RETURNING last_seq, last_turn)
+         INSERT INTO conversation_events (session_id, seq, turn, role, payload, created_at)
+         SELECT $1, moved.last_seq - $4 + message.ord, moved.last_turn, message.role, message.payload, $2
+         FROM moved, unnest($5::text[], $6::text[]) WITH ORDINALITY AS message (role, payload, ord)
+         RETURNING seq, turn`,
+        [
+          sessionId,
+          now,
+          deriveTitle(messages) ?? null,
+          encoded.length,
+          encoded.map((message) => message.role),
+          encoded.map((message) => message.payload),
+        ],
+      ),
+    );
+    if (rows.length === 0) throw new SessionNotFoundError(sessionId);
+    const seqs = rows.map((row) => row.seq);
+    return { turn: rows[0]!.turn, firstSeq: Math.min(...seqs), lastSeq: Math.max(...seqs), createdAt: now };
+  }
+
+  async loadMessages(sessionId: string, options: { afterSeq?: number } = {}): Promise<Message[]> {
+    return (await this.loadEvents(sessionId, options)).map((event) => event.message);
+  }
+
+  async loadEvents(sessionId: string, options: { afterSeq?: number } = {}): Promise<StoredEvent[]> {
+    const afterSeq = checkCount('afterSeq', options.afterSeq, 0, Number.MAX_SAFE_INTEGER);
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ seq: number; turn: number; role: string; payload: string; created_at: string }>(
+        `SELECT seq, turn, role, payload, created_at FROM conversation_events
+         WHERE session_id = $1 AND seq > $2 ORDER BY seq`,
+        [sessionId, afterSeq],
+      ),
+    );
+    if (rows.length === 0) await this.#require(sessionId);
+    return rows.map((row) => {
+      const message = decodePayload(row.payload, row.role);
+      if (typeof message === 'string') throw new CorruptEventError(sessionId, row.seq, message);
+      return { seq: row.seq, turn: row.turn, role: row.role as Role, createdAt: row.created_at, message };
+    });
+  }
+
+  async stamp(sessionId: string): Promise<SessionStamp | undefined> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{
+        generation: number;
+        created_at: string;
+        last_seq: number;
+        last_turn: number;
+        last_at: string;
+      }>('SELECT generation, created_at, last_seq, last_turn, last_at FROM sessions WHERE id = $1', [
+        sessionId,
+      ]),
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      generation: `${row.generation}@${row.created_at}`,
+      lastSeq: row.last_seq,
+      lastTurn: row.last_turn,
+      lastAt: row.last_at,
+    };
+  }
+
+  async countMessages(sessionId: string): Promise<number> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ last_seq: number }>('SELECT last_seq FROM sessions WHERE id = $1', [sessionId]),
+    );
+    if (!rows[0]) throw new SessionNotFoundError(sessionId);
+    return rows[0].last_seq;
+  }
+
+  async getState(sessionId: string, key: string): Promise<SessionStateValue | undefined> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<SessionStateValue>(
+        'SELECT value, epoch FROM session_state WHERE session_id = $1 AND key = $2',
+        [sessionId, key],
+      ),
+    );
+    return rows[0] ? { value: rows[0].value, epoch: rows[0].epoch } : undefined;
+  }
+
+  async setState(
+    sessionId: string,
+    key: string,
+    value: string,
+    expectedEpoch: number | null,
+  ): Promise<boolean> {
+    checkStateWrite(key, value, expectedEpoch);
+    const now = nowIso();
+    let written: number;
+    try {
+      const result = await this.#db.run((sql) =>
+        expectedEpoch === null
+          ? sql.query(
+              `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
+               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+               ON CONFLICT (session_id, key) DO NOTHING`,
+              [sessionId, key, value, now],
+            )
+          : sql.query(
+              `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
+               WHERE session_id = $3 AND key = $4 AND epoch = $5`,
+              [value, now, sessionId, key, expectedEpoch],
+            ),
+      );
+      written = result.rowCount ?? 0;
+    } catch (error) {
+      // The session was deleted between the EXISTS and the insert's foreign-key check.
+      if (hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(sessionId);
+      throw error;
+    }
+    if (written === 1) return true;
+    await this.#require(sessionId);
+    return false;
+  }
+
+  async #updated(id: string, set: string, args: unknown[]): Promise<StoredSession> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<SessionRow>(
+        `UPDATE sessions SET ${set} WHERE id = $${args.length + 1} RETURNING ${COLUMNS}`,
+        [...args, id],
+      ),
+    );
+    if (!rows[0]) throw new SessionNotFoundError(id);
+    return toSession(rows[0]);
+  }
+
+  async #require(id: string): Promise<void> {
+    const { rows } = await this.#db.run((sql) => sql.query('SELECT 1 FROM sessions WHERE id = $1', [id]));
+    if (rows.length === 0) throw new SessionNotFoundError(id);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Shared by the PostgreSQL tests: the server they use (OXYDRA_TEST_POSTGRES_URL, default the
+ * project machines' 127.0.0.1:5432 `test` database with trust auth), whether it answers, and
+ * stores opened on a fresh schema that is dropped after. Without a server the suites are skipped
+ * with the reason in their name, unless OXYDRA_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
+import type { StoreOpener } from '@oxydra/testkit/store-contracts';
+import pg from 'pg';
+import { describe } from 'vitest';
+
+export const POSTGRES_URL = process.env.OXYDRA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function unreachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return `no PostgreSQL answers at the test URL (${(error as Error).message})`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const skipReason = await unreachable();
+if (skipReason !== undefined && process.env.OXYDRA_REQUIRE_POSTGRES === '1') {
+  throw new Error(`${skipReason}; OXYDRA_REQUIRE_POSTGRES=1 says this machine has one: start it`);
+}
+
+/** describe, skipped with the reason in its name when no server answers. */
+export function describePostgres(name: string, body: () => void): void {
+  if (skipReason === undefined) describe(name, body);
+  else describe.skip(`${name} (skipped: ${skipReason}; set OXYDRA_REQUIRE_POSTGRES=1 to fail instead)`, body);
+}
+
+/** A schema name no other test (or process) uses. */
+export function freshSchema(): string {
+  return `oxydra_test_${process.pid}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Drops a test's schema with everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs `text` on the test database, for looking under the stores. */
+export async function adminQuery<R extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Opens the stores on a fresh schema for each test; `another` opens a second pool on the same
+ * schema (as a second process would), so the suites race two real connections.
+ */
+export function postgresOpener<S>(pick: (stores: PostgresStores) => S): StoreOpener<S> {
+  return async () => {
+    const schema = freshSchema();
+    const first = await openPostgresStores({ url: POSTGRES_URL, schema });
+    const others: PostgresStores[] = [];
+    return {
+      store: pick(first),
+      async another() {
+        const other = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+        others.push(other);
+        return { store: pick(other), close: () => other.close() };
+      },
+      async close() {
+        await Promise.all(others.map((other) => other.close().catch(() => {})));
+        await first.close();
+        await dropSchema(schema);
+      },
+    };
+  };
+}

@@ -1,0 +1,27 @@
+/** Every store contract suite of @oxydra/testkit against PostgreSQL, racing two real pools. */
+import {
+  approvalStoreContract,
+  auditStoreContract,
+  controlStoreGroupContract,
+  noteStoreContract,
+  scheduleStoreContract,
+  sessionStoreContract,
+  spendStoreContract,
+  stateStoreContract,
+  tokenStoreContract,
+  usageStoreContract,
+} from '@oxydra/testkit/store-contracts';
+import { describePostgres, postgresOpener } from './postgres-helpers.js';
+
+describePostgres('PostgreSQL stores', () => {
+  sessionStoreContract(postgresOpener((stores) => stores.sessions));
+  stateStoreContract(postgresOpener((stores) => stores.state));
+  noteStoreContract(postgresOpener((stores) => stores.notes));
+  tokenStoreContract(postgresOpener((stores) => stores.control.tokens));
+  approvalStoreContract(postgresOpener((stores) => stores.control.approvals));
+  scheduleStoreContract(postgresOpener((stores) => stores.control.schedules));
+  auditStoreContract(postgresOpener((stores) => stores.control.audit));
+  spendStoreContract(postgresOpener((stores) => stores.control.spend));
+  usageStoreContract(postgresOpener((stores) => stores.control.usage));
+  controlStoreGroupContract(postgresOpener((stores) => stores.control));
+});
