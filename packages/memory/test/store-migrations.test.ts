@@ -10,7 +10,7 @@ import {
   SchemaTooNewError,
   schemaVersion,
 } from '../src/index.js';
-import { MIGRATIONS } from '../src/migrations/index.js';
+import { MIGRATIONS } from '../src/store/libsql/migrations/index.js';
 import { expectCleanExit, startTogether, type TempDir, tempDir } from './store-helpers.js';
 
 let tmp: TempDir;

@@ -4,8 +4,8 @@
  * once, the second waits for the first's lock, sees the step done and skips it.
  */
 import type { Client, Transaction } from '@libsql/client';
-import { SchemaTooNewError } from './errors.js';
-import { nowIso } from './ids.js';
+import { SchemaTooNewError } from '../../errors.js';
+import { nowIso } from '../../ids.js';
 import type { Migration } from './migrations/index.js';
 
 /**
