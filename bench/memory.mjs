@@ -19,13 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import { openDatabase } from '../packages/memory/dist/db.js';
 import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
-import { migrate } from '../packages/memory/dist/migrate.js';
-import { ftsCandidates } from '../packages/memory/dist/retrieval/fts-search.js';
 import { chunkText, contentHash, fuseScores, Retriever } from '../packages/memory/dist/retrieval/index.js';
-import { VectorCache } from '../packages/memory/dist/retrieval/vector-cache.js';
-import { vectorCandidates } from '../packages/memory/dist/retrieval/vector-search.js';
+import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
+import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
+import { ftsCandidates } from '../packages/memory/dist/store/libsql/search-index/fts-search.js';
+import { VectorCache } from '../packages/memory/dist/store/libsql/search-index/vector-cache.js';
+import { vectorCandidates } from '../packages/memory/dist/store/libsql/search-index/vector-search.js';
 import { percentile } from './stats.mjs';
 
 const { values } = parseArgs({

@@ -5,9 +5,10 @@
  */
 import type { Client } from '@libsql/client';
 import type { NoteStore, SessionStore, StateStore } from '@oxydra/types';
-import { type DatabaseLocation, openDatabase } from './db.js';
-import { migrate } from './migrate.js';
+import { type MemoryCounts, memoryCounts } from './store/libsql/counts.js';
+import { type DatabaseLocation, openDatabase } from './store/libsql/db.js';
 import { LibsqlStateStore } from './store/libsql/kernel-state.js';
+import { migrate } from './store/libsql/migrate.js';
 import { LibsqlNoteStore, type NoteStoreOptions } from './store/libsql/notes.js';
 import { LibsqlSessionStore } from './store/libsql/sessions.js';
 
@@ -25,6 +26,8 @@ export interface MemoryDatabase {
   readonly state: StateStore;
   /** The schema version after migrating: LATEST_SCHEMA_VERSION. */
   readonly schemaVersion: number;
+  /** How many sessions and notes the database holds. */
+  counts(): Promise<MemoryCounts>;
   /** Closes the client; further calls fail. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
       notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
       state: new LibsqlStateStore(client),
       schemaVersion: to,
+      counts: () => memoryCounts(client),
       async close() {
         if (!client.closed) client.close();
       },

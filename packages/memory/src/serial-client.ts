@@ -15,6 +15,7 @@
  * That mistake surfaces as an error after QUEUE_WAIT_LIMIT_MS instead of a silent hang.
  */
 import type {
+  BatchStatement,
   Client,
   InArgs,
   InStatement,
@@ -22,7 +23,7 @@ import type {
   ResultSet,
   Transaction,
   TransactionMode,
-} from '@libsql/client';
+} from './store/local/client-types.js';
 
 /** Longest wait for the turn before failing: far above any real transaction here. */
 export const QUEUE_WAIT_LIMIT_MS = 60_000;
@@ -138,7 +139,7 @@ class SerialClient implements Client {
       typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql;
     return this.#inTurn(() => this.#inner.execute(stmt));
   }
-  batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: TransactionMode): Promise<ResultSet[]> {
+  batch(stmts: BatchStatement[], mode?: TransactionMode): Promise<ResultSet[]> {
     return this.#inTurn(() => this.#inner.batch(stmts, mode));
   }
   migrate(stmts: InStatement[]): Promise<ResultSet[]> {

@@ -1,5 +1,6 @@
 /** The vector scan's building blocks: sign codes, table scoring, top-k, and score fusion. */
 import { describe, expect, it } from 'vitest';
+import { fuseScores, minMaxNormalise } from '../src/retrieval/fusion.js';
 import {
   codeBytes,
   rotate,
@@ -8,9 +9,8 @@ import {
   scoreTables,
   signCode,
   vectorBlob,
-} from '../src/retrieval/codes.js';
-import { fuseScores, minMaxNormalise } from '../src/retrieval/fusion.js';
-import { TopK } from '../src/retrieval/top-k.js';
+} from '../src/store/libsql/search-index/codes.js';
+import { TopK } from '../src/store/libsql/search-index/top-k.js';
 
 function randomVector(dims: number, seed: number): Float32Array {
   let state = seed;

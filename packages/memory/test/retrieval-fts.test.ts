@@ -2,10 +2,10 @@
 import type { InStatement } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
-import { CommonWords } from '../src/retrieval/common-words.js';
-import { ftsTerms } from '../src/retrieval/fts-query.js';
-import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/retrieval/fts-search.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
+import { CommonWords } from '../src/store/libsql/search-index/common-words.js';
+import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
+import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
 const HOSTILE = [

@@ -2,8 +2,8 @@
 import type { Client } from '@libsql/client';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Embedder } from '@oxydra/types';
-import { openDatabase } from '../src/db.js';
-import { migrate } from '../src/migrate.js';
+import { openDatabase } from '../src/store/libsql/db.js';
+import { migrate } from '../src/store/libsql/migrate.js';
 
 export interface TempDb {
   client: Client;

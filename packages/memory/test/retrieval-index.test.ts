@@ -4,7 +4,8 @@ import type { Embedder } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
-import { VectorCache } from '../src/retrieval/vector-cache.js';
+import { LibsqlSearchIndex } from '../src/store/libsql/search-index/store.js';
+import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { addSession, countingEmbedder, type TempDb, tempDb } from './retrieval-helpers.js';
 
 let db: TempDb;
@@ -220,7 +221,8 @@ describe('removeSource', () => {
 describe('the vector cache across clients', () => {
   it('sees notes added and removed through another connection (another process)', async () => {
     const other = new Retriever(await db.open(), createDeterministicEmbedder());
-    const vectorOnly = new Retriever(db.client, createDeterministicEmbedder(), {
+    const index = new LibsqlSearchIndex(db.client, { id: 'deterministic-v1-256', dimensions: 256 });
+    const vectorOnly = new Retriever(index, createDeterministicEmbedder(), {
       vectorWeight: 1,
       ftsWeight: 0,
     });
@@ -255,7 +257,8 @@ describe('the vector cache across clients', () => {
 
   it('reloads when deletions it never saw were pruned from the tombstone log', async () => {
     const other = new Retriever(await db.open(), createDeterministicEmbedder());
-    const vectorOnly = new Retriever(db.client, createDeterministicEmbedder(), {
+    const index = new LibsqlSearchIndex(db.client, { id: 'deterministic-v1-256', dimensions: 256 });
+    const vectorOnly = new Retriever(index, createDeterministicEmbedder(), {
       vectorWeight: 1,
       ftsWeight: 0,
     });
@@ -271,7 +274,7 @@ describe('the vector cache across clients', () => {
     // The reload dropped note-a's vector too, whose tombstone was gone.
     const cache = new VectorCache(db.client, 'deterministic-v1-256', 256);
     await cache.refresh();
-    expect((vectorOnly as unknown as { cache: VectorCache }).cache.size).toBe(cache.size);
+    expect(index.cachedVectors).toBe(cache.size);
     expect(cache.size).toBe(1);
   });
 });

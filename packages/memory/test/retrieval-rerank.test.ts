@@ -1,12 +1,12 @@
 /** The rerank of the code scan's pool in memory (int16 copies) against libSQL's exact cosine. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
-import { vectorBlob } from '../src/retrieval/codes.js';
 import { Retriever } from '../src/retrieval/index.js';
-import { Int16Vectors, vectorNorm } from '../src/retrieval/int16-vectors.js';
-import type { ScopeFilter } from '../src/retrieval/scope.js';
-import { VectorCache } from '../src/retrieval/vector-cache.js';
-import { vectorCandidates } from '../src/retrieval/vector-search.js';
+import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
+import { Int16Vectors, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
+import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
+import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
+import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
 const NO_FILTER: ScopeFilter = {

@@ -7,6 +7,7 @@ import {
   BUSY_TIMEOUT_MS,
   MemoryValidationError,
   openDatabase,
+  openMemory,
   PAGE_CACHE_KIB,
   serialClient,
 } from '../src/index.js';
@@ -123,6 +124,23 @@ describe('openDatabase', () => {
       expect((await client.execute('SELECT COUNT(*) FROM t')).rows[0]?.[0]).toBe(0);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('MemoryDatabase.counts', () => {
+  it('counts the sessions and notes the file holds (what `oxydra doctor` reports)', async () => {
+    const memory = await openMemory({ path: tmp.path('counted.db') });
+    try {
+      expect(await memory.counts()).toEqual({ sessions: 0, notes: 0 });
+      await memory.sessions.create({ id: 'a' });
+      await memory.sessions.create({ id: 'b' });
+      await memory.notes.save({ content: 'one note' });
+      expect(await memory.counts()).toEqual({ sessions: 2, notes: 1 });
+      await memory.sessions.delete('a');
+      expect(await memory.counts()).toEqual({ sessions: 1, notes: 1 });
+    } finally {
+      await memory.close();
     }
   });
 });

@@ -10,7 +10,7 @@ import {
   SchemaTooNewError,
   schemaVersion,
 } from '../src/index.js';
-import { MIGRATIONS } from '../src/migrations/index.js';
+import { MIGRATIONS } from '../src/store/libsql/migrations/index.js';
 import { expectCleanExit, startTogether, type TempDir, tempDir } from './store-helpers.js';
 
 let tmp: TempDir;
@@ -124,6 +124,31 @@ const SEEDS: Record<
       expect(await state.list('scheduler')).toEqual([]);
       expect(await state.save('scheduler', 'last-run', { at: T })).toEqual({ version: 1 });
       expect((await state.load('scheduler', 'last-run'))?.value).toEqual({ at: T });
+    },
+  },
+  5: {
+    async insert(client) {
+      await client.execute(
+        `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at)
+         VALUES ('s-v5', NULL, 'dave', NULL, NULL, '${T}', '${T}')`,
+      );
+    },
+    async check({ client, sessions }) {
+      // Version 6 numbers sessions by generation: an old session keeps its rowid as its number...
+      const rowid = Number(
+        (await client.execute("SELECT rowid FROM sessions WHERE id = 's-v5'")).rows[0]?.rowid,
+      );
+      const old = await sessions.stamp('s-v5');
+      expect(old?.generation).toBe(String(rowid));
+      // ...and deleting the newest row then making it again (same id, and SQLite's same rowid)
+      // gives a number no session had.
+      expect(await sessions.delete('s-v5')).toBe(true);
+      await sessions.create({ id: 's-v5', userId: 'dave' });
+      const again = await sessions.stamp('s-v5');
+      expect(
+        Number((await client.execute("SELECT rowid FROM sessions WHERE id = 's-v5'")).rows[0]?.rowid),
+      ).toBe(rowid);
+      expect(Number(again?.generation)).toBeGreaterThan(rowid);
     },
   },
 };

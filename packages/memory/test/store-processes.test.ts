@@ -3,7 +3,7 @@
  * writer killed with SIGKILL in the middle of its work. Children run the compiled package.
  */
 import { randomInt } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type MemoryDatabase, openMemory, type StoredEvent } from '../src/index.js';
 import { expectCleanExit, spawnChild, startTogether, type TempDir, tempDir } from './store-helpers.js';
 
@@ -134,6 +134,28 @@ describe('a writer killed with SIGKILL mid-turn', () => {
         });
         committedSoFar = next.turn;
       });
+    }
+  });
+});
+
+describe('a session deleted in one process and made again in another', () => {
+  it('gets another stamp generation even within the same millisecond (and the same rowid)', async () => {
+    const at = Date.parse('2026-01-02T03:04:05.006Z');
+    vi.useFakeTimers({ toFake: ['Date'], now: at });
+    try {
+      const before = await withMemory(async (memory) => {
+        await memory.sessions.create({ id: 'again' });
+        const stamp = await memory.sessions.stamp('again');
+        await memory.sessions.delete('again');
+        return stamp;
+      });
+      const child = spawnChild(['create-at', dbPath, 'again', String(at)]);
+      const generation = (await child.nextLine('result ')).slice('result '.length);
+      await expectCleanExit(child);
+      expect(generation).not.toBe(before?.generation);
+      expect(await withMemory((memory) => memory.sessions.stamp('again'))).toMatchObject({ generation });
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

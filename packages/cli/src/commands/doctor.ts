@@ -152,12 +152,11 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
     const { openMemory } = await import('@oxydra/memory');
     const db = await openMemory(location);
     try {
-      const count = async (table: string) =>
-        Number((await db.client.execute(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n ?? 0);
+      const counts = await db.counts();
       return {
         name: 'memory',
         status: 'ok',
-        detail: `${location.path}: schema v${db.schemaVersion}, ${await count('sessions')} sessions, ${await count('notes')} notes`,
+        detail: `${location.path}: schema v${db.schemaVersion}, ${counts.sessions} sessions, ${counts.notes} notes`,
       };
     } finally {
       await db.close();

@@ -1,7 +1,5 @@
 /** Calling an embedder and checking what came back before any of it is stored. */
 import type { Embedder, EmbedOptions } from '@oxydra/types';
-import { signCode, vectorBlob } from './codes.js';
-import type { StoredVector } from './statements.js';
 
 export async function embedChecked(
   embedder: Embedder,
@@ -23,12 +21,4 @@ export async function embedChecked(
     }
   }
   return vectors;
-}
-
-export function storedVector(vector: Float32Array): StoredVector {
-  return { code: signCode(vector), vector: vectorBlob(vector) };
-}
-
-export function isZero(vector: Float32Array): boolean {
-  return vector.every((x) => x === 0);
 }

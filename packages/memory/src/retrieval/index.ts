@@ -1,4 +1,6 @@
 /** Hybrid (vector + full-text) retrieval over notes and conversations. */
+
+export { buildFtsQuery } from '../store/libsql/search-index/fts-query.js';
 export {
   CHUNK_OVERLAP,
   CHUNK_SIZE,
@@ -8,10 +10,8 @@ export {
   type TextChunk,
 } from './chunking.js';
 export { type ConversationTextOptions, conversationTexts } from './conversation.js';
-export { buildFtsQuery } from './fts-query.js';
 export { fuseScores, minMaxNormalise } from './fusion.js';
-export { Retriever } from './retriever.js';
-export type { SourceType } from './scope.js';
+export { Retriever, type SourceType } from './retriever.js';
 export type {
   ConversationInput,
   IndexResult,

@@ -8,6 +8,7 @@ export { controlStoreGroupContract } from './control.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
 export { scheduleStoreContract } from './schedules.js';
+export { type SearchIndexFixture, searchIndexStoreContract } from './search-index.js';
 export { sessionStoreContract } from './sessions.js';
 export { spendStoreContract } from './spend.js';
 export { stateStoreContract } from './state.js';

@@ -10,6 +10,7 @@ export type * from './audit.js';
 export type * from './control.js';
 export * from './notes.js';
 export type * from './schedules.js';
+export type * from './search-index.js';
 export * from './sessions.js';
 export type * from './spend.js';
 export * from './state.js';

@@ -95,33 +95,6 @@ function toSession(row: Row): Session {
   return session;
 }
 
-/**
- * When each recently deleted session (by id) was created, in ms. SQLite gives a row made after
- * deleting the last one the same rowid, and a session's stamp generation is rowid@created_at
- * (SessionStamp): one deleted and made again within a millisecond (fast on the synchronous
- * binding) would look like the same session to a kernel's history cache, which would then
- * serve the deleted one's messages. Its new created_at is therefore kept later than the old
- * one's. Module-wide, as several stores of one process may share a database; a process that
- * makes a session another one deleted in the same millisecond is not covered (the lasting fix is
- * a generation column, at the next migration).
- */
-const deletedCreatedAt = new Map<string, number>();
-const DELETED_KEPT = 256;
-
-function creationTime(id: string): string {
-  const now = Date.now();
-  const deleted = deletedCreatedAt.get(id);
-  deletedCreatedAt.delete(id);
-  return new Date(deleted !== undefined && now <= deleted ? deleted + 1 : now).toISOString();
-}
-
-function rememberDeleted(id: string, createdAt: string): void {
-  const at = Date.parse(createdAt);
-  if (Number.isNaN(at)) return;
-  // Only a delete and a create within the same millisecond need it: old entries can go.
-  if (deletedCreatedAt.size >= DELETED_KEPT) deletedCreatedAt.clear();
-  deletedCreatedAt.set(id, at);
-}
 
 export class LibsqlSessionStore implements SessionStore {
   readonly #db: Client;
@@ -133,7 +106,7 @@ export class LibsqlSessionStore implements SessionStore {
   /** A new session; an explicit id that exists already is an error (see getOrCreate). */
   async create(fields: NewSession = {}): Promise<Session> {
     const session = checkNewSession(fields);
-    const now = creationTime(session.id);
+    const now = nowIso();
     const result = await groupWrite(this.#db, async (tx) => {
       if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
       if (session.parentSessionId !== undefined && !(await this.#exists(tx, session.parentSessionId))) {
@@ -268,13 +241,11 @@ export class LibsqlSessionStore implements SessionStore {
         { sql: 'UPDATE sessions SET parent_session_id = NULL WHERE parent_session_id = ?', args: [id] },
       ]);
       const result = await tx.execute({
-        sql: 'DELETE FROM sessions WHERE id = ? RETURNING created_at',
+        sql: 'DELETE FROM sessions WHERE id = ? RETURNING id',
         args: [id],
       });
       await tx.commit();
-      const row = result.rows[0];
-      if (row) rememberDeleted(id, text(row, 'created_at'));
-      return row !== undefined;
+      return result.rows[0] !== undefined;
     } finally {
       tx.close();
     }
@@ -340,7 +311,7 @@ export class LibsqlSessionStore implements SessionStore {
    */
   async stamp(sessionId: string): Promise<SessionStamp | undefined> {
     const result = await this.#db.execute({
-      sql: `SELECT s.rowid AS generation, s.created_at AS created_at,
+      sql: `SELECT s.generation AS generation,
               e.seq AS seq, e.turn AS turn, e.created_at AS event_at
             FROM sessions s LEFT JOIN conversation_events e
               ON e.rowid = (SELECT rowid FROM conversation_events
@@ -352,7 +323,7 @@ export class LibsqlSessionStore implements SessionStore {
     if (!row) return undefined;
     const none = row.seq === null;
     return {
-      generation: `${integer(row, 'generation')}@${text(row, 'created_at')}`,
+      generation: String(integer(row, 'generation')),
       lastSeq: none ? 0 : integer(row, 'seq'),
       lastTurn: none ? 0 : integer(row, 'turn'),
       lastAt: none ? '' : text(row, 'event_at'),

@@ -9,7 +9,10 @@
  * hold the turn until it settles. That is also why a transaction here is simply the same
  * connection between BEGIN and COMMIT/ROLLBACK.
  */
+
+import { LibsqlBatchError, LibsqlError } from '@libsql/client/sqlite3';
 import type {
+  BatchStatement,
   Client,
   InArgs,
   InStatement,
@@ -17,8 +20,7 @@ import type {
   ResultSet,
   Transaction,
   TransactionMode,
-} from '@libsql/client';
-import { LibsqlBatchError, LibsqlError } from '@libsql/client/sqlite3';
+} from './client-types.js';
 import {
   argsToSql,
   beginStatement,
@@ -28,8 +30,6 @@ import {
   writeResult,
 } from './sql-values.js';
 import { type Connection, STATEMENT_CACHE_SIZE, StatementCache } from './statement-cache.js';
-
-type AnyStatement = InStatement | [string, InArgs?];
 
 /** Opens a connection with its per-connection settings applied (busy_timeout, PRAGMAs). */
 export type Connect = () => Connection;
@@ -47,7 +47,7 @@ class LocalConnection {
     return this.#statements.size;
   }
 
-  run(stmt: AnyStatement): ResultSet {
+  run(stmt: BatchStatement): ResultSet {
     const { sql, args } = statementOf(stmt);
     try {
       const { statement, returnsRows } = this.#statements.get(sql);
@@ -62,7 +62,7 @@ class LocalConnection {
   }
 
   /** Statements in order; a failure names its index (LibsqlBatchError), as @libsql/client does. */
-  runAll(stmts: readonly AnyStatement[]): ResultSet[] {
+  runAll(stmts: readonly BatchStatement[]): ResultSet[] {
     return stmts.map((stmt, index) => {
       try {
         if (!this.db.inTransaction) {
@@ -190,7 +190,7 @@ class LocalClient implements Client {
     const stmt = typeof stmtOrSql === 'string' && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql;
     return this.#usable().run(stmt);
   }
-  async batch(stmts: AnyStatement[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+  async batch(stmts: BatchStatement[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
     return this.#inTransaction(mode, (connection) => connection.runAll(stmts));
   }
   /** As @libsql/client: foreign keys off while the statements run, so a table can be rebuilt. */

@@ -4,8 +4,8 @@
  * once, the second waits for the first's lock, sees the step done and skips it.
  */
 import type { Client, Transaction } from '@libsql/client';
-import { SchemaTooNewError } from './errors.js';
-import { nowIso } from './ids.js';
+import { SchemaTooNewError } from '../../errors.js';
+import { nowIso } from '../../ids.js';
 import type { Migration } from './migrations/index.js';
 
 /**
@@ -13,7 +13,7 @@ import type { Migration } from './migrations/index.js';
  * together). Kept here rather than counted from the list so that opening an up-to-date
  * database, every run but the first, does not load the migrations' SQL at all.
  */
-export const LATEST_SCHEMA_VERSION = 5;
+export const LATEST_SCHEMA_VERSION = 6;
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,

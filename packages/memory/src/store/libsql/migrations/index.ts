@@ -7,6 +7,7 @@ import { notesMigration } from './002-notes.js';
 import { retrievalMigration } from './003-retrieval.js';
 import { gatewaySessionsMigration } from './004-gateway-sessions.js';
 import { kernelStateMigration } from './005-kernel-state.js';
+import { sessionGenerationMigration } from './006-session-generation.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   retrievalMigration,
   gatewaySessionsMigration,
   kernelStateMigration,
+  sessionGenerationMigration,
 ];

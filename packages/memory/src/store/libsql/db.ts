@@ -7,10 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@libsql/client';
 import Database from 'libsql';
-import { MemoryValidationError } from './errors.js';
-import { serialClient } from './serial-client.js';
-import { localClient } from './store/local/local-client.js';
-import type { Connection } from './store/local/statement-cache.js';
+import { MemoryValidationError } from '../../errors.js';
+import { serialClient } from '../../serial-client.js';
+import { localClient } from '../local/local-client.js';
+import type { Connection } from '../local/statement-cache.js';
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;

@@ -1,27 +1,32 @@
 /**
- * Which chunks a search may see, in one shape for both halves of the hybrid search: the SQL of
- * the full-text side and the in-memory vector scan apply exactly the same rules.
+ * Which chunks a search may see (SearchScope), in one shape for both halves of the hybrid search:
+ * the SQL of the full-text side and the in-memory vector scan apply exactly the same rules.
  *   - userId: only chunks saved for that user (chunks saved without a user are not shared).
  *   - sessionId: conversation chunks of that session only; notes belong to a user, not to a
  *     session, so they stay visible.
  *   - tags: chunks carrying every one of them (conversation chunks have none).
  */
 import type { InValue } from '@libsql/client';
+import type { SearchScope } from '@oxydra/types';
+import { normaliseTags } from '../../../retrieval/tags.js';
 
-export type SourceType = 'note' | 'conversation';
-
+/** A SearchScope with its defaults filled in and its tags normalised. */
 export interface ScopeFilter {
   includeNotes: boolean;
   includeConversation: boolean;
   userId: string | undefined;
   sessionId: string | undefined;
-  /** Normalised (see normaliseTags); all required. */
   tags: readonly string[];
 }
 
-/** Trimmed, non-empty, unique, sorted: the form stored and compared. */
-export function normaliseTags(tags: readonly string[] | undefined): string[] {
-  return [...new Set((tags ?? []).map((tag) => tag.trim()).filter((tag) => tag !== ''))].sort();
+export function scopeFilter(scope: SearchScope): ScopeFilter {
+  return {
+    includeNotes: scope.includeNotes ?? true,
+    includeConversation: scope.includeConversation ?? true,
+    userId: scope.userId,
+    sessionId: scope.sessionId,
+    tags: normaliseTags(scope.tags),
+  };
 }
 
 /** ` AND ...` conditions on the chunks table (aliased `c`) and their arguments. */

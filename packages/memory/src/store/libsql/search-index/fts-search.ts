@@ -20,7 +20,7 @@ export const COMMON_WORD_CHUNKS = 1500;
  * Most chunks the kept words may match together: bm25 costs ~0.6 µs per matching chunk, so
  * this bounds the ranked query to a few ms. The rarest word is always kept.
  */
-export const MATCH_BUDGET_CHUNKS = 4000;
+const MATCH_BUDGET_CHUNKS = 4000;
 
 function count(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);

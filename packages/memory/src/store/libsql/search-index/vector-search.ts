@@ -8,12 +8,15 @@
  */
 import type { Client } from '@libsql/client';
 import { vectorBlob } from './codes.js';
-import { isZero } from './embed.js';
 import type { ScopeFilter } from './scope.js';
 import type { VectorCache } from './vector-cache.js';
 
 const POOL_FACTOR = 16;
 const MIN_POOL = 128;
+
+function isZero(vector: Float32Array): boolean {
+  return vector.every((x) => x === 0);
+}
 
 function num(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);

@@ -1,0 +1,264 @@
+/**
+ * The SearchIndexStore on the memory file: chunks in `chunks`, FTS5 over their text, one vector
+ * per chunk in `chunk_vectors` (migration 003). Its private accelerations: the in-memory
+ * sign-code scan with int16 rerank copies (vector-cache.ts, vector-search.ts) and the
+ * common-word verdicts of the full-text side (fts-search.ts).
+ */
+import type { Client, InStatement } from '@libsql/client';
+import type {
+  AppendedChunks,
+  ChunkToEmbed,
+  IndexedChunk,
+  NewChunk,
+  ReplacedSource,
+  SearchCandidate,
+  SearchIndexCounts,
+  SearchIndexStore,
+  SearchModel,
+  SearchScope,
+  SearchSource,
+} from '@oxydra/types';
+import { normaliseTags } from '../../../retrieval/tags.js';
+import { groupWrite } from '../../local/write-group.js';
+import { CommonWords } from './common-words.js';
+import { ftsCandidates } from './fts-search.js';
+import { scopeFilter } from './scope.js';
+import {
+  type ChunkRow,
+  deleteSource,
+  insertChunk,
+  PRUNE_TOMBSTONES,
+  replaceVector,
+  storedVector,
+} from './statements.js';
+import { VectorCache } from './vector-cache.js';
+import { vectorCandidates } from './vector-search.js';
+
+function num(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
+}
+
+function optional(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseTags(value: unknown): string[] {
+  try {
+    const parsed: unknown = JSON.parse(optional(value) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A stored float32 blob as a vector (copied: the blob's buffer may be shared or unaligned). */
+function vectorOf(value: unknown): Float32Array | undefined {
+  if (!(value instanceof ArrayBuffer) && !(value instanceof Uint8Array)) return undefined;
+  const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : value;
+  if (bytes.byteLength % 4 !== 0) return undefined;
+  return new Float32Array(bytes.slice().buffer);
+}
+
+const toCandidates = (scores: Map<number, number>): SearchCandidate[] =>
+  Array.from(scores, ([chunkId, score]) => ({ chunkId, score }));
+
+export class LibsqlSearchIndex implements SearchIndexStore {
+  readonly model: SearchModel;
+  readonly #client: Client;
+  readonly #dims: { id: string; dims: number };
+  readonly #cache: VectorCache;
+  readonly #commonWords = new CommonWords();
+
+  constructor(client: Client, model: SearchModel) {
+    if (!Number.isInteger(model.dimensions) || model.dimensions < 1) {
+      throw new RangeError(`search index model ${model.id} needs a whole number of dimensions >= 1`);
+    }
+    this.#client = client;
+    this.model = { id: model.id, dimensions: model.dimensions };
+    this.#dims = { id: model.id, dims: model.dimensions };
+    this.#cache = new VectorCache(client, model.id, model.dimensions);
+  }
+
+  /** How many vectors the in-memory scan holds now (what a reload or catch-up left it with). */
+  get cachedVectors(): number {
+    return this.#cache.size;
+  }
+
+  async replaceSource(
+    source: SearchSource,
+    chunks: readonly NewChunk[],
+    fields: ReplacedSource = {},
+  ): Promise<void> {
+    const base = this.#row(source, fields.userId, undefined, JSON.stringify(normaliseTags(fields.tags)));
+    const statements: InStatement[] = [deleteSource(source.type, source.id)];
+    chunks.forEach((chunk, ordinal) => {
+      statements.push(...this.#insert({ ...base, ordinal, text: chunk.text, hash: chunk.hash }, chunk));
+    });
+    statements.push(PRUNE_TOMBSTONES);
+    await this.#client.batch(statements, 'write');
+  }
+
+  /**
+   * One group-commit job (write-group.ts): calls made together share a COMMIT, each in its own
+   * savepoint, so one failing (its session deleted meanwhile) fails alone.
+   */
+  async appendChunks(
+    source: SearchSource,
+    chunks: readonly NewChunk[],
+    fields: AppendedChunks = {},
+  ): Promise<void> {
+    if (chunks.length === 0) return;
+    const base = this.#row(source, fields.userId, fields.sessionId, '[]');
+    const statements = chunks.flatMap((chunk) =>
+      this.#insert({ ...base, ordinal: undefined, text: chunk.text, hash: chunk.hash }, chunk),
+    );
+    await groupWrite(this.#client, (tx) => tx.batch(statements));
+  }
+
+  async deleteSource(source: SearchSource): Promise<number> {
+    const [removed] = await this.#client.batch(
+      [deleteSource(source.type, source.id), PRUNE_TOMBSTONES],
+      'write',
+    );
+    return removed?.rowsAffected ?? 0;
+  }
+
+  async presentHashes(source: SearchSource, hashes: readonly string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const known = await this.#client.execute({
+      sql: `SELECT content_hash FROM chunks WHERE source_type = ? AND source_id = ?
+            AND content_hash IN (SELECT value FROM json_each(?))`,
+      args: [source.type, source.id, JSON.stringify(hashes)],
+    });
+    return new Set(known.rows.map((row) => String(row.content_hash)));
+  }
+
+  async sourceVectors(source: SearchSource): Promise<Map<string, Float32Array>> {
+    const existing = await this.#client.execute({
+      sql: `SELECT c.content_hash, v.vector FROM chunks c
+            JOIN chunk_vectors v ON v.chunk_id = c.id AND v.model_id = ? AND v.dims = ?
+            WHERE c.source_type = ? AND c.source_id = ?`,
+      args: [this.#dims.id, this.#dims.dims, source.type, source.id],
+    });
+    const vectors = new Map<string, Float32Array>();
+    for (const row of existing.rows) {
+      const vector = vectorOf(row.vector);
+      if (vector?.length === this.#dims.dims) vectors.set(String(row.content_hash), vector);
+    }
+    return vectors;
+  }
+
+  async putVectors(vectors: readonly { chunkId: number; vector: Float32Array }[]): Promise<void> {
+    if (vectors.length === 0) return;
+    const statements = vectors.flatMap(({ chunkId, vector }) =>
+      replaceVector(chunkId, storedVector(this.#checked(vector)), this.#dims),
+    );
+    statements.push(PRUNE_TOMBSTONES);
+    await this.#client.batch(statements, 'write');
+  }
+
+  async missingVectors(limit: number, afterId = -1): Promise<ChunkToEmbed[]> {
+    const rows = await this.#client.execute({
+      sql: `SELECT c.id, c.text FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
+            WHERE (v.id IS NULL OR v.model_id <> ? OR v.dims <> ?) AND c.id > ? ORDER BY c.id LIMIT ?`,
+      args: [this.#dims.id, this.#dims.dims, afterId, limit],
+    });
+    return rows.rows.map((row) => ({ id: num(row.id), text: String(row.text) }));
+  }
+
+  async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
+    return toCandidates(
+      await ftsCandidates(this.#client, query, limit, scopeFilter(scope), this.#commonWords),
+    );
+  }
+
+  async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
+    return toCandidates(
+      await vectorCandidates(this.#client, this.#cache, this.#checked(vector), limit, scopeFilter(scope)),
+    );
+  }
+
+  async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#client.execute({
+      sql: `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags FROM chunks
+            WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [JSON.stringify(ids)],
+    });
+    return rows.rows.map((row) => {
+      const chunk: IndexedChunk = {
+        id: num(row.id),
+        source: {
+          type: row.source_type === 'conversation' ? 'conversation' : 'note',
+          id: String(row.source_id),
+        },
+        text: String(row.text),
+        hash: String(row.content_hash),
+        tags: parseTags(row.tags),
+      };
+      const sessionId = optional(row.session_id);
+      const userId = optional(row.user_id);
+      if (sessionId !== undefined) chunk.sessionId = sessionId;
+      if (userId !== undefined) chunk.userId = userId;
+      return chunk;
+    });
+  }
+
+  async counts(): Promise<SearchIndexCounts> {
+    const [counts, models] = await this.#client.batch(
+      [
+        `SELECT count(*) AS chunks,
+                count(DISTINCT CASE WHEN source_type = 'note' THEN source_id END) AS notes,
+                count(DISTINCT CASE WHEN source_type = 'conversation' THEN source_id END) AS conversations
+         FROM chunks`,
+        'SELECT model_id, dims, count(*) AS n FROM chunk_vectors GROUP BY model_id, dims',
+      ],
+      'read',
+    );
+    const vectorsByModel: Record<string, number> = {};
+    let current = 0;
+    for (const row of models?.rows ?? []) {
+      const model = String(row.model_id);
+      vectorsByModel[model] = (vectorsByModel[model] ?? 0) + num(row.n);
+      if (model === this.#dims.id && num(row.dims) === this.#dims.dims) current = num(row.n);
+    }
+    const row = counts?.rows[0];
+    const chunks = num(row?.chunks);
+    return {
+      chunks,
+      notes: num(row?.notes),
+      conversations: num(row?.conversations),
+      vectorsByModel,
+      missingVectors: chunks - current,
+    };
+  }
+
+  #row(
+    source: SearchSource,
+    userId: string | undefined,
+    sessionId: string | undefined,
+    tags: string,
+  ): Omit<ChunkRow, 'ordinal' | 'text' | 'hash'> {
+    return {
+      sourceType: source.type,
+      sourceId: source.id,
+      sessionId,
+      userId,
+      tags,
+      createdAt: new Date().toISOString(),
+    };
+  }
+
+  #insert(row: ChunkRow, chunk: NewChunk): InStatement[] {
+    return insertChunk(row, storedVector(this.#checked(chunk.vector)), this.#dims);
+  }
+
+  #checked(vector: Float32Array): Float32Array {
+    if (vector.length !== this.#dims.dims) {
+      throw new RangeError(
+        `vector has ${vector.length} dimensions, the search index's model ${this.#dims.id} ${this.#dims.dims}`,
+      );
+    }
+    return vector;
+  }
+}

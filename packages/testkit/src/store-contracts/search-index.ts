@@ -1,0 +1,238 @@
+/**
+ * The SearchIndexStore contract: every implementation runs these against a real backend. They pin
+ * atomic replacement (a failed replace keeps the old chunks, a search never sees a mix), appends
+ * in order, deletion of text and vectors together, user scoping (another user's chunks, and
+ * chunks saved without a user, never reach a user's search), session and tag scoping, hostile
+ * text in content, tags and queries, and vectors of another model listed as missing until put.
+ */
+import type {
+  NewChunk,
+  SearchCandidate,
+  SearchIndexStore,
+  SearchModel,
+  SearchScope,
+  SearchSource,
+} from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, openEach, rejection, type StoreOpener } from './harness.js';
+
+/** What the suite needs of a backend besides the store: stores for other models on the same data, and sessions. */
+export interface SearchIndexFixture {
+  /** A store on the same data for `model` (as a retriever with that embedder would open). */
+  open(model: SearchModel): SearchIndexStore;
+  /** Makes the session `id` exist where the backend ties conversation chunks to sessions. */
+  addSession(id: string, userId?: string): Promise<void>;
+}
+
+const DIMS = 32;
+const MODEL: SearchModel = { id: 'contract-model', dimensions: DIMS };
+const OTHER_MODEL: SearchModel = { id: 'contract-other', dimensions: DIMS };
+
+/** A unit vector along axis `axis`, leaning a little towards `lean` (so ties cannot happen). */
+function axis(index: number, lean = (index + 1) % DIMS): Float32Array {
+  const vector = new Float32Array(DIMS);
+  vector[index % DIMS] = 1;
+  vector[lean] = 0.1;
+  return vector;
+}
+
+let hashes = 0;
+function chunk(text: string, vector = axis(hashes)): NewChunk {
+  hashes += 1;
+  return { text, hash: `h${hashes}-${text.length}`, vector };
+}
+
+const note = (id: string): SearchSource => ({ type: 'note', id });
+const conversation = (id: string): SearchSource => ({ type: 'conversation', id });
+
+export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>): void {
+  describe('SearchIndexStore contract', () => {
+    let fixture: SearchIndexFixture;
+    let store: SearchIndexStore;
+    openEach(open, (current) => {
+      fixture = current.store;
+      store = fixture.open(MODEL);
+    });
+
+    const texts = async (candidates: SearchCandidate[]) =>
+      (await store.chunks(candidates.map((c) => c.chunkId))).map((c) => c.text).sort();
+
+    it('replaces a source atomically: the new chunks only, and a failed replace keeps the old', async () => {
+      await store.replaceSource(note('n1'), [chunk('amber falcon one'), chunk('amber falcon two')]);
+      await store.replaceSource(note('n1'), [chunk('amber heron three')]);
+      expect(await texts(await store.searchText('amber', {}, 10))).toEqual(['amber heron three']);
+      const broken = [chunk('amber owl four'), { ...chunk('amber owl five'), vector: new Float32Array(3) }];
+      expect(await rejection(() => store.replaceSource(note('n1'), broken))).toBeDefined();
+      expect(await texts(await store.searchText('amber', {}, 10))).toEqual(['amber heron three']);
+      expect((await store.counts()).chunks).toBe(1);
+
+      // Searches racing replacements see one version whole, never a mix or nothing.
+      const versions = [
+        ['cobalt alpha', 'cobalt beta'],
+        ['cobalt gamma', 'cobalt delta'],
+      ];
+      await store.replaceSource(
+        note('race'),
+        versions[0]!.map((text) => chunk(text)),
+      );
+      const seen: string[][] = [];
+      await Promise.all([
+        (async () => {
+          for (let i = 1; i <= 10; i++) {
+            await store.replaceSource(
+              note('race'),
+              versions[i % 2]!.map((text) => chunk(text)),
+            );
+          }
+        })(),
+        (async () => {
+          for (let i = 0; i < 10; i++) seen.push(await texts(await store.searchText('cobalt', {}, 10)));
+        })(),
+      ]);
+      for (const found of seen)
+        expect([[...versions[0]!].sort(), [...versions[1]!].sort()]).toContainEqual(found);
+    });
+
+    it('appends after the last chunk and reports the hashes and vectors a source holds', async () => {
+      await fixture.addSession('s1');
+      const first = chunk('first turn words');
+      const second = chunk('second turn words');
+      await store.appendChunks(conversation('s1'), [first], { sessionId: 's1' });
+      await store.appendChunks(conversation('s1'), [second], { sessionId: 's1' });
+      expect(await store.presentHashes(conversation('s1'), [first.hash, second.hash, 'nope'])).toEqual(
+        new Set([first.hash, second.hash]),
+      );
+      expect(await store.presentHashes(note('s1'), [first.hash])).toEqual(new Set());
+      const vectors = await store.sourceVectors(conversation('s1'));
+      expect([...vectors.keys()].sort()).toEqual([first.hash, second.hash].sort());
+      expect(Array.from(vectors.get(first.hash) ?? [])).toEqual(Array.from(first.vector));
+      const found = await store.chunks((await store.searchText('turn words', {}, 10)).map((c) => c.chunkId));
+      expect(found.map((c) => c.sessionId)).toEqual(['s1', 's1']);
+      expect(found.every((c) => c.source.type === 'conversation' && c.source.id === 's1')).toBe(true);
+      expect(await store.chunks([-1, 999_999])).toEqual([]);
+    });
+
+    it('deletes a source with its text and its vectors', async () => {
+      const kept = chunk('granite kept', axis(5));
+      await store.replaceSource(note('gone'), [
+        chunk('granite gone', axis(3)),
+        chunk('granite also gone', axis(4)),
+      ]);
+      await store.replaceSource(note('kept'), [kept]);
+      expect(await store.deleteSource(note('gone'))).toBe(2);
+      expect(await store.deleteSource(note('gone'))).toBe(0);
+      expect(await texts(await store.searchText('granite', {}, 10))).toEqual(['granite kept']);
+      expect(await texts(await store.searchVector(axis(3), {}, 10))).toEqual(['granite kept']);
+      const counts = await store.counts();
+      expect(counts).toMatchObject({ chunks: 1, notes: 1, conversations: 0, missingVectors: 0 });
+      expect(counts.vectorsByModel).toEqual({ [MODEL.id]: 1 });
+      expect(await store.sourceVectors(note('gone'))).toEqual(new Map());
+    });
+
+    it("never answers a user's search with another user's chunks, nor with chunks saved without a user", async () => {
+      await fixture.addSession('alice-chat', 'alice');
+      await fixture.addSession('bob-chat', 'bob');
+      await store.replaceSource(note('a'), [chunk('velvet note of alice', axis(1))], { userId: 'alice' });
+      await store.replaceSource(note('b'), [chunk('velvet note of bob', axis(1, 3))], { userId: 'bob' });
+      await store.replaceSource(note('nobody'), [chunk('velvet note of nobody', axis(1, 4))]);
+      await store.appendChunks(conversation('alice-chat'), [chunk('velvet chat of alice', axis(1, 5))], {
+        userId: 'alice',
+        sessionId: 'alice-chat',
+      });
+      await store.appendChunks(conversation('bob-chat'), [chunk('velvet chat of bob', axis(1, 6))], {
+        userId: 'bob',
+        sessionId: 'bob-chat',
+      });
+      const both = async (scope: SearchScope) => {
+        const byText = await texts(await store.searchText('velvet', scope, 10));
+        const byVector = await texts(await store.searchVector(axis(1), scope, 10));
+        expect(byVector).toEqual(byText);
+        return byText;
+      };
+      expect(await both({ userId: 'alice' })).toEqual(['velvet chat of alice', 'velvet note of alice']);
+      expect(await both({ userId: 'bob', includeConversation: false })).toEqual(['velvet note of bob']);
+      expect(await both({ userId: 'carol' })).toEqual([]);
+      expect(await both({ userId: 'alice', sessionId: 'bob-chat' })).toEqual(['velvet note of alice']);
+      expect(await both({ userId: 'alice', includeNotes: false, includeConversation: false })).toEqual([]);
+      expect(await both({ sessionId: 'alice-chat', includeNotes: false })).toEqual(['velvet chat of alice']);
+      expect(await both({})).toHaveLength(5);
+    });
+
+    it('filters by tags: chunks carrying every tag asked for', async () => {
+      await store.replaceSource(note('t1'), [chunk('saffron one', axis(7))], { tags: ['a', 'b'] });
+      await store.replaceSource(note('t2'), [chunk('saffron two', axis(7, 9))], { tags: ['a'] });
+      await store.replaceSource(note('t3'), [chunk('saffron three', axis(7, 10))], {
+        tags: [HOSTILE_TEXT[1]],
+      });
+      const both = async (tags: string[]) => {
+        const byText = await texts(await store.searchText('saffron', { tags }, 10));
+        expect(await texts(await store.searchVector(axis(7), { tags }, 10))).toEqual(byText);
+        return byText;
+      };
+      expect(await both(['a'])).toEqual(['saffron one', 'saffron two']);
+      expect(await both(['a', 'b'])).toEqual(['saffron one']);
+      expect(await both([HOSTILE_TEXT[1]])).toEqual(['saffron three']);
+      expect(await both(['c'])).toEqual([]);
+      const [tagged] = await store.chunks(
+        (await store.searchText('saffron three', {}, 1)).map((c) => c.chunkId),
+      );
+      expect(tagged?.tags).toEqual([HOSTILE_TEXT[1]]);
+    });
+
+    it('keeps hostile text exact and takes it as a query without failing', async () => {
+      const stored = HOSTILE_TEXT.map((text, i) => chunk(`${text} marker${i}`, axis(i)));
+      await store.replaceSource(note('hostile'), stored, { userId: HOSTILE_TEXT[1] });
+      const all = await store.chunks((await store.searchVector(axis(0), {}, 50)).map((c) => c.chunkId));
+      expect(all.map((c) => c.text).sort()).toEqual(stored.map((c) => c.text).sort());
+      expect(all.every((c) => c.userId === HOSTILE_TEXT[1])).toBe(true);
+      for (const [i, text] of HOSTILE_TEXT.entries()) {
+        const found = await store.searchText(text, { userId: HOSTILE_TEXT[1] }, 10);
+        expect(found.every((c) => Number.isFinite(c.score))).toBe(true);
+        expect(await texts(await store.searchText(`${text} marker${i}`, {}, 10))).toContain(stored[i]!.text);
+      }
+      expect(await store.searchText(HOSTILE_TEXT[0], { userId: 'someone else' }, 10)).toEqual([]);
+    });
+
+    it('ranks vectors by cosine similarity and refuses a vector of other dimensions', async () => {
+      await store.replaceSource(
+        note('v'),
+        Array.from({ length: 8 }, (_, i) => chunk(`vector ${i}`, axis(i))),
+      );
+      const [best, next] = await store.searchVector(axis(3), {}, 2);
+      expect((await store.chunks([best!.chunkId]))[0]?.text).toBe('vector 3');
+      expect(best!.score).toBeCloseTo(1, 3);
+      expect(best!.score).toBeGreaterThan(next!.score);
+      expect(await rejection(() => store.searchVector(new Float32Array(DIMS + 1), {}, 2))).toBeDefined();
+      expect(await store.searchVector(axis(3), {}, 0)).toEqual([]);
+    });
+
+    it("lists chunks without the model's vector until they get one, in id order and by pages", async () => {
+      await store.replaceSource(
+        note('m'),
+        ['one', 'two', 'three'].map((text) => chunk(`moss ${text}`)),
+      );
+      const other = fixture.open(OTHER_MODEL);
+      expect((await store.missingVectors(10)).map((c) => c.text)).toEqual([]);
+      const missing = await other.missingVectors(10);
+      expect(missing.map((c) => c.text)).toEqual(['moss one', 'moss two', 'moss three']);
+      const ids = missing.map((c) => c.id);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      expect((await other.missingVectors(2, ids[0])).map((c) => c.id)).toEqual(ids.slice(1));
+      expect((await other.counts()).missingVectors).toBe(3);
+
+      await other.putVectors(missing.slice(0, 2).map((c, i) => ({ chunkId: c.id, vector: axis(i) })));
+      expect((await other.missingVectors(10)).map((c) => c.id)).toEqual([ids[2]]);
+      // A chunk holds one vector: the other model's replaced this model's.
+      expect((await store.missingVectors(10)).map((c) => c.id)).toEqual(ids.slice(0, 2));
+      expect((await store.counts()).vectorsByModel).toEqual({ [MODEL.id]: 1, [OTHER_MODEL.id]: 2 });
+      // Searching by vector sees this model's vectors only.
+      expect((await other.searchVector(axis(0), {}, 10)).map((c) => c.chunkId).sort()).toEqual(
+        ids.slice(0, 2).sort(),
+      );
+      // A chunk deleted meanwhile gets no vector.
+      await store.deleteSource(note('m'));
+      await other.putVectors([{ chunkId: ids[2]!, vector: axis(2) }]);
+      expect(await other.counts()).toMatchObject({ chunks: 0, missingVectors: 0, vectorsByModel: {} });
+    });
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The retrieval index (chunks of notes and conversations, their vectors, full-text search) as a
+ * store contract. The libSQL file is the embedded default (@oxydra/memory: FTS5 plus an in-memory
+ * sign-code scan over stored float32 vectors); PostgreSQL (issue 33: pgvector HNSW and tsvector)
+ * implements the same interface and passes @oxydra/testkit/store-contracts' suite.
+ *
+ * The store answers candidates; the retriever decides: chunking, embedding, fusion of the two
+ * candidate lists, the relevance floor and deduplication stay out of it. A store is opened for
+ * one embedding model (`model`): vectors are written and searched for that model, and a chunk
+ * whose vector is from another model (or missing) is listed by `missingVectors` until replaced.
+ *
+ * Scope: a search given a `userId` sees only chunks saved for that user — never another user's,
+ * nor chunks saved without a user. Without a `userId` it sees every chunk (single-user use).
+ */
+
+export type SearchSourceType = 'note' | 'conversation';
+
+/** What chunks belong to: a note (by note id) or a conversation (by session id). */
+export interface SearchSource {
+  type: SearchSourceType;
+  id: string;
+}
+
+/** The embedding model a store is opened for. */
+export interface SearchModel {
+  id: string;
+  dimensions: number;
+}
+
+export interface NewChunk {
+  text: string;
+  /** The text's content hash: what "the same text" means for reuse and deduplication. */
+  hash: string;
+  /** Of `model.dimensions` numbers. */
+  vector: Float32Array;
+}
+
+export interface ReplacedSource {
+  userId?: string;
+  /** Normalised tags (trimmed, unique, sorted); conversation chunks have none. */
+  tags?: readonly string[];
+}
+
+export interface AppendedChunks {
+  userId?: string;
+  /** The session a conversation's chunks go with: deleting the session deletes them. */
+  sessionId?: string;
+}
+
+/** Which chunks a search may see; every condition given must hold. */
+export interface SearchScope {
+  /** Default true. */
+  includeNotes?: boolean;
+  /** Default true. */
+  includeConversation?: boolean;
+  /** Only chunks saved for this user (see the module comment). */
+  userId?: string;
+  /** Conversation chunks of this session only; notes stay visible (they belong to a user). */
+  sessionId?: string;
+  /** Chunks carrying every one of these normalised tags. */
+  tags?: readonly string[];
+}
+
+/** A candidate: the chunk's id and its score from one side of the search, best first. */
+export interface SearchCandidate {
+  chunkId: number;
+  /** searchVector: cosine similarity; searchText: higher is better (e.g. -bm25), comparable within one call only. */
+  score: number;
+}
+
+export interface IndexedChunk {
+  id: number;
+  source: SearchSource;
+  sessionId?: string;
+  userId?: string;
+  text: string;
+  hash: string;
+  tags: string[];
+}
+
+export interface ChunkToEmbed {
+  id: number;
+  text: string;
+}
+
+export interface SearchIndexCounts {
+  chunks: number;
+  /** Distinct notes with chunks. */
+  notes: number;
+  /** Distinct conversations with chunks. */
+  conversations: number;
+  /** Stored vectors by model id, any dimensions. */
+  vectorsByModel: Record<string, number>;
+  /** Chunks without a vector of `model`: what missingVectors lists. */
+  missingVectors: number;
+}
+
+export interface SearchIndexStore {
+  readonly model: SearchModel;
+  /**
+   * Replaces every chunk of `source` with `chunks` (in order, each with its vector), atomically:
+   * a concurrent search sees the old chunks or the new ones, never a mix or none. Empty: removes.
+   */
+  replaceSource(source: SearchSource, chunks: readonly NewChunk[], fields?: ReplacedSource): Promise<void>;
+  /** Adds chunks after the source's last, atomically (a conversation growing turn by turn). */
+  appendChunks(source: SearchSource, chunks: readonly NewChunk[], fields?: AppendedChunks): Promise<void>;
+  /** Removes the source's chunks and their vectors; resolves to how many chunks were removed. */
+  deleteSource(source: SearchSource): Promise<number>;
+  /** Which of `hashes` the source already holds. */
+  presentHashes(source: SearchSource, hashes: readonly string[]): Promise<Set<string>>;
+  /** The source's chunks' vectors of `model`, by content hash (to reuse instead of embedding again). */
+  sourceVectors(source: SearchSource): Promise<Map<string, Float32Array>>;
+  /** Sets chunks' `model` vectors, replacing any other; ids that no longer exist are skipped. */
+  putVectors(vectors: readonly { chunkId: number; vector: Float32Array }[]): Promise<void>;
+  /** Up to `limit` chunks without a `model` vector, by ascending id, after `afterId` (default: from the start). */
+  missingVectors(limit: number, afterId?: number): Promise<ChunkToEmbed[]>;
+  /**
+   * The best `limit` chunks by full-text relevance to `query` (the user's words, any characters:
+   * the store makes them safe for its query language) that `scope` allows. May leave out words too
+   * common to tell chunks apart; may answer none when every word is.
+   */
+  searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]>;
+  /** The best `limit` chunks by cosine similarity to `vector` (of `model`) that `scope` allows; may be approximate. */
+  searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]>;
+  /** The chunks of these ids that still exist (in no particular order). */
+  chunks(ids: readonly number[]): Promise<IndexedChunk[]>;
+  counts(): Promise<SearchIndexCounts>;
+}
