@@ -16,7 +16,7 @@ import { SpendingLedger } from '../services/budgets/spending.js';
 import { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { ToolSources } from '../services/tool-sources.js';
 import { UsageLog } from '../services/usage/usage-log.js';
-import { SkillCatalog } from '../skills/catalog.js';
+import { HeldSkills } from '../skills/held-skills.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -41,7 +41,7 @@ export interface KernelBase {
   /** The loaded plugins ([plugins.load]); their tools are among toolSources. */
   plugins?: PluginHost;
   /** The skills agents may load ([skills] enabled), rediscovered when a tier folder changes. */
-  skills?: SkillCatalog;
+  skills?: HeldSkills;
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
@@ -232,7 +232,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     summarize: modelSummarizer(config, env),
     ...(config.skills.enabled
       ? {
-          skills: await SkillCatalog.open({
+          skills: await HeldSkills.open({
             workspace,
             env,
             dirs: config.skills.dirs,
