@@ -24,7 +24,7 @@ import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
 import { type HeldTools, openHeldTools } from './services/held-tools.js';
 import { kernelServiceHost } from './services/kernel-service-host.js';
-import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import { type KernelTelemetry, startKernelTelemetry } from './services/telemetry.js';
@@ -172,8 +172,8 @@ class KernelFacade implements Kernel {
     return this.#bus.subscribe(filter);
   }
 
-  resources(): ResourceSnapshot {
-    return resourceSnapshot(this.#table.list());
+  async resources(): Promise<ResourceSnapshot> {
+    return (await import('./services/resources.js')).resourceSnapshot(this.#table.list());
   }
 
   checkBudget(agentId: string): BudgetSnapshot | undefined {
