@@ -130,6 +130,12 @@ export class AgentTable implements KernelServices {
     await record.exited;
   }
 
+  /** Kills every agent (the kernel is closing); settles once all of them have exited. */
+  async killAll(reason: string): Promise<void> {
+    const roots = [...this.#records.values()].filter((record) => record.parent === undefined);
+    await Promise.all(roots.map((record) => this.kill(record.info.id, reason)));
+  }
+
   /** Resolves when the agent is no longer starting or running, with its last turn's result. */
   async wait(id: string): Promise<AgentResult> {
     const record = this.#records.get(id);
