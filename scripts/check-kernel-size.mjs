@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const INDEX_MAX_NAMES = 40;
-const FACADE_MAX_LINES = 209;
+const FACADE_MAX_LINES = 199;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const index = `${root}packages/kernel/src/index.ts`;
 const facade = `${root}packages/kernel/src/kernel.ts`;

@@ -9,12 +9,12 @@
 
 export { DEFAULT_AGENT } from './assemble/agent.js';
 export { DELEGATE_TOOL } from './assemble/delegate.js';
-export { isLifecycleEvent } from './events.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginInfo } from './plugins/host.js';
 export { Admission, type Holder } from './services/admission.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
+export { isLifecycleEvent } from './services/event-bus.js';
 export type { KernelServices, ServiceName } from './services/registry.js';
 export type { ResourceSnapshot } from './services/resources.js';
 export { type AccessScope, mayUse, type SessionAccess, sessionAccess } from './services/session-access.js';

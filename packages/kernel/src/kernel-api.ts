@@ -71,7 +71,8 @@ export interface Kernel {
   /** Several held services by name: `const { tokens, budgets } = await kernel.services('tokens', 'budgets')`. */
   services: ServiceHost['services'];
   subscribe(filter?: EventFilter): Subscription;
-  resources(): ResourceSnapshot;
+  /** What the process and machine use now, and the live agents (its module loads at the first call). */
+  resources(): Promise<ResourceSnapshot>;
   /** How each tool source (MCP server, plugin) is doing, for doctor and /readyz. */
   toolSourceHealth(): ToolSourceHealth[];
   /** OpenTelemetry ([otel] enabled): the metrics as Prometheus text (/metrics); undefined when off. */

@@ -24,10 +24,10 @@ import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
 import { type HeldTools, openHeldTools } from './services/held-tools.js';
 import { kernelServiceHost } from './services/kernel-service-host.js';
-import { type ResourceSnapshot, resourceSnapshot } from './services/resources.js';
+import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import { type SessionAccess, sessionAccess } from './services/session-access.js';
-import { type KernelTelemetry, startKernelTelemetry } from './services/telemetry.js';
+import type { KernelTelemetry } from './services/telemetry.js';
 import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type { EventFilter, KernelOptions, SpawnSpec, Subscription } from './types.js';
 
@@ -53,7 +53,9 @@ class KernelFacade implements Kernel {
   readonly #assemblies: Assemblies;
   readonly #table: AgentTable;
   readonly #bus: EventBus;
-  readonly #approvals: Approvals;
+  readonly approvals: Approvals;
+  readonly sessions: SessionStore | undefined;
+  readonly sandbox: SandboxStatus;
   readonly #services: ServiceHost;
   readonly agents: Kernel['agents'];
   readonly sessionAccess: SessionAccess;
@@ -68,8 +70,10 @@ class KernelFacade implements Kernel {
     this.config = base.config;
     this.host = options.host;
     this.#base = base;
+    this.sessions = base.memory?.db.sessions;
+    this.sandbox = base.sandboxStatus;
     this.#bus = new EventBus((agentId) => this.#table.lineage(agentId));
-    this.#approvals = new Approvals({
+    this.approvals = new Approvals({
       timeoutMs: options.approvalTimeoutMs ?? base.config.tools.approval_timeout_secs * 1000,
       publish: (agentId, event) => {
         const record = this.#table.record(agentId);
@@ -79,13 +83,13 @@ class KernelFacade implements Kernel {
     this.#table = new AgentTable({
       base,
       bus: this.#bus,
-      approvals: this.#approvals,
+      approvals: this.approvals,
       host: options.host,
       ...(options.clock ? { clock: options.clock } : {}),
       assemble: (spec) => this.#assemblies.get(spec),
     });
     this.agents = this.#table.calls(() => this.#closed);
-    this.sessionAccess = sessionAccess(() => base.memory?.db.sessions);
+    this.sessionAccess = sessionAccess(() => this.sessions);
     this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
     this.#personas = new KernelPersonas(options.workspace, base.env, {
       audit: (actor, type, data, resource) => base.audit.record(actor, type, data, resource),
@@ -128,11 +132,16 @@ class KernelFacade implements Kernel {
     await this.#base.toolSources.start(() => this.#assemblies.clear());
     const plugins = this.#base.plugins;
     if (plugins?.handlesEvents) this.#bus.tap((event) => plugins.onEvent(event as PluginEvent));
-    // Only with [otel] enabled is @oxydra/otel imported.
-    const assemblyOf = (id: string) => this.#table.record(id)?.assembly;
-    const telemetry = await startKernelTelemetry(this.#base, this.host, assemblyOf);
+    // Only with [otel] enabled are telemetry.ts and @oxydra/otel imported.
+    if (!this.config.otel.enabled) return;
+    const { startKernelTelemetry } = await import('./services/telemetry.js');
+    const telemetry = await startKernelTelemetry(
+      this.#base,
+      this.host,
+      (id) => this.#table.record(id)?.assembly,
+    );
     this.#telemetry = telemetry;
-    if (telemetry) this.#bus.tap((event) => telemetry.onEvent(event));
+    this.#bus.tap((event) => telemetry.onEvent(event));
   }
 
   get telemetry(): KernelTelemetry | undefined {
@@ -151,18 +160,6 @@ class KernelFacade implements Kernel {
     return this.#base.plugins?.describe() ?? [];
   }
 
-  get approvals(): Kernel['approvals'] {
-    return this.#approvals;
-  }
-
-  get sessions(): SessionStore | undefined {
-    return this.#base.memory?.db.sessions;
-  }
-
-  get sandbox(): SandboxStatus {
-    return this.#base.sandboxStatus;
-  }
-
   async resolveSession(typed: string, scope: { userId?: string } = {}): Promise<string> {
     checkSessionName(this.#base, typed);
     return sessionNamed(this.#base.memory!, typed, scope);
@@ -172,8 +169,8 @@ class KernelFacade implements Kernel {
     return this.#bus.subscribe(filter);
   }
 
-  resources(): ResourceSnapshot {
-    return resourceSnapshot(this.#table.list());
+  async resources(): Promise<ResourceSnapshot> {
+    return (await import('./services/resources.js')).resourceSnapshot(this.#table.list());
   }
 
   checkBudget(agentId: string): BudgetSnapshot | undefined {
@@ -181,13 +178,7 @@ class KernelFacade implements Kernel {
   }
 
   describe(spec: Pick<SpawnSpec, 'agent' | 'selection' | 'tools' | 'systemPrompt'> = {}): AgentDescription {
-    const assembly = this.#assemblies.get(spec);
-    return {
-      name: assembly.name,
-      providerName: assembly.providerName,
-      model: assembly.model,
-      tools: assembly.tools.specs().map((tool) => tool.name),
-    };
+    return this.#assemblies.describe(spec);
   }
 
   async close(): Promise<void> {
@@ -195,8 +186,7 @@ class KernelFacade implements Kernel {
     this.#closed = true;
     // A started scheduler stops first: no new scheduled run while the agents are killed.
     await this.#services.close();
-    const roots = this.#table.list().filter((agent) => agent.parentId === undefined);
-    await Promise.all(roots.map((agent) => this.#table.kill(agent.id, 'the kernel is closing')));
+    await this.#table.killAll('the kernel is closing');
     this.#bus.closeAll();
     try {
       await this.#base.audit.anchor(undefined, undefined, { flush: true });

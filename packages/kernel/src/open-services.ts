@@ -10,6 +10,7 @@ import type { AgentConfig } from '@oxydra/types';
 import { claimMemory, memoryLocation } from './assemble/memory.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { SpendingLedger } from './services/budgets/spending.js';
+import { heldHistory } from './services/history/held-history.js';
 import { ServiceHost } from './services/service-host.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
 
@@ -34,6 +35,7 @@ export async function openServices(options: {
   try {
     const audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries });
     memory = await openExistingMemory(config, workspace);
+    const history = heldHistory(workspace, config, audit);
     const host = new ServiceHost({
       workspace,
       config,
@@ -42,11 +44,7 @@ export async function openServices(options: {
       spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       sessions: () => memory?.sessions,
-      checkpoints: async () => {
-        if (!config.checkpoints.enabled) return undefined;
-        const { WorkspaceHistory } = await import('./services/history/workspace-history.js');
-        return new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit });
-      },
+      checkpoints: async () => history?.(),
     });
     return {
       workspace,

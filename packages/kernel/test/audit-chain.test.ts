@@ -75,7 +75,7 @@ describe('the audit chain', () => {
     expect(row(db, 1).prev_hash).toBe('genesis');
     for (let seq = 2; seq <= 5; seq++) expect(row(db, seq).prev_hash).toBe(row(db, seq - 1).hash);
     expect(row(db, 3).hash).toMatch(/^[0-9a-f]{64}$/);
-    const report = audit.chain.verify();
+    const report = await audit.chain.verify();
     expect(report).toMatchObject({ ok: true, entries: 5, first: 1, last: 5, problems: [] });
     expect(audit.chain.list({ type: 'tool_call' }).map((e) => e.seq)).toEqual([1, 3, 5]);
     expect(audit.chain.list({ agent: 'a1' }).map((e) => e.seq)).toEqual([1, 4]);
@@ -85,7 +85,7 @@ describe('the audit chain', () => {
   it('names a changed entry', async () => {
     const { db, audit } = await chainOf(10);
     db.prepare('UPDATE audit_log SET resource = ? WHERE seq = 6').run('secret-plans.txt');
-    const [first] = audit.chain.verify().problems;
+    const [first] = (await audit.chain.verify()).problems;
     expect(first).toMatchObject({ seq: 6, kind: 'changed' });
   });
 
@@ -97,14 +97,14 @@ describe('the audit chain', () => {
     const hasher = await EntryHasher.create();
     const hash = hasher.hash(6, original.ts, original.actor, action, original.resource, original.prev_hash);
     put(db, { ...original, action, action_type: 'tool_call', hash });
-    const [first] = audit.chain.verify().problems;
+    const [first] = (await audit.chain.verify()).problems;
     expect(first).toMatchObject({ seq: 7, kind: 'forged_link' });
   });
 
   it('names a deleted entry', async () => {
     const { db, audit } = await chainOf(10);
     db.prepare('DELETE FROM audit_log WHERE seq = 4').run();
-    const [first] = audit.chain.verify().problems;
+    const [first] = (await audit.chain.verify()).problems;
     expect(first).toMatchObject({ seq: 5, kind: 'deleted' });
     expect(first!.message).toContain('#4');
   });
@@ -112,7 +112,7 @@ describe('the audit chain', () => {
   it('names deleted first entries when there is no pruning marker', async () => {
     const { db, audit } = await chainOf(10);
     db.prepare('DELETE FROM audit_log WHERE seq <= 3').run();
-    expect(audit.chain.verify().problems[0]).toMatchObject({ seq: 4, kind: 'deleted' });
+    expect((await audit.chain.verify()).problems[0]).toMatchObject({ seq: 4, kind: 'deleted' });
   });
 
   it('names reordered entries', async () => {
@@ -121,7 +121,7 @@ describe('the audit chain', () => {
     const b = row(db, 5);
     put(db, { ...b, seq: 4 });
     put(db, { ...a, seq: 5 });
-    const [first] = audit.chain.verify().problems;
+    const [first] = (await audit.chain.verify()).problems;
     expect(first).toMatchObject({ seq: 4, kind: 'reordered' });
     expect(first!.message).toContain('written as #5');
   });
@@ -132,7 +132,7 @@ describe('the audit chain', () => {
     for (const r of rows) db.prepare('UPDATE audit_log SET seq = ? WHERE seq = ?').run(r.seq + 1, r.seq);
     const before = row(db, 4);
     put(db, { ...before, seq: 5, prev_hash: before.hash, resource: 'inserted.txt' });
-    const problems = audit.chain.verify().problems;
+    const problems = (await audit.chain.verify()).problems;
     expect(problems[0]).toMatchObject({ seq: 5, kind: 'changed' });
     expect(problems.find((p) => p.seq === 6)).toMatchObject({ kind: 'inserted' });
   });
@@ -145,10 +145,7 @@ describe('the audit chain', () => {
     // Even with a correct hash (an attacker's clock ahead), the date itself is flagged.
     const hash = hasher.hash(3, ts, r.actor, r.action, r.resource, r.prev_hash);
     put(db, { ...r, ts, hash });
-    const kinds = audit.chain
-      .verify()
-      .problems.filter((p) => p.seq === 3)
-      .map((p) => p.kind);
+    const kinds = (await audit.chain.verify()).problems.filter((p) => p.seq === 3).map((p) => p.kind);
     expect(kinds).toContain('future_timestamp');
   });
 
@@ -157,7 +154,7 @@ describe('the audit chain', () => {
     await audit.anchor(undefined, undefined, { flush: true });
     expect(JSON.parse(readFileSync(join(dir, '.oxydra', 'audit-head.json'), 'utf8')).seq).toBe(10);
     db.prepare('DELETE FROM audit_log WHERE seq > 7').run();
-    const report = audit.chain.verify(await audit.anchors());
+    const report = await audit.chain.verify(await audit.anchors());
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toMatchObject({ seq: 10, kind: 'missing_tail' });
     expect(report.problems[0]!.message).toContain('ends at #7');
@@ -169,7 +166,7 @@ describe('the audit chain', () => {
     // Rebuild the whole chain from scratch with other content: every link is consistent.
     db.prepare('DELETE FROM audit_log').run();
     for (let i = 1; i <= 6; i++) audit.record('agent:x', 'tool_call', { tool: 'innocent', n: i });
-    const report = audit.chain.verify(await audit.anchors());
+    const report = await audit.chain.verify(await audit.anchors());
     expect(report.problems.map((p) => p.kind)).toEqual(['rewritten']);
     expect(report.problems[0]!.seq).toBe(6);
   });
@@ -182,9 +179,9 @@ describe('the audit chain', () => {
     const marker = audit.chain.pruned()!;
     expect(marker.through).toBe(7);
     expect(row(db, 8).prev_hash).toBe(marker.hash);
-    expect(audit.chain.verify()).toMatchObject({ ok: true, first: 8, last: 12 });
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, first: 8, last: 12 });
     db.prepare('DELETE FROM audit_log WHERE seq = 8').run();
-    expect(audit.chain.verify().problems[0]).toMatchObject({ seq: 9, kind: 'deleted' });
+    expect((await audit.chain.verify()).problems[0]).toMatchObject({ seq: 9, kind: 'deleted' });
   });
 
   it('lets two openers of one workspace extend one chain', async () => {
@@ -192,7 +189,7 @@ describe('the audit chain', () => {
     const one = await openAudit(dir);
     const two = await openAudit(dir);
     for (let i = 0; i < 20; i++) (i % 2 ? one : two).audit.record('agent:x', 'tool_call', { i });
-    expect(one.audit.chain.verify()).toMatchObject({ ok: true, entries: 20 });
+    expect(await one.audit.chain.verify()).toMatchObject({ ok: true, entries: 20 });
   });
 
   it('moves the old audit.jsonl into the chain once', async () => {

@@ -31,7 +31,7 @@ describe('audit group commit', () => {
     expect(rows(db)).toBe(0);
     await audit.chain.committed();
     expect(rows(db)).toBe(50);
-    expect(audit.chain.verify()).toMatchObject({ ok: true, entries: 50 });
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 50 });
   });
 
   it('keeps append order when an immediate entry follows grouped ones', async () => {
@@ -42,7 +42,7 @@ describe('audit group commit', () => {
     // The approval is committed before record() returns, after the grouped entry before it.
     expect(approval.seq).toBe(2);
     expect(audit.chain.list().map((entry) => entry.action.type)).toEqual(['agent_spawn', 'approval']);
-    expect(audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it('links grouped entries after what another opener appended in the same tick', async () => {
@@ -55,7 +55,7 @@ describe('audit group commit', () => {
     await one.audit.chain.committed();
     // Hashed as seq 1 first, relinked after the other opener's entry when committed.
     expect(grouped.seq).toBe(2);
-    expect(one.audit.chain.verify()).toMatchObject({ ok: true, entries: 3 });
+    expect(await one.audit.chain.verify()).toMatchObject({ ok: true, entries: 3 });
   });
 
   it('prunes in batches behind a marker that still verifies', async () => {
@@ -66,7 +66,7 @@ describe('audit group commit', () => {
     const count = audit.chain.count();
     expect(count).toBeGreaterThanOrEqual(200);
     expect(count).toBeLessThanOrEqual(202);
-    expect(audit.chain.verify()).toMatchObject({ ok: true, last: 450 });
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, last: 450 });
   });
 
   it('keeps an anchored entry after the process is killed with SIGKILL', async () => {
@@ -106,6 +106,6 @@ describe('audit group commit', () => {
     expect(head.seq).toBe(20);
     const { audit } = await openAudit(dir);
     expect(audit.chain.count()).toBeGreaterThanOrEqual(20);
-    expect(audit.chain.verify([{ ...head, source: 'the child' }])).toMatchObject({ ok: true });
+    expect(await audit.chain.verify([{ ...head, source: 'the child' }])).toMatchObject({ ok: true });
   });
 });

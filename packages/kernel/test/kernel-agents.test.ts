@@ -95,7 +95,7 @@ describe('resources and budgets', () => {
       limits: { maxTurns: 7, maxCostUsd: 1 },
     });
     await agent.result;
-    const snapshot = kernel.resources();
+    const snapshot = await kernel.resources();
     expect(snapshot.agents).toMatchObject({ active: 1, idle: 1, running: 0 });
     expect(snapshot.sessions).toBe(1);
     expect(snapshot.process.rssBytes).toBeGreaterThan(0);

@@ -133,7 +133,7 @@ describe('delegate_to_agent', () => {
     expect(kernel.agents.get(parent.id)?.status).toBe('killed');
     expect(kernel.agents.get(child)?.status).toBe('killed');
     expect((await parent.result).status).toBe('cancelled');
-    expect(kernel.resources().agents.active).toBe(0);
+    expect((await kernel.resources()).agents.active).toBe(0);
   });
 
   it('stops at the configured depth: a child cannot delegate further than max_delegation_depth', async () => {

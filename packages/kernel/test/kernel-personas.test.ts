@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PERSONA_FRESH_MS } from '../src/personas/agent-persona.js';
+import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { personaStore } from '../src/personas/index.js';
 import { closeAll, secondKernel, testKernel } from './helpers.js';
 
@@ -72,7 +72,7 @@ describe('personas in the kernel', () => {
     const cli = personaStore(workspace, { HOME: workspace });
     await cli.create('zoey', { from: join(FIXTURES, 'zoey-agent.json') });
     await cli.setActive('zoey');
-    // The kernel looks at the files at most once a second (agent-persona.ts PERSONA_FRESH_MS).
+    // The kernel looks at the files at most once a second (fresh-looks.ts FRESH_MS).
     await pastFreshness();
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 2)).toContain('Persona: you speak and act as Zoey (@zoey_ai).');
@@ -176,5 +176,5 @@ describe('personas in the kernel', () => {
 
 /** Waits out the interval within which a resolved persona is reused. */
 function pastFreshness(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, PERSONA_FRESH_MS + 50));
+  return new Promise((resolve) => setTimeout(resolve, FRESH_MS + 50));
 }

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { installProgram, installSkill } from '../src/exports/skills.js';
-import { REFRESH_EVERY_MS } from '../src/skills/catalog.js';
 import { closeAll, KEY, testKernel } from './helpers.js';
 import { writeFiles } from './skill-helpers.js';
 
@@ -226,8 +226,8 @@ describe('skills in a kernel', () => {
     expect(systemOf(mock.requests[0]!.body)).toContain('- early: there from the start');
     expect(systemOf(mock.requests[0]!.body)).not.toContain('haiku-writer');
     await installSkill(join(FIXTURES, 'skills', 'haiku-writer'), { workspace, env, scope: 'workspace' });
-    // The kernel looks at the tier folders at most once a second (catalog.ts REFRESH_EVERY_MS).
-    await new Promise((resolve) => setTimeout(resolve, REFRESH_EVERY_MS + 50));
+    // The kernel looks at the tier folders at most once a second (fresh-looks.ts FRESH_MS).
+    await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 50));
     await kernel.agents.spawn({ prompt: 'two' }).result;
     expect(systemOf(mock.requests[1]!.body)).toContain(
       '- haiku-writer: Use when: the user asks for a haiku about code',

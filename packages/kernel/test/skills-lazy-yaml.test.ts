@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REFRESH_EVERY_MS } from '../src/skills/catalog.js';
+import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { skillReadersLoaded } from '../src/skills/discover.js';
 import { yamlLoaded } from '../src/skills/front-matter.js';
 import { closeAll, testKernel } from './helpers.js';
@@ -20,7 +20,7 @@ describe('the YAML parser in a kernel', () => {
     await kernel.agents.spawn({ prompt: 'hi' }).result;
     expect(JSON.stringify(mock.requests[0]!.body)).toContain('- code-review:');
     // Also past the interval within which the kernel trusts its last look at the skill folders.
-    await new Promise((resolve) => setTimeout(resolve, REFRESH_EVERY_MS + 50));
+    await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 50));
     expect(yamlLoaded()).toBe(false);
     // Nor what reads skill folders and programs: there is no such folder.
     expect(skillReadersLoaded()).toBe(false);

@@ -66,7 +66,7 @@ describe('kernel stores shared by processes', () => {
     `;
     expect(await together(3, script, dir)).toEqual(['done', 'done', 'done']);
     const audit = await KernelAudit.open(dir, scratch.open(dir), { maxEntries: 100000 });
-    expect(audit.chain.verify()).toMatchObject({ ok: true, entries: 450, first: 1, last: 450 });
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 450, first: 1, last: 450 });
     for (const me of ['0', '1', '2']) {
       const mine = audit.chain.list({ agent: me }).map((entry) => entry.action.data.i);
       expect(mine).toEqual(Array.from({ length: 150 }, (_, i) => i));

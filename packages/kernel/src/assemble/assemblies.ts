@@ -4,6 +4,7 @@
  * installed or switched, the persona file it speaks as).
  */
 import type { Tool } from '@oxydra/types';
+import type { AgentDescription } from '../kernel-api.js';
 import type { KernelPersonas } from '../personas/agent-persona.js';
 import { type AgentAssembly, type AssemblyRequest, assembleAgent, assemblyKey } from './agent.js';
 import type { AgentSettings } from './agent-settings.js';
@@ -48,6 +49,17 @@ export class Assemblies {
       this.#personaStamps.set(assembly, personaStamp);
     }
     return assembly;
+  }
+
+  /** What an agent spawned with `request` would be: its name, model and tools (kernel.describe). */
+  describe(request: AssemblyRequest): AgentDescription {
+    const assembly = this.get(request);
+    return {
+      name: assembly.name,
+      providerName: assembly.providerName,
+      model: assembly.model,
+      tools: assembly.tools.specs().map((tool) => tool.name),
+    };
   }
 
   /** Every agent assembles anew at its next spawn (a tool source's list or a persona changed). */

@@ -13,10 +13,11 @@ import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
-import { WorkspaceHistory } from '../services/history/workspace-history.js';
+import { heldHistory } from '../services/history/held-history.js';
+import type { WorkspaceHistory } from '../services/history/workspace-history.js';
 import { ToolSources } from '../services/tool-sources.js';
 import { UsageLog } from '../services/usage/usage-log.js';
-import { SkillCatalog } from '../skills/catalog.js';
+import { HeldSkills } from '../skills/held-skills.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -41,7 +42,7 @@ export interface KernelBase {
   /** The loaded plugins ([plugins.load]); their tools are among toolSources. */
   plugins?: PluginHost;
   /** The skills agents may load ([skills] enabled), rediscovered when a tier folder changes. */
-  skills?: SkillCatalog;
+  skills?: HeldSkills;
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
@@ -50,8 +51,11 @@ export interface KernelBase {
   spending: SpendingLedger;
   /** One row per priced call (kernel.costs); undefined for a replay (its cassette costs nothing). */
   usageLog?: UsageLog;
-  /** Checkpoints of the workspace around each run ([checkpoints] enabled), for undo. */
-  history?: WorkspaceHistory;
+  /**
+   * Checkpoints of the workspace around each run ([checkpoints] enabled), for undo: its module
+   * loads at the first run that changes a file, or the first command that reads the history.
+   */
+  history?: () => Promise<WorkspaceHistory>;
   /** The summary model's call; each agent's turn charges its cost to the agent's account. */
   summarize: PricedSummarize;
   warn: (message: string) => void;
@@ -197,6 +201,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
           evaluatorTimeoutMs: config.plugins.evaluator_timeout_ms,
         })
       : undefined;
+  const history = heldHistory(workspace, config, audit);
   return {
     workspace,
     config,
@@ -221,18 +226,11 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     audit,
     spending,
     ...(usageLog ? { usageLog } : {}),
-    ...(config.checkpoints.enabled
-      ? {
-          history: new WorkspaceHistory(workspace, {
-            maxFileBytes: config.checkpoints.max_file_bytes,
-            audit,
-          }),
-        }
-      : {}),
+    ...(history ? { history } : {}),
     summarize: modelSummarizer(config, env),
     ...(config.skills.enabled
       ? {
-          skills: await SkillCatalog.open({
+          skills: await HeldSkills.open({
             workspace,
             env,
             dirs: config.skills.dirs,

@@ -9,14 +9,12 @@
  */
 import { lstatSync } from 'node:fs';
 import type { AgentConfig } from '@oxydra/types';
+import { FreshLooks } from '../assemble/fresh-looks.js';
 import { activePersonaFile } from './active-file.js';
 import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './store.js';
 
-/** How long a resolved persona is reused before its files are looked at again. */
-export const PERSONA_FRESH_MS = 1000;
-
-type Resolved = { at: number; persona: LoadedPersona | undefined };
-const resolved = new WeakMap<PersonaStore, Map<string, Resolved>>();
+/** Each store's resolved personas by agent name, reused for FRESH_MS. */
+const resolved = new WeakMap<PersonaStore, FreshLooks<string, LoadedPersona | undefined>>();
 
 /**
  * A kernel's personas. The store (and the character parsing and rendering it brings) loads at
@@ -29,8 +27,8 @@ export class KernelPersonas {
   readonly #open: () => Promise<PersonaStore>;
   #store: PersonaStore | undefined;
   #loading: Promise<PersonaStore> | undefined;
-  /** When forAgent last looked for an active file (the store not loaded). */
-  #lookedAt = Number.NEGATIVE_INFINITY;
+  /** Whether an active file exists, as forAgent last looked (the store not loaded). */
+  readonly #activeLooks = new FreshLooks<'active', boolean>();
 
   constructor(
     readonly workspace: string,
@@ -74,10 +72,7 @@ export class KernelPersonas {
     // Nothing was named when the kernel opened (preload); only an active file made since needs
     // the store. Looked for at most once a second, like a loaded store's files: an lstat per
     // spawn was ~3% of a persistence-off turn.
-    const now = performance.now();
-    if (now - this.#lookedAt < PERSONA_FRESH_MS) return undefined;
-    this.#lookedAt = now;
-    if (this.#activeFileExists()) void this.store().catch(() => {});
+    if (this.#activeLooks.get('active', () => this.#activeFileExists())) void this.store().catch(() => {});
     return undefined;
   }
 
@@ -93,17 +88,11 @@ export function agentPersona(
 ): LoadedPersona | undefined {
   let byAgent = resolved.get(store);
   if (!byAgent) {
-    byAgent = new Map();
+    byAgent = new FreshLooks();
     resolved.set(store, byAgent);
   }
-  const key = agent ?? 'default';
-  const now = performance.now();
-  const seen = byAgent.get(key);
-  if (seen && now - seen.at < PERSONA_FRESH_MS) return seen.persona;
   // A failure is not kept: the next spawn tries again (and reports it again).
-  const persona = resolvePersona(config, agent, store);
-  byAgent.set(key, { at: now, persona });
-  return persona;
+  return byAgent.get(agent ?? 'default', () => resolvePersona(config, agent, store));
 }
 
 /** After a change through the store: the next spawn resolves again. */

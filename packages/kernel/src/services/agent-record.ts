@@ -9,7 +9,6 @@ import type { AgentAssembly } from '../assemble/agent.js';
 import type { OpenedSession } from '../assemble/session.js';
 import type { AgentInfo, AgentResult, SpawnSpec } from '../types.js';
 import type { BudgetAccount } from './budget-accounts.js';
-import type { RunCheckpoints } from './history/run-checkpoints.js';
 
 export interface AgentRecord {
   info: AgentInfo;
@@ -31,7 +30,7 @@ export interface AgentRecord {
   /** The current (or last) turn's account: what it and its sub-agents spent against its limits. */
   account?: BudgetAccount;
   /** A root agent's current turn's checkpoints (its sub-agents' changes are part of its run). */
-  checkpoints?: RunCheckpoints;
+  checkpoints?: TurnCheckpoints;
   /** The conversation so far, for the next turn of a keepAlive agent. */
   history: Message[];
   session?: OpenedSession;
@@ -53,4 +52,12 @@ export function killSignal(record: AgentRecord): AbortSignal {
   if (record.killed !== undefined && !record.abort.signal.aborted)
     record.abort.abort(new Error(record.killed));
   return record.abort.signal;
+}
+
+/** A turn's checkpoints (history/run-checkpoints.ts), made at its first change (agent-turn.ts). */
+export interface TurnCheckpoints {
+  /** Before a call that can change the workspace: the run's "before" checkpoint, once. */
+  ensureBefore(): Promise<unknown>;
+  /** When the turn ends: its "after" checkpoint, if it took a "before". */
+  finish(): Promise<void>;
 }

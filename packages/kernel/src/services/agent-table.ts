@@ -30,10 +30,17 @@ import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
 import { agentScope, capsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
-import { changesWorkspace } from './history/run-checkpoints.js';
 import type { KernelServices } from './services.js';
 
 const MAX_EXITED = 1000;
+
+/** Tools that do not change workspace files, though they have side effects elsewhere. */
+const OUTSIDE_WORKSPACE = /^(memory_|scratchpad_|delegate_to_agent$|web_)/;
+
+/** Whether a call of this tool may change the workspace (its run's "before" checkpoint comes first). */
+function changesWorkspace(tool: { name: string; safety: string }): boolean {
+  return tool.safety !== 'read_only' && !OUTSIDE_WORKSPACE.test(tool.name);
+}
 
 export interface AgentTableOptions {
   base: KernelBase;
@@ -121,6 +128,12 @@ export class AgentTable implements KernelServices {
     await this.killChildren(record, reason);
     if (record.info.status === 'idle') this.exit(record, 'killed', reason);
     await record.exited;
+  }
+
+  /** Kills every agent (the kernel is closing); settles once all of them have exited. */
+  async killAll(reason: string): Promise<void> {
+    const roots = [...this.#records.values()].filter((record) => record.parent === undefined);
+    await Promise.all(roots.map((record) => this.kill(record.info.id, reason)));
   }
 
   /** Resolves when the agent is no longer starting or running, with its last turn's result. */

@@ -7,9 +7,10 @@ import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
 import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
-import type { AgentRecord } from './agent-record.js';
+import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
-import { RunCheckpoints, type RunSession } from './history/run-checkpoints.js';
+import type { RunCheckpoints, RunSession } from './history/run-checkpoints.js';
+import type { WorkspaceHistory } from './history/workspace-history.js';
 import type { KernelServices } from './services.js';
 
 export function startTurn(
@@ -47,14 +48,8 @@ async function runTurn(
       info.sessionId = record.session.id;
       if (spec.history === undefined) record.history = record.session.history;
     }
-    if (!record.parent && services.base.history) {
-      record.checkpoints = new RunCheckpoints(
-        services.base.history,
-        record.assembly.name,
-        services.base.warn,
-        runSession(services, info.sessionId),
-      );
-    }
+    const history = services.base.history;
+    if (!record.parent && history) record.checkpoints = turnCheckpoints(services, record, history);
     const limits = services.limitsOf(record);
     record.account = new BudgetAccount(
       `agent ${info.name}`,
@@ -139,6 +134,39 @@ async function runTurn(
       result.error?.message,
     );
   return result;
+}
+
+/**
+ * A root turn's checkpoints, made at its first call that can change the workspace: a turn that
+ * only reads and talks loads neither the history's modules nor takes a run id.
+ */
+function turnCheckpoints(
+  services: KernelServices,
+  record: AgentRecord,
+  history: () => Promise<WorkspaceHistory>,
+): TurnCheckpoints {
+  const { base } = services;
+  let opened: Promise<RunCheckpoints | undefined> | undefined;
+  const open = () =>
+    (opened ??= Promise.all([history(), import('./history/run-checkpoints.js')]).then(
+      ([history, { RunCheckpoints }]) =>
+        new RunCheckpoints(
+          history,
+          record.assembly.name,
+          base.warn,
+          runSession(services, record.info.sessionId),
+        ),
+      (error: unknown) => {
+        base.warn(
+          `could not checkpoint the workspace, so this run cannot be undone: ${(error as Error).message}`,
+        );
+        return undefined;
+      },
+    ));
+  return {
+    ensureBefore: async () => (await open())?.ensureBefore(),
+    finish: async () => (await opened)?.finish(),
+  };
 }
 
 /** The run's session, named in its "before" checkpoint (so a replay can start from it). */

@@ -4,7 +4,20 @@
  * publication. Subscribers filter; a subscriber that reads slowly keeps its own backlog and never
  * slows a run (events are pushed, not awaited).
  */
-import type { EventFilter, KernelEvent, Subscription } from '../types.js';
+import type { StreamEvent } from '@oxydra/types';
+import type { EventFilter, KernelEvent, LifecycleEvent, Subscription } from '../types.js';
+
+const LIFECYCLE = new Set<string>([
+  'agent_spawned',
+  'agent_exited',
+  'approval_requested',
+  'approval_resolved',
+]);
+
+/** Tells the kernel's own lifecycle events from the runs' StreamEvents in an envelope. */
+export function isLifecycleEvent(event: StreamEvent | LifecycleEvent): event is LifecycleEvent {
+  return LIFECYCLE.has(event.type);
+}
 
 /** An agent and its ancestors, nearest first: whose tree subscriptions an event reaches. */
 export type Lineage = (agentId: string) => Iterable<string>;

@@ -23,7 +23,7 @@ export function kernelServiceHost(
     spending: base.spending,
     warn: base.warn,
     sessions: () => base.memory?.db.sessions,
-    checkpoints: async () => base.history,
+    checkpoints: async () => base.history?.(),
     flushUsage: () => base.usageLog?.flush(),
     clock,
     ...(base.memory ? { memory: base.memory } : {}),

@@ -1,6 +1,7 @@
 /**
- * OpenTelemetry for the kernel's agents ([otel]): off by default, and then @oxydra/otel and the
- * OpenTelemetry SDK are never imported (a gateway pays nothing for them). On, the SDK is loaded
+ * OpenTelemetry for the kernel's agents ([otel]): off by default, and then neither this module
+ * (the kernel imports it only when on) nor @oxydra/otel and the OpenTelemetry SDK are imported
+ * (a gateway pays nothing for them). On, the SDK is loaded
  * once at openKernel and fed every event of the bus; the events lack only the model an agent
  * calls, which the agent's assembly says. Captured text and export errors pass the kernel's one
  * secret list (assemble/secrets.ts), the export headers' values among it.
@@ -19,12 +20,12 @@ export interface KernelTelemetry {
   flush(): Promise<void>;
 }
 
+/** Starts the SDK; called only with [otel] enabled. */
 export async function startKernelTelemetry(
   base: KernelBase,
   host: HostKind,
   assemblyOf: (agentId: string) => AgentAssembly | undefined,
-): Promise<Telemetry | undefined> {
-  if (!base.config.otel.enabled) return undefined;
+): Promise<Telemetry> {
   const { startTelemetry } = await import('@oxydra/otel');
   return startTelemetry({
     config: base.config.otel,

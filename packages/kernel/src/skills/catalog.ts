@@ -8,14 +8,12 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FRESH_MS } from '../assemble/fresh-looks.js';
 import { STATE_FILE } from '../programs/layout.js';
 import { type Discovery, discoverSkills, loadSkillReaders } from './discover.js';
-import { type SkillLocation, type SkillPlaces, skillLocations } from './locations.js';
+import { type SkillLocation, type SkillPlaces, skillFoldersExist, skillLocations } from './locations.js';
 import { promptDescription, type Skill } from './skill.js';
 import { oxydraToolName } from './tool-aliases.js';
-
-/** How long a look at the tier folders holds: a change made since is seen after this. */
-export const REFRESH_EVERY_MS = 1000;
 
 export interface SkillCatalogOptions extends SkillPlaces {
   /** `[skills] disabled`: names never offered. */
@@ -55,14 +53,14 @@ export class SkillCatalog {
     this.#discovery = this.#discover();
   }
 
-  /** `refresh` trusting a look younger than REFRESH_EVERY_MS: what a spawn asks. */
+  /** `refresh` trusting a look younger than FRESH_MS: what a spawn asks. */
   refreshIfDue(): boolean {
-    return this.refresh({ maxAgeMs: REFRESH_EVERY_MS });
+    return this.refresh({ maxAgeMs: FRESH_MS });
   }
 
   /**
    * Rediscovers when a tier folder changed since the last look; true when it did. With
-   * `maxAgeMs` (the kernel's spawns: REFRESH_EVERY_MS) a look younger than that is trusted.
+   * `maxAgeMs` (the kernel's spawns: FRESH_MS) a look younger than that is trusted.
    */
   refresh(options: { maxAgeMs?: number } = {}): boolean {
     const now = performance.now();
@@ -134,11 +132,6 @@ export class SkillCatalog {
       })
       .join('|');
   }
-}
-
-/** Whether any tier folder exists (a place skills or programs beside the bundled ones live). */
-function skillFoldersExist(locations: readonly SkillLocation[]): boolean {
-  return locations.some((location) => statSync(location.path, { throwIfNoEntry: false })?.isDirectory());
 }
 
 /**

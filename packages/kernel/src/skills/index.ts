@@ -1,6 +1,7 @@
 export { BUNDLED_SKILLS } from './bundled/index.js';
 export { missingTools, SkillCatalog, type SkillCatalogOptions } from './catalog.js';
 export { type Discovery, discoverSkills } from './discover.js';
+export { HeldSkills } from './held-skills.js';
 export {
   installSkill,
   removeSkill,

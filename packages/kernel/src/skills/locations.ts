@@ -3,6 +3,7 @@
  * user's `<config>/skills/` (XDG_CONFIG_HOME honoured), each `[skills] dirs` folder (relative to
  * the workspace), the installed programs, then the bundled ones (compiled in, no folder).
  */
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userConfigDirectory, workspaceConfigDirectory } from '@oxydra/config';
 import { programsDirectory } from '../programs/layout.js';
@@ -33,4 +34,9 @@ export function skillLocations(places: SkillPlaces): SkillLocation[] {
 /** The folder `oxydra skills install` writes to. */
 export function installDirectory(places: SkillPlaces, scope: 'user' | 'workspace'): string {
   return skillLocations(places).find((location) => location.tier === scope)!.path;
+}
+
+/** Whether any tier folder exists (a place skills or programs beside the bundled ones live). */
+export function skillFoldersExist(locations: readonly SkillLocation[]): boolean {
+  return locations.some((location) => statSync(location.path, { throwIfNoEntry: false })?.isDirectory());
 }

@@ -7,24 +7,24 @@
  * nothing but regular files inside the skill's own folder.
  */
 import { defineTool } from '@oxydra/tools';
-import { didYouMean, type Tool } from '@oxydra/types';
+import type { Tool } from '@oxydra/types';
 import { z } from 'zod';
-import { missingTools, type SkillCatalog } from './catalog.js';
-import { loadYaml } from './front-matter.js';
-import { oxydraToolName } from './tool-aliases.js';
+import type { SkillCatalog } from './catalog.js';
+import type { HeldSkills } from './held-skills.js';
 
 export const SKILL_LOAD_TOOL = 'skill_load';
 
 export interface SkillLoadOptions {
-  catalog: SkillCatalog;
+  /** The catalog, built at the first call when it is not yet (held-skills.ts). */
+  catalog: () => Promise<SkillCatalog>;
   /** The calling agent's tool names (to say which tools a skill names that it lacks). */
   toolsOf: (agentId: string | undefined) => ReadonlySet<string> | undefined;
 }
 
 /** The tool, or none when no skill may be offered (so an agent without skills is not told of one). */
-export function skillTools(catalog: SkillCatalog | undefined, toolsOf: SkillLoadOptions['toolsOf']): Tool[] {
-  if (!catalog || catalog.enabled().length === 0) return [];
-  return [skillLoadTool({ catalog, toolsOf })];
+export function skillTools(skills: HeldSkills | undefined, toolsOf: SkillLoadOptions['toolsOf']): Tool[] {
+  if (!skills?.any()) return [];
+  return [skillLoadTool({ catalog: () => skills.catalog(), toolsOf })];
 }
 
 // Not strict: unknown arguments are dropped, as for every tool (a strict schema costs every call
@@ -44,39 +44,9 @@ export function skillLoadTool(options: SkillLoadOptions): Tool {
     parameters,
     safety: 'read_only',
     async execute(args, context) {
-      const { catalog } = options;
-      const skill = catalog.get(args.name);
-      if (!skill) {
-        const known = catalog.enabled().map((s) => s.name);
-        return {
-          content: `unknown skill "${args.name}"${didYouMean(args.name, known)}; skills: ${known.join(', ') || 'none'}`,
-          isError: true,
-        };
-      }
-      const tools = options.toolsOf(context.agentId);
-      const lacking = tools ? missingTools(skill, tools) : [];
-      if (lacking.length > 0) {
-        return {
-          content: `skill "${skill.name}" (program ${skill.program?.name}) needs the tools ${lacking.map(oxydraToolName).join(', ')}, which this agent does not have`,
-          isError: true,
-        };
-      }
-      try {
-        // Its SKILL.md is read again now, and may have been edited into front matter that needs YAML.
-        if (skill.dir !== undefined && args.file === undefined) await loadYaml();
-        // What reads and pages a skill's files loads at the first skill_load, not with the tool.
-        const { instructions, resource } = await import('./skill-reading.js');
-        const content =
-          args.file === undefined
-            ? instructions(skill, tools, args.offset, args.arguments)
-            : resource(skill, args.file, args.offset);
-        return {
-          content,
-          data: { skill: skill.name, tier: skill.tier, ...(args.file ? { file: args.file } : {}) },
-        };
-      } catch (error) {
-        return { content: `skill "${skill.name}": ${(error as Error).message}`, isError: true };
-      }
+      // What finds, reads and pages a skill loads at the first skill_load, not with the tool.
+      const [catalog, { loadSkill }] = await Promise.all([options.catalog(), import('./skill-reading.js')]);
+      return loadSkill(catalog, args, options.toolsOf(context.agentId));
     },
   });
 }
@@ -86,11 +56,11 @@ export function skillLoadTool(options: SkillLoadOptions): Tool {
  * without it means no skills), and only those whose program's tools it has.
  */
 export function promptSkills(
-  catalog: SkillCatalog | undefined,
+  skills: HeldSkills | undefined,
   specs: readonly { name: string }[],
 ): { name: string; description: string }[] {
-  if (!catalog || !specs.some((spec) => spec.name === SKILL_LOAD_TOOL)) return [];
-  return catalog.offered(new Set(specs.map((spec) => spec.name)));
+  if (!skills || !specs.some((spec) => spec.name === SKILL_LOAD_TOOL)) return [];
+  return skills.offered(new Set(specs.map((spec) => spec.name)));
 }
 
 /** An assembled agent's tool names, for skill_load's `toolsOf`. */

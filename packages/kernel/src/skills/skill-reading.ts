@@ -2,13 +2,58 @@
  * What skill_load returns: a skill's instructions (with its header, arguments and file list) or
  * one of its files, a page at a time. Loaded by the tool at its first call.
  */
+import { didYouMean, type ToolResult } from '@oxydra/types';
+import { missingTools, type SkillCatalog } from './catalog.js';
+import { loadYaml } from './front-matter.js';
 import { pageOf } from './paging.js';
 import { formatBytes, MAX_RESOURCE_BYTES } from './safe-fs.js';
 import type { Skill } from './skill.js';
 import { skillBody, skillFiles, skillResource } from './skill-content.js';
 import { oxydraToolName } from './tool-aliases.js';
 
-export function instructions(
+/** One skill_load call: the named skill's instructions or file, or why not (as the model reads it). */
+export async function loadSkill(
+  catalog: SkillCatalog,
+  args: {
+    name: string;
+    file?: string | undefined;
+    offset?: number | undefined;
+    arguments?: string | undefined;
+  },
+  tools: ReadonlySet<string> | undefined,
+): Promise<ToolResult> {
+  const skill = catalog.get(args.name);
+  if (!skill) {
+    const known = catalog.enabled().map((s) => s.name);
+    return {
+      content: `unknown skill "${args.name}"${didYouMean(args.name, known)}; skills: ${known.join(', ') || 'none'}`,
+      isError: true,
+    };
+  }
+  const lacking = tools ? missingTools(skill, tools) : [];
+  if (lacking.length > 0) {
+    return {
+      content: `skill "${skill.name}" (program ${skill.program?.name}) needs the tools ${lacking.map(oxydraToolName).join(', ')}, which this agent does not have`,
+      isError: true,
+    };
+  }
+  try {
+    // Its SKILL.md is read again now, and may have been edited into front matter that needs YAML.
+    if (skill.dir !== undefined && args.file === undefined) await loadYaml();
+    const content =
+      args.file === undefined
+        ? instructions(skill, tools, args.offset, args.arguments)
+        : resource(skill, args.file, args.offset);
+    return {
+      content,
+      data: { skill: skill.name, tier: skill.tier, ...(args.file ? { file: args.file } : {}) },
+    };
+  } catch (error) {
+    return { content: `skill "${skill.name}": ${(error as Error).message}`, isError: true };
+  }
+}
+
+function instructions(
   skill: Skill,
   tools: ReadonlySet<string> | undefined,
   offset: number | undefined,
@@ -60,7 +105,7 @@ function header(skill: Skill, tools: ReadonlySet<string> | undefined): string[] 
   return lines;
 }
 
-export function resource(skill: Skill, file: string, offset: number | undefined): string {
+function resource(skill: Skill, file: string, offset: number | undefined): string {
   const read = skillResource(skill, file);
   if (read.binary)
     return `${skill.name}/${file} is a binary file (${formatBytes(read.size)}); it cannot be shown`;

@@ -63,7 +63,7 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
         trust: trustSummarySchema,
       }),
       handler: async ({ kernel }) => {
-        const resources = kernel.resources();
+        const resources = await kernel.resources();
         // The Sessions page lists stored sessions; the resources count those an agent runs in.
         const stored = await kernel.sessions?.count();
         const sources = kernel.toolSourceHealth().map((health) => ({

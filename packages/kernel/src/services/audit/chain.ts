@@ -11,7 +11,8 @@ import type { KernelDb } from '../../store/kernel-db.js';
 import { libsqlControlStores } from '../../store/libsql/control.js';
 import { WriteBatch } from '../../store/write-batch.js';
 import { type AuditAction, type AuditEntry, canonicalJson, type EntryHasher, GENESIS } from './entry.js';
-import { type AuditAnchor, type VerifyReport, verifyRows } from './verify.js';
+// Types only: the verifier loads at the first verify (`oxydra audit verify`, the guardian), not with every kernel.
+import type { AuditAnchor, VerifyReport } from './verify.js';
 
 export interface AuditRecord {
   actor: string;
@@ -234,7 +235,8 @@ export class AuditChain {
     return this.#store.pruned();
   }
 
-  verify(anchors: readonly AuditAnchor[] = []): VerifyReport {
+  async verify(anchors: readonly AuditAnchor[] = []): Promise<VerifyReport> {
+    const { verifyRows } = await import('./verify.js');
     this.#settle();
     const rows = function* (entries: Iterable<StoredAuditEntry>): Generator<Row> {
       for (const e of entries) yield [e.seq, e.ts, e.actor, e.action, e.resource, e.prevHash, e.hash];

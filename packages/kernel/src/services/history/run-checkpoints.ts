@@ -1,17 +1,11 @@
 /**
  * One run's checkpoints: "before" is taken just before the run's first tool call that can
- * change the workspace (a run that only reads or talks costs nothing), "after" when the run
- * ends. Sub-agents share their root's bracket: their changes are part of its run. The "before"
- * names the run's session and where in it the run was (`sessions replay` starts from it).
+ * change the workspace (a run that only reads or talks costs nothing: this module loads only
+ * then, agent-turn.ts), "after" when the run ends. Sub-agents share their root's bracket: their
+ * changes are part of its run. The "before" names the run's session and where in it the run was
+ * (`sessions replay` starts from it).
  */
 import type { WorkspaceHistory } from './workspace-history.js';
-
-/** Tools that do not change workspace files, though they have side effects elsewhere. */
-const OUTSIDE_WORKSPACE = /^(memory_|scratchpad_|delegate_to_agent$|web_)/;
-
-export function changesWorkspace(tool: { name: string; safety: string }): boolean {
-  return tool.safety !== 'read_only' && !OUTSIDE_WORKSPACE.test(tool.name);
-}
 
 /** The session a run belongs to, for its "before" checkpoint's trailers. */
 export interface RunSession {

@@ -1,10 +1,7 @@
 /** Bundled skill: reviewing a change (uncommitted work, a branch, a commit or named files). */
-export const CODE_REVIEW = `---
-name: code-review
-description: Review a change (uncommitted work, a branch, a commit, files) for bugs, security and missing tests; findings by severity.
-license: Apache-2.0
----
+import { bundledFrontMatter } from './listing.js';
 
+export const CODE_REVIEW = `${bundledFrontMatter('code-review')}
 # Code review
 
 Find what would hurt in production or slow the next person down, and say it precisely. You

@@ -1,10 +1,7 @@
 /** Bundled skill: finding and fixing the root cause of a failure. */
-export const DEBUGGING = `---
-name: debugging
-description: Find and fix the root cause of a bug, failing test or crash, and prove the fix with a test.
-license: Apache-2.0
----
+import { bundledFrontMatter } from './listing.js';
 
+export const DEBUGGING = `${bundledFrontMatter('debugging')}
 # Debugging
 
 Do not guess and patch. Every step either reproduces the failure, narrows it down, or proves a

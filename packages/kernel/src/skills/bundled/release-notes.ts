@@ -1,10 +1,7 @@
 /** Bundled skill: release notes or a CHANGELOG entry from the git history. */
-export const RELEASE_NOTES = `---
-name: release-notes
-description: Write release notes or a CHANGELOG entry from the git history between two versions.
-license: Apache-2.0
----
+import { bundledFrontMatter } from './listing.js';
 
+export const RELEASE_NOTES = `${bundledFrontMatter('release-notes')}
 # Release notes
 
 ## 1. Find the range
