@@ -1,16 +1,14 @@
 /**
  * The core tools as the model sees them, pinned: every definition is sent with every model call,
  * so a change to one (a description's wording, a schema's shape or key order) must be deliberate.
- * The fixture was written by the build before the tools' code moved out of their definitions;
- * change it by hand, with the change you mean, and check `node bench/prompt-size.mjs`.
+ * The fixture was first written by the build before the tools' code moved out of their
+ * definitions. For a change you mean, run this file with `-u` (vitest rewrites the fixture),
+ * review its diff, and check `node bench/prompt-size.mjs`.
  */
-import { readFileSync } from 'node:fs';
 import { toolSpecOf } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { type CoreToolsOptions, createCoreTools } from '../src/index.js';
 import { shellConfig } from './helpers.js';
-
-const FIXTURE = new URL('./fixtures/tool-catalog.json', import.meta.url);
 
 /** Two configurations between them set every option a description or schema depends on. */
 const CONFIGS: CoreToolsOptions[] = [
@@ -30,13 +28,13 @@ const CONFIGS: CoreToolsOptions[] = [
 ];
 
 describe('the tool catalog', () => {
-  it('is byte for byte what the model was offered before', () => {
+  it('is byte for byte what the model was offered before', async () => {
     const catalog = CONFIGS.map((config) =>
       createCoreTools(config).map((tool) => ({
         ...toolSpecOf(tool),
         ...(tool.onRequest ? { onRequest: true } : {}),
       })),
     );
-    expect(`${JSON.stringify(catalog, null, 2)}\n`).toBe(readFileSync(FIXTURE, 'utf8'));
+    await expect(`${JSON.stringify(catalog, null, 2)}\n`).toMatchFileSnapshot('./fixtures/tool-catalog.json');
   });
 });
