@@ -6,30 +6,12 @@
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import {
-  HOME_SECRET_FOLDERS,
-  OXYDRA_HOME_FOLDERS,
-  type SandboxPolicy,
-  WORKSPACE_STATE_FOLDER,
-} from '@oxydra/types';
+import { type SandboxPolicy, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
 import { bwrapHomeGuardArgs } from './home-guard.js';
+import { homeSecretPaths } from './home-secrets.js';
 
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
 export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
-
-/**
- * The user's secrets folders (@oxydra/types' one list): hidden from commands and refused to the
- * file tools alike. Oxydra's code cache among them: what a command could write there would run
- * at the next `oxydra`.
- */
-export function homeSecretPaths(home = homedir()): string[] {
-  // Joined here, not in @oxydra/types: the dashboard bundles that package, and node:path with it.
-  return [
-    ...HOME_SECRET_FOLDERS.map((name) => path.join(home, name)),
-    path.join(home, ...OXYDRA_HOME_FOLDERS.config),
-    path.join(home, ...OXYDRA_HOME_FOLDERS.cache),
-  ];
-}
 
 /** Secrets that stay hidden even when a readable root contains them. */
 export function defaultDeniedPaths(workspace: string, home = homedir()): string[] {

@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type SandboxIdentity, SETPRIV, setprivPrefix } from './identity.js';
 import { cachedProbeWorks, probeCacheDir, probeCacheKey, rememberProbeWorks } from './probe-cache.js';
-import { BWRAP } from './runner.js';
-import { SANDBOX_EXEC } from './seatbelt.js';
+
+/** Where the sandbox programs are: bubblewrap on Linux, sandbox-exec on macOS. */
+export const BWRAP = '/usr/bin/bwrap';
+export const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
 
 export interface SandboxDetection {
   tier: 'bubblewrap' | 'sandbox_exec' | 'none';

@@ -7,17 +7,10 @@
  * by RLIMIT_NPROC otherwise, which does hold for ordinary users.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
+import { pidsCgroupParent } from './cgroup-parent.js';
 import { leftByDeadProcesses } from './process-alive.js';
 
 export type Limits = NonNullable<SandboxPolicy['limits']>;
@@ -35,30 +28,6 @@ export function prlimitPrefix(limits: Limits | undefined): string[] {
   // workspace or /tmp, can eat the host's disk.
   if (limits.fileSizeMiB !== undefined) flags.push(`--fsize=${Math.floor(limits.fileSizeMiB * 1024 * 1024)}`);
   return flags.length === 0 ? [] : [PRLIMIT, ...flags, '--'];
-}
-
-/**
- * Where this process may create a pids cgroup: the cgroup v2 root when it hands the pids
- * controller to its children (subtree_control), or the v1 pids tree; writable either way.
- */
-function pidsCgroupParent(): string | undefined {
-  const v2 = '/sys/fs/cgroup';
-  const v1 = '/sys/fs/cgroup/pids';
-  let parent: string | undefined;
-  try {
-    if (readFileSync(path.join(v2, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('pids'))
-      parent = v2;
-  } catch {
-    // Not cgroup v2 at the usual place.
-  }
-  if (parent === undefined && existsSync(path.join(v1, 'cgroup.procs'))) parent = v1;
-  if (parent === undefined) return undefined;
-  try {
-    accessSync(parent, constants.W_OK);
-    return parent;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface PidsCgroup {
@@ -178,16 +147,6 @@ function killCgroup(dir: string): void {
       }
     }
   }
-}
-
-/**
- * Whether max_processes is really enforced here: by a pids cgroup, or (not for root, whom the
- * kernel exempts) by RLIMIT_NPROC.
- */
-export function processLimitEnforced(): boolean {
-  // No cgroup is created to find out: creating and removing one can each wait out a kernel RCU
-  // grace period, which would land on every run's start-up.
-  return process.getuid?.() !== 0 || pidsCgroupParent() !== undefined;
 }
 
 /**

@@ -6,10 +6,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { HeadTailBuffer } from './output-buffer.js';
-import type { CommandResult, RunCommandOptions } from './types.js';
+import {
+  type CommandResult,
+  DEFAULT_COMMAND_OUTPUT_BYTES,
+  DEFAULT_KILL_GRACE_MS,
+  type RunCommandOptions,
+} from './types.js';
 
-export const DEFAULT_COMMAND_OUTPUT_BYTES = 64 * 1024;
-export const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the last SIGKILL: a process that left the group may still hold our pipes; stop waiting. */
 const PIPE_DRAIN_MS = 1000;
 

@@ -20,6 +20,7 @@ import {
   SYSTEM_ROOTS,
   sharesHostNetwork,
 } from './args.js';
+import { BWRAP } from './detect.js';
 import type { EgressDecision } from './egress/proxy.js';
 import { EGRESS_MOUNT, type EgressSession, openEgressSession } from './egress/session.js';
 import { setprivPrefix } from './identity.js';
@@ -28,8 +29,6 @@ import { superviseProcessGroup } from './process-group.js';
 import { seccompProgramFile } from './seccomp-file.js';
 import type { CommandRunner } from './types.js';
 import { ARGS_FD, dispatchArgs, type WarmSandbox, WarmSlot } from './warm-sandbox.js';
-
-export const BWRAP = '/usr/bin/bwrap';
 
 export interface BubblewrapRunnerOptions {
   /** Bound read-write; commands run here unless options.cwd says otherwise. */

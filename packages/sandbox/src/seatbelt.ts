@@ -14,14 +14,13 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHostPattern, type SandboxPolicy } from '@oxydra/types';
 import { allowedEnv, defaultDeniedPaths, SANDBOX_HOME, sharesHostNetwork } from './args.js';
+import { SANDBOX_EXEC } from './detect.js';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 import { proxyEnv } from './egress/session.js';
 import { homeGuardedPaths } from './home-guard.js';
 import { runProcessGroup } from './process-group.js';
 import { createSandboxTmpDir } from './temp-dirs.js';
 import type { CommandRunner } from './types.js';
-
-export const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
 
 export interface SeatbeltProfileOptions {
   workspace: string;

@@ -10,6 +10,8 @@
  * numbers are not the ones checked. Docker's default profile blocks the same families.
  */
 
+import { type SeccompArch, seccompSupported } from './seccomp-arches.js';
+
 /** The sock_filter opcodes used. */
 const LD_W_ABS = 0x20;
 const JEQ_K = 0x15;
@@ -94,7 +96,7 @@ const NEW_CALLS = {
   mount_setattr: 442,
 };
 
-const TABLES: Partial<Record<NodeJS.Architecture, ArchTable>> = {
+const TABLES: Record<SeccompArch, ArchTable> = {
   x64: {
     auditArch: 0xc000003e,
     x32Bit: 0x40000000,
@@ -158,8 +160,8 @@ export const SECCOMP_DENIED_CALLS: readonly string[] = [
 
 /** The filter for `arch` as bytes of struct sock_filter, or undefined for an architecture we have no table for. */
 export function seccompProgram(arch: NodeJS.Architecture = process.arch): Buffer | undefined {
+  if (!seccompSupported(arch)) return undefined;
   const table = TABLES[arch];
-  if (table === undefined) return undefined;
   const n = table.numbers;
   const errno = (code: number): Instruction => [RET_K, 0, 0, RET_ERRNO | code];
   const program: Instruction[] = [

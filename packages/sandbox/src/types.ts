@@ -3,6 +3,10 @@
  * this package depends only on @oxydra/types, and TypeScript's structural typing lets
  * createBubblewrapRunner's result be passed wherever tools expects its CommandRunner.
  */
+/** RunCommandOptions' defaults: output kept (head and tail), and the wait between SIGTERM and SIGKILL. */
+export const DEFAULT_COMMAND_OUTPUT_BYTES = 64 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 2000;
+
 export interface RunCommandOptions {
   cwd: string;
   /** The complete environment offered to the command; the sandbox keeps only the allowlisted part. */

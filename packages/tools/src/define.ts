@@ -1,6 +1,7 @@
 /**
  * defineTool: one zod object schema gives a tool both its JSON Schema (what the model sees) and
- * its argument validation (what the registry enforces), so the two can never drift apart.
+ * its argument validation (what the registry enforces), so the two can never drift apart. A
+ * tool's code may stay out of start-up: `load` imports it at the first call (see core/catalog.ts).
  */
 import type { JsonSchema, SafetyTier, Tool, ToolContext, ToolResult } from '@oxydra/types';
 import { ToolError } from '@oxydra/types';
@@ -9,7 +10,10 @@ import { z } from 'zod';
 /** Any zod object schema: strict, loose or stripping. */
 export type ObjectSchema = z.ZodObject<z.ZodRawShape, z.core.$ZodObjectConfig>;
 
-export interface ToolDefinition<S extends ObjectSchema> {
+/** What one call of a tool does, given its parsed arguments. */
+export type ToolRun<A> = (args: A, context: ToolContext) => Promise<ToolResult | string>;
+
+interface ToolDescription<S extends ObjectSchema> {
   name: string;
   /** Written for the model: what the tool does, its limits, and how to use it well. */
   description: string;
@@ -20,8 +24,17 @@ export interface ToolDefinition<S extends ObjectSchema> {
   onRequest?: boolean;
   /** One line for approval prompts (e.g. the shell command); defaults to `name {json args}`. */
   summarize?: (args: z.output<S>) => string;
-  execute(args: z.output<S>, context: ToolContext): Promise<ToolResult | string>;
 }
+
+/**
+ * The description, with the code as `execute`, or as `load`: the implementation's module
+ * imported at the first call (then kept), for a tool most runs offer but never call.
+ */
+export type ToolDefinition<S extends ObjectSchema> = ToolDescription<S> &
+  (
+    | { execute: ToolRun<z.output<S>>; load?: never }
+    | { load: () => Promise<ToolRun<z.output<S>>>; execute?: never }
+  );
 
 export type Validation<A> = { ok: true; args: A } | { ok: false; message: string };
 
@@ -37,17 +50,9 @@ export interface DefinedTool<A = unknown> extends Tool {
 }
 
 export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>): DefinedTool<z.output<S>> {
-  const {
-    name,
-    description,
-    parameters: schema,
-    safety,
-    timeoutMs,
-    onRequest,
-    summarize,
-    execute,
-  } = definition;
+  const { name, description, parameters: schema, safety, timeoutMs, onRequest, summarize } = definition;
   type Args = z.output<S>;
+  const execute = definition.execute ?? atFirstCall(name, definition.load);
   const validate = (args: Record<string, unknown>): Validation<Args> => {
     const parsed = schema.safeParse(args);
     if (parsed.success) return { ok: true, args: parsed.data };
@@ -77,6 +82,24 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
   if (timeoutMs !== undefined) tool.timeoutMs = timeoutMs;
   if (onRequest === true) tool.onRequest = true;
   return tool;
+}
+
+/**
+ * The implementation loaded by the first call and kept. A failed import (a broken install) is
+ * the call's error, naming the tool, and the next call tries again.
+ */
+function atFirstCall<A>(name: string, load: () => Promise<ToolRun<A>>): ToolRun<A> {
+  let loading: Promise<ToolRun<A>> | undefined;
+  return async (args, context) => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ToolError(name, `${name} could not load its code (${reason}); reinstall Oxydra`, {
+        cause: error,
+      });
+    });
+    return (await loading)(args, context);
+  };
 }
 
 export function isDefinedTool(tool: Tool): tool is DefinedTool {

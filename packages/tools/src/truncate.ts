@@ -1,7 +1,7 @@
 /** Byte caps on text that never split a UTF-8 character. */
-import { utf8Prefix } from '@oxydra/sandbox';
+import { utf8Prefix } from '@oxydra/sandbox/detect';
 
-export { utf8Prefix, utf8Suffix } from '@oxydra/sandbox';
+export { utf8Prefix, utf8Suffix } from '@oxydra/sandbox/detect';
 
 export function truncationSuffix(originalBytes: number): string {
   return `\n[output truncated — original size: ${originalBytes} bytes]`;

@@ -1,8 +1,8 @@
 import { ToolError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineTool, isDefinedTool } from '../src/index.js';
-import { context } from './helpers.js';
+import { defineTool, isDefinedTool, ToolRegistry } from '../src/index.js';
+import { callTool, context } from './helpers.js';
 
 const greet = defineTool({
   name: 'greet',
@@ -79,5 +79,53 @@ describe('defineTool', () => {
     });
     expect(custom.summarize({ command: 'ls -la' })).toBe('ls -la');
     expect(custom.parameters).toMatchObject({ additionalProperties: false });
+  });
+
+  describe('with its code loaded at the first call (load)', () => {
+    const echoParameters = z.object({ text: z.string() });
+
+    it('loads the implementation once, at the first call, and keeps it', async () => {
+      let loads = 0;
+      const echo = defineTool({
+        name: 'echo',
+        description: 'Echoes.',
+        parameters: echoParameters,
+        safety: 'read_only',
+        load: async () => {
+          loads += 1;
+          return async ({ text }) => `echo ${text}`;
+        },
+      });
+      expect(echo.parameters).toMatchObject({ properties: { text: { type: 'string' } } });
+      expect(loads).toBe(0);
+      const registry = new ToolRegistry([echo]);
+      expect((await callTool(registry, '/', 'echo', { text: 'a' })).content).toBe('echo a');
+      expect((await callTool(registry, '/', 'echo', { text: 'b' })).content).toBe('echo b');
+      expect(loads).toBe(1);
+    });
+
+    it('answers a module that fails to import with a tool error naming the tool, and tries again', async () => {
+      let loads = 0;
+      const broken = defineTool({
+        name: 'broken',
+        description: 'Its module is missing.',
+        parameters: echoParameters,
+        safety: 'read_only',
+        load: async () => {
+          loads += 1;
+          // A real failed import: the module does not exist (a broken install).
+          const path = './no-such-module.js';
+          return (await import(/* @vite-ignore */ path)).run;
+        },
+      });
+      const registry = new ToolRegistry([broken]);
+      const first = await callTool(registry, '/', 'broken', { text: 'a' });
+      expect(first.isError).toBe(true);
+      expect(first.content).toMatch(
+        /^Tool execution failed: broken could not load its code \(.*no-such-module.*\); reinstall Oxydra$/,
+      );
+      await expect(broken.execute({ text: 'a' }, context('/'))).rejects.toBeInstanceOf(ToolError);
+      expect(loads).toBe(2);
+    });
   });
 });

@@ -2,7 +2,7 @@ import { chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCoreTools, fileSearchTool, ToolRegistry } from '../src/index.js';
-import { findOnPath } from '../src/search/rg-search.js';
+import { findOnPath } from '../src/search/on-path.js';
 import { callTool, makeWorkspace, shellConfig, type Workspace } from './helpers.js';
 
 let ws: Workspace;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Override } from '@oxydra/config';
 import { isLifecycleEvent } from '@oxydra/kernel';
-import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
+import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox/detect';
 import { startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';

@@ -13,7 +13,7 @@ import {
   isCustomEndpoint,
   resolveCredential,
 } from '@oxydra/provider';
-import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox';
+import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox/detect';
 import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';

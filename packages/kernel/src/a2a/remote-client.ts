@@ -5,7 +5,7 @@
  * URL the model gave (not configured) goes through the SSRF guard like web_fetch: public
  * addresses only, each redirect checked, connected to the checked address.
  */
-import { createSafeFetch, EgressPolicy } from '@oxydra/tools';
+import { createSafeFetch, EgressPolicy } from '@oxydra/tools/safe-fetch';
 
 export interface RemoteTarget {
   /** The configured name, or the URL the model gave. */

@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
 import type { AdapterFactories } from '@oxydra/provider/core';
-import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox';
+import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';

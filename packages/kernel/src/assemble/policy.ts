@@ -4,7 +4,7 @@
  * own configuration. The runner hands these values to openKernel as they are; nothing is turned
  * into config strings and parsed back.
  */
-import { detectSandbox } from '@oxydra/sandbox';
+import { detectSandbox } from '@oxydra/sandbox/detect';
 import type { AgentConfig } from '@oxydra/types';
 
 export interface GuestPolicy {

@@ -9,15 +9,14 @@ import type { EgressDecision } from '@oxydra/sandbox';
 import {
   BWRAP,
   type CommandRunner,
-  createBubblewrapRunner,
-  createSeatbeltRunner,
   detectSandbox,
   processLimitEnforced,
+  runnerAtFirstCommand,
   type SandboxIdentity,
   sandboxIdentity,
-  seccompProgram,
+  seccompSupported,
   workspaceAccessProblem,
-} from '@oxydra/sandbox';
+} from '@oxydra/sandbox/detect';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
 import { type AgentConfig, type SandboxPolicy, UsageError } from '@oxydra/types';
 
@@ -106,7 +105,7 @@ export function shellIsolation(
   if (detection.tier === 'sandbox_exec') {
     return {
       tier: 'sandbox_exec',
-      runCommand: createSeatbeltRunner(policy, { workspace, onEgress }),
+      runCommand: runnerAtFirstCommand('sandbox_exec', policy, { workspace, onEgress }),
       summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
     };
   }
@@ -120,7 +119,7 @@ export function shellIsolation(
       warning: refusal,
     };
   }
-  const runCommand = createBubblewrapRunner(policy, { workspace, onEgress });
+  const runCommand = runnerAtFirstCommand('bubblewrap', policy, { workspace, onEgress });
   const warnings = [
     ...(identity ? [] : rootWarning(config)),
     ...(access
@@ -168,7 +167,7 @@ export function bubblewrapSummary(
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];
   const filter = config.tools.sandbox.seccomp
-    ? seccompProgram()
+    ? seccompSupported()
       ? ', seccomp filter'
       : ', NO seccomp filter (unsupported CPU architecture)'
     : ', seccomp off';

@@ -5,7 +5,7 @@
 import { chown, cp, lchown, lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { sandboxIdentity } from '@oxydra/sandbox';
+import { sandboxIdentity } from '@oxydra/sandbox/detect';
 
 /** What an Oxydra workspace copy leaves out: the databases and snapshots, not the user's files. */
 const NOT_COPIED = /^\.oxydra\/(kernel\.db|memory\.db|checkpoints\.git|audit\.jsonl|audit-head\.json)/;

@@ -2,7 +2,7 @@
  * From the user's isolation tier to a way of launching the guest, or a refusal that names
  * what to install. Nothing pretends: a tier we cannot provide here is refused before launch.
  */
-import { detectSandbox } from '@oxydra/sandbox';
+import { detectSandbox } from '@oxydra/sandbox/detect';
 import { ConfigError, type IsolationTier } from '@oxydra/types';
 import { type ContainerEngine, detectContainerEngine } from './container-engine.js';
 import { findOnPath } from './find-program.js';

@@ -1,53 +1,42 @@
-/** file_delete: a file, a link or a whole folder. */
+/** file_delete's code (its definition is in catalog.ts): a file, a link or a whole folder. */
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { z } from 'zod';
-import { type DefinedTool, defineTool } from '../define.js';
+import type { ToolRun } from '../define.js';
 import { describeFsError } from '../fs/errors.js';
+import { openFolderOf } from '../fs/parent-dir.js';
+import { removeEntry } from '../fs/remove.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
+import type { FileDeleteArgs } from './parameters.js';
 
-export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
-  return defineTool({
-    name: 'file_delete',
-    description: 'Delete a file or a whole folder (a symbolic link itself, not its target). No undo.',
-    parameters: z.object({
-      path: z.string(),
-    }),
-    safety: 'side_effecting',
-    async execute({ path }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path, policy);
-      if (target.relative === '.') throw new Error('refusing to delete the workspace root');
-      // Deleting a folder that holds a denied one (the vault) would delete it too.
-      if ((await deniedWithin(target.real, policy, target.realRoot)).length > 0) {
-        throw new Error(`refusing to delete ${target.relative}: it contains a folder tools may not touch`);
-      }
+export function fileDelete(policy: PathPolicy): ToolRun<FileDeleteArgs> {
+  return async ({ path }, context) => {
+    const target = await resolveWorkspacePath(context.workspace, path, policy);
+    if (target.relative === '.') throw new Error('refusing to delete the workspace root');
+    // Deleting a folder that holds a denied one (the vault) would delete it too.
+    if ((await deniedWithin(target.real, policy, target.realRoot)).length > 0) {
+      throw new Error(`refusing to delete ${target.relative}: it contains a folder tools may not touch`);
+    }
+    try {
+      // The entry as named (a link stays a link), not what it resolves to, removed through
+      // its opened folder.
+      const info = await lstat(target.absolute);
+      const folder = await openFolderOf(
+        { realRoot: target.realRoot, confirm: target.confirm },
+        await realpath(dirname(target.absolute)),
+        false,
+      );
       try {
-        // The entry as named (a link stays a link), not what it resolves to, removed through
-        // its opened folder.
-        const info = await lstat(target.absolute);
-        // Loaded at the first delete, like the write machinery of file_write.
-        const [{ openFolderOf }, { removeEntry }] = await Promise.all([
-          import('../fs/parent-dir.js'),
-          import('../fs/remove.js'),
-        ]);
-        const folder = await openFolderOf(
-          { realRoot: target.realRoot, confirm: target.confirm },
-          await realpath(dirname(target.absolute)),
-          false,
-        );
-        try {
-          await removeEntry(folder, basename(target.absolute), {
-            shown: target.relative,
-            signal: context.signal,
-          });
-        } finally {
-          await folder.close();
-        }
-        const kind = info.isDirectory() ? 'folder' : info.isSymbolicLink() ? 'link' : 'file';
-        return { content: `Deleted ${kind} ${target.relative}.`, data: { path: target.relative, kind } };
-      } catch (error) {
-        throw describeFsError(error, target.relative);
+        await removeEntry(folder, basename(target.absolute), {
+          shown: target.relative,
+          signal: context.signal,
+        });
+      } finally {
+        await folder.close();
       }
-    },
-  });
+      const kind = info.isDirectory() ? 'folder' : info.isSymbolicLink() ? 'link' : 'file';
+      return { content: `Deleted ${kind} ${target.relative}.`, data: { path: target.relative, kind } };
+    } catch (error) {
+      throw describeFsError(error, target.relative);
+    }
+  };
 }

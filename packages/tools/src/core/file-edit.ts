@@ -1,9 +1,10 @@
-/** file_edit: replace one exact snippet, so the model changes what it meant and nothing else. */
-import { z } from 'zod';
-import { type DefinedTool, defineTool } from '../define.js';
+/** file_edit's code (its definition is in catalog.ts): one exact snippet replaced, atomically. */
+import type { ToolRun } from '../define.js';
+import { atomicWrite } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/errors.js';
 import { readTextFile } from '../fs/text-file.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
+import type { FileEditArgs } from './parameters.js';
 
 /** Start offsets of every occurrence of `needle`, overlapping ones included. */
 function occurrences(haystack: string, needle: string): number[] {
@@ -30,59 +31,45 @@ function closestLine(text: string, snippet: string): string {
   return ` Its first line appears at line ${index + 1} as ${JSON.stringify(lines[index])}; check the indentation and the lines around it.`;
 }
 
-export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
-  return defineTool({
-    name: 'file_edit',
-    description:
-      'Replace old_text, which must occur exactly once byte for byte (whitespace included), with ' +
-      'new_text, atomically. Copy old_text from a fresh file_read, with enough lines to be unique.',
-    parameters: z.object({
-      path: z.string(),
-      old_text: z.string().min(1),
-      new_text: z.string(),
-    }),
-    safety: 'side_effecting',
-    async execute({ path, old_text, new_text }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path, policy);
-      const text = await readTextFile(target, 'file_edit');
-      let oldText = old_text;
-      let newText = new_text;
-      let found = occurrences(text, oldText);
-      // Models write "\n"; a Windows-style file has "\r\n". Same snippet, same intent.
-      if (found.length === 0 && text.includes('\r\n') && !oldText.includes('\r')) {
-        oldText = oldText.replace(/\n/g, '\r\n');
-        newText = newText.replace(/\r?\n/g, '\r\n');
-        found = occurrences(text, oldText);
-      }
-      const [at] = found;
-      if (at === undefined) {
-        throw new Error(
-          `old_text was not found in ${target.relative}. Read the file with file_read and copy the exact ` +
-            `text, including whitespace and indentation.${closestLine(text, old_text)}`,
-        );
-      }
-      if (found.length > 1) {
-        const where = found.slice(0, 10).map((offset) => lineAt(text, offset));
-        throw new Error(
-          `old_text matches ${found.length} places in ${target.relative} (lines ${where.join(', ')}); ` +
-            'include more surrounding lines in old_text so it matches exactly one.',
-        );
-      }
-      const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
-      try {
-        // Loaded at the first edit: a run that only reads files does not load the write machinery.
-        const { atomicWrite } = await import('../fs/atomic-write.js');
-        await atomicWrite(target, updated, context.signal);
-      } catch (error) {
-        throw describeFsError(error, target.relative);
-      }
-      const line = lineAt(text, at);
-      const removed = oldText.split('\n').length;
-      const added = newText === '' ? 0 : newText.split('\n').length;
-      return {
-        content: `Edited ${target.relative} at line ${line}: replaced ${removed} line(s) with ${added}.`,
-        data: { path: target.relative, line },
-      };
-    },
-  });
+export function fileEdit(policy: PathPolicy): ToolRun<FileEditArgs> {
+  return async ({ path, old_text, new_text }, context) => {
+    const target = await resolveWorkspacePath(context.workspace, path, policy);
+    const text = await readTextFile(target, 'file_edit');
+    let oldText = old_text;
+    let newText = new_text;
+    let found = occurrences(text, oldText);
+    // Models write "\n"; a Windows-style file has "\r\n". Same snippet, same intent.
+    if (found.length === 0 && text.includes('\r\n') && !oldText.includes('\r')) {
+      oldText = oldText.replace(/\n/g, '\r\n');
+      newText = newText.replace(/\r?\n/g, '\r\n');
+      found = occurrences(text, oldText);
+    }
+    const [at] = found;
+    if (at === undefined) {
+      throw new Error(
+        `old_text was not found in ${target.relative}. Read the file with file_read and copy the exact ` +
+          `text, including whitespace and indentation.${closestLine(text, old_text)}`,
+      );
+    }
+    if (found.length > 1) {
+      const where = found.slice(0, 10).map((offset) => lineAt(text, offset));
+      throw new Error(
+        `old_text matches ${found.length} places in ${target.relative} (lines ${where.join(', ')}); ` +
+          'include more surrounding lines in old_text so it matches exactly one.',
+      );
+    }
+    const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
+    try {
+      await atomicWrite(target, updated, context.signal);
+    } catch (error) {
+      throw describeFsError(error, target.relative);
+    }
+    const line = lineAt(text, at);
+    const removed = oldText.split('\n').length;
+    const added = newText === '' ? 0 : newText.split('\n').length;
+    return {
+      content: `Edited ${target.relative} at line ${line}: replaced ${removed} line(s) with ${added}.`,
+      data: { path: target.relative, line },
+    };
+  };
 }

@@ -1,14 +1,12 @@
-/** file_list: one directory's entries. */
+/** file_list's code (its definition is in catalog.ts): one directory's entries. */
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
-import { z } from 'zod';
-import { type DefinedTool, defineTool } from '../define.js';
+import type { ToolRun } from '../define.js';
 import { AnchoredDir, kindOf } from '../fs/anchored.js';
 import { describeFsError } from '../fs/errors.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { type PathPolicy, type ResolvedPath, resolveWorkspacePath } from '../paths.js';
-
-export const MAX_LIST_ENTRIES = 1000;
+import { type FileListArgs, MAX_LIST_ENTRIES } from './parameters.js';
 
 /** A link to a directory is shown as a directory, which is how the model can use it. */
 async function isDirectoryEntry(entry: Dirent, directory: AnchoredDir): Promise<boolean> {
@@ -50,29 +48,19 @@ async function listNames(target: ResolvedPath): Promise<string[]> {
   }
 }
 
-export function fileListTool(policy: PathPolicy = {}): DefinedTool {
-  return defineTool({
-    name: 'file_list',
-    description:
-      'List a directory (not recursive): sorted, directories ending in "/", at most ' +
-      `${MAX_LIST_ENTRIES} entries; .git and .oxydra hidden.`,
-    parameters: z.object({
-      path: z.string().optional().describe('default: workspace root'),
-    }),
-    safety: 'read_only',
-    async execute({ path }, context) {
-      const target = await resolveWorkspacePath(context.workspace, path ?? '.', policy);
-      const names = await listNames(target).catch((error: unknown) => {
-        throw describeFsError(error, target.relative);
-      });
-      if (names.length === 0) return `${target.relative} is empty.`;
-      names.sort(byCodePoint);
-      const shown = names.slice(0, MAX_LIST_ENTRIES);
-      const more =
-        names.length > shown.length
-          ? `\n[showing ${shown.length} of ${names.length} entries; list a subdirectory to see more]`
-          : '';
-      return { content: shown.join('\n') + more, data: { path: target.relative, entries: names.length } };
-    },
-  });
+export function fileList(policy: PathPolicy): ToolRun<FileListArgs> {
+  return async ({ path }, context) => {
+    const target = await resolveWorkspacePath(context.workspace, path ?? '.', policy);
+    const names = await listNames(target).catch((error: unknown) => {
+      throw describeFsError(error, target.relative);
+    });
+    if (names.length === 0) return `${target.relative} is empty.`;
+    names.sort(byCodePoint);
+    const shown = names.slice(0, MAX_LIST_ENTRIES);
+    const more =
+      names.length > shown.length
+        ? `\n[showing ${shown.length} of ${names.length} entries; list a subdirectory to see more]`
+        : '';
+    return { content: shown.join('\n') + more, data: { path: target.relative, entries: names.length } };
+  };
 }

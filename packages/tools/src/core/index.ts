@@ -1,18 +1,27 @@
 /** The core tools, configured from the agent's [tools] section. */
-import { homeSecretPaths } from '@oxydra/sandbox';
+import { homeSecretPaths } from '@oxydra/sandbox/detect';
 import type { Tool } from '@oxydra/types';
 import type { PathPolicy } from '../paths.js';
 import type { CommandRunner } from '../process/run-command.js';
 import { vaultDenyPolicy } from '../vault/config.js';
-import { type VaultCopyOptions, vaultCopyToTool } from '../vault/copyto.js';
 import { createWebTools, type WebToolsOptions } from '../web/index.js';
-import { fileDeleteTool } from './file-delete.js';
-import { fileEditTool } from './file-edit.js';
-import { fileListTool } from './file-list.js';
-import { type FileReadOptions, fileReadTool } from './file-read.js';
-import { type FileSearchOptions, fileSearchTool } from './file-search.js';
-import { fileWriteTool } from './file-write.js';
-import { type ShellConfig, type ShellExecOptions, shellExecTool } from './shell-exec.js';
+import {
+  fileDeleteTool,
+  fileEditTool,
+  fileListTool,
+  fileReadTool,
+  fileSearchTool,
+  fileWriteTool,
+  shellExecTool,
+  vaultCopyToTool,
+} from './catalog.js';
+import type {
+  FileReadOptions,
+  FileSearchOptions,
+  ShellConfig,
+  ShellExecOptions,
+  VaultCopyOptions,
+} from './parameters.js';
 
 export interface CoreToolsOptions {
   /** The config's tools.shell: shell_exec is included only when enabled. */

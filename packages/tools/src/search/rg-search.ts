@@ -4,27 +4,10 @@
  * and make it honour .gitignore outside git repositories too, as the fallback does.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Cancelled } from '@oxydra/types';
 import { SKIPPED_DIRS } from '../fs/names.js';
 import type { SearchMatch, SearchRequest, SearchResult } from './types.js';
-
-/** The first `name` on PATH that is executable, or undefined. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const directory of path.split(delimiter)) {
-    if (directory === '') continue;
-    const candidate = join(directory, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 interface RgText {
   text?: string;

@@ -1,4 +1,6 @@
 /** The vault: a folder the model can copy files out of (vault_copyto) but never read directly. */
+export { vaultCopyToTool } from '../core/catalog.js';
+export type { VaultCopyOptions } from '../core/parameters.js';
 export {
   MAX_VAULT_COPY_BYTES,
   resolveVaultPath,
@@ -6,4 +8,3 @@ export {
   VAULT_PREFIX,
   vaultDenyPolicy,
 } from './config.js';
-export { type VaultCopyOptions, vaultCopyToTool } from './copyto.js';

@@ -1,25 +1,9 @@
 /** The web tools, configured from the agent's [tools.web_search] section. */
 import type { Tool } from '@oxydra/types';
-import { EgressPolicy, urlPort } from './address-policy.js';
-import { type Connector, createSafeFetch, type Resolver, type SafeFetch } from './safe-fetch.js';
-import { webFetchTool } from './web-fetch.js';
-import { DUCKDUCKGO_URL, webSearchTool } from './web-search.js';
-
-export { addressRestriction, canonicalIp, EgressPolicy, isPublicAddress } from './address-policy.js';
-export {
-  type Connector,
-  type ConnectTarget,
-  createSafeFetch,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  EgressRefused,
-  type Resolver,
-  type SafeFetch,
-  type SafeFetchOptions,
-  type SafeResponse,
-  systemResolver,
-} from './safe-fetch.js';
-export { webFetchTool } from './web-fetch.js';
-export { webSearchTool } from './web-search.js';
+import { webFetchTool, webSearchTool } from '../core/catalog.js';
+import { DUCKDUCKGO_URL } from '../core/parameters.js';
+import type { EgressPolicy } from './address-policy.js';
+import type { Connector, Resolver, SafeFetch, SafeFetchOptions } from './safe-fetch.js';
 
 /** The config's tools.web_search (structurally; the schema's output type fits). */
 export interface WebSearchConfig {
@@ -45,26 +29,34 @@ export interface WebToolsOptions {
 const SEARCH_MAX_BYTES = 1024 * 1024;
 
 /**
- * A guarded fetch made at its first call. The address policy parses host names and addresses
- * (node:net's IPv6 pattern alone compiles in ~5 ms), which a run that never fetches anything
- * should not pay for at start-up.
+ * A guarded fetch made at its first call, its modules loaded then. The address policy parses
+ * host names and addresses (node:net's IPv6 pattern alone compiles in ~5 ms), which a run that
+ * never fetches anything should not pay for at start-up.
  */
-function atFirstCall(make: () => SafeFetch): SafeFetch {
-  let made: SafeFetch | undefined;
-  return (url, init) => {
-    made ??= make();
-    return made(url, init);
+function atFirstCall(make: () => Promise<SafeFetch>): SafeFetch {
+  let made: Promise<SafeFetch> | undefined;
+  return async (url, init) => {
+    made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return (await made)(url, init);
   };
 }
 
 export function createWebTools(options: WebToolsOptions): Tool[] {
   const config = options.webSearch;
   let basePolicy: EgressPolicy | undefined;
-  const policy = (): EgressPolicy => (basePolicy ??= new EgressPolicy(config.egress_allowlist));
-  const make = (p: () => EgressPolicy, maxBytes?: number): SafeFetch => {
+  const policy = async (): Promise<EgressPolicy> => {
+    const { EgressPolicy } = await import('./address-policy.js');
+    basePolicy ??= new EgressPolicy(config.egress_allowlist);
+    return basePolicy;
+  };
+  const make = (p: () => Promise<EgressPolicy>, maxBytes?: number): SafeFetch => {
     if (options.fetch) return options.fetch;
-    return atFirstCall(() => {
-      const fetchOptions: Parameters<typeof createSafeFetch>[0] = { policy: p() };
+    return atFirstCall(async () => {
+      const { createSafeFetch } = await import('./safe-fetch.js');
+      const fetchOptions: SafeFetchOptions = { policy: await p() };
       if (options.resolve) fetchOptions.resolve = options.resolve;
       if (options.connect) fetchOptions.connect = options.connect;
       if (options.timeoutMs !== undefined) fetchOptions.timeoutMs = options.timeoutMs;
@@ -75,9 +67,10 @@ export function createWebTools(options: WebToolsOptions): Tool[] {
   // The configured backend is the user's own choice (often a SearxNG on localhost), so its
   // host:port is allowed for searches only; web_fetch keeps the plain policy. Worked out with
   // the search policy, at the first search, like the rest of the address policy.
-  const searchPolicy = (): EgressPolicy => {
+  const searchPolicy = async (): Promise<EgressPolicy> => {
+    const { urlPort } = await import('./address-policy.js');
     const backend = new URL(config.base_url ?? DUCKDUCKGO_URL);
-    return policy().with([`${backend.hostname}:${urlPort(backend)}`]);
+    return (await policy()).with([`${backend.hostname}:${urlPort(backend)}`]);
   };
   const fetchTool =
     options.maxChars === undefined

@@ -1,15 +1,7 @@
-/** web_fetch: one web page as text the model can read, through the SSRF-guarded safeFetch. */
-import { z } from 'zod';
-import { type DefinedTool, defineTool } from '../define.js';
+/** web_fetch's code (its definition is in core/catalog.ts): the response, decoded and simplified. */
+import type { WebFetchArgs } from '../core/parameters.js';
+import type { ToolRun } from '../define.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
-
-const DEFAULT_FETCH_CHARS = 50_000;
-
-export interface WebFetchOptions {
-  fetch: SafeFetch;
-  /** Characters of text returned. Default 50,000. */
-  maxChars?: number;
-}
 
 const TEXTUAL =
   /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-yaml|yaml|toml)|[^;]*\+(json|xml))/;
@@ -36,54 +28,39 @@ function decode(response: SafeResponse): string {
   }
 }
 
-export function webFetchTool(options: WebFetchOptions): DefinedTool {
-  const maxChars = options.maxChars ?? DEFAULT_FETCH_CHARS;
-  return defineTool({
-    name: 'web_fetch',
-    description:
-      `Fetch an http(s) URL as text (HTML simplified), at most ${maxChars} characters. ` +
-      'Refuses binary content and private addresses not allowlisted.',
-    parameters: z.object({
-      url: z.string().min(1),
-    }),
-    safety: 'side_effecting',
-    summarize: ({ url }) => `web_fetch ${url}`,
-    async execute({ url }, context) {
-      const response = await options.fetch(url, { signal: context.signal });
-      const kind = kindOf(response);
-      if (kind === 'binary') {
-        throw new Error(
-          `${response.url} is ${response.contentType} (binary content), which web_fetch cannot show`,
-        );
-      }
-      const raw = decode(response);
-      // The HTML reader loads with the first page that needs it.
-      const page =
-        kind === 'html'
-          ? await (await import('./html-to-text.js')).htmlToPageAsync(raw, response.url, context.signal)
-          : undefined;
-      const title = page?.title;
-      let text = page?.text ?? raw;
-      const notes: string[] = [];
-      if (response.status >= 400) notes.push(`HTTP ${response.status}`);
-      if (response.url !== url) notes.push(`redirected to ${response.url}`);
-      if (response.truncated) notes.push('the response was larger than 5 MiB; only its start was downloaded');
-      const total = text.length;
-      if (total > maxChars) {
-        text = text.slice(0, maxChars);
-        notes.push(`text cut at ${maxChars} of ${total} characters`);
-      }
-      const header = [
-        title ? `# ${title}` : undefined,
-        notes.length > 0 ? `[${notes.join('; ')}]` : undefined,
-      ]
-        .filter((line) => line !== undefined)
-        .join('\n');
-      return {
-        content: header === '' ? text : `${header}\n\n${text}`,
-        isError: response.status >= 400,
-        data: { url: response.url, status: response.status, contentType: response.contentType, chars: total },
-      };
-    },
-  });
+export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchArgs> {
+  return async ({ url }, context) => {
+    const response = await fetch(url, { signal: context.signal });
+    const kind = kindOf(response);
+    if (kind === 'binary') {
+      throw new Error(
+        `${response.url} is ${response.contentType} (binary content), which web_fetch cannot show`,
+      );
+    }
+    const raw = decode(response);
+    // The HTML reader loads with the first page that needs it.
+    const page =
+      kind === 'html'
+        ? await (await import('./html-to-text.js')).htmlToPageAsync(raw, response.url, context.signal)
+        : undefined;
+    const title = page?.title;
+    let text = page?.text ?? raw;
+    const notes: string[] = [];
+    if (response.status >= 400) notes.push(`HTTP ${response.status}`);
+    if (response.url !== url) notes.push(`redirected to ${response.url}`);
+    if (response.truncated) notes.push('the response was larger than 5 MiB; only its start was downloaded');
+    const total = text.length;
+    if (total > maxChars) {
+      text = text.slice(0, maxChars);
+      notes.push(`text cut at ${maxChars} of ${total} characters`);
+    }
+    const header = [title ? `# ${title}` : undefined, notes.length > 0 ? `[${notes.join('; ')}]` : undefined]
+      .filter((line) => line !== undefined)
+      .join('\n');
+    return {
+      content: header === '' ? text : `${header}\n\n${text}`,
+      isError: response.status >= 400,
+      data: { url: response.url, status: response.status, contentType: response.contentType, chars: total },
+    };
+  };
 }

@@ -1,21 +1,11 @@
-/** web_search: a few results (title, URL, snippet) from DuckDuckGo's HTML page or a SearxNG. */
-import { z } from 'zod';
-import { type DefinedTool, defineTool } from '../define.js';
-import type { SafeFetch } from './safe-fetch.js';
+/** web_search's code (its definition is in core/catalog.ts): DuckDuckGo's HTML page or a SearxNG, read. */
+import { DUCKDUCKGO_URL, type WebSearchArgs, type WebSearchOptions } from '../core/parameters.js';
+import type { ToolRun } from '../define.js';
 import type { SearchResult } from './search-results.js';
 
-export const DUCKDUCKGO_URL = 'https://html.duckduckgo.com/html/';
 const MAX_SNIPPET_CHARS = 2000;
 
-type Freshness = 'day' | 'week' | 'month' | 'year';
-
-export interface WebSearchOptions {
-  provider: 'duckduckgo' | 'searxng';
-  /** DuckDuckGo's HTML endpoint (default DUCKDUCKGO_URL) or the SearxNG root (required). */
-  baseUrl?: string;
-  /** A safeFetch that allows the configured backend's host. */
-  fetch: SafeFetch;
-}
+type Freshness = NonNullable<WebSearchArgs['freshness']>;
 
 const DDG_FRESHNESS: Record<Freshness, string> = { day: 'd', week: 'w', month: 'm', year: 'y' };
 
@@ -32,32 +22,18 @@ function formatResults(results: readonly SearchResult[], count: number): string 
     .join('\n');
 }
 
-export function webSearchTool(options: WebSearchOptions): DefinedTool {
-  if (options.provider === 'searxng' && options.baseUrl === undefined) {
-    throw new Error('tools.web_search.base_url is required for the searxng provider');
-  }
-  return defineTool({
-    name: 'web_search',
-    description: 'Search the web: a title, URL and snippet per result.',
-    parameters: z.object({
-      query: z.string().min(1),
-      count: z.number().int().min(1).max(10).default(5),
-      freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
-    }),
-    safety: 'side_effecting',
-    summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
-    async execute({ query, count, freshness }, context) {
-      // The readers of the answers (and the HTML parser under them) load at the first search.
-      const { loadHtmlParser } = await import('./html-scan.js');
-      await loadHtmlParser();
-      const results =
-        options.provider === 'searxng'
-          ? await searxng(options, query, freshness, context.signal)
-          : await duckduckgo(options, query, freshness, context.signal);
-      if (results.length === 0) return `No results for ${JSON.stringify(query)}.`;
-      return { content: formatResults(results, count), data: { results: results.slice(0, count) } };
-    },
-  });
+export function webSearch(options: WebSearchOptions): ToolRun<WebSearchArgs> {
+  return async ({ query, count, freshness }, context) => {
+    // The readers of the answers (and the HTML parser under them) load at the first search.
+    const { loadHtmlParser } = await import('./html-scan.js');
+    await loadHtmlParser();
+    const results =
+      options.provider === 'searxng'
+        ? await searxng(options, query, freshness, context.signal)
+        : await duckduckgo(options, query, freshness, context.signal);
+    if (results.length === 0) return `No results for ${JSON.stringify(query)}.`;
+    return { content: formatResults(results, count), data: { results: results.slice(0, count) } };
+  };
 }
 
 async function duckduckgo(

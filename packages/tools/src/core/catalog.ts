@@ -1,0 +1,203 @@
+/**
+ * The built-in tools as the model sees them: each one's name, description, parameter schema and
+ * safety tier. Every run offers all of them, but a run calls few: each tool's code (and what only
+ * it needs: the write machinery, ripgrep, the HTML reader, the shell policy) is its own module,
+ * imported at its first call (defineTool's `load`). The schemas are in parameters.ts, which the
+ * code imports too.
+ */
+import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
+import { type DefinedTool, defineTool } from '../define.js';
+import type { PathPolicy } from '../paths.js';
+import { findOnPath } from '../search/on-path.js';
+import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from '../vault/config.js';
+import {
+  DEFAULT_READ_BYTES,
+  DEFAULT_READ_LINES,
+  FILE_DELETE,
+  FILE_EDIT,
+  FILE_LIST,
+  FILE_READ,
+  FILE_SEARCH,
+  FILE_WRITE,
+  type FileReadOptions,
+  type FileSearchOptions,
+  MAX_LIST_ENTRIES,
+  MAX_SEARCH_MATCHES,
+  SHELL_EXEC,
+  type ShellExecOptions,
+  VAULT_COPYTO,
+  type VaultCopyOptions,
+  WEB_FETCH,
+  WEB_SEARCH,
+  type WebFetchOptions,
+  type WebSearchOptions,
+} from './parameters.js';
+
+/** Registry timeout beyond the command's own: the command's timeout fires first and reports its output. */
+const REGISTRY_SLACK_MS = 5000;
+
+const DEFAULT_FETCH_CHARS = 50_000;
+
+// ---- file_read: a text file, whole when it is small, a page of lines at a time when it is not.
+
+export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy = {}): DefinedTool {
+  const page = {
+    maxLines: options.maxLines ?? DEFAULT_READ_LINES,
+    maxBytes: options.maxBytes ?? DEFAULT_READ_BYTES,
+  };
+  return defineTool({
+    name: 'file_read',
+    description:
+      `Read a UTF-8 text file, verbatim. Over ${page.maxLines} lines or ${page.maxBytes} bytes, or with ` +
+      'offset/limit, you get a page of lines (not numbered) under a header saying how to read on. ' +
+      'Binary files are refused.',
+    parameters: FILE_READ,
+    safety: 'read_only',
+    load: async () => (await import('./file-read.js')).fileRead(page, policy),
+  });
+}
+
+// ---- file_list: one directory's entries.
+
+export function fileListTool(policy: PathPolicy = {}): DefinedTool {
+  return defineTool({
+    name: 'file_list',
+    description:
+      'List a directory (not recursive): sorted, directories ending in "/", at most ' +
+      `${MAX_LIST_ENTRIES} entries; .git and .oxydra hidden.`,
+    parameters: FILE_LIST,
+    safety: 'read_only',
+    load: async () => (await import('./file-list.js')).fileList(policy),
+  });
+}
+
+// ---- file_search: literal text across the workspace, through ripgrep when installed.
+
+export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPolicy = {}): DefinedTool {
+  const maxMatches = options.maxMatches ?? MAX_SEARCH_MATCHES;
+  // An explicit `rg` that is missing is a configuration error, said at creation.
+  if (options.backend === 'rg' && !options.rgPath && !findOnPath('rg')) {
+    throw new Error('ripgrep (rg) is not installed');
+  }
+  return defineTool({
+    name: 'file_search',
+    description:
+      'Search the text files under a folder ("." for all), or one file, for a literal string ' +
+      `(not a regex), case-insensitive unless the query has capitals: up to ${maxMatches} matches as ` +
+      '"path:line: text". Honours .gitignore; skips binary files, .git and .oxydra.',
+    parameters: FILE_SEARCH,
+    safety: 'read_only',
+    load: async () => (await import('./file-search.js')).fileSearch({ ...options, maxMatches }, policy),
+  });
+}
+
+// ---- file_write: a whole file, created or replaced atomically.
+
+export function fileWriteTool(policy: PathPolicy = {}): DefinedTool {
+  return defineTool({
+    name: 'file_write',
+    description:
+      'Create or overwrite a whole file (UTF-8) atomically, with any missing folders. For part of ' +
+      'a file, use file_edit.',
+    parameters: FILE_WRITE,
+    safety: 'side_effecting',
+    load: async () => (await import('./file-write.js')).fileWrite(policy),
+  });
+}
+
+// ---- file_edit: replace one exact snippet, so the model changes what it meant and nothing else.
+
+export function fileEditTool(policy: PathPolicy = {}): DefinedTool {
+  return defineTool({
+    name: 'file_edit',
+    description:
+      'Replace old_text, which must occur exactly once byte for byte (whitespace included), with ' +
+      'new_text, atomically. Copy old_text from a fresh file_read, with enough lines to be unique.',
+    parameters: FILE_EDIT,
+    safety: 'side_effecting',
+    load: async () => (await import('./file-edit.js')).fileEdit(policy),
+  });
+}
+
+// ---- file_delete: a file, a link or a whole folder.
+
+export function fileDeleteTool(policy: PathPolicy = {}): DefinedTool {
+  return defineTool({
+    name: 'file_delete',
+    description: 'Delete a file or a whole folder (a symbolic link itself, not its target). No undo.',
+    parameters: FILE_DELETE,
+    safety: 'side_effecting',
+    load: async () => (await import('./file-delete.js')).fileDelete(policy),
+  });
+}
+
+// ---- shell_exec: one /bin/sh command in the workspace, under the [tools.shell] policy.
+
+export function shellExecTool(options: ShellExecOptions): DefinedTool {
+  const { shell } = options;
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  // Pipes and redirections are what a shell is assumed to have: only their absence is news.
+  const rules = shell.allow_operators ? '' : ' Simple commands only: no pipes, &&, ;, redirections or $( ).';
+  return defineTool({
+    name: 'shell_exec',
+    description:
+      'Run a command with /bin/sh -c in the workspace root: exit code and output (stdout and ' +
+      `stderr; a long one keeps its start and end). Stopped after ${shell.command_timeout_secs} s ` +
+      'with all it started, so no servers stay up. No stdin (pass -y and the like), few ' +
+      `environment variables.${rules} Prefer the file tools for files. May need the user's approval.`,
+    parameters: SHELL_EXEC,
+    safety: 'privileged',
+    timeoutMs: shell.command_timeout_secs * 1000 + killGraceMs + REGISTRY_SLACK_MS,
+    summarize: ({ command }) => command,
+    load: async () => (await import('./shell-exec.js')).shellExec({ ...options, killGraceMs }),
+  });
+}
+
+// ---- vault_copyto: a vault file copied into the workspace, its content never shown to the model.
+
+export function vaultCopyToTool(options: VaultCopyOptions): DefinedTool {
+  const maxBytes = options.maxBytes ?? MAX_VAULT_COPY_BYTES;
+  return defineTool({
+    name: 'vault_copyto',
+    description:
+      `Copy one file of up to ${maxBytes} bytes from the vault (a read-only folder of documents, ` +
+      `${VAULT_PREFIX}<file>) into the workspace, replacing any file there, for the file tools to ` +
+      'use. The vault is reachable no other way; the content is not shown.',
+    parameters: VAULT_COPYTO,
+    safety: 'side_effecting',
+    summarize: ({ source_path, destination_path }) => `vault_copyto ${source_path} -> ${destination_path}`,
+    load: async () => (await import('../vault/copyto.js')).vaultCopyTo(options.path, maxBytes),
+  });
+}
+
+// ---- web_fetch: one web page as text the model can read, through the SSRF-guarded safeFetch.
+
+export function webFetchTool(options: WebFetchOptions): DefinedTool {
+  const maxChars = options.maxChars ?? DEFAULT_FETCH_CHARS;
+  return defineTool({
+    name: 'web_fetch',
+    description:
+      `Fetch an http(s) URL as text (HTML simplified), at most ${maxChars} characters. ` +
+      'Refuses binary content and private addresses not allowlisted.',
+    parameters: WEB_FETCH,
+    safety: 'side_effecting',
+    summarize: ({ url }) => `web_fetch ${url}`,
+    load: async () => (await import('../web/web-fetch.js')).webFetch(options.fetch, maxChars),
+  });
+}
+
+// ---- web_search: a few results (title, URL, snippet) from DuckDuckGo's HTML page or a SearxNG.
+
+export function webSearchTool(options: WebSearchOptions): DefinedTool {
+  if (options.provider === 'searxng' && options.baseUrl === undefined) {
+    throw new Error('tools.web_search.base_url is required for the searxng provider');
+  }
+  return defineTool({
+    name: 'web_search',
+    description: 'Search the web: a title, URL and snippet per result.',
+    parameters: WEB_SEARCH,
+    safety: 'side_effecting',
+    summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
+    load: async () => (await import('../web/web-search.js')).webSearch(options),
+  });
+}
