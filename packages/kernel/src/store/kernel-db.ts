@@ -49,9 +49,9 @@ export function openKernelDb(workspace: string): KernelDb {
   }
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
-    const mode = String(pragma(db, 'journal_mode=WAL')).toLowerCase();
-    if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${mode})`);
     db.pragma(`busy_timeout=${BUSY_TIMEOUT_MS}`);
+    const mode = String(switchToWal(db)).toLowerCase();
+    if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${mode})`);
     db.pragma('synchronous=NORMAL');
     migrateKernelDb(db, path);
     // The -wal and -shm files take the database's mode; an old file created before 0600 gets it now.
@@ -86,6 +86,26 @@ function migrateKernelDb(db: KernelDb, path: string): void {
       throw error;
     }
   });
+}
+
+/**
+ * `PRAGMA journal_mode=WAL` needs the file to itself for a moment. When several processes open
+ * one fresh file at once SQLite may answer SQLITE_BUSY at once instead of waiting (its busy
+ * handler is skipped where waiting could deadlock), so the switch is retried, sleeping the
+ * thread between tries (this opener is synchronous); once one process has switched, the others
+ * find WAL and need no lock. @oxydra/memory's opener does the same asynchronously.
+ */
+function switchToWal(db: KernelDb): unknown {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0, delay = 10; ; attempt += 1, delay = Math.min(delay * 2, 250)) {
+    try {
+      return pragma(db, 'journal_mode=WAL');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'SQLITE_BUSY' || attempt >= 40) throw error;
+      Atomics.wait(pause, 0, 0, delay);
+    }
+  }
 }
 
 /** A PRAGMA's first value (libsql's `pragma()` has no `simple` mode). */
