@@ -3,7 +3,7 @@
  * @oxydra/store-postgres): new sessions' fields, list paging, the literal search text, and
  * session-state writes. Bad input is refused with a MemoryValidationError naming the field.
  */
-import type { NewSession } from '@oxydra/types';
+import { type NewSession, SessionExistsError } from '@oxydra/types';
 import { MemoryValidationError } from './errors.js';
 import { newSessionId } from './ids.js';
 import { checkTitle } from './title.js';
@@ -54,5 +54,27 @@ export function checkStateWrite(key: string, value: unknown, expectedEpoch: numb
       'expectedEpoch',
       `expectedEpoch must be null or an integer >= 0, got ${expectedEpoch}`,
     );
+  }
+}
+
+/**
+ * SessionStore.getOrCreate from a store's own get and create, for every backend: the session
+ * when it exists, else a new one; when another writer creates it between the read and the
+ * insert (create refuses with SessionExistsError), theirs is the session.
+ */
+export async function getOrCreateSession<S>(
+  store: { get(id: string): Promise<S | undefined>; create(fields: NewSession): Promise<S> },
+  id: string,
+  fields: Omit<NewSession, 'id'>,
+): Promise<S> {
+  const existing = await store.get(id);
+  if (existing) return existing;
+  try {
+    return await store.create({ ...fields, id });
+  } catch (error) {
+    if (!(error instanceof SessionExistsError)) throw error;
+    const session = await store.get(id);
+    if (!session) throw error;
+    return session;
   }
 }

@@ -27,6 +27,7 @@ export {
   checkStateWrite,
   containsPattern,
   DEFAULT_LIST_LIMIT,
+  getOrCreateSession,
   MAX_LIST_LIMIT,
 } from './session-input.js';
 export { checkTitle, deriveTitle } from './title.js';

@@ -16,6 +16,7 @@ import {
   decodePayload,
   deriveTitle,
   encodeTurn,
+  getOrCreateSession,
   MAX_LIST_LIMIT,
   MemoryValidationError,
   nowIso,
@@ -132,18 +133,8 @@ export class PostgresSessionStore implements SessionStore {
     return rows[0] ? toSession(rows[0]) : undefined;
   }
 
-  async getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<StoredSession> {
-    const existing = await this.get(id);
-    if (existing) return existing;
-    try {
-      return await this.create({ ...fields, id });
-    } catch (error) {
-      // Another writer created it between the read and the insert: theirs is the session.
-      if (!(error instanceof SessionExistsError)) throw error;
-      const session = await this.get(id);
-      if (!session) throw error;
-      return session;
-    }
+  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<StoredSession> {
+    return getOrCreateSession(this, id, fields);
   }
 
   async list(

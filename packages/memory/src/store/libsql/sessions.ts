@@ -27,6 +27,7 @@ import {
   checkStateWrite,
   containsPattern,
   DEFAULT_LIST_LIMIT,
+  getOrCreateSession,
   MAX_LIST_LIMIT,
 } from '../../session-input.js';
 import { checkTitle, deriveTitle } from '../../title.js';
@@ -95,7 +96,6 @@ function toSession(row: Row): Session {
   return session;
 }
 
-
 export class LibsqlSessionStore implements SessionStore {
   readonly #db: Client;
 
@@ -142,18 +142,8 @@ export class LibsqlSessionStore implements SessionStore {
   }
 
   /** The session `id`, created with `fields` if missing; an existing session's fields are left as they are. */
-  async getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<Session> {
-    const existing = await this.get(id);
-    if (existing) return existing;
-    try {
-      return await this.create({ ...fields, id });
-    } catch (error) {
-      // Another process created it between our read and our write: theirs is the session.
-      if (!(error instanceof SessionExistsError)) throw error;
-      const session = await this.get(id);
-      if (!session) throw error;
-      return session;
-    }
+  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<Session> {
+    return getOrCreateSession(this, id, fields);
   }
 
   /** Sessions newest first (by last activity), each with its message count; `search` narrows by id or title. */
