@@ -11,6 +11,8 @@ import type {
   ControlStoreGroup,
   Message,
   NoteStore,
+  SearchIndexStore,
+  SearchModel,
   SessionStore,
   StateStore,
   StreamEvent,
@@ -67,11 +69,17 @@ export interface KernelStores {
   /** `kernel.state`: named JSON values (default: the memory database's). */
   state: StateStore;
   /**
-   * Stored conversations (default: the memory database's); used while memory is on. The search
-   * index still lives in the memory database until notes and search have their contract, so a
-   * turn stored elsewhere is not made searchable (a warning says so).
+   * Stored conversations (default: the memory database's); used while memory is on. Pass
+   * `searchIndex` from the same backend with it: the memory database's index ties conversation
+   * chunks to its own session rows, so a turn stored elsewhere is not made searchable there (a
+   * warning says so).
    */
   sessions: SessionStore;
+  /**
+   * The search index recall and the memory tools use (chunks of notes and conversations, their
+   * vectors, full-text), opened for the kernel's embedding model (default: the memory database's).
+   */
+  searchIndex: (model: SearchModel) => SearchIndexStore;
   /** Notes (`kernel.memory`, the memory tools; default: the memory database's), indexed for search as they change. */
   notes: NoteStore;
   /**

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openMemory } from '@oxydra/memory';
+import { LibsqlSearchIndex, openMemory } from '@oxydra/memory';
+import type { SearchModel } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, testKernel, text } from './helpers.js';
 
@@ -81,6 +82,51 @@ describe('kernel stores passed in', () => {
       expect(hits.map((hit) => hit.text)).toContain('the deploy key lives in the vault');
       expect(await (await kernel.service('memory')).forget(saved.id, { userId: 'alice' })).toBe(true);
       expect(await own.notes.get(saved.id)).toBeUndefined();
+    } finally {
+      await closeAll();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("makes turns searchable in the search index a host passes with its SessionStore, not the workspace's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const own = await openMemory({ path: join(dir, 'own.db') });
+    const opened: SearchModel[] = [];
+    try {
+      const { kernel, workspace } = await testKernel(
+        [text('cross at the zebra crossing')],
+        {},
+        {
+          stores: {
+            sessions: own.sessions,
+            searchIndex: (model) => {
+              opened.push(model);
+              return new LibsqlSearchIndex(own.client, model);
+            },
+          },
+        },
+      );
+      const result = await kernel.agents.spawn({ prompt: 'where do we cross', userId: 'alice' }).result;
+      expect(result.status).toBe('completed');
+      // Indexing runs behind the answer; a search waits for the retriever's queued writes.
+      const hits = await (await kernel.service('memory')).recall('zebra crossing', { userId: 'alice' });
+      expect(hits.map((hit) => hit.text).join('\n')).toContain('zebra crossing');
+      expect(opened).toHaveLength(1);
+      const model = opened[0]!;
+      const found = await new LibsqlSearchIndex(own.client, model).searchText(
+        'zebra',
+        { userId: 'alice' },
+        5,
+      );
+      expect(found.length).toBeGreaterThan(0);
+      await closeAll();
+      // The workspace's own memory file (the default index) got nothing.
+      const defaults = await openMemory({ path: join(workspace, '.oxydra', 'memory.db') });
+      try {
+        expect(await new LibsqlSearchIndex(defaults.client, model).searchText('zebra', {}, 5)).toEqual([]);
+      } finally {
+        await defaults.close();
+      }
     } finally {
       await closeAll();
       await own.close();

@@ -120,21 +120,24 @@ export async function openWorkspaceMemory(
   env: NodeJS.ProcessEnv,
   onEmbedUsage?: RetrieverOptions['onEmbedUsage'],
   histories: SessionHistoryOptions = {},
-  stores: Partial<Pick<KernelStores, 'sessions' | 'notes'>> = {},
+  stores: Partial<Pick<KernelStores, 'sessions' | 'notes' | 'searchIndex'>> = {},
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
   claimMemory(location);
   const embedder = await embedderFor(config, env);
   const opened = await openMemory(location);
-  // A host's own stores (KernelOptions.stores) replace the file's; the search index stays here.
+  // A host's own stores (KernelOptions.stores) replace the file's.
   const db: MemoryDatabase = {
     ...opened,
     sessions: stores.sessions ?? opened.sessions,
     notes: stores.notes ?? opened.notes,
   };
+  const index = stores.searchIndex
+    ? stores.searchIndex({ id: embedder.modelId, dimensions: embedder.dimensions })
+    : db.client;
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
-  const retriever = new Retriever(db.client, embedder, {
+  const retriever = new Retriever(index, embedder, {
     topK,
     vectorWeight,
     ftsWeight,
