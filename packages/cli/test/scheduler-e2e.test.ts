@@ -117,11 +117,15 @@ describe('scheduler end to end', () => {
       `${SCHEDULER_ON}max_concurrent = 4\n`,
     );
     daemons.push(await GatewayDaemon.start(env), await GatewayDaemon.start(env));
-    const due = inSeconds(4);
-    for (const n of [1, 2, 3]) {
-      const added = await env.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]);
-      expect(added.status, added.stderr).toBe(0);
-    }
+    // All three due at one time, far enough ahead that adding them (three CLI processes, started
+    // together) finishes first even on a loaded machine: `schedule add` refuses a time in the past.
+    const due = inSeconds(12);
+    const adds = await Promise.all(
+      [1, 2, 3].map((n) =>
+        env!.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]),
+      ),
+    );
+    for (const added of adds) expect(added.status, added.stderr).toBe(0);
     await pollUntil(() => asked(env!, 'once-task') >= 3, 'three scheduled runs', { timeoutMs: 60_000 });
     // Both gateways polled through the due time and after: still one run each.
     await sleep(3000);
