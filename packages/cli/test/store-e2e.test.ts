@@ -1,7 +1,7 @@
 /**
  * The store [store] (or --store) names, through the real binary against a real PostgreSQL:
  * `oxydra store migrate|status`, an `oxydra run` whose session lives in PostgreSQL (read back
- * through the store itself) and `oxydra sessions` reading it there, the refusals (a URL with a
+ * through the store itself), `oxydra sessions` and `oxydra memory` reading it there, the refusals (a URL with a
  * password, a server that does not answer: one line, exit 2, never the password), and that the
  * default libSQL path loads neither `pg` nor @oxydra/store-postgres. Each test has its own schema,
  * dropped after.
@@ -110,6 +110,21 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     expect(libsql.status, libsql.stderr).toBe(0);
     expect(libsql.stdout).toContain('libsql, nothing to migrate');
     expect(sandbox.run('store', 'status', '--store', 'libsql').stdout).toContain('backend     libsql');
+
+    // `oxydra memory` keeps notes where the agents do.
+    const saved = sandbox.run('memory', 'add', 'the deploy key rotates on tuesdays');
+    expect(saved.status, saved.stderr).toBe(0);
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    try {
+      expect((await stores.notes.list()).map((note) => note.content)).toEqual([
+        'the deploy key rotates on tuesdays',
+      ]);
+    } finally {
+      await stores.close();
+    }
+    expect(sandbox.run('memory', 'search', 'deploy key').stdout).toContain(
+      'the deploy key rotates on tuesdays',
+    );
   });
 
   it('refuses a URL with a password in a flag or a file, and names a server it cannot use without the password', async () => {
@@ -129,7 +144,14 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     sandbox.env.OXYDRA_STORE_URL = urlWith({ password, port });
     const down = targetOf(urlWith({ port }));
     expectRefusal(sandbox.run('store', 'migrate'), password, `cannot use PostgreSQL at ${down}: `);
-    expectRefusal(sandbox.run('run', 'hello'), password, `cannot use PostgreSQL at ${down}: `);
+    // Every host that opens a kernel goes through the store: run, the gateway, mcp.
+    for (const command of [
+      ['run', 'hello'],
+      ['gateway', '--bind', '127.0.0.1:0'],
+      ['mcp', 'list'],
+    ]) {
+      expectRefusal(sandbox.run(...command), password, `cannot use PostgreSQL at ${down}: `);
+    }
     const status = sandbox.run('store', 'status');
     expect(status.status).toBe(1);
     expect(status.stdout).toMatch(new RegExp(`reachable +no: cannot use PostgreSQL at ${down}: `));

@@ -50,7 +50,39 @@ export async function openSessions(
   return openMemory(location);
 }
 
-/** The database with its embedder and retrieval, for note and search commands. */
+/**
+ * The database with its embedder and retrieval, for note and search commands: with [store]
+ * backend = "postgres", the notes (and sessions) are PostgreSQL's, as the kernel's are.
+ */
 export async function openMemoryWithRetrieval(): Promise<WorkspaceMemory> {
-  return openWorkspaceMemory(await enabledConfig(), findWorkspaceRoot(), process.env);
+  const config = await enabledConfig();
+  const choice = storeChoice(config);
+  if (choice.backend === 'libsql') return openWorkspaceMemory(config, findWorkspaceRoot(), process.env);
+  const stores = await openPostgres(choice);
+  try {
+    const memory = await openWorkspaceMemory(
+      config,
+      findWorkspaceRoot(),
+      process.env,
+      undefined,
+      {},
+      {
+        sessions: stores.sessions,
+        notes: stores.notes,
+      },
+    );
+    return {
+      ...memory,
+      close: async () => {
+        try {
+          await memory.close();
+        } finally {
+          await stores.close();
+        }
+      },
+    };
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
 }
