@@ -20,16 +20,16 @@ export function addStoreFlag(command: Command): Command {
 }
 
 export function addConfigFlags(command: Command): Command {
-  return addStoreFlag(command)
+  command
     .option('--provider <name>', 'provider registry entry to use (overrides [selection] provider)')
     .option('--model <id>', 'model to use (overrides [selection] model)')
-    .option('--base-url <url>', "base URL of the selected provider's API (e.g. http://localhost:11434/v1)")
-    .option(
-      '--set <key=value>',
-      'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
-      collect,
-      [],
-    );
+    .option('--base-url <url>', "base URL of the selected provider's API (e.g. http://localhost:11434/v1)");
+  return addStoreFlag(command).option(
+    '--set <key=value>',
+    'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
+    collect,
+    [],
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {
