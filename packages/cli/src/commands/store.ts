@@ -27,7 +27,7 @@ export function declareStoreCommands(program: Command): void {
       .description('the store in use: backend, server (no password), schema, migrations, whether it answers')
       .option('--json', 'print JSON'),
   ).action(lazy(here, 'runStoreStatus'));
-  // STORE-COPY: `oxydra store copy` registers here, from ./store-copy.js (issue 33, another change).
+  // STORE-COPY: `oxydra store copy` registers here: the function ./store-copy.js exports, called with `store` (issue 33, another change).
 }
 
 type StoreFlags = Pick<ConfigFlagValues, 'store'> & { json?: boolean };
