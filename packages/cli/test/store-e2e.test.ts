@@ -8,6 +8,7 @@
  */
 import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
 import { afterEach, expect, it } from 'vitest';
+import { TestClient } from '../../gateway/test/ws-client.js';
 import {
   describePostgres,
   dropSchema,
@@ -15,6 +16,7 @@ import {
   POSTGRES_URL,
 } from '../../store-postgres/test/postgres-helpers.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { type CliResult, CliSandbox } from './helpers.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 import { freePort } from './ports.js';
@@ -54,8 +56,15 @@ function expectRefusal(result: CliResult, password: string, says: string | RegEx
 
 let sandbox: CliSandbox | undefined;
 let env: AgentEnv | undefined;
+let daemon: GatewayDaemon | undefined;
+let client: TestClient | undefined;
 const schemas: string[] = [];
 afterEach(async () => {
+  client?.close();
+  client = undefined;
+  daemon?.kill('SIGKILL');
+  await daemon?.exited;
+  daemon = undefined;
   sandbox?.cleanup();
   sandbox = undefined;
   await env?.close();
@@ -238,5 +247,41 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     expect(next.status, next.stderr).toBe(0);
     expect(next.stdout).toContain('Continued from PostgreSQL.');
     expect(env.mock.requests.at(-1)?.raw).toContain('Kept in PostgreSQL.');
+  });
+
+  it('oxydra gateway --store keeps a WebSocket session in PostgreSQL, and stops cleanly', async () => {
+    const schema = schemaForTest();
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ reply: { text: 'Served from PostgreSQL.' } }],
+      `\n[store]\nschema = "${schema}"\n`,
+    );
+    env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
+    daemon = await GatewayDaemon.start(env, ['--store', 'postgres']);
+    TestClient.defaultToken = generatedToken(env);
+    const hello = await TestClient.hello(daemon.wsUrl, { user_id: 'alice' });
+    client = hello.client;
+    const sessionId = hello.ack.payload.session.session_id;
+    client.send({
+      type: 'send_turn',
+      payload: { request_id: 'r1', session_id: sessionId, turn_id: 't1', prompt: 'Say something' },
+    });
+    const completed = await client.take('turn_completed', () => true, 15_000);
+    expect(completed.payload).toMatchObject({ response: { message: 'Served from PostgreSQL.' } });
+
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    try {
+      expect(JSON.stringify(await stores.sessions.loadMessages(sessionId))).toContain(
+        'Served from PostgreSQL.',
+      );
+    } finally {
+      await stores.close();
+    }
+    // SIGTERM: the kernel closes, then the pool (run/store-choice.ts), and the gateway exits 0.
+    client.close();
+    client = undefined;
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited, daemon.stderr).toBe(0);
+    expect(daemon.logs().map((line) => line.msg)).toContain('stopped');
   });
 });
