@@ -1,25 +1,35 @@
-/** The configuration flags several commands share: --provider, --model, --base-url, --set. */
-import type { CliConfigOverrides } from '@oxydra/config';
+/** The configuration flags several commands share: --provider, --model, --base-url, --store, --set. */
+import type { CliConfigOverrides, Override } from '@oxydra/config';
 import type { Command } from 'commander';
 
 export interface ConfigFlagValues {
   provider?: string;
   model?: string;
   baseUrl?: string;
+  /** `libsql`, or a postgres:// URL without a password: [store] backend (and url). */
+  store?: string;
   set?: string[];
 }
 
+/** --store: which store backend, over [store] (commands that open the stores, e.g. `sessions`, take it alone). */
+export function addStoreFlag(command: Command): Command {
+  return command.option(
+    '--store <postgres://…|libsql>',
+    'where sessions, notes and kernel state live (overrides [store]); a URL with a password is refused: use OXYDRA_STORE_URL',
+  );
+}
+
 export function addConfigFlags(command: Command): Command {
-  return command
+  command
     .option('--provider <name>', 'provider registry entry to use (overrides [selection] provider)')
     .option('--model <id>', 'model to use (overrides [selection] model)')
-    .option('--base-url <url>', "base URL of the selected provider's API (e.g. http://localhost:11434/v1)")
-    .option(
-      '--set <key=value>',
-      'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
-      collect,
-      [],
-    );
+    .option('--base-url <url>', "base URL of the selected provider's API (e.g. http://localhost:11434/v1)");
+  return addStoreFlag(command).option(
+    '--set <key=value>',
+    'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
+    collect,
+    [],
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -29,11 +39,26 @@ function collect(value: string, previous: string[]): string[] {
 /** Turn parsed flags into loader overrides. Imports the config package lazily to keep --help fast. */
 export async function toCliOverrides(flags: ConfigFlagValues): Promise<CliConfigOverrides> {
   const { parseSetFlag } = await import('@oxydra/config');
-  const overrides: CliConfigOverrides = { set: (flags.set ?? []).map(parseSetFlag) };
+  const overrides: CliConfigOverrides = {
+    set: [...(flags.set ?? []).map(parseSetFlag), ...storeFlagOverrides(flags.store)],
+  };
   if (flags.provider !== undefined) overrides.provider = flags.provider;
   if (flags.model !== undefined) overrides.model = flags.model;
   if (flags.baseUrl !== undefined) overrides.baseUrl = flags.baseUrl;
   return overrides;
+}
+
+/** `--store libsql` or `--store postgres://…`, as [store] overrides validated like the file's keys. */
+function storeFlagOverrides(store: string | undefined): Override[] {
+  if (store === undefined) return [];
+  const source = '--store';
+  if (store === 'libsql') return [{ path: ['store', 'backend'], raw: 'libsql', source }];
+  if (store === 'postgres') return [{ path: ['store', 'backend'], raw: 'postgres', source }];
+  // Anything else is a URL, refused by [store] url's own rule when it is not one.
+  return [
+    { path: ['store', 'backend'], raw: 'postgres', source },
+    { path: ['store', 'url'], raw: store, source },
+  ];
 }
 
 /** The flags of commands that run an agent (`run`, `chat`), on top of the config flags. */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { declareStoreCommands } from './commands/store.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { declareExtensionCommands } from './program/extension-commands.js';
 import { zodForCli } from './program/lazy.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
 
   declareSetupCommands(program);
   declareWorkspaceCommands(program);
+  declareStoreCommands(program);
   declareExtensionCommands(program);
   declareServiceCommands(program);
 

@@ -3,7 +3,7 @@
  * The schema decides how a string becomes a value, so `OXYDRA__RUNTIME__MAX_TURNS=12` is a
  * number, `OXYDRA__MEMORY__ENABLED=false` a boolean and `...__ENV_KEYS=A,B` a list.
  */
-import { ConfigError, compareCodePoints, didYouMean } from '@oxydra/types';
+import { ConfigError, compareCodePoints, didYouMean, STORE_URL_ENV } from '@oxydra/types';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { type ConfigLayer, type PlainObject, setPath } from './layers.js';
@@ -143,6 +143,7 @@ export const OTHER_OXYDRA_VARIABLES: ReadonlySet<string> = new Set([
   'OXYDRA_BOOTSTRAP_FILE',
   'OXYDRA_COMMAND',
   'OXYDRA_LOCAL_KEY_FILE',
+  STORE_URL_ENV,
 ]);
 
 export interface MisnamedVariable {

@@ -142,6 +142,13 @@ export const TRUST_RULES: readonly TrustRule[] = [
   { pattern: 'otel.headers_env', why: 'sends this environment variable to the trace server' },
   { pattern: 'otel.capture_content', why: 'exports prompts and outputs', holds: (v) => v === true },
   { pattern: 'memory.remote_url', why: 'keeps sessions and notes on a remote server' },
+  {
+    pattern: 'store.backend',
+    why: 'keeps sessions, notes and kernel state on a database server',
+    holds: (v) => v !== 'libsql',
+  },
+  { pattern: 'store.url', why: 'keeps sessions, notes and kernel state on this server' },
+  { pattern: 'store.url_env', why: 'sends this environment variable (a database URL) to a server' },
   { pattern: 'memory.auth_token', why: 'keeps sessions and notes on a remote server' },
   { pattern: 'memory.db_path', why: 'keeps memory outside this workspace', holds: leavesWorkspace },
   {

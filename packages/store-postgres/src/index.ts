@@ -6,5 +6,6 @@
  */
 export { checkSchemaName, DEFAULT_SCHEMA, describeTarget, PostgresConnectionError } from './connection.js';
 export { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from './open.js';
+export { migratePostgres, postgresSchemaStatus, type SchemaStatus } from './schema-admin.js';
 export { LATEST_VERSION, type MigrationReport, PostgresSchemaError } from './store/migrate.js';
 export { MIGRATIONS, type PostgresMigration } from './store/migrations.js';

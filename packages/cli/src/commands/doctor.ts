@@ -166,6 +166,36 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
   }
 }
 
+/** The store [store] names: the embedded file, or the PostgreSQL server, reachable and migrated. */
+async function storeCheck(config: AgentConfig, workspace: string): Promise<Check> {
+  const { migrationState, storeReport } = await import('../run/store-choice.js');
+  let report: Awaited<ReturnType<typeof storeReport>>;
+  try {
+    report = await storeReport(config, workspace);
+  } catch (error) {
+    return { name: 'store', status: 'fail', detail: formatError(error).replace(/^error: /, '') };
+  }
+  if (report.backend === 'libsql') {
+    return { name: 'store', status: 'ok', detail: `libsql (embedded: ${report.location}; migrates itself)` };
+  }
+  const where = `postgres ${report.target}, schema ${report.schema}`;
+  if (!report.reachable) {
+    return {
+      name: 'store',
+      status: 'fail',
+      detail: `${where}: not reachable (${report.reason})`,
+      fix: `check the server and the URL in ${report.urlFrom}; then \`oxydra store status\``,
+    };
+  }
+  const version = report.version ?? 0;
+  return {
+    name: 'store',
+    status: version > report.latest ? 'fail' : version < report.latest ? 'warn' : 'ok',
+    detail: `${where}: reachable, migrations ${migrationState(report)}`,
+    ...(version < report.latest ? { fix: 'oxydra store migrate' } : {}),
+  };
+}
+
 function credentialChecks(loaded: LoadedConfig): Check[] {
   const { config } = loaded;
   const selected = config.selection.provider;
@@ -277,6 +307,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     if (!foreign.some((check) => check.detail.startsWith(`${database} `))) {
       checks.push(await checkMemory(loaded.config));
     }
+    checks.push(await storeCheck(loaded.config, workspace));
     checks.push(...writableChecks(workspace, database));
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));
   } catch (error) {

@@ -4,12 +4,13 @@
  * configuration. `call` runs one tool directly, as its user: no agent, no approval question.
  * Unknown servers or tools and arguments that are not a JSON object exit 2 with one line.
  */
-import { type Kernel, openKernel } from '@oxydra/kernel';
+import type { Kernel } from '@oxydra/kernel';
 import type { AgentConfig, Tool, ToolResult, ToolSourceHealth } from '@oxydra/types';
 import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadRunConfig } from '../run/spawn-flags.js';
+import { openKernelOnStore } from '../run/store-choice.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 type Flags = ConfigFlagValues & { json?: boolean };
@@ -46,7 +47,7 @@ async function withServers<T>(
             ),
           },
         };
-  const kernel = await openKernel({
+  const kernel = await openKernelOnStore({
     workspace,
     config,
     host: 'cli',

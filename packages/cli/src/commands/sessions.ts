@@ -5,16 +5,28 @@
  */
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
-import { exportSessionJsonl, exportSessionMarkdown, type MemoryDatabase } from '@oxydra/memory';
-import { sessionIdProblem, sessionName, shortSessionId, shortSessionIds, UsageError } from '@oxydra/types';
+import { exportSessionJsonl, exportSessionMarkdown } from '@oxydra/memory';
+import {
+  type SessionStore,
+  sessionIdProblem,
+  sessionName,
+  shortSessionId,
+  shortSessionIds,
+  UsageError,
+} from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { openSessionsDatabase } from '../run/memory-command.js';
+import { type OpenedSessions, openSessions } from '../run/memory-command.js';
 
 const NO_DATABASE =
   'no sessions yet: the memory database is created by the first `oxydra run` or `oxydra chat` here';
 
-async function withDatabase<T>(use: (db: MemoryDatabase) => Promise<T>): Promise<T> {
-  const db = await openSessionsDatabase();
+/** --store, over [store]: which store's sessions. */
+interface StoreFlag {
+  store?: string;
+}
+
+async function withDatabase<T>(flags: StoreFlag, use: (db: OpenedSessions) => Promise<T>): Promise<T> {
+  const db = await openSessions(flags);
   if (!db) throw new UsageError(NO_DATABASE);
   try {
     return await use(db);
@@ -24,15 +36,17 @@ async function withDatabase<T>(use: (db: MemoryDatabase) => Promise<T>): Promise
 }
 
 /** The session a typed id names: a full id, its short form (the tail shown by `list`) or a prefix. */
-export async function resolveSessionId(db: MemoryDatabase, typed: string): Promise<string> {
+export async function resolveSessionId(db: { sessions: SessionStore }, typed: string): Promise<string> {
   const ids = await db.sessions.lookup(typed);
   if (ids.length === 1) return ids[0]!;
   if (ids.length > 1) throw new UsageError(sessionIdProblem(typed, ids));
   throw new UsageError(sessionIdProblem(typed, ids), { hint: 'list them with `oxydra sessions list`' });
 }
 
-export async function runSessionsList(options: { json?: boolean; limit?: string }): Promise<number> {
-  const db = await openSessionsDatabase();
+export async function runSessionsList(
+  options: StoreFlag & { json?: boolean; limit?: string },
+): Promise<number> {
+  const db = await openSessions(options);
   if (!db) {
     process.stdout.write(options.json ? '[]\n' : `${NO_DATABASE}\n`);
     return EXIT_OK;
@@ -64,8 +78,8 @@ export async function runSessionsList(options: { json?: boolean; limit?: string 
   }
 }
 
-export async function runSessionsShow(id: string, options: { json?: boolean }): Promise<number> {
-  return withDatabase(async (db) => {
+export async function runSessionsShow(id: string, options: StoreFlag & { json?: boolean }): Promise<number> {
+  return withDatabase(options, async (db) => {
     const sessionId = await resolveSessionId(db, id);
     process.stdout.write(
       options.json
@@ -76,8 +90,8 @@ export async function runSessionsShow(id: string, options: { json?: boolean }): 
   });
 }
 
-export async function runSessionsDelete(id: string): Promise<number> {
-  return withDatabase(async (db) => {
+export async function runSessionsDelete(id: string, options: StoreFlag = {}): Promise<number> {
+  return withDatabase(options, async (db) => {
     const sessionId = await resolveSessionId(db, id);
     await db.sessions.delete(sessionId);
     process.stdout.write(`deleted session ${shortSessionId(sessionId)} (${sessionId})\n`);
@@ -87,13 +101,13 @@ export async function runSessionsDelete(id: string): Promise<number> {
 
 export async function runSessionsExport(
   id: string,
-  options: { format?: string; output?: string },
+  options: StoreFlag & { format?: string; output?: string },
 ): Promise<number> {
   const format = options.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'md' && format !== 'markdown') {
     throw new UsageError(`--format ${format}: use jsonl or md`);
   }
-  return withDatabase(async (db) => {
+  return withDatabase(options, async (db) => {
     const sessionId = await resolveSessionId(db, id);
     const text =
       format === 'jsonl'

@@ -5,6 +5,7 @@
  * runs (lazy), so `--help` loads no heavy module.
  */
 import type { Command } from 'commander';
+import { addStoreFlag } from '../config-flags.js';
 import { lazy } from './lazy.js';
 
 export function declareWorkspaceCommands(program: Command): void {
@@ -33,6 +34,8 @@ export function declareWorkspaceCommands(program: Command): void {
     .option('--format <format>', 'jsonl (default) or md')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('../commands/sessions.js'), 'runSessionsExport'));
+  // They read the store [store] names; --store picks another for one command.
+  for (const command of sessions.commands) addStoreFlag(command);
   sessions
     .command('replay')
     .description(

@@ -15,11 +15,12 @@ import {
   resolveGatewayToken,
   startGateway,
 } from '@oxydra/gateway';
-import { type GuestPolicy, type Kernel, openKernel } from '@oxydra/kernel';
+import type { GuestPolicy, Kernel } from '@oxydra/kernel';
 import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
+import { openKernelOnStore } from './store-choice.js';
 
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
   /** Config flags (--provider, --model, --set...). */
@@ -90,7 +91,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  const kernel = await openKernel({
+  const kernel = await openKernelOnStore({
     workspace: options.workspace,
     config,
     host: options.host ?? 'gateway',

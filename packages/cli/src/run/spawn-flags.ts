@@ -8,10 +8,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LoadedConfig, Override } from '@oxydra/config';
-import { type HostKind, type Kernel, openKernel, type SpawnSpec } from '@oxydra/kernel';
+import type { HostKind, Kernel, SpawnSpec } from '@oxydra/kernel';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { loadCliConfig } from './load-config.js';
+import { openKernelOnStore } from './store-choice.js';
 
 export interface RunFlags extends ConfigFlagValues {
   agent?: string;
@@ -68,10 +69,10 @@ export async function loadRunConfigAndTrust(
   return loadCliConfig({ cwd: options.workspace, env: options.env ?? process.env, cli });
 }
 
-/** Loads the configuration and opens the kernel on it. */
+/** Loads the configuration and opens the kernel on it (and on the store it names). */
 export async function openCliKernel(flags: RunFlags, options: CliKernelOptions): Promise<Kernel> {
   const config = await loadRunConfig(flags, options);
-  return openKernel({
+  return openKernelOnStore({
     workspace: options.workspace,
     config,
     host: options.host ?? 'cli',

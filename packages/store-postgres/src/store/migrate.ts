@@ -87,7 +87,7 @@ export async function migrateSchema(connection: Connection, schema: string): Pro
 }
 
 /** The schema's version (0: not migrated at all), without changing anything. */
-async function schemaVersion(connection: Connection, schema: string): Promise<number> {
+export async function schemaVersion(connection: Connection, schema: string): Promise<number> {
   try {
     const exists = await connection.pool.query<{ found: boolean }>(
       `SELECT to_regclass($1) IS NOT NULL AS found`,

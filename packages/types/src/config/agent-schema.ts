@@ -23,6 +23,7 @@ import { otelSchema } from './otel-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
 import { schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
+import { storeSchema } from './store-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -395,6 +396,7 @@ export const agentConfigSchema = z
     scheduler: schedulerSchema.prefault({}),
     skills: skillsSchema.prefault({}),
     otel: otelSchema.prefault({}),
+    store: storeSchema.prefault({}),
     persona: z
       .string()
       .min(1)

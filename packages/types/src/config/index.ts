@@ -8,3 +8,4 @@ export * from './runner-schema.js';
 export * from './scheduler-schema.js';
 export * from './secrets.js';
 export * from './skills-schema.js';
+export * from './store-schema.js';

@@ -1,0 +1,186 @@
+/**
+ * The store a CLI host keeps its data in ([store], --store), decided and opened in this one
+ * place: every command that opens a kernel (run, chat, gateway, mcp, schedules), `sessions`,
+ * `store` and `doctor` go through it. libsql, the default, is the kernel's own embedded files:
+ * nothing is opened here, and neither `pg` nor @oxydra/store-postgres is loaded. postgres: the
+ * stores are opened (migrated first) from that package, imported only then, handed to the
+ * kernel as KernelOptions.stores, and their pool is closed when the kernel closes.
+ */
+import { type Kernel, type KernelOptions, type KernelStores, openKernel } from '@oxydra/kernel';
+import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
+import { type AgentConfig, ConfigError, isOxydraError } from '@oxydra/types';
+
+export type StoreChoice =
+  | { backend: 'libsql' }
+  | {
+      backend: 'postgres';
+      /** The URL, password included: for the driver only, never shown. */
+      url: string;
+      /** Where the URL came from: `[store] url` (or --store) or the variable url_env names. */
+      urlFrom: string;
+      schema: string;
+      maxConnections: number;
+    };
+
+export type PostgresChoice = Extract<StoreChoice, { backend: 'postgres' }>;
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+
+/** What [store] (with --store applied) says, with the URL found; a ConfigError when it cannot be. */
+export function storeChoice(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): StoreChoice {
+  const store = config.store;
+  if (store.backend === 'libsql') return { backend: 'libsql' };
+  const fromEnv = env[store.url_env]?.trim();
+  const url = store.url ?? (fromEnv === '' ? undefined : fromEnv);
+  if (url === undefined) {
+    throw new ConfigError(
+      `[store] backend = "postgres" needs the server's URL, and ${store.url_env} is not set`,
+      { keyPath: 'store.url_env' },
+      {
+        hint: `export ${store.url_env}=postgres://user:password@host:5432/database (or name another variable with [store] url_env)`,
+      },
+    );
+  }
+  if (!POSTGRES_URL.test(url)) {
+    // Never the value: it may be anything, a password included.
+    throw new ConfigError(
+      `${store.url_env} does not hold a postgres:// URL`,
+      { keyPath: 'store.url_env' },
+      { hint: `set it to postgres://user:password@host:5432/database` },
+    );
+  }
+  return {
+    backend: 'postgres',
+    url,
+    urlFrom: store.url !== undefined ? '[store] url' : store.url_env,
+    schema: store.schema,
+    maxConnections: store.max_connections,
+  };
+}
+
+/**
+ * Opens the PostgreSQL stores of a choice (the package imported now). A server that does not
+ * answer, a refused login, a schema too new or behind: a ConfigError (exit 2) naming the server
+ * as user@host:port/db, never with its password.
+ */
+export async function openPostgres(
+  choice: PostgresChoice,
+  options: Pick<PostgresStoreOptions, 'migrate'> = {},
+): Promise<PostgresStores> {
+  const { openPostgresStores } = await import('@oxydra/store-postgres');
+  try {
+    return await openPostgresStores({
+      url: choice.url,
+      schema: choice.schema,
+      maxConnections: choice.maxConnections,
+      ...options,
+    });
+  } catch (error) {
+    throw asConfigError(error);
+  }
+}
+
+/** The store package's refusals (code config_error) as the CLI's configuration errors. */
+export function asConfigError(error: unknown): unknown {
+  if (error instanceof ConfigError || !isOxydraError(error) || error.code !== 'config_error') return error;
+  return new ConfigError(
+    error.message,
+    { keyPath: 'store' },
+    error.hint !== undefined ? { hint: error.hint } : undefined,
+  );
+}
+
+/** What the kernel takes of the PostgreSQL stores. */
+function kernelStores(stores: PostgresStores): Partial<KernelStores> {
+  // The search index, once the package offers one (issue 33), comes from the same backend.
+  const { searchIndex } = stores as Partial<Pick<KernelStores, 'searchIndex'>>;
+  return {
+    sessions: stores.sessions,
+    state: stores.state,
+    notes: stores.notes,
+    ...(searchIndex !== undefined ? { searchIndex } : {}),
+    // STORE-CONTROL: `control: stores.control` goes here once KernelStores.control is async
+    // (it is ControlStoreGroup<'sync'> today). Until then tokens, approvals, schedules, the
+    // audit chain, spend and usage stay in the workspace's .oxydra/kernel.db.
+  };
+}
+
+/**
+ * Opens the kernel on the configured store: `options.stores` gets the PostgreSQL ones when
+ * [store] backend = "postgres"; with libsql the kernel opens its own files as it always has.
+ */
+export async function openKernelOnStore(options: Omit<KernelOptions, 'stores'>): Promise<Kernel> {
+  const choice = storeChoice(options.config, options.env ?? process.env);
+  if (choice.backend === 'libsql') return openKernel(options);
+  const stores = await openPostgres(choice);
+  let kernel: Kernel;
+  try {
+    kernel = await openKernel({ ...options, stores: kernelStores(stores) });
+  } catch (error) {
+    await stores.close().catch(() => {});
+    throw error;
+  }
+  const closeKernel = kernel.close.bind(kernel);
+  let closing: Promise<void> | undefined;
+  // The pool outlives nothing that uses it: it ends after the kernel's own close, once.
+  kernel.close = () => {
+    closing ??= closeKernel().finally(() => stores.close());
+    return closing;
+  };
+  return kernel;
+}
+
+/** Where the configured store stands, for `oxydra store status` and `oxydra doctor`. */
+export type StoreReport =
+  | { backend: 'libsql'; location: string }
+  | {
+      backend: 'postgres';
+      /** `user@host:port/db`: never the password. */
+      target: string;
+      urlFrom: string;
+      schema: string;
+      /** The newest migration this Oxydra knows. */
+      latest: number;
+      reachable: boolean;
+      /** Unreachable: why, in one line (no password). */
+      reason?: string;
+      /** Reachable: the schema's version (0: never migrated). */
+      version?: number;
+    };
+
+/** Looks at the store (connecting, for PostgreSQL) without changing it. */
+export async function storeReport(
+  config: AgentConfig,
+  workspace: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StoreReport> {
+  const choice = storeChoice(config, env);
+  if (choice.backend === 'libsql') {
+    const { memoryLocation } = await import('@oxydra/kernel/workspace');
+    const location = memoryLocation(config, workspace);
+    return { backend: 'libsql', location: 'path' in location ? location.path : location.url };
+  }
+  const { describeTarget, LATEST_VERSION, postgresSchemaStatus } = await import('@oxydra/store-postgres');
+  const known = {
+    backend: 'postgres' as const,
+    target: describeTarget(choice.url),
+    urlFrom: choice.urlFrom,
+    schema: choice.schema,
+    latest: LATEST_VERSION,
+  };
+  try {
+    const { version } = await postgresSchemaStatus({ url: choice.url, schema: choice.schema });
+    return { ...known, reachable: true, version };
+  } catch (error) {
+    const reason = (asConfigError(error) as Error).message;
+    return { ...known, reachable: false, reason };
+  }
+}
+
+/** A report's migration state in words: "7 of 7 (current)". */
+export function migrationState(report: Extract<StoreReport, { backend: 'postgres' }>): string {
+  const { version = 0, latest } = report;
+  if (version === latest) return `${version} of ${latest} applied (current)`;
+  if (version > latest) return `at ${version}, newer than this Oxydra knows (${latest}): upgrade Oxydra`;
+  return `${version} of ${latest} applied: \`oxydra store migrate\` (or the next run) applies the rest`;
+}

@@ -1,0 +1,287 @@
+/**
+ * The store [store] (or --store) names, through the real binary against a real PostgreSQL:
+ * `oxydra store migrate|status`, an `oxydra run` whose session lives in PostgreSQL (read back
+ * through the store itself), `oxydra sessions` and `oxydra memory` reading it there, the refusals (a URL with a
+ * password, a server that does not answer: one line, exit 2, never the password), and that the
+ * default libSQL path loads neither `pg` nor @oxydra/store-postgres. Each test has its own schema,
+ * dropped after.
+ */
+import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
+import { afterEach, expect, it } from 'vitest';
+import { TestClient } from '../../gateway/test/ws-client.js';
+import {
+  describePostgres,
+  dropSchema,
+  freshSchema,
+  POSTGRES_URL,
+} from '../../store-postgres/test/postgres-helpers.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+import { type CliResult, CliSandbox } from './helpers.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
+import { freePort } from './ports.js';
+
+/** Strings only the code in question has: pg's SASL login, the package's migration lock. */
+const PG_CODE = 'SCRAM-SERVER-FIRST-MESSAGE';
+const STORE_CODE = 'pg_advisory_lock';
+
+/** POSTGRES_URL with another password, port or database (the test server trusts any password). */
+function urlWith(parts: { password?: string; port?: number; database?: string }): string {
+  const url = new URL(POSTGRES_URL);
+  if (parts.password !== undefined) url.password = parts.password;
+  if (parts.port !== undefined) url.port = String(parts.port);
+  if (parts.database !== undefined) url.pathname = `/${parts.database}`;
+  return url.href;
+}
+
+/** `user@host:port/db`, as the store names its server. */
+function targetOf(url: string): string {
+  const parsed = new URL(url);
+  return `${decodeURIComponent(parsed.username)}@${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/** A refusal: exit 2, what it says on one line (and its hint), no stack, never the password. */
+function expectRefusal(result: CliResult, password: string, says: string | RegExp): void {
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stderr).toMatch(says);
+  expect(
+    result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('  hint: ')),
+  ).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(`${result.stdout}${result.stderr}`).not.toContain(password);
+}
+
+let sandbox: CliSandbox | undefined;
+let env: AgentEnv | undefined;
+let daemon: GatewayDaemon | undefined;
+let client: TestClient | undefined;
+const schemas: string[] = [];
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  daemon?.kill('SIGKILL');
+  await daemon?.exited;
+  daemon = undefined;
+  sandbox?.cleanup();
+  sandbox = undefined;
+  await env?.close();
+  env = undefined;
+  await Promise.all(schemas.splice(0).map(dropSchema));
+});
+
+function schemaForTest(): string {
+  const schema = freshSchema();
+  schemas.push(schema);
+  return schema;
+}
+
+describePostgres('oxydra store and --store on PostgreSQL', () => {
+  it('store migrate applies every migration once, then is up to date; status says where the schema stands', async () => {
+    const schema = schemaForTest();
+    sandbox = new CliSandbox({ OXYDRA_STORE_URL: POSTGRES_URL });
+    sandbox.write('.oxydra/agent.toml', `[store]\nbackend = "postgres"\nschema = "${schema}"\n`);
+    const target = targetOf(POSTGRES_URL);
+
+    const before = sandbox.run('store', 'status');
+    expect(before.status, before.stderr).toBe(0);
+    expect(before.stdout).toContain(`target      ${target} (URL from OXYDRA_STORE_URL)`);
+    expect(before.stdout).toContain(`schema      ${schema}`);
+    expect(before.stdout).toContain(`migrations  0 of ${LATEST_VERSION} applied`);
+    expect(before.stdout).toContain('reachable   yes');
+
+    const first = sandbox.run('store', 'migrate');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('applied 1 sessions');
+    expect(first.stdout).toContain(`schema ${schema} at ${target} is now at version ${LATEST_VERSION}`);
+    const again = sandbox.run('store', 'migrate');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(
+      `schema ${schema} at ${target} is up to date (version ${LATEST_VERSION})`,
+    );
+
+    const status = sandbox.run('store', 'status', '--json');
+    expect(status.status, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({
+      backend: 'postgres',
+      target,
+      urlFrom: 'OXYDRA_STORE_URL',
+      schema,
+      latest: LATEST_VERSION,
+      reachable: true,
+      version: LATEST_VERSION,
+    });
+
+    // --store libsql beats the file: the embedded store has nothing to migrate.
+    const libsql = sandbox.run('store', 'migrate', '--store', 'libsql');
+    expect(libsql.status, libsql.stderr).toBe(0);
+    expect(libsql.stdout).toContain('libsql, nothing to migrate');
+    expect(sandbox.run('store', 'status', '--store', 'libsql').stdout).toContain('backend     libsql');
+
+    // `oxydra memory` keeps notes where the agents do.
+    const saved = sandbox.run('memory', 'add', 'the deploy key rotates on tuesdays');
+    expect(saved.status, saved.stderr).toBe(0);
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    try {
+      expect((await stores.notes.list()).map((note) => note.content)).toEqual([
+        'the deploy key rotates on tuesdays',
+      ]);
+    } finally {
+      await stores.close();
+    }
+    expect(sandbox.run('memory', 'search', 'deploy key').stdout).toContain(
+      'the deploy key rotates on tuesdays',
+    );
+  });
+
+  it('refuses a URL with a password in a flag or a file, and names a server it cannot use without the password', async () => {
+    const schema = schemaForTest();
+    const password = 'hunter2-not-shown';
+    sandbox = new CliSandbox();
+
+    const flag = sandbox.run('store', 'status', '--store', urlWith({ password }));
+    expectRefusal(flag, password, /--store: store\.url = .* holds a password.*OXYDRA_STORE_URL/);
+
+    sandbox.write('.oxydra/agent.toml', `[store]\nbackend = "postgres"\nurl = "${urlWith({ password })}"\n`);
+    expectRefusal(sandbox.run('store', 'migrate'), password, /store\.url = .* holds a password/);
+
+    // The password where it belongs, in the variable; but nothing listens on that port.
+    sandbox.write('.oxydra/agent.toml', `[store]\nbackend = "postgres"\nschema = "${schema}"\n`);
+    const port = await freePort();
+    sandbox.env.OXYDRA_STORE_URL = urlWith({ password, port });
+    const down = targetOf(urlWith({ port }));
+    expectRefusal(sandbox.run('store', 'migrate'), password, `cannot use PostgreSQL at ${down}: `);
+    // Every host that opens a kernel goes through the store: run, the gateway, mcp.
+    for (const command of [
+      ['run', 'hello'],
+      ['gateway', '--bind', '127.0.0.1:0'],
+      ['mcp', 'list'],
+    ]) {
+      expectRefusal(sandbox.run(...command), password, `cannot use PostgreSQL at ${down}: `);
+    }
+    const status = sandbox.run('store', 'status');
+    expect(status.status).toBe(1);
+    expect(status.stdout).toMatch(new RegExp(`reachable +no: cannot use PostgreSQL at ${down}: `));
+    expect(status.stdout + status.stderr).not.toContain(password);
+
+    // A database the server does not have.
+    sandbox.env.OXYDRA_STORE_URL = urlWith({ password, database: 'oxydra_no_such_database' });
+    expectRefusal(sandbox.run('store', 'migrate'), password, /oxydra_no_such_database.*does not exist/);
+
+    // Without any URL: the variable to set.
+    delete sandbox.env.OXYDRA_STORE_URL;
+    expectRefusal(sandbox.run('store', 'migrate'), password, /OXYDRA_STORE_URL is not set/);
+  });
+
+  it('oxydra run --store keeps the session in PostgreSQL; sessions list and show read it there; libSQL loads no pg', async () => {
+    const schema = schemaForTest();
+    // The schema is set in the file; the backend stays libsql there: --store picks PostgreSQL.
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { reply: { text: 'Kept in the file.' } },
+        { reply: { text: 'Kept in PostgreSQL.' } },
+        { reply: { text: 'Continued from PostgreSQL.' } },
+      ],
+      `\n[store]\nschema = "${schema}"\n`,
+    );
+    env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
+    // A URL on the command line must not hold a password; a test server that needs one gets it
+    // from the variable.
+    const store = ['--store', new URL(POSTGRES_URL).password ? 'postgres' : POSTGRES_URL];
+
+    // The default: the embedded file, and neither pg nor the PostgreSQL stores are loaded.
+    const recorder = moduleRecorder(env.sandbox.root);
+    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+    const plain = await env.run(['run', 'first']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(anyContains(recorder.loaded(), PG_CODE)).toBe(false);
+    expect(anyContains(recorder.loaded(), STORE_CODE)).toBe(false);
+    recorder.clear();
+
+    const run = await env.run(['run', ...store, 'second']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Kept in PostgreSQL.');
+    // The check can tell: this run loaded both.
+    expect(anyContains(recorder.loaded(), PG_CODE)).toBe(true);
+    expect(anyContains(recorder.loaded(), STORE_CODE)).toBe(true);
+    delete env.sandbox.env.NODE_OPTIONS;
+
+    // The session is in PostgreSQL, read through the store.
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    let id: string;
+    try {
+      const sessions = await stores.sessions.list({});
+      expect(sessions).toHaveLength(1);
+      id = sessions[0]!.id;
+      const messages = JSON.stringify(await stores.sessions.loadMessages(id));
+      expect(messages).toContain('second');
+      expect(messages).toContain('Kept in PostgreSQL.');
+    } finally {
+      await stores.close();
+    }
+    // ...and not in the workspace's file, which holds the first run's only.
+    const inFile = JSON.parse((await env.run(['sessions', 'list', '--json'])).stdout) as { id: string }[];
+    expect(inFile).toHaveLength(1);
+    expect(inFile[0]!.id).not.toBe(id);
+
+    const listed = await env.run(['sessions', 'list', '--json', ...store]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id)).toEqual([id]);
+    const shown = await env.run(['sessions', 'show', id.slice(-8), ...store]);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('Kept in PostgreSQL.');
+
+    // doctor reports the store: the server, the schema, migrated.
+    const doctor = await env.run(['doctor', ...store]);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `\\[ok\\] +store +postgres .*, schema ${schema}: reachable, migrations ${LATEST_VERSION} of ${LATEST_VERSION} applied \\(current\\)`,
+      ),
+    );
+
+    // A run continuing the session reads its history back from PostgreSQL.
+    const next = await env.run(['run', ...store, '--session', id, 'third']);
+    expect(next.status, next.stderr).toBe(0);
+    expect(next.stdout).toContain('Continued from PostgreSQL.');
+    expect(env.mock.requests.at(-1)?.raw).toContain('Kept in PostgreSQL.');
+  });
+
+  it('oxydra gateway --store keeps a WebSocket session in PostgreSQL, and stops cleanly', async () => {
+    const schema = schemaForTest();
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ reply: { text: 'Served from PostgreSQL.' } }],
+      `\n[store]\nschema = "${schema}"\n`,
+    );
+    env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
+    daemon = await GatewayDaemon.start(env, ['--store', 'postgres']);
+    TestClient.defaultToken = generatedToken(env);
+    const hello = await TestClient.hello(daemon.wsUrl, { user_id: 'alice' });
+    client = hello.client;
+    const sessionId = hello.ack.payload.session.session_id;
+    client.send({
+      type: 'send_turn',
+      payload: { request_id: 'r1', session_id: sessionId, turn_id: 't1', prompt: 'Say something' },
+    });
+    const completed = await client.take('turn_completed', () => true, 15_000);
+    expect(completed.payload).toMatchObject({ response: { message: 'Served from PostgreSQL.' } });
+
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    try {
+      expect(JSON.stringify(await stores.sessions.loadMessages(sessionId))).toContain(
+        'Served from PostgreSQL.',
+      );
+    } finally {
+      await stores.close();
+    }
+    // SIGTERM: the kernel closes, then the pool (run/store-choice.ts), and the gateway exits 0.
+    client.close();
+    client = undefined;
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited, daemon.stderr).toBe(0);
+    expect(daemon.logs().map((line) => line.msg)).toContain('stopped');
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * `[store]`: where sessions, notes and kernel state live. `libsql` (the default) is the
+ * embedded file in the workspace: no setup, nothing to run. `postgres` is a server several
+ * processes can share (docs/postgres.md). The URL comes from an environment variable (url_env)
+ * so the password is never in a file; a literal `url` is accepted only without a password.
+ */
+import { z } from 'zod';
+
+const STORE_BACKENDS = ['libsql', 'postgres'] as const;
+
+/** The variable [store] url_env names by default. */
+export const STORE_URL_ENV = 'OXYDRA_STORE_URL';
+
+/** A URL's password, if it has one (an unparsable string has none to hide). */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+const postgresUrl = z
+  .string()
+  .min(1)
+  .refine((url) => /^postgres(ql)?:\/\/[^\s]+$/.test(url), {
+    error: 'is not a postgres:// URL (postgres://user@host:5432/database)',
+  })
+  .refine((url) => !hasPassword(url), {
+    error: `holds a password, which must not be written in a file or on a command line: put the whole URL in the environment variable [store] url_env names (default ${STORE_URL_ENV}) instead`,
+  });
+
+export const storeSchema = z.strictObject({
+  backend: z
+    .enum(STORE_BACKENDS)
+    .default('libsql')
+    .describe(
+      'where sessions, notes and kernel state live: libsql (an embedded file in the workspace, no setup) or postgres (a server several processes share)',
+    ),
+  url_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+    .default(STORE_URL_ENV)
+    .describe('environment variable holding the postgres:// URL, password included (postgres backend)'),
+  url: postgresUrl
+    .optional()
+    .describe(
+      'postgres://user@host:5432/database without a password (one with a password is refused: use url_env); beats url_env',
+    ),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use 1-63 characters of a-z, 0-9 and _, not starting with a digit')
+    .default('oxydra')
+    .describe('PostgreSQL schema holding the tables'),
+  max_connections: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('most connections each process opens to PostgreSQL'),
+});
