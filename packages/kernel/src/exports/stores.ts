@@ -13,4 +13,5 @@ export { libsqlControlStores } from '../store/libsql/control.js';
 export { LibsqlScheduleStore } from '../store/libsql/schedules.js';
 export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/spend.js';
 export { LibsqlTokenStore } from '../store/libsql/tokens.js';
+export { kernelTransfer } from '../store/libsql/transfer.js';
 export { LibsqlUsageStore } from '../store/libsql/usage.js';
