@@ -15,3 +15,6 @@ export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/spend.js';
 export { LibsqlTokenStore } from '../store/libsql/tokens.js';
 export { kernelTransfer } from '../store/libsql/transfer.js';
 export { LibsqlUsageStore } from '../store/libsql/usage.js';
+export { type CopiedTable, type CopyProgress, copyStores } from '../store-copy/copy.js';
+export { TargetNotEmptyError } from '../store-copy/target-guard.js';
+export { type CopyCheck, checkCopy } from '../store-copy/verify.js';
