@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { declareStoreCopy } from './commands/store-copy.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { declareExtensionCommands } from './program/extension-commands.js';
 import { zodForCli } from './program/lazy.js';
@@ -30,6 +31,9 @@ export function buildProgram(): Command {
   declareWorkspaceCommands(program);
   declareExtensionCommands(program);
   declareServiceCommands(program);
+  declareStoreCopy(
+    program.command('store').description('where this workspace keeps its data: libSQL files or PostgreSQL'),
+  );
 
   return program;
 }

@@ -1,0 +1,178 @@
+/**
+ * `oxydra store copy --to postgres://… | --from postgres://… --to libsql`: every record of this
+ * workspace's libSQL files (the memory file, the kernel database) copied into a PostgreSQL
+ * schema, or back, through the stores' transfer interface (@oxydra/kernel/stores' copyStores),
+ * then checked against the source (checkCopy). Progress on stderr, the summary on stdout.
+ */
+import { findWorkspaceRoot } from '@oxydra/config';
+import {
+  asyncControlStores,
+  type CopyCheck,
+  type CopyProgress,
+  checkCopy,
+  copyStores,
+  kernelDbPath,
+  kernelTransfer,
+  openKernelDb,
+} from '@oxydra/kernel/stores';
+import { claimMemory, memoryLocation } from '@oxydra/kernel/workspace';
+import { memoryTransfer, openMemory } from '@oxydra/memory';
+import { describeTarget, openPostgresStores } from '@oxydra/store-postgres';
+import { type AuditStore, type SessionStore, type StoreTransfer, UsageError } from '@oxydra/types';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { loadCliConfig } from '../run/load-config.js';
+
+interface StoreCopyFlags {
+  to?: string;
+  from?: string;
+  schema?: string;
+  force?: boolean;
+  batchSize?: string;
+  json?: boolean;
+}
+
+/** One side of a copy: its transfers, the stores the check reads, and how to close it. */
+interface Side {
+  name: string;
+  transfers: StoreTransfer[];
+  sessions: SessionStore;
+  audit: AuditStore;
+  close(): Promise<void>;
+}
+
+const USAGE_HINT =
+  'oxydra store copy --to postgres://user@host:5432/db [--schema oxydra], or --from postgres://… --to libsql';
+
+const isPostgres = (value: string) => /^postgres(ql)?:\/\//.test(value);
+
+function directionOf(flags: StoreCopyFlags): { postgres: string; into: 'postgres' | 'libsql' } {
+  const to = flags.to;
+  const from = flags.from ?? 'libsql';
+  if (to === undefined) throw new UsageError('store copy needs --to', { hint: USAGE_HINT });
+  for (const [flag, value] of [
+    ['--to', to],
+    ['--from', from],
+  ] as const) {
+    if (value !== 'libsql' && !isPostgres(value)) {
+      throw new UsageError(`${flag} must be a postgres:// URL or libsql, got "${value.split('@').at(-1)}"`, {
+        hint: USAGE_HINT,
+      });
+    }
+  }
+  if (isPostgres(to) === isPostgres(from)) {
+    throw new UsageError('store copy goes between this workspace (libsql) and PostgreSQL: one side each', {
+      hint: USAGE_HINT,
+    });
+  }
+  return isPostgres(to) ? { postgres: to, into: 'postgres' } : { postgres: from, into: 'libsql' };
+}
+
+function batchSizeOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > 100_000) {
+    throw new UsageError(`--batch-size: a whole number from 1 to 100000, got "${raw}"`);
+  }
+  return size;
+}
+
+async function openWorkspaceSide(): Promise<Side> {
+  const { config } = await loadCliConfig({ ask: false });
+  const workspace = findWorkspaceRoot();
+  const location = memoryLocation(config, workspace);
+  // A memory file that came with the folder is set aside, never copied (as every command does).
+  claimMemory(location);
+  const memory = await openMemory(location);
+  const db = openKernelDb(workspace);
+  const memoryName = 'path' in location ? location.path : location.url;
+  return {
+    name: `this workspace (${workspace})`,
+    transfers: [
+      memoryTransfer(memory.client, `libsql:${memoryName}`),
+      kernelTransfer(db, `libsql:${kernelDbPath(workspace)}`),
+    ],
+    sessions: memory.sessions,
+    audit: asyncControlStores(db).audit,
+    async close() {
+      await memory.close();
+      db.close();
+    },
+  };
+}
+
+async function openPostgresSide(url: string, schema: string | undefined, target: boolean): Promise<Side> {
+  const stores = await openPostgresStores({ url, ...(schema ? { schema } : {}), migrate: target });
+  return {
+    name: `${stores.target} schema ${stores.schema}`,
+    transfers: [stores.transfer],
+    sessions: stores.sessions,
+    audit: stores.control.audit,
+    close: () => stores.close(),
+  };
+}
+
+function progressPrinter(stderr: NodeJS.WritableStream): (progress: CopyProgress) => void {
+  let shownAt = 0;
+  return ({ table, copied, total }) => {
+    const now = Date.now();
+    // Every finished table, and a long one's progress about once a second.
+    if (copied < total && now - shownAt < 1000) return;
+    shownAt = now;
+    stderr.write(`copying ${table}: ${copied}/${total}\n`);
+  };
+}
+
+function summary(check: CopyCheck, from: Side, to: Side): string {
+  const width = Math.max(...check.tables.map((t) => t.table.length), 'table'.length);
+  const rows = check.tables.map(
+    (t) =>
+      `${t.table.padEnd(width)}  ${String(t.source).padStart(8)}  ${String(t.target).padStart(8)}  ${t.source === t.target ? 'ok' : 'DIFFERS'}`,
+  );
+  return [
+    `copied ${from.name} -> ${to.name}`,
+    `${'table'.padEnd(width)}  ${'source'.padStart(8)}  ${'target'.padStart(8)}`,
+    ...rows,
+    `sessions: ${check.sessions.checked} checked, ${check.sessions.differing.length} with other message counts`,
+    `audit chain: head ${check.audit.targetHead}, ${check.audit.verified ? 'verifies on the target' : `does not verify: ${check.audit.problem}`}`,
+  ].join('\n');
+}
+
+export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
+  const { stdout, stderr } = process;
+  const { postgres, into } = directionOf(flags);
+  const batchSize = batchSizeOf(flags.batchSize);
+  if (flags.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(flags.schema)) {
+    throw new UsageError(`--schema: a lower-case identifier (letters, digits, _), got "${flags.schema}"`);
+  }
+  describeTarget(postgres);
+  const sides: Side[] = [];
+  try {
+    const workspace = await openWorkspaceSide();
+    sides.push(workspace);
+    const server = await openPostgresSide(postgres, flags.schema, into === 'postgres');
+    sides.push(server);
+    const [from, to] = into === 'postgres' ? [workspace, server] : [server, workspace];
+    const copied = await copyStores({
+      from: from.transfers,
+      to: to.transfers,
+      ...(flags.force ? { force: true } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      onProgress: progressPrinter(stderr),
+    });
+    const check = await checkCopy({
+      from: from.transfers,
+      to: to.transfers,
+      sessions: { from: from.sessions, to: to.sessions },
+      audit: { from: from.audit, to: to.audit },
+    });
+    if (flags.json) stdout.write(`${JSON.stringify({ from: from.name, to: to.name, copied, ...check })}\n`);
+    else stdout.write(`${summary(check, from, to)}\n`);
+    if (!check.ok) {
+      stderr.write(`error: the copy differs from its source: ${check.problem}\n`);
+      return EXIT_FAILURE;
+    }
+    return EXIT_OK;
+  } finally {
+    for (const side of sides.reverse()) await side.close().catch(() => {});
+  }
+}
