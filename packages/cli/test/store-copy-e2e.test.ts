@@ -83,12 +83,29 @@ describePostgres('oxydra store copy (the binary)', () => {
       [],
       ['--to', 'libsql'],
       ['--to', 'mysql://db'],
+      ['--to', 'postgres://[bad'],
       ['--to', POSTGRES_URL, '--batch-size', '0'],
+      ['--to', POSTGRES_URL, '--schema', 'No-Such'],
+      ['--from', POSTGRES_URL, '--schema', schema, '--to', 'libsql'],
     ]) {
       const result = sandbox.run('store', 'copy', ...args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/^error: .+\n( {2}hint: .+\n)?$/);
     }
+    // A schema that holds no stores is not a source.
+    const nothing = sandbox.run(
+      'store',
+      'copy',
+      '--from',
+      POSTGRES_URL,
+      '--schema',
+      schema,
+      '--to',
+      'libsql',
+    );
+    expect(nothing.stderr).toContain(
+      `cannot copy from postgres@127.0.0.1:5432/test: PostgreSQL schema ${schema} is at version 0`,
+    );
     const down = sandbox.run('store', 'copy', '--to', 'postgres://postgres:s3cret@127.0.0.1:1/test');
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/^error: cannot use PostgreSQL at postgres@127\.0\.0\.1:1\/test: /);

@@ -17,7 +17,12 @@ import {
 } from '@oxydra/kernel/stores';
 import { claimMemory, memoryLocation } from '@oxydra/kernel/workspace';
 import { memoryTransfer, openMemory } from '@oxydra/memory';
-import { describeTarget, openPostgresStores } from '@oxydra/store-postgres';
+import {
+  checkSchemaName,
+  describeTarget,
+  openPostgresStores,
+  PostgresSchemaError,
+} from '@oxydra/store-postgres';
 import { type AuditStore, type SessionStore, type StoreTransfer, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -45,6 +50,14 @@ const USAGE_HINT =
 
 const isPostgres = (value: string) => /^postgres(ql)?:\/\//.test(value);
 
+/** The URL checked before the driver sees it (its own error would be a bare "Invalid URL"). */
+function checkUrl(flag: string, url: string): string {
+  if (!URL.canParse(url)) {
+    throw new UsageError(`${flag} is not a valid URL`, { hint: 'write it as postgres://user@host:5432/db' });
+  }
+  return url;
+}
+
 function directionOf(flags: StoreCopyFlags): { postgres: string; into: 'postgres' | 'libsql' } {
   const to = flags.to;
   const from = flags.from ?? 'libsql';
@@ -64,7 +77,9 @@ function directionOf(flags: StoreCopyFlags): { postgres: string; into: 'postgres
       hint: USAGE_HINT,
     });
   }
-  return isPostgres(to) ? { postgres: to, into: 'postgres' } : { postgres: from, into: 'libsql' };
+  return isPostgres(to)
+    ? { postgres: checkUrl('--to', to), into: 'postgres' }
+    : { postgres: checkUrl('--from', from), into: 'libsql' };
 }
 
 function batchSizeOf(raw: string | undefined): number | undefined {
@@ -101,7 +116,15 @@ async function openWorkspaceSide(): Promise<Side> {
 }
 
 async function openPostgresSide(url: string, schema: string | undefined, target: boolean): Promise<Side> {
-  const stores = await openPostgresStores({ url, ...(schema ? { schema } : {}), migrate: target });
+  // A target is migrated; a source only read, and one holding no (or other) stores refused.
+  const stores = await openPostgresStores({ url, ...(schema ? { schema } : {}), migrate: target }).catch(
+    (error: unknown) => {
+      if (!(error instanceof PostgresSchemaError)) throw error;
+      throw new UsageError(`cannot copy from ${describeTarget(url)}: ${error.message.split(':')[0]}`, {
+        hint: 'name the schema that holds the data with --schema (default oxydra)',
+      });
+    },
+  );
   return {
     name: `${stores.target} schema ${stores.schema}`,
     transfers: [stores.transfer],
@@ -141,10 +164,13 @@ export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
   const { stdout, stderr } = process;
   const { postgres, into } = directionOf(flags);
   const batchSize = batchSizeOf(flags.batchSize);
-  if (flags.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(flags.schema)) {
-    throw new UsageError(`--schema: a lower-case identifier (letters, digits, _), got "${flags.schema}"`);
+  if (flags.schema !== undefined) {
+    try {
+      checkSchemaName(flags.schema);
+    } catch (error) {
+      throw new UsageError(`--schema: ${(error as Error).message}`);
+    }
   }
-  describeTarget(postgres);
   const sides: Side[] = [];
   try {
     const workspace = await openWorkspaceSide();
