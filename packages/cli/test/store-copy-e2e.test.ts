@@ -73,6 +73,12 @@ describePostgres('oxydra store copy (the binary)', () => {
     expect(restored.stdout).toContain(
       `audit chain: head ${summary.audit.targetHead}, verifies on the target`,
     );
+    expect(restored.stdout).toContain('search index: built for 5 notes and 9 sessions');
+    // The copied notes and conversations are searchable there (the index is built, not copied).
+    const notes = fresh.run('memory', 'search', 'changed');
+    expect(notes.stdout, notes.stderr).toContain('note 2, changed');
+    const conversation = fresh.run('memory', 'search', 'answer 5');
+    expect(conversation.stdout, conversation.stderr).toContain('answer 5');
     const verify = fresh.run('audit', 'verify');
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toContain(String(AUDIT_ENTRIES));

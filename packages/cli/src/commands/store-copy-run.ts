@@ -11,11 +11,12 @@ import {
   type CopyProgress,
   checkCopy,
   copyStores,
+  indexCopiedMemory,
   kernelDbPath,
   kernelTransfer,
   openKernelDb,
 } from '@oxydra/kernel/stores';
-import { claimMemory, memoryLocation } from '@oxydra/kernel/workspace';
+import { claimMemory, memoryLocation, openWorkspaceMemory } from '@oxydra/kernel/workspace';
 import { memoryTransfer, openMemory } from '@oxydra/memory';
 import {
   checkSchemaName,
@@ -145,14 +146,14 @@ function progressPrinter(stderr: NodeJS.WritableStream): (progress: CopyProgress
   };
 }
 
-function summary(check: CopyCheck, from: Side, to: Side): string {
+function summary(check: CopyCheck, from: string, to: string): string {
   const width = Math.max(...check.tables.map((t) => t.table.length), 'table'.length);
   const rows = check.tables.map(
     (t) =>
       `${t.table.padEnd(width)}  ${String(t.source).padStart(8)}  ${String(t.target).padStart(8)}  ${t.source === t.target ? 'ok' : 'DIFFERS'}`,
   );
   return [
-    `copied ${from.name} -> ${to.name}`,
+    `copied ${from} -> ${to}`,
     `${'table'.padEnd(width)}  ${'source'.padStart(8)}  ${'target'.padStart(8)}`,
     ...rows,
     `sessions: ${check.sessions.checked} checked, ${check.sessions.differing.length} with other message counts`,
@@ -160,17 +161,9 @@ function summary(check: CopyCheck, from: Side, to: Side): string {
   ].join('\n');
 }
 
-export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
-  const { stdout, stderr } = process;
-  const { postgres, into } = directionOf(flags);
+/** Copies and checks, with both sides open only for that. */
+async function copyAndCheck(flags: StoreCopyFlags, postgres: string, into: 'postgres' | 'libsql') {
   const batchSize = batchSizeOf(flags.batchSize);
-  if (flags.schema !== undefined) {
-    try {
-      checkSchemaName(flags.schema);
-    } catch (error) {
-      throw new UsageError(`--schema: ${(error as Error).message}`);
-    }
-  }
   const sides: Side[] = [];
   try {
     const workspace = await openWorkspaceSide();
@@ -183,7 +176,7 @@ export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
       to: to.transfers,
       ...(flags.force ? { force: true } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),
-      onProgress: progressPrinter(stderr),
+      onProgress: progressPrinter(process.stderr),
     });
     const check = await checkCopy({
       from: from.transfers,
@@ -191,14 +184,45 @@ export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
       sessions: { from: from.sessions, to: to.sessions },
       audit: { from: from.audit, to: to.audit },
     });
-    if (flags.json) stdout.write(`${JSON.stringify({ from: from.name, to: to.name, copied, ...check })}\n`);
-    else stdout.write(`${summary(check, from, to)}\n`);
-    if (!check.ok) {
-      stderr.write(`error: the copy differs from its source: ${check.problem}\n`);
-      return EXIT_FAILURE;
-    }
-    return EXIT_OK;
+    return { from: from.name, to: to.name, copied, check };
   } finally {
     for (const side of sides.reverse()) await side.close().catch(() => {});
   }
+}
+
+/** The copied notes and conversations made searchable in the workspace (its index is not copied). */
+async function indexWorkspace(): Promise<{ notes: number; sessions: number }> {
+  const { config } = await loadCliConfig({ ask: false });
+  const memory = await openWorkspaceMemory(config, findWorkspaceRoot(), process.env);
+  try {
+    return await indexCopiedMemory(memory, progressPrinter(process.stderr));
+  } finally {
+    await memory.close();
+  }
+}
+
+export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
+  const { stdout, stderr } = process;
+  const { postgres, into } = directionOf(flags);
+  if (flags.schema !== undefined) {
+    try {
+      checkSchemaName(flags.schema);
+    } catch (error) {
+      throw new UsageError(`--schema: ${(error as Error).message}`);
+    }
+  }
+  const { from, to, copied, check } = await copyAndCheck(flags, postgres, into);
+  const indexed = check.ok && into === 'libsql' ? await indexWorkspace() : undefined;
+  if (flags.json)
+    stdout.write(`${JSON.stringify({ from, to, copied, ...check, ...(indexed ? { indexed } : {}) })}\n`);
+  else {
+    stdout.write(`${summary(check, from, to)}\n`);
+    if (indexed)
+      stdout.write(`search index: built for ${indexed.notes} notes and ${indexed.sessions} sessions\n`);
+  }
+  if (!check.ok) {
+    stderr.write(`error: the copy differs from its source: ${check.problem}\n`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
 }

@@ -16,5 +16,6 @@ export { LibsqlTokenStore } from '../store/libsql/tokens.js';
 export { kernelTransfer } from '../store/libsql/transfer.js';
 export { LibsqlUsageStore } from '../store/libsql/usage.js';
 export { type CopiedTable, type CopyProgress, copyStores } from '../store-copy/copy.js';
+export { indexCopiedMemory } from '../store-copy/reindex.js';
 export { TargetNotEmptyError } from '../store-copy/target-guard.js';
 export { type CopyCheck, checkCopy } from '../store-copy/verify.js';
