@@ -2,7 +2,8 @@
  * `oxydra store copy`'s engine on real stores: a populated workspace copied into a fresh
  * PostgreSQL schema and from there into a fresh workspace, equal record by record and by the
  * contracts' reads, verified (counts, message counts, the audit chain); a copy killed with
- * SIGKILL after a committed batch resumed by the same copy with no duplicate; a target holding
+ * SIGKILL after a committed batch, and one into a workspace failing at a batch boundary (its
+ * progress callback throws), each resumed by the same copy with no duplicate; a target holding
  * other data refused, and cleared with force.
  */
 import { spawnSync } from 'node:child_process';
@@ -161,6 +162,40 @@ describePostgres('oxydra store copy (the engine)', () => {
       expect(again.every((t) => t.written === 0)).toBe(true);
     } finally {
       await original.close();
+    }
+  }, 60_000);
+
+  it('resumes a copy into a workspace that failed at a batch boundary', async () => {
+    const original = await openWorkspaceStores(source.dir);
+    const restored = await openWorkspaceStores(back.dir);
+    try {
+      await copyStores({ from: original.transfers, to: [postgres.transfer] });
+      const failing = copyStores({
+        from: [postgres.transfer],
+        to: restored.transfers,
+        batchSize: 30,
+        onProgress: (p) => {
+          if (p.table === 'conversation_events' && p.copied === 60) throw new Error('connection lost');
+        },
+      });
+      await expect(failing).rejects.toThrow('connection lost');
+      expect(await restored.transfers[0]!.count('conversation_events')).toBe(60);
+      expect(await restored.transfers[1]!.count('audit_log')).toBe(0);
+
+      const resumed = await copyStores({ from: [postgres.transfer], to: restored.transfers, batchSize: 30 });
+      expect(resumed.find((t) => t.table === 'conversation_events')?.written).toBe(40);
+      expect(resumed.find((t) => t.table === 'sessions')?.written).toBe(0);
+      const check = await checkCopy({
+        from: [postgres.transfer],
+        to: restored.transfers,
+        sessions: { from: postgres.sessions, to: restored.sessions },
+        audit: { from: postgres.control.audit, to: restored.control.audit },
+      });
+      expect(check.problem).toBeUndefined();
+      expect(await allRecords(restored.transfers)).toEqual(await allRecords(original.transfers));
+    } finally {
+      await original.close();
+      await restored.close();
     }
   }, 60_000);
 
