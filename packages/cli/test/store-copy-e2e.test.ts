@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
+  adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
@@ -59,6 +60,18 @@ describePostgres('oxydra store copy (the binary)', () => {
     const again = sandbox.run(...to);
     expect(again.status, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as Summary).copied.every((t) => t.written === 0)).toBe(true);
+
+    // A target changed behind the copy's back fails the check: exit 1, one line naming it.
+    const [entry] = await adminQuery<{ actor: string }>(
+      `SELECT actor FROM ${schema}.audit_log WHERE seq = 5`,
+    );
+    await adminQuery(`UPDATE ${schema}.audit_log SET actor = 'someone else' WHERE seq = 5`);
+    const tampered = sandbox.run(...to);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stderr).toMatch(
+      /\nerror: the copy differs from its source: the audit chain does not verify on the target: entry #5 was changed after it was written[^\n]*\n {2}hint: [^\n]+--force\n$/,
+    );
+    await adminQuery(`UPDATE ${schema}.audit_log SET actor = $1 WHERE seq = 5`, [entry!.actor]);
 
     const back = ['store', 'copy', '--from', POSTGRES_URL, '--schema', schema, '--to', 'libsql'];
     const refused = sandbox.run(...back);

@@ -6,27 +6,18 @@
  */
 import { findWorkspaceRoot } from '@oxydra/config';
 import {
-  asyncControlStores,
   type CopyCheck,
   type CopyProgress,
   checkCopy,
   copyStores,
   indexCopiedMemory,
-  kernelDbPath,
-  kernelTransfer,
-  openKernelDb,
 } from '@oxydra/kernel/stores';
-import { claimMemory, memoryLocation, openWorkspaceMemory } from '@oxydra/kernel/workspace';
-import { memoryTransfer, openMemory } from '@oxydra/memory';
-import {
-  checkSchemaName,
-  describeTarget,
-  openPostgresStores,
-  PostgresSchemaError,
-} from '@oxydra/store-postgres';
-import { type AuditStore, type SessionStore, type StoreTransfer, UsageError } from '@oxydra/types';
+import { openWorkspaceMemory } from '@oxydra/kernel/workspace';
+import { checkSchemaName } from '@oxydra/store-postgres';
+import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { openPostgresSide, openWorkspaceSide, type Side } from './store-copy-sides.js';
 
 interface StoreCopyFlags {
   to?: string;
@@ -35,15 +26,6 @@ interface StoreCopyFlags {
   force?: boolean;
   batchSize?: string;
   json?: boolean;
-}
-
-/** One side of a copy: its transfers, the stores the check reads, and how to close it. */
-interface Side {
-  name: string;
-  transfers: StoreTransfer[];
-  sessions: SessionStore;
-  audit: AuditStore;
-  close(): Promise<void>;
 }
 
 const USAGE_HINT =
@@ -90,49 +72,6 @@ function batchSizeOf(raw: string | undefined): number | undefined {
     throw new UsageError(`--batch-size: a whole number from 1 to 100000, got "${raw}"`);
   }
   return size;
-}
-
-async function openWorkspaceSide(): Promise<Side> {
-  const { config } = await loadCliConfig({ ask: false });
-  const workspace = findWorkspaceRoot();
-  const location = memoryLocation(config, workspace);
-  // A memory file that came with the folder is set aside, never copied (as every command does).
-  claimMemory(location);
-  const memory = await openMemory(location);
-  const db = openKernelDb(workspace);
-  const memoryName = 'path' in location ? location.path : location.url;
-  return {
-    name: `this workspace (${workspace})`,
-    transfers: [
-      memoryTransfer(memory.client, `libsql:${memoryName}`),
-      kernelTransfer(db, `libsql:${kernelDbPath(workspace)}`),
-    ],
-    sessions: memory.sessions,
-    audit: asyncControlStores(db).audit,
-    async close() {
-      await memory.close();
-      db.close();
-    },
-  };
-}
-
-async function openPostgresSide(url: string, schema: string | undefined, target: boolean): Promise<Side> {
-  // A target is migrated; a source only read, and one holding no (or other) stores refused.
-  const stores = await openPostgresStores({ url, ...(schema ? { schema } : {}), migrate: target }).catch(
-    (error: unknown) => {
-      if (!(error instanceof PostgresSchemaError)) throw error;
-      throw new UsageError(`cannot copy from ${describeTarget(url)}: ${error.message.split(':')[0]}`, {
-        hint: 'name the schema that holds the data with --schema (default oxydra)',
-      });
-    },
-  );
-  return {
-    name: `${stores.target} schema ${stores.schema}`,
-    transfers: [stores.transfer],
-    sessions: stores.sessions,
-    audit: stores.control.audit,
-    close: () => stores.close(),
-  };
 }
 
 function progressPrinter(stderr: NodeJS.WritableStream): (progress: CopyProgress) => void {
@@ -221,7 +160,9 @@ export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
       stdout.write(`search index: built for ${indexed.notes} notes and ${indexed.sessions} sessions\n`);
   }
   if (!check.ok) {
-    stderr.write(`error: the copy differs from its source: ${check.problem}\n`);
+    stderr.write(
+      `error: the copy differs from its source: ${check.problem}\n  hint: stop what writes to the source (its gateway, runs), then copy again with --force\n`,
+    );
     return EXIT_FAILURE;
   }
   return EXIT_OK;
