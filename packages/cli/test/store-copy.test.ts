@@ -199,6 +199,29 @@ describePostgres('oxydra store copy (the engine)', () => {
     }
   }, 60_000);
 
+  it('copies a pruned audit chain, which verifies from its marker, and finds a lost record', async () => {
+    const original = await openWorkspaceStores(source.dir);
+    try {
+      const marker = await original.control.audit.prune(100, new Date().toISOString());
+      expect(marker?.through).toBe(100);
+      await copyStores({ from: original.transfers, to: [postgres.transfer] });
+      expect(await postgres.control.audit.pruned()).toEqual(marker);
+      expect(await postgres.control.audit.head()).toEqual(await original.control.audit.head());
+      const check = await checkOf(original, postgres);
+      expect(check.problem).toBeUndefined();
+      expect(check.audit.verified).toBe(true);
+
+      await adminQuery(
+        `DELETE FROM ${schema}.conversation_events WHERE seq = (SELECT max(seq) FROM ${schema}.conversation_events)`,
+      );
+      expect((await checkOf(original, postgres)).problem).toMatch(
+        /^conversation_events has 100 records in the source but 99 in the target$/,
+      );
+    } finally {
+      await original.close();
+    }
+  }, 60_000);
+
   it('refuses a target holding other data, and clears it with force', async () => {
     const foreign = await postgres.sessions.create({ title: 'not from this workspace' });
     const original = await openWorkspaceStores(source.dir);
