@@ -2,9 +2,9 @@
  * `oxydra store copy`'s engine on real stores: a populated workspace copied into a fresh
  * PostgreSQL schema and from there into a fresh workspace, equal record by record and by the
  * contracts' reads, verified (counts, message counts, the audit chain); a copy killed with
- * SIGKILL after a committed batch, and one into a workspace failing at a batch boundary (its
- * progress callback throws), each resumed by the same copy with no duplicate; a target holding
- * other data refused, and cleared with force.
+ * SIGKILL after a committed batch, and a forced one into a workspace failing at a batch boundary
+ * (its progress callback throws), each resumed by the same copy with no duplicate; a pruned
+ * chain; a target holding other data refused, and cleared with force.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -165,7 +165,7 @@ describePostgres('oxydra store copy (the engine)', () => {
     }
   }, 60_000);
 
-  it('resumes a copy into a workspace that failed at a batch boundary', async () => {
+  it('resumes a forced copy into a workspace that failed at a batch boundary, and redoes a finished one', async () => {
     const original = await openWorkspaceStores(source.dir);
     const restored = await openWorkspaceStores(back.dir);
     try {
@@ -174,6 +174,7 @@ describePostgres('oxydra store copy (the engine)', () => {
         from: [postgres.transfer],
         to: restored.transfers,
         batchSize: 30,
+        force: true,
         onProgress: (p) => {
           if (p.table === 'conversation_events' && p.copied === 60) throw new Error('connection lost');
         },
@@ -182,7 +183,13 @@ describePostgres('oxydra store copy (the engine)', () => {
       expect(await restored.transfers[0]!.count('conversation_events')).toBe(60);
       expect(await restored.transfers[1]!.count('audit_log')).toBe(0);
 
-      const resumed = await copyStores({ from: [postgres.transfer], to: restored.transfers, batchSize: 30 });
+      // The same arguments again: --force does not delete a copy in progress from this source.
+      const resumed = await copyStores({
+        from: [postgres.transfer],
+        to: restored.transfers,
+        batchSize: 30,
+        force: true,
+      });
       expect(resumed.find((t) => t.table === 'conversation_events')?.written).toBe(40);
       expect(resumed.find((t) => t.table === 'sessions')?.written).toBe(0);
       const check = await checkCopy({
@@ -192,6 +199,10 @@ describePostgres('oxydra store copy (the engine)', () => {
         audit: { from: postgres.control.audit, to: restored.control.audit },
       });
       expect(check.problem).toBeUndefined();
+      expect(await allRecords(restored.transfers)).toEqual(await allRecords(original.transfers));
+      // Forced again once finished, the copy is redone from the start.
+      const redone = await copyStores({ from: [postgres.transfer], to: restored.transfers, force: true });
+      expect(redone.find((t) => t.table === 'conversation_events')?.written).toBe(100);
       expect(await allRecords(restored.transfers)).toEqual(await allRecords(original.transfers));
     } finally {
       await original.close();

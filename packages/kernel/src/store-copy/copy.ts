@@ -7,7 +7,7 @@
  * nothing is copied twice, nothing skipped. Which targets may be written is target-guard.ts'.
  */
 import { type StoreTransfer, TRANSFER_TABLES, type TransferMark, UsageError } from '@oxydra/types';
-import { checkTarget } from './target-guard.js';
+import { checkTarget, TargetNotEmptyError } from './target-guard.js';
 
 export interface CopyProgress {
   table: string;
@@ -22,7 +22,10 @@ export interface CopyOptions {
   from: readonly StoreTransfer[];
   /** The databases written. */
   to: readonly StoreTransfer[];
-  /** Delete what the targets hold first instead of refusing foreign data. */
+  /**
+   * Delete what a target holds first instead of refusing other data, or to redo a finished copy
+   * (a copy from the same source still unfinished is resumed, not deleted).
+   */
   force?: boolean;
   /** Records per batch (one transaction each); default 500. */
   batchSize?: number;
@@ -63,12 +66,33 @@ export async function copyStores(options: CopyOptions): Promise<CopiedTable[]> {
   const routes = routesOf(options.from, options.to);
   const sourceOf = (table: string) => routes.find((r) => r.table === table)?.from.source ?? '(none)';
   for (const target of options.to) {
-    if (options.force) await target.clear();
-    else await checkTarget(target, sourceOf);
+    if (await mustClear(target, sourceOf, options.force === true)) await target.clear();
   }
   const copied: CopiedTable[] = [];
   for (const route of routes) copied.push(await copyTable(route, options));
   return copied;
+}
+
+/**
+ * Whether `target` is emptied first. Unforced: never (a target holding other data is refused).
+ * Forced: when it would be refused, or holds a finished copy (forcing redoes it); never when it
+ * holds an unfinished copy from the same source, so a forced copy killed midway and run again
+ * with the same arguments resumes too.
+ */
+async function mustClear(
+  target: StoreTransfer,
+  sourceOf: (table: string) => string,
+  force: boolean,
+): Promise<boolean> {
+  try {
+    await checkTarget(target, sourceOf);
+  } catch (error) {
+    if (force && error instanceof TargetNotEmptyError) return true;
+    throw error;
+  }
+  if (!force) return false;
+  const marks = await target.marks();
+  return marks.length === target.tables.length && marks.every((mark) => mark.done);
 }
 
 async function copyTable({ table, from, to }: Route, options: CopyOptions): Promise<CopiedTable> {
