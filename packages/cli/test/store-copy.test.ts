@@ -233,6 +233,33 @@ describePostgres('oxydra store copy (the engine)', () => {
     }
   }, 60_000);
 
+  it('writes a batch whole or not at all, with its mark, on both backends', async () => {
+    const empty = await openWorkspaceStores(back.dir);
+    try {
+      const cases = [
+        { transfer: postgres.transfer, table: 'kernel_state' },
+        { transfer: empty.transfers[0]!, table: 'kernel_state' },
+        { transfer: empty.transfers[1]!, table: 'budget_limits' },
+      ];
+      for (const { transfer, table } of cases) {
+        const record =
+          table === 'kernel_state'
+            ? { category: 'c', name: 'n', value: '1', version: 1, updated_at: '2026-11-25T00:00:00.000Z' }
+            : { scope: 'user:alice', key: 'daily_usd', value: 2 };
+        const mark = { table, source: 'test', last: [1], copied: 2, done: false };
+        // The second record repeats the first's key: the insert fails, and the first goes with it.
+        await expect(transfer.write(table, [record, record], mark)).rejects.toThrow();
+        expect(await transfer.count(table)).toBe(0);
+        expect(await transfer.marks()).toEqual([]);
+        await transfer.write(table, [record], { ...mark, copied: 1 });
+        expect(await transfer.count(table)).toBe(1);
+        expect(await transfer.marks()).toEqual([{ ...mark, copied: 1 }]);
+      }
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('refuses a target holding other data, and clears it with force', async () => {
     const foreign = await postgres.sessions.create({ title: 'not from this workspace' });
     const original = await openWorkspaceStores(source.dir);
