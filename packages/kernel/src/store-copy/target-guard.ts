@@ -15,7 +15,7 @@ export class TargetNotEmptyError extends UsageError {
   }
 }
 
-/** What is already in `target` for each table (its mark's count), after refusing foreign data. */
+/** Refuses `target` (TargetNotEmptyError) unless it is empty or holds only this copy's records. */
 export async function checkTarget(target: StoreTransfer, sourceOf: (table: string) => string): Promise<void> {
   const marks = new Map((await target.marks()).map((mark) => [mark.table, mark]));
   for (const mark of marks.values()) {
