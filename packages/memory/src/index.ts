@@ -29,6 +29,7 @@ export * from './store/libsql/notes.js';
 export { LibsqlSearchIndex } from './store/libsql/search-index/store.js';
 export type { StateValue } from './store/libsql/session-state.js';
 export * from './store/libsql/sessions.js';
+export { memoryTransfer, sqliteTransfer } from './store/libsql/transfer.js';
 export { DERIVED_TITLE_CHARS, MAX_TITLE_CHARS } from './title.js';
 
 /*

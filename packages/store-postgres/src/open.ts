@@ -4,7 +4,7 @@
  * schema, migrated first unless told not to. Nothing here is loaded on the default libSQL path:
  * a host imports this package only when asked for PostgreSQL.
  */
-import type { ControlStoreGroup, NoteStore, SessionStore, StateStore } from '@oxydra/types';
+import type { ControlStoreGroup, NoteStore, SessionStore, StateStore, StoreTransfer } from '@oxydra/types';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
@@ -12,6 +12,7 @@ import { type MigrationReport, migrateSchema, requireCurrent } from './store/mig
 import { PostgresNoteStore } from './store/notes.js';
 import { PostgresSessionStore } from './store/sessions.js';
 import { PostgresStateStore } from './store/state.js';
+import { postgresTransfer } from './store/transfer.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`; the password is never logged or shown. */
@@ -33,6 +34,8 @@ export interface PostgresStores {
   /** Notes without search: the search index's contract is not settled yet (docs/postgres.md). */
   notes: NoteStore;
   control: ControlStoreGroup;
+  /** Every record read and written whole, for `oxydra store copy` (not for services). */
+  transfer: StoreTransfer;
   schema: string;
   /** `user@host:port/db`: how to name this database to a person (no password). */
   target: string;
@@ -59,6 +62,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     state: new PostgresStateStore(db),
     notes: new PostgresNoteStore(db),
     control: postgresControlStores(new PgDatabase(connection), schema),
+    transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,
     migrate: () => migrateSchema(connection, schema),

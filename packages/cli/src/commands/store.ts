@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { addStoreFlag, type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { lazy } from '../program/lazy.js';
+import { declareStoreCopy } from './store-copy.js';
 
 /** The commands' work, run through `lazy` (zod set up, the exit code the process's). */
 const here = async () => ({ runStoreMigrate, runStoreStatus });
@@ -27,7 +28,7 @@ export function declareStoreCommands(program: Command): void {
       .description('the store in use: backend, server (no password), schema, migrations, whether it answers')
       .option('--json', 'print JSON'),
   ).action(lazy(here, 'runStoreStatus'));
-  // STORE-COPY: `oxydra store copy` registers here: the function ./store-copy.js exports, called with `store` (issue 33, another change).
+  declareStoreCopy(store);
 }
 
 type StoreFlags = Pick<ConfigFlagValues, 'store'> & { json?: boolean };

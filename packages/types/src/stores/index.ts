@@ -15,4 +15,5 @@ export * from './sessions.js';
 export type * from './spend.js';
 export * from './state.js';
 export type * from './tokens.js';
+export * from './transfer.js';
 export type * from './usage.js';

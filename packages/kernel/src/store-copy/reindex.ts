@@ -1,0 +1,46 @@
+/**
+ * After a copy into a workspace's libSQL memory file: its search index built from the copied
+ * notes and conversations, with the workspace's embedder, as saving them would have. The index
+ * itself is not copied (PostgreSQL has none yet, and vectors belong to one embedding model), so
+ * without this, memory_search and recall would find nothing that came with the copy.
+ */
+import type { WorkspaceMemory } from '../assemble/memory.js';
+import type { CopyProgress } from './copy.js';
+
+const PAGE = 1000;
+
+export async function indexCopiedMemory(
+  memory: Pick<WorkspaceMemory, 'db' | 'retriever'>,
+  onProgress?: (progress: CopyProgress) => void,
+): Promise<{ notes: number; sessions: number }> {
+  const { db, retriever } = memory;
+  const counts = await db.counts();
+  let notes = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await db.notes.list({ limit: PAGE, offset });
+    for (const note of page) {
+      await retriever.indexNote({
+        id: note.id,
+        content: note.content,
+        tags: note.tags,
+        ...(note.userId ? { userId: note.userId } : {}),
+      });
+    }
+    notes += page.length;
+    onProgress?.({ table: 'search index (notes)', copied: notes, total: counts.notes });
+    if (page.length < PAGE) break;
+  }
+  let sessions = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await db.sessions.list({ limit: PAGE, offset });
+    for (const session of page) {
+      const messages = await db.sessions.loadMessages(session.id);
+      const userId = session.userId;
+      await retriever.indexConversation({ sessionId: session.id, ...(userId ? { userId } : {}), messages });
+    }
+    sessions += page.length;
+    onProgress?.({ table: 'search index (sessions)', copied: sessions, total: counts.sessions });
+    if (page.length < PAGE) break;
+  }
+  return { notes, sessions };
+}
