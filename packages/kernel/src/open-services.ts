@@ -13,6 +13,7 @@ import { SpendingLedger } from './services/budgets/spending.js';
 import { heldHistory } from './services/history/held-history.js';
 import { ServiceHost } from './services/service-host.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
+import { asyncControlStores } from './store/libsql/async-view.js';
 
 export interface OpenedServices {
   readonly workspace: string;
@@ -33,15 +34,20 @@ export async function openServices(options: {
   const db = openKernelDb(workspace);
   let memory: MemoryDatabase | undefined;
   try {
-    const audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries });
+    const control = asyncControlStores(db);
+    const audit = await KernelAudit.open(workspace, db, {
+      maxEntries: config.audit.max_entries,
+      stores: control,
+    });
     memory = await openExistingMemory(config, workspace);
     const history = heldHistory(workspace, config, audit);
     const host = new ServiceHost({
       workspace,
       config,
       db,
+      control,
       audit,
-      spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
+      spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control }),
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       sessions: () => memory?.sessions,
       checkpoints: async () => history?.(),
