@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { type ApprovalStore, type ControlStoreGroup, type StoredApproval, UsageError } from '@oxydra/types';
 import type { KernelAudit } from './audit/audit-log.js';
-import type { BudgetCalls, BudgetTarget } from './budgets/budget-calls.js';
+import type { BudgetTarget, HeldBudgetCalls } from './budgets/budget-calls.js';
 import type { CapKey } from './budgets/caps.js';
-import type { Role, TokenCalls } from './tokens.js';
+import type { HeldTokenCalls, Role } from './tokens.js';
 
 export type AdminOperation =
   | { op: 'budget_set'; target: BudgetTarget; key: CapKey; value: number | null }
@@ -72,8 +72,8 @@ export { describeOperation as describeAdminOperation };
  */
 export function approvalCalls(
   audit: KernelAudit,
-  budgets: BudgetCalls,
-  tokens: TokenCalls,
+  budgets: HeldBudgetCalls,
+  tokens: HeldTokenCalls,
   now: () => number,
   stores: ControlStoreGroup,
 ): ApprovalCalls {
@@ -161,7 +161,7 @@ export function approvalCalls(
         // The operation, its own audit entry and the decision commit together.
         const { operation } = found;
         if (operation.op === 'budget_set') {
-          await budgets.set(operation.target, operation.key, operation.value ?? undefined, actor);
+          await budgets.setIn(tx, operation.target, operation.key, operation.value ?? undefined, actor);
         } else if (!(await tx.tokens.activate(operation.token))) {
           throw new UsageError(`token ${operation.token} was revoked meanwhile`);
         }
@@ -180,7 +180,7 @@ export function approvalCalls(
       return stores.transaction(async (tx) => {
         const found = await pendingOrThrow(tx.approvals, id, actor);
         // Through the tokens service: the revocation is audited and pauses what it leaves without standing.
-        if (found.operation.op === 'token_activate') await tokens.revoke(found.operation.token, actor);
+        if (found.operation.op === 'token_activate') await tokens.revokeIn(tx, found.operation.token, actor);
         await decide(tx.approvals, id, 'rejected', actor, reason);
         await audit.recordIn(
           tx,

@@ -25,19 +25,10 @@ export function adminServices(
   /** Where tokens and approvals are kept: the kernel database's, or a host's (PostgreSQL's). */
   stores: ControlStoreGroup,
 ): AdminServices {
-  const stored = tokenCalls(audit, stores);
-  const tokens: TokenCalls = {
-    ...stored,
-    // A revoked token pauses, in the same transaction, the schedules it leaves without standing.
-    revoke: (id, actor) =>
-      stores.transaction(async (tx) => {
-        const revoked = await stored.revoke(id, actor);
-        if (revoked) await pauseAfterRevoke(tx, audit, id, Date.now());
-        return revoked;
-      }),
-  };
+  // A revoked token pauses, in the same transaction, the schedules it leaves without standing.
+  const tokens = tokenCalls(audit, stores, (tx, id) => pauseAfterRevoke(tx, audit, id, Date.now()));
   const tokenUsers = async () => [
-    ...new Set((await stored.list()).flatMap((token) => (token.revokedAt === null ? [token.user] : []))),
+    ...new Set((await tokens.list()).flatMap((token) => (token.revokedAt === null ? [token.user] : []))),
   ];
   const budgets = budgetCalls(config, ledger, audit, stores, tokenUsers);
   return { budgets, tokens, adminApprovals: approvalCalls(audit, budgets, tokens, Date.now, stores) };

@@ -5,7 +5,7 @@
  * only their SHA-256 is stored, and a lookup is by digest (nothing to compare in JS time).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type ControlStoreGroup, type TokenRole, UsageError } from '@oxydra/types';
+import { type ControlStoreGroup, type ControlStores, type TokenRole, UsageError } from '@oxydra/types';
 import type { KernelAudit } from './audit/audit-log.js';
 
 export const ROLES = ['user', 'operator', 'admin'] as const satisfies readonly TokenRole[];
@@ -54,12 +54,31 @@ const TOKEN_PREFIX = 'oxt_';
 
 const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/** The tokens service as the approvals queue uses it: a revocation inside its transaction. */
+export interface HeldTokenCalls extends TokenCalls {
+  /** `revoke` inside the caller's transaction of the group (`tx`). */
+  revokeIn(tx: ControlStores, id: string, actor: string): Promise<boolean>;
+}
+
 /**
  * The tokens service over the control stores (the kernel database's, or PostgreSQL's). A change
  * and its audit entry commit in one transaction of the group (the entry is appended through the
  * transaction's audit store).
  */
-export function tokenCalls(audit: KernelAudit, stores: ControlStoreGroup): TokenCalls {
+export function tokenCalls(
+  audit: KernelAudit,
+  stores: ControlStoreGroup,
+  /** Runs in a revocation's transaction (the schedules it leaves without standing pause). */
+  afterRevoke: (tx: ControlStores, id: string) => Promise<unknown> = async () => {},
+): HeldTokenCalls {
+  const revokeIn = async (tx: ControlStores, id: string, actor: string) => {
+    const revoked = await tx.tokens.revoke(id, new Date().toISOString());
+    if (revoked) {
+      await audit.recordIn(tx, actor, 'token_revoke', { id }, `token:${id}`);
+      await afterRevoke(tx, id);
+    }
+    return revoked;
+  };
   return {
     async add(user, role, label, actor, options = {}) {
       if (!USER_ID.test(user)) {
@@ -108,13 +127,8 @@ export function tokenCalls(audit: KernelAudit, stores: ControlStoreGroup): Token
     activate(id) {
       return stores.tokens.activate(id);
     },
-    revoke(id, actor) {
-      return stores.transaction(async (tx) => {
-        const revoked = await tx.tokens.revoke(id, new Date().toISOString());
-        if (revoked) await audit.recordIn(tx, actor, 'token_revoke', { id }, `token:${id}`);
-        return revoked;
-      });
-    },
+    revoke: (id, actor) => stores.transaction((tx) => revokeIn(tx, id, actor)),
+    revokeIn,
     async authenticate(token) {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
       const found = await stores.tokens.findUsable(digestOf(token));

@@ -3,7 +3,7 @@
  * persistent caps: what each user and agent has spent in the current day, month and window
  * against its caps, and the admin operations that change caps or forget spend (audited).
  */
-import { type AgentConfig, type ControlStoreGroup, UsageError } from '@oxydra/types';
+import { type AgentConfig, type ControlStoreGroup, type ControlStores, UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../audit/audit-log.js';
 import {
   AGENT_CAP_KEYS,
@@ -56,6 +56,18 @@ export interface BudgetCalls {
   reset(target: BudgetTarget, actor: string): Promise<number>;
 }
 
+/** The budget calls as the approvals queue uses them: a cap set inside its transaction. */
+export interface HeldBudgetCalls extends BudgetCalls {
+  /** `set` inside the caller's transaction of the group (`tx`). */
+  setIn(
+    tx: ControlStores,
+    target: BudgetTarget,
+    key: CapKey,
+    value: number | undefined,
+    actor: string,
+  ): Promise<void>;
+}
+
 export function budgetCalls(
   config: AgentConfig,
   ledger: SpendingLedger,
@@ -63,14 +75,14 @@ export function budgetCalls(
   stores: ControlStoreGroup,
   /** Users who hold a gateway token: listed by `show` even before they spend. */
   tokenUsers: () => Promise<string[]>,
-): BudgetCalls {
+): HeldBudgetCalls {
   const scopeOf = targetScope;
   const capsOf = async (scope: string) => {
     const [kind, name] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
     const set = await storedCaps(stores.spend, scope);
     return kind === 'user' ? userCaps(config, name, set) : agentCaps(config, name, set);
   };
-  return {
+  const calls: HeldBudgetCalls = {
     async show() {
       const now = ledger.now();
       const rows = await ledger.current();
@@ -117,7 +129,10 @@ export function budgetCalls(
     preview(target, key, value) {
       return capChange(config, stores.spend, target, key, value);
     },
-    async set(target, key, value, actor) {
+    set(target, key, value, actor) {
+      return stores.transaction((tx) => calls.setIn(tx, target, key, value, actor));
+    },
+    async setIn(tx, target, key, value, actor) {
       if (!CAP_KEYS.includes(key)) {
         throw new UsageError(`unknown cap "${key}"`, { hint: `caps: ${CAP_KEYS.join(', ')}` });
       }
@@ -133,8 +148,8 @@ export function budgetCalls(
         if (!Number.isInteger(value ?? 1)) throw new UsageError(`${key} is a whole number, got ${value}`);
       }
       const scope = scopeOf(target);
-      // The change and its audit entry commit together.
-      await stores.transaction(async (tx) => {
+      // The change and its audit entry commit together (in the caller's transaction).
+      {
         const effect = await capChange(config, tx.spend, target, key, value);
         if (value === undefined && effect.noop) {
           const inForce = effect.before;
@@ -149,7 +164,7 @@ export function budgetCalls(
         }
         await tx.spend.setCap(scope, key, value);
         await audit.recordIn(tx, actor, 'budget_change', { key, value: value ?? null }, scope);
-      });
+      }
     },
     reset(target, actor) {
       const scope = scopeOf(target);
@@ -160,4 +175,5 @@ export function budgetCalls(
       });
     },
   };
+  return calls;
 }
