@@ -159,7 +159,7 @@ async function inProcess() {
   await Promise.all(idle.map((h) => h.result));
   gc();
   const heapAfter = process.memoryUsage().heapUsed;
-  const idleCount = idleKernel.resources().agents.idle;
+  const idleCount = (await idleKernel.resources()).agents.idle;
   await idleKernel.close();
   await kernel.close();
   return {

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkCopy, copyStores, TargetNotEmptyError } from '@oxydra/kernel/stores';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
+import type { TransferRecord } from '@oxydra/types';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
@@ -242,7 +243,7 @@ describePostgres('oxydra store copy (the engine)', () => {
         { transfer: empty.transfers[1]!, table: 'budget_limits' },
       ];
       for (const { transfer, table } of cases) {
-        const record =
+        const record: TransferRecord =
           table === 'kernel_state'
             ? { category: 'c', name: 'n', value: '1', version: 1, updated_at: '2026-11-25T00:00:00.000Z' }
             : { scope: 'user:alice', key: 'daily_usd', value: 2 };

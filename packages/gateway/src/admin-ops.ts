@@ -55,7 +55,7 @@ export type TokenRequest = z.infer<typeof tokenRequestSchema>;
 
 /** The spending caps and spend a token may see: a `user` token, its own user's only. */
 export async function visibleBudgets(kernel: Kernel, user: string | undefined): Promise<ScopeBudget[]> {
-  const all = (await kernel.service('budgets')).show();
+  const all = await (await kernel.service('budgets')).show();
   return user === undefined ? all : all.filter((budget) => budget.scope === `user:${user}`);
 }
 

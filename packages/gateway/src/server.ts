@@ -144,7 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const principal = tokenCheck.matches(presented)
       ? OWNER
       : presented !== undefined
-        ? (await kernel.service('tokens')).authenticate(presented)
+        ? await (await kernel.service('tokens')).authenticate(presented)
         : undefined;
     if (principal) rememberPrincipal(request.raw, principal);
     if (!principal) {

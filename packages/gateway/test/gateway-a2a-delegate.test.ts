@@ -128,13 +128,13 @@ describe('two gateways', () => {
     expect(bSpawn).toBeDefined();
     // B's cost (a million input tokens) is in A's task cost and A's spending: A's own two small
     // calls cost far less.
-    expect((await b.kernel.service('audit')).list({ type: 'a2a_task' }).at(-1)).toBeDefined();
+    expect((await (await b.kernel.service('audit')).list({ type: 'a2a_task' })).at(-1)).toBeDefined();
     expect(cost).toBeGreaterThan(0.1);
-    const spentToday = (await a.kernel.service('budgets'))
-      .show()
-      .find((scope) => scope.scope === 'agent:default')?.today.usd;
+    const spentToday = (await (await a.kernel.service('budgets')).show()).find(
+      (scope) => scope.scope === 'agent:default',
+    )?.today.usd;
     expect(spentToday).toBeGreaterThan(0.1);
-    const aEntry = (await a.kernel.service('audit')).list({ type: 'a2a_delegate' }).at(-1);
+    const aEntry = (await (await a.kernel.service('audit')).list({ type: 'a2a_delegate' })).at(-1);
     expect(aEntry?.action.data).toMatchObject({ remote: 'b', configured: true, state: 'completed' });
     expect((aEntry?.action.data.cost_usd as number) > 0.1).toBe(true);
     // The token never reached A's model.
@@ -172,7 +172,7 @@ describe('two gateways', () => {
     const task = (await client.sendMessage(send(`http://localhost:${b.gateway.port} hello`))) as Task;
     expect(answerOf(task)).toMatch(/relayed: http:\/\/localhost:\d+: .*(not a public|loopback|refus)/i);
     expect(b.spawns.some((spawn) => spawn.prompt === 'hello')).toBe(false);
-    const entry = (await a.kernel.service('audit')).list({ type: 'approval' }).at(-1);
+    const entry = (await (await a.kernel.service('audit')).list({ type: 'approval' })).at(-1);
     expect(entry?.action.data).toMatchObject({ tool: 'a2a_delegate', approved: true, by: 'auto' });
   });
 

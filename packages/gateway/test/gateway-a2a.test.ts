@@ -154,9 +154,9 @@ describe('tasks', () => {
     const spawn = env.spawns.find((s) => s.prompt === 'hello over a2a');
     expect(spawn?.agentName).toBe('default');
     expect(
-      (await env.kernel.service('audit'))
-        .list({ type: 'a2a_task' })
-        .some((entry) => entry.action.data.task === task.id),
+      (await (await env.kernel.service('audit')).list({ type: 'a2a_task' })).some(
+        (entry) => entry.action.data.task === task.id,
+      ),
     ).toBe(true);
   });
 
@@ -248,10 +248,10 @@ describe('cancel, ownership and limits', () => {
   });
 
   it("a token cannot see or cancel another token's task, and may run only its limit at once", async () => {
-    const aliceToken = (await held.kernel.service('tokens')).add('alice', 'user', '', 'test').token;
+    const aliceToken = (await (await held.kernel.service('tokens')).add('alice', 'user', '', 'test')).token;
     const alice = await a2aClient(aliceToken, held);
     const bob = await a2aClient(
-      (await held.kernel.service('tokens')).add('bob', 'user', '', 'test').token,
+      (await (await held.kernel.service('tokens')).add('bob', 'user', '', 'test')).token,
       held,
     );
     const stream = alice.sendMessageStream(message('alice holds'));

@@ -34,11 +34,11 @@ class FakeQueue {
   #now(a: AdminApproval): AdminApproval {
     return a.status === 'pending' && Date.parse(a.expiresAt) <= Date.now() ? { ...a, status: 'expired' } : a;
   }
-  list = (): AdminApproval[] => {
+  list = async (): Promise<AdminApproval[]> => {
     this.lists += 1;
     return [...this.rows.values()].map((a) => this.#now(a)).filter((a) => a.status === 'pending');
   };
-  get = (id: string): AdminApproval | undefined => {
+  get = async (id: string): Promise<AdminApproval | undefined> => {
     const row = this.rows.get(id);
     return row ? this.#now(row) : undefined;
   };
@@ -71,30 +71,32 @@ describe('the approvals feed', () => {
     stop();
   });
 
-  it('says a request expired when its time runs out, without waiting for the periodic check', () => {
+  it('says a request expired when its time runs out, without waiting for the periodic check', async () => {
     const stop = feed.subscribe((change) => heard.push(change));
     feed.announce(queue.add('ap-soon', 1000));
     feed.announce(queue.add('ap-later', 3000));
-    vi.advanceTimersByTime(999);
+    await vi.advanceTimersByTimeAsync(999);
     expect(summary()).toEqual(['requested ap-soon', 'requested ap-later']);
-    vi.advanceTimersByTime(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(summary().slice(2)).toEqual(['expired ap-soon']);
     expect(heard[2]!.approval.status).toBe('expired');
     // The next one is looked at when it is due (before the 5 s check).
-    vi.advanceTimersByTime(2000);
+    await vi.advanceTimersByTimeAsync(2000);
     expect(summary().slice(3)).toEqual(['expired ap-later']);
     stop();
   });
 
-  it('finds requests made and decided elsewhere (the terminal) within the periodic check', () => {
+  it('finds requests made and decided elsewhere (the terminal) within the periodic check', async () => {
     queue.add('ap-old', HOUR);
     const stop = feed.subscribe((change) => heard.push(change));
+    // The queue as it was when the first listener came is read asynchronously.
+    await vi.advanceTimersByTimeAsync(0);
     // Pending before anyone listened: known, not announced again.
     queue.decide('ap-old', 'rejected', 'cli');
     queue.add('ap-new', HOUR);
-    vi.advanceTimersByTime(4999);
+    await vi.advanceTimersByTimeAsync(4999);
     expect(heard).toEqual([]);
-    vi.advanceTimersByTime(1);
+    await vi.advanceTimersByTimeAsync(1);
     expect(summary()).toEqual(['rejected ap-old', 'requested ap-new']);
     expect(heard[0]!.approval.decidedBy).toBe('cli');
     stop();

@@ -331,7 +331,8 @@ describe('REST API /api/v1', () => {
     expect((await call('get', '/budgets')).body.budgets.length).toBeGreaterThan(0);
     const waiting = (await call('get', '/approvals')).body.approvals;
     // Two people: the token that asked cannot decide; a second admin does.
-    const second = (await env.kernel.service('tokens')).add('ops', 'admin', 'second admin', 'test').token;
+    const second = (await (await env.kernel.service('tokens')).add('ops', 'admin', 'second admin', 'test'))
+      .token;
     expect(waiting).toHaveLength(1);
     expect(
       (await call('post', '/approvals/{id}/approve', { id: waiting[0].id }, { token: second })).body.approval
@@ -476,15 +477,16 @@ describe('REST API /api/v1', () => {
     expect(page).toHaveLength(1);
     expect(page).not.toEqual(await ids('q=coverage&user_id=dora&limit=1'));
     // A user token finds only its own user's sessions, whatever the text matches.
-    const { token } = (await env.kernel.service('tokens')).add('dora', 'user', 'test', 'test');
+    const { token } = await (await env.kernel.service('tokens')).add('dora', 'user', 'test', 'test');
     expect(await ids('q=%25', token)).toEqual(['srch-pct']);
     expect(await ids('q=erin', token)).toEqual([]);
     await call('get', '/sessions', {}, { token, query: 'q=erin&user_id=erin', expect: 403 });
   });
 
   it('sends the approvals queue to admin tokens only', async () => {
-    const operator = (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test').token;
-    const user = (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test').token;
+    const operator = (await (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test'))
+      .token;
+    const user = (await (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test')).token;
     const admin = await openEvents();
     const others = [await openEvents(operator), await openEvents(user)];
     const raised = await call(
@@ -513,13 +515,14 @@ describe('REST API /api/v1', () => {
       { id: raised.body.approval.id },
       {
         body: {},
-        token: (await env.kernel.service('tokens')).add('ops2', 'admin', 'second admin', 'test').token,
+        token: (await (await env.kernel.service('tokens')).add('ops2', 'admin', 'second admin', 'test'))
+          .token,
       },
     );
   });
 
   it("keeps a user token to its own user's data and out of admin routes", async () => {
-    const { token } = (await env.kernel.service('tokens')).add('bob', 'user', 'test', 'test');
+    const { token } = await (await env.kernel.service('tokens')).add('bob', 'user', 'test', 'test');
     const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'carol' });
     sendTurn(client, ack.payload.session.session_id, 'carol private');
     await client.take('turn_completed');

@@ -23,7 +23,7 @@ describe('the audit guardian', () => {
       log: (level, message, fields) => lines.push({ level, message, ...(fields ? { fields } : {}) }),
     });
     for (let i = 0; i < 5; i++)
-      (await env.kernel.service('audit')).record('cli', 'config_change', { key: `k${i}` });
+      await (await env.kernel.service('audit')).record('cli', 'config_change', { key: `k${i}` });
     await pollUntil(
       async () => (await jsonOf(await fetch(`${env!.gateway.url}/readyz`))).audit?.entries === 5,
       'a verified chain of 5',

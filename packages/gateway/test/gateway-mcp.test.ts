@@ -189,8 +189,8 @@ describe('/mcp', () => {
   });
 
   it("keeps a user token to its own user's sessions", async () => {
-    const alice = (await env.kernel.service('tokens')).add('alice', 'user', '', 'test').token;
-    const bob = (await env.kernel.service('tokens')).add('bob', 'user', '', 'test').token;
+    const alice = (await (await env.kernel.service('tokens')).add('alice', 'user', '', 'test')).token;
+    const bob = (await (await env.kernel.service('tokens')).add('bob', 'user', '', 'test')).token;
     const asAlice = (await connect(alice)).client;
     const run = await asAlice.callTool({ name: 'run_agent', arguments: { prompt: 'alice was here' } });
     const session = (run.structuredContent as { session_id: string }).session_id;
@@ -233,7 +233,7 @@ describe('/mcp', () => {
 
   it('refuses another token on an MCP session it did not open', async () => {
     const { transport } = await connect(TOKEN);
-    const other = (await env.kernel.service('tokens')).add('carol', 'user', '', 'test').token;
+    const other = (await (await env.kernel.service('tokens')).add('carol', 'user', '', 'test')).token;
     const refused = await post(other, { id: 9, method: 'tools/list' }, transport.sessionId!);
     expect(refused.status).toBe(404);
     expect((await post(TOKEN, { id: 9, method: 'tools/list' }, transport.sessionId!)).status).toBe(200);

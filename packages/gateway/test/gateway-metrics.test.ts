@@ -103,13 +103,14 @@ describe('GET /metrics', () => {
   it('needs a token, and an operator or admin one', async () => {
     const env = await gateway({ enabled: true });
     expect((await get(env, undefined)).status).toBe(401);
-    const user = (await env.kernel.service('tokens')).add('alice', 'user', '', 'test').token;
+    const user = (await (await env.kernel.service('tokens')).add('alice', 'user', '', 'test')).token;
     const refused = await get(env, user);
     expect(refused.status).toBe(403);
     expect((await jsonOf(refused)).error.message).toBe(
       "reading the metrics needs the operator role; this token's role is user",
     );
-    const operator = (await env.kernel.service('tokens')).add('ops', 'operator', 'prometheus', 'test').token;
+    const operator = (await (await env.kernel.service('tokens')).add('ops', 'operator', 'prometheus', 'test'))
+      .token;
     expect((await get(env, operator)).status).toBe(200);
   });
 

@@ -23,9 +23,10 @@ const as = (token: string, path: string, init: RequestInit = {}) =>
 
 beforeAll(async () => {
   env = await startTestGateway();
-  alice = (await env.kernel.service('tokens')).add('alice', 'user', 'alice laptop', 'test').token;
-  bob = (await env.kernel.service('tokens')).add('bob', 'user', '', 'test').token;
-  operator = (await env.kernel.service('tokens')).add('bridge', 'operator', 'telegram bridge', 'test').token;
+  alice = (await (await env.kernel.service('tokens')).add('alice', 'user', 'alice laptop', 'test')).token;
+  bob = (await (await env.kernel.service('tokens')).add('bob', 'user', '', 'test')).token;
+  operator = (await (await env.kernel.service('tokens')).add('bridge', 'operator', 'telegram bridge', 'test'))
+    .token;
   const { client, ack } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: bob });
   bobSession = ack.payload.session.session_id;
   client.close();
@@ -67,14 +68,14 @@ describe('roles over REST', () => {
     expect(ok.status).toBe(200);
     const own = (await jsonOf(await as(alice, '/v1/budgets'))).budgets as { scope: string }[];
     expect(own.map((b) => b.scope)).toEqual(['user:alice']);
-    const entries = (await env.kernel.service('audit')).list({ type: 'budget_change' });
+    const entries = await (await env.kernel.service('audit')).list({ type: 'budget_change' });
     expect(entries.at(-1)).toMatchObject({ actor: 'token:owner', resource: 'user:alice' });
   });
 
   it('refuses a revoked token', async () => {
-    const made = (await env.kernel.service('tokens')).add('carol', 'user', '', 'test');
+    const made = await (await env.kernel.service('tokens')).add('carol', 'user', '', 'test');
     expect((await as(made.token, '/v1/sessions')).status).toBe(200);
-    expect((await env.kernel.service('tokens')).revoke(made.id, 'test')).toBe(true);
+    expect(await (await env.kernel.service('tokens')).revoke(made.id, 'test')).toBe(true);
     expect((await as(made.token, '/v1/sessions')).status).toBe(401);
   });
 });

@@ -58,7 +58,7 @@ describe('scheduler in the gateway', () => {
       },
     });
     expect((await alice.client.take('turn_completed')).payload.response.message).toBe('Scheduled.');
-    const [schedule] = (await env.kernel.service('scheduler')).list({ userId: 'alice' });
+    const [schedule] = await (await env.kernel.service('scheduler')).list({ userId: 'alice' });
     // 09:00 in Paris is 08:00 UTC; the clock is at 08:00 UTC on the 23rd: next is the 24th.
     expect(schedule).toMatchObject({ name: 'digest', nextRunAt: Date.parse('2026-11-24T08:00:00Z') });
 
@@ -74,7 +74,7 @@ describe('scheduler in the gateway', () => {
       paused: false,
     });
     expect(frame.payload.cost_usd).toBeGreaterThan(0);
-    const [run] = (await env.kernel.service('scheduler')).history(schedule!.id);
+    const [run] = await (await env.kernel.service('scheduler')).history(schedule!.id);
     expect(run).toMatchObject({
       status: 'completed',
       costUsd: frame.payload.cost_usd,
@@ -99,7 +99,7 @@ describe('scheduler in the gateway', () => {
       undefined,
       { clock },
     );
-    (await env.kernel.service('scheduler')).schedule(
+    await (await env.kernel.service('scheduler')).schedule(
       { name: 'flaky', prompt: 'try', every: '1h' },
       { actor: 'test' },
       'default',
@@ -115,7 +115,7 @@ describe('scheduler in the gateway', () => {
     expect(first.payload).toMatchObject({ status: 'failed', alert: true, paused: false });
     expect(second.payload).toMatchObject({ status: 'failed', alert: true, paused: true });
     expect(second.payload.message).toMatch(/"flaky" failed: .*paused/);
-    expect((await env.kernel.service('scheduler')).get('flaky').enabled).toBe(false);
+    expect((await (await env.kernel.service('scheduler')).get('flaky')).enabled).toBe(false);
     client.close();
   });
 });

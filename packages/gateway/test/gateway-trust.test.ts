@@ -59,9 +59,9 @@ approval = "auto"
   report = await loadTrust();
   expect(report.state).toBe('untrusted');
   env = await startTestGateway({ trust: { report, env: userEnv } });
-  operator = (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test').token;
-  admin = (await env.kernel.service('tokens')).add('ada', 'admin', 'test', 'test').token;
-  user = (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test').token;
+  operator = (await (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test')).token;
+  admin = (await (await env.kernel.service('tokens')).add('ada', 'admin', 'test', 'test')).token;
+  user = (await (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test')).token;
   const document = await jsonOf(await as(TOKEN, 'GET', '/openapi.json'));
   ajv.addSchema(document, 'openapi.json');
 });
@@ -185,7 +185,7 @@ describe('workspace trust over REST', () => {
     // The running gateway still holds them back, and says a decision waits for the restart.
     const config = await documented(await as(operator, 'GET', '/config'), 'get', '/config');
     expect(config.trust).toMatchObject({ state: 'untrusted', pending: 'trusted' });
-    const audit = (await env.kernel.service('audit')).list({ type: 'workspace_trust' });
+    const audit = await (await env.kernel.service('audit')).list({ type: 'workspace_trust' });
     expect(audit.at(-1)).toMatchObject({
       actor: expect.stringMatching(/^token:/),
       resource: report.workspace,

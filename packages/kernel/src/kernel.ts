@@ -92,7 +92,7 @@ class KernelFacade implements Kernel {
     this.sessionAccess = sessionAccess(() => this.sessions);
     this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
     this.#personas = new KernelPersonas(options.workspace, base.env, {
-      audit: (actor, type, data, resource) => base.audit.record(actor, type, data, resource),
+      audit: (actor, type, data, resource) => base.audit.recordLater(actor, type, data, resource),
       actor: options.host,
       onChange: () => this.#assemblies.clear(),
     });

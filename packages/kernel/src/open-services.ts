@@ -6,13 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
-import type { AgentConfig } from '@oxydra/types';
+import type { AgentConfig, ControlStoreGroup, SessionStore } from '@oxydra/types';
 import { claimMemory, memoryLocation } from './assemble/memory.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { heldHistory } from './services/history/held-history.js';
 import { ServiceHost } from './services/service-host.js';
 import { type KernelDb, openKernelDb } from './store/kernel-db.js';
+import { asyncControlStores } from './store/libsql/async-view.js';
 
 export interface OpenedServices {
   readonly workspace: string;
@@ -28,22 +29,33 @@ export interface OpenedServices {
 export async function openServices(options: {
   workspace: string;
   config: AgentConfig;
+  /**
+   * Stores in place of the workspace's libSQL files, as `openKernel` takes them: a host on
+   * PostgreSQL passes its control group (tokens, approvals, schedules, audit, spend, usage) and
+   * sessions, so an admin command reads and writes what its gateways do.
+   */
+  stores?: { control?: ControlStoreGroup; sessions?: SessionStore };
 }): Promise<OpenedServices> {
-  const { workspace, config } = options;
+  const { workspace, config, stores } = options;
   const db = openKernelDb(workspace);
   let memory: MemoryDatabase | undefined;
   try {
-    const audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries });
-    memory = await openExistingMemory(config, workspace);
+    const control = stores?.control ?? asyncControlStores(db);
+    const audit = await KernelAudit.open(workspace, db, {
+      maxEntries: config.audit.max_entries,
+      stores: control,
+    });
+    if (stores?.sessions === undefined) memory = await openExistingMemory(config, workspace);
     const history = heldHistory(workspace, config, audit);
     const host = new ServiceHost({
       workspace,
       config,
       db,
+      control,
       audit,
-      spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs }),
+      spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control }),
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
-      sessions: () => memory?.sessions,
+      sessions: () => stores?.sessions ?? memory?.sessions,
       checkpoints: async () => history?.(),
     });
     return {

@@ -83,10 +83,12 @@ export interface KernelStores {
   /** Notes (`kernel.memory`, the memory tools; default: the memory database's), indexed for search as they change. */
   notes: NoteStore;
   /**
-   * Gateway tokens, the admin approvals queue, schedules and run claims, with transactions across
-   * them (default: the kernel database's). Synchronous until the services that use it are async.
+   * Gateway tokens, the admin approvals queue, schedules and run claims, the audit chain, spend
+   * and the usage log, with transactions across them (default: the kernel database's, through
+   * its async view). PostgreSQL's (`openPostgresStores(...).control`) makes every process on the
+   * database share one chain, one ledger and one token table.
    */
-  control: ControlStoreGroup<'sync'>;
+  control: ControlStoreGroup;
 }
 
 /** A selection that replaces the agent's own (--provider, --model, --base-url). */

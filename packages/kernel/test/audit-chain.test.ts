@@ -40,7 +40,7 @@ async function chainOf(entries: number): Promise<{ dir: string; db: KernelDb; au
   const dir = workspace();
   const { db, audit } = await openAudit(dir);
   for (let i = 1; i <= entries; i++) {
-    audit.record(
+    await audit.record(
       `agent:a${i % 3}`,
       i % 2 ? 'tool_call' : 'tool_result',
       { tool: 'file_read', n: i },
@@ -77,9 +77,9 @@ describe('the audit chain', () => {
     expect(row(db, 3).hash).toMatch(/^[0-9a-f]{64}$/);
     const report = await audit.chain.verify();
     expect(report).toMatchObject({ ok: true, entries: 5, first: 1, last: 5, problems: [] });
-    expect(audit.chain.list({ type: 'tool_call' }).map((e) => e.seq)).toEqual([1, 3, 5]);
-    expect(audit.chain.list({ agent: 'a1' }).map((e) => e.seq)).toEqual([1, 4]);
-    expect(audit.chain.list({ limit: 2 }).map((e) => e.seq)).toEqual([4, 5]);
+    expect((await audit.chain.list({ type: 'tool_call' })).map((e) => e.seq)).toEqual([1, 3, 5]);
+    expect((await audit.chain.list({ agent: 'a1' })).map((e) => e.seq)).toEqual([1, 4]);
+    expect((await audit.chain.list({ limit: 2 })).map((e) => e.seq)).toEqual([4, 5]);
   });
 
   it('names a changed entry', async () => {
@@ -165,7 +165,7 @@ describe('the audit chain', () => {
     await audit.anchor(undefined, undefined, { flush: true });
     // Rebuild the whole chain from scratch with other content: every link is consistent.
     db.prepare('DELETE FROM audit_log').run();
-    for (let i = 1; i <= 6; i++) audit.record('agent:x', 'tool_call', { tool: 'innocent', n: i });
+    for (let i = 1; i <= 6; i++) await audit.record('agent:x', 'tool_call', { tool: 'innocent', n: i });
     const report = await audit.chain.verify(await audit.anchors());
     expect(report.problems.map((p) => p.kind)).toEqual(['rewritten']);
     expect(report.problems[0]!.seq).toBe(6);
@@ -174,9 +174,9 @@ describe('the audit chain', () => {
   it('prunes beyond max_entries behind a "pruned" marker and still verifies', async () => {
     const dir = workspace();
     const { db, audit } = await openAudit(dir, 5);
-    for (let i = 1; i <= 12; i++) audit.record('agent:a', 'tool_call', { n: i });
-    expect(audit.chain.count()).toBe(5);
-    const marker = audit.chain.pruned()!;
+    for (let i = 1; i <= 12; i++) await audit.record('agent:a', 'tool_call', { n: i });
+    expect(await audit.chain.count()).toBe(5);
+    const marker = (await audit.chain.pruned())!;
     expect(marker.through).toBe(7);
     expect(row(db, 8).prev_hash).toBe(marker.hash);
     expect(await audit.chain.verify()).toMatchObject({ ok: true, first: 8, last: 12 });
@@ -200,12 +200,12 @@ describe('the audit chain', () => {
       `${JSON.stringify({ type: 'approval', at: '2026-01-01T00:00:00.000Z', tool: 'shell_exec', summary: 'ls', approved: true, by: 'user' })}\nnot json\n`,
     );
     const { audit } = await openAudit(dir);
-    const entries = audit.chain.list();
+    const entries = await audit.chain.list();
     expect(entries.map((e) => e.action.type)).toEqual(['legacy_approval', 'legacy_unparsable']);
     expect(entries[0]!.action.data).toMatchObject({ tool: 'shell_exec', at: '2026-01-01T00:00:00.000Z' });
     expect(existsSync(legacyAuditPath(dir))).toBe(false);
     expect(existsSync(`${legacyAuditPath(dir)}.imported`)).toBe(true);
     const again = await openAudit(dir);
-    expect(again.audit.chain.count()).toBe(2);
+    expect(await again.audit.chain.count()).toBe(2);
   });
 });

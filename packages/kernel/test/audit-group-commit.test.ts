@@ -38,10 +38,10 @@ describe('audit group commit', () => {
     const dir = workspace();
     const { audit } = await openAudit(dir);
     audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true });
-    const approval = audit.record('user', 'approval', { tool: 'shell_exec' });
+    const approval = await audit.record('user', 'approval', { tool: 'shell_exec' });
     // The approval is committed before record() returns, after the grouped entry before it.
     expect(approval.seq).toBe(2);
-    expect(audit.chain.list().map((entry) => entry.action.type)).toEqual(['agent_spawn', 'approval']);
+    expect((await audit.chain.list()).map((entry) => entry.action.type)).toEqual(['agent_spawn', 'approval']);
     expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
@@ -63,7 +63,7 @@ describe('audit group commit', () => {
     const { audit } = await openAudit(dir, 200);
     for (let i = 0; i < 450; i++) audit.record('agent:a', 'tool_result', { i }, '', { grouped: i % 3 !== 0 });
     await audit.chain.committed();
-    const count = audit.chain.count();
+    const count = await audit.chain.count();
     expect(count).toBeGreaterThanOrEqual(200);
     expect(count).toBeLessThanOrEqual(202);
     expect(await audit.chain.verify()).toMatchObject({ ok: true, last: 450 });
@@ -105,7 +105,7 @@ describe('audit group commit', () => {
     const head = JSON.parse(line) as { seq: number; hash: string };
     expect(head.seq).toBe(20);
     const { audit } = await openAudit(dir);
-    expect(audit.chain.count()).toBeGreaterThanOrEqual(20);
+    expect(await audit.chain.count()).toBeGreaterThanOrEqual(20);
     expect(await audit.chain.verify([{ ...head, source: 'the child' }])).toMatchObject({ ok: true });
   });
 });

@@ -15,32 +15,32 @@ describe("the kernel's admin policy", () => {
     const heard: ApprovalChange[] = [];
     const stop = (await kernel.service('adminPolicy')).feed.subscribe((change) => heard.push(change));
     try {
-      const made = (await kernel.service('adminPolicy')).makeToken(
+      const made = await (await kernel.service('adminPolicy')).makeToken(
         'root2',
         'admin',
         'second admin',
         'token:first',
       );
       if (made.status !== 'pending_approval') throw new Error('an admin token must wait for approval');
-      expect((await kernel.service('tokens')).list().find((token) => token.id === made.id)?.pending).toBe(
-        true,
-      );
-      await expect(async () =>
-        (await kernel.service('adminPolicy')).approve(made.approval.id, 'token:first'),
+      expect(
+        (await (await kernel.service('tokens')).list()).find((token) => token.id === made.id)?.pending,
+      ).toBe(true);
+      await expect(
+        async () => await (await kernel.service('adminPolicy')).approve(made.approval.id, 'token:first'),
       ).rejects.toThrow();
-      expect((await kernel.service('adminApprovals')).get(made.approval.id)?.status).toBe('pending');
+      expect((await (await kernel.service('adminApprovals')).get(made.approval.id))?.status).toBe('pending');
 
-      const approved = (await kernel.service('adminPolicy')).approve(made.approval.id, 'token:second');
+      const approved = await (await kernel.service('adminPolicy')).approve(made.approval.id, 'token:second');
       expect(approved.status).toBe('approved');
-      expect((await kernel.service('tokens')).list().find((token) => token.id === made.id)?.pending).toBe(
-        false,
-      );
+      expect(
+        (await (await kernel.service('tokens')).list()).find((token) => token.id === made.id)?.pending,
+      ).toBe(false);
       expect(heard.map((change) => change.type)).toEqual(['requested', 'approved']);
 
       // A user token applies at once: nothing to approve, nothing on the feed.
-      expect((await kernel.service('adminPolicy')).makeToken('ann', 'user', '', 'token:first').status).toBe(
-        'active',
-      );
+      expect(
+        (await (await kernel.service('adminPolicy')).makeToken('ann', 'user', '', 'token:first')).status,
+      ).toBe('active');
       expect(heard).toHaveLength(2);
     } finally {
       stop();
@@ -49,8 +49,8 @@ describe("the kernel's admin policy", () => {
 
   it('a cap raise waits and a rejection leaves it unapplied; a lowering applies at once', async () => {
     const { kernel } = await testKernel([], { budgets: { user_daily_usd: 2 } });
-    (await kernel.service('tokens')).add('ann', 'user', 'a', 'test'); // a token's user is listed with the default cap
-    const raise = (await kernel.service('adminPolicy')).changeCap(
+    await (await kernel.service('tokens')).add('ann', 'user', 'a', 'test'); // a token's user is listed with the default cap
+    const raise = await (await kernel.service('adminPolicy')).changeCap(
       { user: 'ann' },
       'daily_usd',
       5,
@@ -58,16 +58,16 @@ describe("the kernel's admin policy", () => {
     );
     if (raise.status !== 'pending_approval') throw new Error('a raise must wait for approval');
     expect(
-      (await kernel.service('adminPolicy')).reject(raise.approval.id, 'token:second', 'too much').status,
+      (await (await kernel.service('adminPolicy')).reject(raise.approval.id, 'token:second', 'too much'))
+        .status,
     ).toBe('rejected');
     const capOf = async () =>
-      (await kernel.service('budgets'))
-        .show()
+      (await (await kernel.service('budgets')).show())
         .find((budget) => budget.scope === 'user:ann')
         ?.caps.find((cap) => cap.key === 'daily_usd')?.limit;
     expect(await capOf()).toBe(2);
     expect(
-      (await kernel.service('adminPolicy')).changeCap({ user: 'ann' }, 'daily_usd', 1, 'token:first'),
+      await (await kernel.service('adminPolicy')).changeCap({ user: 'ann' }, 'daily_usd', 1, 'token:first'),
     ).toEqual({
       status: 'applied',
     });

@@ -55,7 +55,7 @@ describe('approvals', () => {
       by: 'respond',
     });
     expect(toolResult(mock.requests[1]!.body)).toContain('approved-42');
-    const approvals = (await kernel.service('audit')).list({ type: 'approval' });
+    const approvals = await (await kernel.service('audit')).list({ type: 'approval' });
     expect(approvals).toEqual([
       expect.objectContaining({
         actor: 'user',
@@ -67,7 +67,7 @@ describe('approvals', () => {
       }),
     ]);
     // The call and its outcome are entries too, after the decision that allowed them.
-    const types = (await kernel.service('audit')).list().map((entry) => entry.action.type);
+    const types = (await (await kernel.service('audit')).list()).map((entry) => entry.action.type);
     expect(types.indexOf('approval')).toBeLessThan(types.lastIndexOf('tool_result'));
     expect((await (await kernel.service('audit')).verify()).ok).toBe(true);
   });

@@ -28,7 +28,7 @@ describe('spending caps', () => {
     const [ra, rb] = await Promise.all([a.result, b.result]);
     expect([ra.status, rb.status]).toEqual(['failed', 'failed']);
     expect(ra.error?.code).toBe('budget_exceeded');
-    const [alice] = (await kernel.service('budgets')).show().filter((s) => s.scope === 'user:alice');
+    const [alice] = (await (await kernel.service('budgets')).show()).filter((s) => s.scope === 'user:alice');
     const daily = alice!.caps.find((cap) => cap.key === 'daily_usd')!;
     // Each call reserves $0.02 and costs $0.015: three calls fit, a fourth would not.
     expect(daily.used).toBeLessThanOrEqual(0.05);
@@ -38,7 +38,9 @@ describe('spending caps', () => {
     const message = (ra.error ?? rb.error)!.message;
     expect(message).toMatch(/daily spending cap reached for user alice: \$0\.0\d+ of \$0\.0500 used/);
     expect(message).toMatch(/resets \d{4}-\d\d-\d\d 00:00 UTC \(in \d+/);
-    expect((await kernel.service('audit')).list({ type: 'budget_stop' }).length).toBeGreaterThanOrEqual(1);
+    expect(
+      (await (await kernel.service('audit')).list({ type: 'budget_stop' })).length,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('holds across two kernels (processes) on one workspace', async () => {
@@ -52,7 +54,7 @@ describe('spending caps', () => {
         second.agents.spawn({ prompt: 'two', userId: 'bob' }).result,
       ]);
       expect(runs.map((r) => r.error?.code)).toEqual(['budget_exceeded', 'budget_exceeded']);
-      const bob = (await second.service('budgets')).show().find((s) => s.scope === 'user:bob')!;
+      const bob = (await (await second.service('budgets')).show()).find((s) => s.scope === 'user:bob')!;
       expect(bob.today.usd).toBeLessThanOrEqual(0.05);
       expect(bob.today.calls).toBe(3);
     } finally {
@@ -78,7 +80,7 @@ describe('spending caps', () => {
       expect(result.error?.code).toBe('budget_exceeded');
       expect(first.mock.requests.length).toBe(calls);
       // Another user is not affected.
-      const dave = (await again.service('budgets')).show();
+      const dave = await (await again.service('budgets')).show();
       expect(dave.find((s) => s.scope === 'user:dave')).toBeUndefined();
     } finally {
       await again.close();
@@ -91,23 +93,23 @@ describe('spending caps', () => {
       runtime: { max_turns: 4 },
     });
     await kernel.agents.spawn({ prompt: 'spend', userId: 'erin' }).result;
-    (await kernel.service('budgets')).set({ user: 'erin' }, 'daily_usd', 0.01, 'user:admin');
+    await (await kernel.service('budgets')).set({ user: 'erin' }, 'daily_usd', 0.01, 'user:admin');
     const refused = await kernel.agents.spawn({ prompt: 'more', userId: 'erin' }).result;
     expect(refused.error?.message).toMatch(
       /daily spending cap reached for user erin.*cap from oxydra budget set/,
     );
-    expect((await kernel.service('audit')).list({ type: 'budget_change' })).toEqual([
+    expect(await (await kernel.service('audit')).list({ type: 'budget_change' })).toEqual([
       expect.objectContaining({
         actor: 'user:admin',
         resource: 'user:erin',
         action: { type: 'budget_change', data: { key: 'daily_usd', value: 0.01 } },
       }),
     ]);
-    (await kernel.service('budgets')).reset({ user: 'erin' }, 'user:admin');
-    const erin = (await kernel.service('budgets')).show().find((s) => s.scope === 'user:erin')!;
+    await (await kernel.service('budgets')).reset({ user: 'erin' }, 'user:admin');
+    const erin = (await (await kernel.service('budgets')).show()).find((s) => s.scope === 'user:erin')!;
     expect(erin.today.usd).toBe(0);
-    await expect(async () =>
-      (await kernel.service('budgets')).set({ user: 'erin' }, 'calls_per_window', 5, 'cli'),
+    await expect(
+      async () => await (await kernel.service('budgets')).set({ user: 'erin' }, 'calls_per_window', 5, 'cli'),
     ).rejects.toThrow(/per-agent/);
   });
 
@@ -128,7 +130,7 @@ describe('spending caps', () => {
     );
     const result = await kernel.agents.spawn({ prompt: 'delegate it', userId: 'fay' }).result;
     expect(result.status).toBe('completed');
-    const shown = (await kernel.service('budgets')).show();
+    const shown = await (await kernel.service('budgets')).show();
     expect(shown.find((s) => s.scope === 'user:fay')!.today.calls).toBe(3);
     expect(shown.find((s) => s.scope === 'agent:helper')!.today.calls).toBe(1);
   });
@@ -150,13 +152,13 @@ describe('spending caps', () => {
     const embeddings = mock.requests.filter((r) => r.path === '/v1/embeddings');
     expect(summaries.length).toBeGreaterThan(0);
     expect(embeddings.length).toBeGreaterThan(0);
-    const gus = (await kernel.service('budgets')).show().find((s) => s.scope === 'user:gus')!;
+    const gus = (await (await kernel.service('budgets')).show()).find((s) => s.scope === 'user:gus')!;
     // 4 turns of $0.0000021 each; each summary $0.0081 (50,000 in, 1,000 out at $0.15/$0.60 per million).
     const turns = (4 * (10 * 0.15 + 0.6)) / 1e6;
     const summaryUsd = (summaries.length * (50_000 * 0.15 + 1_000 * 0.6)) / 1e6;
     expect(gus.today.usd).toBeGreaterThan(turns + summaryUsd);
     expect(gus.today.calls).toBe(4 + summaries.length + embeddings.length);
-    const agent = (await kernel.service('budgets')).show().find((s) => s.scope === 'agent:default')!;
+    const agent = (await (await kernel.service('budgets')).show()).find((s) => s.scope === 'agent:default')!;
     // The agent's scope sees its turns and its summaries, not the user's memory.
     expect(agent.today.calls).toBe(4 + summaries.length);
     expect(agent.today.usd).toBeCloseTo(turns + summaryUsd, 9);

@@ -14,7 +14,7 @@ import { kernelDbPath, openKernelDb } from '../src/exports/workspace.js';
 import { type Kernel, openServices } from '../src/index.js';
 import { costCalls } from '../src/services/usage/cost-report.js';
 import { UsageLog } from '../src/services/usage/usage-log.js';
-import { writeTransaction } from '../src/store/kernel-db.js';
+import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { closeAll, testKernel } from './helpers.js';
 import { runLongSession, summarizingKernel } from './summary-scenario.js';
 
@@ -35,7 +35,7 @@ interface UsageRow {
 
 /** The rows in the database (a report first writes those the kernel still holds in memory). */
 async function usageRows(kernel: Kernel, workspace: string): Promise<UsageRow[]> {
-  (await kernel.service('costs')).report();
+  await (await kernel.service('costs')).report();
   const db = new Database(kernelDbPath(workspace), { readonly: true });
   try {
     return db.prepare('SELECT * FROM usage_log ORDER BY id').all() as UsageRow[];
@@ -81,7 +81,7 @@ describe('the usage log', () => {
     expect(rows[0]!.cost_usd).toBeCloseTo(usd(1000, 20), 12);
     expect(rows[1]!.cost_usd).toBeCloseTo(usd(1200, 5), 12);
 
-    const report = (await kernel.service('costs')).report({ by: 'model' });
+    const report = await (await kernel.service('costs')).report({ by: 'model' });
     expect(report.rows).toEqual([
       {
         key: 'mock/gpt-4o-mini',
@@ -113,7 +113,7 @@ describe('the usage log', () => {
     const results = await Promise.all(runs.map((run) => run.result));
     expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
-    const byUser = (await kernel.service('costs')).report({ by: 'user' });
+    const byUser = await (await kernel.service('costs')).report({ by: 'user' });
     expect(byUser.rows.map((row) => [row.key, row.calls, row.unknown_cost_calls])).toEqual([
       ['alice', 2, 0],
       ['bob', 1, 1],
@@ -123,16 +123,18 @@ describe('the usage log', () => {
     expect(byUser.totals).toMatchObject({ calls: 3, unknown_cost_calls: 1, input_tokens: 300 });
     expect(byUser.totals.cost_usd).toBeCloseTo(2 * usd(100, 10), 12);
 
-    const byAgent = (await kernel.service('costs')).report({ by: 'agent' });
+    const byAgent = await (await kernel.service('costs')).report({ by: 'agent' });
     expect(byAgent.rows.map((row) => [row.key, row.calls])).toEqual([
       ['default', 2],
       ['cheap', 1],
     ]);
-    const byModel = (await kernel.service('costs')).report({ by: 'model' });
+    const byModel = await (await kernel.service('costs')).report({ by: 'model' });
     expect(byModel.rows.map((row) => row.key)).toEqual(['mock/gpt-4o-mini', 'mock/llama3.2']);
-    const bySession = (await kernel.service('costs')).report({ by: 'session' });
+    const bySession = await (await kernel.service('costs')).report({ by: 'session' });
     expect(bySession.rows.map((row) => row.key).sort()).toEqual(results.map((r) => r.sessionId!).sort());
-    expect((await kernel.service('costs')).report({ by: 'user', userId: 'bob' }).totals.calls).toBe(1);
+    expect((await (await kernel.service('costs')).report({ by: 'user', userId: 'bob' })).totals.calls).toBe(
+      1,
+    );
   });
 
   it('records summaries and embedding requests under their own kind, model and user', async () => {
@@ -152,7 +154,7 @@ describe('the usage log', () => {
     const embedding = rows.find((row) => row.kind === 'embedding')!;
     expect(embedding).toMatchObject({ agent_name: null, user_id: 'gus', provider: 'mock', session_id: null });
     expect(embedding.model).toContain('text-embedding-3-small');
-    const byAgent = (await kernel.service('costs')).report({ by: 'agent' });
+    const byAgent = await (await kernel.service('costs')).report({ by: 'agent' });
     expect(byAgent.rows.map((row) => row.key).sort()).toEqual(['(embedding)', 'default']);
   });
 });
@@ -185,7 +187,7 @@ describe("kernel.service('costs')", () => {
     call('bob');
     now = Date.parse('2026-11-03T12:00:00Z');
     call('bob', 1);
-    log.close();
+    await log.close();
     db.close();
 
     const services = await openServices({
@@ -197,73 +199,80 @@ describe("kernel.service('costs')", () => {
       }),
     });
     try {
-      const days = (await services.service('costs')).report({ by: 'day' });
+      const days = await (await services.service('costs')).report({ by: 'day' });
       expect(days.rows.map((row) => [row.key, row.calls, row.cost_usd, row.unknown_cost_calls])).toEqual([
         ['2026-11-01', 1, 0.5, 0],
         ['2026-11-02', 2, 0.25, 1],
         ['2026-11-03', 1, 1, 0],
       ]);
-      const window = (await services.service('costs')).report({
+      const window = await (await services.service('costs')).report({
         by: 'day',
         since: '2026-11-02T00:00:00Z',
         until: new Date('2026-11-03T00:00:00Z'),
       });
       expect(window.rows.map((row) => row.key)).toEqual(['2026-11-02']);
       expect(window.since).toBe('2026-11-02T00:00:00.000Z');
-      expect((await services.service('costs')).report({ by: 'day', userId: 'bob' }).totals).toMatchObject({
+      expect(
+        (await (await services.service('costs')).report({ by: 'day', userId: 'bob' })).totals,
+      ).toMatchObject({
         calls: 2,
         cost_usd: 1,
         unknown_cost_calls: 1,
       });
-      await expect(async () =>
-        (await services.service('costs')).report({ since: 'last tuesday' }),
+      await expect(
+        async () => await (await services.service('costs')).report({ since: 'last tuesday' }),
       ).rejects.toThrow(/not a date/);
-      await expect(async () =>
-        (await services.service('costs')).report({ by: 'week' as never }),
+      await expect(
+        async () => await (await services.service('costs')).report({ by: 'week' as never }),
       ).rejects.toThrow(/use one of day, agent/);
     } finally {
       await services.close();
     }
   });
 
-  it('holds rows until a settle writes a full batch, the timer fires, or a report reads', () => {
+  it('holds rows until a settle writes a full batch, the timer fires, or a report reads', async () => {
     vi.useFakeTimers();
     const db = openKernelDb(workspace());
     try {
       const log = new UsageLog(db, { retentionDays: 400, maxRows: 1000, batch: 4, maxDelayMs: 1000 });
       const count = () => (db.prepare('SELECT COUNT(*) FROM usage_log').raw(true).get() as [number])[0];
-      const settle = () => writeTransaction(db, () => log.record('model', {}, { inputTokens: 1 }));
-      for (let i = 0; i < 3; i++) settle();
+      const control = asyncControlStores(db);
+      // A settle enters its row inside its transaction of the control stores.
+      const settle = () => control.transaction((tx) => log.recordIn(tx, 'model', {}, { inputTokens: 1 }));
+      for (let i = 0; i < 3; i++) await settle();
       expect(count()).toBe(0);
-      settle();
+      await settle();
       expect(count()).toBe(4);
-      settle();
-      vi.advanceTimersByTime(999);
+      await settle();
+      await vi.advanceTimersByTimeAsync(999);
       expect(count()).toBe(4);
-      vi.advanceTimersByTime(1);
+      await vi.advanceTimersByTimeAsync(1);
       expect(count()).toBe(5);
       log.record('model', {}, { inputTokens: 1 });
-      expect(costCalls(db, () => log.flush()).report().totals.calls).toBe(6);
+      expect((await costCalls(control.usage, () => log.flush()).report()).totals.calls).toBe(6);
     } finally {
       vi.useRealTimers();
       db.close();
     }
   });
 
-  it('prunes rows past the retention and beyond the row limit', () => {
+  it('prunes rows past the retention and beyond the row limit', async () => {
     const db = openKernelDb(workspace());
     try {
       let now = Date.parse('2026-01-01T00:00:00Z');
       const writer = new UsageLog(db, { retentionDays: 30, maxRows: 1_000_000, now: () => now });
       for (let i = 0; i < 5; i++) writer.record('model', {}, { inputTokens: i });
-      writer.flush();
+      await writer.flush();
       now = Date.parse('2026-03-01T00:00:00Z');
       // A new process's first row prunes: January's are past 30 days.
       const later = new UsageLog(db, { retentionDays: 30, maxRows: 3, now: () => now });
       for (let i = 0; i < 5; i++) later.record('model', {}, { inputTokens: 100 + i });
-      later.flush();
-      expect(costCalls(db).report().totals).toMatchObject({ calls: 5, input_tokens: 510 });
-      expect(later.prune()).toBe(2);
+      await later.flush();
+      expect((await costCalls(asyncControlStores(db).usage).report()).totals).toMatchObject({
+        calls: 5,
+        input_tokens: 510,
+      });
+      expect(await later.prune()).toBe(2);
       const left = db.prepare('SELECT input_tokens FROM usage_log ORDER BY id').raw(true).all();
       expect(left).toEqual([[102], [103], [104]]);
     } finally {

@@ -32,7 +32,7 @@ describe('agent permissions', () => {
     expect(lastToolResult(mock.requests[1]!.body)).toContain(
       'Permission denied: this agent may not use shell_exec',
     );
-    const [denial] = (await kernel.service('audit')).list({ type: 'access_denied' });
+    const [denial] = await (await kernel.service('audit')).list({ type: 'access_denied' });
     expect(denial).toMatchObject({
       actor: `agent:${result.agentId}`,
       resource: 'shell_exec',
@@ -67,9 +67,9 @@ describe('agent permissions', () => {
       );
     }
     expect(toolNames(mock.requests[0]!.body)).not.toContain('shell_exec');
-    const denials = (await kernel.service('audit'))
-      .list({ type: 'access_denied' })
-      .map((entry) => entry.resource);
+    const denials = (await (await kernel.service('audit')).list({ type: 'access_denied' })).map(
+      (entry) => entry.resource,
+    );
     expect(denials).toEqual(['src/main.ts', 'notes/escape/secret.txt', '../outside.txt']);
   });
 

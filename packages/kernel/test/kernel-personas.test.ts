@@ -87,8 +87,7 @@ describe('personas in the kernel', () => {
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 4)).not.toContain('Persona:');
 
-    const entries = (await kernel.service('audit'))
-      .list()
+    const entries = (await (await kernel.service('audit')).list())
       .filter((entry) => entry.action.type.startsWith('persona_'))
       .map((entry) => [entry.actor, entry.action.type, entry.resource]);
     expect(entries).toEqual([

@@ -100,13 +100,13 @@ describe('plugins', () => {
     expect(result.text).toBe('went on anyway');
     expect(mock.requests[1]!.raw).toContain('broken_tool (plugin broken) failed: tool exploded');
     const audit = await kernel.service('audit');
-    const parts = () =>
-      audit
-        .list({ type: 'plugin_error' })
-        .map((entry) => `${entry.actor} ${(entry.action.data as { part: string }).part}`);
+    const parts = async () =>
+      (await audit.list({ type: 'plugin_error' })).map(
+        (entry) => `${entry.actor} ${(entry.action.data as { part: string }).part}`,
+      );
     // Evaluators run in the background, after the reply.
-    await vi.waitFor(() =>
-      expect(parts()).toEqual(
+    await vi.waitFor(async () =>
+      expect(await parts()).toEqual(
         expect.arrayContaining([
           'plugin:broken-init init',
           'plugin:broken context provider bad',

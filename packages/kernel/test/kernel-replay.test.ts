@@ -150,12 +150,12 @@ describe('replaySession', () => {
     const { openServices } = await import('../src/index.js');
     const services = await openServices({ workspace: test.workspace, config });
     try {
-      const writes = (await services.service('audit'))
-        .list({ type: 'tool_call' })
-        .filter((entry) => (entry.action.data as { tool?: string }).tool === 'file_write');
+      const writes = (await (await services.service('audit')).list({ type: 'tool_call' })).filter(
+        (entry) => (entry.action.data as { tool?: string }).tool === 'file_write',
+      );
       expect(writes).toHaveLength(2);
       // The recording's 5 calls; the replay's cost nothing and are not in the usage log.
-      expect((await services.service('costs')).report().totals.calls).toBe(5);
+      expect((await (await services.service('costs')).report()).totals.calls).toBe(5);
     } finally {
       await services.close();
     }

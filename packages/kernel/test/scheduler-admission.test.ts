@@ -53,7 +53,7 @@ async function aliceWithASchedule() {
   const made = await testKernel([{ reply: { text: 'report' }, times: 'always' }], ONE_AT_A_TIME, {
     clock: handClock(),
   });
-  (await made.kernel.service('scheduler')).schedule(
+  await (await made.kernel.service('scheduler')).schedule(
     { name: 'daily', prompt: 'write the report', every: '1d' },
     { actor: 'test' },
     'alice',
@@ -64,7 +64,7 @@ async function aliceWithASchedule() {
 /** Alice's chat turn takes her only slot (what session-turn.ts does), then her schedule runs now: it waits. */
 async function runBehindAChatTurn(kernel: Kernel) {
   const chat = await kernel.admission.acquire(alice, new AbortController().signal);
-  const { done } = (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
+  const { done } = await (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
   await pollUntil(() => kernel.admission.waiting(alice) === 1, 'the scheduled run to wait for a slot');
   return { chat, done };
 }

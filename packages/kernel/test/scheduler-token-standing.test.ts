@@ -24,8 +24,8 @@ const REVOKED =
 async function aliceSchedule() {
   const clock = handClock();
   const test = await testKernel([{ reply: { text: 'night shift: quiet' }, times: 'always' }], ON, { clock });
-  const made = (await test.kernel.service('tokens')).add('alice', 'user', 'laptop', 'test');
-  const schedule = (await test.kernel.service('scheduler')).schedule(
+  const made = await (await test.kernel.service('tokens')).add('alice', 'user', 'laptop', 'test');
+  const schedule = await (await test.kernel.service('scheduler')).schedule(
     { name: 'night', prompt: TASK, every: '1h' },
     { userId: 'alice', actor: `token:${made.id}` },
   );
@@ -35,24 +35,24 @@ async function aliceSchedule() {
 describe('schedules and their user’s tokens', () => {
   it('revoking the user’s only token pauses the schedule with the reason; nothing runs', async () => {
     const { kernel, mock, clock, token, schedule } = await aliceSchedule();
-    expect((await kernel.service('tokens')).revoke(token, 'cli')).toBe(true);
+    expect(await (await kernel.service('tokens')).revoke(token, 'cli')).toBe(true);
 
-    const paused = (await kernel.service('scheduler')).get(schedule.id);
+    const paused = await (await kernel.service('scheduler')).get(schedule.id);
     expect(paused.enabled).toBe(false);
     expect(paused.disabledReason).toMatch(REVOKED);
     expect(paused.disabledReason!.match(REVOKED)![1]).toBe(schedule.id);
-    expect((await kernel.service('audit')).list({ type: 'schedule_pause' })).toEqual([
+    expect(await (await kernel.service('audit')).list({ type: 'schedule_pause' })).toEqual([
       expect.objectContaining({ actor: 'scheduler', resource: `schedule:${schedule.id}` }),
     ]);
 
     clock.advance(2 * HOUR);
     expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
-    await expect(async () =>
-      (await kernel.service('scheduler')).runNow(schedule.id, { actor: 'cli' }),
+    await expect(
+      async () => await (await kernel.service('scheduler')).runNow(schedule.id, { actor: 'cli' }),
     ).rejects.toThrow(/is paused: the user's last token was revoked on/);
     await (await kernel.service('scheduler')).idle();
     expect(asked(mock.requests)).toBe(0);
-    expect((await kernel.service('scheduler')).history(schedule.id)).toEqual([]);
+    expect(await (await kernel.service('scheduler')).history(schedule.id)).toEqual([]);
   });
 
   it('a revocation that bypassed the kernel still pauses the schedule when it falls due', async () => {
@@ -66,35 +66,35 @@ describe('schedules and their user’s tokens', () => {
     } finally {
       other.close();
     }
-    expect((await kernel.service('scheduler')).get(schedule.id).enabled).toBe(true);
+    expect((await (await kernel.service('scheduler')).get(schedule.id)).enabled).toBe(true);
     clock.advance(HOUR);
     expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
     await (await kernel.service('scheduler')).idle();
     expect(asked(mock.requests)).toBe(0);
-    const paused = (await kernel.service('scheduler')).get(schedule.id);
+    const paused = await (await kernel.service('scheduler')).get(schedule.id);
     expect(paused.enabled).toBe(false);
     expect(paused.disabledReason).toMatch(REVOKED);
   });
 
   it('resume is refused while the user has no token, and works after a new one', async () => {
     const { kernel, mock, clock, token, schedule } = await aliceSchedule();
-    (await kernel.service('tokens')).revoke(token, 'cli');
-    await expect(async () =>
-      (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' }),
+    await (await kernel.service('tokens')).revoke(token, 'cli');
+    await expect(
+      async () => await (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' }),
     ).rejects.toThrow(
       new RegExp(`^cannot resume ${schedule.id} "night": the user's last token was revoked on `),
     );
     try {
-      (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' });
+      await (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' });
     } catch (error) {
       expect((error as { hint?: string }).hint).toBe(
         'issue one with `oxydra token add --user alice`, then resume',
       );
     }
-    expect((await kernel.service('scheduler')).get(schedule.id).enabled).toBe(false);
+    expect((await (await kernel.service('scheduler')).get(schedule.id)).enabled).toBe(false);
 
-    (await kernel.service('tokens')).add('alice', 'user', 'new laptop', 'cli');
-    const resumed = (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' });
+    await (await kernel.service('tokens')).add('alice', 'user', 'new laptop', 'cli');
+    const resumed = await (await kernel.service('scheduler')).resume(schedule.id, { actor: 'cli' });
     expect(resumed.enabled).toBe(true);
     expect(resumed.disabledReason).toBeUndefined();
     clock.advance(HOUR);
@@ -105,32 +105,35 @@ describe('schedules and their user’s tokens', () => {
 
   it('revoking the token it runs under pauses it though the user has another; a resume rebinds it', async () => {
     const { kernel, mock, clock, token, schedule } = await aliceSchedule();
-    const other = (await kernel.service('tokens')).add('alice', 'user', 'phone', 'test');
-    (await kernel.service('tokens')).revoke(token, 'cli');
-    const paused = (await kernel.service('scheduler')).get(schedule.id);
+    const other = await (await kernel.service('tokens')).add('alice', 'user', 'phone', 'test');
+    await (await kernel.service('tokens')).revoke(token, 'cli');
+    const paused = await (await kernel.service('scheduler')).get(schedule.id);
     expect(paused.disabledReason).toMatch(
       new RegExp(
         `^paused: the token it runs under \\(${token}\\) was revoked on .+ UTC; resume with \`oxydra schedule resume ${schedule.id}\`$`,
       ),
     );
     // Resumed by alice's other token: it now runs under that one.
-    (await kernel.service('scheduler')).resume(schedule.id, { userId: 'alice', actor: `token:${other.id}` });
+    await (await kernel.service('scheduler')).resume(schedule.id, {
+      userId: 'alice',
+      actor: `token:${other.id}`,
+    });
     clock.advance(HOUR);
     expect(await (await kernel.service('scheduler')).tick()).toHaveLength(1);
     await (await kernel.service('scheduler')).idle();
     expect(asked(mock.requests)).toBe(1);
-    (await kernel.service('tokens')).revoke(other.id, 'cli');
-    expect((await kernel.service('scheduler')).get(schedule.id).enabled).toBe(false);
+    await (await kernel.service('tokens')).revoke(other.id, 'cli');
+    expect((await (await kernel.service('scheduler')).get(schedule.id)).enabled).toBe(false);
   });
 
   it('the owner’s schedules, made at the terminal for a user that never held a token, run', async () => {
     const clock = handClock();
     const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }], ON, { clock });
-    (await kernel.service('tokens')).revoke(
-      (await kernel.service('tokens')).add('bob', 'user', 'b', 'test').id,
+    await (await kernel.service('tokens')).revoke(
+      (await (await kernel.service('tokens')).add('bob', 'user', 'b', 'test')).id,
       'cli',
     );
-    const mine = (await kernel.service('scheduler')).schedule(
+    const mine = await (await kernel.service('scheduler')).schedule(
       { name: 'mine', prompt: TASK, every: '1h' },
       { actor: 'cli' },
     );
@@ -139,6 +142,6 @@ describe('schedules and their user’s tokens', () => {
     expect(await (await kernel.service('scheduler')).tick()).toHaveLength(1);
     await (await kernel.service('scheduler')).idle();
     expect(asked(mock.requests)).toBe(1);
-    expect((await kernel.service('scheduler')).get('mine').enabled).toBe(true);
+    expect((await (await kernel.service('scheduler')).get('mine')).enabled).toBe(true);
   });
 });

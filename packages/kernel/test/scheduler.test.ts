@@ -56,7 +56,7 @@ describe('scheduler', () => {
     const create = offered.find((tool) => tool.function.name === 'schedule_create')!;
     expect(JSON.stringify(create.function.parameters)).not.toMatch(/max_turns|max_cost|turns|cost/);
 
-    const [schedule] = (await kernel.service('scheduler')).list({ userId: 'alice' });
+    const [schedule] = await (await kernel.service('scheduler')).list({ userId: 'alice' });
     expect(schedule).toMatchObject({
       name: 'weather',
       userId: 'alice',
@@ -64,7 +64,7 @@ describe('scheduler', () => {
       timezone: 'Europe/Paris',
     });
     expect(schedule!.nextRunAt).toBe(clock.now() + HOUR);
-    expect((await kernel.service('scheduler')).list({ userId: 'bob' })).toEqual([]);
+    expect(await (await kernel.service('scheduler')).list({ userId: 'bob' })).toEqual([]);
 
     const heard: ScheduleNotification[] = [];
     (await kernel.service('scheduler')).subscribe((notification) => heard.push(notification));
@@ -74,7 +74,7 @@ describe('scheduler', () => {
     expect(started).toHaveLength(1);
     await (await kernel.service('scheduler')).idle();
 
-    const [run] = (await kernel.service('scheduler')).history('weather', { userId: 'alice' });
+    const [run] = await (await kernel.service('scheduler')).history('weather', { userId: 'alice' });
     expect(run).toMatchObject({
       status: 'completed',
       trigger: 'schedule',
@@ -89,14 +89,15 @@ describe('scheduler', () => {
     expect(heard[0]!.run.output).toBe('Sunny, 12°C.');
     // The run was the schedule's user's: charged to alice, its session is alice's.
     expect(
-      (await kernel.service('budgets')).show().find((scope) => scope.scope === 'user:alice')!.today.calls,
+      (await (await kernel.service('budgets')).show()).find((scope) => scope.scope === 'user:alice')!.today
+        .calls,
     ).toBe(3);
     expect((await kernel.sessions!.get(run!.sessionId!))?.userId).toBe('alice');
     // The next run keeps the rhythm and the audit chain has the creation and the run.
-    expect((await kernel.service('scheduler')).get('weather').nextRunAt).toBe(
+    expect((await (await kernel.service('scheduler')).get('weather')).nextRunAt).toBe(
       Date.parse('2026-11-23T10:00:00Z'),
     );
-    const audited = (await kernel.service('audit')).list({}).map((entry) => entry.action.type);
+    const audited = (await (await kernel.service('audit')).list({})).map((entry) => entry.action.type);
     expect(audited).toEqual(expect.arrayContaining(['schedule_create', 'schedule_run']));
     // The scheduled prompt says it is scheduled and nobody watches.
     const runRequest = JSON.stringify(mock.requests.at(-1)!.body);
@@ -112,7 +113,7 @@ describe('scheduler', () => {
       },
       { clock },
     );
-    (await kernel.service('scheduler')).schedule(
+    await (await kernel.service('scheduler')).schedule(
       { name: 'loop', prompt: 'list files', every: '5m' },
       { actor: 'test' },
     );
@@ -123,7 +124,7 @@ describe('scheduler', () => {
       await (await kernel.service('scheduler')).tick();
       await (await kernel.service('scheduler')).idle();
     }
-    const runs = (await kernel.service('scheduler')).history('loop');
+    const runs = await (await kernel.service('scheduler')).history('loop');
     expect(runs.map((run) => [run.status, run.turns])).toEqual([
       ['failed', 2],
       ['failed', 2],
@@ -133,14 +134,14 @@ describe('scheduler', () => {
       [true, false],
       [true, true],
     ]);
-    const paused = (await kernel.service('scheduler')).get('loop');
+    const paused = await (await kernel.service('scheduler')).get('loop');
     expect(paused).toMatchObject({ enabled: false, consecutiveFailures: 2 });
     expect(paused.disabledReason).toMatch(/2 failed runs in a row/);
     expect(paused.nextRunAt).toBeUndefined();
     clock.advance(HOUR);
     expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
     // Resuming starts from now and forgets the failures.
-    const resumed = (await kernel.service('scheduler')).resume('loop', { actor: 'test' });
+    const resumed = await (await kernel.service('scheduler')).resume('loop', { actor: 'test' });
     expect(resumed).toMatchObject({
       enabled: true,
       consecutiveFailures: 0,
@@ -151,17 +152,17 @@ describe('scheduler', () => {
   it('makes up runs missed while nothing ran with one catch-up run, then keeps the rhythm', async () => {
     const clock = handClock();
     const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }], ON, { clock });
-    (await kernel.service('scheduler')).schedule(
+    await (await kernel.service('scheduler')).schedule(
       { name: 'tick', prompt: 'say ok', every: '1m' },
       { actor: 'test' },
     );
     clock.advance(10 * MINUTE + 30_000);
     expect(await (await kernel.service('scheduler')).tick()).toHaveLength(1);
     await (await kernel.service('scheduler')).idle();
-    const [run] = (await kernel.service('scheduler')).history('tick');
+    const [run] = await (await kernel.service('scheduler')).history('tick');
     expect(run).toMatchObject({ trigger: 'catch_up', missed: 9, status: 'completed' });
     expect(mock.requests).toHaveLength(1);
-    expect((await kernel.service('scheduler')).get('tick').nextRunAt).toBe(
+    expect((await (await kernel.service('scheduler')).get('tick')).nextRunAt).toBe(
       Date.parse('2026-11-23T08:11:00Z'),
     );
   });
@@ -174,7 +175,7 @@ describe('scheduler', () => {
     const second = await secondKernel(first, { clock });
     try {
       for (let i = 0; i < 5; i++) {
-        (await first.kernel.service('scheduler')).schedule(
+        await (await first.kernel.service('scheduler')).schedule(
           { name: `s${i}`, prompt: 'say ok', every: '1m' },
           { actor: 'test' },
         );
@@ -201,7 +202,9 @@ describe('scheduler', () => {
         ]);
       }
       const firstScheduler = await first.kernel.service('scheduler');
-      const runs = firstScheduler.list().flatMap((s) => firstScheduler.history(s.id));
+      const runs = (
+        await Promise.all((await firstScheduler.list()).map((s) => firstScheduler.history(s.id)))
+      ).flat();
       expect(runs).toHaveLength(5);
       expect(new Set(runs.map((run) => run.scheduleId)).size).toBe(5);
       expect(first.mock.requests).toHaveLength(5);
@@ -226,7 +229,7 @@ describe('scheduler', () => {
     const result = await kernel.agents.spawn({ prompt: 'do it every hour', userId: 'alice' }).result;
     expect(result.status).toBe('completed');
     expect(JSON.stringify(mock.requests.at(-1)!.body)).toMatch(/approval/i);
-    expect((await kernel.service('scheduler')).list()).toEqual([]);
+    expect(await (await kernel.service('scheduler')).list()).toEqual([]);
   });
 
   it('refuses what the operator does not allow', async () => {
@@ -237,44 +240,58 @@ describe('scheduler', () => {
       { clock },
     );
     const scope = { userId: 'alice', actor: 'test' };
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '10s' }, scope),
+    await expect(
+      async () => await (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '10s' }, scope),
     ).rejects.toThrow(/minimum of 60s/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '* * * * * *' }, scope),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '* * * * * *' }, scope),
     ).rejects.toThrow(/1s apart/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '61 * * * *' }, scope),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '61 * * * *' }, scope),
     ).rejects.toThrow(/invalid cron/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope),
     ).rejects.toThrow(/in the past/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule(
-        { prompt: 'x', every: '1h', timezone: 'Mars/Olympus' },
-        scope,
-      ),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule(
+          { prompt: 'x', every: '1h', timezone: 'Mars/Olympus' },
+          scope,
+        ),
     ).rejects.toThrow(/unknown time zone/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '1h', cron: '0 * * * *' }, scope),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule(
+          { prompt: 'x', every: '1h', cron: '0 * * * *' },
+          scope,
+        ),
     ).rejects.toThrow(/one of cron, every and at/);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ prompt: 'x', every: '1h', agent: 'nobody' }, scope),
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule(
+          { prompt: 'x', every: '1h', agent: 'nobody' },
+          scope,
+        ),
     ).rejects.toThrow(/unknown agent/);
-    (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope),
+    await (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope),
     ).rejects.toThrow(/already has/);
-    (await kernel.service('scheduler')).schedule({ name: 'b', prompt: 'x', every: '1h' }, scope);
-    await expect(async () =>
-      (await kernel.service('scheduler')).schedule({ name: 'c', prompt: 'x', every: '1h' }, scope),
+    await (await kernel.service('scheduler')).schedule({ name: 'b', prompt: 'x', every: '1h' }, scope);
+    await expect(
+      async () =>
+        await (await kernel.service('scheduler')).schedule({ name: 'c', prompt: 'x', every: '1h' }, scope),
     ).rejects.toThrow(/2 schedules/);
     // Another user's schedule is not found, not shown.
-    await expect(async () => (await kernel.service('scheduler')).get('a', { userId: 'bob' })).rejects.toThrow(
-      /no schedule "a"/,
-    );
-    await expect(async () =>
-      (await kernel.service('scheduler')).unschedule('a', { userId: 'bob', actor: 'bob' }),
+    await expect(
+      async () => await (await kernel.service('scheduler')).get('a', { userId: 'bob' }),
+    ).rejects.toThrow(/no schedule "a"/);
+    await expect(
+      async () => await (await kernel.service('scheduler')).unschedule('a', { userId: 'bob', actor: 'bob' }),
     ).rejects.toThrow(/no schedule/);
   });
 
@@ -293,7 +310,7 @@ describe('scheduler', () => {
     (await kernel.service('scheduler')).start();
     await new Promise((resolve) => setImmediate(resolve));
     expect(waits.at(-1)).toBe(300_000); // nothing scheduled: the interval
-    (await kernel.service('scheduler')).schedule(
+    await (await kernel.service('scheduler')).schedule(
       { name: 'soon', prompt: 'say done', every: '1m' },
       { actor: 'test' },
     );
@@ -307,7 +324,7 @@ describe('scheduler', () => {
   it('a one-time schedule in a time zone runs once at that wall time', async () => {
     const clock = handClock();
     const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], ON, { clock });
-    const once = (await kernel.service('scheduler')).schedule(
+    const once = await (await kernel.service('scheduler')).schedule(
       { name: 'once', prompt: 'say done', at: '2026-11-23T12:00', timezone: 'America/New_York' },
       { actor: 'test' },
     );
@@ -317,24 +334,24 @@ describe('scheduler', () => {
     await (await kernel.service('scheduler')).idle();
     clock.advance(24 * HOUR);
     expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
-    expect((await kernel.service('scheduler')).history('once').map((run) => run.status)).toEqual([
+    expect((await (await kernel.service('scheduler')).history('once')).map((run) => run.status)).toEqual([
       'completed',
     ]);
-    expect((await kernel.service('scheduler')).get('once').nextRunAt).toBeUndefined();
+    expect((await (await kernel.service('scheduler')).get('once')).nextRunAt).toBeUndefined();
   });
 
   it('run-now records a manual run; a cron schedule follows its zone', async () => {
     const clock = handClock();
     const { kernel } = await testKernel([{ reply: { text: 'report' }, times: 'always' }], ON, { clock });
-    const daily = (await kernel.service('scheduler')).schedule(
+    const daily = await (await kernel.service('scheduler')).schedule(
       { name: 'daily', prompt: 'write the report', cron: '0 9 * * 1-5', timezone: 'Asia/Tokyo' },
       { actor: 'test' },
     );
     // Monday 2026-11-23 08:00 UTC is 17:00 in Tokyo: next is Tuesday 09:00 JST = 00:00 UTC.
     expect(daily.nextRunAt).toBe(Date.parse('2026-11-24T00:00:00Z'));
-    const { run, done } = (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
+    const { run, done } = await (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
     expect(run).toMatchObject({ trigger: 'manual', status: 'running' });
     expect(await done).toMatchObject({ status: 'completed', output: 'report' });
-    expect((await kernel.service('scheduler')).get('daily').nextRunAt).toBe(daily.nextRunAt);
+    expect((await (await kernel.service('scheduler')).get('daily')).nextRunAt).toBe(daily.nextRunAt);
   });
 });

@@ -68,7 +68,7 @@ describe('kernel stores shared by processes', () => {
     const audit = await KernelAudit.open(dir, scratch.open(dir), { maxEntries: 100000 });
     expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 450, first: 1, last: 450 });
     for (const me of ['0', '1', '2']) {
-      const mine = audit.chain.list({ agent: me }).map((entry) => entry.action.data.i);
+      const mine = (await audit.chain.list({ agent: me })).map((entry) => entry.action.data.i);
       expect(mine).toEqual(Array.from({ length: 150 }, (_, i) => i));
     }
   });
@@ -85,7 +85,7 @@ describe('kernel stores shared by processes', () => {
       let held = 0;
       for (let i = 0; i < 6; i++) {
         try {
-          ledger.reserve([cap], ['agent:default'], 0.01);
+          await ledger.reserve([cap], ['agent:default'], 0.01);
           held += 1;
         } catch (error) {
           if (error.code !== 'budget_exceeded') throw error;

@@ -24,7 +24,7 @@ async function opened(): Promise<{ dir: string; audit: KernelAudit }> {
   const db = openKernelDb(dir);
   dbs.push(db);
   const audit = await KernelAudit.open(dir, db, { maxEntries: 1000 });
-  audit.record('cli', 'test', { n: 1 });
+  await audit.record('cli', 'test', { n: 1 });
   return { dir, audit };
 }
 

@@ -120,8 +120,9 @@ export class RunBudget {
   }
 
   /** A model call is starting; returns its 1-based number. */
-  startCall(): number {
-    this.ledger?.countCall();
+  async startCall(): Promise<number> {
+    // A shared ledger may reserve against stored caps first (a round trip to its store).
+    await this.ledger?.countCall();
     this.calls += 1;
     return this.calls;
   }

@@ -184,7 +184,7 @@ export class AgentLoop {
       fitted.exact ? undefined : () => countMessageTokens(fitted.messages, tools),
     );
 
-    const turn = this.budget.startCall();
+    const turn = await this.budget.startCall();
     this.moveTo('streaming');
     this.emit({ type: 'turn_start', turn, maxTurns: this.options.budgets.maxTurns });
     this.emit(providerCallProgress(this.position(), model.id));

@@ -36,8 +36,11 @@ export interface RunBudgets {
  * a throw (BudgetExceeded) stops the run exactly as its own limits would.
  */
 export interface BudgetLedger {
-  /** A model call is about to start; throws when a shared turn limit is used up. */
-  countCall(): void;
+  /**
+   * A model call is about to start; throws (or rejects) when a shared turn limit is used up.
+   * Awaited: a ledger may reserve the call's cost against caps kept in a store.
+   */
+  countCall(): void | Promise<void>;
   /** Adds a finished (or interrupted) call's priced usage. */
   charge(usage: Usage): void;
   /** Throws when a shared limit is used up or `nextCallUsd` more would cross a dollar limit. */

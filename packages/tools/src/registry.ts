@@ -52,8 +52,8 @@ export interface ToolRegistryOptions {
   secrets?: readonly string[];
   /** Host paths shown to the model under other names, e.g. the workspace as `/shared`. */
   hostPaths?: readonly HostPathMapping[];
-  /** Told every decision on a privileged call, for the audit log. */
-  onApproval?: (record: ApprovalRecord) => void;
+  /** Told every decision on a privileged call, for the audit log (awaited before the call goes on). */
+  onApproval?: (record: ApprovalRecord) => unknown;
   /**
    * The caller's permissions, asked before any call runs (even of a tool this registry does
    * not offer): a string refuses the call with that message as the tool's error.
@@ -99,7 +99,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #maxOutputBytes: number;
   readonly #defaultTimeoutMs: number;
   readonly #scrub: ScrubOptions;
-  readonly #onApproval: ((record: ApprovalRecord) => void) | undefined;
+  readonly #onApproval: ((record: ApprovalRecord) => unknown) | undefined;
   readonly #authorize: ToolRegistryOptions['authorize'];
   readonly #beforeChange: ToolRegistryOptions['beforeChange'];
   #specs: Map<string, ToolSpec> | undefined;
@@ -191,7 +191,7 @@ export class ToolRegistry implements ToolExecutor {
 
     if (tool.safety === 'privileged' || tool.needsApproval?.(call.arguments)) {
       const { refusal, by } = await this.#approve(tool, call, summary, context);
-      this.#onApproval?.({
+      await this.#onApproval?.({
         at: new Date().toISOString(),
         tool: tool.name,
         summary: scrubText(summary, this.#scrub),

@@ -524,7 +524,8 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await card.getByRole('button', { name: 'Pause' }).click();
       await card.getByText('paused', { exact: true }).waitFor();
       expect(
-        (await env.kernel.service('scheduler')).list().find((s) => s.name === 'daily-summary')?.enabled,
+        (await (await env.kernel.service('scheduler')).list()).find((s) => s.name === 'daily-summary')
+          ?.enabled,
       ).toBe(false);
       await card.getByRole('button', { name: 'Resume' }).click();
       await card.getByText('enabled', { exact: true }).waitFor();
@@ -540,9 +541,9 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await screenshot(page, 'schedules');
       await card.getByRole('button', { name: 'Delete' }).click();
       await card.waitFor({ state: 'detached' });
-      expect((await env.kernel.service('scheduler')).list().some((s) => s.name === 'daily-summary')).toBe(
-        false,
-      );
+      expect(
+        (await (await env.kernel.service('scheduler')).list()).some((s) => s.name === 'daily-summary'),
+      ).toBe(false);
 
       await visit(page, 'Memory');
       await settled(page);
@@ -587,7 +588,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await visit(page, 'Approvals');
       await settled(page);
       await page.getByRole('listitem').filter({ hasText: 'budget_set' }).waitFor();
-      const bob = (await env.kernel.service('tokens')).add('bob', 'admin', 'second admin', 'test');
+      const bob = await (await env.kernel.service('tokens')).add('bob', 'admin', 'second admin', 'test');
       const second = await dashboard('Approvals', LAPTOP, bob.token);
       await second.page.getByText(`token ${bob.id} · admin`).waitFor();
       const pending = second.page.getByRole('listitem').filter({ hasText: 'budget_set' });
@@ -597,8 +598,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await second.page.getByText('Nothing is waiting for approval.').waitFor();
       // The first admin's page hears it from the event stream.
       await page.getByText('Nothing is waiting for approval.').waitFor();
-      const cap = (await env.kernel.service('budgets'))
-        .show()
+      const cap = (await (await env.kernel.service('budgets')).show())
         .find((b) => b.scope === 'user:default')
         ?.caps.find((c) => c.key === 'daily_usd');
       expect(cap?.limit).toBe(50);
@@ -614,7 +614,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       });
       await page.getByText('live', { exact: true }).waitFor();
       await page.getByText('Nothing is waiting for approval.').waitFor();
-      const dave = (await env.kernel.service('tokens')).add('dave', 'admin', 'second admin', 'test');
+      const dave = await (await env.kernel.service('tokens')).add('dave', 'admin', 'second admin', 'test');
       const second = await dashboard('Approvals', LAPTOP, dave.token);
       await second.page.getByText('live', { exact: true }).waitFor();
       // A mark in the page that a reload would wipe.
@@ -650,8 +650,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
         `budget_set ${approval.id} was approved by token:${dave.id}.`,
       );
       expect(
-        (await env.kernel.service('budgets'))
-          .show()
+        (await (await env.kernel.service('budgets')).show())
           .find((b) => b.scope === 'user:carol')
           ?.caps.find((c) => c.key === 'daily_usd')?.limit,
       ).toBe(20);

@@ -19,7 +19,7 @@ function line(approval: AdminApproval): string {
 
 export async function runApprovalsList(options: { all?: boolean; json?: boolean }): Promise<number> {
   return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
-    const list = adminApprovals.list({ all: options.all === true });
+    const list = await adminApprovals.list({ all: options.all === true });
     if (options.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0)
       process.stdout.write(options.all ? 'no approval requests yet\n' : 'nothing waits for approval\n');
@@ -30,7 +30,7 @@ export async function runApprovalsList(options: { all?: boolean; json?: boolean 
 
 export async function runApprovalsApprove(id: string): Promise<number> {
   return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
-    const approval = adminApprovals.approve(id, 'cli');
+    const approval = await adminApprovals.approve(id, 'cli');
     process.stdout.write(`approved ${approval.id}: ${describeAdminOperation(approval.operation)} (done)\n`);
     return EXIT_OK;
   });
@@ -38,7 +38,7 @@ export async function runApprovalsApprove(id: string): Promise<number> {
 
 export async function runApprovalsReject(id: string, options: { reason?: string }): Promise<number> {
   return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
-    const approval = adminApprovals.reject(id, 'cli', options.reason);
+    const approval = await adminApprovals.reject(id, 'cli', options.reason);
     process.stdout.write(`rejected ${approval.id}: ${describeAdminOperation(approval.operation)}\n`);
     return EXIT_OK;
   });

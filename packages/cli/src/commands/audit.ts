@@ -51,7 +51,7 @@ export async function runAuditList(options: {
   const limit = limitOf(options.limit) ?? (options.json ? undefined : 100);
   const since = options.since !== undefined ? sinceTime(options.since) : undefined;
   return withWorkspaceServices(['audit'], async ({ audit }) => {
-    const entries = audit.list({
+    const entries = await audit.list({
       ...(options.agent !== undefined ? { agent: options.agent } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(options.type !== undefined ? { type: options.type } : {}),
@@ -74,7 +74,7 @@ export async function runAuditVerify(options: { json?: boolean; head?: string })
     }
     if (report.ok) {
       const range = report.entries > 0 ? ` (#${report.first}–#${report.last})` : '';
-      const head = audit.head();
+      const head = await audit.head();
       process.stdout.write(
         `audit chain OK: ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'}${range}${head ? `, head ${head.hash.slice(0, 16)}` : ''}\n`,
       );
@@ -101,7 +101,7 @@ function headArgument(raw: string): { seq: number; hash: string; source: string 
 
 export async function runAuditExport(options: { output?: string }): Promise<number> {
   return withWorkspaceServices(['audit'], async ({ audit }) => {
-    const { pruned, entries } = audit.export();
+    const { pruned, entries } = await audit.export();
     const out = options.output ? createWriteStream(resolve(options.output), { mode: 0o600 }) : process.stdout;
     const write = (text: string) =>
       new Promise<void>((done, fail) => {
@@ -110,7 +110,7 @@ export async function runAuditExport(options: { output?: string }): Promise<numb
       });
     if (pruned) await write(`${JSON.stringify({ pruned })}\n`);
     let count = 0;
-    for (const entry of entries) {
+    for await (const entry of entries) {
       await write(`${JSON.stringify(entry)}\n`);
       count += 1;
     }

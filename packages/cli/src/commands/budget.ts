@@ -50,7 +50,7 @@ function render(budgets: ScopeBudget[]): string {
 
 export async function runBudgetShow(options: { json?: boolean }): Promise<number> {
   return withWorkspaceServices(['budgets'], async ({ budgets }) => {
-    const shown = budgets.show();
+    const shown = await budgets.show();
     process.stdout.write(options.json ? `${JSON.stringify(shown, null, 2)}\n` : render(shown));
     return EXIT_OK;
   });
@@ -85,7 +85,7 @@ export async function runBudgetSet(
   }
   return withWorkspaceServices(['budgets'], async ({ budgets }) => {
     for (const [key, value] of changes) {
-      budgets.set(target, key, value === 'unset' ? undefined : value, CLI_ACTOR);
+      await budgets.set(target, key, value === 'unset' ? undefined : value, CLI_ACTOR);
       process.stdout.write(
         `${'user' in target ? `user ${target.user}` : `agent ${target.agent}`}: ${key} ${value === 'unset' ? 'removed (the configuration applies)' : `set to ${value}`}\n`,
       );
@@ -97,7 +97,7 @@ export async function runBudgetSet(
 export async function runBudgetReset(options: TargetFlags): Promise<number> {
   const target = targetOf(options);
   return withWorkspaceServices(['budgets'], async ({ budgets }) => {
-    budgets.reset(target, CLI_ACTOR);
+    await budgets.reset(target, CLI_ACTOR);
     process.stdout.write(
       `${'user' in target ? `user ${target.user}` : `agent ${target.agent}`}: this day's, month's and window's spend forgotten\n`,
     );

@@ -106,7 +106,7 @@ export async function runCosts(options: CostsOptions): Promise<number> {
   const since = options.since !== undefined ? timeFlag('--since', options.since) : undefined;
   const until = options.until !== undefined ? timeFlag('--until', options.until) : undefined;
   return withWorkspaceServices(['costs'], async ({ costs }) => {
-    const report = costs.report({
+    const report = await costs.report({
       by,
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),

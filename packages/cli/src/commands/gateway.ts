@@ -67,7 +67,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       dashboard: web?.built ? `${gateway.url}/` : web ? 'not built (run npm run build)' : 'not installed',
       ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
       scheduler: kernel.config.scheduler.enabled
-        ? `on (${(await kernel.service('scheduler')).list().filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`
+        ? `on (${(await (await kernel.service('scheduler')).list()).filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`
         : 'off',
       ...(Object.keys(kernel.config.a2a.remotes).length > 0
         ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }

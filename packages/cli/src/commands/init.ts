@@ -131,7 +131,7 @@ async function recordConfigChange(file: string, content: string, replaced: boole
   try {
     const { withWorkspaceServices } = await import('../run/workspace-services.js');
     await withWorkspaceServices(['audit'], async ({ audit }) => {
-      audit.record(
+      await audit.record(
         'cli',
         'config_change',
         {

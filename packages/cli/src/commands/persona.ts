@@ -51,7 +51,7 @@ async function recordChanges(entries: Entry[]): Promise<void> {
   try {
     const { withWorkspaceServices } = await import('../run/workspace-services.js');
     await withWorkspaceServices(['audit'], async ({ audit }) => {
-      for (const entry of entries) audit.record(...entry);
+      for (const entry of entries) await audit.record(...entry);
     });
   } catch (error) {
     process.stderr.write(

@@ -59,7 +59,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
     });
   }
   return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
-    const info = schedules.schedule(
+    const info = await schedules.schedule(
       {
         prompt,
         ...(options.name !== undefined ? { name: options.name } : {}),
@@ -85,7 +85,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
 
 export async function runScheduleList(options: { user?: string; json?: boolean }): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
-    const all = schedules.list(options.user !== undefined ? { userId: options.user } : {});
+    const all = await schedules.list(options.user !== undefined ? { userId: options.user } : {});
     if (options.json) print(all);
     else if (all.length === 0) {
       process.stdout.write('no schedules: add one with `oxydra schedule add --every 1h "<prompt>"`\n');
@@ -107,8 +107,8 @@ export async function runScheduleList(options: { user?: string; json?: boolean }
 
 export async function runScheduleShow(idOrName: string, options: { json?: boolean }): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
-    const info = schedules.get(idOrName);
-    const [last] = schedules.history(info.id, {}, 1);
+    const info = await schedules.get(idOrName);
+    const [last] = await schedules.history(info.id, {}, 1);
     if (options.json) {
       print({ ...info, lastRun: last ?? null });
       return EXIT_OK;
@@ -143,7 +143,7 @@ function runLine(run: ScheduleRun, zone: string): string {
 
 export async function runSchedulePause(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
-    const info = schedules.pause(idOrName, CLI);
+    const info = await schedules.pause(idOrName, CLI);
     process.stdout.write(`paused ${info.id} "${info.name}"\n`);
     return EXIT_OK;
   });
@@ -151,7 +151,7 @@ export async function runSchedulePause(idOrName: string): Promise<number> {
 
 export async function runScheduleResume(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
-    const info = schedules.resume(idOrName, CLI);
+    const info = await schedules.resume(idOrName, CLI);
     process.stdout.write(
       `resumed ${info.id} "${info.name}": next ${whenIn(info.nextRunAt, info.timezone)}\n`,
     );
@@ -161,7 +161,7 @@ export async function runScheduleResume(idOrName: string): Promise<number> {
 
 export async function runScheduleRemove(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
-    const info = schedules.unschedule(idOrName, CLI);
+    const info = await schedules.unschedule(idOrName, CLI);
     process.stdout.write(`deleted ${info.id} "${info.name}" and its run history\n`);
     return EXIT_OK;
   });
@@ -175,8 +175,8 @@ export async function runScheduleHistory(
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit: a positive whole number, got "${options.limit}"`);
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
-    const info = schedules.get(idOrName);
-    const runs = schedules.history(info.id, {}, limit);
+    const info = await schedules.get(idOrName);
+    const runs = await schedules.history(info.id, {}, limit);
     if (options.json) print(runs);
     else if (runs.length === 0)
       process.stdout.write(`"${info.name}" has not run yet; next ${whenIn(info.nextRunAt, info.timezone)}\n`);
@@ -201,8 +201,8 @@ const indent = (text: string) =>
 export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
   try {
-    const { run, done } = (await kernel.service('scheduler')).runNow(idOrName, CLI);
-    const info = (await kernel.service('scheduler')).get(run.scheduleId);
+    const { run, done } = await (await kernel.service('scheduler')).runNow(idOrName, CLI);
+    const info = await (await kernel.service('scheduler')).get(run.scheduleId);
     process.stderr.write(`running ${info.id} "${info.name}" as ${info.userId} (run ${run.id})\n`);
     const release = onInterrupt(() => void kernel.close());
     const finished = await done.finally(release);

@@ -30,7 +30,7 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
     process.on('SIGTERM', onTerm);
   });
   try {
-    const schedules = scheduler.list();
+    const schedules = await scheduler.list();
     const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined);
     say(
       `scheduler: ${active.length} of ${schedules.length} schedules active, polling every ${settings.poll_interval_secs}s, at most ${settings.max_concurrent} runs at once (Ctrl+C stops)`,

@@ -21,7 +21,7 @@ export async function runTokenAdd(options: {
   if (!ROLES.includes(role))
     throw new UsageError(`--role: one of ${ROLES.join(', ')}, got "${options.role}"`);
   return withWorkspaceServices(['tokens'], async ({ tokens }) => {
-    const { id, token } = tokens.add(options.user!, role, options.label ?? '', 'cli');
+    const { id, token } = await tokens.add(options.user!, role, options.label ?? '', 'cli');
     process.stderr.write(`token ${id} for user ${options.user} (${role}); shown once, store it now:\n`);
     process.stdout.write(`${token}\n`);
     return EXIT_OK;
@@ -30,7 +30,7 @@ export async function runTokenAdd(options: {
 
 export async function runTokenList(options: { json?: boolean }): Promise<number> {
   return withWorkspaceServices(['tokens'], async ({ tokens }) => {
-    const all = tokens.list();
+    const all = await tokens.list();
     if (options.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
     else if (all.length === 0)
       process.stdout.write('no tokens (the gateway token from `oxydra gateway` is the admin one)\n');
@@ -46,7 +46,7 @@ export async function runTokenList(options: { json?: boolean }): Promise<number>
 
 export async function runTokenRevoke(id: string): Promise<number> {
   return withWorkspaceServices(['tokens'], async ({ tokens }) => {
-    if (!tokens.revoke(id, 'cli')) {
+    if (!(await tokens.revoke(id, 'cli'))) {
       throw new UsageError(`no active token ${id}`, { hint: 'list them with `oxydra token list`' });
     }
     process.stdout.write(`token ${id} revoked\n`);

@@ -99,10 +99,26 @@ function kernelStores(stores: PostgresStores): Partial<KernelStores> {
     state: stores.state,
     notes: stores.notes,
     ...(searchIndex !== undefined ? { searchIndex } : {}),
-    // STORE-CONTROL: `control: stores.control` goes here once KernelStores.control is async
-    // (it is ControlStoreGroup<'sync'> today). Until then tokens, approvals, schedules, the
-    // audit chain, spend and usage stay in the workspace's .oxydra/kernel.db.
+    // Tokens, approvals, schedules and run claims, the audit chain, spend and usage: what
+    // several gateways on one database must share.
+    control: stores.control,
   };
+}
+
+/**
+ * The stores `openServices` (the admin commands: token, approvals, schedule, audit, budget,
+ * costs) takes on the configured store, and how to close them; none with libsql. The same
+ * control group and sessions the kernel's hosts use, so `oxydra token add` makes a token the
+ * gateways on that database accept.
+ */
+export async function servicesStores(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stores?: Pick<KernelStores, 'control' | 'sessions'>; close(): Promise<void> }> {
+  const choice = storeChoice(config, env);
+  if (choice.backend === 'libsql') return { close: async () => {} };
+  const stores = await openPostgres(choice);
+  return { stores: { control: stores.control, sessions: stores.sessions }, close: () => stores.close() };
 }
 
 /**

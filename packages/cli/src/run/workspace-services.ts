@@ -10,10 +10,22 @@ export async function withWorkspaceServices<N extends ServiceName, T>(
   use: (services: Pick<KernelServices, N>, config: AgentConfig) => Promise<T>,
 ): Promise<T> {
   const { config } = await loadCliConfig();
-  const opened = await openServices({ workspace: findWorkspaceRoot(), config });
+  // PostgreSQL's stores when [store] names it (loaded only then), so the command sees what the
+  // gateways on that database see.
+  const { servicesStores } = await import('./store-choice.js');
+  const chosen = await servicesStores(config);
   try {
-    return await use(await opened.services(...names), config);
+    const opened = await openServices({
+      workspace: findWorkspaceRoot(),
+      config,
+      ...(chosen.stores ? { stores: chosen.stores } : {}),
+    });
+    try {
+      return await use(await opened.services(...names), config);
+    } finally {
+      await opened.close();
+    }
   } finally {
-    await opened.close();
+    await chosen.close();
   }
 }

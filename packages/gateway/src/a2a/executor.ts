@@ -97,7 +97,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       return;
     }
     this.#running.set(taskId, { handle, release: slot.release });
-    (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', {
+    await (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', {
       task: taskId,
       context: contextId,
       agent,

@@ -8,7 +8,7 @@ import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
 import type { AdapterFactories } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
-import type { AgentConfig, SandboxStatus, Tool, Usage } from '@oxydra/types';
+import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { userScope } from '../services/budgets/caps.js';
@@ -19,6 +19,7 @@ import { ToolSources } from '../services/tool-sources.js';
 import { UsageLog } from '../services/usage/usage-log.js';
 import { HeldSkills } from '../skills/held-skills.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
+import { asyncControlStores } from '../store/libsql/async-view.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy } from './policy.js';
@@ -46,6 +47,8 @@ export interface KernelBase {
   memory?: WorkspaceMemory;
   /** `.oxydra/kernel.db`: the audit chain, budgets, tokens and approvals (always local, always on). */
   db: KernelDb;
+  /** The control stores the services use: `stores.control` when given (PostgreSQL's), else `db`'s. */
+  control: ControlStoreGroup;
   audit: KernelAudit;
   /** Spend and reservations against the [budgets] caps, across processes and restarts. */
   spending: SpendingLedger;
@@ -76,10 +79,11 @@ function embeddingCharger(
     try {
       const model = embedder.model();
       spending.settle(
-        spending.reserve([], [userScope(userId)], 0),
+        spending.charged([userScope(userId)]),
         { usd: usage.costUsd, tokens: usage.inputTokens ?? 0 },
-        () =>
-          usageLog?.record(
+        async (stores) =>
+          usageLog?.recordIn(
+            stores,
             'embedding',
             {
               ...(userId !== undefined ? { userId } : {}),
@@ -119,9 +123,15 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     : undefined;
   const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
   const db = openKernelDb(workspace);
+  // The control stores the services write through: a host's (PostgreSQL's), else kernel.db's.
+  const control = options.stores?.control ?? asyncControlStores(db);
   let audit: KernelAudit;
   try {
-    audit = await KernelAudit.open(workspace, db, { maxEntries: config.audit.max_entries, secrets });
+    audit = await KernelAudit.open(workspace, db, {
+      maxEntries: config.audit.max_entries,
+      secrets,
+      stores: control,
+    });
   } catch (error) {
     db.close();
     throw error;
@@ -134,13 +144,14 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   );
   if (isolation.warning && (!isolation.standing || (await firstNotice(workspace, isolation.warning, env))))
     warn(isolation.warning);
-  const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs });
+  const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control });
   const usageLog = options.replay
     ? undefined
     : new UsageLog(db, {
         retentionDays: config.budgets.usage_log_days,
         maxRows: config.budgets.usage_log_max_rows,
         warn,
+        stores: control,
       });
   let memory: WorkspaceMemory | undefined;
   const clock = options.clock;
@@ -223,6 +234,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ),
     ...(memory ? { memory } : {}),
     db,
+    control,
     audit,
     spending,
     ...(usageLog ? { usageLog } : {}),
@@ -247,7 +259,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
 export async function closeBase(base: KernelBase): Promise<void> {
   base.audit.stopTimers();
   await base.toolSources.close();
-  base.usageLog?.close();
+  await base.usageLog?.close();
   base.db.close();
   await base.memory?.close();
 }

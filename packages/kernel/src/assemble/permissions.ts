@@ -71,7 +71,7 @@ export function authorizer(
   return (call, context) => {
     const actor = `agent:${context.agentId ?? options.agentName}`;
     const deny = (reason: string, permission: string, resource: string) => {
-      options.audit.record(actor, 'access_denied', { tool: call.name, permission, reason }, resource);
+      options.audit.recordLater(actor, 'access_denied', { tool: call.name, permission, reason }, resource);
       return `Permission denied: ${reason}.`;
     };
     const refusal = toolRefusal(permissions, call.name, options.delegateTool);

@@ -328,7 +328,7 @@ export class PluginHost {
     const message = messageOf(error);
     this.options.warn(`plugin ${plugin}: ${part}: ${message}`);
     try {
-      this.options.audit.record(
+      this.options.audit.recordLater(
         `plugin:${plugin}`,
         'plugin_error',
         { part, message: message.slice(0, 500) },

@@ -16,7 +16,7 @@ export interface KernelScheduler extends ScheduleCalls {
   runNow(
     idOrName: string,
     scope: ScheduleScope,
-  ): { run: ScheduleRun; done: Promise<ScheduleRun | undefined> };
+  ): Promise<{ run: ScheduleRun; done: Promise<ScheduleRun | undefined> }>;
   /** Hears of every run this process finishes; returns the unsubscribe. */
   subscribe(listener: NotificationListener): () => void;
   /** Hears of every run this process starts; returns the unsubscribe. */

@@ -9,8 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ControlStoreGroup, ControlStores, NewRun, RunEnd, StoredSchedule } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
-import type { KernelDb } from '../store/kernel-db.js';
-import { libsqlControlStores } from '../store/libsql/control.js';
 import { nextRunOf } from './schedule-calls.js';
 import { scheduleInfo, scheduleRun, timingOfStored } from './schedule-rows.js';
 import { runsBetween } from './timing.js';
@@ -55,35 +53,32 @@ export interface ClaimLimits {
 const INTERRUPTED = 'interrupted: the process running it stopped before it ended';
 
 export class RunClaims {
-  readonly stores: ControlStoreGroup<'sync'>;
-
   constructor(
-    db: KernelDb,
+    readonly stores: ControlStoreGroup,
     readonly owner: string,
     readonly limits: ClaimLimits,
     /** Where a schedule paused for its user's lost standing is recorded. */
     readonly audit?: KernelAudit,
-    stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
-  ) {
-    this.stores = stores;
-  }
+  ) {}
 
   /**
    * Marks runs whose lease ran out as interrupted, then claims what is due, at most as many as
    * there are free slots across every process on this store. A due schedule whose user lost
    * their standing (token-standing.ts) is paused instead, in the same transaction.
    */
-  claimDue(now: number): { claimed: ClaimedRun[]; interrupted: ScheduleRun[]; paused: ScheduleInfo[] } {
-    return this.stores.transaction((tx) => {
-      const interrupted = this.#expireLeases(tx, now);
-      const free = this.limits.maxConcurrent - tx.schedules.running().length;
+  claimDue(
+    now: number,
+  ): Promise<{ claimed: ClaimedRun[]; interrupted: ScheduleRun[]; paused: ScheduleInfo[] }> {
+    return this.stores.transaction(async (tx) => {
+      const interrupted = await this.#expireLeases(tx, now);
+      const free = this.limits.maxConcurrent - (await tx.schedules.running()).length;
       if (free <= 0) return { claimed: [], interrupted, paused: [] };
       const claimed: ClaimedRun[] = [];
       const paused: ScheduleInfo[] = [];
-      for (const schedule of tx.schedules.due(now, free)) {
-        const problem = standingProblem(tx, schedule);
+      for (const schedule of await tx.schedules.due(now, free)) {
+        const problem = await standingProblem(tx, schedule);
         if (problem) {
-          paused.push(pauseForStanding(tx, this.audit, schedule, problem, now));
+          paused.push(await pauseForStanding(tx, this.audit, schedule, problem, now));
           continue;
         }
         const dueAt = schedule.nextRunAt!;
@@ -92,7 +87,7 @@ export class RunClaims {
         const missed = late
           ? runsBetween(timingOfStored(schedule), schedule.timezone, dueAt, now, schedule.anchorAt)
           : 0;
-        const run = tx.schedules.claim(
+        const run = await tx.schedules.claim(
           this.#newRun(schedule, dueAt, late ? 'catch_up' : 'schedule', missed, now),
           next,
         );
@@ -107,44 +102,44 @@ export class RunClaims {
    * A run asked for by hand; undefined when every slot is taken; `paused` when the schedule's
    * user lost their standing (it is paused, and nothing runs).
    */
-  claimManual(scheduleId: string, now: number): ClaimedRun | { paused: ScheduleInfo } | undefined {
-    return this.stores.transaction((tx) => {
-      this.#expireLeases(tx, now);
-      const schedule = tx.schedules.get(scheduleId);
+  claimManual(scheduleId: string, now: number): Promise<ClaimedRun | { paused: ScheduleInfo } | undefined> {
+    return this.stores.transaction(async (tx) => {
+      await this.#expireLeases(tx, now);
+      const schedule = await tx.schedules.get(scheduleId);
       if (!schedule) return undefined;
-      const problem = standingProblem(tx, schedule);
+      const problem = await standingProblem(tx, schedule);
       if (problem) {
         // Paused even when it was paused already: the reason shown is why it cannot run now.
-        return { paused: pauseForStanding(tx, this.audit, schedule, problem, now) };
+        return { paused: await pauseForStanding(tx, this.audit, schedule, problem, now) };
       }
-      if (tx.schedules.running().length >= this.limits.maxConcurrent) return undefined;
-      const run = tx.schedules.startManual(this.#newRun(schedule, now, 'manual', 0, now));
+      if ((await tx.schedules.running()).length >= this.limits.maxConcurrent) return undefined;
+      const run = await tx.schedules.startManual(this.#newRun(schedule, now, 'manual', 0, now));
       return { schedule: scheduleInfo(schedule), run: scheduleRun(run) };
     });
   }
 
   /** When the next enabled schedule falls due (ms since the epoch), if any. */
-  nextDueAt(): number | undefined {
+  nextDueAt(): Promise<number | undefined> {
     return this.stores.schedules.nextDueAt();
   }
 
   /** Extends the leases of this process's running runs. */
-  renew(now: number): void {
-    this.stores.schedules.renew(this.owner, now + this.limits.leaseMs);
+  async renew(now: number): Promise<void> {
+    await this.stores.schedules.renew(this.owner, now + this.limits.leaseMs);
   }
 
   /** Records how a run ended, counts the schedule's failures, pauses it after too many, trims history. */
-  finish(runId: string, outcome: RunOutcome, now: number): FinishedRun | undefined {
-    return this.stores.transaction(({ schedules }) => {
-      const before = schedules.getRun(runId);
+  finish(runId: string, outcome: RunOutcome, now: number): Promise<FinishedRun | undefined> {
+    return this.stores.transaction(async ({ schedules }) => {
+      const before = await schedules.getRun(runId);
       if (!before) return undefined;
       // Also over "interrupted": a process that was only slow (its lease ran out) still knows best.
-      schedules.finish(runId, this.owner, endOf(outcome, now));
-      const schedule = schedules.get(before.scheduleId);
-      const run = scheduleRun(schedules.getRun(runId)!);
+      await schedules.finish(runId, this.owner, endOf(outcome, now));
+      const schedule = await schedules.get(before.scheduleId);
+      const run = scheduleRun((await schedules.getRun(runId))!);
       if (!schedule) {
         // Deleted while it ran: nothing to count, no history to keep.
-        schedules.trimHistory(before.scheduleId, 0);
+        await schedules.trimHistory(before.scheduleId, 0);
         return undefined;
       }
       let failures = schedule.consecutiveFailures;
@@ -159,8 +154,8 @@ export class RunClaims {
         disabledReason: disabled ? `paused after ${failures} failed runs in a row` : schedule.disabledReason,
         updatedAt: now,
       };
-      schedules.update(counted);
-      schedules.trimHistory(schedule.id, this.limits.maxRunHistory);
+      await schedules.update(counted);
+      await schedules.trimHistory(schedule.id, this.limits.maxRunHistory);
       return { schedule: scheduleInfo(counted), run, failures, disabled };
     });
   }
@@ -183,11 +178,11 @@ export class RunClaims {
    * Runs whose process is gone: their lease ran out, or (sooner) their owner was a process of
    * this machine that no longer exists, as after a crash and restart.
    */
-  #expireLeases({ schedules }: ControlStores<'sync'>, now: number): ScheduleRun[] {
-    const expired = schedules
-      .running()
-      .filter((run) => run.leaseUntil < now || deadLocalOwner(run.leaseOwner));
-    for (const run of expired) schedules.interrupt(run.id, now, INTERRUPTED);
+  async #expireLeases({ schedules }: ControlStores, now: number): Promise<ScheduleRun[]> {
+    const expired = (await schedules.running()).filter(
+      (run) => run.leaseUntil < now || deadLocalOwner(run.leaseOwner),
+    );
+    for (const run of expired) await schedules.interrupt(run.id, now, INTERRUPTED);
     return expired.map((run) =>
       scheduleRun({ ...run, status: 'interrupted', finishedAt: now, error: INTERRUPTED }),
     );

@@ -5,11 +5,15 @@
  * found", never shown. Changes are audited. Nothing here runs an agent: the Scheduler does.
  */
 import { randomBytes } from 'node:crypto';
-import type { AgentConfig, ControlStoreGroup, ScheduleStore, StoredSchedule } from '@oxydra/types';
+import type {
+  AgentConfig,
+  ControlStoreGroup,
+  ControlStores,
+  ScheduleStore,
+  StoredSchedule,
+} from '@oxydra/types';
 import { didYouMean, UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
-import type { KernelDb } from '../store/kernel-db.js';
-import { libsqlControlStores } from '../store/libsql/control.js';
 import { scheduleInfo, scheduleRun, timingOfStored } from './schedule-rows.js';
 import { checkTimeZone, checkTiming, machineTimeZone, nextRun, type Timing, timingOf } from './timing.js';
 import { runTokenOf, userWithoutToken } from './token-standing.js';
@@ -23,16 +27,16 @@ export interface ScheduleScope {
 
 export interface ScheduleCalls {
   /** Stores a schedule for `owner` (default: the scope's user, else "default"). */
-  schedule(spec: ScheduleSpec, scope: ScheduleScope, owner?: string): ScheduleInfo;
-  unschedule(idOrName: string, scope: ScheduleScope): ScheduleInfo;
-  list(scope?: Partial<ScheduleScope>): ScheduleInfo[];
-  get(idOrName: string, scope?: Partial<ScheduleScope>): ScheduleInfo;
-  update(idOrName: string, change: ScheduleChange, scope: ScheduleScope): ScheduleInfo;
-  pause(idOrName: string, scope: ScheduleScope): ScheduleInfo;
-  resume(idOrName: string, scope: ScheduleScope): ScheduleInfo;
+  schedule(spec: ScheduleSpec, scope: ScheduleScope, owner?: string): Promise<ScheduleInfo>;
+  unschedule(idOrName: string, scope: ScheduleScope): Promise<ScheduleInfo>;
+  list(scope?: Partial<ScheduleScope>): Promise<ScheduleInfo[]>;
+  get(idOrName: string, scope?: Partial<ScheduleScope>): Promise<ScheduleInfo>;
+  update(idOrName: string, change: ScheduleChange, scope: ScheduleScope): Promise<ScheduleInfo>;
+  pause(idOrName: string, scope: ScheduleScope): Promise<ScheduleInfo>;
+  resume(idOrName: string, scope: ScheduleScope): Promise<ScheduleInfo>;
   /** Finished and running runs, newest first. */
-  history(idOrName: string, scope?: Partial<ScheduleScope>, limit?: number): ScheduleRun[];
-  run(runId: string): ScheduleRun | undefined;
+  history(idOrName: string, scope?: Partial<ScheduleScope>, limit?: number): Promise<ScheduleRun[]>;
+  run(runId: string): Promise<ScheduleRun | undefined>;
 }
 
 /** The user a schedule belongs to when nobody is named: the gateway's default user. */
@@ -44,37 +48,32 @@ export const MAX_PROMPT_CHARS = 16_000;
 export interface ScheduleCallsOptions {
   config: AgentConfig;
   now?: () => number;
-  /** Where schedules are kept; default: `db`'s (the kernel database). */
-  stores?: ControlStoreGroup<'sync'>;
+  /** Where schedules are kept: the kernel database's control stores, or a host's (PostgreSQL's). */
+  stores: ControlStoreGroup;
 }
 
-export function scheduleCalls(
-  db: KernelDb,
-  audit: KernelAudit,
-  options: ScheduleCallsOptions,
-): ScheduleCalls {
-  const { config } = options;
-  const stores = options.stores ?? libsqlControlStores(db);
+export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions): ScheduleCalls {
+  const { config, stores } = options;
   const settings = config.scheduler;
   const now = options.now ?? Date.now;
   const defaultZone = () => settings.default_timezone ?? machineTimeZone();
 
   /** The schedule `idOrName` names (in `schedules`: a transaction's, when inside one). */
-  const find = (
+  const find = async (
     idOrName: string,
     scope: Partial<ScheduleScope> = {},
-    schedules: ScheduleStore<'sync'> = stores.schedules,
-  ): StoredSchedule => {
-    const byId = schedules.get(idOrName, scope.userId);
+    schedules: ScheduleStore = stores.schedules,
+  ): Promise<StoredSchedule> => {
+    const byId = await schedules.get(idOrName, scope.userId);
     if (byId) return byId;
-    const byName = schedules.named(idOrName, scope.userId);
+    const byName = await schedules.named(idOrName, scope.userId);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) {
       throw new UsageError(`"${idOrName}" names schedules of several users`, {
         hint: `use the id: ${byName.map((found) => found.id).join(', ')}`,
       });
     }
-    const known = schedules.list(scope.userId).map((found) => found.name);
+    const known = (await schedules.list(scope.userId)).map((found) => found.name);
     throw new UsageError(`no schedule "${idOrName.slice(0, 80)}"${didYouMean(idOrName, known)}`, {
       hint: known.length > 0 ? 'see `oxydra schedule list`' : 'there are no schedules yet',
     });
@@ -113,12 +112,14 @@ export function scheduleCalls(
     checkTiming(timing, zone, at, settings.min_interval_secs).firstRunAt;
 
   const record = (
+    tx: ControlStores,
     scope: ScheduleScope,
     type: string,
     info: ScheduleInfo,
     extra: Record<string, unknown> = {},
   ) =>
-    audit.record(
+    audit.recordIn(
+      tx,
       scope.actor,
       type,
       { id: info.id, user: info.userId, name: info.name, ...extra },
@@ -126,7 +127,7 @@ export function scheduleCalls(
     );
 
   const calls: ScheduleCalls = {
-    schedule(spec, scope, owner) {
+    async schedule(spec, scope, owner) {
       const userId = scope.userId ?? owner ?? DEFAULT_SCHEDULE_USER;
       const timing = timingOf(spec);
       const zone = checkTimeZone(spec.timezone ?? defaultZone());
@@ -136,14 +137,14 @@ export function scheduleCalls(
       const first = firstRun(timing, zone, at);
       const id = `sch_${randomBytes(5).toString('hex')}`;
       const name = checkName(spec.name?.trim() || id);
-      return stores.transaction((tx) => {
-        const count = tx.schedules.list(userId).length;
+      return stores.transaction(async (tx) => {
+        const count = (await tx.schedules.list(userId)).length;
         if (count >= settings.max_schedules_per_user) {
           throw new UsageError(`${userId} already has ${count} schedules, the most allowed`, {
             hint: 'delete one first ([scheduler] max_schedules_per_user sets the limit)',
           });
         }
-        if (tx.schedules.named(name, userId).length > 0) {
+        if ((await tx.schedules.named(name, userId)).length > 0) {
           throw new UsageError(`${userId} already has a schedule named "${name}"`, {
             hint: 'choose another name',
           });
@@ -162,14 +163,14 @@ export function scheduleCalls(
           anchorAt: at,
           consecutiveFailures: 0,
           disabledReason: null,
-          runToken: runTokenOf(tx, scope.actor),
+          runToken: await runTokenOf(tx, scope.actor),
           createdBy: scope.actor,
           createdAt: at,
           updatedAt: at,
         };
-        tx.schedules.insert(stored);
+        await tx.schedules.insert(stored);
         const info = scheduleInfo(stored);
-        record(scope, 'schedule_create', info, {
+        await record(tx, scope, 'schedule_create', info, {
           timing: info.timing,
           timezone: zone,
           agent: agent ?? 'default',
@@ -179,32 +180,32 @@ export function scheduleCalls(
     },
 
     unschedule(idOrName, scope) {
-      return stores.transaction((tx) => {
-        const info = scheduleInfo(find(idOrName, scope, tx.schedules));
-        tx.schedules.delete(info.id);
-        record(scope, 'schedule_delete', info);
+      return stores.transaction(async (tx) => {
+        const info = scheduleInfo(await find(idOrName, scope, tx.schedules));
+        await tx.schedules.delete(info.id);
+        await record(tx, scope, 'schedule_delete', info);
         return info;
       });
     },
 
-    list(scope = {}) {
-      return stores.schedules.list(scope.userId).map(scheduleInfo);
+    async list(scope = {}) {
+      return (await stores.schedules.list(scope.userId)).map(scheduleInfo);
     },
 
-    get(idOrName, scope = {}) {
-      return scheduleInfo(find(idOrName, scope));
+    async get(idOrName, scope = {}) {
+      return scheduleInfo(await find(idOrName, scope));
     },
 
     update(idOrName, change, scope) {
-      return stores.transaction((tx) => {
-        const current = find(idOrName, scope, tx.schedules);
+      return stores.transaction(async (tx) => {
+        const current = await find(idOrName, scope, tx.schedules);
         const next = { ...current };
         const at = now();
         if (change.name !== undefined) {
           next.name = checkName(change.name.trim());
-          const clash = tx.schedules
-            .named(next.name, current.userId)
-            .some((found) => found.id !== current.id);
+          const clash = (await tx.schedules.named(next.name, current.userId)).some(
+            (found) => found.id !== current.id,
+          );
           if (clash) throw new UsageError(`${current.userId} already has a schedule named "${next.name}"`);
         }
         if (change.prompt !== undefined) next.prompt = checkPrompt(change.prompt);
@@ -219,13 +220,13 @@ export function scheduleCalls(
         if (resumed) {
           // A resume is a person vouching for the schedule again: it runs under their token from
           // now on (none from the terminal), but never for a user left without any.
-          const without = userWithoutToken(tx, current.userId);
+          const without = await userWithoutToken(tx, current.userId);
           if (without) {
             throw new UsageError(`cannot resume ${current.id} "${current.name}": ${without}`, {
               hint: `issue one with \`oxydra token add --user ${current.userId}\`, then resume`,
             });
           }
-          next.runToken = runTokenOf(tx, scope.actor);
+          next.runToken = await runTokenOf(tx, scope.actor);
         }
         if (change.enabled !== undefined) {
           next.enabled = change.enabled;
@@ -238,7 +239,7 @@ export function scheduleCalls(
           next.nextRunAt = firstRun(timingOfStored(next), next.timezone, at);
         }
         next.updatedAt = at;
-        tx.schedules.update(next);
+        await tx.schedules.update(next);
         const info = scheduleInfo(next);
         const changed = Object.keys(change).filter(
           (key) => change[key as keyof ScheduleChange] !== undefined,
@@ -249,7 +250,7 @@ export function scheduleCalls(
               ? 'schedule_resume'
               : 'schedule_pause'
             : 'schedule_update';
-        record(scope, type, info, { changed });
+        await record(tx, scope, type, info, { changed });
         return info;
       });
     },
@@ -262,13 +263,13 @@ export function scheduleCalls(
       return calls.update(idOrName, { enabled: true }, scope);
     },
 
-    history(idOrName, scope = {}, limit = 100) {
-      const info = calls.get(idOrName, scope);
-      return stores.schedules.history(info.id, Math.max(1, Math.min(limit, 10_000))).map(scheduleRun);
+    async history(idOrName, scope = {}, limit = 100) {
+      const info = await calls.get(idOrName, scope);
+      return (await stores.schedules.history(info.id, Math.max(1, Math.min(limit, 10_000)))).map(scheduleRun);
     },
 
-    run(runId) {
-      const found = stores.schedules.getRun(runId);
+    async run(runId) {
+      const found = await stores.schedules.getRun(runId);
       return found ? scheduleRun(found) : undefined;
     },
   };

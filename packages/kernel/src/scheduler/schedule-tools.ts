@@ -58,9 +58,9 @@ function textArgs<K extends string>(
 }
 
 /** Runs a call; a refusal (a limit, a bad cron) goes back to the model as its error text. */
-function attempt(fn: () => string): ToolResult {
+async function attempt(fn: () => Promise<string>): Promise<ToolResult> {
   try {
-    return { content: fn() };
+    return { content: await fn() };
   } catch (error) {
     if (!isOxydraError(error)) throw error;
     return { content: `${error.message}${error.hint ? ` (${error.hint})` : ''}`, isError: true };
@@ -89,9 +89,9 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       // a person's decision: asked like a privileged call under approval = "ask".
       needsApproval: () => true,
       async execute(args, context) {
-        return attempt(() => {
+        return attempt(async () => {
           const agent = options.agentNameOf(context.agentId);
-          const info = calls.schedule(
+          const info = await calls.schedule(
             {
               ...textArgs(args, ['name', 'cron', 'every', 'at', 'timezone']),
               prompt: String(args.prompt),
@@ -109,7 +109,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       parameters: { type: 'object', properties: {}, additionalProperties: false },
       safety: 'read_only',
       async execute(_args, context) {
-        const list = calls.list(scopeOf(context));
+        const list = await calls.list(scopeOf(context));
         return { content: list.length === 0 ? 'no schedules' : list.map(line).join('\n') };
       },
     },
@@ -134,8 +134,8 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       needsApproval: (args) =>
         Object.keys(args).some((key) => key !== 'schedule' && !(key === 'enabled' && args.enabled === false)),
       async execute(args, context) {
-        return attempt(() => {
-          const info = calls.update(
+        return attempt(async () => {
+          const info = await calls.update(
             String(args.schedule),
             {
               ...textArgs(args, ['prompt', 'name', 'cron', 'every', 'at', 'timezone']),
@@ -158,8 +158,8 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       },
       safety: 'side_effecting',
       async execute(args, context) {
-        return attempt(() => {
-          const info = calls.unschedule(String(args.schedule), scopeOf(context));
+        return attempt(async () => {
+          const info = await calls.unschedule(String(args.schedule), scopeOf(context));
           return `deleted ${info.id} "${info.name}"`;
         });
       },

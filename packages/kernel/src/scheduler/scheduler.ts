@@ -23,7 +23,6 @@ import { resolveAgentSettings } from '../assemble/agent-settings.js';
 import type { Admission, Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
-import type { KernelDb } from '../store/kernel-db.js';
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
 import { type ClaimedRun, RunClaims, type RunOutcome } from './run-claims.js';
 import type { ScheduleCalls, ScheduleScope } from './schedule-calls.js';
@@ -34,9 +33,8 @@ const MAX_OUTPUT_CHARS = 20_000;
 const MIN_LEASE_MS = 30_000;
 
 export interface SchedulerDeps {
-  db: KernelDb;
-  /** Where schedules and run claims are kept; default: `db`'s (the kernel database). */
-  stores?: ControlStoreGroup<'sync'>;
+  /** Where schedules and run claims are kept: the kernel database's control stores, or PostgreSQL's. */
+  stores: ControlStoreGroup;
   audit: KernelAudit;
   config: AgentConfig;
   calls: ScheduleCalls;
@@ -79,7 +77,7 @@ export class Scheduler {
     const settings = deps.config.scheduler;
     const pollMs = settings.poll_interval_secs * 1000;
     this.#claims = new RunClaims(
-      deps.db,
+      deps.stores,
       this.owner,
       {
         maxConcurrent: settings.max_concurrent,
@@ -89,7 +87,6 @@ export class Scheduler {
         maxRunHistory: settings.max_run_history,
       },
       deps.audit,
-      deps.stores,
     );
   }
 
@@ -112,18 +109,20 @@ export class Scheduler {
     this.#started = true;
     this.#stopping = false;
     const poll = () => {
-      void this.tick().finally(() => {
-        if (this.#started) this.#timer = this.#deps.clock.setTimeout(poll, this.#untilNextPoll());
-      });
+      void this.tick()
+        .then(() => this.#untilNextPoll())
+        .then((wait) => {
+          if (this.#started) this.#timer = this.#deps.clock.setTimeout(poll, wait);
+        });
     };
     poll();
   }
 
-  #untilNextPoll(): number {
+  async #untilNextPoll(): Promise<number> {
     const pollMs = this.#deps.config.scheduler.poll_interval_secs * 1000;
     let due: number | undefined;
     try {
-      due = this.#claims.nextDueAt();
+      due = await this.#claims.nextDueAt();
     } catch {
       return pollMs; // the poll itself reports a database problem
     }
@@ -152,15 +151,22 @@ export class Scheduler {
       await Promise.allSettled([...this.#running.values()].map((entry) => entry.done));
   }
 
+  /** The tick in progress: two ticks of one process never interleave (the store's transaction keeps other processes out). */
+  #ticking: Promise<unknown> = Promise.resolve();
+
   /** One poll: renew leases, record runs other processes left behind, start what is due. */
-  async tick(): Promise<ClaimedRun[]> {
-    // Synchronous on purpose: two ticks of one process can never interleave (the database
-    // transaction keeps other processes out).
+  tick(): Promise<ClaimedRun[]> {
+    const next = this.#ticking.then(() => this.#tickNow());
+    this.#ticking = next;
+    return next;
+  }
+
+  async #tickNow(): Promise<ClaimedRun[]> {
     try {
       const now = this.#deps.clock.now();
-      this.#claims.renew(now);
-      const { claimed, interrupted, paused } = this.#claims.claimDue(now);
-      for (const run of interrupted) this.#audit(run, { status: run.status });
+      await this.#claims.renew(now);
+      const { claimed, interrupted, paused } = await this.#claims.claimDue(now);
+      for (const run of interrupted) await this.#audit(run, { status: run.status });
       for (const schedule of paused)
         this.#deps.warn(`scheduler: ${schedule.id} "${schedule.name}" ${schedule.disabledReason}`);
       for (const claim of claimed) this.#launch(claim);
@@ -172,12 +178,12 @@ export class Scheduler {
   }
 
   /** Runs a schedule now, outside its timing; its result is recorded like any run. */
-  runNow(
+  async runNow(
     idOrName: string,
     scope: ScheduleScope,
-  ): { run: ScheduleRun; done: Promise<ScheduleRun | undefined> } {
-    const schedule = this.#deps.calls.get(idOrName, scope);
-    const claim = this.#claims.claimManual(schedule.id, this.#deps.clock.now());
+  ): Promise<{ run: ScheduleRun; done: Promise<ScheduleRun | undefined> }> {
+    const schedule = await this.#deps.calls.get(idOrName, scope);
+    const claim = await this.#claims.claimManual(schedule.id, this.#deps.clock.now());
     if (claim && 'paused' in claim) {
       throw new UsageError(`${schedule.id} "${schedule.name}" is ${claim.paused.disabledReason}`);
     }
@@ -188,7 +194,7 @@ export class Scheduler {
         { hint: 'try again when one ends ([scheduler] max_concurrent sets the limit)' },
       );
     }
-    this.#deps.audit.record(
+    await this.#deps.audit.record(
       scope.actor,
       'schedule_run_now',
       { id: schedule.id, run: claim.run.id },
@@ -242,15 +248,15 @@ export class Scheduler {
     } finally {
       release?.();
     }
-    let finished: ReturnType<RunClaims['finish']>;
+    let finished: Awaited<ReturnType<RunClaims['finish']>>;
     try {
-      finished = this.#claims.finish(claim.run.id, outcome, this.#deps.clock.now());
+      finished = await this.#claims.finish(claim.run.id, outcome, this.#deps.clock.now());
     } catch (error) {
       this.#deps.warn(`scheduler: could not record run ${claim.run.id}: ${(error as Error).message}`);
       return undefined;
     }
     const run = finished?.run ?? { ...claim.run, ...outcome };
-    this.#audit(run, {
+    await this.#audit(run, {
       status: run.status,
       ...(run.costUsd !== undefined ? { cost_usd: run.costUsd } : {}),
       ...(finished?.disabled ? { disabled: true } : {}),
@@ -336,12 +342,17 @@ export class Scheduler {
     }
   }
 
-  #audit(run: ScheduleRun, data: Record<string, unknown>): void {
-    this.#deps.audit.record(
-      'scheduler',
-      'schedule_run',
-      { id: run.scheduleId, run: run.id, user: run.userId, trigger: run.trigger, ...data },
-      `schedule:${run.scheduleId}`,
-    );
+  async #audit(run: ScheduleRun, data: Record<string, unknown>): Promise<void> {
+    // A record of what happened: a store that refuses it is warned of, the run is not lost.
+    await this.#deps.audit
+      .record(
+        'scheduler',
+        'schedule_run',
+        { id: run.scheduleId, run: run.id, user: run.userId, trigger: run.trigger, ...data },
+        `schedule:${run.scheduleId}`,
+      )
+      .catch((error: unknown) =>
+        this.#deps.warn(`scheduler: could not audit run ${run.id}: ${(error as Error).message}`),
+      );
   }
 }

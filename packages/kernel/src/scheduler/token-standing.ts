@@ -14,15 +14,15 @@ import type { KernelAudit } from '../services/audit/audit-log.js';
 import { scheduleInfo } from './schedule-rows.js';
 import type { ScheduleInfo } from './types.js';
 
-type Stores = ControlStores<'sync'>;
+type Stores = ControlStores;
 type Standing = Pick<StoredSchedule, 'id' | 'userId' | 'runToken'>;
 
 const when = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 const resume = (id: string) => `resume with \`oxydra schedule resume ${id}\``;
 
 /** Why the user has no standing: undefined when they hold an active token or never held one. */
-export function userWithoutToken({ tokens }: Stores, user: string): string | undefined {
-  const { total, usable, lastRevokedAt } = tokens.standing(user);
+export async function userWithoutToken({ tokens }: Stores, user: string): Promise<string | undefined> {
+  const { total, usable, lastRevokedAt } = await tokens.standing(user);
   if (total === 0 || usable > 0) return undefined;
   return lastRevokedAt !== null
     ? `the user's last token was revoked on ${when(lastRevokedAt)}`
@@ -30,33 +30,34 @@ export function userWithoutToken({ tokens }: Stores, user: string): string | und
 }
 
 /** Why `schedule` may not run now (the pause reason), or undefined when it may. */
-export function standingProblem(stores: Stores, schedule: Standing): string | undefined {
-  const user = userWithoutToken(stores, schedule.userId);
+export async function standingProblem(stores: Stores, schedule: Standing): Promise<string | undefined> {
+  const user = await userWithoutToken(stores, schedule.userId);
   if (user) return `paused: ${user}; ${resume(schedule.id)} after issuing a token`;
   if (schedule.runToken === null) return undefined;
-  const revokedAt = stores.tokens.get(schedule.runToken)?.revokedAt;
+  const revokedAt = (await stores.tokens.get(schedule.runToken))?.revokedAt;
   if (revokedAt == null) return undefined;
   return `paused: the token it runs under (${schedule.runToken}) was revoked on ${when(revokedAt)}; ${resume(schedule.id)}`;
 }
 
 /** The stored token an actor ("token:<id>") names, else null (the terminal, an agent, the owner's token). */
-export function runTokenOf({ tokens }: Stores, actor: string): string | null {
+export async function runTokenOf({ tokens }: Stores, actor: string): Promise<string | null> {
   if (!actor.startsWith('token:')) return null;
   const id = actor.slice('token:'.length);
-  return tokens.get(id) ? id : null;
+  return (await tokens.get(id)) ? id : null;
 }
 
 /** Pauses a schedule with the reason (audited as the scheduler's); call inside a group transaction. */
-export function pauseForStanding(
-  { schedules }: Stores,
+export async function pauseForStanding(
+  stores: Stores,
   audit: KernelAudit | undefined,
   schedule: StoredSchedule,
   reason: string,
   now: number,
-): ScheduleInfo {
+): Promise<ScheduleInfo> {
   const paused = { ...schedule, enabled: false, disabledReason: reason, updatedAt: now };
-  schedules.update(paused);
-  audit?.record(
+  await stores.schedules.update(paused);
+  await audit?.recordIn(
+    stores,
     'scheduler',
     'schedule_pause',
     { id: schedule.id, user: schedule.userId, name: schedule.name, reason },
@@ -69,17 +70,17 @@ export function pauseForStanding(
  * Pauses the running schedules a revoked token leaves without standing: its user's, and those
  * running under it. Call inside the revocation's group transaction.
  */
-export function pauseAfterRevoke(
+export async function pauseAfterRevoke(
   stores: Stores,
   audit: KernelAudit,
   tokenId: string,
   now: number,
-): ScheduleInfo[] {
-  const owner = stores.tokens.get(tokenId)?.userId ?? null;
+): Promise<ScheduleInfo[]> {
+  const owner = (await stores.tokens.get(tokenId))?.userId ?? null;
   const paused: ScheduleInfo[] = [];
-  for (const schedule of stores.schedules.enabledFor(owner, tokenId)) {
-    const reason = standingProblem(stores, schedule);
-    if (reason) paused.push(pauseForStanding(stores, audit, schedule, reason, now));
+  for (const schedule of await stores.schedules.enabledFor(owner, tokenId)) {
+    const reason = await standingProblem(stores, schedule);
+    if (reason) paused.push(await pauseForStanding(stores, audit, schedule, reason, now));
   }
   return paused;
 }

@@ -83,11 +83,11 @@ export class AdminApprovalFeed {
    * Compares the queue with what listeners were told: a request that left it (expired, or
    * decided elsewhere) and one that joined it (asked elsewhere) are announced.
    */
-  sync(): void {
+  async sync(): Promise<void> {
     if (this.#listeners.size === 0) return;
     let queue: AdminApproval[];
     try {
-      queue = this.#calls.list();
+      queue = await this.#calls.list();
     } catch {
       return; // the kernel is closing; the stream ends with it
     }
@@ -97,7 +97,7 @@ export class AdminApprovalFeed {
       this.#pending.delete(id);
       let now: AdminApproval | undefined;
       try {
-        now = this.#calls.get(id);
+        now = await this.#calls.get(id);
       } catch {}
       // Still pending in the table but no longer listed: its time ran out.
       const gone = now ?? known;
@@ -113,10 +113,14 @@ export class AdminApprovalFeed {
   }
 
   #start(): void {
-    try {
-      for (const approval of this.#calls.list()) this.#pending.set(approval.id, approval);
-    } catch {}
-    this.#syncTimer = setInterval(() => this.sync(), this.#syncMs);
+    void this.#calls.list().then(
+      (queue) => {
+        for (const approval of queue)
+          if (!this.#pending.has(approval.id)) this.#pending.set(approval.id, approval);
+      },
+      () => {},
+    );
+    this.#syncTimer = setInterval(() => void this.sync(), this.#syncMs);
     this.#syncTimer.unref?.();
     this.#scheduleExpiry();
   }
@@ -142,7 +146,7 @@ export class AdminApprovalFeed {
     // None pending; or one listed past its time (another clock): the periodic check has it.
     if (!Number.isFinite(earliest) || earliest + EXPIRY_MARGIN_MS < this.#now()) return;
     const delay = Math.min(MAX_DELAY_MS, Math.max(0, earliest - this.#now()) + EXPIRY_MARGIN_MS);
-    this.#expiryTimer = setTimeout(() => this.sync(), delay);
+    this.#expiryTimer = setTimeout(() => void this.sync(), delay);
     this.#expiryTimer.unref?.();
   }
 

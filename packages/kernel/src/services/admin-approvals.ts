@@ -12,12 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ApprovalStore, type ControlStoreGroup, type StoredApproval, UsageError } from '@oxydra/types';
-import type { KernelDb } from '../store/kernel-db.js';
-import { libsqlControlStores } from '../store/libsql/control.js';
 import type { KernelAudit } from './audit/audit-log.js';
-import type { BudgetCalls, BudgetTarget } from './budgets/budget-calls.js';
+import type { BudgetTarget, HeldBudgetCalls } from './budgets/budget-calls.js';
 import type { CapKey } from './budgets/caps.js';
-import type { Role, TokenCalls } from './tokens.js';
+import type { HeldTokenCalls, Role } from './tokens.js';
 
 export type AdminOperation =
   | { op: 'budget_set'; target: BudgetTarget; key: CapKey; value: number | null }
@@ -41,15 +39,15 @@ export interface AdminApproval {
 
 export interface ApprovalCalls {
   /** Queues an operation for a second person; audited. */
-  request(operation: AdminOperation, actor: string): AdminApproval;
+  request(operation: AdminOperation, actor: string): Promise<AdminApproval>;
   /** Pending requests (all, newest first, with `all`). */
-  list(options?: { all?: boolean }): AdminApproval[];
-  get(id: string): AdminApproval | undefined;
+  list(options?: { all?: boolean }): Promise<AdminApproval[]>;
+  get(id: string): Promise<AdminApproval | undefined>;
   /** Carries the operation out; refused for the one who asked, or when it is no longer pending. */
-  approve(id: string, actor: string): AdminApproval;
-  reject(id: string, actor: string, reason?: string): AdminApproval;
+  approve(id: string, actor: string): Promise<AdminApproval>;
+  reject(id: string, actor: string, reason?: string): Promise<AdminApproval>;
   /** Whether a cap change must wait: it raises the cap in force (a default counts) or lifts it. */
-  capChangeNeedsApproval(target: BudgetTarget, key: CapKey, value: number | null): boolean;
+  capChangeNeedsApproval(target: BudgetTarget, key: CapKey, value: number | null): Promise<boolean>;
 }
 
 /** How long a request waits before it expires. */
@@ -68,28 +66,31 @@ const describeOperation = (operation: AdminOperation): string => {
 export { describeOperation as describeAdminOperation };
 
 /**
- * The approvals service over the control stores (default: the kernel database's). Approving
+ * The approvals service over the control stores (the kernel database's, or PostgreSQL's). Approving
  * carries the operation out, marks the request approved and records both in one transaction of
  * the group, so a failure anywhere leaves the request pending and nothing applied.
  */
 export function approvalCalls(
-  db: KernelDb,
   audit: KernelAudit,
-  budgets: BudgetCalls,
-  tokens: TokenCalls,
-  now: () => number = Date.now,
-  stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
+  budgets: HeldBudgetCalls,
+  tokens: HeldTokenCalls,
+  now: () => number,
+  stores: ControlStoreGroup,
 ): ApprovalCalls {
   const approvalOf = ({ op, params, status, ...rest }: StoredApproval): AdminApproval => {
     const expired = status === 'pending' && Date.parse(rest.expiresAt) <= now();
     return { ...rest, operation: { op, ...params } as AdminOperation, status: expired ? 'expired' : status };
   };
-  const get = (id: string, approvals: ApprovalStore<'sync'> = stores.approvals) => {
-    const found = approvals.get(id);
+  const get = async (id: string, approvals: ApprovalStore = stores.approvals) => {
+    const found = await approvals.get(id);
     return found ? approvalOf(found) : undefined;
   };
-  const pendingOrThrow = (approvals: ApprovalStore<'sync'>, id: string, actor: string): AdminApproval => {
-    const found = get(id, approvals);
+  const pendingOrThrow = async (
+    approvals: ApprovalStore,
+    id: string,
+    actor: string,
+  ): Promise<AdminApproval> => {
+    const found = await get(id, approvals);
     if (!found) {
       throw new UsageError(`no approval request ${id}`, { hint: 'list them with `oxydra approvals list`' });
     }
@@ -106,8 +107,8 @@ export function approvalCalls(
     }
     return found;
   };
-  const decide = (
-    approvals: ApprovalStore<'sync'>,
+  const decide = async (
+    approvals: ApprovalStore,
     id: string,
     status: 'approved' | 'rejected',
     actor: string,
@@ -116,12 +117,12 @@ export function approvalCalls(
     const decidedAt = new Date(now()).toISOString();
     // Another process may have decided between our read and this write (a shared database).
     if (
-      !approvals.decide(id, {
+      !(await approvals.decide(id, {
         status,
         decidedBy: actor,
         decidedAt,
         ...(reason !== undefined ? { reason } : {}),
-      })
+      }))
     ) {
       throw new UsageError(`approval request ${id} was decided meanwhile`, {
         hint: 'nothing left to decide',
@@ -134,8 +135,8 @@ export function approvalCalls(
       const id = `ap-${randomBytes(5).toString('hex')}`;
       const at = now();
       const { op, ...params } = operation;
-      return stores.transaction(({ approvals }) => {
-        approvals.insert({
+      return stores.transaction(async (tx) => {
+        await tx.approvals.insert({
           id,
           op,
           params,
@@ -143,56 +144,58 @@ export function approvalCalls(
           requestedAt: new Date(at).toISOString(),
           expiresAt: new Date(at + APPROVAL_TTL_MS).toISOString(),
         });
-        audit.record(actor, 'admin_approval_request', { id, ...operation }, `approval:${id}`);
-        return get(id, approvals)!;
+        await audit.recordIn(tx, actor, 'admin_approval_request', { id, ...operation }, `approval:${id}`);
+        return (await get(id, tx.approvals))!;
       });
     },
-    list(options = {}) {
+    async list(options = {}) {
       const found = options.all
-        ? stores.approvals.listAll()
-        : stores.approvals.listPending(new Date(now()).toISOString());
+        ? await stores.approvals.listAll()
+        : await stores.approvals.listPending(new Date(now()).toISOString());
       return found.map(approvalOf);
     },
     get: (id) => get(id),
     approve(id, actor) {
-      return stores.transaction((tx) => {
-        const found = pendingOrThrow(tx.approvals, id, actor);
+      return stores.transaction(async (tx) => {
+        const found = await pendingOrThrow(tx.approvals, id, actor);
         // The operation, its own audit entry and the decision commit together.
         const { operation } = found;
         if (operation.op === 'budget_set') {
-          budgets.set(operation.target, operation.key, operation.value ?? undefined, actor);
-        } else if (!tx.tokens.activate(operation.token)) {
+          await budgets.setIn(tx, operation.target, operation.key, operation.value ?? undefined, actor);
+        } else if (!(await tx.tokens.activate(operation.token))) {
           throw new UsageError(`token ${operation.token} was revoked meanwhile`);
         }
-        decide(tx.approvals, id, 'approved', actor, undefined);
-        audit.record(
+        await decide(tx.approvals, id, 'approved', actor, undefined);
+        await audit.recordIn(
+          tx,
           actor,
           'admin_approval_grant',
           { id, requested_by: found.requestedBy },
           `approval:${id}`,
         );
-        return get(id, tx.approvals)!;
+        return (await get(id, tx.approvals))!;
       });
     },
     reject(id, actor, reason) {
-      return stores.transaction((tx) => {
-        const found = pendingOrThrow(tx.approvals, id, actor);
+      return stores.transaction(async (tx) => {
+        const found = await pendingOrThrow(tx.approvals, id, actor);
         // Through the tokens service: the revocation is audited and pauses what it leaves without standing.
-        if (found.operation.op === 'token_activate') tokens.revoke(found.operation.token, actor);
-        decide(tx.approvals, id, 'rejected', actor, reason);
-        audit.record(
+        if (found.operation.op === 'token_activate') await tokens.revokeIn(tx, found.operation.token, actor);
+        await decide(tx.approvals, id, 'rejected', actor, reason);
+        await audit.recordIn(
+          tx,
           actor,
           'admin_approval_reject',
           { id, requested_by: found.requestedBy, ...(reason ? { reason } : {}) },
           `approval:${id}`,
         );
-        return get(id, tx.approvals)!;
+        return (await get(id, tx.approvals))!;
       });
     },
-    capChangeNeedsApproval(target, key, value) {
+    async capChangeNeedsApproval(target, key, value) {
       // Measured on the cap in force (caps.ts): a [budgets] default is a cap like any other,
       // so lifting a user above it, or removing the cap that kept them under it, is a raise.
-      return budgets.preview(target, key, value ?? undefined).raises;
+      return (await budgets.preview(target, key, value ?? undefined)).raises;
     },
   };
 }

@@ -28,13 +28,18 @@ export interface AdminPolicy {
   /** The queue's live feed (GET /api/v1/events). */
   readonly feed: AdminApprovalFeed;
   /** Sets or removes a cap: raising the cap in force, or removing it, waits; lowering applies. */
-  changeCap(target: BudgetTarget, key: CapKey, value: number | null, actor: string): CapChangeOutcome;
+  changeCap(
+    target: BudgetTarget,
+    key: CapKey,
+    value: number | null,
+    actor: string,
+  ): Promise<CapChangeOutcome>;
   /** Makes a token asked for remotely: an admin one is returned at once but works only once approved. */
-  makeToken(user: string, role: Role, label: string, actor: string): MadeToken;
+  makeToken(user: string, role: Role, label: string, actor: string): Promise<MadeToken>;
   /** Carries a waiting operation out; refused for the one who asked, or one no longer pending. */
-  approve(id: string, actor: string): AdminApproval;
+  approve(id: string, actor: string): Promise<AdminApproval>;
   /** Refuses a waiting operation (a token it would have activated is revoked). */
-  reject(id: string, actor: string, reason?: string): AdminApproval;
+  reject(id: string, actor: string, reason?: string): Promise<AdminApproval>;
 }
 
 export function adminPolicy(queue: ApprovalCalls, budgets: BudgetCalls, tokens: TokenCalls): AdminPolicy {
@@ -45,23 +50,23 @@ export function adminPolicy(queue: ApprovalCalls, budgets: BudgetCalls, tokens: 
   };
   return {
     feed,
-    changeCap(target, key, value, actor) {
-      if (queue.capChangeNeedsApproval(target, key, value)) {
+    async changeCap(target, key, value, actor) {
+      if (await queue.capChangeNeedsApproval(target, key, value)) {
         return {
           status: 'pending_approval',
-          approval: told(queue.request({ op: 'budget_set', target, key, value }, actor)),
+          approval: told(await queue.request({ op: 'budget_set', target, key, value }, actor)),
         };
       }
-      budgets.set(target, key, value ?? undefined, actor);
+      await budgets.set(target, key, value ?? undefined, actor);
       return { status: 'applied' };
     },
-    makeToken(user, role, label, actor) {
-      if (role !== 'admin') return { ...tokens.add(user, role, label, actor), status: 'active' };
-      const made = tokens.add(user, role, label, actor, { pending: true });
-      const approval = told(queue.request({ op: 'token_activate', token: made.id, user, role }, actor));
+    async makeToken(user, role, label, actor) {
+      if (role !== 'admin') return { ...(await tokens.add(user, role, label, actor)), status: 'active' };
+      const made = await tokens.add(user, role, label, actor, { pending: true });
+      const approval = told(await queue.request({ op: 'token_activate', token: made.id, user, role }, actor));
       return { ...made, status: 'pending_approval', approval };
     },
-    approve: (id, actor) => told(queue.approve(id, actor)),
-    reject: (id, actor, reason) => told(queue.reject(id, actor, reason)),
+    approve: async (id, actor) => told(await queue.approve(id, actor)),
+    reject: async (id, actor, reason) => told(await queue.reject(id, actor, reason)),
   };
 }

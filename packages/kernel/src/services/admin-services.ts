@@ -1,12 +1,10 @@
 /**
- * The workspace's admin services over kernel.db — spending caps, gateway tokens and the queue
- * of admin operations waiting for approval — built once here for both the kernel and the
- * agent-less CLI commands (workspace-services.ts), which open the same database.
+ * The workspace's admin services over the control stores — spending caps, gateway tokens and the
+ * queue of admin operations waiting for approval — built once here for both the kernel and the
+ * agent-less CLI commands (open-services.ts), which open the same stores.
  */
 import type { AgentConfig, ControlStoreGroup } from '@oxydra/types';
 import { pauseAfterRevoke } from '../scheduler/token-standing.js';
-import type { KernelDb } from '../store/kernel-db.js';
-import { libsqlControlStores } from '../store/libsql/control.js';
 import { type ApprovalCalls, approvalCalls } from './admin-approvals.js';
 import type { KernelAudit } from './audit/audit-log.js';
 import { type BudgetCalls, budgetCalls } from './budgets/budget-calls.js';
@@ -22,26 +20,16 @@ export interface AdminServices {
 
 export function adminServices(
   config: AgentConfig,
-  db: KernelDb,
   ledger: SpendingLedger,
   audit: KernelAudit,
-  /** Where tokens and approvals are kept; default: the kernel database's. */
-  stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
+  /** Where tokens and approvals are kept: the kernel database's, or a host's (PostgreSQL's). */
+  stores: ControlStoreGroup,
 ): AdminServices {
-  const stored = tokenCalls(db, audit, stores);
-  const tokens: TokenCalls = {
-    ...stored,
-    // A revoked token pauses, in the same transaction, the schedules it leaves without standing.
-    revoke: (id, actor) =>
-      stores.transaction((tx) => {
-        const revoked = stored.revoke(id, actor);
-        if (revoked) pauseAfterRevoke(tx, audit, id, Date.now());
-        return revoked;
-      }),
-  };
-  const tokenUsers = () => [
-    ...new Set(stored.list().flatMap((token) => (token.revokedAt === null ? [token.user] : []))),
+  // A revoked token pauses, in the same transaction, the schedules it leaves without standing.
+  const tokens = tokenCalls(audit, stores, (tx, id) => pauseAfterRevoke(tx, audit, id, Date.now()));
+  const tokenUsers = async () => [
+    ...new Set((await tokens.list()).flatMap((token) => (token.revokedAt === null ? [token.user] : []))),
   ];
-  const budgets = budgetCalls(config, db, ledger, audit, tokenUsers);
-  return { budgets, tokens, adminApprovals: approvalCalls(db, audit, budgets, tokens, Date.now, stores) };
+  const budgets = budgetCalls(config, ledger, audit, stores, tokenUsers);
+  return { budgets, tokens, adminApprovals: approvalCalls(audit, budgets, tokens, Date.now, stores) };
 }

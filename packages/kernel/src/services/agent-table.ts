@@ -212,11 +212,11 @@ export class AgentTable implements KernelServices {
   }
 
   spendingCaps(record: AgentRecord): SpendingCaps {
-    const { config, db, spending } = this.base;
+    const { config, spending } = this.base;
     const who = { userId: record.info.userId, agent: record.assembly.name };
     return {
       ledger: spending,
-      caps: () => capsFor(config, db, who),
+      caps: () => capsFor(config, spending.store, who),
       scopes: [userScope(who.userId), agentScope(who.agent)],
       // A model declared free (a local server) costs nothing: reserving for it would only make
       // a small cap refuse calls that spend $0.

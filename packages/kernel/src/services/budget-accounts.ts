@@ -7,7 +7,7 @@
 import type { BudgetLedger } from '@oxydra/runtime';
 import { addUsage, BudgetExceeded, type Usage } from '@oxydra/types';
 import type { Cap } from './budgets/caps.js';
-import type { Reservation, SpendingLedger } from './budgets/spending.js';
+import type { AlsoRecord, Reservation, SpendingLedger } from './budgets/spending.js';
 import type { UsageKind, UsageLog, UsageSource } from './usage/usage-log.js';
 
 /**
@@ -16,7 +16,7 @@ import type { UsageKind, UsageLog, UsageSource } from './usage/usage-log.js';
  */
 export interface SpendingCaps {
   ledger: SpendingLedger;
-  caps: () => Cap[];
+  caps: () => Promise<Cap[]>;
   /** The scopes a call is charged to: its user's and its agent's. */
   scopes: string[];
   /** Reserved when the call's price cannot be estimated. */
@@ -71,13 +71,14 @@ export class BudgetAccount implements BudgetLedger {
     readonly meter?: UsageMeter,
   ) {}
 
-  countCall(): void {
+  async countCall(): Promise<void> {
     if (this.spending) {
       // A call that failed without usage left its reservation: it cost nothing we know of.
       this.releaseReservation();
       const { ledger, caps, scopes, minimumUsd } = this.spending;
-      this.#reservation = ledger.reserve(caps(), scopes, Math.max(this.#estimateUsd, minimumUsd));
+      const amount = Math.max(this.#estimateUsd, minimumUsd);
       this.#estimateUsd = 0;
+      this.#reservation = await ledger.reserve(await caps(), scopes, amount);
     }
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) account.turns += 1;
   }
@@ -92,30 +93,39 @@ export class BudgetAccount implements BudgetLedger {
     const entry = this.#entry('model', usage);
     if (this.spending) {
       const { ledger, scopes } = this.spending;
-      const reservation = this.#reservation ?? ledger.reserve([], scopes, 0);
+      const reservation = this.#reservation ?? ledger.charged(scopes);
       this.#reservation = undefined;
       ledger.settle(
         reservation,
         { usd: usage.costUsd, tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) },
         entry,
       );
-    } else entry?.();
+    } else this.#logAlone(usage);
     this.#addUp(usage);
   }
 
+  /** Without a ledger the row goes in on its own (the usage log batches it). */
+  #logAlone(usage: Usage, kind: UsageKind = 'model', answeredBy: Partial<SideAnswer> = {}): void {
+    if (this.meter) this.meter.log.record(kind, this.#source(answeredBy), usage);
+  }
+
   /** The usage log row of one call, written in the ledger's settling transaction. */
-  #entry(kind: UsageKind, usage: Usage, answeredBy: Partial<SideAnswer> = {}): (() => void) | undefined {
+  #entry(kind: UsageKind, usage: Usage, answeredBy: Partial<SideAnswer> = {}): AlsoRecord | undefined {
     const meter = this.meter;
     if (!meter) return undefined;
-    const source =
-      answeredBy.provider !== undefined || answeredBy.model !== undefined
-        ? {
-            ...meter.source,
-            ...(answeredBy.provider !== undefined ? { provider: answeredBy.provider } : {}),
-            ...(answeredBy.model !== undefined ? { model: answeredBy.model } : {}),
-          }
-        : meter.source;
-    return () => meter.log.record(kind, source, usage);
+    const source = this.#source(answeredBy);
+    return (stores) => meter.log.recordIn(stores, kind, source, usage);
+  }
+
+  #source(answeredBy: Partial<SideAnswer>): UsageSource {
+    const source = this.meter!.source;
+    return answeredBy.provider !== undefined || answeredBy.model !== undefined
+      ? {
+          ...source,
+          ...(answeredBy.provider !== undefined ? { provider: answeredBy.provider } : {}),
+          ...(answeredBy.model !== undefined ? { model: answeredBy.model } : {}),
+        }
+      : source;
   }
 
   #addUp(usage: Usage): void {
@@ -138,7 +148,7 @@ export class BudgetAccount implements BudgetLedger {
     let reservation: Reservation | undefined;
     if (this.spending) {
       const { ledger, caps, scopes, minimumUsd } = this.spending;
-      reservation = ledger.reserve(caps(), scopes, minimumUsd);
+      reservation = await ledger.reserve(await caps(), scopes, minimumUsd);
     }
     let answer: SideAnswer;
     try {
@@ -148,14 +158,13 @@ export class BudgetAccount implements BudgetLedger {
       throw error;
     }
     const { usage } = answer;
-    const entry = this.#entry(kind, usage, answer);
     if (reservation) {
       this.spending!.ledger.settle(
         reservation,
         { usd: usage.costUsd, tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) },
-        entry,
+        this.#entry(kind, usage, answer),
       );
-    } else entry?.();
+    } else this.#logAlone(usage, kind, answer);
     this.#addUp(usage);
     return answer.text;
   }

@@ -30,7 +30,7 @@ export async function openHeldTools(deps: HeldToolsDeps): Promise<HeldTools> {
       env,
       accountOf: (agentId: string | undefined) => recordOf(agentId)?.account,
       audit: (actor: string, type: string, data: Record<string, unknown>, resource: string) =>
-        audit.record(actor, type, data, resource),
+        audit.recordLater(actor, type, data, resource),
     };
     makers.push(() => [a2aDelegateTool(options)]);
   }

@@ -66,7 +66,7 @@ function adminGroup(context: ServiceContext): Promise<AdminServices> {
   let group = adminGroups.get(context);
   if (!group) {
     group = import('./admin-services.js').then(({ adminServices }) =>
-      adminServices(context.config, context.db, context.spending, context.audit, context.stores?.control),
+      adminServices(context.config, context.spending, context.audit, context.control),
     );
     adminGroups.set(context, group);
   }
@@ -91,14 +91,14 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
     return adminPolicy(await service('adminApprovals'), await service('budgets'), await service('tokens'));
   },
   costs: async (context) =>
-    (await import('./usage/cost-report.js')).costCalls(context.db, context.flushUsage),
+    (await import('./usage/cost-report.js')).costCalls(context.control.usage, context.flushUsage),
   checkpoints: async (context) => context.checkpoints(),
   schedules: async (context) => {
     const { scheduleCalls } = await import('../scheduler/schedule-calls.js');
     const clock = context.clock;
-    return scheduleCalls(context.db, context.audit, {
+    return scheduleCalls(context.audit, {
       config: context.config,
-      ...(context.stores?.control ? { stores: context.stores.control } : {}),
+      stores: context.control,
       ...(clock ? { now: () => clock.now() } : {}),
     });
   },
@@ -110,7 +110,7 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       service('schedules'),
     ]);
     const engine = new Scheduler({
-      db: context.db,
+      stores: context.control,
       audit: context.audit,
       config: context.config,
       calls,
@@ -119,7 +119,6 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       checkBudget: agents.checkBudget,
       warn: context.warn,
       admission: agents.admission,
-      ...(context.stores?.control ? { stores: context.stores.control } : {}),
     });
     context.atClose(() => engine.stop());
     return kernelScheduler(calls, engine);

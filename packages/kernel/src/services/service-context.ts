@@ -5,7 +5,7 @@
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { Clock } from '@oxydra/runtime';
-import type { AgentConfig } from '@oxydra/types';
+import type { AgentConfig, ControlStoreGroup } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { KernelDb } from '../store/kernel-db.js';
@@ -20,6 +20,8 @@ export interface ServiceContext {
   workspace: string;
   config: AgentConfig;
   db: KernelDb;
+  /** The control stores every admin service uses: `stores.control`, else the kernel database's. */
+  control: ControlStoreGroup;
   audit: KernelAudit;
   spending: SpendingLedger;
   warn: (message: string) => void;
@@ -28,7 +30,7 @@ export interface ServiceContext {
   /** The workspace's checkpoints, undefined when [checkpoints] is off. */
   checkpoints: () => Promise<CheckpointCalls | undefined>;
   /** Writes pending usage rows before a cost report reads them. */
-  flushUsage?: () => void;
+  flushUsage?: () => Promise<void>;
   clock?: Clock;
   memory?: WorkspaceMemory;
   stores?: Partial<KernelStores>;

@@ -5,9 +5,7 @@
  * only their SHA-256 is stored, and a lookup is by digest (nothing to compare in JS time).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type ControlStoreGroup, type TokenRole, UsageError } from '@oxydra/types';
-import type { KernelDb } from '../store/kernel-db.js';
-import { libsqlControlStores } from '../store/libsql/control.js';
+import { type ControlStoreGroup, type ControlStores, type TokenRole, UsageError } from '@oxydra/types';
 import type { KernelAudit } from './audit/audit-log.js';
 
 export const ROLES = ['user', 'operator', 'admin'] as const satisfies readonly TokenRole[];
@@ -43,12 +41,12 @@ export interface TokenCalls {
     label: string,
     actor: string,
     options?: { pending?: boolean },
-  ): { id: string; token: string };
+  ): Promise<{ id: string; token: string }>;
   /** Makes a pending token usable (its approval was granted); false if it is gone or revoked. */
-  activate(id: string): boolean;
-  list(): TokenInfo[];
-  revoke(id: string, actor: string): boolean;
-  authenticate(token: string): Principal | undefined;
+  activate(id: string): Promise<boolean>;
+  list(): Promise<TokenInfo[]>;
+  revoke(id: string, actor: string): Promise<boolean>;
+  authenticate(token: string): Promise<Principal | undefined>;
 }
 
 const USER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -56,18 +54,33 @@ const TOKEN_PREFIX = 'oxt_';
 
 const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/** The tokens service as the approvals queue uses it: a revocation inside its transaction. */
+export interface HeldTokenCalls extends TokenCalls {
+  /** `revoke` inside the caller's transaction of the group (`tx`). */
+  revokeIn(tx: ControlStores, id: string, actor: string): Promise<boolean>;
+}
+
 /**
- * The tokens service over the control stores (default: the kernel database's). A change and its
- * audit entry commit in one transaction of the group (the libSQL group's transaction is the
- * database's, which the audit chain writes to).
+ * The tokens service over the control stores (the kernel database's, or PostgreSQL's). A change
+ * and its audit entry commit in one transaction of the group (the entry is appended through the
+ * transaction's audit store).
  */
 export function tokenCalls(
-  db: KernelDb,
   audit: KernelAudit,
-  stores: ControlStoreGroup<'sync'> = libsqlControlStores(db),
-): TokenCalls {
+  stores: ControlStoreGroup,
+  /** Runs in a revocation's transaction (the schedules it leaves without standing pause). */
+  afterRevoke: (tx: ControlStores, id: string) => Promise<unknown> = async () => {},
+): HeldTokenCalls {
+  const revokeIn = async (tx: ControlStores, id: string, actor: string) => {
+    const revoked = await tx.tokens.revoke(id, new Date().toISOString());
+    if (revoked) {
+      await audit.recordIn(tx, actor, 'token_revoke', { id }, `token:${id}`);
+      await afterRevoke(tx, id);
+    }
+    return revoked;
+  };
   return {
-    add(user, role, label, actor, options = {}) {
+    async add(user, role, label, actor, options = {}) {
       if (!USER_ID.test(user)) {
         throw new UsageError(`user "${user.slice(0, 80)}": use 1-64 letters, digits, ".", "_", ":" or "-"`);
       }
@@ -77,10 +90,19 @@ export function tokenCalls(
       const id = randomBytes(6).toString('hex');
       const token = `${TOKEN_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
       const pending = options.pending === true;
-      stores.transaction(({ tokens }) => {
+      await stores.transaction(async (tx) => {
         const createdAt = new Date().toISOString();
-        tokens.insert({ id, digest: digestOf(token), userId: user, role, label, createdAt, pending });
-        audit.record(
+        await tx.tokens.insert({
+          id,
+          digest: digestOf(token),
+          userId: user,
+          role,
+          label,
+          createdAt,
+          pending,
+        });
+        await audit.recordIn(
+          tx,
           actor,
           'token_add',
           { id, user, role, label, ...(pending ? { pending } : {}) },
@@ -89,30 +111,27 @@ export function tokenCalls(
       });
       return { id, token };
     },
-    list() {
-      return stores.tokens.list().map(({ id, userId, role, label, createdAt, revokedAt, pending }) => ({
-        id,
-        user: userId,
-        role,
-        label,
-        createdAt,
-        revokedAt,
-        pending,
-      }));
+    async list() {
+      return (await stores.tokens.list()).map(
+        ({ id, userId, role, label, createdAt, revokedAt, pending }) => ({
+          id,
+          user: userId,
+          role,
+          label,
+          createdAt,
+          revokedAt,
+          pending,
+        }),
+      );
     },
     activate(id) {
       return stores.tokens.activate(id);
     },
-    revoke(id, actor) {
-      return stores.transaction(({ tokens }) => {
-        const revoked = tokens.revoke(id, new Date().toISOString());
-        if (revoked) audit.record(actor, 'token_revoke', { id }, `token:${id}`);
-        return revoked;
-      });
-    },
-    authenticate(token) {
+    revoke: (id, actor) => stores.transaction((tx) => revokeIn(tx, id, actor)),
+    revokeIn,
+    async authenticate(token) {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-      const found = stores.tokens.findUsable(digestOf(token));
+      const found = await stores.tokens.findUsable(digestOf(token));
       if (!found) return undefined;
       const { id: tokenId, userId: user, role } = found;
       return role === 'user' ? { tokenId, role, user } : { tokenId, role };

@@ -142,15 +142,10 @@ export function atomically<T>(db: KernelDb, fn: () => T): T {
   return db.inTransaction ? fn() : writeTransaction(db, fn);
 }
 
-/** BEGIN IMMEDIATE, after committing what waits: for a transaction its caller ends (async-view.ts). */
+/** BEGIN IMMEDIATE: for a transaction its caller ends (async-view.ts). */
 export function beginWrite(db: KernelDb): void {
-  // Writes grouped for this tick commit first: a transaction never sees the database behind
-  // what this process already recorded (a reservation reads the spend settled before it).
-  beforeWrite.get(db)?.();
   db.exec('BEGIN IMMEDIATE');
 }
-
-const beforeWrite = new WeakMap<KernelDb, () => void>();
 
 /** Databases with a transaction open across awaits (store/libsql/async-view.ts). */
 const heldAsync = new WeakSet<KernelDb>();
@@ -158,7 +153,7 @@ const heldAsync = new WeakSet<KernelDb>();
 /**
  * Marks (or clears) `db` as holding a transaction across awaits. While it does, a synchronous
  * write on the connection would join that transaction and be lost with its rollback, so it
- * is refused instead (writeTransaction, the write batch).
+ * is refused instead (writeTransaction).
  */
 export function holdAsync(db: KernelDb, held: boolean): void {
   if (held) heldAsync.add(db);
@@ -169,9 +164,4 @@ export function refuseWhileHeldAsync(db: KernelDb): void {
   if (heldAsync.has(db)) {
     throw new Error('the kernel database has an async store transaction open: this write would join it');
   }
-}
-
-/** What `writeTransaction` runs before it begins (the database's write batch: store/write-batch.ts). */
-export function setBeforeWrite(db: KernelDb, hook: () => void): void {
-  beforeWrite.set(db, hook);
 }

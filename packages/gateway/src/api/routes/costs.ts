@@ -37,7 +37,7 @@ export function costRoutes() {
         .meta({ id: 'CostReport' }),
       handler: async ({ kernel, query, user }) => {
         const userId = user ?? query.user_id;
-        const { userId: reported, ...report } = (await kernel.service('costs')).report({
+        const { userId: reported, ...report } = await (await kernel.service('costs')).report({
           by: query.by,
           ...(query.since !== undefined ? { since: query.since } : {}),
           ...(query.until !== undefined ? { until: query.until } : {}),

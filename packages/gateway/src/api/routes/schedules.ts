@@ -75,9 +75,9 @@ export function scheduleRoutes() {
       summary: 'List schedules',
       response: z.object({ schedules: z.array(scheduleSchema) }),
       handler: async ({ kernel, user }) => ({
-        schedules: (await kernel.service('scheduler'))
-          .list(user !== undefined ? { userId: user } : {})
-          .map(scheduleJson),
+        schedules: (
+          await (await kernel.service('scheduler')).list(user !== undefined ? { userId: user } : {})
+        ).map(scheduleJson),
       }),
     }),
     route({
@@ -94,7 +94,9 @@ export function scheduleRoutes() {
         }
         const { user_id, ...spec } = body;
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        return { schedule: scheduleJson((await kernel.service('scheduler')).schedule(spec, scope, user_id)) };
+        return {
+          schedule: scheduleJson(await (await kernel.service('scheduler')).schedule(spec, scope, user_id)),
+        };
       },
     }),
     ...(['pause', 'resume'] as const).map((action) =>
@@ -107,7 +109,9 @@ export function scheduleRoutes() {
         response: one,
         handler: async ({ kernel, params, user, actor }) => {
           const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-          return { schedule: scheduleJson((await kernel.service('scheduler'))[action](params.id, scope)) };
+          return {
+            schedule: scheduleJson(await (await kernel.service('scheduler'))[action](params.id, scope)),
+          };
         },
       }),
     ),
@@ -121,7 +125,7 @@ export function scheduleRoutes() {
       response: z.object({ run: scheduleRunSchema }),
       handler: async ({ kernel, params, user, actor }) => {
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        const { run, done } = (await kernel.service('scheduler')).runNow(params.id, scope);
+        const { run, done } = await (await kernel.service('scheduler')).runNow(params.id, scope);
         // Recorded and announced by the scheduler when it ends; the client follows it in its runs.
         void done.catch(() => {});
         return { run: runJson(run) };
@@ -136,7 +140,9 @@ export function scheduleRoutes() {
       response: one,
       handler: async ({ kernel, params, user, actor }) => {
         const scope = { actor, ...(user !== undefined ? { userId: user } : {}) };
-        return { schedule: scheduleJson((await kernel.service('scheduler')).unschedule(params.id, scope)) };
+        return {
+          schedule: scheduleJson(await (await kernel.service('scheduler')).unschedule(params.id, scope)),
+        };
       },
     }),
     route({
@@ -148,9 +154,11 @@ export function scheduleRoutes() {
       query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }),
       response: z.object({ runs: z.array(scheduleRunSchema) }),
       handler: async ({ kernel, params, query, user }) => ({
-        runs: (await kernel.service('scheduler'))
-          .history(params.id, user !== undefined ? { userId: user } : {}, query.limit)
-          .map(runJson),
+        runs: (
+          await (
+            await kernel.service('scheduler')
+          ).history(params.id, user !== undefined ? { userId: user } : {}, query.limit)
+        ).map(runJson),
       }),
     }),
   ];

@@ -146,7 +146,7 @@ export function trustRoutes(view: TrustView) {
           workspaceGone(error, report.workspace),
         );
         view.pending = 'trusted';
-        (await kernel.service('audit')).record(
+        await (await kernel.service('audit')).record(
           actor,
           'workspace_trust',
           { decision: 'trusted', keys_hash: report.keysHash, held: report.held.length },
@@ -179,7 +179,7 @@ export function trustRoutes(view: TrustView) {
         // applies now (untrusted), or --trust applies it whatever is recorded.
         const restartNeeded = report.state === 'trusted';
         view.pending = restartNeeded ? 'revoked' : null;
-        (await kernel.service('audit')).record(
+        await (await kernel.service('audit')).record(
           actor,
           'workspace_trust',
           { decision: 'revoked', keys_hash: report.keysHash, held: report.held.length, had_decision: forgot },

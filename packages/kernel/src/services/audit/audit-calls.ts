@@ -9,13 +9,13 @@ import type { AuditEntry } from './entry.js';
 import type { AuditAnchor, VerifyReport } from './verify.js';
 
 export interface AuditCalls {
-  record(actor: string, type: string, data: Record<string, unknown>, resource?: string): AuditEntry;
-  list(filter?: AuditFilter): AuditEntry[];
-  head(): AuditHead | undefined;
+  record(actor: string, type: string, data: Record<string, unknown>, resource?: string): Promise<AuditEntry>;
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
+  head(): Promise<AuditHead | undefined>;
   /** Checks every entry and link, and that the chain reaches every recorded head (plus `extra`). */
   verify(extra?: readonly AuditAnchor[]): Promise<VerifyReport>;
   /** Every entry, oldest first, and the pruning marker when older ones were pruned. */
-  export(): { pruned: PrunedMarker | undefined; entries: Iterable<AuditEntry> };
+  export(): Promise<{ pruned: PrunedMarker | undefined; entries: AsyncIterable<AuditEntry> }>;
 }
 
 export function auditCalls(audit: KernelAudit, sessions: () => SessionStore | undefined): AuditCalls {
@@ -24,6 +24,6 @@ export function auditCalls(audit: KernelAudit, sessions: () => SessionStore | un
     list: (filter) => audit.chain.list(filter),
     head: () => audit.chain.head(),
     verify: async (extra = []) => audit.chain.verify([...(await audit.anchors(sessions())), ...extra]),
-    export: () => ({ pruned: audit.chain.pruned(), entries: audit.chain.entries() }),
+    export: async () => ({ pruned: await audit.chain.pruned(), entries: audit.chain.entries() }),
   };
 }

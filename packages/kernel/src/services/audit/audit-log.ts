@@ -9,20 +9,22 @@ import { join } from 'node:path';
 import type { SessionStore } from '@oxydra/memory';
 import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
-import type { StreamEvent } from '@oxydra/types';
+import type { ControlStoreGroup, ControlStores, StreamEvent } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
+import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { WorkspaceIdentity } from '../../store/workspace-identity.js';
 import type { LifecycleEvent } from '../../types.js';
-import { type AppendOptions, AuditChain, type AuditHead } from './chain.js';
-
-/** Records of what already happened: committed with the others of their tick (chain.ts). */
-const GROUPED: AppendOptions = { grouped: true };
-
+import { AuditChain, type AuditHead } from './chain.js';
 import { type AuditEntry, EntryHasher } from './entry.js';
 import type { AuditAnchor } from './verify.js';
 
 /** The session state key holding the chain head when the session's last turn ended. */
+/** How an entry is committed: now (default, awaited) or with the others of this tick (`grouped`). */
+export interface AppendOptions {
+  grouped?: boolean;
+}
+type Grouped = { grouped: true };
+
 export const SESSION_HEAD_KEY = 'audit_head';
 /** Tool arguments beyond this are cut in entries: the entry proves the call, not its payload. */
 const MAX_ARGS_CHARS = 2000;
@@ -53,33 +55,81 @@ export class KernelAudit {
   static async open(
     workspace: string,
     db: KernelDb,
-    options: { maxEntries: number; secrets?: readonly string[]; now?: () => Date },
+    options: {
+      maxEntries: number;
+      secrets?: readonly string[];
+      now?: () => Date;
+      /** Where the chain is kept; default: the kernel database's control stores. */
+      stores?: ControlStoreGroup;
+    },
   ): Promise<KernelAudit> {
-    const chain = new AuditChain(db, await EntryHasher.create(), {
+    const stores = options.stores ?? asyncControlStores(db);
+    const chain = new AuditChain(stores, await EntryHasher.create(), {
       maxEntries: options.maxEntries,
       ...(options.now ? { now: options.now } : {}),
     });
     // Recorded after the database is open (its caller opened it), before anything is written.
     const identity = WorkspaceIdentity.capture(workspace);
     const audit = new KernelAudit(workspace, chain, options.secrets ?? [], identity);
-    audit.#importLegacy(db);
+    await audit.#importLegacy(stores);
+    await chain.load();
     return audit;
   }
 
+  /**
+   * Records an entry, committed (with what waits) before this resolves; `grouped`: a record of
+   * what already happened, returned at once and committed with the tick's others (recordLater).
+   */
+  record(
+    actor: string,
+    type: string,
+    data: Record<string, unknown>,
+    resource: string,
+    options: Grouped,
+  ): AuditEntry;
+  record(actor: string, type: string, data: Record<string, unknown>, resource?: string): Promise<AuditEntry>;
+  record(
+    actor: string,
+    type: string,
+    data: Record<string, unknown>,
+    resource: string,
+    options: AppendOptions,
+  ): AuditEntry | Promise<AuditEntry>;
   record(
     actor: string,
     type: string,
     data: Record<string, unknown>,
     resource = '',
     options: AppendOptions = {},
-  ): AuditEntry {
-    return this.chain.append({ actor, action: { type, data }, resource }, options);
+  ): AuditEntry | Promise<AuditEntry> {
+    const record = { actor, action: { type, data }, resource };
+    return options.grouped ? this.chain.appendGrouped(record) : this.chain.append(record);
+  }
+
+  /** Records an entry inside the caller's transaction of the control group: it commits with it. */
+  recordIn(
+    tx: ControlStores,
+    actor: string,
+    type: string,
+    data: Record<string, unknown>,
+    resource = '',
+  ): Promise<AuditEntry> {
+    return this.chain.appendIn(tx, { actor, action: { type, data }, resource });
+  }
+
+  /**
+   * A record of what already happened (a refusal, a failure, an agent's exit): committed with the
+   * others of its tick, retried when that commit fails (chain.ts). Read back after it (list,
+   * head), it is there: a read commits what waits first.
+   */
+  recordLater(actor: string, type: string, data: Record<string, unknown>, resource = ''): void {
+    this.record(actor, type, data, resource, { grouped: true });
   }
 
   /** The registry's decision on a privileged call, committed before the call runs. */
-  readonly approval = (record: ApprovalRecord): void => {
+  readonly approval = async (record: ApprovalRecord): Promise<void> => {
     const { tool, summary, approved, by, sessionId } = record;
-    this.record(
+    await this.record(
       by === 'user' ? 'user' : 'policy',
       'approval',
       {
@@ -95,7 +145,8 @@ export class KernelAudit {
 
   /** With network = "allowlist": each connection a sandboxed command asked for, and the answer. */
   readonly egress = (decision: EgressDecision): void => {
-    this.record('sandbox', 'egress', { ...decision }, `${decision.host}:${decision.port}`);
+    // Committed at once (with what waits); a commit that fails is retried by the batch or warned.
+    this.record('sandbox', 'egress', { ...decision }, `${decision.host}:${decision.port}`).catch(() => {});
   };
 
   /** What an agent's events say: its tool calls and results, its spawn, exit and budget stop. */
@@ -103,24 +154,24 @@ export class KernelAudit {
     const actor = `agent:${agentId}`;
     switch (event.type) {
       case 'tool_execution_start':
+        // Committed at once, not grouped: the entry goes in before the tool's work does.
         this.record(
           actor,
           'tool_call',
           { tool: event.name, call: event.id, args: this.#args(event.arguments) },
           event.name,
-        );
+        ).catch(() => {});
         return;
       case 'tool_execution_end':
-        this.record(
+        this.recordLater(
           actor,
           'tool_result',
           { tool: event.name, call: event.id, ok: !event.isError, ms: Math.round(event.durationMs) },
           event.name,
-          GROUPED,
         );
         return;
       case 'agent_spawned':
-        this.record(
+        this.recordLater(
           actor,
           'agent_spawn',
           {
@@ -128,21 +179,19 @@ export class KernelAudit {
             ...(event.parentAgentId ? { parent: event.parentAgentId } : {}),
           },
           '',
-          GROUPED,
         );
         return;
       case 'agent_exited':
-        this.record(
+        this.recordLater(
           actor,
           'agent_exit',
           { status: event.status, ...(event.reason ? { reason: event.reason } : {}) },
           '',
-          GROUPED,
         );
         return;
       case 'run_failed':
         if (event.error?.code === 'budget_exceeded') {
-          this.record(actor, 'budget_stop', { message: event.error.message }, '', GROUPED);
+          this.recordLater(actor, 'budget_stop', { message: event.error.message });
         }
         return;
       default:
@@ -162,8 +211,8 @@ export class KernelAudit {
     // The head handed out must be on disk: it waits for the tick's commit (shared by every
     // turn ending in that tick) rather than committing on its own.
     await this.chain.committed();
-    if (options.flush) this.chain.commitAll();
-    const head = this.chain.durableHead();
+    if (options.flush) await this.chain.commitAll();
+    const head = await this.chain.durableHead();
     if (!head) return undefined;
     // The file costs an fsync: written at most once a second while turns run, and on close.
     if (options.flush) await this.#writeHeadFile();
@@ -201,7 +250,7 @@ export class KernelAudit {
   async #writeHeadFile(): Promise<void> {
     clearTimeout(this.#headFileTimer);
     this.#headFileTimer = undefined;
-    const head = this.chain.head();
+    const head = await this.chain.head();
     if (!head || head.seq === this.#headFileSeq) return;
     // Once `.oxydra/` (or kernel.db) was removed or replaced, this chain's head belongs to no
     // folder on disk: written by name it would make the next chain there read as cut short.
@@ -228,15 +277,15 @@ export class KernelAudit {
    * own times kept in the data), in one transaction with a marker so no line is taken twice,
    * and the file is renamed to audit.jsonl.imported.
    */
-  #importLegacy(db: KernelDb): void {
+  async #importLegacy(stores: ControlStoreGroup): Promise<void> {
     const path = legacyAuditPath(this.workspace);
     if (!existsSync(path)) return;
     const lines = readFileSync(path, 'utf8')
       .split('\n')
       .filter((line) => line.trim() !== '');
     // One transaction with the note that says so: no line is taken twice, also by two processes.
-    libsqlControlStores(db).transaction(({ audit }) => {
-      if (audit.note(LEGACY_NOTE) !== undefined) return;
+    await stores.transaction(async (tx) => {
+      if ((await tx.audit.note(LEGACY_NOTE)) !== undefined) return;
       for (const line of lines) {
         let entry: Record<string, unknown>;
         try {
@@ -251,9 +300,18 @@ export class KernelAudit {
             : typeof data.host === 'string'
               ? `${data.host}:${data.port}`
               : '';
-        this.record('legacy', `legacy_${typeof type === 'string' ? type : 'entry'}`, data, resource);
+        await this.recordIn(
+          tx,
+          'legacy',
+          `legacy_${typeof type === 'string' ? type : 'entry'}`,
+          data,
+          resource,
+        );
       }
-      audit.addNote(LEGACY_NOTE, JSON.stringify({ lines: lines.length, at: new Date().toISOString() }));
+      await tx.audit.addNote(
+        LEGACY_NOTE,
+        JSON.stringify({ lines: lines.length, at: new Date().toISOString() }),
+      );
     });
     renameSync(path, `${path}.imported`);
   }

@@ -1,15 +1,21 @@
 /**
- * The audit chain (Oxios's AuditTrail): an append-only hash chain kept by the AuditStore (the
- * kernel database's). Entries are hashed here, linked after the head this chain last saw; the
- * store places them after the head it reads under its write lock and hashes again (the seal) any
- * another process got ahead of, so two processes on one workspace extend one chain. Inside a
- * caller's transaction the entry commits (or rolls back) with what it records. Beyond `maxEntries` the oldest entries are pruned and
- * a "pruned" marker keeps the hash the first remaining entry links to (nothing is rehashed).
+ * The audit chain (Oxios's AuditTrail): an append-only hash chain kept by the AuditStore of the
+ * control group (the kernel database's, or PostgreSQL's). Entries are hashed here, linked after
+ * the entry this chain last linked; the store places them after the head it reads under its
+ * write lock and hashes again (the seal) any another process got ahead of, so two processes on
+ * one store extend one chain. The entries of one tick commit together (control-batch.ts); inside
+ * a caller's transaction an entry commits (or rolls back) with what it records. Beyond
+ * `maxEntries` the oldest entries are pruned and a "pruned" marker keeps the hash the first
+ * remaining entry links to (nothing is rehashed).
  */
-import type { AuditSeal, AuditStore, ControlStoreGroup, StoredAuditEntry } from '@oxydra/types';
-import type { KernelDb } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
-import { WriteBatch } from '../../store/write-batch.js';
+import type {
+  AuditSeal,
+  AuditStore,
+  ControlStoreGroup,
+  ControlStores,
+  StoredAuditEntry,
+} from '@oxydra/types';
+import { ControlBatch } from '../control-batch.js';
 import { type AuditAction, type AuditEntry, canonicalJson, type EntryHasher, GENESIS } from './entry.js';
 // Types only: the verifier loads at the first verify (`oxydra audit verify`, the guardian), not with every kernel.
 import type { AuditAnchor, VerifyReport } from './verify.js';
@@ -46,107 +52,135 @@ type Row = [number, string, string, string, string, string, string];
 /** Entries read per store call by verify and export. */
 const PAGE = 1000;
 
-/** How an append is committed: now (default) or with the others of this tick (`grouped`). */
-export interface AppendOptions {
-  /**
-   * Committed at the end of the tick with the other entries of the tick (one transaction). For
-   * records of what already happened (an agent spawned or exited, a tool's result): a decision
-   * that lets something happen (an approval, a tool call) is committed before it goes on.
-   */
-  grouped?: boolean;
-}
-
 export class AuditChain {
-  readonly #db: KernelDb;
-  readonly #stores: ControlStoreGroup<'sync'>;
-  readonly #store: AuditStore<'sync'>;
+  readonly #store: AuditStore;
   readonly #hasher: EntryHasher;
   readonly #maxEntries: number;
   readonly #now: () => Date;
-  readonly #batch: WriteBatch;
-  /** Entries hashed but not yet committed, oldest first (they wait for the tick's commit). */
+  readonly #batch: ControlBatch;
+  /** Entries hashed but not yet in a commit, oldest first (they wait for the tick's commit). */
   #pending: AuditEntry[] = [];
-  /** The head as this chain last wrote or read it (undefined: not known, ask the store). */
-  #tail: AuditHead | null | undefined;
+  /** Entries whose caller awaits their commit: a failed commit rejects them rather than retrying. */
+  readonly #awaited = new WeakSet<AuditEntry>();
+  /**
+   * The newest entry this chain linked or read (undefined: not known; an entry linked then is
+   * placed by the store, see AuditStore.append).
+   */
+  #tail: AuditHead | undefined;
   /** Pruning runs when the newest seq reaches this (entries beyond the cap go in batches). */
   #pruneAt = 0;
+  /** The job is in the batch (it takes what is pending when it writes). */
+  #queued = false;
 
-  constructor(db: KernelDb, hasher: EntryHasher, options: { maxEntries: number; now?: () => Date }) {
-    this.#db = db;
-    this.#stores = libsqlControlStores(db);
-    this.#store = this.#stores.audit;
+  constructor(
+    stores: ControlStoreGroup,
+    hasher: EntryHasher,
+    options: { maxEntries: number; now?: () => Date },
+  ) {
+    this.#store = stores.audit;
     this.#hasher = hasher;
     this.#maxEntries = options.maxEntries;
     this.#now = options.now ?? (() => new Date());
-    this.#batch = WriteBatch.of(db);
+    this.#batch = ControlBatch.of(stores);
+  }
+
+  /** Reads the head once, so the entries linked next are placed as linked (not moved and hashed again). */
+  async load(): Promise<void> {
+    this.#tail = await this.#store.head();
   }
 
   /**
-   * Hashes and links the entry after the chain's head (as last seen, or the last entry waiting
-   * for this tick's commit). Without `grouped` it is committed before this returns.
+   * Hashes and links the entry after the chain's head (as last linked), committed with what
+   * waits, in one transaction; resolves once it is stored (the entry as placed).
    */
-  append(record: AuditRecord, options: AppendOptions = {}): AuditEntry {
-    if (!options.grouped || this.#db.inTransaction) {
-      // Committed now: with what waits (one transaction) or inside the caller's transaction.
-      if (this.#pending.length > 0) this.#batch.flush();
-      const entry = this.#link(record, this.#lastSeen());
-      this.#stores.transaction(({ audit }) => this.#write(audit, [entry]));
-      return entry;
-    }
-    const entry = this.#link(record, this.#pending.at(-1) ?? this.#lastSeen());
-    if (this.#pending.push(entry) === 1) this.#batch.add(this.#job);
+  async append(record: AuditRecord): Promise<AuditEntry> {
+    const entry = this.#queue(record);
+    this.#awaited.add(entry);
+    await this.#batch.flush();
     return entry;
+  }
+
+  /**
+   * Committed at the end of the tick with the other entries of the tick (one transaction). For
+   * records of what already happened (an agent spawned or exited, a tool's result): a decision
+   * that lets something happen (an approval, a tool call) is awaited (`append`).
+   */
+  appendGrouped(record: AuditRecord): AuditEntry {
+    return this.#queue(record);
+  }
+
+  /** Appends inside the caller's transaction of the group (`tx`): it commits or rolls back with it. */
+  async appendIn(tx: ControlStores, record: AuditRecord): Promise<AuditEntry> {
+    const entry = this.#link(record);
+    await this.#write(tx.audit, [entry]);
+    return entry;
+  }
+
+  #queue(record: AuditRecord): AuditEntry {
+    const entry = this.#link(record);
+    this.#pending.push(entry);
+    this.#enqueue();
+    return entry;
+  }
+
+  #enqueue(): void {
+    if (this.#queued) return;
+    this.#queued = true;
+    this.#batch.add(this.#job);
   }
 
   /** Resolves once every entry appended so far is committed (rejects if that commit failed). */
   committed(): Promise<void> {
-    return this.#pending.length > 0 ? this.#batch.committed() : Promise.resolve();
+    return this.#batch.committed();
   }
 
-  /** Commits the waiting entries now. */
-  flush(): void {
-    if (this.#pending.length > 0) this.#batch.flush();
+  /** Commits every write waiting in the group's batch (settles too): before it closes. */
+  commitAll(): Promise<void> {
+    return this.#batch.flush();
   }
 
   /** Before a read: what waits is committed when it can be (else it stays waiting, retried). */
-  #settle(): void {
+  async #settle(): Promise<void> {
     try {
-      this.flush();
+      await this.#batch.flush();
     } catch {
-      // The read shows what is on disk; the batch warned and retries the commit.
+      // The read shows what is stored; the batch warned and retries the commit.
     }
   }
 
-  /** Commits every write waiting in the database's batch (settles too): before it closes. */
-  commitAll(): void {
-    this.#batch.flush();
-  }
-
-  /** The head on disk now, without committing what waits (anchor: after awaiting `committed()`). */
-  durableHead(): AuditHead | undefined {
+  /** The head as stored now, without committing what waits (anchor: after awaiting `committed()`). */
+  durableHead(): Promise<AuditHead | undefined> {
     return this.#store.head();
   }
+
+  /** The entries of one commit, taken when it starts (entries appended meanwhile wait for the next). */
+  #writing: AuditEntry[] = [];
 
   readonly #job = {
     // Inside the batch's transaction: the store links them after its head (same objects, so
     // callers see the final seq/hash when another process appended since they were hashed).
-    write: () => this.#write(this.#store, this.#pending),
+    write: async (stores: ControlStores) => {
+      this.#queued = false;
+      this.#writing = this.#pending;
+      this.#pending = [];
+      await this.#write(stores.audit, this.#writing);
+    },
     done: (error: unknown) => {
-      // Committed: they are in the table now. Rolled back: they wait for the next commit.
-      if (error === undefined) this.#pending = [];
-      else {
-        this.#tail = undefined;
-        this.#batch.add(this.#job);
-      }
+      const written = this.#writing;
+      this.#writing = [];
+      if (error === undefined) return;
+      // Rolled back: they wait for the next commit (relinked by the store), except those a
+      // caller awaits: it is told, and they are not written later behind its back.
+      this.#tail = undefined;
+      // Queued again even if it was (twice is harmless: a job with nothing pending writes nothing).
+      this.#queued = false;
+      this.#pending = [...written.filter((entry) => !this.#awaited.has(entry)), ...this.#pending];
+      if (this.#pending.length > 0) this.#enqueue();
     },
   };
 
-  #lastSeen(): AuditHead | undefined {
-    if (this.#tail === undefined) this.#tail = this.#store.head() ?? null;
-    return this.#tail ?? undefined;
-  }
-
-  #link(record: AuditRecord, tail: AuditHead | undefined): AuditEntry {
+  #link(record: AuditRecord): AuditEntry {
+    const tail = this.#tail;
     const seq = (tail?.seq ?? 0) + 1;
     const prev = tail?.hash ?? GENESIS;
     const ts = this.#now().toISOString();
@@ -155,6 +189,7 @@ export class AuditChain {
     const hash = this.#hasher.hash(seq, ts, record.actor, action, resource, prev);
     const entry = { seq, ts, actor: record.actor, action: record.action, resource, prev_hash: prev, hash };
     this.#actionText.set(entry, action);
+    this.#tail = { seq, hash };
     return entry;
   }
 
@@ -165,19 +200,24 @@ export class AuditChain {
   readonly #seal: AuditSeal = (entry, seq, prevHash) =>
     this.#hasher.hash(seq, entry.ts, entry.actor, entry.action, entry.resource, prevHash);
 
-  #write(store: AuditStore<'sync'>, entries: readonly AuditEntry[]): void {
+  async #write(store: AuditStore, entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const stored = store.append(entries.map(this.#stored), this.#seal);
+    const last = entries.at(-1)!;
+    const linked = { seq: last.seq, hash: last.hash };
+    const stored = await store.append(entries.map(this.#stored), this.#seal);
     entries.forEach((entry, index) => {
       const placed = stored[index]!;
       if (placed.seq !== entry.seq || placed.hash !== entry.hash) {
         Object.assign(entry, { seq: placed.seq, prev_hash: placed.prevHash, hash: placed.hash });
       }
     });
-    const last = entries.at(-1)!;
-    // Until the transaction ends this is only what this chain expects: a rollback is relinked.
-    this.#tail = { seq: last.seq, hash: last.hash };
-    this.#prune(store, last.seq);
+    // Moved by the store: what this chain links next follows the entry as placed, unless newer
+    // entries were linked meanwhile (they are placed by the store in turn). Until the
+    // transaction ends this is only what this chain expects: a rollback is relinked.
+    if (this.#tail?.seq === linked.seq && this.#tail.hash === linked.hash) {
+      this.#tail = { seq: last.seq, hash: last.hash };
+    }
+    await this.#prune(store, last.seq);
   }
 
   readonly #stored = (entry: AuditEntry): StoredAuditEntry => ({
@@ -192,58 +232,57 @@ export class AuditChain {
   });
 
   /** The committed head (what waits for this tick's commit is committed first). */
-  head(): AuditHead | undefined {
-    this.#settle();
+  async head(): Promise<AuditHead | undefined> {
+    await this.#settle();
     return this.#store.head();
   }
 
-  count(): number {
-    this.#settle();
+  async count(): Promise<number> {
+    await this.#settle();
     return this.#store.count();
   }
 
   /** Oldest first; with `limit`, the newest `limit` entries (still oldest first). */
-  list(filter: AuditFilter = {}): AuditEntry[] {
-    this.#settle();
+  async list(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    await this.#settle();
     const { agent, since, type, limit } = filter;
-    return this.#store
-      .find({
-        ...(agent !== undefined ? { actor: agent.includes(':') ? agent : `agent:${agent}` } : {}),
-        ...(since !== undefined ? { since } : {}),
-        ...(type !== undefined ? { actionType: type } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-      })
-      .map(entryOf);
+    const found = await this.#store.find({
+      ...(agent !== undefined ? { actor: agent.includes(':') ? agent : `agent:${agent}` } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(type !== undefined ? { actionType: type } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    return found.map(entryOf);
   }
 
   /** Every entry, oldest first, a page at a time (export). */
-  *entries(): Generator<AuditEntry> {
-    this.#settle();
-    for (const row of this.#rows()) yield entryOf(row);
+  async *entries(): AsyncGenerator<AuditEntry> {
+    await this.#settle();
+    for await (const row of this.#rows()) yield entryOf(row);
   }
 
-  *#rows(): Generator<StoredAuditEntry> {
+  async *#rows(): AsyncGenerator<StoredAuditEntry> {
     for (let after = 0; ; ) {
-      const page = this.#store.range(after, PAGE);
+      const page = await this.#store.range(after, PAGE);
       yield* page;
       if (page.length < PAGE) return;
       after = page.at(-1)!.seq;
     }
   }
 
-  pruned(): PrunedMarker | undefined {
+  pruned(): Promise<PrunedMarker | undefined> {
     return this.#store.pruned();
   }
 
   async verify(anchors: readonly AuditAnchor[] = []): Promise<VerifyReport> {
     const { verifyRows } = await import('./verify.js');
-    this.#settle();
-    const rows = function* (entries: Iterable<StoredAuditEntry>): Generator<Row> {
-      for (const e of entries) yield [e.seq, e.ts, e.actor, e.action, e.resource, e.prevHash, e.hash];
+    await this.#settle();
+    const rows = async function* (entries: AsyncIterable<StoredAuditEntry>): AsyncGenerator<Row> {
+      for await (const e of entries) yield [e.seq, e.ts, e.actor, e.action, e.resource, e.prevHash, e.hash];
     };
     return verifyRows(rows(this.#rows()), {
       hasher: this.#hasher,
-      pruned: this.pruned(),
+      pruned: await this.pruned(),
       anchors,
       now: this.#now(),
     });
@@ -253,11 +292,11 @@ export class AuditChain {
    * Beyond the cap the oldest entries go, in batches of a hundredth of the cap (one entry at a
    * time cost a query on every append, and grew the process).
    */
-  #prune(store: AuditStore<'sync'>, seq: number): void {
+  async #prune(store: AuditStore, seq: number): Promise<void> {
     const through = seq - this.#maxEntries;
     if (through < 1 || seq < this.#pruneAt) return;
     this.#pruneAt = seq + Math.max(1, Math.floor(this.#maxEntries / 100));
-    store.prune(through, this.#now().toISOString());
+    await store.prune(through, this.#now().toISOString());
   }
 }
 

@@ -47,15 +47,15 @@ const MAX_PROBLEMS = 20;
 /** How far a moved entry is looked for (reordering is local; a further move still shows as "changed"). */
 const SHIFT_WINDOW = 8;
 
-export function verifyRows(
-  rows: Iterable<Row>,
+export async function verifyRows(
+  rows: AsyncIterable<Row>,
   context: {
     hasher: EntryHasher;
     pruned: { through: number; hash: string } | undefined;
     anchors: readonly AuditAnchor[];
     now: Date;
   },
-): VerifyReport {
+): Promise<VerifyReport> {
   const { hasher } = context;
   const problems: AuditProblem[] = [];
   const report = (problem: AuditProblem) => {
@@ -67,7 +67,7 @@ export function verifyRows(
   let entries = 0;
   let first: number | undefined;
   let previous: { seq: number; hash: string } | undefined;
-  for (const [seq, ts, actor, action, resource, prevHash, hash] of rows) {
+  for await (const [seq, ts, actor, action, resource, prevHash, hash] of rows) {
     entries += 1;
     if (first === undefined) {
       first = seq;

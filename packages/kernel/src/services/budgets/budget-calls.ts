@@ -3,8 +3,7 @@
  * persistent caps: what each user and agent has spent in the current day, month and window
  * against its caps, and the admin operations that change caps or forget spend (audited).
  */
-import { type AgentConfig, UsageError } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
+import { type AgentConfig, type ControlStoreGroup, type ControlStores, UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../audit/audit-log.js';
 import {
   AGENT_CAP_KEYS,
@@ -16,6 +15,7 @@ import {
   type CapKey,
   capChange,
   LOCAL_USER,
+  storedCaps,
   targetScope,
   USER_CAP_KEYS,
   userCaps,
@@ -44,43 +44,56 @@ export interface ScopeBudget {
 export type { BudgetTarget };
 
 export interface BudgetCalls {
-  show(): ScopeBudget[];
+  show(): Promise<ScopeBudget[]>;
   /**
    * Sets (a number) or removes (undefined: the configuration's applies again) one cap. Removing
    * a cap `oxydra budget set` never set is refused: the configuration's cap would stay.
    */
-  set(target: BudgetTarget, key: CapKey, value: number | undefined, actor: string): void;
+  set(target: BudgetTarget, key: CapKey, value: number | undefined, actor: string): Promise<void>;
   /** What `set` would do to the cap in force (the two-person rule asks before it). */
-  preview(target: BudgetTarget, key: CapKey, value: number | undefined): CapChangeEffect;
+  preview(target: BudgetTarget, key: CapKey, value: number | undefined): Promise<CapChangeEffect>;
   /** Forgets the target's spend in the current day, month and window. */
-  reset(target: BudgetTarget, actor: string): number;
+  reset(target: BudgetTarget, actor: string): Promise<number>;
+}
+
+/** The budget calls as the approvals queue uses them: a cap set inside its transaction. */
+export interface HeldBudgetCalls extends BudgetCalls {
+  /** `set` inside the caller's transaction of the group (`tx`). */
+  setIn(
+    tx: ControlStores,
+    target: BudgetTarget,
+    key: CapKey,
+    value: number | undefined,
+    actor: string,
+  ): Promise<void>;
 }
 
 export function budgetCalls(
   config: AgentConfig,
-  db: KernelDb,
   ledger: SpendingLedger,
   audit: KernelAudit,
+  stores: ControlStoreGroup,
   /** Users who hold a gateway token: listed by `show` even before they spend. */
-  tokenUsers: () => string[] = () => [],
-): BudgetCalls {
+  tokenUsers: () => Promise<string[]>,
+): HeldBudgetCalls {
   const scopeOf = targetScope;
-  const capsOf = (scope: string) => {
+  const capsOf = async (scope: string) => {
     const [kind, name] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
-    return kind === 'user' ? userCaps(config, db, name) : agentCaps(config, db, name);
+    const set = await storedCaps(stores.spend, scope);
+    return kind === 'user' ? userCaps(config, name, set) : agentCaps(config, name, set);
   };
-  return {
-    show() {
+  const calls: HeldBudgetCalls = {
+    async show() {
       const now = ledger.now();
-      const rows = ledger.current();
+      const rows = await ledger.current();
       const scopes = new Set<string>([
         `user:${LOCAL_USER}`,
         ...Object.keys(config.budgets.users).map((user) => `user:${user}`),
-        ...tokenUsers().map((user) => `user:${user}`),
+        ...(await tokenUsers()).map((user) => `user:${user}`),
         ...Object.keys(config.budgets.agents).map((agent) => `agent:${agent}`),
         ...['default', ...Object.keys(config.agents)].map((agent) => `agent:${agent}`),
         ...rows.map((row) => row.scope),
-        ...ledger.scopesWithCaps(),
+        ...(await ledger.scopesWithCaps()),
       ]);
       const day = ledger.period('daily_usd', now).key;
       const month = ledger.period('monthly_usd', now).key;
@@ -88,31 +101,38 @@ export function budgetCalls(
         const row = rows.find((r) => r.scope === scope && r.period === period);
         return { usd: row?.usd ?? 0, calls: row?.calls ?? 0, tokens: row?.tokens ?? 0 };
       };
-      return [...scopes].sort().map((scope) => {
-        const caps = capsOf(scope);
+      const shown: ScopeBudget[] = [];
+      for (const scope of [...scopes].sort()) {
+        const caps = await capsOf(scope);
         const possible = scope.startsWith('user:') ? USER_CAP_KEYS : AGENT_CAP_KEYS;
-        return {
+        const statuses: CapStatus[] = [];
+        for (const cap of caps) {
+          const { spent, reserved, period } = await ledger.used(cap, now);
+          statuses.push({
+            ...cap,
+            used: spent,
+            reserved,
+            remaining: Math.max(0, cap.limit - spent - reserved),
+            resetsAt: new Date(period.endsAt).toISOString(),
+          });
+        }
+        shown.push({
           scope,
-          caps: caps.map((cap) => {
-            const { spent, reserved, period } = ledger.used(cap, now);
-            return {
-              ...cap,
-              used: spent,
-              reserved,
-              remaining: Math.max(0, cap.limit - spent - reserved),
-              resetsAt: new Date(period.endsAt).toISOString(),
-            };
-          }),
+          caps: statuses,
           uncapped: possible.filter((key) => !caps.some((cap) => cap.key === key)),
           today: spendIn(scope, day),
           month: spendIn(scope, month),
-        };
-      });
+        });
+      }
+      return shown;
     },
     preview(target, key, value) {
-      return capChange(config, db, target, key, value);
+      return capChange(config, stores.spend, target, key, value);
     },
     set(target, key, value, actor) {
+      return stores.transaction((tx) => calls.setIn(tx, target, key, value, actor));
+    },
+    async setIn(tx, target, key, value, actor) {
       if (!CAP_KEYS.includes(key)) {
         throw new UsageError(`unknown cap "${key}"`, { hint: `caps: ${CAP_KEYS.join(', ')}` });
       }
@@ -128,9 +148,9 @@ export function budgetCalls(
         if (!Number.isInteger(value ?? 1)) throw new UsageError(`${key} is a whole number, got ${value}`);
       }
       const scope = scopeOf(target);
-      // The change and its audit entry commit together.
-      writeTransaction(db, () => {
-        const effect = capChange(config, db, target, key, value);
+      // The change and its audit entry commit together (in the caller's transaction).
+      {
+        const effect = await capChange(config, tx.spend, target, key, value);
         if (value === undefined && effect.noop) {
           const inForce = effect.before;
           throw new UsageError(
@@ -142,17 +162,18 @@ export function budgetCalls(
             },
           );
         }
-        ledger.setCap(scope, key, value);
-        audit.record(actor, 'budget_change', { key, value: value ?? null }, scope);
-      });
+        await tx.spend.setCap(scope, key, value);
+        await audit.recordIn(tx, actor, 'budget_change', { key, value: value ?? null }, scope);
+      }
     },
     reset(target, actor) {
       const scope = scopeOf(target);
-      return writeTransaction(db, () => {
-        const removed = ledger.reset(scope);
-        audit.record(actor, 'budget_reset', { periods: removed }, scope);
+      return stores.transaction(async (tx) => {
+        const removed = await ledger.reset(scope, tx.spend);
+        await audit.recordIn(tx, actor, 'budget_reset', { periods: removed }, scope);
         return removed;
       });
     },
   };
+  return calls;
 }

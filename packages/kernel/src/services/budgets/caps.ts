@@ -5,7 +5,7 @@
  * cap is in force for a scope: model calls, `oxydra budget show` and the two-person rule on
  * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap".
  */
-import type { AgentConfig } from '@oxydra/types';
+import type { AgentConfig, SpendStore } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { libsqlControlStores } from '../../store/libsql/control.js';
 import type { PeriodKind } from './periods.js';
@@ -63,12 +63,22 @@ export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, num
   return libsqlControlStores(db).spend.caps(scope) as Partial<Record<CapKey, number>>;
 }
 
-export function capsFor(
+/** The caps a store keeps for `scope` (`oxydra budget set`'s). */
+export async function storedCaps(spend: SpendStore, scope: string): Promise<SetCaps> {
+  return (await spend.caps(scope)) as SetCaps;
+}
+
+export async function capsFor(
   config: AgentConfig,
-  db: KernelDb,
+  spend: SpendStore,
   who: { userId?: string | undefined; agent: string },
-): Cap[] {
-  return [...userCaps(config, db, who.userId ?? LOCAL_USER), ...agentCaps(config, db, who.agent)];
+): Promise<Cap[]> {
+  const user = who.userId ?? LOCAL_USER;
+  const [userSet, agentSet] = await Promise.all([
+    storedCaps(spend, userScope(user)),
+    storedCaps(spend, agentScope(who.agent)),
+  ]);
+  return [...userCaps(config, user, userSet), ...agentCaps(config, who.agent, agentSet)];
 }
 
 type Candidates = [number | undefined, string, CapOrigin][];
@@ -83,12 +93,7 @@ function firstCap(scope: string, key: CapKey, set: number | undefined, configure
 }
 
 /** `set`: the caps `oxydra budget set` stored (a change's preview passes the changed ones). */
-export function userCaps(
-  config: AgentConfig,
-  db: KernelDb,
-  user: string,
-  set: SetCaps = setCaps(db, userScope(user)),
-): Cap[] {
+export function userCaps(config: AgentConfig, user: string, set: SetCaps): Cap[] {
   const { budgets } = config;
   const scope = userScope(user);
   const own = Object.hasOwn(budgets.users, user) ? budgets.users[user] : undefined;
@@ -104,12 +109,7 @@ export function userCaps(
   ];
 }
 
-export function agentCaps(
-  config: AgentConfig,
-  db: KernelDb,
-  agent: string,
-  set: SetCaps = setCaps(db, agentScope(agent)),
-): Cap[] {
+export function agentCaps(config: AgentConfig, agent: string, set: SetCaps): Cap[] {
   const { budgets } = config;
   const scope = agentScope(agent);
   const own = Object.hasOwn(budgets.agents, agent) ? budgets.agents[agent] : undefined;
@@ -137,8 +137,8 @@ export function targetScope(target: BudgetTarget): string {
 }
 
 /** Every cap in force for a user or an agent. */
-export function targetCaps(config: AgentConfig, db: KernelDb, target: BudgetTarget, set?: SetCaps): Cap[] {
-  return 'user' in target ? userCaps(config, db, target.user, set) : agentCaps(config, db, target.agent, set);
+export function targetCaps(config: AgentConfig, target: BudgetTarget, set: SetCaps): Cap[] {
+  return 'user' in target ? userCaps(config, target.user, set) : agentCaps(config, target.agent, set);
 }
 
 /** What a cap change does: the cap in force before and after it (undefined: none). */
@@ -156,22 +156,19 @@ export interface CapChangeEffect {
  * target, measured on the cap in force: a default counts like any cap, and no cap at all is
  * higher than every cap. Asked by the two-person rule (admin-approvals.ts) before the change.
  */
-export function capChange(
+export async function capChange(
   config: AgentConfig,
-  db: KernelDb,
+  spend: SpendStore,
   target: BudgetTarget,
   key: CapKey,
   value: number | undefined,
-): CapChangeEffect {
-  const stored = setCaps(db, targetScope(target));
+): Promise<CapChangeEffect> {
+  const stored = await storedCaps(spend, targetScope(target));
   const { [key]: _previous, ...others } = stored;
-  const before = targetCaps(config, db, target, stored).find((cap) => cap.key === key);
-  const after = targetCaps(
-    config,
-    db,
-    target,
-    value === undefined ? others : { ...others, [key]: value },
-  ).find((cap) => cap.key === key);
+  const before = targetCaps(config, target, stored).find((cap) => cap.key === key);
+  const after = targetCaps(config, target, value === undefined ? others : { ...others, [key]: value }).find(
+    (cap) => cap.key === key,
+  );
   const raises = before !== undefined && (after === undefined || after.limit > before.limit);
   const noop = value === undefined ? stored[key] === undefined : stored[key] === value;
   return { ...(before ? { before } : {}), ...(after ? { after } : {}), raises, noop };

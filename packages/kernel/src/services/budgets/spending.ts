@@ -7,10 +7,17 @@
  * so caps survive restarts. A reservation held by a process that died expires.
  */
 import { randomUUID } from 'node:crypto';
-import { BudgetExceeded, type SpendStore, type SpendTotals, type SpendUsed } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
-import { WriteBatch } from '../../store/write-batch.js';
+import {
+  BudgetExceeded,
+  type ControlStoreGroup,
+  type ControlStores,
+  type SpendStore,
+  type SpendTotals,
+  type SpendUsed,
+} from '@oxydra/types';
+import type { KernelDb } from '../../store/kernel-db.js';
+import { asyncControlStores } from '../../store/libsql/async-view.js';
+import { ControlBatch } from '../control-batch.js';
 import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
 import { describeReset, type Period, periodOf } from './periods.js';
 
@@ -36,14 +43,35 @@ const CAP_WORDS: Record<CapKey, string> = {
   calls_per_window: 'model-call budget',
 };
 
+/** Settles and releases waiting for the tick's commit, summed per scope and period. */
+interface PendingSettles {
+  releases: string[];
+  spend: Map<string, SpendRow>;
+  records: AlsoRecord[];
+  queued: boolean;
+  /** Commits of these that failed so far. */
+  failures: number;
+}
+
+/** What a settle also writes in its transaction (the usage log's rows). */
+export type AlsoRecord = (stores: ControlStores) => Promise<void> | void;
+
 export class SpendingLedger {
-  readonly #store: SpendStore<'sync'>;
+  readonly #store: SpendStore;
+  readonly #batch: ControlBatch;
 
   constructor(
-    private readonly db: KernelDb,
-    private readonly options: { windowSecs: number; now?: () => number },
+    db: KernelDb,
+    private readonly options: {
+      windowSecs: number;
+      now?: () => number;
+      /** Where spend is kept; default: the kernel database's control stores. */
+      stores?: ControlStoreGroup;
+    },
   ) {
-    this.#store = libsqlControlStores(db).spend;
+    const stores = options.stores ?? asyncControlStores(db);
+    this.#store = stores.spend;
+    this.#batch = ControlBatch.of(stores);
   }
 
   now(): number {
@@ -54,11 +82,16 @@ export class SpendingLedger {
     return periodOf(PERIOD_OF[key], now, this.options.windowSecs);
   }
 
+  /** A reservation holding nothing that charges `scopes` (a call made without caps). */
+  charged(scopes: readonly string[]): Reservation {
+    return { id: '', usd: 0, targets: this.#targets(scopes, this.now(), false) };
+  }
+
   /**
    * Reserves `amount` dollars (and one call) for a model call against `caps`; throws
    * BudgetExceeded naming the first cap it would pass. `scopes` are charged even without caps.
    */
-  reserve(caps: readonly Cap[], scopes: readonly string[], amount: number): Reservation {
+  async reserve(caps: readonly Cap[], scopes: readonly string[], amount: number): Promise<Reservation> {
     const now = this.now();
     const windowed = caps.some((cap) => PERIOD_OF[cap.key] === 'window');
     const targets = this.#targets(scopes, now, windowed);
@@ -66,16 +99,16 @@ export class SpendingLedger {
     if (caps.length === 0) return { id: '', usd: 0, targets };
     const id = randomUUID();
     const counted = caps.map((cap) => ({ scope: cap.scope, period: this.period(cap.key, now).key }));
-    // The store's write lock is taken before the first read (writeTransaction: BEGIN IMMEDIATE).
-    writeTransaction(this.db, () =>
-      this.#store.reserve(
-        { id, usd: amount, targets, expiresAt: now + RESERVATION_TTL_MS },
-        now,
-        counted,
-        (used) => {
-          for (const [index, cap] of caps.entries()) this.#check(cap, amount, now, used[index]!);
-        },
-      ),
+    // What this process settled is committed first: the reservation reads it.
+    if (this.#pending.queued || this.#writing) await this.#batch.flush();
+    // One atomic step of the store (it takes its write lock before the first read).
+    await this.#store.reserve(
+      { id, usd: amount, targets, expiresAt: now + RESERVATION_TTL_MS },
+      now,
+      counted,
+      (used) => {
+        for (const [index, cap] of caps.entries()) this.#check(cap, amount, now, used[index]!);
+      },
     );
     return { id, usd: amount, targets };
   }
@@ -83,13 +116,13 @@ export class SpendingLedger {
   /**
    * Replaces a reservation with what the call cost (unknown cost: the reserved amount stays
    * spent). `alsoRecord` runs in the same transaction (the usage log's row). The settles of one
-   * tick commit together (store/write-batch.ts), before any other write of this process (a
-   * reservation sees them); another process sees them a tick later.
+   * tick commit together with the tick's audit entries (control-batch.ts), before a reservation
+   * of this process (it sees them); another process sees them a tick later.
    */
   settle(
     reservation: Reservation,
     spent: { usd: number | undefined; tokens: number },
-    alsoRecord?: () => void,
+    alsoRecord?: AlsoRecord,
   ): void {
     const usd = spent.usd ?? reservation.usd;
     const pending = this.#pending;
@@ -105,47 +138,79 @@ export class SpendingLedger {
       } else pending.spend.set(key, { ...target, usd, tokens: spent.tokens, calls: 1 });
     }
     if (alsoRecord) pending.records.push(alsoRecord);
-    if (!pending.queued) {
-      pending.queued = true;
-      WriteBatch.of(this.db).add(this.#job);
-    }
+    this.#enqueue();
   }
 
-  readonly #pending = {
-    releases: [] as string[],
-    spend: new Map<string, SpendRow>(),
-    records: [] as (() => void)[],
-    queued: false,
-    failures: 0,
-  };
+  #enqueue(): void {
+    if (this.#pending.queued) return;
+    this.#pending.queued = true;
+    this.#batch.add(this.#job);
+  }
+
+  #pending: PendingSettles = { releases: [], spend: new Map(), records: [], queued: false, failures: 0 };
+
+  /** What one commit writes, taken when it starts (settles made meanwhile wait for the next). */
+  #writing: PendingSettles | undefined;
 
   readonly #job = {
-    write: () => {
-      const { releases, spend, records } = this.#pending;
-      this.#store.settle(releases, [...spend.values()]);
+    write: async (stores: ControlStores) => {
+      const taken = this.#pending;
+      this.#pending = {
+        releases: [],
+        spend: new Map(),
+        records: [],
+        queued: false,
+        failures: taken.failures,
+      };
+      this.#writing = taken;
+      await stores.spend.settle(taken.releases, [...taken.spend.values()]);
       // The usage log's rows are entered once: a retried settle does not enter them again.
-      this.#pending.records = [];
-      for (const record of records) record();
+      const records = taken.records;
+      taken.records = [];
+      for (const record of records) await record(stores);
     },
     done: (error: unknown) => {
-      const pending = this.#pending;
-      pending.queued = false;
-      // Rolled back (the database busy past its timeout): kept for the next commits, then dropped.
-      if (error !== undefined && ++pending.failures < SETTLE_ATTEMPTS) {
-        pending.queued = true;
-        WriteBatch.of(this.db).add(this.#job);
+      const taken = this.#writing;
+      this.#writing = undefined;
+      if (error === undefined) {
+        this.#pending.failures = 0;
         return;
       }
-      pending.failures = 0;
-      pending.releases = [];
-      pending.spend = new Map();
-      pending.records = [];
+      // Rolled back (the store busy past its timeout): kept for the next commits, then dropped.
+      if (!taken || taken.failures + 1 >= SETTLE_ATTEMPTS) {
+        this.#pending.failures = 0;
+        if (this.#pending.releases.length > 0 || this.#pending.spend.size > 0) this.#enqueue();
+        return;
+      }
+      const pending = this.#pending;
+      const spend = new Map(taken.spend);
+      for (const [key, row] of pending.spend) {
+        const sum = spend.get(key);
+        if (sum) {
+          sum.usd += row.usd;
+          sum.tokens += row.tokens;
+          sum.calls += row.calls;
+        } else spend.set(key, row);
+      }
+      this.#pending = {
+        releases: [...taken.releases, ...pending.releases],
+        spend,
+        records: [...taken.records, ...pending.records],
+        queued: pending.queued,
+        failures: taken.failures + 1,
+      };
+      this.#enqueue();
     },
   };
 
-  /** A call that never happened (or failed without usage): its reservation is returned whole. */
+  /**
+   * A call that never happened (or failed without usage): its reservation is returned whole,
+   * with the tick's commit (a reservation of this process commits it first).
+   */
   release(reservation: Reservation): void {
-    if (reservation.id !== '') this.#store.release(reservation.id);
+    if (reservation.id === '') return;
+    this.#pending.releases.push(reservation.id);
+    this.#enqueue();
   }
 
   /** The period keys a cap counts in now: day, month and the window (budget show, reset). */
@@ -156,30 +221,39 @@ export class SpendingLedger {
   }
 
   /** Spend in the current periods, per scope (all scopes, or those starting with `prefix`). */
-  current(scopePrefix = ''): SpendRow[] {
-    WriteBatch.of(this.db).flush();
+  async current(scopePrefix = ''): Promise<SpendRow[]> {
+    await this.#batch.flush();
     return this.#store.totals(this.#currentPeriods(this.now()), scopePrefix);
   }
 
-  /** Forgets the current periods' spend of a scope; returns the rows removed. */
-  reset(scope: string): number {
-    return this.#store.reset(scope, this.#currentPeriods(this.now()));
+  /** Forgets the current periods' spend of a scope (in `store`: a transaction's); returns the rows removed. */
+  reset(scope: string, store: SpendStore = this.#store): Promise<number> {
+    return store.reset(scope, this.#currentPeriods(this.now()));
   }
 
   /** Scopes with a cap set by `oxydra budget set`. */
-  scopesWithCaps(): string[] {
+  scopesWithCaps(): Promise<string[]> {
     return this.#store.scopesWithCaps();
   }
 
-  setCap(scope: string, key: CapKey, value: number | undefined): void {
-    this.#store.setCap(scope, key, value);
+  /** Sets a cap (`oxydra budget set`), or with undefined removes it. */
+  setCap(scope: string, key: CapKey, value: number | undefined): Promise<void> {
+    return this.#store.setCap(scope, key, value);
+  }
+
+  /** The caps `oxydra budget set` stored, read through the ledger's store. */
+  get store(): SpendStore {
+    return this.#store;
   }
 
   /** Spent plus reserved by others, for one cap now. */
-  used(cap: Cap, now = this.now()): { spent: number; reserved: number; period: Period } {
-    if (!this.db.inTransaction) WriteBatch.of(this.db).flush();
+  async used(cap: Cap, now = this.now()): Promise<{ spent: number; reserved: number; period: Period }> {
+    await this.#batch.flush();
     const period = this.period(cap.key, now);
-    return { ...measured(cap, this.#store.used({ scope: cap.scope, period: period.key }, now)), period };
+    return {
+      ...measured(cap, await this.#store.used({ scope: cap.scope, period: period.key }, now)),
+      period,
+    };
   }
 
   #check(cap: Cap, amount: number, now: number, used: SpendUsed): void {

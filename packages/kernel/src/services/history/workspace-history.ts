@@ -214,7 +214,7 @@ export class WorkspaceHistory implements CheckpointCalls {
     const report = await store.restore(plan.to.id, plan.paths !== undefined ? { paths: plan.paths } : {});
     giveBackToOwner(this.workspace, report.written);
     await store.snapshot(`undid ${plan.undoes}`, { ...meta, kind: 'after' });
-    this.options.audit.record(
+    await this.options.audit.record(
       plan.actor,
       'checkpoint_restore',
       {

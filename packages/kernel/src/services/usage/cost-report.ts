@@ -3,9 +3,7 @@
  * session, over a time range (`oxydra costs`, `GET /api/v1/costs`, the dashboard's charts).
  * Calls whose model has no known price are counted apart (unknown_cost_calls), never as $0.
  */
-import { UsageError, type UsageTotals } from '@oxydra/types';
-import type { KernelDb } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
+import { UsageError, type UsageStore, type UsageTotals } from '@oxydra/types';
 
 export const COST_GROUPS = ['day', 'agent', 'model', 'user', 'session'] as const;
 export type CostGroup = (typeof COST_GROUPS)[number];
@@ -53,7 +51,7 @@ export interface CostReport {
 }
 
 export interface CostCalls {
-  report(query?: CostQuery): CostReport;
+  report(query?: CostQuery): Promise<CostReport>;
 }
 
 function totalsOf(sums: UsageTotals): CostTotals {
@@ -78,17 +76,17 @@ function timeOf(value: Date | string | number, name: string): number {
 }
 
 /** `beforeRead`: writes this process's rows still waiting (usage-log.ts batches them). */
-export function costCalls(db: KernelDb, beforeRead?: () => void): CostCalls {
+export function costCalls(usage: UsageStore, beforeRead?: () => Promise<void>): CostCalls {
   return {
-    report(query = {}) {
+    async report(query = {}) {
       const by = query.by ?? 'day';
       if (!COST_GROUPS.includes(by)) {
         throw new UsageError(`--by ${JSON.stringify(by)}: use one of ${COST_GROUPS.join(', ')}`);
       }
       const since = query.since !== undefined ? timeOf(query.since, 'since') : undefined;
       const until = query.until !== undefined ? timeOf(query.until, 'until') : undefined;
-      beforeRead?.();
-      const { rows, totals } = libsqlControlStores(db).usage.report({
+      await beforeRead?.();
+      const { rows, totals } = await usage.report({
         by,
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),

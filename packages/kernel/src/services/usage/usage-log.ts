@@ -11,9 +11,9 @@
  * the ledger's spend: caps stay exact). Growth is bounded by age and count ([budgets]
  * usage_log_days, usage_log_max_rows), pruned on a process's first batch and every 1,000th row.
  */
-import type { StoredUsage, Usage, UsageStore } from '@oxydra/types';
-import { type KernelDb, writeTransaction } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
+import type { ControlStoreGroup, ControlStores, StoredUsage, Usage, UsageStore } from '@oxydra/types';
+import type { KernelDb } from '../../store/kernel-db.js';
+import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { LOCAL_USER } from '../budgets/caps.js';
 
 /** What a row records: an agent's model call, a rolling summary, a remote A2A agent's reported cost, an embedding request. */
@@ -42,30 +42,50 @@ export interface UsageLogOptions {
   maxDelayMs?: number;
   /** A batch that could not be written (the rows are dropped; the ledger has the spend). */
   warn?: (message: string) => void;
+  /** Where the log is kept; default: the kernel database's control stores. */
+  stores?: ControlStoreGroup;
 }
 
 const PRUNE_EVERY = 1000;
 const DAY_MS = 86_400_000;
 
 export class UsageLog {
-  readonly #store: UsageStore<'sync'>;
+  readonly #stores: ControlStoreGroup;
+  readonly #store: UsageStore;
   #pending: StoredUsage[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #written = 0;
   #closed = false;
 
   constructor(
-    private readonly db: KernelDb,
+    db: KernelDb,
     private readonly options: UsageLogOptions,
   ) {
-    this.#store = libsqlControlStores(db).usage;
+    this.#stores = options.stores ?? asyncControlStores(db);
+    this.#store = this.#stores.usage;
   }
 
-  /**
-   * Enters one call. Inside a write transaction (a settle) a full batch is written as part of
-   * it; otherwise the row waits for the next settle or the timer.
-   */
+  /** Enters one call; the row waits for a settle that fills a batch, or the timer. */
   record(kind: UsageKind, source: UsageSource, usage: Usage): void {
+    this.#add(kind, source, usage);
+    if (this.#closed) void this.flush();
+    else this.#arm();
+  }
+
+  /** Enters one call inside a settle's transaction (`tx`): a full batch is written as part of it. */
+  async recordIn(tx: ControlStores, kind: UsageKind, source: UsageSource, usage: Usage): Promise<void> {
+    this.#add(kind, source, usage);
+    if (this.#closed || this.#pending.length >= (this.options.batch ?? 32)) await this.#write(tx.usage);
+    else this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => void this.flush(), this.options.maxDelayMs ?? 1000);
+    this.#timer.unref?.();
+  }
+
+  #add(kind: UsageKind, source: UsageSource, usage: Usage): void {
     this.#pending.push({
       ts: this.options.now?.() ?? Date.now(),
       kind,
@@ -80,19 +100,13 @@ export class UsageLog {
       cacheReadTokens: usage.cacheReadTokens ?? 0,
       costUsd: usage.costUsd ?? null,
     });
-    if (this.#closed) this.flush();
-    else if (this.#pending.length >= (this.options.batch ?? 32) && this.db.inTransaction) this.#write();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 1000);
-      this.#timer.unref?.();
-    }
   }
 
   /** Writes the waiting rows now (before a report, when the kernel closes). */
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.#pending.length === 0) return;
     try {
-      writeTransaction(this.db, () => this.#write());
+      await this.#stores.transaction((tx) => this.#write(tx.usage));
     } catch (error) {
       this.#pending = [];
       this.options.warn?.(`could not write the usage log: ${(error as Error).message}`);
@@ -100,25 +114,26 @@ export class UsageLog {
   }
 
   /** Writes what waits; later rows are written at once. Call before closing the database. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
     this.#closed = true;
+    await this.flush();
   }
 
-  #write(): void {
+  async #write(store: UsageStore): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const rows = this.#pending;
     this.#pending = [];
+    if (rows.length === 0) return;
     const before = this.#written;
     if (before === 0 || Math.floor((before + rows.length) / PRUNE_EVERY) > Math.floor(before / PRUNE_EVERY))
-      this.prune();
-    this.#store.insert(rows);
+      await this.prune(undefined, store);
+    await store.insert(rows);
     this.#written += rows.length;
   }
 
-  /** Removes rows older than the retention and beyond the row limit; returns how many. */
-  prune(now = this.options.now?.() ?? Date.now()): number {
-    return this.#store.prune(now - this.options.retentionDays * DAY_MS, this.options.maxRows);
+  /** Removes rows older than the retention and beyond the row limit; resolves to how many. */
+  prune(now = this.options.now?.() ?? Date.now(), store: UsageStore = this.#store): Promise<number> {
+    return store.prune(now - this.options.retentionDays * DAY_MS, this.options.maxRows);
   }
 }

@@ -1,14 +1,23 @@
 /**
  * The kernel database's control stores as the async contract (ControlStoreGroup<'async'>), what
- * PostgreSQL will offer and what the shared contract suites test. The stores answer at once
- * underneath; a transaction opens BEGIN IMMEDIATE on the database's one connection and keeps it
- * across fn's awaits, so calls through this view take turns (one at a time, a transaction
- * whole), and any synchronous write on the connection meanwhile is refused rather than joined
- * (kernel-db.ts holdAsync): it would be lost with a rollback. Until the services answer
- * asynchronously they use the sync group (control.ts); this view is for async callers.
+ * PostgreSQL offers too and what the kernel's services use. The stores answer at once underneath;
+ * a transaction opens BEGIN IMMEDIATE on the database's one connection and keeps it across fn's
+ * awaits: fn's stores run at once, calls through the group's own stores take turns behind it
+ * (one at a time, a transaction whole), so inside fn use only the stores it is given (a nested
+ * `transaction` of the group would wait for itself), and any synchronous write on the connection
+ * meanwhile is refused rather than joined (kernel-db.ts holdAsync): it would be lost with a
+ * rollback. The async context is not followed (AsyncLocalStorage would put a promise hook on
+ * every promise of the process: +20% CPU a kernel turn, measured). One view per database, like
+ * the sync group (control.ts).
+ *
+ * The write lock is waited for without blocking the thread: BEGIN IMMEDIATE is tried without a
+ * busy timeout and tried again after a pause while another connection holds the lock (another
+ * process, or another opener in this one whose transaction is itself waiting for this thread),
+ * up to the database's busy timeout. A write call outside a transaction runs in one of its own,
+ * begun that way; reads need no lock (WAL).
  */
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
-import { beginWrite, holdAsync, type KernelDb } from '../kernel-db.js';
+import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb } from '../kernel-db.js';
 import { libsqlControlStores } from './control.js';
 
 type Turns = <T>(work: () => T | Promise<T>) => Promise<T>;
@@ -18,53 +27,134 @@ type Asynced<S> = {
   [K in keyof S]: S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : S[K];
 };
 
-/** `store` with each method answering a promise (a throw becomes a rejection), run through `turns`. */
-function asyncStore<S extends object>(store: S, turns: Turns): Asynced<S> {
+/** The store methods that only read: they run without the write lock. */
+const READS = new Set([
+  'get',
+  'list',
+  'findUsable',
+  'standing',
+  'listPending',
+  'listAll',
+  'named',
+  'enabledFor',
+  'due',
+  'nextDueAt',
+  'running',
+  'getRun',
+  'history',
+  'head',
+  'count',
+  'range',
+  'find',
+  'pruned',
+  'note',
+  'used',
+  'totals',
+  'caps',
+  'scopesWithCaps',
+  'report',
+]);
+
+/**
+ * `store` with each method answering a promise (a throw becomes a rejection): reads run through
+ * `turns`, writes through `writes` (a transaction of their own, or the one they are inside).
+ */
+function asyncStore<S extends object>(store: S, turns: Turns, writes: Turns): Asynced<S> {
   const view = new Proxy(store, {
     get(target, key) {
       const member = Reflect.get(target, key, target) as unknown;
       if (typeof member !== 'function') return member;
-      return (...args: unknown[]) => turns(() => member.apply(target, args));
+      const run = typeof key === 'string' && READS.has(key) ? turns : writes;
+      return (...args: unknown[]) => run(() => member.apply(target, args));
     },
   });
   return view as unknown as Asynced<S>;
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** BEGIN IMMEDIATE without blocking the thread: tried without a busy timeout, again after pauses. */
+async function beginWithoutBlocking(db: KernelDb): Promise<void> {
+  for (let waited = 0, delay = 1; ; waited += delay, delay = Math.min(delay * 2, 50)) {
+    // exec, not a prepared statement: libsql runs a prepared PRAGMA once at prepare time.
+    db.exec('PRAGMA busy_timeout=0');
+    try {
+      beginWrite(db);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error;
+    } finally {
+      db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    }
+    await pause(delay);
+  }
+}
+
+const views = new WeakMap<KernelDb, ControlStoreGroup<'async'>>();
+
 export function asyncControlStores(db: KernelDb): ControlStoreGroup<'async'> {
+  let group = views.get(db);
+  if (!group) {
+    group = asyncView(db);
+    views.set(db, group);
+  }
+  return group;
+}
+
+function asyncView(db: KernelDb): ControlStoreGroup<'async'> {
   const sync = libsqlControlStores(db);
   let tail: Promise<unknown> = Promise.resolve();
+  /** Turns taken and not yet ended (a transaction holds one while it is open). */
+  let taken = 0;
   const oneAtATime: Turns = (work) => {
-    const run = tail.then(work, work);
+    // Nobody holds the connection: a call that does not await (every store method) runs now,
+    // without queueing behind a settled tail (three promises less a call on the turn's path).
+    if (taken === 0) {
+      try {
+        const result = work();
+        if (!(result instanceof Promise)) return Promise.resolve(result);
+        taken += 1;
+        const run = result.finally(() => {
+          taken -= 1;
+        });
+        tail = run.catch(() => undefined);
+        return run;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    taken += 1;
+    const run = tail.then(work, work).finally(() => {
+      taken -= 1;
+    });
     tail = run.catch(() => undefined);
     return run;
   };
-  const now: Turns = async (work) => work();
-  const view = (turns: Turns): ControlStores<'async'> => ({
-    tokens: asyncStore(sync.tokens, turns),
-    approvals: asyncStore(sync.approvals, turns),
-    schedules: asyncStore(sync.schedules, turns),
-    audit: asyncStore(sync.audit, turns),
-    spend: asyncStore(sync.spend, turns),
-    usage: asyncStore(sync.usage, turns),
+  const transaction = <T>(fn: () => T | Promise<T>): Promise<T> =>
+    oneAtATime(async () => {
+      await beginWithoutBlocking(db);
+      holdAsync(db, true);
+      try {
+        const result = await fn();
+        holdAsync(db, false);
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        holdAsync(db, false);
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  const view = (reads: Turns, writes: Turns): ControlStores<'async'> => ({
+    tokens: asyncStore(sync.tokens, reads, writes),
+    approvals: asyncStore(sync.approvals, reads, writes),
+    schedules: asyncStore(sync.schedules, reads, writes),
+    audit: asyncStore(sync.audit, reads, writes),
+    spend: asyncStore(sync.spend, reads, writes),
+    usage: asyncStore(sync.usage, reads, writes),
   });
-  // Inside a transaction the calls run at once: the transaction holds the turn already.
-  const bound = view(now);
-  return {
-    ...view(oneAtATime),
-    transaction: (fn) =>
-      oneAtATime(async () => {
-        beginWrite(db);
-        holdAsync(db, true);
-        try {
-          const result = await fn(bound);
-          holdAsync(db, false);
-          db.exec('COMMIT');
-          return result;
-        } catch (error) {
-          holdAsync(db, false);
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
-      }),
-  };
+  // fn's stores run at once: the transaction holds the turn already.
+  const now: Turns = async (work) => work();
+  const bound = view(now, now);
+  return { ...view(oneAtATime, transaction), transaction: (fn) => transaction(() => fn(bound)) };
 }
