@@ -29,8 +29,6 @@ export interface ModelSql {
   type: string;
   /** pgvector's cosine distance operator, schema-qualified. */
   distance: string;
-  /** Whether hnsw.iterative_scan exists (pgvector >= 0.8): filtered searches keep looking until they fill the limit. */
-  iterative: boolean;
 }
 
 export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<ModelSql> {
@@ -42,8 +40,8 @@ export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<
       'INSERT INTO search_models (model_id, dims) VALUES ($1, $2) ON CONFLICT (model_id, dims) DO NOTHING',
       [model.id, model.dimensions],
     );
-    const { rows } = await sql.query<{ key: number; ext: string; version: string; indexed: boolean }>(
-      `SELECT m.key, quote_ident(n.nspname) AS ext, e.extversion AS version,
+    const { rows } = await sql.query<{ key: number; ext: string; indexed: boolean }>(
+      `SELECT m.key, quote_ident(n.nspname) AS ext,
               to_regclass('search_chunks_hnsw_' || m.key) IS NOT NULL AS indexed
        FROM search_models m, pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
        WHERE m.model_id = $1 AND m.dims = $2 AND e.extname = 'vector'`,
@@ -59,7 +57,6 @@ export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<
       column: `(embedding::${vector})`,
       type: vector,
       distance: `OPERATOR(${row.ext}.<=>)`,
-      iterative: !/^0\.[0-7]\./.test(row.version),
     };
     if (!row.indexed && dims <= HNSW_MAX_DIMENSIONS) {
       await sql.query(

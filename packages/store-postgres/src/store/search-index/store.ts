@@ -29,10 +29,6 @@ import { type ModelSql, prepareModel } from './model.js';
 import { scopeSql } from './scope.js';
 import { tsqueryText } from './text-query.js';
 
-/** hnsw.ef_search for a search of `limit` candidates: at least this, and twice the limit. */
-const EF_SEARCH_MIN = 100;
-const EF_SEARCH_MAX = 1000;
-
 interface ChunkRow {
   id: number;
   source_type: string;
@@ -66,10 +62,17 @@ function toChunk(row: ChunkRow): IndexedChunk {
   return chunk;
 }
 
-/** Locks `source` for this transaction: its writers take turns, in any process. */
+/**
+ * Locks `source` for this transaction: its writers take turns, in any process. Also turns off
+ * synchronous_commit for the transaction (docs/postgres.md, "The search index"): the index is
+ * derived from notes and sessions, and waiting for the WAL flush of every note's chunks capped a
+ * single writer at the disk's fsync rate (~70 notes/s here); a server crash may lose the last
+ * fraction of a second of index writes, never leave them half done.
+ */
 function lockSource(sql: Sql, source: SearchSource): Promise<unknown> {
   return sql.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-search:' || current_schema() || ':' || $1 || ':' || $2, 0))`,
+    `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-search:' || current_schema() || ':' || $1 || ':' || $2, 0)),
+            set_config('synchronous_commit', 'off', true)`,
     [source.type, source.id],
   );
 }
@@ -104,15 +107,18 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const model = await this.#sql();
     await this.#db.atomic(async (sql) => {
       await lockSource(sql, source);
-      await sql.query('DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2', [
-        source.type,
-        source.id,
-      ]);
+      if (chunks.length === 0) {
+        await sql.query('DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2', [
+          source.type,
+          source.id,
+        ]);
+        return;
+      }
       await this.#insert(sql, model, source, chunks, vectors, {
         userId: fields.userId,
         sessionId: undefined,
         tags: normaliseTags(fields.tags),
-        after: false,
+        mode: 'replace',
       });
     });
   }
@@ -131,7 +137,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
         userId: fields.userId,
         sessionId: fields.sessionId,
         tags: [],
-        after: true,
+        mode: 'append',
       });
     });
   }
@@ -222,19 +228,15 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const where = scopeSql(scope, values);
     values.push(limit);
     const distance = `${model.column} ${model.distance} $1::${model.type}`;
-    const efSearch = Math.min(EF_SEARCH_MAX, Math.max(EF_SEARCH_MIN, 2 * Math.floor(limit)));
-    return this.#db.atomic(async (sql) => {
-      // SET LOCAL: for this search's transaction only, whichever pooled connection it runs on.
-      await sql.query(
-        `SET LOCAL hnsw.ef_search = ${efSearch}${model.iterative ? '; SET LOCAL hnsw.iterative_scan = strict_order' : ''}`,
-      );
-      const { rows } = await sql.query<{ id: number; distance: number }>(
+    // hnsw.ef_search and hnsw.iterative_scan are set for every connection (connection.ts).
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ id: number; distance: number }>(
         `SELECT id, ${distance} AS distance FROM search_chunks
          WHERE model_key = ${model.key}${where} ORDER BY ${distance} LIMIT $${values.length}`,
         values,
-      );
-      return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
-    });
+      ),
+    );
+    return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
@@ -283,21 +285,32 @@ export class PostgresSearchIndex implements SearchIndexStore {
     };
   }
 
-  /** Inserts `chunks` in one statement, numbered from 0 or after the source's last chunk. */
+  /**
+   * Inserts `chunks` in one statement: replacing the source's chunks (the DELETE in the same
+   * statement, numbered from 0) or after its last chunk.
+   */
   async #insert(
     sql: Sql,
     model: ModelSql,
     source: SearchSource,
     chunks: readonly NewChunk[],
     vectors: readonly string[],
-    row: { userId: string | undefined; sessionId: string | undefined; tags: string[]; after: boolean },
+    row: {
+      userId: string | undefined;
+      sessionId: string | undefined;
+      tags: string[];
+      mode: 'replace' | 'append';
+    },
   ): Promise<void> {
-    if (chunks.length === 0) return;
-    const first = row.after
-      ? '(SELECT coalesce(max(ordinal), -1) + 1 FROM search_chunks WHERE source_type = $1 AND source_id = $2)'
-      : '0';
+    const [before, first] =
+      row.mode === 'replace'
+        ? ['WITH gone AS (DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2) ', '0']
+        : [
+            '',
+            '(SELECT coalesce(max(ordinal), -1) + 1 FROM search_chunks WHERE source_type = $1 AND source_id = $2)',
+          ];
     await sql.query(
-      `INSERT INTO search_chunks
+      `${before}INSERT INTO search_chunks
          (source_type, source_id, session_id, user_id, tags, created_at, ordinal, text, content_hash,
           model_key, embedding)
        SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, ${first} + n - 1, text, hash,
