@@ -32,6 +32,12 @@ export {
   getOrCreateSession,
   MAX_LIST_LIMIT,
 } from './session-input.js';
-export { type QueryTerms, queryTerms } from './store/libsql/search-index/fts-query.js';
+export {
+  COMMON_WORD_CHUNKS,
+  COUNTED_WORDS,
+  type QueryTerms,
+  queryTerms,
+  rareWords,
+} from './store/libsql/search-index/fts-query.js';
 export { checkTitle, deriveTitle } from './title.js';
 export { checkCount, checkOptionalId } from './validate.js';

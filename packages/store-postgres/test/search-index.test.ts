@@ -4,6 +4,8 @@
  * index that vector searches use, processes opening a new model together make one index, and a
  * database without pgvector gets a one-line error naming the fix.
  */
+
+import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
 import { MIGRATIONS, type PostgresStores } from '@oxydra/store-postgres';
 import type { NewChunk, SearchModel, SearchSource } from '@oxydra/types';
 import pg from 'pg';
@@ -200,6 +202,26 @@ describePostgres('PostgreSQL search index', () => {
       const [ticket] = await store.searchText('oxy-4711', {}, 10);
       expect((await store.chunks([ticket!.chunkId]))[0]?.text).toContain('OXY-4711');
       expect(await store.searchText('!!! &&& |||', {}, 10)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('leaves out words found in more than COMMON_WORD_CHUNKS chunks, keeping the rare ones', async () => {
+    const { first, close } = await openTwo();
+    try {
+      const store = first.searchIndex(MODEL);
+      const many = Array.from({ length: COMMON_WORD_CHUNKS + 5 }, (_, i) =>
+        chunk(`everywhere filler ${i}`, i),
+      );
+      await store.replaceSource(note('common'), many);
+      await store.replaceSource(note('rare'), [chunk('everywhere zircon', 3)]);
+      // The common word alone: the full-text side sits the query out (the vectors decide).
+      expect(await store.searchText('everywhere', {}, 10)).toEqual([]);
+      const found = await store.searchText('everywhere zircon', {}, 10);
+      expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
+        'everywhere zircon',
+      ]);
     } finally {
       await close();
     }

@@ -10,7 +10,12 @@
  * the new, never a mix. appendChunks numbers its chunks after the source's last under that lock.
  */
 
-import { checkSearchModel, checkVectorDimensions, normaliseTags } from '@oxydra/memory/store-input';
+import {
+  checkSearchModel,
+  checkVectorDimensions,
+  normaliseTags,
+  rareWords,
+} from '@oxydra/memory/store-input';
 import type {
   AppendedChunks,
   ChunkToEmbed,
@@ -27,7 +32,7 @@ import type {
 import type { PgDatabase, Sql } from '../database.js';
 import { type ModelSql, prepareModel } from './model.js';
 import { scopeSql } from './scope.js';
-import { tsqueryText } from './text-query.js';
+import { countWordsSql, textTerms, tsqueryText } from './text-query.js';
 
 interface ChunkRow {
   id: number;
@@ -204,20 +209,30 @@ export class PostgresSearchIndex implements SearchIndexStore {
   }
 
   async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
-    const text = tsqueryText(query);
-    if (text === undefined || limit <= 0) return [];
-    const values: unknown[] = [text];
-    const where = scopeSql(scope, values);
-    values.push(limit);
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<{ id: number; score: number }>(
+    const terms = textTerms(query);
+    if (limit <= 0 || (terms.phrases.length === 0 && terms.words.length === 0)) return [];
+    return this.#db.run(async (sql) => {
+      const counts = new Map<string, number>();
+      if (terms.words.length > 0) {
+        const { rows } = await sql.query<Record<string, number>>(countWordsSql(terms.words));
+        terms.words.forEach((word, i) => {
+          counts.set(word, rows[0]?.[`w${i}`] ?? 0);
+        });
+      }
+      // Only common words (and no phrase): the vectors decide this query alone.
+      const text = tsqueryText(terms.phrases, rareWords(terms.words, counts));
+      if (text === undefined) return [];
+      const values: unknown[] = [text];
+      const where = scopeSql(scope, values);
+      values.push(limit);
+      const { rows } = await sql.query<{ id: number; score: number }>(
         `SELECT id, ts_rank(tsv, q) AS score
          FROM search_chunks, to_tsquery('english', $1) AS q
          WHERE tsv @@ q${where} ORDER BY score DESC, id LIMIT $${values.length}`,
         values,
-      ),
-    );
-    return rows.map((row) => ({ chunkId: row.id, score: row.score }));
+      );
+      return rows.map((row) => ({ chunkId: row.id, score: row.score }));
+    });
   }
 
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {

@@ -12,6 +12,38 @@ const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
 /** A long query adds little past its first words and makes the MATCH slower. */
 const MAX_TERMS = 24;
 
+/** A word in more chunks than this is "common": ranking every chunk it is in costs too much. */
+export const COMMON_WORD_CHUNKS = 1500;
+/**
+ * Most chunks the kept words may match together: FTS5's bm25 costs ~0.6 µs per matching chunk,
+ * so this bounds the ranked query to a few ms. The rarest word is always kept.
+ */
+const MATCH_BUDGET_CHUNKS = 4000;
+/** Counting every word of a long query costs more than it saves; the first ones are kept. */
+export const COUNTED_WORDS = 12;
+
+/**
+ * The words worth ranking, rarest first, given how many chunks each is in (counted up to just
+ * past COMMON_WORD_CHUNKS): words in no chunk and common words are left out, and the kept ones
+ * match at most MATCH_BUDGET_CHUNKS chunks together. Empty: every word is common (or absent),
+ * and the vectors decide the query alone. Both backends apply it (fts-search.ts here, the
+ * PostgreSQL index through @oxydra/memory/store-input).
+ */
+export function rareWords(words: readonly string[], counts: ReadonlyMap<string, number>): string[] {
+  const ranked = words
+    .map((word) => ({ word, chunks: counts.get(word) ?? 0 }))
+    .filter(({ chunks }) => chunks > 0)
+    .sort((a, b) => a.chunks - b.chunks);
+  const kept: string[] = [];
+  let budget = MATCH_BUDGET_CHUNKS;
+  for (const { word, chunks } of ranked) {
+    if (chunks > COMMON_WORD_CHUNKS || (kept.length > 0 && chunks > budget)) break;
+    kept.push(word);
+    budget -= chunks;
+  }
+  return kept;
+}
+
 /** A query's search terms as tokens: what both backends search for (one home for the rules). */
 export interface QueryTerms {
   /** Words written with inner punctuation, as their tokens in order (an identifier). */
