@@ -16,11 +16,11 @@
 //   database to connect to first, default postgres://postgres@127.0.0.1:5432/postgres, whose
 //   role may create and drop databases)
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import pg from 'pg';
 import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { chunkText, Retriever } from '../packages/memory/dist/retrieval/index.js';
 import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
@@ -28,6 +28,9 @@ import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
 import { openPostgresStores } from '../packages/store-postgres/dist/index.js';
 import { makeCorpus, measureQueries, queryFor } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
+
+// pg as @oxydra/store-postgres has it (the bench's admin connection and its exact scans).
+const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
 
 const { values } = parseArgs({
   options: {
