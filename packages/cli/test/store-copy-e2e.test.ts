@@ -57,6 +57,16 @@ describePostgres('oxydra store copy (the binary)', () => {
       target: AUDIT_ENTRIES,
     });
     expect(first.stderr).toContain(`copying audit_log: ${AUDIT_ENTRIES}/${AUDIT_ENTRIES}`);
+    // The copied notes and conversations are indexed in PostgreSQL's search index (not copied).
+    expect((JSON.parse(first.stdout) as { indexed?: unknown }).indexed).toEqual({ notes: 5, sessions: 9 });
+    const indexed = await adminQuery<{ source_type: string; n: string }>(
+      `SELECT source_type, count(DISTINCT source_id) AS n FROM ${schema}.search_chunks GROUP BY source_type ORDER BY 1`,
+    );
+    // Nine sessions, one of them empty (nothing to index): eight conversations have chunks.
+    expect(indexed.map((r) => [r.source_type, Number(r.n)])).toEqual([
+      ['conversation', 8],
+      ['note', 5],
+    ]);
 
     const again = sandbox.run(...to);
     expect(again.status, again.stderr).toBe(0);

@@ -134,6 +134,20 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     expect(sandbox.run('memory', 'search', 'deploy key').stdout).toContain(
       'the deploy key rotates on tuesdays',
     );
+
+    // The admin commands open the same control stores as the gateways on this database: a token
+    // made here is a row there, audited in its chain, which verifies.
+    const token = sandbox.run('token', 'add', '--user', 'carol');
+    expect(token.status, token.stderr).toBe(0);
+    const control = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });
+    try {
+      expect((await control.control.tokens.list()).map((t) => t.userId)).toEqual(['carol']);
+      expect((await control.control.audit.range(0, 100)).map((e) => e.actionType)).toEqual(['token_add']);
+    } finally {
+      await control.close();
+    }
+    const verify = sandbox.run('audit', 'verify');
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
   });
 
   it('refuses a URL with a password in a flag or a file, and names a server it cannot use without the password', async () => {

@@ -21,6 +21,8 @@ export {
   normalizeTags,
 } from './note-input.js';
 export { decodePayload, encodeTurn } from './payload.js';
+export { normaliseTags } from './retrieval/tags.js';
+export { checkSearchModel, checkVectorDimensions } from './search-index-input.js';
 export {
   checkNewSession,
   checkSearch,
@@ -30,5 +32,12 @@ export {
   getOrCreateSession,
   MAX_LIST_LIMIT,
 } from './session-input.js';
+export {
+  COMMON_WORD_CHUNKS,
+  COUNTED_WORDS,
+  type QueryTerms,
+  queryTerms,
+  rareWords,
+} from './store/libsql/search-index/fts-query.js';
 export { checkTitle, deriveTitle } from './title.js';
 export { checkCount, checkOptionalId } from './validate.js';

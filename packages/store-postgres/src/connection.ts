@@ -11,6 +11,8 @@ import pg from 'pg';
 /** A schema name: a plain lower-case identifier, so it needs no quoting anywhere. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export const DEFAULT_SCHEMA = 'oxydra';
+/** hnsw.ef_search of every connection (pgvector's default is 40): bench/pg-search.mjs measures its recall. */
+const HNSW_EF_SEARCH = 200;
 
 export function checkSchemaName(schema: string): string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
@@ -101,8 +103,11 @@ export function connect(options: { url: string; schema: string; max?: number }):
   const password = passwordOf(options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
-    // Every connection resolves the stores' tables in the chosen schema.
-    options: `-c search_path=${checkSchemaName(options.schema)}`,
+    // Every connection resolves the stores' tables in the chosen schema. The search index's
+    // HNSW scans (pgvector; placeholders until its library loads): 200 candidates per scan, and
+    // a filtered scan keeps going until it fills its limit, in distance order (pgvector >= 0.8).
+    // Set here, not per search: a SET LOCAL would cost a transaction, three more round trips.
+    options: `-c search_path=${checkSchemaName(options.schema)} -c hnsw.ef_search=${HNSW_EF_SEARCH} -c hnsw.iterative_scan=strict_order`,
     max: options.max ?? 10,
     connectionTimeoutMillis: 10_000,
     types,

@@ -1,6 +1,6 @@
 /**
  * @oxydra/store-postgres: Oxydra's stores on PostgreSQL (issue 33). Sessions, kernel state,
- * notes (without search, for now) and the control store group, passing the same contract suites
+ * notes, the search index (pgvector HNSW and tsvector) and the control store group, passing the same contract suites
  * as the embedded libSQL stores, with versioned migrations. Not wired into openKernel, config or
  * the CLI yet: a host opens the stores with openPostgresStores and passes them in.
  */
@@ -9,3 +9,5 @@ export { openPostgresStores, type PostgresStoreOptions, type PostgresStores } fr
 export { migratePostgres, postgresSchemaStatus, type SchemaStatus } from './schema-admin.js';
 export { LATEST_VERSION, type MigrationReport, PostgresSchemaError } from './store/migrate.js';
 export { MIGRATIONS, type PostgresMigration } from './store/migrations.js';
+export { PgvectorMissingError } from './store/search-index/migration.js';
+export { PostgresSearchIndex } from './store/search-index/store.js';

@@ -1,15 +1,24 @@
 /**
  * Opens Oxydra's stores on a PostgreSQL database: the async contracts of @oxydra/types
- * (sessions, kernel state, notes and the control store group) over one connection pool, in one
+ * (sessions, kernel state, notes, the search index and the control store group) over one connection pool, in one
  * schema, migrated first unless told not to. Nothing here is loaded on the default libSQL path:
  * a host imports this package only when asked for PostgreSQL.
  */
-import type { ControlStoreGroup, NoteStore, SessionStore, StateStore, StoreTransfer } from '@oxydra/types';
+import type {
+  ControlStoreGroup,
+  NoteStore,
+  SearchIndexStore,
+  SearchModel,
+  SessionStore,
+  StateStore,
+  StoreTransfer,
+} from '@oxydra/types';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
 import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
 import { PostgresNoteStore } from './store/notes.js';
+import { PostgresSearchIndex } from './store/search-index/store.js';
 import { PostgresSessionStore } from './store/sessions.js';
 import { PostgresStateStore } from './store/state.js';
 import { postgresTransfer } from './store/transfer.js';
@@ -31,8 +40,14 @@ export interface PostgresStoreOptions {
 export interface PostgresStores {
   sessions: SessionStore;
   state: StateStore;
-  /** Notes without search: the search index's contract is not settled yet (docs/postgres.md). */
+  /** Notes; their search is the search index's (the retriever indexes them as they change). */
   notes: NoteStore;
+  /**
+   * The search index (chunks of notes and conversations, pgvector HNSW and full text) for an
+   * embedding model, as `KernelStores.searchIndex`: `openKernel({ stores: { searchIndex } })`.
+   * Its first call for a model creates that model's HNSW index when missing.
+   */
+  searchIndex(model: SearchModel): SearchIndexStore;
   control: ControlStoreGroup;
   /** Every record read and written whole, for `oxydra store copy` (not for services). */
   transfer: StoreTransfer;
@@ -61,6 +76,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     sessions: new PostgresSessionStore(db),
     state: new PostgresStateStore(db),
     notes: new PostgresNoteStore(db),
+    searchIndex: (model) => new PostgresSearchIndex(db, model),
     control: postgresControlStores(new PgDatabase(connection), schema),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,

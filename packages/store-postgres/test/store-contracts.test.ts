@@ -5,6 +5,7 @@ import {
   controlStoreGroupContract,
   noteStoreContract,
   scheduleStoreContract,
+  searchIndexStoreContract,
   sessionStoreContract,
   spendStoreContract,
   stateStoreContract,
@@ -17,6 +18,14 @@ describePostgres('PostgreSQL stores', () => {
   sessionStoreContract(postgresOpener((stores) => stores.sessions));
   stateStoreContract(postgresOpener((stores) => stores.state));
   noteStoreContract(postgresOpener((stores) => stores.notes));
+  searchIndexStoreContract(
+    postgresOpener((stores) => ({
+      open: (model) => stores.searchIndex(model),
+      async addSession(id, userId) {
+        await stores.sessions.create({ id, ...(userId !== undefined ? { userId } : {}) });
+      },
+    })),
+  );
   tokenStoreContract(postgresOpener((stores) => stores.control.tokens));
   approvalStoreContract(postgresOpener((stores) => stores.control.approvals));
   scheduleStoreContract(postgresOpener((stores) => stores.control.schedules));

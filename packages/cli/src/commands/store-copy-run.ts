@@ -13,7 +13,7 @@ import {
   indexCopiedMemory,
 } from '@oxydra/kernel/stores';
 import { openWorkspaceMemory } from '@oxydra/kernel/workspace';
-import { checkSchemaName } from '@oxydra/store-postgres';
+import { checkSchemaName, openPostgresStores } from '@oxydra/store-postgres';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -163,14 +163,35 @@ async function copyAndCheck(
   }
 }
 
-/** The copied notes and conversations made searchable in the workspace (its index is not copied). */
-async function indexWorkspace(): Promise<{ notes: number; sessions: number }> {
+/**
+ * The copied notes and conversations made searchable on the target (the index is not copied):
+ * the workspace's memory opened on the target's stores (its own file, or PostgreSQL's sessions,
+ * notes and search index), indexed with the workspace's embedder.
+ */
+async function indexTarget(
+  into: 'postgres' | 'libsql',
+  server: { url: string; schema?: string },
+  check: CopyCheck,
+): Promise<{ notes: number; sessions: number }> {
   const { config } = await loadCliConfig({ ask: false });
-  const memory = await openWorkspaceMemory(config, findWorkspaceRoot(), process.env);
+  const target = (table: string) => check.tables.find((t) => t.table === table)?.target ?? 0;
+  const counts = { notes: target('notes'), sessions: target('sessions') };
+  const postgres =
+    into === 'postgres'
+      ? await openPostgresStores({ url: server.url, ...(server.schema ? { schema: server.schema } : {}) })
+      : undefined;
   try {
-    return await indexCopiedMemory(memory, progressPrinter(process.stderr));
+    const stores = postgres
+      ? { sessions: postgres.sessions, notes: postgres.notes, searchIndex: postgres.searchIndex }
+      : {};
+    const memory = await openWorkspaceMemory(config, findWorkspaceRoot(), process.env, undefined, {}, stores);
+    try {
+      return await indexCopiedMemory(memory, counts, progressPrinter(process.stderr));
+    } finally {
+      await memory.close();
+    }
   } finally {
-    await memory.close();
+    await postgres?.close();
   }
 }
 
@@ -186,7 +207,7 @@ export async function runStoreCopy(flags: StoreCopyFlags): Promise<number> {
   }
   const server = await serverOf(flags, postgres, into);
   const { from, to, copied, check } = await copyAndCheck(flags, server, into);
-  const indexed = check.ok && into === 'libsql' ? await indexWorkspace() : undefined;
+  const indexed = check.ok ? await indexTarget(into, server, check) : undefined;
   if (flags.json)
     stdout.write(`${JSON.stringify({ from, to, copied, ...check, ...(indexed ? { indexed } : {}) })}\n`);
   else {

@@ -66,10 +66,7 @@ export async function openMemoryWithRetrieval(): Promise<WorkspaceMemory> {
       process.env,
       undefined,
       {},
-      {
-        sessions: stores.sessions,
-        notes: stores.notes,
-      },
+      { sessions: stores.sessions, notes: stores.notes, searchIndex: stores.searchIndex },
     );
     return {
       ...memory,

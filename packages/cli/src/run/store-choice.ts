@@ -92,13 +92,12 @@ export function asConfigError(error: unknown): unknown {
 
 /** What the kernel takes of the PostgreSQL stores. */
 function kernelStores(stores: PostgresStores): Partial<KernelStores> {
-  // The search index, once the package offers one (issue 33), comes from the same backend.
-  const { searchIndex } = stores as Partial<Pick<KernelStores, 'searchIndex'>>;
   return {
     sessions: stores.sessions,
     state: stores.state,
     notes: stores.notes,
-    ...(searchIndex !== undefined ? { searchIndex } : {}),
+    // pgvector HNSW and tsvector: conversations kept here are searchable here.
+    searchIndex: stores.searchIndex,
     // Tokens, approvals, schedules and run claims, the audit chain, spend and usage: what
     // several gateways on one database must share.
     control: stores.control,

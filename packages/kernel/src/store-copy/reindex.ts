@@ -1,8 +1,9 @@
 /**
- * After a copy into a workspace's libSQL memory file: its search index built from the copied
- * notes and conversations, with the workspace's embedder, as saving them would have. The index
- * itself is not copied (PostgreSQL has none yet, and vectors belong to one embedding model), so
- * without this, memory_search and recall would find nothing that came with the copy.
+ * After a copy: the target's search index built from the copied notes and conversations, with
+ * the workspace's embedder, as saving them would have. The index itself is not copied (its
+ * vectors belong to one embedding model, and each backend keeps its own kind of index), so
+ * without this, memory_search and recall would find nothing that came with the copy. `memory` is
+ * the workspace's memory opened on the target's stores (a libSQL file, or PostgreSQL's).
  */
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { CopyProgress } from './copy.js';
@@ -11,10 +12,11 @@ const PAGE = 1000;
 
 export async function indexCopiedMemory(
   memory: Pick<WorkspaceMemory, 'db' | 'retriever'>,
+  /** How many notes and sessions there are to index (the copy's target counts), for progress. */
+  counts: { notes: number; sessions: number },
   onProgress?: (progress: CopyProgress) => void,
 ): Promise<{ notes: number; sessions: number }> {
   const { db, retriever } = memory;
-  const counts = await db.counts();
   let notes = 0;
   for (let offset = 0; ; offset += PAGE) {
     const page = await db.notes.list({ limit: PAGE, offset });

@@ -72,7 +72,7 @@ export async function migrateSchema(connection: Connection, schema: string): Pro
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw error;
+        throw migration.explain?.(error, connection.target) ?? error;
       }
       applied.push(migration.version);
     }

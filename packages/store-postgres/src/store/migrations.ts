@@ -11,7 +11,11 @@ export interface PostgresMigration {
   version: number;
   name: string;
   sql: string;
+  /** A known failure of this migration as a one-line error naming the fix (else undefined). */
+  explain?(error: unknown, target: string): Error | undefined;
 }
+
+import { searchIndexMigration } from './search-index/migration.js';
 
 /** Text compared bytewise. */
 const TEXT = 'text COLLATE "C"';
@@ -227,4 +231,5 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       );
       CREATE INDEX usage_log_ts ON usage_log (ts);`,
   },
+  searchIndexMigration(5, TEXT),
 ];

@@ -12,6 +12,46 @@ const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
 /** A long query adds little past its first words and makes the MATCH slower. */
 const MAX_TERMS = 24;
 
+/** A word in more chunks than this is "common": ranking every chunk it is in costs too much. */
+export const COMMON_WORD_CHUNKS = 1500;
+/**
+ * Most chunks the kept words may match together: FTS5's bm25 costs ~0.6 µs per matching chunk,
+ * so this bounds the ranked query to a few ms. The rarest word is always kept.
+ */
+const MATCH_BUDGET_CHUNKS = 4000;
+/** Counting every word of a long query costs more than it saves; the first ones are kept. */
+export const COUNTED_WORDS = 12;
+
+/**
+ * The words worth ranking, rarest first, given how many chunks each is in (counted up to just
+ * past COMMON_WORD_CHUNKS): words in no chunk and common words are left out, and the kept ones
+ * match at most MATCH_BUDGET_CHUNKS chunks together. Empty: every word is common (or absent),
+ * and the vectors decide the query alone. Both backends apply it (fts-search.ts here, the
+ * PostgreSQL index through @oxydra/memory/store-input).
+ */
+export function rareWords(words: readonly string[], counts: ReadonlyMap<string, number>): string[] {
+  const ranked = words
+    .map((word) => ({ word, chunks: counts.get(word) ?? 0 }))
+    .filter(({ chunks }) => chunks > 0)
+    .sort((a, b) => a.chunks - b.chunks);
+  const kept: string[] = [];
+  let budget = MATCH_BUDGET_CHUNKS;
+  for (const { word, chunks } of ranked) {
+    if (chunks > COMMON_WORD_CHUNKS || (kept.length > 0 && chunks > budget)) break;
+    kept.push(word);
+    budget -= chunks;
+  }
+  return kept;
+}
+
+/** A query's search terms as tokens: what both backends search for (one home for the rules). */
+export interface QueryTerms {
+  /** Words written with inner punctuation, as their tokens in order (an identifier). */
+  phrases: string[][];
+  /** Single words, stop words left out unless there is nothing else. */
+  words: string[];
+}
+
 export interface FtsTerms {
   /** Quoted multi-token phrases (identifiers). */
   phrases: string[];
@@ -24,21 +64,29 @@ function quote(tokens: readonly string[]): string {
   return `"${tokens.join(' ').replaceAll('"', '""')}"`;
 }
 
-export function ftsTerms(query: string): FtsTerms {
+/**
+ * The tokens of `query` (letters and digits only: nothing the user types is read as query
+ * syntax), at most MAX_TERMS terms, phrases first. The PostgreSQL search index builds its
+ * tsquery from these, the libSQL one its FTS5 MATCH (ftsTerms).
+ */
+export function queryTerms(query: string): QueryTerms {
   const words = new Set<string>();
-  const phrases = new Set<string>();
+  const phrases = new Map<string, string[]>();
   const stopWords = new Set<string>();
   for (const word of query.normalize('NFKC').toLowerCase().split(/\s+/)) {
     const tokens = word.match(TOKEN) ?? [];
-    if (tokens.length > 1) phrases.add(quote(tokens));
-    for (const token of tokens) (isStopWord(token) ? stopWords : words).add(quote([token]));
+    if (tokens.length > 1) phrases.set(tokens.join(' '), tokens);
+    for (const token of tokens) (isStopWord(token) ? stopWords : words).add(token);
   }
   // A query made only of stop words ("to be or not to be") still searches for them.
-  const kept = [...phrases, ...(words.size > 0 ? words : stopWords)].slice(0, MAX_TERMS);
-  return {
-    phrases: kept.filter((term) => phrases.has(term)),
-    words: kept.filter((term) => !phrases.has(term)),
-  };
+  const single = [...(words.size > 0 ? words : stopWords)];
+  const keptPhrases = [...phrases.values()].slice(0, MAX_TERMS);
+  return { phrases: keptPhrases, words: single.slice(0, MAX_TERMS - keptPhrases.length) };
+}
+
+export function ftsTerms(query: string): FtsTerms {
+  const { phrases, words } = queryTerms(query);
+  return { phrases: phrases.map(quote), words: words.map((word) => quote([word])) };
 }
 
 /** Any of the terms: the MATCH expression, or undefined when the query has no searchable word. */

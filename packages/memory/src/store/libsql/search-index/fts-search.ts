@@ -10,17 +10,12 @@
  */
 import type { Client, InStatement } from '@libsql/client';
 import type { CommonWords } from './common-words.js';
-import { ftsTerms } from './fts-query.js';
+import { COMMON_WORD_CHUNKS, COUNTED_WORDS, ftsTerms, rareWords } from './fts-query.js';
+
+export { COMMON_WORD_CHUNKS };
+
 import { type ScopeFilter, scopeSql } from './scope.js';
 import { TOMBSTONE_MARK } from './statements.js';
-
-/** A word in more chunks than this is "common": FTS5 would score every one of them. */
-export const COMMON_WORD_CHUNKS = 1500;
-/**
- * Most chunks the kept words may match together: bm25 costs ~0.6 µs per matching chunk, so
- * this bounds the ranked query to a few ms. The rarest word is always kept.
- */
-const MATCH_BUDGET_CHUNKS = 4000;
 
 function count(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
@@ -72,19 +67,9 @@ export async function ftsMatch(
   const { phrases, words } = ftsTerms(query);
   if (words.length === 0) return phrases.length === 0 ? undefined : phrases.join(' OR ');
   // Counting every word of a long query costs more than it saves; the first ones are kept.
-  const counted = words.slice(0, 12);
+  const counted = words.slice(0, COUNTED_WORDS);
   const counts = await countWords(client, counted, common);
-  const ranked = counted
-    .map((word) => ({ word, chunks: counts.get(word) ?? 0 }))
-    .filter(({ chunks }) => chunks > 0)
-    .sort((a, b) => a.chunks - b.chunks);
-  const kept: string[] = [];
-  let budget = MATCH_BUDGET_CHUNKS;
-  for (const { word, chunks } of ranked) {
-    if (chunks > COMMON_WORD_CHUNKS || (kept.length > 0 && chunks > budget)) break;
-    kept.push(word);
-    budget -= chunks;
-  }
+  const kept = rareWords(counted, counts);
   // Only common words: scoring them all would take tens of ms and tell the chunks little apart
   // (their idf is low); the vectors decide this query alone.
   return kept.length > 0 || phrases.length > 0 ? [...phrases, ...kept].join(' OR ') : undefined;

@@ -19,6 +19,7 @@ import type {
   SearchSource,
 } from '@oxydra/types';
 import { normaliseTags } from '../../../retrieval/tags.js';
+import { checkSearchModel, checkVectorDimensions } from '../../../search-index-input.js';
 import { groupWrite } from '../../local/write-group.js';
 import { CommonWords } from './common-words.js';
 import { ftsCandidates } from './fts-search.js';
@@ -70,11 +71,8 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   readonly #commonWords = new CommonWords();
 
   constructor(client: Client, model: SearchModel) {
-    if (!Number.isInteger(model.dimensions) || model.dimensions < 1) {
-      throw new RangeError(`search index model ${model.id} needs a whole number of dimensions >= 1`);
-    }
     this.#client = client;
-    this.model = { id: model.id, dimensions: model.dimensions };
+    this.model = checkSearchModel(model);
     this.#dims = { id: model.id, dims: model.dimensions };
     this.#cache = new VectorCache(client, model.id, model.dimensions);
   }
@@ -254,11 +252,6 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   }
 
   #checked(vector: Float32Array): Float32Array {
-    if (vector.length !== this.#dims.dims) {
-      throw new RangeError(
-        `vector has ${vector.length} dimensions, the search index's model ${this.#dims.id} ${this.#dims.dims}`,
-      );
-    }
-    return vector;
+    return checkVectorDimensions(vector, this.model);
   }
 }

@@ -1,0 +1,353 @@
+/**
+ * The PostgreSQL SearchIndexStore: chunks of notes and conversations in search_chunks, each with
+ * its English tsvector (GIN) and at most one vector (pgvector, HNSW per model); see
+ * migration.ts for the tables and model.ts for the per-model index.
+ *
+ * Atomic across processes: replaceSource, appendChunks and deleteSource take a transaction
+ * advisory lock on the source (schema, type, id) first, so two writers of one source take turns
+ * (without it, a second replace's DELETE would not see the rows the first one inserted, and both
+ * versions would stay). A search is one statement, so it reads one snapshot: the old chunks or
+ * the new, never a mix. appendChunks numbers its chunks after the source's last under that lock.
+ */
+
+import {
+  checkSearchModel,
+  checkVectorDimensions,
+  normaliseTags,
+  rareWords,
+} from '@oxydra/memory/store-input';
+import type {
+  AppendedChunks,
+  ChunkToEmbed,
+  IndexedChunk,
+  NewChunk,
+  ReplacedSource,
+  SearchCandidate,
+  SearchIndexCounts,
+  SearchIndexStore,
+  SearchModel,
+  SearchScope,
+  SearchSource,
+} from '@oxydra/types';
+import type { PgDatabase, Sql } from '../database.js';
+import { type ModelSql, prepareModel } from './model.js';
+import { scopeSql } from './scope.js';
+import { countWordsSql, textTerms, tsqueryText } from './text-query.js';
+
+interface ChunkRow {
+  id: number;
+  source_type: string;
+  source_id: string;
+  session_id: string | null;
+  user_id: string | null;
+  text: string;
+  content_hash: string;
+  tags: string[];
+}
+
+/** pgvector's text form: `[1,2.5,-3]` (float32 values print back to the same float32). */
+function vectorText(vector: Float32Array): string {
+  return `[${vector.join(',')}]`;
+}
+
+function parseVector(text: string): Float32Array {
+  return Float32Array.from(text.slice(1, -1).split(','), Number);
+}
+
+function toChunk(row: ChunkRow): IndexedChunk {
+  const chunk: IndexedChunk = {
+    id: row.id,
+    source: { type: row.source_type === 'conversation' ? 'conversation' : 'note', id: row.source_id },
+    text: row.text,
+    hash: row.content_hash,
+    tags: row.tags,
+  };
+  if (row.session_id !== null) chunk.sessionId = row.session_id;
+  if (row.user_id !== null) chunk.userId = row.user_id;
+  return chunk;
+}
+
+/**
+ * Locks `source` for this transaction: its writers take turns, in any process. Also turns off
+ * synchronous_commit for the transaction (docs/postgres.md, "The search index"): the index is
+ * derived from notes and sessions, and waiting for the WAL flush of every note's chunks capped a
+ * single writer at the disk's fsync rate (~70 notes/s here); a server crash may lose the last
+ * fraction of a second of index writes, never leave them half done.
+ */
+function lockSource(sql: Sql, source: SearchSource): Promise<unknown> {
+  return sql.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-search:' || current_schema() || ':' || $1 || ':' || $2, 0)),
+            set_config('synchronous_commit', 'off', true)`,
+    [source.type, source.id],
+  );
+}
+
+export class PostgresSearchIndex implements SearchIndexStore {
+  readonly model: SearchModel;
+  readonly #db: PgDatabase;
+  #prepared: Promise<ModelSql> | undefined;
+
+  constructor(db: PgDatabase, model: SearchModel) {
+    this.model = checkSearchModel(model);
+    this.#db = db;
+  }
+
+  /** The model's key and SQL, prepared at the first call (again after a failure). */
+  #sql(): Promise<ModelSql> {
+    if (!this.#prepared) {
+      this.#prepared = prepareModel(this.#db, this.model);
+      this.#prepared.catch(() => {
+        this.#prepared = undefined;
+      });
+    }
+    return this.#prepared;
+  }
+
+  async replaceSource(
+    source: SearchSource,
+    chunks: readonly NewChunk[],
+    fields: ReplacedSource = {},
+  ): Promise<void> {
+    const vectors = chunks.map((chunk) => this.#vector(chunk.vector));
+    const model = await this.#sql();
+    await this.#db.atomic(async (sql) => {
+      await lockSource(sql, source);
+      if (chunks.length === 0) {
+        await sql.query('DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2', [
+          source.type,
+          source.id,
+        ]);
+        return;
+      }
+      await this.#insert(sql, model, source, chunks, vectors, {
+        userId: fields.userId,
+        sessionId: undefined,
+        tags: normaliseTags(fields.tags),
+        mode: 'replace',
+      });
+    });
+  }
+
+  async appendChunks(
+    source: SearchSource,
+    chunks: readonly NewChunk[],
+    fields: AppendedChunks = {},
+  ): Promise<void> {
+    if (chunks.length === 0) return;
+    const vectors = chunks.map((chunk) => this.#vector(chunk.vector));
+    const model = await this.#sql();
+    await this.#db.atomic(async (sql) => {
+      await lockSource(sql, source);
+      await this.#insert(sql, model, source, chunks, vectors, {
+        userId: fields.userId,
+        sessionId: fields.sessionId,
+        tags: [],
+        mode: 'append',
+      });
+    });
+  }
+
+  async deleteSource(source: SearchSource): Promise<number> {
+    return this.#db.atomic(async (sql) => {
+      await lockSource(sql, source);
+      const { rowCount } = await sql.query(
+        'DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2',
+        [source.type, source.id],
+      );
+      return rowCount ?? 0;
+    });
+  }
+
+  async presentHashes(source: SearchSource, hashes: readonly string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ content_hash: string }>(
+        `SELECT DISTINCT content_hash FROM search_chunks
+         WHERE source_type = $1 AND source_id = $2 AND content_hash = ANY($3::text[])`,
+        [source.type, source.id, hashes],
+      ),
+    );
+    return new Set(rows.map((row) => row.content_hash));
+  }
+
+  async sourceVectors(source: SearchSource): Promise<Map<string, Float32Array>> {
+    const model = await this.#sql();
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ content_hash: string; embedding: string }>(
+        `SELECT content_hash, embedding::text AS embedding FROM search_chunks
+         WHERE source_type = $1 AND source_id = $2 AND model_key = $3`,
+        [source.type, source.id, model.key],
+      ),
+    );
+    return new Map(rows.map((row) => [row.content_hash, parseVector(row.embedding)]));
+  }
+
+  async putVectors(vectors: readonly { chunkId: number; vector: Float32Array }[]): Promise<void> {
+    if (vectors.length === 0) return;
+    const texts = vectors.map(({ vector }) => this.#vector(vector));
+    const model = await this.#sql();
+    // A chunk deleted meanwhile matches no row: it gets no vector.
+    await this.#db.run((sql) =>
+      sql.query(
+        `UPDATE search_chunks c SET model_key = $1, embedding = v.embedding::${model.type}
+         FROM unnest($2::bigint[], $3::text[]) AS v (id, embedding) WHERE c.id = v.id`,
+        [model.key, vectors.map((v) => v.chunkId), texts],
+      ),
+    );
+  }
+
+  async missingVectors(limit: number, afterId = -1): Promise<ChunkToEmbed[]> {
+    const model = await this.#sql();
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ id: number; text: string }>(
+        `SELECT id, text FROM search_chunks WHERE model_key IS DISTINCT FROM $1 AND id > $2
+         ORDER BY id LIMIT $3`,
+        [model.key, afterId, limit],
+      ),
+    );
+    return rows.map((row) => ({ id: row.id, text: row.text }));
+  }
+
+  async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
+    const terms = textTerms(query);
+    if (limit <= 0 || (terms.phrases.length === 0 && terms.words.length === 0)) return [];
+    return this.#db.run(async (sql) => {
+      const counts = new Map<string, number>();
+      if (terms.words.length > 0) {
+        const { rows } = await sql.query<Record<string, number>>(countWordsSql(terms.words));
+        terms.words.forEach((word, i) => {
+          counts.set(word, rows[0]?.[`w${i}`] ?? 0);
+        });
+      }
+      // Only common words (and no phrase): the vectors decide this query alone.
+      const text = tsqueryText(terms.phrases, rareWords(terms.words, counts));
+      if (text === undefined) return [];
+      const values: unknown[] = [text];
+      const where = scopeSql(scope, values);
+      values.push(limit);
+      const { rows } = await sql.query<{ id: number; score: number }>(
+        `SELECT id, ts_rank(tsv, q) AS score
+         FROM search_chunks, to_tsquery('english', $1) AS q
+         WHERE tsv @@ q${where} ORDER BY score DESC, id LIMIT $${values.length}`,
+        values,
+      );
+      return rows.map((row) => ({ chunkId: row.id, score: row.score }));
+    });
+  }
+
+  async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
+    const text = this.#vector(vector);
+    if (limit <= 0) return [];
+    const model = await this.#sql();
+    const values: unknown[] = [text];
+    const where = scopeSql(scope, values);
+    values.push(limit);
+    const distance = `${model.column} ${model.distance} $1::${model.type}`;
+    // hnsw.ef_search and hnsw.iterative_scan are set for every connection (connection.ts).
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ id: number; distance: number }>(
+        `SELECT id, ${distance} AS distance FROM search_chunks
+         WHERE model_key = ${model.key}${where} ORDER BY ${distance} LIMIT $${values.length}`,
+        values,
+      ),
+    );
+    return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
+  }
+
+  async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
+    const wanted = ids.filter((id) => Number.isSafeInteger(id));
+    if (wanted.length === 0) return [];
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<ChunkRow>(
+        `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags
+         FROM search_chunks WHERE id = ANY($1::bigint[])`,
+        [wanted],
+      ),
+    );
+    return rows.map(toChunk);
+  }
+
+  async counts(): Promise<SearchIndexCounts> {
+    const model = await this.#sql();
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{
+        chunks: number;
+        notes: number;
+        conversations: number;
+        current: number;
+        models: Record<string, number>;
+      }>(
+        `SELECT count(*) AS chunks,
+                count(DISTINCT source_id) FILTER (WHERE source_type = 'note') AS notes,
+                count(DISTINCT source_id) FILTER (WHERE source_type = 'conversation') AS conversations,
+                count(*) FILTER (WHERE model_key = $1) AS current,
+                (SELECT coalesce(json_object_agg(model_id, n), '{}') FROM (
+                   SELECT m.model_id, count(*) AS n FROM search_chunks c
+                   JOIN search_models m ON m.key = c.model_key GROUP BY m.model_id) AS per_model
+                ) AS models
+         FROM search_chunks`,
+        [model.key],
+      ),
+    );
+    const row = rows[0];
+    const chunks = row?.chunks ?? 0;
+    return {
+      chunks,
+      notes: row?.notes ?? 0,
+      conversations: row?.conversations ?? 0,
+      vectorsByModel: row?.models ?? {},
+      missingVectors: chunks - (row?.current ?? 0),
+    };
+  }
+
+  /**
+   * Inserts `chunks` in one statement: replacing the source's chunks (the DELETE in the same
+   * statement, numbered from 0) or after its last chunk.
+   */
+  async #insert(
+    sql: Sql,
+    model: ModelSql,
+    source: SearchSource,
+    chunks: readonly NewChunk[],
+    vectors: readonly string[],
+    row: {
+      userId: string | undefined;
+      sessionId: string | undefined;
+      tags: string[];
+      mode: 'replace' | 'append';
+    },
+  ): Promise<void> {
+    const [before, first] =
+      row.mode === 'replace'
+        ? ['WITH gone AS (DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2) ', '0']
+        : [
+            '',
+            '(SELECT coalesce(max(ordinal), -1) + 1 FROM search_chunks WHERE source_type = $1 AND source_id = $2)',
+          ];
+    await sql.query(
+      `${before}INSERT INTO search_chunks
+         (source_type, source_id, session_id, user_id, tags, created_at, ordinal, text, content_hash,
+          model_key, embedding)
+       SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, ${first} + n - 1, text, hash,
+              $7::integer, embedding::${model.type}
+       FROM unnest($8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS c (text, hash, embedding, n)`,
+      [
+        source.type,
+        source.id,
+        row.sessionId ?? null,
+        row.userId ?? null,
+        row.tags,
+        new Date().toISOString(),
+        model.key,
+        chunks.map((chunk) => chunk.text),
+        chunks.map((chunk) => chunk.hash),
+        vectors,
+      ],
+    );
+  }
+
+  /** `vector` in pgvector's text form, refused when its dimensions are not the model's. */
+  #vector(vector: Float32Array): string {
+    return vectorText(checkVectorDimensions(vector, this.model));
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The PostgreSQL search index beyond the shared contract: writers of one source in two pools
+ * (as two processes) take turns, models of different dimensions coexist each with its own HNSW
+ * index that vector searches use, processes opening a new model together make one index, and a
+ * database without pgvector gets a one-line error naming the fix.
+ */
+
+import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
+import { MIGRATIONS, type PostgresStores } from '@oxydra/store-postgres';
+import type { NewChunk, SearchModel, SearchSource } from '@oxydra/types';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import { adminQuery, describePostgres, POSTGRES_URL, postgresOpener } from './postgres-helpers.js';
+
+const MODEL: SearchModel = { id: 'pg-test', dimensions: 16 };
+
+function unit(axis: number, dims = MODEL.dimensions): Float32Array {
+  const vector = new Float32Array(dims);
+  vector[axis % dims] = 1;
+  vector[(axis + 1) % dims] = 0.25;
+  return vector;
+}
+
+const chunk = (text: string, axis: number, dims?: number): NewChunk => ({
+  text,
+  hash: `hash-${text}`,
+  vector: unit(axis, dims),
+});
+
+const note = (id: string): SearchSource => ({ type: 'note', id });
+
+/** The stores on a fresh schema, a second pool on it (another process), and the schema's name. */
+async function openTwo(): Promise<{
+  first: PostgresStores;
+  second: PostgresStores;
+  close(): Promise<void>;
+}> {
+  const opened = await postgresOpener((stores) => stores)();
+  const other = await opened.another!();
+  return {
+    first: opened.store,
+    second: other.store,
+    close: async () => {
+      await other.close();
+      await opened.close();
+    },
+  };
+}
+
+describePostgres('PostgreSQL search index', () => {
+  it('serialises replacements of one source across pools: one version stays whole', async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      const stores = [first.searchIndex(MODEL), second.searchIndex(MODEL)];
+      const version = (writer: number, round: number) =>
+        Array.from({ length: 3 }, (_, i) => chunk(`cedar w${writer} r${round} c${i}`, i));
+      const versionOf = (text: string) => text.split(' ').slice(1, 3).join(' ');
+      await stores[0]!.replaceSource(note('shared'), version(9, 0));
+      let writing = true;
+      const seen: string[][] = [];
+      const writes = Promise.all(
+        stores.map(async (store, writer) => {
+          for (let round = 0; round < 15; round++)
+            await store.replaceSource(note('shared'), version(writer, round));
+        }),
+      ).finally(() => {
+        writing = false;
+      });
+      // A reader of its own reads the source's rows in one statement (one snapshot) meanwhile.
+      const reader = new pg.Client({ connectionString: POSTGRES_URL });
+      await reader.connect();
+      try {
+        while (writing) {
+          const { rows } = await reader.query<{ text: string }>(
+            `SELECT text FROM ${first.schema}.search_chunks WHERE source_id = 'shared'`,
+          );
+          seen.push(rows.map((row) => row.text));
+        }
+        await writes;
+      } finally {
+        await reader.end();
+      }
+      expect(seen.length).toBeGreaterThan(0);
+      // Every read between the writes saw one version whole (three chunks of one writer's round).
+      for (const texts of seen) {
+        expect(texts).toHaveLength(3);
+        expect(new Set(texts.map(versionOf)).size).toBe(1);
+      }
+      const rows = await adminQuery<{ text: string; ordinal: number }>(
+        `SELECT text, ordinal FROM ${first.schema}.search_chunks ORDER BY ordinal`,
+      );
+      expect(rows).toHaveLength(3);
+      expect(rows.map((row) => row.ordinal)).toEqual([0, 1, 2]);
+      const [writer, round] = rows[0]!.text.split(' ').slice(1, 3);
+      expect(rows.map((row) => row.text)).toEqual([0, 1, 2].map((i) => `cedar ${writer} ${round} c${i}`));
+    } finally {
+      await close();
+    }
+  });
+
+  it('numbers appends from two pools after the last chunk, without gaps or repeats', async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      await first.sessions.create({ id: 'chat' });
+      const stores = [first.searchIndex(MODEL), second.searchIndex(MODEL)];
+      const source: SearchSource = { type: 'conversation', id: 'chat' };
+      await Promise.all(
+        stores.map(async (store, writer) => {
+          for (let turn = 0; turn < 10; turn++) {
+            await store.appendChunks(
+              source,
+              [chunk(`w${writer} t${turn} a`, turn), chunk(`w${writer} t${turn} b`, turn + 1)],
+              {
+                sessionId: 'chat',
+              },
+            );
+          }
+        }),
+      );
+      const rows = await adminQuery<{ text: string; ordinal: number }>(
+        `SELECT text, ordinal FROM ${first.schema}.search_chunks ORDER BY ordinal`,
+      );
+      expect(rows.map((row) => row.ordinal)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      // Each append's two chunks stay next to each other.
+      for (let i = 0; i < 40; i += 2) expect(rows[i + 1]!.text).toBe(rows[i]!.text.replace(/ a$/, ' b'));
+      // Deleting the session deletes its chunks.
+      await first.sessions.delete('chat');
+      expect((await stores[0]!.counts()).chunks).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('keeps models of different dimensions apart, each searched through its own HNSW index', async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      const small: SearchModel = { id: 'small', dimensions: 8 };
+      // Two processes opening the same new model at once make one row and one index.
+      const [a, b] = [first.searchIndex(MODEL), second.searchIndex(MODEL)];
+      await Promise.all([a.counts(), b.counts()]);
+      const other = first.searchIndex(small);
+      await a.replaceSource(note('wide'), [chunk('wide one', 1), chunk('wide two', 2)]);
+      await other.replaceSource(note('narrow'), [chunk('narrow one', 1, 8)]);
+      const models = await adminQuery<{ key: number; model_id: string; dims: number }>(
+        `SELECT key, model_id, dims FROM ${first.schema}.search_models ORDER BY key`,
+      );
+      expect(models.map(({ model_id, dims }) => [model_id, dims])).toEqual([
+        [MODEL.id, MODEL.dimensions],
+        [small.id, small.dimensions],
+      ]);
+      const indexes = await adminQuery<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw_%' ORDER BY indexname`,
+        [first.schema],
+      );
+      expect(indexes.map((row) => row.indexname)).toEqual(models.map((m) => `search_chunks_hnsw_${m.key}`));
+      expect((await a.counts()).vectorsByModel).toEqual({ [MODEL.id]: 2, [small.id]: 1 });
+      expect((await a.counts()).missingVectors).toBe(1);
+      const [best] = await a.searchVector(unit(2), {}, 5);
+      expect((await a.chunks([best!.chunkId]))[0]?.text).toBe('wide two');
+      expect(await other.searchVector(unit(1, 8), {}, 5)).toHaveLength(1);
+
+      // The planner picks the model's index for the store's query (forced off a seq scan: the table is tiny).
+      const key = models[0]!.key;
+      const explained = await explain(
+        first.schema,
+        `SELECT id FROM search_chunks WHERE model_key = ${key}
+         ORDER BY (embedding::vector(16)) <=> '[${Array.from(unit(2)).join(',')}]'::vector(16) LIMIT 5`,
+      );
+      expect(explained).toContain(`Index Scan using search_chunks_hnsw_${key}`);
+    } finally {
+      await close();
+    }
+  });
+
+  it('takes tsquery syntax in a query as words: operators, quotes, prefixes and backslashes', async () => {
+    const { first, close } = await openTwo();
+    try {
+      const store = first.searchIndex(MODEL);
+      await store.replaceSource(note('ops'), [
+        chunk('quartz ticket OXY-4711 parse_config', 1),
+        chunk('quartz basalt', 2),
+      ]);
+      for (const query of [
+        'quartz & !basalt',
+        'quartz | ',
+        "'quartz':* <-> (",
+        '\\quartz\\',
+        '!!!',
+        '<2> & | ( )',
+        "a:B & 'it''s'",
+      ]) {
+        const found = await store.searchText(query, {}, 10);
+        expect(found.every((c) => Number.isFinite(c.score))).toBe(true);
+      }
+      // "!basalt" is the word "basalt", not NOT basalt: both chunks match, the one with both words first.
+      const both = await store.searchText('quartz & !basalt', {}, 10);
+      expect((await store.chunks(both.map((c) => c.chunkId))).map((c) => c.text).sort()).toEqual([
+        'quartz basalt',
+        'quartz ticket OXY-4711 parse_config',
+      ]);
+      expect(both[0]!.score).toBeGreaterThan(both[1]!.score);
+      const [ticket] = await store.searchText('oxy-4711', {}, 10);
+      expect((await store.chunks([ticket!.chunkId]))[0]?.text).toContain('OXY-4711');
+      expect(await store.searchText('!!! &&& |||', {}, 10)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('leaves out words found in more than COMMON_WORD_CHUNKS chunks, keeping the rare ones', async () => {
+    const { first, close } = await openTwo();
+    try {
+      const store = first.searchIndex(MODEL);
+      const many = Array.from({ length: COMMON_WORD_CHUNKS + 5 }, (_, i) =>
+        chunk(`everywhere filler ${i}`, i),
+      );
+      await store.replaceSource(note('common'), many);
+      await store.replaceSource(note('rare'), [chunk('everywhere zircon', 3)]);
+      // The common word alone: the full-text side sits the query out (the vectors decide).
+      expect(await store.searchText('everywhere', {}, 10)).toEqual([]);
+      const found = await store.searchText('everywhere zircon', {}, 10);
+      expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
+        'everywhere zircon',
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('explains a database without pgvector in one line naming the fix, never the password', () => {
+    const migration = MIGRATIONS.find((m) => m.name === 'search_index');
+    const target = 'oxydra@db.example:5432/app';
+    const missing = Object.assign(
+      new Error(
+        'could not open extension control file "/usr/share/postgresql/15/extension/vector.control": No such file or directory',
+      ),
+      { code: '58P01' },
+    );
+    const message = migration?.explain?.(missing, target)?.message ?? '';
+    expect(message).toBe(
+      `PostgreSQL at ${target} has no pgvector extension, which the search index needs: install pgvector on the server (docs/postgres.md, "Installing pgvector")`,
+    );
+    const denied = Object.assign(new Error('permission denied to create extension "vector"'), {
+      code: '42501',
+    });
+    expect(migration?.explain?.(denied, target)?.message).toMatch(
+      /have an administrator run CREATE EXTENSION vector/,
+    );
+    expect(migration?.explain?.(new Error('relation "sessions" does not exist'), target)).toBeUndefined();
+  });
+});
+
+/** EXPLAIN of `query` in `schema` (pgvector's type and operator found through public), with seq scans off. */
+async function explain(schema: string, query: string): Promise<string> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO ${schema}, public`);
+    await client.query('SET enable_seqscan = off');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.end();
+  }
+}
