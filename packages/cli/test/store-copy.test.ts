@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkCopy, copyStores, TargetNotEmptyError } from '@oxydra/kernel/stores';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
-import type { TransferRecord } from '@oxydra/types';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
+import type { TransferRecord } from '@oxydra/types';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
   adminQuery,
