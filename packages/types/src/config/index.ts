@@ -2,6 +2,7 @@ export * from './a2a-schema.js';
 export * from './agent-schema.js';
 export * from './kernel-schema.js';
 export * from './mcp-schema.js';
+export * from './memory-schema.js';
 export * from './otel-schema.js';
 export * from './plugins-schema.js';
 export * from './runner-schema.js';
