@@ -7,7 +7,9 @@
 export type * from './answer.js';
 export type * from './approvals.js';
 export type * from './audit.js';
+export type * from './cluster.js';
 export type * from './control.js';
+export * from './event-bus.js';
 export * from './notes.js';
 export type * from './schedules.js';
 export type * from './search-index.js';

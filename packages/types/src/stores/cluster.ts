@@ -1,0 +1,75 @@
+/**
+ * Several gateway processes on one store (issue 33 item 3): which processes are alive and
+ * which runs each holds, as a contract. A process beats every second or so; a process whose
+ * last beat is older than the stale limit is dead, and whichever live process reaps it first
+ * gets its runs, to report them interrupted. A run is claimed before it starts, which is where
+ * the cross-process rules hold: one run per session at a time, and a user's runs across all
+ * processes within the per-user limit. Times are the database's clock, not the processes', so
+ * machines with skewed clocks agree. PostgreSQL implements it (@oxydra/store-postgres); one
+ * process alone needs none (the kernel's Admission is its per-user limit).
+ */
+
+export interface ProcessInfo {
+  /** Unique per process start (a restarted process gets a new one). */
+  id: string;
+  /** The machine's host name. */
+  host: string;
+  pid: number;
+  /** Where it serves (http://host:port), when it does. */
+  url?: string;
+}
+
+export interface ClusterProcess extends ProcessInfo {
+  /** ISO 8601 UTC, the database's clock. */
+  startedAt: string;
+  beatAt: string;
+}
+
+export interface NewClusterRun {
+  /** Unique: the turn's or the agent's id. */
+  runId: string;
+  processId: string;
+  userId: string;
+  /** The session the run works in; none for a stateless run (OpenAI-compatible API). */
+  sessionId?: string;
+  /** The gateway turn id, when it is one. */
+  turnId?: string;
+}
+
+export interface ClusterRun extends Required<Omit<NewClusterRun, 'sessionId' | 'turnId'>> {
+  sessionId: string | null;
+  turnId: string | null;
+  startedAt: string;
+}
+
+export type RunClaim =
+  | { ok: true }
+  /** The session has a run already (this process's or another's): `holder` is it. */
+  | { ok: false; reason: 'session_busy'; holder: ClusterRun }
+  /** The user has `running` runs across all processes, the limit. */
+  | { ok: false; reason: 'user_limit'; running: number };
+
+export interface ClusterStore {
+  /** Registers the process, or refreshes its beat if it is registered. */
+  beat(process: ProcessInfo): Promise<void>;
+  /** The processes that beat within `withinMs`, oldest start first. */
+  processes(withinMs: number): Promise<ClusterProcess[]>;
+  /**
+   * Claims a run, atomically across processes: refused when its session already has a run
+   * (any process's, until that one is released or reaped) or when its user already has
+   * `perUser` runs going across all processes. A runId claimed twice is an error (rejects).
+   */
+  claim(run: NewClusterRun, limits: { perUser: number }): Promise<RunClaim>;
+  /** Ends a run; false when it was not there (never claimed, released, or reaped). */
+  release(runId: string): Promise<boolean>;
+  /**
+   * Removes every process whose last beat is older than `staleMs` (never the caller: it
+   * beats first) and returns the runs they held, removed with them: the runs to report
+   * interrupted. Two processes reaping at once get disjoint sets, so each run is reported once.
+   */
+  reap(staleMs: number): Promise<ClusterRun[]>;
+  /** A clean stop: the process's record and its runs go (its runs were ended or cancelled). */
+  leave(processId: string): Promise<void>;
+  /** Runs going now, oldest first, optionally of one user or one session. */
+  runs(filter?: { userId?: string; sessionId?: string }): Promise<ClusterRun[]>;
+}
