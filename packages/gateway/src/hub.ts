@@ -4,10 +4,13 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
+import { GatewayCluster, type GatewayClusterOptions } from './cluster/gateway-cluster.js';
+import { clusterHost } from './cluster/hub-link.js';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';
@@ -45,12 +48,16 @@ export interface HubOptions {
   sandbox?: SandboxStatus;
   /** Throws when the workspace's state moved under the gateway (new sessions and turns stop). */
   assertWorkspace?: () => void;
+  /** This process is one of several on one store: how it finds and tells the others. */
+  cluster?: GatewayClusterOptions;
 }
 
 export class GatewayHub {
   readonly registry: SessionRegistry;
   readonly admission: Admission;
   readonly approvals: ApprovalRoutes;
+  /** Set when this process is one of several gateway processes on one store. */
+  readonly cluster: GatewayCluster | undefined;
   readonly #agents: Set<string>;
   /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
   readonly #inflight = new Map<AbortController, Promise<void>>();
@@ -59,9 +66,24 @@ export class GatewayHub {
   #closing = false;
 
   constructor(readonly options: HubOptions) {
-    this.registry = new SessionRegistry(options.store);
+    this.cluster = options.cluster
+      ? new GatewayCluster(options.cluster, clusterHost(this), options.log)
+      : undefined;
+    const cluster = this.cluster;
+    this.registry = new SessionRegistry(
+      options.store,
+      cluster && {
+        processId: cluster.processId,
+        relay: (id, text, approversOnly) => cluster.publishFrame(id, text, approversOnly),
+        runOf: (id) => cluster.runOf(id),
+      },
+    );
     this.admission = options.admission;
-    this.approvals = new ApprovalRoutes(options.approvals, options.access);
+    this.approvals = new ApprovalRoutes(
+      options.approvals,
+      options.access,
+      cluster && ((message) => cluster.publishControl(message)),
+    );
     this.#agents = new Set([DEFAULT_AGENT, ...options.agents]);
   }
 
@@ -179,10 +201,11 @@ export class GatewayHub {
         'the gateway is shutting down; reconnect and send the turn again',
       );
     this.options.assertWorkspace?.();
-    if (live.active) {
+    const active = live.active?.turnId ?? live.remote?.turnId;
+    if (active !== undefined) {
       throw new GatewayError(
         'turn_active',
-        `turn already active in session ${live.id} (turn_id ${live.active.turnId}); wait for it to end or cancel it`,
+        `turn already active in session ${live.id} (turn_id ${active}); wait for it to end or cancel it`,
       );
     }
     for (const [i, attachment] of submission.attachments.entries()) {
@@ -204,20 +227,43 @@ export class GatewayHub {
     this.#track(controller, runSessionTurn(this, live, live.active, submission));
   }
 
-  /** Cancels the session's turn, running or queued (turn_id is advisory, as in Oxydra). */
-  cancelTurn(live: LiveSession): boolean {
+  /**
+   * Cancels the session's turn, running or queued (turn_id is advisory, as in Oxydra), on this
+   * process or, when it runs on another, by asking that one; false when it has none.
+   */
+  async cancelTurn(live: LiveSession): Promise<boolean> {
+    if (this.cancelLocalTurn(live)) return true;
+    const run = await this.cluster?.runOf(live.id);
+    if (!run || !this.cluster) return false;
+    this.cluster.publishControl({ kind: 'cancel', session_id: live.id });
+    return true;
+  }
+
+  /** Cancels the session's turn if this process runs it. */
+  cancelLocalTurn(live: LiveSession): boolean {
     if (!live.active) return false;
     live.active.controller.abort(new Cancelled('cancelled by the client'));
     return true;
   }
 
-  /** Cancels every turn of the user's sessions; how many. */
+  /** Cancels every turn of the user's sessions (on every process); how many here. */
   cancelAllTurns(userId: string): number {
+    this.cluster?.publishControl({ kind: 'cancel_all', user_id: userId });
+    return this.cancelLocalTurns(userId);
+  }
+
+  /** Cancels the turns of the user's sessions this process runs; how many. */
+  cancelLocalTurns(userId: string): number {
     let count = 0;
     for (const live of this.registry.all()) {
-      if (this.options.access.mayUse(live.userId, { userId }) && this.cancelTurn(live)) count++;
+      if (this.options.access.mayUse(live.userId, { userId }) && this.cancelLocalTurn(live)) count++;
     }
     return count;
+  }
+
+  /** Stops every run this process holds (it lost its place in the deployment). */
+  abortAll(reason: string): void {
+    for (const controller of this.#inflight.keys()) controller.abort(new Cancelled(reason));
   }
 
   async listSessions(
@@ -238,7 +284,7 @@ export class GatewayHub {
   /** Deletes a stored session; its clients are told and detached. False when there was none. */
   async deleteSession(id: string): Promise<boolean> {
     const live = this.registry.get(id);
-    if (live?.active) {
+    if (live?.active || live?.remote || (this.cluster && (await this.cluster.runOf(id)))) {
       throw new GatewayError(
         'turn_active',
         `session ${id} has a turn running; cancel it before deleting the session`,
@@ -301,6 +347,12 @@ export class GatewayHub {
     let release: (() => void) | undefined;
     try {
       release = await this.admission.acquire({ userId: request.userId }, controller.signal);
+      const local = release;
+      const claimed = await this.claimRun({ userId: request.userId }, controller.signal);
+      release = () => {
+        local();
+        claimed();
+      };
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
       return {
@@ -315,6 +367,26 @@ export class GatewayHub {
       finish();
       throw error;
     }
+  }
+
+  /**
+   * Claims a run in the deployment (one per session, the per-user limit across processes) and
+   * returns what ends the claim; nothing to claim when this process is the only one.
+   */
+  async claimRun(
+    run: { userId: string; sessionId?: string; turnId?: string },
+    signal: AbortSignal,
+  ): Promise<() => void> {
+    const cluster = this.cluster;
+    if (!cluster) return () => {};
+    const runId = randomUUID();
+    await cluster.claim({ runId, ...run }, this.options.limits.maxConcurrentTurnsPerUser, signal);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      void cluster.release(runId, run.userId);
+    };
   }
 
   /** Refuses new turns, cancels running ones and waits (up to graceMs) for them to end and be stored. */

@@ -26,6 +26,16 @@ export interface ActiveTurn {
 
 type ActiveTurnInfo = NonNullable<ServerPayload<'hello_ack'>['active_turn']>;
 
+/** Where a session's frames go beyond this process's clients (the other gateway processes). */
+export type FrameRelay = (sessionId: string, text: string, approversOnly: boolean) => void;
+
+/** Frames that end a turn: after one, a turn seen running elsewhere is over. */
+const FINAL_FRAMES: Record<string, TurnRecord['state']> = {
+  turn_completed: 'completed',
+  turn_cancelled: 'cancelled',
+  error: 'failed',
+};
+
 export class LiveSession {
   readonly subscribers = new Set<Subscriber>();
   active: ActiveTurn | undefined;
@@ -36,12 +46,15 @@ export class LiveSession {
    * can be written at the same moment, and the later must land last.
    */
   recordWrites: Promise<void> = Promise.resolve();
+  /** A turn of this session running on another gateway process (seen in the store or its frames). */
+  remote: { turnId: string } | undefined;
 
   constructor(
     readonly id: string,
     readonly userId: string,
     readonly agentName: string,
     loaded: { record?: TurnRecord; epoch: number | null },
+    private readonly relay?: FrameRelay,
   ) {
     this.lastTurn = loaded.record;
     this.recordEpoch = loaded.epoch;
@@ -54,6 +67,7 @@ export class LiveSession {
   /** The running turn, else how the last one ended (a "running" record with no live turn failed). */
   turnInfo(): ActiveTurnInfo | undefined {
     if (this.active) return { turn_id: this.active.turnId, state: 'running' };
+    if (this.remote) return { turn_id: this.remote.turnId, state: 'running' };
     if (!this.lastTurn) return undefined;
     const state = this.lastTurn.state === 'running' ? 'failed' : this.lastTurn.state;
     return { turn_id: this.lastTurn.turn_id, state };
@@ -61,15 +75,41 @@ export class LiveSession {
 
   /** Sends one frame to every subscriber, serialised once. */
   broadcast(frame: ServerFrame): void {
-    if (this.subscribers.size === 0) return;
+    if (this.subscribers.size === 0 && !this.relay) return;
     const text = JSON.stringify(frame);
     for (const subscriber of this.subscribers) subscriber.sendText(text);
+    this.relay?.(this.id, text, false);
   }
 
   /** Sends a frame only to the subscribers that answer approvals (others would not parse it). */
   broadcastToApprovers(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
     for (const subscriber of this.subscribers) if (subscriber.approves) subscriber.sendText(text);
+    this.relay?.(this.id, text, true);
+  }
+
+  /**
+   * A frame of this session from another gateway process, for this process's clients only (it
+   * is not relayed again). Keeps track of that process's turn, for hello_ack and health.
+   */
+  deliver(text: string, approversOnly: boolean): void {
+    for (const subscriber of this.subscribers) {
+      if (!approversOnly || subscriber.approves) subscriber.sendText(text);
+    }
+    let frame: { type?: unknown; payload?: { turn?: { turn_id?: unknown; index?: unknown } } };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const turn = frame.payload?.turn;
+    if (typeof turn?.turn_id !== 'string') return;
+    if (frame.type === 'turn_started') this.remote = { turnId: turn.turn_id };
+    const ended = typeof frame.type === 'string' ? FINAL_FRAMES[frame.type] : undefined;
+    if (ended && typeof turn.index === 'number') {
+      this.remote = undefined;
+      this.lastTurn = { turn_id: turn.turn_id, index: turn.index, state: ended };
+    }
   }
 
   hasApprover(): boolean {
@@ -86,7 +126,16 @@ export class SessionRegistry {
   readonly #live = new Map<string, LiveSession>();
   readonly #loading = new Map<string, Promise<LiveSession>>();
 
-  constructor(readonly store: SessionStore) {}
+  constructor(
+    readonly store: SessionStore,
+    /** Set when this process is one of several: frames go to the others too, and turns held there are seen. */
+    private readonly cluster?: {
+      relay: FrameRelay;
+      /** The id of the process running a turn of the session now, if any. */
+      runOf(sessionId: string): Promise<{ processId: string; turnId: string | null } | undefined>;
+      readonly processId: string;
+    },
+  ) {}
 
   get(id: string): LiveSession | undefined {
     return this.#live.get(id);
@@ -98,9 +147,18 @@ export class SessionRegistry {
     if (live) return live;
     let loading = this.#loading.get(session.id);
     if (!loading) {
-      loading = readTurnRecord(this.store, session.id)
-        .then((record) => {
-          const opened = new LiveSession(session.id, userId, session.agent ?? DEFAULT_AGENT, record);
+      loading = Promise.all([readTurnRecord(this.store, session.id), this.cluster?.runOf(session.id)])
+        .then(([record, run]) => {
+          const opened = new LiveSession(
+            session.id,
+            userId,
+            session.agent ?? DEFAULT_AGENT,
+            record,
+            this.cluster?.relay,
+          );
+          if (run && run.processId !== this.cluster?.processId) {
+            opened.remote = { turnId: run.turnId ?? record.record?.turn_id ?? 'unknown' };
+          }
           this.#live.set(session.id, opened);
           return opened;
         })

@@ -35,6 +35,7 @@ import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
+import { startFeedRelay } from './cluster/feed-relay.js';
 import { registerWebSocketRoute } from './ws/route.js';
 
 export interface Gateway {
@@ -100,7 +101,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     sandbox: kernel.sandbox,
     assertWorkspace: () => workspace.assertSound(),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
   });
+  // One of several processes on one store: a member before it takes a request.
+  const cluster = hub.cluster;
+  await cluster?.start();
+  const stopFeedRelay = cluster ? await startFeedRelay(kernel, cluster) : undefined;
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
   await app.register(fastifyWebsocket, {
@@ -192,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     trust: options.trust,
     log,
     maxBodyBytes: limits.maxFrameBytes,
+    ...(cluster ? { remoteFeed: (listener) => cluster.onFeed(listener) } : {}),
   });
   stopScheduler =
     kernel.config.scheduler.enabled && options.scheduler !== false
@@ -202,6 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const address = app.server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
   listening = `http://${urlHost(host)}:${port}`;
+  cluster?.serving(listening);
   if (servesA2a && kernel.config.a2a.public_url === undefined && isWildcardHost(host)) {
     log('warn', `the A2A agent card names ${listening}, which clients elsewhere cannot use`, {
       hint: 'set [a2a] public_url to the address clients reach the gateway at',
@@ -231,6 +239,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         workspace.stop();
         await stopScheduler?.();
         await hub.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        stopFeedRelay?.();
+        await cluster?.stop();
         await mcp.closeAll();
         await a2a?.closeAll();
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');

@@ -24,6 +24,12 @@ export interface TurnHost {
   readonly admission: Admission;
   readonly registry: SessionRegistry;
   readonly store: SessionStore;
+  /** Claims the run in the deployment when this process is one of several (a no-op otherwise). */
+  claimRun(
+    run: { userId: string; sessionId: string; turnId: string },
+    signal: AbortSignal,
+  ): Promise<() => void>;
+  readonly cluster: { readonly processId: string } | undefined;
 }
 
 export interface TurnSubmission {
@@ -47,14 +53,26 @@ export async function runSessionTurn(
     turn: { turn_id: active.turnId, index: active.index },
   });
   const started = clock.now();
-  await record(hub, live, { turn_id: active.turnId, index: active.index, state: 'running' });
+  const running: TurnRecord = { turn_id: active.turnId, index: active.index, state: 'running' };
+  // One of several processes: the record is written once the claim holds the session, so a
+  // turn refused here never overwrites the record of one running elsewhere.
+  if (!hub.cluster) await record(hub, live, running);
 
   let release: (() => void) | undefined;
+  /** Ends the claim in the deployment: only after the final record is written (see above). */
+  let unclaim: (() => void) | undefined;
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
   try {
     release = await hub.admission.acquire({ userId: live.userId }, signal);
+    if (hub.cluster) {
+      unclaim = await hub.claimRun(
+        { userId: live.userId, sessionId: live.id, turnId: active.turnId },
+        signal,
+      );
+      await record(hub, live, running);
+    }
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
@@ -113,7 +131,9 @@ export async function runSessionTurn(
     turn: active.index,
     duration_ms: Math.round(clock.now() - started),
   });
-  await record(hub, live, live.lastTurn);
+  // A turn refused because the session runs elsewhere leaves that turn's record alone.
+  if (unclaim || !hub.cluster) await record(hub, live, live.lastTurn);
+  unclaim?.();
   hub.registry.release(live);
 }
 

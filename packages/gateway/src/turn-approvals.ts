@@ -6,6 +6,7 @@
  */
 import type { Kernel, KernelEvent, SessionAccess } from '@oxydra/kernel';
 import type { ServerFrame } from '@oxydra/types/gateway';
+import type { ControlMessage } from './cluster/messages.js';
 import { GatewayError } from './errors.js';
 import type { TurnFrames } from './frames.js';
 import type { LiveSession } from './live-sessions.js';
@@ -24,14 +25,31 @@ const BY: Record<string, 'client' | 'timeout' | 'cancelled'> = {
 /** Open questions by id: who may answer each, and where its frames go. */
 export class ApprovalRoutes {
   readonly #open = new Map<string, Route>();
+  /** Questions of turns running on other gateway processes, seen in their relayed frames. */
+  readonly #remote = new Map<string, string>();
 
   constructor(
     private readonly approvals: Kernel['approvals'],
     private readonly access: Pick<SessionAccess, 'mayUse'>,
+    /** One of several processes: sends an answer to the process whose turn asked. */
+    private readonly forward?: (message: ControlMessage) => void,
   ) {}
 
-  /** A client's answer; refused unless the question is open and belongs to this user's session. */
+  /**
+   * A client's answer; refused unless the question is open and belongs to this user's session.
+   * A question of a turn on another process is answered there (that process checks it again).
+   */
   respond(userId: string, approvalId: string, allow: boolean): void {
+    const owner = this.#remote.get(approvalId);
+    if (owner !== undefined && this.forward && this.access.mayUse(owner, { userId })) {
+      this.forward({ kind: 'approval', user_id: userId, approval_id: approvalId, allow });
+      return;
+    }
+    this.respondHere(userId, approvalId, allow);
+  }
+
+  /** An answer for a question of this process's turns only. */
+  respondHere(userId: string, approvalId: string, allow: boolean): void {
     const route = this.#open.get(approvalId);
     if (
       !route ||
@@ -40,6 +58,14 @@ export class ApprovalRoutes {
     ) {
       throw new GatewayError('unknown_approval', `no open approval ${approvalId} for this user`);
     }
+  }
+
+  /** A relayed approval frame of another process's turn: its question may be answered from here. */
+  noteRemote(frame: { type: string; payload: { approval_id?: unknown } }, ownerId: string): void {
+    const id = frame.payload.approval_id;
+    if (typeof id !== 'string') return;
+    if (frame.type === 'approval_requested') this.#remote.set(id, ownerId);
+    else if (frame.type === 'approval_resolved') this.#remote.delete(id);
   }
 
   /** Refuses the session's open questions: no client that answers them is attached any more. */

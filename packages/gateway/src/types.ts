@@ -5,6 +5,7 @@
  */
 import type { WorkspaceTrust } from '@oxydra/config';
 import type { Kernel } from '@oxydra/kernel';
+import type { GatewayClusterOptions } from './cluster/gateway-cluster.js';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
 export interface TurnAttachment {
@@ -75,6 +76,11 @@ export interface GatewayOptions {
   webRoot?: string;
   /** The workspace trust the configuration was loaded with (api/routes/trust.ts); unset: none to show. */
   trust?: GatewayTrust;
+  /**
+   * This process is one of several gateway processes on one store (PostgreSQL): its membership,
+   * run claims and the event bus to the others. Unset: the only one (the embedded store).
+   */
+  cluster?: GatewayClusterOptions;
 }
 
 /**

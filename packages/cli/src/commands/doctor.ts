@@ -308,6 +308,8 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
       checks.push(await checkMemory(loaded.config));
     }
     checks.push(await storeCheck(loaded.config, workspace));
+    const deployment = await (await import('./doctor-deployment.js')).deploymentCheck(loaded.config);
+    if (deployment) checks.push(deployment);
     checks.push(...writableChecks(workspace, database));
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));
   } catch (error) {

@@ -4,9 +4,12 @@
  * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
  * runner's guest).
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   type Gateway,
+  type GatewayClusterOptions,
   type GatewayLimits,
   type GatewayLogger,
   isLoopbackHost,
@@ -20,7 +23,7 @@ import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
-import { openKernelOnStore } from './store-choice.js';
+import { openKernelWithStores, type SharedStore } from './store-choice.js';
 
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
   /** Config flags (--provider, --model, --set...). */
@@ -91,7 +94,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  const kernel = await openKernelOnStore({
+  const { kernel, shared: sharedStore } = await openKernelWithStores({
     workspace: options.workspace,
     config,
     host: options.host ?? 'gateway',
@@ -105,9 +108,12 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     lease = registerGateway(options.workspace);
     // Configuration mistakes in the top-level agent stop the daemon before it listens.
     kernel.describe(spawnSelection(flags));
+    // PostgreSQL: this process is one of the deployment's gateways (docs/postgres.md).
+    const cluster = sharedStore && (await clusterMember(sharedStore));
     let gateway: Gateway;
     try {
       gateway = await startGateway({
+        ...(cluster ? { cluster } : {}),
         host: bind.host,
         port: bind.port,
         token,
@@ -163,4 +169,14 @@ function spawnSelection(flags: RunFlags) {
     ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
   };
   return Object.keys(selection).length > 0 ? { selection } : {};
+}
+
+/** This process as a member of the deployment on a shared store: a fresh id per start. */
+async function clusterMember(shared: SharedStore): Promise<GatewayClusterOptions> {
+  const id = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return {
+    store: shared.cluster,
+    bus: await shared.openBus(id),
+    process: { id, host: hostname(), pid: process.pid },
+  };
 }

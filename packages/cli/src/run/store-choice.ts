@@ -8,7 +8,13 @@
  */
 import { type Kernel, type KernelOptions, type KernelStores, openKernel } from '@oxydra/kernel';
 import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
-import { type AgentConfig, ConfigError, isOxydraError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  type ClusterStore,
+  ConfigError,
+  type EventBus,
+  isOxydraError,
+} from '@oxydra/types';
 
 export type StoreChoice =
   | { backend: 'libsql' }
@@ -125,8 +131,25 @@ export async function servicesStores(
  * [store] backend = "postgres"; with libsql the kernel opens its own files as it always has.
  */
 export async function openKernelOnStore(options: Omit<KernelOptions, 'stores'>): Promise<Kernel> {
+  return (await openKernelWithStores(options)).kernel;
+}
+
+/** What a gateway process needs to be one of several on the store: PostgreSQL only. */
+export interface SharedStore {
+  cluster: ClusterStore;
+  /** The event bus to the other processes, closed with the kernel. */
+  openBus(processId: string): Promise<EventBus>;
+}
+
+/**
+ * The kernel on the configured store, and (PostgreSQL) what several gateway processes on it
+ * share: `shared` is undefined with libsql, whose file one process serves.
+ */
+export async function openKernelWithStores(
+  options: Omit<KernelOptions, 'stores'>,
+): Promise<{ kernel: Kernel; shared?: SharedStore }> {
   const choice = storeChoice(options.config, options.env ?? process.env);
-  if (choice.backend === 'libsql') return openKernel(options);
+  if (choice.backend === 'libsql') return { kernel: await openKernel(options) };
   const stores = await openPostgres(choice);
   let kernel: Kernel;
   try {
@@ -135,14 +158,29 @@ export async function openKernelOnStore(options: Omit<KernelOptions, 'stores'>):
     await stores.close().catch(() => {});
     throw error;
   }
+  const buses: EventBus[] = [];
   const closeKernel = kernel.close.bind(kernel);
   let closing: Promise<void> | undefined;
   // The pool outlives nothing that uses it: it ends after the kernel's own close, once.
   kernel.close = () => {
-    closing ??= closeKernel().finally(() => stores.close());
+    closing ??= closeKernel()
+      .finally(() => Promise.allSettled(buses.map((bus) => bus.close())))
+      .finally(() => stores.close());
     return closing;
   };
-  return kernel;
+  return {
+    kernel,
+    shared: {
+      cluster: stores.cluster,
+      async openBus(processId) {
+        const bus = await stores.openBus(processId).catch((error: unknown) => {
+          throw asConfigError(error);
+        });
+        buses.push(bus);
+        return bus;
+      },
+    },
+  };
 }
 
 /** Where the configured store stands, for `oxydra store status` and `oxydra doctor`. */

@@ -9,7 +9,7 @@ import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
 import { costRoutes } from './routes/costs.js';
-import { eventRoutes } from './routes/events.js';
+import { eventRoutes, type RemoteFeed } from './routes/events.js';
 import { loginRoutes } from './routes/login.js';
 import { memoryRoutes } from './routes/memory.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -24,6 +24,8 @@ export interface ApiOptions extends SystemInfo {
   keepAliveMs: number;
   /** The workspace trust the configuration was loaded with (GatewayOptions.trust). */
   trust?: GatewayTrust | undefined;
+  /** Events of agents on the other gateway processes (one of several on a store); absent: none. */
+  remoteFeed?: RemoteFeed | undefined;
   /** Where dashboard login codes live (POST /login-codes); absent: no such route. */
   loginCodes?: LoginCodes;
 }
@@ -36,7 +38,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
     ...(options.loginCodes ? loginRoutes(options.loginCodes) : []),
     ...sessionRoutes(),
     ...agentRoutes(),
-    ...eventRoutes(options.keepAliveMs),
+    ...eventRoutes(options.keepAliveMs, options.remoteFeed),
     ...scheduleRoutes(),
     ...memoryRoutes(),
     ...adminRoutes(),

@@ -1,6 +1,6 @@
 /**
  * Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, the
- * audit chain verified intact, the workspace's .oxydra/ still the one opened, not shutting
+ * audit chain verified intact, a member of the deployment with a working event bus when one of several, the workspace's .oxydra/ still the one opened, not shutting
  * down; tool sources' states listed).
  */
 import type { ToolSourceHealth } from '@oxydra/types';
@@ -28,6 +28,12 @@ export function registerHealthRoutes(
     } catch {
       return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
     }
+    // One of several processes: a member (beating) whose event bus answers, or no turn of
+    // another process's session can be cancelled from here, nor its frames seen.
+    const cluster = await hub.cluster?.health();
+    if (cluster && !cluster.ok) {
+      return reply.code(503).send({ status: 'not_ready', reason: cluster.reason, cluster });
+    }
     const audit = guardian.status();
     if (audit && !audit.ok) {
       return reply.code(503).send({
@@ -45,6 +51,7 @@ export function registerHealthRoutes(
       status: 'ready',
       ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}),
       ...(audit ? { audit } : {}),
+      ...(cluster ? { cluster } : {}),
       ...(sources.length > 0 ? { tool_sources: sources } : {}),
     };
   });

@@ -216,7 +216,7 @@ export class GatewayConnection implements Subscriber {
           this.#session?.id === frame.payload.session_id
             ? this.#session
             : await this.hub.resumeSession(userId, frame.payload.session_id);
-        if (!this.hub.cancelTurn(live)) {
+        if (!(await this.hub.cancelTurn(live))) {
           this.hub.registry.release(live);
           throw new GatewayError('no_active_turn', `session ${live.id} has no active turn`);
         }

@@ -6,22 +6,12 @@
  * only its own user's agents. A comment line every keep-alive interval keeps proxies from
  * closing it. Browsers read it with fetch (EventSource cannot send the Authorization header).
  */
-import type { KernelEvent } from '@oxydra/kernel';
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
 import { route } from '../define.js';
 import { approvalJson } from '../schemas.js';
-import { agentJson } from './agents.js';
+import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
 
-const WATCHED = [
-  'agent_spawned',
-  'agent_exited',
-  'turn_start',
-  'run_completed',
-  'run_failed',
-  'approval_requested',
-  'approval_resolved',
-];
 
 const DESCRIPTION = `A \`text/event-stream\` that stays open: each event is an \`event:\` line naming its kind and a \`data:\` line of JSON; lines starting with \`:\` are keep-alive comments. Events are not replayed: after connecting (or reconnecting), read the current state from the REST routes, then apply events to it.
 
@@ -29,7 +19,12 @@ const DESCRIPTION = `A \`text/event-stream\` that stays open: each event is an \
 - \`event: approval\` — a tool call asking to run, or its answer: \`{"type": "approval_requested", "id", "agent_id", "tool", "summary", "expires_at"}\` or \`{"type": "approval_resolved", "id", "agent_id", "allow", "by": "respond" | "timeout" | "cancelled"}\`. Chats answer these over the WebSocket.
 - \`event: admin_approval\` (admin tokens only) — the approvals queue of \`GET /api/v1/approvals\` changed: \`{"type": "requested" | "approved" | "rejected" | "expired" | "failed", "approval": AdminApproval}\`. \`requested\`: a new request is waiting; any other type: the request left the queue, decided (by whom: \`approval.decided_by\`) or expired. Requests and decisions made through this gateway are sent at once; expiry as it happens; a decision made at the terminal (\`oxydra approvals approve\`) within a few seconds.`;
 
-export function eventRoutes(keepAliveMs: number) {
+/** The events other gateway processes relay (one of several on a store): subscribe, get the stop. */
+export type RemoteFeed = (
+  listener: (message: { user_id?: string | undefined; name: string; data: unknown }) => void,
+) => () => void;
+
+export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
   return [
     route({
       method: 'get',
@@ -43,7 +38,7 @@ export function eventRoutes(keepAliveMs: number) {
         .describe('`event: agent` / `event: approval` / `event: admin_approval` blocks with JSON `data:`'),
       handler: async ({ kernel, user, principal, reply }) => {
         const subscription = kernel.subscribe({
-          types: WATCHED,
+          types: FEED_EVENT_TYPES,
           ...(user !== undefined ? { userId: user } : {}),
         });
         reply.hijack();
@@ -66,54 +61,30 @@ export function eventRoutes(keepAliveMs: number) {
                 send('admin_approval', { type: change.type, approval: approvalJson(change.approval) }),
               )
             : () => {};
+        // Agents running on other gateway processes of the deployment, rendered there. Never
+        // their admin_approval events: this process's own feed of the shared queue says those.
+        const unrelay =
+          remoteFeed?.((message) => {
+            if (user !== undefined && message.user_id !== user) return;
+            if (message.name === 'agent' || message.name === 'approval') send(message.name, message.data);
+          }) ?? (() => {});
         const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
         timer.unref();
         const stop = () => {
           clearInterval(timer);
           unfollow();
+          unrelay();
           subscription.close();
         };
         out.on('close', stop);
         void (async () => {
-          for await (const envelope of subscription) forward(envelope, send, kernel);
+          for await (const envelope of subscription) {
+            for (const [name, data] of renderFeedEvent(envelope, kernel)) send(name, data);
+          }
           if (!out.writableEnded) out.end();
         })();
         return undefined;
       },
     }),
   ];
-}
-
-function forward(
-  envelope: KernelEvent,
-  send: (name: string, data: unknown) => void,
-  kernel: { agents: { get(id: string): Parameters<typeof agentJson>[0] | undefined } },
-): void {
-  const { event } = envelope;
-  if (event.type === 'approval_requested') {
-    send('approval', {
-      type: event.type,
-      id: event.id,
-      agent_id: event.agentId,
-      tool: event.tool,
-      summary: event.summary,
-      expires_at: event.expiresAt,
-    });
-    return;
-  }
-  if (event.type === 'approval_resolved') {
-    send('approval', {
-      type: event.type,
-      id: event.id,
-      agent_id: event.agentId,
-      allow: event.allow,
-      by: event.by,
-    });
-    return;
-  }
-  const agent = kernel.agents.get(envelope.agentId);
-  const type = event.type === 'agent_spawned' || event.type === 'agent_exited' ? event.type : 'agent_status';
-  if (agent) send('agent', { type, agent: agentJson(agent) });
-  else if (event.type === 'agent_exited')
-    send('agent', { type, agent_id: envelope.agentId, status: event.status });
 }

@@ -1,0 +1,195 @@
+/**
+ * Several `oxydra gateway` processes on one PostgreSQL schema (issue 33 item 3), as real child
+ * processes with real WebSocket clients: a turn running on one process is seen, refused a
+ * second turn, and cancelled from another; the session's next turn runs on the other process
+ * with the first one's history; a process SIGKILLed mid-turn has its turn reported interrupted
+ * on the survivor within seconds, and the session goes on there; the per-user limit holds
+ * across processes; the live feed of one process shows agents running on another.
+ */
+import { openPostgresStores } from '@oxydra/store-postgres';
+import type { ScenarioStep } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterEach, expect, it } from 'vitest';
+import { TestClient } from '../../gateway/test/ws-client.js';
+import {
+  describePostgres,
+  dropSchema,
+  freshSchema,
+  POSTGRES_URL,
+} from '../../store-postgres/test/postgres-helpers.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
+
+/** "slow" prompts stream for about three seconds; anything else answers at once. */
+const STEPS: ScenarioStep[] = [
+  {
+    match: { lastMessageContains: 'slow' },
+    times: 'always',
+    reply: { text: 'one two three four five six seven eight nine ten', textChunks: 10 },
+    fault: { slowChunksMs: 300 },
+  },
+  { times: 'always', reply: { text: 'Answered.' } },
+];
+
+let env: AgentEnv | undefined;
+const daemons: GatewayDaemon[] = [];
+const clients: TestClient[] = [];
+const schemas: string[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const daemon of daemons.splice(0)) daemon.kill('SIGKILL');
+  await Promise.all(daemons.map((daemon) => daemon.exited));
+  await env?.close();
+  env = undefined;
+  await Promise.all(schemas.splice(0).map(dropSchema));
+});
+
+/** A workspace on a fresh schema and `count` gateway processes serving it. */
+async function deployment(count: number, gatewayToml = ''): Promise<GatewayDaemon[]> {
+  const schema = freshSchema();
+  schemas.push(schema);
+  env = await AgentEnv.start(
+    E2E_APIS[0]!,
+    STEPS,
+    `[store]\nbackend = "postgres"\nschema = "${schema}"\n${gatewayToml}`,
+  );
+  env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
+  const started: GatewayDaemon[] = [];
+  // One after another: the first generates the token file the others read.
+  for (let i = 0; i < count; i++) {
+    const daemon = await GatewayDaemon.start(env);
+    daemons.push(daemon);
+    started.push(daemon);
+  }
+  TestClient.defaultToken = generatedToken(env);
+  return started;
+}
+
+async function hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClient.hello>[1]) {
+  const opened = await TestClient.hello(daemon.wsUrl, payload);
+  clients.push(opened.client);
+  return opened;
+}
+
+function sendTurn(client: TestClient, sessionId: string, turnId: string, prompt: string): void {
+  client.send({
+    type: 'send_turn',
+    payload: { request_id: client.requestId(), session_id: sessionId, turn_id: turnId, prompt },
+  });
+}
+
+describePostgres('several gateway processes on one PostgreSQL store', () => {
+  it("a turn on one process is seen, refused a twin and cancelled from another; the next turn runs there with the first's history", async () => {
+    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
+    const first = await hello(a, { create_new_session: true, capabilities: ['approvals'] });
+    const sessionId = first.ack.payload.session.session_id;
+    const second = await hello(b, { session_id: sessionId });
+
+    sendTurn(first.client, sessionId, 't1', 'Say hello');
+    // The frames of A's turn reach B's client too.
+    await second.client.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 15_000);
+    const seen = await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
+    expect(seen.payload.response.message).toBe('Answered.');
+    await first.client.take('turn_completed', () => true, 15_000);
+
+    // A slow turn on A: B sees it running, refuses a second turn, and cancels it.
+    sendTurn(first.client, sessionId, 't2', 'slow please');
+    await second.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
+    sendTurn(second.client, sessionId, 't2b', 'another');
+    const refused = await second.client.take('error', (f) => f.payload.code === 'turn_active', 15_000);
+    expect(refused.payload.message).toContain('t2');
+    second.client.send({
+      type: 'cancel_active_turn',
+      payload: { request_id: second.client.requestId(), session_id: sessionId },
+    });
+    await first.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
+    await second.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
+
+    // The next turn from B runs on B, with the history A stored.
+    const before = env!.mock.requests.length;
+    sendTurn(second.client, sessionId, 't3', 'And now from the other process');
+    await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+    await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+    const request = JSON.stringify(env!.mock.requests[before]?.body);
+    expect(request).toContain('Say hello');
+    expect(request).toContain('Answered.');
+  });
+
+  it('a process killed mid-turn: the survivor reports the turn interrupted within seconds and the session goes on there', async () => {
+    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
+    const first = await hello(a, { create_new_session: true });
+    const sessionId = first.ack.payload.session.session_id;
+    const second = await hello(b, { session_id: sessionId });
+
+    sendTurn(first.client, sessionId, 'doomed', 'slow and doomed');
+    await second.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 15_000);
+    a.kill('SIGKILL');
+    await a.exited;
+    const interrupted = await second.client.take(
+      'error',
+      (f) => f.payload.code === 'turn_interrupted',
+      20_000,
+    );
+    expect(interrupted.payload.turn?.turn_id).toBe('doomed');
+    expect(b.logs().some((line) => line.msg.includes('stopped mid-run'))).toBe(true);
+
+    // A client reconnecting (through any process) learns how the turn ended, then goes on.
+    const again = await hello(b, { session_id: sessionId });
+    expect(again.ack.payload.active_turn).toEqual({ turn_id: 'doomed', state: 'failed' });
+    sendTurn(again.client, sessionId, 'after', 'Carry on');
+    await again.client.take('turn_completed', (f) => f.payload.turn.turn_id === 'after', 15_000);
+
+    const ready = await fetch(`${b.url}/readyz`, { headers: { host: new URL(b.url).host } });
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', cluster: { ok: true } });
+
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema: schemas[0]!, migrate: false });
+    try {
+      await pollUntil(async () => (await stores.cluster.processes(60_000)).length === 1, 'the dead process to go');
+      expect(await stores.cluster.runs()).toEqual([]);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('the per-user limit holds across processes, and one process’s live feed shows agents running on another', async () => {
+    const [a, b] = (await deployment(2, '[gateway]\nmax_concurrent_turns_per_user = 1\n')) as [
+      GatewayDaemon,
+      GatewayDaemon,
+    ];
+    const token = TestClient.defaultToken!;
+    const feed = await fetch(`${b.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    expect(feed.status).toBe(200);
+    let feedText = '';
+    const reader = feed.body!.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        feedText += value;
+      }
+    })();
+
+    const onA = await hello(a, { create_new_session: true });
+    const onB = await hello(b, { create_new_session: true });
+    const sessionA = onA.ack.payload.session.session_id;
+    const sessionB = onB.ack.payload.session.session_id;
+    const order: string[] = [];
+    sendTurn(onA.client, sessionA, 'ta', 'slow on A');
+    await onA.client.take('turn_started', () => true, 15_000);
+    order.push('A started');
+    sendTurn(onB.client, sessionB, 'tb', 'on B');
+    const watchB = onB.client.take('turn_started', () => true, 20_000).then(() => order.push('B started'));
+    await onA.client.take('turn_completed', () => true, 15_000);
+    order.push('A completed');
+    await watchB;
+    await onB.client.take('turn_completed', () => true, 15_000);
+    expect(order).toEqual(['A started', 'A completed', 'B started']);
+
+    // B's feed carried the agent that ran on A (its session id is only A's).
+    await pollUntil(() => feedText.includes(sessionA), 'the feed on B to show the agent on A');
+    expect(feedText).toMatch(/event: agent\ndata: .*agent_spawned/);
+    await reader.cancel();
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * This gateway process as one member of a deployment of several on one store (issue 33 item 3):
+ * it beats, reaps the runs of processes that stopped beating (reported interrupted by whoever
+ * reaps first), claims each run before it starts (one run per session, the per-user limit
+ * across processes), and carries messages for the other members over the event bus. A process
+ * that cannot beat for as long as the others take to declare it dead stops its own runs, so a
+ * turn reported interrupted is never also answered.
+ */
+import type { ClusterRun, ClusterStore, EventBus, NewClusterRun, ProcessInfo } from '@oxydra/types';
+import { GatewayError } from '../errors.js';
+import type { GatewayLogger } from '../types.js';
+import {
+  CONTROL_TOPIC,
+  type ControlMessage,
+  controlMessage,
+  FEED_TOPIC,
+  type FeedMessage,
+  feedMessage,
+  parseMessage,
+  RELEASED_TOPIC,
+  releasedMessage,
+  SESSION_TOPIC,
+  type SessionMessage,
+  sessionMessage,
+} from './messages.js';
+
+export interface GatewayClusterOptions {
+  store: ClusterStore;
+  bus: EventBus;
+  /** This process (its id is the bus's processId). */
+  process: ProcessInfo;
+  /** How often this process beats and looks for dead ones; default 1 s. */
+  beatMs?: number;
+  /** A process silent this long is dead: its runs are reported interrupted; default 5 s. */
+  staleMs?: number;
+}
+
+/** What the cluster asks of the gateway it belongs to. */
+export interface ClusterHost {
+  /** A frame of a session from another process: for this process's clients of that session. */
+  deliver(message: SessionMessage): void;
+  /** A cancel or an approval answer, for the runs this process holds. */
+  control(message: ControlMessage): void;
+  /** A dead process's run, reaped by this process: tell its session's clients, fix its record. */
+  interrupted(run: ClusterRun): Promise<void>;
+  /** This process lost its membership: stop every run it holds. */
+  fenced(reason: string): void;
+}
+
+export interface ClusterHealth {
+  ok: boolean;
+  process_id: string;
+  /** Why not ok. */
+  reason?: string;
+}
+
+const RETRY_MS = 1000;
+
+export class GatewayCluster {
+  readonly processId: string;
+  readonly #store: ClusterStore;
+  readonly #bus: EventBus;
+  readonly #process: ProcessInfo;
+  readonly #beatMs: number;
+  readonly #staleMs: number;
+  readonly #log: GatewayLogger;
+  readonly #host: ClusterHost;
+  readonly #unsubscribe: Array<() => void> = [];
+  /** Turns waiting for a slot of a user held elsewhere, woken when that user's run ends anywhere. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #feed = new Set<(message: FeedMessage) => void>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastBeat = 0;
+  #beating: Promise<void> | undefined;
+  #fenced = false;
+  #stopped = false;
+
+  constructor(options: GatewayClusterOptions, host: ClusterHost, log: GatewayLogger) {
+    this.#store = options.store;
+    this.#bus = options.bus;
+    this.#process = options.process;
+    this.processId = options.process.id;
+    this.#beatMs = options.beatMs ?? 1000;
+    this.#staleMs = options.staleMs ?? 5000;
+    if (this.#staleMs < 3 * this.#beatMs) {
+      throw new RangeError(`staleMs ${this.#staleMs} must be at least 3 beats (${3 * this.#beatMs} ms)`);
+    }
+    this.#host = host;
+    this.#log = log;
+  }
+
+  /** Joins: the first beat must succeed (a process that cannot join does not serve). */
+  async start(): Promise<void> {
+    await this.#store.beat(this.#process);
+    this.#lastBeat = Date.now();
+    this.#unsubscribe.push(
+      this.#bus.subscribe(SESSION_TOPIC, (text) => {
+        const message = parseMessage(sessionMessage, text);
+        if (message) this.#host.deliver(message);
+      }),
+      this.#bus.subscribe(CONTROL_TOPIC, (text) => {
+        const message = parseMessage(controlMessage, text);
+        if (message) this.#host.control(message);
+      }),
+      this.#bus.subscribe(RELEASED_TOPIC, (text) => {
+        const message = parseMessage(releasedMessage, text);
+        if (message) this.#wake(message.user_id);
+      }),
+      this.#bus.subscribe(FEED_TOPIC, (text) => {
+        const message = parseMessage(feedMessage, text);
+        if (message) for (const listener of this.#feed) listener(message);
+      }),
+    );
+    this.#timer = setInterval(() => {
+      this.#beating ??= this.#tick().finally(() => {
+        this.#beating = undefined;
+      });
+    }, this.#beatMs);
+    this.#timer.unref();
+  }
+
+  /** Where this process serves, stored with its next beat (`oxydra doctor`, the operator). */
+  serving(url: string): void {
+    this.#process.url = url;
+  }
+
+  /** Leaves the deployment (a clean stop): this process's record and remaining claims go. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    for (const stop of this.#unsubscribe.splice(0)) stop();
+    for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
+    await this.#beating;
+    await this.#store.leave(this.processId).catch((error: unknown) => {
+      this.#log('warn', 'could not leave the deployment', { error: (error as Error).message });
+    });
+  }
+
+  /**
+   * Claims a run before it starts, waiting (until `signal` aborts) while its user has the
+   * per-user limit of runs going across processes. A session with a run already: turn_active.
+   */
+  async claim(run: Omit<NewClusterRun, 'processId'>, perUser: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      signal.throwIfAborted();
+      this.#assertMember();
+      const answer = await this.#store.claim({ ...run, processId: this.processId }, { perUser });
+      if (answer.ok) return;
+      if (answer.reason === 'session_busy') {
+        const where = answer.holder.processId === this.processId ? 'this process' : 'another gateway process';
+        throw new GatewayError(
+          'turn_active',
+          `turn already active in session ${run.sessionId} (turn_id ${answer.holder.turnId ?? answer.holder.runId}, on ${where}); wait for it to end or cancel it`,
+        );
+      }
+      await this.#waitForRelease(run.userId, signal);
+    }
+  }
+
+  /** Ends a claimed run and tells the others its user has a slot again. */
+  async release(runId: string, userId: string): Promise<void> {
+    try {
+      if (!(await this.#store.release(runId))) {
+        this.#log('warn', 'a run ended after it was reaped (this process was taken for dead)', { run_id: runId });
+      }
+    } catch (error) {
+      this.#log('warn', 'could not end a run claim', { run_id: runId, error: (error as Error).message });
+    }
+    this.#wake(userId);
+    this.#publish(RELEASED_TOPIC, { user_id: userId });
+  }
+
+  /** The run a session has in the deployment now, on whichever process. */
+  async runOf(sessionId: string): Promise<ClusterRun | undefined> {
+    const [run] = await this.#store.runs({ sessionId });
+    return run;
+  }
+
+  /** A session's frame, for its clients on the other processes. */
+  publishFrame(sessionId: string, frame: string, approversOnly: boolean): void {
+    this.#publish(SESSION_TOPIC, {
+      session_id: sessionId,
+      frame,
+      ...(approversOnly ? { approvers_only: true } : {}),
+    } satisfies SessionMessage);
+  }
+
+  /** Asks the other processes to act on a run they hold. */
+  publishControl(message: ControlMessage): void {
+    this.#publish(CONTROL_TOPIC, message);
+  }
+
+  publishFeed(message: FeedMessage): void {
+    this.#publish(FEED_TOPIC, message);
+  }
+
+  /** Listens to the other processes' live feed events; returns the function that stops it. */
+  onFeed(listener: (message: FeedMessage) => void): () => void {
+    this.#feed.add(listener);
+    return () => this.#feed.delete(listener);
+  }
+
+  /** For /readyz: a member (beating) with a working bus. */
+  async health(): Promise<ClusterHealth> {
+    const base = { process_id: this.processId };
+    if (this.#fenced || Date.now() - this.#lastBeat > this.#staleMs) {
+      return { ...base, ok: false, reason: 'this process cannot reach the store to beat' };
+    }
+    try {
+      await this.#bus.check();
+    } catch (error) {
+      return { ...base, ok: false, reason: `the event bus does not answer: ${(error as Error).message}` };
+    }
+    return { ...base, ok: true };
+  }
+
+  #assertMember(): void {
+    if (this.#fenced || this.#stopped) {
+      throw new GatewayError(
+        'shutting_down',
+        'this gateway process lost contact with the store; reconnect (another process takes the turn)',
+      );
+    }
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.#store.beat(this.#process);
+      this.#lastBeat = Date.now();
+      if (this.#fenced) {
+        this.#fenced = false;
+        this.#log('info', 'this process is a member of the deployment again');
+      }
+    } catch (error) {
+      const silent = Date.now() - this.#lastBeat;
+      // The others declare this process dead after staleMs: stop its runs a beat before they do.
+      if (!this.#fenced && silent >= this.#staleMs - this.#beatMs) {
+        this.#fenced = true;
+        const reason = `no beat stored for ${silent} ms (${(error as Error).message})`;
+        this.#log('error', 'this process lost its place in the deployment: stopping its runs', { reason });
+        this.#host.fenced(reason);
+      }
+      return;
+    }
+    try {
+      const runs = await this.#store.reap(this.#staleMs);
+      for (const run of runs) {
+        this.#log('warn', 'a gateway process stopped mid-run: reporting the run interrupted', {
+          process_id: run.processId,
+          session_id: run.sessionId,
+          run_id: run.runId,
+        });
+        await this.#host.interrupted(run).catch((error: unknown) => {
+          this.#log('error', 'could not report an interrupted run', { error: String(error) });
+        });
+        this.#wake(run.userId);
+        this.#publish(RELEASED_TOPIC, { user_id: run.userId });
+      }
+    } catch (error) {
+      this.#log('warn', 'could not look for stopped gateway processes', { error: (error as Error).message });
+    }
+  }
+
+  #publish(topic: string, message: unknown): void {
+    this.#bus.publish(topic, JSON.stringify(message)).catch((error: unknown) => {
+      this.#log('warn', 'could not tell the other gateway processes', { topic, error: (error as Error).message });
+    });
+  }
+
+  #waitForRelease(userId: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiters.get(userId) ?? new Set();
+      this.#waiters.set(userId, waiters);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiters.delete(userId);
+      };
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal.reason);
+      };
+      // A missed message (the bus delivers at most once) costs at most this wait.
+      const timer = setTimeout(done, RETRY_MS);
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  #wake(userId: string): void {
+    const waiters = this.#waiters.get(userId);
+    if (waiters) for (const wake of [...waiters]) wake();
+  }
+}

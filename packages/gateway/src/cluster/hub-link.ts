@@ -1,0 +1,82 @@
+/**
+ * What the other gateway processes' messages do to this one's hub: their session frames go to
+ * this process's clients of those sessions; cancels and approval answers reach the runs held
+ * here; a dead process's run reaped here is reported interrupted to its session's clients
+ * (here and, through the bus, everywhere) and its turn record says how it ended.
+ */
+import type { ServerFrame } from '@oxydra/types/gateway';
+import type { GatewayHub } from '../hub.js';
+import { readTurnRecord, writeTurnRecord } from '../turn-records.js';
+import type { ClusterHost } from './gateway-cluster.js';
+
+export const INTERRUPTED_CODE = 'turn_interrupted';
+
+export function clusterHost(hub: GatewayHub): ClusterHost {
+  return {
+    deliver(message) {
+      const live = hub.registry.get(message.session_id);
+      if (!live) return;
+      live.deliver(message.frame, message.approvers_only === true);
+      if (message.approvers_only) {
+        try {
+          hub.approvals.noteRemote(JSON.parse(message.frame), live.userId);
+        } catch {
+          // not a frame: nothing to note
+        }
+      }
+    },
+    control(message) {
+      switch (message.kind) {
+        case 'cancel': {
+          const live = hub.registry.get(message.session_id);
+          if (live) hub.cancelLocalTurn(live);
+          return;
+        }
+        case 'cancel_all':
+          hub.cancelLocalTurns(message.user_id);
+          return;
+        case 'approval':
+          try {
+            hub.approvals.respondHere(message.user_id, message.approval_id, message.allow);
+          } catch {
+            // Not this process's question (or not that user's): another process's, or nobody's.
+          }
+      }
+    },
+    async interrupted(run) {
+      if (run.sessionId === null || run.turnId === null) return;
+      const index = await markInterrupted(hub, run.sessionId, run.turnId);
+      if (index === undefined) return;
+      const frame: ServerFrame = {
+        type: 'error',
+        payload: {
+          session: { user_id: run.userId, session_id: run.sessionId },
+          turn: { turn_id: run.turnId, index },
+          code: INTERRUPTED_CODE,
+          message:
+            'the gateway process running this turn stopped; what it stored before is kept, the rest is lost: send the turn again',
+        },
+      };
+      const text = JSON.stringify(frame);
+      hub.registry.get(run.sessionId)?.deliver(text, false);
+      hub.cluster?.publishFrame(run.sessionId, text, false);
+    },
+    fenced(reason) {
+      hub.abortAll(`this gateway process lost its place in the deployment: ${reason}`);
+    },
+  };
+}
+
+/** The turn's record as failed when it still says running; the turn's index, or undefined when it had none. */
+async function markInterrupted(
+  hub: GatewayHub,
+  sessionId: string,
+  turnId: string,
+): Promise<number | undefined> {
+  const { record, epoch } = await readTurnRecord(hub.store, sessionId);
+  if (!record || record.turn_id !== turnId) return undefined;
+  if (record.state === 'running') {
+    await writeTurnRecord(hub.store, sessionId, { ...record, state: 'failed' }, epoch);
+  }
+  return record.index;
+}

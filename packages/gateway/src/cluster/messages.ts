@@ -1,0 +1,54 @@
+/**
+ * What gateway processes of one deployment say to each other over the event bus, and the one
+ * parser for it. Messages come from processes of the same deployment, but are still read as
+ * untrusted text: anything that does not parse is dropped, never acted on.
+ */
+import { z } from 'zod';
+
+/** A session's frame, for the clients of that session attached to other processes. */
+export const SESSION_TOPIC = 'session';
+/** Requests for the process holding a run: cancel it, or answer its approval question. */
+export const CONTROL_TOPIC = 'control';
+/** A user's run ended somewhere: a turn waiting for that user's slot may try again now. */
+export const RELEASED_TOPIC = 'released';
+/** The live feed's events (GET /api/v1/events), as each process renders them. */
+export const FEED_TOPIC = 'feed';
+
+const id = z.string().min(1).max(256);
+
+export const sessionMessage = z.object({
+  session_id: id,
+  /** The frame's JSON text, sent on as it is. */
+  frame: z.string().max(2 * 1024 * 1024),
+  approvers_only: z.boolean().optional(),
+});
+export type SessionMessage = z.infer<typeof sessionMessage>;
+
+export const controlMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('cancel'), session_id: id }),
+  z.object({ kind: z.literal('cancel_all'), user_id: id }),
+  z.object({ kind: z.literal('approval'), user_id: id, approval_id: id, allow: z.boolean() }),
+]);
+export type ControlMessage = z.infer<typeof controlMessage>;
+
+export const releasedMessage = z.object({ user_id: id });
+
+export const feedMessage = z.object({
+  /** Whose agent it was: a user token hears only its own user's. */
+  user_id: id.optional(),
+  name: z.string().max(64),
+  data: z.unknown(),
+});
+export type FeedMessage = z.infer<typeof feedMessage>;
+
+/** The message parsed by `schema`, or undefined (not JSON, or not that shape). */
+export function parseMessage<T>(schema: z.ZodType<T>, text: string): T | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
