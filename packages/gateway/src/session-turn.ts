@@ -54,6 +54,11 @@ export async function runSessionTurn(
   });
   const started = clock.now();
   const running: TurnRecord = { turn_id: active.turnId, index: active.index, state: 'running' };
+  // The turn's place in the user's queue is taken now, before anything awaits, so turns wait in
+  // the order they were accepted (FIFO), not in the order their record writes finish (on
+  // PostgreSQL, in any order). A cancel meanwhile rejects it: seen where it is awaited below.
+  const slot = hub.admission.acquire({ userId: live.userId }, signal);
+  slot.catch(() => {});
   // One of several processes: the record is written once the claim holds the session, so a
   // turn refused here never overwrites the record of one running elsewhere.
   if (!hub.cluster) await record(hub, live, running);
@@ -65,7 +70,7 @@ export async function runSessionTurn(
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
   try {
-    release = await hub.admission.acquire({ userId: live.userId }, signal);
+    release = await slot;
     if (hub.cluster) {
       unclaim = await hub.claimRun(
         { userId: live.userId, sessionId: live.id, turnId: active.turnId },

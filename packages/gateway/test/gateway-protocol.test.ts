@@ -457,6 +457,9 @@ describe('limits', () => {
     const second = await hello({ user_id: 'hal', create_new_session: true });
     sendTurn(first.client, first.ack.payload.session.session_id, 'runs');
     await first.client.take('turn_started');
+    // turn_started can reach the client before the model call (the session's write commits on
+    // the next tick; later still on PostgreSQL), so wait for the call itself.
+    await pollUntil(() => runner.calls.length === 1, "the first turn's model call");
     const queuedId = second.ack.payload.session.session_id;
     sendTurn(second.client, queuedId, 'queued', 'q');
     second.client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: queuedId } });
