@@ -1,14 +1,47 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The store matrix (issue 33): the gateway suite and the kernel's end-to-end files run a second
+ * time with their kernels on PostgreSQL (OXYDRA_TEST_STORE=postgres, see
+ * packages/store-postgres/test/test-store.ts). Only those: every other suite is the same on both
+ * stores, and CI's budget is tight. A file that by nature looks at the libSQL file skips those
+ * tests there, saying why.
+ */
+const POSTGRES_MATRIX = [
+  'packages/gateway/test/**/*.test.ts',
+  'packages/kernel/test/kernel-*.test.ts',
+  'packages/kernel/test/memory-background-index.test.ts',
+  'packages/kernel/test/scheduler*.test.ts',
+  'packages/kernel/test/session-history.test.ts',
+  'packages/kernel/test/skills-bundled-only.test.ts',
+  'packages/kernel/test/skills-lazy-yaml.test.ts',
+];
+
 // Tests import the compiled packages (`tsc -b` runs first in `npm test`), exactly as the
 // `oxydra` binary does, so what is tested is what ships.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     globalSetup: ['./scripts/vitest-global-setup.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'libsql',
+          include: ['packages/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: POSTGRES_MATRIX,
+          env: { OXYDRA_TEST_STORE: 'postgres' },
+        },
+      },
+    ],
   },
 });

@@ -65,8 +65,7 @@ describe('restart', () => {
     const record = await env.kernel.sessions!.getState(id, 'gateway.turn');
     expect(JSON.parse(record!.value)).toEqual({ turn_id: 'cut', index: 1, state: 'running' });
     await env.stop();
-    const { openMemory } = await import('@oxydra/memory');
-    const db = await openMemory({ path: env.dbPath });
+    const db = await env.storedSessions();
     await db.sessions.setState(
       id,
       'gateway.turn',
@@ -93,8 +92,7 @@ describe('shutdown', () => {
     expect((await client.waitClosed()).code).toBe(1001);
     expect(runner.calls[0]?.signal.aborted).toBe(true);
     // The cancelled turn's state was stored before the store closed.
-    const { openMemory } = await import('@oxydra/memory');
-    const db = await openMemory({ path: env.dbPath });
+    const db = await env.storedSessions();
     const record = await db.sessions.getState(ack.payload.session.session_id, 'gateway.turn');
     await db.close();
     expect(JSON.parse(record!.value)).toMatchObject({ turn_id: 'L', state: 'cancelled' });

@@ -3,6 +3,8 @@
  * workspace and memory database), whose model is a scripted in-process provider, and a plain
  * `ws` client that validates every frame it receives. What the model was asked is in
  * `model.calls`; which kernel agents the gateway spawned (agent, user, session) in `spawns`.
+ * With OXYDRA_TEST_STORE=postgres (the `postgres` vitest project) the kernel keeps its data in
+ * PostgreSQL instead, on a schema of the test's own (kept across restarts, dropped at cleanup).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,19 @@ import {
   scriptedAdapters,
   scriptedProvider,
 } from '@oxydra/testkit';
-import { type AgentConfigInput, agentConfigSchema, type Message, type ModelEvent } from '@oxydra/types';
+import {
+  type AgentConfigInput,
+  agentConfigSchema,
+  type Message,
+  type ModelEvent,
+  type SessionStore,
+} from '@oxydra/types';
+import {
+  dropTestSchema,
+  ON_POSTGRES,
+  openTestPostgres,
+  type TestPostgres,
+} from '../../store-postgres/test/test-store.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/index.js';
 import { TestClient } from './ws-client.js';
 
@@ -146,7 +160,14 @@ export interface TestGateway {
   /** The kernel's workspace (the memory database is in it). */
   workspace: string;
   dbPath: string;
+  /** On PostgreSQL (OXYDRA_TEST_STORE=postgres): the schema the kernel's stores are in. */
+  schema: string | undefined;
   wsUrl: string;
+  /**
+   * The stored sessions as another process opens them (the gateway stopped): the memory
+   * database's, or on PostgreSQL the test schema's.
+   */
+  storedSessions(): Promise<{ sessions: SessionStore; close(): Promise<void> }>;
   /** Stops the gateway and its kernel (keeps the database, for restart tests). */
   stop(): Promise<void>;
   /** A new gateway over the same database. */
@@ -163,7 +184,7 @@ export type TestGatewayOptions = Partial<Omit<GatewayOptions, 'kernel'>> & {
 
 export async function startTestGateway(
   overrides: TestGatewayOptions = {},
-  existing?: { dir: string },
+  existing?: { dir: string; schema?: string | undefined },
   /** More kernel options (an injected clock). */
   kernelOptions: Partial<KernelOptions> = {},
 ): Promise<TestGateway> {
@@ -180,6 +201,10 @@ export async function startTestGateway(
     memory: { db_path: dbPath, ...extra.memory },
     tools: { approval: 'auto', ...extra.tools, sandbox: { mode: 'none', ...extra.tools?.sandbox } },
   });
+  // PostgreSQL: the stores on the test's schema (a restart's, or a fresh one), as the CLI hands them.
+  const postgres: TestPostgres | undefined = ON_POSTGRES
+    ? await openTestPostgres(existing?.schema)
+    : undefined;
   const kernel = await openKernel({
     workspace: dir,
     config,
@@ -194,6 +219,10 @@ export async function startTestGateway(
     secrets: [TOKEN],
     warn: () => {},
     ...kernelOptions,
+    ...(postgres ? { stores: { ...postgres.kernel, ...kernelOptions.stores } } : {}),
+  }).catch(async (error: unknown) => {
+    await postgres?.close();
+    throw error;
   });
   const spawns = recordSpawns(kernel);
   const gateway = await startGateway({ port: 0, token: TOKEN, kernel, shutdownGraceMs: 2000, ...options });
@@ -201,8 +230,13 @@ export async function startTestGateway(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await gateway.close();
-    await kernel.close();
+    try {
+      await gateway.close();
+      await kernel.close();
+    } finally {
+      // The pool outlives nothing that uses it (as the CLI closes it).
+      await postgres?.close();
+    }
   };
   return {
     gateway,
@@ -211,15 +245,26 @@ export async function startTestGateway(
     spawns,
     workspace: dir,
     dbPath,
+    schema: postgres?.schema,
     wsUrl: `${gateway.url.replace(/^http/, 'ws')}/ws`,
     stop,
+    storedSessions: async () => {
+      if (postgres) {
+        const other = await openTestPostgres(postgres.schema);
+        return { sessions: other.stores.sessions, close: () => other.close() };
+      }
+      const { openMemory } = await import('@oxydra/memory');
+      const db = await openMemory({ path: dbPath });
+      return { sessions: db.sessions, close: () => db.close() };
+    },
     restart: async (more = {}) => {
       await stop();
-      return startTestGateway({ ...overrides, ...more }, { dir }, kernelOptions);
+      return startTestGateway({ ...overrides, ...more }, { dir, schema: postgres?.schema }, kernelOptions);
     },
     cleanup: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+      if (postgres) await dropTestSchema(postgres.schema);
     },
   };
 }

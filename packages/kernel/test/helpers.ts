@@ -1,7 +1,9 @@
 /**
  * A real kernel on a temporary workspace, its model the testkit's mock OpenAI server (the real
  * wire, the real adapter), priced as gpt-4o-mini so dollar limits apply. Memory is a real libSQL
- * file in the workspace. Each test closes what it opened.
+ * file in the workspace, or with OXYDRA_TEST_STORE=postgres (the `postgres` vitest project) the
+ * PostgreSQL stores on a schema of the kernel's own, dropped when it closes. Each test closes
+ * what it opened.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { type AgentConfigInput, agentConfigSchema } from '@oxydra/types';
+import {
+  dropTestSchema,
+  ON_POSTGRES,
+  openTestPostgres,
+  type TestPostgres,
+} from '../../store-postgres/test/test-store.js';
 import { type Kernel, type KernelEvent, type KernelOptions, openKernel } from '../src/index.js';
 
 export const KEY = 'sk-kernel-test-0123456789abcdef';
@@ -17,6 +25,8 @@ export interface TestKernel {
   kernel: Kernel;
   mock: MockLLM;
   workspace: string;
+  /** On PostgreSQL (OXYDRA_TEST_STORE=postgres): the schema the kernel's stores are in. */
+  schema: string | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +63,8 @@ export async function testKernel(
     },
     tools: { approval: 'auto', ...config.tools, sandbox: { mode: 'none', ...config.tools?.sandbox } },
   });
-  const kernel = await openKernel({
+  const postgres = ON_POSTGRES ? await openTestPostgres() : undefined;
+  const kernel = await onStore(postgres, {
     workspace,
     config: parsed,
     host: 'test',
@@ -65,10 +76,12 @@ export async function testKernel(
     kernel,
     mock,
     workspace,
+    schema: postgres?.schema,
     async close() {
       await kernel.close();
       await mock.close();
       rmSync(workspace, { recursive: true, force: true });
+      if (postgres) await dropTestSchema(postgres.schema);
     },
   };
   open.push(test);
@@ -80,8 +93,10 @@ export async function testKernel(
  * database connections); the caller closes it. Memory should be off in `first`: two memory
  * clients on one file in one process wait on each other (separate processes do not).
  */
-export function secondKernel(first: TestKernel, options: Partial<KernelOptions> = {}): Promise<Kernel> {
-  return openKernel({
+export async function secondKernel(first: TestKernel, options: Partial<KernelOptions> = {}): Promise<Kernel> {
+  // PostgreSQL: a pool of its own on the first kernel's schema.
+  const postgres = first.schema !== undefined ? await openTestPostgres(first.schema) : undefined;
+  return onStore(postgres, {
     workspace: first.workspace,
     config: first.kernel.config,
     host: 'test',
@@ -89,6 +104,28 @@ export function secondKernel(first: TestKernel, options: Partial<KernelOptions> 
     warn: () => {},
     ...options,
   });
+}
+
+/**
+ * openKernel, on the PostgreSQL stores when given (the test's own `stores` win), whose pool
+ * closes after the kernel's close, as the CLI's hosts close it.
+ */
+async function onStore(postgres: TestPostgres | undefined, options: KernelOptions): Promise<Kernel> {
+  if (!postgres) return openKernel(options);
+  let kernel: Kernel;
+  try {
+    kernel = await openKernel({ ...options, stores: { ...postgres.kernel, ...options.stores } });
+  } catch (error) {
+    await postgres.close();
+    throw error;
+  }
+  const closeKernel = kernel.close.bind(kernel);
+  let closing: Promise<void> | undefined;
+  kernel.close = () => {
+    closing ??= closeKernel().finally(() => postgres.close());
+    return closing;
+  };
+  return kernel;
 }
 
 /** Every event of a stream, in order. */

@@ -5,6 +5,7 @@
  * the CLI yet: a host opens the stores with openPostgresStores and passes them in.
  */
 export { checkSchemaName, DEFAULT_SCHEMA, describeTarget, PostgresConnectionError } from './connection.js';
+export { kernelStores, type PostgresKernelStores } from './kernel-stores.js';
 export { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from './open.js';
 export { migratePostgres, postgresSchemaStatus, type SchemaStatus } from './schema-admin.js';
 export { LATEST_VERSION, type MigrationReport, PostgresSchemaError } from './store/migrate.js';

@@ -96,20 +96,6 @@ export function asConfigError(error: unknown): unknown {
   );
 }
 
-/** What the kernel takes of the PostgreSQL stores. */
-function kernelStores(stores: PostgresStores): Partial<KernelStores> {
-  return {
-    sessions: stores.sessions,
-    state: stores.state,
-    notes: stores.notes,
-    // pgvector HNSW and tsvector: conversations kept here are searchable here.
-    searchIndex: stores.searchIndex,
-    // Tokens, approvals, schedules and run claims, the audit chain, spend and usage: what
-    // several gateways on one database must share.
-    control: stores.control,
-  };
-}
-
 /**
  * The stores `openServices` (the admin commands: token, approvals, schedule, audit, budget,
  * costs) takes on the configured store, and how to close them; none with libsql. The same
@@ -153,6 +139,8 @@ export async function openKernelWithStores(
   const stores = await openPostgres(choice);
   let kernel: Kernel;
   try {
+    // What the kernel takes of them is the store package's one selection (tests use it too).
+    const { kernelStores } = await import('@oxydra/store-postgres');
     kernel = await openKernel({ ...options, stores: kernelStores(stores) });
   } catch (error) {
     await stores.close().catch(() => {});
