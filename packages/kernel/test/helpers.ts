@@ -19,6 +19,9 @@ import {
 } from '../../store-postgres/test/test-store.js';
 import { type Kernel, type KernelEvent, type KernelOptions, openKernel } from '../src/index.js';
 
+/** On the PostgreSQL side of the store matrix: for `it.skipIf(ON_POSTGRES)`, its reason said beside it. */
+export { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
+
 export const KEY = 'sk-kernel-test-0123456789abcdef';
 
 export interface TestKernel {

@@ -5,7 +5,7 @@
  * truth; the memory and exec system calls reach the same store and sandbox the agents use.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, collect, testKernel, text } from './helpers.js';
+import { closeAll, collect, ON_POSTGRES, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -107,44 +107,49 @@ describe('resources and budgets', () => {
 });
 
 describe('state system calls', () => {
-  it('saves, loads, lists and deletes named JSON values that outlive the kernel', async () => {
-    const first = await testKernel([]);
-    const { kernel, workspace } = first;
-    expect(
-      await (await kernel.service('state')).save('schedules', 'nightly', {
-        cron: '0 3 * * *',
-        enabled: true,
-      }),
-    ).toEqual({
-      version: 1,
-    });
-    expect(
-      await (await kernel.service('state')).save('schedules', 'nightly', {
+  // libSQL only: its second kernel opens the first one's memory database by its file path
+  it.skipIf(ON_POSTGRES)(
+    'saves, loads, lists and deletes named JSON values that outlive the kernel',
+    async () => {
+      const first = await testKernel([]);
+      const { kernel, workspace } = first;
+      expect(
+        await (await kernel.service('state')).save('schedules', 'nightly', {
+          cron: '0 3 * * *',
+          enabled: true,
+        }),
+      ).toEqual({
+        version: 1,
+      });
+      expect(
+        await (await kernel.service('state')).save('schedules', 'nightly', {
+          cron: '0 4 * * *',
+          enabled: true,
+        }),
+      ).toEqual({
+        version: 2,
+      });
+      await (await kernel.service('state')).save('schedules', 'weekly', { cron: '0 3 * * 1' });
+      expect((await (await kernel.service('state')).list('schedules')).map((e) => e.name)).toEqual([
+        'nightly',
+        'weekly',
+      ]);
+      await expect(
+        (await kernel.service('state')).save('schedules', 'nightly', {}, { expectedVersion: 1 }),
+      ).rejects.toThrow(/version/);
+      // A second kernel on the same database file sees what the first saved.
+      const second = await testKernel([], { memory: { db_path: `${workspace}/.oxydra/memory.db` } });
+      expect((await (await second.kernel.service('state')).load('schedules', 'nightly'))?.value).toEqual({
         cron: '0 4 * * *',
         enabled: true,
-      }),
-    ).toEqual({
-      version: 2,
-    });
-    await (await kernel.service('state')).save('schedules', 'weekly', { cron: '0 3 * * 1' });
-    expect((await (await kernel.service('state')).list('schedules')).map((e) => e.name)).toEqual([
-      'nightly',
-      'weekly',
-    ]);
-    await expect(
-      (await kernel.service('state')).save('schedules', 'nightly', {}, { expectedVersion: 1 }),
-    ).rejects.toThrow(/version/);
-    // A second kernel on the same database file sees what the first saved.
-    const second = await testKernel([], { memory: { db_path: `${workspace}/.oxydra/memory.db` } });
-    expect((await (await second.kernel.service('state')).load('schedules', 'nightly'))?.value).toEqual({
-      cron: '0 4 * * *',
-      enabled: true,
-    });
-    expect(await (await second.kernel.service('state')).delete('schedules', 'weekly')).toBe(true);
-    expect(await (await kernel.service('state')).load('schedules', 'weekly')).toBeUndefined();
-  });
+      });
+      expect(await (await second.kernel.service('state')).delete('schedules', 'weekly')).toBe(true);
+      expect(await (await kernel.service('state')).load('schedules', 'weekly')).toBeUndefined();
+    },
+  );
 
-  it('says memory must be on', async () => {
+  // libSQL only: on PostgreSQL kernel state is the database's own store, which works with memory off
+  it.skipIf(ON_POSTGRES)('says memory must be on', async () => {
     const { kernel } = await testKernel([], { memory: { enabled: false } });
     await expect((await kernel.service('state')).load('a', 'b')).rejects.toThrow(/memory is off/);
   });

@@ -4,10 +4,8 @@
  * kernel database, so they survive a restart; a stop names the cap, the spend and the reset;
  * `budgets.set` applies to the next call and is audited; sub-agents' calls count too.
  */
-import type { AgentConfig } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openKernel } from '../src/index.js';
-import { closeAll, KEY, secondKernel, testKernel } from './helpers.js';
+import { closeAll, secondKernel, testKernel } from './helpers.js';
 import { runLongSession, SUMMARY_MARK, summarizingKernel } from './summary-scenario.js';
 
 afterEach(closeAll);
@@ -65,15 +63,9 @@ describe('spending caps', () => {
   it('survives a restart: the spend is in the database, the next run is refused at once', async () => {
     const first = await testKernel([toolLoop], CAPPED);
     await first.kernel.agents.spawn({ prompt: 'spend it', userId: 'carol' }).result;
-    const config = first.kernel.config as AgentConfig;
     await first.kernel.close();
-    const again = await openKernel({
-      workspace: first.workspace,
-      config,
-      host: 'test',
-      env: { MOCK_KEY: KEY, HOME: first.workspace, PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      warn: () => {},
-    });
+    // The next process on the same store (the same files, or the same PostgreSQL schema).
+    const again = await secondKernel(first);
     try {
       const calls = first.mock.requests.length;
       const result = await again.agents.spawn({ prompt: 'more', userId: 'carol' }).result;

@@ -15,7 +15,7 @@ import { type Kernel, openServices } from '../src/index.js';
 import { costCalls } from '../src/services/usage/cost-report.js';
 import { UsageLog } from '../src/services/usage/usage-log.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';
 import { runLongSession, summarizingKernel } from './summary-scenario.js';
 
 afterEach(closeAll);
@@ -48,53 +48,57 @@ async function usageRows(kernel: Kernel, workspace: string): Promise<UsageRow[]>
 const usd = (input: number, output: number) => (input * 0.15 + output * 0.6) / 1e6;
 
 describe('the usage log', () => {
-  it('records one row per model call with its agent, user, session, model, tokens and cost', async () => {
-    const { kernel, workspace } = await testKernel([
-      {
-        reply: {
-          toolCalls: [{ name: 'file_list', arguments: { path: '.' } }],
-          usage: { input: 1000, output: 20 },
+  // libSQL only: reads the usage log from kernel.db, the libSQL file
+  it.skipIf(ON_POSTGRES)(
+    'records one row per model call with its agent, user, session, model, tokens and cost',
+    async () => {
+      const { kernel, workspace } = await testKernel([
+        {
+          reply: {
+            toolCalls: [{ name: 'file_list', arguments: { path: '.' } }],
+            usage: { input: 1000, output: 20 },
+          },
         },
-      },
-      { reply: { text: 'Nothing here.', usage: { input: 1200, output: 5 } } },
-    ]);
-    const handle = kernel.agents.spawn({ prompt: 'what is here?', userId: 'alice' });
-    const result = await handle.result;
-    expect(result.status).toBe('completed');
-    const rows = await usageRows(kernel, workspace);
-    expect(rows).toHaveLength(2);
-    for (const row of rows) {
-      expect(row).toMatchObject({
-        kind: 'model',
-        agent_id: handle.id,
-        agent_name: 'default',
-        user_id: 'alice',
-        session_id: result.sessionId,
-        provider: 'mock',
-        model: 'gpt-4o-mini',
-      });
-    }
-    expect(rows.map((row) => [row.input_tokens, row.output_tokens])).toEqual([
-      [1000, 20],
-      [1200, 5],
-    ]);
-    expect(rows[0]!.cost_usd).toBeCloseTo(usd(1000, 20), 12);
-    expect(rows[1]!.cost_usd).toBeCloseTo(usd(1200, 5), 12);
+        { reply: { text: 'Nothing here.', usage: { input: 1200, output: 5 } } },
+      ]);
+      const handle = kernel.agents.spawn({ prompt: 'what is here?', userId: 'alice' });
+      const result = await handle.result;
+      expect(result.status).toBe('completed');
+      const rows = await usageRows(kernel, workspace);
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        expect(row).toMatchObject({
+          kind: 'model',
+          agent_id: handle.id,
+          agent_name: 'default',
+          user_id: 'alice',
+          session_id: result.sessionId,
+          provider: 'mock',
+          model: 'gpt-4o-mini',
+        });
+      }
+      expect(rows.map((row) => [row.input_tokens, row.output_tokens])).toEqual([
+        [1000, 20],
+        [1200, 5],
+      ]);
+      expect(rows[0]!.cost_usd).toBeCloseTo(usd(1000, 20), 12);
+      expect(rows[1]!.cost_usd).toBeCloseTo(usd(1200, 5), 12);
 
-    const report = await (await kernel.service('costs')).report({ by: 'model' });
-    expect(report.rows).toEqual([
-      {
-        key: 'mock/gpt-4o-mini',
-        calls: 2,
-        input_tokens: 2200,
-        output_tokens: 25,
-        cache_read_tokens: 0,
-        cost_usd: expect.closeTo(usd(2200, 25), 12),
-        unknown_cost_calls: 0,
-      },
-    ]);
-    expect(report.totals.calls).toBe(2);
-  });
+      const report = await (await kernel.service('costs')).report({ by: 'model' });
+      expect(report.rows).toEqual([
+        {
+          key: 'mock/gpt-4o-mini',
+          calls: 2,
+          input_tokens: 2200,
+          output_tokens: 25,
+          cache_read_tokens: 0,
+          cost_usd: expect.closeTo(usd(2200, 25), 12),
+          unknown_cost_calls: 0,
+        },
+      ]);
+      expect(report.totals.calls).toBe(2);
+    },
+  );
 
   it('groups by agent, user and session, and counts calls of unknown price apart', async () => {
     const { kernel } = await testKernel(
@@ -137,26 +141,35 @@ describe('the usage log', () => {
     );
   });
 
-  it('records summaries and embedding requests under their own kind, model and user', async () => {
-    const { kernel, workspace } = await summarizingKernel();
-    await runLongSession(kernel);
-    const rows = await usageRows(kernel, workspace);
-    const kinds = new Set(rows.map((row) => row.kind));
-    expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
-    const summary = rows.find((row) => row.kind === 'summary')!;
-    expect(summary).toMatchObject({
-      agent_name: 'default',
-      user_id: 'gus',
-      provider: 'mock',
-      model: 'gpt-4o-mini',
-    });
-    expect(summary.cost_usd).toBeCloseTo(usd(50_000, 1_000), 12);
-    const embedding = rows.find((row) => row.kind === 'embedding')!;
-    expect(embedding).toMatchObject({ agent_name: null, user_id: 'gus', provider: 'mock', session_id: null });
-    expect(embedding.model).toContain('text-embedding-3-small');
-    const byAgent = await (await kernel.service('costs')).report({ by: 'agent' });
-    expect(byAgent.rows.map((row) => row.key).sort()).toEqual(['(embedding)', 'default']);
-  });
+  // libSQL only: reads the usage log from kernel.db, the libSQL file
+  it.skipIf(ON_POSTGRES)(
+    'records summaries and embedding requests under their own kind, model and user',
+    async () => {
+      const { kernel, workspace } = await summarizingKernel();
+      await runLongSession(kernel);
+      const rows = await usageRows(kernel, workspace);
+      const kinds = new Set(rows.map((row) => row.kind));
+      expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
+      const summary = rows.find((row) => row.kind === 'summary')!;
+      expect(summary).toMatchObject({
+        agent_name: 'default',
+        user_id: 'gus',
+        provider: 'mock',
+        model: 'gpt-4o-mini',
+      });
+      expect(summary.cost_usd).toBeCloseTo(usd(50_000, 1_000), 12);
+      const embedding = rows.find((row) => row.kind === 'embedding')!;
+      expect(embedding).toMatchObject({
+        agent_name: null,
+        user_id: 'gus',
+        provider: 'mock',
+        session_id: null,
+      });
+      expect(embedding.model).toContain('text-embedding-3-small');
+      const byAgent = await (await kernel.service('costs')).report({ by: 'agent' });
+      expect(byAgent.rows.map((row) => row.key).sort()).toEqual(['(embedding)', 'default']);
+    },
+  );
 });
 
 describe("kernel.service('costs')", () => {

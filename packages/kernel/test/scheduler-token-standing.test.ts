@@ -9,7 +9,7 @@
 import { handClock } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openKernelDb } from '../src/store/kernel-db.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -55,26 +55,30 @@ describe('schedules and their user’s tokens', () => {
     expect(await (await kernel.service('scheduler')).history(schedule.id)).toEqual([]);
   });
 
-  it('a revocation that bypassed the kernel still pauses the schedule when it falls due', async () => {
-    const { kernel, mock, clock, token, schedule, workspace } = await aliceSchedule();
-    // Another process (an older binary, a hand edit) revokes it straight in kernel.db.
-    const other = openKernelDb(workspace);
-    try {
-      other
-        .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE id = ?')
-        .run(new Date().toISOString(), token);
-    } finally {
-      other.close();
-    }
-    expect((await (await kernel.service('scheduler')).get(schedule.id)).enabled).toBe(true);
-    clock.advance(HOUR);
-    expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
-    await (await kernel.service('scheduler')).idle();
-    expect(asked(mock.requests)).toBe(0);
-    const paused = await (await kernel.service('scheduler')).get(schedule.id);
-    expect(paused.enabled).toBe(false);
-    expect(paused.disabledReason).toMatch(REVOKED);
-  });
+  // libSQL only: revokes the token by writing kernel.db, the libSQL file
+  it.skipIf(ON_POSTGRES)(
+    'a revocation that bypassed the kernel still pauses the schedule when it falls due',
+    async () => {
+      const { kernel, mock, clock, token, schedule, workspace } = await aliceSchedule();
+      // Another process (an older binary, a hand edit) revokes it straight in kernel.db.
+      const other = openKernelDb(workspace);
+      try {
+        other
+          .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE id = ?')
+          .run(new Date().toISOString(), token);
+      } finally {
+        other.close();
+      }
+      expect((await (await kernel.service('scheduler')).get(schedule.id)).enabled).toBe(true);
+      clock.advance(HOUR);
+      expect(await (await kernel.service('scheduler')).tick()).toEqual([]);
+      await (await kernel.service('scheduler')).idle();
+      expect(asked(mock.requests)).toBe(0);
+      const paused = await (await kernel.service('scheduler')).get(schedule.id);
+      expect(paused.enabled).toBe(false);
+      expect(paused.disabledReason).toMatch(REVOKED);
+    },
+  );
 
   it('resume is refused while the user has no token, and works after a new one', async () => {
     const { kernel, mock, clock, token, schedule } = await aliceSchedule();

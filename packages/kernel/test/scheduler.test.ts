@@ -5,6 +5,7 @@
  * fire a run once; another user's schedules are invisible.
  */
 import { handClock } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScheduleNotification } from '../src/scheduler/index.js';
 import { closeAll, secondKernel, testKernel } from './helpers.js';
@@ -308,15 +309,17 @@ describe('scheduler', () => {
     const config = { scheduler: { enabled: true, poll_interval_secs: 300 } };
     const { kernel } = await testKernel([{ reply: { text: 'done' }, times: 'always' }], config, { clock });
     (await kernel.service('scheduler')).start();
-    await new Promise((resolve) => setImmediate(resolve));
+    // Its first look at the store arms the timer (a query away on PostgreSQL).
+    await pollUntil(() => waits.length > 0, 'the first wait');
     expect(waits.at(-1)).toBe(300_000); // nothing scheduled: the interval
     await (await kernel.service('scheduler')).schedule(
       { name: 'soon', prompt: 'say done', every: '1m' },
       { actor: 'test' },
     );
     await (await kernel.service('scheduler')).stop();
+    const armed = waits.length;
     (await kernel.service('scheduler')).start();
-    await new Promise((resolve) => setImmediate(resolve));
+    await pollUntil(() => waits.length > armed, 'the wait after the restart');
     expect(waits.at(-1)).toBe(MINUTE); // due in a minute: woken then, not in 5
     await (await kernel.service('scheduler')).stop();
   });

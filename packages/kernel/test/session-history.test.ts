@@ -18,7 +18,7 @@ import {
   type WorkspaceMemory,
 } from '../src/assemble/memory.js';
 import { HISTORY_IDLE_MS, SessionHistories } from '../src/assemble/session-history.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -68,7 +68,8 @@ describe('a session history kept between turns (real kernel)', () => {
     expect(reads).toEqual([{ afterSeq: 0, rows: 0 }]);
   });
 
-  it("sees another process's appends at the next turn, reading only them", async () => {
+  // libSQL only: the other process writes memory.db, the libSQL file
+  it.skipIf(ON_POSTGRES)("sees another process's appends at the next turn, reading only them", async () => {
     const test = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
     const { kernel, mock } = test;
     const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'shared', userId: 'u' }).result;
@@ -100,42 +101,46 @@ describe('a session history kept between turns (real kernel)', () => {
     expect(reads).toHaveLength(1);
   });
 
-  it('starts afresh when the session was deleted, and reads whole a session deleted and created again', async () => {
-    const test = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
-    const { kernel, mock } = test;
-    const store = kernel.sessions!;
-    const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'gone', userId: 'u' }).result;
-    await ask('before the delete');
-    await ask('still before');
-    // Deleted behind the cache's back (the gateway's REST DELETE uses the store directly).
-    await (await kernel.service('memory')).recall('anything');
-    expect(await store.delete('gone')).toBe(true);
-    const fresh = await ask('after the delete');
-    expect(fresh.messages.map((m) => m.content)).toEqual(['after the delete', 'noted']);
-    expect(conversationSent(mock.requests.at(-1)?.body)).toEqual(['after the delete']);
+  // libSQL only: the other process writes memory.db, the libSQL file
+  it.skipIf(ON_POSTGRES)(
+    'starts afresh when the session was deleted, and reads whole a session deleted and created again',
+    async () => {
+      const test = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+      const { kernel, mock } = test;
+      const store = kernel.sessions!;
+      const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'gone', userId: 'u' }).result;
+      await ask('before the delete');
+      await ask('still before');
+      // Deleted behind the cache's back (the gateway's REST DELETE uses the store directly).
+      await (await kernel.service('memory')).recall('anything');
+      expect(await store.delete('gone')).toBe(true);
+      const fresh = await ask('after the delete');
+      expect(fresh.messages.map((m) => m.content)).toEqual(['after the delete', 'noted']);
+      expect(conversationSent(mock.requests.at(-1)?.body)).toEqual(['after the delete']);
 
-    // Deleted and created again by another process with as many messages as the cache holds:
-    // the same seqs, other content.
-    await (await kernel.service('memory')).recall('anything');
-    const other = await openMemory({ path: join(test.workspace, '.oxydra', 'memory.db') });
-    try {
-      await other.sessions.delete('gone');
-      await other.sessions.create({ id: 'gone', userId: 'u' });
-      await other.sessions.appendTurn('gone', [{ role: 'user', content: 'rewritten question' }]);
-      await other.sessions.appendTurn('gone', [{ role: 'assistant', content: 'rewritten answer' }]);
-    } finally {
-      await other.close();
-    }
-    const { reads } = watchReads(store);
-    const again = await ask('after the rewrite');
-    expect(again.messages.map((m) => m.content)).toEqual([
-      'rewritten question',
-      'rewritten answer',
-      'after the rewrite',
-      'noted',
-    ]);
-    expect(reads).toEqual([{ afterSeq: 0, rows: 2 }]);
-  });
+      // Deleted and created again by another process with as many messages as the cache holds:
+      // the same seqs, other content.
+      await (await kernel.service('memory')).recall('anything');
+      const other = await openMemory({ path: join(test.workspace, '.oxydra', 'memory.db') });
+      try {
+        await other.sessions.delete('gone');
+        await other.sessions.create({ id: 'gone', userId: 'u' });
+        await other.sessions.appendTurn('gone', [{ role: 'user', content: 'rewritten question' }]);
+        await other.sessions.appendTurn('gone', [{ role: 'assistant', content: 'rewritten answer' }]);
+      } finally {
+        await other.close();
+      }
+      const { reads } = watchReads(store);
+      const again = await ask('after the rewrite');
+      expect(again.messages.map((m) => m.content)).toEqual([
+        'rewritten question',
+        'rewritten answer',
+        'after the rewrite',
+        'noted',
+      ]);
+      expect(reads).toEqual([{ afterSeq: 0, rows: 2 }]);
+    },
+  );
 
   it("keeps users apart: another user's agent is refused the session before anything is read", async () => {
     const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
