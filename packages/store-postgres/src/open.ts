@@ -1,10 +1,11 @@
 /**
  * Opens Oxydra's stores on a PostgreSQL database: the async contracts of @oxydra/types
- * (sessions, kernel state, notes, the search index and the control store group) over one connection pool, in one
+ * (sessions, kernel state, notes, the search index, the control store group and the cluster) over one connection pool, in one
  * schema, migrated first unless told not to. Nothing here is loaded on the default libSQL path:
  * a host imports this package only when asked for PostgreSQL.
  */
 import type {
+  ClusterStore,
   ControlStoreGroup,
   NoteStore,
   SearchIndexStore,
@@ -14,6 +15,7 @@ import type {
   StoreTransfer,
 } from '@oxydra/types';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
+import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
 import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
@@ -49,6 +51,11 @@ export interface PostgresStores {
    */
   searchIndex(model: SearchModel): SearchIndexStore;
   control: ControlStoreGroup;
+  /**
+   * The gateway processes sharing this database and the runs each holds (issue 33 item 3):
+   * beats, run claims (one per session, the per-user limit across processes), reaping the dead.
+   */
+  cluster: ClusterStore;
   /** Every record read and written whole, for `oxydra store copy` (not for services). */
   transfer: StoreTransfer;
   schema: string;
@@ -78,6 +85,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     notes: new PostgresNoteStore(db),
     searchIndex: (model) => new PostgresSearchIndex(db, model),
     control: postgresControlStores(new PgDatabase(connection), schema),
+    cluster: new PostgresClusterStore(db),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,

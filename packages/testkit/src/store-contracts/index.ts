@@ -4,6 +4,7 @@
  */
 export { approvalStoreContract } from './approvals.js';
 export { auditStoreContract } from './audit.js';
+export { clusterStoreContract } from './cluster.js';
 export { controlStoreGroupContract } from './control.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
