@@ -134,6 +134,19 @@ export function eventBusContract(open: BusEngineOpener): void {
       expect(rest[0]?.data === fromB && rest[1]?.data === fromC).toBe(true);
     });
 
+    it('delivers text holding NUL and every control character as sent, short and long', async () => {
+      const a = await bus('proc_a');
+      const b = await bus('proc_b');
+      const received = collect(a, 'controls');
+      const controls = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('') + '\u007f';
+      const long = `${controls}é🎉`.repeat(2000); // ~80 KB, cut into pieces by an engine that must
+      await b.publish('controls', controls);
+      await b.publish('controls', long);
+      await b.publish('controls', '');
+      await arrived(received, 3, 'the three messages');
+      expect(received.map((r) => r.data)).toEqual([controls, long, '']);
+    });
+
     it('takes a message of exactly 1 MiB of UTF-8 and refuses one a byte over', async () => {
       const a = await bus('proc_a');
       const b = await bus('proc_b');
