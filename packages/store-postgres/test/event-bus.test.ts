@@ -139,6 +139,25 @@ describePostgres('PostgreSQL event bus', () => {
     }
   });
 
+  it('notices a connection gone silent (no close, no reset) by its heartbeat, and reconnects', async () => {
+    const link = await TcpLink.start({ port: Number(new URL(POSTGRES_URL).port || 5432) });
+    try {
+      const url = new URL(POSTGRES_URL);
+      url.port = String(link.port);
+      const open = busesOn(freshSchema(), url.toString());
+      const quick = { heartbeatMs: 200, checkTimeoutMs: 500, reconnectDelayMs: { first: 50, max: 200 } };
+      const a = await keep(open('proc_a', quick));
+      const b = await keep(open('proc_b', quick));
+      const received = collect(a, 'again');
+      await b.publish('again', 'before');
+      await pollUntil(() => received.includes('before'), 'the first message');
+      link.freeze(); // every connection open now stays open and carries nothing
+      await deliversAgain(b, a, received, 'after the freeze');
+    } finally {
+      await link.stop();
+    }
+  });
+
   it('refuses to open on an unreachable server, naming it without the password', async () => {
     const link = await TcpLink.start({ port: 5432 });
     await link.stop();

@@ -6,8 +6,8 @@
  * own, one listening and one sending every publish in order (link.ts).
  *
  * At most once, never replayed: NOTIFY reaches the connections listening when it commits. When
- * a connection is lost the bus opens new ones with a growing delay (100 ms doubling to 5 s) and
- * LISTENs again; what was sent meanwhile is gone, and while it is down `publish` and `check`
+ * a connection is lost (or a heartbeat ping does not come back) the bus opens new ones with a
+ * growing delay (100 ms doubling to 5 s) and LISTENs again; what was sent meanwhile is gone, and while it is down `publish` and `check`
  * reject at once, saying so. The URL's password appears in no message (connection.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +27,12 @@ export interface PostgresEventBusOptions {
   processId: string;
   /** How long `check()` waits for its ping to come back (default 5 s). */
   checkTimeoutMs?: number;
+  /**
+   * Every so often (default 15 s; 0: never) the bus checks itself, and a ping that does not
+   * come back counts as a lost connection: a server or network that vanished without closing
+   * the sockets is noticed in seconds, not at TCP's own timeouts.
+   */
+  heartbeatMs?: number;
   /** The first wait before reconnecting and the longest (default 100 ms and 5 s). */
   reconnectDelayMs?: { first: number; max: number };
   /** Bounds on chunks of incomplete messages (reassembly.ts). */
@@ -64,6 +70,8 @@ export class PostgresEventBus implements EventBus {
   #down = 'not connected yet';
   #attempt = 0;
   #retry: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #beating = false;
   #closed = false;
 
   private constructor(options: PostgresEventBusOptions) {
@@ -74,6 +82,11 @@ export class PostgresEventBus implements EventBus {
     this.#checkTimeoutMs = options.checkTimeoutMs ?? 5000;
     this.#delays = options.reconnectDelayMs ?? { first: 100, max: 5000 };
     this.#reassembler = new Reassembler(options.reassembly);
+    const heartbeatMs = options.heartbeatMs ?? 15_000;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
+      this.#heartbeat.unref();
+    }
   }
 
   /** Opens the bus; rejects (PostgresConnectionError) when the database cannot be reached. */
@@ -154,11 +167,10 @@ export class PostgresEventBus implements EventBus {
         },
       });
     });
-    try {
-      await this.#send(link, this.#payloads(link, PING_TOPIC, token));
-    } catch (error) {
-      this.#pings.get(token)?.reject(error);
-    }
+    // Not awaited: on a connection gone silent the send never ends, and the timer must still answer.
+    this.#send(link, this.#payloads(link, PING_TOPIC, token)).catch((error: unknown) =>
+      this.#pings.get(token)?.reject(error),
+    );
     return answered;
   }
 
@@ -166,6 +178,7 @@ export class PostgresEventBus implements EventBus {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
+    clearInterval(this.#heartbeat);
     const link = this.#link;
     this.#link = undefined;
     this.#rejectPings(this.#closedError('check'));
@@ -263,6 +276,18 @@ export class PostgresEventBus implements EventBus {
     );
     void link.end();
     this.#reconnectLater();
+  }
+
+  /** The heartbeat: a check that fails while the link is still the same one loses that link. */
+  #beat(): void {
+    const link = this.#link;
+    if (this.#closed || this.#beating || !link) return;
+    this.#beating = true;
+    this.check()
+      .catch((error: unknown) => this.#lost(link, new Error(`heartbeat failed: ${messageOf(error)}`)))
+      .finally(() => {
+        this.#beating = false;
+      });
   }
 
   #reconnectLater(): void {

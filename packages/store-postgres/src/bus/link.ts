@@ -35,6 +35,7 @@ function client(url: string, role: 'listener' | 'publisher'): pg.Client {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: `oxydra bus ${role}`,
     ...(role === 'publisher' ? { pipeline: true, options: '-c synchronous_commit=off' } : {}),
   });
@@ -48,6 +49,8 @@ async function endBounded(clients: pg.Client[]): Promise<void> {
   });
   await Promise.race([Promise.all(clients.map((c) => c.end().catch(() => {}))), waited]);
   clearTimeout(timer);
+  // A connection whose server stopped answering never says goodbye: close its socket anyway.
+  for (const c of clients) c.connection.stream.destroy();
 }
 
 /** Connects both, LISTENs, and reads the server's encoding; rejects (both ended) when any step fails. */
