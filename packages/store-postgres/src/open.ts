@@ -7,6 +7,7 @@
 import type {
   ClusterStore,
   ControlStoreGroup,
+  EventBus,
   NoteStore,
   SearchIndexStore,
   SearchModel,
@@ -14,6 +15,7 @@ import type {
   StateStore,
   StoreTransfer,
 } from '@oxydra/types';
+import { PostgresEventBus } from './bus/bus.js';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
 import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
@@ -61,6 +63,12 @@ export interface PostgresStores {
   schema: string;
   /** `user@host:port/db`: how to name this database to a person (no password). */
   target: string;
+  /**
+   * Opens the cross-process event bus of this database and schema for the process `processId`
+   * (LISTEN/NOTIFY on two connections of its own, not the pool's; it outlives `close()` and is
+   * closed by its own). Rejects when the server cannot be reached.
+   */
+  openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
   migrate(): Promise<MigrationReport>;
   /** Closes the pool; the stores must not be used after. */
@@ -89,6 +97,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,
+    openBus: (processId) => PostgresEventBus.open({ url: options.url, schema, processId }),
     migrate: () => migrateSchema(connection, schema),
     close: () => connection.pool.end(),
   };
