@@ -6,8 +6,9 @@
  * With OXYDRA_TEST_STORE=postgres (the `postgres` vitest project) the kernel keeps its data in
  * PostgreSQL instead, on a schema of the test's own (kept across restarts, dropped at cleanup).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kernel, type KernelOptions, openKernel } from '@oxydra/kernel';
 import {
@@ -29,7 +30,7 @@ import {
   openTestPostgres,
   type TestPostgres,
 } from '../../store-postgres/test/test-store.js';
-import { type Gateway, type GatewayOptions, startGateway } from '../src/index.js';
+import { type Gateway, type GatewayClusterOptions, type GatewayOptions, startGateway } from '../src/index.js';
 import { TestClient } from './ws-client.js';
 
 export { TestClient } from './ws-client.js';
@@ -225,7 +226,22 @@ export async function startTestGateway(
     throw error;
   });
   const spawns = recordSpawns(kernel);
-  const gateway = await startGateway({ port: 0, token: TOKEN, kernel, shutdownGraceMs: 2000, ...options });
+  // PostgreSQL: the gateway is a member of a deployment (of one), as `oxydra gateway` is on
+  // that store, so the whole suite goes through the cluster's paths (claims, the bus).
+  const cluster = postgres && !options.cluster ? await clusterMember(postgres) : undefined;
+  const gateway = await startGateway({
+    port: 0,
+    token: TOKEN,
+    kernel,
+    shutdownGraceMs: 2000,
+    ...(cluster ? { cluster } : {}),
+    ...options,
+  }).catch(async (error: unknown) => {
+    await kernel.close();
+    await cluster?.bus.close();
+    await postgres?.close();
+    throw error;
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -234,7 +250,8 @@ export async function startTestGateway(
       await gateway.close();
       await kernel.close();
     } finally {
-      // The pool outlives nothing that uses it (as the CLI closes it).
+      // The bus and the pool outlive nothing that uses them (as the CLI closes them).
+      await cluster?.bus.close();
       await postgres?.close();
     }
   };
@@ -266,6 +283,16 @@ export async function startTestGateway(
       rmSync(dir, { recursive: true, force: true });
       if (postgres) await dropTestSchema(postgres.schema);
     },
+  };
+}
+
+/** This test process as one gateway of a deployment on the test's schema: a fresh id per start. */
+async function clusterMember(postgres: TestPostgres): Promise<GatewayClusterOptions> {
+  const id = `test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return {
+    store: postgres.stores.cluster,
+    bus: await postgres.stores.openBus(id),
+    process: { id, host: hostname(), pid: process.pid },
   };
 }
 
