@@ -32,7 +32,15 @@ function webIsStale(): boolean {
   return Math.max(...sources) > built;
 }
 
-export default async function setup(): Promise<void> {
+export default function setup(): Promise<void> {
+  // vitest runs the global setup of the root and of each project with tests (libsql, postgres)
+  // in its one main process: build once.
+  const state = globalThis as { oxydraGlobalSetup?: Promise<void> };
+  state.oxydraGlobalSetup ??= build();
+  return state.oxydraGlobalSetup;
+}
+
+async function build(): Promise<void> {
   // @ts-expect-error: a plain ESM script without type declarations.
   const { bundleCli } = (await import('./bundle-cli.mjs')) as { bundleCli: () => Promise<void> };
   await bundleCli();
