@@ -9,8 +9,9 @@ import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kern
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
-import { GatewayCluster, type GatewayClusterOptions } from './cluster/gateway-cluster.js';
+import { GatewayCluster } from './cluster/gateway-cluster.js';
 import { clusterHost } from './cluster/hub-link.js';
+import type { GatewayClusterOptions } from './cluster/options.js';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';

@@ -13,6 +13,7 @@ import { registerA2aRoutes } from './a2a/route.js';
 import { mountApi } from './api/door.js';
 import { isPublicRoute, originAllowed, presentedToken, selectProtocol, TokenCheck } from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
+import { startFeedRelay } from './cluster/feed-relay.js';
 import { startGuardian } from './guardian.js';
 import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
@@ -35,7 +36,6 @@ import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
-import { startFeedRelay } from './cluster/feed-relay.js';
 import { registerWebSocketRoute } from './ws/route.js';
 
 export interface Gateway {
