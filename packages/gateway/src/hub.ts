@@ -9,9 +9,8 @@ import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kern
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
-import { GatewayCluster } from './cluster/gateway-cluster.js';
-import { clusterHost } from './cluster/hub-link.js';
-import type { GatewayClusterOptions } from './cluster/options.js';
+import type { GatewayCluster } from './cluster/gateway-cluster.js';
+import type { LinkedHub } from './cluster/hub-link.js';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';
@@ -50,7 +49,7 @@ export interface HubOptions {
   /** Throws when the workspace's state moved under the gateway (new sessions and turns stop). */
   assertWorkspace?: () => void;
   /** This process is one of several on one store: how it finds and tells the others. */
-  cluster?: GatewayClusterOptions;
+  cluster?: (hub: LinkedHub) => GatewayCluster;
 }
 
 export class GatewayHub {
@@ -67,9 +66,8 @@ export class GatewayHub {
   #closing = false;
 
   constructor(readonly options: HubOptions) {
-    this.cluster = options.cluster
-      ? new GatewayCluster(options.cluster, clusterHost(this), options.log)
-      : undefined;
+    // Built by the server from cluster/join.ts, loaded only when there are several processes.
+    this.cluster = options.cluster?.(this);
     const cluster = this.cluster;
     this.registry = new SessionRegistry(
       options.store,

@@ -13,7 +13,6 @@ import { registerA2aRoutes } from './a2a/route.js';
 import { mountApi } from './api/door.js';
 import { isPublicRoute, originAllowed, presentedToken, selectProtocol, TokenCheck } from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
-import { startFeedRelay } from './cluster/feed-relay.js';
 import { startGuardian } from './guardian.js';
 import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
@@ -89,6 +88,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const workspace = startWorkspaceGuard(kernel, log, () => {
     void stopScheduler?.().catch(() => {});
   });
+  // One of several processes on one store: cluster/ is loaded only then.
+  const join = options.cluster ? await import('./cluster/join.js') : undefined;
   const hub = new GatewayHub({
     store: kernel.sessions,
     access: kernel.sessionAccess,
@@ -101,12 +102,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     sandbox: kernel.sandbox,
     assertWorkspace: () => workspace.assertSound(),
-    ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(join && options.cluster ? { cluster: join.clusterFactory(options.cluster, log) } : {}),
   });
   // One of several processes on one store: a member before it takes a request.
   const cluster = hub.cluster;
   await cluster?.start();
-  const stopFeedRelay = cluster ? await startFeedRelay(kernel, cluster) : undefined;
+  const stopFeedRelay = join && cluster ? await join.startFeedRelay(kernel, cluster) : undefined;
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
   await app.register(fastifyWebsocket, {

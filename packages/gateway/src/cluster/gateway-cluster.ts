@@ -83,6 +83,10 @@ export class GatewayCluster {
   async start(): Promise<void> {
     await this.#store.beat(this.#process);
     this.#lastBeat = Date.now();
+    const live = await this.#store.processes(this.#staleMs);
+    this.#log('info', `joined the deployment: ${live.length} gateway process(es) on the store`, {
+      process_id: this.processId,
+    });
     this.#unsubscribe.push(
       this.#bus.subscribe(SESSION_TOPIC, (text) => {
         const message = parseMessage(sessionMessage, text);
