@@ -350,7 +350,7 @@ export class GatewayHub {
       const claimed = await this.claimRun({ userId: request.userId }, controller.signal);
       release = () => {
         local();
-        claimed();
+        void claimed();
       };
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
@@ -375,16 +375,16 @@ export class GatewayHub {
   async claimRun(
     run: { userId: string; sessionId?: string; turnId?: string },
     signal: AbortSignal,
-  ): Promise<() => void> {
+  ): Promise<() => Promise<void>> {
     const cluster = this.cluster;
-    if (!cluster) return () => {};
+    if (!cluster) return async () => {};
     const runId = randomUUID();
     await cluster.claim({ runId, ...run }, this.options.limits.maxConcurrentTurnsPerUser, signal);
     let released = false;
-    return () => {
+    return async () => {
       if (released) return;
       released = true;
-      void cluster.release(runId, run.userId);
+      await cluster.release(runId, run.userId);
     };
   }
 
