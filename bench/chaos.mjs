@@ -112,6 +112,13 @@ async function run() {
   let reconnects = 0;
   let helloFailures = 0;
   const latencies = [];
+  /** The first few errors of each code other than turn_interrupted, with how the client's turn before ended. */
+  const errorExamples = [];
+  /** What happened to a turn, for the report of one that went wrong. */
+  const note = (turn, what) => {
+    if (turn.journal.length < 30)
+      turn.journal.push(`${((Date.now() - startedAt) / 1000).toFixed(2)} s ${what}`);
+  };
 
   function openSocket() {
     return new WebSocket(deployment.wsUrl, {
@@ -205,6 +212,11 @@ async function run() {
     }
 
     #onFrame(frame) {
+      // Every completion counts, even one arriving after its turn was settled (a second answer).
+      if (frame.type === 'turn_completed') {
+        const answered = turns.get(String(frame.payload.turn?.turn_id).slice(2));
+        if (answered) answered.completions++;
+      }
       const turn = this.current;
       if (!turn) return;
       const turnId = frame.payload?.turn?.turn_id;
@@ -212,11 +224,24 @@ async function run() {
         turnId === turn.turnId || (turnId === undefined && frame.payload?.request_id === turn.requestId);
       if (!mine) return;
       if (frame.type === 'turn_completed') {
-        turn.completions++;
         this.#settle('completed', 'frame');
       } else if (frame.type === 'turn_cancelled') this.#settle('cancelled', 'frame');
       else if (frame.type === 'error') {
         const code = frame.payload.code ?? 'unknown';
+        note(turn, `error ${code}: ${String(frame.payload.message).slice(0, 160)}`);
+        if (code !== 'turn_interrupted') {
+          const seen = errorExamples.filter((example) => example.code === code).length;
+          const previous = turns.get(this.previousMarker ?? '');
+          if (seen < 3)
+            errorExamples.push({
+              at_s: (Date.now() - startedAt) / 1000,
+              code,
+              message: String(frame.payload.message).slice(0, 200),
+              previous_turn: previous
+                ? { outcome: previous.outcome, via: previous.via, turn_id: previous.turnId }
+                : null,
+            });
+        }
         this.#settle(code === 'turn_interrupted' ? 'interrupted' : `error:${code}`, 'frame');
       }
     }
@@ -224,6 +249,7 @@ async function run() {
     /** The connection dropped: reconnect, resume the session, learn how the turn stands. */
     async #onDrop() {
       reconnects++;
+      if (this.current) note(this.current, 'connection dropped');
       const ack = await this.connect().catch(() => undefined);
       this.#applyAck(ack);
     }
@@ -233,6 +259,7 @@ async function run() {
       if (!turn || !ack) return;
       turn.reconnects++;
       const active = ack.active_turn;
+      note(turn, `hello_ack active_turn ${JSON.stringify(active ?? null)}`);
       if (active?.turn_id === turn.turnId) {
         if (active.state === 'running') return; // its final frame comes on this connection
         if (active.state === 'completed') this.#settle('completed', 'hello_ack');
@@ -262,17 +289,36 @@ async function run() {
         client: this.index,
         sessionId: this.sessionId,
         turnId: `t-${marker}`,
-        requestId: `r${++this.requests}`,
         sentAt: Date.now(),
         completions: 0,
         reconnects: 0,
+        refusals: 0,
         outcome: undefined,
+        journal: [],
       };
       turns.set(marker, turn);
+      this.previousMarker = this.currentMarker;
+      this.currentMarker = marker;
+      // A turn refused with turn_active (the session's turn before still held somewhere) never
+      // started: send it again, as a client would, a little later.
+      for (;;) {
+        await this.#attempt(turn);
+        if (turn.outcome !== 'error:turn_active' || turn.refusals >= 50 || Date.now() > endAt + 30_000) break;
+        turn.refusals++;
+        turn.outcome = undefined;
+        await sleep(100);
+      }
+      if (turn.outcome === 'completed') latencies.push(turn.settledAt - turn.sentAt);
+      return turn;
+    }
+
+    async #attempt(turn) {
+      turn.requestId = `r${++this.requests}`;
       const settled = new Promise((resolve) => {
         turn.resolve = resolve;
       });
       this.current = turn;
+      note(turn, 'sent');
       try {
         this.socket.send(
           JSON.stringify({
@@ -281,7 +327,7 @@ async function run() {
               request_id: turn.requestId,
               session_id: this.sessionId,
               turn_id: turn.turnId,
-              prompt: `Please answer this turn. Marker ${marker}.`,
+              prompt: `Please answer this turn. Marker ${turn.marker}.`,
             },
           }),
         );
@@ -292,21 +338,19 @@ async function run() {
       for (let round = 0; round < 2 && !turn.outcome; round++) {
         const timer = sleep(turnTimeoutMs).then(() => 'timeout');
         if ((await Promise.race([settled, timer])) !== 'timeout') break;
+        note(turn, 'no final frame in time');
         if (round === 0) {
           const ack = await this.connect().catch(() => undefined);
           this.#applyAck(ack);
         }
       }
       if (!turn.outcome) this.#settle('unaccounted', 'timeout');
-      if (turn.outcome === 'completed') latencies.push(turn.settledAt - turn.sentAt);
-      return turn;
     }
 
     async run() {
       await this.connect();
       for (let n = 1; Date.now() < endAt; n++) {
         const turn = await this.turn(n);
-        // A turn refused because an earlier one still runs: give it a moment.
         if (turn.outcome.startsWith('error:')) await sleep(200);
       }
       this.generation++;
@@ -319,12 +363,15 @@ async function run() {
   let stopping = false;
   async function killLoop() {
     let next = 0;
+    let lastKill = Date.now();
     while (!stopping) {
-      const wake = Date.now() + killEvery * 1000;
+      // Every killEvery seconds from the previous kill (a restart's time included).
+      const wake = lastKill + killEvery * 1000;
       while (!stopping && Date.now() < wake) await sleep(200);
       if (stopping || Date.now() + 5000 > endAt) return;
       const index = next++ % gatewayCount;
       const at = Date.now();
+      lastKill = at;
       await deployment.kill(index);
       log(`killed gateway ${index + 1} (SIGKILL) at ${((at - startedAt) / 1000).toFixed(1)} s`);
       const kill = { gateway: index + 1, at_s: (at - startedAt) / 1000 };
@@ -479,7 +526,10 @@ async function run() {
       ok: unaccounted.length === 0 && notStartedButStored.length === 0,
       unaccounted: unaccounted.length,
       reported_not_started_but_stored: notStartedButStored.length,
-      examples: [...unaccounted.map((turn) => turn.marker), ...notStartedButStored].slice(0, 5),
+      examples: [
+        ...unaccounted.map((turn) => ({ marker: turn.marker, journal: turn.journal })),
+        ...notStartedButStored,
+      ].slice(0, 5),
     },
     d_each_due_schedule_ran_once: {
       ok: schedulesOnce,
@@ -522,6 +572,9 @@ async function run() {
       cancelled: c.cancelled,
       never_started: c.not_started,
       other_errors: c.errors,
+      // Sends refused with turn_active (the session's turn before still held), each sent again.
+      turn_active_refusals_resent: [...turns.values()].reduce((sum, turn) => sum + turn.refusals, 0),
+      other_error_examples: errorExamples,
       unaccounted: unaccounted.length,
       completed_per_s: Math.round((c.completed / runSeconds) * 10) / 10,
     },
