@@ -5,7 +5,13 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const skip = new Set(['run-all.mjs', 'stats.mjs', 'mock-process.mjs', 'mock-workspace.mjs']);
+const skip = new Set([
+  'run-all.mjs',
+  'stats.mjs',
+  'mock-process.mjs',
+  'mock-workspace.mjs',
+  'event-bus-peer.mjs',
+]);
 const results = [];
 for (const file of readdirSync(dir)
   .filter((f) => f.endsWith('.mjs') && !skip.has(f))

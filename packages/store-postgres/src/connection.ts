@@ -47,6 +47,13 @@ function passwordOf(url: string): string | undefined {
   }
 }
 
+/** `text` (a driver's message) on one line, with the URL's password, if any, replaced by ***. */
+export function scrubbed(url: string, text: string): string {
+  const password = passwordOf(url);
+  const line = text.split('\n')[0] ?? '';
+  return password === undefined ? line : line.split(password).join('***');
+}
+
 /** The server could not be reached, refused the login, or has no such database. */
 export class PostgresConnectionError extends OxydraError {
   /** The driver's code (ECONNREFUSED, or SQLSTATE such as 28P01 or 3D000), when it gave one. */
@@ -100,7 +107,6 @@ const types = {
 
 export function connect(options: { url: string; schema: string; max?: number }): Connection {
   const target = describeTarget(options.url);
-  const password = passwordOf(options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
     // Every connection resolves the stores' tables in the chosen schema. The search index's
@@ -118,9 +124,7 @@ export function connect(options: { url: string; schema: string; max?: number }):
   const explain = (error: unknown): unknown => {
     if (!isConnectionError(error)) return error;
     const e = error as { code?: string; message?: string };
-    let why = String(e.message ?? error).split('\n')[0] ?? '';
-    if (password !== undefined) why = why.split(password).join('***');
-    return new PostgresConnectionError(target, why, e.code);
+    return new PostgresConnectionError(target, scrubbed(options.url, String(e.message ?? error)), e.code);
   };
   return { pool, target, explain };
 }

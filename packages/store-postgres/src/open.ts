@@ -1,11 +1,13 @@
 /**
  * Opens Oxydra's stores on a PostgreSQL database: the async contracts of @oxydra/types
- * (sessions, kernel state, notes, the search index and the control store group) over one connection pool, in one
+ * (sessions, kernel state, notes, the search index, the control store group and the cluster) over one connection pool, in one
  * schema, migrated first unless told not to. Nothing here is loaded on the default libSQL path:
  * a host imports this package only when asked for PostgreSQL.
  */
 import type {
+  ClusterStore,
   ControlStoreGroup,
+  EventBus,
   NoteStore,
   SearchIndexStore,
   SearchModel,
@@ -13,7 +15,9 @@ import type {
   StateStore,
   StoreTransfer,
 } from '@oxydra/types';
+import { PostgresEventBus } from './bus/bus.js';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
+import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
 import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
@@ -49,11 +53,22 @@ export interface PostgresStores {
    */
   searchIndex(model: SearchModel): SearchIndexStore;
   control: ControlStoreGroup;
+  /**
+   * The gateway processes sharing this database and the runs each holds (issue 33 item 3):
+   * beats, run claims (one per session, the per-user limit across processes), reaping the dead.
+   */
+  cluster: ClusterStore;
   /** Every record read and written whole, for `oxydra store copy` (not for services). */
   transfer: StoreTransfer;
   schema: string;
   /** `user@host:port/db`: how to name this database to a person (no password). */
   target: string;
+  /**
+   * Opens the cross-process event bus of this database and schema for the process `processId`
+   * (LISTEN/NOTIFY on two connections of its own, not the pool's; it outlives `close()` and is
+   * closed by its own). Rejects when the server cannot be reached.
+   */
+  openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
   migrate(): Promise<MigrationReport>;
   /** Closes the pool; the stores must not be used after. */
@@ -78,9 +93,11 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     notes: new PostgresNoteStore(db),
     searchIndex: (model) => new PostgresSearchIndex(db, model),
     control: postgresControlStores(new PgDatabase(connection), schema),
+    cluster: new PostgresClusterStore(db),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,
+    openBus: (processId) => PostgresEventBus.open({ url: options.url, schema, processId }),
     migrate: () => migrateSchema(connection, schema),
     close: () => connection.pool.end(),
   };

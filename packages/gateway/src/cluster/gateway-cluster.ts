@@ -225,12 +225,17 @@ export class GatewayCluster {
 
   async #tick(): Promise<void> {
     try {
-      await this.#store.beat(this.#process);
+      const registered = await this.#store.beat(this.#process);
       this.#lastBeat = Date.now();
-      if (this.#fenced) {
-        this.#fenced = false;
+      // Registered anew: the others took this process for dead and reported its runs
+      // interrupted, so none of them may go on answering.
+      if (registered && !this.#fenced) {
+        this.#log('error', 'this process was taken for dead by the others: stopping its runs');
+        this.#host.fenced('the other processes reported its runs interrupted');
+      } else if (this.#fenced) {
         this.#log('info', 'this process is a member of the deployment again');
       }
+      this.#fenced = false;
     } catch (error) {
       const silent = Date.now() - this.#lastBeat;
       // The others declare this process dead after staleMs: stop its runs a beat before they do.

@@ -232,4 +232,35 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX usage_log_ts ON usage_log (ts);`,
   },
   searchIndexMigration(5, TEXT),
+  {
+    version: 6,
+    name: 'cluster',
+    // Several gateway processes on one database (ClusterStore, cluster.ts). Times are the
+    // database's clock (now()), so processes on machines with skewed clocks agree on who is
+    // stale. A run belongs to a live process: removing the process removes its runs. At most one
+    // run per session (the partial unique index); row_id orders runs claimed in one instant.
+    sql: `
+      CREATE TABLE cluster_processes (
+        id ${TEXT} PRIMARY KEY,
+        host ${TEXT} NOT NULL,
+        pid integer NOT NULL,
+        url ${TEXT},
+        started_at timestamptz NOT NULL DEFAULT now(),
+        beat_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX cluster_processes_beat ON cluster_processes (beat_at);
+      CREATE TABLE cluster_runs (
+        run_id ${TEXT} PRIMARY KEY,
+        row_id bigint GENERATED ALWAYS AS IDENTITY,
+        process_id ${TEXT} NOT NULL REFERENCES cluster_processes (id) ON DELETE CASCADE,
+        user_id ${TEXT} NOT NULL,
+        session_id ${TEXT},
+        turn_id ${TEXT},
+        started_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX cluster_runs_session ON cluster_runs (session_id) WHERE session_id IS NOT NULL;
+      CREATE INDEX cluster_runs_user ON cluster_runs (user_id);
+      CREATE INDEX cluster_runs_process ON cluster_runs (process_id);
+      CREATE INDEX cluster_runs_started ON cluster_runs (started_at, row_id);`,
+  },
 ];

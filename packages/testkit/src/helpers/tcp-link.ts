@@ -1,7 +1,8 @@
 /**
  * A loopback TCP relay in front of a real server, to give its clients the network's faults while
- * both ends stay real: cut every connection (a dropped Wi-Fi, a killed proxy), stop listening (the
- * server is down) and listen again on the same port (it came back). Clients connect to the
+ * both ends stay real: cut every connection (a dropped Wi-Fi, a killed proxy), freeze them (a
+ * network gone silent), stop listening (the server is down) and listen again on the same port
+ * (it came back). Clients connect to the
  * link's port; bytes pass through unchanged.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -35,6 +36,19 @@ export class TcpLink {
       server.destroy();
     }
     this.#pairs.clear();
+  }
+
+  /**
+   * Stops passing bytes on every open connection without closing any (a network gone silent: no
+   * reset, no close reaches either end); connections opened after pass as before.
+   */
+  freeze(): void {
+    for (const [client, server] of this.#pairs) {
+      client.unpipe(server);
+      server.unpipe(client);
+      client.pause();
+      server.pause();
+    }
   }
 
   /** Stops listening and cuts every connection: to clients, the server is gone. */

@@ -4,7 +4,9 @@
  */
 export { approvalStoreContract } from './approvals.js';
 export { auditStoreContract } from './audit.js';
+export { clusterStoreContract } from './cluster.js';
 export { controlStoreGroupContract } from './control.js';
+export { type BusEngine, type BusEngineOpener, eventBusContract } from './event-bus.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
 export { scheduleStoreContract } from './schedules.js';

@@ -50,14 +50,21 @@ export type RunClaim =
   | { ok: false; reason: 'user_limit'; running: number };
 
 export interface ClusterStore {
-  /** Registers the process, or refreshes its beat if it is registered. */
-  beat(process: ProcessInfo): Promise<void>;
+  /**
+   * Registers the process, or refreshes its beat (and url) if it is registered. Resolves true
+   * when this beat registered it: its first, or one after it was reaped (or left), when its runs
+   * are gone (another process reports them interrupted, and their sessions may be claimed
+   * again), so it must stop them; false when it refreshed.
+   */
+  beat(process: ProcessInfo): Promise<boolean>;
   /** The processes that beat within `withinMs`, oldest start first. */
   processes(withinMs: number): Promise<ClusterProcess[]>;
   /**
    * Claims a run, atomically across processes: refused when its session already has a run
    * (any process's, until that one is released or reaped) or when its user already has
-   * `perUser` runs going across all processes. A runId claimed twice is an error (rejects).
+   * `perUser` runs going across all processes. A runId claimed twice is an error (rejects), as
+   * is a claim by a process that is not registered (it never beat, left, or was reaped): no run
+   * is left without a live process to end it.
    */
   claim(run: NewClusterRun, limits: { perUser: number }): Promise<RunClaim>;
   /** Ends a run; false when it was not there (never claimed, released, or reaped). */

@@ -1,0 +1,265 @@
+/**
+ * The PostgreSQL ClusterStore: which gateway processes share the database and which runs each
+ * holds (issue 33 item 3). Every time is the database's clock (now(), the transaction's start),
+ * never a process's, so machines with skewed clocks agree on who is stale.
+ *
+ * What must hold across processes is decided by the database:
+ * - A user's limit: a claim takes a transaction advisory lock on (schema, user) before counting
+ *   the user's runs and inserting, so two claims of one user, from any process, take turns.
+ * - One run per session: the partial unique index on session_id; the insert does nothing on that
+ *   conflict (waiting for a claim in flight to commit or roll back) and the holder is reported.
+ * - No orphan runs: a claim locks its process row (FOR KEY SHARE, as the foreign key would) and
+ *   refuses when it is gone. A reaper locks the stale rows FOR UPDATE, which waits for those
+ *   claims and makes later ones wait for the reap, then finds the process gone.
+ * - Each run reaped once: reapers lock stale processes FOR UPDATE SKIP LOCKED, so two at once
+ *   take disjoint sets; the runs are read and removed by a later statement of the same
+ *   transaction, whose snapshot sees every claim that committed before the locks were taken.
+ */
+import {
+  type ClusterProcess,
+  type ClusterRun,
+  type ClusterStore,
+  type NewClusterRun,
+  OxydraError,
+  type ProcessInfo,
+  type RunClaim,
+} from '@oxydra/types';
+import type { PgDatabase, Sql } from './database.js';
+import { hasCode } from './sql-errors.js';
+
+const UNIQUE_VIOLATION = '23505';
+/** A timestamptz as ISO 8601 UTC with milliseconds, as the other stores write times. */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** `$n` milliseconds before the database's now(). */
+const ago = (param: string) => `now() - ${param}::double precision * interval '1 millisecond'`;
+
+const PROCESS_COLUMNS = `id, host, pid, url, ${iso('started_at')} AS started_at, ${iso('beat_at')} AS beat_at`;
+const RUN_COLUMNS = `run_id, process_id, user_id, session_id, turn_id, ${iso('started_at')} AS started_at`;
+/** Oldest first, by the stored times (qualified: not the formatted columns of the same name). */
+const runOrder = (table: string) => `ORDER BY ${table}.started_at, ${table}.row_id`;
+
+interface ProcessRow {
+  id: string;
+  host: string;
+  pid: number;
+  url: string | null;
+  started_at: string;
+  beat_at: string;
+}
+
+interface RunRow {
+  run_id: string;
+  process_id: string;
+  user_id: string;
+  session_id: string | null;
+  turn_id: string | null;
+  started_at: string;
+}
+
+const processOf = (row: ProcessRow): ClusterProcess => ({
+  id: row.id,
+  host: row.host,
+  pid: row.pid,
+  ...(row.url !== null ? { url: row.url } : {}),
+  startedAt: row.started_at,
+  beatAt: row.beat_at,
+});
+
+const runOf = (row: RunRow): ClusterRun => ({
+  runId: row.run_id,
+  processId: row.process_id,
+  userId: row.user_id,
+  sessionId: row.session_id,
+  turnId: row.turn_id,
+  startedAt: row.started_at,
+});
+
+/** Bad input to a ClusterStore method (refused before anything is written). */
+export class ClusterInputError extends OxydraError {
+  constructor(message: string) {
+    super('usage_error', message);
+  }
+}
+
+/** A claim by a process that is not registered: it never beat, left, or was reaped as stale. */
+export class ClusterProcessUnknownError extends OxydraError {
+  constructor(processId: string) {
+    super(
+      'usage_error',
+      `cluster process ${JSON.stringify(processId)} is not registered (it never beat, left, or was reaped as stale): it cannot claim runs`,
+      { hint: 'beat before claiming; a process that was reaped must treat its runs as interrupted' },
+    );
+  }
+}
+
+/** A runId claimed while a run with that id is going. */
+export class ClusterRunExistsError extends OxydraError {
+  constructor(runId: string) {
+    super('usage_error', `run ${JSON.stringify(runId)} is claimed already`);
+  }
+}
+
+function checkId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
+    throw new ClusterInputError(
+      `${field} must be a string of 1-512 characters, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkOptionalId(field: string, value: unknown): string | null {
+  return value === undefined ? null : checkId(field, value);
+}
+
+function checkMs(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ClusterInputError(`${field} must be a number of milliseconds ≥ 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+export class PostgresClusterStore implements ClusterStore {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async beat(process: ProcessInfo): Promise<boolean> {
+    const id = checkId('process id', process.id);
+    const host = checkId('process host', process.host);
+    if (!Number.isInteger(process.pid) || process.pid < 0 || process.pid > 2 ** 31 - 1) {
+      throw new ClusterInputError(`process pid must be a whole number ≥ 0, got ${String(process.pid)}`);
+    }
+    const url = checkOptionalId('process url', process.url);
+    // xmax is 0 on a row this statement inserted, the updating transaction's id on one it updated.
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ registered: boolean }>(
+        `INSERT INTO cluster_processes (id, host, pid, url, started_at, beat_at)
+         VALUES ($1, $2, $3, $4, now(), now())
+         ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, url = excluded.url,
+           beat_at = now()
+         RETURNING xmax = 0 AS registered`,
+        [id, host, process.pid, url],
+      ),
+    );
+    return rows[0]?.registered === true;
+  }
+
+  async processes(withinMs: number): Promise<ClusterProcess[]> {
+    const within = checkMs('withinMs', withinMs);
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<ProcessRow>(
+        `SELECT ${PROCESS_COLUMNS} FROM cluster_processes WHERE beat_at >= ${ago('$1')}
+         ORDER BY cluster_processes.started_at, id`,
+        [within],
+      ),
+    );
+    return rows.map(processOf);
+  }
+
+  async claim(run: NewClusterRun, limits: { perUser: number }): Promise<RunClaim> {
+    const runId = checkId('runId', run.runId);
+    const processId = checkId('processId', run.processId);
+    const userId = checkId('userId', run.userId);
+    const sessionId = checkOptionalId('sessionId', run.sessionId);
+    const turnId = checkOptionalId('turnId', run.turnId);
+    const perUser = limits?.perUser;
+    if (typeof perUser !== 'number' || !Number.isInteger(perUser) || perUser < 1) {
+      throw new ClusterInputError(`perUser must be a whole number ≥ 1, got ${String(perUser)}`);
+    }
+    try {
+      return await this.#db.atomic(async (sql) => {
+        await sql.query(
+          `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-cluster-user:' || current_schema() || ':' || $1, 0))`,
+          [userId],
+        );
+        const registered = await sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [
+          processId,
+        ]);
+        if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
+        if (sessionId !== null) {
+          const holder = await holderOf(sql, sessionId);
+          if (holder) return { ok: false, reason: 'session_busy', holder };
+        }
+        const counted = await sql.query<{ running: number }>(
+          'SELECT count(*) AS running FROM cluster_runs WHERE user_id = $1',
+          [userId],
+        );
+        const running = counted.rows[0]?.running ?? 0;
+        if (running >= perUser) return { ok: false, reason: 'user_limit', running };
+        // A claim of the same session by another user (another lock) may be in flight: the
+        // insert waits for it, and does nothing if it committed. Its holder may be released
+        // before we look, so try again then.
+        for (;;) {
+          const inserted = await sql.query(
+            `INSERT INTO cluster_runs (run_id, process_id, user_id, session_id, turn_id, started_at)
+             VALUES ($1, $2, $3, $4, $5, now())
+             ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
+            [runId, processId, userId, sessionId, turnId],
+          );
+          if ((inserted.rowCount ?? 0) > 0) return { ok: true };
+          const holder = await holderOf(sql, sessionId ?? '');
+          if (holder) return { ok: false, reason: 'session_busy', holder };
+        }
+      });
+    } catch (error) {
+      if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(runId);
+      throw error;
+    }
+  }
+
+  async release(runId: string): Promise<boolean> {
+    const id = checkId('runId', runId);
+    const result = await this.#db.run((sql) => sql.query('DELETE FROM cluster_runs WHERE run_id = $1', [id]));
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async reap(staleMs: number): Promise<ClusterRun[]> {
+    const stale = checkMs('staleMs', staleMs);
+    return this.#db.atomic(async (sql) => {
+      const locked = await sql.query<{ id: string }>(
+        `SELECT id FROM cluster_processes WHERE beat_at < ${ago('$1')} FOR UPDATE SKIP LOCKED`,
+        [stale],
+      );
+      const ids = locked.rows.map((row) => row.id);
+      if (ids.length === 0) return [];
+      // A later statement: its snapshot holds every claim that committed before the locks.
+      const { rows } = await sql.query<RunRow>(
+        `WITH gone AS (DELETE FROM cluster_runs WHERE process_id = ANY($1::text[]) RETURNING *)
+         SELECT ${RUN_COLUMNS} FROM gone ${runOrder('gone')}`,
+        [ids],
+      );
+      await sql.query('DELETE FROM cluster_processes WHERE id = ANY($1::text[])', [ids]);
+      return rows.map(runOf);
+    });
+  }
+
+  async leave(processId: string): Promise<void> {
+    const id = checkId('processId', processId);
+    // The cascade removes its runs, claims that committed while this waited for the row included.
+    await this.#db.run((sql) => sql.query('DELETE FROM cluster_processes WHERE id = $1', [id]));
+  }
+
+  async runs(filter: { userId?: string; sessionId?: string } = {}): Promise<ClusterRun[]> {
+    const userId = checkOptionalId('userId', filter.userId);
+    const sessionId = checkOptionalId('sessionId', filter.sessionId);
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<RunRow>(
+        `SELECT ${RUN_COLUMNS} FROM cluster_runs
+         WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR session_id = $2)
+         ${runOrder('cluster_runs')}`,
+        [userId, sessionId],
+      ),
+    );
+    return rows.map(runOf);
+  }
+}
+
+async function holderOf(sql: Sql, sessionId: string): Promise<ClusterRun | undefined> {
+  const { rows } = await sql.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM cluster_runs WHERE session_id = $1`, [
+    sessionId,
+  ]);
+  return rows[0] ? runOf(rows[0]) : undefined;
+}
