@@ -95,6 +95,7 @@ export class PostgresEventBus implements EventBus {
     try {
       await bus.#connect();
     } catch (error) {
+      await bus.close(); // its heartbeat timer
       const code = (error as { code?: unknown }).code;
       throw new PostgresConnectionError(
         bus.target,
