@@ -25,8 +25,7 @@
 // postgres://postgres@127.0.0.1:5432/test; the schema is the run's own, dropped at the end)
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
-import { mockSteps, query, sleep, startDeployment } from './deployment.mjs';
+import { mockSteps, query, sleep, startDeployment, WebSocket } from './deployment.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({

@@ -6,13 +6,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockLLM } from '@oxydra/testkit';
-import pg from 'pg';
 import { mockWorkspace } from './mock-workspace.mjs';
+
+// The packages that use them provide pg and ws (as bench/pg-search.mjs and the gateway do).
+const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
+/** The ws package's WebSocket client, for the benchmarks' protocol clients. */
+export const WebSocket = createRequire(new URL('../packages/gateway/package.json', import.meta.url))('ws');
 
 /** The CLI under test: this tree's, or another build's (OXYDRA_BENCH_BIN, e.g. to try the harness). */
 export const BIN =

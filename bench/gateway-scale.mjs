@@ -19,8 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
-import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment } from './deployment.mjs';
+import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment, WebSocket } from './deployment.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
