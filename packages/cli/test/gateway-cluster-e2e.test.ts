@@ -146,7 +146,10 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
 
     const stores = await openPostgresStores({ url: POSTGRES_URL, schema: schemas[0]!, migrate: false });
     try {
-      await pollUntil(async () => (await stores.cluster.processes(60_000)).length === 1, 'the dead process to go');
+      await pollUntil(
+        async () => (await stores.cluster.processes(60_000)).length === 1,
+        'the dead process to go',
+      );
       expect(await stores.cluster.runs()).toEqual([]);
     } finally {
       await stores.close();

@@ -9,8 +9,8 @@ import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kern
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
-import { GatewayCluster, type GatewayClusterOptions } from './cluster/gateway-cluster.js';
-import { clusterHost } from './cluster/hub-link.js';
+import type { GatewayCluster } from './cluster/gateway-cluster.js';
+import type { LinkedHub } from './cluster/hub-link.js';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
 import { actingUser, type Principal } from './principal.js';
@@ -49,7 +49,7 @@ export interface HubOptions {
   /** Throws when the workspace's state moved under the gateway (new sessions and turns stop). */
   assertWorkspace?: () => void;
   /** This process is one of several on one store: how it finds and tells the others. */
-  cluster?: GatewayClusterOptions;
+  cluster?: (hub: LinkedHub) => GatewayCluster;
 }
 
 export class GatewayHub {
@@ -66,9 +66,8 @@ export class GatewayHub {
   #closing = false;
 
   constructor(readonly options: HubOptions) {
-    this.cluster = options.cluster
-      ? new GatewayCluster(options.cluster, clusterHost(this), options.log)
-      : undefined;
+    // Built by the server from cluster/join.ts, loaded only when there are several processes.
+    this.cluster = options.cluster?.(this);
     const cluster = this.cluster;
     this.registry = new SessionRegistry(
       options.store,
@@ -351,7 +350,7 @@ export class GatewayHub {
       const claimed = await this.claimRun({ userId: request.userId }, controller.signal);
       release = () => {
         local();
-        claimed();
+        void claimed();
       };
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
@@ -376,16 +375,16 @@ export class GatewayHub {
   async claimRun(
     run: { userId: string; sessionId?: string; turnId?: string },
     signal: AbortSignal,
-  ): Promise<() => void> {
+  ): Promise<() => Promise<void>> {
     const cluster = this.cluster;
-    if (!cluster) return () => {};
+    if (!cluster) return async () => {};
     const runId = randomUUID();
     await cluster.claim({ runId, ...run }, this.options.limits.maxConcurrentTurnsPerUser, signal);
     let released = false;
-    return () => {
+    return async () => {
       if (released) return;
       released = true;
-      void cluster.release(runId, run.userId);
+      await cluster.release(runId, run.userId);
     };
   }
 

@@ -6,9 +6,9 @@
  */
 export { GATEWAY_SUBPROTOCOL } from './auth.js';
 export { type BindAddress, isLoopbackHost, parseBind, urlHost } from './bind.js';
+export type { GatewayClusterOptions } from './cluster/options.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export type { McpServerScope } from './mcp/oxydra-mcp-server.js';
-export type { GatewayClusterOptions } from './cluster/gateway-cluster.js';
 export { type Gateway, startGateway } from './server.js';
 export { type ResolvedToken, resolveGatewayToken } from './token.js';
 export {

@@ -35,7 +35,6 @@ import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
-import { startFeedRelay } from './cluster/feed-relay.js';
 import { registerWebSocketRoute } from './ws/route.js';
 
 export interface Gateway {
@@ -89,6 +88,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const workspace = startWorkspaceGuard(kernel, log, () => {
     void stopScheduler?.().catch(() => {});
   });
+  // One of several processes on one store: cluster/ is loaded only then.
+  const join = options.cluster ? await import('./cluster/join.js') : undefined;
   const hub = new GatewayHub({
     store: kernel.sessions,
     access: kernel.sessionAccess,
@@ -101,12 +102,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     sandbox: kernel.sandbox,
     assertWorkspace: () => workspace.assertSound(),
-    ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(join && options.cluster ? { cluster: join.clusterFactory(options.cluster, log) } : {}),
   });
   // One of several processes on one store: a member before it takes a request.
   const cluster = hub.cluster;
   await cluster?.start();
-  const stopFeedRelay = cluster ? await startFeedRelay(kernel, cluster) : undefined;
+  const stopFeedRelay = join && cluster ? await join.startFeedRelay(kernel, cluster) : undefined;
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
   await app.register(fastifyWebsocket, {

@@ -28,7 +28,7 @@ export interface TurnHost {
   claimRun(
     run: { userId: string; sessionId: string; turnId: string },
     signal: AbortSignal,
-  ): Promise<() => void>;
+  ): Promise<() => Promise<void>>;
   readonly cluster: { readonly processId: string } | undefined;
 }
 
@@ -64,8 +64,8 @@ export async function runSessionTurn(
   if (!hub.cluster) await record(hub, live, running);
 
   let release: (() => void) | undefined;
-  /** Ends the claim in the deployment: only after the final record is written (see above). */
-  let unclaim: (() => void) | undefined;
+  /** Ends the claim in the deployment: only after the final record is written (see below). */
+  let unclaim: (() => Promise<void>) | undefined;
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
@@ -129,16 +129,23 @@ export async function runSessionTurn(
   const state: TurnState = frames.outcome ?? 'failed';
   live.active = undefined;
   live.lastTurn = { turn_id: active.turnId, index: active.index, state };
-  if (final) live.broadcast(final);
+  if (hub.cluster) {
+    // One of several processes: the record is written and the session let go in the store
+    // before the final frame, so a client may send its next turn the moment it sees it, to
+    // any process. A turn refused because the session runs elsewhere leaves that record alone.
+    if (unclaim) await record(hub, live, live.lastTurn);
+    await unclaim?.();
+    if (final) live.broadcast(final);
+  } else {
+    if (final) live.broadcast(final);
+    await record(hub, live, live.lastTurn);
+  }
   log('info', `turn ${state}`, {
     session_id: live.id,
     user_id: live.userId,
     turn: active.index,
     duration_ms: Math.round(clock.now() - started),
   });
-  // A turn refused because the session runs elsewhere leaves that turn's record alone.
-  if (unclaim || !hub.cluster) await record(hub, live, live.lastTurn);
-  unclaim?.();
   hub.registry.release(live);
 }
 

@@ -5,7 +5,7 @@
  */
 import type { WorkspaceTrust } from '@oxydra/config';
 import type { Kernel } from '@oxydra/kernel';
-import type { GatewayClusterOptions } from './cluster/gateway-cluster.js';
+import type { GatewayClusterOptions } from './cluster/options.js';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
 export interface TurnAttachment {

@@ -149,10 +149,10 @@ describePostgres('PostgreSQL search index', () => {
         [small.id, small.dimensions],
       ]);
       const indexes = await adminQuery<{ indexname: string }>(
-        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw_%' ORDER BY indexname`,
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw%' ORDER BY indexname`,
         [first.schema],
       );
-      expect(indexes.map((row) => row.indexname)).toEqual(models.map((m) => `search_chunks_hnsw_${m.key}`));
+      expect(indexes.map((row) => row.indexname)).toEqual(models.map((m) => `search_chunks_hnswh_${m.key}`));
       expect((await a.counts()).vectorsByModel).toEqual({ [MODEL.id]: 2, [small.id]: 1 });
       expect((await a.counts()).missingVectors).toBe(1);
       const [best] = await a.searchVector(unit(2), {}, 5);
@@ -164,9 +164,43 @@ describePostgres('PostgreSQL search index', () => {
       const explained = await explain(
         first.schema,
         `SELECT id FROM search_chunks WHERE model_key = ${key}
-         ORDER BY (embedding::vector(16)) <=> '[${Array.from(unit(2)).join(',')}]'::vector(16) LIMIT 5`,
+         ORDER BY (embedding::halfvec(16)) <=> '[${Array.from(unit(2)).join(',')}]'::halfvec(16) LIMIT 5`,
       );
-      expect(explained).toContain(`Index Scan using search_chunks_hnsw_${key}`);
+      expect(explained).toContain(`Index Scan using search_chunks_hnswh_${key}`);
+    } finally {
+      await close();
+    }
+  });
+
+  it("replaces a schema's full-precision HNSW index (before halfvec) with the halfvec one, once", async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      await first
+        .searchIndex(MODEL)
+        .replaceSource(note('kept'), [chunk('kept one', 1), chunk('kept two', 2)]);
+      const [{ key }] = (await adminQuery<{ key: number }>(
+        `SELECT key FROM ${first.schema}.search_models`,
+      )) as [{ key: number }];
+      // The index as this store made it before: vector(16), under the old name.
+      await adminQuery(`DROP INDEX ${first.schema}.search_chunks_hnswh_${key}`);
+      await adminQuery(
+        `CREATE INDEX search_chunks_hnsw_${key} ON ${first.schema}.search_chunks
+         USING hnsw ((embedding::public.vector(16)) public.vector_cosine_ops) WHERE model_key = ${key}`,
+      );
+      const reopened = second.searchIndex(MODEL);
+      const [best] = await reopened.searchVector(unit(2), {}, 5);
+      expect((await reopened.chunks([best!.chunkId]))[0]?.text).toBe('kept two');
+      const indexes = await adminQuery<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw%'`,
+        [first.schema],
+      );
+      expect(indexes.map((row) => row.indexname)).toEqual([`search_chunks_hnswh_${key}`]);
+      // A component beyond half precision's range is refused before it reaches the index.
+      const wide = unit(3);
+      wide[5] = 1e6;
+      await expect(
+        reopened.replaceSource(note('wide'), [{ text: 'w', hash: 'w', vector: wide }]),
+      ).rejects.toThrow(/half precision/);
     } finally {
       await close();
     }

@@ -35,7 +35,9 @@ export async function deploymentCheck(config: AgentConfig): Promise<Check | unde
       name: 'deployment',
       status: 'ok',
       detail: `event bus (LISTEN/NOTIFY on the store's server) answers; ${
-        live.length === 0 ? 'no gateway process is running' : `${live.length} gateway process(es) live: ${names.join(', ')}`
+        live.length === 0
+          ? 'no gateway process is running'
+          : `${live.length} gateway process(es) live: ${names.join(', ')}`
       }`,
     };
   } catch (error) {

@@ -13,7 +13,11 @@ export async function startFeedRelay(kernel: Kernel, cluster: GatewayCluster): P
   void (async () => {
     for await (const envelope of subscription) {
       for (const [name, data] of renderFeedEvent(envelope, kernel)) {
-        cluster.publishFeed({ ...(envelope.userId !== undefined ? { user_id: envelope.userId } : {}), name, data });
+        cluster.publishFeed({
+          ...(envelope.userId !== undefined ? { user_id: envelope.userId } : {}),
+          name,
+          data,
+        });
       }
     }
   })();

@@ -23,17 +23,7 @@ import {
   type SessionMessage,
   sessionMessage,
 } from './messages.js';
-
-export interface GatewayClusterOptions {
-  store: ClusterStore;
-  bus: EventBus;
-  /** This process (its id is the bus's processId). */
-  process: ProcessInfo;
-  /** How often this process beats and looks for dead ones; default 1 s. */
-  beatMs?: number;
-  /** A process silent this long is dead: its runs are reported interrupted; default 5 s. */
-  staleMs?: number;
-}
+import type { GatewayClusterOptions } from './options.js';
 
 /** What the cluster asks of the gateway it belongs to. */
 export interface ClusterHost {
@@ -93,6 +83,10 @@ export class GatewayCluster {
   async start(): Promise<void> {
     await this.#store.beat(this.#process);
     this.#lastBeat = Date.now();
+    const live = await this.#store.processes(this.#staleMs);
+    this.#log('info', `joined the deployment: ${live.length} gateway process(es) on the store`, {
+      process_id: this.processId,
+    });
     this.#unsubscribe.push(
       this.#bus.subscribe(SESSION_TOPIC, (text) => {
         const message = parseMessage(sessionMessage, text);
@@ -161,7 +155,9 @@ export class GatewayCluster {
   async release(runId: string, userId: string): Promise<void> {
     try {
       if (!(await this.#store.release(runId))) {
-        this.#log('warn', 'a run ended after it was reaped (this process was taken for dead)', { run_id: runId });
+        this.#log('warn', 'a run ended after it was reaped (this process was taken for dead)', {
+          run_id: runId,
+        });
       }
     } catch (error) {
       this.#log('warn', 'could not end a run claim', { run_id: runId, error: (error as Error).message });
@@ -268,7 +264,10 @@ export class GatewayCluster {
 
   #publish(topic: string, message: unknown): void {
     this.#bus.publish(topic, JSON.stringify(message)).catch((error: unknown) => {
-      this.#log('warn', 'could not tell the other gateway processes', { topic, error: (error as Error).message });
+      this.#log('warn', 'could not tell the other gateway processes', {
+        topic,
+        error: (error as Error).message,
+      });
     });
   }
 

@@ -4,14 +4,28 @@
  * here; a dead process's run reaped here is reported interrupted to its session's clients
  * (here and, through the bus, everywhere) and its turn record says how it ended.
  */
+
+import type { SessionStore } from '@oxydra/memory';
 import type { ServerFrame } from '@oxydra/types/gateway';
-import type { GatewayHub } from '../hub.js';
+import type { LiveSession, SessionRegistry } from '../live-sessions.js';
+import type { ApprovalRoutes } from '../turn-approvals.js';
 import { readTurnRecord, writeTurnRecord } from '../turn-records.js';
-import type { ClusterHost } from './gateway-cluster.js';
+import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
 
-export const INTERRUPTED_CODE = 'turn_interrupted';
+/** What of the hub the other processes' messages act on (the hub is one). */
+export interface LinkedHub {
+  readonly registry: SessionRegistry;
+  readonly approvals: ApprovalRoutes;
+  readonly store: SessionStore;
+  readonly cluster: GatewayCluster | undefined;
+  cancelLocalTurn(live: LiveSession): boolean;
+  cancelLocalTurns(userId: string): number;
+  abortAll(reason: string): void;
+}
 
-export function clusterHost(hub: GatewayHub): ClusterHost {
+const INTERRUPTED_CODE = 'turn_interrupted';
+
+export function clusterHost(hub: LinkedHub): ClusterHost {
   return {
     deliver(message) {
       const live = hub.registry.get(message.session_id);
@@ -69,7 +83,7 @@ export function clusterHost(hub: GatewayHub): ClusterHost {
 
 /** The turn's record as failed when it still says running; the turn's index, or undefined when it had none. */
 async function markInterrupted(
-  hub: GatewayHub,
+  hub: LinkedHub,
   sessionId: string,
   turnId: string,
 ): Promise<number | undefined> {

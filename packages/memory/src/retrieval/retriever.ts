@@ -168,13 +168,15 @@ export class Retriever {
     const candidates = topK * 4;
     const [embedded] =
       this.weights.vector > 0 ? await embedChecked(this.embedder, [text], this.usageFor(query.userId)) : [];
-    const vector = embedded
-      ? aboveFloor(scores(await this.index.searchVector(embedded, scope, candidates)), this.minSimilarity)
+    // The two sides at once: a database index (PostgreSQL) answers them on two connections.
+    const [vectorHits, textHits] = await Promise.all([
+      embedded ? this.index.searchVector(embedded, scope, candidates) : undefined,
+      this.weights.fts > 0 ? this.index.searchText(text, scope, candidates) : undefined,
+    ]);
+    const vector = vectorHits
+      ? aboveFloor(scores(vectorHits), this.minSimilarity)
       : new Map<number, number>();
-    const fts =
-      this.weights.fts > 0
-        ? scores(await this.index.searchText(text, scope, candidates))
-        : new Map<number, number>();
+    const fts = textHits ? scores(textHits) : new Map<number, number>();
     const fused = fuseScores(vector, fts, this.weights);
     if (fused.length === 0) return [];
     const found = await this.index.chunks(fused.map((f) => f.id));

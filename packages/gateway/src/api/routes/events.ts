@@ -9,9 +9,8 @@
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
 import { route } from '../define.js';
-import { approvalJson } from '../schemas.js';
 import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
-
+import { approvalJson } from '../schemas.js';
 
 const DESCRIPTION = `A \`text/event-stream\` that stays open: each event is an \`event:\` line naming its kind and a \`data:\` line of JSON; lines starting with \`:\` are keep-alive comments. Events are not replayed: after connecting (or reconnecting), read the current state from the REST routes, then apply events to it.
 

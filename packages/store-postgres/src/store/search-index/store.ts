@@ -45,6 +45,9 @@ interface ChunkRow {
   tags: string[];
 }
 
+/** The largest half-precision value (the HNSW index's halfvec). */
+const HALF_MAX = 65504;
+
 /** pgvector's text form: `[1,2.5,-3]` (float32 values print back to the same float32). */
 function vectorText(vector: Float32Array): string {
   return `[${vector.join(',')}]`;
@@ -242,15 +245,18 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const values: unknown[] = [text];
     const where = scopeSql(scope, values);
     values.push(limit);
-    const distance = `${model.column} ${model.distance} $1::${model.type}`;
+    // The HNSW index orders by the half-precision distance; the score is the full-precision
+    // one, and the candidates are put in its order (the nearest first, ties by id).
     // hnsw.ef_search and hnsw.iterative_scan are set for every connection (connection.ts).
     const { rows } = await this.#db.run((sql) =>
       sql.query<{ id: number; distance: number }>(
-        `SELECT id, ${distance} AS distance FROM search_chunks
-         WHERE model_key = ${model.key}${where} ORDER BY ${distance} LIMIT $${values.length}`,
+        `SELECT id, ${model.column} ${model.distance} $1::${model.type} AS distance FROM search_chunks
+         WHERE model_key = ${model.key}${where}
+         ORDER BY ${model.order} ${model.distance} $1::${model.orderType} LIMIT $${values.length}`,
         values,
       ),
     );
+    rows.sort((a, b) => a.distance - b.distance || a.id - b.id);
     return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
   }
 
@@ -346,8 +352,17 @@ export class PostgresSearchIndex implements SearchIndexStore {
     );
   }
 
-  /** `vector` in pgvector's text form, refused when its dimensions are not the model's. */
+  /**
+   * `vector` in pgvector's text form, refused when its dimensions are not the model's or a
+   * component is beyond half precision's range (the HNSW index holds it as a halfvec).
+   */
   #vector(vector: Float32Array): string {
-    return vectorText(checkVectorDimensions(vector, this.model));
+    checkVectorDimensions(vector, this.model);
+    if (vector.some((x) => !(Math.abs(x) <= HALF_MAX))) {
+      throw new RangeError(
+        `vector for the search index's model ${this.model.id} has a component that is not a number within ±${HALF_MAX} (half precision)`,
+      );
+    }
+    return vectorText(vector);
   }
 }

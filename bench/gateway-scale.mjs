@@ -1,0 +1,301 @@
+#!/usr/bin/env node
+// Several gateway processes on one PostgreSQL store (issue 33 item 3), on this machine:
+//  (a) scale: turns/s with 1, 2 and 3 `oxydra gateway` processes behind HAProxy
+//      (deploy/haproxy.cfg), --clients WebSocket clients (each its own session, spread over 10
+//      users) sending turns back to back for --seconds each, against a mock whose answer streams in
+//      --chunks chunks --chunk-ms apart; meanwhile the CPU each part used (from /proc/<pid>/stat:
+//      the gateways, HAProxy, every PostgreSQL process on the machine, this process with the mock
+//      and the clients) and the machine's busy share (/proc/stat), to say where the limit is;
+//  (b) warm turn latency, PostgreSQL against libSQL: one gateway on each store (no proxy), the
+//      same mock with zero latency, --rounds interleaved rounds of a stateless turn over the
+//      OpenAI-compatible API (POST /v1/chat/completions) and a WebSocket session turn on each;
+//      medians and the ratio pg/libsql (target <= 1.5x).
+// Usage: node bench/gateway-scale.mjs [--seconds 30] [--clients 30] [--chunks 5] [--chunk-ms 80]
+//                                     [--gateways 1,2,3] [--rounds 200] [--only ab]
+// (prints one JSON object; needs `npm run build`, haproxy on PATH for (a), and PostgreSQL at
+// OXYDRA_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test; every deployment
+// has its own schema, dropped at its end. PostgreSQL's CPU is every `postgres` process on the
+// machine: other users of that server count too.)
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment, WebSocket } from './deployment.mjs';
+import { summarize } from './stats.mjs';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    clients: { type: 'string', default: '30' },
+    chunks: { type: 'string', default: '5' },
+    'chunk-ms': { type: 'string', default: '80' },
+    gateways: { type: 'string', default: '1,2,3' },
+    rounds: { type: 'string', default: '200' },
+    only: { type: 'string', default: 'ab' },
+  },
+});
+const seconds = Number(values.seconds);
+const clientCount = Number(values.clients);
+const chunks = Number(values.chunks);
+const chunkMs = Number(values['chunk-ms']);
+const rounds = Number(values.rounds);
+const only = new Set(values.only);
+const round2 = (x) => Math.round(x * 100) / 100;
+const log = (line) => process.stderr.write(`[gateway-scale] ${line}\n`);
+
+/** A protocol client on its own session: turn() resolves with the turn's final frame. */
+async function sessionClient(deployment, user) {
+  const socket = new WebSocket(deployment.wsUrl, {
+    headers: { authorization: `Bearer ${deployment.token}` },
+    perMessageDeflate: false,
+  });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  let waiting;
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    if (['hello_ack', 'turn_completed', 'turn_cancelled', 'error'].includes(frame.type)) waiting?.(frame);
+  });
+  const next = () =>
+    new Promise((resolve) => {
+      waiting = resolve;
+    });
+  let n = 0;
+  const acked = next();
+  socket.send(
+    JSON.stringify({
+      type: 'hello',
+      payload: { request_id: 'h', protocol_version: 2, user_id: user, create_new_session: true },
+    }),
+  );
+  const ack = await acked;
+  if (ack.type !== 'hello_ack') throw new Error(`hello: ${JSON.stringify(ack.payload)}`);
+  const sessionId = ack.payload.session.session_id;
+  return {
+    async turn() {
+      n++;
+      const done = next();
+      socket.send(
+        JSON.stringify({
+          type: 'send_turn',
+          payload: {
+            request_id: `r${n}`,
+            session_id: sessionId,
+            turn_id: `t${n}`,
+            prompt: `Turn ${n}, please answer.`,
+          },
+        }),
+      );
+      return done;
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** One stateless turn over the OpenAI-compatible API; resolves with its status. */
+async function httpTurn(deployment) {
+  const response = await fetch(`${deployment.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${deployment.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'Please answer.' }] }),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`POST /v1/chat/completions: ${response.status}`);
+}
+
+/** The machine's busy and total jiffies from /proc/stat's first line. */
+function machineTicks() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3] + fields[4];
+  const total = fields.reduce((sum, x) => sum + x, 0);
+  return { busy: total - idle, total };
+}
+
+/** CPU used by each part of the deployment between two samples, in cores (CPU s / wall s). */
+function cpuSampler(deployment) {
+  const pids = () => {
+    const { gateways, haproxy } = deployment.pids();
+    return { gateways, haproxy, postgres: postgresPids() };
+  };
+  const take = () => {
+    const p = pids();
+    return {
+      at: performance.now(),
+      gateways: p.gateways.map(cpuSeconds),
+      haproxy: p.haproxy ? cpuSeconds(p.haproxy) : 0,
+      // A backend that ended between samples drops out: PostgreSQL's share is a lower bound.
+      postgres: new Map(p.postgres.map((pid) => [pid, cpuSeconds(pid)])),
+      self: process.cpuUsage(),
+      machine: machineTicks(),
+    };
+  };
+  const first = take();
+  return () => {
+    const last = take();
+    const wall = (last.at - first.at) / 1000;
+    let postgres = 0;
+    for (const [pid, cpu] of last.postgres) postgres += cpu - (first.postgres.get(pid) ?? 0);
+    const self = (last.self.user + last.self.system - first.self.user - first.self.system) / 1e6;
+    const machine =
+      ((last.machine.busy - first.machine.busy) / (last.machine.total - first.machine.total)) * cpus().length;
+    const cores = {
+      gateways: last.gateways.map((cpu, i) => round2((cpu - (first.gateways[i] ?? 0)) / wall)),
+      haproxy: round2((last.haproxy - first.haproxy) / wall),
+      postgres: round2(postgres / wall),
+      bench_process_mock_and_clients: round2(self / wall),
+      machine_busy: round2(machine),
+      machine_cores: cpus().length,
+    };
+    const parts = {
+      gateways: cores.gateways.reduce((a, b) => a + b, 0),
+      postgres: cores.postgres,
+      haproxy: cores.haproxy,
+      bench_process_mock_and_clients: cores.bench_process_mock_and_clients,
+    };
+    // What else kept the machine busy (other users of a shared machine, the kernel's own work).
+    cores.other_processes = round2(Math.max(0, machine - Object.values(parts).reduce((a, b) => a + b, 0)));
+    const [largest] = Object.entries(parts).sort((a, b) => b[1] - a[1]);
+    return {
+      cores,
+      largest_consumer: largest[0],
+      machine_saturated: machine >= cpus().length * 0.9,
+    };
+  };
+}
+
+/** (a) turns/s with `gateways` processes behind HAProxy. */
+async function scaleRun(gateways) {
+  const deployment = await startDeployment({
+    gateways,
+    store: 'postgres',
+    steps: mockSteps(chunks, chunkMs),
+    label: 'scale',
+  });
+  try {
+    const clients = [];
+    for (let i = 0; i < clientCount; i++)
+      clients.push(await sessionClient(deployment, `scale-user-${i % 10}`));
+    // Warm: one turn each.
+    await Promise.all(clients.map((client) => client.turn()));
+    const sample = cpuSampler(deployment);
+    const endAt = performance.now() + seconds * 1000;
+    const latencies = [];
+    let completed = 0;
+    const failed = {};
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < endAt) {
+          const begin = performance.now();
+          const frame = await client.turn();
+          if (frame.type === 'turn_completed') {
+            completed++;
+            latencies.push(performance.now() - begin);
+          } else {
+            const code = frame.payload.code ?? frame.type;
+            failed[code] = (failed[code] ?? 0) + 1;
+          }
+        }
+      }),
+    );
+    const cpu = sample();
+    const elapsed = seconds + (performance.now() - endAt) / 1000;
+    for (const client of clients) client.close();
+    const result = {
+      gateways,
+      clients: clientCount,
+      seconds: round2(elapsed),
+      turns_completed: completed,
+      turns_per_s: round2(completed / elapsed),
+      failed,
+      turn_latency: summarize(latencies),
+      cpu,
+    };
+    log(
+      `${gateways} gateway(s): ${result.turns_per_s} turns/s, largest CPU consumer ${cpu.largest_consumer}`,
+    );
+    return result;
+  } finally {
+    await deployment.stop();
+  }
+}
+
+/** (b) warm latency, interleaved between a PostgreSQL and a libSQL gateway. */
+async function latencyRun() {
+  const steps = mockSteps(chunks, 0);
+  const pg = await startDeployment({ gateways: 1, store: 'postgres', steps, proxy: false, label: 'lat-pg' });
+  const libsql = await startDeployment({
+    gateways: 1,
+    store: 'libsql',
+    steps,
+    proxy: false,
+    label: 'lat-libsql',
+  });
+  try {
+    const stores = { postgres: pg, libsql };
+    const ws = { postgres: await sessionClient(pg, 'lat'), libsql: await sessionClient(libsql, 'lat') };
+    const samples = { http: { postgres: [], libsql: [] }, ws: { postgres: [], libsql: [] } };
+    const time = async (fn) => {
+      const begin = performance.now();
+      await fn();
+      return performance.now() - begin;
+    };
+    // Warm-up: the code paths, the connection pools.
+    for (let i = 0; i < 20; i++) {
+      for (const name of ['postgres', 'libsql']) {
+        await httpTurn(stores[name]);
+        const frame = await ws[name].turn();
+        if (frame.type !== 'turn_completed')
+          throw new Error(`warm-up turn on ${name}: ${JSON.stringify(frame)}`);
+      }
+    }
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which store goes first, so neither always follows the other.
+      const order = r % 2 === 0 ? ['postgres', 'libsql'] : ['libsql', 'postgres'];
+      for (const name of order) samples.http[name].push(await time(() => httpTurn(stores[name])));
+      for (const name of order) {
+        samples.ws[name].push(
+          await time(async () => {
+            const frame = await ws[name].turn();
+            if (frame.type !== 'turn_completed') throw new Error(`turn on ${name}: ${JSON.stringify(frame)}`);
+          }),
+        );
+      }
+    }
+    ws.postgres.close();
+    ws.libsql.close();
+    const out = {};
+    for (const kind of ['http', 'ws']) {
+      const postgres = summarize(samples[kind].postgres);
+      const lib = summarize(samples[kind].libsql);
+      out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = {
+        postgres,
+        libsql: lib,
+        median_ratio_pg_over_libsql: round2(postgres.median_ms / lib.median_ms),
+        target: '<= 1.5',
+      };
+    }
+    return out;
+  } finally {
+    await pg.stop();
+    await libsql.stop();
+  }
+}
+
+const result = {
+  bench: 'gateway-scale',
+  machine_cores: cpus().length,
+  config: { seconds, clients: clientCount, mock: { chunks, chunk_ms: chunkMs }, rounds },
+};
+if (only.has('a')) {
+  result.scale = [];
+  for (const n of values.gateways.split(',').map(Number)) {
+    result.scale.push(await scaleRun(n));
+    await sleep(1000);
+  }
+  const base = result.scale[0]?.turns_per_s;
+  for (const entry of result.scale) entry.speedup_vs_first = round2(entry.turns_per_s / base);
+}
+if (only.has('b')) result.warm_latency = await latencyRun();
+console.log(JSON.stringify(result, null, 2));
+process.exit(0);
