@@ -17,9 +17,9 @@ const POSTGRES_MATRIX = [
   'packages/kernel/test/skills-lazy-yaml.test.ts',
 ];
 /**
- * Not run on PostgreSQL, each with why. replaySession reads a session's recording from the
- * libSQL memory database only, so on PostgreSQL there is nothing to replay (a known gap of
- * `oxydra sessions replay` with [store] backend = "postgres").
+ * Not run on PostgreSQL, each with why. The replay files call replaySession as `oxydra sessions
+ * replay` does on the embedded store, without the `sessions` option that names another store (the
+ * PostgreSQL path is run end to end by packages/cli/test/store-e2e.test.ts).
  */
 const POSTGRES_EXCLUDED = [
   'packages/kernel/test/kernel-replay.test.ts',

@@ -256,6 +256,11 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
       ),
     );
 
+    // A replay reads the session's recording from PostgreSQL (and runs it in a scratch copy).
+    const replay = await env.run(['sessions', 'replay', id.slice(-8), ...store]);
+    expect(replay.status, replay.stderr + replay.stdout).toBe(0);
+    expect(replay.stdout).toContain('IDENTICAL');
+
     // A run continuing the session reads its history back from PostgreSQL.
     const next = await env.run(['run', ...store, '--session', id, 'third']);
     expect(next.status, next.stderr).toBe(0);

@@ -7,6 +7,8 @@
 import { resolve } from 'node:path';
 import { findWorkspaceRoot, writeFileAtomic } from '@oxydra/config';
 import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel/replay';
+import { toCliOverrides } from '../config-flags.js';
+import { servicesStores } from '../run/store-choice.js';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -17,6 +19,8 @@ export interface ReplayFlags {
   keep?: boolean;
   cassette?: string;
   json?: boolean;
+  /** --store, over [store]: where the session is read from. */
+  store?: string;
 }
 
 const clip = (text: string, max = 100) => {
@@ -89,15 +93,24 @@ function fromFlag(value: string | undefined): { from?: 'start' | 'now' } {
 
 export async function runSessionsReplay(id: string, flags: ReplayFlags): Promise<number> {
   const from = fromFlag(flags.from);
-  const { config } = await loadCliConfig();
-  const report = await replaySession({
-    workspace: findWorkspaceRoot(),
-    config,
-    session: id,
-    ...(flags.inPlace ? { inPlace: true } : {}),
-    ...from,
-    ...(flags.keep ? { keep: true } : {}),
-  });
+  const cli = flags.store !== undefined ? { cli: await toCliOverrides({ store: flags.store }) } : {};
+  const { config } = await loadCliConfig(cli);
+  // [store] backend = "postgres": the session is read from there, not the workspace's file.
+  const shared = await servicesStores(config);
+  let report: ReplayReport;
+  try {
+    report = await replaySession({
+      workspace: findWorkspaceRoot(),
+      config,
+      session: id,
+      ...(flags.inPlace ? { inPlace: true } : {}),
+      ...from,
+      ...(flags.keep ? { keep: true } : {}),
+      ...(shared.stores ? { sessions: shared.stores.sessions } : {}),
+    });
+  } finally {
+    await shared.close();
+  }
   if (flags.cassette !== undefined) {
     const path = resolve(flags.cassette);
     await writeFileAtomic(path, `${JSON.stringify(report.cassette, null, 2)}\n`);

@@ -34,8 +34,6 @@ export function declareWorkspaceCommands(program: Command): void {
     .option('--format <format>', 'jsonl (default) or md')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(lazy(() => import('../commands/sessions.js'), 'runSessionsExport'));
-  // They read the store [store] names; --store picks another for one command.
-  for (const command of sessions.commands) addStoreFlag(command);
   sessions
     .command('replay')
     .description(
@@ -57,6 +55,8 @@ export function declareWorkspaceCommands(program: Command): void {
     )
     .option('--json', 'print the report as JSON')
     .action(lazy(() => import('../commands/sessions-replay.js'), 'runSessionsReplay'));
+  // They read the store [store] names; --store picks another for one command.
+  for (const command of sessions.commands) addStoreFlag(command);
 
   const audit = program
     .command('audit')

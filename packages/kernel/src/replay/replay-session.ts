@@ -19,7 +19,13 @@
 import { rm, stat } from 'node:fs/promises';
 import { openMemory } from '@oxydra/memory';
 import { type Scenario, scriptedAdapters } from '@oxydra/testkit';
-import { type AgentConfig, type Message, sessionIdProblem, UsageError } from '@oxydra/types';
+import {
+  type AgentConfig,
+  type Message,
+  type SessionStore,
+  sessionIdProblem,
+  UsageError,
+} from '@oxydra/types';
 import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
 import { type Kernel, openKernel } from '../kernel.js';
@@ -47,6 +53,12 @@ export interface ReplayOptions {
   keep?: boolean;
   env?: NodeJS.ProcessEnv;
   warn?: (message: string) => void;
+  /**
+   * Where the session is kept when not in the workspace's memory file ([store] backend =
+   * "postgres"): its recording is read from there. The replay itself runs on the scratch copy's
+   * own files either way, so nothing is written back to it.
+   */
+  sessions?: SessionStore;
 }
 
 export interface ReplayReport {
@@ -188,6 +200,7 @@ async function prepare(
 
 async function readRecording(options: ReplayOptions): Promise<Recording> {
   const { config, workspace } = options;
+  if (options.sessions) return recordingIn(options.sessions, options.session);
   if (!config.memory.enabled) {
     throw new UsageError('memory is off ([memory] enabled = false): there are no stored sessions to replay');
   }
@@ -200,24 +213,32 @@ async function readRecording(options: ReplayOptions): Promise<Recording> {
   }
   const memory = await openMemory(location);
   try {
-    const ids = await memory.sessions.lookup(options.session);
-    if (ids.length !== 1) {
-      throw new UsageError(sessionIdProblem(options.session, ids), {
-        ...(ids.length === 0 ? { hint: 'list them with `oxydra sessions list`' } : {}),
-      });
-    }
-    const session = (await memory.sessions.get(ids[0]!))!;
-    return recordingOf(
-      {
-        id: session.id,
-        ...(session.agent ? { agent: session.agent } : {}),
-        ...(session.userId ? { userId: session.userId } : {}),
-      },
-      await memory.sessions.loadEvents(session.id),
-    );
+    return await recordingIn(memory.sessions, options.session);
   } finally {
     await memory.close();
   }
+}
+
+/** The session `typed` names in `store` (full id, short id or unique prefix), as a recording. */
+async function recordingIn(
+  store: Pick<SessionStore, 'lookup' | 'get' | 'loadEvents'>,
+  typed: string,
+): Promise<Recording> {
+  const ids = await store.lookup(typed);
+  if (ids.length !== 1) {
+    throw new UsageError(sessionIdProblem(typed, ids), {
+      ...(ids.length === 0 ? { hint: 'list them with `oxydra sessions list`' } : {}),
+    });
+  }
+  const session = (await store.get(ids[0]!))!;
+  return recordingOf(
+    {
+      id: session.id,
+      ...(session.agent ? { agent: session.agent } : {}),
+      ...(session.userId ? { userId: session.userId } : {}),
+    },
+    await store.loadEvents(session.id),
+  );
 }
 
 /**
