@@ -7,11 +7,11 @@
 import { resolve } from 'node:path';
 import { findWorkspaceRoot, writeFileAtomic } from '@oxydra/config';
 import { type ReplayCall, type ReplayReport, replaySession } from '@oxydra/kernel/replay';
-import { toCliOverrides } from '../config-flags.js';
-import { servicesStores } from '../run/store-choice.js';
 import { shortSessionId, UsageError } from '@oxydra/types';
+import { toCliOverrides } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { servicesStores } from '../run/store-choice.js';
 
 export interface ReplayFlags {
   inPlace?: boolean;
