@@ -17,10 +17,17 @@
 //  (c) every turn not completed was reported to its client (error turn_interrupted, hello_ack
 //      active_turn failed or cancelled, or "never started" with nothing stored): none unaccounted;
 //  (d) every due schedule ran exactly once (schedule_runs);
-//  (e) the audit chain verifies (`oxydra audit verify`, exit 0).
+//  (e) the audit chain verifies (`oxydra audit verify`, exit 0);
+//  (f) budgets never overspent: the first --capped-users users have a daily cap of --cap-usd
+//      (`[budgets.users.<id>] daily_usd`), every turn costs about $0.03 (the mock reports 50,000
+//      output tokens of gpt-4o-mini) and `[budgets] reserve_usd` covers one call, so each capped
+//      user reaches the cap during the run: what the spend table and, separately, the usage log
+//      hold for that user in each day is at most the cap, and the cap was reached (a turn of the
+//      user was refused with budget_exceeded), else the check would prove nothing.
 // Exit code 1 when an invariant fails. Progress on stderr every 10 s.
 // Usage: node bench/chaos.mjs [--seconds 300] [--clients 50] [--users 10] [--gateways 3]
 //                             [--kill-every 20] [--schedules 4] [--chunks 5] [--chunk-ms 80]
+//                             [--capped-users 2] [--cap-usd 0.5] [--reserve-usd 0.035]
 // (needs `npm run build`, haproxy on PATH and PostgreSQL at OXYDRA_TEST_POSTGRES_URL, default
 // postgres://postgres@127.0.0.1:5432/test; the schema is the run's own, dropped at the end)
 import { randomBytes } from 'node:crypto';
@@ -39,6 +46,9 @@ const { values } = parseArgs({
     chunks: { type: 'string', default: '5' },
     'chunk-ms': { type: 'string', default: '80' },
     'turn-timeout': { type: 'string', default: '30' },
+    'capped-users': { type: 'string', default: '2' },
+    'cap-usd': { type: 'string', default: '0.5' },
+    'reserve-usd': { type: 'string', default: '0.035' },
   },
 });
 const seconds = Number(values.seconds);
@@ -47,6 +57,23 @@ const userCount = Math.max(1, Math.min(Number(values.users), clientCount));
 const gatewayCount = Number(values.gateways);
 const killEvery = Number(values['kill-every']);
 const scheduleCount = Number(values.schedules);
+const cappedUsers = Math.min(Number(values['capped-users']), userCount);
+const capUsd = Number(values['cap-usd']);
+/** What the mock reports per answer: about $0.0302 at gpt-4o-mini's list price. */
+const TURN_USAGE = { input: 1000, output: 50_000, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+/**
+ * Reserved per model call: at least what one call costs, so a cap holds under concurrency (a
+ * smaller --reserve-usd lets concurrent calls of one user pass the cap together: (f) fails).
+ */
+const RESERVE_USD = Number(values['reserve-usd']);
+const userId = (index) => `chaos-user-${index}`;
+const budgetToml = [
+  `\n[budgets]\nreserve_usd = ${RESERVE_USD}\n`,
+  ...Array.from(
+    { length: cappedUsers },
+    (_, i) => `\n[budgets.users."${userId(i)}"]\ndaily_usd = ${capUsd}\n`,
+  ),
+].join('');
 const chunks = Number(values.chunks);
 const chunkMs = Number(values['chunk-ms']);
 const turnTimeoutMs = Number(values['turn-timeout']) * 1000;
@@ -55,8 +82,8 @@ const log = (line) => process.stderr.write(`[chaos] ${line}\n`);
 const deployment = await startDeployment({
   gateways: gatewayCount,
   store: 'postgres',
-  steps: mockSteps(chunks, chunkMs),
-  extraToml: '\n[scheduler]\nenabled = true\npoll_interval_secs = 1\nmax_concurrent = 4\n',
+  steps: mockSteps(chunks, chunkMs, TURN_USAGE),
+  extraToml: `\n[scheduler]\nenabled = true\npoll_interval_secs = 1\nmax_concurrent = 4\n${budgetToml}`,
   label: 'chaos',
 });
 log(`${gatewayCount} gateways on schema ${deployment.schema} behind HAProxy at ${deployment.url}`);
@@ -129,7 +156,7 @@ async function run() {
   class ChaosClient {
     constructor(index) {
       this.index = index;
-      this.user = `chaos-user-${index % userCount}`;
+      this.user = userId(index % userCount);
       this.sessionId = undefined;
       this.socket = undefined;
       this.generation = 0;
@@ -494,7 +521,7 @@ async function run() {
   // A turn reported "never started" must have nothing stored.
   const notStartedButStored = [...turns.values()]
     .filter((turn) => turn.outcome === 'not_started' && userRows.has(turn.marker))
-    .map((turn) => turn.marker);
+    .map((turn) => ({ marker: turn.marker, journal: turn.journal }));
   const unaccounted = [...turns.values()].filter((turn) => !turn.outcome || turn.outcome === 'unaccounted');
 
   const rows = await scheduleRows();
@@ -506,6 +533,50 @@ async function run() {
     perSchedule[row.name].statuses.push(row.status);
   }
   const schedulesOnce = Object.values(perSchedule).every((entry) => entry.runs === 1);
+
+  // Budgets: per capped user and UTC day, the spend table's total and (counted apart) the usage
+  // log's, against the cap; and whether the cap bit (a turn of the user refused for it).
+  const capped = Array.from({ length: cappedUsers }, (_, i) => userId(i));
+  const spendRows = await query(
+    `SELECT scope, period, usd FROM ${schema}.budget_spend WHERE scope = ANY($1::text[])`,
+    [capped.map((user) => `user:${user}`)],
+  );
+  const usageRows = await query(
+    `SELECT user_id, to_char(to_timestamp(ts / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+            sum(cost_usd) AS usd, count(*) AS calls
+     FROM ${schema}.usage_log WHERE user_id = ANY($1::text[]) GROUP BY 1, 2`,
+    [capped],
+  );
+  const budgetRefused = new Map(capped.map((user) => [user, 0]));
+  for (const turn of turns.values()) {
+    const user = userId(turn.client % userCount);
+    if (turn.outcome === 'error:budget_exceeded' && budgetRefused.has(user))
+      budgetRefused.set(user, budgetRefused.get(user) + 1);
+  }
+  const perUser = Object.fromEntries(
+    capped.map((user) => [
+      user,
+      {
+        spend_by_period: Object.fromEntries(
+          spendRows.filter((row) => row.scope === `user:${user}`).map((row) => [row.period, Number(row.usd)]),
+        ),
+        usage_log_by_day: Object.fromEntries(
+          usageRows
+            .filter((row) => row.user_id === user)
+            .map((row) => [row.day, { usd: Number(row.usd), calls: Number(row.calls) }]),
+        ),
+        turns_refused_budget_exceeded: budgetRefused.get(user),
+      },
+    ]),
+  );
+  // Floating sums of many small charges: a cent's millionth is rounding, not overspending.
+  const withinCap = (usd) => usd <= capUsd + 1e-9;
+  const overspent = Object.entries(perUser).filter(
+    ([, entry]) =>
+      !Object.values(entry.spend_by_period).every(withinCap) ||
+      !Object.values(entry.usage_log_by_day).every((day) => withinCap(day.usd)),
+  );
+  const neverBit = Object.entries(perUser).filter(([, entry]) => entry.turns_refused_budget_exceeded === 0);
 
   const invariants = {
     a_no_turn_answered_twice: {
@@ -541,6 +612,16 @@ async function run() {
       output: (audit.stdout + audit.stderr).trim().slice(0, 500),
     },
   };
+  if (cappedUsers > 0) {
+    invariants.f_budgets_never_overspent = {
+      ok: overspent.length === 0 && neverBit.length === 0,
+      cap_usd_per_day: capUsd,
+      reserve_usd: RESERVE_USD,
+      overspent: overspent.map(([user]) => user),
+      cap_never_reached: neverBit.map(([user]) => user),
+      users: perUser,
+    };
+  }
   const ok = Object.values(invariants).every((entry) => entry.ok);
   const result = {
     bench: 'chaos',
@@ -550,7 +631,8 @@ async function run() {
       users: userCount,
       seconds,
       kill_every_s: killEvery,
-      mock: { chunks, chunk_ms: chunkMs },
+      mock: { chunks, chunk_ms: chunkMs, usage: TURN_USAGE },
+      capped_users: cappedUsers,
       store: 'postgres',
       proxy: 'haproxy (deploy/haproxy.cfg)',
     },

@@ -27,13 +27,17 @@ export const POSTGRES_URL = process.env.OXYDRA_TEST_POSTGRES_URL ?? 'postgres://
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A reply streamed in `chunks` chunks, `chunkMs` apart: a turn of about chunks × chunkMs. */
-export function mockSteps(chunks, chunkMs) {
+/**
+ * A reply streamed in `chunks` chunks, `chunkMs` apart: a turn of about chunks × chunkMs; with
+ * `usage` (the testkit scenario's: input, output, cacheRead, cacheWrite, reasoning tokens) the
+ * mock reports it, so the turn costs what those tokens cost at the model's price.
+ */
+export function mockSteps(chunks, chunkMs, usage) {
   const text = Array.from({ length: chunks * 3 }, (_, i) => `word${i}`).join(' ');
   return [
     {
       times: 'always',
-      reply: { text, textChunks: chunks },
+      reply: { text, textChunks: chunks, ...(usage ? { usage } : {}) },
       ...(chunkMs > 0 ? { fault: { slowChunksMs: chunkMs } } : {}),
     },
   ];

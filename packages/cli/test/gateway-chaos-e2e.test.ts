@@ -4,7 +4,9 @@
  * ten WebSocket clients sending turns back to back through the proxy for 45 s while a gateway
  * is SIGKILLed and restarted every 15 s, and two schedules falling due meanwhile. Its JSON's
  * invariants must all hold: no turn answered twice, no committed message lost, every turn not
- * completed reported to its client, each due schedule run once, the audit chain verifying.
+ * completed reported to its client, each due schedule run once, the audit chain verifying, and
+ * no capped user's spend past the cap (two users have a daily cap every turn brings closer, and
+ * each must have reached it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +49,7 @@ function runChaos(args: string[]): Promise<{ code: number | null; stdout: string
 describePostgres('chaos: three gateways behind HAProxy, one SIGKILLed every 15 s', () => {
   const chaosIt = HAPROXY ? it : it.skip;
   const name = HAPROXY
-    ? 'no turn answered twice or lost, every cut turn reported, schedules run once, the audit chain verifies'
+    ? 'no turn answered twice or lost, every cut turn reported, schedules run once, the audit chain verifies, no budget overspent'
     : 'the chaos run (skipped: haproxy is not installed; .ci/run installs the Debian package)';
   chaosIt(
     name,
@@ -79,6 +81,8 @@ describePostgres('chaos: three gateways behind HAProxy, one SIGKILLed every 15 s
       expect(result.kills).toBeGreaterThanOrEqual(1);
       expect(result.turns.completed).toBeGreaterThan(0);
       expect(result.turns.unaccounted).toBe(0);
+      // The budget check ran (a run without capped users would leave it out of the invariants).
+      expect(result.invariants.f_budgets_never_overspent?.ok).toBe(true);
     },
     240_000,
   );
