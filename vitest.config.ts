@@ -32,6 +32,7 @@ const POSTGRES_EXCLUDED = [
   'packages/gateway/test/gateway-api-approval-feed.test.ts',
   'packages/gateway/test/gateway-otel-lazy.test.ts',
   'packages/gateway/test/gateway-units.test.ts',
+  'packages/gateway/test/turn-records.test.ts',
 ];
 
 // Tests import the compiled packages (`tsc -b` runs first in `npm test`), exactly as the

@@ -31,7 +31,15 @@ export async function readTurnRecord(store: SessionStore, sessionId: string): Pr
   }
 }
 
-/** Writes the record; if another writer got there first, re-reads the epoch and writes once more. */
+/**
+ * Writes the record; if another writer got there first, re-reads it and writes once more, with
+ * one exception: the end of a turn (any state but running) is not written over another turn's
+ * record. That record is newer: this turn was taken for dead and reaped (its process stalled
+ * past the deployment's stale limit; the reaper marked it failed), and the session's next turn
+ * has started since, on another process. Writing over it would make that turn's client, on
+ * reconnecting, read the old turn as the session's last and take its own (stored) turn for one
+ * that never started. Returns the epoch now stored.
+ */
 export async function writeTurnRecord(
   store: SessionStore,
   sessionId: string,
@@ -41,6 +49,9 @@ export async function writeTurnRecord(
   const value = JSON.stringify(record);
   if (await store.setState(sessionId, TURN_RECORD_KEY, value, epoch)) return (epoch ?? 0) + 1;
   const current = await readTurnRecord(store, sessionId);
+  if (record.state !== 'running' && current.record && current.record.turn_id !== record.turn_id) {
+    return current.epoch ?? 0;
+  }
   if (await store.setState(sessionId, TURN_RECORD_KEY, value, current.epoch)) return (current.epoch ?? 0) + 1;
   throw new Error(`could not record turn ${record.index} of session ${sessionId}: concurrent writers`);
 }
