@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import {
+  adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
@@ -158,18 +158,16 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
   }, async () => {
     // A database of the test's own: pg_stat_database counts every connection ever made to it.
     const database = `oxydra_doctor_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
+    await adminQuery(`CREATE DATABASE ${database}`);
     try {
-      await admin.query(`CREATE DATABASE ${database}`);
       const url = urlWith({ database });
       await (await openPostgresStores({ url })).close(); // migrated: the deployment check runs
       const connections = async () => {
-        const { rows } = await admin.query<{ made: number; open: number }>(
+        const [row] = await adminQuery<{ made: number; open: number }>(
           'SELECT sessions::int AS made, numbackends AS open FROM pg_stat_database WHERE datname = $1',
           [database],
         );
-        return rows[0]!;
+        return row!;
       };
       const before = await pollUntil(async () => {
         const now = await connections();
@@ -190,8 +188,7 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
       // One for the schema's version and the live processes, two for the bus (LISTEN, NOTIFY).
       expect(after.made - before.made).toBe(3);
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
   });
 
