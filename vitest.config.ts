@@ -30,6 +30,7 @@ const POSTGRES_EXCLUDED = [
   // No test kernel in these (units, or a child process of their own): the same on both stores.
   'packages/gateway/test/a2a-task-store.test.ts',
   'packages/gateway/test/gateway-api-approval-feed.test.ts',
+  'packages/gateway/test/gateway-cluster-units.test.ts',
   'packages/gateway/test/gateway-otel-lazy.test.ts',
   'packages/gateway/test/gateway-units.test.ts',
   'packages/gateway/test/turn-records.test.ts',

@@ -6,7 +6,7 @@
  * on the survivor within seconds, and the session goes on there; the per-user limit holds
  * across processes; the live feed of one process shows agents running on another.
  */
-import { openPostgresStores } from '@oxydra/store-postgres';
+import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, expect, it } from 'vitest';
@@ -66,6 +66,30 @@ async function deployment(count: number, gatewayToml = ''): Promise<GatewayDaemo
   return started;
 }
 
+/** The frames' types each session message on the deployment's bus carries, in order (a LISTEN of the test's own). */
+async function busFrames(schema: string): Promise<{ types: string[]; close(): Promise<void> }> {
+  const bus = await PostgresEventBus.open({
+    url: POSTGRES_URL,
+    schema,
+    processId: 'frame-counter',
+    heartbeatMs: 0,
+  });
+  const types: string[] = [];
+  bus.subscribe('session', (data) => {
+    const message = JSON.parse(data) as { frame: string };
+    types.push((JSON.parse(message.frame) as { type: string }).type);
+  });
+  return { types, close: () => bus.close() };
+}
+
+async function readyz(daemon: GatewayDaemon): Promise<{
+  cluster: { session_frames: { published: number; withheld: number }; watching: number };
+}> {
+  const response = await fetch(`${daemon.url}/readyz`, { headers: { host: new URL(daemon.url).host } });
+  expect(response.status).toBe(200);
+  return response.json() as never;
+}
+
 async function hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClient.hello>[1]) {
   const opened = await TestClient.hello(daemon.wsUrl, payload);
   clients.push(opened.client);
@@ -114,6 +138,57 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     const request = JSON.stringify(env!.mock.requests[before]?.body);
     expect(request).toContain('Say hello');
     expect(request).toContain('Answered.');
+  });
+
+  it('a turn nobody watches elsewhere puts only its start and end on the bus; a client attaching on another process mid-turn gets every frame after its hello_ack', async () => {
+    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
+    const bus = await busFrames(schemas[0]!);
+    try {
+      const first = await hello(a, { create_new_session: true });
+      const sessionId = first.ack.payload.session.session_id;
+      const deltas = (client: TestClient, turnId: string) =>
+        client.frames
+          .filter((f) => f.type === 'assistant_delta' && f.payload.turn.turn_id === turnId)
+          .map((f) => (f.type === 'assistant_delta' ? f.payload.delta : ''));
+
+      // Ten deltas, and no client of the session on B: two session messages on the bus.
+      sendTurn(first.client, sessionId, 't1', 'slow and alone');
+      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
+      await pollUntil(() => bus.types.includes('turn_completed'), 'the end of t1 on the bus');
+      expect(deltas(first.client, 't1').length).toBeGreaterThanOrEqual(10);
+      expect(bus.types).toEqual(['turn_started', 'turn_completed']);
+      const alone = (await readyz(a)).cluster.session_frames;
+      expect(alone.published).toBe(2);
+      expect(alone.withheld).toBeGreaterThanOrEqual(10);
+
+      // A client attaches on B while t2 streams on A: from its hello_ack on, it misses nothing.
+      sendTurn(first.client, sessionId, 't2', 'slow and watched');
+      await first.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      const second = await hello(b, { session_id: sessionId });
+      const seenOnAAtAck = deltas(first.client, 't2').length;
+      expect(second.ack.payload.active_turn).toEqual({ turn_id: 't2', state: 'running' });
+      expect((await readyz(b)).cluster.watching).toBe(1);
+      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      const onA = deltas(first.client, 't2');
+      const onB = deltas(second.client, 't2');
+      // What B's client got is the end of what A's got, from (at the latest) the delta after
+      // the last one A's client had when B's ack came (that one may have been on its way).
+      expect(onA.slice(onA.length - onB.length)).toEqual(onB);
+      expect(onB.length).toBeGreaterThanOrEqual(onA.length - seenOnAAtAck - 1);
+      expect(onB.length).toBeGreaterThan(0);
+
+      // B's client leaves: A's deltas stay off the bus again.
+      second.client.close();
+      await pollUntil(async () => (await readyz(b)).cluster.watching === 0, 'B to stop watching');
+      const before = bus.types.length;
+      sendTurn(first.client, sessionId, 't3', 'slow and alone again');
+      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+      await pollUntil(() => bus.types.length >= before + 2, 'the end of t3 on the bus');
+      expect(bus.types.slice(before)).toEqual(['turn_started', 'turn_completed']);
+    } finally {
+      await bus.close();
+    }
   });
 
   it('a process killed mid-turn: the survivor reports the turn interrupted within seconds and the session goes on there', async () => {

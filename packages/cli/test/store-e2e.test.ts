@@ -6,10 +6,13 @@
  * default libSQL path loads neither `pg` nor @oxydra/store-postgres. Each test has its own schema,
  * dropped after.
  */
+import { randomBytes } from 'node:crypto';
 import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, expect, it } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import {
+  adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
@@ -148,6 +151,45 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     }
     const verify = sandbox.run('audit', 'verify');
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it('oxydra doctor connects to the store once for its store and deployment checks (and the event bus its own two)', {
+    timeout: 60_000,
+  }, async () => {
+    // A database of the test's own: pg_stat_database counts every connection ever made to it.
+    const database = `oxydra_doctor_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${database}`);
+    try {
+      const url = urlWith({ database });
+      await (await openPostgresStores({ url })).close(); // migrated: the deployment check runs
+      const connections = async () => {
+        const [row] = await adminQuery<{ made: number; open: number }>(
+          'SELECT sessions::int AS made, numbackends AS open FROM pg_stat_database WHERE datname = $1',
+          [database],
+        );
+        return row!;
+      };
+      const before = await pollUntil(async () => {
+        const now = await connections();
+        return now.open === 0 && now;
+      }, 'the migration to disconnect');
+
+      sandbox = new CliSandbox({ OXYDRA_STORE_URL: url });
+      sandbox.write('.oxydra/agent.toml', '[store]\nbackend = "postgres"\n');
+      const doctor = sandbox.run('doctor');
+      expect(doctor.stdout).toMatch(/\[ok\] +store +postgres .*: reachable, migrations/);
+      expect(doctor.stdout).toMatch(
+        /\[ok\] +deployment +event bus \(LISTEN\/NOTIFY on the store's server\) answers; no gateway process is running/,
+      );
+      const after = await pollUntil(async () => {
+        const now = await connections();
+        return now.open === 0 && now.made >= before.made + 3 && now;
+      }, "doctor's connections to be counted");
+      // One for the schema's version and the live processes, two for the bus (LISTEN, NOTIFY).
+      expect(after.made - before.made).toBe(3);
+    } finally {
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
   });
 
   it('refuses a URL with a password in a flag or a file, and names a server it cannot use without the password', async () => {

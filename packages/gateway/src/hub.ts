@@ -179,12 +179,15 @@ export class GatewayHub {
     await this.store.markActive(live.id);
     const current = this.registry.adopt(live);
     current.subscribers.add(subscriber);
+    // One of several processes: the others send this session's frames here once they know.
+    await this.cluster?.watch(current.id);
     return current;
   }
 
   /** Detaches a client; the session leaves memory when nothing else holds it. */
   async unsubscribe(live: LiveSession, subscriber: Subscriber): Promise<void> {
     if (!live.subscribers.delete(subscriber)) return;
+    if (live.subscribers.size === 0) this.cluster?.unwatch(live.id);
     // The last client that could answer its open questions left: they are refused now, not at the timeout.
     if (subscriber.approves && !live.hasApprover()) this.approvals.nobodyLeft(live);
     this.registry.release(live);
@@ -294,6 +297,7 @@ export class GatewayHub {
       this.registry.forget(id);
       for (const subscriber of live.subscribers) subscriber.sessionDeleted(live);
       live.subscribers.clear();
+      this.cluster?.unwatch(id);
     }
     return deleted;
   }

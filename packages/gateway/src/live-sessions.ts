@@ -5,6 +5,7 @@
  */
 import type { Session, SessionStore } from '@oxydra/memory';
 import type { ServerFrame, ServerPayload } from '@oxydra/types/gateway';
+import { boundsTurn, frameType, TURN_ENDS } from './frame-type.js';
 import { readTurnRecord, type TurnRecord } from './turn-records.js';
 import { DEFAULT_AGENT } from './types.js';
 
@@ -28,13 +29,6 @@ type ActiveTurnInfo = NonNullable<ServerPayload<'hello_ack'>['active_turn']>;
 
 /** Where a session's frames go beyond this process's clients (the other gateway processes). */
 export type FrameRelay = (sessionId: string, text: string, approversOnly: boolean) => void;
-
-/** Frames that end a turn: after one, a turn seen running elsewhere is over. */
-const FINAL_FRAMES: Record<string, TurnRecord['state']> = {
-  turn_completed: 'completed',
-  turn_cancelled: 'cancelled',
-  error: 'failed',
-};
 
 export class LiveSession {
   readonly subscribers = new Set<Subscriber>();
@@ -96,6 +90,8 @@ export class LiveSession {
     for (const subscriber of this.subscribers) {
       if (!approversOnly || subscriber.approves) subscriber.sendText(text);
     }
+    // Only a turn's start and end change what is known of it: the rest (every delta) is not parsed.
+    if (!boundsTurn(frameType(text))) return;
     let frame: { type?: unknown; payload?: { turn?: { turn_id?: unknown; index?: unknown } } };
     try {
       frame = JSON.parse(text);
@@ -105,7 +101,7 @@ export class LiveSession {
     const turn = frame.payload?.turn;
     if (typeof turn?.turn_id !== 'string') return;
     if (frame.type === 'turn_started') this.remote = { turnId: turn.turn_id };
-    const ended = typeof frame.type === 'string' ? FINAL_FRAMES[frame.type] : undefined;
+    const ended = typeof frame.type === 'string' ? TURN_ENDS.get(frame.type) : undefined;
     if (ended && typeof turn.index === 'number') {
       this.remote = undefined;
       this.lastTurn = { turn_id: turn.turn_id, index: turn.index, state: ended };

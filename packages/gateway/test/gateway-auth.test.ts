@@ -42,7 +42,16 @@ describe('HTTP auth', () => {
       audit: { ok: true, entries: expect.any(Number), checkedAt: expect.any(String) },
       // On PostgreSQL the gateway is a member of a deployment: its membership is reported too.
       ...(env.schema !== undefined
-        ? { cluster: { ok: true, process_id: expect.stringMatching(/^test-\d+-[0-9a-f]{8}$/) } }
+        ? {
+            cluster: {
+              ok: true,
+              process_id: expect.stringMatching(/^test-\d+-[0-9a-f]{8}$/),
+              beat_age_ms: expect.any(Number),
+              bus_age_ms: expect.any(Number),
+              watching: 0,
+              session_frames: { published: expect.any(Number), withheld: expect.any(Number) },
+            },
+          }
         : {}),
     });
   });

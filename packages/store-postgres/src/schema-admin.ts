@@ -3,7 +3,10 @@
  * migrate` and `status`): what was applied, and where a schema stands against this package.
  * Each call opens a one-connection pool and ends it.
  */
+import type { ClusterProcess } from '@oxydra/types';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
+import { PostgresClusterStore } from './store/cluster.js';
+import { PgDatabase } from './store/database.js';
 import { LATEST_VERSION, type MigrationReport, migrateSchema, schemaVersion } from './store/migrate.js';
 
 export interface SchemaTarget {
@@ -21,6 +24,8 @@ export interface SchemaStatus {
   version: number;
   /** The newest version this package knows. */
   latest: number;
+  /** Asked for (`liveWithinMs`) and the schema current: the gateway processes that beat within that long. */
+  processes?: ClusterProcess[];
 }
 
 async function withConnection<T>(
@@ -41,12 +46,20 @@ export function migratePostgres(options: SchemaTarget): Promise<MigrationReport>
   return withConnection(options, migrateSchema);
 }
 
-/** Where the schema stands; a PostgresConnectionError when the server cannot be used. */
-export function postgresSchemaStatus(options: SchemaTarget): Promise<SchemaStatus> {
-  return withConnection(options, async (connection, schema) => ({
-    schema,
-    target: connection.target,
-    version: await schemaVersion(connection, schema),
-    latest: LATEST_VERSION,
-  }));
+/**
+ * Where the schema stands; a PostgresConnectionError when the server cannot be used. With
+ * `liveWithinMs`, on the same connection, the gateway processes live on it (`oxydra doctor`
+ * asks both of one connection).
+ */
+export function postgresSchemaStatus(
+  options: SchemaTarget,
+  ask: { liveWithinMs?: number } = {},
+): Promise<SchemaStatus> {
+  return withConnection(options, async (connection, schema) => {
+    const version = await schemaVersion(connection, schema);
+    const status: SchemaStatus = { schema, target: connection.target, version, latest: LATEST_VERSION };
+    if (ask.liveWithinMs === undefined || version !== LATEST_VERSION) return status;
+    const cluster = new PostgresClusterStore(new PgDatabase(connection));
+    return { ...status, processes: await cluster.processes(ask.liveWithinMs) };
+  });
 }

@@ -18,8 +18,10 @@ import type { AgentConfig } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
+import type { StoreReport } from '../run/store-choice.js';
 import type { Check } from './doctor-check.js';
 import { costsCheck } from './doctor-costs.js';
+import { DEPLOYMENT_LIVE_MS, deploymentCheck } from './doctor-deployment.js';
 import { endpointChecks, usedEntries } from './doctor-endpoints.js';
 import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
@@ -166,34 +168,44 @@ async function checkMemory(config: AgentConfig): Promise<Check> {
   }
 }
 
-/** The store [store] names: the embedded file, or the PostgreSQL server, reachable and migrated. */
-async function storeCheck(config: AgentConfig, workspace: string): Promise<Check> {
+/**
+ * The store [store] names: the embedded file, or the PostgreSQL server, reachable and migrated.
+ * Its report (with, on PostgreSQL, the live gateway processes, read on the same connection) is
+ * the deployment check's too: the store is connected to once.
+ */
+async function storeCheck(
+  config: AgentConfig,
+  workspace: string,
+): Promise<{ check: Check; report?: StoreReport }> {
   const { migrationState, storeReport } = await import('../run/store-choice.js');
-  let report: Awaited<ReturnType<typeof storeReport>>;
+  let report: StoreReport;
   try {
-    report = await storeReport(config, workspace);
+    report = await storeReport(config, workspace, process.env, { liveWithinMs: DEPLOYMENT_LIVE_MS });
   } catch (error) {
-    return { name: 'store', status: 'fail', detail: formatError(error).replace(/^error: /, '') };
+    return { check: { name: 'store', status: 'fail', detail: formatError(error).replace(/^error: /, '') } };
   }
   if (report.backend === 'libsql') {
-    return { name: 'store', status: 'ok', detail: `libsql (embedded: ${report.location}; migrates itself)` };
+    const detail = `libsql (embedded: ${report.location}; migrates itself)`;
+    return { check: { name: 'store', status: 'ok', detail }, report };
   }
   const where = `postgres ${report.target}, schema ${report.schema}`;
   if (!report.reachable) {
-    return {
+    const check: Check = {
       name: 'store',
       status: 'fail',
       detail: `${where}: not reachable (${report.reason})`,
       fix: `check the server and the URL in ${report.urlFrom}; then \`oxydra store status\``,
     };
+    return { check, report };
   }
   const version = report.version ?? 0;
-  return {
+  const check: Check = {
     name: 'store',
     status: version > report.latest ? 'fail' : version < report.latest ? 'warn' : 'ok',
     detail: `${where}: reachable, migrations ${migrationState(report)}`,
     ...(version < report.latest ? { fix: 'oxydra store migrate' } : {}),
   };
+  return { check, report };
 }
 
 function credentialChecks(loaded: LoadedConfig): Check[] {
@@ -307,8 +319,9 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     if (!foreign.some((check) => check.detail.startsWith(`${database} `))) {
       checks.push(await checkMemory(loaded.config));
     }
-    checks.push(await storeCheck(loaded.config, workspace));
-    const deployment = await (await import('./doctor-deployment.js')).deploymentCheck(loaded.config);
+    const store = await storeCheck(loaded.config, workspace);
+    checks.push(store.check);
+    const deployment = store.report && (await deploymentCheck(loaded.config, store.report));
     if (deployment) checks.push(deployment);
     checks.push(...writableChecks(workspace, database));
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));

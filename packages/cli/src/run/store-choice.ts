@@ -10,6 +10,7 @@ import { type Kernel, type KernelOptions, type KernelStores, openKernel } from '
 import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
 import {
   type AgentConfig,
+  type ClusterProcess,
   type ClusterStore,
   ConfigError,
   type EventBus,
@@ -187,13 +188,19 @@ export type StoreReport =
       reason?: string;
       /** Reachable: the schema's version (0: never migrated). */
       version?: number;
+      /** Asked for, and the schema current: the gateway processes that beat within `liveWithinMs`. */
+      processes?: ClusterProcess[];
     };
 
-/** Looks at the store (connecting, for PostgreSQL) without changing it. */
+/**
+ * Looks at the store (connecting once, for PostgreSQL) without changing it; with `liveWithinMs`,
+ * the gateway processes live on it too, on the same connection (`oxydra doctor`).
+ */
 export async function storeReport(
   config: AgentConfig,
   workspace: string,
   env: NodeJS.ProcessEnv = process.env,
+  ask: { liveWithinMs?: number } = {},
 ): Promise<StoreReport> {
   const choice = storeChoice(config, env);
   if (choice.backend === 'libsql') {
@@ -210,8 +217,11 @@ export async function storeReport(
     latest: LATEST_VERSION,
   };
   try {
-    const { version } = await postgresSchemaStatus({ url: choice.url, schema: choice.schema });
-    return { ...known, reachable: true, version };
+    const { version, processes } = await postgresSchemaStatus(
+      { url: choice.url, schema: choice.schema },
+      ask,
+    );
+    return { ...known, reachable: true, version, ...(processes ? { processes } : {}) };
   } catch (error) {
     const reason = (asConfigError(error) as Error).message;
     return { ...known, reachable: false, reason };

@@ -24,6 +24,7 @@ import {
   sessionMessage,
 } from './messages.js';
 import type { GatewayClusterOptions } from './options.js';
+import { Presence } from './presence.js';
 
 /** What the cluster asks of the gateway it belongs to. */
 export interface ClusterHost {
@@ -42,6 +43,13 @@ export interface ClusterHealth {
   process_id: string;
   /** Why not ok. */
   reason?: string;
+  /** How long ago this process last stored its beat, and last had a ping come back through the bus. */
+  beat_age_ms: number;
+  bus_age_ms: number;
+  /** This process's session frames since it started: sent to the others, or kept (nobody there watches). */
+  session_frames: { published: number; withheld: number };
+  /** Sessions this process has clients of: the ones whose frames the others send here. */
+  watching: number;
 }
 
 const RETRY_MS = 1000;
@@ -59,8 +67,12 @@ export class GatewayCluster {
   /** Turns waiting for a slot of a user held elsewhere, woken when that user's run ends anywhere. */
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #feed = new Set<(message: FeedMessage) => void>();
+  readonly #presence: Presence;
   #timer: NodeJS.Timeout | undefined;
   #lastBeat = 0;
+  #lastBusAnswer = 0;
+  #busProblem: string | undefined;
+  #checkingBus = false;
   #beating: Promise<void> | undefined;
   #fenced = false;
   #stopped = false;
@@ -77,12 +89,15 @@ export class GatewayCluster {
     }
     this.#host = host;
     this.#log = log;
+    this.#presence = new Presence(this.#bus, 2 * this.#beatMs, this.#staleMs, log);
   }
 
   /** Joins: the first beat must succeed (a process that cannot join does not serve). */
   async start(): Promise<void> {
     await this.#store.beat(this.#process);
     this.#lastBeat = Date.now();
+    // The bus was opened (a round trip) just before this.
+    this.#lastBusAnswer = this.#lastBeat;
     const live = await this.#store.processes(this.#staleMs);
     this.#log('info', `joined the deployment: ${live.length} gateway process(es) on the store`, {
       process_id: this.processId,
@@ -106,11 +121,16 @@ export class GatewayCluster {
       }),
     );
     this.#timer = setInterval(() => {
+      // Presence and the bus check go on while a slow store holds the beat up.
+      this.#presence.announce();
+      this.#checkBus();
       this.#beating ??= this.#tick().finally(() => {
         this.#beating = undefined;
       });
     }, this.#beatMs);
     this.#timer.unref();
+    // Before serving: what the processes already running watch (their answers carry it).
+    await this.#presence.start(live.map((process) => process.id).filter((id) => id !== this.processId));
   }
 
   /** Where this process serves, stored with its next beat (`oxydra doctor`, the operator). */
@@ -123,6 +143,7 @@ export class GatewayCluster {
     this.#stopped = true;
     clearInterval(this.#timer);
     for (const stop of this.#unsubscribe.splice(0)) stop();
+    this.#presence.stop();
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
     await this.#beating;
     await this.#store.leave(this.processId).catch((error: unknown) => {
@@ -172,13 +193,31 @@ export class GatewayCluster {
     return run;
   }
 
-  /** A session's frame, for its clients on the other processes. */
+  /**
+   * A session's frame, for its clients on the other processes: sent only while another process
+   * has one, except a turn's start and end, which every process hears (so each knows whether
+   * the session has a turn running, whenever its clients come).
+   */
   publishFrame(sessionId: string, frame: string, approversOnly: boolean): void {
+    if (!this.#presence.relays(sessionId, frame)) return;
     this.#publish(SESSION_TOPIC, {
       session_id: sessionId,
       frame,
       ...(approversOnly ? { approvers_only: true } : {}),
     } satisfies SessionMessage);
+  }
+
+  /**
+   * A client of the session attached here: resolves once every other process heard it (or did
+   * not answer within two beats), so the frames they publish from then on come here.
+   */
+  watch(sessionId: string): Promise<void> {
+    return this.#presence.watch(sessionId);
+  }
+
+  /** The last client of the session here left: the others stop sending its frames. */
+  unwatch(sessionId: string): void {
+    this.#presence.unwatch(sessionId);
   }
 
   /** Asks the other processes to act on a run they hold. */
@@ -196,18 +235,56 @@ export class GatewayCluster {
     return () => this.#feed.delete(listener);
   }
 
-  /** For /readyz: a member (beating) with a working bus. */
-  async health(): Promise<ClusterHealth> {
-    const base = { process_id: this.processId };
-    if (this.#fenced || Date.now() - this.#lastBeat > this.#staleMs) {
-      return { ...base, ok: false, reason: 'this process cannot reach the store to beat' };
+  /**
+   * For /readyz: a member (beating) with a working bus, as the last beats found them (a probe
+   * costs no round trip: load balancers probe every second). Not ok once the last stored beat,
+   * or the last ping back through the bus, is older than the stale limit.
+   */
+  health(): ClusterHealth {
+    const now = Date.now();
+    const base = {
+      process_id: this.processId,
+      beat_age_ms: now - this.#lastBeat,
+      bus_age_ms: now - this.#lastBusAnswer,
+      session_frames: { ...this.#presence.frames },
+      watching: this.#presence.watching,
+    };
+    if (this.#fenced || base.beat_age_ms > this.#staleMs) {
+      return {
+        ...base,
+        ok: false,
+        reason: `this process cannot reach the store to beat (last beat ${base.beat_age_ms} ms ago)`,
+      };
     }
-    try {
-      await this.#bus.check();
-    } catch (error) {
-      return { ...base, ok: false, reason: `the event bus does not answer: ${(error as Error).message}` };
+    if (base.bus_age_ms > this.#staleMs) {
+      const why = this.#busProblem ?? 'no ping came back yet';
+      return {
+        ...base,
+        ok: false,
+        reason: `the event bus has not answered for ${base.bus_age_ms} ms: ${why}`,
+      };
     }
     return { ...base, ok: true };
+  }
+
+  /** A ping through the bus, one at a time, whose answer /readyz reports. */
+  #checkBus(): void {
+    if (this.#checkingBus) return;
+    this.#checkingBus = true;
+    this.#bus
+      .check()
+      .then(
+        () => {
+          this.#lastBusAnswer = Date.now();
+          this.#busProblem = undefined;
+        },
+        (error: unknown) => {
+          this.#busProblem = (error as Error).message;
+        },
+      )
+      .finally(() => {
+        this.#checkingBus = false;
+      });
   }
 
   #assertMember(): void {

@@ -13,6 +13,11 @@ export const CONTROL_TOPIC = 'control';
 export const RELEASED_TOPIC = 'released';
 /** The live feed's events (GET /api/v1/events), as each process renders them. */
 export const FEED_TOPIC = 'feed';
+/**
+ * The sessions a process has clients of (its whole list, with every beat and when it changes):
+ * the others relay those sessions' frames to it, and no others (presence.ts).
+ */
+export const PRESENCE_TOPIC = 'presence';
 
 const id = z.string().min(1).max(256);
 
@@ -40,6 +45,15 @@ export const feedMessage = z.object({
   data: z.unknown(),
 });
 export type FeedMessage = z.infer<typeof feedMessage>;
+
+export const presenceMessage = z.object({
+  sessions: z.array(id).max(100_000),
+  /** Answer me (with your own list): I wait to know you heard this one. */
+  ask: id.optional(),
+  /** The `ask` this message answers. */
+  answers: id.optional(),
+});
+export type PresenceMessage = z.infer<typeof presenceMessage>;
 
 /** The message parsed by `schema`, or undefined (not JSON, or not that shape). */
 export function parseMessage<T>(schema: z.ZodType<T>, text: string): T | undefined {

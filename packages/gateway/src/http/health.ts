@@ -30,7 +30,7 @@ export function registerHealthRoutes(
     }
     // One of several processes: a member (beating) whose event bus answers, or no turn of
     // another process's session can be cancelled from here, nor its frames seen.
-    const cluster = await hub.cluster?.health();
+    const cluster = hub.cluster?.health();
     if (cluster && !cluster.ok) {
       return reply.code(503).send({ status: 'not_ready', reason: cluster.reason, cluster });
     }
