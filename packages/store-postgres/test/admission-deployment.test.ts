@@ -5,7 +5,7 @@
  * and a waiter is woken by the release; a session turn's slot holds its session across both;
  * a token acting for no user has slots of its own; leaving drops the claims and the waiters.
  */
-import { Admission, type DeploymentMember, SessionBusyError } from '@oxydra/kernel';
+import { Admission, SessionBusyError } from '@oxydra/kernel';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, expect, it } from 'vitest';
@@ -39,8 +39,8 @@ async function twoProcesses(limit: number) {
   }
   const [one, two] = processes as [(typeof processes)[0], (typeof processes)[0]];
   // The bus between them: a release announced by one frees the other's waiters.
-  const join = (self: typeof one, other: typeof one, extra: Partial<DeploymentMember> = {}) =>
-    self.admission.join({ ...self.member, announce: (userId) => other.admission.freed(userId), ...extra });
+  const join = (self: typeof one, other: typeof one) =>
+    self.admission.join({ ...self.member, announce: (userId) => other.admission.freed(userId) });
   join(one, two);
   join(two, one);
   return { one, two, cluster: one.stores.cluster };

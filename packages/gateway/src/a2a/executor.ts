@@ -16,7 +16,7 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel, Release, TryAcquired } from '@oxydra/kernel';
+import type { AgentHandle, AgentResult, Kernel, Release } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../principal.js';
@@ -75,7 +75,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
-    let slot: TryAcquired;
+    let slot: Awaited<ReturnType<Kernel['admission']['tryAcquire']>>;
     try {
       // In a deployment of several processes, the user's slot across all of them (a store call).
       slot = await this.kernel.admission.tryAcquire(runHolder(principal));

@@ -47,7 +47,7 @@ export interface ClusterHealth {
 }
 
 /** A run that holds a session: a gateway session turn's, always a user's. */
-export type TurnRun = ClusterRun & { userId: string; sessionId: string; turnId: string };
+type TurnRun = ClusterRun & { userId: string; sessionId: string; turnId: string };
 
 const isTurnRun = (run: ClusterRun): run is TurnRun =>
   run.userId !== null && run.sessionId !== null && run.turnId !== null;
