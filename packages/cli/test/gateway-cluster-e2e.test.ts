@@ -21,8 +21,17 @@ import {
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
-/** "slow" prompts stream for about three seconds; anything else answers at once. */
+/**
+ * "slow" prompts stream for about three seconds, "glacial" ones for twelve (they are
+ * cancelled); anything else answers at once.
+ */
 const STEPS: ScenarioStep[] = [
+  {
+    match: { lastMessageContains: 'glacial' },
+    times: 'always',
+    reply: { text: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), textChunks: 40 },
+    fault: { slowChunksMs: 300 },
+  },
   {
     match: { lastMessageContains: 'slow' },
     times: 'always',
@@ -197,7 +206,7 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
 
     const onA = await hello(a, { user_id: 'alice', create_new_session: true });
     const sessionA = onA.ack.payload.session.session_id;
-    sendTurn(onA.client, sessionA, 'ta', 'slow on A');
+    sendTurn(onA.client, sessionA, 'ta', 'glacial on A');
     await onA.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'ta', 15_000);
     // B has no run of alice's: only the deployment-wide slot can refuse it.
     const refused = await a2aTask(b, aliceToken, 'a task on B');
@@ -206,7 +215,12 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
       "user alice already has 1 agent runs going across the deployment's processes",
     );
 
-    await onA.client.take('turn_completed', (f) => f.payload.turn.turn_id === 'ta', 15_000);
+    // The turn on A ends (cancelled): its slot is free across the deployment.
+    onA.client.send({
+      type: 'cancel_active_turn',
+      payload: { request_id: onA.client.requestId(), session_id: sessionA },
+    });
+    await onA.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 'ta', 15_000);
     const ran = await a2aTask(b, aliceToken, 'a task on B, now there is room');
     expect(ran.state).toBe('completed');
   });
