@@ -4,7 +4,8 @@
  * second turn, and cancelled from another; the session's next turn runs on the other process
  * with the first one's history; a process SIGKILLed mid-turn has its turn reported interrupted
  * on the survivor within seconds, and the session goes on there; the per-user limit holds
- * across processes; the live feed of one process shows agents running on another.
+ * across processes, for every door (a user's turns on one process refuse that user's A2A task
+ * on another); the live feed of one process shows agents running on another.
  */
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
 import type { ScenarioStep } from '@oxydra/testkit';
@@ -20,8 +21,17 @@ import {
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
-/** "slow" prompts stream for about three seconds; anything else answers at once. */
+/**
+ * "slow" prompts stream for about three seconds, "glacial" ones for twelve (they are
+ * cancelled); anything else answers at once.
+ */
 const STEPS: ScenarioStep[] = [
+  {
+    match: { lastMessageContains: 'glacial' },
+    times: 'always',
+    reply: { text: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), textChunks: 40 },
+    fault: { slowChunksMs: 300 },
+  },
   {
     match: { lastMessageContains: 'slow' },
     times: 'always',
@@ -94,6 +104,35 @@ async function hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClien
   const opened = await TestClient.hello(daemon.wsUrl, payload);
   clients.push(opened.client);
   return opened;
+}
+
+/** An A2A task sent with message/send (the 0.3 JSON-RPC shape): its state and status text. */
+async function a2aTask(daemon: GatewayDaemon, token: string, text: string) {
+  const response = await fetch(`${daemon.url}/a2a`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'message/send',
+      params: {
+        message: {
+          kind: 'message',
+          messageId: crypto.randomUUID(),
+          role: 'user',
+          parts: [{ kind: 'text', text }],
+        },
+      },
+    }),
+  });
+  expect(response.status).toBe(200);
+  const { result } = (await response.json()) as {
+    result: { status: { state: string; message?: { parts: Array<{ text?: string }> } } };
+  };
+  return {
+    state: result.status.state,
+    text: result.status.message?.parts.map((part) => part.text).join('') ?? '',
+  };
 }
 
 function sendTurn(client: TestClient, sessionId: string, turnId: string, prompt: string): void {
@@ -229,6 +268,36 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     } finally {
       await stores.close();
     }
+  });
+
+  it("a user's turn on one process fills the limit for that user's A2A task on another, until it ends", async () => {
+    const [a, b] = (await deployment(2, '[gateway]\nmax_concurrent_turns_per_user = 1\n')) as [
+      GatewayDaemon,
+      GatewayDaemon,
+    ];
+    const made = await env!.run(['token', 'add', '--user', 'alice']);
+    expect(made.status).toBe(0);
+    const aliceToken = made.stdout.trim();
+
+    const onA = await hello(a, { user_id: 'alice', create_new_session: true });
+    const sessionA = onA.ack.payload.session.session_id;
+    sendTurn(onA.client, sessionA, 'ta', 'glacial on A');
+    await onA.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'ta', 15_000);
+    // B has no run of alice's: only the deployment-wide slot can refuse it.
+    const refused = await a2aTask(b, aliceToken, 'a task on B');
+    expect(refused.state).toBe('rejected');
+    expect(refused.text).toContain(
+      "user alice already has 1 agent runs going across the deployment's processes",
+    );
+
+    // The turn on A ends (cancelled): its slot is free across the deployment.
+    onA.client.send({
+      type: 'cancel_active_turn',
+      payload: { request_id: onA.client.requestId(), session_id: sessionA },
+    });
+    await onA.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 'ta', 15_000);
+    const ran = await a2aTask(b, aliceToken, 'a task on B, now there is room');
+    expect(ran.state).toBe('completed');
   });
 
   it('the per-user limit holds across processes, and one process’s live feed shows agents running on another', async () => {

@@ -4,8 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
-import { randomUUID } from 'node:crypto';
-import type { Admission, AgentHandle, Kernel, SessionAccess } from '@oxydra/kernel';
+import type { Admission, AgentHandle, Kernel, Release, SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
@@ -35,7 +34,11 @@ export interface HubOptions {
   store: SessionStore;
   /** The kernel's ownership rule over the same store: a user's calls see only that user's sessions. */
   access: SessionAccess;
-  /** The kernel's per-user limit: a turn waits (FIFO) for one of its user's slots. */
+  /**
+   * The kernel's per-user limit: a turn waits (FIFO) for one of its user's slots. In a
+   * deployment of several processes (the cluster joins it) it is the deployment's, and a
+   * session turn's slot holds its session too.
+   */
   admission: Admission;
   /** Where every turn starts: the kernel's agents (a turn is a spawned agent, as in A2A and MCP). */
   spawner: TurnSpawner;
@@ -347,49 +350,23 @@ export class GatewayHub {
         finish = resolve;
       }),
     );
-    let release: (() => void) | undefined;
+    let release: Release | undefined;
     try {
       release = await this.admission.acquire({ userId: request.userId }, controller.signal);
-      const local = release;
-      const claimed = await this.claimRun({ userId: request.userId }, controller.signal);
-      release = () => {
-        local();
-        void claimed();
-      };
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
       return {
         handle,
         done: () => {
-          releaseSlot();
+          void releaseSlot();
           finish();
         },
       };
     } catch (error) {
-      release?.();
+      void release?.();
       finish();
       throw error;
     }
-  }
-
-  /**
-   * Claims a run in the deployment (one per session, the per-user limit across processes) and
-   * returns what ends the claim; nothing to claim when this process is the only one.
-   */
-  async claimRun(
-    run: { userId: string; sessionId?: string; turnId?: string },
-    signal: AbortSignal,
-  ): Promise<() => Promise<void>> {
-    const cluster = this.cluster;
-    if (!cluster) return async () => {};
-    const runId = randomUUID();
-    await cluster.claim({ runId, ...run }, this.options.limits.maxConcurrentTurnsPerUser, signal);
-    let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      await cluster.release(runId, run.userId);
-    };
   }
 
   /** Refuses new turns, cancels running ones and waits (up to graceMs) for them to end and be stored. */

@@ -102,9 +102,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     sandbox: kernel.sandbox,
     assertWorkspace: () => workspace.assertSound(),
-    ...(join && options.cluster ? { cluster: join.clusterFactory(options.cluster, log) } : {}),
+    ...(join && options.cluster
+      ? { cluster: join.clusterFactory(options.cluster, kernel.admission, log) }
+      : {}),
   });
-  // One of several processes on one store: a member before it takes a request.
+  // One of several processes on one store: a member before it takes a request, and from then on
+  // every door's run (turns, A2A, MCP, the scheduler's) takes its user's slot in the deployment.
   const cluster = hub.cluster;
   await cluster?.start();
   const stopFeedRelay = join && cluster ? await join.startFeedRelay(kernel, cluster) : undefined;

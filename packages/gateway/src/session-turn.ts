@@ -1,15 +1,16 @@
 /**
  * One turn of a session, from acceptance to its final frame: wait for a slot of the user
- * (FIFO), spawn its kernel agent, stream its events to every subscriber as frames, and end with
+ * (FIFO; in a deployment of several processes, the deployment's slot, which holds the session
+ * too), spawn its kernel agent, stream its events to every subscriber as frames, and end with
  * exactly one of turn_completed, turn_cancelled or an error frame. The final frame is sent only
  * once the run has ended and stored its messages and the session is free again, so a client
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Admission, KernelEvent } from '@oxydra/kernel';
+import { type Admission, type KernelEvent, type Release, SessionBusyError } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import type { ServerFrame } from '@oxydra/types/gateway';
-import { publicError, publicRunError } from './errors.js';
+import { GatewayError, publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import type { ApprovalRoutes } from './turn-approvals.js';
@@ -24,11 +25,6 @@ export interface TurnHost {
   readonly admission: Admission;
   readonly registry: SessionRegistry;
   readonly store: SessionStore;
-  /** Claims the run in the deployment when this process is one of several (a no-op otherwise). */
-  claimRun(
-    run: { userId: string; sessionId: string; turnId: string },
-    signal: AbortSignal,
-  ): Promise<() => Promise<void>>;
   readonly cluster: { readonly processId: string } | undefined;
 }
 
@@ -57,27 +53,24 @@ export async function runSessionTurn(
   // The turn's place in the user's queue is taken now, before anything awaits, so turns wait in
   // the order they were accepted (FIFO), not in the order their record writes finish (on
   // PostgreSQL, in any order). A cancel meanwhile rejects it: seen where it is awaited below.
-  const slot = hub.admission.acquire({ userId: live.userId }, signal);
+  // One of several processes: the slot holds the session in the deployment too.
+  const slot = hub.admission.acquire({ userId: live.userId }, signal, {
+    sessionId: live.id,
+    turnId: active.turnId,
+  });
   slot.catch(() => {});
-  // One of several processes: the record is written once the claim holds the session, so a
+  // One of several processes: the record is written once the slot holds the session, so a
   // turn refused here never overwrites the record of one running elsewhere.
   if (!hub.cluster) await record(hub, live, running);
 
-  let release: (() => void) | undefined;
-  /** Ends the claim in the deployment: only after the final record is written (see below). */
-  let unclaim: (() => Promise<void>) | undefined;
+  /** Alone: given back when the run ends. One of several: after the final record (see below). */
+  let release: Release | undefined;
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
   try {
-    release = await slot;
-    if (hub.cluster) {
-      unclaim = await hub.claimRun(
-        { userId: live.userId, sessionId: live.id, turnId: active.turnId },
-        signal,
-      );
-      await record(hub, live, running);
-    }
+    release = await slot.catch(sessionBusyIsTurnActive);
+    if (hub.cluster) await record(hub, live, running);
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
@@ -124,7 +117,7 @@ export async function runSessionTurn(
       final = frames.failure(code, message);
     }
   } finally {
-    release?.();
+    if (!hub.cluster) void release?.();
   }
   const state: TurnState = frames.outcome ?? 'failed';
   live.active = undefined;
@@ -133,8 +126,8 @@ export async function runSessionTurn(
     // One of several processes: the record is written and the session let go in the store
     // before the final frame, so a client may send its next turn the moment it sees it, to
     // any process. A turn refused because the session runs elsewhere leaves that record alone.
-    if (unclaim) await record(hub, live, live.lastTurn);
-    await unclaim?.();
+    if (release) await record(hub, live, live.lastTurn);
+    await release?.();
     if (final) live.broadcast(final);
   } else {
     if (final) live.broadcast(final);
@@ -147,6 +140,16 @@ export async function runSessionTurn(
     duration_ms: Math.round(clock.now() - started),
   });
   hub.registry.release(live);
+}
+
+/** Another run holds the session in the deployment (on this process or another): turn_active. */
+function sessionBusyIsTurnActive(error: unknown): never {
+  if (!(error instanceof SessionBusyError)) throw error;
+  const { holder, elsewhere } = error;
+  throw new GatewayError(
+    'turn_active',
+    `turn already active in session ${holder.sessionId} (turn_id ${holder.turnId ?? holder.runId}, on ${elsewhere ? 'another gateway process' : 'this process'}); wait for it to end or cancel it`,
+  );
 }
 
 /** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */

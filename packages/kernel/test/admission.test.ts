@@ -51,17 +51,17 @@ describe('Admission', () => {
 
   it('refuses at once past the limit, naming it, and never jumps the queue', async () => {
     const admission = new Admission(1);
-    const held = admission.tryAcquire(alice);
+    const held = await admission.tryAcquire(alice);
     if (!('release' in held)) throw new Error('the first run should get a slot');
-    const refused = admission.tryAcquire(alice);
+    const refused = await admission.tryAcquire(alice);
     expect(refused).toEqual({ refusal: expect.stringContaining('max_concurrent_turns_per_user') });
     // A token acting for no user has slots of its own: it neither takes nor loses alice's.
-    expect('release' in admission.tryAcquire({ tokenId: 'alice' })).toBe(true);
+    expect('release' in (await admission.tryAcquire({ tokenId: 'alice' }))).toBe(true);
     const waiter = admission.acquire(alice, new AbortController().signal);
-    held.release(); // passes to the waiter: a refusing caller cannot take it in between
-    expect('refusal' in admission.tryAcquire(alice)).toBe(true);
-    (await waiter)();
-    expect('release' in admission.tryAcquire(alice)).toBe(true);
+    await held.release(); // passes to the waiter: a refusing caller cannot take it in between
+    expect('refusal' in (await admission.tryAcquire(alice))).toBe(true);
+    await (await waiter)();
+    expect('release' in (await admission.tryAcquire(alice))).toBe(true);
   });
 
   it('takes a new limit from its host, and refuses a nonsense one', () => {

@@ -33,7 +33,7 @@ describe('scheduled runs under the per-user limit', () => {
     expect(modelCallsBeforeChat).toBe(1);
     expect(kernel.admission.running(alice)).toBe(0);
     // Another user was never held up by alice's runs.
-    expect('release' in kernel.admission.tryAcquire({ userId: 'bob' })).toBe(true);
+    expect('release' in (await kernel.admission.tryAcquire({ userId: 'bob' }))).toBe(true);
   });
 
   it('a run still waiting when the scheduler stops is recorded as interrupted, and leaves the queue', async () => {

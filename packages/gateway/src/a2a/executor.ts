@@ -16,7 +16,7 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel } from '@oxydra/kernel';
+import type { AgentHandle, AgentResult, Kernel, Release } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../principal.js';
@@ -39,7 +39,7 @@ const CONTEXT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 interface Running {
   handle: AgentHandle;
-  release: () => void;
+  release: Release;
 }
 
 export interface ExecutorOptions {
@@ -75,7 +75,15 @@ export class OxydraAgentExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
-    const slot = this.kernel.admission.tryAcquire(runHolder(principal));
+    let slot: Awaited<ReturnType<Kernel['admission']['tryAcquire']>>;
+    try {
+      // In a deployment of several processes, the user's slot across all of them (a store call).
+      slot = await this.kernel.admission.tryAcquire(runHolder(principal));
+    } catch (error) {
+      updates.status(STATE.failed, failureText(error));
+      bus.finished();
+      return;
+    }
     if ('refusal' in slot) {
       updates.status(STATE.rejected, slot.refusal);
       bus.finished();
@@ -91,7 +99,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
       });
     } catch (error) {
-      slot.release();
+      void slot.release();
       updates.status(STATE.failed, failureText(error));
       bus.finished();
       return;
@@ -113,7 +121,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       this.#finish(updates, await handle.result);
     } finally {
       this.#running.delete(taskId);
-      slot.release();
+      await slot.release();
       bus.finished();
     }
   };

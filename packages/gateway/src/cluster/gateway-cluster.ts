@@ -1,12 +1,14 @@
 /**
  * This gateway process as one member of a deployment of several on one store (issue 33 item 3):
  * it beats, reaps the runs of processes that stopped beating (reported interrupted by whoever
- * reaps first), claims each run before it starts (one run per session, the per-user limit
- * across processes), and carries messages for the other members over the event bus. A process
- * that cannot beat for as long as the others take to declare it dead stops its own runs, so a
- * turn reported interrupted is never also answered.
+ * reaps first), joins the kernel's Admission to the deployment (every door's run claims its
+ * slot there: one run per session, the per-user limit across processes), and carries messages
+ * for the other members over the event bus. A process that cannot beat for as long as the
+ * others take to declare it dead stops its own runs, so a turn reported interrupted is never
+ * also answered.
  */
-import type { ClusterRun, ClusterStore, EventBus, NewClusterRun, ProcessInfo } from '@oxydra/types';
+import type { Admission } from '@oxydra/kernel';
+import type { ClusterRun, ClusterStore, EventBus, ProcessInfo } from '@oxydra/types';
 import { GatewayError } from '../errors.js';
 import type { GatewayLogger } from '../types.js';
 import {
@@ -32,8 +34,8 @@ export interface ClusterHost {
   deliver(message: SessionMessage): void;
   /** A cancel or an approval answer, for the runs this process holds. */
   control(message: ControlMessage): void;
-  /** A dead process's run, reaped by this process: tell its session's clients, fix its record. */
-  interrupted(run: ClusterRun): Promise<void>;
+  /** A dead process's session turn, reaped by this process: tell its session's clients, fix its record. */
+  interrupted(run: TurnRun): Promise<void>;
   /** This process lost its membership: stop every run it holds. */
   fenced(reason: string): void;
 }
@@ -52,7 +54,11 @@ export interface ClusterHealth {
   watching: number;
 }
 
-const RETRY_MS = 1000;
+/** A run that holds a session: a gateway session turn's, always a user's. */
+type TurnRun = ClusterRun & { userId: string; sessionId: string; turnId: string };
+
+const isTurnRun = (run: ClusterRun): run is TurnRun =>
+  run.userId !== null && run.sessionId !== null && run.turnId !== null;
 
 export class GatewayCluster {
   readonly processId: string;
@@ -63,9 +69,9 @@ export class GatewayCluster {
   readonly #staleMs: number;
   readonly #log: GatewayLogger;
   readonly #host: ClusterHost;
+  /** The kernel's per-user limit, which this membership makes the deployment's. */
+  readonly #admission: Admission;
   readonly #unsubscribe: Array<() => void> = [];
-  /** Turns waiting for a slot of a user held elsewhere, woken when that user's run ends anywhere. */
-  readonly #waiters = new Map<string, Set<() => void>>();
   readonly #feed = new Set<(message: FeedMessage) => void>();
   readonly #presence: Presence;
   #timer: NodeJS.Timeout | undefined;
@@ -77,7 +83,7 @@ export class GatewayCluster {
   #fenced = false;
   #stopped = false;
 
-  constructor(options: GatewayClusterOptions, host: ClusterHost, log: GatewayLogger) {
+  constructor(options: GatewayClusterOptions, host: ClusterHost, admission: Admission, log: GatewayLogger) {
     this.#store = options.store;
     this.#bus = options.bus;
     this.#process = options.process;
@@ -88,6 +94,7 @@ export class GatewayCluster {
       throw new RangeError(`staleMs ${this.#staleMs} must be at least 3 beats (${3 * this.#beatMs} ms)`);
     }
     this.#host = host;
+    this.#admission = admission;
     this.#log = log;
     this.#presence = new Presence(this.#bus, 2 * this.#beatMs, this.#staleMs, log);
   }
@@ -113,13 +120,21 @@ export class GatewayCluster {
       }),
       this.#bus.subscribe(RELEASED_TOPIC, (text) => {
         const message = parseMessage(releasedMessage, text);
-        if (message) this.#wake(message.user_id);
+        if (message) this.#admission.freed(message.user_id);
       }),
       this.#bus.subscribe(FEED_TOPIC, (text) => {
         const message = parseMessage(feedMessage, text);
         if (message) for (const listener of this.#feed) listener(message);
       }),
     );
+    // A member now (it beat): every door's run claims its slot in the deployment from here on.
+    this.#admission.join({
+      store: this.#store,
+      processId: this.processId,
+      announce: (userId) => this.#publish(RELEASED_TOPIC, { user_id: userId }),
+      assertMember: () => this.#assertMember(),
+      warn: (message, fields) => this.#log('warn', message, fields),
+    });
     this.#timer = setInterval(() => {
       // Presence and the bus check go on while a slow store holds the beat up.
       this.#presence.announce();
@@ -144,47 +159,12 @@ export class GatewayCluster {
     clearInterval(this.#timer);
     for (const stop of this.#unsubscribe.splice(0)) stop();
     this.#presence.stop();
-    for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
+    // Runs still waiting for a slot stop waiting; the claims of runs still going leave with it.
+    this.#admission.leave();
     await this.#beating;
     await this.#store.leave(this.processId).catch((error: unknown) => {
       this.#log('warn', 'could not leave the deployment', { error: (error as Error).message });
     });
-  }
-
-  /**
-   * Claims a run before it starts, waiting (until `signal` aborts) while its user has the
-   * per-user limit of runs going across processes. A session with a run already: turn_active.
-   */
-  async claim(run: Omit<NewClusterRun, 'processId'>, perUser: number, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      signal.throwIfAborted();
-      this.#assertMember();
-      const answer = await this.#store.claim({ ...run, processId: this.processId }, { perUser });
-      if (answer.ok) return;
-      if (answer.reason === 'session_busy') {
-        const where = answer.holder.processId === this.processId ? 'this process' : 'another gateway process';
-        throw new GatewayError(
-          'turn_active',
-          `turn already active in session ${run.sessionId} (turn_id ${answer.holder.turnId ?? answer.holder.runId}, on ${where}); wait for it to end or cancel it`,
-        );
-      }
-      await this.#waitForRelease(run.userId, signal);
-    }
-  }
-
-  /** Ends a claimed run and tells the others its user has a slot again. */
-  async release(runId: string, userId: string): Promise<void> {
-    try {
-      if (!(await this.#store.release(runId))) {
-        this.#log('warn', 'a run ended after it was reaped (this process was taken for dead)', {
-          run_id: runId,
-        });
-      }
-    } catch (error) {
-      this.#log('warn', 'could not end a run claim', { run_id: runId, error: (error as Error).message });
-    }
-    this.#wake(userId);
-    this.#publish(RELEASED_TOPIC, { user_id: userId });
   }
 
   /** The run a session has in the deployment now, on whichever process. */
@@ -328,11 +308,16 @@ export class GatewayCluster {
           session_id: run.sessionId,
           run_id: run.runId,
         });
-        await this.#host.interrupted(run).catch((error: unknown) => {
-          this.#log('error', 'could not report an interrupted run', { error: String(error) });
-        });
-        this.#wake(run.userId);
-        this.#publish(RELEASED_TOPIC, { user_id: run.userId });
+        if (isTurnRun(run)) {
+          await this.#host.interrupted(run).catch((error: unknown) => {
+            this.#log('error', 'could not report an interrupted run', { error: String(error) });
+          });
+        }
+        // Its slot is free: this process's waiting runs of the user and the others' try again.
+        if (run.userId !== null) {
+          this.#admission.freed(run.userId);
+          this.#publish(RELEASED_TOPIC, { user_id: run.userId });
+        }
       }
     } catch (error) {
       this.#log('warn', 'could not look for stopped gateway processes', { error: (error as Error).message });
@@ -346,35 +331,5 @@ export class GatewayCluster {
         error: (error as Error).message,
       });
     });
-  }
-
-  #waitForRelease(userId: string, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.#waiters.get(userId) ?? new Set();
-      this.#waiters.set(userId, waiters);
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        waiters.delete(done);
-        if (waiters.size === 0) this.#waiters.delete(userId);
-      };
-      const done = () => {
-        cleanup();
-        resolve();
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(signal.reason);
-      };
-      // A missed message (the bus delivers at most once) costs at most this wait.
-      const timer = setTimeout(done, RETRY_MS);
-      signal.addEventListener('abort', onAbort, { once: true });
-      waiters.add(done);
-    });
-  }
-
-  #wake(userId: string): void {
-    const waiters = this.#waiters.get(userId);
-    if (waiters) for (const wake of [...waiters]) wake();
   }
 }

@@ -19,8 +19,11 @@ export interface McpServerScope {
   userId?: string;
   /** Sessions of other users are hidden (a `user` token); false for the owner. */
   ownSessionsOnly: boolean;
-  /** Over the gateway: a slot among the token's running agents (A2A and MCP), or why not. */
-  takeRun?: () => { release: () => void } | { refusal: string };
+  /**
+   * Over the gateway: a slot of the kernel's per-user limit (the user's, or the token's when it
+   * acts for no user; the deployment's when there are several processes), or why not.
+   */
+  takeRun?: () => Promise<{ release: () => Promise<void> } | { refusal: string }>;
 }
 
 const VERSION = '0.1.0';
@@ -63,7 +66,12 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     },
     async ({ prompt, agent, session }, extra) => {
-      const slot = scope.takeRun?.() ?? { release: () => {} };
+      let slot: { release: () => Promise<void> } | { refusal: string };
+      try {
+        slot = (await scope.takeRun?.()) ?? { release: async () => {} };
+      } catch (error) {
+        return failure(error);
+      }
       if ('refusal' in slot) return text(slot.refusal, true);
       let handle: ReturnType<Kernel['agents']['spawn']>;
       try {
@@ -75,7 +83,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
           ...user,
         });
       } catch (error) {
-        slot.release();
+        void slot.release();
         return failure(error);
       }
       const cancel = () => void handle.cancel('cancelled by the MCP client');
@@ -119,7 +127,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         };
       } finally {
         extra.signal.removeEventListener('abort', cancel);
-        slot.release();
+        await slot.release();
       }
     },
   );

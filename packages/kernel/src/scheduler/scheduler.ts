@@ -45,6 +45,7 @@ export interface SchedulerDeps {
   /**
    * The kernel's per-user limit, shared with chat turns: a run of a user at the limit waits for a
    * slot (FIFO, behind the user's waiting turns) rather than being skipped, so no run is lost.
+   * One of several gateway processes on one store: the slot is the deployment's (Admission.join).
    */
   admission?: Admission;
 }
@@ -246,7 +247,7 @@ export class Scheduler {
         ? { status: 'interrupted', error: message }
         : { status: 'failed', error: `${message}${hint}` };
     } finally {
-      release?.();
+      await release?.();
     }
     let finished: Awaited<ReturnType<RunClaims['finish']>>;
     try {

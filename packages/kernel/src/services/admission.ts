@@ -9,28 +9,42 @@
  * `tryAcquire` refuses at once with a message saying why (A2A and MCP, whose callers cannot be
  * queued).
  *
+ * One process alone: the slots are this process's, and nothing here awaits any I/O. One of
+ * several processes on one store (the gateway `join`s this Admission to the deployment once it
+ * is a member): a run that has its slot here claims it in the store too (deployment-claims.ts),
+ * so the limit holds across processes, and a gateway session turn claims its session with it.
+ *
  * Who holds a slot: a user, or a token that acts for no user (an owner or admin token over A2A or
  * MCP). Keying such a token by itself keeps one token from starving the others; a user's tokens
  * and clients share that user's slots, so no user can take another's.
  */
+import type { SlotHolder } from '@oxydra/types';
+import { DeploymentClaims, type DeploymentMember, holderKey, type RunPlace } from './deployment-claims.js';
 
-/** Whose slots a run takes. */
-export type Holder = { userId: string } | { tokenId: string };
+/** Whose slots a run takes: a user, or a token acting for no user. */
+export type Holder = SlotHolder;
 
-/** Gives the slot back (once; later calls do nothing). */
-export type Release = () => void;
+/**
+ * Gives the slot back (once; later calls do nothing). Resolves when it is free everywhere: at
+ * once alone, once the store has it back in a deployment (a session turn's next turn may then
+ * go to any process).
+ */
+export type Release = () => Promise<void>;
+
+export type TryAcquired = { release: Release } | { refusal: string };
 
 interface Waiter {
   grant: () => void;
 }
 
-const keyOf = (holder: Holder): string =>
-  'userId' in holder ? `user:${holder.userId}` : `token:${holder.tokenId}`;
+const DONE = Promise.resolve();
 
 export class Admission {
   readonly #running = new Map<string, number>();
   readonly #waiting = new Map<string, Waiter[]>();
   #limit: number;
+  /** Set while this process is one of several on one store. */
+  #deployment: DeploymentClaims | undefined;
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -46,10 +60,77 @@ export class Admission {
     this.#limit = limit;
   }
 
-  /** Resolves with the release once a slot is free (FIFO); rejects with the signal's reason if it aborts first. */
-  acquire(holder: Holder, signal: AbortSignal): Promise<Release> {
+  /**
+   * From now on every run claims its slot in the deployment too (`member`: this process in the
+   * store; it must be registered there, having beaten). Runs holding a slot already keep it here
+   * only.
+   */
+  join(member: DeploymentMember): void {
+    this.#deployment = new DeploymentClaims(member);
+  }
+
+  /** This process left the deployment (its claims went with it): back to this process's slots. */
+  leave(): void {
+    this.#deployment?.leave();
+    this.#deployment = undefined;
+  }
+
+  /** A slot of `userId` came free on another process of the deployment: waiting runs try again. */
+  freed(userId: string): void {
+    this.#deployment?.freed(userId);
+  }
+
+  /**
+   * Resolves with the release once a slot is free (FIFO; in a deployment, once the store has
+   * granted it too); rejects with the signal's reason if it aborts first. `place`: the session a
+   * gateway turn holds, which rejects with SessionBusyError when another run holds it in the
+   * deployment.
+   */
+  acquire(holder: Holder, signal: AbortSignal, place: RunPlace = {}): Promise<Release> {
+    const local = this.#acquireHere(holder, signal);
+    const deployment = this.#deployment;
+    if (!deployment) return local;
+    return local.then((release) => this.#claimed(deployment, holder, place, signal, release));
+  }
+
+  /** The release when a slot is free now, else the refusal to show the caller. */
+  async tryAcquire(holder: Holder): Promise<TryAcquired> {
+    const key = holderKey(holder);
+    // Waiters come first: taking a slot past them would break the FIFO promise.
+    const release = this.#waiting.has(key) ? undefined : this.#take(key);
+    if (!release) return { refusal: this.#refusal(holder, this.running(holder), '') };
+    const deployment = this.#deployment;
+    if (!deployment) return { release };
+    let answer: Awaited<ReturnType<DeploymentClaims['claim']>>;
+    try {
+      answer = await deployment.claim(holder, {}, this.#limit);
+    } catch (error) {
+      void release();
+      throw error;
+    }
+    if ('release' in answer) return { release: both(answer.release, release) };
+    void release();
+    return { refusal: this.#refusal(holder, answer.running, " across the deployment's processes") };
+  }
+
+  async #claimed(
+    deployment: DeploymentClaims,
+    holder: Holder,
+    place: RunPlace,
+    signal: AbortSignal,
+    local: Release,
+  ): Promise<Release> {
+    try {
+      return both(await deployment.acquire(holder, place, () => this.#limit, signal), local);
+    } catch (error) {
+      void local();
+      throw error;
+    }
+  }
+
+  #acquireHere(holder: Holder, signal: AbortSignal): Promise<Release> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    const key = keyOf(holder);
+    const key = holderKey(holder);
     const free = this.#take(key);
     if (free) return Promise.resolve(free);
     return new Promise((resolve, reject) => {
@@ -72,26 +153,19 @@ export class Admission {
     });
   }
 
-  /** The release when a slot is free now, else the refusal to show the caller. */
-  tryAcquire(holder: Holder): { release: Release } | { refusal: string } {
-    const key = keyOf(holder);
-    // Waiters come first: taking a slot past them would break the FIFO promise.
-    const release = this.#waiting.has(key) ? undefined : this.#take(key);
-    if (release) return { release };
-    const who = 'userId' in holder ? `user ${holder.userId}` : 'this token';
-    return {
-      refusal: `${who} already has ${this.running(holder)} agent runs going (the limit, [gateway] max_concurrent_turns_per_user); wait for one to finish or cancel one`,
-    };
+  #refusal(holder: Holder, running: number, where: string): string {
+    const who = holder.userId !== undefined ? `user ${holder.userId}` : 'this token';
+    return `${who} already has ${running} agent runs going${where} (the limit, [gateway] max_concurrent_turns_per_user); wait for one to finish or cancel one`;
   }
 
-  /** Runs holding a slot now (tests, health). */
+  /** Runs holding a slot of this process now (tests, health). */
   running(holder: Holder): number {
-    return this.#running.get(keyOf(holder)) ?? 0;
+    return this.#running.get(holderKey(holder)) ?? 0;
   }
 
-  /** Runs waiting for a slot now. */
+  /** Runs waiting for a slot of this process now. */
   waiting(holder: Holder): number {
-    return this.#waiting.get(keyOf(holder))?.length ?? 0;
+    return this.#waiting.get(holderKey(holder))?.length ?? 0;
   }
 
   #take(key: string): Release | undefined {
@@ -104,7 +178,7 @@ export class Admission {
   #releaser(key: string): Release {
     let released = false;
     return () => {
-      if (released) return;
+      if (released) return DONE;
       released = true;
       const queue = this.#waiting.get(key);
       const next = queue?.shift();
@@ -116,6 +190,16 @@ export class Admission {
         if (count <= 0) this.#running.delete(key);
         else this.#running.set(key, count);
       }
+      return DONE;
     };
   }
+}
+
+/** The deployment's claim given back first (a waiter here may then claim it), then this process's slot. */
+function both(claim: Release, local: Release): Release {
+  let released: Promise<void> | undefined;
+  return () => {
+    released ??= claim().finally(() => local());
+    return released;
+  };
 }

@@ -4,8 +4,9 @@
  * never a process's, so machines with skewed clocks agree on who is stale.
  *
  * What must hold across processes is decided by the database:
- * - A user's limit: a claim takes a transaction advisory lock on (schema, user) before counting
- *   the user's runs and inserting, so two claims of one user, from any process, take turns.
+ * - A holder's limit: a claim takes a transaction advisory lock on (schema, holder) before
+ *   counting the holder's runs and inserting, so two claims of one user (or one token), from any
+ *   process, take turns. A user's and a token's runs are apart (user_id, token_id).
  * - One run per session: the partial unique index on session_id; the insert does nothing on that
  *   conflict (waiting for a claim in flight to commit or roll back) and the holder is reported.
  * - No orphan runs: a claim locks its process row (FOR KEY SHARE, as the foreign key would) and
@@ -34,7 +35,7 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 const ago = (param: string) => `now() - ${param}::double precision * interval '1 millisecond'`;
 
 const PROCESS_COLUMNS = `id, host, pid, url, ${iso('started_at')} AS started_at, ${iso('beat_at')} AS beat_at`;
-const RUN_COLUMNS = `run_id, process_id, user_id, session_id, turn_id, ${iso('started_at')} AS started_at`;
+const RUN_COLUMNS = `run_id, process_id, user_id, token_id, session_id, turn_id, ${iso('started_at')} AS started_at`;
 /** Oldest first, by the stored times (qualified: not the formatted columns of the same name). */
 const runOrder = (table: string) => `ORDER BY ${table}.started_at, ${table}.row_id`;
 
@@ -50,7 +51,8 @@ interface ProcessRow {
 interface RunRow {
   run_id: string;
   process_id: string;
-  user_id: string;
+  user_id: string | null;
+  token_id: string | null;
   session_id: string | null;
   turn_id: string | null;
   started_at: string;
@@ -69,6 +71,7 @@ const runOf = (row: RunRow): ClusterRun => ({
   runId: row.run_id,
   processId: row.process_id,
   userId: row.user_id,
+  tokenId: row.token_id,
   sessionId: row.session_id,
   turnId: row.turn_id,
   startedAt: row.started_at,
@@ -162,7 +165,7 @@ export class PostgresClusterStore implements ClusterStore {
   async claim(run: NewClusterRun, limits: { perUser: number }): Promise<RunClaim> {
     const runId = checkId('runId', run.runId);
     const processId = checkId('processId', run.processId);
-    const userId = checkId('userId', run.userId);
+    const [holderColumn, holderId] = holderOf(run);
     const sessionId = checkOptionalId('sessionId', run.sessionId);
     const turnId = checkOptionalId('turnId', run.turnId);
     const perUser = limits?.perUser;
@@ -172,35 +175,36 @@ export class PostgresClusterStore implements ClusterStore {
     try {
       return await this.#db.atomic(async (sql) => {
         await sql.query(
-          `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-cluster-user:' || current_schema() || ':' || $1, 0))`,
-          [userId],
+          `SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`,
+          [holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:', holderId],
         );
         const registered = await sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [
           processId,
         ]);
         if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
         if (sessionId !== null) {
-          const holder = await holderOf(sql, sessionId);
+          const holder = await sessionHolder(sql, sessionId);
           if (holder) return { ok: false, reason: 'session_busy', holder };
         }
+        // The column is one of two fixed names (holderOf), never input.
         const counted = await sql.query<{ running: number }>(
-          'SELECT count(*) AS running FROM cluster_runs WHERE user_id = $1',
-          [userId],
+          `SELECT count(*) AS running FROM cluster_runs WHERE ${holderColumn} = $1`,
+          [holderId],
         );
         const running = counted.rows[0]?.running ?? 0;
         if (running >= perUser) return { ok: false, reason: 'user_limit', running };
-        // A claim of the same session by another user (another lock) may be in flight: the
+        // A claim of the same session by another holder (another lock) may be in flight: the
         // insert waits for it, and does nothing if it committed. Its holder may be released
         // before we look, so try again then.
         for (;;) {
           const inserted = await sql.query(
-            `INSERT INTO cluster_runs (run_id, process_id, user_id, session_id, turn_id, started_at)
+            `INSERT INTO cluster_runs (run_id, process_id, ${holderColumn}, session_id, turn_id, started_at)
              VALUES ($1, $2, $3, $4, $5, now())
              ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
-            [runId, processId, userId, sessionId, turnId],
+            [runId, processId, holderId, sessionId, turnId],
           );
           if ((inserted.rowCount ?? 0) > 0) return { ok: true };
-          const holder = await holderOf(sql, sessionId ?? '');
+          const holder = await sessionHolder(sql, sessionId ?? '');
           if (holder) return { ok: false, reason: 'session_busy', holder };
         }
       });
@@ -242,22 +246,35 @@ export class PostgresClusterStore implements ClusterStore {
     await this.#db.run((sql) => sql.query('DELETE FROM cluster_processes WHERE id = $1', [id]));
   }
 
-  async runs(filter: { userId?: string; sessionId?: string } = {}): Promise<ClusterRun[]> {
+  async runs(filter: { userId?: string; tokenId?: string; sessionId?: string } = {}): Promise<ClusterRun[]> {
     const userId = checkOptionalId('userId', filter.userId);
+    const tokenId = checkOptionalId('tokenId', filter.tokenId);
     const sessionId = checkOptionalId('sessionId', filter.sessionId);
     const { rows } = await this.#db.run((sql) =>
       sql.query<RunRow>(
         `SELECT ${RUN_COLUMNS} FROM cluster_runs
-         WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR session_id = $2)
+         WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_id = $2)
+           AND ($3::text IS NULL OR session_id = $3)
          ${runOrder('cluster_runs')}`,
-        [userId, sessionId],
+        [userId, tokenId, sessionId],
       ),
     );
     return rows.map(runOf);
   }
 }
 
-async function holderOf(sql: Sql, sessionId: string): Promise<ClusterRun | undefined> {
+/** The run's holder as the column it is kept in and its id: exactly one of userId and tokenId. */
+function holderOf(run: NewClusterRun): ['user_id' | 'token_id', string] {
+  const { userId, tokenId } = run as { userId?: unknown; tokenId?: unknown };
+  if ((userId === undefined) === (tokenId === undefined)) {
+    throw new ClusterInputError('a run has exactly one holder: give userId or tokenId, not both or neither');
+  }
+  return userId !== undefined
+    ? ['user_id', checkId('userId', userId)]
+    : ['token_id', checkId('tokenId', tokenId)];
+}
+
+async function sessionHolder(sql: Sql, sessionId: string): Promise<ClusterRun | undefined> {
   const { rows } = await sql.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM cluster_runs WHERE session_id = $1`, [
     sessionId,
   ]);

@@ -263,4 +263,17 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX cluster_runs_process ON cluster_runs (process_id);
       CREATE INDEX cluster_runs_started ON cluster_runs (started_at, row_id);`,
   },
+  {
+    version: 7,
+    name: 'cluster run holders',
+    // Every door claims its runs (the kernel's Admission), and a run of a token that acts for
+    // no user (an owner or admin token over A2A or MCP) is held by that token: its own column,
+    // so no user id can stand for a token. Exactly one of the two is set.
+    sql: `
+      ALTER TABLE cluster_runs ALTER COLUMN user_id DROP NOT NULL;
+      ALTER TABLE cluster_runs ADD COLUMN token_id ${TEXT};
+      ALTER TABLE cluster_runs ADD CONSTRAINT cluster_runs_one_holder
+        CHECK ((user_id IS NULL) <> (token_id IS NULL));
+      CREATE INDEX cluster_runs_token ON cluster_runs (token_id) WHERE token_id IS NOT NULL;`,
+  },
 ];

@@ -2,7 +2,8 @@
  * The ClusterStore contract: every implementation runs these against a real backend, with two
  * handles on one database standing for two gateway processes. They pin beats and the processes
  * listed; claims refused for a busy session (naming the holder) or a user at the limit,
- * stateless runs counted; a runId claimed twice and a claim by an unregistered process
+ * stateless runs counted (every door's run without a session: A2A, MCP, scheduled); runs held by
+ * a token acting for no user counted for that token, apart from any user; a runId claimed twice and a claim by an unregistered process
  * rejected without a change; release, leave; reaping a stale process's runs (and freeing their
  * sessions) once, also between two reapers at once and against claims racing it; and the
  * cross-process rules under concurrent claims from both handles.
@@ -29,12 +30,13 @@ const proc = (id: string, fields: Partial<ProcessInfo> = {}): ProcessInfo => ({
   ...fields,
 });
 
-const run = (runId: string, processId: string, fields: Partial<NewClusterRun> = {}): NewClusterRun => ({
-  runId,
-  processId,
-  userId: 'alice',
-  ...fields,
-});
+const run = (runId: string, processId: string, fields: Partial<NewClusterRun> = {}): NewClusterRun =>
+  ({
+    runId,
+    processId,
+    ...('tokenId' in fields ? {} : { userId: 'alice' }),
+    ...fields,
+  }) as NewClusterRun;
 
 const ok: RunClaim = { ok: true };
 const ids = (runs: readonly ClusterRun[]) => runs.map((found) => found.runId);
@@ -97,6 +99,7 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
           runId: 'r1',
           processId: 'p1',
           userId: 'alice',
+          tokenId: null,
           sessionId: 's1',
           turnId: 't1',
           startedAt: expect.stringMatching(ISO),
@@ -105,6 +108,7 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
           runId: 'r2',
           processId: 'p1',
           userId: 'bob',
+          tokenId: null,
           sessionId: null,
           turnId: null,
           startedAt: expect.stringMatching(ISO),
@@ -183,6 +187,39 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
       expect(await current.store.runs({ sessionId: 's1' })).toEqual([]);
     });
 
+    it('counts a token’s runs for that token, apart from any user (a user id the same as the token’s included)', async () => {
+      await current.store.beat(proc('p1'));
+      const limits = { perUser: 2 };
+      expect(await current.store.claim(run('t1', 'p1', { tokenId: 'owner' }), limits)).toEqual(ok);
+      expect(await current.store.claim(run('t2', 'p1', { tokenId: 'owner' }), limits)).toEqual(ok);
+      expect(await current.store.claim(run('t3', 'p1', { tokenId: 'owner' }), limits)).toEqual({
+        ok: false,
+        reason: 'user_limit',
+        running: 2,
+      });
+      // A user named like the token, and another token, have slots of their own.
+      expect(await current.store.claim(run('u1', 'p1', { userId: 'owner' }), limits)).toEqual(ok);
+      expect(
+        await current.store.claim(run('u2', 'p1', { userId: 'owner', sessionId: 's1' }), limits),
+      ).toEqual(ok);
+      expect(await current.store.claim(run('k1', 'p1', { tokenId: 'tok_2' }), limits)).toEqual(ok);
+      expect(await current.store.runs({ tokenId: 'owner' })).toEqual([
+        {
+          runId: 't1',
+          processId: 'p1',
+          userId: null,
+          tokenId: 'owner',
+          sessionId: null,
+          turnId: null,
+          startedAt: expect.stringMatching(ISO),
+        },
+        expect.objectContaining({ runId: 't2', tokenId: 'owner', userId: null }),
+      ]);
+      expect(ids(await current.store.runs({ userId: 'owner' }))).toEqual(['u1', 'u2']);
+      expect(await current.store.release('t1')).toBe(true);
+      expect(await current.store.claim(run('t3', 'p1', { tokenId: 'owner' }), limits)).toEqual(ok);
+    });
+
     it('rejects a runId claimed twice and keeps the first', async () => {
       await current.store.beat(proc('p1'));
       await current.store.claim(run('r1', 'p1', { sessionId: 's1' }), { perUser: 5 });
@@ -216,6 +253,13 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
         () => current.store.claim(run('r1', 'p1'), { perUser: 1.5 }),
         () => current.store.claim(run('', 'p1'), { perUser: 5 }),
         () => current.store.claim(run('r1', 'p1', { userId: '' }), { perUser: 5 }),
+        () => current.store.claim(run('r1', 'p1', { tokenId: '' }), { perUser: 5 }),
+        // Exactly one holder: both, or neither.
+        () =>
+          current.store.claim({ runId: 'r1', processId: 'p1', userId: 'alice', tokenId: 'owner' } as never, {
+            perUser: 5,
+          }),
+        () => current.store.claim({ runId: 'r1', processId: 'p1' } as never, { perUser: 5 }),
         () => current.store.reap(-1),
         () => current.store.reap(Number.NaN),
         () => current.store.processes(-1),
@@ -248,15 +292,16 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
       await current.store.beat(proc('live'));
       await current.store.claim(run('d1', 'dead', { sessionId: 's1', turnId: 't1' }), { perUser: 5 });
       await current.store.claim(run('d2', 'dead'), { perUser: 5 });
+      await current.store.claim(run('d3', 'dead', { tokenId: 'owner' }), { perUser: 5 });
       await current.store.claim(run('l1', 'live', { sessionId: 's2' }), { perUser: 5 });
-      const held = await current.store.runs({ userId: 'alice' });
+      const held = await current.store.runs();
       await pause(PAUSE_MS);
       expect(await current.store.beat(proc('live'))).toBe(false);
       expect((await current.store.processes(STALE_MS)).map((found) => found.id)).toEqual(['live']);
       expect((await current.store.processes(LONG_MS)).map((found) => found.id)).toEqual(['dead', 'live']);
       const reaped = await current.store.reap(STALE_MS);
       expect(reaped).toEqual(held.filter((found) => found.processId === 'dead'));
-      expect(ids(reaped)).toEqual(['d1', 'd2']);
+      expect(ids(reaped)).toEqual(['d1', 'd2', 'd3']);
       expect(await current.store.reap(STALE_MS)).toEqual([]);
       expect(ids(await current.store.runs())).toEqual(['l1']);
       expect((await current.store.processes(LONG_MS)).map((found) => found.id)).toEqual(['live']);
@@ -264,9 +309,11 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
       // Its session is free; the reaped process cannot claim until it beats again, and that
       // beat tells it it was registered anew (its runs are gone).
       expect(await current.store.claim(run('l2', 'live', { sessionId: 's1' }), { perUser: 5 })).toEqual(ok);
-      expect(await rejection(() => current.store.claim(run('d3', 'dead'), { perUser: 5 }))).toBeDefined();
+      expect(await rejection(() => current.store.claim(run('d4', 'dead'), { perUser: 5 }))).toBeDefined();
       expect(await current.store.beat(proc('dead'))).toBe(true);
-      expect(await current.store.claim(run('d3', 'dead'), { perUser: 5 })).toEqual(ok);
+      expect(await current.store.claim(run('d4', 'dead'), { perUser: 5 })).toEqual(ok);
+      // The reaped token run's slot is free again.
+      expect(await current.store.claim(run('d5', 'dead', { tokenId: 'owner' }), { perUser: 1 })).toEqual(ok);
     });
 
     it('gives two reapers at once disjoint sets that together are every stale run', async () => {
@@ -337,6 +384,23 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
           expect(claim).toEqual({ ok: false, reason: 'user_limit', running: 3 });
         }
         expect(await second.runs({ userId: 'alice' })).toHaveLength(3);
+      });
+    });
+
+    it('grants exactly perUser of 12 concurrent claims for one token from two processes', async () => {
+      await withSecondHandle(current.opened, async (second) => {
+        const claims = await claimFromBoth(
+          current.store,
+          second,
+          12,
+          (index, processId) => run(`r${index}`, processId, { tokenId: 'owner' }),
+          2,
+        );
+        expect(claims.filter((claim) => claim.ok)).toHaveLength(2);
+        for (const claim of claims.filter((found) => !found.ok)) {
+          expect(claim).toEqual({ ok: false, reason: 'user_limit', running: 2 });
+        }
+        expect(await second.runs({ tokenId: 'owner' })).toHaveLength(2);
       });
     });
 

@@ -282,7 +282,9 @@ export const gatewaySchema = z.strictObject({
   max_sessions_per_user: positiveInt.default(50).describe('active (unarchived) sessions per user'),
   max_concurrent_turns_per_user: positiveInt
     .default(10)
-    .describe('turns running at once per user; more wait in a FIFO queue'),
+    .describe(
+      'agent runs at once per user, every door counted (turns, A2A tasks, MCP run_agent, scheduled runs; across the processes of a PostgreSQL deployment); turns and scheduled runs past it wait in a FIFO queue, A2A and MCP are refused',
+    ),
   session_idle_ttl_hours: positiveInt
     .default(48)
     .describe('sessions with no client and no turn for this long are archived'),

@@ -3,10 +3,12 @@
  * which runs each holds, as a contract. A process beats every second or so; a process whose
  * last beat is older than the stale limit is dead, and whichever live process reaps it first
  * gets its runs, to report them interrupted. A run is claimed before it starts, which is where
- * the cross-process rules hold: one run per session at a time, and a user's runs across all
- * processes within the per-user limit. Times are the database's clock, not the processes', so
- * machines with skewed clocks agree. PostgreSQL implements it (@oxydra/store-postgres); one
- * process alone needs none (the kernel's Admission is its per-user limit).
+ * the cross-process rules hold: one run per session at a time, and a holder's runs across all
+ * processes within the per-user limit. Every door claims (gateway turns, A2A tasks, MCP
+ * run_agent calls, scheduled runs: the kernel's Admission does it for them), so they all count
+ * against one limit. Times are the database's clock, not the processes', so machines with
+ * skewed clocks agree. PostgreSQL implements it (@oxydra/store-postgres); one process alone
+ * needs none (the kernel's Admission is its per-user limit).
  */
 
 export interface ProcessInfo {
@@ -25,18 +27,31 @@ export interface ClusterProcess extends ProcessInfo {
   beatAt: string;
 }
 
-export interface NewClusterRun {
-  /** Unique: the turn's or the agent's id. */
+/**
+ * Whose slots a run takes: a user's, or those of a token that acts for no user (an owner or
+ * admin token over A2A or MCP), kept apart so no user id can stand for a token.
+ */
+export type SlotHolder = { userId: string; tokenId?: never } | { tokenId: string; userId?: never };
+
+export type NewClusterRun = {
+  /** Unique per claim. */
   runId: string;
   processId: string;
-  userId: string;
-  /** The session the run works in; none for a stateless run (OpenAI-compatible API). */
+  /**
+   * The session the run holds (one run per session): a gateway session turn's. None for every
+   * other run (stateless turns, A2A tasks, MCP run_agent, scheduled runs), which only count.
+   */
   sessionId?: string;
   /** The gateway turn id, when it is one. */
   turnId?: string;
-}
+} & SlotHolder;
 
-export interface ClusterRun extends Required<Omit<NewClusterRun, 'sessionId' | 'turnId'>> {
+export interface ClusterRun {
+  runId: string;
+  processId: string;
+  /** Exactly one of userId and tokenId is set: the run's holder. */
+  userId: string | null;
+  tokenId: string | null;
   sessionId: string | null;
   turnId: string | null;
   startedAt: string;
@@ -46,7 +61,7 @@ export type RunClaim =
   | { ok: true }
   /** The session has a run already (this process's or another's): `holder` is it. */
   | { ok: false; reason: 'session_busy'; holder: ClusterRun }
-  /** The user has `running` runs across all processes, the limit. */
+  /** The holder has `running` runs across all processes, the limit. */
   | { ok: false; reason: 'user_limit'; running: number };
 
 export interface ClusterStore {
@@ -61,8 +76,8 @@ export interface ClusterStore {
   processes(withinMs: number): Promise<ClusterProcess[]>;
   /**
    * Claims a run, atomically across processes: refused when its session already has a run
-   * (any process's, until that one is released or reaped) or when its user already has
-   * `perUser` runs going across all processes. A runId claimed twice is an error (rejects), as
+   * (any process's, until that one is released or reaped) or when its holder (user or token)
+   * already has `perUser` runs going across all processes. A runId claimed twice is an error (rejects), as
    * is a claim by a process that is not registered (it never beat, left, or was reaped): no run
    * is left without a live process to end it.
    */
@@ -77,6 +92,6 @@ export interface ClusterStore {
   reap(staleMs: number): Promise<ClusterRun[]>;
   /** A clean stop: the process's record and its runs go (its runs were ended or cancelled). */
   leave(processId: string): Promise<void>;
-  /** Runs going now, oldest first, optionally of one user or one session. */
-  runs(filter?: { userId?: string; sessionId?: string }): Promise<ClusterRun[]>;
+  /** Runs going now, oldest first, optionally of one user, one token or one session. */
+  runs(filter?: { userId?: string; tokenId?: string; sessionId?: string }): Promise<ClusterRun[]>;
 }

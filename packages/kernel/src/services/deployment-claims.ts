@@ -1,0 +1,160 @@
+/**
+ * The per-user limit across a deployment of several processes on one store (issue 33 item 3):
+ * once a run has a slot of this process's Admission, it claims the same slot in the
+ * ClusterStore, so a user's runs on every process and through every door (gateway turns, A2A
+ * tasks, MCP run_agent, scheduled runs) count against one limit. A gateway session turn claims
+ * its session in the same statement (one run per session); every other run only counts.
+ *
+ * A run that waits for its user's slot held on another process is woken when a slot of that
+ * user comes free anywhere: here at once, from the others through `announce` and `freed` (the
+ * gateway carries them on its event bus), and at worst after RETRY_MS, the cost of a message
+ * lost on the bus. Only user runs wait (A2A and MCP, the doors of tokens acting for no user,
+ * are refused at once), so only users' releases are announced.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ClusterRun, type ClusterStore, OxydraError, type SlotHolder } from '@oxydra/types';
+
+/** This process as one of several on one store, as the kernel's Admission needs it. */
+export interface DeploymentMember {
+  store: ClusterStore;
+  /** This process's id in the store (it beats under it: the gateway's cluster membership). */
+  processId: string;
+  /** Tells the other processes a slot of `userId` came free (they call Admission.freed). */
+  announce?(userId: string): void;
+  /** Throws when this process may not start runs now (it lost its place in the deployment). */
+  assertMember?(): void;
+  /** Something to tell the operator (a release the store did not take): logged, never thrown. */
+  warn?(message: string, fields: Record<string, unknown>): void;
+}
+
+/** What a run holds besides its slot: a gateway session turn holds its session. */
+export interface RunPlace {
+  sessionId?: string;
+  turnId?: string;
+}
+
+/** The session already has a run, on this process or another: `holder` is it. */
+export class SessionBusyError extends OxydraError {
+  constructor(
+    readonly holder: ClusterRun,
+    readonly elsewhere: boolean,
+  ) {
+    super(
+      'usage_error',
+      `session ${holder.sessionId} has a run going (${holder.turnId ?? holder.runId}, on ${elsewhere ? 'another gateway process' : 'this process'}); wait for it to end or cancel it`,
+    );
+  }
+}
+
+/** A missed message costs at most this wait before the claim is tried again. */
+const RETRY_MS = 1000;
+
+/** A holder as one string: users and tokens apart. */
+export const holderKey = (holder: SlotHolder): string =>
+  holder.userId !== undefined ? `user:${holder.userId}` : `token:${holder.tokenId}`;
+
+export type ClaimAnswer = { release: () => Promise<void> } | { running: number };
+
+export class DeploymentClaims {
+  /** Runs waiting for a slot of a holder held elsewhere, by holderKey. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #left = false;
+
+  constructor(readonly member: DeploymentMember) {}
+
+  /**
+   * Claims a slot for `holder` within `perUser` across the deployment: the release when it got
+   * one, else how many runs the holder has going. A busy session rejects (SessionBusyError).
+   */
+  async claim(holder: SlotHolder, place: RunPlace, perUser: number): Promise<ClaimAnswer> {
+    const { store, processId } = this.member;
+    this.member.assertMember?.();
+    if (this.#left) throw new OxydraError('cancelled', 'this process has left the deployment');
+    const runId = randomUUID();
+    const answer = await store.claim({ runId, processId, ...holder, ...place }, { perUser });
+    if (answer.ok) return { release: this.#releaser(runId, holder) };
+    if (answer.reason === 'session_busy') {
+      throw new SessionBusyError(answer.holder, answer.holder.processId !== processId);
+    }
+    return { running: answer.running };
+  }
+
+  /** Claims, waiting (until `signal` aborts) while the holder is at the limit across the deployment. */
+  async acquire(
+    holder: SlotHolder,
+    place: RunPlace,
+    perUser: () => number,
+    signal: AbortSignal,
+  ): Promise<() => Promise<void>> {
+    for (;;) {
+      signal.throwIfAborted();
+      const answer = await this.claim(holder, place, perUser());
+      if ('release' in answer) return answer.release;
+      await this.#freedOrAWhile(holder, signal);
+    }
+  }
+
+  /** A slot of `userId` came free on another process: its waiters here try again. */
+  freed(userId: string): void {
+    this.#wake(holderKey({ userId }));
+  }
+
+  /** This process leaves the deployment: waiters stop waiting (their next claim refuses). */
+  leave(): void {
+    this.#left = true;
+    for (const key of [...this.#waiters.keys()]) this.#wake(key);
+  }
+
+  #releaser(runId: string, holder: SlotHolder): () => Promise<void> {
+    let released: Promise<void> | undefined;
+    return () => {
+      released ??= (async () => {
+        const { store, warn } = this.member;
+        // Left: the store dropped this process's claims with it (runs still going at a stop).
+        if (this.#left) return;
+        try {
+          if (!(await store.release(runId))) {
+            warn?.('a run ended after its claim was gone (this process was taken for dead, or left)', {
+              run_id: runId,
+            });
+          }
+        } catch (error) {
+          warn?.('could not end a run claim', { run_id: runId, error: (error as Error).message });
+        }
+        this.#wake(holderKey(holder));
+        if (holder.userId !== undefined) this.member.announce?.(holder.userId);
+      })();
+      return released;
+    };
+  }
+
+  #wake(key: string): void {
+    const waiters = this.#waiters.get(key);
+    if (waiters) for (const wake of [...waiters]) wake();
+  }
+
+  #freedOrAWhile(holder: SlotHolder, signal: AbortSignal): Promise<void> {
+    const key = holderKey(holder);
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiters.get(key) ?? new Set();
+      this.#waiters.set(key, waiters);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiters.delete(key);
+      };
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(done, RETRY_MS);
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters.add(done);
+    });
+  }
+}

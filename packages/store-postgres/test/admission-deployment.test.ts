@@ -1,0 +1,131 @@
+/**
+ * The kernel's per-user limit as the deployment's (issue 33 item 3): two Admissions joined to one
+ * PostgreSQL schema through two pools stand for two processes. A user's slot taken on one is
+ * refused (tryAcquire: A2A, MCP) or waited for (acquire: turns, scheduled runs) on the other,
+ * and a waiter is woken by the release; a session turn's slot holds its session across both;
+ * a token acting for no user has slots of its own; leaving drops the claims and the waiters.
+ */
+import { Admission, SessionBusyError } from '@oxydra/kernel';
+import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterEach, expect, it } from 'vitest';
+import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
+
+const opened: PostgresStores[] = [];
+const schemas: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((stores) => stores.close()));
+  await Promise.all(schemas.splice(0).map(dropSchema));
+});
+
+const alice = { userId: 'alice' };
+const never = () => new AbortController().signal;
+
+/** Two processes (their own pools, registered) on one fresh schema, each with an Admission of `limit`. */
+async function twoProcesses(limit: number) {
+  const schema = freshSchema();
+  schemas.push(schema);
+  const processes = [];
+  for (const id of ['p1', 'p2']) {
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema });
+    opened.push(stores);
+    await stores.cluster.beat({ id, host: 'test', pid: 1 });
+    processes.push({
+      stores,
+      admission: new Admission(limit),
+      member: { store: stores.cluster, processId: id },
+    });
+  }
+  const [one, two] = processes as [(typeof processes)[0], (typeof processes)[0]];
+  // The bus between them: a release announced by one frees the other's waiters.
+  const join = (self: typeof one, other: typeof one) =>
+    self.admission.join({ ...self.member, announce: (userId) => other.admission.freed(userId) });
+  join(one, two);
+  join(two, one);
+  return { one, two, cluster: one.stores.cluster };
+}
+
+describePostgres('the kernel’s Admission across processes on one PostgreSQL store', () => {
+  it('a slot of the user held on one process is refused on the other, and waited for until it is released', async () => {
+    const { one, two, cluster } = await twoProcesses(1);
+    const held = await one.admission.acquire(alice, never());
+    expect(await cluster.runs({ userId: 'alice' })).toHaveLength(1);
+
+    const refused = await two.admission.tryAcquire(alice);
+    expect(refused).toEqual({
+      refusal: expect.stringContaining("1 agent runs going across the deployment's processes"),
+    });
+    // The refusal gave this process's slot back.
+    expect(two.admission.running(alice)).toBe(0);
+    // Another user and a token named like alice are not held up.
+    const bob = await two.admission.tryAcquire({ userId: 'bob' });
+    const token = await two.admission.tryAcquire({ tokenId: 'alice' });
+    if (!('release' in bob) || !('release' in token)) throw new Error('bob and the token have slots');
+
+    let granted = false;
+    const waiting = two.admission.acquire(alice, never()).then((release) => {
+      granted = true;
+      return release;
+    });
+    // It has this process's slot and waits for the deployment's: not granted while alice's
+    // only slot is held on the other process (without the deployment's claim it would be).
+    await pollUntil(() => two.admission.running(alice) === 1, 'the waiter to take its slot here');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(granted).toBe(false);
+    await held();
+    const release = await waiting;
+    expect((await cluster.runs({ userId: 'alice' })).map((run) => run.processId)).toEqual(['p2']);
+    await Promise.all([release(), bob.release(), token.release()]);
+    expect(await cluster.runs()).toEqual([]);
+    expect(two.admission.running(alice)).toBe(0);
+  });
+
+  it('a session turn’s slot holds its session on every process; other runs only count', async () => {
+    const { one, two, cluster } = await twoProcesses(5);
+    const turn = await one.admission.acquire(alice, never(), { sessionId: 's1', turnId: 't1' });
+    const refusal = await two.admission
+      .acquire({ userId: 'bob' }, never(), { sessionId: 's1', turnId: 't2' })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(SessionBusyError);
+    expect(refusal).toMatchObject({ elsewhere: true, holder: { turnId: 't1', processId: 'p1' } });
+    // Refused: bob holds no slot anywhere.
+    expect(two.admission.running({ userId: 'bob' })).toBe(0);
+    expect(await cluster.runs({ userId: 'bob' })).toEqual([]);
+    // A run without a session (A2A, MCP, scheduled) of the same user is only counted.
+    const task = await two.admission.tryAcquire(alice);
+    if (!('release' in task)) throw new Error(task.refusal);
+    expect(await cluster.runs({ userId: 'alice' })).toHaveLength(2);
+    await turn();
+    const next = await two.admission.acquire(alice, never(), { sessionId: 's1', turnId: 't3' });
+    await Promise.all([next(), task.release()]);
+    expect(await cluster.runs()).toEqual([]);
+  });
+
+  it('a waiter stops when its signal aborts, and when the process leaves; runs going at the leave end quietly', async () => {
+    const { one, two, cluster } = await twoProcesses(1);
+    const warnings: string[] = [];
+    one.admission.join({ ...one.member, warn: (message) => warnings.push(message) });
+    const held = await one.admission.acquire(alice, never());
+    const controller = new AbortController();
+    const aborted = two.admission.acquire(alice, controller.signal);
+    controller.abort(new Error('cancelled'));
+    await expect(aborted).rejects.toThrow('cancelled');
+    expect(two.admission.running(alice)).toBe(0);
+
+    const stopping = two.admission.acquire(alice, never());
+    two.admission.leave();
+    await expect(stopping).rejects.toThrow('left the deployment');
+    // A clean stop (GatewayCluster.stop): the Admission leaves, then the store drops the claims;
+    // a run still going then ends without asking the store (nor warning that its claim is gone).
+    one.admission.leave();
+    await cluster.leave('p1');
+    await held();
+    expect(warnings).toEqual([]);
+    expect(await cluster.runs()).toEqual([]);
+    // Alone again: the slots are this process's, and the store is not asked.
+    const local = await two.admission.tryAcquire(alice);
+    expect('release' in local).toBe(true);
+    expect(await cluster.runs()).toEqual([]);
+  });
+});
