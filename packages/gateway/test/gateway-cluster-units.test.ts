@@ -6,6 +6,7 @@
  * relayed frames read for their type before any parse.
  */
 
+import { Admission } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ClusterProcess, ClusterStore, EventBus } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -114,6 +115,7 @@ async function member(
   const cluster = new GatewayCluster(
     { store, bus, process: { id, host: 'test', pid: 1 }, ...timing },
     host,
+    new Admission(10),
     () => {},
   );
   await cluster.start();
