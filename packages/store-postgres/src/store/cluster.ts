@@ -171,22 +171,21 @@ export class PostgresClusterStore implements ClusterStore {
     }
     try {
       return await this.#db.atomic(async (sql) => {
-        await sql.query(
-          `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-cluster-user:' || current_schema() || ':' || $1, 0))`,
-          [userId],
-        );
-        const registered = await sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [
-          processId,
+        // Sent together (the pool pipelines, connection.ts): one round trip, not four. The
+        // server runs them in this order, so each read still comes after the lock.
+        const [, registered, holder, counted] = await Promise.all([
+          sql.query(
+            `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-cluster-user:' || current_schema() || ':' || $1, 0))`,
+            [userId],
+          ),
+          sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [processId]),
+          sessionId === null ? undefined : holderOf(sql, sessionId),
+          sql.query<{ running: number }>('SELECT count(*) AS running FROM cluster_runs WHERE user_id = $1', [
+            userId,
+          ]),
         ]);
         if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
-        if (sessionId !== null) {
-          const holder = await holderOf(sql, sessionId);
-          if (holder) return { ok: false, reason: 'session_busy', holder };
-        }
-        const counted = await sql.query<{ running: number }>(
-          'SELECT count(*) AS running FROM cluster_runs WHERE user_id = $1',
-          [userId],
-        );
+        if (holder) return { ok: false, reason: 'session_busy', holder };
         const running = counted.rows[0]?.running ?? 0;
         if (running >= perUser) return { ok: false, reason: 'user_limit', running };
         // A claim of the same session by another user (another lock) may be in flight: the

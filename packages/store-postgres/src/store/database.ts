@@ -9,6 +9,12 @@
  * transaction a call is inside is followed through the async context (AsyncLocalStorage), so a
  * group store called from fn's awaits joins fn's transaction instead of waiting on a pool
  * connection for a row lock that fn itself holds.
+ *
+ * The pool's connections run in pipeline mode (connection.ts): BEGIN, SAVEPOINT and RELEASE
+ * SAVEPOINT are written without waiting for their answers and go out with the statement after
+ * them, so a transaction costs one round trip more than its statements (the COMMIT), not four.
+ * Their answers are still read: a failed BEGIN or RELEASE fails the transaction before COMMIT,
+ * and a COMMIT the server turned into a ROLLBACK (the transaction had failed) is an error.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
@@ -29,6 +35,16 @@ interface OpenTransaction {
   /** Calls inside take turns: savepoints must nest, not interleave. */
   tail: Promise<unknown>;
   savepoints: number;
+  /** Statements sent without waiting (BEGIN, RELEASE SAVEPOINT): checked before COMMIT. */
+  unanswered: Promise<unknown>[];
+}
+
+/** Sends `text` on `client` without waiting; its failure is kept for `tx` to report, never unhandled. */
+function sendAhead(tx: OpenTransaction, text: string): Promise<unknown> {
+  const answer = tx.client.query(text);
+  answer.catch(() => {});
+  tx.unanswered.push(answer);
+  return answer;
 }
 
 export class PgDatabase {
@@ -80,12 +96,23 @@ export class PgDatabase {
 
   async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
-    const tx: OpenTransaction = { client, open: true, tail: Promise.resolve(), savepoints: 0 };
+    const tx: OpenTransaction = {
+      client,
+      open: true,
+      tail: Promise.resolve(),
+      savepoints: 0,
+      unanswered: [],
+    };
     let broken: unknown;
     try {
-      await this.#explained(() => client.query('BEGIN'));
+      sendAhead(tx, 'BEGIN');
       const result = await work(client, tx);
-      await this.#explained(() => client.query('COMMIT'));
+      const committed = client.query('COMMIT');
+      committed.catch(() => {});
+      // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
+      await this.#explained(() => Promise.all(tx.unanswered));
+      const { command } = await this.#explained(() => committed);
+      if (command !== 'COMMIT') throw new Error(`the transaction was rolled back (the server answered ${command})`);
       return result;
     } catch (error) {
       // A connection that failed mid-transaction is not given back to the pool.
@@ -103,12 +130,14 @@ export class PgDatabase {
   #inSavepoint<T>(tx: OpenTransaction, work: (sql: Sql) => Promise<T>): Promise<T> {
     const turn = async () => {
       const name = `oxydra_call_${++tx.savepoints}`;
-      await tx.client.query(`SAVEPOINT ${name}`);
+      const saved = sendAhead(tx, `SAVEPOINT ${name}`);
       try {
         const result = await work(tx.client);
-        await tx.client.query(`RELEASE SAVEPOINT ${name}`);
+        sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (error) {
+        // The savepoint must exist to go back to it: when it failed, that is the error to report.
+        await saved;
         await tx.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
         throw error;
       }
