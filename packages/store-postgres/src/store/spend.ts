@@ -113,6 +113,9 @@ export class PostgresSpendStore implements SpendStore {
           rows.map((row) => row.calls),
         ],
       ),
+      // Accounting the next reservation reads (it does: the commit is visible at once), not
+      // waiting for the WAL flush (database.ts; docs/postgres.md says what a crash may lose).
+      'relaxed',
     );
   }
 

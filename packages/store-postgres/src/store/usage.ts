@@ -73,6 +73,8 @@ export class PostgresUsageStore implements UsageStore {
           column('costUsd'),
         ],
       ),
+      // Accounting, committed without waiting for the WAL flush (database.ts, docs/postgres.md).
+      'relaxed',
     );
   }
 
