@@ -22,6 +22,7 @@
 // machine: other users of that server count too.)
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment, WebSocket } from './deployment.mjs';
 import { summarize } from './stats.mjs';
@@ -44,7 +45,7 @@ const chunks = Number(values.chunks);
 const chunkMs = Number(values['chunk-ms']);
 const rounds = Number(values.rounds);
 const only = new Set(values.only);
-const baselineBin = values['baseline-bin'];
+const baselineBin = values['baseline-bin'] && resolve(values['baseline-bin']);
 const round2 = (x) => Math.round(x * 100) / 100;
 const log = (line) => process.stderr.write(`[gateway-scale] ${line}\n`);
 

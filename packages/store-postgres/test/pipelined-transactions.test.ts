@@ -40,24 +40,43 @@ const entry = {
   hash: 'h1',
 };
 
-/** The text of every statement any pg Client of this process sends while `fn` runs. */
-async function sentDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * What any pg Client of this process does while `fn` runs, in order: `sent <statement>` when a
+ * statement is handed to the driver, `answered <statement>` when its promise settles.
+ */
+async function eventsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const events: string[] = [];
   const original = pg.Client.prototype.query;
   const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
     this: pg.Client,
     ...args: unknown[]
   ) {
     const config = args[0] as string | { text?: string };
-    sent.push(typeof config === 'string' ? config : String(config.text));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
+    const text = oneLine(typeof config === 'string' ? config : String(config.text));
+    events.push(`sent ${text}`);
+    const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (answer instanceof Promise) {
+      answer.then(
+        () => events.push(`answered ${text}`),
+        () => events.push(`answered ${text}`),
+      );
+    }
+    return answer;
   } as typeof original);
   try {
     await fn();
   } finally {
     spy.mockRestore();
   }
-  return sent.map((text) => text.replace(/\s+/g, ' ').trim());
+  return events;
+}
+
+/** The text of every statement any pg Client of this process sends while `fn` runs. */
+async function sentDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const events = await eventsDuring(fn);
+  return events.filter((event) => event.startsWith('sent ')).map((event) => event.slice('sent '.length));
 }
 
 /** The statement sent just before each COMMIT. */
@@ -98,6 +117,26 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     expect(sent).not.toContain(RELAX);
     expect(sent.filter((text) => text === 'COMMIT')).toHaveLength(1);
     expect(await stores.control.audit.head()).toEqual({ seq: 1, hash: 'h1' });
+  });
+
+  it('sends the entries linked after the head behind its lock, without waiting; a moved head is sealed again', async () => {
+    const { audit } = stores.control;
+    const events = await eventsDuring(() => audit.append([entry], () => 'resealed'));
+    const lock = 'SELECT seq, hash FROM audit_head FOR UPDATE';
+    const inserts = events.filter((event) => event.startsWith('sent WITH placed'));
+    expect(inserts).toHaveLength(1);
+    expect(events.indexOf(inserts[0]!)).toBeLessThan(events.indexOf(`answered ${lock}`));
+    expect(await audit.head()).toEqual({ seq: 1, hash: 'h1' });
+    // Linked after the same (now old) head: the guarded insert does nothing, the store links it after.
+    const moved = await eventsDuring(async () => {
+      const [placed] = await audit.append([{ ...entry, hash: 'h1-other' }], (_, seq, prev) => `${seq}:${prev}`);
+      expect(placed).toMatchObject({ seq: 2, prevHash: 'h1', hash: '2:h1' });
+    });
+    expect(moved.filter((event) => event.startsWith('sent WITH placed'))).toHaveLength(2);
+    expect(await audit.range(0, 10)).toMatchObject([
+      { seq: 1, hash: 'h1' },
+      { seq: 2, prevHash: 'h1', hash: '2:h1' },
+    ]);
   });
 
   it('never relaxes the other stores: a cap, a token, a session message', async () => {
