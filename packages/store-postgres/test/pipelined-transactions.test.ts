@@ -129,7 +129,10 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     expect(await audit.head()).toEqual({ seq: 1, hash: 'h1' });
     // Linked after the same (now old) head: the guarded insert does nothing, the store links it after.
     const moved = await eventsDuring(async () => {
-      const [placed] = await audit.append([{ ...entry, hash: 'h1-other' }], (_, seq, prev) => `${seq}:${prev}`);
+      const [placed] = await audit.append(
+        [{ ...entry, hash: 'h1-other' }],
+        (_, seq, prev) => `${seq}:${prev}`,
+      );
       expect(placed).toMatchObject({ seq: 2, prevHash: 'h1', hash: '2:h1' });
     });
     expect(moved.filter((event) => event.startsWith('sent WITH placed'))).toHaveLength(2);

@@ -77,7 +77,8 @@ function place(sql: Sql, entries: readonly StoredAuditEntry[], after?: { seq: nu
 /** Whether each entry is linked after the one before it (so after the first's head, all are). */
 function chained(entries: readonly StoredAuditEntry[]): boolean {
   return entries.every(
-    (entry, i) => i === 0 || (entry.seq === entries[i - 1]!.seq + 1 && entry.prevHash === entries[i - 1]!.hash),
+    (entry, i) =>
+      i === 0 || (entry.seq === entries[i - 1]!.seq + 1 && entry.prevHash === entries[i - 1]!.hash),
   );
 }
 

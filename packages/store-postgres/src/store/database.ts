@@ -113,10 +113,7 @@ export class PgDatabase {
     }
   }
 
-  async #begin<T>(
-    work: (sql: Sql, tx: OpenTransaction) => Promise<T>,
-    durability?: Durability,
-  ): Promise<T> {
+  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>, durability?: Durability): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
     const tx: OpenTransaction = {
       client,
@@ -137,7 +134,8 @@ export class PgDatabase {
       // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
       await this.#explained(() => Promise.all(tx.unanswered));
       const { command } = await this.#explained(() => committed);
-      if (command !== 'COMMIT') throw new Error(`the transaction was rolled back (the server answered ${command})`);
+      if (command !== 'COMMIT')
+        throw new Error(`the transaction was rolled back (the server answered ${command})`);
       return result;
     } catch (error) {
       // A connection that failed mid-transaction is not given back to the pool.
