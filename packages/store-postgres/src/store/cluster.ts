@@ -171,9 +171,11 @@ export class PostgresClusterStore implements ClusterStore {
     }
     try {
       return await this.#db.atomic(async (sql) => {
-        // Sent together (the pool pipelines, connection.ts): one round trip, not four. The
-        // server runs them in this order, so each read still comes after the lock.
-        const [, registered, holder, counted] = await Promise.all([
+        // Sent together (the pool pipelines, connection.ts): one round trip, not five. The
+        // server runs them in this order, so each read and the insert come after the lock. The
+        // insert checks what the reads report, at its own later snapshot: when it placed the
+        // run, the claim holds whatever the reads said (a holder may have gone in between).
+        const [, registered, holder, counted, placed] = await Promise.all([
           sql.query(
             `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-cluster-user:' || current_schema() || ':' || $1, 0))`,
             [userId],
@@ -183,7 +185,17 @@ export class PostgresClusterStore implements ClusterStore {
           sql.query<{ running: number }>('SELECT count(*) AS running FROM cluster_runs WHERE user_id = $1', [
             userId,
           ]),
+          sql.query(
+            `INSERT INTO cluster_runs (run_id, process_id, user_id, session_id, turn_id, started_at)
+             SELECT $1, $2, $3, $4, $5, now()
+             WHERE EXISTS (SELECT 1 FROM cluster_processes WHERE id = $2)
+               AND NOT EXISTS (SELECT 1 FROM cluster_runs WHERE session_id = $4)
+               AND (SELECT count(*) FROM cluster_runs WHERE user_id = $3) < $6
+             ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
+            [runId, processId, userId, sessionId, turnId, perUser],
+          ),
         ]);
+        if ((placed.rowCount ?? 0) > 0) return { ok: true };
         if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
         if (holder) return { ok: false, reason: 'session_busy', holder };
         const running = counted.rows[0]?.running ?? 0;
