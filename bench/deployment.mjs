@@ -87,7 +87,8 @@ export function haproxyConfig(proxyPort, ports) {
 /**
  * Starts a deployment: `gateways` processes (each `oxydra gateway --bind 127.0.0.1:PORT
  * --log-format json`) on `store` ("postgres": a fresh schema; "libsql": the workspace's file),
- * optionally behind HAProxy, against a mock answering `steps`.
+ * optionally behind HAProxy, against a mock answering `steps`; `bin` is the CLI to run (another
+ * build's, for a baseline in the same run), `extraEnv` more environment for its processes.
  */
 export async function startDeployment({
   gateways = 3,
@@ -96,6 +97,8 @@ export async function startDeployment({
   proxy = true,
   extraToml = '',
   label = 'deploy',
+  bin = BIN,
+  extraEnv = {},
 } = {}) {
   const root = mkdtempSync(join(tmpdir(), `oxydra-${label}-`));
   const workspace = join(root, 'workspace');
@@ -111,6 +114,7 @@ export async function startDeployment({
     OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
     OXYDRA_GATEWAY_TOKEN: token,
     ...(schema ? { OXYDRA_STORE_URL: POSTGRES_URL } : {}),
+    ...extraEnv,
   };
   mockWorkspace(
     workspace,
@@ -129,7 +133,7 @@ max_concurrent_turns_per_user = 100
 max_sessions_per_user = 1000
 ${schema ? `\n[store]\nbackend = "postgres"\nschema = "${schema}"\n` : ''}${extraToml}`,
     env,
-    BIN,
+    bin,
   );
 
   const children = new Set();
@@ -152,7 +156,7 @@ ${schema ? `\n[store]\nbackend = "postgres"\nschema = "${schema}"\n` : ''}${extr
     const gw = procs[index];
     const child = spawn(
       process.execPath,
-      [BIN, 'gateway', '--bind', `127.0.0.1:${gw.port}`, '--log-format', 'json'],
+      [bin, 'gateway', '--bind', `127.0.0.1:${gw.port}`, '--log-format', 'json'],
       { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(child);
@@ -241,7 +245,7 @@ ${schema ? `\n[store]\nbackend = "postgres"\nschema = "${schema}"\n` : ''}${extr
     /** Runs `oxydra <args>` in the workspace with the deployment's environment. */
     cli(args, timeoutMs = 60_000) {
       return new Promise((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
+        const child = spawn(process.execPath, [bin, ...args], {
           cwd: workspace,
           env,
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,18 +9,24 @@
 //  (b) warm turn latency, PostgreSQL against libSQL: one gateway on each store (no proxy), the
 //      same mock with zero latency, --rounds interleaved rounds of a stateless turn over the
 //      OpenAI-compatible API (POST /v1/chat/completions) and a WebSocket session turn on each;
-//      medians and the ratio pg/libsql (target <= 1.5x).
+//      medians and the ratio pg/libsql (target <= 1.5x). With --baseline-bin (another build's
+//      packages/cli/bin/oxydra.js, e.g. one made at the commit before a change), a gateway of
+//      that build on each store too, in the same interleaved rounds: its medians and ratio, and
+//      this build's PostgreSQL median over the baseline's.
 // Usage: node bench/gateway-scale.mjs [--seconds 30] [--clients 30] [--chunks 5] [--chunk-ms 80]
 //                                     [--gateways 1,2,3] [--rounds 200] [--only ab]
+//                                     [--baseline-bin path/to/bin/oxydra.js]
 // (prints one JSON object; needs `npm run build`, haproxy on PATH for (a), and PostgreSQL at
 // OXYDRA_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test; every deployment
 // has its own schema, dropped at its end. PostgreSQL's CPU is every `postgres` process on the
 // machine: other users of that server count too.)
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment, WebSocket } from './deployment.mjs';
+import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment } from './deployment.mjs';
 import { summarize } from './stats.mjs';
+import { httpTurn, sessionClient } from './turn-clients.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +37,7 @@ const { values } = parseArgs({
     gateways: { type: 'string', default: '1,2,3' },
     rounds: { type: 'string', default: '200' },
     only: { type: 'string', default: 'ab' },
+    'baseline-bin': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -39,70 +46,9 @@ const chunks = Number(values.chunks);
 const chunkMs = Number(values['chunk-ms']);
 const rounds = Number(values.rounds);
 const only = new Set(values.only);
+const baselineBin = values['baseline-bin'] && resolve(values['baseline-bin']);
 const round2 = (x) => Math.round(x * 100) / 100;
 const log = (line) => process.stderr.write(`[gateway-scale] ${line}\n`);
-
-/** A protocol client on its own session: turn() resolves with the turn's final frame. */
-async function sessionClient(deployment, user) {
-  const socket = new WebSocket(deployment.wsUrl, {
-    headers: { authorization: `Bearer ${deployment.token}` },
-    perMessageDeflate: false,
-  });
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  let waiting;
-  socket.on('message', (data) => {
-    const frame = JSON.parse(data.toString());
-    if (['hello_ack', 'turn_completed', 'turn_cancelled', 'error'].includes(frame.type)) waiting?.(frame);
-  });
-  const next = () =>
-    new Promise((resolve) => {
-      waiting = resolve;
-    });
-  let n = 0;
-  const acked = next();
-  socket.send(
-    JSON.stringify({
-      type: 'hello',
-      payload: { request_id: 'h', protocol_version: 2, user_id: user, create_new_session: true },
-    }),
-  );
-  const ack = await acked;
-  if (ack.type !== 'hello_ack') throw new Error(`hello: ${JSON.stringify(ack.payload)}`);
-  const sessionId = ack.payload.session.session_id;
-  return {
-    async turn() {
-      n++;
-      const done = next();
-      socket.send(
-        JSON.stringify({
-          type: 'send_turn',
-          payload: {
-            request_id: `r${n}`,
-            session_id: sessionId,
-            turn_id: `t${n}`,
-            prompt: `Turn ${n}, please answer.`,
-          },
-        }),
-      );
-      return done;
-    },
-    close: () => socket.close(),
-  };
-}
-
-/** One stateless turn over the OpenAI-compatible API; resolves with its status. */
-async function httpTurn(deployment) {
-  const response = await fetch(`${deployment.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${deployment.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'Please answer.' }] }),
-  });
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`POST /v1/chat/completions: ${response.status}`);
-}
 
 /** The machine's busy and total jiffies from /proc/stat's first line. */
 function machineTicks() {
@@ -220,72 +166,101 @@ async function scaleRun(gateways) {
   }
 }
 
-/** (b) warm latency, interleaved between a PostgreSQL and a libSQL gateway. */
+/** (b) warm latency, interleaved between a PostgreSQL and a libSQL gateway (and the baseline's). */
 async function latencyRun() {
   const steps = mockSteps(chunks, 0);
-  const pg = await startDeployment({ gateways: 1, store: 'postgres', steps, proxy: false, label: 'lat-pg' });
-  const libsql = await startDeployment({
-    gateways: 1,
-    store: 'libsql',
-    steps,
-    proxy: false,
-    label: 'lat-libsql',
-  });
+  const variants = [
+    { name: 'postgres', store: 'postgres' },
+    { name: 'libsql', store: 'libsql' },
+    ...(baselineBin
+      ? [
+          { name: 'postgres_baseline', store: 'postgres', bin: baselineBin },
+          { name: 'libsql_baseline', store: 'libsql', bin: baselineBin },
+        ]
+      : []),
+  ];
+  const stores = {};
+  const ws = {};
   try {
-    const stores = { postgres: pg, libsql };
-    const ws = { postgres: await sessionClient(pg, 'lat'), libsql: await sessionClient(libsql, 'lat') };
-    const samples = { http: { postgres: [], libsql: [] }, ws: { postgres: [], libsql: [] } };
+    for (const { name, store, bin } of variants) {
+      stores[name] = await startDeployment({
+        gateways: 1,
+        store,
+        steps,
+        proxy: false,
+        label: `lat-${name}`,
+        ...(bin ? { bin } : {}),
+      });
+      ws[name] = await sessionClient(stores[name], 'lat');
+    }
+    const names = variants.map((variant) => variant.name);
+    const samples = { http: {}, ws: {} };
+    for (const name of names) {
+      samples.http[name] = [];
+      samples.ws[name] = [];
+    }
     const time = async (fn) => {
       const begin = performance.now();
       await fn();
       return performance.now() - begin;
     };
+    const wsTurn = async (name) => {
+      const frame = await ws[name].turn();
+      if (frame.type !== 'turn_completed') throw new Error(`turn on ${name}: ${JSON.stringify(frame)}`);
+    };
     // Warm-up: the code paths, the connection pools.
     for (let i = 0; i < 20; i++) {
-      for (const name of ['postgres', 'libsql']) {
+      for (const name of names) {
         await httpTurn(stores[name]);
-        const frame = await ws[name].turn();
-        if (frame.type !== 'turn_completed')
-          throw new Error(`warm-up turn on ${name}: ${JSON.stringify(frame)}`);
+        await wsTurn(name);
       }
     }
     for (let r = 0; r < rounds; r++) {
-      // Alternate which store goes first, so neither always follows the other.
-      const order = r % 2 === 0 ? ['postgres', 'libsql'] : ['libsql', 'postgres'];
+      // A different one goes first each round, so none always follows the same other.
+      const order = names.map((_, i) => names[(i + r) % names.length]);
       for (const name of order) samples.http[name].push(await time(() => httpTurn(stores[name])));
-      for (const name of order) {
-        samples.ws[name].push(
-          await time(async () => {
-            const frame = await ws[name].turn();
-            if (frame.type !== 'turn_completed') throw new Error(`turn on ${name}: ${JSON.stringify(frame)}`);
-          }),
-        );
-      }
+      for (const name of order) samples.ws[name].push(await time(() => wsTurn(name)));
     }
-    ws.postgres.close();
-    ws.libsql.close();
     const out = {};
     for (const kind of ['http', 'ws']) {
-      const postgres = summarize(samples[kind].postgres);
-      const lib = summarize(samples[kind].libsql);
-      out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = {
+      const median = (name) => summarize(samples[kind][name]);
+      const postgres = median('postgres');
+      const lib = median('libsql');
+      const entry = {
         postgres,
         libsql: lib,
         median_ratio_pg_over_libsql: round2(postgres.median_ms / lib.median_ms),
         target: '<= 1.5',
       };
+      if (baselineBin) {
+        const basePg = median('postgres_baseline');
+        const baseLib = median('libsql_baseline');
+        entry.baseline = {
+          postgres: basePg,
+          libsql: baseLib,
+          median_ratio_pg_over_libsql: round2(basePg.median_ms / baseLib.median_ms),
+        };
+        entry.postgres_median_over_baseline = round2(postgres.median_ms / basePg.median_ms);
+      }
+      out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = entry;
     }
     return out;
   } finally {
-    await pg.stop();
-    await libsql.stop();
+    for (const client of Object.values(ws)) client.close();
+    for (const deployment of Object.values(stores)) await deployment.stop();
   }
 }
 
 const result = {
   bench: 'gateway-scale',
   machine_cores: cpus().length,
-  config: { seconds, clients: clientCount, mock: { chunks, chunk_ms: chunkMs }, rounds },
+  config: {
+    seconds,
+    clients: clientCount,
+    mock: { chunks, chunk_ms: chunkMs },
+    rounds,
+    ...(baselineBin ? { baseline_bin: baselineBin } : {}),
+  },
 };
 if (only.has('a')) {
   result.scale = [];

@@ -114,6 +114,11 @@ export function connect(options: { url: string; schema: string; max?: number }):
     // a filtered scan keeps going until it fills its limit, in distance order (pgvector >= 0.8).
     // Set here, not per search: a SET LOCAL would cost a transaction, three more round trips.
     options: `-c search_path=${checkSchemaName(options.schema)} -c hnsw.ef_search=${HNSW_EF_SEARCH} -c hnsw.iterative_scan=strict_order`,
+    // Pipeline mode: a query is written as soon as it is made, not after the answer to the one
+    // before; database.ts sends a transaction's BEGIN, SAVEPOINT and RELEASE with the
+    // statements around them instead of waiting a round trip for each (docs/postgres.md, "Warm
+    // turn latency"). Each query still has its own Sync: a failed one fails alone, as before.
+    pipeline: true,
     max: options.max ?? 10,
     connectionTimeoutMillis: 10_000,
     types,

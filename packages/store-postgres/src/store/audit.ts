@@ -3,6 +3,9 @@
  * An append locks the head row (SELECT ... FOR UPDATE) in its transaction, links the entries
  * after it (sealing again with the caller's `seal` any entry linked after another head), inserts
  * them and moves the head: two processes on one database extend one chain and never fork it.
+ * The entries as given are inserted by a statement sent right behind the lock, not after its
+ * answer (the pool pipelines), that does nothing unless the head is the one they were linked
+ * after: the usual case costs one round trip, a moved head one more.
  */
 import type {
   AuditFind,
@@ -41,6 +44,44 @@ const entryOf = (row: EntryRow): StoredAuditEntry => ({
   hash: row.hash,
 });
 
+/** The entries' columns as the arrays `unnest` takes, in COLUMNS' order. */
+function columnsOf(entries: readonly StoredAuditEntry[]): unknown[] {
+  const column = <K extends keyof StoredAuditEntry>(key: K) => entries.map((entry) => entry[key]);
+  return [
+    column('seq'),
+    column('ts'),
+    column('actor'),
+    column('actionType'),
+    column('action'),
+    column('resource'),
+    column('prevHash'),
+    column('hash'),
+  ];
+}
+
+/** Inserts `entries` and moves the head to the last; only when the head is `after` (if given). */
+function place(sql: Sql, entries: readonly StoredAuditEntry[], after?: { seq: number; hash: string }) {
+  const last = entries.at(-1)!;
+  const guard = after ? 'seq = $11 AND hash = $12' : 'true';
+  return sql.query(
+    `WITH placed AS (
+       INSERT INTO audit_log (${COLUMNS})
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::text[])
+       WHERE EXISTS (SELECT 1 FROM audit_head WHERE ${guard}))
+     UPDATE audit_head SET seq = $9, hash = $10 WHERE ${guard}`,
+    [...columnsOf(entries), last.seq, last.hash, ...(after ? [after.seq, after.hash] : [])],
+  );
+}
+
+/** Whether each entry is linked after the one before it (so after the first's head, all are). */
+function chained(entries: readonly StoredAuditEntry[]): boolean {
+  return entries.every(
+    (entry, i) =>
+      i === 0 || (entry.seq === entries[i - 1]!.seq + 1 && entry.prevHash === entries[i - 1]!.hash),
+  );
+}
+
 async function lockedHead(sql: Sql): Promise<{ seq: number; hash: string }> {
   const { rows } = await sql.query<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_head FOR UPDATE',
@@ -58,7 +99,13 @@ export class PostgresAuditStore implements AuditStore {
   async append(entries: readonly StoredAuditEntry[], seal: AuditSeal): Promise<StoredAuditEntry[]> {
     if (entries.length === 0) return [];
     return this.#db.atomic(async (sql) => {
-      let tail = await lockedHead(sql);
+      const head = lockedHead(sql);
+      const first = entries[0]!;
+      const expected = { seq: first.seq - 1, hash: first.prevHash };
+      const asGiven = chained(entries) ? place(sql, entries, expected) : undefined;
+      asGiven?.catch(() => {});
+      let tail = await head;
+      if (asGiven && (await asGiven).rowCount === 1) return [...entries];
       const stored = entries.map((given) => {
         const seq = tail.seq + 1;
         const prevHash = tail.hash;
@@ -69,26 +116,7 @@ export class PostgresAuditStore implements AuditStore {
         tail = entry;
         return entry;
       });
-      const column = <K extends keyof StoredAuditEntry>(key: K) => stored.map((entry) => entry[key]);
-      await sql.query(
-        `WITH placed AS (
-           INSERT INTO audit_log (${COLUMNS})
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-             $7::text[], $8::text[]))
-         UPDATE audit_head SET seq = $9, hash = $10`,
-        [
-          column('seq'),
-          column('ts'),
-          column('actor'),
-          column('actionType'),
-          column('action'),
-          column('resource'),
-          column('prevHash'),
-          column('hash'),
-          tail.seq,
-          tail.hash,
-        ],
-      );
+      await place(sql, stored);
       return stored;
     });
   }

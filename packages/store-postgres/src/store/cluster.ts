@@ -174,23 +174,35 @@ export class PostgresClusterStore implements ClusterStore {
     }
     try {
       return await this.#db.atomic(async (sql) => {
-        await sql.query(
-          `SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`,
-          [holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:', holderId],
-        );
-        const registered = await sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [
-          processId,
-        ]);
-        if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
-        if (sessionId !== null) {
-          const holder = await sessionHolder(sql, sessionId);
-          if (holder) return { ok: false, reason: 'session_busy', holder };
-        }
+        // Sent together (the pool pipelines, connection.ts): one round trip, not five. The
+        // server runs them in this order, so each read and the insert come after the lock. The
+        // insert checks what the reads report, at its own later snapshot: when it placed the
+        // run, the claim holds whatever the reads said (a holder may have gone in between).
         // The column is one of two fixed names (holderOf), never input.
-        const counted = await sql.query<{ running: number }>(
-          `SELECT count(*) AS running FROM cluster_runs WHERE ${holderColumn} = $1`,
-          [holderId],
-        );
+        const [, registered, holder, counted, placed] = await Promise.all([
+          sql.query(
+            `SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`,
+            [holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:', holderId],
+          ),
+          sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [processId]),
+          sessionId === null ? undefined : sessionHolder(sql, sessionId),
+          sql.query<{ running: number }>(
+            `SELECT count(*) AS running FROM cluster_runs WHERE ${holderColumn} = $1`,
+            [holderId],
+          ),
+          sql.query(
+            `INSERT INTO cluster_runs (run_id, process_id, ${holderColumn}, session_id, turn_id, started_at)
+             SELECT $1, $2, $3, $4, $5, now()
+             WHERE EXISTS (SELECT 1 FROM cluster_processes WHERE id = $2)
+               AND NOT EXISTS (SELECT 1 FROM cluster_runs WHERE session_id = $4)
+               AND (SELECT count(*) FROM cluster_runs WHERE ${holderColumn} = $3) < $6
+             ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
+            [runId, processId, holderId, sessionId, turnId, perUser],
+          ),
+        ]);
+        if ((placed.rowCount ?? 0) > 0) return { ok: true };
+        if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
+        if (holder) return { ok: false, reason: 'session_busy', holder };
         const running = counted.rows[0]?.running ?? 0;
         if (running >= perUser) return { ok: false, reason: 'user_limit', running };
         // A claim of the same session by another holder (another lock) may be in flight: the

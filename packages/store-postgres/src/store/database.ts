@@ -9,6 +9,19 @@
  * transaction a call is inside is followed through the async context (AsyncLocalStorage), so a
  * group store called from fn's awaits joins fn's transaction instead of waiting on a pool
  * connection for a row lock that fn itself holds.
+ *
+ * The pool's connections run in pipeline mode (connection.ts): BEGIN, SAVEPOINT and RELEASE
+ * SAVEPOINT are written without waiting for their answers and go out with the statement after
+ * them, so a transaction costs one round trip more than its statements (the COMMIT), not four.
+ * Their answers are still read: a failed BEGIN or RELEASE fails the transaction before COMMIT,
+ * and a COMMIT the server turned into a ROLLBACK (the transaction had failed) is an error.
+ *
+ * Durability: every commit waits for its WAL to reach disk (synchronous_commit on), except a
+ * transaction whose every call was made `relaxed` (the spend and usage accounting of a turn:
+ * docs/postgres.md, "Warm turn latency", says why those and no others). It commits with
+ * synchronous_commit off: visible to every connection at once and never lost when a gateway
+ * dies, but a crash of the PostgreSQL server or its machine may lose the last ~0.6 s of such
+ * commits. One ordinary call in the same transaction (an audit entry) makes it wait again.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
@@ -29,6 +42,23 @@ interface OpenTransaction {
   /** Calls inside take turns: savepoints must nest, not interleave. */
   tail: Promise<unknown>;
   savepoints: number;
+  /** Statements sent without waiting (BEGIN, RELEASE SAVEPOINT): checked before COMMIT. */
+  unanswered: Promise<unknown>[];
+  /** A call made `relaxed` joined it. */
+  relaxed: boolean;
+  /** An ordinary call joined it: the commit waits for the WAL flush whatever else joined. */
+  flushed: boolean;
+}
+
+/** `relaxed`: the call's writes may commit without waiting for the WAL flush (see above). */
+export type Durability = 'flushed' | 'relaxed';
+
+/** Sends `text` on `client` without waiting; its failure is kept for `tx` to report, never unhandled. */
+function sendAhead(tx: OpenTransaction, text: string): Promise<unknown> {
+  const answer = tx.client.query(text);
+  answer.catch(() => {});
+  tx.unanswered.push(answer);
+  return answer;
 }
 
 export class PgDatabase {
@@ -39,10 +69,15 @@ export class PgDatabase {
     this.#connection = connection;
   }
 
-  /** One unit of work that needs no transaction of its own (a single statement). */
-  run<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  /**
+   * One unit of work that needs no transaction of its own (a single statement). Relaxed, it
+   * runs in one on its own (two round trips instead of one, cheaper than a WAL flush).
+   */
+  run<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
-    return tx ? this.#inSavepoint(tx, work) : this.#explained(() => work(this.#pool()));
+    if (tx) return this.#inSavepoint(tx, work, durability);
+    if (durability === 'relaxed') return this.#begin(work, durability);
+    return this.#explained(() => work(this.#pool()));
   }
 
   /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
@@ -78,14 +113,29 @@ export class PgDatabase {
     }
   }
 
-  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>): Promise<T> {
+  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>, durability?: Durability): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
-    const tx: OpenTransaction = { client, open: true, tail: Promise.resolve(), savepoints: 0 };
+    const tx: OpenTransaction = {
+      client,
+      open: true,
+      tail: Promise.resolve(),
+      savepoints: 0,
+      unanswered: [],
+      relaxed: durability === 'relaxed',
+      flushed: false,
+    };
     let broken: unknown;
     try {
-      await this.#explained(() => client.query('BEGIN'));
+      sendAhead(tx, 'BEGIN');
       const result = await work(client, tx);
-      await this.#explained(() => client.query('COMMIT'));
+      if (tx.relaxed && !tx.flushed) sendAhead(tx, 'SET LOCAL synchronous_commit = off');
+      const committed = client.query('COMMIT');
+      committed.catch(() => {});
+      // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
+      await this.#explained(() => Promise.all(tx.unanswered));
+      const { command } = await this.#explained(() => committed);
+      if (command !== 'COMMIT')
+        throw new Error(`the transaction was rolled back (the server answered ${command})`);
       return result;
     } catch (error) {
       // A connection that failed mid-transaction is not given back to the pool.
@@ -100,15 +150,23 @@ export class PgDatabase {
   }
 
   /** `work` on the open transaction's client, in its own savepoint, after the calls before it. */
-  #inSavepoint<T>(tx: OpenTransaction, work: (sql: Sql) => Promise<T>): Promise<T> {
+  #inSavepoint<T>(
+    tx: OpenTransaction,
+    work: (sql: Sql) => Promise<T>,
+    durability: Durability = 'flushed',
+  ): Promise<T> {
+    if (durability === 'relaxed') tx.relaxed = true;
+    else tx.flushed = true;
     const turn = async () => {
       const name = `oxydra_call_${++tx.savepoints}`;
-      await tx.client.query(`SAVEPOINT ${name}`);
+      const saved = sendAhead(tx, `SAVEPOINT ${name}`);
       try {
         const result = await work(tx.client);
-        await tx.client.query(`RELEASE SAVEPOINT ${name}`);
+        sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (error) {
+        // The savepoint must exist to go back to it: when it failed, that is the error to report.
+        await saved;
         await tx.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
         throw error;
       }

@@ -94,9 +94,10 @@ export class PostgresSpendStore implements SpendStore {
   async settle(released: readonly string[], spend: readonly SpendTotals[]): Promise<void> {
     // Rows in one sorted order: two settles touching the same totals wait, never deadlock.
     const rows = [...spend].sort((a, b) => bytewise(keyOf(a), keyOf(b)));
-    await this.#db.run((sql) =>
-      sql.query(
-        `WITH released AS (DELETE FROM budget_reservations WHERE id = ANY($1::text[]))
+    await this.#db.run(
+      (sql) =>
+        sql.query(
+          `WITH released AS (DELETE FROM budget_reservations WHERE id = ANY($1::text[]))
          INSERT INTO budget_spend (scope, period, usd, tokens, calls)
          SELECT scope, period, sum(usd), sum(tokens), sum(calls)
          FROM unnest($2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[])
@@ -104,15 +105,18 @@ export class PostgresSpendStore implements SpendStore {
          GROUP BY scope, period ORDER BY scope, period
          ON CONFLICT (scope, period) DO UPDATE SET usd = budget_spend.usd + excluded.usd,
            tokens = budget_spend.tokens + excluded.tokens, calls = budget_spend.calls + excluded.calls`,
-        [
-          [...released],
-          rows.map((row) => row.scope),
-          rows.map((row) => row.period),
-          rows.map((row) => row.usd),
-          rows.map((row) => row.tokens),
-          rows.map((row) => row.calls),
-        ],
-      ),
+          [
+            [...released],
+            rows.map((row) => row.scope),
+            rows.map((row) => row.period),
+            rows.map((row) => row.usd),
+            rows.map((row) => row.tokens),
+            rows.map((row) => row.calls),
+          ],
+        ),
+      // Accounting the next reservation reads (it does: the commit is visible at once), not
+      // waiting for the WAL flush (database.ts; docs/postgres.md says what a crash may lose).
+      'relaxed',
     );
   }
 

@@ -52,27 +52,30 @@ export class PostgresUsageStore implements UsageStore {
   async insert(rows: readonly StoredUsage[]): Promise<void> {
     if (rows.length === 0) return;
     const column = <K extends keyof StoredUsage>(key: K) => rows.map((row) => row[key]);
-    await this.#db.run((sql) =>
-      sql.query(
-        `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
+    await this.#db.run(
+      (sql) =>
+        sql.query(
+          `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
            input_tokens, output_tokens, cache_read_tokens, cost_usd)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
            $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::float8[])`,
-        [
-          column('ts'),
-          column('kind'),
-          column('agentId'),
-          column('agentName'),
-          column('userId'),
-          column('sessionId'),
-          column('provider'),
-          column('model'),
-          column('inputTokens'),
-          column('outputTokens'),
-          column('cacheReadTokens'),
-          column('costUsd'),
-        ],
-      ),
+          [
+            column('ts'),
+            column('kind'),
+            column('agentId'),
+            column('agentName'),
+            column('userId'),
+            column('sessionId'),
+            column('provider'),
+            column('model'),
+            column('inputTokens'),
+            column('outputTokens'),
+            column('cacheReadTokens'),
+            column('costUsd'),
+          ],
+        ),
+      // Accounting, committed without waiting for the WAL flush (database.ts, docs/postgres.md).
+      'relaxed',
     );
   }
 

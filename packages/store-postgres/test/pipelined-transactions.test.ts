@@ -1,0 +1,176 @@
+/**
+ * What database.ts sends now that the pool pipelines (docs/postgres.md, "Warm turn latency"):
+ * which transactions commit without waiting for the WAL flush (only those whose every call is
+ * the spend or usage accounting), and that a COMMIT the server answers with ROLLBACK is an
+ * error rather than a silent loss. The statements are read off pg's Client as they are sent.
+ */
+import type { PostgresStores } from '@oxydra/store-postgres';
+import type { StoredUsage } from '@oxydra/types';
+import pg from 'pg';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { connect } from '../src/connection.js';
+import { PgDatabase } from '../src/store/database.js';
+import { describePostgres, POSTGRES_URL, postgresOpener } from './postgres-helpers.js';
+
+const RELAX = 'SET LOCAL synchronous_commit = off';
+
+const spend = { scope: 'user:alice', period: 'd:2026-11-25', usd: 0.5, tokens: 10, calls: 1 };
+const usageRow: StoredUsage = {
+  ts: 1_764_000_000_000,
+  kind: 'model',
+  agentId: 'a1',
+  agentName: 'default',
+  userId: 'alice',
+  sessionId: 's1',
+  provider: 'mock',
+  model: 'm',
+  inputTokens: 5,
+  outputTokens: 5,
+  cacheReadTokens: 0,
+  costUsd: 0.01,
+};
+const entry = {
+  seq: 1,
+  ts: '2026-11-25T11:00:00.000Z',
+  actor: 'cli',
+  actionType: 'x',
+  action: '{"type":"x"}',
+  resource: '',
+  prevHash: 'genesis',
+  hash: 'h1',
+};
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * What any pg Client of this process does while `fn` runs, in order: `sent <statement>` when a
+ * statement is handed to the driver, `answered <statement>` when its promise settles.
+ */
+async function eventsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const events: string[] = [];
+  const original = pg.Client.prototype.query;
+  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+    this: pg.Client,
+    ...args: unknown[]
+  ) {
+    const config = args[0] as string | { text?: string };
+    const text = oneLine(typeof config === 'string' ? config : String(config.text));
+    events.push(`sent ${text}`);
+    const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (answer instanceof Promise) {
+      answer.then(
+        () => events.push(`answered ${text}`),
+        () => events.push(`answered ${text}`),
+      );
+    }
+    return answer;
+  } as typeof original);
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return events;
+}
+
+/** The text of every statement any pg Client of this process sends while `fn` runs. */
+async function sentDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const events = await eventsDuring(fn);
+  return events.filter((event) => event.startsWith('sent ')).map((event) => event.slice('sent '.length));
+}
+
+/** The statement sent just before each COMMIT. */
+const beforeCommits = (sent: string[]) => sent.flatMap((text, i) => (text === 'COMMIT' ? [sent[i - 1]] : []));
+
+describePostgres('PostgreSQL transactions, pipelined', () => {
+  let stores: PostgresStores;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    const opened = await postgresOpener((all) => all)();
+    stores = opened.store;
+    close = opened.close;
+  });
+  afterEach(() => close());
+
+  it('commits a settle alone without waiting for the WAL flush, and the next reader sees it at once', async () => {
+    const sent = await sentDuring(() => stores.control.transaction((tx) => tx.spend.settle([], [spend])));
+    expect(beforeCommits(sent)).toEqual([RELAX]);
+    // Visible to another connection as soon as the commit returns.
+    const [totals] = await stores.control.spend.totals([spend.period], 'user:');
+    expect(totals).toMatchObject({ usd: 0.5, tokens: 10, calls: 1 });
+  });
+
+  it('commits usage rows written outside a transaction in one of their own, relaxed', async () => {
+    const sent = await sentDuring(() => stores.control.usage.insert([usageRow]));
+    expect(sent[0]).toBe('BEGIN');
+    expect(beforeCommits(sent)).toEqual([RELAX]);
+    expect((await stores.control.usage.report({ by: 'user' })).totals.calls).toBe(1);
+  });
+
+  it('waits for the flush when anything else joins the transaction (an audit entry with the settle)', async () => {
+    const sent = await sentDuring(() =>
+      stores.control.transaction(async (tx) => {
+        await tx.spend.settle([], [spend]);
+        await tx.audit.append([entry], () => 'resealed');
+      }),
+    );
+    expect(sent).not.toContain(RELAX);
+    expect(sent.filter((text) => text === 'COMMIT')).toHaveLength(1);
+    expect(await stores.control.audit.head()).toEqual({ seq: 1, hash: 'h1' });
+  });
+
+  it('sends the entries linked after the head behind its lock, without waiting; a moved head is sealed again', async () => {
+    const { audit } = stores.control;
+    const events = await eventsDuring(() => audit.append([entry], () => 'resealed'));
+    const lock = 'SELECT seq, hash FROM audit_head FOR UPDATE';
+    const inserts = events.filter((event) => event.startsWith('sent WITH placed'));
+    expect(inserts).toHaveLength(1);
+    expect(events.indexOf(inserts[0]!)).toBeLessThan(events.indexOf(`answered ${lock}`));
+    expect(await audit.head()).toEqual({ seq: 1, hash: 'h1' });
+    // Linked after the same (now old) head: the guarded insert does nothing, the store links it after.
+    const moved = await eventsDuring(async () => {
+      const [placed] = await audit.append(
+        [{ ...entry, hash: 'h1-other' }],
+        (_, seq, prev) => `${seq}:${prev}`,
+      );
+      expect(placed).toMatchObject({ seq: 2, prevHash: 'h1', hash: '2:h1' });
+    });
+    expect(moved.filter((event) => event.startsWith('sent WITH placed'))).toHaveLength(2);
+    expect(await audit.range(0, 10)).toMatchObject([
+      { seq: 1, hash: 'h1' },
+      { seq: 2, prevHash: 'h1', hash: '2:h1' },
+    ]);
+  });
+
+  it('never relaxes the other stores: a cap, a token, a session message', async () => {
+    const sent = await sentDuring(async () => {
+      await stores.control.spend.setCap('user:alice', 'daily_usd', 5);
+      await stores.control.transaction((tx) => tx.spend.setCap('user:bob', 'daily_usd', 5));
+      const session = await stores.sessions.create({ userId: 'alice', agent: 'default' });
+      await stores.sessions.appendTurn(session.id, [{ role: 'user', content: 'hi' }]);
+    });
+    expect(sent.length).toBeGreaterThan(3);
+    expect(sent).not.toContain(RELAX);
+  });
+});
+
+describePostgres('PostgreSQL transactions, a commit the server rolled back', () => {
+  it('rejects when a statement failed inside and work went on anyway', async () => {
+    const connection = connect({ url: POSTGRES_URL, schema: 'public', max: 1 });
+    const db = new PgDatabase(connection);
+    try {
+      const atomic = db.atomic(async (sql) => {
+        // Caught here, but PostgreSQL has aborted the transaction: its COMMIT is a ROLLBACK.
+        await sql.query('SELECT 1 / 0').catch(() => undefined);
+        return 'done';
+      });
+      await expect(atomic).rejects.toThrow(/rolled back \(the server answered ROLLBACK\)/);
+      // The connection is usable again: the next unit commits.
+      await expect(db.atomic(async (sql) => (await sql.query('SELECT 2 AS n')).rows[0])).resolves.toEqual({
+        n: 2,
+      });
+    } finally {
+      await connection.pool.end();
+    }
+  });
+});
