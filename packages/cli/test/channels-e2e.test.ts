@@ -68,6 +68,12 @@ async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; st
   return { child, stderr: () => stderr };
 }
 
+/** The last user message a model request carried (what the turn asked). */
+const lastUser = (r: { body: unknown }) =>
+  (r.body as { messages: { role: string; content: unknown }[] }).messages
+    .filter((m) => m.role === 'user')
+    .at(-1);
+
 /** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
 async function sentText(chat: number, text: string, what: string, log: () => string) {
   try {
@@ -97,6 +103,7 @@ describe('oxydra channels run (Telegram)', () => {
         },
         { match: { lastMessageContains: 'second question' }, reply: { text: 'Second answer.' } },
         { match: { lastMessageContains: 'third question' }, reply: { text: 'Third answer.' } },
+        { match: { lastMessageContains: 'group question' }, reply: { text: 'Group answer.' } },
       ],
       channelsToml(api),
     );
@@ -140,8 +147,26 @@ describe('oxydra channels run (Telegram)', () => {
       'Third answer.',
     ]);
     expect(env.mock.requests).toHaveLength(3);
+    // The restarted process asked for what follows its stored cursor, confirming everything before.
+    const polls = api.calls.filter((c) => c.method === 'getUpdates');
+    expect(polls.every((c) => c.params.offset !== undefined || c === polls[0])).toBe(true);
+    await pollUntil(() => api!.pendingUpdates === 0, 'every update to be confirmed', { timeoutMs: 10_000 });
     // The second and third turns continued the first one's session: the model saw the first answer.
     expect(env.requestText(2)).toContain('The answer comes in several words');
+
+    // In a group, only a message that mentions the bot is answered (without the mention).
+    const team = { id: -500, type: 'supergroup' as const, title: 'Team' };
+    api.message({ from: { id: OWNER }, chat: team, text: 'group chatter, not for the bot' });
+    api.message({
+      from: { id: OWNER },
+      chat: team,
+      text: '@oxydra_test_bot a group question',
+      mentionBot: true,
+    });
+    await sentText(team.id, 'Group answer.', 'the group answer', second.stderr);
+    expect(api.sent(team.id)).toHaveLength(1);
+    expect(env.mock.requests).toHaveLength(4);
+    expect(lastUser(env.mock.requests[3]!)).toEqual({ role: 'user', content: 'a group question' });
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
   });
 
@@ -156,6 +181,11 @@ describe('oxydra channels run (Telegram)', () => {
       [
         { match: { lastMessageContains: 'remember the word kiwi' }, reply: { text: 'Noted: kiwi.' } },
         { match: { lastMessageContains: 'write a lot' }, reply: { text: long } },
+        {
+          match: { lastMessageContains: 'stoppable question' },
+          reply: { text: 'This answer is stopped half way.', textChunks: 6 },
+          fault: { slowChunksMs: 2000 },
+        },
         {
           match: { lastMessageContains: 'slow question' },
           reply: { text: 'This answer is never finished.', textChunks: 6 },
@@ -202,6 +232,19 @@ describe('oxydra channels run (Telegram)', () => {
     const longRequest = env.mock.requests.find((r) => r.raw.includes('write a lot'))!;
     const turns = (longRequest.body as { messages: { role: string; content: unknown }[] }).messages;
     expect(turns.filter((m) => m.role !== 'system')).toEqual([{ role: 'user', content: 'write a lot' }]);
+
+    // /stop stops the answer being written; what was written stays, marked stopped.
+    api.message({ from: { id: OWNER }, text: 'a stoppable question' });
+    await pollUntil(
+      () => api!.sent(OWNER).some((m) => m.history.some((t) => t.startsWith('This answer'))),
+      'the stoppable answer to start streaming',
+      { timeoutMs: 20_000 },
+    );
+    api.message({ from: { id: OWNER }, text: '/stop' });
+    await sentText(OWNER, 'Stopped.', '/stop', first.stderr);
+    const stopped = api.sent(OWNER).find((m) => m.text.startsWith('This answer'))!;
+    expect(stopped.text.endsWith('(stopped)')).toBe(true);
+    expect(stopped.text).not.toContain('half way.');
 
     // Killed in the middle of a turn: after the restart it is not run again; the sender is told.
     api.message({ from: { id: OWNER }, text: 'a slow question' });
