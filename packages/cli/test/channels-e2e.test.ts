@@ -10,6 +10,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const OWNER = 4242;
 const STRANGER = 9999;
@@ -273,6 +274,24 @@ describe('oxydra channels run (Telegram)', () => {
       env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('slow question')),
     ).toHaveLength(1);
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('oxydra run loads neither the channels host nor grammY; channels run loads both', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }], channelsToml(api));
+    const recorder = moduleRecorder(env.sandbox.root);
+    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+    const run = await env.run(['run', 'Say hello']);
+    expect(run.status, run.stderr).toBe(0);
+    const HOST = 'Oxydra stopped while answering this message';
+    const GRAMMY = 'you are running your bot several times';
+    expect(anyContains(recorder.loaded(), HOST)).toBe(false);
+    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
+    // The checks can tell: channels run (stopped at once by its missing token) loads both.
+    recorder.clear();
+    expect((await env.run(['channels', 'run'])).status).toBe(2);
+    expect(anyContains(recorder.loaded(), HOST)).toBe(true);
+    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(true);
   });
 
   it('refuses to start without the token variable, naming it, exit 2', async () => {
