@@ -8,6 +8,7 @@
  * is not run again (its tools may have acted) and its sender is told to send it again; outbox
  * messages not marked sent are sent. The host never assembles an agent: it calls the kernel.
  */
+import { type Clock, systemClock } from '@oxydra/runtime';
 import {
   type Channel,
   type ChannelInbound,
@@ -20,7 +21,7 @@ import {
 } from '@oxydra/types';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
 import type { SenderPolicy } from './senders.js';
-import { realTimer, type Timer } from './throttle.js';
+
 import { runChatTurn, type TurnKernel } from './turn.js';
 
 /** The longest prompt taken from a chat; a longer one is refused with a note (hostile-input bound). */
@@ -43,7 +44,7 @@ export interface ChannelHostOptions {
   /** The `[agents.<name>]` answering; unset: the default agent. */
   agent?: string;
   log: (line: string) => void;
-  timer?: Timer;
+  timer?: Clock;
 }
 
 export interface ChannelStatus {
@@ -58,7 +59,7 @@ export interface ChannelStatus {
 
 export class ChannelHost {
   readonly #o: ChannelHostOptions;
-  readonly #timer: Timer;
+  readonly #timer: Clock;
   readonly #closing = new AbortController();
   /** Each conversation's chain of messages, so one conversation's messages run in order. */
   readonly #queues = new Map<string, Promise<void>>();
@@ -71,7 +72,7 @@ export class ChannelHost {
 
   constructor(options: ChannelHostOptions) {
     this.#o = options;
-    this.#timer = options.timer ?? realTimer;
+    this.#timer = options.timer ?? systemClock;
     this.status = { channel: options.channel.name, accepted: 0, answered: 0 };
   }
 

@@ -22,7 +22,7 @@ export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export { channelDbPath, LibsqlChannelStore, openChannelStore } from './store/libsql/channel-store.js';
 export { TelegramChannel, TelegramError } from './telegram/adapter.js';
-export { EditThrottle, type Timer } from './throttle.js';
+export { EditThrottle } from './throttle.js';
 
 export interface RunningChannels {
   /** One line per channel: its name and the bot it answers as. */

@@ -4,19 +4,7 @@
  * text, never the same text twice, one edit in flight at a time. A failed edit is reported and
  * the stream goes on (the final answer is sent through the outbox either way).
  */
-
-/** The time source and timers (tests pass a fake clock). */
-export interface Timer {
-  now(): number;
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimer: Timer = {
-  now: () => performance.now(),
-  setTimeout: (run, ms) => setTimeout(run, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import { type Clock, systemClock } from '@oxydra/runtime';
 
 export class EditThrottle {
   #lastAt = Number.NEGATIVE_INFINITY;
@@ -30,7 +18,7 @@ export class EditThrottle {
     private readonly edit: (text: string) => Promise<void>,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
-    private readonly timer: Timer = realTimer,
+    private readonly timer: Clock = systemClock,
     /** What the message shows already (its placeholder). */
     shown = '',
   ) {

@@ -5,9 +5,10 @@
  * is one `kernel.agents.spawn` on the conversation's session, as the gateway's turns are.
  */
 import type { Kernel } from '@oxydra/kernel';
+import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import { splitMessage } from './split.js';
-import { EditThrottle, type Timer } from './throttle.js';
+import { EditThrottle } from './throttle.js';
 
 /** What a turn needs of the kernel (the host holds it). */
 export type TurnKernel = { agents: Pick<Kernel['agents'], 'spawn'> };
@@ -26,7 +27,7 @@ export async function runChatTurn(input: {
   sessionId: string | undefined;
   agent: string | undefined;
   signal: AbortSignal;
-  timer: Timer;
+  timer: Clock;
   log: (line: string) => void;
 }): Promise<TurnOutcome> {
   const { channel, message, signal, log } = input;

@@ -1,8 +1,9 @@
-import { EditThrottle, type Timer } from '@oxydra/channels';
+import { EditThrottle } from '@oxydra/channels';
+import type { Clock } from '@oxydra/runtime';
 import { describe, expect, it } from 'vitest';
 
 /** A clock the test moves by hand; timers fire when it passes them. */
-class FakeTimer implements Timer {
+class FakeTimer implements Clock {
   time = 0;
   #timers: { at: number; run: () => void; id: number }[] = [];
   #ids = 0;

@@ -8,30 +8,23 @@
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openCliKernel } from '../run/spawn-flags.js';
+import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'channel' });
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
-  const stopped = new Promise<string>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  const stopped = stopSignal();
   try {
     const { runChannels } = await import('@oxydra/channels');
     const running = await runChannels({ kernel, log: say });
     for (const { channel, botName, senders } of running.started) {
       say(`${channel}: answering as ${botName} (${senders} allowed sender ids; Ctrl+C stops)`);
     }
-    say(`${await stopped}: stopping; answers being written are cut and their senders told`);
+    say(
+      `${await stopped}: stopping; answers being written get 10 s to finish, then are cut and their senders told`,
+    );
     await running.close();
     return EXIT_OK;
   } finally {

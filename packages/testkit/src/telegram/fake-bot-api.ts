@@ -11,6 +11,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http-body.js';
 import type { TgCall, TgChat, TgEntity, TgMessage, TgSentMessage, TgUpdate, TgUser } from './types.js';
 
 export type * from './types.js';
@@ -318,15 +319,6 @@ export class FakeBotApi {
       if (this.#waiter === waiter) this.#waiter = undefined;
     });
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** A JSON body (what grammY sends without files) or a form (the Bot API takes both). */

@@ -5,8 +5,9 @@
  * within this process and across processes sharing the file; no method awaits between a read
  * and the write that depends on it.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
 import type {
   ChannelInbound,
   ChannelInboundStatus,
@@ -15,12 +16,10 @@ import type {
   NewChannelInbound,
   NewChannelOutbound,
 } from '@oxydra/types';
-import Database from 'libsql';
 import { CHANNEL_MIGRATIONS } from './schema.js';
 
-type Db = InstanceType<typeof Database>;
+type Db = LocalDb;
 
-const BUSY_TIMEOUT_MS = 5000;
 const INBOUND =
   'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at';
 const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of';
@@ -44,46 +43,10 @@ export function channelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'channels.db');
 }
 
-/** Opens (creating it owner-only, it holds what people wrote) and migrates the channel database. */
+/** Opens (creating it owner-only: it holds what people wrote) and migrates the channel database. */
 export function openChannelStore(path: string): LibsqlChannelStore {
   mkdirSync(dirname(path), { recursive: true });
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  try {
-    db.pragma(`busy_timeout=${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode=WAL');
-    db.pragma('synchronous=NORMAL');
-    migrate(db, path);
-    chmodSync(path, 0o600);
-    return new LibsqlChannelStore(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
-function migrate(db: Db, path: string): void {
-  const version = () => Number((db.prepare('PRAGMA user_version').raw(true).get() as unknown[])[0]);
-  if (version() > CHANNEL_MIGRATIONS.length) {
-    throw new Error(`${path} was written by a newer Oxydra (schema ${version()}); upgrade Oxydra`);
-  }
-  CHANNEL_MIGRATIONS.forEach((sql, index) => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      if (version() === index) {
-        db.exec(sql);
-        db.pragma(`user_version=${index + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  });
+  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS));
 }
 
 const inboundOf = (row: InboundRow): ChannelInbound => {
