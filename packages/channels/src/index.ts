@@ -20,6 +20,7 @@ export {
 } from './host.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
+export { type ChannelReport, channelReports } from './status.js';
 export { channelDbPath, LibsqlChannelStore, openChannelStore } from './store/libsql/channel-store.js';
 export { TelegramChannel, TelegramError } from './telegram/adapter.js';
 export { EditThrottle } from './throttle.js';

@@ -158,7 +158,7 @@ describe('oxydra channels run (Telegram)', () => {
     // In a group, only a message that mentions the bot is answered (without the mention).
     const team = { id: -500, type: 'supergroup' as const, title: 'Team' };
     api.message({ from: { id: OWNER }, chat: team, text: 'group chatter, not for the bot' });
-    api.message({
+    const last = api.message({
       from: { id: OWNER },
       chat: team,
       text: '@oxydra_test_bot a group question',
@@ -169,6 +169,23 @@ describe('oxydra channels run (Telegram)', () => {
     expect(env.mock.requests).toHaveLength(4);
     expect(lastUser(env.mock.requests[3]!)).toEqual({ role: 'user', content: 'a group question' });
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
+
+    // channels status, offline: what was stored, nothing left to send, the token never printed.
+    const status = await env.run(['channels', 'status', '--json']);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).not.toContain(TOKEN);
+    const [telegram] = JSON.parse(status.stdout) as {
+      stats: { cursor: string; inbound: object; unsent: number };
+    }[];
+    expect(telegram).toMatchObject({
+      channel: 'telegram',
+      enabled: true,
+      tokenVariable: 'TEST_TELEGRAM_TOKEN',
+      tokenSet: true,
+      senderIds: 1,
+      stats: { inbound: { answered: 4 }, unsent: 0 },
+    });
+    expect(telegram!.stats.cursor).toBe(String(last.updateId));
   });
 
   it('/new starts another session; a long answer is split; a 429 is waited out; a killed turn is not run again', async () => {

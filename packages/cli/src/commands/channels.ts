@@ -7,7 +7,7 @@
  */
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { openCliKernel } from '../run/spawn-flags.js';
+import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 
@@ -30,4 +30,30 @@ export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   } finally {
     await kernel.close();
   }
+}
+
+/** `oxydra channels status [--json]`: each configured channel, offline (see channelReports). */
+export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boolean }): Promise<number> {
+  const workspace = agentWorkspace();
+  const config = await loadRunConfig(flags, { workspace });
+  const { channelReports } = await import('@oxydra/channels');
+  const reports = await channelReports({ config, workspace, env: process.env });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  for (const r of reports) {
+    const token =
+      r.tokenVariable === undefined
+        ? 'no bot_token_env'
+        : `${r.tokenVariable} ${r.tokenSet ? 'set' : 'NOT set'}`;
+    const counts = Object.entries(r.stats.inbound).map(([status, n]) => `${n} ${status}`);
+    process.stdout.write(
+      `${r.channel}: ${r.enabled ? 'enabled' : 'disabled'}, ${token}, ${r.senderIds} allowed sender ids\n` +
+        `  messages: ${counts.join(', ') || 'none yet'}; outbox not yet sent: ${r.stats.unsent}` +
+        `${r.stats.lastReceivedAt ? `; last message ${r.stats.lastReceivedAt}` : ''}` +
+        `${r.stats.cursor !== undefined ? `; cursor ${r.stats.cursor}` : ''}\n`,
+    );
+  }
+  return EXIT_OK;
 }

@@ -191,6 +191,14 @@ export function declareExtensionCommands(program: Command): void {
       .command('run')
       .description('answer the enabled channels in the foreground until Ctrl+C (allowlisted senders only)'),
   ).action(lazy(() => import('../commands/channels.js'), 'runChannelsRun'));
+  addConfigFlags(
+    channels
+      .command('status')
+      .description(
+        'each channel: enabled, its token variable set or not, allowed senders, stored messages and outbox',
+      )
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsStatus'));
 
   const skills = program
     .command('skills')

@@ -102,6 +102,18 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
       expect(await store.unsent('slack')).toEqual([]);
     });
 
+    it('counts a channel’s messages by status and its unsent outbox', async () => {
+      expect(await store.stats('telegram')).toEqual({ inbound: {}, unsent: 0 });
+      const [a] = await store.accept('telegram', '7', [message('1'), message('2'), message('3')]);
+      await store.claim(a!.seq);
+      await store.settle(a!.seq, 'answered', 'telegram', [part('a:0', 'x'), part('a:1', 'y')]);
+      await store.markSent('telegram', 'a:0', '1');
+      const stats = await store.stats('telegram');
+      expect(stats).toMatchObject({ cursor: '7', inbound: { answered: 1, pending: 2 }, unsent: 1 });
+      expect(Date.parse(stats.lastReceivedAt!)).not.toBeNaN();
+      expect(await store.stats('slack')).toEqual({ inbound: {}, unsent: 0 });
+    });
+
     it('keeps the session of each conversation, replaced by a new one', async () => {
       expect(await store.session('telegram', '100/alice')).toBeUndefined();
       await store.setSession('telegram', '100/alice', 's1');

@@ -87,5 +87,16 @@ export interface ChannelStore {
   unsent(channel: string): Promise<ChannelOutbound[]>;
   /** Marks an outbox message sent, with the platform's id of what was sent. */
   markSent(channel: string, key: string, platformId: string): Promise<void>;
+  /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
+  stats(channel: string): Promise<ChannelStats>;
   close(): Promise<void>;
+}
+
+export interface ChannelStats {
+  cursor?: string;
+  /** Stored messages by status (statuses with none are left out). */
+  inbound: Partial<Record<ChannelInboundStatus, number>>;
+  unsent: number;
+  /** When the last message was accepted (ISO time). */
+  lastReceivedAt?: string;
 }

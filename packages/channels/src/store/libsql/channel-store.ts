@@ -12,6 +12,7 @@ import type {
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
+  ChannelStats,
   ChannelStore,
   NewChannelInbound,
   NewChannelOutbound,
@@ -105,6 +106,8 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #unsent;
   readonly #markSent;
   readonly #accept;
+  readonly #byStatus;
+  readonly #unsentCount;
   readonly #settle;
 
   constructor(db: Db) {
@@ -150,6 +153,14 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#markSent = db.prepare(
       'UPDATE channel_outbox SET sent_id = ?, sent_at = ? WHERE channel = ? AND key = ? AND sent_at IS NULL',
     );
+    this.#byStatus = db
+      .prepare(
+        'SELECT status, count(*), max(received_at) FROM channel_inbound WHERE channel = ? GROUP BY status',
+      )
+      .raw(true);
+    this.#unsentCount = db
+      .prepare('SELECT count(*) FROM channel_outbox WHERE channel = ? AND sent_at IS NULL')
+      .raw(true);
     this.#accept = db.transaction(
       (channel: string, cursor: string, messages: readonly NewChannelInbound[]) => {
         const now = new Date().toISOString();
@@ -236,6 +247,23 @@ export class LibsqlChannelStore implements ChannelStore {
 
   async markSent(channel: string, key: string, platformId: string): Promise<void> {
     this.#markSent.run(platformId, new Date().toISOString(), channel, key);
+  }
+
+  async stats(channel: string): Promise<ChannelStats> {
+    const rows = this.#byStatus.all(channel) as [ChannelInboundStatus, number, string][];
+    const inbound: ChannelStats['inbound'] = {};
+    let last: string | undefined;
+    for (const [status, count, at] of rows) {
+      inbound[status] = count;
+      if (last === undefined || at > last) last = at;
+    }
+    const cursor = await this.cursor(channel);
+    return {
+      ...(cursor !== undefined ? { cursor } : {}),
+      inbound,
+      unsent: (this.#unsentCount.get(channel) as [number])[0],
+      ...(last !== undefined ? { lastReceivedAt: last } : {}),
+    };
   }
 
   async close(): Promise<void> {
