@@ -63,7 +63,7 @@ export class ChannelHost {
   readonly #closing = new AbortController();
   /** Each conversation's chain of messages, so one conversation's messages run in order. */
   readonly #queues = new Map<string, Promise<void>>();
-  /** The running turn of each conversation, for /stop. */
+  /** The running turn of each sender's conversation, for /stop. */
   readonly #active = new Map<string, AbortController>();
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
@@ -179,7 +179,8 @@ export class ChannelHost {
     for (const id of presses)
       this.#o.channel.answerButton(id, 'This question is no longer open.').catch(() => {});
     for (const message of added) {
-      if (chatCommand(message.text) === 'stop') this.#active.get(message.conversation)?.abort();
+      // /stop stops the sender's own answer only (in a group, others' turns are theirs).
+      if (chatCommand(message.text) === 'stop') this.#active.get(sessionKey(message))?.abort();
       this.#schedule(message);
     }
   }
@@ -205,7 +206,7 @@ export class ChannelHost {
       await store.settle(message.seq, 'answered', this.#name, [this.#note(message, 'reply', reply)]);
     } else {
       const controller = new AbortController();
-      this.#active.set(message.conversation, controller);
+      this.#active.set(sessionKey(message), controller);
       try {
         const outcome = await runChatTurn({
           kernel: this.#o.kernel,
@@ -227,7 +228,7 @@ export class ChannelHost {
           if (outcome.status === 'answered') this.status.answered += 1;
         }
       } finally {
-        this.#active.delete(message.conversation);
+        this.#active.delete(sessionKey(message));
       }
     }
     await this.#deliver();
