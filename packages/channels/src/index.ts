@@ -32,11 +32,6 @@ export interface RunningChannels {
   close(): Promise<void>;
 }
 
-/** The names of the channels the configuration enables (none: `channels run` has nothing to do). */
-export function enabledChannels(config: Kernel['config']): string[] {
-  return config.channels.telegram.enabled ? ['telegram'] : [];
-}
-
 /**
  * Starts every enabled channel of the kernel's configuration, each answering through `kernel`.
  * Bad configuration (no channel enabled, the token's variable unset) is a UsageError naming the fix.
