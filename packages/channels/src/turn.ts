@@ -72,7 +72,9 @@ export async function runChatTurn(input: {
       if (envelope.agentId !== handle.id || envelope.event.type !== 'text_delta') continue;
       streamed += envelope.event.text;
       // While streaming, the message shows the first part; the rest follows when the answer is done.
-      throttle?.update(splitMessage(streamed, max)[0]!);
+      // (Its first part depends only on the first max + 1 characters: splitting those keeps a
+      // long answer from being split again at every delta.)
+      throttle?.update(splitMessage(streamed.slice(0, max + 1), max)[0]!);
     }
     const result = await handle.result;
     if (result.status === 'completed') {

@@ -55,6 +55,14 @@ describe('splitMessage', () => {
     expect(parts[1]!.startsWith('```\n')).toBe(true);
   });
 
+  it('gives the same first part for a text and for its first max + 1 characters (what streaming shows)', () => {
+    const code = Array.from({ length: 400 }, (_, i) => `line ${i}: ${'z'.repeat(i % 37)}`).join('\n');
+    const text = `Intro.\n\n\`\`\`\n${code}\n\`\`\`\n\n${'tail '.repeat(500)}`;
+    for (const max of [100, 777, 4096]) {
+      expect(splitMessage(text.slice(0, max + 1), max)[0]).toBe(splitMessage(text, max)[0]);
+    }
+  });
+
   it('splits an answer past Telegram’s 4,096 characters into parts of at most 4,096', () => {
     const paragraph = `${'word '.repeat(199)}end.`;
     const answer = Array.from({ length: 10 }, () => paragraph).join('\n\n');
