@@ -21,7 +21,9 @@ export const HELP_TEXT = [
   '/stop stops the answer being written.',
 ].join('\n');
 
-/** A group message's text without the @bot mention that addressed it. */
+/** A group message's text without the @bot mention that addressed it (Telegram matches names in any case). */
 export function withoutMention(text: string, botName: string): string {
-  return text.split(botName).join(' ').replace(/\s+/g, ' ').trim();
+  if (botName === '') return text.trim();
+  const mention = new RegExp(botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+  return text.replace(mention, ' ').replace(/\s+/g, ' ').trim();
 }
