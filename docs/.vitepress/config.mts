@@ -68,6 +68,7 @@ export default defineConfig({
           { text: 'Terminal UI', link: '/tui' },
           { text: 'The runner', link: '/runner' },
           { text: 'The scheduler', link: '/scheduler' },
+          { text: 'Chat channels', link: '/channels' },
         ],
       },
       {

@@ -10,6 +10,7 @@ import { ConfigError } from '@oxydra/types';
 import { MockEmbeddings } from './embeddings.js';
 import { disturbEvents, retryHeaders, streamErrorSpec, truncatePayload, writeOptions } from './faults.js';
 import { type FixtureReplay, lineEndingFor, loadFixture } from './fixtures.js';
+import { readBody } from './http-body.js';
 import { modelListing } from './models.js';
 import { planReply } from './plan.js';
 import { isStatusFault, parseScenario, type Scenario, type StreamFault } from './scenario.js';
@@ -25,15 +26,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** What a call is answered with, before faults. */
 type Answer = { kind: 'events'; events: SseEvent[] } | { kind: 'json'; status: number; json: string };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function headerRecord(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};

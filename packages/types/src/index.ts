@@ -1,4 +1,5 @@
 export * from './abort-racer.js';
+export * from './channels.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './flat-string.js';

@@ -3,7 +3,6 @@
  * chat channels. Kept minimal and stable; implementations add their own richer APIs.
  */
 import type { Message } from './messages.js';
-import type { StreamEvent } from './stream.js';
 import type { Usage } from './usage.js';
 
 export interface SessionRecord {
@@ -123,19 +122,4 @@ export interface Sandbox {
   /** Why the tier is weaker than asked (e.g. "bubblewrap not installed"), if it is. */
   readonly degradation?: string;
   run(command: SandboxCommand, policy: SandboxPolicy): Promise<SandboxResult>;
-}
-
-export interface InboundMessage {
-  channel: string;
-  userId: string;
-  conversationId: string;
-  text: string;
-}
-
-/** A chat channel (Telegram, Slack, ...): receives user messages and streams replies back. */
-export interface Channel {
-  readonly name: string;
-  start(onMessage: (message: InboundMessage) => void): Promise<void>;
-  send(conversationId: string, events: AsyncIterable<StreamEvent>): Promise<void>;
-  stop(): Promise<void>;
 }

@@ -9,6 +9,7 @@
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openCliKernel } from '../run/spawn-flags.js';
+import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { whenIn } from './schedule.js';
 
@@ -18,17 +19,7 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
   const settings = kernel.config.scheduler;
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
-  const stopped = new Promise<string>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  const stopped = stopSignal();
   try {
     const schedules = await scheduler.list();
     const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined);

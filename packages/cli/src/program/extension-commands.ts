@@ -183,6 +183,22 @@ export function declareExtensionCommands(program: Command): void {
         'fire due schedules in the foreground until Ctrl+C (what `oxydra gateway` does with [scheduler] enabled)',
       ),
   ).action(lazy(() => import('../commands/scheduler-run.js'), 'runSchedulerRun'));
+  const channels = program
+    .command('channels')
+    .description('chat channels: talk to agents from Telegram ([channels.telegram], docs/channels.md)');
+  addConfigFlags(
+    channels
+      .command('run')
+      .description('answer the enabled channels in the foreground until Ctrl+C (allowlisted senders only)'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsRun'));
+  addConfigFlags(
+    channels
+      .command('status')
+      .description(
+        'each channel: enabled, its token variable set or not, allowed senders, stored messages and outbox',
+      )
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsStatus'));
 
   const skills = program
     .command('skills')

@@ -21,3 +21,22 @@ export async function untilInterrupted(intervalMs: number, step: () => Promise<v
     process.off('SIGTERM', stop);
   }
 }
+
+/**
+ * The signal that stops a foreground service (`scheduler run`, `channels run`): resolves with
+ * "SIGINT" or "SIGTERM" at the first of them. Call it before the first line a supervisor may
+ * answer with SIGTERM, so that signal is not missed.
+ */
+export function stopSignal(): Promise<'SIGINT' | 'SIGTERM'> {
+  return new Promise((resolve) => {
+    const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}

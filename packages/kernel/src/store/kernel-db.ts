@@ -42,6 +42,16 @@ export function openKernelDb(workspace: string): KernelDb {
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
   claimWorkspaceState(path);
+  return openLocalDb(path, KERNEL_MIGRATIONS);
+}
+
+/**
+ * Opens (creating it owner-only) a local libSQL file of the workspace through the synchronous
+ * binding, in WAL mode, and applies the steps of `migrations` it lacks: the kernel database's
+ * opener, shared with the other packages that keep a file of their own (the channel host's
+ * `.oxydra/channels.db`).
+ */
+export function openLocalDb(path: string, migrations: readonly string[]): KernelDb {
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {
@@ -53,7 +63,7 @@ export function openKernelDb(workspace: string): KernelDb {
     const mode = String(switchToWal(db)).toLowerCase();
     if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${mode})`);
     db.pragma('synchronous=NORMAL');
-    migrateKernelDb(db, path);
+    migrate(db, path, migrations);
     // The -wal and -shm files take the database's mode; an old file created before 0600 gets it now.
     chmodSync(path, 0o600);
     return db;
@@ -63,15 +73,15 @@ export function openKernelDb(workspace: string): KernelDb {
   }
 }
 
-function migrateKernelDb(db: KernelDb, path: string): void {
+function migrate(db: KernelDb, path: string, migrations: readonly string[]): void {
   const version = () => Number(pragma(db, 'user_version'));
-  if (version() > KERNEL_MIGRATIONS.length) {
+  if (version() > migrations.length) {
     throw new UsageError(
-      `${path} was written by a newer Oxydra (schema ${version()}, this one knows ${KERNEL_MIGRATIONS.length})`,
+      `${path} was written by a newer Oxydra (schema ${version()}, this one knows ${migrations.length})`,
       { hint: 'upgrade Oxydra' },
     );
   }
-  KERNEL_MIGRATIONS.forEach((sql, index) => {
+  migrations.forEach((sql, index) => {
     // Each step re-reads the version under the write lock: two processes opening a new file at
     // once apply each step once.
     db.exec('BEGIN IMMEDIATE');

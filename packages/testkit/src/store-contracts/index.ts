@@ -4,6 +4,7 @@
  */
 export { approvalStoreContract } from './approvals.js';
 export { auditStoreContract } from './audit.js';
+export { channelStoreContract } from './channels.js';
 export { clusterStoreContract } from './cluster.js';
 export { controlStoreGroupContract } from './control.js';
 export { type BusEngine, type BusEngineOpener, eventBusContract } from './event-bus.js';

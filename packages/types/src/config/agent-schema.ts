@@ -11,6 +11,7 @@ import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
 import { WIRE_FACTS } from '../wire-facts.js';
 import { a2aSchema } from './a2a-schema.js';
+import { channelsSchema } from './channels-schema.js';
 import {
   agentPermissionsSchema,
   auditSchema,
@@ -352,6 +353,7 @@ export const agentConfigSchema = z
     plugins: pluginsSchema.prefault({}),
     a2a: a2aSchema.prefault({}),
     scheduler: schedulerSchema.prefault({}),
+    channels: channelsSchema.prefault({}),
     skills: skillsSchema.prefault({}),
     otel: otelSchema.prefault({}),
     store: storeSchema.prefault({}),

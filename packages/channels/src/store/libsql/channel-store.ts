@@ -1,0 +1,283 @@
+/**
+ * The libSQL ChannelStore (the embedded default of the contract in @oxydra/types): a file of
+ * its own, `.oxydra/channels.db`, opened only by a process that runs a channel, through the
+ * synchronous `libsql` binding. Each method is one statement or one transaction, so it is atomic
+ * within this process and across processes sharing the file; no method awaits between a read
+ * and the write that depends on it.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
+import type {
+  ChannelInbound,
+  ChannelInboundStatus,
+  ChannelOutbound,
+  ChannelStats,
+  ChannelStore,
+  NewChannelInbound,
+  NewChannelOutbound,
+} from '@oxydra/types';
+import { CHANNEL_MIGRATIONS } from './schema.js';
+
+type Db = LocalDb;
+
+const INBOUND =
+  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at';
+const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of';
+
+type InboundRow = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  string,
+  string,
+  ChannelInboundStatus,
+  string,
+];
+type OutboundRow = [number, string, string, string, string | null, string, string | null];
+
+export function channelDbPath(workspace: string): string {
+  return join(workspace, '.oxydra', 'channels.db');
+}
+
+/** Opens (creating it owner-only: it holds what people wrote) and migrates the channel database. */
+export function openChannelStore(path: string): LibsqlChannelStore {
+  mkdirSync(dirname(path), { recursive: true });
+  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS));
+}
+
+const inboundOf = (row: InboundRow): ChannelInbound => {
+  const [
+    seq,
+    channel,
+    conversation,
+    messageId,
+    chatId,
+    threadId,
+    senderId,
+    userId,
+    text,
+    status,
+    receivedAt,
+  ] = row;
+  return {
+    seq,
+    channel,
+    conversation,
+    messageId,
+    chatId,
+    ...(threadId !== null ? { threadId } : {}),
+    senderId,
+    userId,
+    text,
+    status,
+    receivedAt,
+  };
+};
+
+const outboundOf = ([seq, channel, key, chatId, threadId, text, editOf]: OutboundRow): ChannelOutbound => ({
+  seq,
+  channel,
+  key,
+  chatId,
+  ...(threadId !== null ? { threadId } : {}),
+  text,
+  ...(editOf !== null ? { editOf } : {}),
+});
+
+export class LibsqlChannelStore implements ChannelStore {
+  readonly #db: Db;
+  readonly #cursor;
+  readonly #setCursor;
+  readonly #insertInbound;
+  readonly #inboundBySeq;
+  readonly #pending;
+  readonly #claim;
+  readonly #finish;
+  readonly #running;
+  readonly #interrupt;
+  readonly #session;
+  readonly #setSession;
+  readonly #enqueue;
+  readonly #unsent;
+  readonly #markSent;
+  readonly #accept;
+  readonly #byStatus;
+  readonly #unsentCount;
+  readonly #settle;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
+    this.#setCursor = db.prepare(
+      'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
+    );
+    this.#insertInbound = db
+      .prepare(
+        `INSERT INTO channel_inbound (channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING RETURNING ${INBOUND}`,
+      )
+      .raw(true);
+    this.#inboundBySeq = db.prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE seq = ?`).raw(true);
+    this.#pending = db
+      .prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE channel = ? AND status = 'pending' ORDER BY seq`)
+      .raw(true);
+    this.#claim = db.prepare(
+      "UPDATE channel_inbound SET status = 'running' WHERE seq = ? AND status = 'pending'",
+    );
+    this.#finish = db.prepare('UPDATE channel_inbound SET status = ? WHERE seq = ?');
+    this.#running = db
+      .prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE channel = ? AND status = 'running' ORDER BY seq`)
+      .raw(true);
+    this.#interrupt = db.prepare(
+      "UPDATE channel_inbound SET status = 'interrupted' WHERE channel = ? AND status = 'running'",
+    );
+    this.#session = db
+      .prepare('SELECT session_id FROM channel_sessions WHERE channel = ? AND conversation = ?')
+      .raw(true);
+    this.#setSession = db.prepare(
+      `INSERT INTO channel_sessions (channel, conversation, session_id) VALUES (?, ?, ?)
+       ON CONFLICT (channel, conversation) DO UPDATE SET session_id = excluded.session_id`,
+    );
+    this.#enqueue = db.prepare(
+      `INSERT INTO channel_outbox (channel, key, chat_id, thread_id, text, edit_of) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (channel, key) DO NOTHING`,
+    );
+    this.#unsent = db
+      .prepare(`SELECT ${OUTBOUND} FROM channel_outbox WHERE channel = ? AND sent_at IS NULL ORDER BY seq`)
+      .raw(true);
+    this.#markSent = db.prepare(
+      'UPDATE channel_outbox SET sent_id = ?, sent_at = ? WHERE channel = ? AND key = ? AND sent_at IS NULL',
+    );
+    this.#byStatus = db
+      .prepare(
+        'SELECT status, count(*), max(received_at) FROM channel_inbound WHERE channel = ? GROUP BY status',
+      )
+      .raw(true);
+    this.#unsentCount = db
+      .prepare('SELECT count(*) FROM channel_outbox WHERE channel = ? AND sent_at IS NULL')
+      .raw(true);
+    this.#accept = db.transaction(
+      (channel: string, cursor: string, messages: readonly NewChannelInbound[]) => {
+        const now = new Date().toISOString();
+        const added: ChannelInbound[] = [];
+        for (const m of messages) {
+          const row = this.#insertInbound.get(
+            channel,
+            m.conversation,
+            m.messageId,
+            m.chatId,
+            m.threadId ?? null,
+            m.senderId,
+            m.userId,
+            m.text,
+            now,
+          ) as InboundRow | undefined;
+          if (row) added.push(inboundOf(row));
+        }
+        this.#setCursor.run(channel, cursor);
+        return added;
+      },
+    );
+    this.#settle = db.transaction(
+      (seq: number, status: ChannelInboundStatus, channel: string, parts: readonly NewChannelOutbound[]) => {
+        this.#finish.run(status, seq);
+        this.#enqueueAll(channel, parts);
+      },
+    );
+  }
+
+  async cursor(channel: string): Promise<string | undefined> {
+    return (this.#cursor.get(channel) as [string] | undefined)?.[0];
+  }
+
+  async accept(
+    channel: string,
+    cursor: string,
+    messages: readonly NewChannelInbound[],
+  ): Promise<ChannelInbound[]> {
+    return this.#accept.immediate(channel, cursor, messages) as ChannelInbound[];
+  }
+
+  async pending(channel: string): Promise<ChannelInbound[]> {
+    return (this.#pending.all(channel) as InboundRow[]).map(inboundOf);
+  }
+
+  async claim(seq: number): Promise<boolean> {
+    return this.#claim.run(seq).changes === 1;
+  }
+
+  async settle(
+    seq: number,
+    status: Exclude<ChannelInboundStatus, 'pending' | 'running'>,
+    channel: string,
+    parts: readonly NewChannelOutbound[],
+  ): Promise<void> {
+    this.#settle.immediate(seq, status, channel, parts);
+  }
+
+  async interruptRunning(channel: string): Promise<ChannelInbound[]> {
+    const run = this.#db.transaction(() => {
+      const running = (this.#running.all(channel) as InboundRow[]).map(inboundOf);
+      this.#interrupt.run(channel);
+      return running.map((message) => ({ ...message, status: 'interrupted' as const }));
+    });
+    return run.immediate() as ChannelInbound[];
+  }
+
+  async session(channel: string, conversation: string): Promise<string | undefined> {
+    return (this.#session.get(channel, conversation) as [string] | undefined)?.[0];
+  }
+
+  async setSession(channel: string, conversation: string, sessionId: string): Promise<void> {
+    this.#setSession.run(channel, conversation, sessionId);
+  }
+
+  async enqueue(channel: string, parts: readonly NewChannelOutbound[]): Promise<void> {
+    this.#db.transaction(() => this.#enqueueAll(channel, parts)).immediate();
+  }
+
+  async unsent(channel: string): Promise<ChannelOutbound[]> {
+    return (this.#unsent.all(channel) as OutboundRow[]).map(outboundOf);
+  }
+
+  async markSent(channel: string, key: string, platformId: string): Promise<void> {
+    this.#markSent.run(platformId, new Date().toISOString(), channel, key);
+  }
+
+  async stats(channel: string): Promise<ChannelStats> {
+    const rows = this.#byStatus.all(channel) as [ChannelInboundStatus, number, string][];
+    const inbound: ChannelStats['inbound'] = {};
+    let last: string | undefined;
+    for (const [status, count, at] of rows) {
+      inbound[status] = count;
+      if (last === undefined || at > last) last = at;
+    }
+    const cursor = await this.cursor(channel);
+    return {
+      ...(cursor !== undefined ? { cursor } : {}),
+      inbound,
+      unsent: (this.#unsentCount.get(channel) as [number])[0],
+      ...(last !== undefined ? { lastReceivedAt: last } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  /** Reads one message back (tests, status). */
+  async inbound(seq: number): Promise<ChannelInbound | undefined> {
+    const row = this.#inboundBySeq.get(seq) as InboundRow | undefined;
+    return row ? inboundOf(row) : undefined;
+  }
+
+  #enqueueAll(channel: string, parts: readonly NewChannelOutbound[]): void {
+    for (const p of parts)
+      this.#enqueue.run(channel, p.key, p.chatId, p.threadId ?? null, p.text, p.editOf ?? null);
+  }
+}

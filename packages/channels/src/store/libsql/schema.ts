@@ -1,0 +1,44 @@
+/**
+ * The channel database's schema, `.oxydra/channels.db`, one step per release (never edit a
+ * released one; append). user_version says how many steps the file has.
+ */
+export const CHANNEL_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE channel_cursor (
+     channel TEXT PRIMARY KEY,
+     cursor TEXT NOT NULL
+   );
+   CREATE TABLE channel_inbound (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     channel TEXT NOT NULL,
+     conversation TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     thread_id TEXT,
+     sender_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     text TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'answered', 'failed', 'stopped', 'interrupted')),
+     received_at TEXT NOT NULL,
+     UNIQUE (channel, conversation, message_id)
+   );
+   CREATE INDEX channel_inbound_status ON channel_inbound (channel, status);
+   CREATE TABLE channel_sessions (
+     channel TEXT NOT NULL,
+     conversation TEXT NOT NULL,
+     session_id TEXT NOT NULL,
+     PRIMARY KEY (channel, conversation)
+   );
+   CREATE TABLE channel_outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     channel TEXT NOT NULL,
+     key TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     thread_id TEXT,
+     text TEXT NOT NULL,
+     edit_of TEXT,
+     sent_id TEXT,
+     sent_at TEXT,
+     UNIQUE (channel, key)
+   );
+   CREATE INDEX channel_outbox_unsent ON channel_outbox (channel, sent_at);`,
+];

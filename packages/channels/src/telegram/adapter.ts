@@ -1,0 +1,176 @@
+/**
+ * The Telegram adapter: the channel contract over grammY's `Api` (the Bot API client of the
+ * grammY framework), long polling. The offset is the host's (its durable cursor), not grammY's:
+ * `receive(cursor)` asks getUpdates for what follows it, which also tells Telegram the updates
+ * up to it are handled. Link previews are off on everything sent (nothing fetches a link a
+ * message carries). Errors leave here with the token scrubbed: node-fetch's messages quote the
+ * request URL, and the Bot API's URL holds the token.
+ */
+import {
+  type Channel,
+  type ChannelButton,
+  type ChannelCapabilities,
+  ChannelRetryableError,
+  type ChannelTarget,
+  type ChannelUpdate,
+} from '@oxydra/types';
+import { Api, GrammyError, HttpError } from 'grammy';
+import { type BotIdentity, channelUpdate } from './updates.js';
+
+export interface TelegramOptions {
+  /** The configured name ("telegram"). */
+  name: string;
+  token: string;
+  /** The Bot API server; default https://api.telegram.org. */
+  apiRoot: string;
+  pollingTimeoutSecs: number;
+  maxMessageLength: number;
+}
+
+/** Telegram allows about one message or edit a second per chat. */
+const EDIT_INTERVAL_MS = 1000;
+const NO_PREVIEW = { link_preview_options: { is_disabled: true } } as const;
+
+/** grammY's Node build types its signals as the abort-controller package's; Node's own is what it gets. */
+type GrammySignal = Parameters<Api['getMe']>[0];
+const grammySignal = (signal: AbortSignal) => signal as unknown as GrammySignal;
+
+export class TelegramChannel implements Channel {
+  readonly name: string;
+  readonly capabilities: ChannelCapabilities;
+  readonly #api: Api;
+  readonly #token: string;
+  readonly #pollingTimeoutSecs: number;
+  readonly #closing = new AbortController();
+  #bot: BotIdentity | undefined;
+
+  constructor(options: TelegramOptions) {
+    this.name = options.name;
+    this.#token = options.token;
+    this.#pollingTimeoutSecs = options.pollingTimeoutSecs;
+    this.capabilities = {
+      edit: true,
+      maxMessageLength: options.maxMessageLength,
+      minEditIntervalMs: EDIT_INTERVAL_MS,
+    };
+    // grammY's own timeout must outlast the long poll it makes.
+    this.#api = new Api(options.token, {
+      apiRoot: options.apiRoot,
+      timeoutSeconds: options.pollingTimeoutSecs + 15,
+    });
+  }
+
+  async start(): Promise<{ botName: string }> {
+    const me = await this.#call(() => this.#api.getMe(grammySignal(this.#closing.signal)));
+    // getUpdates answers 409 while a webhook is set; updates waiting stay (drop_pending_updates false).
+    await this.#call(() =>
+      this.#api.deleteWebhook({ drop_pending_updates: false }, grammySignal(this.#closing.signal)),
+    );
+    this.#bot = { id: me.id, username: me.username };
+    return { botName: `@${me.username}` };
+  }
+
+  async receive(cursor: string | undefined, signal: AbortSignal): Promise<ChannelUpdate[]> {
+    const bot = this.#bot;
+    if (!bot) throw new Error('receive() before start()');
+    const both = AbortSignal.any([signal, this.#closing.signal]);
+    const updates = await this.#call(() =>
+      this.#api.getUpdates(
+        {
+          ...(cursor !== undefined ? { offset: Number(cursor) + 1 } : {}),
+          timeout: this.#pollingTimeoutSecs,
+          allowed_updates: ['message', 'edited_message', 'callback_query'],
+        },
+        grammySignal(both),
+      ),
+    );
+    return updates.map((update) => channelUpdate(update, bot));
+  }
+
+  async send(target: ChannelTarget, text: string): Promise<{ messageId: string }> {
+    const sent = await this.#call(() =>
+      this.#api.sendMessage(target.chatId, text, { ...NO_PREVIEW, ...threadOf(target) }),
+    );
+    return { messageId: String(sent.message_id) };
+  }
+
+  async edit(target: ChannelTarget, messageId: string, text: string): Promise<void> {
+    try {
+      await this.#call(() => this.#api.editMessageText(target.chatId, Number(messageId), text, NO_PREVIEW));
+    } catch (error) {
+      // Editing to the text it has already is an error on Telegram; for us it is done.
+      if (error instanceof TelegramError && /message is not modified/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  async sendQuestion(
+    target: ChannelTarget,
+    text: string,
+    buttons: ChannelButton[],
+  ): Promise<{ messageId: string }> {
+    const sent = await this.#call(() =>
+      this.#api.sendMessage(target.chatId, text, {
+        ...NO_PREVIEW,
+        ...threadOf(target),
+        reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.label, callback_data: b.value }))] },
+      }),
+    );
+    return { messageId: String(sent.message_id) };
+  }
+
+  async answerButton(pressId: string, note?: string): Promise<void> {
+    await this.#call(() => this.#api.answerCallbackQuery(pressId, note !== undefined ? { text: note } : {}));
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+  }
+
+  /** One Bot API call, its failure classified (retry or not) and its message free of the token. */
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw classify(error, this.#token);
+    }
+  }
+}
+
+/** A refusal from the Bot API that retrying will not change (bad token, chat not found...). */
+export class TelegramError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'TelegramError';
+  }
+}
+
+function classify(error: unknown, token: string): Error {
+  const scrub = (text: string) => text.split(token).join('<token>');
+  if (error instanceof GrammyError) {
+    const message = scrub(`Telegram ${error.method}: ${error.error_code} ${error.description}`);
+    if (error.error_code === 429) {
+      const seconds = error.parameters.retry_after ?? 1;
+      return new ChannelRetryableError(message, seconds * 1000);
+    }
+    if (error.error_code >= 500) return new ChannelRetryableError(message);
+    return new TelegramError(message, error.error_code);
+  }
+  if (error instanceof HttpError) {
+    const cause = error.error instanceof Error ? error.error.message : String(error.error);
+    return new ChannelRetryableError(scrub(`${error.message} ${cause}`));
+  }
+  if (error instanceof Error) {
+    const scrubbed = new Error(scrub(error.message));
+    scrubbed.name = error.name;
+    return scrubbed;
+  }
+  return new Error(scrub(String(error)));
+}
+
+function threadOf(target: ChannelTarget): { message_thread_id?: number } {
+  return target.threadId !== undefined ? { message_thread_id: Number(target.threadId) } : {};
+}

@@ -1,0 +1,107 @@
+/**
+ * One prompt from a chat, run through the kernel and streamed back: a placeholder message is
+ * sent, edited as the answer grows (throttled, see throttle.ts), and the final answer (split
+ * into parts the platform accepts) is returned for the outbox, which sends it durably. The turn
+ * is one `kernel.agents.spawn` on the conversation's session, as the gateway's turns are.
+ */
+import type { Kernel } from '@oxydra/kernel';
+import type { Clock } from '@oxydra/runtime';
+import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
+import { splitMessage } from './split.js';
+import { EditThrottle } from './throttle.js';
+
+/** What a turn needs of the kernel (the host holds it). */
+export type TurnKernel = { agents: Pick<Kernel['agents'], 'spawn'> };
+
+const PLACEHOLDER = '…';
+
+export interface TurnOutcome {
+  status: 'answered' | 'failed' | 'stopped';
+  parts: NewChannelOutbound[];
+}
+
+export async function runChatTurn(input: {
+  kernel: TurnKernel;
+  channel: Channel;
+  message: ChannelInbound;
+  sessionId: string | undefined;
+  agent: string | undefined;
+  signal: AbortSignal;
+  timer: Clock;
+  log: (line: string) => void;
+}): Promise<TurnOutcome> {
+  const { channel, message, signal, log } = input;
+  const target: ChannelTarget = {
+    chatId: message.chatId,
+    ...(message.threadId ? { threadId: message.threadId } : {}),
+  };
+  const max = channel.capabilities.maxMessageLength;
+  const key = (i: number) => `answer:${message.seq}:${i}`;
+  let placeholder: string | undefined;
+  try {
+    placeholder = channel.capabilities.edit ? (await channel.send(target, PLACEHOLDER)).messageId : undefined;
+  } catch (error) {
+    log(
+      `${channel.name}: could not send the placeholder to chat ${message.chatId}: ${(error as Error).message}`,
+    );
+  }
+  const throttle =
+    placeholder !== undefined
+      ? new EditThrottle(
+          (text) => channel.edit(target, placeholder!, text),
+          channel.capabilities.minEditIntervalMs,
+          (error) => log(`${channel.name}: a streaming edit failed: ${(error as Error).message}`),
+          input.timer,
+          PLACEHOLDER,
+        )
+      : undefined;
+
+  let streamed = '';
+  let outcome: TurnOutcome['status'] = 'failed';
+  let text = '';
+  try {
+    const handle = input.kernel.agents.spawn({
+      prompt: message.text,
+      userId: message.userId,
+      ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : { persist: false }),
+      ...(input.agent !== undefined ? { agent: input.agent } : {}),
+      askApprovals: false,
+      signal,
+    });
+    for await (const envelope of handle.events) {
+      if (envelope.agentId !== handle.id || envelope.event.type !== 'text_delta') continue;
+      streamed += envelope.event.text;
+      // While streaming, the message shows the first part; the rest follows when the answer is done.
+      // (Its first part depends only on the first max + 1 characters: splitting those keeps a
+      // long answer from being split again at every delta.)
+      throttle?.update(splitMessage(streamed.slice(0, max + 1), max)[0]!);
+    }
+    const result = await handle.result;
+    if (result.status === 'completed') {
+      outcome = 'answered';
+      text = result.text.trim() || '(no answer)';
+    } else if (signal.aborted || result.status === 'cancelled') {
+      outcome = 'stopped';
+      text = `${streamed.trim()}\n\n(stopped)`.trim();
+    } else {
+      text = `Sorry, that failed: ${(result.error?.message ?? 'the run failed').slice(0, 300)}`;
+    }
+  } catch (error) {
+    // spawn refused (an unknown agent, a session of someone else): the person is told why.
+    if (signal.aborted) {
+      outcome = 'stopped';
+      text = '(stopped)';
+    } else text = `Sorry, that failed: ${(error as Error).message.slice(0, 300)}`;
+  }
+  await throttle?.stop();
+  const parts = splitMessage(text, max).map((part, i) => ({
+    key: key(i),
+    ...target,
+    text: part,
+    ...(i === 0 && placeholder !== undefined ? { editOf: placeholder } : {}),
+  }));
+  // The first edit of the final text waits out the interval, like the stream's own edits.
+  const wait = throttle?.waitMs() ?? 0;
+  if (wait > 0) await new Promise((resolve) => input.timer.setTimeout(() => resolve(undefined), wait));
+  return { status: outcome, parts };
+}

@@ -1,0 +1,322 @@
+/**
+ * `oxydra channels run` with the real binary against the testkit's fake Telegram Bot API
+ * (grammY pointed at it through [channels.telegram] api_root) and the mock model: an allowed
+ * sender's message is answered by editing one message as the answer streams; a stranger gets
+ * nothing; /new starts another session; a long answer is split; a restart neither answers a
+ * message twice nor loses one accepted before it; a 429 is waited out.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { FakeBotApi } from '@oxydra/testkit/telegram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
+
+const OWNER = 4242;
+const STRANGER = 9999;
+const TOKEN = '777000:AAE2E-secret-token-value';
+
+let env: AgentEnv | undefined;
+let api: FakeBotApi | undefined;
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }
+  await api?.close();
+  api = undefined;
+  await env?.close();
+  env = undefined;
+});
+
+function channelsToml(fake: FakeBotApi): string {
+  return `
+[channels.telegram]
+enabled = true
+bot_token_env = "TEST_TELEGRAM_TOKEN"
+api_root = "${fake.url}"
+polling_timeout_secs = 2
+
+[[channels.telegram.senders]]
+platform_ids = ["${OWNER}"]
+display_name = "Owner"
+user = "alice"
+`;
+}
+
+/** Starts `oxydra channels run`; resolves once it says it is answering. */
+async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; stderr: () => string }> {
+  agent.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
+  const child = agent.spawn(['channels', 'run']);
+  children.push(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout!.resume();
+  await pollUntil(
+    () => {
+      if (child.exitCode !== null) throw new Error(`channels run exited ${child.exitCode}: ${stderr}`);
+      return stderr.includes('answering as @oxydra_test_bot');
+    },
+    'channels run to start',
+    { timeoutMs: 20_000 },
+  );
+  return { child, stderr: () => stderr };
+}
+
+/** The last user message a model request carried (what the turn asked). */
+const lastUser = (r: { body: unknown }) =>
+  (r.body as { messages: { role: string; content: unknown }[] }).messages
+    .filter((m) => m.role === 'user')
+    .at(-1);
+
+/** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
+async function sentText(chat: number, text: string, what: string, log: () => string) {
+  try {
+    return await pollUntil(() => api!.sent(chat).find((m) => m.text === text), what, { timeoutMs: 20_000 });
+  } catch (error) {
+    const sent = api!.sent(chat).map((m) => m.text.slice(0, 80));
+    throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
+  }
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
+}
+
+describe('oxydra channels run (Telegram)', () => {
+  it('streams an answer to an allowed sender by editing one message, ignores a stranger, survives a restart', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        {
+          match: { lastMessageContains: 'first question' },
+          reply: { text: 'The answer comes in several words, one at a time.', textChunks: 5 },
+          fault: { slowChunksMs: 300 },
+        },
+        { match: { lastMessageContains: 'second question' }, reply: { text: 'Second answer.' } },
+        { match: { lastMessageContains: 'third question' }, reply: { text: 'Third answer.' } },
+        { match: { lastMessageContains: 'group question' }, reply: { text: 'Group answer.' } },
+      ],
+      channelsToml(api),
+    );
+    const first = await startChannels(env);
+
+    api.message({ from: { id: STRANGER }, text: 'hello, who are you?' });
+    api.message({ from: { id: OWNER, first_name: 'Alice' }, text: 'my first question' });
+    const answered = await sentText(
+      OWNER,
+      'The answer comes in several words, one at a time.',
+      'the first answer',
+      first.stderr,
+    );
+    // One message, edited: the placeholder, at least one part of the answer as it streamed, the whole.
+    expect(api.sent(OWNER)).toHaveLength(1);
+    expect(answered.history[0]).toBe('…');
+    const partial = answered.history.slice(1, -1);
+    expect(partial.length).toBeGreaterThanOrEqual(1);
+    for (const text of partial) expect(answered.text.startsWith(text) && text !== answered.text).toBe(true);
+    // No link previews on anything sent; the stranger got nothing, and is logged once.
+    const sends = api.calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
+    expect(
+      sends.every((c) => (c.params.link_preview_options as { is_disabled?: boolean })?.is_disabled),
+    ).toBe(true);
+    expect(api.sent(STRANGER)).toEqual([]);
+    expect(first.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
+    // The model saw the prompt once, and the token is nowhere in what the process printed.
+    expect(env.mock.requests).toHaveLength(1);
+    expect(first.stderr()).not.toContain(TOKEN);
+
+    // A restart: nothing answered twice (the cursor is durable), a message sent meanwhile answered once.
+    expect(await stop(first.child, 'SIGTERM')).toBe(0);
+    api.message({ from: { id: OWNER }, text: 'my second question' });
+    const second = await startChannels(env);
+    await sentText(OWNER, 'Second answer.', 'the second answer', second.stderr);
+    api.message({ from: { id: OWNER }, text: 'my third question' });
+    await sentText(OWNER, 'Third answer.', 'the third answer', second.stderr);
+    expect(api.sent(OWNER).map((m) => m.text)).toEqual([
+      'The answer comes in several words, one at a time.',
+      'Second answer.',
+      'Third answer.',
+    ]);
+    expect(env.mock.requests).toHaveLength(3);
+    // The restarted process asked for what follows its stored cursor, confirming everything before.
+    const polls = api.calls.filter((c) => c.method === 'getUpdates');
+    expect(polls.every((c) => c.params.offset !== undefined || c === polls[0])).toBe(true);
+    await pollUntil(() => api!.pendingUpdates === 0, 'every update to be confirmed', { timeoutMs: 10_000 });
+    // The second and third turns continued the first one's session: the model saw the first answer.
+    expect(env.requestText(2)).toContain('The answer comes in several words');
+
+    // In a group, only a message that mentions the bot is answered (without the mention).
+    const team = { id: -500, type: 'supergroup' as const, title: 'Team' };
+    api.message({ from: { id: OWNER }, chat: team, text: 'group chatter, not for the bot' });
+    const last = api.message({
+      from: { id: OWNER },
+      chat: team,
+      text: '@oxydra_test_bot a group question',
+      mentionBot: true,
+    });
+    await sentText(team.id, 'Group answer.', 'the group answer', second.stderr);
+    expect(api.sent(team.id)).toHaveLength(1);
+    expect(env.mock.requests).toHaveLength(4);
+    expect(lastUser(env.mock.requests[3]!)).toEqual({ role: 'user', content: 'a group question' });
+    expect(await stop(second.child, 'SIGTERM')).toBe(0);
+
+    // channels status, offline: what was stored, nothing left to send, the token never printed.
+    const status = await env.run(['channels', 'status', '--json']);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).not.toContain(TOKEN);
+    const [telegram] = JSON.parse(status.stdout) as {
+      stats: { cursor: string; inbound: object; unsent: number };
+    }[];
+    expect(telegram).toMatchObject({
+      channel: 'telegram',
+      enabled: true,
+      tokenVariable: 'TEST_TELEGRAM_TOKEN',
+      tokenSet: true,
+      senderIds: 1,
+      stats: { inbound: { answered: 4 }, unsent: 0 },
+    });
+    expect(telegram!.stats.cursor).toBe(String(last.updateId));
+  });
+
+  it('/new starts another session; a long answer is split; a 429 is waited out; a killed turn is not run again', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    const long = Array.from(
+      { length: 20 },
+      (_, i) => `Paragraph ${i}: ${'lorem ipsum '.repeat(40).trim()}.`,
+    ).join('\n\n');
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { match: { lastMessageContains: 'remember the word kiwi' }, reply: { text: 'Noted: kiwi.' } },
+        { match: { lastMessageContains: 'write a lot' }, reply: { text: long } },
+        {
+          match: { lastMessageContains: 'stoppable question' },
+          reply: { text: 'This answer is stopped half way.', textChunks: 6 },
+          fault: { slowChunksMs: 2000 },
+        },
+        {
+          match: { lastMessageContains: 'slow question' },
+          reply: { text: 'This answer is never finished.', textChunks: 6 },
+          fault: { slowChunksMs: 2000 },
+        },
+        {
+          match: { lastMessageContains: 'after restart' },
+          reply: { text: 'Fine after restart.' },
+          times: 'always',
+        },
+      ],
+      channelsToml(api),
+    );
+    const first = await startChannels(env);
+    api.message({ from: { id: OWNER }, text: 'remember the word kiwi' });
+    await sentText(OWNER, 'Noted: kiwi.', 'the first answer', first.stderr);
+    api.message({ from: { id: OWNER }, text: '/new' });
+    await sentText(OWNER, 'Started a new conversation.', '/new', first.stderr);
+    // The first sendMessage of the next answer is refused with 429: the host waits and sends it.
+    api.failNext('sendMessage', {
+      code: 429,
+      description: 'Too Many Requests: retry after 1',
+      retryAfter: 1,
+    });
+    api.message({ from: { id: OWNER }, text: 'write a lot' });
+    const parts = await pollUntil(
+      () => {
+        const texts = api!.sent(OWNER).map((m) => m.text);
+        const at = texts.findIndex((t) => t.startsWith('Paragraph 0:'));
+        return at >= 0 && texts.slice(at).join('\n\n') === long ? texts.slice(at) : undefined;
+      },
+      'the long answer',
+      { timeoutMs: 20_000 },
+    ).catch((error) => {
+      throw new Error(
+        `${error.message}; sent: ${JSON.stringify(api!.sent(OWNER).map((m) => m.text.slice(0, 60)))}; log: ${first.stderr()}`,
+      );
+    });
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.length <= 4096)).toBe(true);
+    expect(parts.join('\n\n')).toBe(long);
+    expect(api.calls.some((c) => c.method === 'sendMessage' && c.errorCode === 429)).toBe(true);
+    // After /new the conversation starts over: the model is sent no earlier turn (memory recall aside).
+    const longRequest = env.mock.requests.find((r) => r.raw.includes('write a lot'))!;
+    const turns = (longRequest.body as { messages: { role: string; content: unknown }[] }).messages;
+    expect(turns.filter((m) => m.role !== 'system')).toEqual([{ role: 'user', content: 'write a lot' }]);
+
+    // /stop stops the answer being written; what was written stays, marked stopped.
+    api.message({ from: { id: OWNER }, text: 'a stoppable question' });
+    await pollUntil(
+      () => api!.sent(OWNER).some((m) => m.history.some((t) => t.startsWith('This answer'))),
+      'the stoppable answer to start streaming',
+      { timeoutMs: 20_000 },
+    );
+    api.message({ from: { id: OWNER }, text: '/stop' });
+    await sentText(OWNER, 'Stopped.', '/stop', first.stderr);
+    const stopped = api.sent(OWNER).find((m) => m.text.startsWith('This answer'))!;
+    expect(stopped.text.endsWith('(stopped)')).toBe(true);
+    expect(stopped.text).not.toContain('half way.');
+
+    // Killed in the middle of a turn: after the restart it is not run again; the sender is told.
+    api.message({ from: { id: OWNER }, text: 'a slow question' });
+    await pollUntil(
+      () => env!.mock.requests.some((r) => r.raw.includes('slow question')),
+      'the slow turn to start',
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await stop(first.child, 'SIGKILL');
+    const second = await startChannels(env);
+    await pollUntil(
+      () => api!.sent(OWNER).find((m) => m.text.startsWith('Oxydra stopped while answering')),
+      'the interrupted note',
+      { timeoutMs: 20_000 },
+    );
+    api.message({ from: { id: OWNER }, text: 'fine after restart?' });
+    await sentText(OWNER, 'Fine after restart.', 'the answer after restart', second.stderr);
+    // The model was asked the slow question once: the restart did not run it again.
+    const lastUser = (r: { body: unknown }) =>
+      (r.body as { messages: { role: string; content: unknown }[] }).messages
+        .filter((m) => m.role === 'user')
+        .at(-1);
+    expect(
+      env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('slow question')),
+    ).toHaveLength(1);
+    expect(await stop(second.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('oxydra run loads neither the channels host nor grammY; channels run loads both', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }], channelsToml(api));
+    const recorder = moduleRecorder(env.sandbox.root);
+    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+    const run = await env.run(['run', 'Say hello']);
+    expect(run.status, run.stderr).toBe(0);
+    const HOST = 'Oxydra stopped while answering this message';
+    const GRAMMY = 'you are running your bot several times';
+    expect(anyContains(recorder.loaded(), HOST)).toBe(false);
+    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
+    // The checks can tell: channels run (stopped at once by its missing token) loads both.
+    recorder.clear();
+    expect((await env.run(['channels', 'run'])).status).toBe(2);
+    expect(anyContains(recorder.loaded(), HOST)).toBe(true);
+    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(true);
+  });
+
+  it('refuses to start without the token variable, naming it, exit 2', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(E2E_APIS[0]!, [], channelsToml(api));
+    const out = await env.run(['channels', 'run']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('TEST_TELEGRAM_TOKEN');
+    expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The ChannelStore contract (issue 34): what makes a chat channel neither lose nor repeat a
+ * message across restarts. The cursor moves only with the messages it covers; a message is stored
+ * once however often the platform delivers it; a message is claimed by one runner; settling it
+ * and enqueueing its answer happen together; a running message found at start is interrupted, not
+ * run again; an outbox key is sent once.
+ */
+import type { ChannelStore, NewChannelInbound, NewChannelOutbound } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, openEach, type StoreOpener } from './harness.js';
+
+const message = (id: string, text = `text ${id}`, conversation = '100'): NewChannelInbound => ({
+  conversation,
+  messageId: id,
+  chatId: conversation,
+  senderId: '7',
+  userId: 'alice',
+  text,
+});
+
+const part = (key: string, text: string, editOf?: string): NewChannelOutbound => ({
+  key,
+  chatId: '100',
+  text,
+  ...(editOf !== undefined ? { editOf } : {}),
+});
+
+export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
+  describe('ChannelStore contract', () => {
+    let store: ChannelStore;
+    openEach(open, (current) => {
+      store = current.store;
+    });
+
+    it('moves the cursor with the messages it accepts, per channel', async () => {
+      expect(await store.cursor('telegram')).toBeUndefined();
+      const added = await store.accept('telegram', '41', [message('1'), message('2')]);
+      expect(added.map((m) => [m.messageId, m.status, m.channel])).toEqual([
+        ['1', 'pending', 'telegram'],
+        ['2', 'pending', 'telegram'],
+      ]);
+      expect(added[1]!.seq).toBeGreaterThan(added[0]!.seq);
+      expect(await store.cursor('telegram')).toBe('41');
+      // Updates with nothing to keep (a stranger's) still move it.
+      await store.accept('telegram', '42', []);
+      expect(await store.cursor('telegram')).toBe('42');
+      expect(await store.cursor('slack')).toBeUndefined();
+    });
+
+    it('stores a message delivered twice once, and keeps hostile text exactly', async () => {
+      await store.accept('telegram', '1', [message('5', HOSTILE_TEXT.join('\n'))]);
+      const again = await store.accept('telegram', '2', [message('5', 'other'), message('6')]);
+      expect(again.map((m) => m.messageId)).toEqual(['6']);
+      // The same id in another conversation is another message.
+      expect(await store.accept('telegram', '3', [message('5', 'x', '200')])).toHaveLength(1);
+      const pending = await store.pending('telegram');
+      expect(pending.map((m) => [m.conversation, m.messageId])).toEqual([
+        ['100', '5'],
+        ['100', '6'],
+        ['200', '5'],
+      ]);
+      expect(pending[0]!.text).toBe(HOSTILE_TEXT.join('\n'));
+    });
+
+    it('lets one runner claim a message, and settles it with its answer in the outbox', async () => {
+      const [m] = await store.accept('telegram', '1', [message('1')]);
+      const claims = await Promise.all([store.claim(m!.seq), store.claim(m!.seq)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await store.pending('telegram')).toEqual([]);
+      await store.settle(m!.seq, 'answered', 'telegram', [part('a:0', 'first', '55'), part('a:1', 'second')]);
+      expect(await store.claim(m!.seq)).toBe(false);
+      const unsent = await store.unsent('telegram');
+      expect(unsent.map((o) => [o.key, o.text, o.editOf])).toEqual([
+        ['a:0', 'first', '55'],
+        ['a:1', 'second', undefined],
+      ]);
+      expect(await store.interruptRunning('telegram')).toEqual([]);
+    });
+
+    it('marks what was running when the last process stopped interrupted, once', async () => {
+      const [a, b] = await store.accept('telegram', '1', [message('1'), message('2')]);
+      await store.claim(a!.seq);
+      const cut = await store.interruptRunning('telegram');
+      expect(cut.map((m) => [m.seq, m.status])).toEqual([[a!.seq, 'interrupted']]);
+      expect(await store.interruptRunning('telegram')).toEqual([]);
+      expect(await store.claim(a!.seq)).toBe(false);
+      expect((await store.pending('telegram')).map((m) => m.seq)).toEqual([b!.seq]);
+    });
+
+    it('sends an outbox key once: enqueued twice it is one message, marked sent it is gone', async () => {
+      await store.enqueue('telegram', [part('k1', 'one'), part('k2', 'two')]);
+      await store.enqueue('telegram', [part('k1', 'one again')]);
+      expect((await store.unsent('telegram')).map((o) => [o.key, o.text])).toEqual([
+        ['k1', 'one'],
+        ['k2', 'two'],
+      ]);
+      await store.markSent('telegram', 'k1', '900');
+      await store.markSent('telegram', 'k1', '901');
+      expect((await store.unsent('telegram')).map((o) => o.key)).toEqual(['k2']);
+      await store.enqueue('telegram', [part('k1', 'once more')]);
+      expect((await store.unsent('telegram')).map((o) => o.key)).toEqual(['k2']);
+      expect(await store.unsent('slack')).toEqual([]);
+    });
+
+    it('counts a channel’s messages by status and its unsent outbox', async () => {
+      expect(await store.stats('telegram')).toEqual({ inbound: {}, unsent: 0 });
+      const [a] = await store.accept('telegram', '7', [message('1'), message('2'), message('3')]);
+      await store.claim(a!.seq);
+      await store.settle(a!.seq, 'answered', 'telegram', [part('a:0', 'x'), part('a:1', 'y')]);
+      await store.markSent('telegram', 'a:0', '1');
+      const stats = await store.stats('telegram');
+      expect(stats).toMatchObject({ cursor: '7', inbound: { answered: 1, pending: 2 }, unsent: 1 });
+      expect(Date.parse(stats.lastReceivedAt!)).not.toBeNaN();
+      expect(await store.stats('slack')).toEqual({ inbound: {}, unsent: 0 });
+    });
+
+    it('keeps the session of each conversation, replaced by a new one', async () => {
+      expect(await store.session('telegram', '100/alice')).toBeUndefined();
+      await store.setSession('telegram', '100/alice', 's1');
+      await store.setSession('telegram', '100/bob', 's2');
+      expect(await store.session('telegram', '100/alice')).toBe('s1');
+      await store.setSession('telegram', '100/alice', 's3');
+      expect(await store.session('telegram', '100/alice')).toBe('s3');
+      expect(await store.session('telegram', '100/bob')).toBe('s2');
+      expect(await store.session('slack', '100/alice')).toBeUndefined();
+    });
+  });
+}

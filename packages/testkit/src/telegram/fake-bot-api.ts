@@ -1,0 +1,333 @@
+/**
+ * A fake of the Telegram Bot API (https://core.telegram.org/bots/api) on node:http, for testing a
+ * bot offline through its real client library (grammY's `apiRoot` points at `url`). It answers
+ * what a long-polling bot calls, in the published shapes: getMe, deleteWebhook, getUpdates (offset
+ * confirms earlier updates, timeout long-polls, a second poll ends the first with 409),
+ * sendMessage, editMessageText ("message is not modified", "message to edit not found") and
+ * answerCallbackQuery; anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
+ * plays the people (`message`, `press`), reads what the bot sent (`sent`, `calls`) and makes calls
+ * fail (`failNext`, e.g. a 429 with retry_after).
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readBody } from '../http-body.js';
+import type { TgCall, TgChat, TgEntity, TgMessage, TgSentMessage, TgUpdate, TgUser } from './types.js';
+
+export type * from './types.js';
+
+export interface FakeBotApiOptions {
+  /** The token the bot must use; default "123456:TEST-token". */
+  token?: string;
+  /** The bot's username (without @); default "oxydra_test_bot". */
+  username?: string;
+}
+
+/** A person writing to the bot. */
+export interface FakeMessage {
+  from: { id: number; first_name?: string; username?: string };
+  text: string;
+  /** Default: the sender's private chat with the bot. */
+  chat?: { id: number; type: 'private' | 'group' | 'supergroup'; title?: string };
+  /** A reply to this message of the chat (its message_id). */
+  replyTo?: number;
+  /** Mark "@<bot>" in the text as a mention entity (groups). */
+  mentionBot?: boolean;
+  /** An edit of an earlier message (its message_id) instead of a new one. */
+  edits?: number;
+}
+
+interface Waiter {
+  offset: number;
+  limit: number;
+  finish: (status: number, body: unknown) => void;
+}
+
+const MAX_TEXT = 4096;
+
+export class FakeBotApi {
+  readonly token: string;
+  readonly bot: TgUser;
+  /** Every call the bot made, in order. */
+  readonly calls: TgCall[] = [];
+  readonly #updates: TgUpdate[] = [];
+  readonly #sent = new Map<string, TgSentMessage>();
+  readonly #received = new Map<string, TgMessage>();
+  readonly #nextMessageId = new Map<number, number>();
+  readonly #failures: { method: string; code: number; description: string; retryAfter?: number }[] = [];
+  #nextUpdateId = 1;
+  #confirmed = 0;
+  #waiter: Waiter | undefined;
+  #server = createServer((req, res) => void this.#handle(req, res));
+  url = '';
+
+  private constructor(options: FakeBotApiOptions) {
+    this.token = options.token ?? '123456:TEST-token';
+    this.bot = {
+      id: Number(this.token.split(':')[0]),
+      is_bot: true,
+      first_name: 'Test bot',
+      username: options.username ?? 'oxydra_test_bot',
+    };
+  }
+
+  /** Starts the fake on 127.0.0.1 (a free port); `url` is the apiRoot to give the bot. */
+  static async start(options: FakeBotApiOptions = {}): Promise<FakeBotApi> {
+    const api = new FakeBotApi(options);
+    api.#server.listen(0, '127.0.0.1');
+    await once(api.#server, 'listening');
+    api.url = `http://127.0.0.1:${(api.#server.address() as AddressInfo).port}`;
+    return api;
+  }
+
+  /** A person sends a message (or an edit); resolves with its update_id. */
+  message(input: FakeMessage): { updateId: number; messageId: number } {
+    const from: TgUser = {
+      id: input.from.id,
+      is_bot: false,
+      first_name: input.from.first_name ?? `User ${input.from.id}`,
+      ...(input.from.username ? { username: input.from.username } : {}),
+    };
+    const chat: TgChat = input.chat ?? { id: input.from.id, type: 'private', first_name: from.first_name };
+    const messageId = input.edits ?? this.#messageId(chat.id);
+    const entities: TgEntity[] = [];
+    const handle = `@${this.bot.username}`;
+    if (input.mentionBot && input.text.includes(handle))
+      entities.push({ type: 'mention', offset: input.text.indexOf(handle), length: handle.length });
+    const command = /^\/[A-Za-z]+(@\w+)?/.exec(input.text);
+    if (command) entities.push({ type: 'bot_command', offset: 0, length: command[0].length });
+    const replied =
+      input.replyTo !== undefined
+        ? (this.#sent.get(`${chat.id}:${input.replyTo}`) ?? this.#received.get(`${chat.id}:${input.replyTo}`))
+        : undefined;
+    const message: TgMessage = {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat,
+      from,
+      text: input.text,
+      ...(entities.length > 0 ? { entities } : {}),
+      ...(replied ? { reply_to_message: 'history' in replied ? this.#asMessage(replied) : replied } : {}),
+      ...(input.edits !== undefined ? { edit_date: Math.floor(Date.now() / 1000) } : {}),
+    };
+    this.#received.set(`${chat.id}:${messageId}`, message);
+    const updateId = this.#push(input.edits !== undefined ? { edited_message: message } : { message });
+    return { updateId, messageId };
+  }
+
+  /** A person presses a button under a message the bot sent; resolves with the update_id. */
+  press(input: {
+    from: { id: number; first_name?: string };
+    chatId: number;
+    messageId: number;
+    data: string;
+  }): number {
+    const sent = this.#sent.get(`${input.chatId}:${input.messageId}`);
+    return this.#push({
+      callback_query: {
+        id: `cq-${this.#nextUpdateId}`,
+        from: {
+          id: input.from.id,
+          is_bot: false,
+          first_name: input.from.first_name ?? `User ${input.from.id}`,
+        },
+        ...(sent ? { message: this.#asMessage(sent) } : {}),
+        chat_instance: String(input.chatId),
+        data: input.data,
+      },
+    });
+  }
+
+  /** The next call of `method` fails with this Bot API error (e.g. 429 with retry_after seconds). */
+  failNext(method: string, error: { code: number; description: string; retryAfter?: number }): void {
+    this.#failures.push({ method, ...error });
+  }
+
+  /** Every message the bot sent, oldest first (edits applied; `history` has every text). */
+  sent(chatId?: number): TgSentMessage[] {
+    return [...this.#sent.values()].filter((m) => chatId === undefined || m.chatId === chatId);
+  }
+
+  /** The highest update_id the bot has confirmed (by asking getUpdates for a later offset). */
+  get confirmed(): number {
+    return this.#confirmed;
+  }
+
+  /** Updates not yet confirmed: what getUpdates would still return. */
+  get pendingUpdates(): number {
+    return this.#updates.length;
+  }
+
+  async close(): Promise<void> {
+    this.#waiter?.finish(200, { ok: true, result: [] });
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close').catch(() => {});
+  }
+
+  #messageId(chatId: number): number {
+    const next = (this.#nextMessageId.get(chatId) ?? 0) + 1;
+    this.#nextMessageId.set(chatId, next);
+    return next;
+  }
+
+  #push(update: Omit<TgUpdate, 'update_id'>): number {
+    const full = { update_id: this.#nextUpdateId++, ...update } as TgUpdate;
+    this.#updates.push(full);
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.finish(200, { ok: true, result: this.#take(waiter.offset, waiter.limit) });
+    }
+    return full.update_id;
+  }
+
+  /** getUpdates' answer: an offset confirms (forgets) every update before it. */
+  #take(offset: number, limit: number): TgUpdate[] {
+    if (offset > 0) {
+      while (this.#updates.length > 0 && this.#updates[0]!.update_id < offset) this.#updates.shift();
+      this.#confirmed = Math.max(this.#confirmed, offset - 1);
+    }
+    return this.#updates.slice(0, limit);
+  }
+
+  #asMessage(sent: TgSentMessage): TgMessage {
+    return {
+      message_id: sent.messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: sent.chatId, type: sent.chatId < 0 ? 'supergroup' : 'private' },
+      from: this.bot,
+      text: sent.text,
+      ...(sent.threadId !== undefined ? { message_thread_id: sent.threadId } : {}),
+      ...(sent.replyMarkup !== undefined ? { reply_markup: sent.replyMarkup } : {}),
+    };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: unknown) => {
+      if (res.writableEnded) return;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
+    const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    const raw = await readBody(req);
+    if (raw) Object.assign(params, parseBody(raw, req.headers['content-type'] ?? ''));
+    if (!match) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
+    const [, token, method] = match as unknown as [string, string, string];
+    const call: TgCall = { method, params, ok: true };
+    this.calls.push(call);
+    const fail = (code: number, description: string, extra: Record<string, unknown> = {}) => {
+      call.ok = false;
+      call.errorCode = code;
+      answer(code, { ok: false, error_code: code, description, ...extra });
+    };
+    if (token !== this.token) return fail(401, 'Unauthorized');
+    const injected = this.#failures.findIndex((f) => f.method === method);
+    if (injected >= 0) {
+      const [f] = this.#failures.splice(injected, 1);
+      return fail(
+        f!.code,
+        f!.description,
+        f!.retryAfter !== undefined ? { parameters: { retry_after: f!.retryAfter } } : {},
+      );
+    }
+    const ok = (result: unknown) => answer(200, { ok: true, result });
+    switch (method) {
+      case 'getMe':
+        return ok(this.bot);
+      case 'deleteWebhook':
+        return ok(true);
+      case 'getUpdates':
+        return this.#getUpdates(params, req, answer);
+      case 'sendMessage': {
+        const chatId = Number(params.chat_id);
+        const text = String(params.text ?? '');
+        if (!Number.isFinite(chatId)) return fail(400, 'Bad Request: chat not found');
+        if (text.trim() === '') return fail(400, 'Bad Request: message text is empty');
+        if (text.length > MAX_TEXT) return fail(400, 'Bad Request: message is too long');
+        const sent: TgSentMessage = {
+          chatId,
+          messageId: this.#messageId(chatId),
+          text,
+          history: [text],
+          ...(params.message_thread_id !== undefined ? { threadId: Number(params.message_thread_id) } : {}),
+          ...(params.reply_markup !== undefined ? { replyMarkup: jsonOf(params.reply_markup) } : {}),
+        };
+        this.#sent.set(`${chatId}:${sent.messageId}`, sent);
+        return ok(this.#asMessage(sent));
+      }
+      case 'editMessageText': {
+        const sent = this.#sent.get(`${Number(params.chat_id)}:${Number(params.message_id)}`);
+        const text = String(params.text ?? '');
+        if (!sent) return fail(400, 'Bad Request: message to edit not found');
+        if (text.trim() === '') return fail(400, 'Bad Request: message text is empty');
+        if (text.length > MAX_TEXT) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
+        if (text === sent.text) {
+          return fail(
+            400,
+            'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+          );
+        }
+        sent.text = text;
+        sent.history.push(text);
+        return ok(this.#asMessage(sent));
+      }
+      case 'answerCallbackQuery':
+        return ok(true);
+      default:
+        return fail(404, 'Not Found');
+    }
+  }
+
+  #getUpdates(
+    params: Record<string, unknown>,
+    req: IncomingMessage,
+    answer: (status: number, body: unknown) => void,
+  ): void {
+    const offset = Number(params.offset ?? 0);
+    const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
+    const timeout = Math.max(0, Number(params.timeout ?? 0));
+    // Telegram ends a long poll still waiting when another one arrives.
+    this.#waiter?.finish(409, {
+      ok: false,
+      error_code: 409,
+      description:
+        'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+    });
+    this.#waiter = undefined;
+    const ready = this.#take(offset, limit);
+    if (ready.length > 0 || timeout === 0) {
+      answer(200, { ok: true, result: ready });
+      return;
+    }
+    const timer = setTimeout(() => waiter.finish(200, { ok: true, result: [] }), timeout * 1000);
+    const waiter: Waiter = {
+      offset,
+      limit,
+      finish: (status, body) => {
+        clearTimeout(timer);
+        if (this.#waiter === waiter) this.#waiter = undefined;
+        answer(status, body);
+      },
+    };
+    this.#waiter = waiter;
+    // The bot went away (killed, or it aborted the poll): nobody to answer.
+    req.socket.once('close', () => {
+      clearTimeout(timer);
+      if (this.#waiter === waiter) this.#waiter = undefined;
+    });
+  }
+}
+
+/** A JSON body (what grammY sends without files) or a form (the Bot API takes both). */
+function parseBody(raw: string, type: string): Record<string, unknown> {
+  if (type.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+/** reply_markup arrives as an object (JSON body) or as JSON text (a form). */
+function jsonOf(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}

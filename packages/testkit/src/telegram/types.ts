@@ -1,0 +1,75 @@
+/**
+ * The Bot API objects the fake answers with, in the shapes https://core.telegram.org/bots/api
+ * publishes (only the fields the fake fills in).
+ */
+
+export interface TgUser {
+  id: number;
+  is_bot: boolean;
+  first_name: string;
+  last_name?: string;
+  username?: string;
+}
+
+export interface TgChat {
+  id: number;
+  type: 'private' | 'group' | 'supergroup' | 'channel';
+  title?: string;
+  first_name?: string;
+  is_forum?: boolean;
+}
+
+export interface TgEntity {
+  type: string;
+  offset: number;
+  length: number;
+}
+
+export interface TgMessage {
+  message_id: number;
+  date: number;
+  chat: TgChat;
+  from?: TgUser;
+  text?: string;
+  entities?: TgEntity[];
+  message_thread_id?: number;
+  is_topic_message?: boolean;
+  reply_to_message?: TgMessage;
+  edit_date?: number;
+  reply_markup?: unknown;
+}
+
+export interface TgCallbackQuery {
+  id: string;
+  from: TgUser;
+  message?: TgMessage;
+  chat_instance: string;
+  data?: string;
+}
+
+export interface TgUpdate {
+  update_id: number;
+  message?: TgMessage;
+  edited_message?: TgMessage;
+  callback_query?: TgCallbackQuery;
+}
+
+/** One Bot API call the bot made, as the fake received it. */
+export interface TgCall {
+  method: string;
+  params: Record<string, unknown>;
+  /** What the fake answered: ok, or the error code. */
+  ok: boolean;
+  errorCode?: number;
+}
+
+/** A message the bot sent, with its text as it is now and every text it had, in order. */
+export interface TgSentMessage {
+  chatId: number;
+  messageId: number;
+  text: string;
+  /** The texts it showed: the one sent, then each edit. */
+  history: string[];
+  threadId?: number;
+  replyMarkup?: unknown;
+}

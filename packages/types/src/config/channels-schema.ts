@@ -1,0 +1,92 @@
+/**
+ * `[channels]`: chat platforms agents are reached from (issue 34). The Telegram keys and
+ * defaults are Oxydra's (`enabled`, `bot_token_env`, `polling_timeout_secs`, `max_message_length`,
+ * `[[channels.telegram.senders]]` with `platform_ids` and `display_name`: default-deny, only
+ * listed senders are answered); `user` and `api_root` are ours. The bot token is never in the
+ * file: `bot_token_env` names the variable holding it.
+ */
+import { z } from 'zod';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const channelSenderSchema = z.strictObject({
+  platform_ids: z
+    .array(z.string().regex(/^-?\d{1,20}$/, 'a Telegram user id is a number (ask @userinfobot for yours)'))
+    .min(1)
+    .describe("the person's Telegram user ids (numbers, as text); one person may have several"),
+  display_name: z.string().min(1).max(100).optional().describe('a name for logs'),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits, ".", "_", ":", "@" or "-"')
+    .optional()
+    .describe(
+      'the kernel user the sender acts as (budgets, permissions, memory); default "telegram-<first platform id>"',
+    ),
+});
+
+export const telegramChannelSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('`oxydra channels run` answers this bot'),
+    bot_token_env: z
+      .string()
+      .regex(ENV_NAME, 'an environment variable name, e.g. "TELEGRAM_BOT_TOKEN"')
+      .optional()
+      .describe("the environment variable holding the bot's token (from @BotFather); required when enabled"),
+    polling_timeout_secs: z
+      .int()
+      .min(1)
+      .max(50)
+      .default(30)
+      .describe('long polling: how long each getUpdates waits for a message'),
+    max_message_length: z
+      .int()
+      .min(100)
+      .max(4096)
+      .default(4096)
+      .describe("longer answers are split at paragraph, then line boundaries (Telegram's limit is 4096)"),
+    senders: z
+      .array(channelSenderSchema)
+      .default([])
+      .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
+    agent: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the `[agents.<name>]` answering; default: the default agent'),
+    api_root: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => !url.endsWith('/'), 'remove the trailing "/"')
+      .default('https://api.telegram.org')
+      .describe('the Bot API server (a local Bot API server, or a test fake)'),
+  })
+  .superRefine((telegram, ctx) => {
+    if (telegram.enabled && telegram.bot_token_env === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bot_token_env'],
+        message:
+          'enabled = true needs bot_token_env, the variable holding the token (e.g. "TELEGRAM_BOT_TOKEN")',
+      });
+    }
+    const seen = new Map<string, number>();
+    telegram.senders.forEach((sender, i) => {
+      for (const id of sender.platform_ids) {
+        const first = seen.get(id);
+        if (first !== undefined && first !== i) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['senders', i, 'platform_ids'],
+            message: `platform id ${id} is listed in senders ${first} and ${i}; one id maps to one user`,
+          });
+        }
+        seen.set(id, i);
+      }
+    });
+  });
+
+export const channelsSchema = z.strictObject({
+  telegram: telegramChannelSchema.prefault({}),
+});
+
+export type TelegramChannelConfig = z.output<typeof telegramChannelSchema>;
+export type ChannelSenderConfig = z.output<typeof channelSenderSchema>;

@@ -1,0 +1,102 @@
+/**
+ * The channel host's records (issue 34): each channel's cursor in its platform's updates, the
+ * inbound messages it accepted, which session each conversation continues, and the outbox of
+ * answers to send. Kept so that a restart neither loses nor repeats a message:
+ *
+ * - an inbound message is stored in the same transaction that moves the cursor past it
+ *   (`accept`), so a crash before that commit has the platform deliver it again and a crash
+ *   after it finds it stored;
+ * - a message whose turn was running when the process stopped is not run again (its tools may
+ *   have acted): `interruptRunning` marks it, and the person is told to send it again;
+ * - the answer is written to the outbox in the same transaction that marks its message answered
+ *   (`settle`), each part under an idempotency key, and sent from there: a restart sends what
+ *   was not yet marked sent, and nothing marked sent again.
+ */
+
+/** An inbound message to store (what the host keeps of a ChannelMessage). */
+export interface NewChannelInbound {
+  conversation: string;
+  /** The platform's id of the message; a second one with the same conversation and id is a duplicate. */
+  messageId: string;
+  chatId: string;
+  threadId?: string;
+  senderId: string;
+  /** The kernel user the sender maps to. */
+  userId: string;
+  text: string;
+}
+
+export type ChannelInboundStatus = 'pending' | 'running' | 'answered' | 'failed' | 'stopped' | 'interrupted';
+
+export interface ChannelInbound extends NewChannelInbound {
+  /** The store's id, increasing in the order messages were accepted. */
+  seq: number;
+  channel: string;
+  status: ChannelInboundStatus;
+  receivedAt: string;
+}
+
+/** One outbound message of the outbox. */
+export interface NewChannelOutbound {
+  /** Unique per channel: the same key enqueued twice is one message. */
+  key: string;
+  chatId: string;
+  threadId?: string;
+  text: string;
+  /** Set: replace the text of this message the bot sent (idempotent); unset: send a new message. */
+  editOf?: string;
+}
+
+export interface ChannelOutbound extends NewChannelOutbound {
+  seq: number;
+  channel: string;
+}
+
+export interface ChannelStore {
+  /** The channel's committed cursor; undefined before its first accept. */
+  cursor(channel: string): Promise<string | undefined>;
+  /**
+   * Stores `messages` and moves the channel's cursor to `cursor`, in one transaction. A message
+   * already stored (same conversation and message id) is skipped. Resolves with the new ones,
+   * in order, status "pending".
+   */
+  accept(channel: string, cursor: string, messages: readonly NewChannelInbound[]): Promise<ChannelInbound[]>;
+  /** The channel's messages still to run, oldest first. */
+  pending(channel: string): Promise<ChannelInbound[]>;
+  /** pending → running; false when it was not pending (another process took it, or it was answered). */
+  claim(seq: number): Promise<boolean>;
+  /**
+   * Sets a running message's final status and enqueues what is sent for it (its answer's parts,
+   * a note), in one transaction: the answer is in the outbox exactly when the message is settled.
+   */
+  settle(
+    seq: number,
+    status: Exclude<ChannelInboundStatus, 'pending' | 'running'>,
+    channel: string,
+    parts: readonly NewChannelOutbound[],
+  ): Promise<void>;
+  /** Every "running" message of the channel becomes "interrupted" (at start: its process ended mid-turn); resolves with them. */
+  interruptRunning(channel: string): Promise<ChannelInbound[]>;
+  /** The session a conversation continues, if one was started. */
+  session(channel: string, conversation: string): Promise<string | undefined>;
+  /** Sets (or replaces, on /new) the session a conversation continues. */
+  setSession(channel: string, conversation: string, sessionId: string): Promise<void>;
+  /** Adds messages to the outbox (a key already there is skipped). */
+  enqueue(channel: string, parts: readonly NewChannelOutbound[]): Promise<void>;
+  /** The channel's outbox messages not yet marked sent, oldest first. */
+  unsent(channel: string): Promise<ChannelOutbound[]>;
+  /** Marks an outbox message sent, with the platform's id of what was sent. */
+  markSent(channel: string, key: string, platformId: string): Promise<void>;
+  /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
+  stats(channel: string): Promise<ChannelStats>;
+  close(): Promise<void>;
+}
+
+export interface ChannelStats {
+  cursor?: string;
+  /** Stored messages by status (statuses with none are left out). */
+  inbound: Partial<Record<ChannelInboundStatus, number>>;
+  unsent: number;
+  /** When the last message was accepted (ISO time). */
+  lastReceivedAt?: string;
+}
