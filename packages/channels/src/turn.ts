@@ -10,8 +10,14 @@ import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from 
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
 
-/** What a turn needs of the kernel (the host holds it). */
-export type TurnKernel = { agents: Pick<Kernel['agents'], 'spawn'> };
+/**
+ * What a turn needs of the kernel (the host holds it): agents, and the per-user limit every
+ * door shares (`[gateway] max_concurrent_turns_per_user`, across processes on one deployment).
+ */
+export type TurnKernel = {
+  agents: Pick<Kernel['agents'], 'spawn'>;
+  admission: Pick<Kernel['admission'], 'acquire'>;
+};
 
 const PLACEHOLDER = '…';
 
@@ -59,7 +65,11 @@ export async function runChatTurn(input: {
   let streamed = '';
   let outcome: TurnOutcome['status'] = 'failed';
   let text = '';
+  let release: (() => unknown) | undefined;
   try {
+    // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
+    // so a chat turn counts against the same limit as the user's gateway turns and schedules.
+    release = await input.kernel.admission.acquire({ userId: message.userId }, signal);
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,
@@ -92,6 +102,8 @@ export async function runChatTurn(input: {
       outcome = 'stopped';
       text = '(stopped)';
     } else text = `Sorry, that failed: ${(error as Error).message.slice(0, 300)}`;
+  } finally {
+    await release?.();
   }
   await throttle?.stop();
   const parts = splitMessage(text, max).map((part, i) => ({

@@ -13,7 +13,7 @@ import {
   openChannelStore,
   SenderPolicy,
 } from '@oxydra/channels';
-import type { SpawnSpec } from '@oxydra/kernel';
+import { Admission, type SpawnSpec } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Channel, ChannelMessage, ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,8 @@ class ScriptedKernel {
   readonly spawned: SpawnSpec[] = [];
   readonly #release = new Set<() => void>();
   sessions = { create: async (fields: { userId?: string }) => ({ id: `s-${fields.userId}` }) as never };
+  /** The kernel's own per-user limit, one run per user here. */
+  readonly admission = new Admission(1);
   agents = {
     spawn: (spec: SpawnSpec) => {
       this.spawned.push(spec);
@@ -176,6 +178,20 @@ describe('ChannelHost', () => {
     expect(texts(channel)).toContain('thinking\n\n(stopped)');
     // Bob's /stop came first, but only Alice's own stopped her answer: one turn, stopped once.
     expect(kernel.spawned).toHaveLength(1);
+  });
+
+  it("a chat turn waits for a slot of its user's limit, shared with the user's other runs", async () => {
+    const { channel, kernel } = await setup();
+    // Alice has a run going through another door (a gateway turn, a schedule): her one slot.
+    const held = await kernel.admission.acquire({ userId: 'alice' }, new AbortController().signal);
+    channel.push(message(ALICE, 'a question while busy', '1'));
+    await pollUntil(() => texts(channel).includes('…'), 'the placeholder');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(kernel.spawned).toEqual([]);
+    await held();
+    await pollUntil(() => kernel.spawned.length === 1, 'the turn once the slot is free');
+    kernel.releaseAll();
+    await pollUntil(() => texts(channel).includes('answer to a question while busy'), 'the answer');
   });
 
   it('refuses a message over the bound and a file without text before any turn; runs no edit', async () => {
