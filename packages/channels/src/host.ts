@@ -173,7 +173,10 @@ export class ChannelHost {
         text,
       });
     }
-    const added = await this.#o.store.accept(this.#name, updates.at(-1)!.cursor, accepted);
+    const cursor = updates.at(-1)!.cursor;
+    const added = await this.#o.store.accept(this.#name, cursor, accepted);
+    // Only now, stored, may a pushing platform be told the updates arrived.
+    await this.#o.channel.acknowledge?.(cursor);
     this.status.accepted += added.length;
     // No question with buttons is asked yet: a press (of an old message) is acknowledged and dropped.
     for (const id of presses)

@@ -2,14 +2,14 @@
  * @oxydra/channels: talk to agents from chat platforms. A host-level package like the gateway:
  * it is given an opened kernel and the configuration, and calls the kernel for every turn
  * (`runChannels`). Loaded only when a channel runs (`oxydra channels run`), so `oxydra run`
- * never loads it or grammY.
+ * never loads it; each platform's library (grammY...) is loaded only when its channel opens.
  */
 import type { Kernel } from '@oxydra/kernel';
-import { UsageError } from '@oxydra/types';
+import { type Channel, UsageError } from '@oxydra/types';
 import { ChannelHost, type ChannelStatus } from './host.js';
+import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
-import { TelegramChannel } from './telegram/adapter.js';
 
 export {
   ChannelHost,
@@ -18,11 +18,17 @@ export {
   INTERRUPTED_NOTE,
   MAX_PROMPT_CHARS,
 } from './host.js';
+export {
+  CHANNEL_NAMES,
+  CHANNEL_PLATFORMS,
+  type ChannelPlatform,
+  type ChannelSection,
+  requireSecret,
+} from './platforms.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export { type ChannelReport, channelReports } from './status.js';
 export { channelDbPath, LibsqlChannelStore, openChannelStore } from './store/libsql/channel-store.js';
-export { TelegramChannel, TelegramError } from './telegram/adapter.js';
 export { EditThrottle } from './throttle.js';
 
 export interface RunningChannels {
@@ -34,7 +40,7 @@ export interface RunningChannels {
 
 /**
  * Starts every enabled channel of the kernel's configuration, each answering through `kernel`.
- * Bad configuration (no channel enabled, the token's variable unset) is a UsageError naming the fix.
+ * Bad configuration (no channel enabled, a secret's variable unset) is a UsageError naming the fix.
  */
 export async function runChannels(options: {
   kernel: Kernel;
@@ -43,58 +49,59 @@ export async function runChannels(options: {
 }): Promise<RunningChannels> {
   const { kernel, log } = options;
   const env = options.env ?? process.env;
-  const telegram = kernel.config.channels.telegram;
-  if (!telegram.enabled) {
+  const enabled = CHANNEL_NAMES.filter((name) => kernel.config.channels[name].enabled);
+  if (enabled.length === 0) {
     throw new UsageError('no channel is enabled', {
-      hint: 'set [channels.telegram] enabled = true and bot_token_env (see docs/channels.md)',
+      hint: `set enabled = true in one of ${CHANNEL_NAMES.map((n) => `[channels.${n}]`).join(', ')} (see docs/channels.md)`,
     });
   }
-  const variable = telegram.bot_token_env!;
-  const token = env[variable];
-  if (!token) {
-    throw new UsageError(`[channels.telegram] bot_token_env names ${variable}, which is not set`, {
-      hint: `export ${variable}=<the token @BotFather gave you>`,
-    });
+  // Every channel's configuration is checked before any connects.
+  const opened: { name: string; channel: Channel; section: ChannelSection }[] = [];
+  for (const name of enabled) {
+    const section = kernel.config.channels[name] as ChannelSection;
+    if (section.agent !== undefined && !(section.agent in kernel.config.agents)) {
+      throw new UsageError(`[channels.${name}] agent = "${section.agent}" is not in [agents]`, {
+        hint: `define [agents.${section.agent}], or remove the agent key to answer with the default agent`,
+      });
+    }
+    const platform = CHANNEL_PLATFORMS[name] as ChannelPlatform<ChannelSection>;
+    opened.push({ name, section, channel: await platform.open(name, section, env) });
   }
-  if (telegram.agent !== undefined && !(telegram.agent in kernel.config.agents)) {
-    throw new UsageError(`[channels.telegram] agent = "${telegram.agent}" is not in [agents]`, {
-      hint: `define [agents.${telegram.agent}], or remove the agent key to answer with the default agent`,
-    });
-  }
-  const senders = new SenderPolicy('telegram', telegram.senders, log);
-  if (senders.size === 0) log('telegram: no [[channels.telegram.senders]] listed: every message is ignored');
-  if (!kernel.sessions) log('telegram: memory is off: every message is answered without the earlier ones');
+  if (!kernel.sessions) log('channels: memory is off: every message is answered without the earlier ones');
   const store = openChannelStore(channelDbPath(kernel.workspace));
-  const host = new ChannelHost({
-    kernel,
-    channel: new TelegramChannel({
-      name: 'telegram',
-      token,
-      apiRoot: telegram.api_root,
-      pollingTimeoutSecs: telegram.polling_timeout_secs,
-      maxMessageLength: telegram.max_message_length,
-    }),
-    store,
-    senders,
-    ...(telegram.agent !== undefined ? { agent: telegram.agent } : {}),
-    log,
-  });
+  const hosts: ChannelHost[] = [];
+  const started: RunningChannels['started'] = [];
   try {
-    const { botName } = await host.start();
-    return {
-      started: [{ channel: 'telegram', botName, senders: senders.size }],
-      status: () => [host.status],
-      close: async () => {
-        try {
-          await host.close();
-        } finally {
-          await store.close();
-        }
-      },
-    };
+    for (const { name, channel, section } of opened) {
+      const senders = new SenderPolicy(name, section.senders, log);
+      if (senders.size === 0)
+        log(`${name}: no [[channels.${name}.senders]] listed: every message is ignored`);
+      const host = new ChannelHost({
+        kernel,
+        channel,
+        store,
+        senders,
+        ...(section.agent !== undefined ? { agent: section.agent } : {}),
+        log,
+      });
+      hosts.push(host);
+      const { botName } = await host.start();
+      started.push({ channel: name, botName, senders: senders.size });
+    }
   } catch (error) {
-    await host.close().catch(() => {});
+    await Promise.allSettled(hosts.map((host) => host.close()));
     await store.close();
     throw error;
   }
+  return {
+    started,
+    status: () => hosts.map((host) => host.status),
+    close: async () => {
+      try {
+        await Promise.allSettled(hosts.map((host) => host.close()));
+      } finally {
+        await store.close();
+      }
+    },
+  };
 }

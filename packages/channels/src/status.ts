@@ -6,14 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import type { AgentConfig, ChannelStats } from '@oxydra/types';
+import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
 export interface ChannelReport {
   channel: string;
   enabled: boolean;
-  tokenVariable?: string;
-  /** Whether the token variable is set (its value is never read out). */
-  tokenSet: boolean;
+  /** The variables holding the channel's secrets, and whether each is set (a value is never read out). */
+  secrets: { key: string; variable: string; set: boolean }[];
   senderIds: number;
   stats: ChannelStats;
 }
@@ -23,22 +23,25 @@ export async function channelReports(options: {
   workspace: string;
   env: NodeJS.ProcessEnv;
 }): Promise<ChannelReport[]> {
-  const telegram = options.config.channels.telegram;
   const path = channelDbPath(options.workspace);
   // Status never creates the file: a channel that never ran has nothing stored.
   const store = existsSync(path) ? openChannelStore(path) : undefined;
   try {
-    const variable = telegram.bot_token_env;
-    return [
-      {
-        channel: 'telegram',
-        enabled: telegram.enabled,
-        ...(variable !== undefined ? { tokenVariable: variable } : {}),
-        tokenSet: variable !== undefined && Boolean(options.env[variable]),
-        senderIds: telegram.senders.reduce((n, s) => n + s.platform_ids.length, 0),
-        stats: store ? await store.stats('telegram') : { inbound: {}, unsent: 0 },
-      },
-    ];
+    const reports: ChannelReport[] = [];
+    for (const name of CHANNEL_NAMES) {
+      const section = options.config.channels[name] as ChannelSection;
+      const platform = CHANNEL_PLATFORMS[name] as ChannelPlatform<ChannelSection>;
+      reports.push({
+        channel: name,
+        enabled: section.enabled,
+        secrets: platform
+          .secretVariables(section)
+          .map((s) => ({ ...s, set: Boolean(options.env[s.variable]) })),
+        senderIds: section.senders.reduce((n, s) => n + s.platform_ids.length, 0),
+        stats: store ? await store.stats(name) : { inbound: {}, unsent: 0 },
+      });
+    }
+    return reports;
   } finally {
     await store?.close();
   }

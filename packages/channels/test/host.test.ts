@@ -27,6 +27,9 @@ class ScriptedChannel implements Channel {
   readonly capabilities = { edit: true, maxMessageLength: 4096, minEditIntervalMs: 0 };
   readonly sent: { chatId: string; text: string; id: string }[] = [];
   readonly answered: string[] = [];
+  /** Each acknowledge(cursor), with what the store held at that moment. */
+  readonly acknowledged: { cursor: string; storedCursor: string | undefined }[] = [];
+  store: LibsqlChannelStore | undefined;
   #queue: ChannelUpdate[] = [];
   #wake: (() => void) | undefined;
   #cursor = 0;
@@ -59,6 +62,9 @@ class ScriptedChannel implements Channel {
   }
   async answerButton(pressId: string) {
     this.answered.push(pressId);
+  }
+  async acknowledge(cursor: string) {
+    this.acknowledged.push({ cursor, storedCursor: await this.store?.cursor('telegram') });
   }
   async close() {
     this.#wake?.();
@@ -141,6 +147,7 @@ async function setup() {
   dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-host-'));
   store = openChannelStore(join(dir, 'channels.db'));
   const channel = new ScriptedChannel();
+  channel.store = store;
   const kernel = new ScriptedKernel();
   const log: string[] = [];
   const senders = new SenderPolicy(
@@ -228,5 +235,19 @@ describe('ChannelHost', () => {
     expect(kernel.spawned.map((s) => s.prompt)).toEqual(['a real question']);
     expect(log.filter((line) => line.includes('unknown sender 666'))).toHaveLength(1);
     expect(channel.sent.every((m) => m.chatId === GROUP)).toBe(true);
+  });
+
+  it('acknowledges updates to a pushing platform only after they are stored', async () => {
+    const { channel, kernel } = await setup();
+    channel.push(message(ALICE, 'first', '1'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the turn');
+    channel.push(message('666', 'a stranger', '2'));
+    await pollUntil(() => channel.acknowledged.length === 2, 'the second acknowledgement');
+    // Each acknowledgement came after its cursor was committed, strangers' updates included.
+    expect(channel.acknowledged).toEqual([
+      { cursor: '1', storedCursor: '1' },
+      { cursor: '2', storedCursor: '2' },
+    ]);
+    kernel.releaseAll();
   });
 });

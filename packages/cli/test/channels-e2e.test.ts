@@ -180,8 +180,7 @@ describe('oxydra channels run (Telegram)', () => {
     expect(telegram).toMatchObject({
       channel: 'telegram',
       enabled: true,
-      tokenVariable: 'TEST_TELEGRAM_TOKEN',
-      tokenSet: true,
+      secrets: [{ key: 'bot_token_env', variable: 'TEST_TELEGRAM_TOKEN', set: true }],
       senderIds: 1,
       stats: { inbound: { answered: 4 }, unsent: 0 },
     });
@@ -304,10 +303,18 @@ describe('oxydra channels run (Telegram)', () => {
     const GRAMMY = 'you are running your bot several times';
     expect(anyContains(recorder.loaded(), HOST)).toBe(false);
     expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
-    // The checks can tell: channels run (stopped at once by its missing token) loads both.
+    // The checks can tell. channels run with its token unset stops before connecting: the host
+    // is loaded, grammY not yet (a platform's library is loaded when its channel opens)...
     recorder.clear();
     expect((await env.run(['channels', 'run'])).status).toBe(2);
     expect(anyContains(recorder.loaded(), HOST)).toBe(true);
+    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
+    // ...and with the token set it loads grammY (and fails: the platform is gone).
+    recorder.clear();
+    await api.close();
+    api = undefined;
+    env.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
+    expect((await env.run(['channels', 'run'])).status).not.toBe(0);
     expect(anyContains(recorder.loaded(), GRAMMY)).toBe(true);
   });
 

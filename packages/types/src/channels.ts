@@ -110,6 +110,13 @@ export interface Channel {
    * error (the host backs off and asks again). Aborting `signal` ends the wait.
    */
   receive(cursor: string | undefined, signal: AbortSignal): Promise<ChannelUpdate[]>;
+  /**
+   * Called once the updates up to `cursor` (the last of a receive()) are stored. A platform that
+   * pushes (Slack's Events API, a Telegram webhook) acknowledges them to the platform here and not
+   * before, so a crash before the store's commit has the platform deliver them again. A polling
+   * platform has nothing to do (its next receive(cursor) is the acknowledgement).
+   */
+  acknowledge?(cursor: string): Promise<void>;
   /** Sends a text message; resolves with its id. */
   send(target: ChannelTarget, text: string): Promise<{ messageId: string }>;
   /** Replaces the text of a message the bot sent (only when capabilities.edit). */

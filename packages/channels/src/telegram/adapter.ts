@@ -138,7 +138,7 @@ export class TelegramChannel implements Channel {
 }
 
 /** A refusal from the Bot API that retrying will not change (bad token, chat not found...). */
-export class TelegramError extends Error {
+class TelegramError extends Error {
   constructor(
     message: string,
     readonly code: number,

@@ -43,13 +43,12 @@ export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boole
     return EXIT_OK;
   }
   for (const r of reports) {
-    const token =
-      r.tokenVariable === undefined
-        ? 'no bot_token_env'
-        : `${r.tokenVariable} ${r.tokenSet ? 'set' : 'NOT set'}`;
+    const secrets =
+      r.secrets.map((s) => `${s.variable} ${s.set ? 'set' : 'NOT set'}`).join(', ') ||
+      'no secret variable named';
     const counts = Object.entries(r.stats.inbound).map(([status, n]) => `${n} ${status}`);
     process.stdout.write(
-      `${r.channel}: ${r.enabled ? 'enabled' : 'disabled'}, ${token}, ${r.senderIds} allowed sender ids\n` +
+      `${r.channel}: ${r.enabled ? 'enabled' : 'disabled'}, ${secrets}, ${r.senderIds} allowed sender ids\n` +
         `  messages: ${counts.join(', ') || 'none yet'}; outbox not yet sent: ${r.stats.unsent}` +
         `${r.stats.lastReceivedAt ? `; last message ${r.stats.lastReceivedAt}` : ''}` +
         `${r.stats.cursor !== undefined ? `; cursor ${r.stats.cursor}` : ''}\n`,
