@@ -95,6 +95,16 @@ export interface ChannelCapabilities {
   maxMessageLength: number;
   /** At least this long between two edits of one chat's message (the platform's rate limit). */
   minEditIntervalMs: number;
+  /** Files can be sent and received (sendFile, fetchAttachment). */
+  files?: boolean;
+}
+
+/** A file to send into a chat (an answer's attachment). */
+export interface ChannelFile {
+  /** The name the chat shows (a base name, no folders). */
+  name: string;
+  bytes: Uint8Array;
+  mimeType?: string;
 }
 
 /** A chat platform, as the channel host sees it. */
@@ -125,6 +135,13 @@ export interface Channel {
   sendQuestion(target: ChannelTarget, text: string, buttons: ChannelButton[]): Promise<{ messageId: string }>;
   /** Acknowledges a button press (the platform stops showing it as pending), with a short note. */
   answerButton(pressId: string, note?: string): Promise<void>;
+  /** Sends a file as an attachment (only when capabilities.files); resolves with the message's id. */
+  sendFile?(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }>;
+  /**
+   * Downloads an attachment a person sent, refusing (throwing) past `maxBytes` without reading
+   * the rest (only when capabilities.files). The bytes are untrusted: the host checks them.
+   */
+  fetchAttachment?(attachment: ChannelAttachment, maxBytes: number, signal: AbortSignal): Promise<Uint8Array>;
   /** Stops receiving; a pending receive() settles. */
   close(): Promise<void>;
 }
