@@ -7,8 +7,9 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import { type Admission, type KernelEvent, type Release, SessionBusyError } from '@oxydra/kernel';
+import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
+import { SessionBusyError } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
 import { GatewayError, publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';

@@ -14,7 +14,6 @@ export type { OpenedServices } from './open-services.js';
 export type { PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
-export { SessionBusyError } from './services/deployment-claims.js';
 export { isLifecycleEvent } from './services/event-bus.js';
 export type { KernelServices, ServiceName } from './services/registry.js';
 export type { ResourceSnapshot } from './services/resources.js';

@@ -5,9 +5,10 @@
  * and a waiter is woken by the release; a session turn's slot holds its session across both;
  * a token acting for no user has slots of its own; leaving drops the claims and the waiters.
  */
-import { Admission, SessionBusyError } from '@oxydra/kernel';
+import { Admission } from '@oxydra/kernel';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
+import { SessionBusyError } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
 
@@ -41,8 +42,8 @@ async function twoProcesses(limit: number) {
   // The bus between them: a release announced by one frees the other's waiters.
   const join = (self: typeof one, other: typeof one) =>
     self.admission.join({ ...self.member, announce: (userId) => other.admission.freed(userId) });
-  join(one, two);
-  join(two, one);
+  await join(one, two);
+  await join(two, one);
   return { one, two, cluster: one.stores.cluster };
 }
 
@@ -105,7 +106,7 @@ describePostgres('the kernel’s Admission across processes on one PostgreSQL st
   it('a waiter stops when its signal aborts, and when the process leaves; runs going at the leave end quietly', async () => {
     const { one, two, cluster } = await twoProcesses(1);
     const warnings: string[] = [];
-    one.admission.join({ ...one.member, warn: (message) => warnings.push(message) });
+    await one.admission.join({ ...one.member, warn: (message) => warnings.push(message) });
     const held = await one.admission.acquire(alice, never());
     const controller = new AbortController();
     const aborted = two.admission.acquire(alice, controller.signal);

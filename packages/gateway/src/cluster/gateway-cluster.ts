@@ -128,7 +128,7 @@ export class GatewayCluster {
       }),
     );
     // A member now (it beat): every door's run claims its slot in the deployment from here on.
-    this.#admission.join({
+    await this.#admission.join({
       store: this.#store,
       processId: this.processId,
       announce: (userId) => this.#publish(RELEASED_TOPIC, { user_id: userId }),

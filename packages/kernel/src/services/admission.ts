@@ -18,8 +18,8 @@
  * MCP). Keying such a token by itself keeps one token from starving the others; a user's tokens
  * and clients share that user's slots, so no user can take another's.
  */
-import type { SlotHolder } from '@oxydra/types';
-import { DeploymentClaims, type DeploymentMember, holderKey, type RunPlace } from './deployment-claims.js';
+import { type DeploymentMember, holderKey, type RunPlace, type SlotHolder } from '@oxydra/types';
+import type { DeploymentClaims } from './deployment-claims.js';
 
 /** Whose slots a run takes: a user, or a token acting for no user. */
 export type Holder = SlotHolder;
@@ -63,9 +63,10 @@ export class Admission {
   /**
    * From now on every run claims its slot in the deployment too (`member`: this process in the
    * store; it must be registered there, having beaten). Runs holding a slot already keep it here
-   * only.
+   * only. The claims' module is loaded here, so a process alone never loads it.
    */
-  join(member: DeploymentMember): void {
+  async join(member: DeploymentMember): Promise<void> {
+    const { DeploymentClaims } = await import('./deployment-claims.js');
     this.#deployment = new DeploymentClaims(member);
   }
 

@@ -10,48 +10,21 @@
  * gateway carries them on its event bus), and at worst after RETRY_MS, the cost of a message
  * lost on the bus. Only user runs wait (A2A and MCP, the doors of tokens acting for no user,
  * are refused at once), so only users' releases are announced.
+ *
+ * Loaded by the Admission only when a process joins a deployment (one process alone never runs it).
  */
 import { randomUUID } from 'node:crypto';
-import { type ClusterRun, type ClusterStore, OxydraError, type SlotHolder } from '@oxydra/types';
-
-/** This process as one of several on one store, as the kernel's Admission needs it. */
-export interface DeploymentMember {
-  store: ClusterStore;
-  /** This process's id in the store (it beats under it: the gateway's cluster membership). */
-  processId: string;
-  /** Tells the other processes a slot of `userId` came free (they call Admission.freed). */
-  announce?(userId: string): void;
-  /** Throws when this process may not start runs now (it lost its place in the deployment). */
-  assertMember?(): void;
-  /** Something to tell the operator (a release the store did not take): logged, never thrown. */
-  warn?(message: string, fields: Record<string, unknown>): void;
-}
-
-/** What a run holds besides its slot: a gateway session turn holds its session. */
-export interface RunPlace {
-  sessionId?: string;
-  turnId?: string;
-}
-
-/** The session already has a run, on this process or another: `holder` is it. */
-export class SessionBusyError extends OxydraError {
-  constructor(
-    readonly holder: ClusterRun,
-    readonly elsewhere: boolean,
-  ) {
-    super(
-      'usage_error',
-      `session ${holder.sessionId} has a run going (${holder.turnId ?? holder.runId}, on ${elsewhere ? 'another gateway process' : 'this process'}); wait for it to end or cancel it`,
-    );
-  }
-}
+import {
+  type DeploymentMember,
+  holderKey,
+  OxydraError,
+  type RunPlace,
+  SessionBusyError,
+  type SlotHolder,
+} from '@oxydra/types';
 
 /** A missed message costs at most this wait before the claim is tried again. */
 const RETRY_MS = 1000;
-
-/** A holder as one string: users and tokens apart. */
-export const holderKey = (holder: SlotHolder): string =>
-  holder.userId !== undefined ? `user:${holder.userId}` : `token:${holder.tokenId}`;
 
 export type ClaimAnswer = { release: () => Promise<void> } | { running: number };
 

@@ -10,6 +10,7 @@
  * skewed clocks agree. PostgreSQL implements it (@oxydra/store-postgres); one process alone
  * needs none (the kernel's Admission is its per-user limit).
  */
+import { OxydraError } from '../errors.js';
 
 export interface ProcessInfo {
   /** Unique per process start (a restarted process gets a new one). */
@@ -94,4 +95,40 @@ export interface ClusterStore {
   leave(processId: string): Promise<void>;
   /** Runs going now, oldest first, optionally of one user, one token or one session. */
   runs(filter?: { userId?: string; tokenId?: string; sessionId?: string }): Promise<ClusterRun[]>;
+}
+
+/** A holder as one string: users and tokens apart. */
+export const holderKey = (holder: SlotHolder): string =>
+  holder.userId !== undefined ? `user:${holder.userId}` : `token:${holder.tokenId}`;
+
+/** This process as one of several on one store, as the kernel's Admission needs it (its deployment-claims module). */
+export interface DeploymentMember {
+  store: ClusterStore;
+  /** This process's id in the store (it beats under it: the gateway's cluster membership). */
+  processId: string;
+  /** Tells the other processes a slot of `userId` came free (they call Admission.freed). */
+  announce?(userId: string): void;
+  /** Throws when this process may not start runs now (it lost its place in the deployment). */
+  assertMember?(): void;
+  /** Something to tell the operator (a release the store did not take): logged, never thrown. */
+  warn?(message: string, fields: Record<string, unknown>): void;
+}
+
+/** What a run holds besides its slot: a gateway session turn holds its session. */
+export interface RunPlace {
+  sessionId?: string;
+  turnId?: string;
+}
+
+/** The session already has a run, on this process or another: `holder` is it. */
+export class SessionBusyError extends OxydraError {
+  constructor(
+    readonly holder: ClusterRun,
+    readonly elsewhere: boolean,
+  ) {
+    super(
+      'usage_error',
+      `session ${holder.sessionId} has a run going (${holder.turnId ?? holder.runId}, on ${elsewhere ? 'another gateway process' : 'this process'}); wait for it to end or cancel it`,
+    );
+  }
 }

@@ -8,7 +8,7 @@ export type * from './answer.js';
 export type * from './approvals.js';
 export type * from './audit.js';
 export type * from './channels.js';
-export type * from './cluster.js';
+export * from './cluster.js';
 export type * from './control.js';
 export * from './event-bus.js';
 export * from './notes.js';
