@@ -195,7 +195,7 @@ export function declareExtensionCommands(program: Command): void {
     channels
       .command('status')
       .description(
-        'each channel: enabled, its token variable set or not, allowed senders, stored messages and outbox',
+        'each channel: enabled, its token variable set or not, senders, health (running or not), messages, outbox and failed sends',
       )
       .option('--json', 'print JSON'),
   ).action(lazy(() => import('../commands/channels.js'), 'runChannelsStatus'));
