@@ -14,7 +14,7 @@ export const HEARTBEAT_MS = 5_000;
 /** A heartbeat older than this means the process is gone (it died without saying). */
 export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
 /** The longest error text kept (the adapters word errors without the token; this bounds their size). */
-export const MAX_ERROR_CHARS = 500;
+const MAX_ERROR_CHARS = 500;
 
 /** An error's text, on one line and bounded, as it is stored. */
 export function errorText(message: string): string {

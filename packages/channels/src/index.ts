@@ -11,6 +11,7 @@ import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSec
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
+export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export {
   ChannelHost,
   type ChannelHostOptions,
@@ -28,7 +29,6 @@ export {
 export { ChannelTestFailure, TEST_MESSAGE, testChannel } from './probe.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
-export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export {
   type ChannelConfigReport,
   type ChannelReport,

@@ -47,7 +47,10 @@ export async function channelReports(options: {
   try {
     const reports: ChannelReport[] = [];
     for (const configured of channelConfigs(options.config, options.env)) {
-      reports.push({ ...configured, ...(await stored(store, configured.channel, options.now ?? Date.now())) });
+      reports.push({
+        ...configured,
+        ...(await stored(store, configured.channel, options.now ?? Date.now())),
+      });
     }
     return reports;
   } finally {

@@ -81,7 +81,8 @@ it('says running by the heartbeat’s age, not running after a clean stop or a s
     'telegram',
     Array.from({ length: RECENT_FAILURES + 2 }, (_, i) => ({ key: `k${i}`, chatId: '5', text: `t${i}` })),
   );
-  for (let i = 0; i < RECENT_FAILURES + 2; i += 1) await store.markFailed('telegram', `k${i}`, `refused ${i}`);
+  for (let i = 0; i < RECENT_FAILURES + 2; i += 1)
+    await store.markFailed('telegram', `k${i}`, `refused ${i}`);
   const at = async (now: number) => (await channelReports({ config, workspace: dir!, env: {}, now }))[0]!;
 
   const fresh = await at(beat + 4_000);

@@ -32,7 +32,10 @@ interface Report {
 
 it('lists, tests and reports a Telegram channel: health from the running process, a refused send kept', async () => {
   api = await FakeBotApi.start({ token: TOKEN });
-  env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'An answer nobody receives.' } }], `
+  env = await AgentEnv.start(
+    E2E_APIS[0]!,
+    [{ reply: { text: 'An answer nobody receives.' } }],
+    `
 [channels.telegram]
 enabled = true
 bot_token_env = "TEST_TELEGRAM_TOKEN"
@@ -42,7 +45,8 @@ polling_timeout_secs = 1
 [[channels.telegram.senders]]
 platform_ids = ["${OWNER}"]
 user = "alice"
-`);
+`,
+  );
   const agent = env;
   const run = async (args: string[], status = 0) => {
     const out = await agent.run(args);
@@ -99,8 +103,7 @@ user = "alice"
     api.failNext('sendMessage', blocked);
     api.failNext('sendMessage', blocked);
     api.message({ from: { id: OWNER }, text: 'are you there?' });
-    const status = async () =>
-      JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
+    const status = async () => JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
     // The failure is stored at once; the last error reaches the record with the next heartbeat.
     const report = await pollUntil(
       async () => {

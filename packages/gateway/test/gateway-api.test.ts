@@ -483,7 +483,9 @@ describe('REST API /api/v1', () => {
       outbox: {
         unsent: 1,
         failed: 1,
-        recent_failures: [{ key: 'k1', chat_id: '55', thread_id: '7', text: `${'x'.repeat(200)}…`, error: 'refused' }],
+        recent_failures: [
+          { key: 'k1', chat_id: '55', thread_id: '7', text: `${'x'.repeat(200)}…`, error: 'refused' },
+        ],
       },
     });
 
@@ -578,7 +580,8 @@ describe('REST API /api/v1', () => {
     expect(refused.body.error.code).toBe('forbidden');
     await call('get', '/config', {}, { token, expect: 403 });
     await call('get', '/channels', {}, { token, expect: 403 });
-    const operator = (await (await env.kernel.service('tokens')).add('ops3', 'operator', 'test', 'test')).token;
+    const operator = (await (await env.kernel.service('tokens')).add('ops3', 'operator', 'test', 'test'))
+      .token;
     await call('get', '/channels', {}, { token: operator, expect: 403 });
     await call('get', '/sessions', {}, { token, query: 'user_id=carol', expect: 403 });
     // Costs are its own user's only, whatever it names.

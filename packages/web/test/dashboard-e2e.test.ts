@@ -770,7 +770,11 @@ describe.skipIf(NO_BROWSER !== undefined)(
         lastReceiveAt: now,
       });
       await store.enqueue('telegram', [{ key: 'r1', chatId: '777', text: 'the answer that never arrived' }]);
-      await store.markFailed('telegram', 'r1', 'Telegram sendMessage: 403 Forbidden: bot was blocked by the user');
+      await store.markFailed(
+        'telegram',
+        'r1',
+        'Telegram sendMessage: 403 Forbidden: bot was blocked by the user',
+      );
       await store.close();
       const { page, problems } = await dashboard('Channels');
       const card = page.getByRole('article', { name: /telegram/ });

@@ -67,7 +67,9 @@ export async function runChannelsTest(
     const result = await testChannel({ config, channel, env: process.env, to: flags.to });
     process.stdout.write(`${channel}: the platform accepted the credentials; the bot is ${result.botName}\n`);
     if (result.messageId !== undefined)
-      process.stdout.write(`${channel}: sent a test message to chat ${flags.to} (message ${result.messageId})\n`);
+      process.stdout.write(
+        `${channel}: sent a test message to chat ${flags.to} (message ${result.messageId})\n`,
+      );
     return EXIT_OK;
   } catch (error) {
     if (!(error instanceof ChannelTestFailure)) throw error;

@@ -8,6 +8,7 @@ export type * from './answer.js';
 export type * from './approvals.js';
 export type * from './audit.js';
 export type * from './channel-health.js';
+export type * from './channel-report.js';
 export type * from './channels.js';
 export type * from './cluster.js';
 export type * from './control.js';

@@ -67,12 +67,18 @@ function ChannelCard(props: { channel: ChannelInfo }) {
         <dt>Messages</dt>
         <dd>
           {messages.join(', ') || 'none yet'}
-          {c.last_received_at ? <span class="muted small"> last {formatTime(c.last_received_at)}</span> : null}
+          {c.last_received_at ? (
+            <span class="muted small"> last {formatTime(c.last_received_at)}</span>
+          ) : null}
         </dd>
         <dt>Outbox</dt>
         <dd>
           {`${formatCount(c.outbox.unsent)} waiting to send, `}
-          {c.outbox.failed > 0 ? <Badge value={`${formatCount(c.outbox.failed)} failed`} tone="bad" /> : '0 failed'}
+          {c.outbox.failed > 0 ? (
+            <Badge value={`${formatCount(c.outbox.failed)} failed`} tone="bad" />
+          ) : (
+            '0 failed'
+          )}
         </dd>
       </dl>
     </article>
