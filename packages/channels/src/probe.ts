@@ -20,6 +20,9 @@ export class ChannelTestFailure extends Error {
   }
 }
 
+/** Longer than any platform's chat id: a pasted message, not an id. */
+const MAX_CHAT_ID_CHARS = 200;
+
 export const TEST_MESSAGE = 'Oxydra test message: this channel can send here.';
 
 export async function testChannel(options: {
@@ -30,6 +33,12 @@ export async function testChannel(options: {
   to?: string | undefined;
 }): Promise<{ botName: string; messageId?: string }> {
   const name = options.channel;
+  const to = options.to?.trim();
+  if (to !== undefined && (to === '' || to.length > MAX_CHAT_ID_CHARS)) {
+    throw new UsageError('--to needs a chat id', {
+      hint: "give the platform's id of the chat (on Telegram, your user id is your private chat with the bot)",
+    });
+  }
   if (!(CHANNEL_NAMES as string[]).includes(name)) {
     throw new UsageError(`there is no channel "${name}"`, {
       hint: `name one of: ${CHANNEL_NAMES.join(', ')}`,
@@ -47,9 +56,9 @@ export async function testChannel(options: {
     } catch (error) {
       throw new ChannelTestFailure(name, 'check', error);
     }
-    if (options.to === undefined) return { botName };
+    if (to === undefined) return { botName };
     try {
-      const { messageId } = await channel.send({ chatId: options.to }, TEST_MESSAGE);
+      const { messageId } = await channel.send({ chatId: to }, TEST_MESSAGE);
       return { botName, messageId };
     } catch (error) {
       throw new ChannelTestFailure(name, 'send', error);

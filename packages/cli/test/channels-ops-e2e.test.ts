@@ -71,7 +71,6 @@ user = "alice"
 
   // test: the variable unset is a configuration mistake; a refused token is Telegram's answer.
   expect((await run(['channels', 'test', 'telegram'], 2)).stderr).toContain('TEST_TELEGRAM_TOKEN');
-  expect((await run(['channels', 'test', 'slack-ish'], 2)).stderr).toContain('no channel "slack-ish"');
   agent.sandbox.env.TEST_TELEGRAM_TOKEN = '777000:not-the-token';
   const refused = await run(['channels', 'test', 'telegram'], 1);
   expect(refused.stderr).toContain('401 Unauthorized');
@@ -83,9 +82,6 @@ user = "alice"
   const sent = await run(['channels', 'test', 'telegram', '--to', String(OWNER)]);
   expect(sent.stdout).toContain(`sent a test message to chat ${OWNER}`);
   expect(api.sent(OWNER).map((m) => m.text)).toEqual(['Oxydra test message: this channel can send here.']);
-  expect((await run(['channels', 'test', 'telegram', '--to', 'nobody'], 1)).stderr).toContain(
-    'chat not found',
-  );
   expect((await run(['channels', 'status'])).stdout).toContain('health: never run in this workspace');
 
   // run: the answer's placeholder and the answer itself are refused for good (the bot was blocked).
@@ -135,5 +131,5 @@ user = "alice"
   const after = JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
   expect(after.health).toMatchObject({ running: false, stoppedAt: expect.any(String) });
   expect((await run(['channels', 'status'])).stdout).toContain('health: not running (stopped ');
-  // 15 runs of the binary and a heartbeat's wait: 26 s on a 2-core machine at load 24.
+  // 13 runs of the binary and a heartbeat's wait: 26-40 s on a 2-core machine at load 24.
 }, 90_000);
