@@ -20,6 +20,7 @@ import {
   type SessionStore,
 } from '@oxydra/types';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
+import { errorText, HealthRecorder } from './health.js';
 import type { SenderPolicy } from './senders.js';
 
 import { runChatTurn, type TurnKernel } from './turn.js';
@@ -45,6 +46,8 @@ export interface ChannelHostOptions {
   agent?: string;
   log: (line: string) => void;
   timer?: Clock;
+  /** How often the channel's health is written to the store; default HEARTBEAT_MS. */
+  heartbeatMs?: number;
 }
 
 export interface ChannelStatus {
@@ -69,11 +72,20 @@ export class ChannelHost {
   #deliverAgain = false;
   #polling: Promise<void> | undefined;
   readonly status: ChannelStatus;
+  /** The health other processes read (channels status, the gateway): written on a heartbeat. */
+  readonly #health: HealthRecorder;
 
   constructor(options: ChannelHostOptions) {
     this.#o = options;
     this.#timer = options.timer ?? systemClock;
     this.status = { channel: options.channel.name, accepted: 0, answered: 0 };
+    this.#health = new HealthRecorder({
+      store: options.store,
+      channel: options.channel.name,
+      clock: this.#timer,
+      log: options.log,
+      ...(options.heartbeatMs !== undefined ? { intervalMs: options.heartbeatMs } : {}),
+    });
   }
 
   get #name(): string {
@@ -85,6 +97,7 @@ export class ChannelHost {
     const { channel, store } = this.#o;
     const { botName } = await channel.start();
     this.status.botName = botName;
+    await this.#health.started(botName);
     const cut = await store.interruptRunning(this.#name);
     if (cut.length > 0) {
       await store.enqueue(
@@ -120,6 +133,7 @@ export class ChannelHost {
     this.#timer.clearTimeout(timer);
     await this.#deliver();
     await this.#o.channel.close();
+    await this.#health.stopped();
   }
 
   async #poll(): Promise<void> {
@@ -130,12 +144,14 @@ export class ChannelHost {
         const updates = await channel.receive(await store.cursor(this.#name), this.#closing.signal);
         failures = 0;
         delete this.status.lastError;
+        this.#health.received();
         if (updates.length > 0) await this.#take(updates);
       } catch (error) {
         if (this.#closing.signal.aborted) break;
         failures += 1;
         const message = (error as Error).message;
         this.status.lastError = message;
+        this.#health.failed(message);
         const wait = retryWait(error, failures);
         this.#o.log(
           `${this.#name}: receiving failed (${message}); trying again in ${Math.round(wait / 1000)} s`,
@@ -317,10 +333,12 @@ export class ChannelHost {
           id = editOf;
         } else id = (await channel.send(target, item.text)).messageId;
         await store.markSent(this.#name, item.key, id);
+        this.#health.sent();
         return;
       } catch (error) {
         const message = (error as Error).message;
         this.status.lastError = message;
+        this.#health.failed(message);
         if (error instanceof ChannelRetryableError && !this.#closing.signal.aborted) {
           await this.#sleep(retryWait(error, failures));
           continue;
@@ -332,7 +350,8 @@ export class ChannelHost {
           continue;
         }
         this.#o.log(`${this.#name}: gave up sending to chat ${item.chatId}: ${message}`);
-        await store.markSent(this.#name, item.key, 'undeliverable');
+        // Kept with its error (the adapter's, token-free) for status and the dashboard.
+        await store.markFailed(this.#name, item.key, errorText(message));
         return;
       }
     }

@@ -11,6 +11,7 @@ import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSec
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
+export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export {
   ChannelHost,
   type ChannelHostOptions,
@@ -25,9 +26,16 @@ export {
   type ChannelSection,
   requireSecret,
 } from './platforms.js';
+export { ChannelTestFailure, TEST_MESSAGE, testChannel } from './probe.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
-export { type ChannelReport, channelReports } from './status.js';
+export {
+  type ChannelConfigReport,
+  type ChannelReport,
+  channelConfigs,
+  channelReports,
+  RECENT_FAILURES,
+} from './status.js';
 export { channelDbPath, LibsqlChannelStore, openChannelStore } from './store/libsql/channel-store.js';
 export { EditThrottle } from './throttle.js';
 

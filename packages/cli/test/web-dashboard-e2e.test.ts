@@ -43,6 +43,14 @@ describe('oxydra gateway serves the web dashboard', () => {
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await fetch(`${daemon.url}/v1/models`)).status).toBe(401);
     expect(html).not.toContain(generatedToken(env));
+    // The Channels page's data: the binary hands the gateway the channels' report (none ran here).
+    const channels = await fetch(`${daemon.url}/api/v1/channels`, {
+      headers: { authorization: `Bearer ${generatedToken(env)}` },
+    });
+    expect(channels.status).toBe(200);
+    expect(await channels.json()).toMatchObject({
+      channels: [{ channel: 'telegram', enabled: false, health: null, outbox: { unsent: 0, failed: 0 } }],
+    });
   });
 
   it.skipIf(NO_BROWSER !== undefined)(

@@ -200,6 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clients: () => sockets.connections.size,
     keepAliveMs: limits.sseKeepAliveMs,
     trust: options.trust,
+    channels: options.channels,
     log,
     maxBodyBytes: limits.maxFrameBytes,
     ...(cluster ? { remoteFeed: (listener) => cluster.onFeed(listener) } : {}),

@@ -5,6 +5,7 @@
  */
 import type { WorkspaceTrust } from '@oxydra/config';
 import type { Kernel } from '@oxydra/kernel';
+import type { ChannelReport } from '@oxydra/types';
 import type { GatewayClusterOptions } from './cluster/options.js';
 
 /** An attachment sent with a turn: base64 data and its MIME type. */
@@ -81,6 +82,12 @@ export interface GatewayOptions {
    * run claims and the event bus to the others. Unset: the only one (the embedded store).
    */
   cluster?: GatewayClusterOptions;
+  /**
+   * Reads the chat channels' reports (GET /api/v1/channels): the channels run in another process
+   * (`oxydra channels run`), whose package the gateway cannot import, so its starter hands this in.
+   * Unset: no such route.
+   */
+  channels?: () => Promise<ChannelReport[]>;
 }
 
 /**

@@ -4,9 +4,10 @@
  * schema (ajv, draft 2020-12) and for snake_case keys; roles and users are kept apart; session
  * search takes % and _ literally; live updates (agents, the approvals queue) arrive as SSE.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -61,6 +62,30 @@ afterAll(async () => {
   gate.release();
   await env?.cleanup();
 });
+
+/** What a channel process leaves in the workspace's channel database: a heartbeat, a message, a refused send. */
+async function recordChannelActivity(workspace: string): Promise<void> {
+  const store = openChannelStore(channelDbPath(workspace));
+  const now = new Date().toISOString();
+  await store.recordHealth('telegram', {
+    botName: '@api_bot',
+    pid: 321,
+    host: 'box',
+    startedAt: now,
+    heartbeatAt: now,
+    lastError: 'refused',
+    lastErrorAt: now,
+  });
+  await store.accept('telegram', '9', [
+    { conversation: '55', messageId: '1', chatId: '55', senderId: '3', userId: 'alice', text: 'hi' },
+  ]);
+  await store.enqueue('telegram', [
+    { key: 'k1', chatId: '55', threadId: '7', text: 'x'.repeat(300) },
+    { key: 'k2', chatId: '55', text: 'waiting' },
+  ]);
+  await store.markFailed('telegram', 'k1', 'refused');
+  await store.close();
+}
 
 function auth(token = TOKEN): Record<string, string> {
   return { authorization: `Bearer ${token}` };
@@ -445,6 +470,25 @@ describe('REST API /api/v1', () => {
     await call('delete', '/sessions/{id}', { id: sessionId });
     await call('get', '/sessions/{id}', { id: sessionId }, { expect: 404 });
 
+    // Chat channels: none ran in this workspace (no channels.db, none made), then one did.
+    expect((await call('get', '/channels')).body.channels).toEqual([
+      expect.objectContaining({ channel: 'telegram', enabled: false, health: null, inbound: {} }),
+    ]);
+    expect(existsSync(channelDbPath(env.workspace))).toBe(false);
+    await recordChannelActivity(env.workspace);
+    const [telegram] = (await call('get', '/channels')).body.channels;
+    expect(telegram).toMatchObject({
+      health: { running: true, bot_name: '@api_bot', pid: 321, stopped_at: null, last_error: 'refused' },
+      inbound: { pending: 1 },
+      outbox: {
+        unsent: 1,
+        failed: 1,
+        recent_failures: [
+          { key: 'k1', chat_id: '55', thread_id: '7', text: `${'x'.repeat(200)}…`, error: 'refused' },
+        ],
+      },
+    });
+
     const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method} ${path.slice('/api/v1'.length)}`),
     );
@@ -535,6 +579,10 @@ describe('REST API /api/v1', () => {
     const refused = await call('get', '/audit', {}, { token, expect: 403 });
     expect(refused.body.error.code).toBe('forbidden');
     await call('get', '/config', {}, { token, expect: 403 });
+    await call('get', '/channels', {}, { token, expect: 403 });
+    const operator = (await (await env.kernel.service('tokens')).add('ops3', 'operator', 'test', 'test'))
+      .token;
+    await call('get', '/channels', {}, { token: operator, expect: 403 });
     await call('get', '/sessions', {}, { token, query: 'user_id=carol', expect: 403 });
     // Costs are its own user's only, whatever it names.
     const costs = (await call('get', '/costs', {}, { token, query: 'by=user&user_id=carol' })).body;

@@ -234,6 +234,9 @@ export async function startTestGateway(
     token: TOKEN,
     kernel,
     shutdownGraceMs: 2000,
+    // GET /api/v1/channels reads the workspace's channel database, as `oxydra gateway`'s does.
+    channels: async () =>
+      (await import('@oxydra/channels')).channelReports({ config, workspace: dir, env: {} }),
     ...(cluster ? { cluster } : {}),
     ...options,
   }).catch(async (error: unknown) => {

@@ -115,6 +115,11 @@ export interface Channel {
   /** Connects and checks the credentials; resolves with the bot's own name on the platform. */
   start(): Promise<{ botName: string }>;
   /**
+   * Checks the credentials and resolves with the bot's name, changing nothing on the platform and
+   * starting nothing (`oxydra channels test`). Absent: the test uses start().
+   */
+  probe?(): Promise<{ botName: string }>;
+  /**
    * The updates after `cursor` (undefined: whatever the platform still holds), waiting up to the
    * adapter's long-poll time for some; empty when none came. Rejects on a network or platform
    * error (the host backs off and asks again). Aborting `signal` ends the wait.

@@ -243,3 +243,43 @@ export interface TrustDecision {
   restart_needed: boolean;
   message: string;
 }
+
+/** GET /api/v1/channels: one configured chat channel (admin only). */
+export interface ChannelInfo {
+  channel: string;
+  enabled: boolean;
+  /** null: the default agent answers. */
+  agent: string | null;
+  senders: number;
+  sender_ids: number;
+  /** null: no process has answered this channel in this workspace. */
+  health: {
+    running: boolean;
+    bot_name: string | null;
+    pid: number;
+    host: string;
+    started_at: string;
+    heartbeat_at: string;
+    heartbeat_age_secs: number;
+    stopped_at: string | null;
+    last_receive_at: string | null;
+    last_send_at: string | null;
+    last_error: string | null;
+    last_error_at: string | null;
+  } | null;
+  /** Stored messages by status. */
+  inbound: Record<string, number>;
+  last_received_at: string | null;
+  outbox: {
+    unsent: number;
+    failed: number;
+    recent_failures: {
+      key: string;
+      chat_id: string;
+      thread_id: string | null;
+      text: string;
+      error: string;
+      failed_at: string;
+    }[];
+  };
+}

@@ -12,6 +12,7 @@ import { AgentsPage } from './pages/agents.js';
 import { ApprovalsPage } from './pages/approvals.js';
 import { AuditPage } from './pages/audit.js';
 import { BudgetsPage } from './pages/budgets.js';
+import { ChannelsPage } from './pages/channels.js';
 import { ChatPage } from './pages/chat.js';
 import { CheckpointsPage } from './pages/checkpoints.js';
 import { ConfigPage } from './pages/config.js';
@@ -32,6 +33,7 @@ const PAGES: { id: string; label: string; render: (route: Route) => JSX.Element 
   { id: 'approvals', label: 'Approvals', render: () => <ApprovalsPage /> },
   { id: 'schedules', label: 'Schedules', render: (route) => <SchedulesPage selected={route.params[0]} /> },
   { id: 'memory', label: 'Memory', render: () => <MemoryPage /> },
+  { id: 'channels', label: 'Channels', render: () => <ChannelsPage /> },
   { id: 'audit', label: 'Audit log', render: () => <AuditPage /> },
   { id: 'checkpoints', label: 'Checkpoints', render: () => <CheckpointsPage /> },
   { id: 'budgets', label: 'Budgets', render: () => <BudgetsPage /> },

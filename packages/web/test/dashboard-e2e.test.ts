@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import Database from 'libsql';
@@ -756,6 +757,38 @@ describe.skipIf(NO_BROWSER !== undefined)(
       expect(problems).toEqual([]);
     });
 
+    it('shows a channel running with its bot, and a send the platform refused', async () => {
+      // What a running `oxydra channels run` leaves in the workspace's channel database.
+      const store = openChannelStore(channelDbPath(env.workspace));
+      const now = new Date().toISOString();
+      await store.recordHealth('telegram', {
+        botName: '@dashboard_bot',
+        pid: 4242,
+        host: 'box',
+        startedAt: now,
+        heartbeatAt: now,
+        lastReceiveAt: now,
+      });
+      await store.enqueue('telegram', [{ key: 'r1', chatId: '777', text: 'the answer that never arrived' }]);
+      await store.markFailed(
+        'telegram',
+        'r1',
+        'Telegram sendMessage: 403 Forbidden: bot was blocked by the user',
+      );
+      await store.close();
+      const { page, problems } = await dashboard('Channels');
+      const card = page.getByRole('article', { name: /telegram/ });
+      await card.getByText('@dashboard_bot').waitFor();
+      expect(await card.locator('.badge').first().textContent()).toBe('running');
+      expect(await card.textContent()).toContain('pid 4242 on box');
+      const failures = page.getByRole('table', { name: /refused for good/ });
+      const row = failures.getByRole('row', { name: /777/ });
+      expect(await row.textContent()).toContain('403 Forbidden: bot was blocked by the user');
+      expect(await row.textContent()).toContain('the answer that never arrived');
+      await screenshot(page, 'channels');
+      expect(problems).toEqual([]);
+    });
+
     it('shows an empty configuration table by its name, never as a bare "{}"', async () => {
       const { page, problems } = await dashboard('Configuration');
       await page.locator('.config').waitFor();
@@ -775,6 +808,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
         'Approvals',
         'Schedules',
         'Memory',
+        'Channels',
         'Audit log',
         'Checkpoints',
         'Budgets',

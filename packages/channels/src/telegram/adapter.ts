@@ -70,6 +70,11 @@ export class TelegramChannel implements Channel {
     return { botName: `@${me.username}` };
   }
 
+  async probe(): Promise<{ botName: string }> {
+    const me = await this.#call(() => this.#api.getMe(grammySignal(this.#closing.signal)));
+    return { botName: `@${me.username}` };
+  }
+
   async receive(cursor: string | undefined, signal: AbortSignal): Promise<ChannelUpdate[]> {
     const bot = this.#bot;
     if (!bot) throw new Error('receive() before start()');

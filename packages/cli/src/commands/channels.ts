@@ -5,8 +5,9 @@
  * @oxydra/channels, imported only here, so no other command loads grammY. Several processes
  * must not poll one bot (Telegram answers the second poll with 409): run it once per bot.
  */
+import type { ChannelReport } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
-import { EXIT_OK } from '../exit-codes.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
@@ -32,6 +33,52 @@ export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   }
 }
 
+/** `oxydra channels list [--json]`: each configured channel, one line each, from the configuration only. */
+export async function runChannelsList(flags: ConfigFlagValues & { json?: boolean }): Promise<number> {
+  const workspace = agentWorkspace();
+  const config = await loadRunConfig(flags, { workspace });
+  const { channelConfigs } = await import('@oxydra/channels');
+  const channels = channelConfigs(config, process.env);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(channels, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  for (const c of channels) {
+    process.stdout.write(
+      `${c.channel}: ${c.enabled ? 'enabled' : 'disabled'}, ${plural(c.senders, 'sender')} (${plural(c.senderIds, 'platform id')}), agent ${c.agent ?? 'default'}\n`,
+    );
+  }
+  return EXIT_OK;
+}
+
+/**
+ * `oxydra channels test <channel> [--to <chat id>]`: checks the channel's secrets with its
+ * platform and prints the bot's name; with --to, sends one test message there. Exit 2 on a
+ * configuration mistake, 1 when the platform refuses (its words, never the token).
+ */
+export async function runChannelsTest(
+  channel: string,
+  flags: ConfigFlagValues & { to?: string },
+): Promise<number> {
+  const workspace = agentWorkspace();
+  const config = await loadRunConfig(flags, { workspace });
+  const { ChannelTestFailure, testChannel } = await import('@oxydra/channels');
+  try {
+    const result = await testChannel({ config, channel, env: process.env, to: flags.to });
+    process.stdout.write(`${channel}: the platform accepted the credentials; the bot is ${result.botName}\n`);
+    if (result.messageId !== undefined)
+      process.stdout.write(
+        `${channel}: sent a test message to chat ${flags.to} (message ${result.messageId})\n`,
+      );
+    return EXIT_OK;
+  } catch (error) {
+    if (!(error instanceof ChannelTestFailure)) throw error;
+    const what = error.step === 'check' ? 'checking the credentials' : `sending to chat ${flags.to}`;
+    process.stderr.write(`error: ${channel}: ${what} failed: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
 /** `oxydra channels status [--json]`: each configured channel, offline (see channelReports). */
 export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boolean }): Promise<number> {
   const workspace = agentWorkspace();
@@ -49,10 +96,35 @@ export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boole
     const counts = Object.entries(r.stats.inbound).map(([status, n]) => `${n} ${status}`);
     process.stdout.write(
       `${r.channel}: ${r.enabled ? 'enabled' : 'disabled'}, ${secrets}, ${r.senderIds} allowed sender ids\n` +
+        `  ${healthLine(r)}\n` +
         `  messages: ${counts.join(', ') || 'none yet'}; outbox not yet sent: ${r.stats.unsent}` +
         `${r.stats.lastReceivedAt ? `; last message ${r.stats.lastReceivedAt}` : ''}` +
         `${r.stats.cursor !== undefined ? `; cursor ${r.stats.cursor}` : ''}\n`,
     );
+    if (r.failures.total > 0) {
+      process.stdout.write(`  failed sends: ${r.failures.total} (latest first)\n`);
+      for (const f of r.failures.recent)
+        process.stdout.write(`    ${f.failedAt} chat ${f.chatId}: ${f.error}\n`);
+    }
   }
   return EXIT_OK;
 }
+
+/** Running or not (by its heartbeat's age), as whom, since when, and the last error. */
+function healthLine(r: ChannelReport): string {
+  const h = r.health;
+  if (!h) return 'health: never run in this workspace';
+  const state = h.running
+    ? `running as ${h.botName ?? '?'} (pid ${h.pid} on ${h.host}, since ${h.startedAt}; heartbeat ${h.heartbeatAgeSecs} s ago)`
+    : h.stoppedAt !== undefined
+      ? `not running (stopped ${h.stoppedAt})`
+      : `not running (no heartbeat for ${h.heartbeatAgeSecs} s: pid ${h.pid} on ${h.host} stopped without saying)`;
+  const last = [
+    h.lastReceiveAt ? `last receive ${h.lastReceiveAt}` : undefined,
+    h.lastSendAt ? `last send ${h.lastSendAt}` : undefined,
+    h.lastError ? `last error ${h.lastErrorAt}: ${h.lastError}` : undefined,
+  ].filter(Boolean);
+  return `health: ${state}${last.length > 0 ? `; ${last.join('; ')}` : ''}`;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

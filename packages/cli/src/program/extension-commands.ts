@@ -195,10 +195,25 @@ export function declareExtensionCommands(program: Command): void {
     channels
       .command('status')
       .description(
-        'each channel: enabled, its token variable set or not, allowed senders, stored messages and outbox',
+        'each channel: enabled, its token variable set or not, senders, health (running or not), messages, outbox and failed sends',
       )
       .option('--json', 'print JSON'),
   ).action(lazy(() => import('../commands/channels.js'), 'runChannelsStatus'));
+  addConfigFlags(
+    channels
+      .command('list')
+      .description('each channel from the configuration, one line each: enabled, senders, agent')
+      .option('--json', 'print JSON'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsList'));
+  addConfigFlags(
+    channels
+      .command('test')
+      .argument('<channel>', 'the channel to test (telegram)')
+      .description(
+        "check the channel's secrets with its platform and print the bot's name; --to sends one test message",
+      )
+      .option('--to <chat id>', 'send one test message to this chat'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsTest'));
 
   const skills = program
     .command('skills')

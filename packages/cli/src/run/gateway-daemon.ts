@@ -124,6 +124,10 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         // What the workspace holds back, for the dashboard; a decision there goes to the
         // trust.json of the HOME this configuration was loaded with.
         trust: { report: trust, env },
+        // GET /api/v1/channels reads what `oxydra channels run` records; the channels package is
+        // loaded on the first request, so a gateway nobody asks never loads it.
+        channels: async () =>
+          (await import('@oxydra/channels')).channelReports({ config, workspace: options.workspace, env }),
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -7,6 +7,7 @@ import type { GatewayTrust } from '../types.js';
 import { type ApiRoute, registerApiRoutes, route } from './define.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
+import { type ChannelReports, channelRoutes } from './routes/channels.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
 import { costRoutes } from './routes/costs.js';
 import { eventRoutes, type RemoteFeed } from './routes/events.js';
@@ -28,6 +29,8 @@ export interface ApiOptions extends SystemInfo {
   remoteFeed?: RemoteFeed | undefined;
   /** Where dashboard login codes live (POST /login-codes); absent: no such route. */
   loginCodes?: LoginCodes;
+  /** The chat channels' reports (GatewayOptions.channels); absent: no /channels route. */
+  channels?: ChannelReports | undefined;
 }
 
 export function apiRoutes(options: ApiOptions): ApiRoute[] {
@@ -44,6 +47,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
     ...adminRoutes(),
     ...checkpointRoutes(),
     ...costRoutes(),
+    ...(options.channels ? channelRoutes(options.channels) : []),
   ];
 }
 

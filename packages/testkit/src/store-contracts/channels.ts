@@ -114,6 +114,62 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
       expect(await store.stats('slack')).toEqual({ inbound: {}, unsent: 0 });
     });
 
+    it('keeps a send given up on with its error, out of the unsent ones, newest first', async () => {
+      await store.enqueue('telegram', [part('f1', 'one'), part('f2', 'two'), part('f3', 'three')]);
+      await store.markFailed('telegram', 'f1', '403 Forbidden: bot was blocked by the user');
+      // Already out of the queue: neither a second failure nor a send changes it.
+      await store.markFailed('telegram', 'f1', 'again');
+      await store.markSent('telegram', 'f1', '77');
+      await store.markSent('telegram', 'f3', '78');
+      await store.markFailed('telegram', 'f3', 'after it was sent');
+      expect((await store.unsent('telegram')).map((o) => o.key)).toEqual(['f2']);
+      expect((await store.stats('telegram')).unsent).toBe(1);
+      const one = await store.failures('telegram', 10);
+      expect(one.total).toBe(1);
+      expect(one.recent).toEqual([
+        {
+          key: 'f1',
+          chatId: '100',
+          text: 'one',
+          error: '403 Forbidden: bot was blocked by the user',
+          failedAt: expect.any(String),
+        },
+      ]);
+      expect(Date.parse(one.recent[0]!.failedAt)).not.toBeNaN();
+      await store.markFailed('telegram', 'f2', 'chat not found');
+      const latest = await store.failures('telegram', 1);
+      expect(latest.total).toBe(2);
+      expect(latest.recent.map((f) => [f.key, f.error])).toEqual([['f2', 'chat not found']]);
+      expect(await store.failures('slack', 10)).toEqual({ total: 0, recent: [] });
+    });
+
+    it('keeps the latest health record of each channel, replaced whole', async () => {
+      expect(await store.health('telegram')).toBeUndefined();
+      const full = {
+        botName: '@oxydra_bot',
+        pid: 4321,
+        host: 'box',
+        startedAt: '2026-01-01T10:00:00.000Z',
+        heartbeatAt: '2026-01-01T10:00:05.000Z',
+        lastReceiveAt: '2026-01-01T10:00:04.000Z',
+        lastSendAt: '2026-01-01T10:00:03.000Z',
+        lastError: 'Telegram getUpdates: 502 Bad Gateway',
+        lastErrorAt: '2026-01-01T10:00:01.000Z',
+      };
+      await store.recordHealth('telegram', full);
+      expect(await store.health('telegram')).toEqual(full);
+      const next = {
+        pid: 4400,
+        host: 'box',
+        startedAt: '2026-01-01T11:00:00.000Z',
+        heartbeatAt: '2026-01-01T11:00:10.000Z',
+        stoppedAt: '2026-01-01T11:00:10.000Z',
+      };
+      await store.recordHealth('telegram', next);
+      expect(await store.health('telegram')).toEqual(next);
+      expect(await store.health('slack')).toBeUndefined();
+    });
+
     it('keeps the session of each conversation, replaced by a new one', async () => {
       expect(await store.session('telegram', '100/alice')).toBeUndefined();
       await store.setSession('telegram', '100/alice', 's1');

@@ -12,6 +12,7 @@
  *   (`settle`), each part under an idempotency key, and sent from there: a restart sends what
  *   was not yet marked sent, and nothing marked sent again.
  */
+import type { ChannelFailure, ChannelHealth } from './channel-health.js';
 
 /** An inbound message to store (what the host keeps of a ChannelMessage). */
 export interface NewChannelInbound {
@@ -89,6 +90,17 @@ export interface ChannelStore {
   markSent(channel: string, key: string, platformId: string): Promise<void>;
   /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
   stats(channel: string): Promise<ChannelStats>;
+  /**
+   * Gives up on an outbox message the platform refused for good: it leaves the unsent ones and is
+   * kept with `error` (token-free) and the time, listed by `failures`.
+   */
+  markFailed(channel: string, key: string, error: string): Promise<void>;
+  /** How many of the channel's outbox messages were given up on, and the latest `limit` of them, newest first. */
+  failures(channel: string, limit: number): Promise<{ total: number; recent: ChannelFailure[] }>;
+  /** Replaces the channel's health record (its process's heartbeat). */
+  recordHealth(channel: string, health: ChannelHealth): Promise<void>;
+  /** The channel's health as last recorded; undefined when no process recorded one. */
+  health(channel: string): Promise<ChannelHealth | undefined>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,8 @@
 export type * from './answer.js';
 export type * from './approvals.js';
 export type * from './audit.js';
+export type * from './channel-health.js';
+export type * from './channel-report.js';
 export type * from './channels.js';
 export * from './cluster.js';
 export type * from './control.js';

@@ -9,6 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
 import type {
+  ChannelFailure,
+  ChannelHealth,
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
@@ -17,6 +19,7 @@ import type {
   NewChannelInbound,
   NewChannelOutbound,
 } from '@oxydra/types';
+import { ChannelHealthRows } from './health-rows.js';
 import { CHANNEL_MIGRATIONS } from './schema.js';
 
 type Db = LocalDb;
@@ -109,9 +112,11 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #byStatus;
   readonly #unsentCount;
   readonly #settle;
+  readonly #health: ChannelHealthRows;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#health = new ChannelHealthRows(db);
     this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
     this.#setCursor = db.prepare(
       'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
@@ -264,6 +269,22 @@ export class LibsqlChannelStore implements ChannelStore {
       unsent: (this.#unsentCount.get(channel) as [number])[0],
       ...(last !== undefined ? { lastReceivedAt: last } : {}),
     };
+  }
+
+  async markFailed(channel: string, key: string, error: string): Promise<void> {
+    this.#health.markFailed(channel, key, error);
+  }
+
+  async failures(channel: string, limit: number): Promise<{ total: number; recent: ChannelFailure[] }> {
+    return this.#health.failures(channel, limit);
+  }
+
+  async recordHealth(channel: string, health: ChannelHealth): Promise<void> {
+    this.#health.record(channel, health);
+  }
+
+  async health(channel: string): Promise<ChannelHealth | undefined> {
+    return this.#health.health(channel);
   }
 
   async close(): Promise<void> {

@@ -41,4 +41,22 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
      UNIQUE (channel, key)
    );
    CREATE INDEX channel_outbox_unsent ON channel_outbox (channel, sent_at);`,
+  // Health across processes, and sends given up on kept with their error: a failed message has
+  // sent_at set (it left the queue), sent_id NULL and failed_at with its error.
+  `CREATE TABLE channel_health (
+     channel TEXT PRIMARY KEY,
+     bot_name TEXT,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     heartbeat_at TEXT NOT NULL,
+     stopped_at TEXT,
+     last_receive_at TEXT,
+     last_send_at TEXT,
+     last_error TEXT,
+     last_error_at TEXT
+   );
+   ALTER TABLE channel_outbox ADD COLUMN failed_at TEXT;
+   ALTER TABLE channel_outbox ADD COLUMN error TEXT;
+   CREATE INDEX channel_outbox_failed ON channel_outbox (channel, failed_at) WHERE failed_at IS NOT NULL;`,
 ];
