@@ -8,9 +8,11 @@
  * is not run again (its tools may have acted) and its sender is told to send it again; outbox
  * messages not marked sent are sent. The host never assembles an agent: it calls the kernel.
  */
+import type { Kernel } from '@oxydra/kernel';
 import { type Clock, systemClock } from '@oxydra/runtime';
 import {
   type Channel,
+  type ChannelButtonPress,
   type ChannelInbound,
   ChannelRetryableError,
   type ChannelStore,
@@ -19,6 +21,7 @@ import {
   type NewChannelOutbound,
   type SessionStore,
 } from '@oxydra/types';
+import { ChatApprovals, NO_LONGER_OPEN } from './approvals.js';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
 import type { SenderPolicy } from './senders.js';
 
@@ -33,8 +36,14 @@ const CLOSE_GRACE_MS = 10_000;
 export const INTERRUPTED_NOTE =
   'Oxydra stopped while answering this message, so it was not finished. Send it again to get an answer.';
 
-/** What the host needs of the kernel: spawning turns, and the sessions to create per conversation. */
-type HostKernel = TurnKernel & { sessions: Pick<SessionStore, 'create'> | undefined };
+/**
+ * What the host needs of the kernel: spawning turns, the sessions to create per conversation,
+ * and answering approval questions (without it, a chat turn's privileged call is denied).
+ */
+type HostKernel = TurnKernel & {
+  sessions: Pick<SessionStore, 'create'> | undefined;
+  approvals?: Pick<Kernel['approvals'], 'respond'>;
+};
 
 export interface ChannelHostOptions {
   kernel: HostKernel;
@@ -68,12 +77,22 @@ export class ChannelHost {
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
   #polling: Promise<void> | undefined;
+  readonly #approvals: ChatApprovals | undefined;
   readonly status: ChannelStatus;
 
   constructor(options: ChannelHostOptions) {
     this.#o = options;
     this.#timer = options.timer ?? systemClock;
     this.status = { channel: options.channel.name, accepted: 0, answered: 0 };
+    const kernelApprovals = options.kernel.approvals;
+    this.#approvals = kernelApprovals
+      ? new ChatApprovals({
+          channel: options.channel,
+          respond: (id, allow) => kernelApprovals.respond(id, allow),
+          userOf: (senderId) => options.senders.allowed(senderId)?.userId,
+          log: options.log,
+        })
+      : undefined;
   }
 
   get #name(): string {
@@ -148,10 +167,10 @@ export class ChannelHost {
   /** Stores the updates' messages from allowed senders with the cursor past them, then runs them. */
   async #take(updates: ChannelUpdate[]): Promise<void> {
     const accepted: NewChannelInbound[] = [];
-    const presses: string[] = [];
+    const presses: ChannelButtonPress[] = [];
     for (const update of updates) {
       if (update.kind === 'button') {
-        presses.push(update.press.id);
+        presses.push(update.press);
         continue;
       }
       if (update.kind !== 'message') continue;
@@ -178,9 +197,11 @@ export class ChannelHost {
     // Only now, stored, may a pushing platform be told the updates arrived.
     await this.#o.channel.acknowledge?.(cursor);
     this.status.accepted += added.length;
-    // No question with buttons is asked yet: a press (of an old message) is acknowledged and dropped.
-    for (const id of presses)
-      this.#o.channel.answerButton(id, 'This question is no longer open.').catch(() => {});
+    // A press answers an approval question (or is told it is not the presser's, or no longer open).
+    for (const press of presses) {
+      if (this.#approvals) void this.#approvals.press(press);
+      else this.#o.channel.answerButton(press.id, NO_LONGER_OPEN).catch(() => {});
+    }
     for (const message of added) {
       // /stop stops the sender's own answer only (in a group, others' turns are theirs).
       if (chatCommand(message.text) === 'stop') this.#active.get(sessionKey(message))?.abort();
@@ -217,6 +238,7 @@ export class ChannelHost {
           message,
           sessionId: await this.#session(message),
           agent: this.#o.agent,
+          approvals: this.#approvals,
           signal: controller.signal,
           timer: this.#timer,
           log: this.#o.log,
