@@ -84,7 +84,14 @@ export class ChatApprovals {
           return undefined;
         },
       );
-    this.#open.set(token, { approvalId: asked.id, seq: asker.seq, userId: asker.userId, target: asker.target, text, sent });
+    this.#open.set(token, {
+      approvalId: asked.id,
+      seq: asker.seq,
+      userId: asker.userId,
+      target: asker.target,
+      text,
+      sent,
+    });
     this.#tokenOf.set(asked.id, token);
   }
 

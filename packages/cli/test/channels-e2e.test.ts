@@ -6,6 +6,8 @@
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const OWNER = 4242;
 const STRANGER = 9999;
+const BOB = 5151;
 const TOKEN = '777000:AAE2E-secret-token-value';
 
 let env: AgentEnv | undefined;
@@ -33,7 +36,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-function channelsToml(fake: FakeBotApi): string {
+function channelsToml(fake: FakeBotApi, moreSenders = ''): string {
   return `
 [channels.telegram]
 enabled = true
@@ -45,7 +48,7 @@ polling_timeout_secs = 2
 platform_ids = ["${OWNER}"]
 display_name = "Owner"
 user = "alice"
-`;
+${moreSenders}`;
 }
 
 /** Starts `oxydra channels run`; resolves once it says it is answering. */
@@ -325,5 +328,95 @@ describe('oxydra channels run (Telegram)', () => {
     expect(out.status).toBe(2);
     expect(out.stderr).toContain('TEST_TELEGRAM_TOKEN');
     expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('asks a privileged call in the chat: Allow runs it, only its user may answer, no answer is a Deny', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    const shell = (command: string) => ({ toolCalls: [{ name: 'shell_exec', arguments: { command } }] });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        { match: { lastMessageContains: 'first task' }, reply: shell('echo approved-$((40+2))') },
+        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.' } },
+        { match: { lastMessageContains: 'second task' }, reply: shell('echo never-$((1+1))') },
+        { reply: { text: 'It was not run.' } },
+      ],
+      channelsToml(api, `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+    );
+    // Privileged tools ask; an unanswered question is denied after 3 s.
+    const config = join(env.workspace, '.oxydra/agent.toml');
+    env.sandbox.write(
+      '.oxydra/agent.toml',
+      readFileSync(config, 'utf8').replace(
+        'approval = "auto"',
+        'approval = "ask"\napproval_timeout_secs = 3',
+      ),
+    );
+    const running = await startChannels(env);
+    const team = { id: -600, type: 'supergroup' as const, title: 'Team' };
+    const ask = (text: string) =>
+      api!.message({ from: { id: OWNER }, chat: team, text: `@oxydra_test_bot ${text}`, mentionBot: true });
+    const question = (n: number) =>
+      pollUntil(
+        () =>
+          api!.sent(team.id).filter((m) => m.replyMarkup !== undefined || m.text.includes('Allow it?'))[n],
+        `question ${n}`,
+        {
+          timeoutMs: 20_000,
+        },
+      );
+    const buttons = (m: { replyMarkup?: unknown }) =>
+      (m.replyMarkup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0]!;
+    const noteOf = (updateId: number) =>
+      pollUntil(() => api!.answers.find((a) => a.id === `cq-${updateId}`), `the note of press ${updateId}`, {
+        timeoutMs: 20_000,
+      });
+
+    ask('first task');
+    const first = await question(0);
+    expect(first.text).toContain('shell_exec');
+    expect(first.text).toContain('echo approved-$((40+2))');
+    const [allow, deny] = buttons(first);
+    expect([allow!.text, deny!.text]).toEqual(['Allow', 'Deny']);
+    expect(Buffer.byteLength(allow!.callback_data)).toBeLessThanOrEqual(64);
+    // Bob is allowed to talk, but this is Alice's question: his press is noted and changes nothing.
+    const bobs = api.press({
+      from: { id: BOB },
+      chatId: team.id,
+      messageId: first.messageId,
+      data: allow!.callback_data,
+    });
+    expect((await noteOf(bobs)).text).toMatch(/^Only the person/);
+    expect(first.replyMarkup).toBeDefined();
+    const alices = api.press({
+      from: { id: OWNER },
+      chatId: team.id,
+      messageId: first.messageId,
+      data: allow!.callback_data,
+    });
+    expect((await noteOf(alices)).text).toBe('Allowed.');
+    await sentText(team.id, 'Ran it: approved-42.', 'the answer after Allow', running.stderr);
+    // The question now says how it was answered, without its buttons.
+    await pollUntil(
+      () => first.text.endsWith('→ Allowed.') && first.replyMarkup === undefined,
+      'the question closed',
+    );
+    expect(env.requestText(1)).toContain('approved-42');
+
+    // Nobody answers the second: denied at the timeout, the command never ran, a late press is told.
+    ask('second task');
+    const second = await question(1);
+    const [secondAllow] = buttons(second);
+    await sentText(team.id, 'It was not run.', 'the answer after the timeout', running.stderr);
+    await pollUntil(() => second.text.endsWith('→ No answer in time: denied.'), 'the question timed out');
+    expect(JSON.stringify(env.mock.requests.at(-1)!.body)).not.toContain('never-2');
+    const late = api.press({
+      from: { id: OWNER },
+      chatId: team.id,
+      messageId: second.messageId,
+      data: secondAllow!.callback_data,
+    });
+    expect((await noteOf(late)).text).toBe('This question is no longer open.');
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
   });
 });

@@ -289,7 +289,10 @@ export class FakeBotApi {
       case 'answerCallbackQuery': {
         const id = String(params.callback_query_id ?? '');
         if (!this.#queries.has(id))
-          return fail(400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
+          return fail(
+            400,
+            'Bad Request: query is too old and response timeout expired or query ID is invalid',
+          );
         this.#queries.delete(id);
         this.answers.push({ id, ...(params.text !== undefined ? { text: String(params.text) } : {}) });
         return ok(true);
