@@ -23,9 +23,10 @@ import {
 } from '@oxydra/types';
 import { ChatApprovals, NO_LONGER_OPEN } from './approvals.js';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
+import { costReply } from './cost.js';
 import type { SenderPolicy } from './senders.js';
-
 import { runChatTurn, type TurnKernel } from './turn.js';
+import { undoReply } from './undo.js';
 
 /** The longest prompt taken from a chat; a longer one is refused with a note (hostile-input bound). */
 export const MAX_PROMPT_CHARS = 16_000;
@@ -43,6 +44,8 @@ export const INTERRUPTED_NOTE =
 type HostKernel = TurnKernel & {
   sessions: Pick<SessionStore, 'create'> | undefined;
   approvals?: Pick<Kernel['approvals'], 'respond'>;
+  /** The kernel's held services, for /cost (costs, budgets) and /undo (checkpoints). */
+  service?: Kernel['service'];
 };
 
 export interface ChannelHostOptions {
@@ -267,6 +270,14 @@ export class ChannelHost {
     const command = chatCommand(message.text);
     if (command === 'help') return HELP_TEXT;
     if (command === 'stop') return 'Stopped.';
+    if (command === 'cost' || command === 'undo') {
+      const { service } = this.#o.kernel;
+      if (!service) return `/${command} is not available here.`;
+      const sessionId = await this.#o.store.session(this.#name, sessionKey(message));
+      return command === 'cost'
+        ? costReply({ service }, message.userId, sessionId)
+        : undoReply({ service }, sessionId, `channel:${this.#name}:${message.userId}`);
+    }
     if (command === 'new') {
       const id = await this.#newSession(message);
       return id !== undefined

@@ -6,7 +6,7 @@
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
@@ -330,18 +330,29 @@ describe('oxydra channels run (Telegram)', () => {
     expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
   });
 
-  it('asks a privileged call in the chat: Allow runs it, only its user may answer, no answer is a Deny', async () => {
+  it('asks a privileged call in the chat: Allow runs it, only its user may answer, no answer is a Deny; /cost, /undo', async () => {
     api = await FakeBotApi.start({ token: TOKEN });
-    const shell = (command: string) => ({ toolCalls: [{ name: 'shell_exec', arguments: { command } }] });
+    // Each call is priced (the catalog's gpt-4o-mini), so /cost has something to add up.
+    const usage = { input: 100_000, output: 10_000 };
+    const shell = (command: string) => ({
+      toolCalls: [{ name: 'shell_exec', arguments: { command } }],
+      usage,
+    });
     env = await AgentEnv.start(
       E2E_APIS[0]!,
       [
-        { match: { lastMessageContains: 'first task' }, reply: shell('echo approved-$((40+2))') },
-        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.' } },
+        {
+          match: { lastMessageContains: 'first task' },
+          reply: shell('echo approved-$((40+2)) | tee approved.txt'),
+        },
+        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.', usage } },
         { match: { lastMessageContains: 'second task' }, reply: shell('echo never-$((1+1))') },
         { reply: { text: 'It was not run.' } },
       ],
-      channelsToml(api, `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+      channelsToml(
+        api,
+        `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n\n[budgets.users.alice]\ndaily_usd = 2\n`,
+      ),
     );
     // Privileged tools ask; an unanswered question is denied after 3 s.
     const config = join(env.workspace, '.oxydra/agent.toml');
@@ -402,6 +413,38 @@ describe('oxydra channels run (Telegram)', () => {
       'the question closed',
     );
     expect(env.requestText(1)).toContain('approved-42');
+
+    // /cost: this conversation's two model calls, and Alice's day against her daily cap.
+    ask('/cost');
+    const cost = await pollUntil(
+      () => api!.sent(team.id).find((m) => m.text.startsWith('This conversation:')),
+      'the /cost reply',
+      { timeoutMs: 20_000 },
+    );
+    const [session, today, cap] = cost.text.split('\n');
+    const spent = Number(/^This conversation: \$(\d+\.\d+) over 2 model call\(s\)\.$/.exec(session!)?.[1]);
+    expect(spent).toBeGreaterThan(0);
+    expect(today).toBe(`Today: $${spent.toFixed(2)} over 2 model call(s).`);
+    expect(cap).toMatch(
+      new RegExp(`^Daily cap: \\$${spent.toFixed(2)} of \\$2\\.00 used, \\$1\\.\\d\\d left \\(resets `),
+    );
+    // /undo puts back what the allowed command wrote; a second /undo has nothing left.
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(true);
+    ask('/undo');
+    await sentText(
+      team.id,
+      "Undid the last turn's file changes: 0 file(s) restored, 1 removed.",
+      '/undo',
+      running.stderr,
+    );
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(false);
+    ask('/undo');
+    await sentText(
+      team.id,
+      "The last turn's file changes are already undone.",
+      'the second /undo',
+      running.stderr,
+    );
 
     // Nobody answers the second: denied at the timeout, the command never ran, a late press is told.
     ask('second task');

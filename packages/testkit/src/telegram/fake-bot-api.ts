@@ -329,16 +329,19 @@ export class FakeBotApi {
       limit,
       finish: (status, body) => {
         clearTimeout(timer);
+        req.socket.off('close', gone);
         if (this.#waiter === waiter) this.#waiter = undefined;
         answer(status, body);
       },
     };
     this.#waiter = waiter;
-    // The bot went away (killed, or it aborted the poll): nobody to answer.
-    req.socket.once('close', () => {
+    // The bot went away (killed, or it aborted the poll): nobody to answer. (Removed when the
+    // poll is answered: a keep-alive socket carries many polls.)
+    const gone = () => {
       clearTimeout(timer);
       if (this.#waiter === waiter) this.#waiter = undefined;
-    });
+    };
+    req.socket.once('close', gone);
   }
 }
 
