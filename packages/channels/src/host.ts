@@ -31,6 +31,12 @@ import { undoReply } from './undo.js';
 /** The longest prompt taken from a chat; a longer one is refused with a note (hostile-input bound). */
 export const MAX_PROMPT_CHARS = 16_000;
 
+/**
+ * How often the outbox is looked at for messages another process wrote (a scheduled run's
+ * result): one indexed query, nothing sent when there is nothing.
+ */
+export const OUTBOX_CHECK_MS = 2000;
+
 /** How long close() lets running turns finish before stopping them. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -80,6 +86,7 @@ export class ChannelHost {
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
   #polling: Promise<void> | undefined;
+  #outboxChecks: Promise<void> | undefined;
   readonly #approvals: ChatApprovals | undefined;
   readonly status: ChannelStatus;
 
@@ -120,6 +127,7 @@ export class ChannelHost {
     void this.#deliver();
     for (const message of await store.pending(this.#name)) this.#schedule(message);
     this.#polling = this.#poll();
+    this.#outboxChecks = this.#checkOutbox();
     return { botName };
   }
 
@@ -130,6 +138,7 @@ export class ChannelHost {
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.#closing.abort();
     await this.#polling;
+    await this.#outboxChecks;
     const drained = Promise.allSettled([...this.#queues.values()]);
     let timer: unknown;
     const late = new Promise<'late'>((resolve) => {
@@ -142,6 +151,14 @@ export class ChannelHost {
     this.#timer.clearTimeout(timer);
     await this.#deliver();
     await this.#o.channel.close();
+  }
+
+  /** Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox. */
+  async #checkOutbox(): Promise<void> {
+    while (!this.#closing.signal.aborted) {
+      await this.#sleep(OUTBOX_CHECK_MS);
+      if (!this.#closing.signal.aborted) await this.#deliver();
+    }
   }
 
   async #poll(): Promise<void> {

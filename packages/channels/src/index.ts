@@ -25,6 +25,14 @@ export {
   type ChannelSection,
   requireSecret,
 } from './platforms.js';
+export {
+  checkedScheduleNotify,
+  checkNotifyTarget,
+  deliverScheduleResults,
+  parseNotifyTarget,
+  resultText,
+  saveScheduleNotify,
+} from './schedule-results.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export { type ChannelReport, channelReports } from './status.js';

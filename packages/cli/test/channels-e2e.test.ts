@@ -462,4 +462,58 @@ describe('oxydra channels run (Telegram)', () => {
     expect((await noteOf(late)).text).toBe('This question is no longer open.');
     expect(await stop(running.child, 'SIGTERM')).toBe(0);
   });
+
+  it("a scheduled run's result reaches the chat its schedule names, once; another user's chat is refused", async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } }],
+      channelsToml(api, `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+    );
+    // Bob's schedule may not post into Alice's chat: refused, and no schedule is left behind.
+    const refused = await env.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'bob',
+      '--notify',
+      `telegram:${OWNER}`,
+      'the daily digest',
+    ]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      `--notify telegram:${OWNER}: no listed sender of that chat is user "bob"`,
+    );
+    expect((await env.run(['schedule', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const added = await env.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'alice',
+      '--name',
+      'digest',
+      '--notify',
+      `telegram:${OWNER}`,
+      'the daily digest',
+    ]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`results go to telegram chat ${OWNER}`);
+
+    // The run happens in another process; the running channels process delivers what it wrote.
+    const running = await startChannels(env);
+    const ran = await env.run(['schedule', 'run-now', 'digest']);
+    expect(ran.status, ran.stderr).toBe(0);
+    await sentText(OWNER, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result', running.stderr);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+    // A restart does not send it again.
+    const again = await startChannels(env);
+    api.message({ from: { id: OWNER }, text: 'hello after the digest' });
+    await pollUntil(() => api!.sent(OWNER).length >= 2, 'the next answer', { timeoutMs: 20_000 });
+    expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
+    expect(await stop(again.child, 'SIGTERM')).toBe(0);
+  });
 });

@@ -41,4 +41,12 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
      UNIQUE (channel, key)
    );
    CREATE INDEX channel_outbox_unsent ON channel_outbox (channel, sent_at);`,
+  // Where a schedule's results are delivered (oxydra schedule add --notify <channel>:<chat>).
+  `CREATE TABLE channel_schedule_targets (
+     schedule_id TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     thread_id TEXT,
+     user_id TEXT NOT NULL
+   );`,
 ];
