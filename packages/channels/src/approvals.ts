@@ -13,7 +13,7 @@ import type { ApprovalResolver } from '@oxydra/kernel';
 import { type Channel, type ChannelButtonPress, type ChannelTarget, visibleControls } from '@oxydra/types';
 
 export const NO_LONGER_OPEN = 'This question is no longer open.';
-export const NOT_YOURS = 'Only the person whose message asked for this can answer it.';
+const NOT_YOURS = 'Only the person whose message asked for this can answer it.';
 
 /** The most of a tool call's summary a question shows (the summary is the model's, so untrusted). */
 const MAX_SUMMARY_CHARS = 600;

@@ -35,7 +35,7 @@ export const MAX_PROMPT_CHARS = 16_000;
  * How often the outbox is looked at for messages another process wrote (a scheduled run's
  * result): one indexed query, nothing sent when there is nothing.
  */
-export const OUTBOX_CHECK_MS = 2000;
+const OUTBOX_CHECK_MS = 2000;
 
 /** How long close() lets running turns finish before stopping them. */
 const CLOSE_GRACE_MS = 10_000;

@@ -13,7 +13,6 @@ export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';
-export { Approvals } from './services/approvals.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
 export { SessionBusyError } from './services/deployment-claims.js';
 export { isLifecycleEvent } from './services/event-bus.js';
