@@ -8,9 +8,11 @@
  * is not run again (its tools may have acted) and its sender is told to send it again; outbox
  * messages not marked sent are sent. The host never assembles an agent: it calls the kernel.
  */
+import type { Kernel } from '@oxydra/kernel';
 import { type Clock, systemClock } from '@oxydra/runtime';
 import {
   type Channel,
+  type ChannelButtonPress,
   type ChannelInbound,
   ChannelRetryableError,
   type ChannelStore,
@@ -19,14 +21,22 @@ import {
   type NewChannelOutbound,
   type SessionStore,
 } from '@oxydra/types';
+import { ChatApprovals, NO_LONGER_OPEN } from './approvals.js';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
 import { errorText, HealthRecorder } from './health.js';
+import { costReply } from './cost.js';
 import type { SenderPolicy } from './senders.js';
-
 import { runChatTurn, type TurnKernel } from './turn.js';
+import { undoReply } from './undo.js';
 
 /** The longest prompt taken from a chat; a longer one is refused with a note (hostile-input bound). */
 export const MAX_PROMPT_CHARS = 16_000;
+
+/**
+ * How often the outbox is looked at for messages another process wrote (a scheduled run's
+ * result): one indexed query, nothing sent when there is nothing.
+ */
+const OUTBOX_CHECK_MS = 2000;
 
 /** How long close() lets running turns finish before stopping them. */
 const CLOSE_GRACE_MS = 10_000;
@@ -34,8 +44,16 @@ const CLOSE_GRACE_MS = 10_000;
 export const INTERRUPTED_NOTE =
   'Oxydra stopped while answering this message, so it was not finished. Send it again to get an answer.';
 
-/** What the host needs of the kernel: spawning turns, and the sessions to create per conversation. */
-type HostKernel = TurnKernel & { sessions: Pick<SessionStore, 'create'> | undefined };
+/**
+ * What the host needs of the kernel: spawning turns, the sessions to create per conversation,
+ * and answering approval questions (without it, a chat turn's privileged call is denied).
+ */
+type HostKernel = TurnKernel & {
+  sessions: Pick<SessionStore, 'create'> | undefined;
+  approvals?: Pick<Kernel['approvals'], 'respond'>;
+  /** The kernel's held services, for /cost (costs, budgets) and /undo (checkpoints). */
+  service?: Kernel['service'];
+};
 
 export interface ChannelHostOptions {
   kernel: HostKernel;
@@ -71,6 +89,8 @@ export class ChannelHost {
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
   #polling: Promise<void> | undefined;
+  #outboxChecks: Promise<void> | undefined;
+  readonly #approvals: ChatApprovals | undefined;
   readonly status: ChannelStatus;
   /** The health other processes read (channels status, the gateway): written on a heartbeat. */
   readonly #health: HealthRecorder;
@@ -86,6 +106,15 @@ export class ChannelHost {
       log: options.log,
       ...(options.heartbeatMs !== undefined ? { intervalMs: options.heartbeatMs } : {}),
     });
+    const kernelApprovals = options.kernel.approvals;
+    this.#approvals = kernelApprovals
+      ? new ChatApprovals({
+          channel: options.channel,
+          respond: (id, allow) => kernelApprovals.respond(id, allow),
+          userOf: (senderId) => options.senders.allowed(senderId)?.userId,
+          log: options.log,
+        })
+      : undefined;
   }
 
   get #name(): string {
@@ -111,6 +140,7 @@ export class ChannelHost {
     void this.#deliver();
     for (const message of await store.pending(this.#name)) this.#schedule(message);
     this.#polling = this.#poll();
+    this.#outboxChecks = this.#checkOutbox();
     return { botName };
   }
 
@@ -121,6 +151,7 @@ export class ChannelHost {
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.#closing.abort();
     await this.#polling;
+    await this.#outboxChecks;
     const drained = Promise.allSettled([...this.#queues.values()]);
     let timer: unknown;
     const late = new Promise<'late'>((resolve) => {
@@ -134,6 +165,14 @@ export class ChannelHost {
     await this.#deliver();
     await this.#o.channel.close();
     await this.#health.stopped();
+  }
+
+  /** Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox. */
+  async #checkOutbox(): Promise<void> {
+    while (!this.#closing.signal.aborted) {
+      await this.#sleep(OUTBOX_CHECK_MS);
+      if (!this.#closing.signal.aborted) await this.#deliver();
+    }
   }
 
   async #poll(): Promise<void> {
@@ -164,10 +203,10 @@ export class ChannelHost {
   /** Stores the updates' messages from allowed senders with the cursor past them, then runs them. */
   async #take(updates: ChannelUpdate[]): Promise<void> {
     const accepted: NewChannelInbound[] = [];
-    const presses: string[] = [];
+    const presses: ChannelButtonPress[] = [];
     for (const update of updates) {
       if (update.kind === 'button') {
-        presses.push(update.press.id);
+        presses.push(update.press);
         continue;
       }
       if (update.kind !== 'message') continue;
@@ -194,9 +233,11 @@ export class ChannelHost {
     // Only now, stored, may a pushing platform be told the updates arrived.
     await this.#o.channel.acknowledge?.(cursor);
     this.status.accepted += added.length;
-    // No question with buttons is asked yet: a press (of an old message) is acknowledged and dropped.
-    for (const id of presses)
-      this.#o.channel.answerButton(id, 'This question is no longer open.').catch(() => {});
+    // A press answers an approval question (or is told it is not the presser's, or no longer open).
+    for (const press of presses) {
+      if (this.#approvals) void this.#approvals.press(press);
+      else this.#o.channel.answerButton(press.id, NO_LONGER_OPEN).catch(() => {});
+    }
     for (const message of added) {
       // /stop stops the sender's own answer only (in a group, others' turns are theirs).
       if (chatCommand(message.text) === 'stop') this.#active.get(sessionKey(message))?.abort();
@@ -233,6 +274,7 @@ export class ChannelHost {
           message,
           sessionId: await this.#session(message),
           agent: this.#o.agent,
+          approvals: this.#approvals,
           signal: controller.signal,
           timer: this.#timer,
           log: this.#o.log,
@@ -261,6 +303,14 @@ export class ChannelHost {
     const command = chatCommand(message.text);
     if (command === 'help') return HELP_TEXT;
     if (command === 'stop') return 'Stopped.';
+    if (command === 'cost' || command === 'undo') {
+      const { service } = this.#o.kernel;
+      if (!service) return `/${command} is not available here.`;
+      const sessionId = await this.#o.store.session(this.#name, sessionKey(message));
+      return command === 'cost'
+        ? costReply({ service }, message.userId, sessionId)
+        : undoReply({ service }, sessionId, `channel:${this.#name}:${message.userId}`);
+    }
     if (command === 'new') {
       const id = await this.#newSession(message);
       return id !== undefined

@@ -27,6 +27,14 @@ export {
   requireSecret,
 } from './platforms.js';
 export { ChannelTestFailure, TEST_MESSAGE, testChannel } from './probe.js';
+export {
+  checkedScheduleNotify,
+  checkNotifyTarget,
+  deliverScheduleResults,
+  parseNotifyTarget,
+  resultText,
+  saveScheduleNotify,
+} from './schedule-results.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export {

@@ -7,6 +7,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
+import type { ChatApprovals } from './approvals.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
 
@@ -32,6 +33,8 @@ export async function runChatTurn(input: {
   message: ChannelInbound;
   sessionId: string | undefined;
   agent: string | undefined;
+  /** Asks the turn's approval questions in the chat; unset: a privileged call is denied (nobody answers). */
+  approvals?: ChatApprovals | undefined;
   signal: AbortSignal;
   timer: Clock;
   log: (line: string) => void;
@@ -75,10 +78,15 @@ export async function runChatTurn(input: {
       userId: message.userId,
       ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : { persist: false }),
       ...(input.agent !== undefined ? { agent: input.agent } : {}),
-      askApprovals: false,
+      askApprovals: input.approvals !== undefined,
       signal,
     });
     for await (const envelope of handle.events) {
+      // Its sub-agents' questions too (they inherit askApprovals): each is asked in this chat.
+      const event = envelope.event;
+      if (event.type === 'approval_requested')
+        input.approvals?.ask({ seq: message.seq, userId: message.userId, target }, event);
+      else if (event.type === 'approval_resolved') input.approvals?.resolved(event.id, event.allow, event.by);
       if (envelope.agentId !== handle.id || envelope.event.type !== 'text_delta') continue;
       streamed += envelope.event.text;
       // While streaming, the message shows the first part; the rest follows when the answer is done.
@@ -103,6 +111,7 @@ export async function runChatTurn(input: {
       text = '(stopped)';
     } else text = `Sorry, that failed: ${(error as Error).message.slice(0, 300)}`;
   } finally {
+    input.approvals?.closeTurn(message.seq);
     await release?.();
   }
   await throttle?.stop();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chatCommand, withoutMention } from '../src/commands.js';
 
 describe('chat commands', () => {
-  it('knows /new, /stop, /help and /start, alone or addressed to the bot', () => {
+  it('knows /new, /stop, /cost, /undo, /help and /start, alone or addressed to the bot', () => {
     expect(chatCommand('/new')).toBe('new');
     expect(chatCommand('  /stop  ')).toBe('stop');
     expect(chatCommand('/NEW@oxy_bot')).toBe('new');
@@ -10,7 +10,9 @@ describe('chat commands', () => {
     expect(chatCommand('/help me')).toBe('help');
     expect(chatCommand('/newest idea')).toBeUndefined();
     expect(chatCommand('please /stop')).toBeUndefined();
-    expect(chatCommand('/undo')).toBeUndefined();
+    expect(chatCommand('/undo')).toBe('undo');
+    expect(chatCommand('/cost@oxy_bot')).toBe('cost');
+    expect(chatCommand('/undoing it')).toBeUndefined();
   });
 
   it('takes the bot’s mention out of a group message, in any case', () => {

@@ -15,7 +15,7 @@ import {
 } from '@oxydra/channels';
 import { Admission, type SpawnSpec } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import type { Channel, ChannelMessage, ChannelUpdate } from '@oxydra/types';
+import type { Channel, ChannelButton, ChannelMessage, ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /** An update before the platform gives it its cursor (each member of the union). */
@@ -25,8 +25,10 @@ type NewUpdate = ChannelUpdate extends infer U ? (U extends unknown ? Omit<U, 'c
 class ScriptedChannel implements Channel {
   readonly name = 'telegram';
   readonly capabilities = { edit: true, maxMessageLength: 4096, minEditIntervalMs: 0 };
-  readonly sent: { chatId: string; text: string; id: string }[] = [];
+  readonly sent: { chatId: string; text: string; id: string; buttons?: ChannelButton[] }[] = [];
   readonly answered: string[] = [];
+  /** The note each press was acknowledged with, by press id. */
+  readonly notes = new Map<string, string | undefined>();
   /** Each acknowledge(cursor), with what the store held at that moment. */
   readonly acknowledged: { cursor: string; storedCursor: string | undefined }[] = [];
   store: LibsqlChannelStore | undefined;
@@ -57,11 +59,14 @@ class ScriptedChannel implements Channel {
   async edit(_target: { chatId: string }, messageId: string, text: string) {
     this.sent.find((m) => m.id === messageId)!.text = text;
   }
-  async sendQuestion(target: { chatId: string }, text: string) {
-    return this.send(target, text);
+  async sendQuestion(target: { chatId: string }, text: string, buttons: ChannelButton[]) {
+    const sent = await this.send(target, text);
+    this.sent.at(-1)!.buttons = buttons;
+    return sent;
   }
-  async answerButton(pressId: string) {
+  async answerButton(pressId: string, note?: string) {
     this.answered.push(pressId);
+    this.notes.set(pressId, note);
   }
   async acknowledge(cursor: string) {
     this.acknowledged.push({ cursor, storedCursor: await this.store?.cursor('telegram') });
@@ -78,9 +83,46 @@ class ScriptedKernel {
   sessions = { create: async (fields: { userId?: string }) => ({ id: `s-${fields.userId}` }) as never };
   /** The kernel's own per-user limit, one run per user here. */
   readonly admission = new Admission(1);
+  /**
+   * The kernel's approvals as the host sees them (kernel.approvals.respond, approval_requested
+   * and approval_resolved in the asking agent's events, "deny" at the timeout); the kernel's own
+   * are driven by the real binary in packages/cli/test/channels-e2e.test.ts.
+   */
+  readonly #listeners = new Map<string, (event: unknown) => void>();
+  readonly #pending = new Map<string, (allow: boolean, by: string) => void>();
+  #timeoutMs = 0;
+  approvals: { respond(id: string, allow: boolean): boolean; pending(): string[] } | undefined;
+  enableApprovals(timeoutMs: number): void {
+    this.#timeoutMs = timeoutMs;
+    this.approvals = {
+      respond: (id, allow) => {
+        const settle = this.#pending.get(id);
+        settle?.(allow, 'respond');
+        return settle !== undefined;
+      },
+      pending: () => [...this.#pending.keys()],
+    };
+  }
+  #ask(agentId: string): Promise<boolean> {
+    const id = `ap_${this.#pending.size + 1}`;
+    const publish = (event: object) => this.#listeners.get(agentId)?.({ ...event, id, agentId });
+    return new Promise((resolve) => {
+      const settle = (allow: boolean, by: string) => {
+        if (!this.#pending.delete(id)) return;
+        clearTimeout(timer);
+        publish({ type: 'approval_resolved', allow, by });
+        resolve(allow);
+      };
+      const timer = setTimeout(() => settle(false, 'timeout'), this.#timeoutMs);
+      this.#pending.set(id, settle);
+      const expiresAt = new Date(Date.now() + this.#timeoutMs).toISOString();
+      publish({ type: 'approval_requested', tool: 'shell_exec', summary: 'rm -rf build', expiresAt });
+    });
+  }
   agents = {
     spawn: (spec: SpawnSpec) => {
       this.spawned.push(spec);
+      if (String(spec.prompt).startsWith('privileged')) return this.#privileged(spec);
       let release!: () => void;
       const done = new Promise<'released' | 'stopped'>((resolve) => {
         release = () => resolve('released');
@@ -102,6 +144,42 @@ class ScriptedKernel {
       } as never;
     },
   };
+  /** An agent whose one tool call asks for approval, then says whether it ran. */
+  #privileged(spec: SpawnSpec) {
+    const id = `agent-${this.spawned.length}`;
+    const events: unknown[] = [];
+    let wake: () => void = () => {};
+    this.#listeners.set(id, (event) => {
+      events.push(event);
+      wake();
+    });
+    // Without somebody to answer, the kernel denies at once.
+    const decided = spec.askApprovals ? this.#ask(id) : Promise.resolve(false);
+    let done = false;
+    void decided.then(() => {
+      done = true;
+      wake();
+    });
+    const result = decided.then((allow) => ({
+      status: 'completed' as const,
+      text: allow ? 'ran rm -rf build' : 'not allowed',
+    }));
+    return {
+      id,
+      events: (async function* () {
+        let seq = 0;
+        for (;;) {
+          while (events.length > 0) yield { seq: ++seq, agentId: id, event: events.shift() };
+          if (done) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      })(),
+      result,
+    } as never;
+  }
+
   releaseAll(): void {
     for (const release of this.#release) release();
     this.#release.clear();
@@ -143,12 +221,13 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function setup() {
+async function setup(options: { approvalTimeoutMs?: number } = {}) {
   dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-host-'));
   store = openChannelStore(join(dir, 'channels.db'));
   const channel = new ScriptedChannel();
   channel.store = store;
   const kernel = new ScriptedKernel();
+  if (options.approvalTimeoutMs !== undefined) kernel.enableApprovals(options.approvalTimeoutMs);
   const log: string[] = [];
   const senders = new SenderPolicy(
     'telegram',
@@ -249,5 +328,73 @@ describe('ChannelHost', () => {
       { cursor: '2', storedCursor: '2' },
     ]);
     kernel.releaseAll();
+  });
+});
+
+describe('ChannelHost approvals', () => {
+  /** The question's buttons' values, Allow first. */
+  const buttonsOf = (channel: ScriptedChannel) => {
+    const question = channel.sent.find((m) => m.buttons !== undefined)!;
+    return { question, allow: question.buttons![0]!.value, deny: question.buttons![1]!.value };
+  };
+  const press = (id: string, sender: string, value: string): NewUpdate => ({
+    kind: 'button',
+    press: { id, conversation: GROUP, chatId: GROUP, sender: { id: sender }, value },
+  });
+
+  it("asks in the chat; only the turn's user answers; a press of a closed question is told so", async () => {
+    const { channel, kernel } = await setup({ approvalTimeoutMs: 60_000 });
+    channel.push(message(ALICE, 'privileged: clean the build', '1'));
+    await pollUntil(() => channel.sent.some((m) => m.buttons), 'the approval question');
+    expect(kernel.spawned[0]!.askApprovals).toBe(true);
+    const { question, allow, deny } = buttonsOf(channel);
+    expect(question.text).toContain('shell_exec');
+    expect(question.text).toContain('rm -rf build');
+    expect(question.buttons!.map((b) => b.label)).toEqual(['Allow', 'Deny']);
+    // Values are short, random, and not the kernel's approval id.
+    expect(Buffer.byteLength(allow)).toBeLessThanOrEqual(64);
+    expect(allow).not.toContain(kernel.approvals!.pending()[0]!);
+    // Bob (another user) and a stranger press Allow: acknowledged with a note, nothing decided.
+    channel.push(press('p1', BOB, allow));
+    channel.push(press('p2', '666', allow));
+    // A forged value (a guessed token) is not a question.
+    channel.push(press('p3', ALICE, 'ap:AAAAAAAAAAAAAAAAAAAAAA:a'));
+    await pollUntil(() => channel.answered.length === 3, 'the three presses acknowledged');
+    expect(channel.notes.get('p1')).toMatch(/^Only the person/);
+    expect(channel.notes.get('p2')).toMatch(/^Only the person/);
+    expect(channel.notes.get('p3')).toBe('This question is no longer open.');
+    expect(kernel.approvals!.pending()).toHaveLength(1);
+    // Alice denies: the tool does not run, the question says so.
+    channel.push(press('p4', ALICE, deny));
+    await pollUntil(() => texts(channel).includes('not allowed'), 'the answer after Deny');
+    expect(channel.notes.get('p4')).toBe('Denied.');
+    await pollUntil(() => question.text.endsWith('→ Denied.'), 'the question closed');
+    // Pressing it again (or Allow) changes nothing now.
+    channel.push(press('p5', ALICE, allow));
+    await pollUntil(() => channel.answered.length === 5, 'the late press acknowledged');
+    expect(channel.notes.get('p5')).toBe('This question is no longer open.');
+    expect(texts(channel)).not.toContain('ran rm -rf build');
+  });
+
+  it("an unanswered question is denied at the kernel's timeout, and its message says so", async () => {
+    const { channel } = await setup({ approvalTimeoutMs: 200 });
+    channel.push(message(ALICE, 'privileged: clean the build', '1'));
+    await pollUntil(() => texts(channel).includes('not allowed'), 'the answer after the timeout');
+    const { question, allow } = buttonsOf(channel);
+    await pollUntil(() => question.text.endsWith('→ No answer in time: denied.'), 'the question closed');
+    channel.push(press('late', ALICE, allow));
+    await pollUntil(() => channel.notes.has('late'), 'the late press acknowledged');
+    expect(channel.notes.get('late')).toBe('This question is no longer open.');
+  });
+
+  it('without kernel approvals a chat turn does not ask (the kernel denies), and a press is no longer open', async () => {
+    const { channel, kernel } = await setup();
+    channel.push(message(ALICE, 'privileged: clean the build', '1'));
+    await pollUntil(() => texts(channel).includes('not allowed'), 'the answer');
+    expect(kernel.spawned[0]!.askApprovals).toBe(false);
+    expect(channel.sent.some((m) => m.buttons)).toBe(false);
+    channel.push(press('p', ALICE, 'ap:AAAAAAAAAAAAAAAAAAAAAA:a'));
+    await pollUntil(() => channel.notes.has('p'), 'the press acknowledged');
+    expect(channel.notes.get('p')).toBe('This question is no longer open.');
   });
 });

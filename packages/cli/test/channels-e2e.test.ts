@@ -6,6 +6,8 @@
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const OWNER = 4242;
 const STRANGER = 9999;
+const BOB = 5151;
 const TOKEN = '777000:AAE2E-secret-token-value';
 
 let env: AgentEnv | undefined;
@@ -33,7 +36,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-function channelsToml(fake: FakeBotApi): string {
+function channelsToml(fake: FakeBotApi, moreSenders = ''): string {
   return `
 [channels.telegram]
 enabled = true
@@ -45,7 +48,7 @@ polling_timeout_secs = 2
 platform_ids = ["${OWNER}"]
 display_name = "Owner"
 user = "alice"
-`;
+${moreSenders}`;
 }
 
 /** Starts `oxydra channels run`; resolves once it says it is answering. */
@@ -325,5 +328,192 @@ describe('oxydra channels run (Telegram)', () => {
     expect(out.status).toBe(2);
     expect(out.stderr).toContain('TEST_TELEGRAM_TOKEN');
     expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('asks a privileged call in the chat: Allow runs it, only its user may answer, no answer is a Deny; /cost, /undo', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    // Each call is priced (the catalog's gpt-4o-mini), so /cost has something to add up.
+    const usage = { input: 100_000, output: 10_000 };
+    const shell = (command: string) => ({
+      toolCalls: [{ name: 'shell_exec', arguments: { command } }],
+      usage,
+    });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        {
+          match: { lastMessageContains: 'first task' },
+          reply: shell('echo approved-$((40+2)) | tee approved.txt'),
+        },
+        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.', usage } },
+        { match: { lastMessageContains: 'second task' }, reply: shell('echo never-$((1+1))') },
+        { reply: { text: 'It was not run.' } },
+      ],
+      channelsToml(
+        api,
+        `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n\n[budgets.users.alice]\ndaily_usd = 2\n`,
+      ),
+    );
+    // Privileged tools ask; an unanswered question is denied after 3 s.
+    const config = join(env.workspace, '.oxydra/agent.toml');
+    env.sandbox.write(
+      '.oxydra/agent.toml',
+      readFileSync(config, 'utf8').replace(
+        'approval = "auto"',
+        'approval = "ask"\napproval_timeout_secs = 3',
+      ),
+    );
+    const running = await startChannels(env);
+    const team = { id: -600, type: 'supergroup' as const, title: 'Team' };
+    const ask = (text: string) =>
+      api!.message({ from: { id: OWNER }, chat: team, text: `@oxydra_test_bot ${text}`, mentionBot: true });
+    const question = (n: number) =>
+      pollUntil(
+        () =>
+          api!.sent(team.id).filter((m) => m.replyMarkup !== undefined || m.text.includes('Allow it?'))[n],
+        `question ${n}`,
+        {
+          timeoutMs: 20_000,
+        },
+      );
+    const buttons = (m: { replyMarkup?: unknown }) =>
+      (m.replyMarkup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0]!;
+    const noteOf = (updateId: number) =>
+      pollUntil(() => api!.answers.find((a) => a.id === `cq-${updateId}`), `the note of press ${updateId}`, {
+        timeoutMs: 20_000,
+      });
+
+    ask('first task');
+    const first = await question(0);
+    expect(first.text).toContain('shell_exec');
+    expect(first.text).toContain('echo approved-$((40+2))');
+    const [allow, deny] = buttons(first);
+    expect([allow!.text, deny!.text]).toEqual(['Allow', 'Deny']);
+    expect(Buffer.byteLength(allow!.callback_data)).toBeLessThanOrEqual(64);
+    // Bob is allowed to talk, but this is Alice's question: his press is noted and changes nothing.
+    const bobs = api.press({
+      from: { id: BOB },
+      chatId: team.id,
+      messageId: first.messageId,
+      data: allow!.callback_data,
+    });
+    expect((await noteOf(bobs)).text).toMatch(/^Only the person/);
+    expect(first.replyMarkup).toBeDefined();
+    const alices = api.press({
+      from: { id: OWNER },
+      chatId: team.id,
+      messageId: first.messageId,
+      data: allow!.callback_data,
+    });
+    expect((await noteOf(alices)).text).toBe('Allowed.');
+    await sentText(team.id, 'Ran it: approved-42.', 'the answer after Allow', running.stderr);
+    // The question now says how it was answered, without its buttons.
+    await pollUntil(
+      () => first.text.endsWith('→ Allowed.') && first.replyMarkup === undefined,
+      'the question closed',
+    );
+    expect(env.requestText(1)).toContain('approved-42');
+
+    // /cost: this conversation's two model calls, and Alice's day against her daily cap.
+    ask('/cost');
+    const cost = await pollUntil(
+      () => api!.sent(team.id).find((m) => m.text.startsWith('This conversation:')),
+      'the /cost reply',
+      { timeoutMs: 20_000 },
+    );
+    const [session, today, cap] = cost.text.split('\n');
+    const spent = Number(/^This conversation: \$(\d+\.\d+) over 2 model call\(s\)\.$/.exec(session!)?.[1]);
+    expect(spent).toBeGreaterThan(0);
+    expect(today).toBe(`Today: $${spent.toFixed(2)} over 2 model call(s).`);
+    expect(cap).toMatch(
+      new RegExp(`^Daily cap: \\$${spent.toFixed(2)} of \\$2\\.00 used, \\$1\\.\\d\\d left \\(resets `),
+    );
+    // /undo puts back what the allowed command wrote; a second /undo has nothing left.
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(true);
+    ask('/undo');
+    await sentText(
+      team.id,
+      "Undid the last turn's file changes: 0 file(s) restored, 1 removed.",
+      '/undo',
+      running.stderr,
+    );
+    expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(false);
+    ask('/undo');
+    await sentText(
+      team.id,
+      "The last turn's file changes are already undone.",
+      'the second /undo',
+      running.stderr,
+    );
+
+    // Nobody answers the second: denied at the timeout, the command never ran, a late press is told.
+    ask('second task');
+    const second = await question(1);
+    const [secondAllow] = buttons(second);
+    await sentText(team.id, 'It was not run.', 'the answer after the timeout', running.stderr);
+    await pollUntil(() => second.text.endsWith('→ No answer in time: denied.'), 'the question timed out');
+    expect(JSON.stringify(env.mock.requests.at(-1)!.body)).not.toContain('never-2');
+    const late = api.press({
+      from: { id: OWNER },
+      chatId: team.id,
+      messageId: second.messageId,
+      data: secondAllow!.callback_data,
+    });
+    expect((await noteOf(late)).text).toBe('This question is no longer open.');
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  });
+
+  it("a scheduled run's result reaches the chat its schedule names, once; another user's chat is refused", async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } }],
+      channelsToml(api, `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+    );
+    // Bob's schedule may not post into Alice's chat: refused, and no schedule is left behind.
+    const refused = await env.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'bob',
+      '--notify',
+      `telegram:${OWNER}`,
+      'the daily digest',
+    ]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      `--notify telegram:${OWNER}: no listed sender of that chat is user "bob"`,
+    );
+    expect((await env.run(['schedule', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const added = await env.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'alice',
+      '--name',
+      'digest',
+      '--notify',
+      `telegram:${OWNER}`,
+      'the daily digest',
+    ]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`results go to telegram chat ${OWNER}`);
+
+    // The run happens in another process; the running channels process delivers what it wrote.
+    const running = await startChannels(env);
+    const ran = await env.run(['schedule', 'run-now', 'digest']);
+    expect(ran.status, ran.stderr).toBe(0);
+    await sentText(OWNER, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result', running.stderr);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+    // A restart does not send it again.
+    const again = await startChannels(env);
+    api.message({ from: { id: OWNER }, text: 'hello after the digest' });
+    await pollUntil(() => api!.sent(OWNER).length >= 2, 'the next answer', { timeoutMs: 20_000 });
+    expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
+    expect(await stop(again.child, 'SIGTERM')).toBe(0);
   });
 });

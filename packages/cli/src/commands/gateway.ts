@@ -13,6 +13,7 @@ import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayProcessSizing, tuneGatewayHeap } from '../run/gateway-heap.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
 import { gatewayLogFile } from '../run/gateway-log-file.js';
+import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
 
@@ -52,6 +53,10 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     log,
   });
   secrets = daemon.secrets;
+  // Its scheduler's results, for schedules that name a chat, into the channels' outbox.
+  const stopChats = daemon.kernel.config.scheduler.enabled
+    ? await deliverScheduleResultsToChats(daemon.kernel, (line) => log('warn', line))
+    : undefined;
   try {
     // Listened for before the "listening" line: a supervisor may stop the gateway the moment it
     // reads that line, and a SIGTERM before the handler would kill it without a clean shutdown.
@@ -78,6 +83,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     log('info', 'shutting down: cancelling running turns');
   } finally {
     await daemon.close();
+    await stopChats?.();
   }
   log('info', 'stopped');
   return EXIT_OK;

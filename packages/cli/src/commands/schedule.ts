@@ -9,6 +9,7 @@ import { type AgentConfig, UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
+import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -24,6 +25,8 @@ interface AddOptions {
   name?: string;
   agent?: string;
   user?: string;
+  /** A chat the results go to, "<channel>:<chat id>". */
+  notify?: string;
   json?: boolean;
 }
 
@@ -59,6 +62,13 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
     });
   }
   return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
+    const userId = options.user ?? DEFAULT_SCHEDULE_USER;
+    // The chat is checked before the schedule exists: a refused --notify leaves nothing behind.
+    const channels = options.notify !== undefined ? await import('@oxydra/channels') : undefined;
+    const target =
+      options.notify !== undefined
+        ? await channels!.checkedScheduleNotify(agentWorkspace(), config, userId, options.notify)
+        : undefined;
     const info = await schedules.schedule(
       {
         prompt,
@@ -70,13 +80,15 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
         ...(options.tz !== undefined ? { timezone: options.tz } : {}),
       },
       CLI,
-      options.user ?? DEFAULT_SCHEDULE_USER,
+      userId,
     );
-    if (options.json) print(info);
+    if (target) await channels!.saveScheduleNotify(agentWorkspace(), info.id, target);
+    if (options.json) print({ ...info, ...(target ? { notify: `${target.channel}:${target.chatId}` } : {}) });
     else {
       process.stdout.write(
         `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
+      if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
       process.stdout.write(`${await limitsLine(config)}\n`);
     }
     return EXIT_OK;
@@ -200,6 +212,7 @@ const indent = (text: string) =>
 /** Runs a schedule now, here, recorded as a manual run; the answer goes to stdout. */
 export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
+  const stopChats = await deliverScheduleResultsToChats(kernel, (line) => process.stderr.write(`${line}\n`));
   try {
     const { run, done } = await (await kernel.service('scheduler')).runNow(idOrName, CLI);
     const info = await (await kernel.service('scheduler')).get(run.scheduleId);
@@ -213,6 +226,7 @@ export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValue
     );
     return finished.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
   } finally {
+    await stopChats();
     await kernel.close();
   }
 }

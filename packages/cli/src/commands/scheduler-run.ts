@@ -8,6 +8,7 @@
 
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
@@ -20,6 +21,7 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
   const stopped = stopSignal();
+  const stopChats = await deliverScheduleResultsToChats(kernel, say);
   try {
     const schedules = await scheduler.list();
     const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined);
@@ -50,6 +52,7 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
     await scheduler.stop();
     return EXIT_OK;
   } finally {
+    await stopChats();
     await kernel.close();
   }
 }

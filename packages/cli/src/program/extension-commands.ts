@@ -131,6 +131,10 @@ export function declareExtensionCommands(program: Command): void {
     .option('--name <name>', 'a name to refer to it by')
     .option('--agent <name>', 'the [agents.<name>] that runs it (default: the default agent)')
     .option('--user <id>', 'the user it runs as: their budgets, sessions, notifications (default "default")')
+    .option(
+      '--notify <channel:chat>',
+      "send each run's result to this chat, e.g. telegram:123456789 (one of the user's)",
+    )
     .option('--json', 'print JSON')
     .action(lazy(() => import('../commands/schedule.js'), 'runScheduleAdd'));
   schedule

@@ -180,5 +180,42 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
       expect(await store.session('telegram', '100/bob')).toBe('s2');
       expect(await store.session('slack', '100/alice')).toBeUndefined();
     });
+
+    it("keeps a schedule's chat, replaced or removed, and knows who has talked from which chat", async () => {
+      expect(await store.scheduleTarget('sch_1')).toBeUndefined();
+      await store.setScheduleTarget('sch_1', { channel: 'telegram', chatId: '100', userId: 'alice' });
+      await store.setScheduleTarget('sch_2', {
+        channel: 'telegram',
+        chatId: '-5',
+        threadId: '9',
+        userId: 'bob',
+      });
+      expect(await store.scheduleTarget('sch_1')).toEqual({
+        channel: 'telegram',
+        chatId: '100',
+        userId: 'alice',
+      });
+      await store.setScheduleTarget('sch_1', { channel: 'slack', chatId: 'C1', userId: 'alice' });
+      expect(await store.scheduleTarget('sch_1')).toEqual({
+        channel: 'slack',
+        chatId: 'C1',
+        userId: 'alice',
+      });
+      expect(await store.scheduleTarget('sch_2')).toEqual({
+        channel: 'telegram',
+        chatId: '-5',
+        threadId: '9',
+        userId: 'bob',
+      });
+      await store.setScheduleTarget('sch_1', undefined);
+      expect(await store.scheduleTarget('sch_1')).toBeUndefined();
+      // hasSpoken: a message accepted from the chat as that user (the messages here are alice's, chat 100).
+      expect(await store.hasSpoken('telegram', '100', 'alice')).toBe(false);
+      await store.accept('telegram', '1', [message('1')]);
+      expect(await store.hasSpoken('telegram', '100', 'alice')).toBe(true);
+      expect(await store.hasSpoken('telegram', '100', 'bob')).toBe(false);
+      expect(await store.hasSpoken('telegram', '200', 'alice')).toBe(false);
+      expect(await store.hasSpoken('slack', '100', 'alice')).toBe(false);
+    });
   });
 }

@@ -50,6 +50,10 @@ export class FakeBotApi {
   readonly bot: TgUser;
   /** Every call the bot made, in order. */
   readonly calls: TgCall[] = [];
+  /** Each button press the bot acknowledged (answerCallbackQuery), with the note it showed. */
+  readonly answers: { id: string; text?: string }[] = [];
+  /** Presses not yet acknowledged (a second answerCallbackQuery of one is refused). */
+  readonly #queries = new Set<string>();
   readonly #updates: TgUpdate[] = [];
   readonly #sent = new Map<string, TgSentMessage>();
   readonly #received = new Map<string, TgMessage>();
@@ -115,7 +119,10 @@ export class FakeBotApi {
     return { updateId, messageId };
   }
 
-  /** A person presses a button under a message the bot sent; resolves with the update_id. */
+  /**
+   * A person presses a button under a message the bot sent; resolves with the update_id. The
+   * callback_query's id is `cq-<update_id>` (what answerCallbackQuery must name).
+   */
   press(input: {
     from: { id: number; first_name?: string };
     chatId: number;
@@ -123,9 +130,11 @@ export class FakeBotApi {
     data: string;
   }): number {
     const sent = this.#sent.get(`${input.chatId}:${input.messageId}`);
+    const id = `cq-${this.#nextUpdateId}`;
+    this.#queries.add(id);
     return this.#push({
       callback_query: {
-        id: `cq-${this.#nextUpdateId}`,
+        id,
         from: {
           id: input.from.id,
           is_bot: false,
@@ -272,10 +281,22 @@ export class FakeBotApi {
         }
         sent.text = text;
         sent.history.push(text);
+        // An edit without reply_markup removes the message's inline keyboard (as Telegram does).
+        if (params.reply_markup !== undefined) sent.replyMarkup = jsonOf(params.reply_markup);
+        else delete sent.replyMarkup;
         return ok(this.#asMessage(sent));
       }
-      case 'answerCallbackQuery':
+      case 'answerCallbackQuery': {
+        const id = String(params.callback_query_id ?? '');
+        if (!this.#queries.has(id))
+          return fail(
+            400,
+            'Bad Request: query is too old and response timeout expired or query ID is invalid',
+          );
+        this.#queries.delete(id);
+        this.answers.push({ id, ...(params.text !== undefined ? { text: String(params.text) } : {}) });
         return ok(true);
+      }
       default:
         return fail(404, 'Not Found');
     }
@@ -308,16 +329,19 @@ export class FakeBotApi {
       limit,
       finish: (status, body) => {
         clearTimeout(timer);
+        req.socket.off('close', gone);
         if (this.#waiter === waiter) this.#waiter = undefined;
         answer(status, body);
       },
     };
     this.#waiter = waiter;
-    // The bot went away (killed, or it aborted the poll): nobody to answer.
-    req.socket.once('close', () => {
+    // The bot went away (killed, or it aborted the poll): nobody to answer. (Removed when the
+    // poll is answered: a keep-alive socket carries many polls.)
+    const gone = () => {
       clearTimeout(timer);
       if (this.#waiter === waiter) this.#waiter = undefined;
-    });
+    };
+    req.socket.once('close', gone);
   }
 }
 

@@ -88,6 +88,11 @@ export interface ChannelStore {
   unsent(channel: string): Promise<ChannelOutbound[]>;
   /** Marks an outbox message sent, with the platform's id of what was sent. */
   markSent(channel: string, key: string, platformId: string): Promise<void>;
+  /** Where schedule `scheduleId`'s results are delivered; undefined: nowhere (or removed). */
+  setScheduleTarget(scheduleId: string, target: ChannelScheduleTarget | undefined): Promise<void>;
+  scheduleTarget(scheduleId: string): Promise<ChannelScheduleTarget | undefined>;
+  /** Whether kernel user `userId` has sent a message the channel accepted from chat `chatId`. */
+  hasSpoken(channel: string, chatId: string, userId: string): Promise<boolean>;
   /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
   stats(channel: string): Promise<ChannelStats>;
   /**
@@ -102,6 +107,14 @@ export interface ChannelStore {
   /** The channel's health as last recorded; undefined when no process recorded one. */
   health(channel: string): Promise<ChannelHealth | undefined>;
   close(): Promise<void>;
+}
+
+/** A chat a schedule's results go to, and the kernel user it was allowed for. */
+export interface ChannelScheduleTarget {
+  channel: string;
+  chatId: string;
+  threadId?: string;
+  userId: string;
 }
 
 export interface ChannelStats {

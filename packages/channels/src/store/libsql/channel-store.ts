@@ -14,6 +14,7 @@ import type {
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
+  ChannelScheduleTarget,
   ChannelStats,
   ChannelStore,
   NewChannelInbound,
@@ -113,10 +114,28 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #unsentCount;
   readonly #settle;
   readonly #health: ChannelHealthRows;
+  readonly #setTarget;
+  readonly #dropTarget;
+  readonly #target;
+  readonly #spoken;
 
   constructor(db: Db) {
     this.#db = db;
     this.#health = new ChannelHealthRows(db);
+    this.#setTarget = db.prepare(
+      `INSERT INTO channel_schedule_targets (schedule_id, channel, chat_id, thread_id, user_id) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (schedule_id) DO UPDATE SET channel = excluded.channel, chat_id = excluded.chat_id,
+       thread_id = excluded.thread_id, user_id = excluded.user_id`,
+    );
+    this.#dropTarget = db.prepare('DELETE FROM channel_schedule_targets WHERE schedule_id = ?');
+    this.#target = db
+      .prepare(
+        'SELECT channel, chat_id, thread_id, user_id FROM channel_schedule_targets WHERE schedule_id = ?',
+      )
+      .raw(true);
+    this.#spoken = db
+      .prepare('SELECT 1 FROM channel_inbound WHERE channel = ? AND chat_id = ? AND user_id = ? LIMIT 1')
+      .raw(true);
     this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
     this.#setCursor = db.prepare(
       'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
@@ -252,6 +271,23 @@ export class LibsqlChannelStore implements ChannelStore {
 
   async markSent(channel: string, key: string, platformId: string): Promise<void> {
     this.#markSent.run(platformId, new Date().toISOString(), channel, key);
+  }
+
+  async setScheduleTarget(scheduleId: string, target: ChannelScheduleTarget | undefined): Promise<void> {
+    if (!target) this.#dropTarget.run(scheduleId);
+    else
+      this.#setTarget.run(scheduleId, target.channel, target.chatId, target.threadId ?? null, target.userId);
+  }
+
+  async scheduleTarget(scheduleId: string): Promise<ChannelScheduleTarget | undefined> {
+    const row = this.#target.get(scheduleId) as [string, string, string | null, string] | undefined;
+    if (!row) return undefined;
+    const [channel, chatId, threadId, userId] = row;
+    return { channel, chatId, ...(threadId !== null ? { threadId } : {}), userId };
+  }
+
+  async hasSpoken(channel: string, chatId: string, userId: string): Promise<boolean> {
+    return this.#spoken.get(channel, chatId, userId) !== undefined;
   }
 
   async stats(channel: string): Promise<ChannelStats> {

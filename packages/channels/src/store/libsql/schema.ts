@@ -59,4 +59,12 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
    ALTER TABLE channel_outbox ADD COLUMN failed_at TEXT;
    ALTER TABLE channel_outbox ADD COLUMN error TEXT;
    CREATE INDEX channel_outbox_failed ON channel_outbox (channel, failed_at) WHERE failed_at IS NOT NULL;`,
+  // Where a schedule's results are delivered (oxydra schedule add --notify <channel>:<chat>).
+  `CREATE TABLE channel_schedule_targets (
+     schedule_id TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     thread_id TEXT,
+     user_id TEXT NOT NULL
+   );`,
 ];

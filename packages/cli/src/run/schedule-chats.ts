@@ -1,0 +1,17 @@
+/**
+ * Scheduled runs' results delivered to chats (`schedule add --notify`), in every process that
+ * runs schedules (`oxydra gateway`, `oxydra scheduler run`, `oxydra schedule run-now`): the
+ * channels package is loaded only when a channel is enabled, so a workspace without channels
+ * pays nothing.
+ */
+import type { Kernel } from '@oxydra/kernel';
+
+/** Starts writing this process's finished runs into their chats' outbox; returns the stop. */
+export async function deliverScheduleResultsToChats(
+  kernel: Kernel,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  if (!Object.values(kernel.config.channels).some((section) => section.enabled)) return async () => {};
+  const { deliverScheduleResults } = await import('@oxydra/channels');
+  return deliverScheduleResults(kernel, log);
+}
