@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '@oxydra/runtime';
 import {
   type Channel,
   type ChannelInbound,
+  type ChannelMessage,
   ChannelRetryableError,
   type ChannelStore,
   type ChannelUpdate,
@@ -20,6 +21,13 @@ import {
   type SessionStore,
 } from '@oxydra/types';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
+import {
+  hashPairingCode,
+  MAX_PENDING_PAIRINGS,
+  newPairingCode,
+  pairingMessage,
+  pairingStaleBefore,
+} from './pairing.js';
 import type { SenderPolicy } from './senders.js';
 
 import { runChatTurn, type TurnKernel } from './turn.js';
@@ -67,6 +75,7 @@ export class ChannelHost {
   readonly #active = new Map<string, AbortController>();
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
+  #pairingFullReported = false;
   #polling: Promise<void> | undefined;
   readonly status: ChannelStatus;
 
@@ -149,6 +158,16 @@ export class ChannelHost {
   async #take(updates: ChannelUpdate[]): Promise<void> {
     const accepted: NewChannelInbound[] = [];
     const presses: string[] = [];
+    const strangers = new Map<string, ChannelMessage>();
+    const { senders } = this.#o;
+    // With pairing on, the paired senders are read again (one small query) when a batch has someone the
+    // configuration does not list, so `oxydra channels pair` (and --revoke) takes effect in a
+    // running process without a restart.
+    if (
+      senders.unknownSenders === 'pair' &&
+      updates.some((u) => u.kind === 'message' && !senders.listed(u.message.sender.id))
+    )
+      senders.setPaired(await this.#o.store.pairedSenders(this.#name));
     for (const update of updates) {
       if (update.kind === 'button') {
         presses.push(update.press.id);
@@ -156,11 +175,14 @@ export class ChannelHost {
       }
       if (update.kind !== 'message') continue;
       const m = update.message;
-      // Only listed senders, and in a group only messages that speak to the bot.
-      if (!this.#o.senders.allowed(m.sender.id) || !m.addressed) continue;
+      const user = senders.allowed(m.sender.id);
+      // A stranger's direct message may get a pairing code; never in a group (others read it).
+      if (!user && senders.unknownSenders === 'pair' && m.chatKind === 'private' && !m.edited)
+        strangers.set(m.sender.id, m);
+      // Only allowed senders, and in a group only messages that speak to the bot.
+      if (!user || !m.addressed) continue;
       // An edit is not answered again (the answer to the first version stands).
       if (m.edited) continue;
-      const user = this.#o.senders.allowed(m.sender.id)!;
       const text = m.chatKind === 'group' ? withoutMention(m.text, this.status.botName ?? '') : m.text.trim();
       accepted.push({
         conversation: m.conversation,
@@ -181,10 +203,53 @@ export class ChannelHost {
     // No question with buttons is asked yet: a press (of an old message) is acknowledged and dropped.
     for (const id of presses)
       this.#o.channel.answerButton(id, 'This question is no longer open.').catch(() => {});
+    for (const stranger of strangers.values()) await this.#offerPairing(stranger);
     for (const message of added) {
       // /stop stops the sender's own answer only (in a group, others' turns are theirs).
       if (chatCommand(message.text) === 'stop') this.#active.get(sessionKey(message))?.abort();
       this.#schedule(message);
+    }
+  }
+
+  /**
+   * Sends a stranger a pairing code, unless they have a request open already (one code per
+   * sender per hour) or the channel has its fill of open requests. The code is sent directly,
+   * not through the outbox, so it is never stored in plain; when it cannot be sent the request
+   * is dropped and the stranger's next message tries again.
+   */
+  async #offerPairing(m: ChannelMessage): Promise<void> {
+    const { store, channel } = this.#o;
+    const now = new Date(this.#timer.now());
+    const code = newPairingCode();
+    const outcome = await store.requestPairing(
+      this.#name,
+      {
+        senderId: m.sender.id,
+        ...(m.sender.name !== undefined ? { name: m.sender.name.slice(0, 100) } : {}),
+        chatId: m.chatId,
+        codeHash: hashPairingCode(code),
+        requestedAt: now.toISOString(),
+      },
+      { maxPending: MAX_PENDING_PAIRINGS, staleBefore: pairingStaleBefore(now) },
+    );
+    if (outcome === 'full' && !this.#pairingFullReported) {
+      this.#pairingFullReported = true;
+      this.#o.log(
+        `${this.#name}: ${MAX_PENDING_PAIRINGS} pairing requests are open; more strangers get no code until one is approved or expires (\`oxydra channels pair\` lists them)`,
+      );
+    }
+    if (outcome !== 'created') return;
+    this.#pairingFullReported = false;
+    try {
+      await channel.send({ chatId: m.chatId }, pairingMessage(this.#name, code));
+      this.#o.log(
+        `${this.#name}: sent a pairing code to unknown sender ${m.sender.id}; \`oxydra channels pair\` lists the open requests`,
+      );
+    } catch (error) {
+      await store.dropPairingRequest(this.#name, m.sender.id);
+      this.#o.log(
+        `${this.#name}: could not send a pairing code to ${m.sender.id} (${(error as Error).message}); their next message tries again`,
+      );
     }
   }
 

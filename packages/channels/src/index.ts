@@ -25,6 +25,14 @@ export {
   type ChannelSection,
   requireSecret,
 } from './platforms.js';
+export {
+  findPairingRequest,
+  hashPairingCode,
+  MAX_PENDING_PAIRINGS,
+  PAIRING_TTL_MS,
+  pairingCodeMatches,
+  pairingStaleBefore,
+} from './pairing.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export { type ChannelReport, channelReports } from './status.js';
@@ -73,8 +81,9 @@ export async function runChannels(options: {
   const started: RunningChannels['started'] = [];
   try {
     for (const { name, channel, section } of opened) {
-      const senders = new SenderPolicy(name, section.senders, log);
-      if (senders.size === 0)
+      const unknown = section.unknown_senders ?? 'ignore';
+      const senders = new SenderPolicy(name, section.senders, log, unknown);
+      if (senders.size === 0 && unknown === 'ignore')
         log(`${name}: no [[channels.${name}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
         kernel,

@@ -14,6 +14,8 @@ type Sections = AgentConfig['channels'];
 export interface ChannelSection {
   enabled: boolean;
   senders: ChannelSenderConfig[];
+  /** What a stranger's direct message gets (pairing.ts); a platform without the key ignores them. */
+  unknown_senders?: 'ignore' | 'pair' | undefined;
   agent?: string | undefined;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChannelHost,
+  findPairingRequest,
   type LibsqlChannelStore,
   MAX_PROMPT_CHARS,
   openChannelStore,
@@ -143,7 +144,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function setup() {
+async function setup(unknownSenders: 'ignore' | 'pair' = 'ignore') {
   dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-host-'));
   store = openChannelStore(join(dir, 'channels.db'));
   const channel = new ScriptedChannel();
@@ -157,6 +158,7 @@ async function setup() {
       { platform_ids: [BOB], user: 'bob' },
     ],
     (line) => log.push(line),
+    unknownSenders,
   );
   host = new ChannelHost({ kernel, channel, store, senders, log: (line) => log.push(line) });
   await host.start();
@@ -165,7 +167,65 @@ async function setup() {
 
 const texts = (channel: ScriptedChannel) => channel.sent.map((m) => m.text);
 
+const direct = (sender: string, text: string, id: string, extra: Partial<ChannelMessage> = {}) =>
+  message(sender, text, id, { conversation: sender, chatId: sender, chatKind: 'private', ...extra });
+
 describe('ChannelHost', () => {
+  it('pairing: a stranger gets one code in a direct chat, none in a group, and is answered once paired', async () => {
+    const { channel, kernel, log } = await setup('pair');
+    const STRANGER = '77';
+    channel.push(direct(STRANGER, 'hello?', '1', { sender: { id: STRANGER, name: 'Mallory\nfake line' } }));
+    await pollUntil(() => channel.sent.some((m) => m.chatId === STRANGER), 'the pairing code');
+    const code = /pairing code: ([A-Z0-9]{8})/.exec(channel.sent[0]!.text)?.[1];
+    expect(code).toBeDefined();
+    // Again, an edit, and in a group: no second code, nothing run.
+    channel.push(direct(STRANGER, 'hello again', '2'));
+    channel.push(direct(STRANGER, 'hello!', '1', { edited: true }));
+    channel.push(message(STRANGER, 'hi all', '3'));
+    // A configured sender's direct message is answered, not offered a code.
+    channel.push(direct(ALICE, 'alice here', '4'));
+    await pollUntil(() => kernel.spawned.length === 1, 'alice’s turn');
+    expect(kernel.spawned[0]!.userId).toBe('alice');
+    expect(channel.sent.filter((m) => m.chatId === STRANGER)).toHaveLength(1);
+    // The code is not stored: only its salted hash, which a wrong code does not match.
+    const now = new Date();
+    expect(await findPairingRequest(store!, 'telegram', 'WRONGONE', now)).toBeUndefined();
+    const request = await findPairingRequest(store!, 'telegram', code!.toLowerCase(), now);
+    expect(request).toMatchObject({ senderId: STRANGER, name: 'Mallory\nfake line', chatId: STRANGER });
+    expect(request!.codeHash).not.toContain(code);
+    // Approved (what `oxydra channels pair` does): the running host lets them in at their next message.
+    await store!.pair('telegram', { senderId: STRANGER, userId: 'mallory' }, now.toISOString());
+    channel.push(direct(STRANGER, 'paired question', '5'));
+    await pollUntil(() => kernel.spawned.some((s) => s.prompt === 'paired question'), 'the paired turn');
+    expect(kernel.spawned.find((s) => s.prompt === 'paired question')!.userId).toBe('mallory');
+    kernel.releaseAll();
+    // Revoked: not answered; no request of theirs is open, so they are offered a new code.
+    await store!.unpair('telegram', STRANGER);
+    channel.push(direct(STRANGER, 'after revoke', '6'));
+    await pollUntil(() => channel.sent.filter((m) => m.chatId === STRANGER).length === 2, 'a new code');
+    expect(kernel.spawned.some((s) => s.prompt === 'after revoke')).toBe(false);
+    expect(log.some((line) => line.includes(code!))).toBe(false);
+  });
+
+  it('pairing: at most a few open requests per channel; more strangers get nothing until one expires', async () => {
+    const { channel, log } = await setup('pair');
+    for (let i = 0; i < 6; i += 1) channel.push(direct(`90${i}`, 'let me in', `${i}`));
+    await pollUntil(() => log.some((line) => line.includes('pairing requests are open')), 'the full note');
+    expect(new Set(channel.sent.map((m) => m.chatId)).size).toBe(3);
+    expect(log.filter((line) => line.includes('pairing requests are open'))).toHaveLength(1);
+    expect(await store!.pairingRequests('telegram', new Date(0).toISOString())).toHaveLength(3);
+  });
+
+  it('with unknown_senders = "ignore", a stranger gets nothing and a pairing is not used', async () => {
+    const { channel, kernel } = await setup('ignore');
+    await store!.pair('telegram', { senderId: '55', userId: 'eve' }, new Date().toISOString());
+    channel.push(direct('55', 'hello', '1'));
+    channel.push(direct(ALICE, 'alice here', '2'));
+    await pollUntil(() => kernel.spawned.length === 1, 'alice’s turn');
+    expect(kernel.spawned[0]!.userId).toBe('alice');
+    expect(channel.sent.some((m) => m.chatId === '55')).toBe(false);
+  });
+
   it("in a group, /stop stops the sender's own answer, not another sender's", async () => {
     const { channel, kernel } = await setup();
     channel.push(message(ALICE, "alice's question", '1'));

@@ -56,6 +56,17 @@ export function checkSenderIds(
   });
 }
 
+/**
+ * `unknown_senders`, every platform's (its sender section): what a stranger's direct message
+ * gets. Group messages from strangers are never answered.
+ */
+export const channelUnknownSendersSchema = z
+  .enum(['ignore', 'pair'])
+  .default('ignore')
+  .describe(
+    'what a direct message from a sender not in senders gets: "ignore" (nothing), or "pair" (a one-time code the owner approves with `oxydra channels pair`)',
+  );
+
 /** The `agent` key every platform has. */
 export const channelAgentSchema = z
   .string()
@@ -87,6 +98,7 @@ export const telegramChannelSchema = z
       .array(telegramSenderSchema)
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
+    unknown_senders: channelUnknownSendersSchema,
     agent: channelAgentSchema,
     api_root: z
       .url({ protocol: /^https?$/ })

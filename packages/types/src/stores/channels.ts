@@ -87,6 +87,30 @@ export interface ChannelStore {
   unsent(channel: string): Promise<ChannelOutbound[]>;
   /** Marks an outbox message sent, with the platform's id of what was sent. */
   markSent(channel: string, key: string, platformId: string): Promise<void>;
+  /**
+   * Records a stranger's pairing request (`unknown_senders = "pair"`), in one transaction: the
+   * channel's requests older than `limits.staleBefore` are dropped first; then a sender with a
+   * request still open gets "pending" (no second code), a channel already holding
+   * `limits.maxPending` open requests gets "full", and otherwise the request is stored: "created".
+   */
+  requestPairing(
+    channel: string,
+    request: NewChannelPairingRequest,
+    limits: { maxPending: number; staleBefore: string },
+  ): Promise<'created' | 'pending' | 'full'>;
+  /** The open pairing requests (of one channel, or all) requested at or after `staleBefore`, oldest first. */
+  pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]>;
+  /** Drops a sender's open pairing request (its code could not be sent, or it was approved); true when there was one. */
+  dropPairingRequest(channel: string, senderId: string): Promise<boolean>;
+  /**
+   * Lets a sender in as `userId` and drops their request, in one transaction (approving again
+   * replaces the user).
+   */
+  pair(channel: string, sender: { senderId: string; userId: string; name?: string }, pairedAt: string): Promise<void>;
+  /** The senders paired on a channel, oldest first. */
+  pairedSenders(channel: string): Promise<ChannelPairedSender[]>;
+  /** Removes a paired sender; true when there was one. */
+  unpair(channel: string, senderId: string): Promise<boolean>;
   /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
   stats(channel: string): Promise<ChannelStats>;
   close(): Promise<void>;
@@ -99,4 +123,30 @@ export interface ChannelStats {
   unsent: number;
   /** When the last message was accepted (ISO time). */
   lastReceivedAt?: string;
+}
+
+/** A stranger's request to talk to a channel's bot (`unknown_senders = "pair"`). */
+export interface NewChannelPairingRequest {
+  senderId: string;
+  /** The name the platform shows (untrusted; for the owner's list only). */
+  name?: string;
+  /** The chat the code was sent to. */
+  chatId: string;
+  /** The code's salted hash ("<salt>:<hash>", hex): the code itself is never stored. */
+  codeHash: string;
+  /** When it was requested (ISO time); it expires an hour later. */
+  requestedAt: string;
+}
+
+export interface ChannelPairingRequest extends NewChannelPairingRequest {
+  channel: string;
+}
+
+/** A sender the owner let in with `oxydra channels pair`. */
+export interface ChannelPairedSender {
+  channel: string;
+  senderId: string;
+  userId: string;
+  name?: string;
+  pairedAt: string;
 }

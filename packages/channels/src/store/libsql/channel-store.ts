@@ -12,10 +12,13 @@ import type {
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
+  ChannelPairedSender,
+  ChannelPairingRequest,
   ChannelStats,
   ChannelStore,
   NewChannelInbound,
   NewChannelOutbound,
+  NewChannelPairingRequest,
 } from '@oxydra/types';
 import { CHANNEL_MIGRATIONS } from './schema.js';
 
@@ -109,9 +112,11 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #byStatus;
   readonly #unsentCount;
   readonly #settle;
+  readonly #pairing: PairingStatements;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#pairing = pairingStatements(db);
     this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
     this.#setCursor = db.prepare(
       'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
@@ -266,6 +271,76 @@ export class LibsqlChannelStore implements ChannelStore {
     };
   }
 
+  async requestPairing(
+    channel: string,
+    request: NewChannelPairingRequest,
+    limits: { maxPending: number; staleBefore: string },
+  ): Promise<'created' | 'pending' | 'full'> {
+    const p = this.#pairing;
+    const run = this.#db.transaction((): 'created' | 'pending' | 'full' => {
+      p.dropStale.run(channel, limits.staleBefore);
+      if (p.hasRequest.get(channel, request.senderId)) return 'pending';
+      if ((p.countRequests.get(channel) as [number])[0] >= limits.maxPending) return 'full';
+      p.insertRequest.run(
+        channel,
+        request.senderId,
+        request.name ?? null,
+        request.chatId,
+        request.codeHash,
+        request.requestedAt,
+      );
+      return 'created';
+    });
+    return run.immediate() as 'created' | 'pending' | 'full';
+  }
+
+  async pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]> {
+    const rows = (
+      channel === undefined ? this.#pairing.allRequests.all(staleBefore) : this.#pairing.requests.all(channel, staleBefore)
+    ) as [string, string, string | null, string, string, string][];
+    return rows.map(([ch, senderId, name, chatId, codeHash, requestedAt]) => ({
+      channel: ch,
+      senderId,
+      ...(name !== null ? { name } : {}),
+      chatId,
+      codeHash,
+      requestedAt,
+    }));
+  }
+
+  async dropPairingRequest(channel: string, senderId: string): Promise<boolean> {
+    return this.#pairing.dropRequest.run(channel, senderId).changes === 1;
+  }
+
+  async pair(
+    channel: string,
+    sender: { senderId: string; userId: string; name?: string },
+    pairedAt: string,
+  ): Promise<void> {
+    const p = this.#pairing;
+    this.#db
+      .transaction(() => {
+        p.upsertPaired.run(channel, sender.senderId, sender.userId, sender.name ?? null, pairedAt);
+        p.dropRequest.run(channel, sender.senderId);
+      })
+      .immediate();
+  }
+
+  async pairedSenders(channel: string): Promise<ChannelPairedSender[]> {
+    const rows = this.#pairing.paired.all(channel) as [string, string, string, string | null, string][];
+    return rows.map(([ch, senderId, userId, name, pairedAt]) => ({
+      channel: ch,
+      senderId,
+      userId,
+      ...(name !== null ? { name } : {}),
+      pairedAt,
+    }));
+  }
+
+  async unpair(channel: string, senderId: string): Promise<boolean> {
+    return this.#pairing.unpair.run(channel, senderId).changes === 1;
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
@@ -280,4 +355,41 @@ export class LibsqlChannelStore implements ChannelStore {
     for (const p of parts)
       this.#enqueue.run(channel, p.key, p.chatId, p.threadId ?? null, p.text, p.editOf ?? null);
   }
+}
+
+type PairingStatements = ReturnType<typeof pairingStatements>;
+
+const REQUEST = 'channel, sender_id, name, chat_id, code_hash, requested_at';
+
+/** The pairing tables' statements (unknown_senders = "pair"). */
+function pairingStatements(db: Db) {
+  return {
+    dropStale: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND requested_at < ?'),
+    hasRequest: db
+      .prepare('SELECT 1 FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?')
+      .raw(true),
+    countRequests: db.prepare('SELECT count(*) FROM channel_pairing_requests WHERE channel = ?').raw(true),
+    insertRequest: db.prepare(`INSERT INTO channel_pairing_requests (${REQUEST}) VALUES (?, ?, ?, ?, ?, ?)`),
+    requests: db
+      .prepare(
+        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE channel = ? AND requested_at >= ? ORDER BY requested_at, sender_id`,
+      )
+      .raw(true),
+    allRequests: db
+      .prepare(
+        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE requested_at >= ? ORDER BY requested_at, channel, sender_id`,
+      )
+      .raw(true),
+    dropRequest: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?'),
+    upsertPaired: db.prepare(
+      `INSERT INTO channel_paired_senders (channel, sender_id, user_id, name, paired_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (channel, sender_id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, paired_at = excluded.paired_at`,
+    ),
+    paired: db
+      .prepare(
+        'SELECT channel, sender_id, user_id, name, paired_at FROM channel_paired_senders WHERE channel = ? ORDER BY paired_at, sender_id',
+      )
+      .raw(true),
+    unpair: db.prepare('DELETE FROM channel_paired_senders WHERE channel = ? AND sender_id = ?'),
+  };
 }

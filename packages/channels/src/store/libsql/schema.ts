@@ -41,4 +41,23 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
      UNIQUE (channel, key)
    );
    CREATE INDEX channel_outbox_unsent ON channel_outbox (channel, sent_at);`,
+  // Pairing (unknown_senders = "pair"): strangers' open requests, each code only as a salted hash,
+  // and the senders the owner let in.
+  `CREATE TABLE channel_pairing_requests (
+     channel TEXT NOT NULL,
+     sender_id TEXT NOT NULL,
+     name TEXT,
+     chat_id TEXT NOT NULL,
+     code_hash TEXT NOT NULL,
+     requested_at TEXT NOT NULL,
+     PRIMARY KEY (channel, sender_id)
+   );
+   CREATE TABLE channel_paired_senders (
+     channel TEXT NOT NULL,
+     sender_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     name TEXT,
+     paired_at TEXT NOT NULL,
+     PRIMARY KEY (channel, sender_id)
+   );`,
 ];
