@@ -11,6 +11,7 @@ import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSec
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
+export { answerFiles, DEFAULT_MAX_FILE_BYTES, INBOX_DIR, safeFileName } from './files.js';
 export {
   ChannelHost,
   type ChannelHostOptions,
@@ -19,13 +20,6 @@ export {
   MAX_PROMPT_CHARS,
 } from './host.js';
 export {
-  CHANNEL_NAMES,
-  CHANNEL_PLATFORMS,
-  type ChannelPlatform,
-  type ChannelSection,
-  requireSecret,
-} from './platforms.js';
-export {
   findPairingRequest,
   hashPairingCode,
   MAX_PENDING_PAIRINGS,
@@ -33,6 +27,13 @@ export {
   pairingCodeMatches,
   pairingStaleBefore,
 } from './pairing.js';
+export {
+  CHANNEL_NAMES,
+  CHANNEL_PLATFORMS,
+  type ChannelPlatform,
+  type ChannelSection,
+  requireSecret,
+} from './platforms.js';
 export { SenderPolicy } from './senders.js';
 export { splitMessage } from './split.js';
 export { type ChannelReport, channelReports } from './status.js';
@@ -92,6 +93,8 @@ export async function runChannels(options: {
         senders,
         ...(section.agent !== undefined ? { agent: section.agent } : {}),
         log,
+        workspace: kernel.workspace,
+        ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
       });
       hosts.push(host);
       const { botName } = await host.start();

@@ -16,6 +16,8 @@ export interface ChannelSection {
   senders: ChannelSenderConfig[];
   /** What a stranger's direct message gets (pairing.ts); a platform without the key ignores them. */
   unknown_senders?: 'ignore' | 'pair' | undefined;
+  /** The largest file taken from a chat or sent to it (files.ts); default 20 MB. */
+  max_file_bytes?: number | undefined;
   agent?: string | undefined;
 }
 

@@ -261,7 +261,7 @@ describe('ChannelHost', () => {
     await pollUntil(() => texts(channel).includes('answer to a question while busy'), 'the answer');
   });
 
-  it('refuses a message over the bound and a file without text before any turn; runs no edit', async () => {
+  it('refuses a message over the bound and a file on a platform without files before any turn; runs no edit', async () => {
     const { channel, kernel } = await setup();
     channel.push(message(ALICE, 'x'.repeat(MAX_PROMPT_CHARS + 1), '1'));
     channel.push(message(ALICE, '', '2', { attachments: [{ id: 'f', kind: 'photo' }] }));
@@ -276,7 +276,7 @@ describe('ChannelHost', () => {
     );
     expect(texts(channel)).toEqual([
       `That message is too long (${MAX_PROMPT_CHARS + 1} characters; at most ${MAX_PROMPT_CHARS}).`,
-      'Send your question as text (files and images are not read yet).',
+      'Files are not read here; send your question as text.',
     ]);
     expect(channel.answered).toEqual(['cq9']);
     expect(kernel.spawned).toEqual([]);

@@ -6,6 +6,8 @@
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,10 +35,10 @@ afterEach(async () => {
   env = undefined;
 });
 
-function channelsToml(fake: FakeBotApi): string {
+function channelsToml(fake: FakeBotApi, extra = ''): string {
   return `
 [channels.telegram]
-enabled = true
+enabled = true${extra}
 bot_token_env = "TEST_TELEGRAM_TOKEN"
 api_root = "${fake.url}"
 polling_timeout_secs = 2
@@ -290,6 +292,118 @@ describe('oxydra channels run (Telegram)', () => {
       env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('slow question')),
     ).toHaveLength(1);
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('pairing: a stranger is sent a code, the owner approves it with channels pair, and the stranger is answered', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'now paired' }, reply: { text: 'Welcome in.' } }],
+      channelsToml(api, '\nunknown_senders = "pair"'),
+    );
+    const running = await startChannels(env);
+    api.message({ from: { id: STRANGER, first_name: 'Stranger' }, text: 'let me in' });
+    const offer = await pollUntil(
+      () => api!.sent(STRANGER).find((m) => m.text.includes('pairing code')),
+      'the pairing code',
+      { timeoutMs: 20_000 },
+    );
+    const code = /pairing code: ([A-Z0-9]{8})/.exec(offer.text)![1]!;
+    // A second message gets no second code; the model was never asked.
+    api.message({ from: { id: STRANGER }, text: 'hello?' });
+    await pollUntil(() => api!.pendingUpdates === 0, 'the second message confirmed', { timeoutMs: 10_000 });
+    expect(api.sent(STRANGER)).toHaveLength(1);
+
+    const list = await env.run(['channels', 'pair']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`telegram  sender ${STRANGER}  "Stranger"`);
+    expect(list.stdout).not.toContain(code);
+    const wrong = await env.run(['channels', 'pair', 'telegram', 'AAAAAAAA']);
+    expect(wrong.status).toBe(2);
+    const approve = await env.run(['channels', 'pair', 'telegram', code.toLowerCase(), '--user', 'bob']);
+    expect(approve.status, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain(`sender ${STRANGER} is paired as user bob`);
+    expect((await env.run(['channels', 'pair'])).stdout).toContain('no open pairing requests');
+
+    // The running process lets them in without a restart.
+    api.message({ from: { id: STRANGER }, text: 'am I now paired?' });
+    await sentText(STRANGER, 'Welcome in.', 'the paired answer', running.stderr);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(running.stderr()).not.toContain(code);
+
+    const revoke = await env.run(['channels', 'pair', '--revoke', 'telegram', String(STRANGER)]);
+    expect(revoke.status, revoke.stderr).toBe(0);
+    api.message({ from: { id: STRANGER }, text: 'still there?' });
+    await pollUntil(() => api!.sent(STRANGER).length === 3, 'a new code after the revoke', {
+      timeoutMs: 20_000,
+    });
+    expect(api.sent(STRANGER).at(-1)!.text).toContain('pairing code');
+    expect(env.mock.requests).toHaveLength(1);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('files: a document in is saved under inbox/ and named in the prompt; a file out arrives; a forged or large one is refused', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        {
+          match: { lastMessageContains: 'inbox/telegram/' },
+          reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
+        },
+      ],
+      channelsToml(api, '\nmax_file_bytes = 4096'),
+    );
+    mkdirSync(join(env.workspace, 'out'));
+    writeFileSync(join(env.workspace, 'out', 'summary.txt'), 'the summary\n');
+    const running = await startChannels(env);
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+    api.message({
+      from: { id: OWNER },
+      text: 'what does it say?',
+      file: { bytes: pdf, fileName: '../../etc/Q3 report.pdf', mimeType: 'application/pdf' },
+    });
+    await sentText(OWNER, 'Read it. The summary is attached.', 'the answer', running.stderr);
+    const out = await pollUntil(() => api!.sent(OWNER).find((m) => m.document), 'the file sent back', {
+      timeoutMs: 20_000,
+    });
+    expect(out.document).toMatchObject({ fileName: 'summary.txt' });
+    expect(Buffer.from(out.document!.bytes).toString()).toBe('the summary\n');
+    // The model was told where the file is; it is there, byte for byte, under a safe name.
+    const prompt = env.requestText(0);
+    const path = /inbox\/telegram\/[^ ]+/.exec(prompt)![0];
+    expect(path).toMatch(/^inbox\/telegram\/\d+-Q3_report\.pdf$/);
+    expect(prompt).toContain('what does it say?');
+    expect(prompt).toContain('application/pdf');
+    expect(readFileSync(join(env.workspace, path))).toEqual(pdf);
+
+    // A PNG declared as a PDF is refused, and so is a file past max_file_bytes (never downloaded).
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+    api.message({
+      from: { id: OWNER },
+      text: 'and this?',
+      file: { bytes: png, fileName: 'x.pdf', mimeType: 'application/pdf' },
+    });
+    await pollUntil(
+      () => api!.sent(OWNER).find((m) => m.text.includes('"x.pdf" was not taken')),
+      'the MIME refusal',
+      { timeoutMs: 20_000 },
+    );
+    const downloads = api.downloads.length;
+    api.message({
+      from: { id: OWNER },
+      text: 'big',
+      file: { bytes: Buffer.alloc(5000, 1), fileName: 'big.bin' },
+    });
+    await pollUntil(
+      () => api!.sent(OWNER).find((m) => m.text.includes('"big.bin" was not taken')),
+      'the size refusal',
+      { timeoutMs: 20_000 },
+    );
+    expect(api.downloads).toHaveLength(downloads);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(readdirSync(join(env.workspace, 'inbox', 'telegram'))).toHaveLength(1);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
   });
 
   it('oxydra run loads neither the channels host nor grammY; channels run loads both', async () => {

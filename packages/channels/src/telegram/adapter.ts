@@ -3,18 +3,21 @@
  * grammY framework), long polling. The offset is the host's (its durable cursor), not grammY's:
  * `receive(cursor)` asks getUpdates for what follows it, which also tells Telegram the updates
  * up to it are handled. Link previews are off on everything sent (nothing fetches a link a
- * message carries). Errors leave here with the token scrubbed: node-fetch's messages quote the
+ * message carries). Files: getFile, then a download from `<api_root>/file/bot<token>/<path>`
+ * bounded by the caller's limit; answers' files go out with sendDocument. Errors leave here with the token scrubbed: node-fetch's messages quote the
  * request URL, and the Bot API's URL holds the token.
  */
 import {
   type Channel,
+  type ChannelAttachment,
   type ChannelButton,
   type ChannelCapabilities,
+  type ChannelFile,
   ChannelRetryableError,
   type ChannelTarget,
   type ChannelUpdate,
 } from '@oxydra/types';
-import { Api, GrammyError, HttpError } from 'grammy';
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { type BotIdentity, channelUpdate } from './updates.js';
 
 export interface TelegramOptions {
@@ -40,6 +43,7 @@ export class TelegramChannel implements Channel {
   readonly capabilities: ChannelCapabilities;
   readonly #api: Api;
   readonly #token: string;
+  readonly #apiRoot: string;
   readonly #pollingTimeoutSecs: number;
   readonly #closing = new AbortController();
   #bot: BotIdentity | undefined;
@@ -47,11 +51,13 @@ export class TelegramChannel implements Channel {
   constructor(options: TelegramOptions) {
     this.name = options.name;
     this.#token = options.token;
+    this.#apiRoot = options.apiRoot;
     this.#pollingTimeoutSecs = options.pollingTimeoutSecs;
     this.capabilities = {
       edit: true,
       maxMessageLength: options.maxMessageLength,
       minEditIntervalMs: EDIT_INTERVAL_MS,
+      files: true,
     };
     // grammY's own timeout must outlast the long poll it makes.
     this.#api = new Api(options.token, {
@@ -123,6 +129,30 @@ export class TelegramChannel implements Channel {
     await this.#call(() => this.#api.answerCallbackQuery(pressId, note !== undefined ? { text: note } : {}));
   }
 
+  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }> {
+    const sent = await this.#call(() =>
+      this.#api.sendDocument(target.chatId, new InputFile(file.bytes, file.name), {
+        ...threadOf(target),
+        ...(caption !== undefined ? { caption } : {}),
+      }),
+    );
+    return { messageId: String(sent.message_id) };
+  }
+
+  async fetchAttachment(
+    attachment: ChannelAttachment,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    const both = AbortSignal.any([signal, this.#closing.signal]);
+    const file = await this.#call(() => this.#api.getFile(attachment.id, grammySignal(both)));
+    if (file.file_size !== undefined && file.file_size > maxBytes)
+      throw new Error(`the file is ${file.file_size} bytes; at most ${maxBytes}`);
+    if (file.file_path === undefined) throw new Error('Telegram gave no download path for the file');
+    const url = `${this.#apiRoot}/file/bot${this.#token}/${file.file_path.split('/').map(encodeURIComponent).join('/')}`;
+    return this.#call(() => download(url, maxBytes, both));
+  }
+
   async close(): Promise<void> {
     this.#closing.abort();
   }
@@ -169,6 +199,38 @@ function classify(error: unknown, token: string): Error {
     return scrubbed;
   }
   return new Error(scrub(String(error)));
+}
+
+/** The body of `url`, refused as soon as it is known to pass `maxBytes` (its length, or the bytes read so far). */
+async function download(url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const response = await fetch(url, { signal, redirect: 'error' });
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    const message = `download failed: HTTP ${response.status}`;
+    throw response.status >= 500 || response.status === 429
+      ? new ChannelRetryableError(message)
+      : new Error(message);
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const tooLarge = () => new Error(`the file is larger than ${maxBytes} bytes`);
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, length);
 }
 
 function threadOf(target: ChannelTarget): { message_thread_id?: number } {

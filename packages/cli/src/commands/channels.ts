@@ -77,7 +77,9 @@ export async function runChannelsPair(
   const { CHANNEL_NAMES, channelDbPath, findPairingRequest, openChannelStore, pairingStaleBefore } =
     await import('@oxydra/channels');
   if (channel !== undefined && !(CHANNEL_NAMES as string[]).includes(channel)) {
-    throw new UsageError(`no channel named "${channel}"`, { hint: `use one of: ${CHANNEL_NAMES.join(', ')}` });
+    throw new UsageError(`no channel named "${channel}"`, {
+      hint: `use one of: ${CHANNEL_NAMES.join(', ')}`,
+    });
   }
   if (flags.user !== undefined && !USER_ID.test(flags.user)) {
     throw new UsageError(`--user "${flags.user}" is not a user id`, {
@@ -108,13 +110,21 @@ export async function runChannelsPair(
           : `${channel}: sender ${codeOrSender} was not paired\n`,
       );
       if (listed(codeOrSender))
-        process.stdout.write(`  (still allowed: [[channels.${channel}.senders]] lists them; remove them there)\n`);
+        process.stdout.write(
+          `  (still allowed: [[channels.${channel}.senders]] lists them; remove them there)\n`,
+        );
       return EXIT_OK;
     }
     if (channel === undefined) {
       const requests = await store.pairingRequests(undefined, pairingStaleBefore(now));
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(requests.map(({ codeHash: _, ...r }) => r), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            requests.map(({ codeHash: _, ...r }) => r),
+            null,
+            2,
+          )}\n`,
+        );
         return EXIT_OK;
       }
       if (requests.length === 0) process.stdout.write('no open pairing requests\n');

@@ -67,6 +67,16 @@ export const channelUnknownSendersSchema = z
     'what a direct message from a sender not in senders gets: "ignore" (nothing), or "pair" (a one-time code the owner approves with `oxydra channels pair`)',
   );
 
+/** `max_file_bytes`, every platform's: the largest file taken from a chat or sent to it. */
+export const channelMaxFileBytesSchema = z
+  .int()
+  .min(1)
+  .max(2 * 1024 * 1024 * 1024)
+  .default(20 * 1024 * 1024)
+  .describe(
+    'the largest file taken from a chat (saved under inbox/<channel>/ in the workspace) or sent to it, in bytes; larger ones are refused without being read',
+  );
+
 /** The `agent` key every platform has. */
 export const channelAgentSchema = z
   .string()
@@ -99,6 +109,7 @@ export const telegramChannelSchema = z
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
     unknown_senders: channelUnknownSendersSchema,
+    max_file_bytes: channelMaxFileBytesSchema,
     agent: channelAgentSchema,
     api_root: z
       .url({ protocol: /^https?$/ })

@@ -12,6 +12,7 @@
  *   (`settle`), each part under an idempotency key, and sent from there: a restart sends what
  *   was not yet marked sent, and nothing marked sent again.
  */
+import type { ChannelAttachment } from '../channels.js';
 
 /** An inbound message to store (what the host keeps of a ChannelMessage). */
 export interface NewChannelInbound {
@@ -24,6 +25,8 @@ export interface NewChannelInbound {
   /** The kernel user the sender maps to. */
   userId: string;
   text: string;
+  /** The files sent with it (what is known of them; fetched when the message runs). */
+  attachments?: ChannelAttachment[];
 }
 
 export type ChannelInboundStatus = 'pending' | 'running' | 'answered' | 'failed' | 'stopped' | 'interrupted';
@@ -45,6 +48,11 @@ export interface NewChannelOutbound {
   text: string;
   /** Set: replace the text of this message the bot sent (idempotent); unset: send a new message. */
   editOf?: string;
+  /**
+   * Set: send this file (a path relative to the workspace, read when it is sent) with `text` as
+   * its caption, instead of a text message.
+   */
+  file?: string;
 }
 
 export interface ChannelOutbound extends NewChannelOutbound {
@@ -106,7 +114,11 @@ export interface ChannelStore {
    * Lets a sender in as `userId` and drops their request, in one transaction (approving again
    * replaces the user).
    */
-  pair(channel: string, sender: { senderId: string; userId: string; name?: string }, pairedAt: string): Promise<void>;
+  pair(
+    channel: string,
+    sender: { senderId: string; userId: string; name?: string },
+    pairedAt: string,
+  ): Promise<void>;
   /** The senders paired on a channel, oldest first. */
   pairedSenders(channel: string): Promise<ChannelPairedSender[]>;
   /** Removes a paired sender; true when there was one. */

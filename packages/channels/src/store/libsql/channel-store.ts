@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
 import type {
+  ChannelAttachment,
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
@@ -25,8 +26,8 @@ import { CHANNEL_MIGRATIONS } from './schema.js';
 type Db = LocalDb;
 
 const INBOUND =
-  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at';
-const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of';
+  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments';
+const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of, file';
 
 type InboundRow = [
   number,
@@ -40,8 +41,9 @@ type InboundRow = [
   string,
   ChannelInboundStatus,
   string,
+  string | null,
 ];
-type OutboundRow = [number, string, string, string, string | null, string, string | null];
+type OutboundRow = [number, string, string, string, string | null, string, string | null, string | null];
 
 export function channelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'channels.db');
@@ -66,6 +68,7 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     text,
     status,
     receivedAt,
+    attachments,
   ] = row;
   return {
     seq,
@@ -79,10 +82,20 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     text,
     status,
     receivedAt,
+    ...(attachments !== null ? { attachments: JSON.parse(attachments) as ChannelAttachment[] } : {}),
   };
 };
 
-const outboundOf = ([seq, channel, key, chatId, threadId, text, editOf]: OutboundRow): ChannelOutbound => ({
+const outboundOf = ([
+  seq,
+  channel,
+  key,
+  chatId,
+  threadId,
+  text,
+  editOf,
+  file,
+]: OutboundRow): ChannelOutbound => ({
   seq,
   channel,
   key,
@@ -90,6 +103,7 @@ const outboundOf = ([seq, channel, key, chatId, threadId, text, editOf]: Outboun
   ...(threadId !== null ? { threadId } : {}),
   text,
   ...(editOf !== null ? { editOf } : {}),
+  ...(file !== null ? { file } : {}),
 });
 
 export class LibsqlChannelStore implements ChannelStore {
@@ -123,8 +137,8 @@ export class LibsqlChannelStore implements ChannelStore {
     );
     this.#insertInbound = db
       .prepare(
-        `INSERT INTO channel_inbound (channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING RETURNING ${INBOUND}`,
+        `INSERT INTO channel_inbound (channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING ${INBOUND}`,
       )
       .raw(true);
     this.#inboundBySeq = db.prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE seq = ?`).raw(true);
@@ -149,7 +163,7 @@ export class LibsqlChannelStore implements ChannelStore {
        ON CONFLICT (channel, conversation) DO UPDATE SET session_id = excluded.session_id`,
     );
     this.#enqueue = db.prepare(
-      `INSERT INTO channel_outbox (channel, key, chat_id, thread_id, text, edit_of) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO channel_outbox (channel, key, chat_id, thread_id, text, edit_of, file) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel, key) DO NOTHING`,
     );
     this.#unsent = db
@@ -181,6 +195,7 @@ export class LibsqlChannelStore implements ChannelStore {
             m.userId,
             m.text,
             now,
+            m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : null,
           ) as InboundRow | undefined;
           if (row) added.push(inboundOf(row));
         }
@@ -296,7 +311,9 @@ export class LibsqlChannelStore implements ChannelStore {
 
   async pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]> {
     const rows = (
-      channel === undefined ? this.#pairing.allRequests.all(staleBefore) : this.#pairing.requests.all(channel, staleBefore)
+      channel === undefined
+        ? this.#pairing.allRequests.all(staleBefore)
+        : this.#pairing.requests.all(channel, staleBefore)
     ) as [string, string, string | null, string, string, string][];
     return rows.map(([ch, senderId, name, chatId, codeHash, requestedAt]) => ({
       channel: ch,
@@ -353,7 +370,15 @@ export class LibsqlChannelStore implements ChannelStore {
 
   #enqueueAll(channel: string, parts: readonly NewChannelOutbound[]): void {
     for (const p of parts)
-      this.#enqueue.run(channel, p.key, p.chatId, p.threadId ?? null, p.text, p.editOf ?? null);
+      this.#enqueue.run(
+        channel,
+        p.key,
+        p.chatId,
+        p.threadId ?? null,
+        p.text,
+        p.editOf ?? null,
+        p.file ?? null,
+      );
   }
 }
 

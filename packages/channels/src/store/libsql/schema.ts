@@ -42,7 +42,8 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX channel_outbox_unsent ON channel_outbox (channel, sent_at);`,
   // Pairing (unknown_senders = "pair"): strangers' open requests, each code only as a salted hash,
-  // and the senders the owner let in.
+  // and the senders the owner let in. Files: what was sent with a message (JSON), and the file an
+  // outbox message sends (a workspace path).
   `CREATE TABLE channel_pairing_requests (
      channel TEXT NOT NULL,
      sender_id TEXT NOT NULL,
@@ -59,5 +60,7 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
      name TEXT,
      paired_at TEXT NOT NULL,
      PRIMARY KEY (channel, sender_id)
-   );`,
+   );
+   ALTER TABLE channel_inbound ADD COLUMN attachments TEXT;
+   ALTER TABLE channel_outbox ADD COLUMN file TEXT;`,
 ];
