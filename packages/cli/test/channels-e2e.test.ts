@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
@@ -85,6 +86,15 @@ async function sentText(chat: number, text: string, what: string, log: () => str
     const sent = api!.sent(chat).map((m) => m.text.slice(0, 80));
     throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
   }
+}
+
+/** A port free right now (the webhook's listen port). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
@@ -403,6 +413,57 @@ describe('oxydra channels run (Telegram)', () => {
     expect(api.downloads).toHaveLength(downloads);
     expect(env.mock.requests).toHaveLength(1);
     expect(readdirSync(join(env.workspace, 'inbox', 'telegram'))).toHaveLength(1);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('webhook: Telegram POSTs each update with the secret, answered once stored; a forged one is refused', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    const port = await freePort();
+    const hook = `http://127.0.0.1:${port}/tg-hook`;
+    const SECRET = 'hook-secret_0123456789';
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'via webhook' }, reply: { text: 'Webhook answer.' } }],
+      channelsToml(
+        api,
+        `\nmode = "webhook"\nwebhook_url = "${hook}"\nwebhook_listen_port = ${port}\nsecret_token_env = "TEST_TG_SECRET"`,
+      ),
+    );
+    env.sandbox.env.TEST_TG_SECRET = SECRET;
+    const running = await startChannels(env);
+    const set = api.calls.find((c) => c.method === 'setWebhook');
+    expect(set?.params).toMatchObject({ url: hook, secret_token: SECRET });
+    expect(api.calls.some((c) => c.method === 'getUpdates')).toBe(false);
+
+    // A forged update (a wrong or no secret, another path) is refused and never reaches the agent.
+    const forged = {
+      update_id: 900,
+      message: {
+        message_id: 1,
+        date: 1,
+        chat: { id: OWNER, type: 'private' },
+        from: { id: OWNER, is_bot: false, first_name: 'A' },
+        text: 'forged via webhook',
+      },
+    };
+    const post = (url: string, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(forged),
+      });
+    expect((await post(hook, { 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(401);
+    expect((await post(hook, {})).status).toBe(401);
+    expect(
+      (await post(`http://127.0.0.1:${port}/other`, { 'x-telegram-bot-api-secret-token': SECRET })).status,
+    ).toBe(404);
+
+    api.message({ from: { id: OWNER }, text: 'hello via webhook' });
+    await sentText(OWNER, 'Webhook answer.', 'the webhook answer', running.stderr);
+    await pollUntil(() => api!.pendingUpdates === 0, 'the update acknowledged', { timeoutMs: 10_000 });
+    expect(api.deliveries).toEqual([{ updateId: 1, status: 200 }]);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(running.stderr()).not.toContain(SECRET);
     expect(await stop(running.child, 'SIGTERM')).toBe(0);
   });
 

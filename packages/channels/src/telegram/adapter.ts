@@ -1,6 +1,6 @@
 /**
  * The Telegram adapter: the channel contract over grammY's `Api` (the Bot API client of the
- * grammY framework), long polling. The offset is the host's (its durable cursor), not grammY's:
+ * grammY framework), long polling or a webhook (webhook.ts). The offset is the host's (its durable cursor), not grammY's:
  * `receive(cursor)` asks getUpdates for what follows it, which also tells Telegram the updates
  * up to it are handled. Link previews are off on everything sent (nothing fetches a link a
  * message carries). Files: getFile, then a download from `<api_root>/file/bot<token>/<path>`
@@ -19,6 +19,7 @@ import {
 } from '@oxydra/types';
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { type BotIdentity, channelUpdate } from './updates.js';
+import { TelegramWebhookServer } from './webhook.js';
 
 export interface TelegramOptions {
   /** The configured name ("telegram"). */
@@ -28,6 +29,8 @@ export interface TelegramOptions {
   apiRoot: string;
   pollingTimeoutSecs: number;
   maxMessageLength: number;
+  /** Webhook mode: where Telegram POSTs updates (the public URL) and where this process listens; unset: long polling. */
+  webhook?: { url: string; host: string; port: number; secret: string };
 }
 
 /** Telegram allows about one message or edit a second per chat. */
@@ -46,6 +49,7 @@ export class TelegramChannel implements Channel {
   readonly #apiRoot: string;
   readonly #pollingTimeoutSecs: number;
   readonly #closing = new AbortController();
+  readonly #webhook: { server: TelegramWebhookServer; url: string; secret: string } | undefined;
   #bot: BotIdentity | undefined;
 
   constructor(options: TelegramOptions) {
@@ -59,6 +63,14 @@ export class TelegramChannel implements Channel {
       minEditIntervalMs: EDIT_INTERVAL_MS,
       files: true,
     };
+    if (options.webhook) {
+      const { url, host, port, secret } = options.webhook;
+      this.#webhook = {
+        server: new TelegramWebhookServer({ path: new URL(url).pathname, host, port, secret }),
+        url,
+        secret,
+      };
+    }
     // grammY's own timeout must outlast the long poll it makes.
     this.#api = new Api(options.token, {
       apiRoot: options.apiRoot,
@@ -68,10 +80,29 @@ export class TelegramChannel implements Channel {
 
   async start(): Promise<{ botName: string }> {
     const me = await this.#call(() => this.#api.getMe(grammySignal(this.#closing.signal)));
-    // getUpdates answers 409 while a webhook is set; updates waiting stay (drop_pending_updates false).
-    await this.#call(() =>
-      this.#api.deleteWebhook({ drop_pending_updates: false }, grammySignal(this.#closing.signal)),
-    );
+    const webhook = this.#webhook;
+    if (webhook) {
+      // Listening before Telegram is told where to deliver. One connection at a time keeps the
+      // updates in order (the cursor is the last one stored); updates waiting stay.
+      await webhook.server.listen();
+      await this.#call(() =>
+        this.#api.setWebhook(
+          webhook.url,
+          {
+            secret_token: webhook.secret,
+            max_connections: 1,
+            drop_pending_updates: false,
+            allowed_updates: ['message', 'edited_message', 'callback_query'],
+          },
+          grammySignal(this.#closing.signal),
+        ),
+      );
+    } else {
+      // getUpdates answers 409 while a webhook is set; updates waiting stay (drop_pending_updates false).
+      await this.#call(() =>
+        this.#api.deleteWebhook({ drop_pending_updates: false }, grammySignal(this.#closing.signal)),
+      );
+    }
     this.#bot = { id: me.id, username: me.username };
     return { botName: `@${me.username}` };
   }
@@ -80,6 +111,8 @@ export class TelegramChannel implements Channel {
     const bot = this.#bot;
     if (!bot) throw new Error('receive() before start()');
     const both = AbortSignal.any([signal, this.#closing.signal]);
+    if (this.#webhook)
+      return (await this.#webhook.server.take(cursor, both)).map((u) => channelUpdate(u, bot));
     const updates = await this.#call(() =>
       this.#api.getUpdates(
         {
@@ -153,8 +186,15 @@ export class TelegramChannel implements Channel {
     return this.#call(() => download(url, maxBytes, both));
   }
 
+  /** Webhook mode: Telegram's requests for the stored updates are answered now (polling: nothing to do). */
+  async acknowledge(cursor: string): Promise<void> {
+    this.#webhook?.server.acknowledge(cursor);
+  }
+
   async close(): Promise<void> {
     this.#closing.abort();
+    // The webhook stays set: Telegram keeps the updates that come meanwhile for the next start.
+    await this.#webhook?.server.close();
   }
 
   /** One Bot API call, its failure classified (retry or not) and its message free of the token. */

@@ -6,7 +6,9 @@
  * sendMessage, editMessageText ("message is not modified", "message to edit not found") and
  * answerCallbackQuery; files as the Bot API serves them: a message may carry a document or a photo,
  * getFile gives its file_path, GET /file/bot<token>/<file_path> its bytes, and sendDocument takes
- * a multipart upload. Anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
+ * a multipart upload. setWebhook switches to pushing: each update is POSTed to the URL with the
+ * secret token header, one at a time, again until it is answered 2xx (getUpdates then answers
+ * 409, as Telegram does); deleteWebhook switches back. Anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
  * plays the people (`message`, `press`), reads what the bot sent (`sent`, `calls`) and makes calls
  * fail (`failNext`, e.g. a 429 with retry_after).
  */
@@ -72,6 +74,11 @@ export class FakeBotApi {
   readonly #files = new Map<string, { path: string; bytes: Uint8Array }>();
   /** Every file download the bot made (file paths). */
   readonly downloads: string[] = [];
+  /** Webhook mode: every POST of an update to the webhook, with the status it got (0: no answer). */
+  readonly deliveries: { updateId: number; status: number }[] = [];
+  #webhook: { url: string; secret?: string } | undefined;
+  #delivering = false;
+  #closed = false;
   #nextUpdateId = 1;
   #confirmed = 0;
   #waiter: Waiter | undefined;
@@ -200,6 +207,7 @@ export class FakeBotApi {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#waiter?.finish(200, { ok: true, result: [] });
     this.#server.closeAllConnections();
     this.#server.close();
@@ -215,6 +223,10 @@ export class FakeBotApi {
   #push(update: Omit<TgUpdate, 'update_id'>): number {
     const full = { update_id: this.#nextUpdateId++, ...update } as TgUpdate;
     this.#updates.push(full);
+    if (this.#webhook) {
+      void this.#deliver();
+      return full.update_id;
+    }
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = undefined;
@@ -282,8 +294,26 @@ export class FakeBotApi {
       case 'getMe':
         return ok(this.bot);
       case 'deleteWebhook':
+        this.#webhook = undefined;
         return ok(true);
+      case 'setWebhook': {
+        const url = String(params.url ?? '');
+        const secret = params.secret_token !== undefined ? String(params.secret_token) : undefined;
+        if (!/^https?:\/\//.test(url))
+          return fail(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+        if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret))
+          return fail(400, 'Bad Request: secret token contains unallowed characters');
+        this.#webhook = { url, ...(secret !== undefined ? { secret } : {}) };
+        ok(true);
+        void this.#deliver();
+        return;
+      }
       case 'getUpdates':
+        if (this.#webhook)
+          return fail(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          );
         return this.#getUpdates(params, req, answer);
       case 'sendMessage': {
         const chatId = Number(params.chat_id);
@@ -359,6 +389,43 @@ export class FakeBotApi {
       }
       default:
         return fail(404, 'Not Found');
+    }
+  }
+
+  /**
+   * Webhook mode: POSTs the oldest update until the webhook answers 2xx, then the next (Telegram
+   * with max_connections 1); a refusal or no answer is tried again a little later.
+   */
+  async #deliver(): Promise<void> {
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      while (this.#webhook && this.#updates.length > 0 && !this.#closed) {
+        const update = this.#updates[0]!;
+        const { url, secret } = this.#webhook;
+        const status = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(secret !== undefined ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+          },
+          body: JSON.stringify(update),
+          signal: AbortSignal.timeout(60_000),
+        }).then(
+          async (response) => {
+            await response.arrayBuffer().catch(() => {});
+            return response.status;
+          },
+          () => 0,
+        );
+        this.deliveries.push({ updateId: update.update_id, status });
+        if (status >= 200 && status < 300) {
+          if (this.#updates[0] === update) this.#updates.shift();
+          this.#confirmed = Math.max(this.#confirmed, update.update_id);
+        } else await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } finally {
+      this.#delivering = false;
     }
   }
 
