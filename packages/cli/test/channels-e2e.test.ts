@@ -333,7 +333,6 @@ describe('oxydra channels run (Telegram)', () => {
     const approve = await env.run(['channels', 'pair', 'telegram', code.toLowerCase(), '--user', 'bob']);
     expect(approve.status, approve.stderr).toBe(0);
     expect(approve.stdout).toContain(`sender ${STRANGER} is paired as user bob`);
-    expect((await env.run(['channels', 'pair'])).stdout).toContain('no open pairing requests');
 
     // The running process lets them in without a restart.
     api.message({ from: { id: STRANGER }, text: 'am I now paired?' });
@@ -350,7 +349,7 @@ describe('oxydra channels run (Telegram)', () => {
     expect(api.sent(STRANGER).at(-1)!.text).toContain('pairing code');
     expect(env.mock.requests).toHaveLength(1);
     expect(await stop(running.child, 'SIGTERM')).toBe(0);
-  });
+  }, 60_000); // four `oxydra channels pair` processes besides the bot's
 
   it('files: a document in is saved under inbox/ and named in the prompt; a file out arrives; a forged or large one is refused', async () => {
     api = await FakeBotApi.start({ token: TOKEN });
