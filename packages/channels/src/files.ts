@@ -16,8 +16,11 @@ import {
   AnchoredDir,
   CREATE_FLAGS,
   openRegularFile,
+  type PathPolicy,
   readCapped,
+  resolveVaultPath,
   resolveWorkspacePath,
+  vaultDenyPolicy,
 } from '@oxydra/tools/workspace-files';
 import type { ChannelAttachment } from '@oxydra/types';
 
@@ -116,13 +119,19 @@ export async function saveToInbox(
   return `${INBOX_DIR}/${safeFileName(channel)}/${name}`;
 }
 
-/** A workspace file the answer sends: read by the file tools' rules, at most `maxBytes`. */
+/** What the file tools may not reach inside the workspace either: the vault, when there is one. */
+export function filePolicy(workspace: string, vaultPath: string | undefined): PathPolicy {
+  return vaultPath !== undefined ? vaultDenyPolicy(resolveVaultPath(vaultPath, workspace)) : {};
+}
+
+/** A workspace file the answer sends: read by the file tools' rules (and `policy`), at most `maxBytes`. */
 export async function readWorkspaceFile(
   workspace: string,
   path: string,
   maxBytes: number,
+  policy: PathPolicy = {},
 ): Promise<{ name: string; bytes: Uint8Array }> {
-  const target = await resolveWorkspacePath(workspace, path);
+  const target = await resolveWorkspacePath(workspace, path, policy);
   const file = await openRegularFile(target, `${path} is a folder`);
   try {
     const tooLarge = () => new FileRefused(`${path} is larger than ${maxBytes} bytes`);

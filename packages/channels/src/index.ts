@@ -94,6 +94,9 @@ export async function runChannels(options: {
         ...(section.agent !== undefined ? { agent: section.agent } : {}),
         log,
         workspace: kernel.workspace,
+        ...(kernel.config.tools.vault_path !== undefined
+          ? { vaultPath: kernel.config.tools.vault_path }
+          : {}),
         ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
       });
       hosts.push(host);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { answerFiles, safeFileName } from '@oxydra/channels';
 import { afterEach, describe, expect, it } from 'vitest';
 // Internal helpers, tested where they are (not part of the package's exports).
-import { checkedType, readWorkspaceFile, saveToInbox } from '../src/files.js';
+import { checkedType, filePolicy, readWorkspaceFile, saveToInbox } from '../src/files.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -88,6 +88,12 @@ describe('channel files', () => {
     await expect(readWorkspaceFile(root, '.oxydra/agent.toml', 100)).rejects.toThrow();
     symlinkSync('/etc/hostname', join(root, 'out', 'link'));
     await expect(readWorkspaceFile(root, 'out/link', 100)).rejects.toThrow();
+    // The vault is out of reach here as it is for the file tools.
+    mkdirSync(join(root, 'vault'));
+    writeFileSync(join(root, 'vault', 'key.txt'), 'secret');
+    await expect(readWorkspaceFile(root, 'vault/key.txt', 100, filePolicy(root, 'vault'))).rejects.toThrow(
+      'vault_copyto',
+    );
   });
 
   it('takes [[send_file: …]] lines out of an answer', () => {

@@ -5,4 +5,5 @@
  * attachments). Apart from the package's index so such a host loads only these.
  */
 export { AnchoredDir, CREATE_FLAGS, openRegularFile, readCapped } from '../fs/anchored.js';
-export { resolveWorkspacePath } from '../paths.js';
+export { type PathPolicy, resolveWorkspacePath } from '../paths.js';
+export { resolveVaultPath, vaultDenyPolicy } from '../vault/config.js';
