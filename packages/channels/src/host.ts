@@ -492,8 +492,8 @@ export class ChannelHost {
       } catch (error) {
         // An errno's message names the absolute path: the code alone is told.
         const code = (error as NodeJS.ErrnoException).code;
-        const why =
-          code !== undefined ? `it cannot be read (${code})` : (error as Error).message.slice(0, 200);
+        const errno = typeof code === 'string' && /^E[A-Z]+$/.test(code);
+        const why = errno ? `it cannot be read (${code})` : (error as Error).message.slice(0, 200);
         note = `(${path} could not be sent: ${why})`;
       }
       // The platform's errors go to #sendOne: retried, or final like a text's.
