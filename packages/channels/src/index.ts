@@ -11,6 +11,7 @@ import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSec
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
+export { answerFiles, DEFAULT_MAX_FILE_BYTES, INBOX_DIR, safeFileName } from './files.js';
 export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export {
   ChannelHost,
@@ -19,6 +20,14 @@ export {
   INTERRUPTED_NOTE,
   MAX_PROMPT_CHARS,
 } from './host.js';
+export {
+  findPairingRequest,
+  hashPairingCode,
+  MAX_PENDING_PAIRINGS,
+  PAIRING_TTL_MS,
+  pairingCodeMatches,
+  pairingStaleBefore,
+} from './pairing.js';
 export {
   CHANNEL_NAMES,
   CHANNEL_PLATFORMS,
@@ -89,8 +98,9 @@ export async function runChannels(options: {
   const started: RunningChannels['started'] = [];
   try {
     for (const { name, channel, section } of opened) {
-      const senders = new SenderPolicy(name, section.senders, log);
-      if (senders.size === 0)
+      const unknown = section.unknown_senders ?? 'ignore';
+      const senders = new SenderPolicy(name, section.senders, log, unknown);
+      if (senders.size === 0 && unknown === 'ignore')
         log(`${name}: no [[channels.${name}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
         kernel,
@@ -99,6 +109,11 @@ export async function runChannels(options: {
         senders,
         ...(section.agent !== undefined ? { agent: section.agent } : {}),
         log,
+        workspace: kernel.workspace,
+        ...(kernel.config.tools.vault_path !== undefined
+          ? { vaultPath: kernel.config.tools.vault_path }
+          : {}),
+        ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
       });
       hosts.push(host);
       const { botName } = await host.start();

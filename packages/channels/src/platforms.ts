@@ -14,6 +14,10 @@ type Sections = AgentConfig['channels'];
 export interface ChannelSection {
   enabled: boolean;
   senders: ChannelSenderConfig[];
+  /** What a stranger's direct message gets (pairing.ts); a platform without the key ignores them. */
+  unknown_senders?: 'ignore' | 'pair' | undefined;
+  /** The largest file taken from a chat or sent to it (files.ts); default 20 MB. */
+  max_file_bytes?: number | undefined;
   agent?: string | undefined;
 }
 
@@ -26,8 +30,14 @@ export interface ChannelPlatform<S extends ChannelSection> {
 
 export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Sections[K]> } = {
   telegram: {
-    secretVariables: (section) =>
-      section.bot_token_env !== undefined ? [{ key: 'bot_token_env', variable: section.bot_token_env }] : [],
+    secretVariables: (section) => [
+      ...(section.bot_token_env !== undefined
+        ? [{ key: 'bot_token_env', variable: section.bot_token_env }]
+        : []),
+      ...(section.mode === 'webhook' && section.secret_token_env !== undefined
+        ? [{ key: 'secret_token_env', variable: section.secret_token_env }]
+        : []),
+    ],
     async open(name, section, env) {
       const token = requireSecret(
         name,
@@ -36,6 +46,29 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
         env,
         'the token @BotFather gave you',
       );
+      const webhook =
+        section.mode === 'webhook'
+          ? {
+              url: section.webhook_url!,
+              host: section.webhook_listen_host,
+              port: section.webhook_listen_port,
+              secret: requireSecret(
+                name,
+                'secret_token_env',
+                section.secret_token_env,
+                env,
+                'a random secret of 1-256 letters, digits, "_" or "-"',
+              ),
+            }
+          : undefined;
+      if (webhook && !/^[A-Za-z0-9_-]{1,256}$/.test(webhook.secret)) {
+        throw new UsageError(
+          `[channels.${name}] secret_token_env names ${section.secret_token_env}, whose value Telegram refuses`,
+          {
+            hint: 'use 1-256 letters, digits, "_" or "-" (e.g. openssl rand -hex 32)',
+          },
+        );
+      }
       const { TelegramChannel } = await import('./telegram/adapter.js');
       return new TelegramChannel({
         name,
@@ -43,6 +76,7 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
         apiRoot: section.api_root,
         pollingTimeoutSecs: section.polling_timeout_secs,
         maxMessageLength: section.max_message_length,
+        ...(webhook ? { webhook } : {}),
       });
     },
   },

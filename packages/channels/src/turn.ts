@@ -8,6 +8,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import type { ChatApprovals } from './approvals.js';
+import { answerFiles } from './files.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
 
@@ -68,6 +69,7 @@ export async function runChatTurn(input: {
   let streamed = '';
   let outcome: TurnOutcome['status'] = 'failed';
   let text = '';
+  let files: string[] = [];
   let release: (() => unknown) | undefined;
   try {
     // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
@@ -97,7 +99,9 @@ export async function runChatTurn(input: {
     const result = await handle.result;
     if (result.status === 'completed') {
       outcome = 'answered';
-      text = result.text.trim() || '(no answer)';
+      // `[[send_file: <path>]]` lines send workspace files after the text (files.ts).
+      ({ text, files } = answerFiles(result.text));
+      text ||= files.length > 0 ? `(${files.length} file${files.length > 1 ? 's' : ''})` : '(no answer)';
     } else if (signal.aborted || result.status === 'cancelled') {
       outcome = 'stopped';
       text = `${streamed.trim()}\n\n(stopped)`.trim();
@@ -115,12 +119,15 @@ export async function runChatTurn(input: {
     await release?.();
   }
   await throttle?.stop();
-  const parts = splitMessage(text, max).map((part, i) => ({
+  const parts: NewChannelOutbound[] = splitMessage(text, max).map((part, i) => ({
     key: key(i),
     ...target,
     text: part,
     ...(i === 0 && placeholder !== undefined ? { editOf: placeholder } : {}),
   }));
+  // Sent by the outbox like the text: read from the workspace when sent, each under its own key.
+  for (const [i, file] of files.entries())
+    parts.push({ key: `answer:${message.seq}:file:${i}`, ...target, text: file, file });
   // The first edit of the final text waits out the interval, like the stream's own edits.
   const wait = throttle?.waitMs() ?? 0;
   if (wait > 0) await new Promise((resolve) => input.timer.setTimeout(() => resolve(undefined), wait));

@@ -6,7 +6,8 @@
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
@@ -36,10 +37,11 @@ afterEach(async () => {
   env = undefined;
 });
 
-function channelsToml(fake: FakeBotApi, moreSenders = ''): string {
+/** `extra`: more [channels.telegram] keys; `moreSenders`: more TOML after the owner's sender entry. */
+function channelsToml(fake: FakeBotApi, extra = '', moreSenders = ''): string {
   return `
 [channels.telegram]
-enabled = true
+enabled = true${extra}
 bot_token_env = "TEST_TELEGRAM_TOKEN"
 api_root = "${fake.url}"
 polling_timeout_secs = 2
@@ -86,6 +88,15 @@ async function sentText(chat: number, text: string, what: string, log: () => str
     const sent = api!.sent(chat).map((m) => m.text.slice(0, 80));
     throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
   }
+}
+
+/** A port free right now (the webhook's listen port). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
@@ -295,6 +306,168 @@ describe('oxydra channels run (Telegram)', () => {
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
   });
 
+  it('pairing: a stranger is sent a code, the owner approves it with channels pair, and the stranger is answered', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'now paired' }, reply: { text: 'Welcome in.' } }],
+      channelsToml(api, '\nunknown_senders = "pair"'),
+    );
+    const running = await startChannels(env);
+    api.message({ from: { id: STRANGER, first_name: 'Stranger' }, text: 'let me in' });
+    const offer = await pollUntil(
+      () => api!.sent(STRANGER).find((m) => m.text.includes('pairing code')),
+      'the pairing code',
+      { timeoutMs: 20_000 },
+    );
+    const code = /pairing code: ([A-Z0-9]{8})/.exec(offer.text)![1]!;
+    // A second message gets no second code; the model was never asked.
+    api.message({ from: { id: STRANGER }, text: 'hello?' });
+    await pollUntil(() => api!.pendingUpdates === 0, 'the second message confirmed', { timeoutMs: 10_000 });
+    expect(api.sent(STRANGER)).toHaveLength(1);
+
+    const list = await env.run(['channels', 'pair']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`telegram  sender ${STRANGER}  "Stranger"`);
+    expect(list.stdout).not.toContain(code);
+    const wrong = await env.run(['channels', 'pair', 'telegram', 'AAAAAAAA']);
+    expect(wrong.status).toBe(2);
+    const approve = await env.run(['channels', 'pair', 'telegram', code.toLowerCase(), '--user', 'bob']);
+    expect(approve.status, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain(`sender ${STRANGER} is paired as user bob`);
+
+    // The running process lets them in without a restart.
+    api.message({ from: { id: STRANGER }, text: 'am I now paired?' });
+    await sentText(STRANGER, 'Welcome in.', 'the paired answer', running.stderr);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(running.stderr()).not.toContain(code);
+
+    const revoke = await env.run(['channels', 'pair', '--revoke', 'telegram', String(STRANGER)]);
+    expect(revoke.status, revoke.stderr).toBe(0);
+    api.message({ from: { id: STRANGER }, text: 'still there?' });
+    await pollUntil(() => api!.sent(STRANGER).length === 3, 'a new code after the revoke', {
+      timeoutMs: 20_000,
+    });
+    expect(api.sent(STRANGER).at(-1)!.text).toContain('pairing code');
+    expect(env.mock.requests).toHaveLength(1);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  }, 60_000); // four `oxydra channels pair` processes besides the bot's
+
+  it('files: a document in is saved under inbox/ and named in the prompt; a file out arrives; a forged or large one is refused', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        {
+          match: { lastMessageContains: 'inbox/telegram/' },
+          reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
+        },
+      ],
+      channelsToml(api, '\nmax_file_bytes = 4096'),
+    );
+    mkdirSync(join(env.workspace, 'out'));
+    writeFileSync(join(env.workspace, 'out', 'summary.txt'), 'the summary\n');
+    const running = await startChannels(env);
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+    api.message({
+      from: { id: OWNER },
+      text: 'what does it say?',
+      file: { bytes: pdf, fileName: '../../etc/Q3 report.pdf', mimeType: 'application/pdf' },
+    });
+    await sentText(OWNER, 'Read it. The summary is attached.', 'the answer', running.stderr);
+    const out = await pollUntil(() => api!.sent(OWNER).find((m) => m.document), 'the file sent back', {
+      timeoutMs: 20_000,
+    });
+    expect(out.document).toMatchObject({ fileName: 'summary.txt' });
+    expect(Buffer.from(out.document!.bytes).toString()).toBe('the summary\n');
+    // The model was told where the file is; it is there, byte for byte, under a safe name.
+    const prompt = env.requestText(0);
+    const path = /inbox\/telegram\/[^ ]+/.exec(prompt)![0];
+    expect(path).toMatch(/^inbox\/telegram\/\d+-Q3_report\.pdf$/);
+    expect(prompt).toContain('what does it say?');
+    expect(prompt).toContain('application/pdf');
+    expect(readFileSync(join(env.workspace, path))).toEqual(pdf);
+
+    // A PNG declared as a PDF is refused, and so is a file past max_file_bytes (never downloaded).
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+    api.message({
+      from: { id: OWNER },
+      text: 'and this?',
+      file: { bytes: png, fileName: 'x.pdf', mimeType: 'application/pdf' },
+    });
+    await pollUntil(
+      () => api!.sent(OWNER).find((m) => m.text.includes('"x.pdf" was not taken')),
+      'the MIME refusal',
+      { timeoutMs: 20_000 },
+    );
+    const downloads = api.downloads.length;
+    api.message({
+      from: { id: OWNER },
+      text: 'big',
+      file: { bytes: Buffer.alloc(5000, 1), fileName: 'big.bin' },
+    });
+    await pollUntil(
+      () => api!.sent(OWNER).find((m) => m.text.includes('"big.bin" was not taken')),
+      'the size refusal',
+      { timeoutMs: 20_000 },
+    );
+    expect(api.downloads).toHaveLength(downloads);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(readdirSync(join(env.workspace, 'inbox', 'telegram'))).toHaveLength(1);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  });
+
+  it('webhook: Telegram POSTs each update with the secret, answered once stored; a forged one is refused', async () => {
+    api = await FakeBotApi.start({ token: TOKEN });
+    const port = await freePort();
+    const hook = `http://127.0.0.1:${port}/tg-hook`;
+    const SECRET = 'hook-secret_0123456789';
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ match: { lastMessageContains: 'via webhook' }, reply: { text: 'Webhook answer.' } }],
+      channelsToml(
+        api,
+        `\nmode = "webhook"\nwebhook_url = "${hook}"\nwebhook_listen_port = ${port}\nsecret_token_env = "TEST_TG_SECRET"`,
+      ),
+    );
+    env.sandbox.env.TEST_TG_SECRET = SECRET;
+    const running = await startChannels(env);
+    const set = api.calls.find((c) => c.method === 'setWebhook');
+    expect(set?.params).toMatchObject({ url: hook, secret_token: SECRET });
+    expect(api.calls.some((c) => c.method === 'getUpdates')).toBe(false);
+
+    // A forged update (a wrong or no secret, another path) is refused and never reaches the agent.
+    const forged = {
+      update_id: 900,
+      message: {
+        message_id: 1,
+        date: 1,
+        chat: { id: OWNER, type: 'private' },
+        from: { id: OWNER, is_bot: false, first_name: 'A' },
+        text: 'forged via webhook',
+      },
+    };
+    const post = (url: string, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(forged),
+      });
+    expect((await post(hook, { 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(401);
+    expect((await post(hook, {})).status).toBe(401);
+    expect(
+      (await post(`http://127.0.0.1:${port}/other`, { 'x-telegram-bot-api-secret-token': SECRET })).status,
+    ).toBe(404);
+
+    api.message({ from: { id: OWNER }, text: 'hello via webhook' });
+    await sentText(OWNER, 'Webhook answer.', 'the webhook answer', running.stderr);
+    await pollUntil(() => api!.pendingUpdates === 0, 'the update acknowledged', { timeoutMs: 10_000 });
+    expect(api.deliveries).toEqual([{ updateId: 1, status: 200 }]);
+    expect(env.mock.requests).toHaveLength(1);
+    expect(running.stderr()).not.toContain(SECRET);
+    expect(await stop(running.child, 'SIGTERM')).toBe(0);
+  });
+
   it('oxydra run loads neither the channels host nor grammY; channels run loads both', async () => {
     api = await FakeBotApi.start({ token: TOKEN });
     env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }], channelsToml(api));
@@ -351,6 +524,7 @@ describe('oxydra channels run (Telegram)', () => {
       ],
       channelsToml(
         api,
+        '',
         `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n\n[budgets.users.alice]\ndaily_usd = 2\n`,
       ),
     );
@@ -468,7 +642,7 @@ describe('oxydra channels run (Telegram)', () => {
     env = await AgentEnv.start(
       E2E_APIS[0]!,
       [{ match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } }],
-      channelsToml(api, `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+      channelsToml(api, '', `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
     );
     // Bob's schedule may not post into Alice's chat: refused, and no schedule is left behind.
     const refused = await env.run([

@@ -1,21 +1,25 @@
 /**
  * The Telegram adapter: the channel contract over grammY's `Api` (the Bot API client of the
- * grammY framework), long polling. The offset is the host's (its durable cursor), not grammY's:
+ * grammY framework), long polling or a webhook (webhook.ts). The offset is the host's (its durable cursor), not grammY's:
  * `receive(cursor)` asks getUpdates for what follows it, which also tells Telegram the updates
  * up to it are handled. Link previews are off on everything sent (nothing fetches a link a
- * message carries). Errors leave here with the token scrubbed: node-fetch's messages quote the
+ * message carries). Files: getFile, then a download from `<api_root>/file/bot<token>/<path>`
+ * bounded by the caller's limit; answers' files go out with sendDocument. Errors leave here with the token scrubbed: node-fetch's messages quote the
  * request URL, and the Bot API's URL holds the token.
  */
 import {
   type Channel,
+  type ChannelAttachment,
   type ChannelButton,
   type ChannelCapabilities,
+  type ChannelFile,
   ChannelRetryableError,
   type ChannelTarget,
   type ChannelUpdate,
 } from '@oxydra/types';
-import { Api, GrammyError, HttpError } from 'grammy';
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { type BotIdentity, channelUpdate } from './updates.js';
+import { TelegramWebhookServer } from './webhook.js';
 
 export interface TelegramOptions {
   /** The configured name ("telegram"). */
@@ -25,6 +29,8 @@ export interface TelegramOptions {
   apiRoot: string;
   pollingTimeoutSecs: number;
   maxMessageLength: number;
+  /** Webhook mode: where Telegram POSTs updates (the public URL) and where this process listens; unset: long polling. */
+  webhook?: { url: string; host: string; port: number; secret: string };
 }
 
 /** Telegram allows about one message or edit a second per chat. */
@@ -40,19 +46,31 @@ export class TelegramChannel implements Channel {
   readonly capabilities: ChannelCapabilities;
   readonly #api: Api;
   readonly #token: string;
+  readonly #apiRoot: string;
   readonly #pollingTimeoutSecs: number;
   readonly #closing = new AbortController();
+  readonly #webhook: { server: TelegramWebhookServer; url: string; secret: string } | undefined;
   #bot: BotIdentity | undefined;
 
   constructor(options: TelegramOptions) {
     this.name = options.name;
     this.#token = options.token;
+    this.#apiRoot = options.apiRoot;
     this.#pollingTimeoutSecs = options.pollingTimeoutSecs;
     this.capabilities = {
       edit: true,
       maxMessageLength: options.maxMessageLength,
       minEditIntervalMs: EDIT_INTERVAL_MS,
+      files: true,
     };
+    if (options.webhook) {
+      const { url, host, port, secret } = options.webhook;
+      this.#webhook = {
+        server: new TelegramWebhookServer({ path: new URL(url).pathname, host, port, secret }),
+        url,
+        secret,
+      };
+    }
     // grammY's own timeout must outlast the long poll it makes.
     this.#api = new Api(options.token, {
       apiRoot: options.apiRoot,
@@ -62,10 +80,29 @@ export class TelegramChannel implements Channel {
 
   async start(): Promise<{ botName: string }> {
     const me = await this.#call(() => this.#api.getMe(grammySignal(this.#closing.signal)));
-    // getUpdates answers 409 while a webhook is set; updates waiting stay (drop_pending_updates false).
-    await this.#call(() =>
-      this.#api.deleteWebhook({ drop_pending_updates: false }, grammySignal(this.#closing.signal)),
-    );
+    const webhook = this.#webhook;
+    if (webhook) {
+      // Listening before Telegram is told where to deliver. One connection at a time keeps the
+      // updates in order (the cursor is the last one stored); updates waiting stay.
+      await webhook.server.listen();
+      await this.#call(() =>
+        this.#api.setWebhook(
+          webhook.url,
+          {
+            secret_token: webhook.secret,
+            max_connections: 1,
+            drop_pending_updates: false,
+            allowed_updates: ['message', 'edited_message', 'callback_query'],
+          },
+          grammySignal(this.#closing.signal),
+        ),
+      );
+    } else {
+      // getUpdates answers 409 while a webhook is set; updates waiting stay (drop_pending_updates false).
+      await this.#call(() =>
+        this.#api.deleteWebhook({ drop_pending_updates: false }, grammySignal(this.#closing.signal)),
+      );
+    }
     this.#bot = { id: me.id, username: me.username };
     return { botName: `@${me.username}` };
   }
@@ -79,6 +116,8 @@ export class TelegramChannel implements Channel {
     const bot = this.#bot;
     if (!bot) throw new Error('receive() before start()');
     const both = AbortSignal.any([signal, this.#closing.signal]);
+    if (this.#webhook)
+      return (await this.#webhook.server.take(cursor, both)).map((u) => channelUpdate(u, bot));
     const updates = await this.#call(() =>
       this.#api.getUpdates(
         {
@@ -128,8 +167,39 @@ export class TelegramChannel implements Channel {
     await this.#call(() => this.#api.answerCallbackQuery(pressId, note !== undefined ? { text: note } : {}));
   }
 
+  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }> {
+    const sent = await this.#call(() =>
+      this.#api.sendDocument(target.chatId, new InputFile(file.bytes, file.name), {
+        ...threadOf(target),
+        ...(caption !== undefined ? { caption } : {}),
+      }),
+    );
+    return { messageId: String(sent.message_id) };
+  }
+
+  async fetchAttachment(
+    attachment: ChannelAttachment,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    const both = AbortSignal.any([signal, this.#closing.signal]);
+    const file = await this.#call(() => this.#api.getFile(attachment.id, grammySignal(both)));
+    if (file.file_size !== undefined && file.file_size > maxBytes)
+      throw new Error(`the file is ${file.file_size} bytes; at most ${maxBytes}`);
+    if (file.file_path === undefined) throw new Error('Telegram gave no download path for the file');
+    const url = `${this.#apiRoot}/file/bot${this.#token}/${file.file_path.split('/').map(encodeURIComponent).join('/')}`;
+    return this.#call(() => download(url, maxBytes, both));
+  }
+
+  /** Webhook mode: Telegram's requests for the stored updates are answered now (polling: nothing to do). */
+  async acknowledge(cursor: string): Promise<void> {
+    this.#webhook?.server.acknowledge(cursor);
+  }
+
   async close(): Promise<void> {
     this.#closing.abort();
+    // The webhook stays set: Telegram keeps the updates that come meanwhile for the next start.
+    await this.#webhook?.server.close();
   }
 
   /** One Bot API call, its failure classified (retry or not) and its message free of the token. */
@@ -174,6 +244,38 @@ function classify(error: unknown, token: string): Error {
     return scrubbed;
   }
   return new Error(scrub(String(error)));
+}
+
+/** The body of `url`, refused as soon as it is known to pass `maxBytes` (its length, or the bytes read so far). */
+async function download(url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const response = await fetch(url, { signal, redirect: 'error' });
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    const message = `download failed: HTTP ${response.status}`;
+    throw response.status >= 500 || response.status === 429
+      ? new ChannelRetryableError(message)
+      : new Error(message);
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const tooLarge = () => new Error(`the file is larger than ${maxBytes} bytes`);
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, length);
 }
 
 function threadOf(target: ChannelTarget): { message_thread_id?: number } {

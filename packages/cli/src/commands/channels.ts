@@ -6,6 +6,7 @@
  * must not poll one bot (Telegram answers the second poll with 409): run it once per bot.
  */
 import type { ChannelReport } from '@oxydra/types';
+import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
@@ -128,3 +129,111 @@ function healthLine(r: ChannelReport): string {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * `oxydra channels pair`: with no arguments, the open pairing requests (channel, sender id, name,
+ * age; the codes are stored hashed, so the sender tells the owner theirs); `pair <channel> <code>
+ * [--user <user>]` lets the sender whose request has that code in, as that kernel user (default
+ * "<channel>-<sender id>"); `pair --revoke <channel> <sender id>` shuts a paired sender out again.
+ * A running `oxydra channels run` notices at the sender's next message.
+ */
+export async function runChannelsPair(
+  channel: string | undefined,
+  codeOrSender: string | undefined,
+  flags: ConfigFlagValues & { user?: string; revoke?: boolean; json?: boolean },
+): Promise<number> {
+  const workspace = agentWorkspace();
+  const config = await loadRunConfig(flags, { workspace });
+  const { CHANNEL_NAMES, channelDbPath, findPairingRequest, openChannelStore, pairingStaleBefore } =
+    await import('@oxydra/channels');
+  if (channel !== undefined && !(CHANNEL_NAMES as string[]).includes(channel)) {
+    throw new UsageError(`no channel named "${channel}"`, {
+      hint: `use one of: ${CHANNEL_NAMES.join(', ')}`,
+    });
+  }
+  if (flags.user !== undefined && !USER_ID.test(flags.user)) {
+    throw new UsageError(`--user "${flags.user}" is not a user id`, {
+      hint: 'use 1-128 letters, digits, ".", "_", ":", "@" or "-"',
+    });
+  }
+  const section =
+    channel !== undefined
+      ? (config.channels[channel as keyof typeof config.channels] as {
+          senders: { platform_ids: string[] }[];
+          unknown_senders?: string;
+        })
+      : undefined;
+  const listed = (id: string) => section?.senders.some((s) => s.platform_ids.includes(id)) ?? false;
+  const now = new Date();
+  const store = openChannelStore(channelDbPath(workspace));
+  try {
+    if (flags.revoke) {
+      if (channel === undefined || codeOrSender === undefined) {
+        throw new UsageError('--revoke needs the channel and the sender id', {
+          hint: 'oxydra channels pair --revoke <channel> <sender id> (`oxydra channels pair` lists them)',
+        });
+      }
+      const removed = await store.unpair(channel, codeOrSender);
+      process.stdout.write(
+        removed
+          ? `${channel}: sender ${codeOrSender} is no longer paired; their next message is ignored\n`
+          : `${channel}: sender ${codeOrSender} was not paired\n`,
+      );
+      if (listed(codeOrSender))
+        process.stdout.write(
+          `  (still allowed: [[channels.${channel}.senders]] lists them; remove them there)\n`,
+        );
+      return EXIT_OK;
+    }
+    if (channel === undefined) {
+      const requests = await store.pairingRequests(undefined, pairingStaleBefore(now));
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify(
+            requests.map(({ codeHash: _, ...r }) => r),
+            null,
+            2,
+          )}\n`,
+        );
+        return EXIT_OK;
+      }
+      if (requests.length === 0) process.stdout.write('no open pairing requests\n');
+      for (const r of requests) {
+        const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(r.requestedAt)) / 60_000));
+        // The name is the sender's own choice: shown as JSON text so it cannot fake a line.
+        process.stdout.write(
+          `${r.channel}  sender ${r.senderId}  ${JSON.stringify(r.name ?? '')}  ${minutes} min ago\n`,
+        );
+      }
+      if (requests.length > 0)
+        process.stdout.write('approve with: oxydra channels pair <channel> <the code the sender has>\n');
+      return EXIT_OK;
+    }
+    if (codeOrSender === undefined) {
+      throw new UsageError('give the code the sender was sent', {
+        hint: `oxydra channels pair ${channel} <code> [--user <kernel user>]`,
+      });
+    }
+    const request = await findPairingRequest(store, channel, codeOrSender, now);
+    if (!request) {
+      throw new UsageError(`no open ${channel} pairing request has that code`, {
+        hint: 'codes expire after an hour; `oxydra channels pair` lists the open requests (the sender can write again for a new code)',
+      });
+    }
+    const userId = flags.user ?? `${channel}-${request.senderId}`;
+    await store.pair(
+      channel,
+      { senderId: request.senderId, userId, ...(request.name !== undefined ? { name: request.name } : {}) },
+      now.toISOString(),
+    );
+    process.stdout.write(`${channel}: sender ${request.senderId} is paired as user ${userId}\n`);
+    if (section?.unknown_senders !== 'pair')
+      process.stdout.write(
+        `  note: [channels.${channel}] unknown_senders is not "pair", so paired senders are not let in until it is\n`,
+      );
+    return EXIT_OK;
+  } finally {
+    await store.close();
+  }
+}

@@ -218,6 +218,18 @@ export function declareExtensionCommands(program: Command): void {
       )
       .option('--to <chat id>', 'send one test message to this chat'),
   ).action(lazy(() => import('../commands/channels.js'), 'runChannelsTest'));
+  addConfigFlags(
+    channels
+      .command('pair')
+      .description(
+        'unknown_senders = "pair": list the open pairing requests, or let a sender in by the code they were sent',
+      )
+      .argument('[channel]', 'the channel (telegram)')
+      .argument('[code]', 'the code the sender was sent (with --revoke: the sender id)')
+      .option('--user <user>', 'the kernel user the sender acts as (default "<channel>-<sender id>")')
+      .option('--revoke', 'shut a paired sender out again: pair --revoke <channel> <sender id>')
+      .option('--json', 'print the open requests as JSON'),
+  ).action(lazy(() => import('../commands/channels.js'), 'runChannelsPair'));
 
   const skills = program
     .command('skills')

@@ -217,5 +217,113 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
       expect(await store.hasSpoken('telegram', '200', 'alice')).toBe(false);
       expect(await store.hasSpoken('slack', '100', 'alice')).toBe(false);
     });
+
+    it('keeps one pairing request per sender, at most maxPending per channel, dropping stale ones', async () => {
+      const request = (senderId: string, requestedAt: string) => ({
+        senderId,
+        name: HOSTILE_TEXT[0]!,
+        chatId: senderId,
+        codeHash: `salt:${senderId}`,
+        requestedAt,
+      });
+      const limits = { maxPending: 2, staleBefore: '2026-01-01T00:00:00.000Z' };
+      expect(await store.requestPairing('telegram', request('1', '2026-01-01T00:10:00.000Z'), limits)).toBe(
+        'created',
+      );
+      // The same sender again: no second request (no second code), the first stays.
+      expect(await store.requestPairing('telegram', request('1', '2026-01-01T00:20:00.000Z'), limits)).toBe(
+        'pending',
+      );
+      expect(await store.requestPairing('telegram', request('2', '2026-01-01T00:11:00.000Z'), limits)).toBe(
+        'created',
+      );
+      expect(await store.requestPairing('telegram', request('3', '2026-01-01T00:12:00.000Z'), limits)).toBe(
+        'full',
+      );
+      // Another channel has its own bound.
+      expect(await store.requestPairing('slack', request('3', '2026-01-01T00:12:00.000Z'), limits)).toBe(
+        'created',
+      );
+      const open = await store.pairingRequests('telegram', limits.staleBefore);
+      expect(open.map((r) => [r.channel, r.senderId, r.codeHash, r.requestedAt])).toEqual([
+        ['telegram', '1', 'salt:1', '2026-01-01T00:10:00.000Z'],
+        ['telegram', '2', 'salt:2', '2026-01-01T00:11:00.000Z'],
+      ]);
+      expect(open[0]!.name).toBe(HOSTILE_TEXT[0]);
+      expect((await store.pairingRequests(undefined, limits.staleBefore)).map((r) => r.channel)).toEqual([
+        'telegram',
+        'telegram',
+        'slack',
+      ]);
+      // An hour on, the old requests are stale: not listed, and dropped when the next one comes.
+      const later = { maxPending: 2, staleBefore: '2026-01-01T00:10:30.000Z' };
+      expect((await store.pairingRequests('telegram', later.staleBefore)).map((r) => r.senderId)).toEqual([
+        '2',
+      ]);
+      expect(await store.requestPairing('telegram', request('1', '2026-01-01T01:11:00.000Z'), later)).toBe(
+        'created',
+      );
+      expect(await store.dropPairingRequest('telegram', '2')).toBe(true);
+      expect(await store.dropPairingRequest('telegram', '2')).toBe(false);
+      expect((await store.pairingRequests('telegram', later.staleBefore)).map((r) => r.senderId)).toEqual([
+        '1',
+      ]);
+    });
+
+    it('pairs a sender (dropping their request), replaces the user on a second approval, unpairs', async () => {
+      const limits = { maxPending: 3, staleBefore: '2026-01-01T00:00:00.000Z' };
+      const request = {
+        senderId: '9',
+        chatId: '9',
+        codeHash: 'a:b',
+        requestedAt: '2026-01-01T00:01:00.000Z',
+      };
+      await store.requestPairing('telegram', request, limits);
+      expect(await store.pairedSenders('telegram')).toEqual([]);
+      await store.pair('telegram', { senderId: '9', userId: 'bob', name: 'Bob' }, '2026-01-01T00:02:00.000Z');
+      expect(await store.pairingRequests('telegram', limits.staleBefore)).toEqual([]);
+      expect(await store.pairedSenders('telegram')).toEqual([
+        {
+          channel: 'telegram',
+          senderId: '9',
+          userId: 'bob',
+          name: 'Bob',
+          pairedAt: '2026-01-01T00:02:00.000Z',
+        },
+      ]);
+      await store.pair('telegram', { senderId: '9', userId: 'carol' }, '2026-01-01T00:03:00.000Z');
+      expect((await store.pairedSenders('telegram')).map((p) => [p.userId, p.name])).toEqual([
+        ['carol', undefined],
+      ]);
+      expect(await store.pairedSenders('slack')).toEqual([]);
+      expect(await store.unpair('telegram', '9')).toBe(true);
+      expect(await store.unpair('telegram', '9')).toBe(false);
+      expect(await store.pairedSenders('telegram')).toEqual([]);
+    });
+
+    it("keeps a message's attachments and an outbox message's file", async () => {
+      const attachments = [
+        {
+          id: 'f1',
+          kind: 'document' as const,
+          mimeType: 'application/pdf',
+          fileName: HOSTILE_TEXT[0]!,
+          size: 10,
+        },
+        { id: 'f2', kind: 'photo' as const },
+      ];
+      await store.accept('telegram', '1', [{ ...message('1'), attachments }, message('2')]);
+      const [withFiles, without] = await store.pending('telegram');
+      expect(withFiles!.attachments).toEqual(attachments);
+      expect(without!.attachments).toBeUndefined();
+      await store.enqueue('telegram', [
+        { ...part('f:0', 'report.pdf'), file: 'out/report.pdf' },
+        part('t:0', 'text'),
+      ]);
+      expect((await store.unsent('telegram')).map((o) => [o.key, o.file])).toEqual([
+        ['f:0', 'out/report.pdf'],
+        ['t:0', undefined],
+      ]);
+    });
   });
 }

@@ -4,15 +4,28 @@
  * what a long-polling bot calls, in the published shapes: getMe, deleteWebhook, getUpdates (offset
  * confirms earlier updates, timeout long-polls, a second poll ends the first with 409),
  * sendMessage, editMessageText ("message is not modified", "message to edit not found") and
- * answerCallbackQuery; anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
+ * answerCallbackQuery; files as the Bot API serves them: a message may carry a document or a photo,
+ * getFile gives its file_path, GET /file/bot<token>/<file_path> its bytes, and sendDocument takes
+ * a multipart upload. setWebhook switches to pushing: each update is POSTed to the URL with the
+ * secret token header, one at a time, again until it is answered 2xx (getUpdates then answers
+ * 409, as Telegram does); deleteWebhook switches back. Anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
  * plays the people (`message`, `press`), reads what the bot sent (`sent`, `calls`) and makes calls
  * fail (`failNext`, e.g. a 429 with retry_after).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../http-body.js';
-import type { TgCall, TgChat, TgEntity, TgMessage, TgSentMessage, TgUpdate, TgUser } from './types.js';
+import { readBodyBytes } from '../http-body.js';
+import type {
+  TgCall,
+  TgChat,
+  TgDocument,
+  TgEntity,
+  TgMessage,
+  TgSentMessage,
+  TgUpdate,
+  TgUser,
+} from './types.js';
 
 export type * from './types.js';
 
@@ -35,6 +48,8 @@ export interface FakeMessage {
   mentionBot?: boolean;
   /** An edit of an earlier message (its message_id) instead of a new one. */
   edits?: number;
+  /** A file sent with it (`text` is then its caption): a document, or a photo (JPEG bytes). */
+  file?: { bytes: Uint8Array; kind?: 'document' | 'photo'; fileName?: string; mimeType?: string };
 }
 
 interface Waiter {
@@ -59,6 +74,15 @@ export class FakeBotApi {
   readonly #received = new Map<string, TgMessage>();
   readonly #nextMessageId = new Map<number, number>();
   readonly #failures: { method: string; code: number; description: string; retryAfter?: number }[] = [];
+  /** Files people sent, by file_id: what getFile and the download route serve. */
+  readonly #files = new Map<string, { path: string; bytes: Uint8Array }>();
+  /** Every file download the bot made (file paths). */
+  readonly downloads: string[] = [];
+  /** Webhook mode: every POST of an update to the webhook, with the status it got (0: no answer). */
+  readonly deliveries: { updateId: number; status: number }[] = [];
+  #webhook: { url: string; secret?: string } | undefined;
+  #delivering = false;
+  #closed = false;
   #nextUpdateId = 1;
   #confirmed = 0;
   #waiter: Waiter | undefined;
@@ -104,19 +128,43 @@ export class FakeBotApi {
       input.replyTo !== undefined
         ? (this.#sent.get(`${chat.id}:${input.replyTo}`) ?? this.#received.get(`${chat.id}:${input.replyTo}`))
         : undefined;
+    const media = input.file ? this.#media(input.file) : {};
     const message: TgMessage = {
       message_id: messageId,
       date: Math.floor(Date.now() / 1000),
       chat,
       from,
-      text: input.text,
-      ...(entities.length > 0 ? { entities } : {}),
+      ...(input.file ? { caption: input.text } : { text: input.text }),
+      ...media,
+      ...(entities.length > 0 ? { [input.file ? 'caption_entities' : 'entities']: entities } : {}),
       ...(replied ? { reply_to_message: 'history' in replied ? this.#asMessage(replied) : replied } : {}),
       ...(input.edits !== undefined ? { edit_date: Math.floor(Date.now() / 1000) } : {}),
     };
     this.#received.set(`${chat.id}:${messageId}`, message);
     const updateId = this.#push(input.edits !== undefined ? { edited_message: message } : { message });
     return { updateId, messageId };
+  }
+
+  /** Registers a file people sent; the message field that carries it (document, or photo sizes). */
+  #media(file: NonNullable<FakeMessage['file']>): Pick<TgMessage, 'document' | 'photo'> {
+    const id = `file-${this.#files.size + 1}`;
+    const uniqueId = `u${id}`;
+    const kind = file.kind ?? 'document';
+    this.#files.set(id, {
+      path: `${kind === 'photo' ? 'photos' : 'documents'}/${id}.${kind === 'photo' ? 'jpg' : 'bin'}`,
+      bytes: file.bytes,
+    });
+    const size = file.bytes.length;
+    if (kind === 'photo')
+      return { photo: [{ file_id: id, file_unique_id: uniqueId, width: 90, height: 90, file_size: size }] };
+    const document: TgDocument = {
+      file_id: id,
+      file_unique_id: uniqueId,
+      file_size: size,
+      ...(file.fileName !== undefined ? { file_name: file.fileName } : {}),
+      ...(file.mimeType !== undefined ? { mime_type: file.mimeType } : {}),
+    };
+    return { document };
   }
 
   /**
@@ -168,6 +216,7 @@ export class FakeBotApi {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#waiter?.finish(200, { ok: true, result: [] });
     this.#server.closeAllConnections();
     this.#server.close();
@@ -183,6 +232,10 @@ export class FakeBotApi {
   #push(update: Omit<TgUpdate, 'update_id'>): number {
     const full = { update_id: this.#nextUpdateId++, ...update } as TgUpdate;
     this.#updates.push(full);
+    if (this.#webhook) {
+      void this.#deliver();
+      return full.update_id;
+    }
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = undefined;
@@ -219,10 +272,13 @@ export class FakeBotApi {
       res.end(JSON.stringify(body));
     };
     const url = new URL(req.url ?? '/', 'http://fake');
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download && req.method === 'GET')
+      return this.#download(download[1]!, decodeURIComponent(download[2]!), res);
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
-    const raw = await readBody(req);
-    if (raw) Object.assign(params, parseBody(raw, req.headers['content-type'] ?? ''));
+    const raw = await readBodyBytes(req);
+    if (raw.length > 0) Object.assign(params, await parseBody(raw, req.headers['content-type'] ?? ''));
     if (!match) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
     const call: TgCall = { method, params, ok: true };
@@ -247,8 +303,26 @@ export class FakeBotApi {
       case 'getMe':
         return ok(this.bot);
       case 'deleteWebhook':
+        this.#webhook = undefined;
         return ok(true);
+      case 'setWebhook': {
+        const url = String(params.url ?? '');
+        const secret = params.secret_token !== undefined ? String(params.secret_token) : undefined;
+        if (!/^https?:\/\//.test(url))
+          return fail(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+        if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret))
+          return fail(400, 'Bad Request: secret token contains unallowed characters');
+        this.#webhook = { url, ...(secret !== undefined ? { secret } : {}) };
+        ok(true);
+        void this.#deliver();
+        return;
+      }
       case 'getUpdates':
+        if (this.#webhook)
+          return fail(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          );
         return this.#getUpdates(params, req, answer);
       case 'sendMessage': {
         const chatId = Number(params.chat_id);
@@ -297,9 +371,96 @@ export class FakeBotApi {
         this.answers.push({ id, ...(params.text !== undefined ? { text: String(params.text) } : {}) });
         return ok(true);
       }
+      case 'getFile': {
+        const file = this.#files.get(String(params.file_id ?? ''));
+        if (!file) return fail(400, 'Bad Request: invalid file_id');
+        return ok({
+          file_id: String(params.file_id),
+          file_unique_id: `u${String(params.file_id)}`,
+          file_size: file.bytes.length,
+          file_path: file.path,
+        });
+      }
+      case 'sendDocument': {
+        const chatId = Number(params.chat_id);
+        const document = params.document;
+        if (!Number.isFinite(chatId)) return fail(400, 'Bad Request: chat not found');
+        if (!isUpload(document)) return fail(400, 'Bad Request: there is no document in the request');
+        const sent: TgSentMessage = {
+          chatId,
+          messageId: this.#messageId(chatId),
+          text: String(params.caption ?? ''),
+          history: [String(params.caption ?? '')],
+          ...(params.message_thread_id !== undefined ? { threadId: Number(params.message_thread_id) } : {}),
+          document: {
+            fileName: document.fileName,
+            ...(document.mimeType ? { mimeType: document.mimeType } : {}),
+            bytes: document.bytes,
+          },
+        };
+        this.#sent.set(`${chatId}:${sent.messageId}`, sent);
+        return ok({
+          ...this.#asMessage(sent),
+          document: {
+            file_id: `sent-${sent.messageId}`,
+            file_unique_id: `usent-${sent.messageId}`,
+            file_name: document.fileName,
+          },
+        });
+      }
       default:
         return fail(404, 'Not Found');
     }
+  }
+
+  /**
+   * Webhook mode: POSTs the oldest update until the webhook answers 2xx, then the next (Telegram
+   * with max_connections 1); a refusal or no answer is tried again a little later.
+   */
+  async #deliver(): Promise<void> {
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      while (this.#webhook && this.#updates.length > 0 && !this.#closed) {
+        const update = this.#updates[0]!;
+        const { url, secret } = this.#webhook;
+        const status = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(secret !== undefined ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+          },
+          body: JSON.stringify(update),
+          signal: AbortSignal.timeout(60_000),
+        }).then(
+          async (response) => {
+            await response.arrayBuffer().catch(() => {});
+            return response.status;
+          },
+          () => 0,
+        );
+        this.deliveries.push({ updateId: update.update_id, status });
+        if (status >= 200 && status < 300) {
+          if (this.#updates[0] === update) this.#updates.shift();
+          this.#confirmed = Math.max(this.#confirmed, update.update_id);
+        } else await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** GET /file/bot<token>/<file_path>: the bytes of a file people sent (Telegram: 404 for a wrong path). */
+  #download(token: string, path: string, res: ServerResponse): void {
+    const file = token === this.token ? [...this.#files.values()].find((f) => f.path === path) : undefined;
+    if (!file) {
+      res.writeHead(token === this.token ? 404 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }));
+      return;
+    }
+    this.downloads.push(path);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.bytes.length });
+    res.end(file.bytes);
   }
 
   #getUpdates(
@@ -345,11 +506,54 @@ export class FakeBotApi {
   }
 }
 
-/** A JSON body (what grammY sends without files) or a form (the Bot API takes both). */
-function parseBody(raw: string, type: string): Record<string, unknown> {
-  if (type.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
-  return Object.fromEntries(new URLSearchParams(raw));
+/** A file uploaded in a multipart body. */
+interface Upload {
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
 }
+
+/**
+ * A JSON body (what grammY sends without files), a form, or multipart/form-data (what it sends
+ * with a file). Multipart goes through busboy: grammY writes part headers as Telegram accepts
+ * them ("content-disposition:form-data;name=…", an unquoted filename), which undici's strict
+ * FormData parser refuses. A field "attach://<name>" (the Bot API's way) is replaced by the file
+ * uploaded under <name>.
+ */
+async function parseBody(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+  if (type.includes('application/json')) return JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  if (!type.includes('multipart/form-data'))
+    return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+  const { Busboy } = await import('@fastify/busboy');
+  const fields: Record<string, unknown> = {};
+  const uploads = new Map<string, Upload>();
+  await new Promise<void>((resolve, reject) => {
+    const parser = Busboy({ headers: { 'content-type': type } });
+    parser.on('field', (name: string, value: string) => {
+      fields[name] = value;
+    });
+    parser.on(
+      'file',
+      (name: string, stream: NodeJS.ReadableStream, fileName: string, _enc: string, mimeType: string) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => uploads.set(name, { fileName, mimeType, bytes: Buffer.concat(chunks) }));
+      },
+    );
+    parser.on('finish', resolve);
+    parser.on('error', reject);
+    parser.end(raw);
+  });
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.startsWith('attach://'))
+      fields[name] = uploads.get(value.slice(9));
+  }
+  for (const [name, upload] of uploads) fields[name] ??= upload;
+  return fields;
+}
+
+const isUpload = (value: unknown): value is Upload =>
+  typeof value === 'object' && value !== null && 'bytes' in value && 'fileName' in value;
 
 /** reply_markup arrives as an object (JSON body) or as JSON text (a form). */
 function jsonOf(value: unknown): unknown {

@@ -25,6 +25,22 @@ export interface TgEntity {
   length: number;
 }
 
+export interface TgDocument {
+  file_id: string;
+  file_unique_id: string;
+  file_name?: string;
+  mime_type?: string;
+  file_size?: number;
+}
+
+export interface TgPhotoSize {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  file_size?: number;
+}
+
 export interface TgMessage {
   message_id: number;
   date: number;
@@ -32,6 +48,10 @@ export interface TgMessage {
   from?: TgUser;
   text?: string;
   entities?: TgEntity[];
+  caption?: string;
+  caption_entities?: TgEntity[];
+  document?: TgDocument;
+  photo?: TgPhotoSize[];
   message_thread_id?: number;
   is_topic_message?: boolean;
   reply_to_message?: TgMessage;
@@ -72,4 +92,6 @@ export interface TgSentMessage {
   history: string[];
   threadId?: number;
   replyMarkup?: unknown;
+  /** A file the bot sent (sendDocument); `text` is then its caption. */
+  document?: { fileName: string; mimeType?: string; bytes: Uint8Array };
 }

@@ -56,6 +56,27 @@ export function checkSenderIds(
   });
 }
 
+/**
+ * `unknown_senders`, every platform's (its sender section): what a stranger's direct message
+ * gets. Group messages from strangers are never answered.
+ */
+export const channelUnknownSendersSchema = z
+  .enum(['ignore', 'pair'])
+  .default('ignore')
+  .describe(
+    'what a direct message from a sender not in senders gets: "ignore" (nothing), or "pair" (a one-time code the owner approves with `oxydra channels pair`)',
+  );
+
+/** `max_file_bytes`, every platform's: the largest file taken from a chat or sent to it. */
+export const channelMaxFileBytesSchema = z
+  .int()
+  .min(1)
+  .max(2 * 1024 * 1024 * 1024)
+  .default(20 * 1024 * 1024)
+  .describe(
+    'the largest file taken from a chat (saved under inbox/<channel>/ in the workspace) or sent to it, in bytes; larger ones are refused without being read',
+  );
+
 /** The `agent` key every platform has. */
 export const channelAgentSchema = z
   .string()
@@ -87,7 +108,37 @@ export const telegramChannelSchema = z
       .array(telegramSenderSchema)
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
+    unknown_senders: channelUnknownSendersSchema,
+    max_file_bytes: channelMaxFileBytesSchema,
     agent: channelAgentSchema,
+    mode: z
+      .enum(['polling', 'webhook'])
+      .default('polling')
+      .describe('how updates arrive: long polling (getUpdates), or a webhook Telegram POSTs to'),
+    webhook_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        'mode = "webhook": the public URL Telegram POSTs updates to (Telegram requires https; a reverse proxy forwards to webhook_listen_host:port, same path)',
+      ),
+    webhook_listen_host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('mode = "webhook": the address the webhook server listens on'),
+    webhook_listen_port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .default(8443)
+      .describe('mode = "webhook": the port the webhook server listens on'),
+    secret_token_env: z
+      .string()
+      .regex(ENV_NAME, 'an environment variable name, e.g. "TELEGRAM_WEBHOOK_SECRET"')
+      .optional()
+      .describe(
+        'mode = "webhook": the variable holding the secret Telegram sends with every update (1-256 of A-Z a-z 0-9 _ -); required then',
+      ),
     api_root: z
       .url({ protocol: /^https?$/ })
       .refine((url) => !url.endsWith('/'), 'remove the trailing "/"')
@@ -102,6 +153,20 @@ export const telegramChannelSchema = z
         message:
           'enabled = true needs bot_token_env, the variable holding the token (e.g. "TELEGRAM_BOT_TOKEN")',
       });
+    }
+    if (telegram.mode === 'webhook') {
+      if (telegram.webhook_url === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhook_url'],
+          message: 'mode = "webhook" needs webhook_url, the public https URL Telegram POSTs to',
+        });
+      if (telegram.secret_token_env === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secret_token_env'],
+          message: 'mode = "webhook" needs secret_token_env, the variable holding the webhook secret',
+        });
     }
     checkSenderIds(telegram.senders, ctx);
   });

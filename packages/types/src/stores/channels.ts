@@ -12,6 +12,8 @@
  *   (`settle`), each part under an idempotency key, and sent from there: a restart sends what
  *   was not yet marked sent, and nothing marked sent again.
  */
+
+import type { ChannelAttachment } from '../channels.js';
 import type { ChannelFailure, ChannelHealth } from './channel-health.js';
 
 /** An inbound message to store (what the host keeps of a ChannelMessage). */
@@ -25,6 +27,8 @@ export interface NewChannelInbound {
   /** The kernel user the sender maps to. */
   userId: string;
   text: string;
+  /** The files sent with it (what is known of them; fetched when the message runs). */
+  attachments?: ChannelAttachment[];
 }
 
 export type ChannelInboundStatus = 'pending' | 'running' | 'answered' | 'failed' | 'stopped' | 'interrupted';
@@ -46,6 +50,11 @@ export interface NewChannelOutbound {
   text: string;
   /** Set: replace the text of this message the bot sent (idempotent); unset: send a new message. */
   editOf?: string;
+  /**
+   * Set: send this file (a path relative to the workspace, read when it is sent) with `text` as
+   * its caption, instead of a text message.
+   */
+  file?: string;
 }
 
 export interface ChannelOutbound extends NewChannelOutbound {
@@ -93,6 +102,34 @@ export interface ChannelStore {
   scheduleTarget(scheduleId: string): Promise<ChannelScheduleTarget | undefined>;
   /** Whether kernel user `userId` has sent a message the channel accepted from chat `chatId`. */
   hasSpoken(channel: string, chatId: string, userId: string): Promise<boolean>;
+  /**
+   * Records a stranger's pairing request (`unknown_senders = "pair"`), in one transaction: the
+   * channel's requests older than `limits.staleBefore` are dropped first; then a sender with a
+   * request still open gets "pending" (no second code), a channel already holding
+   * `limits.maxPending` open requests gets "full", and otherwise the request is stored: "created".
+   */
+  requestPairing(
+    channel: string,
+    request: NewChannelPairingRequest,
+    limits: { maxPending: number; staleBefore: string },
+  ): Promise<'created' | 'pending' | 'full'>;
+  /** The open pairing requests (of one channel, or all) requested at or after `staleBefore`, oldest first. */
+  pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]>;
+  /** Drops a sender's open pairing request (its code could not be sent, or it was approved); true when there was one. */
+  dropPairingRequest(channel: string, senderId: string): Promise<boolean>;
+  /**
+   * Lets a sender in as `userId` and drops their request, in one transaction (approving again
+   * replaces the user).
+   */
+  pair(
+    channel: string,
+    sender: { senderId: string; userId: string; name?: string },
+    pairedAt: string,
+  ): Promise<void>;
+  /** The senders paired on a channel, oldest first. */
+  pairedSenders(channel: string): Promise<ChannelPairedSender[]>;
+  /** Removes a paired sender; true when there was one. */
+  unpair(channel: string, senderId: string): Promise<boolean>;
   /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
   stats(channel: string): Promise<ChannelStats>;
   /**
@@ -124,4 +161,30 @@ export interface ChannelStats {
   unsent: number;
   /** When the last message was accepted (ISO time). */
   lastReceivedAt?: string;
+}
+
+/** A stranger's request to talk to a channel's bot (`unknown_senders = "pair"`). */
+export interface NewChannelPairingRequest {
+  senderId: string;
+  /** The name the platform shows (untrusted; for the owner's list only). */
+  name?: string;
+  /** The chat the code was sent to. */
+  chatId: string;
+  /** The code's salted hash ("<salt>:<hash>", hex): the code itself is never stored. */
+  codeHash: string;
+  /** When it was requested (ISO time); it expires an hour later. */
+  requestedAt: string;
+}
+
+export interface ChannelPairingRequest extends NewChannelPairingRequest {
+  channel: string;
+}
+
+/** A sender the owner let in with `oxydra channels pair`. */
+export interface ChannelPairedSender {
+  channel: string;
+  senderId: string;
+  userId: string;
+  name?: string;
+  pairedAt: string;
 }

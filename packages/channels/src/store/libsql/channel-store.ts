@@ -9,16 +9,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
 import type {
+  ChannelAttachment,
   ChannelFailure,
   ChannelHealth,
   ChannelInbound,
   ChannelInboundStatus,
   ChannelOutbound,
+  ChannelPairedSender,
+  ChannelPairingRequest,
   ChannelScheduleTarget,
   ChannelStats,
   ChannelStore,
   NewChannelInbound,
   NewChannelOutbound,
+  NewChannelPairingRequest,
 } from '@oxydra/types';
 import { ChannelHealthRows } from './health-rows.js';
 import { CHANNEL_MIGRATIONS } from './schema.js';
@@ -26,8 +30,8 @@ import { CHANNEL_MIGRATIONS } from './schema.js';
 type Db = LocalDb;
 
 const INBOUND =
-  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at';
-const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of';
+  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments';
+const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of, file';
 
 type InboundRow = [
   number,
@@ -41,8 +45,9 @@ type InboundRow = [
   string,
   ChannelInboundStatus,
   string,
+  string | null,
 ];
-type OutboundRow = [number, string, string, string, string | null, string, string | null];
+type OutboundRow = [number, string, string, string, string | null, string, string | null, string | null];
 
 export function channelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'channels.db');
@@ -67,6 +72,7 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     text,
     status,
     receivedAt,
+    attachments,
   ] = row;
   return {
     seq,
@@ -80,10 +86,20 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     text,
     status,
     receivedAt,
+    ...(attachments !== null ? { attachments: JSON.parse(attachments) as ChannelAttachment[] } : {}),
   };
 };
 
-const outboundOf = ([seq, channel, key, chatId, threadId, text, editOf]: OutboundRow): ChannelOutbound => ({
+const outboundOf = ([
+  seq,
+  channel,
+  key,
+  chatId,
+  threadId,
+  text,
+  editOf,
+  file,
+]: OutboundRow): ChannelOutbound => ({
   seq,
   channel,
   key,
@@ -91,6 +107,7 @@ const outboundOf = ([seq, channel, key, chatId, threadId, text, editOf]: Outboun
   ...(threadId !== null ? { threadId } : {}),
   text,
   ...(editOf !== null ? { editOf } : {}),
+  ...(file !== null ? { file } : {}),
 });
 
 export class LibsqlChannelStore implements ChannelStore {
@@ -118,6 +135,7 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #dropTarget;
   readonly #target;
   readonly #spoken;
+  readonly #pairing: PairingStatements;
 
   constructor(db: Db) {
     this.#db = db;
@@ -136,14 +154,15 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#spoken = db
       .prepare('SELECT 1 FROM channel_inbound WHERE channel = ? AND chat_id = ? AND user_id = ? LIMIT 1')
       .raw(true);
+    this.#pairing = pairingStatements(db);
     this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
     this.#setCursor = db.prepare(
       'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
     );
     this.#insertInbound = db
       .prepare(
-        `INSERT INTO channel_inbound (channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING RETURNING ${INBOUND}`,
+        `INSERT INTO channel_inbound (channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING ${INBOUND}`,
       )
       .raw(true);
     this.#inboundBySeq = db.prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE seq = ?`).raw(true);
@@ -168,7 +187,7 @@ export class LibsqlChannelStore implements ChannelStore {
        ON CONFLICT (channel, conversation) DO UPDATE SET session_id = excluded.session_id`,
     );
     this.#enqueue = db.prepare(
-      `INSERT INTO channel_outbox (channel, key, chat_id, thread_id, text, edit_of) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO channel_outbox (channel, key, chat_id, thread_id, text, edit_of, file) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel, key) DO NOTHING`,
     );
     this.#unsent = db
@@ -200,6 +219,7 @@ export class LibsqlChannelStore implements ChannelStore {
             m.userId,
             m.text,
             now,
+            m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : null,
           ) as InboundRow | undefined;
           if (row) added.push(inboundOf(row));
         }
@@ -323,6 +343,78 @@ export class LibsqlChannelStore implements ChannelStore {
     return this.#health.health(channel);
   }
 
+  async requestPairing(
+    channel: string,
+    request: NewChannelPairingRequest,
+    limits: { maxPending: number; staleBefore: string },
+  ): Promise<'created' | 'pending' | 'full'> {
+    const p = this.#pairing;
+    const run = this.#db.transaction((): 'created' | 'pending' | 'full' => {
+      p.dropStale.run(channel, limits.staleBefore);
+      if (p.hasRequest.get(channel, request.senderId)) return 'pending';
+      if ((p.countRequests.get(channel) as [number])[0] >= limits.maxPending) return 'full';
+      p.insertRequest.run(
+        channel,
+        request.senderId,
+        request.name ?? null,
+        request.chatId,
+        request.codeHash,
+        request.requestedAt,
+      );
+      return 'created';
+    });
+    return run.immediate() as 'created' | 'pending' | 'full';
+  }
+
+  async pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]> {
+    const rows = (
+      channel === undefined
+        ? this.#pairing.allRequests.all(staleBefore)
+        : this.#pairing.requests.all(channel, staleBefore)
+    ) as [string, string, string | null, string, string, string][];
+    return rows.map(([ch, senderId, name, chatId, codeHash, requestedAt]) => ({
+      channel: ch,
+      senderId,
+      ...(name !== null ? { name } : {}),
+      chatId,
+      codeHash,
+      requestedAt,
+    }));
+  }
+
+  async dropPairingRequest(channel: string, senderId: string): Promise<boolean> {
+    return this.#pairing.dropRequest.run(channel, senderId).changes === 1;
+  }
+
+  async pair(
+    channel: string,
+    sender: { senderId: string; userId: string; name?: string },
+    pairedAt: string,
+  ): Promise<void> {
+    const p = this.#pairing;
+    this.#db
+      .transaction(() => {
+        p.upsertPaired.run(channel, sender.senderId, sender.userId, sender.name ?? null, pairedAt);
+        p.dropRequest.run(channel, sender.senderId);
+      })
+      .immediate();
+  }
+
+  async pairedSenders(channel: string): Promise<ChannelPairedSender[]> {
+    const rows = this.#pairing.paired.all(channel) as [string, string, string, string | null, string][];
+    return rows.map(([ch, senderId, userId, name, pairedAt]) => ({
+      channel: ch,
+      senderId,
+      userId,
+      ...(name !== null ? { name } : {}),
+      pairedAt,
+    }));
+  }
+
+  async unpair(channel: string, senderId: string): Promise<boolean> {
+    return this.#pairing.unpair.run(channel, senderId).changes === 1;
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
@@ -335,6 +427,51 @@ export class LibsqlChannelStore implements ChannelStore {
 
   #enqueueAll(channel: string, parts: readonly NewChannelOutbound[]): void {
     for (const p of parts)
-      this.#enqueue.run(channel, p.key, p.chatId, p.threadId ?? null, p.text, p.editOf ?? null);
+      this.#enqueue.run(
+        channel,
+        p.key,
+        p.chatId,
+        p.threadId ?? null,
+        p.text,
+        p.editOf ?? null,
+        p.file ?? null,
+      );
   }
+}
+
+type PairingStatements = ReturnType<typeof pairingStatements>;
+
+const REQUEST = 'channel, sender_id, name, chat_id, code_hash, requested_at';
+
+/** The pairing tables' statements (unknown_senders = "pair"). */
+function pairingStatements(db: Db) {
+  return {
+    dropStale: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND requested_at < ?'),
+    hasRequest: db
+      .prepare('SELECT 1 FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?')
+      .raw(true),
+    countRequests: db.prepare('SELECT count(*) FROM channel_pairing_requests WHERE channel = ?').raw(true),
+    insertRequest: db.prepare(`INSERT INTO channel_pairing_requests (${REQUEST}) VALUES (?, ?, ?, ?, ?, ?)`),
+    requests: db
+      .prepare(
+        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE channel = ? AND requested_at >= ? ORDER BY requested_at, sender_id`,
+      )
+      .raw(true),
+    allRequests: db
+      .prepare(
+        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE requested_at >= ? ORDER BY requested_at, channel, sender_id`,
+      )
+      .raw(true),
+    dropRequest: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?'),
+    upsertPaired: db.prepare(
+      `INSERT INTO channel_paired_senders (channel, sender_id, user_id, name, paired_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (channel, sender_id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, paired_at = excluded.paired_at`,
+    ),
+    paired: db
+      .prepare(
+        'SELECT channel, sender_id, user_id, name, paired_at FROM channel_paired_senders WHERE channel = ? ORDER BY paired_at, sender_id',
+      )
+      .raw(true),
+    unpair: db.prepare('DELETE FROM channel_paired_senders WHERE channel = ? AND sender_id = ?'),
+  };
 }

@@ -67,4 +67,26 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
      thread_id TEXT,
      user_id TEXT NOT NULL
    );`,
+  // Pairing (unknown_senders = "pair"): strangers' open requests, each code only as a salted hash,
+  // and the senders the owner let in. Files: what was sent with a message (JSON), and the file an
+  // outbox message sends (a workspace path).
+  `CREATE TABLE channel_pairing_requests (
+     channel TEXT NOT NULL,
+     sender_id TEXT NOT NULL,
+     name TEXT,
+     chat_id TEXT NOT NULL,
+     code_hash TEXT NOT NULL,
+     requested_at TEXT NOT NULL,
+     PRIMARY KEY (channel, sender_id)
+   );
+   CREATE TABLE channel_paired_senders (
+     channel TEXT NOT NULL,
+     sender_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     name TEXT,
+     paired_at TEXT NOT NULL,
+     PRIMARY KEY (channel, sender_id)
+   );
+   ALTER TABLE channel_inbound ADD COLUMN attachments TEXT;
+   ALTER TABLE channel_outbox ADD COLUMN file TEXT;`,
 ];

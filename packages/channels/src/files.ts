@@ -1,0 +1,157 @@
+/**
+ * Files in chats, both ways, under the workspace file rules the file tools follow
+ * (@oxydra/tools/workspace-files: no link followed, regular files only, never outside the
+ * workspace nor into `.oxydra/`).
+ *
+ * In: a file a person sends is downloaded (refused past `max_file_bytes` without reading it
+ * all), its declared type checked against its bytes' signature (file-type: a PNG named
+ * "notes.txt", or a program declared as a PDF, is refused), and written, new and owner-only, to
+ * `inbox/<channel>/<seq>-<safe name>` in the workspace, where the agent's file tools read it; the
+ * prompt names the path. Out: an answer line `[[send_file: <path>]]` sends that workspace file as
+ * an attachment (the line itself is not shown).
+ */
+import { open, realpath } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  AnchoredDir,
+  CREATE_FLAGS,
+  openRegularFile,
+  type PathPolicy,
+  readCapped,
+  resolveVaultPath,
+  resolveWorkspacePath,
+  vaultDenyPolicy,
+} from '@oxydra/tools/workspace-files';
+import type { ChannelAttachment } from '@oxydra/types';
+
+export const INBOX_DIR = 'inbox';
+/** Telegram's own bound for a bot's download (getFile). */
+export const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
+/** Files taken from one message, and sent with one answer, at most. */
+export const MAX_FILES = 10;
+
+/** A file refused, with the reason the person is told. */
+export class FileRefused extends Error {
+  override name = 'FileRefused';
+}
+
+/** A name safe in any file system and in a prompt: its last part only; letters, digits, ".", "-", "_"; no leading dot. */
+export function safeFileName(name: string): string {
+  const cleaned = (name.split(/[\\/]/).at(-1) ?? '')
+    .normalize('NFKC')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(-80);
+  return cleaned === '' ? 'file' : cleaned;
+}
+
+/**
+ * Types whose files always begin with a signature file-type knows: a file declared as one whose
+ * bytes show none is refused (SVG is text, so not here).
+ */
+const SIGNED = /^(image\/(?!svg)|audio\/|video\/|application\/(pdf|zip|gzip|x-7z-compressed|x-rar))/;
+/** Spellings of one type that platforms and file-type use interchangeably. */
+const ALIASES: Record<string, string> = {
+  'image/jpg': 'image/jpeg',
+  'audio/mp3': 'audio/mpeg',
+  'audio/x-wav': 'audio/wav',
+  'audio/vnd.wave': 'audio/wav',
+  'application/x-zip-compressed': 'application/zip',
+  'audio/opus': 'audio/ogg',
+};
+const canonical = (type: string) => ALIASES[type] ?? type;
+
+/**
+ * The file's type as its bytes show it, checked against what the platform declared (a photo is a
+ * JPEG on Telegram; "application/octet-stream" declares nothing). Throws FileRefused on a mismatch.
+ */
+export async function checkedType(
+  bytes: Uint8Array,
+  attachment: ChannelAttachment,
+): Promise<{ mime: string; ext?: string }> {
+  const { fileTypeFromBuffer } = await import('file-type');
+  const found = await fileTypeFromBuffer(bytes);
+  let declared = attachment.mimeType?.toLowerCase().split(';')[0]?.trim() || undefined;
+  if (declared === undefined && attachment.kind === 'photo') declared = 'image/jpeg';
+  if (declared === 'application/octet-stream') declared = undefined;
+  if (found && declared !== undefined && canonical(found.mime) !== canonical(declared)) {
+    // A photo may be any image; anything else must be what it says.
+    const bothImages = attachment.kind === 'photo' && found.mime.startsWith('image/');
+    if (!bothImages) throw new FileRefused(`it is declared ${declared}, but its content is ${found.mime}`);
+  }
+  if (!found && declared !== undefined && SIGNED.test(declared)) {
+    throw new FileRefused(`it is declared ${declared}, but its content does not start like one`);
+  }
+  if (found) return { mime: found.mime, ext: found.ext };
+  return { mime: declared ?? 'application/octet-stream' };
+}
+
+/**
+ * Writes `bytes` to `inbox/<channel>/<name>` in the workspace, as a new owner-only file (an
+ * existing name, or a link anywhere on the way, is refused); resolves with the path relative to
+ * the workspace.
+ */
+export async function saveToInbox(
+  workspace: string,
+  channel: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  const root = await realpath(workspace);
+  let dir = await AnchoredDir.open(root, (where) => {
+    if (where !== root) throw new Error('the workspace moved while a file was being saved');
+  });
+  try {
+    for (const part of [INBOX_DIR, safeFileName(channel)]) {
+      const next = await dir.child(part, true);
+      await dir.close();
+      dir = next;
+    }
+    const handle = await open(dir.at(name), CREATE_FLAGS, 0o600);
+    try {
+      await handle.writeFile(bytes);
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await dir.close();
+  }
+  return `${INBOX_DIR}/${safeFileName(channel)}/${name}`;
+}
+
+/** What the file tools may not reach inside the workspace either: the vault, when there is one. */
+export function filePolicy(workspace: string, vaultPath: string | undefined): PathPolicy {
+  return vaultPath !== undefined ? vaultDenyPolicy(resolveVaultPath(vaultPath, workspace)) : {};
+}
+
+/** A workspace file the answer sends: read by the file tools' rules (and `policy`), at most `maxBytes`. */
+export async function readWorkspaceFile(
+  workspace: string,
+  path: string,
+  maxBytes: number,
+  policy: PathPolicy = {},
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const target = await resolveWorkspacePath(workspace, path, policy);
+  const file = await openRegularFile(target, `${path} is a folder`);
+  try {
+    const tooLarge = () => new FileRefused(`${path} is larger than ${maxBytes} bytes`);
+    if (file.info.size > maxBytes) throw tooLarge();
+    const bytes = await readCapped(file.read, file.info.size, maxBytes, tooLarge);
+    return { name: safeFileName(basename(target.relative)), bytes };
+  } finally {
+    file.close();
+  }
+}
+
+/** One `[[send_file: <path>]]` line of an answer. */
+const SEND_FILE = /^[ \t]*\[\[send_file:[ \t]*([^\]\n]+?)[ \t]*\]\][ \t]*$/gm;
+
+/** The answer's text without its `[[send_file: …]]` lines, and the paths they name (at most MAX_FILES). */
+export function answerFiles(text: string): { text: string; files: string[] } {
+  const files: string[] = [];
+  const rest = text.replace(SEND_FILE, (_line, path: string) => {
+    if (files.length < MAX_FILES && !files.includes(path)) files.push(path);
+    return '';
+  });
+  return { text: rest.replace(/\n{3,}/g, '\n\n').trim(), files };
+}

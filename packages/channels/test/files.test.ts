@@ -1,0 +1,107 @@
+/**
+ * Files in chats (files.ts) on real files: names made safe, a declared type checked against the
+ * bytes (file-type), the inbox written new and never through a link, an answer's workspace file
+ * read by the file tools' rules, and `[[send_file: …]]` lines taken out of an answer.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { answerFiles, safeFileName } from '@oxydra/channels';
+import { afterEach, describe, expect, it } from 'vitest';
+// Internal helpers, tested where they are (not part of the package's exports).
+import { checkedType, filePolicy, readWorkspaceFile, saveToInbox } from '../src/files.js';
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+const workspace = () => (dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-files-')));
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+const PDF = Buffer.from('%PDF-1.4\n%%EOF\n');
+
+describe('channel files', () => {
+  it('makes names safe: the last part only, no leading dot, odd characters replaced', () => {
+    expect(safeFileName('../../etc/passwd')).toBe('passwd');
+    expect(safeFileName('C:\\Users\\x\\.bashrc')).toBe('bashrc');
+    expect(safeFileName('Q3 report (final).pdf')).toBe('Q3_report_final_.pdf');
+    expect(safeFileName('$(rm -rf ~)\n')).toBe('rm_-rf_');
+    expect(safeFileName('...')).toBe('file');
+    expect(safeFileName(`${'a'.repeat(200)}.pdf`)).toHaveLength(80);
+  });
+
+  it('checks the declared type against the bytes', async () => {
+    expect(await checkedType(PDF, { id: '1', kind: 'document', mimeType: 'application/pdf' })).toEqual({
+      mime: 'application/pdf',
+      ext: 'pdf',
+    });
+    await expect(
+      checkedType(PNG, { id: '1', kind: 'document', mimeType: 'application/pdf' }),
+    ).rejects.toThrow('declared application/pdf, but its content is image/png');
+    // A "picture" that is text, and a photo that is not an image, are refused.
+    await expect(
+      checkedType(Buffer.from('hello'), { id: '1', kind: 'document', mimeType: 'image/png' }),
+    ).rejects.toThrow('does not start like one');
+    await expect(checkedType(PDF, { id: '1', kind: 'photo' })).rejects.toThrow('declared image/jpeg');
+    // Text declared as text, and anything declared as nothing in particular, pass with what is known.
+    expect(
+      await checkedType(Buffer.from('notes'), { id: '1', kind: 'document', mimeType: 'text/plain' }),
+    ).toEqual({
+      mime: 'text/plain',
+    });
+    expect(
+      (await checkedType(PNG, { id: '1', kind: 'document', mimeType: 'application/octet-stream' })).mime,
+    ).toBe('image/png');
+  });
+
+  it('saves into inbox/<channel>/ as a new owner-only file, never through a link', async () => {
+    const root = workspace();
+    const path = await saveToInbox(root, 'telegram', '1-a.pdf', PDF);
+    expect(path).toBe('inbox/telegram/1-a.pdf');
+    expect(readFileSync(join(root, path))).toEqual(PDF);
+    expect(statSync(join(root, path)).mode & 0o777).toBe(0o600);
+    await expect(saveToInbox(root, 'telegram', '1-a.pdf', PNG)).rejects.toThrow(/EEXIST/);
+    // The agent made inbox/slack a link out of the workspace: nothing is written there.
+    const outside = mkdtempSync(join(tmpdir(), 'oxydra-outside-'));
+    try {
+      symlinkSync(outside, join(root, 'inbox', 'slack'));
+      await expect(saveToInbox(root, 'slack', '2-b.pdf', PDF)).rejects.toThrow();
+      expect(() => statSync(join(outside, '2-b.pdf'))).toThrow();
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("reads an answer's file by the workspace rules, bounded", async () => {
+    const root = workspace();
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'out', 'r.txt'), 'report');
+    expect(await readWorkspaceFile(root, 'out/r.txt', 100)).toEqual({
+      name: 'r.txt',
+      bytes: Buffer.from('report'),
+    });
+    await expect(readWorkspaceFile(root, 'out/r.txt', 3)).rejects.toThrow('larger than 3 bytes');
+    await expect(readWorkspaceFile(root, '../etc/passwd', 100)).rejects.toThrow(/escapes the workspace/);
+    mkdirSync(join(root, '.oxydra'));
+    writeFileSync(join(root, '.oxydra', 'agent.toml'), 'secret');
+    await expect(readWorkspaceFile(root, '.oxydra/agent.toml', 100)).rejects.toThrow();
+    symlinkSync('/etc/hostname', join(root, 'out', 'link'));
+    await expect(readWorkspaceFile(root, 'out/link', 100)).rejects.toThrow();
+    // The vault is out of reach here as it is for the file tools.
+    mkdirSync(join(root, 'vault'));
+    writeFileSync(join(root, 'vault', 'key.txt'), 'secret');
+    await expect(readWorkspaceFile(root, 'vault/key.txt', 100, filePolicy(root, 'vault'))).rejects.toThrow(
+      'vault_copyto',
+    );
+  });
+
+  it('takes [[send_file: …]] lines out of an answer', () => {
+    expect(answerFiles('Here it is.\n[[send_file: out/a.pdf]]\n\n[[send_file:b.txt]]\nBye.')).toEqual({
+      text: 'Here it is.\n\nBye.',
+      files: ['out/a.pdf', 'b.txt'],
+    });
+    // Only a line of its own counts; text quoting one inline stays text.
+    expect(answerFiles('use [[send_file: x]] to send').files).toEqual([]);
+  });
+});

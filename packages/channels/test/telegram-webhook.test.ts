@@ -1,0 +1,76 @@
+/**
+ * The Telegram webhook server (telegram/webhook.ts) on a real socket: Telegram's request for an
+ * update is answered only once the host acknowledged it (stored), a redelivery of a stored one
+ * at once; a wrong secret, another path and an oversized body are refused before any update.
+ */
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_WEBHOOK_BODY_BYTES, TelegramWebhookServer } from '../src/telegram/webhook.js';
+
+const SECRET = 'the-secret';
+let server: TelegramWebhookServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(): Promise<TelegramWebhookServer> {
+  server = new TelegramWebhookServer({ path: '/hook', host: '127.0.0.1', port: 0, secret: SECRET });
+  await server.listen();
+  return server;
+}
+
+/** POSTs `body`; resolves with the status, or the error code when the connection is cut. */
+function post(port: number, body: string, secret = SECRET, path = '/hook'): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'x-telegram-bot-api-secret-token': secret, 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.end(body);
+  });
+}
+
+const update = (id: number) => JSON.stringify({ update_id: id, message: { message_id: id, text: 'hi' } });
+
+describe('Telegram webhook server', () => {
+  it('answers an update only once it is acknowledged; a redelivery of a stored one at once', async () => {
+    const hook = await start();
+    let answered: number | string | undefined;
+    const first = post(hook.port, update(7)).then((status) => (answered = status));
+    const taken = await hook.take(undefined, new AbortController().signal);
+    expect(taken.map((u) => u.update_id)).toEqual([7]);
+    // Taken but not stored: Telegram has no answer (a crash now has it delivered again).
+    expect(answered).toBeUndefined();
+    hook.acknowledge('7');
+    expect(await first).toBe(200);
+    // Delivered again (Telegram never saw the 200): stored already, so answered without a take.
+    expect(await post(hook.port, update(7))).toBe(200);
+    expect(await post(hook.port, update(5))).toBe(200);
+  });
+
+  it('refuses a wrong secret, another path, a body that is not an update, and an oversized body', async () => {
+    const hook = await start();
+    expect(await post(hook.port, update(1), 'wrong')).toBe(401);
+    expect(await post(hook.port, update(1), `${SECRET}x`)).toBe(401);
+    expect(await post(hook.port, update(1), SECRET, '/other')).toBe(404);
+    expect(await post(hook.port, '{"not": "an update"}')).toBe(400);
+    const big = JSON.stringify({ update_id: 2, message: { text: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) } });
+    expect([413, 'ECONNRESET', 'EPIPE']).toContain(await post(hook.port, big));
+    // Nothing of these reached the host.
+    const controller = new AbortController();
+    const waiting = hook.take(undefined, controller.signal);
+    controller.abort();
+    expect(await waiting).toEqual([]);
+  });
+});
