@@ -6,7 +6,8 @@
  * sendMessage, editMessageText ("message is not modified", "message to edit not found") and
  * answerCallbackQuery; anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
  * plays the people (`message`, `press`), reads what the bot sent (`sent`, `calls`) and makes calls
- * fail (`failNext`, e.g. a 429 with retry_after).
+ * fail (`failNext`, e.g. a 429 with retry_after). Each call carries when it arrived (`at`) and each
+ * update when getUpdates first handed it out (`deliveredAt`), so a bench can time a message.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -55,6 +56,7 @@ export class FakeBotApi {
   readonly #received = new Map<string, TgMessage>();
   readonly #nextMessageId = new Map<number, number>();
   readonly #failures: { method: string; code: number; description: string; retryAfter?: number }[] = [];
+  readonly #deliveredAt = new Map<number, number>();
   #nextUpdateId = 1;
   #confirmed = 0;
   #waiter: Waiter | undefined;
@@ -153,6 +155,11 @@ export class FakeBotApi {
     return this.#confirmed;
   }
 
+  /** When getUpdates first handed out this update (`performance.now()`); undefined if not yet. */
+  deliveredAt(updateId: number): number | undefined {
+    return this.#deliveredAt.get(updateId);
+  }
+
   /** Updates not yet confirmed: what getUpdates would still return. */
   get pendingUpdates(): number {
     return this.#updates.length;
@@ -188,7 +195,11 @@ export class FakeBotApi {
       while (this.#updates.length > 0 && this.#updates[0]!.update_id < offset) this.#updates.shift();
       this.#confirmed = Math.max(this.#confirmed, offset - 1);
     }
-    return this.#updates.slice(0, limit);
+    const batch = this.#updates.slice(0, limit);
+    const now = performance.now();
+    for (const update of batch)
+      if (!this.#deliveredAt.has(update.update_id)) this.#deliveredAt.set(update.update_id, now);
+    return batch;
   }
 
   #asMessage(sent: TgSentMessage): TgMessage {
@@ -216,7 +227,7 @@ export class FakeBotApi {
     if (raw) Object.assign(params, parseBody(raw, req.headers['content-type'] ?? ''));
     if (!match) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
-    const call: TgCall = { method, params, ok: true };
+    const call: TgCall = { method, params, ok: true, at: performance.now() };
     this.calls.push(call);
     const fail = (code: number, description: string, extra: Record<string, unknown> = {}) => {
       call.ok = false;
