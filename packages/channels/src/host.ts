@@ -236,7 +236,11 @@ export class ChannelHost {
           // answer in the outbox (sent at the next start), not a turn marked interrupted.
           await store.settle(message.seq, outcome.status, this.#name, outcome.parts);
           if (outcome.status === 'answered') this.status.answered += 1;
-          if (outcome.waitMs > 0) this.#holdChat(message.chatId, outcome.waitMs);
+          if (outcome.waitMs > 0) {
+            // The chat's next message waits too, so the chat keeps the platform's pace.
+            this.#notBefore.set(message.chatId, this.#timer.now() + outcome.waitMs);
+            await this.#sleep(outcome.waitMs);
+          }
         }
       } finally {
         this.#active.delete(sessionKey(message));
@@ -319,14 +323,6 @@ export class ChannelHost {
         this.#delivering = undefined;
       });
     return this.#delivering;
-  }
-
-  /** Sends nothing to `chatId` for `ms`, then delivers what waited. */
-  #holdChat(chatId: string, ms: number): void {
-    this.#notBefore.set(chatId, this.#timer.now() + ms);
-    this.#timer.setTimeout(() => {
-      if (!this.#closing.signal.aborted) void this.#deliver();
-    }, ms);
   }
 
   async #sendOne(item: NewChannelOutbound): Promise<void> {
