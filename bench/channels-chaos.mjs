@@ -3,7 +3,7 @@
 // testkit's fake Telegram Bot API with the testkit's mock model, while --conversations
 // allowlisted senders (each a private chat, each their own kernel user) send --messages messages
 // each at random times over --seconds, and the process is SIGKILLed every --kill-min to
-// --kill-max seconds (at random) and started again. Every answer streams in --chunks deltas
+// --kill-max seconds (at random) and started again (past --seconds until --min-kills kills). Every answer streams in --chunks deltas
 // --chunk-ms apart; a --slow-share of them --slow-chunk-ms apart (the turns a kill is most
 // likely to cut). Each message carries a unique marker, and the mock answers it with a text
 // naming that marker, so every reply is traced to its message and chat.
@@ -15,19 +15,23 @@
 //  (b) none duplicated: no answer in two messages, no more notes than unanswered messages;
 //  (c) none sent to a wrong chat: every answer is in its sender's chat;
 //  (d) the model was asked each message at most once (a cut turn is not run again, by design);
-//  (e) nothing else was sent (no error replies), and every update was confirmed to Telegram.
+//  (e) nothing else was sent (no error replies), every update was confirmed to Telegram, and the
+//      outbox (.oxydra/channels.db) holds nothing unsent after the final SIGTERM.
 // (b) leaves out the one documented gap: a note sent again because a kill came between
-// Telegram's answer to its sendMessage and the outbox marking it sent (counted apart).
+// Telegram's answer to its sendMessage and the outbox marking it sent (counted apart: the fake
+// got more notes in the chat than the outbox holds for it).
 // It reports how many messages got their answer, how many the note (cut before the model was
 // asked, or while it answered), and the placeholders a cut turn left ("…" or part of an answer).
 // Prints one JSON object; exit code 1 when an invariant fails. Progress on stderr every 10 s.
 // Usage: node bench/channels-chaos.mjs [--conversations 200] [--messages 5] [--seconds 60]
-//          [--kill-min 2] [--kill-max 6] [--chunks 5] [--chunk-ms 30] [--slow-share 0.2]
+//          [--kill-min 2] [--kill-max 6] [--min-kills 0] [--chunks 5] [--chunk-ms 30] [--slow-share 0.2]
 //          [--slow-chunk-ms 400] [--drain-timeout 120] [--seed 34] [--quiet]
 // (needs `npm run build`: it runs packages/cli/bin/oxydra.js)
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INTERRUPTED_NOTE } from '@oxydra/channels';
 import { seededRandom } from '@oxydra/testkit';
+import Database from 'libsql';
 import { chatOf, lastUserText, sleep, startChannelsEnv } from './channels-env.mjs';
 import { summarize } from './stats.mjs';
 
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     'kill-min': { type: 'string', default: '2' },
     'kill-max': { type: 'string', default: '6' },
+    'min-kills': { type: 'string', default: '0' },
     chunks: { type: 'string', default: '5' },
     'chunk-ms': { type: 'string', default: '30' },
     'slow-share': { type: 'string', default: '0.2' },
@@ -64,14 +69,13 @@ const perChat = Number(values.messages);
 const seconds = Number(values.seconds);
 const killMin = Number(values['kill-min']);
 const killMax = Number(values['kill-max']);
+const minKills = Number(values['min-kills']);
 const chunks = Number(values.chunks);
 const chunkMs = Number(values['chunk-ms']);
 const slowShare = Number(values['slow-share']);
 const slowChunkMs = Number(values['slow-chunk-ms']);
 const drainTimeoutMs = Number(values['drain-timeout']) * 1000;
 const random = seededRandom(Number(values.seed));
-/** How soon after sending a message a kill can have come before the outbox marked it sent. */
-const KILL_WINDOW_MS = 2000;
 const log = (line) => process.stderr.write(`[channels-chaos] ${line}\n`);
 
 // ---- the plan: every message, when it is sent, what answers it ----
@@ -125,7 +129,7 @@ const byChat = new Map();
 for (const m of plan) byChat.set(m.chat, [...(byChat.get(m.chat) ?? []), m]);
 
 /** What the bot sent, classified per message and chat (see the invariants above). */
-function tally() {
+function tally(storedNotes) {
   const answers = new Map(); // marker -> messages showing its answer
   const notes = new Map(); // chat -> notes sent there
   const wrongChat = [];
@@ -161,20 +165,13 @@ function tally() {
     } else if (noted > open.length) {
       // The documented gap (docs/channels.md, "Outgoing"): a kill between Telegram's answer to a
       // sendMessage and the outbox's mark sends that message again (sendMessage has no idempotency
-      // key). A note sent just before a kill (within KILL_WINDOW_MS) may be repeated; others not.
-      const noteSends = env.api.calls.filter(
-        (call) =>
-          call.ok &&
-          call.method === 'sendMessage' &&
-          Number(call.params.chat_id) === chat &&
-          call.params.text === INTERRUPTED_NOTE,
-      );
-      const inWindow = noteSends.filter((call) =>
-        kills.some((k) => k.at >= call.at && k.at - call.at <= KILL_WINDOW_MS),
-      ).length;
+      // key). Told apart by the outbox (read after the run): notes the fake got beyond the notes
+      // the outbox holds for the chat are one stored note sent twice; notes the outbox holds
+      // beyond the unanswered messages are a note for a message that was answered.
       const extra = noted - open.length;
-      resentAtKill += Math.min(extra, inWindow);
-      extraNotes += extra - Math.min(extra, inWindow);
+      const resent = storedNotes ? Math.min(extra, Math.max(0, noted - (storedNotes.get(chat) ?? 0))) : 0;
+      resentAtKill += resent;
+      extraNotes += extra - resent;
       if (extraExamples.length < 5)
         extraExamples.push({
           chat,
@@ -236,7 +233,7 @@ const kills = [];
 async function killLoop() {
   for (;;) {
     await sleep((killMin + random() * (killMax - killMin)) * 1000);
-    if (performance.now() >= spanEnd) return;
+    if (performance.now() >= spanEnd && kills.length >= minKills) return;
     const at = performance.now();
     // What was in flight at the kill: delivered to the process, no answer yet.
     const counted = tally();
@@ -284,7 +281,20 @@ clearInterval(progress);
 const runSeconds = (performance.now() - spanStart) / 1000;
 
 // ---- the verdicts ----
-const t = tally();
+// The outbox as the run left it: the notes it holds per chat (to tell a note sent twice from a
+// note too many, above) and what it never sent.
+const db = new Database(join(env.workspace, '.oxydra', 'channels.db'), { readonly: true });
+const storedNotes = new Map(
+  db
+    .prepare(
+      "SELECT chat_id, count(*) AS n FROM channel_outbox WHERE key LIKE 'interrupted:%' GROUP BY chat_id",
+    )
+    .all()
+    .map((row) => [Number(row.chat_id), Number(row.n)]),
+);
+const unsent = Number(db.prepare('SELECT count(*) AS n FROM channel_outbox WHERE sent_at IS NULL').get().n);
+db.close();
+const t = tally(storedNotes);
 const asks = new Map();
 for (const request of env.mock.requests) {
   const text = lastUserText(request);
@@ -339,8 +349,9 @@ const invariants = {
     answered_without_asking: answeredNotAsked.length,
     examples: askedTwice.slice(0, 5),
   },
-  e_nothing_else_sent_every_update_confirmed: {
-    ok: t.other.length === 0 && env.api.pendingUpdates === 0 && unplannedCalls === 0,
+  e_nothing_else_sent_all_confirmed_and_sent: {
+    ok: t.other.length === 0 && env.api.pendingUpdates === 0 && unplannedCalls === 0 && unsent === 0,
+    outbox_left_unsent: unsent,
     other_messages: t.other.length,
     unconfirmed_updates: env.api.pendingUpdates,
     unplanned_model_calls: unplannedCalls,
