@@ -172,11 +172,14 @@ function tally(storedNotes) {
       const resent = storedNotes ? Math.min(extra, Math.max(0, noted - (storedNotes.get(chat) ?? 0))) : 0;
       resentAtKill += resent;
       extraNotes += extra - resent;
-      if (extraExamples.length < 5)
+      if (extra > resent && extraExamples.length < 5)
         extraExamples.push({
           chat,
           unanswered: open.map((m) => m.marker),
           notes: noted,
+          answered: mine.filter((m) => answers.has(m.marker)).map((m) => m.marker),
+          notes_in_outbox: storedNotes?.get(chat),
+          explained_as_resent: resent,
           sent: chatLog(chat),
         });
     }

@@ -100,8 +100,7 @@ async function rawCall(mockUrl, raw) {
   let first;
   for await (const chunk of response.body) {
     buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
