@@ -19,13 +19,14 @@
 //      one message a second (the edit interval), so the ceiling is --tp-chats messages/s.
 //  (c) memory per 1,000 idle chats: a fresh process (its allowlist holding every sender from
 //      the start), chats that each sent one message and were answered, at each of --idle levels:
-//      RSS (/proc) and V8's heap used (a diagnostic report on SIGUSR2, `--report-on-signal`),
-//      each the median of 3 readings 1 s apart after 5 s idle; per 1,000 chats above level 0.
+//      RSS and V8's heap used after two full GCs (a preload in that process answers SIGUSR2 with
+//      gc() and process.memoryUsage()), each the median of 3 readings 1 s apart after 5 s idle; per 1,000 chats from the level
+//      before (the first step holds what the first turns load as well).
 // The load average is recorded with the figures (other work on the machine skews them).
 // Usage: node bench/channels.mjs [--samples 30] [--latency-chats 8] [--tp-chats 200]
 //                                [--tp-per-chat 5] [--rounds 3] [--idle 0,1000,5000] [--only abc]
 // (prints one JSON object; needs `npm run build`: it runs packages/cli/bin/oxydra.js)
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -147,11 +148,15 @@ if (only.has('a') || only.has('b')) {
         api.message({ from: { id: chatOf(c) }, text: `warm up [one-delta]` });
         await waitFor(() => shown(api, from, chatOf(c), ONE).length > 0, 'a warm-up answer');
       }
+      // Chats in turn; a chat's next message waits until its last answer's edit interval (1 s
+      // from that answer's last edit) is over, or it would be measuring that wait.
+      const idleAt = new Map();
+      let n = 0;
       for (let i = 0; i < samples; i++) {
         for (const [name, shape] of Object.entries(shapes)) {
-          const chat = chatOf(i % latencyChats);
-          // The chat's last answer may still be waiting out its edit interval: let it pass.
-          await sleep(1100 / latencyChats);
+          const chat = chatOf(n++ % latencyChats);
+          const wait = (idleAt.get(chat) ?? 0) - performance.now();
+          if (wait > 0) await sleep(wait);
           const from = api.calls.length;
           const requests = mock.requests.length;
           const marker = `${shape.tag} sample ${i}`;
@@ -160,6 +165,7 @@ if (only.has('a') || only.has('b')) {
             () => shown(api, from, chat, shape.answer)[0],
             `the answer to ${marker}`,
           );
+          idleAt.set(chat, final.at + 1100);
           const delivered = api.deliveredAt(updateId);
           const firstText = shown(api, from, chat).find((call) => call.params.text !== '…');
           const d = data[name];
@@ -283,29 +289,34 @@ if (only.has('c')) {
   const reports = mkdtempSync(join(tmpdir(), 'oxydra-bench-channels-reports-'));
   const env = await startChannelsEnv({ senders: most, steps: STEPS, label: 'channels-idle' });
   try {
-    await env.spawn(['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reports}`]);
+    // A preload in the measured process: on SIGUSR2, two full GCs (--expose-gc) and then its
+    // process.memoryUsage() written to a file, so the heap read is what idle chats keep alive.
+    const out = join(reports, 'memory.json');
+    const preload = `import { renameSync, writeFileSync } from 'node:fs';
+process.on('SIGUSR2', () => {
+  globalThis.gc();
+  globalThis.gc();
+  writeFileSync(${JSON.stringify(`${out}.tmp`)}, JSON.stringify(process.memoryUsage()));
+  renameSync(${JSON.stringify(`${out}.tmp`)}, ${JSON.stringify(out)});
+});`;
+    await env.spawn(['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(preload)}`]);
     const { api } = env;
-    /** One reading: RSS, and V8's heap used from a diagnostic report the process writes on SIGUSR2. */
+    /** One reading after two full GCs: RSS and V8's heap used. */
     async function reading() {
-      const rss = env.rss();
-      const known = new Set(readdirSync(reports));
+      rmSync(out, { force: true });
       process.kill(env.pid, 'SIGUSR2');
-      const file = await waitFor(
-        () => readdirSync(reports).find((f) => !known.has(f) && f.endsWith('.json')),
-        'the report',
-      );
-      let report;
-      await waitFor(() => {
+      const usage = await waitFor(() => {
         try {
-          report = JSON.parse(readFileSync(join(reports, file), 'utf8'));
-          return true;
+          return JSON.parse(readFileSync(out, 'utf8'));
         } catch {
-          return false; // still being written
+          return undefined;
         }
-      }, 'the whole report');
-      return { rss, heapUsed: report.javascriptHeap.usedMemory };
+      }, 'the memory reading');
+      return { rss: usage.rss, heapUsed: usage.heapUsed };
     }
     const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
+    const perThousand = (from, to, key) =>
+      Math.round(((to[key] - from[key]) * 1024 * 1000) / (to.idle_chats - from.idle_chats));
     const levels = [];
     let talked = 0;
     for (const level of [...idleLevels].sort((a, b) => a - b)) {
@@ -315,15 +326,11 @@ if (only.has('c')) {
         fresh.push(chatOf(talked));
         api.message({ from: { id: chatOf(talked) }, text: `[fast] hello from chat ${talked}` });
       }
-      const done = new Set();
+      const waiting = new Set(fresh);
       await waitFor(
         () => {
-          for (let i = from; i < api.calls.length; i++) {
-            const call = api.calls[i];
-            if (call.ok && call.method === 'editMessageText' && call.params.text === FAST)
-              done.add(Number(call.params.chat_id));
-          }
-          return fresh.every((chat) => done.has(chat));
+          for (const chat of waiting) if (api.sent(chat).some((m) => m.text === FAST)) waiting.delete(chat);
+          return waiting.size === 0;
         },
         `${level} chats answered`,
         1_800_000,
@@ -343,20 +350,16 @@ if (only.has('c')) {
       });
       log(`(c) ${JSON.stringify(levels.at(-1))}`);
     }
-    const base = levels[0];
     result.c_memory = {
       allowlisted_senders: most,
-      levels: levels.map((level) => ({
+      // Per 1,000 chats from the level before: the first step also holds what the process's first
+      // turns load (code, compiled functions), the later ones only what each chat adds.
+      levels: levels.map((level, i) => ({
         ...level,
-        ...(level.idle_chats > base.idle_chats
+        ...(i > 0
           ? {
-              rss_kb_per_1000_chats: Math.round(
-                ((level.rss_mb - base.rss_mb) * 1024 * 1000) / (level.idle_chats - base.idle_chats),
-              ),
-              heap_kb_per_1000_chats: Math.round(
-                ((level.heap_used_mb - base.heap_used_mb) * 1024 * 1000) /
-                  (level.idle_chats - base.idle_chats),
-              ),
+              rss_kb_per_1000_chats_from_previous: perThousand(levels[i - 1], level, 'rss_mb'),
+              heap_kb_per_1000_chats_from_previous: perThousand(levels[i - 1], level, 'heap_used_mb'),
             }
           : {}),
       })),

@@ -314,21 +314,24 @@ export class FakeBotApi {
       return;
     }
     const timer = setTimeout(() => waiter.finish(200, { ok: true, result: [] }), timeout * 1000);
+    // The bot went away (killed, or it aborted the poll): nobody to answer.
+    const gone = () => {
+      clearTimeout(timer);
+      if (this.#waiter === waiter) this.#waiter = undefined;
+    };
     const waiter: Waiter = {
       offset,
       limit,
       finish: (status, body) => {
         clearTimeout(timer);
+        // A kept-alive socket carries many polls: each takes its listener with it.
+        req.socket.off('close', gone);
         if (this.#waiter === waiter) this.#waiter = undefined;
         answer(status, body);
       },
     };
     this.#waiter = waiter;
-    // The bot went away (killed, or it aborted the poll): nobody to answer.
-    req.socket.once('close', () => {
-      clearTimeout(timer);
-      if (this.#waiter === waiter) this.#waiter = undefined;
-    });
+    req.socket.once('close', gone);
   }
 }
 
