@@ -27,11 +27,11 @@
 //          [--kill-min 2] [--kill-max 6] [--min-kills 0] [--chunks 5] [--chunk-ms 30] [--slow-share 0.2]
 //          [--slow-chunk-ms 400] [--drain-timeout 120] [--seed 34] [--quiet]
 // (needs `npm run build`: it runs packages/cli/bin/oxydra.js)
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INTERRUPTED_NOTE } from '@oxydra/channels';
 import { seededRandom } from '@oxydra/testkit';
-import Database from 'libsql';
 import { chatOf, lastUserText, sleep, startChannelsEnv } from './channels-env.mjs';
 import { summarize } from './stats.mjs';
 
@@ -76,6 +76,8 @@ const slowShare = Number(values['slow-share']);
 const slowChunkMs = Number(values['slow-chunk-ms']);
 const drainTimeoutMs = Number(values['drain-timeout']) * 1000;
 const random = seededRandom(Number(values.seed));
+// The channel store's own driver (a dependency of @oxydra/kernel), to read the outbox after the run.
+const Database = createRequire(new URL('../packages/kernel/package.json', import.meta.url))('libsql');
 const log = (line) => process.stderr.write(`[channels-chaos] ${line}\n`);
 
 // ---- the plan: every message, when it is sent, what answers it ----

@@ -320,7 +320,6 @@ process.on('SIGUSR2', () => {
     const levels = [];
     let talked = 0;
     for (const level of [...idleLevels].sort((a, b) => a - b)) {
-      const from = api.calls.length;
       const fresh = [];
       for (; talked < level; talked++) {
         fresh.push(chatOf(talked));
