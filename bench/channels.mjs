@@ -18,13 +18,15 @@
 //      first sent to the last answer shown; median of --rounds. Each chat answers at most about
 //      one message a second (the edit interval), so the ceiling is --tp-chats messages/s.
 //  (c) memory per 1,000 idle chats: a fresh process (its allowlist holding every sender from
-//      the start), chats that each sent one message and were answered, at each of --idle levels:
+//      the start), chats that each sent one message and were answered (--wave chats at a time),
+//      at each of --idle levels:
 //      RSS and V8's heap used after two full GCs (a preload in that process answers SIGUSR2 with
 //      gc() and process.memoryUsage()), each the median of 3 readings 1 s apart after 5 s idle; per 1,000 chats from the level
 //      before (the first step holds what the first turns load as well).
 // The load average is recorded with the figures (other work on the machine skews them).
 // Usage: node bench/channels.mjs [--samples 30] [--latency-chats 8] [--tp-chats 200]
-//                                [--tp-per-chat 5] [--rounds 3] [--idle 0,1000,5000] [--only abc]
+//                                [--tp-per-chat 5] [--rounds 3] [--idle 0,1000,5000] [--wave 200]
+//                                [--only abc]
 // (prints one JSON object; needs `npm run build`: it runs packages/cli/bin/oxydra.js)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     'tp-per-chat': { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     idle: { type: 'string', default: '0,1000,5000' },
+    wave: { type: 'string', default: '200' },
     only: { type: 'string', default: 'abc' },
     help: { type: 'boolean', default: false },
   },
@@ -57,6 +60,7 @@ const tpChats = Number(values['tp-chats']);
 const tpPerChat = Number(values['tp-per-chat']);
 const rounds = Number(values.rounds);
 const idleLevels = values.idle.split(',').map(Number);
+const wave = Number(values.wave);
 const only = new Set(values.only);
 const log = (line) => process.stderr.write(`[channels-bench] ${line}\n`);
 const round1 = (x) => Math.round(x * 10) / 10;
@@ -320,20 +324,24 @@ process.on('SIGUSR2', () => {
     const levels = [];
     let talked = 0;
     for (const level of [...idleLevels].sort((a, b) => a - b)) {
-      const fresh = [];
-      for (; talked < level; talked++) {
-        fresh.push(chatOf(talked));
-        api.message({ from: { id: chatOf(talked) }, text: `[fast] hello from chat ${talked}` });
+      // In waves of --wave chats, each answered before the next: one process given thousands of
+      // turns at once times its model calls out (it has no cap on turns across chats).
+      while (talked < level) {
+        const fresh = [];
+        for (; talked < level && fresh.length < wave; talked++) {
+          fresh.push(chatOf(talked));
+          api.message({ from: { id: chatOf(talked) }, text: `[fast] hello from chat ${talked}` });
+        }
+        const waiting = new Set(fresh);
+        await waitFor(
+          () => {
+            for (const chat of waiting) if (api.sent(chat).some((m) => m.text === FAST)) waiting.delete(chat);
+            return waiting.size === 0;
+          },
+          `chats up to ${talked} answered`,
+          600_000,
+        );
       }
-      const waiting = new Set(fresh);
-      await waitFor(
-        () => {
-          for (const chat of waiting) if (api.sent(chat).some((m) => m.text === FAST)) waiting.delete(chat);
-          return waiting.size === 0;
-        },
-        `${level} chats answered`,
-        1_800_000,
-      );
       await sleep(5000); // idle: the last edits sent, V8 past the burst
       const readings = [];
       for (let i = 0; i < 3; i++) {
