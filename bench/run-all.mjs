@@ -10,6 +10,7 @@ const skip = new Set([
   'stats.mjs',
   'mock-process.mjs',
   'mock-workspace.mjs',
+  'channels-env.mjs',
   'event-bus-peer.mjs',
 ]);
 const results = [];

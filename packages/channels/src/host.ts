@@ -60,6 +60,9 @@ const OUTBOX_CHECK_MS = 2000;
 /** How long close() lets running turns finish before stopping them. */
 const CLOSE_GRACE_MS = 10_000;
 
+/** A hold this close to its end counts as over (a timer may fire a few ms before the wall clock agrees). */
+const HOLD_SLACK_MS = 50;
+
 export const INTERRUPTED_NOTE =
   'Oxydra stopped while answering this message, so it was not finished. Send it again to get an answer.';
 
@@ -111,6 +114,8 @@ export class ChannelHost {
   readonly #queues = new Map<string, Promise<void>>();
   /** The running turn of each sender's conversation, for /stop. */
   readonly #active = new Map<string, AbortController>();
+  /** Per chat, the time before which nothing is sent to it (the edit interval of its last turn). */
+  readonly #notBefore = new Map<string, number>();
   #delivering: Promise<void> | undefined;
   #deliverAgain = false;
   #pairingFullReported = false;
@@ -374,8 +379,15 @@ export class ChannelHost {
             this.#note(message, 'interrupted', INTERRUPTED_NOTE),
           ]);
         } else {
+          // Stored first, then held back for the edit interval: a crash while waiting leaves the
+          // answer in the outbox (sent at the next start), not a turn marked interrupted.
           await store.settle(message.seq, outcome.status, this.#name, outcome.parts);
           if (outcome.status === 'answered') this.status.answered += 1;
+          if (outcome.waitMs > 0) {
+            // The chat's next message waits too, so the chat keeps the platform's pace.
+            this.#notBefore.set(message.chatId, this.#timer.now() + outcome.waitMs);
+            await this.#sleep(outcome.waitMs);
+          }
         }
       } finally {
         this.#active.delete(sessionKey(message));
@@ -490,7 +502,18 @@ export class ChannelHost {
     this.#delivering = (async () => {
       do {
         this.#deliverAgain = false;
-        for (const item of await this.#o.store.unsent(this.#name)) await this.#sendOne(item);
+        const held = new Set<string>();
+        for (const item of await this.#o.store.unsent(this.#name)) {
+          // A chat waiting out its edit interval keeps its messages, in order, for later.
+          const until = this.#notBefore.get(item.chatId) ?? 0;
+          const early = until - this.#timer.now() > HOLD_SLACK_MS && !this.#closing.signal.aborted;
+          if (held.has(item.chatId) || early) {
+            held.add(item.chatId);
+            continue;
+          }
+          this.#notBefore.delete(item.chatId);
+          await this.#sendOne(item);
+        }
       } while (this.#deliverAgain);
     })()
       .catch((error) => this.#o.log(`${this.#name}: delivering failed: ${(error as Error).message}`))

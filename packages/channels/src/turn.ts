@@ -26,6 +26,8 @@ const PLACEHOLDER = '…';
 export interface TurnOutcome {
   status: 'answered' | 'failed' | 'stopped';
   parts: NewChannelOutbound[];
+  /** How long the first part must wait before it is sent (the platform's edit interval). */
+  waitMs: number;
 }
 
 export async function runChatTurn(input: {
@@ -128,8 +130,7 @@ export async function runChatTurn(input: {
   // Sent by the outbox like the text: read from the workspace when sent, each under its own key.
   for (const [i, file] of files.entries())
     parts.push({ key: `answer:${message.seq}:file:${i}`, ...target, text: file, file });
-  // The first edit of the final text waits out the interval, like the stream's own edits.
-  const wait = throttle?.waitMs() ?? 0;
-  if (wait > 0) await new Promise((resolve) => input.timer.setTimeout(() => resolve(undefined), wait));
-  return { status: outcome, parts };
+  // The first edit of the final text waits out the interval, like the stream's own edits; the
+  // host waits after storing the answer, so a crash meanwhile loses nothing (the outbox has it).
+  return { status: outcome, parts, waitMs: throttle?.waitMs() ?? 0 };
 }

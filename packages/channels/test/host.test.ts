@@ -1,7 +1,7 @@
 /**
  * The channel host with a scripted platform and a scripted kernel: who may stop whose answer in
  * a group, what is refused before it reaches the agent, what is never run (edits), and that a
- * button press is acknowledged. The real platform and kernel are in packages/cli/test/channels-e2e.test.ts.
+ * button press is acknowledged, and that an answer is stored before its final edit waits. The real platform and kernel are in packages/cli/test/channels-e2e.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -429,6 +429,25 @@ describe('ChannelHost', () => {
     expect(kernel.spawned.map((s) => s.prompt)).toEqual(['a real question']);
     expect(log.filter((line) => line.includes('unknown sender 666'))).toHaveLength(1);
     expect(channel.sent.every((m) => m.chatId === GROUP)).toBe(true);
+  });
+
+  it('stores a finished answer before waiting out the edit interval, so a stop meanwhile does not cut it', async () => {
+    const { channel, kernel } = await setup();
+    // The answer streamed ("thinking" shown by an edit): its final edit must wait the interval.
+    channel.capabilities.minEditIntervalMs = 60_000;
+    channel.push(message(ALICE, 'a question', '1'));
+    await pollUntil(() => texts(channel).includes('thinking'), 'the streamed edit');
+    kernel.releaseAll();
+    // Stored as answered (its final edit in the outbox) while the edit waits: a crash now would
+    // send it at the next start, not tell the sender their finished answer was cut.
+    await pollUntil(async () => (await store!.stats('telegram')).inbound.answered === 1, 'the answer stored');
+    expect((await store!.stats('telegram')).unsent).toBe(1);
+    expect(texts(channel)).toEqual(['thinking']);
+    // Stopping sends what waited, without waiting the interval out.
+    await host!.close(0);
+    expect(texts(channel)).toEqual(['answer to a question']);
+    expect((await store!.stats('telegram')).unsent).toBe(0);
+    host = undefined;
   });
 
   it('acknowledges updates to a pushing platform only after they are stored', async () => {

@@ -10,7 +10,8 @@
  * secret token header, one at a time, again until it is answered 2xx (getUpdates then answers
  * 409, as Telegram does); deleteWebhook switches back. Anything else is 404 "Not Found", a wrong token 401 "Unauthorized". A test
  * plays the people (`message`, `press`), reads what the bot sent (`sent`, `calls`) and makes calls
- * fail (`failNext`, e.g. a 429 with retry_after).
+ * fail (`failNext`, e.g. a 429 with retry_after). Each call carries when it arrived (`at`) and each
+ * update when getUpdates first handed it out (`deliveredAt`), so a bench can time a message.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -83,6 +84,7 @@ export class FakeBotApi {
   #webhook: { url: string; secret?: string } | undefined;
   #delivering = false;
   #closed = false;
+  readonly #deliveredAt = new Map<number, number>();
   #nextUpdateId = 1;
   #confirmed = 0;
   #waiter: Waiter | undefined;
@@ -210,6 +212,11 @@ export class FakeBotApi {
     return this.#confirmed;
   }
 
+  /** When getUpdates first handed out this update (`performance.now()`); undefined if not yet. */
+  deliveredAt(updateId: number): number | undefined {
+    return this.#deliveredAt.get(updateId);
+  }
+
   /** Updates not yet confirmed: what getUpdates would still return. */
   get pendingUpdates(): number {
     return this.#updates.length;
@@ -250,7 +257,11 @@ export class FakeBotApi {
       while (this.#updates.length > 0 && this.#updates[0]!.update_id < offset) this.#updates.shift();
       this.#confirmed = Math.max(this.#confirmed, offset - 1);
     }
-    return this.#updates.slice(0, limit);
+    const batch = this.#updates.slice(0, limit);
+    const now = performance.now();
+    for (const update of batch)
+      if (!this.#deliveredAt.has(update.update_id)) this.#deliveredAt.set(update.update_id, now);
+    return batch;
   }
 
   #asMessage(sent: TgSentMessage): TgMessage {
@@ -281,7 +292,7 @@ export class FakeBotApi {
     if (raw.length > 0) Object.assign(params, await parseBody(raw, req.headers['content-type'] ?? ''));
     if (!match) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
-    const call: TgCall = { method, params, ok: true };
+    const call: TgCall = { method, params, ok: true, at: performance.now() };
     this.calls.push(call);
     const fail = (code: number, description: string, extra: Record<string, unknown> = {}) => {
       call.ok = false;
@@ -485,23 +496,23 @@ export class FakeBotApi {
       return;
     }
     const timer = setTimeout(() => waiter.finish(200, { ok: true, result: [] }), timeout * 1000);
+    // The bot went away (killed, or it aborted the poll): nobody to answer.
+    const gone = () => {
+      clearTimeout(timer);
+      if (this.#waiter === waiter) this.#waiter = undefined;
+    };
     const waiter: Waiter = {
       offset,
       limit,
       finish: (status, body) => {
         clearTimeout(timer);
+        // A kept-alive socket carries many polls: each takes its listener with it.
         req.socket.off('close', gone);
         if (this.#waiter === waiter) this.#waiter = undefined;
         answer(status, body);
       },
     };
     this.#waiter = waiter;
-    // The bot went away (killed, or it aborted the poll): nobody to answer. (Removed when the
-    // poll is answered: a keep-alive socket carries many polls.)
-    const gone = () => {
-      clearTimeout(timer);
-      if (this.#waiter === waiter) this.#waiter = undefined;
-    };
     req.socket.once('close', gone);
   }
 }

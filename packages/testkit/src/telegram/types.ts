@@ -81,6 +81,8 @@ export interface TgCall {
   /** What the fake answered: ok, or the error code. */
   ok: boolean;
   errorCode?: number;
+  /** When the fake received it, as `performance.now()` in the fake's process (for latency benches). */
+  at: number;
 }
 
 /** A message the bot sent, with its text as it is now and every text it had, in order. */
