@@ -52,14 +52,26 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
         section[key] !== undefined ? [{ key, variable: section[key] }] : [],
       ),
     async open(name, section, env) {
-      const botToken = requireSecret(name, 'bot_token_env', section.bot_token_env, env, 'the Bot User OAuth Token (xoxb-...)');
+      const botToken = requireSecret(
+        name,
+        'bot_token_env',
+        section.bot_token_env,
+        env,
+        'the Bot User OAuth Token (xoxb-...)',
+      );
       const appToken =
         section.mode === 'socket'
           ? requireSecret(name, 'app_token_env', section.app_token_env, env, 'the app-level token (xapp-...)')
           : undefined;
       const signingSecret =
         section.mode === 'http'
-          ? requireSecret(name, 'signing_secret_env', section.signing_secret_env, env, "the app's signing secret")
+          ? requireSecret(
+              name,
+              'signing_secret_env',
+              section.signing_secret_env,
+              env,
+              "the app's signing secret",
+            )
           : undefined;
       const { SlackChannel } = await import('./slack/adapter.js');
       return new SlackChannel({

@@ -6,9 +6,10 @@
  * retryable error with Slack's Retry-After; a file goes up with files.uploadV2 and comes back
  * down through fetchAttachment, which sends the token only to Slack's hosts and stops at maxBytes.
  */
-import { ChannelRetryableError, type ChannelUpdate } from '@oxydra/types';
+
 import { freePort, pollUntil } from '@oxydra/testkit/helpers';
 import { FakeSlack, postSignedToApp } from '@oxydra/testkit/slack';
+import { ChannelRetryableError, type ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SlackChannel, type SlackOptions } from '../src/slack/adapter.js';
 
@@ -76,7 +77,10 @@ describe('SlackChannel (Socket Mode)', () => {
     const { messageId } = await channel!.send(target, 'first <!channel> & more');
     await channel!.edit(target, messageId, 'second');
     const [sent] = fake!.sent('C0TEAM001');
-    expect(sent).toMatchObject({ history: ['first &lt;!channel&gt; &amp; more', 'second'], threadTs: target.threadId });
+    expect(sent).toMatchObject({
+      history: ['first &lt;!channel&gt; &amp; more', 'second'],
+      threadTs: target.threadId,
+    });
     fake!.failNext('chat.update', { status: 429, retryAfter: 7 });
     const error = await channel!.edit(target, messageId, 'third').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelRetryableError);
@@ -90,7 +94,10 @@ describe('SlackChannel (Socket Mode)', () => {
     expect(JSON.stringify(asked.blocks)).toContain('"value":"deny"');
     fake!.press({ user: OWNER, message: asked, value: 'deny' });
     const [press] = await receive();
-    expect(press).toMatchObject({ kind: 'button', press: { sender: { id: OWNER }, value: 'deny', chatId: 'D0OWNER01' } });
+    expect(press).toMatchObject({
+      kind: 'button',
+      press: { sender: { id: OWNER }, value: 'deny', chatId: 'D0OWNER01' },
+    });
     await channel!.acknowledge(press!.cursor);
     await channel!.answerButton((press as Extract<ChannelUpdate, { kind: 'button' }>).press.id, 'Denied.');
     expect(fake!.ephemerals('D0OWNER01')).toEqual([{ channel: 'D0OWNER01', user: OWNER, text: 'Denied.' }]);
@@ -99,7 +106,11 @@ describe('SlackChannel (Socket Mode)', () => {
   it('a file round-trips: uploaded with files.uploadV2, downloaded within maxBytes, the token only to Slack', async () => {
     await open('socket');
     const bytes = new TextEncoder().encode('a report, in bytes\n'.repeat(100));
-    const { messageId } = await channel!.sendFile({ chatId: 'D0OWNER01' }, { name: 'report.txt', bytes }, 'Here it is');
+    const { messageId } = await channel!.sendFile(
+      { chatId: 'D0OWNER01' },
+      { name: 'report.txt', bytes },
+      'Here it is',
+    );
     const [upload] = fake!.uploads('D0OWNER01');
     expect(upload).toMatchObject({ id: messageId, name: 'report.txt', initialComment: 'Here it is' });
     expect(Buffer.compare(upload!.bytes, Buffer.from(bytes))).toBe(0);
@@ -111,9 +122,13 @@ describe('SlackChannel (Socket Mode)', () => {
     const back = await channel!.fetchAttachment(attachment, 1_000_000, AbortSignal.timeout(5000));
     expect(Buffer.from(back).equals(Buffer.from(bytes))).toBe(true);
     // Past maxBytes: refused (the size Slack gave, then the bytes counted while streaming).
-    await expect(channel!.fetchAttachment(attachment, 100, AbortSignal.timeout(5000))).rejects.toThrow(/over the limit/);
+    await expect(channel!.fetchAttachment(attachment, 100, AbortSignal.timeout(5000))).rejects.toThrow(
+      /over the limit/,
+    );
     const { size: _, ...unsized } = attachment;
-    await expect(channel!.fetchAttachment(unsized, 100, AbortSignal.timeout(5000))).rejects.toThrow(/over the limit/);
+    await expect(channel!.fetchAttachment(unsized, 100, AbortSignal.timeout(5000))).rejects.toThrow(
+      /over the limit/,
+    );
     expect(fake!.calls.filter((c) => c.method === 'files-pri' && c.ok)).toHaveLength(2);
   });
 
@@ -133,7 +148,11 @@ describe('SlackChannel (Socket Mode)', () => {
         log: (line) => logged.push(line),
       });
       await channel.start();
-      const file = fake.addFile({ name: 'x.bin', mimetype: 'application/octet-stream', bytes: new Uint8Array(10) });
+      const file = fake.addFile({
+        name: 'x.bin',
+        mimetype: 'application/octet-stream',
+        bytes: new Uint8Array(10),
+      });
       await expect(
         channel.fetchAttachment({ id: file.id, kind: 'document' }, 100, AbortSignal.timeout(5000)),
       ).rejects.toThrow(/not a Slack host/);
@@ -163,18 +182,31 @@ describe('SlackChannel (Socket Mode)', () => {
 describe('SlackChannel (Events API over HTTP)', () => {
   it('refuses forged and old signatures, answers url_verification, holds the 200 until stored, drops retries', async () => {
     const { eventsUrl } = await open('http');
-    const challenge = await postSignedToApp(eventsUrl, SECRET, { type: 'url_verification', challenge: 'c-123', token: 't' });
+    const challenge = await postSignedToApp(eventsUrl, SECRET, {
+      type: 'url_verification',
+      challenge: 'c-123',
+      token: 't',
+    });
     expect(challenge.status).toBe(200);
     expect(await challenge.text()).toContain('c-123');
     const body = {
       type: 'event_callback',
       team_id: fake!.teamId,
       event_id: 'Ev0FORGED1',
-      event: { type: 'message', channel: 'D0OWNER01', channel_type: 'im', user: OWNER, text: 'forged', ts: '1.000001' },
+      event: {
+        type: 'message',
+        channel: 'D0OWNER01',
+        channel_type: 'im',
+        user: OWNER,
+        text: 'forged',
+        ts: '1.000001',
+      },
     };
     const forged = await postSignedToApp(eventsUrl, SECRET, body, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
-    const old = await postSignedToApp(eventsUrl, SECRET, body, { timestampSecs: Math.floor(Date.now() / 1000) - 600 });
+    const old = await postSignedToApp(eventsUrl, SECRET, body, {
+      timestampSecs: Math.floor(Date.now() / 1000) - 600,
+    });
     expect(old.status).toBe(401);
 
     // A real one: its request stays open until acknowledged; Slack's retry of it is the same update.
@@ -189,4 +221,3 @@ describe('SlackChannel (Events API over HTTP)', () => {
     expect(await channel!.receive(undefined, AbortSignal.timeout(300))).toEqual([]);
   });
 });
-

@@ -62,17 +62,31 @@ describe('slackIncoming', () => {
 
   it('in a channel: an app_mention speaks (mention removed); the message event of it is dropped; chatter does not', () => {
     const said = { ...dm, channel: 'C0TEAM001', channel_type: 'channel', text: '<@U0BOT0001> what is up?' };
-    const mention = message(slackIncoming(callback({ ...said, type: 'app_mention', channel_type: undefined }), bot).update);
-    expect(mention).toMatchObject({ conversation: 'C0TEAM001', chatKind: 'group', text: 'what is up?', addressed: true });
+    const mention = message(
+      slackIncoming(callback({ ...said, type: 'app_mention', channel_type: undefined }), bot).update,
+    );
+    expect(mention).toMatchObject({
+      conversation: 'C0TEAM001',
+      chatKind: 'group',
+      text: 'what is up?',
+      addressed: true,
+    });
     expect(slackIncoming(callback(said), bot).update).toMatchObject({ kind: 'ignored' });
     const chatter = message(slackIncoming(callback({ ...said, text: 'lunch?' }), bot).update);
     expect(chatter).toMatchObject({ addressed: false, chatKind: 'group' });
   });
 
   it('a thread is its own conversation; a reply speaks to the bot only in a thread it is in', () => {
-    const reply = { ...dm, channel: 'C0TEAM001', channel_type: 'channel', ts: '1700000200.000300', text: 'and then?' };
+    const reply = {
+      ...dm,
+      channel: 'C0TEAM001',
+      channel_type: 'channel',
+      ts: '1700000200.000300',
+      text: 'and then?',
+    };
     const inOurs = message(
-      slackIncoming(callback({ ...reply, thread_ts: '1700000100.000200', parent_user_id: 'U0ALICE01' }), bot).update,
+      slackIncoming(callback({ ...reply, thread_ts: '1700000100.000200', parent_user_id: 'U0ALICE01' }), bot)
+        .update,
     );
     expect(inOurs).toMatchObject({
       conversation: 'C0TEAM001:1700000100.000200',
@@ -80,11 +94,16 @@ describe('slackIncoming', () => {
       addressed: true,
     });
     const startedByBot = message(
-      slackIncoming(callback({ ...reply, thread_ts: '1700000000.999999', parent_user_id: 'U0BOT0001' }), bot).update,
+      slackIncoming(callback({ ...reply, thread_ts: '1700000000.999999', parent_user_id: 'U0BOT0001' }), bot)
+        .update,
     );
-    expect(startedByBot).toMatchObject({ addressed: true, replyTo: { id: '1700000000.999999', fromBot: true } });
+    expect(startedByBot).toMatchObject({
+      addressed: true,
+      replyTo: { id: '1700000000.999999', fromBot: true },
+    });
     const elsewhere = message(
-      slackIncoming(callback({ ...reply, thread_ts: '1700000000.555555', parent_user_id: 'U0ALICE01' }), bot).update,
+      slackIncoming(callback({ ...reply, thread_ts: '1700000000.555555', parent_user_id: 'U0ALICE01' }), bot)
+        .update,
     );
     expect(elsewhere).toMatchObject({ addressed: false, conversation: 'C0TEAM001:1700000000.555555' });
   });
@@ -115,10 +134,20 @@ describe('slackIncoming', () => {
       channel_type: 'im',
       hidden: true,
       ts: '1700000300.000000',
-      message: { type: 'message', user: 'U0ALICE01', text: 'hello, edited', ts: dm.ts, edited: { user: 'U0ALICE01', ts: '1700000300.000000' } },
+      message: {
+        type: 'message',
+        user: 'U0ALICE01',
+        text: 'hello, edited',
+        ts: dm.ts,
+        edited: { user: 'U0ALICE01', ts: '1700000300.000000' },
+      },
       previous_message: { type: 'message', user: 'U0ALICE01', text: 'hello', ts: dm.ts },
     });
-    expect(message(slackIncoming(edit, bot).update)).toMatchObject({ id: dm.ts, text: 'hello, edited', edited: true });
+    expect(message(slackIncoming(edit, bot).update)).toMatchObject({
+      id: dm.ts,
+      text: 'hello, edited',
+      edited: true,
+    });
   });
 
   it('describes files (never fetches them)', () => {
@@ -126,7 +155,13 @@ describe('slackIncoming', () => {
       ...dm,
       subtype: 'file_share',
       files: [
-        { id: 'F0PHOTO01', name: 'cat.png', mimetype: 'image/png', size: 1234, url_private_download: 'https://files.slack.com/x' },
+        {
+          id: 'F0PHOTO01',
+          name: 'cat.png',
+          mimetype: 'image/png',
+          size: 1234,
+          url_private_download: 'https://files.slack.com/x',
+        },
         { id: 'F0DOC0001', name: 'notes.pdf', mimetype: 'application/pdf', size: 99 },
         { id: 'F0VOICE01', name: 'clip.m4a', mimetype: 'audio/mp4', subtype: 'slack_audio' },
         { name: 'no id' },
@@ -145,21 +180,45 @@ describe('slackIncoming', () => {
         type: 'block_actions',
         user: { id: 'U0ALICE01', username: 'alice', name: 'alice', team_id: 'T0TEAM001' },
         api_app_id: 'A0APP0001',
-        container: { type: 'message', message_ts: '1700000400.000100', channel_id: 'C0TEAM001', is_ephemeral: false, thread_ts: '1700000100.000200' },
+        container: {
+          type: 'message',
+          message_ts: '1700000400.000100',
+          channel_id: 'C0TEAM001',
+          is_ephemeral: false,
+          thread_ts: '1700000100.000200',
+        },
         trigger_id: '123.456.abc',
         team: { id: 'T0TEAM001', domain: 'team' },
         channel: { id: 'C0TEAM001', name: 'general' },
         response_url: 'https://hooks.slack.com/actions/T0/1/xyz',
-        actions: [{ type: 'button', action_id: 'oxydra_button_0', block_id: 'b', value: 'allow', action_ts: '1700000401.1' }],
+        actions: [
+          {
+            type: 'button',
+            action_id: 'oxydra_button_0',
+            block_id: 'b',
+            value: 'allow',
+            action_ts: '1700000401.1',
+          },
+        ],
       },
       bot,
     );
     expect(key).toBe('action:123.456.abc');
     expect(update).toMatchObject({
       kind: 'button',
-      press: { conversation: 'C0TEAM001:1700000100.000200', chatId: 'C0TEAM001', sender: { id: 'U0ALICE01' }, value: 'allow', messageId: '1700000400.000100' },
+      press: {
+        conversation: 'C0TEAM001:1700000100.000200',
+        chatId: 'C0TEAM001',
+        sender: { id: 'U0ALICE01' },
+        value: 'allow',
+        messageId: '1700000400.000100',
+      },
     });
     const press = update.kind === 'button' ? update.press : undefined;
-    expect(parsePressId(press!.id)).toEqual({ channel: 'C0TEAM001', user: 'U0ALICE01', threadTs: '1700000100.000200' });
+    expect(parsePressId(press!.id)).toEqual({
+      channel: 'C0TEAM001',
+      user: 'U0ALICE01',
+      threadTs: '1700000100.000200',
+    });
   });
 });

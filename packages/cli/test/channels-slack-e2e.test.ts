@@ -82,7 +82,9 @@ async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; st
 /** Waits for a message the bot sent to `channel` with exactly `text`; a timeout says what was sent and logged. */
 async function sentText(channel: string, text: string, what: string, log: () => string) {
   try {
-    return await pollUntil(() => fake!.sent(channel).find((m) => m.text === text), what, { timeoutMs: 20_000 });
+    return await pollUntil(() => fake!.sent(channel).find((m) => m.text === text), what, {
+      timeoutMs: 20_000,
+    });
   } catch (error) {
     const sent = fake!.sent().map((m) => `${m.channel}: ${m.text.slice(0, 80)}`);
     throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
@@ -91,7 +93,9 @@ async function sentText(channel: string, text: string, what: string, log: () => 
 
 /** The last user message a model request carried (what the turn asked; earlier turns ride along). */
 const lastUser = (r: { body: unknown }) =>
-  (r.body as { messages: { role: string; content: unknown }[] }).messages.filter((m) => m.role === 'user').at(-1);
+  (r.body as { messages: { role: string; content: unknown }[] }).messages
+    .filter((m) => m.role === 'user')
+    .at(-1);
 
 const secretsIn = (text: string) => [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET].filter((s) => text.includes(s));
 
@@ -121,14 +125,21 @@ describe('oxydra channels run (Slack)', () => {
 
     fake.message({ user: STRANGER, text: 'hello, who are you?' });
     fake.message({ user: OWNER, text: 'my first question' });
-    const answered = await sentText(dm, 'The answer comes in several words, one at a time.', 'the first answer', first.stderr);
+    const answered = await sentText(
+      dm,
+      'The answer comes in several words, one at a time.',
+      'the first answer',
+      first.stderr,
+    );
     // One message, edited by chat.update: the placeholder, parts of the answer as it streamed, the whole.
     expect(fake.sent(dm)).toHaveLength(1);
     expect(answered.history[0]).toBe('…');
     const partial = answered.history.slice(1, -1);
     expect(partial.length).toBeGreaterThanOrEqual(1);
     for (const text of partial) expect(answered.text.startsWith(text) && text !== answered.text).toBe(true);
-    expect(fake.calls.filter((c) => c.method === 'chat.postMessage' && c.params.unfurl_links !== 'false')).toEqual([]);
+    expect(
+      fake.calls.filter((c) => c.method === 'chat.postMessage' && c.params.unfurl_links !== 'false'),
+    ).toEqual([]);
     // The stranger got nothing and is logged once.
     expect(fake.sent(`D${STRANGER}`)).toEqual([]);
     expect(first.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
@@ -163,8 +174,11 @@ describe('oxydra channels run (Slack)', () => {
     fake.message({ user: OWNER, text: 'fine after restart?' });
     await sentText(dm, 'Fine after restart.', 'the answer after restart', second.stderr);
     // Nothing twice: every question reached the model once, every answer was sent once.
-    const asked = (q: string) => env!.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes(q)).length;
-    expect(['first question', 'channel question', 'slow question', 'after restart'].map(asked)).toEqual([1, 1, 1, 1]);
+    const asked = (q: string) =>
+      env!.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes(q)).length;
+    expect(['first question', 'channel question', 'slow question', 'after restart'].map(asked)).toEqual([
+      1, 1, 1, 1,
+    ]);
     const texts = fake.sent().map((m) => m.text);
     expect(new Set(texts).size).toBe(texts.length);
     // Every envelope was acknowledged (each after it was stored), and no secret was printed.
@@ -189,21 +203,35 @@ describe('oxydra channels run (Slack)', () => {
       type: 'event_callback',
       team_id: fake.teamId,
       event_id: 'Ev0FORGED01',
-      event: { type: 'message', channel: `D${OWNER}`, channel_type: 'im', user: OWNER, text: 'forged http question', ts: '1.000001' },
+      event: {
+        type: 'message',
+        channel: `D${OWNER}`,
+        channel_type: 'im',
+        user: OWNER,
+        text: 'forged http question',
+        ts: '1.000001',
+      },
     };
-    expect((await postSignedToApp(url, SIGNING_SECRET, forgedBody, { secret: 'guessed-secret' })).status).toBe(401);
+    expect(
+      (await postSignedToApp(url, SIGNING_SECRET, forgedBody, { secret: 'guessed-secret' })).status,
+    ).toBe(401);
     const stale = await postSignedToApp(url, SIGNING_SECRET, forgedBody, {
       timestampSecs: Math.floor(Date.now() / 1000) - 3600,
     });
     expect(stale.status).toBe(401);
-    const challenge = await postSignedToApp(url, SIGNING_SECRET, { type: 'url_verification', challenge: 'ch-42' });
+    const challenge = await postSignedToApp(url, SIGNING_SECRET, {
+      type: 'url_verification',
+      challenge: 'ch-42',
+    });
     expect(await challenge.text()).toContain('ch-42');
 
     fake.deliverTo(url, SIGNING_SECRET);
     const { eventIds } = fake.message({ user: OWNER, text: 'an http question' });
     await sentText(`D${OWNER}`, 'HTTP answer.', 'the http answer', run.stderr);
     // Slack retrying the same event (as after a timeout) gets a 200 and no second answer.
-    const retried = await postSignedToApp(url, SIGNING_SECRET, fake.delivered(eventIds[0]!)!, { retryNum: 1 });
+    const retried = await postSignedToApp(url, SIGNING_SECRET, fake.delivered(eventIds[0]!)!, {
+      retryNum: 1,
+    });
     expect(retried.status).toBe(200);
     expect(fake.posts.find((p) => p.eventId === eventIds[0])?.status).toBe(200);
     expect(env.mock.requests.filter((r) => r.raw.includes('http question'))).toHaveLength(1);

@@ -72,7 +72,10 @@ export class SlackChannel implements Channel {
 
   async start(): Promise<{ botName: string }> {
     const bolt = await import('@slack/bolt');
-    const logger = scrubbingLogger(this.#scrub, this.#o.log ?? ((line) => process.stderr.write(`${this.name}: ${line}\n`)));
+    const logger = scrubbingLogger(
+      this.#scrub,
+      this.#o.log ?? ((line) => process.stderr.write(`${this.name}: ${line}\n`)),
+    );
     // No retries inside the client: the host's outbox retries, and a 429 must reach it.
     const client = new bolt.webApi.WebClient(this.#o.botToken, {
       slackApiUrl: this.#o.apiUrl,
@@ -82,7 +85,8 @@ export class SlackChannel implements Channel {
     });
     this.#client = client;
     const auth = await this.#call(() => client.auth.test());
-    if (!auth.user_id || !auth.bot_id) throw new Error('Slack auth.test: the token is not a bot token (xoxb-)');
+    if (!auth.user_id || !auth.bot_id)
+      throw new Error('Slack auth.test: the token is not a bot token (xoxb-)');
     const bot: SlackBotIdentity = {
       userId: auth.user_id,
       botId: auth.bot_id,
@@ -223,7 +227,11 @@ export class SlackChannel implements Channel {
     return { messageId: uploaded };
   }
 
-  async fetchAttachment(attachment: ChannelAttachment, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  async fetchAttachment(
+    attachment: ChannelAttachment,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
     if (attachment.size !== undefined && attachment.size > maxBytes)
       throw new Error(`the file is ${attachment.size} bytes, over the limit of ${maxBytes}`);
     const info = await this.#call(() => this.#api().files.info({ file: attachment.id }));
@@ -238,7 +246,9 @@ export class SlackChannel implements Channel {
     }
     const allowed = [new URL(this.#o.apiUrl).origin, SLACK_FILES_ORIGIN];
     if (!allowed.includes(origin))
-      throw new Error(`refusing to download file ${attachment.id} from ${origin}: not a Slack host (${allowed.join(', ')})`);
+      throw new Error(
+        `refusing to download file ${attachment.id} from ${origin}: not a Slack host (${allowed.join(', ')})`,
+      );
     let response: Response;
     try {
       response = await fetch(url, {
@@ -248,7 +258,9 @@ export class SlackChannel implements Channel {
         signal,
       });
     } catch (error) {
-      throw new ChannelRetryableError(this.#scrub(`downloading file ${attachment.id}: ${(error as Error).message}`));
+      throw new ChannelRetryableError(
+        this.#scrub(`downloading file ${attachment.id}: ${(error as Error).message}`),
+      );
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -381,7 +393,11 @@ async function readBounded(response: Response, maxBytes: number, id: string): Pr
 function scrubbingLogger(scrub: (text: string) => string, log: (line: string) => void): Logger {
   let level = 'warn';
   const line = (parts: unknown[]) =>
-    scrub(parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' '));
+    scrub(
+      parts
+        .map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p)))
+        .join(' '),
+    );
   return {
     debug: () => {},
     info: () => {},

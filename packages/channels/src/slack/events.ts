@@ -47,13 +47,17 @@ export function slackIncoming(body: unknown, bot: SlackBotIdentity): SlackIncomi
     return { key, update: buttonUpdate(key, payload) };
   }
   const key = `other:${str(payload.event_id) ?? str(payload.trigger_id) ?? type}`;
-  return { key, update: { cursor: key, kind: 'ignored', reason: `a payload of a kind not handled (${type})` } };
+  return {
+    key,
+    update: { cursor: key, kind: 'ignored', reason: `a payload of a kind not handled (${type})` },
+  };
 }
 
 function eventUpdate(cursor: string, event: Json, bot: SlackBotIdentity): ChannelUpdate {
   const ignored = (reason: string): ChannelUpdate => ({ cursor, kind: 'ignored', reason });
   const type = str(event.type);
-  if (type !== 'message' && type !== 'app_mention') return ignored(`an event of a kind not handled (${type})`);
+  if (type !== 'message' && type !== 'app_mention')
+    return ignored(`an event of a kind not handled (${type})`);
   const subtype = str(event.subtype);
   if (!PERSON_SUBTYPES.has(subtype)) return ignored(`a message of subtype ${subtype}`);
   const edited = subtype === 'message_changed';

@@ -23,7 +23,11 @@ export class StoredFirstSocketReceiver implements Receiver {
     client.on('slack_event', (args: SlackEventArgs) => void this.#onEnvelope(args));
   }
 
-  static async create(options: { appToken: string; apiUrl: string; logger: Logger }): Promise<StoredFirstSocketReceiver> {
+  static async create(options: {
+    appToken: string;
+    apiUrl: string;
+    logger: Logger;
+  }): Promise<StoredFirstSocketReceiver> {
     const { SocketModeClient } = await import('@slack/socket-mode');
     return new StoredFirstSocketReceiver(
       new SocketModeClient({

@@ -140,7 +140,12 @@ export class FakeSlack {
 
   /** A file a person uploads, to attach to a message. */
   addFile(input: { name: string; mimetype: string; bytes: Uint8Array }): SlackStoredFile {
-    const file = { id: this.#id('F'), name: input.name, mimetype: input.mimetype, bytes: Buffer.from(input.bytes) };
+    const file = {
+      id: this.#id('F'),
+      name: input.name,
+      mimetype: input.mimetype,
+      bytes: Buffer.from(input.bytes),
+    };
     this.#files.set(file.id, file);
     return file;
   }
@@ -184,7 +189,12 @@ export class FakeSlack {
     const actionTs = this.#ts();
     const payload = {
       type: 'block_actions',
-      user: { id: input.user, username: input.user.toLowerCase(), name: input.user.toLowerCase(), team_id: this.teamId },
+      user: {
+        id: input.user,
+        username: input.user.toLowerCase(),
+        name: input.user.toLowerCase(),
+        team_id: this.teamId,
+      },
       api_app_id: 'A0FAKEAPP',
       token: 'verification-token',
       container: {
@@ -238,7 +248,9 @@ export class FakeSlack {
 
   /** Files the app uploaded and shared. */
   uploads(channel?: string): SlackStoredFile[] {
-    return [...this.#files.values()].filter((f) => f.channel !== undefined && (channel === undefined || f.channel === channel));
+    return [...this.#files.values()].filter(
+      (f) => f.channel !== undefined && (channel === undefined || f.channel === channel),
+    );
   }
 
   /** Envelopes (Socket Mode) not acknowledged by the app. */
@@ -278,7 +290,13 @@ export class FakeSlack {
         event_id: eventId,
         event_time: Math.floor(Date.now() / 1000),
         authorizations: [
-          { enterprise_id: null, team_id: this.teamId, user_id: this.botUserId, is_bot: true, is_enterprise_install: false },
+          {
+            enterprise_id: null,
+            team_id: this.teamId,
+            user_id: this.botUserId,
+            is_bot: true,
+            is_enterprise_install: false,
+          },
         ],
         is_ext_shared_channel: false,
         event_context: `4-${eventId}`,
@@ -351,7 +369,10 @@ export class FakeSlack {
     if (url.pathname.startsWith('/files-pri/')) return this.#download(url, bearer, res);
     const method = /^\/api\/([A-Za-z.]+)$/.exec(url.pathname)?.[1];
     if (!method) return json(404, { ok: false, error: 'not_found' });
-    const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...parseBody(raw, req.headers['content-type'] ?? '') };
+    const params: Record<string, unknown> = {
+      ...Object.fromEntries(url.searchParams),
+      ...parseBody(raw, req.headers['content-type'] ?? ''),
+    };
     const token = bearer ?? (typeof params.token === 'string' ? params.token : undefined);
     const call: SlackCall = { method, params, ok: true };
     this.calls.push(call);
@@ -367,7 +388,11 @@ export class FakeSlack {
     if (injected >= 0) {
       const [f] = this.#failures.splice(injected, 1);
       if (f!.status !== undefined && f!.status !== 200)
-        return fail(f!.error ?? 'ratelimited', f!.status, f!.retryAfter !== undefined ? { 'retry-after': String(f!.retryAfter) } : {});
+        return fail(
+          f!.error ?? 'ratelimited',
+          f!.status,
+          f!.retryAfter !== undefined ? { 'retry-after': String(f!.retryAfter) } : {},
+        );
       return fail(f!.error ?? 'internal_error');
     }
     const ok = (body: Record<string, unknown> = {}) => json(200, { ok: true, ...body });
@@ -428,7 +453,12 @@ export class FakeSlack {
         const filename = str('filename');
         const length = Number(params.length);
         if (!filename || !Number.isInteger(length) || length < 1) return fail('invalid_arguments');
-        const file = { id: this.#id('F'), name: filename, mimetype: 'application/octet-stream', bytes: Buffer.alloc(0) };
+        const file = {
+          id: this.#id('F'),
+          name: filename,
+          mimetype: 'application/octet-stream',
+          bytes: Buffer.alloc(0),
+        };
         this.#files.set(file.id, file);
         return ok({ upload_url: `${this.url}/upload/v1/${file.id}`, file_id: file.id });
       }
@@ -483,7 +513,9 @@ export class FakeSlack {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }).end(file.bytes);
+    res
+      .writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) })
+      .end(file.bytes);
   }
 
   #asMessage(message: SlackSentMessage): Record<string, unknown> {
@@ -511,8 +543,13 @@ function readRaw(req: IncomingMessage): Promise<Buffer> {
 /** An upload's bytes: the raw body, or the file in a multipart form (parsed by fetch's own Request). */
 async function uploadedBytes(raw: Buffer, type: string): Promise<Buffer> {
   if (!type.startsWith('multipart/form-data')) return raw;
-  const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
-  for (const value of form.values()) if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
+  const form = await new Request('http://fake/', {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: raw,
+  }).formData();
+  for (const value of form.values())
+    if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
   return Buffer.alloc(0);
 }
 

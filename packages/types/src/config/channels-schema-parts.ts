@@ -55,4 +55,3 @@ export const channelAgentSchema = z
   .min(1)
   .optional()
   .describe('the `[agents.<name>]` answering; default: the default agent');
-

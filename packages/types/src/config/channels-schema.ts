@@ -6,7 +6,12 @@
  * file: `bot_token_env` names the variable holding it.
  */
 import { z } from 'zod';
-import { channelAgentSchema, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
+import {
+  channelAgentSchema,
+  channelSenderSchema,
+  checkSenderIds,
+  ENV_NAME,
+} from './channels-schema-parts.js';
 import { slackChannelSchema } from './channels-slack-schema.js';
 
 export { channelAgentSchema, channelSenderSchema, checkSenderIds, ENV_NAME };

@@ -5,14 +5,15 @@
  * in the file: each `*_env` key names the variable holding it.
  */
 import { z } from 'zod';
-import { channelAgentSchema, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
+import {
+  channelAgentSchema,
+  channelSenderSchema,
+  checkSenderIds,
+  ENV_NAME,
+} from './channels-schema-parts.js';
 
 const envKey = (example: string, what: string) =>
-  z
-    .string()
-    .regex(ENV_NAME, `an environment variable name, e.g. "${example}"`)
-    .optional()
-    .describe(what);
+  z.string().regex(ENV_NAME, `an environment variable name, e.g. "${example}"`).optional().describe(what);
 
 const slackSenderSchema = channelSenderSchema(
   'Slack',
@@ -54,13 +55,17 @@ export const slackChannelSchema = z
       .url({ protocol: /^https?$/ })
       .refine((url) => url.endsWith('/'), 'end it with "/", e.g. "https://slack.com/api/"')
       .default('https://slack.com/api/')
-      .describe('the Slack Web API base URL (a test fake); files are downloaded only from its host and files.slack.com'),
+      .describe(
+        'the Slack Web API base URL (a test fake); files are downloaded only from its host and files.slack.com',
+      ),
     max_message_length: z
       .int()
       .min(100)
       .max(40_000)
       .default(3900)
-      .describe('longer answers are split at paragraph, then line boundaries (Slack truncates text past 40,000; 3,900 keeps messages readable)'),
+      .describe(
+        'longer answers are split at paragraph, then line boundaries (Slack truncates text past 40,000; 3,900 keeps messages readable)',
+      ),
     senders: z
       .array(slackSenderSchema)
       .default([])
@@ -69,7 +74,11 @@ export const slackChannelSchema = z
   })
   .superRefine((slack, ctx) => {
     if (slack.enabled) {
-      const need = (key: 'bot_token_env' | 'app_token_env' | 'signing_secret_env', example: string, why: string) => {
+      const need = (
+        key: 'bot_token_env' | 'app_token_env' | 'signing_secret_env',
+        example: string,
+        why: string,
+      ) => {
         if (slack[key] === undefined)
           ctx.addIssue({ code: 'custom', path: [key], message: `${why} needs ${key} (e.g. "${example}")` });
       };
@@ -79,4 +88,3 @@ export const slackChannelSchema = z
     }
     checkSenderIds(slack.senders, ctx);
   });
-
