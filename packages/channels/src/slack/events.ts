@@ -137,7 +137,7 @@ export interface SlackPress {
   threadTs?: string;
 }
 
-export function pressId(press: SlackPress): string {
+function pressId(press: SlackPress): string {
   return [press.channel, press.user, press.threadTs ?? ''].join('|');
 }
 
