@@ -238,4 +238,15 @@ describe('oxydra channels run (Slack)', () => {
     expect(fake.sent(`D${OWNER}`)).toHaveLength(1);
     expect(secretsIn(run.stderr())).toEqual([]);
   }, 40_000);
+
+  it('refuses to start in Socket Mode without the app token variable, naming it, exit 2', async () => {
+    fake = await FakeSlack.start({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
+    env = await AgentEnv.start(E2E_APIS[0]!, [], slackToml(fake));
+    env.sandbox.env.TEST_SLACK_BOT_TOKEN = BOT_TOKEN;
+    const out = await env.run(['channels', 'run']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('TEST_SLACK_APP_TOKEN');
+    expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(fake.calls).toEqual([]);
+  });
 });
