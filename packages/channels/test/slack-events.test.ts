@@ -221,4 +221,32 @@ describe('slackIncoming', () => {
       threadTs: '1700000100.000200',
     });
   });
+
+  it('a slash command is a message speaking to the bot, its id the trigger_id', () => {
+    const { update } = slackIncoming(
+      {
+        token: 'x',
+        team_id: 'T0TEAM001',
+        channel_id: 'D0DM00001',
+        user_id: 'U0ALICE01',
+        user_name: 'alice',
+        command: '/new',
+        text: '',
+        api_app_id: 'A0APP0001',
+        response_url: 'https://hooks.slack.com/commands/T0/1/xyz',
+        trigger_id: '777.888.def',
+      },
+      bot,
+    );
+    expect(message(update)).toMatchObject({
+      id: 'command:777.888.def',
+      conversation: 'D0DM00001',
+      chatKind: 'private',
+      text: '/new',
+      addressed: true,
+    });
+    expect(slackIncoming({ command: 'new', user_id: 'U1', channel_id: 'D1' }, bot).update.kind).toBe(
+      'ignored',
+    );
+  });
 });

@@ -150,6 +150,10 @@ describe('oxydra channels run (Slack)', () => {
     await sentText('C0TEAM001', 'Channel answer.', 'the channel answer', first.stderr);
     expect(fake.sent('C0TEAM001')).toHaveLength(1);
 
+    // /new, typed as Slack's slash command, starts a new conversation.
+    fake.command({ user: OWNER, command: '/new' });
+    await sentText(dm, 'Started a new conversation.', '/new', first.stderr);
+
     // A press of a button reaches the host, which answers the presser (no question is open).
     fake.press({ user: OWNER, message: answered, value: 'allow' });
     await pollUntil(() => fake!.ephemerals(dm).find((e) => e.user === OWNER), 'the answer to the press', {

@@ -32,10 +32,12 @@ describe('[channels.slack]', () => {
 
   it('takes secrets only by variable name, senders only by Slack user id, each id once', () => {
     expect(messages({ bot_token_env: 'xoxb-123-abc' })[0]).toContain('an environment variable name');
-    expect(messages({ senders: [{ platform_ids: ['alice'] }] })[0]).toContain('a Slack user id like "U0123ABCD"');
-    expect(messages({ senders: [{ platform_ids: ['U0123ABCD'] }, { platform_ids: ['U0123ABCD'] }] })[0]).toContain(
-      'one id maps to one user',
+    expect(messages({ senders: [{ platform_ids: ['alice'] }] })[0]).toContain(
+      'a Slack user id like "U0123ABCD"',
     );
+    expect(
+      messages({ senders: [{ platform_ids: ['U0123ABCD'] }, { platform_ids: ['U0123ABCD'] }] })[0],
+    ).toContain('one id maps to one user');
     expect(messages({ api_url: 'https://slack.com/api' })[0]).toContain('end it with "/"');
   });
 });

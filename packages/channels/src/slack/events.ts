@@ -1,6 +1,6 @@
 /**
- * Slack's incoming payloads (an Events API `event_callback`, or an interactivity `block_actions`)
- * as the channel contract's updates. What speaks to the bot: a direct message (`im`), an
+ * Slack's incoming payloads (an Events API `event_callback`, an interactivity `block_actions`, a
+ * slash command) as the channel contract's updates. What speaks to the bot: a direct message (`im`), an
  * `app_mention`, or a reply in a thread the bot is in. A plain channel message that mentions the
  * bot is left to its `app_mention` event (Slack sends both), so it is taken once. Messages from
  * bots (this one included) are ignored, so two bots cannot answer each other forever. Nothing is
@@ -45,6 +45,10 @@ export function slackIncoming(body: unknown, bot: SlackBotIdentity): SlackIncomi
     const first = obj(Array.isArray(payload.actions) ? payload.actions[0] : undefined);
     const key = `action:${str(payload.trigger_id) ?? str(first?.action_ts) ?? 'unknown'}`;
     return { key, update: buttonUpdate(key, payload) };
+  }
+  if (str(payload.command) !== undefined) {
+    const key = `command:${str(payload.trigger_id) ?? 'unknown'}`;
+    return { key, update: commandUpdate(key, payload) };
   }
   const key = `other:${str(payload.event_id) ?? str(payload.trigger_id) ?? type}`;
   return {
@@ -103,6 +107,35 @@ function eventUpdate(cursor: string, event: Json, bot: SlackBotIdentity): Channe
     addressed,
   };
   return { cursor, kind: 'message', message: result };
+}
+
+/**
+ * A slash command (`/new`, `/stop`, `/help` registered for the app): Slack's client sends a
+ * message starting with "/" as one, so this is how the chat commands are typed there. It is a
+ * message whose id is its trigger_id (a command has no ts), speaking to the bot where it is typed.
+ */
+function commandUpdate(cursor: string, payload: Json): ChannelUpdate {
+  const channel = str(payload.channel_id);
+  const user = str(payload.user_id);
+  const command = str(payload.command) ?? '';
+  if (!channel || !user || !/^\/[A-Za-z][\w-]*$/.test(command))
+    return { cursor, kind: 'ignored', reason: 'a slash command without a user or channel' };
+  const direct = channel.startsWith('D');
+  return {
+    cursor,
+    kind: 'message',
+    message: {
+      id: cursor,
+      conversation: channel,
+      chatId: channel,
+      chatKind: direct ? 'private' : 'group',
+      sender: { id: user, ...(str(payload.user_name) ? { name: str(payload.user_name)! } : {}) },
+      text: `${command} ${str(payload.text) ?? ''}`.trim(),
+      attachments: [],
+      edited: false,
+      addressed: true,
+    },
+  };
 }
 
 function buttonUpdate(cursor: string, payload: Json): ChannelUpdate {

@@ -6,7 +6,7 @@
  * chat.postMessage, chat.update, chat.postEphemeral, files.getUploadURLExternal, the upload URL,
  * files.completeUploadExternal, files.info and the url_private_download download. Errors are
  * Slack's: HTTP 200 `{"ok": false, "error": "..."}`, a 429 with `Retry-After`. A test plays the
- * people (`message`, `press`), delivering by Socket Mode (default) or, after `deliverTo`, by
+ * people (`message`, `press`, `command`), delivering by Socket Mode (default) or, after `deliverTo`, by
  * signed POSTs retried as Slack retries; it reads what the app sent (`sent`, `ephemerals`,
  * `uploads`, `calls`) and makes calls fail (`failNext`).
  */
@@ -230,6 +230,33 @@ export class FakeSlack {
     };
     this.#ids += 1;
     this.#deliver('interactive', payload, payload.trigger_id);
+  }
+
+  /** A person types a slash command the app registered (`/new`), in a channel or a DM. */
+  command(input: { user: string; command: string; text?: string; channel?: string }): string {
+    const triggerId = `${this.#ids + 1}.${Date.now()}.fakeCommand`;
+    this.#ids += 1;
+    const channel = input.channel ?? `D${input.user}`;
+    this.#deliver(
+      'slash_commands',
+      {
+        token: 'verification-token',
+        team_id: this.teamId,
+        team_domain: 'fake',
+        channel_id: channel,
+        channel_name: channel.startsWith('D') ? 'directmessage' : 'fake-channel',
+        user_id: input.user,
+        user_name: input.user.toLowerCase(),
+        command: input.command,
+        text: input.text ?? '',
+        api_app_id: 'A0FAKEAPP',
+        is_enterprise_install: 'false',
+        response_url: `${this.url}/commands/response`,
+        trigger_id: triggerId,
+      },
+      triggerId,
+    );
+    return triggerId;
   }
 
   /** The next call of `method` fails: an HTTP status (429 with retryAfter seconds), or a Slack error. */

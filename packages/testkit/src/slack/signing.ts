@@ -22,7 +22,7 @@ export function slackSignature(secret: string, timestampSecs: number, rawBody: s
 
 /**
  * POSTs `body` as Slack does: an Events API payload as JSON, an interaction (`block_actions`...)
- * as the form field `payload`. Resolves with the app's response.
+ * as the form field `payload`, a slash command as form fields. Resolves with the app's response.
  */
 export async function postSignedToApp(
   url: string,
@@ -31,9 +31,12 @@ export async function postSignedToApp(
   options: SignedPostOptions = {},
 ): Promise<Response> {
   const interaction = body.type !== 'event_callback' && body.type !== 'url_verification';
-  const raw = interaction
-    ? new URLSearchParams({ payload: JSON.stringify(body) }).toString()
-    : JSON.stringify(body);
+  // A slash command is posted as its fields, an interaction as one `payload` field of JSON.
+  const form =
+    typeof body.command === 'string'
+      ? new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))
+      : new URLSearchParams({ payload: JSON.stringify(body) });
+  const raw = interaction ? form.toString() : JSON.stringify(body);
   const timestamp = options.timestampSecs ?? Math.floor(Date.now() / 1000);
   return fetch(url, {
     method: 'POST',

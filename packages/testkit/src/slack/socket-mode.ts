@@ -1,7 +1,7 @@
 /**
  * The Socket Mode side of the fake Slack (https://docs.slack.dev/apis/events-api/using-socket-mode):
  * apps.connections.open hands out a one-time `wss` URL (here `ws://`); on connecting, the app gets
- * `{"type":"hello"}`, then envelopes (`events_api`, `interactive`) each with an `envelope_id`
+ * `{"type":"hello"}`, then envelopes (`events_api`, `interactive`, `slash_commands`) each with an `envelope_id`
  * it must acknowledge by sending `{"envelope_id": ...}` back. Envelopes not acknowledged are sent
  * again on the next connection with `retry_attempt` counted up, as Slack redelivers. The server
  * pings every few seconds (the client gives up on a silent server).
@@ -13,7 +13,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface FakeEnvelope {
   envelopeId: string;
-  type: 'events_api' | 'interactive';
+  type: 'events_api' | 'interactive' | 'slash_commands';
   payload: Record<string, unknown>;
   /** How many times it was sent (more than 1: redelivered). */
   sends: number;
