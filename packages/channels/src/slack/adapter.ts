@@ -392,12 +392,7 @@ async function readBounded(response: Response, maxBytes: number, id: string): Pr
 /** Bolt's Logger, quiet below warnings, every line scrubbed of the tokens. */
 function scrubbingLogger(scrub: (text: string) => string, log: (line: string) => void): Logger {
   let level = 'warn';
-  const line = (parts: unknown[]) =>
-    scrub(
-      parts
-        .map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p)))
-        .join(' '),
-    );
+  const line = (parts: unknown[]) => scrub(parts.map(textOf).join(' '));
   return {
     debug: () => {},
     info: () => {},
@@ -409,4 +404,14 @@ function scrubbingLogger(scrub: (text: string) => string, log: (line: string) =>
     getLevel: () => level as ReturnType<Logger['getLevel']>,
     setName: () => {},
   };
+}
+
+function textOf(part: unknown): string {
+  if (part instanceof Error) return part.message;
+  if (typeof part === 'string') return part;
+  try {
+    return JSON.stringify(part);
+  } catch {
+    return String(part);
+  }
 }
