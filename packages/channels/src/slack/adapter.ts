@@ -8,17 +8,18 @@
  * with the bot token, only from Slack's hosts. Text sent is escaped (`&`, `<`, `>`), so an answer
  * cannot ping @channel or hide a link. The tokens are taken out of every error.
  */
-import {
-  type Channel,
-  type ChannelAttachment,
-  type ChannelButton,
-  type ChannelCapabilities,
-  type ChannelFile,
-  ChannelRetryableError,
-  type ChannelTarget,
-  type ChannelUpdate,
+import type {
+  Channel,
+  ChannelAttachment,
+  ChannelButton,
+  ChannelCapabilities,
+  ChannelFile,
+  ChannelTarget,
+  ChannelUpdate,
 } from '@oxydra/types';
-import type { App, Logger, webApi } from '@slack/bolt';
+import type { App, webApi } from '@slack/bolt';
+import { downloadSlackFile } from './download.js';
+import { classify, scrubbingLogger } from './errors.js';
 import { parsePressId, type SlackBotIdentity, slackIncoming } from './events.js';
 import { PushInbox } from './inbox.js';
 
@@ -238,38 +239,14 @@ export class SlackChannel implements Channel {
     const url = info.file?.url_private_download ?? info.file?.url_private;
     if (!url) throw new Error(`Slack has no download URL for file ${attachment.id}`);
     // The bot token goes only to Slack: the API's own host, or Slack's file host.
-    let origin: string;
-    try {
-      origin = new URL(url).origin;
-    } catch {
-      throw new Error(`Slack gave file ${attachment.id} a download URL that is not a URL`);
-    }
-    const allowed = [new URL(this.#o.apiUrl).origin, SLACK_FILES_ORIGIN];
-    if (!allowed.includes(origin))
-      throw new Error(
-        `refusing to download file ${attachment.id} from ${origin}: not a Slack host (${allowed.join(', ')})`,
-      );
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { Authorization: `Bearer ${this.#o.botToken}` },
-        // A redirect could carry the token elsewhere: none is followed.
-        redirect: 'error',
-        signal,
-      });
-    } catch (error) {
-      throw new ChannelRetryableError(
-        this.#scrub(`downloading file ${attachment.id}: ${(error as Error).message}`),
-      );
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      const message = `downloading file ${attachment.id}: HTTP ${response.status}`;
-      throw response.status === 429 || response.status >= 500
-        ? new ChannelRetryableError(message, retryAfterMs(response.headers.get('retry-after')))
-        : new Error(message);
-    }
-    return readBounded(response, maxBytes, attachment.id);
+    return downloadSlackFile(url, {
+      id: attachment.id,
+      token: this.#o.botToken,
+      allowedOrigins: [new URL(this.#o.apiUrl).origin, SLACK_FILES_ORIGIN],
+      maxBytes,
+      signal,
+      scrub: this.#scrub,
+    });
   }
 
   async close(): Promise<void> {
@@ -307,43 +284,6 @@ export class SlackChannel implements Channel {
   }
 }
 
-/** A refusal from Slack that retrying will not change (channel_not_found, invalid_auth...). */
-class SlackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlackError';
-  }
-}
-
-/** The Web API's errors (by their documented `code`), sorted into retry or not, scrubbed. */
-function classify(error: unknown, scrub: (text: string) => string): Error {
-  const e = error as {
-    code?: string;
-    message?: string;
-    retryAfter?: number;
-    statusCode?: number;
-    data?: { error?: string };
-  };
-  switch (e?.code) {
-    case 'slack_webapi_rate_limited_error':
-      return new ChannelRetryableError('Slack: rate limited (429)', (e.retryAfter ?? 1) * 1000);
-    case 'slack_webapi_request_error':
-      return new ChannelRetryableError(scrub(`Slack unreachable: ${e.message}`));
-    case 'slack_webapi_http_error':
-      return (e.statusCode ?? 500) >= 500
-        ? new ChannelRetryableError(`Slack: HTTP ${e.statusCode}`)
-        : new SlackError(`Slack: HTTP ${e.statusCode}`);
-    case 'slack_webapi_platform_error':
-      return e.data?.error === 'ratelimited'
-        ? new ChannelRetryableError('Slack: ratelimited', 1000)
-        : new SlackError(scrub(`Slack: ${e.data?.error ?? 'refused'}`));
-  }
-  if (error instanceof ChannelRetryableError || error instanceof SlackError) return error;
-  const scrubbed = new Error(scrub(error instanceof Error ? error.message : String(error)));
-  if (error instanceof Error) scrubbed.name = error.name;
-  return scrubbed;
-}
-
 /** Slack's control characters in text (https://docs.slack.dev/messaging/formatting-message-text#escaping). */
 function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -351,67 +291,4 @@ function escapeText(text: string): string {
 
 function threadOf(target: ChannelTarget): { thread_ts?: string } {
   return target.threadId !== undefined ? { thread_ts: target.threadId } : {};
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  const seconds = Number(header);
-  return header !== null && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/** The body, read only up to `maxBytes`: a larger one is refused without reading the rest. */
-async function readBounded(response: Response, maxBytes: number, id: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new Error(`file ${id} is ${declared} bytes, over the limit of ${maxBytes}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new Error(`file ${id} is over the limit of ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
-}
-
-/** Bolt's Logger, quiet below warnings, every line scrubbed of the tokens. */
-function scrubbingLogger(scrub: (text: string) => string, log: (line: string) => void): Logger {
-  let level = 'warn';
-  const line = (parts: unknown[]) => scrub(parts.map(textOf).join(' '));
-  return {
-    debug: () => {},
-    info: () => {},
-    warn: (...parts: unknown[]) => log(line(parts)),
-    error: (...parts: unknown[]) => log(line(parts)),
-    setLevel: (next) => {
-      level = next;
-    },
-    getLevel: () => level as ReturnType<Logger['getLevel']>,
-    setName: () => {},
-  };
-}
-
-function textOf(part: unknown): string {
-  if (part instanceof Error) return part.message;
-  if (typeof part === 'string') return part;
-  try {
-    return JSON.stringify(part);
-  } catch {
-    return String(part);
-  }
 }
