@@ -80,6 +80,46 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
       });
     },
   },
+  slack: {
+    secretVariables: (section) =>
+      (['bot_token_env', 'app_token_env', 'signing_secret_env'] as const).flatMap((key) =>
+        section[key] !== undefined ? [{ key, variable: section[key] }] : [],
+      ),
+    async open(name, section, env) {
+      const botToken = requireSecret(
+        name,
+        'bot_token_env',
+        section.bot_token_env,
+        env,
+        'the Bot User OAuth Token (xoxb-...)',
+      );
+      const appToken =
+        section.mode === 'socket'
+          ? requireSecret(name, 'app_token_env', section.app_token_env, env, 'the app-level token (xapp-...)')
+          : undefined;
+      const signingSecret =
+        section.mode === 'http'
+          ? requireSecret(
+              name,
+              'signing_secret_env',
+              section.signing_secret_env,
+              env,
+              "the app's signing secret",
+            )
+          : undefined;
+      const { SlackChannel } = await import('./slack/adapter.js');
+      return new SlackChannel({
+        name,
+        mode: section.mode,
+        botToken,
+        ...(appToken !== undefined ? { appToken } : {}),
+        ...(signingSecret !== undefined ? { signingSecret } : {}),
+        listen: { host: section.listen_host, port: section.listen_port, path: section.listen_path },
+        apiUrl: section.api_url,
+        maxMessageLength: section.max_message_length,
+      });
+    },
+  },
 };
 
 export const CHANNEL_NAMES = Object.keys(CHANNEL_PLATFORMS) as (keyof Sections)[];

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CHANNEL_NAMES,
   channelConfigs,
   channelDbPath,
   channelReports,
@@ -42,16 +43,18 @@ afterEach(() => {
 });
 
 it('lists each channel from the configuration, its secret variable set or not', () => {
-  expect(channelConfigs(config, { SOME_TG_TOKEN: 'x' })).toEqual([
-    {
-      channel: 'telegram',
-      enabled: true,
-      secrets: [{ key: 'bot_token_env', variable: 'SOME_TG_TOKEN', set: true }],
-      senders: 2,
-      senderIds: 3,
-      agent: 'helper',
-    },
-  ]);
+  const configs = channelConfigs(config, { SOME_TG_TOKEN: 'x' });
+  // Every platform, configured or not, in the platform table's order.
+  expect(configs.map((c) => c.channel)).toEqual(CHANNEL_NAMES);
+  expect(configs[0]).toEqual({
+    channel: 'telegram',
+    enabled: true,
+    secrets: [{ key: 'bot_token_env', variable: 'SOME_TG_TOKEN', set: true }],
+    senders: 2,
+    senderIds: 3,
+    agent: 'helper',
+  });
+  expect(configs.slice(1).every((c) => !c.enabled)).toBe(true);
 });
 
 it('reports empty counts and no health where no channel ran, without making the database', async () => {

@@ -1,0 +1,3 @@
+export * from './fake-slack.js';
+export { postSignedToApp, type SignedPostOptions, slackSignature } from './signing.js';
+export { type FakeEnvelope, FakeSocketMode } from './socket-mode.js';
