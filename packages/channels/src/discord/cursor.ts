@@ -28,9 +28,9 @@ export function snowflakeTime(id: string): number {
   return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
 }
 
-export const newer = (a: string, b: string): boolean => BigInt(a) > BigInt(b);
+const newer = (a: string, b: string): boolean => BigInt(a) > BigInt(b);
 
-export function freshState(now: number): CursorState {
+function freshState(now: number): CursorState {
   return { w: snowflakeAt(now), c: {} };
 }
 

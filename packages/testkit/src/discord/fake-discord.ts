@@ -59,6 +59,7 @@ export interface FakeDiscordMessage {
 
 interface Session {
   id: string;
+  intents: number;
   seq: number;
   /** Every dispatch of the session, for a RESUME. */
   log: DcGatewayPayload[];
@@ -183,7 +184,7 @@ export class FakeDiscord {
         : {}),
     };
     this.#history(channelId).push(message);
-    this.dispatch('MESSAGE_CREATE', message);
+    this.dispatch('MESSAGE_CREATE', this.#asSeen(message));
     return message;
   }
 
@@ -275,6 +276,14 @@ export class FakeDiscord {
     return list;
   }
 
+  /** Without the MESSAGE_CONTENT intent, a server message not mentioning the bot arrives empty (as on Discord). */
+  #asSeen(message: DcMessage): DcMessage {
+    const intents = this.#live?.intents ?? 0;
+    if (intents & MESSAGE_CONTENT || message.guild_id === undefined) return message;
+    if (message.mentions.some((user) => user.id === this.bot.id)) return message;
+    return { ...message, content: '', attachments: [], embeds: [], components: [] };
+  }
+
   #base(id: string, channelId: string, author: DcUser): DcMessage {
     return {
       id,
@@ -334,7 +343,13 @@ export class FakeDiscord {
           }
           this.identifies.push(d.intents ?? 0);
           if (this.#live) this.#live.socket = undefined;
-          session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket: ws };
+          session = {
+            id: randomBytes(16).toString('hex'),
+            intents: d.intents ?? 0,
+            seq: 0,
+            log: [],
+            socket: ws,
+          };
           this.#sessions.set(session.id, session);
           this.#live = session;
           this.dispatch('READY', {
