@@ -200,6 +200,19 @@ describe('oxydra channels run (Discord)', () => {
     ])
       expect(askedAbout(env, words)).toBe(1);
     expect(env.mock.requests).toHaveLength(5);
+
+    // channels status, offline: what was stored, and the cursor naming the conversations to read again.
+    const status = await env.run(['channels', 'status', '--json']);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).not.toContain(TOKEN);
+    const reports = JSON.parse(status.stdout) as { channel: string; stats: { cursor: string } }[];
+    const discord = reports.find((r) => r.channel === 'discord');
+    expect(discord).toMatchObject({
+      enabled: true,
+      secrets: [{ key: 'bot_token_env', variable: 'TEST_DISCORD_TOKEN', set: true }],
+      stats: { inbound: { answered: 4, interrupted: 1 }, unsent: 0 },
+    });
+    expect(Object.keys(JSON.parse(discord!.stats.cursor).c).sort()).toEqual([dm, SERVER.id].sort());
   });
 
   it('oxydra run does not load discord.js; channels run loads it only with the Discord channel open', async () => {
