@@ -213,7 +213,8 @@ describe('oxydra channels run (Discord)', () => {
       stats: { inbound: { answered: 4, interrupted: 1 }, unsent: 0 },
     });
     expect(Object.keys(JSON.parse(discord!.stats.cursor).c).sort()).toEqual([dm, SERVER.id].sort());
-  });
+    // Three starts of the binary and five turns: past the default 30 s on a loaded machine.
+  }, 90_000);
 
   it('oxydra run does not load discord.js; channels run loads it only with the Discord channel open', async () => {
     fake = await FakeDiscord.start({ token: TOKEN });
