@@ -23,8 +23,18 @@ const outDir = fileURLToPath(new URL('bundle/', cli));
 /** Chunks a previous build left that a still-running `oxydra` may import lazily for this long. */
 const STALE_CHUNK_MS = 15 * 60 * 1000;
 
-/** Modules no bundle includes: Ink imports the React devtools only when DEV=true; never needed. */
-const NEVER_BUNDLED = ['react-devtools-core'];
+/**
+ * Modules no bundle includes: Ink imports the React devtools only when DEV=true; discord.js's
+ * gateway imports the optional native `zlib-sync` only for compression, which Oxydra leaves off
+ * (its import fails, caught, and it runs without).
+ */
+const NEVER_BUNDLED = ['react-devtools-core', 'zlib-sync'];
+
+/** discord.js's Client#_eval (for its sharding manager, never called here) uses a direct eval. */
+const QUIET_LOGS = (level, log, handler) => {
+  if (log.code === 'EVAL' && /[\\/]discord\.js[\\/]/.test(log.id ?? '')) return;
+  handler(level, log);
+};
 
 /**
  * What the CommonJS bundle leaves out: the terminal UI. Ink's layout engine (yoga-layout) uses
@@ -97,6 +107,7 @@ function bundleOptions(input, external, plugins = []) {
     input,
     platform: 'node',
     logLevel: 'warn',
+    onLog: QUIET_LOGS,
     external: (id) =>
       [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
     plugins: [FASTIFY_HTTP2_ON_DEMAND, ...plugins],

@@ -120,6 +120,27 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
       });
     },
   },
+  discord: {
+    secretVariables: (section) =>
+      section.bot_token_env !== undefined ? [{ key: 'bot_token_env', variable: section.bot_token_env }] : [],
+    async open(name, section, env) {
+      const token = requireSecret(
+        name,
+        'bot_token_env',
+        section.bot_token_env,
+        env,
+        "the bot's token from the Discord Developer Portal",
+      );
+      const { DiscordChannel } = await import('./discord/adapter.js');
+      return new DiscordChannel({
+        name,
+        token,
+        apiUrl: section.api_url,
+        maxMessageLength: section.max_message_length,
+        senderIds: section.senders.flatMap((sender) => sender.platform_ids),
+      });
+    },
+  },
 };
 
 export const CHANNEL_NAMES = Object.keys(CHANNEL_PLATFORMS) as (keyof Sections)[];

@@ -6,6 +6,7 @@
  * file: `bot_token_env` names the variable holding it.
  */
 import { z } from 'zod';
+import { discordChannelSchema } from './channels-discord-schema.js';
 import {
   channelAgentSchema,
   channelMaxFileBytesSchema,
@@ -121,7 +122,9 @@ export const telegramChannelSchema = z
 export const channelsSchema = z.strictObject({
   telegram: telegramChannelSchema.prefault({}),
   slack: slackChannelSchema.prefault({}),
+  discord: discordChannelSchema.prefault({}),
 });
 
 export type TelegramChannelConfig = z.output<typeof telegramChannelSchema>;
 export type ChannelSenderConfig = z.output<ReturnType<typeof channelSenderSchema>>;
+export type { DiscordChannelConfig } from './channels-discord-schema.js';
