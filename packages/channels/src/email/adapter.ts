@@ -188,6 +188,8 @@ export class EmailChannel implements Channel {
         auth: { user: imap.user, pass: imap.password },
         logger: false,
         maxIdleTime: this.#o.pollIntervalSecs * 1000,
+        // IDLE only while receive() waits (#waitForMail), not 15 s after every command.
+        disableAutoIdle: true,
       });
       client.on('error', () => {}); // a dropped connection shows in the next call (usable is false)
       client.on('exists', () => this.#mailArrived?.());
@@ -278,6 +280,8 @@ export class EmailChannel implements Channel {
       const timer = setTimeout(done, this.#o.pollIntervalSecs * 1000);
       signal.addEventListener('abort', done, { once: true });
       this.#mailArrived = done;
+      // Resolves when the next command breaks it; the server reports new mail ('exists') meanwhile.
+      this.#imap?.idle().catch(() => done());
     });
   }
 
