@@ -93,7 +93,11 @@ export class EmailChannel implements Channel {
     await this.#call(() => this.#smtp!.verify());
     const box = await this.#mailbox();
     this.#start = { validity: String(box.uidValidity), uid: box.uidNext - 1 };
-    return { botName: this.#o.address };
+    // Said at every start: with authentication off, anyone can write as an allowed sender.
+    const warning = this.#o.requireAuthentication
+      ? ''
+      : ' (WARNING: require_authentication = false: any From address is believed)';
+    return { botName: `${this.#o.address}${warning}` };
   }
 
   async receive(cursor: string | undefined, signal: AbortSignal): Promise<ChannelUpdate[]> {
