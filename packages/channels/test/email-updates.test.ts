@@ -12,8 +12,13 @@ import { withoutQuotes } from '../src/email/text.js';
 import { decodeContext, questionMessageId } from '../src/email/thread.js';
 import { attachmentsOf, emailUpdate, type MailPolicy, structureSize } from '../src/email/updates.js';
 
-const policy: MailPolicy = { botAddress: 'agent@oxy.test', requireAuthentication: true, authservId: 'mx.oxy.test' };
-const PASS = 'mx.oxy.test; spf=pass smtp.mailfrom=alice@example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com';
+const policy: MailPolicy = {
+  botAddress: 'agent@oxy.test',
+  requireAuthentication: true,
+  authservId: 'mx.oxy.test',
+};
+const PASS =
+  'mx.oxy.test; spf=pass smtp.mailfrom=alice@example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com';
 
 async function update(mail: TestMail, p: MailPolicy = policy) {
   const parsed = await simpleParser(
@@ -24,7 +29,11 @@ async function update(mail: TestMail, p: MailPolicy = policy) {
 
 describe('emailUpdate', () => {
   it('an authenticated mail is a message in its own thread, answered as a reply to it', async () => {
-    const u = await update({ from: 'Alice <Alice@Example.com>', text: 'What is up?', messageId: '<m1@example.com>' });
+    const u = await update({
+      from: 'Alice <Alice@Example.com>',
+      text: 'What is up?',
+      messageId: '<m1@example.com>',
+    });
     expect(u).toMatchObject({
       cursor: '7:3',
       kind: 'message',
@@ -108,10 +117,26 @@ describe('emailUpdate', () => {
 
   it('DKIM of a parent domain or aligned SPF is enough; comments and quoting are parsed', () => {
     expect(
-      authenticationProblem(['mx.oxy.test (ver 1); dkim=pass (good sig) header.d="example.com" header.s=s1'], 'MX.oxy.test', 'a@mail.example.com'),
+      authenticationProblem(
+        ['mx.oxy.test (ver 1); dkim=pass (good sig) header.d="example.com" header.s=s1'],
+        'MX.oxy.test',
+        'a@mail.example.com',
+      ),
     ).toBeUndefined();
-    expect(authenticationProblem(['mx.oxy.test; spf=pass smtp.mailfrom=example.com'], 'mx.oxy.test', 'a@example.com')).toBeUndefined();
-    expect(authenticationProblem(['mx.oxy.test; spf=softfail smtp.mailfrom=example.com'], 'mx.oxy.test', 'a@example.com')).toMatch(/did not pass/);
+    expect(
+      authenticationProblem(
+        ['mx.oxy.test; spf=pass smtp.mailfrom=example.com'],
+        'mx.oxy.test',
+        'a@example.com',
+      ),
+    ).toBeUndefined();
+    expect(
+      authenticationProblem(
+        ['mx.oxy.test; spf=softfail smtp.mailfrom=example.com'],
+        'mx.oxy.test',
+        'a@example.com',
+      ),
+    ).toMatch(/did not pass/);
     expect(parseAuthResults('mx.oxy.test 1; none')).toEqual({ authservId: 'mx.oxy.test', results: [] });
   });
 
@@ -128,7 +153,9 @@ describe('emailUpdate', () => {
       expect(u.kind, JSON.stringify(mail.headers ?? mail.from)).toBe('ignored');
     }
     // Auto-Submitted: no is a person's mail.
-    expect((await update({ from: 'alice@example.com', text: 'hi', headers: { 'Auto-Submitted': 'no' } })).kind).toBe('message');
+    expect(
+      (await update({ from: 'alice@example.com', text: 'hi', headers: { 'Auto-Submitted': 'no' } })).kind,
+    ).toBe('message');
   });
 
   it('a reply to a question whose first line is a choice is a button press; another reply is a message', async () => {
@@ -137,7 +164,13 @@ describe('emailUpdate', () => {
       ['Deny', 'deny:1'],
     ]);
     const reply = (text: string) =>
-      update({ from: 'alice@example.com', text, messageId: '<r1@example.com>', inReplyTo: question, references: [question] });
+      update({
+        from: 'alice@example.com',
+        text,
+        messageId: '<r1@example.com>',
+        inReplyTo: question,
+        references: [question],
+      });
     expect(await reply('deny\n\nOn Mon, Agent wrote:\n> Allow the tool? Reply ALLOW or DENY')).toMatchObject({
       kind: 'button',
       press: { id: '<r1@example.com>', chatId: 'alice@example.com', value: 'deny:1', messageId: question },
@@ -151,7 +184,13 @@ describe('emailUpdate', () => {
       type: 'multipart/mixed',
       childNodes: [
         { part: '1', type: 'text/plain', size: 10 },
-        { part: '2', type: 'application/pdf', disposition: 'attachment', dispositionParameters: { filename: '../report.pdf' }, size: 900 },
+        {
+          part: '2',
+          type: 'application/pdf',
+          disposition: 'attachment',
+          dispositionParameters: { filename: '../report.pdf' },
+          size: 900,
+        },
         { part: '3', type: 'message/rfc822', childNodes: [{ part: '3.1', type: 'text/plain' }] },
       ],
     };

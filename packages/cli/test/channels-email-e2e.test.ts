@@ -85,14 +85,21 @@ async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; st
 }
 
 const deliver = async (mail: TestMail) =>
-  dovecot!.append(BOT, await composeMail({ to: 'agent@oxy.test', subject: 'Question', authResults: AUTH, ...mail }));
+  dovecot!.append(
+    BOT,
+    await composeMail({ to: 'agent@oxy.test', subject: 'Question', authResults: AUTH, ...mail }),
+  );
 
 /** Waits until `count` mails went to `address`; a timeout says what was sent and logged. */
 async function mailsTo(address: string, count: number, log: () => string) {
   try {
-    return await pollUntil(() => (smtp!.to(address).length >= count ? smtp!.to(address) : undefined), `${count} mail(s) to ${address}`, {
-      timeoutMs: 20_000,
-    });
+    return await pollUntil(
+      () => (smtp!.to(address).length >= count ? smtp!.to(address) : undefined),
+      `${count} mail(s) to ${address}`,
+      {
+        timeoutMs: 20_000,
+      },
+    );
   } catch (error) {
     const sent = smtp!.received.map((m) => `${m.to} ${m.parsed.text?.slice(0, 60)}`);
     throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
@@ -128,7 +135,11 @@ describe.skipIf(skip !== undefined)(
         text: 'my first question, forged',
         authResults: 'mx.oxy.test; spf=fail smtp.mailfrom=evil.test; dmarc=fail header.from=example.com',
       });
-      await deliver({ from: 'Alice <alice@example.com>', text: 'my first question', messageId: '<q1@example.com>' });
+      await deliver({
+        from: 'Alice <alice@example.com>',
+        text: 'my first question',
+        messageId: '<q1@example.com>',
+      });
       const [answer] = await mailsTo('alice@example.com', 1, first.stderr);
       expect(answer!.parsed.text?.trim()).toBe('First answer.');
       expect(answer!.parsed.subject).toBe('Re: Question');
@@ -158,8 +169,16 @@ describe.skipIf(skip !== undefined)(
         references: ['<q1@example.com>', answer!.parsed.messageId!],
       });
       const all = await mailsTo('alice@example.com', 3, second.stderr);
-      expect(all.map((m) => m.parsed.text?.trim())).toEqual(['First answer.', 'Second answer.', 'Follow-up answer.']);
-      expect(all[2]!.parsed.references).toEqual(['<q1@example.com>', answer!.parsed.messageId!, '<q3@example.com>']);
+      expect(all.map((m) => m.parsed.text?.trim())).toEqual([
+        'First answer.',
+        'Second answer.',
+        'Follow-up answer.',
+      ]);
+      expect(all[2]!.parsed.references).toEqual([
+        '<q1@example.com>',
+        answer!.parsed.messageId!,
+        '<q3@example.com>',
+      ]);
       expect(env.mock.requests).toHaveLength(3);
       const followUp = env.requestText(2);
       expect(followUp).toContain('First answer.');

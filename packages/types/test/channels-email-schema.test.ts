@@ -51,9 +51,9 @@ describe('emailChannelSchema', () => {
   it('sender addresses are lower-cased, and one address maps to one user', () => {
     const parsed = emailChannelSchema.parse({ senders: [{ platform_ids: ['Alice@Example.COM'] }] });
     expect(parsed.senders[0]!.platform_ids).toEqual(['alice@example.com']);
-    expect(problems({ senders: [{ platform_ids: ['a@x.test'] }, { platform_ids: ['A@X.test'] }] })[0]).toMatch(
-      /one id maps to one user/,
-    );
+    expect(
+      problems({ senders: [{ platform_ids: ['a@x.test'] }, { platform_ids: ['A@X.test'] }] })[0],
+    ).toMatch(/one id maps to one user/);
     expect(problems({ senders: [{ platform_ids: ['not an address'] }] })[0]).toMatch(/an email address/);
   });
 });

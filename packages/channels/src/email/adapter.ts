@@ -29,7 +29,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { decodeContext, newMessageId, questionMessageId, replySubject } from './thread.js';
 import { emailUpdate, structureSize } from './updates.js';
 
-export interface EmailServer {
+interface EmailServer {
   host: string;
   port: number;
   tls: 'implicit' | 'starttls' | 'none';
@@ -53,8 +53,8 @@ export interface EmailOptions {
 /** Mails taken per receive(); the rest come with the next. */
 const BATCH = 20;
 /** MIME limits: more parts or deeper nesting than this is refused before download. */
-export const MAX_MIME_PARTS = 100;
-export const MAX_MIME_DEPTH = 8;
+const MAX_MIME_PARTS = 100;
+const MAX_MIME_DEPTH = 8;
 
 export class EmailChannel implements Channel {
   readonly name: string;
@@ -72,7 +72,12 @@ export class EmailChannel implements Channel {
     this.name = options.name;
     this.#o = options;
     this.#domain = options.address.split('@')[1]!;
-    this.capabilities = { edit: false, maxMessageLength: options.maxMessageLength, minEditIntervalMs: 0, files: true };
+    this.capabilities = {
+      edit: false,
+      maxMessageLength: options.maxMessageLength,
+      minEditIntervalMs: 0,
+      files: true,
+    };
   }
 
   async start(): Promise<{ botName: string }> {
@@ -119,7 +124,11 @@ export class EmailChannel implements Channel {
     throw new Error('email cannot edit a sent message');
   }
 
-  async sendQuestion(target: ChannelTarget, text: string, buttons: ChannelButton[]): Promise<{ messageId: string }> {
+  async sendQuestion(
+    target: ChannelTarget,
+    text: string,
+    buttons: ChannelButton[],
+  ): Promise<{ messageId: string }> {
     const labels = buttons.map((b) => b.label.toUpperCase());
     const how = `Reply with ${labels.join(' or ')} as the first line of your answer.`;
     const messageId = questionMessageId(
@@ -145,7 +154,11 @@ export class EmailChannel implements Channel {
     });
   }
 
-  async fetchAttachment(attachment: ChannelAttachment, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  async fetchAttachment(
+    attachment: ChannelAttachment,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
     const match = attachment.id.match(/^(\d+):(\d+):([\d.]+)$/);
     if (!match) throw new Error(`not an email attachment id: ${attachment.id.slice(0, 60)}`);
     const [, validity, uid, part] = match;
@@ -154,7 +167,8 @@ export class EmailChannel implements Channel {
     }
     return this.#call(async () => {
       const box = await this.#mailbox();
-      if (String(box.uidValidity) !== validity) throw new Error('the mailbox changed (UIDVALIDITY): the mail is gone');
+      if (String(box.uidValidity) !== validity)
+        throw new Error('the mailbox changed (UIDVALIDITY): the mail is gone');
       const download = await this.#imap!.download(uid!, part, { uid: true, maxBytes: maxBytes + 1 });
       if (!download.content) throw new Error('the attachment is gone');
       const chunks: Buffer[] = [];
@@ -232,7 +246,11 @@ export class EmailChannel implements Channel {
       .slice(0, BATCH);
     if (uids.length === 0) return updates;
     const meta = new Map<number, { size: number; structure?: MessageStructureObject }>();
-    for await (const m of imap.fetch(uids.join(','), { uid: true, size: true, bodyStructure: true }, { uid: true })) {
+    for await (const m of imap.fetch(
+      uids.join(','),
+      { uid: true, size: true, bodyStructure: true },
+      { uid: true },
+    )) {
       meta.set(m.uid, { size: m.size ?? 0, ...(m.bodyStructure ? { structure: m.bodyStructure } : {}) });
     }
     for (const uid of uids) {
@@ -253,11 +271,12 @@ export class EmailChannel implements Channel {
         continue;
       }
       const fetched = await imap.fetchOne(String(uid), { source: true }, { uid: true });
-      if (!fetched || !fetched.source || fetched.source.length > this.#o.maxMessageBytes) {
+      const source = fetched ? fetched.source : undefined;
+      if (!source || source.length > this.#o.maxMessageBytes) {
         ignored('gone or larger than max_message_bytes when read');
         continue;
       }
-      const parsed = await simpleParser(fetched.source, { skipImageLinks: true, skipTextLinks: true });
+      const parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true });
       updates.push(
         emailUpdate(
           { cursor: cursorOf, key: cursorOf, parsed, structure: info.structure },
@@ -321,7 +340,8 @@ export class EmailChannel implements Channel {
 function classify(error: unknown, secrets: string[]): Error {
   const scrub = (text: string) =>
     secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join('<password>'), text);
-  if (error instanceof ChannelRetryableError) return new ChannelRetryableError(scrub(error.message), error.retryAfterMs);
+  if (error instanceof ChannelRetryableError)
+    return new ChannelRetryableError(scrub(error.message), error.retryAfterMs);
   const e = error as Error & {
     code?: string;
     responseCode?: number;
@@ -334,9 +354,15 @@ function classify(error: unknown, secrets: string[]): Error {
   const message = scrub(`email: ${detail || String(error)}`);
   if (e.authenticationFailed || e.code === 'EAUTH') return new Error(message);
   if (e.responseCode !== undefined) {
-    return e.responseCode >= 400 && e.responseCode < 500 ? new ChannelRetryableError(message) : new Error(message);
+    return e.responseCode >= 400 && e.responseCode < 500
+      ? new ChannelRetryableError(message)
+      : new Error(message);
   }
-  if (['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'NoConnection', 'EDNS'].includes(e.code ?? '')) {
+  if (
+    ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'NoConnection', 'EDNS'].includes(
+      e.code ?? '',
+    )
+  ) {
     return new ChannelRetryableError(message);
   }
   return new Error(message);

@@ -9,7 +9,7 @@
  * it, or spf=pass with the envelope sender's domain (smtp.mailfrom) so aligned.
  */
 
-export interface AuthResult {
+interface AuthResult {
   method: string;
   result: string;
   /** Properties such as header.from, header.d, smtp.mailfrom (lower-cased names). */
@@ -51,7 +51,10 @@ export function parseAuthResults(value: string): AuthResults | undefined {
 /** The domain of an address or a domain ("user@a.example" or "a.example"), lower-cased. */
 function domainOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const domain = value.slice(value.lastIndexOf('@') + 1).replace(/[<>]/g, '').toLowerCase();
+  const domain = value
+    .slice(value.lastIndexOf('@') + 1)
+    .replace(/[<>]/g, '')
+    .toLowerCase();
   return /^[a-z0-9.-]+\.[a-z0-9-]+$/.test(domain) ? domain : undefined;
 }
 
@@ -79,7 +82,8 @@ export function authenticationProblem(
   for (const { method, result, props } of trusted.results) {
     if (result !== 'pass') continue;
     if (method === 'dmarc' && domainOf(props['header.from']) === from) return undefined;
-    if (method === 'dkim' && aligned(domainOf(props['header.d'] ?? props['header.i']), from)) return undefined;
+    if (method === 'dkim' && aligned(domainOf(props['header.d'] ?? props['header.i']), from))
+      return undefined;
     if (method === 'spf' && aligned(domainOf(props['smtp.mailfrom']), from)) return undefined;
   }
   return `${authservId} did not pass DMARC, DKIM or SPF for ${from}`;

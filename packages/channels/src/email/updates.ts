@@ -75,7 +75,9 @@ export function emailUpdate(mail: FetchedMail, policy: MailPolicy): ChannelUpdat
       chatKind: 'private',
       sender,
       text,
-      ...(inReplyTo ? { replyTo: { id: inReplyTo, fromBot: inReplyTo.toLowerCase().endsWith(botDomain) } } : {}),
+      ...(inReplyTo
+        ? { replyTo: { id: inReplyTo, fromBot: inReplyTo.toLowerCase().endsWith(botDomain) } }
+        : {}),
       attachments: mail.structure ? attachmentsOf(mail.structure, mail.key) : [],
       edited: false,
       addressed: true,
@@ -91,10 +93,13 @@ function authHeaders(parsed: ParsedMail): string[] {
 }
 
 /** Why this is automatic mail (RFC 3834 and the usual list and bounce marks), or undefined. */
-export function automaticMail(parsed: ParsedMail, address: string): string | undefined {
+function automaticMail(parsed: ParsedMail, address: string): string | undefined {
   const header = (key: string) => {
     const line = parsed.headerLines.find((h) => h.key === key)?.line;
-    return line?.slice(line.indexOf(':') + 1).trim().toLowerCase();
+    return line
+      ?.slice(line.indexOf(':') + 1)
+      .trim()
+      .toLowerCase();
   };
   const auto = header('auto-submitted');
   if (auto !== undefined && !auto.startsWith('no')) return `Auto-Submitted: ${auto.slice(0, 40)}`;
@@ -128,7 +133,9 @@ export function attachmentsOf(root: MessageStructureObject, key: string): Channe
   const walk = (node: MessageStructureObject) => {
     const type = node.type.toLowerCase();
     const name = node.dispositionParameters?.filename ?? node.parameters?.name;
-    const body = type.startsWith('multipart/') || (/^text\/(plain|html)$/.test(type) && node.disposition !== 'attachment' && !name);
+    const body =
+      type.startsWith('multipart/') ||
+      (/^text\/(plain|html)$/.test(type) && node.disposition !== 'attachment' && !name);
     if (type.startsWith('multipart/')) for (const child of node.childNodes ?? []) walk(child);
     else if (!body && node.part !== undefined && found.length < 50) {
       found.push({

@@ -24,7 +24,10 @@ export class SmtpCapture {
   ) {}
 
   static async start(login: { user: string; password: string }): Promise<SmtpCapture> {
-    const [{ SMTPServer }, { simpleParser }] = await Promise.all([import('smtp-server'), import('mailparser')]);
+    const [{ SMTPServer }, { simpleParser }] = await Promise.all([
+      import('smtp-server'),
+      import('mailparser'),
+    ]);
     let capture: SmtpCapture | undefined;
     const server = new SMTPServer({
       secure: false,

@@ -8,7 +8,12 @@
  * or DKIM or SPF aligned with the From domain, as passed (docs/channels.md, "Email").
  */
 import { z } from 'zod';
-import { channelAgentSchema, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-common-schema.js';
+import {
+  channelAgentSchema,
+  channelSenderSchema,
+  checkSenderIds,
+  ENV_NAME,
+} from './channels-common-schema.js';
 
 /** A server name or address; `tls = "none"` is accepted only for a loopback one. */
 const HOST = /^[A-Za-z0-9.:[\]-]{1,253}$/;
@@ -47,10 +52,7 @@ const ADDRESS = /^[^\s@<>"]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 
 const emailSenderSchema = channelSenderSchema(
   'Email',
-  z
-    .string()
-    .regex(ADDRESS, 'an email address, e.g. "alice@example.com"')
-    .toLowerCase(),
+  z.string().regex(ADDRESS, 'an email address, e.g. "alice@example.com"').toLowerCase(),
 );
 
 export const emailChannelSchema = z

@@ -6,7 +6,12 @@
  * file: `bot_token_env` names the variable holding it.
  */
 import { z } from 'zod';
-import { channelAgentSchema, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-common-schema.js';
+import {
+  channelAgentSchema,
+  channelSenderSchema,
+  checkSenderIds,
+  ENV_NAME,
+} from './channels-common-schema.js';
 import { emailChannelSchema } from './channels-email-schema.js';
 
 export * from './channels-common-schema.js';
