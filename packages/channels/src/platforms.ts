@@ -66,12 +66,15 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
           `the ${which.toUpperCase()} password`,
         ),
       });
+      // Both secrets are read before the adapter (and its mail libraries) is imported.
+      const imap = server('imap');
+      const smtp = server('smtp');
       const { EmailChannel } = await import('./email/adapter.js');
       return new EmailChannel({
         name,
         address: section.address!,
-        imap: server('imap'),
-        smtp: server('smtp'),
+        imap,
+        smtp,
         mailbox: section.mailbox,
         pollIntervalSecs: section.poll_interval_secs,
         requireAuthentication: section.require_authentication,

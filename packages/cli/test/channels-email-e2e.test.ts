@@ -11,6 +11,7 @@ import { composeMail, Dovecot, dovecotSkipReason, SmtpCapture, type TestMail } f
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const skip = dovecotSkipReason();
 const BOT = { user: 'agent@oxy.test', password: 'imap-E2E-secret-pass' };
@@ -188,14 +189,32 @@ describe.skipIf(skip !== undefined)(
       expect(smtp.received.every((m) => m.to.length === 1 && m.to[0] === 'alice@example.com')).toBe(true);
     });
 
-    it('refuses to start without the password variables, naming one, exit 2', async () => {
+    it('refuses to start without the password variables (exit 2); loads the mail libraries only when the channel opens', async () => {
       dovecot = await Dovecot.start([BOT]);
       smtp = await SmtpCapture.start(SMTP);
-      env = await AgentEnv.start(E2E_APIS[0]!, [], channelsToml(dovecot, smtp));
+      env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }], channelsToml(dovecot, smtp));
+      const recorder = moduleRecorder(env.sandbox.root);
+      env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+      // The adapter's own text: imapflow, nodemailer and mailparser are bundled with it, in its chunk.
+      const ADAPTER = 'UIDVALIDITY changed';
+      expect((await env.run(['run', 'Say hello'])).status).toBe(0);
+      expect(anyContains(recorder.loaded(), ADAPTER)).toBe(false);
+      recorder.clear();
       const out = await env.run(['channels', 'run']);
       expect(out.status).toBe(2);
       expect(out.stderr).toContain('TEST_IMAP_PASSWORD');
       expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+      expect(anyContains(recorder.loaded(), ADAPTER)).toBe(false);
+      // With the passwords set it loads the adapter (and fails: the servers are gone), not printing them.
+      recorder.clear();
+      await smtp.close();
+      smtp = undefined;
+      env.sandbox.env.TEST_IMAP_PASSWORD = BOT.password;
+      env.sandbox.env.TEST_SMTP_PASSWORD = SMTP.password;
+      const down = await env.run(['channels', 'run']);
+      expect(down.status).not.toBe(0);
+      expect(anyContains(recorder.loaded(), ADAPTER)).toBe(true);
+      expect(down.stderr).not.toContain(SMTP.password);
     });
   },
 );
