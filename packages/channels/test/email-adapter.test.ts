@@ -30,11 +30,16 @@ afterEach(async () => {
 async function setUp(overrides: Partial<EmailOptions> = {}): Promise<EmailChannel> {
   dovecot = await Dovecot.start([BOT]);
   smtp = await SmtpCapture.start(SMTP);
+  return setUpChannel(overrides);
+}
+
+/** An adapter on the running servers (a second one plays a restart). */
+function setUpChannel(overrides: Partial<EmailOptions> = {}): EmailChannel {
   channel = new EmailChannel({
     name: 'email',
     address: 'agent@oxy.test',
-    imap: { host: dovecot.host, port: dovecot.port, tls: 'none', ...BOT },
-    smtp: { host: smtp.host, port: smtp.port, tls: 'none', ...SMTP },
+    imap: { host: dovecot!.host, port: dovecot!.port, tls: 'none', ...BOT },
+    smtp: { host: smtp!.host, port: smtp!.port, tls: 'none', ...SMTP },
     mailbox: 'INBOX',
     pollIntervalSecs: 5,
     requireAuthentication: true,
@@ -46,10 +51,11 @@ async function setUp(overrides: Partial<EmailOptions> = {}): Promise<EmailChanne
   return channel;
 }
 
-const deliver = async (mail: TestMail) =>
+const deliver = async (mail: TestMail, mailbox = 'INBOX') =>
   dovecot!.append(
     BOT,
     await composeMail({ to: 'agent@oxy.test', subject: 'Hi', authResults: AUTH, ...mail }),
+    mailbox,
   );
 
 /** Receives until an update that is not the start marker arrives; returns all received. */
@@ -214,6 +220,32 @@ describe.skipIf(skip !== undefined)(
         'automatic mail (Auto-Submitted:',
         'message',
       ]);
+    });
+
+    it('a new UIDVALIDITY (the mailbox recreated) skips the mail then in it and takes what follows', async () => {
+      await setUp({ mailbox: 'Agent' });
+      await dovecot!.recreate(BOT, 'Agent');
+      await channel!.start();
+      const start = (await channel!.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      await deliver({ from: 'alice@example.com', text: 'before' }, 'Agent');
+      const [before] = await receiveMail(start);
+      expect(before).toMatchObject({ kind: 'message', message: { text: 'before' } });
+      await channel!.close();
+      // The mailbox is recreated with mail in it; a restarted adapter holds the old cursor.
+      await dovecot!.recreate(BOT, 'Agent');
+      await deliver({ from: 'alice@example.com', text: 'in the new mailbox before the restart' }, 'Agent');
+      channel = undefined;
+      const restarted = setUpChannel({ mailbox: 'Agent' });
+      await restarted.start();
+      const [reset] = await restarted.receive(before!.cursor, AbortSignal.timeout(200));
+      expect(reset).toMatchObject({
+        kind: 'ignored',
+        reason: expect.stringContaining('UIDVALIDITY changed'),
+      });
+      expect(reset!.cursor.split(':')[0]).not.toBe(before!.cursor.split(':')[0]);
+      await deliver({ from: 'alice@example.com', text: 'after' }, 'Agent');
+      const [after] = await receiveMail(reset!.cursor);
+      expect(after).toMatchObject({ kind: 'message', message: { text: 'after' } });
     });
 
     it('a wrong password fails start without printing it', async () => {

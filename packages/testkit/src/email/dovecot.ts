@@ -121,7 +121,23 @@ service imap-login {
   }
 
   /** Drops a raw message into `user`'s mailbox (IMAP APPEND); resolves with its UID. */
-  async append(user: MailUser, raw: string | Buffer, mailbox = 'INBOX'): Promise<number> {
+  append(user: MailUser, raw: string | Buffer, mailbox = 'INBOX'): Promise<number> {
+    return this.#as(user, async (client) => {
+      const appended = await client.append(mailbox, raw);
+      if (!appended || appended.uid === undefined) throw new Error('APPEND returned no UID');
+      return appended.uid;
+    });
+  }
+
+  /** Deletes `mailbox` (when it exists) and creates it again: it gets a new UIDVALIDITY. */
+  recreate(user: MailUser, mailbox: string): Promise<void> {
+    return this.#as(user, async (client) => {
+      await client.mailboxDelete(mailbox).catch(() => {});
+      await client.mailboxCreate(mailbox);
+    });
+  }
+
+  async #as<T>(user: MailUser, work: (client: import('imapflow').ImapFlow) => Promise<T>): Promise<T> {
     const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: this.host,
@@ -133,9 +149,7 @@ service imap-login {
     });
     await client.connect();
     try {
-      const appended = await client.append(mailbox, raw);
-      if (!appended || appended.uid === undefined) throw new Error('APPEND returned no UID');
-      return appended.uid;
+      return await work(client);
     } finally {
       await client.logout().catch(() => {});
     }
