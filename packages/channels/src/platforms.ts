@@ -141,6 +141,44 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
       });
     },
   },
+  email: {
+    secretVariables: (section) =>
+      (['imap', 'smtp'] as const).flatMap((server) => {
+        const variable = section[server].password_env;
+        return variable !== undefined ? [{ key: `${server}.password_env`, variable }] : [];
+      }),
+    async open(name, section, env) {
+      const server = (which: 'imap' | 'smtp') => ({
+        host: section[which].host!,
+        port: section[which].port,
+        tls: section[which].tls,
+        user: section[which].user!,
+        password: requireSecret(
+          name,
+          `${which}.password_env`,
+          section[which].password_env,
+          env,
+          `the ${which.toUpperCase()} password`,
+        ),
+      });
+      // Both secrets are read before the adapter (and its mail libraries) is imported.
+      const imap = server('imap');
+      const smtp = server('smtp');
+      const { EmailChannel } = await import('./email/adapter.js');
+      return new EmailChannel({
+        name,
+        address: section.address!,
+        imap,
+        smtp,
+        mailbox: section.mailbox,
+        pollIntervalSecs: section.poll_interval_secs,
+        requireAuthentication: section.require_authentication,
+        authservId: section.trusted_authserv_id,
+        maxMessageBytes: section.max_message_bytes,
+        maxMessageLength: section.max_message_length,
+      });
+    },
+  },
 };
 
 export const CHANNEL_NAMES = Object.keys(CHANNEL_PLATFORMS) as (keyof Sections)[];

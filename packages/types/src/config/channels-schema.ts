@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { discordChannelSchema } from './channels-discord-schema.js';
+import { emailChannelSchema } from './channels-email-schema.js';
 import {
   channelAgentSchema,
   channelMaxFileBytesSchema,
@@ -123,8 +124,10 @@ export const channelsSchema = z.strictObject({
   telegram: telegramChannelSchema.prefault({}),
   slack: slackChannelSchema.prefault({}),
   discord: discordChannelSchema.prefault({}),
+  email: emailChannelSchema.prefault({}),
 });
 
 export type TelegramChannelConfig = z.output<typeof telegramChannelSchema>;
 export type ChannelSenderConfig = z.output<ReturnType<typeof channelSenderSchema>>;
 export type { DiscordChannelConfig } from './channels-discord-schema.js';
+export type { EmailChannelConfig } from './channels-email-schema.js';

@@ -1,0 +1,287 @@
+/**
+ * The email adapter against real servers: Debian's Dovecot (IMAP, mail delivered by APPEND) and
+ * smtp-server (what we send, captured). Mail is received after the cursor and not again; a
+ * question is answered by a reply; a file goes out as an attachment and one sent in comes back
+ * by its part id, refused past the limit; huge and deeply nested mail is refused before it is
+ * downloaded; passwords never appear in errors.
+ */
+import { composeMail, Dovecot, dovecotSkipReason, SmtpCapture, type TestMail } from '@oxydra/testkit/email';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import type { ChannelAttachment, ChannelUpdate } from '@oxydra/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmailChannel, type EmailOptions } from '../src/email/adapter.js';
+
+const skip = dovecotSkipReason();
+const BOT = { user: 'agent@oxy.test', password: 'imap-Secret-4711' };
+const SMTP = { user: 'agent@oxy.test', password: 'smtp-Secret-0815' };
+const AUTH = 'mx.oxy.test; dmarc=pass header.from=example.com';
+
+let dovecot: Dovecot | undefined;
+let smtp: SmtpCapture | undefined;
+let channel: EmailChannel | undefined;
+
+afterEach(async () => {
+  await channel?.close();
+  await smtp?.close();
+  await dovecot?.close();
+  channel = smtp = dovecot = undefined;
+});
+
+async function setUp(overrides: Partial<EmailOptions> = {}): Promise<EmailChannel> {
+  dovecot = await Dovecot.start([BOT]);
+  smtp = await SmtpCapture.start(SMTP);
+  return setUpChannel(overrides);
+}
+
+/** An adapter on the running servers (a second one plays a restart). */
+function setUpChannel(overrides: Partial<EmailOptions> = {}): EmailChannel {
+  channel = new EmailChannel({
+    name: 'email',
+    address: 'agent@oxy.test',
+    imap: { host: dovecot!.host, port: dovecot!.port, tls: 'none', ...BOT },
+    smtp: { host: smtp!.host, port: smtp!.port, tls: 'none', ...SMTP },
+    mailbox: 'INBOX',
+    pollIntervalSecs: 5,
+    requireAuthentication: true,
+    authservId: 'mx.oxy.test',
+    maxMessageBytes: 200_000,
+    maxMessageLength: 100_000,
+    ...overrides,
+  });
+  return channel;
+}
+
+const deliver = async (mail: TestMail, mailbox = 'INBOX') =>
+  dovecot!.append(
+    BOT,
+    await composeMail({ to: 'agent@oxy.test', subject: 'Hi', authResults: AUTH, ...mail }),
+    mailbox,
+  );
+
+/** Receives until an update that is not the start marker arrives; returns all received. */
+async function receiveMail(cursor: string | undefined): Promise<ChannelUpdate[]> {
+  const got: ChannelUpdate[] = [];
+  await pollUntil(
+    async () => {
+      got.push(...(await channel!.receive(cursor ?? got.at(-1)?.cursor, AbortSignal.timeout(10_000))));
+      return got.some((u) => u.kind !== 'ignored' || !u.reason.startsWith('the first start'));
+    },
+    'mail to arrive',
+    { timeoutMs: 20_000 },
+  );
+  return got;
+}
+
+describe.skipIf(skip !== undefined)(
+  `email adapter on Dovecot and smtp-server${skip ? ` (skipped: ${skip}; set OXYDRA_REQUIRE_DOVECOT=1 to fail instead)` : ''}`,
+  () => {
+    it('takes mail after the start and after the cursor, waiting by IDLE; answers in the thread', async () => {
+      const email = await setUp();
+      await deliver({ from: 'alice@example.com', text: 'old mail, before the bot started' });
+      expect(await email.start()).toEqual({ botName: 'agent@oxy.test' });
+      const waiting = email.receive(undefined, AbortSignal.timeout(15_000));
+      await deliver({ from: 'alice@example.com', text: 'a new question', messageId: '<q1@example.com>' });
+      const first = await waiting;
+      const all = first.some((u) => u.kind === 'message')
+        ? first
+        : [...first, ...(await receiveMail(first.at(-1)!.cursor))];
+      expect(all[0]).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('first start') });
+      const message = all.find((u) => u.kind === 'message');
+      expect(message).toMatchObject({
+        kind: 'message',
+        message: { text: 'a new question', chatId: 'alice@example.com' },
+      });
+      const cursor = message!.cursor;
+      expect(cursor).toMatch(/^\d+:2$/);
+      // Nothing more after the cursor: the wait ends empty when it is aborted.
+      expect(await email.receive(cursor, AbortSignal.timeout(300))).toEqual([]);
+
+      const target = {
+        chatId: 'alice@example.com',
+        threadId: (message as { message: { threadId: string } }).message.threadId,
+      };
+      const { messageId } = await email.send(target, 'The answer.');
+      const [sent] = await pollUntil(
+        () => (smtp!.to('alice@example.com').length === 1 ? smtp!.to('alice@example.com') : undefined),
+        'the answer',
+      );
+      expect(sent!.parsed.subject).toBe('Re: Hi');
+      expect(sent!.parsed.inReplyTo).toBe('<q1@example.com>');
+      expect(sent!.parsed.references).toBe('<q1@example.com>');
+      expect(sent!.parsed.messageId).toBe(messageId);
+      expect(sent!.parsed.text?.trim()).toBe('The answer.');
+      expect(sent!.parsed.headers.get('auto-submitted')).toBe('auto-replied');
+      // Logged in (verify at start, then the send), with the configured user.
+      expect(smtp!.logins.length).toBeGreaterThan(0);
+      expect(smtp!.logins.every((l) => l.user === SMTP.user && l.ok)).toBe(true);
+    });
+
+    it('a reply to a question is a button press; a file goes out and one sent in comes back, bounded', async () => {
+      const email = await setUp();
+      await email.start();
+      const start = (await email.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      const { messageId: question } = await email.sendQuestion(
+        { chatId: 'alice@example.com' },
+        'Allow the shell tool?',
+        [
+          { label: 'Allow', value: 'allow:7' },
+          { label: 'Deny', value: 'deny:7' },
+        ],
+      );
+      const asked = await pollUntil(() => smtp!.to('alice@example.com')[0], 'the question');
+      expect(asked.parsed.text).toContain('Reply with ALLOW or DENY');
+      await deliver({
+        from: 'alice@example.com',
+        text: 'Allow\n\n> Allow the shell tool?',
+        inReplyTo: question,
+        references: [question],
+      });
+      const [press] = await receiveMail(start);
+      expect(press).toMatchObject({
+        kind: 'button',
+        press: { value: 'allow:7', sender: { id: 'alice@example.com' }, messageId: question },
+      });
+
+      await email.sendFile(
+        { chatId: 'alice@example.com' },
+        { name: 'notes.txt', bytes: new TextEncoder().encode('file body'), mimeType: 'text/plain' },
+        'Here it is.',
+      );
+      const withFile = await pollUntil(() => smtp!.to('alice@example.com')[1], 'the file');
+      expect(withFile.parsed.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([
+        ['notes.txt', 'file body'],
+      ]);
+
+      const bytes = Buffer.alloc(5000, 7);
+      await deliver({
+        from: 'alice@example.com',
+        text: 'see attached',
+        attachments: [{ filename: 'data.bin', content: bytes }],
+      });
+      const [mail] = await receiveMail(press!.cursor);
+      const attachment = (mail as { message: { attachments: ChannelAttachment[] } }).message.attachments[0]!;
+      expect(attachment.fileName).toBe('data.bin');
+      expect(Buffer.from(await email.fetchAttachment(attachment, 10_000, AbortSignal.timeout(5000)))).toEqual(
+        bytes,
+      );
+      // Past the limit it stops reading (the size the server reported left out, so the download itself is bounded).
+      const { size: _, ...unsized } = attachment;
+      await expect(email.fetchAttachment(unsized, 1000, AbortSignal.timeout(5000))).rejects.toThrow(
+        /larger than 1000/,
+      );
+    });
+
+    it('huge and deeply nested mail is refused before download; forged and automatic mail is ignored', async () => {
+      const email = await setUp();
+      await email.start();
+      const start = (await email.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      await deliver({ from: 'alice@example.com', text: 'x'.repeat(300_000) });
+      let nested = await composeMail({ from: 'alice@example.com', to: 'agent@oxy.test', text: 'innermost' });
+      for (let i = 0; i < 10; i++) {
+        nested = await composeMail({
+          from: 'alice@example.com',
+          to: 'agent@oxy.test',
+          text: `level ${i}`,
+          attachments: [{ filename: `m${i}.eml`, content: nested, contentType: 'message/rfc822' }],
+        });
+      }
+      await deliver({
+        from: 'alice@example.com',
+        subject: 'nested',
+        text: 'top',
+        attachments: [{ filename: 'top.eml', content: nested, contentType: 'message/rfc822' }],
+      });
+      await deliver({
+        from: 'alice@example.com',
+        text: 'forged',
+        authResults: 'mx.oxy.test; dmarc=fail header.from=example.com',
+      });
+      await deliver({
+        from: 'alice@example.com',
+        text: 'away',
+        headers: { 'Auto-Submitted': 'auto-replied' },
+      });
+      await deliver({ from: 'alice@example.com', text: 'the real one' });
+      const got: ChannelUpdate[] = [];
+      await pollUntil(
+        async () => {
+          got.push(...(await email.receive(got.at(-1)?.cursor ?? start, AbortSignal.timeout(5000))));
+          return got.length >= 5;
+        },
+        'five mails',
+        { timeoutMs: 20_000 },
+      );
+      expect(
+        got.map((u) => (u.kind === 'ignored' ? u.reason.split(' ').slice(0, 3).join(' ') : u.kind)),
+      ).toEqual([
+        'larger than max_message_bytes',
+        'too many MIME',
+        'not authenticated: mx.oxy.test',
+        'automatic mail (Auto-Submitted:',
+        'message',
+      ]);
+    });
+
+    it('a new UIDVALIDITY (the mailbox recreated) skips the mail then in it and takes what follows', async () => {
+      await setUp({ mailbox: 'Agent' });
+      await dovecot!.recreate(BOT, 'Agent');
+      await channel!.start();
+      const start = (await channel!.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      await deliver({ from: 'alice@example.com', text: 'before' }, 'Agent');
+      const [before] = await receiveMail(start);
+      expect(before).toMatchObject({ kind: 'message', message: { text: 'before' } });
+      await channel!.close();
+      // The mailbox is recreated with mail in it; a restarted adapter holds the old cursor.
+      await dovecot!.recreate(BOT, 'Agent');
+      await deliver({ from: 'alice@example.com', text: 'in the new mailbox before the restart' }, 'Agent');
+      channel = undefined;
+      const restarted = setUpChannel({ mailbox: 'Agent' });
+      await restarted.start();
+      const [reset] = await restarted.receive(before!.cursor, AbortSignal.timeout(200));
+      expect(reset).toMatchObject({
+        kind: 'ignored',
+        reason: expect.stringContaining('UIDVALIDITY changed'),
+      });
+      expect(reset!.cursor.split(':')[0]).not.toBe(before!.cursor.split(':')[0]);
+      await deliver({ from: 'alice@example.com', text: 'after' }, 'Agent');
+      const [after] = await receiveMail(reset!.cursor);
+      expect(after).toMatchObject({ kind: 'message', message: { text: 'after' } });
+    });
+
+    it('a wrong password fails start without printing it', async () => {
+      const email = await setUp();
+      await email.close();
+      channel = new EmailChannel({
+        name: 'email',
+        address: 'agent@oxy.test',
+        imap: {
+          host: dovecot!.host,
+          port: dovecot!.port,
+          tls: 'none',
+          user: BOT.user,
+          password: 'wrong-Imap-Pass',
+        },
+        smtp: {
+          host: smtp!.host,
+          port: smtp!.port,
+          tls: 'none',
+          user: SMTP.user,
+          password: 'wrong-Smtp-Pass',
+        },
+        mailbox: 'INBOX',
+        pollIntervalSecs: 5,
+        requireAuthentication: true,
+        authservId: 'mx.oxy.test',
+        maxMessageBytes: 200_000,
+        maxMessageLength: 100_000,
+      });
+      const error = await channel.start().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error!.message).not.toContain('wrong-Smtp-Pass');
+      expect(error!.message).not.toContain('wrong-Imap-Pass');
+    });
+  },
+);
