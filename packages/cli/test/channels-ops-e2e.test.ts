@@ -56,18 +56,19 @@ user = "alice"
   };
 
   // list: the configuration only, one line each.
-  expect((await run(['channels', 'list'])).stdout).toBe(
-    'telegram: enabled, 1 sender (1 platform id), agent default\n',
-  );
-  expect(JSON.parse((await run(['channels', 'list', '--json'])).stdout)).toEqual([
-    {
-      channel: 'telegram',
-      enabled: true,
-      secrets: [{ key: 'bot_token_env', variable: 'TEST_TELEGRAM_TOKEN', set: false }],
-      senders: 1,
-      senderIds: 1,
-    },
-  ]);
+  // Every platform has a line, the ones not configured too (disabled).
+  const lines = (await run(['channels', 'list'])).stdout.split('\n');
+  expect(lines[0]).toBe('telegram: enabled, 1 sender (1 platform id), agent default');
+  expect(lines.slice(1, 4).map((line) => line.split(':')[0])).toEqual(['slack', 'discord', 'email']);
+  const listed = JSON.parse((await run(['channels', 'list', '--json'])).stdout);
+  expect(listed[0]).toEqual({
+    channel: 'telegram',
+    enabled: true,
+    secrets: [{ key: 'bot_token_env', variable: 'TEST_TELEGRAM_TOKEN', set: false }],
+    senders: 1,
+    senderIds: 1,
+  });
+  expect(listed.slice(1).every((c: { enabled: boolean }) => !c.enabled)).toBe(true);
 
   // test: the variable unset is a configuration mistake; a refused token is Telegram's answer.
   expect((await run(['channels', 'test', 'telegram'], 2)).stderr).toContain('TEST_TELEGRAM_TOKEN');

@@ -48,8 +48,12 @@ describe('oxydra gateway serves the web dashboard', () => {
       headers: { authorization: `Bearer ${generatedToken(env)}` },
     });
     expect(channels.status).toBe(200);
-    expect(await channels.json()).toMatchObject({
-      channels: [{ channel: 'telegram', enabled: false, health: null, outbox: { unsent: 0, failed: 0 } }],
+    const { channels: reports } = (await channels.json()) as { channels: unknown[] };
+    expect(reports[0]).toMatchObject({
+      channel: 'telegram',
+      enabled: false,
+      health: null,
+      outbox: { unsent: 0, failed: 0 },
     });
   });
 

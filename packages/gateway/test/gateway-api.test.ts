@@ -471,9 +471,19 @@ describe('REST API /api/v1', () => {
     await call('get', '/sessions/{id}', { id: sessionId }, { expect: 404 });
 
     // Chat channels: none ran in this workspace (no channels.db, none made), then one did.
-    expect((await call('get', '/channels')).body.channels).toEqual([
-      expect.objectContaining({ channel: 'telegram', enabled: false, health: null, inbound: {} }),
+    // Every platform is listed, configured or not; Telegram first.
+    const none = (await call('get', '/channels')).body.channels;
+    expect(none.map((c: { channel: string }) => c.channel)).toEqual([
+      'telegram',
+      'slack',
+      'discord',
+      'email',
     ]);
+    expect(none).toEqual(
+      none.map((c: { channel: string }) =>
+        expect.objectContaining({ channel: c.channel, enabled: false, health: null, inbound: {} }),
+      ),
+    );
     expect(existsSync(channelDbPath(env.workspace))).toBe(false);
     await recordChannelActivity(env.workspace);
     const [telegram] = (await call('get', '/channels')).body.channels;
