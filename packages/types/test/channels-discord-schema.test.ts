@@ -12,6 +12,8 @@ describe('[channels.discord]', () => {
       enabled: false,
       max_message_length: 2000,
       senders: [],
+      unknown_senders: 'ignore',
+      max_file_bytes: 20 * 1024 * 1024,
       api_url: 'https://discord.com/api',
     });
   });

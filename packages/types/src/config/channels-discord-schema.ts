@@ -8,7 +8,9 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxFileBytesSchema,
   channelSenderSchema,
+  channelUnknownSendersSchema,
   checkSenderIds,
   ENV_NAME,
 } from './channels-schema-parts.js';
@@ -43,6 +45,8 @@ export const discordChannelSchema = z
       .array(discordSenderSchema)
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
+    unknown_senders: channelUnknownSendersSchema,
+    max_file_bytes: channelMaxFileBytesSchema,
     agent: channelAgentSchema,
     api_url: z
       .url({ protocol: /^https?$/ })

@@ -10,7 +10,9 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxFileBytesSchema,
   channelSenderSchema,
+  channelUnknownSendersSchema,
   checkSenderIds,
   ENV_NAME,
 } from './channels-schema-parts.js';
@@ -101,6 +103,8 @@ export const emailChannelSchema = z
       .array(emailSenderSchema)
       .default([])
       .describe('who may write (addresses, any case); anyone else gets no answer (logged once per sender)'),
+    unknown_senders: channelUnknownSendersSchema,
+    max_file_bytes: channelMaxFileBytesSchema,
     agent: channelAgentSchema,
   })
   .superRefine((email, ctx) => {

@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxFileBytesSchema,
   channelSenderSchema,
+  channelUnknownSendersSchema,
   checkSenderIds,
   ENV_NAME,
 } from './channels-schema-parts.js';
@@ -70,6 +72,8 @@ export const slackChannelSchema = z
       .array(slackSenderSchema)
       .default([])
       .describe('who may talk to the app; anyone else gets no answer (logged once per sender)'),
+    unknown_senders: channelUnknownSendersSchema,
+    max_file_bytes: channelMaxFileBytesSchema,
     agent: channelAgentSchema,
   })
   .superRefine((slack, ctx) => {
