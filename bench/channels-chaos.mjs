@@ -30,7 +30,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INTERRUPTED_NOTE } from '@oxydra/channels';
+import { INTERRUPTED_NOTE, STREAMING_MARK } from '@oxydra/channels';
 import { seededRandom } from '@oxydra/testkit';
 import { chatOf, lastUserText, sleep, startChannelsEnv } from './channels-env.mjs';
 import { summarize } from './stats.mjs';
@@ -145,7 +145,15 @@ function tally(storedNotes) {
       else answers.set(planned.marker, [...(answers.get(planned.marker) ?? []), sent]);
     } else if (sent.text === INTERRUPTED_NOTE) notes.set(sent.chatId, (notes.get(sent.chatId) ?? 0) + 1);
     else if (sent.text === '…' && byChat.has(sent.chatId)) placeholders++;
-    else if ((byChat.get(sent.chatId) ?? []).some((m) => m.answer.startsWith(sent.text))) partial++;
+    // A streamed edit ends with the mark ("not done yet"): a cut turn leaves one, even one showing
+    // every word of its answer (the model had not finished, and the note follows).
+    else if (
+      sent.text.endsWith(STREAMING_MARK) &&
+      (byChat.get(sent.chatId) ?? []).some((m) =>
+        m.answer.startsWith(sent.text.slice(0, -STREAMING_MARK.length)),
+      )
+    )
+      partial++;
     else other.push({ chat: sent.chatId, text: sent.text.slice(0, 200) });
   }
   let lost = 0;

@@ -55,6 +55,7 @@ export {
 } from './status.js';
 export { channelDbPath, LibsqlChannelStore, openChannelStore } from './store/libsql/channel-store.js';
 export { EditThrottle } from './throttle.js';
+export { STREAMING_MARK } from './turn.js';
 
 export interface RunningChannels {
   /** One line per channel: its name and the bot it answers as. */

@@ -2,12 +2,16 @@
  * Streaming an answer by editing one message, within the platform's rate limit: at most one
  * edit per interval (Telegram allows about one a second per chat), always showing the newest
  * text, never the same text twice, one edit in flight at a time. A failed edit is reported and
- * the stream goes on (the final answer is sent through the outbox either way).
+ * the stream goes on (the final answer is sent through the outbox either way). The first edit
+ * waits `firstDelayMs` after the first text: an answer that ends by then goes out as one final
+ * edit, at once, instead of a streamed edit and a final one an interval later.
  */
 import { type Clock, systemClock } from '@oxydra/runtime';
 
 export class EditThrottle {
   #lastAt = Number.NEGATIVE_INFINITY;
+  /** When the first text came (undefined: none yet); the first edit waits firstDelayMs from it. */
+  #firstAt: number | undefined;
   #shown: string;
   #latest: string;
   #scheduled: unknown;
@@ -21,6 +25,7 @@ export class EditThrottle {
     private readonly timer: Clock = systemClock,
     /** What the message shows already (its placeholder). */
     shown = '',
+    private readonly firstDelayMs = 0,
   ) {
     this.#shown = shown;
     this.#latest = shown;
@@ -31,7 +36,9 @@ export class EditThrottle {
     if (this.#stopped) return;
     this.#latest = text;
     if (this.#scheduled !== undefined) return;
-    const wait = this.#lastAt + this.intervalMs - this.timer.now();
+    const now = this.timer.now();
+    this.#firstAt ??= now;
+    const wait = Math.max(this.#lastAt + this.intervalMs, this.#firstAt + this.firstDelayMs) - now;
     if (wait <= 0) this.#fire();
     else
       this.#scheduled = this.timer.setTimeout(() => {

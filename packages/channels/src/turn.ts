@@ -23,6 +23,17 @@ export type TurnKernel = {
 
 const PLACEHOLDER = '…';
 
+/**
+ * Ends the text while it streams: the message shows a finished answer only once the turn has
+ * finished and is stored (the model may still call a tool after its last word, and a restart
+ * meanwhile gets the "stopped while answering" note, which must not follow an answer that looked
+ * whole).
+ */
+export const STREAMING_MARK = ' …';
+
+/** How long after the first text the first streamed edit waits (a quick answer is one final edit). */
+export const FIRST_EDIT_DELAY_MS = 250;
+
 export interface TurnOutcome {
   status: 'answered' | 'failed' | 'stopped';
   parts: NewChannelOutbound[];
@@ -41,6 +52,13 @@ export async function runChatTurn(input: {
   signal: AbortSignal;
   timer: Clock;
   log: (line: string) => void;
+  /** A placeholder sent for this message before (a turn run again): edited instead of a new one. */
+  placeholderId?: string | undefined;
+  /**
+   * Called once the placeholder is known and before the turn is handed to the kernel: the host
+   * records where the turn begins (ChannelTurnMark), so a restart can tell how far it got.
+   */
+  begin?: (placeholderId: string | undefined) => Promise<void>;
 }): Promise<TurnOutcome> {
   const { channel, message, signal, log } = input;
   const target: ChannelTarget = {
@@ -48,10 +66,10 @@ export async function runChatTurn(input: {
     ...(message.threadId ? { threadId: message.threadId } : {}),
   };
   const max = channel.capabilities.maxMessageLength;
-  const key = (i: number) => `answer:${message.seq}:${i}`;
-  let placeholder: string | undefined;
+  let placeholder = channel.capabilities.edit ? input.placeholderId : undefined;
   try {
-    placeholder = channel.capabilities.edit ? (await channel.send(target, PLACEHOLDER)).messageId : undefined;
+    if (channel.capabilities.edit && placeholder === undefined)
+      placeholder = (await channel.send(target, PLACEHOLDER)).messageId;
   } catch (error) {
     log(
       `${channel.name}: could not send the placeholder to chat ${message.chatId}: ${(error as Error).message}`,
@@ -65,6 +83,7 @@ export async function runChatTurn(input: {
           (error) => log(`${channel.name}: a streaming edit failed: ${(error as Error).message}`),
           input.timer,
           PLACEHOLDER,
+          Math.min(FIRST_EDIT_DELAY_MS, channel.capabilities.minEditIntervalMs),
         )
       : undefined;
 
@@ -74,6 +93,7 @@ export async function runChatTurn(input: {
   let files: string[] = [];
   let release: (() => unknown) | undefined;
   try {
+    await input.begin?.(placeholder);
     // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
     // so a chat turn counts against the same limit as the user's gateway turns and schedules.
     release = await input.kernel.admission.acquire({ userId: message.userId }, signal);
@@ -93,17 +113,16 @@ export async function runChatTurn(input: {
       else if (event.type === 'approval_resolved') input.approvals?.resolved(event.id, event.allow, event.by);
       if (envelope.agentId !== handle.id || envelope.event.type !== 'text_delta') continue;
       streamed += envelope.event.text;
-      // While streaming, the message shows the first part; the rest follows when the answer is done.
-      // (Its first part depends only on the first max + 1 characters: splitting those keeps a
-      // long answer from being split again at every delta.)
-      throttle?.update(splitMessage(streamed.slice(0, max + 1), max)[0]!);
+      // While streaming, the message shows the first part and the mark; the rest follows when the
+      // answer is done. (Its first part depends only on the first characters: splitting those
+      // keeps a long answer from being split again at every delta.)
+      const room = max - STREAMING_MARK.length;
+      throttle?.update(`${splitMessage(streamed.slice(0, room + 1), room)[0]!}${STREAMING_MARK}`);
     }
     const result = await handle.result;
     if (result.status === 'completed') {
       outcome = 'answered';
-      // `[[send_file: <path>]]` lines send workspace files after the text (files.ts).
-      ({ text, files } = answerFiles(result.text));
-      text ||= files.length > 0 ? `(${files.length} file${files.length > 1 ? 's' : ''})` : '(no answer)';
+      ({ text, files } = finishedAnswer(result.text));
     } else if (signal.aborted || result.status === 'cancelled') {
       outcome = 'stopped';
       text = `${streamed.trim()}\n\n(stopped)`.trim();
@@ -121,16 +140,43 @@ export async function runChatTurn(input: {
     await release?.();
   }
   await throttle?.stop();
-  const parts: NewChannelOutbound[] = splitMessage(text, max).map((part, i) => ({
-    key: key(i),
+  const parts = answerParts(message, { text, files }, placeholder, max);
+  // The first edit of the final text waits out the interval, like the stream's own edits; the
+  // host waits after storing the answer, so a crash meanwhile loses nothing (the outbox has it).
+  return { status: outcome, parts, waitMs: throttle?.waitMs() ?? 0 };
+}
+
+/**
+ * A finished run's answer: its text without the `[[send_file: <path>]]` lines, and the workspace
+ * files those name (sent after the text, files.ts).
+ */
+export function finishedAnswer(resultText: string): { text: string; files: string[] } {
+  const { text, files } = answerFiles(resultText);
+  return {
+    text: text || (files.length > 0 ? `(${files.length} file${files.length > 1 ? 's' : ''})` : '(no answer)'),
+    files,
+  };
+}
+
+/**
+ * What the outbox sends for a message's answer: the text split into parts the platform takes,
+ * the first replacing the placeholder, then each file, every part under its own idempotency key.
+ */
+export function answerParts(
+  message: ChannelInbound,
+  answer: { text: string; files: readonly string[] },
+  placeholder: string | undefined,
+  maxMessageLength: number,
+): NewChannelOutbound[] {
+  const target = { chatId: message.chatId, ...(message.threadId ? { threadId: message.threadId } : {}) };
+  const parts: NewChannelOutbound[] = splitMessage(answer.text, maxMessageLength).map((part, i) => ({
+    key: `answer:${message.seq}:${i}`,
     ...target,
     text: part,
     ...(i === 0 && placeholder !== undefined ? { editOf: placeholder } : {}),
   }));
   // Sent by the outbox like the text: read from the workspace when sent, each under its own key.
-  for (const [i, file] of files.entries())
+  for (const [i, file] of answer.files.entries())
     parts.push({ key: `answer:${message.seq}:file:${i}`, ...target, text: file, file });
-  // The first edit of the final text waits out the interval, like the stream's own edits; the
-  // host waits after storing the answer, so a crash meanwhile loses nothing (the outbox has it).
-  return { status: outcome, parts, waitMs: throttle?.waitMs() ?? 0 };
+  return parts;
 }

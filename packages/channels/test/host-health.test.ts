@@ -47,11 +47,13 @@ afterEach(() => {
 it('records its health on a heartbeat and keeps a refused send with its error', async () => {
   dir = mkdtempSync(join(tmpdir(), 'oxydra-host-health-'));
   const store = openChannelStore(channelDbPath(dir));
-  // The last process was killed mid-answer: the restart owes its sender a note, which is refused.
+  // The last process was killed mid-answer (its turn had begun; no session to read, memory being
+  // off): the restart owes its sender a note, which is refused.
   const [cut] = await store.accept('telegram', '1', [
     { conversation: '55', messageId: '9', chatId: '55', senderId: '7', userId: 'alice', text: 'hi' },
   ]);
   await store.claim(cut!.seq);
+  await store.markTurn(cut!.seq, {});
   const channel = new RefusingChannel();
   const lines: string[] = [];
   const host = new ChannelHost({

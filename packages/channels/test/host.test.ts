@@ -13,6 +13,7 @@ import {
   MAX_PROMPT_CHARS,
   openChannelStore,
   SenderPolicy,
+  STREAMING_MARK,
 } from '@oxydra/channels';
 import { Admission, type SpawnSpec } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
@@ -81,7 +82,12 @@ class ScriptedChannel implements Channel {
 class ScriptedKernel {
   readonly spawned: SpawnSpec[] = [];
   readonly #release = new Set<() => void>();
-  sessions = { create: async (fields: { userId?: string }) => ({ id: `s-${fields.userId}` }) as never };
+  /** Sessions without messages: what a restart reads of them is host-recover.test.ts's, on the real store. */
+  sessions = {
+    create: async (fields: { userId?: string }) => ({ id: `s-${fields.userId}` }) as never,
+    stamp: async () => undefined,
+    loadMessages: async () => [],
+  };
   /** The kernel's own per-user limit, one run per user here. */
   readonly admission = new Admission(1);
   /**
@@ -433,16 +439,17 @@ describe('ChannelHost', () => {
 
   it('stores a finished answer before waiting out the edit interval, so a stop meanwhile does not cut it', async () => {
     const { channel, kernel } = await setup();
-    // The answer streamed ("thinking" shown by an edit): its final edit must wait the interval.
+    // The answer streamed ("thinking …" shown by an edit, the mark saying it is not done): its
+    // final edit must wait the interval.
     channel.capabilities.minEditIntervalMs = 60_000;
     channel.push(message(ALICE, 'a question', '1'));
-    await pollUntil(() => texts(channel).includes('thinking'), 'the streamed edit');
+    await pollUntil(() => texts(channel).includes(`thinking${STREAMING_MARK}`), 'the streamed edit');
     kernel.releaseAll();
     // Stored as answered (its final edit in the outbox) while the edit waits: a crash now would
     // send it at the next start, not tell the sender their finished answer was cut.
     await pollUntil(async () => (await store!.stats('telegram')).inbound.answered === 1, 'the answer stored');
     expect((await store!.stats('telegram')).unsent).toBe(1);
-    expect(texts(channel)).toEqual(['thinking']);
+    expect(texts(channel)).toEqual([`thinking${STREAMING_MARK}`]);
     // Stopping sends what waited, without waiting the interval out.
     await host!.close(0);
     expect(texts(channel)).toEqual(['answer to a question']);

@@ -28,7 +28,7 @@ class FakeTimer implements Clock {
   }
 }
 
-function setup(interval = 1000) {
+function setup(interval = 1000, firstDelay = 0) {
   const timer = new FakeTimer();
   const edits: { at: number; text: string }[] = [];
   const errors: unknown[] = [];
@@ -40,6 +40,7 @@ function setup(interval = 1000) {
     (error) => errors.push(error),
     timer,
     '…',
+    firstDelay,
   );
   return { timer, edits, errors, throttle };
 }
@@ -88,6 +89,33 @@ describe('EditThrottle', () => {
     await timer.advance(5000);
     expect(edits.map((e) => e.text)).toEqual(['a']);
     expect(throttle.waitMs()).toBe(0);
+  });
+
+  it('waits firstDelayMs before the first edit: an answer done by then is left to one final edit, at once', async () => {
+    const quick = setup(1000, 250);
+    quick.throttle.update('a');
+    await quick.timer.advance(100);
+    quick.throttle.update('ab');
+    await quick.timer.advance(100);
+    // Done within the delay: no streamed edit, and the final one need not wait.
+    await quick.throttle.stop();
+    expect(quick.edits).toEqual([]);
+    expect(quick.throttle.waitMs()).toBe(0);
+
+    const slow = setup(1000, 250);
+    slow.timer.time = 5000;
+    slow.throttle.update('a');
+    await slow.timer.advance(249);
+    expect(slow.edits).toEqual([]);
+    slow.throttle.update('ab');
+    await slow.timer.advance(1);
+    expect(slow.edits).toEqual([{ at: 5250, text: 'ab' }]);
+    // Then the interval, from that first edit.
+    slow.throttle.update('abc');
+    await slow.timer.advance(999);
+    expect(slow.edits).toHaveLength(1);
+    await slow.timer.advance(1);
+    expect(slow.edits.at(-1)).toEqual({ at: 6250, text: 'abc' });
   });
 
   it('reports a failed edit and goes on streaming', async () => {

@@ -7,7 +7,9 @@
  * restart, once (Discord's gateway does not replay it: the adapter reads it with REST); a turn
  * cut by SIGKILL is not run again. Everything is counted on the fake's side.
  */
+
 import type { ChildProcess } from 'node:child_process';
+import { STREAMING_MARK } from '@oxydra/channels';
 import { FakeDiscord } from '@oxydra/testkit/discord';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,8 +132,11 @@ describe('oxydra channels run (Discord)', () => {
     expect(answered.history[0]).toBe('…');
     const partial = answered.history.slice(1, -1);
     expect(partial.length).toBeGreaterThanOrEqual(1);
-    for (const text of partial)
-      expect(answered.content.startsWith(text) && text !== answered.content).toBe(true);
+    // Each streamed edit ends with the mark that says the answer is not done yet.
+    for (const text of partial) {
+      expect(text.endsWith(STREAMING_MARK)).toBe(true);
+      expect(answered.content.startsWith(text.slice(0, -STREAMING_MARK.length))).toBe(true);
+    }
     expect(fake.calls.some((c) => c.method === 'PATCH')).toBe(true);
     // It mentions nobody; the stranger got nothing and is logged once; the token is never printed.
     expect(answered.allowedMentions).toEqual({ parse: [] });

@@ -5,10 +5,12 @@
  * nothing; /new starts another session; a long answer is split; a restart neither answers a
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
+
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { STREAMING_MARK } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -137,7 +139,11 @@ describe('oxydra channels run (Telegram)', () => {
     expect(answered.history[0]).toBe('…');
     const partial = answered.history.slice(1, -1);
     expect(partial.length).toBeGreaterThanOrEqual(1);
-    for (const text of partial) expect(answered.text.startsWith(text) && text !== answered.text).toBe(true);
+    // Each streamed edit ends with the mark that says the answer is not done yet.
+    for (const text of partial) {
+      expect(text.endsWith(STREAMING_MARK)).toBe(true);
+      expect(answered.text.startsWith(text.slice(0, -STREAMING_MARK.length))).toBe(true);
+    }
     // No link previews on anything sent; the stranger got nothing, and is logged once.
     const sends = api.calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
     expect(

@@ -6,7 +6,9 @@
  * reaching the host, a SIGKILL mid-turn answering nothing twice) and the Events API over HTTP
  * (forged signatures refused by Bolt, a signed event answered). Counted on the fake's side.
  */
+
 import type { ChildProcess } from 'node:child_process';
+import { STREAMING_MARK } from '@oxydra/channels';
 import { freePort, pollUntil } from '@oxydra/testkit/helpers';
 import { FakeSlack, postSignedToApp } from '@oxydra/testkit/slack';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,7 +138,11 @@ describe('oxydra channels run (Slack)', () => {
     expect(answered.history[0]).toBe('…');
     const partial = answered.history.slice(1, -1);
     expect(partial.length).toBeGreaterThanOrEqual(1);
-    for (const text of partial) expect(answered.text.startsWith(text) && text !== answered.text).toBe(true);
+    // Each streamed edit ends with the mark that says the answer is not done yet.
+    for (const text of partial) {
+      expect(text.endsWith(STREAMING_MARK)).toBe(true);
+      expect(answered.text.startsWith(text.slice(0, -STREAMING_MARK.length))).toBe(true);
+    }
     expect(
       fake.calls.filter((c) => c.method === 'chat.postMessage' && c.params.unfurl_links !== 'false'),
     ).toEqual([]);

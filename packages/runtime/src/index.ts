@@ -4,6 +4,8 @@
  * read-only tool dispatch, steering, follow-ups and cancellation; and, through optional hooks the
  * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
+/** What separates the texts of a run's model calls in its answer (a stored turn's answer is read back with it). */
+export { CALL_SEPARATOR } from './answer-text.js';
 export { unenforceableCostLimit } from './budgets.js';
 export { type Clock, systemClock } from './clock.js';
 export {

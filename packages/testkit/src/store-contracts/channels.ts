@@ -2,8 +2,8 @@
  * The ChannelStore contract (issue 34): what makes a chat channel neither lose nor repeat a
  * message across restarts. The cursor moves only with the messages it covers; a message is stored
  * once however often the platform delivers it; a message is claimed by one runner; settling it
- * and enqueueing its answer happen together; a running message found at start is interrupted, not
- * run again; an outbox key is sent once.
+ * and enqueueing its answer happen together; a running message found at start comes back with
+ * the mark of where its turn began, and is run again only when requeued; an outbox key is sent once.
  */
 import type { ChannelStore, NewChannelInbound, NewChannelOutbound } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
@@ -74,17 +74,41 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
         ['a:0', 'first', '55'],
         ['a:1', 'second', undefined],
       ]);
-      expect(await store.interruptRunning('telegram')).toEqual([]);
+      expect(await store.running('telegram')).toEqual([]);
     });
 
-    it('marks what was running when the last process stopped interrupted, once', async () => {
-      const [a, b] = await store.accept('telegram', '1', [message('1'), message('2')]);
+    it('returns what was running when the last process stopped with its turn mark; settled, it is gone', async () => {
+      const [a, b, c] = await store.accept('telegram', '1', [message('1'), message('2'), message('3')]);
       await store.claim(a!.seq);
-      const cut = await store.interruptRunning('telegram');
-      expect(cut.map((m) => [m.seq, m.status])).toEqual([[a!.seq, 'interrupted']]);
-      expect(await store.interruptRunning('telegram')).toEqual([]);
+      await store.claim(c!.seq);
+      const mark = { sessionId: 's-1', afterSeq: 12, placeholderId: '901' };
+      await store.markTurn(a!.seq, mark);
+      // A mark is only written on a running message.
+      await store.markTurn(b!.seq, { sessionId: 'other' });
+      const left = await store.running('telegram');
+      expect(left.map((m) => [m.seq, m.status, m.turn])).toEqual([
+        [a!.seq, 'running', mark],
+        [c!.seq, 'running', undefined],
+      ]);
+      expect(await store.running('slack')).toEqual([]);
+      await store.settle(a!.seq, 'interrupted', 'telegram', [part('interrupted:1', 'note')]);
+      expect((await store.running('telegram')).map((m) => m.seq)).toEqual([c!.seq]);
       expect(await store.claim(a!.seq)).toBe(false);
-      expect((await store.pending('telegram')).map((m) => m.seq)).toEqual([b!.seq]);
+      expect((await store.pending('telegram')).map((m) => [m.seq, m.turn])).toEqual([[b!.seq, undefined]]);
+    });
+
+    it('requeues a running message once, keeping its mark, so it is claimed and run again', async () => {
+      const [a] = await store.accept('telegram', '1', [message('1')]);
+      expect(await store.requeue(a!.seq)).toBe(false);
+      await store.claim(a!.seq);
+      await store.markTurn(a!.seq, { placeholderId: '77' });
+      const requeued = await Promise.all([store.requeue(a!.seq), store.requeue(a!.seq)]);
+      expect(requeued.filter(Boolean)).toHaveLength(1);
+      expect(await store.running('telegram')).toEqual([]);
+      expect((await store.pending('telegram')).map((m) => [m.seq, m.turn])).toEqual([
+        [a!.seq, { placeholderId: '77' }],
+      ]);
+      expect(await store.claim(a!.seq)).toBe(true);
     });
 
     it('sends an outbox key once: enqueued twice it is one message, marked sent it is gone', async () => {

@@ -6,8 +6,10 @@
  * - an inbound message is stored in the same transaction that moves the cursor past it
  *   (`accept`), so a crash before that commit has the platform deliver it again and a crash
  *   after it finds it stored;
- * - a message whose turn was running when the process stopped is not run again (its tools may
- *   have acted): `interruptRunning` marks it, and the person is told to send it again;
+ * - a message whose turn was running when the process stopped is looked at again at start
+ *   (`running`): the mark written before its turn began (`markTurn`) tells the host whether the
+ *   turn never reached the model (`requeue`: run it), finished (its stored answer is sent), or
+ *   was cut while the model or its tools worked (not run again: the person is told);
  * - the answer is written to the outbox in the same transaction that marks its message answered
  *   (`settle`), each part under an idempotency key, and sent from there: a restart sends what
  *   was not yet marked sent, and nothing marked sent again.
@@ -39,6 +41,22 @@ export interface ChannelInbound extends NewChannelInbound {
   channel: string;
   status: ChannelInboundStatus;
   receivedAt: string;
+  /** Written just before its turn was handed to the kernel; unset: the turn never began. */
+  turn?: ChannelTurnMark;
+}
+
+/**
+ * Where a message's turn was when it began: enough for the next process to tell, from the
+ * kernel's session, whether the turn finished (its answer is stored after `afterSeq`), never
+ * reached the model (nothing stored after it), or was cut in between.
+ */
+export interface ChannelTurnMark {
+  /** The kernel session the turn runs on; unset: memory is off (nothing to look at afterwards). */
+  sessionId?: string;
+  /** The session's last message seq before the turn (0: none). */
+  afterSeq?: number;
+  /** The "…" message the answer streams into, when one was sent: edited with the answer later. */
+  placeholderId?: string;
 }
 
 /** One outbound message of the outbox. */
@@ -85,8 +103,12 @@ export interface ChannelStore {
     channel: string,
     parts: readonly NewChannelOutbound[],
   ): Promise<void>;
-  /** Every "running" message of the channel becomes "interrupted" (at start: its process ended mid-turn); resolves with them. */
-  interruptRunning(channel: string): Promise<ChannelInbound[]>;
+  /** Records where a running message's turn begins (written before the turn starts). */
+  markTurn(seq: number, mark: ChannelTurnMark): Promise<void>;
+  /** The channel's messages left "running" (at start: their process ended mid-turn), with their marks, oldest first. */
+  running(channel: string): Promise<ChannelInbound[]>;
+  /** running → pending, its mark kept (its turn never reached the model); false when it was not running. */
+  requeue(seq: number): Promise<boolean>;
   /** The session a conversation continues, if one was started. */
   session(channel: string, conversation: string): Promise<string | undefined>;
   /** Sets (or replaces, on /new) the session a conversation continues. */

@@ -20,6 +20,7 @@ import type {
   ChannelScheduleTarget,
   ChannelStats,
   ChannelStore,
+  ChannelTurnMark,
   NewChannelInbound,
   NewChannelOutbound,
   NewChannelPairingRequest,
@@ -30,7 +31,7 @@ import { CHANNEL_MIGRATIONS } from './schema.js';
 type Db = LocalDb;
 
 const INBOUND =
-  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments';
+  'seq, channel, conversation, message_id, chat_id, thread_id, sender_id, user_id, text, status, received_at, attachments, turn';
 const OUTBOUND = 'seq, channel, key, chat_id, thread_id, text, edit_of, file';
 
 type InboundRow = [
@@ -45,6 +46,7 @@ type InboundRow = [
   string,
   ChannelInboundStatus,
   string,
+  string | null,
   string | null,
 ];
 type OutboundRow = [number, string, string, string, string | null, string, string | null, string | null];
@@ -73,6 +75,7 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     status,
     receivedAt,
     attachments,
+    turn,
   ] = row;
   return {
     seq,
@@ -87,6 +90,7 @@ const inboundOf = (row: InboundRow): ChannelInbound => {
     status,
     receivedAt,
     ...(attachments !== null ? { attachments: JSON.parse(attachments) as ChannelAttachment[] } : {}),
+    ...(turn !== null ? { turn: JSON.parse(turn) as ChannelTurnMark } : {}),
   };
 };
 
@@ -120,7 +124,8 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #claim;
   readonly #finish;
   readonly #running;
-  readonly #interrupt;
+  readonly #requeue;
+  readonly #markTurn;
   readonly #session;
   readonly #setSession;
   readonly #enqueue;
@@ -176,9 +181,10 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#running = db
       .prepare(`SELECT ${INBOUND} FROM channel_inbound WHERE channel = ? AND status = 'running' ORDER BY seq`)
       .raw(true);
-    this.#interrupt = db.prepare(
-      "UPDATE channel_inbound SET status = 'interrupted' WHERE channel = ? AND status = 'running'",
+    this.#requeue = db.prepare(
+      "UPDATE channel_inbound SET status = 'pending' WHERE seq = ? AND status = 'running'",
     );
+    this.#markTurn = db.prepare("UPDATE channel_inbound SET turn = ? WHERE seq = ? AND status = 'running'");
     this.#session = db
       .prepare('SELECT session_id FROM channel_sessions WHERE channel = ? AND conversation = ?')
       .raw(true);
@@ -264,13 +270,16 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#settle.immediate(seq, status, channel, parts);
   }
 
-  async interruptRunning(channel: string): Promise<ChannelInbound[]> {
-    const run = this.#db.transaction(() => {
-      const running = (this.#running.all(channel) as InboundRow[]).map(inboundOf);
-      this.#interrupt.run(channel);
-      return running.map((message) => ({ ...message, status: 'interrupted' as const }));
-    });
-    return run.immediate() as ChannelInbound[];
+  async markTurn(seq: number, mark: ChannelTurnMark): Promise<void> {
+    this.#markTurn.run(JSON.stringify(mark), seq);
+  }
+
+  async running(channel: string): Promise<ChannelInbound[]> {
+    return (this.#running.all(channel) as InboundRow[]).map(inboundOf);
+  }
+
+  async requeue(seq: number): Promise<boolean> {
+    return this.#requeue.run(seq).changes === 1;
   }
 
   async session(channel: string, conversation: string): Promise<string | undefined> {

@@ -89,4 +89,7 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
    );
    ALTER TABLE channel_inbound ADD COLUMN attachments TEXT;
    ALTER TABLE channel_outbox ADD COLUMN file TEXT;`,
+  // Where a message's turn began (ChannelTurnMark, as JSON), written before the turn is handed
+  // to the kernel: at start the host tells from it a turn that never began from one that finished.
+  `ALTER TABLE channel_inbound ADD COLUMN turn TEXT;`,
 ];
