@@ -4,6 +4,7 @@
  * and reading no more than `maxBytes` (a larger file is refused without reading the rest).
  */
 import { ChannelRetryableError } from '@oxydra/types';
+import { byStatus, retryAfterMs, type Scrub } from '../platform-errors.js';
 
 export async function downloadSlackFile(
   url: string,
@@ -13,7 +14,7 @@ export async function downloadSlackFile(
     allowedOrigins: string[];
     maxBytes: number;
     signal: AbortSignal;
-    scrub: (text: string) => string;
+    scrub: Scrub;
   },
 ): Promise<Uint8Array> {
   let origin: string;
@@ -38,17 +39,14 @@ export async function downloadSlackFile(
   }
   if (!response.ok) {
     await response.body?.cancel();
-    const message = `downloading file ${o.id}: HTTP ${response.status}`;
-    throw response.status === 429 || response.status >= 500
-      ? new ChannelRetryableError(message, retryAfterMs(response.headers.get('retry-after')))
-      : new Error(message);
+    throw byStatus(
+      response.status,
+      `downloading file ${o.id}: HTTP ${response.status}`,
+      undefined,
+      retryAfterMs(response.headers.get('retry-after')),
+    );
   }
   return readBounded(response, o.maxBytes, o.id);
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  const seconds = Number(header);
-  return header !== null && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 /** The body, read only up to `maxBytes`: a larger one is refused without reading the rest. */
