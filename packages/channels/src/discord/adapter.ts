@@ -39,6 +39,7 @@ import {
   Routes,
 } from 'discord.js';
 import { byStatus, errorText, PlatformError, scrubbed, scrubber } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 import {
   advance,
   type CursorState,
@@ -288,22 +289,11 @@ export class DiscordChannel implements Channel {
       await response.body?.cancel();
       throw byStatus(response.status, `Discord CDN: ${response.status} ${response.statusText}`);
     }
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > maxBytes) {
-      await response.body?.cancel();
-      throw new Error(`the file is ${declared} bytes; at most ${maxBytes} are read`);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of response.body ?? []) {
-      total += chunk.byteLength;
-      if (total > maxBytes) {
-        await response.body?.cancel().catch(() => {});
-        throw new Error(`the file is larger than ${maxBytes} bytes; stopped reading it`);
-      }
-      chunks.push(chunk);
-    }
-    return new Uint8Array(Buffer.concat(chunks));
+    return readBounded(response, maxBytes, (declared) =>
+      declared !== undefined
+        ? new Error(`the file is ${declared} bytes; at most ${maxBytes} are read`)
+        : new Error(`the file is larger than ${maxBytes} bytes; stopped reading it`),
+    );
   }
 
   async close(): Promise<void> {

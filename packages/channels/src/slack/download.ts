@@ -5,6 +5,7 @@
  */
 import { ChannelRetryableError } from '@oxydra/types';
 import { byStatus, retryAfterMs, type Scrub } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 
 export async function downloadSlackFile(
   url: string,
@@ -46,36 +47,9 @@ export async function downloadSlackFile(
       retryAfterMs(response.headers.get('retry-after')),
     );
   }
-  return readBounded(response, o.maxBytes, o.id);
-}
-
-/** The body, read only up to `maxBytes`: a larger one is refused without reading the rest. */
-async function readBounded(response: Response, maxBytes: number, id: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new Error(`file ${id} is ${declared} bytes, over the limit of ${maxBytes}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new Error(`file ${id} is over the limit of ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+  return readBounded(response, o.maxBytes, (declared) =>
+    declared !== undefined
+      ? new Error(`file ${o.id} is ${declared} bytes, over the limit of ${o.maxBytes}`)
+      : new Error(`file ${o.id} is over the limit of ${o.maxBytes} bytes`),
+  );
 }

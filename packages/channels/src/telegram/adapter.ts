@@ -19,6 +19,7 @@ import {
 } from '@oxydra/types';
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { byStatus, errorText, PlatformError, retryAfterMs, scrubbed, scrubber } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 import { type BotIdentity, channelUpdate } from './updates.js';
 import { TelegramWebhookServer } from './webhook.js';
 
@@ -238,26 +239,7 @@ async function download(url: string, maxBytes: number, signal: AbortSignal): Pro
     await response.body?.cancel();
     throw byStatus(response.status, `download failed: HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  const tooLarge = () => new Error(`the file is larger than ${maxBytes} bytes`);
-  if (declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, length);
+  return readBounded(response, maxBytes, () => new Error(`the file is larger than ${maxBytes} bytes`));
 }
 
 function threadOf(target: ChannelTarget): { message_thread_id?: number } {

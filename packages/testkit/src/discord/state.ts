@@ -64,7 +64,7 @@ export class DiscordState {
   }
 }
 
-/** A message with nothing in it yet. */
+/** A Discord message (API v10) with nothing in it yet: what the fake builds its messages on (a test may too). */
 export function messageBase(id: string, channelId: string, author: DcUser): DcMessage {
   return {
     id,
