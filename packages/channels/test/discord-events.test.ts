@@ -2,6 +2,7 @@
  * Discord's payloads as the channel contract's updates (who spoke, where, whether to the bot,
  * what was attached, which button), and the cursor that says where to read again after a restart.
  */
+import { messageBase } from '@oxydra/testkit/discord';
 import type { APIMessage, GatewayDispatchPayload } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,22 +24,12 @@ const alice = {
   avatar: null,
 };
 
+/** A message as the fake Discord makes them, at a fixed time. */
 const message = (fields: Record<string, unknown> = {}): APIMessage =>
   ({
-    id: '1300000000000000001',
-    channel_id: '200000000000000007',
-    author: alice,
+    ...messageBase('1300000000000000001', '200000000000000007', alice),
     content: 'hi',
     timestamp: '2026-01-01T00:00:00.000Z',
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    embeds: [],
-    pinned: false,
-    type: 0,
     ...fields,
   }) as unknown as APIMessage;
 

@@ -38,6 +38,8 @@ import {
   type REST,
   Routes,
 } from 'discord.js';
+import { byStatus, errorText, PlatformError, scrubbed, scrubber } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 import {
   advance,
   type CursorState,
@@ -158,7 +160,7 @@ export class DiscordChannel implements Channel {
       }
     });
     const onError = (error: Error) => {
-      this.#gatewayError = scrubbed(error, this.#o.token);
+      this.#gatewayError = scrubbed(error, scrubber([this.#o.token], '<token>'));
       this.#wake?.();
     };
     this.#client.on(Events.Error, onError);
@@ -285,25 +287,13 @@ export class DiscordChannel implements Channel {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      const message = `Discord CDN: ${response.status} ${response.statusText}`;
-      throw response.status >= 500 ? new ChannelRetryableError(message) : new Error(message);
+      throw byStatus(response.status, `Discord CDN: ${response.status} ${response.statusText}`);
     }
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > maxBytes) {
-      await response.body?.cancel();
-      throw new Error(`the file is ${declared} bytes; at most ${maxBytes} are read`);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of response.body ?? []) {
-      total += chunk.byteLength;
-      if (total > maxBytes) {
-        await response.body?.cancel().catch(() => {});
-        throw new Error(`the file is larger than ${maxBytes} bytes; stopped reading it`);
-      }
-      chunks.push(chunk);
-    }
-    return new Uint8Array(Buffer.concat(chunks));
+    return readBounded(response, maxBytes, (declared) =>
+      declared !== undefined
+        ? new Error(`the file is ${declared} bytes; at most ${maxBytes} are read`)
+        : new Error(`the file is larger than ${maxBytes} bytes; stopped reading it`),
+    );
   }
 
   async close(): Promise<void> {
@@ -433,20 +423,9 @@ export class DiscordChannel implements Channel {
   }
 }
 
-/** A refusal from Discord that retrying will not change (bad token, missing access...). */
-class DiscordError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: number | string,
-  ) {
-    super(message);
-    this.name = 'DiscordError';
-  }
-}
-
+/** A REST failure, sorted into retry or not (PlatformError "DiscordError" with Discord's status and code). */
 function classify(what: string, error: unknown, secrets: string[]): Error {
-  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join('<token>'), text);
+  const scrub = scrubber(secrets, '<token>');
   if (error instanceof RateLimitError) {
     return new ChannelRetryableError(
       scrub(`Discord ${what}: rate limited for ${error.retryAfter} ms`),
@@ -456,21 +435,16 @@ function classify(what: string, error: unknown, secrets: string[]): Error {
   if (error instanceof DiscordAPIError) {
     // Its url can hold an interaction token; the message is built without it.
     const message = scrub(`Discord ${what}: ${error.status} ${error.code} ${error.message}`);
-    if (error.status === 429 || error.status >= 500) return new ChannelRetryableError(message);
-    return new DiscordError(message, error.status, error.code);
+    return byStatus(error.status, message, (m) => new PlatformError('Discord', m, error.status, error.code));
   }
   if (error instanceof HTTPError) {
     const message = scrub(`Discord ${what}: ${error.status} ${error.message}`);
-    return error.status === 429 || error.status >= 500
-      ? new ChannelRetryableError(message)
-      : new DiscordError(message, error.status, error.status);
+    return byStatus(
+      error.status,
+      message,
+      (m) => new PlatformError('Discord', m, error.status, error.status),
+    );
   }
   // A network error (refused, reset, timed out): retrying may work.
-  return new ChannelRetryableError(`Discord ${what}: ${scrubbed(error, secrets).message}`);
-}
-
-function scrubbed(error: unknown, secrets: string | string[]): Error {
-  const list = Array.isArray(secrets) ? secrets : [secrets];
-  const text = error instanceof Error ? error.message : String(error);
-  return new Error(list.reduce((t, s) => t.split(s).join('<token>'), text));
+  return new ChannelRetryableError(`Discord ${what}: ${scrub(errorText(error))}`);
 }

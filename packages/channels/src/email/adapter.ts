@@ -26,6 +26,7 @@ import { ImapFlow, type MessageStructureObject } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
+import { scrubbed, scrubber } from '../platform-errors.js';
 import { decodeContext, newMessageId, questionMessageId, replySubject } from './thread.js';
 import { emailUpdate, structureSize } from './updates.js';
 
@@ -337,11 +338,10 @@ export class EmailChannel implements Channel {
   }
 }
 
+/** An IMAP or SMTP failure: SMTP's 4xx and a lost connection may pass (retry), a 5xx or a refused login will not. */
 function classify(error: unknown, secrets: string[]): Error {
-  const scrub = (text: string) =>
-    secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join('<password>'), text);
-  if (error instanceof ChannelRetryableError)
-    return new ChannelRetryableError(scrub(error.message), error.retryAfterMs);
+  const scrub = scrubber(secrets, '<password>');
+  if (error instanceof ChannelRetryableError) return scrubbed(error, scrub);
   const e = error as Error & {
     code?: string;
     responseCode?: number;

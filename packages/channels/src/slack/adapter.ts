@@ -19,7 +19,7 @@ import type {
 } from '@oxydra/types';
 import type { App, webApi } from '@slack/bolt';
 import { downloadSlackFile } from './download.js';
-import { classify, scrubbingLogger } from './errors.js';
+import { classify, scrubbingLogger, slackScrubber } from './errors.js';
 import { parsePressId, type SlackBotIdentity, slackIncoming } from './events.js';
 import { PushInbox } from './inbox.js';
 
@@ -53,16 +53,14 @@ export class SlackChannel implements Channel {
   readonly #o: SlackOptions;
   readonly #inbox = new PushInbox();
   readonly #threads = new Set<string>();
-  readonly #secrets: string[];
+  readonly #scrub: (text: string) => string;
   #client: webApi.WebClient | undefined;
   #app: App | undefined;
 
   constructor(options: SlackOptions) {
     this.name = options.name;
     this.#o = options;
-    this.#secrets = [options.botToken, options.appToken, options.signingSecret].filter(
-      (s): s is string => s !== undefined && s !== '',
-    );
+    this.#scrub = slackScrubber([options.botToken, options.appToken, options.signingSecret]);
     this.capabilities = {
       edit: true,
       maxMessageLength: options.maxMessageLength,
@@ -267,13 +265,6 @@ export class SlackChannel implements Channel {
     this.#threads.add(key);
     if (this.#threads.size > MAX_THREADS) this.#threads.delete(this.#threads.values().next().value!);
   }
-
-  readonly #scrub = (text: string): string => {
-    let out = text;
-    for (const secret of this.#secrets) out = out.split(secret).join('<secret>');
-    // Any other Slack token that shows up (a refreshed one) is cut too.
-    return out.replace(/xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+/g, '<token>');
-  };
 
   async #call<T>(call: () => Promise<T>): Promise<T> {
     try {

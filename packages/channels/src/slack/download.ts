@@ -4,6 +4,8 @@
  * and reading no more than `maxBytes` (a larger file is refused without reading the rest).
  */
 import { ChannelRetryableError } from '@oxydra/types';
+import { byStatus, retryAfterMs, type Scrub } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 
 export async function downloadSlackFile(
   url: string,
@@ -13,7 +15,7 @@ export async function downloadSlackFile(
     allowedOrigins: string[];
     maxBytes: number;
     signal: AbortSignal;
-    scrub: (text: string) => string;
+    scrub: Scrub;
   },
 ): Promise<Uint8Array> {
   let origin: string;
@@ -38,46 +40,16 @@ export async function downloadSlackFile(
   }
   if (!response.ok) {
     await response.body?.cancel();
-    const message = `downloading file ${o.id}: HTTP ${response.status}`;
-    throw response.status === 429 || response.status >= 500
-      ? new ChannelRetryableError(message, retryAfterMs(response.headers.get('retry-after')))
-      : new Error(message);
+    throw byStatus(
+      response.status,
+      `downloading file ${o.id}: HTTP ${response.status}`,
+      undefined,
+      retryAfterMs(response.headers.get('retry-after')),
+    );
   }
-  return readBounded(response, o.maxBytes, o.id);
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  const seconds = Number(header);
-  return header !== null && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/** The body, read only up to `maxBytes`: a larger one is refused without reading the rest. */
-async function readBounded(response: Response, maxBytes: number, id: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new Error(`file ${id} is ${declared} bytes, over the limit of ${maxBytes}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new Error(`file ${id} is over the limit of ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+  return readBounded(response, o.maxBytes, (declared) =>
+    declared !== undefined
+      ? new Error(`file ${o.id} is ${declared} bytes, over the limit of ${o.maxBytes}`)
+      : new Error(`file ${o.id} is over the limit of ${o.maxBytes} bytes`),
+  );
 }

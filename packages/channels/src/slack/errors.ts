@@ -1,21 +1,23 @@
 /**
  * What leaves the Slack adapter, free of its secrets: the Web API's errors sorted into "retry"
- * (a 429 with Slack's Retry-After, a network error, a 5xx) and "refused" (anything else), and
+ * (a 429 with Slack's Retry-After, a network error, a 5xx) and "refused" (anything else), by the
+ * rules every adapter shares (../platform-errors.ts), and
  * Bolt's and the Socket Mode client's log lines, quiet below warnings, each scrubbed.
  */
 import { ChannelRetryableError } from '@oxydra/types';
 import type { Logger } from '@slack/bolt';
-
-/** A refusal from Slack that retrying will not change (channel_not_found, invalid_auth...). */
-class SlackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlackError';
-  }
-}
+import {
+  byStatus,
+  errorText,
+  PlatformError,
+  retryAfterMs,
+  type Scrub,
+  scrubbed,
+  scrubber,
+} from '../platform-errors.js';
 
 /** The Web API's errors (by their documented `code`), sorted into retry or not, scrubbed. */
-export function classify(error: unknown, scrub: (text: string) => string): Error {
+export function classify(error: unknown, scrub: Scrub): Error {
   const e = error as {
     code?: string;
     message?: string;
@@ -23,28 +25,33 @@ export function classify(error: unknown, scrub: (text: string) => string): Error
     statusCode?: number;
     data?: { error?: string };
   };
+  const refused = (message: string) => new PlatformError('Slack', message);
   switch (e?.code) {
     case 'slack_webapi_rate_limited_error':
-      return new ChannelRetryableError('Slack: rate limited (429)', (e.retryAfter ?? 1) * 1000);
+      return new ChannelRetryableError('Slack: rate limited (429)', retryAfterMs(e.retryAfter, 1));
     case 'slack_webapi_request_error':
       return new ChannelRetryableError(scrub(`Slack unreachable: ${e.message}`));
     case 'slack_webapi_http_error':
-      return (e.statusCode ?? 500) >= 500
-        ? new ChannelRetryableError(`Slack: HTTP ${e.statusCode}`)
-        : new SlackError(`Slack: HTTP ${e.statusCode}`);
+      // (A 429 comes as rate_limited_error above: the client rejects rate-limited calls.)
+      return byStatus(e.statusCode ?? 500, `Slack: HTTP ${e.statusCode}`, refused);
     case 'slack_webapi_platform_error':
       return e.data?.error === 'ratelimited'
         ? new ChannelRetryableError('Slack: ratelimited', 1000)
-        : new SlackError(scrub(`Slack: ${e.data?.error ?? 'refused'}`));
+        : refused(scrub(`Slack: ${e.data?.error ?? 'refused'}`));
   }
-  if (error instanceof ChannelRetryableError || error instanceof SlackError) return error;
-  const scrubbed = new Error(scrub(error instanceof Error ? error.message : String(error)));
-  if (error instanceof Error) scrubbed.name = error.name;
-  return scrubbed;
+  return scrubbed(error, scrub);
+}
+
+/** Every secret of the adapter, and any other Slack token that shows up (a refreshed one), cut out. */
+export function slackScrubber(secrets: readonly (string | undefined)[]): Scrub {
+  return scrubber(secrets, '<secret>', {
+    pattern: /xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+/g,
+    placeholder: '<token>',
+  });
 }
 
 /** Bolt's Logger, quiet below warnings, every line scrubbed of the tokens. */
-export function scrubbingLogger(scrub: (text: string) => string, log: (line: string) => void): Logger {
+export function scrubbingLogger(scrub: Scrub, log: (line: string) => void): Logger {
   let level = 'warn';
   const line = (parts: unknown[]) => scrub(parts.map(textOf).join(' '));
   return {
@@ -61,8 +68,7 @@ export function scrubbingLogger(scrub: (text: string) => string, log: (line: str
 }
 
 function textOf(part: unknown): string {
-  if (part instanceof Error) return part.message;
-  if (typeof part === 'string') return part;
+  if (part instanceof Error || typeof part === 'string') return errorText(part);
   try {
     return JSON.stringify(part);
   } catch {

@@ -18,6 +18,8 @@ import {
   type ChannelUpdate,
 } from '@oxydra/types';
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
+import { byStatus, errorText, PlatformError, retryAfterMs, scrubbed, scrubber } from '../platform-errors.js';
+import { readBounded } from '../read-bounded.js';
 import { type BotIdentity, channelUpdate } from './updates.js';
 import { TelegramWebhookServer } from './webhook.js';
 
@@ -143,7 +145,7 @@ export class TelegramChannel implements Channel {
       await this.#call(() => this.#api.editMessageText(target.chatId, Number(messageId), text, NO_PREVIEW));
     } catch (error) {
       // Editing to the text it has already is an error on Telegram; for us it is done.
-      if (error instanceof TelegramError && /message is not modified/i.test(error.message)) return;
+      if (error instanceof PlatformError && /message is not modified/i.test(error.message)) return;
       throw error;
     }
   }
@@ -212,38 +214,22 @@ export class TelegramChannel implements Channel {
   }
 }
 
-/** A refusal from the Bot API that retrying will not change (bad token, chat not found...). */
-class TelegramError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-  ) {
-    super(message);
-    this.name = 'TelegramError';
-  }
-}
-
+/** A Bot API failure, sorted into retry or not (PlatformError "TelegramError", its error_code the `code`). */
 function classify(error: unknown, token: string): Error {
-  const scrub = (text: string) => text.split(token).join('<token>');
+  const scrub = scrubber([token], '<token>');
   if (error instanceof GrammyError) {
     const message = scrub(`Telegram ${error.method}: ${error.error_code} ${error.description}`);
-    if (error.error_code === 429) {
-      const seconds = error.parameters.retry_after ?? 1;
-      return new ChannelRetryableError(message, seconds * 1000);
-    }
-    if (error.error_code >= 500) return new ChannelRetryableError(message);
-    return new TelegramError(message, error.error_code);
+    const retryAfter = error.error_code === 429 ? retryAfterMs(error.parameters.retry_after, 1) : undefined;
+    return byStatus(
+      error.error_code,
+      message,
+      (m) => new PlatformError('Telegram', m, error.error_code, error.error_code),
+      retryAfter,
+    );
   }
-  if (error instanceof HttpError) {
-    const cause = error.error instanceof Error ? error.error.message : String(error.error);
-    return new ChannelRetryableError(scrub(`${error.message} ${cause}`));
-  }
-  if (error instanceof Error) {
-    const scrubbed = new Error(scrub(error.message));
-    scrubbed.name = error.name;
-    return scrubbed;
-  }
-  return new Error(scrub(String(error)));
+  if (error instanceof HttpError)
+    return new ChannelRetryableError(scrub(`${error.message} ${errorText(error.error)}`));
+  return scrubbed(error, scrub);
 }
 
 /** The body of `url`, refused as soon as it is known to pass `maxBytes` (its length, or the bytes read so far). */
@@ -251,31 +237,9 @@ async function download(url: string, maxBytes: number, signal: AbortSignal): Pro
   const response = await fetch(url, { signal, redirect: 'error' });
   if (!response.ok || !response.body) {
     await response.body?.cancel();
-    const message = `download failed: HTTP ${response.status}`;
-    throw response.status >= 500 || response.status === 429
-      ? new ChannelRetryableError(message)
-      : new Error(message);
+    throw byStatus(response.status, `download failed: HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  const tooLarge = () => new Error(`the file is larger than ${maxBytes} bytes`);
-  if (declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, length);
+  return readBounded(response, maxBytes, () => new Error(`the file is larger than ${maxBytes} bytes`));
 }
 
 function threadOf(target: ChannelTarget): { message_thread_id?: number } {

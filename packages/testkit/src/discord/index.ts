@@ -4,4 +4,5 @@ export {
   type FakeDiscordOptions,
   type FakeFile,
 } from './fake-discord.js';
+export { messageBase } from './state.js';
 export type * from './types.js';

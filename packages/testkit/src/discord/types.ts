@@ -81,3 +81,29 @@ export interface DcInteractionCallback {
   type: number;
   data?: unknown;
 }
+export interface FakeDiscordOptions {
+  /** The token the bot must use; default "fake-discord-token". */
+  token?: string;
+  /** The bot's username; default "oxydra_test_bot". */
+  username?: string;
+}
+
+/** A file a person attaches, or the bot uploads. */
+export interface FakeFile {
+  name: string;
+  bytes: Uint8Array;
+  contentType?: string;
+}
+
+/** A person writing. */
+export interface FakeDiscordMessage {
+  author: { id: string; username?: string };
+  content: string;
+  /** A server channel (with its guild); default: the author's DM channel with the bot. */
+  channel?: { id: string; guildId: string };
+  /** Mention the bot (`<@bot id>` is put first in the content, and the bot is in `mentions`). */
+  mentionBot?: boolean;
+  /** A reply to this message of the channel (its id). */
+  replyTo?: string;
+  files?: FakeFile[];
+}

@@ -97,3 +97,26 @@ export interface TgSentMessage {
   /** A file the bot sent (sendDocument); `text` is then its caption. */
   document?: { fileName: string; mimeType?: string; bytes: Uint8Array };
 }
+
+export interface FakeBotApiOptions {
+  /** The token the bot must use; default "123456:TEST-token". */
+  token?: string;
+  /** The bot's username (without @); default "oxydra_test_bot". */
+  username?: string;
+}
+
+/** A person writing to the bot. */
+export interface FakeMessage {
+  from: { id: number; first_name?: string; username?: string };
+  text: string;
+  /** Default: the sender's private chat with the bot. */
+  chat?: { id: number; type: 'private' | 'group' | 'supergroup'; title?: string };
+  /** A reply to this message of the chat (its message_id). */
+  replyTo?: number;
+  /** Mark "@<bot>" in the text as a mention entity (groups). */
+  mentionBot?: boolean;
+  /** An edit of an earlier message (its message_id) instead of a new one. */
+  edits?: number;
+  /** A file sent with it (`text` is then its caption): a document, or a photo (JPEG bytes). */
+  file?: { bytes: Uint8Array; kind?: 'document' | 'photo'; fileName?: string; mimeType?: string };
+}

@@ -3,11 +3,11 @@
  * last recorded it (running or not by its heartbeat's age), who may talk, the messages stored and
  * the outbox, with the sends the platform refused for good. Refreshed every 10 s.
  */
-import { useEffect } from 'preact/hooks';
 import { api } from '../api.js';
 import type { ChannelInfo } from '../api-types.js';
 import { formatCount, formatDuration, formatTime } from '../format.js';
-import { Badge, Empty, Loaded, PageHeader, useResource } from '../ui/common.js';
+import { Card, Fact, Facts, RefreshingPage } from '../ui/card.js';
+import { Badge, Empty } from '../ui/common.js';
 import { Table } from '../ui/table.js';
 
 type Failure = ChannelInfo['outbox']['recent_failures'][number];
@@ -28,29 +28,27 @@ function ChannelCard(props: { channel: ChannelInfo }) {
   const state = stateOf(c);
   const messages = Object.entries(c.inbound).map(([status, n]) => `${formatCount(n)} ${status}`);
   return (
-    <article class="card" aria-labelledby={`channel-${c.channel}`}>
-      <h2 id={`channel-${c.channel}`}>
-        {c.channel} <Badge value={state.word} tone={state.tone} />
-      </h2>
-      <dl class="facts">
-        <dt>Bot</dt>
-        <dd>{h?.bot_name ?? '—'}</dd>
-        <dt>Process</dt>
-        <dd>{h ? `pid ${h.pid} on ${h.host}, since ${formatTime(h.started_at)}` : '—'}</dd>
-        <dt>Heartbeat</dt>
-        <dd>
+    <Card
+      id={`channel-${c.channel}`}
+      title={
+        <>
+          {c.channel} <Badge value={state.word} tone={state.tone} />
+        </>
+      }
+    >
+      <Facts>
+        <Fact term="Bot">{h?.bot_name ?? '—'}</Fact>
+        <Fact term="Process">{h ? `pid ${h.pid} on ${h.host}, since ${formatTime(h.started_at)}` : '—'}</Fact>
+        <Fact term="Heartbeat">
           {h
             ? h.stopped_at
               ? `stopped ${formatTime(h.stopped_at)}`
               : `${formatDuration(h.heartbeat_age_secs)} ago`
             : '—'}
-        </dd>
-        <dt>Last receive</dt>
-        <dd>{formatTime(h?.last_receive_at)}</dd>
-        <dt>Last send</dt>
-        <dd>{formatTime(h?.last_send_at)}</dd>
-        <dt>Last error</dt>
-        <dd class="wrap">
+        </Fact>
+        <Fact term="Last receive">{formatTime(h?.last_receive_at)}</Fact>
+        <Fact term="Last send">{formatTime(h?.last_send_at)}</Fact>
+        <Fact term="Last error" wrap>
           {h?.last_error ? (
             <>
               <span class="error-text">{h.last_error}</span>{' '}
@@ -59,83 +57,71 @@ function ChannelCard(props: { channel: ChannelInfo }) {
           ) : (
             'none'
           )}
-        </dd>
-        <dt>Senders</dt>
-        <dd>
+        </Fact>
+        <Fact term="Senders">
           {`${formatCount(c.senders)} listed (${formatCount(c.sender_ids)} platform ids); agent ${c.agent ?? 'default'}`}
-        </dd>
-        <dt>Messages</dt>
-        <dd>
+        </Fact>
+        <Fact term="Messages">
           {messages.join(', ') || 'none yet'}
           {c.last_received_at ? (
             <span class="muted small"> last {formatTime(c.last_received_at)}</span>
           ) : null}
-        </dd>
-        <dt>Outbox</dt>
-        <dd>
+        </Fact>
+        <Fact term="Outbox">
           {`${formatCount(c.outbox.unsent)} waiting to send, `}
           {c.outbox.failed > 0 ? (
             <Badge value={`${formatCount(c.outbox.failed)} failed`} tone="bad" />
           ) : (
             '0 failed'
           )}
-        </dd>
-      </dl>
-    </article>
+        </Fact>
+      </Facts>
+    </Card>
   );
 }
 
 export function ChannelsPage() {
-  const channels = useResource(() => api<{ channels: ChannelInfo[] }>('/api/v1/channels'), []);
-  const reload = channels.reload;
-  useEffect(() => {
-    const timer = setInterval(reload, 10_000);
-    return () => clearInterval(timer);
-  }, [reload]);
   return (
-    <section aria-labelledby="page-title">
-      <PageHeader title="Channels">
-        <button type="button" onClick={reload}>
-          Refresh
-        </button>
-      </PageHeader>
-      <Loaded resource={channels} what="the channels">
-        {(data) => {
-          const failures = data.channels.flatMap((c) =>
-            c.outbox.recent_failures.map((f) => ({ ...f, channel: c.channel })),
-          );
-          return (
-            <>
-              {data.channels.length === 0 ? (
-                <Empty>No chat channel is configured (see docs/channels.md).</Empty>
-              ) : (
-                <div class="grid">
-                  {data.channels.map((c) => (
-                    <ChannelCard key={c.channel} channel={c} />
-                  ))}
-                </div>
-              )}
-              <h2>Failed sends</h2>
-              <Table<Failure & { channel: string }>
-                caption="Messages the platforms refused for good, newest first"
-                empty="No failed sends."
-                rows={failures}
-                rowKey={(f) => `${f.channel}:${f.key}`}
-                columns={[
-                  { header: 'Time', sort: (f) => f.failed_at, cell: (f) => formatTime(f.failed_at) },
-                  { header: 'Channel', sort: (f) => f.channel, cell: (f) => f.channel },
-                  {
-                    header: 'Chat',
-                    cell: (f) => (f.thread_id ? `${f.chat_id} (thread ${f.thread_id})` : f.chat_id),
-                  },
-                  { header: 'Error', class: 'wrap', cell: (f) => f.error },
-                  { header: 'Message', class: 'wrap small', cell: (f) => f.text },
-                ]}
-              />
-            </>
-          );
-        }}
-      </Loaded>
-    </section>
+    <RefreshingPage
+      title="Channels"
+      what="the channels"
+      load={() => api<{ channels: ChannelInfo[] }>('/api/v1/channels')}
+    >
+      {(data) => {
+        const failures = data.channels.flatMap((c) =>
+          c.outbox.recent_failures.map((f) => ({ ...f, channel: c.channel })),
+        );
+        return (
+          <>
+            {data.channels.length === 0 ? (
+              <Empty>No chat channel is configured (see docs/channels.md).</Empty>
+            ) : (
+              <div class="grid">
+                {data.channels.map((c) => (
+                  <ChannelCard key={c.channel} channel={c} />
+                ))}
+              </div>
+            )}
+            <h2>Failed sends</h2>
+            <Table<Failure & { channel: string }>
+              caption="Messages the platforms refused for good, newest first"
+              empty="No failed sends."
+              rows={failures}
+              rowKey={(f) => `${f.channel}:${f.key}`}
+              columns={[
+                { header: 'Time', sort: (f) => f.failed_at, cell: (f) => formatTime(f.failed_at) },
+                { header: 'Channel', sort: (f) => f.channel, cell: (f) => f.channel },
+                {
+                  header: 'Chat',
+                  cell: (f) => (f.thread_id ? `${f.chat_id} (thread ${f.thread_id})` : f.chat_id),
+                },
+                { header: 'Error', class: 'wrap', cell: (f) => f.error },
+                { header: 'Message', class: 'wrap small', cell: (f) => f.text },
+              ]}
+            />
+          </>
+        );
+      }}
+    </RefreshingPage>
   );
 }
