@@ -32,7 +32,7 @@ const PLACEHOLDER = '…';
 export const STREAMING_MARK = ' …';
 
 /** How long after the first text the first streamed edit waits (a quick answer is one final edit). */
-export const FIRST_EDIT_DELAY_MS = 250;
+const FIRST_EDIT_DELAY_MS = 250;
 
 export interface TurnOutcome {
   status: 'answered' | 'failed' | 'stopped';
