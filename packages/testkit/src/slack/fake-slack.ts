@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { postSignedToApp } from './signing.js';
-import { type FakeEnvelope, FakeSocketMode } from './socket-mode.js';
+import { type FakeEnvelope, FakeSocketMode, type FakeSocketModeOptions } from './socket-mode.js';
 
 export interface FakeSlackOptions {
   botToken?: string;
@@ -25,6 +25,8 @@ export interface FakeSlackOptions {
   botName?: string;
   /** Where url_private points (default: this fake); another server plays a host that is not Slack. */
   filesUrl?: string;
+  /** Socket Mode's redelivery of unacknowledged envelopes (socket-mode.ts). */
+  socket?: FakeSocketModeOptions;
 }
 
 /** One Web API call the app made. */
@@ -34,6 +36,8 @@ export interface SlackCall {
   ok: boolean;
   /** Slack's error code, or "http_<status>". */
   error?: string;
+  /** When it came (performance.now()). */
+  at: number;
 }
 
 /** A message the bot posted, with every text it had (edits). */
@@ -114,7 +118,7 @@ export class FakeSlack {
     this.botUserId = options.botUserId ?? 'U0FAKEBOT';
     this.#botName = options.botName ?? 'oxydra';
     this.#filesUrl = options.filesUrl;
-    this.socket = new FakeSocketMode(() => this.url);
+    this.socket = new FakeSocketMode(() => this.url, options.socket);
     this.#server.on('upgrade', (req, socket, head) => {
       if (!this.socket.upgrade(req, socket, head)) socket.destroy();
     });
@@ -401,7 +405,7 @@ export class FakeSlack {
       ...parseBody(raw, req.headers['content-type'] ?? ''),
     };
     const token = bearer ?? (typeof params.token === 'string' ? params.token : undefined);
-    const call: SlackCall = { method, params, ok: true };
+    const call: SlackCall = { method, params, ok: true, at: performance.now() };
     this.calls.push(call);
     const fail = (error: string, status = 200, headers: Record<string, string> = {}) => {
       call.ok = false;
@@ -529,7 +533,12 @@ export class FakeSlack {
 
   /** url_private_download: the file to a request carrying the bot token, else Slack's login page. */
   #download(url: URL, bearer: string | undefined, res: ServerResponse): void {
-    this.calls.push({ method: 'files-pri', params: { path: url.pathname }, ok: bearer === this.botToken });
+    this.calls.push({
+      method: 'files-pri',
+      params: { path: url.pathname },
+      ok: bearer === this.botToken,
+      at: performance.now(),
+    });
     const id = /^\/files-pri\/[^-/]+-([^/]+)\//.exec(url.pathname)?.[1];
     const file = id !== undefined ? this.#files.get(id) : undefined;
     if (bearer !== this.botToken) {
