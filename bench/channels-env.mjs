@@ -1,45 +1,50 @@
 // Shared by the channel benchmarks (not one itself): `oxydra channels run`, the real binary as a
-// child process, answering the testkit's fake Telegram Bot API (@oxydra/testkit/telegram) with
-// the testkit's mock model, both served from the benchmark's own process so it can time and
-// count everything on the platform's side. Each chat is a private chat of one allowlisted
-// sender, who is their own kernel user (as `[[channels.telegram.senders]]` maps them).
+// child process, answering a testkit fake of the platform (bench/channels-platforms.mjs: the fake
+// Telegram Bot API by default, or the fake Slack) with the testkit's mock model, both served from
+// the benchmark's own process so it can time and count everything on the platform's side. Each
+// chat is a direct chat of one allowlisted sender, who is their own kernel user (as
+// `[[channels.<name>.senders]]` maps them).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockLLM } from '@oxydra/testkit';
-import { FakeBotApi } from '@oxydra/testkit/telegram';
+import { FIRST_SENDER, platforms } from './channels-platforms.mjs';
 import { mockWorkspace } from './mock-workspace.mjs';
 
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
-const TOKEN = '777000:AAbench-channels-token-0123456789';
-/** The first sender's Telegram id; sender i is FIRST_SENDER + i, their private chat has that id. */
-export const FIRST_SENDER = 100_000;
+/** Telegram sender i's id (FIRST_SENDER + i); their private chat has that id. */
 export const chatOf = (index) => FIRST_SENDER + index;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts the fake Bot API, the mock model (`steps`, the testkit's scenario format) and a trusted
+ * Starts the platform's fake (`platform`: "telegram" or "slack"; `api` is the fake itself,
+ * `platform` its driver), the mock model (`steps`, the testkit's scenario format) and a trusted
  * workspace allowing `senders` chats. `spawn()` starts `oxydra channels run` (resolving once it
  * says it is answering); `kill()` SIGKILLs it; `stop()` ends everything and removes the folder.
  */
-export async function startChannelsEnv({ senders, steps, label = 'channels', log = () => {} }) {
+export async function startChannelsEnv({
+  senders,
+  steps,
+  platform: platformName = 'telegram',
+  label = 'channels',
+  log = () => {},
+}) {
+  const start = platforms[platformName];
+  if (!start) throw new Error(`unknown platform "${platformName}" (${Object.keys(platforms).join(', ')})`);
   const root = mkdtempSync(join(tmpdir(), `oxydra-bench-${label}-`));
   const env = {
     ...process.env,
     HOME: join(root, 'home'),
     OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc'),
-    BENCH_TELEGRAM_TOKEN: TOKEN,
   };
   mkdirSync(env.HOME, { recursive: true });
-  const api = await FakeBotApi.start({ token: TOKEN });
+  const platform = await start();
+  Object.assign(env, platform.env);
+  const api = platform.fake;
   const mock = await startMockLLM({ api: 'openai-chat', scenario: steps });
-  const senderToml = Array.from(
-    { length: senders },
-    (_, i) => `\n[[channels.telegram.senders]]\nplatform_ids = ["${chatOf(i)}"]\nuser = "chat-user-${i}"\n`,
-  ).join('');
   const workspace = mockWorkspace(
     join(root, 'ws'),
     mock.url,
@@ -47,13 +52,7 @@ export async function startChannelsEnv({ senders, steps, label = 'channels', log
 [reliability]
 backoff_base_ms = 1
 backoff_max_ms = 1
-
-[channels.telegram]
-enabled = true
-bot_token_env = "BENCH_TELEGRAM_TOKEN"
-api_root = "${api.url}"
-polling_timeout_secs = 5
-${senderToml}`,
+${platform.toml(senders)}`,
     env,
   );
 
@@ -108,13 +107,14 @@ ${senderToml}`,
 
   async function stop() {
     await signal('SIGKILL');
-    await api.close();
+    await platform.close();
     await mock.close();
     rmSync(root, { recursive: true, force: true });
   }
 
   return {
     api,
+    platform,
     mock,
     root,
     workspace,

@@ -11,6 +11,7 @@ const skip = new Set([
   'mock-process.mjs',
   'mock-workspace.mjs',
   'channels-env.mjs',
+  'channels-platforms.mjs',
   'event-bus-peer.mjs',
 ]);
 const results = [];

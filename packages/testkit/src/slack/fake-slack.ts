@@ -48,7 +48,7 @@ export class FakeSlack {
     this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
     this.appToken = options.appToken ?? 'xapp-fake-app-token';
     this.botUserId = options.botUserId ?? 'U0FAKEBOT';
-    this.socket = new FakeSocketMode(() => this.url);
+    this.socket = new FakeSocketMode(() => this.url, options.socket);
     this.#api = new SlackWebApi(
       {
         botToken: this.botToken,

@@ -3,8 +3,10 @@
  * apps.connections.open hands out a one-time `wss` URL (here `ws://`); on connecting, the app gets
  * `{"type":"hello"}`, then envelopes (`events_api`, `interactive`, `slash_commands`) each with an `envelope_id`
  * it must acknowledge by sending `{"envelope_id": ...}` back. Envelopes not acknowledged are sent
- * again on the next connection with `retry_attempt` counted up, as Slack redelivers. The server
- * pings every few seconds (the client gives up on a silent server).
+ * again, as Slack redelivers, with `retry_attempt` counted up and `retry_reason`: on the next
+ * connection, and (with `redeliverAfterMs`, Slack's 3 s) on the open one when the app leaves one
+ * unanswered that long; after `maxRetries` retries (Slack's 3) Slack gives up on it (`givenUp`).
+ * The server pings every few seconds (the client gives up on a silent server).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -18,6 +20,17 @@ export interface FakeEnvelope {
   /** How many times it was sent (more than 1: redelivered). */
   sends: number;
   acked: boolean;
+  /** When it was first written to a connection (performance.now()), to time a delivery. */
+  firstSentAt?: number;
+  /** Retried maxRetries times without an acknowledgement: Slack sends it no more. */
+  givenUp?: boolean;
+}
+
+export interface FakeSocketModeOptions {
+  /** Sends an envelope again on the open connection when unacknowledged this long (default: only on reconnect). */
+  redeliverAfterMs?: number;
+  /** Retries of an envelope before Slack gives up on it (default 3, as Slack). */
+  maxRetries?: number;
 }
 
 const PING_MS = 5000;
@@ -31,7 +44,12 @@ export class FakeSocketMode {
     for (const socket of this.#sockets) socket.ping();
   }, PING_MS);
 
-  constructor(private readonly base: () => string) {
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly base: () => string,
+    private readonly options: FakeSocketModeOptions = {},
+  ) {
     this.#ping.unref();
   }
 
@@ -75,6 +93,7 @@ export class FakeSocketMode {
 
   close(): void {
     clearInterval(this.#ping);
+    for (const timer of this.#timers) clearTimeout(timer);
     for (const socket of this.#sockets) socket.terminate();
     this.#wss.close();
   }
@@ -101,11 +120,28 @@ export class FakeSocketMode {
       }),
     );
     // What the last connection left unacknowledged comes again.
-    for (const envelope of this.envelopes) if (!envelope.acked) this.#write(ws, envelope);
+    for (const envelope of this.envelopes)
+      if (!envelope.acked && !envelope.givenUp) this.#write(ws, envelope);
   }
 
   #write(ws: WebSocket, envelope: FakeEnvelope): void {
+    if (envelope.sends > (this.options.maxRetries ?? 3)) {
+      envelope.givenUp = true;
+      return;
+    }
     envelope.sends += 1;
+    envelope.firstSentAt ??= performance.now();
+    const after = this.options.redeliverAfterMs;
+    if (after !== undefined) {
+      const sends = envelope.sends;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        // Still unanswered, and not sent again meanwhile (by a reconnect): Slack retries it.
+        const newest = [...this.#sockets].at(-1);
+        if (!envelope.acked && envelope.sends === sends && newest) this.#write(newest, envelope);
+      }, after);
+      this.#timers.add(timer);
+    }
     ws.send(
       JSON.stringify({
         envelope_id: envelope.envelopeId,

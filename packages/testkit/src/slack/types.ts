@@ -1,3 +1,4 @@
+import type { FakeSocketModeOptions } from './socket-mode.js';
 /** The shapes the fake Slack (fake-slack.ts) takes and gives: its options, what it records, a person's message. */
 
 export interface FakeSlackOptions {
@@ -9,6 +10,8 @@ export interface FakeSlackOptions {
   botName?: string;
   /** Where url_private points (default: this fake); another server plays a host that is not Slack. */
   filesUrl?: string;
+  /** Socket Mode's redelivery of unacknowledged envelopes (socket-mode.ts). */
+  socket?: FakeSocketModeOptions;
 }
 
 /** One Web API call the app made. */
@@ -18,6 +21,8 @@ export interface SlackCall {
   ok: boolean;
   /** Slack's error code, or "http_<status>". */
   error?: string;
+  /** When it came (performance.now()). */
+  at: number;
 }
 
 /** A message the bot posted, with every text it had (edits). */

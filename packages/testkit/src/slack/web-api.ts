@@ -107,7 +107,7 @@ export class SlackWebApi {
       ...jsonOrForm(raw, req.headers['content-type'] ?? ''),
     };
     const token = bearer ?? (typeof params.token === 'string' ? params.token : undefined);
-    const call: SlackCall = { method, params, ok: true };
+    const call: SlackCall = { method, params, ok: true, at: performance.now() };
     this.calls.push(call);
     const fail = (error: string, status = 200, headers: Record<string, string> = {}) => {
       call.ok = false;
@@ -231,7 +231,12 @@ export class SlackWebApi {
   /** url_private_download: the file to a request carrying the bot token, else Slack's login page. */
   #download(url: URL, bearer: string | undefined, res: ServerResponse): void {
     const authorized = bearer === this.me.botToken;
-    this.calls.push({ method: 'files-pri', params: { path: url.pathname }, ok: authorized });
+    this.calls.push({
+      method: 'files-pri',
+      params: { path: url.pathname },
+      ok: authorized,
+      at: performance.now(),
+    });
     const id = /^\/files-pri\/[^-/]+-([^/]+)\//.exec(url.pathname)?.[1];
     const file = id !== undefined ? this.files.get(id) : undefined;
     if (!authorized) {
