@@ -5,13 +5,14 @@
  * pays nothing.
  */
 import type { Kernel } from '@oxydra/kernel';
+import { anyChannelEnabled } from './gateway-channels.js';
 
 /** Starts writing this process's finished runs into their chats' outbox; returns the stop. */
 export async function deliverScheduleResultsToChats(
   kernel: Kernel,
   log: (line: string) => void,
 ): Promise<() => Promise<void>> {
-  if (!Object.values(kernel.config.channels).some((section) => section.enabled)) return async () => {};
+  if (!anyChannelEnabled(kernel.config)) return async () => {};
   const { deliverScheduleResults } = await import('@oxydra/channels');
   return deliverScheduleResults(kernel, log);
 }

@@ -89,4 +89,6 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
    );
    ALTER TABLE channel_inbound ADD COLUMN attachments TEXT;
    ALTER TABLE channel_outbox ADD COLUMN file TEXT;`,
+  // What process holds a channel ("oxydra gateway", "oxydra channels run"), named when a second is refused.
+  'ALTER TABLE channel_health ADD COLUMN role TEXT;',
 ];
