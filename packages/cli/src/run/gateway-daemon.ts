@@ -22,8 +22,8 @@ import {
 import type { GuestPolicy, Kernel } from '@oxydra/kernel';
 import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
-import { startGatewayChannels } from './gateway-channels.js';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
+import { anyChannelEnabled } from './schedule-chats.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 import { openKernelWithStores, type SharedStore } from './store-choice.js';
 
@@ -185,6 +185,23 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     lease?.release();
     throw error;
   }
+}
+
+/**
+ * The chat channels `oxydra gateway` answers beside its server ([gateway] channels, default on):
+ * the hosts `oxydra channels run` runs (@oxydra/channels' runChannels), over the gateway's own
+ * kernel. The channels package, and each platform's library, is imported only when a channel is
+ * enabled, so a gateway without channels loads none of them. A channel another process answers,
+ * or whose platform refuses at start, is left out with a line in the log; a configuration
+ * mistake (a secret's variable unset) stops the gateway like any other.
+ */
+async function startGatewayChannels(
+  kernel: Kernel,
+  log: (line: string) => void,
+): Promise<RunningChannels | undefined> {
+  if (!kernel.config.gateway.channels || !anyChannelEnabled(kernel.config)) return undefined;
+  const { runChannels } = await import('@oxydra/channels');
+  return runChannels({ kernel, log, role: 'oxydra gateway', partial: true });
 }
 
 /** --provider / --model / --base-url, for the check of the top-level agent at start. */

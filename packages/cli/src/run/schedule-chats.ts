@@ -5,7 +5,12 @@
  * pays nothing.
  */
 import type { Kernel } from '@oxydra/kernel';
-import { anyChannelEnabled } from './gateway-channels.js';
+import type { AgentConfig } from '@oxydra/types';
+
+/** Whether any [channels.*] section is enabled (else nothing loads the channels package). */
+export function anyChannelEnabled(config: AgentConfig): boolean {
+  return Object.values(config.channels).some((section) => section.enabled);
+}
 
 /** Starts writing this process's finished runs into their chats' outbox; returns the stop. */
 export async function deliverScheduleResultsToChats(
