@@ -207,6 +207,31 @@ describe('oxydra gateway answers the enabled chat channels', () => {
     expect(api!.sent(OWNER)).toHaveLength(1);
   });
 
+  it('stops at start on an unset token variable (exit 2); serves without a channel whose platform refuses', async () => {
+    const agent = await startEnv();
+    delete agent.sandbox.env.TEST_TELEGRAM_TOKEN;
+    const unset = await agent.run(['gateway', '--bind', '127.0.0.1:0']);
+    expect(unset.status, unset.stderr).toBe(2);
+    expect(unset.stderr).toContain(
+      'error: [channels.telegram] bot_token_env names TEST_TELEGRAM_TOKEN, which is not set',
+    );
+    // Telegram unreachable: the gateway serves the rest, says so, and lets the channel go.
+    agent.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
+    await api!.close();
+    api = undefined;
+    const daemon = await startGateway(agent);
+    const warning = daemon.logs().find((l) => l.msg.startsWith('telegram: not started: '));
+    expect(warning?.level, daemon.stdout).toBe('warn');
+    expect(warning?.msg).not.toContain(TOKEN);
+    expect(await readyz(daemon)).toMatchObject({
+      status: 'ready',
+      channels: [{ name: 'telegram', state: 'not started' }],
+    });
+    const health = (await telegramReport(daemon, agent)).health as { running: boolean; stopped_at: string };
+    expect(health).toMatchObject({ running: false, role: 'oxydra gateway' });
+    expect(health.stopped_at).not.toBeNull();
+  });
+
   it('loads no channel code without a channel, nor with [gateway] channels = false', async () => {
     const agent = await startEnv('\n[gateway]\nchannels = false\n');
     const recorder = moduleRecorder(agent.sandbox.root);
