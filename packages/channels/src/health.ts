@@ -56,6 +56,10 @@ export class HealthRecorder {
   async started(botName: string): Promise<void> {
     const now = this.#now();
     Object.assign(this.#fields, { botName, pid: process.pid, host: hostname(), startedAt: now });
+    // What this process said it is when it took the channel (holdChannels) stays in the record.
+    const held = await this.#store.health(this.#channel).catch(() => undefined);
+    if (held?.role !== undefined && held.pid === process.pid && held.host === hostname())
+      this.#fields.role = held.role;
     delete this.#fields.stoppedAt;
     this.#started = true;
     await this.#beat();

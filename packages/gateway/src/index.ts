@@ -17,6 +17,7 @@ export {
   DEFAULT_LIMITS,
   DEFAULT_USER,
   GATEWAY_CHANNEL,
+  type GatewayChannelServing,
   type GatewayLimits,
   type GatewayLogger,
   type GatewayOptions,

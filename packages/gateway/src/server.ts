@@ -179,7 +179,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.auditVerifyMs ?? kernel.config.audit.verify_interval_secs * 1000,
     log,
   );
-  registerHealthRoutes(app, hub, guardian, () => kernel.toolSourceHealth(), workspace);
+  registerHealthRoutes(
+    app,
+    hub,
+    guardian,
+    () => kernel.toolSourceHealth(),
+    workspace,
+    options.channelServing,
+  );
   const loginCodes = new LoginCodes(() => clock.now());
   registerLoginRedeem(app, loginCodes);
   if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);

@@ -83,11 +83,22 @@ export interface GatewayOptions {
    */
   cluster?: GatewayClusterOptions;
   /**
-   * Reads the chat channels' reports (GET /api/v1/channels): the channels run in another process
-   * (`oxydra channels run`), whose package the gateway cannot import, so its starter hands this in.
-   * Unset: no such route.
+   * Reads the chat channels' reports (GET /api/v1/channels): the channels run in this process's
+   * hosts (`oxydra gateway`, [gateway] channels) or another's (`oxydra channels run`), from a
+   * package the gateway cannot import, so its starter hands this in. Unset: no such route.
    */
   channels?: () => Promise<ChannelReport[]>;
+  /**
+   * The enabled channels and whether this process answers each (its starter runs them beside
+   * the gateway), listed by /readyz. Unset: none.
+   */
+  channelServing?: () => readonly GatewayChannelServing[];
+}
+
+/** An enabled chat channel and whether the gateway's process answers it. */
+export interface GatewayChannelServing {
+  channel: string;
+  state: 'answering' | 'answered elsewhere' | 'not started';
 }
 
 /**

@@ -258,6 +258,10 @@ export interface ChannelInfo {
     bot_name: string | null;
     pid: number;
     host: string;
+    /** "oxydra gateway" or "oxydra channels run"; null: not recorded. */
+    role: string | null;
+    /** Running, and answered by this gateway's own process. */
+    this_process: boolean;
     started_at: string;
     heartbeat_at: string;
     heartbeat_age_secs: number;

@@ -765,6 +765,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
         botName: '@dashboard_bot',
         pid: 4242,
         host: 'box',
+        role: 'oxydra channels run',
         startedAt: now,
         heartbeatAt: now,
         lastReceiveAt: now,
@@ -780,7 +781,8 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const card = page.getByRole('article', { name: /telegram/ });
       await card.getByText('@dashboard_bot').waitFor();
       expect(await card.locator('.badge').first().textContent()).toBe('running');
-      expect(await card.textContent()).toContain('pid 4242 on box');
+      // Which process answers it (another one than this gateway's).
+      expect(await card.textContent()).toContain('oxydra channels run (pid 4242 on box');
       const failures = page.getByRole('table', { name: /refused for good/ });
       const row = failures.getByRole('row', { name: /777/ });
       expect(await row.textContent()).toContain('403 Forbidden: bot was blocked by the user');

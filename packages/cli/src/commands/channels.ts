@@ -2,8 +2,9 @@
  * `oxydra channels run`: answers the enabled chat channels ([channels.telegram]) in the
  * foreground until Ctrl+C (or SIGTERM), with a line per channel started and one per problem.
  * It is a host like `oxydra scheduler run`: it opens the workspace's kernel and hands it to
- * @oxydra/channels, imported only here, so no other command loads grammY. Several processes
- * must not poll one bot (Telegram answers the second poll with 409): run it once per bot.
+ * @oxydra/channels, imported only here (and by `oxydra gateway` with a channel enabled), so no
+ * other command loads grammY. One process answers a channel at a time: a channel another one
+ * answers (the gateway, [gateway] channels) is refused naming it, exit 2.
  */
 import type { ChannelReport } from '@oxydra/types';
 import { UsageError } from '@oxydra/types';
@@ -20,7 +21,7 @@ export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   const stopped = stopSignal();
   try {
     const { runChannels } = await import('@oxydra/channels');
-    const running = await runChannels({ kernel, log: say });
+    const running = await runChannels({ kernel, log: say, role: 'oxydra channels run' });
     for (const { channel, botName, senders } of running.started) {
       say(`${channel}: answering as ${botName} (${senders} allowed sender ids; Ctrl+C stops)`);
     }

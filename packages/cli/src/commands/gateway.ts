@@ -2,8 +2,9 @@
  * `oxydra gateway`: the gateway daemon in the foreground, serving this directory's workspace.
  * It listens on [gateway] bind (127.0.0.1:7700) or --bind, refuses a non-loopback address
  * unless a token was configured, logs where it listens and where the token is (never the
- * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0. Its log
- * goes to its output and to .oxydra/logs/gateway.log (`oxydra logs`).
+ * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0. It also
+ * answers the enabled chat channels ([gateway] channels; run/gateway-channels.ts). Its log goes
+ * to its output and to .oxydra/logs/gateway.log (`oxydra logs`).
  */
 import { findWorkspaceRoot } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
@@ -50,6 +51,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     flags: configFlags,
     ...(bind !== undefined ? { bind } : {}),
     ...(web ? { webRoot: web.path } : {}),
+    channels: true,
     log,
   });
   secrets = daemon.secrets;
@@ -61,8 +63,10 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     // Listened for before the "listening" line: a supervisor may stop the gateway the moment it
     // reads that line, and a SIGTERM before the handler would kill it without a clean shutdown.
     const signalled = untilSignalled();
-    const { gateway, kernel, token } = daemon;
+    const { gateway, kernel, token, channels } = daemon;
     const agent = kernel.describe();
+    for (const { channel, botName, senders } of channels?.started ?? [])
+      log('info', `${channel}: answering as ${botName}`, { allowed_sender_ids: senders });
     log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
       workspace,
       provider: agent.providerName,
@@ -71,6 +75,7 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
       ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
       dashboard: web?.built ? `${gateway.url}/` : web ? 'not built (run npm run build)' : 'not installed',
       ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
+      ...(channels ? { channels: channelsField(channels.serving) } : {}),
       scheduler: kernel.config.scheduler.enabled
         ? `on (${(await (await kernel.service('scheduler')).list()).filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`
         : 'off',
@@ -80,13 +85,23 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     });
     log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default", ...gatewayProcessSizing() });
     await signalled;
-    log('info', 'shutting down: cancelling running turns');
+    log(
+      'info',
+      daemon.channels
+        ? 'shutting down: cancelling running turns; chat answers being written get 10 s to finish'
+        : 'shutting down: cancelling running turns',
+    );
   } finally {
     await daemon.close();
     await stopChats?.();
   }
   log('info', 'stopped');
   return EXIT_OK;
+}
+
+/** "telegram answering, slack answered elsewhere": the enabled channels, for the "listening" line. */
+function channelsField(serving: readonly { channel: string; state: string }[]): string {
+  return serving.map(({ channel, state }) => `${channel} ${state}`).join(', ');
 }
 
 /** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */

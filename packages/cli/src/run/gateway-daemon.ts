@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { RunningChannels } from '@oxydra/channels';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   type Gateway,
@@ -22,6 +23,7 @@ import type { GuestPolicy, Kernel } from '@oxydra/kernel';
 import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
+import { anyChannelEnabled } from './schedule-chats.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 import { openKernelWithStores, type SharedStore } from './store-choice.js';
 
@@ -36,6 +38,11 @@ export interface WorkspaceGatewayOptions extends CliKernelOptions {
   bindSource?: string;
   /** The web dashboard's built files, served at / (`oxydra gateway`); unset serves none. */
   webRoot?: string;
+  /**
+   * Answer the enabled chat channels in this process too ([gateway] channels): `oxydra gateway`
+   * sets it; a runner's guest does not.
+   */
+  channels?: boolean;
   log: GatewayLogger;
 }
 
@@ -46,7 +53,12 @@ export interface WorkspaceGateway {
   token: Omit<ResolvedToken, 'token'>;
   /** The secret values the kernel scrubs (keys, the token...): the log scrubs them too. */
   secrets: readonly string[];
-  /** Stops the gateway (cancelling running turns) and closes the workspace's memory. */
+  /** The chat channels this process answers (`channels` set, [gateway] channels, one enabled). */
+  channels: RunningChannels | undefined;
+  /**
+   * Stops the gateway (cancelling running turns) and its channels (their running answers get a
+   * few seconds to finish), and closes the workspace's memory.
+   */
   close(): Promise<void>;
 }
 
@@ -104,10 +116,15 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
   });
   // Several gateways may serve one workspace, but none starts without saying so.
   let lease: GatewayRegistration | undefined;
+  let channels: RunningChannels | undefined;
   try {
     lease = registerGateway(options.workspace);
     // Configuration mistakes in the top-level agent stop the daemon before it listens.
     kernel.describe(spawnSelection(flags));
+    // The chat channels answer through this kernel (one composition root), before the server
+    // listens so that /readyz and the "listening" line include them.
+    if (options.channels) channels = await startGatewayChannels(kernel, (line) => options.log('warn', line));
+    const serving = channels?.serving;
     // PostgreSQL: this process is one of the deployment's gateways (docs/postgres.md).
     const cluster = sharedStore && (await clusterMember(sharedStore));
     let gateway: Gateway;
@@ -128,6 +145,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         // loaded on the first request, so a gateway nobody asks never loads it.
         channels: async () =>
           (await import('@oxydra/channels')).channelReports({ config, workspace: options.workspace, env }),
+        ...(serving ? { channelServing: () => serving } : {}),
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -149,9 +167,12 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       kernel,
       token: tokenSource,
       secrets: knownSecrets(config, env, [...(options.secrets ?? []), token]),
+      channels,
       close: async () => {
         try {
-          await gateway.close();
+          // Side by side: the channels' grace for answers being written, the gateway's turns cancelled.
+          const closed = await Promise.allSettled([gateway.close(), channels?.close()]);
+          for (const result of closed) if (result.status === 'rejected') throw result.reason;
         } finally {
           await kernel.close();
           registration.release();
@@ -159,10 +180,28 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     };
   } catch (error) {
+    await channels?.close(0);
     await kernel.close();
     lease?.release();
     throw error;
   }
+}
+
+/**
+ * The chat channels `oxydra gateway` answers beside its server ([gateway] channels, default on):
+ * the hosts `oxydra channels run` runs (@oxydra/channels' runChannels), over the gateway's own
+ * kernel. The channels package, and each platform's library, is imported only when a channel is
+ * enabled, so a gateway without channels loads none of them. A channel another process answers,
+ * or whose platform refuses at start, is left out with a line in the log; a configuration
+ * mistake (a secret's variable unset) stops the gateway like any other.
+ */
+async function startGatewayChannels(
+  kernel: Kernel,
+  log: (line: string) => void,
+): Promise<RunningChannels | undefined> {
+  if (!kernel.config.gateway.channels || !anyChannelEnabled(kernel.config)) return undefined;
+  const { runChannels } = await import('@oxydra/channels');
+  return runChannels({ kernel, log, role: 'oxydra gateway', partial: true });
 }
 
 /** --provider / --model / --base-url, for the check of the top-level agent at start. */

@@ -5,13 +5,19 @@
  * pays nothing.
  */
 import type { Kernel } from '@oxydra/kernel';
+import type { AgentConfig } from '@oxydra/types';
+
+/** Whether any [channels.*] section is enabled (else nothing loads the channels package). */
+export function anyChannelEnabled(config: AgentConfig): boolean {
+  return Object.values(config.channels).some((section) => section.enabled);
+}
 
 /** Starts writing this process's finished runs into their chats' outbox; returns the stop. */
 export async function deliverScheduleResultsToChats(
   kernel: Kernel,
   log: (line: string) => void,
 ): Promise<() => Promise<void>> {
-  if (!Object.values(kernel.config.channels).some((section) => section.enabled)) return async () => {};
+  if (!anyChannelEnabled(kernel.config)) return async () => {};
   const { deliverScheduleResults } = await import('@oxydra/channels');
   return deliverScheduleResults(kernel, log);
 }

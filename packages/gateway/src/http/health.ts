@@ -1,13 +1,14 @@
 /**
  * Probes, open to anyone: /healthz (the process answers) and /readyz (the store answers, the
  * audit chain verified intact, a member of the deployment with a working event bus when one of several, the workspace's .oxydra/ still the one opened, not shutting
- * down; tool sources' states listed).
+ * down; tool sources' states listed, and the chat channels the process answers, or not).
  */
 import type { ToolSourceHealth } from '@oxydra/types';
 import type { FastifyInstance } from 'fastify';
 import { PUBLIC_ROUTE } from '../auth.js';
 import type { Guardian } from '../guardian.js';
 import type { GatewayHub } from '../hub.js';
+import type { GatewayChannelServing } from '../types.js';
 import type { WorkspaceGuard } from '../workspace-guard.js';
 
 export function registerHealthRoutes(
@@ -16,6 +17,7 @@ export function registerHealthRoutes(
   guardian: Guardian,
   toolSources: () => ToolSourceHealth[],
   workspace: Pick<WorkspaceGuard, 'problem'>,
+  channelServing: () => readonly GatewayChannelServing[] = () => [],
 ): void {
   app.get('/healthz', PUBLIC_ROUTE, async () => ({ status: 'ok' }));
   app.get('/readyz', PUBLIC_ROUTE, async (_request, reply) => {
@@ -47,12 +49,15 @@ export function registerHealthRoutes(
     // servers, plugins) by name and state only: their details can name paths and hosts, and
     // this probe is open to anyone (`oxydra plugins list` and `oxydra mcp list` tell more).
     const sources = toolSources().map(({ name, ok }) => ({ name, ok }));
+    // Chat channels likewise by name and state ("answered elsewhere": another process has it).
+    const channels = channelServing().map(({ channel, state }) => ({ name: channel, state }));
     return {
       status: 'ready',
       ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}),
       ...(audit ? { audit } : {}),
       ...(cluster ? { cluster } : {}),
       ...(sources.length > 0 ? { tool_sources: sources } : {}),
+      ...(channels.length > 0 ? { channels } : {}),
     };
   });
 }

@@ -179,6 +179,7 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
         lastSendAt: '2026-01-01T10:00:03.000Z',
         lastError: 'Telegram getUpdates: 502 Bad Gateway',
         lastErrorAt: '2026-01-01T10:00:01.000Z',
+        role: 'oxydra gateway',
       };
       await store.recordHealth('telegram', full);
       expect(await store.health('telegram')).toEqual(full);
@@ -192,6 +193,39 @@ export function channelStoreContract(open: StoreOpener<ChannelStore>): void {
       await store.recordHealth('telegram', next);
       expect(await store.health('telegram')).toEqual(next);
       expect(await store.health('slack')).toBeUndefined();
+    });
+
+    it('holds a channel for one process: another live one is refused, a stopped or silent one taken over', async () => {
+      const claim = (pid: number, at: string) => ({
+        pid,
+        host: 'box',
+        role: `process ${pid}`,
+        startedAt: at,
+        heartbeatAt: at,
+      });
+      const staleBefore = '2026-01-01T10:00:00.000Z';
+      const first = claim(1, '2026-01-01T10:00:05.000Z');
+      expect(await store.hold('telegram', first, staleBefore)).toBeUndefined();
+      expect(await store.health('telegram')).toEqual(first);
+      // Another process while the first beats: refused, with the holder, and nothing written.
+      expect(await store.hold('telegram', claim(2, '2026-01-01T10:00:06.000Z'), staleBefore)).toEqual(first);
+      expect(await store.health('telegram')).toEqual(first);
+      // Another host with the same pid is another process too.
+      expect(
+        await store.hold('telegram', { ...claim(1, '2026-01-01T10:00:06.000Z'), host: 'other' }, staleBefore),
+      ).toEqual(first);
+      // The same process again, and another channel, are not refused.
+      expect(await store.hold('telegram', claim(1, '2026-01-01T10:00:07.000Z'), staleBefore)).toBeUndefined();
+      expect(await store.hold('slack', claim(2, '2026-01-01T10:00:07.000Z'), staleBefore)).toBeUndefined();
+      // A holder silent since before staleBefore died without saying: taken over.
+      const late = claim(3, '2026-01-01T10:01:00.000Z');
+      expect(await store.hold('telegram', late, '2026-01-01T10:00:30.000Z')).toBeUndefined();
+      expect(await store.health('telegram')).toEqual(late);
+      // A holder that stopped cleanly is taken over at once.
+      await store.recordHealth('telegram', { ...late, stoppedAt: '2026-01-01T10:01:01.000Z' });
+      const next = claim(4, '2026-01-01T10:01:02.000Z');
+      expect(await store.hold('telegram', next, staleBefore)).toBeUndefined();
+      expect(await store.health('telegram')).toEqual(next);
     });
 
     it('keeps the session of each conversation, replaced by a new one', async () => {

@@ -306,6 +306,12 @@ export const gatewaySchema = z.strictObject({
     .max(300)
     .default(15)
     .describe('Seconds between keep-alive comments on a quiet streamed HTTP answer, so proxies keep it open'),
+  channels: z
+    .boolean()
+    .default(true)
+    .describe(
+      'answer the enabled [channels.*] in the gateway process; false leaves them to `oxydra channels run` (one process answers a channel at a time)',
+    ),
 });
 
 export const agentDefinitionSchema = z.strictObject({

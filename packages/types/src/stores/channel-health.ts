@@ -12,6 +12,8 @@ export interface ChannelHealth {
   /** The process answering the channel, and the machine it runs on. */
   pid: number;
   host: string;
+  /** What the process is ("oxydra gateway", "oxydra channels run"), for the message refusing a second one. */
+  role?: string;
   startedAt: string;
   /** When the process last wrote this (every few seconds while it runs). */
   heartbeatAt: string;

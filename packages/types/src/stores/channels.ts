@@ -163,6 +163,14 @@ export interface ChannelStore {
   failures(channel: string, limit: number): Promise<{ total: number; recent: ChannelFailure[] }>;
   /** Replaces the channel's health record (its process's heartbeat). */
   recordHealth(channel: string, health: ChannelHealth): Promise<void>;
+  /**
+   * Takes the channel for the process `health` describes, in one transaction, so that two
+   * processes never answer one channel: when the record held is another process's (another pid
+   * or host) that did not stop and whose heartbeat is at or after `staleBefore`, nothing is
+   * written and that record is returned; otherwise `health` replaces the record and the result
+   * is undefined.
+   */
+  hold(channel: string, health: ChannelHealth, staleBefore: string): Promise<ChannelHealth | undefined>;
   /** The channel's health as last recorded; undefined when no process recorded one. */
   health(channel: string): Promise<ChannelHealth | undefined>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 /**
- * Chat channels (admin): each configured channel's health as its `oxydra channels run` process
- * last recorded it (running or not by its heartbeat's age), who may talk, the messages stored and
+ * Chat channels (admin): each configured channel's health as the process answering it (this
+ * gateway, or `oxydra channels run`) last recorded it (running or not by its heartbeat's age), who may talk, the messages stored and
  * the outbox, with the sends the platform refused for good. Refreshed every 10 s.
  */
 import { api } from '../api.js';
@@ -22,6 +22,12 @@ function stateOf(channel: ChannelInfo): { word: string; tone: 'ok' | 'warn' | 'b
   return { word: 'not responding', tone: 'bad' };
 }
 
+/** "this gateway (pid 4242 on box, since ...)", or "oxydra channels run (pid ...)". */
+function processText(h: NonNullable<ChannelInfo['health']>): string {
+  const who = h.this_process ? 'this gateway' : (h.role ?? 'a process');
+  return `${who} (pid ${h.pid} on ${h.host}, since ${formatTime(h.started_at)})`;
+}
+
 function ChannelCard(props: { channel: ChannelInfo }) {
   const c = props.channel;
   const h = c.health;
@@ -38,7 +44,7 @@ function ChannelCard(props: { channel: ChannelInfo }) {
     >
       <Facts>
         <Fact term="Bot">{h?.bot_name ?? '—'}</Fact>
-        <Fact term="Process">{h ? `pid ${h.pid} on ${h.host}, since ${formatTime(h.started_at)}` : '—'}</Fact>
+        <Fact term="Process">{h ? processText(h) : '—'}</Fact>
         <Fact term="Heartbeat">
           {h
             ? h.stopped_at

@@ -348,6 +348,14 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#health.record(channel, health);
   }
 
+  async hold(
+    channel: string,
+    health: ChannelHealth,
+    staleBefore: string,
+  ): Promise<ChannelHealth | undefined> {
+    return this.#health.hold(channel, health, staleBefore);
+  }
+
   async health(channel: string): Promise<ChannelHealth | undefined> {
     return this.#health.health(channel);
   }

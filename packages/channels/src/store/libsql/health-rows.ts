@@ -6,7 +6,7 @@ import type { LocalDb } from '@oxydra/kernel/local-db';
 import type { ChannelFailure, ChannelHealth } from '@oxydra/types';
 
 const HEALTH =
-  'bot_name, pid, host, started_at, heartbeat_at, stopped_at, last_receive_at, last_send_at, last_error, last_error_at';
+  'bot_name, pid, host, started_at, heartbeat_at, stopped_at, last_receive_at, last_send_at, last_error, last_error_at, role';
 
 type HealthRow = [
   string | null,
@@ -14,6 +14,7 @@ type HealthRow = [
   string,
   string,
   string,
+  string | null,
   string | null,
   string | null,
   string | null,
@@ -31,6 +32,7 @@ export class ChannelHealthRows {
   readonly #failedCount;
   readonly #record;
   readonly #health;
+  readonly #hold;
 
   constructor(db: LocalDb) {
     // sent_at is set too: a given-up message has left the queue (the unsent ones are sent_at NULL).
@@ -48,9 +50,19 @@ export class ChannelHealthRows {
       .prepare('SELECT count(*) FROM channel_outbox WHERE channel = ? AND failed_at IS NOT NULL')
       .raw(true);
     this.#record = db.prepare(
-      `INSERT OR REPLACE INTO channel_health (channel, ${HEALTH}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO channel_health (channel, ${HEALTH}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#health = db.prepare(`SELECT ${HEALTH} FROM channel_health WHERE channel = ?`).raw(true);
+    this.#hold = db.transaction(
+      (channel: string, health: ChannelHealth, staleBefore: string): ChannelHealth | undefined => {
+        const held = this.health(channel);
+        const other = held && (held.pid !== health.pid || held.host !== health.host);
+        // ISO times of one clock's format compare as text.
+        if (other && held.stoppedAt === undefined && held.heartbeatAt >= staleBefore) return held;
+        this.record(channel, health);
+        return undefined;
+      },
+    );
   }
 
   markFailed(channel: string, key: string, error: string): void {
@@ -87,14 +99,19 @@ export class ChannelHealthRows {
       optional(h.lastSendAt),
       optional(h.lastError),
       optional(h.lastErrorAt),
+      optional(h.role),
     );
+  }
+
+  hold(channel: string, health: ChannelHealth, staleBefore: string): ChannelHealth | undefined {
+    return this.#hold.immediate(channel, health, staleBefore) as ChannelHealth | undefined;
   }
 
   health(channel: string): ChannelHealth | undefined {
     const row = this.#health.get(channel) as HealthRow | undefined;
     if (!row) return undefined;
     const [botName, pid, host, startedAt, heartbeatAt, ...rest] = row;
-    const names = ['stoppedAt', 'lastReceiveAt', 'lastSendAt', 'lastError', 'lastErrorAt'] as const;
+    const names = ['stoppedAt', 'lastReceiveAt', 'lastSendAt', 'lastError', 'lastErrorAt', 'role'] as const;
     const health: ChannelHealth = {
       ...(botName !== null ? { botName } : {}),
       pid,

@@ -92,4 +92,6 @@ export const CHANNEL_MIGRATIONS: readonly string[] = [
   // Where a message's turn began (ChannelTurnMark, as JSON), written before the turn is handed
   // to the kernel: at start the host tells from it a turn that never began from one that finished.
   `ALTER TABLE channel_inbound ADD COLUMN turn TEXT;`,
+  // What process holds a channel ("oxydra gateway", "oxydra channels run"), named when a second is refused.
+  'ALTER TABLE channel_health ADD COLUMN role TEXT;',
 ];

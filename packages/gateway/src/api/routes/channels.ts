@@ -1,10 +1,12 @@
 /**
  * GET /api/v1/channels: each configured chat channel (issue 34) with its health, senders,
- * messages and outbox, read from the channel database that `oxydra channels run` writes. The
- * gateway does not run channels and cannot import their package (the same layer): whoever starts
- * it hands it the report (`GatewayOptions.channels`; the CLI's is @oxydra/channels'
- * channelReports). Admin only: it shows who may talk and what could not be delivered.
+ * messages and outbox, read from the channel database that the process answering it writes
+ * (`oxydra gateway` itself with [gateway] channels, or `oxydra channels run`). The gateway cannot
+ * import the channels' package (the same layer): whoever starts it hands it the report
+ * (`GatewayOptions.channels`; the CLI's is @oxydra/channels' channelReports). Admin only: it
+ * shows who may talk and what could not be delivered.
  */
+import { hostname } from 'node:os';
 import type { ChannelReport } from '@oxydra/types';
 import { z } from 'zod';
 import { route } from '../define.js';
@@ -28,6 +30,11 @@ const channelSchema = z
         bot_name: z.string().nullable(),
         pid: z.number(),
         host: z.string(),
+        role: z
+          .string()
+          .nullable()
+          .describe('what the process is: "oxydra gateway" or "oxydra channels run" (null: not recorded)'),
+        this_process: z.boolean().describe("running, and answered by this gateway's own process"),
         started_at: z.string(),
         heartbeat_at: z.string(),
         heartbeat_age_secs: z.number(),
@@ -78,6 +85,8 @@ function channelJson(r: ChannelReport): z.infer<typeof channelSchema> {
           bot_name: h.botName ?? null,
           pid: h.pid,
           host: h.host,
+          role: h.role ?? null,
+          this_process: h.running && h.pid === process.pid && h.host === hostname(),
           started_at: h.startedAt,
           heartbeat_at: h.heartbeatAt,
           heartbeat_age_secs: h.heartbeatAgeSecs,
@@ -114,7 +123,7 @@ export function channelRoutes(reports: ChannelReports) {
       role: 'admin',
       summary: 'Chat channels: health, senders, messages and outbox',
       description:
-        'Read from the channel database `oxydra channels run` writes (a heartbeat every few seconds); a workspace where no channel ran has empty counts and a null health.',
+        'Read from the channel database the process answering each channel writes (the gateway itself, or `oxydra channels run`; a heartbeat every few seconds); a workspace where no channel ran has empty counts and a null health.',
       response: z.object({ channels: z.array(channelSchema) }),
       handler: async () => ({ channels: (await reports()).map(channelJson) }),
     }),
