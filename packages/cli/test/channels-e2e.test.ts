@@ -5,14 +5,20 @@
  * nothing; /new starts another session; a long answer is split; a restart neither answers a
  * message twice nor loses one accepted before it; a 429 is waited out.
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { freePort, pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import {
+  askApprovals,
+  killChannels,
+  lastUser,
+  startChannels as startProcess,
+  stop,
+  waitFor,
+} from './channels-run.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const OWNER = 4242;
@@ -22,15 +28,9 @@ const TOKEN = '777000:AAE2E-secret-token-value';
 
 let env: AgentEnv | undefined;
 let api: FakeBotApi | undefined;
-const children: ChildProcess[] = [];
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  await killChannels();
   await api?.close();
   api = undefined;
   await env?.close();
@@ -53,57 +53,17 @@ user = "alice"
 ${moreSenders}`;
 }
 
-/** Starts `oxydra channels run`; resolves once it says it is answering. */
-async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; stderr: () => string }> {
-  agent.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
-  const child = agent.spawn(['channels', 'run']);
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdout!.resume();
-  await pollUntil(
-    () => {
-      if (child.exitCode !== null) throw new Error(`channels run exited ${child.exitCode}: ${stderr}`);
-      return stderr.includes('answering as @oxydra_test_bot');
-    },
-    'channels run to start',
-    { timeoutMs: 20_000 },
-  );
-  return { child, stderr: () => stderr };
-}
-
-/** The last user message a model request carried (what the turn asked). */
-const lastUser = (r: { body: unknown }) =>
-  (r.body as { messages: { role: string; content: unknown }[] }).messages
-    .filter((m) => m.role === 'user')
-    .at(-1);
+/** Starts `oxydra channels run` with the token set; resolves once it says it is answering. */
+const startChannels = (agent: AgentEnv) =>
+  startProcess(agent, { env: { TEST_TELEGRAM_TOKEN: TOKEN }, ready: 'answering as @oxydra_test_bot' });
 
 /** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
-async function sentText(chat: number, text: string, what: string, log: () => string) {
-  try {
-    return await pollUntil(() => api!.sent(chat).find((m) => m.text === text), what, { timeoutMs: 20_000 });
-  } catch (error) {
-    const sent = api!.sent(chat).map((m) => m.text.slice(0, 80));
-    throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
-  }
-}
-
-/** A port free right now (the webhook's listen port). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill(signal);
-  return exited;
-}
+const sentText = (chat: number, text: string, what: string, log: () => string) =>
+  waitFor(
+    () => api!.sent(chat).find((m) => m.text === text),
+    what,
+    () => `sent: ${JSON.stringify(api!.sent(chat).map((m) => m.text.slice(0, 80)))}; log:\n${log()}`,
+  );
 
 describe('oxydra channels run (Telegram)', () => {
   it('streams an answer to an allowed sender by editing one message, ignores a stranger, survives a restart', async () => {
@@ -296,10 +256,6 @@ describe('oxydra channels run (Telegram)', () => {
     api.message({ from: { id: OWNER }, text: 'fine after restart?' });
     await sentText(OWNER, 'Fine after restart.', 'the answer after restart', second.stderr);
     // The model was asked the slow question once: the restart did not run it again.
-    const lastUser = (r: { body: unknown }) =>
-      (r.body as { messages: { role: string; content: unknown }[] }).messages
-        .filter((m) => m.role === 'user')
-        .at(-1);
     expect(
       env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('slow question')),
     ).toHaveLength(1);
@@ -529,14 +485,7 @@ describe('oxydra channels run (Telegram)', () => {
       ),
     );
     // Privileged tools ask; an unanswered question is denied after 3 s.
-    const config = join(env.workspace, '.oxydra/agent.toml');
-    env.sandbox.write(
-      '.oxydra/agent.toml',
-      readFileSync(config, 'utf8').replace(
-        'approval = "auto"',
-        'approval = "ask"\napproval_timeout_secs = 3',
-      ),
-    );
+    askApprovals(env, 3);
     const running = await startChannels(env);
     const team = { id: -600, type: 'supergroup' as const, title: 'Team' };
     const ask = (text: string) =>
