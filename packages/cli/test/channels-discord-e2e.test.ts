@@ -21,10 +21,10 @@ import {
   askedAbout,
   type ChannelsProcess,
   killChannels,
+  pollExplained,
   runScheduleTo,
   shellCall,
   startChannels,
-  waitFor,
 } from './channels-run.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
@@ -60,7 +60,7 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
   let dm: string;
   /** Waits for a message the bot sent to `channel` with exactly `text`; a timeout says what was sent and logged. */
   const sentText = (channel: string, text: string, what: string) =>
-    waitFor(
+    pollExplained(
       () => fake.sent(channel).find((m) => m.content === text),
       what,
       () =>
@@ -139,7 +139,7 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
 
   it('asks a privileged call with Allow/Deny buttons: only its user may answer, Allow runs it, a late press is told', async () => {
     fake.message({ author: { id: OWNER }, channel: APPROVALS, content: 'my first task', mentionBot: true });
-    const question = await waitFor(
+    const question = await pollExplained(
       () => fake.sent(APPROVALS.id).find((m) => m.components !== undefined && m.components.length > 0),
       'the question',
       run.stderr,
@@ -156,7 +156,7 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
         messageId: question.id,
         customId,
       });
-      const callback = await waitFor(
+      const callback = await pollExplained(
         () => fake.callbacks.find((c) => c.interactionId === id),
         'the press answered',
         run.stderr,
@@ -198,7 +198,7 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
       files: [{ name: '../../etc/Q3 report.pdf', bytes: pdf, contentType: 'application/pdf' }],
     });
     await sentText(FILES.id, 'Read it. The summary is attached.', 'the answer');
-    const out = await waitFor(
+    const out = await pollExplained(
       () => fake.sent(FILES.id).find((m: DcSentMessage) => m.files.length > 0),
       'the file sent back',
       run.stderr,
@@ -220,7 +220,7 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
       mentionBot: true,
       files: [{ name: 'big.bin', bytes: Buffer.alloc(5000, 1) }],
     });
-    await waitFor(
+    await pollExplained(
       () => fake.sent(FILES.id).find((m) => m.content.includes('"big.bin" was not taken')),
       'the size refusal',
       run.stderr,

@@ -22,9 +22,9 @@ import {
   type ChannelsProcess,
   killChannels,
   lastUser,
+  pollExplained,
   shellCall,
   startChannels as startProcess,
-  waitFor,
 } from './channels-run.js';
 
 const OWNER = 4242;
@@ -56,7 +56,7 @@ const startChannels = (agent: AgentEnv) =>
 /** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
 const sentTextOn =
   (fake: () => FakeBotApi) => (chat: number, text: string, what: string, log: () => string) =>
-    waitFor(
+    pollExplained(
       () =>
         fake()
           .sent(chat)
@@ -272,7 +272,7 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
       retryAfter: 1,
     });
     api.message({ from: { id: OWNER }, text: 'write a lot' });
-    const parts = await waitFor(
+    const parts = await pollExplained(
       () => {
         const texts = api.sent(OWNER).map((m) => m.text);
         const at = texts.findIndex((t) => t.startsWith('Paragraph 0:'));

@@ -18,10 +18,10 @@ import {
   askedAbout,
   type ChannelsProcess,
   killChannels,
+  pollExplained,
   runScheduleTo,
   shellCall,
   startChannels,
-  waitFor,
 } from './channels-run.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)(
       );
     /** Waits until `count` mails went to `address`; a timeout says what was sent and logged. */
     const mailsTo = (address: string, count: number) =>
-      waitFor(
+      pollExplained(
         () => smtp.to(address).length >= count && smtp.to(address),
         `${count} mail(s) to ${address}`,
         () =>
@@ -244,7 +244,7 @@ describe.skipIf(skip !== undefined)(
         text: 'what does it say?',
         attachments: [{ filename: '../../etc/Q3 report.pdf', content: pdf, contentType: 'application/pdf' }],
       });
-      const mails = await waitFor(
+      const mails = await pollExplained(
         () =>
           smtp.to('erin@example.com').some((m) => m.parsed.attachments.length > 0) &&
           smtp.to('erin@example.com'),
@@ -266,7 +266,7 @@ describe.skipIf(skip !== undefined)(
         text: 'and this?',
         attachments: [{ filename: 'big.bin', content: Buffer.alloc(5000, 1) }],
       });
-      await waitFor(
+      await pollExplained(
         () => smtp.to('erin@example.com').find((m) => m.parsed.text?.includes('"big.bin" was not taken')),
         'the size refusal',
         run.stderr,

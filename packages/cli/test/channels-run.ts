@@ -68,7 +68,7 @@ export async function killChannels(): Promise<void> {
  * Polls until `found` returns something; a timeout's error adds `explain()` (what the fake was
  * sent, the process's log), so a failure says what happened instead.
  */
-export async function waitFor<T>(
+export async function pollExplained<T>(
   found: () => T | undefined | false,
   what: string,
   explain: () => string,

@@ -20,10 +20,10 @@ import {
   askedAbout,
   type ChannelsProcess,
   killChannels,
+  pollExplained,
   runScheduleTo,
   shellCall,
   startChannels,
-  waitFor,
 } from './channels-run.js';
 
 const OWNER = 'U0OWNER01';
@@ -74,7 +74,7 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
   const dm = `D${OWNER}`;
   /** Waits for a message the bot sent to `channel` with exactly `text`; a timeout says what was sent and logged. */
   const sentText = (channel: string, text: string, what: string) =>
-    waitFor(
+    pollExplained(
       () => fake.sent(channel).find((m) => m.text === text),
       what,
       () =>
@@ -157,7 +157,7 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
     const ask = (text: string) =>
       fake.message({ user: OWNER, channel: team, text: `<@${fake.botUserId}> ${text}` });
     const question = (n: number) =>
-      waitFor(
+      pollExplained(
         () => fake.sent(team).filter((m) => m.blocks !== undefined)[n],
         `question ${n}`,
         () => run.stderr(),
@@ -166,7 +166,7 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
       (m.blocks![1] as { elements: { text: { text: string }; value: string }[] }).elements;
     const note = async (user: string, n: number) =>
       (
-        await waitFor(
+        await pollExplained(
           () => fake.ephemerals(team).filter((e) => e.user === user)[n],
           `note ${n} to ${user}`,
           run.stderr,
@@ -217,7 +217,7 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
       files: [file],
     });
     await sentText(files, 'Read it. The summary is attached.', 'the answer');
-    const [out] = await waitFor(
+    const [out] = await pollExplained(
       () => fake.uploads(files).length > 0 && fake.uploads(files),
       'the file sent back',
       run.stderr,
@@ -237,7 +237,7 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
       bytes: Buffer.alloc(5000, 1),
     });
     fake.message({ user: OWNER, channel: files, text: `<@${fake.botUserId}> and this?`, files: [big] });
-    await waitFor(
+    await pollExplained(
       () => fake.sent(files).find((m) => m.text.includes('"big.bin" was not taken')),
       'the size refusal',
       run.stderr,
@@ -321,7 +321,7 @@ describe('oxydra channels run (Slack, Events API and configuration)', () => {
 
     fake.deliverTo(url, SIGNING_SECRET);
     const { eventIds } = fake.message({ user: OWNER, text: 'an http question' });
-    await waitFor(
+    await pollExplained(
       () => fake!.sent(`D${OWNER}`).find((m) => m.text === 'HTTP answer.'),
       'the http answer',
       run.stderr,

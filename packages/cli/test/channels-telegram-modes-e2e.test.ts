@@ -9,7 +9,7 @@ import { freePort, pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { killChannels, startChannels as startProcess, stop, waitFor } from './channels-run.js';
+import { killChannels, pollExplained, startChannels as startProcess, stop } from './channels-run.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
 const OWNER = 4242;
@@ -39,7 +39,7 @@ const startChannels = (agent: AgentEnv) =>
 /** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
 const sentTextOn =
   (fake: () => FakeBotApi) => (chat: number, text: string, what: string, log: () => string) =>
-    waitFor(
+    pollExplained(
       () =>
         fake()
           .sent(chat)
