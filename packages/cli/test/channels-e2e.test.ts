@@ -208,13 +208,20 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
     expect(lastUser(env.mock.requests[3]!)).toEqual({ role: 'user', content: 'a group question' });
     await pollUntil(() => api.pendingUpdates === 0, 'the group update confirmed', { timeoutMs: 10_000 });
 
-    // channels status (another process): what was stored, nothing left to send, the token never printed.
-    const status = await env.run(['channels', 'status', '--json']);
-    expect(status.status, status.stderr).toBe(0);
-    expect(status.stdout).not.toContain(TOKEN);
-    const [telegram] = JSON.parse(status.stdout) as {
-      stats: { cursor: string; inbound: object; unsent: number };
-    }[];
+    // channels status (another process): what was stored, nothing left to send, the token never
+    // printed. Read again until the last turn is settled and sent (the process keeps running).
+    type Report = { stats: { cursor: string; inbound: { answered?: number }; unsent: number } };
+    const telegram = await pollUntil(
+      async () => {
+        const status = await env.run(['channels', 'status', '--json']);
+        expect(status.status, status.stderr).toBe(0);
+        expect(status.stdout).not.toContain(TOKEN);
+        const [report] = JSON.parse(status.stdout) as Report[];
+        return report!.stats.unsent === 0 && (report!.stats.inbound.answered ?? 0) >= 4 && report;
+      },
+      'channels status with four answers sent',
+      { timeoutMs: 20_000 },
+    );
     expect(telegram).toMatchObject({
       channel: 'telegram',
       enabled: true,
@@ -222,7 +229,7 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
       senderIds: 3,
       stats: { inbound: { answered: 4 }, unsent: 0 },
     });
-    expect(telegram!.stats.cursor).toBe(String(last.updateId));
+    expect(telegram.stats.cursor).toBe(String(last.updateId));
   });
 
   it("a scheduled run's result reaches the chat its schedule names, once; another user's chat is refused", async () => {
