@@ -1,43 +1,39 @@
 /**
  * `oxydra channels run` with the real binary against the testkit's fake Telegram Bot API
- * (grammY pointed at it through [channels.telegram] api_root) and the mock model: an allowed
- * sender's message is answered by editing one message as the answer streams; a stranger gets
- * nothing; /new starts another session; a long answer is split; a restart neither answers a
- * message twice nor loses one accepted before it; a 429 is waited out.
+ * (grammY pointed at it through [channels.telegram] api_root) and the mock model. One process
+ * serves the first tests in order (each sender or group its own chat where their state could
+ * collide; restarts replace it): an allowed sender's message is answered by editing one message
+ * as the answer streams; a stranger gets nothing; a restart neither answers a message twice nor
+ * loses one accepted before it; a scheduled run's result reaches its chat once; /new starts
+ * another session; a long answer is split; a 429 is waited out; /stop; a killed turn is not run
+ * again; a file goes in and one comes out; a privileged call is asked with buttons only its user
+ * may press, /cost and /undo. Pairing, the webhook and the configuration checks are in
+ * channels-telegram-modes-e2e.test.ts (each its own configuration).
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { STREAMING_MARK } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { anyContains, moduleRecorder } from './module-recorder.js';
+import {
+  askApprovals,
+  askedAbout,
+  type ChannelsProcess,
+  killChannels,
+  lastUser,
+  pollExplained,
+  shellCall,
+  startChannels as startProcess,
+} from './channels-run.js';
 
 const OWNER = 4242;
 const STRANGER = 9999;
 const BOB = 5151;
+const CAROL = 6161;
 const TOKEN = '777000:AAE2E-secret-token-value';
-
-let env: AgentEnv | undefined;
-let api: FakeBotApi | undefined;
-const children: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
-  await api?.close();
-  api = undefined;
-  await env?.close();
-  env = undefined;
-});
 
 /** `extra`: more [channels.telegram] keys; `moreSenders`: more TOML after the owner's sender entry. */
 function channelsToml(fake: FakeBotApi, extra = '', moreSenders = ''): string {
@@ -55,60 +51,40 @@ user = "alice"
 ${moreSenders}`;
 }
 
-/** Starts `oxydra channels run`; resolves once it says it is answering. */
-async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; stderr: () => string }> {
-  agent.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
-  const child = agent.spawn(['channels', 'run']);
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdout!.resume();
-  await pollUntil(
-    () => {
-      if (child.exitCode !== null) throw new Error(`channels run exited ${child.exitCode}: ${stderr}`);
-      return stderr.includes('answering as @oxydra_test_bot');
-    },
-    'channels run to start',
-    { timeoutMs: 20_000 },
-  );
-  return { child, stderr: () => stderr };
-}
-
-/** The last user message a model request carried (what the turn asked). */
-const lastUser = (r: { body: unknown }) =>
-  (r.body as { messages: { role: string; content: unknown }[] }).messages
-    .filter((m) => m.role === 'user')
-    .at(-1);
+/** Starts `oxydra channels run` with the token set; resolves once it says it is answering. */
+const startChannels = (agent: AgentEnv) =>
+  startProcess(agent, { env: { TEST_TELEGRAM_TOKEN: TOKEN }, ready: 'answering as @oxydra_test_bot' });
 
 /** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
-async function sentText(chat: number, text: string, what: string, log: () => string) {
-  try {
-    return await pollUntil(() => api!.sent(chat).find((m) => m.text === text), what, { timeoutMs: 20_000 });
-  } catch (error) {
-    const sent = api!.sent(chat).map((m) => m.text.slice(0, 80));
-    throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
-  }
-}
+const sentTextOn =
+  (fake: () => FakeBotApi) => (chat: number, text: string, what: string, log: () => string) =>
+    pollExplained(
+      () =>
+        fake()
+          .sent(chat)
+          .find((m) => m.text === text),
+      what,
+      () =>
+        `sent: ${JSON.stringify(
+          fake()
+            .sent(chat)
+            .map((m) => m.text.slice(0, 80)),
+        )}; log:\n${log()}`,
+    );
 
-/** A port free right now (the webhook's listen port). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+describe('oxydra channels run (Telegram): one process serving the tests in order', () => {
+  let api: FakeBotApi;
+  let env: AgentEnv;
+  let run: ChannelsProcess;
+  const sentText = sentTextOn(() => api);
+  const long = Array.from(
+    { length: 20 },
+    (_, i) => `Paragraph ${i}: ${'lorem ipsum '.repeat(40).trim()}.`,
+  ).join('\n\n');
+  // Carol's calls are priced (the catalog's gpt-4o-mini), so /cost has something to add up.
+  const usage = { input: 100_000, output: 10_000 };
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill(signal);
-  return exited;
-}
-
-describe('oxydra channels run (Telegram)', () => {
-  it('streams an answer to an allowed sender by editing one message, ignores a stranger, survives a restart', async () => {
+  beforeAll(async () => {
     api = await FakeBotApi.start({ token: TOKEN });
     env = await AgentEnv.start(
       E2E_APIS[0]!,
@@ -121,18 +97,66 @@ describe('oxydra channels run (Telegram)', () => {
         { match: { lastMessageContains: 'second question' }, reply: { text: 'Second answer.' } },
         { match: { lastMessageContains: 'third question' }, reply: { text: 'Third answer.' } },
         { match: { lastMessageContains: 'group question' }, reply: { text: 'Group answer.' } },
+        { match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } },
+        { match: { lastMessageContains: 'after the digest' }, reply: { text: 'Hello again.' } },
+        { match: { lastMessageContains: 'remember the word kiwi' }, reply: { text: 'Noted: kiwi.' } },
+        { match: { lastMessageContains: 'write a lot' }, reply: { text: long } },
+        {
+          match: { lastMessageContains: 'stoppable question' },
+          reply: { text: 'This answer is stopped half way.', textChunks: 6 },
+          fault: { slowChunksMs: 2000 },
+        },
+        {
+          match: { lastMessageContains: 'slow question' },
+          reply: { text: 'This answer is never finished.', textChunks: 6 },
+          fault: { slowChunksMs: 2000 },
+        },
+        { match: { lastMessageContains: 'after restart' }, reply: { text: 'Fine after restart.' } },
+        {
+          match: { lastMessageContains: 'inbox/telegram/' },
+          reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
+        },
+        {
+          match: { lastMessageContains: 'first task' },
+          reply: { ...shellCall('echo approved-$((40+2)) | tee approved.txt'), usage },
+        },
+        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.', usage } },
+        { match: { lastMessageContains: 'second task' }, reply: shellCall('echo never-$((1+1))') },
+        // The turn after the unanswered question (its tool result says it was denied).
+        { reply: { text: 'It was not run.' } },
       ],
-      channelsToml(api),
+      channelsToml(
+        api,
+        '\nmax_file_bytes = 4096',
+        [BOB, CAROL]
+          .map(
+            (id) =>
+              `\n[[channels.telegram.senders]]\nplatform_ids = ["${id}"]\nuser = "${id === BOB ? 'bob' : 'carol'}"\n`,
+          )
+          .join('') + '\n[budgets.users.carol]\ndaily_usd = 2\n',
+      ),
     );
-    const first = await startChannels(env);
+    // Privileged tools ask; an unanswered question is denied after 3 s.
+    askApprovals(env, 3);
+    mkdirSync(join(env.workspace, 'out'));
+    writeFileSync(join(env.workspace, 'out', 'summary.txt'), 'the summary\n');
+    run = await startChannels(env);
+  }, 40_000);
 
+  afterAll(async () => {
+    await killChannels();
+    await api?.close();
+    await env?.close();
+  });
+
+  it('streams an answer to an allowed sender by editing one message, ignores a stranger, survives a restart', async () => {
     api.message({ from: { id: STRANGER }, text: 'hello, who are you?' });
     api.message({ from: { id: OWNER, first_name: 'Alice' }, text: 'my first question' });
     const answered = await sentText(
       OWNER,
       'The answer comes in several words, one at a time.',
       'the first answer',
-      first.stderr,
+      run.stderr,
     );
     // One message, edited: the placeholder, at least one part of the answer as it streamed, the whole.
     expect(api.sent(OWNER)).toHaveLength(1);
@@ -150,18 +174,18 @@ describe('oxydra channels run (Telegram)', () => {
       sends.every((c) => (c.params.link_preview_options as { is_disabled?: boolean })?.is_disabled),
     ).toBe(true);
     expect(api.sent(STRANGER)).toEqual([]);
-    expect(first.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
+    expect(run.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
     // The model saw the prompt once, and the token is nowhere in what the process printed.
     expect(env.mock.requests).toHaveLength(1);
-    expect(first.stderr()).not.toContain(TOKEN);
+    expect(run.stderr()).not.toContain(TOKEN);
 
     // A restart: nothing answered twice (the cursor is durable), a message sent meanwhile answered once.
-    expect(await stop(first.child, 'SIGTERM')).toBe(0);
+    expect(await run.stop('SIGTERM')).toBe(0);
     api.message({ from: { id: OWNER }, text: 'my second question' });
-    const second = await startChannels(env);
-    await sentText(OWNER, 'Second answer.', 'the second answer', second.stderr);
+    run = await startChannels(env);
+    await sentText(OWNER, 'Second answer.', 'the second answer', run.stderr);
     api.message({ from: { id: OWNER }, text: 'my third question' });
-    await sentText(OWNER, 'Third answer.', 'the third answer', second.stderr);
+    await sentText(OWNER, 'Third answer.', 'the third answer', run.stderr);
     expect(api.sent(OWNER).map((m) => m.text)).toEqual([
       'The answer comes in several words, one at a time.',
       'Second answer.',
@@ -171,7 +195,7 @@ describe('oxydra channels run (Telegram)', () => {
     // The restarted process asked for what follows its stored cursor, confirming everything before.
     const polls = api.calls.filter((c) => c.method === 'getUpdates');
     expect(polls.every((c) => c.params.offset !== undefined || c === polls[0])).toBe(true);
-    await pollUntil(() => api!.pendingUpdates === 0, 'every update to be confirmed', { timeoutMs: 10_000 });
+    await pollUntil(() => api.pendingUpdates === 0, 'every update to be confirmed', { timeoutMs: 10_000 });
     // The second and third turns continued the first one's session: the model saw the first answer.
     expect(env.requestText(2)).toContain('The answer comes in several words');
 
@@ -184,63 +208,76 @@ describe('oxydra channels run (Telegram)', () => {
       text: '@oxydra_test_bot a group question',
       mentionBot: true,
     });
-    await sentText(team.id, 'Group answer.', 'the group answer', second.stderr);
+    await sentText(team.id, 'Group answer.', 'the group answer', run.stderr);
     expect(api.sent(team.id)).toHaveLength(1);
     expect(env.mock.requests).toHaveLength(4);
     expect(lastUser(env.mock.requests[3]!)).toEqual({ role: 'user', content: 'a group question' });
-    expect(await stop(second.child, 'SIGTERM')).toBe(0);
+    await pollUntil(() => api.pendingUpdates === 0, 'the group update confirmed', { timeoutMs: 10_000 });
 
-    // channels status, offline: what was stored, nothing left to send, the token never printed.
-    const status = await env.run(['channels', 'status', '--json']);
-    expect(status.status, status.stderr).toBe(0);
-    expect(status.stdout).not.toContain(TOKEN);
-    const [telegram] = JSON.parse(status.stdout) as {
-      stats: { cursor: string; inbound: object; unsent: number };
-    }[];
+    // channels status (another process): what was stored, nothing left to send, the token never
+    // printed. Read again until the last turn is settled and sent (the process keeps running).
+    type Report = { stats: { cursor: string; inbound: { answered?: number }; unsent: number } };
+    const telegram = await pollUntil(
+      async () => {
+        const status = await env.run(['channels', 'status', '--json']);
+        expect(status.status, status.stderr).toBe(0);
+        expect(status.stdout).not.toContain(TOKEN);
+        const [report] = JSON.parse(status.stdout) as Report[];
+        return report!.stats.unsent === 0 && (report!.stats.inbound.answered ?? 0) >= 4 && report;
+      },
+      'channels status with four answers sent',
+      { timeoutMs: 20_000 },
+    );
     expect(telegram).toMatchObject({
       channel: 'telegram',
       enabled: true,
       secrets: [{ key: 'bot_token_env', variable: 'TEST_TELEGRAM_TOKEN', set: true }],
-      senderIds: 1,
+      senderIds: 3,
       stats: { inbound: { answered: 4 }, unsent: 0 },
     });
-    expect(telegram!.stats.cursor).toBe(String(last.updateId));
+    expect(telegram.stats.cursor).toBe(String(last.updateId));
+  });
+
+  it("a scheduled run's result reaches the chat its schedule names, once; another user's chat is refused", async () => {
+    // Bob's schedule may not post into Alice's chat: refused, and no schedule is left behind.
+    const notify = ['--notify', `telegram:${OWNER}`, 'the daily digest'];
+    const refused = await env.run(['schedule', 'add', '--every', '1h', '--user', 'bob', ...notify]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      `--notify telegram:${OWNER}: no listed sender of that chat is user "bob"`,
+    );
+    expect((await env.run(['schedule', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const added = await env.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'alice',
+      '--name',
+      'digest',
+      ...notify,
+    ]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`results go to telegram chat ${OWNER}`);
+
+    // The run happens in another process; the running channels process delivers what it wrote.
+    const ran = await env.run(['schedule', 'run-now', 'digest']);
+    expect(ran.status, ran.stderr).toBe(0);
+    await sentText(OWNER, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result', run.stderr);
+    // A restart does not send it again.
+    expect(await run.stop('SIGTERM')).toBe(0);
+    run = await startChannels(env);
+    api.message({ from: { id: OWNER }, text: 'hello after the digest' });
+    await sentText(OWNER, 'Hello again.', 'the next answer', run.stderr);
+    expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
   });
 
   it('/new starts another session; a long answer is split; a 429 is waited out; a killed turn is not run again', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    const long = Array.from(
-      { length: 20 },
-      (_, i) => `Paragraph ${i}: ${'lorem ipsum '.repeat(40).trim()}.`,
-    ).join('\n\n');
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [
-        { match: { lastMessageContains: 'remember the word kiwi' }, reply: { text: 'Noted: kiwi.' } },
-        { match: { lastMessageContains: 'write a lot' }, reply: { text: long } },
-        {
-          match: { lastMessageContains: 'stoppable question' },
-          reply: { text: 'This answer is stopped half way.', textChunks: 6 },
-          fault: { slowChunksMs: 2000 },
-        },
-        {
-          match: { lastMessageContains: 'slow question' },
-          reply: { text: 'This answer is never finished.', textChunks: 6 },
-          fault: { slowChunksMs: 2000 },
-        },
-        {
-          match: { lastMessageContains: 'after restart' },
-          reply: { text: 'Fine after restart.' },
-          times: 'always',
-        },
-      ],
-      channelsToml(api),
-    );
-    const first = await startChannels(env);
     api.message({ from: { id: OWNER }, text: 'remember the word kiwi' });
-    await sentText(OWNER, 'Noted: kiwi.', 'the first answer', first.stderr);
+    await sentText(OWNER, 'Noted: kiwi.', 'the first answer', run.stderr);
     api.message({ from: { id: OWNER }, text: '/new' });
-    await sentText(OWNER, 'Started a new conversation.', '/new', first.stderr);
+    await sentText(OWNER, 'Started a new conversation.', '/new', run.stderr);
     // The first sendMessage of the next answer is refused with 429: the host waits and sends it.
     api.failNext('sendMessage', {
       code: 429,
@@ -248,19 +285,15 @@ describe('oxydra channels run (Telegram)', () => {
       retryAfter: 1,
     });
     api.message({ from: { id: OWNER }, text: 'write a lot' });
-    const parts = await pollUntil(
+    const parts = await pollExplained(
       () => {
-        const texts = api!.sent(OWNER).map((m) => m.text);
+        const texts = api.sent(OWNER).map((m) => m.text);
         const at = texts.findIndex((t) => t.startsWith('Paragraph 0:'));
         return at >= 0 && texts.slice(at).join('\n\n') === long ? texts.slice(at) : undefined;
       },
       'the long answer',
-      { timeoutMs: 20_000 },
-    ).catch((error) => {
-      throw new Error(
-        `${error.message}; sent: ${JSON.stringify(api!.sent(OWNER).map((m) => m.text.slice(0, 60)))}; log: ${first.stderr()}`,
-      );
-    });
+      () => `sent: ${JSON.stringify(api.sent(OWNER).map((m) => m.text.slice(0, 60)))}; log: ${run.stderr()}`,
+    );
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((p) => p.length <= 4096)).toBe(true);
     expect(parts.join('\n\n')).toBe(long);
@@ -273,295 +306,102 @@ describe('oxydra channels run (Telegram)', () => {
     // /stop stops the answer being written; what was written stays, marked stopped.
     api.message({ from: { id: OWNER }, text: 'a stoppable question' });
     await pollUntil(
-      () => api!.sent(OWNER).some((m) => m.history.some((t) => t.startsWith('This answer'))),
+      () => api.sent(OWNER).some((m) => m.history.some((t) => t.startsWith('This answer'))),
       'the stoppable answer to start streaming',
       { timeoutMs: 20_000 },
     );
     api.message({ from: { id: OWNER }, text: '/stop' });
-    await sentText(OWNER, 'Stopped.', '/stop', first.stderr);
+    await sentText(OWNER, 'Stopped.', '/stop', run.stderr);
     const stopped = api.sent(OWNER).find((m) => m.text.startsWith('This answer'))!;
     expect(stopped.text.endsWith('(stopped)')).toBe(true);
     expect(stopped.text).not.toContain('half way.');
 
     // Killed in the middle of a turn: after the restart it is not run again; the sender is told.
     api.message({ from: { id: OWNER }, text: 'a slow question' });
+    await pollUntil(() => askedAbout(env, 'slow question') === 1, 'the slow turn to start', {
+      timeoutMs: 20_000,
+    });
+    await run.stop('SIGKILL');
+    run = await startChannels(env);
     await pollUntil(
-      () => env!.mock.requests.some((r) => r.raw.includes('slow question')),
-      'the slow turn to start',
-      {
-        timeoutMs: 20_000,
-      },
-    );
-    await stop(first.child, 'SIGKILL');
-    const second = await startChannels(env);
-    await pollUntil(
-      () => api!.sent(OWNER).find((m) => m.text.startsWith('Oxydra stopped while answering')),
+      () => api.sent(OWNER).find((m) => m.text.startsWith('Oxydra stopped while answering')),
       'the interrupted note',
       { timeoutMs: 20_000 },
     );
     api.message({ from: { id: OWNER }, text: 'fine after restart?' });
-    await sentText(OWNER, 'Fine after restart.', 'the answer after restart', second.stderr);
+    await sentText(OWNER, 'Fine after restart.', 'the answer after restart', run.stderr);
     // The model was asked the slow question once: the restart did not run it again.
-    const lastUser = (r: { body: unknown }) =>
-      (r.body as { messages: { role: string; content: unknown }[] }).messages
-        .filter((m) => m.role === 'user')
-        .at(-1);
-    expect(
-      env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('slow question')),
-    ).toHaveLength(1);
-    expect(await stop(second.child, 'SIGTERM')).toBe(0);
-  });
-
-  it('pairing: a stranger is sent a code, the owner approves it with channels pair, and the stranger is answered', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [{ match: { lastMessageContains: 'now paired' }, reply: { text: 'Welcome in.' } }],
-      channelsToml(api, '\nunknown_senders = "pair"'),
-    );
-    const running = await startChannels(env);
-    api.message({ from: { id: STRANGER, first_name: 'Stranger' }, text: 'let me in' });
-    const offer = await pollUntil(
-      () => api!.sent(STRANGER).find((m) => m.text.includes('pairing code')),
-      'the pairing code',
-      { timeoutMs: 20_000 },
-    );
-    const code = /pairing code: ([A-Z0-9]{8})/.exec(offer.text)![1]!;
-    // A second message gets no second code; the model was never asked.
-    api.message({ from: { id: STRANGER }, text: 'hello?' });
-    await pollUntil(() => api!.pendingUpdates === 0, 'the second message confirmed', { timeoutMs: 10_000 });
-    expect(api.sent(STRANGER)).toHaveLength(1);
-
-    const list = await env.run(['channels', 'pair']);
-    expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toContain(`telegram  sender ${STRANGER}  "Stranger"`);
-    expect(list.stdout).not.toContain(code);
-    const wrong = await env.run(['channels', 'pair', 'telegram', 'AAAAAAAA']);
-    expect(wrong.status).toBe(2);
-    const approve = await env.run(['channels', 'pair', 'telegram', code.toLowerCase(), '--user', 'bob']);
-    expect(approve.status, approve.stderr).toBe(0);
-    expect(approve.stdout).toContain(`sender ${STRANGER} is paired as user bob`);
-
-    // The running process lets them in without a restart.
-    api.message({ from: { id: STRANGER }, text: 'am I now paired?' });
-    await sentText(STRANGER, 'Welcome in.', 'the paired answer', running.stderr);
-    expect(env.mock.requests).toHaveLength(1);
-    expect(running.stderr()).not.toContain(code);
-
-    const revoke = await env.run(['channels', 'pair', '--revoke', 'telegram', String(STRANGER)]);
-    expect(revoke.status, revoke.stderr).toBe(0);
-    api.message({ from: { id: STRANGER }, text: 'still there?' });
-    await pollUntil(() => api!.sent(STRANGER).length === 3, 'a new code after the revoke', {
-      timeoutMs: 20_000,
-    });
-    expect(api.sent(STRANGER).at(-1)!.text).toContain('pairing code');
-    expect(env.mock.requests).toHaveLength(1);
-    expect(await stop(running.child, 'SIGTERM')).toBe(0);
-  }, 60_000); // four `oxydra channels pair` processes besides the bot's
+    expect(askedAbout(env, 'slow question')).toBe(1);
+  }, 40_000);
 
   it('files: a document in is saved under inbox/ and named in the prompt; a file out arrives; a forged or large one is refused', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [
-        {
-          match: { lastMessageContains: 'inbox/telegram/' },
-          reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
-        },
-      ],
-      channelsToml(api, '\nmax_file_bytes = 4096'),
-    );
-    mkdirSync(join(env.workspace, 'out'));
-    writeFileSync(join(env.workspace, 'out', 'summary.txt'), 'the summary\n');
-    const running = await startChannels(env);
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
     api.message({
-      from: { id: OWNER },
+      from: { id: BOB },
       text: 'what does it say?',
       file: { bytes: pdf, fileName: '../../etc/Q3 report.pdf', mimeType: 'application/pdf' },
     });
-    await sentText(OWNER, 'Read it. The summary is attached.', 'the answer', running.stderr);
-    const out = await pollUntil(() => api!.sent(OWNER).find((m) => m.document), 'the file sent back', {
+    await sentText(BOB, 'Read it. The summary is attached.', 'the answer', run.stderr);
+    const out = await pollUntil(() => api.sent(BOB).find((m) => m.document), 'the file sent back', {
       timeoutMs: 20_000,
     });
     expect(out.document).toMatchObject({ fileName: 'summary.txt' });
     expect(Buffer.from(out.document!.bytes).toString()).toBe('the summary\n');
     // The model was told where the file is; it is there, byte for byte, under a safe name.
-    const prompt = env.requestText(0);
+    const prompt = env.mock.requests.find((r) => r.raw.includes('what does it say?'))!.raw;
     const path = /inbox\/telegram\/[^ ]+/.exec(prompt)![0];
     expect(path).toMatch(/^inbox\/telegram\/\d+-Q3_report\.pdf$/);
-    expect(prompt).toContain('what does it say?');
     expect(prompt).toContain('application/pdf');
     expect(readFileSync(join(env.workspace, path))).toEqual(pdf);
 
     // A PNG declared as a PDF is refused, and so is a file past max_file_bytes (never downloaded).
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
     api.message({
-      from: { id: OWNER },
+      from: { id: BOB },
       text: 'and this?',
       file: { bytes: png, fileName: 'x.pdf', mimeType: 'application/pdf' },
     });
     await pollUntil(
-      () => api!.sent(OWNER).find((m) => m.text.includes('"x.pdf" was not taken')),
+      () => api.sent(BOB).find((m) => m.text.includes('"x.pdf" was not taken')),
       'the MIME refusal',
       { timeoutMs: 20_000 },
     );
     const downloads = api.downloads.length;
     api.message({
-      from: { id: OWNER },
+      from: { id: BOB },
       text: 'big',
       file: { bytes: Buffer.alloc(5000, 1), fileName: 'big.bin' },
     });
     await pollUntil(
-      () => api!.sent(OWNER).find((m) => m.text.includes('"big.bin" was not taken')),
+      () => api.sent(BOB).find((m) => m.text.includes('"big.bin" was not taken')),
       'the size refusal',
       { timeoutMs: 20_000 },
     );
     expect(api.downloads).toHaveLength(downloads);
-    expect(env.mock.requests).toHaveLength(1);
-    expect(readdirSync(join(env.workspace, 'inbox', 'telegram'))).toHaveLength(1);
-    expect(await stop(running.child, 'SIGTERM')).toBe(0);
-  });
-
-  it('webhook: Telegram POSTs each update with the secret, answered once stored; a forged one is refused', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    const port = await freePort();
-    const hook = `http://127.0.0.1:${port}/tg-hook`;
-    const SECRET = 'hook-secret_0123456789';
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [{ match: { lastMessageContains: 'via webhook' }, reply: { text: 'Webhook answer.' } }],
-      channelsToml(
-        api,
-        `\nmode = "webhook"\nwebhook_url = "${hook}"\nwebhook_listen_port = ${port}\nsecret_token_env = "TEST_TG_SECRET"`,
-      ),
-    );
-    env.sandbox.env.TEST_TG_SECRET = SECRET;
-    const running = await startChannels(env);
-    const set = api.calls.find((c) => c.method === 'setWebhook');
-    expect(set?.params).toMatchObject({ url: hook, secret_token: SECRET });
-    expect(api.calls.some((c) => c.method === 'getUpdates')).toBe(false);
-
-    // A forged update (a wrong or no secret, another path) is refused and never reaches the agent.
-    const forged = {
-      update_id: 900,
-      message: {
-        message_id: 1,
-        date: 1,
-        chat: { id: OWNER, type: 'private' },
-        from: { id: OWNER, is_bot: false, first_name: 'A' },
-        text: 'forged via webhook',
-      },
-    };
-    const post = (url: string, headers: Record<string, string>) =>
-      fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(forged),
-      });
-    expect((await post(hook, { 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(401);
-    expect((await post(hook, {})).status).toBe(401);
     expect(
-      (await post(`http://127.0.0.1:${port}/other`, { 'x-telegram-bot-api-secret-token': SECRET })).status,
-    ).toBe(404);
-
-    api.message({ from: { id: OWNER }, text: 'hello via webhook' });
-    await sentText(OWNER, 'Webhook answer.', 'the webhook answer', running.stderr);
-    await pollUntil(() => api!.pendingUpdates === 0, 'the update acknowledged', { timeoutMs: 10_000 });
-    expect(api.deliveries).toEqual([{ updateId: 1, status: 200 }]);
-    expect(env.mock.requests).toHaveLength(1);
-    expect(running.stderr()).not.toContain(SECRET);
-    expect(await stop(running.child, 'SIGTERM')).toBe(0);
-  });
-
-  it('oxydra run loads neither the channels host nor grammY; channels run loads both', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }], channelsToml(api));
-    const recorder = moduleRecorder(env.sandbox.root);
-    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
-    const run = await env.run(['run', 'Say hello']);
-    expect(run.status, run.stderr).toBe(0);
-    const HOST = 'Oxydra stopped while answering this message';
-    const GRAMMY = 'you are running your bot several times';
-    expect(anyContains(recorder.loaded(), HOST)).toBe(false);
-    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
-    // The checks can tell. channels run with its token unset stops before connecting: the host
-    // is loaded, grammY not yet (a platform's library is loaded when its channel opens)...
-    recorder.clear();
-    expect((await env.run(['channels', 'run'])).status).toBe(2);
-    expect(anyContains(recorder.loaded(), HOST)).toBe(true);
-    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(false);
-    // ...and with the token set it loads grammY (and fails: the platform is gone).
-    recorder.clear();
-    await api.close();
-    api = undefined;
-    env.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
-    expect((await env.run(['channels', 'run'])).status).not.toBe(0);
-    expect(anyContains(recorder.loaded(), GRAMMY)).toBe(true);
-  });
-
-  it('refuses to start without the token variable, naming it, exit 2', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    env = await AgentEnv.start(E2E_APIS[0]!, [], channelsToml(api));
-    const out = await env.run(['channels', 'run']);
-    expect(out.status).toBe(2);
-    expect(out.stderr).toContain('TEST_TELEGRAM_TOKEN');
-    expect(out.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+      env.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes('inbox/telegram/')),
+    ).toHaveLength(1);
+    expect(readdirSync(join(env.workspace, 'inbox', 'telegram'))).toHaveLength(1);
   });
 
   it('asks a privileged call in the chat: Allow runs it, only its user may answer, no answer is a Deny; /cost, /undo', async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    // Each call is priced (the catalog's gpt-4o-mini), so /cost has something to add up.
-    const usage = { input: 100_000, output: 10_000 };
-    const shell = (command: string) => ({
-      toolCalls: [{ name: 'shell_exec', arguments: { command } }],
-      usage,
-    });
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [
-        {
-          match: { lastMessageContains: 'first task' },
-          reply: shell('echo approved-$((40+2)) | tee approved.txt'),
-        },
-        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.', usage } },
-        { match: { lastMessageContains: 'second task' }, reply: shell('echo never-$((1+1))') },
-        { reply: { text: 'It was not run.' } },
-      ],
-      channelsToml(
-        api,
-        '',
-        `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n\n[budgets.users.alice]\ndaily_usd = 2\n`,
-      ),
-    );
-    // Privileged tools ask; an unanswered question is denied after 3 s.
-    const config = join(env.workspace, '.oxydra/agent.toml');
-    env.sandbox.write(
-      '.oxydra/agent.toml',
-      readFileSync(config, 'utf8').replace(
-        'approval = "auto"',
-        'approval = "ask"\napproval_timeout_secs = 3',
-      ),
-    );
-    const running = await startChannels(env);
     const team = { id: -600, type: 'supergroup' as const, title: 'Team' };
     const ask = (text: string) =>
-      api!.message({ from: { id: OWNER }, chat: team, text: `@oxydra_test_bot ${text}`, mentionBot: true });
+      api.message({ from: { id: CAROL }, chat: team, text: `@oxydra_test_bot ${text}`, mentionBot: true });
     const question = (n: number) =>
       pollUntil(
-        () =>
-          api!.sent(team.id).filter((m) => m.replyMarkup !== undefined || m.text.includes('Allow it?'))[n],
+        () => api.sent(team.id).filter((m) => m.replyMarkup !== undefined || m.text.includes('Allow it?'))[n],
         `question ${n}`,
-        {
-          timeoutMs: 20_000,
-        },
+        { timeoutMs: 20_000 },
       );
     const buttons = (m: { replyMarkup?: unknown }) =>
       (m.replyMarkup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0]!;
     const noteOf = (updateId: number) =>
-      pollUntil(() => api!.answers.find((a) => a.id === `cq-${updateId}`), `the note of press ${updateId}`, {
+      pollUntil(() => api.answers.find((a) => a.id === `cq-${updateId}`), `the note of press ${updateId}`, {
         timeoutMs: 20_000,
       });
+    const press = (from: number, message: { messageId: number }, data: string) =>
+      api.press({ from: { id: from }, chatId: team.id, messageId: message.messageId, data });
 
     ask('first task');
     const first = await question(0);
@@ -570,34 +410,22 @@ describe('oxydra channels run (Telegram)', () => {
     const [allow, deny] = buttons(first);
     expect([allow!.text, deny!.text]).toEqual(['Allow', 'Deny']);
     expect(Buffer.byteLength(allow!.callback_data)).toBeLessThanOrEqual(64);
-    // Bob is allowed to talk, but this is Alice's question: his press is noted and changes nothing.
-    const bobs = api.press({
-      from: { id: BOB },
-      chatId: team.id,
-      messageId: first.messageId,
-      data: allow!.callback_data,
-    });
-    expect((await noteOf(bobs)).text).toMatch(/^Only the person/);
+    // Bob is allowed to talk, but this is Carol's question: his press is noted and changes nothing.
+    expect((await noteOf(press(BOB, first, allow!.callback_data))).text).toMatch(/^Only the person/);
     expect(first.replyMarkup).toBeDefined();
-    const alices = api.press({
-      from: { id: OWNER },
-      chatId: team.id,
-      messageId: first.messageId,
-      data: allow!.callback_data,
-    });
-    expect((await noteOf(alices)).text).toBe('Allowed.');
-    await sentText(team.id, 'Ran it: approved-42.', 'the answer after Allow', running.stderr);
+    expect((await noteOf(press(CAROL, first, allow!.callback_data))).text).toBe('Allowed.');
+    await sentText(team.id, 'Ran it: approved-42.', 'the answer after Allow', run.stderr);
     // The question now says how it was answered, without its buttons.
     await pollUntil(
       () => first.text.endsWith('→ Allowed.') && first.replyMarkup === undefined,
       'the question closed',
     );
-    expect(env.requestText(1)).toContain('approved-42');
+    expect(JSON.stringify(env.mock.requests.at(-1)!.body)).toContain('approved-42');
 
-    // /cost: this conversation's two model calls, and Alice's day against her daily cap.
+    // /cost: this conversation's two model calls, and Carol's day against her daily cap.
     ask('/cost');
     const cost = await pollUntil(
-      () => api!.sent(team.id).find((m) => m.text.startsWith('This conversation:')),
+      () => api.sent(team.id).find((m) => m.text.startsWith('This conversation:')),
       'the /cost reply',
       { timeoutMs: 20_000 },
     );
@@ -615,7 +443,7 @@ describe('oxydra channels run (Telegram)', () => {
       team.id,
       "Undid the last turn's file changes: 0 file(s) restored, 1 removed.",
       '/undo',
-      running.stderr,
+      run.stderr,
     );
     expect(existsSync(join(env.workspace, 'approved.txt'))).toBe(false);
     ask('/undo');
@@ -623,77 +451,19 @@ describe('oxydra channels run (Telegram)', () => {
       team.id,
       "The last turn's file changes are already undone.",
       'the second /undo',
-      running.stderr,
+      run.stderr,
     );
 
     // Nobody answers the second: denied at the timeout, the command never ran, a late press is told.
     ask('second task');
     const second = await question(1);
     const [secondAllow] = buttons(second);
-    await sentText(team.id, 'It was not run.', 'the answer after the timeout', running.stderr);
+    await sentText(team.id, 'It was not run.', 'the answer after the timeout', run.stderr);
     await pollUntil(() => second.text.endsWith('→ No answer in time: denied.'), 'the question timed out');
     expect(JSON.stringify(env.mock.requests.at(-1)!.body)).not.toContain('never-2');
-    const late = api.press({
-      from: { id: OWNER },
-      chatId: team.id,
-      messageId: second.messageId,
-      data: secondAllow!.callback_data,
-    });
-    expect((await noteOf(late)).text).toBe('This question is no longer open.');
-    expect(await stop(running.child, 'SIGTERM')).toBe(0);
-  });
-
-  it("a scheduled run's result reaches the chat its schedule names, once; another user's chat is refused", async () => {
-    api = await FakeBotApi.start({ token: TOKEN });
-    env = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [{ match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } }],
-      channelsToml(api, '', `\n[[channels.telegram.senders]]\nplatform_ids = ["${BOB}"]\nuser = "bob"\n`),
+    expect((await noteOf(press(CAROL, second, secondAllow!.callback_data))).text).toBe(
+      'This question is no longer open.',
     );
-    // Bob's schedule may not post into Alice's chat: refused, and no schedule is left behind.
-    const refused = await env.run([
-      'schedule',
-      'add',
-      '--every',
-      '1h',
-      '--user',
-      'bob',
-      '--notify',
-      `telegram:${OWNER}`,
-      'the daily digest',
-    ]);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain(
-      `--notify telegram:${OWNER}: no listed sender of that chat is user "bob"`,
-    );
-    expect((await env.run(['schedule', 'list', '--json'])).stdout.trim()).toBe('[]');
-    const added = await env.run([
-      'schedule',
-      'add',
-      '--every',
-      '1h',
-      '--user',
-      'alice',
-      '--name',
-      'digest',
-      '--notify',
-      `telegram:${OWNER}`,
-      'the daily digest',
-    ]);
-    expect(added.status, added.stderr).toBe(0);
-    expect(added.stdout).toContain(`results go to telegram chat ${OWNER}`);
-
-    // The run happens in another process; the running channels process delivers what it wrote.
-    const running = await startChannels(env);
-    const ran = await env.run(['schedule', 'run-now', 'digest']);
-    expect(ran.status, ran.stderr).toBe(0);
-    await sentText(OWNER, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result', running.stderr);
-    expect(await stop(running.child, 'SIGTERM')).toBe(0);
-    // A restart does not send it again.
-    const again = await startChannels(env);
-    api.message({ from: { id: OWNER }, text: 'hello after the digest' });
-    await pollUntil(() => api!.sent(OWNER).length >= 2, 'the next answer', { timeoutMs: 20_000 });
-    expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
-    expect(await stop(again.child, 'SIGTERM')).toBe(0);
+    expect(await run.stop('SIGTERM')).toBe(0);
   });
 });

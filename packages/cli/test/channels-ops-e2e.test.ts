@@ -10,6 +10,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { killChannels, startChannels } from './channels-run.js';
 
 const OWNER = 4242;
 const TOKEN = '777000:AAE2E-ops-secret-token';
@@ -18,6 +19,7 @@ let env: AgentEnv | undefined;
 let api: FakeBotApi | undefined;
 
 afterEach(async () => {
+  await killChannels();
   await api?.close();
   api = undefined;
   await env?.close();
@@ -86,49 +88,43 @@ user = "alice"
   expect((await run(['channels', 'status'])).stdout).toContain('health: never run in this workspace');
 
   // run: the answer's placeholder and the answer itself are refused for good (the bot was blocked).
-  const child = agent.spawn(['channels', 'run']);
-  let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    log += chunk;
+  const running = await startChannels(agent, {
+    env: { TEST_TELEGRAM_TOKEN: TOKEN },
+    ready: 'answering as @oxydra_test_bot',
   });
-  child.stdout!.resume();
-  try {
-    await pollUntil(() => log.includes('answering as @oxydra_test_bot'), 'channels run to start', {
-      timeoutMs: 20_000,
-    });
-    const blocked = { code: 403, description: 'Forbidden: bot was blocked by the user' };
-    api.failNext('sendMessage', blocked);
-    api.failNext('sendMessage', blocked);
-    api.message({ from: { id: OWNER }, text: 'are you there?' });
-    const status = async () => JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
-    // The failure is stored at once; the last error reaches the record with the next heartbeat.
-    const report = await pollUntil(
-      async () => {
-        const r = await status();
-        return r.failures.total === 1 && r.health?.lastError ? r : undefined;
-      },
-      `the refused answer in channels status; log:\n${log}`,
-      { timeoutMs: 20_000 },
-    );
-    expect(report.health).toMatchObject({ running: true, botName: '@oxydra_test_bot', pid: child.pid });
-    expect(report.health!.lastError).toContain('403 Forbidden: bot was blocked by the user');
-    expect(report.failures.recent).toEqual([
-      expect.objectContaining({
-        chatId: String(OWNER),
-        text: 'An answer nobody receives.',
-        error: 'Telegram sendMessage: 403 Forbidden: bot was blocked by the user',
-      }),
-    ]);
-    expect(report.stats).toMatchObject({ inbound: { answered: 1 }, unsent: 0 });
-    const text = (await run(['channels', 'status'])).stdout;
-    expect(text).toMatch(/health: running as @oxydra_test_bot \(pid \d+ on .+; heartbeat \d+ s ago\)/);
-    expect(text).toContain('failed sends: 1');
-    expect(text).toContain(`chat ${OWNER}: Telegram sendMessage: 403 Forbidden`);
-  } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  const blocked = { code: 403, description: 'Forbidden: bot was blocked by the user' };
+  api.failNext('sendMessage', blocked);
+  api.failNext('sendMessage', blocked);
+  api.message({ from: { id: OWNER }, text: 'are you there?' });
+  const status = async () => JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
+  // The failure is stored at once; the last error reaches the record with the next heartbeat.
+  const report = await pollUntil(
+    async () => {
+      const r = await status();
+      return r.failures.total === 1 && r.health?.lastError ? r : undefined;
+    },
+    `the refused answer in channels status; log:\n${running.stderr()}`,
+    { timeoutMs: 20_000 },
+  );
+  expect(report.health).toMatchObject({
+    running: true,
+    botName: '@oxydra_test_bot',
+    pid: running.child.pid,
+  });
+  expect(report.health!.lastError).toContain('403 Forbidden: bot was blocked by the user');
+  expect(report.failures.recent).toEqual([
+    expect.objectContaining({
+      chatId: String(OWNER),
+      text: 'An answer nobody receives.',
+      error: 'Telegram sendMessage: 403 Forbidden: bot was blocked by the user',
+    }),
+  ]);
+  expect(report.stats).toMatchObject({ inbound: { answered: 1 }, unsent: 0 });
+  const text = (await run(['channels', 'status'])).stdout;
+  expect(text).toMatch(/health: running as @oxydra_test_bot \(pid \d+ on .+; heartbeat \d+ s ago\)/);
+  expect(text).toContain('failed sends: 1');
+  expect(text).toContain(`chat ${OWNER}: Telegram sendMessage: 403 Forbidden`);
+  expect(await running.stop('SIGTERM')).toBe(0);
   const after = JSON.parse((await run(['channels', 'status', '--json'])).stdout)[0] as Report;
   expect(after.health).toMatchObject({ running: false, stoppedAt: expect.any(String) });
   expect((await run(['channels', 'status'])).stdout).toContain('health: not running (stopped ');

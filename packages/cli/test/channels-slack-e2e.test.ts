@@ -1,41 +1,47 @@
 /**
  * `oxydra channels run` with the real binary against the testkit's fake Slack (Bolt's WebClient
- * pointed at it through [channels.slack] api_url) and the mock model, both ways Slack delivers:
- * Socket Mode (an allowed sender's DM answered by editing one message as it streams, a stranger
- * ignored, a mention in a channel answered once although Slack sends it twice, a button press
- * reaching the host, a SIGKILL mid-turn answering nothing twice) and the Events API over HTTP
- * (forged signatures refused by Bolt, a signed event answered). Counted on the fake's side.
+ * pointed at it through [channels.slack] api_url) and the mock model, both ways Slack delivers.
+ * Socket Mode, one process serving every test in order (each in its own chat where their state
+ * could collide; the last one kills it): an allowed sender's DM answered by editing one message
+ * as it streams, a stranger ignored, a mention in a channel answered once although Slack sends it
+ * twice; a privileged call asked with Allow/Deny buttons that only its user's press answers; a
+ * scheduled run's result delivered to the DM; a file in and a file out; a SIGKILL mid-turn
+ * answering nothing twice. The Events API over HTTP: forged signatures refused by Bolt, a signed
+ * event answered. Counted on the fake's side.
  */
 
-import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { STREAMING_MARK } from '@oxydra/channels';
 import { freePort, pollUntil } from '@oxydra/testkit/helpers';
-import { FakeSlack, postSignedToApp } from '@oxydra/testkit/slack';
-import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack, postSignedToApp, type SlackSentMessage } from '@oxydra/testkit/slack';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import {
+  askApprovals,
+  askedAbout,
+  type ChannelsProcess,
+  killChannels,
+  pollExplained,
+  runScheduleTo,
+  shellCall,
+  startChannels,
+} from './channels-run.js';
 
 const OWNER = 'U0OWNER01';
+const BOB = 'U0BOB0001';
 const STRANGER = 'U0STRANGE';
 const BOT_TOKEN = 'xoxb-1111-2222-e2e-secret-bot-token';
 const APP_TOKEN = 'xapp-1-A0FAKE-3333-e2e-secret-app-token';
 const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
-
-let env: AgentEnv | undefined;
-let fake: FakeSlack | undefined;
-const children: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
-  await fake?.close();
-  fake = undefined;
-  await env?.close();
-  env = undefined;
-});
+const SLACK = {
+  env: {
+    TEST_SLACK_BOT_TOKEN: BOT_TOKEN,
+    TEST_SLACK_APP_TOKEN: APP_TOKEN,
+    TEST_SLACK_SIGNING_SECRET: SIGNING_SECRET,
+  },
+  ready: 'slack: answering as @oxydra',
+};
 
 function slackToml(api: FakeSlack, http?: { port: number }): string {
   return `
@@ -43,6 +49,7 @@ function slackToml(api: FakeSlack, http?: { port: number }): string {
 enabled = true
 bot_token_env = "TEST_SLACK_BOT_TOKEN"
 api_url = "${api.apiUrl}"
+max_file_bytes = 4096
 ${
   http
     ? `mode = "http"\nsigning_secret_env = "TEST_SLACK_SIGNING_SECRET"\nlisten_port = ${http.port}\nlisten_path = "/slack/events"`
@@ -53,56 +60,30 @@ ${
 platform_ids = ["${OWNER}"]
 display_name = "Owner"
 user = "alice"
+
+[[channels.slack.senders]]
+platform_ids = ["${BOB}"]
+user = "bob"
 `;
 }
 
-/** Starts `oxydra channels run`; resolves once it says it is answering. */
-async function startChannels(agent: AgentEnv): Promise<{ child: ChildProcess; stderr: () => string }> {
-  Object.assign(agent.sandbox.env, {
-    TEST_SLACK_BOT_TOKEN: BOT_TOKEN,
-    TEST_SLACK_APP_TOKEN: APP_TOKEN,
-    TEST_SLACK_SIGNING_SECRET: SIGNING_SECRET,
-  });
-  const child = agent.spawn(['channels', 'run']);
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdout!.resume();
-  await pollUntil(
-    () => {
-      if (child.exitCode !== null) throw new Error(`channels run exited ${child.exitCode}: ${stderr}`);
-      return stderr.includes('slack: answering as @oxydra');
-    },
-    'channels run to start',
-    { timeoutMs: 20_000 },
-  );
-  return { child, stderr: () => stderr };
-}
-
-/** Waits for a message the bot sent to `channel` with exactly `text`; a timeout says what was sent and logged. */
-async function sentText(channel: string, text: string, what: string, log: () => string) {
-  try {
-    return await pollUntil(() => fake!.sent(channel).find((m) => m.text === text), what, {
-      timeoutMs: 20_000,
-    });
-  } catch (error) {
-    const sent = fake!.sent().map((m) => `${m.channel}: ${m.text.slice(0, 80)}`);
-    throw new Error(`${(error as Error).message}; sent: ${JSON.stringify(sent)}; log:\n${log()}`);
-  }
-}
-
-/** The last user message a model request carried (what the turn asked; earlier turns ride along). */
-const lastUser = (r: { body: unknown }) =>
-  (r.body as { messages: { role: string; content: unknown }[] }).messages
-    .filter((m) => m.role === 'user')
-    .at(-1);
-
 const secretsIn = (text: string) => [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET].filter((s) => text.includes(s));
 
-describe('oxydra channels run (Slack)', () => {
-  it('Socket Mode: streams to an allowed sender, ignores a stranger, answers a mention once, takes a press, survives SIGKILL', async () => {
+describe('oxydra channels run (Slack, Socket Mode): one process, each test its own chat', () => {
+  let fake: FakeSlack;
+  let env: AgentEnv;
+  let run: ChannelsProcess;
+  const dm = `D${OWNER}`;
+  /** Waits for a message the bot sent to `channel` with exactly `text`; a timeout says what was sent and logged. */
+  const sentText = (channel: string, text: string, what: string) =>
+    pollExplained(
+      () => fake.sent(channel).find((m) => m.text === text),
+      what,
+      () =>
+        `sent: ${JSON.stringify(fake.sent().map((m) => `${m.channel}: ${m.text.slice(0, 80)}`))}; log:\n${run.stderr()}`,
+    );
+
+  beforeAll(async () => {
     fake = await FakeSlack.start({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
     env = await AgentEnv.start(
       E2E_APIS[0]!,
@@ -113,6 +94,13 @@ describe('oxydra channels run (Slack)', () => {
           fault: { slowChunksMs: 400 },
         },
         { match: { lastMessageContains: 'channel question' }, reply: { text: 'Channel answer.' } },
+        { match: { lastMessageContains: 'first task' }, reply: shellCall('echo approved-$((40+2))') },
+        { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.' } },
+        { match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } },
+        {
+          match: { lastMessageContains: 'inbox/slack/' },
+          reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
+        },
         {
           match: { lastMessageContains: 'slow question' },
           reply: { text: 'This answer is never finished.', textChunks: 6 },
@@ -122,16 +110,25 @@ describe('oxydra channels run (Slack)', () => {
       ],
       slackToml(fake),
     );
-    const first = await startChannels(env);
-    const dm = `D${OWNER}`;
+    askApprovals(env, 30);
+    mkdirSync(join(env.workspace, 'out'));
+    writeFileSync(join(env.workspace, 'out', 'summary.txt'), 'the summary\n');
+    run = await startChannels(env, SLACK);
+  }, 40_000);
 
+  afterAll(async () => {
+    await killChannels();
+    await fake?.close();
+    await env?.close();
+  });
+
+  it('streams to an allowed sender, ignores a stranger, answers a mention once, takes /new', async () => {
     fake.message({ user: STRANGER, text: 'hello, who are you?' });
     fake.message({ user: OWNER, text: 'my first question' });
     const answered = await sentText(
       dm,
       'The answer comes in several words, one at a time.',
       'the first answer',
-      first.stderr,
     );
     // One message, edited by chat.update: the placeholder, parts of the answer as it streamed, the whole.
     expect(fake.sent(dm)).toHaveLength(1);
@@ -148,56 +145,149 @@ describe('oxydra channels run (Slack)', () => {
     ).toEqual([]);
     // The stranger got nothing and is logged once.
     expect(fake.sent(`D${STRANGER}`)).toEqual([]);
-    expect(first.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
+    expect(run.stderr()).toContain(`ignoring messages from unknown sender ${STRANGER}`);
 
     // In a channel: chatter ignored; a mention (a message event and an app_mention) answered once, mention removed.
     fake.message({ user: OWNER, channel: 'C0TEAM001', text: 'lunch, anyone?' });
     fake.message({ user: OWNER, channel: 'C0TEAM001', text: `<@${fake.botUserId}> a channel question` });
-    await sentText('C0TEAM001', 'Channel answer.', 'the channel answer', first.stderr);
+    await sentText('C0TEAM001', 'Channel answer.', 'the channel answer');
     expect(fake.sent('C0TEAM001')).toHaveLength(1);
 
     // /new, typed as Slack's slash command, starts a new conversation.
     fake.command({ user: OWNER, command: '/new' });
-    await sentText(dm, 'Started a new conversation.', '/new', first.stderr);
+    await sentText(dm, 'Started a new conversation.', '/new');
+  });
 
-    // A press of a button reaches the host, which answers the presser (no question is open).
-    fake.press({ user: OWNER, message: answered, value: 'allow' });
-    await pollUntil(() => fake!.ephemerals(dm).find((e) => e.user === OWNER), 'the answer to the press', {
-      timeoutMs: 10_000,
+  it('asks a privileged call with Allow/Deny buttons: only its user may answer, Allow runs it, a late press is told', async () => {
+    const team = 'C0APPROVE';
+    const ask = (text: string) =>
+      fake.message({ user: OWNER, channel: team, text: `<@${fake.botUserId}> ${text}` });
+    const question = (n: number) =>
+      pollExplained(
+        () => fake.sent(team).filter((m) => m.blocks !== undefined)[n],
+        `question ${n}`,
+        () => run.stderr(),
+      );
+    const buttons = (m: SlackSentMessage) =>
+      (m.blocks![1] as { elements: { text: { text: string }; value: string }[] }).elements;
+    const note = async (user: string, n: number) =>
+      (
+        await pollExplained(
+          () => fake.ephemerals(team).filter((e) => e.user === user)[n],
+          `note ${n} to ${user}`,
+          run.stderr,
+        )
+      ).text;
+
+    ask('first task');
+    const first = await question(0);
+    expect(first.text).toContain('shell_exec');
+    expect(first.text).toContain('echo approved-$((40+2))');
+    const [allow, deny] = buttons(first);
+    expect([allow!.text.text, deny!.text.text]).toEqual(['Allow', 'Deny']);
+    // Bob may talk to the bot, but this is Alice's question: his press is noted and changes nothing.
+    fake.press({ user: BOB, message: first, value: allow!.value });
+    expect(await note(BOB, 0)).toBe('Only the person whose message asked for this can answer it.');
+    fake.press({ user: OWNER, message: first, value: allow!.value });
+    expect(await note(OWNER, 0)).toBe('Allowed.');
+    await sentText(team, 'Ran it: approved-42.', 'the answer after Allow');
+    await pollUntil(() => first.text.endsWith('→ Allowed.'), 'the question closed');
+    expect(JSON.stringify(env.mock.requests.at(-1)!.body)).toContain('approved-42');
+    // A press on a question already answered is told so.
+    fake.press({ user: OWNER, message: first, value: deny!.value });
+    expect(await note(OWNER, 1)).toBe('This question is no longer open.');
+    // One turn, two model calls (the call, then the answer with its result): nothing ran twice.
+    expect(askedAbout(env, 'first task')).toBe(2);
+  });
+
+  it("a scheduled run's result reaches the DM its schedule names, once", async () => {
+    // The DM is a chat where alice has talked to the bot (the first test); the run is another process.
+    await runScheduleTo(env, {
+      user: 'alice',
+      name: 'digest',
+      notify: `slack:${dm}`,
+      prompt: 'the daily digest',
     });
-    expect(fake.ephemerals(dm)[0]!.text).toBe('This question is no longer open.');
+    await sentText(dm, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result');
+    expect(fake.sent(dm).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
+  });
 
-    // Killed in the middle of a turn: after the restart it is not run again; the sender is told.
+  it('a file round-trips: saved under inbox/slack/ and named to the model; [[send_file]] uploaded back; too large refused', async () => {
+    const files = 'C0FILES01';
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+    const file = fake.addFile({ name: '../../etc/Q3 report.pdf', mimetype: 'application/pdf', bytes: pdf });
+    fake.message({
+      user: OWNER,
+      channel: files,
+      text: `<@${fake.botUserId}> what does it say?`,
+      files: [file],
+    });
+    await sentText(files, 'Read it. The summary is attached.', 'the answer');
+    const [out] = await pollExplained(
+      () => fake.uploads(files).length > 0 && fake.uploads(files),
+      'the file sent back',
+      run.stderr,
+    );
+    expect(out).toMatchObject({ name: 'summary.txt' });
+    expect(out!.bytes.toString()).toBe('the summary\n');
+    // The model was told where the file is; it is there, byte for byte, under a safe name.
+    const prompt = env.mock.requests.find((r) => r.raw.includes('what does it say?'))!.raw;
+    const path = /inbox\/slack\/[^ "\\]+/.exec(prompt)![0];
+    expect(path).toMatch(/^inbox\/slack\/[\w.-]*Q3_report\.pdf$/);
+    expect(readFileSync(join(env.workspace, path))).toEqual(pdf);
+    // A file past max_file_bytes is refused and never downloaded.
+    const downloads = fake.calls.filter((c) => c.method === 'files-pri').length;
+    const big = fake.addFile({
+      name: 'big.bin',
+      mimetype: 'application/octet-stream',
+      bytes: Buffer.alloc(5000, 1),
+    });
+    fake.message({ user: OWNER, channel: files, text: `<@${fake.botUserId}> and this?`, files: [big] });
+    await pollExplained(
+      () => fake.sent(files).find((m) => m.text.includes('"big.bin" was not taken')),
+      'the size refusal',
+      run.stderr,
+    );
+    expect(fake.calls.filter((c) => c.method === 'files-pri')).toHaveLength(downloads);
+    expect(existsSync(join(env.workspace, 'inbox', 'slack'))).toBe(true);
+    expect(askedAbout(env, 'and this?')).toBe(0);
+  });
+
+  it('a turn cut by SIGKILL is not run again after the restart; nothing was answered twice', async () => {
     fake.message({ user: OWNER, text: 'a slow question' });
-    await pollUntil(() => env!.mock.requests.some((r) => r.raw.includes('slow question')), 'the slow turn', {
-      timeoutMs: 20_000,
-    });
-    const killed = new Promise((resolve) => first.child.once('exit', resolve));
-    first.child.kill('SIGKILL');
-    await killed;
-    const second = await startChannels(env);
+    await pollUntil(() => askedAbout(env, 'slow question') === 1, 'the slow turn', { timeoutMs: 20_000 });
+    await run.stop('SIGKILL');
+    run = await startChannels(env, SLACK);
     await pollUntil(
-      () => fake!.sent(dm).find((m) => m.text.startsWith('Oxydra stopped while answering')),
+      () => fake.sent(dm).find((m) => m.text.startsWith('Oxydra stopped while answering')),
       'the interrupted note',
       { timeoutMs: 20_000 },
     );
     fake.message({ user: OWNER, text: 'fine after restart?' });
-    await sentText(dm, 'Fine after restart.', 'the answer after restart', second.stderr);
-    // Nothing twice: every question reached the model once, every answer was sent once.
-    const asked = (q: string) =>
-      env!.mock.requests.filter((r) => JSON.stringify(lastUser(r)).includes(q)).length;
-    expect(['first question', 'channel question', 'slow question', 'after restart'].map(asked)).toEqual([
-      1, 1, 1, 1,
-    ]);
+    await sentText(dm, 'Fine after restart.', 'the answer after restart');
+    // Nothing twice: every question reached the model once, every answer (and the digest) was sent once.
+    expect(
+      ['first question', 'channel question', 'slow question', 'after restart'].map((q) => askedAbout(env, q)),
+    ).toEqual([1, 1, 1, 1]);
     const texts = fake.sent().map((m) => m.text);
     expect(new Set(texts).size).toBe(texts.length);
     // Every envelope was acknowledged (each after it was stored), and no secret was printed.
-    await pollUntil(() => fake!.unacked.length === 0, 'every envelope acknowledged');
-    expect(secretsIn(first.stderr() + second.stderr())).toEqual([]);
-    const exited = new Promise((resolve) => second.child.once('exit', resolve));
-    second.child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-  }, 60_000);
+    await pollUntil(() => fake.unacked.length === 0, 'every envelope acknowledged');
+    expect(secretsIn(run.stderr())).toEqual([]);
+    expect(await run.stop('SIGTERM')).toBe(0);
+  }, 40_000);
+});
+
+describe('oxydra channels run (Slack, Events API and configuration)', () => {
+  let env: AgentEnv | undefined;
+  let fake: FakeSlack | undefined;
+  afterEach(async () => {
+    await killChannels();
+    await fake?.close();
+    fake = undefined;
+    await env?.close();
+    env = undefined;
+  });
 
   it('Events API over HTTP: forged and stale requests refused, a signed event answered once', async () => {
     fake = await FakeSlack.start({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
@@ -207,7 +297,7 @@ describe('oxydra channels run (Slack)', () => {
       [{ match: { lastMessageContains: 'http question' }, reply: { text: 'HTTP answer.' } }],
       slackToml(fake, { port }),
     );
-    const run = await startChannels(env);
+    const run = await startChannels(env, SLACK);
     const url = `http://127.0.0.1:${port}/slack/events`;
     const forgedBody = {
       type: 'event_callback',
@@ -237,7 +327,11 @@ describe('oxydra channels run (Slack)', () => {
 
     fake.deliverTo(url, SIGNING_SECRET);
     const { eventIds } = fake.message({ user: OWNER, text: 'an http question' });
-    await sentText(`D${OWNER}`, 'HTTP answer.', 'the http answer', run.stderr);
+    await pollExplained(
+      () => fake!.sent(`D${OWNER}`).find((m) => m.text === 'HTTP answer.'),
+      'the http answer',
+      run.stderr,
+    );
     // Slack retrying the same event (as after a timeout) gets a 200 and no second answer.
     const retried = await postSignedToApp(url, SIGNING_SECRET, fake.delivered(eventIds[0]!)!, {
       retryNum: 1,
