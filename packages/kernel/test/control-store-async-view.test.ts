@@ -47,23 +47,33 @@ it('refuses a synchronous write while an async transaction is open, not joins it
 });
 
 describe('control stores loaded at their first call', () => {
+  const token = (id: string) => ({
+    id,
+    digest: `digest-${id}`,
+    userId: 'alice',
+    role: 'user' as const,
+    label: `label-${id}`,
+    createdAt: new Date(0).toISOString(),
+    pending: false,
+  });
+
   it('keep the order of calls: a read issued right after a write, both before the store loaded, sees it', async () => {
     const group = asyncControlStores(db);
-    const token = {
-      id: 't1',
-      digest: 'd1',
-      userId: 'alice',
-      role: 'user' as const,
-      label: 'first',
-      createdAt: new Date(0).toISOString(),
-      pending: false,
-    };
-    const inserted = group.tokens.insert(token);
+    const inserted = group.tokens.insert(token('t1'));
     const read = group.tokens.get('t1');
     await inserted;
-    expect((await read)?.label).toBe('first');
+    expect((await read)?.label).toBe('label-t1');
     // The sync group sees it too.
-    expect(libsqlControlStores(db).tokens.get('t1')?.label).toBe('first');
+    expect(libsqlControlStores(db).tokens.get('t1')?.label).toBe('label-t1');
+  });
+
+  it('hold no write lock while the module loads: the first write begins its transaction once loaded', async () => {
+    const group = asyncControlStores(db);
+    const inserted = group.tokens.insert(token('t2'));
+    expect(db.inTransaction).toBe(false);
+    await inserted;
+    expect(db.inTransaction).toBe(false);
+    expect((await group.tokens.get('t2'))?.label).toBe('label-t2');
   });
 
   it("bind to a group transaction: a rolled-back one keeps none of a lazily loaded store's writes", async () => {

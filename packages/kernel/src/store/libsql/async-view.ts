@@ -78,25 +78,36 @@ function asyncStore<S extends object>(store: S, turns: Turns, writes: Turns): As
 }
 
 /**
- * asyncStore for a store whose module loads at its first call (`load`, kept after): the call
- * takes its turn first, as any other, so calls keep their order.
+ * asyncStore for a store whose module loads at its first call (`load`, kept after). The module
+ * loads before the call takes its turn, so no write lock is held meanwhile; calls made while it
+ * loads take their turns in the order they were made.
  */
 function lazyAsyncStore<S extends object>(load: () => Promise<S>, turns: Turns, writes: Turns): Asynced<S> {
-  let loaded: Promise<S> | undefined;
+  let store: S | undefined;
+  let loading: Promise<S> | undefined;
+  const loaded = (): Promise<S> => {
+    loading ??= load().then(
+      (made) => {
+        store = made;
+        return made;
+      },
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    );
+    return loading;
+  };
   const view = new Proxy({} as S, {
     get(_target, key) {
       // Not a thenable: an awaited view is the view.
       if (typeof key !== 'string' || key === 'then') return undefined;
       const run = READS.has(key) ? turns : writes;
-      return (...args: unknown[]) =>
-        run(async () => {
-          loaded ??= load().catch((error: unknown) => {
-            loaded = undefined;
-            throw error;
-          });
-          const store = await loaded;
-          return (Reflect.get(store, key, store) as (...a: unknown[]) => unknown).apply(store, args);
-        });
+      return (...args: unknown[]) => {
+        const call = (target: S) =>
+          run(() => (Reflect.get(target, key, target) as (...a: unknown[]) => unknown).apply(target, args));
+        return store ? call(store) : loaded().then(call);
+      };
     },
   });
   return view as unknown as Asynced<S>;
