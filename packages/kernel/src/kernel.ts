@@ -8,11 +8,9 @@
 import type { SessionStore } from '@oxydra/memory';
 import type { Telemetry } from '@oxydra/otel';
 import type { PluginEvent } from '@oxydra/plugin';
-import { systemClock } from '@oxydra/runtime';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import { Assemblies } from './assemble/assemblies.js';
 import { closeBase, type KernelBase, openBase } from './assemble/base.js';
-import { delegationTools } from './assemble/delegate.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
 import type { AgentDescription, Kernel } from './kernel-api.js';
 import { KernelPersonas } from './personas/agent-persona.js';
@@ -23,7 +21,6 @@ import { Approvals } from './services/approvals.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
 import { type HeldTools, openHeldTools } from './services/held-tools.js';
-import { kernelServiceHost } from './services/kernel-service-host.js';
 import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import { type SessionAccess, sessionAccess } from './services/session-access.js';
@@ -56,7 +53,8 @@ class KernelFacade implements Kernel {
   readonly approvals: Approvals;
   readonly sessions: SessionStore | undefined;
   readonly sandbox: SandboxStatus;
-  readonly #services: ServiceHost;
+  readonly #options: KernelOptions;
+  #services: Promise<ServiceHost> | undefined;
   readonly agents: Kernel['agents'];
   readonly sessionAccess: SessionAccess;
   readonly admission: Admission;
@@ -70,6 +68,7 @@ class KernelFacade implements Kernel {
     this.config = base.config;
     this.host = options.host;
     this.#base = base;
+    this.#options = options;
     this.sessions = base.memory?.db.sessions;
     this.sandbox = base.sandboxStatus;
     this.#bus = new EventBus((agentId) => this.#table.lineage(agentId));
@@ -100,25 +99,24 @@ class KernelFacade implements Kernel {
       base,
       personas: this.#personas,
       kernelTools: (agent) => [
-        ...delegationTools(base.config, agent, {
-          spawn: (child) => this.agents.spawn(child),
-          record: (id) => this.#table.record(id),
-        }),
-        ...this.#heldTools(),
+        ...this.#heldTools(agent),
         ...skillTools(base.skills, (id) => toolNamesOf(id ? this.#table.record(id)?.assembly : undefined)),
       ],
       beforeChange: (tool, agentId) => this.#table.beforeChange(tool, agentId),
     });
-    this.#services = kernelServiceHost(base, options, options.clock ?? systemClock, {
-      spawn: (spec) => this.agents.spawn(spec),
-      checkBudget: (agentId) => this.checkBudget(agentId),
-      admission: this.admission,
-    });
+  }
+
+  #serviceHost(): Promise<ServiceHost> {
+    if (!this.#services && this.#closed) return Promise.reject(new Error('the kernel is closed'));
+    this.#services ??= import('./services/kernel-service-host.js').then(({ kernelServiceHost }) =>
+      kernelServiceHost(this.#base, this.#options, this),
+    );
+    return this.#services;
   }
 
   readonly personas: Kernel['personas'] = () => this.#personas.store();
-  readonly service: Kernel['service'] = (name) => this.#services.service(name);
-  readonly services: Kernel['services'] = (...names) => this.#services.services(...names);
+  readonly service: Kernel['service'] = async (name) => (await this.#serviceHost()).service(name);
+  readonly services: Kernel['services'] = async (...names) => (await this.#serviceHost()).services(...names);
 
   /** @internal openKernel's second half: what needs awaiting before the first spawn. */
   async start(): Promise<void> {
@@ -127,9 +125,10 @@ class KernelFacade implements Kernel {
       base: this.#base,
       service: this.service,
       record: (agentId) => this.#table.record(agentId),
+      spawn: (spec) => this.agents.spawn(spec),
     });
     // A changed tool list drops the cached assemblies.
-    await this.#base.toolSources.start(() => this.#assemblies.clear());
+    await this.#base.toolSources?.start(() => this.#assemblies.clear());
     const plugins = this.#base.plugins;
     if (plugins?.handlesEvents) this.#bus.tap((event) => plugins.onEvent(event as PluginEvent));
     // Only with [otel] enabled are telemetry.ts and @oxydra/otel imported.
@@ -149,11 +148,12 @@ class KernelFacade implements Kernel {
   }
 
   toolSourceHealth(): ToolSourceHealth[] {
-    return this.#base.toolSources.health();
+    return this.#base.toolSources?.health() ?? [];
   }
 
   toolSourceTools(): { source: string; tools: Tool[] }[] {
-    return this.#base.toolSources.sources.map((source) => ({ source: source.name, tools: source.tools() }));
+    const sources = this.#base.toolSources?.sources ?? [];
+    return sources.map((source) => ({ source: source.name, tools: source.tools() }));
   }
 
   plugins(): PluginInfo[] {
@@ -185,7 +185,7 @@ class KernelFacade implements Kernel {
     if (this.#closed) return;
     this.#closed = true;
     // A started scheduler stops first: no new scheduled run while the agents are killed.
-    await this.#services.close();
+    if (this.#services) await (await this.#services).close();
     await this.#table.killAll('the kernel is closing');
     this.#bus.closeAll();
     try {

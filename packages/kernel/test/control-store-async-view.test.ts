@@ -1,15 +1,21 @@
 /**
  * The async view of the kernel database's control stores holds its transaction across awaits on
  * the database's one connection: a synchronous write meanwhile would join it and vanish with its
- * rollback, so it is refused, and works again once the transaction has ended.
+ * rollback, so it is refused, and works again once the transaction has ended. The stores a run
+ * does not use (tokens, approvals, schedules) load at their first call, in their turn.
  */
 import { tempWorkspace } from '@oxydra/testkit/helpers';
-import { afterEach, expect, it } from 'vitest';
-import { openKernelDb, writeTransaction } from '../src/store/kernel-db.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type KernelDb, openKernelDb, writeTransaction } from '../src/store/kernel-db.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
+import { libsqlControlStores } from '../src/store/libsql/control.js';
 
-const workspace = tempWorkspace({ prefix: 'oxydra-async-view-' });
-const db = openKernelDb(workspace.dir);
+let workspace: ReturnType<typeof tempWorkspace>;
+let db: KernelDb;
+beforeEach(() => {
+  workspace = tempWorkspace({ prefix: 'oxydra-async-view-' });
+  db = openKernelDb(workspace.dir);
+});
 afterEach(() => {
   db.close();
   workspace.cleanup();
@@ -38,4 +44,57 @@ it('refuses a synchronous write while an async transaction is open, not joins it
   expect(String(sawRefusal)).toMatch(/async store transaction open/);
   insertSync();
   expect((await group.approvals.get('sync'))?.op).toBe('x');
+});
+
+describe('control stores loaded at their first call', () => {
+  const token = (id: string) => ({
+    id,
+    digest: `digest-${id}`,
+    userId: 'alice',
+    role: 'user' as const,
+    label: `label-${id}`,
+    createdAt: new Date(0).toISOString(),
+    pending: false,
+  });
+
+  it('keep the order of calls: a read issued right after a write, both before the store loaded, sees it', async () => {
+    const group = asyncControlStores(db);
+    const inserted = group.tokens.insert(token('t1'));
+    const read = group.tokens.get('t1');
+    await inserted;
+    expect((await read)?.label).toBe('label-t1');
+    // The sync group sees it too.
+    expect(libsqlControlStores(db).tokens.get('t1')?.label).toBe('label-t1');
+  });
+
+  it('hold no write lock while the module loads: the first write begins its transaction once loaded', async () => {
+    const group = asyncControlStores(db);
+    const inserted = group.tokens.insert(token('t2'));
+    expect(db.inTransaction).toBe(false);
+    await inserted;
+    expect(db.inTransaction).toBe(false);
+    expect((await group.tokens.get('t2'))?.label).toBe('label-t2');
+  });
+
+  it("bind to a group transaction: a rolled-back one keeps none of a lazily loaded store's writes", async () => {
+    const group = asyncControlStores(db);
+    const approval = {
+      id: 'a1',
+      op: 'token_create',
+      params: {},
+      requestedBy: 'token:first',
+      requestedAt: new Date(0).toISOString(),
+      expiresAt: new Date(10 ** 13).toISOString(),
+    };
+    await expect(
+      group.transaction(async (stores) => {
+        await stores.approvals.insert(approval);
+        expect((await stores.approvals.get('a1'))?.op).toBe('token_create');
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await group.approvals.get('a1')).toBeUndefined();
+    await group.transaction(async (stores) => stores.approvals.insert(approval));
+    expect((await group.approvals.get('a1'))?.status).toBe('pending');
+  });
 });

@@ -74,7 +74,7 @@ export function assembleAgent(
     ...(base.adapters ? { adapters: base.adapters } : {}),
   });
   const own = [...base.tools, ...extraTools(settings)];
-  const all = [...own, ...base.toolSources.tools(new Set(own.map((tool) => tool.name)))];
+  const all = [...own, ...(base.toolSources?.tools(new Set(own.map((tool) => tool.name))) ?? [])];
   const permissions = resolvePermissions(config, agentName);
   const known = all.map((tool) => tool.name);
   // What the agent may not use is not offered (and refused, audited, if called anyway).

@@ -15,7 +15,7 @@ import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { heldHistory } from '../services/history/held-history.js';
 import type { WorkspaceHistory } from '../services/history/workspace-history.js';
-import { ToolSources } from '../services/tool-sources.js';
+import type { ToolSources } from '../services/tool-sources.js';
 import { UsageLog } from '../services/usage/usage-log.js';
 import { HeldSkills } from '../skills/held-skills.js';
 import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
@@ -25,7 +25,7 @@ import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy } from './policy.js';
 import { type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
-import { modelSummarizer, type PricedSummarize } from './summarizer.js';
+import type { PricedSummarize } from './summarizer.js';
 
 export interface KernelBase {
   workspace: string;
@@ -38,8 +38,11 @@ export interface KernelBase {
   sandboxStatus: SandboxStatus;
   /** Core tools and, with memory on, the memory tools: shared by every agent (they keep no state). */
   tools: Tool[];
-  /** Tools from outside the core (MCP servers, plugins): asked for their list at each assembly. */
-  toolSources: ToolSources;
+  /**
+   * Tools from outside the core (MCP servers, plugins, a host's own): asked for their list at
+   * each assembly; undefined when there are none (their holder's module is not loaded).
+   */
+  toolSources?: ToolSources;
   /** The loaded plugins ([plugins.load]); their tools are among toolSources. */
   plugins?: PluginHost;
   /** The skills agents may load ([skills] enabled), rediscovered when a tier folder changes. */
@@ -96,6 +99,15 @@ function embeddingCharger(
     } catch (error) {
       warn(`could not record an embedding call's cost: ${(error as Error).message}`);
     }
+  };
+}
+
+/** The summary model's call; its module loads at the first summary (most runs never fold their context). */
+function heldSummarizer(config: AgentConfig, env: NodeJS.ProcessEnv): PricedSummarize {
+  let summarize: Promise<PricedSummarize> | undefined;
+  return async (...args) => {
+    summarize ??= import('./summarizer.js').then(({ modelSummarizer }) => modelSummarizer(config, env));
+    return (await summarize)(...args);
   };
 }
 
@@ -213,6 +225,11 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
         })
       : undefined;
   const history = heldHistory(workspace, config, audit);
+  const sources = [...(pluginHost?.sources() ?? []), ...mcpSources, ...(options.toolSources ?? [])];
+  const toolSources =
+    sources.length > 0
+      ? new (await import('../services/tool-sources.js')).ToolSources(sources, warn)
+      : undefined;
   return {
     workspace,
     config,
@@ -228,10 +245,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     },
     tools,
     ...(pluginHost ? { plugins: pluginHost } : {}),
-    toolSources: new ToolSources(
-      [...(pluginHost?.sources() ?? []), ...mcpSources, ...(options.toolSources ?? [])],
-      warn,
-    ),
+    ...(toolSources ? { toolSources } : {}),
     ...(memory ? { memory } : {}),
     db,
     control,
@@ -239,7 +253,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     spending,
     ...(usageLog ? { usageLog } : {}),
     ...(history ? { history } : {}),
-    summarize: modelSummarizer(config, env),
+    summarize: heldSummarizer(config, env),
     ...(config.skills.enabled
       ? {
           skills: await HeldSkills.open({
@@ -258,7 +272,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
 /** Closes what openBase opened (the kernel has killed its agents and anchored the audit chain). */
 export async function closeBase(base: KernelBase): Promise<void> {
   base.audit.stopTimers();
-  await base.toolSources.close();
+  await base.toolSources?.close();
   await base.usageLog?.close();
   base.db.close();
   await base.memory?.close();

@@ -1,10 +1,12 @@
 /**
- * The tools the kernel adds when their service is configured: a2a_delegate ([a2a.remotes]) and
- * schedule_create|list|update|delete ([scheduler] enabled). Their modules (the A2A client, the
- * schedule store) are imported here, at open, only when configured: a default run loads neither.
+ * The tools the kernel adds when their service is configured: delegate_to_agent ([agents.<name>]
+ * to delegate to), a2a_delegate ([a2a.remotes]) and schedule_create|list|update|delete
+ * ([scheduler] enabled). Their modules (delegation, the A2A client, the schedule store) are
+ * imported here, at open, only when configured: a default run loads none of them.
  */
 import type { Tool } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
+import type { AgentHandle, SpawnSpec } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import type { ServiceHost } from './service-host.js';
 
@@ -13,16 +15,24 @@ export interface HeldToolsDeps {
   service: ServiceHost['service'];
   /** A live agent's record: a2a_delegate charges its account, schedules run its [agents.<name>]. */
   record(agentId: string): AgentRecord | undefined;
+  /** How delegate_to_agent starts its child. */
+  spawn(spec: SpawnSpec): AgentHandle;
 }
 
-/** Every configured held tool, made again for each assembly (they keep no state of their own). */
-export type HeldTools = () => Tool[];
+/** Every configured held tool for the agent named (undefined: the default one), made again for each assembly. */
+export type HeldTools = (agent: string | undefined) => Tool[];
 
 export async function openHeldTools(deps: HeldToolsDeps): Promise<HeldTools> {
   const { config, env, audit } = deps.base;
   const recordOf = (agentId: string | undefined) =>
     agentId !== undefined ? deps.record(agentId) : undefined;
   const makers: HeldTools[] = [];
+  // delegationTools decides per agent; without [agents.<name>] there is no one to delegate to.
+  if (Object.keys(config.agents).length > 0) {
+    const { delegationTools } = await import('../assemble/delegate.js');
+    const kernel = { spawn: deps.spawn, record: deps.record };
+    makers.push((agent) => delegationTools(config, agent, kernel));
+  }
   if (Object.keys(config.a2a.remotes).length > 0) {
     const { a2aDelegateTool } = await import('../a2a/delegate-tool.js');
     const options = {
@@ -45,5 +55,5 @@ export async function openHeldTools(deps: HeldToolsDeps): Promise<HeldTools> {
     };
     makers.push(() => scheduleTools({ calls, agentNameOf }));
   }
-  return () => makers.flatMap((make) => make());
+  return (agent) => makers.flatMap((make) => make(agent));
 }

@@ -1,20 +1,21 @@
 /**
  * The service holder of a kernel: the held services see the kernel's own database, audit
  * chain, ledger and memory (one of each per workspace), and, because a kernel runs agents, the
- * agents side the scheduler and exec need.
+ * agents side the scheduler and exec need. The kernel loads this module (and the holder's) at
+ * its first `service(name)`: a run that asks for no service loads neither.
  */
-import type { Clock } from '@oxydra/runtime';
+import { systemClock } from '@oxydra/runtime';
 import type { KernelBase } from '../assemble/base.js';
+import type { Kernel } from '../kernel-api.js';
 import type { KernelOptions } from '../types.js';
-import type { ServiceContext } from './service-context.js';
 import { ServiceHost } from './service-host.js';
 
 export function kernelServiceHost(
   base: KernelBase,
   options: KernelOptions,
-  clock: Clock,
-  agents: Omit<NonNullable<ServiceContext['agents']>, 'base' | 'clock'>,
+  kernel: Pick<Kernel, 'agents' | 'checkBudget' | 'admission'>,
 ): ServiceHost {
+  const clock = options.clock ?? systemClock;
   return new ServiceHost({
     workspace: options.workspace,
     config: base.config,
@@ -29,6 +30,12 @@ export function kernelServiceHost(
     clock,
     ...(base.memory ? { memory: base.memory } : {}),
     ...(options.stores ? { stores: options.stores } : {}),
-    agents: { base, clock, ...agents },
+    agents: {
+      base,
+      clock,
+      spawn: (spec) => kernel.agents.spawn(spec),
+      checkBudget: (agentId) => kernel.checkBudget(agentId),
+      admission: kernel.admission,
+    },
   });
 }

@@ -170,6 +170,28 @@ export function holdAsync(db: KernelDb, held: boolean): void {
   else heldAsync.delete(db);
 }
 
+/** Each database's store instances, by class (storeOn). */
+const instances = new WeakMap<KernelDb, Map<new (db: KernelDb) => unknown, unknown>>();
+
+/**
+ * The one instance of a store class on `db`: its statements are prepared once, and what it
+ * caches (the spend store's caps) is shared by the sync group (store/libsql/control.ts) and the
+ * async view (async-view.ts), which loads the stores a run does not use at their first call.
+ */
+export function storeOn<S>(db: KernelDb, Store: new (db: KernelDb) => S): S {
+  let stores = instances.get(db);
+  if (!stores) {
+    stores = new Map();
+    instances.set(db, stores);
+  }
+  let store = stores.get(Store) as S | undefined;
+  if (!store) {
+    store = new Store(db);
+    stores.set(Store, store);
+  }
+  return store;
+}
+
 export function refuseWhileHeldAsync(db: KernelDb): void {
   if (heldAsync.has(db)) {
     throw new Error('the kernel database has an async store transaction open: this write would join it');

@@ -6,8 +6,8 @@
  * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap".
  */
 import type { AgentConfig, SpendStore } from '@oxydra/types';
-import type { KernelDb } from '../../store/kernel-db.js';
-import { libsqlControlStores } from '../../store/libsql/control.js';
+import { type KernelDb, storeOn } from '../../store/kernel-db.js';
+import { LibsqlSpendStore } from '../../store/libsql/spend.js';
 import type { PeriodKind } from './periods.js';
 
 export const CAP_KEYS = ['daily_usd', 'monthly_usd', 'tokens_per_window', 'calls_per_window'] as const;
@@ -60,7 +60,7 @@ export function agentScope(agent: string): string {
 export { CAPS_FRESH_MS } from '../../store/libsql/spend.js';
 
 export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, number>> {
-  return libsqlControlStores(db).spend.caps(scope) as Partial<Record<CapKey, number>>;
+  return storeOn(db, LibsqlSpendStore).caps(scope) as Partial<Record<CapKey, number>>;
 }
 
 /** The caps a store keeps for `scope` (`oxydra budget set`'s). */

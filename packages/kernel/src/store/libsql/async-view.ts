@@ -8,7 +8,8 @@
  * meanwhile is refused rather than joined (kernel-db.ts holdAsync): it would be lost with a
  * rollback. The async context is not followed (AsyncLocalStorage would put a promise hook on
  * every promise of the process: +20% CPU a kernel turn, measured). One view per database, like
- * the sync group (control.ts).
+ * the sync group (control.ts), and the same store instances (kernel-db.ts storeOn). The stores a
+ * one-shot run does not use (tokens, approvals, schedules) load at their first call.
  *
  * The write lock is waited for without blocking the thread: BEGIN IMMEDIATE is tried without a
  * busy timeout and tried again after a pause while another connection holds the lock (another
@@ -17,8 +18,13 @@
  * begun that way; reads need no lock (WAL).
  */
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
-import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb } from '../kernel-db.js';
-import { libsqlControlStores } from './control.js';
+import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb, storeOn } from '../kernel-db.js';
+import type { LibsqlApprovalStore } from './approvals.js';
+import { LibsqlAuditStore } from './audit.js';
+import type { LibsqlScheduleStore } from './schedules.js';
+import { LibsqlSpendStore } from './spend.js';
+import type { LibsqlTokenStore } from './tokens.js';
+import { LibsqlUsageStore } from './usage.js';
 
 type Turns = <T>(work: () => T | Promise<T>) => Promise<T>;
 
@@ -71,6 +77,42 @@ function asyncStore<S extends object>(store: S, turns: Turns, writes: Turns): As
   return view as unknown as Asynced<S>;
 }
 
+/**
+ * asyncStore for a store whose module loads at its first call (`load`, kept after). The module
+ * loads before the call takes its turn, so no write lock is held meanwhile; calls made while it
+ * loads take their turns in the order they were made.
+ */
+function lazyAsyncStore<S extends object>(load: () => Promise<S>, turns: Turns, writes: Turns): Asynced<S> {
+  let store: S | undefined;
+  let loading: Promise<S> | undefined;
+  const loaded = (): Promise<S> => {
+    loading ??= load().then(
+      (made) => {
+        store = made;
+        return made;
+      },
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    );
+    return loading;
+  };
+  const view = new Proxy({} as S, {
+    get(_target, key) {
+      // Not a thenable: an awaited view is the view.
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      const run = READS.has(key) ? turns : writes;
+      return (...args: unknown[]) => {
+        const call = (target: S) =>
+          run(() => (Reflect.get(target, key, target) as (...a: unknown[]) => unknown).apply(target, args));
+        return store ? call(store) : loaded().then(call);
+      };
+    },
+  });
+  return view as unknown as Asynced<S>;
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** BEGIN IMMEDIATE without blocking the thread: tried without a busy timeout, again after pauses. */
@@ -102,7 +144,15 @@ export function asyncControlStores(db: KernelDb): ControlStoreGroup<'async'> {
 }
 
 function asyncView(db: KernelDb): ControlStoreGroup<'async'> {
-  const sync = libsqlControlStores(db);
+  const audit = storeOn(db, LibsqlAuditStore);
+  const spend = storeOn(db, LibsqlSpendStore);
+  const usage = storeOn(db, LibsqlUsageStore);
+  const tokens = (): Promise<LibsqlTokenStore> =>
+    import('./tokens.js').then(({ LibsqlTokenStore }) => storeOn(db, LibsqlTokenStore));
+  const approvals = (): Promise<LibsqlApprovalStore> =>
+    import('./approvals.js').then(({ LibsqlApprovalStore }) => storeOn(db, LibsqlApprovalStore));
+  const schedules = (): Promise<LibsqlScheduleStore> =>
+    import('./schedules.js').then(({ LibsqlScheduleStore }) => storeOn(db, LibsqlScheduleStore));
   let tail: Promise<unknown> = Promise.resolve();
   /** Turns taken and not yet ended (a transaction holds one while it is open). */
   let taken = 0;
@@ -146,12 +196,12 @@ function asyncView(db: KernelDb): ControlStoreGroup<'async'> {
       }
     });
   const view = (reads: Turns, writes: Turns): ControlStores<'async'> => ({
-    tokens: asyncStore(sync.tokens, reads, writes),
-    approvals: asyncStore(sync.approvals, reads, writes),
-    schedules: asyncStore(sync.schedules, reads, writes),
-    audit: asyncStore(sync.audit, reads, writes),
-    spend: asyncStore(sync.spend, reads, writes),
-    usage: asyncStore(sync.usage, reads, writes),
+    tokens: lazyAsyncStore(tokens, reads, writes),
+    approvals: lazyAsyncStore(approvals, reads, writes),
+    schedules: lazyAsyncStore(schedules, reads, writes),
+    audit: asyncStore(audit, reads, writes),
+    spend: asyncStore(spend, reads, writes),
+    usage: asyncStore(usage, reads, writes),
   });
   // fn's stores run at once: the transaction holds the turn already.
   const now: Turns = async (work) => work();
