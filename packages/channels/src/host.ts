@@ -10,7 +10,7 @@
  * acted) and its sender told to send it again; outbox messages not marked sent are sent. The
  * host never assembles an agent: it calls the kernel.
  */
-import type { Kernel } from '@oxydra/kernel';
+import { Admission, type Kernel } from '@oxydra/kernel';
 import { type Clock, systemClock } from '@oxydra/runtime';
 import type {
   Channel,
@@ -49,6 +49,9 @@ const OUTBOX_CHECK_MS = 2000;
 /** How long close() lets running turns finish before stopping them. */
 const CLOSE_GRACE_MS = 10_000;
 
+/** `max_concurrent_turns` when the host is given none (the configuration's default too). */
+const DEFAULT_MAX_CONCURRENT_TURNS = 16;
+
 export const INTERRUPTED_NOTE =
   'Oxydra stopped while answering this message, so it was not finished. Send it again to get an answer.';
 
@@ -77,6 +80,8 @@ export interface ChannelHostOptions {
   heartbeatMs?: number;
   /** Where files people send are saved, and answers' files are read from; unset: files are refused. */
   workspace?: string;
+  /** `max_concurrent_turns`: the channel's turns running at once, across chats (default 16). */
+  maxConcurrentTurns?: number;
   /** `max_file_bytes`: the largest file taken or sent (default 20 MB). */
   maxFileBytes?: number;
   /** `[tools] vault_path`: an answer cannot send a file from the vault, as the file tools cannot read one. */
@@ -102,6 +107,8 @@ export class ChannelHost {
   /** The running turn of each sender's conversation, for /stop. */
   readonly #active = new Map<string, AbortController>();
   readonly #outbox: OutboxDelivery;
+  /** The channel's turns at once (max_concurrent_turns): one queue, a turn's slot taken before the user's. */
+  readonly #turnSlots: Admission;
   readonly #pairing: PairingOffers;
   #polling: Promise<void> | undefined;
   #outboxChecks: Promise<void> | undefined;
@@ -121,6 +128,7 @@ export class ChannelHost {
       log: options.log,
       ...(options.heartbeatMs !== undefined ? { intervalMs: options.heartbeatMs } : {}),
     });
+    this.#turnSlots = new Admission(options.maxConcurrentTurns ?? DEFAULT_MAX_CONCURRENT_TURNS);
     this.#outbox = new OutboxDelivery({
       channel: options.channel,
       store: options.store,
@@ -361,6 +369,8 @@ export class ChannelHost {
           timer: this.#timer,
           log: this.#o.log,
           placeholderId: message.turn?.placeholderId,
+          // Admission's queue with one key: the channel's slots, not a user's.
+          channelSlot: (signal) => this.#turnSlots.acquire({ userId: `channel:${this.#name}` }, signal),
           // Where the turn begins, stored before the kernel has it: what a restart reads (recover.ts).
           begin: (placeholderId) =>
             store.markTurn(message.seq, {

@@ -18,6 +18,7 @@ export interface ChannelSection {
   unknown_senders?: 'ignore' | 'pair' | undefined;
   /** The largest file taken from a chat or sent to it (files.ts); default 20 MB. */
   max_file_bytes?: number | undefined;
+  max_concurrent_turns?: number | undefined;
   agent?: string | undefined;
 }
 

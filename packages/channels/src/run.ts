@@ -115,6 +115,9 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
           ? { vaultPath: kernel.config.tools.vault_path }
           : {}),
         ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
+        ...(section.max_concurrent_turns !== undefined
+          ? { maxConcurrentTurns: section.max_concurrent_turns }
+          : {}),
       });
       let botName: string;
       try {

@@ -59,6 +59,8 @@ export async function runChatTurn(input: {
    * records where the turn begins (ChannelTurnMark), so a restart can tell how far it got.
    */
   begin?: (placeholderId: string | undefined) => Promise<void>;
+  /** Waits for one of the channel's turn slots (max_concurrent_turns); resolves with its release. */
+  channelSlot?: (signal: AbortSignal) => Promise<() => unknown>;
 }): Promise<TurnOutcome> {
   const { channel, message, signal, log } = input;
   const target: ChannelTarget = {
@@ -92,8 +94,11 @@ export async function runChatTurn(input: {
   let text = '';
   let files: string[] = [];
   let release: (() => unknown) | undefined;
+  let releaseChannelSlot: (() => unknown) | undefined;
   try {
     await input.begin?.(placeholder);
+    // The channel's slot first (many chats at once wait here, in arrival order), then the user's.
+    releaseChannelSlot = await input.channelSlot?.(signal);
     // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
     // so a chat turn counts against the same limit as the user's gateway turns and schedules.
     release = await input.kernel.admission.acquire({ userId: message.userId }, signal);
@@ -138,6 +143,7 @@ export async function runChatTurn(input: {
   } finally {
     input.approvals?.closeTurn(message.seq);
     await release?.();
+    await releaseChannelSlot?.();
   }
   await throttle?.stop();
   const parts = answerParts(message, { text, files }, placeholder, max);

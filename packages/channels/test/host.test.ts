@@ -244,7 +244,7 @@ class FilesChannel extends ScriptedChannel {
 async function setup(
   unknownSenders: 'ignore' | 'pair' = 'ignore',
   files = false,
-  options: { approvalTimeoutMs?: number } = {},
+  options: { approvalTimeoutMs?: number; maxConcurrentTurns?: number } = {},
 ) {
   dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-host-'));
   store = openChannelStore(join(dir, 'channels.db'));
@@ -269,6 +269,7 @@ async function setup(
     senders,
     log: (line) => log.push(line),
     ...(files ? { workspace: dir } : {}),
+    ...(options.maxConcurrentTurns !== undefined ? { maxConcurrentTurns: options.maxConcurrentTurns } : {}),
   });
   await host.start();
   return { channel, kernel, log };
@@ -399,6 +400,22 @@ describe('ChannelHost', () => {
     await pollUntil(() => kernel.spawned.length === 1, 'the turn once the slot is free');
     kernel.releaseAll();
     await pollUntil(() => texts(channel).includes('answer to a question while busy'), 'the answer');
+  });
+
+  it('with max_concurrent_turns = 1, a second chat waits for the first turn, then runs (its "…" shown meanwhile)', async () => {
+    const { channel, kernel } = await setup('ignore', false, { maxConcurrentTurns: 1 });
+    channel.push(direct(ALICE, 'first', '1'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the first turn');
+    channel.push(direct(BOB, 'second', '2'));
+    await pollUntil(() => channel.sent.filter((m) => m.chatId === BOB).length === 1, "Bob's placeholder");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Another user, so only the channel's limit holds Bob's turn back.
+    expect(kernel.spawned.map((s) => s.prompt)).toEqual(['first']);
+    kernel.releaseAll();
+    await pollUntil(() => kernel.spawned.length === 2, "Bob's turn once Alice's ended");
+    kernel.releaseAll();
+    await pollUntil(() => texts(channel).includes('answer to second'), "Bob's answer");
+    expect(texts(channel)).toContain('answer to first');
   });
 
   it('refuses a message over the bound and a file on a platform without files before any turn; runs no edit', async () => {

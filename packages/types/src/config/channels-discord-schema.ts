@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxConcurrentTurnsSchema,
   channelMaxFileBytesSchema,
   channelSenderSchema,
   channelUnknownSendersSchema,
@@ -47,6 +48,7 @@ export const discordChannelSchema = z
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
     unknown_senders: channelUnknownSendersSchema,
     max_file_bytes: channelMaxFileBytesSchema,
+    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
     agent: channelAgentSchema,
     api_url: z
       .url({ protocol: /^https?$/ })

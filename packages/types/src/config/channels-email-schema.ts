@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxConcurrentTurnsSchema,
   channelMaxFileBytesSchema,
   channelSenderSchema,
   channelUnknownSendersSchema,
@@ -105,6 +106,7 @@ export const emailChannelSchema = z
       .describe('who may write (addresses, any case); anyone else gets no answer (logged once per sender)'),
     unknown_senders: channelUnknownSendersSchema,
     max_file_bytes: channelMaxFileBytesSchema,
+    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
     agent: channelAgentSchema,
   })
   .superRefine((email, ctx) => {

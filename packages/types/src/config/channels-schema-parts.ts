@@ -70,6 +70,21 @@ export const channelMaxFileBytesSchema = z
     'the largest file taken from a chat (saved under inbox/<channel>/ in the workspace) or sent to it, in bytes; larger ones are refused without being read',
   );
 
+/**
+ * `max_concurrent_turns`, every platform's: how many of the channel's turns run at once, across
+ * its chats. A chat's own messages run one at a time anyway; this bounds what many chats at once
+ * cost the process (memory, CPU, model calls in flight). More wait in arrival order, their "…"
+ * already shown; a restart runs a waiting one again (its model was never asked).
+ */
+export const channelMaxConcurrentTurnsSchema = z
+  .int()
+  .min(1)
+  .max(1000)
+  .default(16)
+  .describe(
+    "how many of this channel's answers are written at once, across its chats; more wait their turn in arrival order (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too)",
+  );
+
 /** The `agent` key every platform has. */
 export const channelAgentSchema = z
   .string()

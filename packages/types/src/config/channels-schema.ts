@@ -10,6 +10,7 @@ import { discordChannelSchema } from './channels-discord-schema.js';
 import { emailChannelSchema } from './channels-email-schema.js';
 import {
   channelAgentSchema,
+  channelMaxConcurrentTurnsSchema,
   channelMaxFileBytesSchema,
   channelSenderSchema,
   channelUnknownSendersSchema,
@@ -58,6 +59,7 @@ export const telegramChannelSchema = z
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
     unknown_senders: channelUnknownSendersSchema,
     max_file_bytes: channelMaxFileBytesSchema,
+    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
     agent: channelAgentSchema,
     mode: z
       .enum(['polling', 'webhook'])

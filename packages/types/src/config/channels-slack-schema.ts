@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   channelAgentSchema,
+  channelMaxConcurrentTurnsSchema,
   channelMaxFileBytesSchema,
   channelSenderSchema,
   channelUnknownSendersSchema,
@@ -74,6 +75,7 @@ export const slackChannelSchema = z
       .describe('who may talk to the app; anyone else gets no answer (logged once per sender)'),
     unknown_senders: channelUnknownSendersSchema,
     max_file_bytes: channelMaxFileBytesSchema,
+    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
     agent: channelAgentSchema,
   })
   .superRefine((slack, ctx) => {
