@@ -172,6 +172,12 @@ export class PostgresClusterStore implements ClusterStore {
     if (typeof perUser !== 'number' || !Number.isInteger(perUser) || perUser < 1) {
       throw new ClusterInputError(`perUser must be a whole number ≥ 1, got ${String(perUser)}`);
     }
+    // A claim that holds no session only counts against its holder's limit: it commits without
+    // waiting for the WAL flush (docs/postgres.md, "Warm turn latency"). Lost to a crash of the
+    // server, the holder has one run fewer counted until that run ends, and everything the run
+    // wrote after it is lost with it (the log is written in order). A session's claim waits:
+    // lost, it would let a second turn into a session whose turn goes on.
+    const durability = sessionId === null ? 'relaxed' : 'flushed';
     try {
       return await this.#db.atomic(async (sql) => {
         // Sent together (the pool pipelines, connection.ts): one round trip, not five. The
@@ -219,7 +225,7 @@ export class PostgresClusterStore implements ClusterStore {
           const holder = await sessionHolder(sql, sessionId ?? '');
           if (holder) return { ok: false, reason: 'session_busy', holder };
         }
-      });
+      }, durability);
     } catch (error) {
       if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(runId);
       throw error;

@@ -17,8 +17,9 @@
  * and a COMMIT the server turned into a ROLLBACK (the transaction had failed) is an error.
  *
  * Durability: every commit waits for its WAL to reach disk (synchronous_commit on), except a
- * transaction whose every call was made `relaxed` (the spend and usage accounting of a turn:
- * docs/postgres.md, "Warm turn latency", says why those and no others). It commits with
+ * transaction whose every call was made `relaxed` (the spend and usage accounting of a turn, a
+ * run claim that holds no session, a session value written with `relaxed`: docs/postgres.md,
+ * "Warm turn latency", says why those and no others). It commits with
  * synchronous_commit off: visible to every connection at once and never lost when a gateway
  * dies, but a crash of the PostgreSQL server or its machine may lose the last ~0.6 s of such
  * commits. One ordinary call in the same transaction (an audit entry) makes it wait again.
@@ -71,19 +72,21 @@ export class PgDatabase {
 
   /**
    * One unit of work that needs no transaction of its own (a single statement). Relaxed, it
-   * runs in one on its own (two round trips instead of one, cheaper than a WAL flush).
+   * runs in one on its own, sent in one go (BEGIN, SET LOCAL, the statement, COMMIT): one round
+   * trip, like the statement alone, and no WAL flush. So relaxed, `work` sends its one
+   * statement before it awaits anything; a second statement is refused.
    */
   run<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
     if (tx) return this.#inSavepoint(tx, work, durability);
-    if (durability === 'relaxed') return this.#begin(work, durability);
+    if (durability === 'relaxed') return this.#begin(work, durability, true);
     return this.#explained(() => work(this.#pool()));
   }
 
   /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
-  atomic<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  atomic<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
-    return tx ? this.#inSavepoint(tx, work) : this.#begin(work);
+    return tx ? this.#inSavepoint(tx, work, durability) : this.#begin(work, durability);
   }
 
   /** Runs fn in one transaction that every call of this database made inside it joins. */
@@ -113,7 +116,24 @@ export class PgDatabase {
     }
   }
 
-  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>, durability?: Durability): Promise<T> {
+  /** `client` for one statement: the COMMIT is sent right behind it, before its answer. */
+  #oneStatement(tx: OpenTransaction, commit: () => void): pg.PoolClient {
+    let sent = false;
+    const query = (text: string, values?: unknown[]) => {
+      if (sent) throw new Error('a relaxed run() sends one statement: use atomic() for more');
+      sent = true;
+      const answer = tx.client.query(text, values);
+      commit();
+      return answer;
+    };
+    return { query } as unknown as pg.PoolClient;
+  }
+
+  async #begin<T>(
+    work: (sql: Sql, tx: OpenTransaction) => Promise<T>,
+    durability?: Durability,
+    oneStatement = false,
+  ): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
     const tx: OpenTransaction = {
       client,
@@ -125,12 +145,19 @@ export class PgDatabase {
       flushed: false,
     };
     let broken: unknown;
+    const sent: { commit?: Promise<pg.QueryResult> } = {};
+    const commit = () => {
+      if (tx.relaxed && !tx.flushed) sendAhead(tx, 'SET LOCAL synchronous_commit = off');
+      sent.commit = client.query('COMMIT');
+      sent.commit.catch(() => {});
+      return sent.commit;
+    };
     try {
       sendAhead(tx, 'BEGIN');
-      const result = await work(client, tx);
-      if (tx.relaxed && !tx.flushed) sendAhead(tx, 'SET LOCAL synchronous_commit = off');
-      const committed = client.query('COMMIT');
-      committed.catch(() => {});
+      // One statement: its COMMIT goes out with it. Its own failure is the error reported (the
+      // COMMIT is then answered ROLLBACK, and the ROLLBACK below finds no transaction).
+      const result = await work(oneStatement ? this.#oneStatement(tx, commit) : client, tx);
+      const committed = sent.commit ?? commit();
       // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
       await this.#explained(() => Promise.all(tx.unanswered));
       const { command } = await this.#explained(() => committed);
