@@ -11,8 +11,10 @@
 //  - flushed_commits: commits that wait for the WAL flush (a COMMIT, or a write outside a
 //    transaction); relaxed_commits: COMMITs after `synchronous_commit` was set off; notifies;
 //  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL).
-// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10]   (prints one JSON object;
-// needs `npm run build` and PostgreSQL at OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
+// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump]   (prints one JSON
+// object; --dump adds the last traced turn's statements of each kind, in order, with the ms since
+// the turn began, its connection and its answer time; needs `npm run build` and PostgreSQL at
+// OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +24,11 @@ import { mockSteps, sleep, startDeployment } from './deployment.mjs';
 import { httpTurn, sessionClient } from './turn-clients.mjs';
 
 const { values } = parseArgs({
-  options: { turns: { type: 'string', default: '8' }, warmup: { type: 'string', default: '10' } },
+  options: {
+    turns: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '10' },
+    dump: { type: 'boolean', default: false },
+  },
 });
 const turns = Number(values.turns);
 const warmup = Number(values.warmup);
@@ -151,9 +157,14 @@ async function traceStore(store, dir) {
   const out = {};
   for (const kind of ['http', 'ws']) {
     const perTurn = [];
+    let last = [];
     marks.forEach((mark, i) => {
       if (mark.kind !== kind) return;
       const inside = entries.filter((e) => e.t >= mark.t && e.t < marks[i + 1].t);
+      last = (store === 'postgres' ? withoutBackground(inside) : inside).map(
+        (e) =>
+          `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
+      );
       perTurn.push({
         turn_ms: mark.ms,
         ...(store === 'postgres' ? postgresCounts(inside) : libsqlCounts(inside)),
@@ -162,7 +173,9 @@ async function traceStore(store, dir) {
     const medians = {};
     for (const key of Object.keys(perTurn[0]))
       medians[key] = Math.round(median(perTurn.map((x) => x[key])) * 10) / 10;
-    out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = medians;
+    out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = values.dump
+      ? { ...medians, last_turn: last }
+      : medians;
   }
   return out;
 }
