@@ -8,6 +8,7 @@
 //    timer of their own, are left out;
 //  - round_trips (PostgreSQL): statements written after the answer to the one before on the same
 //    connection (statements pipelined behind another share its round trip), over every connection;
+//    store_round_trips the same without the event bus's NOTIFYs (never waited for by the turn);
 //  - flushed_commits: commits that wait for the WAL flush (a COMMIT, or a write outside a
 //    transaction); relaxed_commits: COMMITs after `synchronous_commit` was set off; notifies;
 //  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL).
@@ -68,11 +69,15 @@ function postgresCounts(entries) {
   const answeredAt = new Map();
   const inTx = new Map();
   let roundTrips = 0;
+  let storeRoundTrips = 0;
   let flushed = 0;
   let relaxed = 0;
   let notifies = 0;
   for (const e of statements) {
-    if (!answeredAt.has(e.conn) || e.t >= answeredAt.get(e.conn)) roundTrips++;
+    if (!answeredAt.has(e.conn) || e.t >= answeredAt.get(e.conn)) {
+      roundTrips++;
+      if (!e.text.includes('pg_notify')) storeRoundTrips++;
+    }
     answeredAt.set(e.conn, Math.max(answeredAt.get(e.conn) ?? 0, e.answered ?? e.t));
     if (e.text.includes('pg_notify')) notifies++;
     else if (e.text === 'BEGIN') inTx.set(e.conn, { relaxed: false });
@@ -87,6 +92,7 @@ function postgresCounts(entries) {
   return {
     statements: statements.length,
     round_trips: roundTrips,
+    store_round_trips: storeRoundTrips,
     flushed_commits: flushed,
     relaxed_commits: relaxed,
     notifies,
