@@ -163,7 +163,7 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     expect(await stores.sessions.getState(session.id, 'k')).toEqual({ value: 'v2', epoch: 2 });
   });
 
-  it("relaxes a run claim that holds no session, never a session's claim", async () => {
+  it("relaxes a run claim that holds no session, never a session's claim; sends either in one go", async () => {
     const { cluster } = stores;
     await cluster.beat({ id: 'p1', host: 'test', pid: 1 });
     const counted = await sentDuring(() =>
@@ -175,6 +175,13 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     );
     expect(session).toContain('COMMIT');
     expect(session).not.toContain(RELAX);
+    // The claim's COMMIT goes out with its statements, before the insert's answer: one round trip.
+    const events = await eventsDuring(() =>
+      cluster.claim({ runId: 'r4', processId: 'p1', userId: 'bob', sessionId: 's2' }, { perUser: 2 }),
+    );
+    const insert = (e: string, verb: string) => e.startsWith(`${verb} INSERT INTO cluster_runs`);
+    expect(events.indexOf('sent COMMIT')).toBeGreaterThan(events.findIndex((e) => insert(e, 'sent')));
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(events.findIndex((e) => insert(e, 'answered')));
     // Both count against the limit, on any connection, at once.
     expect(await cluster.claim({ runId: 'r3', processId: 'p1', userId: 'alice' }, { perUser: 2 })).toEqual({
       ok: false,
@@ -225,7 +232,7 @@ describePostgres('PostgreSQL transactions, a commit the server rolled back', () 
           await sql.query('SELECT 1');
           return sql.query('SELECT 2');
         }, 'relaxed'),
-      ).rejects.toThrow(/sends one statement/);
+      ).rejects.toThrow(/sent after its COMMIT/);
       await expect(
         db.run(async (sql) => (await sql.query('SELECT 3 AS n')).rows[0], 'relaxed'),
       ).resolves.toEqual({

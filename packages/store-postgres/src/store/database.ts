@@ -72,15 +72,25 @@ export class PgDatabase {
 
   /**
    * One unit of work that needs no transaction of its own (a single statement). Relaxed, it
-   * runs in one on its own, sent in one go (BEGIN, SET LOCAL, the statement, COMMIT): one round
-   * trip, like the statement alone, and no WAL flush. So relaxed, `work` sends its one
-   * statement before it awaits anything; a second statement is refused.
+   * runs in one on its own, sent in one go (BEGIN, the statement, SET LOCAL, COMMIT): one round
+   * trip, like the statement alone, and no WAL flush. So relaxed, `work` sends its statement
+   * before it awaits anything (see batch).
    */
   run<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
     if (tx) return this.#inSavepoint(tx, work, durability);
     if (durability === 'relaxed') return this.#begin(work, durability, true);
     return this.#explained(() => work(this.#pool()));
+  }
+
+  /**
+   * A unit of statements that need no answer before the others: `work` sends them all before it
+   * awaits anything, and the COMMIT goes out right behind them, so the unit costs one round trip
+   * instead of two. A statement sent after that is refused. Joined, a savepoint like atomic's.
+   */
+  batch<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
+    const tx = this.#joined();
+    return tx ? this.#inSavepoint(tx, work, durability) : this.#begin(work, durability, true);
   }
 
   /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
@@ -116,15 +126,13 @@ export class PgDatabase {
     }
   }
 
-  /** `client` for one statement: the COMMIT is sent right behind it, before its answer. */
-  #oneStatement(tx: OpenTransaction, commit: () => void): pg.PoolClient {
-    let sent = false;
+  /** `tx`'s client until its COMMIT is sent; a statement after it is refused (batch). */
+  #untilCommit(tx: OpenTransaction, committing: () => boolean): pg.PoolClient {
     const query = (text: string, values?: unknown[]) => {
-      if (sent) throw new Error('a relaxed run() sends one statement: use atomic() for more');
-      sent = true;
-      const answer = tx.client.query(text, values);
-      commit();
-      return answer;
+      if (committing()) {
+        throw new Error('a statement sent after its COMMIT: a batch sends every statement before it awaits');
+      }
+      return tx.client.query(text, values);
     };
     return { query } as unknown as pg.PoolClient;
   }
@@ -132,7 +140,7 @@ export class PgDatabase {
   async #begin<T>(
     work: (sql: Sql, tx: OpenTransaction) => Promise<T>,
     durability?: Durability,
-    oneStatement = false,
+    together = false,
   ): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
     const tx: OpenTransaction = {
@@ -154,9 +162,12 @@ export class PgDatabase {
     };
     try {
       sendAhead(tx, 'BEGIN');
-      // One statement: its COMMIT goes out with it. Its own failure is the error reported (the
-      // COMMIT is then answered ROLLBACK, and the ROLLBACK below finds no transaction).
-      const result = await work(oneStatement ? this.#oneStatement(tx, commit) : client, tx);
+      // Sent together (batch): the COMMIT goes out right behind the statements work sent before
+      // awaiting. A failed statement is the error reported (the COMMIT is then answered
+      // ROLLBACK, and the ROLLBACK below finds no transaction).
+      const pending = work(together ? this.#untilCommit(tx, () => sent.commit !== undefined) : client, tx);
+      if (together) commit();
+      const result = await pending;
       const committed = sent.commit ?? commit();
       // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
       await this.#explained(() => Promise.all(tx.unanswered));
