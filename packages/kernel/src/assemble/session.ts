@@ -52,8 +52,9 @@ export async function openSession(
     ...scope,
   };
   // The history of the session named by its full id (a continued conversation: most turns) is
-  // read alongside the lookup and the open, not after them: one round trip of a database server
-  // instead of three. Used only once the session is known to be that one and the user's.
+  // read alongside the lookup, not after the open: on a database server two round trips one
+  // after the other instead of three. Used only once the session is known to be that one and
+  // the user's.
   const early = id === undefined ? undefined : memory.histories.load(id);
   early?.catch(() => {});
   const session =
