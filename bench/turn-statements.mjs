@@ -8,11 +8,14 @@
 //    timer of their own, are left out;
 //  - round_trips (PostgreSQL): statements written after the answer to the one before on the same
 //    connection (statements pipelined behind another share its round trip), over every connection;
+//    store_round_trips the same without the event bus's NOTIFYs (never waited for by the turn);
 //  - flushed_commits: commits that wait for the WAL flush (a COMMIT, or a write outside a
 //    transaction); relaxed_commits: COMMITs after `synchronous_commit` was set off; notifies;
 //  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL).
-// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10]   (prints one JSON object;
-// needs `npm run build` and PostgreSQL at OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
+// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump]   (prints one JSON
+// object; --dump adds the last traced turn's statements of each kind, in order, with the ms since
+// the turn began, its connection and its answer time; needs `npm run build` and PostgreSQL at
+// OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +25,11 @@ import { mockSteps, sleep, startDeployment } from './deployment.mjs';
 import { httpTurn, sessionClient } from './turn-clients.mjs';
 
 const { values } = parseArgs({
-  options: { turns: { type: 'string', default: '8' }, warmup: { type: 'string', default: '10' } },
+  options: {
+    turns: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '10' },
+    dump: { type: 'boolean', default: false },
+  },
 });
 const turns = Number(values.turns);
 const warmup = Number(values.warmup);
@@ -62,11 +69,15 @@ function postgresCounts(entries) {
   const answeredAt = new Map();
   const inTx = new Map();
   let roundTrips = 0;
+  let storeRoundTrips = 0;
   let flushed = 0;
   let relaxed = 0;
   let notifies = 0;
   for (const e of statements) {
-    if (!answeredAt.has(e.conn) || e.t >= answeredAt.get(e.conn)) roundTrips++;
+    if (!answeredAt.has(e.conn) || e.t >= answeredAt.get(e.conn)) {
+      roundTrips++;
+      if (!e.text.includes('pg_notify')) storeRoundTrips++;
+    }
     answeredAt.set(e.conn, Math.max(answeredAt.get(e.conn) ?? 0, e.answered ?? e.t));
     if (e.text.includes('pg_notify')) notifies++;
     else if (e.text === 'BEGIN') inTx.set(e.conn, { relaxed: false });
@@ -81,6 +92,7 @@ function postgresCounts(entries) {
   return {
     statements: statements.length,
     round_trips: roundTrips,
+    store_round_trips: storeRoundTrips,
     flushed_commits: flushed,
     relaxed_commits: relaxed,
     notifies,
@@ -151,9 +163,14 @@ async function traceStore(store, dir) {
   const out = {};
   for (const kind of ['http', 'ws']) {
     const perTurn = [];
+    let last = [];
     marks.forEach((mark, i) => {
       if (mark.kind !== kind) return;
       const inside = entries.filter((e) => e.t >= mark.t && e.t < marks[i + 1].t);
+      last = (store === 'postgres' ? withoutBackground(inside) : inside).map(
+        (e) =>
+          `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
+      );
       perTurn.push({
         turn_ms: mark.ms,
         ...(store === 'postgres' ? postgresCounts(inside) : libsqlCounts(inside)),
@@ -162,7 +179,9 @@ async function traceStore(store, dir) {
     const medians = {};
     for (const key of Object.keys(perTurn[0]))
       medians[key] = Math.round(median(perTurn.map((x) => x[key])) * 10) / 10;
-    out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = medians;
+    out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = values.dump
+      ? { ...medians, last_turn: last }
+      : medians;
   }
   return out;
 }

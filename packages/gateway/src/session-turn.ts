@@ -9,7 +9,7 @@
  */
 import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import { SessionBusyError } from '@oxydra/types';
+import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
 import { GatewayError, publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
@@ -62,7 +62,7 @@ export async function runSessionTurn(
   slot.catch(() => {});
   // One of several processes: the record is written once the slot holds the session, so a
   // turn refused here never overwrites the record of one running elsewhere.
-  if (!hub.cluster) await record(hub, live, running);
+  if (!hub.cluster) await record(hub, live, running, RELAXED);
 
   /** Alone: given back when the run ends. One of several: after the final record (see below). */
   let release: Release | undefined;
@@ -71,7 +71,7 @@ export async function runSessionTurn(
   const names = new Map<string, string>();
   try {
     release = await slot.catch(sessionBusyIsTurnActive);
-    if (hub.cluster) await record(hub, live, running);
+    if (hub.cluster) await record(hub, live, running, RELAXED);
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
@@ -127,7 +127,8 @@ export async function runSessionTurn(
     // One of several processes: the record is written and the session let go in the store
     // before the final frame, so a client may send its next turn the moment it sees it, to
     // any process. A turn refused because the session runs elsewhere leaves that record alone.
-    if (release) await record(hub, live, live.lastTurn);
+    // The record need not wait for the disk: the release after it does (see RELAXED).
+    if (release) await record(hub, live, live.lastTurn, RELAXED);
     await release?.();
     if (final) live.broadcast(final);
   } else {
@@ -153,11 +154,26 @@ function sessionBusyIsTurnActive(error: unknown): never {
   );
 }
 
+/**
+ * A turn record written before a write that waits for the disk: the running record before the
+ * turn's messages are stored, the final one (of several processes) before the claim's release.
+ * The store's log is written in order, so the later write's flush puts the record on disk too,
+ * before the final frame; a crash of the database server in between loses the turn's later
+ * writes with it (docs/postgres.md, "Warm turn latency"). Alone, the final record is written
+ * after the final frame with nothing after it: that one waits.
+ */
+const RELAXED = { relaxed: true } as const;
+
 /** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */
-function record(hub: TurnHost, live: LiveSession, turn: TurnRecord): Promise<void> {
+function record(
+  hub: TurnHost,
+  live: LiveSession,
+  turn: TurnRecord,
+  options?: StateWriteOptions,
+): Promise<void> {
   live.recordWrites = live.recordWrites.then(async () => {
     try {
-      live.recordEpoch = await writeTurnRecord(hub.store, live.id, turn, live.recordEpoch);
+      live.recordEpoch = await writeTurnRecord(hub.store, live.id, turn, live.recordEpoch, options);
     } catch (error) {
       hub.options.log('warn', 'could not store the turn state', {
         session_id: live.id,

@@ -4,6 +4,7 @@
  * "running" when no turn is live means the gateway stopped mid-turn: that turn failed.
  */
 import type { SessionStore } from '@oxydra/memory';
+import type { StateWriteOptions } from '@oxydra/types';
 import type { TurnState } from './frames.js';
 
 export const TURN_RECORD_KEY = 'gateway.turn';
@@ -38,20 +39,23 @@ export async function readTurnRecord(store: SessionStore, sessionId: string): Pr
  * past the deployment's stale limit; the reaper marked it failed), and the session's next turn
  * has started since, on another process. Writing over it would make that turn's client, on
  * reconnecting, read the old turn as the session's last and take its own (stored) turn for one
- * that never started. Returns the epoch now stored.
+ * that never started. Returns the epoch now stored. `options` as the store's setState takes them.
  */
 export async function writeTurnRecord(
   store: SessionStore,
   sessionId: string,
   record: TurnRecord,
   epoch: number | null,
+  options?: StateWriteOptions,
 ): Promise<number> {
   const value = JSON.stringify(record);
-  if (await store.setState(sessionId, TURN_RECORD_KEY, value, epoch)) return (epoch ?? 0) + 1;
+  if (await store.setState(sessionId, TURN_RECORD_KEY, value, epoch, options)) return (epoch ?? 0) + 1;
   const current = await readTurnRecord(store, sessionId);
   if (record.state !== 'running' && current.record && current.record.turn_id !== record.turn_id) {
     return current.epoch ?? 0;
   }
-  if (await store.setState(sessionId, TURN_RECORD_KEY, value, current.epoch)) return (current.epoch ?? 0) + 1;
+  if (await store.setState(sessionId, TURN_RECORD_KEY, value, current.epoch, options)) {
+    return (current.epoch ?? 0) + 1;
+  }
   throw new Error(`could not record turn ${record.index} of session ${sessionId}: concurrent writers`);
 }

@@ -1,14 +1,15 @@
 /**
  * The audit chain on a real kernel database: appends link and verify; each kind of tampering
  * (a changed, deleted, reordered, inserted or forged entry, a future timestamp, a removed or
- * rewritten tail) is named with its entry; pruning leaves a verifiable marker; two openers of
+ * rewritten tail) is named with its entry; the head recorded in a session; pruning leaves a verifiable marker; two openers of
  * one file extend one chain; the old audit.jsonl moves into the chain once.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SessionStateValue, SessionStore, StateWriteOptions } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelAudit, legacyAuditPath } from '../src/services/audit/audit-log.js';
+import { KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from '../src/services/audit/audit-log.js';
 import { EntryHasher } from '../src/services/audit/entry.js';
 import { type KernelDb, openKernelDb } from '../src/store/kernel-db.js';
 
@@ -158,6 +159,44 @@ describe('the audit chain', () => {
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toMatchObject({ seq: 10, kind: 'missing_tail' });
     expect(report.problems[0]!.message).toContain('ends at #7');
+  });
+
+  it('records the head in the session, relaxed, reading its epoch only when another writer moved it', async () => {
+    const { audit } = await chainOf(3);
+    const stored = new Map<string, SessionStateValue>();
+    const calls: string[] = [];
+    const sessions = {
+      getState: async (_id: string, key: string) => {
+        calls.push('read');
+        return stored.get(key);
+      },
+      setState: async (
+        _id: string,
+        key: string,
+        value: string,
+        epoch: number | null,
+        options?: StateWriteOptions,
+      ) => {
+        calls.push(options?.relaxed ? 'write relaxed' : 'write');
+        if ((stored.get(key)?.epoch ?? null) !== epoch) return false;
+        stored.set(key, { value, epoch: (epoch ?? 0) + 1 });
+        return true;
+      },
+    } as unknown as SessionStore;
+    const head = () => JSON.parse(stored.get(SESSION_HEAD_KEY)!.value) as { seq: number };
+    await audit.anchor(sessions, 's1');
+    await audit.record('agent:x', 'tool_call', { n: 4 });
+    await audit.anchor(sessions, 's1');
+    expect(calls).toEqual(['read', 'write relaxed', 'write relaxed']);
+    expect(head().seq).toBe(4);
+    // Another process wrote the session's head since: read, then written over.
+    stored.set(SESSION_HEAD_KEY, { value: '{"seq":4,"hash":"x"}', epoch: 7 });
+    await audit.record('agent:x', 'tool_call', { n: 5 });
+    calls.length = 0;
+    await audit.anchor(sessions, 's1', { flush: true });
+    expect(calls).toEqual(['write', 'read', 'write']);
+    expect(stored.get(SESSION_HEAD_KEY)).toMatchObject({ epoch: 8 });
+    expect(head().seq).toBe(5);
   });
 
   it('detects a rewritten chain at the recorded head', async () => {

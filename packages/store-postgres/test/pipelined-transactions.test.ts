@@ -1,8 +1,9 @@
 /**
  * What database.ts sends now that the pool pipelines (docs/postgres.md, "Warm turn latency"):
  * which transactions commit without waiting for the WAL flush (only those whose every call is
- * the spend or usage accounting), and that a COMMIT the server answers with ROLLBACK is an
- * error rather than a silent loss. The statements are read off pg's Client as they are sent.
+ * the spend or usage accounting, a session-less run claim, a session value written relaxed; a
+ * relaxed statement alone goes out with its COMMIT), and that a COMMIT the server answers with
+ * ROLLBACK is an error rather than a silent loss. The statements are read off pg's Client as they are sent.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
 import type { StoredUsage } from '@oxydra/types';
@@ -142,6 +143,53 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     ]);
   });
 
+  it('sends a relaxed session value with its COMMIT in one go, and only a write asked to be', async () => {
+    const session = await stores.sessions.create({ id: 's-relaxed' });
+    const update = (text: string) => text.startsWith('UPDATE session_state');
+    const events = await eventsDuring(async () => {
+      await stores.sessions.setState(session.id, 'k', 'v1', null);
+      await stores.sessions.setState(session.id, 'k', 'v2', 1, { relaxed: true });
+    });
+    const sent = events.filter((e) => e.startsWith('sent ')).map((e) => e.slice('sent '.length));
+    // The flushed write is one statement; the relaxed one a transaction of its own, relaxed.
+    expect(sent.filter((text) => text === 'COMMIT')).toHaveLength(1);
+    expect(beforeCommits(sent)).toEqual([RELAX]);
+    // Its COMMIT goes out before the statement's answer: one round trip.
+    const statement = events.findIndex((e) => e.startsWith('sent ') && update(e.slice(5)));
+    expect(statement).toBeGreaterThan(-1);
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(
+      events.findIndex((e) => e.startsWith('answered ') && update(e.slice(9))),
+    );
+    expect(await stores.sessions.getState(session.id, 'k')).toEqual({ value: 'v2', epoch: 2 });
+  });
+
+  it("relaxes a run claim that holds no session, never a session's claim; sends either in one go", async () => {
+    const { cluster } = stores;
+    await cluster.beat({ id: 'p1', host: 'test', pid: 1 });
+    const counted = await sentDuring(() =>
+      cluster.claim({ runId: 'r1', processId: 'p1', userId: 'alice' }, { perUser: 2 }),
+    );
+    expect(beforeCommits(counted)).toEqual([RELAX]);
+    const session = await sentDuring(() =>
+      cluster.claim({ runId: 'r2', processId: 'p1', userId: 'alice', sessionId: 's1' }, { perUser: 2 }),
+    );
+    expect(session).toContain('COMMIT');
+    expect(session).not.toContain(RELAX);
+    // The claim's COMMIT goes out with its statements, before the insert's answer: one round trip.
+    const events = await eventsDuring(() =>
+      cluster.claim({ runId: 'r4', processId: 'p1', userId: 'bob', sessionId: 's2' }, { perUser: 2 }),
+    );
+    const insert = (e: string, verb: string) => e.startsWith(`${verb} INSERT INTO cluster_runs`);
+    expect(events.indexOf('sent COMMIT')).toBeGreaterThan(events.findIndex((e) => insert(e, 'sent')));
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(events.findIndex((e) => insert(e, 'answered')));
+    // Both count against the limit, on any connection, at once.
+    expect(await cluster.claim({ runId: 'r3', processId: 'p1', userId: 'alice' }, { perUser: 2 })).toEqual({
+      ok: false,
+      reason: 'user_limit',
+      running: 2,
+    });
+  });
+
   it('never relaxes the other stores: a cap, a token, a session message', async () => {
     const sent = await sentDuring(async () => {
       await stores.control.spend.setCap('user:alice', 'daily_usd', 5);
@@ -168,6 +216,27 @@ describePostgres('PostgreSQL transactions, a commit the server rolled back', () 
       // The connection is usable again: the next unit commits.
       await expect(db.atomic(async (sql) => (await sql.query('SELECT 2 AS n')).rows[0])).resolves.toEqual({
         n: 2,
+      });
+    } finally {
+      await connection.pool.end();
+    }
+  });
+
+  it("reports a relaxed statement's own failure, refuses a second one, and goes on", async () => {
+    const connection = connect({ url: POSTGRES_URL, schema: 'public', max: 1 });
+    const db = new PgDatabase(connection);
+    try {
+      await expect(db.run((sql) => sql.query('SELECT 1 / 0'), 'relaxed')).rejects.toThrow(/division by zero/);
+      await expect(
+        db.run(async (sql) => {
+          await sql.query('SELECT 1');
+          return sql.query('SELECT 2');
+        }, 'relaxed'),
+      ).rejects.toThrow(/sent after its COMMIT/);
+      await expect(
+        db.run(async (sql) => (await sql.query('SELECT 3 AS n')).rows[0], 'relaxed'),
+      ).resolves.toEqual({
+        n: 3,
       });
     } finally {
       await connection.pool.end();

@@ -118,7 +118,11 @@ export class OxydraAgentExecutor implements AgentExecutor {
         const line = lines.line(envelope);
         if (line !== undefined) updates.status(STATE.working, line);
       }
-      this.#finish(updates, await handle.result);
+      const result = await handle.result;
+      // The slot is given back before the task's end is told (as a session turn's final frame
+      // waits for its release), so the caller may send its next task the moment it sees it.
+      await slot.release();
+      this.#finish(updates, result);
     } finally {
       this.#running.delete(taskId);
       await slot.release();

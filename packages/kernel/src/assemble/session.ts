@@ -51,6 +51,12 @@ export async function openSession(
     ...(request.parentSessionId !== undefined ? { parentSessionId: request.parentSessionId } : {}),
     ...scope,
   };
+  // The history of the session named by its full id (a continued conversation: most turns) is
+  // read alongside the lookup, not after the open: on a database server two round trips one
+  // after the other instead of three. Used only once the session is known to be that one and
+  // the user's.
+  const early = id === undefined ? undefined : memory.histories.load(id);
+  early?.catch(() => {});
   const session =
     id === undefined
       ? await memory.db.sessions.create(fields)
@@ -66,7 +72,13 @@ export async function openSession(
   return {
     id: session.id,
     // Only what changed since the session's last turn is read (session-history.ts).
-    history: id === undefined ? [] : await memory.histories.load(session.id),
+    history:
+      id === undefined
+        ? []
+        : session.id === id && early
+          ? // Created just now (not there when read early): read again.
+            await early.catch(() => memory.histories.load(session.id))
+          : await memory.histories.load(session.id),
     options: sessionHooks(memory, {
       sessionId: session.id,
       ...scope,

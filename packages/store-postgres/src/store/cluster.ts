@@ -172,42 +172,26 @@ export class PostgresClusterStore implements ClusterStore {
     if (typeof perUser !== 'number' || !Number.isInteger(perUser) || perUser < 1) {
       throw new ClusterInputError(`perUser must be a whole number ≥ 1, got ${String(perUser)}`);
     }
+    // A claim that holds no session only counts against its holder's limit: it commits without
+    // waiting for the WAL flush (docs/postgres.md, "Warm turn latency"). Lost to a crash of the
+    // server, the holder has one run fewer counted until that run ends, and everything the run
+    // wrote after it is lost with it (the log is written in order). A session's claim waits:
+    // lost, it would let a second turn into a session whose turn goes on.
+    const durability = sessionId === null ? 'relaxed' : 'flushed';
+    const fields: ClaimFields = { runId, processId, holderColumn, holderId, sessionId, turnId, perUser };
     try {
+      // The lock, the reads and the insert, with the COMMIT right behind them: one round trip.
+      // Placed, or refused by what the reads say, that is the answer (nothing else was written).
+      const first = await this.#db.batch((sql) => sendClaim(sql, fields), durability);
+      const answer = claimAnswer(first, fields);
+      if (answer) return answer;
+      // Neither: a claim of the same session by another holder (another lock) was in flight.
+      // Again in a transaction that waits for it and tries until the session is held.
       return await this.#db.atomic(async (sql) => {
-        // Sent together (the pool pipelines, connection.ts): one round trip, not five. The
-        // server runs them in this order, so each read and the insert come after the lock. The
-        // insert checks what the reads report, at its own later snapshot: when it placed the
-        // run, the claim holds whatever the reads said (a holder may have gone in between).
-        // The column is one of two fixed names (holderOf), never input.
-        const [, registered, holder, counted, placed] = await Promise.all([
-          sql.query(
-            `SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`,
-            [holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:', holderId],
-          ),
-          sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [processId]),
-          sessionId === null ? undefined : sessionHolder(sql, sessionId),
-          sql.query<{ running: number }>(
-            `SELECT count(*) AS running FROM cluster_runs WHERE ${holderColumn} = $1`,
-            [holderId],
-          ),
-          sql.query(
-            `INSERT INTO cluster_runs (run_id, process_id, ${holderColumn}, session_id, turn_id, started_at)
-             SELECT $1, $2, $3, $4, $5, now()
-             WHERE EXISTS (SELECT 1 FROM cluster_processes WHERE id = $2)
-               AND NOT EXISTS (SELECT 1 FROM cluster_runs WHERE session_id = $4)
-               AND (SELECT count(*) FROM cluster_runs WHERE ${holderColumn} = $3) < $6
-             ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
-            [runId, processId, holderId, sessionId, turnId, perUser],
-          ),
-        ]);
-        if ((placed.rowCount ?? 0) > 0) return { ok: true };
-        if (registered.rowCount === 0) throw new ClusterProcessUnknownError(processId);
-        if (holder) return { ok: false, reason: 'session_busy', holder };
-        const running = counted.rows[0]?.running ?? 0;
-        if (running >= perUser) return { ok: false, reason: 'user_limit', running };
-        // A claim of the same session by another holder (another lock) may be in flight: the
-        // insert waits for it, and does nothing if it committed. Its holder may be released
-        // before we look, so try again then.
+        const again = claimAnswer(await sendClaim(sql, fields), fields);
+        if (again) return again;
+        // The insert waits for the claim in flight, and does nothing if it committed. Its holder
+        // may be released before we look, so try again then.
         for (;;) {
           const inserted = await sql.query(
             `INSERT INTO cluster_runs (run_id, process_id, ${holderColumn}, session_id, turn_id, started_at)
@@ -219,7 +203,7 @@ export class PostgresClusterStore implements ClusterStore {
           const holder = await sessionHolder(sql, sessionId ?? '');
           if (holder) return { ok: false, reason: 'session_busy', holder };
         }
-      });
+      }, durability);
     } catch (error) {
       if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(runId);
       throw error;
@@ -291,4 +275,58 @@ async function sessionHolder(sql: Sql, sessionId: string): Promise<ClusterRun | 
     sessionId,
   ]);
   return rows[0] ? runOf(rows[0]) : undefined;
+}
+
+interface ClaimFields {
+  runId: string;
+  processId: string;
+  /** One of two fixed names (holderOf), never input. */
+  holderColumn: string;
+  holderId: string;
+  sessionId: string | null;
+  turnId: string | null;
+  perUser: number;
+}
+
+/**
+ * A claim's statements, sent together (the pool pipelines, connection.ts): one round trip, not
+ * five. The server runs them in this order, so each read and the insert come after the lock. The
+ * insert checks what the reads report, at its own later snapshot: when it placed the run, the
+ * claim holds whatever the reads said (a holder may have gone in between).
+ */
+function sendClaim(sql: Sql, f: ClaimFields) {
+  return Promise.all([
+    sql.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`, [
+      f.holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:',
+      f.holderId,
+    ]),
+    sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [f.processId]),
+    f.sessionId === null ? undefined : sessionHolder(sql, f.sessionId),
+    sql.query<{ running: number }>(
+      `SELECT count(*) AS running FROM cluster_runs WHERE ${f.holderColumn} = $1`,
+      [f.holderId],
+    ),
+    sql.query(
+      `INSERT INTO cluster_runs (run_id, process_id, ${f.holderColumn}, session_id, turn_id, started_at)
+       SELECT $1, $2, $3, $4, $5, now()
+       WHERE EXISTS (SELECT 1 FROM cluster_processes WHERE id = $2)
+         AND NOT EXISTS (SELECT 1 FROM cluster_runs WHERE session_id = $4)
+         AND (SELECT count(*) FROM cluster_runs WHERE ${f.holderColumn} = $3) < $6
+       ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
+      [f.runId, f.processId, f.holderId, f.sessionId, f.turnId, f.perUser],
+    ),
+  ]);
+}
+
+/** What sendClaim's answers settle: placed, or refused; undefined when neither (a claim in flight). */
+function claimAnswer(
+  [, registered, holder, counted, placed]: Awaited<ReturnType<typeof sendClaim>>,
+  f: ClaimFields,
+): RunClaim | undefined {
+  if ((placed.rowCount ?? 0) > 0) return { ok: true };
+  if (registered.rowCount === 0) throw new ClusterProcessUnknownError(f.processId);
+  if (holder) return { ok: false, reason: 'session_busy', holder };
+  const running = counted.rows[0]?.running ?? 0;
+  if (running >= f.perUser) return { ok: false, reason: 'user_limit', running };
+  return undefined;
 }

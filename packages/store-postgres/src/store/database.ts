@@ -17,8 +17,9 @@
  * and a COMMIT the server turned into a ROLLBACK (the transaction had failed) is an error.
  *
  * Durability: every commit waits for its WAL to reach disk (synchronous_commit on), except a
- * transaction whose every call was made `relaxed` (the spend and usage accounting of a turn:
- * docs/postgres.md, "Warm turn latency", says why those and no others). It commits with
+ * transaction whose every call was made `relaxed` (the spend and usage accounting of a turn, a
+ * run claim that holds no session, a session value written with `relaxed`: docs/postgres.md,
+ * "Warm turn latency", says why those and no others). It commits with
  * synchronous_commit off: visible to every connection at once and never lost when a gateway
  * dies, but a crash of the PostgreSQL server or its machine may lose the last ~0.6 s of such
  * commits. One ordinary call in the same transaction (an audit entry) makes it wait again.
@@ -71,19 +72,31 @@ export class PgDatabase {
 
   /**
    * One unit of work that needs no transaction of its own (a single statement). Relaxed, it
-   * runs in one on its own (two round trips instead of one, cheaper than a WAL flush).
+   * runs in one on its own, sent in one go (BEGIN, the statement, SET LOCAL, COMMIT): one round
+   * trip, like the statement alone, and no WAL flush. So relaxed, `work` sends its statement
+   * before it awaits anything (see batch).
    */
   run<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
     if (tx) return this.#inSavepoint(tx, work, durability);
-    if (durability === 'relaxed') return this.#begin(work, durability);
+    if (durability === 'relaxed') return this.#begin(work, durability, true);
     return this.#explained(() => work(this.#pool()));
   }
 
-  /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
-  atomic<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  /**
+   * A unit of statements that need no answer before the others: `work` sends them all before it
+   * awaits anything, and the COMMIT goes out right behind them, so the unit costs one round trip
+   * instead of two. A statement sent after that is refused. Joined, a savepoint like atomic's.
+   */
+  batch<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
     const tx = this.#joined();
-    return tx ? this.#inSavepoint(tx, work) : this.#begin(work);
+    return tx ? this.#inSavepoint(tx, work, durability) : this.#begin(work, durability, true);
+  }
+
+  /** A unit of several statements: BEGIN ... COMMIT on one client, or a savepoint when joined. */
+  atomic<T>(work: (sql: Sql) => Promise<T>, durability: Durability = 'flushed'): Promise<T> {
+    const tx = this.#joined();
+    return tx ? this.#inSavepoint(tx, work, durability) : this.#begin(work, durability);
   }
 
   /** Runs fn in one transaction that every call of this database made inside it joins. */
@@ -113,7 +126,22 @@ export class PgDatabase {
     }
   }
 
-  async #begin<T>(work: (sql: Sql, tx: OpenTransaction) => Promise<T>, durability?: Durability): Promise<T> {
+  /** `tx`'s client until its COMMIT is sent; a statement after it is refused (batch). */
+  #untilCommit(tx: OpenTransaction, committing: () => boolean): pg.PoolClient {
+    const query = (text: string, values?: unknown[]) => {
+      if (committing()) {
+        throw new Error('a statement sent after its COMMIT: a batch sends every statement before it awaits');
+      }
+      return tx.client.query(text, values);
+    };
+    return { query } as unknown as pg.PoolClient;
+  }
+
+  async #begin<T>(
+    work: (sql: Sql, tx: OpenTransaction) => Promise<T>,
+    durability?: Durability,
+    together = false,
+  ): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
     const tx: OpenTransaction = {
       client,
@@ -125,12 +153,22 @@ export class PgDatabase {
       flushed: false,
     };
     let broken: unknown;
+    const sent: { commit?: Promise<pg.QueryResult> } = {};
+    const commit = () => {
+      if (tx.relaxed && !tx.flushed) sendAhead(tx, 'SET LOCAL synchronous_commit = off');
+      sent.commit = client.query('COMMIT');
+      sent.commit.catch(() => {});
+      return sent.commit;
+    };
     try {
       sendAhead(tx, 'BEGIN');
-      const result = await work(client, tx);
-      if (tx.relaxed && !tx.flushed) sendAhead(tx, 'SET LOCAL synchronous_commit = off');
-      const committed = client.query('COMMIT');
-      committed.catch(() => {});
+      // Sent together (batch): the COMMIT goes out right behind the statements work sent before
+      // awaiting. A failed statement is the error reported (the COMMIT is then answered
+      // ROLLBACK, and the ROLLBACK below finds no transaction).
+      const pending = work(together ? this.#untilCommit(tx, () => sent.commit !== undefined) : client, tx);
+      if (together) commit();
+      const result = await pending;
+      const committed = sent.commit ?? commit();
       // Answered before the COMMIT (in order): a failure among them rolls the transaction back.
       await this.#explained(() => Promise.all(tx.unanswered));
       const { command } = await this.#explained(() => committed);

@@ -33,6 +33,7 @@ import {
   type SessionStamp,
   type SessionStateValue,
   type SessionStore,
+  type StateWriteOptions,
   type StoredEvent,
   type StoredSession,
   type StoredSessionSummary,
@@ -304,24 +305,27 @@ export class PostgresSessionStore implements SessionStore {
     key: string,
     value: string,
     expectedEpoch: number | null,
+    options: StateWriteOptions = {},
   ): Promise<boolean> {
     checkStateWrite(key, value, expectedEpoch);
     const now = nowIso();
     let written: number;
     try {
-      const result = await this.#db.run((sql) =>
-        expectedEpoch === null
-          ? sql.query(
-              `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
+      const result = await this.#db.run(
+        (sql) =>
+          expectedEpoch === null
+            ? sql.query(
+                `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
                SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
                ON CONFLICT (session_id, key) DO NOTHING`,
-              [sessionId, key, value, now],
-            )
-          : sql.query(
-              `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
+                [sessionId, key, value, now],
+              )
+            : sql.query(
+                `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
                WHERE session_id = $3 AND key = $4 AND epoch = $5`,
-              [value, now, sessionId, key, expectedEpoch],
-            ),
+                [value, now, sessionId, key, expectedEpoch],
+              ),
+        options.relaxed ? 'relaxed' : 'flushed',
       );
       written = result.rowCount ?? 0;
     } catch (error) {

@@ -2,7 +2,8 @@
  * The SessionStore contract (sessions, their append-only message log and their state): every
  * implementation runs these against a real backend. They pin seq numbering without gaps or
  * repeats (also with two writers), whole-or-nothing turns, exact round trips of unicode and big
- * messages, user scoping, literal search, missing ids, and compare-and-set of session state.
+ * messages, user scoping, literal search, missing ids, and compare-and-set of session state
+ * (also written relaxed: the same answers).
  */
 import type { Message, SessionStore } from '@oxydra/types';
 import { describe, expect, it, vi } from 'vitest';
@@ -224,6 +225,23 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect((await store.getState('s', 'k'))?.epoch).toBe(2);
       expect(await store.setState('s', 'k', 'stale', 1)).toBe(false);
       expect(await rejection(() => store.setState('s', 'k', 'x', -1))).toBeDefined();
+    });
+
+    it('writes relaxed session state by the same compare-and-set, visible at once', async () => {
+      const relaxed = { relaxed: true };
+      await store.create({ id: 'r' });
+      expect(await store.setState('r', 'k', 'v1', null, relaxed)).toBe(true);
+      expect(await store.setState('r', 'k', 'again', null, relaxed)).toBe(false);
+      const wins = await Promise.all(
+        Array.from({ length: 6 }, (_, index) => store.setState('r', 'k', `w${index}`, 1, relaxed)),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect((await store.getState('r', 'k'))?.epoch).toBe(2);
+      expect(await store.setState('r', 'k', 'flushed', 2)).toBe(true);
+      expect(await store.getState('r', 'k')).toEqual({ value: 'flushed', epoch: 3 });
+      expect(named(await rejection(() => store.setState('ghost', 'k', 'v', null, relaxed)))).toBe(
+        'SessionNotFoundError',
+      );
     });
   });
 }

@@ -125,7 +125,25 @@ export interface SessionStore {
    * Writes `value` under `key` only if its epoch is still `expectedEpoch` (null: only if it has
    * no value yet). False: another writer got there first. SessionNotFoundError when missing.
    */
-  setState(sessionId: string, key: string, value: string, expectedEpoch: number | null): Promise<boolean>;
+  setState(
+    sessionId: string,
+    key: string,
+    value: string,
+    expectedEpoch: number | null,
+    options?: StateWriteOptions,
+  ): Promise<boolean>;
+}
+
+export interface StateWriteOptions {
+  /**
+   * The write may commit without waiting for the store's disk flush (PostgreSQL:
+   * synchronous_commit off; the libSQL file never waits for one). It is visible to every reader
+   * at once like any other, and on disk as soon as a later write of the same store that does wait
+   * has committed (the log is written in order); only a crash of the database server before that
+   * may lose it. For a value a flushed write of the same piece of work follows (a turn's record
+   * before its claim's release), never for one the caller reports as stored. Default false.
+   */
+  relaxed?: boolean;
 }
 
 export class SessionNotFoundError extends OxydraError {

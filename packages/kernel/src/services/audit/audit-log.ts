@@ -26,6 +26,8 @@ export interface AppendOptions {
 type Grouped = { grouped: true };
 
 export const SESSION_HEAD_KEY = 'audit_head';
+/** Sessions whose head epoch anchor() remembers, at most (then it starts again). */
+const HEAD_EPOCHS_KEPT = 10_000;
 /** Tool arguments beyond this are cut in entries: the entry proves the call, not its payload. */
 const MAX_ARGS_CHARS = 2000;
 /** How long after a turn the head file is rewritten (turns in between share one write). */
@@ -223,8 +225,26 @@ export class KernelAudit {
       ).unref();
     if (sessions && sessionId) {
       // Compare-and-set on the session's state epoch; a concurrent writer's newer head is as good.
-      const current = await sessions.getState(sessionId, SESSION_HEAD_KEY);
-      await sessions.setState(sessionId, SESSION_HEAD_KEY, JSON.stringify(head), current?.epoch ?? null);
+      // Unless flushing (on close), the copy need not wait for the disk (the entries it names
+      // did): a turn's later writes that wait (the gateway's release of the turn's claim) put it
+      // there too, and a crash of the database server before them loses this copy only, so
+      // `verify` checks the session's previous one (docs/postgres.md, "Warm turn latency").
+      // The epoch this process wrote last is tried first (no read); moved by another writer, read.
+      const write = { relaxed: options.flush !== true };
+      const value = JSON.stringify(head);
+      let epoch = this.#headEpochs.get(sessionId);
+      if (
+        epoch === undefined ||
+        !(await sessions.setState(sessionId, SESSION_HEAD_KEY, value, epoch, write))
+      ) {
+        epoch = (await sessions.getState(sessionId, SESSION_HEAD_KEY))?.epoch ?? null;
+        if (!(await sessions.setState(sessionId, SESSION_HEAD_KEY, value, epoch, write))) {
+          this.#headEpochs.delete(sessionId);
+          return head;
+        }
+      }
+      if (this.#headEpochs.size >= HEAD_EPOCHS_KEPT) this.#headEpochs.clear();
+      this.#headEpochs.set(sessionId, (epoch ?? 0) + 1);
     }
     return head;
   }
@@ -246,6 +266,8 @@ export class KernelAudit {
 
   #headFileTimer: NodeJS.Timeout | undefined;
   #headFileSeq = 0;
+  /** The epoch of each session's head as this process last wrote it (anchor). */
+  readonly #headEpochs = new Map<string, number | null>();
 
   async #writeHeadFile(): Promise<void> {
     clearTimeout(this.#headFileTimer);
