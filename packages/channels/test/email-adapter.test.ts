@@ -4,31 +4,52 @@
  * question is answered by a reply; a file goes out as an attachment and one sent in comes back
  * by its part id, refused past the limit; huge and deeply nested mail is refused before it is
  * downloaded; passwords never appear in errors.
+ *
+ * One Dovecot for the file (its start and stop cost more than a test's mail): each test logs in
+ * as a mailbox user of its own, so no test sees another's mail or mailboxes. Where a test waits
+ * for mail, receive() is already waiting (IDLE) when the mail is delivered, as a running channel
+ * is; the third test delivers while nothing waits (the poll after poll_interval_secs finds it).
  */
 import { composeMail, Dovecot, dovecotSkipReason, SmtpCapture, type TestMail } from '@oxydra/testkit/email';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ChannelAttachment, ChannelUpdate } from '@oxydra/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailChannel, type EmailOptions } from '../src/email/adapter.js';
 
 const skip = dovecotSkipReason();
-const BOT = { user: 'agent@oxy.test', password: 'imap-Secret-4711' };
+/** A mailbox user per test (the IMAP login; the channel's address is agent@oxy.test in each). */
+const BOTS = Array.from({ length: 5 }, (_, i) => ({
+  user: `agent${i}@oxy.test`,
+  password: `imap-Secret-471${i}`,
+}));
 const SMTP = { user: 'agent@oxy.test', password: 'smtp-Secret-0815' };
 const AUTH = 'mx.oxy.test; dmarc=pass header.from=example.com';
 
 let dovecot: Dovecot | undefined;
 let smtp: SmtpCapture | undefined;
 let channel: EmailChannel | undefined;
+let BOT = BOTS[0]!;
+let tests = 0;
 
+beforeAll(async () => {
+  if (skip === undefined) dovecot = await Dovecot.start(BOTS);
+});
+afterAll(async () => {
+  await dovecot?.close();
+  dovecot = undefined;
+});
+beforeEach(() => {
+  const next = BOTS[tests++];
+  if (!next) throw new Error('BOTS has a user per test: add one for the new test');
+  BOT = next;
+});
 afterEach(async () => {
   await channel?.close();
   await smtp?.close();
-  await dovecot?.close();
-  channel = smtp = dovecot = undefined;
+  channel = smtp = undefined;
 });
 
 async function setUp(overrides: Partial<EmailOptions> = {}): Promise<EmailChannel> {
-  dovecot = await Dovecot.start([BOT]);
   smtp = await SmtpCapture.start(SMTP);
   return setUpChannel(overrides);
 }
@@ -72,6 +93,22 @@ async function receiveMail(cursor: string | undefined): Promise<ChannelUpdate[]>
   return got;
 }
 
+/**
+ * Delivers `mail` while receive() after `cursor` is waiting for it (IDLE), as a running channel
+ * waits; receives on until it is there (the server's notice can fall between two of the
+ * adapter's commands: then the next poll finds it). Returns all received.
+ */
+async function deliverWhileWaiting(
+  cursor: string,
+  mail: TestMail,
+  mailbox?: string,
+): Promise<ChannelUpdate[]> {
+  const waiting = channel!.receive(cursor, AbortSignal.timeout(15_000));
+  await deliver(mail, mailbox);
+  const got = await waiting;
+  return got.length > 0 ? got : receiveMail(cursor);
+}
+
 describe.skipIf(skip !== undefined)(
   `email adapter on Dovecot and smtp-server${skip ? ` (skipped: ${skip}; set OXYDRA_REQUIRE_DOVECOT=1 to fail instead)` : ''}`,
   () => {
@@ -79,12 +116,16 @@ describe.skipIf(skip !== undefined)(
       const email = await setUp();
       await deliver({ from: 'alice@example.com', text: 'old mail, before the bot started' });
       expect(await email.start()).toEqual({ botName: 'agent@oxy.test' });
-      const waiting = email.receive(undefined, AbortSignal.timeout(15_000));
-      await deliver({ from: 'alice@example.com', text: 'a new question', messageId: '<q1@example.com>' });
-      const first = await waiting;
-      const all = first.some((u) => u.kind === 'message')
-        ? first
-        : [...first, ...(await receiveMail(first.at(-1)!.cursor))];
+      // The first receive says where it starts; the next waits (IDLE) and takes what arrives.
+      const first = await email.receive(undefined, AbortSignal.timeout(15_000));
+      const all = [
+        ...first,
+        ...(await deliverWhileWaiting(first.at(-1)!.cursor, {
+          from: 'alice@example.com',
+          text: 'a new question',
+          messageId: '<q1@example.com>',
+        })),
+      ];
       expect(all[0]).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('first start') });
       const message = all.find((u) => u.kind === 'message');
       expect(message).toMatchObject({
@@ -130,13 +171,12 @@ describe.skipIf(skip !== undefined)(
       );
       const asked = await pollUntil(() => smtp!.to('alice@example.com')[0], 'the question');
       expect(asked.parsed.text).toContain('Reply with ALLOW or DENY');
-      await deliver({
+      const [press] = await deliverWhileWaiting(start, {
         from: 'alice@example.com',
         text: 'Allow\n\n> Allow the shell tool?',
         inReplyTo: question,
         references: [question],
       });
-      const [press] = await receiveMail(start);
       expect(press).toMatchObject({
         kind: 'button',
         press: { value: 'allow:7', sender: { id: 'alice@example.com' }, messageId: question },
@@ -153,12 +193,11 @@ describe.skipIf(skip !== undefined)(
       ]);
 
       const bytes = Buffer.alloc(5000, 7);
-      await deliver({
+      const [mail] = await deliverWhileWaiting(press!.cursor, {
         from: 'alice@example.com',
         text: 'see attached',
         attachments: [{ filename: 'data.bin', content: bytes }],
       });
-      const [mail] = await receiveMail(press!.cursor);
       const attachment = (mail as { message: { attachments: ChannelAttachment[] } }).message.attachments[0]!;
       expect(attachment.fileName).toBe('data.bin');
       expect(Buffer.from(await email.fetchAttachment(attachment, 10_000, AbortSignal.timeout(5000)))).toEqual(
@@ -227,8 +266,11 @@ describe.skipIf(skip !== undefined)(
       await dovecot!.recreate(BOT, 'Agent');
       await channel!.start();
       const start = (await channel!.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
-      await deliver({ from: 'alice@example.com', text: 'before' }, 'Agent');
-      const [before] = await receiveMail(start);
+      const [before] = await deliverWhileWaiting(
+        start,
+        { from: 'alice@example.com', text: 'before' },
+        'Agent',
+      );
       expect(before).toMatchObject({ kind: 'message', message: { text: 'before' } });
       await channel!.close();
       // The mailbox is recreated with mail in it; a restarted adapter holds the old cursor.
@@ -243,8 +285,11 @@ describe.skipIf(skip !== undefined)(
         reason: expect.stringContaining('UIDVALIDITY changed'),
       });
       expect(reset!.cursor.split(':')[0]).not.toBe(before!.cursor.split(':')[0]);
-      await deliver({ from: 'alice@example.com', text: 'after' }, 'Agent');
-      const [after] = await receiveMail(reset!.cursor);
+      const [after] = await deliverWhileWaiting(
+        reset!.cursor,
+        { from: 'alice@example.com', text: 'after' },
+        'Agent',
+      );
       expect(after).toMatchObject({ kind: 'message', message: { text: 'after' } });
     });
 

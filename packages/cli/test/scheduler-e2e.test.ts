@@ -4,9 +4,13 @@
  * gets the notification; two gateways on one workspace fire each due run once; an
  * `oxydra scheduler run` killed mid-run and started again records the cut run as interrupted,
  * makes up the run that fell due while it was down once, and runs nothing twice.
+ *
+ * The tests run side by side (describe.concurrent): each spends most of its time waiting on the
+ * clock (the next minute, a due time), and each has a workspace, mock model and gateways of its
+ * own, closed when it ends.
  */
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
@@ -14,16 +18,22 @@ import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 const SCHEDULER_ON = '[scheduler]\nenabled = true\npoll_interval_secs = 1\n';
 const COST = { input: 50_000, output: 800 };
 
-let env: AgentEnv | undefined;
-const daemons: GatewayDaemon[] = [];
-afterEach(async () => {
-  for (const daemon of daemons.splice(0)) {
+/** This test's agent environment, closed when the test ends (after its gateways). */
+async function startEnv(context: TestContext, ...args: Parameters<typeof AgentEnv.start>): Promise<AgentEnv> {
+  const env = await AgentEnv.start(...args);
+  context.onTestFinished(() => env.close());
+  return env;
+}
+
+/** A gateway on `env`, stopped when the test ends. */
+async function startGateway(context: TestContext, env: AgentEnv): Promise<GatewayDaemon> {
+  const daemon = await GatewayDaemon.start(env);
+  context.onTestFinished(async () => {
     daemon.kill();
     await daemon.exited;
-  }
-  await env?.close();
-  env = undefined;
-});
+  });
+  return daemon;
+}
 
 interface RunJson {
   id: string;
@@ -48,9 +58,11 @@ const asked = (agent: AgentEnv, text: string) =>
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString().slice(0, 19) + 'Z';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('scheduler end to end', () => {
-  it('a 1-minute cron made by an agent over the gateway fires on real time and is announced', async () => {
-    env = await AgentEnv.start(
+describe.concurrent('scheduler end to end', () => {
+  it('a 1-minute cron made by an agent over the gateway fires on real time and is announced', async (context) => {
+    const { expect } = context;
+    const env = await startEnv(
+      context,
       E2E_APIS[0]!,
       [
         { match: { lastToolResultContains: 'scheduled' }, reply: { text: 'Scheduled it.' } },
@@ -73,8 +85,7 @@ describe('scheduler end to end', () => {
       ],
       SCHEDULER_ON,
     );
-    const gateway = await GatewayDaemon.start(env);
-    daemons.push(gateway);
+    const gateway = await startGateway(context, env);
     expect(gateway.logs().find((line) => line.msg.startsWith('listening on'))).toMatchObject({
       scheduler: 'on (0 active schedules)',
     });
@@ -110,23 +121,26 @@ describe('scheduler end to end', () => {
     expect(gateway.logs().some((line) => line.msg === 'scheduled run finished')).toBe(true);
   }, 120_000);
 
-  it('two gateways on one workspace fire each due run once', async () => {
-    env = await AgentEnv.start(
+  it('two gateways on one workspace fire each due run once', async (context) => {
+    const { expect } = context;
+    const env = await startEnv(
+      context,
       E2E_APIS[0]!,
       [{ match: { lastMessageContains: 'once-task' }, reply: { text: 'did it' }, times: 'always' }],
       `${SCHEDULER_ON}max_concurrent = 4\n`,
     );
-    daemons.push(await GatewayDaemon.start(env), await GatewayDaemon.start(env));
+    await startGateway(context, env);
+    await startGateway(context, env);
     // All three due at one time, far enough ahead that adding them (three CLI processes, started
     // together) finishes first even on a loaded machine: `schedule add` refuses a time in the past.
     const due = inSeconds(12);
     const adds = await Promise.all(
       [1, 2, 3].map((n) =>
-        env!.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]),
+        env.run(['schedule', 'add', '--at', due, '--name', `once-${n}`, `once-task ${n}`]),
       ),
     );
     for (const added of adds) expect(added.status, added.stderr).toBe(0);
-    await pollUntil(() => asked(env!, 'once-task') >= 3, 'three scheduled runs', { timeoutMs: 60_000 });
+    await pollUntil(() => asked(env, 'once-task') >= 3, 'three scheduled runs', { timeoutMs: 60_000 });
     // Both gateways polled through the due time and after: still one run each.
     await sleep(3000);
     expect(asked(env, 'once-task')).toBe(3);
@@ -134,8 +148,10 @@ describe('scheduler end to end', () => {
       expect((await history(env, `once-${n}`)).map((r) => r.status)).toEqual(['completed']);
   }, 90_000);
 
-  it('a scheduler killed mid-run and restarted loses and repeats nothing', async () => {
-    env = await AgentEnv.start(
+  it('a scheduler killed mid-run and restarted loses and repeats nothing', async (context) => {
+    const { expect } = context;
+    const env = await startEnv(
+      context,
       E2E_APIS[0]!,
       [
         {
@@ -148,15 +164,20 @@ describe('scheduler end to end', () => {
       ],
       SCHEDULER_ON,
     );
-    await env.run(['schedule', 'add', '--at', inSeconds(2), '--name', 'slow', 'slow-task']);
-    const laterAt = inSeconds(8);
-    await env.run(['schedule', 'add', '--at', laterAt, '--name', 'later', 'later-task']);
+    // Due times with room for the two CLI processes that add them (the other tests run beside
+    // this one: `schedule add` refuses a time in the past), and for "slow" to start before
+    // "later" falls due.
+    const slow = await env.run(['schedule', 'add', '--at', inSeconds(6), '--name', 'slow', 'slow-task']);
+    expect(slow.status, slow.stderr).toBe(0);
+    const laterAt = inSeconds(16);
+    const later = await env.run(['schedule', 'add', '--at', laterAt, '--name', 'later', 'later-task']);
+    expect(later.status, later.stderr).toBe(0);
     const first = env.spawn(['scheduler', 'run']);
     let log = '';
     first.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       log += chunk;
     });
-    await pollUntil(() => asked(env!, 'slow-task') === 1, 'the slow run to start', { timeoutMs: 40_000 });
+    await pollUntil(() => asked(env, 'slow-task') === 1, 'the slow run to start', { timeoutMs: 40_000 });
     expect(log).toMatch(/started sch_\w+ "slow"/);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));

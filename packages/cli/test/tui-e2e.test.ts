@@ -2,6 +2,8 @@
  * `oxydra tui` end to end: the real binary in a real terminal (tmux), talking over a real
  * WebSocket to a real gateway on a real kernel (the testkit's scripted model), driven by
  * keystrokes and checked on screen. A TCP link between them drops the connection on demand.
+ * The tests run side by side (concurrent): most of each is waiting on the terminal, and each has
+ * a gateway, sandbox and tmux server of its own, stopped when it ends.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
 import { newTuiClient } from '@oxydra/tui';
 import { shortSessionId } from '@oxydra/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import {
   Gate,
   type ModelCall,
@@ -22,34 +24,34 @@ import {
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
-let sandbox: CliSandbox | undefined;
-let pane: TmuxPane | undefined;
-let env: TestGateway | undefined;
-let link: TcpLink | undefined;
-afterEach(async () => {
-  pane?.kill();
-  await link?.stop();
-  await env?.cleanup();
-  sandbox?.cleanup();
-  pane = undefined;
-  link = undefined;
-  env = undefined;
-  sandbox = undefined;
-});
-
-/** A real gateway answering with `script`; `linked`: reached through a TCP link that can cut. */
-async function startGateway(script?: Script, linked = false): Promise<{ env: TestGateway; url: string }> {
+/**
+ * A real gateway answering with `script`; `linked`: reached through a TCP link that can cut.
+ * Both stop when the test ends (after its panes and sandboxes: cleanups run last first).
+ */
+async function startGateway(
+  context: TestContext,
+  script?: Script,
+  linked = false,
+): Promise<{ env: TestGateway; url: string; link?: TcpLink }> {
   // Through the link the Host header names the link's port: the gateway is told 127.0.0.1 is its name.
-  env = await startTestGateway(linked ? { config: { gateway: { public_hosts: ['127.0.0.1'] } } } : {});
+  const env = await startTestGateway(linked ? { config: { gateway: { public_hosts: ['127.0.0.1'] } } } : {});
+  context.onTestFinished(() => env.cleanup());
   if (script) env.model.script = script;
   if (!linked) return { env, url: env.wsUrl };
-  link = await TcpLink.start({ port: env.gateway.port });
-  return { env, url: `ws://127.0.0.1:${link.port}/ws` };
+  const link = await TcpLink.start({ port: env.gateway.port });
+  context.onTestFinished(() => link.stop());
+  return { env, url: `ws://127.0.0.1:${link.port}/ws`, link };
 }
 
-function startPane(url: string, options: { args?: string[]; token?: string; env?: Record<string, string> }) {
-  sandbox = new CliSandbox();
-  pane = new TmuxPane(sandbox.root);
+function startPane(
+  context: TestContext,
+  url: string,
+  options: { args?: string[]; token?: string; env?: Record<string, string> },
+) {
+  const sandbox = new CliSandbox();
+  context.onTestFinished(() => sandbox.cleanup());
+  const pane = new TmuxPane(sandbox.root);
+  context.onTestFinished(() => pane.kill());
   pane.start(
     [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...(options.args ?? [])],
     {
@@ -67,6 +69,7 @@ function startPane(url: string, options: { args?: string[]; token?: string; env?
 }
 
 async function startTui(
+  context: TestContext,
   options: {
     script?: Script;
     linked?: boolean;
@@ -75,8 +78,8 @@ async function startTui(
     env?: Record<string, string>;
   } = {},
 ) {
-  const { env, url } = await startGateway(options.script, options.linked);
-  return { env, url, pane: startPane(url, options) };
+  const { env, url, link } = await startGateway(context, options.script, options.linked);
+  return { env, url, link, pane: startPane(context, url, options) };
 }
 
 /** Streams `parts` as one model reply, waiting at each gate until it is released. */
@@ -123,11 +126,12 @@ function statusBar(screen: string): string {
   );
 }
 
-describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
-  it('streams the answer to a typed prompt, shows tokens and cost, and quits on Ctrl+C when idle', async () => {
+describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', { concurrent: true }, () => {
+  it('streams the answer to a typed prompt, shows tokens and cost, and quits on Ctrl+C when idle', async (context) => {
+    const { expect } = context;
     const gate = new Gate();
     const answer = reply('Two plus two ', gate, 'is four.\nAnything else?');
-    const { env, pane } = await startTui({
+    const { env, pane } = await startTui(context, {
       // First a file_read of notes.txt, then the answer, held half way.
       script: (call: ModelCall) =>
         call.messages.at(-1)?.role === 'tool'
@@ -167,9 +171,10 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
   });
 
-  it('draws the interactive screen in a terminal even when the shell exports CI=true', async () => {
+  it('draws the interactive screen in a terminal even when the shell exports CI=true', async (context) => {
+    const { expect } = context;
     // Ink alone would draw only finished lines under CI=true: no input box, no status bar.
-    const { env, pane } = await startTui({
+    const { env, pane } = await startTui(context, {
       script: reply('Answered under CI.'),
       env: { CI: 'true', CONTINUOUS_INTEGRATION: '1' },
     });
@@ -188,8 +193,9 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async () => {
-    const { env, pane } = await startTui({ script: reply('Working on it', new Gate()) });
+  it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async (context) => {
+    const { expect } = context;
+    const { env, pane } = await startTui(context, { script: reply('Working on it', new Gate()) });
     await pane.waitForText('connected to');
     pane.type('line one');
     pane.press('M-Enter');
@@ -214,8 +220,9 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it('keeps a bracketed paste in the prompt, line breaks and all, until Enter sends it; the mode is off after quitting', async () => {
-    const { env, pane } = await startTui({ script: reply('Got the pasted notes.') });
+  it('keeps a bracketed paste in the prompt, line breaks and all, until Enter sends it; the mode is off after quitting', async (context) => {
+    const { expect } = context;
+    const { env, pane } = await startTui(context, { script: reply('Got the pasted notes.') });
     await pane.waitForText('connected to');
     // Ends in a line break: pasted bare, that CR would send the prompt at once.
     pane.paste('first pasted line\n\tsecond pasted line\n');
@@ -238,8 +245,9 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(after).not.toContain('[200~');
   });
 
-  it('runs /new, /sessions, /switch and /status, and survives a dropped connection', async () => {
-    const { url, pane } = await startTui({ linked: true });
+  it('runs /new, /sessions, /switch and /status, and survives a dropped connection', async (context) => {
+    const { expect } = context;
+    const { url, link, pane } = await startTui(context, { linked: true });
     const first = (await pane.waitForText('connected to')).match(/session ([0-9a-f]{8})/)![1]!;
 
     await submit(pane, '/new research');
@@ -266,9 +274,10 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it('resumes a session with --session, joining the turn running in it', async () => {
+  it('resumes a session with --session, joining the turn running in it', async (context) => {
+    const { expect } = context;
     const gate = new Gate();
-    const { env, url } = await startGateway(reply('begun, ', gate, 'finished.'));
+    const { env, url } = await startGateway(context, reply('begun, ', gate, 'finished.'));
     // Another client starts a turn in a session and leaves it running.
     const other = newTuiClient({ url, token: TOKEN, healthIntervalMs: 60_000 });
     const ack = await other.connect();
@@ -280,7 +289,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     await pollUntil(() => env.model.calls.length === 1, 'the turn to reach the model');
     await other.close();
 
-    const pane = startPane(url, { args: ['--session', ack.session.session_id] });
+    const pane = startPane(context, url, { args: ['--session', ack.session.session_id] });
     await waitForTextAndStatus(
       pane,
       'a turn is running in this session; its reply streams below',
@@ -296,15 +305,17 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it('exits 1 with one line when no gateway is running', async () => {
+  it('exits 1 with one line when no gateway is running', async (context) => {
+    const { expect } = context;
     const url = `ws://127.0.0.1:${await freePort()}/ws`;
-    const pane = startPane(url, {});
+    const pane = startPane(context, url, {});
     expect(await pane.waitForExit()).toBe(1);
     expect(pane.output()).toBe(`error: no gateway at ${url}; start one with \`oxydra gateway\``);
   });
 
-  it('exits 2 when the gateway refuses the token, without showing it', async () => {
-    const { pane } = await startTui({ token: 'not-the-right-token-77' });
+  it('exits 2 when the gateway refuses the token, without showing it', async (context) => {
+    const { expect } = context;
+    const { pane } = await startTui(context, { token: 'not-the-right-token-77' });
     expect(await pane.waitForExit()).toBe(2);
     const screen = pane.output();
     expect(screen.split('\n')).toHaveLength(2);

@@ -1,33 +1,38 @@
 /**
  * The whole chain, all real: the testkit's mock LLM, `oxydra gateway` serving a workspace that
  * points at it, and `oxydra tui` in a terminal (tmux) finding the token file the gateway wrote.
+ * The tests run side by side (describe.concurrent): most of each is waiting on the processes,
+ * and each has a workspace, gateway and tmux server of its own, stopped when it ends.
  */
-import type { ChildProcess } from 'node:child_process';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { AgentEnv } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
-let env: AgentEnv | undefined;
-let gateway: ChildProcess | undefined;
-let pane: TmuxPane | undefined;
-afterEach(async () => {
-  pane?.kill();
-  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-    const exited = new Promise((resolve) => gateway!.once('exit', resolve));
+interface Chain {
+  env: AgentEnv;
+  /** The gateway's WebSocket URL. */
+  url: string;
+  /** `oxydra tui` on the gateway in a fresh pane (the one before ended; no token variable: it reads the gateway's file). */
+  startTui(args?: string[]): TmuxPane;
+}
+
+/**
+ * The mock model with `steps`, a workspace pointing at it and `oxydra gateway` on a free port,
+ * once it listens; when the test ends its panes, the gateway and the workspace go, in that order.
+ */
+async function startChain(context: TestContext, steps: ScenarioStep[]): Promise<Chain> {
+  const env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, steps);
+  context.onTestFinished(() => env.close());
+  const gateway = env.spawn(['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json']);
+  context.onTestFinished(async () => {
+    if (gateway.exitCode !== null || gateway.signalCode !== null) return;
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
     gateway.kill('SIGTERM');
     await exited;
-  }
-  await env?.close();
-  pane = undefined;
-  gateway = undefined;
-  env = undefined;
-});
-
-/** Start `oxydra gateway` on a free port; resolves with its WebSocket URL once it listens. */
-async function startGateway(agent: AgentEnv): Promise<string> {
-  gateway = agent.spawn(['gateway', '--bind', '127.0.0.1:0', '--log-format', 'json']);
+  });
   let output = '';
   gateway.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
@@ -36,30 +41,30 @@ async function startGateway(agent: AgentEnv): Promise<string> {
     output += chunk;
   });
   await pollUntil(
-    () => /ws:\/\/127\.0\.0\.1:\d+\/ws/.test(output) || gateway!.exitCode !== null,
+    () => /ws:\/\/127\.0\.0\.1:\d+\/ws/.test(output) || gateway.exitCode !== null,
     'the gateway to listen',
     { timeoutMs: 20_000 },
   );
   const url = /ws:\/\/127\.0\.0\.1:\d+\/ws/.exec(output)?.[0];
   if (!url) throw new Error(`the gateway did not start:\n${output}`);
-  return url;
-}
-
-/** `oxydra tui` on the gateway at `url` in a fresh pane (no token variable: it reads the gateway's file). */
-function startTui(agent: AgentEnv, url: string, args: string[] = []): TmuxPane {
-  pane?.kill();
-  pane = new TmuxPane(agent.sandbox.root);
-  pane.start(
-    [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...args],
-    {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: agent.sandbox.home,
-      TERM: 'xterm-256color',
-      LANG: 'C.UTF-8',
-    },
-    agent.workspace,
-  );
-  return pane;
+  let pane: TmuxPane | undefined;
+  context.onTestFinished(() => pane?.kill());
+  const startTui = (args: string[] = []) => {
+    pane?.kill();
+    pane = new TmuxPane(env.sandbox.root);
+    pane.start(
+      [process.execPath, OXYDRA_BIN, 'tui', '--gateway', url, ...args],
+      {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: env.sandbox.home,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+      },
+      env.workspace,
+    );
+    return pane;
+  };
+  return { env, url, startTui };
 }
 
 /** Type a prompt and send it once it shows in the input box. */
@@ -69,13 +74,13 @@ async function submit(screen: TmuxPane, prompt: string): Promise<void> {
   screen.press('Enter');
 }
 
-describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () => {
-  it('streams a mock model answer through the gateway, with its usage, and quits on Ctrl+C', async () => {
-    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', { concurrent: true }, () => {
+  it('streams a mock model answer through the gateway, with its usage, and quits on Ctrl+C', async (context) => {
+    const { expect } = context;
+    const { env, url, startTui } = await startChain(context, [
       { reply: { text: 'The answer is four, as always.', usage: { input: 1000, output: 50 } } },
     ]);
-    const url = await startGateway(env);
-    const pane = startTui(env, url);
+    const pane = startTui();
     await pane.waitForText(`connected to ${url}`);
     await submit(pane, 'What is two plus two?');
 
@@ -93,7 +98,8 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
   });
 
-  it('draws a Markdown answer, streamed word by word, as formatted text', async () => {
+  it('draws a Markdown answer, streamed word by word, as formatted text', async (context) => {
+    const { expect } = context;
     const answer = [
       '## The plan',
       '',
@@ -113,9 +119,8 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
       '',
       '> Quoted advice.',
     ].join('\n');
-    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [{ reply: { text: answer } }]);
-    const url = await startGateway(env);
-    const pane = startTui(env, url);
+    const { url, startTui } = await startChain(context, [{ reply: { text: answer } }]);
+    const pane = startTui();
     await pane.waitForText(`connected to ${url}`);
     await submit(pane, 'Give me a plan');
 
@@ -145,13 +150,13 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(await pane.waitForExit()).toBe(0);
   });
 
-  it('resumes a session by the short id it printed, with the earlier turns', async () => {
-    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+  it('resumes a session by the short id it printed, with the earlier turns', async (context) => {
+    const { expect } = context;
+    const { env, url, startTui } = await startChain(context, [
       { reply: { text: 'Noted, the colour is teal.' } },
       { reply: { text: 'It was teal.' } },
     ]);
-    const url = await startGateway(env);
-    let screen = startTui(env, url);
+    let screen = startTui();
     await screen.waitForText(`connected to ${url}`);
     await submit(screen, 'Remember the colour teal');
     await screen.waitForText('Noted, the colour is teal.');
@@ -160,7 +165,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     const short = /session (\S+) \(resume with oxydra tui --session \1\)/.exec(screen.output())?.[1];
     expect(short).toMatch(/^[0-9a-f]{8}$/);
 
-    screen = startTui(env, url, ['--session', short!]);
+    screen = startTui(['--session', short!]);
     await screen.waitForText(`session ${short} · /help`);
     await submit(screen, 'Which colour?');
     await screen.waitForText('It was teal.');
@@ -169,13 +174,13 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(await screen.waitForExit()).toBe(0);
   });
 
-  it('shows why a tool failed', async () => {
-    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [
+  it('shows why a tool failed', async (context) => {
+    const { expect } = context;
+    const { env, url, startTui } = await startChain(context, [
       { reply: { toolCalls: [{ name: 'file_read', arguments: { path: 'notes/missing.md' } }] } },
       { reply: { text: 'That file does not exist.' } },
     ]);
-    const url = await startGateway(env);
-    const pane = startTui(env, url);
+    const pane = startTui();
     await pane.waitForText(`connected to ${url}`);
     await submit(pane, 'Read my notes');
     const done = await pane.waitForText('That file does not exist.');
