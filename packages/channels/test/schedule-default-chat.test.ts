@@ -87,19 +87,15 @@ async function queued(
 
 describe('[scheduler] notify: the chat of schedules that name none', () => {
   it("takes a schedule's own chat first, none for an opt-out, the default for the operator's and the chat's user", async () => {
-    const out = await queued(
-      { notify: 'telegram:42' },
-      { own: 'telegram:51', optedOut: NO_CHAT },
-      [
-        { schedule: 'own', user: 'bob' },
-        { schedule: 'optedOut', user: 'alice' },
-        { schedule: 'operators', user: 'default' },
-        { schedule: 'alices', user: 'alice' },
-        // Bob could not have named Alice's chat: the default is not his.
-        { schedule: 'bobs', user: 'bob' },
-        { schedule: 'failing', user: 'default', status: 'failed', alert: true },
-      ],
-    );
+    const out = await queued({ notify: 'telegram:42' }, { own: 'telegram:51', optedOut: NO_CHAT }, [
+      { schedule: 'own', user: 'bob' },
+      { schedule: 'optedOut', user: 'alice' },
+      { schedule: 'operators', user: 'default' },
+      { schedule: 'alices', user: 'alice' },
+      // Bob could not have named Alice's chat: the default is not his.
+      { schedule: 'bobs', user: 'bob' },
+      { schedule: 'failing', user: 'default', status: 'failed', alert: true },
+    ]);
     expect(out).toEqual([
       { chatId: '51', text: 'Scheduled "own":\nsaid own' },
       { chatId: '42', text: 'Scheduled "operators":\nsaid operators' },

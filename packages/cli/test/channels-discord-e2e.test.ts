@@ -194,7 +194,12 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
     await sentText(dm, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result');
     expect(fake.sent(dm).filter((m) => m.content.startsWith('Scheduled "digest"'))).toHaveLength(1);
     // Bob never wrote to the bot: his own id names his DM, which the channel opens (POST users/@me/channels).
-    await runScheduleTo(env, { user: 'bob', name: 'bobs', notify: `discord:${BOB}`, prompt: 'another digest' });
+    await runScheduleTo(env, {
+      user: 'bob',
+      name: 'bobs',
+      notify: `discord:${BOB}`,
+      prompt: 'another digest',
+    });
     await sentText(fake.dmChannel(BOB), 'Scheduled "bobs":\nDigest: all quiet.', "bob's result in his DM");
     expect(fake.sent(BOB)).toEqual([]);
   });

@@ -136,8 +136,7 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
             (id) =>
               `\n[[channels.telegram.senders]]\nplatform_ids = ["${id}"]\nuser = "${id === BOB ? 'bob' : 'carol'}"\n`,
           )
-          .join('') +
-          `\n[budgets.users.carol]\ndaily_usd = 2\n\n[scheduler]\nnotify = "telegram:${OWNER}"\n`,
+          .join('') + `\n[budgets.users.carol]\ndaily_usd = 2\n\n[scheduler]\nnotify = "telegram:${OWNER}"\n`,
       ),
     );
     // Privileged tools ask; an unanswered question is denied after 3 s.
@@ -276,7 +275,16 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
       ['quiet', ['--notify', 'none']],
       ['operator', []],
     ] as const) {
-      const add = await env.run(['schedule', 'add', '--every', '1h', '--name', name, ...notify, 'another digest']);
+      const add = await env.run([
+        'schedule',
+        'add',
+        '--every',
+        '1h',
+        '--name',
+        name,
+        ...notify,
+        'another digest',
+      ]);
       expect(add.status, add.stderr).toBe(0);
       if (name === 'quiet') expect(add.stdout).toContain('results go to no chat');
       const now = await env.run(['schedule', 'run-now', name]);

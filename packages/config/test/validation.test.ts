@@ -40,16 +40,23 @@ describe('configuration validation', () => {
     const telegram = '[channels.telegram]\nenabled = true\nbot_token_env = "T"\n';
     const shape = await errorsFor(`[scheduler]\nnotify = "123456789"\n${telegram}`);
     expect(shape.messages).toHaveLength(1);
-    expect(shape.messages[0]).toMatch(/scheduler\.notify.*not "<channel>:<chat id>".*fix the value or remove notify/);
+    expect(shape.messages[0]).toMatch(
+      /scheduler\.notify.*not "<channel>:<chat id>".*fix the value or remove notify/,
+    );
     const unknown = await errorsFor(`[scheduler]\nnotify = "irc:42"\n${telegram}`);
     expect(unknown.messages[0]).toMatch(/scheduler\.notify.*no channel "irc"; use one of telegram, slack/);
     const off = await errorsFor('[scheduler]\nnotify = "telegram:42"\n');
-    expect(off.messages[0]).toMatch(/scheduler\.notify.*\[channels\.telegram\] is not enabled; set enabled = true/);
+    expect(off.messages[0]).toMatch(
+      /scheduler\.notify.*\[channels\.telegram\] is not enabled; set enabled = true/,
+    );
     for (const message of [...shape.messages, ...unknown.messages, ...off.messages])
       expect(message).not.toContain('\n');
     sandbox.cleanup();
     sandbox = makeSandbox();
-    sandbox.write(join(sandbox.workspaceConfig, 'agent.toml'), `[scheduler]\nnotify = "telegram:42:7"\n${telegram}`);
+    sandbox.write(
+      join(sandbox.workspaceConfig, 'agent.toml'),
+      `[scheduler]\nnotify = "telegram:42:7"\n${telegram}`,
+    );
     const { config } = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
     expect(config.scheduler.notify).toBe('telegram:42:7');
   });

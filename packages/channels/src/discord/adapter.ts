@@ -299,7 +299,8 @@ export class DiscordChannel implements Channel {
   /** The direct-message channel with a person (the Channel contract's openDirect). */
   async openDirect(userId: string): Promise<string> {
     const id = await this.#dmChannel(userId);
-    if (id === undefined) throw new Error(`Discord: no direct message with user ${userId} (the bot shares no server with them)`);
+    if (id === undefined)
+      throw new Error(`Discord: no direct message with user ${userId} (the bot shares no server with them)`);
     return id;
   }
 

@@ -74,7 +74,10 @@ export const schedulerSchema = z.strictObject({
     .describe('consecutive failed runs after which each failure is announced as an alert; 0: never'),
   notify: z
     .string()
-    .regex(NOTIFY_TARGET, 'not "<channel>:<chat id>" (e.g. "telegram:123456789"); fix the value or remove notify')
+    .regex(
+      NOTIFY_TARGET,
+      'not "<channel>:<chat id>" (e.g. "telegram:123456789"); fix the value or remove notify',
+    )
     .optional()
     .describe(
       'the chat ("<channel>:<chat id>") every schedule\'s results and alerts go to, unless it names its own (`schedule add --notify`); see docs/channels.md',
