@@ -36,6 +36,7 @@ export {
   checkedScheduleNotify,
   checkNotifyTarget,
   deliverScheduleResults,
+  NO_CHAT,
   parseNotifyTarget,
   resultText,
   saveScheduleNotify,

@@ -6,6 +6,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import { type Channel, UsageError } from '@oxydra/types';
+import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
 import { ChannelHost, type ChannelStatus } from './host.js';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
@@ -94,7 +95,10 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
     for (const name of enabled.filter((n) => taken.has(n))) {
       const section = kernel.config.channels[name] as ChannelSection;
       const platform = CHANNEL_PLATFORMS[name] as ChannelPlatform<ChannelSection>;
-      opened.push({ name, section, channel: await platform.open(name, section, env) });
+      const channel = await platform.open(name, section, env);
+      // A listed sender's own id as a chat (a scheduled result's) is their direct-message chat.
+      const people = section.senders.flatMap((sender) => sender.platform_ids);
+      opened.push({ name, section, channel: withDirectChats(channel, people) });
     }
     if (!kernel.sessions && opened.length > 0)
       log('channels: memory is off: every message is answered without the earlier ones');

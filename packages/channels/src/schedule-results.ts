@@ -6,23 +6,35 @@
  * delivery loop looks for rows other processes wrote). A run is said once: the outbox key is the
  * run's. A schedule may only name a chat its own user talks from: the private chat of a listed
  * sender who maps to that user, or a chat where that user has talked to the bot.
+ *
+ * A schedule that names no chat uses `[scheduler] notify`, the operator's chat, when its user is
+ * the operator's (`default`, `schedule add` without --user) or could have named that chat
+ * itself; `--notify none` opts a schedule out. On Slack and Discord a listed sender's own id names
+ * the direct-message chat with them: the channel opens it when the result is sent (direct.ts).
  */
 import type { Kernel } from '@oxydra/kernel';
-import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
-import { type AgentConfig, type ChannelScheduleTarget, type ChannelStore, UsageError } from '@oxydra/types';
+import { DEFAULT_SCHEDULE_USER, type ScheduleNotification } from '@oxydra/kernel/scheduler';
+import {
+  type AgentConfig,
+  type ChannelScheduleTarget,
+  type ChannelStore,
+  NOTIFY_TARGET,
+  UsageError,
+} from '@oxydra/types';
 import { CHANNEL_NAMES, type ChannelSection } from './platforms.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
 /** The most of a run's answer a chat is sent; the whole is in the run's session and history. */
 const MAX_RESULT_CHARS = 1800; // fits the smallest platform limit (Discord: 2000)
-const TARGET = /^([a-z][a-z0-9_-]{0,31}):([^:\s]{1,128})(?::([^:\s]{1,64}))?$/;
+/** `--notify none`: the schedule's results go to no chat, not even `[scheduler] notify`'s (stored as this channel). */
+export const NO_CHAT = 'none';
 
 /** `<channel>:<chat id>[:<thread>]`, checked against the configured channels. */
 export function parseNotifyTarget(text: string, config: AgentConfig): Omit<ChannelScheduleTarget, 'userId'> {
-  const match = TARGET.exec(text.trim());
+  const match = NOTIFY_TARGET.exec(text.trim());
   if (!match) {
     throw new UsageError(`--notify ${JSON.stringify(text)}: not <channel>:<chat id>`, {
-      hint: "e.g. --notify telegram:123456789 (the chat id is the person's id for a private chat)",
+      hint: "e.g. --notify telegram:123456789 (a person's id names the private chat with them), or --notify none",
     });
   }
   const [, channel, chatId, threadId] = match as unknown as [string, string, string, string | undefined];
@@ -68,13 +80,17 @@ export async function checkNotifyTarget(
   return { ...target, userId };
 }
 
-/** Checks `notify` for a schedule of `userId` (before the schedule is created: a refusal leaves nothing). */
+/**
+ * Checks `notify` for a schedule of `userId` (before the schedule is created: a refusal leaves
+ * nothing); `none` is the opt-out (channel NO_CHAT).
+ */
 export async function checkedScheduleNotify(
   workspace: string,
   config: AgentConfig,
   userId: string,
   notify: string,
 ): Promise<ChannelScheduleTarget> {
+  if (notify.trim() === NO_CHAT) return { channel: NO_CHAT, chatId: '-', userId };
   const target = parseNotifyTarget(notify, config);
   const store = openChannelStore(channelDbPath(workspace));
   try {
@@ -123,14 +139,14 @@ export async function deliverScheduleResults(
 ): Promise<() => Promise<void>> {
   const scheduler = await kernel.service('scheduler');
   const store = openChannelStore(channelDbPath(kernel.workspace));
+  const chatOf = targetFinder(kernel.config, store);
   let writing: Promise<void> = Promise.resolve();
   const unsubscribe = scheduler.subscribe((notification) => {
     writing = writing.then(async () => {
       const { schedule, run } = notification;
       try {
-        const target = await store.scheduleTarget(schedule.id);
-        // The target was checked for the schedule's user when it was set; a changed user is not sent to.
-        if (!target || target.userId !== schedule.userId) return;
+        const target = await chatOf(schedule.id, schedule.userId);
+        if (!target) return;
         await store.enqueue(target.channel, [
           {
             key: `schedule:${run.id}`,
@@ -150,5 +166,28 @@ export async function deliverScheduleResults(
     unsubscribe();
     await writing;
     await store.close();
+  };
+}
+
+/**
+ * Where a schedule's results go: its own chat (checked for its user when set; a changed user is
+ * not sent to), none when it opted out, else `[scheduler] notify` when its user may be told there.
+ */
+function targetFinder(
+  config: AgentConfig,
+  store: Pick<ChannelStore, 'scheduleTarget' | 'hasSpoken'>,
+): (scheduleId: string, userId: string) => Promise<Omit<ChannelScheduleTarget, 'userId'> | undefined> {
+  const fallback =
+    config.scheduler.notify !== undefined ? parseNotifyTarget(config.scheduler.notify, config) : undefined;
+  return async (scheduleId, userId) => {
+    const own = await store.scheduleTarget(scheduleId);
+    if (own) return own.channel !== NO_CHAT && own.userId === userId ? own : undefined;
+    if (!fallback || userId === DEFAULT_SCHEDULE_USER) return fallback;
+    try {
+      return await checkNotifyTarget(fallback, userId, config, store);
+    } catch (error) {
+      if (error instanceof UsageError) return undefined; // not this user's chat: results stay off it
+      throw error;
+    }
   };
 }

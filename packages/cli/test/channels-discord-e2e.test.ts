@@ -83,6 +83,8 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
         { match: { lastMessageContains: 'first task' }, reply: shellCall('echo approved-$((40+2))') },
         { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.' } },
         { match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } },
+        // The scheduled runs after the first (one step answers once).
+        { match: { lastMessageContains: 'another digest' }, reply: { text: 'Digest: all quiet.' } },
         {
           match: { lastMessageContains: 'inbox/discord/' },
           reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
@@ -191,6 +193,15 @@ describe('oxydra channels run (Discord): one process, each test its own channel'
     });
     await sentText(dm, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result');
     expect(fake.sent(dm).filter((m) => m.content.startsWith('Scheduled "digest"'))).toHaveLength(1);
+    // Bob never wrote to the bot: his own id names his DM, which the channel opens (POST users/@me/channels).
+    await runScheduleTo(env, {
+      user: 'bob',
+      name: 'bobs',
+      notify: `discord:${BOB}`,
+      prompt: 'another digest',
+    });
+    await sentText(fake.dmChannel(BOB), 'Scheduled "bobs":\nDigest: all quiet.', "bob's result in his DM");
+    expect(fake.sent(BOB)).toEqual([]);
   });
 
   it('a file round-trips: saved under inbox/discord/ and named to the model; [[send_file]] attached back; too large refused', async () => {

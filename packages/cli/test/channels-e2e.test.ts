@@ -98,6 +98,9 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
         { match: { lastMessageContains: 'third question' }, reply: { text: 'Third answer.' } },
         { match: { lastMessageContains: 'group question' }, reply: { text: 'Group answer.' } },
         { match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } },
+        // The scheduled runs after the first (one step answers once).
+        { match: { lastMessageContains: 'another digest' }, reply: { text: 'Digest: all quiet.' } },
+        { match: { lastMessageContains: 'another digest' }, reply: { text: 'Digest: all quiet.' } },
         { match: { lastMessageContains: 'after the digest' }, reply: { text: 'Hello again.' } },
         { match: { lastMessageContains: 'remember the word kiwi' }, reply: { text: 'Noted: kiwi.' } },
         { match: { lastMessageContains: 'write a lot' }, reply: { text: long } },
@@ -133,7 +136,7 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
             (id) =>
               `\n[[channels.telegram.senders]]\nplatform_ids = ["${id}"]\nuser = "${id === BOB ? 'bob' : 'carol'}"\n`,
           )
-          .join('') + '\n[budgets.users.carol]\ndaily_usd = 2\n',
+          .join('') + `\n[budgets.users.carol]\ndaily_usd = 2\n\n[scheduler]\nnotify = "telegram:${OWNER}"\n`,
       ),
     );
     // Privileged tools ask; an unanswered question is denied after 3 s.
@@ -265,6 +268,30 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
     const ran = await env.run(['schedule', 'run-now', 'digest']);
     expect(ran.status, ran.stderr).toBe(0);
     await sentText(OWNER, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result', run.stderr);
+    // [scheduler] notify (the owner's chat) takes the operator's schedules that name no chat;
+    // `--notify none` opts one out. Each run's row is queued before run-now exits, in order: once
+    // the second result is in, the first would have been sent before it.
+    for (const [name, notify] of [
+      ['quiet', ['--notify', 'none']],
+      ['operator', []],
+    ] as const) {
+      const add = await env.run([
+        'schedule',
+        'add',
+        '--every',
+        '1h',
+        '--name',
+        name,
+        ...notify,
+        'another digest',
+      ]);
+      expect(add.status, add.stderr).toBe(0);
+      if (name === 'quiet') expect(add.stdout).toContain('results go to no chat');
+      const now = await env.run(['schedule', 'run-now', name]);
+      expect(now.status, now.stderr).toBe(0);
+    }
+    await sentText(OWNER, 'Scheduled "operator":\nDigest: all quiet.', 'the default chat result', run.stderr);
+    expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "quiet"'))).toEqual([]);
     // A restart does not send it again.
     expect(await run.stop('SIGTERM')).toBe(0);
     run = await startChannels(env);

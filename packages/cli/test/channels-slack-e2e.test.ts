@@ -97,6 +97,8 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
         { match: { lastMessageContains: 'first task' }, reply: shellCall('echo approved-$((40+2))') },
         { match: { lastToolResultContains: 'approved-42' }, reply: { text: 'Ran it: approved-42.' } },
         { match: { lastMessageContains: 'the daily digest' }, reply: { text: 'Digest: all quiet.' } },
+        // The scheduled runs after the first (one step answers once).
+        { match: { lastMessageContains: 'another digest' }, reply: { text: 'Digest: all quiet.' } },
         {
           match: { lastMessageContains: 'inbox/slack/' },
           reply: { text: 'Read it. The summary is attached.\n[[send_file: out/summary.txt]]' },
@@ -210,6 +212,12 @@ describe('oxydra channels run (Slack, Socket Mode): one process, each test its o
     });
     await sentText(dm, 'Scheduled "digest":\nDigest: all quiet.', 'the scheduled result');
     expect(fake.sent(dm).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
+    // Bob never wrote to the bot: his own id names his DM, which the channel opens (conversations.open).
+    await runScheduleTo(env, { user: 'bob', name: 'bobs', notify: `slack:${BOB}`, prompt: 'another digest' });
+    await sentText(`D${BOB}`, 'Scheduled "bobs":\nDigest: all quiet.', "bob's result in his DM");
+    const opened = fake.calls.filter((c) => c.method === 'conversations.open');
+    expect(opened.map((c) => [c.params.users, c.ok])).toEqual([[BOB, true]]);
+    expect(fake.sent(BOB)).toEqual([]);
   });
 
   it('a file round-trips: saved under inbox/slack/ and named to the model; [[send_file]] uploaded back; too large refused', async () => {

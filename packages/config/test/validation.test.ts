@@ -36,6 +36,31 @@ describe('configuration validation', () => {
     expect(unused.messages[0]).toMatch(/tools\.sandbox\.network.*set network = "allowlist"/);
   });
 
+  it('checks [scheduler] notify: "<channel>:<chat>" of an enabled channel, one line naming the key and the fix', async () => {
+    const telegram = '[channels.telegram]\nenabled = true\nbot_token_env = "T"\n';
+    const shape = await errorsFor(`[scheduler]\nnotify = "123456789"\n${telegram}`);
+    expect(shape.messages).toHaveLength(1);
+    expect(shape.messages[0]).toMatch(
+      /scheduler\.notify.*not "<channel>:<chat id>".*fix the value or remove notify/,
+    );
+    const unknown = await errorsFor(`[scheduler]\nnotify = "irc:42"\n${telegram}`);
+    expect(unknown.messages[0]).toMatch(/scheduler\.notify.*no channel "irc"; use one of telegram, slack/);
+    const off = await errorsFor('[scheduler]\nnotify = "telegram:42"\n');
+    expect(off.messages[0]).toMatch(
+      /scheduler\.notify.*\[channels\.telegram\] is not enabled; set enabled = true/,
+    );
+    for (const message of [...shape.messages, ...unknown.messages, ...off.messages])
+      expect(message).not.toContain('\n');
+    sandbox.cleanup();
+    sandbox = makeSandbox();
+    sandbox.write(
+      join(sandbox.workspaceConfig, 'agent.toml'),
+      `[scheduler]\nnotify = "telegram:42:7"\n${telegram}`,
+    );
+    const { config } = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
+    expect(config.scheduler.notify).toBe('telegram:42:7');
+  });
+
   it('reports a TOML syntax error with file, line and column', async () => {
     const { messages, file } = await errorsFor('[runtime]\nmax_turns = 12\nturn_timeout_secs = = 3\n');
     expect(messages).toHaveLength(1);

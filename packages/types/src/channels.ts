@@ -147,6 +147,13 @@ export interface Channel {
    * the rest (only when capabilities.files). The bytes are untrusted: the host checks them.
    */
   fetchAttachment?(attachment: ChannelAttachment, maxBytes: number, signal: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The id of the direct-message chat with a person, from their platform id, opened on the
+   * platform if need be (Slack's conversations.open, Discord's create DM). Present only where a
+   * person's id does not itself name that chat: a scheduled result sent to a listed sender's id
+   * goes there (`schedule add --notify slack:<user id>`).
+   */
+  openDirect?(userId: string): Promise<string>;
   /** Stops receiving; a pending receive() settles. */
   close(): Promise<void>;
 }

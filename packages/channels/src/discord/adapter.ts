@@ -296,6 +296,14 @@ export class DiscordChannel implements Channel {
     );
   }
 
+  /** The direct-message channel with a person (the Channel contract's openDirect). */
+  async openDirect(userId: string): Promise<string> {
+    const id = await this.#dmChannel(userId);
+    if (id === undefined)
+      throw new Error(`Discord: no direct message with user ${userId} (the bot shares no server with them)`);
+    return id;
+  }
+
   async close(): Promise<void> {
     this.#closing.abort();
     this.#wake?.();

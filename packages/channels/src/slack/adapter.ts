@@ -247,6 +247,13 @@ export class SlackChannel implements Channel {
     });
   }
 
+  /** The direct-message chat with a person (conversations.open opens it, or finds the one there is). */
+  async openDirect(userId: string): Promise<string> {
+    const opened = await this.#call(() => this.#api().conversations.open({ users: userId }));
+    if (!opened.channel?.id) throw new Error(`Slack conversations.open: no channel for user ${userId}`);
+    return opened.channel.id;
+  }
+
   async close(): Promise<void> {
     this.#inbox.close();
     await this.#app?.stop().catch(() => {});

@@ -83,12 +83,15 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       userId,
     );
     if (target) await channels!.saveScheduleNotify(agentWorkspace(), info.id, target);
-    if (options.json) print({ ...info, ...(target ? { notify: `${target.channel}:${target.chatId}` } : {}) });
+    const none = target?.channel === channels?.NO_CHAT;
+    const notify = target && (none ? 'none' : `${target.channel}:${target.chatId}`);
+    if (options.json) print({ ...info, ...(notify ? { notify } : {}) });
     else {
       process.stdout.write(
         `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
-      if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
+      if (none) process.stdout.write('results go to no chat\n');
+      else if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
       process.stdout.write(`${await limitsLine(config)}\n`);
     }
     return EXIT_OK;

@@ -133,7 +133,7 @@ export function declareExtensionCommands(program: Command): void {
     .option('--user <id>', 'the user it runs as: their budgets, sessions, notifications (default "default")')
     .option(
       '--notify <channel:chat>',
-      "send each run's result to this chat, e.g. telegram:123456789 (one of the user's)",
+      "send each run's result to this chat, e.g. telegram:123456789 (one of the user's); none: no chat, not even [scheduler] notify's",
     )
     .option('--json', 'print JSON')
     .action(lazy(() => import('../commands/schedule.js'), 'runScheduleAdd'));

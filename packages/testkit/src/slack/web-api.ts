@@ -1,7 +1,7 @@
 /**
  * The fake Slack's Web API (https://docs.slack.dev/reference/methods), as fake-slack.ts serves it
  * under /api/: auth.test, apps.connections.open, chat.postMessage, chat.update,
- * chat.postEphemeral, files.getUploadURLExternal, the upload URL (/upload/v1/),
+ * chat.postEphemeral, conversations.open (a person's direct message channel, "D" + user), files.getUploadURLExternal, the upload URL (/upload/v1/),
  * files.completeUploadExternal, files.info, and url_private_download (/files-pri/). Errors are
  * Slack's: HTTP 200 `{"ok": false, "error": "..."}`, or a failure a test queued (a 429 with
  * `Retry-After`). It keeps what the app sent (messages, ephemerals, files).
@@ -164,6 +164,13 @@ export class SlackWebApi {
         message.text = text;
         message.history.push(text);
         return ok({ channel: message.channel, ts: message.ts, text, message: this.#asMessage(message) });
+      }
+      case 'conversations.open': {
+        // One person: their direct message channel with the bot, the one their messages come from.
+        const users = str('users');
+        if (!users) return fail('users_list_not_supplied');
+        if (!/^[UW][A-Z0-9]+$/.test(users)) return fail('user_not_found');
+        return ok({ no_op: true, already_open: true, channel: { id: `D${users}` } });
       }
       case 'chat.postEphemeral': {
         const channel = str('channel');

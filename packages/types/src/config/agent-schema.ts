@@ -23,7 +23,7 @@ import { mcpSchema } from './mcp-schema.js';
 import { memorySchema } from './memory-schema.js';
 import { otelSchema } from './otel-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
-import { schedulerSchema } from './scheduler-schema.js';
+import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
 import { storeSchema } from './store-schema.js';
 
@@ -446,6 +446,11 @@ export const agentConfigSchema = z
         message:
           'memory.remote_url is set, so memory.auth_token is required (the remote libSQL server needs it)',
       });
+    }
+    const notifyProblem = schedulerNotifyProblem(config.scheduler.notify, config.channels);
+    if (notifyProblem) {
+      const path = ['scheduler', 'notify'];
+      ctx.addIssue({ code: 'custom', path, input: config.scheduler.notify, message: notifyProblem });
     }
     if (config.reliability.backoff_base_ms > config.reliability.backoff_max_ms) {
       ctx.addIssue({

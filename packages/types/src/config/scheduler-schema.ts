@@ -14,6 +14,28 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** A chat results go to: `<channel>:<chat id>[:<thread>]` (`schedule add --notify` takes the same). */
+export const NOTIFY_TARGET = /^([a-z][a-z0-9_-]{0,31}):([^:\s]{1,128})(?::([^:\s]{1,64}))?$/;
+
+/**
+ * `[scheduler] notify` names an enabled `[channels.*]` section (the format is the schema's): an
+ * issue on the key otherwise, naming the fix.
+ */
+export function schedulerNotifyProblem(
+  notify: string | undefined,
+  channels: Record<string, { enabled: boolean }>,
+): string | undefined {
+  const channel = notify !== undefined ? NOTIFY_TARGET.exec(notify)?.[1] : undefined;
+  if (channel === undefined) return undefined;
+  if (!(channel in channels)) {
+    return `no channel "${channel}"; use one of ${Object.keys(channels).join(', ')} (e.g. "telegram:123456789")`;
+  }
+  if (!channels[channel]!.enabled) {
+    return `[channels.${channel}] is not enabled; set enabled = true there, or remove notify`;
+  }
+  return undefined;
+}
+
 export const schedulerSchema = z.strictObject({
   enabled: z
     .boolean()
@@ -50,4 +72,14 @@ export const schedulerSchema = z.strictObject({
     .min(0)
     .default(3)
     .describe('consecutive failed runs after which each failure is announced as an alert; 0: never'),
+  notify: z
+    .string()
+    .regex(
+      NOTIFY_TARGET,
+      'not "<channel>:<chat id>" (e.g. "telegram:123456789"); fix the value or remove notify',
+    )
+    .optional()
+    .describe(
+      'the chat ("<channel>:<chat id>") every schedule\'s results and alerts go to, unless it names its own (`schedule add --notify`); see docs/channels.md',
+    ),
 });
