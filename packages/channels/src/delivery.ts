@@ -9,6 +9,7 @@ import {
   type Channel,
   type ChannelOutbound,
   ChannelRetryableError,
+  type ChannelSendOptions,
   type ChannelStore,
   type ChannelTarget,
 } from '@oxydra/types';
@@ -93,11 +94,12 @@ export class OutboxDelivery {
     for (let failures = 1; ; failures += 1) {
       try {
         let id: string;
-        if (item.file !== undefined) id = await this.#sendFile(target, item.file);
+        const once = { idempotencyKey: item.key };
+        if (item.file !== undefined) id = await this.#sendFile(target, item.file, once);
         else if (editOf !== undefined) {
           await channel.edit(target, editOf, item.text);
           id = editOf;
-        } else id = (await channel.send(target, item.text)).messageId;
+        } else id = (await channel.send(target, item.text, once)).messageId;
         await store.markSent(this.#name, item.key, id);
         health.sent();
         return;
@@ -127,7 +129,7 @@ export class OutboxDelivery {
    * Sends a workspace file an answer named; a file that cannot be read (gone, too large, outside
    * the workspace) or a channel without files is sent as a note saying so instead.
    */
-  async #sendFile(target: ChannelTarget, path: string): Promise<string> {
+  async #sendFile(target: ChannelTarget, path: string, once: ChannelSendOptions): Promise<string> {
     const { channel, workspace } = this.#o;
     let note: string | undefined;
     if (!channel.capabilities.files || !channel.sendFile || workspace === undefined) {
@@ -149,8 +151,8 @@ export class OutboxDelivery {
         note = `(${path} could not be sent: ${why})`;
       }
       // The platform's errors go to #sendOne: retried, or final like a text's.
-      if (file) return (await channel.sendFile(target, file)).messageId;
+      if (file) return (await channel.sendFile(target, file, undefined, once)).messageId;
     }
-    return (await channel.send(target, note ?? `(${path} could not be sent)`)).messageId;
+    return (await channel.send(target, note ?? `(${path} could not be sent)`, once)).messageId;
   }
 }

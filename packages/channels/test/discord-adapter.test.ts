@@ -1,14 +1,23 @@
 /**
  * The Discord adapter through the real discord.js against the testkit's fake Discord (REST and
  * gateway): updates from the gateway, sends and edits, buttons, files both ways, the cursor that
- * reads again with REST what came while the bot was away, tokens kept out of errors.
+ * reads again with REST what came while the bot was away, tokens kept out of errors, and sends
+ * made once by their outbox key (nonce + enforce_nonce), also across a stop before the outbox's
+ * mark (the real channel store and delivery).
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openChannelStore } from '@oxydra/channels';
+import { systemClock } from '@oxydra/runtime';
 import { FakeDiscord } from '@oxydra/testkit/discord';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import type { ChannelUpdate } from '@oxydra/types';
+import { ChannelRetryableError, type ChannelStore, type ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OutboxDelivery } from '../src/delivery.js';
 import { DiscordChannel } from '../src/discord/adapter.js';
+import { HealthRecorder } from '../src/health.js';
 
 const OWNER = '111111111111111111';
 const STRANGER = '999999999999999999';
@@ -16,11 +25,13 @@ const TOKEN = 'discord-adapter-secret-token';
 
 let fake: FakeDiscord | undefined;
 const open: DiscordChannel[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
   for (const channel of open.splice(0)) await channel.close();
   await fake?.close();
   fake = undefined;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 async function connect(api: FakeDiscord, token = TOKEN): Promise<DiscordChannel> {
@@ -46,6 +57,19 @@ async function receiveSome(channel: DiscordChannel, cursor: string | undefined, 
     at = updates.at(-1)?.cursor ?? at;
   }
   return { updates: got, cursor: at };
+}
+
+/** A delivery pass of `channel` over `outbox`; `closing` aborted: stopping. */
+function delivery(channel: DiscordChannel, outbox: ChannelStore, closing: AbortController) {
+  return new OutboxDelivery({
+    channel,
+    store: outbox,
+    health: new HealthRecorder({ store: outbox, channel: 'discord', clock: systemClock, log: () => {} }),
+    timer: systemClock,
+    closing: closing.signal,
+    log: () => {},
+    onError: () => {},
+  });
 }
 
 describe('DiscordChannel against the fake Discord', () => {
@@ -219,6 +243,92 @@ describe('DiscordChannel against the fake Discord', () => {
     expect(message.files.map((f) => [f.name, new TextDecoder().decode(f.bytes)])).toEqual([
       ['report.txt', 'the report'],
     ]);
+  });
+
+  it('a send retried with the same outbox key is one message (nonce + enforce_nonce), also after a restart', async () => {
+    fake = await FakeDiscord.start({ token: TOKEN });
+    const first = await connect(fake);
+    const target = { chatId: fake.dmChannel(OWNER) };
+    const once = { idempotencyKey: 'answer:7:0' };
+    const a = await first.send(target, 'The answer.', once);
+    // The process died before the outbox marked it sent: a new adapter sends it again.
+    await first.close();
+    const second = await connect(fake);
+    const b = await second.send(target, 'The answer.', once);
+    expect(b.messageId).toBe(a.messageId);
+    const posts = fake.calls.filter(
+      (c) => c.method === 'POST' && c.path === `/channels/${target.chatId}/messages`,
+    );
+    const nonce = (posts[0]!.body as { nonce: string; enforce_nonce: boolean }).nonce;
+    expect(posts.map((c) => c.body)).toEqual([
+      expect.objectContaining({ nonce, enforce_nonce: true }),
+      expect.objectContaining({ nonce, enforce_nonce: true }),
+    ]);
+    expect(nonce.length).toBeLessThanOrEqual(25);
+    // Another key, or no key at all, is another message (the same text twice is two sends).
+    await second.send(target, 'The answer.', { idempotencyKey: 'answer:7:1' });
+    await second.send(target, 'Hi');
+    await second.send(target, 'Hi');
+    // A file with one key twice: one message with one attachment.
+    const file = { name: 'r.txt', bytes: new TextEncoder().encode('r') };
+    const f1 = await second.sendFile(target, file, 'Report', { idempotencyKey: 'answer:7:file:0' });
+    const f2 = await second.sendFile(target, file, 'Report', { idempotencyKey: 'answer:7:file:0' });
+    expect(f2.messageId).toBe(f1.messageId);
+    expect(fake.sent(target.chatId).map((m) => m.content)).toEqual([
+      'The answer.',
+      'The answer.',
+      'Hi',
+      'Hi',
+      'Report',
+    ]);
+  });
+
+  it('through the outbox: a message Discord took but the outbox did not mark is not sent twice by the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-delivery-once-'));
+    const store = openChannelStore(join(dir, 'channels.db'));
+    cleanups.push(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    fake = await FakeDiscord.start({ token: TOKEN });
+    const chatId = fake.dmChannel(OWNER);
+    const [m] = await store.accept('discord', '1', [
+      { conversation: chatId, messageId: '9', chatId, senderId: OWNER, userId: 'alice', text: 'hi' },
+    ]);
+    await store.claim(m!.seq);
+    await store.settle(m!.seq, 'answered', 'discord', [
+      { key: `answer:${m!.seq}:0`, chatId, text: 'The answer.' },
+      { key: `answer:${m!.seq}:1`, chatId, text: 'Its second part.' },
+    ]);
+
+    // The first process: Discord takes each message, and each time the process stops before the mark.
+    const stopping = new AbortController();
+    const real = store;
+    const dying = new Proxy<ChannelStore>(real, {
+      get(target, property) {
+        if (property === 'markSent') {
+          return async () => {
+            stopping.abort();
+            throw new ChannelRetryableError('stopped before the mark');
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await delivery(await connect(fake), dying, stopping).deliver();
+    expect(fake.sent(chatId).map((s) => s.content)).toEqual(['The answer.', 'Its second part.']);
+    expect((await store.unsent('discord')).map((o) => o.key)).toEqual([
+      `answer:${m!.seq}:0`,
+      `answer:${m!.seq}:1`,
+    ]);
+
+    // The next start sends what is unsent again; Discord answers with the messages it has.
+    await delivery(await connect(fake), store, new AbortController()).deliver();
+    expect(await store.unsent('discord')).toEqual([]);
+    expect(fake.sent(chatId).map((s) => s.content)).toEqual(['The answer.', 'Its second part.']);
+    const posts = fake.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${chatId}/messages`);
+    expect(posts).toHaveLength(4);
   });
 
   it('waits out a short 429; a refusal is final and never carries the token', async () => {

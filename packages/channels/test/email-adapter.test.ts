@@ -18,7 +18,7 @@ import { EmailChannel, type EmailOptions } from '../src/email/adapter.js';
 
 const skip = dovecotSkipReason();
 /** A mailbox user per test (the IMAP login; the channel's address is agent@oxy.test in each). */
-const BOTS = Array.from({ length: 5 }, (_, i) => ({
+const BOTS = Array.from({ length: 7 }, (_, i) => ({
   user: `agent${i}@oxy.test`,
   password: `imap-Secret-471${i}`,
 }));
@@ -107,6 +107,20 @@ async function deliverWhileWaiting(
   await deliver(mail, mailbox);
   const got = await waiting;
   return got.length > 0 ? got : receiveMail(cursor);
+}
+
+/** Receives after `start` until `count` updates came. */
+async function receiveCount(email: EmailChannel, start: string, count: number): Promise<ChannelUpdate[]> {
+  const got: ChannelUpdate[] = [];
+  await pollUntil(
+    async () => {
+      got.push(...(await email.receive(got.at(-1)?.cursor ?? start, AbortSignal.timeout(5000))));
+      return got.length >= count;
+    },
+    `${count} mails`,
+    { timeoutMs: 20_000 },
+  );
+  return got;
 }
 
 describe.skipIf(skip !== undefined)(
@@ -241,15 +255,7 @@ describe.skipIf(skip !== undefined)(
         headers: { 'Auto-Submitted': 'auto-replied' },
       });
       await deliver({ from: 'alice@example.com', text: 'the real one' });
-      const got: ChannelUpdate[] = [];
-      await pollUntil(
-        async () => {
-          got.push(...(await email.receive(got.at(-1)?.cursor ?? start, AbortSignal.timeout(5000))));
-          return got.length >= 5;
-        },
-        'five mails',
-        { timeoutMs: 20_000 },
-      );
+      const got = await receiveCount(email, start, 5);
       expect(
         got.map((u) => (u.kind === 'ignored' ? u.reason.split(' ').slice(0, 3).join(' ') : u.kind)),
       ).toEqual([
@@ -259,6 +265,59 @@ describe.skipIf(skip !== undefined)(
         'automatic mail (Auto-Submitted:',
         'message',
       ]);
+    });
+
+    it('taken mail is marked \\Seen once stored (acknowledge), ignored mail is not', async () => {
+      const email = await setUp();
+      await email.start();
+      const start = (await email.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      const taken = await deliver({ from: 'alice@example.com', text: 'for the bot' });
+      const forged = await deliver({
+        from: 'alice@example.com',
+        text: 'forged',
+        authResults: 'mx.oxy.test; dmarc=fail header.from=example.com',
+      });
+      const got = await receiveCount(email, start, 2);
+      expect(got.map((u) => u.kind)).toEqual(['message', 'ignored']);
+      // Reading did not mark them (BODY.PEEK): only the store's commit, then acknowledge, does.
+      expect((await dovecot!.flags(BOT)).get(taken)).not.toContain('\\Seen');
+      await email.acknowledge(got.at(-1)!.cursor);
+      const flags = await dovecot!.flags(BOT);
+      expect(flags.get(taken)).toContain('\\Seen');
+      expect(flags.get(forged)).not.toContain('\\Seen');
+    });
+
+    it('an outbox key gives one Message-ID to every send of it, also after a restart', async () => {
+      const first = await setUp();
+      await first.start();
+      const target = { chatId: 'alice@example.com' };
+      const once = { idempotencyKey: 'answer:3:0' };
+      const a = await first.send(target, 'The answer.', once);
+      const f1 = await first.sendFile!(target, { name: 'n.txt', bytes: new Uint8Array([1]) }, 'File', {
+        idempotencyKey: 'answer:3:file:0',
+      });
+      await first.close();
+      // The process died before the outbox marked them sent: a new adapter sends them again.
+      const second = setUpChannel();
+      await second.start();
+      const b = await second.send(target, 'The answer.', once);
+      const f2 = await second.sendFile!(target, { name: 'n.txt', bytes: new Uint8Array([1]) }, 'File', {
+        idempotencyKey: 'answer:3:file:0',
+      });
+      // Another key, another thread, or no key: another Message-ID.
+      const c = await second.send(target, 'The answer.', { idempotencyKey: 'answer:4:0' });
+      const d = await second.send({ ...target, threadId: 'eyJzIjoiSGkiLCJyIjpbXX0' }, 'The answer.', once);
+      const e = await second.send(target, 'The answer.');
+      const mails = await pollUntil(
+        () => (smtp!.to('alice@example.com').length === 7 ? smtp!.to('alice@example.com') : undefined),
+        'seven mails',
+      );
+      const ids = mails.map((m) => m.parsed.messageId);
+      expect(ids).toEqual([a, f1, b, f2, c, d, e].map((x) => x.messageId));
+      expect(b.messageId).toBe(a.messageId);
+      expect(f2.messageId).toBe(f1.messageId);
+      expect(new Set(ids).size).toBe(5);
+      expect(a.messageId).toMatch(/^<oxo\.[0-9a-f]{40}@oxy\.test>$/);
     });
 
     it('a new UIDVALIDITY (the mailbox recreated) skips the mail then in it and takes what follows', async () => {

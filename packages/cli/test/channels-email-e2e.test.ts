@@ -2,8 +2,8 @@
  * `oxydra channels run` with the real binary answering a real mailbox: Dovecot (IMAP, mail
  * delivered by APPEND) and smtp-server (capturing every answer), the mock model behind. One
  * process serves the tests in order (each sender its own address, so their mail does not mix; the
- * first restarts it): an allowed, authenticated sender gets one reply in the thread; a stranger
- * and a forged From get nothing; a restart answers nothing twice and what arrived meanwhile once;
+ * first restarts it): an allowed, authenticated sender gets one reply in the thread (its
+ * Message-ID from its outbox key, the mail taken marked \Seen); a stranger and a forged From get nothing; a restart answers nothing twice and what arrived meanwhile once;
  * a reply in the thread continues its session; a privileged call is asked by mail and answered by
  * a reply whose first line is ALLOW, by its user only; a scheduled run's result is mailed to the
  * address its schedule names; a file goes in as an attachment and one comes back.
@@ -118,18 +118,24 @@ describe.skipIf(skip !== undefined)(
 
     it('answers an authenticated allowed sender once in the thread, nobody else, across a restart', async () => {
       await deliver({ from: 'stranger@example.com', text: 'my first question, from a stranger' });
-      await deliver({
+      const forged = await deliver({
         from: 'alice@example.com',
         text: 'my first question, forged',
         authResults: 'mx.oxy.test; spf=fail smtp.mailfrom=evil.test; dmarc=fail header.from=example.com',
       });
-      await deliver({
+      const first = await deliver({
         from: 'Alice <alice@example.com>',
         text: 'my first question',
         messageId: '<q1@example.com>',
       });
       const [answer] = await mailsTo('alice@example.com', 1);
       expect(answer!.parsed.text?.trim()).toBe('First answer.');
+      // Its Message-ID comes from its outbox key (the same on a send again after a crash).
+      expect(answer!.parsed.messageId).toMatch(/^<oxo\.[0-9a-f]{40}@oxy\.test>$/);
+      // The mail taken is \Seen once stored (before its turn ran); the forged one, not taken, is not.
+      const flags = await dovecot.flags(BOT);
+      expect(flags.get(first)).toContain('\\Seen');
+      expect(flags.get(forged)).not.toContain('\\Seen');
       expect(answer!.parsed.subject).toBe('Re: Question');
       expect(answer!.parsed.inReplyTo).toBe('<q1@example.com>');
       expect(answer!.parsed.headers.get('auto-submitted')).toBe('auto-replied');

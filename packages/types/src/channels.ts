@@ -107,6 +107,16 @@ export interface ChannelFile {
   mimeType?: string;
 }
 
+/** How a send is made (Channel.send, sendFile). */
+export interface ChannelSendOptions {
+  /**
+   * Stable across tries and restarts, unique per channel (the outbox message's key): an adapter
+   * whose platform deduplicates sends passes something derived from it (with the target and the
+   * text, so a key reused after the store was recreated is a different message).
+   */
+  idempotencyKey?: string;
+}
+
 /** A chat platform, as the channel host sees it. */
 export interface Channel {
   /** The configured name ("telegram"); keys its cursor, its sessions and its log lines. */
@@ -132,8 +142,12 @@ export interface Channel {
    * platform has nothing to do (its next receive(cursor) is the acknowledgement).
    */
   acknowledge?(cursor: string): Promise<void>;
-  /** Sends a text message; resolves with its id. */
-  send(target: ChannelTarget, text: string): Promise<{ messageId: string }>;
+  /**
+   * Sends a text message; resolves with its id. `options.idempotencyKey` (the outbox message's
+   * key, the same on every try of it, also after a restart): where the platform can deduplicate
+   * a send (Discord's nonce, an email's Message-ID), a second try with the key is the same message.
+   */
+  send(target: ChannelTarget, text: string, options?: ChannelSendOptions): Promise<{ messageId: string }>;
   /** Replaces the text of a message the bot sent (only when capabilities.edit). */
   edit(target: ChannelTarget, messageId: string, text: string): Promise<void>;
   /** Sends a question with buttons; a press comes back as a `button` update. */
@@ -141,7 +155,12 @@ export interface Channel {
   /** Acknowledges a button press (the platform stops showing it as pending), with a short note. */
   answerButton(pressId: string, note?: string): Promise<void>;
   /** Sends a file as an attachment (only when capabilities.files); resolves with the message's id. */
-  sendFile?(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }>;
+  sendFile?(
+    target: ChannelTarget,
+    file: ChannelFile,
+    caption?: string,
+    options?: ChannelSendOptions,
+  ): Promise<{ messageId: string }>;
   /**
    * Downloads an attachment a person sent, refusing (throwing) past `maxBytes` without reading
    * the rest (only when capabilities.files). The bytes are untrusted: the host checks them.

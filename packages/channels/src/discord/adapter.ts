@@ -12,7 +12,8 @@
  * A message read twice is stored once (the store keys messages by conversation and id).
  *
  * Sent messages mention nobody (`allowed_mentions` empty: an answer cannot ping @everyone) and
- * show no link previews (SUPPRESS_EMBEDS). Errors leave here with the bot token and interaction
+ * show no link previews (SUPPRESS_EMBEDS). A send from the outbox carries a nonce derived from its
+ * key with `enforce_nonce` (nonce.ts), so Discord itself makes a retried send one message. Errors leave here with the bot token and interaction
  * tokens scrubbed.
  */
 import {
@@ -22,6 +23,7 @@ import {
   type ChannelCapabilities,
   type ChannelFile,
   ChannelRetryableError,
+  type ChannelSendOptions,
   type ChannelTarget,
   type ChannelUpdate,
 } from '@oxydra/types';
@@ -49,6 +51,7 @@ import {
   snowflakeTime,
 } from './cursor.js';
 import { type BotIdentity, type DiscordEvent, discordEvent, messageEvent } from './events.js';
+import { sendNonce } from './nonce.js';
 
 export interface DiscordOptions {
   /** The configured name ("discord"). */
@@ -193,9 +196,14 @@ export class DiscordChannel implements Channel {
     return events.map((event) => this.#withCursor(event));
   }
 
-  async send(target: ChannelTarget, text: string): Promise<{ messageId: string }> {
+  async send(
+    target: ChannelTarget,
+    text: string,
+    options?: ChannelSendOptions,
+  ): Promise<{ messageId: string }> {
+    const body = { content: text, ...QUIET, ...sendNonce(target, options) };
     const sent = (await this.#call('post message', () =>
-      this.#rest.post(Routes.channelMessages(target.chatId), { body: { content: text, ...QUIET } }),
+      this.#rest.post(Routes.channelMessages(target.chatId), { body }),
     )) as APIMessage;
     return { messageId: sent.id };
   }
@@ -247,13 +255,14 @@ export class DiscordChannel implements Channel {
     );
   }
 
-  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }> {
+  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string, once?: ChannelSendOptions) {
     const sent = (await this.#call('post file', () =>
       this.#rest.post(Routes.channelMessages(target.chatId), {
         body: {
           ...(caption !== undefined ? { content: caption } : {}),
           attachments: [{ id: 0, filename: file.name }],
           ...QUIET,
+          ...sendNonce(target, once),
         },
         files: [
           {

@@ -9,8 +9,10 @@
  * no IDLE it polls), bounded by poll_interval_secs. A mail is looked at before it is downloaded:
  * its size and MIME structure come from the server, and a mail over the size or part limits is
  * passed as ignored. Each answer is one email in the thread (In-Reply-To, References,
- * "Re: subject"), marked Auto-Submitted so other robots do not answer it. Passwords are
- * scrubbed from every error.
+ * "Re: subject"), marked Auto-Submitted so other robots do not answer it; an outbox message's
+ * Message-ID is derived from its key, so one sent again after a crash is the same mail to its
+ * receiver. Mail taken is marked \Seen once stored (acknowledge). Passwords are scrubbed from
+ * every error.
  */
 import {
   type Channel,
@@ -19,6 +21,7 @@ import {
   type ChannelCapabilities,
   type ChannelFile,
   ChannelRetryableError,
+  type ChannelSendOptions,
   type ChannelTarget,
   type ChannelUpdate,
 } from '@oxydra/types';
@@ -27,7 +30,7 @@ import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { scrubbed, scrubber } from '../platform-errors.js';
-import { decodeContext, newMessageId, questionMessageId, replySubject } from './thread.js';
+import { decodeContext, keyedMessageId, newMessageId, questionMessageId, replySubject } from './thread.js';
 import { emailUpdate, structureSize } from './updates.js';
 
 interface EmailServer {
@@ -68,6 +71,8 @@ export class EmailChannel implements Channel {
   /** Where a first start (or a new UIDVALIDITY) begins: after the mail already there. */
   #start: { validity: string; uid: number } | undefined;
   #mailArrived: (() => void) | undefined;
+  /** Mail handed out as a message or reply, not yet marked \Seen (acknowledge). */
+  #taken: { validity: string; uid: number }[] = [];
 
   constructor(options: EmailOptions) {
     this.name = options.name;
@@ -117,8 +122,32 @@ export class EmailChannel implements Channel {
     return updates;
   }
 
-  async send(target: ChannelTarget, text: string): Promise<{ messageId: string }> {
-    return this.#send(target, { text });
+  async send(
+    target: ChannelTarget,
+    text: string,
+    options?: ChannelSendOptions,
+  ): Promise<{ messageId: string }> {
+    return this.#send(target, { text }, this.#keyedId(target, options, [text]));
+  }
+
+  /**
+   * Marks the mail taken up to `cursor` (now stored) \Seen, so a person looking at the mailbox
+   * sees what the bot has read. The cursor stays the record: a failure here changes nothing else
+   * (it is not retried), and mail passed as ignored (too large, unauthenticated) stays unseen.
+   */
+  async acknowledge(cursor: string): Promise<void> {
+    const [validity, last] = cursor.split(':');
+    const upTo = Number(last);
+    const seen = this.#taken.filter((t) => t.validity === validity && t.uid <= upTo).map((t) => t.uid);
+    this.#taken = this.#taken.filter((t) => t.validity === validity && t.uid > upTo);
+    if (seen.length === 0) return;
+    try {
+      const box = await this.#mailbox();
+      if (String(box.uidValidity) !== validity) return;
+      await this.#imap!.messageFlagsAdd(seen.join(','), ['\\Seen'], { uid: true });
+    } catch {
+      // Cosmetic: the mail stays unseen; the cursor already keeps it from being taken again.
+    }
   }
 
   async edit(): Promise<void> {
@@ -139,20 +168,29 @@ export class EmailChannel implements Channel {
     return this.#send(target, { text: `${text}\n\n${how}` }, messageId);
   }
 
-  /** Email has nothing to acknowledge a press with: the reply itself was the press. */
+  /**
+   * Email has nothing to acknowledge a press with: the reply itself was the press. Its note (a
+   * reply not from the question's user, or to a closed question) is not sent: it would be mailed
+   * to whatever From the reply carries, a forged one included (docs/channels.md).
+   */
   async answerButton(): Promise<void> {}
 
-  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string): Promise<{ messageId: string }> {
-    return this.#send(target, {
-      text: caption ?? file.name,
-      attachments: [
-        {
-          filename: file.name.replace(/[/\\]/g, '_'),
-          content: Buffer.from(file.bytes),
-          ...(file.mimeType ? { contentType: file.mimeType } : {}),
-        },
-      ],
-    });
+  async sendFile(target: ChannelTarget, file: ChannelFile, caption?: string, once?: ChannelSendOptions) {
+    const id = this.#keyedId(target, once, [file.name, caption ?? '']);
+    return this.#send(
+      target,
+      {
+        text: caption ?? file.name,
+        attachments: [
+          {
+            filename: file.name.replace(/[/\\]/g, '_'),
+            content: Buffer.from(file.bytes),
+            ...(file.mimeType ? { contentType: file.mimeType } : {}),
+          },
+        ],
+      },
+      id,
+    );
   }
 
   async fetchAttachment(
@@ -278,16 +316,17 @@ export class EmailChannel implements Channel {
         continue;
       }
       const parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true });
-      updates.push(
-        emailUpdate(
-          { cursor: cursorOf, key: cursorOf, parsed, structure: info.structure },
-          {
-            botAddress: this.#o.address.toLowerCase(),
-            requireAuthentication: this.#o.requireAuthentication,
-            authservId: this.#o.authservId,
-          },
-        ),
+      const update = emailUpdate(
+        { cursor: cursorOf, key: cursorOf, parsed, structure: info.structure },
+        {
+          botAddress: this.#o.address.toLowerCase(),
+          requireAuthentication: this.#o.requireAuthentication,
+          authservId: this.#o.authservId,
+        },
       );
+      updates.push(update);
+      const known = this.#taken.some((t) => t.validity === validity && t.uid === uid);
+      if (update.kind !== 'ignored' && !known) this.#taken.push({ validity, uid });
     }
     return updates;
   }
@@ -326,6 +365,13 @@ export class EmailChannel implements Channel {
       }),
     );
     return { messageId };
+  }
+
+  /** The Message-ID of an outbox message (its key's), or undefined: a new one. */
+  #keyedId(target: ChannelTarget, options: ChannelSendOptions | undefined, what: string[]) {
+    const key = options?.idempotencyKey;
+    if (key === undefined) return undefined;
+    return keyedMessageId(this.#domain, [this.name, target.chatId, target.threadId ?? '', key, ...what]);
   }
 
   /** One IMAP or SMTP operation, its failure classified and its message free of the passwords. */

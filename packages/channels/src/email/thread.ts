@@ -4,7 +4,7 @@
  * the subject and the Message-IDs for In-Reply-To and References. And the Message-ID of a
  * question, which carries its choices, so a reply to it maps to a button press after a restart.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface ReplyContext {
   /** The subject of the mail answered (the answer's is "Re: " it). */
@@ -53,6 +53,18 @@ export function replySubject(subject: string): string {
 /** A new Message-ID at the bot's domain, `<...>`. */
 export function newMessageId(domain: string, prefix = 'oxy'): string {
   return `<${prefix}.${randomBytes(12).toString('hex')}@${domain}>`;
+}
+
+/**
+ * The Message-ID of an outbox message: derived from its key and what makes it this mail (the
+ * channel, recipient, thread, text), so the same message sent again after a crash carries the
+ * same Message-ID (receiving servers and mail programs show it once), while a key reused after
+ * the store was recreated, for another mail, does not collide.
+ */
+export function keyedMessageId(domain: string, parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${part.length}:${part}`);
+  return `<oxo.${hash.digest('hex').slice(0, 40)}@${domain}>`;
 }
 
 /** A question's Message-ID: its choices ([label, value] pairs) encoded in it. */

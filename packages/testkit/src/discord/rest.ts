@@ -1,7 +1,8 @@
 /**
  * The fake Discord's REST API (v10, under /api/v10) and CDN (/cdn/attachments), as fake-discord.ts
  * serves them: users/@me, gateway/bot, users/@me/channels (a DM channel), channels/{id}/messages
- * GET (after, limit; newest first) / POST (JSON or multipart with files) / PATCH, and interaction
+ * GET (after, limit; newest first) / POST (JSON or multipart with files; a nonce with enforce_nonce
+ * sent again within a few minutes answers with the first message, not a new one) / PATCH, and interaction
  * callbacks. A wrong token is a 401; a failure a test queued answers the next matching call (a
  * 429 with retry_after and Retry-After).
  */
@@ -11,6 +12,8 @@ import { type DiscordState, messageBase } from './state.js';
 import type { DcCall, DcInteractionCallback, DcMessage, DcUser, FakeFile } from './types.js';
 
 const MAX_CONTENT = 2000;
+/** A message's nonce: at most 25 characters. */
+const MAX_NONCE = 25;
 
 /** A failure queued by failNext for the next call whose "METHOD /path" matches `route`. */
 export interface DiscordFailure {
@@ -117,7 +120,15 @@ export class DiscordRest {
         components?: unknown[];
         allowed_mentions?: unknown;
         flags?: number;
+        nonce?: string | number;
+        enforce_nonce?: boolean;
       };
+      const nonce = b.nonce === undefined ? undefined : String(b.nonce);
+      if (nonce !== undefined && nonce.length > MAX_NONCE) return fail(400, 50035, 'Invalid Form Body');
+      if (nonce !== undefined && b.enforce_nonce === true) {
+        const earlier = this.#state.nonced(channelId, this.me.bot.id, nonce);
+        if (earlier) return ok(earlier);
+      }
       const content = b.content ?? '';
       if (content.trim() === '' && files.length === 0)
         return fail(400, 50006, 'Cannot send an empty message');
@@ -128,8 +139,10 @@ export class DiscordRest {
         attachments: files.map((file) => this.#state.attach(channelId, file)),
         ...(b.components ? { components: b.components } : {}),
         ...(b.flags !== undefined ? { flags: b.flags } : {}),
+        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
       };
       this.#state.history(channelId).push(message);
+      if (nonce !== undefined) this.#state.rememberNonce(channelId, this.me.bot.id, nonce, message.id);
       this.#state.sent.set(message.id, {
         channelId,
         id: message.id,

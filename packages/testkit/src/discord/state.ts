@@ -6,6 +6,8 @@
 import type { DcAttachment, DcMessage, DcSentMessage, DcUser, FakeFile } from './types.js';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
+/** How long an enforced nonce holds ("the past few minutes", Discord says). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 export class DiscordState {
   readonly sent = new Map<string, DcSentMessage>();
@@ -15,6 +17,8 @@ export class DiscordState {
   readonly interactions = new Map<string, string>();
   readonly #messages = new Map<string, DcMessage[]>();
   readonly #dmChannels = new Map<string, string>();
+  /** "<channel>\n<author>\n<nonce>" → the message created with it, and when. */
+  readonly #nonces = new Map<string, { id: string; at: number }>();
   #lastSnowflake = 0n;
 
   /** `url`: the fake's base (known once it listens). */
@@ -46,6 +50,21 @@ export class DiscordState {
       this.#messages.set(channelId, list);
     }
     return list;
+  }
+
+  /**
+   * The message `author` created in `channelId` with `nonce` within the last few minutes, when it
+   * is still there: a create with the same nonce and enforce_nonce answers with it (Discord's rule).
+   */
+  nonced(channelId: string, authorId: string, nonce: string): DcMessage | undefined {
+    const seen = this.#nonces.get(`${channelId}\n${authorId}\n${nonce}`);
+    if (!seen || Date.now() - seen.at > NONCE_WINDOW_MS) return undefined;
+    return this.history(channelId).find((m) => m.id === seen.id);
+  }
+
+  /** Remembers the nonce a message was created with (see nonced). */
+  rememberNonce(channelId: string, authorId: string, nonce: string, id: string): void {
+    this.#nonces.set(`${channelId}\n${authorId}\n${nonce}`, { id, at: Date.now() });
   }
 
   /** Keeps a file, served at the attachment's url. */

@@ -39,6 +39,8 @@ export interface DcMessage {
   type: number;
   flags?: number;
   components?: unknown[];
+  /** The nonce the sender gave (returned as given). */
+  nonce?: string | number;
   message_reference?: { message_id: string; channel_id: string; guild_id?: string };
   referenced_message?: DcMessage | null;
 }

@@ -137,6 +137,22 @@ service imap-login {
     });
   }
 
+  /** The flags of each mail in `user`'s `mailbox`, by UID ("\\Seen", ...). */
+  flags(user: MailUser, mailbox = 'INBOX'): Promise<Map<number, string[]>> {
+    return this.#as(user, async (client) => {
+      const found = new Map<number, string[]>();
+      const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+      try {
+        for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: false })) {
+          found.set(m.uid, [...(m.flags ?? [])].sort());
+        }
+      } finally {
+        lock.release();
+      }
+      return found;
+    });
+  }
+
   async #as<T>(user: MailUser, work: (client: import('imapflow').ImapFlow) => Promise<T>): Promise<T> {
     const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
