@@ -8,7 +8,7 @@
  * One Dovecot for the file (its start and stop cost more than a test's mail): each test logs in
  * as a mailbox user of its own, so no test sees another's mail or mailboxes. Where a test waits
  * for mail, receive() is already waiting (IDLE) when the mail is delivered, as a running channel
- * is; the third test delivers while nothing waits (the poll after poll_interval_secs finds it).
+ * is; the third test delivers while nothing waits (the next receive's own search finds it).
  */
 import { composeMail, Dovecot, dovecotSkipReason, SmtpCapture, type TestMail } from '@oxydra/testkit/email';
 import { pollUntil } from '@oxydra/testkit/helpers';

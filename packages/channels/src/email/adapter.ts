@@ -71,6 +71,11 @@ export class EmailChannel implements Channel {
   /** Where a first start (or a new UIDVALIDITY) begins: after the mail already there. */
   #start: { validity: string; uid: number } | undefined;
   #mailArrived: (() => void) | undefined;
+  /**
+   * The server said mail arrived while nothing waited (during a search, which may have missed
+   * it): the next wait ends at once instead of after poll_interval_secs.
+   */
+  #mailPending = false;
   /** Mail handed out as a message or reply, not yet marked \Seen (acknowledge). */
   #taken: { validity: string; uid: number }[] = [];
 
@@ -113,6 +118,8 @@ export class EmailChannel implements Channel {
 
   async receive(cursor: string | undefined, signal: AbortSignal): Promise<ChannelUpdate[]> {
     const both = AbortSignal.any([signal, this.#closing.signal]);
+    // What arrives from here on is either found by this search or flagged for the wait below.
+    this.#mailPending = false;
     let updates = await this.#call(() => this.#newMail(cursor));
     if (updates.length === 0 && !both.aborted) {
       await this.#waitForMail(both);
@@ -249,7 +256,10 @@ export class EmailChannel implements Channel {
         disableAutoIdle: true,
       });
       client.on('error', () => {}); // a dropped connection shows in the next call (usable is false)
-      client.on('exists', () => this.#mailArrived?.());
+      client.on('exists', () => {
+        if (this.#mailArrived) this.#mailArrived();
+        else this.#mailPending = true;
+      });
       this.#imap = client;
       await client.connect();
       await client.mailboxOpen(this.#o.mailbox);
@@ -333,6 +343,10 @@ export class EmailChannel implements Channel {
 
   /** Until the server says mail arrived (IDLE), poll_interval_secs pass, or `signal` aborts. */
   #waitForMail(signal: AbortSignal): Promise<void> {
+    if (this.#mailPending) {
+      this.#mailPending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
