@@ -1,8 +1,8 @@
 /**
  * The whole chain, all real: the testkit's mock LLM, `oxydra gateway` serving a workspace that
  * points at it, and `oxydra tui` in a terminal (tmux) finding the token file the gateway wrote.
- * The tests run side by side (describe.concurrent): most of each is waiting on the processes,
- * and each has a workspace, gateway and tmux server of its own, stopped when it ends.
+ * Each test has a workspace, gateway and tmux server of its own, stopped when it ends; they run one
+ * after another (side by side, CI's load made the terminal read keystrokes late).
  */
 import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
@@ -74,7 +74,7 @@ async function submit(screen: TmuxPane, prompt: string): Promise<void> {
   screen.press('Enter');
 }
 
-describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', { concurrent: true }, () => {
+describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () => {
   it('streams a mock model answer through the gateway, with its usage, and quits on Ctrl+C', async (context) => {
     const { expect } = context;
     const { env, url, startTui } = await startChain(context, [

@@ -14,6 +14,7 @@ describe('[channels.discord]', () => {
       senders: [],
       unknown_senders: 'ignore',
       max_file_bytes: 20 * 1024 * 1024,
+      max_concurrent_turns: 16,
       api_url: 'https://discord.com/api',
     });
   });
