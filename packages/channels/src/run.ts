@@ -121,7 +121,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
       const unknown = section.unknown_senders ?? 'ignore';
       const senders = new SenderPolicy(name, section.senders, log, unknown);
       if (senders.size === 0 && unknown === 'ignore')
-        log(`${name}: no senders listed in ${where(name)}: every message is ignored`);
+        log(`${name}: no [[${where(name).slice(1, -1)}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
         kernel,
         channel,

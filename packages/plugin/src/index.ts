@@ -162,6 +162,21 @@ export interface PluginDefinition<Config = Record<string, unknown>> {
   channels?: Part<PluginChannel<Config>[], Config>;
 }
 
+/** The channel contract a plugin's channel implements (`oxydra/plugin` re-exports it for plugins). */
+export {
+  type Channel,
+  type ChannelAttachment,
+  type ChannelButton,
+  type ChannelButtonPress,
+  type ChannelCapabilities,
+  type ChannelFile,
+  type ChannelMessage,
+  ChannelRetryableError,
+  type ChannelSendOptions,
+  type ChannelTarget,
+  type ChannelUpdate,
+} from '@oxydra/types';
+
 const PLUGIN_MARK = Symbol.for('oxydra.plugin');
 
 export type Plugin<Config = Record<string, unknown>> = PluginDefinition<Config> & {
