@@ -76,9 +76,23 @@ describe('a plugin channel', () => {
     // The plugin was given the listed senders' ids.
     expect(readFileSync(join(agent.workspace, 'webchat-opened.log'), 'utf8')).toBe('webchat ada\n');
 
-    const list = await agent.run(['channels', 'list']);
-    expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/webchat/);
+    // Listed, stored and watched like a built-in platform's channel (also GET /api/v1/channels).
+    const status = await agent.run(['channels', 'status', '--json']);
+    expect(status.status, status.stderr).toBe(0);
+    const reports = JSON.parse(status.stdout) as {
+      channel: string;
+      enabled: boolean;
+      senderIds: number;
+      health?: { running: boolean };
+      stats: { inbound: Record<string, number> };
+    }[];
+    const webchat = reports.find((r) => r.channel === 'webchat');
+    expect(webchat).toMatchObject({ enabled: true, senderIds: 1, health: { running: true } });
+    expect(Object.values(webchat!.stats.inbound).reduce((a, b) => a + b, 0)).toBe(1);
+    // A second process cannot answer the channel this one holds.
+    const second = await agent.run(['channels', 'run']);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(/webchat/);
     expect(await run.stop()).toBe(0);
   }, 60_000);
 
