@@ -8,7 +8,8 @@
  */
 import { type AgentConfig, type Channel, type ChannelSenderConfig, UsageError } from '@oxydra/types';
 
-type Sections = AgentConfig['channels'];
+/** The built-in platforms' sections (a plugin's channels are under `plugin`, see plugin-channels.ts). */
+type Sections = Omit<AgentConfig['channels'], 'plugin'>;
 
 /** What every platform's section has (its schema adds the platform's own keys). */
 export interface ChannelSection {

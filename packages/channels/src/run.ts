@@ -10,6 +10,7 @@ import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
 import { ChannelHost, type ChannelStatus } from './host.js';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
+import { enabledPluginChannels, pluginChannelOpeners } from './plugin-channels.js';
 import { SenderPolicy } from './senders.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
@@ -53,20 +54,30 @@ export interface RunningChannels {
 export async function runChannels(options: RunChannelsOptions): Promise<RunningChannels> {
   const { kernel, log, role, partial = false } = options;
   const env = options.env ?? process.env;
-  const enabled = CHANNEL_NAMES.filter((name) => kernel.config.channels[name].enabled);
+  const builtin = CHANNEL_NAMES.filter((name) => kernel.config.channels[name].enabled);
+  const fromPlugins = enabledPluginChannels(kernel.config);
+  const enabled: string[] = [...builtin, ...fromPlugins];
   if (enabled.length === 0) {
     throw new UsageError('no channel is enabled', {
-      hint: `set enabled = true in one of ${CHANNEL_NAMES.map((n) => `[channels.${n}]`).join(', ')} (see docs/channels.md)`,
+      hint: `set enabled = true in one of ${CHANNEL_NAMES.map((n) => `[channels.${n}]`).join(', ')} or a plugin's [channels.plugin.<name>] (see docs/channels.md)`,
     });
   }
+  const sectionOf = (name: string): ChannelSection =>
+    (builtin as string[]).includes(name)
+      ? (kernel.config.channels[name as (typeof CHANNEL_NAMES)[number]] as ChannelSection)
+      : kernel.config.channels.plugin[name]!;
+  const where = (name: string) =>
+    (builtin as string[]).includes(name) ? `[channels.${name}]` : `[channels.plugin.${name}]`;
   for (const name of enabled) {
-    const { agent } = kernel.config.channels[name] as ChannelSection;
+    const { agent } = sectionOf(name);
     if (agent !== undefined && !(agent in kernel.config.agents)) {
-      throw new UsageError(`[channels.${name}] agent = "${agent}" is not in [agents]`, {
+      throw new UsageError(`${where(name)} agent = "${agent}" is not in [agents]`, {
         hint: `define [agents.${agent}], or remove the agent key to answer with the default agent`,
       });
     }
   }
+  // Plugin channels are looked up (their plugins initialised) only when one is enabled.
+  const pluginOpeners = await pluginChannelOpeners(kernel, fromPlugins);
   const store = openChannelStore(channelDbPath(kernel.workspace));
   const serving: ChannelServing[] = [];
   const held: HeldChannel[] = [];
@@ -93,9 +104,13 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
     const opened: { name: string; channel: Channel; section: ChannelSection }[] = [];
     const taken = new Set(held.map((h) => h.channel));
     for (const name of enabled.filter((n) => taken.has(n))) {
-      const section = kernel.config.channels[name] as ChannelSection;
-      const platform = CHANNEL_PLATFORMS[name] as ChannelPlatform<ChannelSection>;
-      const channel = await platform.open(name, section, env);
+      const section = sectionOf(name);
+      const openPlugin = pluginOpeners.get(name);
+      const channel = openPlugin
+        ? await openPlugin()
+        : await (
+            CHANNEL_PLATFORMS[name as (typeof CHANNEL_NAMES)[number]] as ChannelPlatform<ChannelSection>
+          ).open(name, section, env);
       // A listed sender's own id as a chat (a scheduled result's) is their direct-message chat.
       const people = section.senders.flatMap((sender) => sender.platform_ids);
       opened.push({ name, section, channel: withDirectChats(channel, people) });
@@ -106,7 +121,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
       const unknown = section.unknown_senders ?? 'ignore';
       const senders = new SenderPolicy(name, section.senders, log, unknown);
       if (senders.size === 0 && unknown === 'ignore')
-        log(`${name}: no [[channels.${name}.senders]] listed: every message is ignored`);
+        log(`${name}: no [[${where(name).slice(1, -1)}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
         kernel,
         channel,
@@ -146,7 +161,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
     await undo();
     throw error;
   }
-  const order: string[] = enabled;
+  const order = enabled;
   serving.sort((a, b) => order.indexOf(a.channel) - order.indexOf(b.channel));
   return {
     started,

@@ -20,7 +20,16 @@ export const RECENT_FAILURES = 10;
 export type ChannelConfigReport = Omit<ChannelReport, 'stats' | 'health' | 'failures'>;
 
 export function channelConfigs(config: AgentConfig, env: NodeJS.ProcessEnv): ChannelConfigReport[] {
-  return CHANNEL_NAMES.map((name) => {
+  // A plugin channel's secrets are its plugin's config, which Oxydra does not read out.
+  const fromPlugins = Object.entries(config.channels.plugin).map(([name, section]) => ({
+    channel: name,
+    enabled: section.enabled,
+    secrets: [],
+    senders: section.senders.length,
+    senderIds: section.senders.reduce((n, s) => n + s.platform_ids.length, 0),
+    ...(section.agent !== undefined ? { agent: section.agent } : {}),
+  }));
+  const builtin = CHANNEL_NAMES.map((name) => {
     const section = config.channels[name] as ChannelSection;
     const platform = CHANNEL_PLATFORMS[name] as ChannelPlatform<ChannelSection>;
     return {
@@ -32,6 +41,7 @@ export function channelConfigs(config: AgentConfig, env: NodeJS.ProcessEnv): Cha
       ...(section.agent !== undefined ? { agent: section.agent } : {}),
     };
   });
+  return [...builtin, ...fromPlugins];
 }
 
 export async function channelReports(options: {

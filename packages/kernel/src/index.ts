@@ -11,7 +11,7 @@ export { DEFAULT_AGENT } from './assemble/agent.js';
 export { DELEGATE_TOOL } from './assemble/tool-names.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export type { OpenedServices } from './open-services.js';
-export type { PluginInfo } from './plugins/host.js';
+export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
 export { isLifecycleEvent } from './services/event-bus.js';

@@ -6,11 +6,13 @@
  *   sent to the model under the provider's name;
  * - evaluators: run after each turn, never holding up the reply (e.g. fact extraction);
  * - services: started and stopped with the kernel, their health in `oxydra doctor` and /readyz;
- * - event handlers: called with the kernel's events, by event type ("*" for all).
+ * - event handlers: called with the kernel's events, by event type ("*" for all);
+ * - channels: chat platforms (`Channel`, the contract the built-in ones implement), opened by
+ *   `oxydra channels run` when `[channels.plugin.<name>]` enables them, answered by the same host.
  * A plugin is an ES module whose default export is the definition. Whatever a plugin throws is
  * reported, audited and contained: the agent goes on.
  */
-import type { Message, SafetyTier } from '@oxydra/types';
+import { type Channel, type Message, pluginChannelNameProblem, type SafetyTier } from '@oxydra/types';
 import type { z } from 'zod';
 
 export interface PluginLogger {
@@ -118,6 +120,25 @@ export interface PluginEvent {
 
 export type EventHandlers = Record<string, (event: PluginEvent) => void | Promise<void>>;
 
+/** What a channel's open() is given: the plugin's context and the channel's own settings. */
+export interface PluginChannelContext<Config = Record<string, unknown>> extends PluginContext<Config> {
+  /** The channel's name (its `[channels.plugin.<name>]`); the Channel returned must carry it. */
+  channel: string;
+  /** The platform ids of the senders `[channels.plugin.<name>]` lists (every other is ignored). */
+  senderIds: string[];
+}
+
+/**
+ * A chat platform a plugin provides. Opened only when `[channels.plugin.<name>]` is enabled;
+ * the host (sender allowlist, sessions, store, commands) is the built-in platforms' own.
+ */
+export interface PluginChannel<Config = Record<string, unknown>> {
+  /** 1-64 letters, digits or "-"; not a built-in platform's name (telegram, slack, discord, email). */
+  name: string;
+  /** Opens the adapter, not yet connected (the host calls start()); a missing secret throws. */
+  open(context: PluginChannelContext<Config>): Channel | Promise<Channel>;
+}
+
 /** A part given as a value, or made from the context once the plugin is initialised. */
 type Part<T, Config> = T | ((context: PluginContext<Config>) => T);
 
@@ -138,7 +159,23 @@ export interface PluginDefinition<Config = Record<string, unknown>> {
   evaluators?: Part<Evaluator[], Config>;
   services?: Part<PluginService[], Config>;
   events?: Part<EventHandlers, Config>;
+  channels?: Part<PluginChannel<Config>[], Config>;
 }
+
+/** The channel contract a plugin's channel implements (`oxydra/plugin` re-exports it for plugins). */
+export {
+  type Channel,
+  type ChannelAttachment,
+  type ChannelButton,
+  type ChannelButtonPress,
+  type ChannelCapabilities,
+  type ChannelFile,
+  type ChannelMessage,
+  ChannelRetryableError,
+  type ChannelSendOptions,
+  type ChannelTarget,
+  type ChannelUpdate,
+} from '@oxydra/types';
 
 const PLUGIN_MARK = Symbol.for('oxydra.plugin');
 
@@ -157,6 +194,13 @@ export function definePlugin<Config = Record<string, unknown>>(
   }
   if (typeof definition.version !== 'string' || definition.version === '') {
     throw new TypeError(`plugin ${definition.name}: version is required`);
+  }
+  // Channels given as a list are checked here; a part made from the context, when it is opened.
+  if (Array.isArray(definition.channels)) {
+    for (const channel of definition.channels) {
+      const problem = pluginChannelNameProblem(channel.name);
+      if (problem) throw new TypeError(`plugin ${definition.name}: ${problem}`);
+    }
   }
   return Object.freeze({ ...definition, [PLUGIN_MARK]: true as const });
 }

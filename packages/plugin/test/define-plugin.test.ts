@@ -24,4 +24,18 @@ describe('definePlugin', () => {
     );
     expect(() => definePlugin({ name: 'ok', version: '' })).toThrow('plugin ok: version is required');
   });
+
+  it('refuses a channel named like a built-in platform, naming both, and keeps a good one', () => {
+    const open = () => {
+      throw new Error('not opened in this test');
+    };
+    expect(() =>
+      definePlugin({ name: 'chat', version: '1.0.0', channels: [{ name: 'telegram', open }] }),
+    ).toThrow('plugin chat: plugin channel "telegram" clashes with the built-in channel [channels.telegram]');
+    expect(() => definePlugin({ name: 'chat', version: '1.0.0', channels: [{ name: 'a.b', open }] })).toThrow(
+      'plugin chat: plugin channel "a.b": use 1-64 letters, digits or "-"',
+    );
+    const plugin = definePlugin({ name: 'chat', version: '1.0.0', channels: [{ name: 'matrix', open }] });
+    expect(plugin.channels).toEqual([{ name: 'matrix', open }]);
+  });
 });

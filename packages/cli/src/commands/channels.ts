@@ -146,11 +146,18 @@ export async function runChannelsPair(
 ): Promise<number> {
   const workspace = agentWorkspace();
   const config = await loadRunConfig(flags, { workspace });
-  const { CHANNEL_NAMES, channelDbPath, findPairingRequest, openChannelStore, pairingStaleBefore } =
-    await import('@oxydra/channels');
-  if (channel !== undefined && !(CHANNEL_NAMES as string[]).includes(channel)) {
+  const {
+    CHANNEL_NAMES,
+    channelDbPath,
+    findPairingRequest,
+    openChannelStore,
+    pairingStaleBefore,
+    pluginChannelSection,
+  } = await import('@oxydra/channels');
+  const names = [...CHANNEL_NAMES, ...Object.keys(config.channels.plugin)];
+  if (channel !== undefined && !names.includes(channel)) {
     throw new UsageError(`no channel named "${channel}"`, {
-      hint: `use one of: ${CHANNEL_NAMES.join(', ')}`,
+      hint: `use one of: ${names.join(', ')}`,
     });
   }
   if (flags.user !== undefined && !USER_ID.test(flags.user)) {
@@ -160,10 +167,11 @@ export async function runChannelsPair(
   }
   const section =
     channel !== undefined
-      ? (config.channels[channel as keyof typeof config.channels] as {
+      ? (pluginChannelSection(config, channel) ??
+        (config.channels[channel as (typeof CHANNEL_NAMES)[number]] as {
           senders: { platform_ids: string[] }[];
           unknown_senders?: string;
-        })
+        }))
       : undefined;
   const listed = (id: string) => section?.senders.some((s) => s.platform_ids.includes(id)) ?? false;
   const now = new Date();

@@ -35,6 +35,7 @@ export async function runPluginsList(options: ConfigFlagValues & { json?: boolea
           count(plugin.evaluators, 'evaluator'),
           count(plugin.services, 'service'),
           count(plugin.events, 'event handler'),
+          count(plugin.channels, 'channel'),
         ].filter((part) => part !== undefined);
         process.stdout.write(
           `${plugin.health.ok ? 'ok  ' : 'FAIL'}  ${plugin.name} ${plugin.version}  ${parts.join(', ') || 'no parts'}${plugin.health.ok ? '' : `  (${plugin.health.detail})`}\n`,
@@ -70,6 +71,7 @@ export async function runPluginsInfo(
       ['evaluators', plugin.evaluators.join(', ') || '-'],
       ['services', plugin.services.join(', ') || '-'],
       ['events', plugin.events.join(', ') || '-'],
+      ['channels', plugin.channels.join(', ') || '-'],
       ['health', `${plugin.health.ok ? 'ok' : 'FAILING'}: ${plugin.health.detail}`],
     ];
     for (const [key, value] of rows) process.stdout.write(`${key.padEnd(11)}${value}\n`);

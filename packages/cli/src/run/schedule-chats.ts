@@ -9,7 +9,8 @@ import type { AgentConfig } from '@oxydra/types';
 
 /** Whether any [channels.*] section is enabled (else nothing loads the channels package). */
 export function anyChannelEnabled(config: AgentConfig): boolean {
-  return Object.values(config.channels).some((section) => section.enabled);
+  const { plugin, ...builtin } = config.channels;
+  return [...Object.values(builtin), ...Object.values(plugin)].some((section) => section.enabled);
 }
 
 /** Starts writing this process's finished runs into their chats' outbox; returns the stop. */

@@ -10,6 +10,7 @@ import type {
   ContextProvider,
   Evaluator,
   EventHandlers,
+  PluginChannel,
   PluginContext,
   PluginEvent,
   PluginService,
@@ -17,7 +18,7 @@ import type {
   TurnOutcome,
 } from '@oxydra/plugin';
 import type { ContextHook } from '@oxydra/runtime';
-import type { Message, Tool, ToolSource, ToolSourceHealth } from '@oxydra/types';
+import type { Channel, Message, Tool, ToolSource, ToolSourceHealth } from '@oxydra/types';
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { LoadedPlugin } from './load.js';
@@ -49,6 +50,17 @@ interface Running {
   evaluators: Evaluator[];
   services: PluginService[];
   events: EventHandlers;
+  channels: PluginChannel<unknown>[];
+  context?: PluginContext<unknown>;
+}
+
+/** A channel a loaded plugin provides, for `oxydra channels run` to open when configured. */
+export interface PluginChannelOffer {
+  /** The plugin providing it. */
+  plugin: string;
+  name: string;
+  /** Calls the plugin's open() with its context; `senderIds` are the listed senders' ids. */
+  open(senderIds: string[]): Promise<Channel>;
 }
 
 /** What `oxydra plugins list|info` shows of a loaded plugin. */
@@ -65,6 +77,7 @@ export interface PluginInfo {
   evaluators: string[];
   services: string[];
   events: string[];
+  channels: string[];
   health: ToolSourceHealth;
 }
 
@@ -88,6 +101,7 @@ export class PluginHost {
       evaluators: [],
       services: [],
       events: {},
+      channels: [],
     }));
   }
 
@@ -111,6 +125,7 @@ export class PluginHost {
         evaluators: running.evaluators.map((evaluator) => evaluator.name),
         services: running.services.map((service) => service.name),
         events: Object.keys(running.events),
+        channels: running.channels.map((channel) => channel.name),
         health: this.#health(running),
       };
     });
@@ -150,9 +165,12 @@ export class PluginHost {
         running.evaluators = part<Evaluator[]>(plugin.evaluators, []);
         running.services = part<PluginService[]>(plugin.services, []);
         running.events = part<EventHandlers>(plugin.events, {});
+        running.channels = part<PluginChannel<unknown>[]>(plugin.channels, []);
+        running.context = context as PluginContext<unknown>;
       } catch (error) {
         running.failed = `init failed: ${messageOf(error)}`;
         running.tools = [];
+        running.channels = [];
         this.#report(name, 'init', error);
         continue;
       }
@@ -164,6 +182,20 @@ export class PluginHost {
         }
       }
     }
+  }
+
+  /** The channels the plugins provide (after their init; a plugin whose init failed offers none). */
+  async channels(): Promise<PluginChannelOffer[]> {
+    await this.start();
+    return this.#running.flatMap((running) => {
+      const context = running.context;
+      if (running.failed || !context) return [];
+      return running.channels.map((channel) => ({
+        plugin: running.loaded.name,
+        name: channel.name,
+        open: async (senderIds: string[]) => channel.open({ ...context, channel: channel.name, senderIds }),
+      }));
+    });
   }
 
   /** The context hook of one agent's runs, or undefined when no plugin provides context. */

@@ -8,6 +8,7 @@
  * call `kernel.service(name)` (or `openServices(...)` without agents). See CONTRIBUTING.md.
  */
 
+import type { PluginChannelOffer } from '../plugins/host.js';
 import type { KernelScheduler } from '../scheduler/index.js';
 import type { ScheduleCalls } from '../scheduler/schedule-calls.js';
 import type { ApprovalCalls } from './admin-approvals.js';
@@ -48,6 +49,8 @@ export interface KernelServices {
   memory: MemoryCalls;
   /** A command run the way agents' commands are: sandboxed, scrubbed, audited (a kernel only). */
   exec: Exec;
+  /** The chat channels loaded plugins provide, their plugins initialised (a kernel only; `oxydra channels run`). */
+  pluginChannels: PluginChannelOffer[];
 }
 
 export type ServiceName = keyof KernelServices;
@@ -133,4 +136,6 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
     return (await import('./memory-calls.js')).memoryCalls(context.memory);
   },
   exec: async (context) => (await import('./exec.js')).execCall(agentsOf(context, 'exec').base),
+  pluginChannels: async (context) =>
+    (await agentsOf(context, 'pluginChannels').base.plugins?.channels()) ?? [],
 };

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { discordChannelSchema } from './channels-discord-schema.js';
 import { emailChannelSchema } from './channels-email-schema.js';
+import { pluginChannelsSchema } from './channels-plugin-schema.js';
 import {
   channelAgentSchema,
   channelMaxConcurrentTurnsSchema,
@@ -127,9 +128,11 @@ export const channelsSchema = z.strictObject({
   slack: slackChannelSchema.prefault({}),
   discord: discordChannelSchema.prefault({}),
   email: emailChannelSchema.prefault({}),
+  plugin: pluginChannelsSchema,
 });
 
 export type TelegramChannelConfig = z.output<typeof telegramChannelSchema>;
 export type ChannelSenderConfig = z.output<ReturnType<typeof channelSenderSchema>>;
 export type { DiscordChannelConfig } from './channels-discord-schema.js';
 export type { EmailChannelConfig } from './channels-email-schema.js';
+export type { PluginChannelConfig } from './channels-plugin-schema.js';

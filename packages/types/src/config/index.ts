@@ -1,5 +1,6 @@
 export * from './a2a-schema.js';
 export * from './agent-schema.js';
+export * from './channels-plugin-schema.js';
 export * from './channels-schema.js';
 export * from './kernel-schema.js';
 export * from './mcp-schema.js';
