@@ -26,51 +26,11 @@ import {
   lastUser,
   pollExplained,
   shellCall,
-  startChannels as startProcess,
 } from './channels-run.js';
+import { channelsToml, OWNER, STRANGER, sentTextOn, startChannels, TOKEN } from './channels-telegram.js';
 
-const OWNER = 4242;
-const STRANGER = 9999;
 const BOB = 5151;
 const CAROL = 6161;
-const TOKEN = '777000:AAE2E-secret-token-value';
-
-/** `extra`: more [channels.telegram] keys; `moreSenders`: more TOML after the owner's sender entry. */
-function channelsToml(fake: FakeBotApi, extra = '', moreSenders = ''): string {
-  return `
-[channels.telegram]
-enabled = true${extra}
-bot_token_env = "TEST_TELEGRAM_TOKEN"
-api_root = "${fake.url}"
-polling_timeout_secs = 2
-
-[[channels.telegram.senders]]
-platform_ids = ["${OWNER}"]
-display_name = "Owner"
-user = "alice"
-${moreSenders}`;
-}
-
-/** Starts `oxydra channels run` with the token set; resolves once it says it is answering. */
-const startChannels = (agent: AgentEnv) =>
-  startProcess(agent, { env: { TEST_TELEGRAM_TOKEN: TOKEN }, ready: 'answering as @oxydra_test_bot' });
-
-/** Waits for a message the bot sent to `chat` with exactly `text`; a timeout says what was sent and logged. */
-const sentTextOn =
-  (fake: () => FakeBotApi) => (chat: number, text: string, what: string, log: () => string) =>
-    pollExplained(
-      () =>
-        fake()
-          .sent(chat)
-          .find((m) => m.text === text),
-      what,
-      () =>
-        `sent: ${JSON.stringify(
-          fake()
-            .sent(chat)
-            .map((m) => m.text.slice(0, 80)),
-        )}; log:\n${log()}`,
-    );
 
 describe('oxydra channels run (Telegram): one process serving the tests in order', () => {
   let api: FakeBotApi;
