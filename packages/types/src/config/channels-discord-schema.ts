@@ -6,15 +6,7 @@
  * file: `bot_token_env` names the variable holding it.
  */
 import { z } from 'zod';
-import {
-  channelAgentSchema,
-  channelMaxConcurrentTurnsSchema,
-  channelMaxFileBytesSchema,
-  channelSenderSchema,
-  channelUnknownSendersSchema,
-  checkSenderIds,
-  ENV_NAME,
-} from './channels-schema-parts.js';
+import { channelHostKeys, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
 
 const discordSenderSchema = channelSenderSchema(
   'Discord',
@@ -46,10 +38,8 @@ export const discordChannelSchema = z
       .array(discordSenderSchema)
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
-    unknown_senders: channelUnknownSendersSchema,
-    max_file_bytes: channelMaxFileBytesSchema,
-    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-    agent: channelAgentSchema,
+    // What the host does with the channel's messages, the same keys on every platform.
+    ...channelHostKeys,
     api_url: z
       .url({ protocol: /^https?$/ })
       .refine((url) => !url.endsWith('/'), 'remove the trailing "/"')

@@ -8,15 +8,7 @@
  * or DKIM or SPF aligned with the From domain, as passed (docs/channels.md, "Email").
  */
 import { z } from 'zod';
-import {
-  channelAgentSchema,
-  channelMaxConcurrentTurnsSchema,
-  channelMaxFileBytesSchema,
-  channelSenderSchema,
-  channelUnknownSendersSchema,
-  checkSenderIds,
-  ENV_NAME,
-} from './channels-schema-parts.js';
+import { channelHostKeys, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
 
 /** A server name or address; `tls = "none"` is accepted only for a loopback one. */
 const HOST = /^[A-Za-z0-9.:[\]-]{1,253}$/;
@@ -104,10 +96,8 @@ export const emailChannelSchema = z
       .array(emailSenderSchema)
       .default([])
       .describe('who may write (addresses, any case); anyone else gets no answer (logged once per sender)'),
-    unknown_senders: channelUnknownSendersSchema,
-    max_file_bytes: channelMaxFileBytesSchema,
-    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-    agent: channelAgentSchema,
+    // What the host does with the channel's messages, the same keys on every platform.
+    ...channelHostKeys,
   })
   .superRefine((email, ctx) => {
     if (email.enabled) {

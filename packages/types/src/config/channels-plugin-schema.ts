@@ -7,14 +7,7 @@
  * (its server, the variable holding its token) stay in `[plugins.load.<plugin>] config`.
  */
 import { z } from 'zod';
-import {
-  channelAgentSchema,
-  channelMaxConcurrentTurnsSchema,
-  channelMaxFileBytesSchema,
-  channelSenderSchema,
-  channelUnknownSendersSchema,
-  checkSenderIds,
-} from './channels-schema-parts.js';
+import { channelHostKeys, channelSenderSchema, checkSenderIds } from './channels-schema-parts.js';
 
 /** The built-in platforms' names, which a plugin's channel may not take. */
 export const BUILTIN_CHANNEL_NAMES = ['telegram', 'slack', 'discord', 'email'] as const;
@@ -37,10 +30,8 @@ export const pluginChannelSchema = z
       .array(pluginSenderSchema)
       .default([])
       .describe('who may talk to the channel; anyone else gets no answer (logged once per sender)'),
-    unknown_senders: channelUnknownSendersSchema,
-    max_file_bytes: channelMaxFileBytesSchema,
-    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-    agent: channelAgentSchema,
+    // What the host does with the channel's messages, the same keys on every platform.
+    ...channelHostKeys,
   })
   .superRefine((section, ctx) => checkSenderIds(section.senders, ctx));
 

@@ -76,7 +76,7 @@ export const channelMaxFileBytesSchema = z
  * cost the process (memory, CPU, model calls in flight). More wait in arrival order, their "…"
  * already shown; a restart runs a waiting one again (its model was never asked).
  */
-export const channelMaxConcurrentTurnsSchema = z
+const channelMaxConcurrentTurnsSchema = z
   .int()
   .min(1)
   .max(1000)
@@ -91,3 +91,15 @@ export const channelAgentSchema = z
   .min(1)
   .optional()
   .describe('the `[agents.<name>]` answering; default: the default agent');
+
+/**
+ * The keys of every `[channels.<platform>]` (and `[channels.plugin.<name>]`) that say what the
+ * host does with the channel's messages: spread into each platform's schema, so a new host key
+ * is added once.
+ */
+export const channelHostKeys = {
+  unknown_senders: channelUnknownSendersSchema,
+  max_file_bytes: channelMaxFileBytesSchema,
+  max_concurrent_turns: channelMaxConcurrentTurnsSchema,
+  agent: channelAgentSchema,
+};

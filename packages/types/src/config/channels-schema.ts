@@ -11,7 +11,7 @@ import { emailChannelSchema } from './channels-email-schema.js';
 import { pluginChannelsSchema } from './channels-plugin-schema.js';
 import {
   channelAgentSchema,
-  channelMaxConcurrentTurnsSchema,
+  channelHostKeys,
   channelMaxFileBytesSchema,
   channelSenderSchema,
   channelUnknownSendersSchema,
@@ -58,10 +58,8 @@ export const telegramChannelSchema = z
       .array(telegramSenderSchema)
       .default([])
       .describe('who may talk to the bot; anyone else gets no answer (logged once per sender)'),
-    unknown_senders: channelUnknownSendersSchema,
-    max_file_bytes: channelMaxFileBytesSchema,
-    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-    agent: channelAgentSchema,
+    // What the host does with the channel's messages, the same keys on every platform.
+    ...channelHostKeys,
     mode: z
       .enum(['polling', 'webhook'])
       .default('polling')

@@ -5,15 +5,7 @@
  * in the file: each `*_env` key names the variable holding it.
  */
 import { z } from 'zod';
-import {
-  channelAgentSchema,
-  channelMaxConcurrentTurnsSchema,
-  channelMaxFileBytesSchema,
-  channelSenderSchema,
-  channelUnknownSendersSchema,
-  checkSenderIds,
-  ENV_NAME,
-} from './channels-schema-parts.js';
+import { channelHostKeys, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
 
 const envKey = (example: string, what: string) =>
   z.string().regex(ENV_NAME, `an environment variable name, e.g. "${example}"`).optional().describe(what);
@@ -73,10 +65,8 @@ export const slackChannelSchema = z
       .array(slackSenderSchema)
       .default([])
       .describe('who may talk to the app; anyone else gets no answer (logged once per sender)'),
-    unknown_senders: channelUnknownSendersSchema,
-    max_file_bytes: channelMaxFileBytesSchema,
-    max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-    agent: channelAgentSchema,
+    // What the host does with the channel's messages, the same keys on every platform.
+    ...channelHostKeys,
   })
   .superRefine((slack, ctx) => {
     if (slack.enabled) {
