@@ -7,7 +7,6 @@
  * host (its health record says stopped) and `channels run` may take the channel over. A gateway
  * without channels (none configured, or [gateway] channels = false) loads no channel code.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +14,11 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { killChannels } from './channels-run.js';
+import { channelsToml, OWNER, startChannels, TOKEN } from './channels-telegram.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
-const OWNER = 4242;
-const TOKEN = '777000:AAE2E-secret-token-value';
 /** Strings only the channel host and grammY have, for the "was it loaded" checks. */
 const HOST_CODE = 'Oxydra stopped while answering this message';
 const GRAMMY_CODE = 'you are running your bot several times';
@@ -27,35 +26,15 @@ const GRAMMY_CODE = 'you are running your bot several times';
 let env: AgentEnv | undefined;
 let api: FakeBotApi | undefined;
 const daemons: GatewayDaemon[] = [];
-const children: ChildProcess[] = [];
 
 afterEach(async () => {
   for (const daemon of daemons.splice(0)) await daemon.stop();
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  await killChannels();
   await api?.close();
   api = undefined;
   await env?.close();
   env = undefined;
 });
-
-function channelsToml(fake: FakeBotApi, gateway = ''): string {
-  return `${gateway}
-[channels.telegram]
-enabled = true
-bot_token_env = "TEST_TELEGRAM_TOKEN"
-api_root = "${fake.url}"
-polling_timeout_secs = 2
-
-[[channels.telegram.senders]]
-platform_ids = ["${OWNER}"]
-user = "alice"
-`;
-}
 
 async function startEnv(gatewayToml = ''): Promise<AgentEnv> {
   api = await FakeBotApi.start({ token: TOKEN });
@@ -65,7 +44,7 @@ async function startEnv(gatewayToml = ''): Promise<AgentEnv> {
       { match: { lastMessageContains: 'gateway question' }, reply: { text: 'Answered by the gateway.' } },
       { match: { lastMessageContains: 'later question' }, reply: { text: 'Answered later.' } },
     ],
-    channelsToml(api, gatewayToml),
+    `${gatewayToml}\n${channelsToml(api)}`,
   );
   env.sandbox.env.TEST_TELEGRAM_TOKEN = TOKEN;
   return env;
@@ -75,26 +54,6 @@ async function startGateway(agent: AgentEnv): Promise<GatewayDaemon> {
   const daemon = await GatewayDaemon.start(agent);
   daemons.push(daemon);
   return daemon;
-}
-
-/** Starts `oxydra channels run`; resolves once it answers (stderr: its log so far). */
-async function startChannelsRun(agent: AgentEnv): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = agent.spawn(['channels', 'run']);
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdout!.resume();
-  await pollUntil(
-    () => {
-      if (child.exitCode !== null) throw new Error(`channels run exited ${child.exitCode}: ${stderr}`);
-      return stderr.includes('answering as @oxydra_test_bot');
-    },
-    'channels run to start',
-    { timeoutMs: 20_000 },
-  );
-  return { child, stderr: () => stderr };
 }
 
 async function answered(text: string, daemonLog: () => string) {
@@ -176,12 +135,12 @@ describe('oxydra gateway answers the enabled chat channels', () => {
     expect(telegram!.health).toMatchObject({ running: false, role: 'oxydra gateway' });
     expect(telegram!.health.stoppedAt).toBeDefined();
     // Let go cleanly: `channels run` takes the channel at once.
-    await startChannelsRun(agent);
+    await startChannels(agent);
   });
 
   it('started beside `oxydra channels run`, leaves the channel to it and says so', async () => {
     const agent = await startEnv();
-    const running = await startChannelsRun(agent);
+    const running = await startChannels(agent);
     const calls = getMeCalls();
     const daemon = await startGateway(agent);
     const warning = daemon.logs().find((l) => l.msg.startsWith('telegram: not answered here'));
