@@ -22,9 +22,8 @@
 //  (e) nothing else was sent (no error replies), every delivery was confirmed to the platform
 //      (Telegram: the offset past it; Slack: its envelope acknowledged), and the outbox
 //      (.oxydra/channels.db) holds nothing unsent after the final SIGTERM.
-// (b) leaves out the one documented gap: a note sent again because a kill came between the
-// platform's answer to its post (sendMessage, chat.postMessage) and the outbox marking it sent
-// (counted apart: the fake got more notes in the chat than the outbox holds for it).
+// A note replaces its turn's placeholder (an edit), so a kill between the platform's answer and
+// the outbox's mark cannot show it twice; (b) tells such a resend apart from a note too many.
 // It reports how many messages got their answer, how many the note (cut before the model was
 // asked, or while it answered), and the placeholders a cut turn left ("…" or part of an answer).
 // Prints one JSON object; exit code 1 when an invariant fails. Progress on stderr every 10 s.
@@ -407,16 +406,18 @@ const invariants = {
     examples: t.lostExamples,
   },
   b_none_duplicated: {
-    ok: t.duplicated.length === 0 && t.extraNotes === 0 && storedTwice.length === 0,
+    // A note replaces its turn's placeholder (an edit), so one sent again after a kill shows once:
+    // a note seen twice fails (b) like any other.
+    ok: t.duplicated.length === 0 && t.extraNotes + t.resentAtKill === 0 && storedTwice.length === 0,
     answers_sent_twice: t.duplicated.length,
     notes_beyond_unanswered_messages: t.extraNotes,
     // Of those: a message whose whole answer was shown by a streamed edit, cut before the host
     // stored the turn (its stored status "interrupted", no answer in the outbox).
     of_which_answer_shown_then_noted: shownThenNoted.length,
     messages_stored_twice: storedTwice.length,
-    // Not counted against (b): the documented gap, a note sent again after a kill that came
-    // between the platform's answer to the post and the outbox's mark.
-    notes_resent_after_a_kill_documented_gap: t.resentAtKill,
+    // Of the notes beyond: one stored note shown twice (a kill between the platform's answer to
+    // a post and the outbox's mark, were the note a new message rather than an edit).
+    notes_resent_after_a_kill: t.resentAtKill,
     examples: [
       ...t.duplicated.slice(0, 5),
       ...storedTwice.slice(0, 5).map((marker) => ({ marker, stored: stored.get(marker) })),

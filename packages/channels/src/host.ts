@@ -208,13 +208,13 @@ export class ChannelHost {
         const parts = answerParts(
           message,
           found.answer,
-          channel.capabilities.edit ? message.turn?.placeholderId : undefined,
+          this.#editable(message.turn?.placeholderId),
           channel.capabilities.maxMessageLength,
         );
         await store.settle(message.seq, 'answered', this.#name, parts);
       } else
         await store.settle(message.seq, 'interrupted', this.#name, [
-          this.#note(message, 'interrupted', INTERRUPTED_NOTE),
+          this.#note(message, 'interrupted', INTERRUPTED_NOTE, this.#editable(message.turn?.placeholderId)),
         ]);
     }
     if (counts.rerun + counts.answered + counts.interrupted === 0) return;
@@ -381,7 +381,7 @@ export class ChannelHost {
         // Stopped by the process ending, not by /stop: the person is told to send it again.
         if (this.#closing.signal.aborted && outcome.status === 'stopped') {
           await store.settle(message.seq, 'interrupted', this.#name, [
-            this.#note(message, 'interrupted', INTERRUPTED_NOTE),
+            this.#note(message, 'interrupted', INTERRUPTED_NOTE, outcome.parts[0]?.editOf),
           ]);
         } else {
           // Stored first, then held back for the edit interval: a crash while waiting leaves the
@@ -446,13 +446,25 @@ export class ChannelHost {
     return session.id;
   }
 
-  #note(message: ChannelInbound, kind: string, text: string): NewChannelOutbound {
+  /**
+   * A message of the host's own. Given the placeholder of a cut turn, the note replaces it (an
+   * edit): sent again after a kill between the platform's answer and the outbox's mark, an edit
+   * changes nothing, where a second message would show the note twice (neither Telegram nor
+   * Slack takes an idempotency key for a new message).
+   */
+  #note(message: ChannelInbound, kind: string, text: string, editOf?: string): NewChannelOutbound {
     return {
       key: `${kind}:${message.seq}`,
       chatId: message.chatId,
       ...(message.threadId !== undefined ? { threadId: message.threadId } : {}),
       text,
+      ...(editOf !== undefined ? { editOf } : {}),
     };
+  }
+
+  /** `placeholderId`, if this channel edits messages (else a note is a message of its own). */
+  #editable(placeholderId: string | undefined): string | undefined {
+    return this.#o.channel.capabilities.edit ? placeholderId : undefined;
   }
 
   #deliver(): Promise<void> {
