@@ -141,11 +141,20 @@ export class DiscordChannel implements Channel {
     this.#rest = this.#client.rest.setToken(options.token);
   }
 
-  async start(): Promise<{ botName: string }> {
-    const me = (await this.#call('get users/@me', () => this.#rest.get(Routes.user('@me')))) as {
+  /** The bot's own user, by REST: it checks the token and opens no gateway session (`channels test`). */
+  async probe(): Promise<{ botName: string }> {
+    return { botName: `@${(await this.#me()).username}` };
+  }
+
+  #me(): Promise<{ id: string; username: string }> {
+    return this.#call('get users/@me', () => this.#rest.get(Routes.user('@me'))) as Promise<{
       id: string;
       username: string;
-    };
+    }>;
+  }
+
+  async start(): Promise<{ botName: string }> {
+    const me = await this.#me();
     this.#bot = { id: me.id, username: me.username };
     const bot = this.#bot;
     this.#client.on(Events.Raw, (packet: { op: number; t?: string }) => {

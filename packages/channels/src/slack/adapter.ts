@@ -69,23 +69,51 @@ export class SlackChannel implements Channel {
     };
   }
 
-  async start(): Promise<{ botName: string }> {
+  /**
+   * Checks the tokens and opens no connection (`channels test`): auth.test with the bot token and,
+   * in Socket Mode, apps.connections.open with the app token. Slack spreads a Socket Mode app's
+   * events over its open connections, so a test that connected could take a running bot's.
+   */
+  async probe(): Promise<{ botName: string }> {
+    const auth = await this.#authTest(await this.#webClient(this.#o.botToken));
+    if (this.#o.mode === 'socket') {
+      const app = await this.#webClient(this.#o.appToken!);
+      await this.#call(() => app.apps.connections.open());
+    }
+    return { botName: `@${auth.user ?? auth.user_id}` };
+  }
+
+  async #webClient(token: string): Promise<webApi.WebClient> {
     const bolt = await import('@slack/bolt');
-    const logger = scrubbingLogger(
-      this.#scrub,
-      this.#o.log ?? ((line) => process.stderr.write(`${this.name}: ${line}\n`)),
-    );
     // No retries inside the client: the host's outbox retries, and a 429 must reach it.
-    const client = new bolt.webApi.WebClient(this.#o.botToken, {
+    return new bolt.webApi.WebClient(token, {
       slackApiUrl: this.#o.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      logger,
+      logger: this.#logger(),
     });
-    this.#client = client;
+  }
+
+  #logger() {
+    return scrubbingLogger(
+      this.#scrub,
+      this.#o.log ?? ((line) => process.stderr.write(`${this.name}: ${line}\n`)),
+    );
+  }
+
+  async #authTest(client: webApi.WebClient) {
     const auth = await this.#call(() => client.auth.test());
     if (!auth.user_id || !auth.bot_id)
       throw new Error('Slack auth.test: the token is not a bot token (xoxb-)');
+    return { ...auth, user_id: auth.user_id, bot_id: auth.bot_id };
+  }
+
+  async start(): Promise<{ botName: string }> {
+    const bolt = await import('@slack/bolt');
+    const logger = this.#logger();
+    const client = await this.#webClient(this.#o.botToken);
+    this.#client = client;
+    const auth = await this.#authTest(client);
     const bot: SlackBotIdentity = {
       userId: auth.user_id,
       botId: auth.bot_id,
