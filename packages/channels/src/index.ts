@@ -30,7 +30,7 @@ export {
   type ChannelSection,
   requireSecret,
 } from './platforms.js';
-export { enabledPluginChannels, pluginChannelSection } from './plugin-channels.js';
+export { enabledPluginChannels, pluginChannelOpeners, pluginChannelSection } from './plugin-channels.js';
 export { ChannelTestFailure, TEST_MESSAGE, testChannel } from './probe.js';
 export { type ChannelServing, type RunChannelsOptions, type RunningChannels, runChannels } from './run.js';
 export {

@@ -1,12 +1,13 @@
 /**
- * `oxydra channels test <channel> [--to <chat>]`: opens one configured channel with its secrets,
- * checks them with the platform (Telegram: getMe), and with a chat id sends one message there.
+ * `oxydra channels test <channel> [--to <chat>]`: opens one configured channel with its secrets
+ * (a plugin's channel through its plugin), checks them with the platform (Telegram: getMe), and with a chat id sends one message there.
  * Nothing is received and nothing stored. A configuration mistake is a UsageError (exit 2); a
  * platform's refusal is a ChannelTestFailure carrying the platform's words (exit 1), which the
  * adapters give without the token.
  */
-import { type AgentConfig, UsageError } from '@oxydra/types';
+import { type AgentConfig, type Channel, UsageError } from '@oxydra/types';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
+import { pluginChannelSection } from './plugin-channels.js';
 
 /** The platform refused (a revoked token, an unknown chat) or could not be reached. */
 export class ChannelTestFailure extends Error {
@@ -31,6 +32,11 @@ export async function testChannel(options: {
   env: NodeJS.ProcessEnv;
   /** A chat id to send one test message to. */
   to?: string | undefined;
+  /**
+   * Opens a plugin's channel (`[channels.plugin.<name>]`): its plugin is loaded by the kernel,
+   * which the caller opens only for this. Unset: only the built-in platforms can be tested.
+   */
+  openPluginChannel?: (name: string) => Promise<Channel>;
 }): Promise<{ botName: string; messageId?: string }> {
   const name = options.channel;
   const to = options.to?.trim();
@@ -39,15 +45,7 @@ export async function testChannel(options: {
       hint: "give the platform's id of the chat (on Telegram, your user id is your private chat with the bot)",
     });
   }
-  if (!(CHANNEL_NAMES as string[]).includes(name)) {
-    throw new UsageError(`there is no channel "${name}"`, {
-      hint: `name one of: ${CHANNEL_NAMES.join(', ')}`,
-    });
-  }
-  const key = name as (typeof CHANNEL_NAMES)[number];
-  const section = options.config.channels[key] as ChannelSection;
-  const platform = CHANNEL_PLATFORMS[key] as ChannelPlatform<ChannelSection>;
-  const channel = await platform.open(name, section, options.env);
+  const channel = await openForTest(options);
   try {
     let botName: string;
     try {
@@ -66,4 +64,19 @@ export async function testChannel(options: {
   } finally {
     await channel.close();
   }
+}
+
+/** The named channel, opened with its secrets (a built-in platform) or by its plugin. */
+function openForTest(options: Parameters<typeof testChannel>[0]): Promise<Channel> {
+  const name = options.channel;
+  if ((CHANNEL_NAMES as string[]).includes(name)) {
+    const key = name as (typeof CHANNEL_NAMES)[number];
+    const platform = CHANNEL_PLATFORMS[key] as ChannelPlatform<ChannelSection>;
+    return platform.open(name, options.config.channels[key] as ChannelSection, options.env);
+  }
+  if (pluginChannelSection(options.config, name) && options.openPluginChannel)
+    return options.openPluginChannel(name);
+  throw new UsageError(`there is no channel "${name}"`, {
+    hint: `name one of: ${[...CHANNEL_NAMES, ...Object.keys(options.config.channels.plugin)].join(', ')}`,
+  });
 }

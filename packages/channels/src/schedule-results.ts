@@ -9,7 +9,8 @@
  *
  * A schedule that names no chat uses `[scheduler] notify`, the operator's chat, when its user is
  * the operator's (`default`, `schedule add` without --user) or could have named that chat
- * itself; `--notify none` opts a schedule out. On Slack and Discord a listed sender's own id names
+ * itself; `--notify none` opts a schedule out. A plugin's channel is named like a built-in one
+ * (`--notify webchat:<chat>`, its section `[channels.plugin.webchat]`). On Slack and Discord a listed sender's own id names
  * the direct-message chat with them: the channel opens it when the result is sent (direct.ts).
  */
 import type { Kernel } from '@oxydra/kernel';
@@ -22,6 +23,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { CHANNEL_NAMES, type ChannelSection } from './platforms.js';
+import { pluginChannelSection } from './plugin-channels.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';
 
 /** The most of a run's answer a chat is sent; the whole is in the run's session and history. */
@@ -38,18 +40,29 @@ export function parseNotifyTarget(text: string, config: AgentConfig): Omit<Chann
     });
   }
   const [, channel, chatId, threadId] = match as unknown as [string, string, string, string | undefined];
-  if (!(CHANNEL_NAMES as readonly string[]).includes(channel)) {
-    throw new UsageError(`--notify: no channel "${channel}"`, {
-      hint: `use one of ${CHANNEL_NAMES.join(', ')}`,
-    });
+  const section = channelSection(config, channel);
+  if (!section) {
+    const names = [...CHANNEL_NAMES, ...Object.keys(config.channels.plugin)];
+    throw new UsageError(`--notify: no channel "${channel}"`, { hint: `use one of ${names.join(', ')}` });
   }
-  const section = config.channels[channel as (typeof CHANNEL_NAMES)[number]] as ChannelSection;
   if (!section.enabled) {
-    throw new UsageError(`--notify: [channels.${channel}] is not enabled`, {
-      hint: `set enabled = true in [channels.${channel}] (see docs/channels.md)`,
+    const heading = sectionHeading(config, channel);
+    throw new UsageError(`--notify: [${heading}] is not enabled`, {
+      hint: `set enabled = true in [${heading}] (see docs/channels.md)`,
     });
   }
   return { channel, chatId, ...(threadId !== undefined ? { threadId } : {}) };
+}
+
+/** A built-in platform's section, or a plugin's channel's (their names never clash). */
+function channelSection(config: AgentConfig, name: string): ChannelSection | undefined {
+  if ((CHANNEL_NAMES as readonly string[]).includes(name))
+    return config.channels[name as (typeof CHANNEL_NAMES)[number]] as ChannelSection;
+  return pluginChannelSection(config, name);
+}
+
+function sectionHeading(config: AgentConfig, name: string): string {
+  return pluginChannelSection(config, name) ? `channels.plugin.${name}` : `channels.${name}`;
 }
 
 /**
@@ -63,8 +76,7 @@ export async function checkNotifyTarget(
   config: AgentConfig,
   store: Pick<ChannelStore, 'hasSpoken'>,
 ): Promise<ChannelScheduleTarget> {
-  const section = config.channels[target.channel as (typeof CHANNEL_NAMES)[number]] as ChannelSection;
-  const own = section.senders.some(
+  const own = (channelSection(config, target.channel)?.senders ?? []).some(
     (s) =>
       (s.user ?? `${target.channel}-${s.platform_ids[0]}`) === userId &&
       s.platform_ids.includes(target.chatId),
@@ -73,7 +85,7 @@ export async function checkNotifyTarget(
     throw new UsageError(
       `--notify ${target.channel}:${target.chatId}: no listed sender of that chat is user "${userId}", the schedule's user`,
       {
-        hint: `name the private chat of a [[channels.${target.channel}.senders]] entry with user = "${userId}", or a chat where ${userId} has talked to the bot`,
+        hint: `name the private chat of a [[${sectionHeading(config, target.channel)}.senders]] entry with user = "${userId}", or a chat where ${userId} has talked to the bot`,
       },
     );
   }

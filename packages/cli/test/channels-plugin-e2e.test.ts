@@ -5,14 +5,15 @@
  * as the built-in platforms: a listed sender gets the agent's answer, a stranger gets nothing
  * and the model never sees their message. A plugin channel named like a built-in platform, and
  * one no loaded plugin provides, are configuration errors (exit 2, one line); a disabled one is
- * never opened.
+ * never opened. `channels test` and a schedule's `--notify` reach it as they reach a built-in one.
  */
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_MESSAGE } from '@oxydra/channels';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { askedAbout, killChannels, pollExplained, startChannels } from './channels-run.js';
+import { askedAbout, killChannels, pollExplained, runScheduleTo, startChannels } from './channels-run.js';
 
 const PLUGIN = fileURLToPath(new URL('./fixtures/plugins/webchat', import.meta.url));
 
@@ -93,6 +94,59 @@ describe('a plugin channel', () => {
     const second = await agent.run(['channels', 'run']);
     expect(second.status).toBe(2);
     expect(second.stderr).toMatch(/webchat/);
+    expect(await run.stop()).toBe(0);
+  }, 60_000);
+
+  it('`channels test` opens it through its plugin; a schedule delivers its results to one of its chats', async () => {
+    env = await workspaceWith(LOAD + ENABLED);
+    const agent = env;
+    const sentLog = () =>
+      readFileSync(join(agent.workspace, 'webchat-sent.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { chatId: string; text: string });
+    const tested = await agent.run(['channels', 'test', 'webchat', '--to', 'ada']);
+    expect(tested.status, tested.stderr).toBe(0);
+    expect(tested.stdout).toContain(
+      'webchat: the platform accepted the credentials; the bot is webchat-test-bot',
+    );
+    expect(sentLog()).toEqual([{ chatId: 'ada', text: TEST_MESSAGE }]);
+    const unknown = await agent.run(['channels', 'test', 'matrix']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('there is no channel "matrix"');
+    expect(unknown.stderr).toContain('webchat');
+
+    // A schedule may name only its own user's chat on the plugin's channel too.
+    const refused = await agent.run([
+      'schedule',
+      'add',
+      '--every',
+      '1h',
+      '--user',
+      'ada',
+      '--notify',
+      'webchat:mallory',
+      'x',
+    ]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--notify webchat:mallory: no listed sender of that chat is user "ada"');
+    expect(refused.stderr).toContain('[[channels.plugin.webchat.senders]]');
+
+    const run = await startChannels(agent, { env: {}, ready: 'webchat: answering as webchat-test-bot' });
+    await runScheduleTo(agent, {
+      user: 'ada',
+      name: 'digest',
+      notify: 'webchat:ada',
+      prompt: 'the daily digest',
+    });
+    const result = (m: { chatId: string; text: string }) =>
+      m.chatId === 'ada' && m.text.startsWith('Scheduled "digest"');
+    await pollExplained(
+      async () => sentLog().some(result),
+      "the scheduled result in ada's chat",
+      () => `sent: ${JSON.stringify(sentLog())}; log: ${run.stderr()}`,
+    );
+    expect(sentLog().filter(result)).toEqual([{ chatId: 'ada', text: 'Scheduled "digest":\nhello Ada' }]);
     expect(await run.stop()).toBe(0);
   }, 60_000);
 

@@ -49,7 +49,14 @@ describe('configuration validation', () => {
     expect(off.messages[0]).toMatch(
       /scheduler\.notify.*\[channels\.telegram\] is not enabled; set enabled = true/,
     );
-    for (const message of [...shape.messages, ...unknown.messages, ...off.messages])
+    // A plugin's channel is named like a built-in one; its section is [channels.plugin.<name>].
+    const pluginOff = await errorsFor(
+      '[scheduler]\nnotify = "Web-chat:ada"\n[channels.plugin.Web-chat]\nenabled = false\n',
+    );
+    expect(pluginOff.messages[0]).toMatch(
+      /scheduler\.notify.*\[channels\.plugin\.Web-chat\] is not enabled; set enabled = true/,
+    );
+    for (const message of [...shape.messages, ...unknown.messages, ...off.messages, ...pluginOff.messages])
       expect(message).not.toContain('\n');
     sandbox.cleanup();
     sandbox = makeSandbox();
@@ -58,6 +65,12 @@ describe('configuration validation', () => {
       `[scheduler]\nnotify = "telegram:42:7"\n${telegram}`,
     );
     const { config } = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
+    sandbox.write(
+      join(sandbox.workspaceConfig, 'agent.toml'),
+      '[scheduler]\nnotify = "Web-chat:ada"\n[channels.plugin.Web-chat]\nenabled = true\n',
+    );
+    const plugin = await loadAgentConfig({ cwd: sandbox.workspace, env: sandbox.env, trust: 'this-run' });
+    expect(plugin.config.scheduler.notify).toBe('Web-chat:ada');
     expect(config.scheduler.notify).toBe('telegram:42:7');
   });
 

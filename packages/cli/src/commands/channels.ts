@@ -64,9 +64,15 @@ export async function runChannelsTest(
 ): Promise<number> {
   const workspace = agentWorkspace();
   const config = await loadRunConfig(flags, { workspace });
-  const { ChannelTestFailure, testChannel } = await import('@oxydra/channels');
+  const { ChannelTestFailure, pluginChannelOpeners, testChannel } = await import('@oxydra/channels');
+  // A plugin's channel is opened by its plugin, which only the kernel loads: opened for it alone.
+  let kernel: Awaited<ReturnType<typeof openCliKernel>> | undefined;
+  const openPluginChannel = async (name: string) => {
+    kernel = await openCliKernel(flags, { workspace, host: 'channel' });
+    return (await pluginChannelOpeners(kernel, [name])).get(name)!();
+  };
   try {
-    const result = await testChannel({ config, channel, env: process.env, to: flags.to });
+    const result = await testChannel({ config, channel, env: process.env, to: flags.to, openPluginChannel });
     process.stdout.write(`${channel}: the platform accepted the credentials; the bot is ${result.botName}\n`);
     if (result.messageId !== undefined)
       process.stdout.write(
@@ -78,6 +84,8 @@ export async function runChannelsTest(
     const what = error.step === 'check' ? 'checking the credentials' : `sending to chat ${flags.to}`;
     process.stderr.write(`error: ${channel}: ${what} failed: ${error.message}\n`);
     return EXIT_FAILURE;
+  } finally {
+    await kernel?.close();
   }
 }
 

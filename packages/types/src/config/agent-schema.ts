@@ -447,9 +447,8 @@ export const agentConfigSchema = z
           'memory.remote_url is set, so memory.auth_token is required (the remote libSQL server needs it)',
       });
     }
-    // Scheduled results go to the built-in platforms' chats only (a plugin channel's not yet).
-    const { plugin: _plugin, ...builtinChannels } = config.channels;
-    const notifyProblem = schedulerNotifyProblem(config.scheduler.notify, builtinChannels);
+    const { plugin, ...builtinChannels } = config.channels;
+    const notifyProblem = schedulerNotifyProblem(config.scheduler.notify, builtinChannels, plugin);
     if (notifyProblem) {
       const path = ['scheduler', 'notify'];
       ctx.addIssue({ code: 'custom', path, input: config.scheduler.notify, message: notifyProblem });

@@ -15,23 +15,32 @@ export function isTimeZone(zone: string): boolean {
 }
 
 /** A chat results go to: `<channel>:<chat id>[:<thread>]` (`schedule add --notify` takes the same). */
-export const NOTIFY_TARGET = /^([a-z][a-z0-9_-]{0,31}):([^:\s]{1,128})(?::([^:\s]{1,64}))?$/;
+export const NOTIFY_TARGET = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([^:\s]{1,128})(?::([^:\s]{1,64}))?$/;
 
 /**
- * `[scheduler] notify` names an enabled `[channels.*]` section (the format is the schema's): an
- * issue on the key otherwise, naming the fix.
+ * `[scheduler] notify` names an enabled `[channels.*]` section, a built-in platform's or a
+ * plugin's `[channels.plugin.<name>]` (the format is the schema's): an issue on the key
+ * otherwise, naming the fix.
  */
 export function schedulerNotifyProblem(
   notify: string | undefined,
-  channels: Record<string, { enabled: boolean }>,
+  builtin: Record<string, { enabled: boolean }>,
+  plugin: Record<string, { enabled: boolean }>,
 ): string | undefined {
   const channel = notify !== undefined ? NOTIFY_TARGET.exec(notify)?.[1] : undefined;
   if (channel === undefined) return undefined;
-  if (!(channel in channels)) {
-    return `no channel "${channel}"; use one of ${Object.keys(channels).join(', ')} (e.g. "telegram:123456789")`;
+  const inPlugins = Object.hasOwn(plugin, channel);
+  const section = inPlugins
+    ? plugin[channel]
+    : Object.hasOwn(builtin, channel)
+      ? builtin[channel]
+      : undefined;
+  if (section === undefined) {
+    const names = [...Object.keys(builtin), ...Object.keys(plugin)];
+    return `no channel "${channel}"; use one of ${names.join(', ')} (e.g. "telegram:123456789")`;
   }
-  if (!channels[channel]!.enabled) {
-    return `[channels.${channel}] is not enabled; set enabled = true there, or remove notify`;
+  if (!section.enabled) {
+    return `[channels.${inPlugins ? 'plugin.' : ''}${channel}] is not enabled; set enabled = true there, or remove notify`;
   }
   return undefined;
 }
