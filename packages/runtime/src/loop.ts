@@ -29,6 +29,7 @@ import { RunBudget } from './budgets.js';
 import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
 import { dispatchToolCalls } from './dispatch.js';
+import { toolImages } from './tool-images.js';
 import { abortReason, toRunFailure } from './errors.js';
 import type { Inbox } from './inbox.js';
 import { persistUnit } from './persist.js';
@@ -271,6 +272,8 @@ export class AgentLoop {
       if (!outcome || outcome.isError) message.isError = true;
       return message;
     });
+    const images = toolImages(calls, outcomes, this.options.model, results);
+    if (images) results.push(images);
     this.messages.push(...results);
     await this.persist([assistant, ...results]);
   }
