@@ -3,7 +3,7 @@
  * needs JavaScript, read, clicked through and filled in; and pages that reach for addresses the
  * egress policy refuses (loopback not allowlisted, a private address, cloud metadata).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { ToolResult } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserTools, createBrowserTools } from '../src/browser/index.js';
@@ -21,6 +21,31 @@ const BROWSER = {
   run_as: '65534:65534',
   no_sandbox: false,
 };
+
+/** Set in our environment before the browser starts: Chromium must not inherit it. */
+const SECRET_NAME = 'OXYDRA_BROWSER_TEST_SECRET';
+process.env[SECRET_NAME] = 'sk-never-in-chromium';
+
+/** Processes descended from this one whose command is Chromium (the wrapper's exec included). */
+function chromiumProcesses(): number[] {
+  const parent = new Map<number, number>();
+  const command = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      command.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8'));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let at = parent.get(pid); at !== undefined && at > 1; at = parent.get(at)) if (at === process.pid) return true;
+    return false;
+  };
+  return [...command].filter(([pid, cmd]) => /chrom/i.test(cmd) && descends(pid)).map(([pid]) => pid);
+}
 
 let site: TestSite;
 let victim: TestSite;
@@ -85,6 +110,26 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools 
     expect(told).toMatch(/requests the network policy refused/);
     expect(told).toContain(new URL(url).hostname);
     expect(victim.hits.size).toBe(0);
+  });
+
+  it('a download is refused and said so', async () => {
+    site.pages.set('/file', 'payload');
+    site.pages.set('/dl', `<a id="a" href="/file" download="../../evil.txt">file</a><script>document.getElementById('a').click();</script>`);
+    const opened = await call('browser_open', { url: `${site.origin}/dl` });
+    const told = `${opened.content}\n${(await call('browser_read')).content}`;
+    expect(told).toMatch(/a download, refused/);
+  });
+
+  it('Chromium runs with none of our environment and, when we are root, never as root', async () => {
+    await call('browser_open', { url: `${site.origin}/form` });
+    const ours = chromiumProcesses();
+    expect(ours.length).toBeGreaterThan(0);
+    for (const pid of ours) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      expect(environ).not.toContain(SECRET_NAME);
+      const uid = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (process.geteuid?.() === 0) expect([uid?.[1], uid?.[2]]).toEqual(['65534', '65534']);
+    }
   });
 
   it('a page that redirects to loopback is held', async () => {

@@ -86,7 +86,10 @@ async function status(session: BrowserSession, verb: string): Promise<ToolResult
 function refusals(session: BrowserSession): string[] {
   const refused = session.takeRefused();
   if (refused.length === 0) return [];
-  return [`requests the network policy refused (${refused.length}):`, ...refused.map((line) => `- ${line}`)];
+  return [
+    `requests the network policy refused (${refused.length}; tools.web_search.egress_allowlist opens a host you trust):`,
+    ...refused.map((line) => `- ${line}`),
+  ];
 }
 
 function webUrl(raw: string): string {

@@ -119,7 +119,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const url = connectUrl(req.url);
     const target = url ? await check(url) : 'not a host:port';
     if (!url || typeof target === 'string') {
-      refused(String(req.url), typeof target === 'string' ? target : 'refused');
+      refused(url ? url.href : String(req.url), typeof target === 'string' ? target : 'not a host:port');
       client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return;
     }

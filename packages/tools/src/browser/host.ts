@@ -18,6 +18,8 @@ export interface BrowserSettings extends Omit<LaunchSettings, 'fallbackProxy'> {
 
 const NO_SERVICE_WORKERS = `Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined, configurable: false });`;
 
+const ALLOWLIST_HINT = /; add the host to tools\.web_search\.egress_allowlist if you trust it$/;
+
 /** Refusals kept per session until the next tool result reports them. */
 const MAX_REFUSALS = 20;
 
@@ -133,7 +135,9 @@ export class BrowserHost {
     proxyOptions.onRefused = (target, reason) => {
       const list = session?.refused;
       if (!list) return;
-      list.push(`${target}: ${reason}`);
+      // The policy's reason names the URL already, and its allowlist hint is said once, below.
+      const why = reason.replace(ALLOWLIST_HINT, '');
+      list.push(why.startsWith(target) ? why : `${target}: ${why}`);
       if (list.length > MAX_REFUSALS) list.shift();
     };
     const proxy = await startEgressProxy(proxyOptions);
@@ -155,6 +159,10 @@ export class BrowserHost {
       // Popups (window.open, target=_blank) are closed: one page per session, a bounded count.
       context.on('page', (other) => {
         if (other !== page) void other.close().catch(() => undefined);
+      });
+      // acceptDownloads: false has Chromium cancel every download; the model is told of it.
+      page.on('download', (download) => {
+        current.refused.push(`${download.url().slice(0, 200)}: a download, refused (the browser saves no files)`);
       });
       page.on('crash', () => {
         current.broken = 'the page crashed (past its memory cap, or killed); browser_open a page again';
