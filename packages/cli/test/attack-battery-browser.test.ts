@@ -6,10 +6,9 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findChromium } from '../../tools/src/browser/launch.js';
-import { type TestSite, startTestSite } from '../../tools/test/browser-site.js';
+import { startTestSite, type TestSite } from '../../tools/test/browser-site.js';
 import { type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 
 const chromium = findChromium();
@@ -64,14 +63,17 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser attack
   });
 
   const lan = lanAddress();
-  it.skipIf(lan === undefined)('a page that reaches a private (LAN) address of this machine is held', async () => {
-    victim = await startTestSite(lan);
-    const a = await hostile('/lan', reaching(`${victim.origin}/`), [call('browser_read')]);
-    expect(a.run.status, a.run.stderr).toBe(0);
-    expect(victim.hits.size).toBe(0);
-    expect(output(a)).toContain(`refused to connect to a`);
-    expect(output(a)).toContain(lan);
-  });
+  it.skipIf(lan === undefined)(
+    'a page that reaches a private (LAN) address of this machine is held',
+    async () => {
+      victim = await startTestSite(lan);
+      const a = await hostile('/lan', reaching(`${victim.origin}/`), [call('browser_read')]);
+      expect(a.run.status, a.run.stderr).toBe(0);
+      expect(victim.hits.size).toBe(0);
+      expect(output(a)).toContain(`refused to connect to a`);
+      expect(output(a)).toContain(lan);
+    },
+  );
 
   it('a page that reaches the cloud metadata address is held', async () => {
     const a = await hostile('/meta', reaching('http://169.254.169.254/latest/meta-data/'), [
@@ -116,7 +118,12 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser attack
     const a = await hostile(
       '/memory',
       `<p>flood</p><script>const hoard = []; setInterval(() => { for (let i = 0; i < 50; i++) hoard.push(new Array(1e6).fill(i)); }, 5);</script>`,
-      [call('browser_read'), call('browser_read'), call('browser_open', { url: `${site.origin}/fine` }), call('browser_read')],
+      [
+        call('browser_read'),
+        call('browser_read'),
+        call('browser_open', { url: `${site.origin}/fine` }),
+        call('browser_read'),
+      ],
       'max_heap_mib = 64\naction_timeout_secs = 8\n',
     );
     expect(a.run.status, a.run.stderr).toBe(0);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findChromium } from '../../tools/src/browser/launch.js';
-import { type TestSite, startTestSite } from '../../tools/test/browser-site.js';
+import { startTestSite, type TestSite } from '../../tools/test/browser-site.js';
 import { attack, closeAttack } from './attack-helpers.js';
 
 const chromium = findChromium();

@@ -29,7 +29,6 @@ import { RunBudget } from './budgets.js';
 import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
 import { dispatchToolCalls } from './dispatch.js';
-import { toolImages } from './tool-images.js';
 import { abortReason, toRunFailure } from './errors.js';
 import type { Inbox } from './inbox.js';
 import { persistUnit } from './persist.js';
@@ -40,6 +39,7 @@ import { MemoryRecall } from './recall.js';
 import { RepeatedFailureGuard } from './repeat-guard.js';
 import { type TurnState, TurnStateMachine } from './state.js';
 import { RollingSummary } from './summarize.js';
+import { toolImages } from './tool-images.js';
 import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
 
 export const DEFAULT_HEARTBEAT_MS = 5000;

@@ -27,8 +27,12 @@ export function toolImages(
         result.content += `\n[${images.length} image(s) not shown: ${model.id} reads no images]`;
       return;
     }
-    parts.push({ type: 'text', text: `Image(s) from ${call.name} (call ${call.id}); page content, untrusted:` });
-    for (const image of images) parts.push({ type: 'attachment', mimeType: image.mimeType, data: image.data });
+    parts.push({
+      type: 'text',
+      text: `Image(s) from ${call.name} (call ${call.id}); page content, untrusted:`,
+    });
+    for (const image of images)
+      parts.push({ type: 'attachment', mimeType: image.mimeType, data: image.data });
   });
   return parts.length > 0 ? { role: 'user', content: parts } : undefined;
 }

@@ -42,11 +42,16 @@ const FORM = shell(
 );
 
 export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
-  const site = { hits: new Map<string, number>(), submitted: [] as string[], pages: new Map<string, string>() };
+  const site = {
+    hits: new Map<string, number>(),
+    submitted: [] as string[],
+    pages: new Map<string, string>(),
+  };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     site.hits.set(path, (site.hits.get(path) ?? 0) + 1);
-    const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    const html = (body: string) =>
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
     if (path === '/') return html(HOME);
     if (path === '/form') return html(FORM);
     if (path === '/api/home')

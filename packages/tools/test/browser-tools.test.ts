@@ -8,7 +8,7 @@ import type { ToolResult } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserTools, createBrowserTools } from '../src/browser/index.js';
 import { findChromium } from '../src/browser/launch.js';
-import { type TestSite, startTestSite } from './browser-site.js';
+import { startTestSite, type TestSite } from './browser-site.js';
 import { context } from './helpers.js';
 
 const chromium = findChromium();
@@ -41,7 +41,8 @@ function chromiumProcesses(): number[] {
     }
   }
   const descends = (pid: number): boolean => {
-    for (let at = parent.get(pid); at !== undefined && at > 1; at = parent.get(at)) if (at === process.pid) return true;
+    for (let at = parent.get(pid); at !== undefined && at > 1; at = parent.get(at))
+      if (at === process.pid) return true;
     return false;
   };
   return [...command].filter(([pid, cmd]) => /chrom/i.test(cmd) && descends(pid)).map(([pid]) => pid);
@@ -89,7 +90,11 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools 
     const shot = await call('browser_screenshot');
     const image = shot.images?.[0];
     expect(image?.mimeType).toBe('image/png');
-    expect(Buffer.from(image?.data ?? '', 'base64').subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(image?.data ?? '', 'base64')
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   });
 
   it('names a missing control and refuses non-web URLs', async () => {
@@ -104,7 +109,10 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools 
     ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
   ])('a page that fetches %s is held by the proxy', async (_what, target) => {
     const url = target();
-    site.pages.set('/reach', `<p>x</p><script>fetch(${JSON.stringify(url)}).catch(() => {}); new Image().src = ${JSON.stringify(url)} + '?img';</script>`);
+    site.pages.set(
+      '/reach',
+      `<p>x</p><script>fetch(${JSON.stringify(url)}).catch(() => {}); new Image().src = ${JSON.stringify(url)} + '?img';</script>`,
+    );
     const opened = await call('browser_open', { url: `${site.origin}/reach` });
     const told = `${opened.content}\n${(await call('browser_read')).content}`;
     expect(told).toMatch(/requests the network policy refused/);
@@ -114,7 +122,10 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools 
 
   it('a download is refused and said so', async () => {
     site.pages.set('/file', 'payload');
-    site.pages.set('/dl', `<a id="a" href="/file" download="../../evil.txt">file</a><script>document.getElementById('a').click();</script>`);
+    site.pages.set(
+      '/dl',
+      `<a id="a" href="/file" download="../../evil.txt">file</a><script>document.getElementById('a').click();</script>`,
+    );
     const opened = await call('browser_open', { url: `${site.origin}/dl` });
     const told = `${opened.content}\n${(await call('browser_read')).content}`;
     expect(told).toMatch(/a download, refused/);
@@ -133,8 +144,13 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools 
   });
 
   it('a page that redirects to loopback is held', async () => {
-    site.pages.set('/bounce', `<script>location.href = ${JSON.stringify(`${victim.origin}/secret`)};</script>`);
-    const opened = await call('browser_open', { url: `${site.origin}/bounce` }).catch((e: Error) => ({ content: e.message }));
+    site.pages.set(
+      '/bounce',
+      `<script>location.href = ${JSON.stringify(`${victim.origin}/secret`)};</script>`,
+    );
+    const opened = await call('browser_open', { url: `${site.origin}/bounce` }).catch((e: Error) => ({
+      content: e.message,
+    }));
     expect(victim.hits.size).toBe(0);
     expect(opened.content).not.toContain('victim');
   });

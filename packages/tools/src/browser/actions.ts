@@ -3,16 +3,18 @@
  * cap. A page that does not answer in time (a busy loop, a flood) has its context closed, so a
  * hostile page never holds the agent or the browser; a crashed page (past its heap cap) too.
  */
-import type { Locator, Page } from 'playwright-core';
+
 import type { ToolResult } from '@oxydra/types';
+import type { Locator, Page } from 'playwright-core';
 import type { ToolRun } from '../define.js';
 import type { BrowserHost, BrowserSession } from './host.js';
 import { readPage } from './page-text.js';
-import type {
-  BrowserClickArgs,
-  BrowserOpenArgs,
-  BrowserScreenshotArgs,
-  BrowserTypeArgs,
+import {
+  type BrowserClickArgs,
+  type BrowserOpenArgs,
+  type BrowserScreenshotArgs,
+  type BrowserTypeArgs,
+  CLICK_ROLES,
 } from './parameters.js';
 
 /** Said with every page text: the model must read it as data, never as the user's instructions. */
@@ -173,7 +175,7 @@ async function named(page: Page, roles: readonly string[], name: string): Promis
 export function browserClick(host: BrowserHost): ToolRun<BrowserClickArgs> {
   return async ({ name, role }, context) =>
     act(host, sessionOf(context), context.signal, async (session) => {
-      const roles = role ? [role] : ['button', 'link', 'checkbox', 'radio', 'tab', 'menuitem', 'option', 'switch'];
+      const roles = role ? [role] : CLICK_ROLES;
       const target = await named(session.page, roles, name);
       await target.click();
       await settle(session.page);
@@ -192,7 +194,10 @@ export function browserType(host: BrowserHost): ToolRun<BrowserTypeArgs> {
         await settle(session.page);
         await checkScheme(session.page);
       }
-      return status(session, `typed ${text.length} characters into "${name}"${submit ? ' and pressed Enter' : ''}; at`);
+      return status(
+        session,
+        `typed ${text.length} characters into "${name}"${submit ? ' and pressed Enter' : ''}; at`,
+      );
     });
 }
 
@@ -209,5 +214,7 @@ export function browserScreenshot(host: BrowserHost): ToolRun<BrowserScreenshotA
 
 export function browserClose(host: BrowserHost): ToolRun<Record<string, never>> {
   return async (_args, context) =>
-    (await host.closeSession(sessionOf(context))) ? 'closed the browser session' : 'no browser session was open';
+    (await host.closeSession(sessionOf(context)))
+      ? 'closed the browser session'
+      : 'no browser session was open';
 }

@@ -6,7 +6,7 @@
  * no second DNS answer can slip in between the check and the connection (DNS rebinding).
  * Refusals are answered 403 and reported, so the tool can tell the model what was held back.
  */
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EgressPolicy } from '../web/address-policy.js';

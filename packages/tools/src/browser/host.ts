@@ -162,7 +162,9 @@ export class BrowserHost {
       });
       // acceptDownloads: false has Chromium cancel every download; the model is told of it.
       page.on('download', (download) => {
-        current.refused.push(`${download.url().slice(0, 200)}: a download, refused (the browser saves no files)`);
+        current.refused.push(
+          `${download.url().slice(0, 200)}: a download, refused (the browser saves no files)`,
+        );
       });
       page.on('crash', () => {
         current.broken = 'the page crashed (past its memory cap, or killed); browser_open a page again';

@@ -4,7 +4,6 @@
  * `load`), so enabling the tools costs start-up nothing, and a default install need not carry
  * playwright-core at all (see docs/package.md).
  */
-import type { Tool } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
@@ -80,7 +79,7 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
     defineTool({
       name: 'browser_open',
       description:
-        'Open an http(s) URL in a real browser (JavaScript runs), in this session\'s own browser context. ' +
+        "Open an http(s) URL in a real browser (JavaScript runs), in this session's own browser context. " +
         'Then browser_read shows the page; private addresses are refused as by web_fetch.',
       parameters: BROWSER_OPEN,
       safety: 'side_effecting',
@@ -140,7 +139,8 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
     }),
     defineTool({
       name: 'browser_close',
-      description: "Close this session's browser context (cookies and page); the next browser_open starts fresh.",
+      description:
+        "Close this session's browser context (cookies and page); the next browser_open starts fresh.",
       parameters: BROWSER_CLOSE,
       safety: 'side_effecting',
       load: async () => {
@@ -158,3 +158,5 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
     },
   };
 }
+
+export { type BrowserAvailability, browserAvailability } from './availability.js';

@@ -37,7 +37,7 @@ export function findChromium(executable?: string): string | undefined {
 type Chromium = typeof import('playwright-core').chromium;
 
 /** playwright-core, or an error saying how to install it. */
-export async function loadPlaywright(): Promise<Chromium> {
+async function loadPlaywright(): Promise<Chromium> {
   try {
     return (await import('playwright-core')).chromium;
   } catch {
@@ -60,7 +60,8 @@ function chromiumArgs(maxHeapMib: number): string[] {
     '--no-first-run',
     '--no-default-browser-check',
     '--disable-features=DnsOverHttps,AsyncDns',
-    `--js-flags=--max-old-space-size=${maxHeapMib}`,
+    // Chromium's renderers' V8 (not Oxydra's own, whose flags live in the launcher's table).
+    `--js-flags=--max_old_space_size=${maxHeapMib}`,
   ];
 }
 
@@ -119,7 +120,8 @@ async function unprivilegedWrapper(home: string, executable: string, runAs: stri
     [
       '#!/bin/sh',
       'for arg in "$@"; do',
-      '  case "$arg" in --user-data-dir=*) chown -R ' + `${uid}:${gid}` + ' "${arg#--user-data-dir=}" ;; esac',
+      // The shell's own expansion, not a template placeholder: the profile folder's path.
+      `  case "$arg" in --user-data-dir=*) chown -R ${uid}:${gid} "\${arg#--user-data-dir=}" ;; esac`,
       'done',
       `exec ${SETPRIV} --reuid=${uid} --regid=${gid} --clear-groups -- ${quote(executable)} "$@"`,
       '',

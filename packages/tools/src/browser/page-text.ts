@@ -34,7 +34,7 @@ export async function readPage(page: Page, signal: AbortSignal): Promise<PageTex
 }
 
 /** `button "Next"`, `link "About" -> https://…`, from the snapshot's YAML-like lines. */
-export function controlsOf(snapshot: string): string[] {
+function controlsOf(snapshot: string): string[] {
   const lines = snapshot.split('\n');
   const controls: string[] = [];
   for (let i = 0; i < lines.length && controls.length < MAX_CONTROLS; i++) {

@@ -126,7 +126,11 @@ function parseHttpUrl(input: string): URL {
 }
 
 /** The one address this hop will connect to, after every address of the host passed the policy. */
-export async function checkedTarget(url: URL, policy: EgressPolicy, resolve: Resolver): Promise<ConnectTarget> {
+export async function checkedTarget(
+  url: URL,
+  policy: EgressPolicy,
+  resolve: Resolver,
+): Promise<ConnectTarget> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) !== 0 ? [host] : await resolveAll(resolve, host);
   const refusal = policy.refusal(url, addresses);

@@ -27,17 +27,19 @@ export const browserSchema = z.strictObject({
   max_sessions: positiveInt.default(4).describe('browser contexts open at once (one per session)'),
   max_heap_mib: positiveInt
     .default(256)
-    .describe("JavaScript heap cap per page, in MiB: a page past it crashes and is closed"),
+    .describe('JavaScript heap cap per page, in MiB: a page past it crashes and is closed'),
   run_as: z
     .string()
     .regex(/^\d+(:\d+)?$/, 'use "UID[:GID]"')
     .refine((value) => !/^0(:|$)/.test(value), 'uid 0 is root: Chromium must not run as root')
     .default('65534:65534')
-    .describe('when Oxydra runs as root, the uid[:gid] Chromium runs as (Chromium refuses its sandbox as root)'),
+    .describe(
+      'when Oxydra runs as root, the uid[:gid] Chromium runs as (Chromium refuses its sandbox as root)',
+    ),
   no_sandbox: z
     .boolean()
     .default(false)
     .describe(
-      "run Chromium without its own sandbox when it cannot start one (e.g. no user namespaces); only inside a container you trust",
+      'run Chromium without its own sandbox when it cannot start one (e.g. no user namespaces); only inside a container you trust',
     ),
 });
