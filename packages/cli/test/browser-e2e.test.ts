@@ -24,38 +24,43 @@ afterEach(async () => {
   site = undefined;
 });
 
-describe.skipIf(chromium === undefined || !existsSync(chromium))('browser tools through oxydra run', () => {
-  it('reads a script-rendered page, clicks through two pages, fills a form and sends a screenshot', async () => {
-    site = await startTestSite();
-    const a = await attack(
-      [
-        call('browser_open', { url: `${site.origin}/` }),
-        call('browser_read'),
-        call('browser_click', { name: 'Go to the form' }),
-        call('browser_type', { name: 'Email address', text: 'ada@example.test' }),
-        call('browser_click', { name: 'Send it', role: 'button' }),
-        call('browser_read'),
-        call('browser_screenshot'),
-        call('browser_close'),
-      ],
-      { extraToml: browserToml(site) },
-    );
-    expect(a.run.status, a.run.stderr).toBe(0);
-    expect(a.ends.map((end) => [end.name, end.isError])).toEqual([
-      ['browser_open', false],
-      ['browser_read', false],
-      ['browser_click', false],
-      ['browser_type', false],
-      ['browser_click', false],
-      ['browser_read', false],
-      ['browser_screenshot', false],
-      ['browser_close', false],
-    ]);
-    // The words only the page's script puts there reached the model.
-    expect(a.requests).toContain('The secret word is tangerine.');
-    expect(site.submitted).toEqual(['ada@example.test']);
-    expect(a.requests).toContain('Thanks, ada@example.test!');
-    // The screenshot went to the model as an image (gpt-4o-mini reads images).
-    expect(a.requests).toMatch(/data:image\/png;base64,iVBORw0KGgo/);
-  });
-});
+// Skipped only where no Chromium is installed: the tools then refuse, saying how to install it.
+describe.skipIf(chromium === undefined || !existsSync(chromium))(
+  'browser tools through oxydra run',
+  { timeout: 120_000 },
+  () => {
+    it('reads a script-rendered page, clicks through two pages, fills a form and sends a screenshot', async () => {
+      site = await startTestSite();
+      const a = await attack(
+        [
+          call('browser_open', { url: `${site.origin}/` }),
+          call('browser_read'),
+          call('browser_click', { name: 'Go to the form' }),
+          call('browser_type', { name: 'Email address', text: 'ada@example.test' }),
+          call('browser_click', { name: 'Send it', role: 'button' }),
+          call('browser_read'),
+          call('browser_screenshot'),
+          call('browser_close'),
+        ],
+        { extraToml: browserToml(site) },
+      );
+      expect(a.run.status, a.run.stderr).toBe(0);
+      expect(a.ends.map((end) => [end.name, end.isError])).toEqual([
+        ['browser_open', false],
+        ['browser_read', false],
+        ['browser_click', false],
+        ['browser_type', false],
+        ['browser_click', false],
+        ['browser_read', false],
+        ['browser_screenshot', false],
+        ['browser_close', false],
+      ]);
+      // The words only the page's script puts there reached the model.
+      expect(a.requests).toContain('The secret word is tangerine.');
+      expect(site.submitted).toEqual(['ada@example.test']);
+      expect(a.requests).toContain('Thanks, ada@example.test!');
+      // The screenshot went to the model as an image (gpt-4o-mini reads images).
+      expect(a.requests).toMatch(/data:image\/png;base64,iVBORw0KGgo/);
+    });
+  },
+);

@@ -7,6 +7,7 @@
 import type { ToolResult } from '@oxydra/types';
 import type { Locator, Page } from 'playwright-core';
 import type { ToolRun } from '../define.js';
+import { parseHttpUrl } from '../web/safe-fetch.js';
 import type { BrowserHost, BrowserSession } from './host.js';
 import { readPage } from './page-text.js';
 import {
@@ -94,22 +95,10 @@ function refusals(session: BrowserSession): string[] {
   ];
 }
 
-function webUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error(`not a valid URL: ${raw}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`only http and https URLs can be opened, not ${url.protocol}`);
-  if (url.username !== '' || url.password !== '') throw new Error('URLs with credentials are refused');
-  return url.href;
-}
-
 export function browserOpen(host: BrowserHost): ToolRun<BrowserOpenArgs> {
   return async ({ url }, context) => {
-    const target = webUrl(url);
+    // web_fetch's URL rules: http(s) only (no file:, chrome:, data:, javascript:), no credentials.
+    const target = parseHttpUrl(url).href;
     const id = sessionOf(context);
     return act(host, id, context.signal, async (session) => {
       const response = await session.page.goto(target, { waitUntil: 'load' });

@@ -4,7 +4,8 @@
  * `load`), so enabling the tools costs start-up nothing, and a default install need not carry
  * playwright-core at all (see docs/package.md).
  */
-import { type DefinedTool, defineTool } from '../define.js';
+import type { z } from 'zod';
+import { type DefinedTool, defineTool, type ObjectSchema, type ToolRun } from '../define.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
 import type { BrowserHost } from './host.js';
@@ -44,8 +45,11 @@ export interface BrowserTools {
   close(): Promise<void>;
 }
 
-/** A call's slack beyond the action cap: the action's own timeout fires first and says so. */
-const SLACK_MS = 10_000;
+/**
+ * A call's slack beyond the action cap: a first call also starts Chromium (bounded by
+ * LAUNCH_TIMEOUT_MS, seconds on a loaded machine), and the action's own cap fires first.
+ */
+const SLACK_MS = 70_000;
 
 export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
   const config = options.browser;
@@ -75,79 +79,68 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
   };
   const actions = async () => [await import('./actions.js'), await theHost()] as const;
   const timeoutMs = config.action_timeout_secs * 1000 + SLACK_MS;
+  type Actions = Awaited<ReturnType<typeof actions>>[0];
+  /** One tool: its description and the action that runs it, loaded at its first call. */
+  const browserTool = <S extends ObjectSchema>(
+    name: string,
+    description: string,
+    parameters: S,
+    pick: (code: Actions, h: BrowserHost) => ToolRun<z.output<S>>,
+    summarize?: (args: z.output<S>) => string,
+  ): DefinedTool =>
+    defineTool({
+      name,
+      description,
+      parameters,
+      safety: 'side_effecting',
+      timeoutMs,
+      ...(summarize ? { summarize } : {}),
+      load: async () => {
+        const [code, h] = await actions();
+        return pick(code, h);
+      },
+    });
   const tools: DefinedTool[] = [
-    defineTool({
-      name: 'browser_open',
-      description:
-        "Open an http(s) URL in a real browser (JavaScript runs), in this session's own browser context. " +
+    browserTool(
+      'browser_open',
+      "Open an http(s) URL in a real browser (JavaScript runs), in this session's own browser context. " +
         'Then browser_read shows the page; private addresses are refused as by web_fetch.',
-      parameters: BROWSER_OPEN,
-      safety: 'side_effecting',
-      timeoutMs,
-      summarize: ({ url }) => `browser_open ${url}`,
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserOpen(h);
-      },
-    }),
-    defineTool({
-      name: 'browser_read',
-      description:
-        'The open page as text (links inline), then its controls (buttons, links, fields) by accessible name.',
-      parameters: BROWSER_READ,
-      safety: 'side_effecting',
-      timeoutMs,
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserRead(h);
-      },
-    }),
-    defineTool({
-      name: 'browser_click',
-      description: 'Click a control of the open page by its accessible name (as browser_read lists it).',
-      parameters: BROWSER_CLICK,
-      safety: 'side_effecting',
-      timeoutMs,
-      summarize: ({ name }) => `browser_click ${JSON.stringify(name)}`,
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserClick(h);
-      },
-    }),
-    defineTool({
-      name: 'browser_type',
-      description: 'Fill a text field of the open page, named by its label; submit presses Enter.',
-      parameters: BROWSER_TYPE,
-      safety: 'side_effecting',
-      timeoutMs,
-      summarize: ({ name }) => `browser_type into ${JSON.stringify(name)}`,
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserType(h);
-      },
-    }),
-    defineTool({
-      name: 'browser_screenshot',
-      description: 'A PNG screenshot of the open page, shown to you when your model reads images.',
-      parameters: BROWSER_SCREENSHOT,
-      safety: 'side_effecting',
-      timeoutMs,
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserScreenshot(h);
-      },
-    }),
-    defineTool({
-      name: 'browser_close',
-      description:
-        "Close this session's browser context (cookies and page); the next browser_open starts fresh.",
-      parameters: BROWSER_CLOSE,
-      safety: 'side_effecting',
-      load: async () => {
-        const [code, h] = await actions();
-        return code.browserClose(h);
-      },
-    }),
+      BROWSER_OPEN,
+      (code, h) => code.browserOpen(h),
+      ({ url }) => `browser_open ${url}`,
+    ),
+    browserTool(
+      'browser_read',
+      'The open page as text (links inline), then its controls (buttons, links, fields) by accessible name.',
+      BROWSER_READ,
+      (code, h) => code.browserRead(h),
+    ),
+    browserTool(
+      'browser_click',
+      'Click a control of the open page by its accessible name (as browser_read lists it).',
+      BROWSER_CLICK,
+      (code, h) => code.browserClick(h),
+      ({ name }) => `browser_click ${JSON.stringify(name)}`,
+    ),
+    browserTool(
+      'browser_type',
+      'Fill a text field of the open page, named by its label; submit presses Enter.',
+      BROWSER_TYPE,
+      (code, h) => code.browserType(h),
+      ({ name }) => `browser_type into ${JSON.stringify(name)}`,
+    ),
+    browserTool(
+      'browser_screenshot',
+      'A PNG screenshot of the open page, shown to you when your model reads images.',
+      BROWSER_SCREENSHOT,
+      (code, h) => code.browserScreenshot(h),
+    ),
+    browserTool(
+      'browser_close',
+      "Close this session's browser context (cookies and page); the next browser_open starts fresh.",
+      BROWSER_CLOSE,
+      (code, h) => code.browserClose(h),
+    ),
   ];
   return {
     tools,

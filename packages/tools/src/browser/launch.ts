@@ -24,6 +24,8 @@ export interface LaunchSettings {
 
 const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 const SETPRIV = '/usr/bin/setpriv';
+/** Chromium that has not started by then (a stuck machine) fails the call instead of holding it. */
+const LAUNCH_TIMEOUT_MS = 60_000;
 
 export function findChromium(executable?: string): string | undefined {
   if (executable !== undefined) return executable;
@@ -91,6 +93,7 @@ export async function launchChromium(settings: LaunchSettings): Promise<Launched
       proxy: { server: settings.fallbackProxy, bypass: '<-loopback>' },
       args: chromiumArgs(settings.maxHeapMib),
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(home, 'home'), LANG: 'C.UTF-8' },
+      timeout: LAUNCH_TIMEOUT_MS,
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,

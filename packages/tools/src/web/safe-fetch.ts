@@ -110,7 +110,7 @@ export function createSafeFetch(options: SafeFetchOptions = {}): SafeFetch {
   };
 }
 
-function parseHttpUrl(input: string): URL {
+export function parseHttpUrl(input: string): URL {
   let url: URL;
   try {
     url = new URL(input);
