@@ -26,9 +26,11 @@ const STALE_CHUNK_MS = 15 * 60 * 1000;
 /**
  * Modules no bundle includes: Ink imports the React devtools only when DEV=true; discord.js's
  * gateway imports the optional native `zlib-sync` only for compression, which Oxydra leaves off
- * (its import fails, caught, and it runs without).
+ * (its import fails, caught, and it runs without). playwright-core (the browser tools, 14 MB,
+ * reading its own files at run time) is an optional package the user installs beside oxydra:
+ * the tools import it at their first call and say how to install it when it is missing.
  */
-const NEVER_BUNDLED = ['react-devtools-core', 'zlib-sync'];
+const NEVER_BUNDLED = ['react-devtools-core', 'zlib-sync', 'playwright-core'];
 
 /** discord.js's Client#_eval (for its sharding manager, never called here) uses a direct eval. */
 const QUIET_LOGS = (level, log, handler) => {

@@ -83,4 +83,17 @@ describe('agent permissions', () => {
     expect(offered).toContain('file_read');
     for (const name of ['delegate_to_agent', 'web_fetch', 'web_search']) expect(offered).not.toContain(name);
   });
+
+  it('offers the browser tools when enabled, and removes them from an agent without network', async () => {
+    const on = await testKernel([{ reply: { text: 'ok' } }], { tools: { browser: { enabled: true } } });
+    await on.kernel.agents.spawn({ prompt: 'hi' }).result;
+    expect(toolNames(on.mock.requests[0]!.body)).toContain('browser_open');
+    const off = await testKernel([{ reply: { text: 'ok' } }], {
+      tools: { browser: { enabled: true } },
+      permissions: { network: 'off' },
+    });
+    await off.kernel.agents.spawn({ prompt: 'hi' }).result;
+    const offered = toolNames(off.mock.requests[0]!.body);
+    for (const name of ['browser_open', 'browser_read', 'browser_click']) expect(offered).not.toContain(name);
+  });
 });

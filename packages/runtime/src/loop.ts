@@ -39,6 +39,7 @@ import { MemoryRecall } from './recall.js';
 import { RepeatedFailureGuard } from './repeat-guard.js';
 import { type TurnState, TurnStateMachine } from './state.js';
 import { RollingSummary } from './summarize.js';
+import { toolImages } from './tool-images.js';
 import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -271,6 +272,8 @@ export class AgentLoop {
       if (!outcome || outcome.isError) message.isError = true;
       return message;
     });
+    const images = toolImages(calls, outcomes, this.options.model, results);
+    if (images) results.push(images);
     this.messages.push(...results);
     await this.persist([assistant, ...results]);
   }

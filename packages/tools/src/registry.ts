@@ -9,6 +9,7 @@ import type {
   Tool,
   ToolContext,
   ToolExecutor,
+  ToolImage,
   ToolInvocation,
   ToolOutcome,
   ToolResult,
@@ -70,6 +71,7 @@ interface RawResult {
   content: string;
   isError: boolean;
   data?: unknown;
+  images?: ToolImage[];
 }
 
 const failure = (content: string): RawResult => ({ content, isError: true });
@@ -83,6 +85,7 @@ function normalize(result: ToolResult | string): RawResult {
   if (typeof result === 'string') return { content: result, isError: false };
   const raw: RawResult = { content: String(result.content), isError: result.isError ?? false };
   if (result.data !== undefined) raw.data = result.data;
+  if (result.images && result.images.length > 0) raw.images = result.images;
   return raw;
 }
 
@@ -160,6 +163,7 @@ export class ToolRegistry implements ToolExecutor {
       durationMs: Math.max(0, performance.now() - started - waitedMs),
     };
     if (raw.data !== undefined) outcome.data = scrubValue(raw.data, this.#scrub);
+    if (raw.images) outcome.images = raw.images;
     return outcome;
   }
 

@@ -54,10 +54,19 @@ export interface ToolContext {
   approve?: (request: ApprovalRequest) => Promise<boolean>;
 }
 
+/** An image a tool hands back (a screenshot): shown to models that accept images. */
+export interface ToolImage {
+  mimeType: string;
+  /** base64. */
+  data: string;
+}
+
 export interface ToolResult {
   /** Text handed back to the model. */
   content: string;
   isError?: boolean;
+  /** Images for the model, after `content`; a model that reads no images is told it got none. */
+  images?: ToolImage[];
   /** Structured data for UIs and logs; never sent to the model. */
   data?: unknown;
 }
@@ -102,6 +111,7 @@ export interface ToolOutcome {
   content: string;
   isError: boolean;
   durationMs: number;
+  images?: ToolImage[];
   data?: unknown;
 }
 

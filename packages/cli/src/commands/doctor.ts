@@ -19,6 +19,7 @@ import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
 import type { StoreReport } from '../run/store-choice.js';
+import { browserCheck } from './doctor-browser.js';
 import type { Check } from './doctor-check.js';
 import { costsCheck } from './doctor-costs.js';
 import { DEPLOYMENT_LIVE_MS, deploymentCheck } from './doctor-deployment.js';
@@ -325,6 +326,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     if (deployment) checks.push(deployment);
     checks.push(...writableChecks(workspace, database));
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));
+    checks.push(browserCheck(loaded.config));
   } catch (error) {
     checks.push({
       name: 'config',

@@ -62,6 +62,8 @@ export interface KernelBase {
    * loads at the first run that changes a file, or the first command that reads the history.
    */
   history?: () => Promise<WorkspaceHistory>;
+  /** Closes the browser the browser tools started ([tools.browser] enabled), if any. */
+  closeBrowser?: () => Promise<void>;
   /** The summary model's call; each agent's turn charges its cost to the agent's account. */
   summarize: PricedSummarize;
   warn: (message: string) => void;
@@ -198,6 +200,14 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     }),
     ...(memory?.tools ?? []),
   ];
+  // The browser tools' definitions load only when enabled; playwright-core at their first call.
+  const browser = config.tools.browser.enabled
+    ? (await import('@oxydra/tools/browser')).createBrowserTools({
+        browser: config.tools.browser,
+        egressAllowlist: config.tools.web_search.egress_allowlist,
+      })
+    : undefined;
+  if (browser) coreTools.push(...browser.tools);
   // A replay answers the tools that reach beyond the workspace from its recording.
   const replaced = new Set(options.replay?.tools.map((tool) => tool.name));
   const tools = [...coreTools.filter((tool) => !replaced.has(tool.name)), ...(options.replay?.tools ?? [])];
@@ -265,6 +275,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
           }),
         }
       : {}),
+    ...(browser ? { closeBrowser: browser.close } : {}),
     warn,
   };
 }
@@ -273,6 +284,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
 export async function closeBase(base: KernelBase): Promise<void> {
   base.audit.stopTimers();
   await base.toolSources?.close();
+  await base.closeBrowser?.();
   await base.usageLog?.close();
   base.db.close();
   await base.memory?.close();

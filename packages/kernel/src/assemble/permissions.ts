@@ -51,7 +51,7 @@ export function toolRefusal(
   if (allowedTools && !allowedTools.includes(tool)) {
     return `this agent may not use ${tool} (its allowed_tools: ${allowedTools.join(', ') || 'none'})`;
   }
-  if (network === 'off' && WEB_TOOLS.has(tool))
+  if (network === 'off' && (WEB_TOOLS.has(tool) || tool.startsWith('browser_')))
     return `this agent has no network access (network = "off"), so no ${tool}`;
   if (!canDelegate && (tool === delegateTool || tool === A2A_DELEGATE_TOOL))
     return 'this agent may not delegate (can_delegate = false)';

@@ -110,7 +110,7 @@ export function createSafeFetch(options: SafeFetchOptions = {}): SafeFetch {
   };
 }
 
-function parseHttpUrl(input: string): URL {
+export function parseHttpUrl(input: string): URL {
   let url: URL;
   try {
     url = new URL(input);
@@ -126,7 +126,11 @@ function parseHttpUrl(input: string): URL {
 }
 
 /** The one address this hop will connect to, after every address of the host passed the policy. */
-async function checkedTarget(url: URL, policy: EgressPolicy, resolve: Resolver): Promise<ConnectTarget> {
+export async function checkedTarget(
+  url: URL,
+  policy: EgressPolicy,
+  resolve: Resolver,
+): Promise<ConnectTarget> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) !== 0 ? [host] : await resolveAll(resolve, host);
   const refusal = policy.refusal(url, addresses);

@@ -11,6 +11,7 @@ import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
 import { WIRE_FACTS } from '../wire-facts.js';
 import { a2aSchema } from './a2a-schema.js';
+import { browserSchema } from './browser-schema.js';
 import { channelsSchema } from './channels-schema.js';
 import {
   agentPermissionsSchema,
@@ -193,6 +194,7 @@ export const toolsSchema = z.strictObject({
         .describe('hosts the web tools may reach despite the SSRF guard'),
     })
     .prefault({}),
+  browser: browserSchema.prefault({}),
   vault_path: z
     .string()
     .min(1)

@@ -1,0 +1,88 @@
+/**
+ * A small site that needs JavaScript: every page's body is built by a script from JSON it
+ * fetches, so a reader without a browser (web_fetch) sees none of the words. Plus pages that
+ * attack: they reach for other addresses, download, flood. Each request is counted by path.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TestSite {
+  port: number;
+  origin: string;
+  /** Requests by path (query left out). */
+  hits: Map<string, number>;
+  /** Bodies POSTed to /submit. */
+  submitted: string[];
+  /** Pages added by a test: path -> HTML. */
+  pages: Map<string, string>;
+  close(): Promise<void>;
+}
+
+const shell = (title: string, script: string): string =>
+  `<!doctype html><html><head><title>${title}</title></head><body><div id="app">Loading…</div><script>${script}</script></body></html>`;
+
+const HOME = shell(
+  'Home',
+  `fetch('/api/home').then(r => r.json()).then(d => {
+     document.getElementById('app').innerHTML = '<h1>' + d.heading + '</h1><p>' + d.text + '</p><a href="/form">Go to the form</a>';
+   });`,
+);
+
+const FORM = shell(
+  'Form',
+  `document.getElementById('app').innerHTML =
+     '<h1>Sign up</h1><label for="e">Email address</label><input id="e" type="text">' +
+     '<button id="s">Send it</button><p id="out"></p>';
+   document.getElementById('s').onclick = () => {
+     const email = document.getElementById('e').value;
+     fetch('/submit', { method: 'POST', body: email }).then(r => r.text()).then(t => {
+       document.getElementById('out').textContent = t;
+     });
+   };`,
+);
+
+export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
+  const site = {
+    hits: new Map<string, number>(),
+    submitted: [] as string[],
+    pages: new Map<string, string>(),
+  };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    site.hits.set(path, (site.hits.get(path) ?? 0) + 1);
+    const html = (body: string) =>
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    if (path === '/') return html(HOME);
+    if (path === '/form') return html(FORM);
+    if (path === '/api/home')
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ heading: 'Rendered by script', text: 'The secret word is tangerine.' }));
+    if (path === '/submit') {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        site.submitted.push(body);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(`Thanks, ${body}!`);
+      });
+      return;
+    }
+    const page = site.pages.get(path);
+    if (page !== undefined) return html(page);
+    res.writeHead(404).end('not found');
+  });
+  await new Promise<void>((ready) => server.listen(0, host, ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...site,
+    port,
+    origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The browser tools on the system's real Chromium, against real local servers: a site that
+ * needs JavaScript, read, clicked through and filled in; and pages that reach for addresses the
+ * egress policy refuses (loopback not allowlisted, a private address, cloud metadata).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { ToolResult } from '@oxydra/types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserTools, createBrowserTools } from '../src/browser/index.js';
+import { findChromium } from '../src/browser/launch.js';
+import { startTestSite, type TestSite } from './browser-site.js';
+import { context } from './helpers.js';
+
+const chromium = findChromium();
+const BROWSER = {
+  enabled: true,
+  idle_timeout_secs: 60,
+  action_timeout_secs: 10,
+  max_sessions: 2,
+  max_heap_mib: 64,
+  run_as: '65534:65534',
+  no_sandbox: false,
+};
+
+/** Set in our environment before the browser starts: Chromium must not inherit it. */
+const SECRET_NAME = 'OXYDRA_BROWSER_TEST_SECRET';
+process.env[SECRET_NAME] = 'sk-never-in-chromium';
+
+/** Processes descended from this one whose command is Chromium (the wrapper's exec included). */
+function chromiumProcesses(): number[] {
+  const parent = new Map<number, number>();
+  const command = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      command.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8'));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let at = parent.get(pid); at !== undefined && at > 1; at = parent.get(at))
+      if (at === process.pid) return true;
+    return false;
+  };
+  return [...command].filter(([pid, cmd]) => /chrom/i.test(cmd) && descends(pid)).map(([pid]) => pid);
+}
+
+let site: TestSite;
+let victim: TestSite;
+let browser: BrowserTools;
+const ctx = { ...context('/nonexistent-workspace'), sessionId: 'browser-test' };
+
+async function call(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  const tool = browser.tools.find((t) => t.name === name);
+  if (!tool) throw new Error(`no ${name}`);
+  const result = await tool.execute(args, ctx);
+  return typeof result === 'string' ? { content: result } : result;
+}
+
+// Skipped only where no Chromium is installed (the tools then refuse with an install hint).
+describe.skipIf(chromium === undefined || !existsSync(chromium))(
+  'browser tools on the real Chromium',
+  { timeout: 90_000 },
+  () => {
+    beforeAll(async () => {
+      site = await startTestSite();
+      victim = await startTestSite('127.0.0.2');
+      browser = createBrowserTools({ browser: BROWSER, egressAllowlist: [`127.0.0.1:${site.port}`] });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await site?.close();
+      await victim?.close();
+    });
+
+    it('reads a page its script renders, clicks through, fills a form and screenshots it', async () => {
+      const opened = await call('browser_open', { url: `${site.origin}/` });
+      expect(opened.content).toContain('"Home"');
+      const read = await call('browser_read');
+      expect(read.content).toContain('The secret word is tangerine.');
+      expect(read.content).toContain('untrusted');
+      expect(read.content).toContain('link "Go to the form"');
+      const clicked = await call('browser_click', { name: 'Go to the form' });
+      expect(clicked.content).toContain(`${site.origin}/form`);
+      await call('browser_type', { name: 'Email address', text: 'ada@example.test' });
+      await call('browser_click', { name: 'Send it', role: 'button' });
+      expect(site.submitted).toEqual(['ada@example.test']);
+      const after = await call('browser_read');
+      expect(after.content).toContain('Thanks, ada@example.test!');
+      const shot = await call('browser_screenshot');
+      const image = shot.images?.[0];
+      expect(image?.mimeType).toBe('image/png');
+      expect(
+        Buffer.from(image?.data ?? '', 'base64')
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+    });
+
+    it('names a missing control and refuses non-web URLs', async () => {
+      await call('browser_open', { url: `${site.origin}/form` });
+      await expect(call('browser_click', { name: 'No such button' })).rejects.toThrow(/no control named/);
+      await expect(call('browser_open', { url: 'file:///etc/passwd' })).rejects.toThrow(
+        /only http and https/,
+      );
+      await expect(call('browser_open', { url: 'chrome://version' })).rejects.toThrow(/only http and https/);
+    });
+
+    it.each([
+      ['loopback not allowlisted', () => `${victim.origin}/secret`],
+      ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
+    ])('a page that fetches %s is held by the proxy', async (_what, target) => {
+      const url = target();
+      site.pages.set(
+        '/reach',
+        `<p>x</p><script>fetch(${JSON.stringify(url)}).catch(() => {}); new Image().src = ${JSON.stringify(url)} + '?img';</script>`,
+      );
+      const opened = await call('browser_open', { url: `${site.origin}/reach` });
+      const told = `${opened.content}\n${(await call('browser_read')).content}`;
+      expect(told).toMatch(/requests the network policy refused/);
+      expect(told).toContain(new URL(url).hostname);
+      expect(victim.hits.size).toBe(0);
+    });
+
+    it('a download is refused and said so', async () => {
+      site.pages.set('/file', 'payload');
+      site.pages.set(
+        '/dl',
+        `<a id="a" href="/file" download="../../evil.txt">file</a><script>document.getElementById('a').click();</script>`,
+      );
+      const opened = await call('browser_open', { url: `${site.origin}/dl` });
+      const told = `${opened.content}\n${(await call('browser_read')).content}`;
+      expect(told).toMatch(/a download, refused/);
+    });
+
+    it('Chromium runs with none of our environment and, when we are root, never as root', async () => {
+      await call('browser_open', { url: `${site.origin}/form` });
+      const ours = chromiumProcesses();
+      expect(ours.length).toBeGreaterThan(0);
+      for (const pid of ours) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        expect(environ).not.toContain(SECRET_NAME);
+        const uid = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (process.geteuid?.() === 0) expect([uid?.[1], uid?.[2]]).toEqual(['65534', '65534']);
+      }
+    });
+
+    it('a page that redirects to loopback is held', async () => {
+      site.pages.set(
+        '/bounce',
+        `<script>location.href = ${JSON.stringify(`${victim.origin}/secret`)};</script>`,
+      );
+      const opened = await call('browser_open', { url: `${site.origin}/bounce` }).catch((e: Error) => ({
+        content: e.message,
+      }));
+      expect(victim.hits.size).toBe(0);
+      expect(opened.content).not.toContain('victim');
+    });
+  },
+);
