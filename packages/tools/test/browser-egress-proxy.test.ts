@@ -19,12 +19,24 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** The Proxy-Authorization header Chromium sends once challenged (`anonymous`: none). */
+function authorization(anonymous = false): Record<string, string> {
+  if (anonymous) return {};
+  const { username, password } = proxy!.credentials;
+  return { 'proxy-authorization': `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}
+
 /** A plain-HTTP request through the proxy: its status and body. */
-function viaProxy(target: string): Promise<{ status: number; body: string }> {
+function viaProxy(target: string, anonymous = false): Promise<{ status: number; body: string }> {
   const { port } = new URL(proxy!.url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: target, headers: { host: new URL(target).host } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: target,
+        headers: { host: new URL(target).host, ...authorization(anonymous) },
+      },
       (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => {
@@ -39,11 +51,14 @@ function viaProxy(target: string): Promise<{ status: number; body: string }> {
 }
 
 /** The proxy's first answer line to `CONNECT authority`. */
-function tunnel(authority: string): Promise<string> {
+function tunnel(authority: string, anonymous = false): Promise<string> {
   const { port } = new URL(proxy!.url);
+  const auth = Object.entries(authorization(anonymous))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () =>
-      socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`),
+      socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`),
     );
     socket.once('data', (chunk: Buffer) => {
       resolve(chunk.toString().split('\r\n')[0] ?? '');
@@ -74,6 +89,30 @@ describe('browser egress proxy', () => {
     expect(server.seen.map((s) => s.url)).toEqual(['/ok', '/named']);
     expect(refused).toHaveLength(5);
     expect(refused.join('\n')).toMatch(/link-local/);
+  });
+
+  it('serves only a client with its credentials (another local process cannot use it as a way out)', async () => {
+    server = await localServer((_req, res) => res.end('inside'));
+    proxy = await startEgressProxy({ policy: new EgressPolicy([`127.0.0.1:${server.port}`]) });
+    expect((await viaProxy(`http://127.0.0.1:${server.port}/`, true)).status).toBe(407);
+    expect(await tunnel(`127.0.0.1:${server.port}`, true)).toMatch(/^HTTP\/1\.1 407/);
+    const { username } = proxy.credentials;
+    const wrong = `Basic ${Buffer.from(`${username}:guess`).toString('base64')}`;
+    const guessed = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: new URL(proxy!.url).port,
+          path: `http://127.0.0.1:${server!.port}/`,
+          headers: { 'proxy-authorization': wrong },
+        },
+        (res) => resolve(res.statusCode ?? 0),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(guessed).toBe(407);
+    expect(server.seen).toEqual([]);
   });
 
   it('refuses a name whose answer mixes a public and a private address (rebinding)', async () => {

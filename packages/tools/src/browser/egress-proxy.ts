@@ -6,6 +6,7 @@
  * no second DNS answer can slip in between the check and the connection (DNS rebinding).
  * Refusals are answered 403 and reported, so the tool can tell the model what was held back.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -23,9 +24,16 @@ export interface EgressProxyOptions {
 export interface EgressProxy {
   /** `http://127.0.0.1:<port>`, for Chromium's --proxy-server. */
   url: string;
+  /**
+   * What a client must present (Proxy-Authorization: Basic): random per proxy, given to
+   * Chromium only. Another local process (another user, a sandboxed command that reaches
+   * loopback) cannot use the proxy as its own way past its network rules.
+   */
+  credentials: { username: string; password: string };
   close(): Promise<void>;
 }
 
+const PROXY_CHALLENGE = 'Basic realm="oxydra-browser"';
 /** Idle sockets are dropped after this long: a page cannot hold connections open forever. */
 const SOCKET_IDLE_MS = 60_000;
 /** Connections at once per proxy: a page opening thousands is held at this. */
@@ -45,6 +53,15 @@ const HOP_HEADERS = new Set([
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const resolve = options.resolve ?? systemResolver;
+  const credentials = { username: 'oxydra', password: randomBytes(24).toString('base64url') };
+  const expected = Buffer.from(
+    `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+  );
+  /** Whether the request carries this proxy's credentials (compared in constant time). */
+  const authorized = (req: IncomingMessage): boolean => {
+    const given = Buffer.from(String(req.headers['proxy-authorization'] ?? ''));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
   const refused = (target: string, reason: string): void => options.onRefused?.(target, reason);
   /** The checked address for `url`, or the refusal's text. */
   const check = async (url: URL): Promise<ConnectTarget | string> => {
@@ -68,6 +85,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   });
 
   async function forward(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    if (!authorized(req)) {
+      res.writeHead(407, { 'proxy-authenticate': PROXY_CHALLENGE, 'content-length': '0' }).end();
+      return;
+    }
     const url = proxiedUrl(req.url);
     if (!url) {
       refused(String(req.url), 'not an http URL');
@@ -116,6 +137,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   async function tunnel(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     client.on('error', () => client.destroy());
+    if (!authorized(req)) {
+      client.end(
+        `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: ${PROXY_CHALLENGE}\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
     const url = connectUrl(req.url);
     const target = url ? await check(url) : 'not a host:port';
     if (!url || typeof target === 'string') {
@@ -145,6 +172,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const { port } = server.address() as import('node:net').AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    credentials,
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());

@@ -143,7 +143,7 @@ export class BrowserHost {
     const proxy = await startEgressProxy(proxyOptions);
     try {
       const context = await browser.newContext({
-        proxy: { server: proxy.url, bypass: '<-loopback>' },
+        proxy: { server: proxy.url, bypass: '<-loopback>', ...proxy.credentials },
         // Downloads are refused: a page cannot write anywhere, the workspace included.
         acceptDownloads: false,
         viewport: { width: 1280, height: 800 },
