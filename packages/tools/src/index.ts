@@ -58,6 +58,7 @@ export {
   type ToolRegistryOptions,
 } from './registry.js';
 export * from './scrub/index.js';
+export type { TaintScreen, TaintVerdict } from './taint-gate.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
 export type { ShellPolicy } from './shell/policy.js';
 export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';

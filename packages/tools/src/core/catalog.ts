@@ -6,6 +6,7 @@
  * code imports too.
  */
 import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
+import type { Provenance } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
 import { findOnPath } from '../search/on-path.js';
@@ -38,6 +39,14 @@ const REGISTRY_SLACK_MS = 5000;
 
 const DEFAULT_FETCH_CHARS = 50_000;
 
+/** A source string for a provenance, cut to a readable length (it is shown in approvals). */
+function sourceOf(value: unknown): { source?: string } {
+  return typeof value === 'string' && value !== '' ? { source: value.slice(0, 200) } : {};
+}
+
+/** Results of the file readers hold workspace files' text (untrusted when [taint] says so). */
+const workspaceFile = (args: Record<string, unknown>): Provenance => ({ kind: 'workspace_file', ...sourceOf(args.path) });
+
 // ---- file_read: a text file, whole when it is small, a page of lines at a time when it is not.
 
 export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy = {}): DefinedTool {
@@ -53,6 +62,7 @@ export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy =
       'Binary files are refused.',
     parameters: FILE_READ,
     safety: 'read_only',
+    provenance: workspaceFile,
     load: async () => (await import('./file-read.js')).fileRead(page, policy),
   });
 }
@@ -87,6 +97,7 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
       '"path:line: text". Honours .gitignore; skips binary files, .git and .oxydra.',
     parameters: FILE_SEARCH,
     safety: 'read_only',
+    provenance: workspaceFile,
     load: async () => (await import('./file-search.js')).fileSearch({ ...options, maxMatches }, policy),
   });
 }
@@ -182,6 +193,7 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
     parameters: WEB_FETCH,
     safety: 'side_effecting',
     summarize: ({ url }) => `web_fetch ${url}`,
+    provenance: (args) => ({ kind: 'web', ...sourceOf(args.url) }),
     load: async () => (await import('../web/web-fetch.js')).webFetch(options.fetch, maxChars),
   });
 }
@@ -198,6 +210,7 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     parameters: WEB_SEARCH,
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
+    provenance: (args) => ({ kind: 'web', ...sourceOf(typeof args.query === 'string' ? `search: ${args.query}` : undefined) }),
     load: async () => (await import('../web/web-search.js')).webSearch(options),
   });
 }
