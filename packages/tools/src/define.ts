@@ -52,8 +52,16 @@ export interface DefinedTool<A = unknown> extends Tool {
 }
 
 export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>): DefinedTool<z.output<S>> {
-  const { name, description, parameters: schema, safety, timeoutMs, onRequest, summarize, provenance } =
-    definition;
+  const {
+    name,
+    description,
+    parameters: schema,
+    safety,
+    timeoutMs,
+    onRequest,
+    summarize,
+    provenance,
+  } = definition;
   type Args = z.output<S>;
   const execute = definition.execute ?? atFirstCall(name, definition.load);
   const validate = (args: Record<string, unknown>): Validation<Args> => {

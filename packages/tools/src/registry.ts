@@ -203,18 +203,23 @@ export class ToolRegistry implements ToolExecutor {
       invoke = (ctx) => tool.run(checked.args, ctx);
       summary = tool.summarize(checked.args);
       // A defined tool's schema is a zod object: its parsed arguments are a plain record.
-      if (typeof checked.args === 'object' && checked.args !== null) args = checked.args as Record<string, unknown>;
+      if (typeof checked.args === 'object' && checked.args !== null)
+        args = checked.args as Record<string, unknown>;
     }
 
     // One human answer covers both the taint policy's question and the privileged tier's.
-    const verdict = context.provenance?.length ? this.#screen?.({ name: tool.name, arguments: args }, context) : undefined;
+    const verdict = context.provenance?.length
+      ? this.#screen?.({ name: tool.name, arguments: args }, context)
+      : undefined;
     if (verdict || tool.safety === 'privileged' || tool.needsApproval?.(call.arguments)) {
       const { refusal, by } =
         verdict && !(this.#approval === 'deny' && tool.safety === 'privileged')
-          ? await decideTainted(verdict, { toolName: tool.name, arguments: call.arguments, summary, signal: context.signal }, context, (error) => {
-              throwIfCancelled(context.signal, tool.name);
-              return `${tool.name} was not approved: asking for approval failed: ${messageOf(error)}`;
-            })
+          ? await decideTainted(
+              verdict,
+              { toolName: tool.name, arguments: call.arguments, summary, signal: context.signal },
+              context,
+              () => throwIfCancelled(context.signal, tool.name),
+            )
           : await this.#approve(tool, call, summary, context);
       throwIfCancelled(context.signal, tool.name);
       await this.#onApproval?.({

@@ -32,20 +32,24 @@ export async function decideTainted(
   verdict: TaintVerdict,
   request: Omit<ApprovalRequest, 'reason'>,
   context: ToolContext,
-  onError: (error: unknown) => string,
+  /** Throws when the run was cancelled while asking. */
+  onCancelled: () => void,
 ): Promise<TaintDecision> {
   const { toolName } = request;
   if (verdict.action === 'refuse') {
-    return { refusal: `${toolName} was refused: ${verdict.reason}. To allow it: ${verdict.fix}.`, by: 'taint' };
-  }
-  if (!context.approve) {
     return {
-      refusal:
-        `${toolName} needs a fresh approval because ${verdict.reason}, and nobody can give it here ` +
-        `(not interactive). Run it interactively to approve it, or: ${verdict.fix}.`,
-      by: 'no_approver',
+      refusal: `${toolName} was refused: ${verdict.reason}. To allow it: ${verdict.fix}.`,
+      by: 'taint',
     };
   }
+  // --yes and approval = "auto" are no answer to content the user never read: say so.
+  const noApprover = (why: string): TaintDecision => ({
+    refusal:
+      `${toolName} needs a fresh approval because ${verdict.reason}, and ${why}. ` +
+      `[tools] approval = "auto" (--yes) does not cover it; to allow it without asking: ${verdict.fix}.`,
+    by: 'no_approver',
+  });
+  if (!context.approve) return noApprover('nobody can give it here (not interactive)');
   let approved: boolean;
   try {
     approved = await context.approve({
@@ -55,7 +59,8 @@ export async function decideTainted(
       reason: verdict.reason,
     });
   } catch (error) {
-    return { refusal: onError(error), by: 'user' };
+    onCancelled();
+    return noApprover(`it could not be asked (${error instanceof Error ? error.message : String(error)})`);
   }
   return approved
     ? { by: 'user' }

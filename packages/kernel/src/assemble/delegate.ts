@@ -105,7 +105,10 @@ function answerProvenance(agent: string, messages: readonly Message[]): Provenan
     const message = messages[index]!;
     const provenance = message.role === 'tool' || message.role === 'user' ? message.provenance : undefined;
     if (provenance && provenance.kind !== 'user' && provenance.kind !== 'system') {
-      return { kind: provenance.kind, source: `${provenance.source ?? provenance.kind} (via agent ${agent})` };
+      return {
+        kind: provenance.kind,
+        source: `${provenance.source ?? provenance.kind} (via agent ${agent})`,
+      };
     }
   }
   return { kind: 'sub_agent', source: agent };

@@ -7,6 +7,8 @@
  * files, sending to remote agents, schedules. The registry carries the verdict out (asks with the
  * reason even under --yes; refuses where nobody can answer): tools/src/taint-gate.ts.
  */
+
+import type { TaintScreen, TaintVerdict } from '@oxydra/tools';
 import {
   type AgentConfig,
   describeProvenance,
@@ -15,7 +17,6 @@ import {
   type TaintAction,
   type TaintRule,
 } from '@oxydra/types';
-import type { TaintScreen, TaintVerdict } from '@oxydra/tools';
 import picomatch from 'picomatch';
 import type { AgentPermissions } from './permissions.js';
 import { realOrSelf, workspacePath } from './permissions.js';
@@ -85,7 +86,11 @@ export function promptProvenance(
 }
 
 /** The registry's `screen` for one agent: the verdict on a call of a run holding provenance. */
-export function taintScreen(policy: TaintPolicy, workspace: string, agentName: string): TaintScreen | undefined {
+export function taintScreen(
+  policy: TaintPolicy,
+  workspace: string,
+  agentName: string,
+): TaintScreen | undefined {
   if (!policy.enabled) return undefined;
   const realWorkspace = realOrSelf(workspace);
   const writable = policy.writePaths?.map((glob) => picomatch(glob, { dot: true }));
@@ -98,21 +103,25 @@ export function taintScreen(policy: TaintPolicy, workspace: string, agentName: s
     args: Record<string, unknown>,
   ): { action: TaintAction; what: string; fix: string } | undefined => {
     const tool = policy.tools[name];
-    if (tool !== undefined) return { action: tool, what: '', fix: `tools = { ${name} = "allow" } in ${where}` };
+    if (tool !== undefined)
+      return { action: tool, what: '', fix: `tools = { ${name} = "allow" } in ${where}` };
     const rule = (key: TaintRule, what: string) => ({
       action: policy.rules[key],
       what,
       fix: `${key} = "allow" in ${where.replaceAll('taint]', 'taint.rules]')}`,
     });
     if (name === 'shell_exec') {
-      return policy.shellNetworked ? rule('shell_network', 'its command can reach the network') : rule('shell', '');
+      return policy.shellNetworked
+        ? rule('shell_network', 'its command can reach the network')
+        : rule('shell', '');
     }
     const pathKey = FILE_TOOLS[name];
     if (pathKey !== undefined) {
       const value = args[pathKey];
       if (typeof value !== 'string') return undefined;
       const inside = workspacePath(realWorkspace, workspace, value);
-      if (inside === undefined) return rule('file_write', `it changes ${JSON.stringify(value)}, outside the workspace`);
+      if (inside === undefined)
+        return rule('file_write', `it changes ${JSON.stringify(value)}, outside the workspace`);
       if (guarded.some((match) => match(inside)))
         return rule('file_write', `it changes ${JSON.stringify(value)}, a protected path`);
       if (writable && !writable.some((match) => match(inside) || match(`${inside}/`)))
@@ -131,7 +140,10 @@ export function taintScreen(policy: TaintPolicy, workspace: string, agentName: s
     if (rule === undefined || rule.action === 'allow') return undefined;
     // The newest source is the likeliest author of the instruction; the others are counted.
     const latest = untrusted[untrusted.length - 1]!;
-    const more = untrusted.length > 1 ? ` (and ${untrusted.length - 1} more untrusted source${untrusted.length > 2 ? 's' : ''})` : '';
+    const more =
+      untrusted.length > 1
+        ? ` (and ${untrusted.length - 1} more untrusted source${untrusted.length > 2 ? 's' : ''})`
+        : '';
     const reason = `this call follows content from ${describeProvenance(latest)}${more}${rule.what ? ` and ${rule.what}` : ''}`;
     return { action: rule.action, reason, fix: rule.fix };
   };

@@ -62,7 +62,8 @@ async function runTurn(
     // A delegated task says everything the child needs: recalling the user's other conversations
     // (its siblings' among them) would only add noise. Its memory tools still search on request.
     const { recall, ...sessionOptions } = record.session?.options ?? {};
-    const fromPrompt = prompt === spec.prompt ? promptProvenance(assembly.taint, spec.provenance, spec.userId) : undefined;
+    const fromPrompt =
+      prompt === spec.prompt ? promptProvenance(assembly.taint, spec.provenance, spec.userId) : undefined;
     const run = startAgentRun({
       ...assembly.base,
       ...sessionOptions,

@@ -45,7 +45,10 @@ function sourceOf(value: unknown): { source?: string } {
 }
 
 /** Results of the file readers hold workspace files' text (untrusted when [taint] says so). */
-const workspaceFile = (args: Record<string, unknown>): Provenance => ({ kind: 'workspace_file', ...sourceOf(args.path) });
+const workspaceFile = (args: Record<string, unknown>): Provenance => ({
+  kind: 'workspace_file',
+  ...sourceOf(args.path),
+});
 
 // ---- file_read: a text file, whole when it is small, a page of lines at a time when it is not.
 
@@ -210,7 +213,10 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     parameters: WEB_SEARCH,
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
-    provenance: (args) => ({ kind: 'web', ...sourceOf(typeof args.query === 'string' ? `search: ${args.query}` : undefined) }),
+    provenance: (args) => ({
+      kind: 'web',
+      ...sourceOf(typeof args.query === 'string' ? `search: ${args.query}` : undefined),
+    }),
     load: async () => (await import('../web/web-search.js')).webSearch(options),
   });
 }

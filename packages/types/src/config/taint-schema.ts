@@ -33,11 +33,15 @@ export const DEFAULT_PROTECTED_PATHS = [
 export const taintRulesSchema = z.strictObject({
   shell_network: action
     .default('ask')
-    .describe('shell_exec while commands can reach the network ([tools.sandbox] network not "off", or mode = "none")'),
+    .describe(
+      'shell_exec while commands can reach the network ([tools.sandbox] network not "off", or mode = "none")',
+    ),
   shell: action.default('allow').describe('shell_exec without network'),
   file_write: action
     .default('ask')
-    .describe('file_write, file_edit, file_delete and vault_copyto of a path outside write_paths or inside protected_paths'),
+    .describe(
+      'file_write, file_edit, file_delete and vault_copyto of a path outside write_paths or inside protected_paths',
+    ),
   send: action.default('ask').describe('sending to others: a2a_delegate to a remote agent'),
   schedule: action.default('ask').describe('schedule_create and schedule_update'),
 });
@@ -58,11 +62,15 @@ export const taintSchema = z.strictObject({
   write_paths: z
     .array(z.string().min(1))
     .optional()
-    .describe('globs (relative to the workspace) a tainted context may write; unset: permissions.allowed_paths, else the workspace'),
+    .describe(
+      'globs (relative to the workspace) a tainted context may write; unset: permissions.allowed_paths, else the workspace',
+    ),
   protected_paths: z
     .array(z.string().min(1))
     .default(DEFAULT_PROTECTED_PATHS)
-    .describe('globs a tainted context never writes without approval (secret-looking and self-running files)'),
+    .describe(
+      'globs a tainted context never writes without approval (secret-looking and self-running files)',
+    ),
   tools: z
     .record(z.string().min(1), action)
     .default({})
@@ -85,7 +93,10 @@ export const agentTaintSchema = z.strictObject({
     .describe('overrides taint.rules, rule by rule'),
   write_paths: z.array(z.string().min(1)).optional().describe('overrides taint.write_paths'),
   protected_paths: z.array(z.string().min(1)).optional().describe('overrides taint.protected_paths'),
-  tools: z.record(z.string().min(1), action).optional().describe('added to taint.tools, replacing same names'),
+  tools: z
+    .record(z.string().min(1), action)
+    .optional()
+    .describe('added to taint.tools, replacing same names'),
 });
 
 export type TaintConfig = z.output<typeof taintSchema>;
