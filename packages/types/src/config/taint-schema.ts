@@ -83,11 +83,11 @@ export const agentTaintSchema = z.strictObject({
   untrusted: z.array(z.enum(PROVENANCE_KINDS)).optional().describe('overrides taint.untrusted'),
   rules: z
     .strictObject({
-      shell_network: action.optional(),
-      shell: action.optional(),
-      file_write: action.optional(),
-      send: action.optional(),
-      schedule: action.optional(),
+      shell_network: action.optional().describe('overrides taint.rules.shell_network'),
+      shell: action.optional().describe('overrides taint.rules.shell'),
+      file_write: action.optional().describe('overrides taint.rules.file_write'),
+      send: action.optional().describe('overrides taint.rules.send'),
+      schedule: action.optional().describe('overrides taint.rules.schedule'),
     })
     .optional()
     .describe('overrides taint.rules, rule by rule'),
