@@ -133,7 +133,11 @@ export const TRUST_RULES: readonly TrustRule[] = [
   { pattern: 'tools.approval', why: 'runs privileged tools without asking', holds: (v) => v === 'auto' },
   // A cloned repository must not switch off the guard against the pages and answers it plants.
   { pattern: 'taint', why: 'loosens the prompt-injection guard ([taint])', holds: loosensTaint },
-  { pattern: 'agents.*.taint', why: 'loosens the prompt-injection guard for this agent', holds: loosensTaint },
+  {
+    pattern: 'agents.*.taint',
+    why: 'loosens the prompt-injection guard for this agent',
+    holds: loosensTaint,
+  },
   { pattern: 'tools.sandbox.mode', why: 'runs commands without the sandbox', holds: (v) => v === 'none' },
   { pattern: 'tools.sandbox.network', why: 'gives commands the network', holds: (v) => v !== 'off' },
   { pattern: 'tools.sandbox.allow_hosts', why: 'lets commands reach these hosts', holds: isNonEmpty },
