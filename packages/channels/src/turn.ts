@@ -105,6 +105,7 @@ export async function runChatTurn(input: {
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,
+      provenance: { kind: 'channel', source: `${channel.name}:${message.userId}` },
       ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : { persist: false }),
       ...(input.agent !== undefined ? { agent: input.agent } : {}),
       askApprovals: input.approvals !== undefined,

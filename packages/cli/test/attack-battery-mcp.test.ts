@@ -1,38 +1,15 @@
-/**
- * The attack battery, continued: issue 30's MCP limits through the real binary. A hostile MCP
- * server (packages/mcp/test/fixtures/hostile-server.mjs, sandboxed like any stdio server)
- * whose tool schema holds `^(a+)+$`, and one listing 20,000 tools. Before the fix the evil
- * argument froze `oxydra run` for hours (deaf to SIGTERM), and the flood cost every run tens
- * of seconds and up to 1 GB. The tests carry a vitest timeout so they fail instead of hanging;
- * no timing is asserted. Skipped, with the reason, only when bubblewrap cannot start here.
- */
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attack, closeAttack } from './attack-helpers.js';
-import { IS_ROOT } from './helpers.js';
+import { bubblewrapProblem } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
 const HOSTILE = join(FIXTURES, 'hostile-server.mjs');
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
 const EVIL = `${'a'.repeat(32)}!`;
 
-function sandboxProblem(): string | undefined {
-  const probe = mkdtempSync(join(tmpdir(), 'oxydra-mcp-probe-'));
-  try {
-    if (IS_ROOT) chownSync(probe, 65534, 65534);
-    const detection = detectSandbox(BWRAP, sandboxIdentity(probe, 'auto'));
-    return detection.tier === 'bubblewrap'
-      ? undefined
-      : `bubblewrap cannot start here: ${detection.degradation}`;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
-const problem = sandboxProblem();
+const problem = bubblewrapProblem();
 
 const server = (name: string, args: string[]) => `
 [mcp.servers.${name}]

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import Database from 'libsql';
 import { trustWorkspace } from './trust-helpers.js';
 
@@ -15,6 +16,20 @@ export interface CliResult {
 }
 
 export const IS_ROOT = process.geteuid?.() === 0;
+
+/** Why bubblewrap cannot start here (for a skip with its reason), or undefined when it can. */
+export function bubblewrapProblem(): string | undefined {
+  const probe = mkdtempSync(join(tmpdir(), 'oxydra-bwrap-probe-'));
+  try {
+    if (IS_ROOT) chownSync(probe, 65534, 65534);
+    const detection = detectSandbox(BWRAP, sandboxIdentity(probe, 'auto'));
+    return detection.tier === 'bubblewrap'
+      ? undefined
+      : `bubblewrap cannot start here: ${detection.degradation}`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
 /** Who owns test workspaces when the tests run as root: an ordinary uid ("nobody"). */
 export const WORKSPACE_OWNER = { uid: 65534, gid: 65534 } as const;
 

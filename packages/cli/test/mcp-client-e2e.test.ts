@@ -9,15 +9,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { IS_ROOT } from './helpers.js';
+import { bubblewrapProblem } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -25,19 +23,7 @@ const EVERYTHING = join(packageDir('@modelcontextprotocol/server-everything'), '
 const MEMORY = join(packageDir('@modelcontextprotocol/server-memory'), 'dist/index.js');
 const NODE_MODULES = dirname(dirname(packageDir('@modelcontextprotocol/server-everything')));
 
-function sandboxProblem(): string | undefined {
-  const probe = mkdtempSync(join(tmpdir(), 'oxydra-mcp-probe-'));
-  try {
-    if (IS_ROOT) chownSync(probe, 65534, 65534);
-    const detection = detectSandbox(BWRAP, sandboxIdentity(probe, 'auto'));
-    return detection.tier === 'bubblewrap'
-      ? undefined
-      : `bubblewrap cannot start here: ${detection.degradation}`;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
-const problem = sandboxProblem();
+const problem = bubblewrapProblem();
 
 let env: AgentEnv | undefined;
 

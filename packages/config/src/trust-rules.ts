@@ -48,6 +48,25 @@ const leavesWorkspace = (value: unknown): boolean =>
 const pathLeavesWorkspace: Holds = (value) =>
   leavesWorkspace(value) || (typeof value === 'string' && value.startsWith('~'));
 
+/**
+ * A [taint] table that lets more through than the defaults: switched off, a rule or tool set to
+ * "allow", operators named, a kind left out of `untrusted`, or the path lists replaced.
+ */
+const loosensTaint: Holds = (value) => {
+  if (!isPlainObject(value)) return false;
+  const allows = (table: unknown) =>
+    isPlainObject(table) && Object.values(table).some((action) => action === 'allow');
+  return (
+    value.enabled === false ||
+    allows(value.rules) ||
+    allows(value.tools) ||
+    (Array.isArray(value.operators) && value.operators.length > 0) ||
+    value.untrusted !== undefined ||
+    value.write_paths !== undefined ||
+    value.protected_paths !== undefined
+  );
+};
+
 /** A raised limit: a number above the one in force below (unset below = no limit: anything tightens). */
 const raises: Holds = (value, lower) =>
   typeof value === 'number' && typeof lower === 'number' && value > lower;
@@ -116,6 +135,13 @@ export const TRUST_RULES: readonly TrustRule[] = [
     holds: (v) => v === true,
   },
   { pattern: 'tools.approval', why: 'runs privileged tools without asking', holds: (v) => v === 'auto' },
+  // A cloned repository must not switch off the guard against the pages and answers it plants.
+  { pattern: 'taint', why: 'loosens the prompt-injection guard ([taint])', holds: loosensTaint },
+  {
+    pattern: 'agents.*.taint',
+    why: 'loosens the prompt-injection guard for this agent',
+    holds: loosensTaint,
+  },
   { pattern: 'tools.sandbox.mode', why: 'runs commands without the sandbox', holds: (v) => v === 'none' },
   { pattern: 'tools.sandbox.network', why: 'gives commands the network', holds: (v) => v !== 'off' },
   { pattern: 'tools.sandbox.allow_hosts', why: 'lets commands reach these hosts', holds: isNonEmpty },

@@ -122,6 +122,20 @@ describe('workspace trust', () => {
     expect(config.providers.registry.openai?.base_url).toBe('http://evil.example/v1');
   });
 
+  it('a [taint] that loosens the prompt-injection guard is held; one that only tightens applies', async () => {
+    sandbox = makeSandbox();
+    sandbox.write(
+      join(sandbox.workspaceConfig, 'agent.toml'),
+      '[taint]\nenabled = false\n\n[taint.rules]\nshell_network = "allow"\n\n[agents.helper.taint.rules]\nshell = "ask"\n\n[agents.bot.taint]\nuntrusted = []\n',
+    );
+    const { config, trust } = await load();
+    expect(trust.held.map((h) => h.key)).toEqual(['taint', 'agents.bot.taint']);
+    expect(config.taint.enabled).toBe(true);
+    expect(config.taint.rules.shell_network).toBe('ask');
+    expect(config.agents.helper?.taint?.rules?.shell).toBe('ask');
+    expect(config.agents.bot?.taint).toBeUndefined();
+  });
+
   it('limits that only tighten apply; a raise over your own limit is held', async () => {
     sandbox = makeSandbox();
     sandbox.write(

@@ -11,6 +11,7 @@ import type {
   ControlStoreGroup,
   Message,
   NoteStore,
+  Provenance,
   SearchIndexStore,
   SearchModel,
   SessionStore,
@@ -131,6 +132,14 @@ export interface SpawnSpec {
   parentId?: string;
   /** Earlier conversation given by the caller (stateless runs, or a chat that keeps its own). */
   history?: Message[];
+  /**
+   * Where the prompt came from when not the operator: a channel message (`{ kind: "channel",
+   * source: "<channel>:<user>" }`; the [taint] operators' own count as the user's). Stored with
+   * the message; untrusted kinds taint the run (the taint policy).
+   */
+  provenance?: Provenance;
+  /** What the spawning agent's context held (delegation): a child of a tainted run is tainted too. */
+  inheritedProvenance?: readonly Provenance[];
   limits?: SpawnLimits;
   selection?: SelectionOverride;
   /** Narrows the agent's tools to these names. */
@@ -185,6 +194,8 @@ export type LifecycleEvent =
       agentId: string;
       tool: string;
       summary: string;
+      /** Why it is asked when the call would otherwise run (the taint policy). */
+      reason?: string;
       expiresAt: string;
     }
   | { type: 'approval_resolved'; id: string; agentId: string; allow: boolean; by: ApprovalResolver };

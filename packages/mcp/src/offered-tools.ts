@@ -6,7 +6,15 @@
  * size, then against the schema, before a call leaves.
  */
 import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import type { JsonSchema, McpServerConfig, SafetyTier, Tool, ToolContext, ToolResult } from '@oxydra/types';
+import type {
+  JsonSchema,
+  McpServerConfig,
+  Provenance,
+  SafetyTier,
+  Tool,
+  ToolContext,
+  ToolResult,
+} from '@oxydra/types';
 import { argumentProblem, cutDescription, schemaProblem } from './limits.js';
 import { namespacedNames } from './names.js';
 import { argumentCheck, modelParameters } from './validate.js';
@@ -44,6 +52,7 @@ export interface OfferedTools {
 
 export function offerTools(listed: McpTool[], offer: OfferContext): OfferedTools {
   const { server, config: limits } = offer;
+  const provenance: Provenance = { kind: 'mcp', source: server };
   const allow = limits.tools ? new Set(limits.tools) : undefined;
   // A tool that can run only as an MCP task cannot be called with tools/call.
   const callable = listed.filter((tool) => tool.execution?.taskSupport !== 'required');
@@ -87,6 +96,8 @@ export function offerTools(listed: McpTool[], offer: OfferContext): OfferedTools
       parameters: modelParameters(schema),
       safety,
       timeoutMs: offer.callTimeoutMs,
+      // Whatever the server answers is its own words: the taint policy counts it as untrusted.
+      provenance: () => provenance,
       execute: (args, context) => {
         // Size and depth first: they bound the validation, which walks the arguments.
         const tooLarge = argumentProblem(args, limits.max_argument_bytes);

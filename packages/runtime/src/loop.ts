@@ -27,6 +27,7 @@ import type { Deadline } from './abortable.js';
 import { AnswerText } from './answer-text.js';
 import { RunBudget } from './budgets.js';
 import { type Clock, systemClock } from './clock.js';
+import { ContextProvenance } from './context-provenance.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
 import { dispatchToolCalls } from './dispatch.js';
 import { abortReason, toRunFailure } from './errors.js';
@@ -58,6 +59,8 @@ export class AgentLoop {
   private readonly recall: MemoryRecall | undefined;
   private readonly summary: RollingSummary | undefined;
   private readonly limits: Deadline;
+  /** The untrusted-or-not sources the context holds, handed to every tool call (taint policy). */
+  private readonly provenance: ContextProvenance;
 
   constructor(
     private readonly options: AgentRunOptions,
@@ -66,6 +69,8 @@ export class AgentLoop {
   ) {
     this.clock = options.clock ?? systemClock;
     this.messages = [...(options.history ?? [])];
+    this.provenance = new ContextProvenance(this.messages, options.onProvenance);
+    for (const inherited of options.inheritedProvenance ?? []) this.provenance.add(inherited);
     this.state = new TurnStateMachine(options.onStateChange);
     this.budget = new RunBudget(options.budgets, options.model, this.clock, options.ledger);
     // Hooks run under the run's signal and the per-call timeout, like a model call.
@@ -91,6 +96,8 @@ export class AgentLoop {
     try {
       this.budget.checkPricing(this.options.provider.name);
       const prompt: Message = { role: 'user', content: this.options.prompt };
+      if (this.options.promptProvenance) prompt.provenance = this.options.promptProvenance;
+      this.provenance.add(this.options.promptProvenance);
       this.messages.push(prompt);
       await this.persist([prompt]);
       await this.summary?.load(this.messages);
@@ -270,6 +277,10 @@ export class AgentLoop {
         content: outcome ? outcome.content : `no result (the run stopped: ${reason})`,
       };
       if (!outcome || outcome.isError) message.isError = true;
+      if (outcome?.provenance) {
+        message.provenance = outcome.provenance;
+        this.provenance.add(outcome.provenance);
+      }
       return message;
     });
     const images = toolImages(calls, outcomes, this.options.model, results);
@@ -285,6 +296,7 @@ export class AgentLoop {
     if (agentId !== undefined) context.agentId = agentId;
     if (userId !== undefined) context.userId = userId;
     if (approve !== undefined) context.approve = approve;
+    if (this.provenance.list.length > 0) context.provenance = this.provenance.list;
     return context;
   }
 

@@ -3,6 +3,7 @@ import type { ModelInfo } from '@oxydra/provider/core';
 import type {
   ContentPart,
   Message,
+  Provenance,
   Provider,
   StreamEvent,
   ToolContext,
@@ -58,6 +59,12 @@ export interface AgentRunOptions {
   /** Earlier conversation (a continued session, a chat). */
   history?: Message[];
   prompt: string | ContentPart[];
+  /** Where the prompt came from when not the operator (a channel sender): stored with it, and it taints the run. */
+  promptProvenance?: Provenance;
+  /** What the context of the run that started this one held (delegation): taints this run alike. */
+  inheritedProvenance?: readonly Provenance[];
+  /** Told each distinct provenance as it enters the context (the kernel audits it). Must not throw. */
+  onProvenance?: (provenance: Provenance) => void;
   budgets: RunBudgets;
   /** Limits shared with other runs (sub-agents count against their parent's); unset: none. */
   ledger?: BudgetLedger;

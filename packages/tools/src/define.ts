@@ -24,6 +24,8 @@ interface ToolDescription<S extends ObjectSchema> {
   onRequest?: boolean;
   /** One line for approval prompts (e.g. the shell command); defaults to `name {json args}`. */
   summarize?: (args: z.output<S>) => string;
+  /** What a call's result holds, for taint tracking (see Tool.provenance). */
+  provenance?: Tool['provenance'];
 }
 
 /**
@@ -50,7 +52,16 @@ export interface DefinedTool<A = unknown> extends Tool {
 }
 
 export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>): DefinedTool<z.output<S>> {
-  const { name, description, parameters: schema, safety, timeoutMs, onRequest, summarize } = definition;
+  const {
+    name,
+    description,
+    parameters: schema,
+    safety,
+    timeoutMs,
+    onRequest,
+    summarize,
+    provenance,
+  } = definition;
   type Args = z.output<S>;
   const execute = definition.execute ?? atFirstCall(name, definition.load);
   const validate = (args: Record<string, unknown>): Validation<Args> => {
@@ -81,6 +92,7 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
   };
   if (timeoutMs !== undefined) tool.timeoutMs = timeoutMs;
   if (onRequest === true) tool.onRequest = true;
+  if (provenance) tool.provenance = provenance;
   return tool;
 }
 

@@ -60,6 +60,7 @@ export {
 export * from './scrub/index.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
 export type { ShellPolicy } from './shell/policy.js';
+export type { TaintScreen, TaintVerdict } from './taint-gate.js';
 export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';
 export * from './vault/index.js';
 export { createWebTools, type WebSearchConfig, type WebToolsOptions } from './web/index.js';

@@ -6,6 +6,7 @@
  */
 import type {
   APPROVAL_MODES,
+  Provenance,
   Tool,
   ToolContext,
   ToolExecutor,
@@ -18,6 +19,7 @@ import type {
 import { Cancelled, didYouMean, toolSpecOf } from '@oxydra/types';
 import { isDefinedTool } from './define.js';
 import { type HostPathMapping, type ScrubOptions, scrubText, scrubValue } from './scrub/index.js';
+import { decideTainted, type TaintScreen } from './taint-gate.js';
 import { truncateOutput } from './truncate.js';
 
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];
@@ -29,8 +31,13 @@ export interface ApprovalRecord {
   /** The call in one line (e.g. the command), scrubbed like tool output. */
   summary: string;
   approved: boolean;
-  /** auto / deny: [tools] approval; user: the person asked; no_approver: nobody could be asked. */
-  by: 'auto' | 'deny' | 'user' | 'no_approver';
+  /**
+   * auto / deny: [tools] approval; user: the person asked; no_approver: nobody could be asked;
+   * taint: the taint policy refused it outright.
+   */
+  by: 'auto' | 'deny' | 'user' | 'no_approver' | 'taint';
+  /** Why it was asked when the taint policy asked (the content the call follows). */
+  reason?: string;
   sessionId?: string;
 }
 
@@ -65,6 +72,8 @@ export interface ToolRegistryOptions {
    * checkpoints the workspace there, so what the call changes can be undone).
    */
   beforeChange?: (tool: Pick<Tool, 'name' | 'safety'>, context: ToolContext) => Promise<unknown>;
+  /** The taint policy, asked before a call whose context holds provenance (taint-gate.ts). */
+  screen?: TaintScreen;
 }
 
 interface RawResult {
@@ -72,6 +81,7 @@ interface RawResult {
   isError: boolean;
   data?: unknown;
   images?: ToolImage[];
+  provenance?: Provenance;
 }
 
 const failure = (content: string): RawResult => ({ content, isError: true });
@@ -86,6 +96,7 @@ function normalize(result: ToolResult | string): RawResult {
   const raw: RawResult = { content: String(result.content), isError: result.isError ?? false };
   if (result.data !== undefined) raw.data = result.data;
   if (result.images && result.images.length > 0) raw.images = result.images;
+  if (result.provenance !== undefined) raw.provenance = result.provenance;
   return raw;
 }
 
@@ -105,6 +116,7 @@ export class ToolRegistry implements ToolExecutor {
   readonly #onApproval: ((record: ApprovalRecord) => unknown) | undefined;
   readonly #authorize: ToolRegistryOptions['authorize'];
   readonly #beforeChange: ToolRegistryOptions['beforeChange'];
+  readonly #screen: TaintScreen | undefined;
   #specs: Map<string, ToolSpec> | undefined;
 
   constructor(tools: readonly Tool[], options: ToolRegistryOptions = {}) {
@@ -120,6 +132,7 @@ export class ToolRegistry implements ToolExecutor {
     this.#onApproval = options.onApproval;
     this.#authorize = options.authorize;
     this.#beforeChange = options.beforeChange;
+    this.#screen = options.screen;
   }
 
   /**
@@ -164,6 +177,7 @@ export class ToolRegistry implements ToolExecutor {
     };
     if (raw.data !== undefined) outcome.data = scrubValue(raw.data, this.#scrub);
     if (raw.images) outcome.images = raw.images;
+    if (raw.provenance !== undefined) outcome.provenance = raw.provenance;
     return outcome;
   }
 
@@ -186,27 +200,48 @@ export class ToolRegistry implements ToolExecutor {
 
     let invoke = (ctx: ToolContext) => tool.execute(call.arguments, ctx);
     let summary = `${tool.name} ${JSON.stringify(call.arguments)}`;
+    let args = call.arguments;
     if (isDefinedTool(tool)) {
       const checked = tool.validate(call.arguments);
       if (!checked.ok) return failure(checked.message);
       invoke = (ctx) => tool.run(checked.args, ctx);
       summary = tool.summarize(checked.args);
+      // A defined tool's schema is a zod object: its parsed arguments are a plain record.
+      if (typeof checked.args === 'object' && checked.args !== null)
+        args = checked.args as Record<string, unknown>;
     }
 
-    if (tool.safety === 'privileged' || tool.needsApproval?.(call.arguments)) {
-      const { refusal, by } = await this.#approve(tool, call, summary, context);
+    // One human answer covers both the taint policy's question and the privileged tier's.
+    const verdict = context.provenance?.length
+      ? this.#screen?.({ name: tool.name, arguments: args }, context)
+      : undefined;
+    if (verdict || tool.safety === 'privileged' || tool.needsApproval?.(call.arguments)) {
+      const { refusal, by } =
+        verdict && !(this.#approval === 'deny' && tool.safety === 'privileged')
+          ? await decideTainted(
+              verdict,
+              { toolName: tool.name, arguments: call.arguments, summary, signal: context.signal },
+              context,
+              () => throwIfCancelled(context.signal, tool.name),
+            )
+          : await this.#approve(tool, call, summary, context);
+      throwIfCancelled(context.signal, tool.name);
       await this.#onApproval?.({
         at: new Date().toISOString(),
         tool: tool.name,
         summary: scrubText(summary, this.#scrub),
         approved: refusal === undefined,
         by,
+        ...(verdict ? { reason: scrubText(verdict.reason, this.#scrub) } : {}),
         ...(context.sessionId ? { sessionId: context.sessionId } : {}),
       });
       if (refusal !== undefined) return failure(refusal);
     }
     if (tool.safety !== 'read_only') await this.#beforeChange?.(tool, context);
-    return this.#invokeWithTimeout(tool, invoke, context);
+    const result = await this.#invokeWithTimeout(tool, invoke, context);
+    // What the result holds, as the tool declares it: the runtime's taint tracking reads it.
+    const provenance = result.provenance ?? tool.provenance?.(args);
+    return provenance ? { ...result, provenance } : result;
   }
 
   /** Who decided, and why not when the privileged call may not run. */

@@ -161,3 +161,11 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
     });
   },
 );
+
+it('every browser tool declares its result as browser content (taint tracking), with the URL opened', () => {
+  const { tools } = createBrowserTools({ browser: BROWSER, egressAllowlist: [] });
+  expect(tools.map((t) => t.provenance?.({ url: 'https://example.test/a' }))).toEqual(
+    tools.map(() => ({ kind: 'browser', source: 'https://example.test/a' })),
+  );
+  expect(tools.find((t) => t.name === 'browser_read')!.provenance?.({})).toEqual({ kind: 'browser' });
+});

@@ -7,6 +7,7 @@ export * from './host-patterns.js';
 export * from './import-module.js';
 export type * from './interfaces.js';
 export * from './messages.js';
+export * from './provenance.js';
 export * from './provider.js';
 export * from './secret-folders.js';
 export * from './session-ids.js';

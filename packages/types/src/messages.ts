@@ -5,6 +5,8 @@
  * conversation can be sent back to the same API without losing it.
  */
 
+import type { Provenance } from './provenance.js';
+
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface TextPart {
@@ -52,6 +54,8 @@ export interface SystemMessage {
 export interface UserMessage {
   role: 'user';
   content: string | ContentPart[];
+  /** Where the text came from when not the operator (a channel sender); stored, never sent to a model. */
+  provenance?: Provenance;
 }
 
 export interface AssistantMessage {
@@ -67,6 +71,8 @@ export interface ToolMessage {
   toolName: string;
   content: string;
   isError?: boolean;
+  /** What the result holds, as its tool declares it (a web page, an MCP server's answer); stored, never sent to a model. */
+  provenance?: Provenance;
 }
 
 export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;

@@ -1,3 +1,5 @@
+import type { Provenance } from './provenance.js';
+
 /**
  * Tool contracts. A tool's parameters are a JSON Schema (derived from zod by `defineTool`
  * in @oxydra/tools); adapters translate it to each API's dialect.
@@ -26,6 +28,8 @@ export interface ApprovalRequest {
   arguments: Record<string, unknown>;
   /** One line describing what would run, e.g. the shell command. */
   summary: string;
+  /** Why a call that would otherwise run is asked about (the taint policy: "this call follows content from …"). */
+  reason?: string;
   /**
    * Aborted when the call is given up while the question is open (its deadline, the run's
    * cancel): whoever asks must close the question then, or a late answer goes nowhere.
@@ -52,6 +56,11 @@ export interface ToolContext {
    * answer (not interactive): the call is then denied with a message saying how to allow it.
    */
   approve?: (request: ApprovalRequest) => Promise<boolean>;
+  /**
+   * The distinct provenances of what the run's context holds besides the operator's own words
+   * (fetched pages, MCP results, files, other senders), oldest first: the taint policy's input.
+   */
+  provenance?: readonly Provenance[];
 }
 
 /** An image a tool hands back (a screenshot): shown to models that accept images. */
@@ -69,6 +78,8 @@ export interface ToolResult {
   images?: ToolImage[];
   /** Structured data for UIs and logs; never sent to the model. */
   data?: unknown;
+  /** What this result holds, when the tool knows better than its declaration (a sub-agent's answer). */
+  provenance?: Provenance;
 }
 
 export interface Tool extends ToolSpec {
@@ -83,6 +94,11 @@ export interface Tool extends ToolSpec {
    * a privileged call's (a2a_delegate to a URL nobody configured).
    */
   needsApproval?(args: Record<string, unknown>): boolean;
+  /**
+   * What a call's result holds, for taint tracking: web_fetch -> the page's URL, an MCP tool ->
+   * its server. Absent: the result is the tool's own (a command's output, a listing).
+   */
+  provenance?(args: Record<string, unknown>): Provenance | undefined;
 }
 
 /** Only the public spec of a tool: what providers see. */
@@ -113,6 +129,8 @@ export interface ToolOutcome {
   durationMs: number;
   images?: ToolImage[];
   data?: unknown;
+  /** What the result holds (Tool.provenance), set when the tool ran. */
+  provenance?: Provenance;
 }
 
 /**

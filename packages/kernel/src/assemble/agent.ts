@@ -14,6 +14,7 @@ import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
 import { type AgentPermissions, authorizer, resolvePermissions, toolRefusal } from './permissions.js';
+import { resolveTaintPolicy, type TaintPolicy, taintScreen } from './taint-policy.js';
 import { DELEGATE_TOOL } from './tool-names.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
@@ -26,6 +27,8 @@ export interface AgentAssembly {
   name: string;
   settings: AgentSettings;
   permissions: AgentPermissions;
+  /** What a run holding untrusted content may do (taint-policy.ts). */
+  taint: TaintPolicy;
   provider: Provider;
   providerName: string;
   model: ModelInfo;
@@ -84,12 +87,15 @@ export function assembleAgent(
     all.filter((tool) => tool.onRequest !== true).map((tool) => tool.name);
   const permitted = requested.filter((name) => toolRefusal(permissions, name, DELEGATE_TOOL) === undefined);
   const allow = permitted.length === known.length ? undefined : permitted;
+  const taint = resolveTaintPolicy(config, agentName, permissions);
+  const screen = taintScreen(taint, workspace, request.agent ?? DEFAULT_AGENT);
   const tools = new ToolRegistry(all, {
     approval: request.approval ?? config.tools.approval,
     defaultTimeoutMs: settings.turnTimeoutMs,
     secrets: base.secrets,
     onApproval: base.audit.approval,
     ...(beforeChange ? { beforeChange } : {}),
+    ...(screen ? { screen } : {}),
     authorize: authorizer(permissions, {
       workspace,
       audit: base.audit,
@@ -105,6 +111,7 @@ export function assembleAgent(
     name: request.agent ?? DEFAULT_AGENT,
     settings,
     permissions,
+    taint,
     provider: setup.provider,
     providerName: setup.providerName,
     model: setup.model,

@@ -6,7 +6,7 @@
  * the child does passes through its own tool registry and approvals), so it is dispatched with
  * the read-only calls, which run in parallel.
  */
-import type { AgentConfig, Tool, ToolContext } from '@oxydra/types';
+import type { AgentConfig, Message, Provenance, Tool, ToolContext } from '@oxydra/types';
 import type { AgentRecord } from '../services/agent-record.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { DELEGATE_TOOL } from './tool-names.js';
@@ -67,12 +67,14 @@ export function delegateTool(options: DelegateOptions): Tool {
           turns: result.turns,
           costUsd: result.costUsd,
         };
-        if (result.status === 'completed') return { content: result.text || '(no answer)', data };
+        const provenance = answerProvenance(agent, result.messages);
+        if (result.status === 'completed') return { content: result.text || '(no answer)', data, provenance };
         const why = result.error ? `${result.error.code}: ${result.error.message}` : result.status;
         return {
           content: `agent ${agent} did not finish (${why})${result.text ? `; its last text: ${result.text}` : ''}`,
           isError: true,
           data,
+          provenance,
         };
       } finally {
         context.signal.removeEventListener('abort', stop);
@@ -89,7 +91,27 @@ function childSpec(options: DelegateOptions, agent: string, task: string, contex
     parentId: context.agentId!,
     ...(context.userId !== undefined ? { userId: context.userId } : {}),
     ...(selection ? { selection } : {}),
+    // The task was written by a context that may hold untrusted content: the child inherits it.
+    ...(context.provenance?.length ? { inheritedProvenance: context.provenance } : {}),
   };
+}
+
+/**
+ * What the child's answer holds: the newest outside source its context took in (so a page a
+ * child fetched taints the parent as much as one the parent fetched), else the child itself.
+ */
+function answerProvenance(agent: string, messages: readonly Message[]): Provenance {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index]!;
+    const provenance = message.role === 'tool' || message.role === 'user' ? message.provenance : undefined;
+    if (provenance && provenance.kind !== 'user' && provenance.kind !== 'system') {
+      return {
+        kind: provenance.kind,
+        source: `${provenance.source ?? provenance.kind} (via agent ${agent})`,
+      };
+    }
+  }
+  return { kind: 'sub_agent', source: agent };
 }
 
 /**

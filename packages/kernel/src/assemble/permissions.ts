@@ -97,7 +97,7 @@ export function authorizer(
  * The path relative to the workspace after following links in the part that exists (a link
  * inside an allowed folder to somewhere else is judged by where it leads); undefined outside.
  */
-function workspacePath(realWorkspace: string, workspace: string, value: string): string | undefined {
+export function workspacePath(realWorkspace: string, workspace: string, value: string): string | undefined {
   const absolute = isAbsolute(value) ? value : resolve(workspace, value);
   let existing = absolute;
   let rest = '';
@@ -119,7 +119,7 @@ function workspacePath(realWorkspace: string, workspace: string, value: string):
   return inside.split(sep).join('/');
 }
 
-function realOrSelf(path: string): string {
+export function realOrSelf(path: string): string {
   try {
     return realpathSync.native(path);
   } catch {

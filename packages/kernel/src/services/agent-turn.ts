@@ -6,6 +6,7 @@
 import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
 import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
+import { promptProvenance } from '../assemble/taint-policy.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
@@ -61,6 +62,8 @@ async function runTurn(
     // A delegated task says everything the child needs: recalling the user's other conversations
     // (its siblings' among them) would only add noise. Its memory tools still search on request.
     const { recall, ...sessionOptions } = record.session?.options ?? {};
+    const fromPrompt =
+      prompt === spec.prompt ? promptProvenance(assembly.taint, spec.provenance, spec.userId) : undefined;
     const run = startAgentRun({
       ...assembly.base,
       ...sessionOptions,
@@ -68,6 +71,9 @@ async function runTurn(
       agentId: info.id,
       ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
       prompt,
+      ...(fromPrompt ? { promptProvenance: fromPrompt } : {}),
+      ...(spec.inheritedProvenance?.length ? { inheritedProvenance: spec.inheritedProvenance } : {}),
+      onProvenance: (provenance) => services.base.audit.provenance(info.id, provenance, info.sessionId),
       history: record.history,
       budgets: {
         maxTurns: limits.maxTurns,

@@ -70,6 +70,7 @@ export class Approvals {
         agentId,
         tool: request.toolName,
         summary: request.summary,
+        ...(request.reason !== undefined ? { reason: request.reason } : {}),
         expiresAt,
       });
       if (signal.aborted || call?.aborted) onAbort();

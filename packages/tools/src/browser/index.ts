@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { type DefinedTool, defineTool, type ObjectSchema, type ToolRun } from '../define.js';
+import { sourceOf } from '../provenance-source.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
 import type { BrowserHost } from './host.js';
@@ -94,6 +95,8 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
       parameters,
       safety: 'side_effecting',
       timeoutMs,
+      // Every action's result shows the page (text, controls, an image): untrusted content.
+      provenance: (args) => ({ kind: 'browser', ...sourceOf(args.url) }),
       ...(summarize ? { summarize } : {}),
       load: async () => {
         const [code, h] = await actions();

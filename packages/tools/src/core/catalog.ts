@@ -6,8 +6,10 @@
  * code imports too.
  */
 import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
+import type { Provenance } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
+import { sourceOf } from '../provenance-source.js';
 import { findOnPath } from '../search/on-path.js';
 import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from '../vault/config.js';
 import {
@@ -38,6 +40,12 @@ const REGISTRY_SLACK_MS = 5000;
 
 const DEFAULT_FETCH_CHARS = 50_000;
 
+/** Results of the file readers hold workspace files' text (untrusted when [taint] says so). */
+const workspaceFile = (args: Record<string, unknown>): Provenance => ({
+  kind: 'workspace_file',
+  ...sourceOf(args.path),
+});
+
 // ---- file_read: a text file, whole when it is small, a page of lines at a time when it is not.
 
 export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy = {}): DefinedTool {
@@ -53,6 +61,7 @@ export function fileReadTool(options: FileReadOptions = {}, policy: PathPolicy =
       'Binary files are refused.',
     parameters: FILE_READ,
     safety: 'read_only',
+    provenance: workspaceFile,
     load: async () => (await import('./file-read.js')).fileRead(page, policy),
   });
 }
@@ -87,6 +96,7 @@ export function fileSearchTool(options: FileSearchOptions = {}, policy: PathPoli
       '"path:line: text". Honours .gitignore; skips binary files, .git and .oxydra.',
     parameters: FILE_SEARCH,
     safety: 'read_only',
+    provenance: workspaceFile,
     load: async () => (await import('./file-search.js')).fileSearch({ ...options, maxMatches }, policy),
   });
 }
@@ -182,6 +192,7 @@ export function webFetchTool(options: WebFetchOptions): DefinedTool {
     parameters: WEB_FETCH,
     safety: 'side_effecting',
     summarize: ({ url }) => `web_fetch ${url}`,
+    provenance: (args) => ({ kind: 'web', ...sourceOf(args.url) }),
     load: async () => (await import('../web/web-fetch.js')).webFetch(options.fetch, maxChars),
   });
 }
@@ -198,6 +209,10 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     parameters: WEB_SEARCH,
     safety: 'side_effecting',
     summarize: ({ query }) => `web_search ${JSON.stringify(query)}`,
+    provenance: (args) => ({
+      kind: 'web',
+      ...sourceOf(typeof args.query === 'string' ? `search: ${args.query}` : undefined),
+    }),
     load: async () => (await import('../web/web-search.js')).webSearch(options),
   });
 }

@@ -27,6 +27,7 @@ import { pluginsSchema } from './plugins-schema.js';
 import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
 import { storeSchema } from './store-schema.js';
+import { agentTaintSchema, taintSchema } from './taint-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -330,6 +331,7 @@ export const agentDefinitionSchema = z.strictObject({
   max_turns: positiveInt.optional().describe('overrides runtime.max_turns'),
   max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
   permissions: agentPermissionsSchema.optional().describe('overrides [permissions] for this agent'),
+  taint: agentTaintSchema.optional().describe('overrides [taint] for this agent'),
   persona: z
     .string()
     .min(1)
@@ -357,6 +359,7 @@ export const agentConfigSchema = z
     checkpoints: checkpointsSchema.prefault({}),
     budgets: budgetsSchema.prefault({}),
     permissions: permissionsSchema.prefault({}),
+    taint: taintSchema.prefault({}),
     mcp: mcpSchema.prefault({}),
     plugins: pluginsSchema.prefault({}),
     a2a: a2aSchema.prefault({}),

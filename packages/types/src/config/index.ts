@@ -12,3 +12,4 @@ export * from './scheduler-schema.js';
 export * from './secrets.js';
 export * from './skills-schema.js';
 export * from './store-schema.js';
+export * from './taint-schema.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { SessionStore } from '@oxydra/memory';
 import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
-import type { ControlStoreGroup, ControlStores, StreamEvent } from '@oxydra/types';
+import type { ControlStoreGroup, ControlStores, Provenance, StreamEvent } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { WorkspaceIdentity } from '../../store/workspace-identity.js';
@@ -130,7 +130,7 @@ export class KernelAudit {
 
   /** The registry's decision on a privileged call, committed before the call runs. */
   readonly approval = async (record: ApprovalRecord): Promise<void> => {
-    const { tool, summary, approved, by, sessionId } = record;
+    const { tool, summary, approved, by, reason, sessionId } = record;
     await this.record(
       by === 'user' ? 'user' : 'policy',
       'approval',
@@ -139,11 +139,22 @@ export class KernelAudit {
         summary,
         approved,
         by,
+        ...(reason ? { reason } : {}),
         ...(sessionId ? { session: sessionId } : {}),
       },
       tool,
     );
   };
+
+  /** Each distinct source of untrusted-or-not content as it enters an agent's context (taint tracking). */
+  provenance(agentId: string, provenance: Provenance, sessionId: string | undefined): void {
+    this.recordLater(
+      `agent:${agentId}`,
+      'provenance',
+      { kind: provenance.kind, ...(sessionId ? { session: sessionId } : {}) },
+      redactLiterals(provenance.source ?? '', this.secrets),
+    );
+  }
 
   /** With network = "allowlist": each connection a sandboxed command asked for, and the answer. */
   readonly egress = (decision: EgressDecision): void => {

@@ -86,6 +86,8 @@ export const lifecycleEventSchema = z.discriminatedUnion('type', [
     agentId: z.string(),
     tool: z.string(),
     summary: z.string(),
+    /** Why it is asked when the call would otherwise run (the taint policy). */
+    reason: z.string().optional(),
     expiresAt: z.string(),
   }),
   z.strictObject({

@@ -1,0 +1,154 @@
+/**
+ * The taint policy (issue 37), in one place: once a run's context holds untrusted content (a
+ * fetched page, an MCP server's answer, another sender's message, and workspace files or
+ * sub-agents' answers where [taint] untrusted names them), a prompt injected there could steer
+ * the next call. [taint.rules] decides what such a run may still do without a fresh human
+ * approval: commands that reach the network, writes outside write_paths or into secret-looking
+ * files, sending to remote agents, schedules. The registry carries the verdict out (asks with the
+ * reason even under --yes; refuses where nobody can answer): tools/src/taint-gate.ts.
+ */
+
+import type { TaintScreen, TaintVerdict } from '@oxydra/tools';
+import {
+  type AgentConfig,
+  describeProvenance,
+  type Provenance,
+  type ProvenanceKind,
+  type TaintAction,
+  type TaintRule,
+} from '@oxydra/types';
+import picomatch from 'picomatch';
+import type { AgentPermissions } from './permissions.js';
+import { realOrSelf, workspacePath } from './permissions.js';
+import { A2A_DELEGATE_TOOL } from './tool-names.js';
+
+export interface TaintPolicy {
+  enabled: boolean;
+  untrusted: ReadonlySet<ProvenanceKind>;
+  operators: readonly string[];
+  rules: Readonly<Record<TaintRule, TaintAction>>;
+  writePaths?: readonly string[];
+  protectedPaths: readonly string[];
+  tools: Readonly<Record<string, TaintAction>>;
+  /** Whether shell_exec's commands can reach the network (the sandbox's setting, the agent's permission). */
+  shellNetworked: boolean;
+}
+
+/** The tools each rule covers, by name, and the argument naming the path a file tool changes. */
+const FILE_TOOLS: Readonly<Record<string, string>> = {
+  file_write: 'path',
+  file_edit: 'path',
+  file_delete: 'path',
+  vault_copyto: 'destination_path',
+};
+const SCHEDULE_TOOLS = new Set(['schedule_create', 'schedule_update']);
+const SEND_TOOLS = new Set([A2A_DELEGATE_TOOL]);
+
+/** [taint] with the agent's [agents.<name>.taint] over it, field by field. */
+export function resolveTaintPolicy(
+  config: AgentConfig,
+  agentName: string | undefined,
+  permissions: AgentPermissions,
+): TaintPolicy {
+  const base = config.taint;
+  const own =
+    agentName !== undefined && Object.hasOwn(config.agents, agentName)
+      ? config.agents[agentName]?.taint
+      : undefined;
+  const { mode, network } = config.tools.sandbox;
+  const writePaths = own?.write_paths ?? base.write_paths ?? permissions.allowedPaths;
+  return {
+    enabled: own?.enabled ?? base.enabled,
+    untrusted: new Set(own?.untrusted ?? base.untrusted),
+    operators: base.operators,
+    rules: { ...base.rules, ...definedOnly(own?.rules ?? {}) },
+    ...(writePaths !== undefined ? { writePaths } : {}),
+    protectedPaths: own?.protected_paths ?? base.protected_paths,
+    tools: { ...base.tools, ...own?.tools },
+    // Without the sandbox commands have the host's network whatever network says.
+    shellNetworked: mode === 'none' || (network !== 'off' && permissions.network !== 'off'),
+  };
+}
+
+/**
+ * The prompt's provenance as the run records it: a channel message from one of [taint]
+ * operators is the user's own; anything else is kept as the caller said.
+ */
+export function promptProvenance(
+  policy: Pick<TaintPolicy, 'operators'>,
+  provenance: Provenance | undefined,
+  userId: string | undefined,
+): Provenance | undefined {
+  if (provenance?.kind === 'channel' && userId !== undefined && policy.operators.includes(userId)) {
+    return undefined;
+  }
+  return provenance;
+}
+
+/** The registry's `screen` for one agent: the verdict on a call of a run holding provenance. */
+export function taintScreen(
+  policy: TaintPolicy,
+  workspace: string,
+  agentName: string,
+): TaintScreen | undefined {
+  if (!policy.enabled) return undefined;
+  const realWorkspace = realOrSelf(workspace);
+  const writable = policy.writePaths?.map((glob) => picomatch(glob, { dot: true }));
+  const guarded = policy.protectedPaths.map((glob) => picomatch(glob, { dot: true }));
+  const where = `[agents.${agentName}.taint] or [taint]`;
+
+  /** The rule that covers a call, with what it says about it; undefined: not sensitive. */
+  const ruleFor = (
+    name: string,
+    args: Record<string, unknown>,
+  ): { action: TaintAction; what: string; fix: string } | undefined => {
+    const tool = policy.tools[name];
+    if (tool !== undefined)
+      return { action: tool, what: '', fix: `tools = { ${name} = "allow" } in ${where}` };
+    const rule = (key: TaintRule, what: string) => ({
+      action: policy.rules[key],
+      what,
+      fix: `${key} = "allow" in ${where.replaceAll('taint]', 'taint.rules]')}`,
+    });
+    if (name === 'shell_exec') {
+      return policy.shellNetworked
+        ? rule('shell_network', 'its command can reach the network')
+        : rule('shell', '');
+    }
+    const pathKey = FILE_TOOLS[name];
+    if (pathKey !== undefined) {
+      const value = args[pathKey];
+      if (typeof value !== 'string') return undefined;
+      const inside = workspacePath(realWorkspace, workspace, value);
+      if (inside === undefined)
+        return rule('file_write', `it changes ${JSON.stringify(value)}, outside the workspace`);
+      if (guarded.some((match) => match(inside)))
+        return rule('file_write', `it changes ${JSON.stringify(value)}, a protected path`);
+      if (writable && !writable.some((match) => match(inside) || match(`${inside}/`)))
+        return rule('file_write', `it changes ${JSON.stringify(value)}, outside the paths it may write`);
+      return undefined;
+    }
+    if (SEND_TOOLS.has(name)) return rule('send', 'it sends to a remote agent');
+    if (SCHEDULE_TOOLS.has(name)) return rule('schedule', 'it schedules work that runs later');
+    return undefined;
+  };
+
+  return (call, context): TaintVerdict | undefined => {
+    const untrusted = (context.provenance ?? []).filter((p) => policy.untrusted.has(p.kind));
+    if (untrusted.length === 0) return undefined;
+    const rule = ruleFor(call.name, call.arguments);
+    if (rule === undefined || rule.action === 'allow') return undefined;
+    // The newest source is the likeliest author of the instruction; the others are counted.
+    const latest = untrusted[untrusted.length - 1]!;
+    const more =
+      untrusted.length > 1
+        ? ` (and ${untrusted.length - 1} more untrusted source${untrusted.length > 2 ? 's' : ''})`
+        : '';
+    const reason = `this call follows content from ${describeProvenance(latest)}${more}${rule.what ? ` and ${rule.what}` : ''}`;
+    return { action: rule.action, reason, fix: rule.fix };
+  };
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
