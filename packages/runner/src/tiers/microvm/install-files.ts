@@ -44,16 +44,23 @@ export function oxydraInstallFiles(selfCommand: readonly string[]): { from: stri
   const published = join(root, 'data', 'models.json');
   const catalog = existsSync(published)
     ? published
-    : join(dirname(createRequire(join(root, 'package.json')).resolve('@oxydra/provider/package.json')), 'data/models.json');
+    : join(
+        dirname(createRequire(join(root, 'package.json')).resolve('@oxydra/provider/package.json')),
+        'data/models.json',
+      );
   files.push({ from: catalog, to: 'data/models.json' });
   const seen = new Set<string>();
   const visit = (name: string, from: string, optional: boolean) => {
     const dir = findPackageDir(from, name);
     if (dir === undefined) {
       if (optional) return;
-      throw new ConfigError(`the micro-VM image needs the package ${name}, not installed beside ${root}`, {}, {
-        hint: 'reinstall oxydra, or run `npm ci` in a checkout',
-      });
+      throw new ConfigError(
+        `the micro-VM image needs the package ${name}, not installed beside ${root}`,
+        {},
+        {
+          hint: 'reinstall oxydra, or run `npm ci` in a checkout',
+        },
+      );
     }
     if (seen.has(dir)) return;
     seen.add(dir);

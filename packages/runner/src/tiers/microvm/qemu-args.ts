@@ -5,7 +5,7 @@
  * virtio-serial port connected to the runner's socket; the user's folders are 9p shares; the
  * only way in from the host is the forward of the guest's gateway port to 127.0.0.1.
  */
-import { CONTROL_PORT_NAME, ENV_FW_CFG_NAME, GUEST_ADDRESS, GUEST_GATEWAY_PORT, SHARES } from './vm-init.js';
+import { CONTROL_PORT_NAME, ENV_FW_CFG_NAME, GUEST_ADDRESS, SHARES } from './vm-init.js';
 
 export type Accelerator = 'kvm' | 'tcg';
 
@@ -22,7 +22,7 @@ export interface QemuGuestSpec {
   envFile: string;
   /** Host folders for the 9p shares, by tag. */
   shares: Record<(typeof SHARES)[number]['tag'], string>;
-  /** The host's 127.0.0.1 port forwarded to the guest's gateway. */
+  /** The host's 127.0.0.1 port forwarded to the guest's gateway (on the same port). */
   hostPort: number;
   /** Where ttyS1 (the guest's stderr) is appended. */
   stderrPath: string;
@@ -74,7 +74,7 @@ export function qemuArgs(spec: QemuGuestSpec): string[] {
     '-fw_cfg',
     `name=${ENV_FW_CFG_NAME},file=${optionValue(spec.envFile)}`,
     '-netdev',
-    `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.hostPort}-${GUEST_ADDRESS}:${GUEST_GATEWAY_PORT}`,
+    `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.hostPort}-${GUEST_ADDRESS}:${spec.hostPort}`,
     // romfile= : no iPXE boot ROM, which would only slow the boot down.
     '-device',
     'virtio-net-pci,netdev=net0,romfile=',

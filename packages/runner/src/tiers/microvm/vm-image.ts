@@ -61,11 +61,14 @@ function run(program: string, args: string[], cwd: string): string {
   try {
     return execFileSync(program, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim().split('\n').pop();
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .pop();
     throw new ConfigError(
       `building the micro-VM image: \`${program} ${args.join(' ')}\` failed${stderr ? `: ${stderr}` : ''}`,
       {},
-      { hint: 'the build needs Debian\'s apt-get and dpkg-deb, and a reachable Debian mirror' },
+      { hint: "the build needs Debian's apt-get and dpkg-deb, and a reachable Debian mirror" },
     );
   }
 }
@@ -75,9 +78,13 @@ function kernelPackage(work: string): string {
   const depends = run('apt-cache', ['depends', 'linux-image-amd64'], work);
   const name = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)/.exec(depends)?.[1];
   if (name === undefined) {
-    throw new ConfigError('building the micro-VM image: apt knows no linux-image-amd64 kernel', {}, {
-      hint: 'run `apt-get update` (the image is built from Debian\'s repositories)',
-    });
+    throw new ConfigError(
+      'building the micro-VM image: apt knows no linux-image-amd64 kernel',
+      {},
+      {
+        hint: "run `apt-get update` (the image is built from Debian's repositories)",
+      },
+    );
   }
   return name;
 }
@@ -131,7 +138,18 @@ export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
       run('dpkg-deb', ['-x', deb, debs], work);
     }
     const root = join(work, 'root');
-    for (const folder of ['bin', 'usr/bin', 'lib/modules', 'proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'root']) {
+    for (const folder of [
+      'bin',
+      'usr/bin',
+      'lib/modules',
+      'proc',
+      'sys',
+      'dev',
+      'run',
+      'tmp',
+      'etc',
+      'root',
+    ]) {
       await mkdir(join(root, folder), { recursive: true });
     }
     const busybox = join(debs, 'bin/busybox');
@@ -161,7 +179,12 @@ export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
       await cp(from, join(root, VM_OXYDRA_DIR, to), { recursive: true, dereference: true });
     }
     // Node's libraries, and those of the native addons (libsql's needs librt, for one).
-    const binaries = [node, ...listTree(root).filter((path) => path.endsWith('.node')).map((path) => join(root, path))];
+    const binaries = [
+      node,
+      ...listTree(root)
+        .filter((path) => path.endsWith('.node'))
+        .map((path) => join(root, path)),
+    ];
     for (const library of new Set(binaries.flatMap(sharedLibraries))) {
       await mkdir(join(root, dirname(library)), { recursive: true });
       await copyFile(library, join(root, library));

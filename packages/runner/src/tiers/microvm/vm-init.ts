@@ -10,9 +10,14 @@
 /** The virtio-serial port's name, and the fw_cfg entry holding the guest's variables. */
 export const CONTROL_PORT_NAME = 'org.oxydra.control';
 export const ENV_FW_CFG_NAME = 'opt/oxydra/env';
-/** QEMU user networking: the guest's fixed address, and the port its gateway listens on. */
+/** QEMU user networking: the guest's fixed address. */
 export const GUEST_ADDRESS = '10.0.2.15';
-export const GUEST_GATEWAY_PORT = 8080;
+/**
+ * The variable carrying the gateway's port: the host's forwarded port, the same number inside,
+ * so that a client's Host header (127.0.0.1:<port>) names the port the gateway is bound to (its
+ * DNS-rebinding check accepts loopback names on its own port only).
+ */
+export const GATEWAY_PORT_VARIABLE = 'OXYDRA_VM_GATEWAY_PORT';
 /** The 9p mount tags, each a folder of the user's workspace (vault read-only). */
 export const SHARES = [
   { tag: 'shared', readOnly: false },
@@ -22,10 +27,14 @@ export const SHARES = [
 export const VM_WORKSPACE = '/workspace';
 export const VM_OXYDRA_DIR = '/opt/oxydra';
 
+/**
+ * cache=mmap: the memory database's WAL maps its -shm file, which 9p refuses without it
+ * ("disk I/O error"); writes still go straight to the host.
+ */
 export function vmInitScript(modules: readonly string[]): string {
   const mounts = SHARES.map(
     ({ tag, readOnly }) =>
-      `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144${readOnly ? ',ro' : ''} ${tag} ${VM_WORKSPACE}/${tag} || fail "cannot mount the ${tag} folder"`,
+      `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap${readOnly ? ',ro' : ''} ${tag} ${VM_WORKSPACE}/${tag} || fail "cannot mount the ${tag} folder"`,
   ).join('\n');
   return `#!/bin/busybox sh
 fail() { echo "oxydra-vm: $1" >&2; [ -e /dev/ttyS1 ] && echo "oxydra-vm: $1" > /dev/ttyS1; poweroff -f; }
@@ -45,8 +54,12 @@ port=
 for p in /sys/class/virtio-ports/*; do [ "$(cat "$p/name")" = ${CONTROL_PORT_NAME} ] && port=/dev/\${p##*/}; done
 [ -n "$port" ] || fail "no control port ${CONTROL_PORT_NAME}"
 echo "oxydra-vm: booted in $(cut -d' ' -f1 /proc/uptime) s"
+# Through a FIFO, not the port itself: Node reads a character device as a file, in a blocking
+# read that would keep the guest from exiting; a FIFO is a pipe, as the process tier's stdin.
+mkfifo /run/control
+cat "$port" > /run/control &
 cd ${VM_WORKSPACE}/shared
-node ${VM_OXYDRA_DIR}/bin/oxydra.js guest --bootstrap-stdin --exit-on-stdin-close --gateway-bind ${GUEST_ADDRESS}:${GUEST_GATEWAY_PORT} < "$port" > /dev/ttyS0 2> /dev/ttyS1
+node ${VM_OXYDRA_DIR}/bin/oxydra.js guest --bootstrap-stdin --exit-on-stdin-close --gateway-bind ${GUEST_ADDRESS}:"$${GATEWAY_PORT_VARIABLE}" < /run/control > /dev/ttyS0 2> /dev/ttyS1
 echo "oxydra-vm: the guest exited with code $?" > /dev/ttyS1
 poweroff -f
 `;

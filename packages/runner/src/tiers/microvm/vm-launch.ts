@@ -22,7 +22,7 @@ import type { RunnerPlan } from '../../plan.js';
 import { guestEnvNames } from '../guest-env.js';
 import { type Accelerator, qemuArgs } from './qemu-args.js';
 import type { VmImage } from './vm-image.js';
-import { shellEnvFile } from './vm-init.js';
+import { GATEWAY_PORT_VARIABLE, shellEnvFile } from './vm-init.js';
 
 export interface MicroVmBackend {
   kind: 'micro_vm';
@@ -74,8 +74,12 @@ async function gatewayToken(env: NodeJS.ProcessEnv): Promise<string> {
   return token;
 }
 
-async function guestVariables(plan: RunnerPlan, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const vars: Record<string, string> = {};
+async function guestVariables(
+  plan: RunnerPlan,
+  env: NodeJS.ProcessEnv,
+  gatewayPort: number,
+): Promise<Record<string, string>> {
+  const vars: Record<string, string> = { [GATEWAY_PORT_VARIABLE]: String(gatewayPort) };
   for (const name of guestEnvNames(env, plan.user.credential_refs)) vars[name] = env[name]!;
   vars[GATEWAY_TOKEN_ENV] = await gatewayToken(env);
   return vars;
@@ -95,7 +99,10 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
   const { plan, backend } = request;
   const controlPath = join(plan.paths.ipc, 'vm-control.sock');
   const envFile = join(plan.paths.ipc, 'vm-env');
-  await writeFileAtomic(envFile, shellEnvFile(await guestVariables(plan, request.env)), { mode: 0o600 });
+  const hostPort = await freePort();
+  await writeFileAtomic(envFile, shellEnvFile(await guestVariables(plan, request.env, hostPort)), {
+    mode: 0o600,
+  });
   await removeStaleSocket(controlPath, 'another micro-VM');
   let control: Socket | undefined;
   const server: Server = createServer((socket) => {
@@ -107,7 +114,6 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
   });
   await listenOnUnixSocket(server, controlPath);
 
-  const hostPort = await freePort();
   const resources = plan.user.resources ?? {};
   const child = spawn(
     backend.qemu,
