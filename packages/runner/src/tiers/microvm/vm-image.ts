@@ -47,7 +47,7 @@ export function vmImageDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'oxydra', 'microvm');
 }
 
-export function vmImageIn(dir: string): VmImage {
+function vmImageIn(dir: string): VmImage {
   return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
 }
 

@@ -24,7 +24,7 @@ export const SHARES = [
   { tag: 'tmp', readOnly: false },
   { tag: 'vault', readOnly: true },
 ] as const;
-export const VM_WORKSPACE = '/workspace';
+const VM_WORKSPACE = '/workspace';
 export const VM_OXYDRA_DIR = '/opt/oxydra';
 
 /**
