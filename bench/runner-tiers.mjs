@@ -7,7 +7,7 @@
 // without /dev/kvm it runs under TCG, and the JSON says so.
 // Usage: node bench/runner-tiers.mjs [--tiers process,micro_vm]   (prints one JSON object)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,10 @@ import { startMockLLM } from '@oxydra/testkit';
 const { values } = parseArgs({ options: { tiers: { type: 'string', default: 'process,micro_vm' } } });
 const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 
+// In order: each turn is one shell command, then the answer.
 const step = (n) => [
-  {
-    match: { lastMessageContains: `turn ${n}` },
-    reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: `echo ${n} > turn${n}.txt` } }] },
-  },
-  { match: { lastMessageContains: `echo ${n}` }, reply: { text: `done ${n}` } },
+  { reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: `echo ${n} > turn${n}.txt` } }] } },
+  { reply: { text: `done ${n}` } },
 ];
 
 function oxydra(dir, env, args, timeout = 900_000) {
@@ -46,6 +44,8 @@ async function turn(base, token, n) {
 
 async function measure(tier) {
   const root = mkdtempSync(join(tmpdir(), `oxydra-bench-${tier}-`));
+  // Under root, sandboxed commands run as uid 65534, which must reach the workspace.
+  chmodSync(root, 0o755);
   const mock = await startMockLLM({ api: 'openai-chat', scenario: [...step(1), ...step(2)] });
   const env = { PATH: process.env.PATH, HOME: join(root, 'home'), MOCK_KEY: 'sk-bench-0123456789abcdef' };
   if (process.env.OXYDRA_MICROVM_DIR) env.OXYDRA_MICROVM_DIR = process.env.OXYDRA_MICROVM_DIR;
