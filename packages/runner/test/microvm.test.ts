@@ -22,7 +22,12 @@ const spec = {
   vcpus: 2,
   controlSocket: '/srv/ws/alice/ipc/vm-control.sock',
   envFile: '/srv/ws/alice/ipc/vm-env',
-  shares: { shared: '/srv/ws/alice/shared', tmp: '/srv/ws/alice/tmp', vault: '/srv/a,b/vault' },
+  shares: {
+    shared: '/srv/ws/alice/shared',
+    tmp: '/srv/ws/alice/tmp',
+    vault: '/srv/a,b/vault',
+    home: '/srv/ws/alice/vm-home',
+  },
   hostPort: 41000,
   stderrPath: '/srv/ws/alice/logs/runtime.stderr.log',
 };
@@ -55,6 +60,7 @@ describe('qemuArgs', () => {
       'local,id=fs_tmp,path=/srv/ws/alice/tmp,security_model=none',
       // A comma in a path would start the next option: QEMU's escape doubles it.
       'local,id=fs_vault,path=/srv/a,,b/vault,security_model=none,readonly=on',
+      'local,id=fs_home,path=/srv/ws/alice/vm-home,security_model=none',
     ]);
   });
 
@@ -95,6 +101,7 @@ describe('vmInitScript', () => {
     expect(script.startsWith('#!/bin/busybox sh\n')).toBe(true);
     expect(script).toContain('for m in virtio 9p; do insmod');
     expect(script).toMatch(/mount -t 9p -o [^ ]*,ro vault \/workspace\/vault/);
+    expect(script).toMatch(/mount -t 9p -o [^ ]* home \/root /);
     expect(script).toContain(
       'guest --bootstrap-stdin --exit-on-stdin-close --gateway-bind 10.0.2.15:"$OXYDRA_VM_GATEWAY_PORT"',
     );

@@ -18,12 +18,18 @@ export const GUEST_ADDRESS = '10.0.2.15';
  * DNS-rebinding check accepts loopback names on its own port only).
  */
 export const GATEWAY_PORT_VARIABLE = 'OXYDRA_VM_GATEWAY_PORT';
-/** The 9p mount tags, each a folder of the user's workspace (vault read-only). */
+/**
+ * The 9p mount tags: the user's workspace folders at /workspace/<tag> (vault read-only), and
+ * the guest's HOME at /root. HOME must outlive the VM: it holds the key the guest signs its
+ * databases with, and a fresh key at each boot would set the user's memory aside as foreign.
+ */
 export const SHARES = [
   { tag: 'shared', readOnly: false },
   { tag: 'tmp', readOnly: false },
   { tag: 'vault', readOnly: true },
+  { tag: 'home', readOnly: false },
 ] as const;
+const mountPoint = (tag: string) => (tag === 'home' ? '/root' : `${VM_WORKSPACE}/${tag}`);
 const VM_WORKSPACE = '/workspace';
 export const VM_OXYDRA_DIR = '/opt/oxydra';
 
@@ -34,7 +40,7 @@ export const VM_OXYDRA_DIR = '/opt/oxydra';
 export function vmInitScript(modules: readonly string[]): string {
   const mounts = SHARES.map(
     ({ tag, readOnly }) =>
-      `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap${readOnly ? ',ro' : ''} ${tag} ${VM_WORKSPACE}/${tag} || fail "cannot mount the ${tag} folder"`,
+      `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap${readOnly ? ',ro' : ''} ${tag} ${mountPoint(tag)} || fail "cannot mount the ${tag} folder"`,
   ).join('\n');
   return `#!/bin/busybox sh
 fail() { echo "oxydra-vm: $1" >&2; [ -e /dev/ttyS1 ] && echo "oxydra-vm: $1" > /dev/ttyS1; poweroff -f; }
@@ -43,7 +49,7 @@ export PATH=/bin:/usr/bin HOME=/root
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs -o mode=0755 tmpfs /run; mount -t tmpfs -o mode=1777 tmpfs /tmp
 for m in ${modules.join(' ')}; do insmod /lib/modules/$m.ko || fail "cannot load the kernel module $m"; done
-mkdir -p ${SHARES.map(({ tag }) => `${VM_WORKSPACE}/${tag}`).join(' ')} ${VM_WORKSPACE}/ipc ${VM_WORKSPACE}/logs /root
+mkdir -p ${SHARES.map(({ tag }) => mountPoint(tag)).join(' ')} ${VM_WORKSPACE}/ipc ${VM_WORKSPACE}/logs
 ${mounts}
 ip link set lo up && ip link set eth0 up && ip addr add ${GUEST_ADDRESS}/24 dev eth0 && ip route add default via 10.0.2.2 || fail "cannot configure the network"
 echo "nameserver 10.0.2.3" > /etc/resolv.conf

@@ -114,6 +114,9 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
   });
   await listenOnUnixSocket(server, controlPath);
 
+  // The guest's HOME (its signing key, trust records), private to the operator like ipc/.
+  const home = join(plan.paths.root, 'vm-home');
+  await mkdir(home, { recursive: true, mode: 0o700 });
   const resources = plan.user.resources ?? {};
   const child = spawn(
     backend.qemu,
@@ -130,6 +133,7 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
         shared: plan.mounts.shared ?? plan.paths.shared,
         tmp: plan.mounts.tmp ?? plan.paths.tmp,
         vault: plan.mounts.vault ?? plan.paths.vault,
+        home,
       },
       hostPort,
       stderrPath: request.stderrPath,
