@@ -56,11 +56,11 @@ describe('qemuArgs', () => {
       'virtserialport,bus=vs.0,chardev=ctl,name=org.oxydra.control',
     );
     expect(valuesOf(args, '-fsdev')).toEqual([
-      'local,id=fs_shared,path=/srv/ws/alice/shared,security_model=none',
-      'local,id=fs_tmp,path=/srv/ws/alice/tmp,security_model=none',
+      'local,id=fs_shared,path=/srv/ws/alice/shared,security_model=mapped-xattr',
+      'local,id=fs_tmp,path=/srv/ws/alice/tmp,security_model=mapped-xattr',
       // A comma in a path would start the next option: QEMU's escape doubles it.
-      'local,id=fs_vault,path=/srv/a,,b/vault,security_model=none,readonly=on',
-      'local,id=fs_home,path=/srv/ws/alice/vm-home,security_model=none',
+      'local,id=fs_vault,path=/srv/a,,b/vault,security_model=mapped-xattr,readonly=on',
+      'local,id=fs_home,path=/srv/ws/alice/vm-home,security_model=mapped-xattr',
     ]);
   });
 

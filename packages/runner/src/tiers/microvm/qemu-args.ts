@@ -79,10 +79,12 @@ export function qemuArgs(spec: QemuGuestSpec): string[] {
     '-device',
     'virtio-net-pci,netdev=net0,romfile=',
   ];
+  // mapped-xattr: the guest's owners and modes live in xattrs, never applied to the host's
+  // files, so a guest (root in its VM) cannot leave a setuid-root program in a host folder.
   for (const { tag, readOnly } of SHARES) {
     args.push(
       '-fsdev',
-      `local,id=fs_${tag},path=${optionValue(spec.shares[tag])},security_model=none${readOnly ? ',readonly=on' : ''}`,
+      `local,id=fs_${tag},path=${optionValue(spec.shares[tag])},security_model=mapped-xattr${readOnly ? ',readonly=on' : ''}`,
       '-device',
       `virtio-9p-pci,fsdev=fs_${tag},mount_tag=${tag}`,
     );
