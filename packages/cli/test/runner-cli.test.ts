@@ -170,13 +170,15 @@ describe('oxydra runner start refuses tiers it cannot provide', () => {
     expect(sandbox.run('runner', 'status').stdout).toContain('stopped');
   });
 
-  it('micro_vm tier without Firecracker', () => {
+  it('micro_vm tier without QEMU', () => {
     writeRunnerConfig(sandbox, { defaultTier: 'micro_vm' });
     sandbox.env.PATH = emptyBin;
     const result = sandbox.run('runner', 'start');
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('sandbox tier "micro_vm" needs Firecracker, which is not on PATH');
-    expect(result.stderr).toMatch(/hint: install Firecracker/);
+    expect(result.stderr).toContain(
+      'sandbox tier "micro_vm" cannot start: qemu-system-x86_64 is not on PATH',
+    );
+    expect(result.stderr).toMatch(/hint: install QEMU \(`sudo apt-get install qemu-system-x86`\)/);
   });
 
   it('rejects a bad --wait before starting anything', () => {

@@ -7,7 +7,8 @@ import type { GuestBackend } from './tiers/choose.js';
 import { GUEST_WORKSPACE } from './tiers/container-args.js';
 
 export function guestEnvelope(plan: RunnerPlan, backend: GuestBackend): BootstrapEnvelope {
-  const inContainer = backend.kind === 'container';
+  // The container and micro-VM guests see the user's folders at /workspace.
+  const inContainer = backend.kind !== 'process';
   const root = inContainer ? GUEST_WORKSPACE : plan.paths.root;
   const folder = (key: 'shared' | 'tmp' | 'vault') =>
     inContainer ? `${GUEST_WORKSPACE}/${key}` : (plan.mounts[key] ?? plan.paths[key]);

@@ -14,6 +14,7 @@ import type { RunnerPlan } from './plan.js';
 import type { GuestBackend } from './tiers/choose.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import { guestEnvNames } from './tiers/guest-env.js';
+import { startMicroVm } from './tiers/microvm/vm-launch.js';
 
 export interface GuestExit {
   code: number | null;
@@ -73,6 +74,20 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
       return supervise(child, { stopGently: () => child.stdin!.end() });
     }
 
+    if (backend.kind === 'micro_vm') {
+      const vm = await startMicroVm({
+        plan,
+        backend,
+        envelope: request.envelope,
+        env: request.env,
+        stdout: out,
+        stderr: err,
+        stderrPath: logFilePath(plan.paths.logs, 'runtime', 'stderr'),
+      });
+      // SIGTERM would end QEMU at once (power pulled): the guest gets the grace period to stop.
+      return supervise(vm.child, { stopGently: vm.stopGently, termOnlyAfterGrace: true });
+    }
+
     const name = containerName(plan.userId, 'runtime');
     const engine = backend.engine.path;
     await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(request.envelope), { mode: 0o600 });
@@ -106,7 +121,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
 
 function supervise(
   child: ChildProcess,
-  options: { containerName?: string; stopGently: () => void },
+  options: { containerName?: string; stopGently: () => void; termOnlyAfterGrace?: boolean },
 ): GuestHandle {
   let exit: GuestExit | undefined;
   const exited = new Promise<GuestExit>((resolve) => {
@@ -136,7 +151,7 @@ function supervise(
     async stop(graceMs: number) {
       if (exit) return exit;
       options.stopGently();
-      killGroup('SIGTERM');
+      if (!options.termOnlyAfterGrace) killGroup('SIGTERM');
       const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
       const result = await exited;
       clearTimeout(timer);

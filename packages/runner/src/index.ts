@@ -77,5 +77,8 @@ export {
 } from './tiers/container-engine.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
+// The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
+export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
+export { buildVmImage, vmImageDir, vmImageManifest } from './tiers/microvm/vm-image.js';
 export { resolveRunnerUser } from './users.js';
 export { provisionWorkspace, WORKSPACE_FOLDERS, type WorkspacePaths, workspacePaths } from './workspace.js';

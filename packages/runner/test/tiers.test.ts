@@ -152,14 +152,15 @@ describe('engine detection and tier refusals', () => {
     });
   });
 
-  it('refuses micro_vm without Firecracker, and says so honestly when it is installed', () => {
-    expect(() =>
-      chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env: { PATH: bin } }),
-    ).toThrow('sandbox tier "micro_vm" needs Firecracker, which is not on PATH');
-    fakeProgram('firecracker', 'exit 0');
-    expect(() =>
-      chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env: { PATH: bin } }),
-    ).toThrow(/Firecracker is installed, but this build cannot launch micro-VM guests yet/);
+  it('refuses micro_vm without QEMU, then without a guest image, naming the fix', () => {
+    const env = { PATH: bin, OXYDRA_MICROVM_DIR: join(bin, 'no-image') };
+    expect(() => chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env })).toThrow(
+      'sandbox tier "micro_vm" cannot start: qemu-system-x86_64 is not on PATH',
+    );
+    fakeProgram('qemu-system-x86_64', 'exit 0');
+    expect(() => chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env })).toThrow(
+      `sandbox tier "micro_vm" cannot start: no micro-VM guest image in ${join(bin, 'no-image')}`,
+    );
   });
 
   it('refuses the process tier without an OS sandbox unless --insecure, or the shell is off', () => {

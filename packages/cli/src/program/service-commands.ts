@@ -160,6 +160,14 @@ export function declareServiceCommands(program: Command): void {
   runnerFlags(
     runner.command('tui').description("open the terminal UI on the user's running guest (never starts one)"),
   ).action(lazy(() => import('../commands/runner.js'), 'runRunnerTui'));
+  // The micro-VM tier's guest image (commands/runner-vm.ts).
+  const vm = runner.command('vm').description("the micro_vm tier's guest image (QEMU)");
+  vm.command('build')
+    .description('build the guest image (kernel + initramfs) offline from Debian packages')
+    .action(lazy(() => import('../commands/runner-vm.js'), 'runRunnerVmBuild'));
+  vm.command('status')
+    .description('can this machine boot micro-VM guests? (exit 0 only when it can)')
+    .action(lazy(() => import('../commands/runner-vm.js'), 'runRunnerVmStatus'));
   runnerFlags(runner.command('daemon', { hidden: true }), true).action(
     lazy(() => import('../commands/runner.js'), 'runRunnerDaemon'),
   );

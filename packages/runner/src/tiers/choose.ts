@@ -5,11 +5,15 @@
 import { detectSandbox } from '@oxydra/sandbox/detect';
 import { ConfigError, type IsolationTier } from '@oxydra/types';
 import { type ContainerEngine, detectContainerEngine } from './container-engine.js';
-import { findOnPath } from './find-program.js';
+import { detectMicroVm } from './microvm/detect.js';
+import type { MicroVmBackend } from './microvm/vm-launch.js';
 
 export type GuestBackend =
   /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */
-  { kind: 'process'; shellSandbox: OsSandbox['tier'] } | { kind: 'container'; engine: ContainerEngine };
+  | { kind: 'process'; shellSandbox: OsSandbox['tier'] }
+  | { kind: 'container'; engine: ContainerEngine }
+  /** QEMU (KVM, else software emulation) booting the guest image: see microvm/detect.ts. */
+  | MicroVmBackend;
 
 export interface BackendRequest {
   tier: IsolationTier;
@@ -67,16 +71,14 @@ export function chooseBackend(request: BackendRequest): GuestBackend {
       return { kind: 'container', engine: detection.engine };
     }
     case 'micro_vm': {
-      if (findOnPath('firecracker', env) === undefined) {
+      const detection = detectMicroVm(env);
+      if (!detection.ok) {
         refuse(
-          'sandbox tier "micro_vm" needs Firecracker, which is not on PATH',
-          'install Firecracker (https://github.com/firecracker-microvm/firecracker/releases) on a host with /dev/kvm; or use default_tier = "container" or "process" in runner.toml',
+          `sandbox tier "micro_vm" cannot start: ${detection.problem}`,
+          `${detection.fix}; or use default_tier = "container" or "process" in runner.toml`,
         );
       }
-      refuse(
-        'sandbox tier "micro_vm": Firecracker is installed, but this build cannot launch micro-VM guests yet (it ships no guest kernel or root filesystem)',
-        'use default_tier = "container" or "process" in runner.toml',
-      );
+      return detection.backend;
     }
   }
 }

@@ -1,0 +1,223 @@
+/**
+ * The micro-VM guest image: a Debian kernel (`vmlinuz`) and an initramfs (`initrd.img`) holding
+ * busybox (Debian's busybox-static) as the init and archiver, the kernel modules the guest
+ * needs (virtio, 9p, fw_cfg), the running Node binary with its shared libraries, and this
+ * `oxydra` installation. Built offline from Debian's repositories (`apt-get download`), no
+ * registry and no root filesystem image; the same kernel serves QEMU with TCG or KVM.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { ConfigError } from '@oxydra/types';
+import { oxydraInstallFiles } from './install-files.js';
+import { VM_OXYDRA_DIR, vmInitScript } from './vm-init.js';
+
+/** The drivers the guest loads, each after what it depends on (their .modinfo `depends=`). */
+const MODULES = [
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_modern_dev',
+  'virtio_pci_legacy_dev',
+  'virtio_pci',
+  'virtio_console',
+  'failover',
+  'net_failover',
+  'virtio_net',
+  'netfs',
+  'fscache',
+  '9pnet',
+  '9pnet_virtio',
+  '9p',
+  'qemu_fw_cfg',
+];
+
+export interface VmImage {
+  dir: string;
+  kernel: string;
+  initrd: string;
+}
+
+/** `$OXYDRA_MICROVM_DIR`, else `$XDG_CACHE_HOME/oxydra/microvm` (`~/.cache/...`). */
+export function vmImageDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OXYDRA_MICROVM_DIR) return env.OXYDRA_MICROVM_DIR;
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'oxydra', 'microvm');
+}
+
+function vmImageIn(dir: string): VmImage {
+  return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
+}
+
+/** The image in `dir` if both files are there. */
+export function findVmImage(dir: string): VmImage | undefined {
+  const image = vmImageIn(dir);
+  return existsSync(image.kernel) && existsSync(image.initrd) ? image : undefined;
+}
+
+function run(program: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(program, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .pop();
+    throw new ConfigError(
+      `building the micro-VM image: \`${program} ${args.join(' ')}\` failed${stderr ? `: ${stderr}` : ''}`,
+      {},
+      { hint: "the build needs Debian's apt-get and dpkg-deb, and a reachable Debian mirror" },
+    );
+  }
+}
+
+/** The kernel package `linux-image-amd64` currently stands for (e.g. linux-image-6.1.0-56-amd64). */
+function kernelPackage(work: string): string {
+  const depends = run('apt-cache', ['depends', 'linux-image-amd64'], work);
+  const name = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)/.exec(depends)?.[1];
+  if (name === undefined) {
+    throw new ConfigError(
+      'building the micro-VM image: apt knows no linux-image-amd64 kernel',
+      {},
+      {
+        hint: "run `apt-get update` (the image is built from Debian's repositories)",
+      },
+    );
+  }
+  return name;
+}
+
+/**
+ * The shared libraries `ldd` lists for `binary`, the dynamic loader included. An addon built
+ * for another libc (libsql's musl build sits beside the glibc one) lists none: never loaded here.
+ */
+function sharedLibraries(binary: string): string[] {
+  const out = spawnSync('ldd', [binary], { encoding: 'utf8' }).stdout ?? '';
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((match) => match[1]!);
+}
+
+/** Every path under `dir` (relative to `root`, parents first), for cpio. */
+function listTree(root: string, dir = root): string[] {
+  const entries: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    entries.push(relative(root, path));
+    if (lstatSync(path).isDirectory()) entries.push(...listTree(root, path));
+  }
+  return entries;
+}
+
+/** `busybox cpio -o -H newc` over the tree, gzipped (the kernel unpacks it as the root). */
+async function writeInitramfs(busybox: string, root: string, out: string): Promise<void> {
+  const cpio = spawn(busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
+  cpio.stdin.end(`${listTree(root).join('\n')}\n`);
+  const exited = new Promise<number | null>((resolve) => cpio.once('exit', resolve));
+  await pipeline(cpio.stdout, createGzip({ level: 1 }), createWriteStream(out, { mode: 0o644 }));
+  if ((await exited) !== 0) throw new Error('building the micro-VM image: busybox cpio failed');
+}
+
+export interface BuildOptions {
+  /** [node, <oxydra root>/bin/oxydra.js]: the installation copied into the guest. */
+  selfCommand: readonly string[];
+  dir: string;
+  log?: (line: string) => void;
+}
+
+export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
+  const log = options.log ?? (() => {});
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const work = await mkdtemp(join(options.dir, '.build-'));
+  try {
+    const kernel = kernelPackage(work);
+    log(`downloading ${kernel} and busybox-static from Debian`);
+    run('apt-get', ['download', kernel, 'busybox-static'], work);
+    const debs = join(work, 'debs');
+    for (const deb of readdirSync(work).filter((name) => name.endsWith('.deb'))) {
+      run('dpkg-deb', ['-x', deb, debs], work);
+    }
+    const root = join(work, 'root');
+    for (const folder of [
+      'bin',
+      'usr/bin',
+      'lib/modules',
+      'proc',
+      'sys',
+      'dev',
+      'run',
+      'tmp',
+      'etc',
+      'root',
+    ]) {
+      await mkdir(join(root, folder), { recursive: true });
+    }
+    const busybox = join(debs, 'bin/busybox');
+    await copyFile(busybox, join(root, 'bin/busybox'));
+
+    const release = readdirSync(join(debs, 'lib/modules'))[0]!;
+    const moduleFiles = new Map<string, string>();
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.ko')) moduleFiles.set(name.slice(0, -3), path);
+      }
+    };
+    walk(join(debs, 'lib/modules', release, 'kernel'));
+    for (const name of MODULES) {
+      const path = moduleFiles.get(name);
+      if (path === undefined) throw new Error(`building the micro-VM image: ${kernel} has no module ${name}`);
+      await copyFile(path, join(root, 'lib/modules', `${name}.ko`));
+    }
+
+    const [node] = options.selfCommand;
+    if (node === undefined) throw new Error('internal: empty self command');
+    await copyFile(node, join(root, 'usr/bin/node'));
+    for (const { from, to } of oxydraInstallFiles(options.selfCommand)) {
+      await mkdir(dirname(join(root, VM_OXYDRA_DIR, to)), { recursive: true });
+      await cp(from, join(root, VM_OXYDRA_DIR, to), { recursive: true, dereference: true });
+    }
+    // Node's libraries, and those of the native addons (libsql's needs librt, for one).
+    const binaries = [
+      node,
+      ...listTree(root)
+        .filter((path) => path.endsWith('.node'))
+        .map((path) => join(root, path)),
+    ];
+    for (const library of new Set(binaries.flatMap(sharedLibraries))) {
+      await mkdir(join(root, dirname(library)), { recursive: true });
+      await copyFile(library, join(root, library));
+    }
+    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    await writeFile(join(root, 'etc/group'), 'root:x:0:\n');
+    await writeFile(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
+    await writeFile(join(root, 'init'), vmInitScript(MODULES));
+    await chmod(join(root, 'init'), 0o755);
+
+    log('writing the initramfs');
+    await writeInitramfs(busybox, root, join(work, 'initrd.img'));
+    const image = vmImageIn(options.dir);
+    await copyFile(join(debs, 'boot', `vmlinuz-${release}`), join(work, 'vmlinuz'));
+    await writeFile(
+      join(work, 'manifest.json'),
+      `${JSON.stringify({ kernel, release, node: process.version, built: new Date().toISOString() }, null, 2)}\n`,
+    );
+    // Each file replaced whole: a runner starting meanwhile sees the old image or the new one.
+    for (const name of ['vmlinuz', 'initrd.img', 'manifest.json']) {
+      await rename(join(work, name), join(options.dir, name));
+    }
+    return image;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** What `runner status`/doctor show about the built image. */
+export async function vmImageManifest(dir: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
