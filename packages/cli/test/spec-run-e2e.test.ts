@@ -1,0 +1,148 @@
+/**
+ * `oxydra run --spec` through the real binary and a scripted model: the first attempt leaves a
+ * `test:` criterion failing (the file it checks is not written yet), the failure is fed back,
+ * the second attempt writes the file and every criterion passes, with per-criterion results in
+ * the closing `spec_outcome` line of --json. --exit-code is 1 when the attempts run out; the
+ * criterion commands run in the sandbox (one cannot write outside the workspace); malformed
+ * flags are usage errors (exit 2).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+
+interface Outcome {
+  type: 'spec_outcome';
+  passed: boolean;
+  sessionId?: string;
+  stopped?: string;
+  directive: { goal: string; criteria: { id: string; kind: string; text: string }[] };
+  attempts: {
+    attempt: number;
+    status: string;
+    checkpointBefore?: string;
+    passed: boolean;
+    results: { id: string; kind: string; passed: boolean; detail: string }[];
+  }[];
+}
+
+function outcomeOf(stdout: string): Outcome {
+  const line = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string })
+    .find((event) => event.type === 'spec_outcome');
+  expect(line, stdout).toBeDefined();
+  return line as Outcome;
+}
+
+const TEST_CRITERION = 'test: grep -q finished out/report.md';
+const FILE_CRITERION = 'file: out/report.md exists';
+
+describe('spec run that fails once, retries and passes', () => {
+  let env: AgentEnv;
+  beforeAll(async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [
+      // Attempt 1: the model claims success without writing anything.
+      { reply: { text: 'All done, the report is written.' } },
+      // Attempt 2: told what failed, it writes the file.
+      {
+        reply: {
+          toolCalls: [{ name: 'file_write', arguments: { path: 'out/report.md', content: 'finished\n' } }],
+        },
+      },
+      { reply: { text: 'Wrote out/report.md.' } },
+    ]);
+  });
+  afterAll(() => env.close());
+
+  it('reports each attempt per criterion and exits 0 with --exit-code once all pass', async () => {
+    const run = await env.run([
+      'run',
+      '--json',
+      '--exit-code',
+      '--criterion',
+      TEST_CRITERION,
+      '--criterion',
+      FILE_CRITERION,
+      'write the report to out/report.md',
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    // The directive is shown before execution, on stderr.
+    expect(run.stderr).toMatch(/spec: directive\ngoal: write the report to out\/report\.md\n/);
+    expect(run.stderr.indexOf('spec: directive')).toBeLessThan(run.stderr.indexOf('spec: attempt 1 of 3'));
+    const outcome = outcomeOf(run.stdout);
+    expect(outcome.passed).toBe(true);
+    expect(outcome.directive.criteria.map((c) => c.kind)).toEqual(['test', 'file']);
+    expect(outcome.attempts).toHaveLength(2);
+    const [first, second] = outcome.attempts;
+    expect(first!.passed).toBe(false);
+    expect(first!.results.map((r) => [r.id, r.passed])).toEqual([
+      ['c1', false],
+      ['c2', false],
+    ]);
+    expect(first!.results[0]!.detail).toMatch(/^exit 2\b/);
+    expect(first!.results[1]!.detail).toBe('out/report.md does not exist');
+    expect(second!.results.every((r) => r.passed)).toBe(true);
+    // Each attempt starts from a checkpoint, so a failed one can be undone.
+    expect(first!.checkpointBefore).toMatch(/^[0-9a-f]{40}$/);
+    expect(second!.checkpointBefore).toMatch(/^[0-9a-f]{40}$/);
+    // The second attempt's prompt names what failed.
+    const retry = env.requestText(1);
+    expect(retry).toContain('Attempt 1 did not meet 2 acceptance criteria');
+    expect(retry).toContain('out/report.md does not exist');
+    expect(existsSync(join(env.workspace, 'out/report.md'))).toBe(true);
+  }, 60_000);
+});
+
+describe('spec run whose attempts run out', () => {
+  let env: AgentEnv;
+  beforeAll(async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'I will not do it.' }, times: 'always' }]);
+  });
+  afterAll(() => env.close());
+
+  it('--exit-code exits 1 after --max-attempts attempts; without it the exit is the last run\'s', async () => {
+    const args = ['run', '--json', '--max-attempts', '2', '--criterion', FILE_CRITERION, 'write the report'];
+    const failed = await env.run([...args.slice(0, 1), '--exit-code', ...args.slice(1)]);
+    expect(failed.status, failed.stderr).toBe(1);
+    const outcome = outcomeOf(failed.stdout);
+    expect(outcome.passed).toBe(false);
+    expect(outcome.attempts.map((a) => a.passed)).toEqual([false, false]);
+    expect(outcome.stopped).toBe('2 of 2 attempts did not meet every criterion');
+    expect(failed.stderr).toContain('spec: not passed');
+
+    const plain = await env.run(args);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(outcomeOf(plain.stdout).passed).toBe(false);
+  }, 60_000);
+
+  it('runs criterion commands in the sandbox: inside the workspace they write, outside they cannot', async () => {
+    const outside = join(env.sandbox.root, 'escaped.txt');
+    const run = await env.run([
+      'run',
+      '--json',
+      '--max-attempts',
+      '1',
+      '--criterion',
+      'test: echo inside > inside.txt',
+      '--criterion',
+      `test: echo pwned > ${outside}`,
+      'anything',
+    ]);
+    const outcome = outcomeOf(run.stdout);
+    expect(outcome.attempts[0]!.results[0]!.passed).toBe(true);
+    expect(existsSync(join(env.workspace, 'inside.txt'))).toBe(true);
+    expect(existsSync(outside)).toBe(false);
+  }, 60_000);
+
+  it('refuses malformed spec flags as usage errors', async () => {
+    const zero = await env.run(['run', '--max-attempts', '0', '--criterion', FILE_CRITERION, 'x']);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain('--max-attempts 0: expected a whole number from 1 to 20');
+    const empty = await env.run(['run', '--criterion', 'file:', 'x']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('criterion "file:" names nothing to check');
+    expect(empty.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
