@@ -6,7 +6,7 @@
  * criterion commands run in the sandbox (one cannot write outside the workspace); malformed
  * flags are usage errors (exit 2).
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -92,6 +92,54 @@ describe('spec run that fails once, retries and passes', () => {
     expect(retry).toContain('Attempt 1 did not meet 2 acceptance criteria');
     expect(retry).toContain('out/report.md does not exist');
     expect(existsSync(join(env.workspace, 'out/report.md'))).toBe(true);
+
+    // The directive and each attempt's evaluation are stored with the session.
+    const show = env.sandbox.run('sessions', 'show', outcome.sessionId!);
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.stdout).toContain('## Spec run');
+    expect(show.stdout).toContain('state: passed (2 of 3 attempts)');
+    expect(show.stdout).toContain(`- FAIL c1 ${TEST_CRITERION}: exit 2`);
+    expect(show.stdout).toContain('- pass c2 file: out/report.md exists: out/report.md exists (9 bytes)');
+
+    // Restoring the checkpoint before attempt 2 undoes what it wrote.
+    const undo = env.sandbox.run('checkpoints', 'restore', second!.checkpointBefore!);
+    expect(undo.status, undo.stderr).toBe(0);
+    expect(existsSync(join(env.workspace, 'out/report.md'))).toBe(false);
+  }, 60_000);
+});
+
+describe('spec run crystallized by the model, a free-text criterion judged by the model', () => {
+  let env: AgentEnv;
+  beforeAll(async () => {
+    const directive = {
+      goal: 'Write a short polite note to notes.txt',
+      constraints: ['touch nothing else'],
+      acceptance_criteria: ['file: notes.txt non-empty', 'The note is polite'],
+    };
+    env = await AgentEnv.start(E2E_APIS[0]!, [
+      { reply: { text: `Here is the directive:\n${JSON.stringify(directive)}` } },
+      { reply: { toolCalls: [{ name: 'file_write', arguments: { path: 'notes.txt', content: 'Thank you!\n' } }] } },
+      { reply: { text: 'Done.' } },
+      { reply: { text: '{"pass": true, "reason": "the note thanks the reader"}' } },
+    ]);
+  });
+  afterAll(() => env.close());
+
+  it('shows the crystallized directive, checks the file and takes the judge\'s verdict', async () => {
+    const run = await env.run(['run', '--spec', '--json', '--exit-code', 'leave a polite note']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain('goal: Write a short polite note to notes.txt\nconstraint: touch nothing else\n');
+    const outcome = outcomeOf(run.stdout);
+    expect(outcome.directive.criteria.map((c) => c.kind)).toEqual(['file', 'judge']);
+    expect(outcome.attempts).toHaveLength(1);
+    expect(outcome.attempts[0]!.results.map((r) => [r.passed, r.detail])).toEqual([
+      [true, 'notes.txt exists (11 bytes)'],
+      [true, 'the note thanks the reader'],
+    ]);
+    // The judge saw the evidence: the changed file and the mechanical result.
+    const judged = env.requestText(3);
+    expect(judged).toContain('added notes.txt');
+    expect(judged).toContain('Criterion: The note is polite');
   }, 60_000);
 });
 
@@ -118,7 +166,11 @@ describe('spec run whose attempts run out', () => {
   }, 60_000);
 
   it('runs criterion commands in the sandbox: inside the workspace they write, outside they cannot', async () => {
-    const outside = join(env.sandbox.root, 'escaped.txt');
+    // A folder anybody may write to, so only the sandbox stands between the command and it.
+    const open = join(env.sandbox.root, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const outside = join(open, 'escaped.txt');
     const run = await env.run([
       'run',
       '--json',
@@ -132,8 +184,33 @@ describe('spec run whose attempts run out', () => {
     ]);
     const outcome = outcomeOf(run.stdout);
     expect(outcome.attempts[0]!.results[0]!.passed).toBe(true);
+    // The sandbox may give the command a /tmp of its own: whatever it wrote there, the host has nothing.
     expect(existsSync(join(env.workspace, 'inside.txt'))).toBe(true);
     expect(existsSync(outside)).toBe(false);
+  }, 60_000);
+
+  it('checks json-schema criteria with the JSON Schema library', async () => {
+    env.sandbox.write('schema.json', JSON.stringify({ type: 'object', required: ['total'], properties: { total: { type: 'number' } } }));
+    env.sandbox.write('good.json', '{"total": 3}');
+    env.sandbox.write('bad.json', '{"total": "three"}');
+    const run = await env.run([
+      'run',
+      '--json',
+      '--max-attempts',
+      '1',
+      '--criterion',
+      'json-schema: good.json schema.json',
+      '--criterion',
+      'json-schema: bad.json schema.json',
+      '--criterion',
+      'json-schema: ../escape.json schema.json',
+      'check the data',
+    ]);
+    const [good, bad, escape] = outcomeOf(run.stdout).attempts[0]!.results;
+    expect(good).toMatchObject({ kind: 'json-schema', passed: true });
+    expect(bad).toMatchObject({ passed: false, detail: 'bad.json does not match schema.json: /total must be number' });
+    expect(escape!.passed).toBe(false);
+    expect(escape!.detail).toContain('../escape.json');
   }, 60_000);
 
   it('refuses malformed spec flags as usage errors', async () => {

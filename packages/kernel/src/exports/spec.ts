@@ -6,5 +6,5 @@
 export { type DirectiveInput } from '../spec/crystallize.js';
 export { type Criterion, type Directive, formatDirective, parseCriteria } from '../spec/directive.js';
 export type { CriterionResult } from '../spec/mechanical.js';
-export { type AttemptRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
+export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
 export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';
