@@ -118,17 +118,23 @@ describe('spec run crystallized by the model, a free-text criterion judged by th
     };
     env = await AgentEnv.start(E2E_APIS[0]!, [
       { reply: { text: `Here is the directive:\n${JSON.stringify(directive)}` } },
-      { reply: { toolCalls: [{ name: 'file_write', arguments: { path: 'notes.txt', content: 'Thank you!\n' } }] } },
+      {
+        reply: {
+          toolCalls: [{ name: 'file_write', arguments: { path: 'notes.txt', content: 'Thank you!\n' } }],
+        },
+      },
       { reply: { text: 'Done.' } },
       { reply: { text: '{"pass": true, "reason": "the note thanks the reader"}' } },
     ]);
   });
   afterAll(() => env.close());
 
-  it('shows the crystallized directive, checks the file and takes the judge\'s verdict', async () => {
+  it("shows the crystallized directive, checks the file and takes the judge's verdict", async () => {
     const run = await env.run(['run', '--spec', '--json', '--exit-code', 'leave a polite note']);
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toContain('goal: Write a short polite note to notes.txt\nconstraint: touch nothing else\n');
+    expect(run.stderr).toContain(
+      'goal: Write a short polite note to notes.txt\nconstraint: touch nothing else\n',
+    );
     const outcome = outcomeOf(run.stdout);
     expect(outcome.directive.criteria.map((c) => c.kind)).toEqual(['file', 'judge']);
     expect(outcome.attempts).toHaveLength(1);
@@ -150,7 +156,7 @@ describe('spec run whose attempts run out', () => {
   });
   afterAll(() => env.close());
 
-  it('--exit-code exits 1 after --max-attempts attempts; without it the exit is the last run\'s', async () => {
+  it("--exit-code exits 1 after --max-attempts attempts; without it the exit is the last run's", async () => {
     const args = ['run', '--json', '--max-attempts', '2', '--criterion', FILE_CRITERION, 'write the report'];
     const failed = await env.run([...args.slice(0, 1), '--exit-code', ...args.slice(1)]);
     expect(failed.status, failed.stderr).toBe(1);
@@ -190,7 +196,10 @@ describe('spec run whose attempts run out', () => {
   }, 60_000);
 
   it('checks json-schema criteria with the JSON Schema library', async () => {
-    env.sandbox.write('schema.json', JSON.stringify({ type: 'object', required: ['total'], properties: { total: { type: 'number' } } }));
+    env.sandbox.write(
+      'schema.json',
+      JSON.stringify({ type: 'object', required: ['total'], properties: { total: { type: 'number' } } }),
+    );
     env.sandbox.write('good.json', '{"total": 3}');
     env.sandbox.write('bad.json', '{"total": "three"}');
     const run = await env.run([
@@ -206,11 +215,14 @@ describe('spec run whose attempts run out', () => {
       'json-schema: ../escape.json schema.json',
       'check the data',
     ]);
-    const [good, bad, escape] = outcomeOf(run.stdout).attempts[0]!.results;
+    const [good, bad, outside] = outcomeOf(run.stdout).attempts[0]!.results;
     expect(good).toMatchObject({ kind: 'json-schema', passed: true });
-    expect(bad).toMatchObject({ passed: false, detail: 'bad.json does not match schema.json: /total must be number' });
-    expect(escape!.passed).toBe(false);
-    expect(escape!.detail).toContain('../escape.json');
+    expect(bad).toMatchObject({
+      passed: false,
+      detail: 'bad.json does not match schema.json: /total must be number',
+    });
+    expect(outside!.passed).toBe(false);
+    expect(outside!.detail).toContain('../escape.json');
   }, 60_000);
 
   it('refuses malformed spec flags as usage errors', async () => {

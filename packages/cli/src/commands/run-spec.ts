@@ -35,7 +35,9 @@ function evaluationLines(attempt: AttemptRecord): string {
     const first = r.detail.split('\n')[0] ?? '';
     return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}${first ? ` — ${first}` : ''}`;
   });
-  const verdict = attempt.passed ? 'every criterion passed' : `${attempt.results.filter((r) => !r.passed).length} failed`;
+  const verdict = attempt.passed
+    ? 'every criterion passed'
+    : `${attempt.results.filter((r) => !r.passed).length} failed`;
   return `spec: attempt ${attempt.attempt} evaluated: ${verdict}\n${lines.join('\n')}\n`;
 }
 
@@ -66,7 +68,9 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
       onEvaluated: (attempt) => process.stderr.write(evaluationLines(attempt)),
     });
     if (json) {
-      process.stdout.write(`${JSON.stringify({ v: EVENT_CONTRACT_VERSION, type: 'spec_outcome', ...outcome })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ v: EVENT_CONTRACT_VERSION, type: 'spec_outcome', ...outcome })}\n`,
+      );
     }
     process.stderr.write(
       outcome.passed

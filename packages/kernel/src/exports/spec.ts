@@ -3,7 +3,7 @@
  * directive (goal, constraints, acceptance criteria), executed through kernel.agents.spawn,
  * evaluated per criterion and retried with the failures.
  */
-export { type DirectiveInput } from '../spec/crystallize.js';
+export type { DirectiveInput } from '../spec/crystallize.js';
 export { type Criterion, type Directive, formatDirective, parseCriteria } from '../spec/directive.js';
 export type { CriterionResult } from '../spec/mechanical.js';
 export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';

@@ -30,23 +30,37 @@ export async function crystallize(
 ): Promise<{ directive: Directive; costUsd: number | null }> {
   const constraints = [...(input.constraints ?? [])];
   if (input.criteria !== undefined && input.criteria.length > 0) {
-    return { directive: { goal: input.request, constraints, criteria: parseCriteria(input.criteria) }, costUsd: 0 };
+    return {
+      directive: { goal: input.request, constraints, criteria: parseCriteria(input.criteria) },
+      costUsd: 0,
+    };
   }
   const answer = await askForJson(kernel, base, SYSTEM, `Request:\n${input.request}`, crystallizedSchema);
   if (!answer.value) {
-    throw new UsageError(`could not crystallize a directive from the request: ${answer.problem ?? 'no answer'}`, {
-      hint: 'give the acceptance criteria yourself: --criterion "test: npm test" (repeatable)',
-    });
+    throw new UsageError(
+      `could not crystallize a directive from the request: ${answer.problem ?? 'no answer'}`,
+      {
+        hint: 'give the acceptance criteria yourself: --criterion "test: npm test" (repeatable)',
+      },
+    );
   }
   let criteria: Criterion[];
   try {
     criteria = parseCriteria(answer.value.acceptance_criteria);
   } catch {
     // A malformed mechanical criterion from the model is still a criterion: let the model judge it.
-    criteria = answer.value.acceptance_criteria.map((text, index) => ({ id: `c${index + 1}`, kind: 'judge', text }));
+    criteria = answer.value.acceptance_criteria.map((text, index) => ({
+      id: `c${index + 1}`,
+      kind: 'judge',
+      text,
+    }));
   }
   return {
-    directive: { goal: answer.value.goal, constraints: [...constraints, ...answer.value.constraints], criteria },
+    directive: {
+      goal: answer.value.goal,
+      constraints: [...constraints, ...answer.value.constraints],
+      criteria,
+    },
     costUsd: answer.costUsd,
   };
 }

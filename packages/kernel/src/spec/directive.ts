@@ -28,7 +28,10 @@ const FILE_FORM = /^(\S+)(?:\s+(exists|is not empty|non-empty|not empty))?\s*$/i
 export function parseCriterion(raw: string, index: number): Criterion {
   const id = `c${index + 1}`;
   const text = raw.trim();
-  if (text === '') throw new UsageError(`criterion ${index + 1} is empty`, { hint: 'write e.g. --criterion "test: npm test"' });
+  if (text === '')
+    throw new UsageError(`criterion ${index + 1} is empty`, {
+      hint: 'write e.g. --criterion "test: npm test"',
+    });
   const match = PREFIX.exec(text);
   if (!match) return { id, kind: 'judge', text };
   const kind = match[1]!.toLowerCase();

@@ -25,9 +25,13 @@ export interface Evidence {
 const MAX_ANSWER = 8000;
 
 export function evidenceText(directive: Directive, evidence: Evidence): string {
-  const answer = evidence.answer.length > MAX_ANSWER ? `${evidence.answer.slice(0, MAX_ANSWER)}…` : evidence.answer;
-  const files = evidence.changedFiles.length > 0 ? evidence.changedFiles.slice(0, 100).join('\n') : '(none recorded)';
-  const checked = evidence.checked.map((r) => `- ${r.text}: ${r.passed ? 'PASSED' : 'FAILED'} (${r.detail.split('\n')[0]})`);
+  const answer =
+    evidence.answer.length > MAX_ANSWER ? `${evidence.answer.slice(0, MAX_ANSWER)}…` : evidence.answer;
+  const files =
+    evidence.changedFiles.length > 0 ? evidence.changedFiles.slice(0, 100).join('\n') : '(none recorded)';
+  const checked = evidence.checked.map(
+    (r) => `- ${r.text}: ${r.passed ? 'PASSED' : 'FAILED'} (${r.detail.split('\n')[0]})`,
+  );
   return [
     `Goal: ${directive.goal}`,
     `Agent's final answer:\n${answer || '(empty)'}`,
@@ -45,9 +49,17 @@ export async function judge(
   const prompt = `${evidenceBlock}\n\nCriterion: ${criterion.text}`;
   const answer = await askForJson(kernel, base, SYSTEM, prompt, verdictSchema);
   const verdict = answer.value;
-  const detail = verdict ? verdict.reason || (verdict.pass ? 'met' : 'not met') : `no verdict: ${answer.problem ?? 'no answer'}`;
+  const detail = verdict
+    ? verdict.reason || (verdict.pass ? 'met' : 'not met')
+    : `no verdict: ${answer.problem ?? 'no answer'}`;
   return {
-    result: { id: criterion.id, kind: criterion.kind, text: criterion.text, passed: verdict?.pass ?? false, detail },
+    result: {
+      id: criterion.id,
+      kind: criterion.kind,
+      text: criterion.text,
+      passed: verdict?.pass ?? false,
+      detail,
+    },
     costUsd: answer.costUsd,
   };
 }

@@ -32,13 +32,21 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function checkCommand(kernel: Kernel, criterion: Extract<Criterion, { kind: 'test' }>, signal?: AbortSignal) {
+async function checkCommand(
+  kernel: Kernel,
+  criterion: Extract<Criterion, { kind: 'test' }>,
+  signal?: AbortSignal,
+) {
   const exec = await kernel.service('exec');
   try {
     const run = await exec(criterion.command, signal ? { signal } : {});
     const tail = run.output.length > OUTPUT_TAIL ? `…${run.output.slice(-OUTPUT_TAIL)}` : run.output;
     const how = run.timedOut ? 'timed out' : run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
-    return result(criterion, run.exitCode === 0 && !run.timedOut, `${how}${tail.trim() ? `\n${tail.trimEnd()}` : ''}`);
+    return result(
+      criterion,
+      run.exitCode === 0 && !run.timedOut,
+      `${how}${tail.trim() ? `\n${tail.trimEnd()}` : ''}`,
+    );
   } catch (error) {
     return result(criterion, false, `could not run the command: ${message(error)}`);
   }
@@ -49,8 +57,13 @@ async function checkFile(kernel: Kernel, criterion: Extract<Criterion, { kind: '
     const path = await resolveWorkspacePath(kernel.workspace, criterion.path);
     const info = await stat(path.real).catch(() => undefined);
     if (!info) return result(criterion, false, `${path.relative} does not exist`);
-    if (criterion.nonEmpty && info.isFile() && info.size === 0) return result(criterion, false, `${path.relative} is empty`);
-    return result(criterion, true, `${path.relative} exists (${info.isDirectory() ? 'folder' : `${info.size} bytes`})`);
+    if (criterion.nonEmpty && info.isFile() && info.size === 0)
+      return result(criterion, false, `${path.relative} is empty`);
+    return result(
+      criterion,
+      true,
+      `${path.relative} exists (${info.isDirectory() ? 'folder' : `${info.size} bytes`})`,
+    );
   } catch (error) {
     return result(criterion, false, message(error));
   }
@@ -78,8 +91,14 @@ async function checkJsonSchema(kernel: Kernel, criterion: Extract<Criterion, { k
     // strict off: a hand-written schema with an unknown keyword is still a usable check.
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema as object);
     if (validate(data)) return result(criterion, true, `${criterion.path} matches ${criterion.schema}`);
-    const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
-    return result(criterion, false, `${criterion.path} does not match ${criterion.schema}: ${errors.join('; ')}`);
+    const errors = (validate.errors ?? [])
+      .slice(0, 5)
+      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+    return result(
+      criterion,
+      false,
+      `${criterion.path} does not match ${criterion.schema}: ${errors.join('; ')}`,
+    );
   } catch (error) {
     return result(criterion, false, message(error));
   }

@@ -40,11 +40,19 @@ export async function askForJson<T>(
   const agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
   const result = await agent.result;
   if (result.status !== 'completed') {
-    return { value: undefined, problem: result.error?.message ?? `the call ${result.status}`, costUsd: result.costUsd };
+    return {
+      value: undefined,
+      problem: result.error?.message ?? `the call ${result.status}`,
+      costUsd: result.costUsd,
+    };
   }
   const parsed = schema.safeParse(jsonObjectIn(result.text));
   if (!parsed.success) {
-    return { value: undefined, problem: 'the model did not answer with the JSON asked for', costUsd: result.costUsd };
+    return {
+      value: undefined,
+      problem: 'the model did not answer with the JSON asked for',
+      costUsd: result.costUsd,
+    };
   }
   return { value: parsed.data, costUsd: result.costUsd };
 }

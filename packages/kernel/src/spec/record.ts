@@ -30,7 +30,10 @@ export interface SpecRecord {
 }
 
 export async function storeSpecRecord(
-  sessions: Pick<SessionStore, 'getState' | 'setState'> | undefined, sessionId: string | undefined, record: SpecRecord) {
+  sessions: Pick<SessionStore, 'getState' | 'setState'> | undefined,
+  sessionId: string | undefined,
+  record: SpecRecord,
+) {
   if (!sessions || sessionId === undefined) return;
   // One writer per spec run; read the epoch, write, and on a lost race write once more.
   for (let tries = 0; tries < 2; tries++) {
@@ -48,7 +51,9 @@ export async function loadSpecRecord(
   if (raw === undefined) return undefined;
   try {
     const value = JSON.parse(raw) as Partial<SpecRecord>;
-    return value.version === 1 && value.directive && Array.isArray(value.attempts) ? (value as SpecRecord) : undefined;
+    return value.version === 1 && value.directive && Array.isArray(value.attempts)
+      ? (value as SpecRecord)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -56,13 +61,23 @@ export async function loadSpecRecord(
 
 /** The stored spec run as a Markdown section (`oxydra sessions show`). */
 export function formatSpecRecord(record: SpecRecord): string {
-  const lines = ['## Spec run', '', `state: ${record.state} (${record.attempts.length} of ${record.maxAttempts} attempts)`, ''];
+  const lines = [
+    '## Spec run',
+    '',
+    `state: ${record.state} (${record.attempts.length} of ${record.maxAttempts} attempts)`,
+    '',
+  ];
   lines.push(`goal: ${record.directive.goal}`);
   for (const constraint of record.directive.constraints) lines.push(`constraint: ${constraint}`);
-  for (const criterion of record.directive.criteria) lines.push(`criterion ${criterion.id} (${criterion.kind}): ${criterion.text}`);
+  for (const criterion of record.directive.criteria)
+    lines.push(`criterion ${criterion.id} (${criterion.kind}): ${criterion.text}`);
   for (const attempt of record.attempts) {
-    lines.push('', `### Attempt ${attempt.attempt}: ${attempt.passed ? 'passed' : 'failed'} (run ${attempt.status})`);
-    if (attempt.checkpointBefore) lines.push(`undo with: oxydra checkpoints restore ${attempt.checkpointBefore.slice(0, 12)}`);
+    lines.push(
+      '',
+      `### Attempt ${attempt.attempt}: ${attempt.passed ? 'passed' : 'failed'} (run ${attempt.status})`,
+    );
+    if (attempt.checkpointBefore)
+      lines.push(`undo with: oxydra checkpoints restore ${attempt.checkpointBefore.slice(0, 12)}`);
     for (const r of attempt.results) {
       lines.push(`- ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`);
     }

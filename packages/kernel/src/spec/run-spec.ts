@@ -83,7 +83,13 @@ export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<
   let costUsd = crystalCost;
   let sessionId = options.spawn.sessionId;
   let stopped: string | undefined;
-  const record = (state: SpecRecord['state']): SpecRecord => ({ version: 1, directive, attempts, maxAttempts, state });
+  const record = (state: SpecRecord['state']): SpecRecord => ({
+    version: 1,
+    directive,
+    attempts,
+    maxAttempts,
+    state,
+  });
 
   for (let n = 1; n <= maxAttempts; n++) {
     // The run's dollar limit covers all attempts together, not each one.
@@ -92,11 +98,13 @@ export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<
       stopped = `the run's dollar limit (${maxCost}) is spent`;
       break;
     }
-    const before = await checkpoints?.commit(`spec attempt ${n} before`, {
-      kind: 'spec',
-      attempt: String(n),
-      ...(sessionId !== undefined ? { session: sessionId } : {}),
-    }).catch(() => undefined);
+    const before = await checkpoints
+      ?.commit(`spec attempt ${n} before`, {
+        kind: 'spec',
+        attempt: String(n),
+        ...(sessionId !== undefined ? { session: sessionId } : {}),
+      })
+      .catch(() => undefined);
     const previous = attempts.at(-1);
     const agent = kernel.agents.spawn({
       ...options.spawn,
@@ -113,7 +121,8 @@ export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<
     const attempt: AttemptRecord = {
       attempt: n,
       agentId: agent.id,
-      status: result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'killed' : 'failed',
+      status:
+        result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'killed' : 'failed',
       ...(before ? { checkpointBefore: before.id } : {}),
       results: evaluation.results,
       passed: evaluation.results.every((r) => r.passed),
