@@ -25,7 +25,7 @@ const PREFIX = /^\s*(test|cmd|command|file|json-schema)\s*:\s*(.*)$/is;
 const FILE_FORM = /^(\S+)(?:\s+(exists|is not empty|non-empty|not empty))?\s*$/i;
 
 /** One criterion from its written form; a malformed mechanical one is a usage error. */
-export function parseCriterion(raw: string, index: number): Criterion {
+function parseCriterion(raw: string, index: number): Criterion {
   const id = `c${index + 1}`;
   const text = raw.trim();
   if (text === '')

@@ -7,7 +7,7 @@ import type { SessionStore } from '@oxydra/types';
 import type { Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 
-export const SPEC_STATE_KEY = 'spec';
+const SPEC_STATE_KEY = 'spec';
 
 export interface AttemptRecord {
   attempt: number;
