@@ -36,6 +36,13 @@ function outcomeOf(stdout: string): Outcome {
   return line as Outcome;
 }
 
+/** A spec run of one attempt with these criteria (the model's answer does not matter to them). */
+async function oneAttempt(env: AgentEnv, criteria: string[]): Promise<Outcome> {
+  const flags = criteria.flatMap((criterion) => ['--criterion', criterion]);
+  const run = await env.run(['run', '--json', '--max-attempts', '1', ...flags, 'check the work']);
+  return outcomeOf(run.stdout);
+}
+
 const TEST_CRITERION = 'test: grep -q finished out/report.md';
 const FILE_CRITERION = 'file: out/report.md exists';
 
@@ -177,18 +184,10 @@ describe('spec run whose attempts run out', () => {
     mkdirSync(open, { mode: 0o777 });
     chmodSync(open, 0o777);
     const outside = join(open, 'escaped.txt');
-    const run = await env.run([
-      'run',
-      '--json',
-      '--max-attempts',
-      '1',
-      '--criterion',
+    const outcome = await oneAttempt(env, [
       'test: echo inside > inside.txt',
-      '--criterion',
       `test: echo pwned > ${outside}`,
-      'anything',
     ]);
-    const outcome = outcomeOf(run.stdout);
     expect(outcome.attempts[0]!.results[0]!.passed).toBe(true);
     // The sandbox may give the command a /tmp of its own: whatever it wrote there, the host has nothing.
     expect(existsSync(join(env.workspace, 'inside.txt'))).toBe(true);
@@ -202,20 +201,12 @@ describe('spec run whose attempts run out', () => {
     );
     env.sandbox.write('good.json', '{"total": 3}');
     env.sandbox.write('bad.json', '{"total": "three"}');
-    const run = await env.run([
-      'run',
-      '--json',
-      '--max-attempts',
-      '1',
-      '--criterion',
+    const outcome = await oneAttempt(env, [
       'json-schema: good.json schema.json',
-      '--criterion',
       'json-schema: bad.json schema.json',
-      '--criterion',
       'json-schema: ../escape.json schema.json',
-      'check the data',
     ]);
-    const [good, bad, outside] = outcomeOf(run.stdout).attempts[0]!.results;
+    const [good, bad, outside] = outcome.attempts[0]!.results;
     expect(good).toMatchObject({ kind: 'json-schema', passed: true });
     expect(bad).toMatchObject({
       passed: false,
