@@ -132,6 +132,10 @@ describe('spec run crystallized by the model, a free-text criterion judged by th
       },
       { reply: { text: 'Done.' } },
       { reply: { text: '{"pass": true, "reason": "the note thanks the reader"}' } },
+      // The second run: a proposed command criterion, under approval "ask".
+      { reply: { text: JSON.stringify({ goal: 'g', acceptance_criteria: ['test: touch pwned.txt'] }) } },
+      { reply: { text: 'ok' } },
+      { reply: { text: '{"pass": false, "reason": "nothing shows it"}' } },
     ]);
   });
   afterAll(() => env.close());
@@ -153,6 +157,24 @@ describe('spec run crystallized by the model, a free-text criterion judged by th
     const judged = env.requestText(3);
     expect(judged).toContain('added notes.txt');
     expect(judged).toContain('Criterion: The note is polite');
+  }, 60_000);
+
+  it('judges a command the model proposed instead of running it when commands need approval', async () => {
+    const run = await env.run([
+      'run',
+      '--spec',
+      '--json',
+      '--max-attempts',
+      '1',
+      '--set',
+      'tools.approval=ask',
+      'x',
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    const outcome = outcomeOf(run.stdout);
+    expect(outcome.directive.criteria).toEqual([{ id: 'c1', kind: 'judge', text: 'test: touch pwned.txt' }]);
+    expect(outcome.attempts[0]!.results[0]).toMatchObject({ passed: false, detail: 'nothing shows it' });
+    expect(existsSync(join(env.workspace, 'pwned.txt'))).toBe(false);
   }, 60_000);
 });
 

@@ -15,6 +15,14 @@ export interface DirectiveInput {
   constraints?: readonly string[];
 }
 
+/**
+ * A `test:` command the model proposed would run without the approval its shell_exec needs, so
+ * unless commands run without asking anyway ("auto"), it is judged by the model instead of run.
+ */
+function withoutModelCommands(criteria: Criterion[]): Criterion[] {
+  return criteria.map((c) => (c.kind === 'test' ? { id: c.id, kind: 'judge', text: c.text } : c));
+}
+
 const SYSTEM = `You turn a request into a directive for an autonomous coding agent.
 Answer with exactly one JSON object and nothing else:
 {"goal": "<one sentence>", "constraints": ["<rule the work must keep>"], "acceptance_criteria": ["<criterion>"]}
@@ -27,6 +35,8 @@ export async function crystallize(
   kernel: Kernel,
   base: CallBase,
   input: DirectiveInput,
+  /** Whether a command criterion the model proposed may run (commands run without approval). */
+  modelCommands: boolean,
 ): Promise<{ directive: Directive; costUsd: number | null }> {
   const constraints = [...(input.constraints ?? [])];
   if (input.criteria !== undefined && input.criteria.length > 0) {
@@ -55,6 +65,7 @@ export async function crystallize(
       text,
     }));
   }
+  if (!modelCommands) criteria = withoutModelCommands(criteria);
   return {
     directive: {
       goal: answer.value.goal,

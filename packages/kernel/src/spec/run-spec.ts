@@ -75,7 +75,13 @@ function callBase(spawn: Omit<SpawnSpec, 'prompt'>): CallBase {
 export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<SpecOutcome> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const base = callBase(options.spawn);
-  const { directive, costUsd: crystalCost } = await crystallize(kernel, base, options.input);
+  const approval = options.spawn.approval ?? kernel.config.tools.approval;
+  const { directive, costUsd: crystalCost } = await crystallize(
+    kernel,
+    base,
+    options.input,
+    approval === 'auto',
+  );
   options.onDirective?.(directive);
   const maxCost = options.spawn.limits?.maxCostUsd;
   const checkpoints = await kernel.service('checkpoints');
