@@ -56,6 +56,7 @@ export default defineConfig({
           { text: 'The oxydra command', link: '/commands' },
           { text: 'Configuration', link: '/configuration' },
           { text: 'Running agents', link: '/running-agents' },
+          { text: 'Spec runs', link: '/spec-runs' },
           { text: 'Memory', link: '/memory' },
           { text: 'Providers', link: '/providers' },
         ],

@@ -265,6 +265,7 @@ describe('REST API /api/v1', () => {
     });
     const one = (await call('get', '/sessions/{id}', { id: sessionId })).body;
     expect(JSON.stringify(one.messages)).toContain('echo: hello api');
+    expect(one.spec).toBeNull();
     expect(
       (await call('get', '/sessions/{id}/export', { id: sessionId }, { query: 'format=markdown' })).text,
     ).toContain('hello api');

@@ -287,3 +287,17 @@ export interface ChannelInfo {
     }[];
   };
 }
+
+/** A spec run stored with its session (docs/spec-runs.md): what the session page's panel shows. */
+export interface SpecRun {
+  state: 'running' | 'passed' | 'failed' | string;
+  maxAttempts: number;
+  directive: { goal: string; constraints: string[]; criteria: { id: string; kind: string; text: string }[] };
+  attempts: {
+    attempt: number;
+    status: string;
+    checkpointBefore?: string;
+    passed: boolean;
+    results: { id: string; kind: string; text: string; passed: boolean; detail: string }[];
+  }[];
+}

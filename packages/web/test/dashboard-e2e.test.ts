@@ -3,7 +3,7 @@
  * real kernel whose model is scripted, driven in headless Chromium. Log in with the token (kept
  * in sessionStorage, never in the URL); a chat turn streams, is cancelled, asks approvals that
  * are allowed and denied inline; a running sub-agent shows in the agents tree and is killed from
- * it; sessions are listed, searched and read; the audit chain verifies, then shows the entry a
+ * it; sessions are listed, searched and read (a spec run's panel with its per-criterion results); the audit chain verifies, then shows the entry a
  * tampering broke; a run is undone from the checkpoints page; every page is screenshotted at a
  * laptop's and a phone's width (test-artifacts/web/) and shows no error. The approvals queue
  * updates live from the event stream (no reload, no polling); a new session runs the agent
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { channelDbPath, openChannelStore } from '@oxydra/channels';
+import { runSpec } from '@oxydra/kernel/spec';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import Database from 'libsql';
@@ -390,6 +391,24 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await page.getByRole('button', { name: 'Export Markdown' }).click();
       const saved = await (await download).path();
       expect(readFileSync(saved, 'utf8')).toContain('the zebra crossing');
+      expect(problems).toEqual([]);
+    });
+
+    it('shows a spec run on its session page: the directive and each attempt per criterion', async () => {
+      const outcome = await runSpec(env.kernel, {
+        input: { request: 'write the spec report', criteria: ['file: spec-report.md exists'] },
+        spawn: {},
+        maxAttempts: 1,
+      });
+      const { page, problems } = await dashboard();
+      await page.goto(`${env.gateway.url}/#/sessions/${encodeURIComponent(outcome.sessionId!)}`);
+      const panel = page.getByRole('region', { name: 'Spec run' });
+      await panel.getByText('spec-report.md does not exist').waitFor();
+      const text = await panel.textContent();
+      expect(text).toContain('write the spec report');
+      expect(text).toContain('1 of 1 attempts');
+      expect(text).toContain('file: spec-report.md exists');
+      await screenshot(page, 'session-spec-run');
       expect(problems).toEqual([]);
     });
 

@@ -86,6 +86,12 @@ export async function runSessionsShow(id: string, options: StoreFlag & { json?: 
         ? await exportSessionJsonl(db.sessions, sessionId)
         : await exportSessionMarkdown(db.sessions, sessionId),
     );
+    // A spec run's directive and evaluations follow the conversation (text only: --json stays JSONL of messages).
+    if (!options.json) {
+      const { formatSpecRecord, loadSpecRecord } = await import('@oxydra/kernel/spec');
+      const spec = await loadSpecRecord(db.sessions, sessionId);
+      if (spec) process.stdout.write(`\n${formatSpecRecord(spec)}`);
+    }
     return EXIT_OK;
   });
 }

@@ -7,12 +7,12 @@
 import type { Command } from 'commander';
 import { addConfigFlags } from '../config-flags.js';
 import { lazy } from './lazy.js';
+import { many } from './repeat.js';
 
 export function declareExtensionCommands(program: Command): void {
   const persona = program
     .command('persona')
     .description("personas: character files (JSON or TOML) that shape an agent's system prompt");
-  const many = (value: string, previous: string[] = []) => [...previous, value];
   const personaFields = (command: Command) =>
     command
       .option('--from <file>', 'a character file (.json or .toml: ZoeyOS or ElizaOS format)')

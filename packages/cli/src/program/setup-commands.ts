@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, addRunFlags } from '../config-flags.js';
 import { lazy } from './lazy.js';
+import { many } from './repeat.js';
 
 export function declareSetupCommands(program: Command): void {
   const config = program.command('config').description('inspect, check and change the configuration');
@@ -110,6 +111,18 @@ export function declareSetupCommands(program: Command): void {
       .argument('<prompt...>', 'what to do; "-" reads it from stdin'),
   )
     .option('--json', 'print every event as a JSON line; the last is run_completed or run_failed')
+    .option(
+      '--spec',
+      'spec-first: crystallize goal, constraints and acceptance criteria, run, check each, retry (docs/spec-runs.md)',
+    )
+    .option(
+      '--criterion <criterion>',
+      'an acceptance criterion ("test: <command>", "file: <path> exists", "json-schema: <file> <schema>", or text); repeatable, implies --spec',
+      many,
+    )
+    .option('--constraint <text>', 'a constraint the work must keep; repeatable, implies --spec', many)
+    .option('--max-attempts <n>', 'spec run: attempts before giving up (default 3)')
+    .option('--exit-code', 'spec run: exit 0 only when every criterion passed, 1 when the attempts ran out')
     .action(lazy(() => import('../commands/run.js'), 'runRun'));
 
   addRunFlags(

@@ -1,13 +1,14 @@
 /** Stored sessions: search, the transcript of one, export (Markdown or JSON), delete, open in the chat. */
 import { useState } from 'preact/hooks';
 import { api, download, query } from '../api.js';
-import type { SessionRow, TranscriptMessage } from '../api-types.js';
+import type { SessionRow, SpecRun, TranscriptMessage } from '../api-types.js';
 import { useDashboard } from '../context.js';
 import { formatCount, formatTime, sessionLabel, shortJson } from '../format.js';
 import { Markdown } from '../markdown.js';
 import { href, navigate } from '../router.js';
 import { Badge, Empty, ErrorBox, Loaded, PageHeader, useAction, useResource } from '../ui/common.js';
 import { type Column, Table } from '../ui/table.js';
+import { SpecPanel } from './spec-panel.js';
 
 export function SessionsPage(props: { selected: string | undefined }) {
   return props.selected ? <SessionDetail id={props.selected} /> : <SessionList />;
@@ -107,7 +108,7 @@ function SessionDetail(props: { id: string }) {
   const { chat } = useDashboard();
   const detail = useResource(
     () =>
-      api<{ session: SessionRow; messages: TranscriptMessage[] }>(
+      api<{ session: SessionRow; messages: TranscriptMessage[]; spec?: SpecRun | null }>(
         `/api/v1/sessions/${encodeURIComponent(props.id)}`,
       ),
     [props.id],
@@ -171,6 +172,7 @@ function SessionDetail(props: { id: string }) {
               <dt>Last active</dt>
               <dd>{formatTime(data.session.last_active_at)}</dd>
             </dl>
+            {data.spec ? <SpecPanel spec={data.spec} /> : null}
             <Transcript messages={data.messages} />
           </>
         )}

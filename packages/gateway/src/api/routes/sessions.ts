@@ -3,6 +3,7 @@
  * JSONL, delete. A user token sees only its own user's sessions; another's is "not found".
  */
 import { type Kernel, mayUse } from '@oxydra/kernel';
+import { loadSpecRecord } from '@oxydra/kernel/spec';
 import { exportSessionJsonl, exportSessionMarkdown, type SessionStore } from '@oxydra/memory';
 import { z } from 'zod';
 import { sessionSummary } from '../../session-summary.js';
@@ -74,13 +75,30 @@ export function sessionRoutes() {
       method: 'get',
       path: '/sessions/{id}',
       tag: 'sessions',
-      summary: 'One session and its transcript',
+      summary: 'One session, its transcript and its spec run',
       params: idParams,
-      response: z.object({ session: sessionSchema, messages: z.array(z.record(z.string(), z.unknown())) }),
+      response: z.object({
+        session: sessionSchema,
+        messages: z.array(z.record(z.string(), z.unknown())),
+        spec: z
+          .record(z.string(), z.unknown())
+          .nullable()
+          .describe(
+            "the session's spec run: directive, attempts with per-criterion results (docs/spec-runs.md)",
+          ),
+      }),
       handler: async ({ kernel, params, user }) => {
         const session = await visible(kernel, params.id, user);
-        const messages = await storeOf(kernel).loadMessages(session.id);
-        return { session: { ...sessionSummary(session), user_id: session.userId ?? null }, messages };
+        const store = storeOf(kernel);
+        const [messages, spec] = await Promise.all([
+          store.loadMessages(session.id),
+          loadSpecRecord(store, session.id),
+        ]);
+        return {
+          session: { ...sessionSummary(session), user_id: session.userId ?? null },
+          messages,
+          spec: spec ? { ...spec } : null,
+        };
       },
     }),
     route({

@@ -1,0 +1,86 @@
+/**
+ * `oxydra run --spec <request>` (or with --criterion/--constraint): spec-first execution. The
+ * directive (goal, constraints, acceptance criteria) is shown on stderr before anything runs;
+ * each attempt streams like a plain run; after each, one line per criterion says passed or
+ * failed. --json prints the attempts' events as a plain run does and ends with one
+ * `spec_outcome` line carrying every attempt's per-criterion results. --exit-code: 0 only when
+ * every criterion passed, 1 when the attempts ran out; without it the exit is the last
+ * attempt's run's, as for a plain run.
+ */
+import { type AttemptRecord, DEFAULT_MAX_ATTEMPTS, formatDirective, runSpec } from '@oxydra/kernel/spec';
+import { EVENT_CONTRACT_VERSION, UsageError } from '@oxydra/types';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { canAskApproval } from '../run/approval.js';
+import { onInterrupt } from '../run/interrupt.js';
+import { readPrompt } from '../run/prompt.js';
+import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
+import type { SpecFlags } from '../run/spec-flags.js';
+import { streamAgent } from '../run/stream-agent.js';
+import { agentWorkspace } from '../run/workspace.js';
+
+/** More attempts than this is a loop, not a retry. */
+const MAX_ATTEMPTS_LIMIT = 20;
+
+function maxAttemptsFlag(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_MAX_ATTEMPTS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS_LIMIT) {
+    throw new UsageError(`--max-attempts ${raw}: expected a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}`);
+  }
+  return value;
+}
+
+function evaluationLines(attempt: AttemptRecord): string {
+  const lines = attempt.results.map((r) => {
+    const first = r.detail.split('\n')[0] ?? '';
+    return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}${first ? ` — ${first}` : ''}`;
+  });
+  const verdict = attempt.passed
+    ? 'every criterion passed'
+    : `${attempt.results.filter((r) => !r.passed).length} failed`;
+  return `spec: attempt ${attempt.attempt} evaluated: ${verdict}\n${lines.join('\n')}\n`;
+}
+
+export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFlags): Promise<number> {
+  const maxAttempts = maxAttemptsFlag(flags.maxAttempts);
+  const request = await readPrompt(promptWords);
+  const kernel = await openCliKernel(flags, { workspace: agentWorkspace() });
+  const stop = new AbortController();
+  const release = onInterrupt(() => stop.abort(new Error('interrupted by the user (Ctrl+C)')));
+  try {
+    const spawn = await spawnSpecFromFlags(flags, kernel.config);
+    if (spawn.sessionId !== undefined) spawn.sessionId = await kernel.resolveSession(spawn.sessionId);
+    const json = flags.json === true;
+    const askApprovals = !json && canAskApproval();
+    const outcome = await runSpec(kernel, {
+      input: {
+        request,
+        ...(flags.criterion ? { criteria: flags.criterion } : {}),
+        ...(flags.constraint ? { constraints: flags.constraint } : {}),
+      },
+      spawn: { ...spawn, askApprovals, signal: stop.signal },
+      maxAttempts,
+      onDirective: (directive) => process.stderr.write(`spec: directive\n${formatDirective(directive)}\n`),
+      onAttempt: async (agent, n) => {
+        process.stderr.write(`spec: attempt ${n} of ${maxAttempts}\n`);
+        await streamAgent(kernel, agent, { json, askApprovals });
+      },
+      onEvaluated: (attempt) => process.stderr.write(evaluationLines(attempt)),
+    });
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ v: EVENT_CONTRACT_VERSION, type: 'spec_outcome', ...outcome })}\n`,
+      );
+    }
+    process.stderr.write(
+      outcome.passed
+        ? `spec: passed after ${outcome.attempts.length} attempt(s)\n`
+        : `spec: not passed: ${outcome.stopped ?? 'criteria failed'}\n`,
+    );
+    if (flags.exitCode) return outcome.passed ? EXIT_OK : EXIT_FAILURE;
+    return outcome.attempts.at(-1)?.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    release();
+    await kernel.close();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * `@oxydra/kernel/spec`: spec-first execution for every host — a request crystallized into a
+ * directive (goal, constraints, acceptance criteria), executed through kernel.agents.spawn,
+ * evaluated per criterion and retried with the failures.
+ */
+export type { DirectiveInput } from '../spec/crystallize.js';
+export { type Criterion, type Directive, formatDirective, parseCriteria } from '../spec/directive.js';
+export type { CriterionResult } from '../spec/mechanical.js';
+export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
+export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';

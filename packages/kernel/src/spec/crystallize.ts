@@ -1,0 +1,77 @@
+/**
+ * Request → directive. Criteria the caller wrote are taken as they are (no model call); without
+ * them the model crystallizes goal, constraints and acceptance criteria as JSON, and criteria it
+ * writes with a `test:`/`file:`/`json-schema:` prefix are checked mechanically like typed ones.
+ */
+import { UsageError } from '@oxydra/types';
+import type { Kernel } from '../kernel-api.js';
+import { type Criterion, crystallizedSchema, type Directive, parseCriteria } from './directive.js';
+import { askForJson, type CallBase } from './model-call.js';
+
+export interface DirectiveInput {
+  request: string;
+  /** Written criteria (`test: npm test`, free text...); none: the model proposes them. */
+  criteria?: readonly string[];
+  constraints?: readonly string[];
+}
+
+/**
+ * A `test:` command the model proposed would run without the approval its shell_exec needs, so
+ * unless commands run without asking anyway ("auto"), it is judged by the model instead of run.
+ */
+function withoutModelCommands(criteria: Criterion[]): Criterion[] {
+  return criteria.map((c) => (c.kind === 'test' ? { id: c.id, kind: 'judge', text: c.text } : c));
+}
+
+const SYSTEM = `You turn a request into a directive for an autonomous coding agent.
+Answer with exactly one JSON object and nothing else:
+{"goal": "<one sentence>", "constraints": ["<rule the work must keep>"], "acceptance_criteria": ["<criterion>"]}
+Write each acceptance criterion so it can be checked. Prefer mechanical forms:
+"test: <shell command that exits 0 when met>", "file: <workspace path> exists",
+"json-schema: <json file> <schema file>". Otherwise one plain sentence a reviewer can judge.
+Give 1 to 6 criteria.`;
+
+export async function crystallize(
+  kernel: Kernel,
+  base: CallBase,
+  input: DirectiveInput,
+  /** Whether a command criterion the model proposed may run (commands run without approval). */
+  modelCommands: boolean,
+): Promise<{ directive: Directive; costUsd: number | null }> {
+  const constraints = [...(input.constraints ?? [])];
+  if (input.criteria !== undefined && input.criteria.length > 0) {
+    return {
+      directive: { goal: input.request, constraints, criteria: parseCriteria(input.criteria) },
+      costUsd: 0,
+    };
+  }
+  const answer = await askForJson(kernel, base, SYSTEM, `Request:\n${input.request}`, crystallizedSchema);
+  if (!answer.value) {
+    throw new UsageError(
+      `could not crystallize a directive from the request: ${answer.problem ?? 'no answer'}`,
+      {
+        hint: 'give the acceptance criteria yourself: --criterion "test: npm test" (repeatable)',
+      },
+    );
+  }
+  let criteria: Criterion[];
+  try {
+    criteria = parseCriteria(answer.value.acceptance_criteria);
+  } catch {
+    // A malformed mechanical criterion from the model is still a criterion: let the model judge it.
+    criteria = answer.value.acceptance_criteria.map((text, index) => ({
+      id: `c${index + 1}`,
+      kind: 'judge',
+      text,
+    }));
+  }
+  if (!modelCommands) criteria = withoutModelCommands(criteria);
+  return {
+    directive: {
+      goal: answer.value.goal,
+      constraints: [...constraints, ...answer.value.constraints],
+      criteria,
+    },
+    costUsd: answer.costUsd,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A directive (Oxios's "seed"): what a spec run must achieve — a goal, constraints, and the
+ * acceptance criteria the result is judged by. A criterion written with a prefix is checked
+ * mechanically (`test:` a command in the sandbox, `file:` a workspace path, `json-schema:` a
+ * workspace JSON file against a schema file); anything else is judged by a model call.
+ */
+import { UsageError } from '@oxydra/types';
+import { z } from 'zod';
+
+export type Criterion =
+  | { id: string; kind: 'test'; text: string; command: string }
+  | { id: string; kind: 'file'; text: string; path: string; nonEmpty: boolean }
+  | { id: string; kind: 'json-schema'; text: string; path: string; schema: string }
+  | { id: string; kind: 'judge'; text: string };
+
+export interface Directive {
+  goal: string;
+  constraints: string[];
+  criteria: Criterion[];
+}
+
+/** How a criterion's text names its kind: `test: npm test`, `file: out/report.md exists`. */
+const PREFIX = /^\s*(test|cmd|command|file|json-schema)\s*:\s*(.*)$/is;
+/** `file: <path> [exists|non-empty]`: the path may not itself contain spaces. */
+const FILE_FORM = /^(\S+)(?:\s+(exists|is not empty|non-empty|not empty))?\s*$/i;
+
+/** One criterion from its written form; a malformed mechanical one is a usage error. */
+function parseCriterion(raw: string, index: number): Criterion {
+  const id = `c${index + 1}`;
+  const text = raw.trim();
+  if (text === '')
+    throw new UsageError(`criterion ${index + 1} is empty`, {
+      hint: 'write e.g. --criterion "test: npm test"',
+    });
+  const match = PREFIX.exec(text);
+  if (!match) return { id, kind: 'judge', text };
+  const kind = match[1]!.toLowerCase();
+  const rest = match[2]!.trim();
+  if (rest === '') {
+    throw new UsageError(`criterion "${text}" names nothing to check`, {
+      hint: 'write "test: <command>", "file: <path> exists" or "json-schema: <file> <schema file>"',
+    });
+  }
+  if (kind === 'file') {
+    const file = FILE_FORM.exec(rest);
+    if (!file) {
+      throw new UsageError(`criterion "${text}": expected "file: <path> exists" or "file: <path> non-empty"`);
+    }
+    const nonEmpty = file[2] !== undefined && file[2].toLowerCase() !== 'exists';
+    return { id, kind: 'file', text, path: file[1]!, nonEmpty };
+  }
+  if (kind === 'json-schema') {
+    const parts = rest.split(/\s+/);
+    if (parts.length !== 2) {
+      throw new UsageError(`criterion "${text}": expected "json-schema: <json file> <schema file>"`);
+    }
+    return { id, kind: 'json-schema', text, path: parts[0]!, schema: parts[1]! };
+  }
+  return { id, kind: 'test', text, command: rest };
+}
+
+export function parseCriteria(raw: readonly string[]): Criterion[] {
+  return raw.map((text, index) => parseCriterion(text, index));
+}
+
+/** What a model's crystallization answer must look like (criteria in their written form). */
+export const crystallizedSchema = z.object({
+  goal: z.string().min(1).max(4000),
+  constraints: z.array(z.string().min(1).max(2000)).max(20).default([]),
+  acceptance_criteria: z.array(z.string().min(1).max(2000)).min(1).max(20),
+});
+
+/** The directive as shown before execution (stderr) and in `sessions show`. */
+export function formatDirective(directive: Directive): string {
+  const lines = [`goal: ${directive.goal}`];
+  for (const constraint of directive.constraints) lines.push(`constraint: ${constraint}`);
+  for (const criterion of directive.criteria) {
+    const how = criterion.kind === 'judge' ? 'judged by the model' : `checked: ${criterion.kind}`;
+    lines.push(`criterion ${criterion.id} (${how}): ${criterion.text}`);
+  }
+  return lines.join('\n');
+}

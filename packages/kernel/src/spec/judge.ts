@@ -1,0 +1,65 @@
+/**
+ * A free-text criterion judged by a model call given the evidence: the agent's final answer,
+ * the files the attempt changed and what the mechanical checks found. A judge that does not
+ * answer with a verdict fails the criterion (fail closed: "done" is never assumed).
+ */
+import { z } from 'zod';
+import type { Kernel } from '../kernel-api.js';
+import type { Criterion, Directive } from './directive.js';
+import type { CriterionResult } from './mechanical.js';
+import { askForJson, type CallBase } from './model-call.js';
+
+const verdictSchema = z.object({ pass: z.boolean(), reason: z.string().max(4000).default('') });
+
+const SYSTEM = `You are a strict reviewer. Decide whether ONE acceptance criterion is met, using only the evidence given.
+Answer with exactly one JSON object and nothing else: {"pass": true|false, "reason": "<one or two sentences>"}.
+When the evidence does not show the criterion is met, answer false.`;
+
+/** What the judge sees of an attempt (bounded: the evidence is not the whole transcript). */
+export interface Evidence {
+  answer: string;
+  changedFiles: string[];
+  checked: CriterionResult[];
+}
+
+const MAX_ANSWER = 8000;
+
+export function evidenceText(directive: Directive, evidence: Evidence): string {
+  const answer =
+    evidence.answer.length > MAX_ANSWER ? `${evidence.answer.slice(0, MAX_ANSWER)}…` : evidence.answer;
+  const files =
+    evidence.changedFiles.length > 0 ? evidence.changedFiles.slice(0, 100).join('\n') : '(none recorded)';
+  const checked = evidence.checked.map(
+    (r) => `- ${r.text}: ${r.passed ? 'PASSED' : 'FAILED'} (${r.detail.split('\n')[0]})`,
+  );
+  return [
+    `Goal: ${directive.goal}`,
+    `Agent's final answer:\n${answer || '(empty)'}`,
+    `Files changed:\n${files}`,
+    `Mechanical checks:\n${checked.join('\n') || '(none)'}`,
+  ].join('\n\n');
+}
+
+export async function judge(
+  kernel: Kernel,
+  base: CallBase,
+  criterion: Criterion,
+  evidenceBlock: string,
+): Promise<{ result: CriterionResult; costUsd: number | null }> {
+  const prompt = `${evidenceBlock}\n\nCriterion: ${criterion.text}`;
+  const answer = await askForJson(kernel, base, SYSTEM, prompt, verdictSchema);
+  const verdict = answer.value;
+  const detail = verdict
+    ? verdict.reason || (verdict.pass ? 'met' : 'not met')
+    : `no verdict: ${answer.problem ?? 'no answer'}`;
+  return {
+    result: {
+      id: criterion.id,
+      kind: criterion.kind,
+      text: criterion.text,
+      passed: verdict?.pass ?? false,
+      detail,
+    },
+    costUsd: answer.costUsd,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * A spec run as stored with its session (session state key "spec"): the directive and every
+ * attempt's per-criterion results, written after crystallizing and after each evaluation so
+ * `oxydra sessions show` and the dashboard see a run in progress, not only its end.
+ */
+import type { SessionStore } from '@oxydra/types';
+import type { Directive } from './directive.js';
+import type { CriterionResult } from './mechanical.js';
+
+const SPEC_STATE_KEY = 'spec';
+
+export interface AttemptRecord {
+  attempt: number;
+  agentId: string;
+  /** How the attempt's agent run ended. */
+  status: 'completed' | 'failed' | 'killed';
+  /** The checkpoint taken just before the attempt: `oxydra checkpoints restore <id>` undoes it. */
+  checkpointBefore?: string;
+  results: CriterionResult[];
+  passed: boolean;
+}
+
+export interface SpecRecord {
+  version: 1;
+  directive: Directive;
+  attempts: AttemptRecord[];
+  maxAttempts: number;
+  /** running while attempts go on; then passed or failed. */
+  state: 'running' | 'passed' | 'failed';
+}
+
+export async function storeSpecRecord(
+  sessions: Pick<SessionStore, 'getState' | 'setState'> | undefined,
+  sessionId: string | undefined,
+  record: SpecRecord,
+) {
+  if (!sessions || sessionId === undefined) return;
+  // One writer per spec run; read the epoch, write, and on a lost race write once more.
+  for (let tries = 0; tries < 2; tries++) {
+    const epoch = (await sessions.getState(sessionId, SPEC_STATE_KEY))?.epoch ?? null;
+    if (await sessions.setState(sessionId, SPEC_STATE_KEY, JSON.stringify(record), epoch)) return;
+  }
+}
+
+/** The stored spec run of a session, if it had one (a malformed value reads as none). */
+export async function loadSpecRecord(
+  sessions: Pick<SessionStore, 'getState'>,
+  sessionId: string,
+): Promise<SpecRecord | undefined> {
+  const raw = (await sessions.getState(sessionId, SPEC_STATE_KEY))?.value;
+  if (raw === undefined) return undefined;
+  try {
+    const value = JSON.parse(raw) as Partial<SpecRecord>;
+    return value.version === 1 && value.directive && Array.isArray(value.attempts)
+      ? (value as SpecRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stored spec run as a Markdown section (`oxydra sessions show`). */
+export function formatSpecRecord(record: SpecRecord): string {
+  const lines = [
+    '## Spec run',
+    '',
+    `state: ${record.state} (${record.attempts.length} of ${record.maxAttempts} attempts)`,
+    '',
+  ];
+  lines.push(`goal: ${record.directive.goal}`);
+  for (const constraint of record.directive.constraints) lines.push(`constraint: ${constraint}`);
+  for (const criterion of record.directive.criteria)
+    lines.push(`criterion ${criterion.id} (${criterion.kind}): ${criterion.text}`);
+  for (const attempt of record.attempts) {
+    lines.push(
+      '',
+      `### Attempt ${attempt.attempt}: ${attempt.passed ? 'passed' : 'failed'} (run ${attempt.status})`,
+    );
+    if (attempt.checkpointBefore)
+      lines.push(`undo with: oxydra checkpoints restore ${attempt.checkpointBefore.slice(0, 12)}`);
+    for (const r of attempt.results) {
+      lines.push(`- ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
