@@ -97,13 +97,18 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
       { name: `blk.${i}.ffn_up.weight`, dims: [embedding, feedForward] },
     );
   }
-  return encode(metadata, tensors, (name, count) =>
+  return encode(metadata, tensors, (name, count) => {
     // Norms are ones (a plain RMS norm); matrices small random values so activations stay finite.
-    name.endsWith('norm.weight') ? new Float32Array(count).fill(1) : randomMatrix(count, random),
-  );
+    if (name.endsWith('norm.weight')) return new Float32Array(count).fill(1);
+    const values = randomMatrix(count, random);
+    // The output rows of the special and byte tokens are zero, so the model prefers printable
+    // characters: its streamed text is visible (lone bytes would be held back as partial UTF-8).
+    if (name === 'output.weight') values.fill(0, 0, vocab.firstPrintable * embedding);
+    return values;
+  });
 }
 
-function tinyVocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
+function tinyVocabulary(): { tokens: string[]; scores: number[]; types: number[]; firstPrintable: number } {
   // Token types: 1 normal, 2 unknown, 3 control, 6 byte.
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3];
@@ -111,13 +116,14 @@ function tinyVocabulary(): { tokens: string[]; scores: number[]; types: number[]
     tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
     types.push(6);
   }
+  const firstPrintable = tokens.length;
   // "▁" is SentencePiece's space; printable ASCII after it, so plain text tokenizes without bytes.
   for (const piece of ['▁', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]) {
     if (piece === ' ') continue;
     tokens.push(piece);
     types.push(1);
   }
-  return { tokens, types, scores: tokens.map((_, i) => -i) };
+  return { tokens, types, scores: tokens.map((_, i) => -i), firstPrintable };
 }
 
 function encode(

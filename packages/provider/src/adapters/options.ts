@@ -18,12 +18,14 @@ export interface AdapterOptions {
   local?: LocalModelSettings;
 }
 
-/** The llama_cpp entry's keys (context_size, gpu_layers, threads, tool_choice), camelCased. */
+/** The llama_cpp entry's keys (context_size, gpu_layers, threads, tool_choice, max_output_tokens), camelCased. */
 export interface LocalModelSettings {
   contextSize?: number;
   gpuLayers?: number;
   threads?: number;
   toolChoice?: 'auto' | 'required';
+  /** The entry's max_output_tokens: the bound of a call that sets none (the runtime sets none). */
+  maxOutputTokens?: number;
 }
 
 /**

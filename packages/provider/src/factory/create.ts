@@ -15,7 +15,7 @@ import {
   type ProviderType,
   WIRE_FACTS,
 } from '@oxydra/types';
-import { checkLocalModel, localSettings, localWindow } from '../adapters/llama-cpp/entry.js';
+import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
 import { costOptionsFor } from '../catalog/cost.js';
 import { findModel } from '../catalog/lookup.js';
 import type { ModelInfo } from '../catalog/model-info.js';
@@ -122,11 +122,13 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
       { keyPath: spec.providerKey },
     );
   }
-  const entry: ProviderEntry =
+  const given: ProviderEntry =
     spec.baseURL !== undefined ? { ...configured, base_url: spec.baseURL } : configured;
-  const type = entry.provider_type;
+  const type = given.provider_type;
+  const inProcess = WIRE_FACTS[type].inProcess === true;
   // A model run in process: the package and the file are checked now, a one-line config error.
-  if (WIRE_FACTS[type].inProcess) checkLocalModel(spec.model, spec.modelKey);
+  if (inProcess) checkLocalModel(spec.model, spec.modelKey);
+  const entry = inProcess ? localEntry(given) : given;
   const baseURL = entry.base_url ?? DEFAULT_BASE_URLS[type];
   const hosted = !isCustomEndpoint(entry);
 
@@ -137,7 +139,7 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
 
   // A custom server without `catalog_provider` serves models the catalog cannot know (llama3.2...).
   const catalogKnowsServer = hosted || entry.catalog_provider !== undefined;
-  const model = resolveModel(localWindow(entry), type, spec.model, {
+  const model = resolveModel(entry, type, spec.model, {
     skipValidation: config.catalog.skip_catalog_validation || !catalogKnowsServer,
     providerName: spec.providerName,
     keyPath: spec.modelKey,
@@ -151,7 +153,7 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
     ...(credential ? { apiKey: credential.apiKey } : {}),
     ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(WIRE_FACTS[type].inProcess ? { local: localSettings(entry) } : {}),
+    ...(inProcess ? { local: localSettings(entry) } : {}),
   });
 
   const namespace = entry.catalog_provider ?? CATALOG_NAMESPACE_BY_TYPE[type];

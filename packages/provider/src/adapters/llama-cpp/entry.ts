@@ -15,12 +15,21 @@ export function localSettings(entry: ProviderEntry): LocalModelSettings {
     ...(entry.gpu_layers !== undefined ? { gpuLayers: entry.gpu_layers } : {}),
     ...(entry.threads !== undefined ? { threads: entry.threads } : {}),
     ...(entry.tool_choice !== undefined ? { toolChoice: entry.tool_choice } : {}),
+    ...(entry.max_output_tokens !== undefined ? { maxOutputTokens: entry.max_output_tokens } : {}),
   };
 }
 
-/** The context size is the model's window for budgeting, unless max_context_tokens says otherwise. */
-export function localWindow(entry: ProviderEntry): ProviderEntry {
-  return entry.max_context_tokens === undefined && entry.context_size !== undefined
-    ? { ...entry, max_context_tokens: entry.context_size }
-    : entry;
+/**
+ * The entry as budgets and prices read it: the context size is the model's window (unless
+ * max_context_tokens says otherwise), and a model run on this machine costs nothing per token
+ * (unless `free = false`), so dollar caps hold and costs read $0.
+ */
+export function localEntry(entry: ProviderEntry): ProviderEntry {
+  return {
+    ...entry,
+    free: entry.free ?? true,
+    ...(entry.max_context_tokens === undefined && entry.context_size !== undefined
+      ? { max_context_tokens: entry.context_size }
+      : {}),
+  };
 }

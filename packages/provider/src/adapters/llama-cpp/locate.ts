@@ -21,8 +21,10 @@ export const LLAMA_CPP_INSTALL_HINT =
  * node-llama-cpp's entry file: looked up from this module (the monorepo, the published package's
  * own folder and, for a global oxydra, the global folder beside it), then from the workspace.
  */
-export function locateLlamaCpp(cwd: string = process.cwd()): string | undefined {
-  for (const base of [import.meta.url, join(cwd, 'package.json')]) {
+export function locateLlamaCpp(
+  bases: readonly string[] = [import.meta.url, join(process.cwd(), 'package.json')],
+): string | undefined {
+  for (const base of bases) {
     try {
       return createRequire(base).resolve(LLAMA_CPP_PACKAGE);
     } catch {
@@ -79,8 +81,8 @@ export function resolveLocalModel(
 }
 
 /** Throws the "install node-llama-cpp" ConfigError when the package cannot be found. */
-export function requireLlamaCpp(cwd?: string): string {
-  const entry = locateLlamaCpp(cwd);
+export function requireLlamaCpp(bases?: readonly string[]): string {
+  const entry = locateLlamaCpp(bases);
   if (entry === undefined) {
     throw new ConfigError(
       `provider type llama_cpp needs the optional package node-llama-cpp, which is not installed: ${LLAMA_CPP_INSTALL_HINT}`,

@@ -4,7 +4,9 @@
  * wrapper of the model's family writes the calls, and a grammar keeps their parameters to the
  * tool's schema) or, with `tool_choice = "required"`, the first answer to each user message is
  * constrained by a JSON-schema grammar to `{"name": <tool>, "arguments": {...}}` for one of the
- * offered tools, for small models that never decide to call one themselves.
+ * offered tools, and the answer after its result is text with no tools offered: one call per
+ * user message, for small models that never decide to call a tool themselves (and whose
+ * context the library's function documentation would crowd).
  */
 import type { Context, ModelEvent, Provider, ToolSpec } from '@oxydra/types';
 import type { GbnfJsonSchema, LlamaChatResponse } from 'node-llama-cpp';
@@ -50,8 +52,15 @@ async function* generate(
       const meter = loaded.chat.sequence.tokenMeter;
       const before = meter.getState();
       const events = forced
-        ? await forcedCall(loaded, context, tools, signal)
-        : await answer(loaded, context, tools, signal, channel);
+        ? await forcedCall(loaded, context, settings, tools, signal)
+        : await answer(
+            loaded,
+            context,
+            settings,
+            settings.toolChoice === 'required' ? [] : tools,
+            signal,
+            channel,
+          );
       const used = meter.diff(before);
       const usage: ModelEvent = {
         type: 'usage',
@@ -74,11 +83,13 @@ async function* generate(
   yield* channel;
 }
 
-function common(context: Context, signal: AbortSignal) {
+function common(context: Context, settings: LocalModelSettings, signal: AbortSignal) {
+  // Without a bound the library generates until the model's end token or a full context.
+  const maxTokens = context.maxOutputTokens ?? settings.maxOutputTokens;
   return {
     signal,
     stopOnAbortSignal: false,
-    ...(context.maxOutputTokens !== undefined ? { maxTokens: context.maxOutputTokens } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(context.temperature !== undefined ? { temperature: context.temperature } : {}),
   };
 }
@@ -87,20 +98,23 @@ function common(context: Context, signal: AbortSignal) {
 async function answer(
   loaded: LoadedModel,
   context: Context,
+  settings: LocalModelSettings,
   tools: readonly ToolSpec[],
   signal: AbortSignal,
   channel: EventChannel<ModelEvent>,
 ): Promise<ModelEvent[]> {
   const history = toChatHistory(context.messages);
-  const onTextChunk = (text: string) => channel.push({ type: 'text_delta', text });
+  const onTextChunk = (text: string) => {
+    if (text !== '') channel.push({ type: 'text_delta', text });
+  };
   const result: LlamaChatResponse<ReturnType<typeof toChatFunctions>> =
     tools.length > 0
       ? await loaded.chat.generateResponse(history, {
-          ...common(context, signal),
+          ...common(context, settings, signal),
           onTextChunk,
           functions: toChatFunctions(tools),
         })
-      : await loaded.chat.generateResponse(history, { ...common(context, signal), onTextChunk });
+      : await loaded.chat.generateResponse(history, { ...common(context, settings, signal), onTextChunk });
   const calls = (result.functionCalls ?? []).map((call) => ({
     name: call.functionName,
     params: call.params,
@@ -115,6 +129,7 @@ async function answer(
 async function forcedCall(
   loaded: LoadedModel,
   context: Context,
+  settings: LocalModelSettings,
   tools: readonly ToolSpec[],
   signal: AbortSignal,
 ): Promise<ModelEvent[]> {
@@ -125,7 +140,7 @@ async function forcedCall(
   const schema: GbnfJsonSchema = choices.length === 1 ? choices[0]! : { oneOf: choices };
   const grammar = await loaded.llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema);
   const result = await loaded.chat.generateResponse(toChatHistory(context.messages), {
-    ...common(context, signal),
+    ...common(context, settings, signal),
     grammar,
   });
   if (result.metadata.stopReason === 'maxTokens') {

@@ -2,9 +2,11 @@
  * A tool's JSON Schema reduced to the subset node-llama-cpp turns into a grammar (its
  * GbnfJsonSchema): types, const, enum, oneOf, properties, items, string and array bounds,
  * descriptions. What the grammar cannot express is widened, never narrowed, so every value the
- * schema allows stays possible: anyOf becomes oneOf, an unknown or empty schema any scalar. The
- * grammar writes every listed property (it has no optional ones); the tool's own validation
- * still runs on the arguments.
+ * schema allows stays possible: anyOf becomes oneOf, an unknown or empty schema any scalar. One
+ * narrowing: the grammar writes every property it lists (it has no optional ones), so only the
+ * required properties are listed; otherwise a model would have to invent a value for each
+ * optional one (an offset, a limit) instead of leaving it to its default. The tool's own
+ * validation still runs on the arguments.
  */
 import type { GbnfJsonSchema } from 'node-llama-cpp';
 
@@ -50,10 +52,13 @@ export function toGrammarSchema(schema: unknown, depth = 0): GbnfJsonSchema {
 
 function objectSchema(schema: Json, depth: number, description: { description?: string }): GbnfJsonSchema {
   const properties = isObject(schema.properties) ? schema.properties : {};
+  const required = new Set(Array.isArray(schema.required) ? schema.required : []);
   return {
     type: 'object',
     properties: Object.fromEntries(
-      Object.entries(properties).map(([name, value]) => [name, toGrammarSchema(value, depth + 1)]),
+      Object.entries(properties)
+        .filter(([name]) => required.has(name))
+        .map(([name, value]) => [name, toGrammarSchema(value, depth + 1)]),
     ),
     ...description,
   };
