@@ -19,6 +19,7 @@ const CPU: LocalModelSettings = { gpuLayers: 0, threads: 1, contextSize: 2048 };
 const PICK: ToolSpec = {
   name: 'pick',
   description: 'Pick a colour',
+  safety: 'read_only',
   parameters: {
     type: 'object',
     properties: { colour: { type: 'string', enum: ['red', 'blue'] }, bright: { type: 'boolean' } },
@@ -29,6 +30,7 @@ const PICK: ToolSpec = {
 const NOTHING: ToolSpec = {
   name: 'nothing',
   description: 'Do nothing',
+  safety: 'read_only',
   parameters: { type: 'object', properties: {} },
 };
 
