@@ -11,17 +11,17 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, OXYDRA_FOLDER_NAME, OXYDRA_HOME_FOLDERS } from '@oxydra/types';
 
-export const LLAMA_CPP_PACKAGE = 'node-llama-cpp';
+const LLAMA_CPP_PACKAGE = 'node-llama-cpp';
 
 /** The fix named by the "not installed" error (and `oxydra doctor`). */
-export const LLAMA_CPP_INSTALL_HINT =
+const LLAMA_CPP_INSTALL_HINT =
   'install it beside oxydra with `npm install -g node-llama-cpp` (or `npm install node-llama-cpp` in the workspace)';
 
 /**
  * node-llama-cpp's entry file: looked up from this module (the monorepo, the published package's
  * own folder and, for a global oxydra, the global folder beside it), then from the workspace.
  */
-export function locateLlamaCpp(
+function locateLlamaCpp(
   bases: readonly string[] = [import.meta.url, join(process.cwd(), 'package.json')],
 ): string | undefined {
   for (const base of bases) {
