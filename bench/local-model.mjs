@@ -21,8 +21,12 @@ const { values } = parseArgs({
 });
 const root = new URL('../packages/', import.meta.url);
 const { writeTinyGguf } = await import(new URL('testkit/dist/index.js', root).href);
-const { createLlamaCppProvider } = await import(new URL('provider/dist/adapters/llama-cpp/provider.js', root).href);
-const { loadLocalModel, unloadLocalModels } = await import(new URL('provider/dist/adapters/llama-cpp/engine.js', root).href);
+const { createLlamaCppProvider } = await import(
+  new URL('provider/dist/adapters/llama-cpp/provider.js', root).href
+);
+const { loadLocalModel, unloadLocalModels } = await import(
+  new URL('provider/dist/adapters/llama-cpp/engine.js', root).href
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-bench-llama-'));
 const model = join(dir, 'tiny.gguf');
@@ -51,7 +55,8 @@ async function timed(provider, ctx) {
   let first;
   let usage;
   for await (const event of provider.stream(ctx)) {
-    if (first === undefined && (event.type === 'text_delta' || event.type === 'tool_call_start')) first = performance.now();
+    if (first === undefined && (event.type === 'text_delta' || event.type === 'tool_call_start'))
+      first = performance.now();
     if (event.type === 'usage') usage = event.usage;
   }
   return { ms: performance.now() - start, firstMs: (first ?? performance.now()) - start, usage };
@@ -59,7 +64,11 @@ async function timed(provider, ctx) {
 
 const rssBefore = process.memoryUsage().rss;
 const free = createLlamaCppProvider({ name: 'local', baseURL: '', local: settings });
-const forced = createLlamaCppProvider({ name: 'local', baseURL: '', local: { ...settings, toolChoice: 'required' } });
+const forced = createLlamaCppProvider({
+  name: 'local',
+  baseURL: '',
+  local: { ...settings, toolChoice: 'required' },
+});
 // Loading: node-llama-cpp's import and CPU backend, then the model file and its context.
 const loadStart = performance.now();
 await loadLocalModel(model, settings);

@@ -9,6 +9,7 @@ import { writeTinyGguf } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { moduleRecorder } from './module-recorder.js';
 
@@ -28,7 +29,10 @@ allowed_tools = ["file_list"]
 
 let sandbox: CliSandbox | undefined;
 let env: AgentEnv | undefined;
+let daemon: GatewayDaemon | undefined;
 afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
   sandbox?.cleanup();
   sandbox = undefined;
   await env?.close();
@@ -105,5 +109,43 @@ describe('oxydra run on a local GGUF model (llama_cpp)', () => {
     const loaded = recorder.loaded();
     expect(loaded.some((url) => url.endsWith('/bundle/main.cjs'))).toBe(true);
     expect(loaded.some((url) => url.includes('node-llama-cpp') || url.includes('/llama-cpp/'))).toBe(false);
+  });
+
+  it('the gateway serves it: a streamed /v1/chat/completions turn through the tool call', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, []);
+    await writeTinyGguf(`${env.workspace}/tiny.gguf`);
+    env.sandbox.write(
+      '.oxydra/agent.toml',
+      `${LOCAL_CONFIG}\n[selection]\nprovider = "local"\nmodel = "./tiny.gguf"\n`.replace(
+        'config_version = "1.0.0"\n',
+        'config_version = "1.0.0"\n[runtime]\nturn_timeout_secs = 120\n',
+      ),
+    );
+    daemon = await GatewayDaemon.start(env);
+    const response = await fetch(`${daemon.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${generatedToken(env)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'default',
+        stream: true,
+        messages: [{ role: 'user', content: 'List the files' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = await response.text();
+    const chunks = body
+      .split('\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(6)) as {
+            choices: { delta: { content?: string }; finish_reason: string | null }[];
+          },
+      );
+    // With tool_choice = "required" the first answer is a grammar-held call with no text, so
+    // content deltas come only from the second model call, the one after file_list's result.
+    expect(chunks.filter((chunk) => chunk.choices[0]?.delta.content).length).toBeGreaterThan(1);
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).not.toBeNull();
+    expect(body.trim().endsWith('data: [DONE]')).toBe(true);
   });
 });
