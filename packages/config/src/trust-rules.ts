@@ -249,7 +249,9 @@ function dropOrphanedProviders(
     // often an OpenAI-compatible server): the entry is the workspace's own, not the built-in one.
     const ownEntry =
       !isPlainObject(lower) ||
-      (isPlainObject(entry) && entry.provider_type !== undefined && entry.provider_type !== lower.provider_type);
+      (isPlainObject(entry) &&
+        entry.provider_type !== undefined &&
+        entry.provider_type !== lower.provider_type);
     const routingHeld = held.some((h) => h.key.startsWith(`providers.registry.${name}.`));
     if (ownEntry && routingHeld) {
       delete registry[name];
