@@ -280,7 +280,15 @@ function dropOrphanedProviders(
   const lowerRegistry = lowerAt(['providers', 'registry']);
   const dropped: string[] = [];
   for (const name of Object.keys(registry)) {
-    const ownEntry = !(isPlainObject(lowerRegistry) && name in lowerRegistry);
+    const lower = isPlainObject(lowerRegistry) ? lowerRegistry[name] : undefined;
+    const entry = registry[name];
+    // Redefined as another type (the built-in `local` runs GGUF files; a workspace's `local` is
+    // often an OpenAI-compatible server): the entry is the workspace's own, not the built-in one.
+    const ownEntry =
+      !isPlainObject(lower) ||
+      (isPlainObject(entry) &&
+        entry.provider_type !== undefined &&
+        entry.provider_type !== lower.provider_type);
     const routingHeld = held.some((h) => h.key.startsWith(`providers.registry.${name}.`));
     if (ownEntry && routingHeld) {
       delete registry[name];

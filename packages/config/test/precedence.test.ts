@@ -17,7 +17,7 @@ describe('configuration precedence', () => {
     expect(config.runtime.max_turns).toBe(100);
     expect(config.selection).toEqual({ provider: 'openai', model: 'gpt-4o-mini', fallbacks: [] });
     expect(config.memory.enabled).toBe(true);
-    expect(Object.keys(config.providers.registry).sort()).toEqual(['anthropic', 'gemini', 'openai']);
+    expect(Object.keys(config.providers.registry).sort()).toEqual(['anthropic', 'gemini', 'local', 'openai']);
     expect(files.every((file) => !file.found)).toBe(true);
     expect(provenance.get('providers.registry.openai.base_url')).toBe('built-in defaults');
   });

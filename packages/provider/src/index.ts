@@ -4,6 +4,8 @@
  * token counting, retries, circuit breaker and fallbacks.
  */
 export * from './adapters/index.js';
+export { checkLocalModel } from './adapters/llama-cpp/entry.js';
+export { localModelsDir } from './adapters/llama-cpp/locate.js';
 export * from './catalog/index.js';
 export { createProvider } from './create-provider.js';
 export * from './embeddings/index.js';

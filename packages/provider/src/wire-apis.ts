@@ -25,6 +25,8 @@ const ADAPTER_MODULES: Readonly<Record<ProviderType, () => Promise<AdapterFactor
   anthropic: async () => (await import('./adapters/anthropic/provider.js')).createAnthropicProvider,
   /** Google Gemini (streamGenerateContent). */
   gemini: async () => (await import('./adapters/gemini/provider.js')).createGeminiProvider,
+  /** A GGUF file run in this process (node-llama-cpp, an optional package loaded only here). */
+  llama_cpp: async () => (await import('./adapters/llama-cpp/provider.js')).createLlamaCppProvider,
 };
 
 export const WIRE_APIS: Readonly<Record<ProviderType, WireApi>> = Object.fromEntries(

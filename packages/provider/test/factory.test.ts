@@ -260,7 +260,7 @@ describe('createProviderFromConfig', () => {
     expect(() =>
       createProviderFromConfig(config(), { adapters: factories, env: {}, providerName: 'opanai' }),
     ).toThrow(
-      'provider "opanai" is not in [providers.registry] (did you mean "openai"?) (known: openai, anthropic, gemini)',
+      'provider "opanai" is not in [providers.registry] (did you mean "openai"?) (known: openai, anthropic, gemini, local)',
     );
   });
 

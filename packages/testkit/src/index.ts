@@ -10,6 +10,7 @@ export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
 export { type HandClock, handClock } from './clock.js';
 export { seededRandom } from './embeddings-vectors.js';
 export { fixtureToWire, type LineEndingOption } from './fixtures.js';
+export { type TinyGgufOptions, tinyGguf, writeTinyGguf } from './gguf.js';
 export {
   instantProvider,
   replyEvents,
@@ -40,14 +41,23 @@ export { startMockLLM } from './server.js';
 export type { MockLLM, MockLLMOptions, RecordedRequest } from './types.js';
 export { MOCK_APIS, type MockApi } from './wire/types.js';
 
-const API_BY_PROVIDER: Record<ProviderType, MockApi> = {
+/** null: the type has no wire (llama_cpp runs in process; tests write a tiny GGUF with writeTinyGguf). */
+const API_BY_PROVIDER: Record<ProviderType, MockApi | null> = {
   openai: 'openai-chat',
   openai_responses: 'openai-responses',
   anthropic: 'anthropic',
   gemini: 'gemini',
+  llama_cpp: null,
 };
+
+/** The provider types a mock server can stand in for (all but the in-process ones). */
+export const MOCKED_PROVIDER_TYPES = (Object.keys(API_BY_PROVIDER) as ProviderType[]).filter(
+  (type) => API_BY_PROVIDER[type] !== null,
+);
 
 /** The mock API that speaks a configured provider type's wire protocol. */
 export function mockApiForProvider(type: ProviderType): MockApi {
-  return API_BY_PROVIDER[type];
+  const api = API_BY_PROVIDER[type];
+  if (api === null) throw new Error(`provider type ${type} has no wire for a mock server to speak`);
+  return api;
 }

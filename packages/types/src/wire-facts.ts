@@ -9,9 +9,12 @@
  */
 
 export interface WireFacts {
-  /** The provider's own hosted API (an entry without base_url talks to it). */
+  /**
+   * The provider's own hosted API (an entry without base_url talks to it); empty for a model run
+   * in process, which has no URL (so every entry of that type is a custom endpoint, sent no key).
+   */
   readonly defaultBaseUrl: string;
-  /** The variable holding the key, tried only for the provider's own API. */
+  /** The variable holding the key, tried only for the provider's own API; empty when none. */
   readonly keyEnv: string;
   /** The models.dev provider id its models are priced under. */
   readonly catalogNamespace: string;
@@ -24,6 +27,10 @@ export interface WireFacts {
   readonly versionedBaseUrl: boolean;
   /** Whether every installation has a registry entry of this name talking to the hosted API. */
   readonly builtInEntry: boolean;
+  /** The built-in entry's name when it is not the type's own (`local` for llama_cpp). */
+  readonly builtInName?: string;
+  /** The model runs inside this process from a file: no URL, no key, no server to probe. */
+  readonly inProcess?: boolean;
 }
 
 const WIRE_FACTS_TABLE = {
@@ -63,6 +70,21 @@ const WIRE_FACTS_TABLE = {
     versionedBaseUrl: false,
     builtInEntry: true,
   },
+  /**
+   * A GGUF model file run in this process by llama.cpp (the optional node-llama-cpp package): no
+   * server, no key. Its models are files, which no catalog lists; the namespace is a placeholder
+   * the pinned catalog holds (entries of a custom endpoint skip the catalog check anyway).
+   */
+  llama_cpp: {
+    defaultBaseUrl: '',
+    keyEnv: '',
+    catalogNamespace: 'openai',
+    genAiName: 'llama.cpp',
+    versionedBaseUrl: false,
+    builtInEntry: true,
+    builtInName: 'local',
+    inProcess: true,
+  },
 } as const satisfies Record<string, WireFacts>;
 
 /** The wire APIs Oxydra speaks; any OpenAI-compatible server uses `openai`. */
@@ -72,10 +94,17 @@ export const WIRE_FACTS: Readonly<Record<ProviderType, WireFacts>> = WIRE_FACTS_
 
 export const PROVIDER_TYPES = Object.keys(WIRE_FACTS_TABLE) as readonly ProviderType[];
 
+/** The name of a type's built-in registry entry (the type's own unless it says otherwise). */
+export function builtInEntryName(type: ProviderType): string {
+  const facts: WireFacts = WIRE_FACTS[type];
+  return facts.builtInName ?? type;
+}
+
 /** The last variable of the credential chain, shared by every provider's own API. */
 export const GENERIC_KEY_ENV = 'API_KEY';
 
 /** Every variable a provider's own API may take its key from (the types' variables, then API_KEY). */
 export function providerKeyVariables(): string[] {
-  return [...new Set([...PROVIDER_TYPES.map((type) => WIRE_FACTS[type].keyEnv), GENERIC_KEY_ENV])];
+  const variables = PROVIDER_TYPES.map((type) => WIRE_FACTS[type].keyEnv).filter((name) => name !== '');
+  return [...new Set([...variables, GENERIC_KEY_ENV])];
 }

@@ -4,7 +4,7 @@
  * provider entry, as `oxydra init --base-url` writes for a local server). An unpriced model
  * still runs, but every dollar cap refuses it, scheduled runs included (scheduler.max_cost).
  */
-import type { AgentConfig } from '@oxydra/types';
+import { type AgentConfig, WIRE_FACTS } from '@oxydra/types';
 import type { Check } from './doctor-check.js';
 
 export async function costsCheck(config: AgentConfig): Promise<Check> {
@@ -13,7 +13,8 @@ export async function costsCheck(config: AgentConfig): Promise<Check> {
     ? config.providers.registry[provider]
     : undefined;
   if (!entry) return { name: 'costs', status: 'ok', detail: `provider "${provider}" is not configured` };
-  if (entry.free === true) {
+  // A model run in process costs nothing unless the entry says otherwise (as the factory prices it).
+  if (entry.free ?? WIRE_FACTS[entry.provider_type].inProcess === true) {
     return {
       name: 'costs',
       status: 'ok',

@@ -5,8 +5,8 @@
  * (a local server with no model pulled, or another one than configured, fails here rather
  * than at the first run).
  */
-import { isCustomEndpoint, resolveCredential, servesModel } from '@oxydra/provider';
-import type { AgentConfig } from '@oxydra/types';
+import { checkLocalModel, isCustomEndpoint, resolveCredential, servesModel } from '@oxydra/provider';
+import { type AgentConfig, isOxydraError, WIRE_FACTS } from '@oxydra/types';
 import type { Check } from './doctor-check.js';
 
 /** The registry entries a run would call: the selection, its fallbacks, the embedding API. */
@@ -22,8 +22,12 @@ export function usedEntries(config: AgentConfig): string[] {
 /** What to probe: what a run would call, and every entry pointed at a server of the user's. */
 function probedEntries(config: AgentConfig): { name: string; used: boolean }[] {
   const used = usedEntries(config);
+  // A model run in process has no server to probe (localChecks looks at its file instead).
   const custom = Object.entries(config.providers.registry)
-    .filter(([name, entry]) => !used.includes(name) && isCustomEndpoint(entry))
+    .filter(
+      ([name, entry]) =>
+        !used.includes(name) && isCustomEndpoint(entry) && !WIRE_FACTS[entry.provider_type].inProcess,
+    )
     .map(([name]) => name);
   return [...used.map((name) => ({ name, used: true })), ...custom.map((name) => ({ name, used: false }))];
 }
@@ -67,6 +71,7 @@ export async function endpointChecks(config: AgentConfig, env: NodeJS.ProcessEnv
   const wanted = wantedModels(config);
   const probes = probedEntries(config).flatMap(({ name, used }) => {
     const entry = config.providers.registry[name];
+    if (entry && WIRE_FACTS[entry.provider_type].inProcess) return [localCheck(name, wanted.get(name) ?? [])];
     // A hosted API without a key has failed its credential check already: nothing to learn.
     if (!entry || (!isCustomEndpoint(entry) && !resolveCredential(entry, env))) return [];
     const checkName = `endpoint ${name}`;
@@ -93,4 +98,20 @@ export async function endpointChecks(config: AgentConfig, env: NodeJS.ProcessEnv
     ];
   });
   return Promise.all(probes);
+}
+
+/** A used llama_cpp entry: node-llama-cpp installed and each model file there (no server to ask). */
+function localCheck(name: string, models: readonly string[]): Promise<Check> {
+  const checkName = `local model ${name}`;
+  try {
+    for (const model of models) checkLocalModel(model, 'selection.model');
+    return Promise.resolve({
+      name: checkName,
+      status: 'ok',
+      detail: `node-llama-cpp installed; ${models.join(', ')} found`,
+    });
+  } catch (error) {
+    const detail = isOxydraError(error) ? error.message : String(error);
+    return Promise.resolve({ name: checkName, status: 'fail', detail });
+  }
 }

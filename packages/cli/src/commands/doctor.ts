@@ -14,7 +14,7 @@ import {
   resolveCredential,
 } from '@oxydra/provider';
 import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox/detect';
-import type { AgentConfig } from '@oxydra/types';
+import { type AgentConfig, WIRE_FACTS } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -222,6 +222,12 @@ function credentialChecks(loaded: LoadedConfig): Check[] {
   const checks = Object.entries(config.providers.registry).flatMap(([name, entry]): Check[] => {
     if (unchosen.includes(name)) return [];
     const checkName = `provider ${name}`;
+    // A model run in process needs no key; unused, it is not worth a line (endpointChecks looks at a used one's file).
+    if (WIRE_FACTS[entry.provider_type].inProcess) {
+      return used.includes(name)
+        ? [{ name: checkName, status: 'ok', detail: 'runs in process (llama_cpp): no key' }]
+        : [];
+    }
     const custom = isCustomEndpoint(entry);
     // The rule chat and embeddings use: a custom endpoint only gets its own api_key / api_key_env.
     const credential = resolveCredential(entry, process.env);

@@ -33,10 +33,9 @@ export interface TemplateOptions {
 
 /** The provider's own key variable: no api_key_env is needed to read it. */
 export const PROVIDER_KEY_ENV: Record<string, string> = Object.fromEntries(
-  PROVIDER_TYPES.filter((type) => WIRE_FACTS[type].builtInEntry).map((type) => [
-    type,
-    WIRE_FACTS[type].keyEnv,
-  ]),
+  PROVIDER_TYPES.filter((type) => WIRE_FACTS[type].builtInEntry && WIRE_FACTS[type].keyEnv !== '').map(
+    (type) => [type, WIRE_FACTS[type].keyEnv],
+  ),
 );
 
 export function agentTomlTemplate(options: TemplateOptions): string {

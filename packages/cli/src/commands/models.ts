@@ -1,7 +1,9 @@
 /**
  * `oxydra models list [--provider P]` and `oxydra models show <id>`: the pinned model catalog
  * (context windows, output limits, capabilities, prices) that validation and budgets rely on.
- * --provider takes a catalog namespace (openai, anthropic, google) or a registry entry name.
+ * --provider takes a catalog namespace (openai, anthropic, google) or a registry entry name;
+ * `--local`, or an entry that runs models in process (llama_cpp, such as the built-in `local`),
+ * lists the GGUF files in the local models folder instead.
  */
 
 import {
@@ -14,10 +16,12 @@ import {
   formatModelDetails,
   formatModelList,
   listModels,
+  localModelsDir,
 } from '@oxydra/provider';
-import { didYouMean, UsageError } from '@oxydra/types';
+import { didYouMean, UsageError, WIRE_FACTS } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { formatLocalModels, listLocalModels } from './models-local.js';
 
 /** A catalog namespace from a namespace or a registry entry name (gemini -> google). */
 async function namespaceFor(provider: string): Promise<string> {
@@ -31,7 +35,27 @@ async function namespaceFor(provider: string): Promise<string> {
   );
 }
 
-export async function runModelsList(options: { provider?: string; json?: boolean }): Promise<number> {
+/** Whether the provider names a registry entry whose models are local files. */
+async function runsInProcess(provider: string | undefined): Promise<boolean> {
+  if (provider === undefined || catalogNamespaces().includes(provider)) return false;
+  const { config } = await loadCliConfig();
+  const entry = config.providers.registry[provider];
+  return entry !== undefined && WIRE_FACTS[entry.provider_type].inProcess === true;
+}
+
+export async function runModelsList(options: {
+  provider?: string;
+  json?: boolean;
+  local?: boolean;
+}): Promise<number> {
+  if (options.local === true || (await runsInProcess(options.provider))) {
+    const dir = localModelsDir();
+    const files = await listLocalModels(dir);
+    process.stdout.write(
+      options.json ? `${JSON.stringify(files, null, 2)}\n` : formatLocalModels(dir, files),
+    );
+    return EXIT_OK;
+  }
   const models = listModels(
     options.provider === undefined ? undefined : await namespaceFor(options.provider),
   );

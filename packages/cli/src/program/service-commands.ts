@@ -11,13 +11,21 @@ import { lazy } from './lazy.js';
 export function declareServiceCommands(program: Command): void {
   const models = program
     .command('models')
-    .description('the model catalog: context windows, capabilities, prices');
+    .description('the model catalog: context windows, capabilities, prices; local GGUF models');
   models
     .command('list')
     .description('list known models (prices in US$ per million tokens)')
     .option('--provider <name>', 'a catalog namespace (openai, anthropic, google) or a registry entry')
+    .option('--local', 'list the GGUF files in the local models folder (llama_cpp)')
     .option('--json', 'print JSON')
     .action(lazy(() => import('../commands/models.js'), 'runModelsList'));
+  models
+    .command('pull')
+    .description('download a GGUF model for the llama_cpp provider (resumable, SHA-256 checked)')
+    .argument('<url>', 'http(s) address of a .gguf file')
+    .option('--sha256 <hex>', "the expected SHA-256 (else <url>.sha256, or the hub's own)")
+    .option('--name <file>', "file name in the models folder (default: the URL's)")
+    .action(lazy(() => import('../commands/models-pull.js'), 'runModelsPull'));
   models
     .command('show')
     .description('everything the catalog knows about one model')

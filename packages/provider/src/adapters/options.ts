@@ -14,6 +14,18 @@ export interface AdapterOptions {
   /** How long to wait for the response to start (not the whole stream). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** llama_cpp only: how the model file is loaded and run in this process. */
+  local?: LocalModelSettings;
+}
+
+/** The llama_cpp entry's keys (context_size, gpu_layers, threads, tool_choice, max_output_tokens), camelCased. */
+export interface LocalModelSettings {
+  contextSize?: number;
+  gpuLayers?: number;
+  threads?: number;
+  toolChoice?: 'auto' | 'required';
+  /** The entry's max_output_tokens: the bound of a call that sets none (the runtime sets none). */
+  maxOutputTokens?: number;
 }
 
 /**

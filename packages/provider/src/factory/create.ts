@@ -13,7 +13,9 @@ import {
   type Provider,
   type ProviderEntry,
   type ProviderType,
+  WIRE_FACTS,
 } from '@oxydra/types';
+import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
 import { costOptionsFor } from '../catalog/cost.js';
 import { findModel } from '../catalog/lookup.js';
 import type { ModelInfo } from '../catalog/model-info.js';
@@ -120,9 +122,13 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
       { keyPath: spec.providerKey },
     );
   }
-  const entry: ProviderEntry =
+  const given: ProviderEntry =
     spec.baseURL !== undefined ? { ...configured, base_url: spec.baseURL } : configured;
-  const type = entry.provider_type;
+  const type = given.provider_type;
+  const inProcess = WIRE_FACTS[type].inProcess === true;
+  // A model run in process: the package and the file are checked now, a one-line config error.
+  if (inProcess) checkLocalModel(spec.model, spec.modelKey);
+  const entry = inProcess ? localEntry(given) : given;
   const baseURL = entry.base_url ?? DEFAULT_BASE_URLS[type];
   const hosted = !isCustomEndpoint(entry);
 
@@ -147,6 +153,7 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
     ...(credential ? { apiKey: credential.apiKey } : {}),
     ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(inProcess ? { local: localSettings(entry) } : {}),
   });
 
   const namespace = entry.catalog_provider ?? CATALOG_NAMESPACE_BY_TYPE[type];

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
-import { WIRE_FACTS } from '../wire-facts.js';
+import { builtInEntryName, WIRE_FACTS } from '../wire-facts.js';
 import { a2aSchema } from './a2a-schema.js';
 import { browserSchema } from './browser-schema.js';
 import { channelsSchema } from './channels-schema.js';
@@ -42,10 +42,33 @@ export const configVersionSchema = z
     message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
   });
 
+/** Keys only llama_cpp entries read: how the model file is loaded and run in this process. */
+const localModelKeys = {
+  context_size: positiveInt
+    .optional()
+    .describe(
+      "llama_cpp: context window in tokens (default: as large as memory allows, up to the model's own)",
+    ),
+  gpu_layers: z
+    .int()
+    .min(0)
+    .optional()
+    .describe('llama_cpp: layers offloaded to the GPU; 0 runs on the CPU only (default: as many as fit)'),
+  threads: positiveInt.optional().describe("llama_cpp: CPU threads (default: the CPU's performance cores)"),
+  tool_choice: z
+    .enum(['auto', 'required'])
+    .optional()
+    .describe(
+      'llama_cpp: "required" makes the first answer to each user message a call of one of the offered tools, constrained by a JSON-schema grammar (for small models that never call tools on their own); default "auto": the model decides',
+    ),
+};
+
 export const providerEntrySchema = z.strictObject({
   provider_type: z
     .enum(PROVIDER_TYPES)
-    .describe('wire API: openai (also any OpenAI-compatible server), openai_responses, anthropic, gemini'),
+    .describe(
+      'wire API: openai (also any OpenAI-compatible server), openai_responses, anthropic, gemini, llama_cpp (a GGUF file run in process)',
+    ),
   base_url: httpUrl
     .optional()
     .describe('API base URL; OpenAI-type entries include /v1 (e.g. http://localhost:11434/v1 for Ollama)'),
@@ -76,6 +99,7 @@ export const providerEntrySchema = z.strictObject({
     .describe(
       'the models of this entry cost nothing (a local server): priced at $0, so dollar caps hold and costs read $0; turn and time caps still apply',
     ),
+  ...localModelKeys,
 });
 
 const modelRefSchema = z.strictObject({
@@ -479,10 +503,13 @@ export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
  * credential chain for the provider's own API, and an api_key_env is what lets a key go to a
  * custom base_url, which only the user may decide (see @oxydra/config credentials.ts).
  */
-export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: ProviderType; base_url: string }> =
+export const DEFAULT_PROVIDER_REGISTRY: Record<string, { provider_type: ProviderType; base_url?: string }> =
   Object.fromEntries(
     PROVIDER_TYPES.filter((type) => WIRE_FACTS[type].builtInEntry).map((type) => [
-      type,
-      { provider_type: type, base_url: WIRE_FACTS[type].defaultBaseUrl },
+      builtInEntryName(type),
+      // An in-process type has no URL: its entry is the type alone.
+      WIRE_FACTS[type].defaultBaseUrl === ''
+        ? { provider_type: type }
+        : { provider_type: type, base_url: WIRE_FACTS[type].defaultBaseUrl },
     ]),
   );
