@@ -6,12 +6,14 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTrustApplied } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   chooseBackend,
   logFilePath,
   planRunner,
   queryRunner,
   type RunnerPlan,
+  resolveGuestImage,
   runDaemonMain,
   spawnRunnerDaemon,
   stopRunner,
@@ -90,7 +92,12 @@ export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
   if (flags.tui) return connectTui(target);
   if (target.insecure) process.stderr.write(`${INSECURE_WARNING}\n`);
   // A tier we cannot provide is refused here, before anything is started.
-  chooseBackend({ tier: target.tier, insecure: target.insecure, shellEnabled: target.shellEnabled });
+  const backend = chooseBackend({
+    tier: target.tier,
+    insecure: target.insecure,
+    shellEnabled: target.shellEnabled,
+  });
+  if (backend.kind === 'container') await resolveGuestImage(target, backend.engine, selfCommand());
   const state = await queryRunner(target);
   if (state.running) {
     throw new UsageError(
@@ -157,9 +164,21 @@ export async function runRunnerTui(flags: RunnerFlags): Promise<number> {
   return connectTui(await plan(flags));
 }
 
+/**
+ * A container guest has its own home: the host's gateway token (which `runner tui` and other
+ * local clients read) goes to it in OXYDRA_GATEWAY_TOKEN, passed by name, never in an argv.
+ */
+async function shareGatewayToken(flags: RunnerFlags): Promise<void> {
+  const target = await plan(flags);
+  if (target.tier !== 'container' || process.env[GATEWAY_TOKEN_ENV] !== undefined) return;
+  const { resolveGatewayToken } = await import('@oxydra/gateway');
+  process.env[GATEWAY_TOKEN_ENV] = (await resolveGatewayToken()).token;
+}
+
 /** The hidden `oxydra runner daemon`: runs until the runner is stopped. */
 export async function runRunnerDaemon(flags: RunnerFlags): Promise<number> {
   await refuseUntrustedRunnerFile(flags.config);
+  await shareGatewayToken(flags);
   await runDaemonMain({
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),

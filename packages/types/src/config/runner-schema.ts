@@ -33,9 +33,17 @@ export const runnerConfigSchema = z.strictObject({
     .enum(ISOLATION_TIERS)
     .default('process')
     .describe('isolation tier for users who do not pick one'),
+  restart: z
+    .enum(['never', 'on_failure'])
+    .default('never')
+    .describe('on_failure: the daemon relaunches a guest that dies (at most 5 times a minute)'),
   guest_images: z
     .strictObject({
-      oxydra_vm: z.string().min(1).default('oxydra-vm:latest').describe('runtime guest image'),
+      oxydra_vm: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('runtime guest image (default: the one `oxydra runner image build` made for this oxydra)'),
       shell_vm: z.string().min(1).default('shell-vm:latest').describe('shell/browser guest image'),
     })
     .prefault({}),
