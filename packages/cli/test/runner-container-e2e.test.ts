@@ -18,7 +18,8 @@ import { stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers
 
 const BOB_SECRET = 'bob-secret-7f3a9c';
 const podman = findOnPath('podman');
-const skip = podman === undefined ? 'podman is not installed (apt-get install podman mmdebstrap runc)' : undefined;
+const skip =
+  podman === undefined ? 'podman is not installed (apt-get install podman mmdebstrap runc)' : undefined;
 if (skip && process.env.OXYDRA_REQUIRE_PODMAN === '1') {
   throw new Error(`OXYDRA_REQUIRE_PODMAN=1 but ${skip}`);
 }
@@ -82,7 +83,11 @@ describe.skipIf(skip !== undefined)(
     it('runs two users in their own containers, kept apart, and restarts a killed guest', async () => {
       const bobHost = workspaceOf(env.sandbox, 'bob');
       const credentials = 'credential_refs = { mock = "MOCK_KEY" }\n';
-      writeRunnerConfig(env.sandbox, { defaultTier: 'container', restart: 'on_failure', users: { alice: credentials, bob: credentials } });
+      writeRunnerConfig(env.sandbox, {
+        defaultTier: 'container',
+        restart: 'on_failure',
+        users: { alice: credentials, bob: credentials },
+      });
       for (const user of ['alice', 'bob']) {
         const config = join(workspaceOf(env.sandbox, user), 'shared/.oxydra');
         mkdirSync(config, { recursive: true });
@@ -104,7 +109,10 @@ describe.skipIf(skip !== undefined)(
       // The hardening podman applied, as the engine reports it.
       const inspect = JSON.parse(
         execFileSync(podman!, ['inspect', 'oxydra-container-alice-runtime'], { encoding: 'utf8' }),
-      )[0] as { HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[] }; Config: { User: string } };
+      )[0] as {
+        HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[] };
+        Config: { User: string };
+      };
       expect(inspect.HostConfig.ReadonlyRootfs).toBe(true);
       expect(inspect.Config.User).not.toMatch(/^0(:|$)/);
       expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
@@ -126,7 +134,9 @@ describe.skipIf(skip !== undefined)(
       expect(await turn('alice', 'alice turn')).toBe('alice done.');
       const aliceSaw = env.requestText(1);
       // Her command ran in her container: her folder, a non-root uid, only her guest's ipc corner.
-      expect(readFileSync(join(workspaceOf(env.sandbox, 'alice'), 'shared/mine.txt'), 'utf8')).toBe('alice-was-here\n');
+      expect(readFileSync(join(workspaceOf(env.sandbox, 'alice'), 'shared/mine.txt'), 'utf8')).toBe(
+        'alice-was-here\n',
+      );
       expect(aliceSaw).toContain('/workspace/shared');
       expect(aliceSaw).not.toMatch(/\b0\n\/workspace/);
       expect(aliceSaw).toContain('ipc: gateway-endpoint');
@@ -151,7 +161,7 @@ describe.skipIf(skip !== undefined)(
           const now = status('bob');
           return now.restarts === 1 && now.healthy ? now : undefined;
         },
-        'the runner to restart bob\'s killed guest',
+        "the runner to restart bob's killed guest",
         { timeoutMs: 90_000, intervalMs: 500 },
       );
       expect(restarted.runtime_container_name).toBe('oxydra-container-bob-runtime');
@@ -165,9 +175,13 @@ describe.skipIf(skip !== undefined)(
         const stop = env.sandbox.run('runner', 'stop', '--user', user);
         expect(stop.status).toBe(0);
       }
-      const left = execFileSync(podman!, ['ps', '-a', '--filter', 'label=org.oxydra.user', '--format', '{{.Names}}'], {
-        encoding: 'utf8',
-      });
+      const left = execFileSync(
+        podman!,
+        ['ps', '-a', '--filter', 'label=org.oxydra.user', '--format', '{{.Names}}'],
+        {
+          encoding: 'utf8',
+        },
+      );
       expect(left).not.toMatch(/oxydra-container-(alice|bob)-runtime/);
     }, 300_000);
   },

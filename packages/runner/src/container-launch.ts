@@ -18,7 +18,7 @@ import { guestEnvNames } from './tiers/guest-env.js';
 import { runnerUlimits } from './tiers/ulimits.js';
 
 /** The uid:gid the guest runs as. */
-export function guestIds(euid = process.geteuid?.()): { uid: number; gid: number } {
+function guestIds(euid = process.geteuid?.()): { uid: number; gid: number } {
   if (euid === undefined || euid === 0) return NOBODY;
   return { uid: euid, gid: process.getegid?.() ?? euid };
 }

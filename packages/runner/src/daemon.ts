@@ -127,7 +127,9 @@ export class RunnerDaemon {
         this.#plan.runner.restart === 'on_failure'
           ? `it was restarted ${MAX_RESTARTS} times in the last minute`
           : 'restart = "never"';
-      this.#log(`the runtime guest exited unexpectedly (${describeExit(exit)}); not restarting it (${why}): see ${stderrLog}`);
+      this.#log(
+        `the runtime guest exited unexpectedly (${describeExit(exit)}); not restarting it (${why}): see ${stderrLog}`,
+      );
       return;
     }
     this.#restarts.push(now);

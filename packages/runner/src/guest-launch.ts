@@ -77,9 +77,19 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
     }
 
     if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
-    const launch = await prepareContainerGuest(plan, backend.engine, backend.image, request.envelope, request.env);
+    const launch = await prepareContainerGuest(
+      plan,
+      backend.engine,
+      backend.image,
+      request.envelope,
+      request.env,
+    );
     const engine = backend.engine;
-    const child = spawn(engine.path, launch.argv, { env: request.env, detached: true, stdio: ['ignore', out, err] });
+    const child = spawn(engine.path, launch.argv, {
+      env: request.env,
+      detached: true,
+      stdio: ['ignore', out, err],
+    });
     const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
     return supervise(child, {
       containerName: launch.name,

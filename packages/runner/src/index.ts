@@ -37,6 +37,18 @@ export {
 export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
 export {
+  type BuildOutcome,
+  type BuildRequest,
+  baseImageTag,
+  buildGuestImage,
+  guestContainerfile,
+  hostSuite,
+  mmdebstrapArgs,
+} from './image/build-image.js';
+export { GUEST_IMAGE_REPOSITORY, guestFiles, guestImageTag } from './image/guest-files.js';
+export { currentGuestImageTag, resolveGuestImage } from './image/guest-image.js';
+export { type GuestImage, listGuestImages, type PruneOutcome, pruneGuestImages } from './image/images.js';
+export {
   type DaemonProcess,
   queryRunner,
   type ReadyOutcome,
@@ -76,11 +88,7 @@ export {
   type EngineDetection,
 } from './tiers/container-engine.js';
 export { findOnPath } from './tiers/find-program.js';
-export { guestUlimits } from './tiers/ulimits.js';
-export { type BuildOutcome, type BuildRequest, buildGuestImage, mmdebstrapArgs } from './image/build-image.js';
-export { GUEST_IMAGE_REPOSITORY } from './image/guest-files.js';
-export { currentGuestImageTag, resolveGuestImage } from './image/guest-image.js';
-export { type GuestImage, listGuestImages, type PruneOutcome, pruneGuestImages } from './image/images.js';
 export { guestEnvNames } from './tiers/guest-env.js';
+export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';
 export { provisionWorkspace, WORKSPACE_FOLDERS, type WorkspacePaths, workspacePaths } from './workspace.js';

@@ -4,9 +4,9 @@
  */
 import {
   buildGuestImage,
+  type ContainerEngine,
   currentGuestImageTag,
   detectContainerEngine,
-  type ContainerEngine,
   listGuestImages,
   pruneGuestImages,
 } from '@oxydra/runner';

@@ -162,7 +162,9 @@ export function declareServiceCommands(program: Command): void {
   ).action(lazy(() => import('../commands/runner.js'), 'runRunnerTui'));
   const image = runner
     .command('image')
-    .description("the container tier's guest image (Debian + node + this oxydra, built offline, no registry)");
+    .description(
+      "the container tier's guest image (Debian + node + this oxydra, built offline, no registry)",
+    );
   image
     .command('build')
     .description("build this oxydra's guest image with mmdebstrap and import it (a few minutes)")

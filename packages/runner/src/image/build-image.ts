@@ -24,7 +24,7 @@ import {
 import { imageExists } from './images.js';
 
 /** Debian packages the guest needs beyond minbase: Node's C++ runtime and TLS roots. */
-export const GUEST_PACKAGES = ['ca-certificates', 'libstdc++6'] as const;
+const GUEST_PACKAGES = ['ca-certificates', 'libstdc++6'] as const;
 
 export interface BuildRequest {
   engine: ContainerEngine;
@@ -54,9 +54,12 @@ export function hostSuite(osRelease = '/etc/os-release'): string {
   }
   const codename = /^VERSION_CODENAME="?([a-z]+)"?$/m.exec(text)?.[1];
   if (!codename || !/^ID="?debian"?$/m.test(text)) {
-    throw new UsageError('cannot tell which Debian release to build the guest image from (this host is not Debian)', {
-      hint: 'pass --suite bookworm (or another Debian release)',
-    });
+    throw new UsageError(
+      'cannot tell which Debian release to build the guest image from (this host is not Debian)',
+      {
+        hint: 'pass --suite bookworm (or another Debian release)',
+      },
+    );
   }
   return codename;
 }
@@ -98,7 +101,7 @@ export function mmdebstrapArgs(options: {
 }
 
 /** The Dockerfile-style changes `import` applies: the entrypoint is the image's oxydra. */
-export function importChanges(): string[] {
+function importChanges(): string[] {
   return [
     `ENTRYPOINT ["${GUEST_OXYDRA_BIN}"]`,
     'ENV PATH=/usr/local/bin:/usr/bin:/bin',
@@ -151,7 +154,9 @@ function runStep(program: string, args: string[], progress: (line: string) => vo
 
 /** The Debian layer's tag: rebuilt only when the release or the package list changes. */
 export function baseImageTag(suite: string): string {
-  const hash = createHash('sha256').update(JSON.stringify({ suite, packages: GUEST_PACKAGES })).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ suite, packages: GUEST_PACKAGES }))
+    .digest('hex');
   return `${GUEST_IMAGE_REPOSITORY}-base:${suite}-${hash.slice(0, 12)}`;
 }
 
@@ -160,7 +165,12 @@ export function guestContainerfile(base: string): string {
   return [`FROM ${base}`, 'COPY . /', ...importChanges()].join('\n') + '\n';
 }
 
-async function buildBase(request: BuildRequest, mmdebstrap: string, suite: string, work: string): Promise<string> {
+async function buildBase(
+  request: BuildRequest,
+  mmdebstrap: string,
+  suite: string,
+  work: string,
+): Promise<string> {
   const base = baseImageTag(suite);
   if (!request.force && imageExists(request.engine, base)) {
     request.progress(`reusing the Debian ${suite} layer ${base}`);
@@ -169,10 +179,19 @@ async function buildBase(request: BuildRequest, mmdebstrap: string, suite: strin
   const output = join(work, 'rootfs.tar');
   request.progress(`building a Debian ${suite} root filesystem with mmdebstrap (a few minutes)...`);
   const rootless = process.geteuid?.() !== 0;
-  const args = mmdebstrapArgs({ suite, output, rootless, ...(request.mirror ? { mirror: request.mirror } : {}) });
+  const args = mmdebstrapArgs({
+    suite,
+    output,
+    rootless,
+    ...(request.mirror ? { mirror: request.mirror } : {}),
+  });
   await runStep(mmdebstrap, args, request.progress);
   request.progress(`importing it into ${request.engine.name} as ${base}...`);
-  await runStep(request.engine.path, [...request.engine.globalArgs, 'import', output, base], request.progress);
+  await runStep(
+    request.engine.path,
+    [...request.engine.globalArgs, 'import', output, base],
+    request.progress,
+  );
   return base;
 }
 
@@ -195,7 +214,16 @@ export async function buildGuestImage(request: BuildRequest): Promise<BuildOutco
     const { engine } = request;
     await runStep(
       engine.path,
-      [...engine.globalArgs, 'build', ...(engine.name === 'podman' ? ['--pull=never'] : []), '-f', join(work, 'Containerfile'), '-t', tag, stage],
+      [
+        ...engine.globalArgs,
+        'build',
+        ...(engine.name === 'podman' ? ['--pull=never'] : []),
+        '-f',
+        join(work, 'Containerfile'),
+        '-t',
+        tag,
+        stage,
+      ],
       request.progress,
     );
     return { tag, built: true };

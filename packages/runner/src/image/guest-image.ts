@@ -27,12 +27,12 @@ export async function resolveGuestImage(
     throw new ConfigError(
       `guest_images.oxydra_vm names ${configured}, which ${engine.name} does not have`,
       { source: plan.configPath, keyPath: 'guest_images.oxydra_vm' },
-      { hint: 'build this oxydra\'s own with `oxydra runner image build` and remove guest_images.oxydra_vm' },
+      { hint: "build this oxydra's own with `oxydra runner image build` and remove guest_images.oxydra_vm" },
     );
   }
   throw new ConfigError(
     `the container tier's guest image for this oxydra (${image}) is not built`,
     { source: plan.configPath },
-    { hint: 'build it (a few minutes, from Debian\'s repositories): `oxydra runner image build`' },
+    { hint: "build it (a few minutes, from Debian's repositories): `oxydra runner image build`" },
   );
 }

@@ -27,7 +27,13 @@ export function imageExists(target: ContainerEngine, tag: string): boolean {
 
 export function listGuestImages(target: ContainerEngine): GuestImage[] {
   const format = '{{.Repository}}:{{.Tag}}\t{{.ID}}\t{{.Size}}\t{{.CreatedSince}}';
-  const result = engine(target, ['images', '--filter', `reference=${GUEST_IMAGE_REPOSITORY}`, '--format', format]);
+  const result = engine(target, [
+    'images',
+    '--filter',
+    `reference=${GUEST_IMAGE_REPOSITORY}`,
+    '--format',
+    format,
+  ]);
   if (!result.ok) throw new Error(`${target.name} images failed: ${result.stderr.split('\n')[0]}`);
   return result.stdout
     .split('\n')

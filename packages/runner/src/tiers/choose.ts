@@ -9,7 +9,7 @@ import { findOnPath } from './find-program.js';
 
 export type GuestBackend =
   /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */
-    | { kind: 'process'; shellSandbox: OsSandbox['tier'] }
+  | { kind: 'process'; shellSandbox: OsSandbox['tier'] }
   /** `image` is resolved (and checked to exist) before launch: see image/guest-image.ts. */
   | { kind: 'container'; engine: ContainerEngine; image?: string };
 

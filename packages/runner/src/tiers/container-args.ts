@@ -12,7 +12,7 @@ export const GUEST_WORKSPACE = '/workspace';
 const GUEST_BOOTSTRAP_DIR = '/run/oxydra/bootstrap';
 export const GUEST_BOOTSTRAP_FILE = `${GUEST_BOOTSTRAP_DIR}/runner_bootstrap.json`;
 /** Labels the runner and `runner status` find their containers by. */
-export const CONTAINER_LABEL_USER = 'org.oxydra.user';
+const CONTAINER_LABEL_USER = 'org.oxydra.user';
 
 export interface ContainerGuestSpec {
   name: string;

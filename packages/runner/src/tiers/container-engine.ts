@@ -22,7 +22,10 @@ export type EngineDetection =
 
 const PROBE_TIMEOUT_MS = 15_000;
 
-export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): EngineDetection {
+export function detectContainerEngine(
+  env: NodeJS.ProcessEnv = process.env,
+  cgroupControllersFile = '/sys/fs/cgroup/unified/cgroup.controllers',
+): EngineDetection {
   const unreachable: string[] = [];
   for (const name of CONTAINER_ENGINES) {
     const path = findOnPath(name, env);
@@ -31,7 +34,7 @@ export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): Eng
     const probe = spawnSync(path, ['info'], { env, encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
     if (probe.status === 0) {
       if (name !== 'podman') return { ok: true, engine: { name, path, globalArgs: [] } };
-      const runtime = podmanRuntime(env);
+      const runtime = podmanRuntime(env, cgroupControllersFile);
       if (runtime.ok) return { ok: true, engine: { name, path, globalArgs: runtime.globalArgs } };
       unreachable.push(runtime.problem);
       continue;
@@ -63,7 +66,7 @@ export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): Eng
  */
 function podmanRuntime(
   env: NodeJS.ProcessEnv,
-  unified = '/sys/fs/cgroup/unified/cgroup.controllers',
+  unified: string,
 ): { ok: true; globalArgs: string[] } | { ok: false; problem: string } {
   let controllers = '';
   try {
