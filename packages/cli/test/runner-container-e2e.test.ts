@@ -3,7 +3,7 @@
  * guest image is built offline (`oxydra runner image build`; its Debian layer is reused once
  * made, so after the first run only the thin oxydra layer is rebuilt), two users' guests run at
  * once, each answers a turn whose shell_exec runs inside its own container against the testkit's
- * mock LLM; the attack rows check that alice's container cannot read bob's folder, the runner's
+ * mock LLM (picked by default_tier = "auto", which doctor and `runner status` explain); the attack rows check that alice's container cannot read bob's folder, the runner's
  * control socket or any process but its own; a guest killed with `podman kill` is restarted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -84,7 +84,7 @@ describe.skipIf(skip !== undefined)(
       const bobHost = workspaceOf(env.sandbox, 'bob');
       const credentials = 'credential_refs = { mock = "MOCK_KEY" }\n';
       writeRunnerConfig(env.sandbox, {
-        defaultTier: 'container',
+        defaultTier: 'auto',
         restart: 'on_failure',
         users: { alice: credentials, bob: credentials },
       });
@@ -104,6 +104,7 @@ describe.skipIf(skip !== undefined)(
       }
       const status = (user: string): Status =>
         JSON.parse(env.sandbox.run('runner', 'status', '--json', '--user', user).stdout) as Status;
+      // default_tier = "auto" picked the strongest tier that works here.
       expect(status('alice')).toMatchObject({ healthy: true, sandbox_tier: 'container' });
 
       // The hardening podman applied, as the engine reports it.
@@ -171,6 +172,20 @@ describe.skipIf(skip !== undefined)(
       expect(status('alice')).toMatchObject({ healthy: true });
       expect(status('alice').restarts).toBeUndefined();
 
+      // doctor and `runner status` say which tiers work here (after the turns: doctor calls the mock).
+      const text = env.sandbox.run('runner', 'status', '--user', 'alice').stdout;
+      expect(text).toContain('tiers on this machine (default_tier "auto" picks container):');
+      expect(text).toMatch(/container: works: podman.*image localhost\/oxydra-guest:/);
+      expect(text).toContain('micro_vm: no: this build cannot launch micro-VM guests');
+      const doctor = spawnSync(process.execPath, [OXYDRA_BIN, 'doctor', '--json'], {
+        cwd: env.workspace,
+        env: env.sandbox.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string }[] }).checks;
+      expect(checks).toContainEqual(expect.objectContaining({ name: 'runner container', status: 'ok' }));
+      expect(checks).toContainEqual(expect.objectContaining({ name: 'runner micro_vm', status: 'warn' }));
       for (const user of ['alice', 'bob']) {
         const stop = env.sandbox.run('runner', 'stop', '--user', user);
         expect(stop.status).toBe(0);

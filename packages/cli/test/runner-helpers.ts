@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CliSandbox } from './helpers.js';
 
 export interface RunnerFiles {
-  defaultTier?: 'process' | 'container' | 'micro_vm';
+  defaultTier?: 'process' | 'container' | 'micro_vm' | 'auto';
   users?: Record<string, string>;
   /** runner.toml's `restart` (default: the schema's, "never"). */
   restart?: 'never' | 'on_failure';

@@ -89,6 +89,7 @@ export {
 } from './tiers/container-engine.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
+export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';
 export { provisionWorkspace, WORKSPACE_FOLDERS, type WorkspacePaths, workspacePaths } from './workspace.js';

@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  autoTier,
   type ContainerGuestSpec,
   chooseBackend,
   containerName,
@@ -14,6 +15,7 @@ import {
   findOnPath,
   guestEnvNames,
   guestUlimits,
+  tierReport,
 } from '@oxydra/runner';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -262,5 +264,45 @@ describe('guestUlimits', () => {
       nofile: 512,
       nproc: 64,
     });
+  });
+});
+
+describe('which tiers work here, and default_tier = "auto"', () => {
+  let bin: string;
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
+  });
+  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+  function fakeProgram(name: string, script: string): void {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+
+  it('reports the container tier as not working without an engine, with the fix, and auto picks process', async () => {
+    const report = await tierReport({ env: { PATH: bin }, detectOsSandbox: () => ({ tier: 'bubblewrap' }) });
+    expect(report.map((state) => [state.tier, state.works])).toEqual([
+      ['process', true],
+      ['container', false],
+      ['micro_vm', false],
+    ]);
+    expect(report[1]).toMatchObject({ detail: 'neither docker nor podman is on PATH' });
+    expect(report[1]!.fix).toContain('Podman (`sudo apt-get install podman`)');
+    expect(autoTier({ PATH: bin })).toBe('process');
+  });
+
+  it('reports an engine whose guest image is not built, naming the build command; auto still picks container', async () => {
+    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
+    fakeProgram('runc', 'exit 0');
+    const report = await tierReport({
+      env: { PATH: bin },
+      guestImage: async () => 'localhost/oxydra-guest:0-x',
+    });
+    expect(report[1]).toMatchObject({ tier: 'container', works: false });
+    expect(report[1]!.detail).toMatch(
+      /podman.* answers, but the guest image localhost\/oxydra-guest:0-x is not built/,
+    );
+    expect(report[1]!.fix).toContain('oxydra runner image build');
+    expect(autoTier({ PATH: bin })).toBe('container');
   });
 });

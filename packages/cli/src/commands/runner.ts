@@ -9,6 +9,7 @@ import { isTrustApplied } from '@oxydra/config';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   chooseBackend,
+  currentGuestImageTag,
   logFilePath,
   planRunner,
   queryRunner,
@@ -18,6 +19,7 @@ import {
   spawnRunnerDaemon,
   stopRunner,
   tailLines,
+  tierReport,
   waitUntilReady,
 } from '@oxydra/runner';
 import { ConfigError, UsageError } from '@oxydra/types';
@@ -142,6 +144,16 @@ export async function runRunnerStatus(flags: RunnerFlags & { json?: boolean }): 
     process.stdout.write(describeHealth(state.health));
   } else {
     process.stdout.write(describeStopped(target, false));
+  }
+  if (!flags.json) {
+    // What this machine could run, so "why is it not the container tier" has an answer here.
+    const tiers = await tierReport({ guestImage: () => currentGuestImageTag(selfCommand()) });
+    const configured = target.configuredTier === 'auto' ? ` (default_tier "auto" picks ${target.tier})` : '';
+    process.stdout.write(`  tiers on this machine${configured}:\n`);
+    for (const tier of tiers) {
+      const fix = !tier.works && tier.fix ? `; fix: ${tier.fix}` : '';
+      process.stdout.write(`    ${tier.tier}: ${tier.works ? 'works' : 'no'}: ${tier.detail}${fix}\n`);
+    }
   }
   return state.running && state.health.healthy ? EXIT_OK : EXIT_FAILURE;
 }

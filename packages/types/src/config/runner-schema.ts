@@ -30,9 +30,9 @@ export const runnerConfigSchema = z.strictObject({
     .default('.oxydra/workspaces')
     .describe('where <root>/<user>/{shared,tmp,vault} are created'),
   default_tier: z
-    .enum(ISOLATION_TIERS)
+    .enum([...ISOLATION_TIERS, 'auto'])
     .default('process')
-    .describe('isolation tier for users who do not pick one'),
+    .describe('isolation tier for users who do not pick one; auto: the strongest that works here'),
   restart: z
     .enum(['never', 'on_failure'])
     .default('never')
