@@ -8,7 +8,7 @@ import { currentGuestImageTag, type TierState, tierReport } from '@oxydra/runner
 import { selfCommand } from '../run/self-command.js';
 import type { Check } from './doctor-check.js';
 
-export function tierCheck(state: TierState): Check {
+function tierCheck(state: TierState): Check {
   return {
     name: `runner ${state.tier}`,
     status: state.works ? 'ok' : 'warn',
