@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import type { CliSandbox } from './helpers.js';
 
 export interface RunnerFiles {
-  defaultTier?: 'process' | 'container' | 'micro_vm';
+  defaultTier?: 'process' | 'container' | 'micro_vm' | 'auto';
   users?: Record<string, string>;
+  /** runner.toml's `restart` (default: the schema's, "never"). */
+  restart?: 'never' | 'on_failure';
 }
 
 /** Writes .oxydra/runner.toml and one users/<id>.toml per user (default: alice, no options). */
@@ -19,7 +21,7 @@ export function writeRunnerConfig(sandbox: CliSandbox, files: RunnerFiles = {}):
     .join('\n');
   sandbox.write(
     '.oxydra/runner.toml',
-    `default_tier = "${files.defaultTier ?? 'process'}"\n\n${registrations}`,
+    `default_tier = "${files.defaultTier ?? 'process'}"\n${files.restart ? `restart = "${files.restart}"\n` : ''}\n${registrations}`,
   );
   for (const [id, text] of Object.entries(users)) sandbox.write(`.oxydra/users/${id}.toml`, text);
 }

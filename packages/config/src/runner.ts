@@ -61,7 +61,12 @@ export function checkUserRestricts(runner: RunnerConfig, user: UserConfig, userP
     );
 
   const tier = user.behavior.sandbox_tier;
-  if (tier !== undefined && tierStrength(tier) < tierStrength(runner.default_tier)) {
+  // "auto" is decided on the machine at start: any tier a user asks for is at least as explicit.
+  if (
+    tier !== undefined &&
+    runner.default_tier !== 'auto' &&
+    tierStrength(tier) < tierStrength(runner.default_tier)
+  ) {
     widen(
       'behavior.sandbox_tier',
       `= "${tier}" is weaker than the runner's default_tier "${runner.default_tier}"`,

@@ -57,6 +57,8 @@ const healthStatusSchema = z.object({
   runner_pid: z.int().optional(),
   gateway_endpoint: z.string().optional(),
   runtime_exit: z.string().optional(),
+  /** Restarts of the guest (restart = "on_failure") within the last minute. */
+  restarts: z.int().nonnegative().optional(),
 });
 export type HealthStatus = z.output<typeof healthStatusSchema>;
 

@@ -3,6 +3,7 @@
  * stop (shutdown_user, SIGTERM or SIGINT). Resolves when everything it owned is stopped.
  */
 import { RunnerDaemon } from './daemon.js';
+import { resolveGuestImage } from './image/guest-image.js';
 import { planRunner } from './plan.js';
 import { chooseBackend } from './tiers/choose.js';
 
@@ -21,12 +22,15 @@ export async function runDaemonMain(options: DaemonMainOptions): Promise<void> {
     ...(options.user !== undefined ? { user: options.user } : {}),
     insecure: options.insecure ?? false,
   });
-  const backend = chooseBackend({
+  let backend = chooseBackend({
     tier: plan.tier,
     insecure: plan.insecure,
     shellEnabled: plan.shellEnabled,
     env,
   });
+  if (backend.kind === 'container') {
+    backend = { ...backend, image: await resolveGuestImage(plan, backend.engine, options.selfCommand) };
+  }
   const daemon = new RunnerDaemon({ plan, backend, selfCommand: options.selfCommand, env });
   const onSignal = (signal: NodeJS.Signals) => void daemon.shutdown(signal);
   process.on('SIGTERM', onSignal);

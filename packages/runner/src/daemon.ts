@@ -1,10 +1,11 @@
 /**
  * The runner daemon for one user: owns the guest it launches, serves the control socket, and
  * reports the guest's health truthfully. A guest that dies is reported unhealthy with how it
- * ended, never restarted behind the operator's back. Shutdown (control op or SIGTERM) stops the
+ * ended, and relaunched only when runner.toml says `restart = "on_failure"` (bounded). Shutdown (control op or SIGTERM) stops the
  * guest, then removes the socket, pid file and gateway endpoint.
  */
 import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { socketAnswers } from '@oxydra/sandbox';
 import type { ControlResponse, HealthStatus, ParsedControlRequest } from './control-protocol.js';
@@ -17,6 +18,10 @@ import type { GuestBackend } from './tiers/choose.js';
 import { provisionWorkspace } from './workspace.js';
 
 export const DEFAULT_STOP_GRACE_MS = 5000;
+/** restart = "on_failure": at most this many restarts a minute, the first after a second. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+const RESTART_BASE_DELAY_MS = 1000;
 const ENDPOINT_PATTERN = /^ws:\/\/[^/\s]+:\d+\/ws$/;
 
 export interface DaemonOptions {
@@ -60,6 +65,9 @@ export class RunnerDaemon {
   #guest: GuestHandle | undefined;
   #server: ControlServer | undefined;
   #shuttingDown = false;
+  /** When the guest was restarted, within the last RESTART_WINDOW_MS. */
+  #restarts: number[] = [];
+  #restarting = false;
   #stopped!: () => void;
   readonly #done = new Promise<void>((resolve) => {
     this.#stopped = resolve;
@@ -87,26 +95,55 @@ export class RunnerDaemon {
       throw new Error(`a runner for user ${this.#plan.userId} is already running (${paths.controlSocket})`);
     }
     await rm(paths.gatewayEndpoint, { force: true });
+    await rm(join(paths.guestIpc, 'gateway-endpoint'), { force: true });
     await writeFileAtomic(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
-    const envelope = guestEnvelope(this.#plan, this.#options.backend);
-    this.#guest = await launchGuest({
+    await this.#launch();
+    this.#server = await serveControlSocket(paths.controlSocket, (request) => this.#handle(request));
+  }
+
+  async #launch(): Promise<void> {
+    const guest = await launchGuest({
       plan: this.#plan,
       backend: this.#options.backend,
-      envelope,
+      envelope: guestEnvelope(this.#plan, this.#options.backend),
       selfCommand: this.#options.selfCommand,
       env: this.#options.env,
     });
+    this.#guest = guest;
     this.#log(
-      `runner for user ${this.#plan.userId}: ${this.#plan.tier}-tier guest started (pid ${this.#guest.pid ?? '?'})`,
+      `runner for user ${this.#plan.userId}: ${this.#plan.tier}-tier guest started (pid ${guest.pid ?? '?'}${guest.containerName ? `, container ${guest.containerName}` : ''})`,
     );
-    void this.#guest.exited.then((exit) => {
-      if (!this.#shuttingDown) {
-        this.#log(
-          `the runtime guest exited unexpectedly (${describeExit(exit)}); not restarting it: see ${logFilePath(paths.logs, 'runtime', 'stderr')}`,
-        );
-      }
-    });
-    this.#server = await serveControlSocket(paths.controlSocket, (request) => this.#handle(request));
+    void guest.exited.then((exit) => this.#onExit(exit));
+  }
+
+  /** A guest that died: relaunched when runner.toml says `restart = "on_failure"`, within bounds. */
+  async #onExit(exit: GuestExit): Promise<void> {
+    if (this.#shuttingDown) return;
+    const stderrLog = logFilePath(this.#plan.paths.logs, 'runtime', 'stderr');
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((at) => now - at < RESTART_WINDOW_MS);
+    if (this.#plan.runner.restart !== 'on_failure' || this.#restarts.length >= MAX_RESTARTS) {
+      const why =
+        this.#plan.runner.restart === 'on_failure'
+          ? `it was restarted ${MAX_RESTARTS} times in the last minute`
+          : 'restart = "never"';
+      this.#log(
+        `the runtime guest exited unexpectedly (${describeExit(exit)}); not restarting it (${why}): see ${stderrLog}`,
+      );
+      return;
+    }
+    this.#restarts.push(now);
+    const delay = Math.min(RESTART_BASE_DELAY_MS * 2 ** (this.#restarts.length - 1), 10_000);
+    this.#log(`the runtime guest exited unexpectedly (${describeExit(exit)}); restarting it in ${delay} ms`);
+    this.#restarting = true;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      if (!this.#shuttingDown) await this.#launch();
+    } catch (error) {
+      this.#log(`restarting the runtime guest failed: ${(error as Error).message}`);
+    } finally {
+      this.#restarting = false;
+    }
   }
 
   /** Resolves when the daemon has shut down. */
@@ -118,12 +155,14 @@ export class RunnerDaemon {
     const plan = this.#plan;
     const guest = this.#guest;
     const exit = guest?.exit;
-    const endpoint = exit ? undefined : await readGatewayEndpoint(plan.paths.gatewayEndpoint);
+    const endpoint = exit || !guest ? undefined : await readGatewayEndpoint(guest.endpointFile);
     const answers = endpoint !== undefined && (await gatewayAnswers(endpoint));
     const envelope = guestEnvelope(plan, this.#options.backend);
     let message: string | undefined;
     if (this.#shuttingDown) message = 'shutting down';
-    else if (exit) {
+    else if (exit && this.#restarting) {
+      message = `restarting: the runtime guest exited unexpectedly (${describeExit(exit)}) at ${exit.at.toISOString()}`;
+    } else if (exit) {
       message = `the runtime guest exited unexpectedly (${describeExit(exit)}) at ${exit.at.toISOString()} and was not restarted; see ${logFilePath(plan.paths.logs, 'runtime', 'stderr')}, then run \`oxydra runner stop\` and \`oxydra runner start\``;
     } else if (!endpoint) message = "starting: waiting for the guest's gateway";
     else if (!answers) message = `the guest's gateway at ${endpoint} does not answer /healthz`;
@@ -142,6 +181,7 @@ export class RunnerDaemon {
       runner_pid: process.pid,
       ...(endpoint ? { gateway_endpoint: endpoint } : {}),
       ...(exit ? { runtime_exit: describeExit(exit) } : {}),
+      ...(this.#restarts.length > 0 ? { restarts: this.#restarts.length } : {}),
     };
   }
 
@@ -161,7 +201,9 @@ export class RunnerDaemon {
     const { paths } = this.#plan;
     await this.#server?.close();
     await Promise.all(
-      [paths.controlSocket, paths.pidFile, paths.gatewayEndpoint].map((p) => rm(p, { force: true })),
+      [paths.controlSocket, paths.pidFile, paths.gatewayEndpoint, this.#guest?.endpointFile]
+        .filter((p) => p !== undefined)
+        .map((p) => rm(p, { force: true })),
     );
     this.#log('stopped');
     this.#stopped();

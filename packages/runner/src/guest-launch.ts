@@ -7,13 +7,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@oxydra/config';
+import { join } from 'node:path';
+import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
 import type { RunnerPlan } from './plan.js';
 import type { GuestBackend } from './tiers/choose.js';
-import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
-import { guestEnvNames } from './tiers/guest-env.js';
 import { startMicroVm } from './tiers/microvm/vm-launch.js';
 
 export interface GuestExit {
@@ -25,6 +23,8 @@ export interface GuestExit {
 export interface GuestHandle {
   readonly pid: number | undefined;
   readonly containerName?: string;
+  /** Where the guest writes its gateway endpoint (a host path). */
+  readonly endpointFile: string;
   /** Set once the guest has exited. */
   readonly exit: GuestExit | undefined;
   readonly exited: Promise<GuestExit>;
@@ -71,7 +71,10 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
       // The guest may be gone before it reads the envelope; its exit is reported, not this.
       child.stdin!.on('error', () => {});
       child.stdin!.write(encodeEnvelope(request.envelope));
-      return supervise(child, { stopGently: () => child.stdin!.end() });
+      return supervise(child, {
+        endpointFile: plan.paths.gatewayEndpoint,
+        stopGently: () => child.stdin!.end(),
+      });
     }
 
     if (backend.kind === 'micro_vm') {
@@ -85,31 +88,37 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
         stderrPath: logFilePath(plan.paths.logs, 'runtime', 'stderr'),
       });
       // SIGTERM would end QEMU at once (power pulled): the guest gets the grace period to stop.
-      return supervise(vm.child, { stopGently: vm.stopGently, termOnlyAfterGrace: true });
+      return supervise(vm.child, {
+        endpointFile: plan.paths.gatewayEndpoint,
+        stopGently: vm.stopGently,
+        termOnlyAfterGrace: true,
+      });
     }
 
-    const name = containerName(plan.userId, 'runtime');
-    const engine = backend.engine.path;
-    await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(request.envelope), { mode: 0o600 });
-    // A container left by a crashed runner would hold the name.
-    spawnSync(engine, ['rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
-    const argv = containerRunArgs({
-      name,
-      image: plan.runner.guest_images.oxydra_vm,
-      uid: process.getuid?.() ?? 1000,
-      gid: process.getgid?.() ?? 1000,
-      resources: plan.user.resources ?? {},
-      workspace: plan.paths.root,
-      mounts: plan.mounts,
-      bootstrapDir: dirname(plan.paths.bootstrapFile),
-      envNames: guestEnvNames(request.env, plan.user.credential_refs),
-      guestArgs: ['guest', '--bootstrap-file', GUEST_BOOTSTRAP_FILE],
+    if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
+    const launch = await prepareContainerGuest(
+      plan,
+      backend.engine,
+      backend.image,
+      request.envelope,
+      request.env,
+    );
+    const engine = backend.engine;
+    const child = spawn(engine.path, launch.argv, {
+      env: request.env,
+      detached: true,
+      stdio: ['ignore', out, err],
     });
-    const child = spawn(engine, argv, { env: request.env, detached: true, stdio: ['ignore', out, err] });
+    const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
     return supervise(child, {
-      containerName: name,
+      containerName: launch.name,
+      endpointFile: join(plan.paths.guestIpc, 'gateway-endpoint'),
       stopGently: () => {
-        spawn(engine, ['stop', '--time', '5', name], { stdio: 'ignore', detached: true }).unref();
+        spawn(engine.path, engineCall(['stop', '--time', '5']), { stdio: 'ignore', detached: true }).unref();
+      },
+      // The client killed after the grace period may leave its container running: never that.
+      afterStop: () => {
+        spawnSync(engine.path, engineCall(['rm', '--force']), { stdio: 'ignore', timeout: 30_000 });
       },
     });
   } finally {
@@ -121,7 +130,14 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
 
 function supervise(
   child: ChildProcess,
-  options: { containerName?: string; stopGently: () => void; termOnlyAfterGrace?: boolean },
+  options: {
+    containerName?: string;
+    endpointFile: string;
+    stopGently: () => void;
+    afterStop?: () => void;
+    /** Only SIGKILL after the grace period, no SIGTERM first (QEMU ends the VM at once on SIGTERM). */
+    termOnlyAfterGrace?: boolean;
+  },
 ): GuestHandle {
   let exit: GuestExit | undefined;
   const exited = new Promise<GuestExit>((resolve) => {
@@ -144,6 +160,7 @@ function supervise(
   return {
     pid: child.pid,
     ...(options.containerName ? { containerName: options.containerName } : {}),
+    endpointFile: options.endpointFile,
     get exit() {
       return exit;
     },
@@ -157,6 +174,7 @@ function supervise(
       clearTimeout(timer);
       // Whatever the guest left in its group goes too.
       killGroup('SIGKILL');
+      options.afterStop?.();
       return result;
     },
   };

@@ -37,6 +37,18 @@ export {
 export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
 export {
+  type BuildOutcome,
+  type BuildRequest,
+  baseImageTag,
+  buildGuestImage,
+  guestContainerfile,
+  hostSuite,
+  mmdebstrapArgs,
+} from './image/build-image.js';
+export { GUEST_IMAGE_REPOSITORY, guestFiles, guestImageTag } from './image/guest-files.js';
+export { currentGuestImageTag, resolveGuestImage } from './image/guest-image.js';
+export { type GuestImage, listGuestImages, type PruneOutcome, pruneGuestImages } from './image/images.js';
+export {
   type DaemonProcess,
   queryRunner,
   type ReadyOutcome,
@@ -80,5 +92,7 @@ export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
 export { buildVmImage, vmImageDir, vmImageManifest } from './tiers/microvm/vm-image.js';
+export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
+export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';
 export { provisionWorkspace, WORKSPACE_FOLDERS, type WorkspacePaths, workspacePaths } from './workspace.js';

@@ -6,6 +6,7 @@
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { loadRunnerConfig } from '@oxydra/config/admin';
 import type { IsolationTier, RunnerConfig, UserConfig } from '@oxydra/types';
+import { autoTier } from './tiers/tier-report.js';
 import { resolveRunnerUser } from './users.js';
 import { type WorkspacePaths, workspacePaths } from './workspace.js';
 
@@ -21,8 +22,8 @@ export interface RunnerPlan {
   userConfigPath: string;
   /** The tier the guest runs in: `process` whenever --insecure is given. */
   tier: IsolationTier;
-  /** The tier the configuration asks for (differs from `tier` under --insecure). */
-  configuredTier: IsolationTier;
+  /** The tier the configuration asks for (differs from `tier` under --insecure, or when "auto"). */
+  configuredTier: IsolationTier | 'auto';
   insecure: boolean;
   shellEnabled: boolean;
   browserEnabled: boolean;
@@ -66,7 +67,7 @@ export async function planRunner(request: PlanRequest): Promise<RunnerPlan> {
     runner,
     user,
     userConfigPath,
-    tier: insecure ? 'process' : configuredTier,
+    tier: insecure ? 'process' : configuredTier === 'auto' ? autoTier() : configuredTier,
     configuredTier,
     insecure,
     // A user file can only switch a capability off; the operator's limits switch it off for all.

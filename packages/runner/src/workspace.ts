@@ -23,8 +23,10 @@ export interface WorkspacePaths {
   pidFile: string;
   /** Written by the guest once its gateway listens: `ws://127.0.0.1:<port>/ws`. */
   gatewayEndpoint: string;
-  /** The container tier's envelope file, mounted read-only into the guest. */
+  /** The container tier's envelope file, its folder mounted read-only into the guest. */
   bootstrapFile: string;
+  /** The container tier's /workspace/ipc: the guest writes its gateway endpoint there. */
+  guestIpc: string;
 }
 
 export function workspacePaths(workspaceRoot: string, userId: string): WorkspacePaths {
@@ -40,7 +42,9 @@ export function workspacePaths(workspaceRoot: string, userId: string): Workspace
     controlSocket: join(ipc, 'runner-control.sock'),
     pidFile: join(ipc, 'runner.pid'),
     gatewayEndpoint: join(ipc, 'gateway-endpoint'),
-    bootstrapFile: join(root, 'tmp', 'bootstrap', 'runner_bootstrap.json'),
+    // Out of tmp/, which the guest can write: it must not rewrite its next envelope.
+    bootstrapFile: join(ipc, 'bootstrap', 'runner_bootstrap.json'),
+    guestIpc: join(ipc, 'guest'),
   };
   const socketBytes = Buffer.byteLength(paths.controlSocket);
   if (socketBytes > MAX_SOCKET_PATH_BYTES) {

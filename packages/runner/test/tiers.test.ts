@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  autoTier,
   type ContainerGuestSpec,
   chooseBackend,
   containerName,
@@ -13,19 +14,23 @@ import {
   detectContainerEngine,
   findOnPath,
   guestEnvNames,
+  guestUlimits,
+  tierReport,
 } from '@oxydra/runner';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const spec: ContainerGuestSpec = {
   name: containerName('alice', 'runtime'),
-  image: 'oxydra-vm:latest',
+  image: 'localhost/oxydra-guest:0.1.0-abc',
+  userId: 'alice',
   uid: 1000,
   gid: 1000,
   resources: { max_vcpus: 2, max_memory_mib: 512, max_processes: 128 },
-  workspace: '/srv/ws/alice',
-  mounts: {},
-  bootstrapDir: '/srv/ws/alice/tmp/bootstrap',
+  ulimits: { nofile: 20000, nproc: 4096 },
+  folders: { shared: '/srv/ws/alice/shared', tmp: '/srv/ws/alice/tmp', vault: '/data/vault' },
+  guestIpc: '/srv/ws/alice/ipc/guest',
+  bootstrapDir: '/srv/ws/alice/ipc/bootstrap',
   envNames: ['OPENAI_API_KEY', 'OXYDRA__RUNTIME__MAX_TURNS'],
   guestArgs: ['guest', '--bootstrap-file', '/run/oxydra/bootstrap/runner_bootstrap.json'],
 };
@@ -44,29 +49,43 @@ describe('containerRunArgs', () => {
     expect(valuesOf(args, '--cap-drop')).toEqual(['ALL']);
     expect(valuesOf(args, '--security-opt')).toEqual(['no-new-privileges']);
     expect(args).not.toContain('--privileged');
+    // The engine's default seccomp profile stays on.
+    expect(args.join(' ')).not.toContain('seccomp');
+  });
+
+  it('runs on a read-only root with a memory /tmp, an init, the local image only, labelled', () => {
+    expect(args).toContain('--read-only');
+    expect(args).toContain('--init');
+    expect(valuesOf(args, '--tmpfs')).toEqual(['/tmp:rw,nosuid,nodev,mode=1777']);
+    expect(valuesOf(args, '--pull')).toEqual(['never']);
+    expect(valuesOf(args, '--label')).toEqual(['org.oxydra.user=alice']);
+    expect(valuesOf(args, '--ulimit')).toEqual(['nofile=20000:20000', 'nproc=4096:4096']);
   });
 
   it("applies the user's resource limits", () => {
     expect(valuesOf(args, '--pids-limit')).toEqual(['128']);
     expect(valuesOf(args, '--memory')).toEqual(['512m']);
+    expect(valuesOf(args, '--memory-swap')).toEqual(['512m']);
     expect(valuesOf(args, '--cpus')).toEqual(['2']);
     const unlimited = containerRunArgs({ ...spec, resources: {} });
-    for (const flag of ['--pids-limit', '--memory', '--cpus']) expect(unlimited).not.toContain(flag);
+    for (const flag of ['--pids-limit', '--memory', '--memory-swap', '--cpus']) {
+      expect(unlimited).not.toContain(flag);
+    }
   });
 
-  it('mounts only the workspace, the vault read-only and the envelope read-only', () => {
+  it("mounts only the user's folders, the vault and the envelope read-only, never ipc/ itself", () => {
     expect(valuesOf(args, '--volume')).toEqual([
-      '/srv/ws/alice:/workspace',
-      '/srv/ws/alice/vault:/workspace/vault:ro',
-      '/srv/ws/alice/tmp/bootstrap:/run/oxydra/bootstrap:ro',
+      '/srv/ws/alice/shared:/workspace/shared',
+      '/srv/ws/alice/tmp:/workspace/tmp',
+      '/data/vault:/workspace/vault:ro',
+      '/srv/ws/alice/ipc/guest:/workspace/ipc',
+      '/srv/ws/alice/ipc/bootstrap:/run/oxydra/bootstrap:ro',
     ]);
-    const mounted = containerRunArgs({ ...spec, mounts: { shared: '/data/shared', vault: '/data/vault' } });
-    expect(valuesOf(mounted, '--volume')).toContain('/data/shared:/workspace/shared');
-    expect(valuesOf(mounted, '--volume')).toContain('/data/vault:/workspace/vault:ro');
   });
 
   it('passes secrets by variable name only, so values never appear in the argv', () => {
     expect(valuesOf(args, '--env')).toEqual([
+      'HOME=/tmp',
       'OXYDRA_BOOTSTRAP_FILE=/run/oxydra/bootstrap/runner_bootstrap.json',
       'OPENAI_API_KEY',
       'OXYDRA__RUNTIME__MAX_TURNS',
@@ -75,7 +94,7 @@ describe('containerRunArgs', () => {
 
   it('names the container oxydra-container-<user>-runtime and ends with image and guest args', () => {
     expect(valuesOf(args, '--name')).toEqual(['oxydra-container-alice-runtime']);
-    expect(args.slice(-4)).toEqual(['oxydra-vm:latest', ...spec.guestArgs]);
+    expect(args.slice(-4)).toEqual(['localhost/oxydra-guest:0.1.0-abc', ...spec.guestArgs]);
   });
 });
 
@@ -144,11 +163,36 @@ describe('engine detection and tier refusals', () => {
   it('uses an engine that answers (podman when docker is down)', () => {
     fakeProgram('docker', 'exit 1');
     fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
+    // runc too: on a host with hybrid cgroups (these machines) podman needs it (tested below).
+    fakeProgram('runc', 'exit 0');
     expect(
       chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin } }),
-    ).toEqual({
+    ).toMatchObject({
       kind: 'container',
       engine: { name: 'podman', path: join(bin, 'podman') },
+    });
+  });
+
+  it('runs podman with runc where crun cannot (hybrid cgroups), and refuses without runc', () => {
+    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
+    const controllers = join(bin, 'cgroup.controllers');
+    writeFileSync(controllers, 'hugetlb\n');
+    const refused = detectContainerEngine({ PATH: bin }, controllers);
+    expect(refused).toMatchObject({ ok: false, fix: 'install runc (`sudo apt-get install runc`)' });
+    expect(refused.ok ? '' : refused.problem).toContain('hybrid cgroup setup (v2 controllers: hugetlb)');
+    fakeProgram('runc', 'exit 0');
+    expect(detectContainerEngine({ PATH: bin }, controllers)).toMatchObject({
+      ok: true,
+      engine: { globalArgs: ['--runtime', join(bin, 'runc')] },
+    });
+    writeFileSync(controllers, '');
+    expect(detectContainerEngine({ PATH: bin }, controllers)).toMatchObject({
+      ok: true,
+      engine: { globalArgs: [] },
+    });
+    expect(detectContainerEngine({ PATH: bin }, join(bin, 'absent'))).toMatchObject({
+      ok: true,
+      engine: { globalArgs: [] },
     });
   });
 
@@ -202,5 +246,64 @@ describe('engine detection and tier refusals', () => {
         shellSandbox: 'none',
       });
     }
+  });
+});
+
+describe('guestUlimits', () => {
+  it("gives the guest the runner's hard limits, capped, and the caps for unlimited or unreadable ones", () => {
+    const limits = [
+      'Limit                     Soft Limit           Hard Limit           Units',
+      'Max processes             96364                96364                processes',
+      'Max open files            1024                 20000                files',
+    ].join('\n');
+    expect(guestUlimits(limits)).toEqual({ nofile: 20000, nproc: 32768 });
+    expect(guestUlimits('Max open files  unlimited  unlimited  files\n')).toEqual({
+      nofile: 65536,
+      nproc: 32768,
+    });
+    expect(guestUlimits('Max open files  100  512  files\nMax processes  10  64  processes\n')).toEqual({
+      nofile: 512,
+      nproc: 64,
+    });
+  });
+});
+
+describe('which tiers work here, and default_tier = "auto"', () => {
+  let bin: string;
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
+  });
+  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+  function fakeProgram(name: string, script: string): void {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+
+  it('reports the container tier as not working without an engine, with the fix, and auto picks process', async () => {
+    const report = await tierReport({ env: { PATH: bin }, detectOsSandbox: () => ({ tier: 'bubblewrap' }) });
+    expect(report.map((state) => [state.tier, state.works])).toEqual([
+      ['process', true],
+      ['container', false],
+      ['micro_vm', false],
+    ]);
+    expect(report[1]).toMatchObject({ detail: 'neither docker nor podman is on PATH' });
+    expect(report[1]!.fix).toContain('Podman (`sudo apt-get install podman`)');
+    expect(autoTier({ PATH: bin })).toBe('process');
+  });
+
+  it('reports an engine whose guest image is not built, naming the build command; auto still picks container', async () => {
+    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
+    fakeProgram('runc', 'exit 0');
+    const report = await tierReport({
+      env: { PATH: bin },
+      guestImage: async () => 'localhost/oxydra-guest:0-x',
+    });
+    expect(report[1]).toMatchObject({ tier: 'container', works: false });
+    expect(report[1]!.detail).toMatch(
+      /podman.* answers, but the guest image localhost\/oxydra-guest:0-x is not built/,
+    );
+    expect(report[1]!.fix).toContain('oxydra runner image build');
+    expect(autoTier({ PATH: bin })).toBe('container');
   });
 });

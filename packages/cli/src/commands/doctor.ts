@@ -24,6 +24,7 @@ import type { Check } from './doctor-check.js';
 import { costsCheck } from './doctor-costs.js';
 import { DEPLOYMENT_LIVE_MS, deploymentCheck } from './doctor-deployment.js';
 import { endpointChecks, usedEntries } from './doctor-endpoints.js';
+import { runnerChecks } from './doctor-runner.js';
 import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
 
@@ -342,6 +343,7 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     });
   }
   checks.push(...checkSandbox(config, findWorkspaceRoot()));
+  checks.push(...(await runnerChecks(findWorkspaceRoot())));
 
   const failed = checks.some((check) => check.status === 'fail');
   if (options.json) {

@@ -6,16 +6,20 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTrustApplied } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   chooseBackend,
+  currentGuestImageTag,
   logFilePath,
   planRunner,
   queryRunner,
   type RunnerPlan,
+  resolveGuestImage,
   runDaemonMain,
   spawnRunnerDaemon,
   stopRunner,
   tailLines,
+  tierReport,
   waitUntilReady,
 } from '@oxydra/runner';
 import { ConfigError, UsageError } from '@oxydra/types';
@@ -90,7 +94,12 @@ export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
   if (flags.tui) return connectTui(target);
   if (target.insecure) process.stderr.write(`${INSECURE_WARNING}\n`);
   // A tier we cannot provide is refused here, before anything is started.
-  chooseBackend({ tier: target.tier, insecure: target.insecure, shellEnabled: target.shellEnabled });
+  const backend = chooseBackend({
+    tier: target.tier,
+    insecure: target.insecure,
+    shellEnabled: target.shellEnabled,
+  });
+  if (backend.kind === 'container') await resolveGuestImage(target, backend.engine, selfCommand());
   const state = await queryRunner(target);
   if (state.running) {
     throw new UsageError(
@@ -136,6 +145,16 @@ export async function runRunnerStatus(flags: RunnerFlags & { json?: boolean }): 
   } else {
     process.stdout.write(describeStopped(target, false));
   }
+  if (!flags.json) {
+    // What this machine could run, so "why is it not the container tier" has an answer here.
+    const tiers = await tierReport({ guestImage: () => currentGuestImageTag(selfCommand()) });
+    const configured = target.configuredTier === 'auto' ? ` (default_tier "auto" picks ${target.tier})` : '';
+    process.stdout.write(`  tiers on this machine${configured}:\n`);
+    for (const tier of tiers) {
+      const fix = !tier.works && tier.fix ? `; fix: ${tier.fix}` : '';
+      process.stdout.write(`    ${tier.tier}: ${tier.works ? 'works' : 'no'}: ${tier.detail}${fix}\n`);
+    }
+  }
   return state.running && state.health.healthy ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -157,9 +176,21 @@ export async function runRunnerTui(flags: RunnerFlags): Promise<number> {
   return connectTui(await plan(flags));
 }
 
+/**
+ * A container guest has its own home: the host's gateway token (which `runner tui` and other
+ * local clients read) goes to it in OXYDRA_GATEWAY_TOKEN, passed by name, never in an argv.
+ */
+async function shareGatewayToken(flags: RunnerFlags): Promise<void> {
+  const target = await plan(flags);
+  if (target.tier !== 'container' || process.env[GATEWAY_TOKEN_ENV] !== undefined) return;
+  const { resolveGatewayToken } = await import('@oxydra/gateway');
+  process.env[GATEWAY_TOKEN_ENV] = (await resolveGatewayToken()).token;
+}
+
 /** The hidden `oxydra runner daemon`: runs until the runner is stopped. */
 export async function runRunnerDaemon(flags: RunnerFlags): Promise<number> {
   await refuseUntrustedRunnerFile(flags.config);
+  await shareGatewayToken(flags);
   await runDaemonMain({
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),

@@ -168,6 +168,27 @@ export function declareServiceCommands(program: Command): void {
   runnerFlags(
     runner.command('tui').description("open the terminal UI on the user's running guest (never starts one)"),
   ).action(lazy(() => import('../commands/runner.js'), 'runRunnerTui'));
+  const image = runner
+    .command('image')
+    .description(
+      "the container tier's guest image (Debian + node + this oxydra, built offline, no registry)",
+    );
+  image
+    .command('build')
+    .description("build this oxydra's guest image with mmdebstrap and import it (a few minutes)")
+    .option('--suite <name>', "the Debian release (default: this host's)")
+    .option('--mirror <url>', "a Debian mirror (default: mmdebstrap's, deb.debian.org)")
+    .option('--force', 'rebuild even when the image exists')
+    .action(lazy(() => import('../commands/runner-image.js'), 'runRunnerImageBuild'));
+  image
+    .command('list')
+    .description('the guest images the container engine holds')
+    .option('--json', 'print JSON')
+    .action(lazy(() => import('../commands/runner-image.js'), 'runRunnerImageList'));
+  image
+    .command('prune')
+    .description("remove every guest image but this oxydra's")
+    .action(lazy(() => import('../commands/runner-image.js'), 'runRunnerImagePrune'));
   // The micro-VM tier's guest image (commands/runner-vm.ts).
   const vm = runner.command('vm').description("the micro_vm tier's guest image (QEMU)");
   vm.command('build')

@@ -11,7 +11,8 @@ import type { MicroVmBackend } from './microvm/vm-launch.js';
 export type GuestBackend =
   /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */
   | { kind: 'process'; shellSandbox: OsSandbox['tier'] }
-  | { kind: 'container'; engine: ContainerEngine }
+  /** `image` is resolved (and checked to exist) before launch: see image/guest-image.ts. */
+  | { kind: 'container'; engine: ContainerEngine; image?: string }
   /** QEMU (KVM, else software emulation) booting the guest image: see microvm/detect.ts. */
   | MicroVmBackend;
 

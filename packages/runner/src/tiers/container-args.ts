@@ -1,25 +1,31 @@
 /**
  * The `docker run` / `podman run` arguments of a container-tier guest: a pure function, so
- * every hardening flag is unit-tested without an engine. The guest runs as the operator's
- * uid:gid (never root), with no capabilities, no privilege escalation and the user's resource
- * limits; it sees only the user's workspace, and its bootstrap envelope read-only.
+ * every hardening flag is unit-tested without an engine. The guest runs as an ordinary uid
+ * (the operator's, or "nobody" when the runner is root; never root), on a read-only root with
+ * no capabilities, no privilege escalation, the engine's default seccomp profile and the user's
+ * resource limits; it sees only the user's own folders, and its bootstrap envelope read-only.
  */
+import type { GuestUlimits } from './ulimits.js';
 
 /** Where things appear inside the guest. */
 export const GUEST_WORKSPACE = '/workspace';
 const GUEST_BOOTSTRAP_DIR = '/run/oxydra/bootstrap';
 export const GUEST_BOOTSTRAP_FILE = `${GUEST_BOOTSTRAP_DIR}/runner_bootstrap.json`;
+/** Labels the runner and `runner status` find their containers by. */
+const CONTAINER_LABEL_USER = 'org.oxydra.user';
 
 export interface ContainerGuestSpec {
   name: string;
   image: string;
+  userId: string;
   uid: number;
   gid: number;
   resources: { max_vcpus?: number; max_memory_mib?: number; max_processes?: number };
-  /** Host folder mounted at /workspace (the user's `<root>/<user>`). */
-  workspace: string;
-  /** Host folders replacing /workspace/{shared,tmp,vault} (the user file's [mounts]). */
-  mounts: { shared?: string; tmp?: string; vault?: string };
+  ulimits: GuestUlimits;
+  /** The user's folders: shared and tmp read-write, vault read-only. */
+  folders: { shared: string; tmp: string; vault: string };
+  /** Host folder the guest writes its gateway endpoint to (/workspace/ipc inside). */
+  guestIpc: string;
   /** Host folder holding runner_bootstrap.json. */
   bootstrapDir: string;
   /** Variables passed through by name only: their values never appear in the argv (or `ps`). */
@@ -34,27 +40,46 @@ export function containerRunArgs(spec: ContainerGuestSpec): string[] {
     '--rm',
     '--name',
     spec.name,
+    '--label',
+    `${CONTAINER_LABEL_USER}=${spec.userId}`,
+    // The image is local (`oxydra runner image build`): never ask a registry for it.
+    '--pull',
+    'never',
     '--user',
     `${spec.uid}:${spec.gid}`,
     '--cap-drop',
     'ALL',
     '--security-opt',
     'no-new-privileges',
-    // The guest's gateway listens on the host's 127.0.0.1, as in Oxydra (network_mode: host).
+    // Nothing in the image changes at run time; scratch space is memory, wiped at every start.
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,nosuid,nodev,mode=1777',
+    // A small init as pid 1: it reaps the shell commands' orphans and forwards SIGTERM.
+    '--init',
+    // The guest's gateway listens on the host's 127.0.0.1, where the runner and the TUI reach it
+    // (Oxydra's network_mode: host); its own loopback would be unreachable from the host.
     '--network',
     'host',
   ];
   const { max_processes, max_memory_mib, max_vcpus } = spec.resources;
   if (max_processes !== undefined) args.push('--pids-limit', String(max_processes));
-  if (max_memory_mib !== undefined) args.push('--memory', `${max_memory_mib}m`);
+  // Swap equal to memory: the limit is the limit, not twice it.
+  if (max_memory_mib !== undefined) {
+    args.push('--memory', `${max_memory_mib}m`, '--memory-swap', `${max_memory_mib}m`);
+  }
   if (max_vcpus !== undefined) args.push('--cpus', String(max_vcpus));
+  const { nofile, nproc } = spec.ulimits;
+  args.push('--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`);
 
-  args.push('--volume', `${spec.workspace}:${GUEST_WORKSPACE}`);
-  if (spec.mounts.shared) args.push('--volume', `${spec.mounts.shared}:${GUEST_WORKSPACE}/shared`);
-  if (spec.mounts.tmp) args.push('--volume', `${spec.mounts.tmp}:${GUEST_WORKSPACE}/tmp`);
+  args.push('--volume', `${spec.folders.shared}:${GUEST_WORKSPACE}/shared`);
+  args.push('--volume', `${spec.folders.tmp}:${GUEST_WORKSPACE}/tmp`);
   // The vault is read through vault_copyto only: the guest never needs to write it.
-  args.push('--volume', `${spec.mounts.vault ?? `${spec.workspace}/vault`}:${GUEST_WORKSPACE}/vault:ro`);
+  args.push('--volume', `${spec.folders.vault}:${GUEST_WORKSPACE}/vault:ro`);
+  // Only the guest's own corner of ipc/: never the runner's control socket or pid file.
+  args.push('--volume', `${spec.guestIpc}:${GUEST_WORKSPACE}/ipc`);
   args.push('--volume', `${spec.bootstrapDir}:${GUEST_BOOTSTRAP_DIR}:ro`);
+  args.push('--env', 'HOME=/tmp');
   args.push('--env', `OXYDRA_BOOTSTRAP_FILE=${GUEST_BOOTSTRAP_FILE}`);
   for (const name of [...new Set(spec.envNames)].sort()) args.push('--env', name);
   args.push('--workdir', `${GUEST_WORKSPACE}/shared`, spec.image, ...spec.guestArgs);

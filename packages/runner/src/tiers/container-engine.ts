@@ -3,6 +3,7 @@
  * A client whose daemon is down is not an engine: we say so rather than fail at launch.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { findOnPath } from './find-program.js';
 
 const CONTAINER_ENGINES = ['docker', 'podman'] as const;
@@ -11,6 +12,8 @@ type ContainerEngineName = (typeof CONTAINER_ENGINES)[number];
 export interface ContainerEngine {
   name: ContainerEngineName;
   path: string;
+  /** Options before the subcommand (`--runtime runc` where crun cannot run containers here). */
+  globalArgs: string[];
 }
 
 export type EngineDetection =
@@ -19,14 +22,23 @@ export type EngineDetection =
 
 const PROBE_TIMEOUT_MS = 15_000;
 
-export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): EngineDetection {
+export function detectContainerEngine(
+  env: NodeJS.ProcessEnv = process.env,
+  cgroupControllersFile = '/sys/fs/cgroup/unified/cgroup.controllers',
+): EngineDetection {
   const unreachable: string[] = [];
   for (const name of CONTAINER_ENGINES) {
     const path = findOnPath(name, env);
     if (path === undefined) continue;
     // `info` talks to the engine itself (the Docker daemon, Podman's storage): `version` would not.
     const probe = spawnSync(path, ['info'], { env, encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
-    if (probe.status === 0) return { ok: true, engine: { name, path } };
+    if (probe.status === 0) {
+      if (name !== 'podman') return { ok: true, engine: { name, path, globalArgs: [] } };
+      const runtime = podmanRuntime(env, cgroupControllersFile);
+      if (runtime.ok) return { ok: true, engine: { name, path, globalArgs: runtime.globalArgs } };
+      unreachable.push(runtime.problem);
+      continue;
+    }
     const reason =
       firstLine(probe.stderr) ?? (probe.error ? probe.error.message : `exit code ${probe.status}`);
     unreachable.push(`${name} is installed but does not answer (${reason})`);
@@ -35,7 +47,9 @@ export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): Eng
     return {
       ok: false,
       problem: unreachable.join('; '),
-      fix: 'start the Docker daemon (e.g. `sudo systemctl start docker`) or install Podman (`sudo apt-get install podman`)',
+      fix: unreachable.some((line) => line.includes('runc'))
+        ? 'install runc (`sudo apt-get install runc`)'
+        : 'start the Docker daemon (e.g. `sudo systemctl start docker`) or install Podman (`sudo apt-get install podman`)',
     };
   }
   return {
@@ -43,6 +57,32 @@ export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): Eng
     problem: 'neither docker nor podman is on PATH',
     fix: 'install Docker (https://docs.docker.com/engine/install/) or Podman (`sudo apt-get install podman`)',
   };
+}
+
+/**
+ * crun (Podman's default OCI runtime on Debian) refuses a cgroup "hybrid" host, v1 controllers
+ * with a v2 hierarchy that holds some too (`cgroups in hybrid mode not supported`), as on
+ * machines whose init mounts both; runc runs there. Elsewhere the engine's own default is kept.
+ */
+function podmanRuntime(
+  env: NodeJS.ProcessEnv,
+  unified: string,
+): { ok: true; globalArgs: string[] } | { ok: false; problem: string } {
+  let controllers = '';
+  try {
+    controllers = readFileSync(unified, 'utf8').trim();
+  } catch {
+    return { ok: true, globalArgs: [] };
+  }
+  if (controllers === '') return { ok: true, globalArgs: [] };
+  const runc = findOnPath('runc', env);
+  if (runc === undefined) {
+    return {
+      ok: false,
+      problem: `podman's default runtime (crun) cannot run containers on this host's hybrid cgroup setup (v2 controllers: ${controllers}) and runc is not installed`,
+    };
+  }
+  return { ok: true, globalArgs: ['--runtime', runc] };
 }
 
 function firstLine(text: string | null | undefined): string | undefined {

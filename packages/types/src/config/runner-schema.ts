@@ -30,12 +30,20 @@ export const runnerConfigSchema = z.strictObject({
     .default('.oxydra/workspaces')
     .describe('where <root>/<user>/{shared,tmp,vault} are created'),
   default_tier: z
-    .enum(ISOLATION_TIERS)
+    .enum([...ISOLATION_TIERS, 'auto'])
     .default('process')
-    .describe('isolation tier for users who do not pick one'),
+    .describe('isolation tier for users who do not pick one; auto: the strongest that works here'),
+  restart: z
+    .enum(['never', 'on_failure'])
+    .default('never')
+    .describe('on_failure: the daemon relaunches a guest that dies (at most 5 times a minute)'),
   guest_images: z
     .strictObject({
-      oxydra_vm: z.string().min(1).default('oxydra-vm:latest').describe('runtime guest image'),
+      oxydra_vm: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('runtime guest image (default: the one `oxydra runner image build` made for this oxydra)'),
       shell_vm: z.string().min(1).default('shell-vm:latest').describe('shell/browser guest image'),
     })
     .prefault({}),

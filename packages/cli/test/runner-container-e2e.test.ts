@@ -1,0 +1,203 @@
+/**
+ * The runner's container tier end to end, on a real Podman with the real `oxydra` binary: the
+ * guest image is built offline (`oxydra runner image build`; its Debian layer is reused once
+ * made, so after the first run only the thin oxydra layer is rebuilt), two users' guests run at
+ * once, each answers a turn whose shell_exec runs inside its own container against the testkit's
+ * mock LLM (picked by default_tier = "auto", which doctor and `runner status` explain); the attack rows check that alice's container cannot read bob's folder, the runner's
+ * control socket or any process but its own; a guest killed with `podman kill` is restarted.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findOnPath } from '@oxydra/runner';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { OXYDRA_BIN } from './helpers.js';
+import { stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
+
+const BOB_SECRET = 'bob-secret-7f3a9c';
+const podman = findOnPath('podman');
+const skip =
+  podman === undefined ? 'podman is not installed (apt-get install podman mmdebstrap runc)' : undefined;
+if (skip && process.env.OXYDRA_REQUIRE_PODMAN === '1') {
+  throw new Error(`OXYDRA_REQUIRE_PODMAN=1 but ${skip}`);
+}
+
+interface Status {
+  running: boolean;
+  healthy?: boolean;
+  sandbox_tier?: string;
+  runtime_container_name?: string;
+  gateway_endpoint?: string;
+  restarts?: number;
+  message?: string;
+}
+
+/** The shell commands alice's agent runs: her own work, then the attack rows. */
+const ALICE_COMMAND = [
+  'echo alice-was-here > mine.txt && id -u && pwd',
+  'echo "ipc: $(ls /workspace/ipc | tr "\\n" " ")"',
+  // bob's folder by its host path and by its neighbour's place: neither exists in here.
+  'cat /tmp/oxydra-cli-*/workspace/.oxydra/workspaces/bob/shared/secret.txt 2>&1',
+  'cat /workspace/../bob/shared/secret.txt 2>&1',
+  // Every process alice's container can see, by its command line.
+  'for p in /proc/[0-9]*; do printf "proc:%s\\n" "$(tr "\\0" " " < $p/cmdline)"; done',
+  'touch /usr/evil 2>&1 || true',
+].join('; ');
+
+describe.skipIf(skip !== undefined)(
+  `oxydra runner: the container tier on podman${skip ? ` (skipped: ${skip}; set OXYDRA_REQUIRE_PODMAN=1 to fail instead)` : ''}`,
+  () => {
+    let env: AgentEnv;
+
+    beforeAll(async () => {
+      env = await AgentEnv.start(E2E_APIS[0]!, [
+        {
+          match: { lastMessageContains: 'alice turn' },
+          reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: ALICE_COMMAND } }] },
+        },
+        { match: { lastMessageContains: 'alice-was-here' }, reply: { text: 'alice done.' } },
+        {
+          match: { lastMessageContains: 'bob turn' },
+          reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'cat secret.txt && id -u' } }] },
+        },
+        { match: { lastMessageContains: BOB_SECRET }, reply: { text: 'bob done.' } },
+      ]);
+      // Built once per machine and oxydra build: a second run finds it up to date.
+      const build = spawnSync(process.execPath, [OXYDRA_BIN, 'runner', 'image', 'build'], {
+        encoding: 'utf8',
+        timeout: 900_000,
+      });
+      expect(build.stderr.split('\n').at(-2) ?? '').not.toMatch(/^error/);
+      expect(build.status).toBe(0);
+    }, 900_000);
+
+    afterAll(async () => {
+      if (!env) return;
+      await stopEverything(env.sandbox, ['alice', 'bob'], []);
+      await env.close();
+      env.sandbox.cleanup();
+    });
+
+    it('runs two users in their own containers, kept apart, and restarts a killed guest', async () => {
+      const bobHost = workspaceOf(env.sandbox, 'bob');
+      const credentials = 'credential_refs = { mock = "MOCK_KEY" }\n';
+      writeRunnerConfig(env.sandbox, {
+        defaultTier: 'auto',
+        restart: 'on_failure',
+        users: { alice: credentials, bob: credentials },
+      });
+      for (const user of ['alice', 'bob']) {
+        const config = join(workspaceOf(env.sandbox, user), 'shared/.oxydra');
+        mkdirSync(config, { recursive: true });
+        copyFileSync(join(env.workspace, '.oxydra/agent.toml'), join(config, 'agent.toml'));
+      }
+      writeFileSync(join(bobHost, 'shared/secret.txt'), `${BOB_SECRET}\n`);
+
+      for (const user of ['alice', 'bob']) {
+        const start = await env.run(['runner', 'start', '--user', user, '--wait', '120']);
+        expect(start.stderr).toBe('');
+        expect(start.status).toBe(0);
+        expect(start.stdout).toContain(`runner for user ${user}: healthy`);
+        expect(start.stdout).toContain(`container oxydra-container-${user}-runtime`);
+      }
+      const status = (user: string): Status =>
+        JSON.parse(env.sandbox.run('runner', 'status', '--json', '--user', user).stdout) as Status;
+      // default_tier = "auto" picked the strongest tier that works here.
+      expect(status('alice')).toMatchObject({ healthy: true, sandbox_tier: 'container' });
+
+      // The hardening podman applied, as the engine reports it.
+      const inspect = JSON.parse(
+        execFileSync(podman!, ['inspect', 'oxydra-container-alice-runtime'], { encoding: 'utf8' }),
+      )[0] as {
+        HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[] };
+        Config: { User: string };
+      };
+      expect(inspect.HostConfig.ReadonlyRootfs).toBe(true);
+      expect(inspect.Config.User).not.toMatch(/^0(:|$)/);
+      expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
+
+      const turn = async (user: string, content: string): Promise<string> => {
+        const endpoint = status(user).gateway_endpoint!;
+        const base = endpoint.replace(/^ws/, 'http').replace(/\/ws$/, '');
+        const token = readFileSync(join(env.sandbox.home, '.config/oxydra/gateway-token'), 'utf8').trim();
+        const reply = await fetch(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content }] }),
+        });
+        expect(reply.status).toBe(200);
+        const body = (await reply.json()) as { choices: { message: { content: string } }[] };
+        return body.choices[0]!.message.content;
+      };
+
+      expect(await turn('alice', 'alice turn')).toBe('alice done.');
+      const aliceSaw = env.requestText(1);
+      // Her command ran in her container: her folder, a non-root uid, only her guest's ipc corner.
+      expect(readFileSync(join(workspaceOf(env.sandbox, 'alice'), 'shared/mine.txt'), 'utf8')).toBe(
+        'alice-was-here\n',
+      );
+      expect(aliceSaw).toContain('/workspace/shared');
+      expect(aliceSaw).not.toMatch(/\b0\n\/workspace/);
+      expect(aliceSaw).toContain('ipc: gateway-endpoint');
+      expect(aliceSaw).not.toContain('runner-control.sock');
+      // Attack rows: bob's secret is out of reach by any path.
+      expect(aliceSaw).not.toContain(BOB_SECRET);
+      expect(aliceSaw).toContain('No such file or directory');
+      // Only her container's own processes: no host process (this test, podman, bob's guest).
+      const procs = aliceSaw.match(/proc:[^\n"\\]*/g) ?? [];
+      expect(procs.length).toBeGreaterThan(1);
+      expect(procs.length).toBeLessThan(12);
+      for (const line of procs) expect(line).not.toMatch(/vitest|conmon|podman run|bob/);
+      // The root filesystem is read-only.
+      expect(aliceSaw).toContain('Read-only file system');
+
+      expect(await turn('bob', 'bob turn')).toBe('bob done.');
+
+      // A guest killed from outside is restarted by its runner, and serves turns again.
+      execFileSync(podman!, ['kill', 'oxydra-container-bob-runtime']);
+      const restarted = await pollUntil(
+        () => {
+          const now = status('bob');
+          return now.restarts === 1 && now.healthy ? now : undefined;
+        },
+        "the runner to restart bob's killed guest",
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      expect(restarted.runtime_container_name).toBe('oxydra-container-bob-runtime');
+      const gateway = restarted.gateway_endpoint!.replace(/^ws/, 'http').replace(/\/ws$/, '');
+      expect((await fetch(`${gateway}/healthz`)).status).toBe(200);
+      // alice's guest was not touched.
+      expect(status('alice')).toMatchObject({ healthy: true });
+      expect(status('alice').restarts).toBeUndefined();
+
+      // doctor and `runner status` say which tiers work here (after the turns: doctor calls the mock).
+      const text = env.sandbox.run('runner', 'status', '--user', 'alice').stdout;
+      expect(text).toContain('tiers on this machine (default_tier "auto" picks container):');
+      expect(text).toMatch(/container: works: podman.*image localhost\/oxydra-guest:/);
+      expect(text).toContain('micro_vm: no: this build cannot launch micro-VM guests');
+      const doctor = spawnSync(process.execPath, [OXYDRA_BIN, 'doctor', '--json'], {
+        cwd: env.workspace,
+        env: env.sandbox.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string }[] }).checks;
+      expect(checks).toContainEqual(expect.objectContaining({ name: 'runner container', status: 'ok' }));
+      expect(checks).toContainEqual(expect.objectContaining({ name: 'runner micro_vm', status: 'warn' }));
+      for (const user of ['alice', 'bob']) {
+        const stop = env.sandbox.run('runner', 'stop', '--user', user);
+        expect(stop.status).toBe(0);
+      }
+      const left = execFileSync(
+        podman!,
+        ['ps', '-a', '--filter', 'label=org.oxydra.user', '--format', '{{.Names}}'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(left).not.toMatch(/oxydra-container-(alice|bob)-runtime/);
+    }, 300_000);
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * Preparing and running one user's container-tier guest: the folders it may write handed to
+ * the uid it runs as, the envelope file, and the engine's `run` argv. The guest is never root:
+ * a runner running as root runs it as "nobody" (the uid the process tier's sandboxed commands
+ * use), an ordinary runner as its own uid. Users are kept apart by the container itself (its
+ * own mount and process namespaces), not by that uid.
+ */
+import { spawnSync } from 'node:child_process';
+import { lchown, mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '@oxydra/config';
+import { NOBODY } from '@oxydra/sandbox';
+import type { BootstrapEnvelope } from './envelope.js';
+import type { RunnerPlan } from './plan.js';
+import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
+import type { ContainerEngine } from './tiers/container-engine.js';
+import { guestEnvNames } from './tiers/guest-env.js';
+import { runnerUlimits } from './tiers/ulimits.js';
+
+/** The uid:gid the guest runs as. */
+function guestIds(euid = process.geteuid?.()): { uid: number; gid: number } {
+  if (euid === undefined || euid === 0) return NOBODY;
+  return { uid: euid, gid: process.getegid?.() ?? euid };
+}
+
+/** Gives `path` and everything under it to the guest, never following a symbolic link. */
+async function handOver(path: string, ids: { uid: number; gid: number }): Promise<void> {
+  await lchown(path, ids.uid, ids.gid);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await handOver(child, ids);
+    else await lchown(child, ids.uid, ids.gid);
+  }
+}
+
+/**
+ * The folders the guest writes, owned by its uid: tmp, its ipc corner, and shared/.oxydra (its
+ * configuration and memory database, which an earlier process-tier guest may have left as root).
+ * The rest of shared/ stays as it is, as for the process tier's sandboxed commands.
+ */
+async function prepareFolders(plan: RunnerPlan, ids: { uid: number; gid: number }): Promise<void> {
+  const shared = plan.mounts.shared ?? plan.paths.shared;
+  const tmp = plan.mounts.tmp ?? plan.paths.tmp;
+  const bootstrapDir = dirname(plan.paths.bootstrapFile);
+  for (const dir of [plan.paths.guestIpc, bootstrapDir, join(shared, '.oxydra')]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  if (process.geteuid?.() !== 0) return;
+  await lchown(shared, ids.uid, ids.gid);
+  for (const dir of [tmp, plan.paths.guestIpc, join(shared, '.oxydra')]) await handOver(dir, ids);
+}
+
+export interface ContainerLaunch {
+  engine: ContainerEngine;
+  name: string;
+  argv: string[];
+}
+
+/** Everything but the spawn: files in place, a stale container of the same name removed. */
+export async function prepareContainerGuest(
+  plan: RunnerPlan,
+  engine: ContainerEngine,
+  image: string,
+  envelope: BootstrapEnvelope,
+  env: NodeJS.ProcessEnv,
+): Promise<ContainerLaunch> {
+  const ids = guestIds();
+  await prepareFolders(plan, ids);
+  await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(envelope), { mode: 0o600 });
+  if (process.geteuid?.() === 0) await handOver(dirname(plan.paths.bootstrapFile), ids);
+  const name = containerName(plan.userId, 'runtime');
+  // A container left by a crashed runner would hold the name.
+  spawnSync(engine.path, [...engine.globalArgs, 'rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
+  const argv = containerRunArgs({
+    name,
+    image,
+    userId: plan.userId,
+    ...ids,
+    resources: plan.user.resources ?? {},
+    ulimits: runnerUlimits(),
+    folders: {
+      shared: plan.mounts.shared ?? plan.paths.shared,
+      tmp: plan.mounts.tmp ?? plan.paths.tmp,
+      vault: plan.mounts.vault ?? plan.paths.vault,
+    },
+    guestIpc: plan.paths.guestIpc,
+    bootstrapDir: dirname(plan.paths.bootstrapFile),
+    envNames: guestEnvNames(env, plan.user.credential_refs),
+    guestArgs: ['guest', '--bootstrap-file', GUEST_BOOTSTRAP_FILE],
+  });
+  return { engine, name, argv: [...engine.globalArgs, ...argv] };
+}

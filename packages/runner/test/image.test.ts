@@ -1,0 +1,109 @@
+/**
+ * The guest image's recipe without building it: the mmdebstrap argv, the thin layer's
+ * Containerfile, what is copied from this checkout's own oxydra (the native libsql addon
+ * included), the content tag, and the one-line refusals when a tool is missing.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  baseImageTag,
+  buildGuestImage,
+  guestContainerfile,
+  guestFiles,
+  guestImageTag,
+  hostSuite,
+  mmdebstrapArgs,
+} from '@oxydra/runner';
+import { UsageError } from '@oxydra/types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const OXYDRA_BIN = resolve(import.meta.dirname, '../../cli/bin/oxydra.js');
+
+describe('the guest image recipe', () => {
+  it('builds a minbase root filesystem with only what node needs, as a tarball', () => {
+    const args = mmdebstrapArgs({ suite: 'bookworm', output: '/w/rootfs.tar', rootless: false });
+    expect(args).toContain('--variant=minbase');
+    expect(args).toContain('--include=ca-certificates,libstdc++6');
+    expect(args).toContain('--mode=root');
+    expect(args).toContain('--format=tar');
+    expect(args.slice(-2)).toEqual(['bookworm', '/w/rootfs.tar']);
+    expect(
+      mmdebstrapArgs({ suite: 'trixie', output: 'o', rootless: true, mirror: 'http://m/debian' }),
+    ).toEqual(expect.arrayContaining(['--mode=unshare', 'trixie', 'o', 'http://m/debian']));
+  });
+
+  it('adds oxydra in a thin layer over the Debian one, with oxydra as the entrypoint', () => {
+    expect(guestContainerfile('localhost/oxydra-guest-base:bookworm-x')).toBe(
+      [
+        'FROM localhost/oxydra-guest-base:bookworm-x',
+        'COPY . /',
+        'ENTRYPOINT ["/opt/oxydra/bin/oxydra.js"]',
+        'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+        'WORKDIR /workspace',
+        '',
+      ].join('\n'),
+    );
+    expect(baseImageTag('bookworm')).toMatch(/^localhost\/oxydra-guest-base:bookworm-[0-9a-f]{12}$/);
+    expect(baseImageTag('trixie')).not.toBe(baseImageTag('bookworm').replace('bookworm', 'trixie'));
+  });
+
+  it("copies this oxydra's launcher, bundle, model catalog and runtime packages, native addon included", async () => {
+    const files = guestFiles([process.execPath, OXYDRA_BIN]);
+    expect(files.entries.map((entry) => entry.to)).toEqual([
+      'package.json',
+      'bin',
+      'bundle',
+      'data/models.json',
+    ]);
+    const names = files.modules.map((module) => module.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['libsql', '@libsql/client', 'hash-wasm', '@libsql/linux-x64-gnu']),
+    );
+    // Other platforms' addons are optional and absent; nothing bundled is copied twice.
+    expect(names).not.toContain('@libsql/darwin-arm64');
+    expect(new Set(names).size).toBe(names.length);
+    const tag = await guestImageTag(files, 'recipe');
+    expect(tag).toMatch(/^localhost\/oxydra-guest:0\.1\.0-[0-9a-f]{12}$/);
+    expect(await guestImageTag(files, 'recipe')).toBe(tag);
+    expect(await guestImageTag(files, 'another recipe')).not.toBe(tag);
+  });
+
+  it("reads the host's Debian release, and refuses another system with the flag to use", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-os-'));
+    try {
+      writeFileSync(join(dir, 'debian'), 'ID=debian\nVERSION_CODENAME=bookworm\n');
+      expect(hostSuite(join(dir, 'debian'))).toBe('bookworm');
+      writeFileSync(join(dir, 'ubuntu'), 'ID=ubuntu\nVERSION_CODENAME=noble\n');
+      expect(() => hostSuite(join(dir, 'ubuntu'))).toThrow(UsageError);
+      expect(() => hostSuite(join(dir, 'ubuntu'))).toThrow(/not Debian/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('building without mmdebstrap', () => {
+  let bin: string;
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
+  });
+  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+  it('refuses in one line naming the apt package', async () => {
+    const podman = join(bin, 'podman');
+    writeFileSync(podman, '#!/bin/sh\nexit 0\n');
+    chmodSync(podman, 0o755);
+    const build = buildGuestImage({
+      engine: { name: 'podman', path: podman, globalArgs: [] },
+      selfCommand: [process.execPath, OXYDRA_BIN],
+      env: { PATH: bin },
+      progress: () => {},
+    });
+    await expect(build).rejects.toThrow(UsageError);
+    await expect(build).rejects.toMatchObject({
+      message: 'building the guest image needs mmdebstrap, which is not on PATH',
+      hint: 'install it: `sudo apt-get install mmdebstrap`',
+    });
+  });
+});
