@@ -5,8 +5,7 @@
 import { detectSandbox } from '@oxydra/sandbox/detect';
 import { ConfigError, type IsolationTier } from '@oxydra/types';
 import { type ContainerEngine, detectContainerEngine } from './container-engine.js';
-import { detectMicroVm } from './microvm/detect.js';
-import type { MicroVmBackend } from './microvm/vm-launch.js';
+import { detectMicroVm, type MicroVmBackend } from './microvm/detect.js';
 
 export type GuestBackend =
   /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */

@@ -66,11 +66,7 @@ async function containerTier(request: TierReportRequest): Promise<TierState> {
 }
 
 export async function tierReport(request: TierReportRequest = {}): Promise<TierState[]> {
-  return [
-    processTier(request),
-    await containerTier(request),
-    microVmTier(request),
-  ];
+  return [processTier(request), await containerTier(request), microVmTier(request)];
 }
 
 function microVmTier(request: TierReportRequest): TierState {

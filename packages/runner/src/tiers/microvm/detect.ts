@@ -6,8 +6,15 @@
 import { accessSync, constants } from 'node:fs';
 import { findOnPath } from '../find-program.js';
 import type { Accelerator } from './qemu-args.js';
-import { findVmImage, vmImageDir } from './vm-image.js';
-import type { MicroVmBackend } from './vm-launch.js';
+import { findVmImage, type VmImage, vmImageDir } from './vm-image.js';
+
+/** How a micro-VM guest is booted here (in this file so detection never imports the launcher). */
+export interface MicroVmBackend {
+  kind: 'micro_vm';
+  qemu: string;
+  accel: Accelerator;
+  image: VmImage;
+}
 
 export type MicroVmDetection =
   | { ok: true; backend: MicroVmBackend }

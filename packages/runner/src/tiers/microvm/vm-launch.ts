@@ -20,16 +20,9 @@ import { listenOnUnixSocket, removeStaleSocket } from '@oxydra/sandbox';
 import { type BootstrapEnvelope, encodeEnvelope } from '../../envelope.js';
 import type { RunnerPlan } from '../../plan.js';
 import { guestEnvNames } from '../guest-env.js';
-import { type Accelerator, qemuArgs } from './qemu-args.js';
-import type { VmImage } from './vm-image.js';
+import type { MicroVmBackend } from './detect.js';
+import { qemuArgs } from './qemu-args.js';
 import { GATEWAY_PORT_VARIABLE, shellEnvFile } from './vm-init.js';
-
-export interface MicroVmBackend {
-  kind: 'micro_vm';
-  qemu: string;
-  accel: Accelerator;
-  image: VmImage;
-}
 
 export interface MicroVmRequest {
   plan: RunnerPlan;
