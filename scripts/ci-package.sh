@@ -83,11 +83,16 @@ package_on() {
 }
 
 runtimes=(system 22 24)
+# OXYDRA_PACKAGE_IN_COPIES=1 (.ci/run, which runs this beside the test suite): the system's Node
+# too works in a copy, leaving this clone's node_modules and builds to the tests.
+in_copies=${OXYDRA_PACKAGE_IN_COPIES:-0}
 # The copies first, before the block builds anything in this clone.
 for runtime in "${runtimes[@]:1}"; do copy_clone "$work/clone-$runtime"; done
+[ "$in_copies" = 1 ] && copy_clone "$work/clone-system"
 for runtime in "${runtimes[@]}"; do
   if [ "$runtime" = system ]; then
-    dir=$repo label="node$(node -p 'process.versions.node.split(".")[0]')"
+    label="node$(node -p 'process.versions.node.split(".")[0]')"
+    if [ "$in_copies" = 1 ]; then dir="$work/clone-system"; else dir=$repo; fi
   else
     dir="$work/clone-$runtime" label="node$runtime"
   fi

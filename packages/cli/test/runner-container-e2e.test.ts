@@ -176,7 +176,7 @@ describe.skipIf(skip !== undefined)(
       const text = env.sandbox.run('runner', 'status', '--user', 'alice').stdout;
       expect(text).toContain('tiers on this machine (default_tier "auto" picks container):');
       expect(text).toMatch(/container: works: podman.*image localhost\/oxydra-guest:/);
-      expect(text).toContain('micro_vm: no: this build cannot launch micro-VM guests');
+      expect(text).toMatch(/micro_vm: (no: .*fix: |works: QEMU)/);
       const doctor = spawnSync(process.execPath, [OXYDRA_BIN, 'doctor', '--json'], {
         cwd: env.workspace,
         env: env.sandbox.env,

@@ -71,7 +71,13 @@ describe('instantProvider and scriptedAdapters', () => {
       { type: 'finish', reason: 'stop', rawReason: 'stop' },
     ]);
     const adapters = scriptedAdapters(instant);
-    expect(Object.keys(adapters).sort()).toEqual(['anthropic', 'gemini', 'openai', 'openai_responses']);
+    expect(Object.keys(adapters).sort()).toEqual([
+      'anthropic',
+      'gemini',
+      'llama_cpp',
+      'openai',
+      'openai_responses',
+    ]);
     expect(adapters.gemini()).toBe(instant);
   });
 });

@@ -73,7 +73,12 @@ async function runTurn(
       prompt,
       ...(fromPrompt ? { promptProvenance: fromPrompt } : {}),
       ...(spec.inheritedProvenance?.length ? { inheritedProvenance: spec.inheritedProvenance } : {}),
-      onProvenance: (provenance) => services.base.audit.provenance(info.id, provenance, info.sessionId),
+      // Audited when it taints the run: a coding run reads many workspace files, and an entry for
+      // each trusted one would bury the sources that matter.
+      onProvenance: (provenance) => {
+        if (assembly.taint.enabled && assembly.taint.untrusted.has(provenance.kind))
+          services.base.audit.provenance(info.id, provenance, info.sessionId);
+      },
       history: record.history,
       budgets: {
         maxTurns: limits.maxTurns,
