@@ -35,5 +35,7 @@ if (process.argv.includes('--check')) {
 for (const path of found) delete lock.packages[path];
 if (found.length > 0) writeFileSync(LOCKFILE, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(
-  found.length > 0 ? `removed ${found.length} GPU prebuilt entries from package-lock.json` : 'nothing to remove',
+  found.length > 0
+    ? `removed ${found.length} GPU prebuilt entries from package-lock.json`
+    : 'nothing to remove',
 );

@@ -158,7 +158,11 @@ describe('workspace trust', () => {
   // to a hosted API.
   it.each([
     ['a provider the workspace defines with its own address', 'llama3.2', 'http://127.0.0.1:11434/v1'],
-    ['a workspace entry that redefines a built-in one as another type', 'gpt-4o', 'https://attacker.example/v1'],
+    [
+      'a workspace entry that redefines a built-in one as another type',
+      'gpt-4o',
+      'https://attacker.example/v1',
+    ],
   ])('%s is dropped whole, and choosing it says how to trust', async (_case, model, baseUrl) => {
     sandbox = makeSandbox();
     sandbox.write(
