@@ -25,15 +25,11 @@ import {
   type Tool,
   UsageError,
 } from '@oxydra/types';
-import { claimWorkspaceState } from '../store/state-origin.js';
+import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
 import type { KernelStores } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
-import { WRITE_FIX, writeProblem } from './writable.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
-
-/** What turns use of the session history cache (held: see heldHistories). */
-export type HistoryCache = Pick<SessionHistories, 'load' | 'appended' | 'has' | 'clear'>;
 
 export interface WorkspaceMemory {
   db: MemoryDatabase;
@@ -42,9 +38,9 @@ export interface WorkspaceMemory {
   tools: Tool[];
   /**
    * Live sessions' conversations between turns (session-history.ts): opening a stored session
-   * reads only what changed since its last turn.
+   * reads only what changed since its last turn. Held: see heldHistories.
    */
-  histories: HistoryCache;
+  histories: Pick<SessionHistories, 'load' | 'appended' | 'has' | 'clear'>;
   /**
    * Work that may finish after the call that started it has returned (making a committed turn
    * searchable): close() waits for it, and the retriever's searches wait for its writes.
@@ -197,7 +193,7 @@ export async function openWorkspaceMemory(
  * and an appended turn has nothing to extend (the cache ignores a session it does not hold): the
  * first opening reads the log, as it does for any session the cache does not hold.
  */
-function heldHistories(store: HistoryStore, options: SessionHistoryOptions): HistoryCache {
+function heldHistories(store: HistoryStore, options: SessionHistoryOptions): WorkspaceMemory['histories'] {
   let cache: SessionHistories | undefined;
   let opening: Promise<SessionHistories> | undefined;
   return {
