@@ -8,7 +8,7 @@
  */
 
 export { DEFAULT_AGENT } from './assemble/agent.js';
-export { DELEGATE_TOOL } from './assemble/tool-names.js';
+export { DELEGATE_TOOL } from './assemble/permissions.js';
 export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';

@@ -21,7 +21,7 @@ import type {
   ToolSource,
   Usage,
 } from '@oxydra/types';
-import type { GuestPolicy } from './assemble/policy.js';
+import type { GuestPolicy } from './assemble/sandbox.js';
 
 export type { GuestPolicy };
 

@@ -265,6 +265,25 @@ describe('SessionHistories over a real store', () => {
     expect(Array.isArray(cached[3]?.content)).toBe(true);
   });
 
+  it('holds nothing before a session is opened: its first opening reads the log whole, the next only what is new', async () => {
+    // A run in a new session (a one-shot `oxydra run`) never opens one: the cache is not even loaded.
+    const { id } = await memory.db.sessions.create();
+    const persist = persistTo(id);
+    await persist([{ role: 'user', content: 'one' }]);
+    await persist([{ role: 'assistant', content: 'two' }]);
+    expect(memory.histories.has(id)).toBe(false);
+    const { reads, fresh } = watchReads(memory.db.sessions);
+    const loaded = await memory.histories.load(id);
+    expect(loaded.map((m) => m.content)).toEqual(['one', 'two']);
+    expect(reads).toEqual([{ afterSeq: 0, rows: 2 }]);
+    expect(memory.histories.has(id)).toBe(true);
+    await persist([{ role: 'user', content: 'three' }]);
+    const next = await memory.histories.load(id);
+    expect(next.map((m) => m.content)).toEqual(['one', 'two', 'three']);
+    expect(reads).toHaveLength(1);
+    expect(next).toEqual(await fresh(id));
+  });
+
   it('reads in order what another writer appended, before and between its own turns', async () => {
     const { id } = await memory.db.sessions.create();
     const persist = persistTo(id);

@@ -7,7 +7,7 @@
  * budget is spent cannot delegate. The SDK loads on the first call.
  */
 import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
-import { A2A_DELEGATE_TOOL } from '../assemble/tool-names.js';
+import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import { type RemoteTarget, remoteClient } from './remote-client.js';
 import { followTask, type TaskOutcome } from './task-follow.js';

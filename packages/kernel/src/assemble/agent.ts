@@ -13,9 +13,14 @@ import { promptSkills } from '../skills/skill-load-tool.js';
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
-import { type AgentPermissions, authorizer, resolvePermissions, toolRefusal } from './permissions.js';
+import {
+  type AgentPermissions,
+  authorizer,
+  DELEGATE_TOOL,
+  resolvePermissions,
+  toolRefusal,
+} from './permissions.js';
 import { resolveTaintPolicy, type TaintPolicy, taintScreen } from './taint-policy.js';
-import { DELEGATE_TOOL } from './tool-names.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';

@@ -22,8 +22,7 @@ import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import { asyncControlStores } from '../store/libsql/async-view.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
-import { applyPolicy } from './policy.js';
-import { type ShellIsolation, shellIsolation } from './sandbox.js';
+import { applyPolicy, type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
 import type { PricedSummarize } from './summarizer.js';
 

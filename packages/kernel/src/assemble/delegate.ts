@@ -9,7 +9,7 @@
 import type { AgentConfig, Message, Provenance, Tool, ToolContext } from '@oxydra/types';
 import type { AgentRecord } from '../services/agent-record.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
-import { DELEGATE_TOOL } from './tool-names.js';
+import { DELEGATE_TOOL } from './permissions.js';
 
 /** A delegated run may take much longer than one tool call; its own budgets bound it. */
 const DELEGATION_TIMEOUT_MS = 60 * 60 * 1000;

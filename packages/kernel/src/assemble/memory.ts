@@ -25,10 +25,9 @@ import {
   type Tool,
   UsageError,
 } from '@oxydra/types';
-import { claimWorkspaceState } from '../store/state-origin.js';
+import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
 import type { KernelStores } from '../types.js';
-import { historyMessage, SessionHistories, type SessionHistoryOptions } from './session-history.js';
-import { WRITE_FIX, writeProblem } from './writable.js';
+import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
 
@@ -39,9 +38,9 @@ export interface WorkspaceMemory {
   tools: Tool[];
   /**
    * Live sessions' conversations between turns (session-history.ts): opening a stored session
-   * reads only what changed since its last turn.
+   * reads only what changed since its last turn. Held: see heldHistories.
    */
-  histories: SessionHistories;
+  histories: Pick<SessionHistories, 'load' | 'appended' | 'has' | 'clear'>;
   /**
    * Work that may finish after the call that started it has returned (making a committed turn
    * searchable): close() waits for it, and the retriever's searches wait for its writes.
@@ -165,7 +164,7 @@ export async function openWorkspaceMemory(
     },
   });
   const background = new Set<Promise<unknown>>();
-  const cache = new SessionHistories(db.sessions, histories);
+  const cache = heldHistories(db.sessions, histories);
   return {
     db,
     retriever,
@@ -189,11 +188,36 @@ export async function openWorkspaceMemory(
 }
 
 /**
+ * The session history cache, held: its module loads at the first opening of a stored session, so
+ * a run in a new session (a one-shot `oxydra run`) never loads it. Until then nothing is cached,
+ * and an appended turn has nothing to extend (the cache ignores a session it does not hold): the
+ * first opening reads the log, as it does for any session the cache does not hold.
+ */
+function heldHistories(store: HistoryStore, options: SessionHistoryOptions): WorkspaceMemory['histories'] {
+  let cache: SessionHistories | undefined;
+  let opening: Promise<SessionHistories> | undefined;
+  return {
+    async load(sessionId) {
+      opening ??= import('./session-history.js').then(
+        ({ SessionHistories }) => (cache = new SessionHistories(store, options)),
+      );
+      return (await opening).load(sessionId);
+    },
+    appended: (sessionId, turn, stored) => cache?.appended(sessionId, turn, stored),
+    has: (sessionId) => cache?.has(sessionId) ?? false,
+    clear: () => cache?.clear(),
+  };
+}
+
+/**
  * A stored conversation read whole, ready to send again: attachment bytes are never stored, so
  * say so. Turns open sessions through `memory.histories`, which reads only what is new.
  */
 export async function loadHistory(memory: WorkspaceMemory, sessionId: string): Promise<Message[]> {
-  const messages = await memory.db.sessions.loadMessages(sessionId);
+  const [messages, { historyMessage }] = await Promise.all([
+    memory.db.sessions.loadMessages(sessionId),
+    import('./session-history.js'),
+  ]);
   return messages.map(historyMessage);
 }
 

@@ -9,7 +9,13 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AgentConfig, ToolContext, ToolInvocation } from '@oxydra/types';
 import picomatch from 'picomatch';
 import type { KernelAudit } from '../services/audit/audit-log.js';
-import { A2A_DELEGATE_TOOL } from './tool-names.js';
+
+/**
+ * Names of the kernel's own tools: here, where permissions check them, so the modules that
+ * define them (delegate.ts, a2a/delegate-tool.ts) and those that check them need not import each other.
+ */
+export const DELEGATE_TOOL = 'delegate_to_agent';
+export const A2A_DELEGATE_TOOL = 'a2a_delegate';
 
 export interface AgentPermissions {
   allowedTools?: string[];

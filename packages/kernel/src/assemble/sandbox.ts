@@ -2,7 +2,8 @@
  * How shell_exec is isolated for a run: inside bubblewrap on Linux (the workspace writable, the
  * rest of the system read-only, secrets folders hidden, no network by default, a clean
  * environment, process limits), sandbox-exec on macOS, or, when asked for or unavailable, not
- * at all — said on every run.
+ * at all — said on every run. A runner guest's policy (applyPolicy, below) is applied over the
+ * user's shell and sandbox settings before any of it is decided.
  */
 
 import type { EgressDecision } from '@oxydra/sandbox';
@@ -186,4 +187,45 @@ export function processLimitDegradation(identity?: SandboxIdentity): string | un
   // RLIMIT_NPROC holds for the ordinary uid commands run as.
   if (identity !== undefined || processLimitEnforced()) return undefined;
   return 'max_processes is not enforced: no pids cgroup can be created here and root is exempt from RLIMIT_NPROC (run oxydra as an ordinary user, or delegate a cgroup to it)';
+}
+
+/**
+ * A runner guest's policy, typed: what the runner decided about this user (shell or not, the OS
+ * sandbox required or deliberately off, the vault, per-command limits) applied over the user's
+ * own configuration. The runner hands these values to openKernel as they are; nothing is turned
+ * into config strings and parsed back.
+ */
+export interface GuestPolicy {
+  /** Whether the user has a shell at all: false registers no shell_exec. */
+  shell: boolean;
+  /** "required": the OS sandbox must work (the process tier); "none": the container is the sandbox, or --insecure. */
+  sandbox: 'required' | 'none';
+  /** The user's vault folder (read only through vault_copyto). */
+  vaultPath?: string;
+  /** Bounds on each sandboxed command. */
+  maxProcesses?: number;
+  maxMemoryMib?: number;
+}
+
+/** The configuration with the policy's values over the user's. */
+export function applyPolicy(config: AgentConfig, policy: GuestPolicy | undefined): AgentConfig {
+  if (!policy) return config;
+  const { tools } = config;
+  const sandbox = { ...tools.sandbox };
+  if (policy.shell) {
+    // Required is not "auto": a process-tier guest never silently runs commands bare.
+    const tier = detectSandbox().tier;
+    sandbox.mode = policy.sandbox === 'none' ? 'none' : tier === 'none' ? 'bubblewrap' : tier;
+    if (policy.maxProcesses !== undefined) sandbox.max_processes = policy.maxProcesses;
+    if (policy.maxMemoryMib !== undefined) sandbox.max_memory_mib = policy.maxMemoryMib;
+  }
+  return {
+    ...config,
+    tools: {
+      ...tools,
+      shell: { ...tools.shell, enabled: policy.shell },
+      sandbox,
+      ...(policy.vaultPath !== undefined ? { vault_path: policy.vaultPath } : {}),
+    },
+  };
 }

@@ -18,9 +18,7 @@ import {
   type TaintRule,
 } from '@oxydra/types';
 import picomatch from 'picomatch';
-import type { AgentPermissions } from './permissions.js';
-import { realOrSelf, workspacePath } from './permissions.js';
-import { A2A_DELEGATE_TOOL } from './tool-names.js';
+import { A2A_DELEGATE_TOOL, type AgentPermissions, realOrSelf, workspacePath } from './permissions.js';
 
 export interface TaintPolicy {
   enabled: boolean;

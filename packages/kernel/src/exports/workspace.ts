@@ -27,11 +27,16 @@ export {
 } from '../assemble/sandbox.js';
 export { knownSecrets } from '../assemble/secrets.js';
 export { transcriptOf } from '../assemble/summarizer.js';
-export { WRITE_FIX, writeProblem } from '../assemble/writable.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from '../services/approvals.js';
 export type { ExecOptions } from '../services/exec.js';
 export type { MemoryCalls } from '../services/memory-calls.js';
 export type { StateCalls } from '../services/state.js';
 export { kernelDbPath, openKernelDb } from '../store/kernel-db.js';
-export { adoptWorkspaceState, type StateStanding, stateStanding } from '../store/state-origin.js';
+export {
+  adoptWorkspaceState,
+  type StateStanding,
+  stateStanding,
+  WRITE_FIX,
+  writeProblem,
+} from '../store/state-origin.js';
 export { WorkspaceIdentity } from '../store/workspace-identity.js';

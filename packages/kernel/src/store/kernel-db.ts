@@ -14,9 +14,8 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
-import { WRITE_FIX, writeProblem } from '../assemble/writable.js';
 import { KERNEL_MIGRATIONS } from './kernel-schema.js';
-import { claimWorkspaceState } from './state-origin.js';
+import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 

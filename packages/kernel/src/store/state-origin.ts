@@ -11,9 +11,12 @@
  * link), owned by this user, and its sidecar's HMAC checks. Anything else is set aside: renamed
  * to `<name>.untrusted-<time>` (never deleted), said on stderr with the way to adopt it back,
  * and a fresh one is made in its place.
+ *
+ * Both openers of a state file (kernel-db.ts, assemble/memory.ts) first ask writeProblem (below)
+ * whether it can be written at all, then claim it.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
@@ -187,3 +190,24 @@ function recordOrigin(path: string, folder: boolean, env: NodeJS.ProcessEnv, nam
     rmSync(temporary, { force: true });
   }
 }
+
+/**
+ * Why `path` cannot be written ("on a read-only file system"), or undefined when it can. For a
+ * path that does not exist yet, the nearest existing folder decides (that is where it would be
+ * created). access(W_OK) reports a read-only mount (EROFS) even to root, and permissions to
+ * everyone else, without writing anything.
+ */
+export function writeProblem(path: string): string | undefined {
+  let target = path;
+  while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
+  try {
+    accessSync(target, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = target === path ? '' : ` (${target} is where it would be created)`;
+    return code === 'EROFS' ? `on a read-only file system${where}` : `not writable by this user${where}`;
+  }
+}
+
+export const WRITE_FIX = 'run Oxydra in a folder you can write to, or fix its permissions or mount';

@@ -3,12 +3,12 @@
  * (all users together), each from `oxydra budget set` over [budgets.users.<id>] /
  * [budgets.agents.<name>] over the [budgets] defaults. This is the one place that says which
  * cap is in force for a scope: model calls, `oxydra budget show` and the two-person rule on
- * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap".
+ * raising a cap (capChange) all ask it, so a default is never mistaken for "no cap". And the
+ * periods each cap counts over (PERIOD_OF, periodOf).
  */
 import type { AgentConfig, SpendStore } from '@oxydra/types';
 import { type KernelDb, storeOn } from '../../store/kernel-db.js';
 import { LibsqlSpendStore } from '../../store/libsql/spend.js';
-import type { PeriodKind } from './periods.js';
 
 export const CAP_KEYS = ['daily_usd', 'monthly_usd', 'tokens_per_window', 'calls_per_window'] as const;
 export type CapKey = (typeof CAP_KEYS)[number];
@@ -37,6 +37,48 @@ export interface Cap {
 /** The caps each kind of scope can have (the window caps are per agent). */
 export const USER_CAP_KEYS: readonly CapKey[] = ['daily_usd', 'monthly_usd'];
 export const AGENT_CAP_KEYS: readonly CapKey[] = CAP_KEYS;
+
+/**
+ * The periods caps count over: UTC days, UTC calendar months and fixed windows of
+ * window_secs. A period's key names it in the ledger; its end is when the cap resets.
+ */
+export type PeriodKind = 'day' | 'month' | 'window';
+
+export interface Period {
+  kind: PeriodKind;
+  key: string;
+  /** When the next period starts (the cap resets), epoch ms. */
+  endsAt: number;
+}
+
+export function periodOf(kind: PeriodKind, now: number, windowSecs = 3600): Period {
+  const at = new Date(now);
+  if (kind === 'day') {
+    const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+    return { kind, key: `day:${new Date(start).toISOString().slice(0, 10)}`, endsAt: start + 86_400_000 };
+  }
+  if (kind === 'month') {
+    const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+    return {
+      kind,
+      key: `month:${new Date(start).toISOString().slice(0, 7)}`,
+      endsAt: Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1),
+    };
+  }
+  const index = Math.floor(now / (windowSecs * 1000));
+  return { kind, key: `window:${windowSecs}:${index}`, endsAt: (index + 1) * windowSecs * 1000 };
+}
+
+/** "2026-11-23 00:00 UTC (in 9h 12m)". */
+export function describeReset(endsAt: number, now: number): string {
+  const when = new Date(endsAt).toISOString().slice(0, 16).replace('T', ' ');
+  const minutes = Math.max(1, Math.ceil((endsAt - now) / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  const span = days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${rest}m` : `${rest}m`;
+  return `${when} UTC (in ${span})`;
+}
 
 export const PERIOD_OF: Record<CapKey, PeriodKind> = {
   daily_usd: 'day',

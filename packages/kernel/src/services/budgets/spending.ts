@@ -18,8 +18,7 @@ import {
 import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { ControlBatch } from '../control-batch.js';
-import { type Cap, type CapKey, PERIOD_OF } from './caps.js';
-import { describeReset, type Period, periodOf } from './periods.js';
+import { type Cap, type CapKey, describeReset, PERIOD_OF, type Period, periodOf } from './caps.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
