@@ -20,6 +20,7 @@ import {
   checkpointsSchema,
   permissionsSchema,
 } from './kernel-schema.js';
+import { localModelKeys } from './local-model-schema.js';
 import { mcpSchema } from './mcp-schema.js';
 import { memorySchema } from './memory-schema.js';
 import { otelSchema } from './otel-schema.js';
@@ -41,27 +42,6 @@ export const configVersionSchema = z
   .refine((v) => Number(v.split('.')[0]) === CONFIG_MAJOR_VERSION, {
     message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
   });
-
-/** Keys only llama_cpp entries read: how the model file is loaded and run in this process. */
-const localModelKeys = {
-  context_size: positiveInt
-    .optional()
-    .describe(
-      "llama_cpp: context window in tokens (default: as large as memory allows, up to the model's own)",
-    ),
-  gpu_layers: z
-    .int()
-    .min(0)
-    .optional()
-    .describe('llama_cpp: layers offloaded to the GPU; 0 runs on the CPU only (default: as many as fit)'),
-  threads: positiveInt.optional().describe("llama_cpp: CPU threads (default: the CPU's performance cores)"),
-  tool_choice: z
-    .enum(['auto', 'required'])
-    .optional()
-    .describe(
-      'llama_cpp: "required" makes the first answer to each user message a call of one of the offered tools, constrained by a JSON-schema grammar (for small models that never call tools on their own); default "auto": the model decides',
-    ),
-};
 
 export const providerEntrySchema = z.strictObject({
   provider_type: z
