@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
-import type { AdapterFactories } from '@oxydra/provider/core';
+import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
@@ -285,6 +285,9 @@ export async function closeBase(base: KernelBase): Promise<void> {
   base.audit.stopTimers();
   await base.toolSources?.close();
   await base.closeBrowser?.();
+  // Local models (llama_cpp) hold memory, threads and GPU buffers for the process's life; a
+  // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
+  await releaseLocalModels();
   await base.usageLog?.close();
   base.db.close();
   await base.memory?.close();

@@ -1,9 +1,10 @@
 /**
  * `@oxydra/provider/core`: what a turn needs of this package, and nothing else: a configured
- * provider, its stream read into a response, token counts for the context window, dollar costs
- * and the credentials the kernel scrubs. The runtime and the kernel import this entry, so a
- * one-shot `oxydra run` does not load the catalog's formatting, the endpoint probe, the
- * embedders or the re-exporting indexes of the full entry (issue 32: "a small core").
+ * provider, its stream read into a response, token counts for the context window, dollar costs,
+ * the credentials the kernel scrubs and the release of local models at its close. The runtime
+ * and the kernel import this entry, so a one-shot `oxydra run` does not load the catalog's
+ * formatting, the endpoint probe, the embedders or the re-exporting indexes of the full entry
+ * (issue 32: "a small core").
  * Everything here is also exported by `@oxydra/provider`.
  */
 export { costOf } from '../catalog/cost.js';
@@ -15,6 +16,7 @@ export {
   REPLY_PRIMING_TOKENS,
   toolTokensUpperBound,
 } from '../catalog/tokens.js';
+export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
 export { createProvider } from '../create-provider.js';
 export type { AdapterFactories } from '../factory/adapters.js';
 export type { ProviderSetup } from '../factory/create.js';
