@@ -75,7 +75,15 @@ describe('oxydra run on a local GGUF model (llama_cpp)', () => {
 
   it('names a missing model file in one line, exit 2', async () => {
     sandbox = new CliSandbox();
-    const result = sandbox.runWithin(MODEL_RUN_MS, 'run', '--provider', 'local', '--model', './absent.gguf', 'hi');
+    const result = sandbox.runWithin(
+      MODEL_RUN_MS,
+      'run',
+      '--provider',
+      'local',
+      '--model',
+      './absent.gguf',
+      'hi',
+    );
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(

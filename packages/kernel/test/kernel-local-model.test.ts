@@ -3,9 +3,10 @@
  * it when it closes: the model's memory, threads and GPU buffers do not outlive the kernel that
  * ran it (hosts end by closing their kernel: oxydra run, the gateway, the TUI).
  */
+
+import { loadedLocalModels } from '@oxydra/provider';
 import { writeTinyGguf } from '@oxydra/testkit';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
-import { loadedLocalModels } from '@oxydra/provider';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { closeAll, testKernel } from './helpers.js';
 
@@ -21,7 +22,13 @@ it('a closed kernel unloads the local models its agents ran', { timeout: 120_000
     providers: {
       registry: {
         // One CPU thread (a shared machine) and a bounded answer: the text is noise.
-        local: { provider_type: 'llama_cpp', gpu_layers: 0, threads: 1, context_size: 2048, max_output_tokens: 8 },
+        local: {
+          provider_type: 'llama_cpp',
+          gpu_layers: 0,
+          threads: 1,
+          context_size: 2048,
+          max_output_tokens: 8,
+        },
       },
     },
   });

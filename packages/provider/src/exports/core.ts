@@ -7,6 +7,8 @@
  * (issue 32: "a small core").
  * Everything here is also exported by `@oxydra/provider`.
  */
+
+export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
 export { costOf } from '../catalog/cost.js';
 export type { ModelInfo } from '../catalog/model-info.js';
 export {
@@ -16,7 +18,6 @@ export {
   REPLY_PRIMING_TOKENS,
   toolTokensUpperBound,
 } from '../catalog/tokens.js';
-export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
 export { createProvider } from '../create-provider.js';
 export type { AdapterFactories } from '../factory/adapters.js';
 export type { ProviderSetup } from '../factory/create.js';

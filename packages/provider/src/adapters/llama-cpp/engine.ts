@@ -105,7 +105,7 @@ async function open(path: string, settings: LocalModelSettings): Promise<LoadedM
  * Frees every loaded model, its context and the llama.cpp backends (memory, threads, GPU
  * buffers). The next call loads again. Hosts reach it through held.ts's releaseLocalModels.
  */
-export async function unloadLocalModels(): Promise<void> {
+async function unloadLocalModels(): Promise<void> {
   const loaded = [...models.values()];
   models.clear();
   for (const entry of await Promise.allSettled(loaded)) {
