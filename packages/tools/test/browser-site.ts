@@ -81,11 +81,13 @@ export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
     const file = site.files.get(path);
     const attachment = { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment' };
     if (file !== undefined) return res.writeHead(200, attachment).end(file);
-    // A download that never ends: 64 KiB every 10 ms until the browser lets go.
-    if (path === '/endless') {
+    // Downloads that never end: 64 KiB every 10 ms (/endless), or 4 KiB at once (Chromium
+    // starts a download once it has some bytes) then a byte every 100 ms (/trickle).
+    if (path === '/endless' || path === '/trickle') {
       res.writeHead(200, attachment);
-      const chunk = Buffer.alloc(64 * 1024, 7);
-      const timer = setInterval(() => res.write(chunk), 10);
+      if (path === '/trickle') res.write(Buffer.alloc(4096, 7));
+      const chunk = Buffer.alloc(path === '/endless' ? 64 * 1024 : 1, 7);
+      const timer = setInterval(() => res.write(chunk), path === '/endless' ? 10 : 100);
       res.on('close', () => clearInterval(timer));
       return;
     }

@@ -182,6 +182,14 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       );
     });
 
+    it('a download still running is said so, and ends with its session, leaving nothing', async () => {
+      site.pages.set('/trickle-dl', downloadingPage('/trickle', 'slow.bin'));
+      const opened = await call('browser_open', { url: `${site.origin}/trickle-dl` });
+      expect(opened.content).toMatch(/\/trickle: still downloading/);
+      expect(await call('browser_close')).toEqual({ content: 'closed the browser session' });
+      expect(readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('slow'))).toEqual([]);
+    });
+
     it.each([
       ['outside the workspace', (outside: string) => outside],
       ['to a folder inside it', () => 'inside'],

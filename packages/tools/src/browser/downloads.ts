@@ -48,8 +48,14 @@ export class SessionDownloads {
   private readonly running = new Map<Promise<void>, string>();
   private readonly lines: string[] = [];
   private readonly saved: SavedDownload[] = [];
+  private closed = false;
 
   constructor(private readonly rules: DownloadRules) {}
+
+  /** The session is closing: watches stop (its context's close ends the downloads themselves). */
+  close(): void {
+    this.closed = true;
+  }
 
   /** Starts saving a download the page began (Playwright's `download` event). */
   take(download: Download): void {
@@ -139,7 +145,7 @@ export class SessionDownloads {
         finished = true;
       },
     );
-    while (!finished) {
+    while (!finished && !this.closed) {
       const size = Math.max(await sizeOf(`${file}.crdownload`), await sizeOf(file));
       if (size > this.rules.maxBytes) {
         await download.cancel().catch(() => undefined);
@@ -147,9 +153,10 @@ export class SessionDownloads {
         return true;
       }
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([ended, new Promise((done) => (timer = setTimeout(done, WATCH_MS)))]);
+      await Promise.race([ended, new Promise((done) => (timer = setTimeout(done, WATCH_MS).unref()))]);
       clearTimeout(timer);
     }
+    if (!finished) throw new Error('the browser session closed before it ended');
     return false;
   }
 }

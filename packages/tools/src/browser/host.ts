@@ -93,6 +93,7 @@ export class BrowserHost {
     const ready = await session.catch(() => undefined);
     if (ready) {
       clearTimeout(ready.idle);
+      ready.downloads.close();
       await bounded(ready.context.close(), 5000);
       await ready.proxy.close();
     }
