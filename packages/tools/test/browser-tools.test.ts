@@ -190,6 +190,26 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       expect(readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('slow'))).toEqual([]);
     });
 
+    it('a page that downloads in a loop gets 20 downloads a session, no more', async () => {
+      const many = { ...context(workspace), sessionId: 'browser-many' };
+      site.pages.set(
+        '/many',
+        `<p>many</p><script>for (let i = 0; i < 24; i++) { const a = document.createElement('a'); a.href = 'data:text/plain,' + i; a.download = 'many.txt'; document.body.append(a); a.click(); }</script>`,
+      );
+      try {
+        let told = await openAndRead('/many', many);
+        // Three run at once: the rest are refused until those end, so the page is asked again.
+        for (let i = 0; i < 10 && !told.includes('started 20 downloads already'); i++)
+          told += await openAndRead('/many', many);
+        expect(told).toContain('started 20 downloads already (browser_close starts afresh)');
+        expect(
+          readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('many')),
+        ).toHaveLength(20);
+      } finally {
+        await call('browser_close', {}, many);
+      }
+    });
+
     it.each([
       ['outside the workspace', (outside: string) => outside],
       ['to a folder inside it', () => 'inside'],

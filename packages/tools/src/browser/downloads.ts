@@ -19,6 +19,10 @@ import type { PathPolicy } from '../paths.js';
 const DOWNLOADS_DIR = 'downloads';
 /** Downloads running at once per session: many files under the cap would fill the disk too. */
 const MAX_RUNNING = 3;
+/** Downloads one browser context may start in all (a page looping on them); browser_close resets it. */
+const MAX_PER_SESSION = 20;
+/** Lines kept until the next tool result reads them. */
+const MAX_LINES = 20;
 /** How often a running download's size is looked at: the cap is overshot by at most this much transfer. */
 const WATCH_MS = 100;
 const CHUNK_BYTES = 1024 * 1024;
@@ -49,6 +53,7 @@ export class SessionDownloads {
   private readonly lines: string[] = [];
   private readonly saved: SavedDownload[] = [];
   private closed = false;
+  private started = 0;
 
   constructor(private readonly rules: DownloadRules) {}
 
@@ -60,20 +65,27 @@ export class SessionDownloads {
   /** Starts saving a download the page began (Playwright's `download` event). */
   take(download: Download): void {
     const url = download.url().slice(0, 200);
-    if (this.running.size >= MAX_RUNNING) {
+    const refusal =
+      this.running.size >= MAX_RUNNING
+        ? `${MAX_RUNNING} downloads are running already`
+        : this.started >= MAX_PER_SESSION
+          ? `this browser session started ${MAX_PER_SESSION} downloads already (browser_close starts afresh)`
+          : undefined;
+    if (refusal !== undefined) {
       void download.cancel().catch(() => undefined);
-      this.lines.push(`${url}: refused, ${MAX_RUNNING} downloads are running already`);
+      this.say(`${url}: refused, ${refusal}`);
       return;
     }
+    this.started += 1;
     const work = this.save(download, url).then(
       (saved) => {
         this.saved.push(saved);
-        this.lines.push(
+        this.say(
           `saved ${saved.path} (${saved.bytes} bytes) from ${url}; its content is the page's (untrusted)`,
         );
       },
       (error: unknown) => {
-        this.lines.push(`${url}: not saved: ${error instanceof Error ? error.message : String(error)}`);
+        this.say(`${url}: not saved: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
     this.running.set(work, url);
@@ -98,6 +110,12 @@ export class SessionDownloads {
     const lines = this.lines.splice(0, this.lines.length);
     for (const url of this.running.values()) lines.push(`${url}: still downloading (said when done)`);
     return { lines, saved: this.saved.splice(0, this.saved.length) };
+  }
+
+  /** Keeps a line for the next report; past MAX_LINES the oldest goes (the saved list keeps every path). */
+  private say(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LINES) this.lines.shift();
   }
 
   private async save(download: Download, url: string): Promise<SavedDownload> {
