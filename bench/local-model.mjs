@@ -24,9 +24,8 @@ const { writeTinyGguf } = await import(new URL('testkit/dist/index.js', root).hr
 const { createLlamaCppProvider } = await import(
   new URL('provider/dist/adapters/llama-cpp/provider.js', root).href
 );
-const { loadLocalModel, unloadLocalModels } = await import(
-  new URL('provider/dist/adapters/llama-cpp/engine.js', root).href
-);
+const { loadLocalModel } = await import(new URL('provider/dist/adapters/llama-cpp/engine.js', root).href);
+const { releaseLocalModels } = await import(new URL('provider/dist/adapters/llama-cpp/held.js', root).href);
 
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-bench-llama-'));
 const model = join(dir, 'tiny.gguf');
@@ -82,7 +81,7 @@ for (let i = 0; i < Number(values.runs); i++) {
   calls.push(await timed(forced, { ...context, tools: [tool], maxOutputTokens: 200 }));
 }
 const rssPeak = process.memoryUsage().rss;
-await unloadLocalModels();
+await releaseLocalModels();
 const rssUnloaded = process.memoryUsage().rss;
 rmSync(dir, { recursive: true, force: true });
 

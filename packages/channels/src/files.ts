@@ -10,16 +10,15 @@
  * prompt names the path. Out: an answer line `[[send_file: <path>]]` sends that workspace file as
  * an attachment (the line itself is not shown).
  */
-import { open, realpath } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
-  AnchoredDir,
-  CREATE_FLAGS,
   openRegularFile,
   type PathPolicy,
   readCapped,
   resolveVaultPath,
   resolveWorkspacePath,
+  safeFileName,
+  saveNewFile,
   vaultDenyPolicy,
 } from '@oxydra/tools/workspace-files';
 import type { ChannelAttachment } from '@oxydra/types';
@@ -35,15 +34,7 @@ export class FileRefused extends Error {
   override name = 'FileRefused';
 }
 
-/** A name safe in any file system and in a prompt: its last part only; letters, digits, ".", "-", "_"; no leading dot. */
-export function safeFileName(name: string): string {
-  const cleaned = (name.split(/[\\/]/).at(-1) ?? '')
-    .normalize('NFKC')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
-    .slice(-80);
-  return cleaned === '' ? 'file' : cleaned;
-}
+export { safeFileName };
 
 /**
  * Types whose files always begin with a signature file-type knows: a file declared as one whose
@@ -91,32 +82,19 @@ export async function checkedType(
  * existing name, or a link anywhere on the way, is refused); resolves with the path relative to
  * the workspace.
  */
-export async function saveToInbox(
+export function saveToInbox(
   workspace: string,
   channel: string,
   name: string,
   bytes: Uint8Array,
 ): Promise<string> {
-  const root = await realpath(workspace);
-  let dir = await AnchoredDir.open(root, (where) => {
-    if (where !== root) throw new Error('the workspace moved while a file was being saved');
-  });
-  try {
-    for (const part of [INBOX_DIR, safeFileName(channel)]) {
-      const next = await dir.child(part, true);
-      await dir.close();
-      dir = next;
-    }
-    const handle = await open(dir.at(name), CREATE_FLAGS, 0o600);
-    try {
+  return saveNewFile(workspace, {
+    folders: [INBOX_DIR, safeFileName(channel)],
+    name,
+    write: async (handle) => {
       await handle.writeFile(bytes);
-    } finally {
-      await handle.close();
-    }
-  } finally {
-    await dir.close();
-  }
-  return `${INBOX_DIR}/${safeFileName(channel)}/${name}`;
+    },
+  });
 }
 
 /** What the file tools may not reach inside the workspace either: the vault, when there is one. */

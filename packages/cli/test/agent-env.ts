@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
-import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 
 export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
   { type: 'openai', api: 'openai-chat' },
@@ -122,11 +122,7 @@ ${extraToml}`,
     if (during) await during(child, () => stdout);
     const status = await exited;
     await new Promise((resolve) => setImmediate(resolve));
-    const events = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as StreamEvent);
-    return { status, stdout, stderr, events };
+    return { status, stdout, stderr, events: jsonEvents(stdout) };
   }
 
   /** The text of every request body the mock received, for "did the model see X" checks. */

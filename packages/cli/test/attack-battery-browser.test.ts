@@ -4,12 +4,13 @@
  * allowlisted (it is on loopback); everything it reaches for is not. Every request a page makes
  * goes through Oxydra's egress proxy and web_fetch's address policy: the victims count 0 hits.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findChromium } from '../../tools/src/browser/launch.js';
-import { startTestSite, type TestSite } from '../../tools/test/browser-site.js';
-import { type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
+import { downloadingPage, startTestSite, type TestSite } from '../../tools/test/browser-site.js';
+import { type AttackOptions, type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 
 const chromium = findChromium();
 const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args });
@@ -29,11 +30,13 @@ async function hostile(
   html: string,
   calls: ReturnType<typeof call>[],
   extraBrowserToml = 'action_timeout_secs = 8\n',
+  prepare?: AttackOptions['prepare'],
 ): Promise<AttackResult> {
   site ??= await startTestSite();
   site.pages.set(path, html);
   return attack([call('browser_open', { url: `${site.origin}${path}` }), ...calls], {
     extraToml: `\n[tools.browser]\nenabled = true\n${extraBrowserToml}\n[tools.web_search]\negress_allowlist = ["127.0.0.1:${site.port}"]\n`,
+    ...(prepare ? { prepare } : {}),
   });
 }
 
@@ -88,7 +91,7 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       expect(a.requests).not.toMatch(/ami-id|instance-id/);
     });
 
-    it('a page that downloads to a path outside the workspace writes nothing anywhere', async () => {
+    it('a page that downloads to a path outside the workspace saves only under downloads/', async () => {
       const outside = mkdtempSync('/var/tmp/oxydra-attack-');
       try {
         const secret = marker('download');
@@ -105,12 +108,54 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
           [call('browser_click', { name: 'file' }), call('browser_read')],
         );
         expect(a.run.status, a.run.stderr).toBe(0);
-        expect(output(a)).toMatch(/a download, refused/);
+        // Chromium turns the name's slashes into "_"; saveNewFile keeps its last part, made safe.
+        expect(output(a)).toMatch(/saved downloads\/[\w.-]*evil(-\d)?\.txt/);
         expect(readdirSync(outside)).toEqual([]);
-        const workspaceFiles = readdirSync(a.env.workspace, { recursive: true, encoding: 'utf8' }).filter(
-          (path) => !path.startsWith('.oxydra'),
+        const evil = readdirSync(a.env.workspace, { recursive: true, encoding: 'utf8' }).filter((path) =>
+          path.includes('evil'),
         );
-        expect(workspaceFiles.filter((path) => path.includes('evil'))).toEqual([]);
+        expect(evil.length).toBeGreaterThan(0);
+        for (const path of evil) {
+          expect(path).toMatch(/^downloads\/[\w.-]*evil(-\d)?\.txt$/);
+          expect(readFileSync(join(a.env.workspace, path), 'utf8')).toContain(secret);
+        }
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('a page whose download passes max_download_mib, finished or endless, has it cut and removed', async () => {
+      site = await startTestSite();
+      site.files.set('/big', Buffer.alloc(3 * 1024 * 1024, 1));
+      site.pages.set('/endless-dl', downloadingPage('/endless'));
+      const a = await hostile(
+        '/big-dl',
+        downloadingPage('/big'),
+        [
+          call('browser_read'),
+          call('browser_open', { url: `${site.origin}/endless-dl` }),
+          call('browser_read'),
+        ],
+        'max_download_mib = 1\naction_timeout_secs = 8\n',
+      );
+      expect(a.run.status, a.run.stderr).toBe(0);
+      const cut = output(a).match(/not saved: cut past 1048576 bytes/g) ?? [];
+      expect(cut).toHaveLength(2);
+      const downloads = join(a.env.workspace, 'downloads');
+      expect(existsSync(downloads) ? readdirSync(downloads) : []).toEqual([]);
+    });
+
+    it('a downloads folder made a symbolic link (out of the workspace) is refused', async () => {
+      const outside = mkdtempSync('/var/tmp/oxydra-attack-');
+      try {
+        site = await startTestSite();
+        site.files.set('/file', Buffer.from(marker('linked')));
+        const a = await hostile('/dl', downloadingPage('/file'), [call('browser_read')], undefined, (env) =>
+          symlinkSync(outside, join(env.workspace, 'downloads')),
+        );
+        expect(a.run.status, a.run.stderr).toBe(0);
+        expect(output(a)).toMatch(/not saved: .*symbolic link/);
+        expect(readdirSync(outside)).toEqual([]);
       } finally {
         rmSync(outside, { recursive: true, force: true });
       }

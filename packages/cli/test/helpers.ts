@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
+import type { StreamEvent } from '@oxydra/types';
 import Database from 'libsql';
 import { trustWorkspace } from './trust-helpers.js';
 
@@ -13,6 +14,14 @@ export interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** The JSON lines of `oxydra run --json`'s output, as events (other lines left out). */
+export function jsonEvents(stdout: string): StreamEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as StreamEvent);
 }
 
 export const IS_ROOT = process.geteuid?.() === 0;
@@ -77,11 +86,16 @@ export class CliSandbox {
   }
 
   run(...args: string[]): CliResult {
+    return this.runWithin(20_000, ...args);
+  }
+
+  /** `run` with another bound, for commands that take longer (loading a local model). */
+  runWithin(timeoutMs: number, ...args: string[]): CliResult {
     const result = spawnSync(process.execPath, [OXYDRA_BIN, ...args], {
       cwd: this.workspace,
       env: this.env,
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: timeoutMs,
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }

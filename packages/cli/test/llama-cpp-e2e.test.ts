@@ -4,13 +4,11 @@
  * grammar-constrained tool call. The model's text is noise: only the path is checked. A plain
  * run on another provider must not load node-llama-cpp at all.
  */
-import { spawnSync } from 'node:child_process';
 import { writeTinyGguf } from '@oxydra/testkit';
-import type { StreamEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
-import { CliSandbox, OXYDRA_BIN } from './helpers.js';
+import { CliSandbox, jsonEvents } from './helpers.js';
 import { moduleRecorder } from './module-recorder.js';
 
 /** One CPU thread (a shared CI machine), a bounded answer, and only file_list to call. */
@@ -39,23 +37,8 @@ afterEach(async () => {
   env = undefined;
 });
 
-/** The binary with a longer bound than CliSandbox.run's: loading and running a model takes seconds. */
-function run(box: CliSandbox, ...args: string[]) {
-  const result = spawnSync(process.execPath, [OXYDRA_BIN, ...args], {
-    cwd: box.workspace,
-    env: box.env,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function jsonLines(stdout: string): StreamEvent[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as StreamEvent);
-}
+/** Loading and running a model takes seconds: a longer bound than CliSandbox.run's. */
+const MODEL_RUN_MS = 120_000;
 
 describe('oxydra run on a local GGUF model (llama_cpp)', () => {
   it('streams, calls the one allowed tool, sends its result back and completes the turn', async () => {
@@ -65,8 +48,8 @@ describe('oxydra run on a local GGUF model (llama_cpp)', () => {
     sandbox.write('notes.txt', 'hello');
     const recorder = moduleRecorder(sandbox.root);
     sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
-    const result = run(
-      sandbox,
+    const result = sandbox.runWithin(
+      MODEL_RUN_MS,
       'run',
       '--json',
       '--provider',
@@ -76,7 +59,7 @@ describe('oxydra run on a local GGUF model (llama_cpp)', () => {
       'List the files',
     );
     expect(result.status, result.stderr).toBe(0);
-    const events = jsonLines(result.stdout);
+    const events = jsonEvents(result.stdout);
     const call = events.find((event) => event.type === 'tool_call_end');
     expect(call).toMatchObject({ name: 'file_list', arguments: {} });
     const executed = events.find((event) => event.type === 'tool_execution_end');
@@ -92,7 +75,15 @@ describe('oxydra run on a local GGUF model (llama_cpp)', () => {
 
   it('names a missing model file in one line, exit 2', async () => {
     sandbox = new CliSandbox();
-    const result = run(sandbox, 'run', '--provider', 'local', '--model', './absent.gguf', 'hi');
+    const result = sandbox.runWithin(
+      MODEL_RUN_MS,
+      'run',
+      '--provider',
+      'local',
+      '--model',
+      './absent.gguf',
+      'hi',
+    );
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(

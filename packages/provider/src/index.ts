@@ -5,6 +5,7 @@
  */
 export * from './adapters/index.js';
 export { checkLocalModel } from './adapters/llama-cpp/entry.js';
+export { loadedLocalModels, releaseLocalModels } from './adapters/llama-cpp/held.js';
 export { localModelsDir } from './adapters/llama-cpp/locate.js';
 export * from './catalog/index.js';
 export { createProvider } from './create-provider.js';

@@ -1,14 +1,15 @@
 /**
  * The llama_cpp adapter on a real (tiny, random-weight) GGUF model and the real node-llama-cpp
- * prebuilt binary: load, stream, a grammar-constrained tool call, cancel, unload. The model's
+ * prebuilt binary: load, stream, a grammar-constrained tool call, the model's own choice of
+ * tools (auto), cancel, unload. The model's
  * text is noise, so only the path is checked, never what it says.
  */
 import { writeTinyGguf } from '@oxydra/testkit';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { Cancelled, ConfigError, type Context, type ModelEvent, type ToolSpec } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unloadLocalModels } from '../src/adapters/llama-cpp/engine.js';
 import { checkLocalModel } from '../src/adapters/llama-cpp/entry.js';
+import { loadedLocalModels, releaseLocalModels } from '../src/adapters/llama-cpp/held.js';
 import { requireLlamaCpp } from '../src/adapters/llama-cpp/locate.js';
 import { createLlamaCppProvider } from '../src/adapters/llama-cpp/provider.js';
 import type { LocalModelSettings } from '../src/adapters/options.js';
@@ -34,6 +35,15 @@ const NOTHING: ToolSpec = {
   parameters: { type: 'object', properties: {} },
 };
 
+/** Whether a call's arguments fit its tool's schema (the two tools above, checked by hand). */
+function fitsSchema(name: string, args: Record<string, unknown>): boolean {
+  if (name === 'nothing') return true;
+  if (name !== 'pick') return false;
+  const known = Object.keys(args).every((key) => key === 'colour' || key === 'bright');
+  const bright = args.bright === undefined || typeof args.bright === 'boolean';
+  return known && bright && (args.colour === 'red' || args.colour === 'blue');
+}
+
 async function events(stream: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
   const all: ModelEvent[] = [];
   for await (const event of stream) all.push(event);
@@ -58,7 +68,7 @@ describe('llama_cpp adapter (a tiny GGUF model, run in process)', () => {
     await writeTinyGguf(model);
   });
   afterAll(async () => {
-    await unloadLocalModels();
+    await releaseLocalModels();
     tmp.cleanup();
   });
 
@@ -90,6 +100,25 @@ describe('llama_cpp adapter (a tiny GGUF model, run in process)', () => {
     if (end.name === 'nothing') expect(end.arguments).toEqual({});
     expect(JSON.parse(end.rawArguments)).toEqual(end.arguments);
     expect(all.at(-1)).toMatchObject({ type: 'finish', reason: 'tool_calls' });
+  });
+
+  it('with tool_choice = "auto" (the default), the model decides; the stream completes and any call fits its schema', async () => {
+    const provider = createLlamaCppProvider({ name: 'local', baseURL: '', local: CPU });
+    const all = await events(
+      provider.stream(context({ tools: [NOTHING, PICK], maxOutputTokens: 60, temperature: 0 })),
+    );
+    // Random weights may or may not write a call: the path is what is checked, either way.
+    const calls = all.filter((event) => event.type === 'tool_call_end');
+    for (const call of calls) {
+      if (call.type !== 'tool_call_end') continue;
+      expect(fitsSchema(call.name, call.arguments), JSON.stringify(call)).toBe(true);
+      expect(JSON.parse(call.rawArguments)).toEqual(call.arguments);
+    }
+    const finish = all.at(-1);
+    expect(finish?.type).toBe('finish');
+    const reasons = calls.length > 0 ? ['tool_calls'] : ['stop', 'length'];
+    expect(reasons).toContain(finish?.type === 'finish' && finish.reason);
+    expect(all.some((event) => event.type === 'usage')).toBe(true);
   });
 
   it('after the tool result, answers freely (the grammar is only for the answer to a person)', async () => {
@@ -130,10 +159,13 @@ describe('llama_cpp adapter (a tiny GGUF model, run in process)', () => {
   });
 
   it('unloads, and loads again on the next call', async () => {
-    await unloadLocalModels();
+    expect(loadedLocalModels()).toBeGreaterThan(0);
+    await releaseLocalModels();
+    expect(loadedLocalModels()).toBe(0);
     const provider = createLlamaCppProvider({ name: 'local', baseURL: '', local: CPU });
     const all = await events(provider.stream(context()));
     expect(all.at(-1)).toMatchObject({ type: 'finish' });
+    expect(loadedLocalModels()).toBe(1);
   });
 
   it('says how to install node-llama-cpp when it cannot be found', () => {

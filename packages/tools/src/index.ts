@@ -18,7 +18,7 @@ export {
   webFetchTool,
   webSearchTool,
 } from './core/catalog.js';
-export { type CoreToolsOptions, createCoreTools } from './core/index.js';
+export { type CoreToolsOptions, createCoreTools, fileToolsPolicy } from './core/index.js';
 export {
   DEFAULT_READ_BYTES,
   DEFAULT_READ_LINES,

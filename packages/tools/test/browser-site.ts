@@ -1,7 +1,7 @@
 /**
  * A small site that needs JavaScript: every page's body is built by a script from JSON it
  * fetches, so a reader without a browser (web_fetch) sees none of the words. Plus pages that
- * attack: they reach for other addresses, download, flood. Each request is counted by path.
+ * attack: they reach for other addresses, download (files, or one that never ends), flood. Each request is counted by path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,8 @@ export interface TestSite {
   submitted: string[];
   /** Pages added by a test: path -> HTML. */
   pages: Map<string, string>;
+  /** Files added by a test, served as a download (application/octet-stream, attachment). */
+  files: Map<string, Buffer>;
   close(): Promise<void>;
 }
 
@@ -41,11 +43,16 @@ const FORM = shell(
    };`,
 );
 
+/** A page whose script clicks a download link of `href` at once (`name`: the download attribute). */
+export const downloadingPage = (href: string, name = ''): string =>
+  `<a id="a" href="${href}" download="${name}">file</a><script>document.getElementById('a').click();</script>`;
+
 export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
   const site = {
     hits: new Map<string, number>(),
     submitted: [] as string[],
     pages: new Map<string, string>(),
+    files: new Map<string, Buffer>(),
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -71,6 +78,19 @@ export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
     }
     const page = site.pages.get(path);
     if (page !== undefined) return html(page);
+    const file = site.files.get(path);
+    const attachment = { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment' };
+    if (file !== undefined) return res.writeHead(200, attachment).end(file);
+    // Downloads that never end: 64 KiB every 10 ms (/endless), or 4 KiB at once (Chromium
+    // starts a download once it has some bytes) then a byte every 100 ms (/trickle).
+    if (path === '/endless' || path === '/trickle') {
+      res.writeHead(200, attachment);
+      if (path === '/trickle') res.write(Buffer.alloc(4096, 7));
+      const chunk = Buffer.alloc(path === '/endless' ? 64 * 1024 : 1, 7);
+      const timer = setInterval(() => res.write(chunk), path === '/endless' ? 10 : 100);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     res.writeHead(404).end('not found');
   });
   await new Promise<void>((ready) => server.listen(0, host, ready));

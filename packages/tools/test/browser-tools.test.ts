@@ -1,23 +1,29 @@
 /**
  * The browser tools on the system's real Chromium, against real local servers: a site that
  * needs JavaScript, read, clicked through and filled in; and pages that reach for addresses the
- * egress policy refuses (loopback not allowlisted, a private address, cloud metadata).
+ * egress policy refuses (loopback not allowlisted, a private address, cloud metadata); and
+ * downloads, saved into the workspace under the file tools' rules, or cut, or refused.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { ToolResult } from '@oxydra/types';
+import { randomUUID } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
+import type { ToolContext, ToolResult } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserTools, createBrowserTools } from '../src/browser/index.js';
 import { findChromium } from '../src/browser/launch.js';
-import { startTestSite, type TestSite } from './browser-site.js';
+import { downloadingPage, startTestSite, type TestSite } from './browser-site.js';
 import { context } from './helpers.js';
 
 const chromium = findChromium();
+const IS_ROOT = process.geteuid?.() === 0;
 const BROWSER = {
   enabled: true,
   idle_timeout_secs: 60,
   action_timeout_secs: 10,
   max_sessions: 2,
   max_heap_mib: 64,
+  max_download_mib: 1,
   run_as: '65534:65534',
   no_sandbox: false,
 };
@@ -51,13 +57,27 @@ function chromiumProcesses(): number[] {
 let site: TestSite;
 let victim: TestSite;
 let browser: BrowserTools;
-const ctx = { ...context('/nonexistent-workspace'), sessionId: 'browser-test' };
+const tmp = tempWorkspace({ prefix: 'oxydra-browser-ws-' });
+/** The session's workspace; as root it belongs to another uid, whose files the saved downloads must be. */
+const workspace = join(tmp.dir, 'workspace');
+const OWNER = 4321;
+const ctx = { ...context(workspace), sessionId: 'browser-test' };
 
-async function call(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+async function call(
+  name: string,
+  args: Record<string, unknown> = {},
+  on: ToolContext = ctx,
+): Promise<ToolResult> {
   const tool = browser.tools.find((t) => t.name === name);
   if (!tool) throw new Error(`no ${name}`);
-  const result = await tool.execute(args, ctx);
+  const result = await tool.execute(args, on);
   return typeof result === 'string' ? { content: result } : result;
+}
+
+/** What browser_open and then browser_read said (a download ends in one or the other). */
+async function openAndRead(path: string, on: ToolContext = ctx): Promise<string> {
+  const opened = await call('browser_open', { url: `${site.origin}${path}` }, on);
+  return `${opened.content}\n${(await call('browser_read', {}, on)).content}`;
 }
 
 // Skipped only where no Chromium is installed (the tools then refuse with an install hint).
@@ -66,6 +86,8 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
   { timeout: 90_000 },
   () => {
     beforeAll(async () => {
+      mkdirSync(workspace);
+      if (IS_ROOT) chownSync(workspace, OWNER, OWNER);
       site = await startTestSite();
       victim = await startTestSite('127.0.0.2');
       browser = createBrowserTools({ browser: BROWSER, egressAllowlist: [`127.0.0.1:${site.port}`] });
@@ -74,6 +96,7 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       await browser?.close();
       await site?.close();
       await victim?.close();
+      tmp.cleanup();
     });
 
     it('reads a page its script renders, clicks through, fills a form and screenshots it', async () => {
@@ -125,15 +148,88 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       expect(victim.hits.size).toBe(0);
     });
 
-    it('a download is refused and said so', async () => {
-      site.pages.set('/file', 'payload');
-      site.pages.set(
-        '/dl',
-        `<a id="a" href="/file" download="../../evil.txt">file</a><script>document.getElementById('a').click();</script>`,
+    it('a download lands new and owner-only in downloads/, never where its name points, never over a file', async () => {
+      site.files.set('/file', Buffer.from('payload'));
+      site.pages.set('/dl', downloadingPage('/file', '../../evil.txt'));
+      const told = await openAndRead('/dl');
+      expect(told).toContain('saved downloads/evil.txt (7 bytes)');
+      expect(told).toContain('untrusted');
+      const saved = join(workspace, 'downloads', 'evil.txt');
+      expect(readFileSync(saved, 'utf8')).toBe('payload');
+      const info = statSync(saved);
+      expect(info.mode & 0o777).toBe(0o600);
+      // As root: owned like the file tools' files (the folder's owner), not root's nor Chromium's.
+      if (IS_ROOT) expect([info.uid, statSync(dirname(saved)).uid]).toEqual([OWNER, OWNER]);
+      expect(readdirSync(tmp.dir)).toEqual(['workspace']);
+      const again = await call('browser_open', { url: `${site.origin}/dl` });
+      const second = `${again.content}\n${(await call('browser_read')).content}`;
+      expect(second).toContain('saved downloads/evil-2.txt (7 bytes)');
+      expect(readFileSync(saved, 'utf8')).toBe('payload');
+    });
+
+    it('a download past max_download_mib is cut and removed, finished or endless', async () => {
+      site.files.set('/big', Buffer.alloc(3 * 1024 * 1024, 1));
+      site.pages.set('/big-dl', downloadingPage('/big', 'big.bin'));
+      site.pages.set('/endless-dl', downloadingPage('/endless', 'endless.bin'));
+      for (const page of ['/big-dl', '/endless-dl']) {
+        const told = await openAndRead(page);
+        expect(told).toMatch(
+          /: not saved: cut past 1048576 bytes \(tools\.browser\.max_download_mib\) and removed/,
+        );
+      }
+      expect(readdirSync(join(workspace, 'downloads')).filter((name) => !name.startsWith('evil'))).toEqual(
+        [],
       );
-      const opened = await call('browser_open', { url: `${site.origin}/dl` });
-      const told = `${opened.content}\n${(await call('browser_read')).content}`;
-      expect(told).toMatch(/a download, refused/);
+    });
+
+    it('a download still running is said so, and ends with its session, leaving nothing', async () => {
+      site.pages.set('/trickle-dl', downloadingPage('/trickle', 'slow.bin'));
+      const opened = await call('browser_open', { url: `${site.origin}/trickle-dl` });
+      expect(opened.content).toMatch(/\/trickle: still downloading/);
+      expect(await call('browser_close')).toEqual({ content: 'closed the browser session' });
+      expect(readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('slow'))).toEqual([]);
+    });
+
+    it('a page that downloads in a loop gets 20 downloads a session, no more', async () => {
+      const many = { ...context(workspace), sessionId: 'browser-many' };
+      site.pages.set(
+        '/many',
+        `<p>many</p><script>for (let i = 0; i < 24; i++) { const a = document.createElement('a'); a.href = 'data:text/plain,' + i; a.download = 'many.txt'; document.body.append(a); a.click(); }</script>`,
+      );
+      try {
+        let told = await openAndRead('/many', many);
+        // Three run at once: the rest are refused until those end, so the page is asked again.
+        for (let i = 0; i < 10 && !told.includes('started 20 downloads already'); i++)
+          told += await openAndRead('/many', many);
+        expect(told).toContain('started 20 downloads already (browser_close starts afresh)');
+        expect(
+          readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('many')),
+        ).toHaveLength(20);
+      } finally {
+        await call('browser_close', {}, many);
+      }
+    });
+
+    it.each([
+      ['outside the workspace', (outside: string) => outside],
+      ['to a folder inside it', () => 'inside'],
+    ])('a downloads folder that is a symbolic link %s is refused', async (_where, target) => {
+      const other = join(tmp.dir, `linked-${randomUUID()}`);
+      const outside = join(tmp.dir, `outside-${randomUUID()}`);
+      mkdirSync(join(other, 'inside'), { recursive: true });
+      mkdirSync(outside);
+      symlinkSync(target(outside), join(other, 'downloads'));
+      const linked = { ...context(other), sessionId: 'browser-linked' };
+      try {
+        site.files.set('/file', Buffer.from('payload'));
+        site.pages.set('/dl', downloadingPage('/file', 'x.txt'));
+        const told = await openAndRead('/dl', linked);
+        expect(told).toMatch(/: not saved: .*symbolic link/);
+        expect(readdirSync(outside)).toEqual([]);
+        expect(readdirSync(join(other, 'inside'))).toEqual([]);
+      } finally {
+        await call('browser_close', {}, linked);
+      }
     });
 
     it('Chromium runs with none of our environment and, when we are root, never as root', async () => {

@@ -5,9 +5,9 @@
  */
 import { homedir } from 'node:os';
 import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
-import type { AdapterFactories } from '@oxydra/provider/core';
+import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
-import { createCoreTools, resolveVaultPath } from '@oxydra/tools';
+import { createCoreTools, fileToolsPolicy, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
@@ -188,14 +188,14 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     db.close();
     throw error;
   }
+  const fileRules = { ...(vaultPath ? { vault: { path: vaultPath } } : {}), secretPaths };
   const coreTools = [
     ...createCoreTools({
       shell: config.tools.shell,
       webSearch: config.tools.web_search,
-      ...(vaultPath ? { vault: { path: vaultPath } } : {}),
+      ...fileRules,
       ...(isolation.runCommand ? { runCommand: isolation.runCommand } : {}),
       ...(isolation.refusal !== undefined ? { shellUnavailable: isolation.refusal } : {}),
-      secretPaths,
     }),
     ...(memory?.tools ?? []),
   ];
@@ -204,6 +204,8 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? (await import('@oxydra/tools/browser')).createBrowserTools({
         browser: config.tools.browser,
         egressAllowlist: config.tools.web_search.egress_allowlist,
+        // A page's downloads keep out of what the file tools keep out of.
+        filePolicy: fileToolsPolicy(fileRules),
       })
     : undefined;
   if (browser) coreTools.push(...browser.tools);
@@ -284,6 +286,9 @@ export async function closeBase(base: KernelBase): Promise<void> {
   base.audit.stopTimers();
   await base.toolSources?.close();
   await base.closeBrowser?.();
+  // Local models (llama_cpp) hold memory, threads and GPU buffers for the process's life; a
+  // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
+  await releaseLocalModels();
   await base.usageLog?.close();
   base.db.close();
   await base.memory?.close();

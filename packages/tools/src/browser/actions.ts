@@ -4,10 +4,11 @@
  * hostile page never holds the agent or the browser; a crashed page (past its heap cap) too.
  */
 
-import type { ToolResult } from '@oxydra/types';
+import type { ToolContext, ToolResult } from '@oxydra/types';
 import type { Locator, Page } from 'playwright-core';
 import type { ToolRun } from '../define.js';
 import { parseHttpUrl } from '../web/safe-fetch.js';
+import type { SavedDownload } from './downloads.js';
 import type { BrowserHost, BrowserSession } from './host.js';
 import { readPage } from './page-text.js';
 import {
@@ -31,8 +32,10 @@ type Act<T> = (session: BrowserSession, signal: AbortSignal) => Promise<T>;
 const sessionOf = (context: { sessionId?: string }): string => context.sessionId ?? 'default';
 
 /** Runs `work` on the session's page within the action cap; a page past it is closed. */
-async function act<T>(host: BrowserHost, id: string, signal: AbortSignal, work: Act<T>): Promise<T> {
-  let session = await host.session(id);
+async function act<T>(host: BrowserHost, context: ToolContext, work: Act<T>): Promise<T> {
+  const id = sessionOf(context);
+  const signal = context.signal;
+  let session = await host.session(id, context.workspace);
   if (session.broken !== undefined) {
     const why = session.broken;
     await host.closeSession(id, true);
@@ -79,13 +82,25 @@ async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle', { timeout: SETTLE_MS }).catch(() => undefined);
 }
 
-/** A one-line state, plus what the network policy refused since the last report. */
+/** A one-line state, plus what the network policy refused and the downloads since the last report. */
 async function status(session: BrowserSession, verb: string): Promise<ToolResult> {
   const { page } = session;
   const lines = [`${verb} ${page.url()} (title: ${JSON.stringify(await page.title())})`];
   lines.push(...refusals(session));
-  return { content: lines.join('\n'), data: { url: page.url() } };
+  const downloads = await session.downloads.report();
+  lines.push(...downloadLines(downloads.lines));
+  return { content: lines.join('\n'), data: { url: page.url(), ...savedData(downloads.saved) } };
 }
+
+function downloadLines(lines: string[]): string[] {
+  if (lines.length === 0) return [];
+  return [
+    `downloads the page started (${lines.length}; saved under the workspace's downloads/ folder, read them with the file tools):`,
+    ...lines.map((line) => `- ${line}`),
+  ];
+}
+
+const savedData = (saved: SavedDownload[]) => (saved.length > 0 ? { downloads: saved } : {});
 
 function refusals(session: BrowserSession): string[] {
   const refused = session.takeRefused();
@@ -100,8 +115,7 @@ export function browserOpen(host: BrowserHost): ToolRun<BrowserOpenArgs> {
   return async ({ url }, context) => {
     // web_fetch's URL rules: http(s) only (no file:, chrome:, data:, javascript:), no credentials.
     const target = parseHttpUrl(url).href;
-    const id = sessionOf(context);
-    return act(host, id, context.signal, async (session) => {
+    return act(host, context, async (session) => {
       const response = await session.page.goto(target, { waitUntil: 'load' });
       await settle(session.page);
       await checkScheme(session.page);
@@ -117,7 +131,7 @@ export function browserOpen(host: BrowserHost): ToolRun<BrowserOpenArgs> {
 
 export function browserRead(host: BrowserHost): ToolRun<Record<string, never>> {
   return async (_args, context) =>
-    act(host, sessionOf(context), context.signal, async (session, signal) => {
+    act(host, context, async (session, signal) => {
       await checkScheme(session.page);
       const page = await readPage(session.page, signal);
       let text = page.text;
@@ -135,7 +149,12 @@ export function browserRead(host: BrowserHost): ToolRun<Record<string, never>> {
           : 'No controls.',
       );
       lines.push(...refusals(session));
-      return { content: lines.join('\n'), data: { url: page.url, chars: page.text.length } };
+      const downloads = await session.downloads.report();
+      lines.push(...downloadLines(downloads.lines));
+      return {
+        content: lines.join('\n'),
+        data: { url: page.url, chars: page.text.length, ...savedData(downloads.saved) },
+      };
     });
 }
 
@@ -164,7 +183,7 @@ async function named(page: Page, roles: readonly string[], name: string): Promis
 
 export function browserClick(host: BrowserHost): ToolRun<BrowserClickArgs> {
   return async ({ name, role }, context) =>
-    act(host, sessionOf(context), context.signal, async (session) => {
+    act(host, context, async (session) => {
       const roles = role ? [role] : CLICK_ROLES;
       const target = await named(session.page, roles, name);
       await target.click();
@@ -176,7 +195,7 @@ export function browserClick(host: BrowserHost): ToolRun<BrowserClickArgs> {
 
 export function browserType(host: BrowserHost): ToolRun<BrowserTypeArgs> {
   return async ({ name, text, submit }, context) =>
-    act(host, sessionOf(context), context.signal, async (session) => {
+    act(host, context, async (session) => {
       const field = await named(session.page, TEXT_ROLES, name);
       await field.fill(text);
       if (submit) {
@@ -193,7 +212,7 @@ export function browserType(host: BrowserHost): ToolRun<BrowserTypeArgs> {
 
 export function browserScreenshot(host: BrowserHost): ToolRun<BrowserScreenshotArgs> {
   return async ({ full_page }, context) =>
-    act(host, sessionOf(context), context.signal, async (session) => {
+    act(host, context, async (session) => {
       const png = await session.page.screenshot({ type: 'png', fullPage: full_page, animations: 'disabled' });
       // A page can be made endlessly tall: its whole-page image would fill every later request.
       if (png.length > MAX_SCREENSHOT_BYTES)

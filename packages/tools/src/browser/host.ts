@@ -1,12 +1,15 @@
 /**
  * The browser and its sessions: one Chromium process, started at the first browser action, and
  * one browser context (cookies, storage, one page) per Oxydra session, each with an egress proxy
- * of its own so that what a page was refused is told to that session alone. A context unused
- * for idle_timeout_secs is closed; the browser exits with its last context.
+ * of its own so that what a page was refused is told to that session alone, and its downloads
+ * saved into that session's workspace (downloads.ts). A context unused for idle_timeout_secs is
+ * closed; the browser exits with its last context.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { PathPolicy } from '../paths.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
+import { SessionDownloads } from './downloads.js';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { type Launched, type LaunchSettings, launchChromium } from './launch.js';
 
@@ -14,7 +17,13 @@ export interface BrowserSettings extends Omit<LaunchSettings, 'fallbackProxy'> {
   idleMs: number;
   actionMs: number;
   maxSessions: number;
+  maxDownloadBytes: number;
+  /** Where a page's downloads may not go (the file tools' denied folders). */
+  filePolicy: PathPolicy;
 }
+
+/** How long a tool result waits for a running download, at most (and half the action cap). */
+const DOWNLOAD_WAIT_MS = 10_000;
 
 const NO_SERVICE_WORKERS = `Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined, configurable: false });`;
 
@@ -34,6 +43,7 @@ export class BrowserSession {
     readonly context: BrowserContext,
     readonly page: Page,
     readonly proxy: EgressProxy,
+    readonly downloads: SessionDownloads,
   ) {}
 
   /** The refusals since the last call, as lines, and forgets them. */
@@ -52,8 +62,8 @@ export class BrowserHost {
     private readonly resolve?: Resolver,
   ) {}
 
-  /** The session's context, made (and the browser started) when there is none. */
-  async session(id: string): Promise<BrowserSession> {
+  /** The session's context, made (and the browser started) when there is none; its downloads go to `workspace`. */
+  async session(id: string, workspace: string): Promise<BrowserSession> {
     let session = this.sessions.get(id);
     if (!session) {
       if (this.sessions.size >= this.settings.maxSessions)
@@ -65,6 +75,7 @@ export class BrowserHost {
       session.catch(() => this.sessions.delete(id));
     }
     const ready = await session;
+    ready.downloads.workspace = workspace;
     this.touch(id, ready);
     return ready;
   }
@@ -82,6 +93,7 @@ export class BrowserHost {
     const ready = await session.catch(() => undefined);
     if (ready) {
       clearTimeout(ready.idle);
+      ready.downloads.close();
       await bounded(ready.context.close(), 5000);
       await ready.proxy.close();
     }
@@ -109,7 +121,7 @@ export class BrowserHost {
     session.idle.unref();
   }
 
-  private browser(): Promise<Browser> {
+  private browser(): Promise<Launched> {
     this.launched ??= (async () => {
       const fallback = await startEgressProxy({ policy: undefined });
       try {
@@ -124,11 +136,11 @@ export class BrowserHost {
     launching.catch(() => {
       if (this.launched === launching) this.launched = undefined;
     });
-    return launching.then(({ launched }) => launched.browser);
+    return launching.then(({ launched }) => launched);
   }
 
   private async open(): Promise<BrowserSession> {
-    const browser = await this.browser();
+    const { browser, downloads } = await this.browser();
     const proxyOptions: Parameters<typeof startEgressProxy>[0] = { policy: await this.policy() };
     if (this.resolve) proxyOptions.resolve = this.resolve;
     let session: BrowserSession | undefined;
@@ -144,8 +156,8 @@ export class BrowserHost {
     try {
       const context = await browser.newContext({
         proxy: { server: proxy.url, bypass: '<-loopback>', ...proxy.credentials },
-        // Downloads are refused: a page cannot write anywhere, the workspace included.
-        acceptDownloads: false,
+        // Into the browser's own folder; downloads.ts saves them into the workspace, or not.
+        acceptDownloads: true,
         viewport: { width: 1280, height: 800 },
       });
       // Service workers could run and fetch later, outside any action: pages cannot register
@@ -154,18 +166,19 @@ export class BrowserHost {
       context.setDefaultTimeout(this.settings.actionMs);
       context.setDefaultNavigationTimeout(this.settings.actionMs);
       const page = await context.newPage();
-      session = new BrowserSession(context, page, proxy);
+      const saving = new SessionDownloads({
+        folder: downloads,
+        maxBytes: this.settings.maxDownloadBytes,
+        policy: this.settings.filePolicy,
+        waitMs: Math.min(DOWNLOAD_WAIT_MS, this.settings.actionMs / 2),
+      });
+      session = new BrowserSession(context, page, proxy, saving);
       const current = session;
       // Popups (window.open, target=_blank) are closed: one page per session, a bounded count.
       context.on('page', (other) => {
         if (other !== page) void other.close().catch(() => undefined);
       });
-      // acceptDownloads: false has Chromium cancel every download; the model is told of it.
-      page.on('download', (download) => {
-        current.refused.push(
-          `${download.url().slice(0, 200)}: a download, refused (the browser saves no files)`,
-        );
-      });
+      page.on('download', (download) => saving.take(download));
       page.on('crash', () => {
         current.broken = 'the page crashed (past its memory cap, or killed); browser_open a page again';
       });

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { type DefinedTool, defineTool, type ObjectSchema, type ToolRun } from '../define.js';
+import type { PathPolicy } from '../paths.js';
 import { sourceOf } from '../provenance-source.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
@@ -27,6 +28,7 @@ export interface BrowserConfig {
   action_timeout_secs: number;
   max_sessions: number;
   max_heap_mib: number;
+  max_download_mib: number;
   run_as: string;
   no_sandbox: boolean;
 }
@@ -35,6 +37,8 @@ export interface BrowserToolsOptions {
   browser: BrowserConfig;
   /** tools.web_search.egress_allowlist: pages obey the same rules as web_fetch. */
   egressAllowlist: readonly string[];
+  /** The file tools' denied folders (createCoreTools' policy): a page's downloads keep out too. */
+  filePolicy?: PathPolicy;
   /** Replaces DNS resolution for the proxy's check (tests). */
   resolve?: Resolver;
 }
@@ -71,6 +75,8 @@ export function createBrowserTools(options: BrowserToolsOptions): BrowserTools {
           idleMs: config.idle_timeout_secs * 1000,
           actionMs: config.action_timeout_secs * 1000,
           maxSessions: config.max_sessions,
+          maxDownloadBytes: config.max_download_mib * 1024 * 1024,
+          filePolicy: options.filePolicy ?? {},
         },
         async () => (policy ??= new EgressPolicy(options.egressAllowlist)),
         options.resolve,

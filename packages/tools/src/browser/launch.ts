@@ -3,7 +3,8 @@
  * library is an optional package, imported here only, at the first browser action. Chromium
  * keeps its own sandbox on; as root it refuses that sandbox, so Oxydra starts it as an ordinary
  * uid instead (setpriv through a small wrapper, [tools.browser] run_as), never as root. It gets
- * no environment of ours (no keys), a private HOME, and a network that is the egress proxy only.
+ * no environment of ours (no keys), a private HOME and download folder, and a network that is
+ * the egress proxy only.
  */
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,9 @@ function chromiumArgs(maxHeapMib: number): string[] {
 
 export interface Launched {
   browser: Browser;
-  /** Removes the private HOME and wrapper. */
+  /** The browser's own download folder, private to it (downloads.ts copies from there). */
+  downloads: string;
+  /** Removes the private HOME, download folder and wrapper. */
   cleanup(): Promise<void>;
 }
 
@@ -83,10 +86,13 @@ export async function launchChromium(settings: LaunchSettings): Promise<Launched
   const home = await mkdtemp(join(tmpdir(), 'oxydra-browser-'));
   try {
     await mkdir(join(home, 'home'), { mode: 0o700 });
+    const downloads = join(home, 'downloads');
+    await mkdir(downloads, { mode: 0o700 });
     const root = process.geteuid?.() === 0;
     const executablePath = root ? await unprivilegedWrapper(home, executable, settings.runAs) : executable;
     const browser = await chromium.launch({
       executablePath,
+      downloadsPath: downloads,
       headless: true,
       chromiumSandbox: !settings.noSandbox,
       // `<-loopback>` named explicitly: Chromium otherwise sends loopback around any proxy.
@@ -98,7 +104,7 @@ export async function launchChromium(settings: LaunchSettings): Promise<Launched
       handleSIGTERM: false,
       handleSIGHUP: false,
     });
-    return { browser, cleanup: () => rm(home, { recursive: true, force: true }) };
+    return { browser, downloads, cleanup: () => rm(home, { recursive: true, force: true }) };
   } catch (error) {
     await rm(home, { recursive: true, force: true });
     throw launchError(error, executable);
@@ -113,7 +119,9 @@ export async function launchChromium(settings: LaunchSettings): Promise<Launched
  */
 async function unprivilegedWrapper(home: string, executable: string, runAs: string): Promise<string> {
   const [uid = 65534, gid = uid] = runAs.split(':').map(Number);
+  // Its HOME and download folder are the new uid's (downloads.ts copies out as us, no-follow).
   await chown(join(home, 'home'), uid, gid);
+  await chown(join(home, 'downloads'), uid, gid);
   // The parent must be searchable by the new uid to reach its HOME.
   await chmod(home, 0o711);
   const script = join(home, 'chromium.sh');

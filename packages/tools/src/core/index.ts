@@ -52,13 +52,18 @@ const SECRET_REASON = 'a secrets folder, hidden from every tool and command';
 /** Pages are cut below the registry's 16 KiB output cap, so the cut is the tool's own, noted. */
 const WEB_FETCH_MAX_CHARS = 14_000;
 
-export function createCoreTools(options: CoreToolsOptions): Tool[] {
-  const policy: PathPolicy = {
+/** The folders the file tools keep out of (the vault, the secrets folders): also where a page's downloads may not go. */
+export function fileToolsPolicy(options: Pick<CoreToolsOptions, 'vault' | 'secretPaths'>): PathPolicy {
+  return {
     deny: [
       ...(options.vault ? (vaultDenyPolicy(options.vault.path).deny ?? []) : []),
       ...(options.secretPaths ?? homeSecretPaths()).map((path) => ({ path, reason: SECRET_REASON })),
     ],
   };
+}
+
+export function createCoreTools(options: CoreToolsOptions): Tool[] {
+  const policy = fileToolsPolicy(options);
   const tools: Tool[] = [
     fileReadTool(options.read, policy),
     fileListTool(policy),

@@ -20,6 +20,7 @@ import {
   checkpointsSchema,
   permissionsSchema,
 } from './kernel-schema.js';
+import { localModelKeys } from './local-model-schema.js';
 import { mcpSchema } from './mcp-schema.js';
 import { memorySchema } from './memory-schema.js';
 import { otelSchema } from './otel-schema.js';
@@ -28,6 +29,7 @@ import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
 import { storeSchema } from './store-schema.js';
 import { agentTaintSchema, taintSchema } from './taint-schema.js';
+import { toolSandboxSchema } from './tool-sandbox-schema.js';
 
 const positiveInt = z.int().positive();
 const ratio = z.number().min(0).max(1);
@@ -41,27 +43,6 @@ export const configVersionSchema = z
   .refine((v) => Number(v.split('.')[0]) === CONFIG_MAJOR_VERSION, {
     message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
   });
-
-/** Keys only llama_cpp entries read: how the model file is loaded and run in this process. */
-const localModelKeys = {
-  context_size: positiveInt
-    .optional()
-    .describe(
-      "llama_cpp: context window in tokens (default: as large as memory allows, up to the model's own)",
-    ),
-  gpu_layers: z
-    .int()
-    .min(0)
-    .optional()
-    .describe('llama_cpp: layers offloaded to the GPU; 0 runs on the CPU only (default: as many as fit)'),
-  threads: positiveInt.optional().describe("llama_cpp: CPU threads (default: the CPU's performance cores)"),
-  tool_choice: z
-    .enum(['auto', 'required'])
-    .optional()
-    .describe(
-      'llama_cpp: "required" makes the first answer to each user message a call of one of the offered tools, constrained by a JSON-schema grammar (for small models that never call tools on their own); default "auto": the model decides',
-    ),
-};
 
 export const providerEntrySchema = z.strictObject({
   provider_type: z
@@ -186,8 +167,8 @@ export const catalogSchema = z.strictObject({
     .describe('accept model ids the pinned catalog does not know'),
 });
 
+export { SANDBOX_MODES } from './tool-sandbox-schema.js';
 export const APPROVAL_MODES = ['auto', 'ask', 'deny'] as const;
-export const SANDBOX_MODES = ['auto', 'bubblewrap', 'sandbox_exec', 'none'] as const;
 
 export const toolsSchema = z.strictObject({
   approval: z
@@ -227,59 +208,7 @@ export const toolsSchema = z.strictObject({
     .describe(
       'a folder of secrets/documents readable only through vault_copyto (absolute, or relative to the workspace)',
     ),
-  sandbox: z
-    .strictObject({
-      mode: z
-        .enum(SANDBOX_MODES)
-        .default('auto')
-        .describe(
-          'shell_exec isolation: auto (bubblewrap on Linux, sandbox-exec on macOS, when available), bubblewrap or sandbox_exec (required), none',
-        ),
-      network: z
-        .enum(['off', 'allowlist', 'on'])
-        .default('off')
-        .describe(
-          'network for sandboxed commands: off; allowlist (only allow_hosts, through an egress proxy); on (the host network, unfiltered)',
-        ),
-      allow_hosts: z
-        .array(z.string().min(1))
-        .default([])
-        .describe(
-          'with network = "allowlist": hosts commands may reach, e.g. "registry.npmjs.org", "*.github.com", "host:8443"',
-        ),
-      seccomp: z
-        .boolean()
-        .default(true)
-        .describe(
-          'a seccomp filter refusing kernel interfaces commands never need (keyrings, bpf, io_uring, new namespaces, TIOCSTI)',
-        ),
-      max_processes: z
-        .int()
-        .positive()
-        .default(1024)
-        .describe('processes a command may run at once (stops fork bombs)'),
-      max_memory_mib: z.int().positive().optional().describe('address-space limit per process, in MiB'),
-      max_cpu_secs: z.int().positive().optional().describe('CPU time limit per process, in seconds'),
-      max_file_size_mib: z
-        .int()
-        .positive()
-        .default(1024)
-        .describe('largest file a command may write (anywhere, the workspace included), in MiB'),
-      tmp_size_mib: z
-        .int()
-        .positive()
-        .default(512)
-        .describe("size of each command's private /tmp (and HOME inside it), a memory-backed tmpfs, in MiB"),
-      run_as: z
-        .string()
-        .regex(/^(auto|root|\d+(:\d+)?)$/, 'use "auto", "root" or "UID[:GID]"')
-        .refine((value) => !/^0(:|$)/.test(value), 'uid 0 is root: write "root" to mean it')
-        .default('auto')
-        .describe(
-          'when Oxydra runs as root, the uid commands run as: auto (the workspace owner, or 65534 "nobody" for a root-owned workspace), "UID[:GID]", or "root" (host root inside the sandbox; not recommended)',
-        ),
-    })
-    .prefault({}),
+  sandbox: toolSandboxSchema.prefault({}),
 });
 
 export const gatewaySchema = z.strictObject({

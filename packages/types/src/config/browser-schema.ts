@@ -28,6 +28,11 @@ export const browserSchema = z.strictObject({
   max_heap_mib: positiveInt
     .default(256)
     .describe('JavaScript heap cap per page, in MiB: a page past it crashes and is closed'),
+  max_download_mib: positiveInt
+    .default(50)
+    .describe(
+      "largest file a page may download, in MiB: it is saved new under the workspace's downloads/ folder, and one past this is cut and removed",
+    ),
   run_as: z
     .string()
     .regex(/^\d+(:\d+)?$/, 'use "UID[:GID]"')

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { importModule } from '@oxydra/types';
 import type { Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { LocalModelSettings } from '../options.js';
+import { holdLocalModels } from './held.js';
 import { requireLlamaCpp } from './locate.js';
 
 type LlamaModule = typeof import('node-llama-cpp');
@@ -102,9 +103,9 @@ async function open(path: string, settings: LocalModelSettings): Promise<LoadedM
 
 /**
  * Frees every loaded model, its context and the llama.cpp backends (memory, threads, GPU
- * buffers). The next call loads again. For hosts that stop using local models, tests and benches.
+ * buffers). The next call loads again. Hosts reach it through held.ts's releaseLocalModels.
  */
-export async function unloadLocalModels(): Promise<void> {
+async function unloadLocalModels(): Promise<void> {
   const loaded = [...models.values()];
   models.clear();
   for (const entry of await Promise.allSettled(loaded)) {
@@ -119,3 +120,5 @@ export async function unloadLocalModels(): Promise<void> {
     if (llama.status === 'fulfilled') await llama.value.dispose();
   }
 }
+
+holdLocalModels({ unload: unloadLocalModels, count: () => models.size });
