@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The PostgreSQL search index (PostgresSearchIndex: pgvector HNSW + tsvector) at scale, through
-// the real Retriever as the kernel uses it: notes are indexed one by one (chunking, the
-// deterministic 256-dim embedder, replaceSource) into a scratch database made for the run and
-// dropped after, then hybrid searches run (the query embedded, both candidate lists, the chunks
+// the real Retriever as the kernel uses it: notes are indexed in bulk as a store copy's reindex
+// does (indexNotes: chunking, the deterministic 256-dim embedder, replaceSources per ~128
+// chunks), or one by one as saving a note does (--ingest note: replaceSource), into a scratch
+// database made for the run and dropped after, then hybrid searches run (the query embedded, both candidate lists, the chunks
 // fetched). Corpus and queries are bench/memory.mjs's (bench/search-corpus.mjs); each note is
 // saved for one of USERS users, so a search scoped to a user sees a tenth of the chunks.
 //
