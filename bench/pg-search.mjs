@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The PostgreSQL search index (PostgresSearchIndex: pgvector HNSW + tsvector) at scale, through
-// the real Retriever as the kernel uses it: notes are indexed one by one (chunking, the
-// deterministic 256-dim embedder, replaceSource) into a scratch database made for the run and
-// dropped after, then hybrid searches run (the query embedded, both candidate lists, the chunks
+// the real Retriever as the kernel uses it: notes are indexed in bulk as a store copy's reindex
+// does (indexNotes: chunking, the deterministic 256-dim embedder, replaceSources per ~128
+// chunks), or one by one as saving a note does (--ingest note: replaceSource), into a scratch
+// database made for the run and dropped after, then hybrid searches run (the query embedded, both candidate lists, the chunks
 // fetched). Corpus and queries are bench/memory.mjs's (bench/search-corpus.mjs); each note is
 // saved for one of USERS users, so a search scoped to a user sees a tenth of the chunks.
 //
@@ -16,7 +17,7 @@
 // chosen method) ingests and answers the largest size in the same run, for ratios.
 // Targets: >= 1,000 chunks/s ingest, hybrid p50 <= 15 ms at 100k, recall@10 >= 0.95.
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
-//   [--recall-queries 100] [--skip-libsql]   (--chunks N is --sizes N; needs `npm run build` and
+//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note]   (--chunks N is --sizes N; needs `npm run build` and
 //   pgvector; OXYDRA_BENCH_POSTGRES_URL names a database to connect to first, default
 //   postgres://postgres@127.0.0.1:5432/postgres, whose role may create and drop databases)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     'recall-queries': { type: 'string', default: '100' },
     'skip-libsql': { type: 'boolean', default: false },
+    ingest: { type: 'string', default: 'bulk' },
   },
 });
 const SIZES = (values.chunks ?? values.sizes)
@@ -50,6 +52,13 @@ const SIZES = (values.chunks ?? values.sizes)
   .map(Number)
   .sort((a, b) => a - b);
 if (SIZES.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`bad --sizes ${values.sizes}`);
+if (values.ingest !== 'bulk' && values.ingest !== 'note')
+  throw new Error(`bad --ingest ${values.ingest}: bulk or note`);
+const INGEST = values.ingest;
+/** Notes per indexNotes call in bulk mode (the retriever writes them in batches of ~128 chunks). */
+const BULK_NOTES = 1000;
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS = 100;
 const QUERIES = Number(values.queries);
 const RECALL_QUERIES = Number(values['recall-queries']);
 const TOP_K = 8;
@@ -67,16 +76,54 @@ const p50 = (samples) =>
     ),
   );
 
-/** Indexes `notes` through `retriever`, one at a time as the kernel does. */
-async function ingest(retriever, notes) {
+/** CPU ms used so far by the PostgreSQL backends serving `database` (undefined: not readable). */
+async function backendsCpuMs(client) {
+  const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  let ms = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
+  }
+  return ms;
+}
+
+/**
+ * Indexes `notes` through `retriever`: one at a time as the kernel does when a note is saved
+ * (--ingest note), or in bulk as a copy's reindex does (--ingest bulk: indexNotes, a batch of
+ * about 128 chunks per write). Where the time went: node's CPU (chunking, embedding, the driver)
+ * and the CPU of this database's backends (tsvector, GIN and HNSW inserts) over the wall time
+ * (backends that come and go meanwhile are missed; the pool keeps its connections).
+ */
+async function ingest(client, retriever, notes) {
+  const pgBefore = client ? await backendsCpuMs(client) : undefined;
+  const nodeBefore = process.cpuUsage();
   const start = performance.now();
   let chunks = 0;
-  for (const note of notes) {
-    await retriever.indexNote(note);
-    chunks += chunkText(note.content).length;
+  if (INGEST === 'bulk') {
+    for (let i = 0; i < notes.length; i += BULK_NOTES)
+      chunks += (await retriever.indexNotes(notes.slice(i, i + BULK_NOTES))).chunks;
+  } else {
+    for (const note of notes) chunks += (await retriever.indexNote(note)).chunks;
   }
   const seconds = (performance.now() - start) / 1000;
-  return { chunks, seconds: round(seconds, 1), chunks_per_s: Math.round(chunks / seconds) };
+  const node = process.cpuUsage(nodeBefore);
+  const pgAfter = client ? await backendsCpuMs(client) : undefined;
+  const perChunk = (ms) => (ms === undefined ? undefined : round(ms / chunks));
+  return {
+    mode: INGEST,
+    chunks,
+    seconds: round(seconds, 1),
+    chunks_per_s: Math.round(chunks / seconds),
+    cpu_ms_per_chunk: {
+      node: perChunk((node.user + node.system) / 1000),
+      postgres: perChunk(pgAfter === undefined || pgBefore === undefined ? undefined : pgAfter - pgBefore),
+      wall: perChunk(seconds * 1000),
+    },
+  };
 }
 
 /** p50 of each side alone, as the retriever asks it (topK × 4 candidates, no scope). */
@@ -274,7 +321,7 @@ async function runPostgres(notes, embedder, cuts) {
     const results = [];
     let from = 0;
     for (const cut of cuts) {
-      const ingested = await ingest(retriever, notes.slice(from, cut.notes));
+      const ingested = await ingest(client, retriever, notes.slice(from, cut.notes));
       from = cut.notes;
       const rssAfterIngest = mb(process.memoryUsage().rss);
       // What autovacuum would soon do on a live database: planner statistics for the new rows.
@@ -322,7 +369,7 @@ async function runLibsql(notes, embedder) {
   try {
     await migrate(client);
     const retriever = new Retriever(client, embedder, { topK: TOP_K });
-    const ingested = await ingest(retriever, notes);
+    const ingested = await ingest(undefined, retriever, notes);
     await retriever.search({ query: 'warm up', topK: TOP_K }); // loads the vector cache
     return {
       ingest: ingested,

@@ -106,6 +106,51 @@ describe('indexNote', () => {
   });
 });
 
+describe('indexNotes', () => {
+  it('indexes a batch as indexNote would each: groups of about reindexBatchSize chunks, one request per user per group, the last of a note given twice', async () => {
+    const embedder = countingEmbedder(createDeterministicEmbedder());
+    const bulk = new Retriever(db.client, embedder, { reindexBatchSize: 8 });
+    const notes = [
+      { id: 'a', content: longNote(), userId: 'u1', tags: ['ops'] },
+      { id: 'b', content: 'The billing ledger closes at midnight.', userId: 'u2' },
+      { id: 'c', content: longNote('-c'), userId: 'u1' },
+      { id: 'b', content: 'The routing table reloads every hour.', userId: 'u2' },
+    ];
+    const result = await bulk.indexNotes(notes);
+    const other = await tempDb();
+    const expected = { chunks: 0, embedded: 0 };
+    try {
+      const one = new Retriever(other.client, createDeterministicEmbedder());
+      for (const note of [notes[0]!, notes[2]!, notes[3]!]) {
+        const done = await one.indexNote(note);
+        expected.chunks += done.chunks;
+        expected.embedded += done.embedded;
+      }
+    } finally {
+      await other.cleanup();
+    }
+    expect(result).toEqual(expected);
+    expect(await count(db.client, 'SELECT count(*) FROM chunks')).toBe(expected.chunks);
+    // longNote is more than one group of 8 chunks alone: each note its own group, one request each.
+    expect(embedder.calls.length).toBe(3);
+    expect(embedder.calls.flat()).toHaveLength(expected.embedded);
+    const texts = (hits: { text: string }[]) => hits.map((hit) => hit.text).join(' ');
+    expect(texts(await bulk.search({ query: 'billing ledger midnight', userId: 'u2' }))).not.toContain(
+      'ledger',
+    );
+    expect(await bulk.search({ query: 'routing table reloads', userId: 'u2' })).toEqual([
+      expect.objectContaining({ noteId: 'b' }),
+    ]);
+    const tagged = await bulk.search({ query: 'storage system workload', userId: 'u1', tags: ['ops'] });
+    expect(tagged.length).toBeGreaterThan(0);
+    expect(tagged.every((hit) => hit.noteId === 'a' && hit.tags?.includes('ops'))).toBe(true);
+    // Indexed again unchanged: every vector reused, nothing embedded.
+    embedder.calls.length = 0;
+    expect(await bulk.indexNotes(notes)).toEqual({ chunks: expected.chunks, embedded: 0 });
+    expect(embedder.calls).toEqual([]);
+  });
+});
+
 describe('indexConversation', () => {
   const messages = [
     { role: 'system' as const, content: 'You are a careful agent.' },

@@ -98,6 +98,77 @@ describePostgres('PostgreSQL search index', () => {
     }
   });
 
+  it('replaces many sources in one write (bulk): the last of a source given twice, fields per source, empty removes', async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      const [a, b] = [first.searchIndex(MODEL), second.searchIndex(MODEL)];
+      await a.replaceSource(note('gone'), [chunk('gone one', 1)]);
+      await a.replaceSource(note('kept'), [chunk('kept old', 2)]);
+      await a.replaceSources!([
+        { source: note('kept'), chunks: [chunk('kept first try', 3)] },
+        { source: note('gone'), chunks: [] },
+        {
+          source: note('n1'),
+          chunks: [chunk('alder one', 4), chunk('alder two', 5)],
+          fields: { userId: 'u1', tags: ['b', 'a'] },
+        },
+        { source: note('kept'), chunks: [chunk('kept new', 6)], fields: { userId: 'u2' } },
+      ]);
+      const rows = await adminQuery<{
+        source_id: string;
+        ordinal: number;
+        text: string;
+        user_id: string | null;
+        tags: string[];
+      }>(
+        `SELECT source_id, ordinal, text, user_id, tags FROM ${first.schema}.search_chunks ORDER BY source_id, ordinal`,
+      );
+      expect(rows).toEqual([
+        { source_id: 'kept', ordinal: 0, text: 'kept new', user_id: 'u2', tags: [] },
+        { source_id: 'n1', ordinal: 0, text: 'alder one', user_id: 'u1', tags: ['a', 'b'] },
+        { source_id: 'n1', ordinal: 1, text: 'alder two', user_id: 'u1', tags: ['a', 'b'] },
+      ]);
+      // Each side of a search sees the bulk's chunks with their scope.
+      const [nearest] = await a.searchVector(unit(5), { userId: 'u1', tags: ['a'] }, 1);
+      expect((await a.chunks([nearest!.chunkId]))[0]?.text).toBe('alder two');
+      expect(await a.searchVector(unit(5), { userId: 'u2', tags: ['a'] }, 5)).toEqual([]);
+      expect((await a.searchText('alder', { userId: 'u1' }, 5)).length).toBe(2);
+      // Vectors of several sources in one read, in the order asked; a source without any is empty.
+      const vectors = await a.sourcesVectors!([note('n1'), note('none'), note('kept')]);
+      expect(vectors.map((m) => [...m.keys()].sort())).toEqual([
+        ['hash-alder one', 'hash-alder two'],
+        [],
+        ['hash-kept new'],
+      ]);
+      expect([...vectors[0]!.get('hash-alder two')!]).toEqual([...unit(5)]);
+      // Two pools writing overlapping batches in opposite orders, at once: both finish (the
+      // sources are locked in one order), and each source ends whole, as one writer's.
+      const batch = (writer: number, ids: string[]) =>
+        ids.map((id) => ({
+          source: note(id),
+          chunks: [chunk(`${id} w${writer} x`, 1), chunk(`${id} w${writer} y`, 2)],
+        }));
+      const ids = Array.from({ length: 20 }, (_, i) => `shared-${i}`);
+      await Promise.all(
+        Array.from({ length: 5 }, (_, round) => [
+          a.replaceSources!(batch(0, round % 2 ? ids : [...ids].reverse())),
+          b.replaceSources!(batch(1, round % 2 ? [...ids].reverse() : ids)),
+        ]).flat(),
+      );
+      const shared = await adminQuery<{ source_id: string; texts: string[] }>(
+        `SELECT source_id, array_agg(text ORDER BY ordinal) AS texts FROM ${first.schema}.search_chunks
+         WHERE source_id LIKE 'shared-%' GROUP BY source_id`,
+      );
+      expect(shared).toHaveLength(20);
+      for (const { source_id, texts } of shared) {
+        const writer = texts[0]!.split(' ')[1];
+        expect(texts).toEqual([`${source_id} ${writer} x`, `${source_id} ${writer} y`]);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('numbers appends from two pools after the last chunk, without gaps or repeats', async () => {
     const { first, second, close } = await openTwo();
     try {

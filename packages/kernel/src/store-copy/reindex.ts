@@ -20,14 +20,15 @@ export async function indexCopiedMemory(
   let notes = 0;
   for (let offset = 0; ; offset += PAGE) {
     const page = await db.notes.list({ limit: PAGE, offset });
-    for (const note of page) {
-      await retriever.indexNote({
+    // In bulk: a batch of notes per embedding request and per write, not a round trip per note.
+    await retriever.indexNotes(
+      page.map((note) => ({
         id: note.id,
         content: note.content,
         tags: note.tags,
         ...(note.userId ? { userId: note.userId } : {}),
-      });
-    }
+      })),
+    );
     notes += page.length;
     onProgress?.({ table: 'search index (notes)', copied: notes, total: counts.notes });
     if (page.length < PAGE) break;

@@ -41,6 +41,13 @@ export interface ReplacedSource {
   tags?: readonly string[];
 }
 
+/** One source's replacement in a batch (SearchIndexStore.replaceSources). */
+export interface SourceReplacement {
+  source: SearchSource;
+  chunks: readonly NewChunk[];
+  fields?: ReplacedSource;
+}
+
 export interface AppendedChunks {
   userId?: string;
   /** The session a conversation's chunks go with: deleting the session deletes them. */
@@ -102,6 +109,12 @@ export interface SearchIndexStore {
    * a concurrent search sees the old chunks or the new ones, never a mix or none. Empty: removes.
    */
   replaceSource(source: SearchSource, chunks: readonly NewChunk[], fields?: ReplacedSource): Promise<void>;
+  /**
+   * Optional, for bulk indexing (a copy's reindex, an import): several sources replaced in one
+   * write, each as replaceSource would (a source given twice keeps its last replacement). The
+   * retriever calls replaceSource per source when a store has no such method.
+   */
+  replaceSources?(replacements: readonly SourceReplacement[]): Promise<void>;
   /** Adds chunks after the source's last, atomically (a conversation growing turn by turn). */
   appendChunks(source: SearchSource, chunks: readonly NewChunk[], fields?: AppendedChunks): Promise<void>;
   /** Removes the source's chunks and their vectors; resolves to how many chunks were removed. */
@@ -110,6 +123,8 @@ export interface SearchIndexStore {
   presentHashes(source: SearchSource, hashes: readonly string[]): Promise<Set<string>>;
   /** The source's chunks' vectors of `model`, by content hash (to reuse instead of embedding again). */
   sourceVectors(source: SearchSource): Promise<Map<string, Float32Array>>;
+  /** Optional: sourceVectors of several sources in one read, in the order given. */
+  sourcesVectors?(sources: readonly SearchSource[]): Promise<Map<string, Float32Array>[]>;
   /** Sets chunks' `model` vectors, replacing any other; ids that no longer exist are skipped. */
   putVectors(vectors: readonly { chunkId: number; vector: Float32Array }[]): Promise<void>;
   /** Up to `limit` chunks without a `model` vector, by ascending id, after `afterId` (default: from the start). */

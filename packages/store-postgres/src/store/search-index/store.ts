@@ -28,8 +28,11 @@ import type {
   SearchModel,
   SearchScope,
   SearchSource,
+  SourceReplacement,
 } from '@oxydra/types';
 import type { PgDatabase, Sql } from '../database.js';
+import { lastPerSource, replaceSourcesSql } from './bulk.js';
+import { afterLock } from './locks.js';
 import { type ModelSql, prepareModel } from './model.js';
 import { scopeSql } from './scope.js';
 import { countWordsSql, textTerms, tsqueryText } from './text-query.js';
@@ -68,38 +71,6 @@ function toChunk(row: ChunkRow): IndexedChunk {
   if (row.session_id !== null) chunk.sessionId = row.session_id;
   if (row.user_id !== null) chunk.userId = row.user_id;
   return chunk;
-}
-
-/**
- * Locks `source` for this transaction: its writers take turns, in any process. Also turns off
- * synchronous_commit for the transaction (docs/postgres.md, "The search index"): the index is
- * derived from notes and sessions, and waiting for the WAL flush of every note's chunks capped a
- * single writer at the disk's fsync rate (~70 notes/s here); a server crash may lose the last
- * fraction of a second of index writes, never leave them half done.
- */
-function lockSource(sql: Sql, source: SearchSource): Promise<unknown> {
-  return sql.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-search:' || current_schema() || ':' || $1 || ':' || $2, 0)),
-            set_config('synchronous_commit', 'off', true)`,
-    [source.type, source.id],
-  );
-}
-
-/**
- * `work` sent right behind the source's lock, not after its answer (the pool pipelines: one
- * round trip less; the server still runs them in order). A failed lock is the error reported.
- */
-async function afterLock<T>(sql: Sql, source: SearchSource, work: () => Promise<T>): Promise<T> {
-  const locked = lockSource(sql, source);
-  locked.catch(() => {});
-  try {
-    const result = await work();
-    await locked;
-    return result;
-  } catch (error) {
-    await locked;
-    throw error;
-  }
 }
 
 export class PostgresSearchIndex implements SearchIndexStore {
@@ -146,6 +117,18 @@ export class PostgresSearchIndex implements SearchIndexStore {
           mode: 'replace',
         });
       }),
+    );
+  }
+
+  async replaceSources(replacements: readonly SourceReplacement[]): Promise<void> {
+    const distinct = lastPerSource(replacements);
+    if (distinct.length === 0) return;
+    const vectors = distinct.map((r) => r.chunks.map((chunk) => this.#vector(chunk.vector)));
+    const tags = distinct.map((r) => normaliseTags(r.fields?.tags));
+    const model = await this.#sql();
+    const sources = distinct.map((r) => r.source);
+    await this.#db.atomic((sql) =>
+      afterLock(sql, sources, () => replaceSourcesSql(sql, model, distinct, vectors, tags)),
     );
   }
 
@@ -203,6 +186,23 @@ export class PostgresSearchIndex implements SearchIndexStore {
       ),
     );
     return new Map(rows.map((row) => [row.content_hash, parseVector(row.embedding)]));
+  }
+
+  async sourcesVectors(sources: readonly SearchSource[]): Promise<Map<string, Float32Array>[]> {
+    if (sources.length === 0) return [];
+    const model = await this.#sql();
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ n: number; content_hash: string; embedding: string }>(
+        `SELECT s.n, c.content_hash, c.embedding::text AS embedding
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s (type, id, n)
+         JOIN search_chunks c ON c.source_type = s.type AND c.source_id = s.id
+         WHERE c.model_key = $3`,
+        [sources.map((s) => s.type), sources.map((s) => s.id), model.key],
+      ),
+    );
+    const maps = sources.map(() => new Map<string, Float32Array>());
+    for (const row of rows) maps[row.n - 1]?.set(row.content_hash, parseVector(row.embedding));
+    return maps;
   }
 
   async putVectors(vectors: readonly { chunkId: number; vector: Float32Array }[]): Promise<void> {
