@@ -7,28 +7,17 @@
  * every criterion passed, 1 when the attempts ran out; without it the exit is the last
  * attempt's run's, as for a plain run.
  */
-import { type AttemptRecord, DEFAULT_MAX_ATTEMPTS, formatDirective, runSpec } from '@oxydra/kernel/spec';
-import { EVENT_CONTRACT_VERSION, UsageError } from '@oxydra/types';
+import { type AttemptRecord, formatDirective, runSpec } from '@oxydra/kernel/spec';
+import { EVENT_CONTRACT_VERSION } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { canAskApproval } from '../run/approval.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
+import { maxAttemptsFlag } from '../run/max-attempts.js';
 import type { SpecFlags } from '../run/spec-flags.js';
 import { streamAgent } from '../run/stream-agent.js';
 import { agentWorkspace } from '../run/workspace.js';
-
-/** More attempts than this is a loop, not a retry. */
-const MAX_ATTEMPTS_LIMIT = 20;
-
-function maxAttemptsFlag(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_MAX_ATTEMPTS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS_LIMIT) {
-    throw new UsageError(`--max-attempts ${raw}: expected a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}`);
-  }
-  return value;
-}
 
 function evaluationLines(attempt: AttemptRecord): string {
   const lines = attempt.results.map((r) => {

@@ -8,3 +8,15 @@ export { type Criterion, type Directive, formatDirective, parseCriteria } from '
 export type { CriterionResult } from '../spec/mechanical.js';
 export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
 export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';
+export {
+  MAX_ATTEMPTS_LIMIT,
+  type SpecFields,
+  type SpecRequest,
+  type SpecSummary,
+  specFieldsSchema,
+  specInput,
+  specRequestSchema,
+  specSummary,
+  specSummaryText,
+} from '../spec/request.js';
+export type { SpecKernel } from '../spec/spec-kernel.js';

@@ -5,7 +5,7 @@
  * whether it is usable, never the prose around it.
  */
 import type { z } from 'zod';
-import type { Kernel } from '../kernel-api.js';
+import type { SpecKernel } from './spec-kernel.js';
 import type { SpawnSpec } from '../types.js';
 
 /** The spawn fields a spec run passes on to its model calls (agent, selection, limits, user). */
@@ -31,7 +31,7 @@ function jsonObjectIn(text: string): unknown {
 }
 
 export async function askForJson<T>(
-  kernel: Kernel,
+  kernel: SpecKernel,
   base: CallBase,
   systemPrompt: string,
   prompt: string,

@@ -1,0 +1,86 @@
+/**
+ * An A2A task that carries a spec: `metadata.spec` of the message (or of the request), or a data
+ * part `{"spec": {...}}`, in the HTTP API's form (`true`, or goal, constraints,
+ * acceptance_criteria, max_attempts). The task then runs through the kernel's spec runner and
+ * its final status carries the per-criterion results in `metadata.oxydra.spec`. The spec's data
+ * part is not part of the prompt.
+ */
+import type { Part } from '@a2a-js/sdk';
+import type { RequestContext } from '@a2a-js/sdk/server';
+import type { AgentHandle, AgentResult, Kernel, SpawnSpec } from '@oxydra/kernel';
+import {
+  runSpec,
+  type SpecRequest,
+  type SpecSummary,
+  specInput,
+  specRequestSchema,
+  specSummary,
+} from '@oxydra/kernel/spec';
+
+function isSpecPart(part: Part): boolean {
+  const content = part.content;
+  return (
+    content?.$case === 'data' &&
+    typeof content.value === 'object' &&
+    content.value !== null &&
+    Object.hasOwn(content.value, 'spec')
+  );
+}
+
+/** The message's parts that make the prompt: all but a spec's data part. */
+export function promptParts(parts: readonly Part[]): Part[] {
+  return parts.filter((part) => !isSpecPart(part));
+}
+
+/** The task's spec, if it has one; a malformed one is a refusal (said to the client), never ignored. */
+export function taskSpec(request: RequestContext): { spec?: SpecRequest; refusal?: string } {
+  const part = request.userMessage.parts.find(isSpecPart);
+  const raw =
+    part?.content?.$case === 'data'
+      ? (part.content.value as Record<string, unknown>).spec
+      : (request.userMessage.metadata?.spec ?? request.request.metadata?.spec);
+  if (raw === undefined) return {};
+  const parsed = specRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    return {
+      refusal: `the task's spec is malformed${where}: ${issue?.message ?? 'invalid'}; send true or {goal, constraints, acceptance_criteria, max_attempts}`,
+    };
+  }
+  return { spec: parsed.data };
+}
+
+export interface SpecTaskResult {
+  /** The last attempt's result (undefined when none ran). */
+  last: AgentResult | undefined;
+  summary: SpecSummary;
+  costUsd: number | null;
+  sessionId: string | undefined;
+}
+
+/**
+ * Runs the task's spec through the kernel's runner; `onAttempt` is given each attempt's agent
+ * (the executor shows its progress and cancels it when asked). A malformed criterion, or a
+ * `test:` one where commands need approval, throws the kernel's usage error.
+ */
+export async function runSpecTask(
+  kernel: Kernel,
+  prompt: string,
+  spec: SpecRequest,
+  spawn: Omit<SpawnSpec, 'prompt'>,
+  onAttempt: (agent: AgentHandle) => Promise<void>,
+): Promise<SpecTaskResult> {
+  const { input, maxAttempts } = specInput(prompt, spec, kernel.config.tools.approval);
+  let last: AgentResult | undefined;
+  const outcome = await runSpec(kernel, {
+    input,
+    spawn,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    onAttempt: async (agent) => {
+      await onAttempt(agent);
+      last = await agent.result;
+    },
+  });
+  return { last, summary: specSummary(outcome), costUsd: outcome.costUsd, sessionId: outcome.sessionId };
+}
