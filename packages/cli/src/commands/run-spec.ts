@@ -10,9 +10,10 @@
 import { type AttemptRecord, formatDirective, runSpec } from '@oxydra/kernel/spec';
 import { EVENT_CONTRACT_VERSION } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import { canAskApproval } from '../run/approval.js';
+import { askOnce, canAskApproval } from '../run/approval.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { readPrompt } from '../run/prompt.js';
+import { confirmDirective, openEditor } from '../run/spec-confirm.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
 import type { SpecFlags } from '../run/spec-flags.js';
@@ -41,6 +42,8 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
     if (spawn.sessionId !== undefined) spawn.sessionId = await kernel.resolveSession(spawn.sessionId);
     const json = flags.json === true;
     const askApprovals = !json && canAskApproval();
+    // On a terminal the user accepts, edits or cancels the directive first; --yes skips it.
+    const confirm = askApprovals && flags.yes !== true;
     const outcome = await runSpec(kernel, {
       input: {
         request,
@@ -49,7 +52,20 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
       },
       spawn: { ...spawn, askApprovals, signal: stop.signal },
       maxAttempts,
-      onDirective: (directive) => process.stderr.write(`spec: directive\n${formatDirective(directive)}\n`),
+      // The question shows the directive itself; without it, it is shown before anything runs.
+      ...(confirm
+        ? {
+            confirmDirective: (directive) =>
+              confirmDirective(directive, {
+                ask: (question) => askOnce(question, stop.signal),
+                edit: openEditor,
+                say: (text) => process.stderr.write(text),
+              }),
+          }
+        : {
+            onDirective: (directive) =>
+              process.stderr.write(`spec: directive\n${formatDirective(directive)}\n`),
+          }),
       onAttempt: async (agent, n) => {
         process.stderr.write(`spec: attempt ${n} of ${maxAttempts}\n`);
         await streamAgent(kernel, agent, { json, askApprovals });
@@ -60,6 +76,10 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
       process.stdout.write(
         `${JSON.stringify({ v: EVENT_CONTRACT_VERSION, type: 'spec_outcome', ...outcome })}\n`,
       );
+    }
+    if (outcome.attempts.length === 0 && outcome.stopped === 'cancelled') {
+      process.stderr.write('spec: cancelled before anything ran\n');
+      return EXIT_FAILURE;
     }
     process.stderr.write(
       outcome.passed

@@ -12,10 +12,11 @@ import {
   runSpec,
   type SpecRequest,
   type SpecSummary,
+  specFields,
   specInput,
-  specRequestSchema,
   specSummary,
 } from '@oxydra/kernel/spec';
+import { isOxydraError } from '@oxydra/types';
 
 function isSpecPart(part: Part): boolean {
   const content = part.content;
@@ -40,15 +41,12 @@ export function taskSpec(request: RequestContext): { spec?: SpecRequest; refusal
       ? (part.content.value as Record<string, unknown>).spec
       : (request.userMessage.metadata?.spec ?? request.request.metadata?.spec);
   if (raw === undefined) return {};
-  const parsed = specRequestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    return {
-      refusal: `the task's spec is malformed${where}: ${issue?.message ?? 'invalid'}; send true or {goal, constraints, acceptance_criteria, max_attempts}`,
-    };
+  try {
+    return { spec: specFields(raw as SpecRequest) };
+  } catch (error) {
+    const hint = isOxydraError(error) && error.hint ? ` (${error.hint})` : '';
+    return { refusal: `${(error as Error).message}${hint}` };
   }
-  return { spec: parsed.data };
 }
 
 export interface SpecTaskResult {

@@ -4,7 +4,13 @@
  * evaluated per criterion and retried with the failures.
  */
 export type { DirectiveInput } from '../spec/crystallize.js';
-export { type Criterion, type Directive, formatDirective, parseCriteria } from '../spec/directive.js';
+export {
+  type Criterion,
+  type Directive,
+  directiveFromFields,
+  formatDirective,
+  parseCriteria,
+} from '../spec/directive.js';
 export type { CriterionResult } from '../spec/mechanical.js';
 export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
 export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';
@@ -13,6 +19,7 @@ export {
   type SpecFields,
   type SpecRequest,
   type SpecSummary,
+  specFields,
   specFieldsSchema,
   specInput,
   specRequestSchema,

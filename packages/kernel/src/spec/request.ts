@@ -30,12 +30,21 @@ export const specRequestSchema = z
   .union([z.literal(true), specFieldsSchema])
   .describe('spec-first run (docs/spec-runs.md): `true` crystallizes the directive from the prompt');
 
-export type SpecRequest = z.infer<typeof specRequestSchema>;
-export type SpecFields = z.infer<typeof specFieldsSchema>;
+/** A spec as a caller writes it (lists may be left out). */
+export type SpecRequest = z.input<typeof specRequestSchema>;
+export type SpecFields = z.output<typeof specFieldsSchema>;
 
-/** The spec as stored with a schedule (the same fields, max_attempts included). */
+/** The spec's fields with the lists filled in (as stored with a schedule); a malformed one is a usage error. */
 export function specFields(request: SpecRequest): SpecFields {
-  return request === true ? { constraints: [], acceptance_criteria: [] } : request;
+  const parsed = specRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new UsageError(`the spec is malformed${where}: ${issue?.message ?? 'invalid'}`, {
+      hint: 'send true or {goal, constraints, acceptance_criteria, max_attempts}',
+    });
+  }
+  return parsed.data === true ? { constraints: [], acceptance_criteria: [] } : parsed.data;
 }
 
 /**
