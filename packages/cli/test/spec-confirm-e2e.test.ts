@@ -8,11 +8,10 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Directive } from '@oxydra/kernel/spec';
 import type { ScenarioStep } from '@oxydra/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { confirmDirective, directiveToml, parseDirectiveToml } from '../src/run/spec-confirm.js';
-import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
-import { OXYDRA_BIN } from './helpers.js';
-import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { type TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
 const DIRECTIVE: Directive = {
   goal: 'Write a.md',
@@ -28,7 +27,10 @@ describe('the directive as the user edits it', () => {
     const text = directiveToml(DIRECTIVE);
     expect(text).toContain('acceptance_criteria = [ "file: a.md exists", "The file says \\"hello\\"" ]');
     expect(parseDirectiveToml(text, 'directive.toml')).toEqual(DIRECTIVE);
-    const edited = parseDirectiveToml(text.replace('file: a.md exists', 'test: grep -q hello a.md'), 'd.toml');
+    const edited = parseDirectiveToml(
+      text.replace('file: a.md exists', 'test: grep -q hello a.md'),
+      'd.toml',
+    );
     expect(edited.criteria[0]).toEqual({
       id: 'c1',
       kind: 'test',
@@ -54,42 +56,24 @@ describe('the directive as the user edits it', () => {
     expect(chosen).toEqual(DIRECTIVE);
     expect(said.join('')).toContain('spec: the edit was not taken: ');
     // No answer (Ctrl+C, end of input) or "n" cancels.
-    expect(await confirmDirective(DIRECTIVE, { ask: async () => undefined, edit: () => {}, say: () => {} })).toBe(
-      undefined,
-    );
+    expect(
+      await confirmDirective(DIRECTIVE, { ask: async () => undefined, edit: () => {}, say: () => {} }),
+    ).toBe(undefined);
   });
 });
 
 describe.skipIf(!tmuxAvailable())('run --spec on a terminal (skipped where tmux is missing)', () => {
-  let env: AgentEnv | undefined;
-  let pane: TmuxPane | undefined;
-  afterEach(async () => {
-    pane?.kill();
-    await env?.close();
-    pane = undefined;
-    env = undefined;
-  });
-
   /** `oxydra <args>` in a tmux pane whose $EDITOR replaces a.md with b.md in the file it is given. */
   async function start(args: string[], steps: ScenarioStep[]): Promise<{ env: AgentEnv; pane: TmuxPane }> {
-    env = await AgentEnv.start(E2E_APIS[0]!, steps);
+    const env = await AgentEnv.start(E2E_APIS[0]!, steps);
     const editor = join(env.sandbox.root, 'editor.sh');
     writeFileSync(editor, '#!/bin/sh\nsed -i "s/a\\.md/b.md/g" "$1"\n');
     chmodSync(editor, 0o755);
-    pane = new TmuxPane(env.sandbox.root);
-    pane.start(
-      [process.execPath, OXYDRA_BIN, ...args],
-      {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: env.sandbox.home,
-        OXYDRA_SYSTEM_CONFIG_DIR: env.sandbox.system,
-        MOCK_KEY: E2E_KEY,
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-        EDITOR: editor,
-      },
-      env.workspace,
-    );
+    const pane = env.inPane(args, { EDITOR: editor });
+    onTestFinished(async () => {
+      pane.kill();
+      await env.close();
+    });
     return { env, pane };
   }
 

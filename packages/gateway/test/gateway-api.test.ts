@@ -305,7 +305,9 @@ describe('REST API /api/v1', () => {
         'post',
         '/runs',
         {},
-        { body: { prompt: 'greet', spec: { acceptance_criteria: ['The greeting is kind'], max_attempts: 1 } } },
+        {
+          body: { prompt: 'greet', spec: { acceptance_criteria: ['The greeting is kind'], max_attempts: 1 } },
+        },
       )
     ).body;
     expect(judged.spec).toMatchObject({ passed: false, attempts: 1, results: [{ id: 'c1', kind: 'judge' }] });

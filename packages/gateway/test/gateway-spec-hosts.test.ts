@@ -9,10 +9,19 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SendMessageRequest } from '@a2a-js/sdk';
+import { runSpec } from '@oxydra/kernel/spec';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { a2aMessage, partsText, a2aClient as sdkClient } from './a2a-client.js';
-import { jsonOf, postJson, startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
-import { JUDGED_CRITERION, REPORT_CRITERION, specModel } from './spec-model.js';
+import {
+  jsonOf,
+  postJson,
+  ScriptedModel,
+  startTestGateway,
+  TestClient,
+  type TestGateway,
+  TOKEN,
+} from './helpers.js';
+import { answer, JUDGED_CRITERION, REPORT_CRITERION, specModel, systemOf } from './spec-model.js';
 
 let env: TestGateway;
 beforeAll(async () => {
@@ -98,11 +107,18 @@ describe('spec schedules', () => {
     });
     const { schedule } = await jsonOf(made);
     expect(made.status).toBe(201);
-    expect(schedule.spec).toEqual({ constraints: [], acceptance_criteria: [REPORT_CRITERION], max_attempts: 2 });
+    expect(schedule.spec).toEqual({
+      constraints: [],
+      acceptance_criteria: [REPORT_CRITERION],
+      max_attempts: 2,
+    });
     const scheduler = await env.kernel.service('scheduler');
     const { done } = await scheduler.runNow(schedule.id, { actor: 'test' });
     const run = await done;
-    expect(run, JSON.stringify(run)).toMatchObject({ status: 'completed', spec: { passed: true, attempts: 2 } });
+    expect(run, JSON.stringify(run)).toMatchObject({
+      status: 'completed',
+      spec: { passed: true, attempts: 2 },
+    });
     const { runs } = await get(`/api/v1/schedules/${schedule.id}/runs`);
     expect(runs[0].spec).toMatchObject({
       passed: true,
@@ -218,5 +234,42 @@ describe('A2A tasks with a spec', () => {
     const malformed = await streamTask(a2aMessage('x', { metadata: { spec: { max_attempts: 99 } } }));
     expect(malformed.state).toBe(7); // rejected
     expect(malformed.text).toContain('the spec is malformed at max_attempts');
+  });
+});
+
+describe('judging free-text criteria', () => {
+  it('gives each criterion its own judge call, all under way at once', async () => {
+    // The judges are held until three are in flight: judged one after another, this never ends.
+    let inFlight = 0;
+    let releaseAll: () => void = () => {};
+    const together = new Promise<void>((resolve) => {
+      releaseAll = resolve;
+    });
+    const model = new ScriptedModel(async function* (call) {
+      if (!systemOf(call).includes('strict reviewer')) {
+        yield* answer('done');
+        return;
+      }
+      inFlight += 1;
+      if (inFlight === 3) releaseAll();
+      await together;
+      const criterion = /Criterion: (.*)$/.exec(call.prompt)?.[1] ?? '';
+      yield* answer(JSON.stringify({ pass: criterion !== 'C holds', reason: `verdict on ${criterion}` }));
+    });
+    const judged = await startTestGateway({ model });
+    try {
+      const outcome = await runSpec(judged.kernel, {
+        input: { request: 'x', criteria: ['A holds', 'B holds', 'C holds'] },
+        spawn: {},
+        maxAttempts: 1,
+      });
+      expect(outcome.attempts[0]!.results.map((r) => [r.id, r.passed, r.detail])).toEqual([
+        ['c1', true, 'verdict on A holds'],
+        ['c2', true, 'verdict on B holds'],
+        ['c3', false, 'verdict on C holds'],
+      ]);
+    } finally {
+      await judged.cleanup();
+    }
   });
 });

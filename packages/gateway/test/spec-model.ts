@@ -7,7 +7,7 @@
 import type { ModelEvent } from '@oxydra/types';
 import { ScriptedModel, toolCallReply } from './helpers.js';
 
-async function* answer(text: string): AsyncGenerator<ModelEvent> {
+export async function* answer(text: string): AsyncGenerator<ModelEvent> {
   yield { type: 'text_delta', text };
   yield { type: 'usage', usage: { inputTokens: 10, outputTokens: 5 } };
   yield { type: 'finish', reason: 'stop' };
@@ -16,18 +16,28 @@ async function* answer(text: string): AsyncGenerator<ModelEvent> {
 export const REPORT_CRITERION = 'file: report.md exists';
 export const JUDGED_CRITERION = 'The report is finished';
 
+/** The system prompt of a call (a spec run's own calls say what they are there). */
+export const systemOf = (call: { messages: { role: string; content: unknown }[] }) =>
+  JSON.stringify(call.messages[0]?.role === 'system' ? call.messages[0].content : '');
+
 export function specModel(): ScriptedModel {
   return new ScriptedModel(async function* (call) {
-    const system = JSON.stringify(call.messages[0]?.role === 'system' ? call.messages[0].content : '');
+    const system = systemOf(call);
     if (system.includes('strict reviewer')) {
       const criterion = /Criterion: (.*)$/.exec(call.prompt)?.[1] ?? '';
       const shown = call.prompt.includes(`${REPORT_CRITERION}: PASSED`);
-      yield* answer(JSON.stringify({ pass: shown, reason: `${criterion}: ${shown ? 'shown' : 'not shown'}` }));
+      yield* answer(
+        JSON.stringify({ pass: shown, reason: `${criterion}: ${shown ? 'shown' : 'not shown'}` }),
+      );
       return;
     }
     if (system.includes('turn a request into a directive')) {
       yield* answer(
-        JSON.stringify({ goal: 'Write the report', constraints: [], acceptance_criteria: [REPORT_CRITERION] }),
+        JSON.stringify({
+          goal: 'Write the report',
+          constraints: [],
+          acceptance_criteria: [REPORT_CRITERION],
+        }),
       );
       return;
     }

@@ -11,9 +11,9 @@ import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
-import { isSpecRun } from '../run/spec-flags.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { openCliKernel } from '../run/spawn-flags.js';
+import { isSpecRun } from '../run/spec-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 import { costsCheck } from './doctor-costs.js';
@@ -178,7 +178,10 @@ function specRows(info: ScheduleInfo): [string, string][] {
   if (info.directive === null) return [['spec', 'unreadable: delete the schedule and add it again']];
   const { goal, constraints, acceptance_criteria: criteria, max_attempts: attempts } = info.directive;
   return [
-    ['spec', `${criteria.length > 0 ? `${criteria.length} criteria` : 'criteria crystallized each run'}, ${attempts ?? 'default'} attempts`],
+    [
+      'spec',
+      `${criteria.length > 0 ? `${criteria.length} criteria` : 'criteria crystallized each run'}, ${attempts ?? 'default'} attempts`,
+    ],
     ...(goal !== undefined ? [['goal', goal] as [string, string]] : []),
     ...constraints.map((text): [string, string] => ['constraint', text]),
     ...criteria.map((text): [string, string] => ['criterion', text]),
@@ -193,7 +196,9 @@ function runLine(run: ScheduleRun, zone: string): string {
       : run.trigger === 'manual'
         ? ' manual'
         : '';
-  const spec = run.spec ? `  spec ${run.spec.passed ? 'passed' : 'FAILED'} ${run.spec.results.filter((r) => r.passed).length}/${run.spec.results.length}` : '';
+  const spec = run.spec
+    ? `  spec ${run.spec.passed ? 'passed' : 'FAILED'} ${run.spec.results.filter((r) => r.passed).length}/${run.spec.results.length}`
+    : '';
   return `${run.id}  ${whenIn(run.startedAt, zone)}  ${run.status.padEnd(11)}  ${took}  ${run.turns ?? 0} turns  ${usd(run.costUsd)}${extra}${spec}`;
 }
 

@@ -135,7 +135,10 @@ export function declareExtensionCommands(program: Command): void {
       '--notify <channel:chat>',
       "send each run's result to this chat, e.g. telegram:123456789 (one of the user's); none: no chat, not even [scheduler] notify's",
     )
-    .option('--spec', 'each run is a spec run: checked against acceptance criteria, retried (docs/spec-runs.md)')
+    .option(
+      '--spec',
+      'each run is a spec run: checked against acceptance criteria, retried (docs/spec-runs.md)',
+    )
     .option('--goal <text>', 'spec: the goal, when not the prompt itself; implies --spec')
     .option(
       '--criterion <criterion>',

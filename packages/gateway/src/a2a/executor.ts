@@ -18,13 +18,13 @@ import type {
   RequestContext,
 } from '@a2a-js/sdk/server';
 import type { AgentHandle, AgentResult, Kernel, Release, SpawnSpec } from '@oxydra/kernel';
-import type { SpecRequest } from '@oxydra/kernel/spec';
 import type { Principal } from '@oxydra/kernel/admin';
+import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../principal.js';
 import { RunProgress } from '../run-progress.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
-import { promptParts, runSpecTask, type SpecTaskResult, taskSpec } from './spec-task.js';
+import { promptParts, taskSpec } from './spec-task.js';
 import { TaskUpdates } from './task-updates.js';
 
 /** The key under which the route puts the caller's principal in the call context's state. */
@@ -166,12 +166,17 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const stop = new AbortController();
     const running: Running = { release: task.release, stop };
     this.#running.set(taskId, running);
-    let done: SpecTaskResult;
+    let done: SpecRequestOutcome;
     try {
       updates.status(STATE.working);
-      done = await runSpecTask(this.kernel, task.prompt, task.spec, { ...task.spawn, signal: stop.signal }, (agent) => {
-        running.handle = agent;
-        return progress(agent, updates);
+      done = await runSpecRequest(this.kernel, {
+        prompt: task.prompt,
+        spec: task.spec,
+        spawn: { ...task.spawn, signal: stop.signal },
+        onAttempt: (agent) => {
+          running.handle = agent;
+          return progress(agent, updates);
+        },
       });
     } catch (error) {
       updates.status(STATE.failed, failureText(error));
@@ -183,9 +188,9 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const metadata = {
       oxydra: {
         status: done.last?.status ?? 'failed',
-        session_id: done.sessionId ?? null,
+        session_id: done.outcome.sessionId ?? null,
         agent_id: done.last?.agentId ?? null,
-        cost_usd: done.costUsd,
+        cost_usd: done.outcome.costUsd,
         spec: done.summary,
       },
     };

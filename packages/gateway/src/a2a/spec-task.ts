@@ -1,21 +1,13 @@
 /**
  * An A2A task that carries a spec: `metadata.spec` of the message (or of the request), or a data
  * part `{"spec": {...}}`, in the HTTP API's form (`true`, or goal, constraints,
- * acceptance_criteria, max_attempts). The task then runs through the kernel's spec runner and
- * its final status carries the per-criterion results in `metadata.oxydra.spec`. The spec's data
- * part is not part of the prompt.
+ * acceptance_criteria, max_attempts). The task then runs through the kernel's spec runner
+ * (runSpecRequest, as the API's runs and scheduled runs do) and its final status carries the
+ * per-criterion results in `metadata.oxydra.spec`. The spec's data part is not part of the prompt.
  */
 import type { Part } from '@a2a-js/sdk';
 import type { RequestContext } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel, SpawnSpec } from '@oxydra/kernel';
-import {
-  runSpec,
-  type SpecRequest,
-  type SpecSummary,
-  specFields,
-  specInput,
-  specSummary,
-} from '@oxydra/kernel/spec';
+import { type SpecRequest, specFields } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
 
 function isSpecPart(part: Part): boolean {
@@ -47,38 +39,4 @@ export function taskSpec(request: RequestContext): { spec?: SpecRequest; refusal
     const hint = isOxydraError(error) && error.hint ? ` (${error.hint})` : '';
     return { refusal: `${(error as Error).message}${hint}` };
   }
-}
-
-export interface SpecTaskResult {
-  /** The last attempt's result (undefined when none ran). */
-  last: AgentResult | undefined;
-  summary: SpecSummary;
-  costUsd: number | null;
-  sessionId: string | undefined;
-}
-
-/**
- * Runs the task's spec through the kernel's runner; `onAttempt` is given each attempt's agent
- * (the executor shows its progress and cancels it when asked). A malformed criterion, or a
- * `test:` one where commands need approval, throws the kernel's usage error.
- */
-export async function runSpecTask(
-  kernel: Kernel,
-  prompt: string,
-  spec: SpecRequest,
-  spawn: Omit<SpawnSpec, 'prompt'>,
-  onAttempt: (agent: AgentHandle) => Promise<void>,
-): Promise<SpecTaskResult> {
-  const { input, maxAttempts } = specInput(prompt, spec, kernel.config.tools.approval);
-  let last: AgentResult | undefined;
-  const outcome = await runSpec(kernel, {
-    input,
-    spawn,
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    onAttempt: async (agent) => {
-      await onAttempt(agent);
-      last = await agent.result;
-    },
-  });
-  return { last, summary: specSummary(outcome), costUsd: outcome.costUsd, sessionId: outcome.sessionId };
 }

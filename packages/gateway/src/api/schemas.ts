@@ -58,13 +58,15 @@ export const sessionSchema = z
   })
   .meta({ id: 'Session' });
 
-export const criterionResultSchema = z
+const criterionResultSchema = z
   .object({
-    id: z.string().describe('c1, c2... in the directive\'s order'),
+    id: z.string().describe("c1, c2... in the directive's order"),
     kind: z.enum(['test', 'file', 'json-schema', 'judge']),
     text: z.string(),
     passed: z.boolean(),
-    detail: z.string().describe("the command's exit and output tail, the file problem, or the judge's reason"),
+    detail: z
+      .string()
+      .describe("the command's exit and output tail, the file problem, or the judge's reason"),
   })
   .meta({ id: 'CriterionResult' });
 
@@ -79,7 +81,7 @@ export const specSummarySchema = z
   .meta({ id: 'SpecSummary' });
 
 /** A schedule's spec: the fields a spec request has (docs/spec-runs.md). */
-export const scheduleSpecSchema = z
+const scheduleSpecSchema = z
   .object({
     goal: z.string().optional(),
     constraints: z.array(z.string()),

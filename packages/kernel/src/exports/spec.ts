@@ -13,7 +13,6 @@ export {
 } from '../spec/directive.js';
 export type { CriterionResult } from '../spec/mechanical.js';
 export { type AttemptRecord, formatSpecRecord, loadSpecRecord, type SpecRecord } from '../spec/record.js';
-export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';
 export {
   MAX_ATTEMPTS_LIMIT,
   type SpecFields,
@@ -26,4 +25,6 @@ export {
   specSummary,
   specSummaryText,
 } from '../spec/request.js';
+export { runSpecRequest, type SpecRequestOutcome, type SpecRequestRun } from '../spec/run-request.js';
+export { DEFAULT_MAX_ATTEMPTS, runSpec, type SpecOutcome, type SpecRunOptions } from '../spec/run-spec.js';
 export type { SpecKernel } from '../spec/spec-kernel.js';

@@ -6,9 +6,9 @@
  * failure (it counts toward the schedule's failures in a row), with one line per criterion in
  * its error, as its notification says.
  */
-import { runSpec } from '../spec/run-spec.js';
 import type { SpecFields } from '../spec/request.js';
-import { specInput, specSummary, specSummaryText } from '../spec/request.js';
+import { specSummaryText } from '../spec/request.js';
+import { runSpecRequest } from '../spec/run-request.js';
 import type { SpecKernel } from '../spec/spec-kernel.js';
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
 import type { RunOutcome } from './run-claims.js';
@@ -28,19 +28,13 @@ export interface ScheduledSpec {
 }
 
 export async function runScheduledSpec(run: ScheduledSpec): Promise<RunOutcome> {
-  const { input, maxAttempts } = specInput(run.prompt, run.spec, run.kernel.config.tools.approval);
-  let last: AgentResult | undefined;
-  const outcome = await runSpec(run.kernel, {
-    input,
+  const { outcome, summary, last } = await runSpecRequest(run.kernel, {
+    prompt: run.prompt,
+    spec: run.spec,
     spawn: run.spawn,
     preamble: run.preamble,
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    onAttempt: async (agent) => {
-      run.onAgent(agent);
-      last = await agent.result;
-    },
+    onAttempt: (agent) => run.onAgent(agent),
   });
-  const summary = specSummary(outcome);
   const text = specSummaryText(summary);
   const base: RunOutcome = last ? run.outcomeOf(last) : { status: 'failed' };
   const spent = outcome.costUsd !== null ? { costUsd: outcome.costUsd } : {};

@@ -4,9 +4,9 @@
  * writes with a `test:`/`file:`/`json-schema:` prefix are checked mechanically like typed ones.
  */
 import { UsageError } from '@oxydra/types';
-import type { SpecKernel } from './spec-kernel.js';
 import { type Criterion, crystallizedSchema, type Directive, parseCriteria } from './directive.js';
 import { askForJson, type CallBase } from './model-call.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export interface DirectiveInput {
   request: string;

@@ -92,7 +92,9 @@ export function directiveFromFields(value: unknown): Directive {
     const issue = parsed.error.issues[0];
     throw new UsageError(
       `the directive's ${issue?.path.join('.') || 'fields'}: ${issue?.message ?? 'invalid'}`,
-      { hint: 'keep goal (text), constraints and acceptance_criteria (lists of text, at least one criterion)' },
+      {
+        hint: 'keep goal (text), constraints and acceptance_criteria (lists of text, at least one criterion)',
+      },
     );
   }
   return {

@@ -6,17 +6,22 @@
  * JUDGES_AT_ONCE), each with an equal share of what is left of the run's dollar limit: one
  * judge's verdict never depends on another's, and together they stay within the budget.
  */
-import type { SpecKernel } from './spec-kernel.js';
+
 import type { Directive } from './directive.js';
 import { evidenceText, judge } from './judge.js';
 import { type CriterionResult, checkMechanically } from './mechanical.js';
 import type { CallBase } from './model-call.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 /** Judge calls under way at once: enough to split the work, not a burst on the provider. */
-export const JUDGES_AT_ONCE = 4;
+const JUDGES_AT_ONCE = 4;
 
 /** Runs `work` over `items`, at most `limit` at once, results in the items' order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const lane = async () => {

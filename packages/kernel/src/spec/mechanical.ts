@@ -7,8 +7,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolveWorkspacePath } from '@oxydra/tools';
-import type { SpecKernel } from './spec-kernel.js';
 import type { Criterion } from './directive.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export interface CriterionResult {
   id: string;

@@ -5,8 +5,8 @@
  * whether it is usable, never the prose around it.
  */
 import type { z } from 'zod';
-import type { SpecKernel } from './spec-kernel.js';
 import type { SpawnSpec } from '../types.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 /** The spawn fields a spec run passes on to its model calls (agent, selection, limits, user). */
 export type CallBase = Pick<SpawnSpec, 'agent' | 'selection' | 'limits' | 'userId' | 'parentId' | 'signal'>;

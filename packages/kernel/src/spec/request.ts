@@ -100,7 +100,8 @@ export function specSummaryText(summary: SpecSummary): string {
     ? `spec passed after ${summary.attempts} attempt(s)`
     : `spec not passed${summary.stopped ? `: ${summary.stopped}` : ''}`;
   const lines = summary.results.map(
-    (r) => `${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}${r.passed ? '' : ` — ${r.detail.split('\n')[0] ?? ''}`}`,
+    (r) =>
+      `${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}${r.passed ? '' : ` — ${r.detail.split('\n')[0] ?? ''}`}`,
   );
   return [head, ...lines].join('\n');
 }

@@ -5,13 +5,14 @@
  * is evaluated after it, and the failures are fed back into the next attempt until all pass or
  * the attempts (or the run's dollar limit) run out. The outcome carries per-criterion results.
  */
-import type { SpecKernel } from './spec-kernel.js';
+
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { crystallize, type DirectiveInput } from './crystallize.js';
 import type { Directive } from './directive.js';
 import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
 import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -52,7 +53,8 @@ function addCost(a: number | null, b: number | null): number | null {
 function firstPrompt(directive: Directive, input: DirectiveInput, preamble: string | undefined): string {
   const lines = preamble !== undefined ? [preamble, ''] : [];
   // A goal given apart from the request (a host's spec.goal) does not replace what was asked.
-  if (input.goal !== undefined && input.goal !== input.request) lines.push(input.request, '', `Goal: ${directive.goal}`, '');
+  if (input.goal !== undefined && input.goal !== input.request)
+    lines.push(input.request, '', `Goal: ${directive.goal}`, '');
   else lines.push(directive.goal, '');
   if (directive.constraints.length > 0) {
     lines.push('Constraints:', ...directive.constraints.map((c) => `- ${c}`), '');
@@ -92,7 +94,13 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
     : crystallized.directive;
   const crystalCost = crystallized.costUsd;
   if (directive === undefined) {
-    return { passed: false, directive: crystallized.directive, attempts: [], costUsd: crystalCost, stopped: 'cancelled' };
+    return {
+      passed: false,
+      directive: crystallized.directive,
+      attempts: [],
+      costUsd: crystalCost,
+      stopped: 'cancelled',
+    };
   }
   options.onDirective?.(directive);
   const maxCost = options.spawn.limits?.maxCostUsd;

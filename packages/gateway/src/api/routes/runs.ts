@@ -7,7 +7,7 @@
  * call under "ask" is denied), and a client that hangs up cancels it.
  */
 import type { AgentResult, Kernel, SpawnSpec } from '@oxydra/kernel';
-import { runSpec, specInput, specRequestSchema, specSummary } from '@oxydra/kernel/spec';
+import { runSpecRequest, specRequestSchema } from '@oxydra/kernel/spec';
 import { Cancelled } from '@oxydra/types';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -42,12 +42,17 @@ const runAnswer = z
     text: z.string().describe("the (last attempt's) answer"),
     agent_id: z.string().nullable(),
     session_id: z.string().nullable(),
-    cost_usd: z.number().nullable().describe('every attempt and the spec run\'s own calls; null when a price was unknown'),
+    cost_usd: z
+      .number()
+      .nullable()
+      .describe("every attempt and the spec run's own calls; null when a price was unknown"),
     error: z.string().nullable(),
     spec: specSummarySchema
       .extend({ directive: directiveSchema })
       .nullable()
-      .describe('a spec run: the directive and the per-criterion results; every attempt is in GET /sessions/{id}'),
+      .describe(
+        'a spec run: the directive and the per-criterion results; every attempt is in GET /sessions/{id}',
+      ),
   })
   .meta({ id: 'RunAnswer' });
 
@@ -75,21 +80,16 @@ async function answerRun(kernel: Kernel, body: z.infer<typeof runBody>, spawn: O
     const result = await kernel.agents.spawn({ ...spawn, prompt: body.prompt }).result;
     return { ...runJson(result), cost_usd: result.costUsd, spec: null };
   }
-  const { input, maxAttempts } = specInput(body.prompt, body.spec, kernel.config.tools.approval);
-  let last: AgentResult | undefined;
-  const outcome = await runSpec(kernel, {
-    input,
+  const { outcome, summary, last } = await runSpecRequest(kernel, {
+    prompt: body.prompt,
+    spec: body.spec,
     spawn,
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    onAttempt: async (agent) => {
-      last = await agent.result;
-    },
   });
   return {
     ...runJson(last),
     session_id: outcome.sessionId ?? null,
     cost_usd: outcome.costUsd,
-    spec: { ...specSummary(outcome), directive: outcome.directive },
+    spec: { ...summary, directive: outcome.directive },
   };
 }
 

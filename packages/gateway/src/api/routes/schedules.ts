@@ -67,7 +67,7 @@ const createBody = z.strictObject({
     .describe('operator and admin tokens: whose schedule (default "default")'),
   spec: specRequestSchema
     .optional()
-    .describe('make every run a spec run (docs/spec-runs.md); its outcome is in the run\'s `spec`'),
+    .describe("make every run a spec run (docs/spec-runs.md); its outcome is in the run's `spec`"),
 });
 
 const one = z.object({ schedule: scheduleSchema });
