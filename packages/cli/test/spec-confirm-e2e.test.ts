@@ -109,4 +109,15 @@ describe.skipIf(!tmuxAvailable())('run --spec on a terminal (skipped where tmux 
     expect(pane.output()).toContain('spec: cancelled before anything ran');
     expect(env.mock.requests).toHaveLength(0);
   }, 60_000);
+
+  it('--yes runs without asking', async () => {
+    const { env, pane } = await start(
+      ['run', '--yes', '--criterion', 'file: a.md exists', '--max-attempts', '1', 'write the file'],
+      [{ reply: { text: 'Not today.' } }],
+    );
+    expect(await pane.waitForExit(30_000)).toBe(0);
+    expect(pane.output()).toContain('spec: directive\ngoal: write the file');
+    expect(pane.output()).not.toContain(QUESTION);
+    expect(env.mock.requests).toHaveLength(1);
+  }, 60_000);
 });

@@ -272,4 +272,25 @@ describe('judging free-text criteria', () => {
       await judged.cleanup();
     }
   });
+
+  it('keeps the judges within what is left of the dollar limit', async () => {
+    const model = new ScriptedModel(async function* (call) {
+      yield* answer(systemOf(call).includes('strict reviewer') ? '{"pass": true}' : 'done');
+    });
+    const judged = await startTestGateway({ model });
+    try {
+      // The attempt's one call spends more than the whole limit: nothing is left for judging.
+      const outcome = await runSpec(judged.kernel, {
+        input: { request: 'x', criteria: ['A holds', 'B holds'] },
+        spawn: { limits: { maxCostUsd: 1e-9 } },
+        maxAttempts: 1,
+      });
+      const results = outcome.attempts[0]!.results;
+      expect(results.map((r) => r.passed)).toEqual([false, false]);
+      expect(results[0]!.detail).toMatch(/^no verdict: /);
+      expect(model.calls.filter((call) => systemOf(call).includes('strict reviewer'))).toHaveLength(0);
+    } finally {
+      await judged.cleanup();
+    }
+  });
 });

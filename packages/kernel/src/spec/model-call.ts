@@ -37,7 +37,13 @@ export async function askForJson<T>(
   prompt: string,
   schema: z.ZodType<T>,
 ): Promise<ModelAnswer<T>> {
-  const agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
+  let agent: ReturnType<SpecKernel['agents']['spawn']>;
+  try {
+    agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
+  } catch (error) {
+    // Refused before it ran (a dollar limit it cannot keep): no answer, which fails closed.
+    return { value: undefined, problem: (error as Error).message, costUsd: 0 };
+  }
   const result = await agent.result;
   if (result.status !== 'completed') {
     return {
