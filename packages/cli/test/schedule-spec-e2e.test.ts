@@ -48,6 +48,7 @@ describe('spec schedules from the CLI', () => {
       'write the daily report to report.md',
     ]);
     expect(add.status, add.stderr).toBe(0);
+    expect(add.stdout).toContain('each run is a spec run: 1 acceptance criteria\n');
     const show = await env.run(['schedule', 'show', 'report']);
     expect(show.stdout).toContain('spec      1 criteria, 2 attempts\n');
     expect(show.stdout).toContain('goal      the daily report exists\n');

@@ -116,6 +116,12 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       process.stdout.write(
         `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
+      if (info.directive) {
+        const criteria = info.directive.acceptance_criteria.length;
+        process.stdout.write(
+          `each run is a spec run: ${criteria > 0 ? `${criteria} acceptance criteria` : 'criteria crystallized each run'}\n`,
+        );
+      }
       if (none) process.stdout.write('results go to no chat\n');
       else if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
       process.stdout.write(`${await limitsLine(config)}\n`);
