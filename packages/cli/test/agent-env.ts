@@ -8,6 +8,7 @@ import { delimiter, dirname } from 'node:path';
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
 import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
+import { TmuxPane } from './tui-tmux.js';
 
 export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
   { type: 'openai', api: 'openai-chat' },
@@ -123,6 +124,28 @@ ${extraToml}`,
     const status = await exited;
     await new Promise((resolve) => setImmediate(resolve));
     return { status, stdout, stderr, events: jsonEvents(stdout) };
+  }
+
+  /**
+   * `oxydra <args>` on a terminal: a tmux pane in the workspace, with only the variables a
+   * person's shell would give it (plus `extra`). The caller kills the pane.
+   */
+  inPane(args: string[], extra: Record<string, string> = {}): TmuxPane {
+    const pane = new TmuxPane(this.sandbox.root);
+    pane.start(
+      [process.execPath, OXYDRA_BIN, ...args],
+      {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: this.sandbox.home,
+        OXYDRA_SYSTEM_CONFIG_DIR: this.sandbox.system,
+        MOCK_KEY: E2E_KEY,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+        ...extra,
+      },
+      this.sandbox.workspace,
+    );
+    return pane;
   }
 
   /** The text of every request body the mock received, for "did the model see X" checks. */

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { processesLeftBehind, uniqueSleep } from './processes.js';
-import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
+import { type TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
 let env: AgentEnv | undefined;
 let pane: TmuxPane | undefined;
@@ -33,19 +33,7 @@ async function start(args: string[], steps: ScenarioStep[]): Promise<{ env: Agen
     '.oxydra/agent.toml',
     readFileSync(config, 'utf8').replace('approval = "auto"', 'approval = "ask"'),
   );
-  pane = new TmuxPane(env.sandbox.root);
-  pane.start(
-    [process.execPath, OXYDRA_BIN, ...args],
-    {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: env.sandbox.home,
-      OXYDRA_SYSTEM_CONFIG_DIR: env.sandbox.system,
-      MOCK_KEY: E2E_KEY,
-      TERM: 'xterm-256color',
-      LANG: 'C.UTF-8',
-    },
-    env.workspace,
-  );
+  pane = env.inPane(args);
   return { env, pane };
 }
 

@@ -102,6 +102,7 @@ export async function populateWorkspace(workspace: string): Promise<void> {
       consecutiveFailures: 0,
       disabledReason: null,
       runToken: 'tok-0',
+      directive: '{"constraints":[],"acceptance_criteria":["file: report.md exists"]}',
       createdBy: 'cli',
       createdAt: 1,
       updatedAt: 1,
@@ -130,6 +131,7 @@ export async function populateWorkspace(workspace: string): Promise<void> {
       inputTokens: 10,
       outputTokens: 20,
       costUsd: 0.25,
+      specOutcome: '{"passed":true,"attempts":1,"results":[]}',
     });
     await control.schedules.startManual({
       ...run,

@@ -296,6 +296,22 @@ describe('REST API /api/v1', () => {
       { name: 'writer', description: null, provider: 'openai', model: 'gpt-4o-mini' },
     ]);
 
+    // A run over the API, plain and spec-first (the echo model answers no verdict: the judged
+    // criterion fails, and the answer still validates against the document).
+    const plain = (await call('post', '/runs', {}, { body: { prompt: 'run over the api' } })).body;
+    expect(plain).toMatchObject({ status: 'completed', text: 'echo: run over the api', spec: null });
+    const judged = (
+      await call(
+        'post',
+        '/runs',
+        {},
+        {
+          body: { prompt: 'greet', spec: { acceptance_criteria: ['The greeting is kind'], max_attempts: 1 } },
+        },
+      )
+    ).body;
+    expect(judged.spec).toMatchObject({ passed: false, attempts: 1, results: [{ id: 'c1', kind: 'judge' }] });
+
     // Schedules.
     const made = (
       await call(

@@ -57,6 +57,7 @@ describePostgres('PostgreSQL control transactions', () => {
       consecutiveFailures: 0,
       disabledReason: null,
       runToken: null,
+      directive: null,
       createdBy: 'cli',
       createdAt: 1,
       updatedAt: 1,

@@ -7,28 +7,18 @@
  * every criterion passed, 1 when the attempts ran out; without it the exit is the last
  * attempt's run's, as for a plain run.
  */
-import { type AttemptRecord, DEFAULT_MAX_ATTEMPTS, formatDirective, runSpec } from '@oxydra/kernel/spec';
-import { EVENT_CONTRACT_VERSION, UsageError } from '@oxydra/types';
+import { type AttemptRecord, formatDirective, runSpec } from '@oxydra/kernel/spec';
+import { EVENT_CONTRACT_VERSION } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import { canAskApproval } from '../run/approval.js';
+import { askOnce, canAskApproval } from '../run/approval.js';
 import { onInterrupt } from '../run/interrupt.js';
+import { maxAttemptsFlag } from '../run/max-attempts.js';
 import { readPrompt } from '../run/prompt.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
+import { confirmDirective, openEditor } from '../run/spec-confirm.js';
 import type { SpecFlags } from '../run/spec-flags.js';
 import { streamAgent } from '../run/stream-agent.js';
 import { agentWorkspace } from '../run/workspace.js';
-
-/** More attempts than this is a loop, not a retry. */
-const MAX_ATTEMPTS_LIMIT = 20;
-
-function maxAttemptsFlag(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_MAX_ATTEMPTS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS_LIMIT) {
-    throw new UsageError(`--max-attempts ${raw}: expected a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}`);
-  }
-  return value;
-}
 
 function evaluationLines(attempt: AttemptRecord): string {
   const lines = attempt.results.map((r) => {
@@ -52,6 +42,8 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
     if (spawn.sessionId !== undefined) spawn.sessionId = await kernel.resolveSession(spawn.sessionId);
     const json = flags.json === true;
     const askApprovals = !json && canAskApproval();
+    // On a terminal the user accepts, edits or cancels the directive first; --yes skips it.
+    const confirm = askApprovals && flags.yes !== true;
     const outcome = await runSpec(kernel, {
       input: {
         request,
@@ -60,7 +52,20 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
       },
       spawn: { ...spawn, askApprovals, signal: stop.signal },
       maxAttempts,
-      onDirective: (directive) => process.stderr.write(`spec: directive\n${formatDirective(directive)}\n`),
+      // The question shows the directive itself; without it, it is shown before anything runs.
+      ...(confirm
+        ? {
+            confirmDirective: (directive) =>
+              confirmDirective(directive, {
+                ask: (question) => askOnce(question, stop.signal),
+                edit: openEditor,
+                say: (text) => process.stderr.write(text),
+              }),
+          }
+        : {
+            onDirective: (directive) =>
+              process.stderr.write(`spec: directive\n${formatDirective(directive)}\n`),
+          }),
       onAttempt: async (agent, n) => {
         process.stderr.write(`spec: attempt ${n} of ${maxAttempts}\n`);
         await streamAgent(kernel, agent, { json, askApprovals });
@@ -71,6 +76,10 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
       process.stdout.write(
         `${JSON.stringify({ v: EVENT_CONTRACT_VERSION, type: 'spec_outcome', ...outcome })}\n`,
       );
+    }
+    if (outcome.attempts.length === 0 && outcome.stopped === 'cancelled') {
+      process.stderr.write('spec: cancelled before anything ran\n');
+      return EXIT_FAILURE;
     }
     process.stderr.write(
       outcome.passed

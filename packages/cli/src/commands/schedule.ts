@@ -5,12 +5,15 @@
  * foreground, and records it like any run. `oxydra scheduler run` (scheduler-run.ts) fires them.
  */
 import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel/scheduler';
+import type { SpecRequest } from '@oxydra/kernel/spec';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { onInterrupt } from '../run/interrupt.js';
+import { maxAttemptsFlag } from '../run/max-attempts.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { openCliKernel } from '../run/spawn-flags.js';
+import { isSpecRun } from '../run/spec-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 import { costsCheck } from './doctor-costs.js';
@@ -28,6 +31,27 @@ interface AddOptions {
   /** A chat the results go to, "<channel>:<chat id>". */
   notify?: string;
   json?: boolean;
+  spec?: boolean;
+  goal?: string;
+  criterion?: string[];
+  constraint?: string[];
+  maxAttempts?: string;
+}
+
+/** The schedule's spec from the add flags (any of them makes it a spec schedule); none: plain. */
+function specOf(options: AddOptions): SpecRequest | undefined {
+  const spec =
+    options.spec === true ||
+    options.goal !== undefined ||
+    options.maxAttempts !== undefined ||
+    isSpecRun(options);
+  if (!spec) return undefined;
+  return {
+    ...(options.goal !== undefined ? { goal: options.goal } : {}),
+    constraints: options.constraint ?? [],
+    acceptance_criteria: options.criterion ?? [],
+    ...(options.maxAttempts !== undefined ? { max_attempts: maxAttemptsFlag(options.maxAttempts) } : {}),
+  };
 }
 
 /** "2026-11-24 09:00 Asia/Tokyo": a time as the schedule's zone reads it. */
@@ -61,6 +85,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       hint: 'e.g. oxydra schedule add --cron "0 9 * * 1-5" "Summarize yesterday\'s commits"',
     });
   }
+  const spec = specOf(options);
   return withWorkspaceServices(['schedules'], async ({ schedules }, config) => {
     const userId = options.user ?? DEFAULT_SCHEDULE_USER;
     // The chat is checked before the schedule exists: a refused --notify leaves nothing behind.
@@ -78,6 +103,7 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
         ...(options.every !== undefined ? { every: options.every } : {}),
         ...(options.at !== undefined ? { at: options.at } : {}),
         ...(options.tz !== undefined ? { timezone: options.tz } : {}),
+        ...(spec !== undefined ? { spec } : {}),
       },
       CLI,
       userId,
@@ -90,6 +116,12 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
       process.stdout.write(
         `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
+      if (info.directive) {
+        const criteria = info.directive.acceptance_criteria.length;
+        process.stdout.write(
+          `each run is a spec run: ${criteria > 0 ? `${criteria} acceptance criteria` : 'criteria crystallized each run'}\n`,
+        );
+      }
       if (none) process.stdout.write('results go to no chat\n');
       else if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
       process.stdout.write(`${await limitsLine(config)}\n`);
@@ -139,10 +171,27 @@ export async function runScheduleShow(idOrName: string, options: { json?: boolea
       ['last run', last ? runLine(last, info.timezone) : '-'],
       ['created', `${whenIn(info.createdAt, info.timezone)} by ${info.createdBy}`],
       ['prompt', info.prompt],
+      ...specRows(info),
     ];
     for (const [key, value] of rows) process.stdout.write(`${key.padEnd(10)}${value}\n`);
     return EXIT_OK;
   });
+}
+
+/** A spec schedule's goal, constraints and criteria (`schedule show`). */
+function specRows(info: ScheduleInfo): [string, string][] {
+  if (info.directive === undefined) return [];
+  if (info.directive === null) return [['spec', 'unreadable: delete the schedule and add it again']];
+  const { goal, constraints, acceptance_criteria: criteria, max_attempts: attempts } = info.directive;
+  return [
+    [
+      'spec',
+      `${criteria.length > 0 ? `${criteria.length} criteria` : 'criteria crystallized each run'}, ${attempts ?? 'default'} attempts`,
+    ],
+    ...(goal !== undefined ? [['goal', goal] as [string, string]] : []),
+    ...constraints.map((text): [string, string] => ['constraint', text]),
+    ...criteria.map((text): [string, string] => ['criterion', text]),
+  ];
 }
 
 function runLine(run: ScheduleRun, zone: string): string {
@@ -153,7 +202,10 @@ function runLine(run: ScheduleRun, zone: string): string {
       : run.trigger === 'manual'
         ? ' manual'
         : '';
-  return `${run.id}  ${whenIn(run.startedAt, zone)}  ${run.status.padEnd(11)}  ${took}  ${run.turns ?? 0} turns  ${usd(run.costUsd)}${extra}`;
+  const spec = run.spec
+    ? `  spec ${run.spec.passed ? 'passed' : 'FAILED'} ${run.spec.results.filter((r) => r.passed).length}/${run.spec.results.length}`
+    : '';
+  return `${run.id}  ${whenIn(run.startedAt, zone)}  ${run.status.padEnd(11)}  ${took}  ${run.turns ?? 0} turns  ${usd(run.costUsd)}${extra}${spec}`;
 }
 
 export async function runSchedulePause(idOrName: string): Promise<number> {

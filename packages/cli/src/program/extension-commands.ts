@@ -135,6 +135,18 @@ export function declareExtensionCommands(program: Command): void {
       '--notify <channel:chat>',
       "send each run's result to this chat, e.g. telegram:123456789 (one of the user's); none: no chat, not even [scheduler] notify's",
     )
+    .option(
+      '--spec',
+      'each run is a spec run: checked against acceptance criteria, retried (docs/spec-runs.md)',
+    )
+    .option('--goal <text>', 'spec: the goal, when not the prompt itself; implies --spec')
+    .option(
+      '--criterion <criterion>',
+      'spec: an acceptance criterion ("file: <path> exists", text, or "test: <command>" under approval "auto"); repeatable, implies --spec',
+      many,
+    )
+    .option('--constraint <text>', 'spec: a constraint the work must keep; repeatable, implies --spec', many)
+    .option('--max-attempts <n>', 'spec: attempts per run before giving up (default 3)')
     .option('--json', 'print JSON')
     .action(lazy(() => import('../commands/schedule.js'), 'runScheduleAdd'));
   schedule

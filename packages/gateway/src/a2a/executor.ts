@@ -7,7 +7,8 @@
  * answer comes as the artifact "answer", and the final status carries the run's turns, tokens
  * and cost in `metadata.oxydra`, sub-agents' and remote delegations' included (a delegating
  * Oxydra charges that cost to its own budgets).
- * Cancelling the task kills the agent.
+ * Cancelling the task kills the agent. A task that carries a spec (spec-task.ts) runs through the
+ * kernel's spec runner instead, and its final status carries the per-criterion results.
  */
 import type { Part, TaskState } from '@a2a-js/sdk';
 import type {
@@ -16,12 +17,14 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel, Release } from '@oxydra/kernel';
+import type { AgentHandle, AgentResult, Kernel, Release, SpawnSpec } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
+import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../principal.js';
 import { RunProgress } from '../run-progress.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
+import { promptParts, taskSpec } from './spec-task.js';
 import { TaskUpdates } from './task-updates.js';
 
 /** The key under which the route puts the caller's principal in the call context's state. */
@@ -38,8 +41,11 @@ const MAX_PROMPT_CHARS = 200_000;
 const CONTEXT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 interface Running {
-  handle: AgentHandle;
+  /** The agent running now (a spec task's current attempt); unset before the first. */
+  handle?: AgentHandle;
   release: Release;
+  /** A spec task's: stops the attempts still to come. */
+  stop?: AbortController;
 }
 
 export interface ExecutorOptions {
@@ -69,7 +75,8 @@ export class OxydraAgentExecutor implements AgentExecutor {
     if (!principal) throw new Error('an A2A task reached the executor without a caller');
     const updates = new TaskUpdates(this.options.events, bus, taskId, contextId);
     updates.submitted(request.userMessage);
-    const refusal = this.#refusal(request);
+    const { spec, refusal: specRefusal } = taskSpec(request);
+    const refusal = this.#refusal(request) ?? specRefusal;
     if (refusal !== undefined) {
       updates.status(STATE.rejected, refusal);
       bus.finished();
@@ -90,14 +97,21 @@ export class OxydraAgentExecutor implements AgentExecutor {
       return;
     }
     const agent = requestedAgent(request) ?? DEFAULT_SKILL;
+    const spawn: Omit<SpawnSpec, 'prompt'> = {
+      ...(agent !== DEFAULT_SKILL ? { agent } : {}),
+      sessionId: `a2a-${contextId}`,
+      ...(principal.user !== undefined ? { userId: principal.user } : {}),
+    };
+    const prompt = promptOf(request.userMessage.parts);
+    if (spec !== undefined) {
+      await this.#audit(principal, { task: taskId, context: contextId, agent, spec: true });
+      await this.#executeSpec(taskId, updates, { prompt, spec, spawn, release: slot.release });
+      bus.finished();
+      return;
+    }
     let handle: AgentHandle;
     try {
-      handle = this.kernel.agents.spawn({
-        prompt: promptOf(request.userMessage.parts),
-        ...(agent !== DEFAULT_SKILL ? { agent } : {}),
-        sessionId: `a2a-${contextId}`,
-        ...(principal.user !== undefined ? { userId: principal.user } : {}),
-      });
+      handle = this.kernel.agents.spawn({ ...spawn, prompt });
     } catch (error) {
       void slot.release();
       updates.status(STATE.failed, failureText(error));
@@ -105,19 +119,10 @@ export class OxydraAgentExecutor implements AgentExecutor {
       return;
     }
     this.#running.set(taskId, { handle, release: slot.release });
-    await (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', {
-      task: taskId,
-      context: contextId,
-      agent,
-      agent_id: handle.id,
-    });
+    await this.#audit(principal, { task: taskId, context: contextId, agent, agent_id: handle.id });
     try {
       updates.status(STATE.working);
-      const lines = new RunProgress(handle.id);
-      for await (const envelope of handle.events) {
-        const line = lines.line(envelope);
-        if (line !== undefined) updates.status(STATE.working, line);
-      }
+      await progress(handle, updates);
       const result = await handle.result;
       // The slot is given back before the task's end is told (as a session turn's final frame
       // waits for its release), so the caller may send its next task the moment it sees it.
@@ -134,7 +139,8 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const running = this.#running.get(taskId);
     // The run's own loop publishes the canceled status when the agent has stopped.
     if (running) {
-      await running.handle.cancel('cancelled by the A2A client');
+      running.stop?.abort(new Error('cancelled by the A2A client'));
+      await running.handle?.cancel('cancelled by the A2A client');
       return;
     }
     new TaskUpdates(this.options.events, bus, taskId, '').status(STATE.canceled);
@@ -143,7 +149,57 @@ export class OxydraAgentExecutor implements AgentExecutor {
 
   /** Cancels every running task (the gateway is closing). */
   async cancelAll(reason: string): Promise<void> {
-    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle.cancel(reason)));
+    for (const entry of this.#running.values()) entry.stop?.abort(new Error(reason));
+    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle?.cancel(reason)));
+  }
+
+  async #audit(principal: Principal, data: Record<string, unknown>): Promise<void> {
+    await (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', data);
+  }
+
+  /** A task with a spec: attempts through the kernel's spec runner, the slot held throughout. */
+  async #executeSpec(
+    taskId: string,
+    updates: TaskUpdates,
+    task: { prompt: string; spec: SpecRequest; spawn: Omit<SpawnSpec, 'prompt'>; release: Release },
+  ): Promise<void> {
+    const stop = new AbortController();
+    const running: Running = { release: task.release, stop };
+    this.#running.set(taskId, running);
+    let done: SpecRequestOutcome;
+    try {
+      updates.status(STATE.working);
+      done = await runSpecRequest(this.kernel, {
+        prompt: task.prompt,
+        spec: task.spec,
+        spawn: { ...task.spawn, signal: stop.signal },
+        onAttempt: (agent) => {
+          running.handle = agent;
+          return progress(agent, updates);
+        },
+      });
+    } catch (error) {
+      updates.status(STATE.failed, failureText(error));
+      return;
+    } finally {
+      this.#running.delete(taskId);
+      await task.release();
+    }
+    const metadata = {
+      oxydra: {
+        status: done.last?.status ?? 'failed',
+        session_id: done.outcome.sessionId ?? null,
+        agent_id: done.last?.agentId ?? null,
+        cost_usd: done.outcome.costUsd,
+        spec: done.summary,
+      },
+    };
+    if (done.last?.text) updates.answer(done.last.text);
+    if (done.summary.passed) updates.status(STATE.completed, undefined, metadata);
+    else {
+      const why = `the spec did not pass: ${done.summary.stopped ?? 'criteria failed'}`;
+      updates.status(stop.signal.aborted ? STATE.canceled : STATE.failed, why, metadata);
+    }
   }
 
   #refusal(request: RequestContext): string | undefined {
@@ -194,9 +250,18 @@ function requestedAgent(request: RequestContext): string | undefined {
   return typeof agent === 'string' && agent !== '' ? agent : undefined;
 }
 
-/** The task as text: text parts as they are, data parts as JSON; files are not taken. */
+/** The agent's progress lines as working-status updates, until its events end. */
+async function progress(handle: AgentHandle, updates: TaskUpdates): Promise<void> {
+  const lines = new RunProgress(handle.id);
+  for await (const envelope of handle.events) {
+    const line = lines.line(envelope);
+    if (line !== undefined) updates.status(STATE.working, line);
+  }
+}
+
+/** The task as text: text parts as they are, data parts as JSON (a spec's aside); files are not taken. */
 function promptOf(parts: readonly Part[]): string {
-  return parts
+  return promptParts(parts)
     .map((part) => {
       const content = part.content;
       if (content?.$case === 'text') return content.value;

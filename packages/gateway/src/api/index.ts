@@ -13,6 +13,7 @@ import { costRoutes } from './routes/costs.js';
 import { eventRoutes, type RemoteFeed } from './routes/events.js';
 import { loginRoutes } from './routes/login.js';
 import { memoryRoutes } from './routes/memory.js';
+import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { type SystemInfo, systemRoutes } from './routes/system.js';
@@ -41,6 +42,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
     ...(options.loginCodes ? loginRoutes(options.loginCodes) : []),
     ...sessionRoutes(),
     ...agentRoutes(),
+    ...runRoutes(),
     ...eventRoutes(options.keepAliveMs, options.remoteFeed),
     ...scheduleRoutes(),
     ...memoryRoutes(),

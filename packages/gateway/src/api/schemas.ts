@@ -58,6 +58,38 @@ export const sessionSchema = z
   })
   .meta({ id: 'Session' });
 
+const criterionResultSchema = z
+  .object({
+    id: z.string().describe("c1, c2... in the directive's order"),
+    kind: z.enum(['test', 'file', 'json-schema', 'judge']),
+    text: z.string(),
+    passed: z.boolean(),
+    detail: z
+      .string()
+      .describe("the command's exit and output tail, the file problem, or the judge's reason"),
+  })
+  .meta({ id: 'CriterionResult' });
+
+/** A finished spec run as hosts report it: passed, and the last attempt's per-criterion results. */
+export const specSummarySchema = z
+  .object({
+    passed: z.boolean(),
+    attempts: z.number().describe('attempts made'),
+    results: z.array(criterionResultSchema).describe("the last attempt's results"),
+    stopped: z.string().optional().describe('why the attempts stopped before passing'),
+  })
+  .meta({ id: 'SpecSummary' });
+
+/** A schedule's spec: the fields a spec request has (docs/spec-runs.md). */
+const scheduleSpecSchema = z
+  .object({
+    goal: z.string().optional(),
+    constraints: z.array(z.string()),
+    acceptance_criteria: z.array(z.string()),
+    max_attempts: z.number().optional(),
+  })
+  .meta({ id: 'ScheduleSpec' });
+
 export const scheduleSchema = z
   .object({
     id: z.string(),
@@ -74,6 +106,7 @@ export const scheduleSchema = z
     disabled_reason: z.string().nullable(),
     created_by: z.string(),
     created_at: z.string(),
+    spec: scheduleSpecSchema.nullable().describe('set: each run is a spec run (docs/spec-runs.md)'),
   })
   .meta({ id: 'Schedule' });
 
@@ -95,6 +128,7 @@ export const scheduleRunSchema = z
     output: z.string().nullable(),
     error: z.string().nullable(),
     session_id: z.string().nullable(),
+    spec: specSummarySchema.nullable().describe("a spec schedule's run: passed, and per-criterion results"),
   })
   .meta({ id: 'ScheduleRun' });
 

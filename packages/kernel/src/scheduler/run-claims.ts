@@ -30,6 +30,8 @@ export interface RunOutcome {
   inputTokens?: number;
   outputTokens?: number;
   costUsd?: number;
+  /** A spec run's outcome (JSON of a SpecSummary). */
+  specOutcome?: string;
 }
 
 export interface FinishedRun {
@@ -202,6 +204,7 @@ function endOf(outcome: RunOutcome, now: number): RunEnd {
     inputTokens: outcome.inputTokens ?? null,
     outputTokens: outcome.outputTokens ?? null,
     costUsd: outcome.costUsd ?? null,
+    specOutcome: outcome.specOutcome ?? null,
   };
 }
 

@@ -14,6 +14,7 @@ import type {
 } from '@oxydra/types';
 import { didYouMean, UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
+import { specFields, specInput } from '../spec/request.js';
 import { scheduleInfo, scheduleRun, timingOfStored } from './schedule-rows.js';
 import { checkTimeZone, checkTiming, machineTimeZone, nextRun, type Timing, timingOf } from './timing.js';
 import { runTokenOf, userWithoutToken } from './token-standing.js';
@@ -133,6 +134,8 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
       const zone = checkTimeZone(spec.timezone ?? defaultZone());
       const agent = checkAgent(spec.agent);
       const prompt = checkPrompt(spec.prompt);
+      // Checked now, not at the first run: a malformed criterion, or a command nobody may approve.
+      if (spec.spec !== undefined) specInput(prompt, spec.spec, config.tools.approval);
       const at = now();
       const first = firstRun(timing, zone, at);
       const id = `sch_${randomBytes(5).toString('hex')}`;
@@ -164,6 +167,7 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
           consecutiveFailures: 0,
           disabledReason: null,
           runToken: await runTokenOf(tx, scope.actor),
+          directive: spec.spec !== undefined ? JSON.stringify(specFields(spec.spec)) : null,
           createdBy: scope.actor,
           createdAt: at,
           updatedAt: at,
@@ -174,6 +178,7 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
           timing: info.timing,
           timezone: zone,
           agent: agent ?? 'default',
+          ...(spec.spec !== undefined ? { spec: true } : {}),
         });
         return info;
       });

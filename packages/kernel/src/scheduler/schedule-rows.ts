@@ -1,5 +1,6 @@
 /** The schedule store's records (@oxydra/types ScheduleStore) as the scheduler's public records. */
 import type { StoredRun, StoredSchedule } from '@oxydra/types';
+import { type SpecFields, type SpecSummary, specFieldsSchema } from '../spec/request.js';
 import { describeTiming, type TimingKind } from './timing.js';
 import type { ScheduleInfo, ScheduleRun } from './types.js';
 
@@ -8,6 +9,24 @@ export const timingOfStored = (schedule: Pick<StoredSchedule, 'kind' | 'spec'>) 
   kind: schedule.kind as TimingKind,
   spec: schedule.spec,
 });
+
+/** A stored spec as the runner takes it; null when it does not read back (a run then fails, never runs plain). */
+function storedSpec(json: string): SpecFields | null {
+  try {
+    const parsed = specFieldsSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function storedOutcome(json: string): SpecSummary | undefined {
+  try {
+    return JSON.parse(json) as SpecSummary;
+  } catch {
+    return undefined;
+  }
+}
 
 export function scheduleInfo(schedule: StoredSchedule): ScheduleInfo {
   return {
@@ -27,6 +46,7 @@ export function scheduleInfo(schedule: StoredSchedule): ScheduleInfo {
     createdBy: schedule.createdBy,
     createdAt: schedule.createdAt,
     updatedAt: schedule.updatedAt,
+    ...(schedule.directive !== null ? { directive: storedSpec(schedule.directive) } : {}),
   };
 }
 
@@ -50,5 +70,11 @@ export function scheduleRun(run: StoredRun): ScheduleRun {
     ...(run.inputTokens !== null ? { inputTokens: run.inputTokens } : {}),
     ...(run.outputTokens !== null ? { outputTokens: run.outputTokens } : {}),
     ...(run.costUsd !== null ? { costUsd: run.costUsd } : {}),
+    ...(run.specOutcome !== null ? withOutcome(run.specOutcome) : {}),
   };
+}
+
+function withOutcome(json: string): { spec?: SpecSummary } {
+  const spec = storedOutcome(json);
+  return spec ? { spec } : {};
 }

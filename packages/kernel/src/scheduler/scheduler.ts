@@ -23,6 +23,7 @@ import { resolveAgentSettings } from '../assemble/agent-settings.js';
 import type { Admission, Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
+import type { SpecKernel } from '../spec/spec-kernel.js';
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
 import { type ClaimedRun, RunClaims, type RunOutcome } from './run-claims.js';
 import type { ScheduleCalls, ScheduleScope } from './schedule-calls.js';
@@ -48,6 +49,8 @@ export interface SchedulerDeps {
    * One of several gateway processes on one store: the slot is the deployment's (Admission.join).
    */
   admission?: Admission;
+  /** What a spec schedule's runs run through (the kernel's spec runner); absent: they fail. */
+  specKernel?: SpecKernel;
 }
 
 /** A run of this process: waiting for its user's slot (`waiting` aborts the wait), then its agent. */
@@ -236,9 +239,12 @@ export class Scheduler {
     let release: Release | undefined;
     try {
       release = await this.#deps.admission?.acquire({ userId: claim.schedule.userId }, entry.waiting.signal);
-      const handle = this.#deps.spawn(this.#spawnSpec(claim));
-      entry.handle = handle;
-      outcome = this.#outcome(await handle.result);
+      if (claim.schedule.directive !== undefined) outcome = await this.#specRun(claim, entry);
+      else {
+        const handle = this.#deps.spawn(this.#spawnSpec(claim));
+        entry.handle = handle;
+        outcome = this.#outcome(await handle.result);
+      }
     } catch (error) {
       const message = (error as Error).message;
       const hint = isOxydraError(error) && error.hint ? ` (${error.hint})` : '';
@@ -266,21 +272,48 @@ export class Scheduler {
     return run;
   }
 
-  #spawnSpec({ schedule, run }: ClaimedRun): SpawnSpec {
-    const settings = this.#deps.config.scheduler;
-    const agent = resolveAgentSettings(this.#deps.config, schedule.agent, { baseDir: process.cwd() });
+  /** A spec schedule's run, through the kernel's spec runner (spec-run.ts, loaded only for one). */
+  async #specRun(claim: ClaimedRun, entry: RunEntry): Promise<RunOutcome> {
+    const spec = claim.schedule.directive;
+    const kernel = this.#deps.specKernel;
+    if (!spec || !kernel) {
+      return { status: 'failed', error: "the schedule's spec could not be read; delete it and add it again" };
+    }
+    const { runScheduledSpec } = await import('./spec-run.js');
+    // The spawn fields of a plain run (its limits, user, agent); runSpec writes each attempt's prompt.
+    const spawn: Omit<SpawnSpec, 'prompt'> = this.#spawnSpec(claim);
+    return runScheduledSpec({
+      kernel,
+      spec,
+      prompt: claim.schedule.prompt,
+      preamble: this.#preamble(claim),
+      // Stopping the scheduler aborts this: the current attempt is killed and no other starts.
+      spawn: { ...spawn, signal: entry.waiting.signal },
+      onAgent: (handle) => {
+        entry.handle = handle;
+      },
+      outcomeOf: (result) => this.#outcome(result),
+    });
+  }
+
+  #preamble({ schedule, run }: ClaimedRun): string {
     const due = new Date(run.dueAt).toLocaleString('en-GB', {
       timeZone: schedule.timezone,
       dateStyle: 'medium',
       timeStyle: 'short',
     });
+    return [
+      `Scheduled task "${schedule.name}" (${schedule.timing}, ${schedule.timezone}; due ${due}).`,
+      'Nobody is watching this run: do the task, then answer with what the user should know.',
+    ].join('\n');
+  }
+
+  #spawnSpec(claim: ClaimedRun): SpawnSpec {
+    const { schedule } = claim;
+    const settings = this.#deps.config.scheduler;
+    const agent = resolveAgentSettings(this.#deps.config, schedule.agent, { baseDir: process.cwd() });
     return {
-      prompt: [
-        `Scheduled task "${schedule.name}" (${schedule.timing}, ${schedule.timezone}; due ${due}).`,
-        'Nobody is watching this run: do the task, then answer with what the user should know.',
-        '',
-        schedule.prompt,
-      ].join('\n'),
+      prompt: `${this.#preamble(claim)}\n\n${schedule.prompt}`,
       ...(schedule.agent !== undefined ? { agent: schedule.agent } : {}),
       userId: schedule.userId,
       limits: {

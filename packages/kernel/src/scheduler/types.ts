@@ -1,4 +1,5 @@
 /** The scheduler's records, as hosts (the CLI, the gateway, the agent tools) see them. */
+import type { SpecFields, SpecRequest, SpecSummary } from '../spec/request.js';
 import type { TimingKind } from './timing.js';
 
 export interface ScheduleInfo {
@@ -23,6 +24,8 @@ export interface ScheduleInfo {
   createdBy: string;
   createdAt: number;
   updatedAt: number;
+  /** Set: every run is a spec run (docs/spec-runs.md); null: stored but unreadable (its runs fail). */
+  directive?: SpecFields | null;
 }
 
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
@@ -54,6 +57,8 @@ export interface ScheduleRun {
   /** Dollars; undefined when a call's price was unknown. */
   costUsd?: number;
   durationMs?: number;
+  /** A spec schedule's run: passed, and the last attempt's per-criterion results. */
+  spec?: SpecSummary;
 }
 
 /** What a new schedule says. Operator limits (turns, dollars) are not part of it. */
@@ -65,6 +70,8 @@ export interface ScheduleSpec {
   every?: string;
   at?: string;
   timezone?: string;
+  /** Make every run a spec run: goal, constraints, acceptance criteria (`true`: crystallized each run). */
+  spec?: SpecRequest;
 }
 
 /** A change to a schedule: any of its fields; a new timing replaces the old one. */

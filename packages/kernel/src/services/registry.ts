@@ -122,6 +122,15 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       checkBudget: agents.checkBudget,
       warn: context.warn,
       admission: agents.admission,
+      specKernel: {
+        config: context.config,
+        workspace: context.workspace,
+        get sessions() {
+          return context.sessions();
+        },
+        service,
+        agents: { spawn: agents.spawn },
+      },
     });
     context.atClose(() => engine.stop());
     return kernelScheduler(calls, engine);

@@ -4,12 +4,14 @@
  * writes with a `test:`/`file:`/`json-schema:` prefix are checked mechanically like typed ones.
  */
 import { UsageError } from '@oxydra/types';
-import type { Kernel } from '../kernel-api.js';
 import { type Criterion, crystallizedSchema, type Directive, parseCriteria } from './directive.js';
 import { askForJson, type CallBase } from './model-call.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export interface DirectiveInput {
   request: string;
+  /** The directive's goal when it is not the request itself (a host's `spec.goal`). */
+  goal?: string;
   /** Written criteria (`test: npm test`, free text...); none: the model proposes them. */
   criteria?: readonly string[];
   constraints?: readonly string[];
@@ -32,7 +34,7 @@ Write each acceptance criterion so it can be checked. Prefer mechanical forms:
 Give 1 to 6 criteria.`;
 
 export async function crystallize(
-  kernel: Kernel,
+  kernel: SpecKernel,
   base: CallBase,
   input: DirectiveInput,
   /** Whether a command criterion the model proposed may run (commands run without approval). */
@@ -41,11 +43,18 @@ export async function crystallize(
   const constraints = [...(input.constraints ?? [])];
   if (input.criteria !== undefined && input.criteria.length > 0) {
     return {
-      directive: { goal: input.request, constraints, criteria: parseCriteria(input.criteria) },
+      directive: { goal: input.goal ?? input.request, constraints, criteria: parseCriteria(input.criteria) },
       costUsd: 0,
     };
   }
-  const answer = await askForJson(kernel, base, SYSTEM, `Request:\n${input.request}`, crystallizedSchema);
+  const asked = input.goal !== undefined ? `\n\nGoal: ${input.goal}` : '';
+  const answer = await askForJson(
+    kernel,
+    base,
+    SYSTEM,
+    `Request:\n${input.request}${asked}`,
+    crystallizedSchema,
+  );
   if (!answer.value) {
     throw new UsageError(
       `could not crystallize a directive from the request: ${answer.problem ?? 'no answer'}`,
@@ -68,7 +77,7 @@ export async function crystallize(
   if (!modelCommands) criteria = withoutModelCommands(criteria);
   return {
     directive: {
-      goal: answer.value.goal,
+      goal: input.goal ?? answer.value.goal,
       constraints: [...constraints, ...answer.value.constraints],
       criteria,
     },

@@ -80,3 +80,26 @@ export function formatDirective(directive: Directive): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * A directive from its written fields (goal, constraints, acceptance_criteria), as a person
+ * edits it before execution: the same bounds as the model's answer, the criteria parsed as typed
+ * ones (a `test:` the person wrote or kept runs). A problem is a usage error naming the field.
+ */
+export function directiveFromFields(value: unknown): Directive {
+  const parsed = crystallizedSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(
+      `the directive's ${issue?.path.join('.') || 'fields'}: ${issue?.message ?? 'invalid'}`,
+      {
+        hint: 'keep goal (text), constraints and acceptance_criteria (lists of text, at least one criterion)',
+      },
+    );
+  }
+  return {
+    goal: parsed.data.goal,
+    constraints: parsed.data.constraints,
+    criteria: parseCriteria(parsed.data.acceptance_criteria),
+  };
+}

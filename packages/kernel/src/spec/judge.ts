@@ -4,10 +4,10 @@
  * answer with a verdict fails the criterion (fail closed: "done" is never assumed).
  */
 import { z } from 'zod';
-import type { Kernel } from '../kernel-api.js';
 import type { Criterion, Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 import { askForJson, type CallBase } from './model-call.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 const verdictSchema = z.object({ pass: z.boolean(), reason: z.string().max(4000).default('') });
 
@@ -41,7 +41,7 @@ export function evidenceText(directive: Directive, evidence: Evidence): string {
 }
 
 export async function judge(
-  kernel: Kernel,
+  kernel: SpecKernel,
   base: CallBase,
   criterion: Criterion,
   evidenceBlock: string,

@@ -7,8 +7,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolveWorkspacePath } from '@oxydra/tools';
-import type { Kernel } from '../kernel-api.js';
 import type { Criterion } from './directive.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export interface CriterionResult {
   id: string;
@@ -33,7 +33,7 @@ function message(error: unknown): string {
 }
 
 async function checkCommand(
-  kernel: Kernel,
+  kernel: SpecKernel,
   criterion: Extract<Criterion, { kind: 'test' }>,
   signal?: AbortSignal,
 ) {
@@ -52,7 +52,7 @@ async function checkCommand(
   }
 }
 
-async function checkFile(kernel: Kernel, criterion: Extract<Criterion, { kind: 'file' }>) {
+async function checkFile(kernel: SpecKernel, criterion: Extract<Criterion, { kind: 'file' }>) {
   try {
     const path = await resolveWorkspacePath(kernel.workspace, criterion.path);
     const info = await stat(path.real).catch(() => undefined);
@@ -81,7 +81,7 @@ async function readJson(workspace: string, named: string): Promise<unknown> {
   }
 }
 
-async function checkJsonSchema(kernel: Kernel, criterion: Extract<Criterion, { kind: 'json-schema' }>) {
+async function checkJsonSchema(kernel: SpecKernel, criterion: Extract<Criterion, { kind: 'json-schema' }>) {
   try {
     const [data, schema] = await Promise.all([
       readJson(kernel.workspace, criterion.path),
@@ -106,7 +106,7 @@ async function checkJsonSchema(kernel: Kernel, criterion: Extract<Criterion, { k
 
 /** The result of a mechanical criterion; undefined for one a model must judge. */
 export async function checkMechanically(
-  kernel: Kernel,
+  kernel: SpecKernel,
   criterion: Criterion,
   signal?: AbortSignal,
 ): Promise<CriterionResult | undefined> {

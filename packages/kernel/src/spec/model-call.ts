@@ -5,8 +5,8 @@
  * whether it is usable, never the prose around it.
  */
 import type { z } from 'zod';
-import type { Kernel } from '../kernel-api.js';
 import type { SpawnSpec } from '../types.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 /** The spawn fields a spec run passes on to its model calls (agent, selection, limits, user). */
 export type CallBase = Pick<SpawnSpec, 'agent' | 'selection' | 'limits' | 'userId' | 'parentId' | 'signal'>;
@@ -31,13 +31,19 @@ function jsonObjectIn(text: string): unknown {
 }
 
 export async function askForJson<T>(
-  kernel: Kernel,
+  kernel: SpecKernel,
   base: CallBase,
   systemPrompt: string,
   prompt: string,
   schema: z.ZodType<T>,
 ): Promise<ModelAnswer<T>> {
-  const agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
+  let agent: ReturnType<SpecKernel['agents']['spawn']>;
+  try {
+    agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
+  } catch (error) {
+    // Refused before it ran (a dollar limit it cannot keep): no answer, which fails closed.
+    return { value: undefined, problem: (error as Error).message, costUsd: 0 };
+  }
   const result = await agent.result;
   if (result.status !== 'completed') {
     return {

@@ -5,13 +5,14 @@
  * is evaluated after it, and the failures are fed back into the next attempt until all pass or
  * the attempts (or the run's dollar limit) run out. The outcome carries per-criterion results.
  */
-import type { Kernel } from '../kernel-api.js';
+
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { crystallize, type DirectiveInput } from './crystallize.js';
 import type { Directive } from './directive.js';
 import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
 import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
+import type { SpecKernel } from './spec-kernel.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -20,6 +21,13 @@ export interface SpecRunOptions {
   /** The attempts' spawn fields (agent, session, tools, limits, approvals...), as a plain run's. */
   spawn: Omit<SpawnSpec, 'prompt'>;
   maxAttempts?: number;
+  /** Put before the first attempt's prompt (the scheduler's "Scheduled task ..." lines). */
+  preamble?: string;
+  /**
+   * Shown the directive before anything runs; answers the directive to run (the same, or as the
+   * user edited it) or undefined to cancel (the outcome then has no attempts, stopped "cancelled").
+   */
+  confirmDirective?(directive: Directive): Promise<Directive | undefined>;
   /** Told the directive before anything runs (the CLI shows it on stderr). */
   onDirective?(directive: Directive): void;
   /** Given each attempt's agent; the host drains its events (rendering them) before the result is read. */
@@ -42,8 +50,12 @@ function addCost(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : a + b;
 }
 
-function firstPrompt(directive: Directive): string {
-  const lines = [directive.goal, ''];
+function firstPrompt(directive: Directive, input: DirectiveInput, preamble: string | undefined): string {
+  const lines = preamble !== undefined ? [preamble, ''] : [];
+  // A goal given apart from the request (a host's spec.goal) does not replace what was asked.
+  if (input.goal !== undefined && input.goal !== input.request)
+    lines.push(input.request, '', `Goal: ${directive.goal}`, '');
+  else lines.push(directive.goal, '');
   if (directive.constraints.length > 0) {
     lines.push('Constraints:', ...directive.constraints.map((c) => `- ${c}`), '');
   }
@@ -72,16 +84,24 @@ function callBase(spawn: Omit<SpawnSpec, 'prompt'>): CallBase {
   };
 }
 
-export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<SpecOutcome> {
+export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Promise<SpecOutcome> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const base = callBase(options.spawn);
   const approval = options.spawn.approval ?? kernel.config.tools.approval;
-  const { directive, costUsd: crystalCost } = await crystallize(
-    kernel,
-    base,
-    options.input,
-    approval === 'auto',
-  );
+  const crystallized = await crystallize(kernel, base, options.input, approval === 'auto');
+  const directive = options.confirmDirective
+    ? await options.confirmDirective(crystallized.directive)
+    : crystallized.directive;
+  const crystalCost = crystallized.costUsd;
+  if (directive === undefined) {
+    return {
+      passed: false,
+      directive: crystallized.directive,
+      attempts: [],
+      costUsd: crystalCost,
+      stopped: 'cancelled',
+    };
+  }
   options.onDirective?.(directive);
   const maxCost = options.spawn.limits?.maxCostUsd;
   const checkpoints = await kernel.service('checkpoints');
@@ -114,7 +134,7 @@ export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<
     const previous = attempts.at(-1);
     const agent = kernel.agents.spawn({
       ...options.spawn,
-      prompt: previous ? retryPrompt(previous) : firstPrompt(directive),
+      prompt: previous ? retryPrompt(previous) : firstPrompt(directive, options.input, options.preamble),
       ...(sessionId !== undefined ? { sessionId } : {}),
       ...(left !== undefined ? { limits: { ...options.spawn.limits, maxCostUsd: left } } : {}),
     });
@@ -122,7 +142,8 @@ export async function runSpec(kernel: Kernel, options: SpecRunOptions): Promise<
     const result = await agent.result;
     sessionId = result.sessionId ?? sessionId;
     costUsd = addCost(costUsd, result.costUsd);
-    const evaluation = await evaluateAttempt(kernel, base, directive, result.text, before?.id);
+    const remaining = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
+    const evaluation = await evaluateAttempt(kernel, base, directive, result.text, before?.id, remaining);
     costUsd = addCost(costUsd, evaluation.costUsd);
     const attempt: AttemptRecord = {
       attempt: n,

@@ -145,4 +145,8 @@ export const KERNEL_MIGRATIONS: readonly string[] = [
   `ALTER TABLE schedules ADD COLUMN run_token TEXT;
    UPDATE schedules SET run_token = substr(created_by, 7)
      WHERE created_by LIKE 'token:%' AND substr(created_by, 7) IN (SELECT id FROM gateway_tokens);`,
+  // 8: spec schedules (docs/spec-runs.md): a schedule's goal, constraints and acceptance
+  // criteria as JSON (NULL: plain runs), and a run's spec outcome (passed, per-criterion results).
+  `ALTER TABLE schedules ADD COLUMN directive TEXT;
+   ALTER TABLE schedule_runs ADD COLUMN spec_outcome TEXT;`,
 ];

@@ -276,4 +276,13 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         CHECK ((user_id IS NULL) <> (token_id IS NULL));
       CREATE INDEX cluster_runs_token ON cluster_runs (token_id) WHERE token_id IS NOT NULL;`,
   },
+  {
+    version: 8,
+    name: 'spec schedules',
+    // As the kernel database's step 8: a schedule's spec (JSON; NULL: plain runs) and a run's
+    // spec outcome (passed, per-criterion results).
+    sql: `
+      ALTER TABLE schedules ADD COLUMN directive ${TEXT};
+      ALTER TABLE schedule_runs ADD COLUMN spec_outcome ${TEXT};`,
+  },
 ];

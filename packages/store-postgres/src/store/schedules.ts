@@ -17,9 +17,9 @@ import type {
 import type { PgDatabase } from './database.js';
 
 const SCHEDULE_COLUMNS = `id, user_id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at, anchor_at,
-  consecutive_failures, disabled_reason, run_token, created_by, created_at, updated_at`;
+  consecutive_failures, disabled_reason, run_token, directive, created_by, created_at, updated_at`;
 const RUN_COLUMNS = `id, schedule_id, user_id, due_at, "trigger", missed, status, started_at, finished_at,
-  lease_owner, lease_until, agent_id, session_id, output, error, turns, input_tokens, output_tokens, cost_usd`;
+  lease_owner, lease_until, agent_id, session_id, output, error, turns, input_tokens, output_tokens, cost_usd, spec_outcome`;
 
 type ScheduleRow = Record<string, unknown> & { id: string };
 
@@ -38,6 +38,7 @@ const scheduleOf = (row: ScheduleRow): StoredSchedule => ({
   consecutiveFailures: row.consecutive_failures as number,
   disabledReason: row.disabled_reason as string | null,
   runToken: row.run_token as string | null,
+  directive: row.directive as string | null,
   createdBy: row.created_by as string,
   createdAt: row.created_at as number,
   updatedAt: row.updated_at as number,
@@ -63,6 +64,7 @@ const runOf = (row: ScheduleRow): StoredRun => ({
   inputTokens: row.input_tokens as number | null,
   outputTokens: row.output_tokens as number | null,
   costUsd: row.cost_usd as number | null,
+  specOutcome: row.spec_outcome as string | null,
 });
 
 /** The fields update may change, in the order of its parameters $2.. */
@@ -80,6 +82,7 @@ const changeable = (s: StoredSchedule) => [
   s.disabledReason,
   s.runToken,
   s.updatedAt,
+  s.directive,
 ];
 
 const runArgs = (run: NewRun) => [
@@ -104,8 +107,8 @@ export class PostgresScheduleStore implements ScheduleStore {
   async insert(schedule: StoredSchedule): Promise<void> {
     await this.#query(
       `INSERT INTO schedules (id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at, anchor_at,
-         consecutive_failures, disabled_reason, run_token, updated_at, user_id, created_by, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+         consecutive_failures, disabled_reason, run_token, updated_at, directive, user_id, created_by, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
       [schedule.id, ...changeable(schedule), schedule.userId, schedule.createdBy, schedule.createdAt],
     );
   }
@@ -114,7 +117,7 @@ export class PostgresScheduleStore implements ScheduleStore {
     await this.#query(
       `UPDATE schedules SET name = $2, agent = $3, prompt = $4, kind = $5, spec = $6, timezone = $7,
          enabled = $8, next_run_at = $9, anchor_at = $10, consecutive_failures = $11, disabled_reason = $12,
-         run_token = $13, updated_at = $14
+         run_token = $13, updated_at = $14, directive = $15
        WHERE id = $1`,
       [schedule.id, ...changeable(schedule)],
     );
@@ -231,7 +234,7 @@ export class PostgresScheduleStore implements ScheduleStore {
   async finish(runId: string, owner: string, end: RunEnd): Promise<boolean> {
     return this.#changed(
       `UPDATE schedule_runs SET status = $3, finished_at = $4, agent_id = $5, session_id = $6, output = $7,
-         error = $8, turns = $9, input_tokens = $10, output_tokens = $11, cost_usd = $12
+         error = $8, turns = $9, input_tokens = $10, output_tokens = $11, cost_usd = $12, spec_outcome = $13
        WHERE id = $1 AND lease_owner = $2`,
       [
         runId,
@@ -246,6 +249,7 @@ export class PostgresScheduleStore implements ScheduleStore {
         end.inputTokens,
         end.outputTokens,
         end.costUsd,
+        end.specOutcome,
       ],
     );
   }

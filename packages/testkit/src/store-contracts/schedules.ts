@@ -25,6 +25,7 @@ const schedule = (id: string, fields: Partial<StoredSchedule> = {}): StoredSched
   consecutiveFailures: 0,
   disabledReason: null,
   runToken: null,
+  directive: null,
   createdBy: 'cli',
   createdAt: 10,
   updatedAt: 10,
@@ -58,6 +59,7 @@ const end = (status: RunEnd['status'], finishedAt: number, fields: Partial<RunEn
   inputTokens: null,
   outputTokens: null,
   costUsd: null,
+  specOutcome: null,
   ...fields,
 });
 
@@ -72,6 +74,7 @@ export function scheduleStoreContract(open: StoreOpener<ScheduleStore>): void {
         agent: 'researcher',
         prompt: HOSTILE_TEXT.join('\n'),
         runToken: 'tok1',
+        directive: '{"constraints":[],"acceptance_criteria":["file: out.md exists"]}',
         disabledReason: "it's paused",
         enabled: false,
         nextRunAt: null,
@@ -104,6 +107,7 @@ export function scheduleStoreContract(open: StoreOpener<ScheduleStore>): void {
         enabled: false,
         disabledReason: 'paused by cli',
         runToken: 't2',
+        directive: '{"constraints":["be brief"],"acceptance_criteria":[]}',
         updatedAt: 50,
       });
       await store.update(changed);
@@ -190,6 +194,7 @@ export function scheduleStoreContract(open: StoreOpener<ScheduleStore>): void {
         inputTokens: 10,
         outputTokens: 20,
         costUsd: 0.0125,
+        specOutcome: '{"passed":false,"attempts":2,"results":[]}',
       });
       expect(await store.finish('mine', 'p1', outcome)).toBe(true);
       const { status, finishedAt, ...recorded } = outcome;

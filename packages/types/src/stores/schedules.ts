@@ -28,6 +28,8 @@ export interface StoredSchedule {
   disabledReason: string | null;
   /** The gateway token the schedule runs under; null: its owner's. */
   runToken: string | null;
+  /** A spec schedule's goal, constraints and acceptance criteria (JSON); null: plain runs. */
+  directive: string | null;
   createdBy: string;
   createdAt: number;
   updatedAt: number;
@@ -56,6 +58,8 @@ export interface StoredRun {
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;
+  /** A spec run's outcome (JSON: passed, per-criterion results); null: a plain run. */
+  specOutcome: string | null;
 }
 
 /** A run as it starts: running, leased to `leaseOwner` until `leaseUntil`. */
@@ -67,7 +71,15 @@ export type NewRun = Pick<
 /** How a run ended, as its lease owner records it. */
 export type RunEnd = Pick<
   StoredRun,
-  'agentId' | 'sessionId' | 'output' | 'error' | 'turns' | 'inputTokens' | 'outputTokens' | 'costUsd'
+  | 'agentId'
+  | 'sessionId'
+  | 'output'
+  | 'error'
+  | 'turns'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'costUsd'
+  | 'specOutcome'
 > & { status: Exclude<StoredRunStatus, 'running'>; finishedAt: number };
 
 export interface ScheduleStore<M extends StoreMode = 'async'> {

@@ -5,6 +5,7 @@
  */
 import { mayUse } from '@oxydra/kernel';
 import type { ScheduleInfo, ScheduleRun } from '@oxydra/kernel/scheduler';
+import { specRequestSchema } from '@oxydra/kernel/spec';
 import { z } from 'zod';
 import { ApiError, route } from '../define.js';
 import { idParams, iso, scheduleRunSchema, scheduleSchema } from '../schemas.js';
@@ -25,6 +26,7 @@ export function scheduleJson(info: ScheduleInfo): z.infer<typeof scheduleSchema>
     disabled_reason: info.disabledReason ?? null,
     created_by: info.createdBy,
     created_at: iso(info.createdAt)!,
+    spec: info.directive ?? null,
   };
 }
 
@@ -46,6 +48,7 @@ export function runJson(run: ScheduleRun): z.infer<typeof scheduleRunSchema> {
     output: run.output ?? null,
     error: run.error ?? null,
     session_id: run.sessionId ?? null,
+    spec: run.spec ?? null,
   };
 }
 
@@ -62,6 +65,9 @@ const createBody = z.strictObject({
     .max(64)
     .optional()
     .describe('operator and admin tokens: whose schedule (default "default")'),
+  spec: specRequestSchema
+    .optional()
+    .describe("make every run a spec run (docs/spec-runs.md); its outcome is in the run's `spec`"),
 });
 
 const one = z.object({ schedule: scheduleSchema });

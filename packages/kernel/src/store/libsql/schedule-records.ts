@@ -31,6 +31,7 @@ export const scheduleOf = (row: ScheduleRow): StoredSchedule => ({
   consecutiveFailures: Number(row.consecutive_failures),
   disabledReason: row.disabled_reason,
   runToken: row.run_token,
+  directive: row.directive,
   createdBy: row.created_by,
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
@@ -56,4 +57,5 @@ export const runOf = (row: RunRow): StoredRun => ({
   inputTokens: maybe(row.input_tokens),
   outputTokens: maybe(row.output_tokens),
   costUsd: maybe(row.cost_usd),
+  specOutcome: row.spec_outcome,
 });

@@ -11,7 +11,7 @@ import { type RunRow, runOf, type ScheduleRow, scheduleOf } from './schedule-rec
 
 const FIELDS = `name = @name, agent = @agent, prompt = @prompt, kind = @kind, spec = @spec, timezone = @timezone,
   enabled = @enabled, next_run_at = @next_run_at, anchor_at = @anchor_at, consecutive_failures = @consecutive_failures,
-  disabled_reason = @disabled_reason, run_token = @run_token, updated_at = @updated_at`;
+  disabled_reason = @disabled_reason, run_token = @run_token, directive = @directive, updated_at = @updated_at`;
 
 const rowOf = (schedule: StoredSchedule): ScheduleRow => ({
   id: schedule.id,
@@ -28,6 +28,7 @@ const rowOf = (schedule: StoredSchedule): ScheduleRow => ({
   consecutive_failures: schedule.consecutiveFailures,
   disabled_reason: schedule.disabledReason,
   run_token: schedule.runToken,
+  directive: schedule.directive,
   created_by: schedule.createdBy,
   created_at: schedule.createdAt,
   updated_at: schedule.updatedAt,
@@ -43,9 +44,9 @@ export class LibsqlScheduleStore implements ScheduleStore<'sync'> {
     this.#sql = {
       insert: prepare(
         `INSERT INTO schedules (id, user_id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at, anchor_at,
-           consecutive_failures, disabled_reason, run_token, created_by, created_at, updated_at)
+           consecutive_failures, disabled_reason, run_token, directive, created_by, created_at, updated_at)
          VALUES (@id, @user_id, @name, @agent, @prompt, @kind, @spec, @timezone, @enabled, @next_run_at, @anchor_at,
-           @consecutive_failures, @disabled_reason, @run_token, @created_by, @created_at, @updated_at)`,
+           @consecutive_failures, @disabled_reason, @run_token, @directive, @created_by, @created_at, @updated_at)`,
       ),
       update: prepare(`UPDATE schedules SET ${FIELDS} WHERE id = @id`),
       deleteFinished: prepare("DELETE FROM schedule_runs WHERE schedule_id = ? AND status != 'running'"),
@@ -80,7 +81,7 @@ export class LibsqlScheduleStore implements ScheduleStore<'sync'> {
       finish: prepare(
         `UPDATE schedule_runs SET status = @status, finished_at = @finishedAt, agent_id = @agentId, session_id = @sessionId,
            output = @output, error = @error, turns = @turns, input_tokens = @inputTokens, output_tokens = @outputTokens,
-           cost_usd = @costUsd WHERE id = @id AND lease_owner = @owner`,
+           cost_usd = @costUsd, spec_outcome = @specOutcome WHERE id = @id AND lease_owner = @owner`,
       ),
       getRun: prepare('SELECT * FROM schedule_runs WHERE id = ?'),
       history: prepare(

@@ -1,0 +1,21 @@
+/**
+ * What a spec run needs of a kernel: its configuration and workspace, the sessions it records
+ * the run in, two services (exec for `test:` criteria, checkpoints before each attempt) and
+ * spawn. Narrower than the Kernel facade, and written without it, so the scheduler service,
+ * which holds these but not the facade, runs scheduled spec runs through the same runner as
+ * every other host (and the kernel's facade, which names the scheduler, is not imported here).
+ */
+import type { SessionStore } from '@oxydra/memory';
+import type { AgentConfig } from '@oxydra/types';
+import type { Exec } from '../services/exec.js';
+import type { CheckpointCalls } from '../services/history/workspace-history.js';
+import type { AgentHandle, SpawnSpec } from '../types.js';
+
+export interface SpecKernel {
+  readonly config: AgentConfig;
+  readonly workspace: string;
+  readonly sessions: Pick<SessionStore, 'getState' | 'setState'> | undefined;
+  service(name: 'exec'): Promise<Exec>;
+  service(name: 'checkpoints'): Promise<CheckpointCalls | undefined>;
+  agents: { spawn(spec: SpawnSpec): AgentHandle };
+}
