@@ -680,7 +680,7 @@ describe.skipIf(!hasBwrap)('secret leakage', () => {
       expect(out.stdout).toContain('mock');
       expect(out.stdout + out.stderr).not.toContain(E2E_KEY);
     }
-  });
+  }, 90_000); // two workspaces and six runs of the binary: past 30 s on a loaded machine
 
   it('sessions export never contains the key', async () => {
     const a = await busyRun();

@@ -258,7 +258,7 @@ describe('oxydra channels run (Telegram): one process serving the tests in order
     api.message({ from: { id: OWNER }, text: 'hello after the digest' });
     await sentText(OWNER, 'Hello again.', 'the next answer', run.stderr);
     expect(api.sent(OWNER).filter((m) => m.text.startsWith('Scheduled "digest"'))).toHaveLength(1);
-  });
+  }, 90_000); // two schedules run through the binary, each with a model turn: past 30 s on a loaded machine
 
   it('/new starts another session; a long answer is split; a 429 is waited out; a killed turn is not run again', async () => {
     api.message({ from: { id: OWNER }, text: 'remember the word kiwi' });

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { auditEntries, OXYDRA_BIN } from './helpers.js';
@@ -31,6 +32,21 @@ const LONG_ANSWER = `Here is the long answer. ${'lorem ipsum '.repeat(200)}`.sli
 
 let env: AgentEnv;
 let client: Client;
+let onProgressLine: (line: string) => void = () => {};
+
+/** Calls run_agent, collecting its progress lines (each also handed to `each`). */
+async function runAgent(prompt: string, each: (line: string) => void = () => {}, signal?: AbortSignal) {
+  const progress: string[] = [];
+  onProgressLine = (line) => {
+    progress.push(line);
+    each(line);
+  };
+  const result = await client.callTool({ name: 'run_agent', arguments: { prompt } }, undefined, {
+    onprogress: () => {},
+    ...(signal ? { signal } : {}),
+  });
+  return { result, progress };
+}
 let serverLog = '';
 
 /** A client of `oxydra mcp serve` in the test's workspace, with these extra arguments. */
@@ -73,6 +89,13 @@ beforeAll(async () => {
     { reply: { text: 'listed them: nothing much here' }, times: 'always' },
   ]);
   client = await connect(['--set', 'tools.approval=auto']);
+  // The SDK client runs a notification's handler a microtask after reading it, but drops the
+  // call's `onprogress` as soon as it reads the result: progress lines read together with the
+  // result (a loaded machine) never reach `onprogress`. This handler sees every line the server
+  // sent; `onprogress` is still passed, as it is what makes the client ask for progress.
+  client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+    onProgressLine(notification.params.message ?? '');
+  });
 }, 60_000);
 afterAll(async () => {
   await client?.close();
@@ -93,12 +116,7 @@ describe('oxydra mcp serve', () => {
   });
 
   it('runs an agent with progress notifications and returns its answer and session', async () => {
-    const progress: string[] = [];
-    const result = await client.callTool(
-      { name: 'run_agent', arguments: { prompt: 'please list the files' } },
-      undefined,
-      { onprogress: (update) => progress.push(update.message ?? '') },
-    );
+    const { result, progress } = await runAgent('please list the files');
     expect(result.isError).toBeFalsy();
     expect(result.content).toEqual([{ type: 'text', text: 'listed them: nothing much here' }]);
     expect(progress).toContain('running file_list');
@@ -117,12 +135,7 @@ describe('oxydra mcp serve', () => {
   });
 
   it("reports the answer's text as it grows, and returns the usage", async () => {
-    const progress: string[] = [];
-    const result = await client.callTool(
-      { name: 'run_agent', arguments: { prompt: 'please write at length' } },
-      undefined,
-      { onprogress: (update) => progress.push(update.message ?? '') },
-    );
+    const { result, progress } = await runAgent('please write at length');
     expect(textOf(result)).toBe(LONG_ANSWER);
     const writing = progress.filter((line) => line.startsWith('writing: '));
     expect(writing[0]).toMatch(/^writing: Here is/);
@@ -164,12 +177,13 @@ describe('oxydra mcp serve', () => {
 
   it('kills the agent when the client cancels run_agent', async () => {
     const controller = new AbortController();
-    const call = client.callTool({ name: 'run_agent', arguments: { prompt: 'a slow task' } }, undefined, {
-      signal: controller.signal,
-      onprogress: (update) => {
-        if (update.message?.startsWith('model call 1')) controller.abort();
+    const call = runAgent(
+      'a slow task',
+      (line) => {
+        if (line.startsWith('model call 1')) controller.abort();
       },
-    });
+      controller.signal,
+    );
     await expect(call).rejects.toThrow(/abort/i);
     // The server saw the cancellation: the agent is killed long before its 40-second answer.
     await vi.waitFor(
