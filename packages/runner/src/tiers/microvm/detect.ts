@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { findOnPath } from '../find-program.js';
 import type { Accelerator } from './qemu-args.js';
-import { findVmImage, type VmImage, vmImageDir } from './vm-image.js';
+import { findVmImage, type VmImage, vmImageDir } from './vm-image-dir.js';
 
 /** How a micro-VM guest is booted here (in this file so detection never imports the launcher). */
 export interface MicroVmBackend {
