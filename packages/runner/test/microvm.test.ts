@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectMicroVm } from '@oxydra/runner';
 import { describe, expect, it } from 'vitest';
+import { kvmUsable } from '../src/tiers/microvm/detect.js';
 import { qemuArgs } from '../src/tiers/microvm/qemu-args.js';
 import { shellEnvFile, vmInitScript } from '../src/tiers/microvm/vm-init.js';
 import { useFakeBin, valuesOf } from './helpers.js';
@@ -128,5 +129,16 @@ describe('detectMicroVm', () => {
         image: { kernel: join(bin.dir, 'image/vmlinuz') },
       },
     });
+  });
+
+  it("takes KVM only with /dev/kvm and a CPU with vmx or svm, never a PVM host's /dev/kvm", () => {
+    const device = join(bin.dir, 'kvm');
+    const cpuinfo = join(bin.dir, 'cpuinfo');
+    writeFileSync(device, '');
+    writeFileSync(cpuinfo, 'processor\t: 0\nflags\t\t: fpu vme pae hypervisor\n');
+    expect(kvmUsable(cpuinfo, device)).toBe(false);
+    writeFileSync(cpuinfo, 'processor\t: 0\nflags\t\t: fpu vme vmx pae hypervisor\n');
+    expect(kvmUsable(cpuinfo, device)).toBe(true);
+    expect(kvmUsable(cpuinfo, join(bin.dir, 'no-kvm'))).toBe(false);
   });
 });
