@@ -87,6 +87,7 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export { engineHandoff } from './tiers/detect-once.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.

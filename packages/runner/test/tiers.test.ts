@@ -11,6 +11,7 @@ import {
   containerName,
   containerRunArgs,
   detectContainerEngine,
+  engineHandoff,
   findOnPath,
   guestEnvNames,
   guestUlimits,
@@ -173,6 +174,30 @@ describe('engine detection and tier refusals', () => {
     // Another environment (another PATH) is another machine as far as detection knows.
     chooseBackend({ ...request, env: { PATH: bin.dir } });
     expect(readFileSync(calls, 'utf8')).toBe('info\ninfo\n');
+  });
+
+  it("hands the engine it found to the daemon's environment, which takes it without probing", () => {
+    const calls = join(bin.dir, 'calls');
+    bin.program('podman', `echo "$1" >> '${calls}'; [ "$1" = info ] && exit 0; exit 1`);
+    bin.program('runc', 'exit 0');
+    const env = { PATH: bin.dir };
+    expect(engineHandoff(env)).toBe(env); // nothing detected yet: nothing to hand over
+    const request = { tier: 'container' as const, insecure: false, shellEnabled: true };
+    const found = chooseBackend({ ...request, env });
+    const daemonEnv = engineHandoff(env);
+    expect(daemonEnv.OXYDRA_RUNNER_ENGINE).toContain(join(bin.dir, 'podman'));
+    expect(chooseBackend({ ...request, env: daemonEnv })).toEqual(found);
+    expect(readFileSync(calls, 'utf8')).toBe('info\n');
+    // A handoff that is not an engine's is ignored: the engine is probed as usual.
+    for (const handoff of [
+      'not json',
+      JSON.stringify({ name: 'podman', path: 'podman', globalArgs: [] }),
+      JSON.stringify({ name: 'podman', path: '/usr/bin/sh', globalArgs: [] }),
+      JSON.stringify({ name: 'podman', path: join(bin.dir, 'podman'), globalArgs: ['--privileged', '1'] }),
+    ]) {
+      chooseBackend({ ...request, env: { PATH: bin.dir, OXYDRA_RUNNER_ENGINE: handoff } });
+    }
+    expect(readFileSync(calls, 'utf8')).toBe('info\n'.repeat(5));
   });
 
   it('runs podman with runc where crun cannot (hybrid cgroups), and refuses without runc', () => {
