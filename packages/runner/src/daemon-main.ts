@@ -21,6 +21,7 @@ export async function runDaemonMain(options: DaemonMainOptions): Promise<void> {
     ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
     ...(options.user !== undefined ? { user: options.user } : {}),
     insecure: options.insecure ?? false,
+    env,
   });
   let backend = chooseBackend({
     tier: plan.tier,

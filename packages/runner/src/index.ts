@@ -87,11 +87,13 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export { engineHandoff } from './tiers/detect-once.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
-export { buildVmImage, vmImageDir, vmImageManifest } from './tiers/microvm/vm-image.js';
+export { buildVmImage } from './tiers/microvm/vm-image.js';
+export { vmImageDir, vmImageManifest } from './tiers/microvm/vm-image-dir.js';
 export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';

@@ -12,6 +12,7 @@ import type { HealthStatus, ShutdownStatus } from './control-protocol.js';
 import { RunnerNotRunning, sendControl } from './control-socket.js';
 import { logFilePath } from './guest-launch.js';
 import type { RunnerPlan } from './plan.js';
+import { engineHandoff } from './tiers/detect-once.js';
 import { provisionWorkspace } from './workspace.js';
 
 const POLL_MS = 50;
@@ -61,7 +62,7 @@ export async function spawnRunnerDaemon(
   try {
     const child = spawn(program!, [...args, ...daemonArgs], {
       cwd: plan.projectDir,
-      env,
+      env: engineHandoff(env),
       // Its own session: it outlives this command and the terminal it ran in.
       detached: true,
       stdio: ['ignore', fds[0]!, fds[1]!],

@@ -20,8 +20,11 @@ export interface RunnerPlan {
   runner: RunnerConfig;
   user: UserConfig;
   userConfigPath: string;
-  /** The tier the guest runs in: `process` whenever --insecure is given. */
-  tier: IsolationTier;
+  /**
+   * The tier the guest runs in: `process` whenever --insecure is given. For "auto", detected when
+   * first read (podman alone takes about a second), so `stop`, `logs` and `tui` never detect.
+   */
+  readonly tier: IsolationTier;
   /** The tier the configuration asks for (differs from `tier` under --insecure, or when "auto"). */
   configuredTier: IsolationTier | 'auto';
   insecure: boolean;
@@ -37,6 +40,8 @@ export interface PlanRequest {
   user?: string;
   insecure?: boolean;
   cwd?: string;
+  /** The environment `default_tier = "auto"` detects the tiers in (process.env by default). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function projectDirOf(configPath: string): string {
@@ -67,7 +72,11 @@ export async function planRunner(request: PlanRequest): Promise<RunnerPlan> {
     runner,
     user,
     userConfigPath,
-    tier: insecure ? 'process' : configuredTier === 'auto' ? autoTier() : configuredTier,
+    // A getter: a command that never reads the tier never detects (autoTier remembers its answer).
+    get tier(): IsolationTier {
+      if (insecure) return 'process';
+      return configuredTier === 'auto' ? autoTier(request.env) : configuredTier;
+    },
     configuredTier,
     insecure,
     // A user file can only switch a capability off; the operator's limits switch it off for all.

@@ -5,13 +5,15 @@
  * packages/cli/test/runner-microvm-e2e.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectMicroVm } from '@oxydra/runner';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { kvmUsable } from '../src/tiers/microvm/detect.js';
 import { qemuArgs } from '../src/tiers/microvm/qemu-args.js';
 import { shellEnvFile, vmInitScript } from '../src/tiers/microvm/vm-init.js';
+import { useFakeBin, valuesOf } from './helpers.js';
 
 const spec = {
   name: 'oxydra-micro_vm-alice',
@@ -31,10 +33,6 @@ const spec = {
   hostPort: 41000,
   stderrPath: '/srv/ws/alice/logs/runtime.stderr.log',
 };
-
-function valuesOf(args: string[], flag: string): string[] {
-  return args.flatMap((arg, i) => (arg === flag ? [args[i + 1]!] : []));
-}
 
 describe('qemuArgs', () => {
   const args = qemuArgs(spec);
@@ -110,20 +108,15 @@ describe('vmInitScript', () => {
 });
 
 describe('detectMicroVm', () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), 'oxydra-vmdetect-'));
-  });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+  const bin = useFakeBin();
 
   it('wants QEMU, then the image; with both, KVM where usable, else TCG', () => {
-    const env = { PATH: bin, OXYDRA_MICROVM_DIR: join(bin, 'image') };
+    const env = { PATH: bin.dir, OXYDRA_MICROVM_DIR: join(bin.dir, 'image') };
     expect(detectMicroVm(env)).toMatchObject({ ok: false, problem: 'qemu-system-x86_64 is not on PATH' });
-    writeFileSync(join(bin, 'qemu-system-x86_64'), '#!/bin/sh\nexit 0\n');
-    chmodSync(join(bin, 'qemu-system-x86_64'), 0o755);
+    bin.program('qemu-system-x86_64', 'exit 0');
     expect(detectMicroVm(env)).toMatchObject({ ok: false, fix: 'build it with `oxydra runner vm build`' });
-    mkdirSync(join(bin, 'image'));
-    for (const file of ['vmlinuz', 'initrd.img']) writeFileSync(join(bin, 'image', file), '');
+    mkdirSync(join(bin.dir, 'image'));
+    for (const file of ['vmlinuz', 'initrd.img']) writeFileSync(join(bin.dir, 'image', file), '');
     expect(detectMicroVm(env, () => false)).toMatchObject({
       ok: true,
       backend: { kind: 'micro_vm', accel: 'tcg' },
@@ -132,9 +125,20 @@ describe('detectMicroVm', () => {
       ok: true,
       backend: {
         accel: 'kvm',
-        qemu: join(bin, 'qemu-system-x86_64'),
-        image: { kernel: join(bin, 'image/vmlinuz') },
+        qemu: join(bin.dir, 'qemu-system-x86_64'),
+        image: { kernel: join(bin.dir, 'image/vmlinuz') },
       },
     });
+  });
+
+  it("takes KVM only with /dev/kvm and a CPU with vmx or svm, never a PVM host's /dev/kvm", () => {
+    const device = join(bin.dir, 'kvm');
+    const cpuinfo = join(bin.dir, 'cpuinfo');
+    writeFileSync(device, '');
+    writeFileSync(cpuinfo, 'processor\t: 0\nflags\t\t: fpu vme pae hypervisor\n');
+    expect(kvmUsable(cpuinfo, device)).toBe(false);
+    writeFileSync(cpuinfo, 'processor\t: 0\nflags\t\t: fpu vme vmx pae hypervisor\n');
+    expect(kvmUsable(cpuinfo, device)).toBe(true);
+    expect(kvmUsable(cpuinfo, join(bin.dir, 'no-kvm'))).toBe(false);
   });
 });

@@ -2,8 +2,7 @@
  * Isolation tiers: the container argv (every hardening flag), the engine detection (found,
  * installed but not answering, absent) and the refusals that name what to install.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   autoTier,
@@ -12,13 +11,16 @@ import {
   containerName,
   containerRunArgs,
   detectContainerEngine,
+  engineHandoff,
   findOnPath,
   guestEnvNames,
   guestUlimits,
+  planRunner,
   tierReport,
 } from '@oxydra/runner';
 import { ConfigError } from '@oxydra/types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useFakeBin, valuesOf } from './helpers.js';
 
 const spec: ContainerGuestSpec = {
   name: containerName('alice', 'runtime'),
@@ -34,11 +36,6 @@ const spec: ContainerGuestSpec = {
   envNames: ['OPENAI_API_KEY', 'OXYDRA__RUNTIME__MAX_TURNS'],
   guestArgs: ['guest', '--bootstrap-file', '/run/oxydra/bootstrap/runner_bootstrap.json'],
 };
-
-/** The value following `flag` each time it appears. */
-function valuesOf(args: string[], flag: string): string[] {
-  return args.flatMap((arg, i) => (arg === flag ? [args[i + 1]!] : []));
-}
 
 describe('containerRunArgs', () => {
   const args = containerRunArgs(spec);
@@ -116,30 +113,21 @@ describe('guestEnvNames', () => {
 });
 
 describe('engine detection and tier refusals', () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
-  });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
-
-  function fakeProgram(name: string, script: string): void {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
+  const bin = useFakeBin();
 
   it('finds programs on PATH only when executable', () => {
-    writeFileSync(join(bin, 'plain'), 'x');
-    fakeProgram('tool', 'exit 0');
-    expect(findOnPath('tool', { PATH: bin })).toBe(join(bin, 'tool'));
-    expect(findOnPath('plain', { PATH: bin })).toBeUndefined();
+    writeFileSync(join(bin.dir, 'plain'), 'x');
+    bin.program('tool', 'exit 0');
+    expect(findOnPath('tool', { PATH: bin.dir })).toBe(join(bin.dir, 'tool'));
+    expect(findOnPath('plain', { PATH: bin.dir })).toBeUndefined();
   });
 
   it('refuses the container tier when neither docker nor podman is installed, naming both', () => {
-    const detection = detectContainerEngine({ PATH: bin });
+    const detection = detectContainerEngine({ PATH: bin.dir });
     expect(detection).toMatchObject({ ok: false, problem: 'neither docker nor podman is on PATH' });
     let error: unknown;
     try {
-      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin } });
+      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin.dir } });
     } catch (e) {
       error = e;
     }
@@ -151,59 +139,102 @@ describe('engine detection and tier refusals', () => {
   });
 
   it('refuses a docker whose daemon does not answer, quoting its error', () => {
-    fakeProgram(
+    bin.program(
       'docker',
       'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2; exit 1',
     );
     expect(() =>
-      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin } }),
+      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin.dir } }),
     ).toThrow(/docker is installed but does not answer \(Cannot connect to the Docker daemon/);
   });
 
   it('uses an engine that answers (podman when docker is down)', () => {
-    fakeProgram('docker', 'exit 1');
-    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
+    bin.program('docker', 'exit 1');
+    bin.program('podman', '[ "$1" = info ] && exit 0; exit 1');
     // runc too: on a host with hybrid cgroups (these machines) podman needs it (tested below).
-    fakeProgram('runc', 'exit 0');
+    bin.program('runc', 'exit 0');
     expect(
-      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin } }),
+      chooseBackend({ tier: 'container', insecure: false, shellEnabled: true, env: { PATH: bin.dir } }),
     ).toMatchObject({
       kind: 'container',
-      engine: { name: 'podman', path: join(bin, 'podman') },
+      engine: { name: 'podman', path: join(bin.dir, 'podman') },
     });
   });
 
+  it('asks the engine once per process: the same environment reuses the answer', () => {
+    const calls = join(bin.dir, 'calls');
+    bin.program('podman', `echo "$1" >> '${calls}'; [ "$1" = info ] && exit 0; exit 1`);
+    bin.program('runc', 'exit 0');
+    const env = { PATH: bin.dir };
+    const request = { tier: 'container' as const, insecure: false, shellEnabled: true, env };
+    expect(chooseBackend(request)).toMatchObject({ kind: 'container' });
+    expect(chooseBackend(request)).toMatchObject({ kind: 'container' });
+    expect(autoTier(env)).toBe('container');
+    expect(readFileSync(calls, 'utf8')).toBe('info\n');
+    // Another environment (another PATH) is another machine as far as detection knows.
+    chooseBackend({ ...request, env: { PATH: bin.dir } });
+    expect(readFileSync(calls, 'utf8')).toBe('info\ninfo\n');
+  });
+
+  it("hands the engine it found to the daemon's environment, which takes it without probing", () => {
+    const calls = join(bin.dir, 'calls');
+    bin.program('podman', `echo "$1" >> '${calls}'; [ "$1" = info ] && exit 0; exit 1`);
+    bin.program('runc', 'exit 0');
+    const env = { PATH: bin.dir };
+    expect(engineHandoff(env)).toBe(env); // nothing detected yet: nothing to hand over
+    const request = { tier: 'container' as const, insecure: false, shellEnabled: true };
+    const found = chooseBackend({ ...request, env });
+    const daemonEnv = engineHandoff(env);
+    expect(daemonEnv.OXYDRA_RUNNER_ENGINE).toContain(join(bin.dir, 'podman'));
+    expect(chooseBackend({ ...request, env: daemonEnv })).toEqual(found);
+    expect(readFileSync(calls, 'utf8')).toBe('info\n');
+    // A handoff that is not an engine's is ignored: the engine is probed as usual.
+    for (const handoff of [
+      'not json',
+      JSON.stringify({ name: 'podman', path: 'podman', globalArgs: [] }),
+      JSON.stringify({ name: 'podman', path: '/usr/bin/sh', globalArgs: [] }),
+      JSON.stringify({ name: 'podman', path: join(bin.dir, 'podman'), globalArgs: ['--privileged', '1'] }),
+    ]) {
+      chooseBackend({ ...request, env: { PATH: bin.dir, OXYDRA_RUNNER_ENGINE: handoff } });
+    }
+    expect(readFileSync(calls, 'utf8')).toBe('info\n'.repeat(5));
+  });
+
   it('runs podman with runc where crun cannot (hybrid cgroups), and refuses without runc', () => {
-    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
-    const controllers = join(bin, 'cgroup.controllers');
+    bin.program('podman', '[ "$1" = info ] && exit 0; exit 1');
+    const controllers = join(bin.dir, 'cgroup.controllers');
     writeFileSync(controllers, 'hugetlb\n');
-    const refused = detectContainerEngine({ PATH: bin }, controllers);
+    const refused = detectContainerEngine({ PATH: bin.dir }, controllers);
     expect(refused).toMatchObject({ ok: false, fix: 'install runc (`sudo apt-get install runc`)' });
     expect(refused.ok ? '' : refused.problem).toContain('hybrid cgroup setup (v2 controllers: hugetlb)');
-    fakeProgram('runc', 'exit 0');
-    expect(detectContainerEngine({ PATH: bin }, controllers)).toMatchObject({
+    bin.program('runc', 'exit 0');
+    expect(detectContainerEngine({ PATH: bin.dir }, controllers)).toMatchObject({
       ok: true,
-      engine: { globalArgs: ['--runtime', join(bin, 'runc')] },
+      engine: { globalArgs: ['--runtime', join(bin.dir, 'runc')] },
     });
     writeFileSync(controllers, '');
-    expect(detectContainerEngine({ PATH: bin }, controllers)).toMatchObject({
+    expect(detectContainerEngine({ PATH: bin.dir }, controllers)).toMatchObject({
       ok: true,
       engine: { globalArgs: [] },
     });
-    expect(detectContainerEngine({ PATH: bin }, join(bin, 'absent'))).toMatchObject({
+    expect(detectContainerEngine({ PATH: bin.dir }, join(bin.dir, 'absent'))).toMatchObject({
       ok: true,
       engine: { globalArgs: [] },
     });
   });
 
   it('refuses micro_vm without QEMU, then without a guest image, naming the fix', () => {
-    const env = { PATH: bin, OXYDRA_MICROVM_DIR: join(bin, 'no-image') };
+    const env = { PATH: bin.dir, OXYDRA_MICROVM_DIR: join(bin.dir, 'no-image') };
     expect(() => chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env })).toThrow(
       'sandbox tier "micro_vm" cannot start: qemu-system-x86_64 is not on PATH',
     );
-    fakeProgram('qemu-system-x86_64', 'exit 0');
-    expect(() => chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env })).toThrow(
-      `sandbox tier "micro_vm" cannot start: no micro-VM guest image in ${join(bin, 'no-image')}`,
+    bin.program('qemu-system-x86_64', 'exit 0');
+    // A detection is remembered per environment object: a copy stands for a new process.
+    const later = { ...env };
+    expect(() =>
+      chooseBackend({ tier: 'micro_vm', insecure: false, shellEnabled: true, env: later }),
+    ).toThrow(
+      `sandbox tier "micro_vm" cannot start: no micro-VM guest image in ${join(bin.dir, 'no-image')}`,
     );
   });
 
@@ -241,7 +272,7 @@ describe('engine detection and tier refusals', () => {
 
   it('--insecure forces the process tier without a sandbox, whatever the configured tier', () => {
     for (const tier of ['process', 'container', 'micro_vm'] as const) {
-      expect(chooseBackend({ tier, insecure: true, shellEnabled: true, env: { PATH: bin } })).toEqual({
+      expect(chooseBackend({ tier, insecure: true, shellEnabled: true, env: { PATH: bin.dir } })).toEqual({
         kind: 'process',
         shellSandbox: 'none',
       });
@@ -269,19 +300,13 @@ describe('guestUlimits', () => {
 });
 
 describe('which tiers work here, and default_tier = "auto"', () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
-  });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
-
-  function fakeProgram(name: string, script: string): void {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
+  const bin = useFakeBin();
 
   it('reports the container tier as not working without an engine, with the fix, and auto picks process', async () => {
-    const report = await tierReport({ env: { PATH: bin }, detectOsSandbox: () => ({ tier: 'bubblewrap' }) });
+    const report = await tierReport({
+      env: { PATH: bin.dir },
+      detectOsSandbox: () => ({ tier: 'bubblewrap' }),
+    });
     expect(report.map((state) => [state.tier, state.works])).toEqual([
       ['process', true],
       ['container', false],
@@ -289,14 +314,38 @@ describe('which tiers work here, and default_tier = "auto"', () => {
     ]);
     expect(report[1]).toMatchObject({ detail: 'neither docker nor podman is on PATH' });
     expect(report[1]!.fix).toContain('Podman (`sudo apt-get install podman`)');
-    expect(autoTier({ PATH: bin })).toBe('process');
+    expect(autoTier({ PATH: bin.dir })).toBe('process');
+  });
+
+  it('plans default_tier = "auto" without detecting until the tier is read, then detects once', async () => {
+    const calls = join(bin.dir, 'calls');
+    bin.program('podman', `echo "$1" >> '${calls}'; [ "$1" = info ] && exit 0; exit 1`);
+    bin.program('runc', 'exit 0');
+    const project = join(bin.dir, 'project');
+    mkdirSync(join(project, '.oxydra/users'), { recursive: true });
+    writeFileSync(
+      join(project, '.oxydra/runner.toml'),
+      'default_tier = "auto"\n[users.alice]\nconfig_path = "users/alice.toml"\n',
+    );
+    writeFileSync(join(project, '.oxydra/users/alice.toml'), '');
+    const env = { PATH: bin.dir };
+    const plan = await planRunner({ cwd: project, env });
+    // What `runner stop` or `logs` read: the user's folders, never the tier.
+    expect(plan.paths.controlSocket).toContain('alice');
+    expect(existsSync(calls)).toBe(false);
+    expect(plan.tier).toBe('container');
+    expect(chooseBackend({ tier: plan.tier, insecure: false, shellEnabled: true, env })).toMatchObject({
+      kind: 'container',
+    });
+    expect(plan.tier).toBe('container');
+    expect(readFileSync(calls, 'utf8')).toBe('info\n');
   });
 
   it('reports an engine whose guest image is not built, naming the build command; auto still picks container', async () => {
-    fakeProgram('podman', '[ "$1" = info ] && exit 0; exit 1');
-    fakeProgram('runc', 'exit 0');
+    bin.program('podman', '[ "$1" = info ] && exit 0; exit 1');
+    bin.program('runc', 'exit 0');
     const report = await tierReport({
-      env: { PATH: bin },
+      env: { PATH: bin.dir },
       guestImage: async () => 'localhost/oxydra-guest:0-x',
     });
     expect(report[1]).toMatchObject({ tier: 'container', works: false });
@@ -304,6 +353,6 @@ describe('which tiers work here, and default_tier = "auto"', () => {
       /podman.* answers, but the guest image localhost\/oxydra-guest:0-x is not built/,
     );
     expect(report[1]!.fix).toContain('oxydra runner image build');
-    expect(autoTier({ PATH: bin })).toBe('container');
+    expect(autoTier({ PATH: bin.dir })).toBe('container');
   });
 });

@@ -9,11 +9,12 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import type { ContainerEngine } from '../tiers/container-engine.js';
 import { findOnPath } from '../tiers/find-program.js';
 import {
+  copyInstallation,
   GUEST_IMAGE_REPOSITORY,
   GUEST_OXYDRA_BIN,
   GUEST_OXYDRA_DIR,
@@ -120,14 +121,7 @@ export function guestImageRecipe(): string {
 function stageFiles(files: GuestFiles, stage: string): void {
   mkdirSync(join(stage, 'usr/local/bin'), { recursive: true });
   cpSync(files.node, join(stage, 'usr/local/bin/node'));
-  const target = join(stage, GUEST_OXYDRA_DIR.slice(1));
-  for (const entry of files.entries) {
-    mkdirSync(dirname(join(target, entry.to)), { recursive: true });
-    cpSync(entry.from, join(target, entry.to), { recursive: true });
-  }
-  for (const module of files.modules) {
-    cpSync(module.dir, join(target, 'node_modules', module.name), { recursive: true, dereference: true });
-  }
+  copyInstallation(files, join(stage, GUEST_OXYDRA_DIR.slice(1)));
 }
 
 /** Runs a program, its output lines to `progress`; rejects with its last line on failure. */

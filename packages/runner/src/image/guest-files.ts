@@ -1,11 +1,12 @@
 /**
- * What goes into the container tier's guest image besides Debian: the running Node binary and
- * this very `oxydra` installation (its package.json, launcher and bundle, and the few packages
- * the bundle loads from node_modules at run time), and the tag that names exactly that content.
- * The image is built from what runs here, so the guest always runs the runner's own version.
+ * What goes into a guest image (the container tier's, over Debian, and the micro-VM's initramfs)
+ * besides the operating system: the running Node binary and this very `oxydra` installation (its
+ * package.json, launcher and bundle, and the few packages the bundle loads from node_modules at
+ * run time), and the container image's tag that names exactly that content. The image is built
+ * from what runs here, so the guest always runs the runner's own version.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { ConfigError } from '@oxydra/types';
@@ -125,6 +126,19 @@ export function guestFiles(selfCommand: readonly string[]): GuestFiles {
     ],
     modules: runtimeModules(packageRoot),
   };
+}
+
+/**
+ * Copies the installation into `target` (the guest's /opt/oxydra, staged on the host). Links are
+ * copied as what they point to: a link into the host's tree would dangle in the guest.
+ */
+export function copyInstallation(files: GuestFiles, target: string): void {
+  const copy = (from: string, to: string) => {
+    mkdirSync(dirname(to), { recursive: true });
+    cpSync(from, to, { recursive: true, dereference: true });
+  };
+  for (const entry of files.entries) copy(entry.from, join(target, entry.to));
+  for (const module of files.modules) copy(module.dir, join(target, 'node_modules', module.name));
 }
 
 function listFiles(path: string): string[] {

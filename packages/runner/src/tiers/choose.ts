@@ -4,8 +4,9 @@
  */
 import { detectSandbox } from '@oxydra/sandbox/detect';
 import { ConfigError, type IsolationTier } from '@oxydra/types';
-import { type ContainerEngine, detectContainerEngine } from './container-engine.js';
-import { detectMicroVm, type MicroVmBackend } from './microvm/detect.js';
+import type { ContainerEngine } from './container-engine.js';
+import { containerEngineOnce, microVmOnce } from './detect-once.js';
+import type { MicroVmBackend } from './microvm/detect.js';
 
 export type GuestBackend =
   /** The guest is a host process; `shellSandbox` says how its shell commands are isolated. */
@@ -61,7 +62,7 @@ export function chooseBackend(request: BackendRequest): GuestBackend {
       return { kind: 'process', shellSandbox: sandbox.tier };
     }
     case 'container': {
-      const detection = detectContainerEngine(env);
+      const detection = containerEngineOnce(env);
       if (!detection.ok) {
         refuse(
           `sandbox tier "container" needs a container engine, but ${detection.problem}`,
@@ -71,7 +72,7 @@ export function chooseBackend(request: BackendRequest): GuestBackend {
       return { kind: 'container', engine: detection.engine };
     }
     case 'micro_vm': {
-      const detection = detectMicroVm(env);
+      const detection = microVmOnce(env);
       if (!detection.ok) {
         refuse(
           `sandbox tier "micro_vm" cannot start: ${detection.problem}`,

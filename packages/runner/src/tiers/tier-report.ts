@@ -5,8 +5,8 @@
 import type { IsolationTier } from '@oxydra/types';
 import { imageExists } from '../image/images.js';
 import { chooseBackend, type OsSandbox } from './choose.js';
-import { detectContainerEngine } from './container-engine.js';
-import { describeMicroVm, detectMicroVm } from './microvm/detect.js';
+import { containerEngineOnce, microVmOnce } from './detect-once.js';
+import { describeMicroVm } from './microvm/detect.js';
 
 export interface TierState {
   tier: IsolationTier;
@@ -45,7 +45,7 @@ function processTier(request: TierReportRequest): TierState {
 }
 
 async function containerTier(request: TierReportRequest): Promise<TierState> {
-  const detection = detectContainerEngine(request.env);
+  const detection = containerEngineOnce(request.env);
   if (!detection.ok)
     return { tier: 'container', works: false, detail: detection.problem, fix: detection.fix };
   const { engine } = detection;
@@ -70,7 +70,7 @@ export async function tierReport(request: TierReportRequest = {}): Promise<TierS
 }
 
 function microVmTier(request: TierReportRequest): TierState {
-  const detection = detectMicroVm(request.env);
+  const detection = microVmOnce(request.env);
   if (!detection.ok) return { tier: 'micro_vm', works: false, detail: detection.problem, fix: detection.fix };
   return { tier: 'micro_vm', works: true, detail: describeMicroVm(detection.backend) };
 }
@@ -83,7 +83,7 @@ function microVmTier(request: TierReportRequest): TierState {
  * than the machine has.
  */
 export function autoTier(env: NodeJS.ProcessEnv = process.env): IsolationTier {
-  const vm = detectMicroVm(env);
+  const vm = microVmOnce(env);
   if (vm.ok && vm.backend.accel === 'kvm') return 'micro_vm';
-  return detectContainerEngine(env).ok ? 'container' : 'process';
+  return containerEngineOnce(env).ok ? 'container' : 'process';
 }

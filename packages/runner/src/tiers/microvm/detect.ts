@@ -3,10 +3,10 @@
  * with KVM where /dev/kvm is usable, else with TCG, QEMU's software emulation (slow, but the
  * same guest, devices and code path), and a guest image built by `oxydra runner vm build`.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { findOnPath } from '../find-program.js';
 import type { Accelerator } from './qemu-args.js';
-import { findVmImage, type VmImage, vmImageDir } from './vm-image.js';
+import { findVmImage, type VmImage, vmImageDir } from './vm-image-dir.js';
 
 /** How a micro-VM guest is booted here (in this file so detection never imports the launcher). */
 export interface MicroVmBackend {
@@ -20,10 +20,15 @@ export type MicroVmDetection =
   | { ok: true; backend: MicroVmBackend }
   | { ok: false; problem: string; fix: string };
 
-function kvmUsable(): boolean {
+/**
+ * KVM as QEMU uses it: /dev/kvm open to us, and a CPU with hardware virtualization (vmx, svm).
+ * Without those, a /dev/kvm is another backend, such as PVM (kvm_pvm, on these nested hosts),
+ * which boots only kernels built for it: Debian's hung there with no output.
+ */
+export function kvmUsable(cpuinfo = '/proc/cpuinfo', device = '/dev/kvm'): boolean {
   try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
+    accessSync(device, constants.R_OK | constants.W_OK);
+    return /^flags\s*:.*\b(?:vmx|svm)\b/m.test(readFileSync(cpuinfo, 'utf8'));
   } catch {
     return false;
   }

@@ -6,14 +6,15 @@
  * registry and no root filesystem image; the same kernel serves QEMU with TCG or KVM.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { createWriteStream, lstatSync, readdirSync, statSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { ConfigError } from '@oxydra/types';
-import { oxydraInstallFiles } from './install-files.js';
+import { copyInstallation, guestFiles } from '../../image/guest-files.js';
+import { forgetTierDetections } from '../detect-once.js';
+import { type VmImage, vmImageIn } from './vm-image-dir.js';
 import { VM_OXYDRA_DIR, vmInitScript } from './vm-init.js';
 
 /** The drivers the guest loads, each after what it depends on (their .modinfo `depends=`). */
@@ -34,28 +35,6 @@ const MODULES = [
   '9p',
   'qemu_fw_cfg',
 ];
-
-export interface VmImage {
-  dir: string;
-  kernel: string;
-  initrd: string;
-}
-
-/** `$OXYDRA_MICROVM_DIR`, else `$XDG_CACHE_HOME/oxydra/microvm` (`~/.cache/...`). */
-export function vmImageDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.OXYDRA_MICROVM_DIR) return env.OXYDRA_MICROVM_DIR;
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'oxydra', 'microvm');
-}
-
-function vmImageIn(dir: string): VmImage {
-  return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
-}
-
-/** The image in `dir` if both files are there. */
-export function findVmImage(dir: string): VmImage | undefined {
-  const image = vmImageIn(dir);
-  return existsSync(image.kernel) && existsSync(image.initrd) ? image : undefined;
-}
 
 function run(program: string, args: string[], cwd: string): string {
   try {
@@ -127,6 +106,8 @@ export interface BuildOptions {
 
 export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
   const log = options.log ?? (() => {});
+  // The same installation the container tier's image holds; a missing one fails before downloads.
+  const files = guestFiles(options.selfCommand);
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const work = await mkdtemp(join(options.dir, '.build-'));
   try {
@@ -171,16 +152,11 @@ export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
       await copyFile(path, join(root, 'lib/modules', `${name}.ko`));
     }
 
-    const [node] = options.selfCommand;
-    if (node === undefined) throw new Error('internal: empty self command');
-    await copyFile(node, join(root, 'usr/bin/node'));
-    for (const { from, to } of oxydraInstallFiles(options.selfCommand)) {
-      await mkdir(dirname(join(root, VM_OXYDRA_DIR, to)), { recursive: true });
-      await cp(from, join(root, VM_OXYDRA_DIR, to), { recursive: true, dereference: true });
-    }
+    await copyFile(files.node, join(root, 'usr/bin/node'));
+    copyInstallation(files, join(root, VM_OXYDRA_DIR));
     // Node's libraries, and those of the native addons (libsql's needs librt, for one).
     const binaries = [
-      node,
+      files.node,
       ...listTree(root)
         .filter((path) => path.endsWith('.node'))
         .map((path) => join(root, path)),
@@ -207,17 +183,10 @@ export async function buildVmImage(options: BuildOptions): Promise<VmImage> {
     for (const name of ['vmlinuz', 'initrd.img', 'manifest.json']) {
       await rename(join(work, name), join(options.dir, name));
     }
+    // A detection made before the build saw no image.
+    forgetTierDetections();
     return image;
   } finally {
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** What `runner status`/doctor show about the built image. */
-export async function vmImageManifest(dir: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
   }
 }
