@@ -36,6 +36,7 @@ export {
 } from './envelope.js';
 export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
+export { encodeGuestSecrets, readGuestSecrets } from './guest-secrets.js';
 export {
   type BuildOutcome,
   type BuildRequest,
@@ -87,11 +88,20 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export {
+  type ContainerNetwork,
+  containerNetworkDirs,
+  forwardingServer,
+  GUEST_EGRESS_SOCKET,
+  GUEST_GATEWAY_SOCKET,
+  startContainerNetwork,
+} from './tiers/container-network.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
 export { buildVmImage, vmImageDir, vmImageManifest } from './tiers/microvm/vm-image.js';
+export { registryHosts } from './tiers/provider-hosts.js';
 export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';
