@@ -173,6 +173,9 @@ describe.skipIf(skip !== undefined)(
       // (Spelled apart in the command, which the request carries too.)
       expect(aliceSaw).not.toContain('tcp: open');
       expect(aliceSaw).toContain('proxy: HTTP/1.1 403 Forbidden');
+      expect(
+        readFileSync(join(workspaceOf(env.sandbox, 'alice'), 'logs/runtime.stderr.log'), 'utf8'),
+      ).toContain('runner: egress refused: CONNECT example.com:443');
       // No secret readable from the guest's processes or its envelope: not the provider key
       // (which the guest used for this very turn), not the gateway token.
       expect(aliceSaw).toMatch(/environ: .*Permission denied/);

@@ -82,6 +82,8 @@ export async function prepareContainerGuest(
   image: string,
   envelope: BootstrapEnvelope,
   env: NodeJS.ProcessEnv,
+  /** A line for the guest's stderr log (the runner's own notes about it). */
+  log: (line: string) => void,
 ): Promise<ContainerLaunch> {
   const ids = guestIds();
   await prepareFolders(plan, ids);
@@ -96,6 +98,11 @@ export async function prepareContainerGuest(
     dirs,
     guest: ids,
     allowHosts: await providerHosts(shared, env),
+    // A refusal is worth the operator's eye (a prompt-injected command, or a tool this tier
+    // cannot serve); what was allowed is the guest's ordinary model traffic.
+    onDecision: (decision) => {
+      if (!decision.allowed) log(`egress refused: ${decision.method} ${decision.host}:${decision.port}`);
+    },
   });
   const name = containerName(plan.userId, 'runtime');
   // A container left by a crashed runner would hold the name.

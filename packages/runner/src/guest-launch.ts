@@ -96,12 +96,15 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
     }
 
     if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
+    const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
+    const log = (line: string) => appendFileSync(stderrLog, `${new Date().toISOString()} runner: ${line}\n`);
     const launch = await prepareContainerGuest(
       plan,
       backend.engine,
       backend.image,
       request.envelope,
       request.env,
+      log,
     );
     const engine = backend.engine;
     const child = spawn(engine.path, launch.argv, {
@@ -127,7 +130,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
       )
       .catch((error: Error) => {
         // No endpoint is written: `runner status` keeps saying the gateway is not there yet.
-        appendFileSync(logFilePath(plan.paths.logs, 'runtime', 'stderr'), `runner: ${error.message}\n`);
+        log(error.message);
       });
     const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
     return supervise(child, {

@@ -101,6 +101,8 @@ export async function startContainerNetwork(options: {
   const proxy: EgressProxy = await startEgressProxy({
     socketPath: egressSocket,
     allow: options.allowHosts.map(parseHostPattern),
+    refusalFix:
+      "a container-tier guest reaches only its model providers' hosts (the user's [providers.registry])",
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),
   });
   if (asRoot()) await chown(egressSocket, guest.uid, guest.gid);
