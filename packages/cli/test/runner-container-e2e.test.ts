@@ -4,7 +4,9 @@
  * made, so after the first run only the thin oxydra layer is rebuilt), two users' guests run at
  * once, each answers a turn whose shell_exec runs inside its own container against the testkit's
  * mock LLM (picked by default_tier = "auto", which doctor and `runner status` explain); the attack rows check that alice's container cannot read bob's folder, the runner's
- * control socket or any process but its own; a guest killed with `podman kill` is restarted.
+ * control socket or any process but its own, has no network (its model calls go through the
+ * runner's egress proxy, which refuses other hosts), and cannot read its guest's secrets by
+ * /proc or the envelope; a guest killed with `podman kill` is restarted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { findOnPath } from '@oxydra/runner';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
 import { stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 
@@ -44,6 +46,16 @@ const ALICE_COMMAND = [
   // Every process alice's container can see, by its command line.
   'for p in /proc/[0-9]*; do printf "proc:%s\\n" "$(tr "\\0" " " < $p/cmdline)"; done',
   'touch /usr/evil 2>&1 || true',
+  // No network: only a loopback, and the host's mock LLM (its port from the user's agent.toml)
+  // is not reachable from in here, while the guest itself reaches it through the egress proxy.
+  'echo "net: $(ls /sys/class/net | tr "\\n" " ")"',
+  String.raw`port=$(sed -n 's|^base_url = "http://127.0.0.1:\([0-9]*\).*|\1|p' /workspace/shared/.oxydra/agent.toml)`,
+  `node -e 'const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("connect",()=>{console.log("tcp: "+"open");process.exit()});s.on("error",e=>console.log("tcp: "+e.code))' "$port"`,
+  // The egress proxy lets through the model provider only.
+  String.raw`node -e 'const s=require("net").connect("/run/oxydra/egress/proxy.sock",()=>s.write("CONNECT example.com:443 HTTP/1.1\r\n\r\n"));s.on("data",d=>{console.log("proxy: "+String(d).split("\r\n")[0]);process.exit()});s.on("error",e=>console.log("proxy: "+e.code))'`,
+  // No secret by /proc (the guest is not dumpable, the init's environment holds none) or a file.
+  'echo "environ: $(cat /proc/[0-9]*/environ 2>&1 | tr "\\0" " ")"',
+  'echo "bootstrap: $(cat /run/oxydra/bootstrap/*.json 2>&1)"',
 ].join('; ');
 
 describe.skipIf(skip !== undefined)(
@@ -118,10 +130,12 @@ describe.skipIf(skip !== undefined)(
       expect(inspect.Config.User).not.toMatch(/^0(:|$)/);
       expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
 
+      const gatewayToken = () =>
+        readFileSync(join(env.sandbox.home, '.config/oxydra/gateway-token'), 'utf8').trim();
       const turn = async (user: string, content: string): Promise<string> => {
         const endpoint = status(user).gateway_endpoint!;
         const base = endpoint.replace(/^ws/, 'http').replace(/\/ws$/, '');
-        const token = readFileSync(join(env.sandbox.home, '.config/oxydra/gateway-token'), 'utf8').trim();
+        const token = gatewayToken();
         const reply = await fetch(`${base}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -152,6 +166,22 @@ describe.skipIf(skip !== undefined)(
       for (const line of procs) expect(line).not.toMatch(/vitest|conmon|podman run|bob/);
       // The root filesystem is read-only.
       expect(aliceSaw).toContain('Read-only file system');
+      // No network of its own: a loopback only, the host's ports out of reach, and the egress
+      // proxy refusing anything but the model provider.
+      expect(aliceSaw).toMatch(/net: lo (\\n|\n)/);
+      expect(aliceSaw).toMatch(/tcp: E[A-Z]+/);
+      // (Spelled apart in the command, which the request carries too.)
+      expect(aliceSaw).not.toContain('tcp: open');
+      expect(aliceSaw).toContain('proxy: HTTP/1.1 403 Forbidden');
+      expect(
+        readFileSync(join(workspaceOf(env.sandbox, 'alice'), 'logs/runtime.stderr.log'), 'utf8'),
+      ).toContain('runner: egress refused: CONNECT example.com:443');
+      // No secret readable from the guest's processes or its envelope: not the provider key
+      // (which the guest used for this very turn), not the gateway token.
+      expect(aliceSaw).toMatch(/environ: .*Permission denied/);
+      expect(aliceSaw).toContain('bootstrap: {');
+      expect(aliceSaw).not.toContain(E2E_KEY);
+      expect(aliceSaw).not.toContain(gatewayToken());
 
       expect(await turn('bob', 'bob turn')).toBe('bob done.');
 

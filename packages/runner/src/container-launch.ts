@@ -3,18 +3,27 @@
  * the uid it runs as, the envelope file, and the engine's `run` argv. The guest is never root:
  * a runner running as root runs it as "nobody" (the uid the process tier's sandboxed commands
  * use), an ordinary runner as its own uid. Users are kept apart by the container itself (its
- * own mount and process namespaces), not by that uid.
+ * own mount, process and network namespaces), not by that uid.
  */
 import { spawnSync } from 'node:child_process';
-import { lchown, mkdir, readdir } from 'node:fs/promises';
+import { lchown, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { NOBODY } from '@oxydra/sandbox';
 import type { BootstrapEnvelope } from './envelope.js';
+import { encodeGuestSecrets } from './guest-secrets.js';
 import type { RunnerPlan } from './plan.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
+import {
+  type ContainerNetwork,
+  containerNetworkDirs,
+  GUEST_EGRESS_SOCKET,
+  GUEST_GATEWAY_SOCKET,
+  startContainerNetwork,
+} from './tiers/container-network.js';
 import { guestEnvNames } from './tiers/guest-env.js';
+import { providerHosts } from './tiers/provider-hosts.js';
 import { runnerUlimits } from './tiers/ulimits.js';
 
 /** The uid:gid the guest runs as. */
@@ -60,6 +69,10 @@ export interface ContainerLaunch {
   engine: ContainerEngine;
   name: string;
   argv: string[];
+  /** The frame to write on the guest's stdin: its secrets. */
+  secrets: Buffer;
+  /** Its egress proxy and gateway forward, to close when it is gone. */
+  network: ContainerNetwork;
 }
 
 /** Everything but the spawn: files in place, a stale container of the same name removed. */
@@ -69,11 +82,28 @@ export async function prepareContainerGuest(
   image: string,
   envelope: BootstrapEnvelope,
   env: NodeJS.ProcessEnv,
+  /** A line for the guest's stderr log (the runner's own notes about it). */
+  log: (line: string) => void,
 ): Promise<ContainerLaunch> {
   const ids = guestIds();
   await prepareFolders(plan, ids);
   await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(envelope), { mode: 0o600 });
   if (process.geteuid?.() === 0) await handOver(dirname(plan.paths.bootstrapFile), ids);
+  // A killed guest's endpoints would point at its closed socket and port.
+  await rm(join(plan.paths.guestIpc, 'gateway-endpoint'), { force: true });
+  await rm(plan.paths.gatewayEndpoint, { force: true });
+  const dirs = containerNetworkDirs(plan.paths.ipc);
+  const shared = plan.mounts.shared ?? plan.paths.shared;
+  const network = await startContainerNetwork({
+    dirs,
+    guest: ids,
+    allowHosts: await providerHosts(shared, env),
+    // A refusal is worth the operator's eye (a prompt-injected command, or a tool this tier
+    // cannot serve); what was allowed is the guest's ordinary model traffic.
+    onDecision: (decision) => {
+      if (!decision.allowed) log(`egress refused: ${decision.method} ${decision.host}:${decision.port}`);
+    },
+  });
   const name = containerName(plan.userId, 'runtime');
   // A container left by a crashed runner would hold the name.
   spawnSync(engine.path, [...engine.globalArgs, 'rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
@@ -85,14 +115,31 @@ export async function prepareContainerGuest(
     resources: plan.user.resources ?? {},
     ulimits: runnerUlimits(),
     folders: {
-      shared: plan.mounts.shared ?? plan.paths.shared,
+      shared,
       tmp: plan.mounts.tmp ?? plan.paths.tmp,
       vault: plan.mounts.vault ?? plan.paths.vault,
     },
     guestIpc: plan.paths.guestIpc,
     bootstrapDir: dirname(plan.paths.bootstrapFile),
-    envNames: guestEnvNames(env, plan.user.credential_refs),
-    guestArgs: ['guest', '--bootstrap-file', GUEST_BOOTSTRAP_FILE],
+    network: dirs,
+    guestArgs: [
+      'guest',
+      '--bootstrap-file',
+      GUEST_BOOTSTRAP_FILE,
+      '--secrets-stdin',
+      '--egress-socket',
+      GUEST_EGRESS_SOCKET,
+      '--gateway-socket',
+      GUEST_GATEWAY_SOCKET,
+      '--gateway-bind',
+      `127.0.0.1:${network.gatewayPort}`,
+    ],
   });
-  return { engine, name, argv: [...engine.globalArgs, ...argv] };
+  return {
+    engine,
+    name,
+    argv: [...engine.globalArgs, ...argv],
+    secrets: encodeGuestSecrets(guestEnvNames(env, plan.user.credential_refs), env),
+    network,
+  };
 }

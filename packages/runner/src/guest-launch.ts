@@ -6,7 +6,7 @@
  * whose exit the runner sees and whose output lands in `<ws>/logs/runtime.{stdout,stderr}.log`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
@@ -96,23 +96,46 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
     }
 
     if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
+    const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
+    const log = (line: string) => appendFileSync(stderrLog, `${new Date().toISOString()} runner: ${line}\n`);
     const launch = await prepareContainerGuest(
       plan,
       backend.engine,
       backend.image,
       request.envelope,
       request.env,
+      log,
     );
     const engine = backend.engine;
     const child = spawn(engine.path, launch.argv, {
       env: request.env,
       detached: true,
-      stdio: ['ignore', out, err],
+      stdio: ['pipe', out, err],
     });
+    // The guest may be gone before it reads its secrets; its exit is reported, not this.
+    child.stdin!.on('error', () => {});
+    child.stdin!.write(launch.secrets);
+    let running = true;
+    const closeNetwork = () => {
+      running = false;
+      void launch.network.close();
+    };
+    child.once('exit', closeNetwork);
+    child.once('error', closeNetwork);
+    launch.network
+      .forwardGateway(
+        join(plan.paths.guestIpc, 'gateway-endpoint'),
+        plan.paths.gatewayEndpoint,
+        () => running,
+      )
+      .catch((error: Error) => {
+        // No endpoint is written: `runner status` keeps saying the gateway is not there yet.
+        log(error.message);
+      });
     const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
     return supervise(child, {
       containerName: launch.name,
-      endpointFile: join(plan.paths.guestIpc, 'gateway-endpoint'),
+      endpointFile: plan.paths.gatewayEndpoint,
       stopGently: () => {
         spawn(engine.path, engineCall(['stop', '--time', '5']), { stdio: 'ignore', detached: true }).unref();
       },

@@ -36,6 +36,7 @@ export {
 } from './envelope.js';
 export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
+export { encodeGuestSecrets, readGuestSecrets } from './guest-secrets.js';
 export {
   type BuildOutcome,
   type BuildRequest,
@@ -87,6 +88,14 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export {
+  type ContainerNetwork,
+  containerNetworkDirs,
+  forwardingServer,
+  GUEST_EGRESS_SOCKET,
+  GUEST_GATEWAY_SOCKET,
+  startContainerNetwork,
+} from './tiers/container-network.js';
 export { engineHandoff } from './tiers/detect-once.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
@@ -94,6 +103,7 @@ export { guestEnvNames } from './tiers/guest-env.js';
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
 export { buildVmImage } from './tiers/microvm/vm-image.js';
 export { vmImageDir, vmImageManifest } from './tiers/microvm/vm-image-dir.js';
+export { registryHosts } from './tiers/provider-hosts.js';
 export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';

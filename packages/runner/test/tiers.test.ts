@@ -33,7 +33,7 @@ const spec: ContainerGuestSpec = {
   folders: { shared: '/srv/ws/alice/shared', tmp: '/srv/ws/alice/tmp', vault: '/data/vault' },
   guestIpc: '/srv/ws/alice/ipc/guest',
   bootstrapDir: '/srv/ws/alice/ipc/bootstrap',
-  envNames: ['OPENAI_API_KEY', 'OXYDRA__RUNTIME__MAX_TURNS'],
+  network: { egress: '/srv/ws/alice/ipc/egress', gateway: '/srv/ws/alice/ipc/gateway' },
   guestArgs: ['guest', '--bootstrap-file', '/run/oxydra/bootstrap/runner_bootstrap.json'],
 };
 
@@ -77,15 +77,17 @@ describe('containerRunArgs', () => {
       '/data/vault:/workspace/vault:ro',
       '/srv/ws/alice/ipc/guest:/workspace/ipc',
       '/srv/ws/alice/ipc/bootstrap:/run/oxydra/bootstrap:ro',
+      '/srv/ws/alice/ipc/egress:/run/oxydra/egress:ro',
+      '/srv/ws/alice/ipc/gateway:/run/oxydra/gateway',
     ]);
   });
 
-  it('passes secrets by variable name only, so values never appear in the argv', () => {
+  it('gives the guest no network and no secret in its environment (they come on stdin)', () => {
+    expect(valuesOf(args, '--network')).toEqual(['none']);
+    expect(args).toContain('--interactive');
     expect(valuesOf(args, '--env')).toEqual([
       'HOME=/tmp',
       'OXYDRA_BOOTSTRAP_FILE=/run/oxydra/bootstrap/runner_bootstrap.json',
-      'OPENAI_API_KEY',
-      'OXYDRA__RUNTIME__MAX_TURNS',
     ]);
   });
 

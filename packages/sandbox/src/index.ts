@@ -18,6 +18,7 @@ export {
   SYSTEM_ROOTS,
 } from './args.js';
 export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
+export { routeFetchThroughProxy, tunnel } from './egress/fetch-via-proxy.js';
 export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
 export { EGRESS_MOUNT, type EgressSession, openEgressSession, proxyEnv } from './egress/session.js';
 export * from './exports/detect.js';

@@ -6,9 +6,17 @@
  * when the runner asked for that lifeline (so a guest never outlives its runner).
  */
 import { rm } from 'node:fs/promises';
+import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
-import { type BootstrapEnvelope, readEnvelopeFile, readEnvelopeFrame } from '@oxydra/runner';
+import {
+  type BootstrapEnvelope,
+  forwardingServer,
+  readEnvelopeFile,
+  readEnvelopeFrame,
+  readGuestSecrets,
+} from '@oxydra/runner';
+import { routeFetchThroughProxy } from '@oxydra/sandbox';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { startGuestGateway } from './guest-gateway.js';
@@ -18,9 +26,28 @@ export interface GuestFlags {
   bootstrapFile?: string;
   exitOnStdinClose?: boolean;
   gatewayBind?: string;
+  /** The container tier: secrets come as a frame on stdin, never in the environment. */
+  secretsStdin?: boolean;
+  /** The container tier (no network): every fetch goes through the runner's egress proxy. */
+  egressSocket?: string;
+  /** The container tier: the gateway is also served here, the runner forwards a host port to it. */
+  gatewaySocket?: string;
 }
 
 export const BOOTSTRAP_FILE_ENV = 'OXYDRA_BOOTSTRAP_FILE';
+
+/** A Unix socket whose every connection is piped to the gateway at `endpoint` (ws://host:port/ws). */
+async function serveOnSocket(path: string, endpoint: string): Promise<Server> {
+  const { hostname, port } = new URL(endpoint);
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const server = forwardingServer(() => connect(Number(port), host));
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return server;
+}
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} guest: ${line}\n`);
@@ -53,16 +80,26 @@ function untilStopped(exitOnStdinClose: boolean): Promise<string> {
 
 export async function runGuest(flags: GuestFlags): Promise<number> {
   const envelope = await readBootstrap(flags);
+  if (flags.secretsStdin) Object.assign(process.env, await readGuestSecrets(process.stdin));
+  if (flags.egressSocket !== undefined && !(await routeFetchThroughProxy(flags.egressSocket))) {
+    throw new Error("this Node's fetch cannot be sent through the egress proxy");
+  }
   const stopped = untilStopped(flags.exitOnStdinClose ?? false);
   log(`user ${envelope.user_id}, tier ${envelope.sandbox_tier}: starting`);
   const endpointFile = join(envelope.workspace_root, 'ipc', 'gateway-endpoint');
   const gateway = await startGuestGateway(envelope, { bind: flags.gatewayBind ?? '127.0.0.1:0', log });
+  const socket =
+    flags.gatewaySocket === undefined
+      ? undefined
+      : await serveOnSocket(flags.gatewaySocket, gateway.endpoint);
   try {
+    // Written once the gateway (and its socket) listen: the runner waits for this file.
     await writeFileAtomic(endpointFile, `${gateway.endpoint}\n`, { mode: 0o600 });
     log(`gateway listening at ${gateway.endpoint}`);
     log(`stopping: ${await stopped}`);
   } finally {
     await rm(endpointFile, { force: true });
+    socket?.close();
     await gateway.close();
   }
   log('stopped');

@@ -207,6 +207,9 @@ export function declareServiceCommands(program: Command): void {
     .option('--bootstrap-file <path>', 'read the bootstrap envelope from this JSON file')
     .option('--exit-on-stdin-close', 'stop when stdin closes (the runner is gone)')
     .option('--gateway-bind <host:port>', 'where the gateway listens (default 127.0.0.1:0)')
+    .option('--secrets-stdin', 'read the secrets frame from stdin (the container tier)')
+    .option('--egress-socket <path>', "send every fetch through the runner's egress proxy at this socket")
+    .option('--gateway-socket <path>', 'also serve the gateway on this Unix socket')
     .action(lazy(() => import('../commands/guest.js'), 'runGuest'));
   program
     .command('shell-daemon', { hidden: true })

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
@@ -26,6 +26,13 @@ import { imageExists } from './images.js';
 
 /** Debian packages the guest needs beyond minbase: Node's C++ runtime and TLS roots. */
 const GUEST_PACKAGES = ['ca-certificates', 'libstdc++6'] as const;
+
+/**
+ * Node is execute-only in the image: a process that runs a binary it cannot read is not
+ * "dumpable", so the guest's /proc/<pid>/environ, memory and ptrace are closed to the shell
+ * commands it runs as the same uid (they run a readable /bin/sh, and stay dumpable).
+ */
+const NODE_MODE = 0o711;
 
 export interface BuildRequest {
   engine: ContainerEngine;
@@ -115,12 +122,17 @@ function importChanges(): string[] {
  * image by this tag on any host, and a build for another release is asked for with --force.
  */
 export function guestImageRecipe(): string {
-  return JSON.stringify({ packages: GUEST_PACKAGES, changes: importChanges() });
+  return JSON.stringify({
+    packages: GUEST_PACKAGES,
+    changes: importChanges(),
+    nodeMode: NODE_MODE.toString(8),
+  });
 }
 
 function stageFiles(files: GuestFiles, stage: string): void {
   mkdirSync(join(stage, 'usr/local/bin'), { recursive: true });
   cpSync(files.node, join(stage, 'usr/local/bin/node'));
+  chmodSync(join(stage, 'usr/local/bin/node'), NODE_MODE);
   copyInstallation(files, join(stage, GUEST_OXYDRA_DIR.slice(1)));
 }
 

@@ -3,8 +3,10 @@
  * every hardening flag is unit-tested without an engine. The guest runs as an ordinary uid
  * (the operator's, or "nobody" when the runner is root; never root), on a read-only root with
  * no capabilities, no privilege escalation, the engine's default seccomp profile and the user's
- * resource limits; it sees only the user's own folders, and its bootstrap envelope read-only.
+ * resource limits, with no network; it sees only the user's own folders, its bootstrap envelope
+ * read-only and the two sockets of container-network.ts. Its secrets come on stdin, not in env.
  */
+import { type ContainerNetworkDirs, GUEST_EGRESS_DIR, GUEST_GATEWAY_DIR } from './container-network.js';
 import type { GuestUlimits } from './ulimits.js';
 
 /** Where things appear inside the guest. */
@@ -28,8 +30,8 @@ export interface ContainerGuestSpec {
   guestIpc: string;
   /** Host folder holding runner_bootstrap.json. */
   bootstrapDir: string;
-  /** Variables passed through by name only: their values never appear in the argv (or `ps`). */
-  envNames: readonly string[];
+  /** Host folders of the egress proxy's and the gateway's sockets (container-network.ts). */
+  network: ContainerNetworkDirs;
   /** Arguments after the image (the entrypoint is the image's `oxydra`). */
   guestArgs: readonly string[];
 }
@@ -57,10 +59,14 @@ export function containerRunArgs(spec: ContainerGuestSpec): string[] {
     '/tmp:rw,nosuid,nodev,mode=1777',
     // A small init as pid 1: it reaps the shell commands' orphans and forwards SIGTERM.
     '--init',
-    // The guest's gateway listens on the host's 127.0.0.1, where the runner and the TUI reach it
-    // (Oxydra's network_mode: host); its own loopback would be unreachable from the host.
+    // No network but its own loopback: the model providers are reached through the runner's
+    // egress proxy and the gateway through a forwarded socket (container-network.ts), both in
+    // folders below. Nothing else leaves, whatever a command inside tries.
     '--network',
-    'host',
+    'none',
+    // stdin stays open: the runner writes the guest's secrets there, never into its environment
+    // (readable by any process of the guest's uid in /proc/<pid>/environ) nor into a file.
+    '--interactive',
   ];
   const { max_processes, max_memory_mib, max_vcpus } = spec.resources;
   if (max_processes !== undefined) args.push('--pids-limit', String(max_processes));
@@ -79,9 +85,10 @@ export function containerRunArgs(spec: ContainerGuestSpec): string[] {
   // Only the guest's own corner of ipc/: never the runner's control socket or pid file.
   args.push('--volume', `${spec.guestIpc}:${GUEST_WORKSPACE}/ipc`);
   args.push('--volume', `${spec.bootstrapDir}:${GUEST_BOOTSTRAP_DIR}:ro`);
+  args.push('--volume', `${spec.network.egress}:${GUEST_EGRESS_DIR}:ro`);
+  args.push('--volume', `${spec.network.gateway}:${GUEST_GATEWAY_DIR}`);
   args.push('--env', 'HOME=/tmp');
   args.push('--env', `OXYDRA_BOOTSTRAP_FILE=${GUEST_BOOTSTRAP_FILE}`);
-  for (const name of [...new Set(spec.envNames)].sort()) args.push('--env', name);
   args.push('--workdir', `${GUEST_WORKSPACE}/shared`, spec.image, ...spec.guestArgs);
   return args;
 }

@@ -26,6 +26,8 @@ export interface EgressProxyOptions {
   onDecision?: (decision: EgressDecision) => void;
   /** Upstream connect timeout. */
   connectTimeoutMs?: number;
+  /** What a refusal says to do (default: the [tools.sandbox] allow_hosts setting). */
+  refusalFix?: string;
 }
 
 export interface EgressProxy {
@@ -44,8 +46,10 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-function refusalText(host: string, port: number): string {
-  return `oxydra: egress to ${host}:${port} is not allowed; add it to [tools.sandbox] allow_hosts to permit it\n`;
+const SANDBOX_FIX = 'add it to [tools.sandbox] allow_hosts to permit it';
+
+function refusalText(host: string, port: number, fix: string): string {
+  return `oxydra: egress to ${host}:${port} is not allowed; ${fix}\n`;
 }
 
 /** host:port of a CONNECT request target, or undefined when malformed. */
@@ -58,6 +62,7 @@ function connectTarget(target: string | undefined): { host: string; port: number
 
 export function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const timeout = options.connectTimeoutMs ?? 30_000;
+  const fix = options.refusalFix ?? SANDBOX_FIX;
   const sockets = new Set<Socket>();
   const decide = (method: string, host: string, port: number): boolean => {
     const allowed = hostAllowed(options.allow, host, port);
@@ -84,7 +89,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<EgressPro
     const host = normaliseHost(url.hostname);
     const port = url.port === '' ? 80 : Number(url.port);
     if (!decide(req.method ?? 'GET', host, port)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end(refusalText(host, port));
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(refusalText(host, port, fix));
       return;
     }
     const headers = Object.fromEntries(
@@ -117,7 +122,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<EgressPro
       return;
     }
     if (!decide('CONNECT', target.host, target.port)) {
-      const body = refusalText(target.host, target.port);
+      const body = refusalText(target.host, target.port, fix);
       client.end(
         `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
