@@ -21,9 +21,8 @@ import {
   saveNewFile,
   vaultDenyPolicy,
 } from '@oxydra/tools/workspace-files';
-import type { ChannelAttachment } from '@oxydra/types';
+import { type ChannelAttachment, INBOX_DIR } from '@oxydra/types';
 
-export const INBOX_DIR = 'inbox';
 /** Telegram's own bound for a bot's download (getFile). */
 export const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
 /** Files taken from one message, and sent with one answer, at most. */

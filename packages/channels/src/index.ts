@@ -5,7 +5,7 @@
  * with a channel enabled), so `oxydra run` never loads it; each platform's library (grammY...)
  * is loaded only when its channel opens.
  */
-export { answerFiles, DEFAULT_MAX_FILE_BYTES, INBOX_DIR, safeFileName } from './files.js';
+export { answerFiles, DEFAULT_MAX_FILE_BYTES, safeFileName } from './files.js';
 export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
 export {

@@ -6,10 +6,10 @@
  * The provenance is stored with the transcript and in the audit log. (testKernel runs commands
  * with mode = "none": they have the host's network, so shell_exec counts as networked.)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput, Provenance } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -196,5 +196,40 @@ describe('taint: a channel message from another sender', () => {
     const shell = parent.ends.find((end) => end.name === 'shell_exec')!;
     expect(shell.isError).toBe(true);
     expect(shell.content).toContain('telegram:mallory');
+  });
+});
+
+describe('taint: a file Oxydra saved from a page or a chat', () => {
+  it.each([
+    ['a page download under downloads/', './downloads/report.txt', 'the browser page downloads/report.txt'],
+    [
+      'a chat file under inbox/<channel>/',
+      'inbox/telegram/7-note.txt',
+      'a channel message from inbox/telegram/7-note.txt',
+    ],
+  ])('%s read with file_read taints the context, naming the file', async (_case, path, named) => {
+    const { kernel, workspace } = await testKernel(
+      script({ name: 'file_read', arguments: { path } }, SHELL),
+      {},
+    );
+    mkdirSync(dirname(join(workspace, path)), { recursive: true });
+    writeFileSync(join(workspace, path), INJECTION);
+    const tainted = await run(kernel, { prompt: 'read the file', userId: 'alice' });
+    expect(tainted.ends.map((end) => [end.name, end.isError])).toEqual([
+      ['file_read', false],
+      ['shell_exec', true],
+    ]);
+    expect(tainted.ends[1]!.content).toContain(named);
+  });
+
+  it('the same text in an ordinary workspace file does not (workspace files are trusted by default)', async () => {
+    const { kernel, workspace } = await testKernel(
+      script({ name: 'file_read', arguments: { path: 'notes/report.txt' } }, SHELL),
+      {},
+    );
+    mkdirSync(join(workspace, 'notes'), { recursive: true });
+    writeFileSync(join(workspace, 'notes/report.txt'), INJECTION);
+    const clean = await run(kernel, { prompt: 'read the file', userId: 'alice' });
+    expect(clean.ends[1]!.content).toContain('ran-42');
   });
 });

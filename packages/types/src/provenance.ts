@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 /**
  * Where a piece of the model's context came from (issue 37's taint tracking). Every user message
  * and tool result may carry one; the runtime gathers the distinct ones a run's context holds and
@@ -50,4 +52,24 @@ export function describeProvenance(provenance: Provenance): string {
 /** One key per distinct provenance, so a context keeps each source once. */
 export function provenanceKey(provenance: Provenance): string {
   return provenance.source === undefined ? provenance.kind : `${provenance.kind}\u0000${provenance.source}`;
+}
+
+/** The workspace folder the browser tools save a page's downloads in. */
+export const DOWNLOADS_DIR = 'downloads';
+/** The workspace folder chat channels save a message's files in (`inbox/<channel>/`). */
+export const INBOX_DIR = 'inbox';
+
+/**
+ * What a file the workspace holds counts as, by where Oxydra put it: a page's download is the
+ * browser's words and a chat file the channel's, whoever reads them later and by which tool (a
+ * prompt injected in a downloaded file would otherwise be read back as a plain workspace file).
+ * Judged on the path as the tool was given it; a path elsewhere is a workspace file.
+ */
+export function workspaceFileProvenance(path: unknown): Provenance {
+  if (typeof path !== 'string' || path === '') return { kind: 'workspace_file' };
+  // Normalised first, so `a/../downloads/x` and `./downloads/x` are the download they name.
+  const source = posix.normalize(path.replace(/\\/g, '/')).slice(0, 200);
+  const first = source.split('/')[0];
+  const kind = first === DOWNLOADS_DIR ? 'browser' : first === INBOX_DIR ? 'channel' : 'workspace_file';
+  return { kind, source };
 }

@@ -11,12 +11,12 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DOWNLOADS_DIR } from '@oxydra/types';
 import type { Download } from 'playwright-core';
 import { openForReading } from '../fs/anchored.js';
 import { safeFileName, saveNewFile } from '../fs/save-new.js';
 import type { PathPolicy } from '../paths.js';
 
-const DOWNLOADS_DIR = 'downloads';
 /** Downloads running at once per session: many files under the cap would fill the disk too. */
 const MAX_RUNNING = 3;
 /** Downloads one browser context may start in all (a page looping on them); browser_close resets it. */

@@ -6,7 +6,7 @@
  * code imports too.
  */
 import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
-import type { Provenance } from '@oxydra/types';
+import { type Provenance, workspaceFileProvenance } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
 import { sourceOf } from '../provenance-source.js';
@@ -40,11 +40,11 @@ const REGISTRY_SLACK_MS = 5000;
 
 const DEFAULT_FETCH_CHARS = 50_000;
 
-/** Results of the file readers hold workspace files' text (untrusted when [taint] says so). */
-const workspaceFile = (args: Record<string, unknown>): Provenance => ({
-  kind: 'workspace_file',
-  ...sourceOf(args.path),
-});
+/**
+ * Results of the file readers hold workspace files' text (untrusted when [taint] says so), or a
+ * page's download or a chat's file, which stay the browser's and the channel's words.
+ */
+const workspaceFile = (args: Record<string, unknown>): Provenance => workspaceFileProvenance(args.path);
 
 // ---- file_read: a text file, whole when it is small, a page of lines at a time when it is not.
 
