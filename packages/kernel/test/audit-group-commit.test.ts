@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
 import type { AuditEntry } from '../src/services/audit/entry.js';
+import { ControlBatch } from '../src/services/control-batch.js';
+import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
@@ -61,7 +63,9 @@ describe('audit group commit', () => {
 
   it("anchors a turn at its own chain's newest commit, without reading the head back", async () => {
     const dir = workspace();
-    const one = await openAudit(dir);
+    const db = scratch.open(dir);
+    const stores = asyncControlStores(db);
+    const one = { audit: await KernelAudit.open(dir, db, { maxEntries: 1000, stores }) };
     const two = await openAudit(dir);
     one.audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true });
     const last = one.audit.record('agent:a', 'tool_result', {}, '', { grouped: true }) as AuditEntry;
@@ -73,6 +77,16 @@ describe('audit group commit', () => {
     expect(head?.seq).toBe(2);
     expect(await one.audit.chain.head()).toMatchObject({ seq: 3 });
     expect(await two.audit.chain.verify([{ ...head!, source: 'the anchor' }])).toMatchObject({ ok: true });
+    // The batch's other writes (a turn's spend settle) do not hold the anchor up.
+    let open = () => {};
+    const held = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const batch = ControlBatch.of(stores);
+    batch.add({ write: () => held });
+    expect(await one.audit.anchor()).toEqual(head);
+    open();
+    await batch.committed();
     // A fresh opener has committed nothing: it reads the stored head.
     const three = await openAudit(dir);
     expect(await three.audit.anchor()).toMatchObject({ seq: 3 });

@@ -139,8 +139,13 @@ export class AuditChain {
     this.#batch.add(this.#job);
   }
 
-  /** Resolves once every entry appended so far is committed (rejects if that commit failed). */
+  /**
+   * Resolves once every entry appended so far is committed (rejects if that commit failed). With
+   * none waiting or being written, at once: the batch's other writes (a turn's spend settle) do
+   * not hold up a turn's anchor (docs/postgres.md, "Third round").
+   */
   committed(): Promise<void> {
+    if (this.#pending.length === 0 && this.#writing.length === 0) return Promise.resolve();
     return this.#batch.committed();
   }
 
