@@ -2,7 +2,8 @@
  * The audit chain's group commit (store/write-batch.ts): entries of one tick go in one
  * transaction and still form one valid chain, also when another opener of the file appends in
  * between; an entry whose commit a caller awaited (anchor) survives the process being killed
- * with SIGKILL right after; a turn's anchor is its own chain's newest commit; pruning in batches keeps the marker verifiable.
+ * with SIGKILL right after; a turn's anchor is its own chain's newest commit, not held up by the
+ * batch's other writes; pruning in batches keeps the marker verifiable.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
 import type { AuditEntry } from '../src/services/audit/entry.js';
 import { ControlBatch } from '../src/services/control-batch.js';
-import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
+import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
 const scratch = scratchKernelDbs('oxydra-audit-group-');

@@ -192,7 +192,10 @@ describe('session ownership', () => {
     const order: string[] = [];
     const get = store.get.bind(store);
     const lookup = store.lookup.bind(store);
-    vi.spyOn(store, 'get').mockImplementation(async (id) => (order.push('get'), get(id)));
+    vi.spyOn(store, 'get').mockImplementation(async (id) => {
+      order.push('get');
+      return get(id);
+    });
     vi.spyOn(store, 'lookup').mockImplementation(async (typed, scope) => {
       order.push('lookup');
       const ids = await lookup(typed, scope);

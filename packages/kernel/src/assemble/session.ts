@@ -4,7 +4,13 @@
  * that user's and recall searches only that user's notes and conversations.
  */
 import type { AgentRunOptions } from '@oxydra/runtime';
-import { type Message, type NewSession, type StoredSession, sessionIdProblem, UsageError } from '@oxydra/types';
+import {
+  type Message,
+  type NewSession,
+  type StoredSession,
+  sessionIdProblem,
+  UsageError,
+} from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
