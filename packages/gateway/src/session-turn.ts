@@ -64,7 +64,7 @@ export async function runSessionTurn(
   // turn refused here never overwrites the record of one running elsewhere.
   if (!hub.cluster) await record(hub, live, running, RELAXED);
 
-  /** Alone: given back when the run ends. One of several: after the final record (see below). */
+  /** Alone: given back when the run ends. One of several: with the final record (see below). */
   let release: Release | undefined;
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
@@ -127,9 +127,10 @@ export async function runSessionTurn(
     // One of several processes: the record is written and the session let go in the store
     // before the final frame, so a client may send its next turn the moment it sees it, to
     // any process. A turn refused because the session runs elsewhere leaves that record alone.
-    // The record need not wait for the disk: the release after it does (see RELAXED).
-    if (release) await record(hub, live, live.lastTurn, RELAXED);
-    await release?.();
+    // The two go out together, each waiting for the disk: on PostgreSQL one round trip and one
+    // shared WAL flush instead of the record's round trip, then the release's (docs/postgres.md,
+    // "Third round"). A turn started elsewhere meanwhile keeps its record (writeTurnRecord).
+    await Promise.all([release ? record(hub, live, live.lastTurn) : undefined, release?.()]);
     if (final) live.broadcast(final);
   } else {
     if (final) live.broadcast(final);
@@ -156,11 +157,11 @@ function sessionBusyIsTurnActive(error: unknown): never {
 
 /**
  * A turn record written before a write that waits for the disk: the running record before the
- * turn's messages are stored, the final one (of several processes) before the claim's release.
- * The store's log is written in order, so the later write's flush puts the record on disk too,
- * before the final frame; a crash of the database server in between loses the turn's later
- * writes with it (docs/postgres.md, "Warm turn latency"). Alone, the final record is written
- * after the final frame with nothing after it: that one waits.
+ * turn's messages are stored. The store's log is written in order, so the later write's flush
+ * puts the record on disk too; a crash of the database server in between loses the turn's later
+ * writes with it (docs/postgres.md, "Warm turn latency"). The final record waits for the disk
+ * itself: alone, it is written after the final frame with nothing after it; of several
+ * processes, alongside the claim's release, before the final frame.
  */
 const RELAXED = { relaxed: true } as const;
 

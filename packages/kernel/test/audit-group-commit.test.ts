@@ -2,13 +2,17 @@
  * The audit chain's group commit (store/write-batch.ts): entries of one tick go in one
  * transaction and still form one valid chain, also when another opener of the file appends in
  * between; an entry whose commit a caller awaited (anchor) survives the process being killed
- * with SIGKILL right after; pruning in batches keeps the marker verifiable.
+ * with SIGKILL right after; a turn's anchor is its own chain's newest commit, not held up by the
+ * batch's other writes; pruning in batches keeps the marker verifiable.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
+import type { AuditEntry } from '../src/services/audit/entry.js';
+import { ControlBatch } from '../src/services/control-batch.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
+import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
 const scratch = scratchKernelDbs('oxydra-audit-group-');
@@ -56,6 +60,37 @@ describe('audit group commit', () => {
     // Hashed as seq 1 first, relinked after the other opener's entry when committed.
     expect(grouped.seq).toBe(2);
     expect(await one.audit.chain.verify()).toMatchObject({ ok: true, entries: 3 });
+  });
+
+  it("anchors a turn at its own chain's newest commit, without reading the head back", async () => {
+    const dir = workspace();
+    const db = scratch.open(dir);
+    const stores = asyncControlStores(db);
+    const one = { audit: await KernelAudit.open(dir, db, { maxEntries: 1000, stores }) };
+    const two = await openAudit(dir);
+    one.audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true });
+    const last = one.audit.record('agent:a', 'tool_result', {}, '', { grouped: true }) as AuditEntry;
+    expect(await one.audit.anchor()).toEqual({ seq: 2, hash: last.hash });
+    // Another opener's entry is newer; the anchor still hands out this chain's own committed
+    // head (a store read would say seq 3), which is on disk and verifies as an anchor.
+    await two.audit.record('agent:b', 'tool_call', {});
+    const head = await one.audit.anchor();
+    expect(head?.seq).toBe(2);
+    expect(await one.audit.chain.head()).toMatchObject({ seq: 3 });
+    expect(await two.audit.chain.verify([{ ...head!, source: 'the anchor' }])).toMatchObject({ ok: true });
+    // The batch's other writes (a turn's spend settle) do not hold the anchor up.
+    let open = () => {};
+    const held = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const batch = ControlBatch.of(stores);
+    batch.add({ write: () => held });
+    expect(await one.audit.anchor()).toEqual(head);
+    open();
+    await batch.committed();
+    // A fresh opener has committed nothing: it reads the stored head.
+    const three = await openAudit(dir);
+    expect(await three.audit.anchor()).toMatchObject({ seq: 3 });
   });
 
   it('prunes in batches behind a marker that still verifies', async () => {

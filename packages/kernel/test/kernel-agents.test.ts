@@ -4,7 +4,7 @@
  * as that user's); keepAlive agents take more turns; list/get/resources/checkBudget tell the
  * truth; the memory and exec system calls reach the same store and sandbox the agents use.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAll, collect, ON_POSTGRES, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
@@ -183,5 +183,33 @@ describe('session ownership', () => {
     const owner = await kernel.agents.spawn({ prompt: 'owner here', sessionId: id }).result;
     expect(owner.status).toBe('completed');
     expect(owner.sessionId).toBe(id);
+  });
+
+  it('opens a continued session with the row read alongside the lookup, not after it', async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
+    const first = await kernel.agents.spawn({ prompt: 'one', userId: 'u', sessionId: 'notes' }).result;
+    const store = kernel.sessions!;
+    const order: string[] = [];
+    const get = store.get.bind(store);
+    const lookup = store.lookup.bind(store);
+    vi.spyOn(store, 'get').mockImplementation(async (id) => {
+      order.push('get');
+      return get(id);
+    });
+    vi.spyOn(store, 'lookup').mockImplementation(async (typed, scope) => {
+      order.push('lookup');
+      const ids = await lookup(typed, scope);
+      order.push('lookup answered');
+      return ids;
+    });
+    const getOrCreate = vi.spyOn(store, 'getOrCreate');
+    const second = await kernel.agents.spawn({ prompt: 'two', userId: 'u', sessionId: first.sessionId! })
+      .result;
+    expect(second).toMatchObject({ status: 'completed', sessionId: first.sessionId });
+    // One read of the row, asked before the lookup answered (on a database server, one round
+    // trip instead of two one after the other); getOrCreate, which reads it again, is not called.
+    expect(order.filter((step) => step === 'get')).toHaveLength(1);
+    expect(order.indexOf('get')).toBeLessThan(order.indexOf('lookup answered'));
+    expect(getOrCreate).not.toHaveBeenCalled();
   });
 });

@@ -4,7 +4,13 @@
  * that user's and recall searches only that user's notes and conversations.
  */
 import type { AgentRunOptions } from '@oxydra/runtime';
-import { type Message, sessionIdProblem, UsageError } from '@oxydra/types';
+import {
+  type Message,
+  type NewSession,
+  type StoredSession,
+  sessionIdProblem,
+  UsageError,
+} from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -55,12 +61,17 @@ export async function openSession(
   // read alongside the lookup, not after the open: on a database server two round trips one
   // after the other instead of three. Used only once the session is known to be that one and
   // the user's.
+  // So is its row (one read of the session instead of the lookup's, then the open's): used when
+  // the lookup names that id or nothing, as getOrCreate would have read it; the user check below
+  // applies to it as to the row getOrCreate reads.
   const early = id === undefined ? undefined : memory.histories.load(id);
   early?.catch(() => {});
+  const earlyRow = id === undefined ? undefined : memory.db.sessions.get(id);
+  earlyRow?.catch(() => {});
   const session =
     id === undefined
       ? await memory.db.sessions.create(fields)
-      : await memory.db.sessions.getOrCreate(await sessionNamed(memory, id, scope), fields);
+      : await openNamed(memory, id, scope, fields, earlyRow);
   // A user's agents never continue someone else's conversation, whatever id they are given (a
   // full id is not found by the user-scoped lookup, but getOrCreate would open it). Only a run
   // without a user (the workspace's owner) may continue any session.
@@ -92,6 +103,19 @@ export async function openSession(
       warn: base.warn,
     }),
   };
+}
+
+/** The session `id` names (the row read early when it is that one), created when there is none. */
+async function openNamed(
+  memory: WorkspaceMemory,
+  id: string,
+  scope: { userId?: string },
+  fields: Omit<NewSession, 'id'>,
+  earlyRow: Promise<StoredSession | undefined> | undefined,
+): Promise<StoredSession> {
+  const named = await sessionNamed(memory, id, scope);
+  const row = named === id ? await earlyRow?.catch(() => undefined) : undefined;
+  return row ?? memory.db.sessions.getOrCreate(named, fields);
 }
 
 /**
