@@ -1,10 +1,7 @@
 /**
- * The attack battery (resource limits, processes, secret leakage, the vault, seccomp): the real `oxydra run --json`, driven by the testkit's scripted
- * mock model, attempts an escape per test. Each test asserts both that the tool result the model
- * got shows a refusal or failure and that nothing changed outside the workspace (files absent or
- * unchanged, servers not contacted, planted markers and keys absent from every model request).
- * Keep attack-battery.md in sync with the test names. The battery is split into three files that
- * run side by side (attack-battery-common.ts holds what they share).
+ * The attack battery's limits rows (see attack-battery.test.ts for the battery as a whole):
+ * resource abuse, processes outside the sandbox, secret leakage into output and stored files, the
+ * vault, and the kernel attack surface seccomp closes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,3 +1,8 @@
+/**
+ * The attack battery's network rows (see attack-battery.test.ts for the battery as a whole): a
+ * model's web_fetch and a command's connections to loopback, private and metadata addresses, and
+ * network = "allowlist" through the egress proxy. Victim servers must record zero hits.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectRefused,

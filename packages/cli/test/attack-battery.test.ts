@@ -1,3 +1,12 @@
+/**
+ * The attack battery, writes and reads outside the workspace: the real `oxydra run --json`,
+ * driven by the testkit's scripted mock model, attempts an escape per test, and each test asserts
+ * both that the tool result the model got shows a refusal or failure and that nothing changed
+ * outside the workspace (files absent or unchanged, planted markers absent from every model
+ * request). Keep attack-battery.md in sync with the test names. The battery's other files:
+ * attack-battery-network.test.ts and attack-battery-limits.test.ts (split so that they run side
+ * by side; attack-battery-common.ts holds what they share).
+ */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
