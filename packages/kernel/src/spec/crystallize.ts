@@ -4,7 +4,13 @@
  * writes with a `test:`/`file:`/`json-schema:` prefix are checked mechanically like typed ones.
  */
 import { UsageError } from '@oxydra/types';
-import { type Criterion, crystallizedSchema, type Directive, parseCriteria } from './directive.js';
+import {
+  type Criterion,
+  crystallizedSchema,
+  type Directive,
+  markIndependent,
+  parseCriteria,
+} from './directive.js';
 import { askForJson, type CallBase } from './model-call.js';
 import type { SpecKernel } from './spec-kernel.js';
 
@@ -15,6 +21,12 @@ export interface DirectiveInput {
   /** Written criteria (`test: npm test`, free text...); none: the model proposes them. */
   criteria?: readonly string[];
   constraints?: readonly string[];
+  /**
+   * Mark every criterion independent (CLI --split, a host's `split`): the user asks for the work
+   * to be split. Unset: only the marks the crystallizing model gave; criteria written by the
+   * user are never split unless asked.
+   */
+  split?: boolean;
 }
 
 /**
@@ -27,11 +39,14 @@ function withoutModelCommands(criteria: Criterion[]): Criterion[] {
 
 const SYSTEM = `You turn a request into a directive for an autonomous coding agent.
 Answer with exactly one JSON object and nothing else:
-{"goal": "<one sentence>", "constraints": ["<rule the work must keep>"], "acceptance_criteria": ["<criterion>"]}
+{"goal": "<one sentence>", "constraints": ["<rule the work must keep>"], "acceptance_criteria": ["<criterion>"], "independent": [<number>]}
 Write each acceptance criterion so it can be checked. Prefer mechanical forms:
 "test: <shell command that exits 0 when met>", "file: <workspace path> exists",
 "json-schema: <json file> <schema file>". Otherwise one plain sentence a reviewer can judge.
-Give 1 to 6 criteria.`;
+Give 1 to 6 criteria.
+"independent" lists the 1-based numbers of criteria whose work can be done on its own: it touches
+files the other criteria's work does not, and needs nothing they produce. Each such criterion may
+be worked on by a separate agent. When unsure, leave it out; [] is a fine answer.`;
 
 export async function crystallize(
   kernel: SpecKernel,
@@ -43,7 +58,11 @@ export async function crystallize(
   const constraints = [...(input.constraints ?? [])];
   if (input.criteria !== undefined && input.criteria.length > 0) {
     return {
-      directive: { goal: input.goal ?? input.request, constraints, criteria: parseCriteria(input.criteria) },
+      directive: {
+        goal: input.goal ?? input.request,
+        constraints,
+        criteria: markIndependent(parseCriteria(input.criteria), input.split ? 'all' : []),
+      },
       costUsd: 0,
     };
   }
@@ -75,6 +94,7 @@ export async function crystallize(
     }));
   }
   if (!modelCommands) criteria = withoutModelCommands(criteria);
+  criteria = markIndependent(criteria, input.split ? 'all' : answer.value.independent);
   return {
     directive: {
       goal: input.goal ?? answer.value.goal,

@@ -7,11 +7,18 @@
 import { UsageError } from '@oxydra/types';
 import { z } from 'zod';
 
-export type Criterion =
+export type Criterion = (
   | { id: string; kind: 'test'; text: string; command: string }
   | { id: string; kind: 'file'; text: string; path: string; nonEmpty: boolean }
   | { id: string; kind: 'json-schema'; text: string; path: string; schema: string }
-  | { id: string; kind: 'judge'; text: string };
+  | { id: string; kind: 'judge'; text: string }
+) & {
+  /**
+   * Its work can be done apart from the others' (marked by the crystallizing model, or by the
+   * user with --split / `split`): with enough such criteria, it runs in a sub-agent of its own.
+   */
+  independent?: true;
+};
 
 export interface Directive {
   goal: string;
@@ -68,7 +75,19 @@ export const crystallizedSchema = z.object({
   goal: z.string().min(1).max(4000),
   constraints: z.array(z.string().min(1).max(2000)).max(20).default([]),
   acceptance_criteria: z.array(z.string().min(1).max(2000)).min(1).max(20),
+  /** 1-based numbers of the criteria whose work is independent of the others' (see split.ts). */
+  independent: z.array(z.number().int().min(1).max(20)).max(20).default([]),
 });
+
+/**
+ * The criteria marked independent by number (1-based, as the model and an edited directive
+ * write them); a number naming no criterion is ignored, not an error: the mark only splits work.
+ */
+export function markIndependent(criteria: Criterion[], numbers: readonly number[] | 'all'): Criterion[] {
+  return criteria.map((criterion, index) =>
+    numbers === 'all' || numbers.includes(index + 1) ? { ...criterion, independent: true } : criterion,
+  );
+}
 
 /** The directive as shown before execution (stderr) and in `sessions show`. */
 export function formatDirective(directive: Directive): string {
@@ -76,7 +95,8 @@ export function formatDirective(directive: Directive): string {
   for (const constraint of directive.constraints) lines.push(`constraint: ${constraint}`);
   for (const criterion of directive.criteria) {
     const how = criterion.kind === 'judge' ? 'judged by the model' : `checked: ${criterion.kind}`;
-    lines.push(`criterion ${criterion.id} (${how}): ${criterion.text}`);
+    const split = criterion.independent ? ', independent' : '';
+    lines.push(`criterion ${criterion.id} (${how}${split}): ${criterion.text}`);
   }
   return lines.join('\n');
 }
@@ -100,6 +120,6 @@ export function directiveFromFields(value: unknown): Directive {
   return {
     goal: parsed.data.goal,
     constraints: parsed.data.constraints,
-    criteria: parseCriteria(parsed.data.acceptance_criteria),
+    criteria: markIndependent(parseCriteria(parsed.data.acceptance_criteria), parsed.data.independent),
   };
 }

@@ -6,6 +6,7 @@
 import type { SessionStore } from '@oxydra/types';
 import type { Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
+import type { SubAgentRecord } from './split.js';
 
 const SPEC_STATE_KEY = 'spec';
 
@@ -18,6 +19,8 @@ export interface AttemptRecord {
   checkpointBefore?: string;
   results: CriterionResult[];
   passed: boolean;
+  /** A split attempt's sub-agents: which criterion's work ran in which agent (split.ts). */
+  subAgents?: SubAgentRecord[];
 }
 
 export interface SpecRecord {
@@ -79,7 +82,9 @@ export function formatSpecRecord(record: SpecRecord): string {
     if (attempt.checkpointBefore)
       lines.push(`undo with: oxydra checkpoints restore ${attempt.checkpointBefore.slice(0, 12)}`);
     for (const r of attempt.results) {
-      lines.push(`- ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`);
+      const sub = attempt.subAgents?.find((s) => s.criterionId === r.id);
+      const where = sub ? ` (sub-agent ${sub.name} ${sub.agentId})` : '';
+      lines.push(`- ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -4,15 +4,18 @@
  * through kernel.agents.spawn in one session, a checkpoint is taken before it, every criterion
  * is evaluated after it, and the failures are fed back into the next attempt until all pass or
  * the attempts (or the run's dollar limit) run out. The outcome carries per-criterion results.
+ * A directive with enough independent criteria has its work split across sub-agents (split.ts).
  */
 
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { crystallize, type DirectiveInput } from './crystallize.js';
-import type { Directive } from './directive.js';
+import type { Criterion, Directive } from './directive.js';
 import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
+import { attemptPrompt, failureLines } from './prompts.js';
 import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
 import type { SpecKernel } from './spec-kernel.js';
+import { type AttemptWork, attemptStatus, SplitRun, splitPlan, stopReason } from './split.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -32,6 +35,11 @@ export interface SpecRunOptions {
   onDirective?(directive: Directive): void;
   /** Given each attempt's agent; the host drains its events (rendering them) before the result is read. */
   onAttempt?(agent: AgentHandle, attempt: number): Promise<void>;
+  /**
+   * Given each sub-agent of a split attempt (split.ts) before its result is read, as onAttempt is
+   * given the attempt's (parent) agent; the host may drain its events.
+   */
+  onSubAgent?(agent: AgentHandle, attempt: number, criterion: Criterion): Promise<void>;
   onEvaluated?(attempt: AttemptRecord): void;
 }
 
@@ -48,30 +56,6 @@ export interface SpecOutcome {
 
 function addCost(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : a + b;
-}
-
-function firstPrompt(directive: Directive, input: DirectiveInput, preamble: string | undefined): string {
-  const lines = preamble !== undefined ? [preamble, ''] : [];
-  // A goal given apart from the request (a host's spec.goal) does not replace what was asked.
-  if (input.goal !== undefined && input.goal !== input.request)
-    lines.push(input.request, '', `Goal: ${directive.goal}`, '');
-  else lines.push(directive.goal, '');
-  if (directive.constraints.length > 0) {
-    lines.push('Constraints:', ...directive.constraints.map((c) => `- ${c}`), '');
-  }
-  lines.push('Your work is checked against these acceptance criteria when you finish:');
-  lines.push(...directive.criteria.map((c) => `- ${c.text}`));
-  return lines.join('\n');
-}
-
-function retryPrompt(attempt: AttemptRecord): string {
-  const failed = attempt.results.filter((r) => !r.passed);
-  return [
-    `Attempt ${attempt.attempt} did not meet ${failed.length} acceptance criteria:`,
-    ...failed.map((r) => `- ${r.text}\n  ${r.detail.split('\n').slice(0, 20).join('\n  ')}`),
-    '',
-    'Fix the work so every criterion passes.',
-  ].join('\n');
 }
 
 /** Model calls a spec run makes for itself share the attempts' agent, model and user. */
@@ -117,55 +101,68 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
     state,
   });
 
-  for (let n = 1; n <= maxAttempts; n++) {
-    // The run's dollar limit covers all attempts together, not each one.
-    const left = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
-    if (left !== undefined && left <= 0) {
-      stopped = `the run's dollar limit (${maxCost}) is spent`;
-      break;
+  const plan = splitPlan(directive, kernel.config.runtime.max_delegation_depth);
+  const split = plan
+    ? new SplitRun(
+        {
+          kernel,
+          directive,
+          input: options.input,
+          preamble: options.preamble,
+          spawn: options.spawn,
+          left: () => (maxCost === undefined ? undefined : maxCost - (costUsd ?? 0)),
+          ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
+          ...(options.onSubAgent ? { onSubAgent: options.onSubAgent } : {}),
+        },
+        plan,
+      )
+    : undefined;
+
+  // The split's idle parent (and any sub-agent under it) ends with the run, however it ends.
+  try {
+    for (let n = 1; n <= maxAttempts; n++) {
+      // The run's dollar limit covers all attempts together, not each one.
+      const left = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
+      if (left !== undefined && left <= 0) {
+        stopped = `the run's dollar limit (${maxCost}) is spent`;
+        break;
+      }
+      const before = await checkpoints
+        ?.commit(`spec attempt ${n} before`, {
+          kind: 'spec',
+          attempt: String(n),
+          ...(sessionId !== undefined ? { session: sessionId } : {}),
+        })
+        .catch(() => undefined);
+      const previous = attempts.at(-1);
+      const work = split
+        ? await split.attempt(n, previous?.results, sessionId)
+        : await oneAgent(kernel, options, directive, n, previous, sessionId, left);
+      sessionId = work.sessionId ?? sessionId;
+      costUsd = addCost(costUsd, work.costUsd);
+      const remaining = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
+      const evaluation = await evaluateAttempt(kernel, base, directive, work.answer, before?.id, remaining);
+      costUsd = addCost(costUsd, evaluation.costUsd);
+      const attempt: AttemptRecord = {
+        attempt: n,
+        agentId: work.agentId,
+        status: work.status,
+        ...(before ? { checkpointBefore: before.id } : {}),
+        ...(work.subAgents ? { subAgents: work.subAgents } : {}),
+        results: evaluation.results,
+        passed: evaluation.results.every((r) => r.passed),
+      };
+      attempts.push(attempt);
+      options.onEvaluated?.(attempt);
+      await storeSpecRecord(kernel.sessions, sessionId, record(attempt.passed ? 'passed' : 'running'));
+      if (attempt.passed) break;
+      if (work.stopped !== undefined) {
+        stopped = work.stopped;
+        break;
+      }
     }
-    const before = await checkpoints
-      ?.commit(`spec attempt ${n} before`, {
-        kind: 'spec',
-        attempt: String(n),
-        ...(sessionId !== undefined ? { session: sessionId } : {}),
-      })
-      .catch(() => undefined);
-    const previous = attempts.at(-1);
-    const agent = kernel.agents.spawn({
-      ...options.spawn,
-      prompt: previous ? retryPrompt(previous) : firstPrompt(directive, options.input, options.preamble),
-      ...(sessionId !== undefined ? { sessionId } : {}),
-      ...(left !== undefined ? { limits: { ...options.spawn.limits, maxCostUsd: left } } : {}),
-    });
-    await options.onAttempt?.(agent, n);
-    const result = await agent.result;
-    sessionId = result.sessionId ?? sessionId;
-    costUsd = addCost(costUsd, result.costUsd);
-    const remaining = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
-    const evaluation = await evaluateAttempt(kernel, base, directive, result.text, before?.id, remaining);
-    costUsd = addCost(costUsd, evaluation.costUsd);
-    const attempt: AttemptRecord = {
-      attempt: n,
-      agentId: agent.id,
-      status:
-        result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'killed' : 'failed',
-      ...(before ? { checkpointBefore: before.id } : {}),
-      results: evaluation.results,
-      passed: evaluation.results.every((r) => r.passed),
-    };
-    attempts.push(attempt);
-    options.onEvaluated?.(attempt);
-    await storeSpecRecord(kernel.sessions, sessionId, record(attempt.passed ? 'passed' : 'running'));
-    if (attempt.passed) break;
-    if (options.spawn.signal?.aborted || result.status === 'cancelled') {
-      stopped = 'cancelled';
-      break;
-    }
-    if (result.error?.code === 'budget_exceeded') {
-      stopped = `budget: ${result.error.message}`;
-      break;
-    }
+  } finally {
+    await split?.close();
   }
   const passed = attempts.at(-1)?.passed ?? false;
   if (!passed) {
@@ -179,5 +176,36 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
     ...(sessionId !== undefined ? { sessionId } : {}),
     costUsd,
     ...(stopped !== undefined && !passed ? { stopped } : {}),
+  };
+}
+
+/** An unsplit attempt: one agent run in the spec run's session, told every criterion. */
+async function oneAgent(
+  kernel: SpecKernel,
+  options: SpecRunOptions,
+  directive: Directive,
+  n: number,
+  previous: AttemptRecord | undefined,
+  sessionId: string | undefined,
+  left: number | undefined,
+): Promise<AttemptWork> {
+  const agent = kernel.agents.spawn({
+    ...options.spawn,
+    prompt: previous
+      ? failureLines(previous.attempt, previous.results)
+      : attemptPrompt(directive, options.input, options.preamble),
+    ...(sessionId !== undefined ? { sessionId } : {}),
+    ...(left !== undefined ? { limits: { ...options.spawn.limits, maxCostUsd: left } } : {}),
+  });
+  await options.onAttempt?.(agent, n);
+  const result = await agent.result;
+  const stopped = stopReason(result, options.spawn.signal);
+  return {
+    agentId: agent.id,
+    status: attemptStatus(result),
+    answer: result.text,
+    costUsd: result.costUsd,
+    ...(result.sessionId !== undefined ? { sessionId: result.sessionId } : {}),
+    ...(stopped !== undefined ? { stopped } : {}),
   };
 }
