@@ -5,11 +5,12 @@
  * criterion; a failed one is retried in its sub-agent alone; a spent dollar limit stops the split
  * before the next sub-agent, and no agent is left running. Unmarked criteria are not split.
  */
-import type { ScenarioStep } from '@oxydra/testkit';
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSpec } from '../src/exports/spec.js';
+import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runSpec } from '../src/exports/spec.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);

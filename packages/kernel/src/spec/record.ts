@@ -84,7 +84,9 @@ export function formatSpecRecord(record: SpecRecord): string {
     for (const r of attempt.results) {
       const sub = attempt.subAgents?.find((s) => s.criterionId === r.id);
       const where = sub ? ` (sub-agent ${sub.name} ${sub.agentId})` : '';
-      lines.push(`- ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`);
+      lines.push(
+        `- ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

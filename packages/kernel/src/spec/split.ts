@@ -159,11 +159,15 @@ export class SplitRun {
     const { kernel, spawn, directive } = this.context;
     await this.close();
     const left = this.context.left();
-    const others = 'Other agents then work on the rest of the goal in this workspace: do only what your criteria need.';
+    const others =
+      'Other agents then work on the rest of the goal in this workspace: do only what your criteria need.';
     const prompt =
       previous === undefined || criteria.length === 0
         ? `${attemptPrompt(directive, this.context.input, this.context.preamble, this.plan.parent)}\n\n${others}`
-        : failureLines(n - 1, previous.filter((r) => criteria.some((c) => c.id === r.id)));
+        : failureLines(
+            n - 1,
+            previous.filter((r) => criteria.some((c) => c.id === r.id)),
+          );
     const parent = kernel.agents.spawn({
       ...spawn,
       prompt,
@@ -222,8 +226,16 @@ export class SplitRun {
 function pick(spawn: Omit<SpawnSpec, 'prompt'>): Partial<SpawnSpec> {
   const { agent, userId, selection, tools, systemPrompt, approval, askApprovals, persist, signal } = spawn;
   return Object.fromEntries(
-    Object.entries({ agent, userId, selection, tools, systemPrompt, approval, askApprovals, persist, signal }).filter(
-      ([, value]) => value !== undefined,
-    ),
+    Object.entries({
+      agent,
+      userId,
+      selection,
+      tools,
+      systemPrompt,
+      approval,
+      askApprovals,
+      persist,
+      signal,
+    }).filter(([, value]) => value !== undefined),
   );
 }
