@@ -39,6 +39,18 @@ describe('the directive as the user edits it', () => {
     });
   });
 
+  it('keeps which criteria are independent (split into sub-agents) through an edit', () => {
+    const marked: Directive = {
+      ...DIRECTIVE,
+      criteria: DIRECTIVE.criteria.map((c) => (c.id === 'c2' ? { ...c, independent: true } : c)),
+    };
+    const text = directiveToml(marked);
+    expect(text).toContain('independent = [ 2 ]');
+    expect(parseDirectiveToml(text, 'directive.toml')).toEqual(marked);
+    const all = parseDirectiveToml(text.replace('independent = [ 2 ]', 'independent = [ 1, 2 ]'), 'd.toml');
+    expect(all.criteria.map((c) => c.independent)).toEqual([true, true]);
+  });
+
   it('refuses a broken edit with the reason, and keeps the directive', async () => {
     expect(() => parseDirectiveToml('goal = "x"\nacceptance_criteria = [', 'd.toml')).toThrow(
       /^d\.toml:2:\d+: invalid TOML/,

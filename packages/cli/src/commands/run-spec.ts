@@ -23,7 +23,9 @@ import { agentWorkspace } from '../run/workspace.js';
 function evaluationLines(attempt: AttemptRecord): string {
   const lines = attempt.results.map((r) => {
     const first = r.detail.split('\n')[0] ?? '';
-    return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id} ${r.text}${first ? ` — ${first}` : ''}`;
+    const sub = attempt.subAgents?.find((s) => s.criterionId === r.id);
+    const where = sub ? ` (sub-agent ${sub.name} ${sub.agentId})` : '';
+    return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}${first ? ` — ${first}` : ''}`;
   });
   const verdict = attempt.passed
     ? 'every criterion passed'
@@ -49,6 +51,7 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
         request,
         ...(flags.criterion ? { criteria: flags.criterion } : {}),
         ...(flags.constraint ? { constraints: flags.constraint } : {}),
+        ...(flags.split ? { split: true } : {}),
       },
       spawn: { ...spawn, askApprovals, signal: stop.signal },
       maxAttempts,
@@ -68,6 +71,12 @@ export async function runSpecRun(promptWords: string[], flags: RunFlags & SpecFl
           }),
       onAttempt: async (agent, n) => {
         process.stderr.write(`spec: attempt ${n} of ${maxAttempts}\n`);
+        await streamAgent(kernel, agent, { json, askApprovals });
+      },
+      onSubAgent: async (agent, n, criterion) => {
+        process.stderr.write(
+          `spec: attempt ${n}, criterion ${criterion.id} in sub-agent ${agent.name} ${agent.id}\n`,
+        );
         await streamAgent(kernel, agent, { json, askApprovals });
       },
       onEvaluated: (attempt) => process.stderr.write(evaluationLines(attempt)),

@@ -121,6 +121,10 @@ export function declareSetupCommands(program: Command): void {
       many,
     )
     .option('--constraint <text>', 'a constraint the work must keep; repeatable, implies --spec', many)
+    .option(
+      '--split',
+      'spec run: each criterion is independent work; with 3 or more, they run in sub-agents one by one; implies --spec',
+    )
     .option('--max-attempts <n>', 'spec run: attempts before giving up (default 3)')
     .option('--exit-code', 'spec run: exit 0 only when every criterion passed, 1 when the attempts ran out')
     .action(lazy(() => import('../commands/run.js'), 'runRun'));

@@ -16,6 +16,7 @@ import { stringify } from 'smol-toml';
 const HEADER = `# The spec run's directive. Edit, save and close the editor to run it.
 # A criterion may be "test: <command>" (run in the sandbox), "file: <path> exists",
 # "json-schema: <json file> <schema file>", or text the model judges.
+# independent: numbers (from 1) of criteria whose work can run in a sub-agent of its own.
 `;
 
 /** The directive as the TOML the user edits (criteria in their written form). */
@@ -24,6 +25,8 @@ export function directiveToml(directive: Directive): string {
     goal: directive.goal,
     constraints: directive.constraints,
     acceptance_criteria: directive.criteria.map((criterion) => criterion.text),
+    // Which criteria's work may run in a sub-agent of its own (1-based), kept through an edit.
+    independent: directive.criteria.flatMap((criterion, index) => (criterion.independent ? [index + 1] : [])),
   })}\n`;
 }
 

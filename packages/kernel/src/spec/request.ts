@@ -24,6 +24,12 @@ export const specFieldsSchema = z.strictObject({
       '"test: <command>", "file: <path> exists", "json-schema: <file> <schema>" or free text judged by a model; none: the model proposes them',
     ),
   max_attempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+  split: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: every criterion is independent work; with 3 or more, each but the first runs in a sub-agent of its own. Default: only the criteria the model marks when it proposes them',
+    ),
 });
 
 export const specRequestSchema = z
@@ -41,7 +47,7 @@ export function specFields(request: SpecRequest): SpecFields {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
     throw new UsageError(`the spec is malformed${where}: ${issue?.message ?? 'invalid'}`, {
-      hint: 'send true or {goal, constraints, acceptance_criteria, max_attempts}',
+      hint: 'send true or {goal, constraints, acceptance_criteria, max_attempts, split}',
     });
   }
   return parsed.data === true ? { constraints: [], acceptance_criteria: [] } : parsed.data;
@@ -72,6 +78,7 @@ export function specInput(
       ...(fields.goal !== undefined ? { goal: fields.goal } : {}),
       ...(fields.acceptance_criteria.length > 0 ? { criteria: fields.acceptance_criteria } : {}),
       ...(fields.constraints.length > 0 ? { constraints: fields.constraints } : {}),
+      ...(fields.split ? { split: true } : {}),
     },
     ...(fields.max_attempts !== undefined ? { maxAttempts: fields.max_attempts } : {}),
   };
