@@ -299,5 +299,7 @@ export interface SpecRun {
     checkpointBefore?: string;
     passed: boolean;
     results: { id: string; kind: string; text: string; passed: boolean; detail: string }[];
+    /** Which criterion's work ran in which sub-agent (a split attempt). */
+    subAgents?: { criterionId: string; agentId: string; name: string; status: string }[];
   }[];
 }

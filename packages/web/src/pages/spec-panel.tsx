@@ -1,7 +1,8 @@
 /**
  * The session page's spec run panel: the directive (goal, constraints, criteria and how each is
  * checked) and, per attempt, each criterion's verdict with its evidence line, plus the
- * checkpoint that undoes the attempt. Every value is shown as text, never as markup.
+ * checkpoint that undoes the attempt, and the sub-agent a criterion's work ran in when the attempt
+ * was split. Every value is shown as text, never as markup.
  */
 import type { SpecRun } from '../api-types.js';
 import { Badge } from '../ui/common.js';
@@ -49,13 +50,22 @@ export function SpecPanel(props: { spec: SpecRun }) {
             ) : null}
           </h3>
           <ul class="spec-criteria">
-            {attempt.results.map((result) => (
-              <li key={result.id}>
-                <Badge value={result.passed ? 'pass' : 'fail'} tone={result.passed ? 'ok' : 'bad'} />{' '}
-                <code>{result.id}</code> {result.text}
-                {result.detail ? <pre class="spec-detail">{result.detail}</pre> : null}
-              </li>
-            ))}
+            {attempt.results.map((result) => {
+              const sub = attempt.subAgents?.find((s) => s.criterionId === result.id);
+              return (
+                <li key={result.id}>
+                  <Badge value={result.passed ? 'pass' : 'fail'} tone={result.passed ? 'ok' : 'bad'} />{' '}
+                  <code>{result.id}</code> {result.text}
+                  {sub ? (
+                    <small class="spec-sub-agent">
+                      {' '}
+                      (sub-agent {sub.name} <code>{sub.agentId}</code>)
+                    </small>
+                  ) : null}
+                  {result.detail ? <pre class="spec-detail">{result.detail}</pre> : null}
+                </li>
+              );
+            })}
           </ul>
         </div>
       ))}
