@@ -22,7 +22,7 @@ import { attemptPrompt, failureLines } from './prompts.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 /** Fewer criteria than this are one agent's work (Oxios splits at three). */
-export const SPLIT_MIN_CRITERIA = 3;
+const SPLIT_MIN_CRITERIA = 3;
 
 /** Which criterion's work ran in which sub-agent (the outcome, `--json`, `sessions show`). */
 export interface SubAgentRecord {
