@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSpec } from '../src/exports/spec.js';
+import { runSpec, specInput } from '../src/exports/spec.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -145,5 +145,14 @@ describe('a spec run split across sub-agents', () => {
     expect(outcome.attempts[0]!.subAgents).toBeUndefined();
     expect(kernel.agents.list({ parentId: outcome.attempts[0]!.agentId })).toEqual([]);
     expect(lastUserText(mock, 1)).toMatch(/a\.txt[\s\S]*b\.txt[\s\S]*c\.txt/);
+  });
+
+  it("takes a client's split: true, and refuses a split that is not a boolean", () => {
+    const spec = { acceptance_criteria: ['file: a.txt exists'], split: true };
+    expect(specInput('p', spec, 'ask').input.split).toBe(true);
+    expect(
+      specInput('p', { acceptance_criteria: ['file: a.txt exists'] }, 'ask').input.split,
+    ).toBeUndefined();
+    expect(() => specInput('p', { ...spec, split: 'yes' } as never, 'ask')).toThrow(/the spec is malformed/);
   });
 });
