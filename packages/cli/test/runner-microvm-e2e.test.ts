@@ -5,9 +5,9 @@
  * (9p), against the testkit's mock LLM on the host (10.0.2.2 from the guest); `runner stop`
  * closes the control channel and the VM goes away, leaving nothing behind.
  *
- * Opt-in (OXYDRA_TEST_MICROVM=1): under software emulation on 2 cores one run took 2.6 minutes
- * here with the image already built and 3.5 with the build, which also needs a Debian mirror:
- * more than the default suite can afford. OXYDRA_MICROVM_DIR reuses an image already built.
+ * Opt-in (OXYDRA_TEST_MICROVM=1, which CI sets): under software emulation on 2 cores a run takes
+ * 40 s on a quiet machine and up to 3.5 minutes on a loaded one, image build included, and the
+ * build needs a Debian mirror. OXYDRA_MICROVM_DIR reuses an image already built.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
