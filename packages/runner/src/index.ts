@@ -103,7 +103,7 @@ export { guestEnvNames } from './tiers/guest-env.js';
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
 export { buildVmImage } from './tiers/microvm/vm-image.js';
 export { vmImageDir, vmImageManifest } from './tiers/microvm/vm-image-dir.js';
-export { registryHosts } from './tiers/provider-hosts.js';
+export { pinnedProviderHosts, registryHosts } from './tiers/provider-hosts.js';
 export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';
