@@ -15,6 +15,7 @@ import { encodeGuestSecrets } from './guest-secrets.js';
 import type { RunnerPlan } from './plan.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
+import { engineDialect } from './tiers/engine-dialect.js';
 import {
   type ContainerNetwork,
   containerNetworkDirs,
@@ -128,6 +129,7 @@ export async function prepareContainerGuest(
     guestIpc: plan.paths.guestIpc,
     bootstrapDir: dirname(plan.paths.bootstrapFile),
     network: dirs,
+    engineArgs: engineDialect(engine).runArgs,
     guestArgs: [
       'guest',
       '--bootstrap-file',

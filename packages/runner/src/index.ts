@@ -88,6 +88,7 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export { type EngineDialect, engineDialect } from './tiers/engine-dialect.js';
 export {
   type ContainerNetwork,
   containerNetworkDirs,
