@@ -24,7 +24,9 @@ const BOB_SECRET = 'bob-secret-7f3a9c';
 const engineName = process.env.OXYDRA_CONTAINER_ENGINE === 'docker' ? 'docker' : 'podman';
 const engine = findOnPath(engineName);
 const skip =
-  engine === undefined ? `${engineName} is not installed (apt-get install podman mmdebstrap runc)` : undefined;
+  engine === undefined
+    ? `${engineName} is not installed (apt-get install podman mmdebstrap runc)`
+    : undefined;
 if (skip && process.env.OXYDRA_REQUIRE_PODMAN === '1') {
   throw new Error(`OXYDRA_REQUIRE_PODMAN=1 but ${skip}`);
 }
@@ -178,7 +180,8 @@ describe.skipIf(skip !== undefined)(
       const procs = aliceSaw.match(/proc:[^\n"\\]*/g) ?? [];
       expect(procs.length).toBeGreaterThan(1);
       expect(procs.length).toBeLessThan(12);
-      for (const line of procs) expect(line).not.toMatch(/vitest|conmon|podman run|docker run|containerd|bob/);
+      for (const line of procs)
+        expect(line).not.toMatch(/vitest|conmon|podman run|docker run|containerd|bob/);
       // The root filesystem is read-only.
       expect(aliceSaw).toContain('Read-only file system');
       // No network of its own: a loopback only, the host's ports out of reach, and the egress

@@ -15,7 +15,6 @@ import { encodeGuestSecrets } from './guest-secrets.js';
 import type { RunnerPlan } from './plan.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
-import { engineDialect } from './tiers/engine-dialect.js';
 import {
   type ContainerNetwork,
   containerNetworkDirs,
@@ -23,6 +22,7 @@ import {
   GUEST_GATEWAY_SOCKET,
   startContainerNetwork,
 } from './tiers/container-network.js';
+import { engineDialect } from './tiers/engine-dialect.js';
 import { guestEnvNames } from './tiers/guest-env.js';
 import { pinnedProviderHosts } from './tiers/provider-hosts.js';
 import { runnerUlimits } from './tiers/ulimits.js';

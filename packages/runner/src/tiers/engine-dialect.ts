@@ -11,7 +11,10 @@ export interface EngineDialect {
   runArgs: string[];
 }
 
-export function engineDialect(engine: ContainerEngine, euid: number | undefined = process.geteuid?.()): EngineDialect {
+export function engineDialect(
+  engine: ContainerEngine,
+  euid: number | undefined = process.geteuid?.(),
+): EngineDialect {
   if (engine.name === 'docker') {
     // Docker's `build --pull` is a yes/no (pull a newer base), off by default: the local base is
     // used as it is. Its daemon is rootful, so `--user` is the host's uid as given.
