@@ -97,7 +97,7 @@ export {
   startContainerNetwork,
 } from './tiers/container-network.js';
 export { engineHandoff } from './tiers/detect-once.js';
-export { type EngineDialect, engineDialect } from './tiers/engine-dialect.js';
+export { type EngineDialect, engineDialect, refuseUnenforcedLimits } from './tiers/engine-dialect.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
