@@ -1,12 +1,23 @@
 /**
  * The container guest's network pieces, on real sockets: the egress proxy lets the provider's
  * host:port through and refuses every other, the guest's fetch goes through it, the gateway
- * forward reaches the guest's socket only once the folder is taken back (a symbolic link in
+ * forward reaches the guest's socket only once the folder is taken back, and stays on that very
+ * socket when a guest of the runner's uid swaps it for a link afterwards (a symbolic link in
  * its place is refused), the secrets frame round-trips and never echoes its payload, and the
  * allowed hosts are the providers' base URLs.
  */
 import { execFile } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +121,30 @@ describe('the gateway forward of a container guest', () => {
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
     const answer = await fetch(`${url.replace(/^ws/, 'http').replace(/\/ws$/, '')}/healthz`);
     expect(await answer.text()).toBe('hello /healthz');
+  });
+
+  it('keeps forwarding to the socket it checked when a guest of the same uid swaps it for a link', async () => {
+    const dirs = containerNetworkDirs(dir);
+    network = await startContainerNetwork({ dirs, guest: me, allowHosts: [] });
+    const guestSays = join(dir, 'guest-endpoint');
+    const endpoint = join(dir, 'gateway-endpoint');
+    const forwarding = network.forwardGateway(guestSays, endpoint, () => true);
+    const gatewaySocket = join(dirs.gateway, 'gateway.sock');
+    await listen(hello(), gatewaySocket);
+    writeFileSync(guestSays, 'ws://127.0.0.1:1234/ws\n');
+    await forwarding;
+    // What a guest running as the runner's own uid can do: it owns the folder, so it takes it
+    // back and puts a link to another of the host's sockets in the socket's place.
+    const hostSocket = join(dir, 'host.sock');
+    await listen(
+      createServer((_, res) => res.end('HOST SOCKET')),
+      hostSocket,
+    );
+    chmodSync(dirs.gateway, 0o700);
+    renameSync(gatewaySocket, join(dirs.gateway, 'moved.sock'));
+    symlinkSync(hostSocket, gatewaySocket);
+    const base = readFileSync(endpoint, 'utf8').trim().replace(/^ws/, 'http').replace(/\/ws$/, '');
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('hello /healthz');
   });
 
   it('refuses a symbolic link where the socket should be (it could name any host socket)', async () => {
