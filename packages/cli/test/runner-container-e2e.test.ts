@@ -92,6 +92,8 @@ describe.skipIf(skip !== undefined)(
       ]);
       // Every command of this test uses the engine under test, even where both answer.
       env.sandbox.env.OXYDRA_CONTAINER_ENGINE = engineName;
+      // A Docker daemon on another socket than the default one (as when it is started for a test).
+      if (process.env.DOCKER_HOST) env.sandbox.env.DOCKER_HOST = process.env.DOCKER_HOST;
       // Built once per machine and oxydra build: a second run finds it up to date.
       const build = spawnSync(process.execPath, [OXYDRA_BIN, 'runner', 'image', 'build'], {
         env: { ...process.env, OXYDRA_CONTAINER_ENGINE: engineName },
