@@ -90,6 +90,7 @@ export {
 } from './tiers/container-engine.js';
 export {
   type ContainerNetwork,
+  type ContainerNetworkDirs,
   containerNetworkDirs,
   forwardingServer,
   GUEST_EGRESS_SOCKET,
