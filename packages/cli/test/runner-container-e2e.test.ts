@@ -1,5 +1,6 @@
 /**
- * The runner's container tier end to end, on a real Podman with the real `oxydra` binary: the
+ * The runner's container tier end to end, on a real Podman (or Docker, OXYDRA_CONTAINER_ENGINE=docker)
+ * with the real `oxydra` binary: the
  * guest image is built offline (`oxydra runner image build`; its Debian layer is reused once
  * made, so after the first run only the thin oxydra layer is rebuilt), two users' guests run at
  * once, each answers a turn whose shell_exec runs inside its own container against the testkit's
