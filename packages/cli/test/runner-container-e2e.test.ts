@@ -1,12 +1,14 @@
 /**
- * The runner's container tier end to end, on a real Podman with the real `oxydra` binary: the
+ * The runner's container tier end to end, on a real Podman (or Docker, OXYDRA_CONTAINER_ENGINE=docker)
+ * with the real `oxydra` binary: the
  * guest image is built offline (`oxydra runner image build`; its Debian layer is reused once
  * made, so after the first run only the thin oxydra layer is rebuilt), two users' guests run at
  * once, each answers a turn whose shell_exec runs inside its own container against the testkit's
  * mock LLM (picked by default_tier = "auto", which doctor and `runner status` explain); the attack rows check that alice's container cannot read bob's folder, the runner's
  * control socket or any process but its own, has no network (its model calls go through the
  * runner's egress proxy, which refuses other hosts), and cannot read its guest's secrets by
- * /proc or the envelope; a guest killed with `podman kill` is restarted.
+ * /proc or the envelope; bob's command adds a provider host to his agent.toml, which the runner
+ * does not allow when his guest, killed by the engine, is restarted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,12 +21,25 @@ import { OXYDRA_BIN } from './helpers.js';
 import { stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 
 const BOB_SECRET = 'bob-secret-7f3a9c';
-const podman = findOnPath('podman');
+/** The engine under test: podman, or docker with OXYDRA_CONTAINER_ENGINE=docker (same code path). */
+const engineName = process.env.OXYDRA_CONTAINER_ENGINE === 'docker' ? 'docker' : 'podman';
+const engine = findOnPath(engineName);
 const skip =
-  podman === undefined ? 'podman is not installed (apt-get install podman mmdebstrap runc)' : undefined;
+  engine === undefined
+    ? `${engineName} is not installed (apt-get install podman mmdebstrap runc)`
+    : undefined;
 if (skip && process.env.OXYDRA_REQUIRE_PODMAN === '1') {
   throw new Error(`OXYDRA_REQUIRE_PODMAN=1 but ${skip}`);
 }
+
+/**
+ * bob's command: his secret, then an attack on the egress allowlist: shared/.oxydra is the
+ * guest's to write, so it adds a provider whose host the runner must not allow at the next start.
+ */
+const BOB_COMMAND = [
+  'cat secret.txt && id -u',
+  String.raw`printf '\n[providers.registry.evil]\nprovider_type = "openai"\nbase_url = "https://attacker.example:8443/v1"\n' >> /workspace/shared/.oxydra/agent.toml`,
+].join('; ');
 
 interface Status {
   running: boolean;
@@ -59,7 +74,7 @@ const ALICE_COMMAND = [
 ].join('; ');
 
 describe.skipIf(skip !== undefined)(
-  `oxydra runner: the container tier on podman${skip ? ` (skipped: ${skip}; set OXYDRA_REQUIRE_PODMAN=1 to fail instead)` : ''}`,
+  `oxydra runner: the container tier on ${engineName}${skip ? ` (skipped: ${skip}; set OXYDRA_REQUIRE_PODMAN=1 to fail instead)` : ''}`,
   () => {
     let env: AgentEnv;
 
@@ -72,12 +87,17 @@ describe.skipIf(skip !== undefined)(
         { match: { lastMessageContains: 'alice-was-here' }, reply: { text: 'alice done.' } },
         {
           match: { lastMessageContains: 'bob turn' },
-          reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'cat secret.txt && id -u' } }] },
+          reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: BOB_COMMAND } }] },
         },
         { match: { lastMessageContains: BOB_SECRET }, reply: { text: 'bob done.' } },
       ]);
+      // Every command of this test uses the engine under test, even where both answer.
+      env.sandbox.env.OXYDRA_CONTAINER_ENGINE = engineName;
+      // A Docker daemon on another socket than the default one (as when it is started for a test).
+      if (process.env.DOCKER_HOST) env.sandbox.env.DOCKER_HOST = process.env.DOCKER_HOST;
       // Built once per machine and oxydra build: a second run finds it up to date.
       const build = spawnSync(process.execPath, [OXYDRA_BIN, 'runner', 'image', 'build'], {
+        env: { ...process.env, OXYDRA_CONTAINER_ENGINE: engineName },
         encoding: 'utf8',
         timeout: 900_000,
       });
@@ -119,9 +139,9 @@ describe.skipIf(skip !== undefined)(
       // default_tier = "auto" picked the strongest tier that works here.
       expect(status('alice')).toMatchObject({ healthy: true, sandbox_tier: 'container' });
 
-      // The hardening podman applied, as the engine reports it.
+      // The hardening the engine applied, as it reports it.
       const inspect = JSON.parse(
-        execFileSync(podman!, ['inspect', 'oxydra-container-alice-runtime'], { encoding: 'utf8' }),
+        execFileSync(engine!, ['inspect', 'oxydra-container-alice-runtime'], { encoding: 'utf8' }),
       )[0] as {
         HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[] };
         Config: { User: string };
@@ -159,11 +179,12 @@ describe.skipIf(skip !== undefined)(
       // Attack rows: bob's secret is out of reach by any path.
       expect(aliceSaw).not.toContain(BOB_SECRET);
       expect(aliceSaw).toContain('No such file or directory');
-      // Only her container's own processes: no host process (this test, podman, bob's guest).
+      // Only her container's own processes: no host process (this test, the engine, bob's guest).
       const procs = aliceSaw.match(/proc:[^\n"\\]*/g) ?? [];
       expect(procs.length).toBeGreaterThan(1);
       expect(procs.length).toBeLessThan(12);
-      for (const line of procs) expect(line).not.toMatch(/vitest|conmon|podman run|bob/);
+      for (const line of procs)
+        expect(line).not.toMatch(/vitest|conmon|podman run|docker run|containerd|bob/);
       // The root filesystem is read-only.
       expect(aliceSaw).toContain('Read-only file system');
       // No network of its own: a loopback only, the host's ports out of reach, and the egress
@@ -185,8 +206,8 @@ describe.skipIf(skip !== undefined)(
 
       expect(await turn('bob', 'bob turn')).toBe('bob done.');
 
-      // A guest killed from outside is restarted by its runner, and serves turns again.
-      execFileSync(podman!, ['kill', 'oxydra-container-bob-runtime']);
+      // A guest killed from outside (`podman kill`, `docker kill`) is restarted by its runner, and serves turns again.
+      execFileSync(engine!, ['kill', 'oxydra-container-bob-runtime']);
       const restarted = await pollUntil(
         () => {
           const now = status('bob');
@@ -198,6 +219,14 @@ describe.skipIf(skip !== undefined)(
       expect(restarted.runtime_container_name).toBe('oxydra-container-bob-runtime');
       const gateway = restarted.gateway_endpoint!.replace(/^ws/, 'http').replace(/\/ws$/, '');
       expect((await fetch(`${gateway}/healthz`)).status).toBe(200);
+      // Attack row: the provider bob's command added to his agent.toml is not allowed by the
+      // restarted guest's egress proxy (the runner pinned the hosts at his first start).
+      const bobHome = workspaceOf(env.sandbox, 'bob');
+      expect(readFileSync(join(bobHome, 'shared/.oxydra/agent.toml'), 'utf8')).toContain('attacker.example');
+      expect(readFileSync(join(bobHome, 'logs/runtime.stderr.log'), 'utf8')).toContain(
+        'runner: egress not allowed: attacker.example:8443 was added',
+      );
+      expect(readFileSync(join(bobHome, 'ipc/egress-hosts.json'), 'utf8')).not.toContain('attacker.example');
       // alice's guest was not touched.
       expect(status('alice')).toMatchObject({ healthy: true });
       expect(status('alice').restarts).toBeUndefined();
@@ -205,7 +234,7 @@ describe.skipIf(skip !== undefined)(
       // doctor and `runner status` say which tiers work here (after the turns: doctor calls the mock).
       const text = env.sandbox.run('runner', 'status', '--user', 'alice').stdout;
       expect(text).toContain('tiers on this machine (default_tier "auto" picks container):');
-      expect(text).toMatch(/container: works: podman.*image localhost\/oxydra-guest:/);
+      expect(text).toMatch(new RegExp(`container: works: ${engineName}.*image localhost/oxydra-guest:`));
       expect(text).toMatch(/micro_vm: (no: .*fix: |works: QEMU)/);
       const doctor = spawnSync(process.execPath, [OXYDRA_BIN, 'doctor', '--json'], {
         cwd: env.workspace,
@@ -221,7 +250,7 @@ describe.skipIf(skip !== undefined)(
         expect(stop.status).toBe(0);
       }
       const left = execFileSync(
-        podman!,
+        engine!,
         ['ps', '-a', '--filter', 'label=org.oxydra.user', '--format', '{{.Names}}'],
         {
           encoding: 'utf8',

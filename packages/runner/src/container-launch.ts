@@ -22,8 +22,9 @@ import {
   GUEST_GATEWAY_SOCKET,
   startContainerNetwork,
 } from './tiers/container-network.js';
+import { engineDialect } from './tiers/engine-dialect.js';
 import { guestEnvNames } from './tiers/guest-env.js';
-import { providerHosts } from './tiers/provider-hosts.js';
+import { pinnedProviderHosts } from './tiers/provider-hosts.js';
 import { runnerUlimits } from './tiers/ulimits.js';
 
 /** The uid:gid the guest runs as. */
@@ -94,10 +95,16 @@ export async function prepareContainerGuest(
   await rm(plan.paths.gatewayEndpoint, { force: true });
   const dirs = containerNetworkDirs(plan.paths.ipc);
   const shared = plan.mounts.shared ?? plan.paths.shared;
+  const egress = await pinnedProviderHosts(shared, plan.paths.egressPin, env);
+  for (const host of egress.heldBack) {
+    log(
+      `egress not allowed: ${host} was added to ${join(shared, '.oxydra')} after this user's first container start, and the guest can write that folder; if you added it, delete ${plan.paths.egressPin} and start again`,
+    );
+  }
   const network = await startContainerNetwork({
     dirs,
     guest: ids,
-    allowHosts: await providerHosts(shared, env),
+    allowHosts: egress.allow,
     // A refusal is worth the operator's eye (a prompt-injected command, or a tool this tier
     // cannot serve); what was allowed is the guest's ordinary model traffic.
     onDecision: (decision) => {
@@ -122,6 +129,7 @@ export async function prepareContainerGuest(
     guestIpc: plan.paths.guestIpc,
     bootstrapDir: dirname(plan.paths.bootstrapFile),
     network: dirs,
+    engineArgs: engineDialect(engine).runArgs,
     guestArgs: [
       'guest',
       '--bootstrap-file',

@@ -90,6 +90,7 @@ export {
 } from './tiers/container-engine.js';
 export {
   type ContainerNetwork,
+  type ContainerNetworkDirs,
   containerNetworkDirs,
   forwardingServer,
   GUEST_EGRESS_SOCKET,
@@ -97,13 +98,14 @@ export {
   startContainerNetwork,
 } from './tiers/container-network.js';
 export { engineHandoff } from './tiers/detect-once.js';
+export { type EngineDialect, engineDialect, refuseUnenforcedLimits } from './tiers/engine-dialect.js';
 export { findOnPath } from './tiers/find-program.js';
 export { guestEnvNames } from './tiers/guest-env.js';
 // The micro-VM tier (QEMU): its detection, and the guest image `oxydra runner vm build` makes.
 export { describeMicroVm, detectMicroVm, type MicroVmDetection } from './tiers/microvm/detect.js';
 export { buildVmImage } from './tiers/microvm/vm-image.js';
 export { vmImageDir, vmImageManifest } from './tiers/microvm/vm-image-dir.js';
-export { registryHosts } from './tiers/provider-hosts.js';
+export { pinnedProviderHosts, registryHosts } from './tiers/provider-hosts.js';
 export { autoTier, type TierReportRequest, type TierState, tierReport } from './tiers/tier-report.js';
 export { guestUlimits } from './tiers/ulimits.js';
 export { resolveRunnerUser } from './users.js';

@@ -27,6 +27,11 @@ export interface WorkspacePaths {
   bootstrapFile: string;
   /** The container tier's /workspace/ipc: the guest writes its gateway endpoint there. */
   guestIpc: string;
+  /**
+   * The container tier's egress pin: the provider hosts the user's files named at the first
+   * container start. In ipc/ itself, which is never mounted into the guest.
+   */
+  egressPin: string;
 }
 
 export function workspacePaths(workspaceRoot: string, userId: string): WorkspacePaths {
@@ -45,6 +50,7 @@ export function workspacePaths(workspaceRoot: string, userId: string): Workspace
     // Out of tmp/, which the guest can write: it must not rewrite its next envelope.
     bootstrapFile: join(ipc, 'bootstrap', 'runner_bootstrap.json'),
     guestIpc: join(ipc, 'guest'),
+    egressPin: join(ipc, 'egress-hosts.json'),
   };
   const socketBytes = Buffer.byteLength(paths.controlSocket);
   if (socketBytes > MAX_SOCKET_PATH_BYTES) {

@@ -1,12 +1,14 @@
 /**
  * The container guest's network pieces, on real sockets: the egress proxy lets the provider's
  * host:port through and refuses every other, the guest's fetch goes through it, the gateway
- * forward reaches the guest's socket only once the folder is taken back (a symbolic link in
+ * forward reaches the guest's socket only once the folder is taken back, and stays on that very
+ * socket when a guest of the runner's uid swaps it for a link afterwards (a symbolic link in
  * its place is refused), the secrets frame round-trips and never echoes its payload, and the
  * allowed hosts are the providers' base URLs.
  */
 import { execFile } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmod, rename } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
   type ContainerNetwork,
+  type ContainerNetworkDirs,
   containerNetworkDirs,
   encodeGuestSecrets,
   readGuestSecrets,
@@ -94,7 +97,8 @@ describe('the egress proxy of a container guest', () => {
 });
 
 describe('the gateway forward of a container guest', () => {
-  it("forwards a host port to the guest's socket once the guest says it listens", async () => {
+  /** A guest that listens on its gateway socket and says so; the forward once it is set up. */
+  async function forwardedGateway(): Promise<{ dirs: ContainerNetworkDirs; endpoint: string }> {
     const dirs = containerNetworkDirs(dir);
     network = await startContainerNetwork({ dirs, guest: me, allowHosts: [] });
     const guestSays = join(dir, 'guest-endpoint');
@@ -103,6 +107,11 @@ describe('the gateway forward of a container guest', () => {
     await listen(hello(), join(dirs.gateway, 'gateway.sock'));
     writeFileSync(guestSays, 'ws://127.0.0.1:1234/ws\n');
     await forwarding;
+    return { dirs, endpoint };
+  }
+
+  it("forwards a host port to the guest's socket once the guest says it listens", async () => {
+    const { dirs, endpoint } = await forwardedGateway();
     // The folder is the runner's again: the guest can no longer swap the socket.
     expect(statSync(dirs.gateway).mode & 0o777).toBe(0o755);
     if (me.uid === 0) expect(statSync(dirs.gateway).uid).toBe(0);
@@ -110,6 +119,23 @@ describe('the gateway forward of a container guest', () => {
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
     const answer = await fetch(`${url.replace(/^ws/, 'http').replace(/\/ws$/, '')}/healthz`);
     expect(await answer.text()).toBe('hello /healthz');
+  });
+
+  it('keeps forwarding to the socket it checked when a guest of the same uid swaps it for a link', async () => {
+    const { dirs, endpoint } = await forwardedGateway();
+    const gatewaySocket = join(dirs.gateway, 'gateway.sock');
+    // What a guest running as the runner's own uid can do: it owns the folder, so it takes it
+    // back and puts a link to another of the host's sockets in the socket's place.
+    const hostSocket = join(dir, 'host.sock');
+    await listen(
+      createServer((_, res) => res.end('HOST SOCKET')),
+      hostSocket,
+    );
+    await chmod(dirs.gateway, 0o700);
+    await rename(gatewaySocket, join(dirs.gateway, 'moved.sock'));
+    symlinkSync(hostSocket, gatewaySocket);
+    const base = readFileSync(endpoint, 'utf8').trim().replace(/^ws/, 'http').replace(/\/ws$/, '');
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('hello /healthz');
   });
 
   it('refuses a symbolic link where the socket should be (it could name any host socket)', async () => {

@@ -2,7 +2,7 @@
  * Isolation tiers: the container argv (every hardening flag), the engine detection (found,
  * installed but not answering, absent) and the refusals that name what to install.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   autoTier,
@@ -163,6 +163,32 @@ describe('engine detection and tier refusals', () => {
     });
   });
 
+  it('prefers docker, and uses only the engine OXYDRA_CONTAINER_ENGINE names', () => {
+    bin.program('docker', '[ "$1" = info ] && exit 0; exit 1');
+    bin.program('podman', '[ "$1" = info ] && exit 0; exit 1');
+    bin.program('runc', 'exit 0');
+    expect(detectContainerEngine({ PATH: bin.dir })).toMatchObject({ ok: true, engine: { name: 'docker' } });
+    expect(detectContainerEngine({ PATH: bin.dir, OXYDRA_CONTAINER_ENGINE: 'podman' })).toMatchObject({
+      ok: true,
+      engine: { name: 'podman', path: join(bin.dir, 'podman') },
+    });
+    expect(detectContainerEngine({ PATH: bin.dir, OXYDRA_CONTAINER_ENGINE: 'lxc' })).toMatchObject({
+      ok: false,
+      problem: 'OXYDRA_CONTAINER_ENGINE is "lxc", not docker or podman',
+    });
+    // The named engine down or absent: refused, never the other one instead.
+    bin.program('docker', 'echo "Cannot connect to the Docker daemon" >&2; exit 1');
+    expect(detectContainerEngine({ PATH: bin.dir, OXYDRA_CONTAINER_ENGINE: 'docker' })).toMatchObject({
+      ok: false,
+      problem: 'docker is installed but does not answer (Cannot connect to the Docker daemon)',
+    });
+    rmSync(join(bin.dir, 'podman'));
+    expect(detectContainerEngine({ PATH: bin.dir, OXYDRA_CONTAINER_ENGINE: 'podman' })).toMatchObject({
+      ok: false,
+      problem: 'OXYDRA_CONTAINER_ENGINE asks for podman, which is not on PATH',
+    });
+  });
+
   it('asks the engine once per process: the same environment reuses the answer', () => {
     const calls = join(bin.dir, 'calls');
     bin.program('podman', `echo "$1" >> '${calls}'; [ "$1" = info ] && exit 0; exit 1`);
@@ -199,7 +225,14 @@ describe('engine detection and tier refusals', () => {
     ]) {
       chooseBackend({ ...request, env: { PATH: bin.dir, OXYDRA_RUNNER_ENGINE: handoff } });
     }
+    // One that agrees with the operator's OXYDRA_CONTAINER_ENGINE is taken; one naming the other
+    // engine is ignored, and the chosen one probed.
+    chooseBackend({ ...request, env: { ...daemonEnv, OXYDRA_CONTAINER_ENGINE: 'podman' } });
     expect(readFileSync(calls, 'utf8')).toBe('info\n'.repeat(5));
+    bin.program('docker', '[ "$1" = info ] && exit 0; exit 1');
+    expect(
+      chooseBackend({ ...request, env: { ...daemonEnv, OXYDRA_CONTAINER_ENGINE: 'docker' } }),
+    ).toMatchObject({ engine: { name: 'docker' } });
   });
 
   it('runs podman with runc where crun cannot (hybrid cgroups), and refuses without runc', () => {

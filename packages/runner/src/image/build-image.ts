@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import type { ContainerEngine } from '../tiers/container-engine.js';
+import { engineDialect } from '../tiers/engine-dialect.js';
 import { findOnPath } from '../tiers/find-program.js';
 import {
   copyInstallation,
@@ -223,7 +224,7 @@ export async function buildGuestImage(request: BuildRequest): Promise<BuildOutco
       [
         ...engine.globalArgs,
         'build',
-        ...(engine.name === 'podman' ? ['--pull=never'] : []),
+        ...engineDialect(engine).buildArgs,
         '-f',
         join(work, 'Containerfile'),
         '-t',

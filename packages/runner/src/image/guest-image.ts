@@ -1,11 +1,13 @@
 /**
  * Which image a container-tier guest runs: the one runner.toml names, else the one
  * `oxydra runner image build` made for this very oxydra (same content hash). An image that is
- * not there is refused before anything starts, with the command that builds it.
+ * not there is refused before anything starts, with the command that builds it; so is an engine
+ * that would drop the user's [resources] (engine-dialect.ts).
  */
 import { ConfigError } from '@oxydra/types';
 import type { RunnerPlan } from '../plan.js';
 import type { ContainerEngine } from '../tiers/container-engine.js';
+import { refuseUnenforcedLimits } from '../tiers/engine-dialect.js';
 import { guestImageRecipe } from './build-image.js';
 import { guestFiles, guestImageTag } from './guest-files.js';
 import { imageExists } from './images.js';
@@ -20,6 +22,7 @@ export async function resolveGuestImage(
   engine: ContainerEngine,
   selfCommand: readonly string[],
 ): Promise<string> {
+  refuseUnenforcedLimits(plan.user.resources, engine);
   const configured = plan.runner.guest_images.oxydra_vm;
   const image = configured ?? (await currentGuestImageTag(selfCommand));
   if (imageExists(engine, image)) return image;

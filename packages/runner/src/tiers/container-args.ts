@@ -34,6 +34,8 @@ export interface ContainerGuestSpec {
   network: ContainerNetworkDirs;
   /** Arguments after the image (the entrypoint is the image's `oxydra`). */
   guestArgs: readonly string[];
+  /** The engine's own `run` options (engine-dialect.ts), e.g. rootless podman's --userns. */
+  engineArgs?: readonly string[];
 }
 
 export function containerRunArgs(spec: ContainerGuestSpec): string[] {
@@ -67,6 +69,7 @@ export function containerRunArgs(spec: ContainerGuestSpec): string[] {
     // stdin stays open: the runner writes the guest's secrets there, never into its environment
     // (readable by any process of the guest's uid in /proc/<pid>/environ) nor into a file.
     '--interactive',
+    ...(spec.engineArgs ?? []),
   ];
   const { max_processes, max_memory_mib, max_vcpus } = spec.resources;
   if (max_processes !== undefined) args.push('--pids-limit', String(max_processes));

@@ -22,12 +22,35 @@ export type EngineDetection =
 
 const PROBE_TIMEOUT_MS = 15_000;
 
+/** The variable that names the one engine to use, when both may be present. */
+export const ENGINE_CHOICE = 'OXYDRA_CONTAINER_ENGINE';
+
+/**
+ * The engines to try, in order: docker then podman, or only the one `OXYDRA_CONTAINER_ENGINE`
+ * names (then the other is never used instead: the operator chose). Another value is refused.
+ */
+function enginesToTry(
+  env: NodeJS.ProcessEnv,
+): { names: readonly ContainerEngineName[] } | (EngineDetection & { ok: false }) {
+  const chosen = env[ENGINE_CHOICE];
+  if (chosen === undefined || chosen === '') return { names: CONTAINER_ENGINES };
+  const known = CONTAINER_ENGINES.find((name) => name === chosen);
+  if (known !== undefined) return { names: [known] };
+  return {
+    ok: false,
+    problem: `${ENGINE_CHOICE} is "${chosen.slice(0, 40)}", not docker or podman`,
+    fix: `set ${ENGINE_CHOICE} to docker or podman, or unset it to use whichever answers`,
+  };
+}
+
 export function detectContainerEngine(
   env: NodeJS.ProcessEnv = process.env,
   cgroupControllersFile = '/sys/fs/cgroup/unified/cgroup.controllers',
 ): EngineDetection {
+  const engines = enginesToTry(env);
+  if (!('names' in engines)) return engines;
   const unreachable: string[] = [];
-  for (const name of CONTAINER_ENGINES) {
+  for (const name of engines.names) {
     const path = findOnPath(name, env);
     if (path === undefined) continue;
     // `info` talks to the engine itself (the Docker daemon, Podman's storage): `version` would not.
@@ -50,6 +73,13 @@ export function detectContainerEngine(
       fix: unreachable.some((line) => line.includes('runc'))
         ? 'install runc (`sudo apt-get install runc`)'
         : 'start the Docker daemon (e.g. `sudo systemctl start docker`) or install Podman (`sudo apt-get install podman`)',
+    };
+  }
+  if (engines.names.length === 1) {
+    return {
+      ok: false,
+      problem: `${ENGINE_CHOICE} asks for ${engines.names[0]}, which is not on PATH`,
+      fix: `install ${engines.names[0]}, or unset ${ENGINE_CHOICE} to use whichever engine answers`,
     };
   }
   return {

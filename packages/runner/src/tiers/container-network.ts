@@ -5,12 +5,14 @@
  * - egress: the runner's allowlisting proxy (@oxydra/sandbox), through which the guest's fetch
  *   reaches the user's model providers' hosts and nothing else (no DNS, no other address);
  * - gateway: the guest listens on a socket in a folder it may write only until then; the runner
- *   takes the folder back (so the guest cannot swap the socket for a symbolic link to one of the
- *   host's sockets, which the runner would then open for anyone on 127.0.0.1) and forwards a
+ *   takes the folder back and pins the socket's inode (so the guest cannot swap the socket for a
+ *   symbolic link to one of the host's sockets, which the runner would then open for anyone on
+ *   127.0.0.1) and forwards a
  *   port of the host's 127.0.0.1 to it, the same number the gateway binds on its own loopback:
  *   that port is the endpoint clients and `runner status` use.
  */
-import { chmod, chown, lstat, mkdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,6 +69,28 @@ export function forwardingServer(upstream: () => Socket, open: () => boolean = (
 
 const asRoot = () => process.geteuid?.() === 0;
 
+/** open(2)'s O_PATH on Linux (x86_64 and arm64): a handle to the inode, not opened for I/O. */
+const O_PATH = 0o10000000;
+
+/**
+ * A handle pinning the socket's inode, or undefined if `path` is not a socket (a symbolic link
+ * is not followed). Connecting to /proc/self/fd/<handle> reaches that very socket whatever the
+ * name points at later: a guest running as the runner's own uid (a non-root runner: rootless
+ * podman, docker) owns the gateway folder even after it is taken back, so it could chmod it and
+ * swap the socket for a link to one of the runner's sockets, for anyone on 127.0.0.1 to reach.
+ */
+function pinSocket(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, O_PATH | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  if (fstatSync(fd).isSocket()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
 /** A fresh, empty folder: nothing a previous guest left (a symbolic link, a socket) survives. */
 async function freshDir(dir: string, owner: Ids | undefined): Promise<void> {
   await rm(dir, { recursive: true, force: true });
@@ -112,8 +136,11 @@ export async function startContainerNetwork(options: {
   // network namespace: the gateway answers only Host headers naming its bound port.
   const gatewaySocket = join(dirs.gateway, GATEWAY_SOCKET);
   let ready = false;
+  // Set once the socket is checked: the path every forward connects to (see pinSocket).
+  let target = gatewaySocket;
+  let pinned: number | undefined;
   const forward = forwardingServer(
-    () => connect(gatewaySocket),
+    () => connect(target),
     () => ready,
   );
   await new Promise<void>((resolve, reject) => {
@@ -135,16 +162,19 @@ export async function startContainerNetwork(options: {
       // Taken back: from here on the guest can neither add nor replace an entry of the folder.
       if (asRoot()) await chown(dirs.gateway, 0, 0);
       await chmod(dirs.gateway, 0o755);
-      const entry = await lstat(gatewaySocket).catch(() => undefined);
-      if (!entry?.isSocket()) {
+      pinned = pinSocket(gatewaySocket);
+      if (pinned === undefined) {
         throw new Error(`the guest's gateway socket ${gatewaySocket} is missing or not a socket`);
       }
+      target = `/proc/self/fd/${pinned}`;
       ready = true;
       await writeFileAtomic(endpointFile, `ws://127.0.0.1:${address.port}/ws\n`, { mode: 0o600 });
     },
     async close() {
       closed = true;
       forward.close();
+      if (pinned !== undefined) closeSync(pinned);
+      pinned = undefined;
       await proxy.close();
       await rm(dirs.egress, { recursive: true, force: true });
       await rm(dirs.gateway, { recursive: true, force: true });

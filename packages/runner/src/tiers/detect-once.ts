@@ -8,7 +8,12 @@
  * (engineHandoff), which would otherwise run the same probe again a second later.
  */
 import { basename, isAbsolute } from 'node:path';
-import { type ContainerEngine, detectContainerEngine, type EngineDetection } from './container-engine.js';
+import {
+  type ContainerEngine,
+  detectContainerEngine,
+  ENGINE_CHOICE,
+  type EngineDetection,
+} from './container-engine.js';
 import { detectMicroVm, type MicroVmDetection } from './microvm/detect.js';
 
 interface Remembered<T> {
@@ -50,6 +55,9 @@ function handedOver(env: NodeJS.ProcessEnv): ContainerEngine | undefined {
   const engine = value as Partial<ContainerEngine> | null;
   const absolute = (path: unknown): path is string => typeof path === 'string' && isAbsolute(path);
   if (engine?.name !== 'docker' && engine?.name !== 'podman') return undefined;
+  // An operator's explicit choice wins over whatever a parent process found.
+  const chosen = env[ENGINE_CHOICE];
+  if (chosen !== undefined && chosen !== '' && chosen !== engine.name) return undefined;
   if (!absolute(engine.path) || basename(engine.path) !== engine.name) return undefined;
   const args = engine.globalArgs;
   const argsOk =

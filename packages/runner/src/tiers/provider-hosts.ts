@@ -4,8 +4,9 @@
  * included), read as the guest will read it: the user's shared/.oxydra files and the operator's
  * OXYDRA__* overrides, no host-wide layer (the guest has none either).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadAgentConfig } from '@oxydra/config';
+import { loadAgentConfig, writeFileAtomic } from '@oxydra/config';
 import { DEFAULT_PROVIDER_REGISTRY, WIRE_FACTS } from '@oxydra/types';
 
 type Registry = Record<string, { provider_type: keyof typeof WIRE_FACTS; base_url?: string | undefined }>;
@@ -27,7 +28,7 @@ export function registryHosts(registry: Registry): string[] {
   return [...hosts].sort();
 }
 
-export async function providerHosts(sharedDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function providerHosts(sharedDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const guestEnv: NodeJS.ProcessEnv = {
     // No operator or system layer: point both at nothing inside the user's own folder.
     HOME: join(sharedDir, '.oxydra', 'no-home'),
@@ -41,4 +42,47 @@ export async function providerHosts(sharedDir: string, env: NodeJS.ProcessEnv): 
     // A configuration the guest will refuse anyway: the built-in providers only.
     return registryHosts(DEFAULT_PROVIDER_REGISTRY as Registry);
   }
+}
+
+/** What a container start may allow, and the hosts it held back (for the guest's log). */
+export interface EgressAllowlist {
+  allow: string[];
+  /** Hosts the user's files name that the pin does not: added since, maybe by the guest. */
+  heldBack: string[];
+}
+
+/**
+ * The container guest can write `shared/.oxydra/` (its memory database lives there), so the
+ * user's agent.toml is not a trustworthy source on its own: a command could add a provider whose
+ * host the next start would allow. The runner pins the hosts the files named at this user's
+ * first container start (`pinFile`, in a runner-owned folder never mounted into the guest) and
+ * from then on allows a host the files name only if the pin holds it. The operator's OXYDRA__*
+ * overrides are theirs, not the guest's, so hosts they add are allowed. A host removed from the
+ * files is dropped (it is no longer in `allow`); deleting the pin re-pins at the next start.
+ */
+export async function pinnedProviderHosts(
+  sharedDir: string,
+  pinFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<EgressAllowlist> {
+  const fromFiles = await providerHosts(sharedDir, {});
+  const withEnv = await providerHosts(sharedDir, env);
+  let pinned: string[] | undefined;
+  try {
+    const parsed: unknown = JSON.parse(await readFile(pinFile, 'utf8'));
+    pinned = Array.isArray(parsed) && parsed.every((host) => typeof host === 'string') ? parsed : [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') pinned = [];
+  }
+  if (pinned === undefined) {
+    await writeFileAtomic(pinFile, `${JSON.stringify(fromFiles)}\n`, { mode: 0o600 });
+    pinned = fromFiles;
+  }
+  // An unreadable or malformed pin trusts nothing from the files (fail closed), only the
+  // built-in providers and the operator's overrides.
+  const trusted = new Set([...pinned, ...registryHosts(DEFAULT_PROVIDER_REGISTRY as Registry)]);
+  const heldBack = fromFiles.filter((host) => !trusted.has(host));
+  const envAdded = new Set(withEnv.filter((host) => !fromFiles.includes(host)));
+  const allow = withEnv.filter((host) => envAdded.has(host) || trusted.has(host));
+  return { allow, heldBack };
 }
