@@ -68,8 +68,13 @@ export const INBOX_DIR = 'inbox';
 export function workspaceFileProvenance(path: unknown): Provenance {
   if (typeof path !== 'string' || path === '') return { kind: 'workspace_file' };
   // Normalised first, so `a/../downloads/x` and `./downloads/x` are the download they name.
-  const source = posix.normalize(path.replace(/\\/g, '/')).slice(0, 200);
-  const first = source.split('/')[0];
+  const normal = posix.normalize(path.replace(/\\/g, '/'));
+  const first = normal.split('/')[0];
   const kind = first === DOWNLOADS_DIR ? 'browser' : first === INBOX_DIR ? 'channel' : 'workspace_file';
-  return { kind, source };
+  return { kind, ...sourceOf(normal) };
+}
+
+/** A source string for a provenance, cut to a readable length (it is shown in approvals). */
+export function sourceOf(value: unknown): { source?: string } {
+  return typeof value === 'string' && value !== '' ? { source: value.slice(0, 200) } : {};
 }

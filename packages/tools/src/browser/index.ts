@@ -4,10 +4,11 @@
  * `load`), so enabling the tools costs start-up nothing, and a default install need not carry
  * playwright-core at all (see docs/package.md).
  */
+
+import { sourceOf } from '@oxydra/types';
 import type { z } from 'zod';
 import { type DefinedTool, defineTool, type ObjectSchema, type ToolRun } from '../define.js';
 import type { PathPolicy } from '../paths.js';
-import { sourceOf } from '../provenance-source.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
 import type { BrowserHost } from './host.js';

@@ -6,10 +6,9 @@
  * code imports too.
  */
 import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
-import { type Provenance, workspaceFileProvenance } from '@oxydra/types';
+import { type Provenance, sourceOf, workspaceFileProvenance } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
-import { sourceOf } from '../provenance-source.js';
 import { findOnPath } from '../search/on-path.js';
 import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from '../vault/config.js';
 import {
