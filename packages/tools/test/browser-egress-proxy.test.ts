@@ -126,13 +126,18 @@ describe('browser egress proxy', () => {
     expect(server.seen).toEqual([]);
   });
 
-  it('the browser-wide fallback refuses everything, non-http schemes and malformed targets', async () => {
+  it('the browser-wide fallback refuses everything; non-http schemes and malformed targets get 400', async () => {
     proxy = await startEgressProxy({ policy: undefined });
     expect((await viaProxy('http://example.test/')).status).toBe(403);
     expect(await tunnel('example.test:443')).toMatch(/^HTTP\/1\.1 403/);
     await proxy.close();
-    proxy = await startEgressProxy({ policy: new EgressPolicy() });
-    expect((await viaProxy('ftp://example.test/')).status).toBe(403);
-    expect(await tunnel('user@host:443')).toMatch(/^HTTP\/1\.1 403/);
+    const refused: string[] = [];
+    proxy = await startEgressProxy({
+      policy: new EgressPolicy(),
+      onRefused: (target) => refused.push(target),
+    });
+    expect((await viaProxy('ftp://example.test/')).status).toBe(400);
+    expect(await tunnel('user@host:443')).toMatch(/^HTTP\/1\.1 400/);
+    expect(refused).toEqual(['ftp://example.test/', 'user@host:443']);
   });
 });
