@@ -11,7 +11,7 @@
  * does not allow when his guest, killed by the engine, is restarted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from '@oxydra/runner';
 import { pollUntil } from '@oxydra/testkit/helpers';
@@ -150,17 +150,19 @@ describe.skipIf(skip !== undefined)(
       expect(inspect.Config.User).not.toMatch(/^0(:|$)/);
       expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
 
-      const gatewayToken = () =>
-        readFileSync(join(env.sandbox.home, '.config/oxydra/gateway-token'), 'utf8').trim();
-      const turn = async (user: string, content: string): Promise<string> => {
-        const endpoint = status(user).gateway_endpoint!;
-        const base = endpoint.replace(/^ws/, 'http').replace(/\/ws$/, '');
-        const token = gatewayToken();
-        const reply = await fetch(`${base}/v1/chat/completions`, {
+      // Each guest has a gateway token of its own, kept by the runner outside the guest's folders.
+      const tokenFile = (user: string) => join(workspaceOf(env.sandbox, user), 'ipc/gateway-token');
+      const gatewayToken = (user: string) => readFileSync(tokenFile(user), 'utf8').trim();
+      const ask = (user: string, content: string, token = gatewayToken(user)) => {
+        const base = status(user).gateway_endpoint!.replace(/^ws/, 'http').replace(/\/ws$/, '');
+        return fetch(`${base}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content }] }),
         });
+      };
+      const turn = async (user: string, content: string): Promise<string> => {
+        const reply = await ask(user, content);
         expect(reply.status).toBe(200);
         const body = (await reply.json()) as { choices: { message: { content: string } }[] };
         return body.choices[0]!.message.content;
@@ -202,7 +204,11 @@ describe.skipIf(skip !== undefined)(
       expect(aliceSaw).toMatch(/environ: .*Permission denied/);
       expect(aliceSaw).toContain('bootstrap: {');
       expect(aliceSaw).not.toContain(E2E_KEY);
-      expect(aliceSaw).not.toContain(gatewayToken());
+      expect(aliceSaw).not.toContain(gatewayToken('alice'));
+      // Attack row: one guest's token does not open another's gateway.
+      expect(statSync(tokenFile('alice')).mode & 0o777).toBe(0o600);
+      expect(gatewayToken('alice')).not.toBe(gatewayToken('bob'));
+      expect((await ask('bob', 'with alice token', gatewayToken('alice'))).status).toBe(401);
 
       expect(await turn('bob', 'bob turn')).toBe('bob done.');
 

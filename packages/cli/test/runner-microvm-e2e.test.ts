@@ -107,7 +107,8 @@ describe.skipIf(!OPT_IN || !hasQemu)('micro_vm tier under QEMU (opt-in: OXYDRA_T
       expect(existsSync(join(ws, 'ipc/vm-env'))).toBe(false);
 
       const base = health.gateway_endpoint.replace(/^ws/, 'http').replace(/\/ws$/, '');
-      const token = readFileSync(join(agent.sandbox.home, '.config/oxydra/gateway-token'), 'utf8').trim();
+      // The guest's own token (not the host gateway's), which the runner keeps in ipc/.
+      const token = readFileSync(join(ws, 'ipc/gateway-token'), 'utf8').trim();
       const reply = await fetch(`${base}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

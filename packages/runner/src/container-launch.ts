@@ -9,9 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { lchown, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import { NOBODY } from '@oxydra/sandbox';
 import type { BootstrapEnvelope } from './envelope.js';
 import { encodeGuestSecrets } from './guest-secrets.js';
+import { issueGuestGatewayToken } from './guest-token.js';
 import type { RunnerPlan } from './plan.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
@@ -147,7 +149,10 @@ export async function prepareContainerGuest(
     engine,
     name,
     argv: [...engine.globalArgs, ...argv],
-    secrets: encodeGuestSecrets(guestEnvNames(env, plan.user.credential_refs), env),
+    secrets: encodeGuestSecrets([...guestEnvNames(env, plan.user.credential_refs), GATEWAY_TOKEN_ENV], {
+      ...env,
+      [GATEWAY_TOKEN_ENV]: await issueGuestGatewayToken(plan.paths),
+    }),
     network,
   };
 }

@@ -95,6 +95,7 @@ export class RunnerDaemon {
       throw new Error(`a runner for user ${this.#plan.userId} is already running (${paths.controlSocket})`);
     }
     await rm(paths.gatewayEndpoint, { force: true });
+    await rm(paths.gatewayToken, { force: true });
     await rm(join(paths.guestIpc, 'gateway-endpoint'), { force: true });
     await writeFileAtomic(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     await this.#launch();
@@ -201,7 +202,13 @@ export class RunnerDaemon {
     const { paths } = this.#plan;
     await this.#server?.close();
     await Promise.all(
-      [paths.controlSocket, paths.pidFile, paths.gatewayEndpoint, this.#guest?.endpointFile]
+      [
+        paths.controlSocket,
+        paths.pidFile,
+        paths.gatewayEndpoint,
+        paths.gatewayToken,
+        this.#guest?.endpointFile,
+      ]
         .filter((p) => p !== undefined)
         .map((p) => rm(p, { force: true })),
     );

@@ -37,6 +37,7 @@ export {
 export { guestEnvelope } from './guest-envelope.js';
 export { type GuestExit, type GuestHandle, launchGuest, logFilePath } from './guest-launch.js';
 export { encodeGuestSecrets, readGuestSecrets } from './guest-secrets.js';
+export { readGuestGatewayToken } from './guest-token.js';
 export {
   type BuildOutcome,
   type BuildRequest,

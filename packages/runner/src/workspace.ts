@@ -23,6 +23,8 @@ export interface WorkspacePaths {
   pidFile: string;
   /** Written by the guest once its gateway listens: `ws://127.0.0.1:<port>/ws`. */
   gatewayEndpoint: string;
+  /** A container or micro-VM guest's own gateway token (guest-token.ts). */
+  gatewayToken: string;
   /** The container tier's envelope file, its folder mounted read-only into the guest. */
   bootstrapFile: string;
   /** The container tier's /workspace/ipc: the guest writes its gateway endpoint there. */
@@ -47,6 +49,7 @@ export function workspacePaths(workspaceRoot: string, userId: string): Workspace
     controlSocket: join(ipc, 'runner-control.sock'),
     pidFile: join(ipc, 'runner.pid'),
     gatewayEndpoint: join(ipc, 'gateway-endpoint'),
+    gatewayToken: join(ipc, 'gateway-token'),
     // Out of tmp/, which the guest can write: it must not rewrite its next envelope.
     bootstrapFile: join(ipc, 'bootstrap', 'runner_bootstrap.json'),
     guestIpc: join(ipc, 'guest'),

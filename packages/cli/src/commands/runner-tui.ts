@@ -3,7 +3,7 @@
  * through its control socket and opens the terminal UI (`oxydra tui`) on its gateway; never
  * starts anything.
  */
-import { queryRunner, type RunnerPlan } from '@oxydra/runner';
+import { queryRunner, type RunnerPlan, readGuestGatewayToken } from '@oxydra/runner';
 import { UsageError } from '@oxydra/types';
 import { runTuiCommand } from './tui.js';
 
@@ -18,5 +18,10 @@ export async function connectTui(plan: RunnerPlan): Promise<number> {
       ...(state.running && state.health.message ? { hint: state.health.message } : {}),
     });
   }
-  return runTuiCommand({ gateway: endpoint, user: plan.userId });
+  // A container or micro-VM guest has a token of its own; a process-tier guest uses the host's.
+  const token = await readGuestGatewayToken(plan.paths);
+  return runTuiCommand(
+    { gateway: endpoint, user: plan.userId },
+    token === undefined ? undefined : { value: token, source: plan.paths.gatewayToken },
+  );
 }

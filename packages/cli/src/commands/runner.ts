@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTrustApplied } from '@oxydra/config';
-import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
   chooseBackend,
   currentGuestImageTag,
@@ -176,21 +175,9 @@ export async function runRunnerTui(flags: RunnerFlags): Promise<number> {
   return connectTui(await plan(flags));
 }
 
-/**
- * A container guest has its own home: the host's gateway token (which `runner tui` and other
- * local clients read) goes to it in OXYDRA_GATEWAY_TOKEN, passed by name, never in an argv.
- */
-async function shareGatewayToken(flags: RunnerFlags): Promise<void> {
-  const target = await plan(flags);
-  if (target.tier !== 'container' || process.env[GATEWAY_TOKEN_ENV] !== undefined) return;
-  const { resolveGatewayToken } = await import('@oxydra/gateway');
-  process.env[GATEWAY_TOKEN_ENV] = (await resolveGatewayToken()).token;
-}
-
 /** The hidden `oxydra runner daemon`: runs until the runner is stopped. */
 export async function runRunnerDaemon(flags: RunnerFlags): Promise<number> {
   await refuseUntrustedRunnerFile(flags.config);
-  await shareGatewayToken(flags);
   await runDaemonMain({
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),

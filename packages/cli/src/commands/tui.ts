@@ -17,7 +17,11 @@ export interface TuiFlags {
   user?: string;
 }
 
-export async function runTuiCommand(flags: TuiFlags): Promise<number> {
+/** `guestToken`: a runner guest's own token (runner-tui.ts); else the token is found as above. */
+export async function runTuiCommand(
+  flags: TuiFlags,
+  guestToken?: { value: string; source: string },
+): Promise<number> {
   const url = gatewayUrl(flags.gateway ?? DEFAULT_GATEWAY_URL);
   const sessionId = identifier(
     '--session',
@@ -25,7 +29,7 @@ export async function runTuiCommand(flags: TuiFlags): Promise<number> {
     'a session id as /sessions or `oxydra tui` printed it',
   );
   const userId = identifier('--user', flags.user, 'a user name such as alice');
-  const token = await requireGatewayToken(process.env);
+  const token = guestToken ?? (await requireGatewayToken(process.env));
   if (!process.stdin.isTTY || !process.stdout.isTTY)
     throw new UsageError(
       'oxydra tui needs a terminal: its input and output must not be piped or redirected',

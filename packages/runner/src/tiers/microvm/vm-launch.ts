@@ -9,15 +9,15 @@
  * writes that endpoint where the daemon reads the guest's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '@oxydra/config';
-import { findGatewayToken, GATEWAY_TOKEN_ENV, gatewayTokenPath } from '@oxydra/config/admin';
+import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import { listenOnUnixSocket, removeStaleSocket } from '@oxydra/sandbox';
 import { type BootstrapEnvelope, encodeEnvelope } from '../../envelope.js';
+import { issueGuestGatewayToken } from '../../guest-token.js';
 import type { RunnerPlan } from '../../plan.js';
 import { guestEnvNames } from '../guest-env.js';
 import type { MicroVmBackend } from './detect.js';
@@ -54,19 +54,6 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/**
- * The gateway token the guest's gateway must use off loopback: the one local clients already
- * read (OXYDRA_GATEWAY_TOKEN, else the token file), or a new one in the token file.
- */
-async function gatewayToken(env: NodeJS.ProcessEnv): Promise<string> {
-  const found = await findGatewayToken(env);
-  if (found) return found.value;
-  const token = randomBytes(32).toString('base64url');
-  await mkdir(dirname(gatewayTokenPath(env)), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(gatewayTokenPath(env), `${token}\n`, { mode: 0o600 });
-  return token;
-}
-
 async function guestVariables(
   plan: RunnerPlan,
   env: NodeJS.ProcessEnv,
@@ -74,7 +61,7 @@ async function guestVariables(
 ): Promise<Record<string, string>> {
   const vars: Record<string, string> = { [GATEWAY_PORT_VARIABLE]: String(gatewayPort) };
   for (const name of guestEnvNames(env, plan.user.credential_refs)) vars[name] = env[name]!;
-  vars[GATEWAY_TOKEN_ENV] = await gatewayToken(env);
+  vars[GATEWAY_TOKEN_ENV] = await issueGuestGatewayToken(plan.paths);
   return vars;
 }
 
