@@ -206,20 +206,17 @@ export async function openWorkspaceMemory(
  * a search that then finds nothing is what would have happened without this gate.
  */
 export function recallGate(db: {
-  sessions: Pick<SessionStore, 'count' | 'get'>;
+  sessions: Pick<SessionStore, 'list'>;
   notes: Pick<NoteStore, 'list'>;
 }): (sessionId: string) => Promise<boolean> {
   let found = false;
   return async (sessionId) => {
     if (found) return true;
-    // Any user's note or session counts (the cheap question, erring towards searching). With one
-    // session stored, it is another unless it is the current one. Sessions first: in the usual
-    // workspace one count answers.
-    const sessions = await db.sessions.count();
+    // Any user's note or session counts (the cheap question, erring towards searching): two
+    // sessions at most, newest first (an index), answer whether one is not the current one.
+    const sessions = await db.sessions.list({ limit: 2 });
     found =
-      sessions > 1 ||
-      (sessions === 1 && (await db.sessions.get(sessionId)) === undefined) ||
-      (await db.notes.list({ limit: 1 })).length > 0;
+      sessions.some((session) => session.id !== sessionId) || (await db.notes.list({ limit: 1 })).length > 0;
     return found;
   };
 }
