@@ -63,7 +63,10 @@ describe('recall in a workspace with nothing to recall', () => {
       { role: 'assistant', content: 'The harbour crane is painted vermilion.' },
     ]);
     const { id: current } = await memory.db.sessions.create();
-    const hits = await recallIn(memory, current).recall('harbour crane vermilion', AbortSignal.timeout(10_000));
+    const hits = await recallIn(memory, current).recall(
+      'harbour crane vermilion',
+      AbortSignal.timeout(10_000),
+    );
     expect(hits.some((hit) => hit.includes('vermilion'))).toBe(true);
     expect(searches()).toBe(1);
   });

@@ -205,7 +205,7 @@ export async function openWorkspaceMemory(
  * found the answer is kept for the memory's life: notes and sessions are rarely all deleted, and
  * a search that then finds nothing is what would have happened without this gate.
  */
-export function recallGate(db: {
+function recallGate(db: {
   sessions: Pick<SessionStore, 'list'>;
   notes: Pick<NoteStore, 'list'>;
 }): (sessionId: string) => Promise<boolean> {

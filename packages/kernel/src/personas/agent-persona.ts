@@ -8,18 +8,10 @@
  * second later.
  */
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AgentConfig } from '@oxydra/types';
 import { FreshLooks } from '../assemble/fresh-looks.js';
+import { activePersonaFile } from './active-file.js';
 import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './store.js';
-
-/**
- * Where a workspace's active persona is named (`oxydra persona use`): the store reads and writes
- * it, and a kernel looks for it here before loading the store.
- */
-export function activePersonaFile(workspace: string): string {
-  return join(workspace, '.oxydra', 'personas', '.active');
-}
 
 /** Each store's resolved personas by agent name, reused for FRESH_MS. */
 const resolved = new WeakMap<PersonaStore, FreshLooks<string, LoadedPersona | undefined>>();

@@ -12,7 +12,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
 import { ConfigError, compareCodePoints, didYouMean, UsageError } from '@oxydra/types';
 import { stringify } from 'smol-toml';
-import { activePersonaFile } from './agent-persona.js';
+import { activePersonaFile } from './active-file.js';
 import type { Character } from './character.js';
 import {
   type CharacterFormat,

@@ -6,12 +6,9 @@
  * catalog is built when the kernel opens; where one appears later (looked for at most once a
  * second, as the catalog looks at its folders), its building starts then and it answers from
  * the first assembly after it is built, as a catalog picks up a new folder.
- *
- * The bundled skills' front matter lives here, apart from their bodies: it is what the system
- * prompt names before any skill is read. Each body module (bundled/*.ts) begins its SKILL.md with
- * `bundledFrontMatter(name)`, so a name or description lives here only.
  */
 import { FreshLooks } from '../assemble/fresh-looks.js';
+import { BUNDLED_LISTING } from './bundled/listing.js';
 import type { SkillCatalog, SkillCatalogOptions } from './catalog.js';
 import { type SkillLocation, skillFoldersExist, skillLocations } from './locations.js';
 
@@ -91,34 +88,4 @@ export class HeldSkills {
   #foldersExist(): boolean {
     return skillFoldersExist(this.#locations);
   }
-}
-
-export interface BundledListing {
-  name: string;
-  /** One line of plain text (read without the YAML parser), at most 1024 characters. */
-  description: string;
-}
-
-export const BUNDLED_LISTING: readonly BundledListing[] = [
-  {
-    name: 'code-review',
-    description:
-      'Review a change (uncommitted work, a branch, a commit, files) for bugs, security and missing tests; findings by severity.',
-  },
-  {
-    name: 'debugging',
-    description:
-      'Find and fix the root cause of a bug, failing test or crash, and prove the fix with a test.',
-  },
-  {
-    name: 'release-notes',
-    description: 'Write release notes or a CHANGELOG entry from the git history between two versions.',
-  },
-];
-
-/** The front matter block a bundled SKILL.md starts with. */
-export function bundledFrontMatter(name: string): string {
-  const listed = BUNDLED_LISTING.find((skill) => skill.name === name);
-  if (!listed) throw new Error(`no bundled skill "${name}" in held-skills.ts`);
-  return `---\nname: ${listed.name}\ndescription: ${listed.description}\nlicense: Apache-2.0\n---\n`;
 }

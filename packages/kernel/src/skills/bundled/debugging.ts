@@ -1,5 +1,5 @@
 /** Bundled skill: finding and fixing the root cause of a failure. */
-import { bundledFrontMatter } from '../held-skills.js';
+import { bundledFrontMatter } from './listing.js';
 
 export const DEBUGGING = `${bundledFrontMatter('debugging')}
 # Debugging

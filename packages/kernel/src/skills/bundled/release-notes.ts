@@ -1,5 +1,5 @@
 /** Bundled skill: release notes or a CHANGELOG entry from the git history. */
-import { bundledFrontMatter } from '../held-skills.js';
+import { bundledFrontMatter } from './listing.js';
 
 export const RELEASE_NOTES = `${bundledFrontMatter('release-notes')}
 # Release notes
