@@ -9,7 +9,8 @@
 
 export { DEFAULT_AGENT } from './assemble/agent.js';
 export { DELEGATE_TOOL } from './assemble/permissions.js';
-export { type AgentDescription, type Kernel, openKernel } from './kernel.js';
+export { openKernel } from './kernel.js';
+export type { AgentDescription, Kernel } from './kernel-api.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';

@@ -11,6 +11,7 @@ import type { PluginEvent } from '@oxydra/plugin';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import { Assemblies } from './assemble/assemblies.js';
 import { closeBase, type KernelBase, openBase } from './assemble/base.js';
+import { kernelToolsOn } from './assemble/permissions.js';
 import { checkSessionName, sessionNamed } from './assemble/session.js';
 import type { AgentDescription, Kernel } from './kernel-api.js';
 import { KernelPersonas } from './personas/agent-persona.js';
@@ -20,15 +21,12 @@ import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
-import { type HeldTools, openHeldTools } from './services/held-tools.js';
 import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import type { KernelTelemetry } from './services/telemetry.js';
 import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type { EventFilter, KernelOptions, SpawnSpec, Subscription } from './types.js';
-
-export type { AgentDescription, Kernel } from './kernel-api.js';
 
 export async function openKernel(options: KernelOptions): Promise<Kernel> {
   const base = await openBase(options);
@@ -59,7 +57,7 @@ class KernelFacade implements Kernel {
   readonly sessionAccess: SessionAccess;
   readonly admission: Admission;
   readonly #personas: KernelPersonas;
-  #heldTools: HeldTools = () => [];
+  #heldTools: import('./services/held-tools.js').HeldTools = () => [];
   #telemetry: Telemetry | undefined;
   #closed = false;
 
@@ -121,12 +119,14 @@ class KernelFacade implements Kernel {
   /** @internal openKernel's second half: what needs awaiting before the first spawn. */
   async start(): Promise<void> {
     await this.#personas.preload(this.config);
-    this.#heldTools = await openHeldTools({
-      base: this.#base,
-      service: this.service,
-      record: (agentId) => this.#table.record(agentId),
-      spawn: (spec) => this.agents.spawn(spec),
-    });
+    // The held tools' module loads only when one of them is configured (a default run has none).
+    if (Object.values(kernelToolsOn(this.config)).some(Boolean))
+      this.#heldTools = await (await import('./services/held-tools.js')).openHeldTools({
+        base: this.#base,
+        service: this.service,
+        record: (agentId) => this.#table.record(agentId),
+        spawn: (spec) => this.agents.spawn(spec),
+      });
     // A changed tool list drops the cached assemblies.
     await this.#base.toolSources?.start(() => this.#assemblies.clear());
     const plugins = this.#base.plugins;

@@ -22,6 +22,8 @@ import {
   didYouMean,
   type Embedder,
   type Message,
+  type NoteStore,
+  type SessionStore,
   type Tool,
   UsageError,
 } from '@oxydra/types';
@@ -41,6 +43,11 @@ export interface WorkspaceMemory {
    * reads only what changed since its last turn. Held: see heldHistories.
    */
   histories: Pick<SessionHistories, 'load' | 'appended' | 'has' | 'clear'>;
+  /**
+   * Whether recall may find anything outside `sessionId` (recallGate): false while the
+   * workspace holds no note and no other session, so such a run embeds and searches nothing.
+   */
+  recallable(sessionId: string): Promise<boolean>;
   /**
    * Work that may finish after the call that started it has returned (making a committed turn
    * searchable): close() waits for it, and the retriever's searches wait for its writes.
@@ -171,6 +178,7 @@ export async function openWorkspaceMemory(
     embedder,
     tools,
     histories: cache,
+    recallable: recallGate(db),
     inBackground(work) {
       const tracked = work.then(
         () => {},
@@ -184,6 +192,32 @@ export async function openWorkspaceMemory(
       while (background.size > 0) await Promise.all(background);
       await db.close();
     },
+  };
+}
+
+/**
+ * Whether recall can find anything: the search index holds notes and the conversations of stored
+ * sessions only (a session's chunks go with it), and recall leaves out the current session, so a
+ * workspace with no note and no other session has nothing to recall. A first run in a folder (and
+ * any run there until a note or a second session exists) then neither embeds its query (a paid
+ * request with a remote embedder) nor loads the search side of the index. Asked through the
+ * stores' contracts, so it holds for a host's own stores (PostgreSQL) too. Once something was
+ * found the answer is kept for the memory's life: notes and sessions are rarely all deleted, and
+ * a search that then finds nothing is what would have happened without this gate.
+ */
+function recallGate(db: {
+  sessions: Pick<SessionStore, 'list'>;
+  notes: Pick<NoteStore, 'list'>;
+}): (sessionId: string) => Promise<boolean> {
+  let found = false;
+  return async (sessionId) => {
+    if (found) return true;
+    // Any user's note or session counts (the cheap question, erring towards searching): two
+    // sessions at most, newest first (an index), answer whether one is not the current one.
+    const sessions = await db.sessions.list({ limit: 2 });
+    found =
+      sessions.some((session) => session.id !== sessionId) || (await db.notes.list({ limit: 1 })).length > 0;
+    return found;
   };
 }
 
@@ -267,6 +301,7 @@ export function sessionHooks(
       );
     },
     recall: async (query) => {
+      if (!(await memory.recallable(sessionId))) return [];
       const hits = await memory.retriever.search({
         query,
         topK: config.memory.retrieval.top_k,

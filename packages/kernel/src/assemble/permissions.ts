@@ -17,6 +17,20 @@ import type { KernelAudit } from '../services/audit/audit-log.js';
 export const DELEGATE_TOOL = 'delegate_to_agent';
 export const A2A_DELEGATE_TOOL = 'a2a_delegate';
 
+/**
+ * Which of the kernel's own tools the configuration turns on: delegation ([agents.<name>] to
+ * delegate to), a2a_delegate ([a2a.remotes]) and the schedule tools ([scheduler] enabled). Here,
+ * apart from the module that makes them (services/held-tools.ts), so a kernel with none on does
+ * not load that module.
+ */
+export function kernelToolsOn(config: AgentConfig): { delegate: boolean; a2a: boolean; schedules: boolean } {
+  return {
+    delegate: Object.keys(config.agents).length > 0,
+    a2a: Object.keys(config.a2a.remotes).length > 0,
+    schedules: config.scheduler.enabled,
+  };
+}
+
 export interface AgentPermissions {
   allowedTools?: string[];
   allowedPaths?: string[];

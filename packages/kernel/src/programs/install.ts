@@ -13,11 +13,12 @@ import { join, relative } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import { copyTree } from '../skills/copy-tree.js';
 import { loadYaml } from '../skills/front-matter.js';
+import { type ProgramsPlace, programsDirectory } from '../skills/locations.js';
 import { readSkillFolder } from '../skills/read-skill.js';
 import { isInside } from '../skills/safe-fs.js';
 import { hideCredentials, withSource } from '../skills/source.js';
 import { checkHostRequirements } from './host-tools.js';
-import { type ProgramsPlace, programsDirectory, VERSIONS_DIR } from './layout.js';
+import { VERSIONS_DIR } from './layout.js';
 import { type ProgramManifest, readManifest } from './manifest.js';
 import { readProgramsState, writeProgramsState } from './program-state.js';
 

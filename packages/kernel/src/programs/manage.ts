@@ -2,10 +2,11 @@
 import { lstat, realpath, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
+import { type ProgramsPlace, programsDirectory } from '../skills/locations.js';
 import { isInside } from '../skills/safe-fs.js';
 import { SKILL_NAME } from '../skills/skill.js';
 import { type InstalledProgram, installedPrograms } from './installed.js';
-import { type ProgramsPlace, programsDirectory, VERSIONS_DIR } from './layout.js';
+import { VERSIONS_DIR } from './layout.js';
 import { readProgramsState, writeProgramsState } from './program-state.js';
 
 export function listPrograms(place: ProgramsPlace): InstalledProgram[] {

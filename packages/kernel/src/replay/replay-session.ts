@@ -28,7 +28,8 @@ import {
 } from '@oxydra/types';
 import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
-import { type Kernel, openKernel } from '../kernel.js';
+import { openKernel } from '../kernel.js';
+import type { Kernel } from '../kernel-api.js';
 import type { AgentResult } from '../types.js';
 import { cassetteProvider } from './cassette.js';
 import { divergences, type ReplayDivergence, type ReplayTurnReport, turnReport } from './compare.js';

@@ -1,11 +1,13 @@
 /**
  * The tools the kernel adds when their service is configured: delegate_to_agent ([agents.<name>]
  * to delegate to), a2a_delegate ([a2a.remotes]) and schedule_create|list|update|delete
- * ([scheduler] enabled). Their modules (delegation, the A2A client, the schedule store) are
- * imported here, at open, only when configured: a default run loads none of them.
+ * ([scheduler] enabled), as kernelToolsOn (assemble/permissions.ts) reads the configuration.
+ * Their modules (delegation, the A2A client, the schedule store) are imported here, at open, only
+ * when configured; the kernel imports this module only when one is: a default run loads none.
  */
 import type { Tool } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
+import { kernelToolsOn } from '../assemble/permissions.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
 import type { ServiceHost } from './service-host.js';
@@ -27,13 +29,14 @@ export async function openHeldTools(deps: HeldToolsDeps): Promise<HeldTools> {
   const recordOf = (agentId: string | undefined) =>
     agentId !== undefined ? deps.record(agentId) : undefined;
   const makers: HeldTools[] = [];
+  const on = kernelToolsOn(config);
   // delegationTools decides per agent; without [agents.<name>] there is no one to delegate to.
-  if (Object.keys(config.agents).length > 0) {
+  if (on.delegate) {
     const { delegationTools } = await import('../assemble/delegate.js');
     const kernel = { spawn: deps.spawn, record: deps.record };
     makers.push((agent) => delegationTools(config, agent, kernel));
   }
-  if (Object.keys(config.a2a.remotes).length > 0) {
+  if (on.a2a) {
     const { a2aDelegateTool } = await import('../a2a/delegate-tool.js');
     const options = {
       config,
@@ -44,7 +47,7 @@ export async function openHeldTools(deps: HeldToolsDeps): Promise<HeldTools> {
     };
     makers.push(() => [a2aDelegateTool(options)]);
   }
-  if (config.scheduler.enabled) {
+  if (on.schedules) {
     const [{ scheduleTools }, calls] = await Promise.all([
       import('../scheduler/schedule-tools.js'),
       deps.service('schedules'),

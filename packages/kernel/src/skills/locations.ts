@@ -6,7 +6,6 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userConfigDirectory, workspaceConfigDirectory } from '@oxydra/config';
-import { programsDirectory } from '../programs/layout.js';
 import type { SkillTier } from './skill.js';
 
 export interface SkillLocation {
@@ -19,6 +18,20 @@ export interface SkillPlaces {
   env: NodeJS.ProcessEnv;
   /** `[skills] dirs`. */
   dirs?: readonly string[];
+}
+
+export interface ProgramsPlace {
+  env: NodeJS.ProcessEnv;
+  /** The workspace (only to locate configuration; programs are the user's, for every workspace). */
+  cwd?: string;
+}
+
+/**
+ * Where installed programs live (the skill tier `program`): `<config>/programs`, honouring
+ * XDG_CONFIG_HOME. What is inside (versions, state) is programs/layout.ts's.
+ */
+export function programsDirectory(place: ProgramsPlace): string {
+  return join(userConfigDirectory({ env: place.env, cwd: place.cwd ?? process.cwd() }), 'programs');
 }
 
 export function skillLocations(places: SkillPlaces): SkillLocation[] {
