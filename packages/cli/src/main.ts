@@ -5,16 +5,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
-import { declareStoreCommands } from './commands/store.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { declareExtensionCommands } from './program/extension-commands.js';
+import { groupsFor } from './program/groups.js';
 import { zodForCli } from './program/lazy.js';
-import { declareServiceCommands } from './program/service-commands.js';
-import { declareSetupCommands } from './program/setup-commands.js';
-import { declareWorkspaceCommands } from './program/workspace-commands.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(): Command {
+/**
+ * The program for this command line: the root and the command groups it needs (program/groups.ts:
+ * the group of the command it names, or all of them for help, suggestions and completion).
+ * Without argv, every group.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('oxydra')
     .description('Oxydra: a local-first, secure-by-default AI agent orchestrator')
     .version(VERSION, '-V, --version', 'print the version')
@@ -27,11 +28,9 @@ export function buildProgram(): Command {
       if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
     });
 
-  declareSetupCommands(program);
-  declareWorkspaceCommands(program);
-  declareStoreCommands(program);
-  declareExtensionCommands(program);
-  declareServiceCommands(program);
+  const groups = groupsFor(argv);
+  const declarers = await Promise.all(groups.map((group) => group.declare()));
+  for (const declare of declarers) declare(program);
 
   return program;
 }
@@ -52,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
     warnAboutMisnamedVariables(process.env, process.stderr);
   }
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
