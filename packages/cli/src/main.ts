@@ -15,7 +15,7 @@ import { VERSION } from './version.js';
  * the group of the command it names, or all of them for help, suggestions and completion).
  * Without argv, every group.
  */
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('oxydra')
     .description('Oxydra: a local-first, secure-by-default AI agent orchestrator')
     .version(VERSION, '-V, --version', 'print the version')
@@ -28,9 +28,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
       if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
     });
 
-  const groups = groupsFor(argv);
-  const declarers = await Promise.all(groups.map((group) => group.declare()));
-  for (const declare of declarers) declare(program);
+  for (const group of groupsFor(argv)) group.declare(program);
 
   return program;
 }
@@ -51,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
     warnAboutMisnamedVariables(process.env, process.stderr);
   }
-  const program = await buildProgram(argv);
+  const program = buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
