@@ -6,14 +6,13 @@
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { groupsFor } from './program/groups.js';
+import { declarationsFor } from './program/groups.js';
 import { zodForCli } from './program/lazy.js';
 import { VERSION } from './version.js';
 
 /**
- * The program for this command line: the root and the command groups it needs (program/groups.ts:
- * the group of the command it names, or all of them for help, suggestions and completion).
- * Without argv, every group.
+ * The program for this command line: the root and the commands it needs (program/groups.ts: the
+ * command it names, or all of them for help, suggestions and completion). Without argv, all.
  */
 export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('oxydra')
@@ -28,7 +27,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
       if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
     });
 
-  for (const group of groupsFor(argv)) group.declare(program);
+  for (const declare of declarationsFor(argv)) declare(program);
 
   return program;
 }

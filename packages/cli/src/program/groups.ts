@@ -1,88 +1,47 @@
 /**
- * The command groups and the top-level commands each declares, so a command line that names one
- * (`oxydra run ...`) builds only that group's declarations. Anything else (no command, `--help`,
- * `help`, a mistyped command that wants a suggestion, `completion`, which prints the whole tree)
- * builds them all, in this order, which is the order of `oxydra --help`; `--version` alone builds
- * none. test/program-groups.test.ts checks each list against what its group declares. The groups
- * are imported statically: their modules only define functions, and in the bundle a chunk per
- * group would cost `--help` five more files to read.
+ * The program's top-level commands, by group, in the order of `oxydra --help`. A command line
+ * that names one (`oxydra run ...`) declares only that command; anything else (no command,
+ * `--help`, `help`, a mistyped command that wants a suggestion, `completion`, which prints the
+ * whole tree) declares them all, and `--version` alone none. The groups are imported statically:
+ * their modules only define functions, and in the bundle a chunk per group would cost `--help`
+ * five more files to read.
  */
 import type { Command } from 'commander';
 import { declareStoreCommands } from '../commands/store.js';
-import { declareExtensionCommands } from './extension-commands.js';
-import { declareServiceCommands } from './service-commands.js';
-import { declareSetupCommands } from './setup-commands.js';
-import { declareWorkspaceCommands } from './workspace-commands.js';
+import { EXTENSION_COMMANDS } from './extension-commands.js';
+import type { CommandDeclarations } from './lazy.js';
+import { SERVICE_COMMANDS } from './service-commands.js';
+import { SETUP_COMMANDS } from './setup-commands.js';
+import { WORKSPACE_COMMANDS } from './workspace-commands.js';
 
-export interface CommandGroup {
-  commands: readonly string[];
-  declare: (program: Command) => void;
-}
-
-export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  {
-    commands: ['config', 'trust', 'init', 'doctor', 'run', 'chat', 'demo'],
-    declare: declareSetupCommands,
-  },
-  {
-    commands: ['sessions', 'audit', 'budget', 'costs', 'undo', 'checkpoints', 'token', 'approvals'],
-    declare: declareWorkspaceCommands,
-  },
-  {
-    commands: ['store'],
-    declare: declareStoreCommands,
-  },
-  {
-    commands: [
-      'persona',
-      'plugins',
-      'mcp',
-      'schedule',
-      'scheduler',
-      'channels',
-      'skills',
-      'programs',
-      'memory',
-    ],
-    declare: declareExtensionCommands,
-  },
-  {
-    // `completion` is here for its declaration only: it is never built alone (see below).
-    commands: [
-      'models',
-      'gateway',
-      'dashboard',
-      'completion',
-      'status',
-      'logs',
-      'service',
-      'tui',
-      'mock-llm',
-      'runner',
-      'guest',
-      'shell-daemon',
-    ],
-    declare: declareServiceCommands,
-  },
+export const COMMAND_GROUPS: readonly CommandDeclarations[] = [
+  SETUP_COMMANDS,
+  WORKSPACE_COMMANDS,
+  { store: declareStoreCommands },
+  EXTENSION_COMMANDS,
+  SERVICE_COMMANDS,
 ];
 
-/** Commands that read the whole program tree, so every group is declared for them. */
+type Declare = (program: Command) => void;
+
+/** Commands that read the whole program tree, so every command is declared for them. */
 const WHOLE_TREE = new Set(['completion']);
 const VERSION_FLAGS = new Set(['-V', '--version']);
 const HELP_FLAGS = new Set(['-h', '--help']);
 
 /**
- * The groups to declare for this command line: the one that holds the command it names, or all.
- * The root's own options take no value, so the command is the first word that is not an option.
- * `--version` alone needs none.
+ * What to declare for this command line: the command it names, or every command. The root's
+ * own options take no value, so the command is the first word that is not an option.
  */
-export function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
+export function declarationsFor(argv: readonly string[]): Declare[] {
   const name = argv.find((word) => !word.startsWith('-'));
   // `oxydra --version` prints the version and stops: no command is looked at.
   if (name === undefined && argv.some((w) => VERSION_FLAGS.has(w)) && !argv.some((w) => HELP_FLAGS.has(w))) {
     return [];
   }
-  if (name === undefined || WHOLE_TREE.has(name)) return COMMAND_GROUPS;
-  const group = COMMAND_GROUPS.find((candidate) => candidate.commands.includes(name));
-  return group ? [group] : COMMAND_GROUPS;
+  if (name !== undefined && !WHOLE_TREE.has(name)) {
+    const group = COMMAND_GROUPS.find((candidate) => Object.hasOwn(candidate, name));
+    if (group) return [group[name]!];
+  }
+  return COMMAND_GROUPS.flatMap((group) => Object.values(group));
 }
