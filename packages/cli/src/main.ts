@@ -5,16 +5,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
-import { declareStoreCommands } from './commands/store.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { declareExtensionCommands } from './program/extension-commands.js';
+import { declarationsFor } from './program/groups.js';
 import { zodForCli } from './program/lazy.js';
-import { declareServiceCommands } from './program/service-commands.js';
-import { declareSetupCommands } from './program/setup-commands.js';
-import { declareWorkspaceCommands } from './program/workspace-commands.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(): Command {
+/**
+ * The program for this command line: the root and the commands it needs (program/groups.ts: the
+ * command it names, or all of them for help, suggestions and completion). Without argv, all.
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('oxydra')
     .description('Oxydra: a local-first, secure-by-default AI agent orchestrator')
     .version(VERSION, '-V, --version', 'print the version')
@@ -27,11 +27,7 @@ export function buildProgram(): Command {
       if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
     });
 
-  declareSetupCommands(program);
-  declareWorkspaceCommands(program);
-  declareStoreCommands(program);
-  declareExtensionCommands(program);
-  declareServiceCommands(program);
+  for (const declare of declarationsFor(argv)) declare(program);
 
   return program;
 }
@@ -52,7 +48,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
     warnAboutMisnamedVariables(process.env, process.stderr);
   }
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -1,4 +1,5 @@
 /** How a declared command runs: its module imported only then, its exit code the process's. */
+import type { Command } from 'commander';
 
 type Runner = (...args: never[]) => Promise<number>;
 
@@ -14,3 +15,10 @@ export function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, 
     process.exitCode = await run(...args);
   };
 }
+
+/**
+ * A group's top-level commands, each declared by its own function (with its subcommands, flags
+ * and help), in the order of `oxydra --help`: program/groups.ts runs only the one a command line
+ * names.
+ */
+export type CommandDeclarations = Readonly<Record<string, (program: Command) => void>>;

@@ -10,8 +10,11 @@
  * Reasoning tokens are billed as output and are counted inside outputTokens: OpenAI and Anthropic
  * report them that way, and the Gemini adapter adds thoughtsTokenCount to candidatesTokenCount.
  * A caller holding Gemini's raw counts says `outputIncludesReasoning: false`.
+ *
+ * withUsageCost fills `costUsd` into a provider's usage events from these prices.
  */
-import type { ProviderType, Usage } from '@oxydra/types';
+import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
+import { wrapStream } from '../shared/wrap-stream.js';
 import type { ModelPrices } from './model-info.js';
 
 export interface CostOptions {
@@ -67,4 +70,21 @@ export function withCost(usage: Usage, prices: ModelPrices | undefined, options?
   if (usage.costUsd !== undefined) return usage;
   const cost = costOf(usage, prices, options);
   return cost === undefined ? usage : { ...usage, costUsd: cost };
+}
+
+export type PriceLookup = (model: string) => ModelPrices | undefined;
+
+/** The provider with `costUsd` on its usage events, priced for the model each call names. */
+export function withUsageCost(provider: Provider, prices: PriceLookup, options: CostOptions): Provider {
+  function stream(context: Context, streamOptions?: StreamOptions): AsyncIterable<ModelEvent> {
+    // Looked up per call: fallbacks and agents may call another model through the same provider.
+    const modelPrices = prices(context.model);
+    if (!modelPrices) return provider.stream(context, streamOptions);
+    return wrapStream({
+      open: () => provider.stream(context, streamOptions),
+      map: (event) =>
+        event.type === 'usage' ? { ...event, usage: withCost(event.usage, modelPrices, options) } : event,
+    });
+  }
+  return { name: provider.name, type: provider.type, stream };
 }

@@ -1,4 +1,11 @@
-export { type CostOptions, costOf, costOptionsFor, withCost } from './cost.js';
+export {
+  type CostOptions,
+  costOf,
+  costOptionsFor,
+  type PriceLookup,
+  withCost,
+  withUsageCost,
+} from './cost.js';
 export { formatModelDetails, formatModelList, formatPrice, formatTokenCount } from './format.js';
 export { CATALOG_SCHEMA_VERSION, loadCatalog, parseCatalog } from './load.js';
 export {
@@ -17,10 +24,11 @@ export {
   synthesizeModelInfo,
   toModelInfo,
 } from './model-info.js';
-export { CATALOG_NAMESPACE_BY_TYPE, catalogNamespace } from './namespace.js';
 export {
   applyOverrides,
+  CATALOG_NAMESPACE_BY_TYPE,
   type CapabilityOverrides,
+  catalogNamespace,
   type ResolveModelOptions,
   resolveModel,
   unknownModelError,

@@ -3,10 +3,20 @@
  * overrides on top. Unknown models fail here, before any network call, unless validation is skipped.
  */
 import { ConfigError, type ProviderEntry, type ProviderType } from '@oxydra/types';
+import { byWireApi } from '../wire-apis.js';
 import { catalogModelIds, catalogNamespaces, findModel } from './lookup.js';
 import { type ModelInfo, synthesizeModelInfo } from './model-info.js';
-import { catalogNamespace } from './namespace.js';
 import { didYouMeanModel } from './suggest.js';
+
+/** Which catalog namespace (models.dev provider id) a registry entry's models are looked up in. */
+export const CATALOG_NAMESPACE_BY_TYPE: Record<ProviderType, string> = byWireApi(
+  (api) => api.catalogNamespace,
+);
+
+/** An entry's `catalog_provider` wins (e.g. "openai" for an OpenAI-compatible proxy of OpenAI models). */
+export function catalogNamespace(providerType: ProviderType, entry?: { catalog_provider?: string }): string {
+  return entry?.catalog_provider ?? CATALOG_NAMESPACE_BY_TYPE[providerType];
+}
 
 /** The registry-entry fields that bear on a model's capabilities. */
 export type CapabilityOverrides = Partial<

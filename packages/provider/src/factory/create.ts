@@ -16,11 +16,10 @@ import {
   WIRE_FACTS,
 } from '@oxydra/types';
 import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
-import { costOptionsFor } from '../catalog/cost.js';
+import { costOptionsFor, withUsageCost } from '../catalog/cost.js';
 import { findModel } from '../catalog/lookup.js';
 import type { ModelInfo } from '../catalog/model-info.js';
-import { CATALOG_NAMESPACE_BY_TYPE } from '../catalog/namespace.js';
-import { resolveModel } from '../catalog/resolve.js';
+import { catalogNamespace, resolveModel } from '../catalog/resolve.js';
 import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
 import type { AdapterFactories } from './adapters.js';
@@ -28,7 +27,6 @@ import { credentialLabel, missingKeyError, withAuthContext } from './auth.js';
 import { resolveCredential } from './credentials.js';
 import { DEFAULT_BASE_URLS, isCustomEndpoint } from './endpoints.js';
 import { withModelInputCheck } from './model-inputs.js';
-import { withUsageCost } from './usage-cost.js';
 
 export interface CreateProviderOptions {
   /** The wire adapters by provider type (src/adapters/ in production, fakes in tests). */
@@ -85,10 +83,14 @@ export function createProviderFromConfig(config: AgentConfig, options: CreatePro
   const specs = targetSpecs(config, options);
   const targets = specs.map((spec) => buildTarget(config, spec, options));
   const primary = targets[0]!;
-  const provider = withFallbacks(
-    targets.map((target) => ({ provider: target.provider, model: target.model.id })),
-    options.hooks,
-  );
+  // No fallbacks configured (the usual case): the one target is the provider, unwrapped.
+  const provider =
+    targets.length === 1
+      ? primary.provider
+      : withFallbacks(
+          targets.map((target) => ({ provider: target.provider, model: target.model.id })),
+          options.hooks,
+        );
   return { provider, providerName: primary.providerName, model: primary.model, targets };
 }
 
@@ -156,7 +158,7 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
     ...(inProcess ? { local: localSettings(entry) } : {}),
   });
 
-  const namespace = entry.catalog_provider ?? CATALOG_NAMESPACE_BY_TYPE[type];
+  const namespace = catalogNamespace(type, entry);
   // Every model of a free entry (the user's own server) is priced at $0, whatever id a call names.
   const prices = (id: string) =>
     entry.free === true ? model.prices : catalogKnowsServer ? findModel(namespace, id)?.prices : undefined;

@@ -25,4 +25,3 @@ export {
 export { DEFAULT_BASE_URLS, entryBaseURL, isCustomEndpoint, isHostedEndpoint } from './endpoints.js';
 export { withModelInputCheck } from './model-inputs.js';
 export { type ProbeOptions, type ProbeResult, probeEndpoint, servesModel } from './probe.js';
-export { type PriceLookup, withUsageCost } from './usage-cost.js';
