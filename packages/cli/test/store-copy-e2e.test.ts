@@ -67,6 +67,13 @@ describePostgres('oxydra store copy (the binary)', () => {
       ['conversation', 8],
       ['note', 5],
     ]);
+    // Indexed as one bulk load, which leaves the model's HNSW index built and valid behind it.
+    const hnsw = await adminQuery<{ valid: boolean }>(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname LIKE 'search_chunks_hnswh_%'`,
+      [schema],
+    );
+    expect(hnsw).toEqual([{ valid: true }]);
 
     const again = sandbox.run(...to);
     expect(again.status, again.stderr).toBe(0);

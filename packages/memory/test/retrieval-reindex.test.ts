@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { type ReindexProgress, Retriever } from '../src/retrieval/index.js';
+import { LibsqlSearchIndex } from '../src/store/libsql/search-index/store.js';
 import { addSession, countingEmbedder, type TempDb, tempDb } from './retrieval-helpers.js';
 
 let db: TempDb;
@@ -69,5 +70,40 @@ describe('reindex', () => {
       }),
     ).rejects.toThrow('stop');
     expect((await retriever.stats()).stale).toBe(7);
+  });
+});
+
+describe('reindex as a bulk load', () => {
+  /** The memory file's store, with every bulkLoad it is asked for told (and still run). */
+  function observed(model: { id: string; dimensions: number }) {
+    const store = new LibsqlSearchIndex(db.client, model);
+    const loads: string[] = [];
+    const bulkLoad = store.bulkLoad.bind(store);
+    store.bulkLoad = async <T>(work: () => Promise<T>) => {
+      loads.push('begun');
+      const result = await bulkLoad(work);
+      loads.push('done');
+      return result;
+    };
+    return { store, loads };
+  }
+
+  it('loads a new model in bulk, and a few stale chunks one by one', async () => {
+    const embedder = createDeterministicEmbedder();
+    const fresh = observed({ id: embedder.modelId, dimensions: embedder.dimensions });
+    const retriever = new Retriever(fresh.store, embedder, { reindexBatchSize: 4 });
+    // Every chunk (10) is of another model: more than a batch, more than a quarter of the index.
+    expect(await retriever.reindex()).toEqual({ reembedded: 10 });
+    expect(fresh.loads).toEqual(['begun', 'done']);
+
+    // One stale chunk of 10: not worth rebuilding the index for.
+    const old = new Retriever(db.client, createDeterministicEmbedder({ dimensions: 128 }));
+    await old.indexNote({ id: 'note-0', content: 'Note 0 about lighthouse number 0, again.' });
+    fresh.loads.length = 0;
+    expect(await retriever.reindex()).toEqual({ reembedded: 1 });
+    expect(fresh.loads).toEqual([]);
+    // Through the retriever, a caller's own bulk load (a copy's reindex) reaches the store.
+    await retriever.bulkLoad(() => retriever.indexNotes([{ id: 'n', content: 'bulk' }]));
+    expect(fresh.loads).toEqual(['begun', 'done']);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL search index beyond the shared contract: writers of one source in two pools
  * (as two processes) take turns, models of different dimensions coexist each with its own HNSW
- * index that vector searches use, processes opening a new model together make one index, and a
- * database without pgvector gets a one-line error naming the fix.
+ * index that vector searches use, processes opening a new model together make one index, a bulk
+ * load builds the index once after its rows (left to it by other opens, rebuilt by the next open
+ * when the loader died), and a database without pgvector gets a one-line error naming the fix.
  */
 
 import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
@@ -272,6 +273,78 @@ describePostgres('PostgreSQL search index', () => {
       await expect(
         reopened.replaceSource(note('wide'), [{ text: 'w', hash: 'w', vector: wide }]),
       ).rejects.toThrow(/half precision/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('bulk loads without the HNSW index, builds it once after, and leaves no broken index when the loader dies', async () => {
+    const { first, second, close } = await openTwo();
+    try {
+      const a = first.searchIndex(MODEL);
+      await a.replaceSource(note('before'), [chunk('before', 1)]);
+      const [{ key }] = (await adminQuery<{ key: number }>(
+        `SELECT key FROM ${first.schema}.search_models`,
+      )) as [{ key: number }];
+      const index = `${first.schema}.search_chunks_hnswh_${key}`;
+      const state = async () =>
+        (
+          await adminQuery<{ valid: boolean }>(
+            `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`,
+            [index],
+          )
+        ).map((row) => (row.valid ? 'valid' : 'invalid'));
+      const nearest = async (store: ReturnType<PostgresStores['searchIndex']>, axis: number) => {
+        const [best] = await store.searchVector(unit(axis), {}, 1);
+        return (await store.chunks([best!.chunkId]))[0]?.text;
+      };
+      await a.bulkLoad(async () => {
+        expect(await state()).toEqual([]);
+        await a.replaceSources!(
+          Array.from({ length: 6 }, (_, i) => ({
+            source: note(`bulk-${i}`),
+            chunks: [chunk(`bulk ${i}`, i + 2)],
+          })),
+        );
+        // Another process opening the model meanwhile leaves the index to the load, searches
+        // it exactly and writes to it.
+        const b = second.searchIndex(MODEL);
+        expect(await nearest(b, 4)).toBe('bulk 2');
+        await b.replaceSource(note('other'), [chunk('other writer', 10)]);
+        expect(await state()).toEqual([]);
+      });
+      expect(await state()).toEqual(['valid']);
+      expect(await nearest(second.searchIndex(MODEL), 10)).toBe('other writer');
+      expect(
+        await explain(
+          first.schema,
+          `SELECT id FROM search_chunks WHERE model_key = ${key}
+           ORDER BY (embedding::halfvec(16)) <=> '[${Array.from(unit(2)).join(',')}]'::halfvec(16) LIMIT 5`,
+        ),
+      ).toContain(`Index Scan using search_chunks_hnswh_${key}`);
+
+      // The loading session dies mid-load (as with its process): the load fails, the index is
+      // missing, and the next open of the model (another process) builds it.
+      const died = a.bulkLoad(async () => {
+        await adminQuery(
+          `SELECT pg_terminate_backend(l.pid) FROM pg_locks l,
+             (SELECT hashtextextended('oxydra-search-bulk:' || $1 || ':' || $2, 0) AS k) AS x
+           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+             AND l.classid::text::bigint = (x.k >> 32) & 4294967295 AND l.objid::text::bigint = x.k & 4294967295`,
+          [first.schema, key],
+        );
+        await a.replaceSource(note('late'), [chunk('late', 12)]);
+      });
+      await expect(died).rejects.toThrow();
+      expect(await state()).toEqual([]);
+      expect(await nearest(second.searchIndex(MODEL), 12)).toBe('late');
+      expect(await state()).toEqual(['valid']);
+
+      // A build cut short leaves an invalid index (CONCURRENTLY's way): the next open rebuilds it.
+      await adminQuery(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
+      expect(await state()).toEqual(['invalid']);
+      expect(await nearest(second.searchIndex(MODEL), 1)).toBe('before');
+      expect(await state()).toEqual(['valid']);
     } finally {
       await close();
     }

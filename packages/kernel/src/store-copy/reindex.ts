@@ -17,6 +17,17 @@ export async function indexCopiedMemory(
   onProgress?: (progress: CopyProgress) => void,
 ): Promise<{ notes: number; sessions: number }> {
   const { db, retriever } = memory;
+  // One bulk load: a server store builds its vector index once, after every chunk is in,
+  // instead of row by row (SearchIndexStore.bulkLoad).
+  return retriever.bulkLoad(() => indexAll(db, retriever, counts, onProgress));
+}
+
+async function indexAll(
+  db: WorkspaceMemory['db'],
+  retriever: WorkspaceMemory['retriever'],
+  counts: { notes: number; sessions: number },
+  onProgress: ((progress: CopyProgress) => void) | undefined,
+): Promise<{ notes: number; sessions: number }> {
   let notes = 0;
   for (let offset = 0; ; offset += PAGE) {
     const page = await db.notes.list({ limit: PAGE, offset });

@@ -105,6 +105,27 @@ export class PgDatabase {
     return this.#begin(async (_sql, tx) => this.#current.run(tx, fn));
   }
 
+  /**
+   * `work` on a connection of its own, outside any transaction, for what must not run in one or
+   * must outlive one: a session advisory lock held across many transactions, CREATE INDEX
+   * CONCURRENTLY, session settings of one build. The connection is closed after, not given back
+   * to the pool, so none of that session state (locks, settings) reaches another caller, and a
+   * lock held by a process that dies goes with its connection.
+   */
+  async session<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const client = await this.#explained(() => this.#connection.pool.connect());
+    // A connection the server ends mid-session (terminated, restarted) fails the statement
+    // under way; without a listener its 'error' event would end the process.
+    const ignore = () => {};
+    client.on('error', ignore);
+    try {
+      return await this.#explained(() => work(client));
+    } finally {
+      client.release(true);
+      client.off('error', ignore);
+    }
+  }
+
   #pool(): Sql {
     const { pool, explain } = this.#connection;
     return {

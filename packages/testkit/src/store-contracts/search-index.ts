@@ -3,7 +3,9 @@
  * atomic replacement (a failed replace keeps the old chunks, a search never sees a mix), appends
  * in order, deletion of text and vectors together, user scoping (another user's chunks, and
  * chunks saved without a user, never reach a user's search), session and tag scoping, hostile
- * text in content, tags and queries, and vectors of another model listed as missing until put.
+ * text in content, tags and queries, vectors of another model listed as missing until put, and
+ * bulk loads (searches right and writers going on meanwhile, everything found after, a failed
+ * load's own error).
  */
 import type {
   NewChunk,
@@ -209,6 +211,49 @@ export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>):
       expect(best!.score).toBeGreaterThan(next!.score);
       expect(await rejection(() => store.searchVector(new Float32Array(DIMS + 1), {}, 2))).toBeDefined();
       expect(await store.searchVector(axis(3), {}, 0)).toEqual([]);
+    });
+
+    it('bulk loads: searches meanwhile stay right, other writers go on, and after it every write is found', async () => {
+      await store.replaceSource(note('before'), [chunk('basalt before', axis(1))]);
+      const reader = fixture.open(MODEL);
+      const during: string[][] = [];
+      const loaded = await store.bulkLoad(async () => {
+        const b1 = [
+          { source: note('b1'), chunks: [chunk('basalt one', axis(2)), chunk('basalt two', axis(3))] },
+        ];
+        await (store.replaceSources?.(b1) ?? store.replaceSource(b1[0]!.source, b1[0]!.chunks));
+        await store.replaceSource(note('b2'), [chunk('basalt three', axis(4))], { userId: 'u1' });
+        // Another store on the same data (another process) reads and writes mid-load, and a
+        // bulk load begun inside this one joins it instead of waiting for it.
+        await reader.replaceSource(note('b3'), [chunk('basalt four', axis(5))]);
+        during.push(await texts(await reader.searchVector(axis(4), {}, 1)));
+        during.push(await texts(await reader.searchVector(axis(5), { userId: 'u1' }, 5)));
+        during.push(await texts(await store.searchText('basalt', {}, 10)));
+        return store.bulkLoad(async () => 'joined');
+      });
+      expect(loaded).toBe('joined');
+      expect(during).toEqual([
+        ['basalt three'],
+        ['basalt three'],
+        ['basalt before', 'basalt four', 'basalt one', 'basalt three', 'basalt two'],
+      ]);
+      for (const [i, text] of ['basalt before', 'basalt three', 'basalt four'].entries()) {
+        expect(await texts(await reader.searchVector(axis([1, 4, 5][i]!), {}, 1))).toEqual([text]);
+      }
+      expect((await store.counts()).chunks).toBe(5);
+
+      // A load that fails rejects with its own error; what it wrote is found, and the store
+      // keeps answering ordinary writes and searches.
+      const failure = await rejection(() =>
+        store.bulkLoad(async () => {
+          await store.replaceSource(note('b4'), [chunk('basalt five', axis(6))]);
+          throw new Error('the load broke');
+        }),
+      );
+      expect((failure as Error).message).toBe('the load broke');
+      await store.replaceSource(note('b5'), [chunk('basalt six', axis(7))]);
+      expect(await texts(await store.searchVector(axis(6), {}, 1))).toEqual(['basalt five']);
+      expect(await texts(await reader.searchVector(axis(7), {}, 1))).toEqual(['basalt six']);
     });
 
     it("lists chunks without the model's vector until they get one, in id order and by pages", async () => {

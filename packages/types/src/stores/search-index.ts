@@ -115,6 +115,18 @@ export interface SearchIndexStore {
    * retriever calls replaceSource per source when a store has no such method.
    */
   replaceSources?(replacements: readonly SourceReplacement[]): Promise<void>;
+  /**
+   * Runs `work`, this store's writes of a bulk load (a copy's reindex, a new model's vectors, an
+   * import), as one: the store may leave its vector index unmaintained until `work` is done and
+   * then build it whole, which costs far less per vector than keeping it up row by row
+   * (PostgreSQL's HNSW). Resolves once that is done; when `work` fails, the index is made
+   * whole all the same and `work`'s error rejects. Meanwhile every search stays correct (it may
+   * be slower: an exact scan instead of the index), other writers, in this process or another,
+   * go on, and a process that dies mid-load leaves a store that the next open makes whole. A
+   * call made while this store is in a bulk load joins it. Ordinary writes (a note saved, a turn
+   * appended) are not bulk loads. A store with nothing to gain (the libSQL file) just runs `work`.
+   */
+  bulkLoad<T>(work: () => Promise<T>): Promise<T>;
   /** Adds chunks after the source's last, atomically (a conversation growing turn by turn). */
   appendChunks(source: SearchSource, chunks: readonly NewChunk[], fields?: AppendedChunks): Promise<void>;
   /** Removes the source's chunks and their vectors; resolves to how many chunks were removed. */

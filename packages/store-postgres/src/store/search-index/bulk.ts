@@ -7,7 +7,7 @@
  */
 import type { SearchSource, SourceReplacement } from '@oxydra/types';
 import type { Sql } from '../database.js';
-import type { ModelSql } from './model.js';
+import type { ModelSql } from './model-sql.js';
 
 /** The last replacement of each source (as replacing them one after another would leave). */
 export function lastPerSource(replacements: readonly SourceReplacement[]): SourceReplacement[] {

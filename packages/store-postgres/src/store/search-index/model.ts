@@ -13,37 +13,19 @@
  * 256-dimension chunks, so it stays in a default 128 MB shared_buffers), pgvector computes its
  * distances with F16C/FMA instructions, and its recall@10 was the same (0.70 against 0.68 at
  * ef_search 200, docs/postgres.md). HNSW over halfvec takes up to 4,000 dimensions; a larger
- * model is searched by an exact scan.
+ * model is searched by an exact scan. hnsw.ts defines and builds it.
+ *
+ * Missing or invalid (a bulk load's build that died, bulk-load.ts): rebuilt here, unless a bulk
+ * load of the model is under way in some session (its lock is held), which builds it when done.
+ * Meanwhile searches are exact scans: correct, slower.
  *
  * A schema made before this kept `search_chunks_hnsw_<key>` over `vector`: the first store
  * opened for that model drops it and builds the halfvec one (`search_chunks_hnswh_<key>`), once.
  */
 import type { SearchModel } from '@oxydra/types';
 import type { PgDatabase } from '../database.js';
-
-/** pgvector's HNSW build parameters (its defaults; see docs/postgres.md for the recall measured). */
-const HNSW_M = 16;
-const HNSW_EF_CONSTRUCTION = 64;
-/** The most dimensions pgvector's HNSW takes for `halfvec`. */
-const HNSW_MAX_DIMENSIONS = 4000;
-
-export interface ModelSql {
-  key: number;
-  dims: number;
-  /** `embedding` typed to the model's dimensions (full precision: the distance reported). */
-  column: string;
-  /** The model's vector type, `<pgvector's schema>.vector(<dims>)`. */
-  type: string;
-  /**
-   * What a search orders by: `embedding` in half precision, as the HNSW index is built on it, or
-   * the full-precision column for a model too wide for HNSW (an exact scan).
-   */
-  order: string;
-  /** The type of the query vector in that order, halfvec(<dims>) or vector(<dims>). */
-  orderType: string;
-  /** pgvector's cosine distance operator, schema-qualified. */
-  distance: string;
-}
+import { BUILD_MEMORY, bulkLockSql, createHnswSql, HNSW_MAX_DIMENSIONS, hnswName } from './hnsw.js';
+import type { ModelSql } from './model-sql.js';
 
 export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<ModelSql> {
   return db.atomic(async (sql) => {
@@ -54,10 +36,21 @@ export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<
       'INSERT INTO search_models (model_id, dims) VALUES ($1, $2) ON CONFLICT (model_id, dims) DO NOTHING',
       [model.id, model.dimensions],
     );
-    const { rows } = await sql.query<{ key: number; ext: string; indexed: boolean; old: boolean }>(
+    // valid: null when the index is missing, false when a build of it died (CONCURRENTLY leaves
+    // it so). loading: a bulk load holds the model's lock (a shared try, held to this commit,
+    // so no load starts before this transaction has built what it builds).
+    const { rows } = await sql.query<{
+      key: number;
+      ext: string;
+      valid: boolean | null;
+      old: boolean;
+      loading: boolean;
+    }>(
       `SELECT m.key, quote_ident(n.nspname) AS ext,
-              to_regclass('search_chunks_hnswh_' || m.key) IS NOT NULL AS indexed,
-              to_regclass('search_chunks_hnsw_' || m.key) IS NOT NULL AS old
+              (SELECT i.indisvalid FROM pg_index i
+               WHERE i.indexrelid = to_regclass('search_chunks_hnswh_' || m.key)) AS valid,
+              to_regclass('search_chunks_hnsw_' || m.key) IS NOT NULL AS old,
+              NOT pg_try_advisory_xact_lock_shared(${bulkLockSql('m.key')}) AS loading
        FROM search_models m, pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
        WHERE m.model_id = $1 AND m.dims = $2 AND e.extname = 'vector'`,
       [model.id, model.dimensions],
@@ -76,15 +69,14 @@ export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<
       order: hnsw ? `(embedding::${half})` : `(embedding::${vector})`,
       orderType: hnsw ? half : vector,
       distance: `OPERATOR(${row.ext}.<=>)`,
+      hnsw,
+      opclass: `${row.ext}.halfvec_cosine_ops`,
     };
     if (row.old) await sql.query(`DROP INDEX search_chunks_hnsw_${row.key}`);
-    if (!row.indexed && hnsw) {
-      await sql.query(
-        `CREATE INDEX search_chunks_hnswh_${row.key} ON search_chunks
-         USING hnsw (${prepared.order} ${row.ext}.halfvec_cosine_ops)
-         WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})
-         WHERE model_key = ${row.key}`,
-      );
+    if (hnsw && row.valid !== true && !row.loading) {
+      if (row.valid === false) await sql.query(`DROP INDEX ${hnswName(prepared)}`);
+      await sql.query(`SET LOCAL maintenance_work_mem = '${BUILD_MEMORY}'`);
+      await sql.query(createHnswSql(prepared, false));
     }
     return prepared;
   });

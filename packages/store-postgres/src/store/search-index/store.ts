@@ -32,8 +32,10 @@ import type {
 } from '@oxydra/types';
 import type { PgDatabase, Sql } from '../database.js';
 import { lastPerSource, replaceSourcesSql } from './bulk.js';
+import { bulkLoad } from './bulk-load.js';
 import { afterLock } from './locks.js';
-import { type ModelSql, prepareModel } from './model.js';
+import { prepareModel } from './model.js';
+import type { ModelSql } from './model-sql.js';
 import { scopeSql } from './scope.js';
 import { countWordsSql, textTerms, tsqueryText } from './text-query.js';
 
@@ -77,6 +79,8 @@ export class PostgresSearchIndex implements SearchIndexStore {
   readonly model: SearchModel;
   readonly #db: PgDatabase;
   #prepared: Promise<ModelSql> | undefined;
+  /** Bulk loads under way through this store: a call made meanwhile joins them (bulk-load.ts). */
+  #loads = 0;
 
   constructor(db: PgDatabase, model: SearchModel) {
     this.model = checkSearchModel(model);
@@ -92,6 +96,16 @@ export class PostgresSearchIndex implements SearchIndexStore {
       });
     }
     return this.#prepared;
+  }
+
+  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#loads > 0) return work();
+    this.#loads += 1;
+    try {
+      return await bulkLoad(this.#db, await this.#sql(), work);
+    } finally {
+      this.#loads -= 1;
+    }
   }
 
   async replaceSource(

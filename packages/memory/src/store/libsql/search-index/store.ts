@@ -82,6 +82,14 @@ export class LibsqlSearchIndex implements SearchIndexStore {
     return this.#cache.size;
   }
 
+  /**
+   * Nothing to defer: the vectors are a flat table scanned through an in-memory cache, not an
+   * index maintained per row, so a bulk load's writes cost what they would one by one.
+   */
+  bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async replaceSource(
     source: SearchSource,
     chunks: readonly NewChunk[],

@@ -1,0 +1,41 @@
+/**
+ * The model's HNSW index: its name, its definition and how it is built, shared by the store's
+ * first open of a model (model.ts: created, or rebuilt when missing or left invalid) and a bulk
+ * load (bulk-load.ts: dropped, then built once over every row).
+ *
+ * Built with the graph in memory: pgvector builds it there when it fits in maintenance_work_mem
+ * (about 1.3 KB a 256-dimension vector at m 16: 4 MB held 3,246, so the server's default, 64 MB,
+ * holds about 52,000 and 1 GB about 800,000; past that pgvector goes on from disk, "significantly"
+ * slower as its notice says), so a build raises it for its own session or transaction only. Parallel workers are the server's max_parallel_maintenance_workers (its
+ * default, 2): the database administrator's call, as the cores are the server's.
+ */
+import type { ModelSql } from './model-sql.js';
+
+/** pgvector's HNSW build parameters; docs/postgres.md, "The search index", has the measurements. */
+const HNSW_M = 16;
+const HNSW_EF_CONSTRUCTION = 64;
+/** The most dimensions pgvector's HNSW takes for `halfvec`. */
+export const HNSW_MAX_DIMENSIONS = 4000;
+/** maintenance_work_mem of a build: the graph of 100,000 256-dimension vectors in memory, with room. */
+export const BUILD_MEMORY = '1GB';
+
+export function hnswName(model: Pick<ModelSql, 'key'>): string {
+  return `search_chunks_hnswh_${model.key}`;
+}
+
+/** CREATE INDEX of the model's HNSW index; concurrently: without blocking writers (outside a transaction). */
+export function createHnswSql(model: ModelSql, concurrently: boolean): string {
+  return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${hnswName(model)} ON search_chunks
+    USING hnsw (${model.order} ${model.opclass})
+    WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})
+    WHERE model_key = ${model.key}`;
+}
+
+/**
+ * The advisory lock key of a bulk load of the model in this schema (SQL): held by the loading
+ * session for the whole load, so an opening store leaves the missing index to the loader, and a
+ * loader that died (its session gone) leaves the rebuild to the next open.
+ */
+export function bulkLockSql(key: number | string): string {
+  return `hashtextextended('oxydra-search-bulk:' || current_schema() || ':' || ${key}, 0)`;
+}
