@@ -84,6 +84,11 @@ export async function runSessionTurn(
       attachments: submission.attachments,
       signal,
       askApprovals: live.hasApprover(),
+      // One of several processes: the final record and the release, each waiting for the disk,
+      // are committed before the final frame (below), and a WAL flush puts every commit before it
+      // on disk too. So the turn's messages need not wait for a flush each (docs/postgres.md,
+      // "Fourth round"). Alone, the record is written after the final frame: they wait.
+      flushedAfter: hub.cluster !== undefined,
     });
     const aside = (event: KernelEvent) => hub.approvals.handle(live, frames, names, event);
     for await (const event of turnEvents(handle, log, aside)) {

@@ -30,6 +30,8 @@ export interface TurnRequest {
   signal: AbortSignal;
   /** Whether a connected client answers approval questions (it said so in hello). */
   askApprovals?: boolean;
+  /** The turn's end is flushed to the store before the final frame (SpawnSpec.flushedAfter). */
+  flushedAfter?: boolean;
 }
 
 /** What spawning needs of the kernel (the hub holds it; a unit test passes one that refuses). */
@@ -44,6 +46,7 @@ export function spawnTurn(agents: TurnSpawner, request: TurnRequest): AgentHandl
     ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : { persist: false }),
     ...(request.history !== undefined ? { history: request.history } : {}),
     askApprovals: request.askApprovals ?? false,
+    ...(request.flushedAfter ? { flushedAfter: true } : {}),
     signal: request.signal,
   });
 }

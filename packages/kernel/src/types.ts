@@ -128,6 +128,13 @@ export interface SpawnSpec {
   persist?: boolean;
   /** The user the run acts for: what it stores is theirs, recall searches only theirs. */
   userId?: string;
+  /**
+   * The caller commits a write that waits for the store's disk flush after the run ends and
+   * before it tells anyone the run ended (a gateway turn of a deployment: the claim's release).
+   * The session's messages are then appended `relaxed` (StateWriteOptions): that write puts them
+   * on disk, and the turn does not wait for a flush of its own at each message. Default false.
+   */
+  flushedAfter?: boolean;
   /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
   parentId?: string;
   /** Earlier conversation given by the caller (stateless runs, or a chat that keeps its own). */

@@ -231,6 +231,8 @@ export interface SessionHookOptions {
   warn: (message: string) => void;
   /** Configured secret values: replaced before anything is stored, even if a user pasted one. */
   secrets: readonly string[];
+  /** Append the turn's messages `relaxed`: the caller flushes after the run (SpawnSpec.flushedAfter). */
+  relaxedAppends?: boolean;
 }
 
 /** Every string in the messages with each secret value replaced by [REDACTED]. */
@@ -248,12 +250,13 @@ export function sessionHooks(
 ): Pick<AgentRunOptions, 'persist' | 'recall' | 'summarization' | 'sessionId' | 'userId'> {
   const { sessionId, userId, config } = options;
   const { summarization, context_budget: budget } = config.runtime;
+  const append = options.relaxedAppends ? { relaxed: true } : {};
   return {
     sessionId,
     ...(userId ? { userId } : {}),
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
-      const appended = await memory.db.sessions.appendTurn(sessionId, messages);
+      const appended = await memory.db.sessions.appendTurn(sessionId, messages, append);
       memory.histories.appended(sessionId, appended, messages);
       // The turn is committed; making it searchable is best effort and never loses it. It runs
       // behind the next model call (or after the answer is shown) instead of before it: every

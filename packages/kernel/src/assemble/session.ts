@@ -46,6 +46,8 @@ export async function openSession(
     userId?: string;
     agent?: string;
     parentSessionId?: string;
+    /** SpawnSpec.flushedAfter: the caller's later flushed write puts the messages on disk. */
+    flushedAfter?: boolean;
     /** The account the summary model's calls are charged to (the turn's, asked at each call). */
     payer?: () => BudgetAccount | undefined;
   },
@@ -101,6 +103,7 @@ export async function openSession(
       },
       secrets: base.secrets,
       warn: base.warn,
+      ...(request.flushedAfter ? { relaxedAppends: true } : {}),
     }),
   };
 }
