@@ -71,11 +71,10 @@ export async function runSessionTurn(
   const names = new Map<string, string>();
   try {
     release = await slot.catch(sessionBusyIsTurnActive);
-    if (hub.cluster) await record(hub, live, running, RELAXED);
-    live.broadcast({
-      type: 'turn_started',
-      payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
-    });
+    // One of several: the running record goes out while the kernel opens the session (its reads),
+    // and the kernel appends the turn's first message only once it is written, so the record
+    // still comes first in the store's log (SessionWrites.after): one round trip fewer in a row.
+    const recorded = hub.cluster ? record(hub, live, running, RELAXED) : undefined;
     const handle = spawnTurn(spawner, {
       userId: live.userId,
       sessionId: live.id,
@@ -88,7 +87,12 @@ export async function runSessionTurn(
       // are committed before the final frame (below), and a WAL flush puts every commit before it
       // on disk too. So the turn's messages need not wait for a flush each (docs/postgres.md,
       // "Fourth round"). Alone, the record is written after the final frame: they wait.
-      flushedAfter: hub.cluster !== undefined,
+      ...(recorded ? { sessionWrites: { relaxed: true, after: recorded } } : {}),
+    });
+    await recorded;
+    live.broadcast({
+      type: 'turn_started',
+      payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
     });
     const aside = (event: KernelEvent) => hub.approvals.handle(live, frames, names, event);
     for await (const event of turnEvents(handle, log, aside)) {

@@ -26,7 +26,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
-import type { KernelStores } from '../types.js';
+import type { KernelStores, SessionWrites } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -231,8 +231,8 @@ export interface SessionHookOptions {
   warn: (message: string) => void;
   /** Configured secret values: replaced before anything is stored, even if a user pasted one. */
   secrets: readonly string[];
-  /** Append the turn's messages `relaxed`: the caller flushes after the run (SpawnSpec.flushedAfter). */
-  relaxedAppends?: boolean;
+  /** SpawnSpec.sessionWrites: how the caller brackets the run's appends with writes of its own. */
+  writes?: SessionWrites;
 }
 
 /** Every string in the messages with each secret value replaced by [REDACTED]. */
@@ -250,12 +250,14 @@ export function sessionHooks(
 ): Pick<AgentRunOptions, 'persist' | 'recall' | 'summarization' | 'sessionId' | 'userId'> {
   const { sessionId, userId, config } = options;
   const { summarization, context_budget: budget } = config.runtime;
-  const append = options.relaxedAppends ? { relaxed: true } : {};
+  const append = options.writes?.relaxed ? { relaxed: true } : {};
   return {
     sessionId,
     ...(userId ? { userId } : {}),
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
+      // Its failure is the caller's to report; the messages still go after it.
+      await options.writes?.after?.catch(() => {});
       const appended = await memory.db.sessions.appendTurn(sessionId, messages, append);
       memory.histories.appended(sessionId, appended, messages);
       // The turn is committed; making it searchable is best effort and never loses it. It runs
