@@ -73,7 +73,7 @@ export async function runSessionTurn(
     release = await slot.catch(sessionBusyIsTurnActive);
     // One of several: the running record goes out while the kernel opens the session (its reads),
     // and the kernel appends the turn's first message only once it is written, so the record
-    // still comes first in the store's log (SessionWrites.after): one round trip fewer in a row.
+    // still comes first in the store's log (SpawnSpec.sessionWrites): one round trip fewer in a row.
     const recorded = hub.cluster ? record(hub, live, running, RELAXED) : undefined;
     const handle = spawnTurn(spawner, {
       userId: live.userId,

@@ -12,7 +12,7 @@ import {
   isLifecycleEvent,
   type Kernel,
   type KernelEvent,
-  type SessionWrites,
+  type SpawnSpec,
 } from '@oxydra/kernel';
 import type { ContentPart, Message, StreamEvent } from '@oxydra/types';
 import { publicRunError } from './errors.js';
@@ -31,8 +31,8 @@ export interface TurnRequest {
   signal: AbortSignal;
   /** Whether a connected client answers approval questions (it said so in hello). */
   askApprovals?: boolean;
-  /** How the session's messages are written (a session turn of a deployment: SessionWrites). */
-  sessionWrites?: SessionWrites;
+  /** How the session's messages are written (a session turn of a deployment). */
+  sessionWrites?: SpawnSpec['sessionWrites'];
 }
 
 /** What spawning needs of the kernel (the hub holds it; a unit test passes one that refuses). */

@@ -26,7 +26,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
-import type { KernelStores, SessionWrites } from '../types.js';
+import type { KernelStores, SpawnSpec } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -232,7 +232,7 @@ export interface SessionHookOptions {
   /** Configured secret values: replaced before anything is stored, even if a user pasted one. */
   secrets: readonly string[];
   /** SpawnSpec.sessionWrites: how the caller brackets the run's appends with writes of its own. */
-  writes?: SessionWrites;
+  writes?: SpawnSpec['sessionWrites'];
 }
 
 /** Every string in the messages with each secret value replaced by [REDACTED]. */

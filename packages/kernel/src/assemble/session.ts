@@ -12,7 +12,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
-import type { SessionWrites } from '../types.js';
+import type { SpawnSpec } from '../types.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
 
@@ -48,7 +48,7 @@ export async function openSession(
     agent?: string;
     parentSessionId?: string;
     /** SpawnSpec.sessionWrites. */
-    writes?: SessionWrites;
+    writes?: SpawnSpec['sessionWrites'];
     /** The account the summary model's calls are charged to (the turn's, asked at each call). */
     payer?: () => BudgetAccount | undefined;
   },
