@@ -71,11 +71,10 @@ export async function runSessionTurn(
   const names = new Map<string, string>();
   try {
     release = await slot.catch(sessionBusyIsTurnActive);
-    if (hub.cluster) await record(hub, live, running, RELAXED);
-    live.broadcast({
-      type: 'turn_started',
-      payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
-    });
+    // One of several: the running record goes out while the kernel opens the session (its reads),
+    // and the kernel appends the turn's first message only once it is written, so the record
+    // still comes first in the store's log (SpawnSpec.sessionWrites): one round trip fewer in a row.
+    const recorded = hub.cluster ? record(hub, live, running, RELAXED) : undefined;
     const handle = spawnTurn(spawner, {
       userId: live.userId,
       sessionId: live.id,
@@ -84,6 +83,16 @@ export async function runSessionTurn(
       attachments: submission.attachments,
       signal,
       askApprovals: live.hasApprover(),
+      // One of several processes: the final record and the release, each waiting for the disk,
+      // are committed before the final frame (below), and a WAL flush puts every commit before it
+      // on disk too. So the turn's messages need not wait for a flush each (docs/postgres.md,
+      // "Fourth round"). Alone, the record is written after the final frame: they wait.
+      ...(recorded ? { sessionWrites: { relaxed: true, after: recorded } } : {}),
+    });
+    await recorded;
+    live.broadcast({
+      type: 'turn_started',
+      payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
     });
     const aside = (event: KernelEvent) => hub.approvals.handle(live, frames, names, event);
     for await (const event of turnEvents(handle, log, aside)) {

@@ -12,6 +12,7 @@ import {
   isLifecycleEvent,
   type Kernel,
   type KernelEvent,
+  type SpawnSpec,
 } from '@oxydra/kernel';
 import type { ContentPart, Message, StreamEvent } from '@oxydra/types';
 import { publicRunError } from './errors.js';
@@ -30,6 +31,8 @@ export interface TurnRequest {
   signal: AbortSignal;
   /** Whether a connected client answers approval questions (it said so in hello). */
   askApprovals?: boolean;
+  /** How the session's messages are written (a session turn of a deployment). */
+  sessionWrites?: SpawnSpec['sessionWrites'];
 }
 
 /** What spawning needs of the kernel (the hub holds it; a unit test passes one that refuses). */
@@ -44,6 +47,7 @@ export function spawnTurn(agents: TurnSpawner, request: TurnRequest): AgentHandl
     ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : { persist: false }),
     ...(request.history !== undefined ? { history: request.history } : {}),
     askApprovals: request.askApprovals ?? false,
+    ...(request.sessionWrites ? { sessionWrites: request.sessionWrites } : {}),
     signal: request.signal,
   });
 }

@@ -71,6 +71,30 @@ describe('restart', () => {
     if (env.schema) expect(final).toBeDefined();
   });
 
+  it("appends a deployment's messages relaxed, once its running record is written; alone, each waiting for the disk", async () => {
+    env = await startTestGateway();
+    const store = env.kernel.sessions!;
+    const writes: string[] = [];
+    const setState = store.setState.bind(store);
+    const appendTurn = store.appendTurn.bind(store);
+    vi.spyOn(store, 'setState').mockImplementation(async (id, key, value, epoch, options) => {
+      const written = await setState(id, key, value, epoch, options);
+      if (key === 'gateway.turn') writes.push(`record ${JSON.parse(value).state} written`);
+      return written;
+    });
+    vi.spyOn(store, 'appendTurn').mockImplementation((id, messages, options) => {
+      writes.push(`append${options?.relaxed ? ' relaxed' : ''}`);
+      return appendTurn(id, messages, options);
+    });
+    const { client, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
+    await client.take('turn_completed');
+    // Of a deployment (the PostgreSQL run), the final record and the release wait for the disk
+    // before the final frame, and put the messages there too (docs/postgres.md, "Fourth round").
+    const append = env.schema ? 'append relaxed' : 'append';
+    expect(writes.slice(0, 3)).toEqual(['record running written', append, append]);
+  });
+
   it('reports a turn cut off by a crash as failed after the restart', async () => {
     env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
     const { client, ack } = await hello(env, { create_new_session: true });

@@ -128,6 +128,25 @@ export interface SpawnSpec {
   persist?: boolean;
   /** The user the run acts for: what it stores is theirs, recall searches only theirs. */
   userId?: string;
+  /**
+   * A caller's say in how the run writes its session's messages, for a caller that brackets the
+   * run with writes of its own (a gateway turn of a deployment: its running record before, its
+   * final record and the claim's release after). Default: each append waits for the disk.
+   */
+  sessionWrites?: {
+    /**
+     * The caller commits a write that waits for the store's disk flush after the run ends and
+     * before it tells anyone the run ended. The messages are then appended `relaxed`
+     * (StateWriteOptions): that write puts them on disk (the store's log is written in order),
+     * and the turn does not wait for a flush of its own at each message.
+     */
+    relaxed?: boolean;
+    /**
+     * The first message is appended only once this settles: a write of the caller's that must
+     * come before the messages in the store's log, made while the session opens instead of before.
+     */
+    after?: Promise<unknown>;
+  };
   /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
   parentId?: string;
   /** Earlier conversation given by the caller (stateless runs, or a chat that keeps its own). */

@@ -163,6 +163,25 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     expect(await stores.sessions.getState(session.id, 'k')).toEqual({ value: 'v2', epoch: 2 });
   });
 
+  it('appends a turn relaxed only when asked, its COMMIT sent with the statement', async () => {
+    await stores.sessions.create({ id: 's-append' });
+    const append = (text: string) => text.startsWith('WITH moved AS');
+    const flushed = await sentDuring(() =>
+      stores.sessions.appendTurn('s-append', [{ role: 'user', content: 'q' }]),
+    );
+    expect(flushed.filter(append)).toHaveLength(1);
+    expect(flushed).not.toContain('COMMIT'); // one statement, committed (and flushed) on its own
+    const events = await eventsDuring(() =>
+      stores.sessions.appendTurn('s-append', [{ role: 'assistant', content: 'a' }], { relaxed: true }),
+    );
+    const sent = events.filter((e) => e.startsWith('sent ')).map((e) => e.slice('sent '.length));
+    expect(beforeCommits(sent)).toEqual([RELAX]);
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(
+      events.findIndex((e) => e.startsWith('answered ') && append(e.slice(9))),
+    );
+    expect(await stores.sessions.loadMessages('s-append')).toHaveLength(2);
+  });
+
   it("relaxes a run claim that holds no session, never a session's claim; sends either in one go", async () => {
     const { cluster } = stores;
     await cluster.beat({ id: 'p1', host: 'test', pid: 1 });

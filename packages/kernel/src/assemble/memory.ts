@@ -28,7 +28,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
-import type { KernelStores } from '../types.js';
+import type { KernelStores, SpawnSpec } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -265,6 +265,8 @@ export interface SessionHookOptions {
   warn: (message: string) => void;
   /** Configured secret values: replaced before anything is stored, even if a user pasted one. */
   secrets: readonly string[];
+  /** SpawnSpec.sessionWrites: how the caller brackets the run's appends with writes of its own. */
+  writes?: SpawnSpec['sessionWrites'];
 }
 
 /** Every string in the messages with each secret value replaced by [REDACTED]. */
@@ -282,12 +284,15 @@ export function sessionHooks(
 ): Pick<AgentRunOptions, 'persist' | 'recall' | 'summarization' | 'sessionId' | 'userId'> {
   const { sessionId, userId, config } = options;
   const { summarization, context_budget: budget } = config.runtime;
+  const append = options.writes?.relaxed ? { relaxed: true } : {};
   return {
     sessionId,
     ...(userId ? { userId } : {}),
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
-      const appended = await memory.db.sessions.appendTurn(sessionId, messages);
+      // Its failure is the caller's to report; the messages still go after it.
+      await options.writes?.after?.catch(() => {});
+      const appended = await memory.db.sessions.appendTurn(sessionId, messages, append);
       memory.histories.appended(sessionId, appended, messages);
       // The turn is committed; making it searchable is best effort and never loses it. It runs
       // behind the next model call (or after the answer is shown) instead of before it: every

@@ -12,6 +12,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
+import type { SpawnSpec } from '../types.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
 
@@ -46,6 +47,8 @@ export async function openSession(
     userId?: string;
     agent?: string;
     parentSessionId?: string;
+    /** SpawnSpec.sessionWrites. */
+    writes?: SpawnSpec['sessionWrites'];
     /** The account the summary model's calls are charged to (the turn's, asked at each call). */
     payer?: () => BudgetAccount | undefined;
   },
@@ -101,6 +104,7 @@ export async function openSession(
       },
       secrets: base.secrets,
       warn: base.warn,
+      ...(request.writes ? { writes: request.writes } : {}),
     }),
   };
 }

@@ -41,6 +41,7 @@ async function runTurn(
         ...(spec.sessionId !== undefined ? { id: spec.sessionId } : {}),
         ...(spec.userId !== undefined ? { userId: spec.userId } : {}),
         ...(spec.agent !== undefined ? { agent: spec.agent } : {}),
+        ...(spec.sessionWrites ? { writes: spec.sessionWrites } : {}),
         ...(record.parent?.info.sessionId !== undefined
           ? { parentSessionId: record.parent.info.sessionId }
           : {}),

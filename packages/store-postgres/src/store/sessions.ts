@@ -206,7 +206,11 @@ export class PostgresSessionStore implements SessionStore {
     return this.#updated(id, 'title = $1, updated_at = $2', [checkTitle(title), nowIso()]);
   }
 
-  async appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn> {
+  async appendTurn(
+    sessionId: string,
+    messages: readonly Message[],
+    options: StateWriteOptions = {},
+  ): Promise<AppendedTurn> {
     if (messages.length === 0)
       throw new MemoryValidationError('messages', 'a turn needs at least one message');
     const encoded = encodeTurn(messages);
@@ -214,9 +218,10 @@ export class PostgresSessionStore implements SessionStore {
     // One statement: the UPDATE takes the session row's lock and moves the log's position; the
     // messages go in after the position it returns. A second writer waits for the lock, then
     // sees the first's position. A missing session updates nothing, so nothing is inserted.
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<{ seq: number; turn: number }>(
-        `WITH moved AS (
+    const { rows } = await this.#db.run(
+      (sql) =>
+        sql.query<{ seq: number; turn: number }>(
+          `WITH moved AS (
            UPDATE sessions SET updated_at = $2, archived_at = NULL, title = COALESCE(title, $3),
              last_seq = last_seq + $4, last_turn = last_turn + 1, last_at = $2
            WHERE id = $1 RETURNING last_seq, last_turn)
@@ -224,15 +229,16 @@ export class PostgresSessionStore implements SessionStore {
          SELECT $1, moved.last_seq - $4 + message.ord, moved.last_turn, message.role, message.payload, $2
          FROM moved, unnest($5::text[], $6::text[]) WITH ORDINALITY AS message (role, payload, ord)
          RETURNING seq, turn`,
-        [
-          sessionId,
-          now,
-          deriveTitle(messages) ?? null,
-          encoded.length,
-          encoded.map((message) => message.role),
-          encoded.map((message) => message.payload),
-        ],
-      ),
+          [
+            sessionId,
+            now,
+            deriveTitle(messages) ?? null,
+            encoded.length,
+            encoded.map((message) => message.role),
+            encoded.map((message) => message.payload),
+          ],
+        ),
+      options.relaxed ? 'relaxed' : 'flushed',
     );
     if (rows.length === 0) throw new SessionNotFoundError(sessionId);
     const seqs = rows.map((row) => row.seq);

@@ -3,7 +3,7 @@
  * implementation runs these against a real backend. They pin seq numbering without gaps or
  * repeats (also with two writers), whole-or-nothing turns, exact round trips of unicode and big
  * messages, user scoping, literal search, missing ids, and compare-and-set of session state
- * (also written relaxed: the same answers).
+ * (also written relaxed, like appended turns: the same answers).
  */
 import type { Message, SessionStore } from '@oxydra/types';
 import { describe, expect, it, vi } from 'vitest';
@@ -240,6 +240,30 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect(await store.setState('r', 'k', 'flushed', 2)).toBe(true);
       expect(await store.getState('r', 'k')).toEqual({ value: 'flushed', epoch: 3 });
       expect(named(await rejection(() => store.setState('ghost', 'k', 'v', null, relaxed)))).toBe(
+        'SessionNotFoundError',
+      );
+    });
+
+    it('appends a relaxed turn with the same numbering, read back at once', async () => {
+      const relaxed = { relaxed: true };
+      await store.create({ id: 'ra' });
+      expect(await store.appendTurn('ra', [user('q1')], relaxed)).toMatchObject({
+        turn: 1,
+        firstSeq: 1,
+        lastSeq: 1,
+      });
+      expect(await store.appendTurn('ra', [assistant('a1'), user('q2')])).toMatchObject({
+        turn: 2,
+        lastSeq: 3,
+      });
+      const [third, fourth] = await Promise.all([
+        store.appendTurn('ra', [assistant('a2')], relaxed),
+        store.appendTurn('ra', [user('q3')], relaxed),
+      ]);
+      expect([third.firstSeq, fourth.firstSeq].sort()).toEqual([4, 5]);
+      expect((await store.loadMessages('ra')).slice(0, 3)).toEqual([user('q1'), assistant('a1'), user('q2')]);
+      expect(await store.stamp('ra')).toMatchObject({ lastSeq: 5, lastTurn: 4 });
+      expect(named(await rejection(() => store.appendTurn('ghost', [user('hi')], relaxed)))).toBe(
         'SessionNotFoundError',
       );
     });

@@ -112,8 +112,14 @@ export interface SessionStore {
    * Appends one turn's messages: all of them or none. seq continues from the session's last
    * (no gaps, no repeats, also with two writers); an archived session becomes active; an
    * untitled one takes its title from the first user message. SessionNotFoundError when missing.
+   * `options.relaxed` as for setState: only when the caller commits a write that waits for the
+   * disk before it tells anyone the messages are stored (a gateway turn of a deployment).
    */
-  appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn>;
+  appendTurn(
+    sessionId: string,
+    messages: readonly Message[],
+    options?: StateWriteOptions,
+  ): Promise<AppendedTurn>;
   /** The messages in order (after `afterSeq` when given); SessionNotFoundError when missing. */
   loadMessages(sessionId: string, options?: { afterSeq?: number }): Promise<Message[]>;
   loadEvents(sessionId: string, options?: { afterSeq?: number }): Promise<StoredEvent[]>;
@@ -142,6 +148,7 @@ export interface StateWriteOptions {
    * has committed (the log is written in order); only a crash of the database server before that
    * may lose it. For a value a flushed write of the same piece of work follows (a turn's record
    * before its claim's release), never for one the caller reports as stored. Default false.
+   * Taken by setState and appendTurn.
    */
   relaxed?: boolean;
 }

@@ -256,7 +256,8 @@ export class LibsqlSessionStore implements SessionStore {
    * Appends one turn's messages in one write transaction: all of them or, if anything fails
    * (or the process dies), none. seq continues from the session's last; the session's
    * updated_at moves (and an archived one is active again), and an untitled session takes its
-   * title from the first user message.
+   * title from the first user message. The contract's `relaxed` option changes nothing here (as
+   * for setState): the file never waits for a disk flush per commit (WAL, synchronous = NORMAL).
    */
   async appendTurn(sessionId: string, messages: readonly Message[]): Promise<AppendedTurn> {
     if (messages.length === 0)

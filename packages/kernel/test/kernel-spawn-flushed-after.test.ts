@@ -1,0 +1,69 @@
+/**
+ * SpawnSpec.sessionWrites: a caller that commits a flushed write after the run (a gateway turn
+ * of a deployment) has the session's messages appended relaxed, every other run's wait for the
+ * disk as before; and the first message waits for the caller's own write (`after`). Real kernel
+ * on the test's store (libSQL, or PostgreSQL in the store matrix).
+ */
+import type { Message, StateWriteOptions } from '@oxydra/types';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closeAll, testKernel } from './helpers.js';
+
+afterEach(closeAll);
+
+describe('SpawnSpec.sessionWrites', () => {
+  it("appends the turn's messages relaxed only when the caller flushes after the run", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    const sessions = kernel.sessions!;
+    const appends: { messages: readonly Message[]; options: StateWriteOptions | undefined }[] = [];
+    const original = sessions.appendTurn.bind(sessions);
+    vi.spyOn(sessions, 'appendTurn').mockImplementation(async (id, messages, options) => {
+      appends.push({ messages, options });
+      return original(id, messages, options);
+    });
+
+    const relaxed = await kernel.agents.spawn({
+      prompt: 'one',
+      sessionId: 's',
+      userId: 'u',
+      sessionWrites: { relaxed: true },
+    }).result;
+    expect(relaxed.status).toBe('completed');
+    expect(appends.map((append) => append.options?.relaxed)).toEqual([true, true]);
+
+    appends.length = 0;
+    const flushed = await kernel.agents.spawn({ prompt: 'two', sessionId: 's', userId: 'u' }).result;
+    expect(flushed.status).toBe('completed');
+    expect(appends.map((append) => append.options?.relaxed ?? false)).toEqual([false, false]);
+    // Both turns are stored, in order, whichever way they were committed.
+    expect((await sessions.loadMessages('s')).map((message) => message.content)).toEqual([
+      'one',
+      'noted',
+      'two',
+      'noted',
+    ]);
+  });
+
+  it("appends the first message only once the caller's write settles, failed or not", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    const sessions = kernel.sessions!;
+    const appended = vi.spyOn(sessions, 'appendTurn');
+    let settle!: (ok: boolean) => void;
+    const after = new Promise<void>((resolve, reject) => {
+      settle = (ok) => (ok ? resolve() : reject(new Error('the record was not written')));
+    });
+    const handle = kernel.agents.spawn({
+      prompt: 'one',
+      sessionId: 'g',
+      userId: 'u',
+      sessionWrites: { after },
+    });
+    // Running, then a while more: an append not waiting for `after` would have been made by then
+    // (the run starts its first append as soon as it begins).
+    await vi.waitFor(() => expect(kernel.agents.get(handle.id)?.status).toBe('running'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(appended).not.toHaveBeenCalled();
+    settle(false);
+    expect((await handle.result).status).toBe('completed');
+    expect((await sessions.loadMessages('g')).map((message) => message.content)).toEqual(['one', 'noted']);
+  });
+});
