@@ -139,7 +139,15 @@ export async function runSessionTurn(
     // The two go out together, each waiting for the disk: on PostgreSQL one round trip and one
     // shared WAL flush instead of the record's round trip, then the release's (docs/postgres.md,
     // "Third round"). A turn started elsewhere meanwhile keeps its record (writeTurnRecord).
-    await Promise.all([release ? record(hub, live, live.lastTurn) : undefined, release?.()]);
+    const [stored] = await Promise.all([release ? record(hub, live, live.lastTurn) : true, release?.()]);
+    // The turn's messages went relaxed: it is this flushed record that puts them on disk. If the
+    // store failed it, the answer may be in the database's memory only: not "completed".
+    if (!stored && final && frames.outcome === 'completed') {
+      final = frames.failure(
+        'turn_unconfirmed',
+        'the turn finished but the store did not confirm it was saved (the database failed); reload the session to see what was kept',
+      );
+    }
     if (final) live.broadcast(final);
   } else {
     if (final) live.broadcast(final);
@@ -180,16 +188,19 @@ function record(
   live: LiveSession,
   turn: TurnRecord,
   options?: StateWriteOptions,
-): Promise<void> {
-  live.recordWrites = live.recordWrites.then(async () => {
+): Promise<boolean> {
+  const written = live.recordWrites.then(async () => {
     try {
       live.recordEpoch = await writeTurnRecord(hub.store, live.id, turn, live.recordEpoch, options);
+      return true;
     } catch (error) {
       hub.options.log('warn', 'could not store the turn state', {
         session_id: live.id,
         error: (error as Error).message,
       });
+      return false;
     }
   });
-  return live.recordWrites;
+  live.recordWrites = written.then(() => {});
+  return written;
 }

@@ -95,6 +95,26 @@ describe('restart', () => {
     expect(writes.slice(0, 3)).toEqual(['record running written', append, append]);
   });
 
+  it('of a deployment, does not call a turn completed when the final record (its flush) fails', async () => {
+    env = await startTestGateway();
+    const store = env.kernel.sessions!;
+    const setState = store.setState.bind(store);
+    vi.spyOn(store, 'setState').mockImplementation(async (id, key, value, epoch, options) => {
+      if (key === 'gateway.turn' && JSON.parse(value).state !== 'running') throw new Error('connection lost');
+      return setState(id, key, value, epoch, options);
+    });
+    const { client, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
+    if (env.schema) {
+      // Its messages went relaxed: only that flushed record would have put them on disk.
+      const error = await client.take('error');
+      expect(error.payload).toMatchObject({ code: 'turn_unconfirmed' });
+    } else {
+      // Alone, the messages waited for the disk themselves; the record follows the final frame.
+      await client.take('turn_completed');
+    }
+  });
+
   it('reports a turn cut off by a crash as failed after the restart', async () => {
     env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
     const { client, ack } = await hello(env, { create_new_session: true });
