@@ -5,7 +5,7 @@
  */
 import { queryRunner, type RunnerPlan, readGuestGatewayToken } from '@oxydra/runner';
 import { UsageError } from '@oxydra/types';
-import { runTuiCommand } from './tui.js';
+import { openTui } from './tui.js';
 
 export async function connectTui(plan: RunnerPlan): Promise<number> {
   const state = await queryRunner(plan);
@@ -20,7 +20,7 @@ export async function connectTui(plan: RunnerPlan): Promise<number> {
   }
   // A container or micro-VM guest has a token of its own; a process-tier guest uses the host's.
   const token = await readGuestGatewayToken(plan.paths);
-  return runTuiCommand(
+  return openTui(
     { gateway: endpoint, user: plan.userId },
     token === undefined ? undefined : { value: token, source: plan.paths.gatewayToken },
   );

@@ -17,10 +17,15 @@ export interface TuiFlags {
   user?: string;
 }
 
+/** The `oxydra tui` action (commander calls it with more arguments: it takes only the flags). */
+export function runTuiCommand(flags: TuiFlags): Promise<number> {
+  return openTui(flags, undefined);
+}
+
 /** `guestToken`: a runner guest's own token (runner-tui.ts); else the token is found as above. */
-export async function runTuiCommand(
+export async function openTui(
   flags: TuiFlags,
-  guestToken?: { value: string; source: string },
+  guestToken: { value: string; source: string } | undefined,
 ): Promise<number> {
   const url = gatewayUrl(flags.gateway ?? DEFAULT_GATEWAY_URL);
   const sessionId = identifier(
