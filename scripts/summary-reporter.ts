@@ -1,23 +1,44 @@
 /**
  * Prints one plain closing line, "tests: N passed, N failed, N skipped", after vitest's own
- * summary: CI tooling reads that line, and it stays readable without colours.
+ * summary: CI tooling reads that line, and it stays readable without colours. Each failed test
+ * is listed under it with the first line of its error, and, when OXYDRA_TEST_FAILURES_FILE names
+ * a file, written there too: CI prints that file last, after the package step's long output, so
+ * the failures are what a reader of the run's tail sees.
  */
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
+    const failures: string[] = [];
     for (const module of testModules) {
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) counts.failed++;
+      const file = relative(process.cwd(), module.moduleId);
+      const project = module.project.name ? `[${module.project.name}] ` : '';
+      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
+        counts.failed++;
+        failures.push(`FAILED ${project}${file}: ${firstLine(module.errors()[0]?.message)}`);
+      }
       for (const test of module.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') counts.passed++;
-        else if (state === 'failed') counts.failed++;
-        else counts.skipped++;
+        const result = test.result();
+        if (result.state === 'passed') counts.passed++;
+        else if (result.state === 'failed') {
+          counts.failed++;
+          failures.push(
+            `FAILED ${project}${file} > ${test.fullName}: ${firstLine(result.errors?.[0]?.message)}`,
+          );
+        } else counts.skipped++;
       }
     }
-    process.stdout.write(
-      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
-    );
+    const summary = `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
+    const text = [summary, ...failures].join('\n');
+    process.stdout.write(`\n${text}\n`);
+    const file = process.env.OXYDRA_TEST_FAILURES_FILE;
+    if (file) writeFileSync(file, `${text}\n`);
   }
+}
+
+function firstLine(message: string | undefined): string {
+  return (message ?? 'no error message').split('\n')[0]?.slice(0, 300) ?? '';
 }
