@@ -3,7 +3,9 @@
  * summary: CI tooling reads that line, and it stays readable without colours. Each failed test
  * is listed under it with the first line of its error, and, when OXYDRA_TEST_FAILURES_FILE names
  * a file, written there too: CI prints that file last, after the package step's long output, so
- * the failures are what a reader of the run's tail sees.
+ * the failures are what a reader of the run's tail sees. A test that failed and then passed on a
+ * retry (CI allows one: OXYDRA_TEST_RETRY in .ci/run) is listed as FLAKY with its first failure,
+ * so a retry never hides one.
  */
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -11,7 +13,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    const counts = { passed: 0, failed: 0, skipped: 0 };
+    const counts = { passed: 0, failed: 0, skipped: 0, flaky: 0 };
     const failures: string[] = [];
     for (const module of testModules) {
       const file = relative(process.cwd(), module.moduleId);
@@ -22,8 +24,16 @@ export default class SummaryReporter implements Reporter {
       }
       for (const test of module.children.allTests()) {
         const result = test.result();
-        if (result.state === 'passed') counts.passed++;
-        else if (result.state === 'failed') {
+        if (result.state === 'passed') {
+          counts.passed++;
+          const diagnostic = test.diagnostic();
+          if (diagnostic?.flaky) {
+            counts.flaky++;
+            failures.push(
+              `FLAKY (passed on retry ${diagnostic.retryCount}) ${project}${file} > ${test.fullName}: ${firstLine(result.errors?.[0]?.message)}`,
+            );
+          }
+        } else if (result.state === 'failed') {
           counts.failed++;
           failures.push(
             `FAILED ${project}${file} > ${test.fullName}: ${firstLine(result.errors?.[0]?.message)}`,
@@ -31,7 +41,8 @@ export default class SummaryReporter implements Reporter {
         } else counts.skipped++;
       }
     }
-    const summary = `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
+    const flaky = counts.flaky > 0 ? ` (${counts.flaky} of them only on a retry)` : '';
+    const summary = `tests: ${counts.passed} passed${flaky}, ${counts.failed} failed, ${counts.skipped} skipped`;
     const text = [summary, ...failures].join('\n');
     process.stdout.write(`\n${text}\n`);
     const file = process.env.OXYDRA_TEST_FAILURES_FILE;
