@@ -10,7 +10,7 @@
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import {
   describePostgres,
@@ -40,6 +40,11 @@ const STEPS: ScenarioStep[] = [
   },
   { times: 'always', reply: { text: 'Answered.' } },
 ];
+
+// Each test starts two or three gateway processes and streams turns of 3-12 s through them: on CI's
+// two cores, shared with the package step's installs, that outgrows the 30 s default (stop 49's
+// run here timed out all five at load 20). A bound, not a timing assertion.
+vi.setConfig({ testTimeout: 90_000 });
 
 let env: AgentEnv | undefined;
 const daemons: GatewayDaemon[] = [];

@@ -56,7 +56,8 @@ export class GatewayDaemon {
     await pollUntil(
       () => exitCode !== undefined || daemon.logs().some((line) => line.msg.startsWith('listening on')),
       'the gateway to listen',
-      { timeoutMs: 20_000 },
+      // A bound for a loaded machine (a start is under a second when idle).
+      { timeoutMs: 45_000 },
     );
     const listening = daemon.logs().find((line) => line.msg.startsWith('listening on'));
     if (!listening) throw new Error(`the gateway exited (${exitCode}): ${daemon.stderr}${daemon.stdout}`);
