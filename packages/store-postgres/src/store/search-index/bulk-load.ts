@@ -15,37 +15,21 @@
  * and a rebuild, take turns.
  */
 import type { PgDatabase } from '../database.js';
-import {
-  buildHnswConcurrently,
-  dropHnswConcurrently,
-  STEP_SESSION_COLUMNS,
-  type StepSession,
-  type Warn,
-  warnOnStderr,
-} from './concurrently.js';
-import { bulkLockSql } from './hnsw.js';
+import { buildHnswConcurrently, dropHnswConcurrently, lockForSteps } from './concurrently.js';
 import type { ModelSql } from './model-sql.js';
 
-export async function bulkLoad<T>(
-  db: PgDatabase,
-  model: ModelSql,
-  work: () => Promise<T>,
-  warn: Warn = warnOnStderr,
-): Promise<T> {
+export async function bulkLoad<T>(db: PgDatabase, model: ModelSql, work: () => Promise<T>): Promise<T> {
   if (!model.hnsw) return work();
   return db.session(async (sql) => {
-    const { rows } = await sql.query<Omit<StepSession, 'sql'>>(
-      `SELECT pg_advisory_lock(${bulkLockSql(model.key)}), ${STEP_SESSION_COLUMNS}`,
-    );
-    const session = { sql, ...rows[0]! };
-    await dropHnswConcurrently(db, session, model, warn);
+    const session = (await lockForSteps(sql, model, 'wait'))!;
+    await dropHnswConcurrently(db, session, model);
     // Built even when the load failed (what was written is searchable quickly again); the
     // load's own error is the one reported.
     const loaded = await work().then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    const built = buildHnswConcurrently(db, session, model, warn);
+    const built = buildHnswConcurrently(db, session, model);
     if ('error' in loaded) {
       await built.catch(() => {});
       throw loaded.error;

@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgDatabase, Sql } from '../database.js';
-import { BUILD_MEMORY, createHnswSql, dropHnswSql, hnswName } from './hnsw.js';
+import { BUILD_MEMORY, bulkLockSql, createHnswSql, dropHnswSql, hnswName } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
 
 const POLL_MS = 1000;
@@ -77,8 +77,23 @@ export interface StepSession {
   schema: string;
 }
 
-/** Its columns for StepSession, to add to the session's first statement. */
-export const STEP_SESSION_COLUMNS = 'pg_backend_pid() AS pid, current_schema() AS schema';
+/**
+ * Takes the model's bulk lock (hnsw.ts) for the session `sql`: waiting for it (a bulk load), or
+ * trying only (a rebuild: undefined when some session holds it, which builds the index itself).
+ */
+export async function lockForSteps(
+  sql: Sql,
+  model: ModelSql,
+  how: 'wait' | 'try',
+): Promise<StepSession | undefined> {
+  const lock = how === 'wait' ? 'pg_advisory_lock' : 'pg_try_advisory_lock';
+  const { rows } = await sql.query<{ locked: boolean | string; pid: number; schema: string }>(
+    `SELECT ${lock}(${bulkLockSql(model.key)}) AS locked, pg_backend_pid() AS pid, current_schema() AS schema`,
+  );
+  const { locked, pid, schema } = rows[0]!;
+  // pg_advisory_lock returns void (''), once it has the lock.
+  return locked === false ? undefined : { sql, pid, schema };
+}
 
 /**
  * Runs `statement` (a CONCURRENTLY step) on the session, naming the transactions it waits for;
@@ -101,7 +116,13 @@ async function concurrently(
   }
 }
 
-export function dropHnswConcurrently(db: PgDatabase, session: StepSession, model: ModelSql, warn: Warn) {
+/** Drops the model's HNSW index, if there is one, without blocking writers. */
+export function dropHnswConcurrently(
+  db: PgDatabase,
+  session: StepSession,
+  model: ModelSql,
+  warn: Warn = warnOnStderr,
+) {
   const what = `dropping the HNSW index ${session.schema}.${hnswName(model)}`;
   return concurrently(db, session, dropHnswSql(model, true), what, warn);
 }
@@ -111,7 +132,7 @@ export async function buildHnswConcurrently(
   db: PgDatabase,
   session: StepSession,
   model: ModelSql,
-  warn: Warn,
+  warn: Warn = warnOnStderr,
 ): Promise<void> {
   await session.sql.query(`SET maintenance_work_mem = '${BUILD_MEMORY}'`);
   const what = `building the HNSW index ${session.schema}.${hnswName(model)}`;

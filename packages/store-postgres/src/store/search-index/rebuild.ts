@@ -19,24 +19,19 @@ import type { PgDatabase } from '../database.js';
 import {
   buildHnswConcurrently,
   dropHnswConcurrently,
-  STEP_SESSION_COLUMNS,
-  type StepSession,
+  lockForSteps,
   type Warn,
   warnOnStderr,
 } from './concurrently.js';
-import { bulkLockSql, hnswName } from './hnsw.js';
+import { hnswName } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
 
 const underWay = new WeakMap<PgDatabase, Set<Promise<void>>>();
 
 async function rebuild(db: PgDatabase, model: ModelSql, warn: Warn): Promise<void> {
   await db.session(async (sql) => {
-    const locked = await sql.query<Omit<StepSession, 'sql'> & { locked: boolean }>(
-      `SELECT pg_try_advisory_lock(${bulkLockSql(model.key)}) AS locked, ${STEP_SESSION_COLUMNS}`,
-    );
-    const { locked: mine, ...ids } = locked.rows[0]!;
-    if (!mine) return;
-    const session = { sql, ...ids };
+    const session = await lockForSteps(sql, model, 'try');
+    if (session === undefined) return;
     const found = await sql.query<{ valid: boolean | null }>(
       'SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid',
       [hnswName(model)],
