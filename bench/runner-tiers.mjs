@@ -15,7 +15,7 @@
 // `oxydra runner vm build` (its folder: OXYDRA_MICROVM_DIR, else ~/.cache/oxydra/microvm).
 // Usage: node bench/runner-tiers.mjs [--tiers process,container,micro_vm] [--runs N] [--turns N]
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,7 +130,11 @@ async function measure(tier) {
   s.cold.push(performance.now() - started);
   const status = JSON.parse(oxydra('runner', 'status', '--json', '--user', tier).stdout);
   const base = status.gateway_endpoint.replace(/^ws/, 'http').replace(/\/ws$/, '');
-  const token = readFileSync(join(env.HOME, '.config/oxydra/gateway-token'), 'utf8').trim();
+  // A container or micro-VM guest has a gateway token of its own, kept by the runner in the
+  // user's ipc/ folder; the process tier's guest shares the host's.
+  const own = join(root, `.oxydra/workspaces/${tier}/ipc/gateway-token`);
+  const tokenFile = existsSync(own) ? own : join(env.HOME, '.config/oxydra/gateway-token');
+  const token = readFileSync(tokenFile, 'utf8').trim();
   s.first.push(await turn(base, token));
   for (let i = 0; i < TURNS; i++) s.warm.push(await turn(base, token));
   await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -30,7 +30,9 @@ export async function runDaemonMain(options: DaemonMainOptions): Promise<void> {
     env,
   });
   if (backend.kind === 'container') {
-    backend = { ...backend, image: await resolveGuestImage(plan, backend.engine, options.selfCommand) };
+    // Usually handed over by the `runner start` that spawned this daemon (guest-image.ts).
+    const image = await resolveGuestImage(plan, backend.engine, options.selfCommand, env);
+    backend = { ...backend, image };
   }
   const daemon = new RunnerDaemon({ plan, backend, selfCommand: options.selfCommand, env });
   const onSignal = (signal: NodeJS.Signals) => void daemon.shutdown(signal);

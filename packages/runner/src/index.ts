@@ -48,7 +48,7 @@ export {
   mmdebstrapArgs,
 } from './image/build-image.js';
 export { GUEST_IMAGE_REPOSITORY, guestFiles, guestImageTag } from './image/guest-files.js';
-export { currentGuestImageTag, resolveGuestImage } from './image/guest-image.js';
+export { currentGuestImageTag, imageHandoff, resolveGuestImage } from './image/guest-image.js';
 export { type GuestImage, listGuestImages, type PruneOutcome, pruneGuestImages } from './image/images.js';
 export {
   type DaemonProcess,

@@ -11,6 +11,7 @@ import { processAlive } from '@oxydra/sandbox';
 import type { HealthStatus, ShutdownStatus } from './control-protocol.js';
 import { RunnerNotRunning, sendControl } from './control-socket.js';
 import { logFilePath } from './guest-launch.js';
+import { imageHandoff } from './image/guest-image.js';
 import type { RunnerPlan } from './plan.js';
 import { engineHandoff } from './tiers/detect-once.js';
 import { provisionWorkspace } from './workspace.js';
@@ -42,11 +43,16 @@ export interface DaemonProcess {
   exitCode(): number | null | undefined;
 }
 
-/** Starts `<self> runner daemon` detached from this process, its output in `<ws>/logs/daemon.*.log`. */
+/**
+ * Starts `<self> runner daemon` detached from this process, its output in
+ * `<ws>/logs/daemon.*.log`; with the engine and the guest `image` this process resolved (a
+ * container tier), so the daemon does not look for them again.
+ */
 export async function spawnRunnerDaemon(
   plan: RunnerPlan,
   selfCommand: readonly string[],
   env: NodeJS.ProcessEnv,
+  image?: string,
 ): Promise<DaemonProcess> {
   await provisionWorkspace(plan.paths);
   const marker = `=== ${new Date().toISOString()} oxydra runner start ===\n`;
@@ -62,7 +68,7 @@ export async function spawnRunnerDaemon(
   try {
     const child = spawn(program!, [...args, ...daemonArgs], {
       cwd: plan.projectDir,
-      env: engineHandoff(env),
+      env: imageHandoff(engineHandoff(env), image),
       // Its own session: it outlives this command and the terminal it ran in.
       detached: true,
       stdio: ['ignore', fds[0]!, fds[1]!],

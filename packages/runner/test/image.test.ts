@@ -1,9 +1,10 @@
 /**
  * The guest image's recipe without building it: the mmdebstrap argv, the thin layer's
  * Containerfile, what is copied from this checkout's own oxydra (the native libsql addon
- * included), the content tag, and the one-line refusals when a tool is missing.
+ * included), the content tag, the one-line refusals when a tool is missing, and the tag
+ * `runner start` hands its daemon (taken only when it is one this installation resolves to).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -13,10 +14,14 @@ import {
   guestFiles,
   guestImageTag,
   hostSuite,
+  imageHandoff,
   mmdebstrapArgs,
+  planRunner,
+  resolveGuestImage,
 } from '@oxydra/runner';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useFakeBin } from './helpers.js';
 
 const OXYDRA_BIN = resolve(import.meta.dirname, '../../cli/bin/oxydra.js');
 
@@ -105,5 +110,85 @@ describe('building without mmdebstrap', () => {
       message: 'building the guest image needs mmdebstrap, which is not on PATH',
       hint: 'install it: `sudo apt-get install mmdebstrap`',
     });
+  });
+});
+
+describe('the guest image handed from `runner start` to its daemon', () => {
+  const bin = useFakeBin();
+
+  /**
+   * A user's plan (guest_images.oxydra_vm = `configured`, if given), a podman that logs its
+   * calls and has every image, and an installation of version 9.9.9 with no bundle: hashing its
+   * files throws, so a test sees whether the tag was resolved or taken as handed over.
+   */
+  async function setup(configured?: string) {
+    const calls = join(bin.dir, 'calls');
+    bin.program('podman', `echo "$*" >> '${calls}'; exit 0`);
+    const project = join(bin.dir, 'project');
+    mkdirSync(join(project, '.oxydra/users'), { recursive: true });
+    const images = configured ? `[guest_images]\noxydra_vm = "${configured}"\n` : '';
+    writeFileSync(
+      join(project, '.oxydra/runner.toml'),
+      `default_tier = "container"\n${images}[users.alice]\nconfig_path = "users/alice.toml"\n`,
+    );
+    writeFileSync(join(project, '.oxydra/users/alice.toml'), '');
+    const install = join(bin.dir, 'install');
+    mkdirSync(join(install, 'bin'), { recursive: true });
+    writeFileSync(join(install, 'package.json'), '{"version": "9.9.9"}');
+    return {
+      plan: await planRunner({ cwd: project, env: { PATH: bin.dir } }),
+      engine: { name: 'podman' as const, path: join(bin.dir, 'podman'), globalArgs: [] },
+      self: [process.execPath, join(install, 'bin/oxydra.js')],
+      calls: () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
+    };
+  }
+
+  it("puts the resolved tag in the daemon's environment, replacing an inherited one", () => {
+    const env = { PATH: '/bin', OXYDRA_RUNNER_IMAGE: 'inherited' };
+    expect(imageHandoff(env, 'localhost/oxydra-guest:1.0.0-0123456789ab')).toEqual({
+      PATH: '/bin',
+      OXYDRA_RUNNER_IMAGE: 'localhost/oxydra-guest:1.0.0-0123456789ab',
+    });
+    expect(imageHandoff(env, undefined)).toEqual({ PATH: '/bin' });
+  });
+
+  it("takes a tag of this installation's version without hashing or asking the engine", async () => {
+    const { plan, engine, self, calls } = await setup();
+    const tag = 'localhost/oxydra-guest:9.9.9-0123456789ab';
+    expect(await resolveGuestImage(plan, engine, self, { OXYDRA_RUNNER_IMAGE: tag })).toBe(tag);
+    expect(calls()).toBe('');
+  });
+
+  it('resolves as without it any other tag, so no string from the environment reaches the engine unchecked', async () => {
+    const { plan, engine, self, calls } = await setup();
+    for (const handed of [
+      '',
+      'docker.io/library/debian:9.9.9-0123456789ab',
+      'localhost/oxydra-guest:1.0.0-0123456789ab',
+      'localhost/oxydra-guest:9.9.9-0123456789AB',
+      'localhost/oxydra-guest:9.9.9-0123456789abc',
+      'localhost/oxydra-guest:9.9.9-0123456789ab --privileged',
+      '--privileged',
+    ]) {
+      // Resolving hashes this installation's files: its missing bundle is the refusal.
+      await expect(resolveGuestImage(plan, engine, self, { OXYDRA_RUNNER_IMAGE: handed })).rejects.toThrow(
+        /cannot build the guest image: .*bundle is missing/,
+      );
+    }
+    expect(calls()).toBe('');
+  });
+
+  it('takes only the configured image when runner.toml names one', async () => {
+    const { plan, engine, self, calls } = await setup('registry.example/guest:7');
+    const env = (tag: string) => ({ OXYDRA_RUNNER_IMAGE: tag });
+    expect(await resolveGuestImage(plan, engine, self, env('registry.example/guest:7'))).toBe(
+      'registry.example/guest:7',
+    );
+    expect(calls()).toBe('');
+    // Another tag, even one of this installation's: the configured image, checked with the engine.
+    expect(
+      await resolveGuestImage(plan, engine, self, env('localhost/oxydra-guest:9.9.9-0123456789ab')),
+    ).toBe('registry.example/guest:7');
+    expect(calls()).toBe('image inspect --format {{.Id}} registry.example/guest:7\n');
   });
 });

@@ -22,6 +22,7 @@ import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
 import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
 import { PostgresNoteStore } from './store/notes.js';
+import { rebuildsDone } from './store/search-index/rebuild.js';
 import { PostgresSearchIndex } from './store/search-index/store.js';
 import { PostgresSessionStore } from './store/sessions.js';
 import { PostgresStateStore } from './store/state.js';
@@ -49,7 +50,8 @@ export interface PostgresStores {
   /**
    * The search index (chunks of notes and conversations, pgvector HNSW and full text) for an
    * embedding model, as `KernelStores.searchIndex`: `openKernel({ stores: { searchIndex } })`.
-   * Its first call for a model creates that model's HNSW index when missing.
+   * Its first call for a model creates that model's HNSW index with the model, and rebuilds it
+   * in the background when it finds it missing or invalid (a bulk load that died).
    */
   searchIndex(model: SearchModel): SearchIndexStore;
   control: ControlStoreGroup;
@@ -71,7 +73,7 @@ export interface PostgresStores {
   openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
   migrate(): Promise<MigrationReport>;
-  /** Closes the pool; the stores must not be used after. */
+  /** Closes the pool, once the search index rebuilds under way are over; the stores must not be used after. */
   close(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     target: connection.target,
     openBus: (processId) => PostgresEventBus.open({ url: options.url, schema, processId }),
     migrate: () => migrateSchema(connection, schema),
-    close: () => connection.pool.end(),
+    close: async () => {
+      await rebuildsDone(db);
+      await connection.pool.end();
+    },
   };
 }

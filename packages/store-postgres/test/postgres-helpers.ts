@@ -52,12 +52,13 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Runs `text` on the test database, for looking under the stores. */
+/** Runs `text` on the test database (or the one at `url`), for looking under the stores. */
 export async function adminQuery<R extends pg.QueryResultRow>(
   text: string,
   values: unknown[] = [],
+  url = POSTGRES_URL,
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query<R>(text, values)).rows;

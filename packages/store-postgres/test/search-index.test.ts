@@ -2,16 +2,18 @@
  * The PostgreSQL search index beyond the shared contract: writers of one source in two pools
  * (as two processes) take turns, models of different dimensions coexist each with its own HNSW
  * index that vector searches use, processes opening a new model together make one index, a bulk
- * load builds the index once after its rows (left to it by other opens, rebuilt by the next open
- * when the loader died), and a database without pgvector gets a one-line error naming the fix.
+ * load builds the index once after its rows (left to it by other opens, rebuilt in the background
+ * by the next open when the loader died, writers going on and the transactions it waits for
+ * named), and a database without pgvector gets a one-line error naming the fix.
  */
 
 import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
-import { MIGRATIONS, type PostgresStores } from '@oxydra/store-postgres';
+import { MIGRATIONS, openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { NewChunk, SearchModel, SearchSource } from '@oxydra/types';
 import pg from 'pg';
-import { expect, it } from 'vitest';
-import { adminQuery, describePostgres, POSTGRES_URL, postgresOpener } from './postgres-helpers.js';
+import { expect, it, vi } from 'vitest';
+import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
 
 const MODEL: SearchModel = { id: 'pg-test', dimensions: 16 };
 
@@ -30,20 +32,45 @@ const chunk = (text: string, axis: number, dims?: number): NewChunk => ({
 
 const note = (id: string): SearchSource => ({ type: 'note', id });
 
-/** The stores on a fresh schema, a second pool on it (another process), and the schema's name. */
-async function openTwo(): Promise<{
+/**
+ * The stores on a fresh schema, a second pool on it (another process), the schema's name, and
+ * `admin` to look under them. `ownDatabase`: in a database of its own, for a test that leaves a
+ * transaction open (CONCURRENTLY steps wait for every transaction of their database: other
+ * tests' must not wait for this one's).
+ */
+async function openTwo(ownDatabase = false): Promise<{
   first: PostgresStores;
   second: PostgresStores;
+  url: string;
+  admin<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+  /** Closes the second pool (once): what its process does when it stops. */
+  closeSecond(): Promise<void>;
   close(): Promise<void>;
 }> {
-  const opened = await postgresOpener((stores) => stores)();
-  const other = await opened.another!();
+  const name = freshSchema();
+  const url = new URL(POSTGRES_URL);
+  if (ownDatabase) {
+    await adminQuery(`CREATE DATABASE ${name}`);
+    url.pathname = `/${name}`;
+  }
+  const first = await openPostgresStores({ url: url.href, schema: name });
+  const second = await openPostgresStores({ url: url.href, schema: name, migrate: false });
+  let closing: Promise<void> | undefined;
+  const closeSecond = () => {
+    closing ??= second.close();
+    return closing;
+  };
   return {
-    first: opened.store,
-    second: other.store,
+    first,
+    second,
+    url: url.href,
+    admin: (text, values) => adminQuery(text, values, url.href),
+    closeSecond,
     close: async () => {
-      await other.close();
-      await opened.close();
+      await closeSecond();
+      await first.close();
+      if (ownDatabase) await adminQuery(`DROP DATABASE ${name} WITH (FORCE)`);
+      else await dropSchema(name);
     },
   };
 }
@@ -278,22 +305,16 @@ describePostgres('PostgreSQL search index', () => {
     }
   });
 
-  it('bulk loads without the HNSW index, builds it once after, and leaves no broken index when the loader dies', async () => {
-    const { first, second, close } = await openTwo();
+  it('bulk loads without the HNSW index, builds it once after, and when the loader dies the next open rebuilds it in the background, writers going on', async () => {
+    const { first, second, url, admin, closeSecond, close } = await openTwo(true);
     try {
       const a = first.searchIndex(MODEL);
       await a.replaceSource(note('before'), [chunk('before', 1)]);
-      const [{ key }] = (await adminQuery<{ key: number }>(
-        `SELECT key FROM ${first.schema}.search_models`,
-      )) as [{ key: number }];
+      const [{ key }] = (await admin<{ key: number }>(`SELECT key FROM ${first.schema}.search_models`)) as [
+        { key: number },
+      ];
       const index = `${first.schema}.search_chunks_hnswh_${key}`;
-      const state = async () =>
-        (
-          await adminQuery<{ valid: boolean }>(
-            `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`,
-            [index],
-          )
-        ).map((row) => (row.valid ? 'valid' : 'invalid'));
+      const state = () => indexState(url, index);
       const nearest = async (store: ReturnType<PostgresStores['searchIndex']>, axis: number) => {
         const [best] = await store.searchVector(unit(axis), {}, 1);
         return (await store.chunks([best!.chunkId]))[0]?.text;
@@ -320,13 +341,14 @@ describePostgres('PostgreSQL search index', () => {
           first.schema,
           `SELECT id FROM search_chunks WHERE model_key = ${key}
            ORDER BY (embedding::halfvec(16)) <=> '[${Array.from(unit(2)).join(',')}]'::halfvec(16) LIMIT 5`,
+          url,
         ),
       ).toContain(`Index Scan using search_chunks_hnswh_${key}`);
 
       // The loading session dies mid-load (as with its process): the load fails, the index is
       // missing, and the next open of the model (another process) builds it.
       const died = a.bulkLoad(async () => {
-        await adminQuery(
+        await admin(
           `SELECT pg_terminate_backend(l.pid) FROM pg_locks l,
              (SELECT hashtextextended('oxydra-search-bulk:' || $1 || ':' || $2, 0) AS k) AS x
            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
@@ -337,14 +359,86 @@ describePostgres('PostgreSQL search index', () => {
       });
       await expect(died).rejects.toThrow();
       expect(await state()).toEqual([]);
-      expect(await nearest(second.searchIndex(MODEL), 12)).toBe('late');
+
+      // The next open (another process) rebuilds it in the background, CONCURRENTLY. Held up
+      // here by a transaction left open in the database (as by an idle psql), the build waits
+      // and names it; meanwhile the store opens, searches (exactly) and writes.
+      const blocker = await openTransaction(url);
+      const stderr = captureStderr();
+      try {
+        const b = second.searchIndex(MODEL);
+        expect(await nearest(b, 12)).toBe('late');
+        const report = await pollUntil(
+          () => stderr.lines.find((line) => line.includes(`pid ${blocker.pid} `)),
+          'the rebuild to name the open transaction',
+        );
+        expect(report).toMatch(
+          new RegExp(
+            `^warning: search index: building the HNSW index ${index} waits for a transaction open in the database: pid ${blocker.pid} \\(idle in transaction since .*SELECT pg_terminate_backend\\(${blocker.pid}\\)\\)\n$`,
+          ),
+        );
+        expect(await state()).toEqual(['invalid']);
+        await b.replaceSource(note('during'), [chunk('during rebuild', 14)]);
+        await b.appendChunks(note('during'), [chunk('during append', 13)]);
+        expect(await nearest(b, 14)).toBe('during rebuild');
+        expect(await state()).toEqual(['invalid']);
+      } finally {
+        stderr.restore();
+        await blocker.end();
+      }
+      // The stores' close waits for the rebuild: the index is whole once it returns.
+      await closeSecond();
       expect(await state()).toEqual(['valid']);
+      expect(await nearest(first.searchIndex(MODEL), 13)).toBe('during append');
 
       // A build cut short leaves an invalid index (CONCURRENTLY's way): the next open rebuilds it.
-      await adminQuery(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
+      await admin(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
       expect(await state()).toEqual(['invalid']);
-      expect(await nearest(second.searchIndex(MODEL), 1)).toBe('before');
-      expect(await state()).toEqual(['valid']);
+      expect(await nearest(first.searchIndex(MODEL), 1)).toBe('before');
+      await pollUntil(async () => (await state())[0] === 'valid', 'the invalid index rebuilt');
+    } finally {
+      await close();
+    }
+  });
+
+  it('reports a rebuild that fails, and the next open tries again', async () => {
+    const { first, second, url, admin, close } = await openTwo(true);
+    try {
+      await first.searchIndex(MODEL).replaceSource(note('kept'), [chunk('kept one', 1)]);
+      const [{ key }] = (await admin<{ key: number }>(`SELECT key FROM ${first.schema}.search_models`)) as [
+        { key: number },
+      ];
+      const index = `${first.schema}.search_chunks_hnswh_${key}`;
+      await admin('UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)', [index]);
+      const blocker = await openTransaction(url);
+      const stderr = captureStderr();
+      try {
+        expect((await second.searchIndex(MODEL).counts()).chunks).toBe(1);
+        await pollUntil(
+          () => stderr.lines.some((line) => line.includes(`pid ${blocker.pid} `)),
+          'the rebuild to wait for the open transaction',
+        );
+        // The rebuild's backend ends (an administrator, a server restart): the failure is said.
+        await admin(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY search_chunks_hnswh_${key} %'`,
+        );
+        const failed = await pollUntil(
+          () => stderr.lines.find((line) => line.includes('failed')),
+          'the failed rebuild to be reported',
+        );
+        expect(failed).toMatch(
+          /^warning: search index: rebuilding the HNSW index search_chunks_hnswh_\d+ failed: .*terminat.*; searches of its model are exact scans \(slower\) until the next open of the store tries again\n$/,
+        );
+      } finally {
+        stderr.restore();
+        await blocker.end();
+      }
+      expect(await indexState(url, index)).toEqual(['invalid']);
+      await first.searchIndex(MODEL).counts();
+      await pollUntil(
+        async () => (await indexState(url, index))[0] === 'valid',
+        'the next open to rebuild the index',
+      );
     } finally {
       await close();
     }
@@ -429,8 +523,8 @@ describePostgres('PostgreSQL search index', () => {
 });
 
 /** EXPLAIN of `query` in `schema` (pgvector's type and operator found through public), with seq scans off. */
-async function explain(schema: string, query: string): Promise<string> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+async function explain(schema: string, query: string, url = POSTGRES_URL): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`SET search_path TO ${schema}, public`);
@@ -440,4 +534,33 @@ async function explain(schema: string, query: string): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+/** The model's HNSW index `index` (schema-qualified): [] when missing, else ['valid'] or ['invalid']. */
+async function indexState(url: string, index: string): Promise<string[]> {
+  const rows = await adminQuery<{ valid: boolean }>(
+    'SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)',
+    [index],
+    url,
+  );
+  return rows.map((row) => (row.valid ? 'valid' : 'invalid'));
+}
+
+/** A transaction left open in the database, as by an idle psql: REPEATABLE READ holds its snapshot. */
+async function openTransaction(url: string): Promise<{ pid: number; end(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return { pid: rows[0]!.pid, end: () => client.end() };
+}
+
+/** What this process writes to stderr (the stores' warnings), until restore(). */
+function captureStderr(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+    lines.push(String(text));
+    return true;
+  });
+  return { lines, restore: () => spy.mockRestore() };
 }

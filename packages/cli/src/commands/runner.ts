@@ -98,7 +98,8 @@ export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
     insecure: target.insecure,
     shellEnabled: target.shellEnabled,
   });
-  if (backend.kind === 'container') await resolveGuestImage(target, backend.engine, selfCommand());
+  const image =
+    backend.kind === 'container' ? await resolveGuestImage(target, backend.engine, selfCommand()) : undefined;
   const state = await queryRunner(target);
   if (state.running) {
     throw new UsageError(
@@ -118,7 +119,8 @@ export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
       `note: ${target.userId}'s guest reads its agent configuration from ${userAgentToml} (missing), ~/.config/oxydra and /etc/oxydra, not from ${projectAgentToml}\n`,
     );
   }
-  const daemon = await spawnRunnerDaemon(target, selfCommand(), process.env);
+  // The daemon gets the image (and the engine) found here rather than looking again.
+  const daemon = await spawnRunnerDaemon(target, selfCommand(), process.env, image);
   const outcome = await waitUntilReady(target, daemon, waitMs);
   if (!outcome.ready) {
     process.stderr.write(`error: the runner for user ${target.userId} did not start: ${outcome.problem}\n`);

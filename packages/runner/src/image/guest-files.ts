@@ -119,7 +119,7 @@ export function guestFiles(selfCommand: readonly string[]): GuestFiles {
   return {
     node,
     packageRoot,
-    version: readPackage(packageRoot).version ?? '0.0.0',
+    version: selfVersion(selfCommand),
     entries: [
       ...INSTALL_ENTRIES.map((entry) => ({ from: join(packageRoot, entry), to: entry })),
       { from: modelCatalog(packageRoot), to: 'data/models.json' },
@@ -166,6 +166,23 @@ export async function guestImageTag(files: GuestFiles, recipe: string): Promise<
     const stats = statSync(path);
     hash.update(`\0${relative(files.packageRoot, path)}\0${stats.size}\0${stats.mtimeMs}`);
   }
-  const version = files.version.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return `${GUEST_IMAGE_REPOSITORY}:${version}-${hash.digest('hex').slice(0, 12)}`;
+  return `${tagPrefix(files.version)}${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** `localhost/oxydra-guest:<version>-`: every tag of `version`'s images, but for the hash. */
+function tagPrefix(version: string): string {
+  return `${GUEST_IMAGE_REPOSITORY}:${version.replace(/[^A-Za-z0-9_.-]/g, '_')}-`;
+}
+
+/** The version of the installation behind `selfCommand`, read from its package.json alone. */
+export function selfVersion(selfCommand: readonly string[]): string {
+  const script = selfCommand[1];
+  if (script === undefined) throw new Error('internal: empty self command');
+  return readPackage(dirname(dirname(script))).version ?? '0.0.0';
+}
+
+/** Whether `tag` is one guestImageTag gives an installation of `version` (whatever its files). */
+export function isGuestImageTag(tag: string, version: string): boolean {
+  const prefix = tagPrefix(version);
+  return tag.startsWith(prefix) && /^[0-9a-f]{12}$/.test(tag.slice(prefix.length));
 }

@@ -5,7 +5,8 @@
  * (process.env in the CLI and the daemon; a test's own object gets its own detection) and PATH,
  * and forgotten with forgetTierDetections() where the machine changes under the process (a
  * micro-VM image just built). `runner start` hands the engine it found to the daemon it spawns
- * (engineHandoff), which would otherwise run the same probe again a second later.
+ * (engineHandoff), which would otherwise run the same probe again a second later; the guest
+ * image it resolved goes the same way (image/guest-image.ts).
  */
 import { basename, isAbsolute } from 'node:path';
 import {

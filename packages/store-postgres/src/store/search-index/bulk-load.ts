@@ -7,29 +7,29 @@
  *
  * While it runs the index stays usable by every process: searches of the model are exact scans
  * while the index is missing (correct, slower), and other writers go on: the drop and the build
- * are CONCURRENTLY, which takes no lock that blocks writes. The loading session holds the
- * model's bulk lock (hnsw.ts) throughout, so a store opening meanwhile leaves the index to it;
- * if the process dies, the lock goes with its connection and the next open rebuilds the index
- * (model.ts: missing, or left invalid by a CONCURRENTLY build cut short). Two loads of one model
- * take turns.
+ * are CONCURRENTLY, which takes no lock that blocks writes (but waits for open transactions,
+ * which concurrently.ts names). The loading session holds the model's bulk lock (hnsw.ts)
+ * throughout, so a store opening meanwhile leaves the index to it; if the process dies, the lock
+ * goes with its connection and the next open rebuilds the index in the background (rebuild.ts:
+ * missing, or left invalid by a CONCURRENTLY build cut short). Two loads of one model, or a load
+ * and a rebuild, take turns.
  */
 import type { PgDatabase } from '../database.js';
-import { BUILD_MEMORY, bulkLockSql, createHnswSql, hnswName } from './hnsw.js';
+import { buildHnswConcurrently, dropHnswConcurrently, lockForSteps } from './concurrently.js';
 import type { ModelSql } from './model-sql.js';
 
 export async function bulkLoad<T>(db: PgDatabase, model: ModelSql, work: () => Promise<T>): Promise<T> {
   if (!model.hnsw) return work();
   return db.session(async (sql) => {
-    await sql.query(`SELECT pg_advisory_lock(${bulkLockSql(model.key)})`);
-    await sql.query(`DROP INDEX CONCURRENTLY IF EXISTS ${hnswName(model)}`);
+    const session = (await lockForSteps(sql, model, 'wait'))!;
+    await dropHnswConcurrently(db, session, model);
     // Built even when the load failed (what was written is searchable quickly again); the
     // load's own error is the one reported.
     const loaded = await work().then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    await sql.query(`SET maintenance_work_mem = '${BUILD_MEMORY}'`);
-    const built = sql.query(createHnswSql(model, true));
+    const built = buildHnswConcurrently(db, session, model);
     if ('error' in loaded) {
       await built.catch(() => {});
       throw loaded.error;

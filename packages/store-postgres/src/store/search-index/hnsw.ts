@@ -1,7 +1,8 @@
 /**
  * The model's HNSW index: its name, its definition and how it is built, shared by the store's
- * first open of a model (model.ts: created, or rebuilt when missing or left invalid) and a bulk
- * load (bulk-load.ts: dropped, then built once over every row).
+ * first open of a model (model.ts: created with the model), its rebuild when an open finds it
+ * missing or left invalid (rebuild.ts) and a bulk load (bulk-load.ts: dropped, then built once
+ * over every row).
  *
  * Built with the graph in memory: pgvector builds it there when it fits in maintenance_work_mem
  * (about 1.3 KB a 256-dimension vector at m 16: 4 MB held 3,246, so the server's default, 64 MB,
@@ -23,6 +24,11 @@ export function hnswName(model: Pick<ModelSql, 'key'>): string {
   return `search_chunks_hnswh_${model.key}`;
 }
 
+/** DROP INDEX of the model's HNSW index, if it exists; concurrently: as CREATE INDEX below. */
+export function dropHnswSql(model: Pick<ModelSql, 'key'>, concurrently: boolean): string {
+  return `DROP INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF EXISTS ${hnswName(model)}`;
+}
+
 /** CREATE INDEX of the model's HNSW index; concurrently: without blocking writers (outside a transaction). */
 export function createHnswSql(model: ModelSql, concurrently: boolean): string {
   return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${hnswName(model)} ON search_chunks
@@ -33,8 +39,9 @@ export function createHnswSql(model: ModelSql, concurrently: boolean): string {
 
 /**
  * The advisory lock key of a bulk load of the model in this schema (SQL): held by the loading
- * session for the whole load, so an opening store leaves the missing index to the loader, and a
- * loader that died (its session gone) leaves the rebuild to the next open.
+ * session for the whole load, and by a rebuild's session for the whole build, so an opening
+ * store leaves the missing index to them, two of them never build at once, and one that died
+ * (its session gone) leaves the rebuild to the next open.
  */
 export function bulkLockSql(key: number | string): string {
   return `hashtextextended('oxydra-search-bulk:' || current_schema() || ':' || ${key}, 0)`;

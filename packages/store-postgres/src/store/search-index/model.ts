@@ -15,27 +15,37 @@
  * ef_search 200, docs/postgres.md). HNSW over halfvec takes up to 4,000 dimensions; a larger
  * model is searched by an exact scan. hnsw.ts defines and builds it.
  *
- * Missing or invalid (a bulk load's build that died, bulk-load.ts): rebuilt here, unless a bulk
- * load of the model is under way in some session (its lock is held), which builds it when done.
- * Meanwhile searches are exact scans: correct, slower.
+ * Created here with the model's row, in the same transaction (the model has no rows yet to
+ * index). Missing or invalid later (a bulk load's build that died, bulk-load.ts): rebuilt in the
+ * background once this transaction commits (rebuild.ts: CONCURRENTLY, the open not waiting for
+ * it), unless a bulk load or a rebuild of the model is under way in some session (its lock is
+ * held), which builds it. Meanwhile searches are exact scans: correct, slower.
  *
  * A schema made before this kept `search_chunks_hnsw_<key>` over `vector`: the first store
  * opened for that model drops it and builds the halfvec one (`search_chunks_hnswh_<key>`), once.
  */
 import type { SearchModel } from '@oxydra/types';
 import type { PgDatabase } from '../database.js';
-import { BUILD_MEMORY, bulkLockSql, createHnswSql, HNSW_MAX_DIMENSIONS, hnswName } from './hnsw.js';
+import { BUILD_MEMORY, bulkLockSql, createHnswSql, HNSW_MAX_DIMENSIONS } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
+import { rebuildInBackground } from './rebuild.js';
 
 export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<ModelSql> {
+  const { prepared, rebuild } = await prepareInTransaction(db, model);
+  if (rebuild) rebuildInBackground(db, prepared);
+  return prepared;
+}
+
+function prepareInTransaction(db: PgDatabase, model: SearchModel) {
   return db.atomic(async (sql) => {
     await sql.query(
       `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-search-model:' || current_schema(), 0))`,
     );
-    await sql.query(
+    const inserted = await sql.query(
       'INSERT INTO search_models (model_id, dims) VALUES ($1, $2) ON CONFLICT (model_id, dims) DO NOTHING',
       [model.id, model.dimensions],
     );
+    const created = inserted.rowCount === 1;
     // valid: null when the index is missing, false when a build of it died (CONCURRENTLY leaves
     // it so). loading: a bulk load holds the model's lock (a shared try, held to this commit,
     // so no load starts before this transaction has built what it builds).
@@ -73,11 +83,11 @@ export async function prepareModel(db: PgDatabase, model: SearchModel): Promise<
       opclass: `${row.ext}.halfvec_cosine_ops`,
     };
     if (row.old) await sql.query(`DROP INDEX search_chunks_hnsw_${row.key}`);
-    if (hnsw && row.valid !== true && !row.loading) {
-      if (row.valid === false) await sql.query(`DROP INDEX ${hnswName(prepared)}`);
+    const missing = hnsw && row.valid !== true && !row.loading;
+    if (missing && created) {
       await sql.query(`SET LOCAL maintenance_work_mem = '${BUILD_MEMORY}'`);
       await sql.query(createHnswSql(prepared, false));
     }
-    return prepared;
+    return { prepared, rebuild: missing && !created };
   });
 }
