@@ -28,7 +28,7 @@ const { values } = parseArgs({
 const entries = Number(values.entries);
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-bench-audit-'));
 try {
-  const db = openKernelDb(dir);
+  const db = await openKernelDb(dir);
   const maxEntries = Number(values['max-entries'] ?? entries);
   const audit = await KernelAudit.open(dir, db, { maxEntries });
   const options = values.grouped ? { grouped: true } : {};

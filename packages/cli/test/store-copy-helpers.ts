@@ -60,7 +60,7 @@ export async function populateWorkspace(workspace: string): Promise<void> {
     await memory.close();
   }
 
-  const db = openKernelDb(workspace);
+  const db = await openKernelDb(workspace);
   try {
     const control = asyncControlStores(db);
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 9, minute)).toISOString();
@@ -203,7 +203,7 @@ export async function allRecords(
 /** A workspace's two libSQL files as the copy sees them (transfers) and as the check reads them. */
 export async function openWorkspaceStores(workspace: string) {
   const memory = await openMemory({ path: join(workspace, '.oxydra', 'memory.db') });
-  const db = openKernelDb(workspace);
+  const db = await openKernelDb(workspace);
   return {
     transfers: [
       memoryTransfer(memory.client, `libsql:${workspace}/memory`),

@@ -3,7 +3,7 @@
  * host uses (Oxios: "the Kernel exposes only system calls; applications use only system calls").
  * openKernel does the long-lived work once (sandbox probe, memory database, tools, secrets) and
  * holds the other services unopened (services/registry.ts); agents.spawn is synchronous and cheap
- * (one assembly per distinct agent request, cached). The surface is in kernel-api.ts.
+ * (one assembly per distinct agent request, cached). Surface: kernel-api.ts; entry: @oxydra/kernel/open.
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { Telemetry } from '@oxydra/otel';
@@ -19,14 +19,14 @@ import type { PluginInfo } from './plugins/host.js';
 import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
-import type { BudgetSnapshot } from './services/budget-accounts.js';
 import { EventBus } from './services/event-bus.js';
-import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import type { KernelTelemetry } from './services/telemetry.js';
 import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type { EventFilter, KernelOptions, SpawnSpec, Subscription } from './types.js';
+
+export { isLifecycleEvent } from './services/event-bus.js';
 
 export async function openKernel(options: KernelOptions): Promise<Kernel> {
   const base = await openBase(options);
@@ -169,11 +169,11 @@ class KernelFacade implements Kernel {
     return this.#bus.subscribe(filter);
   }
 
-  async resources(): Promise<ResourceSnapshot> {
+  async resources(): Promise<import('./services/resources.js').ResourceSnapshot> {
     return (await import('./services/resources.js')).resourceSnapshot(this.#table.list());
   }
 
-  checkBudget(agentId: string): BudgetSnapshot | undefined {
+  checkBudget(agentId: string): import('./services/budget-accounts.js').BudgetSnapshot | undefined {
     return this.#table.record(agentId)?.account?.snapshot();
   }
 

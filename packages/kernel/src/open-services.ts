@@ -37,7 +37,7 @@ export async function openServices(options: {
   stores?: { control?: ControlStoreGroup; sessions?: SessionStore };
 }): Promise<OpenedServices> {
   const { workspace, config, stores } = options;
-  const db = openKernelDb(workspace);
+  const db = await openKernelDb(workspace);
   let memory: MemoryDatabase | undefined;
   try {
     const control = stores?.control ?? asyncControlStores(db);

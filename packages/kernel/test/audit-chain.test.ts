@@ -31,7 +31,7 @@ async function openAudit(
   maxEntries = 1000,
   now?: () => Date,
 ): Promise<{ db: KernelDb; audit: KernelAudit }> {
-  const db = openKernelDb(dir);
+  const db = await openKernelDb(dir);
   dbs.push(db);
   const audit = await KernelAudit.open(dir, db, { maxEntries, ...(now ? { now } : {}) });
   return { db, audit };

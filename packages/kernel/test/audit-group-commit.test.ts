@@ -19,7 +19,7 @@ const scratch = scratchKernelDbs('oxydra-audit-group-');
 const workspace = () => scratch.folder();
 
 async function openAudit(dir: string, maxEntries = 1000): Promise<{ db: KernelDb; audit: KernelAudit }> {
-  const db = scratch.open(dir);
+  const db = await scratch.open(dir);
   return { db, audit: await KernelAudit.open(dir, db, { maxEntries }) };
 }
 
@@ -64,7 +64,7 @@ describe('audit group commit', () => {
 
   it("anchors a turn at its own chain's newest commit, without reading the head back", async () => {
     const dir = workspace();
-    const db = scratch.open(dir);
+    const db = await scratch.open(dir);
     const stores = asyncControlStores(db);
     const one = { audit: await KernelAudit.open(dir, db, { maxEntries: 1000, stores }) };
     const two = await openAudit(dir);
@@ -113,7 +113,7 @@ describe('audit group commit', () => {
     const script = `
       const { KernelAudit } = await import(${JSON.stringify(dist)});
       const { openKernelDb } = await import(${JSON.stringify(db)});
-      const audit = await KernelAudit.open(process.argv[1], openKernelDb(process.argv[1]), { maxEntries: 1000 });
+      const audit = await KernelAudit.open(process.argv[1], await openKernelDb(process.argv[1]), { maxEntries: 1000 });
       for (let i = 0; i < 20; i++) audit.record('agent:a', 'agent_exit', { i }, '', { grouped: true });
       const head = await audit.anchor();
       audit.record('agent:a', 'agent_exit', { late: true }, '', { grouped: true });

@@ -13,9 +13,9 @@ import { scratchKernelDbs } from './kernel-db-scratch.js';
 
 const scratch = scratchKernelDbs('oxydra-budget-group-');
 
-function open(dir?: string): { dir: string; db: KernelDb; ledger: SpendingLedger } {
+async function open(dir?: string): Promise<{ dir: string; db: KernelDb; ledger: SpendingLedger }> {
   const folder = dir ?? scratch.folder();
-  const db = scratch.open(folder);
+  const db = await scratch.open(folder);
   return { dir: folder, db, ledger: new SpendingLedger(db, { windowSecs: 3600 }) };
 }
 
@@ -24,7 +24,7 @@ const spendRows = (db: KernelDb) =>
 
 describe('grouped settles', () => {
   it('commits the settles of one tick together; a read of this process sees them at once', async () => {
-    const { db, ledger } = open();
+    const { db, ledger } = await open();
     for (let i = 0; i < 10; i++)
       ledger.settle(await ledger.reserve([], ['user:ann'], 0), { usd: 0.01, tokens: 5 });
     expect(spendRows(db)).toBe(0);
@@ -34,14 +34,14 @@ describe('grouped settles', () => {
   });
 
   it('commits them at the end of the tick on their own', async () => {
-    const { db, ledger } = open();
+    const { db, ledger } = await open();
     ledger.settle(await ledger.reserve([], ['user:ann'], 0), { usd: 0.01, tokens: 5 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(spendRows(db)).toBeGreaterThan(0);
   });
 
   it('a reservation right after settles (same tick) counts their spend', async () => {
-    const { ledger } = open();
+    const { ledger } = await open();
     const cap: Cap = { scope: 'user:bo', key: 'daily_usd', limit: 0.055, source: 'test', origin: 'explicit' };
     for (let i = 0; i < 4; i++) {
       ledger.settle(await ledger.reserve([cap], ['user:bo'], 0.001), { usd: 0.01, tokens: 1 });
@@ -54,7 +54,7 @@ describe('grouped settles', () => {
 
 describe('cached caps', () => {
   it('sees a cap changed through this connection at once', async () => {
-    const { db, ledger } = open();
+    const { db, ledger } = await open();
     expect(setCaps(db, 'user:cy')).toEqual({});
     await ledger.setCap('user:cy', 'daily_usd', 3);
     expect(setCaps(db, 'user:cy')).toEqual({ daily_usd: 3 });
@@ -63,8 +63,8 @@ describe('cached caps', () => {
   });
 
   it('sees a cap changed by another connection within CAPS_FRESH_MS', async () => {
-    const { dir, db } = open();
-    const other = open(dir);
+    const { dir, db } = await open();
+    const other = await open(dir);
     expect(setCaps(db, 'user:di')).toEqual({});
     await other.ledger.setCap('user:di', 'monthly_usd', 9);
     await new Promise((resolve) => setTimeout(resolve, CAPS_FRESH_MS + 20));

@@ -12,9 +12,9 @@ import { libsqlControlStores } from '../src/store/libsql/control.js';
 
 let workspace: ReturnType<typeof tempWorkspace>;
 let db: KernelDb;
-beforeEach(() => {
+beforeEach(async () => {
   workspace = tempWorkspace({ prefix: 'oxydra-async-view-' });
-  db = openKernelDb(workspace.dir);
+  db = await openKernelDb(workspace.dir);
 });
 afterEach(() => {
   db.close();

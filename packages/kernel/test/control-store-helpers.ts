@@ -16,14 +16,14 @@ export function controlStoreOpener<S>(
 ): StoreOpener<S> {
   return async () => {
     const workspace = tempWorkspace({ prefix: 'oxydra-control-store-' });
-    const db = openKernelDb(workspace.dir);
+    const db = await openKernelDb(workspace.dir);
     const others: KernelDb[] = [];
     return {
       store: pick(asyncControlStores(db)),
       ...(options.another
         ? {
             async another() {
-              const other = openKernelDb(workspace.dir);
+              const other = await openKernelDb(workspace.dir);
               others.push(other);
               return { store: pick(asyncControlStores(other)), close: async () => void other.close() };
             },

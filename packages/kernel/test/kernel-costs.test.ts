@@ -185,7 +185,7 @@ describe("kernel.service('costs')", () => {
 
   it('buckets days in UTC and applies since, until and the user filter', async () => {
     const dir = workspace();
-    const db = openKernelDb(dir);
+    const db = await openKernelDb(dir);
     let now = Date.parse('2026-11-01T23:30:00Z');
     const log = new UsageLog(db, { retentionDays: 400, maxRows: 1000, now: () => now });
     const call = (userId: string, costUsd?: number) =>
@@ -245,7 +245,7 @@ describe("kernel.service('costs')", () => {
 
   it('holds rows until a settle writes a full batch, the timer fires, or a report reads', async () => {
     vi.useFakeTimers();
-    const db = openKernelDb(workspace());
+    const db = await openKernelDb(workspace());
     try {
       const log = new UsageLog(db, { retentionDays: 400, maxRows: 1000, batch: 4, maxDelayMs: 1000 });
       const count = () => (db.prepare('SELECT COUNT(*) FROM usage_log').raw(true).get() as [number])[0];
@@ -270,7 +270,7 @@ describe("kernel.service('costs')", () => {
   });
 
   it('prunes rows past the retention and beyond the row limit', async () => {
-    const db = openKernelDb(workspace());
+    const db = await openKernelDb(workspace());
     try {
       let now = Date.parse('2026-01-01T00:00:00Z');
       const writer = new UsageLog(db, { retentionDays: 30, maxRows: 1_000_000, now: () => now });

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { type KernelDb, openKernelDb } from '../src/store/kernel-db.js';
 
-export function scratchKernelDbs(prefix: string): { folder(): string; open(folder: string): KernelDb } {
+export function scratchKernelDbs(prefix: string): {
+  folder(): string;
+  open(folder: string): Promise<KernelDb>;
+} {
   const folders: string[] = [];
   const dbs: KernelDb[] = [];
   afterEach(() => {
@@ -21,8 +24,8 @@ export function scratchKernelDbs(prefix: string): { folder(): string; open(folde
       folders.push(folder);
       return folder;
     },
-    open(folder) {
-      const db = openKernelDb(folder);
+    async open(folder) {
+      const db = await openKernelDb(folder);
       dbs.push(db);
       return db;
     },

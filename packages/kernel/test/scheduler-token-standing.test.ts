@@ -61,7 +61,7 @@ describe('schedules and their user’s tokens', () => {
     async () => {
       const { kernel, mock, clock, token, schedule, workspace } = await aliceSchedule();
       // Another process (an older binary, a hand edit) revokes it straight in kernel.db.
-      const other = openKernelDb(workspace);
+      const other = await openKernelDb(workspace);
       try {
         other
           .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE id = ?')

@@ -76,27 +76,27 @@ const asideOf = (name: string) =>
   readdirSync(join(workspace, '.oxydra')).filter((file) => file.startsWith(`${name}.untrusted-`));
 
 describe('state that came with the folder', () => {
-  it('a kernel.db Oxydra made for this user is opened as it is, run after run', () => {
-    openKernelDb(workspace).close();
+  it('a kernel.db Oxydra made for this user is opened as it is, run after run', async () => {
+    (await openKernelDb(workspace)).close();
     expect(readFileSync(`${kernelDbPath(workspace)}.origin`, 'utf8')).toMatch(
       /^[0-9a-f]{32} [0-9a-f]{64}\n$/,
     );
-    const db = openKernelDb(workspace);
+    const db = await openKernelDb(workspace);
     db.exec('CREATE TABLE mine (x)');
     db.close();
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     expect(stateStanding(kernelDbPath(workspace)).standing).toBe('ours');
     expect(asideOf('kernel.db')).toEqual([]);
     expect(warned.join('')).toBe('');
   });
 
-  it('a kernel.db with no record is set aside with its audit head, and a fresh one is made', () => {
+  it('a kernel.db with no record is set aside with its audit head, and a fresh one is made', async () => {
     const path = plantKernelDb();
     expect(stateStanding(path)).toEqual({
       standing: 'foreign',
       why: 'Oxydra has no record of creating it for you',
     });
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     expect(plantedTableIn(path)).toBe(false);
     const [aside] = asideOf('kernel.db');
     expect(aside).toBeDefined();
@@ -108,12 +108,12 @@ describe('state that came with the folder', () => {
     );
   });
 
-  it('a forged record, or one made with another key (another user or machine), is not enough', () => {
+  it('a forged record, or one made with another key (another user or machine), is not enough', async () => {
     const path = plantKernelDb();
     writeFileSync(`${path}.origin`, `${'a'.repeat(32)} ${'b'.repeat(64)}\n`);
     expect(stateStanding(path).standing).toBe('foreign');
     // A record made honestly, but under another user's key, copied along with the file.
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     const record = readFileSync(`${path}.origin`);
     process.env.OXYDRA_LOCAL_KEY_FILE = join(root, 'other.key');
     writeFileSync(`${path}.origin`, record);
@@ -123,30 +123,30 @@ describe('state that came with the folder', () => {
     });
   });
 
-  it('a link in place of the state is set aside, never followed', () => {
+  it('a link in place of the state is set aside, never followed', async () => {
     const elsewhere = join(root, 'elsewhere.db');
     new Database(elsewhere).close();
     symlinkSync(elsewhere, kernelDbPath(workspace));
     expect(stateStanding(kernelDbPath(workspace)).why).toBe('it is a symbolic link');
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     expect(asideOf('kernel.db')).toHaveLength(1);
     expect(() => adoptWorkspaceState(join(workspace, '.oxydra', asideOf('kernel.db')[0]!))).toThrow(
       /symbolic link/,
     );
   });
 
-  it.runIf(IS_ROOT)("(as root) another user's kernel.db is set aside, and cannot be adopted", () => {
+  it.runIf(IS_ROOT)("(as root) another user's kernel.db is set aside, and cannot be adopted", async () => {
     const path = plantKernelDb();
     chownSync(path, 12345, 12345);
     expect(stateStanding(path).why).toBe('it belongs to uid 12345, not you');
     expect(() => adoptWorkspaceState(path)).toThrow(/belongs to uid 12345/);
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     expect(asideOf('kernel.db')).toHaveLength(1);
   });
 
-  it('state the user moves back is adopted on request, and then kept', () => {
+  it('state the user moves back is adopted on request, and then kept', async () => {
     const path = plantKernelDb();
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     const [aside] = asideOf('kernel.db');
     for (const fresh of [path, `${path}-wal`, `${path}-shm`, `${path}.origin`])
       rmSync(fresh, { force: true });
@@ -154,7 +154,7 @@ describe('state that came with the folder', () => {
     expect(stateStanding(path).standing).toBe('foreign');
     expect(adoptWorkspaceState(path)).toBe(true);
     expect(adoptWorkspaceState(path)).toBe(false);
-    openKernelDb(workspace).close();
+    (await openKernelDb(workspace)).close();
     expect(plantedTableIn(path)).toBe(true);
   });
 });
@@ -220,8 +220,8 @@ describe('a checkpoints.git that came with the folder', () => {
   });
 });
 
-it("makes the user's local key on first use, private to the user", () => {
-  openKernelDb(workspace).close();
+it("makes the user's local key on first use, private to the user", async () => {
+  (await openKernelDb(workspace)).close();
   const key = join(root, 'local.key');
   expect(readFileSync(key).length).toBe(32);
   expect(statSync(key).mode & 0o777).toBe(0o600);

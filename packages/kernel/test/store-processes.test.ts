@@ -55,7 +55,7 @@ describe('kernel stores shared by processes', () => {
     const script = `
       const { KernelAudit } = await import(${dist('services/audit/audit-log.js')});
       const { openKernelDb } = await import(${dist('store/kernel-db.js')});
-      const audit = await KernelAudit.open(process.argv[1], openKernelDb(process.argv[1]), { maxEntries: 100000 });
+      const audit = await KernelAudit.open(process.argv[1], await openKernelDb(process.argv[1]), { maxEntries: 100000 });
       ${START}
       for (let i = 0; i < 150; i++) {
         audit.record('agent:' + me, 'tool_call', { i }, '', { grouped: i % 3 !== 0 });
@@ -65,7 +65,7 @@ describe('kernel stores shared by processes', () => {
       process.stdout.write('done');
     `;
     expect(await together(3, script, dir)).toEqual(['done', 'done', 'done']);
-    const audit = await KernelAudit.open(dir, scratch.open(dir), { maxEntries: 100000 });
+    const audit = await KernelAudit.open(dir, await scratch.open(dir), { maxEntries: 100000 });
     expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 450, first: 1, last: 450 });
     for (const me of ['0', '1', '2']) {
       const mine = (await audit.chain.list({ agent: me })).map((entry) => entry.action.data.i);
@@ -79,7 +79,7 @@ describe('kernel stores shared by processes', () => {
     const script = `
       const { SpendingLedger } = await import(${dist('services/budgets/spending.js')});
       const { openKernelDb } = await import(${dist('store/kernel-db.js')});
-      const ledger = new SpendingLedger(openKernelDb(process.argv[1]), { windowSecs: 3600 });
+      const ledger = new SpendingLedger(await openKernelDb(process.argv[1]), { windowSecs: 3600 });
       ${START}
       const cap = { scope: 'agent:default', key: 'calls_per_window', limit: 5, source: 'test', origin: 'explicit' };
       let held = 0;

@@ -21,7 +21,7 @@ afterEach(() => {
 async function opened(): Promise<{ dir: string; audit: KernelAudit }> {
   const dir = mkdtempSync(join(tmpdir(), 'oxydra-identity-'));
   dirs.push(dir);
-  const db = openKernelDb(dir);
+  const db = await openKernelDb(dir);
   dbs.push(db);
   const audit = await KernelAudit.open(dir, db, { maxEntries: 1000 });
   await audit.record('cli', 'test', { n: 1 });
@@ -50,7 +50,7 @@ describe('the audit head file and the workspace identity', () => {
     const { dir, audit } = await opened();
     const elsewhere = mkdtempSync(join(tmpdir(), 'oxydra-identity-other-'));
     dirs.push(elsewhere);
-    openKernelDb(elsewhere).close();
+    (await openKernelDb(elsewhere)).close();
     renameSync(join(dir, '.oxydra'), join(dir, '.oxydra.old'));
     symlinkSync(join(elsewhere, '.oxydra'), join(dir, '.oxydra'));
     await audit.anchor(undefined, undefined, { flush: true });

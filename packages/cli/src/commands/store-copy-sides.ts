@@ -28,7 +28,7 @@ export async function openWorkspaceSide(): Promise<Side> {
   // A memory file that came with the folder is set aside, never copied (as every command does).
   claimMemory(location);
   const memory = await openMemory(location);
-  const db = openKernelDb(workspace);
+  const db = await openKernelDb(workspace);
   const memoryName = 'path' in location ? location.path : location.url;
   return {
     name: `this workspace (${workspace})`,

@@ -5,7 +5,8 @@
  * a line too, carrying `agentId` and `parentAgentId`; the command's own agent's lines are
  * unchanged (they carry no agentId).
  */
-import { isLifecycleEvent, type KernelEvent } from '@oxydra/kernel';
+import type { KernelEvent } from '@oxydra/kernel';
+import { isLifecycleEvent } from '@oxydra/kernel/open';
 import { describeCall, EVENT_CONTRACT_VERSION } from '@oxydra/types';
 import type { TextRenderer } from './render-text.js';
 

@@ -6,7 +6,8 @@
  * stores are opened (migrated first) from that package, imported only then, handed to the
  * kernel as KernelOptions.stores, and their pool is closed when the kernel closes.
  */
-import { type Kernel, type KernelOptions, type KernelStores, openKernel } from '@oxydra/kernel';
+import type { Kernel, KernelOptions, KernelStores } from '@oxydra/kernel';
+import { openKernel } from '@oxydra/kernel/open';
 import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
 import {
   type AgentConfig,

@@ -135,7 +135,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? await Promise.all([import('../plugins/load.js'), import('../plugins/host.js')])
     : undefined;
   const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
-  const db = openKernelDb(workspace);
+  const db = await openKernelDb(workspace);
   // The control stores the services write through: a host's (PostgreSQL's), else kernel.db's.
   const control = options.stores?.control ?? asyncControlStores(db);
   let audit: KernelAudit;

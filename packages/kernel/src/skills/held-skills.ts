@@ -8,9 +8,8 @@
  * the first assembly after it is built, as a catalog picks up a new folder.
  */
 import { FreshLooks } from '../assemble/fresh-looks.js';
-import { BUNDLED_LISTING } from './bundled/listing.js';
 import type { SkillCatalog, SkillCatalogOptions } from './catalog.js';
-import { type SkillLocation, skillFoldersExist, skillLocations } from './locations.js';
+import { BUNDLED_LISTING, type SkillLocation, skillFoldersExist, skillLocations } from './locations.js';
 
 export class HeldSkills {
   readonly #options: SkillCatalogOptions;

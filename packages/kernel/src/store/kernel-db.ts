@@ -14,7 +14,6 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
-import { KERNEL_MIGRATIONS } from './kernel-schema.js';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
 
 export type KernelDb = InstanceType<typeof Database>;
@@ -27,12 +26,20 @@ export interface KernelStatement {
 
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * The schema version this build migrates kernel.db to: the number of KERNEL_MIGRATIONS (a test
+ * holds the two together). Kept here rather than counted from the list so that opening an
+ * up-to-date database, every run but the first, does not load the migrations' SQL
+ * (kernel-schema.ts), as @oxydra/memory's LATEST_SCHEMA_VERSION does for the memory file.
+ */
+export const KERNEL_SCHEMA_VERSION = 8;
+
 export function kernelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'kernel.db');
 }
 
 /** Opens (creating if needed, owner-only) and migrates the workspace's kernel database. */
-export function openKernelDb(workspace: string): KernelDb {
+export async function openKernelDb(workspace: string): Promise<KernelDb> {
   const path = kernelDbPath(workspace);
   const problem = writeProblem(path);
   if (problem) {
@@ -41,7 +48,16 @@ export function openKernelDb(workspace: string): KernelDb {
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
   claimWorkspaceState(path);
-  return openLocalDb(path, KERNEL_MIGRATIONS);
+  const db = connectLocalDb(path);
+  let steps: readonly string[] | undefined;
+  try {
+    if (userVersion(db) !== KERNEL_SCHEMA_VERSION)
+      steps = (await import('./kernel-schema.js')).KERNEL_MIGRATIONS;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return finishOpening(db, path, steps);
 }
 
 /**
@@ -51,6 +67,11 @@ export function openKernelDb(workspace: string): KernelDb {
  * `.oxydra/channels.db`).
  */
 export function openLocalDb(path: string, migrations: readonly string[]): KernelDb {
+  return finishOpening(connectLocalDb(path), path, migrations);
+}
+
+/** The file opened (created owner-only if new) in WAL mode, not yet migrated. */
+function connectLocalDb(path: string): KernelDb {
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {
@@ -62,7 +83,17 @@ export function openLocalDb(path: string, migrations: readonly string[]): Kernel
     const mode = String(switchToWal(db)).toLowerCase();
     if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (journal_mode is ${mode})`);
     db.pragma('synchronous=NORMAL');
-    migrate(db, path, migrations);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Applies the steps of `migrations` the file lacks (none to apply: undefined) and sets its mode. */
+function finishOpening(db: KernelDb, path: string, migrations: readonly string[] | undefined): KernelDb {
+  try {
+    if (migrations) migrate(db, path, migrations);
     // The -wal and -shm files take the database's mode; an old file created before 0600 gets it now.
     chmodSync(path, 0o600);
     return db;
@@ -72,8 +103,12 @@ export function openLocalDb(path: string, migrations: readonly string[]): Kernel
   }
 }
 
+function userVersion(db: KernelDb): number {
+  return Number(pragma(db, 'user_version'));
+}
+
 function migrate(db: KernelDb, path: string, migrations: readonly string[]): void {
-  const version = () => Number(pragma(db, 'user_version'));
+  const version = () => userVersion(db);
   if (version() > migrations.length) {
     throw new UsageError(
       `${path} was written by a newer Oxydra (schema ${version()}, this one knows ${migrations.length})`,

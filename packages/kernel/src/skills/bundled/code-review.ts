@@ -1,5 +1,5 @@
 /** Bundled skill: reviewing a change (uncommitted work, a branch, a commit or named files). */
-import { bundledFrontMatter } from './listing.js';
+import { bundledFrontMatter } from '../locations.js';
 
 export const CODE_REVIEW = `${bundledFrontMatter('code-review')}
 # Code review

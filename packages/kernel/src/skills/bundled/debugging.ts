@@ -1,5 +1,5 @@
 /** Bundled skill: finding and fixing the root cause of a failure. */
-import { bundledFrontMatter } from './listing.js';
+import { bundledFrontMatter } from '../locations.js';
 
 export const DEBUGGING = `${bundledFrontMatter('debugging')}
 # Debugging

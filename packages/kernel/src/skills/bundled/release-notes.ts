@@ -1,5 +1,5 @@
 /** Bundled skill: release notes or a CHANGELOG entry from the git history. */
-import { bundledFrontMatter } from './listing.js';
+import { bundledFrontMatter } from '../locations.js';
 
 export const RELEASE_NOTES = `${bundledFrontMatter('release-notes')}
 # Release notes

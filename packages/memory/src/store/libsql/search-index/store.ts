@@ -2,7 +2,9 @@
  * The SearchIndexStore on the memory file: chunks in `chunks`, FTS5 over their text, one vector
  * per chunk in `chunk_vectors` (migration 003). Its private accelerations: the in-memory
  * sign-code scan with int16 rerank copies (vector-cache.ts, vector-search.ts) and the
- * common-word verdicts of the full-text side (fts-search.ts).
+ * common-word verdicts of the full-text side (fts-search.ts). Those modules load at the first
+ * search: a process that only indexes what was said (a first run in a workspace, with nothing
+ * yet to recall) never loads them.
  */
 import type { Client, InStatement } from '@libsql/client';
 import type {
@@ -21,9 +23,6 @@ import type {
 import { normaliseTags } from '../../../retrieval/tags.js';
 import { checkSearchModel, checkVectorDimensions } from '../../../search-index-input.js';
 import { groupWrite } from '../../local/write-group.js';
-import { CommonWords } from './common-words.js';
-import { ftsCandidates } from './fts-search.js';
-import { scopeFilter } from './scope.js';
 import {
   type ChunkRow,
   deleteSource,
@@ -32,8 +31,7 @@ import {
   replaceVector,
   storedVector,
 } from './statements.js';
-import { VectorCache } from './vector-cache.js';
-import { vectorCandidates } from './vector-search.js';
+import type { VectorCache } from './vector-cache.js';
 
 function num(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
@@ -63,23 +61,52 @@ function vectorOf(value: unknown): Float32Array | undefined {
 const toCandidates = (scores: Map<number, number>): SearchCandidate[] =>
   Array.from(scores, ([chunkId, score]) => ({ chunkId, score }));
 
+/** The two scans, with the state they keep between searches (the vector cache, common words). */
+interface Searches {
+  text(query: string, scope: SearchScope, limit: number): Promise<Map<number, number>>;
+  vector(vector: Float32Array, scope: SearchScope, limit: number): Promise<Map<number, number>>;
+}
+
 export class LibsqlSearchIndex implements SearchIndexStore {
   readonly model: SearchModel;
   readonly #client: Client;
   readonly #dims: { id: string; dims: number };
-  readonly #cache: VectorCache;
-  readonly #commonWords = new CommonWords();
+  #cache: VectorCache | undefined;
+  #searches: Promise<Searches> | undefined;
 
   constructor(client: Client, model: SearchModel) {
     this.#client = client;
     this.model = checkSearchModel(model);
     this.#dims = { id: model.id, dims: model.dimensions };
-    this.#cache = new VectorCache(client, model.id, model.dimensions);
   }
 
   /** How many vectors the in-memory scan holds now (what a reload or catch-up left it with). */
   get cachedVectors(): number {
-    return this.#cache.size;
+    return this.#cache?.size ?? 0;
+  }
+
+  /** The scans, their modules loaded at the first search (the same ones after). */
+  #searching(): Promise<Searches> {
+    this.#searches ??= Promise.all([
+      import('./common-words.js'),
+      import('./fts-search.js'),
+      import('./scope.js'),
+      import('./vector-cache.js'),
+      import('./vector-search.js'),
+    ]).then(
+      ([{ CommonWords }, { ftsCandidates }, { scopeFilter }, { VectorCache }, { vectorCandidates }]) => {
+        const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
+        const commonWords = new CommonWords();
+        this.#cache = cache;
+        return {
+          text: (query, scope, limit) =>
+            ftsCandidates(this.#client, query, limit, scopeFilter(scope), commonWords),
+          vector: (vector, scope, limit) =>
+            vectorCandidates(this.#client, cache, vector, limit, scopeFilter(scope)),
+        };
+      },
+    );
+    return this.#searches;
   }
 
   /**
@@ -173,15 +200,12 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   }
 
   async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
-    return toCandidates(
-      await ftsCandidates(this.#client, query, limit, scopeFilter(scope), this.#commonWords),
-    );
+    return toCandidates(await (await this.#searching()).text(query, scope, limit));
   }
 
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
-    return toCandidates(
-      await vectorCandidates(this.#client, this.#cache, this.#checked(vector), limit, scopeFilter(scope)),
-    );
+    const checked = this.#checked(vector);
+    return toCandidates(await (await this.#searching()).vector(checked, scope, limit));
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
