@@ -97,6 +97,14 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
     expect(await capsReadsDuring(() => spendA.caps(ALICE))).toEqual({ value: { monthly_usd: 9 }, reads: 0 });
   });
 
+  it('reads in a transaction, not from memory: a cap change there decides on the cap in force', async () => {
+    const spendA = a.control.spend;
+    expect(await spendA.caps(ALICE)).toEqual({});
+    const { value, reads } = await capsReadsDuring(() => a.control.transaction((tx) => tx.spend.caps(ALICE)));
+    expect(value).toEqual({});
+    expect(reads).toBe(1);
+  });
+
   it('keeps nothing without a bus listening: a change made elsewhere is read at once', async () => {
     const spendC = (await another()).control.spend;
     expect(await spendC.caps(ALICE)).toEqual({});

@@ -154,14 +154,17 @@ export class PostgresSpendStore implements SpendStore {
   }
 
   caps(scope: string): Promise<Record<string, number>> {
-    return this.#caps.get(scope, async () => {
+    const read = async () => {
       const { rows } = await this.#db.run((sql) =>
         sql.query<{ key: string; value: number }>('SELECT key, value FROM budget_limits WHERE scope = $1', [
           scope,
         ]),
       );
       return Object.fromEntries(rows.map((row) => [row.key, row.value]));
-    });
+    };
+    // In a transaction, what it reads: a cap change decides on the cap in force there (the
+    // two-person rule asks whether it raises one), never on a value a moment old.
+    return this.#db.inTransaction ? read() : this.#caps.get(scope, read);
   }
 
   async setCap(scope: string, key: string, value: number | undefined): Promise<void> {
