@@ -122,9 +122,9 @@ describe('CapsCache, its bus going down and up', () => {
   /** A bus whose listening the test turns off and on. */
   function fakeBus() {
     let link: ((up: boolean) => void) | undefined;
-    let message: (() => void) | undefined;
+    let message: ((data: string, from: string) => void) | undefined;
     return {
-      subscribe: (_topic: string, handler: () => void) => {
+      subscribe: (_topic: string, handler: (data: string, from: string) => void) => {
         message = handler;
         return () => {};
       },
@@ -135,7 +135,7 @@ describe('CapsCache, its bus going down and up', () => {
       },
       down: () => link?.(false),
       up: () => link?.(true),
-      changed: () => message?.(),
+      changed: () => message?.('', 'elsewhere'),
     };
   }
 

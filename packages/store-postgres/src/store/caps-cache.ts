@@ -20,7 +20,7 @@ import { busChannel } from '../bus/channel.js';
 import { encodeMessage } from '../bus/frames.js';
 
 /** The most a cached value is trusted, from when its read began. */
-export const CAPS_MAX_AGE_MS = 5000;
+const CAPS_MAX_AGE_MS = 5000;
 /** The bus topic of cap changes. */
 export const CAPS_TOPIC = 'budget_caps';
 /** The sender named in the notification: no process's id, so the process that sent it hears it too. */
