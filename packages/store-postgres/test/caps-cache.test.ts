@@ -45,9 +45,11 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
   let heardByA: number;
   beforeEach(async () => {
     const opened = await postgresOpener((all) => all)();
+    const more = opened.another;
+    if (!more) throw new Error('postgresOpener opens no second store');
     a = opened.store;
-    b = (await opened.another()).store;
-    another = async () => (await opened.another()).store;
+    b = (await more()).store;
+    another = async () => (await more()).store;
     busA = (await a.openBus('gw-a')) as PostgresEventBus;
     const busB = await b.openBus('gw-b');
     heardByA = 0;

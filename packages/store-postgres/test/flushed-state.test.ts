@@ -6,10 +6,9 @@
  * the server: the WAL record the statement wrote (a commit that wrote WAL waits for the flush)
  * and the flush position once it returned.
  */
-import type { PostgresStores } from '@oxydra/store-postgres';
 import pg from 'pg';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { adminQuery, describePostgres, postgresOpener } from './postgres-helpers.js';
+import { expect, it, vi } from 'vitest';
+import { adminQuery, describePostgres, freshStoresEach } from './postgres-helpers.js';
 
 const KEY = 'gateway.turn';
 
@@ -55,17 +54,10 @@ async function walAt(which: 'insert' | 'flush'): Promise<bigint> {
 }
 
 describePostgres('PostgreSQL: a flushed state write that writes nothing', () => {
-  let stores: PostgresStores;
-  let close: () => Promise<void>;
-  beforeEach(async () => {
-    const opened = await postgresOpener((all) => all)();
-    stores = opened.store;
-    close = opened.close;
-  });
-  afterEach(() => close());
+  const stores = freshStoresEach();
 
   it('still waits for the WAL flush: a reaped turn’s relaxed answer is on disk when its final record returns', async () => {
-    const { sessions } = stores;
+    const { sessions } = stores();
     await sessions.create({ id: 's-reaped' });
     // Process B's turn 1 records itself running; B stalls, the reaper marks it failed, turn 2 starts.
     expect(await sessions.setState('s-reaped', KEY, '{"turn_id":"t1","state":"running"}', null)).toBe(true);
@@ -100,7 +92,7 @@ describePostgres('PostgreSQL: a flushed state write that writes nothing', () => 
   });
 
   it('a relaxed write that writes nothing writes nothing to the WAL either (it waits for nothing)', async () => {
-    const { sessions } = stores;
+    const { sessions } = stores();
     await sessions.create({ id: 's-relaxed' });
     expect(await sessions.setState('s-relaxed', KEY, 'a', null)).toBe(true);
     const { rows } = await answersDuring(async () => {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
 import type { StoreOpener } from '@oxydra/testkit/store-contracts';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { afterEach, beforeEach, describe } from 'vitest';
 
 export const POSTGRES_URL = process.env.OXYDRA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -88,5 +88,21 @@ export function postgresOpener<S>(pick: (stores: PostgresStores) => S): StoreOpe
         await dropSchema(schema);
       },
     };
+  };
+}
+
+/** Inside a describe: fresh stores for each test (its own schema, dropped after); the getter gives this test's. */
+export function freshStoresEach(): () => PostgresStores {
+  let stores: PostgresStores | undefined;
+  let close: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const opened = await postgresOpener((all) => all)();
+    stores = opened.store;
+    close = opened.close;
+  });
+  afterEach(() => close?.());
+  return () => {
+    if (!stores) throw new Error('the stores are opened in beforeEach: ask for them inside a test');
+    return stores;
   };
 }
