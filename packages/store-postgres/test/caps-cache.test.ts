@@ -7,31 +7,21 @@
  */
 import type { PostgresEventBus, PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CAPS_TOPIC, CapsCache } from '../src/store/caps-cache.js';
-import { describePostgres, postgresOpener } from './postgres-helpers.js';
+import { describePostgres, postgresOpener, watchStatements } from './postgres-helpers.js';
 
 const ALICE = 'user:alice';
 
 /** How many reads of the caps table any pg Client of this process sent while `fn` ran. */
 async function capsReadsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; reads: number }> {
   let reads = 0;
-  const original = pg.Client.prototype.query;
-  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-    this: pg.Client,
-    ...args: unknown[]
-  ) {
-    const config = args[0] as string | { text?: string };
-    const text = typeof config === 'string' ? config : String(config.text);
-    if (text.startsWith('SELECT key, value FROM budget_limits')) reads++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original);
-  try {
-    return { value: await fn(), reads };
-  } finally {
-    spy.mockRestore();
-  }
+  const value = await watchStatements(fn, {
+    sent: (text) => {
+      if (text.startsWith('SELECT key, value FROM budget_limits')) reads++;
+    },
+  });
+  return { value, reads };
 }
 
 describePostgres('PostgreSQL: caps kept in memory across two processes', () => {

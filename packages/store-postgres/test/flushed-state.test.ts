@@ -6,44 +6,10 @@
  * the server: the WAL record the statement wrote (a commit that wrote WAL waits for the flush)
  * and the flush position once it returned.
  */
-import pg from 'pg';
-import { expect, it, vi } from 'vitest';
-import { adminQuery, describePostgres, freshStoresEach } from './postgres-helpers.js';
+import { expect, it } from 'vitest';
+import { adminQuery, describePostgres, freshStoresEach, watchStatements } from './postgres-helpers.js';
 
 const KEY = 'gateway.turn';
-
-/** Every row any pg Client of this process got back while `fn` ran, and the statements sent. */
-async function answersDuring(fn: () => Promise<unknown>): Promise<{ rows: unknown[]; sent: string[] }> {
-  const rows: unknown[] = [];
-  const sent: string[] = [];
-  const original = pg.Client.prototype.query;
-  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-    this: pg.Client,
-    ...args: unknown[]
-  ) {
-    const config = args[0] as string | { text?: string };
-    sent.push(typeof config === 'string' ? config : String(config.text));
-    const got = (result: { rows?: unknown[] } | undefined) => rows.push(...(result?.rows ?? []));
-    // The pool's own query passes a callback; a client's, a promise.
-    const last = args.length - 1;
-    const callback = args[last];
-    if (typeof callback === 'function') {
-      args[last] = (error: unknown, result: { rows?: unknown[] }) => {
-        if (!error) got(result);
-        return callback(error, result);
-      };
-    }
-    const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
-    if (answer instanceof Promise) answer.then(got, () => {});
-    return answer;
-  } as typeof original);
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return { rows, sent };
-}
 
 /** The WAL position written so far (insert) or on disk (flush), as a number. */
 async function walAt(which: 'insert' | 'flush'): Promise<bigint> {
@@ -68,10 +34,12 @@ describePostgres('PostgreSQL: a flushed state write that writes nothing', () => 
     const appended = await walAt('insert');
 
     // Its final record, with the epoch it knew, loses to turn 2's: nothing is written.
-    let kept: boolean | undefined;
-    const { rows, sent } = await answersDuring(async () => {
-      kept = await sessions.setState('s-reaped', KEY, '{"turn_id":"t1","state":"completed"}', 1);
-    });
+    const rows: unknown[] = [];
+    const sent: string[] = [];
+    const kept = await watchStatements(
+      () => sessions.setState('s-reaped', KEY, '{"turn_id":"t1","state":"completed"}', 1),
+      { sent: (text) => sent.push(text), answered: (_text, answer) => rows.push(...(answer ?? [])) },
+    );
     expect(kept).toBe(false);
     expect(JSON.parse((await sessions.getState('s-reaped', KEY))!.value).turn_id).toBe('t2');
 
@@ -95,9 +63,11 @@ describePostgres('PostgreSQL: a flushed state write that writes nothing', () => 
     const { sessions } = stores();
     await sessions.create({ id: 's-relaxed' });
     expect(await sessions.setState('s-relaxed', KEY, 'a', null)).toBe(true);
-    const { rows } = await answersDuring(async () => {
-      expect(await sessions.setState('s-relaxed', KEY, 'b', 7, { relaxed: true })).toBe(false);
+    const rows: unknown[] = [];
+    const kept = await watchStatements(() => sessions.setState('s-relaxed', KEY, 'b', 7, { relaxed: true }), {
+      answered: (_text, answer) => rows.push(...(answer ?? [])),
     });
+    expect(kept).toBe(false);
     expect(rows.some((row) => (row as { barrier?: unknown }).barrier != null)).toBe(false);
   });
 });
