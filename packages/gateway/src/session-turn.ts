@@ -140,8 +140,10 @@ export async function runSessionTurn(
     // shared WAL flush instead of the record's round trip, then the release's (docs/postgres.md,
     // "Third round"). A turn started elsewhere meanwhile keeps its record (writeTurnRecord).
     const [stored] = await Promise.all([release ? record(hub, live, live.lastTurn) : true, release?.()]);
-    // The turn's messages went relaxed: it is this flushed record that puts them on disk. If the
-    // store failed it, the answer may be in the database's memory only: not "completed".
+    // The turn's messages went relaxed: it is this flushed record that puts them on disk, also
+    // when a newer turn's record is kept (this one was reaped): its compare-and-set writes
+    // nothing then, and still waits for the flush (SessionStore.setState). If the store failed
+    // it, the answer may be in the database's memory only: not "completed".
     if (!stored && final && frames.outcome === 'completed') {
       final = frames.failure(
         'turn_unconfirmed',

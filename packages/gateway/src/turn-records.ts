@@ -39,7 +39,9 @@ export async function readTurnRecord(store: SessionStore, sessionId: string): Pr
  * past the deployment's stale limit; the reaper marked it failed), and the session's next turn
  * has started since, on another process. Writing over it would make that turn's client, on
  * reconnecting, read the old turn as the session's last and take its own (stored) turn for one
- * that never started. Returns the epoch now stored. `options` as the store's setState takes them.
+ * that never started. Written without `relaxed`, the compare-and-set that loses still waits for
+ * the store's flush (setState), so the turn's relaxed messages are on disk either way. Returns
+ * the epoch now stored. `options` as the store's setState takes them.
  */
 export async function writeTurnRecord(
   store: SessionStore,

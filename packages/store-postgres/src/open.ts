@@ -17,6 +17,7 @@ import type {
 } from '@oxydra/types';
 import { PostgresEventBus } from './bus/bus.js';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
+import { CapsCache } from './store/caps-cache.js';
 import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
@@ -68,7 +69,8 @@ export interface PostgresStores {
   /**
    * Opens the cross-process event bus of this database and schema for the process `processId`
    * (LISTEN/NOTIFY on two connections of its own, not the pool's; it outlives `close()` and is
-   * closed by its own). Rejects when the server cannot be reached.
+   * closed by its own). Rejects when the server cannot be reached. While it listens, the spend
+   * store keeps caps in memory, dropped by the notification every cap change sends.
    */
   openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
@@ -89,17 +91,23 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   }
   // The control group has a database of its own: only its transactions are joined by context.
   const db = new PgDatabase(connection);
+  // The spend store keeps caps while a bus of this process listens (store/caps-cache.ts).
+  const caps = new CapsCache();
   return {
     sessions: new PostgresSessionStore(db),
     state: new PostgresStateStore(db),
     notes: new PostgresNoteStore(db),
     searchIndex: (model) => new PostgresSearchIndex(db, model),
-    control: postgresControlStores(new PgDatabase(connection), schema),
+    control: postgresControlStores(new PgDatabase(connection), schema, caps),
     cluster: new PostgresClusterStore(db),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,
-    openBus: (processId) => PostgresEventBus.open({ url: options.url, schema, processId }),
+    async openBus(processId) {
+      const bus = await PostgresEventBus.open({ url: options.url, schema, processId });
+      caps.follow(bus);
+      return bus;
+    },
     migrate: () => migrateSchema(connection, schema),
     close: async () => {
       await rebuildsDone(db);

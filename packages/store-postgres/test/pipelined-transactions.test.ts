@@ -7,11 +7,10 @@
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
 import type { StoredUsage } from '@oxydra/types';
-import pg from 'pg';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { connect } from '../src/connection.js';
 import { PgDatabase } from '../src/store/database.js';
-import { describePostgres, POSTGRES_URL, postgresOpener } from './postgres-helpers.js';
+import { describePostgres, POSTGRES_URL, postgresOpener, watchStatements } from './postgres-helpers.js';
 
 const RELAX = 'SET LOCAL synchronous_commit = off';
 
@@ -49,28 +48,10 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
  */
 async function eventsDuring(fn: () => Promise<unknown>): Promise<string[]> {
   const events: string[] = [];
-  const original = pg.Client.prototype.query;
-  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-    this: pg.Client,
-    ...args: unknown[]
-  ) {
-    const config = args[0] as string | { text?: string };
-    const text = oneLine(typeof config === 'string' ? config : String(config.text));
-    events.push(`sent ${text}`);
-    const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
-    if (answer instanceof Promise) {
-      answer.then(
-        () => events.push(`answered ${text}`),
-        () => events.push(`answered ${text}`),
-      );
-    }
-    return answer;
-  } as typeof original);
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
+  await watchStatements(fn, {
+    sent: (text) => events.push(`sent ${oneLine(text)}`),
+    answered: (text) => events.push(`answered ${oneLine(text)}`),
+  });
   return events;
 }
 

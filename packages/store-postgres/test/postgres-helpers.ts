@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
 import type { StoreOpener } from '@oxydra/testkit/store-contracts';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { afterEach, beforeEach, describe, vi } from 'vitest';
 
 export const POSTGRES_URL = process.env.OXYDRA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -90,4 +90,57 @@ export function postgresOpener<S>(pick: (stores: PostgresStores) => S): StoreOpe
       },
     };
   };
+}
+
+/** Inside a describe: fresh stores for each test (its own schema, dropped after); the getter gives this test's. */
+export function freshStoresEach(): () => PostgresStores {
+  let stores: PostgresStores | undefined;
+  let close: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const opened = await postgresOpener((all) => all)();
+    stores = opened.store;
+    close = opened.close;
+  });
+  afterEach(() => close?.());
+  return () => {
+    if (!stores) throw new Error('the stores are opened in beforeEach: ask for them inside a test');
+    return stores;
+  };
+}
+
+/**
+ * What every pg Client of this process does while `fn` runs: `sent` with a statement's text when
+ * it is handed to the driver, `answered` with its text and rows when it settles (no rows: it
+ * failed). Both ways pg is called: a client's promise, the pool's callback.
+ */
+export async function watchStatements<T>(
+  fn: () => Promise<T>,
+  watcher: { sent?(text: string): void; answered?(text: string, rows?: unknown[]): void },
+): Promise<T> {
+  const original = pg.Client.prototype.query;
+  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+    this: pg.Client,
+    ...args: unknown[]
+  ) {
+    const config = args[0] as string | { text?: string };
+    const text = typeof config === 'string' ? config : String(config.text);
+    watcher.sent?.(text);
+    const settled = (result?: { rows?: unknown[] }) => watcher.answered?.(text, result?.rows);
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, result: { rows?: unknown[] }) => {
+        settled(error ? undefined : result);
+        return callback(error, result);
+      };
+    }
+    const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (answer instanceof Promise) answer.then(settled, () => settled());
+    return answer;
+  } as typeof original);
+  try {
+    return await fn();
+  } finally {
+    spy.mockRestore();
+  }
 }

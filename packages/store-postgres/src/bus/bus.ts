@@ -72,6 +72,7 @@ export class PostgresEventBus implements EventBus {
   #retry: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #beating = false;
+  readonly #linkListeners = new Set<(up: boolean) => void>();
   #closed = false;
 
   private constructor(options: PostgresEventBusOptions) {
@@ -140,6 +141,32 @@ export class PostgresEventBus implements EventBus {
     };
   }
 
+  /**
+   * Tells `listener` when the bus listens (true: at once if it does now, and after each
+   * reconnect) and when it stops (false: the connection lost, or closed); what was sent in
+   * between never arrives. Not in the EventBus contract: for what keeps state the bus's
+   * messages drop (the spend store's caps). Returns what stops telling it.
+   */
+  onLink(listener: (up: boolean) => void): () => void {
+    if (this.#closed) return () => {};
+    const entry = (up: boolean) => listener(up);
+    this.#linkListeners.add(entry);
+    if (this.#link) entry(true);
+    return () => {
+      this.#linkListeners.delete(entry);
+    };
+  }
+
+  #tellLink(up: boolean): void {
+    for (const listener of [...this.#linkListeners]) {
+      try {
+        listener(up);
+      } catch {
+        // As a handler's: one that throws stops nothing.
+      }
+    }
+  }
+
   async check(): Promise<void> {
     const link = this.#usable('check');
     const token = randomBytes(8).toString('hex');
@@ -185,6 +212,8 @@ export class PostgresEventBus implements EventBus {
     this.#rejectPings(this.#closedError('check'));
     this.#reassembler.clear();
     this.#handlers.clear();
+    if (link) this.#tellLink(false);
+    this.#linkListeners.clear();
     await link?.end();
   }
 
@@ -262,6 +291,7 @@ export class PostgresEventBus implements EventBus {
     }
     this.#link = link;
     this.#attempt = 0;
+    this.#tellLink(true);
   }
 
   #lost(link: Link | undefined, error: unknown): void {
@@ -269,6 +299,7 @@ export class PostgresEventBus implements EventBus {
     this.#link = undefined;
     this.#down = `lost its connection: ${scrubbed(this.#url, messageOf(error))}`;
     this.#reassembler.clear();
+    this.#tellLink(false);
     this.#rejectPings(
       new OxydraError(
         'internal_error',

@@ -7,19 +7,21 @@
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 import { PostgresApprovalStore } from './approvals.js';
 import { PostgresAuditStore } from './audit.js';
+import type { CapsCache } from './caps-cache.js';
 import type { PgDatabase } from './database.js';
 import { PostgresScheduleStore } from './schedules.js';
 import { PostgresSpendStore } from './spend.js';
 import { PostgresTokenStore } from './tokens.js';
 import { PostgresUsageStore } from './usage.js';
 
-export function postgresControlStores(db: PgDatabase, schema: string): ControlStoreGroup {
+/** `caps`: where the spend store keeps caps (open.ts has the bus follow it). */
+export function postgresControlStores(db: PgDatabase, schema: string, caps?: CapsCache): ControlStoreGroup {
   const stores: ControlStores = {
     tokens: new PostgresTokenStore(db),
     approvals: new PostgresApprovalStore(db),
     schedules: new PostgresScheduleStore(db),
     audit: new PostgresAuditStore(db),
-    spend: new PostgresSpendStore(db, schema),
+    spend: new PostgresSpendStore(db, schema, caps),
     usage: new PostgresUsageStore(db),
   };
   return { ...stores, transaction: (fn) => db.transaction(() => fn(stores)) };

@@ -134,6 +134,11 @@ export class PgDatabase {
     } as Sql;
   }
 
+  /** A call made now joins a transaction (`transaction(fn)`'s, followed through the async context). */
+  get inTransaction(): boolean {
+    return this.#joined() !== undefined;
+  }
+
   #joined(): OpenTransaction | undefined {
     const tx = this.#current.getStore();
     return tx?.open ? tx : undefined;

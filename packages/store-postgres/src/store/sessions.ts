@@ -315,25 +315,41 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<boolean> {
     checkStateWrite(key, value, expectedEpoch);
     const now = nowIso();
+    const write =
+      expectedEpoch === null
+        ? {
+            text: `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
+               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+               ON CONFLICT (session_id, key) DO NOTHING RETURNING 1`,
+            values: [sessionId, key, value, now],
+          }
+        : {
+            text: `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
+               WHERE session_id = $3 AND key = $4 AND epoch = $5 RETURNING 1`,
+            values: [value, now, sessionId, key, expectedEpoch],
+          };
     let written: number;
     try {
-      const result = await this.#db.run(
-        (sql) =>
-          expectedEpoch === null
-            ? sql.query(
-                `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
-               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
-               ON CONFLICT (session_id, key) DO NOTHING`,
-                [sessionId, key, value, now],
-              )
-            : sql.query(
-                `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
-               WHERE session_id = $3 AND key = $4 AND epoch = $5`,
-                [value, now, sessionId, key, expectedEpoch],
-              ),
+      written = await this.#db.run(
+        async (sql) =>
+          options.relaxed
+            ? ((await sql.query(write.text, write.values)).rowCount ?? 0)
+            : // Flushed even when it writes nothing (another writer got there first): then a
+              // transactional WAL record of no meaning (a logical message, any wal_level, any
+              // role) gives the commit a transaction id and WAL, so it waits for the flush like a
+              // write would (a commit without WAL does not, even with an id), and every relaxed
+              // write before it is on disk when it returns: the final record of a reaped turn
+              // (docs/postgres.md, "Fifth round"). The same round trip; nothing more when it writes.
+              (
+                await sql.query<{ n: number }>(
+                  `WITH written AS (${write.text})
+                   SELECT n, CASE WHEN n = 0 THEN pg_logical_emit_message(true, 'oxydra', 'flush') END AS barrier
+                   FROM (SELECT count(*)::int AS n FROM written) AS counted`,
+                  write.values,
+                )
+              ).rows[0]!.n,
         options.relaxed ? 'relaxed' : 'flushed',
       );
-      written = result.rowCount ?? 0;
     } catch (error) {
       // The session was deleted between the EXISTS and the insert's foreign-key check.
       if (hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(sessionId);

@@ -6,6 +6,7 @@
  * racing for the last call under a cap queue on the lock, and the second sees the first's hold.
  */
 import type { NewReservation, SpendStore, SpendTarget, SpendTotals, SpendUsed } from '@oxydra/types';
+import { CapsCache, capsChanged } from './caps-cache.js';
 import type { PgDatabase, Sql } from './database.js';
 
 /** A (scope, period) as one string (the unit separator appears in neither). */
@@ -48,10 +49,15 @@ export class PostgresSpendStore implements SpendStore {
   readonly #db: PgDatabase;
   /** Names this database's locks apart from another schema's on the same server. */
   readonly #lockSpace: string;
+  readonly #schema: string;
+  /** The caps, kept while the process's event bus listens (caps-cache.ts says how fresh). */
+  readonly #caps: CapsCache;
 
-  constructor(db: PgDatabase, schema: string) {
+  constructor(db: PgDatabase, schema: string, caps = new CapsCache()) {
     this.#db = db;
+    this.#schema = schema;
     this.#lockSpace = `oxydra-spend:${schema}:`;
+    this.#caps = caps;
   }
 
   async reserve(
@@ -147,25 +153,43 @@ export class PostgresSpendStore implements SpendStore {
     return result.rowCount ?? 0;
   }
 
-  async caps(scope: string): Promise<Record<string, number>> {
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<{ key: string; value: number }>('SELECT key, value FROM budget_limits WHERE scope = $1', [
-        scope,
-      ]),
-    );
-    return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+  caps(scope: string): Promise<Record<string, number>> {
+    const read = async () => {
+      const { rows } = await this.#db.run((sql) =>
+        sql.query<{ key: string; value: number }>('SELECT key, value FROM budget_limits WHERE scope = $1', [
+          scope,
+        ]),
+      );
+      return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+    };
+    // In a transaction, what it reads: a cap change decides on the cap in force there (the
+    // two-person rule asks whether it raises one), never on a value a moment old.
+    return this.#db.inTransaction ? read() : this.#caps.get(scope, read);
   }
 
   async setCap(scope: string, key: string, value: number | undefined): Promise<void> {
-    await this.#db.run((sql) =>
+    // The change and the notification that drops every process's cached caps, in one statement:
+    // delivered when it commits (here, or the caller's transaction), not at all if it rolls back.
+    const change =
       value === undefined
-        ? sql.query('DELETE FROM budget_limits WHERE scope = $1 AND key = $2', [scope, key])
-        : sql.query(
-            `INSERT INTO budget_limits (scope, key, value) VALUES ($1, $2, $3)
+        ? { text: 'DELETE FROM budget_limits WHERE scope = $3 AND key = $4', values: [scope, key] }
+        : {
+            text: `INSERT INTO budget_limits (scope, key, value) VALUES ($3, $4, $5)
              ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value`,
-            [scope, key, value],
-          ),
-    );
+            values: [scope, key, value],
+          };
+    this.#caps.invalidate();
+    try {
+      await this.#db.run((sql) =>
+        sql.query(`WITH changed AS (${change.text}) SELECT pg_notify($1, $2)`, [
+          ...capsChanged(this.#schema),
+          ...change.values,
+        ]),
+      );
+    } finally {
+      // A read of this process made meanwhile saw the old value: dropped too.
+      this.#caps.invalidate();
+    }
   }
 
   async scopesWithCaps(): Promise<string[]> {

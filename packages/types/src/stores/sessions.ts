@@ -130,6 +130,8 @@ export interface SessionStore {
   /**
    * Writes `value` under `key` only if its epoch is still `expectedEpoch` (null: only if it has
    * no value yet). False: another writer got there first. SessionNotFoundError when missing.
+   * Not relaxed, it waits for the store's flush even when it writes nothing (false): every
+   * relaxed write of the store before it is on disk once it returns, either way.
    */
   setState(
     sessionId: string,

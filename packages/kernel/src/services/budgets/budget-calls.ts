@@ -127,7 +127,9 @@ export function budgetCalls(
       return shown;
     },
     preview(target, key, value) {
-      return capChange(config, stores.spend, target, key, value);
+      // In a transaction: a store that keeps caps in memory reads them there (PostgreSQL), so
+      // the two-person rule never judges a raise on a cap changed elsewhere a moment ago.
+      return stores.transaction((tx) => capChange(config, tx.spend, target, key, value));
     },
     set(target, key, value, actor) {
       return stores.transaction((tx) => calls.setIn(tx, target, key, value, actor));
