@@ -35,9 +35,9 @@ export {
 export {
   COMMON_WORD_CHUNKS,
   COUNTED_WORDS,
+  MATCH_BUDGET_CHUNKS,
   type QueryTerms,
   queryTerms,
-  rareWords,
 } from './store/libsql/search-index/fts-query.js';
 export { checkTitle, deriveTitle } from './title.js';
 export { checkCount, checkOptionalId } from './validate.js';

@@ -5,7 +5,7 @@
  * chunks saved without a user, never reach a user's search), session and tag scoping, hostile
  * text in content, tags and queries, vectors of another model listed as missing until put, and
  * bulk loads (searches right and writers going on meanwhile, everything found after, a failed
- * load's own error).
+ * load's own error), and a hybrid search answering what its two sides answer, with their chunks.
  */
 import type {
   NewChunk,
@@ -163,6 +163,69 @@ export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>):
       expect(await both({ userId: 'alice', includeNotes: false, includeConversation: false })).toEqual([]);
       expect(await both({ sessionId: 'alice-chat', includeNotes: false })).toEqual(['velvet chat of alice']);
       expect(await both({})).toHaveLength(5);
+    });
+
+    it('answers a hybrid search as its two sides would, with the chunks of both, in any scope', async () => {
+      await fixture.addSession('hy-chat', 'alice');
+      await store.replaceSource(
+        note('hy1'),
+        [chunk('tundra lynx notes', axis(2)), chunk('plain words', axis(9))],
+        {
+          userId: 'alice',
+          tags: ['t'],
+        },
+      );
+      await store.replaceSource(note('hy2'), [chunk('tundra fox', axis(2, 4))], { userId: 'bob' });
+      await store.appendChunks(conversation('hy-chat'), [chunk('lynx tracks in the tundra', axis(11))], {
+        userId: 'alice',
+        sessionId: 'hy-chat',
+      });
+      const scopes: SearchScope[] = [
+        {},
+        { userId: 'alice' },
+        { userId: 'alice', includeConversation: false, tags: ['t'] },
+        { sessionId: 'other-chat' },
+        { userId: 'carol' },
+      ];
+      for (const scope of scopes) {
+        for (const limit of [1, 10]) {
+          const found = await store.searchHybrid({ vector: axis(2), text: 'tundra lynx', scope, limit });
+          expect(found.vector).toEqual(await store.searchVector(axis(2), scope, limit));
+          expect(found.text).toEqual(await store.searchText('tundra lynx', scope, limit));
+          const ids = [...new Set([...found.vector, ...found.text].map((c) => c.chunkId))];
+          const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+          expect([...found.chunks].sort(byId)).toEqual((await store.chunks(ids)).sort(byId));
+        }
+      }
+      // A side left out proposes nothing; neither side, nothing at all.
+      const vectorOnly = await store.searchHybrid({ vector: axis(9), scope: {}, limit: 3 });
+      expect(vectorOnly.text).toEqual([]);
+      expect(vectorOnly.vector).toEqual(await store.searchVector(axis(9), {}, 3));
+      expect(vectorOnly.chunks.find((c) => c.id === vectorOnly.vector[0]?.chunkId)).toMatchObject({
+        text: 'plain words',
+        source: note('hy1'),
+        userId: 'alice',
+        tags: ['t'],
+      });
+      const textOnly = await store.searchHybrid({ text: 'lynx tracks', scope: {}, limit: 5 });
+      expect(textOnly.vector).toEqual([]);
+      expect(textOnly.chunks.map((c) => c.text).sort()).toEqual([
+        'lynx tracks in the tundra',
+        'tundra lynx notes',
+      ]);
+      expect(textOnly.chunks.find((c) => c.text.startsWith('lynx'))).toMatchObject({
+        sessionId: 'hy-chat',
+        source: conversation('hy-chat'),
+      });
+      expect(await store.searchHybrid({ text: '!!! ???', scope: {}, limit: 5 })).toEqual({
+        vector: [],
+        text: [],
+        chunks: [],
+      });
+      expect(await store.searchHybrid({ scope: {}, limit: 5 })).toEqual({ vector: [], text: [], chunks: [] });
+      expect(
+        await rejection(() => store.searchHybrid({ vector: new Float32Array(3), scope: {}, limit: 5 })),
+      ).toBeDefined();
     });
 
     it('filters by tags: chunks carrying every tag asked for', async () => {

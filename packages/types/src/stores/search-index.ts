@@ -85,6 +85,25 @@ export interface IndexedChunk {
   tags: string[];
 }
 
+/** A hybrid search's two sides (SearchIndexStore.searchHybrid); a side left out proposes nothing. */
+export interface HybridQuery {
+  /** The query's embedding, of `model`: vector candidates as searchVector finds them. */
+  vector?: Float32Array;
+  /** The user's words: full-text candidates as searchText finds them. */
+  text?: string;
+  scope: SearchScope;
+  /** Candidates per side. */
+  limit: number;
+}
+
+/** Both candidate lists of a hybrid search, each best first, and the chunks they name. */
+export interface HybridCandidates {
+  vector: SearchCandidate[];
+  text: SearchCandidate[];
+  /** The chunks of both lists' candidates that still exist (in no particular order). */
+  chunks: IndexedChunk[];
+}
+
 export interface ChunkToEmbed {
   id: number;
   text: string;
@@ -149,6 +168,13 @@ export interface SearchIndexStore {
   searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]>;
   /** The best `limit` chunks by cosine similarity to `vector` (of `model`) that `scope` allows; may be approximate. */
   searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]>;
+  /**
+   * searchVector and searchText of one query and the chunks of their candidates, in one call: what
+   * a hybrid search reads, which a server store answers in one statement (one round trip, one
+   * snapshot: every candidate's chunk is there) instead of three reads one after the other. The
+   * lists are those the two methods would answer; fusing them stays the retriever's.
+   */
+  searchHybrid(query: HybridQuery): Promise<HybridCandidates>;
   /** The chunks of these ids that still exist (in no particular order). */
   chunks(ids: readonly number[]): Promise<IndexedChunk[]>;
   counts(): Promise<SearchIndexCounts>;

@@ -7,18 +7,16 @@
  * advisory lock on the source (schema, type, id) first, so two writers of one source take turns
  * (without it, a second replace's DELETE would not see the rows the first one inserted, and both
  * versions would stay). A search is one statement, so it reads one snapshot: the old chunks or
- * the new, never a mix. appendChunks numbers its chunks after the source's last under that lock.
+ * the new, never a mix; a hybrid search reads its candidates and their chunks in that one
+ * statement too (candidates.ts). appendChunks numbers its chunks after the source's last under that lock.
  */
 
-import {
-  checkSearchModel,
-  checkVectorDimensions,
-  normaliseTags,
-  rareWords,
-} from '@oxydra/memory/store-input';
+import { checkSearchModel, checkVectorDimensions, normaliseTags } from '@oxydra/memory/store-input';
 import type {
   AppendedChunks,
   ChunkToEmbed,
+  HybridCandidates,
+  HybridQuery,
   IndexedChunk,
   NewChunk,
   ReplacedSource,
@@ -33,11 +31,10 @@ import type {
 import type { PgDatabase, Sql } from '../database.js';
 import { lastPerSource, replaceSourcesSql } from './bulk.js';
 import { bulkLoad } from './bulk-load.js';
+import { candidateCtes, hybridSql } from './candidates.js';
 import { afterLock } from './locks.js';
 import { prepareModel } from './model.js';
 import type { ModelSql } from './model-sql.js';
-import { scopeSql } from './scope.js';
-import { countWordsSql, textTerms, tsqueryText } from './text-query.js';
 
 interface ChunkRow {
   id: number;
@@ -60,6 +57,12 @@ function vectorText(vector: Float32Array): string {
 
 function parseVector(text: string): Float32Array {
   return Float32Array.from(text.slice(1, -1).split(','), Number);
+}
+
+/** Vector candidates nearest first (the full-precision distance, ties by id), scored by similarity. */
+function vectorOrder(rows: { id: number; distance: number }[]): SearchCandidate[] {
+  rows.sort((a, b) => a.distance - b.distance || a.id - b.id);
+  return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
 }
 
 function toChunk(row: ChunkRow): IndexedChunk {
@@ -246,52 +249,60 @@ export class PostgresSearchIndex implements SearchIndexStore {
   }
 
   async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
-    const terms = textTerms(query);
-    if (limit <= 0 || (terms.phrases.length === 0 && terms.words.length === 0)) return [];
-    return this.#db.run(async (sql) => {
-      const counts = new Map<string, number>();
-      if (terms.words.length > 0) {
-        const { rows } = await sql.query<Record<string, number>>(countWordsSql(terms.words));
-        terms.words.forEach((word, i) => {
-          counts.set(word, rows[0]?.[`w${i}`] ?? 0);
-        });
-      }
-      // Only common words (and no phrase): the vectors decide this query alone.
-      const text = tsqueryText(terms.phrases, rareWords(terms.words, counts));
-      if (text === undefined) return [];
-      const values: unknown[] = [text];
-      const where = scopeSql(scope, values);
-      values.push(limit);
-      const { rows } = await sql.query<{ id: number; score: number }>(
-        `SELECT id, ts_rank(tsv, q) AS score
-         FROM search_chunks, to_tsquery('english', $1) AS q
-         WHERE tsv @@ q${where} ORDER BY score DESC, id LIMIT $${values.length}`,
+    if (limit <= 0) return [];
+    const values: unknown[] = [];
+    const sides = candidateCtes(await this.#sql(), { text: query, scope, limit }, values);
+    if (!sides.text) return [];
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ id: number; score: number }>(
+        `WITH ${sides.ctes.join(',\n')} SELECT id, score FROM text_hits ORDER BY score DESC, id`,
         values,
-      );
-      return rows.map((row) => ({ chunkId: row.id, score: row.score }));
-    });
+      ),
+    );
+    return rows.map((row) => ({ chunkId: row.id, score: row.score }));
   }
 
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
     const text = this.#vector(vector);
     if (limit <= 0) return [];
-    const model = await this.#sql();
-    const values: unknown[] = [text];
-    const where = scopeSql(scope, values);
-    values.push(limit);
-    // The HNSW index orders by the half-precision distance; the score is the full-precision
-    // one, and the candidates are put in its order (the nearest first, ties by id).
-    // hnsw.ef_search and hnsw.iterative_scan are set for every connection (connection.ts).
+    const values: unknown[] = [];
+    const sides = candidateCtes(await this.#sql(), { vector: text, scope, limit }, values);
     const { rows } = await this.#db.run((sql) =>
       sql.query<{ id: number; distance: number }>(
-        `SELECT id, ${model.column} ${model.distance} $1::${model.type} AS distance FROM search_chunks
-         WHERE model_key = ${model.key}${where}
-         ORDER BY ${model.order} ${model.distance} $1::${model.orderType} LIMIT $${values.length}`,
+        `WITH ${sides.ctes.join(',\n')} SELECT id, distance FROM vector_hits`,
         values,
       ),
     );
-    rows.sort((a, b) => a.distance - b.distance || a.id - b.id);
-    return rows.map((row) => ({ chunkId: row.id, score: 1 - row.distance }));
+    return vectorOrder(rows);
+  }
+
+  async searchHybrid(query: HybridQuery): Promise<HybridCandidates> {
+    const vector = query.vector === undefined ? undefined : this.#vector(query.vector);
+    const none: HybridCandidates = { vector: [], text: [], chunks: [] };
+    if (query.limit <= 0) return none;
+    const values: unknown[] = [];
+    const sides = candidateCtes(
+      await this.#sql(),
+      { vector, text: query.text, scope: query.scope, limit: query.limit },
+      values,
+    );
+    const statement = hybridSql(sides);
+    if (statement === undefined) return none;
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<ChunkRow & { distance: number | null; text_score: number | null }>(statement, values),
+    );
+    const byVector: { id: number; distance: number }[] = [];
+    const byText: { id: number; score: number }[] = [];
+    for (const { id, distance, text_score: score } of rows) {
+      if (distance !== null) byVector.push({ id, distance });
+      if (score !== null) byText.push({ id, score });
+    }
+    byText.sort((a, b) => b.score - a.score || a.id - b.id);
+    return {
+      vector: vectorOrder(byVector),
+      text: byText.map((row) => ({ chunkId: row.id, score: row.score })),
+      chunks: rows.map(toChunk),
+    };
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {

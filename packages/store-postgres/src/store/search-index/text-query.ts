@@ -10,9 +10,15 @@
  *
  * ts_rank scores every chunk that matches, so a word found in most chunks costs time in
  * proportion to the whole index (at 100k chunks the full-text side took ~300 ms). As the libSQL
- * index does, words are counted first (capped) and only the rare ones kept (rareWords).
+ * index does, words are counted first (capped) and only the rare ones kept (rareWords), here in
+ * the search's own statement (textHitsCtes), so counting costs no round trip of its own.
  */
-import { COMMON_WORD_CHUNKS, COUNTED_WORDS, queryTerms } from '@oxydra/memory/store-input';
+import {
+  COMMON_WORD_CHUNKS,
+  COUNTED_WORDS,
+  MATCH_BUDGET_CHUNKS,
+  queryTerms,
+} from '@oxydra/memory/store-input';
 
 /** Letters and digits only (queryTerms' tokens); anything else is left out rather than quoted. */
 const SAFE = /^[\p{L}\p{N}\p{Co}]+$/u;
@@ -36,23 +42,61 @@ export function textTerms(query: string): TextTerms {
   };
 }
 
-/**
- * One statement counting the chunks each word is in, up to just past COMMON_WORD_CHUNKS. Each
- * word is a constant of the statement (letters and digits only, so it needs no escaping), which
- * lets the planner use the column's statistics: the GIN index for a rare word, a short scan that
- * stops at the cap for a common one.
- */
-export function countWordsSql(words: readonly string[]): string {
-  const counts = words.map(
-    (word, i) =>
-      `(SELECT count(*) FROM (SELECT 1 FROM search_chunks WHERE tsv @@ to_tsquery('english', '${word}')
-        LIMIT ${COMMON_WORD_CHUNKS + 1}) AS w${i})::integer AS w${i}`,
-  );
-  return `SELECT ${counts.join(', ')}`;
+/** `value` as the next parameter of `values`, by its placeholder. */
+export function param(values: unknown[], value: unknown): string {
+  values.push(value);
+  return `$${values.length}`;
 }
 
-/** The to_tsquery text of `phrases` and `words`, or undefined when there is none. */
-export function tsqueryText(phrases: readonly string[], words: readonly string[]): string | undefined {
-  const alternatives = [...phrases, ...words.map(operand)];
-  return alternatives.length === 0 ? undefined : alternatives.join(' | ');
+/**
+ * How many chunks `word` is in, counted up to just past COMMON_WORD_CHUNKS. The word is a
+ * constant of the statement (letters and digits only, so it needs no escaping), which lets the
+ * planner use the column's statistics: the GIN index for a rare word, a short scan that stops at
+ * the cap for a common one.
+ */
+function countSql(word: string): string {
+  return `(SELECT count(*) FROM (SELECT 1 FROM search_chunks WHERE tsv @@ to_tsquery('english', '${word}')
+    LIMIT ${COMMON_WORD_CHUNKS + 1}) AS counted)::integer`;
+}
+
+/**
+ * The full-text side of a search as CTEs of one statement, the last `text_hits (id, score)`: the
+ * best `limit` chunks `where` allows by ts_rank, ordered by score then id. Undefined when the
+ * query has no term. The words are counted in the same statement and chosen there as rareWords
+ * (@oxydra/memory) chooses them: ranked rarest first (ties in the query's order), a word in no
+ * chunk left out, and kept while it is in at most COMMON_WORD_CHUNKS chunks and the kept words
+ * together in at most MATCH_BUDGET_CHUNKS (a running sum; the first kept word is never past it,
+ * being under the common cap). The tsquery is the phrases and then the kept words, rarest
+ * first, joined by `|`, as it was when the words were counted in a statement of their own; only
+ * common words (and no phrase): no tsquery, no hit.
+ */
+export function textHitsCtes(
+  query: string,
+  limit: number,
+  values: unknown[],
+  where: (values: unknown[]) => string,
+): string[] | undefined {
+  const { phrases, words } = textTerms(query);
+  if (phrases.length === 0 && words.length === 0) return undefined;
+  const phraseText = phrases.length > 0 ? `${param(values, phrases.join(' | '))}::text` : 'NULL::text';
+  const ctes: string[] = [];
+  let tsquery = `to_tsquery('english', ${phraseText})`;
+  if (words.length > 0) {
+    const counted = words.map((word, i) => `('${word}', ${i}, ${countSql(word)})`);
+    ctes.push(
+      `text_words (word, n, chunks) AS (VALUES ${counted.join(', ')})`,
+      `text_rare AS (SELECT word, n, chunks,
+         sum(chunks) OVER (ORDER BY chunks, n ROWS UNBOUNDED PRECEDING) AS together
+         FROM text_words WHERE chunks > 0)`,
+    );
+    const rare = `(SELECT string_agg(quote_literal(word), ' | ' ORDER BY chunks, n) FROM text_rare
+      WHERE chunks <= ${COMMON_WORD_CHUNKS} AND together <= ${MATCH_BUDGET_CHUNKS})`;
+    tsquery = `to_tsquery('english', nullif(concat_ws(' | ', ${phraseText}, ${rare}), ''))`;
+  }
+  const scope = where(values);
+  ctes.push(
+    `text_hits AS (SELECT id, ts_rank(tsv, q) AS score FROM search_chunks, ${tsquery} AS q
+       WHERE tsv @@ q${scope} ORDER BY score DESC, id LIMIT ${param(values, limit)})`,
+  );
+  return ctes;
 }

@@ -18,7 +18,7 @@ export const COMMON_WORD_CHUNKS = 1500;
  * Most chunks the kept words may match together: FTS5's bm25 costs ~0.6 µs per matching chunk,
  * so this bounds the ranked query to a few ms. The rarest word is always kept.
  */
-const MATCH_BUDGET_CHUNKS = 4000;
+export const MATCH_BUDGET_CHUNKS = 4000;
 /** Counting every word of a long query costs more than it saves; the first ones are kept. */
 export const COUNTED_WORDS = 12;
 
@@ -26,8 +26,8 @@ export const COUNTED_WORDS = 12;
  * The words worth ranking, rarest first, given how many chunks each is in (counted up to just
  * past COMMON_WORD_CHUNKS): words in no chunk and common words are left out, and the kept ones
  * match at most MATCH_BUDGET_CHUNKS chunks together. Empty: every word is common (or absent),
- * and the vectors decide the query alone. Both backends apply it (fts-search.ts here, the
- * PostgreSQL index through @oxydra/memory/store-input).
+ * and the vectors decide the query alone. Both backends apply it (fts-search.ts here; the
+ * PostgreSQL index applies the same rule inside its search statement, text-query.ts there).
  */
 export function rareWords(words: readonly string[], counts: ReadonlyMap<string, number>): string[] {
   const ranked = words

@@ -10,6 +10,8 @@ import type { Client, InStatement } from '@libsql/client';
 import type {
   AppendedChunks,
   ChunkToEmbed,
+  HybridCandidates,
+  HybridQuery,
   IndexedChunk,
   NewChunk,
   ReplacedSource,
@@ -206,6 +208,16 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
     const checked = this.#checked(vector);
     return toCandidates(await (await this.#searching()).vector(checked, scope, limit));
+  }
+
+  /** The two sides at once (the vector scan in memory, the full-text side in the file), then their chunks. */
+  async searchHybrid(query: HybridQuery): Promise<HybridCandidates> {
+    const [vector, text] = await Promise.all([
+      query.vector ? this.searchVector(query.vector, query.scope, query.limit) : [],
+      query.text !== undefined ? this.searchText(query.text, query.scope, query.limit) : [],
+    ]);
+    const ids = new Set([...vector, ...text].map((candidate) => candidate.chunkId));
+    return { vector, text, chunks: await this.chunks([...ids]) };
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
