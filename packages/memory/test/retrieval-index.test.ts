@@ -241,6 +241,80 @@ describe('indexConversation', () => {
   });
 });
 
+describe('a search made for a session (ownSession, recall)', () => {
+  /** The deterministic embedder, holding any request with "held" in it until `release`. */
+  function heldEmbedder(): { embedder: Embedder; release(): void } {
+    const inner = createDeterministicEmbedder();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return {
+      embedder: {
+        modelId: inner.modelId,
+        dimensions: inner.dimensions,
+        embed: async (texts) => {
+          if (texts.some((text) => text.includes('held'))) await gate;
+          return inner.embed(texts);
+        },
+      },
+      release,
+    };
+  }
+  const said = (content: string) => [{ role: 'user' as const, content }];
+
+  it("does not wait for that session's own indexing still queued, but does for what was queued before it", async () => {
+    const { embedder, release } = heldEmbedder();
+    const held = new Retriever(db.client, embedder);
+    await addSession(db.client, 'own');
+    await addSession(db.client, 'other');
+    // Queued first: another session's turn, held at the embedder (its batch has begun once a
+    // read has gone by), then the searching session's own prompt, a batch of its own.
+    const other = held.indexConversation({
+      sessionId: 'other',
+      messages: said('held quokka in the other session'),
+    });
+    await db.client.execute('SELECT 1');
+    const own = held.indexConversation({ sessionId: 'own', messages: said('quokka prompt of this turn') });
+    let found: string[] | undefined;
+    const recall = held
+      .search({ query: 'quokka', ownSession: 'own' })
+      .then((hits) => (found = hits.map((hit) => hit.text)));
+    // A whole search's time goes by (another retriever, no queue): the recall still waits for
+    // the other session's indexing, queued before it.
+    await new Retriever(db.client, createDeterministicEmbedder()).search({ query: 'quokka' });
+    expect(found).toBeUndefined();
+    release();
+    await Promise.all([other, own, recall]);
+    expect(found).toContain('held quokka in the other session');
+  });
+
+  it("answers while that session's own prompt is still being indexed, and the prompt is indexed after", async () => {
+    const { embedder, release } = heldEmbedder();
+    const held = new Retriever(db.client, embedder);
+    await addSession(db.client, 'own');
+    await held.indexNote({ id: 'n1', content: 'wombat facts worth recalling' });
+    const own = held.indexConversation({ sessionId: 'own', messages: said('held wombat prompt') });
+    // The prompt's embedding is held: a search for the session answers meanwhile, with the note.
+    const hits = await held.search({ query: 'wombat', ownSession: 'own' });
+    expect(hits.map((hit) => hit.text)).toEqual(['wombat facts worth recalling']);
+    // Any other search waits for it, and finds it.
+    let waited = false;
+    const later = held.search({ query: 'wombat' }).then((all) => {
+      waited = true;
+      return all;
+    });
+    await held.search({ query: 'wombat', ownSession: 'own' });
+    expect(waited).toBe(false);
+    release();
+    expect(await own).toEqual({ chunks: 1, embedded: 1 });
+    expect((await later).map((hit) => hit.text).sort()).toEqual([
+      'held wombat prompt',
+      'wombat facts worth recalling',
+    ]);
+  });
+});
+
 describe('removeSource', () => {
   it('removes a note or a conversation: chunks, vectors and full-text entries', async () => {
     await addSession(db.client, 'session-r');

@@ -19,8 +19,8 @@ export interface ConversationIndexDeps {
   embedder: Embedder;
   chunking: ChunkOptions;
   usageFor(userId: string | undefined): EmbedOptions;
-  /** The retriever's write queue: a batch runs as one of its jobs. */
-  writes: Serial;
+  /** The retriever's write queue: a batch runs as one of its jobs, labelled with its sessions. */
+  writes: Serial<ReadonlySet<string>>;
 }
 
 interface Waiting {
@@ -34,6 +34,8 @@ const NOTHING: IndexResult = { chunks: 0, embedded: 0 };
 export class ConversationIndex {
   readonly #deps: ConversationIndexDeps;
   #queue: Waiting[] = [];
+  /** The sessions of the batch not started yet: its job's label, so a recall can tell it apart. */
+  #sessions = new Set<string>();
 
   constructor(deps: ConversationIndexDeps) {
     this.#deps = deps;
@@ -44,7 +46,11 @@ export class ConversationIndex {
     return new Promise<IndexResult>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       // The first one in an empty queue books the batch; later ones join it until it starts.
-      if (this.#queue.length === 1) void this.#deps.writes.run(() => this.#drain());
+      if (this.#queue.length === 1) {
+        this.#sessions = new Set();
+        void this.#deps.writes.run(() => this.#drain(), this.#sessions);
+      }
+      this.#sessions.add(input.sessionId);
     });
   }
 

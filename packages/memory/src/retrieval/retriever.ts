@@ -43,6 +43,10 @@ function checkWeight(name: string, value: number): number {
   return value;
 }
 
+/** Whether a queued write indexes conversations of `sessionId` only (serial.ts's labels). */
+const onlySession = (sessions: ReadonlySet<string>, sessionId: string) =>
+  [...sessions].every((id) => id === sessionId);
+
 const scores = (candidates: readonly { chunkId: number; score: number }[]) =>
   new Map(candidates.map((candidate) => [candidate.chunkId, candidate.score]));
 
@@ -52,7 +56,8 @@ export class Retriever {
   private readonly chunking: ChunkOptions;
   private readonly reindexBatchSize: number;
   private readonly index: SearchIndexStore;
-  private readonly writes = new Serial();
+  /** Labelled with the sessions a conversation batch indexes (conversation-index.ts). */
+  private readonly writes = new Serial<ReadonlySet<string>>();
   /** Conversations waiting to be indexed, written together (conversation-index.ts). */
   private readonly conversations: ConversationIndex;
   private readonly minSimilarity: number;
@@ -259,8 +264,10 @@ export class Retriever {
     const topK = Math.max(1, Math.min(100, Math.floor(query.topK ?? this.topK)));
     if (text === '') return [];
     // What was queued for indexing before this search (a turn committed a moment ago, whose
-    // indexing runs in the background) is found by it.
-    await this.writes.idle();
+    // indexing runs in the background) is found by it; a recall's own session's indexing (its
+    // turn's prompt) is not waited for: recall drops that session's hits anyway.
+    const own = query.ownSession;
+    await this.writes.idle(own === undefined ? undefined : (sessions) => onlySession(sessions, own));
     const scope: SearchScope = {
       includeNotes: query.includeNotes ?? true,
       includeConversation: query.includeConversation ?? true,
@@ -268,27 +275,25 @@ export class Retriever {
       ...(query.userId !== undefined ? { userId: query.userId } : {}),
       ...(query.sessionId !== undefined ? { sessionId: query.sessionId } : {}),
     };
-    const candidates = topK * 4;
     const [embedded] =
       this.weights.vector > 0 ? await embedChecked(this.embedder, [text], this.usageFor(query.userId)) : [];
-    // The two sides at once: a database index (PostgreSQL) answers them on two connections.
-    const [vectorHits, textHits] = await Promise.all([
-      embedded ? this.index.searchVector(embedded, scope, candidates) : undefined,
-      this.weights.fts > 0 ? this.index.searchText(text, scope, candidates) : undefined,
-    ]);
-    const vector = vectorHits
-      ? aboveFloor(scores(vectorHits), this.minSimilarity)
-      : new Map<number, number>();
-    const fts = textHits ? scores(textHits) : new Map<number, number>();
-    const fused = fuseScores(vector, fts, this.weights);
+    // Both sides and their chunks in one call: a database index (PostgreSQL) answers it in one
+    // statement, instead of the two sides and then the chunks one after the other.
+    const found = await this.index.searchHybrid({
+      ...(embedded ? { vector: embedded } : {}),
+      ...(this.weights.fts > 0 ? { text } : {}),
+      scope,
+      limit: topK * 4,
+    });
+    const vector = aboveFloor(scores(found.vector), this.minSimilarity);
+    const fused = fuseScores(vector, scores(found.text), this.weights);
     if (fused.length === 0) return [];
-    const found = await this.index.chunks(fused.map((f) => f.id));
-    const byId = new Map(found.map((chunk) => [chunk.id, chunk]));
+    const byId = new Map(found.chunks.map((chunk) => [chunk.id, chunk]));
     const hits: SearchHit[] = [];
     const seen = new Set<string>();
     for (const { id, score } of fused) {
       const chunk = byId.get(id);
-      // Gone since the candidates were read (deleted meanwhile), or the same text again.
+      // Gone since the candidates were read (a store reading them apart), or the same text again.
       if (!chunk || seen.has(chunk.hash)) continue;
       seen.add(chunk.hash);
       hits.push(this.hit(chunk, score));

@@ -43,6 +43,13 @@ export interface RetrievalQuery extends SearchQuery {
   includeConversation?: boolean;
   /** Search note chunks (default true). */
   includeNotes?: boolean;
+  /**
+   * The session a recall searches for, whose hits its caller drops (the session is in the context
+   * already): the search does not wait for that session's conversation indexing still queued
+   * (the turn's own prompt, indexed in the background), only for the writes queued before it.
+   * Whether those chunks are found is then a race, which the caller's dropping makes moot.
+   */
+  ownSession?: string;
 }
 
 export interface IndexResult {
