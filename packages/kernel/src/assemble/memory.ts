@@ -213,10 +213,14 @@ function recallGate(db: {
   return async (sessionId) => {
     if (found) return true;
     // Any user's note or session counts (the cheap question, erring towards searching): two
-    // sessions at most, newest first (an index), answer whether one is not the current one.
-    const sessions = await db.sessions.list({ limit: 2 });
-    found =
-      sessions.some((session) => session.id !== sessionId) || (await db.notes.list({ limit: 1 })).length > 0;
+    // sessions at most, newest first (an index), answer whether one is not the current one. Both
+    // asked at once: one round trip on a server store instead of two one after the other, for a
+    // note read that a found session makes moot (until something is found, as this asks only then).
+    const [sessions, notes] = await Promise.all([
+      db.sessions.list({ limit: 2 }),
+      db.notes.list({ limit: 1 }),
+    ]);
+    found = sessions.some((session) => session.id !== sessionId) || notes.length > 0;
     return found;
   };
 }
@@ -307,12 +311,14 @@ export function sessionHooks(
     },
     recall: async (query) => {
       if (!(await memory.recallable(sessionId))) return [];
+      // The current session is in the context already; recall what lies outside it (and so
+      // without waiting for the turn's own prompt to be indexed).
       const hits = await memory.retriever.search({
         query,
         topK: config.memory.retrieval.top_k,
         ...(userId ? { userId } : {}),
+        ownSession: sessionId,
       });
-      // The current session is in the context already; recall what lies outside it.
       return hits.filter((hit) => hit.sessionId !== sessionId).map((hit) => hit.text);
     },
     summarization: {
