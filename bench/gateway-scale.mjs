@@ -12,10 +12,11 @@
 //      medians and the ratio pg/libsql (target <= 1.5x). With --baseline-bin (another build's
 //      packages/cli/bin/oxydra.js, e.g. one made at the commit before a change), a gateway of
 //      that build on each store too, in the same interleaved rounds: its medians and ratio, and
-//      this build's PostgreSQL median over the baseline's.
+//      this build's PostgreSQL median over the baseline's. With --recall, each gateway's user has
+//      another session with one turn first, so every session turn's recall searches (turn-clients.mjs).
 // Usage: node bench/gateway-scale.mjs [--seconds 30] [--clients 30] [--chunks 5] [--chunk-ms 80]
 //                                     [--gateways 1,2,3] [--rounds 200] [--only ab]
-//                                     [--baseline-bin path/to/bin/oxydra.js]
+//                                     [--baseline-bin path/to/bin/oxydra.js] [--recall]
 // (prints one JSON object; needs `npm run build`, haproxy on PATH for (a), and PostgreSQL at
 // OXYDRA_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test; every deployment
 // has its own schema, dropped at its end. PostgreSQL's CPU is every `postgres` process on the
@@ -26,7 +27,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, mockSteps, postgresPids, sleep, startDeployment } from './deployment.mjs';
 import { summarize } from './stats.mjs';
-import { httpTurn, sessionClient } from './turn-clients.mjs';
+import { httpTurn, otherSession, sessionClient } from './turn-clients.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '200' },
     only: { type: 'string', default: 'ab' },
     'baseline-bin': { type: 'string' },
+    recall: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -191,6 +193,7 @@ async function latencyRun() {
         label: `lat-${name}`,
         ...(bin ? { bin } : {}),
       });
+      if (values.recall) await otherSession(stores[name], 'lat');
       ws[name] = await sessionClient(stores[name], 'lat');
     }
     const names = variants.map((variant) => variant.name);
@@ -259,6 +262,7 @@ const result = {
     clients: clientCount,
     mock: { chunks, chunk_ms: chunkMs },
     rounds,
+    recall: values.recall,
     ...(baselineBin ? { baseline_bin: baselineBin } : {}),
   },
 };

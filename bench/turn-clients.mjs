@@ -64,3 +64,18 @@ export async function httpTurn(deployment) {
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`POST /v1/chat/completions: ${response.status}`);
 }
+
+/**
+ * Gives recall something to find for `user`: another session of that user with one turn in it,
+ * made and closed before the timed turns. Without it a deployment's only session has nothing
+ * to recall outside itself, and the kernel's recall gate skips the search (the bench's --recall).
+ */
+export async function otherSession(deployment, user) {
+  const other = await sessionClient(deployment, user);
+  try {
+    const frame = await other.turn();
+    if (frame.type !== 'turn_completed') throw new Error(`other session: ${JSON.stringify(frame)}`);
+  } finally {
+    other.close();
+  }
+}

@@ -12,7 +12,9 @@
 //  - flushed_commits: commits that wait for the WAL flush (a COMMIT, or a write outside a
 //    transaction); relaxed_commits: COMMITs after `synchronous_commit` was set off; notifies;
 //  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL).
-// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump]   (prints one JSON
+// --recall: another session of the same user, with one turn, made first, so every session turn's
+// recall searches (without it the only session has nothing to recall and the search is skipped).
+// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump] [--recall]   (prints one JSON
 // object; --dump adds the last traced turn's statements of each kind, in order, with the ms since
 // the turn began, its connection and its answer time; needs `npm run build` and PostgreSQL at
 // OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
@@ -22,13 +24,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mockSteps, sleep, startDeployment } from './deployment.mjs';
-import { httpTurn, sessionClient } from './turn-clients.mjs';
+import { httpTurn, otherSession, sessionClient } from './turn-clients.mjs';
 
 const { values } = parseArgs({
   options: {
     turns: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '10' },
     dump: { type: 'boolean', default: false },
+    recall: { type: 'boolean', default: false },
   },
 });
 const turns = Number(values.turns);
@@ -126,6 +129,7 @@ async function traceStore(store, dir) {
   });
   const marks = [];
   try {
+    if (values.recall) await otherSession(deployment, 'stmts');
     const ws = await sessionClient(deployment, 'stmts');
     const wsTurn = async () => {
       const frame = await ws.turn();
@@ -188,7 +192,7 @@ async function traceStore(store, dir) {
 
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-turn-statements-'));
 try {
-  const result = { bench: 'turn-statements', config: { turns, warmup } };
+  const result = { bench: 'turn-statements', config: { turns, warmup, recall: values.recall } };
   for (const store of ['postgres', 'libsql']) result[store] = await traceStore(store, dir);
   console.log(JSON.stringify(result, null, 2));
 } finally {
