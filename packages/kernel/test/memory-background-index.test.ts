@@ -54,6 +54,61 @@ describe('indexing a run in the background', () => {
     }
   });
 
+  it("a turn's recall does not wait for its own prompt's indexing, which closing the memory still waits for", async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
+    const config = agentConfigSchema.parse({
+      selection: { provider: 'mock', model: 'm' },
+      providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
+    });
+    const memory = await openWorkspaceMemory(config, workspace, {});
+    const chunksOf = async (sessionId: string) =>
+      Number(
+        (
+          await memory.db.client.execute({
+            sql: 'SELECT count(*) AS n FROM chunks WHERE session_id = ?',
+            args: [sessionId],
+          })
+        ).rows[0]?.n,
+      );
+    let closed = false;
+    try {
+      const warnings: string[] = [];
+      // Another session, so recall has something to find (the recall gate).
+      const other = await memory.db.sessions.create();
+      const hooks = (sessionId: string) =>
+        sessionHooks(memory, { sessionId, config, warn: (message) => warnings.push(message), secrets: [] });
+      await hooks(other.id).persist!([{ role: 'user', content: 'The harbour crane is painted vermilion.' }]);
+      await memory.retriever.search({ query: 'crane' });
+      const { id: sessionId } = await memory.db.sessions.create();
+      // A long prompt (many chunks to embed): its indexing is still going when recall answers.
+      await hooks(sessionId).persist!([
+        { role: 'user', content: `${filler.join(' ')} What colour is the crane?` },
+      ]);
+      const recalled = await hooks(sessionId).recall!(
+        'What colour is the harbour crane?',
+        new AbortController().signal,
+      );
+      expect(recalled).toEqual(['The harbour crane is painted vermilion.']);
+      expect(await chunksOf(sessionId)).toBe(0);
+      await memory.close();
+      closed = true;
+      const reopened = await openWorkspaceMemory(config, workspace, {});
+      try {
+        const found = await reopened.db.client.execute({
+          sql: 'SELECT count(*) AS n FROM chunks WHERE session_id = ?',
+          args: [sessionId],
+        });
+        expect(Number(found.rows[0]?.n)).toBeGreaterThan(100);
+      } finally {
+        await reopened.close();
+      }
+      expect(warnings).toEqual([]);
+    } finally {
+      if (!closed) await memory.close();
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
   it('a search right after the run finds its conversation', async () => {
     const { kernel } = await testKernel(steps);
     const result = await kernel.agents.spawn({ prompt: 'What colour is the harbour crane?' }).result;

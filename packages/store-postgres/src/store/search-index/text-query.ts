@@ -25,14 +25,14 @@ const SAFE = /^[\p{L}\p{N}\p{Co}]+$/u;
 
 const operand = (token: string) => `'${token}'`;
 
-export interface TextTerms {
+interface TextTerms {
   /** Phrases, each as its `'a' <-> 'b'` expression. */
   phrases: string[];
   /** Single words (letters and digits), the first COUNTED_WORDS. */
   words: string[];
 }
 
-export function textTerms(query: string): TextTerms {
+function textTerms(query: string): TextTerms {
   const { phrases, words } = queryTerms(query);
   return {
     phrases: phrases
