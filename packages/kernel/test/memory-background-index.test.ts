@@ -23,13 +23,14 @@ const steps = [
   },
 ];
 
+const config = agentConfigSchema.parse({
+  selection: { provider: 'mock', model: 'm' },
+  providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
+});
+
 describe('indexing a run in the background', () => {
   it('persist returns once the turn is stored; a search started then still finds it', async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
-    const config = agentConfigSchema.parse({
-      selection: { provider: 'mock', model: 'm' },
-      providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
-    });
     const memory = await openWorkspaceMemory(config, workspace, {});
     try {
       const warnings: string[] = [];
@@ -56,10 +57,6 @@ describe('indexing a run in the background', () => {
 
   it("a turn's recall does not wait for its own prompt's indexing, which closing the memory still waits for", async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
-    const config = agentConfigSchema.parse({
-      selection: { provider: 'mock', model: 'm' },
-      providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
-    });
     const memory = await openWorkspaceMemory(config, workspace, {});
     const chunksOf = async (sessionId: string) =>
       Number(
