@@ -6,14 +6,14 @@
 // recall@10 against exact search (a sequential scan by the full-precision distance) with the
 // p50 of the approximate search at each --ef value. The same queries as pg-search.mjs's recall.
 // Usage: node bench/pg-hnsw-params.mjs [--chunks 100000] [--params 16:64,24:128,32:128]
-//   [--ef 100,200,400] [--queries 100]   (needs `npm run build` and pgvector)
+//   [--ef 100,200,400] [--queries 100] [--corpus uniform|topics]   (needs `npm run build` and pgvector)
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
 import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { chunkText } from '../packages/memory/dist/retrieval/index.js';
-import { makeCorpus, queryFor } from './search-corpus.mjs';
+import { corpusOptions, makeCorpus, queryFor } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     ef: { type: 'string', default: '100,200,400' },
     queries: { type: 'string', default: '100' },
     workers: { type: 'string', default: '1' },
+    corpus: { type: 'string', default: 'uniform' },
   },
 });
 const CHUNKS = Number(values.chunks);
@@ -38,7 +39,7 @@ const load = () => loadavg().map((x) => round(x, 1));
 const text = (v) => `[${v.join(',')}]`;
 
 const embedder = createDeterministicEmbedder({ dimensions: DIMS });
-const corpus = makeCorpus(42);
+const corpus = makeCorpus(42, corpusOptions(values.corpus));
 const notes = [];
 const pieces = [];
 while (pieces.length < CHUNKS) {
@@ -134,5 +135,5 @@ try {
   await admin.end();
 }
 process.stdout.write(
-  `${JSON.stringify({ benchmark: 'pg-hnsw-params', chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, results }, null, 2)}\n`,
+  `${JSON.stringify({ benchmark: 'pg-hnsw-params', corpus: values.corpus, chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, results }, null, 2)}\n`,
 );

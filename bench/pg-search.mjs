@@ -18,9 +18,10 @@
 // chosen method) ingests and answers the largest size in the same run, for ratios.
 // Targets: >= 1,000 chunks/s ingest, hybrid p50 <= 15 ms at 100k, recall@10 >= 0.95.
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
-//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note]   (--chunks N is --sizes N; needs `npm run build` and
-//   pgvector; OXYDRA_BENCH_POSTGRES_URL names a database to connect to first, default
-//   postgres://postgres@127.0.0.1:5432/postgres, whose role may create and drop databases)
+//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics]
+//   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's corpusOptions; needs
+//   `npm run build` and pgvector; OXYDRA_BENCH_POSTGRES_URL names a database to connect to first,
+//   default postgres://postgres@127.0.0.1:5432/postgres, whose role may create and drop databases)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ import { chunkText, Retriever } from '../packages/memory/dist/retrieval/index.js
 import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
 import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
 import { openPostgresStores } from '../packages/store-postgres/dist/index.js';
-import { makeCorpus, measureQueries, queryFor } from './search-corpus.mjs';
+import { corpusOptions, makeCorpus, measureQueries, queryFor } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 // pg as @oxydra/store-postgres has it (the bench's admin connection and its exact scans).
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     'recall-queries': { type: 'string', default: '100' },
     'skip-libsql': { type: 'boolean', default: false },
     ingest: { type: 'string', default: 'bulk' },
+    corpus: { type: 'string', default: 'uniform' },
   },
 });
 const SIZES = (values.chunks ?? values.sizes)
@@ -392,7 +394,7 @@ async function runLibsql(notes, embedder) {
   }
 }
 
-const corpus = makeCorpus(42);
+const corpus = makeCorpus(42, corpusOptions(values.corpus));
 const notes = [];
 const cuts = [];
 for (let chunks = 0; cuts.length < SIZES.length; ) {
@@ -411,6 +413,7 @@ process.stdout.write(
       benchmark: 'pg-search',
       node: process.version,
       sizes: SIZES,
+      corpus: values.corpus,
       dimensions: DIMS,
       top_k: TOP_K,
       queries: QUERIES,

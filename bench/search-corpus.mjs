@@ -16,7 +16,47 @@ const CODAS = ['', '', '', 'n', 'r', 's', 't', 'l', 'm', 'nd', 'st', 'ck'];
 const SYLLABLES = ONSETS.flatMap((o) => VOWELS.flatMap((v) => CODAS.map((c) => o + v + c)));
 const SUFFIXES = ['s', 'ing', 'ed', 'ly', 'er'];
 
-export function makeCorpus(seed) {
+/** Items drawn by Zipf's law over their order (the first most often), one random() per draw. */
+function zipfSampler(items, random) {
+  const cdf = [];
+  let sum = 0;
+  for (let i = 0; i < items.length; i++) {
+    sum += 1 / (i + 1);
+    cdf.push(sum);
+  }
+  return () => {
+    const x = random() * sum;
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return items[lo];
+  };
+}
+
+// The topical corpus (`{ topics: N }`). Without it every note draws its words from one Zipf
+// distribution over the whole vocabulary, so two notes share little beyond the function words and
+// the most common pseudo-words, and their hashed vectors are close to random: no neighbour
+// structure, the hardest case for an approximate index. Real notes have topics: a note about a
+// deploy shares words with other notes about deploys. So each topic owns a slice of the
+// vocabulary (a seeded shuffle, cut into N equal slices) with its own Zipf distribution over it;
+// each note picks one topic, or two (TWO_TOPICS of them); and a content word comes from one of the
+// note's topics, or with GLOBAL_SHARE from the shared Zipf distribution as before. Function words
+// are mixed in as before. Notes of one topic are then near each other, notes of different topics
+// far apart, as with a real embedder on real notes (roughly; it is still lexical).
+const TWO_TOPICS = 0.3;
+const GLOBAL_SHARE = 0.25;
+
+/**
+ * The synthetic corpus, seeded. `topics` (optional): the number of topics of the topical corpus
+ * above; without it the uniform corpus, exactly as before (the same notes for the same seed).
+ */
+export function makeCorpus(seed, { topics } = {}) {
+  if (topics !== undefined && !(Number.isInteger(topics) && topics >= 1 && topics <= 1000))
+    throw new RangeError(`makeCorpus: topics must be an integer in 1..1000, got ${topics}`);
   const random = seededRandom(seed);
   const vocabulary = new Set();
   while (vocabulary.size < 30_000) {
@@ -26,26 +66,17 @@ export function makeCorpus(seed) {
     vocabulary.add(word);
   }
   const words = [...vocabulary];
-  const cdf = [];
-  let sum = 0;
-  for (let i = 0; i < words.length; i++) {
-    sum += 1 / (i + 1);
-    cdf.push(sum);
-  }
-  const zipf = () => {
-    const x = random() * sum;
-    let lo = 0;
-    let hi = cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return words[lo];
+  const zipf = zipfSampler(words, random);
+  const topicSamplers = topics ? topicZipfs(words, topics, seed, random) : [];
+  // The current note's topics (topical corpus only); set by note().
+  let noteTopics = [];
+  const contentWord = () => {
+    if (!topics || random() < GLOBAL_SHARE) return zipf();
+    return noteTopics[Math.floor(random() * noteTopics.length)]();
   };
   const word = () => {
     if (random() < 0.35) return FUNCTION_WORDS[Math.floor(random() * FUNCTION_WORDS.length)];
-    const w = zipf();
+    const w = contentWord();
     return random() < 0.2 ? w + SUFFIXES[Math.floor(random() * SUFFIXES.length)] : w;
   };
   const sentence = () => {
@@ -59,6 +90,10 @@ export function makeCorpus(seed) {
     random,
     /** A note of 300-1500 characters (1 to 3 chunks), sometimes with an identifier in it. */
     note() {
+      if (topics) {
+        const pick = () => topicSamplers[Math.floor(random() * topics)];
+        noteTopics = random() < TWO_TOPICS ? [pick(), pick()] : [pick()];
+      }
       const target = 300 + Math.floor(random() * 1200);
       let text = '';
       while (text.length < target) text += (text ? ' ' : '') + sentence();
@@ -67,6 +102,32 @@ export function makeCorpus(seed) {
       return { id: `note-${serial}`, content: text };
     },
   };
+}
+
+/**
+ * makeCorpus's options for a bench's `--corpus` flag: `uniform` (the default, the corpus the
+ * recorded figures were measured on) or `topics` (the topical corpus, 100 topics: about 600 notes
+ * (counting a note's second topic) and 1,000 to 1,300 chunks a topic at 100,000 chunks).
+ */
+export function corpusOptions(name) {
+  if (name === 'uniform') return {};
+  if (name === 'topics') return { topics: 100 };
+  throw new Error(`bad --corpus ${name}: uniform or topics`);
+}
+
+/** One Zipf sampler per topic, each over its own slice of a seeded shuffle of `words`. */
+function topicZipfs(words, topics, seed, random) {
+  // A shuffle of its own, so a topic's most frequent words are not the shared distribution's.
+  const shuffle = seededRandom(seed + 1);
+  const shuffled = [...words];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(shuffle() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  const size = Math.floor(shuffled.length / topics);
+  return Array.from({ length: topics }, (_, t) =>
+    zipfSampler(shuffled.slice(t * size, (t + 1) * size), random),
+  );
 }
 
 /** A query made from a note: rare words of it (keyword) or a reworded sentence (paraphrase). */
