@@ -242,10 +242,16 @@ describe('the code cache of the CommonJS bundle', () => {
     const first = await env.run(['run', 'Say done']);
     expect(first.status, first.stderr).toBe(0);
     expect(wrote(first.stderr)).not.toBeNull();
+    // The second run recalls the first's conversation, so it loads the search index's scans (loaded
+    // at the first search) and may cache them; the third loads nothing new and writes nothing.
     const second = await env.run(['run', 'Say done']);
     expect(second.status, second.stderr).toBe(0);
-    expect(second.stderr).not.toContain('wrote');
-    expect(second.stdout).toContain('Done.');
-    expect(readFileSync(join(env.workspace, 'plugin-trace.log'), 'utf8')).toBe('init early\ninit early\n');
+    const third = await env.run(['run', 'Say done']);
+    expect(third.status, third.stderr).toBe(0);
+    expect(third.stderr).not.toContain('wrote');
+    expect(third.stdout).toContain('Done.');
+    expect(readFileSync(join(env.workspace, 'plugin-trace.log'), 'utf8')).toBe(
+      'init early\ninit early\ninit early\n',
+    );
   });
 });
