@@ -1,14 +1,18 @@
 /**
  * The spend ledger's hot path on a real kernel database: the settles of one tick commit
  * together and every later write or read of this process sees them (a reservation right after a
- * settle counts its spend); the caps read before each call are kept, forgotten at once when
- * this process changes one, and re-read within CAPS_FRESH_MS when another connection does.
+ * settle counts its spend); the caps read before each call are kept in the ledger's memory,
+ * forgotten at once when this process changes one, re-read once the store's data_version poll
+ * sees another connection's change, and never kept from a change rolled back.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { BudgetExceeded } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { CAPS_FRESH_MS, type Cap, setCaps } from '../src/services/budgets/caps.js';
+import type { Cap } from '../src/services/budgets/caps.js';
+import { CAPS_MAX_AGE_MS } from '../src/services/budgets/caps-memory.js';
 import { SpendingLedger } from '../src/services/budgets/spending.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
+import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
 const scratch = scratchKernelDbs('oxydra-budget-group-');
@@ -52,22 +56,51 @@ describe('grouped settles', () => {
   });
 });
 
-describe('cached caps', () => {
-  it('sees a cap changed through this connection at once', async () => {
+describe("caps kept in the ledger's memory", () => {
+  /** A cap written on the connection behind the store's back: no store tells of it. */
+  const writeUntold = (db: KernelDb, scope: string, value: number) =>
+    db
+      .prepare("INSERT OR REPLACE INTO budget_limits (scope, key, value) VALUES (?, 'daily_usd', ?)")
+      .run(scope, value);
+
+  it('keeps what it read, and sees a cap changed through this process at once', async () => {
     const { db, ledger } = await open();
-    expect(setCaps(db, 'user:cy')).toEqual({});
+    expect(await ledger.caps('user:cy')).toEqual({});
+    writeUntold(db, 'user:cy', 1);
+    expect(await ledger.caps('user:cy')).toEqual({});
     await ledger.setCap('user:cy', 'daily_usd', 3);
-    expect(setCaps(db, 'user:cy')).toEqual({ daily_usd: 3 });
+    expect(await ledger.caps('user:cy')).toEqual({ daily_usd: 3 });
     await ledger.setCap('user:cy', 'daily_usd', undefined);
-    expect(setCaps(db, 'user:cy')).toEqual({});
+    expect(await ledger.caps('user:cy')).toEqual({});
   });
 
-  it('sees a cap changed by another connection within CAPS_FRESH_MS', async () => {
-    const { dir, db } = await open();
+  it('sees a cap changed by another connection once the store tells of it', async () => {
+    const { dir, ledger } = await open();
     const other = await open(dir);
-    expect(setCaps(db, 'user:di')).toEqual({});
+    expect(await ledger.caps('user:di')).toEqual({});
     await other.ledger.setCap('user:di', 'monthly_usd', 9);
-    await new Promise((resolve) => setTimeout(resolve, CAPS_FRESH_MS + 20));
-    expect(setCaps(db, 'user:di')).toEqual({ monthly_usd: 9 });
+    // Bounded below CAPS_MAX_AGE_MS: seen through the store's news, not the kept value's age.
+    await pollUntil(
+      async () => (await ledger.caps('user:di')).monthly_usd === 9,
+      "the other connection's cap to be seen",
+      { timeoutMs: CAPS_MAX_AGE_MS - 1000 },
+    );
+  });
+
+  it('keeps nothing of a change rolled back: a read during it waits for the transaction', async () => {
+    const { db, ledger } = await open();
+    const stores = asyncControlStores(db);
+    await ledger.setCap('user:ed', 'daily_usd', 4);
+    expect(await ledger.caps('user:ed')).toEqual({ daily_usd: 4 });
+    let during: Promise<Record<string, number>> | undefined;
+    await expect(
+      stores.transaction(async (tx) => {
+        await tx.spend.setCap('user:ed', 'daily_usd', 1);
+        during = ledger.caps('user:ed');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await during).toEqual({ daily_usd: 4 });
+    expect(await ledger.caps('user:ed')).toEqual({ daily_usd: 4 });
   });
 });

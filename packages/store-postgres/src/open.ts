@@ -17,7 +17,7 @@ import type {
 } from '@oxydra/types';
 import { PostgresEventBus } from './bus/bus.js';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
-import { CapsCache } from './store/caps-cache.js';
+import { CapsSignal } from './store/caps-signal.js';
 import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
@@ -70,7 +70,8 @@ export interface PostgresStores {
    * Opens the cross-process event bus of this database and schema for the process `processId`
    * (LISTEN/NOTIFY on two connections of its own, not the pool's; it outlives `close()` and is
    * closed by its own). Rejects when the server cannot be reached. While it listens, the spend
-   * store keeps caps in memory, dropped by the notification every cap change sends.
+   * store tells of cap changes (the notification each sends), and the kernel keeps caps in memory
+   * between them.
    */
   openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
@@ -91,8 +92,8 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   }
   // The control group has a database of its own: only its transactions are joined by context.
   const db = new PgDatabase(connection);
-  // The spend store keeps caps while a bus of this process listens (store/caps-cache.ts).
-  const caps = new CapsCache();
+  // The spend store tells of cap changes while a bus of this process listens (store/caps-signal.ts).
+  const caps = new CapsSignal();
   return {
     sessions: new PostgresSessionStore(db),
     state: new PostgresStateStore(db),

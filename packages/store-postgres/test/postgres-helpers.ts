@@ -69,12 +69,17 @@ export async function adminQuery<R extends pg.QueryResultRow>(
 
 /**
  * Opens the stores on a fresh schema for each test; `another` opens a second pool on the same
- * schema (as a second process would), so the suites race two real connections.
+ * schema (as a second process would), so the suites race two real connections. `bus`: the first
+ * stores' event bus is open too (the spend store tells of cap changes while it listens).
  */
-export function postgresOpener<S>(pick: (stores: PostgresStores) => S): StoreOpener<S> {
+export function postgresOpener<S>(
+  pick: (stores: PostgresStores) => S,
+  options: { bus?: boolean } = {},
+): StoreOpener<S> {
   return async () => {
     const schema = freshSchema();
     const first = await openPostgresStores({ url: POSTGRES_URL, schema });
+    const bus = options.bus ? await first.openBus('contract-first') : undefined;
     const others: PostgresStores[] = [];
     return {
       store: pick(first),
@@ -85,6 +90,7 @@ export function postgresOpener<S>(pick: (stores: PostgresStores) => S): StoreOpe
       },
       async close() {
         await Promise.all(others.map((other) => other.close().catch(() => {})));
+        await bus?.close();
         await first.close();
         await dropSchema(schema);
       },

@@ -30,7 +30,8 @@ describePostgres('PostgreSQL stores', () => {
   approvalStoreContract(postgresOpener((stores) => stores.control.approvals));
   scheduleStoreContract(postgresOpener((stores) => stores.control.schedules));
   auditStoreContract(postgresOpener((stores) => stores.control.audit));
-  spendStoreContract(postgresOpener((stores) => stores.control.spend));
+  // With its bus open: the spend store tells of cap changes only while one listens.
+  spendStoreContract(postgresOpener((stores) => stores.control.spend, { bus: true }));
   usageStoreContract(postgresOpener((stores) => stores.control.usage));
   controlStoreGroupContract(postgresOpener((stores) => stores.control));
 });

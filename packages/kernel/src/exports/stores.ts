@@ -3,8 +3,10 @@
  * contracts in @oxydra/types (tokens, approvals, schedules and run claims, the audit chain,
  * spend and the usage log), for another backend's package (PostgreSQL, issue 33) and its
  * contract tests: the sync group the services use, its async view (the contract's shape), and
- * each store on its own.
+ * each store on its own; and the kernel's memory of caps (what a store's watchCaps feeds), for
+ * a backend's tests of its change signal.
  */
+export { CAPS_MAX_AGE_MS, CapsMemory } from '../services/budgets/caps-memory.js';
 export { BUSY_TIMEOUT_MS, type KernelDb, kernelDbPath, openKernelDb } from '../store/kernel-db.js';
 export { LibsqlApprovalStore } from '../store/libsql/approvals.js';
 export { asyncControlStores } from '../store/libsql/async-view.js';

@@ -216,7 +216,7 @@ export class AgentTable implements KernelServices {
     const who = { userId: record.info.userId, agent: record.assembly.name };
     return {
       ledger: spending,
-      caps: () => capsFor(config, spending.store, who),
+      caps: () => capsFor(config, spending, who),
       scopes: [userScope(who.userId), agentScope(who.agent)],
       // A model declared free (a local server) costs nothing: reserving for it would only make
       // a small cap refuse calls that spend $0.

@@ -7,15 +7,15 @@
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 import { PostgresApprovalStore } from './approvals.js';
 import { PostgresAuditStore } from './audit.js';
-import type { CapsCache } from './caps-cache.js';
+import type { CapsSignal } from './caps-signal.js';
 import type { PgDatabase } from './database.js';
 import { PostgresScheduleStore } from './schedules.js';
 import { PostgresSpendStore } from './spend.js';
 import { PostgresTokenStore } from './tokens.js';
 import { PostgresUsageStore } from './usage.js';
 
-/** `caps`: where the spend store keeps caps (open.ts has the bus follow it). */
-export function postgresControlStores(db: PgDatabase, schema: string, caps?: CapsCache): ControlStoreGroup {
+/** `caps`: how the spend store tells of cap changes (open.ts has it follow the bus). */
+export function postgresControlStores(db: PgDatabase, schema: string, caps?: CapsSignal): ControlStoreGroup {
   const stores: ControlStores = {
     tokens: new PostgresTokenStore(db),
     approvals: new PostgresApprovalStore(db),

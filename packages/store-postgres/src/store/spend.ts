@@ -6,7 +6,7 @@
  * racing for the last call under a cap queue on the lock, and the second sees the first's hold.
  */
 import type { NewReservation, SpendStore, SpendTarget, SpendTotals, SpendUsed } from '@oxydra/types';
-import { CapsCache, capsChanged } from './caps-cache.js';
+import { CapsSignal, capsChanged } from './caps-signal.js';
 import type { PgDatabase, Sql } from './database.js';
 
 /** A (scope, period) as one string (the unit separator appears in neither). */
@@ -50,10 +50,10 @@ export class PostgresSpendStore implements SpendStore {
   /** Names this database's locks apart from another schema's on the same server. */
   readonly #lockSpace: string;
   readonly #schema: string;
-  /** The caps, kept while the process's event bus listens (caps-cache.ts says how fresh). */
-  readonly #caps: CapsCache;
+  /** Tells of cap changes while the process's event bus listens (caps-signal.ts). */
+  readonly #caps: CapsSignal;
 
-  constructor(db: PgDatabase, schema: string, caps = new CapsCache()) {
+  constructor(db: PgDatabase, schema: string, caps = new CapsSignal()) {
     this.#db = db;
     this.#schema = schema;
     this.#lockSpace = `oxydra-spend:${schema}:`;
@@ -153,22 +153,21 @@ export class PostgresSpendStore implements SpendStore {
     return result.rowCount ?? 0;
   }
 
-  caps(scope: string): Promise<Record<string, number>> {
-    const read = async () => {
-      const { rows } = await this.#db.run((sql) =>
-        sql.query<{ key: string; value: number }>('SELECT key, value FROM budget_limits WHERE scope = $1', [
-          scope,
-        ]),
-      );
-      return Object.fromEntries(rows.map((row) => [row.key, row.value]));
-    };
-    // In a transaction, what it reads: a cap change decides on the cap in force there (the
-    // two-person rule asks whether it raises one), never on a value a moment old.
-    return this.#db.inTransaction ? read() : this.#caps.get(scope, read);
+  async caps(scope: string): Promise<Record<string, number>> {
+    const { rows } = await this.#db.run((sql) =>
+      sql.query<{ key: string; value: number }>('SELECT key, value FROM budget_limits WHERE scope = $1', [
+        scope,
+      ]),
+    );
+    return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+  }
+
+  watchCaps(listener: Parameters<CapsSignal['watch']>[0]): () => void {
+    return this.#caps.watch(listener);
   }
 
   async setCap(scope: string, key: string, value: number | undefined): Promise<void> {
-    // The change and the notification that drops every process's cached caps, in one statement:
+    // The change and the notification that drops every process's kept caps, in one statement:
     // delivered when it commits (here, or the caller's transaction), not at all if it rolls back.
     const change =
       value === undefined
@@ -178,7 +177,7 @@ export class PostgresSpendStore implements SpendStore {
              ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value`,
             values: [scope, key, value],
           };
-    this.#caps.invalidate();
+    this.#caps.tell('changed');
     try {
       await this.#db.run((sql) =>
         sql.query(`WITH changed AS (${change.text}) SELECT pg_notify($1, $2)`, [
@@ -187,8 +186,8 @@ export class PostgresSpendStore implements SpendStore {
         ]),
       );
     } finally {
-      // A read of this process made meanwhile saw the old value: dropped too.
-      this.#caps.invalidate();
+      // A read of this process made meanwhile saw the old value: not kept either.
+      this.#caps.tell('changed');
     }
   }
 

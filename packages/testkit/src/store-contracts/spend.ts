@@ -3,11 +3,14 @@
  * a reservation holds on each target until released, settled or expired; that `admit` sees what
  * is spent and held and that its refusal keeps nothing (so of two handles racing for the last
  * call under a cap exactly one gets it); settles that add up; totals by period and scope prefix
- * (hostile prefixes taken literally); reset; and caps set, replaced and removed.
+ * (hostile prefixes taken literally); reset; caps set, replaced and removed; and, for a store that
+ * tells of cap changes (watchCaps), that a change through either handle is told. The opener gives
+ * a store that can listen (PostgreSQL: with its event bus open).
  */
-import type { SpendStore, SpendUsed } from '@oxydra/types';
+import type { CapsNews, SpendStore, SpendUsed } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { currentEach, rejection, type StoreOpener, withSecondHandle } from './harness.js';
+import { pollUntil } from '../helpers/poll.js';
+import { currentEach, rejection, type StoreOpener, secondHandle, withSecondHandle } from './harness.js';
 
 const DAY = { scope: 'user:alice', period: 'day:2026-11-25' };
 const MONTH = { scope: 'user:alice', period: 'month:2026-11' };
@@ -164,6 +167,31 @@ export function spendStoreContract(open: StoreOpener<SpendStore>): void {
       await current.store.setCap('user:alice', 'never_set', undefined);
       expect(await current.store.caps('user:alice')).toEqual({});
       expect(await current.store.scopesWithCaps()).toEqual(['agent:x']);
+    });
+
+    it('tells a watcher of cap changes made through it or another handle, until it stops', async () => {
+      const { store } = current;
+      // Optional in the contract: a store without it has its caps read at every call.
+      if (!store.watchCaps) return;
+      const heard: CapsNews[] = [];
+      const stop = store.watchCaps((news) => heard.push(news));
+      await pollUntil(() => heard.includes('listening'), 'the store to listen for cap changes');
+      heard.length = 0;
+      await store.setCap('user:alice', 'daily_usd', 5);
+      // Told at once in this process: a read begun before the change ends is not kept.
+      expect(heard).toContain('changed');
+      const other = await secondHandle(current.opened);
+      try {
+        heard.length = 0;
+        await other.store.setCap('user:alice', 'daily_usd', 6);
+        await pollUntil(() => heard.includes('changed'), 'a change through the other handle to be told');
+      } finally {
+        await other.close();
+      }
+      stop();
+      heard.length = 0;
+      await store.setCap('user:alice', 'daily_usd', 7);
+      expect(heard).toEqual([]);
     });
   });
 }

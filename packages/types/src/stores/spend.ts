@@ -41,6 +41,15 @@ export interface NewReservation {
   expiresAt: number;
 }
 
+/**
+ * What a spend store tells a watcher of its caps (SpendStore.watchCaps):
+ * - 'listening': from now on every cap change that commits, in any process, will be told;
+ * - 'deaf': from now on one may go untold (the store's link to other processes is down);
+ * - 'changed': caps may have changed (a change committed somewhere, or one made through this
+ *   store is under way: told when it starts and when it ends, committed or not).
+ */
+export type CapsNews = 'listening' | 'deaf' | 'changed';
+
 export interface SpendStore<M extends StoreMode = 'async'> {
   /**
    * One atomic step: forgets reservations expired at `now`, reads what each of `counted` has
@@ -69,4 +78,11 @@ export interface SpendStore<M extends StoreMode = 'async'> {
   setCap(scope: string, key: string, value: number | undefined): StoreAnswer<void, M>;
   /** Scopes that have a cap set. */
   scopesWithCaps(): StoreAnswer<string[], M>;
+  /**
+   * Optional: tells `listener` of cap changes (CapsNews), so the kernel may keep caps in memory
+   * between them (services/budgets/caps-memory.ts); a store without it has its caps read at each
+   * call. Tells 'listening' at once if it listens already. A rolled-back change is never told as
+   * committed, but its own 'changed' news at start and end may be. Returns what stops it.
+   */
+  watchCaps?(listener: (news: CapsNews) => void): () => void;
 }

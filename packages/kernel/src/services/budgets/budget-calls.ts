@@ -127,8 +127,8 @@ export function budgetCalls(
       return shown;
     },
     preview(target, key, value) {
-      // In a transaction: a store that keeps caps in memory reads them there (PostgreSQL), so
-      // the two-person rule never judges a raise on a cap changed elsewhere a moment ago.
+      // In a transaction, through its store: never the ledger's memory (caps-memory.ts), so the
+      // two-person rule never judges a raise on a cap changed elsewhere a moment ago.
       return stores.transaction((tx) => capChange(config, tx.spend, target, key, value));
     },
     set(target, key, value, actor) {

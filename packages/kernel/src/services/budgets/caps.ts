@@ -7,8 +7,6 @@
  * periods each cap counts over (PERIOD_OF, periodOf).
  */
 import type { AgentConfig, SpendStore } from '@oxydra/types';
-import { type KernelDb, storeOn } from '../../store/kernel-db.js';
-import { LibsqlSpendStore } from '../../store/libsql/spend.js';
 
 export const CAP_KEYS = ['daily_usd', 'monthly_usd', 'tokens_per_window', 'calls_per_window'] as const;
 export type CapKey = (typeof CAP_KEYS)[number];
@@ -96,23 +94,17 @@ export function agentScope(agent: string): string {
 }
 
 /**
- * Caps set with `oxydra budget set` (they win over the configuration until unset), asked before
- * every model call: the spend store keeps them cached (store/libsql/spend.ts says how fresh).
+ * The caps a store keeps for `scope` (`oxydra budget set`'s; they win over the configuration
+ * until unset). `spend`: a store (read now), or the ledger (its memory, caps-memory.ts).
  */
-export { CAPS_FRESH_MS } from '../../store/libsql/spend.js';
-
-export function setCaps(db: KernelDb, scope: string): Partial<Record<CapKey, number>> {
-  return storeOn(db, LibsqlSpendStore).caps(scope) as Partial<Record<CapKey, number>>;
-}
-
-/** The caps a store keeps for `scope` (`oxydra budget set`'s). */
-export async function storedCaps(spend: SpendStore, scope: string): Promise<SetCaps> {
+export async function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
   return (await spend.caps(scope)) as SetCaps;
 }
 
+/** The caps in force for a model call; `spend` asked as storedCaps says (the ledger, before calls). */
 export async function capsFor(
   config: AgentConfig,
-  spend: SpendStore,
+  spend: Pick<SpendStore, 'caps'>,
   who: { userId?: string | undefined; agent: string },
 ): Promise<Cap[]> {
   const user = who.userId ?? LOCAL_USER;

@@ -19,6 +19,7 @@ import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { ControlBatch } from '../control-batch.js';
 import { type Cap, type CapKey, describeReset, PERIOD_OF, type Period, periodOf } from './caps.js';
+import { CapsMemory, type StoredCaps } from './caps-memory.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
@@ -58,6 +59,8 @@ export type AlsoRecord = (stores: ControlStores) => Promise<void> | void;
 export class SpendingLedger {
   readonly #store: SpendStore;
   readonly #batch: ControlBatch;
+  /** The caps, kept between the changes the store tells of (caps-memory.ts says how fresh). */
+  readonly #caps = new CapsMemory();
 
   constructor(
     db: KernelDb,
@@ -71,6 +74,8 @@ export class SpendingLedger {
     const stores = options.stores ?? asyncControlStores(db);
     this.#store = stores.spend;
     this.#batch = ControlBatch.of(stores);
+    // Followed as long as the ledger lives (the store's own close ends what it tells).
+    this.#caps.follow(this.#store);
   }
 
   now(): number {
@@ -240,9 +245,12 @@ export class SpendingLedger {
     return this.#store.setCap(scope, key, value);
   }
 
-  /** The caps `oxydra budget set` stored, read through the ledger's store. */
-  get store(): SpendStore {
-    return this.#store;
+  /**
+   * The caps `oxydra budget set` stored for `scope`, from memory while fresh: for model calls and
+   * reports, never inside a transaction (that reads `tx.spend.caps`).
+   */
+  caps(scope: string): Promise<StoredCaps> {
+    return this.#caps.get(scope, () => this.#store.caps(scope));
   }
 
   /** Spent plus reserved by others, for one cap now. */

@@ -28,9 +28,17 @@ import { LibsqlUsageStore } from './usage.js';
 
 type Turns = <T>(work: () => T | Promise<T>) => Promise<T>;
 
+/** Methods that answer at once in both contracts (a watch's stop function): handed through. */
+const SAME_IN_BOTH = new Set(['watchCaps'] as const);
+type SameInBoth = typeof SAME_IN_BOTH extends Set<infer K> ? K : never;
+
 /** A sync store's type with every method answering a promise: its async contract's shape. */
 type Asynced<S> = {
-  [K in keyof S]: S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : S[K];
+  [K in keyof S]: K extends SameInBoth
+    ? S[K]
+    : S[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<R>
+      : S[K];
 };
 
 /** The store methods that only read: they run without the write lock. */
@@ -70,6 +78,7 @@ function asyncStore<S extends object>(store: S, turns: Turns, writes: Turns): As
     get(target, key) {
       const member = Reflect.get(target, key, target) as unknown;
       if (typeof member !== 'function') return member;
+      if (SAME_IN_BOTH.has(key as SameInBoth)) return member.bind(target);
       const run = typeof key === 'string' && READS.has(key) ? turns : writes;
       return (...args: unknown[]) => run(() => member.apply(target, args));
     },

@@ -5,22 +5,32 @@
  * the connection), so two processes cannot together pass a cap. Statements are prepared once:
  * reserve, settle and caps are on the path of every model call.
  */
-import type { NewReservation, SpendStore, SpendTarget, SpendTotals, SpendUsed } from '@oxydra/types';
+import type {
+  CapsNews,
+  NewReservation,
+  SpendStore,
+  SpendTarget,
+  SpendTotals,
+  SpendUsed,
+} from '@oxydra/types';
 import { atomically, type KernelDb } from '../kernel-db.js';
 
 /**
- * Caps are asked before every model call: kept per scope (reading them was 8% of a turn). This
- * store's own setCap forgets them at once; a change by another connection (the CLI while a
- * gateway runs) is seen through SQLite's data_version, looked at no more than every CAPS_FRESH_MS.
+ * Caps are asked before every model call, and the kernel keeps them between the changes this
+ * store tells of (services/budgets/caps-memory.ts; reading them was 8% of a turn). Its own
+ * setCap is told at once; a commit by another connection (the CLI while a gateway runs) moves
+ * SQLite's data_version, looked at every CAPS_FRESH_MS while someone watches. A rollback on this
+ * connection moves nothing, and needs not: the kernel reads through the async group, where a read
+ * waits for the transaction holding the connection (async-view.ts), so it never sees, and never
+ * keeps, a change that is rolled back.
  */
 export const CAPS_FRESH_MS = 250;
 
 export class LibsqlSpendStore implements SpendStore<'sync'> {
   readonly #db: KernelDb;
   readonly #sql;
-  readonly #caps = new Map<string, Record<string, number>>();
-  #dataVersion: unknown;
-  #checkedAt = Number.NEGATIVE_INFINITY;
+  readonly #watchers = new Set<(news: CapsNews) => void>();
+  #poll: ReturnType<typeof setInterval> | undefined;
 
   constructor(db: KernelDb) {
     this.#db = db;
@@ -108,29 +118,56 @@ export class LibsqlSpendStore implements SpendStore<'sync'> {
   }
 
   caps(scope: string): Record<string, number> {
-    const now = performance.now();
-    if (now - this.#checkedAt >= CAPS_FRESH_MS) {
-      // Changes when another connection commits (any table): then the caps are read again.
-      const version = (this.#sql.dataVersion.get() as unknown[] | undefined)?.[0];
-      if (version !== this.#dataVersion) this.#caps.clear();
-      this.#dataVersion = version;
-      this.#checkedAt = now;
-    }
-    let caps = this.#caps.get(scope);
-    if (!caps) {
-      caps = Object.fromEntries(this.#sql.caps.all(scope) as [string, number][]);
-      this.#caps.set(scope, caps);
-    }
-    return caps;
+    return Object.fromEntries(this.#sql.caps.all(scope) as [string, number][]);
   }
 
   setCap(scope: string, key: string, value: number | undefined): void {
-    this.#caps.clear();
-    if (value === undefined) this.#sql.unsetCap.run(scope, key);
-    else this.#sql.setCap.run(scope, key, value);
+    this.#tell('changed');
+    try {
+      if (value === undefined) this.#sql.unsetCap.run(scope, key);
+      else this.#sql.setCap.run(scope, key, value);
+    } finally {
+      // A read begun meanwhile is not kept.
+      this.#tell('changed');
+    }
   }
 
   scopesWithCaps(): string[] {
     return (this.#sql.capped.all() as [string][]).map((row) => row[0]);
+  }
+
+  /** Always listening: its own changes are told at once, other connections' by data_version. */
+  watchCaps(listener: (news: CapsNews) => void): () => void {
+    this.#watchers.add(listener);
+    if (!this.#poll) {
+      let seen = this.#dataVersion();
+      this.#poll = setInterval(() => {
+        if (!this.#db.open) return this.#stopPolling();
+        // Moves when another connection commits (any table): then the caps may have changed.
+        const version = this.#dataVersion();
+        if (version !== seen) this.#tell('changed');
+        seen = version;
+      }, CAPS_FRESH_MS);
+      // A watch never keeps the process alive.
+      this.#poll.unref();
+    }
+    listener('listening');
+    return () => {
+      this.#watchers.delete(listener);
+      if (this.#watchers.size === 0) this.#stopPolling();
+    };
+  }
+
+  #dataVersion(): unknown {
+    return (this.#sql.dataVersion.get() as unknown[] | undefined)?.[0];
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+  }
+
+  #tell(news: CapsNews): void {
+    for (const watcher of this.#watchers) watcher(news);
   }
 }

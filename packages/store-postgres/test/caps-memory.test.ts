@@ -1,17 +1,27 @@
 /**
- * The caps the spend store keeps in memory (store/caps-cache.ts), between two stores on one
- * schema, each with its own pool and event bus as two gateway processes have: a cap set or
- * lowered through one is what the other answers once the change's notification arrives, a
- * store whose bus does not listen reads every time, and a change rolled back says nothing.
- * The statements are counted off pg's Client as they are sent.
+ * The kernel's memory of caps (kernel services/budgets/caps-memory.ts) over the PostgreSQL spend
+ * store's change signal (store/caps-signal.ts), between two stores on one schema, each with its
+ * own pool and event bus as two gateway processes have: a cap set or lowered through one is what
+ * the other's memory answers once the change's notification arrives, a store whose bus does not
+ * listen is read every time, and a change rolled back says nothing. The statements are counted
+ * off pg's Client as they are sent.
  */
+import { CapsMemory } from '@oxydra/kernel/stores';
 import type { PostgresEventBus, PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
+import type { SpendStore } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CAPS_TOPIC, CapsCache } from '../src/store/caps-cache.js';
+import { CAPS_TOPIC, CapsSignal } from '../src/store/caps-signal.js';
 import { describePostgres, postgresOpener, watchStatements } from './postgres-helpers.js';
 
 const ALICE = 'user:alice';
+
+/** A store's caps as the budget ledger reads them: through a memory following the store. */
+function remembered(spend: SpendStore): { caps(scope: string): Promise<Record<string, number>> } {
+  const memory = new CapsMemory();
+  memory.follow(spend);
+  return { caps: (scope) => memory.get(scope, () => spend.caps(scope)) };
+}
 
 /** How many reads of the caps table any pg Client of this process sent while `fn` ran. */
 async function capsReadsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; reads: number }> {
@@ -24,7 +34,7 @@ async function capsReadsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; rea
   return { value, reads };
 }
 
-describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
+describePostgres("PostgreSQL: caps kept in the kernel's memory across two processes", () => {
   let a: PostgresStores;
   let b: PostgresStores;
   let busA: PostgresEventBus;
@@ -52,7 +62,7 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
   afterEach(() => close());
 
   it('answers from memory until another process changes a cap, then reads the new one', async () => {
-    const spendA = a.control.spend;
+    const spendA = remembered(a.control.spend);
     expect(await spendA.caps(ALICE)).toEqual({});
     expect(await capsReadsDuring(() => spendA.caps(ALICE))).toEqual({ value: {}, reads: 0 });
 
@@ -73,8 +83,8 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
   });
 
   it('a change rolled back sends nothing, and what was kept stays', async () => {
-    const spendA = a.control.spend;
-    await spendA.setCap(ALICE, 'monthly_usd', 9);
+    const spendA = remembered(a.control.spend);
+    await a.control.spend.setCap(ALICE, 'monthly_usd', 9);
     await pollUntil(() => heardByA === 1, 'A to hear its own change (the notification names no process)');
     expect(await spendA.caps(ALICE)).toEqual({ monthly_usd: 9 });
     await expect(
@@ -90,15 +100,16 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
   });
 
   it('reads in a transaction, not from memory: a cap change there decides on the cap in force', async () => {
-    const spendA = a.control.spend;
+    const spendA = remembered(a.control.spend);
     expect(await spendA.caps(ALICE)).toEqual({});
+    expect(await capsReadsDuring(() => spendA.caps(ALICE))).toEqual({ value: {}, reads: 0 });
     const { value, reads } = await capsReadsDuring(() => a.control.transaction((tx) => tx.spend.caps(ALICE)));
     expect(value).toEqual({});
     expect(reads).toBe(1);
   });
 
   it('keeps nothing without a bus listening: a change made elsewhere is read at once', async () => {
-    const spendC = (await another()).control.spend;
+    const spendC = remembered((await another()).control.spend);
     expect(await spendC.caps(ALICE)).toEqual({});
     await b.control.spend.setCap(ALICE, 'daily_usd', 3);
     const { value, reads } = await capsReadsDuring(async () => [
@@ -110,7 +121,7 @@ describePostgres('PostgreSQL: caps kept in memory across two processes', () => {
   });
 });
 
-describe('CapsCache, its bus going down and up', () => {
+describe('CapsMemory over CapsSignal, its bus going down and up', () => {
   /** A bus whose listening the test turns off and on. */
   function fakeBus() {
     let link: ((up: boolean) => void) | undefined;
@@ -133,9 +144,11 @@ describe('CapsCache, its bus going down and up', () => {
 
   it('drops what it kept when the bus goes down, keeps nothing until it is up, and no read in flight across a change', async () => {
     let now = 0;
-    const cache = new CapsCache(() => now);
+    const cache = new CapsMemory(() => now);
+    const signal = new CapsSignal();
     const bus = fakeBus();
-    cache.follow(bus);
+    signal.follow(bus);
+    cache.follow({ watchCaps: (listener) => signal.watch(listener) });
     let stored: Record<string, number> = { daily_usd: 1 };
     let reads = 0;
     const read = async () => {
@@ -158,7 +171,7 @@ describe('CapsCache, its bus going down and up', () => {
     expect(reads).toBe(4);
 
     // A change heard while a read is in flight: that read's answer is not kept.
-    cache.invalidate();
+    bus.changed();
     const inFlight = cache.get(ALICE, async () => {
       const caps = await read();
       stored = { daily_usd: 0.25 };
