@@ -23,7 +23,7 @@ import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
 import { type MigrationReport, migrateSchema, requireCurrent } from './store/migrate.js';
 import { PostgresNoteStore } from './store/notes.js';
-import { rebuildsDone } from './store/search-index/rebuild.js';
+import { stopRebuilds } from './store/search-index/rebuild.js';
 import { PostgresSearchIndex } from './store/search-index/store.js';
 import { PostgresSessionStore } from './store/sessions.js';
 import { PostgresStateStore } from './store/state.js';
@@ -76,7 +76,10 @@ export interface PostgresStores {
   openBus(processId: string): Promise<EventBus>;
   /** Applies the migrations this schema lacks (under an advisory lock; safe to call again). */
   migrate(): Promise<MigrationReport>;
-  /** Closes the pool, once the search index rebuilds under way are over; the stores must not be used after. */
+  /**
+   * Closes the pool, once the search index rebuilds under way are stopped (cancelled: the next
+   * open builds them again); the stores must not be used after.
+   */
   close(): Promise<void>;
 }
 
@@ -111,7 +114,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     },
     migrate: () => migrateSchema(connection, schema),
     close: async () => {
-      await rebuildsDone(db);
+      await stopRebuilds(db);
       await connection.pool.end();
     },
   };

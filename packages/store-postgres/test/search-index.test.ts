@@ -4,7 +4,8 @@
  * index that vector searches use, processes opening a new model together make one index, a bulk
  * load builds the index once after its rows (left to it by other opens, rebuilt in the background
  * by the next open when the loader died, writers going on and the transactions it waits for
- * named), and a database without pgvector gets a one-line error naming the fix.
+ * named; a close stops that rebuild, and the open after builds it again), and a database without
+ * pgvector gets a one-line error naming the fix.
  */
 
 import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
@@ -305,7 +306,7 @@ describePostgres('PostgreSQL search index', () => {
     }
   });
 
-  it('bulk loads without the HNSW index, builds it once after, and when the loader dies the next open rebuilds it in the background, writers going on', async () => {
+  it('bulk loads without the HNSW index, builds it once after, and when the loader dies the next open rebuilds it in the background, writers going on, until a close stops it', async () => {
     const { first, second, url, admin, closeSecond, close } = await openTwo(true);
     try {
       const a = first.searchIndex(MODEL);
@@ -382,14 +383,23 @@ describePostgres('PostgreSQL search index', () => {
         await b.appendChunks(note('during'), [chunk('during append', 13)]);
         expect(await nearest(b, 14)).toBe('during rebuild');
         expect(await state()).toEqual(['invalid']);
+        // The stores' close, the build still held up (it would wait as long as that transaction
+        // stays open), stops it: cancelled, the build leaves its index invalid, and says so.
+        await closeSecond();
+        expect(stderr.lines).toContainEqual(
+          `warning: search index: rebuilding the HNSW index search_chunks_hnswh_${key} was stopped by the store's close; the next open of the store builds it again\n`,
+        );
+        expect(await state()).toEqual(['invalid']);
       } finally {
         stderr.restore();
         await blocker.end();
       }
-      // The stores' close waits for the rebuild: the index is whole once it returns.
-      await closeSecond();
-      expect(await state()).toEqual(['valid']);
+      // The next open (another process) drops the invalid index and builds it whole.
       expect(await nearest(first.searchIndex(MODEL), 13)).toBe('during append');
+      await pollUntil(
+        async () => (await state())[0] === 'valid',
+        'the stopped build done again by the next open',
+      );
 
       // A build cut short leaves an invalid index (CONCURRENTLY's way): the next open rebuilds it.
       await admin(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
