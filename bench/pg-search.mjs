@@ -17,8 +17,11 @@
 // resident memory) and node's RSS. Unless --skip-libsql, the libSQL index (bench/memory.mjs's
 // chosen method) ingests and answers the largest size in the same run, for ratios.
 // Targets: >= 1,000 chunks/s ingest, hybrid p50 <= 15 ms at 100k, recall@10 >= 0.95.
+// --sides-ab: at each size also the hybrid queries with the two sides in one statement and on two
+// connections at once (stores opened with hybridSidesApartFrom Infinity and 0), in the order
+// one, apart, apart, one: where the store's SIDES_APART_FROM comes from (docs/postgres.md).
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
-//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics]
+//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics] [--sides-ab]
 //   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's corpusOptions; needs
 //   `npm run build` and pgvector; OXYDRA_BENCH_POSTGRES_URL names a database to connect to first,
 //   default postgres://postgres@127.0.0.1:5432/postgres, whose role may create and drop databases)
@@ -48,6 +51,7 @@ const { values } = parseArgs({
     'skip-libsql': { type: 'boolean', default: false },
     ingest: { type: 'string', default: 'bulk' },
     corpus: { type: 'string', default: 'uniform' },
+    'sides-ab': { type: 'boolean', default: false },
   },
 });
 const SIZES = (values.chunks ?? values.sizes)
@@ -315,6 +319,35 @@ async function postgresMemory(client) {
   return memory;
 }
 
+/** Hybrid query p50s with the sides in one statement and apart, rounds in the order one, apart, apart, one. */
+async function sidesApartOrNot(url, embedder, seen) {
+  const ways = { one_statement: Number.POSITIVE_INFINITY, apart: 0 };
+  const opened = {};
+  for (const [way, from] of Object.entries(ways)) {
+    opened[way] = await openPostgresStores({
+      url,
+      schema: SCHEMA,
+      migrate: false,
+      hybridSidesApartFrom: from,
+    });
+  }
+  const p50s = { one_statement: [], apart: [] };
+  try {
+    for (const way of ['one_statement', 'apart', 'apart', 'one_statement']) {
+      const store = opened[way].searchIndex({ id: embedder.modelId, dimensions: DIMS });
+      const retriever = new Retriever(store, embedder, { topK: TOP_K });
+      const measured = await measureQueries(retriever, seen, seededRandom(7), {
+        queries: QUERIES,
+        topK: TOP_K,
+      });
+      p50s[way].push(measured.query_p50_ms);
+    }
+  } finally {
+    for (const stores of Object.values(opened)) await stores.close();
+  }
+  return { query_p50_ms: p50s };
+}
+
 async function runPostgres(notes, embedder, cuts) {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -347,6 +380,7 @@ async function runPostgres(notes, embedder, cuts) {
         topK: TOP_K,
       });
       const bySide = await sides(store, embedder, seen);
+      const sidesAb = values['sides-ab'] ? await sidesApartOrNot(url.href, embedder, seen) : undefined;
       const { rows } = await client.query(`SELECT key FROM ${SCHEMA}.search_models WHERE model_id = $1`, [
         embedder.modelId,
       ]);
@@ -358,6 +392,7 @@ async function runPostgres(notes, embedder, cuts) {
         vacuum_analyze_s: analyzeSeconds,
         hybrid: queries,
         ...bySide,
+        ...(sidesAb ? { hybrid_sides: sidesAb } : {}),
         recall_at_10_vs_exact: recallAt10,
         postgres_memory: await postgresMemory(client),
         node_rss_mb: { after_ingest: rssAfterIngest, after_queries: mb(process.memoryUsage().rss) },

@@ -41,6 +41,12 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** Most connections the pool opens (default 10). */
   maxConnections?: number;
+  /**
+   * Chunks from which a hybrid search runs its vector and full-text sides on two connections at
+   * once instead of one statement (default SIDES_APART_FROM, measured: docs/postgres.md). For
+   * the bench and tests comparing the two ways: 0 always apart, Infinity never.
+   */
+  hybridSidesApartFrom?: number;
 }
 
 export interface PostgresStores {
@@ -101,7 +107,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     sessions: new PostgresSessionStore(db),
     state: new PostgresStateStore(db),
     notes: new PostgresNoteStore(db),
-    searchIndex: (model) => new PostgresSearchIndex(db, model),
+    searchIndex: (model) => new PostgresSearchIndex(db, model, options.hybridSidesApartFrom),
     control: postgresControlStores(new PgDatabase(connection), schema, caps),
     cluster: new PostgresClusterStore(db),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),

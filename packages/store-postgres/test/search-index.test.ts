@@ -11,7 +11,7 @@
 import { COMMON_WORD_CHUNKS } from '@oxydra/memory/store-input';
 import { MIGRATIONS, openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import type { NewChunk, SearchModel, SearchSource } from '@oxydra/types';
+import type { NewChunk, SearchIndexStore, SearchModel, SearchSource } from '@oxydra/types';
 import pg from 'pg';
 import { expect, it, vi } from 'vitest';
 import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
@@ -454,6 +454,54 @@ describePostgres('PostgreSQL search index', () => {
       );
     } finally {
       await close();
+    }
+  });
+
+  it('answers a hybrid search the same with its sides in one statement and on two connections at once', async () => {
+    const name = freshSchema();
+    const one = await openPostgresStores({
+      url: POSTGRES_URL,
+      schema: name,
+      hybridSidesApartFrom: Number.POSITIVE_INFINITY,
+    });
+    const apart = await openPostgresStores({ url: POSTGRES_URL, schema: name, hybridSidesApartFrom: 0 });
+    try {
+      const words = ['tundra lynx', 'river otter', 'lynx tracks in snow', 'otter and lynx', 'pine marten'];
+      const writer = one.searchIndex(MODEL);
+      for (let i = 0; i < 12; i++) {
+        await writer.replaceSource(
+          { type: 'note', id: `n${i}` },
+          [chunk(`${words[i % words.length]} ${i}`, i), chunk(`aside ${i}`, i + 5)],
+          { userId: i % 2 === 0 ? 'u1' : 'u2', tags: i % 3 === 0 ? ['wild'] : [] },
+        );
+      }
+      /** Chunks in id order: the two ways list them in different orders, the lists themselves alike. */
+      const answer = async (
+        stores: PostgresStores,
+        query: Parameters<SearchIndexStore['searchHybrid']>[0],
+      ) => {
+        const found = await stores.searchIndex(MODEL).searchHybrid(query);
+        return { ...found, chunks: [...found.chunks].sort((a, b) => a.id - b.id) };
+      };
+      const queries = [
+        { vector: unit(2), text: 'lynx', scope: {}, limit: 5 },
+        { vector: unit(0), text: 'otter lynx', scope: { userId: 'u1' }, limit: 4 },
+        { vector: unit(3), text: 'lynx', scope: { tags: ['wild'] }, limit: 8 },
+        { vector: unit(7), text: 'nothing matches this', scope: {}, limit: 3 },
+      ];
+      let both = 0;
+      for (const query of queries) {
+        const single = await answer(one, query);
+        expect(await answer(apart, query)).toEqual(single);
+        const byVector = new Set(single.vector.map((c) => c.chunkId));
+        both += single.text.filter((c) => byVector.has(c.chunkId)).length;
+      }
+      // Chunks found by both sides are there: the two ways join them alike.
+      expect(both).toBeGreaterThan(0);
+    } finally {
+      await apart.close();
+      await one.close();
+      await dropSchema(name);
     }
   });
 

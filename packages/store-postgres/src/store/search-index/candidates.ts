@@ -2,7 +2,9 @@
  * A search's candidates as one statement: the vector side (vectorHitsCte), the full-text side
  * (textHitsCtes, text-query.ts) and, for a hybrid search, the chunks of both lists, so a search
  * waits for one round trip and reads one snapshot. searchVector, searchText and searchHybrid
- * (store.ts) all run these, so the three answer the same candidates.
+ * (store.ts) all run these, so the three answer the same candidates. On a large index a hybrid
+ * search runs each side with its chunks as a statement of its own, both at once on two
+ * connections (store.ts says when), and joins their rows (joinSides).
  */
 import type { SearchScope } from '@oxydra/types';
 import type { ModelSql } from './model-sql.js';
@@ -73,4 +75,25 @@ export function hybridSql(sides: CandidateCtes): string | undefined {
           ? 'NULL::float8 AS distance, t.score AS text_score FROM text_hits t JOIN search_chunks c ON c.id = t.id'
           : undefined;
   return found === undefined ? undefined : `WITH ${sides.ctes.join(',\n')} SELECT ${CHUNK_COLUMNS}, ${found}`;
+}
+
+/** A row of hybridSql's answer: the chunk's columns and what each side found of it. */
+export interface HybridRow {
+  id: number;
+  distance: number | null;
+  text_score: number | null;
+}
+
+/**
+ * The rows of a vector-only and a text-only hybridSql as one answer of both sides: a chunk both
+ * found is one row with its distance and its score, as the single statement's FULL JOIN gives.
+ */
+export function joinSides<R extends HybridRow>(vectorRows: readonly R[], textRows: readonly R[]): R[] {
+  const rows = new Map<number, R>();
+  for (const row of vectorRows) rows.set(row.id, row);
+  for (const row of textRows) {
+    const found = rows.get(row.id);
+    rows.set(row.id, found ? { ...found, text_score: row.text_score } : row);
+  }
+  return [...rows.values()];
 }

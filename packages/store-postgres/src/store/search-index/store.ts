@@ -8,7 +8,10 @@
  * (without it, a second replace's DELETE would not see the rows the first one inserted, and both
  * versions would stay). A search is one statement, so it reads one snapshot: the old chunks or
  * the new, never a mix; a hybrid search reads its candidates and their chunks in that one
- * statement too (candidates.ts). appendChunks numbers its chunks after the source's last under that lock.
+ * statement too (candidates.ts), up to SIDES_APART_FROM chunks. From there each side is a statement
+ * of its own, both at once on two connections (faster there: docs/postgres.md), so its two lists
+ * may come from two snapshots: a source replaced between them can show both versions once.
+ * appendChunks numbers its chunks after the source's last under that lock.
  */
 
 import { checkSearchModel, checkVectorDimensions, normaliseTags } from '@oxydra/memory/store-input';
@@ -31,7 +34,8 @@ import type {
 import type { PgDatabase, Sql } from '../database.js';
 import { lastPerSource, replaceSourcesSql } from './bulk.js';
 import { bulkLoad } from './bulk-load.js';
-import { candidateCtes, hybridSql } from './candidates.js';
+import { candidateCtes, type HybridRow, hybridSql, joinSides } from './candidates.js';
+import { IndexSize } from './index-size.js';
 import { afterLock } from './locks.js';
 import { prepareModel } from './model.js';
 import type { ModelSql } from './model-sql.js';
@@ -46,6 +50,14 @@ interface ChunkRow {
   content_hash: string;
   tags: string[];
 }
+
+/**
+ * Chunks (all models') from which a hybrid search with both sides runs them on two connections
+ * at once rather than in one statement: measured with bench/pg-search.mjs (docs/postgres.md).
+ */
+const SIDES_APART_FROM = 5_000;
+
+type HybridChunkRow = ChunkRow & HybridRow;
 
 /** The largest half-precision value (the HNSW index's halfvec). */
 const HALF_MAX = 65504;
@@ -84,10 +96,15 @@ export class PostgresSearchIndex implements SearchIndexStore {
   #prepared: Promise<ModelSql> | undefined;
   /** Bulk loads under way through this store: a call made meanwhile joins them (bulk-load.ts). */
   #loads = 0;
+  readonly #size: IndexSize;
+  readonly #sidesApartFrom: number;
 
-  constructor(db: PgDatabase, model: SearchModel) {
+  /** `sidesApartFrom`: SIDES_APART_FROM unless told (a test or the bench comparing the two ways). */
+  constructor(db: PgDatabase, model: SearchModel, sidesApartFrom = SIDES_APART_FROM) {
     this.model = checkSearchModel(model);
     this.#db = db;
+    this.#size = new IndexSize(db);
+    this.#sidesApartFrom = sidesApartFrom;
   }
 
   /** The model's key and SQL, prepared at the first call (again after a failure). */
@@ -280,17 +297,17 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const vector = query.vector === undefined ? undefined : this.#vector(query.vector);
     const none: HybridCandidates = { vector: [], text: [], chunks: [] };
     if (query.limit <= 0) return none;
-    const values: unknown[] = [];
-    const sides = candidateCtes(
-      await this.#sql(),
-      { vector, text: query.text, scope: query.scope, limit: query.limit },
-      values,
-    );
-    const statement = hybridSql(sides);
-    if (statement === undefined) return none;
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<ChunkRow & { distance: number | null; text_score: number | null }>(statement, values),
-    );
+    const model = await this.#sql();
+    const { scope, limit } = query;
+    const apart = vector !== undefined && query.text !== undefined && this.#apart();
+    const rows = apart
+      ? joinSides(
+          ...(await Promise.all([
+            this.#hybridRows(model, { vector, scope, limit }),
+            this.#hybridRows(model, { text: query.text, scope, limit }),
+          ])),
+        )
+      : await this.#hybridRows(model, { vector, text: query.text, scope, limit });
     const byVector: { id: number; distance: number }[] = [];
     const byText: { id: number; score: number }[] = [];
     for (const { id, distance, text_score: score } of rows) {
@@ -303,6 +320,23 @@ export class PostgresSearchIndex implements SearchIndexStore {
       text: byText.map((row) => ({ chunkId: row.id, score: row.score })),
       chunks: rows.map(toChunk),
     };
+  }
+
+  /** The sides on two connections at once: a large index, both asked (each takes longer than a round trip). */
+  #apart(): boolean {
+    return this.#size.chunks() >= this.#sidesApartFrom;
+  }
+
+  /** hybridSql's rows for the sides `query` asks (a side it leaves out is absent). */
+  async #hybridRows(
+    model: ModelSql,
+    query: { vector?: string | undefined; text?: string | undefined; scope: SearchScope; limit: number },
+  ): Promise<HybridChunkRow[]> {
+    const values: unknown[] = [];
+    const statement = hybridSql(candidateCtes(model, query, values));
+    if (statement === undefined) return [];
+    const { rows } = await this.#db.run((sql) => sql.query<HybridChunkRow>(statement, values));
+    return rows;
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
