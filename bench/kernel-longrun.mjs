@@ -7,7 +7,7 @@
 // on. --root runs the same loop against another build's packages (an A/B in one session).
 // Usage: node --expose-gc bench/kernel-longrun.mjs [--turns 100000] [--every 10000]
 //        [--persist] [--audit-max N] [--root /work/base]            (prints one JSON object)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,7 +28,12 @@ const root = resolve(values.root);
 const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist', 'index.js')).href);
 const { openKernel } = await load('kernel');
 const { instantProvider, scriptedAdapters } = await load('testkit');
-const { agentConfigSchema } = await load('types');
+// The full schema's own entry (`@oxydra/types/config-full`); a --root older than it has the
+// schema at the package's root.
+const fullSchemaFile = join(root, 'packages', 'types', 'dist', 'config-full.js');
+const { agentConfigSchema } = existsSync(fullSchemaFile)
+  ? await import(pathToFileURL(fullSchemaFile).href)
+  : await load('types');
 
 const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-longrun-'));
 const config = agentConfigSchema.parse({

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { instantProvider, scriptedAdapters } from '@oxydra/testkit';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { mockRunEnv, readNotesScenarioFile, startMockProcess } from './mock-process.mjs';
 import { percentile, summarize } from './stats.mjs';
 

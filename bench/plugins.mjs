@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { scriptedAdapters, scriptedProvider } from '@oxydra/testkit';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openKernel } from '@oxydra/kernel';
 import { startMockLLM } from '@oxydra/testkit';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({

@@ -5,7 +5,8 @@
  * workspace without plugin channels never initialises a plugin for them.
  */
 import type { Kernel, PluginChannelOffer } from '@oxydra/kernel';
-import { type AgentConfig, type Channel, pluginChannelNameProblem, UsageError } from '@oxydra/types';
+import { type AgentConfig, type Channel, UsageError } from '@oxydra/types';
+import { pluginChannelNameProblem } from '@oxydra/types/config-full';
 import type { ChannelSection } from './platforms.js';
 
 /** The names of the enabled `[channels.plugin.<name>]` sections. */

@@ -15,13 +15,8 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import { DEFAULT_SCHEDULE_USER, type ScheduleNotification } from '@oxydra/kernel/scheduler';
-import {
-  type AgentConfig,
-  type ChannelScheduleTarget,
-  type ChannelStore,
-  NOTIFY_TARGET,
-  UsageError,
-} from '@oxydra/types';
+import { type AgentConfig, type ChannelScheduleTarget, type ChannelStore, UsageError } from '@oxydra/types';
+import { NOTIFY_TARGET } from '@oxydra/types/config-full';
 import { CHANNEL_NAMES, type ChannelSection } from './platforms.js';
 import { pluginChannelSection } from './plugin-channels.js';
 import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js';

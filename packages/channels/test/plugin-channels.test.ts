@@ -6,7 +6,8 @@
  * one two provide and a Channel carrying another name are UsageErrors naming the fix.
  */
 import type { Kernel, PluginChannelOffer } from '@oxydra/kernel';
-import { agentConfigSchema, type Channel, UsageError } from '@oxydra/types';
+import { type Channel, UsageError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { expect, it } from 'vitest';
 import { enabledPluginChannels, pluginChannelOpeners } from '../src/plugin-channels.js';
 

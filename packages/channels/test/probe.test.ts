@@ -9,7 +9,8 @@ import { ChannelTestFailure, TEST_MESSAGE, testChannel } from '@oxydra/channels'
 import { FakeDiscord } from '@oxydra/testkit/discord';
 import { FakeSlack } from '@oxydra/testkit/slack';
 import { FakeBotApi } from '@oxydra/testkit/telegram';
-import { agentConfigSchema, UsageError } from '@oxydra/types';
+import { UsageError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, expect, it } from 'vitest';
 
 const TOKEN = '555000:probe-secret-token';

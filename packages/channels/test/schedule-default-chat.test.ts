@@ -16,7 +16,7 @@ import {
   saveScheduleNotify,
 } from '@oxydra/channels';
 import type { NotificationListener, ScheduleNotification } from '@oxydra/kernel/scheduler';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 
 let dir: string | undefined;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkNotifyTarget, openChannelStore, parseNotifyTarget, resultText } from '@oxydra/channels';
 import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
-import { agentConfigSchema, UsageError } from '@oxydra/types';
+import { UsageError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const PROVIDER = { providers: { registry: { openai: { provider_type: 'openai' } } } };

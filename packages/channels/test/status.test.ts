@@ -16,7 +16,7 @@ import {
   RECENT_FAILURES,
   STALE_AFTER_MS,
 } from '@oxydra/channels';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, expect, it } from 'vitest';
 
 const config = agentConfigSchema.parse({

@@ -4,10 +4,10 @@
  * Loaded only when some OXYDRA_ variable is set, so `--help` does not pay for the schema.
  */
 import { misnamedEnvVariables } from '@oxydra/config';
-import { agentConfigSchema } from '@oxydra/types';
+import { AGENT_CONFIG_SECTIONS } from '@oxydra/types';
 
 export function warnAboutMisnamedVariables(env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): void {
-  for (const { variable, meant } of misnamedEnvVariables(env, agentConfigSchema)) {
+  for (const { variable, meant } of misnamedEnvVariables(env, AGENT_CONFIG_SECTIONS)) {
     stderr.write(
       `warning: ${variable} is ignored: configuration variables start with OXYDRA__ (two underscores), e.g. ${meant}\n`,
     );

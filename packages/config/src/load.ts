@@ -4,7 +4,15 @@
  * Within a directory, agent.toml comes before providers.toml.
  */
 import { dirname, join } from 'node:path';
-import { type AgentConfig, agentConfigSchema, ConfigError, DEFAULT_PROVIDER_REGISTRY } from '@oxydra/types';
+import {
+  type AgentConfig,
+  agentCoreConfigSchema,
+  ConfigError,
+  DEFAULT_PROVIDER_REGISTRY,
+  FULL_ONLY_SECTIONS,
+  withAbsentSections,
+} from '@oxydra/types';
+import type { z } from 'zod';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
 import { AGENT_CONFIG_FILES, type ConfigScope, configDirectories, type LocateOptions } from './locations.js';
 import { envOverrides, type Override, overridesToLayer } from './overrides.js';
@@ -57,8 +65,41 @@ export function defaultsLayer(): ConfigLayer {
   };
 }
 
-function cliLayer(cli: CliConfigOverrides): ConfigLayer {
-  const layer = overridesToLayer(cli.set ?? [], agentConfigSchema, 'command-line flags');
+/** The full schema (with `[scheduler]` and `[channels]`), loaded at its first use. */
+async function fullSchema() {
+  return (await import('@oxydra/types/config-full')).agentConfigSchema;
+}
+
+const CORE_SECTIONS = new Set(Object.keys(agentCoreConfigSchema.shape));
+
+/**
+ * The schema string overrides are read against: the core one while every override names a core
+ * section, else the full one (a full-only section, or an unknown key whose message lists them all).
+ */
+async function overridesSchema(overrides: readonly Override[]): Promise<z.ZodType> {
+  const core = overrides.every((o) => o.path.length > 0 && CORE_SECTIONS.has(o.path[0]!));
+  return core ? agentCoreConfigSchema : await fullSchema();
+}
+
+/**
+ * Validate merged values: with the core schema and the absent sections' defaults when the values
+ * name no full-only section and pass it, else with the full schema, whose errors are the ones
+ * reported (a rejected configuration is always parsed again with it).
+ */
+async function validateAgentConfig(
+  values: PlainObject,
+  provenance: ReadonlyMap<string, string>,
+): Promise<AgentConfig> {
+  if (!FULL_ONLY_SECTIONS.some((section) => section in values)) {
+    const parsed = agentCoreConfigSchema.safeParse(values);
+    if (parsed.success) return withAbsentSections(parsed.data);
+  }
+  return validateWith(await fullSchema(), values, provenance, DEFAULTS_SOURCE);
+}
+
+async function cliLayer(cli: CliConfigOverrides): Promise<ConfigLayer> {
+  const set = cli.set ?? [];
+  const layer = overridesToLayer(set, await overridesSchema(set), 'command-line flags');
   const flags: [string[], string | undefined, string][] = [
     [['selection', 'provider'], cli.provider, '--provider'],
     [['selection', 'model'], cli.model, '--model'],
@@ -89,8 +130,9 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
   const trust = decideWorkspaceTrust(workspace, workspaceLayers, layers, options.trust ?? 'recorded', env);
   layers.push(...trust.layers);
   const envList = envOverrides(env);
-  if (envList.length > 0) layers.push(overridesToLayer(envList, agentConfigSchema, 'environment'));
-  if (options.cli) layers.push(cliLayer(options.cli));
+  if (envList.length > 0)
+    layers.push(overridesToLayer(envList, await overridesSchema(envList), 'environment'));
+  if (options.cli) layers.push(await cliLayer(options.cli));
 
   const { values, provenance } = mergeLayers(layers);
   if (options.cli?.baseUrl !== undefined) {
@@ -99,7 +141,7 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
     (provenance as Map<string, string>).set(`providers.registry.${selected}.base_url`, '--base-url');
   }
   refuseHeldProviders(values, trust.report);
-  const config = validateWith(agentConfigSchema, values, provenance, DEFAULTS_SOURCE);
+  const config = await validateAgentConfig(values, provenance);
   return {
     config,
     files,
@@ -110,9 +152,9 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
 }
 
 /** Validate the values of one agent.toml / providers.toml on their own, over the built-in defaults. */
-export function validateAgentValues(values: PlainObject, source: string): AgentConfig {
+export async function validateAgentValues(values: PlainObject, source: string): Promise<AgentConfig> {
   const { values: merged, provenance } = mergeLayers([defaultsLayer(), { source, values }]);
-  return validateWith(agentConfigSchema, merged, provenance, DEFAULTS_SOURCE);
+  return validateAgentConfig(merged, provenance);
 }
 
 export async function loadAgentConfigFile(path: string): Promise<AgentConfig> {

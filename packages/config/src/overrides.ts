@@ -155,9 +155,13 @@ export interface MisnamedVariable {
 /**
  * `OXYDRA_RUNTIME__MAX_TURNS` or `OXYDRA_MEMORY_ENABLED`: meant as configuration, but without
  * the double underscore after OXYDRA it is silently ignored. Found here so the CLI can warn.
+ * `configSections` are agent.toml's top-level keys (`AGENT_CONFIG_SECTIONS`).
  */
-export function misnamedEnvVariables(env: NodeJS.ProcessEnv, root: z.ZodType): MisnamedVariable[] {
-  const sections = knownKeys(root).map((key) => key.toUpperCase());
+export function misnamedEnvVariables(
+  env: NodeJS.ProcessEnv,
+  configSections: readonly string[],
+): MisnamedVariable[] {
+  const sections = configSections.map((key) => key.toUpperCase());
   const found: MisnamedVariable[] = [];
   for (const variable of Object.keys(env).sort()) {
     if (!variable.startsWith('OXYDRA_') || variable.startsWith(ENV_PREFIX)) continue;

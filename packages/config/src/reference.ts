@@ -4,7 +4,8 @@
  * rewrites the page's block and a test fails when the two differ, so the documentation cannot
  * drift from the code.
  */
-import { agentConfigSchema, runnerConfigSchema, userConfigSchema } from '@oxydra/types';
+import { runnerConfigSchema, userConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import type { z } from 'zod';
 import { elementSchema, enumValues, kindOf, knownKeys, childSchema as schemaChild } from './schema-walk.js';
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentConfigSchema, ConfigError } from '@oxydra/types';
+import { absentSectionValueAt, agentCoreConfigSchema, ConfigError } from '@oxydra/types';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { schemaAt } from './schema-walk.js';
 import { type HeldKey, holdUntrustedKeys } from './trust-rules.js';
@@ -121,8 +121,10 @@ function lowerLookup(lowerLayers: readonly ConfigLayer[]): (path: readonly strin
     let current: unknown = merged;
     for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
     if (current !== undefined) return current;
-    const found = schemaAt(agentConfigSchema, path);
-    if (!('schema' in found)) return undefined;
+    // A full-only section's ([scheduler]) defaults are read from their one home, so this lookup
+    // does not build its schema.
+    const found = schemaAt(agentCoreConfigSchema, path);
+    if (!('schema' in found)) return absentSectionValueAt(path);
     const parsed = found.schema.safeParse(undefined);
     return parsed.success ? parsed.data : undefined;
   };

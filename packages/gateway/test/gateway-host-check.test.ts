@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 

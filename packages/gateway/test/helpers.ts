@@ -17,13 +17,8 @@ import {
   scriptedAdapters,
   scriptedProvider,
 } from '@oxydra/testkit';
-import {
-  type AgentConfigInput,
-  agentConfigSchema,
-  type Message,
-  type ModelEvent,
-  type SessionStore,
-} from '@oxydra/types';
+import type { AgentConfigInput, Message, ModelEvent, SessionStore } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import {
   dropTestSchema,
   ON_POSTGRES,

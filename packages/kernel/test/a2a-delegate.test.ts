@@ -7,7 +7,8 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { agentConfigSchema, type Tool, type ToolContext } from '@oxydra/types';
+import type { Tool, ToolContext } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { a2aDelegateTool } from '../src/a2a/delegate-tool.js';
 import { BudgetAccount } from '../src/services/budget-accounts.js';

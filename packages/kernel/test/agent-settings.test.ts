@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AgentConfigInput, agentConfigSchema, ConfigError } from '@oxydra/types';
+import { type AgentConfigInput, ConfigError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveAgentSettings } from '../src/exports/workspace.js';
 

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
-import { type AgentConfigInput, agentConfigSchema } from '@oxydra/types';
+import type { AgentConfigInput } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import {
   dropTestSchema,
   ON_POSTGRES,

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import Database from 'libsql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kernelDbPath, openKernelDb } from '../src/exports/workspace.js';

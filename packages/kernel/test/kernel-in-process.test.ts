@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scriptedAdapters, scriptedProvider } from '@oxydra/testkit';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { describe, expect, it } from 'vitest';
 import { openKernel } from '../src/index.js';
 

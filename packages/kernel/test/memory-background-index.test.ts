@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWorkspaceMemory, sessionHooks } from '../src/assemble/memory.js';

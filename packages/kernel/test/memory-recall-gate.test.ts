@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentConfigSchema } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from '../src/assemble/memory.js';
 

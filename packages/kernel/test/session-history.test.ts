@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory, type SessionStore } from '@oxydra/memory';
 import { handClock } from '@oxydra/testkit';
-import { agentConfigSchema, type Message } from '@oxydra/types';
+import type { Message } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   loadHistory,

@@ -12,7 +12,8 @@
  * A plugin is an ES module whose default export is the definition. Whatever a plugin throws is
  * reported, audited and contained: the agent goes on.
  */
-import { type Channel, type Message, pluginChannelNameProblem, type SafetyTier } from '@oxydra/types';
+import type { Channel, Message, SafetyTier } from '@oxydra/types';
+import { pluginChannelNameProblem } from '@oxydra/types/config-full';
 import type { z } from 'zod';
 
 export interface PluginLogger {

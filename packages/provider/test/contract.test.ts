@@ -5,13 +5,8 @@
  * no-retry and fallback behaviour with a clear final error.
  */
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
-import {
-  agentConfigSchema,
-  type Context,
-  type ModelEvent,
-  ProviderError,
-  type ProviderType,
-} from '@oxydra/types';
+import { type Context, type ModelEvent, ProviderError, type ProviderType } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
 

@@ -1,5 +1,6 @@
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
-import { agentConfigSchema, type Context, ProviderError } from '@oxydra/types';
+import { type Context, ProviderError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BreakerRegistry, createProvider } from '../src/index.js';
 

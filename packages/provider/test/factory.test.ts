@@ -1,12 +1,12 @@
 import {
   type AgentConfig,
   type AgentConfigInput,
-  agentConfigSchema,
   ConfigError,
   DEFAULT_PROVIDER_REGISTRY,
   ProviderError,
   type ProviderType,
 } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { describe, expect, it } from 'vitest';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { type AdapterFactories, createProviderFromConfig, isHostedEndpoint } from '../src/factory/index.js';

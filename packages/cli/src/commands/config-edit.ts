@@ -16,7 +16,8 @@ import {
   workspaceConfigDirectory,
 } from '@oxydra/config';
 import { editTomlFile } from '@oxydra/config/admin';
-import { agentConfigSchema, ConfigError, didYouMean, maskSecrets, UsageError } from '@oxydra/types';
+import { ConfigError, didYouMean, maskSecrets, UsageError } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { stringify } from 'smol-toml';
 import { EXIT_OK } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';

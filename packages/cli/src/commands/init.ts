@@ -91,7 +91,7 @@ export async function writeInit(plan: InitPlan): Promise<number> {
     ...(plan.apiKeyEnv ? { apiKeyEnv: plan.apiKeyEnv } : {}),
   });
   // Validate what we are about to write, so init never leaves a broken file behind.
-  validateAgentValues(parseTomlText(content, path), path);
+  await validateAgentValues(parseTomlText(content, path), path);
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   // The key first: should its file refuse the edit, no agent.toml is left expecting it.

@@ -5,4 +5,5 @@
 
 export { loadAgentConfig } from '@oxydra/config';
 export * from '@oxydra/kernel';
-export { type AgentConfig, type AgentConfigInput, agentConfigSchema } from '@oxydra/types';
+export type { AgentConfig, AgentConfigInput } from '@oxydra/types';
+export { agentConfigSchema } from '@oxydra/types/config-full';

@@ -3,7 +3,8 @@
  * interval ("every 15m") or one time ("at 2026-12-01T09:00"), each in an IANA time zone. A cron
  * expression and a time without an offset are read in that zone, daylight saving included.
  */
-import { isTimeZone, UsageError } from '@oxydra/types';
+import { UsageError } from '@oxydra/types';
+import { isTimeZone } from '@oxydra/types/config-full';
 import { Cron } from 'croner';
 
 export type TimingKind = 'cron' | 'every' | 'once';

@@ -12,7 +12,6 @@ import { didYouMean } from '../suggest.js';
 import { builtInEntryName, WIRE_FACTS } from '../wire-facts.js';
 import { a2aSchema } from './a2a-schema.js';
 import { browserSchema } from './browser-schema.js';
-import { channelsSchema } from './channels-schema.js';
 import {
   agentPermissionsSchema,
   auditSchema,
@@ -25,7 +24,6 @@ import { mcpSchema } from './mcp-schema.js';
 import { memorySchema } from './memory-schema.js';
 import { otelSchema } from './otel-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
-import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 import { skillsSchema } from './skills-schema.js';
 import { storeSchema } from './store-schema.js';
 import { agentTaintSchema, taintSchema } from './taint-schema.js';
@@ -294,135 +292,165 @@ export const agentDefinitionSchema = z.strictObject({
 
 const WEIGHT_EPSILON = 1e-6;
 
-export const agentConfigSchema = z
-  .strictObject({
-    config_version: configVersionSchema.default('1.0.0').describe('config format version; major must be 1'),
-    selection: selectionSchema.prefault({}),
-    providers: z
-      .strictObject({ registry: z.record(z.string().min(1), providerEntrySchema).default({}) })
-      .prefault({}),
-    runtime: runtimeSchema.prefault({}),
-    memory: memorySchema.prefault({}),
-    reliability: reliabilitySchema.prefault({}),
-    catalog: catalogSchema.prefault({}),
-    tools: toolsSchema.prefault({}),
-    gateway: gatewaySchema.prefault({}),
-    agents: z.record(z.string().min(1), agentDefinitionSchema).default({}),
-    audit: auditSchema.prefault({}),
-    checkpoints: checkpointsSchema.prefault({}),
-    budgets: budgetsSchema.prefault({}),
-    permissions: permissionsSchema.prefault({}),
-    taint: taintSchema.prefault({}),
-    mcp: mcpSchema.prefault({}),
-    plugins: pluginsSchema.prefault({}),
-    a2a: a2aSchema.prefault({}),
-    scheduler: schedulerSchema.prefault({}),
-    channels: channelsSchema.prefault({}),
-    skills: skillsSchema.prefault({}),
-    otel: otelSchema.prefault({}),
-    store: storeSchema.prefault({}),
-    persona: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'persona of the default agent: a name (`oxydra persona list`) or a character file; unset: the active persona',
-      ),
-  })
-  .superRefine((config, ctx) => {
-    const sandbox = config.tools.sandbox;
-    sandbox.allow_hosts.forEach((raw, i) => {
-      const problem = hostPatternProblem(raw);
-      if (problem) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tools', 'sandbox', 'allow_hosts', i],
-          input: raw,
-          message: problem,
-        });
-      }
-    });
-    if (sandbox.network === 'allowlist' && sandbox.allow_hosts.length === 0) {
+/**
+ * The top-level sections of agent.toml, split around the two that only the gateway, `oxydra
+ * channels` and `oxydra scheduler` read (`[scheduler]`, `[channels]`): their schemas are in
+ * `@oxydra/types/config-full` (agent-full-schema.ts), so a configuration that names neither is
+ * parsed without building them (issue 32's "a small core"). The full schema puts those two
+ * between the head and the tail, in the order of the configuration reference.
+ */
+export const agentConfigHeadShape = {
+  config_version: configVersionSchema.default('1.0.0').describe('config format version; major must be 1'),
+  selection: selectionSchema.prefault({}),
+  providers: z
+    .strictObject({ registry: z.record(z.string().min(1), providerEntrySchema).default({}) })
+    .prefault({}),
+  runtime: runtimeSchema.prefault({}),
+  memory: memorySchema.prefault({}),
+  reliability: reliabilitySchema.prefault({}),
+  catalog: catalogSchema.prefault({}),
+  tools: toolsSchema.prefault({}),
+  gateway: gatewaySchema.prefault({}),
+  agents: z.record(z.string().min(1), agentDefinitionSchema).default({}),
+  audit: auditSchema.prefault({}),
+  checkpoints: checkpointsSchema.prefault({}),
+  budgets: budgetsSchema.prefault({}),
+  permissions: permissionsSchema.prefault({}),
+  taint: taintSchema.prefault({}),
+  mcp: mcpSchema.prefault({}),
+  plugins: pluginsSchema.prefault({}),
+  a2a: a2aSchema.prefault({}),
+};
+
+export const agentConfigTailShape = {
+  skills: skillsSchema.prefault({}),
+  otel: otelSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  persona: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'persona of the default agent: a name (`oxydra persona list`) or a character file; unset: the active persona',
+    ),
+};
+
+/** The sections whose schemas live in `@oxydra/types/config-full`, in their order. */
+export const FULL_ONLY_SECTIONS = ['scheduler', 'channels'] as const;
+
+/** Every top-level key of agent.toml, in the order of the full schema. */
+export const AGENT_CONFIG_SECTIONS: readonly string[] = [
+  ...Object.keys(agentConfigHeadShape),
+  ...FULL_ONLY_SECTIONS,
+  ...Object.keys(agentConfigTailShape),
+];
+
+/** What the core checks read of a configuration: every section but the full-only ones. */
+type CoreConfig = z.output<z.ZodObject<typeof agentConfigHeadShape & typeof agentConfigTailShape>>;
+
+/**
+ * The checks across sections, in the order their issues are reported. `sectionChecks` runs the
+ * full-only sections' own (the scheduler's notify target) at their place in that order, so the
+ * full schema reports exactly what it reported before the split.
+ */
+export function checkAgentConfig(config: CoreConfig, ctx: z.RefinementCtx, sectionChecks?: () => void): void {
+  const sandbox = config.tools.sandbox;
+  sandbox.allow_hosts.forEach((raw, i) => {
+    const problem = hostPatternProblem(raw);
+    if (problem) {
       ctx.addIssue({
         code: 'custom',
-        path: ['tools', 'sandbox', 'allow_hosts'],
-        input: sandbox.allow_hosts,
-        message: 'network = "allowlist" needs at least one host in allow_hosts (or use network = "off")',
-      });
-    }
-    if (sandbox.network !== 'allowlist' && sandbox.allow_hosts.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tools', 'sandbox', 'network'],
-        input: sandbox.network,
-        message: `allow_hosts is set but network = "${sandbox.network}"; set network = "allowlist" to use it`,
-      });
-    }
-    const registry = config.providers.registry;
-    const known = Object.keys(registry).join(', ') || '(none)';
-    const checkProvider = (name: string | undefined, path: (string | number)[]) => {
-      if (name !== undefined && !(name in registry)) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          input: name,
-          message: `provider "${name}" is not in [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
-        });
-      }
-    };
-    checkProvider(config.selection.provider, ['selection', 'provider']);
-    config.selection.fallbacks.forEach((fallback, i) => {
-      checkProvider(fallback.provider, ['selection', 'fallbacks', i, 'provider']);
-    });
-    for (const [name, agent] of Object.entries(config.agents)) {
-      checkProvider(agent.selection?.provider, ['agents', name, 'selection', 'provider']);
-      if (agent.system_prompt !== undefined && agent.system_prompt_file !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['agents', name, 'system_prompt_file'],
-          message: 'set system_prompt or system_prompt_file, not both',
-        });
-      }
-    }
-    const { retrieval } = config.memory;
-    if (Math.abs(retrieval.vector_weight + retrieval.fts_weight - 1) > WEIGHT_EPSILON) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['memory', 'retrieval', 'fts_weight'],
-        input: retrieval.fts_weight,
-        message: `vector_weight (${retrieval.vector_weight}) + fts_weight (${retrieval.fts_weight}) must sum to 1.0`,
-      });
-    }
-    if (
-      config.memory.enabled &&
-      config.memory.remote_url !== undefined &&
-      config.memory.auth_token === undefined
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['memory', 'auth_token'],
-        message:
-          'memory.remote_url is set, so memory.auth_token is required (the remote libSQL server needs it)',
-      });
-    }
-    const { plugin, ...builtinChannels } = config.channels;
-    const notifyProblem = schedulerNotifyProblem(config.scheduler.notify, builtinChannels, plugin);
-    if (notifyProblem) {
-      const path = ['scheduler', 'notify'];
-      ctx.addIssue({ code: 'custom', path, input: config.scheduler.notify, message: notifyProblem });
-    }
-    if (config.reliability.backoff_base_ms > config.reliability.backoff_max_ms) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reliability', 'backoff_base_ms'],
-        input: config.reliability.backoff_base_ms,
-        message: `backoff_base_ms (${config.reliability.backoff_base_ms}) must not exceed backoff_max_ms (${config.reliability.backoff_max_ms})`,
+        path: ['tools', 'sandbox', 'allow_hosts', i],
+        input: raw,
+        message: problem,
       });
     }
   });
+  if (sandbox.network === 'allowlist' && sandbox.allow_hosts.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tools', 'sandbox', 'allow_hosts'],
+      input: sandbox.allow_hosts,
+      message: 'network = "allowlist" needs at least one host in allow_hosts (or use network = "off")',
+    });
+  }
+  if (sandbox.network !== 'allowlist' && sandbox.allow_hosts.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tools', 'sandbox', 'network'],
+      input: sandbox.network,
+      message: `allow_hosts is set but network = "${sandbox.network}"; set network = "allowlist" to use it`,
+    });
+  }
+  const registry = config.providers.registry;
+  const known = Object.keys(registry).join(', ') || '(none)';
+  const checkProvider = (name: string | undefined, path: (string | number)[]) => {
+    if (name !== undefined && !(name in registry)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        input: name,
+        message: `provider "${name}" is not in [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
+      });
+    }
+  };
+  checkProvider(config.selection.provider, ['selection', 'provider']);
+  config.selection.fallbacks.forEach((fallback, i) => {
+    checkProvider(fallback.provider, ['selection', 'fallbacks', i, 'provider']);
+  });
+  for (const [name, agent] of Object.entries(config.agents)) {
+    checkProvider(agent.selection?.provider, ['agents', name, 'selection', 'provider']);
+    if (agent.system_prompt !== undefined && agent.system_prompt_file !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', name, 'system_prompt_file'],
+        message: 'set system_prompt or system_prompt_file, not both',
+      });
+    }
+  }
+  const { retrieval } = config.memory;
+  if (Math.abs(retrieval.vector_weight + retrieval.fts_weight - 1) > WEIGHT_EPSILON) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['memory', 'retrieval', 'fts_weight'],
+      input: retrieval.fts_weight,
+      message: `vector_weight (${retrieval.vector_weight}) + fts_weight (${retrieval.fts_weight}) must sum to 1.0`,
+    });
+  }
+  if (
+    config.memory.enabled &&
+    config.memory.remote_url !== undefined &&
+    config.memory.auth_token === undefined
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['memory', 'auth_token'],
+      message:
+        'memory.remote_url is set, so memory.auth_token is required (the remote libSQL server needs it)',
+    });
+  }
+  sectionChecks?.();
+  if (config.reliability.backoff_base_ms > config.reliability.backoff_max_ms) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['reliability', 'backoff_base_ms'],
+      input: config.reliability.backoff_base_ms,
+      message: `backoff_base_ms (${config.reliability.backoff_base_ms}) must not exceed backoff_max_ms (${config.reliability.backoff_max_ms})`,
+    });
+  }
+}
 
-export type AgentConfig = z.output<typeof agentConfigSchema>;
-export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+/**
+ * The configuration without `[scheduler]` and `[channels]`: what the loader parses when the
+ * configuration names neither (their defaults come from absent-sections.ts). A configuration it
+ * rejects is parsed again with the full schema, so the errors are always the full schema's.
+ */
+export const agentCoreConfigSchema = z
+  .strictObject({ ...agentConfigHeadShape, ...agentConfigTailShape })
+  .superRefine((config, ctx) => checkAgentConfig(config, ctx));
+
+export type AgentCoreConfig = z.output<typeof agentCoreConfigSchema>;
+
 export type ProviderEntry = z.output<typeof providerEntrySchema>;
 export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
 

@@ -120,7 +120,10 @@ export const telegramChannelSchema = z
     checkSenderIds(telegram.senders, ctx);
   });
 
-/** One key per platform (each platform's schema in its own file beside this one). */
+/**
+ * One key per platform (each platform's schema in its own file beside this one). What an absent
+ * [channels] parses to is also in absent-sections.ts (a test holds the two equal).
+ */
 export const channelsSchema = z.strictObject({
   telegram: telegramChannelSchema.prefault({}),
   slack: slackChannelSchema.prefault({}),

@@ -45,6 +45,8 @@ export function schedulerNotifyProblem(
   return undefined;
 }
 
+// What an absent [scheduler] parses to is also in absent-sections.ts, which a configuration
+// without the section gets (a test holds the two equal): change a default in both.
 export const schedulerSchema = z.strictObject({
   enabled: z
     .boolean()

@@ -1,0 +1,32 @@
+/**
+ * The full agent configuration schema: the core sections (agent-schema.ts) with `[scheduler]`
+ * and `[channels]` between them. Exported from `@oxydra/types/config-full`, not from the
+ * package's root, so a command that reads neither section (`oxydra run`) never builds their
+ * schemas; the loader parses with it when a configuration names one of them or the core schema
+ * rejects it (so every error is this schema's).
+ */
+import { z } from 'zod';
+import { agentConfigHeadShape, agentConfigTailShape, checkAgentConfig } from './agent-schema.js';
+import { channelsSchema } from './channels-schema.js';
+import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
+
+export const agentConfigSchema = z
+  .strictObject({
+    ...agentConfigHeadShape,
+    scheduler: schedulerSchema.prefault({}),
+    channels: channelsSchema.prefault({}),
+    ...agentConfigTailShape,
+  })
+  .superRefine((config, ctx) =>
+    checkAgentConfig(config, ctx, () => {
+      const { plugin, ...builtinChannels } = config.channels;
+      const notifyProblem = schedulerNotifyProblem(config.scheduler.notify, builtinChannels, plugin);
+      if (notifyProblem) {
+        const path = ['scheduler', 'notify'];
+        ctx.addIssue({ code: 'custom', path, input: config.scheduler.notify, message: notifyProblem });
+      }
+    }),
+  );
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
