@@ -190,6 +190,34 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     });
   });
 
+  it('writes a search source in one round trip: its lock, statement and COMMIT go out together', async () => {
+    await stores.sessions.create({ id: 's-indexed' });
+    const index = stores.searchIndex({ id: 'pg-test', dimensions: 2 });
+    const source = { type: 'conversation', id: 's-indexed' };
+    const chunk = { text: 'the prompt', hash: 'h-prompt', vector: new Float32Array([1, 0]) };
+    await index.counts(); // the model's table and index are made at first use, in their own transactions
+    const insert = (e: string, verb: string) => e.startsWith(`${verb} INSERT INTO search_chunks`);
+    const events = await eventsDuring(() => index.appendChunks(source, [chunk], { sessionId: 's-indexed' }));
+    expect(events.indexOf('sent COMMIT')).toBeGreaterThan(events.findIndex((e) => insert(e, 'sent')));
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(events.findIndex((e) => insert(e, 'answered')));
+    // Replacing and deleting a source go out in one go too.
+    const replaced = await eventsDuring(() => index.replaceSource(source, [chunk]));
+    expect(replaced.indexOf('sent COMMIT')).toBeLessThan(
+      replaced.findIndex((e) => e.startsWith('answered WITH gone AS')),
+    );
+    const deleted = await eventsDuring(() => index.deleteSource(source));
+    expect(deleted.indexOf('sent COMMIT')).toBeLessThan(
+      deleted.findIndex((e) => e.startsWith('answered DELETE FROM search_chunks')),
+    );
+    // A statement that fails is the error reported (its COMMIT answered ROLLBACK), and nothing stays.
+    await expect(
+      index.appendChunks({ type: 'conversation', id: 'gone' }, [chunk], { sessionId: 'gone' }),
+    ).rejects.toThrow(/foreign key/);
+    await index.appendChunks(source, [chunk], { sessionId: 's-indexed' });
+    expect((await index.presentHashes(source, ['h-prompt'])).size).toBe(1);
+    expect((await index.presentHashes({ type: 'conversation', id: 'gone' }, ['h-prompt'])).size).toBe(0);
+  });
+
   it('never relaxes the other stores: a cap, a token, a session message', async () => {
     const sent = await sentDuring(async () => {
       await stores.control.spend.setCap('user:alice', 'daily_usd', 5);
