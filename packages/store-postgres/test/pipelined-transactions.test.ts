@@ -2,8 +2,9 @@
  * What database.ts sends now that the pool pipelines (docs/postgres.md, "Warm turn latency"):
  * which transactions commit without waiting for the WAL flush (only those whose every call is
  * the spend or usage accounting, a session-less run claim, a session value written relaxed; a
- * relaxed statement alone goes out with its COMMIT), and that a COMMIT the server answers with
- * ROLLBACK is an error rather than a silent loss. The statements are read off pg's Client as they are sent.
+ * relaxed statement alone goes out with its COMMIT; a search index write too), and that a COMMIT
+ * the server answers with ROLLBACK is an error rather than a silent loss. The statements are read
+ * off pg's Client as they are sent.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
 import type { StoredUsage } from '@oxydra/types';
