@@ -2,8 +2,9 @@
  * What database.ts sends now that the pool pipelines (docs/postgres.md, "Warm turn latency"):
  * which transactions commit without waiting for the WAL flush (only those whose every call is
  * the spend or usage accounting, a session-less run claim, a session value written relaxed; a
- * relaxed statement alone goes out with its COMMIT), and that a COMMIT the server answers with
- * ROLLBACK is an error rather than a silent loss. The statements are read off pg's Client as they are sent.
+ * relaxed statement alone goes out with its COMMIT; a search index write too), and that a COMMIT
+ * the server answers with ROLLBACK is an error rather than a silent loss. The statements are read
+ * off pg's Client as they are sent.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
 import type { StoredUsage } from '@oxydra/types';
@@ -188,6 +189,34 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
       reason: 'user_limit',
       running: 2,
     });
+  });
+
+  it('writes a search source in one round trip: its lock, statement and COMMIT go out together', async () => {
+    await stores.sessions.create({ id: 's-indexed' });
+    const index = stores.searchIndex({ id: 'pg-test', dimensions: 2 });
+    const source = { type: 'conversation', id: 's-indexed' };
+    const chunk = { text: 'the prompt', hash: 'h-prompt', vector: new Float32Array([1, 0]) };
+    await index.counts(); // the model's table and index are made at first use, in their own transactions
+    const insert = (e: string, verb: string) => e.startsWith(`${verb} INSERT INTO search_chunks`);
+    const events = await eventsDuring(() => index.appendChunks(source, [chunk], { sessionId: 's-indexed' }));
+    expect(events.indexOf('sent COMMIT')).toBeGreaterThan(events.findIndex((e) => insert(e, 'sent')));
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(events.findIndex((e) => insert(e, 'answered')));
+    // Replacing and deleting a source go out in one go too.
+    const replaced = await eventsDuring(() => index.replaceSource(source, [chunk]));
+    expect(replaced.indexOf('sent COMMIT')).toBeLessThan(
+      replaced.findIndex((e) => e.startsWith('answered WITH gone AS')),
+    );
+    const deleted = await eventsDuring(() => index.deleteSource(source));
+    expect(deleted.indexOf('sent COMMIT')).toBeLessThan(
+      deleted.findIndex((e) => e.startsWith('answered DELETE FROM search_chunks')),
+    );
+    // A statement that fails is the error reported (its COMMIT answered ROLLBACK), and nothing stays.
+    await expect(
+      index.appendChunks({ type: 'conversation', id: 'gone' }, [chunk], { sessionId: 'gone' }),
+    ).rejects.toThrow(/foreign key/);
+    await index.appendChunks(source, [chunk], { sessionId: 's-indexed' });
+    expect((await index.presentHashes(source, ['h-prompt'])).size).toBe(1);
+    expect((await index.presentHashes({ type: 'conversation', id: 'gone' }, ['h-prompt'])).size).toBe(0);
   });
 
   it('never relaxes the other stores: a cap, a token, a session message', async () => {

@@ -12,6 +12,11 @@
  * of its own, both at once on two connections (faster there: docs/postgres.md), so its two lists
  * may come from two snapshots: a source replaced between them can show both versions once.
  * appendChunks numbers its chunks after the source's last under that lock.
+ *
+ * A write is one round trip (a turn's prompt and answer are appended to its session's source):
+ * its lock, its one statement and the COMMIT go out together (PgDatabase.batch), so each writer
+ * below sends its statement before it awaits anything. A failed statement turns the COMMIT into
+ * a ROLLBACK, reported as that statement's error.
  */
 
 import { checkSearchModel, checkVectorDimensions, normaliseTags } from '@oxydra/memory/store-input';
@@ -135,7 +140,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
   ): Promise<void> {
     const vectors = chunks.map((chunk) => this.#vector(chunk.vector));
     const model = await this.#sql();
-    await this.#db.atomic((sql) =>
+    await this.#db.batch((sql) =>
       afterLock(sql, source, async () => {
         if (chunks.length === 0) {
           await sql.query('DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2', [
@@ -161,7 +166,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const tags = distinct.map((r) => normaliseTags(r.fields?.tags));
     const model = await this.#sql();
     const sources = distinct.map((r) => r.source);
-    await this.#db.atomic((sql) =>
+    await this.#db.batch((sql) =>
       afterLock(sql, sources, () => replaceSourcesSql(sql, model, distinct, vectors, tags)),
     );
   }
@@ -174,7 +179,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
     if (chunks.length === 0) return;
     const vectors = chunks.map((chunk) => this.#vector(chunk.vector));
     const model = await this.#sql();
-    await this.#db.atomic((sql) =>
+    await this.#db.batch((sql) =>
       afterLock(sql, source, () =>
         this.#insert(sql, model, source, chunks, vectors, {
           userId: fields.userId,
@@ -187,7 +192,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
   }
 
   async deleteSource(source: SearchSource): Promise<number> {
-    return this.#db.atomic((sql) =>
+    return this.#db.batch((sql) =>
       afterLock(sql, source, async () => {
         const { rowCount } = await sql.query(
           'DELETE FROM search_chunks WHERE source_type = $1 AND source_id = $2',
