@@ -409,7 +409,10 @@ describePostgres('PostgreSQL search index', () => {
     } finally {
       await close();
     }
-  });
+    // Many steps, each a round of connections and a CONCURRENTLY build: a bound for a loaded
+    // machine, not a timing check.
+  }, 90_000);
+
 
   it('reports a rebuild that fails, and the next open tries again', async () => {
     const { first, second, url, admin, close } = await openTwo(true);
