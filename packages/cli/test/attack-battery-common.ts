@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, it as baseIt, beforeAll, expect } from 'vitest';
-import { type AttackResult, attack, closeAttack, marker, outsideDir, removeDir } from './attack-helpers.js';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { type AttackResult, closeAttack, marker, outsideDir, removeDir } from './attack-helpers.js';
 
 export const hasBwrap = existsSync('/usr/bin/bwrap');
 
@@ -33,16 +33,6 @@ export function useBattery(): void {
     await closeAttack();
   });
 }
-
-/**
- * `it` for attacks that run side by side (describe.concurrent): the test's `attack` (its context,
- * `async ({ attack }) => …`) is closed when that test ends, not by useBattery's afterEach.
- */
-export const it = baseIt.extend<{ attack: typeof attack }>({
-  attack: async ({ onTestFinished }, use) => {
-    await use((calls, options) => attack(calls, { ...options, onTestFinished }));
-  },
-});
 
 export function sha(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');

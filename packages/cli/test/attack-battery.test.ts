@@ -5,17 +5,15 @@
  * outside the workspace (files absent or unchanged, planted markers absent from every model
  * request). Keep attack-battery.md in sync with the test names. The battery's other files:
  * attack-battery-network.test.ts and attack-battery-limits.test.ts (split so that they run side
- * by side; attack-battery-common.ts holds what they share). Its tests run side by side too
- * (describe.concurrent): each attack has its own workspace, mock and markers.
+ * by side; attack-battery-common.ts holds what they share).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { E2E_KEY } from './agent-env.js';
 import {
   expectRefused,
   hasBwrap,
-  it,
   outside,
   plantOutside,
   sandboxToml,
@@ -25,40 +23,38 @@ import {
   tool,
   useBattery,
 } from './attack-battery-common.js';
-import { marker } from './attack-helpers.js';
+import { attack, marker } from './attack-helpers.js';
 
 useBattery();
 
-describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
-  it('file_write to an absolute path outside is refused', async ({ attack }) => {
+describe.skipIf(!hasBwrap)('writes outside the workspace', () => {
+  it('file_write to an absolute path outside is refused', async () => {
     const target = join(outside, `abs-${marker('abs')}.txt`);
     const a = await attack([tool('file_write', { path: target, content: 'pwned' })]);
     expectRefused(a);
     expect(existsSync(target)).toBe(false);
   });
 
-  it('file_write to ../escaped.txt is refused', async ({ attack }) => {
+  it('file_write to ../escaped.txt is refused', async () => {
     const a = await attack([tool('file_write', { path: '../escaped.txt', content: 'pwned' })]);
     expectRefused(a);
     expect(existsSync(join(a.env.sandbox.root, 'escaped.txt'))).toBe(false);
   });
 
-  it('file_write through a deep sub/../../ traversal is refused', async ({ attack }) => {
+  it('file_write through a deep sub/../../ traversal is refused', async () => {
     const a = await attack([tool('file_write', { path: 'sub/dir/../../../deep.txt', content: 'pwned' })]);
     expectRefused(a);
     expect(existsSync(join(a.env.sandbox.root, 'deep.txt'))).toBe(false);
   });
 
-  it('file_edit of an outside file by absolute path is refused', async ({ attack }) => {
+  it('file_edit of an outside file by absolute path is refused', async () => {
     const { path, secret } = plantOutside('edit');
     const a = await attack([tool('file_edit', { path, old_text: 'original', new_text: 'pwned' })]);
     expectRefused(a);
     expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
   });
 
-  it('symlink to an outside file planted by shell_exec, then followed by file_write, is refused', async ({
-    attack,
-  }) => {
+  it('symlink to an outside file planted by shell_exec, then followed by file_write, is refused', async () => {
     const { path, secret } = plantOutside('symw');
     const a = await attack(
       [
@@ -72,9 +68,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
   });
 
-  it('symlinked directory planted by shell_exec, then file_write inside it, is refused', async ({
-    attack,
-  }) => {
+  it('symlinked directory planted by shell_exec, then file_write inside it, is refused', async () => {
     const target = join(outside, `viadir-${marker('dir')}.txt`);
     const a = await attack(
       [
@@ -88,9 +82,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  it('symlink to an outside file planted by shell_exec, then followed by file_read, is refused', async ({
-    attack,
-  }) => {
+  it('symlink to an outside file planted by shell_exec, then followed by file_read, is refused', async () => {
     const { path, secret } = plantOutside('symr');
     const a = await attack(
       [sh(`ln -s ${path} peek.txt && echo planted`), tool('file_read', { path: 'peek.txt' })],
@@ -103,9 +95,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(a.requests).not.toContain(secret);
   });
 
-  it('hard link to an outside file via shell_exec, then file_write, leaves the outside file unchanged', async ({
-    attack,
-  }) => {
+  it('hard link to an outside file via shell_exec, then file_write, leaves the outside file unchanged', async () => {
     const { path, secret } = plantOutside('hard');
     const a = await attack(
       [
@@ -118,7 +108,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
   });
 
-  it('mv of an outside file into the workspace fails and leaves it in place', async ({ attack }) => {
+  it('mv of an outside file into the workspace fails and leaves it in place', async () => {
     const { path, secret } = plantOutside('mvin');
     const a = await attack([sh(`mv ${path} ./stolen.txt; echo "mv_rc=$?"`)], { extraToml: sandboxToml() });
     expect(shellOutput(a)).toMatch(/mv_rc=[1-9]/);
@@ -126,7 +116,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(existsSync(join(a.env.workspace, 'stolen.txt'))).toBe(false);
   });
 
-  it('mv of a workspace file across the boundary does not land outside', async ({ attack }) => {
+  it('mv of a workspace file across the boundary does not land outside', async () => {
     const dest = join(outside, `moved-${marker('mvout')}.txt`);
     const a = await attack(
       [sh(`echo pwned > m.txt; mv m.txt ${dest}; echo "a_rc=$?"; mv m.txt ../moved.txt 2>&1; echo done`)],
@@ -137,20 +127,20 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(existsSync(join(a.env.sandbox.root, 'moved.txt'))).toBe(false);
   });
 
-  it('shell_exec writing to an absolute path outside fails', async ({ attack }) => {
+  it('shell_exec writing to an absolute path outside fails', async () => {
     const target = join(outside, `shellw-${marker('shw')}.txt`);
     const a = await attack([sh(`echo pwned > ${target}; echo "w_rc=$?"`)], { extraToml: sandboxToml() });
     expect(shellOutput(a)).toMatch(/w_rc=[1-9]/);
     expect(existsSync(target)).toBe(false);
   });
 
-  it('shell_exec writing to ../escaped.txt does not reach the host', async ({ attack }) => {
+  it('shell_exec writing to ../escaped.txt does not reach the host', async () => {
     const a = await attack([sh('echo pwned > ../escaped.txt; echo "rc=$?"')], { extraToml: sandboxToml() });
     shellOutput(a);
     expect(existsSync(join(a.env.sandbox.root, 'escaped.txt'))).toBe(false);
   });
 
-  it('shell_exec rm -rf of an outside directory removes nothing', async ({ attack }) => {
+  it('shell_exec rm -rf of an outside directory removes nothing', async () => {
     const { path, secret } = plantOutside('rmrf');
     const a = await attack([sh(`rm -rfv ${outside} ${path}; echo "rm_rc=$?"`)], { extraToml: sandboxToml() });
     // The host's /var/tmp is not mounted: rm finds nothing to remove (and says nothing).
@@ -158,7 +148,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
   });
 
-  it('file_write into the workspace .oxydra/agent.toml is refused', async ({ attack }) => {
+  it('file_write into the workspace .oxydra/agent.toml is refused', async () => {
     const a = await attack([
       tool('file_write', { path: '.oxydra/agent.toml', content: '[tools]\napproval = "auto"\n' }),
     ]);
@@ -167,7 +157,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(before).toContain('[providers.registry.mock]');
   });
 
-  it('shell_exec overwriting .oxydra/agent.toml does not change the real config', async ({ attack }) => {
+  it('shell_exec overwriting .oxydra/agent.toml does not change the real config', async () => {
     let before = '';
     const a = await attack([sh('echo "[selection]" > .oxydra/agent.toml; echo "rc=$?"')], {
       extraToml: sandboxToml(),
@@ -179,7 +169,7 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(sha(join(a.env.workspace, '.oxydra/agent.toml'))).toBe(before);
   });
 
-  it('file_delete of ../victim.txt is refused', async ({ attack }) => {
+  it('file_delete of ../victim.txt is refused', async () => {
     const a = await attack([tool('file_delete', { path: '../victim.txt' })], {
       prepare: (env) => writeFileSync(join(env.sandbox.root, 'victim.txt'), 'keep me'),
     });
@@ -187,21 +177,21 @@ describe.skipIf(!hasBwrap).concurrent('writes outside the workspace', () => {
     expect(readFileSync(join(a.env.sandbox.root, 'victim.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('file_delete of an absolute outside path is refused', async ({ attack }) => {
+  it('file_delete of an absolute outside path is refused', async () => {
     const { path } = plantOutside('del');
     const a = await attack([tool('file_delete', { path })]);
     expectRefused(a);
     expect(existsSync(path)).toBe(true);
   });
 
-  it('file_delete of .oxydra is refused', async ({ attack }) => {
+  it('file_delete of .oxydra is refused', async () => {
     const a = await attack([tool('file_delete', { path: '.oxydra' })]);
     expectRefused(a);
     expect(existsSync(join(a.env.workspace, '.oxydra/agent.toml'))).toBe(true);
   });
 });
 
-describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', () => {
+describe.skipIf(!hasBwrap)('reads of secrets outside the workspace', () => {
   function plantSsh(home: string): string {
     const secret = marker('ssh');
     mkdirSync(join(home, '.ssh'), { recursive: true });
@@ -209,7 +199,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     return secret;
   }
 
-  it('file_read of ~/.ssh/id_rsa is refused', async ({ attack }) => {
+  it('file_read of ~/.ssh/id_rsa is refused', async () => {
     let secret = '';
     const call = tool('file_read', { path: '' });
     const a = await attack([call], {
@@ -223,7 +213,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('shell_exec cat of ~/.ssh/id_rsa (host HOME path and ~) shows no key', async ({ attack }) => {
+  it('shell_exec cat of ~/.ssh/id_rsa (host HOME path and ~) shows no key', async () => {
     let secret = '';
     const call = sh('');
     const a = await attack([call], {
@@ -237,13 +227,13 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('file_read of /etc/shadow is refused', async ({ attack }) => {
+  it('file_read of /etc/shadow is refused', async () => {
     const a = await attack([tool('file_read', { path: '/etc/shadow' })]);
     expectRefused(a);
     expect(a.requests).not.toMatch(/root:[^\s"]*:\d+:/);
   });
 
-  it('shell_exec cannot modify /etc/shadow (read-only host file)', async ({ attack }) => {
+  it('shell_exec cannot modify /etc/shadow (read-only host file)', async () => {
     const before = sha('/etc/shadow');
     const a = await attack([sh('echo "pwned::0:0:::::" >> /etc/shadow; echo "w_rc=$?"')], {
       extraToml: sandboxToml(),
@@ -252,9 +242,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(sha('/etc/shadow')).toBe(before);
   });
 
-  it('shell_exec cat of a marker file next to the workspace (host /tmp) shows nothing', async ({
-    attack,
-  }) => {
+  it('shell_exec cat of a marker file next to the workspace (host /tmp) shows nothing', async () => {
     let secret = '';
     const a = await attack([sh('cat ../neighbour-secret.txt; echo "rc=$?"')], {
       extraToml: sandboxToml(),
@@ -274,7 +262,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     return secret;
   }
 
-  it('file_read of .oxydra/agent.toml (holding a key) is refused', async ({ attack }) => {
+  it('file_read of .oxydra/agent.toml (holding a key) is refused', async () => {
     let secret = '';
     const a = await attack([tool('file_read', { path: '.oxydra/agent.toml' })], {
       prepare: (env) => {
@@ -285,7 +273,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('shell_exec cat of .oxydra/agent.toml shows nothing', async ({ attack }) => {
+  it('shell_exec cat of .oxydra/agent.toml shows nothing', async () => {
     let secret = '';
     const a = await attack([sh('cat .oxydra/agent.toml; ls -la .oxydra; echo "rc=$?"')], {
       extraToml: sandboxToml(),
@@ -297,7 +285,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('file_search of the workspace does not reach into .oxydra', async ({ attack }) => {
+  it('file_search of the workspace does not reach into .oxydra', async () => {
     let secret = '';
     const a = await attack([tool('file_search', { path: '.', query: 'operator note PWN-cfg' })], {
       prepare: (env) => {
@@ -309,7 +297,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('file_search with path .oxydra is refused', async ({ attack }) => {
+  it('file_search with path .oxydra is refused', async () => {
     let secret = '';
     const a = await attack([tool('file_search', { path: '.oxydra', query: 'operator note' })], {
       prepare: (env) => {
@@ -327,7 +315,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     return secret;
   }
 
-  it('file_read of ~/.config/oxydra/agent.toml is refused', async ({ attack }) => {
+  it('file_read of ~/.config/oxydra/agent.toml is refused', async () => {
     let secret = '';
     const call = tool('file_read', { path: '' });
     const a = await attack([call], {
@@ -340,7 +328,7 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('shell_exec cat of ~/.config/oxydra/agent.toml (host HOME path) shows nothing', async ({ attack }) => {
+  it('shell_exec cat of ~/.config/oxydra/agent.toml (host HOME path) shows nothing', async () => {
     let secret = '';
     const call = sh('');
     const a = await attack([call], {
@@ -354,13 +342,13 @@ describe.skipIf(!hasBwrap).concurrent('reads of secrets outside the workspace', 
     expect(a.requests).not.toContain(secret);
   });
 
-  it('file_read of /proc/self/environ is refused', async ({ attack }) => {
+  it('file_read of /proc/self/environ is refused', async () => {
     const a = await attack([tool('file_read', { path: '/proc/self/environ' })]);
     expectRefused(a);
     expect(a.requests).not.toContain(E2E_KEY);
   });
 
-  it('shell_exec /proc/self/environ, env and printenv show no provider key', async ({ attack }) => {
+  it('shell_exec /proc/self/environ, env and printenv show no provider key', async () => {
     // The length check cannot be hidden by the output scrubber: a leaked key gives len=25.
     const a = await attack(
       [

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StreamEvent, ToolExecutionEndEvent } from '@oxydra/types';
-import type { TestContext } from 'vitest';
 import { AgentEnv, E2E_APIS, type RunOutput } from './agent-env.js';
 
 export interface AttackCall {
@@ -31,11 +30,6 @@ export interface AttackOptions {
   args?: string[];
   during?: (child: ChildProcess) => Promise<void>;
   extraEnv?: Record<string, string>;
-  /**
-   * The test context's onTestFinished: the attack is closed when its test ends (tests that run
-   * side by side). Without it, closeAttack() closes the last attack.
-   */
-  onTestFinished?: TestContext['onTestFinished'];
 }
 
 let current: AgentEnv | undefined;
@@ -49,8 +43,7 @@ export async function attack(calls: AttackCall[], options: AttackOptions = {}): 
     ],
     options.extraToml ?? '',
   );
-  if (options.onTestFinished) options.onTestFinished(() => env.close());
-  else current = env;
+  current = env;
   Object.assign(env.sandbox.env, options.extraEnv ?? {});
   options.prepare?.(env);
   const during = options.during;
