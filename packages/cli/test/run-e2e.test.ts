@@ -2,9 +2,10 @@
  * `oxydra run` end to end on each of the four wire APIs: the real binary, the testkit's mock of
  * the API, real files in a temp workspace, real subprocesses.
  *
- * The tests run side by side (describe.concurrent): each has its own mock, workspace and process
- * markers, and spends most of its time waiting on the binary it spawned. What does not depend on
- * the wire API is in run-options-e2e.test.ts (a file of its own, so that the two run side by side).
+ * What does not depend on the wire API is in run-options-e2e.test.ts: a file of its own, so that
+ * the two workers can share them. The tests stay one at a time: each is bound by its binary's CPU,
+ * so side by side (describe.concurrent) they took no less time on a loaded machine, and each
+ * test's runs came nearer their timeout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ function outcome(events: StreamEvent[]): RunEndEvent {
   return last;
 }
 
-describe.concurrent.each(E2E_APIS)('oxydra run on $api', (target) => {
+describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   it('creates and edits files, sends tool output back to the model, and ends with the outcome line', async ({
     expect,
     onTestFinished,

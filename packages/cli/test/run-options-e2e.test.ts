@@ -2,8 +2,6 @@
  * `oxydra run` end to end, what does not depend on the wire API (the OpenAI chat API's mock
  * serves it): the terminal-less output, approvals without an approver, missing credentials,
  * `--agent` and `--tools`, and what the binary loads. The four wire APIs are in run-e2e.test.ts.
- *
- * The tests run side by side (describe.concurrent): each has its own mock and workspace.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +10,7 @@ import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { auditEntries } from './helpers.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
-describe.concurrent('oxydra run in a terminal-less shell', () => {
+describe('oxydra run in a terminal-less shell', () => {
   it('streams the answer on stdout and the activity and usage line on stderr', async ({
     expect,
     onTestFinished,
