@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
@@ -25,7 +25,6 @@ function outcome(events: StreamEvent[]): RunEndEvent {
 
 describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   it('creates and edits files, sends tool output back to the model, and ends with the outcome line', async ({
-    expect,
     onTestFinished,
   }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
@@ -63,7 +62,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     expect(env.requestText(0)).toContain('Make a list and fix it');
   });
 
-  it('stops at the turn budget with exit code 1', async ({ expect, onTestFinished }) => {
+  it('stops at the turn budget with exit code 1', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
       { reply: { toolCalls: [{ name: 'file_list', arguments: {} }] }, times: 'always' },
     ]);
@@ -77,7 +76,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     expect(env.mock.requests).toHaveLength(2);
   });
 
-  it('stops at the dollar budget with exit code 1', async ({ expect, onTestFinished }) => {
+  it('stops at the dollar budget with exit code 1', async ({ onTestFinished }) => {
     // gpt-4o-mini at $0.15 per million input tokens: 200k tokens cost $0.03 per call.
     const env = await AgentEnv.startFor(onTestFinished, target, [
       {
@@ -95,7 +94,6 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   });
 
   it('fails at once on a provider auth error, naming the key source but not the key', async ({
-    expect,
     onTestFinished,
   }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
@@ -112,7 +110,6 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   });
 
   it('is cancelled by SIGINT, killing the running command and leaving no process behind', async ({
-    expect,
     onTestFinished,
   }) => {
     const marker = uniqueSleep();
@@ -139,10 +136,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });
 
-  it('hands invalid tool arguments back and accepts the corrected call', async ({
-    expect,
-    onTestFinished,
-  }) => {
+  it('hands invalid tool arguments back and accepts the corrected call', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
       { reply: { toolCalls: [{ name: 'file_write', arguments: { path: 'fixed.txt' } }] } },
       {
@@ -160,7 +154,6 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   });
 
   it('reports an ambiguous edit snippet to the model without changing the file', async ({
-    expect,
     onTestFinished,
   }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
@@ -183,7 +176,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     expect(env.requestText(1)).toMatch(/2 (matches|places|occurrences|times)/);
   });
 
-  it('refuses a path that escapes the workspace', async ({ expect, onTestFinished }) => {
+  it('refuses a path that escapes the workspace', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [
       { reply: { toolCalls: [{ name: 'file_read', arguments: { path: '../secret.txt' } }] } },
       { reply: { text: 'Refused, as it should be.' } },
@@ -198,7 +191,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
     expect(env.requestText(1)).not.toContain('TOP-SECRET-CONTENT');
   });
 
-  it('times out a shell command and kills its whole process group', async ({ expect, onTestFinished }) => {
+  it('times out a shell command and kills its whole process group', async ({ onTestFinished }) => {
     const marker = uniqueSleep();
     const env = await AgentEnv.startFor(
       onTestFinished,
@@ -222,7 +215,6 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
   });
 
   it('runs read-only calls in parallel and returns both results in one follow-up request', async ({
-    expect,
     onTestFinished,
   }) => {
     const env = await AgentEnv.startFor(onTestFinished, target, [

@@ -5,16 +5,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { auditEntries } from './helpers.js';
 import { anyContains, moduleRecorder } from './module-recorder.js';
 
 describe('oxydra run in a terminal-less shell', () => {
-  it('streams the answer on stdout and the activity and usage line on stderr', async ({
-    expect,
-    onTestFinished,
-  }) => {
+  it('streams the answer on stdout and the activity and usage line on stderr', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, [
       { reply: { toolCalls: [{ name: 'file_list', arguments: {} }] } },
       { reply: { text: 'All done here.', usage: { input: 50, output: 5 } } },
@@ -28,7 +25,6 @@ describe('oxydra run in a terminal-less shell', () => {
   });
 
   it('denies a privileged tool when nobody can approve it, saying how to allow it', async ({
-    expect,
     onTestFinished,
   }) => {
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, [
@@ -55,7 +51,7 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(audit[1]!.summary).toContain('touch approved.txt');
   });
 
-  it('fails at once without credentials, listing the ways to fix it', async ({ expect, onTestFinished }) => {
+  it('fails at once without credentials, listing the ways to fix it', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, []);
     env.sandbox.write('.oxydra/agent.toml', '');
     const result = await env.run(['run', 'Hello']);
@@ -67,7 +63,7 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(env.mock.requests).toHaveLength(0);
   });
 
-  it('uses an [agents.<name>] prompt and tool allowlist with --agent', async ({ expect, onTestFinished }) => {
+  it('uses an [agents.<name>] prompt and tool allowlist with --agent', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, [{ reply: { text: 'Reviewed.' } }]);
     env.sandbox.write(
       '.oxydra/providers.toml',
@@ -86,10 +82,7 @@ describe('oxydra run in a terminal-less shell', () => {
     expect(unknown.stderr).toContain('(did you mean "reviewer"?)');
   });
 
-  it('rejects a missing prompt and an unknown tool name with exit code 2', async ({
-    expect,
-    onTestFinished,
-  }) => {
+  it('rejects a missing prompt and an unknown tool name with exit code 2', async ({ onTestFinished }) => {
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, []);
     const noPrompt = await env.run(['run']);
     expect(noPrompt.status).toBe(2);
@@ -99,7 +92,6 @@ describe('oxydra run in a terminal-less shell', () => {
   });
 
   it('loads the Node built-ins it uses before setting a V8 flag, which would refuse their cached code', async ({
-    expect,
     onTestFinished,
   }) => {
     // Once a V8 flag is set, Node compiles each built-in it then loads from scratch (fetch's
@@ -129,10 +121,7 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}
     expect(builtins.filter((name) => !name.startsWith('internal/'))).toEqual([]);
   });
 
-  it('loads none of the gateway: neither its server nor its protocol schemas', async ({
-    expect,
-    onTestFinished,
-  }) => {
+  it('loads none of the gateway: neither its server nor its protocol schemas', async ({ onTestFinished }) => {
     // Building the protocol's ~190 Zod schemas cost every `oxydra run` ~5-10 ms at start-up
     // while the gateway protocol lived in the chunk with the config schemas.
     const env = await AgentEnv.startFor(onTestFinished, E2E_APIS[0]!, [{ reply: { text: 'Hello.' } }]);
