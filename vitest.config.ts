@@ -51,6 +51,12 @@ export default defineConfig({
     // servers, so two run in about the time of one on a 2-core machine (vitest's default is one
     // fewer than the cores: one there).
     maxWorkers: 2,
+    // Tests of a describe.concurrent (files whose tests mostly wait on timers of their own: the
+    // scheduler's minute, a cluster's streamed turns) run three at a time, not vitest's five: each
+    // test's processes then share the cores with two others' at most, which keeps a test inside its
+    // timeout when CI's package step loads the machine. Tests bound by the binary's CPU gain
+    // nothing from running side by side there (measured on the attack battery and run-e2e).
+    maxConcurrency: 3,
     globalSetup: ['./scripts/vitest-global-setup.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
+import type { TestContext } from 'vitest';
 import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane } from './tui-tmux.js';
 
@@ -64,6 +65,19 @@ ${extraToml}`,
   ): Promise<AgentEnv> {
     const mock = await startMockLLM({ api: target.api, scenario: steps });
     return new AgentEnv(mock, target.type, extraToml);
+  }
+
+  /**
+   * `start`, closed when the test ends (`onTestFinished` from the test's context): each test has
+   * its own, so tests in a `describe.concurrent` can run side by side.
+   */
+  static async startFor(
+    onTestFinished: TestContext['onTestFinished'],
+    ...args: Parameters<typeof AgentEnv.start>
+  ): Promise<AgentEnv> {
+    const env = await AgentEnv.start(...args);
+    onTestFinished(() => env.close());
+    return env;
   }
 
   get workspace(): string {

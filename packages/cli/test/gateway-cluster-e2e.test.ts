@@ -10,7 +10,7 @@
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, expect, it, vi } from 'vitest';
+import { expect, it, type TestContext, vi } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
 import {
   describePostgres,
@@ -46,39 +46,60 @@ const STEPS: ScenarioStep[] = [
 // run here timed out all five at load 20). A bound, not a timing assertion.
 vi.setConfig({ testTimeout: 90_000 });
 
-let env: AgentEnv | undefined;
-const daemons: GatewayDaemon[] = [];
-const clients: TestClient[] = [];
-const schemas: string[] = [];
+/** A workspace on a fresh schema, its gateway processes, and the token their clients send. */
+interface Deployment {
+  env: AgentEnv;
+  schema: string;
+  daemons: GatewayDaemon[];
+  token: string;
+  /** A WebSocket client of `daemon` after its hello (closed with the deployment). */
+  hello(
+    daemon: GatewayDaemon,
+    payload: Parameters<typeof TestClient.hello>[1],
+  ): ReturnType<typeof TestClient.hello>;
+}
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const daemon of daemons.splice(0)) daemon.kill('SIGKILL');
-  await Promise.all(daemons.map((daemon) => daemon.exited));
-  await env?.close();
-  env = undefined;
-  await Promise.all(schemas.splice(0).map(dropSchema));
-});
-
-/** A workspace on a fresh schema and `count` gateway processes serving it. */
-async function deployment(count: number, gatewayToml = ''): Promise<GatewayDaemon[]> {
+/**
+ * A workspace on a fresh schema and `count` gateway processes serving it, all gone when the test
+ * ends (its clients closed, its processes killed, its schema dropped): each test has its own, so
+ * the tests run side by side (it.concurrent), most of their time waiting on streamed turns.
+ */
+async function deployment(
+  onTestFinished: TestContext['onTestFinished'],
+  count: number,
+  gatewayToml = '',
+): Promise<Deployment> {
   const schema = freshSchema();
-  schemas.push(schema);
+  const daemons: GatewayDaemon[] = [];
+  const clients: TestClient[] = [];
+  let env: AgentEnv | undefined;
+  onTestFinished(async () => {
+    for (const client of clients) client.close();
+    for (const daemon of daemons) daemon.kill('SIGKILL');
+    await Promise.all(daemons.map((daemon) => daemon.exited));
+    await env?.close();
+    await dropSchema(schema);
+  });
   env = await AgentEnv.start(
     E2E_APIS[0]!,
     STEPS,
     `[store]\nbackend = "postgres"\nschema = "${schema}"\n${gatewayToml}`,
   );
   env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
-  const started: GatewayDaemon[] = [];
   // One after another: the first generates the token file the others read.
-  for (let i = 0; i < count; i++) {
-    const daemon = await GatewayDaemon.start(env);
-    daemons.push(daemon);
-    started.push(daemon);
-  }
-  TestClient.defaultToken = generatedToken(env);
-  return started;
+  for (let i = 0; i < count; i++) daemons.push(await GatewayDaemon.start(env));
+  const token = generatedToken(env);
+  return {
+    env,
+    schema,
+    daemons,
+    token,
+    async hello(daemon, payload) {
+      const opened = await TestClient.hello(daemon.wsUrl, payload, { token });
+      clients.push(opened.client);
+      return opened;
+    },
+  };
 }
 
 /** The frames' types each session message on the deployment's bus carries, in order (a LISTEN of the test's own). */
@@ -103,12 +124,6 @@ async function readyz(daemon: GatewayDaemon): Promise<{
   const response = await fetch(`${daemon.url}/readyz`, { headers: { host: new URL(daemon.url).host } });
   expect(response.status).toBe(200);
   return response.json() as never;
-}
-
-async function hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClient.hello>[1]) {
-  const opened = await TestClient.hello(daemon.wsUrl, payload);
-  clients.push(opened.client);
-  return opened;
 }
 
 /** An A2A task sent with message/send (the 0.3 JSON-RPC shape): its state and status text. */
@@ -148,11 +163,14 @@ function sendTurn(client: TestClient, sessionId: string, turnId: string, prompt:
 }
 
 describePostgres('several gateway processes on one PostgreSQL store', () => {
-  it("a turn on one process is seen, refused a twin and cancelled from another; the next turn runs there with the first's history", async () => {
-    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
-    const first = await hello(a, { create_new_session: true, capabilities: ['approvals'] });
+  it.concurrent("a turn on one process is seen, refused a twin and cancelled from another; the next turn runs there with the first's history", async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished, 2);
+    const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
+    const first = await deployed.hello(a, { create_new_session: true, capabilities: ['approvals'] });
     const sessionId = first.ack.payload.session.session_id;
-    const second = await hello(b, { session_id: sessionId });
+    const second = await deployed.hello(b, { session_id: sessionId });
 
     sendTurn(first.client, sessionId, 't1', 'Say hello');
     // The frames of A's turn reach B's client too.
@@ -175,20 +193,23 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     await second.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
 
     // The next turn from B runs on B, with the history A stored.
-    const before = env!.mock.requests.length;
+    const before = deployed.env.mock.requests.length;
     sendTurn(second.client, sessionId, 't3', 'And now from the other process');
     await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
     await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
-    const request = JSON.stringify(env!.mock.requests[before]?.body);
+    const request = JSON.stringify(deployed.env.mock.requests[before]?.body);
     expect(request).toContain('Say hello');
     expect(request).toContain('Answered.');
   });
 
-  it('a turn nobody watches elsewhere puts only its start and end on the bus; a client attaching on another process mid-turn gets every frame after its hello_ack', async () => {
-    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
-    const bus = await busFrames(schemas[0]!);
+  it.concurrent('a turn nobody watches elsewhere puts only its start and end on the bus; a client attaching on another process mid-turn gets every frame after its hello_ack', async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished, 2);
+    const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
+    const bus = await busFrames(deployed.schema);
     try {
-      const first = await hello(a, { create_new_session: true });
+      const first = await deployed.hello(a, { create_new_session: true });
       const sessionId = first.ack.payload.session.session_id;
       const deltas = (client: TestClient, turnId: string) =>
         client.frames
@@ -208,7 +229,7 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
       // A client attaches on B while t2 streams on A: from its hello_ack on, it misses nothing.
       sendTurn(first.client, sessionId, 't2', 'slow and watched');
       await first.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
-      const second = await hello(b, { session_id: sessionId });
+      const second = await deployed.hello(b, { session_id: sessionId });
       const seenOnAAtAck = deltas(first.client, 't2').length;
       expect(second.ack.payload.active_turn).toEqual({ turn_id: 't2', state: 'running' });
       expect((await readyz(b)).cluster.watching).toBe(1);
@@ -235,11 +256,14 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     }
   });
 
-  it('a process killed mid-turn: the survivor reports the turn interrupted within seconds and the session goes on there', async () => {
-    const [a, b] = (await deployment(2)) as [GatewayDaemon, GatewayDaemon];
-    const first = await hello(a, { create_new_session: true });
+  it.concurrent('a process killed mid-turn: the survivor reports the turn interrupted within seconds and the session goes on there', async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished, 2);
+    const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
+    const first = await deployed.hello(a, { create_new_session: true });
     const sessionId = first.ack.payload.session.session_id;
-    const second = await hello(b, { session_id: sessionId });
+    const second = await deployed.hello(b, { session_id: sessionId });
 
     sendTurn(first.client, sessionId, 'doomed', 'slow and doomed');
     await second.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 15_000);
@@ -254,7 +278,7 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     expect(b.logs().some((line) => line.msg.includes('stopped mid-run'))).toBe(true);
 
     // A client reconnecting (through any process) learns how the turn ended, then goes on.
-    const again = await hello(b, { session_id: sessionId });
+    const again = await deployed.hello(b, { session_id: sessionId });
     expect(again.ack.payload.active_turn).toEqual({ turn_id: 'doomed', state: 'failed' });
     sendTurn(again.client, sessionId, 'after', 'Carry on');
     await again.client.take('turn_completed', (f) => f.payload.turn.turn_id === 'after', 15_000);
@@ -263,7 +287,7 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', cluster: { ok: true } });
 
-    const stores = await openPostgresStores({ url: POSTGRES_URL, schema: schemas[0]!, migrate: false });
+    const stores = await openPostgresStores({ url: POSTGRES_URL, schema: deployed.schema, migrate: false });
     try {
       await pollUntil(
         async () => (await stores.cluster.processes(60_000)).length === 1,
@@ -275,16 +299,16 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     }
   });
 
-  it("a user's turn on one process fills the limit for that user's A2A task on another, until it ends", async () => {
-    const [a, b] = (await deployment(2, '[gateway]\nmax_concurrent_turns_per_user = 1\n')) as [
-      GatewayDaemon,
-      GatewayDaemon,
-    ];
-    const made = await env!.run(['token', 'add', '--user', 'alice']);
+  it.concurrent("a user's turn on one process fills the limit for that user's A2A task on another, until it ends", async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished, 2, '[gateway]\nmax_concurrent_turns_per_user = 1\n');
+    const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
+    const made = await deployed.env.run(['token', 'add', '--user', 'alice']);
     expect(made.status).toBe(0);
     const aliceToken = made.stdout.trim();
 
-    const onA = await hello(a, { user_id: 'alice', create_new_session: true });
+    const onA = await deployed.hello(a, { user_id: 'alice', create_new_session: true });
     const sessionA = onA.ack.payload.session.session_id;
     sendTurn(onA.client, sessionA, 'ta', 'glacial on A');
     await onA.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'ta', 15_000);
@@ -305,12 +329,12 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     expect(ran.state).toBe('completed');
   });
 
-  it('the per-user limit holds across processes, and one process’s live feed shows agents running on another', async () => {
-    const [a, b] = (await deployment(2, '[gateway]\nmax_concurrent_turns_per_user = 1\n')) as [
-      GatewayDaemon,
-      GatewayDaemon,
-    ];
-    const token = TestClient.defaultToken!;
+  it.concurrent('the per-user limit holds across processes, and one process’s live feed shows agents running on another', async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished, 2, '[gateway]\nmax_concurrent_turns_per_user = 1\n');
+    const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
+    const { token } = deployed;
     const feed = await fetch(`${b.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
     expect(feed.status).toBe(200);
     let feedText = '';
@@ -323,8 +347,8 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
       }
     })();
 
-    const onA = await hello(a, { create_new_session: true });
-    const onB = await hello(b, { create_new_session: true });
+    const onA = await deployed.hello(a, { create_new_session: true });
+    const onB = await deployed.hello(b, { create_new_session: true });
     const sessionA = onA.ack.payload.session.session_id;
     const sessionB = onB.ack.payload.session.session_id;
     const order: string[] = [];

@@ -18,13 +18,6 @@ import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 const SCHEDULER_ON = '[scheduler]\nenabled = true\npoll_interval_secs = 1\n';
 const COST = { input: 50_000, output: 800 };
 
-/** This test's agent environment, closed when the test ends (after its gateways). */
-async function startEnv(context: TestContext, ...args: Parameters<typeof AgentEnv.start>): Promise<AgentEnv> {
-  const env = await AgentEnv.start(...args);
-  context.onTestFinished(() => env.close());
-  return env;
-}
-
 /** A gateway on `env`, stopped when the test ends. */
 async function startGateway(context: TestContext, env: AgentEnv): Promise<GatewayDaemon> {
   const daemon = await GatewayDaemon.start(env);
@@ -61,8 +54,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.concurrent('scheduler end to end', () => {
   it('a 1-minute cron made by an agent over the gateway fires on real time and is announced', async (context) => {
     const { expect } = context;
-    const env = await startEnv(
-      context,
+    const env = await AgentEnv.startFor(
+      context.onTestFinished,
       E2E_APIS[0]!,
       [
         { match: { lastToolResultContains: 'scheduled' }, reply: { text: 'Scheduled it.' } },
@@ -123,8 +116,8 @@ describe.concurrent('scheduler end to end', () => {
 
   it('two gateways on one workspace fire each due run once', async (context) => {
     const { expect } = context;
-    const env = await startEnv(
-      context,
+    const env = await AgentEnv.startFor(
+      context.onTestFinished,
       E2E_APIS[0]!,
       [{ match: { lastMessageContains: 'once-task' }, reply: { text: 'did it' }, times: 'always' }],
       `${SCHEDULER_ON}max_concurrent = 4\n`,
@@ -150,8 +143,8 @@ describe.concurrent('scheduler end to end', () => {
 
   it('a scheduler killed mid-run and restarted loses and repeats nothing', async (context) => {
     const { expect } = context;
-    const env = await startEnv(
-      context,
+    const env = await AgentEnv.startFor(
+      context.onTestFinished,
       E2E_APIS[0]!,
       [
         {
