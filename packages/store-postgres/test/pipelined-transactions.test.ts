@@ -7,7 +7,7 @@
  * off pg's Client as they are sent.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
-import type { StoredUsage } from '@oxydra/types';
+import type { SearchSource, StoredUsage } from '@oxydra/types';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { connect } from '../src/connection.js';
 import { PgDatabase } from '../src/store/database.js';
@@ -194,7 +194,7 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
   it('writes a search source in one round trip: its lock, statement and COMMIT go out together', async () => {
     await stores.sessions.create({ id: 's-indexed' });
     const index = stores.searchIndex({ id: 'pg-test', dimensions: 2 });
-    const source = { type: 'conversation', id: 's-indexed' };
+    const source: SearchSource = { type: 'conversation', id: 's-indexed' };
     const chunk = { text: 'the prompt', hash: 'h-prompt', vector: new Float32Array([1, 0]) };
     await index.counts(); // the model's table and index are made at first use, in their own transactions
     const insert = (e: string, verb: string) => e.startsWith(`${verb} INSERT INTO search_chunks`);
