@@ -413,7 +413,6 @@ describePostgres('PostgreSQL search index', () => {
     // machine, not a timing check.
   }, 90_000);
 
-
   it('reports a rebuild that fails, and the next open tries again', async () => {
     const { first, second, url, admin, close } = await openTwo(true);
     try {
