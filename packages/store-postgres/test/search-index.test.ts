@@ -413,6 +413,29 @@ describePostgres('PostgreSQL search index', () => {
     // machine, not a timing check.
   }, 90_000);
 
+  it("lets a rebuild held up only briefly finish at the store's close, so a one-shot process still builds the index", async () => {
+    const { first, url, admin, close } = await openTwo(true);
+    try {
+      await first.searchIndex(MODEL).replaceSource(note('kept'), [chunk('kept one', 1)]);
+      const [{ key }] = (await admin<{ key: number }>(`SELECT key FROM ${first.schema}.search_models`)) as [
+        { key: number },
+      ];
+      const index = `${first.schema}.search_chunks_hnswh_${key}`;
+      await admin(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
+      // A transaction the build must wait for, ended 1 s after it began: always younger than what
+      // the close stops a build for (2 s), so a close that begins meanwhile waits for the build.
+      const blocker = await openTransaction(url);
+      const ended = new Promise<void>((resolve) => setTimeout(() => void blocker.end().then(resolve), 1000));
+      const oneShot = await openPostgresStores({ url, schema: first.schema, migrate: false });
+      expect(await oneShot.searchIndex(MODEL).searchVector(unit(1), {}, 1)).toHaveLength(1);
+      await oneShot.close();
+      await ended;
+      expect(await indexState(url, index)).toEqual(['valid']);
+    } finally {
+      await close();
+    }
+  });
+
   it('reports a rebuild that fails, and the next open tries again', async () => {
     const { first, second, url, admin, close } = await openTwo(true);
     try {

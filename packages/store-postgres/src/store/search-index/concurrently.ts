@@ -19,7 +19,7 @@ import type { ModelSql } from './model-sql.js';
 
 const POLL_MS = 1000;
 /** How long a blocking transaction has been open before it is named: writers' last milliseconds. */
-const REPORT_AFTER = '2 seconds';
+export const REPORT_AFTER = '2 seconds';
 
 /** Where the search index's background work says what went wrong or what it waits for. */
 export type Warn = (message: string) => void;

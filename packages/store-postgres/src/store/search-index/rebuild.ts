@@ -12,11 +12,13 @@
  * valid), an invalid one dropped, then built. A failure is reported through `warn` (the index
  * stays missing or invalid) and the next open of the model tries again.
  *
- * The stores' close stops the rebuilds their database started (stopRebuilds): it cancels the
- * statement each runs (pg_cancel_backend of the build's own session, in this database only) and
- * waits for them to end, so a build held up by a transaction left open does not hold the close
- * up with it. A build stopped so, like one whose process exits, leaves an invalid index (or
- * none), rebuilt from scratch by the next open.
+ * The stores' close waits for the rebuilds their database started (stopRebuilds), so a build
+ * that is making progress finishes (a one-shot `oxydra run` that stopped every build it started
+ * would leave the index unbuilt for good), but it stops one held up by a transaction open longer
+ * than REPORT_AFTER (an idle psql; the build would wait as long as it stays open): it cancels
+ * that build's statement (pg_cancel_backend of the build's own session, in this database only).
+ * A build stopped so, like one whose process exits, leaves an invalid index (or none), rebuilt
+ * from scratch by the next open.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgDatabase } from '../database.js';
@@ -24,13 +26,14 @@ import {
   buildHnswConcurrently,
   dropHnswConcurrently,
   lockForSteps,
+  REPORT_AFTER,
   type Warn,
   warnOnStderr,
 } from './concurrently.js';
 import { hnswName } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
 
-/** How often close asks a rebuild still running to stop (one sent between its steps is missed). */
+/** How often close looks again for a held-up rebuild to stop (a cancel sent between two steps is missed). */
 const CANCEL_EVERY_MS = 100;
 
 /** A rebuild under way: its session's backend once it has one, and whether close stops it. */
@@ -87,24 +90,33 @@ export function rebuildInBackground(db: PgDatabase, model: ModelSql, warn: Warn 
 }
 
 /**
- * Stops every rebuild started on `db` and resolves once they are over (the stores' close, before
- * the pool ends): each running statement is cancelled, again every CANCEL_EVERY_MS until it ends.
+ * Resolves once every rebuild started on `db` is over (the stores' close, before the pool ends),
+ * stopping each one held up by a transaction open longer than REPORT_AFTER: its statement is
+ * cancelled, checked again every CANCEL_EVERY_MS until every build has ended.
  */
 export async function stopRebuilds(db: PgDatabase): Promise<void> {
   const builds = underWay.get(db);
   while (builds !== undefined && builds.size > 0) {
-    for (const state of builds.values()) state.stopping = true;
-    const pids = [...builds.values()].flatMap((state) => (state.pid === undefined ? [] : [state.pid]));
-    if (pids.length > 0) {
+    const byPid = new Map<number, Rebuild>();
+    for (const state of builds.values()) if (state.pid !== undefined) byPid.set(state.pid, state);
+    if (byPid.size > 0) {
       await db
-        .run((sql) =>
-          sql.query(
-            // Only backends of this database: a pid is the server's, and these are this store's builds.
-            `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-             WHERE pid = ANY($1::int[]) AND datname = current_database()`,
-            [pids],
-          ),
-        )
+        .run(async (sql) => {
+          // Only backends of this database: a pid is the server's, and these are this store's builds.
+          const held = await sql.query<{ pid: number }>(
+            `SELECT build.pid FROM pg_stat_activity build
+             WHERE build.pid = ANY($1::int[]) AND build.datname = current_database()
+               AND EXISTS (SELECT 1 FROM pg_stat_activity blocker
+                           WHERE blocker.pid = ANY(pg_blocking_pids(build.pid))
+                             AND blocker.xact_start < now() - interval '${REPORT_AFTER}')`,
+            [[...byPid.keys()]],
+          );
+          if (held.rows.length === 0) return;
+          for (const { pid } of held.rows) byPid.get(pid)!.stopping = true;
+          await sql.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [
+            held.rows.map((row) => row.pid),
+          ]);
+        })
         .catch(() => {});
     }
     await Promise.race([Promise.all(builds.keys()), sleep(CANCEL_EVERY_MS)]);
