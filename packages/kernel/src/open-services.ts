@@ -47,13 +47,14 @@ export async function openServices(options: {
     });
     if (stores?.sessions === undefined) memory = await openExistingMemory(config, workspace);
     const history = heldHistory(workspace, config, audit);
+    const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control });
     const host = new ServiceHost({
       workspace,
       config,
       db,
       control,
       audit,
-      spending: new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control }),
+      spending,
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       sessions: () => stores?.sessions ?? memory?.sessions,
       checkpoints: async () => history?.(),
@@ -67,6 +68,7 @@ export async function openServices(options: {
         try {
           await host.close();
         } finally {
+          spending.close();
           db.close();
           await memory?.close();
         }

@@ -87,6 +87,15 @@ describe("caps kept in the ledger's memory", () => {
     );
   });
 
+  it('once closed, stops following the store: every read then goes to the database', async () => {
+    const { db, ledger } = await open();
+    expect(await ledger.caps('user:fa')).toEqual({});
+    writeUntold(db, 'user:fa', 2);
+    expect(await ledger.caps('user:fa')).toEqual({}); // kept while it follows
+    ledger.close();
+    expect(await ledger.caps('user:fa')).toEqual({ daily_usd: 2 });
+  });
+
   it('keeps nothing of a change rolled back: a read during it waits for the transaction', async () => {
     const { db, ledger } = await open();
     const stores = asyncControlStores(db);

@@ -290,6 +290,7 @@ export async function closeBase(base: KernelBase): Promise<void> {
   // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
   await releaseLocalModels();
   await base.usageLog?.close();
+  base.spending.close();
   base.db.close();
   await base.memory?.close();
 }

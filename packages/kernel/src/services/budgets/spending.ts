@@ -61,6 +61,8 @@ export class SpendingLedger {
   readonly #batch: ControlBatch;
   /** The caps, kept between the changes the store tells of (caps-memory.ts says how fresh). */
   readonly #caps = new CapsMemory();
+  /** Stops following the store's cap changes (close). */
+  readonly #stopFollowing: () => void;
 
   constructor(
     db: KernelDb,
@@ -74,8 +76,14 @@ export class SpendingLedger {
     const stores = options.stores ?? asyncControlStores(db);
     this.#store = stores.spend;
     this.#batch = ControlBatch.of(stores);
-    // Followed as long as the ledger lives (the store's own close ends what it tells).
-    this.#caps.follow(this.#store);
+    // Followed until the ledger closes: a store may outlive the kernel that opened the ledger
+    // (a PostgreSQL pool shared by several), and its listener must not pile up there.
+    this.#stopFollowing = this.#caps.follow(this.#store);
+  }
+
+  /** Stops following the store's cap changes; the ledger then reads caps at every call. */
+  close(): void {
+    this.#stopFollowing();
   }
 
   now(): number {
