@@ -19,7 +19,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import Database from 'libsql';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
   type ModelCall,
@@ -186,8 +186,14 @@ describe.skipIf(NO_BROWSER !== undefined)(
       browser = await launch();
     }, 60_000);
 
+    // Each test's tabs close when it ends: a tab left open keeps its renderer, its WebSocket and
+    // its event stream busy through every later test (25 of them by the end of the file), which
+    // slowed the later tests on a loaded 2-core machine. No test reads another test's tab.
+    afterEach(async () => {
+      for (const tab of open.splice(0)) await tab.context.close().catch(() => {});
+    });
+
     afterAll(async () => {
-      for (const tab of open) await tab.context.close().catch(() => {});
       await browser?.close();
       await env?.cleanup();
     });
