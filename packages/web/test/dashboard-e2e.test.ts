@@ -490,14 +490,16 @@ describe.skipIf(NO_BROWSER !== undefined)(
     });
 
     it('undoes a run from the checkpoints page', async () => {
-      const chat = await dashboard();
-      await chat.page.getByText('connected', { exact: true }).waitFor();
-      await chatTurn(chat.page, 'write a file');
-      await chat.page.locator('.msg-assistant', { hasText: 'wrote notes.txt' }).waitFor();
+      const { page, problems } = await dashboard();
+      await page.getByText('connected', { exact: true }).waitFor();
+      await chatTurn(page, 'write a file');
+      await page.locator('.msg-assistant', { hasText: 'wrote notes.txt' }).waitFor();
       const notes = join(env.workspace, 'notes.txt');
       expect(readFileSync(notes, 'utf8')).toBe('from the agent\n');
 
-      const { page, problems } = await dashboard('Checkpoints');
+      // On to the checkpoints in the same tab, as a person would (a second tab cost a browser
+      // renderer and a login, and showed nothing more).
+      await visit(page, 'Checkpoints');
       await settled(page);
       const run = page.locator('[data-run]').first();
       await run.getByRole('button', { name: /^Diff/ }).click();
