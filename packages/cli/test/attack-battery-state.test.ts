@@ -29,7 +29,8 @@ afterEach(async () => {
 
 /** The author's machine: their own HOME (and so their own local key) and workspace. */
 function authorsKernelDb(): { folder: string; token: string } {
-  const author = new CliSandbox();
+  // Not the run's shared local key (helpers.ts): the victim must hold a key other than the author's.
+  const author = new CliSandbox({}, { warm: false });
   sandboxes.push(author);
   const added = author.run('token', 'add', '--user', 'mallory', '--role', 'admin');
   expect(added.status, added.stderr).toBe(0);

@@ -49,7 +49,8 @@ function giveLocalKey(home: string, key: Buffer = randomBytes(32)): Buffer {
 }
 
 function sandboxWithCache(options: { key?: boolean } = {}): { cacheHome: string; folder: string } {
-  sandbox = new CliSandbox();
+  // A HOME of its own (no shared key, no shared cache): these tests look at what the cache holds.
+  sandbox = new CliSandbox({}, { warm: false });
   started.push(() => sandbox?.cleanup());
   const cacheHome = join(sandbox.root, 'cache');
   Object.assign(sandbox.env, DEBUG, { XDG_CACHE_HOME: cacheHome });

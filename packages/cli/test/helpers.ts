@@ -7,6 +7,7 @@ import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import type { StreamEvent } from '@oxydra/types';
 import Database from 'libsql';
 import { trustWorkspace } from './trust-helpers.js';
+import { shareWarmCaches } from './warm-caches.js';
 
 export const OXYDRA_BIN = fileURLToPath(new URL('../bin/oxydra.js', import.meta.url));
 
@@ -59,8 +60,14 @@ export class CliSandbox {
   /** Only these variables reach the binary (plus PATH): nothing leaks from the developer's shell. */
   env: NodeJS.ProcessEnv;
 
-  constructor(env: NodeJS.ProcessEnv = {}) {
+  /**
+   * `warm: false` gives a HOME with nothing in it: no local key and an empty code cache, for
+   * tests that need a key of their own or look at the cache. Otherwise the HOME shares the run's
+   * key and compiled code (warm-caches.ts), so the binary starts as it does on a used machine.
+   */
+  constructor(env: NodeJS.ProcessEnv = {}, options: { warm?: boolean } = {}) {
     for (const dir of [this.home, this.system, this.workspace]) mkdirSync(dir, { recursive: true });
+    if (options.warm !== false) shareWarmCaches(this.home);
     this.env = { PATH: process.env.PATH, HOME: this.home, OXYDRA_SYSTEM_CONFIG_DIR: this.system, ...env };
     // As a person's project is: the workspace belongs to an ordinary user. Under root (CI,
     // containers) Oxydra then runs sandboxed commands as that user, never as host root.
