@@ -88,7 +88,8 @@ export function haproxyConfig(proxyPort, ports) {
  * Starts a deployment: `gateways` processes (each `oxydra gateway --bind 127.0.0.1:PORT
  * --log-format json`) on `store` ("postgres": a fresh schema; "libsql": the workspace's file),
  * optionally behind HAProxy, against a mock answering `steps`; `bin` is the CLI to run (another
- * build's, for a baseline in the same run), `extraEnv` more environment for its processes.
+ * build's, for a baseline in the same run), `extraEnv` more environment for its processes,
+ * `storeToml` more lines for its [store] table (PostgreSQL only).
  */
 export async function startDeployment({
   gateways = 3,
@@ -99,6 +100,7 @@ export async function startDeployment({
   label = 'deploy',
   bin = BIN,
   extraEnv = {},
+  storeToml = '',
 } = {}) {
   const root = mkdtempSync(join(tmpdir(), `oxydra-${label}-`));
   const workspace = join(root, 'workspace');
@@ -131,7 +133,7 @@ rate_limit_per_sec = 100000
 rate_limit_burst = 100000
 max_concurrent_turns_per_user = 100
 max_sessions_per_user = 1000
-${schema ? `\n[store]\nbackend = "postgres"\nschema = "${schema}"\n` : ''}${extraToml}`,
+${schema ? `\n[store]\nbackend = "postgres"\nschema = "${schema}"\n${storeToml}` : ''}${extraToml}`,
     env,
     bin,
   );

@@ -16,7 +16,7 @@
 //      another session with one turn first, so every session turn's recall searches (turn-clients.mjs).
 // Usage: node bench/gateway-scale.mjs [--seconds 30] [--clients 30] [--chunks 5] [--chunk-ms 80]
 //                                     [--gateways 1,2,3] [--rounds 200] [--only ab]
-//                                     [--baseline-bin path/to/bin/oxydra.js] [--recall]
+//                                     [--baseline-bin path/to/bin/oxydra.js] [--recall] [--sync-off]
 // (prints one JSON object; needs `npm run build`, haproxy on PATH for (a), and PostgreSQL at
 // OXYDRA_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test; every deployment
 // has its own schema, dropped at its end. PostgreSQL's CPU is every `postgres` process on the
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'ab' },
     'baseline-bin': { type: 'string' },
     recall: { type: 'boolean', default: false },
+    'sync-off': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -180,11 +181,15 @@ async function latencyRun() {
           { name: 'libsql_baseline', store: 'libsql', bin: baselineBin },
         ]
       : []),
+    // --sync-off: this build on PostgreSQL with [store] synchronous_commit = "off" as well.
+    ...(values['sync-off']
+      ? [{ name: 'postgres_sync_off', store: 'postgres', storeToml: 'synchronous_commit = "off"\n' }]
+      : []),
   ];
   const stores = {};
   const ws = {};
   try {
-    for (const { name, store, bin } of variants) {
+    for (const { name, store, bin, storeToml } of variants) {
       stores[name] = await startDeployment({
         gateways: 1,
         store,
@@ -192,6 +197,7 @@ async function latencyRun() {
         proxy: false,
         label: `lat-${name}`,
         ...(bin ? { bin } : {}),
+        ...(storeToml ? { storeToml } : {}),
       });
       if (values.recall) await otherSession(stores[name], 'lat');
       ws[name] = await sessionClient(stores[name], 'lat');
@@ -244,6 +250,11 @@ async function latencyRun() {
           median_ratio_pg_over_libsql: round2(basePg.median_ms / baseLib.median_ms),
         };
         entry.postgres_median_over_baseline = round2(postgres.median_ms / basePg.median_ms);
+      }
+      if (values['sync-off']) {
+        const off = median('postgres_sync_off');
+        entry.postgres_sync_off = off;
+        entry.sync_off_ratio_pg_over_libsql = round2(off.median_ms / lib.median_ms);
       }
       out[kind === 'http' ? 'stateless_http_turn' : 'websocket_session_turn'] = entry;
     }

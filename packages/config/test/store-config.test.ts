@@ -40,13 +40,14 @@ describe('[store]', () => {
       url_env: 'OXYDRA_STORE_URL',
       schema: 'oxydra',
       max_connections: 10,
+      synchronous_commit: 'on',
     });
   });
 
   it('takes postgres with a URL without a password, another variable, a schema and a pool size', async () => {
     sandbox = makeSandbox();
     const { config } = await load(
-      '[store]\nbackend = "postgres"\nurl = "postgres://oxydra@db.example:5433/agents"\nurl_env = "MY_DB"\nschema = "team_a"\nmax_connections = 4\n',
+      '[store]\nbackend = "postgres"\nurl = "postgres://oxydra@db.example:5433/agents"\nurl_env = "MY_DB"\nschema = "team_a"\nmax_connections = 4\nsynchronous_commit = "off"\n',
     );
     expect(config.store).toEqual({
       backend: 'postgres',
@@ -54,6 +55,7 @@ describe('[store]', () => {
       url_env: 'MY_DB',
       schema: 'team_a',
       max_connections: 4,
+      synchronous_commit: 'off',
     });
   });
 

@@ -105,7 +105,12 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-export function connect(options: { url: string; schema: string; max?: number }): Connection {
+export function connect(options: {
+  url: string;
+  schema: string;
+  max?: number;
+  synchronousCommit?: 'on' | 'off' | undefined;
+}): Connection {
   const target = describeTarget(options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -113,7 +118,9 @@ export function connect(options: { url: string; schema: string; max?: number }):
     // HNSW scans (pgvector; placeholders until its library loads): 200 candidates per scan, and
     // a filtered scan keeps going until it fills its limit, in distance order (pgvector >= 0.8).
     // Set here, not per search: a SET LOCAL would cost a transaction, three more round trips.
-    options: `-c search_path=${checkSchemaName(options.schema)} -c hnsw.ef_search=${HNSW_EF_SEARCH} -c hnsw.iterative_scan=strict_order`,
+    // `[store] synchronous_commit = "off"` (docs/postgres.md, "Synchronous commit"): no commit of
+    // this pool waits for the WAL flush; a relaxed write's SET LOCAL then changes nothing.
+    options: `-c search_path=${checkSchemaName(options.schema)} -c hnsw.ef_search=${HNSW_EF_SEARCH} -c hnsw.iterative_scan=strict_order${options.synchronousCommit === 'off' ? ' -c synchronous_commit=off' : ''}`,
     // Pipeline mode: a query is written as soon as it is made, not after the answer to the one
     // before; database.ts sends a transaction's BEGIN, SAVEPOINT and RELEASE with the
     // statements around them instead of waiting a round trip for each (docs/postgres.md, "Warm

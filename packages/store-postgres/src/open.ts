@@ -42,6 +42,12 @@ export interface PostgresStoreOptions {
   /** Most connections the pool opens (default 10). */
   maxConnections?: number;
   /**
+   * "off": no commit waits for its WAL flush (`synchronous_commit = off` on every connection);
+   * a server crash may lose the last ~0.6 s of commits, a gateway crash nothing. Default "on":
+   * only the writes docs/postgres.md lists as relaxed skip the flush.
+   */
+  synchronousCommit?: 'on' | 'off';
+  /**
    * Chunks from which a hybrid search runs its vector and full-text sides on two connections at
    * once instead of one statement (default SIDES_APART_FROM, measured: docs/postgres.md). For
    * the bench and tests comparing the two ways: 0 always apart, Infinity never.
@@ -91,7 +97,12 @@ export interface PostgresStores {
 
 export async function openPostgresStores(options: PostgresStoreOptions): Promise<PostgresStores> {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const connection = connect({ url: options.url, schema, max: options.maxConnections });
+  const connection = connect({
+    url: options.url,
+    schema,
+    max: options.maxConnections,
+    synchronousCommit: options.synchronousCommit,
+  });
   try {
     if (options.migrate === false) await requireCurrent(connection, schema);
     else await migrateSchema(connection, schema);

@@ -28,6 +28,8 @@ export type StoreChoice =
       urlFrom: string;
       schema: string;
       maxConnections: number;
+      /** `[store] synchronous_commit`: off lets every commit skip the WAL flush. */
+      synchronousCommit: 'on' | 'off';
     };
 
 export type PostgresChoice = Extract<StoreChoice, { backend: 'postgres' }>;
@@ -63,6 +65,7 @@ export function storeChoice(config: AgentConfig, env: NodeJS.ProcessEnv = proces
     urlFrom: store.url !== undefined ? '[store] url' : store.url_env,
     schema: store.schema,
     maxConnections: store.max_connections,
+    synchronousCommit: store.synchronous_commit,
   };
 }
 
@@ -81,6 +84,7 @@ export async function openPostgres(
       url: choice.url,
       schema: choice.schema,
       maxConnections: choice.maxConnections,
+      synchronousCommit: choice.synchronousCommit,
       ...options,
     });
   } catch (error) {

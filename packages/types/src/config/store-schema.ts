@@ -58,4 +58,10 @@ export const storeSchema = z.strictObject({
     .max(1000)
     .default(10)
     .describe('most connections each process opens to PostgreSQL'),
+  synchronous_commit: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'on: every commit the store waits for waits for its WAL to reach disk; off: none does (a gateway crash loses nothing, a PostgreSQL server or machine crash may lose the last ~0.6 s of commits, as libSQL with synchronous=NORMAL): docs/postgres.md, "Synchronous commit"',
+    ),
 });
