@@ -44,7 +44,8 @@ export interface PostgresStoreOptions {
   /**
    * "off": no commit waits for its WAL flush (`synchronous_commit = off` on every connection);
    * a server crash may lose the last ~0.6 s of commits, a gateway crash nothing. Default "on":
-   * only the writes docs/postgres.md lists as relaxed skip the flush.
+   * the server's own setting holds (not forced to "on": a server set to wait for a standby
+   * keeps doing so), and only the writes docs/postgres.md lists as relaxed skip the flush.
    */
   synchronousCommit?: 'on' | 'off';
   /**

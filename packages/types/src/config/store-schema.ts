@@ -62,6 +62,6 @@ export const storeSchema = z.strictObject({
     .enum(['on', 'off'])
     .default('on')
     .describe(
-      'on: every commit the store waits for waits for its WAL to reach disk; off: none does (a gateway crash loses nothing, a PostgreSQL server or machine crash may lose the last ~0.6 s of commits, as libSQL with synchronous=NORMAL): docs/postgres.md, "Synchronous commit"',
+      'on: the server\'s own synchronous_commit holds (PostgreSQL\'s default: a commit waits for its WAL to reach disk), except for the writes docs/postgres.md lists as relaxed; off: no commit waits (a gateway crash loses nothing, a PostgreSQL server or machine crash may lose the last ~0.6 s of commits, as libSQL with synchronous=NORMAL): docs/postgres.md, "Synchronous commit"',
     ),
 });
