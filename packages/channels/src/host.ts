@@ -33,7 +33,7 @@ import { PairingOffers } from './pairing-offers.js';
 import { recoverTurn } from './recover.js';
 import type { SenderPolicy } from './senders.js';
 import { takeFiles } from './take-files.js';
-import { answerParts, runChatTurn, type TurnKernel } from './turn.js';
+import { answerParts, runChatTurn, type TurnKernel, type UserSlots } from './turn.js';
 import { undoReply } from './undo.js';
 import { retryWait, sleepUnless } from './wait.js';
 
@@ -69,6 +69,8 @@ type HostKernel = TurnKernel & {
 
 export interface ChannelHostOptions {
   kernel: HostKernel;
+  /** The kernel's per-user limit (its `admission` service): a chat turn takes its sender's slot. */
+  userSlots: UserSlots;
   channel: Channel;
   store: ChannelStore;
   senders: SenderPolicy;
@@ -360,6 +362,7 @@ export class ChannelHost {
             : undefined;
         const outcome = await runChatTurn({
           kernel: this.#o.kernel,
+          userSlots: this.#o.userSlots,
           channel: this.#o.channel,
           message: { ...message, text: prompt },
           sessionId,

@@ -117,6 +117,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
     }
     if (!kernel.sessions && opened.length > 0)
       log('channels: memory is off: every message is answered without the earlier ones');
+    const userSlots = await kernel.service('admission');
     for (const { name, channel, section } of opened) {
       const unknown = section.unknown_senders ?? 'ignore';
       const senders = new SenderPolicy(name, section.senders, log, unknown);
@@ -124,6 +125,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
         log(`${name}: no [[${where(name).slice(1, -1)}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
         kernel,
+        userSlots,
         channel,
         store,
         senders,

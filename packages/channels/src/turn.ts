@@ -4,7 +4,7 @@
  * into parts the platform accepts) is returned for the outbox, which sends it durably. The turn
  * is one `kernel.agents.spawn` on the conversation's session, as the gateway's turns are.
  */
-import type { Kernel } from '@oxydra/kernel';
+import type { Admission, Kernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import type { ChatApprovals } from './approvals.js';
@@ -12,14 +12,16 @@ import { answerFiles } from './files.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
 
-/**
- * What a turn needs of the kernel (the host holds it): agents, and the per-user limit every
- * door shares (`[gateway] max_concurrent_turns_per_user`, across processes on one deployment).
- */
+/** What a turn needs of the kernel (the host holds it): its agents. */
 export type TurnKernel = {
   agents: Pick<Kernel['agents'], 'spawn'>;
-  admission: Pick<Kernel['admission'], 'acquire'>;
 };
+
+/**
+ * The per-user limit every door shares (`[gateway] max_concurrent_turns_per_user`, across
+ * processes on one deployment): the kernel's `admission` service.
+ */
+export type UserSlots = Pick<Admission, 'acquire'>;
 
 const PLACEHOLDER = '…';
 
@@ -43,6 +45,7 @@ export interface TurnOutcome {
 
 export async function runChatTurn(input: {
   kernel: TurnKernel;
+  userSlots: UserSlots;
   channel: Channel;
   message: ChannelInbound;
   sessionId: string | undefined;
@@ -101,7 +104,7 @@ export async function runChatTurn(input: {
     releaseChannelSlot = await input.channelSlot?.(signal);
     // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
     // so a chat turn counts against the same limit as the user's gateway turns and schedules.
-    release = await input.kernel.admission.acquire({ userId: message.userId }, signal);
+    release = await input.userSlots.acquire({ userId: message.userId }, signal);
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,

@@ -268,6 +268,7 @@ export async function setup(
   );
   const host = new ChannelHost({
     kernel,
+    userSlots: kernel.admission,
     channel,
     store,
     senders,

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChannelHost, channelDbPath, openChannelStore, SenderPolicy } from '@oxydra/channels';
+import { Admission } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Channel, ChannelUpdate } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
@@ -58,6 +59,7 @@ it('records its health on a heartbeat and keeps a refused send with its error', 
   const lines: string[] = [];
   const host = new ChannelHost({
     kernel: { sessions: undefined } as never, // no turn runs here
+    userSlots: new Admission(1),
     channel,
     store,
     senders: new SenderPolicy('telegram', [], () => {}),

@@ -112,9 +112,9 @@ async function start(shown: Record<string, string>) {
   const log: string[] = [];
   const sessions = memory!.sessions;
   host = new ChannelHost({
+    userSlots: new Admission(1),
     kernel: {
       sessions,
-      admission: new Admission(1),
       agents: {
         spawn: (spec: SpawnSpec) => {
           spawned.push(spec);

@@ -4,7 +4,7 @@
  * scheduled_notification frame (the answer, or why it failed; an alert after
  * notify_after_failures failures in a row; whether the schedule was paused) and logged.
  */
-import type { Kernel } from '@oxydra/kernel';
+import { type Kernel, mayUse } from '@oxydra/kernel';
 import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
 import type { ServerFrame } from '@oxydra/types/gateway';
 import type { GatewayLogger } from './types.js';
@@ -62,10 +62,7 @@ export async function startScheduledRuns(
     const frame = notificationFrame(notification);
     // The run is the schedule's user's: only that user's clients (a client before hello has none).
     for (const client of clients()) {
-      if (
-        client.userId !== undefined &&
-        kernel.sessionAccess.mayUse(schedule.userId, { userId: client.userId })
-      )
+      if (client.userId !== undefined && mayUse(schedule.userId, { userId: client.userId }))
         client.send(frame);
     }
   });

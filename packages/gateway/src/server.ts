@@ -71,7 +71,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // One per-user limit for every door and the scheduler: the kernel's, set to the gateway's
   // ([gateway] max_concurrent_turns_per_user, or what an embedder passed in limits).
-  kernel.admission.setLimit(limits.maxConcurrentTurnsPerUser);
+  const admission = await kernel.service('admission');
+  admission.setLimit(limits.maxConcurrentTurnsPerUser);
   const tokenCheck = new TokenCheck(options.token);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
@@ -92,8 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const join = options.cluster ? await import('./cluster/join.js') : undefined;
   const hub = new GatewayHub({
     store: kernel.sessions,
-    access: kernel.sessionAccess,
-    admission: kernel.admission,
+    access: await kernel.service('sessionAccess'),
+    admission,
     spawner: kernel.agents,
     approvals: kernel.approvals,
     agents: Object.keys(kernel.config.agents),
@@ -102,9 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     sandbox: kernel.sandbox,
     assertWorkspace: () => workspace.assertSound(),
-    ...(join && options.cluster
-      ? { cluster: join.clusterFactory(options.cluster, kernel.admission, log) }
-      : {}),
+    ...(join && options.cluster ? { cluster: join.clusterFactory(options.cluster, admission, log) } : {}),
   });
   // One of several processes on one store: a member before it takes a request, and from then on
   // every door's run (turns, A2A, MCP, the scheduler's) takes its user's slot in the deployment.

@@ -8,11 +8,9 @@ import type { ModelInfo } from '@oxydra/provider/core';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { PersonaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
-import type { Admission } from './services/admission.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
 import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
-import type { SessionAccess } from './services/session-access.js';
 import type { KernelTelemetry } from './services/telemetry.js';
 import type {
   AgentHandle,
@@ -54,18 +52,15 @@ export interface Kernel {
    * or when memory is off, so a host can refuse it before spawning.
    */
   resolveSession(typed: string, scope?: { userId?: string }): Promise<string>;
-  /** The ownership rule: a user's calls see only that user's sessions; another's is "not found". */
-  sessionAccess: SessionAccess;
-  /** The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), for every door and the scheduler. */
-  admission: Admission;
   /**
    * Character files shaping the agents' system prompts: list, show, create, update, delete,
    * setActive (audited). The store loads on the first call (a run without personas never loads it).
    */
   personas(): Promise<PersonaStore>;
   /**
-   * A service the kernel holds and opens on first ask (audit, budgets, tokens, adminApprovals,
-   * adminPolicy, costs, checkpoints, schedules, scheduler, state, memory, exec): one instance each.
+   * A service the kernel holds and opens on first ask (admission, sessionAccess, audit, budgets,
+   * tokens, adminApprovals, adminPolicy, costs, checkpoints, schedules, scheduler, state, memory,
+   * exec): one instance each.
    */
   service: ServiceHost['service'];
   /** Several held services by name: `const { tokens, budgets } = await kernel.services('tokens', 'budgets')`. */

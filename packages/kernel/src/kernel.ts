@@ -16,12 +16,10 @@ import { checkSessionName, sessionNamed } from './assemble/session.js';
 import type { AgentDescription, Kernel } from './kernel-api.js';
 import { KernelPersonas } from './personas/agent-persona.js';
 import type { PluginInfo } from './plugins/host.js';
-import { Admission } from './services/admission.js';
 import { AgentTable } from './services/agent-table.js';
 import { Approvals } from './services/approvals.js';
 import { EventBus } from './services/event-bus.js';
 import type { ServiceHost } from './services/service-host.js';
-import { type SessionAccess, sessionAccess } from './services/session-access.js';
 import type { KernelTelemetry } from './services/telemetry.js';
 import { skillTools, toolNamesOf } from './skills/skill-load-tool.js';
 import type { EventFilter, KernelOptions, SpawnSpec, Subscription } from './types.js';
@@ -54,8 +52,6 @@ class KernelFacade implements Kernel {
   readonly #options: KernelOptions;
   #services: Promise<ServiceHost> | undefined;
   readonly agents: Kernel['agents'];
-  readonly sessionAccess: SessionAccess;
-  readonly admission: Admission;
   readonly #personas: KernelPersonas;
   #heldTools: import('./services/held-tools.js').HeldTools = () => [];
   #telemetry: Telemetry | undefined;
@@ -86,8 +82,6 @@ class KernelFacade implements Kernel {
       assemble: (spec) => this.#assemblies.get(spec),
     });
     this.agents = this.#table.calls(() => this.#closed);
-    this.sessionAccess = sessionAccess(() => this.sessions);
-    this.admission = new Admission(base.config.gateway.max_concurrent_turns_per_user);
     this.#personas = new KernelPersonas(options.workspace, base.env, {
       audit: (actor, type, data, resource) => base.audit.recordLater(actor, type, data, resource),
       actor: options.host,

@@ -6,7 +6,7 @@
 import { handClock } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Kernel } from '../src/index.js';
+import type { Admission, Kernel } from '../src/index.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -16,12 +16,12 @@ const alice = { userId: 'alice' };
 
 describe('scheduled runs under the per-user limit', () => {
   it("waits while the user's chat turn holds the only slot, then runs", async () => {
-    const { kernel, mock } = await aliceWithASchedule();
-    const { chat, done } = await runBehindAChatTurn(kernel);
+    const { kernel, mock, admission } = await aliceWithASchedule();
+    const { chat, done } = await runBehindAChatTurn(kernel, admission);
     expect(mock.requests).toHaveLength(0); // no model call while it waits
     // Another chat turn of alice queues behind the scheduled run (one FIFO for both).
     let modelCallsBeforeChat: number | undefined;
-    const second = kernel.admission.acquire(alice, new AbortController().signal).then((release) => {
+    const second = admission.acquire(alice, new AbortController().signal).then((release) => {
       modelCallsBeforeChat = mock.requests.length;
       return release;
     });
@@ -31,20 +31,20 @@ describe('scheduled runs under the per-user limit', () => {
     (await second)();
     // The chat turn got its slot only once the scheduled run had called the model and ended.
     expect(modelCallsBeforeChat).toBe(1);
-    expect(kernel.admission.running(alice)).toBe(0);
+    expect(admission.running(alice)).toBe(0);
     // Another user was never held up by alice's runs.
-    expect('release' in (await kernel.admission.tryAcquire({ userId: 'bob' }))).toBe(true);
+    expect('release' in (await admission.tryAcquire({ userId: 'bob' }))).toBe(true);
   });
 
   it('a run still waiting when the scheduler stops is recorded as interrupted, and leaves the queue', async () => {
-    const { kernel, mock } = await aliceWithASchedule();
-    const { chat, done } = await runBehindAChatTurn(kernel);
+    const { kernel, mock, admission } = await aliceWithASchedule();
+    const { chat, done } = await runBehindAChatTurn(kernel, admission);
     await (await kernel.service('scheduler')).stop();
     expect(await done).toMatchObject({ status: 'interrupted' });
-    expect(kernel.admission.waiting(alice)).toBe(0);
+    expect(admission.waiting(alice)).toBe(0);
     expect(mock.requests).toHaveLength(0);
     chat();
-    expect(kernel.admission.running(alice)).toBe(0);
+    expect(admission.running(alice)).toBe(0);
   });
 });
 
@@ -58,13 +58,14 @@ async function aliceWithASchedule() {
     { actor: 'test' },
     'alice',
   );
-  return made;
+  // The kernel's one limit, as every door and the scheduler take it.
+  return { ...made, admission: await made.kernel.service('admission') };
 }
 
 /** Alice's chat turn takes her only slot (what session-turn.ts does), then her schedule runs now: it waits. */
-async function runBehindAChatTurn(kernel: Kernel) {
-  const chat = await kernel.admission.acquire(alice, new AbortController().signal);
+async function runBehindAChatTurn(kernel: Kernel, admission: Admission) {
+  const chat = await admission.acquire(alice, new AbortController().signal);
   const { done } = await (await kernel.service('scheduler')).runNow('daily', { actor: 'test' });
-  await pollUntil(() => kernel.admission.waiting(alice) === 1, 'the scheduled run to wait for a slot');
+  await pollUntil(() => admission.waiting(alice) === 1, 'the scheduled run to wait for a slot');
   return { chat, done };
 }

@@ -17,7 +17,7 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { AgentHandle, AgentResult, Kernel, Release, SpawnSpec } from '@oxydra/kernel';
+import type { Admission, AgentHandle, AgentResult, Kernel, Release, SpawnSpec } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
@@ -82,10 +82,10 @@ export class OxydraAgentExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
-    let slot: Awaited<ReturnType<Kernel['admission']['tryAcquire']>>;
+    let slot: Awaited<ReturnType<Admission['tryAcquire']>>;
     try {
       // In a deployment of several processes, the user's slot across all of them (a store call).
-      slot = await this.kernel.admission.tryAcquire(runHolder(principal));
+      slot = await (await this.kernel.service('admission')).tryAcquire(runHolder(principal));
     } catch (error) {
       updates.status(STATE.failed, failureText(error));
       bus.finished();

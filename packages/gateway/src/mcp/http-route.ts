@@ -103,7 +103,7 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
       const server = createOxydraMcpServer(kernel, {
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
         ownSessionsOnly: principal.user !== undefined,
-        takeRun: () => kernel.admission.tryAcquire(runHolder(principal)),
+        takeRun: async () => (await kernel.service('admission')).tryAcquire(runHolder(principal)),
       });
       await server.connect(transport);
       session = created;

@@ -196,7 +196,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
     async ({ limit }) => {
       if (!kernel.sessions) return text(MEMORY_OFF, true);
-      const list = await kernel.sessionAccess.list(
+      const list = await (await kernel.service('sessionAccess')).list(
         { archived: false, limit: limit ?? 20 },
         scope.ownSessionsOnly ? user : {},
       );
@@ -270,7 +270,7 @@ async function ownSession(kernel: Kernel, scope: McpServerScope, typed: string):
   if (!kernel.sessions) throw new Error(`${MEMORY_OFF}: run without "session"`);
   const id = await kernel.resolveSession(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
   if (!scope.ownSessionsOnly) return id;
-  if (await kernel.sessionAccess.takenByOther(id, { userId: scope.userId })) {
+  if (await (await kernel.service('sessionAccess')).takenByOther(id, { userId: scope.userId })) {
     throw new Error(`no session "${typed}" of yours, and another user's has that id: choose another name`);
   }
   return id;

@@ -13,7 +13,7 @@ import { ServiceHost } from './service-host.js';
 export function kernelServiceHost(
   base: KernelBase,
   options: KernelOptions,
-  kernel: Pick<Kernel, 'agents' | 'checkBudget' | 'admission'>,
+  kernel: Pick<Kernel, 'agents' | 'checkBudget'>,
 ): ServiceHost {
   const clock = options.clock ?? systemClock;
   return new ServiceHost({
@@ -35,7 +35,6 @@ export function kernelServiceHost(
       clock,
       spawn: (spec) => kernel.agents.spawn(spec),
       checkBudget: (agentId) => kernel.checkBudget(agentId),
-      admission: kernel.admission,
     },
   });
 }

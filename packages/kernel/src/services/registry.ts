@@ -14,17 +14,30 @@ import type { ScheduleCalls } from '../scheduler/schedule-calls.js';
 import type { ApprovalCalls } from './admin-approvals.js';
 import type { AdminPolicy } from './admin-policy.js';
 import type { AdminServices } from './admin-services.js';
+import type { Admission } from './admission.js';
 import type { AuditCalls } from './audit/audit-calls.js';
 import type { BudgetCalls } from './budgets/budget-calls.js';
 import type { Exec } from './exec.js';
 import type { CheckpointCalls } from './history/workspace-history.js';
 import type { MemoryCalls } from './memory-calls.js';
 import type { ServiceContext } from './service-context.js';
+import type { SessionAccess } from './session-access.js';
 import type { StateCalls } from './state.js';
 import type { TokenCalls } from './tokens.js';
 import type { CostCalls } from './usage/cost-report.js';
 
 export interface KernelServices {
+  /**
+   * The per-user limit on runs at once ([gateway] max_concurrent_turns_per_user), one for every
+   * door (gateway turns, HTTP runs, A2A, MCP, channels) and the scheduler. Opened on first ask:
+   * a one-shot `oxydra run` takes no slot and never loads it.
+   */
+  admission: Admission;
+  /**
+   * The ownership rule over stored sessions and what else a user owns: a user's calls see only
+   * that user's; another's is "not found" (the gateway's routes, its hub and the MCP server ask it).
+   */
+  sessionAccess: SessionAccess;
   /** The tamper-evident record of what every agent did: list, verify, anchor (`oxydra audit`). */
   audit: AuditCalls;
   /** Spending caps per user and agent per day, month and window, across restarts. */
@@ -84,6 +97,11 @@ function agentsOf(context: ServiceContext, name: ServiceName) {
 }
 
 export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
+  admission: async (context) => {
+    const { Admission } = await import('./admission.js');
+    return new Admission(context.config.gateway.max_concurrent_turns_per_user);
+  },
+  sessionAccess: async (context) => (await import('./session-access.js')).sessionAccess(context.sessions),
   audit: async (context) =>
     (await import('./audit/audit-calls.js')).auditCalls(context.audit, context.sessions),
   budgets: async (context) => (await adminGroup(context)).budgets,
@@ -107,10 +125,11 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
   },
   scheduler: async (context, service) => {
     const agents = agentsOf(context, 'scheduler');
-    const [{ kernelScheduler }, { Scheduler }, calls] = await Promise.all([
+    const [{ kernelScheduler }, { Scheduler }, calls, admission] = await Promise.all([
       import('../scheduler/index.js'),
       import('../scheduler/scheduler.js'),
       service('schedules'),
+      service('admission'),
     ]);
     const engine = new Scheduler({
       stores: context.control,
@@ -121,7 +140,7 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       spawn: agents.spawn,
       checkBudget: agents.checkBudget,
       warn: context.warn,
-      admission: agents.admission,
+      admission,
       specKernel: {
         config: context.config,
         workspace: context.workspace,

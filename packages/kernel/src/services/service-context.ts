@@ -10,7 +10,6 @@ import type { KernelBase } from '../assemble/base.js';
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { KernelDb } from '../store/kernel-db.js';
 import type { AgentHandle, KernelStores, SpawnSpec } from '../types.js';
-import type { Admission } from './admission.js';
 import type { KernelAudit } from './audit/audit-log.js';
 import type { BudgetSnapshot } from './budget-accounts.js';
 import type { SpendingLedger } from './budgets/spending.js';
@@ -42,6 +41,5 @@ export interface ServiceContext {
     clock: Clock;
     spawn: (spec: SpawnSpec) => AgentHandle;
     checkBudget: (agentId: string) => BudgetSnapshot | undefined;
-    admission: Admission;
   };
 }

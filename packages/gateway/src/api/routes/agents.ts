@@ -2,7 +2,7 @@
  * The kernel's live agents (sub-agents carry their parent) and killing one with its descendants;
  * and the agents a new session can run (the configuration's, by name).
  */
-import type { AgentInfo, Kernel } from '@oxydra/kernel';
+import { type AgentInfo, type Kernel, mayUse } from '@oxydra/kernel';
 import { z } from 'zod';
 import { DEFAULT_AGENT } from '../../types.js';
 import { notFound, route } from '../define.js';
@@ -64,7 +64,7 @@ export function agentRoutes() {
       handler: ({ kernel, user }) => ({
         agents: kernel.agents
           .list()
-          .filter((agent) => kernel.sessionAccess.mayUse(agent.userId, { userId: user }))
+          .filter((agent) => mayUse(agent.userId, { userId: user }))
           .map(agentJson),
       }),
     }),
@@ -87,7 +87,7 @@ export function agentRoutes() {
       response: z.object({ killed: z.literal(true) }),
       handler: async ({ kernel, params, user, actor }) => {
         const agent = kernel.agents.get(params.id);
-        if (!agent || !kernel.sessionAccess.mayUse(agent.userId, { userId: user }))
+        if (!agent || !mayUse(agent.userId, { userId: user }))
           throw notFound(`agent ${params.id.slice(0, 80)}`);
         await kernel.agents.kill(agent.id, `killed over the API by ${actor}`);
         return { killed: true as const };

@@ -106,7 +106,7 @@ export function runRoutes() {
       response: runAnswer,
       handler: async ({ kernel, body, principal, reply }) => {
         const signal = hangUpSignal(reply);
-        const slot = await kernel.admission.tryAcquire(runHolder(principal));
+        const slot = await (await kernel.service('admission')).tryAcquire(runHolder(principal));
         if ('refusal' in slot) throw new ApiError(429, 'turn_limit', slot.refusal);
         try {
           return await answerRun(kernel, body, {

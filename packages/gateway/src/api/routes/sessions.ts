@@ -32,7 +32,7 @@ function storeOf(kernel: Kernel): SessionStore {
 /** The session, when the asking user may see it (the kernel's rule: another's is "not found"). */
 async function visible(kernel: Kernel, id: string, user: string | undefined) {
   storeOf(kernel); // memory off: 404 memory_off, before any lookup
-  const session = await kernel.sessionAccess.get(id, { userId: user });
+  const session = await (await kernel.service('sessionAccess')).get(id, { userId: user });
   if (!session) throw notFound(`session ${id.slice(0, 80)}`);
   return session;
 }
@@ -52,7 +52,7 @@ export function sessionRoutes() {
         }
         storeOf(kernel); // memory off: 404 memory_off
         // The store searches (SQL LIKE, the text taken literally) and pages in one query.
-        const matching = await kernel.sessionAccess.list(
+        const matching = await (await kernel.service('sessionAccess')).list(
           {
             ...(query.user_id !== undefined ? { userId: query.user_id } : {}),
             ...(query.include_archived ? {} : { archived: false }),
