@@ -11,6 +11,8 @@
  *
  * With a `persist` hook every completed unit (a user message; an assistant message with all its
  * tool results) is saved before the loop goes on, so a crash never splits a call from its result.
+ * The first call's reads (the stored summary, the recall for the prompt) go out beside the
+ * prompt's save, not after it.
  */
 import { countMessageTokens, ResponseAssembler } from '@oxydra/provider/core';
 import {
@@ -99,8 +101,7 @@ export class AgentLoop {
       if (this.options.promptProvenance) prompt.provenance = this.options.promptProvenance;
       this.provenance.add(this.options.promptProvenance);
       this.messages.push(prompt);
-      await this.persist([prompt]);
-      await this.summary?.load(this.messages);
+      await this.firstReads(prompt);
       await this.loop();
       return this.end('completed');
     } catch (error) {
@@ -108,6 +109,23 @@ export class AgentLoop {
     } finally {
       stopWatching();
     }
+  }
+
+  /**
+   * Saves the prompt, and meanwhile reads what the first model call needs besides it: the stored
+   * summary and the memory recalled for the prompt. Neither read depends on the prompt being
+   * stored (the summary is another record, recall leaves out this session), so on a server store
+   * their round trips overlap the save's instead of following it one after the other. Each is
+   * settled before the run goes on or ends (no event of a read after the run's last); the save's
+   * failure is the one reported, then the summary's, as when they ran in turn.
+   */
+  private async firstReads(prompt: Message): Promise<void> {
+    const settled = await Promise.allSettled([
+      this.persist([prompt]),
+      this.summary?.load(this.messages),
+      this.recall?.snippetsFor(this.messages),
+    ]);
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   }
 
   /** Links the caller's signal and the wall-time watchdog to the run's controller. */

@@ -24,7 +24,8 @@ export function recallMessage(snippets: readonly string[]): Message {
 export class MemoryRecall {
   /** The user message the cached snippets were recalled for. */
   private askedFor: Message | undefined;
-  private snippets: string[] = [];
+  /** Its recall, kept as the call in flight: a second ask while it runs waits for the same answer. */
+  private snippets: Promise<string[]> = Promise.resolve([]);
 
   constructor(
     private readonly hook: RecallHook,
@@ -33,23 +34,26 @@ export class MemoryRecall {
   ) {}
 
   /** The snippets for the latest user message in `messages`, recalled on its first call only. */
-  async snippetsFor(messages: readonly Message[]): Promise<string[]> {
+  snippetsFor(messages: readonly Message[]): Promise<string[]> {
     const latest = messages.findLast((m) => m.role === 'user');
-    if (latest === undefined) return [];
+    if (latest === undefined) return Promise.resolve([]);
     if (latest === this.askedFor) return this.snippets;
     // Cached before the call, failures included: a broken store is reported once per message,
     // not once per model call.
     this.askedFor = latest;
-    this.snippets = [];
-    const query = messageText(latest).trim();
-    if (query === '') return this.snippets;
+    this.snippets = this.ask(messageText(latest).trim());
+    return this.snippets;
+  }
+
+  private async ask(query: string): Promise<string[]> {
+    if (query === '') return [];
     try {
       const found = await withDeadline(
         (signal) => this.hook(query, signal),
         this.limits,
         () => new Error(`it did not answer within ${formatDuration(this.limits.timeoutMs)}`),
       );
-      this.snippets = found.map((s) => s.trim()).filter((s) => s !== '');
+      return found.map((s) => s.trim()).filter((s) => s !== '');
     } catch (error) {
       if (this.limits.signal.aborted) throw abortReason(this.limits.signal);
       const reason = error instanceof Error ? error.message : String(error);
@@ -59,7 +63,7 @@ export class MemoryRecall {
         message: `memory recall failed, going on without it: ${reason}`,
         retriable: true,
       });
+      return [];
     }
-    return this.snippets;
   }
 }
