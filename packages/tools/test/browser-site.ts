@@ -30,6 +30,9 @@ const HOME = shell(
    });`,
 );
 
+/** How long /submit takes to answer: longer than a click takes to return, shorter than the settle cap. */
+const SUBMIT_DELAY_MS = 800;
+
 const FORM = shell(
   'Form',
   `document.getElementById('app').innerHTML =
@@ -72,7 +75,11 @@ export async function startTestSite(host = '127.0.0.1'): Promise<TestSite> {
       });
       req.on('end', () => {
         site.submitted.push(body);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(`Thanks, ${body}!`);
+        // Answered late, as a real server may: the click's report must wait for it.
+        setTimeout(
+          () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`Thanks, ${body}!`),
+          SUBMIT_DELAY_MS,
+        );
       });
       return;
     }

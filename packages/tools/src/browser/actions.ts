@@ -77,9 +77,9 @@ async function checkScheme(page: Page): Promise<void> {
 }
 
 /** Waits (bounded) for the page to go quiet, so script-rendered content is there to read. */
-async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState('load').catch(() => undefined);
-  await page.waitForLoadState('networkidle', { timeout: SETTLE_MS }).catch(() => undefined);
+async function settle(session: BrowserSession): Promise<void> {
+  await session.page.waitForLoadState('load').catch(() => undefined);
+  await session.network.quiet(SETTLE_MS);
 }
 
 /** A one-line state, plus what the network policy refused and the downloads since the last report. */
@@ -117,7 +117,7 @@ export function browserOpen(host: BrowserHost): ToolRun<BrowserOpenArgs> {
     const target = parseHttpUrl(url).href;
     return act(host, context, async (session) => {
       const response = await session.page.goto(target, { waitUntil: 'load' });
-      await settle(session.page);
+      await settle(session);
       await checkScheme(session.page);
       const result = await status(session, 'opened');
       if (response && response.status() >= 400) {
@@ -187,7 +187,7 @@ export function browserClick(host: BrowserHost): ToolRun<BrowserClickArgs> {
       const roles = role ? [role] : CLICK_ROLES;
       const target = await named(session.page, roles, name);
       await target.click();
-      await settle(session.page);
+      await settle(session);
       await checkScheme(session.page);
       return status(session, `clicked "${name}"; now at`);
     });
@@ -200,7 +200,7 @@ export function browserType(host: BrowserHost): ToolRun<BrowserTypeArgs> {
       await field.fill(text);
       if (submit) {
         await field.press('Enter');
-        await settle(session.page);
+        await settle(session);
         await checkScheme(session.page);
       }
       return status(

@@ -12,6 +12,7 @@ import type { Resolver } from '../web/safe-fetch.js';
 import { SessionDownloads } from './downloads.js';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { type Launched, type LaunchSettings, launchChromium } from './launch.js';
+import { NetworkActivity } from './network-quiet.js';
 
 export interface BrowserSettings extends Omit<LaunchSettings, 'fallbackProxy'> {
   idleMs: number;
@@ -44,6 +45,8 @@ export class BrowserSession {
     readonly page: Page,
     readonly proxy: EgressProxy,
     readonly downloads: SessionDownloads,
+    /** The page's requests in flight: an action reports once they are done (network-quiet.ts). */
+    readonly network: NetworkActivity = new NetworkActivity(page),
   ) {}
 
   /** The refusals since the last call, as lines, and forgets them. */
