@@ -140,6 +140,47 @@ export interface SessionStore {
     expectedEpoch: number | null,
     options?: StateWriteOptions,
   ): Promise<boolean>;
+  /**
+   * The end of a turn in one transaction, so one commit (and, on PostgreSQL, one round trip
+   * and one WAL flush) instead of one per write: the messages, then each state write, then the
+   * claim's release. All or nothing, except that a compare-and-set that finds another epoch
+   * writes nothing and the rest still commits (`written`). Waits for the store's flush even when
+   * it writes nothing, like setState without `relaxed`: every relaxed write of the store before
+   * it is on disk once it returns. A missing session rejects with SessionNotFoundError, with no
+   * message or state written (the claim, when named, is released all the same: a run must not
+   * hold one for a session that is gone).
+   */
+  endTurn(sessionId: string, end: TurnEnd): Promise<TurnEndResult>;
+}
+
+/** One compare-and-set write of endTurn, as setState takes it. */
+export interface SessionStateWrite {
+  key: string;
+  value: string;
+  expectedEpoch: number | null;
+}
+
+/** What the end of a turn writes in one transaction (SessionStore.endTurn). */
+export interface TurnEnd {
+  /** The turn's last messages, appended as appendTurn would (at least one when given). */
+  messages?: readonly Message[];
+  /** Compare-and-set writes (the turn's record, the audit head's copy), each as setState. */
+  states?: readonly SessionStateWrite[];
+  /**
+   * A run claimed in the ClusterStore of the same database (a deployment's session turn): its
+   * claim ends in the same commit, as ClusterStore.release. Only a store that holds claims
+   * (PostgreSQL) takes it; another rejects the call before writing anything.
+   */
+  releaseRun?: string;
+}
+
+export interface TurnEndResult {
+  /** Set when `messages` were given. */
+  appended?: AppendedTurn;
+  /** One per `states` entry, in order: false when another writer got there first. */
+  written: boolean[];
+  /** Set when `releaseRun` was given: false when the claim was not there (released, reaped). */
+  released?: boolean;
 }
 
 export interface StateWriteOptions {
