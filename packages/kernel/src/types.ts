@@ -7,6 +7,7 @@ import type { AdapterFactories } from '@oxydra/provider/core';
 import type { Clock, RunResult } from '@oxydra/runtime';
 import type {
   AgentConfig,
+  AppendedTurn,
   ContentPart,
   ControlStoreGroup,
   Message,
@@ -14,6 +15,7 @@ import type {
   Provenance,
   SearchIndexStore,
   SearchModel,
+  SessionStateWrite,
   SessionStore,
   StateStore,
   StreamEvent,
@@ -146,6 +148,12 @@ export interface SpawnSpec {
      * come before the messages in the store's log, made while the session opens instead of before.
      */
     after?: Promise<unknown>;
+    /**
+     * The caller ends the turn in one store transaction of its own once the run has ended
+     * (SessionStore.endTurn: its final record, the claim's release): the writes the turn would
+     * make last (the audit head's copy) are handed to it instead of made on their own.
+     */
+    end?: TurnEndWrites;
   };
   /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
   parentId?: string;
@@ -280,4 +288,24 @@ export interface AgentHandle extends TurnHandle {
   cancel(reason?: string): Promise<void>;
   /** Ends an idle agent (completed). */
   close(): void;
+}
+
+/** SpawnSpec.sessionWrites.end: where a run's last writes go to be committed with its caller's end of the turn. */
+export interface TurnEndWrites {
+  /**
+   * Adds a compare-and-set write of the run's session; resolves whether it was written (false
+   * also when the end failed). undefined once the end has begun: the run writes it itself.
+   */
+  state(write: SessionStateWrite): Promise<boolean> | undefined;
+  /**
+   * Hands over the run's answer (its last unit, so far) to be appended first in the end's
+   * transaction. `stored` resolves with where it was stored, or undefined when it was not:
+   * withdrawn, or the end failed (the end then appends it on its own, and says if that failed
+   * too). `withdraw`, before the end begins: the run appends it itself after all (another unit
+   * follows it); false when the end has it already. undefined when the end has begun, or holds
+   * an answer already: the run appends it itself.
+   */
+  append(
+    messages: readonly Message[],
+  ): { stored: Promise<AppendedTurn | undefined>; withdraw(): boolean } | undefined;
 }

@@ -7,7 +7,7 @@ import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
 import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import { promptProvenance } from '../assemble/taint-policy.js';
-import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
+import type { AgentResult, LifecycleEvent, Subscription, TurnEndWrites, TurnHandle } from '../types.js';
 import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
 import type { RunCheckpoints, RunSession } from './history/run-checkpoints.js';
@@ -133,7 +133,7 @@ async function runTurn(
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
   await record.checkpoints?.finish();
   record.checkpoints = undefined;
-  const auditHead = await anchorAudit(services, info.sessionId);
+  const auditHead = await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
   evaluateTurn(services, record, prompt, result);
@@ -220,9 +220,10 @@ function wallLimit(spawnMs: number | undefined, maxRunSecs: number | undefined):
 async function anchorAudit(
   services: KernelServices,
   sessionId: string | undefined,
+  end: TurnEndWrites | undefined,
 ): Promise<{ seq: number; hash: string } | undefined> {
   try {
-    return await services.base.audit.anchor(services.base.memory?.db.sessions, sessionId);
+    return await services.base.audit.anchor(services.base.memory?.db.sessions, sessionId, end ? { end } : {});
   } catch (error) {
     services.base.warn(
       `could not record the audit chain's head: ${error instanceof Error ? error.message : String(error)}`,
