@@ -4,7 +4,8 @@
  * disk as before; and the first message waits for the caller's own write (`after`). Real kernel
  * on the test's store (libSQL, or PostgreSQL in the store matrix).
  */
-import type { Message, StateWriteOptions } from '@oxydra/types';
+import type { TurnEndWrites } from '@oxydra/kernel';
+import type { AppendedTurn, Message, SessionStateWrite, StateWriteOptions } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAll, testKernel } from './helpers.js';
 
@@ -65,5 +66,58 @@ describe('SpawnSpec.sessionWrites', () => {
     settle(false);
     expect((await handle.result).status).toBe('completed');
     expect((await sessions.loadMessages('g')).map((message) => message.content)).toEqual(['one', 'noted']);
+  });
+
+  it("hands the answer and the audit head's copy to the caller's end of the turn, committed there in one unit", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    const sessions = kernel.sessions!;
+    const appends: string[] = [];
+    const original = sessions.appendTurn.bind(sessions);
+    vi.spyOn(sessions, 'appendTurn').mockImplementation(async (id, messages, options) => {
+      appends.push(...messages.map((message) => String(message.content)));
+      return original(id, messages, options);
+    });
+    const states: SessionStateWrite[] = [];
+    const stateDone: ((written: boolean) => void)[] = [];
+    let answer:
+      | { messages: readonly Message[]; done: (stored: AppendedTurn | undefined) => void }
+      | undefined;
+    const end: TurnEndWrites = {
+      state: (write) => {
+        states.push(write);
+        return new Promise((done) => stateDone.push(done));
+      },
+      append: (messages) => {
+        const stored = new Promise<AppendedTurn | undefined>((done) => {
+          answer = { messages, done };
+        });
+        return { stored, withdraw: () => false };
+      },
+    };
+    const result = await kernel.agents.spawn({
+      prompt: 'one',
+      sessionId: 'e',
+      userId: 'u',
+      sessionWrites: { relaxed: true, end },
+    }).result;
+    expect(result.status).toBe('completed');
+    // Only the prompt was appended on its own; the answer and the head's copy wait for the end.
+    expect(appends).toEqual(['one']);
+    expect(answer?.messages.map((message) => message.content)).toEqual(['noted']);
+    expect(states.map((write) => write.key)).toEqual(['audit_head']);
+    expect(JSON.parse(states[0]!.value)).toEqual(result.auditHead);
+    expect((await sessions.loadMessages('e')).map((message) => message.content)).toEqual(['one']);
+    // The caller's end: one unit with its own record.
+    const ended = await sessions.endTurn('e', {
+      messages: answer!.messages,
+      states: [...states, { key: 'gateway.turn', value: '{}', expectedEpoch: null }],
+    });
+    expect(ended.written).toEqual([true, true]);
+    answer!.done(ended.appended);
+    stateDone[0]!(true);
+    expect((await sessions.loadMessages('e')).map((message) => message.content)).toEqual(['one', 'noted']);
+    // The next turn of the session reads the answer (the history cache took it on).
+    const next = await kernel.agents.spawn({ prompt: 'two', sessionId: 'e', userId: 'u' }).result;
+    expect(next.messages.map((message) => message.content)).toEqual(['one', 'noted', 'two', 'noted']);
   });
 });
