@@ -4,9 +4,8 @@
  * SpawnSpec.sessionWrites.end), the turn's final record, and the release of its claim: one
  * commit and, on PostgreSQL, one round trip and one WAL flush (docs/postgres.md, "Ninth round").
  */
-import type { TurnEndWrites } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import type { AppendedTurn, Message, SessionStateWrite, TurnEndResult } from '@oxydra/types';
+import type { AppendedTurn, Message, SessionStateWrite, TurnEndResult, TurnEndWrites } from '@oxydra/types';
 
 interface HandedState {
   write: SessionStateWrite;

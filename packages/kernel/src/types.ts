@@ -7,7 +7,6 @@ import type { AdapterFactories } from '@oxydra/provider/core';
 import type { Clock, RunResult } from '@oxydra/runtime';
 import type {
   AgentConfig,
-  AppendedTurn,
   ContentPart,
   ControlStoreGroup,
   Message,
@@ -15,12 +14,12 @@ import type {
   Provenance,
   SearchIndexStore,
   SearchModel,
-  SessionStateWrite,
   SessionStore,
   StateStore,
   StreamEvent,
   Tool,
   ToolSource,
+  TurnEndWrites,
   Usage,
 } from '@oxydra/types';
 import type { GuestPolicy } from './assemble/sandbox.js';
@@ -288,24 +287,4 @@ export interface AgentHandle extends TurnHandle {
   cancel(reason?: string): Promise<void>;
   /** Ends an idle agent (completed). */
   close(): void;
-}
-
-/** SpawnSpec.sessionWrites.end: where a run's last writes go to be committed with its caller's end of the turn. */
-export interface TurnEndWrites {
-  /**
-   * Adds a compare-and-set write of the run's session; resolves whether it was written (false
-   * also when the end failed). undefined once the end has begun: the run writes it itself.
-   */
-  state(write: SessionStateWrite): Promise<boolean> | undefined;
-  /**
-   * Hands over the run's answer (its last unit, so far) to be appended first in the end's
-   * transaction. `stored` resolves with where it was stored, or undefined when it was not:
-   * withdrawn, or the end failed (the end then appends it on its own, and says if that failed
-   * too). `withdraw`, before the end begins: the run appends it itself after all (another unit
-   * follows it); false when the end has it already. undefined when the end has begun, or holds
-   * an answer already: the run appends it itself.
-   */
-  append(
-    messages: readonly Message[],
-  ): { stored: Promise<AppendedTurn | undefined>; withdraw(): boolean } | undefined;
 }

@@ -4,8 +4,13 @@
  * disk as before; and the first message waits for the caller's own write (`after`). Real kernel
  * on the test's store (libSQL, or PostgreSQL in the store matrix).
  */
-import type { TurnEndWrites } from '@oxydra/kernel';
-import type { AppendedTurn, Message, SessionStateWrite, StateWriteOptions } from '@oxydra/types';
+import type {
+  AppendedTurn,
+  Message,
+  SessionStateWrite,
+  StateWriteOptions,
+  TurnEndWrites,
+} from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAll, testKernel } from './helpers.js';
 

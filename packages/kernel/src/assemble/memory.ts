@@ -26,10 +26,11 @@ import {
   type NoteStore,
   type SessionStore,
   type Tool,
+  type TurnEndWrites,
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
-import type { KernelStores, SpawnSpec, TurnEndWrites } from '../types.js';
+import type { KernelStores, SpawnSpec } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 export const SUMMARY_STATE_KEY = 'rolling_summary';

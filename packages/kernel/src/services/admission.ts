@@ -37,7 +37,7 @@ export type Release = (end?: ClaimEnd) => Promise<void>;
  * deployment (alone there is no claim in the store); when it rejects, the claim is released on
  * its own, so a failed end never leaves it held.
  */
-export type ClaimEnd = (runId: string) => Promise<boolean>;
+type ClaimEnd = (runId: string) => Promise<boolean>;
 
 export type TryAcquired = { release: Release } | { refusal: string };
 

@@ -4,10 +4,16 @@
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
 import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
-import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
+import {
+  type ContentPart,
+  OxydraError,
+  type RunEndEvent,
+  type StreamEvent,
+  type TurnEndWrites,
+} from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import { promptProvenance } from '../assemble/taint-policy.js';
-import type { AgentResult, LifecycleEvent, Subscription, TurnEndWrites, TurnHandle } from '../types.js';
+import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
 import type { RunCheckpoints, RunSession } from './history/run-checkpoints.js';

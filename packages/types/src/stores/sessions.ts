@@ -183,6 +183,29 @@ export interface TurnEndResult {
   released?: boolean;
 }
 
+/**
+ * Where a run's last writes go to be committed with its caller's end of the turn (the kernel's
+ * SpawnSpec.sessionWrites.end; the gateway commits them through SessionStore.endTurn).
+ */
+export interface TurnEndWrites {
+  /**
+   * Adds a compare-and-set write of the run's session; resolves whether it was written (false
+   * also when the end failed). undefined once the end has begun: the run writes it itself.
+   */
+  state(write: SessionStateWrite): Promise<boolean> | undefined;
+  /**
+   * Hands over the run's answer (its last unit, so far) to be appended first in the end's
+   * transaction. `stored` resolves with where it was stored, or undefined when it was not:
+   * withdrawn, or the end failed (the end then appends it on its own, and says if that failed
+   * too). `withdraw`, before the end begins: the run appends it itself after all (another unit
+   * follows it); false when the end has it already. undefined when the end has begun, or holds
+   * an answer already: the run appends it itself.
+   */
+  append(
+    messages: readonly Message[],
+  ): { stored: Promise<AppendedTurn | undefined>; withdraw(): boolean } | undefined;
+}
+
 export interface StateWriteOptions {
   /**
    * The write may commit without waiting for the store's disk flush (PostgreSQL:
