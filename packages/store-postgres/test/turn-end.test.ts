@@ -5,21 +5,18 @@
  * with it. The statements are read off pg's Client as they are sent.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describePostgres, postgresOpener, watchStatements } from './postgres-helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { describePostgres, freshStoresEach, watchStatements } from './postgres-helpers.js';
 
 const PROCESS = { id: 'p1', host: 'test', pid: 1 };
 
 describePostgres('PostgreSQL turn end', () => {
+  const opened = freshStoresEach();
   let stores: PostgresStores;
-  let close: () => Promise<void>;
   beforeEach(async () => {
-    const opened = await postgresOpener((all) => all)();
-    stores = opened.store;
-    close = opened.close;
+    stores = opened();
     await stores.cluster.beat(PROCESS);
   });
-  afterEach(() => close());
 
   it('commits the answer, the records and the release in one flushed transaction, sent in one go', async () => {
     const { sessions, cluster } = stores;
