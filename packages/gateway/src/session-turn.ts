@@ -86,11 +86,11 @@ export async function runSessionTurn(
       attachments: submission.attachments,
       signal,
       askApprovals: live.hasApprover(),
-      // One of several processes: the final record and the release, each waiting for the disk,
-      // are committed before the final frame (below), and a WAL flush puts every commit before it
-      // on disk too. So the turn's messages need not wait for a flush each (docs/postgres.md,
-      // "Fourth round"). Alone, the record is written after the final frame: they wait.
-      // The audit head's copy is handed to the end of the turn (below) instead of written apart.
+      // One of several processes: the end of the turn (below) commits waiting for the disk before
+      // the final frame, and a WAL flush puts every commit before it on disk too. So the turn's
+      // messages need not wait for a flush each (docs/postgres.md, "Fourth round"); its answer
+      // and the audit head's copy are handed to that end instead of written apart ("Ninth
+      // round"). Alone, the record is written after the final frame: they wait.
       ...(recorded ? { sessionWrites: { relaxed: true, after: recorded, ...(end ? { end } : {}) } } : {}),
     });
     await recorded;

@@ -4,6 +4,10 @@
  * disk as before; and the first message waits for the caller's own write (`after`). Real kernel
  * on the test's store (libSQL, or PostgreSQL in the store matrix).
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {
   AppendedTurn,
   Message,
@@ -11,7 +15,9 @@ import type {
   StateWriteOptions,
   TurnEndWrites,
 } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openWorkspaceMemory, sessionHooks } from '../src/assemble/memory.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -125,4 +131,49 @@ describe('SpawnSpec.sessionWrites', () => {
     const next = await kernel.agents.spawn({ prompt: 'two', sessionId: 'e', userId: 'u' }).result;
     expect(next.messages.map((message) => message.content)).toEqual(['one', 'noted', 'two', 'noted']);
   });
+
+  it('takes a handed answer back and appends it first when another unit of the run follows it', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-turn-end-'));
+    const memory = await openWorkspaceMemory(config, workspace, {});
+    try {
+      const { id: sessionId } = await memory.db.sessions.create();
+      const handed: string[] = [];
+      let withdrawn = 0;
+      const end: TurnEndWrites = {
+        state: () => undefined,
+        append: (messages) => {
+          handed.push(String(messages[0]?.content));
+          return {
+            stored: new Promise<AppendedTurn | undefined>(() => {}),
+            withdraw: () => {
+              withdrawn += 1;
+              return true;
+            },
+          };
+        },
+      };
+      const hooks = sessionHooks(memory, { sessionId, config, warn: () => {}, secrets: [], writes: { end } });
+      await hooks.persist!([{ role: 'user', content: 'q1' }]);
+      await hooks.persist!([{ role: 'assistant', content: 'a1' }]);
+      // Handed over, not stored; a tool-calling unit would not have been.
+      expect(handed).toEqual(['a1']);
+      expect(await memory.db.sessions.countMessages(sessionId)).toBe(1);
+      // A steering message continues the run: the answer is taken back and goes first.
+      await hooks.persist!([{ role: 'user', content: 'q2' }]);
+      expect(withdrawn).toBe(1);
+      expect((await memory.db.sessions.loadMessages(sessionId)).map((message) => message.content)).toEqual([
+        'q1',
+        'a1',
+        'q2',
+      ]);
+    } finally {
+      await memory.close();
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+});
+
+const config = agentConfigSchema.parse({
+  selection: { provider: 'mock', model: 'm' },
+  providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
 });
