@@ -15,7 +15,8 @@ import { GatewayError, publicError, publicRunError } from './errors.js';
 import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import type { ApprovalRoutes } from './turn-approvals.js';
-import { type TurnRecord, writeTurnRecord } from './turn-records.js';
+import { TurnEnd } from './turn-end.js';
+import { TURN_RECORD_KEY, type TurnRecord, writeTurnRecord } from './turn-records.js';
 import { spawnTurn, type TurnSpawner, turnEvents } from './turn-spawn.js';
 import type { Clock, GatewayLogger, TurnAttachment } from './types.js';
 
@@ -66,6 +67,8 @@ export async function runSessionTurn(
 
   /** Alone: given back when the run ends. One of several: with the final record (see below). */
   let release: Release | undefined;
+  /** One of several: what the run hands over to be committed with the final record. */
+  const end = hub.cluster ? new TurnEnd() : undefined;
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
@@ -83,11 +86,12 @@ export async function runSessionTurn(
       attachments: submission.attachments,
       signal,
       askApprovals: live.hasApprover(),
-      // One of several processes: the final record and the release, each waiting for the disk,
-      // are committed before the final frame (below), and a WAL flush puts every commit before it
-      // on disk too. So the turn's messages need not wait for a flush each (docs/postgres.md,
-      // "Fourth round"). Alone, the record is written after the final frame: they wait.
-      ...(recorded ? { sessionWrites: { relaxed: true, after: recorded } } : {}),
+      // One of several processes: the end of the turn (below) commits waiting for the disk before
+      // the final frame, and a WAL flush puts every commit before it on disk too. So the turn's
+      // messages need not wait for a flush each (docs/postgres.md, "Fourth round"); its answer
+      // and the audit head's copy are handed to that end instead of written apart ("Ninth
+      // round"). Alone, the record is written after the final frame: they wait.
+      ...(recorded ? { sessionWrites: { relaxed: true, after: recorded, ...(end ? { end } : {}) } } : {}),
     });
     await recorded;
     live.broadcast({
@@ -136,15 +140,16 @@ export async function runSessionTurn(
     // One of several processes: the record is written and the session let go in the store
     // before the final frame, so a client may send its next turn the moment it sees it, to
     // any process. A turn refused because the session runs elsewhere leaves that record alone.
-    // The two go out together, each waiting for the disk: on PostgreSQL one round trip and one
-    // shared WAL flush instead of the record's round trip, then the release's (docs/postgres.md,
-    // "Third round"). A turn started elsewhere meanwhile keeps its record (writeTurnRecord).
-    const [stored] = await Promise.all([release ? record(hub, live, live.lastTurn) : true, release?.()]);
+    // The record, the audit head's copy the run handed over and the claim's release are one
+    // transaction, waiting for the disk: on PostgreSQL one round trip and one WAL flush
+    // (docs/postgres.md, "Ninth round"). A turn started elsewhere meanwhile keeps its record
+    // (writeTurnRecord).
+    const stored = release && end ? await endTurn(hub, live, live.lastTurn, release, end) : true;
     // The turn's messages went relaxed: it is this flushed record that puts them on disk, also
     // when a newer turn's record is kept (this one was reaped): its compare-and-set writes
     // nothing then, and still waits for the flush (SessionStore.setState). If the store failed
     // it, the answer may be in the database's memory only: not "completed".
-    if (!stored && final && frames.outcome === 'completed') {
+    if ((!stored || end?.lost) && final && frames.outcome === 'completed') {
       final = frames.failure(
         'turn_unconfirmed',
         'the turn finished but the store did not confirm it was saved (the database failed); reload the session to see what was kept',
@@ -183,6 +188,50 @@ function sessionBusyIsTurnActive(error: unknown): never {
  * processes, alongside the claim's release, before the final frame.
  */
 const RELAXED = { relaxed: true } as const;
+
+/**
+ * A deployment's turn end: the final record and what the run handed over (`end`), committed
+ * with the claim's release in one transaction, after any earlier record write of the session.
+ * The claim is released whatever happens (on its own when that transaction fails: Release).
+ * When the record was not written there (another writer's epoch, or the transaction failed) it
+ * is written as record() does: re-read, kept when newer, waiting for the disk. True when stored.
+ */
+async function endTurn(
+  hub: TurnHost,
+  live: LiveSession,
+  turn: TurnRecord,
+  release: Release,
+  end: TurnEnd,
+): Promise<boolean> {
+  const ended = live.recordWrites.then(async () => {
+    const epoch = live.recordEpoch;
+    const own = { key: TURN_RECORD_KEY, value: JSON.stringify(turn), expectedEpoch: epoch };
+    let written = false;
+    let committed = false;
+    const commit = async (runId?: string) => {
+      committed = true;
+      try {
+        const result = await end.commit(hub.store, live.id, [own], runId);
+        written = result.written[0] === true;
+        return result.released === true;
+      } catch (error) {
+        hub.options.log('warn', 'could not end the turn in one transaction', {
+          session_id: live.id,
+          error: (error as Error).message,
+        });
+        throw error;
+      }
+    };
+    await release(commit);
+    // No claim to end (this process left the deployment, which dropped its claims): the rest
+    // still goes, the answer above all.
+    if (!committed) await commit().catch(() => {});
+    if (written) live.recordEpoch = (epoch ?? 0) + 1;
+    return written;
+  });
+  live.recordWrites = ended.then(() => {});
+  return (await ended) || record(hub, live, turn);
+}
 
 /** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */
 function record(

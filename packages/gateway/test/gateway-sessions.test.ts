@@ -59,16 +59,28 @@ describe('restart', () => {
     env = await startTestGateway();
     const store = env.kernel.sessions!;
     const setState = vi.spyOn(store, 'setState');
+    const endTurn = vi.spyOn(store, 'endTurn');
     const { client, ack } = await hello(env, { create_new_session: true });
     sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
     await client.take('turn_completed');
     const records = setState.mock.calls.filter(([, key]) => key === 'gateway.turn');
     const final = records.find(([, , value]) => JSON.parse(value).state === 'completed');
-    // Alone, written after the final frame; of a deployment (the PostgreSQL run), alongside the
-    // claim's release and before the final frame: either way not relaxed, so it is on disk
-    // whatever the release or a later write does (docs/postgres.md, "Third round").
+    // Alone, written after the final frame, not relaxed; of a deployment (the PostgreSQL run), in
+    // the end's one transaction with the answer and the claim's release, before the final frame
+    // (endTurn always waits for the disk: docs/postgres.md, "Ninth round").
     expect(final?.[4]?.relaxed).not.toBe(true);
-    if (env.schema) expect(final).toBeDefined();
+    if (env.schema) {
+      expect(final).toBeUndefined();
+      const ended = endTurn.mock.calls.map(([, end]) => end);
+      expect(ended).toHaveLength(1);
+      expect(ended[0]?.releaseRun).toBeDefined();
+      expect(ended[0]?.messages?.map((message) => message.role)).toEqual(['assistant']);
+      const record = ended[0]?.states?.find((write) => write.key === 'gateway.turn');
+      expect(JSON.parse(record?.value ?? '{}').state).toBe('completed');
+    } else {
+      expect(final).toBeDefined();
+      expect(endTurn).not.toHaveBeenCalled();
+    }
   });
 
   it("appends a deployment's messages relaxed, once its running record is written; alone, each waiting for the disk", async () => {
@@ -86,13 +98,22 @@ describe('restart', () => {
       writes.push(`append${options?.relaxed ? ' relaxed' : ''}`);
       return appendTurn(id, messages, options);
     });
+    const endTurn = store.endTurn.bind(store);
+    vi.spyOn(store, 'endTurn').mockImplementation((id, end) => {
+      writes.push(`end${end.messages ? ' with the answer' : ''}`);
+      return endTurn(id, end);
+    });
     const { client, ack } = await hello(env, { create_new_session: true });
     sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
     await client.take('turn_completed');
-    // Of a deployment (the PostgreSQL run), the final record and the release wait for the disk
-    // before the final frame, and put the messages there too (docs/postgres.md, "Fourth round").
-    const append = env.schema ? 'append relaxed' : 'append';
-    expect(writes.slice(0, 3)).toEqual(['record running written', append, append]);
+    // Of a deployment (the PostgreSQL run), the prompt goes relaxed; the answer, the final record
+    // and the release in one transaction that waits for the disk before the final frame, and
+    // puts the prompt there too (docs/postgres.md, "Fourth round", "Ninth round").
+    expect(writes.slice(0, 3)).toEqual(
+      env.schema
+        ? ['record running written', 'append relaxed', 'end with the answer']
+        : ['record running written', 'append', 'append'],
+    );
   });
 
   it('of a deployment, does not call a turn completed when the final record (its flush) fails', async () => {
@@ -103,12 +124,16 @@ describe('restart', () => {
       if (key === 'gateway.turn' && JSON.parse(value).state !== 'running') throw new Error('connection lost');
       return setState(id, key, value, epoch, options);
     });
+    vi.spyOn(store, 'endTurn').mockRejectedValue(new Error('connection lost'));
     const { client, ack } = await hello(env, { create_new_session: true });
     sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
     if (env.schema) {
       // Its messages went relaxed: only that flushed record would have put them on disk.
       const error = await client.take('error');
       expect(error.payload).toMatchObject({ code: 'turn_unconfirmed' });
+      // The end failed whole: the answer was appended on its own after it, waiting for the disk.
+      const messages = await store.loadMessages(ack.payload.session.session_id);
+      expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     } else {
       // Alone, the messages waited for the disk themselves; the record follows the final frame.
       await client.take('turn_completed');

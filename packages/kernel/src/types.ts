@@ -19,6 +19,7 @@ import type {
   StreamEvent,
   Tool,
   ToolSource,
+  TurnEndWrites,
   Usage,
 } from '@oxydra/types';
 import type { GuestPolicy } from './assemble/sandbox.js';
@@ -146,6 +147,12 @@ export interface SpawnSpec {
      * come before the messages in the store's log, made while the session opens instead of before.
      */
     after?: Promise<unknown>;
+    /**
+     * The caller ends the turn in one store transaction of its own once the run has ended
+     * (SessionStore.endTurn: its final record, the claim's release): the writes the turn would
+     * make last (the audit head's copy) are handed to it instead of made on their own.
+     */
+    end?: TurnEndWrites;
   };
   /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
   parentId?: string;

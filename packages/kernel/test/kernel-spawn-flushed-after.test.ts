@@ -4,8 +4,20 @@
  * disk as before; and the first message waits for the caller's own write (`after`). Real kernel
  * on the test's store (libSQL, or PostgreSQL in the store matrix).
  */
-import type { Message, StateWriteOptions } from '@oxydra/types';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  AppendedTurn,
+  Message,
+  SessionStateWrite,
+  StateWriteOptions,
+  TurnEndWrites,
+} from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openWorkspaceMemory, sessionHooks } from '../src/assemble/memory.js';
 import { closeAll, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -66,4 +78,102 @@ describe('SpawnSpec.sessionWrites', () => {
     expect((await handle.result).status).toBe('completed');
     expect((await sessions.loadMessages('g')).map((message) => message.content)).toEqual(['one', 'noted']);
   });
+
+  it("hands the answer and the audit head's copy to the caller's end of the turn, committed there in one unit", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    const sessions = kernel.sessions!;
+    const appends: string[] = [];
+    const original = sessions.appendTurn.bind(sessions);
+    vi.spyOn(sessions, 'appendTurn').mockImplementation(async (id, messages, options) => {
+      appends.push(...messages.map((message) => String(message.content)));
+      return original(id, messages, options);
+    });
+    const states: SessionStateWrite[] = [];
+    const stateDone: ((written: boolean) => void)[] = [];
+    let answer:
+      | { messages: readonly Message[]; done: (stored: AppendedTurn | undefined) => void }
+      | undefined;
+    const end: TurnEndWrites = {
+      state: (write) => {
+        states.push(write);
+        return new Promise((done) => stateDone.push(done));
+      },
+      append: (messages) => {
+        const stored = new Promise<AppendedTurn | undefined>((done) => {
+          answer = { messages, done };
+        });
+        return { stored, withdraw: () => false };
+      },
+    };
+    const result = await kernel.agents.spawn({
+      prompt: 'one',
+      sessionId: 'e',
+      userId: 'u',
+      sessionWrites: { relaxed: true, end },
+    }).result;
+    expect(result.status).toBe('completed');
+    // Only the prompt was appended on its own; the answer and the head's copy wait for the end.
+    expect(appends).toEqual(['one']);
+    expect(answer?.messages.map((message) => message.content)).toEqual(['noted']);
+    expect(states.map((write) => write.key)).toEqual(['audit_head']);
+    expect(JSON.parse(states[0]!.value)).toEqual(result.auditHead);
+    expect((await sessions.loadMessages('e')).map((message) => message.content)).toEqual(['one']);
+    // The caller's end: one unit with its own record.
+    const ended = await sessions.endTurn('e', {
+      messages: answer!.messages,
+      states: [...states, { key: 'gateway.turn', value: '{}', expectedEpoch: null }],
+    });
+    expect(ended.written).toEqual([true, true]);
+    answer!.done(ended.appended);
+    stateDone[0]!(true);
+    expect((await sessions.loadMessages('e')).map((message) => message.content)).toEqual(['one', 'noted']);
+    // The next turn of the session reads the answer (the history cache took it on).
+    const next = await kernel.agents.spawn({ prompt: 'two', sessionId: 'e', userId: 'u' }).result;
+    expect(next.messages.map((message) => message.content)).toEqual(['one', 'noted', 'two', 'noted']);
+  });
+
+  it('takes a handed answer back and appends it first when another unit of the run follows it', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-turn-end-'));
+    const memory = await openWorkspaceMemory(config, workspace, {});
+    try {
+      const { id: sessionId } = await memory.db.sessions.create();
+      const handed: string[] = [];
+      let withdrawn = 0;
+      const end: TurnEndWrites = {
+        state: () => undefined,
+        append: (messages) => {
+          handed.push(String(messages[0]?.content));
+          return {
+            stored: new Promise<AppendedTurn | undefined>(() => {}),
+            withdraw: () => {
+              withdrawn += 1;
+              return true;
+            },
+          };
+        },
+      };
+      const hooks = sessionHooks(memory, { sessionId, config, warn: () => {}, secrets: [], writes: { end } });
+      await hooks.persist!([{ role: 'user', content: 'q1' }]);
+      await hooks.persist!([{ role: 'assistant', content: 'a1' }]);
+      // Handed over, not stored; a tool-calling unit would not have been.
+      expect(handed).toEqual(['a1']);
+      expect(await memory.db.sessions.countMessages(sessionId)).toBe(1);
+      // A steering message continues the run: the answer is taken back and goes first.
+      await hooks.persist!([{ role: 'user', content: 'q2' }]);
+      expect(withdrawn).toBe(1);
+      expect((await memory.db.sessions.loadMessages(sessionId)).map((message) => message.content)).toEqual([
+        'q1',
+        'a1',
+        'q2',
+      ]);
+    } finally {
+      await memory.close();
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+});
+
+const config = agentConfigSchema.parse({
+  selection: { provider: 'mock', model: 'm' },
+  providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
 });

@@ -3,7 +3,7 @@
  * @oxydra/store-postgres): new sessions' fields, list paging, the literal search text, and
  * session-state writes. Bad input is refused with a MemoryValidationError naming the field.
  */
-import { type NewSession, SessionExistsError } from '@oxydra/types';
+import { type NewSession, SessionExistsError, type TurnEnd } from '@oxydra/types';
 import { MemoryValidationError } from './errors.js';
 import { newSessionId } from './ids.js';
 import { checkTitle } from './title.js';
@@ -77,4 +77,15 @@ export async function getOrCreateSession<S>(
     if (!session) throw error;
     return session;
   }
+}
+
+/**
+ * SessionStore.endTurn's input, checked before anything is written (every backend): messages,
+ * when given, at least one; each state write as setState's; the claim's run id not empty.
+ */
+export function checkTurnEnd(end: TurnEnd): void {
+  if (end.messages !== undefined && end.messages.length === 0)
+    throw new MemoryValidationError('messages', 'a turn needs at least one message');
+  for (const write of end.states ?? []) checkStateWrite(write.key, write.value, write.expectedEpoch);
+  if (end.releaseRun !== undefined) checkId('releaseRun', end.releaseRun);
 }

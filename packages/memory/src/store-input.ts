@@ -27,6 +27,7 @@ export {
   checkNewSession,
   checkSearch,
   checkStateWrite,
+  checkTurnEnd,
   containsPattern,
   DEFAULT_LIST_LIMIT,
   getOrCreateSession,

@@ -129,4 +129,31 @@ describePostgres('the kernel’s Admission across processes on one PostgreSQL st
     expect('release' in local).toBe(true);
     expect(await cluster.runs()).toEqual([]);
   });
+
+  it("ends a session turn's claim in the caller's transaction, and alone when that transaction fails", async () => {
+    const { one, two, cluster } = await twoProcesses(1);
+    const sessions = one.stores.sessions;
+    await sessions.create({ id: 's' });
+    const held = await one.admission.acquire(alice, never(), { sessionId: 's', turnId: 't1' });
+    const ended: string[] = [];
+    await held(async (runId) => {
+      ended.push(runId);
+      const result = await sessions.endTurn('s', {
+        messages: [{ role: 'assistant', content: 'done' }],
+        releaseRun: runId,
+      });
+      return result.released === true;
+    });
+    expect(ended).toHaveLength(1);
+    expect(await cluster.runs()).toEqual([]);
+    expect(await sessions.countMessages('s')).toBe(1);
+    // The slot is free on both processes: the other takes the session's next turn.
+    const next = await two.admission.acquire(alice, never(), { sessionId: 's', turnId: 't2' });
+    // An end that fails leaves no claim behind: it is released on its own.
+    await next(async () => {
+      throw new Error('the database failed');
+    });
+    expect(await cluster.runs()).toEqual([]);
+    expect(two.admission.running(alice)).toBe(0);
+  });
 });

@@ -18,6 +18,7 @@ import type { AgentRunOptions } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
 import {
   type AgentConfig,
+  type AppendedTurn,
   ConfigError,
   didYouMean,
   type Embedder,
@@ -25,6 +26,7 @@ import {
   type NoteStore,
   type SessionStore,
   type Tool,
+  type TurnEndWrites,
   UsageError,
 } from '@oxydra/types';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
@@ -289,6 +291,22 @@ export function sessionHooks(
   const { sessionId, userId, config } = options;
   const { summarization, context_budget: budget } = config.runtime;
   const append = options.writes?.relaxed ? { relaxed: true } : {};
+  const end = options.writes?.end;
+  /** The answer handed to the caller's end of the turn (SpawnSpec.sessionWrites.end), while it holds it. */
+  let handed: (NonNullable<ReturnType<TurnEndWrites['append']>> & { messages: Message[] }) | undefined;
+  const stored = (appended: AppendedTurn, messages: Message[]) => {
+    memory.histories.appended(sessionId, appended, messages);
+    // The turn is committed; making it searchable is best effort and never loses it. It runs
+    // behind the next model call (or after the answer is shown) instead of before it: every
+    // search waits for the retriever's queued writes, and closing the memory waits for it.
+    memory.inBackground(
+      memory.retriever
+        .indexConversation({ sessionId, ...(userId ? { userId } : {}), messages })
+        .catch((error: unknown) => {
+          options.warn(`could not index the conversation for search: ${(error as Error).message}`);
+        }),
+    );
+  };
   return {
     sessionId,
     ...(userId ? { userId } : {}),
@@ -296,18 +314,27 @@ export function sessionHooks(
       const messages = withoutSecrets(raw, options.secrets);
       // Its failure is the caller's to report; the messages still go after it.
       await options.writes?.after?.catch(() => {});
-      const appended = await memory.db.sessions.appendTurn(sessionId, messages, append);
-      memory.histories.appended(sessionId, appended, messages);
-      // The turn is committed; making it searchable is best effort and never loses it. It runs
-      // behind the next model call (or after the answer is shown) instead of before it: every
-      // search waits for the retriever's queued writes, and closing the memory waits for it.
-      memory.inBackground(
-        memory.retriever
-          .indexConversation({ sessionId, ...(userId ? { userId } : {}), messages })
-          .catch((error: unknown) => {
-            options.warn(`could not index the conversation for search: ${(error as Error).message}`);
-          }),
-      );
+      // Another unit after a handed answer (a steering message continued the run): the answer
+      // is taken back and appended first, so the log keeps their order.
+      if (handed) {
+        const earlier = handed;
+        handed = undefined;
+        if (earlier.withdraw())
+          stored(await memory.db.sessions.appendTurn(sessionId, earlier.messages, append), earlier.messages);
+        else await earlier.stored;
+      }
+      // The run's answer (an assistant message calling no tool), when the caller ends the turn
+      // in one transaction: appended there, with the turn's final record and the claim's
+      // release, instead of in a round trip of its own now (docs/postgres.md, "Ninth round").
+      const answer =
+        messages.length === 1 && messages[0]!.role === 'assistant' && !messages[0]!.toolCalls?.length;
+      const given = answer ? end?.append(messages) : undefined;
+      if (given) {
+        handed = Object.assign(given, { messages });
+        void given.stored.then((appended) => appended && stored(appended, messages));
+        return;
+      }
+      stored(await memory.db.sessions.appendTurn(sessionId, messages, append), messages);
     },
     recall: async (query) => {
       if (!(await memory.recallable(sessionId))) return [];

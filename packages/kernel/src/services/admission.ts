@@ -29,7 +29,15 @@ export type Holder = SlotHolder;
  * once alone, once the store has it back in a deployment (a session turn's next turn may then
  * go to any process).
  */
-export type Release = () => Promise<void>;
+export type Release = (end?: ClaimEnd) => Promise<void>;
+
+/**
+ * Ends the run's claim in a write of the caller's own, in the same transaction (a session turn's
+ * SessionStore.endTurn with `releaseRun`): resolves whether the claim was there. Used only in a
+ * deployment (alone there is no claim in the store); when it rejects, the claim is released on
+ * its own, so a failed end never leaves it held.
+ */
+type ClaimEnd = (runId: string) => Promise<boolean>;
 
 export type TryAcquired = { release: Release } | { refusal: string };
 
@@ -199,8 +207,8 @@ export class Admission {
 /** The deployment's claim given back first (a waiter here may then claim it), then this process's slot. */
 function both(claim: Release, local: Release): Release {
   let released: Promise<void> | undefined;
-  return () => {
-    released ??= claim().finally(() => local());
+  return (end) => {
+    released ??= claim(end).finally(() => local());
     return released;
   };
 }

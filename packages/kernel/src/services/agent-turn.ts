@@ -4,7 +4,13 @@
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
 import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
-import { type ContentPart, OxydraError, type RunEndEvent, type StreamEvent } from '@oxydra/types';
+import {
+  type ContentPart,
+  OxydraError,
+  type RunEndEvent,
+  type StreamEvent,
+  type TurnEndWrites,
+} from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import { promptProvenance } from '../assemble/taint-policy.js';
 import type { AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
@@ -133,7 +139,7 @@ async function runTurn(
   await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
   await record.checkpoints?.finish();
   record.checkpoints = undefined;
-  const auditHead = await anchorAudit(services, info.sessionId);
+  const auditHead = await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
   evaluateTurn(services, record, prompt, result);
@@ -220,9 +226,10 @@ function wallLimit(spawnMs: number | undefined, maxRunSecs: number | undefined):
 async function anchorAudit(
   services: KernelServices,
   sessionId: string | undefined,
+  end: TurnEndWrites | undefined,
 ): Promise<{ seq: number; hash: string } | undefined> {
   try {
-    return await services.base.audit.anchor(services.base.memory?.db.sessions, sessionId);
+    return await services.base.audit.anchor(services.base.memory?.db.sessions, sessionId, end ? { end } : {});
   } catch (error) {
     services.base.warn(
       `could not record the audit chain's head: ${error instanceof Error ? error.message : String(error)}`,

@@ -26,7 +26,10 @@ import {
 /** A missed message costs at most this wait before the claim is tried again. */
 const RETRY_MS = 1000;
 
-export type ClaimAnswer = { release: () => Promise<void> } | { running: number };
+/** Gives the claim back; `end`: in the caller's own transaction (Admission's ClaimEnd). */
+export type ClaimRelease = (end?: (runId: string) => Promise<boolean>) => Promise<void>;
+
+export type ClaimAnswer = { release: ClaimRelease } | { running: number };
 
 export class DeploymentClaims {
   /** Runs waiting for a slot of a holder held elsewhere, by holderKey. */
@@ -58,7 +61,7 @@ export class DeploymentClaims {
     place: RunPlace,
     perUser: () => number,
     signal: AbortSignal,
-  ): Promise<() => Promise<void>> {
+  ): Promise<ClaimRelease> {
     for (;;) {
       signal.throwIfAborted();
       const answer = await this.claim(holder, place, perUser());
@@ -78,15 +81,15 @@ export class DeploymentClaims {
     for (const key of [...this.#waiters.keys()]) this.#wake(key);
   }
 
-  #releaser(runId: string, holder: SlotHolder): () => Promise<void> {
+  #releaser(runId: string, holder: SlotHolder): ClaimRelease {
     let released: Promise<void> | undefined;
-    return () => {
+    return (end) => {
       released ??= (async () => {
-        const { store, warn } = this.member;
+        const { warn } = this.member;
         // Left: the store dropped this process's claims with it (runs still going at a stop).
         if (this.#left) return;
         try {
-          if (!(await store.release(runId))) {
+          if (!(await this.#ended(runId, end))) {
             warn?.('a run ended after its claim was gone (this process was taken for dead, or left)', {
               run_id: runId,
             });
@@ -99,6 +102,25 @@ export class DeploymentClaims {
       })();
       return released;
     };
+  }
+
+  /**
+   * The claim released in the caller's transaction when it gives one (one commit for the end of
+   * a session turn), else on its own; that transaction failing, on its own after all (the claim
+   * must not outlive the run). Whether the claim was there.
+   */
+  async #ended(runId: string, end: ((runId: string) => Promise<boolean>) | undefined): Promise<boolean> {
+    if (end) {
+      try {
+        return await end(runId);
+      } catch (error) {
+        this.member.warn?.('could not end a run with its claim; releasing the claim alone', {
+          run_id: runId,
+          error: (error as Error).message,
+        });
+      }
+    }
+    return this.member.store.release(runId);
   }
 
   #wake(key: string): void {

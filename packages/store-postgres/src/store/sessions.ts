@@ -11,6 +11,7 @@ import {
   checkSearch,
   checkStateWrite,
   checkTitle,
+  checkTurnEnd,
   containsPattern,
   DEFAULT_LIST_LIMIT,
   decodePayload,
@@ -37,7 +38,10 @@ import {
   type StoredEvent,
   type StoredSession,
   type StoredSessionSummary,
+  type TurnEnd,
+  type TurnEndResult,
 } from '@oxydra/types';
+import type pg from 'pg';
 import type { PgDatabase } from './database.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
 
@@ -213,36 +217,17 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<AppendedTurn> {
     if (messages.length === 0)
       throw new MemoryValidationError('messages', 'a turn needs at least one message');
-    const encoded = encodeTurn(messages);
     const now = nowIso();
     // One statement: the UPDATE takes the session row's lock and moves the log's position; the
     // messages go in after the position it returns. A second writer waits for the lock, then
     // sees the first's position. A missing session updates nothing, so nothing is inserted.
+    const append = appendStatement(sessionId, messages, now);
     const { rows } = await this.#db.run(
-      (sql) =>
-        sql.query<{ seq: number; turn: number }>(
-          `WITH moved AS (
-           UPDATE sessions SET updated_at = $2, archived_at = NULL, title = COALESCE(title, $3),
-             last_seq = last_seq + $4, last_turn = last_turn + 1, last_at = $2
-           WHERE id = $1 RETURNING last_seq, last_turn)
-         INSERT INTO conversation_events (session_id, seq, turn, role, payload, created_at)
-         SELECT $1, moved.last_seq - $4 + message.ord, moved.last_turn, message.role, message.payload, $2
-         FROM moved, unnest($5::text[], $6::text[]) WITH ORDINALITY AS message (role, payload, ord)
-         RETURNING seq, turn`,
-          [
-            sessionId,
-            now,
-            deriveTitle(messages) ?? null,
-            encoded.length,
-            encoded.map((message) => message.role),
-            encoded.map((message) => message.payload),
-          ],
-        ),
+      (sql) => sql.query<{ seq: number; turn: number }>(append.text, append.values),
       options.relaxed ? 'relaxed' : 'flushed',
     );
     if (rows.length === 0) throw new SessionNotFoundError(sessionId);
-    const seqs = rows.map((row) => row.seq);
-    return { turn: rows[0]!.turn, firstSeq: Math.min(...seqs), lastSeq: Math.max(...seqs), createdAt: now };
+    return appended(rows, now);
   }
 
   async loadMessages(sessionId: string, options: { afterSeq?: number } = {}): Promise<Message[]> {
@@ -315,19 +300,7 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<boolean> {
     checkStateWrite(key, value, expectedEpoch);
     const now = nowIso();
-    const write =
-      expectedEpoch === null
-        ? {
-            text: `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
-               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
-               ON CONFLICT (session_id, key) DO NOTHING RETURNING 1`,
-            values: [sessionId, key, value, now],
-          }
-        : {
-            text: `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
-               WHERE session_id = $3 AND key = $4 AND epoch = $5 RETURNING 1`,
-            values: [value, now, sessionId, key, expectedEpoch],
-          };
+    const write = stateStatement(sessionId, key, value, expectedEpoch, now);
     let written: number;
     try {
       written = await this.#db.run(
@@ -360,6 +333,52 @@ export class PostgresSessionStore implements SessionStore {
     return false;
   }
 
+  async endTurn(sessionId: string, end: TurnEnd): Promise<TurnEndResult> {
+    checkTurnEnd(end);
+    const now = nowIso();
+    const states = (end.states ?? []).map((write) =>
+      stateStatement(sessionId, write.key, write.value, write.expectedEpoch, now),
+    );
+    type Answers = [pg.QueryResult<{ seq: number; turn: number }> | undefined, ...pg.QueryResult[]];
+    let answers: Answers;
+    try {
+      // Every statement goes out before any answer, the COMMIT right behind them (batch): one
+      // round trip and one WAL flush for the whole end of the turn. A compare-and-set that finds
+      // another epoch writes nothing and fails nothing; the release is ClusterStore.release's
+      // statement. The logical message gives the commit WAL of its own, so it waits for the flush
+      // also when nothing else wrote (setState says why).
+      answers = await this.#db.batch(async (sql) => {
+        const append = end.messages ? appendStatement(sessionId, end.messages, now) : undefined;
+        const sent = [
+          append ? sql.query<{ seq: number; turn: number }>(append.text, append.values) : undefined,
+          ...states.map((write) => sql.query(write.text, write.values)),
+          ...(end.releaseRun !== undefined
+            ? [sql.query('DELETE FROM cluster_runs WHERE run_id = $1', [end.releaseRun])]
+            : []),
+          sql.query(
+            `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1) AS found,
+               pg_logical_emit_message(true, 'oxydra', 'flush') AS barrier`,
+            [sessionId],
+          ),
+        ];
+        return (await Promise.all(sent)) as Answers;
+      });
+    } catch (error) {
+      if (hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(sessionId);
+      throw error;
+    }
+    const [appendAnswer, ...rest] = answers;
+    const found = (rest.pop() as pg.QueryResult<{ found: boolean }>).rows[0]?.found === true;
+    const released = end.releaseRun !== undefined ? (rest.pop()?.rowCount ?? 0) > 0 : undefined;
+    // Gone: the append and the state writes found no row to write (the claim went all the same).
+    if (!found) throw new SessionNotFoundError(sessionId);
+    return {
+      ...(appendAnswer ? { appended: appended(appendAnswer.rows, now) } : {}),
+      written: rest.map((answer) => (answer.rowCount ?? 0) === 1),
+      ...(released !== undefined ? { released } : {}),
+    };
+  }
+
   async #updated(id: string, set: string, args: unknown[]): Promise<StoredSession> {
     const { rows } = await this.#db.run((sql) =>
       sql.query<SessionRow>(
@@ -375,4 +394,58 @@ export class PostgresSessionStore implements SessionStore {
     const { rows } = await this.#db.run((sql) => sql.query('SELECT 1 FROM sessions WHERE id = $1', [id]));
     if (rows.length === 0) throw new SessionNotFoundError(id);
   }
+}
+
+/** appendTurn's statement (see there): moves the session's log position and inserts after it. */
+function appendStatement(
+  sessionId: string,
+  messages: readonly Message[],
+  now: string,
+): { text: string; values: unknown[] } {
+  const encoded = encodeTurn(messages);
+  return {
+    text: `WITH moved AS (
+           UPDATE sessions SET updated_at = $2, archived_at = NULL, title = COALESCE(title, $3),
+             last_seq = last_seq + $4, last_turn = last_turn + 1, last_at = $2
+           WHERE id = $1 RETURNING last_seq, last_turn)
+         INSERT INTO conversation_events (session_id, seq, turn, role, payload, created_at)
+         SELECT $1, moved.last_seq - $4 + message.ord, moved.last_turn, message.role, message.payload, $2
+         FROM moved, unnest($5::text[], $6::text[]) WITH ORDINALITY AS message (role, payload, ord)
+         RETURNING seq, turn`,
+    values: [
+      sessionId,
+      now,
+      deriveTitle(messages) ?? null,
+      encoded.length,
+      encoded.map((message) => message.role),
+      encoded.map((message) => message.payload),
+    ],
+  };
+}
+
+function appended(rows: readonly { seq: number; turn: number }[], now: string): AppendedTurn {
+  const seqs = rows.map((row) => row.seq);
+  return { turn: rows[0]!.turn, firstSeq: Math.min(...seqs), lastSeq: Math.max(...seqs), createdAt: now };
+}
+
+/** setState's compare-and-set: an insert when no epoch is expected, else an update; 1 row when it wrote. */
+function stateStatement(
+  sessionId: string,
+  key: string,
+  value: string,
+  expectedEpoch: number | null,
+  now: string,
+): { text: string; values: unknown[] } {
+  return expectedEpoch === null
+    ? {
+        text: `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
+               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+               ON CONFLICT (session_id, key) DO NOTHING RETURNING 1`,
+        values: [sessionId, key, value, now],
+      }
+    : {
+        text: `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
+               WHERE session_id = $3 AND key = $4 AND epoch = $5 RETURNING 1`,
+        values: [value, now, sessionId, key, expectedEpoch],
+      };
 }

@@ -227,6 +227,74 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect(await rejection(() => store.setState('s', 'k', 'x', -1))).toBeDefined();
     });
 
+    it('ends a turn in one unit: its messages and state writes, a lost compare-and-set alone writing nothing', async () => {
+      await store.create({ id: 'end' });
+      await store.appendTurn('end', [user('q1')]);
+      expect(await store.setState('end', 'record', 'running', null)).toBe(true);
+      const ended = await store.endTurn('end', {
+        messages: [assistant('a1 ü')],
+        states: [
+          { key: 'record', value: 'done', expectedEpoch: 1 },
+          { key: 'head', value: 'h1', expectedEpoch: null },
+          { key: 'record', value: 'stale', expectedEpoch: 1 },
+        ],
+      });
+      expect(ended.appended).toMatchObject({ turn: 2, firstSeq: 2, lastSeq: 2 });
+      expect(ended.written).toEqual([true, true, false]);
+      expect(ended.released).toBeUndefined();
+      expect(await store.loadMessages('end')).toEqual([user('q1'), assistant('a1 ü')]);
+      expect(await store.getState('end', 'record')).toEqual({ value: 'done', epoch: 2 });
+      expect(await store.getState('end', 'head')).toEqual({ value: 'h1', epoch: 1 });
+      // Without messages: the state writes alone; then nothing at all.
+      expect(
+        await store.endTurn('end', { states: [{ key: 'head', value: 'h2', expectedEpoch: 1 }] }),
+      ).toEqual({
+        written: [true],
+      });
+      expect(await store.endTurn('end', {})).toEqual({ written: [] });
+      expect((await store.stamp('end'))?.lastSeq).toBe(2);
+      // The numbering goes on after it, also with an appendTurn racing it.
+      const [raced, after] = await Promise.all([
+        store.appendTurn('end', [user('q3')]),
+        store.endTurn('end', { messages: [assistant('a3')] }),
+      ]);
+      expect([raced.turn, after.appended?.turn].sort()).toEqual([3, 4]);
+      expect((await store.stamp('end'))?.lastSeq).toBe(4);
+    });
+
+    it('ends a turn of a missing session with nothing written, and refuses an empty message list', async () => {
+      expect(
+        named(
+          await rejection(() =>
+            store.endTurn('ghost', {
+              messages: [assistant('a')],
+              states: [{ key: 'k', value: 'v', expectedEpoch: null }],
+            }),
+          ),
+        ),
+      ).toBe('SessionNotFoundError');
+      expect(
+        named(
+          await rejection(() =>
+            store.endTurn('ghost', { states: [{ key: 'k', value: 'v', expectedEpoch: null }] }),
+          ),
+        ),
+      ).toBe('SessionNotFoundError');
+      expect(await store.get('ghost')).toBeUndefined();
+      await store.create({ id: 'kept' });
+      expect(await rejection(() => store.endTurn('kept', { messages: [] }))).toBeDefined();
+      expect(
+        await rejection(() =>
+          store.endTurn('kept', {
+            messages: [assistant('a')],
+            states: [{ key: 'k', value: 'v', expectedEpoch: -1 }],
+          }),
+        ),
+      ).toBeDefined();
+      expect(await store.countMessages('kept')).toBe(0);
+      expect(await store.getState('kept', 'k')).toBeUndefined();
+    });
+
     it('writes relaxed session state by the same compare-and-set, visible at once', async () => {
       const relaxed = { relaxed: true };
       await store.create({ id: 'r' });

@@ -140,6 +140,70 @@ export interface SessionStore {
     expectedEpoch: number | null,
     options?: StateWriteOptions,
   ): Promise<boolean>;
+  /**
+   * The end of a turn in one transaction, so one commit (and, on PostgreSQL, one round trip
+   * and one WAL flush) instead of one per write: the messages, then each state write, then the
+   * claim's release. All or nothing, except that a compare-and-set that finds another epoch
+   * writes nothing and the rest still commits (`written`). Waits for the store's flush even when
+   * it writes nothing, like setState without `relaxed`: every relaxed write of the store before
+   * it is on disk once it returns. A missing session rejects with SessionNotFoundError, with no
+   * message or state written (the claim, when named, is released all the same: a run must not
+   * hold one for a session that is gone).
+   */
+  endTurn(sessionId: string, end: TurnEnd): Promise<TurnEndResult>;
+}
+
+/** One compare-and-set write of endTurn, as setState takes it. */
+export interface SessionStateWrite {
+  key: string;
+  value: string;
+  expectedEpoch: number | null;
+}
+
+/** What the end of a turn writes in one transaction (SessionStore.endTurn). */
+export interface TurnEnd {
+  /** The turn's last messages, appended as appendTurn would (at least one when given). */
+  messages?: readonly Message[];
+  /** Compare-and-set writes (the turn's record, the audit head's copy), each as setState. */
+  states?: readonly SessionStateWrite[];
+  /**
+   * A run claimed in the ClusterStore of the same database (a deployment's session turn): its
+   * claim ends in the same commit, as ClusterStore.release. Only a store that holds claims
+   * (PostgreSQL) takes it; another rejects the call before writing anything.
+   */
+  releaseRun?: string;
+}
+
+export interface TurnEndResult {
+  /** Set when `messages` were given. */
+  appended?: AppendedTurn;
+  /** One per `states` entry, in order: false when another writer got there first. */
+  written: boolean[];
+  /** Set when `releaseRun` was given: false when the claim was not there (released, reaped). */
+  released?: boolean;
+}
+
+/**
+ * Where a run's last writes go to be committed with its caller's end of the turn (the kernel's
+ * SpawnSpec.sessionWrites.end; the gateway commits them through SessionStore.endTurn).
+ */
+export interface TurnEndWrites {
+  /**
+   * Adds a compare-and-set write of the run's session; resolves whether it was written (false
+   * also when the end failed). undefined once the end has begun: the run writes it itself.
+   */
+  state(write: SessionStateWrite): Promise<boolean> | undefined;
+  /**
+   * Hands over the run's answer (its last unit, so far) to be appended first in the end's
+   * transaction. `stored` resolves with where it was stored, or undefined when it was not:
+   * withdrawn, or the end failed (the end then appends it on its own, and says if that failed
+   * too). `withdraw`, before the end begins: the run appends it itself after all (another unit
+   * follows it); false when the end has it already. undefined when the end has begun, or holds
+   * an answer already: the run appends it itself.
+   */
+  append(
+    messages: readonly Message[],
+  ): { stored: Promise<AppendedTurn | undefined>; withdraw(): boolean } | undefined;
 }
 
 export interface StateWriteOptions {

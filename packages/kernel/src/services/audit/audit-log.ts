@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { SessionStore } from '@oxydra/memory';
 import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
-import type { ControlStoreGroup, ControlStores, Provenance, StreamEvent } from '@oxydra/types';
+import type { ControlStoreGroup, ControlStores, Provenance, StreamEvent, TurnEndWrites } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { WorkspaceIdentity } from '../../store/workspace-identity.js';
@@ -219,7 +219,7 @@ export class KernelAudit {
   async anchor(
     sessions?: SessionStore,
     sessionId?: string,
-    options: { flush?: boolean } = {},
+    options: { flush?: boolean; end?: TurnEndWrites } = {},
   ): Promise<AuditHead | undefined> {
     // The head handed out must be on disk: it waits for the tick's commit (shared by every
     // turn ending in that tick) rather than committing on its own.
@@ -244,6 +244,21 @@ export class KernelAudit {
       const write = { relaxed: options.flush !== true };
       const value = JSON.stringify(head);
       let epoch = this.#headEpochs.get(sessionId);
+      if (options.end && !options.flush) {
+        // The caller ends the turn in one transaction (a deployment's gateway turn): the copy
+        // goes in it, flushed with the final record and the claim's release, instead of a round
+        // trip of its own now. Lost to another writer there, it is not tried again: `verify`
+        // checks the session's previous copy, and the next turn reads the epoch afresh.
+        epoch ??= (await sessions.getState(sessionId, SESSION_HEAD_KEY))?.epoch ?? null;
+        const expected = epoch;
+        const deferred = options.end.state({ key: SESSION_HEAD_KEY, value, expectedEpoch: expected });
+        if (deferred) {
+          void deferred.then((written) =>
+            this.#rememberEpoch(sessionId, written ? (expected ?? 0) + 1 : undefined),
+          );
+          return head;
+        }
+      }
       if (
         epoch === undefined ||
         !(await sessions.setState(sessionId, SESSION_HEAD_KEY, value, epoch, write))
@@ -254,10 +269,19 @@ export class KernelAudit {
           return head;
         }
       }
-      if (this.#headEpochs.size >= HEAD_EPOCHS_KEPT) this.#headEpochs.clear();
-      this.#headEpochs.set(sessionId, (epoch ?? 0) + 1);
+      this.#rememberEpoch(sessionId, (epoch ?? 0) + 1);
     }
     return head;
+  }
+
+  /** The epoch of the session's head copy as this process wrote it; undefined: read it next time. */
+  #rememberEpoch(sessionId: string, epoch: number | undefined): void {
+    if (epoch === undefined) {
+      this.#headEpochs.delete(sessionId);
+      return;
+    }
+    if (this.#headEpochs.size >= HEAD_EPOCHS_KEPT) this.#headEpochs.clear();
+    this.#headEpochs.set(sessionId, epoch);
   }
 
   /** The heads recorded outside the chain: the head file and the latest sessions'. */

@@ -3,7 +3,7 @@
  * A rolling summary is read, recomputed slowly (a model call), then written back only if
  * nobody wrote in between; the loser re-reads instead of overwriting newer work.
  */
-import type { Client, InStatement } from '@libsql/client';
+import type { Client, InStatement, Transaction } from '@libsql/client';
 import type { SessionStateValue } from '@oxydra/types';
 import { integer, text } from '../../rows.js';
 
@@ -27,7 +27,7 @@ export async function selectState(
  * each way, so the check and the write are atomic without a transaction. True if written.
  */
 export async function compareAndSetState(
-  db: Client,
+  db: Client | Transaction,
   sessionId: string,
   key: string,
   value: string,

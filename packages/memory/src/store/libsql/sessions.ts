@@ -16,6 +16,8 @@ import {
   type StoredEvent,
   type StoredSession,
   type StoredSessionSummary,
+  type TurnEnd,
+  type TurnEndResult,
 } from '@oxydra/types';
 import { MemoryValidationError } from '../../errors.js';
 import { nowIso } from '../../ids.js';
@@ -25,6 +27,7 @@ import {
   checkNewSession,
   checkSearch,
   checkStateWrite,
+  checkTurnEnd,
   containsPattern,
   DEFAULT_LIST_LIMIT,
   getOrCreateSession,
@@ -269,17 +272,36 @@ export class LibsqlSessionStore implements SessionStore {
     // writer (another process) can take the same seq in between. Appends arriving together
     // share the transaction (write-group.ts), each still all-or-nothing and committed before
     // its promise settles.
+    return groupWrite(this.#db, (tx) => appendIn(tx, sessionId, encoded, title, now));
+  }
+
+  /**
+   * The end of a turn in one write transaction (a group's, as appendTurn's): the messages, then
+   * each compare-and-set, all or nothing except a compare-and-set that finds another epoch. This
+   * file holds no run claims (one process alone needs none), so `releaseRun` is refused.
+   */
+  async endTurn(sessionId: string, end: TurnEnd): Promise<TurnEndResult> {
+    checkTurnEnd(end);
+    if (end.releaseRun !== undefined)
+      throw new MemoryValidationError(
+        'releaseRun',
+        'this store holds no run claims (a deployment needs PostgreSQL)',
+      );
+    const messages = end.messages;
+    const encoded = messages ? encodeTurn(messages) : undefined;
+    const title = messages ? (deriveTitle(messages) ?? null) : null;
+    const now = nowIso();
     return groupWrite(this.#db, async (tx) => {
-      const touched = await tx.execute({
-        // A new turn is activity: an archived session becomes active again.
-        sql: 'UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?',
-        args: [now, title, sessionId],
-      });
-      if (touched.rowsAffected === 0) throw new SessionNotFoundError(sessionId);
-      const last = await lastPosition(tx, sessionId);
-      const turn = last.turn + 1;
-      await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
-      return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length, createdAt: now };
+      // The session's row is touched first either way: a missing session fails before any write.
+      const appended = encoded ? await appendIn(tx, sessionId, encoded, title, now) : undefined;
+      if (!appended && !(await this.#exists(tx, sessionId))) throw new SessionNotFoundError(sessionId);
+      const written: boolean[] = [];
+      for (const write of end.states ?? []) {
+        written.push(
+          await compareAndSetState(tx, sessionId, write.key, write.value, write.expectedEpoch, now),
+        );
+      }
+      return { ...(appended ? { appended } : {}), written };
     });
   }
 
@@ -356,4 +378,24 @@ export class LibsqlSessionStore implements SessionStore {
   async #require(id: string): Promise<void> {
     if (!(await this.#exists(this.#db, id))) throw new SessionNotFoundError(id);
   }
+}
+
+/** appendTurn's writes inside `tx` (see there). */
+async function appendIn(
+  tx: Transaction,
+  sessionId: string,
+  encoded: ReturnType<typeof encodeTurn>,
+  title: string | null,
+  now: string,
+): Promise<AppendedTurn> {
+  const touched = await tx.execute({
+    // A new turn is activity: an archived session becomes active again.
+    sql: 'UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?',
+    args: [now, title, sessionId],
+  });
+  if (touched.rowsAffected === 0) throw new SessionNotFoundError(sessionId);
+  const last = await lastPosition(tx, sessionId);
+  const turn = last.turn + 1;
+  await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
+  return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length, createdAt: now };
 }
