@@ -83,6 +83,19 @@ describe('vector candidates reranked in memory', () => {
     await db.cleanup();
   });
 
+  /** Words drawn at random from a fixed list, the same sequence for the same seed. */
+  function wordPicker(seed: number): () => string {
+    const words =
+      'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow copper signal orchard vessel'.split(
+        ' ',
+      );
+    let state = seed;
+    return () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return words[state % words.length]!;
+    };
+  }
+
   /** The same candidates from the int16 rerank and from SQL's (a cache with no room for copies). */
   async function expectSameAsSql(
     inMemory: VectorCache,
@@ -107,14 +120,7 @@ describe('vector candidates reranked in memory', () => {
   it('scans and reranks on slots as search then rerank do, once the pooled copies are read', async () => {
     const retriever = new Retriever(db.client, createDeterministicEmbedder());
     // Random word mixes: distinct similarities (which of two tied chunks makes the cut is arbitrary).
-    const words = 'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow'.split(
-      ' ',
-    );
-    let state = 7;
-    const pick = () => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return words[state % words.length];
-    };
+    const pick = wordPicker(7);
     for (let i = 0; i < 40; i++) {
       await retriever.indexNote({ id: `note-${i}`, content: Array.from({ length: 5 }, pick).join(' ') });
     }
@@ -134,15 +140,7 @@ describe('vector candidates reranked in memory', () => {
   it('ranks and scores chunks as the SQL rerank does, also after deletions move slots', async () => {
     const retriever = new Retriever(db.client, createDeterministicEmbedder());
     // Random word mixes: distinct similarities, no near-ties whose order rounding could flip.
-    const words =
-      'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow copper signal orchard vessel'.split(
-        ' ',
-      );
-    let state = 42;
-    const pick = () => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return words[state % words.length];
-    };
+    const pick = wordPicker(42);
     for (let i = 0; i < 60; i++) {
       const content = Array.from({ length: 6 }, pick).join(' ');
       await retriever.indexNote({ id: `note-${i}`, content: `${content} ${i}.` });
