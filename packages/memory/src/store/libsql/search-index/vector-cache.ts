@@ -76,6 +76,7 @@ export class VectorCache {
   private readonly tagLists: string[][] = [[]];
   private lastVectorId = -1;
   private lastTombstone = 0;
+  private removed = 0;
   /** Refreshes run one after another, each after every write that finished before it began. */
   private refreshes: Promise<void> = Promise.resolve();
 
@@ -92,6 +93,11 @@ export class VectorCache {
 
   get size(): number {
     return this.count;
+  }
+
+  /** How many vectors this cache removed (deleted rows, reloads): moves when any chunk it held went. */
+  get removals(): number {
+    return this.removed;
   }
 
   /** Bring the cache up to date with the database (a full load the first time). */
@@ -290,6 +296,7 @@ export class VectorCache {
   private remove(vectorId: number): void {
     const slot = this.slotOf.get(vectorId);
     if (slot === undefined) return;
+    this.removed++;
     this.slotOf.delete(vectorId);
     const last = --this.count;
     if (slot !== last) {
@@ -346,6 +353,7 @@ export class VectorCache {
   }
 
   private clear(): void {
+    this.removed++;
     this.count = 0;
     this.slotOf.clear();
     this.lastVectorId = -1;
