@@ -127,6 +127,33 @@ describe('FTS against the database', () => {
     }
   });
 
+  it('counts a common word again once per recheck, not once per search running then', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(COMMON_WORD_CHUNKS + 10, (i) => `common item${i}`),
+        'write',
+      );
+      const common = new CommonWords();
+      // Counted once, then taken as common until a recheck falls due (64 uses).
+      for (let i = 0; i < 65; i++) expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      const counted: string[] = [];
+      const batch = big.client.batch.bind(big.client);
+      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+        for (const stmt of stmts) if (JSON.stringify(stmt).includes('common')) counted.push('common');
+        return batch(stmts, mode);
+      }) as typeof batch;
+      // Many agents' recalls at once (a kernel's batch of turns): one of them recounts.
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => ftsMatch(big.client, 'common', common)),
+      );
+      expect(new Set(answers)).toEqual(new Set([undefined]));
+      expect(counted).toHaveLength(1);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
   it('remembers common words, and counts them again once chunks were deleted', async () => {
     const big = await tempDb();
     try {

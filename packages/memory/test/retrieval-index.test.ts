@@ -1,5 +1,5 @@
 /** Indexing notes and conversations, removal, cascades, the vector cache across clients, stats. */
-import type { Client } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 import type { Embedder } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
@@ -409,6 +409,45 @@ describe('search results', () => {
     expect(hits.filter((h) => h.text === 'Backups run nightly at two.')).toHaveLength(1);
     expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
     expect(await retriever.search({ query: '   ' })).toEqual([]);
+  });
+});
+
+describe('candidate rows', () => {
+  it('reads the rows of chunks it proposed lately once, and again once a vector of its went, even through another process', async () => {
+    const other = new Retriever(await db.open(), createDeterministicEmbedder());
+    await other.indexNote({ id: 'note-a', content: 'Lanterns light the harbour at dusk.' });
+    await other.indexNote({ id: 'note-b', content: 'Harbour lanterns are lit by the keeper.' });
+    let reads = 0;
+    const execute = db.client.execute.bind(db.client);
+    db.client.execute = ((stmt: InStatement) => {
+      if (typeof stmt !== 'string' && /FROM chunks\s+WHERE id IN/.test(stmt.sql)) reads++;
+      return execute(stmt);
+    }) as typeof execute;
+    const texts = async () =>
+      (await retriever.search({ query: 'harbour lanterns' })).map((h) => h.text).sort();
+    expect(await texts()).toEqual([
+      'Harbour lanterns are lit by the keeper.',
+      'Lanterns light the harbour at dusk.',
+    ]);
+    expect(reads).toBe(1);
+    expect(await texts()).toEqual([
+      'Harbour lanterns are lit by the keeper.',
+      'Lanterns light the harbour at dusk.',
+    ]);
+    expect(reads).toBe(1);
+    // The newest chunk deleted and its id taken by a new one (no AUTOINCREMENT on chunks):
+    // the kept row of that id must not stand for the new chunk.
+    const idOf = async (note: string) =>
+      count(db.client, `SELECT id FROM chunks WHERE source_type = 'note' AND source_id = '${note}'`);
+    const reused = await idOf('note-b');
+    await other.removeSource('note', 'note-b');
+    await other.indexNote({ id: 'note-c', content: 'Harbour lanterns guide the night ferry.' });
+    expect(await idOf('note-c')).toBe(reused);
+    expect(await texts()).toEqual([
+      'Harbour lanterns guide the night ferry.',
+      'Lanterns light the harbour at dusk.',
+    ]);
+    expect(reads).toBe(2);
   });
 });
 

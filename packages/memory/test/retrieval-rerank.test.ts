@@ -83,6 +83,19 @@ describe('vector candidates reranked in memory', () => {
     await db.cleanup();
   });
 
+  /** Words drawn at random from a fixed list, the same sequence for the same seed. */
+  function wordPicker(seed: number): () => string {
+    const words =
+      'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow copper signal orchard vessel'.split(
+        ' ',
+      );
+    let state = seed;
+    return () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return words[state % words.length]!;
+    };
+  }
+
   /** The same candidates from the int16 rerank and from SQL's (a cache with no room for copies). */
   async function expectSameAsSql(
     inMemory: VectorCache,
@@ -104,18 +117,30 @@ describe('vector candidates reranked in memory', () => {
     }
   }
 
+  it('scans and reranks on slots as search then rerank do, once the pooled copies are read', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    // Random word mixes: distinct similarities (which of two tied chunks makes the cut is arbitrary).
+    const pick = wordPicker(7);
+    for (let i = 0; i < 40; i++) {
+      await retriever.indexNote({ id: `note-${i}`, content: Array.from({ length: 5 }, pick).join(' ') });
+    }
+    const cache = new VectorCache(db.client, MODEL, 256);
+    await cache.refresh();
+    const [query] = await createDeterministicEmbedder().embed(['harbour tide 3']);
+    // A first load reads no float vectors: the slot path cannot rerank yet.
+    expect(cache.nearest(query!, 128, 8, NO_FILTER)).toBeUndefined();
+    const viaIds = await cache.rerank(query!, cache.search(query!, 128, NO_FILTER), 8);
+    const viaSlots = cache.nearest(query!, 128, 8, NO_FILTER);
+    expect(viaIds?.size).toBe(8);
+    expect([...(viaSlots ?? [])]).toEqual([...(viaIds ?? [])]);
+    // A filter that nothing passes: no candidates, not "copies missing".
+    expect(cache.nearest(query!, 128, 8, { ...NO_FILTER, includeNotes: false })).toEqual(new Map());
+  });
+
   it('ranks and scores chunks as the SQL rerank does, also after deletions move slots', async () => {
     const retriever = new Retriever(db.client, createDeterministicEmbedder());
     // Random word mixes: distinct similarities, no near-ties whose order rounding could flip.
-    const words =
-      'harbour lantern billing routing storage keeper invoice tide ledger quartz meadow copper signal orchard vessel'.split(
-        ' ',
-      );
-    let state = 42;
-    const pick = () => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return words[state % words.length];
-    };
+    const pick = wordPicker(42);
     for (let i = 0; i < 60; i++) {
       const content = Array.from({ length: 6 }, pick).join(' ');
       await retriever.indexNote({ id: `note-${i}`, content: `${content} ${i}.` });

@@ -375,6 +375,20 @@ describe('session state', () => {
     expect(await memory.sessions.getState(id, 'scratchpad')).toEqual({ value: '[]', epoch: 1 });
   });
 
+  it('commits state writes made together once (a kernel turn writes its audit head there)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await memory.sessions.create()).id);
+    // The WAL emptied, then what the writes add to it: each commit appends the pages it changed.
+    await memory.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    const written = await Promise.all(ids.map((id) => memory.sessions.setState(id, 'audit_head', 'h', null)));
+    expect(written.every(Boolean)).toBe(true);
+    const frames = Number((await memory.client.execute('PRAGMA wal_checkpoint(PASSIVE)')).rows[0]?.[1]);
+    // One commit of the few pages all twenty rows share (a commit each: 20 times as many).
+    expect(frames).toBeGreaterThan(0);
+    expect(frames).toBeLessThan(10);
+    expect((await memory.sessions.getState(ids[19]!, 'audit_head'))?.value).toBe('h');
+  });
+
   it('rejects writes to a missing session and bad arguments', async () => {
     await expect(memory.sessions.setState('ghost', 'k', 'v', null)).rejects.toBeInstanceOf(
       SessionNotFoundError,

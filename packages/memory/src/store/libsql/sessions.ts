@@ -365,7 +365,18 @@ export class LibsqlSessionStore implements SessionStore {
     expectedEpoch: number | null,
   ): Promise<boolean> {
     checkStateWrite(key, value, expectedEpoch);
-    if (await compareAndSetState(this.#db, sessionId, key, value, expectedEpoch, nowIso())) return true;
+    const now = nowIso();
+    // One statement, but on a local file its own commit: every kernel turn writes the audit
+    // head into its session's state (audit-log.ts), so there state writes share the group
+    // commit of the turns' appends (write-group.ts), committed before this settles as before.
+    // A remote server keeps the one statement (a transaction would be three round trips).
+    const written =
+      this.#db.protocol === 'file'
+        ? await groupWrite(this.#db, (tx) =>
+            compareAndSetState(tx, sessionId, key, value, expectedEpoch, now),
+          )
+        : await compareAndSetState(this.#db, sessionId, key, value, expectedEpoch, now);
+    if (written) return true;
     await this.#require(sessionId);
     return false;
   }

@@ -91,10 +91,11 @@ export function signCode(vector: Float32Array): Uint8Array {
  * code's score is then one lookup per byte (32 at 256 dimensions) instead of 256
  * multiplications. Float64: measured faster to read in the scan than float32.
  */
-export function scoreTables(query: Float32Array): Float64Array {
+export function scoreTables(query: Float32Array, reuse?: Float64Array): Float64Array {
   const rotated = rotate(query);
   const bytes = rotated.length / 8;
-  const tables = new Float64Array(bytes * 256);
+  // Every entry is written below, so a buffer of the right size is reused as it is.
+  const tables = reuse?.length === bytes * 256 ? reuse : new Float64Array(bytes * 256);
   const at = (i: number) => rotated[i]!;
   for (let b = 0; b < bytes; b++) {
     const base = b * 256;

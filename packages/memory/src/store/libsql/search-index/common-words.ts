@@ -18,12 +18,16 @@ export class CommonWords {
   /** word → times it was taken as common since counted. */
   private readonly uses = new Map<string, number>();
 
-  /** Whether `word` is known common (a verdict the caller must confirm with `stillValid`). */
+  /**
+   * Whether `word` is known common (a verdict the caller must confirm with `stillValid`). When a
+   * recount is due, only the caller told false counts it: searches running meanwhile keep the
+   * verdict (a kernel running 200 agents had each of them count the word again at every recheck).
+   */
   known(word: string): boolean {
     const uses = this.uses.get(word);
     if (uses === undefined) return false;
     if (uses >= RECHECK_AFTER) {
-      this.uses.delete(word);
+      this.uses.set(word, 0);
       return false;
     }
     this.uses.set(word, uses + 1);
@@ -36,6 +40,11 @@ export class CommonWords {
     this.uses.clear();
     this.mark = mark;
     return false;
+  }
+
+  /** `word` was just counted in no more than COMMON_WORD_CHUNKS chunks: not common (any more). */
+  forget(word: string): void {
+    this.uses.delete(word);
   }
 
   /** `word` was just counted common, under the mark last given to stillValid. */

@@ -50,7 +50,10 @@ async function countWords(
         counts.set(word, count(recounted[i]?.rows[0]?.n));
       });
     }
-    for (const [word, chunks] of counts) if (chunks > COMMON_WORD_CHUNKS) common.remember(word);
+    for (const [word, chunks] of counts) {
+      if (chunks > COMMON_WORD_CHUNKS) common.remember(word);
+      else common.forget(word);
+    }
   }
   return counts;
 }

@@ -25,6 +25,7 @@ import type {
 import { normaliseTags } from '../../../retrieval/tags.js';
 import { checkSearchModel, checkVectorDimensions } from '../../../search-index-input.js';
 import { groupWrite } from '../../local/write-group.js';
+import type { ChunkRows } from './chunk-rows.js';
 import {
   type ChunkRow,
   deleteSource,
@@ -75,6 +76,8 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   readonly #dims: { id: string; dims: number };
   #cache: VectorCache | undefined;
   #searches: Promise<Searches> | undefined;
+  /** Candidate rows read lately (chunk-rows.ts), from the first search on. */
+  #rows: ChunkRows | undefined;
 
   constructor(client: Client, model: SearchModel) {
     this.#client = client;
@@ -90,14 +93,23 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   /** The scans, their modules loaded at the first search (the same ones after). */
   #searching(): Promise<Searches> {
     this.#searches ??= Promise.all([
+      import('./chunk-rows.js'),
       import('./common-words.js'),
       import('./fts-search.js'),
       import('./scope.js'),
       import('./vector-cache.js'),
       import('./vector-search.js'),
     ]).then(
-      ([{ CommonWords }, { ftsCandidates }, { scopeFilter }, { VectorCache }, { vectorCandidates }]) => {
+      ([
+        { ChunkRows },
+        { CommonWords },
+        { ftsCandidates },
+        { scopeFilter },
+        { VectorCache },
+        { vectorCandidates },
+      ]) => {
         const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
+        this.#rows = new ChunkRows();
         const commonWords = new CommonWords();
         this.#cache = cache;
         return {
@@ -217,7 +229,38 @@ export class LibsqlSearchIndex implements SearchIndexStore {
       query.text !== undefined ? this.searchText(query.text, query.scope, query.limit) : [],
     ]);
     const ids = new Set([...vector, ...text].map((candidate) => candidate.chunkId));
-    return { vector, text, chunks: await this.chunks([...ids]) };
+    return { vector, text, chunks: await this.#candidateChunks([...ids], vector) };
+  }
+
+  /**
+   * The candidates' rows, the vector candidates' read lately from memory (chunk-rows.ts): after
+   * the vector side's refresh of the cache (it proposed something), so a removal is seen first,
+   * and only for ids the cache proposed, which name the same chunks as its kept rows. A
+   * full-text candidate is read (its id is the file's now, and may have no vector).
+   */
+  async #candidateChunks(ids: number[], vector: readonly SearchCandidate[]): Promise<IndexedChunk[]> {
+    const cache = this.#cache;
+    const rows = this.#rows;
+    if (cache === undefined || rows === undefined || vector.length === 0) return this.chunks(ids);
+    const removals = cache.removals;
+    rows.validFor(removals);
+    const withVector = new Set(vector.map((candidate) => candidate.chunkId));
+    const found: IndexedChunk[] = [];
+    const missing: number[] = [];
+    for (const id of ids) {
+      const row = withVector.has(id) ? rows.get(id) : undefined;
+      if (row === undefined) missing.push(id);
+      else found.push(row);
+    }
+    if (missing.length === 0) return found;
+    const read = await this.chunks(missing);
+    // Not kept when the cache removed a vector during the read: the rows may predate that.
+    const unchanged = cache.removals === removals;
+    for (const chunk of read) {
+      if (unchanged && withVector.has(chunk.id)) rows.keep(chunk, removals);
+      found.push(chunk);
+    }
+    return found;
   }
 
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {

@@ -38,6 +38,11 @@ export class TopK {
     this.siftDown(0);
   }
 
+  /** Ids in no particular order (the heap's), for a caller that ranks them again anyway. */
+  unordered(): Float64Array {
+    return this.ids.subarray(0, this.size);
+  }
+
   /** Ids, best first. */
   sorted(): number[] {
     return this.order().map((i) => this.ids[i] ?? 0);

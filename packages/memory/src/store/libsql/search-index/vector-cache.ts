@@ -63,6 +63,8 @@ export class VectorCache {
   private words = new Uint32Array(0);
   /** Reused for every scan's scores (800 KB at 100k rows): no garbage per search. */
   private scores = new Float64Array(0);
+  /** Reused for every scan's lookup tables (64 KB at 256 dimensions): no garbage per search. */
+  private tables: Float64Array | undefined;
   private sources = new Uint8Array(0);
   private users = new Int32Array(0);
   private sessions = new Int32Array(0);
@@ -74,6 +76,7 @@ export class VectorCache {
   private readonly tagLists: string[][] = [[]];
   private lastVectorId = -1;
   private lastTombstone = 0;
+  private removed = 0;
   /** Refreshes run one after another, each after every write that finished before it began. */
   private refreshes: Promise<void> = Promise.resolve();
 
@@ -90,6 +93,11 @@ export class VectorCache {
 
   get size(): number {
     return this.count;
+  }
+
+  /** How many vectors this cache removed (deleted rows, reloads): moves when any chunk it held went. */
+  get removals(): number {
+    return this.removed;
   }
 
   /** Bring the cache up to date with the database (a full load the first time). */
@@ -148,25 +156,61 @@ export class VectorCache {
    * `filter` allows, best first. Scores are approximate: the caller reranks exactly.
    */
   search(query: Float32Array, limit: number, filter: ScopeFilter): number[] {
+    const slots = this.scan(query, limit, filter);
+    if (slots === undefined) return [];
+    const ids = this.vectorIds;
+    return slots.sorted().map((slot) => ids[slot]!);
+  }
+
+  /**
+   * search and rerank in one synchronous step, on slots: the pool is neither sorted nor mapped
+   * to vector ids and back (a sort of 512 and two Map lookups per pooled row were a fifth of
+   * the vector side of a recall). Undefined when a pooled row's copy is not in memory (not read
+   * yet, or the index outgrew the copies' budget): the caller takes search and rerank.
+   */
+  nearest(
+    query: Float32Array,
+    pool: number,
+    limit: number,
+    filter: ScopeFilter,
+  ): Map<number, number> | undefined {
+    const copies = this.rerankCopies;
+    if (copies === undefined) return undefined;
+    const slots = this.scan(query, pool, filter);
+    if (slots === undefined) return new Map();
+    const pooled = slots.unordered();
+    for (let i = 0; i < pooled.length; i++) if (!copies.has(pooled[i]!)) return undefined;
+    const queryNorm = vectorNorm(query);
+    const top = new TopK(limit);
+    for (let i = 0; i < pooled.length; i++) {
+      const slot = pooled[i]!;
+      const similarity = copies.similarity(slot, query, queryNorm);
+      if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
+    }
+    return new Map(top.sortedEntries());
+  }
+
+  /** The `limit` slots whose codes score highest among those `filter` allows; undefined: none can match. */
+  private scan(query: Float32Array, limit: number, filter: ScopeFilter): TopK | undefined {
     if (query.length !== this.dimensions) {
       throw new RangeError(`query has ${query.length} dimensions, the index ${this.dimensions}`);
     }
     const eligible = this.eligibility(filter);
-    if (eligible === undefined) return [];
+    if (eligible === undefined) return undefined;
     if (this.scores.length < this.count) this.scores = new Float64Array(this.capacity);
     const scores = this.scores;
-    scoreCodes(this.words, this.count, this.bytes, scoreTables(query), scores);
+    this.tables = scoreTables(query, this.tables);
+    scoreCodes(this.words, this.count, this.bytes, this.tables, scores);
     const top = new TopK(limit);
-    const ids = this.vectorIds;
     let threshold = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < this.count; i++) {
       const score = scores[i]!;
       // The cheap test first: most rows lose to the current top without a filter check.
       if (score <= threshold || (eligible !== true && !eligible(i))) continue;
-      top.push(ids[i]!, score);
+      top.push(i, score);
       threshold = top.threshold;
     }
-    return top.sorted();
+    return top;
   }
 
   /**
@@ -252,6 +296,7 @@ export class VectorCache {
   private remove(vectorId: number): void {
     const slot = this.slotOf.get(vectorId);
     if (slot === undefined) return;
+    this.removed++;
     this.slotOf.delete(vectorId);
     const last = --this.count;
     if (slot !== last) {
@@ -308,6 +353,7 @@ export class VectorCache {
   }
 
   private clear(): void {
+    this.removed++;
     this.count = 0;
     this.slotOf.clear();
     this.lastVectorId = -1;

@@ -33,7 +33,11 @@ export async function vectorCandidates(
   // A query with no word (only symbols) embeds to zero: similar to nothing.
   if (isZero(query)) return new Map();
   await cache.refresh();
-  const pool = cache.search(query, Math.max(MIN_POOL, limit * POOL_FACTOR), filter);
+  const poolSize = Math.max(MIN_POOL, limit * POOL_FACTOR);
+  // Usually the whole pool's copies are in memory: scan and rerank at once, on slots.
+  const nearest = cache.nearest(query, poolSize, limit, filter);
+  if (nearest !== undefined) return nearest;
+  const pool = cache.search(query, poolSize, filter);
   if (pool.length === 0) return new Map();
   const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
