@@ -273,7 +273,7 @@ describePostgres('PostgreSQL search index', () => {
   });
 
   it("replaces a schema's full-precision HNSW index (before halfvec) with the halfvec one, once", async () => {
-    const { first, second, close } = await openTwo();
+    const { first, second, url, close } = await openTwo();
     try {
       await first
         .searchIndex(MODEL)
@@ -290,11 +290,21 @@ describePostgres('PostgreSQL search index', () => {
       const reopened = second.searchIndex(MODEL);
       const [best] = await reopened.searchVector(unit(2), {}, 5);
       expect((await reopened.chunks([best!.chunkId]))[0]?.text).toBe('kept two');
-      const indexes = await adminQuery<{ indexname: string }>(
-        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw%'`,
-        [first.schema],
+      const indexes = async () =>
+        (
+          await adminQuery<{ indexname: string }>(
+            `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'search_chunks_hnsw%'`,
+            [first.schema],
+          )
+        ).map((row) => row.indexname);
+      // The old index goes in the open's transaction; the halfvec one is built after it commits,
+      // in the background (model.ts, rebuild.ts), so the search above may come first.
+      expect(await indexes()).not.toContain(`search_chunks_hnsw_${key}`);
+      await pollUntil(
+        async () => (await indexState(url, `${first.schema}.search_chunks_hnswh_${key}`))[0] === 'valid',
+        'the background build of the halfvec index',
       );
-      expect(indexes.map((row) => row.indexname)).toEqual([`search_chunks_hnswh_${key}`]);
+      expect(await indexes()).toEqual([`search_chunks_hnswh_${key}`]);
       // A component beyond half precision's range is refused before it reaches the index.
       const wide = unit(3);
       wide[5] = 1e6;
