@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import Database from 'libsql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -147,7 +148,12 @@ describe('the usage log', () => {
     async () => {
       const { kernel, workspace } = await summarizingKernel();
       await runLongSession(kernel);
-      const rows = await usageRows(kernel, workspace);
+      // Memory indexes a turn in the background after its answer: its embedding calls may
+      // still be under way when the last turn returns.
+      const rows = await pollUntil(async () => {
+        const read = await usageRows(kernel, workspace);
+        return read.some((row) => row.kind === 'embedding') && read;
+      }, 'an embedding call in the usage log');
       const kinds = new Set(rows.map((row) => row.kind));
       expect(kinds).toEqual(new Set(['model', 'summary', 'embedding']));
       const summary = rows.find((row) => row.kind === 'summary')!;
