@@ -127,8 +127,8 @@ describe('vector candidates reranked in memory', () => {
     const cache = new VectorCache(db.client, MODEL, 256);
     await cache.refresh();
     const [query] = await createDeterministicEmbedder().embed(['harbour tide 3']);
-    // A first load reads no float vectors: the slot path cannot rerank yet.
-    expect(cache.nearest(query!, 128, 8, NO_FILTER)).toBeUndefined();
+    // A first load reads no float vectors: the slot path cannot rerank yet, and gives the pool.
+    expect(cache.nearest(query!, 128, 8, NO_FILTER)).toEqual(cache.search(query!, 128, NO_FILTER));
     const viaIds = await cache.rerank(query!, cache.search(query!, 128, NO_FILTER), 8);
     const viaSlots = cache.nearest(query!, 128, 8, NO_FILTER);
     expect(viaIds?.size).toBe(8);

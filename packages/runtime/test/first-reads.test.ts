@@ -41,20 +41,23 @@ function tracedHooks(options: { failSave?: boolean } = {}) {
   return { calls, persist, store, recall };
 }
 
+/** A run with the traced hooks and a summary store (its trigger never reached). */
+function tracedRun(
+  provider: ReturnType<typeof scriptedProvider>,
+  hooks: ReturnType<typeof tracedHooks>,
+  extra: { prompt?: string } = {},
+) {
+  const { persist, store, recall } = hooks;
+  const summarization = { triggerRatio: 0.9, targetRatio: 0.5, minTurns: 4, store };
+  return finish(startAgentRun(runOptions(provider, { persist, recall, summarization, ...extra })));
+}
+
 describe('the first model call reads beside the prompt save', () => {
   it('asks for the summary and the recall before the prompt is saved, and uses both', async () => {
-    const { calls, persist, store, recall } = tracedHooks();
+    const hooks = tracedHooks();
+    const { calls } = hooks;
     const provider = scriptedProvider([{ text: 'done' }]);
-    const { result } = await finish(
-      startAgentRun(
-        runOptions(provider, {
-          persist,
-          recall,
-          prompt: 'format a.txt',
-          summarization: { triggerRatio: 0.9, targetRatio: 0.5, minTurns: 4, store },
-        }),
-      ),
-    );
+    const { result } = await tracedRun(provider, hooks, { prompt: 'format a.txt' });
     expect(result.status).toBe('completed');
     expect(calls.slice(0, 4)).toEqual(['save user', 'summary', 'recall format a.txt', 'saved']);
     // Asked once for the prompt: the model call took the answer already in flight.
@@ -66,17 +69,10 @@ describe('the first model call reads beside the prompt save', () => {
   });
 
   it('reports the failed save, after the reads have settled, and calls no model', async () => {
-    const { calls, persist, store, recall } = tracedHooks({ failSave: true });
+    const hooks = tracedHooks({ failSave: true });
+    const { calls } = hooks;
     const provider = scriptedProvider([{ text: 'never' }]);
-    const { result } = await finish(
-      startAgentRun(
-        runOptions(provider, {
-          persist,
-          recall,
-          summarization: { triggerRatio: 0.9, targetRatio: 0.5, minTurns: 4, store },
-        }),
-      ),
-    );
+    const { result } = await tracedRun(provider, hooks);
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('persistence_error');
     expect(result.error?.message).toContain('disk full');

@@ -19,7 +19,7 @@
  * and clients share that user's slots, so no user can take another's.
  */
 import { type DeploymentMember, holderKey, type RunPlace, type SlotHolder } from '@oxydra/types';
-import type { DeploymentClaims } from './deployment-claims.js';
+import type { ClaimEnd, DeploymentClaims } from './deployment-claims.js';
 
 /** Whose slots a run takes: a user, or a token acting for no user. */
 export type Holder = SlotHolder;
@@ -30,14 +30,6 @@ export type Holder = SlotHolder;
  * go to any process).
  */
 export type Release = (end?: ClaimEnd) => Promise<void>;
-
-/**
- * Ends the run's claim in a write of the caller's own, in the same transaction (a session turn's
- * SessionStore.endTurn with `releaseRun`): resolves whether the claim was there. Used only in a
- * deployment (alone there is no claim in the store); when it rejects, the claim is released on
- * its own, so a failed end never leaves it held.
- */
-type ClaimEnd = (runId: string) => Promise<boolean>;
 
 export type TryAcquired = { release: Release } | { refusal: string };
 

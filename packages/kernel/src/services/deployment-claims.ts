@@ -26,8 +26,16 @@ import {
 /** A missed message costs at most this wait before the claim is tried again. */
 const RETRY_MS = 1000;
 
-/** Gives the claim back; `end`: in the caller's own transaction (Admission's ClaimEnd). */
-export type ClaimRelease = (end?: (runId: string) => Promise<boolean>) => Promise<void>;
+/**
+ * Ends the run's claim in a write of the caller's own, in the same transaction (a session turn's
+ * SessionStore.endTurn with `releaseRun`): resolves whether the claim was there. Used only in a
+ * deployment (alone there is no claim in the store); when it rejects, the claim is released on
+ * its own, so a failed end never leaves it held.
+ */
+export type ClaimEnd = (runId: string) => Promise<boolean>;
+
+/** Gives the claim back; `end`: in the caller's own transaction. */
+export type ClaimRelease = (end?: ClaimEnd) => Promise<void>;
 
 export type ClaimAnswer = { release: ClaimRelease } | { running: number };
 
@@ -109,7 +117,7 @@ export class DeploymentClaims {
    * a session turn), else on its own; that transaction failing, on its own after all (the claim
    * must not outlive the run). Whether the claim was there.
    */
-  async #ended(runId: string, end: ((runId: string) => Promise<boolean>) | undefined): Promise<boolean> {
+  async #ended(runId: string, end: ClaimEnd | undefined): Promise<boolean> {
     if (end) {
       try {
         return await end(runId);

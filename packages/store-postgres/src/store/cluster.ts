@@ -28,6 +28,9 @@ import {
 import type { PgDatabase, Sql } from './database.js';
 import { hasCode } from './sql-errors.js';
 
+/** A run's claim given back ($1: the run id); SessionStore.endTurn sends it in its transaction too. */
+export const RELEASE_RUN_SQL = 'DELETE FROM cluster_runs WHERE run_id = $1';
+
 const UNIQUE_VIOLATION = '23505';
 /** A timestamptz as ISO 8601 UTC with milliseconds, as the other stores write times. */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -212,7 +215,7 @@ export class PostgresClusterStore implements ClusterStore {
 
   async release(runId: string): Promise<boolean> {
     const id = checkId('runId', runId);
-    const result = await this.#db.run((sql) => sql.query('DELETE FROM cluster_runs WHERE run_id = $1', [id]));
+    const result = await this.#db.run((sql) => sql.query(RELEASE_RUN_SQL, [id]));
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -42,6 +42,7 @@ import {
   type TurnEndResult,
 } from '@oxydra/types';
 import type pg from 'pg';
+import { RELEASE_RUN_SQL } from './cluster.js';
 import type { PgDatabase } from './database.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
 
@@ -345,16 +346,14 @@ export class PostgresSessionStore implements SessionStore {
       // Every statement goes out before any answer, the COMMIT right behind them (batch): one
       // round trip and one WAL flush for the whole end of the turn. A compare-and-set that finds
       // another epoch writes nothing and fails nothing; the release is ClusterStore.release's
-      // statement. The logical message gives the commit WAL of its own, so it waits for the flush
+      // statement (RELEASE_RUN_SQL). The logical message gives the commit WAL of its own, so it waits for the flush
       // also when nothing else wrote (setState says why).
       answers = await this.#db.batch(async (sql) => {
         const append = end.messages ? appendStatement(sessionId, end.messages, now) : undefined;
         const sent = [
           append ? sql.query<{ seq: number; turn: number }>(append.text, append.values) : undefined,
           ...states.map((write) => sql.query(write.text, write.values)),
-          ...(end.releaseRun !== undefined
-            ? [sql.query('DELETE FROM cluster_runs WHERE run_id = $1', [end.releaseRun])]
-            : []),
+          ...(end.releaseRun !== undefined ? [sql.query(RELEASE_RUN_SQL, [end.releaseRun])] : []),
           sql.query(
             `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1) AS found,
                pg_logical_emit_message(true, 'oxydra', 'flush') AS barrier`,

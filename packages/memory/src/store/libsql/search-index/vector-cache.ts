@@ -157,29 +157,27 @@ export class VectorCache {
    */
   search(query: Float32Array, limit: number, filter: ScopeFilter): number[] {
     const slots = this.scan(query, limit, filter);
-    if (slots === undefined) return [];
-    const ids = this.vectorIds;
-    return slots.sorted().map((slot) => ids[slot]!);
+    return slots === undefined ? [] : this.vectorIdsOf(slots);
   }
 
   /**
    * search and rerank in one synchronous step, on slots: the pool is neither sorted nor mapped
    * to vector ids and back (a sort of 512 and two Map lookups per pooled row were a fifth of
-   * the vector side of a recall). Undefined when a pooled row's copy is not in memory (not read
-   * yet, or the index outgrew the copies' budget): the caller takes search and rerank.
+   * the vector side of a recall). When a pooled row's copy is not in memory (not read yet, or
+   * the index outgrew the copies' budget) it returns the pool instead, as search would, for
+   * the caller's rerank: the scan, the costly part, is never run twice.
    */
   nearest(
     query: Float32Array,
     pool: number,
     limit: number,
     filter: ScopeFilter,
-  ): Map<number, number> | undefined {
-    const copies = this.rerankCopies;
-    if (copies === undefined) return undefined;
+  ): Map<number, number> | number[] {
     const slots = this.scan(query, pool, filter);
     if (slots === undefined) return new Map();
+    const copies = this.rerankCopies;
     const pooled = slots.unordered();
-    for (let i = 0; i < pooled.length; i++) if (!copies.has(pooled[i]!)) return undefined;
+    if (copies === undefined || pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
     const queryNorm = vectorNorm(query);
     const top = new TopK(limit);
     for (let i = 0; i < pooled.length; i++) {
@@ -188,6 +186,12 @@ export class VectorCache {
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
+  }
+
+  /** The vector row ids of a scan's slots, best first. */
+  private vectorIdsOf(slots: TopK): number[] {
+    const ids = this.vectorIds;
+    return slots.sorted().map((slot) => ids[slot]!);
   }
 
   /** The `limit` slots whose codes score highest among those `filter` allows; undefined: none can match. */

@@ -34,10 +34,10 @@ export async function vectorCandidates(
   if (isZero(query)) return new Map();
   await cache.refresh();
   const poolSize = Math.max(MIN_POOL, limit * POOL_FACTOR);
-  // Usually the whole pool's copies are in memory: scan and rerank at once, on slots.
-  const nearest = cache.nearest(query, poolSize, limit, filter);
-  if (nearest !== undefined) return nearest;
-  const pool = cache.search(query, poolSize, filter);
+  // Usually the whole pool's copies are in memory: scan and rerank at once, on slots; else
+  // the pool, reranked below.
+  const pool = cache.nearest(query, poolSize, limit, filter);
+  if (pool instanceof Map) return pool;
   if (pool.length === 0) return new Map();
   const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
