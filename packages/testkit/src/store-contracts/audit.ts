@@ -80,6 +80,19 @@ export function auditStoreContract(open: StoreOpener<AuditStore>): void {
       expect(await current.store.append([], seal)).toEqual([]);
     });
 
+    it('stores a long batch (past any multi-row statement an implementation uses) in order', async () => {
+      const given = linked(
+        undefined,
+        Array.from({ length: 37 }, (_, index) => ({ actor: `agent:${index}`, resource: `r${index}` })),
+      );
+      expect(await current.store.append(given, seal)).toEqual(given);
+      const more = linked(await current.store.head(), [{ actor: 'agent:last' }]);
+      await current.store.append(more, seal);
+      const all = await current.store.range(0, 100);
+      expect(all).toEqual([...given, ...more]);
+      expect(isChain(all)).toBe(true);
+    });
+
     it('moves entries linked after an old head to the end and seals them again', async () => {
       const first = linked(undefined, [{}, {}]);
       await current.store.append(first, seal);

@@ -81,6 +81,27 @@ export function usageStoreContract(open: StoreOpener<UsageStore>): void {
       expect(await keys('session')).toEqual(['(none)', 's1']);
     });
 
+    it('stores every row of a long batch (past any multi-row statement an implementation uses)', async () => {
+      const rows = Array.from({ length: 37 }, (_, index) =>
+        usage({
+          ts: T0 + index,
+          userId: `u${index % 3}`,
+          inputTokens: index,
+          costUsd: index % 5 === 0 ? null : 0.01,
+        }),
+      );
+      await current.store.insert(rows);
+      const { rows: users, totals } = await current.store.report({ by: 'user' });
+      expect(totals.calls).toBe(37);
+      expect(totals.inputTokens).toBe((36 * 37) / 2);
+      expect(totals.unknownCostCalls).toBe(8);
+      expect(users.map((row) => [row.key, row.calls]).sort()).toEqual([
+        ['u0', 13],
+        ['u1', 12],
+        ['u2', 12],
+      ]);
+    });
+
     it('filters by time (since inclusive, until exclusive) and user', async () => {
       await current.store.insert([
         usage(),

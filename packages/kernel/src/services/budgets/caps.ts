@@ -67,6 +67,13 @@ export function periodOf(kind: PeriodKind, now: number, windowSecs = 3600): Peri
   return { kind, key: `window:${windowSecs}:${index}`, endsAt: (index + 1) * windowSecs * 1000 };
 }
 
+/** When `period` began, epoch ms (a month's length varies: read off its key). */
+export function periodStart(period: Period, windowSecs = 3600): number {
+  if (period.kind === 'day') return period.endsAt - 86_400_000;
+  if (period.kind === 'window') return period.endsAt - windowSecs * 1000;
+  return Date.parse(`${period.key.slice('month:'.length)}-01T00:00:00Z`);
+}
+
 /** "2026-11-23 00:00 UTC (in 9h 12m)". */
 export function describeReset(endsAt: number, now: number): string {
   const when = new Date(endsAt).toISOString().slice(0, 16).replace('T', ' ');

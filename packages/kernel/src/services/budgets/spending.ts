@@ -18,7 +18,16 @@ import {
 import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
 import { ControlBatch } from '../control-batch.js';
-import { type Cap, type CapKey, describeReset, PERIOD_OF, type Period, periodOf } from './caps.js';
+import {
+  type Cap,
+  type CapKey,
+  describeReset,
+  PERIOD_OF,
+  type Period,
+  type PeriodKind,
+  periodOf,
+  periodStart,
+} from './caps.js';
 import { CapsMemory, type StoredCaps } from './caps-memory.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
@@ -90,8 +99,20 @@ export class SpendingLedger {
     return this.options.now?.() ?? Date.now();
   }
 
+  /**
+   * The period each kind counts in, kept until it ends: every model call asks for three, and a
+   * period changes once a day, a month or a window (a fresh one costs two Dates and a string).
+   */
+  readonly #periods = new Map<PeriodKind, { period: Period; startsAt: number }>();
+
   period(key: CapKey, now = this.now()): Period {
-    return periodOf(PERIOD_OF[key], now, this.options.windowSecs);
+    const kind = PERIOD_OF[key];
+    const kept = this.#periods.get(kind);
+    if (kept && now >= kept.startsAt && now < kept.period.endsAt) return kept.period;
+    // Frozen: one object handed to every caller until the period ends.
+    const period = Object.freeze(periodOf(kind, now, this.options.windowSecs));
+    this.#periods.set(kind, { period, startsAt: periodStart(period, this.options.windowSecs) });
+    return period;
   }
 
   /** A reservation holding nothing that charges `scopes` (a call made without caps). */

@@ -14,6 +14,7 @@ import type {
   StoredAuditPruned,
 } from '@oxydra/types';
 import { atomically, type KernelDb } from '../kernel-db.js';
+import { RowInserter } from './row-inserter.js';
 
 type Row = [number, string, string, string, string, string, string, string];
 const COLUMNS = 'seq, ts, actor, action_type, action, resource, prev_hash, hash';
@@ -40,7 +41,7 @@ export class LibsqlAuditStore implements AuditStore<'sync'> {
     this.#db = db;
     const raw = (sql: string) => db.prepare(sql).raw(true);
     this.#sql = {
-      insert: db.prepare(`INSERT INTO audit_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: new RowInserter(db, `audit_log (${COLUMNS})`, 8),
       head: raw('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
       count: raw('SELECT COUNT(*) FROM audit_log'),
       first: raw('SELECT MIN(seq) FROM audit_log'),
@@ -60,6 +61,7 @@ export class LibsqlAuditStore implements AuditStore<'sync'> {
     return atomically(this.#db, () => {
       let tail = this.head();
       const stored: StoredAuditEntry[] = [];
+      const rows: unknown[][] = [];
       for (const given of entries) {
         const seq = (tail?.seq ?? 0) + 1;
         const prevHash = tail?.hash ?? GENESIS;
@@ -68,10 +70,11 @@ export class LibsqlAuditStore implements AuditStore<'sync'> {
             ? given
             : { ...given, seq, prevHash, hash: seal(given, seq, prevHash) };
         const { ts, actor, actionType, action, resource, hash } = entry;
-        this.#sql.insert.run(seq, ts, actor, actionType, action, resource, prevHash, hash);
+        rows.push([seq, ts, actor, actionType, action, resource, prevHash, hash]);
         stored.push(entry);
         tail = entry;
       }
+      this.#sql.insert.insert(rows);
       return stored;
     });
   }

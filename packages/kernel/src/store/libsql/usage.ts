@@ -11,6 +11,7 @@ import type {
   UsageTotals,
 } from '@oxydra/types';
 import { atomically, type KernelDb } from '../kernel-db.js';
+import { RowInserter } from './row-inserter.js';
 
 const KEY_SQL: Record<UsageGroup, string> = {
   day: "strftime('%Y-%m-%d', ts / 1000, 'unixepoch')",
@@ -41,9 +42,11 @@ export class LibsqlUsageStore implements UsageStore<'sync'> {
   constructor(db: KernelDb) {
     this.#db = db;
     this.#sql = {
-      insert: db.prepare(
-        `INSERT INTO usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
-           input_tokens, output_tokens, cache_read_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insert: new RowInserter(
+        db,
+        `usage_log (ts, kind, agent_id, agent_name, user_id, session_id, provider, model,
+           input_tokens, output_tokens, cache_read_tokens, cost_usd)`,
+        12,
       ),
       pruneOld: db.prepare('DELETE FROM usage_log WHERE ts < ?'),
       pruneExtra: db.prepare('DELETE FROM usage_log WHERE id <= (SELECT MAX(id) FROM usage_log) - ?'),
@@ -52,8 +55,8 @@ export class LibsqlUsageStore implements UsageStore<'sync'> {
 
   insert(rows: readonly StoredUsage[]): void {
     atomically(this.#db, () => {
-      for (const row of rows) {
-        this.#sql.insert.run(
+      this.#sql.insert.insert(
+        rows.map((row) => [
           row.ts,
           row.kind,
           row.agentId,
@@ -66,8 +69,8 @@ export class LibsqlUsageStore implements UsageStore<'sync'> {
           row.outputTokens,
           row.cacheReadTokens,
           row.costUsd,
-        );
-      }
+        ]),
+      );
     });
   }
 
