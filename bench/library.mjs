@@ -12,7 +12,7 @@
 // the output says which. The mock model is `oxydra mock-llm` in a process of its own.
 // Usage: node bench/library.mjs [--runs N] [--rounds N]   (prints one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -153,11 +153,19 @@ async function captureRequests() {
   return recorder.requests.map((request) => ({ path: request.path, raw: request.raw }));
 }
 
+/** The file the staged package's exports map names for `entry` (what `import 'oxydra/kernel'` loads). */
+function stagedEntry(entry) {
+  const { exports } = JSON.parse(readFileSync(join(staged, 'package.json'), 'utf8'));
+  const target = exports?.[entry]?.default ?? exports?.[entry];
+  if (typeof target !== 'string') throw new Error(`build/oxydra/package.json exports no ${entry}`);
+  return join(staged, target);
+}
+
 /** The program a library user writes (docs/kernel.md), timing its runs after a warm-up. */
 function writeLibraryProgram() {
   const path = join(work, 'library-program.mjs');
   const imports = existsSync(join(staged, 'package.json'))
-    ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(join(staged, 'dist/library/kernel.mjs')).href)};`
+    ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(stagedEntry('./kernel')).href)};`
     : `import { loadAgentConfig } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/config/dist/index.js')).href)};
 import { openKernel } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/kernel/dist/index.js')).href)};`;
   writeFileSync(
