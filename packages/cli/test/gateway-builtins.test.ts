@@ -1,8 +1,9 @@
 /**
  * Built-in modules cost the gateway's start-up more than they cost other Node programs: with the
  * launcher's V8 flags (bin/oxydra.js) V8 refuses Node's cached code for them, so each is compiled
- * on first require. The bundle leaves out of start-up the ones the gateway never uses: Fastify's
- * node:http2 (scripts/bundle-cli.mjs). The real binary, as the `oxydra` command, records what it
+ * on first require. The bundle leaves out of start-up the ones the gateway does not use before it
+ * serves (scripts/bundle-cli.mjs, ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https,
+ * node:tls and node:zlib. The real binary, as the `oxydra` command, records what it
  * loaded by the time it listens (fixtures/record-builtins.cjs).
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 describe('oxydra gateway start-up', () => {
-  it('listens without having loaded node:http2', async () => {
+  it('listens without having loaded node:http2, node:https, node:tls or node:zlib', async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.asCommand = true;
     const file = join(env.sandbox.root, 'builtins.txt');
@@ -34,5 +35,7 @@ describe('oxydra gateway start-up', () => {
     // What the recorder sees: the HTTP server the gateway listens with.
     expect(builtins).toContain('http');
     expect(builtins.filter((name) => name.includes('http2'))).toEqual([]);
+    const onDemand = ['https', 'tls', '_tls_wrap', 'zlib'];
+    expect(builtins.filter((name) => onDemand.includes(name))).toEqual([]);
   });
 });
