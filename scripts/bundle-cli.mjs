@@ -181,6 +181,35 @@ const REQUIRE_ON_DEMAND = {
   },
 };
 
+/**
+ * libsql picks its native build with @neon-rs/load's currentTarget(), which on Linux x64/arm64
+ * tells glibc from musl with process.report.getReport(): a whole diagnostic report (every shared
+ * object, libuv handle, the environment...), 1-7 ms of every start that opens a database. When
+ * detect-libc (which reads /usr/bin/ldd) says glibc, libsql takes the -gnu build whatever that
+ * report said (its "Workaround for Bun" just below), so the report is asked for only otherwise.
+ * Same build chosen in every case; should the source change, the build fails.
+ */
+const LIBSQL_TARGET_WITHOUT_REPORT = {
+  name: 'oxydra:libsql-target-without-report',
+  transform(code, id) {
+    if (!id.replaceAll('\\', '/').endsWith('/node_modules/libsql/index.js')) return null;
+    const eager = '  let target = currentTarget();\n';
+    if (!code.includes(eager) || !code.includes('if (familySync() == GLIBC) {\n    switch (target) {'))
+      throw new Error(
+        `${id}: no longer picks its target as bundle-cli.mjs expects; update LIBSQL_TARGET_WITHOUT_REPORT`,
+      );
+    const glibc =
+      "process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') && familySync() == GLIBC";
+    return {
+      code: code.replace(
+        eager,
+        `  let target = ${glibc} ? \`linux-\${process.arch}-gnu\` : currentTarget();\n`,
+      ),
+      map: null,
+    };
+  },
+};
+
 function bundleOptions(input, external, plugins = []) {
   return {
     input,
@@ -189,7 +218,7 @@ function bundleOptions(input, external, plugins = []) {
     onLog: QUIET_LOGS,
     external: (id) =>
       [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
-    plugins: [REQUIRE_ON_DEMAND, ...plugins],
+    plugins: [REQUIRE_ON_DEMAND, LIBSQL_TARGET_WITHOUT_REPORT, ...plugins],
   };
 }
 
