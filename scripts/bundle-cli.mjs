@@ -82,25 +82,131 @@ export async function writeBundle({ input, dir, external = [] }) {
 }
 
 /**
- * Fastify requires node:http2 when it loads, for the HTTP/2 server the gateway never makes. A
- * built-in module is compiled on first require, and with the launcher's V8 flags (bin/oxydra.js)
- * V8 refuses Node's cached code for them: http2 alone cost the gateway's start-up 10-50 ms. Here
- * it is required where Fastify makes an HTTP/2 server. Should Fastify's source change, the build
- * fails rather than bundle it unchanged.
+ * Modules the gateway's dependencies require when they load but use only on paths the gateway
+ * never or rarely takes before it serves. A built-in module is compiled on first require, and
+ * with the launcher's V8 flags (bin/oxydra.js) V8 refuses Node's cached code for them, so each
+ * one loaded at start costs every start: node:http2 alone cost the gateway 10-50 ms; node:https
+ * (with node:tls) ~1.8 ms, node:zlib ~1 ms (measured one by one under those flags, after
+ * node:http). Each is required here at its first use instead, and kept:
+ * - Fastify (lib/server.js): node:http2 and node:https make HTTP/2 and TLS servers, which the
+ *   gateway never asks for (its node:dns stays: Node's net loads it to listen anyway);
+ * - ws: node:https and node:tls for outgoing wss:// connections (the gateway only accepts
+ *   them), node:zlib for permessage-deflate, compressed frames a client negotiated;
+ * - @fastify/websocket: duplexify (with its copy of readable-stream) for app.injectWS, a
+ *   testing helper.
+ * `line` is the exact require, `uses` every use of the binding. Should a source change (the line
+ * or a use missing, or a use not listed here), the build fails rather than bundle it unchanged.
  */
-const FASTIFY_HTTP2_ON_DEMAND = {
-  name: 'oxydra:fastify-http2-on-demand',
+const ON_DEMAND = [
+  {
+    file: 'fastify/lib/server.js',
+    binding: 'http2',
+    line: "const http2 = require('node:http2')\n",
+    uses: ['http2.createSecureServer(', 'http2.createServer('],
+  },
+  {
+    file: 'fastify/lib/server.js',
+    binding: 'https',
+    line: "const https = require('node:https')\n",
+    uses: ['https.createServer('],
+  },
+  {
+    file: 'ws/lib/websocket.js',
+    binding: 'https',
+    line: "const https = require('https');\n",
+    uses: ['https.request'],
+  },
+  {
+    file: 'ws/lib/websocket.js',
+    binding: 'tls',
+    line: "const tls = require('tls');\n",
+    uses: ['tls.connect('],
+  },
+  {
+    file: 'ws/lib/permessage-deflate.js',
+    binding: 'zlib',
+    line: "const zlib = require('zlib');\n",
+    uses: [
+      'zlib.Z_DEFAULT_WINDOWBITS',
+      'zlib.createInflateRaw(',
+      'zlib.createDeflateRaw(',
+      'zlib.Z_SYNC_FLUSH',
+    ],
+  },
+  {
+    file: '@fastify/websocket/index.js',
+    binding: 'Duplexify',
+    line: "const Duplexify = require('duplexify')\n",
+    uses: ['new Duplexify('],
+  },
+];
+
+/** `binding` in `use` as a call of its loader: `https.request` -> `https().request`. */
+function onDemandUse(use, binding) {
+  return use.startsWith(`new ${binding}`)
+    ? use.replace(`new ${binding}`, `new (${binding}())`)
+    : use.replace(binding, `${binding}()`);
+}
+
+/** Lines of `code` that use `binding` bare (comment lines aside): none may remain. */
+function bareUses(code, binding) {
+  const bare = new RegExp(`(?<![\\w$.'"\`/])${binding}(?![\\w$(:])`);
+  return code
+    .split('\n')
+    .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line) && !line.startsWith(`const ${binding} =`))
+    .filter((line) => bare.test(line));
+}
+
+const REQUIRE_ON_DEMAND = {
+  name: 'oxydra:require-on-demand',
   transform(code, id) {
-    if (!/[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/.test(id)) return null;
-    const eager = "const http2 = require('node:http2')\n";
-    const uses = ['http2.createSecureServer(', 'http2.createServer('];
-    if (!code.includes(eager) || !uses.every((use) => code.includes(use)))
-      throw new Error(
-        `${id}: no longer requires node:http2 as bundle-cli.mjs expects; update FASTIFY_HTTP2_ON_DEMAND`,
+    const entries = ON_DEMAND.filter(({ file }) =>
+      id.replaceAll('\\', '/').endsWith(`/node_modules/${file}`),
+    );
+    if (entries.length === 0) return null;
+    let lazy = code;
+    for (const { binding, line, uses } of entries) {
+      if (!lazy.includes(line) || !uses.every((use) => lazy.includes(use)))
+        throw new Error(`${id}: no longer requires ${binding} as bundle-cli.mjs expects; update ON_DEMAND`);
+      const required = /^const \w+ = (require\([^)]*\))/.exec(line)?.[1];
+      lazy = lazy.replace(
+        line,
+        `let ${binding}$loaded\nconst ${binding} = () => (${binding}$loaded ??= ${required})\n`,
       );
-    let lazy = code.replace(eager, "const http2 = () => require('node:http2')\n");
-    for (const use of uses) lazy = lazy.replaceAll(use, use.replace('http2.', 'http2().'));
+      for (const use of uses) lazy = lazy.replaceAll(use, onDemandUse(use, binding));
+      if (bareUses(lazy, binding).length > 0)
+        throw new Error(`${id}: uses ${binding} in a way ON_DEMAND does not list (bundle-cli.mjs)`);
+    }
     return { code: lazy, map: null };
+  },
+};
+
+/**
+ * libsql picks its native build with @neon-rs/load's currentTarget(), which on Linux x64/arm64
+ * tells glibc from musl with process.report.getReport(): a whole diagnostic report (every shared
+ * object, libuv handle, the environment...), 1-7 ms of every start that opens a database. When
+ * detect-libc (which reads /usr/bin/ldd) says glibc, libsql takes the -gnu build whatever that
+ * report said (its "Workaround for Bun" just below), so the report is asked for only otherwise.
+ * Same build chosen in every case; should the source change, the build fails.
+ */
+const LIBSQL_TARGET_WITHOUT_REPORT = {
+  name: 'oxydra:libsql-target-without-report',
+  transform(code, id) {
+    if (!id.replaceAll('\\', '/').endsWith('/node_modules/libsql/index.js')) return null;
+    const eager = '  let target = currentTarget();\n';
+    if (!code.includes(eager) || !code.includes('if (familySync() == GLIBC) {\n    switch (target) {'))
+      throw new Error(
+        `${id}: no longer picks its target as bundle-cli.mjs expects; update LIBSQL_TARGET_WITHOUT_REPORT`,
+      );
+    const glibc =
+      "process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') && familySync() == GLIBC";
+    return {
+      code: code.replace(
+        eager,
+        `  let target = ${glibc} ? \`linux-\${process.arch}-gnu\` : currentTarget();\n`,
+      ),
+      map: null,
+    };
   },
 };
 
@@ -112,7 +218,7 @@ function bundleOptions(input, external, plugins = []) {
     onLog: QUIET_LOGS,
     external: (id) =>
       [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
-    plugins: [FASTIFY_HTTP2_ON_DEMAND, ...plugins],
+    plugins: [REQUIRE_ON_DEMAND, LIBSQL_TARGET_WITHOUT_REPORT, ...plugins],
   };
 }
 

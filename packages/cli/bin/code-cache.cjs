@@ -170,6 +170,22 @@ function cacheFile(key, name, data) {
 }
 
 /**
+ * The `require` a module's code is given, as Node's own loader makes it (lib/internal/modules/
+ * helpers.js, makeRequireFunction): resolved from the module itself, which Module.createRequire
+ * would make a second Module object for at every file.
+ */
+function requireOf(mod) {
+  const require = (id) => mod.require(id);
+  const resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+  resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+  require.resolve = resolve;
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
+}
+
+/**
  * Requires `entry` (bundle/main.cjs) with every hashed file of its folder compiled through the
  * code cache in `cacheDir` (no cache when undefined). Returns its exports and `save()`, to call
  * once the command is done: it writes the caches this run lacked.
@@ -190,14 +206,7 @@ function requireWithCodeCache(entry, cacheDir) {
     if (had !== undefined && !accepted) debug('%s: cache rejected', name);
     compiled.push({ name, script, had, accepted });
     const wrapper = script.runInThisContext({ displayErrors: true });
-    return wrapper.call(
-      this.exports,
-      this.exports,
-      Module.createRequire(filename),
-      this,
-      filename,
-      dirname(filename),
-    );
+    return wrapper.call(this.exports, this.exports, requireOf(this), this, filename, dirname(filename));
   };
   return {
     exports: require(entry),

@@ -7,13 +7,16 @@
  * write is never used; a plugin (an ES module file the user names) still loads when the code
  * importing it comes from the cache (Node 20 cannot run import() in such code); month-old
  * caches are pruned; a FIFO, a link or a folder where a cache file should be is only a miss;
- * the gateway, started by the launcher with all its V8 flags, is served from a folder of its own. NODE_DEBUG=oxydra_code_cache makes the binary say what it did.
+ * the gateway, started by the launcher with all its V8 flags, is served from a folder of its own;
+ * each bundle file gets the require Node itself would give it. NODE_DEBUG=oxydra_code_cache makes
+ * the binary say what it did.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -22,6 +25,8 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -254,5 +259,28 @@ describe('the code cache of the CommonJS bundle', () => {
     expect(readFileSync(join(env.workspace, 'plugin-trace.log'), 'utf8')).toBe(
       'init early\ninit early\ninit early\n',
     );
+  });
+
+  it("gives each bundle file Node's own require: resolved from that file's module, which records its children", () => {
+    const { requireWithCodeCache } = createRequire(import.meta.url)('../bin/code-cache.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-require-'));
+    started.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = true;\n');
+    writeFileSync(
+      join(dir, 'entry-AAAAAAAA.cjs'),
+      `const leaf = require('./leaf-BBBBBBBB.cjs');
+const path = require.resolve('./leaf-BBBBBBBB.cjs');
+module.exports = { leaf: leaf.leaf, path, cached: require.cache[path] !== undefined,
+  children: module.children.map((child) => child.id), paths: require.resolve.paths('x') };\n`,
+    );
+    writeFileSync(join(dir, 'main.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+    const { exports } = requireWithCodeCache(join(dir, 'main.cjs'), undefined);
+    expect(exports).toMatchObject({
+      leaf: true,
+      path: join(dir, 'leaf-BBBBBBBB.cjs'),
+      cached: true,
+      children: [join(dir, 'leaf-BBBBBBBB.cjs')],
+    });
+    expect(exports.paths[0]).toBe(join(dir, 'node_modules'));
   });
 });

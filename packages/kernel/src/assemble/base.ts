@@ -11,6 +11,7 @@ import { createCoreTools, fileToolsPolicy, resolveVaultPath } from '@oxydra/tool
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
+import { EntryHasher } from '../services/audit/entry.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { heldHistory } from '../services/history/held-history.js';
@@ -135,6 +136,12 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? await Promise.all([import('../plugins/load.js'), import('../plugins/host.js')])
     : undefined;
   const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
+  // The audit chain's hasher first: compiling BLAKE3's WebAssembly goes on while the database
+  // opens (and, in a new workspace, is created and migrated) instead of after it. Marked
+  // handled here, so that a database that fails to open leaves no unhandled rejection behind;
+  // KernelAudit.open still sees its failure.
+  const hasher = EntryHasher.create();
+  hasher.catch(() => undefined);
   const db = await openKernelDb(workspace);
   // The control stores the services write through: a host's (PostgreSQL's), else kernel.db's.
   const control = options.stores?.control ?? asyncControlStores(db);
@@ -144,6 +151,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       maxEntries: config.audit.max_entries,
       secrets,
       stores: control,
+      hasher,
     });
   } catch (error) {
     db.close();

@@ -63,10 +63,15 @@ export class KernelAudit {
       now?: () => Date;
       /** Where the chain is kept; default: the kernel database's control stores. */
       stores?: ControlStoreGroup;
+      /**
+       * The chain's hasher, when the caller started making it earlier (EntryHasher.create
+       * compiles BLAKE3's WebAssembly, a few ms, much of it off the main thread); default: made here.
+       */
+      hasher?: Promise<EntryHasher>;
     },
   ): Promise<KernelAudit> {
     const stores = options.stores ?? asyncControlStores(db);
-    const chain = new AuditChain(stores, await EntryHasher.create(), {
+    const chain = new AuditChain(stores, await (options.hasher ?? EntryHasher.create()), {
       maxEntries: options.maxEntries,
       ...(options.now ? { now: options.now } : {}),
     });
