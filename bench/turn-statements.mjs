@@ -171,10 +171,16 @@ async function traceStore(store, dir) {
     marks.forEach((mark, i) => {
       if (mark.kind !== kind) return;
       const inside = entries.filter((e) => e.t >= mark.t && e.t < marks[i + 1].t);
-      last = (store === 'postgres' ? withoutBackground(inside) : inside).map(
-        (e) =>
-          `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
-      );
+      // The client's answer in its place among the statements: what comes after it, the turn did not wait for.
+      last = [
+        ...(store === 'postgres' ? withoutBackground(inside) : inside),
+        { t: mark.t + mark.ms, conn: 'client', text: '(the response is read)' },
+      ]
+        .sort((a, b) => a.t - b.t)
+        .map(
+          (e) =>
+            `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
+        );
       perTurn.push({
         turn_ms: mark.ms,
         ...(store === 'postgres' ? postgresCounts(inside) : libsqlCounts(inside)),

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { ControlStoreGroup } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
 import type { AuditEntry } from '../src/services/audit/entry.js';
@@ -14,6 +15,11 @@ import { ControlBatch } from '../src/services/control-batch.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
+
+/** Yields to the event loop until the condition holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
 
 const scratch = scratchKernelDbs('oxydra-audit-group-');
 const workspace = () => scratch.folder();
@@ -91,6 +97,42 @@ describe('audit group commit', () => {
     // A fresh opener has committed nothing: it reads the stored head.
     const three = await openAudit(dir);
     expect(await three.audit.anchor()).toMatchObject({ seq: 3 });
+  });
+
+  it("anchors once its own entry's commit ends, not behind a commit the batch started after it", async () => {
+    const dir = workspace();
+    const db = await scratch.open(dir);
+    const inner = asyncControlStores(db);
+    // Each commit of the group is held after it ran until its gate opens: the turn's first audit
+    // entry is in one, and the spend settle queued meanwhile in the next, chained behind it.
+    const gates: Array<() => void> = [];
+    const stores: ControlStoreGroup = {
+      ...inner,
+      transaction: async (fn) => {
+        const result = await inner.transaction(fn);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return result;
+      },
+    };
+    const audit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
+    const spawned = audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true }) as AuditEntry;
+    const batch = ControlBatch.of(stores);
+    await until(() => gates.length === 1);
+    let settled = false;
+    batch.add({
+      write: async () => {
+        settled = true;
+      },
+    });
+    const anchored = audit.anchor();
+    // The settle's commit starts once the entry's ends; the anchor waits for the entry's only.
+    gates[0]!();
+    expect(await anchored).toEqual({ seq: 1, hash: spawned.hash });
+    await until(() => gates.length === 2);
+    expect(settled).toBe(true);
+    gates[1]!();
+    await batch.committed();
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 1 });
   });
 
   it('prunes in batches behind a marker that still verifies', async () => {

@@ -140,13 +140,31 @@ export class AuditChain {
   }
 
   /**
-   * Resolves once every entry appended so far is committed (rejects if that commit failed). With
-   * none waiting or being written, at once: the batch's other writes (a turn's spend settle) do
-   * not hold up a turn's anchor (docs/postgres.md, "Third round").
+   * Resolves once every entry appended so far is committed (rejects if a commit of the chain's
+   * failed meanwhile). It waits for the commit holding the newest of them and for no other: the
+   * batch's other writes (a turn's spend settle), queued or already in a commit of their own after
+   * it, do not hold up a turn's anchor (docs/postgres.md, "Third round" and "Tenth round").
    */
   committed(): Promise<void> {
-    if (this.#pending.length === 0 && this.#writing.length === 0) return Promise.resolve();
-    return this.#batch.committed();
+    const newest = this.#pending.at(-1) ?? this.#writing.at(-1);
+    if (newest === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#committing.push({ entry: newest, resolve, reject }));
+  }
+
+  /** Callers of committed(), each waiting for the commit that holds its entry. */
+  #committing: { entry: AuditEntry; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  /** Tells the callers of committed() what the commit that just ended means for them. */
+  #tellCommitted(written: readonly AuditEntry[], error: unknown): void {
+    if (this.#committing.length === 0) return;
+    const waiting = this.#committing;
+    this.#committing = [];
+    for (const waiter of waiting) {
+      if (error !== undefined) waiter.reject(error);
+      // Commits run in order, so an entry's commit ends every commit before it too.
+      else if (written.includes(waiter.entry)) waiter.resolve();
+      else this.#committing.push(waiter);
+    }
   }
 
   /** Commits every write waiting in the group's batch (settles too): before it closes. */
@@ -193,8 +211,10 @@ export class AuditChain {
         // commit; commits run in order, so the last one's newest entry is this chain's newest.
         const last = written.at(-1);
         if (last) this.#committedHead = { seq: last.seq, hash: last.hash };
+        this.#tellCommitted(written, undefined);
         return;
       }
+      this.#tellCommitted(written, error);
       // Rolled back: they wait for the next commit (relinked by the store), except those a
       // caller awaits: it is told, and they are not written later behind its back.
       this.#tail = undefined;
