@@ -103,19 +103,28 @@ describe('audit group commit', () => {
     const dir = workspace();
     const db = await scratch.open(dir);
     const inner = asyncControlStores(db);
-    // Each commit of the group is held after it ran until its gate opens: the turn's first audit
-    // entry is in one, and the spend settle queued meanwhile in the next, chained behind it.
+    // Each commit of the group (a transaction, or an append alone in its own) is held after it
+    // ran until its gate opens: the turn's first audit entry is in one, and the spend settle
+    // queued meanwhile in the next, chained behind it.
     const gates: Array<() => void> = [];
+    const hold = async <T>(commit: Promise<T>): Promise<T> => {
+      const result = await commit;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return result;
+    };
+    const audit = new Proxy(inner.audit, {
+      get: (target, key) =>
+        key === 'append'
+          ? (...args: Parameters<typeof target.append>) => hold(target.append(...args))
+          : Reflect.get(target, key),
+    });
     const stores: ControlStoreGroup = {
       ...inner,
-      transaction: async (fn) => {
-        const result = await inner.transaction(fn);
-        await new Promise<void>((resolve) => gates.push(resolve));
-        return result;
-      },
+      audit,
+      transaction: (fn) => hold(inner.transaction(fn)),
     };
-    const audit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
-    const spawned = audit.record('agent:a', 'agent_spawn', {}, '', { grouped: true }) as AuditEntry;
+    const kernelAudit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
+    const spawned = kernelAudit.record('agent:a', 'agent_spawn', {}, '', { grouped: true }) as AuditEntry;
     const batch = ControlBatch.of(stores);
     await until(() => gates.length === 1);
     let settled = false;
@@ -124,7 +133,7 @@ describe('audit group commit', () => {
         settled = true;
       },
     });
-    const anchored = audit.anchor();
+    const anchored = kernelAudit.anchor();
     // The settle's commit starts once the entry's ends; the anchor waits for the entry's only.
     gates[0]!();
     expect(await anchored).toEqual({ seq: 1, hash: spawned.hash });
@@ -132,7 +141,30 @@ describe('audit group commit', () => {
     expect(settled).toBe(true);
     gates[1]!();
     await batch.committed();
-    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(await kernelAudit.chain.verify()).toMatchObject({ ok: true, entries: 1 });
+  });
+
+  it("commits entries alone in the append's own transaction, and beside other writes in the group's", async () => {
+    const dir = workspace();
+    const db = await scratch.open(dir);
+    const inner = asyncControlStores(db);
+    let transactions = 0;
+    const stores: ControlStoreGroup = {
+      ...inner,
+      transaction: (fn) => {
+        transactions++;
+        return inner.transaction(fn);
+      },
+    };
+    const audit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
+    transactions = 0;
+    await audit.record('agent:a', 'tool_call', {});
+    expect(transactions).toBe(0);
+    audit.record('agent:a', 'agent_exit', {}, '', { grouped: true });
+    ControlBatch.of(stores).add({ write: async () => {} });
+    await audit.chain.committed();
+    expect(transactions).toBe(1);
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it('prunes in batches behind a marker that still verifies', async () => {

@@ -195,6 +195,9 @@ export class AuditChain {
   #writing: AuditEntry[] = [];
 
   readonly #job = {
+    // One append (pruning aside, which never fails the write): alone in a commit, it runs in the
+    // store's own transaction, one round trip on PostgreSQL (control-batch.ts).
+    standalone: true,
     // Inside the batch's transaction: the store links them after its head (same objects, so
     // callers see the final seq/hash when another process appended since they were hashed).
     write: async (stores: ControlStores) => {
@@ -342,7 +345,10 @@ export class AuditChain {
     const through = seq - this.#maxEntries;
     if (through < 1 || seq < this.#pruneAt) return;
     this.#pruneAt = seq + Math.max(1, Math.floor(this.#maxEntries / 100));
-    await store.prune(through, this.#now().toISOString());
+    // Housekeeping: a failure leaves more entries than the cap until the next batch prunes (up to
+    // a later seq, so these too). It never fails the write: an append that ran in a transaction
+    // of its own (standalone) is committed already, and the entries must not be written again.
+    await store.prune(through, this.#now().toISOString()).catch(() => {});
   }
 }
 
