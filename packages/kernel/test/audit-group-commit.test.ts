@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ControlStoreGroup } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
@@ -15,11 +16,6 @@ import { ControlBatch } from '../src/services/control-batch.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
-
-/** Yields to the event loop until the condition holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const scratch = scratchKernelDbs('oxydra-audit-group-');
 const workspace = () => scratch.folder();
@@ -126,7 +122,7 @@ describe('audit group commit', () => {
     const kernelAudit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
     const spawned = kernelAudit.record('agent:a', 'agent_spawn', {}, '', { grouped: true }) as AuditEntry;
     const batch = ControlBatch.of(stores);
-    await until(() => gates.length === 1);
+    await pollUntil(() => gates.length === 1, 'the entry commit held', { intervalMs: 1 });
     let settled = false;
     batch.add({
       write: async () => {
@@ -137,7 +133,7 @@ describe('audit group commit', () => {
     // The settle's commit starts once the entry's ends; the anchor waits for the entry's only.
     gates[0]!();
     expect(await anchored).toEqual({ seq: 1, hash: spawned.hash });
-    await until(() => gates.length === 2);
+    await pollUntil(() => gates.length === 2, 'the settle commit held', { intervalMs: 1 });
     expect(settled).toBe(true);
     gates[1]!();
     await batch.committed();
