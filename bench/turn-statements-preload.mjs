@@ -6,6 +6,7 @@
 // patches them; the bundle carries copies of its own.
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const file = process.env.OXYDRA_BENCH_TRACE;
 const buffer = [];
@@ -24,7 +25,11 @@ const flush = () => {
 setInterval(flush, 100).unref();
 process.on('exit', flush);
 
-const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
+// The traced build's tree (OXYDRA_BENCH_ROOT: another build's, a baseline), where its modules resolve.
+const root = process.env.OXYDRA_BENCH_ROOT
+  ? pathToFileURL(`${process.env.OXYDRA_BENCH_ROOT}/`)
+  : new URL('../', import.meta.url);
+const pg = createRequire(new URL('packages/store-postgres/package.json', root))('pg');
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, values, callback) {
   const entry = {
@@ -50,7 +55,7 @@ pg.Client.prototype.query = function (config, values, callback) {
   return result;
 };
 
-const Database = createRequire(new URL('../packages/memory/package.json', import.meta.url))('libsql');
+const Database = createRequire(new URL('packages/memory/package.json', root))('libsql');
 const prepare = Database.prototype.prepare;
 let statementPatched = false;
 Database.prototype.prepare = function (text) {

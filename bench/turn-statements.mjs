@@ -11,16 +11,19 @@
 //    store_round_trips the same without the event bus's NOTIFYs (never waited for by the turn);
 //  - flushed_commits: commits that wait for the WAL flush (a COMMIT, or a write outside a
 //    transaction); relaxed_commits: COMMITs after `synchronous_commit` was set off; notifies;
-//  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL).
+//  - libSQL: statements and COMMITs (none waits for a flush: WAL with synchronous=NORMAL);
+//  - commits_before_response: COMMITs answered (libSQL: run) before the client read the response.
 // --recall: another session of the same user, with one turn, made first, so every session turn's
 // recall searches (without it the only session has nothing to recall and the search is skipped).
-// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump] [--recall]   (prints one JSON
-// object; --dump adds the last traced turn's statements of each kind, in order, with the ms since
-// the turn began, its connection and its answer time; needs `npm run build` and PostgreSQL at
+// --bin: another build's bin/oxydra.js (a baseline), traced the same way.
+// Usage: node bench/turn-statements.mjs [--turns 8] [--warmup 10] [--dump] [--recall] [--bin path]
+// (prints one JSON object; --dump adds the last traced turn's statements of each kind, in order,
+// with the ms since the turn began, its connection and its answer time, and where the mock was
+// asked and the client read the response; needs `npm run build` and PostgreSQL at
 // OXYDRA_TEST_POSTGRES_URL as deployment.mjs says)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mockSteps, sleep, startDeployment } from './deployment.mjs';
@@ -32,8 +35,11 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '10' },
     dump: { type: 'boolean', default: false },
     recall: { type: 'boolean', default: false },
+    bin: { type: 'string' },
   },
 });
+/** Another build's CLI (a baseline): its own tree's pg and libsql are the ones patched. */
+const bin = values.bin && resolve(values.bin);
 const turns = Number(values.turns);
 const warmup = Number(values.warmup);
 const PRELOAD = fileURLToPath(new URL('./turn-statements-preload.mjs', import.meta.url));
@@ -67,7 +73,7 @@ function withoutBackground(entries) {
   return kept.sort((a, b) => a.t - b.t);
 }
 
-function postgresCounts(entries) {
+function postgresCounts(entries, responseAt) {
   const statements = withoutBackground(entries);
   const answeredAt = new Map();
   const inTx = new Map();
@@ -93,6 +99,11 @@ function postgresCounts(entries) {
     else if (!inTx.has(e.conn) && WRITE.test(e.text)) flushed++;
   }
   return {
+    // COMMITs answered before the client read the response: the commits the answer waited for
+    // (or that happened to end first).
+    commits_before_response: statements.filter(
+      (e) => e.text === 'COMMIT' && e.answered !== undefined && e.answered < responseAt,
+    ).length,
     statements: statements.length,
     round_trips: roundTrips,
     store_round_trips: storeRoundTrips,
@@ -102,14 +113,19 @@ function postgresCounts(entries) {
   };
 }
 
-function libsqlCounts(entries) {
+function libsqlCounts(entries, responseAt) {
   // A statement read through iterate() by all() is recorded twice at once: counted once.
   const statements = entries.filter(
     (e, i) =>
       !e.text.startsWith('PRAGMA busy_timeout') &&
       !(i > 0 && entries[i - 1].text === e.text && e.t - entries[i - 1].t < 0.05),
   );
-  return { statements: statements.length, commits: statements.filter((e) => e.text === 'COMMIT').length };
+  const commits = statements.filter((e) => e.text === 'COMMIT');
+  return {
+    commits_before_response: commits.filter((e) => e.t < responseAt).length,
+    statements: statements.length,
+    commits: commits.length,
+  };
 }
 
 async function traceStore(store, dir) {
@@ -121,13 +137,22 @@ async function traceStore(store, dir) {
     steps: mockSteps(5, 0),
     proxy: false,
     label: `stmts-${store}`,
+    ...(bin ? { bin } : {}),
     extraEnv: {
+      ...(bin ? { OXYDRA_BENCH_ROOT: resolve(dirname(bin), '../../..') } : {}),
       OXYDRA_NO_BUNDLE: '1',
       OXYDRA_BENCH_TRACE: trace,
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`.trim(),
     },
   });
   const marks = [];
+  // When the mock was asked (its body read), to place the model call among the statements.
+  const asked = [];
+  const requests = deployment.mock.requests;
+  requests.push = (...records) => {
+    asked.push(performance.timeOrigin + performance.now());
+    return Array.prototype.push.apply(requests, records);
+  };
   try {
     if (values.recall) await otherSession(deployment, 'stmts');
     const ws = await sessionClient(deployment, 'stmts');
@@ -171,13 +196,24 @@ async function traceStore(store, dir) {
     marks.forEach((mark, i) => {
       if (mark.kind !== kind) return;
       const inside = entries.filter((e) => e.t >= mark.t && e.t < marks[i + 1].t);
-      last = (store === 'postgres' ? withoutBackground(inside) : inside).map(
-        (e) =>
-          `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
-      );
+      // The client's answer in its place among the statements: what comes after it, the turn did not wait for.
+      last = [
+        ...(store === 'postgres' ? withoutBackground(inside) : inside),
+        { t: mark.t + mark.ms, conn: 'client', text: '(the response is read)' },
+        ...asked
+          .filter((t) => t >= mark.t && t < marks[i + 1].t)
+          .map((t) => ({ t, conn: 'mock', text: '(the model is asked)' })),
+      ]
+        .sort((a, b) => a.t - b.t)
+        .map(
+          (e) =>
+            `${(e.t - mark.t).toFixed(2)} ${e.conn}${e.answered ? ` +${(e.answered - e.t).toFixed(2)}` : ''} ${e.text}`,
+        );
       perTurn.push({
         turn_ms: mark.ms,
-        ...(store === 'postgres' ? postgresCounts(inside) : libsqlCounts(inside)),
+        ...(store === 'postgres'
+          ? postgresCounts(inside, mark.t + mark.ms)
+          : libsqlCounts(inside, mark.t + mark.ms)),
       });
     });
     const medians = {};

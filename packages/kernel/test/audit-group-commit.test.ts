@@ -7,6 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import type { ControlStoreGroup } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
 import type { AuditEntry } from '../src/services/audit/entry.js';
@@ -91,6 +93,74 @@ describe('audit group commit', () => {
     // A fresh opener has committed nothing: it reads the stored head.
     const three = await openAudit(dir);
     expect(await three.audit.anchor()).toMatchObject({ seq: 3 });
+  });
+
+  it("anchors once its own entry's commit ends, not behind a commit the batch started after it", async () => {
+    const dir = workspace();
+    const db = await scratch.open(dir);
+    const inner = asyncControlStores(db);
+    // Each commit of the group (a transaction, or an append alone in its own) is held after it
+    // ran until its gate opens: the turn's first audit entry is in one, and the spend settle
+    // queued meanwhile in the next, chained behind it.
+    const gates: Array<() => void> = [];
+    const hold = async <T>(commit: Promise<T>): Promise<T> => {
+      const result = await commit;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return result;
+    };
+    const audit = new Proxy(inner.audit, {
+      get: (target, key) =>
+        key === 'append'
+          ? (...args: Parameters<typeof target.append>) => hold(target.append(...args))
+          : Reflect.get(target, key),
+    });
+    const stores: ControlStoreGroup = {
+      ...inner,
+      audit,
+      transaction: (fn) => hold(inner.transaction(fn)),
+    };
+    const kernelAudit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
+    const spawned = kernelAudit.record('agent:a', 'agent_spawn', {}, '', { grouped: true }) as AuditEntry;
+    const batch = ControlBatch.of(stores);
+    await pollUntil(() => gates.length === 1, 'the entry commit held', { intervalMs: 1 });
+    let settled = false;
+    batch.add({
+      write: async () => {
+        settled = true;
+      },
+    });
+    const anchored = kernelAudit.anchor();
+    // The settle's commit starts once the entry's ends; the anchor waits for the entry's only.
+    gates[0]!();
+    expect(await anchored).toEqual({ seq: 1, hash: spawned.hash });
+    await pollUntil(() => gates.length === 2, 'the settle commit held', { intervalMs: 1 });
+    expect(settled).toBe(true);
+    gates[1]!();
+    await batch.committed();
+    expect(await kernelAudit.chain.verify()).toMatchObject({ ok: true, entries: 1 });
+  });
+
+  it("commits entries alone in the append's own transaction, and beside other writes in the group's", async () => {
+    const dir = workspace();
+    const db = await scratch.open(dir);
+    const inner = asyncControlStores(db);
+    let transactions = 0;
+    const stores: ControlStoreGroup = {
+      ...inner,
+      transaction: (fn) => {
+        transactions++;
+        return inner.transaction(fn);
+      },
+    };
+    const audit = await KernelAudit.open(dir, db, { maxEntries: 1000, stores });
+    transactions = 0;
+    await audit.record('agent:a', 'tool_call', {});
+    expect(transactions).toBe(0);
+    audit.record('agent:a', 'agent_exit', {}, '', { grouped: true });
+    ControlBatch.of(stores).add({ write: async () => {} });
+    await audit.chain.committed();
+    expect(transactions).toBe(1);
+    expect(await audit.chain.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it('prunes in batches behind a marker that still verifies', async () => {

@@ -109,6 +109,9 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
     const inserts = events.filter((event) => event.startsWith('sent WITH placed'));
     expect(inserts).toHaveLength(1);
     expect(events.indexOf(inserts[0]!)).toBeLessThan(events.indexOf(`answered ${lock}`));
+    // In no caller's transaction, its COMMIT goes out with them too: one round trip.
+    expect(events.filter((event) => event === 'sent COMMIT')).toHaveLength(1);
+    expect(events.indexOf('sent COMMIT')).toBeLessThan(events.indexOf(`answered ${lock}`));
     expect(await audit.head()).toEqual({ seq: 1, hash: 'h1' });
     // Linked after the same (now old) head: the guarded insert does nothing, the store links it after.
     const moved = await eventsDuring(async () => {
@@ -118,7 +121,9 @@ describePostgres('PostgreSQL transactions, pipelined', () => {
       );
       expect(placed).toMatchObject({ seq: 2, prevHash: 'h1', hash: '2:h1' });
     });
+    // The placement as given fails, its COMMIT rolls back, and a second transaction places it.
     expect(moved.filter((event) => event.startsWith('sent WITH placed'))).toHaveLength(2);
+    expect(moved.filter((event) => event === 'sent COMMIT')).toHaveLength(2);
     expect(await audit.range(0, 10)).toMatchObject([
       { seq: 1, hash: 'h1' },
       { seq: 2, prevHash: 'h1', hash: '2:h1' },

@@ -13,6 +13,12 @@ import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 /** One job of a batch: `write` runs inside the transaction, `done` after it ended. */
 export interface BatchJob {
   write(stores: ControlStores): Promise<void>;
+  /**
+   * Its write is one store call, atomic on its own (an audit append): alone in a commit, it runs
+   * without the group's transaction around it, in the call's own, which on PostgreSQL sends its
+   * COMMIT with its statements (one round trip, not two).
+   */
+  standalone?: boolean;
   /** Called once the transaction committed (`error` undefined) or was rolled back. */
   done?(error: unknown): void;
 }
@@ -95,9 +101,12 @@ export class ControlBatch {
   async #commit(jobs: readonly BatchJob[], waiters: readonly Waiter[]): Promise<void> {
     let failure: unknown;
     try {
-      await this.stores.transaction(async (stores) => {
-        for (const job of jobs) await job.write(stores);
-      });
+      const [only] = jobs;
+      if (jobs.length === 1 && only?.standalone) await only.write(this.stores);
+      else
+        await this.stores.transaction(async (stores) => {
+          for (const job of jobs) await job.write(stores);
+        });
     } catch (error) {
       failure = error ?? new Error('the control stores refused the commit');
     }

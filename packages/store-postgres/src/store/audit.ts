@@ -5,7 +5,9 @@
  * them and moves the head: two processes on one database extend one chain and never fork it.
  * The entries as given are inserted by a statement sent right behind the lock, not after its
  * answer (the pool pipelines), that does nothing unless the head is the one they were linked
- * after: the usual case costs one round trip, a moved head one more.
+ * after: the usual case costs one round trip, a moved head one more. An append in no caller's
+ * transaction sends its COMMIT with them too (the statement then fails on a moved head, and the
+ * entries are placed again in a second transaction): one round trip in all, not two.
  */
 import type {
   AuditFind,
@@ -17,6 +19,7 @@ import type {
 } from '@oxydra/types';
 import type pg from 'pg';
 import type { PgDatabase, Sql } from './database.js';
+import { hasCode } from './sql-errors.js';
 
 const COLUMNS = 'seq, ts, actor, action_type, action, resource, prev_hash, hash';
 /** The audit_meta key of the pruning marker; notes may not use it. */
@@ -59,20 +62,33 @@ function columnsOf(entries: readonly StoredAuditEntry[]): unknown[] {
   ];
 }
 
-/** Inserts `entries` and moves the head to the last; only when the head is `after` (if given). */
-function place(sql: Sql, entries: readonly StoredAuditEntry[], after?: { seq: number; hash: string }) {
+/**
+ * Inserts `entries` and moves the head to the last; only when the head is `after` (if given).
+ * `strict`: the statement fails (division by zero, MOVED_HEAD) instead of doing nothing when the
+ * head is not `after`, so a COMMIT sent behind it rolls the transaction back.
+ */
+function place(
+  sql: Sql,
+  entries: readonly StoredAuditEntry[],
+  after?: { seq: number; hash: string },
+  strict = false,
+) {
   const last = entries.at(-1)!;
   const guard = after ? 'seq = $11 AND hash = $12' : 'true';
+  const move = `UPDATE audit_head SET seq = $9, hash = $10 WHERE ${guard}`;
   return sql.query(
     `WITH placed AS (
        INSERT INTO audit_log (${COLUMNS})
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
          $7::text[], $8::text[])
        WHERE EXISTS (SELECT 1 FROM audit_head WHERE ${guard}))
-     UPDATE audit_head SET seq = $9, hash = $10 WHERE ${guard}`,
+     ${strict ? `, moved AS (${move} RETURNING 1) SELECT 1 / count(*) FROM moved` : move}`,
     [...columnsOf(entries), last.seq, last.hash, ...(after ? [after.seq, after.hash] : [])],
   );
 }
+
+/** What a strict placement fails with when the head moved (division_by_zero): nothing else in it divides. */
+const MOVED_HEAD = '22012';
 
 /** Whether each entry is linked after the one before it (so after the first's head, all are). */
 function chained(entries: readonly StoredAuditEntry[]): boolean {
@@ -98,11 +114,26 @@ export class PostgresAuditStore implements AuditStore {
 
   async append(entries: readonly StoredAuditEntry[], seal: AuditSeal): Promise<StoredAuditEntry[]> {
     if (entries.length === 0) return [];
+    const first = entries[0]!;
+    const expected = { seq: first.seq - 1, hash: first.prevHash };
+    let tryAsGiven = chained(entries);
+    if (tryAsGiven && !this.#db.inTransaction) {
+      // Alone, in a transaction of its own: the lock, the placement as given and the COMMIT go
+      // out together, one round trip. A moved head fails the placement, the COMMIT rolls it back,
+      // and the entries are placed after the head as it is, in a transaction of their own.
+      try {
+        await this.#db.batch(async (sql) => {
+          await Promise.all([lockedHead(sql), place(sql, entries, expected, true)]);
+        });
+        return [...entries];
+      } catch (error) {
+        if (!hasCode(error, MOVED_HEAD)) throw error;
+        tryAsGiven = false;
+      }
+    }
     return this.#db.atomic(async (sql) => {
       const head = lockedHead(sql);
-      const first = entries[0]!;
-      const expected = { seq: first.seq - 1, hash: first.prevHash };
-      const asGiven = chained(entries) ? place(sql, entries, expected) : undefined;
+      const asGiven = tryAsGiven ? place(sql, entries, expected) : undefined;
       asGiven?.catch(() => {});
       let tail = await head;
       if (asGiven && (await asGiven).rowCount === 1) return [...entries];

@@ -140,13 +140,31 @@ export class AuditChain {
   }
 
   /**
-   * Resolves once every entry appended so far is committed (rejects if that commit failed). With
-   * none waiting or being written, at once: the batch's other writes (a turn's spend settle) do
-   * not hold up a turn's anchor (docs/postgres.md, "Third round").
+   * Resolves once every entry appended so far is committed (rejects if a commit of the chain's
+   * failed meanwhile). It waits for the commit holding the newest of them and for no other: the
+   * batch's other writes (a turn's spend settle), queued or already in a commit of their own after
+   * it, do not hold up a turn's anchor (docs/postgres.md, "Third round" and "Tenth round").
    */
   committed(): Promise<void> {
-    if (this.#pending.length === 0 && this.#writing.length === 0) return Promise.resolve();
-    return this.#batch.committed();
+    const newest = this.#pending.at(-1) ?? this.#writing.at(-1);
+    if (newest === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#committing.push({ entry: newest, resolve, reject }));
+  }
+
+  /** Callers of committed(), each waiting for the commit that holds its entry. */
+  #committing: { entry: AuditEntry; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  /** Tells the callers of committed() what the commit that just ended means for them. */
+  #tellCommitted(written: readonly AuditEntry[], error: unknown): void {
+    if (this.#committing.length === 0) return;
+    const waiting = this.#committing;
+    this.#committing = [];
+    for (const waiter of waiting) {
+      if (error !== undefined) waiter.reject(error);
+      // Commits run in order, so an entry's commit ends every commit before it too.
+      else if (written.includes(waiter.entry)) waiter.resolve();
+      else this.#committing.push(waiter);
+    }
   }
 
   /** Commits every write waiting in the group's batch (settles too): before it closes. */
@@ -177,6 +195,9 @@ export class AuditChain {
   #writing: AuditEntry[] = [];
 
   readonly #job = {
+    // One append (pruning aside, which never fails the write): alone in a commit, it runs in the
+    // store's own transaction, one round trip on PostgreSQL (control-batch.ts).
+    standalone: true,
     // Inside the batch's transaction: the store links them after its head (same objects, so
     // callers see the final seq/hash when another process appended since they were hashed).
     write: async (stores: ControlStores) => {
@@ -193,8 +214,10 @@ export class AuditChain {
         // commit; commits run in order, so the last one's newest entry is this chain's newest.
         const last = written.at(-1);
         if (last) this.#committedHead = { seq: last.seq, hash: last.hash };
+        this.#tellCommitted(written, undefined);
         return;
       }
+      this.#tellCommitted(written, error);
       // Rolled back: they wait for the next commit (relinked by the store), except those a
       // caller awaits: it is told, and they are not written later behind its back.
       this.#tail = undefined;
@@ -322,7 +345,10 @@ export class AuditChain {
     const through = seq - this.#maxEntries;
     if (through < 1 || seq < this.#pruneAt) return;
     this.#pruneAt = seq + Math.max(1, Math.floor(this.#maxEntries / 100));
-    await store.prune(through, this.#now().toISOString());
+    // Housekeeping: a failure leaves more entries than the cap until the next batch prunes (up to
+    // a later seq, so these too). It never fails the write: an append that ran in a transaction
+    // of its own (standalone) is committed already, and the entries must not be written again.
+    await store.prune(through, this.#now().toISOString()).catch(() => {});
   }
 }
 
