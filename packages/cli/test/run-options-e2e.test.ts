@@ -116,8 +116,9 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}
     const builtins = after!
       .filter((entry) => entry.startsWith('NativeModule '))
       .map((entry) => entry.slice(13));
-    // The record can tell: Node's internal modules do load after the flag (libSQL's glibc check).
-    expect(builtins).toContain('internal/process/report');
+    // The record can tell: Node's internal modules do load after the flag (internal/fs/streams,
+    // say; libSQL's glibc check loaded internal/process/report here until the bundle skipped it).
+    expect(builtins.some((name) => name.startsWith('internal/'))).toBe(true);
     expect(builtins.filter((name) => !name.startsWith('internal/'))).toEqual([]);
   });
 
