@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
-import { Int16Vectors, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
+import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
 import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
@@ -41,7 +41,7 @@ describe('Int16Vectors', () => {
       for (let slot = 0; slot < 8; slot++) {
         const vector = randomVector(dims, 100 + slot);
         store.set(slot, vectorBlob(vector));
-        const similarity = store.similarity(slot, query, vectorNorm(query));
+        const similarity = store.similarity(slot, rerankQuery(query));
         expect(Math.abs(similarity - cosine(query, vector))).toBeLessThan(1e-5);
       }
     });
@@ -54,17 +54,17 @@ describe('Int16Vectors', () => {
     store.set(0, vectorBlob(a));
     store.set(1, new Uint8Array(10));
     const query = randomVector(64, 8);
-    const norm = vectorNorm(query);
-    expect(store.similarity(1, query, norm)).toBeNaN();
+    const prepared = rerankQuery(query);
+    expect(store.similarity(1, prepared)).toBeNaN();
     store.grow(4);
     store.move(0, 3);
-    expect(store.similarity(3, query, norm)).toBeCloseTo(cosine(query, a), 5);
+    expect(store.similarity(3, prepared)).toBeCloseTo(cosine(query, a), 5);
     store.set(2, vectorBlob(new Float32Array(64)));
-    expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.similarity(2, prepared)).toBeNaN();
     expect(store.has(2)).toBe(true);
     store.unset(2);
     expect(store.has(2)).toBe(false);
-    expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.similarity(2, prepared)).toBeNaN();
   });
 
   it('refuses to grow past its budget', () => {

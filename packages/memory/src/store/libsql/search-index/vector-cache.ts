@@ -12,7 +12,7 @@
  */
 import type { Client, Row } from '@libsql/client';
 import { codeBytes, scoreCodes, scoreTables } from './codes.js';
-import { Int16Vectors, QUANTIZED_BUDGET_BYTES, vectorNorm } from './int16-vectors.js';
+import { Int16Vectors, QUANTIZED_BUDGET_BYTES, rerankQuery } from './int16-vectors.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
 import { TopK } from './top-k.js';
 
@@ -178,11 +178,11 @@ export class VectorCache {
     const copies = this.rerankCopies;
     const pooled = slots.unordered();
     if (copies === undefined || pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
-    const queryNorm = vectorNorm(query);
+    const prepared = rerankQuery(query);
     const top = new TopK(limit);
     for (let i = 0; i < pooled.length; i++) {
       const slot = pooled[i]!;
-      const similarity = copies.similarity(slot, query, queryNorm);
+      const similarity = copies.similarity(slot, prepared);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
@@ -245,12 +245,12 @@ export class VectorCache {
         if (slot !== undefined) copies.set(slot, toBytes(row.vector));
       }
     }
-    const queryNorm = vectorNorm(query);
+    const prepared = rerankQuery(query);
     const top = new TopK(limit);
     for (const vectorId of vectorIds) {
       const slot = this.slotOf.get(vectorId);
       if (slot === undefined || !copies.has(slot)) continue;
-      const similarity = copies.similarity(slot, query, queryNorm);
+      const similarity = copies.similarity(slot, prepared);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
