@@ -110,9 +110,12 @@ export class VectorCache {
   }
 
   private async catchUp(): Promise<void> {
-    const [marks, rows, tombstones, oldest] = await this.client.batch(
+    const [marks, rows, tombstones] = await this.client.batch(
       [
-        "SELECT name, seq FROM sqlite_sequence WHERE name IN ('chunk_vectors', 'chunk_vector_tombstones')",
+        // Both sequences and the oldest logged deletion in one statement (one row, always).
+        `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vectors') AS vectors,
+                (SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones') AS tombstones,
+                (SELECT min(seq) FROM chunk_vector_tombstones) AS oldest`,
         {
           // A first load leaves the float vectors out (100 MB at 100k chunks of 256 dimensions):
           // rerank reads them when they first meet a pool. Rows added later come with theirs.
@@ -127,12 +130,12 @@ export class VectorCache {
           // A first load already leaves out every deleted row: no log to read.
           args: [this.lastVectorId < 0 ? Number.MAX_SAFE_INTEGER : this.lastTombstone],
         },
-        'SELECT min(seq) AS seq FROM chunk_vector_tombstones',
       ],
       'read',
     );
     const fresh = this.lastVectorId < 0;
-    const oldestTombstone = toNumber(oldest?.rows[0]?.seq ?? 0);
+    const mark = marks?.rows[0];
+    const oldestTombstone = toNumber(mark?.oldest ?? 0);
     if (!fresh && oldestTombstone > this.lastTombstone + 1) {
       // Deletions this cache never saw were pruned from the log: start over.
       this.clear();
@@ -141,14 +144,8 @@ export class VectorCache {
     }
     for (const row of rows?.rows ?? []) this.add(row);
     for (const row of tombstones?.rows ?? []) this.remove(toNumber(row.vector_id));
-    let vectorMark = 0;
-    let tombstoneMark = 0;
-    for (const row of marks?.rows ?? []) {
-      if (row.name === 'chunk_vectors') vectorMark = toNumber(row.seq);
-      else tombstoneMark = toNumber(row.seq);
-    }
-    this.lastVectorId = vectorMark;
-    this.lastTombstone = tombstoneMark;
+    this.lastVectorId = toNumber(mark?.vectors ?? 0);
+    this.lastTombstone = toNumber(mark?.tombstones ?? 0);
   }
 
   /**
