@@ -281,6 +281,8 @@ export class VectorCache {
     if (code.length !== this.bytes) return;
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
+    // Past their budget the int16 copies are dropped for the life of this cache: SQL reranks.
+    if (this.rerankCopies !== undefined && slot >= this.rerankCopies.room) this.rerankCopies = undefined;
     this.slotOf.set(vectorId, slot);
     this.vectorIds[slot] = vectorId;
     this.chunkIds[slot] = toNumber(row.chunk_id);
@@ -342,8 +344,7 @@ export class VectorCache {
     };
     this.vectorIds = grown(this.vectorIds, (n) => new Float64Array(n));
     this.chunkIds = grown(this.chunkIds, (n) => new Float64Array(n));
-    // Past their budget the int16 copies are dropped for the life of this cache: SQL reranks.
-    if (this.rerankCopies?.grow(capacity) === false) this.rerankCopies = undefined;
+    this.rerankCopies?.grow(capacity);
     this.codes = grown(this.codes, (n) => new Uint8Array(n), this.bytes);
     this.words = new Uint32Array(this.codes.buffer);
     this.sources = grown(this.sources, (n) => new Uint8Array(n));
