@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
-import { Int16Vectors, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
+import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
 import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
@@ -36,12 +36,12 @@ describe('Int16Vectors', () => {
   for (const dims of [64, 256, 301]) {
     it(`gives the float cosine to within 1e-5 (${dims} dimensions)`, () => {
       const store = new Int16Vectors(dims);
-      expect(store.grow(8)).toBe(true);
+      store.grow(8);
       const query = randomVector(dims, 1);
       for (let slot = 0; slot < 8; slot++) {
         const vector = randomVector(dims, 100 + slot);
         store.set(slot, vectorBlob(vector));
-        const similarity = store.similarity(slot, query, vectorNorm(query));
+        const similarity = store.similarity(slot, rerankQuery(query));
         expect(Math.abs(similarity - cosine(query, vector))).toBeLessThan(1e-5);
       }
     });
@@ -54,23 +54,27 @@ describe('Int16Vectors', () => {
     store.set(0, vectorBlob(a));
     store.set(1, new Uint8Array(10));
     const query = randomVector(64, 8);
-    const norm = vectorNorm(query);
-    expect(store.similarity(1, query, norm)).toBeNaN();
+    const prepared = rerankQuery(query);
+    expect(store.similarity(1, prepared)).toBeNaN();
     store.grow(4);
     store.move(0, 3);
-    expect(store.similarity(3, query, norm)).toBeCloseTo(cosine(query, a), 5);
+    expect(store.similarity(3, prepared)).toBeCloseTo(cosine(query, a), 5);
     store.set(2, vectorBlob(new Float32Array(64)));
-    expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.similarity(2, prepared)).toBeNaN();
     expect(store.has(2)).toBe(true);
     store.unset(2);
     expect(store.has(2)).toBe(false);
-    expect(store.similarity(2, query, norm)).toBeNaN();
+    expect(store.similarity(2, prepared)).toBeNaN();
   });
 
-  it('refuses to grow past its budget', () => {
+  it('grows up to its budget, never past it', () => {
     const store = new Int16Vectors(256, 10 * (2 * 256 + 8));
-    expect(store.grow(10)).toBe(true);
-    expect(store.grow(11)).toBe(false);
+    store.grow(8);
+    expect(store.room).toBe(8);
+    store.grow(16);
+    expect(store.room).toBe(10);
+    store.grow(32);
+    expect(store.room).toBe(10);
   });
 });
 
@@ -135,6 +139,23 @@ describe('vector candidates reranked in memory', () => {
     expect([...(viaSlots ?? [])]).toEqual([...(viaIds ?? [])]);
     // A filter that nothing passes: no candidates, not "copies missing".
     expect(cache.nearest(query!, 128, 8, { ...NO_FILTER, includeNotes: false })).toEqual(new Map());
+  });
+
+  it('keeps its copies while the budget holds every vector, though the cache’s room is larger', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    const pick = wordPicker(3);
+    const note = (i: number) =>
+      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 5 }, pick).join(' ')} ${i}.` });
+    for (let i = 0; i < 5; i++) await note(i);
+    // Room for 5 copies; the cache's own room is 1,024 slots from its first row.
+    const cache = new VectorCache(db.client, MODEL, 256, 5 * (2 * 256 + 8));
+    await cache.refresh();
+    const [query] = await createDeterministicEmbedder().embed(['harbour tide']);
+    expect((await cache.rerank(query!, cache.search(query!, 8, NO_FILTER), 8))?.size).toBe(5);
+    await note(5);
+    await cache.refresh();
+    expect(cache.size).toBe(6);
+    expect(await cache.rerank(query!, cache.search(query!, 8, NO_FILTER), 8)).toBeUndefined();
   });
 
   it('ranks and scores chunks as the SQL rerank does, also after deletions move slots', async () => {

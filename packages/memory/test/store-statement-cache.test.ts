@@ -65,6 +65,43 @@ describe('the local client’s statement cache', () => {
     }
   });
 
+  it('reads a statement’s columns once, and after every run of a `*` statement', async () => {
+    const columnReads: string[] = [];
+    const client = localClient(() => {
+      const db = new Database(tmp.path('columns.db'));
+      const prepare = db.prepare.bind(db);
+      db.prepare = ((sql: string) => {
+        const statement = prepare(sql);
+        const columns = statement.columns.bind(statement);
+        statement.columns = (() => {
+          columnReads.push(sql);
+          return columns();
+        }) as typeof statement.columns;
+        return statement;
+      }) as typeof db.prepare;
+      return db;
+    });
+    try {
+      await client.execute('CREATE TABLE t (a TEXT, b INTEGER)');
+      await client.execute("INSERT INTO t VALUES ('one', 1)");
+      const named = 'SELECT a, b AS n FROM t WHERE b = ?';
+      for (let i = 0; i < 3; i++) {
+        const result = await client.execute({ sql: named, args: [i === 1 ? 2 : 1] });
+        expect(result.columns).toEqual(['a', 'n']);
+        expect(result.rows.map((row) => ({ ...row }))).toEqual(i === 1 ? [] : [{ a: 'one', n: 1 }]);
+      }
+      expect(columnReads.filter((sql) => sql === named)).toHaveLength(1);
+      // Same width, new name: only a `*` statement can see that, and it reads its columns again.
+      expect((await client.execute('SELECT * FROM t')).columns).toEqual(['a', 'b']);
+      await client.execute('ALTER TABLE t RENAME COLUMN b TO c');
+      const renamed = await client.execute('SELECT * FROM t');
+      expect(renamed.columns).toEqual(['a', 'c']);
+      expect({ ...renamed.rows[0] }).toEqual({ a: 'one', c: 1 });
+    } finally {
+      client.close();
+    }
+  });
+
   it('runs a transaction’s statements on its connection: invisible to others until commit', async () => {
     const path = tmp.path('tx.db');
     const client = await openDatabase({ path });

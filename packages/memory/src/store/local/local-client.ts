@@ -29,7 +29,7 @@ import {
   statementOf,
   writeResult,
 } from './sql-values.js';
-import { type Connection, STATEMENT_CACHE_SIZE, StatementCache } from './statement-cache.js';
+import { type Connection, resultColumns, STATEMENT_CACHE_SIZE, StatementCache } from './statement-cache.js';
 
 /** Opens a connection with its per-connection settings applied (busy_timeout, PRAGMAs). */
 export type Connect = () => Connection;
@@ -50,12 +50,12 @@ class LocalConnection {
   run(stmt: BatchStatement): ResultSet {
     const { sql, args } = statementOf(stmt);
     try {
-      const { statement, returnsRows } = this.#statements.get(sql);
+      const entry = this.#statements.get(sql);
       const bound = argsToSql(args);
-      if (!returnsRows) return writeResult(statement.run(bound));
-      const values = statement.all(bound) as unknown[][];
+      if (!entry.returnsRows) return writeResult(entry.statement.run(bound));
+      const values = entry.statement.all(bound) as unknown[][];
       // Columns after the run: a statement SQLite re-prepared for a new schema reports the new ones.
-      return readResult(values, statement.columns());
+      return readResult(values, resultColumns(entry, sql, values[0]?.length));
     } catch (error) {
       throw libsqlErrorOf(error);
     }

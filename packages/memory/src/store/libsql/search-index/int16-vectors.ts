@@ -9,14 +9,11 @@
  * against the exact top 32 (0.941 vs 0.944); int16 gives exactly the SQL rerank's figures.
  *
  * Bounded: 2·`dimensions` + 8 bytes per vector (520 B at 256 dimensions), and no more than
- * QUANTIZED_BUDGET_BYTES in all. Past that the store gives up its copies and the caller
+ * QUANTIZED_BUDGET_BYTES in all. Past that the cache gives up its copies and the caller
  * reranks in SQL as before, so a very large index costs no more memory than the codes.
  */
 
-/**
- * Most bytes the copies' room may take. The cache grows its room in powers of two, so this
- * holds 65,536 vectors of 256 dimensions (16,384 of 1,536).
- */
+/** Most bytes the copies' room may take: 129,055 vectors of 256 dimensions (21,788 of 1,536). */
 export const QUANTIZED_BUDGET_BYTES = 64 * 1024 * 1024;
 
 const NOT_READ = -1;
@@ -38,19 +35,29 @@ export class Int16Vectors {
     return 2 * this.dimensions + 8;
   }
 
-  /** Room for `capacity` slots; false when that would pass the budget (nothing is allocated). */
-  grow(capacity: number): boolean {
-    if (capacity * this.bytesPerVector > this.budget) return false;
-    const values = new Int16Array(capacity * this.dimensions);
+  /** How many slots the copies have room for. */
+  get room(): number {
+    return this.norms.length;
+  }
+
+  /**
+   * Room for `capacity` slots, or for as many as the budget holds when that is fewer. The
+   * cache doubles its capacity, and refusing a doubling that passes the budget gave the copies
+   * up while twice as many still fitted: at 256 dimensions the rerank fell back to SQL past
+   * 65,536 vectors (1.96 -> 2.96 ms per persisted kernel turn); now past 129,055.
+   */
+  grow(capacity: number): void {
+    const slots = Math.min(capacity, Math.floor(this.budget / this.bytesPerVector));
+    if (slots <= this.room) return;
+    const values = new Int16Array(slots * this.dimensions);
     values.set(this.values);
-    const scales = new Float32Array(capacity);
+    const scales = new Float32Array(slots);
     scales.set(this.scales);
-    const norms = new Float32Array(capacity);
+    const norms = new Float32Array(slots);
     norms.set(this.norms);
     this.values = values;
     this.scales = scales;
     this.norms = norms;
-    return true;
   }
 
   /** Store the float32 bytes `blob` (libSQL's F32_BLOB layout) in `slot`. */
@@ -98,11 +105,12 @@ export class Int16Vectors {
     this.norms[to] = this.norms[from]!;
   }
 
-  /** Cosine similarity of `query` (whose norm is `queryNorm`) with the vector in `slot`; NaN if none. */
-  similarity(slot: number, query: Float32Array, queryNorm: number): number {
+  /** Cosine similarity of `query` with the vector in `slot`; NaN if none. */
+  similarity(slot: number, query: RerankQuery): number {
     const norm = this.norms[slot]!;
-    if (norm <= 0 || queryNorm === 0) return Number.NaN;
+    if (norm <= 0 || query.norm === 0) return Number.NaN;
     const values = this.values;
+    const coordinates = query.values;
     const dims = this.dimensions;
     // Four accumulators: the adds no longer wait on each other (the rerank's hot loop).
     let d0 = 0;
@@ -112,14 +120,29 @@ export class Int16Vectors {
     let o = slot * dims;
     let i = 0;
     for (const end = dims - (dims & 3); i < end; i += 4, o += 4) {
-      d0 += values[o]! * query[i]!;
-      d1 += values[o + 1]! * query[i + 1]!;
-      d2 += values[o + 2]! * query[i + 2]!;
-      d3 += values[o + 3]! * query[i + 3]!;
+      d0 += values[o]! * coordinates[i]!;
+      d1 += values[o + 1]! * coordinates[i + 1]!;
+      d2 += values[o + 2]! * coordinates[i + 2]!;
+      d3 += values[o + 3]! * coordinates[i + 3]!;
     }
-    for (; i < dims; i++, o++) d0 += values[o]! * query[i]!;
-    return ((d0 + d1 + d2 + d3) * this.scales[slot]!) / (norm * queryNorm);
+    for (; i < dims; i++, o++) d0 += values[o]! * coordinates[i]!;
+    return ((d0 + d1 + d2 + d3) * this.scales[slot]!) / (norm * query.norm);
   }
+}
+
+/**
+ * A query made ready for similarity, once per search: its coordinates widened to float64 (exact),
+ * so the hot loop reads doubles instead of converting a float32 at every step (measured ~25%
+ * less time for a 512-row pool at 256 dimensions), and its norm. The sums are the same ones,
+ * in the same order: the similarities do not change by a bit.
+ */
+export interface RerankQuery {
+  readonly values: Float64Array;
+  readonly norm: number;
+}
+
+export function rerankQuery(query: Float32Array): RerankQuery {
+  return { values: Float64Array.from(query), norm: vectorNorm(query) };
 }
 
 export function vectorNorm(vector: Float32Array): number {

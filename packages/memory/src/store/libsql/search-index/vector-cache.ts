@@ -12,7 +12,7 @@
  */
 import type { Client, Row } from '@libsql/client';
 import { codeBytes, scoreCodes, scoreTables } from './codes.js';
-import { Int16Vectors, QUANTIZED_BUDGET_BYTES, vectorNorm } from './int16-vectors.js';
+import { Int16Vectors, QUANTIZED_BUDGET_BYTES, rerankQuery } from './int16-vectors.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
 import { TopK } from './top-k.js';
 
@@ -110,9 +110,12 @@ export class VectorCache {
   }
 
   private async catchUp(): Promise<void> {
-    const [marks, rows, tombstones, oldest] = await this.client.batch(
+    const [marks, rows, tombstones] = await this.client.batch(
       [
-        "SELECT name, seq FROM sqlite_sequence WHERE name IN ('chunk_vectors', 'chunk_vector_tombstones')",
+        // Both sequences and the oldest logged deletion in one statement (one row, always).
+        `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vectors') AS vectors,
+                (SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones') AS tombstones,
+                (SELECT min(seq) FROM chunk_vector_tombstones) AS oldest`,
         {
           // A first load leaves the float vectors out (100 MB at 100k chunks of 256 dimensions):
           // rerank reads them when they first meet a pool. Rows added later come with theirs.
@@ -127,12 +130,12 @@ export class VectorCache {
           // A first load already leaves out every deleted row: no log to read.
           args: [this.lastVectorId < 0 ? Number.MAX_SAFE_INTEGER : this.lastTombstone],
         },
-        'SELECT min(seq) AS seq FROM chunk_vector_tombstones',
       ],
       'read',
     );
     const fresh = this.lastVectorId < 0;
-    const oldestTombstone = toNumber(oldest?.rows[0]?.seq ?? 0);
+    const mark = marks?.rows[0];
+    const oldestTombstone = toNumber(mark?.oldest ?? 0);
     if (!fresh && oldestTombstone > this.lastTombstone + 1) {
       // Deletions this cache never saw were pruned from the log: start over.
       this.clear();
@@ -141,14 +144,8 @@ export class VectorCache {
     }
     for (const row of rows?.rows ?? []) this.add(row);
     for (const row of tombstones?.rows ?? []) this.remove(toNumber(row.vector_id));
-    let vectorMark = 0;
-    let tombstoneMark = 0;
-    for (const row of marks?.rows ?? []) {
-      if (row.name === 'chunk_vectors') vectorMark = toNumber(row.seq);
-      else tombstoneMark = toNumber(row.seq);
-    }
-    this.lastVectorId = vectorMark;
-    this.lastTombstone = tombstoneMark;
+    this.lastVectorId = toNumber(mark?.vectors ?? 0);
+    this.lastTombstone = toNumber(mark?.tombstones ?? 0);
   }
 
   /**
@@ -178,11 +175,11 @@ export class VectorCache {
     const copies = this.rerankCopies;
     const pooled = slots.unordered();
     if (copies === undefined || pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
-    const queryNorm = vectorNorm(query);
+    const prepared = rerankQuery(query);
     const top = new TopK(limit);
     for (let i = 0; i < pooled.length; i++) {
       const slot = pooled[i]!;
-      const similarity = copies.similarity(slot, query, queryNorm);
+      const similarity = copies.similarity(slot, prepared);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
@@ -245,12 +242,12 @@ export class VectorCache {
         if (slot !== undefined) copies.set(slot, toBytes(row.vector));
       }
     }
-    const queryNorm = vectorNorm(query);
+    const prepared = rerankQuery(query);
     const top = new TopK(limit);
     for (const vectorId of vectorIds) {
       const slot = this.slotOf.get(vectorId);
       if (slot === undefined || !copies.has(slot)) continue;
-      const similarity = copies.similarity(slot, query, queryNorm);
+      const similarity = copies.similarity(slot, prepared);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
@@ -284,6 +281,8 @@ export class VectorCache {
     if (code.length !== this.bytes) return;
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
+    // Past their budget the int16 copies are dropped for the life of this cache: SQL reranks.
+    if (this.rerankCopies !== undefined && slot >= this.rerankCopies.room) this.rerankCopies = undefined;
     this.slotOf.set(vectorId, slot);
     this.vectorIds[slot] = vectorId;
     this.chunkIds[slot] = toNumber(row.chunk_id);
@@ -345,8 +344,7 @@ export class VectorCache {
     };
     this.vectorIds = grown(this.vectorIds, (n) => new Float64Array(n));
     this.chunkIds = grown(this.chunkIds, (n) => new Float64Array(n));
-    // Past their budget the int16 copies are dropped for the life of this cache: SQL reranks.
-    if (this.rerankCopies?.grow(capacity) === false) this.rerankCopies = undefined;
+    this.rerankCopies?.grow(capacity);
     this.codes = grown(this.codes, (n) => new Uint8Array(n), this.bytes);
     this.words = new Uint32Array(this.codes.buffer);
     this.sources = grown(this.sources, (n) => new Uint8Array(n));
