@@ -20,6 +20,7 @@ import type {
   AgentResult,
   AgentStatus,
   HostKind,
+  KernelEvent,
   LifecycleEvent,
   SpawnSpec,
   TurnHandle,
@@ -164,8 +165,8 @@ export class AgentTable implements KernelServices {
   }
 
   /** The agent and its ancestors, nearest first. */
-  *lineage(agentId: string): Iterable<string> {
-    for (let record = this.#records.get(agentId); record; record = record.parent) yield record.info.id;
+  lineage(agentId: string): readonly string[] {
+    return this.#records.get(agentId)?.lineage ?? [];
   }
 
   // ---- KernelServices: what agent-turn.ts uses ----
@@ -179,13 +180,14 @@ export class AgentTable implements KernelServices {
       const reason = `the audit chain cannot be written (${error instanceof Error ? error.message : String(error)})`;
       if (isLive(record) && record.killed === undefined) void this.kill(info.id, reason);
     }
-    this.bus.publish({
-      agentId: info.id,
-      ...(parent ? { parentAgentId: parent.info.id } : {}),
-      ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
-      ...(info.userId !== undefined ? { userId: info.userId } : {}),
-      event,
-    });
+    // Built field by field rather than with conditional spreads (a temporary object each): this
+    // runs for every event. The fields keep their order (agentId, parentAgentId, sessionId, userId, event).
+    const envelope: Omit<KernelEvent, 'seq'> = { agentId: info.id } as Omit<KernelEvent, 'seq'>;
+    if (parent) envelope.parentAgentId = parent.info.id;
+    if (info.sessionId !== undefined) envelope.sessionId = info.sessionId;
+    if (info.userId !== undefined) envelope.userId = info.userId;
+    envelope.event = event;
+    this.bus.publish(envelope);
   }
 
   limitsOf(record: AgentRecord): AgentLimits {
@@ -301,9 +303,10 @@ export class AgentTable implements KernelServices {
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
+    const id = `${this.#idPrefix}${(++this.#counter).toString(36)}`;
     return {
       info: {
-        id: `${this.#idPrefix}${(++this.#counter).toString(36)}`,
+        id,
         ...(parent ? { parentId: parent.info.id } : {}),
         name: spec.agent ?? DEFAULT_AGENT,
         status: 'starting',
@@ -314,6 +317,7 @@ export class AgentTable implements KernelServices {
         costUsd: 0,
       },
       parent,
+      lineage: parent ? [id, ...parent.lineage] : [id],
       children: new Set(),
       depth,
       spec,
