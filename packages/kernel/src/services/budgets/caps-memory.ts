@@ -58,10 +58,20 @@ export class CapsMemory {
    * Frozen and handed out as they are, not copied: every model call asks, and the same object
    * while nothing changed lets capsFor keep its answer too (caps.ts).
    */
-  async get(scope: string, read: () => Promise<StoredCaps>): Promise<Readonly<StoredCaps>> {
+  get(scope: string, read: () => Promise<StoredCaps>): Promise<Readonly<StoredCaps>> {
     const started = this.#now();
     const kept = this.#entries.get(scope);
-    if (kept && this.#listening.size > 0 && started - kept.at < CAPS_MAX_AGE_MS) return kept.caps;
+    // Not an async function: a kept answer (nearly every call) costs one resolved promise.
+    if (kept && this.#listening.size > 0 && started - kept.at < CAPS_MAX_AGE_MS)
+      return Promise.resolve(kept.caps);
+    return this.#read(scope, read, started);
+  }
+
+  async #read(
+    scope: string,
+    read: () => Promise<StoredCaps>,
+    started: number,
+  ): Promise<Readonly<StoredCaps>> {
     const version = this.#version;
     const caps = Object.freeze({ ...(await read()) });
     if (this.#listening.size > 0 && version === this.#version) {

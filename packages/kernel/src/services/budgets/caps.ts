@@ -104,8 +104,8 @@ export function agentScope(agent: string): string {
  * The caps a store keeps for `scope` (`oxydra budget set`'s; they win over the configuration
  * until unset). `spend`: a store (read now), or the ledger (its memory, caps-memory.ts).
  */
-export async function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
-  return (await spend.caps(scope)) as SetCaps;
+export function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
+  return spend.caps(scope) as Promise<SetCaps>;
 }
 
 /**
