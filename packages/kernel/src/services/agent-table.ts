@@ -243,23 +243,22 @@ export class AgentTable implements KernelServices {
     };
   }
 
-  approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'> {
+  approver(record: AgentRecord): AgentRunOptions['approve'] {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
-      if (at.spec.askApprovals === true) {
-        return { approve: this.approvals.approverFor(record.info.id, killSignal(record)) };
-      }
+      if (at.spec.askApprovals === true)
+        return this.approvals.approverFor(record.info.id, killSignal(record));
       if (at.spec.askApprovals === false) break;
     }
-    if (this.options.host === 'cli') return {};
-    return {
-      approve: async (request) => {
-        throw new Error(
-          `nobody can approve ${request.toolName} over the ${this.options.host} (no connected client answers approval questions); ` +
-            `set [tools] approval = "auto" in its configuration to let agents run it, or connect a client that answers approvals`,
-        );
-      },
-    };
+    return this.options.host === 'cli' ? undefined : this.#nobodyApproves;
   }
+
+  /** The approver of a host without a terminal: one for every turn, it only names the host. */
+  readonly #nobodyApproves: NonNullable<AgentRunOptions['approve']> = async (request) => {
+    throw new Error(
+      `nobody can approve ${request.toolName} over the ${this.options.host} (no connected client answers approval questions); ` +
+        `set [tools] approval = "auto" in its configuration to let agents run it, or connect a client that answers approvals`,
+    );
+  };
 
   async killChildren(record: AgentRecord, reason: string): Promise<void> {
     await Promise.all([...record.children].map((child) => this.kill(child.info.id, reason)));
