@@ -132,7 +132,10 @@ export async function capsFor(
     ),
   );
   let byAgentSet = keptCaps.get(userSet);
-  if (!byAgentSet) keptCaps.set(userSet, (byAgentSet = new WeakMap()));
+  if (!byAgentSet) {
+    byAgentSet = new WeakMap();
+    keptCaps.set(userSet, byAgentSet);
+  }
   byAgentSet.set(agentSet, { config, user, agent: who.agent, caps });
   return caps;
 }
