@@ -198,11 +198,10 @@ export class AgentTable implements KernelServices {
       limits.maxCostUsd !== undefined
         ? (limits.maxCostSource ?? 'the spawn limit maxCostUsd')
         : settings.maxCostSource;
-    return {
-      maxTurns: limits.maxTurns ?? settings.maxTurns,
-      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
-      ...(maxCostSource !== undefined ? { maxCostSource } : {}),
-    };
+    const agentLimits: AgentLimits = { maxTurns: limits.maxTurns ?? settings.maxTurns };
+    if (maxCostUsd !== undefined) agentLimits.maxCostUsd = maxCostUsd;
+    if (maxCostSource !== undefined) agentLimits.maxCostSource = maxCostSource;
+    return agentLimits;
   }
 
   /** Before an agent's call that can change the workspace: its root run's "before" checkpoint. */

@@ -220,11 +220,11 @@ function withOutcome(
   auditHead: { seq: number; hash: string } | undefined,
 ): StreamEvent {
   if (event.type !== 'run_completed' && event.type !== 'run_failed') return event;
-  return {
-    ...event,
-    ...(sessionId !== undefined ? { sessionId } : {}),
-    ...(auditHead ? { auditHead } : {}),
-  };
+  // Copied then completed, as the result is (runTurn): no temporary per conditional field.
+  const outcome = Object.assign({}, event);
+  if (sessionId !== undefined) outcome.sessionId = sessionId;
+  if (auditHead) outcome.auditHead = auditHead;
+  return outcome;
 }
 
 /** The run's budgets; its wall-clock limit is the tighter of the spawn's and the agent's max_run_secs. */
