@@ -148,8 +148,10 @@ async function runTurn(
   info.usage = services.addUsage(info.usage, result.usage);
   info.costUsd = info.costUsd === null || result.costUsd === null ? null : info.costUsd + result.costUsd;
   record.history = result.messages;
-  // A turn's sub-agents do not outlive it.
-  await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
+  // A turn's sub-agents do not outlive it (most turns have none: no reason text, array and
+  // Promise.all made for them).
+  if (record.children.size > 0)
+    await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
   await record.checkpoints?.finish();
   record.checkpoints = undefined;
   const auditHead = await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
