@@ -18,6 +18,7 @@ import { countMessageTokens, ResponseAssembler } from '@oxydra/provider/core';
 import {
   type AssistantMessage,
   Cancelled,
+  type Context,
   type Message,
   type StreamEvent,
   type ToolCall,
@@ -120,6 +121,8 @@ export class AgentLoop {
    * failure is the one reported, then the summary's, as when they ran in turn.
    */
   private async firstReads(prompt: Message): Promise<void> {
+    // Nothing to read beside the save (no summary, no recall): no allSettled, every turn.
+    if (!this.summary && !this.recall) return this.persist([prompt]);
     const settled = await Promise.allSettled([
       this.persist([prompt]),
       this.summary?.load(this.messages),
@@ -179,22 +182,27 @@ export class AgentLoop {
     const { model, provider, systemPrompt } = this.options;
     const tools = this.offeredTools();
     const budget = this.options.contextBudget ?? DEFAULT_CONTEXT_BUDGET;
-    const recall = (await this.recall?.snippetsFor(this.messages)) ?? [];
-    const provided = await providedContext(
-      this.options.context,
-      { messages: this.messages, turn: this.budget.turns + 1 },
-      this.limits,
-      this.emit,
-    );
-    await this.summary?.maybeCondense({
-      messages: this.messages,
-      systemPrompt,
-      recall,
-      tools,
-      model,
-      budget,
-      position: { turn: this.budget.turns + 1, maxTurns: this.options.budgets.maxTurns },
-    });
+    // Each hook awaited only when the run has it: most have none, and every await and input
+    // object is garbage made on every model call.
+    const recall = this.recall ? await this.recall.snippetsFor(this.messages) : [];
+    const provided = this.options.context
+      ? await providedContext(
+          this.options.context,
+          { messages: this.messages, turn: this.budget.turns + 1 },
+          this.limits,
+          this.emit,
+        )
+      : [];
+    if (this.summary)
+      await this.summary.maybeCondense({
+        messages: this.messages,
+        systemPrompt,
+        recall,
+        tools,
+        model,
+        budget,
+        position: { turn: this.budget.turns + 1, maxTurns: this.options.budgets.maxTurns },
+      });
     // The hooks took time: a cancel or the wall-time limit may have come meanwhile.
     this.throwIfStopped();
     const fitted = fitContext(
@@ -218,9 +226,11 @@ export class AgentLoop {
     const assembler = new ResponseAssembler();
     this.answerText.startCall();
     try {
+      const context: Context = { model: model.id, messages: fitted.messages };
+      if (tools.length > 0) context.tools = tools;
       const answer = await callModel({
         provider,
-        context: { model: model.id, messages: fitted.messages, ...(tools.length > 0 ? { tools } : {}) },
+        context,
         signal: this.controller.signal,
         timeoutMs: this.options.budgets.turnTimeoutMs,
         clock: this.clock,

@@ -39,9 +39,8 @@ export interface AgentAssembly {
   model: ModelInfo;
   tools: ToolRegistry;
   /** What startAgentRun needs besides the task, session, budgets and signal. */
-  base: Pick<
-    AgentRunOptions,
-    'provider' | 'model' | 'tools' | 'workspace' | 'systemPrompt' | 'contextBudget'
+  base: Required<
+    Pick<AgentRunOptions, 'provider' | 'model' | 'tools' | 'workspace' | 'systemPrompt' | 'contextBudget'>
   >;
 }
 

@@ -13,6 +13,11 @@ import type { BudgetAccount } from './budget-accounts.js';
 export interface AgentRecord {
   info: AgentInfo;
   parent: AgentRecord | undefined;
+  /**
+   * Its id and its ancestors', nearest first: fixed at spawn, and walked by the event bus for
+   * every event it publishes (a generator walking the parents allocated at each one).
+   */
+  lineage: readonly string[];
   children: Set<AgentRecord>;
   /** 0 for an agent a host spawned, parent's + 1 for a delegated one. */
   depth: number;

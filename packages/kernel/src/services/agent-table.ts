@@ -20,6 +20,7 @@ import type {
   AgentResult,
   AgentStatus,
   HostKind,
+  KernelEvent,
   LifecycleEvent,
   SpawnSpec,
   TurnHandle,
@@ -164,8 +165,8 @@ export class AgentTable implements KernelServices {
   }
 
   /** The agent and its ancestors, nearest first. */
-  *lineage(agentId: string): Iterable<string> {
-    for (let record = this.#records.get(agentId); record; record = record.parent) yield record.info.id;
+  lineage(agentId: string): readonly string[] {
+    return this.#records.get(agentId)?.lineage ?? [];
   }
 
   // ---- KernelServices: what agent-turn.ts uses ----
@@ -179,13 +180,14 @@ export class AgentTable implements KernelServices {
       const reason = `the audit chain cannot be written (${error instanceof Error ? error.message : String(error)})`;
       if (isLive(record) && record.killed === undefined) void this.kill(info.id, reason);
     }
-    this.bus.publish({
-      agentId: info.id,
-      ...(parent ? { parentAgentId: parent.info.id } : {}),
-      ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
-      ...(info.userId !== undefined ? { userId: info.userId } : {}),
-      event,
-    });
+    // Built field by field rather than with conditional spreads (a temporary object each): this
+    // runs for every event. The fields keep their order (agentId, parentAgentId, sessionId, userId, event).
+    const envelope: Omit<KernelEvent, 'seq'> = { agentId: info.id } as Omit<KernelEvent, 'seq'>;
+    if (parent) envelope.parentAgentId = parent.info.id;
+    if (info.sessionId !== undefined) envelope.sessionId = info.sessionId;
+    if (info.userId !== undefined) envelope.userId = info.userId;
+    envelope.event = event;
+    this.bus.publish(envelope);
   }
 
   limitsOf(record: AgentRecord): AgentLimits {
@@ -196,11 +198,10 @@ export class AgentTable implements KernelServices {
       limits.maxCostUsd !== undefined
         ? (limits.maxCostSource ?? 'the spawn limit maxCostUsd')
         : settings.maxCostSource;
-    return {
-      maxTurns: limits.maxTurns ?? settings.maxTurns,
-      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
-      ...(maxCostSource !== undefined ? { maxCostSource } : {}),
-    };
+    const agentLimits: AgentLimits = { maxTurns: limits.maxTurns ?? settings.maxTurns };
+    if (maxCostUsd !== undefined) agentLimits.maxCostUsd = maxCostUsd;
+    if (maxCostSource !== undefined) agentLimits.maxCostSource = maxCostSource;
+    return agentLimits;
   }
 
   /** Before an agent's call that can change the workspace: its root run's "before" checkpoint. */
@@ -241,23 +242,22 @@ export class AgentTable implements KernelServices {
     };
   }
 
-  approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'> {
+  approver(record: AgentRecord): AgentRunOptions['approve'] {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
-      if (at.spec.askApprovals === true) {
-        return { approve: this.approvals.approverFor(record.info.id, killSignal(record)) };
-      }
+      if (at.spec.askApprovals === true)
+        return this.approvals.approverFor(record.info.id, killSignal(record));
       if (at.spec.askApprovals === false) break;
     }
-    if (this.options.host === 'cli') return {};
-    return {
-      approve: async (request) => {
-        throw new Error(
-          `nobody can approve ${request.toolName} over the ${this.options.host} (no connected client answers approval questions); ` +
-            `set [tools] approval = "auto" in its configuration to let agents run it, or connect a client that answers approvals`,
-        );
-      },
-    };
+    return this.options.host === 'cli' ? undefined : this.#nobodyApproves;
   }
+
+  /** The approver of a host without a terminal: one for every turn, it only names the host. */
+  readonly #nobodyApproves: NonNullable<AgentRunOptions['approve']> = async (request) => {
+    throw new Error(
+      `nobody can approve ${request.toolName} over the ${this.options.host} (no connected client answers approval questions); ` +
+        `set [tools] approval = "auto" in its configuration to let agents run it, or connect a client that answers approvals`,
+    );
+  };
 
   async killChildren(record: AgentRecord, reason: string): Promise<void> {
     await Promise.all([...record.children].map((child) => this.kill(child.info.id, reason)));
@@ -301,9 +301,10 @@ export class AgentTable implements KernelServices {
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
+    const id = `${this.#idPrefix}${(++this.#counter).toString(36)}`;
     return {
       info: {
-        id: `${this.#idPrefix}${(++this.#counter).toString(36)}`,
+        id,
         ...(parent ? { parentId: parent.info.id } : {}),
         name: spec.agent ?? DEFAULT_AGENT,
         status: 'starting',
@@ -314,6 +315,7 @@ export class AgentTable implements KernelServices {
         costUsd: 0,
       },
       parent,
+      lineage: parent ? [id, ...parent.lineage] : [id],
       children: new Set(),
       depth,
       spec,

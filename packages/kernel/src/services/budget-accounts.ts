@@ -16,7 +16,7 @@ import type { UsageKind, UsageLog, UsageSource } from './usage/usage-log.js';
  */
 export interface SpendingCaps {
   ledger: SpendingLedger;
-  caps: () => Promise<Cap[]>;
+  caps: () => Promise<readonly Cap[]>;
   /** The scopes a call is charged to: its user's and its agent's. */
   scopes: string[];
   /** Reserved when the call's price cannot be estimated. */

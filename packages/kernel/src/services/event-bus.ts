@@ -20,7 +20,7 @@ export function isLifecycleEvent(event: StreamEvent | LifecycleEvent): event is 
 }
 
 /** An agent and its ancestors, nearest first: whose tree subscriptions an event reaches. */
-export type Lineage = (agentId: string) => Iterable<string>;
+export type Lineage = (agentId: string) => readonly string[];
 
 class Queue implements Subscription {
   #items: KernelEvent[] = [];

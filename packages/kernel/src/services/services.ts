@@ -29,7 +29,7 @@ export interface KernelServices {
    * denies, saying how to allow it), or, for hosts without a terminal, an approver that denies
    * with that host's way out.
    */
-  approver(record: AgentRecord): Pick<AgentRunOptions, 'approve'>;
+  approver(record: AgentRecord): AgentRunOptions['approve'];
   killChildren(record: AgentRecord, reason: string): Promise<void>;
   exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void;
   addUsage(a: Usage, b: Usage): Usage;

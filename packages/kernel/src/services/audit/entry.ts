@@ -48,11 +48,28 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of sortedKeys(value)) {
     const field = (value as Record<string, unknown>)[key];
     if (field !== undefined) sorted[key] = sortKeys(field);
   }
   return sorted;
+}
+
+/**
+ * Object.keys(value).sort(), for a few keys sorted in place: Array.prototype.sort copies into a
+ * work area first, and every audit entry sorts twice (measured: 2% of what a turn allocates).
+ * The same order (code units, as the default comparator); a large object goes to sort itself.
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 /** BLAKE3 of entries, reusing one WebAssembly hasher (hash-wasm: 1.6 µs per entry, measured). */

@@ -26,7 +26,7 @@ export const CAPS_MAX_AGE_MS = 5000;
 export type StoredCaps = Record<string, number>;
 
 export class CapsMemory {
-  readonly #entries = new Map<string, { caps: StoredCaps; at: number }>();
+  readonly #entries = new Map<string, { caps: Readonly<StoredCaps>; at: number }>();
   /** Moved by every news: a read across it is not kept. */
   #version = 0;
   /** The watches whose store listens now (usually one). */
@@ -53,15 +53,29 @@ export class CapsMemory {
     };
   }
 
-  /** `scope`'s caps: kept ones while fresh, else `read`'s answer (kept if nothing moved meanwhile). */
-  async get(scope: string, read: () => Promise<StoredCaps>): Promise<StoredCaps> {
+  /**
+   * `scope`'s caps: kept ones while fresh, else `read`'s answer (kept if nothing moved meanwhile).
+   * Frozen and handed out as they are, not copied: every model call asks, and the same object
+   * while nothing changed lets capsFor keep its answer too (caps.ts).
+   */
+  get(scope: string, read: () => Promise<StoredCaps>): Promise<Readonly<StoredCaps>> {
     const started = this.#now();
     const kept = this.#entries.get(scope);
-    if (kept && this.#listening.size > 0 && started - kept.at < CAPS_MAX_AGE_MS) return { ...kept.caps };
+    // Not an async function: a kept answer (nearly every call) costs one resolved promise.
+    if (kept && this.#listening.size > 0 && started - kept.at < CAPS_MAX_AGE_MS)
+      return Promise.resolve(kept.caps);
+    return this.#read(scope, read, started);
+  }
+
+  async #read(
+    scope: string,
+    read: () => Promise<StoredCaps>,
+    started: number,
+  ): Promise<Readonly<StoredCaps>> {
     const version = this.#version;
-    const caps = await read();
+    const caps = Object.freeze({ ...(await read()) });
     if (this.#listening.size > 0 && version === this.#version) {
-      this.#entries.set(scope, { caps: { ...caps }, at: started });
+      this.#entries.set(scope, { caps, at: started });
     }
     return caps;
   }

@@ -104,26 +104,50 @@ export function agentScope(agent: string): string {
  * The caps a store keeps for `scope` (`oxydra budget set`'s; they win over the configuration
  * until unset). `spend`: a store (read now), or the ledger (its memory, caps-memory.ts).
  */
-export async function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
-  return (await spend.caps(scope)) as SetCaps;
+export function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
+  return spend.caps(scope) as Promise<SetCaps>;
 }
 
-/** The caps in force for a model call; `spend` asked as storedCaps says (the ledger, before calls). */
+/**
+ * The caps in force for a model call; `spend` asked as storedCaps says (the ledger, before calls).
+ * Frozen, and kept while the ledger hands out the same stored caps (caps-memory.ts keeps them
+ * between changes): every model call asks, and building the list anew each time was a few
+ * percent of what a turn allocates.
+ */
 export async function capsFor(
   config: AgentConfig,
   spend: Pick<SpendStore, 'caps'>,
   who: { userId?: string | undefined; agent: string },
-): Promise<Cap[]> {
+): Promise<readonly Cap[]> {
   const user = who.userId ?? LOCAL_USER;
   const [userSet, agentSet] = await Promise.all([
     storedCaps(spend, userScope(user)),
     storedCaps(spend, agentScope(who.agent)),
   ]);
-  return [...userCaps(config, user, userSet), ...agentCaps(config, who.agent, agentSet)];
+  const kept = keptCaps.get(userSet)?.get(agentSet);
+  if (kept && kept.config === config && kept.user === user && kept.agent === who.agent) return kept.caps;
+  const caps = Object.freeze(
+    [...userCaps(config, user, userSet), ...agentCaps(config, who.agent, agentSet)].map((cap) =>
+      Object.freeze(cap),
+    ),
+  );
+  let byAgentSet = keptCaps.get(userSet);
+  if (!byAgentSet) {
+    byAgentSet = new WeakMap();
+    keptCaps.set(userSet, byAgentSet);
+  }
+  byAgentSet.set(agentSet, { config, user, agent: who.agent, caps });
+  return caps;
 }
 
+/** capsFor's answers by the stored caps they were made from (a new read, a new answer). */
+const keptCaps = new WeakMap<
+  SetCaps,
+  WeakMap<SetCaps, { config: AgentConfig; user: string; agent: string; caps: readonly Cap[] }>
+>();
+
 type Candidates = [number | undefined, string, CapOrigin][];
-type SetCaps = Partial<Record<CapKey, number>>;
+type SetCaps = Readonly<Partial<Record<CapKey, number>>>;
 
 /** The first cap that is set: `oxydra budget set`'s, else the configuration's, in order. */
 function firstCap(scope: string, key: CapKey, set: number | undefined, configured: Candidates): Cap[] {

@@ -278,7 +278,7 @@ export class SpendingLedger {
    * The caps `oxydra budget set` stored for `scope`, from memory while fresh: for model calls and
    * reports, never inside a transaction (that reads `tx.spend.caps`).
    */
-  caps(scope: string): Promise<StoredCaps> {
+  caps(scope: string): Promise<Readonly<StoredCaps>> {
     return this.#caps.get(scope, () => this.#store.caps(scope));
   }
 
