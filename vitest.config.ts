@@ -1,11 +1,12 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * The store matrix (issue 33): the gateway suite runs a second time with its kernels on
- * PostgreSQL (OXYDRA_TEST_STORE=postgres, see packages/store-postgres/test/test-store.ts), and
- * with OXYDRA_TEST_MATRIX=full the kernel's end-to-end files too (about 3 minutes more: left
- * out of `npm test`, and so of CI, for its 30-minute budget). Every other suite is the same on
- * both stores. A file that by nature looks at the libSQL file skips those tests there, saying why.
+ * The store matrix (issue 33): the gateway suite and the kernel's end-to-end files run a second
+ * time with their kernels on PostgreSQL (OXYDRA_TEST_STORE=postgres, see
+ * packages/store-postgres/test/test-store.ts). The kernel's files took about 3 minutes once and
+ * were left out of `npm test` for CI's budget; they take ~35 s now, so they run by default
+ * (OXYDRA_TEST_MATRIX=gateway leaves them out). Every other suite is the same on both stores. A
+ * file that by nature looks at the libSQL file skips those tests there, saying why.
  */
 const KERNEL_ON_POSTGRES = [
   'packages/kernel/test/kernel-*.test.ts',
@@ -17,7 +18,7 @@ const KERNEL_ON_POSTGRES = [
 ];
 const POSTGRES_MATRIX = [
   'packages/gateway/test/**/*.test.ts',
-  ...(process.env.OXYDRA_TEST_MATRIX === 'full' ? KERNEL_ON_POSTGRES : []),
+  ...(process.env.OXYDRA_TEST_MATRIX === 'gateway' ? [] : KERNEL_ON_POSTGRES),
 ];
 /**
  * Not run on PostgreSQL, each with why. The replay files call replaySession as `oxydra sessions
