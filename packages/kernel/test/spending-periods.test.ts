@@ -4,7 +4,7 @@
  * and agree with the pure periodOf at every instant.
  */
 import { describe, expect, it } from 'vitest';
-import { type CapKey, PERIOD_OF, periodOf, periodStart } from '../src/services/budgets/caps.js';
+import { type CapKey, PERIOD_OF, periodOf } from '../src/services/budgets/caps.js';
 import { SpendingLedger } from '../src/services/budgets/spending.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
@@ -39,11 +39,11 @@ describe('the periods a ledger counts in', () => {
     }
   });
 
-  it('periodStart is where each period begins', () => {
+  it("a period's startsAt is where it begins", () => {
     for (const at of [Date.UTC(2026, 1, 14, 7), Date.UTC(2028, 1, 29), Date.UTC(2026, 11, 31, 23, 59)]) {
       for (const kind of ['day', 'month', 'window'] as const) {
         const period = periodOf(kind, at, 600);
-        const start = periodStart(period, 600);
+        const start = period.startsAt;
         expect(start).toBeLessThanOrEqual(at);
         expect(periodOf(kind, start, 600).key).toBe(period.key);
         expect(periodOf(kind, start - 1, 600).key).not.toBe(period.key);

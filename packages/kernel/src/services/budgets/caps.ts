@@ -45,6 +45,8 @@ export type PeriodKind = 'day' | 'month' | 'window';
 export interface Period {
   kind: PeriodKind;
   key: string;
+  /** When the period began, epoch ms. */
+  startsAt: number;
   /** When the next period starts (the cap resets), epoch ms. */
   endsAt: number;
 }
@@ -53,25 +55,29 @@ export function periodOf(kind: PeriodKind, now: number, windowSecs = 3600): Peri
   const at = new Date(now);
   if (kind === 'day') {
     const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-    return { kind, key: `day:${new Date(start).toISOString().slice(0, 10)}`, endsAt: start + 86_400_000 };
+    return {
+      kind,
+      key: `day:${new Date(start).toISOString().slice(0, 10)}`,
+      startsAt: start,
+      endsAt: start + 86_400_000,
+    };
   }
   if (kind === 'month') {
     const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
     return {
       kind,
       key: `month:${new Date(start).toISOString().slice(0, 7)}`,
+      startsAt: start,
       endsAt: Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1),
     };
   }
   const index = Math.floor(now / (windowSecs * 1000));
-  return { kind, key: `window:${windowSecs}:${index}`, endsAt: (index + 1) * windowSecs * 1000 };
-}
-
-/** When `period` began, epoch ms (a month's length varies: read off its key). */
-export function periodStart(period: Period, windowSecs = 3600): number {
-  if (period.kind === 'day') return period.endsAt - 86_400_000;
-  if (period.kind === 'window') return period.endsAt - windowSecs * 1000;
-  return Date.parse(`${period.key.slice('month:'.length)}-01T00:00:00Z`);
+  return {
+    kind,
+    key: `window:${windowSecs}:${index}`,
+    startsAt: index * windowSecs * 1000,
+    endsAt: (index + 1) * windowSecs * 1000,
+  };
 }
 
 /** "2026-11-23 00:00 UTC (in 9h 12m)". */

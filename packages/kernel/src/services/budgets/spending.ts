@@ -26,7 +26,6 @@ import {
   type Period,
   type PeriodKind,
   periodOf,
-  periodStart,
 } from './caps.js';
 import { CapsMemory, type StoredCaps } from './caps-memory.js';
 
@@ -103,15 +102,15 @@ export class SpendingLedger {
    * The period each kind counts in, kept until it ends: every model call asks for three, and a
    * period changes once a day, a month or a window (a fresh one costs two Dates and a string).
    */
-  readonly #periods = new Map<PeriodKind, { period: Period; startsAt: number }>();
+  readonly #periods = new Map<PeriodKind, Period>();
 
   period(key: CapKey, now = this.now()): Period {
     const kind = PERIOD_OF[key];
     const kept = this.#periods.get(kind);
-    if (kept && now >= kept.startsAt && now < kept.period.endsAt) return kept.period;
+    if (kept && now >= kept.startsAt && now < kept.endsAt) return kept;
     // Frozen: one object handed to every caller until the period ends.
     const period = Object.freeze(periodOf(kind, now, this.options.windowSecs));
-    this.#periods.set(kind, { period, startsAt: periodStart(period, this.options.windowSecs) });
+    this.#periods.set(kind, period);
     return period;
   }
 

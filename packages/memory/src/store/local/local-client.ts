@@ -61,11 +61,15 @@ class LocalConnection {
     }
   }
 
-  /** Statements in order; a failure names its index (LibsqlBatchError), as @libsql/client does. */
-  runAll(stmts: readonly BatchStatement[]): ResultSet[] {
+  /**
+   * Statements in order; a failure names its index (LibsqlBatchError), as @libsql/client does.
+   * `inTransaction`: they run in one the caller opened, so a statement finding it ended (rolled
+   * back) fails instead of running on its own.
+   */
+  runAll(stmts: readonly BatchStatement[], inTransaction = true): ResultSet[] {
     return stmts.map((stmt, index) => {
       try {
-        if (!this.db.inTransaction) {
+        if (inTransaction && !this.db.inTransaction) {
           throw new LibsqlBatchError('The transaction has been rolled back', index, 'TRANSACTION_CLOSED');
         }
         return this.run(stmt);
@@ -191,6 +195,9 @@ class LocalClient implements Client {
     return this.#usable().run(stmt);
   }
   async batch(stmts: BatchStatement[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+    // One reading statement is its own snapshot in SQLite: no BEGIN and COMMIT around it (recall
+    // reads only the tombstone mark once a prompt's words are known common, every turn).
+    if (stmts.length === 1 && mode === 'read') return this.#usable().runAll(stmts, false);
     return this.#inTransaction(mode, (connection) => connection.runAll(stmts));
   }
   /** As @libsql/client: foreign keys off while the statements run, so a table can be rebuilt. */

@@ -38,14 +38,7 @@ async function countWords(
   const known = common ? words.filter((word) => common.known(word)) : [];
   const unknown = words.filter((word) => !known.includes(word));
   const head = common ? [TOMBSTONE_MARK] : [];
-  const statements = [...head, ...unknown.map(cappedCount)];
-  // One statement reads one snapshot by itself: no read transaction to begin and commit (the
-  // usual case once a prompt's words are known common: only the mark is read).
-  const [only] = statements;
-  const results =
-    statements.length === 1 && only !== undefined
-      ? [await client.execute(only)]
-      : await client.batch(statements, 'read');
+  const results = await client.batch([...head, ...unknown.map(cappedCount)], 'read');
   const counts = new Map(unknown.map((word, i) => [word, count(results[head.length + i]?.rows[0]?.n)]));
   if (common) {
     if (common.stillValid(count(results[0]?.rows[0]?.seq))) {
