@@ -232,7 +232,7 @@ function feedKernel() {
     }),
   } as unknown as Kernel;
   const exited = (agentId: string) => {
-    queued.push({ seq: ++seq, agentId, event: { type: 'agent_exited', status: 'completed' } });
+    queued.push({ seq: ++seq, agentId, event: { type: 'agent_exited', agentId, status: 'completed' } });
     wake?.();
   };
   return { kernel, exited };

@@ -3,7 +3,6 @@
  * (a run claim's BEGIN, statements, SET LOCAL and COMMIT were a write each), and what it sends
  * after an answer goes out in a write of its own, nothing held back.
  */
-import type pg from 'pg';
 import { expect, it, vi } from 'vitest';
 import { connect } from '../src/connection.js';
 import { PgDatabase } from '../src/store/database.js';
@@ -27,17 +26,17 @@ describePostgres('PostgreSQL statements sent together', () => {
       const count = () => writes.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
 
       // BEGIN, three statements, COMMIT: sent before the first answer.
-      const rows = await db.batch(async (sql: Pick<pg.Client, 'query'>) => {
-        const answers = [1, 2, 3].map((n) => sql.query('SELECT $1::int AS n', [n]));
-        return (await Promise.all(answers)).map((answer) => answer.rows[0].n);
+      const rows = await db.batch(async (sql) => {
+        const answers = [1, 2, 3].map((n) => sql.query<{ n: number }>('SELECT $1::int AS n', [n]));
+        return (await Promise.all(answers)).map((answer) => answer.rows[0]?.n);
       });
       expect(rows).toEqual([1, 2, 3]);
       expect(count()).toBe(1);
 
       // A statement that needs the answer before it: one write for what went before, one for it.
       await db.atomic(async (sql) => {
-        const { rows: first } = await sql.query('SELECT 1 AS n');
-        await sql.query('SELECT $1::int AS n', [first[0].n + 1]);
+        const { rows: first } = await sql.query<{ n: number }>('SELECT 1 AS n');
+        await sql.query('SELECT $1::int AS n', [(first[0]?.n ?? 0) + 1]);
       });
       // BEGIN with the first statement; the second; the COMMIT (sent after its answer).
       expect(count()).toBe(4);
