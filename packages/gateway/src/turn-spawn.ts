@@ -44,7 +44,11 @@ export function spawnTurn(agents: TurnSpawner, request: TurnRequest): AgentHandl
     prompt: promptOf(request),
     ...(request.agentName !== DEFAULT_AGENT ? { agent: request.agentName } : {}),
     userId: request.userId,
-    ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : { persist: false }),
+    // Stateless: stores nothing, and shows the audit chain's head to nobody, so the answer does
+    // not wait for the turn's audit entry to commit to name it (docs/postgres.md, "Eleventh round").
+    ...(request.sessionId !== undefined
+      ? { sessionId: request.sessionId }
+      : { persist: false, auditHead: false as const }),
     ...(request.history !== undefined ? { history: request.history } : {}),
     askApprovals: request.askApprovals ?? false,
     ...(request.sessionWrites ? { sessionWrites: request.sessionWrites } : {}),

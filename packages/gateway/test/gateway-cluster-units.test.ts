@@ -1,17 +1,19 @@
 /**
  * The cluster's hot paths on their own (issue 33), with the bus and the cluster store in memory
  * (their PostgreSQL versions are tested in store-postgres and end to end in
- * packages/cli/test/gateway-cluster-e2e.test.ts): presence (a session's frames go on the bus
- * only while another process has a client of it), /readyz answered from the last beats, and
+ * packages/cli/test/gateway-cluster-e2e.test.ts): presence (a session's frames, and the live
+ * feed, go on the bus only while another process has a client of them), /readyz answered from
+ * the last beats, and
  * relayed frames read for their type before any parse.
  */
 
-import { Admission } from '@oxydra/kernel';
+import { Admission, type Kernel, type KernelEvent } from '@oxydra/kernel';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ClusterProcess, ClusterStore, EventBus } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startFeedRelay } from '../src/cluster/feed-relay.js';
 import { type ClusterHost, GatewayCluster } from '../src/cluster/gateway-cluster.js';
-import type { SessionMessage } from '../src/cluster/messages.js';
+import { FEED_TOPIC, type FeedMessage, type SessionMessage } from '../src/cluster/messages.js';
 import { PresenceTable } from '../src/cluster/presence-table.js';
 import { frameType } from '../src/frame-type.js';
 import { LiveSession } from '../src/live-sessions.js';
@@ -201,6 +203,88 @@ describe('presence: frames go on the bus only while another process watches the 
     presence.heard('c', { sessions: ['s1'], answers: 'ask1' });
     expect(await all).toEqual([]);
     expect(await presence.answered('ask2', ['b', 'c'], 10)).toEqual(['b', 'c']);
+  });
+});
+
+/**
+ * The feed relay's side of a kernel: events pushed here are what its subscription yields; no
+ * agent is known, so an exit renders as `{type, agent_id, status}` (feed-render.ts).
+ */
+function feedKernel() {
+  const queued: KernelEvent[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  let seq = 0;
+  const kernel = {
+    agents: { get: () => undefined },
+    subscribe: () => ({
+      close() {
+        closed = true;
+        wake?.();
+      },
+      async *[Symbol.asyncIterator]() {
+        while (!closed) {
+          const next = queued.shift();
+          if (next) yield next;
+          else await new Promise<void>((resolve) => (wake = resolve));
+        }
+      },
+    }),
+  } as unknown as Kernel;
+  const exited = (agentId: string) => {
+    queued.push({ seq: ++seq, agentId, event: { type: 'agent_exited', agentId, status: 'completed' } });
+    wake?.();
+  };
+  return { kernel, exited };
+}
+
+describe('the live feed goes on the bus only while another process has a client of it', () => {
+  it("sends none of a process's feed events until another process has a feed client, and none after it left", async () => {
+    const Bus = memoryNetwork();
+    const store = memoryClusterStore();
+    const a = await member(Bus, store, 'a');
+    const b = await member(Bus, store, 'b');
+    const { kernel, exited } = feedKernel();
+    const stopRelay = await startFeedRelay(kernel, a.cluster);
+    // Every feed message A puts on the bus, whoever listens on B.
+    const onBus: string[] = [];
+    b.bus.subscribe(FEED_TOPIC, (text) => onBus.push(text));
+    try {
+      exited('agent-1');
+      await settle();
+      expect(onBus).toEqual([]);
+
+      // A feed client on B: once onFeed resolves, A has heard of it and relays.
+      const heard: FeedMessage[] = [];
+      const stop = await b.cluster.onFeed((message) => heard.push(message));
+      exited('agent-2');
+      await pollUntil(() => heard.length === 1, 'the feed event of A on B');
+      expect(heard[0]).toMatchObject({ name: 'agent', data: { type: 'agent_exited', agent_id: 'agent-2' } });
+      expect(onBus).toHaveLength(1);
+
+      // Its last client left: A keeps its feed again.
+      stop();
+      stop(); // twice is once
+      await settle();
+      exited('agent-3');
+      await settle();
+      expect(onBus).toHaveLength(1);
+      expect(heard).toHaveLength(1);
+    } finally {
+      stopRelay();
+    }
+  });
+
+  it('a process that says nothing of the feed (an earlier version) is relayed to; one that says no is not', () => {
+    const presence = new PresenceTable(5000);
+    presence.heard('c', { sessions: [], feed: false });
+    expect(presence.feedWatchedElsewhere()).toBe(false);
+    presence.heard('b', { sessions: [] });
+    expect(presence.feedWatchedElsewhere()).toBe(true);
+    presence.heard('b', { sessions: [], feed: false });
+    expect(presence.feedWatchedElsewhere()).toBe(false);
+    presence.heard('c', { sessions: [], feed: true });
+    expect(presence.feedWatchedElsewhere()).toBe(true);
   });
 });
 

@@ -2,13 +2,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Admission, sessionAccess } from '@oxydra/kernel';
+import { Admission, type SpawnSpec, sessionAccess } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayHub } from '../src/hub.js';
 import type { LiveSession, Subscriber } from '../src/live-sessions.js';
 import { TokenBucket } from '../src/rate-limit.js';
+import { spawnTurn, type TurnSpawner } from '../src/turn-spawn.js';
 import { DEFAULT_LIMITS } from '../src/types.js';
+
+describe('spawnTurn', () => {
+  it("asks a stateless turn's run for no audit head (nobody is shown it), a session turn's for one", () => {
+    const specs: SpawnSpec[] = [];
+    const agents = {
+      spawn: (spec: SpawnSpec) => {
+        specs.push(spec);
+        return {} as ReturnType<TurnSpawner['spawn']>;
+      },
+    };
+    const signal = new AbortController().signal;
+    const turn = { userId: 'u', agentName: 'default', prompt: 'hi', attachments: [], signal };
+    spawnTurn(agents, turn);
+    spawnTurn(agents, { ...turn, sessionId: 's' });
+    expect(specs.map((spec) => [spec.persist, spec.auditHead])).toEqual([
+      [false, false],
+      [undefined, undefined],
+    ]);
+  });
+});
 
 describe('TokenBucket', () => {
   it('allows the burst, refills at the rate, and counts refusals in a row', () => {

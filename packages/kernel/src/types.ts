@@ -154,6 +154,14 @@ export interface SpawnSpec {
      */
     end?: TurnEndWrites;
   };
+  /**
+   * false: the caller shows the audit chain's head to nobody (a stateless gateway turn: no
+   * session keeps a copy, and the API's answer carries none), so a run without a session does
+   * not wait for its own entries' commit to name one in its outcome, which then has none. The
+   * entries commit as always (each with a WAL flush), and the head file is kept as after any
+   * turn. Ignored by a run with a session, whose copy must name a head on disk. Default: named.
+   */
+  auditHead?: false;
   /** The agent that spawned this one (delegation); its limits and cancellation cover this one. */
   parentId?: string;
   /** Earlier conversation given by the caller (stateless runs, or a chat that keeps its own). */

@@ -7,6 +7,7 @@
  */
 import { OxydraError } from '@oxydra/types';
 import pg from 'pg';
+import { corkEachSection } from './corked-writes.js';
 
 /** A schema name: a plain lower-case identifier, so it needs no quoting anywhere. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -133,6 +134,8 @@ export function connect(options: {
   // An idle connection the server closed emits 'error' on the pool; unhandled, it would end the
   // process. The next query opens a new connection and reports any lasting problem itself.
   pool.on('error', () => {});
+  // What a caller sends before it awaits goes out in one write (corked-writes.ts).
+  pool.on('connect', corkEachSection);
   const explain = (error: unknown): unknown => {
     if (!isConnectionError(error)) return error;
     const e = error as { code?: string; message?: string };

@@ -205,14 +205,30 @@ export class GatewayCluster {
     this.#publish(CONTROL_TOPIC, message);
   }
 
+  /** Whether this process's live feed events go to the others: one of them has a client of the feed. */
+  relaysFeed(): boolean {
+    return this.#presence.relaysFeed();
+  }
+
   publishFeed(message: FeedMessage): void {
     this.#publish(FEED_TOPIC, message);
   }
 
-  /** Listens to the other processes' live feed events; returns the function that stops it. */
-  onFeed(listener: (message: FeedMessage) => void): () => void {
+  /**
+   * Listens to the other processes' live feed events: resolves, once every other process heard
+   * that this one has a client of the feed (or did not answer within two beats), with the
+   * function that stops it. They relay their feed from then on, and stop after the last stop.
+   */
+  async onFeed(listener: (message: FeedMessage) => void): Promise<() => void> {
     this.#feed.add(listener);
-    return () => this.#feed.delete(listener);
+    await this.#presence.watchFeed();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.#feed.delete(listener);
+      this.#presence.unwatchFeed();
+    };
   }
 
   /**

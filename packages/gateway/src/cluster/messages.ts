@@ -11,11 +11,15 @@ export const SESSION_TOPIC = 'session';
 export const CONTROL_TOPIC = 'control';
 /** A user's run ended somewhere: a turn waiting for that user's slot may try again now. */
 export const RELEASED_TOPIC = 'released';
-/** The live feed's events (GET /api/v1/events), as each process renders them. */
+/**
+ * The live feed's events (GET /api/v1/events), as each process renders them: sent only while
+ * another process has a client of the feed (presence.ts).
+ */
 export const FEED_TOPIC = 'feed';
 /**
- * The sessions a process has clients of (its whole list, with every beat and when it changes):
- * the others relay those sessions' frames to it, and no others (presence.ts).
+ * The sessions a process has clients of (its whole list, with every beat and when it changes),
+ * and whether it has clients of the live feed: the others relay those sessions' frames to it,
+ * and no others, and their feed only while it has such clients (presence.ts).
  */
 export const PRESENCE_TOPIC = 'presence';
 
@@ -48,6 +52,12 @@ export type FeedMessage = z.infer<typeof feedMessage>;
 
 export const presenceMessage = z.object({
   sessions: z.array(id).max(100_000),
+  /**
+   * Whether the process has clients of the live feed (GET /api/v1/events): the others relay
+   * their feed to it only then. Absent (a process of an earlier version, which always relayed):
+   * taken as yes, so its clients miss nothing.
+   */
+  feed: z.boolean().optional(),
   /** Answer me (with your own list): I wait to know you heard this one. */
   ask: id.optional(),
   /** The `ask` this message answers. */

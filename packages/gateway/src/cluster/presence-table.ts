@@ -1,13 +1,14 @@
 /**
- * What this process knows of who has clients of which session (presence.ts says how it is
- * told): each other process's last list and when it was heard, and the asks waiting for
- * answers. A process not heard for the stale limit (it died, or its bus is down) watches
+ * What this process knows of who has clients of which session, and of the live feed
+ * (presence.ts says how it is told): each other process's last list and when it was heard, and
+ * the asks waiting for answers. A process not heard for the stale limit (it died, or its bus is down) watches
  * nothing here any more: nobody goes on publishing for it.
  */
 import type { PresenceMessage } from './messages.js';
 
 interface Heard {
   sessions: ReadonlySet<string>;
+  feed: boolean;
   at: number;
 }
 
@@ -29,17 +30,33 @@ export class PresenceTable {
 
   /** Another process's message: its list replaces what was known of it; an answer settles its ask. */
   heard(from: string, message: PresenceMessage): void {
-    this.#others.set(from, { sessions: new Set(message.sessions), at: this.now() });
+    // No `feed` said: a process of an earlier version, which relays its feed always and is
+    // relayed to as it was (its dashboards miss nothing).
+    this.#others.set(from, {
+      sessions: new Set(message.sessions),
+      feed: message.feed ?? true,
+      at: this.now(),
+    });
     const ask = message.answers === undefined ? undefined : this.#asks.get(message.answers);
     if (ask?.waiting.delete(from) && ask.waiting.size === 0) ask.done();
   }
 
   /** Whether a live process other than this one has a client of the session. */
   watchedElsewhere(sessionId: string): boolean {
+    return this.#anyAlive((other) => other.sessions.has(sessionId));
+  }
+
+  /** Whether a live process other than this one has a client of the live feed. */
+  feedWatchedElsewhere(): boolean {
+    return this.#anyAlive((other) => other.feed);
+  }
+
+  /** Whether a process heard within the stale limit is so (the others are forgotten on the way). */
+  #anyAlive(test: (other: Heard) => boolean): boolean {
     const now = this.now();
     for (const [id, other] of this.#others) {
       if (now - other.at > this.staleMs) this.#others.delete(id);
-      else if (other.sessions.has(sessionId)) return true;
+      else if (test(other)) return true;
     }
     return false;
   }

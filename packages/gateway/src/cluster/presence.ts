@@ -2,7 +2,10 @@
  * Presence (issue 33): a process relays a session's frames only while another process has a
  * client of it, so a turn nobody watches elsewhere costs the bus its start and end, not one
  * NOTIFY per streamed delta. A turn's start and end always go (every process must know whether
- * a session has a turn running, whenever its clients come).
+ * a session has a turn running, whenever its clients come). Likewise the live feed (GET
+ * /api/v1/events): a process relays its agents' events only while another has a client of the
+ * feed, so a turn nobody watches on a dashboard elsewhere costs no NOTIFY for them (four of a
+ * stateless HTTP turn's five: docs/postgres.md, "Eleventh round").
  *
  * Each process sends its whole list of watched sessions with every beat (a lost message is
  * mended by the next) and as soon as the list changes; what it hears is in presence-table.ts.
@@ -25,6 +28,9 @@ export class Presence {
   readonly #table: PresenceTable;
   /** Sessions whose first client here waits for the others to know. */
   readonly #joining = new Map<string, Promise<void>>();
+  /** Clients of the live feed here, and the others being told of the first (as #joining). */
+  #feedClients = 0;
+  #feedJoining: Promise<void> | undefined;
   /** This process's session frames: sent to the others, or kept (nobody there watches). */
   readonly frames = { published: 0, withheld: 0 };
   #unsubscribe: (() => void) | undefined;
@@ -85,9 +91,36 @@ export class Presence {
     if (this.#table.mine.delete(sessionId) && this.#unsubscribe) this.announce();
   }
 
+  /** Whether this process's feed events go on the bus: another process has a client of the feed. */
+  relaysFeed(): boolean {
+    return this.#table.feedWatchedElsewhere();
+  }
+
+  /** A client of the live feed attached here: resolves once every other process heard it (or the wait ended). */
+  watchFeed(): Promise<void> {
+    this.#feedClients++;
+    if (this.#feedClients > 1 || !this.#unsubscribe) return this.#feedJoining ?? Promise.resolve();
+    const told = this.#ask(this.#table.alive()).finally(() => {
+      this.#feedJoining = undefined;
+    });
+    this.#feedJoining = told;
+    return told;
+  }
+
+  /** A client of the live feed left here: after the last, the others stop sending theirs. */
+  unwatchFeed(): void {
+    if (this.#feedClients === 0) return;
+    this.#feedClients--;
+    if (this.#feedClients === 0 && this.#unsubscribe) this.announce();
+  }
+
   /** Sends this process's list (every beat, and answering or asking as said). */
   announce(extra: Pick<PresenceMessage, 'ask' | 'answers'> = {}): void {
-    const message: PresenceMessage = { sessions: [...this.#table.mine], ...extra };
+    const message: PresenceMessage = {
+      sessions: [...this.#table.mine],
+      feed: this.#feedClients > 0,
+      ...extra,
+    };
     // Not logged: sent every beat, and a bus that is down is /readyz's to report.
     this.bus.publish(PRESENCE_TOPIC, JSON.stringify(message)).catch(() => {});
   }

@@ -154,7 +154,11 @@ async function runTurn(
     await services.killChildren(record, `its parent agent ${info.id} ended its turn`);
   await record.checkpoints?.finish();
   record.checkpoints = undefined;
-  const auditHead = await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
+  // Named to nobody (a stateless gateway turn): not waited for (docs/postgres.md, "Eleventh round").
+  const auditHead =
+    spec.auditHead === false && info.sessionId === undefined
+      ? services.base.audit.keepHeadFile()
+      : await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
   evaluateTurn(services, record, prompt, result);

@@ -18,10 +18,13 @@ const DESCRIPTION = `A \`text/event-stream\` that stays open: each event is an \
 - \`event: approval\` — a tool call asking to run, or its answer: \`{"type": "approval_requested", "id", "agent_id", "tool", "summary", "expires_at"}\` or \`{"type": "approval_resolved", "id", "agent_id", "allow", "by": "respond" | "timeout" | "cancelled"}\`. Chats answer these over the WebSocket.
 - \`event: admin_approval\` (admin tokens only) — the approvals queue of \`GET /api/v1/approvals\` changed: \`{"type": "requested" | "approved" | "rejected" | "expired" | "failed", "approval": AdminApproval}\`. \`requested\`: a new request is waiting; any other type: the request left the queue, decided (by whom: \`approval.decided_by\`) or expired. Requests and decisions made through this gateway are sent at once; expiry as it happens; a decision made at the terminal (\`oxydra approvals approve\`) within a few seconds.`;
 
-/** The events other gateway processes relay (one of several on a store): subscribe, get the stop. */
+/**
+ * The events other gateway processes relay (one of several on a store): subscribe, get the stop
+ * once they relay to this process (they do only while it has a client of the feed).
+ */
 export type RemoteFeed = (
   listener: (message: { user_id?: string | undefined; name: string; data: unknown }) => void,
-) => () => void;
+) => Promise<() => void>;
 
 export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
   return [
@@ -48,11 +51,21 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
-        out.write(': connected\n\n');
         const send = (name: string, data: unknown) => {
           if (!out.writableEnded && !out.destroyed)
             out.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
         };
+        // Agents running on other gateway processes of the deployment, rendered there. Never
+        // their admin_approval events: this process's own feed of the shared queue says those.
+        // The others relay them only once they heard of this client: before it is told it is
+        // connected, so it misses nothing of theirs from then on.
+        const unrelay = remoteFeed
+          ? await remoteFeed((message) => {
+              if (user !== undefined && message.user_id !== user) return;
+              if (message.name === 'agent' || message.name === 'approval') send(message.name, message.data);
+            })
+          : () => {};
+        out.write(': connected\n\n');
         // The approvals queue is the admins' (GET /approvals needs the admin role).
         const unfollow =
           principal.role === 'admin'
@@ -60,13 +73,6 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
                 send('admin_approval', { type: change.type, approval: approvalJson(change.approval) }),
               )
             : () => {};
-        // Agents running on other gateway processes of the deployment, rendered there. Never
-        // their admin_approval events: this process's own feed of the shared queue says those.
-        const unrelay =
-          remoteFeed?.((message) => {
-            if (user !== undefined && message.user_id !== user) return;
-            if (message.name === 'agent' || message.name === 'approval') send(message.name, message.data);
-          }) ?? (() => {});
         const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
         timer.unref();
         const stop = () => {
@@ -76,6 +82,8 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
           subscription.close();
         };
         out.on('close', stop);
+        // Gone while the feeds above were being set up: its 'close' came before the listener.
+        if (out.destroyed) stop();
         void (async () => {
           for await (const envelope of subscription) {
             for (const [name, data] of renderFeedEvent(envelope, kernel)) send(name, data);

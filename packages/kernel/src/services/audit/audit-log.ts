@@ -234,11 +234,7 @@ export class KernelAudit {
     if (!head) return undefined;
     // The file costs an fsync: written at most once a second while turns run, and on close.
     if (options.flush) await this.#writeHeadFile();
-    else
-      this.#headFileTimer ??= setTimeout(
-        () => void this.#writeHeadFile().catch(() => {}),
-        HEAD_FILE_DELAY_MS,
-      ).unref();
+    else this.keepHeadFile();
     if (sessions && sessionId) {
       // Compare-and-set on the session's state epoch; a concurrent writer's newer head is as good.
       // Unless flushing (on close), the copy need not wait for the disk (the entries it names
@@ -277,6 +273,19 @@ export class KernelAudit {
       this.#rememberEpoch(sessionId, (epoch ?? 0) + 1);
     }
     return head;
+  }
+
+  /**
+   * A turn ended without naming the head (SpawnSpec.auditHead false): the head file still
+   * follows the chain, written within a second as after an anchor (the head as committed then).
+   * Names none itself: undefined.
+   */
+  keepHeadFile(): undefined {
+    this.#headFileTimer ??= setTimeout(
+      () => void this.#writeHeadFile().catch(() => {}),
+      HEAD_FILE_DELAY_MS,
+    ).unref();
+    return undefined;
   }
 
   /** The epoch of the session's head copy as this process wrote it; undefined: read it next time. */
