@@ -146,6 +146,8 @@ function loadStartBuiltins(require, launch) {
   v8.setFlagsFromString(given.map(v8FlagDefault).join(' '));
   try {
     for (const name of GATEWAY_BUILTINS) require(`node:${name}`);
+    // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
+    void globalThis.navigator;
   } finally {
     v8.setFlagsFromString(given.join(' '));
   }
