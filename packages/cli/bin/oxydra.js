@@ -18,8 +18,9 @@
 //   MALLOC_* variable is set.
 // Under steady load that keeps the gateway flat near 100 MB RSS instead of 115-145 MB. The heap
 // growing factor (src/run/gateway-heap.ts: its default, unless OXYDRA_GATEWAY_HEAP_GROWING_PERCENT
-// is set) goes on the same command line, so every V8 flag is in place before any code compiles
-// and the gateway can start from its code cache (code-cache.cjs). Running this file with `node`
+// is set) goes on the same command line, so every V8 flag is in place before any of our code
+// compiles and the gateway can start from its code cache (code-cache.cjs); Node's built-ins are
+// loaded with the flags at their defaults for a moment (loadStartBuiltins), for Node's own cache. Running this file with `node`
 // directly skips the launcher: the process gets Node's defaults.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
@@ -132,7 +133,7 @@ const GATEWAY_BUILTINS = [
  * was compiled from source: ~20 ms of every start. Set back to their defaults for a moment, the
  * flags match Node's cache again. This changes no memory setting: V8 sizes the young generation
  * once, when the process starts (the semi-space flags are not read again), and reads the
- * compaction and heap growing flags at each GC, which is why they are set back, before any of
+ * compaction and heap growing flags at each full GC, which is why they are set back, before any of
  * our code is compiled (its code cache is keyed by the launcher's flags). node:v8 itself, which
  * sets them, and the streams it loads are still compiled under the launcher's flags, like the
  * ES module loader Node runs this file with.
