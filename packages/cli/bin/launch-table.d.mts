@@ -23,3 +23,7 @@ export declare const LAUNCH_TABLE: Readonly<
     };
   }
 >;
+
+export declare function v8FlagName(arg: string): string;
+
+export declare function v8FlagDefault(arg: string): string;

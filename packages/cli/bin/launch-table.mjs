@@ -41,3 +41,17 @@ export const LAUNCH_TABLE = {
     cacheDir: 'gateway',
   },
 };
+
+/** A V8 flag's name as V8 reads it: `--no-` and the value aside, dashes for underscores. */
+export const v8FlagName = (arg) =>
+  arg
+    .replace(/^--(no-)?/, '')
+    .split('=')[0]
+    .replaceAll('_', '-');
+
+/**
+ * `arg` (one of the launcher's V8 flags) set back to V8's default: every one of them defaults
+ * to 0 or off (packages/cli/test/gateway-builtins.test.ts checks against `node --v8-options`).
+ */
+export const v8FlagDefault = (arg) =>
+  arg.includes('=') ? `--${v8FlagName(arg)}=0` : `--no-${v8FlagName(arg)}`;

@@ -18,8 +18,9 @@
 //   MALLOC_* variable is set.
 // Under steady load that keeps the gateway flat near 100 MB RSS instead of 115-145 MB. The heap
 // growing factor (src/run/gateway-heap.ts: its default, unless OXYDRA_GATEWAY_HEAP_GROWING_PERCENT
-// is set) goes on the same command line, so every V8 flag is in place before any code compiles
-// and the gateway can start from its code cache (code-cache.cjs). Running this file with `node`
+// is set) goes on the same command line, so every V8 flag is in place before any of our code
+// compiles and the gateway can start from its code cache (code-cache.cjs); Node's built-ins are
+// loaded with the flags at their defaults for a moment (loadStartBuiltins), for Node's own cache. Running this file with `node`
 // directly skips the launcher: the process gets Node's defaults.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
@@ -27,7 +28,7 @@
 // V8's compiled code cached between runs (code-cache.cjs); those that open the terminal UI, whose
 // layout engine needs ES modules, from the ES module copy. OXYDRA_NO_BUNDLE=1 runs the
 // unbundled dist/ instead, for debugging with source-shaped stack traces.
-import { LAUNCH_TABLE } from './launch-table.mjs';
+import { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } from './launch-table.mjs';
 
 // Node's built-ins through process.getBuiltinModule (Node 20.16+), not `import`: an imported
 // built-in gets an ES module facade whose exports are all read at once, and node:fs's include
@@ -96,6 +97,64 @@ function keepWasmOnBaselineTier(require, launch) {
 }
 
 /**
+ * The Node built-ins `oxydra gateway` loads before it serves, beyond those in Node's start-up
+ * snapshot: its HTTP server and what Node's net loads to listen (cluster, with dgram and
+ * child_process), the bundle's own (crypto, streams, readline, v8, ...).
+ * packages/cli/test/gateway-builtins.test.ts fails when the gateway compiles one of them (or
+ * what they load) without Node's cached code.
+ */
+const GATEWAY_BUILTINS = [
+  'assert',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'diagnostics_channel',
+  'dns',
+  'fs/promises',
+  'http',
+  'net',
+  'os',
+  'perf_hooks',
+  'process',
+  'readline',
+  'readline/promises',
+  'stream',
+  'stream/promises',
+  'string_decoder',
+  'v8',
+  'vm',
+];
+
+/**
+ * Loads the gateway's built-ins with V8's flags at their defaults, then sets the launcher's back.
+ * V8 refuses the code Node ships compiled for its own modules once any flag differs from its
+ * default (the flags are part of the cache's key), so under the launcher's flags each built-in
+ * was compiled from source: ~20 ms of every start. Set back to their defaults for a moment, the
+ * flags match Node's cache again. This changes no memory setting: V8 sizes the young generation
+ * once, when the process starts (the semi-space flags are not read again), and reads the
+ * compaction and heap growing flags at each full GC, which is why they are set back, before any of
+ * our code is compiled (its code cache is keyed by the launcher's flags). node:v8 itself, which
+ * sets them, and the streams it loads are still compiled under the launcher's flags, like the
+ * ES module loader Node runs this file with.
+ */
+function loadStartBuiltins(require, launch) {
+  // Each as the launcher gives it (`--name=value` or `--name`), whatever node was started with.
+  const shapes = new Map([...launch.startV8Flags, `${HEAP_GROWING_FLAG}=`].map((f) => [v8FlagName(f), f.includes('=')]));
+  const given = process.execArgv.filter((arg) => shapes.get(v8FlagName(arg)) === arg.includes('='));
+  if (given.length === 0) return;
+  const v8 = require('node:v8');
+  v8.setFlagsFromString(given.map(v8FlagDefault).join(' '));
+  try {
+    for (const name of GATEWAY_BUILTINS) require(`node:${name}`);
+    // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
+    void globalThis.navigator;
+  } finally {
+    v8.setFlagsFromString(given.join(' '));
+  }
+}
+
+/**
  * The gateway's code cache folder, when all its V8 flags were set at start (the launcher puts
  * the heap growing factor on the command line); set at run time instead (src/run/gateway-heap.ts,
  * as under `node bin/oxydra.js gateway`), they would make V8 refuse the cache at every start.
@@ -130,10 +189,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${pkg.version}\n`);
 } else {
   const require = module.createRequire(import.meta.url);
-  // Here, not imported above, so `--version` loads none of it; and before any V8 flag, like the
-  // built-ins above: it loads node:vm and node:zlib.
-  const caches = require('./code-cache.cjs');
   const launch = launchOf(args[0]);
+  if (launch.startV8Flags) loadStartBuiltins(require, launch);
+  // Here, not imported above, so `--version` loads none of it; and before any V8 flag set at
+  // run time, like the built-ins above: it loads node:vm.
+  const caches = require('./code-cache.cjs');
   const flags = launch.runtimeV8Flags
     ? keepWasmOnBaselineTier(require, launch)
     : launch.heapGrowingPercent !== undefined

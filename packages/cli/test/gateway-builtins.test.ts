@@ -1,15 +1,20 @@
 /**
  * Built-in modules cost the gateway's start-up more than they cost other Node programs: with the
  * launcher's V8 flags (bin/oxydra.js) V8 refuses Node's cached code for them, so each is compiled
- * on first require. The bundle leaves out of start-up the ones the gateway does not use before it
- * serves (scripts/bundle-cli.mjs, ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https,
- * node:tls and node:zlib; and libsql's glibc check without a diagnostic report (1-7 ms). The real binary, as the `oxydra` command, records what it
- * loaded by the time it listens (fixtures/record-builtins.cjs).
+ * on first require. The launcher loads those the gateway uses with V8's flags set back to their
+ * defaults for a moment (loadStartBuiltins), so they come from Node's cache after all; the bundle
+ * leaves out of start-up the ones the gateway does not use before it serves (scripts/bundle-cli.mjs,
+ * ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https, node:tls and node:zlib; and
+ * libsql's glibc check without a diagnostic report (1-7 ms). The real binary records what it
+ * loaded by the time it listens (fixtures/record-builtins.cjs, fixtures/record-builtins-cache.cjs).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } from '../bin/launch-table.mjs';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
 
@@ -17,6 +22,17 @@ import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
 const isGlibc = () => existsSync('/usr/bin/ldd') && readFileSync('/usr/bin/ldd', 'utf8').includes('GLIBC');
 
 const recorder = fileURLToPath(new URL('./fixtures/record-builtins.cjs', import.meta.url));
+const cacheRecorder = fileURLToPath(new URL('./fixtures/record-builtins-cache.cjs', import.meta.url));
+
+/** The V8 flags the launcher starts `oxydra gateway` with (gateway-heap.test.ts checks its command line). */
+const { gateway } = LAUNCH_TABLE;
+const LAUNCHER_FLAGS = [...gateway.startV8Flags, `${HEAP_GROWING_FLAG}=${gateway.heapGrowingPercent}`];
+
+/**
+ * Node's modules that Node loads inside a function the gateway calls (fs.rmSync, and
+ * util.isDeepStrictEqual), not when a built-in is required: bin/oxydra.js cannot load them ahead.
+ */
+const LOADED_INSIDE_CALLS = ['internal/fs/rimraf', 'internal/util/comparisons'];
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
@@ -44,5 +60,47 @@ describe('oxydra gateway start-up', () => {
     // glibc Linux, where these tests run; elsewhere it still asks for one.
     if (process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && isGlibc())
       expect(builtins).toContain('process.report.getReport: 0');
+  });
+
+  it("compiles the built-ins it loads before it listens from Node's shipped code, with the launcher's V8 flags in force", async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
+    const file = join(env.sandbox.root, 'builtins-cache.json');
+    // The launcher's exec, with Node's internals exposed for the record (NODE_OPTIONS may not).
+    env.asCommand = true;
+    env.commandPrefix = [
+      process.execPath,
+      '--expose-internals',
+      '--no-warnings',
+      ...LAUNCHER_FLAGS,
+      `--require=${cacheRecorder}`,
+    ];
+    env.sandbox.env.OXYDRA_TEST_BUILTINS_FILE = file;
+    daemon = await GatewayDaemon.start(env);
+    daemon.kill('SIGUSR2');
+    await pollUntil(() => existsSync(file), 'the record of compiled built-ins', { timeoutMs: 20_000 });
+    const record = JSON.parse(readFileSync(file, 'utf8')) as {
+      loaded: string[];
+      withoutCache: string[];
+      withCache: string[];
+      firstRequire: { id: string; began: number; returned: number };
+    };
+    // Before the launcher's first require() returns (node:v8, to set the flags): Node's own
+    // start, the ES module loader it runs the launcher with, and what that require loads, all
+    // compiled under the launcher's flags whatever it does. The record can tell: it lists some
+    // of those as compiled from source, and the HTTP server from Node's cache.
+    const { began, returned } = record.firstRequire;
+    expect(record.loaded.slice(0, began).some((name) => record.withoutCache.includes(name))).toBe(true);
+    const fromSource = record.loaded.slice(returned).filter((name) => record.withoutCache.includes(name));
+    expect(fromSource.filter((name) => !LOADED_INSIDE_CALLS.includes(name))).toEqual([]);
+    expect(record.withCache).toContain('http');
+  });
+
+  it("sets the launcher's V8 flags back to V8's own defaults, as `node --v8-options` gives them", () => {
+    const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    for (const flag of LAUNCHER_FLAGS) {
+      const name = v8FlagName(flag);
+      const given = new RegExp(`\\n\\s+--${name} \\(.*\\n\\s+type: \\w+\\s+default: (\\S+)`).exec(options);
+      expect(given?.[1], name).toBe(v8FlagDefault(flag));
+    }
   });
 });
