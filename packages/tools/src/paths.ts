@@ -122,7 +122,7 @@ function stampOf(path: string): string {
  * Resolves a record's real path, and whether it may be kept (see realDenied). `known`: the real
  * paths of folders already resolved in this call (physicalPathSync).
  */
-function settle(record: DeniedRecord, realRoot: string, known: Map<string, string>): void {
+function settle(record: DeniedRecord, realRoot: string, known: Map<string, string> | undefined): void {
   const apart = (path: string) => !isInside(realRoot, path) && !isInside(path, realRoot);
   // Taken before the real path is resolved, so a change in between shows at the next call; only
   // a folder named apart from the workspace may keep its answer, so only it needs one.
@@ -144,7 +144,9 @@ function realDenied(policy: PathPolicy, realRoot: string): DeniedEntry[] {
   // The denied folders mostly share their parents (the home folder): each is resolved once per
   // call, not once per folder (a workspace that is the home folder resolved ~30 folders each time,
   // ~250 system calls a file tool call, ~45 now: one lstat per folder).
-  const known = new Map<string, string>();
+  // POSIX only: Windows' realpath also settles a name's case and short (8.3) form, which joining
+  // a parent's real path with the name as written would not.
+  const known = process.platform === 'win32' ? undefined : new Map<string, string>();
   if (!records) {
     records = entries.map((denied) => {
       const record: DeniedRecord = { denied, named: resolve(denied.path), real: '' };
