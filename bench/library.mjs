@@ -10,7 +10,11 @@
 // The program imports the published package's `oxydra/kernel` when it is staged (`npm run
 // package` leaves build/oxydra/), else the workspace's @oxydra/config and @oxydra/kernel builds;
 // the output says which. The mock model is `oxydra mock-llm` in a process of its own.
-// Usage: node bench/library.mjs [--runs N] [--rounds N]   (prints one JSON object)
+// --baseline-root DIR adds a third program, the same library program on DIR's workspace builds
+// (e.g. main's), interleaved with the two others: ratios against it too (an A/B in one session).
+// Each program has a workspace (and memory database) of its own, which grows over the rounds as
+// a long-lived program's would, the same for each.
+// Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR]   (prints one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +27,11 @@ import { rawFetchHead } from './raw-fetch.mjs';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '200' }, rounds: { type: 'string', default: '7' } },
+  options: {
+    runs: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '7' },
+    'baseline-root': { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
 const rounds = Number(values.rounds);
@@ -43,33 +51,39 @@ const steps = [
 ];
 const scenario = join(work, 'scenario.json');
 writeFileSync(scenario, JSON.stringify({ steps }));
-const workspace = join(work, 'ws');
-mkdirSync(join(workspace, 'home'), { recursive: true });
-writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
+const baselineRoot = values['baseline-root'];
+const names = ['library', 'raw', ...(baselineRoot ? ['baseline'] : [])];
+/** A workspace (notes.txt, a home folder inside it) per program. */
+const workspaces = Object.fromEntries(names.map((name) => [name, join(work, `ws-${name}`)]));
+for (const workspace of Object.values(workspaces)) {
+  mkdirSync(join(workspace, 'home'), { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
+}
 
 const { url, child: mock } = await startMockProcess(bin, scenario);
-const env = mockRunEnv(process.env, join(workspace, 'home'), url);
+const envOf = (name) => mockRunEnv(process.env, join(workspaces[name], 'home'), url);
 const source = existsSync(join(staged, 'package.json'))
   ? 'the staged oxydra package (build/oxydra)'
   : 'the workspace builds';
 try {
   const recorded = await captureRequests();
-  const programs = { library: writeLibraryProgram(), raw: writeRawProgram(new URL(url).origin, recorded) };
+  const programs = {
+    library: writeLibraryProgram('library-program.mjs'),
+    raw: writeRawProgram(new URL(url).origin, recorded),
+    ...(baselineRoot ? { baseline: writeLibraryProgram('baseline-program.mjs', baselineRoot) } : {}),
+  };
   const perRun = measure(programs, runs, (result) => result.cpuPerRunMs);
   const whole = measure(programs, 1, (result) => result.cpuMs);
   const out = {
     bench: 'library',
     node: process.version,
     library_from: source,
+    ...(baselineRoot ? { baseline_from: `the workspace builds in ${baselineRoot}` } : {}),
     a_per_run_cpu: {
       runs_per_process: runs,
-      library_ms: summarize(perRun.library.map((r) => r.value)),
-      raw_ms: summarize(perRun.raw.map((r) => r.value)),
+      ...Object.fromEntries(names.map((name) => [`${name}_ms`, summarize(perRun[name].map((r) => r.value))])),
     },
-    b_whole_process: {
-      library: processSummary(whole.library),
-      raw: processSummary(whole.raw),
-    },
+    b_whole_process: Object.fromEntries(names.map((name) => [name, processSummary(whole[name])])),
   };
   const a = out.a_per_run_cpu;
   a.ratio = round(a.library_ms.median_ms / a.raw_ms.median_ms);
@@ -80,6 +94,15 @@ try {
     wall: round(b.library.wall.median_ms / b.raw.wall.median_ms),
     cpu: round(b.library.cpu.median_ms / b.raw.cpu.median_ms),
   };
+  if (baselineRoot) {
+    a.baseline_ratio = round(a.baseline_ms.median_ms / a.raw_ms.median_ms);
+    a.library_vs_baseline = round(a.library_ms.median_ms / a.baseline_ms.median_ms);
+    b.library_vs_baseline = {
+      wall: round(b.library.wall.median_ms / b.baseline.wall.median_ms),
+      cpu: round(b.library.cpu.median_ms / b.baseline.cpu.median_ms),
+      rss: round(b.library.median_peak_rss_mb / b.baseline.median_peak_rss_mb),
+    };
+  }
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
   mock.kill('SIGTERM');
@@ -88,16 +111,16 @@ try {
 
 /** `rounds` interleaved processes of each program; `pick` takes the figure compared. */
 function measure(paths, count, pick) {
-  const samples = { library: [], raw: [] };
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < rounds + 1; i++) {
-    for (const name of i % 2 === 0 ? ['library', 'raw'] : ['raw', 'library']) {
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) {
       const began = performance.now();
       const child = spawnSync(
         '/usr/bin/time',
         ['-f', 'cpu %U %S rss %M', process.execPath, paths[name], String(count)],
         {
-          cwd: workspace,
-          env,
+          cwd: workspaces[name],
+          env: envOf(name),
           encoding: 'utf8',
         },
       );
@@ -132,11 +155,17 @@ function processSummary(list) {
 /** The two requests one library run sends, recorded by an in-process mock (not timed). */
 async function captureRequests() {
   const recorder = await startMockLLM({ api: 'openai-chat', scenario: steps });
-  const program = writeLibraryProgram();
+  const program = writeLibraryProgram('recording-program.mjs');
+  const workspace = join(work, 'ws-recording');
+  mkdirSync(join(workspace, 'home'), { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
   // Asynchronous: the recorder answers from this process's event loop.
   const child = spawn(process.execPath, [program, '1'], {
     cwd: workspace,
-    env: { ...env, OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: recorder.url },
+    env: {
+      ...mockRunEnv(process.env, join(workspace, 'home'), url),
+      OXYDRA__PROVIDERS__REGISTRY__MOCK__BASE_URL: recorder.url,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -161,13 +190,17 @@ function stagedEntry(entry) {
   return join(staged, target);
 }
 
-/** The program a library user writes (docs/kernel.md), timing its runs after a warm-up. */
-function writeLibraryProgram() {
-  const path = join(work, 'library-program.mjs');
-  const imports = existsSync(join(staged, 'package.json'))
-    ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(stagedEntry('./kernel')).href)};`
-    : `import { loadAgentConfig } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/config/dist/index.js')).href)};
-import { openKernel } from ${JSON.stringify(pathToFileURL(join(repo, 'packages/kernel/dist/index.js')).href)};`;
+/**
+ * The program a library user writes (docs/kernel.md), timing its runs after a warm-up: on this
+ * tree's staged package or workspace builds, or on `root`'s workspace builds.
+ */
+function writeLibraryProgram(file, root) {
+  const path = join(work, file);
+  const imports =
+    root === undefined && existsSync(join(staged, 'package.json'))
+      ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(stagedEntry('./kernel')).href)};`
+      : `import { loadAgentConfig } from ${JSON.stringify(pathToFileURL(join(root ?? repo, 'packages/config/dist/index.js')).href)};
+import { openKernel } from ${JSON.stringify(pathToFileURL(join(root ?? repo, 'packages/kernel/dist/index.js')).href)};`;
   writeFileSync(
     path,
     `${imports}

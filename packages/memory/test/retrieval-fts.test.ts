@@ -127,6 +127,31 @@ describe('FTS against the database', () => {
     }
   });
 
+  it('drops a phrase found in more than COMMON_WORD_CHUNKS chunks, as a common word', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(
+          COMMON_WORD_CHUNKS + 50,
+          (i) => `read notes.txt again, item${i} ${i < 40 ? 'draft-7' : ''}`,
+        ),
+        'write',
+      );
+      // Every run of a program naming the same file: the phrase is in every chunk, its words too.
+      expect(await ftsMatch(big.client, 'Read notes.txt')).toBeUndefined();
+      expect(await ftsMatch(big.client, 'notes.txt item7')).toBe('"item7"');
+      // A phrase under the cap stays, ahead of the words; one found nowhere costs nothing, kept.
+      expect(await ftsMatch(big.client, 'notes.txt draft-7 OXY-1')).toBe(
+        '"draft 7" OR "oxy 1" OR "draft" OR "7"',
+      );
+      const common = new CommonWords();
+      expect(await ftsMatch(big.client, 'notes.txt item9', common)).toBe('"item9"');
+      expect(common.known('"notes txt"')).toBe(true);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
   it('counts a common word again once per recheck, not once per search running then', async () => {
     const big = await tempDb();
     try {

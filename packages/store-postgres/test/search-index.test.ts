@@ -595,6 +595,30 @@ describePostgres('PostgreSQL search index', () => {
     }
   });
 
+  it('leaves out a phrase found in more than COMMON_WORD_CHUNKS chunks, as a common word', async () => {
+    const { first, close } = await openTwo();
+    try {
+      const store = first.searchIndex(MODEL);
+      const many = Array.from({ length: COMMON_WORD_CHUNKS + 5 }, (_, i) =>
+        chunk(`run the deploy-script again ${i}`, i),
+      );
+      await store.replaceSource(note('common'), many);
+      await store.replaceSource(note('rare'), [chunk('deploy-script zircon', 3)]);
+      // The phrase and its words in every chunk: the full-text side sits the query out.
+      expect(await store.searchText('deploy-script', {}, 10)).toEqual([]);
+      const found = await store.searchText('deploy-script zircon', {}, 10);
+      expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
+        'deploy-script zircon',
+      ]);
+      // A phrase under the cap is still searched for.
+      await store.replaceSource(note('ticket'), [chunk('see OXY-4711', 4)]);
+      const ticket = await store.searchText('OXY-4711 deploy-script', {}, 10);
+      expect((await store.chunks(ticket.map((c) => c.chunkId))).map((c) => c.text)).toEqual(['see OXY-4711']);
+    } finally {
+      await close();
+    }
+  });
+
   it('explains a database without pgvector in one line naming the fix, never the password', () => {
     const migration = MIGRATIONS.find((m) => m.name === 'search_index');
     const target = 'oxydra@db.example:5432/app';

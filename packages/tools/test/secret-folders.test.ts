@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homeSecretPaths } from '@oxydra/sandbox';
+import { homeGuardedPaths } from '@oxydra/sandbox/detect';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
 
@@ -45,6 +46,32 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     const outcome = await callTool(tools, ws.root, 'file_search', { path: '.', query: 'needle' });
     expect(outcome.content).toContain('docs/a.txt');
     expect(outcome.content).not.toContain('in the key');
+  });
+
+  it('resolves the folders they share once per call, not once per secrets folder', async () => {
+    ws.write('.ssh/id_ed25519', 'SSH-PRIVATE-KEY');
+    ws.write('notes.txt', 'ordinary');
+    // As the kernel denies them in a workspace that holds the home folder (assemble/base.ts).
+    const secretPaths = [...homeSecretPaths(ws.root), ...homeGuardedPaths(ws.root, ws.root)];
+    const tools = coreRegistry({ secretPaths });
+    // realpath walks every component of a path with a readlink each: the call to count.
+    const native = realpathSync.native;
+    let realpaths = 0;
+    realpathSync.native = ((...args: Parameters<typeof native>) => {
+      realpaths += 1;
+      return native(...args);
+    }) as typeof native;
+    try {
+      const ordinary = await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' });
+      expect(ordinary.content).toContain('ordinary');
+    } finally {
+      realpathSync.native = native;
+    }
+    expect(secretPaths.length).toBeGreaterThan(10);
+    // The file read itself, and the file system root where the walk up from the folders ends.
+    expect(realpaths).toBeLessThanOrEqual(3);
+    const refused = await callTool(tools, ws.root, 'file_read', { path: '.ssh/id_ed25519' });
+    expect(refused.content).toMatch(/secrets folder/);
   });
 
   // The same registry serves every call of a run (and of a gateway's runs): nothing learned at

@@ -48,15 +48,31 @@ export function param(values: unknown[], value: unknown): string {
   return `$${values.length}`;
 }
 
+/** `text` as an SQL string constant (a term: letters and digits, quotes, `(`, `<->`, spaces). */
+const constant = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
 /**
- * How many chunks `word` is in, counted up to just past COMMON_WORD_CHUNKS. The word is a
- * constant of the statement (letters and digits only, so it needs no escaping), which lets the
- * planner use the column's statistics: the GIN index for a rare word, a short scan that stops at
- * the cap for a common one.
+ * How many chunks `term` (a word, or a phrase's expression) is in, counted up to just past
+ * COMMON_WORD_CHUNKS. The term is a constant of the statement (letters and digits, so it needs
+ * no escaping but its quotes'), which lets the planner use the column's statistics: the GIN
+ * index for a rare term, a short scan that stops at the cap for a common one.
  */
-function countSql(word: string): string {
-  return `(SELECT count(*) FROM (SELECT 1 FROM search_chunks WHERE tsv @@ to_tsquery('english', '${word}')
+function countSql(term: string): string {
+  return `(SELECT count(*) FROM (SELECT 1 FROM search_chunks WHERE tsv @@ to_tsquery('english', ${constant(term)})
     LIMIT ${COMMON_WORD_CHUNKS + 1}) AS counted)::integer`;
+}
+
+/**
+ * The phrases worth ranking as one to_tsquery text, NULL when none is (keptPhrases,
+ * @oxydra/memory): each counted in the statement, and left out when it is in more than
+ * COMMON_WORD_CHUNKS chunks (concat_ws skips the NULLs).
+ */
+function keptPhrasesSql(phrases: readonly string[]): string {
+  if (phrases.length === 0) return 'NULL::text';
+  const each = phrases.map(
+    (phrase) => `CASE WHEN ${countSql(phrase)} <= ${COMMON_WORD_CHUNKS} THEN ${constant(phrase)} END`,
+  );
+  return `nullif(concat_ws(' | ', ${each.join(', ')}), '')`;
 }
 
 /**
@@ -67,8 +83,9 @@ function countSql(word: string): string {
  * chunk left out, and kept while it is in at most COMMON_WORD_CHUNKS chunks and the kept words
  * together in at most MATCH_BUDGET_CHUNKS (a running sum; the first kept word is never past it,
  * being under the common cap). The tsquery is the phrases and then the kept words, rarest
- * first, joined by `|`, as it was when the words were counted in a statement of their own; only
- * common words (and no phrase): no tsquery, no hit.
+ * first, joined by `|`, as it was when the words were counted in a statement of their own.
+ * Phrases are counted too, and one in more than COMMON_WORD_CHUNKS chunks left out, as the libSQL
+ * index does (keptPhrases); only common terms: no tsquery, no hit.
  */
 export function textHitsCtes(
   query: string,
@@ -78,7 +95,7 @@ export function textHitsCtes(
 ): string[] | undefined {
   const { phrases, words } = textTerms(query);
   if (phrases.length === 0 && words.length === 0) return undefined;
-  const phraseText = phrases.length > 0 ? `${param(values, phrases.join(' | '))}::text` : 'NULL::text';
+  const phraseText = keptPhrasesSql(phrases);
   const ctes: string[] = [];
   let tsquery = `to_tsquery('english', ${phraseText})`;
   if (words.length > 0) {

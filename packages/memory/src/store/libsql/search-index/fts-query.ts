@@ -44,6 +44,17 @@ export function rareWords(words: readonly string[], counts: ReadonlyMap<string, 
   return kept;
 }
 
+/**
+ * The phrases (identifiers) worth ranking, in the query's order, given how many chunks each is in
+ * (counted as words are): all but those in more than COMMON_WORD_CHUNKS chunks, which would make
+ * the ranked query score most of the index, as a common word would. A phrase in no chunk is kept
+ * (it costs the query nothing). Outside the words' budget: at most MAX_TERMS phrases, each under
+ * the common cap. Both backends apply it, as rareWords.
+ */
+export function keptPhrases(phrases: readonly string[], counts: ReadonlyMap<string, number>): string[] {
+  return phrases.filter((phrase) => (counts.get(phrase) ?? 0) <= COMMON_WORD_CHUNKS);
+}
+
 /** A query's search terms as tokens: what both backends search for (one home for the rules). */
 export interface QueryTerms {
   /** Words written with inner punctuation, as their tokens in order (an identifier). */

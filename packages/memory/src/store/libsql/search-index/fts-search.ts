@@ -5,12 +5,13 @@
  * "file") costs time in proportion to the whole index: at 100k chunks one such word made a
  * search take tens of ms. Words are therefore counted first (capped, so counting is cheap),
  * and the rarest kept while the chunks they match stay within a budget; common words carry
- * little bm25 weight (idf) anyway. When every word is common, the full-text side sits the
- * query out and the vectors decide.
+ * little bm25 weight (idf) anyway. Phrases (identifiers) are counted too, and a common one left
+ * out the same way. When every term is common, the full-text side sits the query out and the
+ * vectors decide.
  */
 import type { Client, InStatement } from '@libsql/client';
 import type { CommonWords } from './common-words.js';
-import { COMMON_WORD_CHUNKS, COUNTED_WORDS, ftsTerms, rareWords } from './fts-query.js';
+import { COMMON_WORD_CHUNKS, COUNTED_WORDS, ftsTerms, keptPhrases, rareWords } from './fts-query.js';
 
 export { COMMON_WORD_CHUNKS };
 
@@ -59,8 +60,8 @@ async function countWords(
 }
 
 /**
- * The MATCH expression for `query`, after dropping common words; undefined: nothing worth
- * searching. `common` remembers common words across calls (common-words.ts).
+ * The MATCH expression for `query`, after dropping common words and phrases; undefined: nothing
+ * worth searching. `common` remembers common words and phrases across calls (common-words.ts).
  */
 export async function ftsMatch(
   client: Client,
@@ -68,14 +69,16 @@ export async function ftsMatch(
   common?: CommonWords,
 ): Promise<string | undefined> {
   const { phrases, words } = ftsTerms(query);
-  if (words.length === 0) return phrases.length === 0 ? undefined : phrases.join(' OR ');
+  if (words.length === 0 && phrases.length === 0) return undefined;
   // Counting every word of a long query costs more than it saves; the first ones are kept.
   const counted = words.slice(0, COUNTED_WORDS);
-  const counts = await countWords(client, counted, common);
-  const kept = rareWords(counted, counts);
+  // Phrases are counted too: one found in most chunks (a file name every run of a program
+  // mentions, `notes.txt`) made every search score all of them, a cost that grew with the index.
+  const counts = await countWords(client, [...phrases, ...counted], common);
+  const kept = [...keptPhrases(phrases, counts), ...rareWords(counted, counts)];
   // Only common words: scoring them all would take tens of ms and tell the chunks little apart
   // (their idf is low); the vectors decide this query alone.
-  return kept.length > 0 || phrases.length > 0 ? [...phrases, ...kept].join(' OR ') : undefined;
+  return kept.length > 0 ? kept.join(' OR ') : undefined;
 }
 
 /** chunk id → -bm25 (higher is better), for the best `limit` chunks `filter` allows. */
