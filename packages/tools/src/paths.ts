@@ -144,9 +144,12 @@ function realDenied(policy: PathPolicy, realRoot: string): DeniedEntry[] {
   // The denied folders mostly share their parents (the home folder): each is resolved once per
   // call, not once per folder (a workspace that is the home folder resolved ~30 folders each time,
   // ~250 system calls a file tool call, ~45 now: one lstat per folder).
-  // POSIX only: Windows' realpath also settles a name's case and short (8.3) form, which joining
-  // a parent's real path with the name as written would not.
-  const known = process.platform === 'win32' ? undefined : new Map<string, string>();
+  // Linux only: there realpath keeps each name as written (it follows links, nothing else), so a
+  // parent's real path joined with the name is the same answer. Windows' realpath also settles a
+  // name's case and short (8.3) form, and macOS's the case stored on disk (a case-insensitive
+  // volume): there a name as written could differ from the real path a tool's target resolves
+  // to, and a denied folder would no longer match.
+  const known = process.platform === 'linux' ? new Map<string, string>() : undefined;
   if (!records) {
     records = entries.map((denied) => {
       const record: DeniedRecord = { denied, named: resolve(denied.path), real: '' };
