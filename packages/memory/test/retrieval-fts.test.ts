@@ -6,6 +6,7 @@ import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
 import { CommonWords } from '../src/store/libsql/search-index/common-words.js';
 import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
 import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
+import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
 const HOSTILE = [
@@ -149,6 +150,46 @@ describe('FTS against the database', () => {
       );
       expect(new Set(answers)).toEqual(new Set([undefined]));
       expect(counted).toHaveLength(1);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('takes the tombstone mark from the vector cache once it is loaded, and still sees deletions', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(COMMON_WORD_CHUNKS + 10, (i) => `common item${i}`),
+        'write',
+      );
+      await big.client.execute(
+        "INSERT INTO chunk_vectors (chunk_id, model_id, dims, code, vector) VALUES (1, 'm', 1, x'00', x'00')",
+      );
+      const cache = new VectorCache(big.client, 'm', 1);
+      const common = new CommonWords(() => cache.tombstoneMark());
+      const batches: string[] = [];
+      const batch = big.client.batch.bind(big.client);
+      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+        batches.push(JSON.stringify(stmts));
+        return batch(stmts, mode);
+      }) as typeof batch;
+      // The cache not loaded yet: the search reads the mark itself (it does not load the cache).
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      expect(batches.filter((b) => b.includes('chunk_vector_tombstones'))).toHaveLength(2);
+      await cache.refresh();
+      batches.length = 0;
+      // Loaded: searches started together share its refresh, and read no mark of their own.
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => ftsMatch(big.client, 'common', common)),
+      );
+      expect(new Set(answers)).toEqual(new Set([undefined]));
+      // (The mark alone is a statement of its own, as JSON a string that starts it.)
+      expect(batches.filter((b) => b.includes('"SELECT seq FROM sqlite_sequence'))).toEqual([]);
+      expect(batches.length).toBeLessThanOrEqual(2);
+      // A chunk deleted with its vector moves the mark the refresh reads: counted again.
+      await big.client.execute('DELETE FROM chunks WHERE id <= 20');
+      expect(await ftsMatch(big.client, 'common', common)).toBe('"common"');
     } finally {
       await big.cleanup();
     }

@@ -101,6 +101,15 @@ export class VectorCache {
     return this.count;
   }
 
+  /**
+   * The vector tombstone log's last seq as of now (after a refresh), for the full-text side's
+   * common words (common-words.ts); undefined before the first load, which this does not start.
+   */
+  tombstoneMark(): Promise<number> | undefined {
+    if (this.lastVectorId < 0) return undefined;
+    return this.refresh().then(() => this.lastTombstone);
+  }
+
   /** How many codes this cache's searches scored so far. */
   get scored(): number {
     return this.scoredCodes;
