@@ -1,5 +1,5 @@
 /** The full-text half: safe MATCH expressions from any input, and dropping common words. */
-import type { InStatement } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
@@ -41,6 +41,15 @@ function chunkRows(count: number, text: (i: number) => string): InStatement[] {
           VALUES ('note', ?, 0, ?, ?, '[]', ?)`,
     args: [`note-${i}`, text(i), `h${i}`, now],
   }));
+}
+
+/** Calls `seen` with the statements of every batch `client` runs from now on. */
+function watchBatches(client: Client, seen: (stmts: Parameters<Client['batch']>[0]) => void): void {
+  const batch = client.batch.bind(client);
+  client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+    seen(stmts);
+    return batch(stmts, mode);
+  }) as typeof batch;
 }
 
 describe('buildFtsQuery', () => {
@@ -139,11 +148,9 @@ describe('FTS against the database', () => {
       // Counted once, then taken as common until a recheck falls due (64 uses).
       for (let i = 0; i < 65; i++) expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
       const counted: string[] = [];
-      const batch = big.client.batch.bind(big.client);
-      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+      watchBatches(big.client, (stmts) => {
         for (const stmt of stmts) if (JSON.stringify(stmt).includes('common')) counted.push('common');
-        return batch(stmts, mode);
-      }) as typeof batch;
+      });
       // Many agents' recalls at once (a kernel's batch of turns): one of them recounts.
       const answers = await Promise.all(
         Array.from({ length: 20 }, () => ftsMatch(big.client, 'common', common)),
@@ -168,11 +175,7 @@ describe('FTS against the database', () => {
       const cache = new VectorCache(big.client, 'm', 1);
       const common = new CommonWords(() => cache.tombstoneMark());
       const batches: string[] = [];
-      const batch = big.client.batch.bind(big.client);
-      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
-        batches.push(JSON.stringify(stmts));
-        return batch(stmts, mode);
-      }) as typeof batch;
+      watchBatches(big.client, (stmts) => batches.push(JSON.stringify(stmts)));
       // The cache not loaded yet: the search reads the mark itself (it does not load the cache).
       expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
       expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
@@ -202,11 +205,9 @@ describe('FTS against the database', () => {
       await big.client.batch(rows, 'write');
       // Every statement that reaches the database, to see which words were counted.
       const statements: string[] = [];
-      const batch = big.client.batch.bind(big.client);
-      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+      watchBatches(big.client, (stmts) => {
         for (const stmt of stmts) statements.push(JSON.stringify(stmt));
-        return batch(stmts, mode);
-      }) as typeof batch;
+      });
       const common = new CommonWords();
       expect(await ftsMatch(big.client, 'common item7', common)).toBe('"item7"');
       statements.length = 0;

@@ -21,15 +21,15 @@ const ALL: ScopeFilter = {
   tags: [],
 };
 
-describe('a repeated query', () => {
-  let db: TempDb;
-  beforeEach(async () => {
-    db = await tempDb();
-  });
-  afterEach(async () => {
-    await db.cleanup();
-  });
+let db: TempDb;
+beforeEach(async () => {
+  db = await tempDb();
+});
+afterEach(async () => {
+  await db.cleanup();
+});
 
+describe('a repeated query', () => {
   it('scores only the rows added since, and finds what a full scan finds (ties, filters, removals)', async () => {
     const retriever = new Retriever(db.client, createDeterministicEmbedder());
     await addSession(db.client, 's1', 'ann');
@@ -109,14 +109,6 @@ describe('a repeated query', () => {
 });
 
 describe('refreshes asked for together', () => {
-  let db: TempDb;
-  beforeEach(async () => {
-    db = await tempDb();
-  });
-  afterEach(async () => {
-    await db.cleanup();
-  });
-
   /** db.client, counting its batch calls (a refresh reads in one). */
   function countingBatches(client: Client): { client: Client; batches: () => number } {
     let batches = 0;
