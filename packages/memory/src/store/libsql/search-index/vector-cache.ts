@@ -1,14 +1,15 @@
 /**
  * The vector half of the search: every current-model vector's sign code in memory, scanned in
- * full for each query (about 3 ms per 100k chunks at 256 dimensions), with the chunk's scope
- * alongside so filters apply during the scan, not after it.
+ * full for each new query (about 3 ms per 100k chunks at 256 dimensions; a query met lately
+ * scans only the codes added since: query-memo.ts), with the chunk's scope alongside so filters
+ * apply during the scan, not after it.
  *
  * Loaded on the first search, then kept current incrementally, also across processes sharing
  * the file: vector rows are never updated and their ids never reused (AUTOINCREMENT), so new
  * rows are those above the last id seen, and a trigger logs each deleted vector id in
- * chunk_vector_tombstones. Both are read in one read transaction at the start of each search;
- * when nothing changed that costs two index lookups. If the tombstone log was pruned past what
- * this cache has seen, it reloads.
+ * chunk_vector_tombstones. Both are read in one read transaction at the start of each search
+ * (shared by the searches asking while it is still queued); when nothing changed that costs two
+ * index lookups. If the tombstone log was pruned past what this cache has seen, it reloads.
  */
 import type { Client, Row } from '@libsql/client';
 import { codeBytes, scoreCodes } from './codes.js';
