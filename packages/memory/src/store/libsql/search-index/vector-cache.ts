@@ -103,12 +103,15 @@ export class VectorCache {
   }
 
   /**
-   * The vector tombstone log's last seq as of now (after a refresh), for the full-text side's
-   * common words (common-words.ts); undefined before the first load, which this does not start.
+   * The vector tombstone log's last seq as of now, for the full-text side's common words
+   * (common-words.ts), from the refresh queued and not begun yet (it reads after every write
+   * finished before this call); undefined when there is none (the caller reads the mark itself:
+   * one statement, where starting a refresh of its own would read three) or before the first
+   * load, which this does not start.
    */
   tombstoneMark(): Promise<number> | undefined {
-    if (this.lastVectorId < 0) return undefined;
-    return this.refresh().then(() => this.lastTombstone);
+    if (this.lastVectorId < 0 || this.queued === undefined) return undefined;
+    return this.queued.then(() => this.lastTombstone);
   }
 
   /** How many codes this cache's searches scored so far. */
