@@ -1,6 +1,6 @@
 /**
  * Group commit for a local memory file: write jobs that arrive while the connection is busy
- * share one BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT.
+ * share one BEGIN IMMEDIATE ... COMMIT, each failing alone (in its own SAVEPOINT, see below).
  *
  * Why: a kernel running many agents appends many turns at once, and each append was its own
  * transaction; the COMMIT (writing the WAL frames of every page touched) cost more than the
