@@ -1,11 +1,12 @@
 /** The full-text half: safe MATCH expressions from any input, and dropping common words. */
-import type { InStatement } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
 import { CommonWords } from '../src/store/libsql/search-index/common-words.js';
 import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
 import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
+import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
 const HOSTILE = [
@@ -40,6 +41,15 @@ function chunkRows(count: number, text: (i: number) => string): InStatement[] {
           VALUES ('note', ?, 0, ?, ?, '[]', ?)`,
     args: [`note-${i}`, text(i), `h${i}`, now],
   }));
+}
+
+/** Calls `seen` with the statements of every batch `client` runs from now on. */
+function watchBatches(client: Client, seen: (stmts: Parameters<Client['batch']>[0]) => void): void {
+  const batch = client.batch.bind(client);
+  client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+    seen(stmts);
+    return batch(stmts, mode);
+  }) as typeof batch;
 }
 
 describe('buildFtsQuery', () => {
@@ -163,17 +173,61 @@ describe('FTS against the database', () => {
       // Counted once, then taken as common until a recheck falls due (64 uses).
       for (let i = 0; i < 65; i++) expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
       const counted: string[] = [];
-      const batch = big.client.batch.bind(big.client);
-      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+      watchBatches(big.client, (stmts) => {
         for (const stmt of stmts) if (JSON.stringify(stmt).includes('common')) counted.push('common');
-        return batch(stmts, mode);
-      }) as typeof batch;
+      });
       // Many agents' recalls at once (a kernel's batch of turns): one of them recounts.
       const answers = await Promise.all(
         Array.from({ length: 20 }, () => ftsMatch(big.client, 'common', common)),
       );
       expect(new Set(answers)).toEqual(new Set([undefined]));
       expect(counted).toHaveLength(1);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('takes the tombstone mark from the vector cache once it is loaded, and still sees deletions', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(COMMON_WORD_CHUNKS + 10, (i) => `common item${i}`),
+        'write',
+      );
+      await big.client.execute(
+        "INSERT INTO chunk_vectors (chunk_id, model_id, dims, code, vector) VALUES (1, 'm', 1, x'00', x'00')",
+      );
+      const cache = new VectorCache(big.client, 'm', 1);
+      const common = new CommonWords(() => cache.tombstoneMark());
+      const batches: string[] = [];
+      watchBatches(big.client, (stmts) => batches.push(JSON.stringify(stmts)));
+      // The cache not loaded yet: the search reads the mark itself (it does not load the cache).
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      expect(batches.filter((b) => b.includes('chunk_vector_tombstones'))).toHaveLength(2);
+      await cache.refresh();
+      batches.length = 0;
+      // Loaded, with a refresh queued (a recall's vector side asked first): the searches asking
+      // meanwhile share it, and read no mark of their own.
+      const refreshed = cache.refresh();
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => ftsMatch(big.client, 'common', common)),
+      );
+      await refreshed;
+      expect(new Set(answers)).toEqual(new Set([undefined]));
+      // (The mark alone is a statement of its own, as JSON a string that starts it.)
+      const marks = () => batches.filter((b) => b.includes('"SELECT seq FROM sqlite_sequence'));
+      expect(marks()).toEqual([]);
+      expect(batches).toHaveLength(1);
+      // None queued: the search reads the mark itself (not a refresh of its own, three reads).
+      expect(await ftsMatch(big.client, 'common', common)).toBeUndefined();
+      expect(marks()).toHaveLength(1);
+      expect(batches).toHaveLength(2);
+      // A chunk deleted with its vector moves the mark the refresh reads: counted again.
+      await big.client.execute('DELETE FROM chunks WHERE id <= 20');
+      const again = cache.refresh();
+      expect(await ftsMatch(big.client, 'common', common)).toBe('"common"');
+      await again;
     } finally {
       await big.cleanup();
     }
@@ -186,11 +240,9 @@ describe('FTS against the database', () => {
       await big.client.batch(rows, 'write');
       // Every statement that reaches the database, to see which words were counted.
       const statements: string[] = [];
-      const batch = big.client.batch.bind(big.client);
-      big.client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
+      watchBatches(big.client, (stmts) => {
         for (const stmt of stmts) statements.push(JSON.stringify(stmt));
-        return batch(stmts, mode);
-      }) as typeof batch;
+      });
       const common = new CommonWords();
       expect(await ftsMatch(big.client, 'common item7', common)).toBe('"item7"');
       statements.length = 0;

@@ -76,6 +76,60 @@ describe('groupWrite', () => {
     }
   });
 
+  it('runs a group with no savepoint unless a job fails, then again with one per job', async () => {
+    const { client } = await database();
+    // The client, recording what its transactions run outside the jobs' own statements.
+    const statements: string[] = [];
+    const recording = new Proxy(client, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key !== 'transaction') return typeof value === 'function' ? value.bind(target) : value;
+        return async (mode: 'write') => {
+          const tx = await target.transaction(mode);
+          return new Proxy(tx, {
+            get(inner, name) {
+              const method = Reflect.get(inner, name, inner);
+              if (name !== 'execute') return typeof method === 'function' ? method.bind(inner) : method;
+              return (stmt: string | { sql: string }) => {
+                statements.push(typeof stmt === 'string' ? stmt : stmt.sql);
+                return inner.execute(stmt);
+              };
+            },
+          });
+        };
+      },
+    });
+    try {
+      let busy = client.execute('SELECT 1');
+      const together = [1, 2, 3].map((x) => groupWrite(recording, (tx) => insert(tx, x)));
+      await busy;
+      await Promise.all(together);
+      expect(statements.filter((sql) => sql.startsWith('SAVEPOINT'))).toEqual([]);
+      expect(statements.filter((sql) => sql.startsWith('INSERT'))).toHaveLength(3);
+      statements.length = 0;
+      busy = client.execute('SELECT 1');
+      const runs: number[] = [];
+      const ok = groupWrite(recording, async (tx) => {
+        runs.push(4);
+        await insert(tx, 4);
+      });
+      const failing = groupWrite(recording, async (tx) => {
+        await insert(tx, 5);
+        throw new Error('job 5 failed');
+      });
+      await busy;
+      await expect(failing).rejects.toThrow('job 5 failed');
+      await ok;
+      // Its first run was rolled back with the failing job's; the second, in a savepoint, stays.
+      expect(runs).toEqual([4, 4]);
+      expect(statements.filter((sql) => sql.startsWith('SAVEPOINT'))).toHaveLength(2);
+      const rows = await client.execute('SELECT x FROM t ORDER BY x');
+      expect(rows.rows.map((row) => row.x)).toEqual([1, 2, 3, 4]);
+    } finally {
+      client.close();
+    }
+  });
+
   it('writes nothing of a lone job that fails', async () => {
     const { client } = await database();
     try {

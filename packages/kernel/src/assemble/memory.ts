@@ -263,6 +263,8 @@ export async function loadHistory(memory: WorkspaceMemory, sessionId: string): P
 
 export interface SessionHookOptions {
   sessionId: string;
+  /** The session was created for this run: no summary is stored until this run saves one. */
+  created?: boolean;
   userId?: string;
   config: AgentConfig;
   /** Writes a summary with a model; absent, the runtime's mechanical summary is used. */
@@ -291,6 +293,8 @@ export function sessionHooks(
   const { sessionId, userId, config } = options;
   const { summarization, context_budget: budget } = config.runtime;
   const append = options.writes?.relaxed ? { relaxed: true } : {};
+  /** A session created for this run has no summary until the run saves one: its load reads nothing. */
+  let nothingSaved = options.created === true;
   const end = options.writes?.end;
   /** The answer handed to the caller's end of the turn (SpawnSpec.sessionWrites.end), while it holds it. */
   let handed: (NonNullable<ReturnType<TurnEndWrites['append']>> & { messages: Message[] }) | undefined;
@@ -355,13 +359,21 @@ export function sessionHooks(
       ...(options.summarize ? { summarize: options.summarize } : {}),
       store: {
         load: async () => {
+          if (nothingSaved) return undefined;
           const state = await memory.db.sessions.getState(sessionId, SUMMARY_STATE_KEY);
           if (!state) return undefined;
           const { text, covered } = JSON.parse(state.value) as { text: string; covered: number };
           return { text, covered, epoch: state.epoch };
         },
-        save: (summary, expectedEpoch) =>
-          memory.db.sessions.setState(sessionId, SUMMARY_STATE_KEY, JSON.stringify(summary), expectedEpoch),
+        save: (summary, expectedEpoch) => {
+          nothingSaved = false;
+          return memory.db.sessions.setState(
+            sessionId,
+            SUMMARY_STATE_KEY,
+            JSON.stringify(summary),
+            expectedEpoch,
+          );
+        },
       },
     },
   };

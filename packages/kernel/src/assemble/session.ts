@@ -75,6 +75,8 @@ export async function openSession(
     id === undefined
       ? await memory.db.sessions.create(fields)
       : await openNamed(memory, id, scope, fields, earlyRow);
+  // Created just now: nothing stored under it yet (no audit head copy, no summary) to read.
+  if (id === undefined) base.audit.sessionCreated(session.id);
   // A user's agents never continue someone else's conversation, whatever id they are given (a
   // full id is not found by the user-scoped lookup, but getOrCreate would open it). Only a run
   // without a user (the workspace's owner) may continue any session.
@@ -95,6 +97,7 @@ export async function openSession(
           : await memory.histories.load(session.id),
     options: sessionHooks(memory, {
       sessionId: session.id,
+      ...(id === undefined ? { created: true } : {}),
       ...scope,
       config: base.config,
       summarize: (messages, previous, signal) => {

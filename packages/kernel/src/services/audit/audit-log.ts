@@ -288,8 +288,17 @@ export class KernelAudit {
     return undefined;
   }
 
+  /**
+   * `sessionId` was created just now, by this process: it has no head copy, so its first anchor
+   * writes one without reading first (a compare-and-set on "no value yet"; another writer's
+   * copy made meanwhile still wins, and is read then).
+   */
+  sessionCreated(sessionId: string): void {
+    this.#rememberEpoch(sessionId, null);
+  }
+
   /** The epoch of the session's head copy as this process wrote it; undefined: read it next time. */
-  #rememberEpoch(sessionId: string, epoch: number | undefined): void {
+  #rememberEpoch(sessionId: string, epoch: number | null | undefined): void {
     if (epoch === undefined) {
       this.#headEpochs.delete(sessionId);
       return;

@@ -2,7 +2,7 @@
  * SQL of conversation_events: the append-only log of a session's messages. seq numbers a
  * session's messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls.
  */
-import type { Client, InStatement, Row, Transaction } from '@libsql/client';
+import type { Client, InStatement, Row } from '@libsql/client';
 import type { Role, StoredEvent } from '@oxydra/types';
 import { CorruptEventError } from '../../errors.js';
 import { decodePayload } from '../../payload.js';
@@ -11,21 +11,15 @@ import { integer, text } from '../../rows.js';
 export type { StoredEvent };
 
 /**
- * The last seq and turn of a session (0 and 0 when it has no messages). The last message has
- * the highest turn too, so one seek down the primary key finds both: `MAX(seq), MAX(turn)` in one
+ * The last seq and turn of a session (NULL when it has no messages), as expressions for a
+ * statement on its sessions row (appendTurn's UPDATE returns them). The last message has the
+ * highest turn too, so one seek down the primary key finds each: `MAX(seq), MAX(turn)` in one
  * SELECT is not SQLite's min/max optimisation and read every row of the session, each turn.
  */
-export async function lastPosition(
-  db: Transaction,
-  sessionId: string,
-): Promise<{ seq: number; turn: number }> {
-  const result = await db.execute({
-    sql: `SELECT seq, turn FROM conversation_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1`,
-    args: [sessionId],
-  });
-  const row = result.rows[0];
-  return row ? { seq: integer(row, 'seq'), turn: integer(row, 'turn') } : { seq: 0, turn: 0 };
-}
+export const LAST_SEQ =
+  '(SELECT seq FROM conversation_events WHERE session_id = sessions.id ORDER BY seq DESC LIMIT 1)';
+export const LAST_TURN =
+  '(SELECT turn FROM conversation_events WHERE session_id = sessions.id ORDER BY seq DESC LIMIT 1)';
 
 export function insertStatements(
   sessionId: string,

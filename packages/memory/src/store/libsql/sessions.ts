@@ -40,7 +40,8 @@ import {
   countEvents,
   deleteEventsStatement,
   insertStatements,
-  lastPosition,
+  LAST_SEQ,
+  LAST_TURN,
   selectEvents,
 } from './events.js';
 import { compareAndSetState, deleteStateStatement, type StateValue, selectState } from './session-state.js';
@@ -111,15 +112,20 @@ export class LibsqlSessionStore implements SessionStore {
     const session = checkNewSession(fields);
     const now = nowIso();
     const result = await groupWrite(this.#db, async (tx) => {
-      if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
-      if (session.parentSessionId !== undefined && !(await this.#exists(tx, session.parentSessionId))) {
-        throw new MemoryValidationError(
-          'parentSessionId',
-          `parent session ${session.parentSessionId} does not exist`,
-        );
+      if (session.parentSessionId !== undefined) {
+        // Which error wins when both apply stays the same: the taken id.
+        if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
+        if (!(await this.#exists(tx, session.parentSessionId))) {
+          throw new MemoryValidationError(
+            'parentSessionId',
+            `parent session ${session.parentSessionId} does not exist`,
+          );
+        }
       }
-      return tx.execute({
-        sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) RETURNING ${COLUMNS}`,
+      // An id taken already inserts nothing and returns no row (one statement, not a read first).
+      const inserted = await tx.execute({
+        sql: `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
+              ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
         args: [
           session.id,
           session.title ?? null,
@@ -131,6 +137,8 @@ export class LibsqlSessionStore implements SessionStore {
           session.channelOrigin ?? null,
         ],
       });
+      if (inserted.rows.length === 0) throw new SessionExistsError(session.id);
+      return inserted;
     });
     return toSession(result.rows[0]!);
   }
@@ -400,12 +408,16 @@ async function appendIn(
   now: string,
 ): Promise<AppendedTurn> {
   const touched = await tx.execute({
-    // A new turn is activity: an archived session becomes active again.
-    sql: 'UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?',
+    // A new turn is activity: an archived session becomes active again. The same statement
+    // returns where the log ends (events.ts: one statement, not two).
+    sql: `UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?
+          RETURNING ${LAST_SEQ} AS seq, ${LAST_TURN} AS turn`,
     args: [now, title, sessionId],
   });
-  if (touched.rowsAffected === 0) throw new SessionNotFoundError(sessionId);
-  const last = await lastPosition(tx, sessionId);
+  const row = touched.rows[0];
+  if (row === undefined) throw new SessionNotFoundError(sessionId);
+  const last =
+    row.seq === null ? { seq: 0, turn: 0 } : { seq: integer(row, 'seq'), turn: integer(row, 'turn') };
   const turn = last.turn + 1;
   await tx.batch(insertStatements(sessionId, turn, last.seq + 1, encoded, now));
   return { turn, firstSeq: last.seq + 1, lastSeq: last.seq + encoded.length, createdAt: now };

@@ -19,6 +19,13 @@ export class CommonWords {
   private readonly uses = new Map<string, number>();
 
   /**
+   * `sharedMark`, when given, reads the tombstone mark as of now from something that reads it
+   * anyway (the vector cache's refresh, shared by the searches started together); undefined
+   * from it: nothing to share, the search reads the mark itself.
+   */
+  constructor(readonly sharedMark?: () => Promise<number> | undefined) {}
+
+  /**
    * Whether `word` is known common (a verdict the caller must confirm with `stillValid`). When a
    * recount is due, only the caller told false counts it: searches running meanwhile keep the
    * verdict (a kernel running 200 agents had each of them count the word again at every recheck).

@@ -38,11 +38,15 @@ async function countWords(
 ): Promise<Map<string, number>> {
   const known = common ? words.filter((word) => common.known(word)) : [];
   const unknown = words.filter((word) => !known.includes(word));
-  const head = common ? [TOMBSTONE_MARK] : [];
-  const results = await client.batch([...head, ...unknown.map(cappedCount)], 'read');
+  // Every word known common: only the mark is needed, from the vector side's refresh if it reads it.
+  const shared = common !== undefined && unknown.length === 0 ? common.sharedMark?.() : undefined;
+  const head = common && shared === undefined ? [TOMBSTONE_MARK] : [];
+  const results =
+    shared === undefined ? await client.batch([...head, ...unknown.map(cappedCount)], 'read') : [];
   const counts = new Map(unknown.map((word, i) => [word, count(results[head.length + i]?.rows[0]?.n)]));
   if (common) {
-    if (common.stillValid(count(results[0]?.rows[0]?.seq))) {
+    const mark = shared === undefined ? count(results[0]?.rows[0]?.seq) : await shared;
+    if (common.stillValid(mark)) {
       for (const word of known) counts.set(word, COMMON_WORD_CHUNKS + 1);
     } else if (known.length > 0) {
       // Chunks were deleted since those verdicts: count again (rare).

@@ -110,7 +110,8 @@ export class LibsqlSearchIndex implements SearchIndexStore {
       ]) => {
         const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
         this.#rows = new ChunkRows();
-        const commonWords = new CommonWords();
+        // The mark that common words' verdicts hang on, from the refresh the vector side reads anyway.
+        const commonWords = new CommonWords(() => cache.tombstoneMark());
         this.#cache = cache;
         return {
           text: (query, scope, limit) =>

@@ -1,18 +1,20 @@
 /**
  * The vector half of the search: every current-model vector's sign code in memory, scanned in
- * full for each query (about 3 ms per 100k chunks at 256 dimensions), with the chunk's scope
- * alongside so filters apply during the scan, not after it.
+ * full for each new query (about 3 ms per 100k chunks at 256 dimensions; a query met lately
+ * scans only the codes added since: query-memo.ts), with the chunk's scope alongside so filters
+ * apply during the scan, not after it.
  *
  * Loaded on the first search, then kept current incrementally, also across processes sharing
  * the file: vector rows are never updated and their ids never reused (AUTOINCREMENT), so new
  * rows are those above the last id seen, and a trigger logs each deleted vector id in
- * chunk_vector_tombstones. Both are read in one read transaction at the start of each search;
- * when nothing changed that costs two index lookups. If the tombstone log was pruned past what
- * this cache has seen, it reloads.
+ * chunk_vector_tombstones. Both are read in one read transaction at the start of each search
+ * (shared by the searches asking while it is still queued); when nothing changed that costs two
+ * index lookups. If the tombstone log was pruned past what this cache has seen, it reloads.
  */
 import type { Client, Row } from '@libsql/client';
-import { codeBytes, scoreCodes, scoreTables } from './codes.js';
+import { codeBytes, scoreCodes } from './codes.js';
 import { Int16Vectors, QUANTIZED_BUDGET_BYTES, rerankQuery } from './int16-vectors.js';
+import { type QueryMemo, QueryMemos } from './query-memo.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
 import { TopK } from './top-k.js';
 
@@ -61,10 +63,10 @@ export class VectorCache {
   private codes = new Uint8Array(0);
   /** The same bytes as uint32 words, for the scan. */
   private words = new Uint32Array(0);
-  /** Reused for every scan's scores (800 KB at 100k rows): no garbage per search. */
-  private scores = new Float64Array(0);
-  /** Reused for every scan's lookup tables (64 KB at 256 dimensions): no garbage per search. */
-  private tables: Float64Array | undefined;
+  /** The last few queries' scores and selections: the same query again scans only new rows. */
+  private readonly memos: QueryMemos;
+  /** Codes scored so far, all searches together (what the memos save shows here). */
+  private scoredCodes = 0;
   private sources = new Uint8Array(0);
   private users = new Int32Array(0);
   private sessions = new Int32Array(0);
@@ -79,6 +81,8 @@ export class VectorCache {
   private removed = 0;
   /** Refreshes run one after another, each after every write that finished before it began. */
   private refreshes: Promise<void> = Promise.resolve();
+  /** The refresh queued behind the running one and not begun yet: later callers share it. */
+  private queued: Promise<void> | undefined;
 
   constructor(
     private readonly client: Client,
@@ -86,13 +90,33 @@ export class VectorCache {
     readonly dimensions: number,
     /** Most bytes the rerank copies may take (int16-vectors.ts). */
     rerankBudget = QUANTIZED_BUDGET_BYTES,
+    /** How many queries' scans are kept (query-memo.ts); 0: every search scans every code. */
+    memos?: number,
   ) {
+    this.memos = new QueryMemos(memos);
     this.bytes = codeBytes(dimensions);
     this.rerankCopies = new Int16Vectors(dimensions, rerankBudget);
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * The vector tombstone log's last seq as of now, for the full-text side's common words
+   * (common-words.ts), from the refresh queued and not begun yet (it reads after every write
+   * finished before this call); undefined when there is none (the caller reads the mark itself:
+   * one statement, where starting a refresh of its own would read three) or before the first
+   * load, which this does not start.
+   */
+  tombstoneMark(): Promise<number> | undefined {
+    if (this.lastVectorId < 0 || this.queued === undefined) return undefined;
+    return this.queued.then(() => this.lastTombstone);
+  }
+
+  /** How many codes this cache's searches scored so far. */
+  get scored(): number {
+    return this.scoredCodes;
   }
 
   /** How many vectors this cache removed (deleted rows, reloads): moves when any chunk it held went. */
@@ -103,8 +127,15 @@ export class VectorCache {
   /** Bring the cache up to date with the database (a full load the first time). */
   refresh(): Promise<void> {
     // Not shared with a refresh already running: that one may have read before a write this
-    // caller already saw complete.
-    const next = this.refreshes.then(() => this.catchUp());
+    // caller already saw complete. One not begun yet reads after every such write, so it is
+    // shared: the many recalls a kernel starts together (one per agent) read the file once
+    // instead of once each (a read transaction of three statements).
+    if (this.queued !== undefined) return this.queued;
+    const next = this.refreshes.then(() => {
+      this.queued = undefined;
+      return this.catchUp();
+    });
+    this.queued = next;
     this.refreshes = next.catch(() => {});
     return next;
   }
@@ -153,7 +184,7 @@ export class VectorCache {
    * `filter` allows, best first. Scores are approximate: the caller reranks exactly.
    */
   search(query: Float32Array, limit: number, filter: ScopeFilter): number[] {
-    const slots = this.scan(query, limit, filter);
+    const slots = this.scan(this.memoOf(query), limit, filter);
     return slots === undefined ? [] : this.vectorIdsOf(slots);
   }
 
@@ -170,16 +201,19 @@ export class VectorCache {
     limit: number,
     filter: ScopeFilter,
   ): Map<number, number> | number[] {
-    const slots = this.scan(query, pool, filter);
+    const memo = this.memoOf(query);
+    const slots = this.scan(memo, pool, filter);
     if (slots === undefined) return new Map();
     const copies = this.rerankCopies;
     const pooled = slots.unordered();
     if (copies === undefined || pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
-    const prepared = rerankQuery(query);
+    // A slot's copy does not change while it stays in its slot: the memo computes each once.
+    const similarityOf = (slot: number, prepared: Parameters<Int16Vectors['similarity']>[1]) =>
+      copies.similarity(slot, prepared);
     const top = new TopK(limit);
     for (let i = 0; i < pooled.length; i++) {
       const slot = pooled[i]!;
-      const similarity = copies.similarity(slot, prepared);
+      const similarity = memo.similarity(slot, similarityOf);
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
@@ -191,26 +225,39 @@ export class VectorCache {
     return slots.sorted().map((slot) => ids[slot]!);
   }
 
-  /** The `limit` slots whose codes score highest among those `filter` allows; undefined: none can match. */
-  private scan(query: Float32Array, limit: number, filter: ScopeFilter): TopK | undefined {
+  /** The memo of `query`'s scans (query-memo.ts), valid for the slots as they are now. */
+  private memoOf(query: Float32Array): QueryMemo {
     if (query.length !== this.dimensions) {
       throw new RangeError(`query has ${query.length} dimensions, the index ${this.dimensions}`);
     }
+    return this.memos.for(query, this.removed);
+  }
+
+  /**
+   * The `limit` slots whose codes score highest among those `filter` allows; undefined: none
+   * can match. Only the rows the memo's query has not met yet are scored and selected: the
+   * returned TopK is the memo's (read it, never push into it).
+   */
+  private scan(memo: QueryMemo, limit: number, filter: ScopeFilter): TopK | undefined {
     const eligible = this.eligibility(filter);
     if (eligible === undefined) return undefined;
-    if (this.scores.length < this.count) this.scores = new Float64Array(this.capacity);
-    const scores = this.scores;
-    this.tables = scoreTables(query, this.tables);
-    scoreCodes(this.words, this.count, this.bytes, this.tables, scores);
-    const top = new TopK(limit);
-    let threshold = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < this.count; i++) {
+    const scores = memo.fit(this.capacity);
+    if (memo.scored < this.count) {
+      scoreCodes(this.words, this.count, this.bytes, memo.tables(), scores, memo.scored);
+      this.scoredCodes += this.count - memo.scored;
+      memo.scored = this.count;
+    }
+    const selection = memo.selection(filter, limit);
+    const top = selection.top;
+    let threshold = top.threshold;
+    for (let i = selection.selected; i < this.count; i++) {
       const score = scores[i]!;
       // The cheap test first: most rows lose to the current top without a filter check.
       if (score <= threshold || (eligible !== true && !eligible(i))) continue;
       top.push(i, score);
       threshold = top.threshold;
     }
+    selection.selected = this.count;
     return top;
   }
 
