@@ -5,8 +5,14 @@
 // slice and the process's RSS and heap, so growth shows as a slope: the target is turns/s and
 // RSS flat (last slice ≤ 1.1× the first after warm-up) over 100,000 turns, persistence off and
 // on. --root runs the same loop against another build's packages (an A/B in one session).
+// --prompts distinct gives every turn a prompt of its own (a few words drawn from a small
+// vocabulary and the turn's number) instead of the same 'turn' each time: with persistence on,
+// recall searches each prompt, and the vector side remembers a repeated query's scan
+// (packages/memory/src/store/libsql/search-index/query-memo.ts), so the same prompt measures its
+// best case and distinct prompts the full scan of every stored code a new query pays.
 // Usage: node --expose-gc bench/kernel-longrun.mjs [--turns 100000] [--every 10000]
-//        [--persist] [--audit-max N] [--root /work/base]            (prints one JSON object)
+//        [--persist] [--prompts same|distinct] [--audit-max N] [--root /work/base]
+//        (prints one JSON object)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,12 +25,27 @@ const { values } = parseArgs({
     every: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '200' },
     persist: { type: 'boolean', default: false },
+    prompts: { type: 'string', default: 'same' },
     /** [audit] max_entries: small to reach the pruning regime within the run. */
     'audit-max': { type: 'string' },
     root: { type: 'string', default: new URL('..', import.meta.url).pathname },
   },
 });
+if (values.prompts !== 'same' && values.prompts !== 'distinct') {
+  process.stderr.write(`--prompts must be "same" or "distinct", not "${values.prompts}"\n`);
+  process.exit(2);
+}
 const root = resolve(values.root);
+// Deterministic, so two builds in an A/B search the same prompts.
+const VOCABULARY = (
+  'alpha build cache deploy error file gateway health index job kernel log memory network ' +
+  'order patch query retry schema session table token update vector worker budget audit ' +
+  'config branch client commit disk event folder limit model note plan report review search'
+).split(' ');
+const promptOf = (n) =>
+  values.prompts === 'same'
+    ? 'turn'
+    : `turn ${n}: ${[7, 13, 29, 31].map((k) => VOCABULARY[(n * k + k) % VOCABULARY.length]).join(' ')}`;
 const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist', 'index.js')).href);
 const { openKernel } = await load('kernel');
 const { instantProvider, scriptedAdapters } = await load('testkit');
@@ -64,7 +85,7 @@ let sliceDone = 0;
 while (done < total) {
   const batch = [];
   for (let i = 0; i < concurrency && done + i < total; i++) {
-    batch.push(kernel.agents.spawn({ prompt: 'turn', persist: values.persist }).result);
+    batch.push(kernel.agents.spawn({ prompt: promptOf(done + i), persist: values.persist }).result);
   }
   const results = await Promise.all(batch);
   if (results.some((r) => r.status !== 'completed')) throw new Error('a bench turn failed');
@@ -99,6 +120,7 @@ process.stdout.write(
     bench: 'kernel-longrun',
     root,
     persist: values.persist,
+    prompts: values.prompts,
     turns: total,
     concurrency,
     slices,
