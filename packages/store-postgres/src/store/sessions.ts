@@ -252,17 +252,15 @@ export class PostgresSessionStore implements SessionStore {
     });
   }
 
-  async stamp(sessionId: string): Promise<SessionStamp | undefined> {
+  async stamp(sessionId: string, options: { session?: boolean } = {}): Promise<SessionStamp | undefined> {
+    // The row's columns too when asked: a turn opening its session reads the row once (one
+    // statement, where get and stamp were two, on two pool connections).
     const { rows } = await this.#db.run((sql) =>
-      sql.query<{
-        generation: number;
-        created_at: string;
-        last_seq: number;
-        last_turn: number;
-        last_at: string;
-      }>('SELECT generation, created_at, last_seq, last_turn, last_at FROM sessions WHERE id = $1', [
-        sessionId,
-      ]),
+      sql.query<SessionRow & { generation: number; last_seq: number; last_turn: number; last_at: string }>(
+        `SELECT generation, ${options.session ? `${COLUMNS}, ` : 'created_at, '}last_seq, last_turn, last_at
+         FROM sessions WHERE id = $1`,
+        [sessionId],
+      ),
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -271,6 +269,7 @@ export class PostgresSessionStore implements SessionStore {
       lastSeq: row.last_seq,
       lastTurn: row.last_turn,
       lastAt: row.last_at,
+      ...(options.session ? { session: toSession(row) } : {}),
     };
   }
 
