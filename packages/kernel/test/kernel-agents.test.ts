@@ -185,31 +185,30 @@ describe('session ownership', () => {
     expect(owner.sessionId).toBe(id);
   });
 
-  it('opens a continued session with the row read alongside the lookup, not after it', async () => {
+  it('opens a continued session with one read: its row with the stamp, and no lookup', async () => {
     const { kernel } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
     const first = await kernel.agents.spawn({ prompt: 'one', userId: 'u', sessionId: 'notes' }).result;
     const store = kernel.sessions!;
-    const order: string[] = [];
-    const get = store.get.bind(store);
-    const lookup = store.lookup.bind(store);
-    vi.spyOn(store, 'get').mockImplementation(async (id) => {
-      order.push('get');
-      return get(id);
-    });
-    vi.spyOn(store, 'lookup').mockImplementation(async (typed, scope) => {
-      order.push('lookup');
-      const ids = await lookup(typed, scope);
-      order.push('lookup answered');
-      return ids;
-    });
+    const get = vi.spyOn(store, 'get');
+    const lookup = vi.spyOn(store, 'lookup');
+    const stamp = vi.spyOn(store, 'stamp');
     const getOrCreate = vi.spyOn(store, 'getOrCreate');
     const second = await kernel.agents.spawn({ prompt: 'two', userId: 'u', sessionId: first.sessionId! })
       .result;
     expect(second).toMatchObject({ status: 'completed', sessionId: first.sessionId });
-    // One read of the row, asked before the lookup answered (on a database server, one round
-    // trip instead of two one after the other); getOrCreate, which reads it again, is not called.
-    expect(order.filter((step) => step === 'get')).toHaveLength(1);
-    expect(order.indexOf('get')).toBeLessThan(order.indexOf('lookup answered'));
+    expect(second.messages.map((message) => message.content)).toEqual(['one', 'ok', 'two', 'ok']);
+    // The row comes with the history's stamp (on a database server one statement where the row,
+    // the lookup and the stamp were three); the user's own row is what the lookup would name.
+    expect(stamp.mock.calls.filter(([, options]) => options?.session === true)).toHaveLength(1);
+    expect(get).not.toHaveBeenCalled();
+    expect(lookup).not.toHaveBeenCalled();
     expect(getOrCreate).not.toHaveBeenCalled();
+
+    // Another user's session of that id: the lookup is asked, and the run refused, as before.
+    const other = await kernel.agents.spawn({ prompt: 'three', userId: 'v', sessionId: first.sessionId! })
+      .result;
+    expect(other.status).toBe('failed');
+    expect(lookup).toHaveBeenCalledWith(first.sessionId, { userId: 'v' });
+    expect(await store.countMessages(first.sessionId!)).toBe(4);
   });
 });

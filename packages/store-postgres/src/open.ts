@@ -18,6 +18,7 @@ import type {
 import { PostgresEventBus } from './bus/bus.js';
 import { checkSchemaName, connect, DEFAULT_SCHEMA } from './connection.js';
 import { CapsSignal } from './store/caps-signal.js';
+import { ClaimedSessions } from './store/claimed-sessions.js';
 import { PostgresClusterStore } from './store/cluster.js';
 import { postgresControlStores } from './store/control.js';
 import { PgDatabase } from './store/database.js';
@@ -115,13 +116,15 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   const db = new PgDatabase(connection);
   // The spend store tells of cap changes while a bus of this process listens (store/caps-signal.ts).
   const caps = new CapsSignal();
+  // A session turn's claim reads the session for the turn's opening of it (one read less).
+  const claimed = new ClaimedSessions();
   return {
-    sessions: new PostgresSessionStore(db),
+    sessions: new PostgresSessionStore(db, claimed),
     state: new PostgresStateStore(db),
     notes: new PostgresNoteStore(db),
     searchIndex: (model) => new PostgresSearchIndex(db, model, options.hybridSidesApartFrom),
     control: postgresControlStores(new PgDatabase(connection), schema, caps),
-    cluster: new PostgresClusterStore(db),
+    cluster: new PostgresClusterStore(db, claimed),
     transfer: postgresTransfer(db, `${connection.target} schema ${schema}`),
     schema,
     target: connection.target,

@@ -44,7 +44,7 @@ export interface WorkspaceMemory {
    * Live sessions' conversations between turns (session-history.ts): opening a stored session
    * reads only what changed since its last turn. Held: see heldHistories.
    */
-  histories: Pick<SessionHistories, 'load' | 'appended' | 'has' | 'clear'>;
+  histories: Pick<SessionHistories, 'load' | 'opened' | 'appended' | 'has' | 'clear'>;
   /**
    * Whether recall may find anything outside `sessionId` (recallGate): false while the
    * workspace holds no note and no other session, so such a run embeds and searches nothing.
@@ -236,13 +236,13 @@ function recallGate(db: {
 function heldHistories(store: HistoryStore, options: SessionHistoryOptions): WorkspaceMemory['histories'] {
   let cache: SessionHistories | undefined;
   let opening: Promise<SessionHistories> | undefined;
+  const held = () =>
+    (opening ??= import('./session-history.js').then(
+      ({ SessionHistories }) => (cache = new SessionHistories(store, options)),
+    ));
   return {
-    async load(sessionId) {
-      opening ??= import('./session-history.js').then(
-        ({ SessionHistories }) => (cache = new SessionHistories(store, options)),
-      );
-      return (await opening).load(sessionId);
-    },
+    load: async (sessionId) => (await held()).load(sessionId),
+    opened: async (sessionId) => (await held()).opened(sessionId),
     appended: (sessionId, turn, stored) => cache?.appended(sessionId, turn, stored),
     has: (sessionId) => cache?.has(sessionId) ?? false,
     clear: () => cache?.clear(),

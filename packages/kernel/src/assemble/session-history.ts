@@ -31,7 +31,7 @@ import {
   type SessionStore,
   type StoredEvent,
 } from '@oxydra/memory';
-import type { Message } from '@oxydra/types';
+import type { Message, SessionStamp, StoredSession } from '@oxydra/types';
 
 /** Sessions kept at most (least recently used dropped first). */
 export const HISTORY_CACHE_SESSIONS = 128;
@@ -123,11 +123,24 @@ export class SessionHistories {
    * keep or extend it) of the cached message objects. SessionNotFoundError when it does not exist.
    */
   load(sessionId: string): Promise<Message[]> {
+    return this.#queued(sessionId, () => this.#load(sessionId)).then((opened) => opened.messages);
+  }
+
+  /**
+   * As load, with the session's row read in the same statement as the stamp (SessionStore.stamp
+   * `session`): a turn opening a stored session reads the row once, not once more with `get`.
+   */
+  opened(sessionId: string): Promise<{ messages: Message[]; session: StoredSession }> {
+    return this.#queued(sessionId, () => this.#load(sessionId, true)) as Promise<{
+      messages: Message[];
+      session: StoredSession;
+    }>;
+  }
+
+  /** Openings of one session run one after another. */
+  #queued<T>(sessionId: string, open: () => Promise<T>): Promise<T> {
     const previous = this.#opening.get(sessionId);
-    const opening = (previous ?? Promise.resolve()).then(
-      () => this.#load(sessionId),
-      () => this.#load(sessionId),
-    );
+    const opening = (previous ?? Promise.resolve()).then(open, open);
     this.#opening.set(sessionId, opening);
     const settled = () => {
       if (this.#opening.get(sessionId) === opening) this.#opening.delete(sessionId);
@@ -169,13 +182,21 @@ export class SessionHistories {
     this.#disarm();
   }
 
-  async #load(sessionId: string): Promise<Message[]> {
+  async #load(
+    sessionId: string,
+    withSession = false,
+  ): Promise<{ messages: Message[]; session?: StoredSession | undefined }> {
     this.#sweep();
-    const stamp = await this.store.stamp(sessionId);
+    const stamp = await this.store.stamp(sessionId, withSession ? { session: true } : {});
     if (stamp === undefined) {
       this.#drop(sessionId);
       throw new SessionNotFoundError(sessionId);
     }
+    return { messages: await this.#messagesAt(sessionId, stamp), session: stamp.session };
+  }
+
+  /** The session's messages as of `stamp`: the cached ones when it did not move, else what is new. */
+  async #messagesAt(sessionId: string, stamp: SessionStamp): Promise<Message[]> {
     const cached = this.#entries.get(sessionId);
     if (cached && cached.generation === stamp.generation) {
       const stored = { seq: stamp.lastSeq, turn: stamp.lastTurn, at: stamp.lastAt };

@@ -60,21 +60,19 @@ export async function openSession(
     ...(request.parentSessionId !== undefined ? { parentSessionId: request.parentSessionId } : {}),
     ...scope,
   };
-  // The history of the session named by its full id (a continued conversation: most turns) is
-  // read alongside the lookup, not after the open: on a database server two round trips one
-  // after the other instead of three. Used only once the session is known to be that one and
-  // the user's.
-  // So is its row (one read of the session instead of the lookup's, then the open's): used when
-  // the lookup names that id or nothing, as getOrCreate would have read it; the user check below
-  // applies to it as to the row getOrCreate reads.
-  const early = id === undefined ? undefined : memory.histories.load(id);
+  // The session named by its full id (a continued conversation: most turns) is read once, before
+  // anything else: its row and its history's stamp in one statement (SessionStore.stamp with
+  // `session`), then only what is new of its history. Its row is used when the user's lookup
+  // would name that id (found, and the user's or no user given: the lookup's exact match), so the
+  // lookup is asked only when it is not (a new name, a short id or prefix, another user's id);
+  // the user check below applies to it as to the row getOrCreate reads. On a database server:
+  // one statement where the row, the lookup and the stamp were three, on three connections.
+  const early = id === undefined ? undefined : memory.histories.opened(id);
   early?.catch(() => {});
-  const earlyRow = id === undefined ? undefined : memory.db.sessions.get(id);
-  earlyRow?.catch(() => {});
   const session =
     id === undefined
       ? await memory.db.sessions.create(fields)
-      : await openNamed(memory, id, scope, fields, earlyRow);
+      : await openNamed(memory, id, scope, fields, early);
   // Created just now: nothing stored under it yet (no audit head copy, no summary) to read.
   if (id === undefined) base.audit.sessionCreated(session.id);
   // A user's agents never continue someone else's conversation, whatever id they are given (a
@@ -93,7 +91,10 @@ export async function openSession(
         ? []
         : session.id === id && early
           ? // Created just now (not there when read early): read again.
-            await early.catch(() => memory.histories.load(session.id))
+            await early.then(
+              (opened) => opened.messages,
+              () => memory.histories.load(session.id),
+            )
           : await memory.histories.load(session.id),
     options: sessionHooks(memory, {
       sessionId: session.id,
@@ -118,11 +119,16 @@ async function openNamed(
   id: string,
   scope: { userId?: string },
   fields: Omit<NewSession, 'id'>,
-  earlyRow: Promise<StoredSession | undefined> | undefined,
+  early: Promise<{ session: StoredSession }> | undefined,
 ): Promise<StoredSession> {
+  const row = await early?.then(
+    (opened) => opened.session,
+    () => undefined,
+  );
+  // The lookup's exact match: it would answer [id] (SessionStore.lookup reads the exact id first).
+  if (row && (scope.userId === undefined || row.userId === scope.userId)) return row;
   const named = await sessionNamed(memory, id, scope);
-  const row = named === id ? await earlyRow?.catch(() => undefined) : undefined;
-  return row ?? memory.db.sessions.getOrCreate(named, fields);
+  return (named === id ? row : undefined) ?? memory.db.sessions.getOrCreate(named, fields);
 }
 
 /**

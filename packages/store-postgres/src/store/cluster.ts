@@ -25,7 +25,9 @@ import {
   type ProcessInfo,
   type RunClaim,
 } from '@oxydra/types';
+import type { ClaimedSessions } from './claimed-sessions.js';
 import type { PgDatabase, Sql } from './database.js';
+import { stampOf, stampStatement } from './session-rows.js';
 import { hasCode } from './sql-errors.js';
 
 /** A run's claim given back ($1: the run id); SessionStore.endTurn sends it in its transaction too. */
@@ -127,9 +129,12 @@ function checkMs(field: string, value: unknown): number {
 
 export class PostgresClusterStore implements ClusterStore {
   readonly #db: PgDatabase;
+  readonly #claimed: ClaimedSessions | undefined;
 
-  constructor(db: PgDatabase) {
+  /** `claimed`: where a session turn's claim leaves the session it read (the session store's). */
+  constructor(db: PgDatabase, claimed?: ClaimedSessions) {
     this.#db = db;
+    this.#claimed = claimed;
   }
 
   async beat(process: ProcessInfo): Promise<boolean> {
@@ -186,7 +191,7 @@ export class PostgresClusterStore implements ClusterStore {
       // The lock, the reads and the insert, with the COMMIT right behind them: one round trip.
       // Placed, or refused by what the reads say, that is the answer (nothing else was written).
       const first = await this.#db.batch((sql) => sendClaim(sql, fields), durability);
-      const answer = claimAnswer(first, fields);
+      const answer = claimAnswer(first, fields, this.#claimed);
       if (answer) return answer;
       // Neither: a claim of the same session by another holder (another lock) was in flight.
       // Again in a transaction that waits for it and tries until the session is held.
@@ -215,6 +220,7 @@ export class PostgresClusterStore implements ClusterStore {
 
   async release(runId: string): Promise<boolean> {
     const id = checkId('runId', runId);
+    this.#claimed?.released(id);
     const result = await this.#db.run((sql) => sql.query(RELEASE_RUN_SQL, [id]));
     return (result.rowCount ?? 0) > 0;
   }
@@ -318,15 +324,29 @@ function sendClaim(sql: Sql, f: ClaimFields) {
        ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
       [f.runId, f.processId, f.holderId, f.sessionId, f.turnId, f.perUser],
     ),
+    // A session's row and stamp, for the turn's opening of it (ClaimedSessions): after the
+    // insert, so when it placed the claim this read sees every turn of the session that ended
+    // before (their releases committed before the holder's read said the session was free).
+    f.sessionId === null ? undefined : sendStampRead(sql, f.sessionId),
   ]);
+}
+
+function sendStampRead(sql: Sql, sessionId: string) {
+  const read = stampStatement(sessionId, true);
+  return sql.query<Parameters<typeof stampOf>[0]>(read.text, read.values);
 }
 
 /** What sendClaim's answers settle: placed, or refused; undefined when neither (a claim in flight). */
 function claimAnswer(
-  [, registered, holder, counted, placed]: Awaited<ReturnType<typeof sendClaim>>,
+  [, registered, holder, counted, placed, session]: Awaited<ReturnType<typeof sendClaim>>,
   f: ClaimFields,
+  claimed?: ClaimedSessions,
 ): RunClaim | undefined {
-  if ((placed.rowCount ?? 0) > 0) return { ok: true };
+  if ((placed.rowCount ?? 0) > 0) {
+    const row = session?.rows[0];
+    if (row && f.sessionId !== null) claimed?.put(f.sessionId, f.runId, stampOf(row, true));
+    return { ok: true };
+  }
   if (registered.rowCount === 0) throw new ClusterProcessUnknownError(f.processId);
   if (holder) return { ok: false, reason: 'session_busy', holder };
   const running = counted.rows[0]?.running ?? 0;

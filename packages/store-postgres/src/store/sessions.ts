@@ -42,35 +42,18 @@ import {
   type TurnEndResult,
 } from '@oxydra/types';
 import type pg from 'pg';
+import type { ClaimedSessions } from './claimed-sessions.js';
 import { RELEASE_RUN_SQL } from './cluster.js';
 import type { PgDatabase } from './database.js';
+import {
+  COLUMNS,
+  type SessionRow,
+  type StampRow,
+  stampOf,
+  stampStatement,
+  toSession,
+} from './session-rows.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
-
-const COLUMNS =
-  'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
-
-interface SessionRow {
-  id: string;
-  title: string | null;
-  user_id: string | null;
-  agent: string | null;
-  parent_session_id: string | null;
-  created_at: string;
-  updated_at: string;
-  channel_origin: string | null;
-  archived_at: string | null;
-}
-
-function toSession(row: SessionRow): StoredSession {
-  const session: StoredSession = { id: row.id, createdAt: row.created_at, updatedAt: row.updated_at };
-  if (row.title !== null) session.title = row.title;
-  if (row.user_id !== null) session.userId = row.user_id;
-  if (row.agent !== null) session.agent = row.agent;
-  if (row.parent_session_id !== null) session.parentSessionId = row.parent_session_id;
-  if (row.channel_origin !== null) session.channelOrigin = row.channel_origin;
-  if (row.archived_at !== null) session.archivedAt = row.archived_at;
-  return session;
-}
 
 /** The WHERE clause of a SessionFilter, its parameters numbered from `args.length + 1`. */
 function filterSql(filter: SessionFilter, args: unknown[]): string {
@@ -95,9 +78,12 @@ function filterSql(filter: SessionFilter, args: unknown[]): string {
 
 export class PostgresSessionStore implements SessionStore {
   readonly #db: PgDatabase;
+  readonly #claimed: ClaimedSessions | undefined;
 
-  constructor(db: PgDatabase) {
+  /** `claimed`: the sessions the cluster store's claims read (the same instance there). */
+  constructor(db: PgDatabase, claimed?: ClaimedSessions) {
     this.#db = db;
+    this.#claimed = claimed;
   }
 
   async create(fields: NewSession = {}): Promise<StoredSession> {
@@ -191,6 +177,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async archive(id: string): Promise<boolean> {
+    this.#claimed?.drop(id);
     const result = await this.#db.run((sql) =>
       sql.query('UPDATE sessions SET archived_at = $1 WHERE id = $2 AND archived_at IS NULL', [nowIso(), id]),
     );
@@ -203,6 +190,7 @@ export class PostgresSessionStore implements SessionStore {
 
   /** Its messages and state go with it (ON DELETE CASCADE); sub-agent sessions stay, unlinked (SET NULL). */
   async delete(id: string): Promise<boolean> {
+    this.#claimed?.drop(id);
     const result = await this.#db.run((sql) => sql.query('DELETE FROM sessions WHERE id = $1', [id]));
     return (result.rowCount ?? 0) > 0;
   }
@@ -219,6 +207,7 @@ export class PostgresSessionStore implements SessionStore {
     if (messages.length === 0)
       throw new MemoryValidationError('messages', 'a turn needs at least one message');
     const now = nowIso();
+    this.#claimed?.drop(sessionId);
     // One statement: the UPDATE takes the session row's lock and moves the log's position; the
     // messages go in after the position it returns. A second writer waits for the lock, then
     // sees the first's position. A missing session updates nothing, so nothing is inserted.
@@ -252,26 +241,17 @@ export class PostgresSessionStore implements SessionStore {
     });
   }
 
-  async stamp(sessionId: string): Promise<SessionStamp | undefined> {
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<{
-        generation: number;
-        created_at: string;
-        last_seq: number;
-        last_turn: number;
-        last_at: string;
-      }>('SELECT generation, created_at, last_seq, last_turn, last_at FROM sessions WHERE id = $1', [
-        sessionId,
-      ]),
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      generation: `${row.generation}@${row.created_at}`,
-      lastSeq: row.last_seq,
-      lastTurn: row.last_turn,
-      lastAt: row.last_at,
-    };
+  async stamp(sessionId: string, options: { session?: boolean } = {}): Promise<SessionStamp | undefined> {
+    // The row's columns too when asked: a turn opening its session reads the row once (one
+    // statement, where get and stamp were two, on two pool connections); none at all when the
+    // turn's claim read them (ClaimedSessions).
+    if (options.session) {
+      const claimed = this.#claimed?.take(sessionId);
+      if (claimed) return claimed;
+    }
+    const read = stampStatement(sessionId, options.session === true);
+    const { rows } = await this.#db.run((sql) => sql.query<StampRow>(read.text, read.values));
+    return rows[0] ? stampOf(rows[0], options.session === true) : undefined;
   }
 
   async countMessages(sessionId: string): Promise<number> {
@@ -337,6 +317,8 @@ export class PostgresSessionStore implements SessionStore {
   async endTurn(sessionId: string, end: TurnEnd): Promise<TurnEndResult> {
     checkTurnEnd(end);
     const now = nowIso();
+    this.#claimed?.drop(sessionId);
+    if (end.releaseRun !== undefined) this.#claimed?.released(end.releaseRun);
     const states = (end.states ?? []).map((write) =>
       stateStatement(sessionId, write.key, write.value, write.expectedEpoch, now),
     );
@@ -379,6 +361,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async #updated(id: string, set: string, args: unknown[]): Promise<StoredSession> {
+    this.#claimed?.drop(id);
     const { rows } = await this.#db.run((sql) =>
       sql.query<SessionRow>(
         `UPDATE sessions SET ${set} WHERE id = $${args.length + 1} RETURNING ${COLUMNS}`,

@@ -99,6 +99,13 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect(await store.countMessages('s')).toBe(6);
       expect(await store.loadMessages('s', { afterSeq: 6 })).toEqual([]);
       expect(await store.stamp('s')).toMatchObject({ lastSeq: 6, lastTurn: 2, lastAt: second.createdAt });
+      // The row with it when asked, as get reads it (a turn opening its session reads it once).
+      const withRow = await store.stamp('s', { session: true });
+      expect(withRow).toMatchObject({ lastSeq: 6, lastTurn: 2, lastAt: second.createdAt });
+      expect(withRow?.session).toEqual(await store.get('s'));
+      expect(withRow?.generation).toBe((await store.stamp('s'))?.generation);
+      expect((await store.stamp('s'))?.session).toBeUndefined();
+      expect(await store.stamp('ghost', { session: true })).toBeUndefined();
     });
 
     it('stores a turn whole or not at all', async () => {

@@ -72,6 +72,8 @@ export interface SessionStamp {
   lastTurn: number;
   /** The last message's time ('' when none). */
   lastAt: string;
+  /** The session's row, read in the same statement: only when asked (`stamp(id, { session: true })`). */
+  session?: StoredSession;
 }
 
 export interface StoredEvent {
@@ -123,8 +125,11 @@ export interface SessionStore {
   /** The messages in order (after `afterSeq` when given); SessionNotFoundError when missing. */
   loadMessages(sessionId: string, options?: { afterSeq?: number }): Promise<Message[]>;
   loadEvents(sessionId: string, options?: { afterSeq?: number }): Promise<StoredEvent[]>;
-  /** undefined when the session does not exist. */
-  stamp(sessionId: string): Promise<SessionStamp | undefined>;
+  /**
+   * undefined when the session does not exist. `options.session`: with the session's row as
+   * `get` reads it, in the same statement (a turn opening its session reads the row once).
+   */
+  stamp(sessionId: string, options?: { session?: boolean }): Promise<SessionStamp | undefined>;
   countMessages(sessionId: string): Promise<number>;
   getState(sessionId: string, key: string): Promise<SessionStateValue | undefined>;
   /**

@@ -53,6 +53,10 @@ export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_SEARCH_CHARS } from '../../sess
 
 const COLUMNS =
   'id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin, archived_at';
+/** COLUMNS of the sessions row aliased `s`, each under its own name (stamp's join). */
+const SESSION_COLUMNS = COLUMNS.split(', ')
+  .map((column) => `s.${column} AS ${column}`)
+  .join(', ');
 
 /** The WHERE clause (with its arguments) of a SessionFilter. */
 function filterSql(filter: SessionFilter): { where: string; args: string[] } {
@@ -330,9 +334,9 @@ export class LibsqlSessionStore implements SessionStore {
    * The session's stamp (see SessionStamp), undefined when it does not exist: one query whose
    * cost does not grow with the conversation (a seek down the log's primary key).
    */
-  async stamp(sessionId: string): Promise<SessionStamp | undefined> {
+  async stamp(sessionId: string, options: { session?: boolean } = {}): Promise<SessionStamp | undefined> {
     const result = await this.#db.execute({
-      sql: `SELECT s.generation AS generation,
+      sql: `SELECT s.generation AS generation,${options.session ? ` ${SESSION_COLUMNS},` : ''}
               e.seq AS seq, e.turn AS turn, e.created_at AS event_at
             FROM sessions s LEFT JOIN conversation_events e
               ON e.rowid = (SELECT rowid FROM conversation_events
@@ -348,6 +352,7 @@ export class LibsqlSessionStore implements SessionStore {
       lastSeq: none ? 0 : integer(row, 'seq'),
       lastTurn: none ? 0 : integer(row, 'turn'),
       lastAt: none ? '' : text(row, 'event_at'),
+      ...(options.session ? { session: toSession(row) } : {}),
     };
   }
 
