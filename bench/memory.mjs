@@ -13,19 +13,14 @@
 //     compressed neighbours, max_neighbors 16) queried with vector_top_k;
 //   sql-brute-force: vector_distance_cos over every row, ORDER BY ... LIMIT.
 // Usage: node bench/memory.mjs [--sizes 10000,100000] [--queries 200] [--compare] [--methods a,b]
+//        [--root <another build>]
 // (prints one JSON object; needs `npm run build`; the libSQL index at 100k takes minutes)
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
-import { chunkText, contentHash, fuseScores, Retriever } from '../packages/memory/dist/retrieval/index.js';
-import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
-import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
-import { ftsCandidates } from '../packages/memory/dist/store/libsql/search-index/fts-search.js';
-import { VectorCache } from '../packages/memory/dist/store/libsql/search-index/vector-cache.js';
-import { vectorCandidates } from '../packages/memory/dist/store/libsql/search-index/vector-search.js';
 import { makeCorpus, measureQueries, queryFor } from './search-corpus.mjs';
 
 const { values } = parseArgs({
@@ -34,8 +29,19 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     compare: { type: 'boolean', default: false },
     methods: { type: 'string' },
+    // Another build's packages (e.g. /work/base, main's build): an A/B in one session.
+    root: { type: 'string', default: new URL('..', import.meta.url).pathname },
   },
 });
+const dist = (file) =>
+  import(pathToFileURL(join(resolve(values.root), 'packages', 'memory', 'dist', file)).href);
+const { createDeterministicEmbedder } = await dist('embedders/deterministic.js');
+const { chunkText, contentHash, fuseScores, Retriever } = await dist('retrieval/index.js');
+const { openDatabase } = await dist('store/libsql/db.js');
+const { migrate } = await dist('store/libsql/migrate.js');
+const { ftsCandidates } = await dist('store/libsql/search-index/fts-search.js');
+const { VectorCache } = await dist('store/libsql/search-index/vector-cache.js');
+const { vectorCandidates } = await dist('store/libsql/search-index/vector-search.js');
 const sizes = values.sizes.split(',').map(Number);
 const queryCount = Number(values.queries);
 const TOP_K = 8;

@@ -4,6 +4,16 @@ import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Embedder } from '@oxydra/types';
 import { openDatabase } from '../src/store/libsql/db.js';
 import { migrate } from '../src/store/libsql/migrate.js';
+import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
+
+/** A filter that lets every chunk through. */
+export const ALL_SCOPES: ScopeFilter = {
+  includeNotes: true,
+  includeConversation: true,
+  userId: undefined,
+  sessionId: undefined,
+  tags: [],
+};
 
 export interface TempDb {
   client: Client;

@@ -10,16 +10,10 @@ import { Retriever } from '../src/retrieval/index.js';
 import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
-import { addSession, type TempDb, tempDb } from './retrieval-helpers.js';
+import { ALL_SCOPES, addSession, type TempDb, tempDb } from './retrieval-helpers.js';
 
 const MODEL = 'deterministic-v1-256';
-const ALL: ScopeFilter = {
-  includeNotes: true,
-  includeConversation: true,
-  userId: undefined,
-  sessionId: undefined,
-  tags: [],
-};
+const ALL = ALL_SCOPES;
 
 let db: TempDb;
 beforeEach(async () => {

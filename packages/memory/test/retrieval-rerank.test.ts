@@ -4,18 +4,11 @@ import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
 import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
-import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
-import { type TempDb, tempDb } from './retrieval-helpers.js';
+import { ALL_SCOPES, type TempDb, tempDb } from './retrieval-helpers.js';
 
-const NO_FILTER: ScopeFilter = {
-  includeNotes: true,
-  includeConversation: true,
-  userId: undefined,
-  sessionId: undefined,
-  tags: [],
-};
+const NO_FILTER = ALL_SCOPES;
 const MODEL = 'deterministic-v1-256';
 
 function randomVector(dims: number, seed: number): Float32Array {

@@ -1,6 +1,6 @@
 /**
  * The vector half of the search: every current-model vector's sign code in memory, scanned in
- * full for each new query (about 3 ms per 100k chunks at 256 dimensions; a query met lately
+ * full for each new query (about 1 ms per 100k chunks at 256 dimensions, code-store.ts; a query met lately
  * scans only the codes added since: query-memo.ts), with the chunk's scope alongside so filters
  * apply during the scan, not after it.
  *
@@ -12,7 +12,8 @@
  * index lookups. If the tombstone log was pruned past what this cache has seen, it reloads.
  */
 import type { Client, Row } from '@libsql/client';
-import { codeBytes, scoreCodes } from './codes.js';
+import { CodeStore } from './code-store.js';
+import { codeBytes } from './codes.js';
 import { Int16Vectors, QUANTIZED_BUDGET_BYTES, rerankQuery } from './int16-vectors.js';
 import { type QueryMemo, QueryMemos } from './query-memo.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
@@ -60,9 +61,7 @@ export class VectorCache {
   private chunkIds = new Float64Array(0);
   /** The vectors for the rerank in memory; undefined once the index outgrew their budget (rerank in SQL). */
   private rerankCopies: Int16Vectors | undefined;
-  private codes = new Uint8Array(0);
-  /** The same bytes as uint32 words, for the scan. */
-  private words = new Uint32Array(0);
+  private readonly codes: CodeStore;
   /** The last few queries' scores and selections: the same query again scans only new rows. */
   private readonly memos: QueryMemos;
   /** Codes scored so far, all searches together (what the memos save shows here). */
@@ -92,9 +91,12 @@ export class VectorCache {
     rerankBudget = QUANTIZED_BUDGET_BYTES,
     /** How many queries' scans are kept (query-memo.ts); 0: every search scans every code. */
     memos?: number,
+    /** From how many slots of room the scan runs in WebAssembly (code-store.ts); Infinity: never. */
+    wasmFrom?: number,
   ) {
     this.memos = new QueryMemos(memos);
     this.bytes = codeBytes(dimensions);
+    this.codes = new CodeStore(this.bytes, wasmFrom);
     this.rerankCopies = new Int16Vectors(dimensions, rerankBudget);
   }
 
@@ -243,7 +245,7 @@ export class VectorCache {
     if (eligible === undefined) return undefined;
     const scores = memo.fit(this.capacity);
     if (memo.scored < this.count) {
-      scoreCodes(this.words, this.count, this.bytes, memo.tables(), scores, memo.scored);
+      this.codes.scoreInto(memo.tables(), this.count, scores, memo.scored);
       this.scoredCodes += this.count - memo.scored;
       memo.scored = this.count;
     }
@@ -333,7 +335,7 @@ export class VectorCache {
     this.slotOf.set(vectorId, slot);
     this.vectorIds[slot] = vectorId;
     this.chunkIds[slot] = toNumber(row.chunk_id);
-    this.codes.set(code, slot * this.bytes);
+    this.codes.set(slot, code);
     if (row.vector === null) this.rerankCopies?.unset(slot);
     else this.rerankCopies?.set(slot, toBytes(row.vector));
     this.sources[slot] = row.source_type === 'conversation' ? CONVERSATION : NOTE;
@@ -354,7 +356,7 @@ export class VectorCache {
       this.vectorIds[slot] = moved;
       this.chunkIds[slot] = this.chunkIds[last] ?? 0;
       this.rerankCopies?.move(last, slot);
-      this.codes.copyWithin(slot * this.bytes, last * this.bytes, (last + 1) * this.bytes);
+      this.codes.move(last, slot);
       this.sources[slot] = this.sources[last] ?? NOTE;
       this.users[slot] = this.users[last] ?? NONE;
       this.sessions[slot] = this.sessions[last] ?? NONE;
@@ -380,20 +382,15 @@ export class VectorCache {
 
   private grow(): void {
     const capacity = Math.max(1024, this.capacity * 2);
-    const grown = <T extends Float64Array | Uint8Array | Int32Array>(
-      old: T,
-      make: (n: number) => T,
-      width = 1,
-    ) => {
-      const next = make(capacity * width);
+    const grown = <T extends Float64Array | Uint8Array | Int32Array>(old: T, make: (n: number) => T) => {
+      const next = make(capacity);
       next.set(old);
       return next;
     };
     this.vectorIds = grown(this.vectorIds, (n) => new Float64Array(n));
     this.chunkIds = grown(this.chunkIds, (n) => new Float64Array(n));
     this.rerankCopies?.grow(capacity);
-    this.codes = grown(this.codes, (n) => new Uint8Array(n), this.bytes);
-    this.words = new Uint32Array(this.codes.buffer);
+    this.codes.grow(capacity);
     this.sources = grown(this.sources, (n) => new Uint8Array(n));
     this.users = grown(this.users, (n) => new Int32Array(n));
     this.sessions = grown(this.sessions, (n) => new Int32Array(n));

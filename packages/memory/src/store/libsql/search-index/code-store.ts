@@ -1,0 +1,103 @@
+/**
+ * The vector cache's sign codes (codes.ts), one per slot end to end, and their scan. A large
+ * store keeps its codes in a WebAssembly memory beside the query's lookup tables and scans
+ * them there (wasm-scan.ts: the same scores to the bit, ~2.5x faster); a small one keeps them
+ * in a plain buffer and scans them in JavaScript. Why not always WebAssembly: each memory
+ * reserves gigabytes of address space for its guard pages, and a process may open many small
+ * stores (tests, one per workspace and model) where the scan costs microseconds anyway.
+ */
+import { scoreCodes } from './codes.js';
+import { PAGE, type ScoreFunction, scanFunction, type WasmMemory, wasmMemory } from './wasm-scan.js';
+
+/** From this many slots of room the codes move into WebAssembly memory (a scan of ~40 µs in JavaScript). */
+const WASM_FROM = 2048;
+/** Fewer codes than this to score (a repeated query's new rows, query-memo.ts): JavaScript, no table copy. */
+const SMALL_SPAN = 256;
+/** Scores are written in blocks of this many codes into the memory, then copied out. */
+const BLOCK = 4096;
+
+export class CodeStore {
+  private capacity = 0;
+  private buffer = new Uint8Array(0);
+  /** The same bytes as uint32 words, for the JavaScript scan. */
+  private words = new Uint32Array(0);
+  private memory: WasmMemory | undefined;
+  private score: ScoreFunction | undefined;
+  /** Where in the memory the scores are written and the codes begin (the tables are at 0). */
+  private readonly outAt: number;
+  private readonly codesAt: number;
+
+  constructor(
+    /** Bytes per code (a multiple of 8). */
+    readonly bytes: number,
+    /** Room from which the codes go to WebAssembly; Infinity: never. */
+    private readonly wasmFrom = WASM_FROM,
+  ) {
+    this.outAt = bytes * 256 * 8;
+    this.codesAt = this.outAt + BLOCK * 8;
+  }
+
+  /** Whether the scan runs in WebAssembly. */
+  get wasm(): boolean {
+    return this.memory !== undefined;
+  }
+
+  /** Room for `capacity` codes, those held kept. */
+  grow(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const length = capacity * this.bytes;
+    if (this.memory !== undefined) {
+      // Grown in place (the old buffer is detached, its bytes kept): views made again.
+      const pages = Math.ceil((this.codesAt + length - this.memory.buffer.byteLength) / PAGE);
+      if (pages > 0) this.memory.grow(pages);
+      this.view(capacity);
+    } else if (capacity >= this.wasmFrom) {
+      const memory = wasmMemory(this.codesAt + length);
+      new Uint8Array(memory.buffer, this.codesAt, this.buffer.length).set(this.buffer);
+      this.memory = memory;
+      this.score = scanFunction(this.bytes, memory);
+      this.view(capacity);
+    } else {
+      const buffer = new Uint8Array(length);
+      buffer.set(this.buffer);
+      this.buffer = buffer;
+      this.words = new Uint32Array(buffer.buffer);
+    }
+    this.capacity = capacity;
+  }
+
+  private view(capacity: number): void {
+    const buffer = this.memory!.buffer;
+    this.buffer = new Uint8Array(buffer, this.codesAt, capacity * this.bytes);
+    this.words = new Uint32Array(buffer, this.codesAt, (capacity * this.bytes) / 4);
+  }
+
+  set(slot: number, code: Uint8Array): void {
+    this.buffer.set(code, slot * this.bytes);
+  }
+
+  /** Slot `from`'s code copied into slot `to`. */
+  move(from: number, to: number): void {
+    const bytes = this.bytes;
+    this.buffer.copyWithin(to * bytes, from * bytes, (from + 1) * bytes);
+  }
+
+  /** scoreCodes over the held codes: slots `from` to `count` (exclusive) scored into the same places of `out`. */
+  scoreInto(tables: Float64Array, count: number, out: Float64Array, from = 0): void {
+    const memory = this.memory;
+    const score = this.score;
+    if (memory === undefined || score === undefined || count - from < SMALL_SPAN) {
+      scoreCodes(this.words, count, this.bytes, tables, out, from);
+      return;
+    }
+    if (tables.length !== this.bytes * 256) throw new RangeError('tables of another code size');
+    const buffer = memory.buffer;
+    new Float64Array(buffer, 0, tables.length).set(tables);
+    const scores = new Float64Array(buffer, this.outAt, BLOCK);
+    for (let start = from; start < count; start += BLOCK) {
+      const n = Math.min(BLOCK, count - start);
+      score(this.codesAt + start * this.bytes, n, this.outAt);
+      out.set(n === BLOCK ? scores : scores.subarray(0, n), start);
+    }
+  }
+}
