@@ -155,10 +155,11 @@ async function runTurn(
   await record.checkpoints?.finish();
   record.checkpoints = undefined;
   // Named to nobody (a stateless gateway turn): not waited for (docs/postgres.md, "Eleventh round").
-  const auditHead =
-    spec.auditHead === false && info.sessionId === undefined
-      ? services.base.audit.keepHeadFile()
-      : await anchorAudit(services, info.sessionId, spec.sessionWrites?.end);
+  const namesHead = spec.auditHead !== false || info.sessionId !== undefined;
+  if (!namesHead) services.base.audit.keepHeadFile();
+  const auditHead = namesHead
+    ? await anchorAudit(services, info.sessionId, spec.sessionWrites?.end)
+    : undefined;
   if (auditHead) result.auditHead = auditHead;
   if (ending) publish(withOutcome(ending, info.sessionId, auditHead));
   evaluateTurn(services, record, prompt, result);

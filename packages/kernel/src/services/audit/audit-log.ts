@@ -278,14 +278,12 @@ export class KernelAudit {
   /**
    * A turn ended without naming the head (SpawnSpec.auditHead false): the head file still
    * follows the chain, written within a second as after an anchor (the head as committed then).
-   * Names none itself: undefined.
    */
-  keepHeadFile(): undefined {
+  keepHeadFile(): void {
     this.#headFileTimer ??= setTimeout(
       () => void this.#writeHeadFile().catch(() => {}),
       HEAD_FILE_DELAY_MS,
     ).unref();
-    return undefined;
   }
 
   /**
