@@ -7,7 +7,7 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
+import { Admission, type KernelEvent, type Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
@@ -72,8 +72,11 @@ export async function runSessionTurn(
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
+  let unhook = () => {};
   try {
     release = await slot.catch(sessionBusyIsTurnActive);
+    // This process cut off from the deployment: the others report the turn interrupted.
+    unhook = Admission.stopOnCutOff(release, (why) => active.controller.abort(why));
     // One of several: the running record goes out while the kernel opens the session (its reads),
     // and the kernel appends the turn's first message only once it is written, so the record
     // still comes first in the store's log (SpawnSpec.sessionWrites): one round trip fewer in a row.
@@ -131,6 +134,7 @@ export async function runSessionTurn(
       final = frames.failure(code, message);
     }
   } finally {
+    unhook();
     if (!hub.cluster) void release?.();
   }
   const state: TurnState = frames.outcome ?? 'failed';
