@@ -2,10 +2,10 @@
  * A gateway process cut off from the deployment's PostgreSQL store (issue 33) stops every run
  * holding a claim in it, whatever its door, not only its gateway turns: the other processes reap
  * those claims, so a run going on would let its user run more than the per-user limit. Here an
- * A2A task and a scheduled run, held by the model until the store goes (the cluster store's
- * pool through a proxy the test cuts), are stopped within the stale limit and reported so (the
- * task canceled with why, the scheduled run interrupted); the store back, their releases are
- * taken and the process is a member again.
+ * A2A task, a scheduled run and a stateless gateway turn, held by the model until the store goes
+ * (the cluster store's pool through a proxy the test cuts), are stopped within the stale limit
+ * and reported so (the task canceled with why, the scheduled run interrupted, the turn
+ * cancelled); the store back, their releases are tried again and the process is a member again.
  */
 import { type Task, TaskState } from '@a2a-js/sdk';
 import { pollUntil } from '@oxydra/testkit/helpers';
@@ -15,7 +15,16 @@ import { describePostgres, dropSchema, freshSchema } from '../../store-postgres/
 import { StoreProxy } from '../../store-postgres/test/store-proxy.js';
 import { openTestPostgres, type TestPostgres } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage, statusText } from './a2a-client.js';
-import { Gate, heldScript, ScriptedModel, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import {
+  Gate,
+  heldScript,
+  jsonOf,
+  postJson,
+  ScriptedModel,
+  startTestGateway,
+  type TestGateway,
+  TOKEN,
+} from './helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -66,7 +75,7 @@ async function cutOffableGateway(): Promise<{
 }
 
 describePostgres('a gateway process cut off from its PostgreSQL store', () => {
-  it('stops its A2A tasks and scheduled runs, reported canceled and interrupted, and releases their claims once the store is back', async () => {
+  it('stops its A2A tasks, scheduled runs and gateway turns, each reported so, and releases their claims once the store is back', async () => {
     const { env, proxy, other } = await cutOffableGateway();
     const admission = await env.kernel.service('admission');
     const scheduler = await env.kernel.service('scheduler');
@@ -78,13 +87,18 @@ describePostgres('a gateway process cut off from its PostgreSQL store', () => {
     const { done: scheduled } = await scheduler.runNow('daily', { actor: 'test' });
     const client = await a2aClient(env.gateway.url, TOKEN);
     const task = client.sendMessage(a2aMessage('a2a hold')) as Promise<Task>;
+    // A gateway turn too (stateless, OpenAI-compatible), which the cut-off stopped before.
+    const turn = postJson(env.gateway, '/v1/chat/completions', {
+      model: 'default',
+      messages: [{ role: 'user', content: 'turn hold' }],
+    });
     await pollUntil(
-      () => env.spawns.filter((spawn) => spawn.prompt.includes('hold')).length === 2,
-      'both runs to start',
+      () => env.spawns.filter((spawn) => spawn.prompt.includes('hold')).length === 3,
+      'the three runs to start',
     );
-    // Both hold a claim in the deployment: the other processes count them.
-    expect(await other.cluster.runs()).toHaveLength(2);
-    expect(admission.claims).toEqual({ held: 2, pending: 0 });
+    // Each holds a claim in the deployment: the other processes count them.
+    expect(await other.cluster.runs()).toHaveLength(3);
+    expect(admission.claims).toEqual({ held: 3, pending: 0 });
 
     proxy.cut();
     // Within the stale limit the process stops them (the model holds them until then).
@@ -92,12 +106,15 @@ describePostgres('a gateway process cut off from its PostgreSQL store', () => {
     expect(stopped.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     expect(statusText(stopped)).toContain('lost its place in the deployment');
     expect(await scheduled).toMatchObject({ status: 'interrupted' });
+    const answer = await turn;
+    expect(answer.status).toBe(503);
+    expect(await jsonOf(answer)).toMatchObject({ error: { code: 'cancelled' } });
     // Another process reaps the claims the process could not release (its reaper reports them interrupted).
     const reaped = await pollUntil(async () => {
       const runs = await other.cluster.reap(600);
       return runs.length > 0 && runs;
     }, 'the claims to be reaped');
-    expect(reaped.map((run) => run.userId ?? 'token').sort()).toEqual(['alice', 'token']);
+    expect(reaped.map((run) => run.userId ?? 'token').sort()).toEqual(['alice', 'default', 'token']);
     expect(await other.cluster.runs()).toEqual([]);
 
     // The store back: the process is a member again, its releases taken (the claims gone already).

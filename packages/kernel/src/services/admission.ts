@@ -13,6 +13,8 @@
  * several processes on one store (the gateway `join`s this Admission to the deployment once it
  * is a member): a run that has its slot here claims it in the store too (deployment-claims.ts),
  * so the limit holds across processes, and a gateway session turn claims its session with it.
+ * A process cut off from the deployment stops every run holding a claim (`cutOff`; each door
+ * hooks its run to its release with `Admission.stopOnCutOff`).
  *
  * Who holds a slot: a user, or a token that acts for no user (an owner or admin token over A2A or
  * MCP). Keying such a token by itself keeps one token from starving the others; a user's tokens

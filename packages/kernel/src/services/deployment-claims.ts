@@ -11,6 +11,11 @@
  * lost on the bus. Only user runs wait (A2A and MCP, the doors of tokens acting for no user,
  * are refused at once), so only users' releases are announced.
  *
+ * A release the store does not take (it is gone for now) is tried again until it does
+ * (pending-releases.ts), without holding up the run's end. A process cut off from the store
+ * (`cutOff`: the others reap its claims) stops every run holding a claim here, through each
+ * release's `cutOff` signal, whatever door the run came in by.
+ *
  * Loaded by the Admission only when a process joins a deployment (one process alone never runs it).
  */
 import { randomUUID } from 'node:crypto';
