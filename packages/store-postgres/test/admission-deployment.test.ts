@@ -4,7 +4,8 @@
  * refused (tryAcquire: A2A, MCP) or waited for (acquire: turns, scheduled runs) on the other,
  * and a waiter is woken by the release; a session turn's slot holds its session across both;
  * a token acting for no user has slots of its own; leaving drops the claims and the waiters; a
- * release the store did not take (its connection cut, through a proxy) is taken once it is back.
+ * release the store did not take (its connection cut, through a proxy) is taken once it is back;
+ * a process cut off from the deployment stops every run holding a claim, whatever its door.
  */
 import { Admission } from '@oxydra/kernel';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
@@ -201,6 +202,57 @@ describePostgres('the kernel’s Admission across processes on one PostgreSQL st
       { processId: 'p2', turnId: 't3' },
     ]);
     await Promise.all([next(), turn()]);
+    expect(await cluster.runs()).toEqual([]);
+  });
+
+  it('a process cut off stops every run holding a claim in it, through each release, and refuses its waiters', async () => {
+    const { one, two, cluster } = await twoProcesses(2);
+    let member = true;
+    await one.admission.join({
+      ...one.member,
+      assertMember: () => {
+        if (!member) throw new Error('this process lost its place in the deployment');
+      },
+    });
+    // A session turn, an A2A task (tryAcquire) and a scheduled run (no place): every door's claim.
+    const turn = await one.admission.acquire(alice, never(), { sessionId: 's', turnId: 't1' });
+    const task = await one.admission.tryAcquire({ tokenId: 'owner' });
+    if (!('release' in task)) throw new Error(task.refusal);
+    const scheduled = await one.admission.acquire(alice, never());
+    const stopped: string[] = [];
+    for (const [name, release] of [
+      ['turn', turn],
+      ['task', task.release],
+      ['scheduled', scheduled],
+    ] as const) {
+      Admission.stopOnCutOff(release, (why) => stopped.push(`${name}: ${why.message}`));
+    }
+    // Alice is at her limit: her next run waits for a slot.
+    const waiting = one.admission.acquire(alice, never()).catch((error: unknown) => error);
+    await pollUntil(
+      () => one.admission.running(alice) === 2 && one.admission.waiting(alice) === 1,
+      'the waiter',
+    );
+    // Another process's run is not this one's to stop.
+    const elsewhere = await two.admission.acquire({ userId: 'bob' }, never());
+    Admission.stopOnCutOff(elsewhere, () => stopped.push('elsewhere'));
+
+    member = false;
+    one.admission.cutOff('no beat stored for 4000 ms');
+    expect(stopped).toEqual([
+      'turn: no beat stored for 4000 ms',
+      'task: no beat stored for 4000 ms',
+      'scheduled: no beat stored for 4000 ms',
+    ]);
+    // The runs stop and give their slots back; the waiter then claims, and is refused.
+    await Promise.all([turn(), task.release(), scheduled()]);
+    expect(await waiting).toMatchObject({ message: 'this process lost its place in the deployment' });
+    expect(one.admission.running(alice)).toBe(0);
+    // A member again: new runs are not stopped by the cut-off before.
+    member = true;
+    const next = await one.admission.acquire(alice, never());
+    expect(next.cutOff?.aborted).toBe(false);
+    await Promise.all([next(), elsewhere()]);
     expect(await cluster.runs()).toEqual([]);
   });
 });
