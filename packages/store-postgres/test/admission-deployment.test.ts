@@ -184,7 +184,7 @@ describePostgres('the kernel’s Admission across processes on one PostgreSQL st
     // (the turn's answer does not wait for the store), and the claim is still there.
     proxy.cut();
     await held();
-    expect(warnings).toEqual([expect.stringContaining('did not take a run claim’s release')]);
+    expect(warnings).toEqual([expect.stringContaining('did not take the release of a run claim')]);
     expect(one.admission.claims).toEqual({ held: 0, pending: 1 });
     expect(await cluster.runs()).toMatchObject([{ processId: 'p1', sessionId: 's' }]);
     await expect(

@@ -4,8 +4,9 @@
  * reaps first), joins the kernel's Admission to the deployment (every door's run claims its
  * slot there: one run per session, the per-user limit across processes), and carries messages
  * for the other members over the event bus. A process that cannot beat for as long as the
- * others take to declare it dead stops its own runs, so a turn reported interrupted is never
- * also answered.
+ * others take to declare it dead stops its own runs, every door's (through the kernel's
+ * Admission, which knows every claim held here), so a run reported interrupted is never also
+ * answered and no user runs past the per-user limit while its reaped slots are taken again.
  */
 import type { Admission } from '@oxydra/kernel';
 import type { ClusterRun, ClusterStore, EventBus, ProcessInfo } from '@oxydra/types';

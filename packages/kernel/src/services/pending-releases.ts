@@ -36,7 +36,7 @@ export class PendingReleases {
    */
   add(runId: string, error: unknown, taken: () => void): void {
     if (this.#pending.has(runId)) return;
-    this.options.warn?.('the store did not take a run claim’s release; trying again until it does', {
+    this.options.warn?.('the store did not take the release of a run claim; trying again until it does', {
       run_id: runId,
       error: (error as Error).message,
     });
