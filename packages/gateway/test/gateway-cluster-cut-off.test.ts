@@ -5,15 +5,19 @@
  * A2A task, a scheduled run and a stateless gateway turn, held by the model until the store goes
  * (the cluster store's pool through a proxy the test cuts), are stopped within the stale limit
  * and reported so (the task canceled with why, the scheduled run interrupted, the turn
- * cancelled); the store back, their releases are tried again and the process is a member again.
+ * cancelled; on PostgreSQL a WebSocket session turn too, ended as a cancel); the store back,
+ * their releases are tried again and the process is a member again.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Task, TaskState } from '@a2a-js/sdk';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { EventBus } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 import { describePostgres, dropSchema, freshSchema } from '../../store-postgres/test/postgres-helpers.js';
 import { StoreProxy } from '../../store-postgres/test/store-proxy.js';
-import { openTestPostgres, type TestPostgres } from '../../store-postgres/test/test-store.js';
+import { ON_POSTGRES, openTestPostgres, type TestPostgres } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage, statusText } from './a2a-client.js';
 import {
   Gate,
@@ -21,7 +25,9 @@ import {
   jsonOf,
   postJson,
   ScriptedModel,
+  sendTurn,
   startTestGateway,
+  TestClient,
   type TestGateway,
   TOKEN,
 } from './helpers.js';
@@ -40,7 +46,11 @@ const quietBus: EventBus = {
   close: async () => {},
 };
 
-/** A gateway whose cluster store goes through `proxy`, beating every 100 ms (dead after 600 ms). */
+/**
+ * A gateway whose cluster store goes through `proxy`, beating every 100 ms (dead after 600 ms).
+ * On PostgreSQL (the `postgres` project) its kernel's stores are on the same schema, as a
+ * deployment's are, through a pool of their own that is not cut.
+ */
 async function cutOffableGateway(): Promise<{
   env: TestGateway;
   proxy: StoreProxy;
@@ -56,17 +66,21 @@ async function cutOffableGateway(): Promise<{
   const other = await openTestPostgres(schema);
   cleanups.push(() => other.close());
   const gate = new Gate();
-  const env = await startTestGateway({
-    model: new ScriptedModel(heldScript(gate)),
-    config: { scheduler: { enabled: true } },
-    cluster: {
-      store: proxied.stores.cluster,
-      bus: quietBus,
-      process: { id: 'cut-off', host: 'test', pid: process.pid },
-      beatMs: 100,
-      staleMs: 600,
+  const dir = mkdtempSync(join(tmpdir(), 'oxydra-cut-off-'));
+  const env = await startTestGateway(
+    {
+      model: new ScriptedModel(heldScript(gate)),
+      config: { scheduler: { enabled: true } },
+      cluster: {
+        store: proxied.stores.cluster,
+        bus: quietBus,
+        process: { id: 'cut-off', host: 'test', pid: process.pid },
+        beatMs: 100,
+        staleMs: 600,
+      },
     },
-  });
+    { dir, schema },
+  );
   cleanups.push(async () => {
     gate.release();
     await env.cleanup();
@@ -121,6 +135,28 @@ describePostgres('a gateway process cut off from its PostgreSQL store', () => {
     proxy.restore();
     await pollUntil(() => admission.claims.pending === 0, 'the releases to be taken');
     expect(admission.claims).toEqual({ held: 0, pending: 0 });
+    await pollUntil(
+      async () => (await other.cluster.processes(600)).length === 1,
+      'the process to beat again',
+    );
+  });
+
+  // A session turn ends in the kernel's session store, which must be the deployment's schema.
+  it.skipIf(!ON_POSTGRES)('stops its WebSocket session turns, ended as a cancel', async () => {
+    const { env, proxy, other } = await cutOffableGateway();
+    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice' });
+    const sessionId = ack.payload.session.session_id;
+    cleanups.push(async () => client.close());
+    const turnId = sendTurn(client, sessionId, 'turn hold');
+    await client.take('turn_started');
+    expect(await other.cluster.runs({ sessionId })).toMatchObject([{ turnId }]);
+
+    proxy.cut();
+    const cancelled = await client.take('turn_cancelled', undefined, 10_000);
+    expect(cancelled.payload.turn.turn_id).toBe(turnId);
+    // Its claim was released with the turn's end (the kernel's stores still reach the server).
+    expect(await other.cluster.runs()).toEqual([]);
+    proxy.restore();
     await pollUntil(
       async () => (await other.cluster.processes(600)).length === 1,
       'the process to beat again',
