@@ -11,6 +11,7 @@
  * needs none (the kernel's Admission is its per-user limit).
  */
 import { OxydraError } from '../errors.js';
+import type { SessionStateWrite } from './sessions.js';
 
 export interface ProcessInfo {
   /** Unique per process start (a restarted process gets a new one). */
@@ -45,6 +46,13 @@ export type NewClusterRun = {
   sessionId?: string;
   /** The gateway turn id, when it is one. */
   turnId?: string;
+  /**
+   * With `sessionId` only: a write of that session's state made in the claim's own transaction,
+   * and only when the claim places the run (a gateway turn's running record, so the turn need
+   * not wait for a commit of its own before its messages). A compare-and-set as
+   * SessionStore.setState's; whether it wrote is RunClaim's `stateWritten`.
+   */
+  state?: SessionStateWrite;
 } & SlotHolder;
 
 export interface ClusterRun {
@@ -59,7 +67,8 @@ export interface ClusterRun {
 }
 
 export type RunClaim =
-  | { ok: true }
+  /** `stateWritten`: when the run came with a `state` write, whether it wrote (false: another epoch). */
+  | { ok: true; stateWritten?: boolean }
   /** The session has a run already (this process's or another's): `holder` is it. */
   | { ok: false; reason: 'session_busy'; holder: ClusterRun }
   /** The holder has `running` runs across all processes, the limit. */
@@ -118,6 +127,8 @@ export interface DeploymentMember {
 export interface RunPlace {
   sessionId?: string;
   turnId?: string;
+  /** Written with the claim when it places the run (NewClusterRun's `state`). */
+  state?: SessionStateWrite;
 }
 
 /** The session already has a run, on this process or another: `holder` is it. */
