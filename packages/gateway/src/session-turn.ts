@@ -7,7 +7,7 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
+import type { Acquired, Admission, KernelEvent, Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
@@ -60,12 +60,13 @@ export async function runSessionTurn(
   // here never overwrites the record of one running elsewhere, and the record is stored with the
   // claim, so the turn's first message does not wait for a commit of its own (docs/postgres.md,
   // "Thirteenth round"). A record written meanwhile (another epoch) fails that compare-and-set
-  // and the record is written after the claim, as record() does.
+  // and the record is written after the claim, as record() does. The claim is answered once it
+  // holds the session, before its commit (and WAL flush) returns: see runningRecorded.
   const epoch = live.recordEpoch;
   const slot = hub.admission.acquireWith({ userId: live.userId }, signal, {
     sessionId: live.id,
     turnId: active.turnId,
-    ...(hub.cluster ? { state: turnRecordWrite(running, epoch) } : {}),
+    ...(hub.cluster ? { state: turnRecordWrite(running, epoch), beforeCommit: true } : {}),
   });
   slot.catch(() => {});
   if (!hub.cluster) await record(hub, live, running, RELAXED);
@@ -80,15 +81,10 @@ export async function runSessionTurn(
   try {
     const acquired = await slot.catch(sessionBusyIsTurnActive);
     release = acquired.release;
-    // One of several: the running record was written with the claim, else it goes out while the
-    // kernel opens the session (its reads). Either way the kernel appends the turn's first
-    // message only once it is written, so the record comes first in the store's log
-    // (SpawnSpec.sessionWrites).
-    const recorded = !hub.cluster
-      ? undefined
-      : acquired.stateWritten
-        ? recordedWithClaim(live, epoch)
-        : record(hub, live, running, RELAXED);
+    // One of several: the kernel opens the session (its reads) while the claim's commit and the
+    // running record are stored, and appends the turn's first message only once they are, so
+    // the record comes first in the store's log (SpawnSpec.sessionWrites).
+    const recorded = hub.cluster ? runningRecorded(hub, live, running, epoch, acquired) : undefined;
     const handle = spawnTurn(spawner, {
       userId: live.userId,
       sessionId: live.id,
@@ -104,7 +100,8 @@ export async function runSessionTurn(
       // round"). Alone, the record is written after the final frame: they wait.
       ...(recorded ? { sessionWrites: { relaxed: true, after: recorded, ...(end ? { end } : {}) } } : {}),
     });
-    await recorded;
+    // A claim that was not stored fails the run at its first message (persistence_error).
+    await recorded?.catch(() => {});
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
@@ -242,6 +239,23 @@ async function endTurn(
   });
   live.recordWrites = ended.then(() => {});
   return (await ended) || record(hub, live, turn);
+}
+
+/**
+ * One of several: resolves once the claim is stored (its commit returned: until then the turn
+ * stores nothing, so none of it is kept when the claim is not) and the running record with it,
+ * or after it when the claim's compare-and-set found another epoch. Rejects when the claim's
+ * commit failed.
+ */
+async function runningRecorded(
+  hub: TurnHost,
+  live: LiveSession,
+  running: TurnRecord,
+  epoch: number | null,
+  acquired: Acquired,
+): Promise<boolean> {
+  await acquired.committed;
+  return acquired.stateWritten ? recordedWithClaim(live, epoch) : record(hub, live, running, RELAXED);
 }
 
 /** The running record the claim wrote (at `epoch`): the epoch moves on after any earlier write of the session. */

@@ -41,6 +41,12 @@ export type TryAcquired = { release: Release } | { refusal: string };
 export interface Acquired {
   release: Release;
   stateWritten: boolean;
+  /**
+   * Asked for with RunPlace's `beforeCommit`: the deployment's claim was answered before its
+   * commit returned; this settles once it is stored, rejecting when it was not. Whatever the run
+   * stores must wait for it.
+   */
+  committed?: Promise<void>;
 }
 
 interface Waiter {
@@ -139,7 +145,11 @@ export class Admission {
   ): Promise<Acquired> {
     try {
       const claimed = await deployment.acquire(holder, place, () => this.#limit, signal);
-      return { release: both(claimed.release, local), stateWritten: claimed.stateWritten === true };
+      return {
+        release: both(claimed.release, local),
+        stateWritten: claimed.stateWritten === true,
+        ...(claimed.committed ? { committed: claimed.committed } : {}),
+      };
     } catch (error) {
       void local();
       throw error;

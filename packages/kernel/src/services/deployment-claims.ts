@@ -37,8 +37,13 @@ export type ClaimEnd = (runId: string) => Promise<boolean>;
 /** Gives the claim back; `end`: in the caller's own transaction. */
 export type ClaimRelease = (end?: ClaimEnd) => Promise<void>;
 
-/** Claimed (`stateWritten`: whether the place's state write wrote, when it had one), or refused. */
-export type ClaimAnswer = { release: ClaimRelease; stateWritten?: boolean } | { running: number };
+/**
+ * Claimed (`stateWritten`: whether the place's state write wrote, when it had one; `committed`:
+ * when it was answered before its commit, RunClaim's), or refused.
+ */
+export type ClaimAnswer =
+  | { release: ClaimRelease; stateWritten?: boolean; committed?: Promise<void> }
+  | { running: number };
 
 /** A claim that holds its slot: the release, and whether the place's state write wrote. */
 export type Claimed = Extract<ClaimAnswer, { release: ClaimRelease }>;
@@ -61,8 +66,13 @@ export class DeploymentClaims {
     const runId = randomUUID();
     const answer = await store.claim({ runId, processId, ...holder, ...place }, { perUser });
     if (answer.ok) {
+      const { stateWritten, committed } = answer;
       const release = this.#releaser(runId, holder);
-      return answer.stateWritten === undefined ? { release } : { release, stateWritten: answer.stateWritten };
+      return {
+        release: committed ? afterCommit(committed, release) : release,
+        ...(stateWritten !== undefined ? { stateWritten } : {}),
+        ...(committed ? { committed } : {}),
+      };
     }
     if (answer.reason === 'session_busy') {
       throw new SessionBusyError(answer.holder, answer.holder.processId !== processId);
@@ -167,4 +177,16 @@ export class DeploymentClaims {
       waiters.add(done);
     });
   }
+}
+
+/**
+ * A claim answered before its commit is released only once that commit settled: a release sent
+ * meanwhile, on another connection, would find no claim to end, which would then stay.
+ */
+function afterCommit(committed: Promise<void>, release: ClaimRelease): ClaimRelease {
+  return (end) =>
+    committed.then(
+      () => release(end),
+      () => release(end),
+    );
 }

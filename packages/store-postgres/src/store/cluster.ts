@@ -206,7 +206,14 @@ export class PostgresClusterStore implements ClusterStore {
     try {
       // The lock, the reads and the insert, with the COMMIT right behind them: one round trip.
       // Placed, or refused by what the reads say, that is the answer (nothing else was written).
-      const first = await this.#db.batch((sql) => sendClaim(sql, fields), durability);
+      const sent = sendBatch(this.#db, fields, durability);
+      if (run.beforeCommit && sessionId !== null) {
+        // Asked to: placed is answered once the statements are, while the COMMIT waits for the
+        // flush; `committed` says when it is stored (or that it was not).
+        const placed = claimAnswer(await sent.answered, fields, this.#claimed);
+        if (placed?.ok) return { ...placed, committed: sent.committed.then(() => {}, claimError(fields)) };
+      }
+      const first = await sent.committed;
       const answer = claimAnswer(first, fields, this.#claimed);
       if (answer) return answer;
       // Neither: a claim of the same session by another holder (another lock) was in flight.
@@ -230,10 +237,7 @@ export class PostgresClusterStore implements ClusterStore {
         }
       }, durability);
     } catch (error) {
-      if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(runId);
-      // The state write's session was deleted between its EXISTS and the insert's foreign-key check.
-      if (state && hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(sessionId ?? '');
-      throw error;
+      return claimError(fields)(error);
     }
   }
 
@@ -362,6 +366,38 @@ function sendClaim(sql: Sql, f: ClaimFields) {
       ? undefined
       : sendStateWrite(sql, f.sessionId, f.runId, f.state),
   ]);
+}
+
+/**
+ * The claim's batch: `answered` once every statement is (before the COMMIT's flush returns),
+ * `committed` once the transaction is, with the same answers. A failed statement rejects both.
+ */
+function sendBatch(db: PgDatabase, fields: ClaimFields, durability: 'flushed' | 'relaxed') {
+  let answers!: ReturnType<typeof sendClaim>;
+  let sent!: () => void;
+  const started = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  const committed = db.batch((sql) => {
+    answers = sendClaim(sql, fields);
+    sent();
+    return answers;
+  }, durability);
+  // The batch failing before it sent anything (no connection) fails the answers too.
+  const answered = Promise.race([started.then(() => answers), committed]);
+  committed.catch(() => {});
+  answered.catch(() => {});
+  return { answered, committed };
+}
+
+/** A failed claim's error as the caller should see it (thrown). */
+function claimError(f: ClaimFields) {
+  return (error: unknown): never => {
+    if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(f.runId);
+    // The state write's session was deleted between its EXISTS and the insert's foreign-key check.
+    if (f.state && hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(f.sessionId ?? '');
+    throw error;
+  };
 }
 
 function sendStateWrite(sql: Sql, sessionId: string, runId: string, state: SessionStateWrite) {

@@ -53,6 +53,13 @@ export type NewClusterRun = {
    * SessionStore.setState's; whether it wrote is RunClaim's `stateWritten`.
    */
   state?: SessionStateWrite;
+  /**
+   * With `sessionId` only: answer a claim that placed the run once its statements are answered,
+   * before its commit (and the WAL flush it waits for) returns; RunClaim's `committed` settles
+   * then. For a caller that has work to do before anything of the run is stored (a gateway
+   * session turn opens its session meanwhile).
+   */
+  beforeCommit?: boolean;
 } & SlotHolder;
 
 export interface ClusterRun {
@@ -67,8 +74,12 @@ export interface ClusterRun {
 }
 
 export type RunClaim =
-  /** `stateWritten`: when the run came with a `state` write, whether it wrote (false: another epoch). */
-  | { ok: true; stateWritten?: boolean }
+  /**
+   * `stateWritten`: when the run came with a `state` write, whether it wrote (false: another
+   * epoch). `committed`: answered before the commit (`beforeCommit`), settles once the claim
+   * is stored, rejecting when it was not (the run must then store nothing, and end).
+   */
+  | { ok: true; stateWritten?: boolean; committed?: Promise<void> }
   /** The session has a run already (this process's or another's): `holder` is it. */
   | { ok: false; reason: 'session_busy'; holder: ClusterRun }
   /** The holder has `running` runs across all processes, the limit. */
@@ -129,6 +140,8 @@ export interface RunPlace {
   turnId?: string;
   /** Written with the claim when it places the run (NewClusterRun's `state`). */
   state?: SessionStateWrite;
+  /** The claim answered before its commit returns (NewClusterRun's `beforeCommit`). */
+  beforeCommit?: boolean;
 }
 
 /** The session already has a run, on this process or another: `holder` is it. */
