@@ -7,7 +7,7 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Acquired, Admission, KernelEvent, Release } from '@oxydra/kernel';
+import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
@@ -19,6 +19,9 @@ import { TurnEnd } from './turn-end.js';
 import { type TurnRecord, turnRecordWrite, writeTurnRecord } from './turn-records.js';
 import { spawnTurn, type TurnSpawner, turnEvents } from './turn-spawn.js';
 import type { Clock, GatewayLogger, TurnAttachment } from './types.js';
+
+/** A held slot as the Admission gives it (Admission.acquireWith). */
+type Acquired = Awaited<ReturnType<Admission['acquireWith']>>;
 
 /** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
 export interface TurnHost {

@@ -7,7 +7,7 @@ import type { SessionStore } from '@oxydra/memory';
 import type { SessionStateWrite, StateWriteOptions } from '@oxydra/types';
 import type { TurnState } from './frames.js';
 
-export const TURN_RECORD_KEY = 'gateway.turn';
+const TURN_RECORD_KEY = 'gateway.turn';
 
 export interface TurnRecord {
   turn_id: string;

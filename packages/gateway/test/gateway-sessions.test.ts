@@ -85,6 +85,7 @@ describe('restart', () => {
 
   it("appends a deployment's messages relaxed, once its running record is stored; alone, each waiting for the disk", async () => {
     env = await startTestGateway();
+    const { schema } = env;
     const store = env.kernel.sessions!;
     const writes: string[] = [];
     const setState = store.setState.bind(store);
@@ -97,7 +98,7 @@ describe('restart', () => {
     vi.spyOn(store, 'appendTurn').mockImplementation(async (id, messages, options) => {
       // Of a deployment, the running record is written by the turn's claim, in its transaction
       // (docs/postgres.md, "Thirteenth round"): stored before the prompt is appended.
-      const record = env.schema ? (await store.getState(id, 'gateway.turn'))?.value : undefined;
+      const record = schema ? (await store.getState(id, 'gateway.turn'))?.value : undefined;
       if (record) writes.push(`record ${JSON.parse(record).state} stored`);
       writes.push(`append${options?.relaxed ? ' relaxed' : ''}`);
       return appendTurn(id, messages, options);

@@ -13,7 +13,7 @@ export { openKernel } from './kernel.js';
 export type { AgentDescription, Kernel } from './kernel-api.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';
-export { type Acquired, Admission, type Holder, type Release } from './services/admission.js';
+export { Admission, type Holder, type Release } from './services/admission.js';
 export type { BudgetSnapshot } from './services/budget-accounts.js';
 export { isLifecycleEvent } from './services/event-bus.js';
 export type { KernelServices, ServiceName } from './services/registry.js';
