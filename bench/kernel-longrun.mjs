@@ -10,14 +10,20 @@
 // recall searches each prompt, and the vector side remembers a repeated query's scan
 // (packages/memory/src/store/libsql/search-index/query-memo.ts), so the same prompt measures its
 // best case and distinct prompts the full scan of every stored code a new query pays.
+// --prompts sentences gives every turn a sentence of the synthetic corpus bench/memory.mjs
+// searches (search-corpus.mjs: function words and a 30,000-word Zipf vocabulary, 6-17 words):
+// distinct's 40 words make every prompt word mid-frequency (each in a tenth of the prompts, under
+// the 1,500 chunks that make a word common until ~15,000 turns), the worst case of the full-text
+// side's ranking; real text has a few such words in a prompt among rare and common ones.
 // Usage: node --expose-gc bench/kernel-longrun.mjs [--turns 100000] [--every 10000]
-//        [--persist] [--prompts same|distinct] [--audit-max N] [--root /work/base]
+//        [--persist] [--prompts same|distinct|sentences] [--audit-max N] [--root /work/base]
 //        (prints one JSON object)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { makeCorpus } from './search-corpus.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,8 +37,8 @@ const { values } = parseArgs({
     root: { type: 'string', default: new URL('..', import.meta.url).pathname },
   },
 });
-if (values.prompts !== 'same' && values.prompts !== 'distinct') {
-  process.stderr.write(`--prompts must be "same" or "distinct", not "${values.prompts}"\n`);
+if (!['same', 'distinct', 'sentences'].includes(values.prompts)) {
+  process.stderr.write(`--prompts must be "same", "distinct" or "sentences", not "${values.prompts}"\n`);
   process.exit(2);
 }
 const root = resolve(values.root);
@@ -42,10 +48,15 @@ const VOCABULARY = (
   'order patch query retry schema session table token update vector worker budget audit ' +
   'config branch client commit disk event folder limit model note plan report review search'
 ).split(' ');
+const corpus = makeCorpus(42);
+/** The first sentence of the corpus's next note (seeded: the same prompts in an A/B). */
+const sentence = () => corpus.note().content.split('. ')[0];
 const promptOf = (n) =>
   values.prompts === 'same'
     ? 'turn'
-    : `turn ${n}: ${[7, 13, 29, 31].map((k) => VOCABULARY[(n * k + k) % VOCABULARY.length]).join(' ')}`;
+    : values.prompts === 'sentences'
+      ? sentence()
+      : `turn ${n}: ${[7, 13, 29, 31].map((k) => VOCABULARY[(n * k + k) % VOCABULARY.length]).join(' ')}`;
 const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist', 'index.js')).href);
 const { openKernel } = await load('kernel');
 const { instantProvider, scriptedAdapters } = await load('testkit');

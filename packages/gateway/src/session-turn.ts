@@ -16,9 +16,12 @@ import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import type { ApprovalRoutes } from './turn-approvals.js';
 import { TurnEnd } from './turn-end.js';
-import { TURN_RECORD_KEY, type TurnRecord, writeTurnRecord } from './turn-records.js';
+import { type TurnRecord, turnRecordWrite, writeTurnRecord } from './turn-records.js';
 import { spawnTurn, type TurnSpawner, turnEvents } from './turn-spawn.js';
 import type { Clock, GatewayLogger, TurnAttachment } from './types.js';
+
+/** A held slot as the Admission gives it (Admission.acquireWith). */
+type Acquired = Awaited<ReturnType<Admission['acquireWith']>>;
 
 /** What a turn needs of the hub (the hub is one), named here so the two files do not import each other. */
 export interface TurnHost {
@@ -55,14 +58,20 @@ export async function runSessionTurn(
   // The turn's place in the user's queue is taken now, before anything awaits, so turns wait in
   // the order they were accepted (FIFO), not in the order their record writes finish (on
   // PostgreSQL, in any order). A cancel meanwhile rejects it: seen where it is awaited below.
-  // One of several processes: the slot holds the session in the deployment too.
-  const slot = hub.admission.acquire({ userId: live.userId }, signal, {
+  // One of several processes: the slot holds the session in the deployment too, and the running
+  // record is written in the claim's transaction, only once it holds the session: a turn refused
+  // here never overwrites the record of one running elsewhere, and the record is stored with the
+  // claim, so the turn's first message does not wait for a commit of its own (docs/postgres.md,
+  // "Thirteenth round"). A record written meanwhile (another epoch) fails that compare-and-set
+  // and the record is written after the claim, as record() does. The claim is answered once it
+  // holds the session, before its commit (and WAL flush) returns: see runningRecorded.
+  const epoch = live.recordEpoch;
+  const slot = hub.admission.acquireWith({ userId: live.userId }, signal, {
     sessionId: live.id,
     turnId: active.turnId,
+    ...(hub.cluster ? { state: turnRecordWrite(running, epoch), beforeCommit: true } : {}),
   });
   slot.catch(() => {});
-  // One of several processes: the record is written once the slot holds the session, so a
-  // turn refused here never overwrites the record of one running elsewhere.
   if (!hub.cluster) await record(hub, live, running, RELAXED);
 
   /** Alone: given back when the run ends. One of several: with the final record (see below). */
@@ -74,13 +83,14 @@ export async function runSessionTurn(
   const names = new Map<string, string>();
   let unhook = () => {};
   try {
-    release = await slot.catch(sessionBusyIsTurnActive);
+    const acquired = await slot.catch(sessionBusyIsTurnActive);
+    release = acquired.release;
     // This process cut off from the deployment: the others report the turn interrupted.
     unhook = Admission.stopOnCutOff(release, (why) => active.controller.abort(why));
-    // One of several: the running record goes out while the kernel opens the session (its reads),
-    // and the kernel appends the turn's first message only once it is written, so the record
-    // still comes first in the store's log (SpawnSpec.sessionWrites): one round trip fewer in a row.
-    const recorded = hub.cluster ? record(hub, live, running, RELAXED) : undefined;
+    // One of several: the kernel opens the session (its reads) while the claim's commit and the
+    // running record are stored, and appends the turn's first message only once they are, so
+    // the record comes first in the store's log (SpawnSpec.sessionWrites).
+    const recorded = hub.cluster ? runningRecorded(hub, live, running, epoch, acquired) : undefined;
     const handle = spawnTurn(spawner, {
       userId: live.userId,
       sessionId: live.id,
@@ -96,7 +106,8 @@ export async function runSessionTurn(
       // round"). Alone, the record is written after the final frame: they wait.
       ...(recorded ? { sessionWrites: { relaxed: true, after: recorded, ...(end ? { end } : {}) } } : {}),
     });
-    await recorded;
+    // A claim that was not stored fails the run at its first message (persistence_error).
+    await recorded?.catch(() => {});
     live.broadcast({
       type: 'turn_started',
       payload: { request_id: active.requestId, session: live.ref, turn: frames.context.turn },
@@ -209,7 +220,7 @@ async function endTurn(
 ): Promise<boolean> {
   const ended = live.recordWrites.then(async () => {
     const epoch = live.recordEpoch;
-    const own = { key: TURN_RECORD_KEY, value: JSON.stringify(turn), expectedEpoch: epoch };
+    const own = turnRecordWrite(turn, epoch);
     let written = false;
     let committed = false;
     const commit = async (runId?: string) => {
@@ -235,6 +246,33 @@ async function endTurn(
   });
   live.recordWrites = ended.then(() => {});
   return (await ended) || record(hub, live, turn);
+}
+
+/**
+ * One of several: resolves once the claim is stored (its commit returned: until then the turn
+ * stores nothing, so none of it is kept when the claim is not) and the running record with it,
+ * or after it when the claim's compare-and-set found another epoch. Rejects when the claim's
+ * commit failed.
+ */
+async function runningRecorded(
+  hub: TurnHost,
+  live: LiveSession,
+  running: TurnRecord,
+  epoch: number | null,
+  acquired: Acquired,
+): Promise<boolean> {
+  await acquired.committed;
+  return acquired.stateWritten ? recordedWithClaim(live, epoch) : record(hub, live, running, RELAXED);
+}
+
+/** The running record the claim wrote (at `epoch`): the epoch moves on after any earlier write of the session. */
+function recordedWithClaim(live: LiveSession, epoch: number | null): Promise<boolean> {
+  const written = live.recordWrites.then(() => {
+    live.recordEpoch = (epoch ?? 0) + 1;
+    return true;
+  });
+  live.recordWrites = written.then(() => {});
+  return written;
 }
 
 /** Stores the turn record after any earlier write of the session; a failure is logged, never fails the turn. */

@@ -4,10 +4,10 @@
  * "running" when no turn is live means the gateway stopped mid-turn: that turn failed.
  */
 import type { SessionStore } from '@oxydra/memory';
-import type { StateWriteOptions } from '@oxydra/types';
+import type { SessionStateWrite, StateWriteOptions } from '@oxydra/types';
 import type { TurnState } from './frames.js';
 
-export const TURN_RECORD_KEY = 'gateway.turn';
+const TURN_RECORD_KEY = 'gateway.turn';
 
 export interface TurnRecord {
   turn_id: string;
@@ -20,6 +20,11 @@ export interface LoadedRecord {
   record?: TurnRecord;
   /** For compare-and-set writes; null when never written. */
   epoch: number | null;
+}
+
+/** The record as one compare-and-set write of a transaction of more (the claim's, the turn's end). */
+export function turnRecordWrite(record: TurnRecord, epoch: number | null): SessionStateWrite {
+  return { key: TURN_RECORD_KEY, value: JSON.stringify(record), expectedEpoch: epoch };
 }
 
 export async function readTurnRecord(store: SessionStore, sessionId: string): Promise<LoadedRecord> {

@@ -143,8 +143,9 @@ export interface SpawnSpec {
      */
     relaxed?: boolean;
     /**
-     * The first message is appended only once this settles: a write of the caller's that must
+     * The first message is appended only once this resolves: a write of the caller's that must
      * come before the messages in the store's log, made while the session opens instead of before.
+     * When it rejects, no message is appended and the run fails (persistence_error).
      */
     after?: Promise<unknown>;
     /**

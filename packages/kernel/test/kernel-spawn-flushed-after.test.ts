@@ -55,28 +55,36 @@ describe('SpawnSpec.sessionWrites', () => {
     ]);
   });
 
-  it("appends the first message only once the caller's write settles, failed or not", async () => {
+  it("appends the first message only once the caller's write is stored, and none when it failed", async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
     const sessions = kernel.sessions!;
     const appended = vi.spyOn(sessions, 'appendTurn');
-    let settle!: (ok: boolean) => void;
-    const after = new Promise<void>((resolve, reject) => {
-      settle = (ok) => (ok ? resolve() : reject(new Error('the record was not written')));
-    });
-    const handle = kernel.agents.spawn({
-      prompt: 'one',
-      sessionId: 'g',
-      userId: 'u',
-      sessionWrites: { after },
-    });
+    const spawn = (sessionId: string) => {
+      let settle!: (ok: boolean) => void;
+      const after = new Promise<void>((resolve, reject) => {
+        settle = (ok) => (ok ? resolve() : reject(new Error('the claim was not stored')));
+      });
+      const handle = kernel.agents.spawn({ prompt: 'one', sessionId, userId: 'u', sessionWrites: { after } });
+      return { handle, settle };
+    };
+    const stored = spawn('g');
     // Running, then a while more: an append not waiting for `after` would have been made by then
     // (the run starts its first append as soon as it begins).
-    await vi.waitFor(() => expect(kernel.agents.get(handle.id)?.status).toBe('running'));
+    await vi.waitFor(() => expect(kernel.agents.get(stored.handle.id)?.status).toBe('running'));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(appended).not.toHaveBeenCalled();
-    settle(false);
-    expect((await handle.result).status).toBe('completed');
+    stored.settle(true);
+    expect((await stored.handle.result).status).toBe('completed');
     expect((await sessions.loadMessages('g')).map((message) => message.content)).toEqual(['one', 'noted']);
+
+    // What the messages must follow was not stored (a claim whose commit failed): nor are they.
+    appended.mockClear();
+    const lost = spawn('h');
+    lost.settle(false);
+    const result = await lost.handle.result;
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/the claim was not stored/);
+    expect(appended).not.toHaveBeenCalled();
   });
 
   it("hands the answer and the audit head's copy to the caller's end of the turn, committed there in one unit", async () => {

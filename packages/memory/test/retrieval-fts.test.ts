@@ -5,7 +5,8 @@ import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
 import { CommonWords } from '../src/store/libsql/search-index/common-words.js';
 import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
-import { COMMON_WORD_CHUNKS, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
+import { COMMON_WORD_CHUNKS, ftsCandidates, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
+import { scopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
@@ -228,6 +229,34 @@ describe('FTS against the database', () => {
       const again = cache.refresh();
       expect(await ftsMatch(big.client, 'common', common)).toBe('"common"');
       await again;
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('ranks as FTS5 orders by rank: the same candidates, scores and order, ties by rowid', async () => {
+    const big = await tempDb();
+    try {
+      // Many equal scores (same words, same length) among different ones, more than the limit.
+      const words = ['alpha', 'beta', 'gamma', 'delta'];
+      await big.client.batch(
+        chunkRows(
+          400,
+          (i) => `${words[i % 4]} ${words[(i * 7) % 4]} filler${i % 5} ${i % 9 === 0 ? 'x y z' : ''}`,
+        ),
+        'write',
+      );
+      const unfiltered = scopeFilter({});
+      for (const query of ['alpha beta', 'gamma', 'delta alpha filler3', 'beta x']) {
+        const match = await ftsMatch(big.client, query);
+        const byRank = await big.client.execute({
+          sql: 'SELECT rowid AS id, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 32',
+          args: [match ?? ''],
+        });
+        const expected = byRank.rows.map((row) => [Number(row.id), -Number(row.rank)]);
+        expect(expected.length).toBe(32);
+        expect([...(await ftsCandidates(big.client, query, 32, unfiltered))], query).toEqual(expected);
+      }
     } finally {
       await big.cleanup();
     }

@@ -316,8 +316,9 @@ export function sessionHooks(
     ...(userId ? { userId } : {}),
     persist: async (raw) => {
       const messages = withoutSecrets(raw, options.secrets);
-      // Its failure is the caller's to report; the messages still go after it.
-      await options.writes?.after?.catch(() => {});
+      // Rejected: what the messages must follow was not stored (a claim answered before its
+      // commit, which failed), so neither are they: the run fails (persistence_error).
+      await options.writes?.after;
       // Another unit after a handed answer (a steering message continued the run): the answer
       // is taken back and appended first, so the log keeps their order.
       if (handed) {

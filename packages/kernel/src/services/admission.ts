@@ -41,6 +41,22 @@ export type Release = ((end?: ClaimEnd) => Promise<void>) & {
 
 export type TryAcquired = { release: Release } | { refusal: string };
 
+/**
+ * A slot held, and whether the place's state write (RunPlace's `state`) was made with the
+ * deployment's claim, in its transaction. Never alone (no claim: the caller writes it itself),
+ * nor when the write found another epoch.
+ */
+export interface Acquired {
+  release: Release;
+  stateWritten: boolean;
+  /**
+   * Asked for with RunPlace's `beforeCommit`: the deployment's claim was answered before its
+   * commit returned; this settles once it is stored, rejecting when it was not. Whatever the run
+   * stores must wait for it.
+   */
+  committed?: Promise<void>;
+}
+
 interface Waiter {
   grant: () => void;
 }
@@ -111,9 +127,15 @@ export class Admission {
    * deployment.
    */
   acquire(holder: Holder, signal: AbortSignal, place: RunPlace = {}): Promise<Release> {
+    if (!this.#deployment) return this.#acquireHere(holder, signal);
+    return this.acquireWith(holder, signal, place).then((acquired) => acquired.release);
+  }
+
+  /** acquire, saying too whether `place.state` was written with the deployment's claim (Acquired). */
+  acquireWith(holder: Holder, signal: AbortSignal, place: RunPlace): Promise<Acquired> {
     const local = this.#acquireHere(holder, signal);
     const deployment = this.#deployment;
-    if (!deployment) return local;
+    if (!deployment) return local.then((release) => ({ release, stateWritten: false }));
     return local.then((release) => this.#claimed(deployment, holder, place, signal, release));
   }
 
@@ -143,9 +165,14 @@ export class Admission {
     place: RunPlace,
     signal: AbortSignal,
     local: Release,
-  ): Promise<Release> {
+  ): Promise<Acquired> {
     try {
-      return both(await deployment.acquire(holder, place, () => this.#limit, signal), local);
+      const claimed = await deployment.acquire(holder, place, () => this.#limit, signal);
+      return {
+        release: both(claimed.release, local),
+        stateWritten: claimed.stateWritten === true,
+        ...(claimed.committed ? { committed: claimed.committed } : {}),
+      };
     } catch (error) {
       void local();
       throw error;

@@ -93,6 +93,8 @@ export class AgentTable implements KernelServices {
       throw new UsageError(`delegation is limited to ${maxDepth} levels ([runtime] max_delegation_depth)`);
     }
     checkSessionName(this.base, spec.sessionId);
+    // Awaited at the run's first append, which may come after it rejected: handled from now.
+    spec.sessionWrites?.after?.catch(() => {});
     const assembly = this.options.assemble(spec, parent);
     const record = this.#record(spec, parent, depth, assembly);
     this.#checkPricing(record);

@@ -55,7 +55,16 @@ export type ClaimRelease = ((end?: ClaimEnd) => Promise<void>) & {
   readonly cutOff: AbortSignal;
 };
 
-export type ClaimAnswer = { release: ClaimRelease } | { running: number };
+/**
+ * Claimed (`stateWritten`: whether the place's state write wrote, when it had one; `committed`:
+ * when it was answered before its commit, RunClaim's), or refused.
+ */
+export type ClaimAnswer =
+  | { release: ClaimRelease; stateWritten?: boolean; committed?: Promise<void> }
+  | { running: number };
+
+/** A claim that holds its slot: the release, and whether the place's state write wrote. */
+export type Claimed = Extract<ClaimAnswer, { release: ClaimRelease }>;
 
 export class DeploymentClaims {
   /** Runs waiting for a slot of a holder held elsewhere, by holderKey. */
@@ -82,7 +91,15 @@ export class DeploymentClaims {
     if (this.#left) throw new OxydraError('cancelled', 'this process has left the deployment');
     const runId = randomUUID();
     const answer = await store.claim({ runId, processId, ...holder, ...place }, { perUser });
-    if (answer.ok) return { release: this.#releaser(runId, holder) };
+    if (answer.ok) {
+      const { stateWritten, committed } = answer;
+      const release = this.#releaser(runId, holder);
+      return {
+        release: committed ? afterCommit(committed, release) : release,
+        ...(stateWritten !== undefined ? { stateWritten } : {}),
+        ...(committed ? { committed } : {}),
+      };
+    }
     if (answer.reason === 'session_busy') {
       throw new SessionBusyError(answer.holder, answer.holder.processId !== processId);
     }
@@ -95,11 +112,11 @@ export class DeploymentClaims {
     place: RunPlace,
     perUser: () => number,
     signal: AbortSignal,
-  ): Promise<ClaimRelease> {
+  ): Promise<Claimed> {
     for (;;) {
       signal.throwIfAborted();
       const answer = await this.claim(holder, place, perUser());
-      if ('release' in answer) return answer.release;
+      if ('release' in answer) return answer;
       await this.#freedOrAWhile(holder, signal);
     }
   }
@@ -222,4 +239,17 @@ export class DeploymentClaims {
       waiters.add(done);
     });
   }
+}
+
+/**
+ * A claim answered before its commit is released only once that commit settled: a release sent
+ * meanwhile, on another connection, would find no claim to end, which would then stay.
+ */
+function afterCommit(committed: Promise<void>, release: ClaimRelease): ClaimRelease {
+  const after = (end?: ClaimEnd) =>
+    committed.then(
+      () => release(end),
+      () => release(end),
+    );
+  return Object.assign(after, { cutOff: release.cutOff });
 }

@@ -9,6 +9,8 @@
  *   process, take turns. A user's and a token's runs are apart (user_id, token_id).
  * - One run per session: the partial unique index on session_id; the insert does nothing on that
  *   conflict (waiting for a claim in flight to commit or roll back) and the holder is reported.
+ *   A session's claim may carry a write of its state (the gateway's running record), made by a
+ *   later statement of its transaction only when the insert placed the run (state-statements.ts).
  * - No orphan runs: a claim locks its process row (FOR KEY SHARE, as the foreign key would) and
  *   refuses when it is gone. A reaper locks the stale rows FOR UPDATE, which waits for those
  *   claims and makes later ones wait for the reap, then finds the process gone.
@@ -16,6 +18,7 @@
  *   take disjoint sets; the runs are read and removed by a later statement of the same
  *   transaction, whose snapshot sees every claim that committed before the locks were taken.
  */
+import { checkStateWrite, nowIso } from '@oxydra/memory/store-input';
 import {
   type ClusterProcess,
   type ClusterRun,
@@ -24,11 +27,14 @@ import {
   OxydraError,
   type ProcessInfo,
   type RunClaim,
+  SessionNotFoundError,
+  type SessionStateWrite,
 } from '@oxydra/types';
 import type { ClaimedSessions } from './claimed-sessions.js';
 import type { PgDatabase, Sql } from './database.js';
 import { stampOf, stampStatement } from './session-rows.js';
-import { hasCode } from './sql-errors.js';
+import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
+import { stateStatement } from './state-statements.js';
 
 /** A run's claim given back ($1: the run id); SessionStore.endTurn sends it in its transaction too. */
 export const RELEASE_RUN_SQL = 'DELETE FROM cluster_runs WHERE run_id = $1';
@@ -176,6 +182,7 @@ export class PostgresClusterStore implements ClusterStore {
     const [holderColumn, holderId] = holderOf(run);
     const sessionId = checkOptionalId('sessionId', run.sessionId);
     const turnId = checkOptionalId('turnId', run.turnId);
+    const state = checkClaimState(run.state, sessionId);
     const perUser = limits?.perUser;
     if (typeof perUser !== 'number' || !Number.isInteger(perUser) || perUser < 1) {
       throw new ClusterInputError(`perUser must be a whole number ≥ 1, got ${String(perUser)}`);
@@ -186,11 +193,27 @@ export class PostgresClusterStore implements ClusterStore {
     // wrote after it is lost with it (the log is written in order). A session's claim waits:
     // lost, it would let a second turn into a session whose turn goes on.
     const durability = sessionId === null ? 'relaxed' : 'flushed';
-    const fields: ClaimFields = { runId, processId, holderColumn, holderId, sessionId, turnId, perUser };
+    const fields: ClaimFields = {
+      runId,
+      processId,
+      holderColumn,
+      holderId,
+      sessionId,
+      turnId,
+      perUser,
+      state,
+    };
     try {
       // The lock, the reads and the insert, with the COMMIT right behind them: one round trip.
       // Placed, or refused by what the reads say, that is the answer (nothing else was written).
-      const first = await this.#db.batch((sql) => sendClaim(sql, fields), durability);
+      const sent = sendBatch(this.#db, fields, durability);
+      if (run.beforeCommit && sessionId !== null) {
+        // Asked to: placed is answered once the statements are, while the COMMIT waits for the
+        // flush; `committed` says when it is stored (or that it was not).
+        const placed = claimAnswer(await sent.answered, fields, this.#claimed);
+        if (placed?.ok) return { ...placed, committed: sent.committed.then(() => {}, claimError(fields)) };
+      }
+      const first = await sent.committed;
       const answer = claimAnswer(first, fields, this.#claimed);
       if (answer) return answer;
       // Neither: a claim of the same session by another holder (another lock) was in flight.
@@ -207,14 +230,14 @@ export class PostgresClusterStore implements ClusterStore {
              ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING`,
             [runId, processId, holderId, sessionId, turnId],
           );
-          if ((inserted.rowCount ?? 0) > 0) return { ok: true };
+          // Placed here, the state write was not sent: the caller writes it on its own.
+          if ((inserted.rowCount ?? 0) > 0) return { ok: true, ...(state ? { stateWritten: false } : {}) };
           const holder = await sessionHolder(sql, sessionId ?? '');
           if (holder) return { ok: false, reason: 'session_busy', holder };
         }
       }, durability);
     } catch (error) {
-      if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(runId);
-      throw error;
+      return claimError(fields)(error);
     }
   }
 
@@ -295,6 +318,16 @@ interface ClaimFields {
   sessionId: string | null;
   turnId: string | null;
   perUser: number;
+  /** Written in the claim's transaction when it places the run (NewClusterRun's `state`). */
+  state: SessionStateWrite | undefined;
+}
+
+/** A claim's state write, checked as setState checks one; only a session's claim has one. */
+function checkClaimState(state: SessionStateWrite | undefined, sessionId: string | null) {
+  if (state === undefined) return undefined;
+  if (sessionId === null) throw new ClusterInputError('a state write comes with the claim of a session only');
+  checkStateWrite(state.key, state.value, state.expectedEpoch);
+  return { key: state.key, value: state.value, expectedEpoch: state.expectedEpoch };
 }
 
 /**
@@ -328,7 +361,48 @@ function sendClaim(sql: Sql, f: ClaimFields) {
     // insert, so when it placed the claim this read sees every turn of the session that ended
     // before (their releases committed before the holder's read said the session was free).
     f.sessionId === null ? undefined : sendStampRead(sql, f.sessionId),
+    // The state write, guarded by the insert: it writes only when this claim holds the session.
+    f.state === undefined || f.sessionId === null
+      ? undefined
+      : sendStateWrite(sql, f.sessionId, f.runId, f.state),
   ]);
+}
+
+/**
+ * The claim's batch: `answered` once every statement is (before the COMMIT's flush returns),
+ * `committed` once the transaction is, with the same answers. A failed statement rejects both.
+ */
+function sendBatch(db: PgDatabase, fields: ClaimFields, durability: 'flushed' | 'relaxed') {
+  let answers!: ReturnType<typeof sendClaim>;
+  let sent!: () => void;
+  const started = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  const committed = db.batch((sql) => {
+    answers = sendClaim(sql, fields);
+    sent();
+    return answers;
+  }, durability);
+  // The batch failing before it sent anything (no connection) fails the answers too.
+  const answered = Promise.race([started.then(() => answers), committed]);
+  committed.catch(() => {});
+  answered.catch(() => {});
+  return { answered, committed };
+}
+
+/** A failed claim's error as the caller should see it (thrown). */
+function claimError(f: ClaimFields) {
+  return (error: unknown): never => {
+    if (hasCode(error, UNIQUE_VIOLATION)) throw new ClusterRunExistsError(f.runId);
+    // The state write's session was deleted between its EXISTS and the insert's foreign-key check.
+    if (f.state && hasCode(error, FOREIGN_KEY_VIOLATION)) throw new SessionNotFoundError(f.sessionId ?? '');
+    throw error;
+  };
+}
+
+function sendStateWrite(sql: Sql, sessionId: string, runId: string, state: SessionStateWrite) {
+  const write = stateStatement(sessionId, state.key, state.value, state.expectedEpoch, nowIso(), runId);
+  return sql.query(write.text, write.values);
 }
 
 function sendStampRead(sql: Sql, sessionId: string) {
@@ -338,14 +412,14 @@ function sendStampRead(sql: Sql, sessionId: string) {
 
 /** What sendClaim's answers settle: placed, or refused; undefined when neither (a claim in flight). */
 function claimAnswer(
-  [, registered, holder, counted, placed, session]: Awaited<ReturnType<typeof sendClaim>>,
+  [, registered, holder, counted, placed, session, written]: Awaited<ReturnType<typeof sendClaim>>,
   f: ClaimFields,
   claimed?: ClaimedSessions,
 ): RunClaim | undefined {
   if ((placed.rowCount ?? 0) > 0) {
     const row = session?.rows[0];
     if (row && f.sessionId !== null) claimed?.put(f.sessionId, f.runId, stampOf(row, true));
-    return { ok: true };
+    return { ok: true, ...(f.state ? { stateWritten: (written?.rowCount ?? 0) === 1 } : {}) };
   }
   if (registered.rowCount === 0) throw new ClusterProcessUnknownError(f.processId);
   if (holder) return { ok: false, reason: 'session_busy', holder };

@@ -54,6 +54,7 @@ import {
   toSession,
 } from './session-rows.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
+import { stateStatement } from './state-statements.js';
 
 /** The WHERE clause of a SessionFilter, its parameters numbered from `args.length + 1`. */
 function filterSql(filter: SessionFilter, args: unknown[]): string {
@@ -408,26 +409,4 @@ function appendStatement(
 function appended(rows: readonly { seq: number; turn: number }[], now: string): AppendedTurn {
   const seqs = rows.map((row) => row.seq);
   return { turn: rows[0]!.turn, firstSeq: Math.min(...seqs), lastSeq: Math.max(...seqs), createdAt: now };
-}
-
-/** setState's compare-and-set: an insert when no epoch is expected, else an update; 1 row when it wrote. */
-function stateStatement(
-  sessionId: string,
-  key: string,
-  value: string,
-  expectedEpoch: number | null,
-  now: string,
-): { text: string; values: unknown[] } {
-  return expectedEpoch === null
-    ? {
-        text: `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
-               SELECT $1, $2, $3, 1, $4 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
-               ON CONFLICT (session_id, key) DO NOTHING RETURNING 1`,
-        values: [sessionId, key, value, now],
-      }
-    : {
-        text: `UPDATE session_state SET value = $1, epoch = epoch + 1, updated_at = $2
-               WHERE session_id = $3 AND key = $4 AND epoch = $5 RETURNING 1`,
-        values: [value, now, sessionId, key, expectedEpoch],
-      };
 }

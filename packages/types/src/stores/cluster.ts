@@ -11,6 +11,7 @@
  * needs none (the kernel's Admission is its per-user limit).
  */
 import { OxydraError } from '../errors.js';
+import type { SessionStateWrite } from './sessions.js';
 
 export interface ProcessInfo {
   /** Unique per process start (a restarted process gets a new one). */
@@ -45,6 +46,20 @@ export type NewClusterRun = {
   sessionId?: string;
   /** The gateway turn id, when it is one. */
   turnId?: string;
+  /**
+   * With `sessionId` only: a write of that session's state made in the claim's own transaction,
+   * and only when the claim places the run (a gateway turn's running record, so the turn need
+   * not wait for a commit of its own before its messages). A compare-and-set as
+   * SessionStore.setState's; whether it wrote is RunClaim's `stateWritten`.
+   */
+  state?: SessionStateWrite;
+  /**
+   * With `sessionId` only: answer a claim that placed the run once its statements are answered,
+   * before its commit (and the WAL flush it waits for) returns; RunClaim's `committed` settles
+   * then. For a caller that has work to do before anything of the run is stored (a gateway
+   * session turn opens its session meanwhile).
+   */
+  beforeCommit?: boolean;
 } & SlotHolder;
 
 export interface ClusterRun {
@@ -59,7 +74,12 @@ export interface ClusterRun {
 }
 
 export type RunClaim =
-  | { ok: true }
+  /**
+   * `stateWritten`: when the run came with a `state` write, whether it wrote (false: another
+   * epoch). `committed`: answered before the commit (`beforeCommit`), settles once the claim
+   * is stored, rejecting when it was not (the run must then store nothing, and end).
+   */
+  | { ok: true; stateWritten?: boolean; committed?: Promise<void> }
   /** The session has a run already (this process's or another's): `holder` is it. */
   | { ok: false; reason: 'session_busy'; holder: ClusterRun }
   /** The holder has `running` runs across all processes, the limit. */
@@ -118,6 +138,10 @@ export interface DeploymentMember {
 export interface RunPlace {
   sessionId?: string;
   turnId?: string;
+  /** Written with the claim when it places the run (NewClusterRun's `state`). */
+  state?: SessionStateWrite;
+  /** The claim answered before its commit returns (NewClusterRun's `beforeCommit`). */
+  beforeCommit?: boolean;
 }
 
 /** The session already has a run, on this process or another: `holder` is it. */

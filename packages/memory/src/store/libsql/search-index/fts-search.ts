@@ -96,12 +96,27 @@ export async function ftsCandidates(
   const match = await ftsMatch(client, query, common);
   if (match === undefined) return new Map();
   const scope = scopeSql(filter);
-  // Unfiltered, the chunks table is not needed: FTS5 sorts by rank and stops at the limit.
-  const sql =
-    scope.sql === ''
-      ? 'SELECT rowid AS id, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?'
-      : `SELECT c.id AS id, chunks_fts.rank AS rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-         WHERE chunks_fts MATCH ?${scope.sql} ORDER BY chunks_fts.rank LIMIT ?`;
+  const sql = scope.sql === '' ? RANKED : filteredRanked(scope.sql);
   const result = await client.execute({ sql, args: [match, ...scope.args, limit] });
-  return new Map(result.rows.map((row) => [count(row.id), -count(row.rank)]));
+  return new Map(result.rows.map((row) => [count(row.id), -count(row.score)]));
 }
+
+/**
+ * Unfiltered, the chunks table is not needed. `bm25()` in the ORDER BY rather than FTS5's `rank`
+ * column: ordered by `rank`, FTS5 sorts every matching chunk in a statement of its own before the
+ * LIMIT is read, while here SQLite keeps only the best `limit` as it goes (~0.5x the time at 2,500
+ * matches). The same function, so the same scores; ties come in rowid order either way (FTS5's
+ * sort is stable over its rowid-ordered scan, the LIMIT's sorter breaks ties by arrival), so the
+ * same candidates in the same order (tested against `ORDER BY rank`).
+ */
+const RANKED =
+  'SELECT rowid AS id, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?';
+
+/**
+ * Filtered by `scopeSql`, ordered by `rank`: the chunks are read in rank order until `limit` pass
+ * the filter. With bm25() in the ORDER BY, every matching chunk's row would be read for the filter
+ * before the LIMIT (measured slower when most chunks pass).
+ */
+const filteredRanked = (scope: string) =>
+  `SELECT c.id AS id, chunks_fts.rank AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+   WHERE chunks_fts MATCH ?${scope} ORDER BY chunks_fts.rank LIMIT ?`;
