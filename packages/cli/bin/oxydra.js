@@ -150,6 +150,11 @@ function loadStartBuiltins(launch) {
     for (const name of GATEWAY_BUILTINS) require(`node:${name}`);
     // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
     void globalThis.navigator;
+    // Node 20 and 22 load their resolver of a package's "exports" and "imports" maps (ES module
+    // loader code the CommonJS one borrows) at the first require through one: the gateway's
+    // first is of a dependency's exports (libsql's native build). Resolving the one import
+    // bin/package.json declares loads it now.
+    require.resolve('#code-cache');
   } finally {
     v8.setFlagsFromString(given.join(' '));
   }

@@ -31,18 +31,8 @@ const LAUNCHER_FLAGS = [...gateway.startV8Flags, `${HEAP_GROWING_FLAG}=${gateway
 /**
  * Node's modules that Node loads inside a function the gateway calls (fs.rmSync, and
  * util.isDeepStrictEqual), not when a built-in is required: bin/oxydra.js cannot load them ahead.
- * And on Node 20 and 22 (24 has them in its start-up snapshot), its resolver of a package's
- * "exports" map, loaded by the first require through one (libsql's native build): the ES module
- * loader had loaded them, from source too, when the launcher was an ES module.
  */
-const LOADED_INSIDE_CALLS = [
-  'internal/fs/rimraf',
-  'internal/util/comparisons',
-  'internal/modules/esm/package_config',
-  'internal/modules/esm/formats',
-  'internal/modules/esm/get_format',
-  'internal/modules/esm/resolve',
-];
+const LOADED_INSIDE_CALLS = ['internal/fs/rimraf', 'internal/util/comparisons'];
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
