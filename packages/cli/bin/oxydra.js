@@ -23,10 +23,10 @@
 // loaded with the flags at their defaults for a moment (loadStartBuiltins), for Node's own cache. Running this file with `node`
 // directly skips the launcher: the process gets Node's defaults.
 // CommonJS (bin/package.json), though the package is ES modules: Node runs an ES module entry
-// point through its ES module loader, ~20 of Node's own modules set up at every start (and
-// compiled from source under the gateway's V8 flags, which make V8 refuse Node's cached code),
-// for a file that only requires CommonJS (the table, code-cache.cjs, bundle/main.cjs). The
-// commands that run from the ES module bundle load that loader when they import it.
+// point through its ES module loader (its module jobs, translators, import.meta; on Node 20 the
+// facades of node:fs and readline too), set up at every start and, under the gateway's V8 flags,
+// compiled from source, for a file that only requires CommonJS (the table, code-cache.cjs,
+// bundle/main.cjs). The commands that run from the ES module bundle load it when they import it.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
 // large files loads much faster than hundreds of small ones): most from its CommonJS copy with
@@ -136,8 +136,7 @@ const GATEWAY_BUILTINS = [
  * once, when the process starts (the semi-space flags are not read again), and reads the
  * compaction and heap growing flags at each full GC, which is why they are set back, before any of
  * our code is compiled (its code cache is keyed by the launcher's flags). node:v8 itself, which
- * sets them, and the streams it loads are still compiled under the launcher's flags, like the
- * ES module loader Node runs this file with.
+ * sets them, and the streams it loads are still compiled under the launcher's flags.
  */
 function loadStartBuiltins(launch) {
   // Each as the launcher gives it (`--name=value` or `--name`), whatever node was started with.
@@ -151,9 +150,9 @@ function loadStartBuiltins(launch) {
     // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
     void globalThis.navigator;
     // Node 20 and 22 load their resolver of a package's "exports" and "imports" maps (ES module
-    // loader code the CommonJS one borrows) at the first require through one: the gateway's
-    // first is of a dependency's exports (libsql's native build). Resolving the one import
-    // bin/package.json declares loads it now.
+    // loader code the CommonJS one borrows) at the first require through one, which the gateway
+    // makes before it serves (a dependency resolved through its exports). Resolving the one
+    // import bin/package.json declares loads it now.
     require.resolve('#code-cache');
   } finally {
     v8.setFlagsFromString(given.join(' '));
