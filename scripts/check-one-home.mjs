@@ -5,7 +5,7 @@
 //     a list of provider-type strings, outside @oxydra/types' wire-facts.ts (WIRE_FACTS) — read
 //     WIRE_FACTS / WIRE_APIS / PROVIDER_TYPES instead;
 //   - launcher facts: a V8 heap/GC/wasm flag or a glibc MALLOC_ variable as a string outside the
-//     launcher table (packages/cli/bin/launch-table.mjs) and the sh line generated from it;
+//     launcher table (packages/cli/bin/launch-table.cjs) and the sh line generated from it;
 //   - secret folders: '.ssh', '.aws', '.gnupg' or ('.config' | '.cache', 'oxydra') outside
 //     @oxydra/types' secret-folders.ts — read HOME_SECRET_FOLDERS / OXYDRA_HOME_FOLDERS instead.
 // Only code is read: comments are dropped, and tests and benches may name the values they check.
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { launcherShLine } from './launcher-sh.mjs';
 
 const WIRE_HOME = 'packages/types/src/wire-facts.ts';
-const LAUNCH_HOME = 'packages/cli/bin/launch-table.mjs';
+const LAUNCH_HOME = 'packages/cli/bin/launch-table.cjs';
 const SECRET_HOME = 'packages/types/src/secret-folders.ts';
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The sh line at the top of packages/cli/bin/oxydra.js, generated from the launcher table
-// (packages/cli/bin/launch-table.mjs): for each command with start-time settings, glibc's
+// (packages/cli/bin/launch-table.cjs): for each command with start-time settings, glibc's
 // malloc variables (each unless set) and the V8 flags on node's command line, which can only
 // be given when the process starts. sh reads the line; to Node it is a string and a comment.
 // Run: node scripts/launcher-sh.mjs [--write]   (without --write: exits 1 when the line is stale)
@@ -54,7 +54,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const write = process.argv.includes('--write');
   if (!checkLauncherShLine({ write })) {
     console.error(
-      'packages/cli/bin/oxydra.js: the sh line differs from launch-table.mjs; run node scripts/launcher-sh.mjs --write',
+      'packages/cli/bin/oxydra.js: the sh line differs from launch-table.cjs; run node scripts/launcher-sh.mjs --write',
     );
     process.exit(1);
   }

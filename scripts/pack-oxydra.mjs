@@ -115,7 +115,7 @@ await types.write({ dir: join(stage, 'types'), format: 'esm' });
 await types.close();
 
 step('copying the launcher, the dashboard and the model catalog');
-// The launcher's sh line is generated from its table (packages/cli/bin/launch-table.mjs, copied
+// The launcher's sh line is generated from its table (packages/cli/bin/launch-table.cjs, copied
 // with it); a stale line would start the packaged gateway with other settings than the table's.
 if (!checkLauncherShLine()) {
   throw new Error(

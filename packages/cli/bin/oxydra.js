@@ -3,7 +3,7 @@
 // The two lines above are the launcher, read by sh when `oxydra` runs as a command, and a
 // string and a comment to Node. They start `node` on this file as `#!/usr/bin/env node` would,
 // and for `oxydra gateway`, a long-running daemon, size the process at start, the only time
-// these can be set (README, "Memory"). The second line is generated from launch-table.mjs, the
+// these can be set (README, "Memory"). The second line is generated from launch-table.cjs, the
 // one table of each command's bundle, V8 flags, malloc settings and cache folder
 // (node scripts/launcher-sh.mjs --write):
 // - V8's young generation fixed at 2 x 4 MB, instead of growing from 2 x 1 MB to 32 MB (64-128
@@ -22,23 +22,24 @@
 // compiles and the gateway can start from its code cache (code-cache.cjs); Node's built-ins are
 // loaded with the flags at their defaults for a moment (loadStartBuiltins), for Node's own cache. Running this file with `node`
 // directly skips the launcher: the process gets Node's defaults.
+// CommonJS (bin/package.json), though the package is ES modules: Node runs an ES module entry
+// point through its ES module loader (its module jobs, translators, import.meta; on Node 20 the
+// facades of node:fs and readline too), set up at every start and, under the gateway's V8 flags,
+// compiled from source, for a file that only requires CommonJS (the table, code-cache.cjs,
+// bundle/main.cjs). The commands that run from the ES module bundle load it when they import it.
 // Entry point. `--version` is answered before anything else loads so it stays as fast as
 // Node itself. Every other command runs from the bundle that `npm run build` makes (one set of
 // large files loads much faster than hundreds of small ones): most from its CommonJS copy with
 // V8's compiled code cached between runs (code-cache.cjs); those that open the terminal UI, whose
 // layout engine needs ES modules, from the ES module copy. OXYDRA_NO_BUNDLE=1 runs the
 // unbundled dist/ instead, for debugging with source-shaped stack traces.
-import { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } from './launch-table.mjs';
+'use strict';
+const { readFileSync } = require('node:fs');
+const Module = require('node:module');
+const { join } = require('node:path');
+const { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } = require('./launch-table.cjs');
 
-// Node's built-ins through process.getBuiltinModule (Node 20.16+), not `import`: an imported
-// built-in gets an ES module facade whose exports are all read at once, and node:fs's include
-// its streams, which load node:stream and its helpers. Compiled at every start without Node's
-// shipped code cache under the gateway's V8 flags, that facade work cost `oxydra gateway` ~8 ms.
-const { readFileSync } = process.getBuiltinModule('node:fs');
-const module = process.getBuiltinModule('node:module');
-const { fileURLToPath } = process.getBuiltinModule('node:url');
-
-/** How `command` is started (launch-table.mjs); commands not listed take the defaults. */
+/** How `command` is started (launch-table.cjs); commands not listed take the defaults. */
 const launchOf = (command) => (Object.hasOwn(LAUNCH_TABLE, command) ? LAUNCH_TABLE[command] : {});
 
 /**
@@ -47,10 +48,10 @@ const launchOf = (command) => (Object.hasOwn(LAUNCH_TABLE, command) ? LAUNCH_TAB
  * when set, is the user's choice and wins. Anything failing only means no cache.
  */
 function enableCompileCache(privateCacheDir) {
-  if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return;
+  if (typeof Module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return;
   const dir = privateCacheDir('compile-cache');
   try {
-    if (dir !== undefined) module.enableCompileCache(dir);
+    if (dir !== undefined) Module.enableCompileCache(dir);
   } catch {
     // No cache: the same program, loaded without it.
   }
@@ -88,7 +89,7 @@ const MODEL_COMMAND_BUILTINS = [
  * under the budget), and the flag is set before any of our code is compiled: V8 keys cached
  * code by its flags, so these commands keep their code cache in a folder of their own.
  */
-function keepWasmOnBaselineTier(require, launch) {
+function keepWasmOnBaselineTier(launch) {
   new Headers();
   for (const name of MODEL_COMMAND_BUILTINS) require(`node:${name}`);
   const v8 = require('node:v8');
@@ -135,10 +136,9 @@ const GATEWAY_BUILTINS = [
  * once, when the process starts (the semi-space flags are not read again), and reads the
  * compaction and heap growing flags at each full GC, which is why they are set back, before any of
  * our code is compiled (its code cache is keyed by the launcher's flags). node:v8 itself, which
- * sets them, and the streams it loads are still compiled under the launcher's flags, like the
- * ES module loader Node runs this file with.
+ * sets them, and the streams it loads are still compiled under the launcher's flags.
  */
-function loadStartBuiltins(require, launch) {
+function loadStartBuiltins(launch) {
   // Each as the launcher gives it (`--name=value` or `--name`), whatever node was started with.
   const shapes = new Map([...launch.startV8Flags, `${HEAP_GROWING_FLAG}=`].map((f) => [v8FlagName(f), f.includes('=')]));
   const given = process.execArgv.filter((arg) => shapes.get(v8FlagName(arg)) === arg.includes('='));
@@ -149,6 +149,11 @@ function loadStartBuiltins(require, launch) {
     for (const name of GATEWAY_BUILTINS) require(`node:${name}`);
     // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
     void globalThis.navigator;
+    // Node 20 and 22 load their resolver of a package's "exports" and "imports" maps (ES module
+    // loader code the CommonJS one borrows) at the first require through one, which the gateway
+    // makes before it serves (a dependency resolved through its exports). Resolving the one
+    // import bin/package.json declares loads it now.
+    require.resolve('#code-cache');
   } finally {
     v8.setFlagsFromString(given.join(' '));
   }
@@ -177,25 +182,21 @@ async function loadMain(command, caches, flags) {
   // The one import() of a file outside the bundle (a plugin) goes through here: code V8
   // restores from a cache cannot run import() on Node 20 (types' importModule).
   globalThis[Symbol.for('oxydra.importModule')] = (url) => import(url);
-  const entry = fileURLToPath(new URL('../bundle/main.cjs', import.meta.url));
+  const entry = join(__dirname, '../bundle/main.cjs');
   const cacheDir = flags === null ? undefined : caches.codeCacheDir(flags);
   const { exports, save } = caches.requireWithCodeCache(entry, cacheDir);
   return { main: exports.main, save: () => save(exports.ensureLocalKey) };
 }
 
-const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  process.stdout.write(`${pkg.version}\n`);
-} else {
-  const require = module.createRequire(import.meta.url);
+/** Runs the command `args` names, then exits once what it wrote is flushed. */
+async function run(args) {
   const launch = launchOf(args[0]);
-  if (launch.startV8Flags) loadStartBuiltins(require, launch);
-  // Here, not imported above, so `--version` loads none of it; and before any V8 flag set at
+  if (launch.startV8Flags) loadStartBuiltins(launch);
+  // Here, not required above, so `--version` loads none of it; and before any V8 flag set at
   // run time, like the built-ins above: it loads node:vm.
   const caches = require('./code-cache.cjs');
   const flags = launch.runtimeV8Flags
-    ? keepWasmOnBaselineTier(require, launch)
+    ? keepWasmOnBaselineTier(launch)
     : launch.heapGrowingPercent !== undefined
       ? gatewayCacheFlags(launch)
       : undefined;
@@ -207,4 +208,14 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   await save?.();
   process.exit();
+}
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  // A failure is an unhandled rejection: Node prints it and exits with 1, as it did for the
+  // rejected top-level await of the ES module launcher.
+  void run(args);
 }

@@ -18,6 +18,7 @@ import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
 import { setErrorReplies } from './http/fastify-errors.js';
+import { ZOD_ONLY_SCHEMAS } from './http/fastify-schemas.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
@@ -111,7 +112,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await cluster?.start();
   const stopFeedRelay = join && cluster ? await join.startFeedRelay(kernel, cluster) : undefined;
 
-  const app = Fastify({ logger: false, bodyLimit: limits.maxFrameBytes, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.maxFrameBytes,
+    forceCloseConnections: true,
+    schemaController: ZOD_ONLY_SCHEMAS,
+  });
   await app.register(fastifyWebsocket, {
     options: {
       // Frames over max_frame_bytes get an error frame; only far larger ones cost the connection.

@@ -101,12 +101,22 @@ export interface Tool extends ToolSpec {
   provenance?(args: Record<string, unknown>): Provenance | undefined;
 }
 
-/** Only the public spec of a tool: what providers see. */
+/**
+ * Only the public spec of a tool: what providers see. Its parameters are read from the tool when
+ * the spec's are first read, not here: a defined tool converts its zod schema to JSON Schema at
+ * that read, and a registry's specs are also listed by name (the gateway checks its default
+ * agent at start, skills look for the tools they name), where converting every tool's schema
+ * cost each gateway start ~5 ms. The first request to a model reads them.
+ */
 export function toolSpecOf(tool: ToolSpec): ToolSpec {
+  let parameters: JsonSchema | undefined;
   const spec: ToolSpec = {
     name: tool.name,
     description: tool.description,
-    parameters: tool.parameters,
+    get parameters() {
+      parameters ??= tool.parameters;
+      return parameters;
+    },
     safety: tool.safety,
   };
   if (tool.timeoutMs !== undefined) spec.timeoutMs = tool.timeoutMs;

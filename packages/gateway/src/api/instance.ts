@@ -5,6 +5,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { setErrorReplies } from '../http/fastify-errors.js';
+import { ZOD_ONLY_SCHEMAS } from '../http/fastify-schemas.js';
 import type { GatewayLogger } from '../types.js';
 import { type ApiOptions, registerApi } from './index.js';
 
@@ -15,7 +16,11 @@ export interface ApiDoorOptions extends ApiOptions {
 }
 
 export async function buildApiInstance(kernel: Kernel, options: ApiDoorOptions): Promise<FastifyInstance> {
-  const instance = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
+  const instance = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    schemaController: ZOD_ONLY_SCHEMAS,
+  });
   setErrorReplies(instance, options.log, options.maxBodyBytes);
   registerApi(instance, kernel, options);
   await instance.ready();
