@@ -4,7 +4,7 @@
  * into parts the platform accepts) is returned for the outbox, which sends it durably. The turn
  * is one `kernel.agents.spawn` on the conversation's session, as the gateway's turns are.
  */
-import type { Admission, Kernel } from '@oxydra/kernel';
+import { Admission, type Kernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import type { ChatApprovals } from './approvals.js';
@@ -98,13 +98,15 @@ export async function runChatTurn(input: {
   let files: string[] = [];
   let release: (() => unknown) | undefined;
   let releaseChannelSlot: (() => unknown) | undefined;
+  let unhook = () => {};
   try {
     await input.begin?.(placeholder);
     // The channel's slot first (many chats at once wait here, in arrival order), then the user's.
     releaseChannelSlot = await input.channelSlot?.(signal);
     // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
     // so a chat turn counts against the same limit as the user's gateway turns and schedules.
-    release = await input.userSlots.acquire({ userId: message.userId }, signal);
+    const slot = await input.userSlots.acquire({ userId: message.userId }, signal);
+    release = slot;
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,
@@ -114,6 +116,8 @@ export async function runChatTurn(input: {
       askApprovals: input.approvals !== undefined,
       signal,
     });
+    // This process cut off from the deployment: the others reap the run's claim, so it stops.
+    unhook = Admission.stopOnCutOff(slot, (why) => void handle.cancel(why.message));
     for await (const envelope of handle.events) {
       // Its sub-agents' questions too (they inherit askApprovals): each is asked in this chat.
       const event = envelope.event;
@@ -145,6 +149,7 @@ export async function runChatTurn(input: {
       text = '(stopped)';
     } else text = `Sorry, that failed: ${(error as Error).message.slice(0, 300)}`;
   } finally {
+    unhook();
     input.approvals?.closeTurn(message.seq);
     await release?.();
     await releaseChannelSlot?.();

@@ -4,7 +4,7 @@
  * them under the per-user concurrency limit. Protocol parsing lives in ws/, HTTP in http/.
  */
 
-import type { Admission, AgentHandle, Kernel, Release, SessionAccess } from '@oxydra/kernel';
+import { Admission, type AgentHandle, type Kernel, type Release, type SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
@@ -266,11 +266,6 @@ export class GatewayHub {
     return count;
   }
 
-  /** Stops every run this process holds (it lost its place in the deployment). */
-  abortAll(reason: string): void {
-    for (const controller of this.#inflight.keys()) controller.abort(new Cancelled(reason));
-  }
-
   async listSessions(
     userId: string,
     options: { includeArchived: boolean; includeSubagents: boolean },
@@ -355,9 +350,12 @@ export class GatewayHub {
       release = await this.admission.acquire({ userId: request.userId }, controller.signal);
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
+      // This process cut off from the deployment: the others report the turn's claim interrupted.
+      const unhook = Admission.stopOnCutOff(releaseSlot, (why) => controller.abort(why));
       return {
         handle,
         done: () => {
+          unhook();
           void releaseSlot();
           finish();
         },

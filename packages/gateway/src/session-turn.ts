@@ -7,7 +7,7 @@
  * may send its next turn the moment it sees it. The turn's record ({turn_id, index, state})
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
-import type { Admission, KernelEvent, Release } from '@oxydra/kernel';
+import { Admission, type KernelEvent, type Release } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
 import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
@@ -81,9 +81,12 @@ export async function runSessionTurn(
   let final: ServerFrame | undefined;
   /** Sub-agents' names by id, for their progress lines. */
   const names = new Map<string, string>();
+  let unhook = () => {};
   try {
     const acquired = await slot.catch(sessionBusyIsTurnActive);
     release = acquired.release;
+    // This process cut off from the deployment: the others report the turn interrupted.
+    unhook = Admission.stopOnCutOff(release, (why) => active.controller.abort(why));
     // One of several: the kernel opens the session (its reads) while the claim's commit and the
     // running record are stored, and appends the turn's first message only once they are, so
     // the record comes first in the store's log (SpawnSpec.sessionWrites).
@@ -142,6 +145,7 @@ export async function runSessionTurn(
       final = frames.failure(code, message);
     }
   } finally {
+    unhook();
     if (!hub.cluster) void release?.();
   }
   const state: TurnState = frames.outcome ?? 'failed';

@@ -112,7 +112,6 @@ async function member(
     deliver: (message) => delivered.push(message),
     control: () => {},
     interrupted: async () => {},
-    fenced: () => {},
   };
   const cluster = new GatewayCluster(
     { store, bus, process: { id, host: 'test', pid: 1 }, ...timing },

@@ -3,7 +3,9 @@
  * PostgreSQL schema through two pools stand for two processes. A user's slot taken on one is
  * refused (tryAcquire: A2A, MCP) or waited for (acquire: turns, scheduled runs) on the other,
  * and a waiter is woken by the release; a session turn's slot holds its session across both;
- * a token acting for no user has slots of its own; leaving drops the claims and the waiters.
+ * a token acting for no user has slots of its own; leaving drops the claims and the waiters; a
+ * release the store did not take (its connection cut, through a proxy) is taken once it is back;
+ * a process cut off from the deployment stops every run holding a claim, whatever its door.
  */
 import { Admission } from '@oxydra/kernel';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
@@ -11,25 +13,32 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { SessionBusyError } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
+import { StoreProxy } from './store-proxy.js';
 
 const opened: PostgresStores[] = [];
 const schemas: string[] = [];
+const proxies: StoreProxy[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((stores) => stores.close()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
   await Promise.all(schemas.splice(0).map(dropSchema));
 });
 
 const alice = { userId: 'alice' };
 const never = () => new AbortController().signal;
 
-/** Two processes (their own pools, registered) on one fresh schema, each with an Admission of `limit`. */
-async function twoProcesses(limit: number) {
+/**
+ * Two processes (their own pools, registered) on one fresh schema, each with an Admission of
+ * `limit`; the first's pool through `proxy` when given.
+ */
+async function twoProcesses(limit: number, proxy?: StoreProxy) {
   const schema = freshSchema();
   schemas.push(schema);
   const processes = [];
   for (const id of ['p1', 'p2']) {
-    const stores = await openPostgresStores({ url: POSTGRES_URL, schema });
+    const url = id === 'p1' && proxy ? proxy.url : POSTGRES_URL;
+    const stores = await openPostgresStores({ url, schema });
     opened.push(stores);
     await stores.cluster.beat({ id, host: 'test', pid: 1 });
     processes.push({
@@ -155,5 +164,95 @@ describePostgres('the kernel’s Admission across processes on one PostgreSQL st
     });
     expect(await cluster.runs()).toEqual([]);
     expect(two.admission.running(alice)).toBe(0);
+  });
+
+  it('a release the store did not take is taken once the store is back, without holding up the run’s end', async () => {
+    const proxy = await StoreProxy.open();
+    proxies.push(proxy);
+    const { one, two } = await twoProcesses(1, proxy);
+    // Read through the process that keeps the store.
+    const cluster = two.stores.cluster;
+    const warnings: string[] = [];
+    await one.admission.join({
+      ...one.member,
+      announce: (userId) => two.admission.freed(userId),
+      warn: (message) => warnings.push(message),
+    });
+    const held = await one.admission.acquire(alice, never(), { sessionId: 's', turnId: 't1' });
+    expect(one.admission.claims).toEqual({ held: 1, pending: 0 });
+    // The first process loses the store as its turn ends: the release resolves all the same
+    // (the turn's answer does not wait for the store), and the claim is still there.
+    proxy.cut();
+    await held();
+    expect(warnings).toEqual([expect.stringContaining('did not take the release of a run claim')]);
+    expect(one.admission.claims).toEqual({ held: 0, pending: 1 });
+    expect(await cluster.runs()).toMatchObject([{ processId: 'p1', sessionId: 's' }]);
+    await expect(
+      two.admission.acquire({ userId: 'bob' }, never(), { sessionId: 's', turnId: 't2' }),
+    ).rejects.toBeInstanceOf(SessionBusyError);
+    // Alice's next run elsewhere waits for her one slot, held by the claim left behind.
+    const waiting = two.admission.acquire(alice, never());
+    // The store is back: the release is tried again and taken; the slot and the session are free.
+    proxy.restore();
+    const next = await waiting;
+    expect(one.admission.claims).toEqual({ held: 0, pending: 0 });
+    const turn = await two.admission.acquire({ userId: 'bob' }, never(), { sessionId: 's', turnId: 't3' });
+    expect(await cluster.runs()).toMatchObject([
+      { processId: 'p2', userId: 'alice' },
+      { processId: 'p2', turnId: 't3' },
+    ]);
+    await Promise.all([next(), turn()]);
+    expect(await cluster.runs()).toEqual([]);
+  });
+
+  it('a process cut off stops every run holding a claim in it, through each release, and refuses its waiters', async () => {
+    const { one, two, cluster } = await twoProcesses(2);
+    let member = true;
+    await one.admission.join({
+      ...one.member,
+      assertMember: () => {
+        if (!member) throw new Error('this process lost its place in the deployment');
+      },
+    });
+    // A session turn, an A2A task (tryAcquire) and a scheduled run (no place): every door's claim.
+    const turn = await one.admission.acquire(alice, never(), { sessionId: 's', turnId: 't1' });
+    const task = await one.admission.tryAcquire({ tokenId: 'owner' });
+    if (!('release' in task)) throw new Error(task.refusal);
+    const scheduled = await one.admission.acquire(alice, never());
+    const stopped: string[] = [];
+    for (const [name, release] of [
+      ['turn', turn],
+      ['task', task.release],
+      ['scheduled', scheduled],
+    ] as const) {
+      Admission.stopOnCutOff(release, (why) => stopped.push(`${name}: ${why.message}`));
+    }
+    // Alice is at her limit: her next run waits for a slot.
+    const waiting = one.admission.acquire(alice, never()).catch((error: unknown) => error);
+    await pollUntil(
+      () => one.admission.running(alice) === 2 && one.admission.waiting(alice) === 1,
+      'the waiter',
+    );
+    // Another process's run is not this one's to stop.
+    const elsewhere = await two.admission.acquire({ userId: 'bob' }, never());
+    Admission.stopOnCutOff(elsewhere, () => stopped.push('elsewhere'));
+
+    member = false;
+    one.admission.cutOff('no beat stored for 4000 ms');
+    expect(stopped).toEqual([
+      'turn: no beat stored for 4000 ms',
+      'task: no beat stored for 4000 ms',
+      'scheduled: no beat stored for 4000 ms',
+    ]);
+    // The runs stop and give their slots back; the waiter then claims, and is refused.
+    await Promise.all([turn(), task.release(), scheduled()]);
+    expect(await waiting).toMatchObject({ message: 'this process lost its place in the deployment' });
+    expect(one.admission.running(alice)).toBe(0);
+    // A member again: new runs are not stopped by the cut-off before.
+    member = true;
+    const next = await one.admission.acquire(alice, never());
+    expect(next.cutOff?.aborted).toBe(false);
+    await Promise.all([next(), elsewhere()]);
+    expect(await cluster.runs()).toEqual([]);
   });
 });

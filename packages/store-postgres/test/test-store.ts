@@ -36,15 +36,16 @@ export interface TestPostgres {
 
 /**
  * Opens the stores on `schema` (a fresh one when not given; migrated first, as the CLI opens
- * them), for one kernel; a second process's kernel on the same schema passes it.
+ * them), for one kernel; a second process's kernel on the same schema passes it. `url`: the
+ * server another way (a proxy a test cuts), the test server by default.
  */
-export async function openTestPostgres(schema?: string): Promise<TestPostgres> {
+export async function openTestPostgres(schema?: string, url?: string): Promise<TestPostgres> {
   const [{ kernelStores, openPostgresStores }, { freshSchema, POSTGRES_URL }] = await Promise.all([
     import('@oxydra/store-postgres'),
     import('./postgres-helpers.js'),
   ]);
   const name = schema ?? freshSchema();
-  const stores = await openPostgresStores({ url: POSTGRES_URL, schema: name });
+  const stores = await openPostgresStores({ url: url ?? POSTGRES_URL, schema: name });
   let closing: Promise<void> | undefined;
   return {
     schema: name,

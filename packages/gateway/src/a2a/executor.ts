@@ -17,7 +17,14 @@ import type {
   ExecutionEventBus,
   RequestContext,
 } from '@a2a-js/sdk/server';
-import type { Admission, AgentHandle, AgentResult, Kernel, Release, SpawnSpec } from '@oxydra/kernel';
+import {
+  Admission,
+  type AgentHandle,
+  type AgentResult,
+  type Kernel,
+  type Release,
+  type SpawnSpec,
+} from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
@@ -118,7 +125,10 @@ export class OxydraAgentExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
-    this.#running.set(taskId, { handle, release: slot.release });
+    const running: Running = { handle, release: slot.release };
+    this.#running.set(taskId, running);
+    // This process cut off from the deployment: the others report the task's claim interrupted.
+    const unhook = Admission.stopOnCutOff(slot.release, (why) => void stopTask(running, why.message));
     await this.#audit(principal, { task: taskId, context: contextId, agent, agent_id: handle.id });
     try {
       updates.status(STATE.working);
@@ -129,6 +139,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       await slot.release();
       this.#finish(updates, result);
     } finally {
+      unhook();
       this.#running.delete(taskId);
       await slot.release();
       bus.finished();
@@ -139,8 +150,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const running = this.#running.get(taskId);
     // The run's own loop publishes the canceled status when the agent has stopped.
     if (running) {
-      running.stop?.abort(new Error('cancelled by the A2A client'));
-      await running.handle?.cancel('cancelled by the A2A client');
+      await stopTask(running, 'cancelled by the A2A client');
       return;
     }
     new TaskUpdates(this.options.events, bus, taskId, '').status(STATE.canceled);
@@ -149,8 +159,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
 
   /** Cancels every running task (the gateway is closing). */
   async cancelAll(reason: string): Promise<void> {
-    for (const entry of this.#running.values()) entry.stop?.abort(new Error(reason));
-    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle?.cancel(reason)));
+    await Promise.allSettled([...this.#running.values()].map((entry) => stopTask(entry, reason)));
   }
 
   async #audit(principal: Principal, data: Record<string, unknown>): Promise<void> {
@@ -166,6 +175,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const stop = new AbortController();
     const running: Running = { release: task.release, stop };
     this.#running.set(taskId, running);
+    const unhook = Admission.stopOnCutOff(task.release, (why) => void stopTask(running, why.message));
     let done: SpecRequestOutcome;
     try {
       updates.status(STATE.working);
@@ -182,6 +192,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       updates.status(STATE.failed, failureText(error));
       return;
     } finally {
+      unhook();
       this.#running.delete(taskId);
       await task.release();
     }
@@ -240,6 +251,12 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const why = `the agent ${result.status}${result.error ? `: ${result.error.message}` : ''}`;
     updates.status(result.status === 'cancelled' ? STATE.canceled : STATE.failed, why, metadata);
   }
+}
+
+/** Stops a task: a spec task's attempts still to come, and the agent running now. */
+async function stopTask(running: Running, reason: string): Promise<void> {
+  running.stop?.abort(new Error(reason));
+  await running.handle?.cancel(reason);
 }
 
 /** The skill the client asked for: `metadata.agent` of the message, else of the request. */

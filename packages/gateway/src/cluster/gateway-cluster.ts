@@ -4,8 +4,9 @@
  * reaps first), joins the kernel's Admission to the deployment (every door's run claims its
  * slot there: one run per session, the per-user limit across processes), and carries messages
  * for the other members over the event bus. A process that cannot beat for as long as the
- * others take to declare it dead stops its own runs, so a turn reported interrupted is never
- * also answered.
+ * others take to declare it dead stops its own runs, every door's (through the kernel's
+ * Admission, which knows every claim held here), so a run reported interrupted is never also
+ * answered and no user runs past the per-user limit while its reaped slots are taken again.
  */
 import type { Admission } from '@oxydra/kernel';
 import type { ClusterRun, ClusterStore, EventBus, ProcessInfo } from '@oxydra/types';
@@ -36,8 +37,6 @@ export interface ClusterHost {
   control(message: ControlMessage): void;
   /** A dead process's session turn, reaped by this process: tell its session's clients, fix its record. */
   interrupted(run: TurnRun): Promise<void>;
-  /** This process lost its membership: stop every run it holds. */
-  fenced(reason: string): void;
 }
 
 export interface ClusterHealth {
@@ -300,7 +299,7 @@ export class GatewayCluster {
       // interrupted, so none of them may go on answering.
       if (registered && !this.#fenced) {
         this.#log('error', 'this process was taken for dead by the others: stopping its runs');
-        this.#host.fenced('the other processes reported its runs interrupted');
+        this.#cutOff('the other processes reported its runs interrupted');
       } else if (this.#fenced) {
         this.#log('info', 'this process is a member of the deployment again');
       }
@@ -312,7 +311,7 @@ export class GatewayCluster {
         this.#fenced = true;
         const reason = `no beat stored for ${silent} ms (${(error as Error).message})`;
         this.#log('error', 'this process lost its place in the deployment: stopping its runs', { reason });
-        this.#host.fenced(reason);
+        this.#cutOff(reason);
       }
       return;
     }
@@ -338,6 +337,15 @@ export class GatewayCluster {
     } catch (error) {
       this.#log('warn', 'could not look for stopped gateway processes', { error: (error as Error).message });
     }
+  }
+
+  /**
+   * Every run holding a claim here stops, whatever its door (gateway turns, A2A tasks, MCP
+   * run_agent, scheduled runs): the kernel's Admission knows them all. The others reap the
+   * claims and report the runs interrupted, so none may go on answering.
+   */
+  #cutOff(reason: string): void {
+    this.#admission.cutOff(`this gateway process lost its place in the deployment: ${reason}`);
   }
 
   #publish(topic: string, message: unknown): void {

@@ -20,7 +20,6 @@ export interface LinkedHub {
   readonly cluster: GatewayCluster | undefined;
   cancelLocalTurn(live: LiveSession): boolean;
   cancelLocalTurns(userId: string): number;
-  abortAll(reason: string): void;
 }
 
 const INTERRUPTED_CODE = 'turn_interrupted';
@@ -74,9 +73,6 @@ export function clusterHost(hub: LinkedHub): ClusterHost {
       const text = JSON.stringify(frame);
       hub.registry.get(run.sessionId)?.deliver(text, false);
       hub.cluster?.publishFrame(run.sessionId, text, false);
-    },
-    fenced(reason) {
-      hub.abortAll(`this gateway process lost its place in the deployment: ${reason}`);
     },
   };
 }

@@ -8,7 +8,7 @@
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Kernel } from '@oxydra/kernel';
+import { Admission, type Kernel, type Release } from '@oxydra/kernel';
 import { isOxydraError, type Message, messageText } from '@oxydra/types';
 import { z } from 'zod';
 import { hitJson } from '../memory-hit.js';
@@ -23,7 +23,7 @@ export interface McpServerScope {
    * Over the gateway: a slot of the kernel's per-user limit (the user's, or the token's when it
    * acts for no user; the deployment's when there are several processes), or why not.
    */
-  takeRun?: () => Promise<{ release: () => Promise<void> } | { refusal: string }>;
+  takeRun?: () => Promise<{ release: Release } | { refusal: string }>;
 }
 
 const VERSION = '0.1.0';
@@ -66,7 +66,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     },
     async ({ prompt, agent, session }, extra) => {
-      let slot: { release: () => Promise<void> } | { refusal: string };
+      let slot: { release: Release } | { refusal: string };
       try {
         slot = (await scope.takeRun?.()) ?? { release: async () => {} };
       } catch (error) {
@@ -87,6 +87,8 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         return failure(error);
       }
       const cancel = () => void handle.cancel('cancelled by the MCP client');
+      // This process cut off from the deployment: the others report the run's claim interrupted.
+      const unhook = Admission.stopOnCutOff(slot.release, (why) => void handle.cancel(why.message));
       if (extra.signal.aborted) cancel();
       extra.signal.addEventListener('abort', cancel, { once: true });
       const token = extra._meta?.progressToken;
@@ -127,6 +129,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
         };
       } finally {
         extra.signal.removeEventListener('abort', cancel);
+        unhook();
         await slot.release();
       }
     },

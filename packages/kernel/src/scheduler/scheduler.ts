@@ -20,7 +20,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import { resolveAgentSettings } from '../assemble/agent-settings.js';
-import type { Admission, Release } from '../services/admission.js';
+import { Admission, type Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
 import type { SpecKernel } from '../spec/spec-kernel.js';
@@ -58,6 +58,8 @@ interface RunEntry {
   handle?: AgentHandle;
   waiting: AbortController;
   done: Promise<ScheduleRun | undefined>;
+  /** Stopped by the process (the scheduler's stop, or its cut-off from the deployment): recorded interrupted. */
+  interrupted?: boolean;
 }
 
 export type NotificationListener = (notification: ScheduleNotification) => void;
@@ -144,8 +146,7 @@ export class Scheduler {
     this.#stopping = true;
     if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const entry of this.#running.values()) entry.waiting.abort(new Error(reason));
-    await Promise.allSettled([...this.#running.values()].map((entry) => entry.handle?.cancel(reason)));
+    await Promise.allSettled([...this.#running.values()].map((entry) => interrupt(entry, reason)));
     await this.idle();
   }
 
@@ -237,13 +238,19 @@ export class Scheduler {
   async #execute(claim: ClaimedRun, entry: RunEntry): Promise<ScheduleRun | undefined> {
     let outcome: RunOutcome;
     let release: Release | undefined;
+    let unhook = () => {};
     try {
       release = await this.#deps.admission?.acquire({ userId: claim.schedule.userId }, entry.waiting.signal);
+      // This process cut off from the deployment: the others reap the run's claim, so it stops,
+      // recorded interrupted as at a stop (its schedule goes on at its next time).
+      if (release) unhook = Admission.stopOnCutOff(release, (why) => void interrupt(entry, why.message));
       if (claim.schedule.directive !== undefined) outcome = await this.#specRun(claim, entry);
       else {
         const handle = this.#deps.spawn(this.#spawnSpec(claim));
         entry.handle = handle;
-        outcome = this.#outcome(await handle.result);
+        // Cut off before the spawn: the run never starts.
+        if (entry.waiting.signal.aborted) void handle.cancel(String(entry.waiting.signal.reason));
+        outcome = this.#outcome(await handle.result, entry);
       }
     } catch (error) {
       const message = (error as Error).message;
@@ -253,6 +260,7 @@ export class Scheduler {
         ? { status: 'interrupted', error: message }
         : { status: 'failed', error: `${message}${hint}` };
     } finally {
+      unhook();
       await release?.();
     }
     let finished: Awaited<ReturnType<RunClaims['finish']>>;
@@ -292,7 +300,7 @@ export class Scheduler {
       onAgent: (handle) => {
         entry.handle = handle;
       },
-      outcomeOf: (result) => this.#outcome(result),
+      outcomeOf: (result) => this.#outcome(result, entry),
     });
   }
 
@@ -330,7 +338,7 @@ export class Scheduler {
     };
   }
 
-  #outcome(result: AgentResult): RunOutcome {
+  #outcome(result: AgentResult, entry: RunEntry): RunOutcome {
     // The agent's account holds what its sub-agents spent too: the whole price of the run.
     const spent = this.#deps.checkBudget(result.agentId);
     const usage = spent?.usage ?? result.usage;
@@ -340,7 +348,7 @@ export class Scheduler {
         ? 'completed'
         : result.status === 'failed'
           ? 'failed'
-          : this.#stopping
+          : this.#stopping || entry.interrupted
             ? 'interrupted'
             : 'cancelled';
     return {
@@ -389,4 +397,11 @@ export class Scheduler {
         this.#deps.warn(`scheduler: could not audit run ${run.id}: ${(error as Error).message}`),
       );
   }
+}
+
+/** Stops a run this process holds: recorded interrupted (not a failure), its schedule goes on. */
+function interrupt(entry: RunEntry, reason: string): Promise<void> | undefined {
+  entry.interrupted = true;
+  entry.waiting.abort(new Error(reason));
+  return entry.handle?.cancel(reason);
 }

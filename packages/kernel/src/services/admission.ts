@@ -13,6 +13,8 @@
  * several processes on one store (the gateway `join`s this Admission to the deployment once it
  * is a member): a run that has its slot here claims it in the store too (deployment-claims.ts),
  * so the limit holds across processes, and a gateway session turn claims its session with it.
+ * A process cut off from the deployment stops every run holding a claim (`cutOff`; each door
+ * hooks its run to its release with `Admission.stopOnCutOff`).
  *
  * Who holds a slot: a user, or a token that acts for no user (an owner or admin token over A2A or
  * MCP). Keying such a token by itself keeps one token from starving the others; a user's tokens
@@ -27,9 +29,15 @@ export type Holder = SlotHolder;
 /**
  * Gives the slot back (once; later calls do nothing). Resolves when it is free everywhere: at
  * once alone, once the store has it back in a deployment (a session turn's next turn may then
- * go to any process).
+ * go to any process), or at once when the store did not take it (tried again meanwhile).
  */
-export type Release = (end?: ClaimEnd) => Promise<void>;
+export type Release = ((end?: ClaimEnd) => Promise<void>) & {
+  /**
+   * In a deployment: aborts when this process is cut off from it while the run holds its slot
+   * (`Admission.cutOff`); the run must then stop (`Admission.stopOnCutOff`). Absent alone.
+   */
+  readonly cutOff?: AbortSignal;
+};
 
 export type TryAcquired = { release: Release } | { refusal: string };
 
@@ -90,6 +98,21 @@ export class Admission {
   leave(): void {
     this.#deployment?.leave();
     this.#deployment = undefined;
+  }
+
+  /**
+   * This process was cut off from the deployment's store (GatewayCluster: it could not beat for
+   * the stale limit, or the others took it for dead): the others reap its claims and report its
+   * runs interrupted, so every run holding a claim here, whatever its door, is stopped with
+   * `reason` (its release's `cutOff` aborts).
+   */
+  cutOff(reason: string): void {
+    this.#deployment?.cutOff(reason);
+  }
+
+  /** Claims this process holds in the deployment now, and releases the store has not taken yet. */
+  get claims(): { held: number; pending: number } {
+    return this.#deployment?.claims ?? { held: 0, pending: 0 };
   }
 
   /** A slot of `userId` came free on another process of the deployment: waiting runs try again. */
@@ -186,6 +209,23 @@ export class Admission {
     return `${who} already has ${running} agent runs going${where} (the limit, [gateway] max_concurrent_turns_per_user); wait for one to finish or cancel one`;
   }
 
+  /**
+   * Stops a run when its slot is cut off from the deployment (Release.cutOff): `stop` is called
+   * once with why (a Cancelled). The one hook every door puts between its slot and its run.
+   * Returns what unhooks it (the run ended first).
+   */
+  static stopOnCutOff(release: Release, stop: (why: Error) => void): () => void {
+    const signal = release.cutOff;
+    if (!signal) return () => {};
+    const onAbort = () => stop(signal.reason as Error);
+    if (signal.aborted) {
+      onAbort();
+      return () => {};
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+
   /** Runs holding a slot of this process now (tests, health). */
   running(holder: Holder): number {
     return this.#running.get(holderKey(holder)) ?? 0;
@@ -226,8 +266,9 @@ export class Admission {
 /** The deployment's claim given back first (a waiter here may then claim it), then this process's slot. */
 function both(claim: Release, local: Release): Release {
   let released: Promise<void> | undefined;
-  return (end) => {
+  const release = (end?: ClaimEnd) => {
     released ??= claim(end).finally(() => local());
     return released;
   };
+  return claim.cutOff ? Object.assign(release, { cutOff: claim.cutOff }) : release;
 }

@@ -11,10 +11,16 @@
  * lost on the bus. Only user runs wait (A2A and MCP, the doors of tokens acting for no user,
  * are refused at once), so only users' releases are announced.
  *
+ * A release the store does not take (it is gone for now) is tried again until it does
+ * (pending-releases.ts), without holding up the run's end. A process cut off from the store
+ * (`cutOff`: the others reap its claims) stops every run holding a claim here, through each
+ * release's `cutOff` signal, whatever door the run came in by.
+ *
  * Loaded by the Admission only when a process joins a deployment (one process alone never runs it).
  */
 import { randomUUID } from 'node:crypto';
 import {
+  Cancelled,
   type DeploymentMember,
   holderKey,
   OxydraError,
@@ -22,6 +28,7 @@ import {
   SessionBusyError,
   type SlotHolder,
 } from '@oxydra/types';
+import { PendingReleases } from './pending-releases.js';
 
 /** A missed message costs at most this wait before the claim is tried again. */
 const RETRY_MS = 1000;
@@ -34,8 +41,19 @@ const RETRY_MS = 1000;
  */
 export type ClaimEnd = (runId: string) => Promise<boolean>;
 
-/** Gives the claim back; `end`: in the caller's own transaction. */
-export type ClaimRelease = (end?: ClaimEnd) => Promise<void>;
+/**
+ * Gives the claim back; `end`: in the caller's own transaction. Resolves once the store took it,
+ * or, when it did not (the store gone), at once, the release tried again meanwhile
+ * (pending-releases.ts): a run's answer never waits for the store to come back.
+ */
+export type ClaimRelease = ((end?: ClaimEnd) => Promise<void>) & {
+  /**
+   * Aborts, with a Cancelled saying why, when this process is cut off from the deployment
+   * (`cutOff`) while the run holds the claim: the others reap the claim and report the run
+   * interrupted, so the run must stop, whatever door it came in by.
+   */
+  readonly cutOff: AbortSignal;
+};
 
 /**
  * Claimed (`stateWritten`: whether the place's state write wrote, when it had one; `committed`:
@@ -51,9 +69,17 @@ export type Claimed = Extract<ClaimAnswer, { release: ClaimRelease }>;
 export class DeploymentClaims {
   /** Runs waiting for a slot of a holder held elsewhere, by holderKey. */
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** The claims runs hold here now, by run id: what stops each run when this process is cut off. */
+  readonly #held = new Map<string, AbortController>();
+  readonly #pending: PendingReleases;
   #left = false;
 
-  constructor(readonly member: DeploymentMember) {}
+  constructor(readonly member: DeploymentMember) {
+    this.#pending = new PendingReleases({
+      release: (runId) => member.store.release(runId),
+      warn: (message, fields) => member.warn?.(message, fields),
+    });
+  }
 
   /**
    * Claims a slot for `holder` within `perUser` across the deployment: the release when it got
@@ -100,33 +126,69 @@ export class DeploymentClaims {
     this.#wake(holderKey({ userId }));
   }
 
-  /** This process leaves the deployment: waiters stop waiting (their next claim refuses). */
+  /**
+   * This process leaves the deployment: waiters stop waiting (their next claim refuses), and
+   * releases not taken yet are no longer tried (the store's leave drops every claim of the
+   * process; if that fails too, the others reap them after the stale limit).
+   */
   leave(): void {
     this.#left = true;
+    this.#pending.clear();
     for (const key of [...this.#waiters.keys()]) this.#wake(key);
   }
 
+  /**
+   * This process was cut off from the store (it could not beat, or the others took it for dead):
+   * the others reap its claims and report its runs interrupted, so every run holding a claim
+   * here stops, through its release's `cutOff`, with `reason`. Waiters try again at once, and
+   * are refused while the member says this process may not start runs (assertMember).
+   */
+  cutOff(reason: string): void {
+    const why = new Cancelled(reason);
+    for (const held of this.#held.values()) held.abort(why);
+    for (const key of [...this.#waiters.keys()]) this.#wake(key);
+  }
+
+  /** Claims held now and releases the store has not taken yet (tests, health). */
+  get claims(): { held: number; pending: number } {
+    return { held: this.#held.size, pending: this.#pending.size };
+  }
+
   #releaser(runId: string, holder: SlotHolder): ClaimRelease {
+    const held = new AbortController();
+    this.#held.set(runId, held);
     let released: Promise<void> | undefined;
-    return (end) => {
-      released ??= (async () => {
-        const { warn } = this.member;
-        // Left: the store dropped this process's claims with it (runs still going at a stop).
-        if (this.#left) return;
-        try {
-          if (!(await this.#ended(runId, end))) {
-            warn?.('a run ended after its claim was gone (this process was taken for dead, or left)', {
-              run_id: runId,
-            });
-          }
-        } catch (error) {
-          warn?.('could not end a run claim', { run_id: runId, error: (error as Error).message });
-        }
-        this.#wake(holderKey(holder));
-        if (holder.userId !== undefined) this.member.announce?.(holder.userId);
-      })();
+    const release = (end?: ClaimEnd) => {
+      released ??= this.#release(runId, holder, end);
       return released;
     };
+    return Object.assign(release, { cutOff: held.signal });
+  }
+
+  async #release(runId: string, holder: SlotHolder, end: ClaimEnd | undefined): Promise<void> {
+    this.#held.delete(runId);
+    // Left: the store dropped this process's claims with it (runs still going at a stop).
+    if (this.#left) return;
+    const freed = () => {
+      this.#wake(holderKey(holder));
+      if (holder.userId !== undefined) this.member.announce?.(holder.userId);
+    };
+    try {
+      if (!(await this.#ended(runId, end))) {
+        this.member.warn?.(
+          'a run ended after its claim was gone (this process was taken for dead, or left)',
+          {
+            run_id: runId,
+          },
+        );
+      }
+    } catch (error) {
+      // The store is gone for now: the run ends without waiting for it, its claim is released
+      // once the store is back (and the slot freed for the others then).
+      this.#pending.add(runId, error, freed);
+      return;
+    }
+    freed();
   }
 
   /**
@@ -184,9 +246,10 @@ export class DeploymentClaims {
  * meanwhile, on another connection, would find no claim to end, which would then stay.
  */
 function afterCommit(committed: Promise<void>, release: ClaimRelease): ClaimRelease {
-  return (end) =>
+  const after = (end?: ClaimEnd) =>
     committed.then(
       () => release(end),
       () => release(end),
     );
+  return Object.assign(after, { cutOff: release.cutOff });
 }

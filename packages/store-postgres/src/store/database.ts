@@ -169,6 +169,10 @@ export class PgDatabase {
     together = false,
   ): Promise<T> {
     const client = await this.#explained(() => this.#connection.pool.connect());
+    // A connection lost while the transaction holds it between statements (the server gone, a
+    // network cut) fails the next statement; without a listener its 'error' event would end
+    // the process (the pool listens only to idle connections).
+    client.on('error', ignoreLost);
     const tx: OpenTransaction = {
       client,
       open: true,
@@ -209,6 +213,7 @@ export class PgDatabase {
       throw error;
     } finally {
       tx.open = false;
+      client.off('error', ignoreLost);
       client.release(broken instanceof Error ? broken : undefined);
     }
   }
@@ -240,3 +245,6 @@ export class PgDatabase {
     return this.#explained(() => result);
   }
 }
+
+/** A lost connection's 'error' event, answered by the statement it fails instead. */
+function ignoreLost(): void {}

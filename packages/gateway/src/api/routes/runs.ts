@@ -6,7 +6,7 @@
  * per-user limit, refused at once when full, as A2A is), nobody answers approvals (a privileged
  * call under "ask" is denied), and a client that hangs up cancels it.
  */
-import type { AgentResult, Kernel, SpawnSpec } from '@oxydra/kernel';
+import { Admission, type AgentResult, type Kernel, type SpawnSpec } from '@oxydra/kernel';
 import { runSpecRequest, specRequestSchema } from '@oxydra/kernel/spec';
 import { Cancelled } from '@oxydra/types';
 import type { FastifyReply } from 'fastify';
@@ -57,12 +57,12 @@ const runAnswer = z
   .meta({ id: 'RunAnswer' });
 
 /** Aborted when the client goes away before its answer is sent. */
-function hangUpSignal(reply: FastifyReply): AbortSignal {
+function hangUpController(reply: FastifyReply): AbortController {
   const controller = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableEnded) controller.abort(new Cancelled('the HTTP client went away'));
   });
-  return controller.signal;
+  return controller;
 }
 
 function runJson(result: AgentResult | undefined) {
@@ -105,9 +105,12 @@ export function runRoutes() {
       body: runBody,
       response: runAnswer,
       handler: async ({ kernel, body, principal, reply }) => {
-        const signal = hangUpSignal(reply);
+        const stop = hangUpController(reply);
+        const { signal } = stop;
         const slot = await (await kernel.service('admission')).tryAcquire(runHolder(principal));
         if ('refusal' in slot) throw new ApiError(429, 'turn_limit', slot.refusal);
+        // This process cut off from the deployment: the others report the run's claim interrupted.
+        const unhook = Admission.stopOnCutOff(slot.release, (why) => stop.abort(why));
         try {
           return await answerRun(kernel, body, {
             ...(body.agent !== undefined && body.agent !== DEFAULT_AGENT ? { agent: body.agent } : {}),
@@ -117,6 +120,7 @@ export function runRoutes() {
             signal,
           });
         } finally {
+          unhook();
           await slot.release();
         }
       },
