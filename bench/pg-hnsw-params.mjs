@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // HNSW build parameters against recall and query time on pg-search.mjs's corpus: its first
-// --chunks chunk vectors (the 256-dimension deterministic embedder) copied into a scratch table
+// --chunks chunk vectors (the 256-dimension deterministic embedder, or --embedder's) copied into a scratch table
 // (no text, no other index), then for each --params m:ef_construction an index over halfvec built
 // as a bulk load builds it (maintenance_work_mem, parallel workers), its build time and size, and
 // recall@10 against exact search (a sequential scan by the full-precision distance) with the
 // p50 of the approximate search at each --ef value. The same queries as pg-search.mjs's recall.
 // Usage: node bench/pg-hnsw-params.mjs [--chunks 100000] [--params 16:64,24:128,32:128]
-//   [--ef 100,200,400] [--queries 100] [--corpus uniform|topics]   (needs `npm run build` and pgvector)
+//   [--ef 100,200,400] [--queries 100] [--corpus uniform|topics|docs] [--embedder deterministic|static]
+//   (needs `npm run build` and pgvector; --corpus and --embedder as in pg-search.mjs)
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { chunkText } from '../packages/memory/dist/retrieval/index.js';
-import { corpusOptions, makeCorpus, queryFor } from './search-corpus.mjs';
+import { openEmbedder } from './bench-embedder.mjs';
+import { openCorpus, queryFor } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
@@ -25,21 +26,22 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '100' },
     workers: { type: 'string', default: '1' },
     corpus: { type: 'string', default: 'uniform' },
+    embedder: { type: 'string', default: 'deterministic' },
   },
 });
 const CHUNKS = Number(values.chunks);
 const PARAMS = values.params.split(',').map((p) => p.split(':').map(Number));
 const EFS = values.ef.split(',').map(Number);
 const QUERIES = Number(values.queries);
-const DIMS = 256;
 const USERS = 10;
 const ADMIN_URL = process.env.OXYDRA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const load = () => loadavg().map((x) => round(x, 1));
 const text = (v) => `[${v.join(',')}]`;
 
-const embedder = createDeterministicEmbedder({ dimensions: DIMS });
-const corpus = makeCorpus(42, corpusOptions(values.corpus));
+const embedder = await openEmbedder(values.embedder, values.corpus);
+const DIMS = embedder.dimensions;
+const corpus = await openCorpus(values.corpus, 42);
 const notes = [];
 const pieces = [];
 while (pieces.length < CHUNKS) {
@@ -135,5 +137,5 @@ try {
   await admin.end();
 }
 process.stdout.write(
-  `${JSON.stringify({ benchmark: 'pg-hnsw-params', corpus: values.corpus, chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, results }, null, 2)}\n`,
+  `${JSON.stringify({ benchmark: 'pg-hnsw-params', corpus: values.corpus, ...(corpus.source ? { corpus_source: corpus.source } : {}), embedder: embedder.modelId, chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, results }, null, 2)}\n`,
 );

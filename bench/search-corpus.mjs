@@ -112,7 +112,17 @@ export function makeCorpus(seed, { topics } = {}) {
 export function corpusOptions(name) {
   if (name === 'uniform') return {};
   if (name === 'topics') return { topics: 100 };
-  throw new Error(`bad --corpus ${name}: uniform or topics`);
+  throw new Error(`bad --corpus ${name}: uniform, topics or docs`);
+}
+
+/**
+ * The corpus a bench's `--corpus` names: the synthetic ones above, or `docs`, real English
+ * documentation text (bench/docs-corpus.mjs, fetched on first use). Each has makeCorpus's shape.
+ */
+export async function openCorpus(name, seed) {
+  if (name !== 'docs') return makeCorpus(seed, corpusOptions(name));
+  const { makeDocsCorpus } = await import('./docs-corpus.mjs');
+  return makeDocsCorpus(seed);
 }
 
 /** One Zipf sampler per topic, each over its own slice of a seeded shuffle of `words`. */
