@@ -39,7 +39,7 @@ import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
 import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
 import { openPostgresStores } from '../packages/store-postgres/dist/index.js';
 import { openEmbedder } from './bench-embedder.mjs';
-import { measureQueries, openCorpus, queryFor } from './search-corpus.mjs';
+import { measureQueries, openCorpus, queryFor, recallQuery } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 // pg as @oxydra/store-postgres has it (the bench's admin connection and its exact scans).
@@ -168,7 +168,8 @@ async function sides(store, embedder, notes) {
 }
 
 /**
- * recall@10 of the store's searchVector against exact search: the same chunks (the model's), the
+ * recall@10 of the store's searchVector against exact search (queries whose vector is zero passed
+ * over: recallQuery): the same chunks (the model's), the
  * same scope condition, ordered by the full-precision cosine distance with index scans off (a
  * sequential scan computing every distance; checked by EXPLAIN). Unscoped, and scoped to one user
  * (a tenth of the chunks: the filtered case). The ef_search_<n> rows run the index's own ORDER BY
@@ -220,9 +221,9 @@ async function recall(client, store, embedder, notes, key) {
   let wantedScoped = 0;
   const storeMs = [];
   const scopedMs = [];
+  const skipped = { count: 0 };
   for (let i = 0; i < RECALL_QUERIES; i++) {
-    const note = notes[Math.floor(random() * notes.length)];
-    const [q] = await embedder.embed([queryFor(note, random).text]);
+    const { note, vector: q } = await recallQuery(embedder, notes, random, skipped);
     const all = await exact(q, '', []);
     wanted += all.size;
     let start = performance.now();
@@ -253,6 +254,7 @@ async function recall(client, store, embedder, notes, key) {
         round(n / (name === 'store_scoped_user' ? wantedScoped : wanted)),
       ]),
     ),
+    zero_vector_queries_skipped: skipped.count,
     store_k10_p50_ms: p50(storeMs),
     store_scoped_user_k10_p50_ms: p50(scopedMs),
   };

@@ -192,3 +192,19 @@ export async function measureQueries(index, notes, random, { queries, topK }) {
     hit_at_8_paraphrase: round(byKind.paraphrase[0] / Math.max(1, byKind.paraphrase[1])),
   };
 }
+
+/**
+ * The next recall query's text and vector: a query made from a random note (queryFor), drawing
+ * again while the embedder gives the zero vector. A model2vec embedder gives it to a text with no
+ * word it knows (the deterministic one never does, so its queries are as before); every cosine
+ * distance to it is NaN, so it has no nearest neighbours and no exact top 10 to recall. `skipped`
+ * counts the draws passed over.
+ */
+export async function recallQuery(embedder, notes, random, skipped) {
+  for (;;) {
+    const note = notes[Math.floor(random() * notes.length)];
+    const [vector] = await embedder.embed([queryFor(note, random).text]);
+    if (vector.some((x) => x !== 0)) return { note, vector };
+    skipped.count++;
+  }
+}
