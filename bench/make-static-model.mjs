@@ -77,6 +77,8 @@ export function staticModelDir() {
   }
   const vocab = Object.fromEntries(words.map((word, i) => [word, i]));
   vocab[UNK] = words.length;
+  // Every field tokenizers writes, its flags spelled out, so the file reads as a saved one does.
+  const flags = (names, value) => Object.fromEntries(names.map((name) => [name, value]));
   const tokenizer = {
     version: '1.0',
     truncation: null,
@@ -85,19 +87,14 @@ export function staticModelDir() {
       {
         id: words.length,
         content: UNK,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
         special: true,
+        ...flags(['single_word', 'lstrip', 'rstrip', 'normalized'], false),
       },
     ],
     normalizer: {
       type: 'BertNormalizer',
-      clean_text: true,
-      handle_chinese_chars: true,
       strip_accents: null,
-      lowercase: true,
+      ...flags(['clean_text', 'handle_chinese_chars', 'lowercase'], true),
     },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: null,
