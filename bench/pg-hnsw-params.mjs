@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // HNSW build parameters against recall and query time on pg-search.mjs's corpus: its first
-// --chunks chunk vectors (the 256-dimension deterministic embedder) copied into a scratch table
+// --chunks chunk vectors (the 256-dimension deterministic embedder, or --embedder's) copied into a scratch table
 // (no text, no other index), then for each --params m:ef_construction an index over halfvec built
 // as a bulk load builds it (maintenance_work_mem, parallel workers), its build time and size, and
 // recall@10 against exact search (a sequential scan by the full-precision distance) with the
-// p50 of the approximate search at each --ef value. The same queries as pg-search.mjs's recall.
+// p50 of the approximate search at each --ef value; and the recall of an exact search over halfvec
+// (the index's precision) against the full-precision one. The same queries as pg-search.mjs's recall.
 // Usage: node bench/pg-hnsw-params.mjs [--chunks 100000] [--params 16:64,24:128,32:128]
-//   [--ef 100,200,400] [--queries 100] [--corpus uniform|topics]   (needs `npm run build` and pgvector)
+//   [--ef 100,200,400] [--queries 100] [--corpus uniform|topics|docs] [--embedder deterministic|static]
+//   (needs `npm run build` and pgvector; --corpus and --embedder as in pg-search.mjs)
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { chunkText } from '../packages/memory/dist/retrieval/index.js';
-import { corpusOptions, makeCorpus, queryFor } from './search-corpus.mjs';
+import { openEmbedder } from './bench-embedder.mjs';
+import { openCorpus, recallQuery } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 const pg = createRequire(new URL('../packages/store-postgres/package.json', import.meta.url))('pg');
@@ -25,21 +27,22 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '100' },
     workers: { type: 'string', default: '1' },
     corpus: { type: 'string', default: 'uniform' },
+    embedder: { type: 'string', default: 'deterministic' },
   },
 });
 const CHUNKS = Number(values.chunks);
 const PARAMS = values.params.split(',').map((p) => p.split(':').map(Number));
 const EFS = values.ef.split(',').map(Number);
 const QUERIES = Number(values.queries);
-const DIMS = 256;
 const USERS = 10;
 const ADMIN_URL = process.env.OXYDRA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const load = () => loadavg().map((x) => round(x, 1));
 const text = (v) => `[${v.join(',')}]`;
 
-const embedder = createDeterministicEmbedder({ dimensions: DIMS });
-const corpus = makeCorpus(42, corpusOptions(values.corpus));
+const embedder = await openEmbedder(values.embedder, values.corpus);
+const DIMS = embedder.dimensions;
+const corpus = await openCorpus(values.corpus, 42);
 const notes = [];
 const pieces = [];
 while (pieces.length < CHUNKS) {
@@ -55,6 +58,8 @@ const url = new URL(ADMIN_URL);
 url.pathname = `/${database}`;
 const client = new pg.Client({ connectionString: url.href });
 const results = [];
+const skipped = { count: 0 };
+let halfvecExactRecall;
 try {
   await client.connect();
   await client.query('CREATE EXTENSION vector');
@@ -68,16 +73,29 @@ try {
   await client.query('VACUUM ANALYZE t');
   const random = seededRandom(11);
   const queries = [];
-  for (let i = 0; i < QUERIES; i++) {
-    const [q] = await embedder.embed([queryFor(notes[Math.floor(random() * notes.length)], random).text]);
-    queries.push(text(q));
-  }
+  for (let i = 0; i < QUERIES; i++)
+    queries.push(text((await recallQuery(embedder, notes, random, skipped)).vector));
   await client.query('SET enable_indexscan = off');
   const exact = [];
   for (const q of queries) {
     const { rows } = await client.query('SELECT id FROM t ORDER BY v <=> $1::vector, id LIMIT 10', [q]);
     exact.push(new Set(rows.map((r) => r.id)));
   }
+  // The ceiling the halfvec index puts on recall, whatever the graph: the exact top 10 by the
+  // half-precision distance (a sequential scan too) against the full-precision one. Where
+  // neighbours lie close together, rounding to halfvec reorders them.
+  let halfFound = 0;
+  let halfWanted = 0;
+  for (const [i, q] of queries.entries()) {
+    const { rows } = await client.query(
+      `SELECT id FROM t ORDER BY v::halfvec(${DIMS}) <=> $1::halfvec(${DIMS}), id LIMIT 10`,
+      [q],
+    );
+    halfFound += rows.filter((r) => exact[i].has(r.id)).length;
+    halfWanted += exact[i].size;
+  }
+  halfvecExactRecall = round(halfFound / halfWanted);
+  process.stderr.write(`exact search over halfvec: recall@10 ${halfvecExactRecall}\n`);
   await client.query('RESET enable_indexscan');
   await client.query("SET hnsw.iterative_scan = 'strict_order'");
   for (const [m, efc] of PARAMS) {
@@ -135,5 +153,5 @@ try {
   await admin.end();
 }
 process.stdout.write(
-  `${JSON.stringify({ benchmark: 'pg-hnsw-params', corpus: values.corpus, chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, results }, null, 2)}\n`,
+  `${JSON.stringify({ benchmark: 'pg-hnsw-params', corpus: values.corpus, ...(corpus.source ? { corpus_source: corpus.source } : {}), embedder: embedder.modelId, chunks: CHUNKS, dimensions: DIMS, queries: QUERIES, zero_vector_queries_skipped: skipped.count, halfvec_exact_recall_at_10: halfvecExactRecall, results }, null, 2)}\n`,
 );

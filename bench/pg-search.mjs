@@ -21,8 +21,11 @@
 // connections at once (stores opened with hybridSidesApartFrom Infinity and 0), in the order
 // one, apart, apart, one: where the store's SIDES_APART_FROM comes from (docs/postgres.md).
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
-//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics] [--sides-ab]
-//   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's corpusOptions; needs
+//   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics|docs]
+//   [--embedder deterministic|static] [--sides-ab]
+//   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's openCorpus, docs being real English
+//   text, bench/docs-corpus.mjs; --embedder: bench/bench-embedder.mjs, static being a GloVe word-vector
+//   model read by the product's model2vec embedder, static needing --corpus docs; needs
 //   `npm run build` and pgvector; OXYDRA_BENCH_POSTGRES_URL names a database to connect to first,
 //   default postgres://postgres@127.0.0.1:5432/postgres, whose role may create and drop databases)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,12 +34,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@oxydra/testkit';
-import { createDeterministicEmbedder } from '../packages/memory/dist/embedders/deterministic.js';
 import { chunkText, Retriever } from '../packages/memory/dist/retrieval/index.js';
 import { openDatabase } from '../packages/memory/dist/store/libsql/db.js';
 import { migrate } from '../packages/memory/dist/store/libsql/migrate.js';
 import { openPostgresStores } from '../packages/store-postgres/dist/index.js';
-import { corpusOptions, makeCorpus, measureQueries, queryFor } from './search-corpus.mjs';
+import { openEmbedder } from './bench-embedder.mjs';
+import { measureQueries, openCorpus, queryFor, recallQuery } from './search-corpus.mjs';
 import { percentile } from './stats.mjs';
 
 // pg as @oxydra/store-postgres has it (the bench's admin connection and its exact scans).
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     'skip-libsql': { type: 'boolean', default: false },
     ingest: { type: 'string', default: 'bulk' },
     corpus: { type: 'string', default: 'uniform' },
+    embedder: { type: 'string', default: 'deterministic' },
     'sides-ab': { type: 'boolean', default: false },
   },
 });
@@ -69,7 +73,9 @@ const CLOCK_TICKS = 100;
 const QUERIES = Number(values.queries);
 const RECALL_QUERIES = Number(values['recall-queries']);
 const TOP_K = 8;
-const DIMS = 256;
+// The embedder first: a bad --embedder or --corpus fails before any work.
+const embedder = await openEmbedder(values.embedder, values.corpus);
+const DIMS = embedder.dimensions;
 const USERS = 10;
 const SCHEMA = 'bench';
 const ADMIN_URL = process.env.OXYDRA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -162,7 +168,8 @@ async function sides(store, embedder, notes) {
 }
 
 /**
- * recall@10 of the store's searchVector against exact search: the same chunks (the model's), the
+ * recall@10 of the store's searchVector against exact search (queries whose vector is zero passed
+ * over: recallQuery): the same chunks (the model's), the
  * same scope condition, ordered by the full-precision cosine distance with index scans off (a
  * sequential scan computing every distance; checked by EXPLAIN). Unscoped, and scoped to one user
  * (a tenth of the chunks: the filtered case). The ef_search_<n> rows run the index's own ORDER BY
@@ -214,9 +221,9 @@ async function recall(client, store, embedder, notes, key) {
   let wantedScoped = 0;
   const storeMs = [];
   const scopedMs = [];
+  const skipped = { count: 0 };
   for (let i = 0; i < RECALL_QUERIES; i++) {
-    const note = notes[Math.floor(random() * notes.length)];
-    const [q] = await embedder.embed([queryFor(note, random).text]);
+    const { note, vector: q } = await recallQuery(embedder, notes, random, skipped);
     const all = await exact(q, '', []);
     wanted += all.size;
     let start = performance.now();
@@ -247,6 +254,7 @@ async function recall(client, store, embedder, notes, key) {
         round(n / (name === 'store_scoped_user' ? wantedScoped : wanted)),
       ]),
     ),
+    zero_vector_queries_skipped: skipped.count,
     store_k10_p50_ms: p50(storeMs),
     store_scoped_user_k10_p50_ms: p50(scopedMs),
   };
@@ -429,7 +437,7 @@ async function runLibsql(notes, embedder) {
   }
 }
 
-const corpus = makeCorpus(42, corpusOptions(values.corpus));
+const corpus = await openCorpus(values.corpus, 42);
 const notes = [];
 const cuts = [];
 for (let chunks = 0; cuts.length < SIZES.length; ) {
@@ -438,7 +446,6 @@ for (let chunks = 0; cuts.length < SIZES.length; ) {
   chunks += chunkText(note.content).length;
   if (chunks >= SIZES[cuts.length]) cuts.push({ chunks, notes: notes.length });
 }
-const embedder = createDeterministicEmbedder({ dimensions: DIMS });
 const postgres = await runPostgres(notes, embedder, cuts);
 const largest = postgres.sizes.at(-1);
 const libsql = values['skip-libsql'] ? undefined : await runLibsql(notes, embedder);
@@ -449,6 +456,8 @@ process.stdout.write(
       node: process.version,
       sizes: SIZES,
       corpus: values.corpus,
+      ...(corpus.source ? { corpus_source: corpus.source } : {}),
+      embedder: embedder.modelId,
       dimensions: DIMS,
       top_k: TOP_K,
       queries: QUERIES,

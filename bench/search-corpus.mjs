@@ -112,7 +112,17 @@ export function makeCorpus(seed, { topics } = {}) {
 export function corpusOptions(name) {
   if (name === 'uniform') return {};
   if (name === 'topics') return { topics: 100 };
-  throw new Error(`bad --corpus ${name}: uniform or topics`);
+  throw new Error(`bad --corpus ${name}: uniform, topics or docs`);
+}
+
+/**
+ * The corpus a bench's `--corpus` names: the synthetic ones above, or `docs`, real English
+ * documentation text (bench/docs-corpus.mjs, fetched on first use). Each has makeCorpus's shape.
+ */
+export async function openCorpus(name, seed) {
+  if (name !== 'docs') return makeCorpus(seed, corpusOptions(name));
+  const { makeDocsCorpus } = await import('./docs-corpus.mjs');
+  return makeDocsCorpus(seed);
 }
 
 /** One Zipf sampler per topic, each over its own slice of a seeded shuffle of `words`. */
@@ -181,4 +191,20 @@ export async function measureQueries(index, notes, random, { queries, topK }) {
     hit_at_8_keyword: round(byKind.keyword[0] / Math.max(1, byKind.keyword[1])),
     hit_at_8_paraphrase: round(byKind.paraphrase[0] / Math.max(1, byKind.paraphrase[1])),
   };
+}
+
+/**
+ * The next recall query's text and vector: a query made from a random note (queryFor), drawing
+ * again while the embedder gives the zero vector. A model2vec embedder gives it to a text with no
+ * word it knows (the deterministic one never does, so its queries are as before); every cosine
+ * distance to it is NaN, so it has no nearest neighbours and no exact top 10 to recall. `skipped`
+ * counts the draws passed over.
+ */
+export async function recallQuery(embedder, notes, random, skipped) {
+  for (;;) {
+    const note = notes[Math.floor(random() * notes.length)];
+    const [vector] = await embedder.embed([queryFor(note, random).text]);
+    if (vector.some((x) => x !== 0)) return { note, vector };
+    skipped.count++;
+  }
 }
