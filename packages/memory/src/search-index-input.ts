@@ -22,3 +22,12 @@ export function checkVectorDimensions(vector: Float32Array, model: SearchModel):
   }
   return vector;
 }
+
+/**
+ * Whether `vector` is all zeros: what an embedder gives a text with no word it knows (model2vec
+ * drops unknown words; the deterministic embedder a text of symbols only). Its cosine distance
+ * to anything is undefined (NaN), so both backends answer it with no vector candidates.
+ */
+export function isZeroVector(vector: Float32Array): boolean {
+  return vector.every((x) => x === 0);
+}

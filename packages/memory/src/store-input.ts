@@ -22,7 +22,7 @@ export {
 } from './note-input.js';
 export { decodePayload, encodeTurn } from './payload.js';
 export { normaliseTags } from './retrieval/tags.js';
-export { checkSearchModel, checkVectorDimensions } from './search-index-input.js';
+export { checkSearchModel, checkVectorDimensions, isZeroVector } from './search-index-input.js';
 export {
   checkNewSession,
   checkSearch,

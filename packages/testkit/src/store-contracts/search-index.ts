@@ -276,6 +276,16 @@ export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>):
       expect(await store.searchVector(axis(3), {}, 0)).toEqual([]);
     });
 
+    it('answers a zero query vector (words the embedder does not know) with no vector candidates', async () => {
+      await store.replaceSource(note('z'), [chunk('zero lynx', axis(2)), chunk('zero basalt', axis(5))]);
+      const zero = new Float32Array(DIMS);
+      expect(await store.searchVector(zero, {}, 10)).toEqual([]);
+      const hybrid = await store.searchHybrid({ vector: zero, text: 'lynx', scope: {}, limit: 10 });
+      expect(hybrid.vector).toEqual([]);
+      expect(hybrid.text).toEqual(await store.searchText('lynx', {}, 10));
+      expect(await texts(hybrid.text)).toEqual(['zero lynx']);
+    });
+
     it('bulk loads: searches meanwhile stay right, other writers go on, and after it every write is found', async () => {
       await store.replaceSource(note('before'), [chunk('basalt before', axis(1))]);
       const reader = fixture.open(MODEL);

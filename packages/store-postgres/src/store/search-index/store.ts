@@ -19,7 +19,7 @@
  * a ROLLBACK, reported as that statement's error.
  */
 
-import { checkSearchModel, checkVectorDimensions, normaliseTags } from '@oxydra/memory/store-input';
+import { checkSearchModel, checkVectorDimensions, isZeroVector, normaliseTags } from '@oxydra/memory/store-input';
 import type {
   AppendedChunks,
   ChunkToEmbed,
@@ -286,7 +286,8 @@ export class PostgresSearchIndex implements SearchIndexStore {
 
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
     const text = this.#vector(vector);
-    if (limit <= 0) return [];
+    // Similar to nothing (its cosine distance is NaN everywhere): no statement, as on libSQL.
+    if (limit <= 0 || isZeroVector(vector)) return [];
     const values: unknown[] = [];
     const sides = candidateCtes(await this.#sql(), { vector: text, scope, limit }, values);
     const { rows } = await this.#db.run((sql) =>
@@ -299,7 +300,9 @@ export class PostgresSearchIndex implements SearchIndexStore {
   }
 
   async searchHybrid(query: HybridQuery): Promise<HybridCandidates> {
-    const vector = query.vector === undefined ? undefined : this.#vector(query.vector);
+    // A zero vector (a text of words the embedder does not know) leaves the vector side out.
+    const checked = query.vector === undefined ? undefined : this.#vector(query.vector);
+    const vector = query.vector === undefined || isZeroVector(query.vector) ? undefined : checked;
     const none: HybridCandidates = { vector: [], text: [], chunks: [] };
     if (query.limit <= 0) return none;
     const model = await this.#sql();

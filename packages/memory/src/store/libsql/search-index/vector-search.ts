@@ -7,16 +7,13 @@
  * 0.94 / 0.98 / 0.99). 16× costs ~1 ms more than 8× at 100k chunks.
  */
 import type { Client } from '@libsql/client';
+import { isZeroVector } from '../../../search-index-input.js';
 import { vectorBlob } from './codes.js';
 import type { ScopeFilter } from './scope.js';
 import type { VectorCache } from './vector-cache.js';
 
 const POOL_FACTOR = 16;
 const MIN_POOL = 128;
-
-function isZero(vector: Float32Array): boolean {
-  return vector.every((x) => x === 0);
-}
 
 function num(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
@@ -30,8 +27,8 @@ export async function vectorCandidates(
   limit: number,
   filter: ScopeFilter,
 ): Promise<Map<number, number>> {
-  // A query with no word (only symbols) embeds to zero: similar to nothing.
-  if (isZero(query)) return new Map();
+  // A query with no word the embedder knows embeds to zero: similar to nothing.
+  if (isZeroVector(query)) return new Map();
   await cache.refresh();
   const poolSize = Math.max(MIN_POOL, limit * POOL_FACTOR);
   // Usually the whole pool's copies are in memory: scan and rerank at once, on slots; else
