@@ -19,7 +19,12 @@
  * a ROLLBACK, reported as that statement's error.
  */
 
-import { checkSearchModel, checkVectorDimensions, isZeroVector, normaliseTags } from '@oxydra/memory/store-input';
+import {
+  checkSearchModel,
+  checkVectorDimensions,
+  isZeroVector,
+  normaliseTags,
+} from '@oxydra/memory/store-input';
 import type {
   AppendedChunks,
   ChunkToEmbed,
