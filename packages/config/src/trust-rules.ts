@@ -118,7 +118,8 @@ const LIMITS: readonly string[] = [
   'permissions.max_run_secs',
 ];
 
-export const TRUST_RULES: readonly TrustRule[] = [
+/** The rules before the limits' (the order in which held keys are listed). */
+const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
   { pattern: 'plugins.load', why: 'loads code into Oxydra', holds: isNonEmpty },
   {
     pattern: 'mcp.servers',
@@ -212,7 +213,9 @@ export const TRUST_RULES: readonly TrustRule[] = [
     holds: (v, lower) => v === true && lower === false,
     compares: true,
   },
-  ...LIMITS.map((pattern): TrustRule => ({ pattern, why: LIMIT_WHY, holds: raises, compares: true })),
+];
+
+const RULES_AFTER_LIMITS: readonly TrustRule[] = [
   {
     pattern: 'agents.*.max_turns',
     why: LIMIT_WHY,
@@ -228,6 +231,21 @@ export const TRUST_RULES: readonly TrustRule[] = [
     lowerAt: () => ['runtime', 'max_cost'],
   },
 ];
+
+let trustRules: readonly TrustRule[] | undefined;
+
+/**
+ * All the rules, made at the first workspace layer to look through: a workspace without its own
+ * `.oxydra/` configuration (most runs) never needs them.
+ */
+function rules(): readonly TrustRule[] {
+  trustRules ??= [
+    ...RULES_BEFORE_LIMITS,
+    ...LIMITS.map((pattern): TrustRule => ({ pattern, why: LIMIT_WHY, holds: raises, compares: true })),
+    ...RULES_AFTER_LIMITS,
+  ];
+  return trustRules;
+}
 
 export interface HoldResult {
   /** The layer's values without the held keys. */
@@ -249,7 +267,7 @@ export function holdUntrustedKeys(
 ): HoldResult {
   const kept = structuredClone(values);
   const held: HeldKey[] = [];
-  for (const rule of TRUST_RULES) {
+  for (const rule of rules()) {
     for (const path of matchingPaths(kept, rule.pattern.split('.'))) {
       const value = valueAt(kept, path);
       if (value === undefined) continue;

@@ -46,7 +46,7 @@ class KernelFacade implements Kernel {
   readonly #assemblies: Assemblies;
   readonly #table: AgentTable;
   readonly #bus: EventBus;
-  readonly approvals: Approvals;
+  #approvals: Approvals | undefined;
   readonly sessions: SessionStore | undefined;
   readonly sandbox: SandboxStatus;
   readonly #options: KernelOptions;
@@ -57,6 +57,18 @@ class KernelFacade implements Kernel {
   #telemetry: Telemetry | undefined;
   #closed = false;
 
+  /** Made at first use (the gateway's start, a first question): a one-shot run may never make it. */
+  get approvals(): Approvals {
+    this.#approvals ??= new Approvals({
+      timeoutMs: this.#options.approvalTimeoutMs ?? this.config.tools.approval_timeout_secs * 1000,
+      publish: (agentId, event) => {
+        const record = this.#table.record(agentId);
+        if (record) this.#table.publish(record, event);
+      },
+    });
+    return this.#approvals;
+  }
+
   constructor(base: KernelBase, options: KernelOptions) {
     this.workspace = options.workspace;
     this.config = base.config;
@@ -66,17 +78,10 @@ class KernelFacade implements Kernel {
     this.sessions = base.memory?.db.sessions;
     this.sandbox = base.sandboxStatus;
     this.#bus = new EventBus((agentId) => this.#table.lineage(agentId));
-    this.approvals = new Approvals({
-      timeoutMs: options.approvalTimeoutMs ?? base.config.tools.approval_timeout_secs * 1000,
-      publish: (agentId, event) => {
-        const record = this.#table.record(agentId);
-        if (record) this.#table.publish(record, event);
-      },
-    });
     this.#table = new AgentTable({
       base,
       bus: this.#bus,
-      approvals: this.approvals,
+      approvals: () => this.approvals,
       host: options.host,
       ...(options.clock ? { clock: options.clock } : {}),
       assemble: (spec) => this.#assemblies.get(spec),

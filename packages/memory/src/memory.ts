@@ -39,11 +39,16 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
   try {
     const label = location.path ?? (location.url?.startsWith('file:') ? location.url : 'at the remote URL');
     const { to } = await migrate(client, { label });
+    let state: StateStore | undefined;
     return {
       client,
       sessions: new LibsqlSessionStore(client),
       notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
-      state: new LibsqlStateStore(client),
+      // Made at the first `state` call: most runs never make one.
+      get state() {
+        if (!state) state = new LibsqlStateStore(client);
+        return state;
+      },
       schemaVersion: to,
       counts: () => memoryCounts(client),
       async close() {

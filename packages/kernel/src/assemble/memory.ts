@@ -137,9 +137,16 @@ export async function openWorkspaceMemory(
   const opened = await openMemory(location);
   // A host's own stores (KernelOptions.stores) replace the file's.
   const db: MemoryDatabase = {
-    ...opened,
+    client: opened.client,
     sessions: stores.sessions ?? opened.sessions,
     notes: stores.notes ?? opened.notes,
+    // Not spread: the state store is made at its first use (most runs never use it).
+    get state() {
+      return opened.state;
+    },
+    schemaVersion: opened.schemaVersion,
+    counts: () => opened.counts(),
+    close: () => opened.close(),
   };
   const index = stores.searchIndex
     ? stores.searchIndex({ id: embedder.modelId, dimensions: embedder.dimensions })

@@ -46,7 +46,8 @@ function changesWorkspace(tool: { name: string; safety: string }): boolean {
 export interface AgentTableOptions {
   base: KernelBase;
   bus: EventBus;
-  approvals: Approvals;
+  /** Made at the first question (kernel.ts). */
+  approvals: () => Approvals;
   clock?: KernelServices['clock'];
   host: HostKind;
   assemble: (spec: SpawnSpec, parent: AgentRecord | undefined) => AgentAssembly;
@@ -60,14 +61,12 @@ export class AgentTable implements KernelServices {
   #counter = 0;
   readonly base: KernelBase;
   readonly bus: EventBus;
-  readonly approvals: Approvals;
   readonly clock: KernelServices['clock'];
   readonly addUsage = addUsage;
 
   constructor(private readonly options: AgentTableOptions) {
     this.base = options.base;
     this.bus = options.bus;
-    this.approvals = options.approvals;
     this.clock = options.clock;
   }
 
@@ -247,7 +246,7 @@ export class AgentTable implements KernelServices {
   approver(record: AgentRecord): AgentRunOptions['approve'] {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
       if (at.spec.askApprovals === true)
-        return this.approvals.approverFor(record.info.id, killSignal(record));
+        return this.options.approvals().approverFor(record.info.id, killSignal(record));
       if (at.spec.askApprovals === false) break;
     }
     return this.options.host === 'cli' ? undefined : this.#nobodyApproves;

@@ -7,14 +7,12 @@ import type { StreamEvent, Usage } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
 import type { AgentLimits, LifecycleEvent } from '../types.js';
 import type { AgentRecord } from './agent-record.js';
-import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
 import type { EventBus } from './event-bus.js';
 
 export interface KernelServices {
   base: KernelBase;
   bus: EventBus;
-  approvals: Approvals;
   clock: Clock | undefined;
   publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
   /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
