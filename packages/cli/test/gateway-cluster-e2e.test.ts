@@ -8,7 +8,6 @@
  * on another); the live feed of one process shows agents running on another.
  */
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
-import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { expect, it, type TestContext, vi } from 'vitest';
 import { TestClient } from '../../gateway/test/ws-client.js';
@@ -19,27 +18,8 @@ import {
   POSTGRES_URL,
 } from '../../store-postgres/test/postgres-helpers.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { CLUSTER_STEPS, sendTurn } from './cluster-steps.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
-
-/**
- * "slow" prompts stream for about three seconds, "glacial" ones for twelve (they are
- * cancelled); anything else answers at once.
- */
-const STEPS: ScenarioStep[] = [
-  {
-    match: { lastMessageContains: 'glacial' },
-    times: 'always',
-    reply: { text: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), textChunks: 40 },
-    fault: { slowChunksMs: 300 },
-  },
-  {
-    match: { lastMessageContains: 'slow' },
-    times: 'always',
-    reply: { text: 'one two three four five six seven eight nine ten', textChunks: 10 },
-    fault: { slowChunksMs: 300 },
-  },
-  { times: 'always', reply: { text: 'Answered.' } },
-];
 
 // Each test starts two or three gateway processes and streams turns of 3-12 s through them: on CI's
 // two cores, shared with the package step's installs, that outgrows the 30 s default (stop 49's
@@ -82,7 +62,7 @@ async function deployment(
   });
   env = await AgentEnv.start(
     E2E_APIS[0]!,
-    STEPS,
+    CLUSTER_STEPS,
     `[store]\nbackend = "postgres"\nschema = "${schema}"\n${gatewayToml}`,
   );
   env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
@@ -153,13 +133,6 @@ async function a2aTask(daemon: GatewayDaemon, token: string, text: string) {
     state: result.status.state,
     text: result.status.message?.parts.map((part) => part.text).join('') ?? '',
   };
-}
-
-function sendTurn(client: TestClient, sessionId: string, turnId: string, prompt: string): void {
-  client.send({
-    type: 'send_turn',
-    payload: { request_id: client.requestId(), session_id: sessionId, turn_id: turnId, prompt },
-  });
 }
 
 describePostgres('several gateway processes on one PostgreSQL store', () => {

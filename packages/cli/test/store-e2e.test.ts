@@ -179,7 +179,7 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
       const doctor = sandbox.run('doctor');
       expect(doctor.stdout).toMatch(/\[ok\] +store +postgres .*: reachable, migrations/);
       expect(doctor.stdout).toMatch(
-        /\[ok\] +deployment +event bus \(LISTEN\/NOTIFY on the store's server\) answers; no gateway process is running/,
+        /\[ok\] +deployment +event bus \(LISTEN\/NOTIFY on the store's server\) answers; no process of the deployment is running/,
       );
       const after = await pollUntil(async () => {
         const now = await connections();

@@ -72,6 +72,7 @@ function memoryClusterStore(): ClusterStore {
         .map(
           ([id, at]): ClusterProcess => ({
             id,
+            kind: 'gateway',
             host: 'test',
             pid: 1,
             startedAt: new Date(at).toISOString(),

@@ -1,7 +1,8 @@
 /**
  * Doctor's check of a deployment of several gateway processes on PostgreSQL: the event bus
  * they tell each other things over answers a round trip (LISTEN/NOTIFY on the store's own
- * server), and which gateway processes are live on the store now (their beats). Only with
+ * server), and which processes are live on the store now (their beats; gateways, `oxydra
+ * scheduler run` and `oxydra mcp serve`, each with its kind). Only with
  * [store] backend = "postgres". The store check before it connected once and read both the
  * schema's version and the live processes: this one opens only the bus (its own LISTEN and
  * NOTIFY connections), and nothing when the store check found the schema unusable.
@@ -35,14 +36,14 @@ export async function deploymentCheck(config: AgentConfig, report: StoreReport):
     } finally {
       await bus.close();
     }
-    const names = live.map((p) => `${p.host} pid ${p.pid}${p.url ? ` (${p.url})` : ''}`);
+    const names = live.map((p) => `${p.kind} ${p.host} pid ${p.pid}${p.url ? ` (${p.url})` : ''}`);
     return {
       name: 'deployment',
       status: 'ok',
       detail: `event bus (LISTEN/NOTIFY on the store's server) answers; ${
         live.length === 0
-          ? 'no gateway process is running'
-          : `${live.length} gateway process(es) live: ${names.join(', ')}`
+          ? 'no process of the deployment is running'
+          : `${live.length} process(es) live: ${names.join(', ')}`
       }`,
     };
   } catch (error) {

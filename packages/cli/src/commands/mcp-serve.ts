@@ -3,7 +3,9 @@
  * and any MCP client: run_agent, memory_search, memory_save, sessions_list, session_transcript
  * over this workspace's kernel, acting as the local user (all sessions are theirs). stdout
  * carries protocol frames only; warnings go to stderr. Ends when the client closes stdin (or on
- * SIGINT/SIGTERM), which cancels running agents, after closing the kernel.
+ * SIGINT/SIGTERM), which cancels running agents, after closing the kernel. On a PostgreSQL store
+ * it is a member of the deployment (run/deployment-member.ts): its run_agent calls take the local
+ * user's slots in the per-user limit every process of the deployment counts.
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +13,7 @@ import { loadOxydraMcpServer } from '@oxydra/gateway';
 import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { openCliKernel } from '../run/spawn-flags.js';
+import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 export interface McpServeFlags extends ConfigFlagValues {
@@ -20,13 +22,30 @@ export interface McpServeFlags extends ConfigFlagValues {
 }
 
 export async function runMcpServe(options: McpServeFlags): Promise<number> {
-  const kernel = await openCliKernel(options, { workspace: servedWorkspace(options.workspace) });
+  const workspace = servedWorkspace(options.workspace);
+  const say = (line: string) => process.stderr.write(`oxydra mcp serve: ${line}\n`);
+  const { kernel, member } = await openMemberKernel(options, { workspace }, 'mcp', stderrMemberLog(say));
   try {
     const [createServer, { StdioServerTransport }] = await Promise.all([
       loadOxydraMcpServer(),
       import('@modelcontextprotocol/sdk/server/stdio.js'),
     ]);
-    const server = createServer(kernel, { ownSessionsOnly: false });
+    const server = createServer(kernel, {
+      ownSessionsOnly: false,
+      // A member of a PostgreSQL deployment: each run_agent call takes a slot of the local user
+      // (whose spend its runs are) in the deployment's per-user limit, or is refused.
+      ...(member
+        ? {
+            takeRun: async () => {
+              const [admission, { LOCAL_USER }] = await Promise.all([
+                kernel.service('admission'),
+                import('@oxydra/kernel/admin'),
+              ]);
+              return admission.tryAcquire({ userId: LOCAL_USER });
+            },
+          }
+        : {}),
+    });
     const transport = new StdioServerTransport();
     const ended = new Promise<void>((done) => {
       process.stdin.once('end', done);

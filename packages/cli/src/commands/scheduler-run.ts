@@ -3,22 +3,29 @@
  * SIGTERM), with a line per run started and ended. It is the scheduler `oxydra gateway` runs
  * when [scheduler] enabled = true, without the gateway; it runs whatever that setting says,
  * since asking for it is the intent. Several may run on one workspace (and beside a gateway):
- * each due run is fired by one of them.
+ * each due run is fired by one of them. On a PostgreSQL store it is a member of the deployment
+ * (run/deployment-member.ts): its runs count against the per-user limit of every process.
  */
 
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
-import { openCliKernel } from '../run/spawn-flags.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { whenIn } from './schedule.js';
 
 export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {
-  const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
+  const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  // On PostgreSQL a member of the deployment: its runs take their users' slots there.
+  const { kernel } = await openMemberKernel(
+    flags,
+    { workspace: agentWorkspace(), host: 'scheduler' },
+    'scheduler',
+    stderrMemberLog(say),
+  );
   const scheduler = await kernel.service('scheduler');
   const settings = kernel.config.scheduler;
-  const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
   const stopped = stopSignal();
   const stopChats = await deliverScheduleResultsToChats(kernel, say);

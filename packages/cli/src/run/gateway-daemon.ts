@@ -4,8 +4,6 @@
  * server. Used by `oxydra gateway`, and by anything else that runs a gateway in-process (a
  * runner's guest).
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { RunningChannels } from '@oxydra/channels';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
@@ -22,6 +20,7 @@ import {
 import type { GuestPolicy, Kernel } from '@oxydra/kernel';
 import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
+import { processInfo } from './deployment-member.js';
 import { type GatewayRegistration, registerGateway, sharedWorkspaceWarning } from './gateway-registry.js';
 import { anyChannelEnabled } from './schedule-chats.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
@@ -214,12 +213,8 @@ function spawnSelection(flags: RunFlags) {
   return Object.keys(selection).length > 0 ? { selection } : {};
 }
 
-/** This process as a member of the deployment on a shared store: a fresh id per start. */
+/** This process as a gateway member of the deployment on a shared store. */
 async function clusterMember(shared: SharedStore): Promise<GatewayClusterOptions> {
-  const id = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  return {
-    store: shared.cluster,
-    bus: await shared.openBus(id),
-    process: { id, host: hostname(), pid: process.pid },
-  };
+  const self = processInfo('gateway');
+  return { store: shared.cluster, bus: await shared.openBus(self.id), process: self };
 }

@@ -8,6 +8,7 @@
  */
 import type { Kernel, KernelOptions, KernelStores } from '@oxydra/kernel';
 import { openKernel } from '@oxydra/kernel/open';
+import type { SessionStore } from '@oxydra/memory';
 import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
 import {
   type AgentConfig,
@@ -129,6 +130,8 @@ export async function openKernelOnStore(options: Omit<KernelOptions, 'stores'>):
 /** What a gateway process needs to be one of several on the store: PostgreSQL only. */
 export interface SharedStore {
   cluster: ClusterStore;
+  /** The sessions on the same store: a reaped gateway turn's record is fixed there. */
+  sessions: SessionStore;
   /** The event bus to the other processes, closed with the kernel. */
   openBus(processId: string): Promise<EventBus>;
 }
@@ -166,6 +169,7 @@ export async function openKernelWithStores(
     kernel,
     shared: {
       cluster: stores.cluster,
+      sessions: stores.sessions,
       async openBus(processId) {
         const bus = await stores.openBus(processId).catch((error: unknown) => {
           throw asConfigError(error);

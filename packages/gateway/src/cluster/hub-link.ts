@@ -6,11 +6,10 @@
  */
 
 import type { SessionStore } from '@oxydra/memory';
-import type { ServerFrame } from '@oxydra/types/gateway';
 import type { LiveSession, SessionRegistry } from '../live-sessions.js';
 import type { ApprovalRoutes } from '../turn-approvals.js';
-import { readTurnRecord, writeTurnRecord } from '../turn-records.js';
 import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
+import { interruptedTurnFrame } from './interrupted-turn.js';
 
 /** What of the hub the other processes' messages act on (the hub is one). */
 export interface LinkedHub {
@@ -21,8 +20,6 @@ export interface LinkedHub {
   cancelLocalTurn(live: LiveSession): boolean;
   cancelLocalTurns(userId: string): number;
 }
-
-const INTERRUPTED_CODE = 'turn_interrupted';
 
 export function clusterHost(hub: LinkedHub): ClusterHost {
   return {
@@ -57,36 +54,10 @@ export function clusterHost(hub: LinkedHub): ClusterHost {
       }
     },
     async interrupted(run) {
-      if (run.sessionId === null || run.turnId === null) return;
-      const index = await markInterrupted(hub, run.sessionId, run.turnId);
-      if (index === undefined) return;
-      const frame: ServerFrame = {
-        type: 'error',
-        payload: {
-          session: { user_id: run.userId, session_id: run.sessionId },
-          turn: { turn_id: run.turnId, index },
-          code: INTERRUPTED_CODE,
-          message:
-            'the gateway process running this turn stopped; what it stored before is kept, the rest is lost: send the turn again',
-        },
-      };
-      const text = JSON.stringify(frame);
+      const text = await interruptedTurnFrame(hub.store, run);
+      if (text === undefined) return;
       hub.registry.get(run.sessionId)?.deliver(text, false);
       hub.cluster?.publishFrame(run.sessionId, text, false);
     },
   };
-}
-
-/** The turn's record as failed when it still says running; the turn's index, or undefined when it had none. */
-async function markInterrupted(
-  hub: LinkedHub,
-  sessionId: string,
-  turnId: string,
-): Promise<number | undefined> {
-  const { record, epoch } = await readTurnRecord(hub.store, sessionId);
-  if (!record || record.turn_id !== turnId) return undefined;
-  if (record.state === 'running') {
-    await writeTurnRecord(hub.store, sessionId, { ...record, state: 'failed' }, epoch);
-  }
-  return record.index;
 }

@@ -9,8 +9,8 @@ import { z } from 'zod';
 export const SESSION_TOPIC = 'session';
 /** Requests for the process holding a run: cancel it, or answer its approval question. */
 export const CONTROL_TOPIC = 'control';
-/** A user's run ended somewhere: a turn waiting for that user's slot may try again now. */
-export const RELEASED_TOPIC = 'released';
+// `released` (a user's slot came free) is every member's, not only the gateways': the kernel's
+// DeploymentMember sends and hears it.
 /**
  * The live feed's events (GET /api/v1/events), as each process renders them: sent only while
  * another process has a client of the feed (presence.ts).
@@ -39,8 +39,6 @@ export const controlMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('approval'), user_id: id, approval_id: id, allow: z.boolean() }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessage>;
-
-export const releasedMessage = z.object({ user_id: id });
 
 export const feedMessage = z.object({
   /** Whose agent it was: a user token hears only its own user's. */

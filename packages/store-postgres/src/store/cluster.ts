@@ -25,7 +25,9 @@ import {
   type ClusterStore,
   type NewClusterRun,
   OxydraError,
+  PROCESS_KINDS,
   type ProcessInfo,
+  type ProcessKind,
   type RunClaim,
   SessionNotFoundError,
   type SessionStateWrite,
@@ -45,13 +47,14 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 /** `$n` milliseconds before the database's now(). */
 const ago = (param: string) => `now() - ${param}::double precision * interval '1 millisecond'`;
 
-const PROCESS_COLUMNS = `id, host, pid, url, ${iso('started_at')} AS started_at, ${iso('beat_at')} AS beat_at`;
+const PROCESS_COLUMNS = `id, kind, host, pid, url, ${iso('started_at')} AS started_at, ${iso('beat_at')} AS beat_at`;
 const RUN_COLUMNS = `run_id, process_id, user_id, token_id, session_id, turn_id, ${iso('started_at')} AS started_at`;
 /** Oldest first, by the stored times (qualified: not the formatted columns of the same name). */
 const runOrder = (table: string) => `ORDER BY ${table}.started_at, ${table}.row_id`;
 
 interface ProcessRow {
   id: string;
+  kind: ProcessKind;
   host: string;
   pid: number;
   url: string | null;
@@ -71,6 +74,7 @@ interface RunRow {
 
 const processOf = (row: ProcessRow): ClusterProcess => ({
   id: row.id,
+  kind: row.kind,
   host: row.host,
   pid: row.pid,
   ...(row.url !== null ? { url: row.url } : {}),
@@ -150,15 +154,21 @@ export class PostgresClusterStore implements ClusterStore {
       throw new ClusterInputError(`process pid must be a whole number ≥ 0, got ${String(process.pid)}`);
     }
     const url = checkOptionalId('process url', process.url);
+    const kind = process.kind ?? 'gateway';
+    if (!PROCESS_KINDS.includes(kind)) {
+      throw new ClusterInputError(
+        `process kind must be one of ${PROCESS_KINDS.join(', ')}, got ${String(kind)}`,
+      );
+    }
     // xmax is 0 on a row this statement inserted, the updating transaction's id on one it updated.
     const { rows } = await this.#db.run((sql) =>
       sql.query<{ registered: boolean }>(
-        `INSERT INTO cluster_processes (id, host, pid, url, started_at, beat_at)
-         VALUES ($1, $2, $3, $4, now(), now())
+        `INSERT INTO cluster_processes (id, kind, host, pid, url, started_at, beat_at)
+         VALUES ($1, $5, $2, $3, $4, now(), now())
          ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, url = excluded.url,
-           beat_at = now()
+           kind = excluded.kind, beat_at = now()
          RETURNING xmax = 0 AS registered`,
-        [id, host, process.pid, url],
+        [id, host, process.pid, url, kind],
       ),
     );
     return rows[0]?.registered === true;

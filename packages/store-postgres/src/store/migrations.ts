@@ -285,4 +285,14 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE schedules ADD COLUMN directive ${TEXT};
       ALTER TABLE schedule_runs ADD COLUMN spec_outcome ${TEXT};`,
   },
+  {
+    version: 9,
+    name: 'cluster process kinds',
+    // `oxydra scheduler run` and `oxydra mcp serve` are members too (their runs claim slots, their
+    // claims are reaped when they die): what each process serves, for `oxydra doctor` and for the
+    // gateways, which ask only each other about the sessions they have clients of. Rows of an
+    // earlier version were all gateways.
+    sql: `
+      ALTER TABLE cluster_processes ADD COLUMN kind ${TEXT} NOT NULL DEFAULT 'gateway';`,
+  },
 ];

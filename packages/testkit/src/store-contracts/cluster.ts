@@ -70,6 +70,8 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
       const [first] = await current.store.processes(LONG_MS);
       expect(first).toEqual({
         id: 'p1',
+        // No kind given: a gateway, as every member was before the others joined.
+        kind: 'gateway',
         host: 'host-of-p1',
         pid: 1000,
         url: 'http://10.0.0.1:7420',
@@ -85,6 +87,16 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
       expect(listed[0]!.beatAt >= first!.beatAt).toBe(true);
       expect(listed[1]).not.toHaveProperty('url');
       expect(listed[1]).toMatchObject({ pid: 7, host: 'host-of-p2' });
+    });
+
+    it('keeps what each process serves: its kind', async () => {
+      await current.store.beat(proc('p1', { kind: 'scheduler' }));
+      await current.store.beat(proc('p2', { kind: 'mcp' }));
+      const listed = await current.store.processes(LONG_MS);
+      expect(listed.map((found) => [found.id, found.kind])).toEqual([
+        ['p1', 'scheduler'],
+        ['p2', 'mcp'],
+      ]);
     });
 
     it('claims a run and lists it, by user and by session', async () => {
@@ -265,6 +277,7 @@ export function clusterStoreContract(open: StoreOpener<ClusterStore>): void {
         () => current.store.processes(-1),
         () => current.store.beat(proc('')),
         () => current.store.beat(proc('p2', { pid: -1 })),
+        () => current.store.beat(proc('p2', { kind: 'printer' } as never)),
       ]) {
         expect(await rejection(bad)).toBeDefined();
       }

@@ -21,9 +21,19 @@ export interface ProcessInfo {
   pid: number;
   /** Where it serves (http://host:port), when it does. */
   url?: string;
+  /**
+   * What it serves: `gateway` (the default, as every member was before others joined),
+   * `scheduler` (`oxydra scheduler run`) or `mcp` (`oxydra mcp serve`). Only gateways have
+   * clients of sessions: the others do not answer a gateway's presence questions.
+   */
+  kind?: ProcessKind;
 }
 
+export const PROCESS_KINDS = ['gateway', 'scheduler', 'mcp'] as const;
+export type ProcessKind = (typeof PROCESS_KINDS)[number];
+
 export interface ClusterProcess extends ProcessInfo {
+  kind: ProcessKind;
   /** ISO 8601 UTC, the database's clock. */
   startedAt: string;
   beatAt: string;
