@@ -18,7 +18,7 @@ import { whenIn } from './schedule.js';
 export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {
   const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   // On PostgreSQL a member of the deployment: its runs take their users' slots there.
-  const { kernel } = await openMemberKernel(
+  const { kernel, close } = await openMemberKernel(
     flags,
     { workspace: agentWorkspace(), host: 'scheduler' },
     'scheduler',
@@ -60,6 +60,6 @@ export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> 
     return EXIT_OK;
   } finally {
     await stopChats();
-    await kernel.close();
+    await close();
   }
 }

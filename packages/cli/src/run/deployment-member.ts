@@ -22,15 +22,16 @@ export function processInfo(kind: ProcessKind): ProcessInfo {
 
 /**
  * Loads the configuration and opens the kernel on its store (as openCliKernel does); on
- * PostgreSQL this process then joins the deployment as a `kind` member, before it takes any run,
- * and leaves it first thing when the kernel closes. `member`: whether it joined.
+ * PostgreSQL this process then joins the deployment as a `kind` member, before it takes any run.
+ * `member`: whether it joined. `close`: what the caller calls instead of `kernel.close()` once
+ * its runs ended: the process leaves the deployment, then the kernel (and the store) close.
  */
 export async function openMemberKernel(
   flags: RunFlags,
   options: CliKernelOptions,
   kind: Exclude<ProcessKind, 'gateway'>,
   log: MemberLog,
-): Promise<{ kernel: Kernel; member: boolean }> {
+): Promise<{ kernel: Kernel; member: boolean; close: () => Promise<void> }> {
   const config = await loadRunConfig(flags, options);
   const { kernel, shared } = await openKernelWithStores({
     workspace: options.workspace,
@@ -39,7 +40,7 @@ export async function openMemberKernel(
     ...(options.env ? { env: options.env } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
-  if (!shared) return { kernel, member: false };
+  if (!shared) return { kernel, member: false, close: () => kernel.close() };
   let leave: () => Promise<void>;
   try {
     leave = await joinAs(kernel, shared, kind, log);
@@ -47,14 +48,12 @@ export async function openMemberKernel(
     await kernel.close();
     throw error;
   }
-  const closeKernel = kernel.close.bind(kernel);
   let closing: Promise<void> | undefined;
-  // Its runs ended (the caller stops them before closing): the process leaves, then the store closes.
-  kernel.close = () => {
-    closing ??= leave().finally(closeKernel);
+  const close = () => {
+    closing ??= leave().finally(() => kernel.close());
     return closing;
   };
-  return { kernel, member: true };
+  return { kernel, member: true, close };
 }
 
 async function joinAs(
