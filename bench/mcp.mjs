@@ -28,7 +28,7 @@ const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
 // run_as = "root": the bench's workspace is private to its user, so as root the sandboxed
 // server runs as root inside its own user namespace (capabilities dropped), not as "nobody".
 const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bench-mcp-'));
-const sandbox = toolsSchema.parse({ sandbox: { run_as: 'root' } }).sandbox;
+const sandbox = toolsSchema().parse({ sandbox: { run_as: 'root' } }).sandbox;
 const canSandbox = detectSandbox(BWRAP).tier === 'bubblewrap';
 const entry = (sandboxed) => ({
   command: process.execPath,
@@ -37,7 +37,7 @@ const entry = (sandboxed) => ({
   read_paths: [nodeModules, dirname(server)],
 });
 const sources = mcpToolSources(
-  mcpSchema.parse({ servers: { plain: entry(false), ...(canSandbox ? { boxed: entry(true) } : {}) } }),
+  mcpSchema().parse({ servers: { plain: entry(false), ...(canSandbox ? { boxed: entry(true) } : {}) } }),
   { workspace, sandbox, env: process.env },
 );
 const direct = new Client({ name: 'bench', version: '0' });

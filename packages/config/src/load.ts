@@ -6,11 +6,11 @@
 import { dirname, join } from 'node:path';
 import {
   type AgentConfig,
-  agentCoreConfigSchema,
+  CORE_SECTION_SCHEMAS,
   ConfigError,
+  coreSectionsSchema,
   DEFAULT_PROVIDER_REGISTRY,
-  FULL_ONLY_SECTIONS,
-  withAbsentSections,
+  parseCoreSections,
 } from '@oxydra/types';
 import type { z } from 'zod';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
@@ -70,31 +70,30 @@ async function fullSchema() {
   return (await import('@oxydra/types/config-full')).agentConfigSchema;
 }
 
-const CORE_SECTIONS = new Set(Object.keys(agentCoreConfigSchema.shape));
-
 /**
- * The schema string overrides are read against: the core one while every override names a core
- * section, else the full one (a full-only section, or an unknown key whose message lists them all).
+ * The schema string overrides are read against: the sections they name while each is a core
+ * one (only those are built), else the full schema (a full-only section, or an unknown key whose
+ * message lists them all).
  */
 async function overridesSchema(overrides: readonly Override[]): Promise<z.ZodType> {
-  const core = overrides.every((o) => o.path.length > 0 && CORE_SECTIONS.has(o.path[0]!));
-  return core ? agentCoreConfigSchema : await fullSchema();
+  const sections = new Set<string>();
+  for (const { path } of overrides) {
+    if (path.length === 0 || !Object.hasOwn(CORE_SECTION_SCHEMAS, path[0]!)) return await fullSchema();
+    sections.add(path[0]!);
+  }
+  return coreSectionsSchema([...sections]);
 }
 
 /**
- * Validate merged values: with the core schema and the absent sections' defaults when the values
- * name no full-only section and pass it, else with the full schema, whose errors are the ones
- * reported (a rejected configuration is always parsed again with it).
+ * Validate merged values: section by section with the absent sections' defaults when they name
+ * only core sections and pass (parseCoreSections), else with the full schema, whose errors are
+ * the ones reported (a rejected configuration is always parsed again with it).
  */
 async function validateAgentConfig(
   values: PlainObject,
   provenance: ReadonlyMap<string, string>,
 ): Promise<AgentConfig> {
-  if (!FULL_ONLY_SECTIONS.some((section) => section in values)) {
-    const parsed = agentCoreConfigSchema.safeParse(values);
-    if (parsed.success) return withAbsentSections(parsed.data);
-  }
-  return validateWith(await fullSchema(), values, provenance, DEFAULTS_SOURCE);
+  return parseCoreSections(values) ?? validateWith(await fullSchema(), values, provenance, DEFAULTS_SOURCE);
 }
 
 async function cliLayer(cli: CliConfigOverrides): Promise<ConfigLayer> {

@@ -133,8 +133,8 @@ export function configReferenceMarkdown(): string {
   return [
     REFERENCE_START,
     table('`agent.toml` and `providers.toml`', agentConfigSchema),
-    table('`runner.toml`', runnerConfigSchema),
-    table('`users/<id>.toml`', userConfigSchema),
+    table('`runner.toml`', runnerConfigSchema()),
+    table('`users/<id>.toml`', userConfigSchema()),
     REFERENCE_END,
   ].join('\n\n');
 }

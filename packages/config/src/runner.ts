@@ -35,7 +35,7 @@ export async function loadTomlWithSchema<T>(
 
 export function loadUserConfig(path: string): Promise<UserConfig> {
   return loadTomlWithSchema(path, (values, provenance) =>
-    validateWith(userConfigSchema, values, provenance, path),
+    validateWith(userConfigSchema(), values, provenance, path),
   );
 }
 
@@ -89,7 +89,7 @@ export function checkUserRestricts(runner: RunnerConfig, user: UserConfig, userP
 
 export async function loadRunnerConfig(path: string): Promise<LoadedRunnerConfig> {
   const runner = await loadTomlWithSchema(path, (values, provenance) =>
-    validateWith(runnerConfigSchema, values, provenance, path),
+    validateWith(runnerConfigSchema(), values, provenance, path),
   );
   const users: LoadedRunnerConfig['users'] = {};
   const errors: ConfigError[] = [];

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { absentSectionValueAt, agentCoreConfigSchema, ConfigError } from '@oxydra/types';
+import { absentSectionValueAt, CORE_SECTION_SCHEMAS, ConfigError } from '@oxydra/types';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { schemaAt } from './schema-walk.js';
 import { type HeldKey, holdUntrustedKeys } from './trust-rules.js';
@@ -121,10 +121,14 @@ function lowerLookup(lowerLayers: readonly ConfigLayer[]): (path: readonly strin
     let current: unknown = merged;
     for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
     if (current !== undefined) return current;
-    // A full-only section's ([scheduler]) defaults are read from their one home, so this lookup
-    // does not build its schema.
-    const found = schemaAt(agentCoreConfigSchema, path);
-    if (!('schema' in found)) return absentSectionValueAt(path);
+    // Only the section's own schema is built (the loader builds no other); a full-only
+    // section's ([scheduler]) defaults are read from their one home, so this lookup does not
+    // build its schema.
+    const section = path[0];
+    if (section === undefined || !Object.hasOwn(CORE_SECTION_SCHEMAS, section))
+      return absentSectionValueAt(path);
+    const found = schemaAt(CORE_SECTION_SCHEMAS[section]!(), path.slice(1));
+    if (!('schema' in found)) return undefined;
     const parsed = found.schema.safeParse(undefined);
     return parsed.success ? parsed.data : undefined;
   };

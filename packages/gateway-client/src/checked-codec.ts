@@ -12,7 +12,7 @@ export const checkedCodec: FrameCodec = {
     const json = parseJson(text);
     if (!json.ok) return json;
     const value = json.value;
-    const parsed = serverFrameSchema.safeParse(value);
+    const parsed = serverFrameSchema().safeParse(value);
     if (parsed.success) return { ok: true, frame: parsed.data };
     const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
     const issue = parsed.error.issues[0];
@@ -23,5 +23,5 @@ export const checkedCodec: FrameCodec = {
     };
   },
   /** Applies the schema's defaults; throws if the frame is invalid. */
-  encode: (frame) => JSON.stringify(clientFrameSchema.parse(frame)),
+  encode: (frame) => JSON.stringify(clientFrameSchema().parse(frame)),
 };

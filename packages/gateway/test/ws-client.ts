@@ -23,7 +23,7 @@ export class TestClient {
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const json: unknown = JSON.parse(data.toString());
-      const parsed = serverFrameSchema.safeParse(json);
+      const parsed = serverFrameSchema().safeParse(json);
       if (parsed.success) this.frames.push(parsed.data);
       else this.invalid.push(json);
       this.#wake();

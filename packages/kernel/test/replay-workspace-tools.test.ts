@@ -15,7 +15,7 @@ const REACHING_OUT = new Set(['web_fetch', 'web_search']);
 describe('replayed built-in tools', () => {
   it('puts every built-in tool either in WORKSPACE_TOOLS or among those answered from the recording', () => {
     const tools = createCoreTools({
-      shell: toolsSchema.parse({ shell: { enabled: true } }).shell,
+      shell: toolsSchema().parse({ shell: { enabled: true } }).shell,
       vault: { path: '/nonexistent-vault' },
       webSearch: { provider: 'duckduckgo', egress_allowlist: [] },
     }).map((tool) => tool.name);

@@ -68,7 +68,7 @@ export function sandboxProblem(): string | undefined {
   }
 }
 
-export const SANDBOX_DEFAULTS = toolsSchema.parse({}).sandbox;
+export const SANDBOX_DEFAULTS = toolsSchema().parse({}).sandbox;
 
 /** Sources for these servers, built as the kernel builds them (mcpToolSources). */
 export function sources(
@@ -76,7 +76,7 @@ export function sources(
   options: Partial<McpSourcesOptions> & { mcp?: Partial<McpConfig> } = {},
 ): McpServerSource[] {
   const { mcp, ...rest } = options;
-  const config = mcpSchema.parse({ ...mcp, servers });
+  const config = mcpSchema().parse({ ...mcp, servers });
   return mcpToolSources(config, {
     workspace: rest.workspace ?? workspace(),
     sandbox: SANDBOX_DEFAULTS,

@@ -41,7 +41,7 @@ async function started(
   const receiver = await startOtlpReceiver();
   const warnings: string[] = [];
   const telemetry = startTelemetry({
-    config: otelSchema.parse({ enabled: true, endpoint: receiver.url, ...config }),
+    config: otelSchema().parse({ enabled: true, endpoint: receiver.url, ...config }),
     env,
     describeAgent: (id) => MODELS[id as keyof typeof MODELS],
     warn: (message) => warnings.push(message),

@@ -84,7 +84,7 @@ describe("doctor's endpoint probe", () => {
   it('does not follow a redirect either: the key headers stay home, and the problem is said', async () => {
     const other = await elsewhere();
     const base = await redirecting(other.origin);
-    const entry = providerEntrySchema.parse({ provider_type: 'gemini', base_url: base, api_key: TEST_KEY });
+    const entry = providerEntrySchema().parse({ provider_type: 'gemini', base_url: base, api_key: TEST_KEY });
     const result = await probeEndpoint(entry, { env: {} });
     expect(result.ok).toBe(false);
     expect(result).toMatchObject({ problem: expect.stringContaining(`${base} answered with a redirect`) });

@@ -11,7 +11,7 @@ import {
 function entry(
   fields: Partial<ProviderEntry> & { provider_type: ProviderEntry['provider_type'] },
 ): ProviderEntry {
-  return providerEntrySchema.parse(fields);
+  return providerEntrySchema().parse(fields);
 }
 
 describe('credential chain', () => {

@@ -10,7 +10,7 @@ import {
 import { collect, failing, fakeProvider, fakeTime, ok, type Script, text } from './reliability-fakes.js';
 
 // One attempt per call, so each call is one breaker observation.
-const single: ReliabilityPolicy = reliabilitySchema.parse({
+const single: ReliabilityPolicy = reliabilitySchema().parse({
   max_attempts: 1,
   circuit_breaker_threshold: 3,
   circuit_breaker_cooldown_secs: 30,
@@ -130,7 +130,7 @@ describe('circuit breaker', () => {
   });
 
   it('counts calls after their retries, not attempts: two retried calls do not open a threshold of 3', async () => {
-    const policy = reliabilitySchema.parse({ max_attempts: 3, circuit_breaker_threshold: 3 });
+    const policy = reliabilitySchema().parse({ max_attempts: 3, circuit_breaker_threshold: 3 });
     const { inner, provider } = setup(
       [...Array.from({ length: 6 }, () => failing('overloaded')), ok('still served')],
       policy,
@@ -144,7 +144,7 @@ describe('circuit breaker', () => {
   });
 
   it('stops a retry loop when other calls opened the breaker meanwhile', async () => {
-    const policy = reliabilitySchema.parse({ max_attempts: 10, circuit_breaker_threshold: 1 });
+    const policy = reliabilitySchema().parse({ max_attempts: 10, circuit_breaker_threshold: 1 });
     const time = fakeTime();
     const breakers = new BreakerRegistry();
     const hooks = { sleep: time.sleep, now: time.now, breakers };
@@ -203,7 +203,7 @@ describe('circuit breaker', () => {
     const breakers = new BreakerRegistry();
     const provider = withReliability(
       fakeProvider('openai', [failing('overloaded'), [text('a'), text('b')], ok('next')]),
-      reliabilitySchema.parse({
+      reliabilitySchema().parse({
         max_attempts: 1,
         circuit_breaker_threshold: 1,
         circuit_breaker_cooldown_secs: 1,

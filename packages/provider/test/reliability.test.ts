@@ -28,7 +28,7 @@ import {
 
 function policy(overrides: Partial<ReliabilityPolicy> = {}): ReliabilityPolicy {
   // A high breaker threshold keeps the breaker out of the retry tests.
-  return reliabilitySchema.parse({ circuit_breaker_threshold: 100, ...overrides });
+  return reliabilitySchema().parse({ circuit_breaker_threshold: 100, ...overrides });
 }
 
 function setup(scripts: Parameters<typeof fakeProvider>[1], overrides: Partial<ReliabilityPolicy> = {}) {

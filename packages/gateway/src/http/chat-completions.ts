@@ -21,7 +21,7 @@ import { refuseUnsupportedChat } from './unsupported.js';
 
 export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): void {
   app.post('/v1/chat/completions', async (request, reply) => {
-    const parsed = chatCompletionRequestSchema.safeParse(request.body);
+    const parsed = chatCompletionRequestSchema().safeParse(request.body);
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
     const body = parsed.data;
     let spec: TurnSpec;

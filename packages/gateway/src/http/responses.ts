@@ -44,7 +44,7 @@ export function responsesMessages(body: ResponsesRequest): ChatMessageIn[] {
 
 export function registerResponses(app: FastifyInstance, deps: TurnDeps): void {
   app.post('/v1/responses', async (request, reply) => {
-    const parsed = responsesRequestSchema.safeParse(request.body);
+    const parsed = responsesRequestSchema().safeParse(request.body);
     if (!parsed.success) return replyError(reply, 400, 'invalid_request', describeIssues(parsed.error));
     const body = parsed.data;
     let spec: TurnSpec;

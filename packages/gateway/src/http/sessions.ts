@@ -16,7 +16,7 @@ const MAX_ID_CHARS = 200;
 
 export function registerSessionRoutes(app: FastifyInstance, hub: GatewayHub): void {
   app.get('/v1/sessions', async (request, reply) => {
-    const query = sessionListQuerySchema.safeParse(request.query);
+    const query = sessionListQuerySchema().safeParse(request.query);
     if (!query.success) return replyError(reply, 400, 'invalid_request', describeIssues(query.error));
     const { user_id, include_archived, include_subagents, limit, offset } = query.data;
     let userId: string | undefined;

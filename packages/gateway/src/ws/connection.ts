@@ -168,7 +168,7 @@ export class GatewayConnection implements Subscriber {
       this.send(errorFrame('invalid_frame', 'the frame is not valid JSON'));
       return;
     }
-    const parsed = clientFrameSchema.safeParse(json);
+    const parsed = clientFrameSchema().safeParse(json);
     if (!parsed.success) {
       this.send(
         errorFrame('invalid_frame', describeInvalidFrame(json, parsed.error), {

@@ -1,9 +1,10 @@
 /** Turning a bad client frame into one line that says what is wrong, without echoing the frame. */
 import { type ClientFrameType, clientFrameSchema } from '@oxydra/types/gateway';
 
-export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = clientFrameSchema.options.map(
-  (option) => option.shape.type.value,
-);
+/** The client frame types, read from their schema at the first bad frame (not at load). */
+function clientFrameTypes(): readonly string[] {
+  return clientFrameSchema().options.map((option): ClientFrameType => option.shape.type.value);
+}
 
 /** The request_id of a frame that failed validation, when it has a usable one. */
 export function requestIdOf(json: unknown): string | undefined {
@@ -25,8 +26,9 @@ export function describeInvalidFrame(json: unknown, error: ValidationError): str
   }
   const type = (json as { type?: unknown }).type;
   if (typeof type !== 'string') return 'the frame has no "type" (a string such as "hello")';
-  if (!(CLIENT_FRAME_TYPES as readonly string[]).includes(type)) {
-    return `unknown frame type ${JSON.stringify(type.slice(0, 60))} (known: ${CLIENT_FRAME_TYPES.join(', ')})`;
+  const known = clientFrameTypes();
+  if (!known.includes(type)) {
+    return `unknown frame type ${JSON.stringify(type.slice(0, 60))} (known: ${known.join(', ')})`;
   }
   const issue = error.issues[0];
   if (!issue) return `invalid ${type} frame`;

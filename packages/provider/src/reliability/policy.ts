@@ -1,10 +1,10 @@
 /** The `[reliability]` settings and the backoff they define. */
-import { type AgentConfig, reliabilitySchema } from '@oxydra/types';
+import { type AgentConfig, SECTION_DEFAULTS } from '@oxydra/types';
 
 export type ReliabilityPolicy = AgentConfig['reliability'];
 
 /** The schema's defaults: 3 attempts, 250 ms doubling to 2 s, no jitter, retry-after up to 60 s, breaker 5 / 30 s. */
-export const DEFAULT_RELIABILITY: ReliabilityPolicy = reliabilitySchema.parse({});
+export const DEFAULT_RELIABILITY: ReliabilityPolicy = SECTION_DEFAULTS.reliability;
 
 /**
  * Wait before the attempt after failed attempt `attempt` (1-based): min(base * 2^(attempt-1), max),

@@ -12,10 +12,10 @@ import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 
 export const agentConfigSchema = z
   .strictObject({
-    ...agentConfigHeadShape,
+    ...agentConfigHeadShape(),
     scheduler: schedulerSchema.prefault({}),
     channels: channelsSchema.prefault({}),
-    ...agentConfigTailShape,
+    ...agentConfigTailShape(),
   })
   .superRefine((config, ctx) =>
     checkAgentConfig(config, ctx, () => {
@@ -30,3 +30,17 @@ export const agentConfigSchema = z
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+/**
+ * What each section of the full schema makes of a configuration that leaves it out (`persona`,
+ * optional, makes nothing): the source of section-defaults.ts (scripts/update-section-defaults.mjs)
+ * and what its test compares it with.
+ */
+export function sectionDefaultsFromSchema(): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(agentConfigSchema.shape)) {
+    const value: unknown = schema.parse(undefined);
+    if (value !== undefined) defaults[key] = value;
+  }
+  return defaults;
+}

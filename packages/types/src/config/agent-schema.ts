@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
+import { once } from '../once.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
 import { builtInEntryName, WIRE_FACTS } from '../wire-facts.js';
@@ -29,266 +30,295 @@ import { storeSchema } from './store-schema.js';
 import { agentTaintSchema, taintSchema } from './taint-schema.js';
 import { toolSandboxSchema } from './tool-sandbox-schema.js';
 
-const positiveInt = z.int().positive();
-const ratio = z.number().min(0).max(1);
-const httpUrl = z.url({ protocol: /^https?$/ });
+const positiveInt = once(() => z.int().positive());
+const ratio = once(() => z.number().min(0).max(1));
+const httpUrl = once(() => z.url({ protocol: /^https?$/ }));
 
 export const CONFIG_MAJOR_VERSION = 1;
 
-export const configVersionSchema = z
-  .string()
-  .regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as "1.0.0"')
-  .refine((v) => Number(v.split('.')[0]) === CONFIG_MAJOR_VERSION, {
-    message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
-  });
-
-export const providerEntrySchema = z.strictObject({
-  provider_type: z
-    .enum(PROVIDER_TYPES)
-    .describe(
-      'wire API: openai (also any OpenAI-compatible server), openai_responses, anthropic, gemini, llama_cpp (a GGUF file run in process)',
-    ),
-  base_url: httpUrl
-    .optional()
-    .describe('API base URL; OpenAI-type entries include /v1 (e.g. http://localhost:11434/v1 for Ollama)'),
-  api_key: z
+export const configVersionSchema = once(() =>
+  z
     .string()
-    .min(1)
-    .optional()
-    .describe('the key itself; prefer api_key_env so no key sits in a file'),
-  api_key_env: z.string().min(1).optional().describe('name of the environment variable holding the key'),
-  extra_headers: z.record(z.string(), z.string()).default({}).describe('headers sent with every request'),
-  catalog_provider: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('model catalog namespace for this entry (e.g. "openai" for an OpenAI-compatible proxy)'),
-  attachment: z.boolean().optional().describe('capability override: the model accepts attachments'),
-  input_modalities: z
-    .array(z.string())
-    .optional()
-    .describe('capability override: e.g. ["text", "image", "pdf"]'),
-  reasoning: z.boolean().optional().describe('capability override: the model reasons'),
-  max_input_tokens: positiveInt.optional().describe('capability override'),
-  max_output_tokens: positiveInt.optional().describe('capability override'),
-  max_context_tokens: positiveInt.optional().describe('capability override: context window'),
-  free: z
-    .boolean()
-    .optional()
-    .describe(
-      'the models of this entry cost nothing (a local server): priced at $0, so dollar caps hold and costs read $0; turn and time caps still apply',
-    ),
-  ...localModelKeys,
-});
+    .regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as "1.0.0"')
+    .refine((v) => Number(v.split('.')[0]) === CONFIG_MAJOR_VERSION, {
+      message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
+    }),
+);
 
-const modelRefSchema = z.strictObject({
-  provider: z.string().min(1),
-  model: z.string().min(1),
-});
+export const providerEntrySchema = once(() =>
+  z.strictObject({
+    provider_type: z
+      .enum(PROVIDER_TYPES)
+      .describe(
+        'wire API: openai (also any OpenAI-compatible server), openai_responses, anthropic, gemini, llama_cpp (a GGUF file run in process)',
+      ),
+    base_url: httpUrl()
+      .optional()
+      .describe('API base URL; OpenAI-type entries include /v1 (e.g. http://localhost:11434/v1 for Ollama)'),
+    api_key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the key itself; prefer api_key_env so no key sits in a file'),
+    api_key_env: z.string().min(1).optional().describe('name of the environment variable holding the key'),
+    extra_headers: z.record(z.string(), z.string()).default({}).describe('headers sent with every request'),
+    catalog_provider: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('model catalog namespace for this entry (e.g. "openai" for an OpenAI-compatible proxy)'),
+    attachment: z.boolean().optional().describe('capability override: the model accepts attachments'),
+    input_modalities: z
+      .array(z.string())
+      .optional()
+      .describe('capability override: e.g. ["text", "image", "pdf"]'),
+    reasoning: z.boolean().optional().describe('capability override: the model reasons'),
+    max_input_tokens: positiveInt().optional().describe('capability override'),
+    max_output_tokens: positiveInt().optional().describe('capability override'),
+    max_context_tokens: positiveInt().optional().describe('capability override: context window'),
+    free: z
+      .boolean()
+      .optional()
+      .describe(
+        'the models of this entry cost nothing (a local server): priced at $0, so dollar caps hold and costs read $0; turn and time caps still apply',
+      ),
+    ...localModelKeys(),
+  }),
+);
 
-export const selectionSchema = z.strictObject({
-  provider: z.string().min(1).default('openai').describe('a [providers.registry] entry'),
-  model: z.string().min(1).default('gpt-4o-mini').describe('model id, checked against the model catalog'),
-  fallbacks: z
-    .array(modelRefSchema)
-    .default([])
-    .describe('[{ provider, model }] tried in order when the selection keeps failing after its retries'),
-});
+const modelRefSchema = once(() =>
+  z.strictObject({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+  }),
+);
 
-export const runtimeSchema = z.strictObject({
-  turn_timeout_secs: positiveInt
-    .default(60)
-    .describe('limit for each provider call and each tool run, in seconds'),
-  max_turns: positiveInt.default(100).describe('model calls per run'),
-  max_delegation_depth: z
-    .int()
-    .min(0)
-    .max(16)
-    .default(3)
-    .describe('how deep agents may delegate to agents (delegate_to_agent); 0: no delegation'),
-  max_cost: z
-    .number()
-    .positive()
-    .optional()
-    .describe('US dollars per run, from catalog prices; unset: no limit'),
-  context_budget: z
-    .strictObject({
-      trigger_ratio: ratio
-        .default(0.85)
-        .describe('summarize when the context fills this share of the window'),
-      safety_buffer_tokens: z.int().nonnegative().default(1024).describe('tokens kept free for the answer'),
-      fallback_max_context_tokens: positiveInt
-        .default(128_000)
-        .describe('window used when the catalog does not know the model'),
-    })
-    .prefault({}),
-  summarization: z
-    .strictObject({
-      target_ratio: ratio.default(0.5).describe('condense history down to this share of the window'),
-      min_turns: positiveInt.default(6).describe('unsummarized messages needed before summarizing'),
-      provider: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('registry entry that writes summaries (default: the selected one)'),
-      model: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('a cheaper model for summaries (default: the selected model)'),
-    })
-    .prefault({}),
-});
+export const selectionSchema = once(() =>
+  z.strictObject({
+    provider: z.string().min(1).default('openai').describe('a [providers.registry] entry'),
+    model: z.string().min(1).default('gpt-4o-mini').describe('model id, checked against the model catalog'),
+    fallbacks: z
+      .array(modelRefSchema())
+      .default([])
+      .describe('[{ provider, model }] tried in order when the selection keeps failing after its retries'),
+  }),
+);
 
-export const reliabilitySchema = z.strictObject({
-  max_attempts: z.int().min(1).max(20).default(3).describe('attempts per call, the first included'),
-  backoff_base_ms: z.int().nonnegative().default(250).describe('first retry delay; doubles each attempt'),
-  backoff_max_ms: z.int().nonnegative().default(2000).describe('longest retry delay'),
-  jitter: z.boolean().default(false).describe('randomise retry delays (full jitter)'),
-  retry_after_cap_ms: z
-    .int()
-    .nonnegative()
-    .default(60_000)
-    .describe('longest server-requested retry-after honoured'),
-  circuit_breaker_threshold: positiveInt
-    .default(5)
-    .describe("consecutive failures that open a provider's breaker"),
-  circuit_breaker_cooldown_secs: positiveInt
-    .default(30)
-    .describe('seconds before an open breaker lets a trial call through'),
-});
+export const runtimeSchema = once(() =>
+  z.strictObject({
+    turn_timeout_secs: positiveInt()
+      .default(60)
+      .describe('limit for each provider call and each tool run, in seconds'),
+    max_turns: positiveInt().default(100).describe('model calls per run'),
+    max_delegation_depth: z
+      .int()
+      .min(0)
+      .max(16)
+      .default(3)
+      .describe('how deep agents may delegate to agents (delegate_to_agent); 0: no delegation'),
+    max_cost: z
+      .number()
+      .positive()
+      .optional()
+      .describe('US dollars per run, from catalog prices; unset: no limit'),
+    context_budget: z
+      .strictObject({
+        trigger_ratio: ratio()
+          .default(0.85)
+          .describe('summarize when the context fills this share of the window'),
+        safety_buffer_tokens: z.int().nonnegative().default(1024).describe('tokens kept free for the answer'),
+        fallback_max_context_tokens: positiveInt()
+          .default(128_000)
+          .describe('window used when the catalog does not know the model'),
+      })
+      .prefault({}),
+    summarization: z
+      .strictObject({
+        target_ratio: ratio().default(0.5).describe('condense history down to this share of the window'),
+        min_turns: positiveInt().default(6).describe('unsummarized messages needed before summarizing'),
+        provider: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('registry entry that writes summaries (default: the selected one)'),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('a cheaper model for summaries (default: the selected model)'),
+      })
+      .prefault({}),
+  }),
+);
 
-export const catalogSchema = z.strictObject({
-  skip_catalog_validation: z
-    .boolean()
-    .default(false)
-    .describe('accept model ids the pinned catalog does not know'),
-});
+export const reliabilitySchema = once(() =>
+  z.strictObject({
+    max_attempts: z.int().min(1).max(20).default(3).describe('attempts per call, the first included'),
+    backoff_base_ms: z.int().nonnegative().default(250).describe('first retry delay; doubles each attempt'),
+    backoff_max_ms: z.int().nonnegative().default(2000).describe('longest retry delay'),
+    jitter: z.boolean().default(false).describe('randomise retry delays (full jitter)'),
+    retry_after_cap_ms: z
+      .int()
+      .nonnegative()
+      .default(60_000)
+      .describe('longest server-requested retry-after honoured'),
+    circuit_breaker_threshold: positiveInt()
+      .default(5)
+      .describe("consecutive failures that open a provider's breaker"),
+    circuit_breaker_cooldown_secs: positiveInt()
+      .default(30)
+      .describe('seconds before an open breaker lets a trial call through'),
+  }),
+);
+
+export const catalogSchema = once(() =>
+  z.strictObject({
+    skip_catalog_validation: z
+      .boolean()
+      .default(false)
+      .describe('accept model ids the pinned catalog does not know'),
+  }),
+);
 
 export { SANDBOX_MODES } from './tool-sandbox-schema.js';
 export const APPROVAL_MODES = ['auto', 'ask', 'deny'] as const;
 
-export const toolsSchema = z.strictObject({
-  approval: z
-    .enum(APPROVAL_MODES)
-    .default('ask')
-    .describe(
-      'privileged tools (shell_exec): run (auto), ask (denied when not interactive) or refuse (deny)',
-    ),
-  approval_timeout_secs: positiveInt
-    .default(300)
-    .describe('how long an approval question waits for an answer before it counts as "deny"'),
-  shell: z
-    .strictObject({
-      enabled: z.boolean().default(true).describe('register shell_exec'),
-      allow: z.array(z.string()).default(['*']).describe('command patterns allowed (* globs at either end)'),
-      deny: z.array(z.string()).default([]).describe('command patterns refused, checked before allow'),
-      allow_operators: z.boolean().default(true).describe('allow pipes, &&, ; and redirections'),
-      env_keys: z.array(z.string()).default([]).describe('environment variables passed to commands'),
-      command_timeout_secs: positiveInt.default(60).describe('limit per command'),
-    })
-    .prefault({}),
-  web_search: z
-    .strictObject({
-      provider: z.enum(['duckduckgo', 'searxng']).default('duckduckgo').describe('search backend'),
-      base_url: httpUrl.optional().describe('backend URL (e.g. your SearxNG)'),
-      egress_allowlist: z
-        .array(z.string())
-        .default([])
-        .describe('hosts the web tools may reach despite the SSRF guard'),
-    })
-    .prefault({}),
-  browser: browserSchema.prefault({}),
-  vault_path: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'a folder of secrets/documents readable only through vault_copyto (absolute, or relative to the workspace)',
-    ),
-  sandbox: toolSandboxSchema.prefault({}),
-});
+export const toolsSchema = once(() =>
+  z.strictObject({
+    approval: z
+      .enum(APPROVAL_MODES)
+      .default('ask')
+      .describe(
+        'privileged tools (shell_exec): run (auto), ask (denied when not interactive) or refuse (deny)',
+      ),
+    approval_timeout_secs: positiveInt()
+      .default(300)
+      .describe('how long an approval question waits for an answer before it counts as "deny"'),
+    shell: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('register shell_exec'),
+        allow: z
+          .array(z.string())
+          .default(['*'])
+          .describe('command patterns allowed (* globs at either end)'),
+        deny: z.array(z.string()).default([]).describe('command patterns refused, checked before allow'),
+        allow_operators: z.boolean().default(true).describe('allow pipes, &&, ; and redirections'),
+        env_keys: z.array(z.string()).default([]).describe('environment variables passed to commands'),
+        command_timeout_secs: positiveInt().default(60).describe('limit per command'),
+      })
+      .prefault({}),
+    web_search: z
+      .strictObject({
+        provider: z.enum(['duckduckgo', 'searxng']).default('duckduckgo').describe('search backend'),
+        base_url: httpUrl().optional().describe('backend URL (e.g. your SearxNG)'),
+        egress_allowlist: z
+          .array(z.string())
+          .default([])
+          .describe('hosts the web tools may reach despite the SSRF guard'),
+      })
+      .prefault({}),
+    browser: browserSchema().prefault({}),
+    vault_path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'a folder of secrets/documents readable only through vault_copyto (absolute, or relative to the workspace)',
+      ),
+    sandbox: toolSandboxSchema().prefault({}),
+  }),
+);
 
-export const gatewaySchema = z.strictObject({
-  bind: z
-    .string()
-    .min(1)
-    .default('127.0.0.1:7700')
-    .describe('HOST:PORT the gateway listens on; a non-loopback host needs a configured token'),
-  auth_token_env: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('variable holding the gateway token (else OXYDRA_GATEWAY_TOKEN, else a generated token file)'),
-  public_hosts: z
-    .array(
-      z
-        .string()
-        .max(253)
-        .regex(
-          /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^\[?[0-9A-Fa-f:.]+\]?$/,
-          'expected a host name such as "oxydra.example.com" (no scheme, port or path)',
-        ),
-    )
-    .default([])
-    .describe(
-      'names the gateway answers to besides its bind address and loopback (a Host header naming anything else gets 421)',
-    ),
-  max_sessions_per_user: positiveInt.default(50).describe('active (unarchived) sessions per user'),
-  max_concurrent_turns_per_user: positiveInt
-    .default(10)
-    .describe(
-      'agent runs at once per user, every door counted (turns, A2A tasks, MCP run_agent, scheduled runs; across the processes of a PostgreSQL deployment); turns and scheduled runs past it wait in a FIFO queue, A2A and MCP are refused',
-    ),
-  session_idle_ttl_hours: positiveInt
-    .default(48)
-    .describe('sessions with no client and no turn for this long are archived'),
-  max_frame_bytes: z
-    .int()
-    .min(1024)
-    .default(1_048_576)
-    .describe('largest WebSocket frame or HTTP request body accepted, in bytes'),
-  rate_limit_per_sec: positiveInt
-    .default(50)
-    .describe('WebSocket frames per second each connection may send, sustained'),
-  rate_limit_burst: positiveInt
-    .default(100)
-    .describe('WebSocket frames a connection may send at once before the rate limit applies'),
-  sse_keepalive_secs: z
-    .number()
-    .positive()
-    .max(300)
-    .default(15)
-    .describe('Seconds between keep-alive comments on a quiet streamed HTTP answer, so proxies keep it open'),
-  channels: z
-    .boolean()
-    .default(true)
-    .describe(
-      'answer the enabled [channels.*] in the gateway process; false leaves them to `oxydra channels run` (one process answers a channel at a time)',
-    ),
-});
+export const gatewaySchema = once(() =>
+  z.strictObject({
+    bind: z
+      .string()
+      .min(1)
+      .default('127.0.0.1:7700')
+      .describe('HOST:PORT the gateway listens on; a non-loopback host needs a configured token'),
+    auth_token_env: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'variable holding the gateway token (else OXYDRA_GATEWAY_TOKEN, else a generated token file)',
+      ),
+    public_hosts: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(
+            /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^\[?[0-9A-Fa-f:.]+\]?$/,
+            'expected a host name such as "oxydra.example.com" (no scheme, port or path)',
+          ),
+      )
+      .default([])
+      .describe(
+        'names the gateway answers to besides its bind address and loopback (a Host header naming anything else gets 421)',
+      ),
+    max_sessions_per_user: positiveInt().default(50).describe('active (unarchived) sessions per user'),
+    max_concurrent_turns_per_user: positiveInt()
+      .default(10)
+      .describe(
+        'agent runs at once per user, every door counted (turns, A2A tasks, MCP run_agent, scheduled runs; across the processes of a PostgreSQL deployment); turns and scheduled runs past it wait in a FIFO queue, A2A and MCP are refused',
+      ),
+    session_idle_ttl_hours: positiveInt()
+      .default(48)
+      .describe('sessions with no client and no turn for this long are archived'),
+    max_frame_bytes: z
+      .int()
+      .min(1024)
+      .default(1_048_576)
+      .describe('largest WebSocket frame or HTTP request body accepted, in bytes'),
+    rate_limit_per_sec: positiveInt()
+      .default(50)
+      .describe('WebSocket frames per second each connection may send, sustained'),
+    rate_limit_burst: positiveInt()
+      .default(100)
+      .describe('WebSocket frames a connection may send at once before the rate limit applies'),
+    sse_keepalive_secs: z
+      .number()
+      .positive()
+      .max(300)
+      .default(15)
+      .describe(
+        'Seconds between keep-alive comments on a quiet streamed HTTP answer, so proxies keep it open',
+      ),
+    channels: z
+      .boolean()
+      .default(true)
+      .describe(
+        'answer the enabled [channels.*] in the gateway process; false leaves them to `oxydra channels run` (one process answers a channel at a time)',
+      ),
+  }),
+);
 
-export const agentDefinitionSchema = z.strictObject({
-  description: z.string().optional().describe('what the agent is for (shown to delegating agents)'),
-  system_prompt: z.string().optional().describe("the agent's system prompt"),
-  system_prompt_file: z.string().min(1).optional().describe('or a file holding it'),
-  selection: z
-    .strictObject({
-      provider: z.string().min(1).optional().describe('provider for this agent'),
-      model: z.string().min(1).optional().describe('model for this agent'),
-    })
-    .optional(),
-  tools: z.array(z.string().min(1)).optional().describe('allowlist of tool names; unset: all'),
-  max_turns: positiveInt.optional().describe('overrides runtime.max_turns'),
-  max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
-  permissions: agentPermissionsSchema.optional().describe('overrides [permissions] for this agent'),
-  taint: agentTaintSchema.optional().describe('overrides [taint] for this agent'),
-  persona: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('a persona name (`oxydra persona list`) or a character file (JSON or TOML) shaping the prompt'),
-});
+export const agentDefinitionSchema = once(() =>
+  z.strictObject({
+    description: z.string().optional().describe('what the agent is for (shown to delegating agents)'),
+    system_prompt: z.string().optional().describe("the agent's system prompt"),
+    system_prompt_file: z.string().min(1).optional().describe('or a file holding it'),
+    selection: z
+      .strictObject({
+        provider: z.string().min(1).optional().describe('provider for this agent'),
+        model: z.string().min(1).optional().describe('model for this agent'),
+      })
+      .optional(),
+    tools: z.array(z.string().min(1)).optional().describe('allowlist of tool names; unset: all'),
+    max_turns: positiveInt().optional().describe('overrides runtime.max_turns'),
+    max_cost: z.number().positive().optional().describe('overrides runtime.max_cost'),
+    permissions: agentPermissionsSchema().optional().describe('overrides [permissions] for this agent'),
+    taint: agentTaintSchema().optional().describe('overrides [taint] for this agent'),
+    persona: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'a persona name (`oxydra persona list`) or a character file (JSON or TOML) shaping the prompt',
+      ),
+  }),
+);
 
 const WEIGHT_EPSILON = 1e-6;
 
@@ -297,42 +327,64 @@ const WEIGHT_EPSILON = 1e-6;
  * channels` and `oxydra scheduler` read (`[scheduler]`, `[channels]`): their schemas are in
  * `@oxydra/types/config-full` (agent-full-schema.ts), so a configuration that names neither is
  * parsed without building them (issue 32's "a small core"). The full schema puts those two
- * between the head and the tail, in the order of the configuration reference.
+ * between the head and the tail, in the order of the configuration reference. Each section's
+ * schema is built at its first use: the loader parses only the sections a configuration names
+ * (absent-sections.ts).
  */
-export const agentConfigHeadShape = {
-  config_version: configVersionSchema.default('1.0.0').describe('config format version; major must be 1'),
-  selection: selectionSchema.prefault({}),
-  providers: z
-    .strictObject({ registry: z.record(z.string().min(1), providerEntrySchema).default({}) })
-    .prefault({}),
-  runtime: runtimeSchema.prefault({}),
-  memory: memorySchema.prefault({}),
-  reliability: reliabilitySchema.prefault({}),
-  catalog: catalogSchema.prefault({}),
-  tools: toolsSchema.prefault({}),
-  gateway: gatewaySchema.prefault({}),
-  agents: z.record(z.string().min(1), agentDefinitionSchema).default({}),
-  audit: auditSchema.prefault({}),
-  checkpoints: checkpointsSchema.prefault({}),
-  budgets: budgetsSchema.prefault({}),
-  permissions: permissionsSchema.prefault({}),
-  taint: taintSchema.prefault({}),
-  mcp: mcpSchema.prefault({}),
-  plugins: pluginsSchema.prefault({}),
-  a2a: a2aSchema.prefault({}),
+const headSections = {
+  config_version: once(() =>
+    configVersionSchema().default('1.0.0').describe('config format version; major must be 1'),
+  ),
+  selection: once(() => selectionSchema().prefault({})),
+  providers: once(() =>
+    z.strictObject({ registry: z.record(z.string().min(1), providerEntrySchema()).default({}) }).prefault({}),
+  ),
+  runtime: once(() => runtimeSchema().prefault({})),
+  memory: once(() => memorySchema().prefault({})),
+  reliability: once(() => reliabilitySchema().prefault({})),
+  catalog: once(() => catalogSchema().prefault({})),
+  tools: once(() => toolsSchema().prefault({})),
+  gateway: once(() => gatewaySchema().prefault({})),
+  agents: once(() => z.record(z.string().min(1), agentDefinitionSchema()).default({})),
+  audit: once(() => auditSchema().prefault({})),
+  checkpoints: once(() => checkpointsSchema().prefault({})),
+  budgets: once(() => budgetsSchema().prefault({})),
+  permissions: once(() => permissionsSchema().prefault({})),
+  taint: once(() => taintSchema().prefault({})),
+  mcp: once(() => mcpSchema().prefault({})),
+  plugins: once(() => pluginsSchema().prefault({})),
+  a2a: once(() => a2aSchema().prefault({})),
 };
 
-export const agentConfigTailShape = {
-  skills: skillsSchema.prefault({}),
-  otel: otelSchema.prefault({}),
-  store: storeSchema.prefault({}),
-  persona: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'persona of the default agent: a name (`oxydra persona list`) or a character file; unset: the active persona',
-    ),
+const tailSections = {
+  skills: once(() => skillsSchema().prefault({})),
+  otel: once(() => otelSchema().prefault({})),
+  store: once(() => storeSchema().prefault({})),
+  persona: once(() =>
+    z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'persona of the default agent: a name (`oxydra persona list`) or a character file; unset: the active persona',
+      ),
+  ),
+};
+
+type Built<S> = { [K in keyof S]: S[K] extends () => infer T ? T : never };
+
+/** Every section of `sections` built: the shape of an object schema holding them. */
+function built<S extends Record<string, () => z.ZodType>>(sections: S): Built<S> {
+  return Object.fromEntries(Object.entries(sections).map(([key, schema]) => [key, schema()])) as Built<S>;
+}
+
+export const agentConfigHeadShape = once(() => built(headSections));
+export const agentConfigTailShape = once(() => built(tailSections));
+
+/** The schema of each section but the full-only ones, by its key, built at its first use. */
+export const CORE_SECTION_SCHEMAS: Readonly<Record<string, () => z.ZodType>> = {
+  ...headSections,
+  ...tailSections,
 };
 
 /** The sections whose schemas live in `@oxydra/types/config-full`, in their order. */
@@ -340,13 +392,15 @@ export const FULL_ONLY_SECTIONS = ['scheduler', 'channels'] as const;
 
 /** Every top-level key of agent.toml, in the order of the full schema. */
 export const AGENT_CONFIG_SECTIONS: readonly string[] = [
-  ...Object.keys(agentConfigHeadShape),
+  ...Object.keys(headSections),
   ...FULL_ONLY_SECTIONS,
-  ...Object.keys(agentConfigTailShape),
+  ...Object.keys(tailSections),
 ];
 
 /** What the core checks read of a configuration: every section but the full-only ones. */
-type CoreConfig = z.output<z.ZodObject<typeof agentConfigHeadShape & typeof agentConfigTailShape>>;
+type CoreConfig = z.output<
+  z.ZodObject<ReturnType<typeof agentConfigHeadShape> & ReturnType<typeof agentConfigTailShape>>
+>;
 
 /**
  * The checks across sections, in the order their issues are reported. `sectionChecks` runs the
@@ -441,18 +495,27 @@ export function checkAgentConfig(config: CoreConfig, ctx: z.RefinementCtx, secti
 }
 
 /**
- * The configuration without `[scheduler]` and `[channels]`: what the loader parses when the
- * configuration names neither (their defaults come from absent-sections.ts). A configuration it
- * rejects is parsed again with the full schema, so the errors are always the full schema's.
+ * Whether a configuration whose sections were parsed one by one passes the checks across them
+ * (absent-sections.ts; the issues themselves come from the full schema's parse).
  */
-export const agentCoreConfigSchema = z
-  .strictObject({ ...agentConfigHeadShape, ...agentConfigTailShape })
-  .superRefine((config, ctx) => checkAgentConfig(config, ctx));
+export function passesCoreChecks(config: Readonly<Record<string, unknown>>): boolean {
+  return coreChecks().safeParse(config).success;
+}
 
-export type AgentCoreConfig = z.output<typeof agentCoreConfigSchema>;
+const coreChecks = once(() =>
+  z.custom<CoreConfig>().superRefine((config, ctx) => checkAgentConfig(config, ctx)),
+);
 
-export type ProviderEntry = z.output<typeof providerEntrySchema>;
-export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
+/**
+ * An object schema of the named core sections only: what environment and command-line
+ * overrides that name only core sections are read against, without building the others.
+ */
+export function coreSectionsSchema(sections: readonly string[]): z.ZodType {
+  return z.strictObject(Object.fromEntries(sections.map((key) => [key, CORE_SECTION_SCHEMAS[key]!()])));
+}
+
+export type ProviderEntry = z.output<ReturnType<typeof providerEntrySchema>>;
+export type AgentDefinition = z.output<ReturnType<typeof agentDefinitionSchema>>;
 
 /**
  * Provider entries every installation has; user files add to them or override their fields.

@@ -5,97 +5,102 @@
  * variable). Its tools are offered as `<name>__<tool>`.
  */
 import { z } from 'zod';
+import { once } from '../once.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
-export const mcpServerSchema = z
-  .strictObject({
-    command: z.string().min(1).optional().describe('stdio: the program to start'),
-    args: z.array(z.string()).default([]).describe('stdio: its arguments'),
-    env: z
-      .record(z.string(), z.string())
+export const mcpServerSchema = once(() =>
+  z
+    .strictObject({
+      command: z.string().min(1).optional().describe('stdio: the program to start'),
+      args: z.array(z.string()).default([]).describe('stdio: its arguments'),
+      env: z
+        .record(z.string(), z.string())
+        .default({})
+        .describe('stdio: variables for it (the rest of the environment is not passed)'),
+      cwd: z.string().min(1).optional().describe('stdio: its working directory (default: the workspace)'),
+      read_paths: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'stdio in the sandbox: more folders it may read, e.g. where the server is installed (absolute, or relative to the workspace)',
+        ),
+      sandbox: z
+        .boolean()
+        .default(true)
+        .describe('stdio: run it inside the sandbox policy of [tools.sandbox] (false: as you)'),
+      url: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe('Streamable HTTP: the endpoint'),
+      headers: z.record(z.string(), z.string()).default({}).describe('HTTP: extra headers'),
+      bearer_token_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .optional()
+        .describe('HTTP: the variable holding a bearer token for it'),
+      enabled: z.boolean().default(true).describe('false: configured but not started'),
+      tools: z
+        .array(z.string().min(1))
+        .optional()
+        .describe("allowlist of the server's tool names (unset: all)"),
+      safety: z
+        .enum(['read_only', 'side_effecting', 'privileged'])
+        .optional()
+        .describe("every tool's safety tier (unset: read-only when the server says so, else privileged)"),
+      max_tools: z
+        .int()
+        .positive()
+        .default(128)
+        .describe(
+          'the most tools it may list; a server listing more is refused (none of its tools offered). 128 is the most tools a model API takes in one request',
+        ),
+      max_description_chars: z
+        .int()
+        .positive()
+        .default(4096)
+        .describe("a tool's description longer than this is cut (it goes to the model with every call)"),
+      max_schema_bytes: z
+        .int()
+        .positive()
+        .default(32768)
+        .describe(
+          'a tool whose inputSchema is larger than this (JSON, bytes) is left out (it goes to the model with every call)',
+        ),
+      max_argument_bytes: z
+        .int()
+        .positive()
+        .default(65536)
+        .describe(
+          "the longest string (bytes) a call's arguments may hold; the arguments in all may hold 4 times this. Longer calls are refused before they leave",
+        ),
+    })
+    .superRefine((server, ctx) => {
+      if ((server.command === undefined) === (server.url === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          input: server,
+          message: 'set either command (a stdio server) or url (a Streamable HTTP server)',
+        });
+      }
+    }),
+);
+
+export const mcpSchema = once(() =>
+  z.strictObject({
+    servers: z
+      .record(z.string().regex(SERVER_NAME, 'use 1-32 letters, digits, "_" or "-"'), mcpServerSchema())
       .default({})
-      .describe('stdio: variables for it (the rest of the environment is not passed)'),
-    cwd: z.string().min(1).optional().describe('stdio: its working directory (default: the workspace)'),
-    read_paths: z
-      .array(z.string().min(1))
-      .default([])
-      .describe(
-        'stdio in the sandbox: more folders it may read, e.g. where the server is installed (absolute, or relative to the workspace)',
-      ),
-    sandbox: z
-      .boolean()
-      .default(true)
-      .describe('stdio: run it inside the sandbox policy of [tools.sandbox] (false: as you)'),
-    url: z
-      .url({ protocol: /^https?$/ })
-      .optional()
-      .describe('Streamable HTTP: the endpoint'),
-    headers: z.record(z.string(), z.string()).default({}).describe('HTTP: extra headers'),
-    bearer_token_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .optional()
-      .describe('HTTP: the variable holding a bearer token for it'),
-    enabled: z.boolean().default(true).describe('false: configured but not started'),
-    tools: z
-      .array(z.string().min(1))
-      .optional()
-      .describe("allowlist of the server's tool names (unset: all)"),
-    safety: z
-      .enum(['read_only', 'side_effecting', 'privileged'])
-      .optional()
-      .describe("every tool's safety tier (unset: read-only when the server says so, else privileged)"),
-    max_tools: z
+      .describe('MCP servers by name'),
+    start_timeout_secs: z
       .int()
       .positive()
-      .default(128)
-      .describe(
-        'the most tools it may list; a server listing more is refused (none of its tools offered). 128 is the most tools a model API takes in one request',
-      ),
-    max_description_chars: z
-      .int()
-      .positive()
-      .default(4096)
-      .describe("a tool's description longer than this is cut (it goes to the model with every call)"),
-    max_schema_bytes: z
-      .int()
-      .positive()
-      .default(32768)
-      .describe(
-        'a tool whose inputSchema is larger than this (JSON, bytes) is left out (it goes to the model with every call)',
-      ),
-    max_argument_bytes: z
-      .int()
-      .positive()
-      .default(65536)
-      .describe(
-        "the longest string (bytes) a call's arguments may hold; the arguments in all may hold 4 times this. Longer calls are refused before they leave",
-      ),
-  })
-  .superRefine((server, ctx) => {
-    if ((server.command === undefined) === (server.url === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        input: server,
-        message: 'set either command (a stdio server) or url (a Streamable HTTP server)',
-      });
-    }
-  });
+      .default(10)
+      .describe('how long to wait for a server to connect before runs go on without it'),
+    call_timeout_secs: z.int().positive().default(60).describe("a tool call's time limit"),
+  }),
+);
 
-export const mcpSchema = z.strictObject({
-  servers: z
-    .record(z.string().regex(SERVER_NAME, 'use 1-32 letters, digits, "_" or "-"'), mcpServerSchema)
-    .default({})
-    .describe('MCP servers by name'),
-  start_timeout_secs: z
-    .int()
-    .positive()
-    .default(10)
-    .describe('how long to wait for a server to connect before runs go on without it'),
-  call_timeout_secs: z.int().positive().default(60).describe("a tool call's time limit"),
-});
-
-export type McpConfig = z.output<typeof mcpSchema>;
-export type McpServerConfig = z.output<typeof mcpServerSchema>;
+export type McpConfig = z.output<ReturnType<typeof mcpSchema>>;
+export type McpServerConfig = z.output<ReturnType<typeof mcpServerSchema>>;
