@@ -24,7 +24,12 @@ export interface McpServeFlags extends ConfigFlagValues {
 export async function runMcpServe(options: McpServeFlags): Promise<number> {
   const workspace = servedWorkspace(options.workspace);
   const say = (line: string) => process.stderr.write(`oxydra mcp serve: ${line}\n`);
-  const { kernel, member, close } = await openMemberKernel(options, { workspace }, 'mcp', stderrMemberLog(say));
+  const { kernel, member, close } = await openMemberKernel(
+    options,
+    { workspace },
+    'mcp',
+    stderrMemberLog(say),
+  );
   try {
     const [createServer, { StdioServerTransport }] = await Promise.all([
       loadOxydraMcpServer(),
