@@ -205,12 +205,23 @@ export class PostgresScheduleStore implements ScheduleStore {
     return runOf(rows[0]!);
   }
 
+  /**
+   * Takes the schema's run-slot lock first (a transaction advisory lock, held to the end of the
+   * caller's transaction): under READ COMMITTED two claimers would otherwise both count the same
+   * free slots and both start runs, past `max_concurrent`. Both statements go in one round trip.
+   */
   async running(): Promise<StoredRun[]> {
-    const rows = await this.#query(
-      `SELECT ${RUN_COLUMNS} FROM schedule_runs WHERE status = 'running' ORDER BY started_at, row_id`,
-      [],
+    const [, found] = await this.#db.run((sql) =>
+      Promise.all([
+        sql.query(
+          `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-schedule-slots:' || current_schema(), 0))`,
+        ),
+        sql.query<ScheduleRow>(
+          `SELECT ${RUN_COLUMNS} FROM schedule_runs WHERE status = 'running' ORDER BY started_at, row_id`,
+        ),
+      ]),
     );
-    return rows.map(runOf);
+    return found.rows.map(runOf);
   }
 
   async interrupt(runId: string, at: number, error: string): Promise<boolean> {

@@ -5,9 +5,16 @@
  * reaches the caller; a write made outside while a transaction is open is never lost with that
  * transaction's rollback.
  */
-import type { ControlStoreGroup, ControlStores, NewApproval, NewToken } from '@oxydra/types';
+import type {
+  ControlStoreGroup,
+  ControlStores,
+  NewApproval,
+  NewRun,
+  NewToken,
+  StoredSchedule,
+} from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { currentEach, rejection, type StoreOpener } from './harness.js';
+import { currentEach, rejection, type StoreOpener, withSecondHandle } from './harness.js';
 
 const token = (id: string): NewToken => ({
   id,
@@ -27,6 +34,52 @@ const approval = (id: string, tokenId: string): NewApproval => ({
   requestedAt: '2026-11-25T10:00:00.000Z',
   expiresAt: '2026-11-26T10:00:00.000Z',
 });
+
+const schedule: StoredSchedule = {
+  id: 's',
+  userId: 'alice',
+  name: 's',
+  agent: null,
+  prompt: 'Summarize the news',
+  kind: 'every',
+  spec: '1h',
+  timezone: 'UTC',
+  enabled: true,
+  nextRunAt: null,
+  anchorAt: 0,
+  consecutiveFailures: 0,
+  disabledReason: null,
+  runToken: null,
+  directive: null,
+  createdBy: 'cli',
+  createdAt: 10,
+  updatedAt: 10,
+};
+
+const manualRun = (id: string): NewRun => ({
+  id,
+  scheduleId: 's',
+  userId: 'alice',
+  dueAt: 1_000,
+  trigger: 'manual',
+  missed: 0,
+  startedAt: 1_005,
+  leaseOwner: `owner-of-${id}`,
+  leaseUntil: 2_000,
+});
+
+/**
+ * Counts the running runs and, when fewer than `slots`, starts one, as a scheduler's claim does;
+ * the pause between count and start is where a second claimer would slip in.
+ */
+const startIfFree = (group: ControlStoreGroup, id: string, slots: number) =>
+  group.transaction(async ({ schedules }) => {
+    const running = (await schedules.running()).length;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (running >= slots) return false;
+    await schedules.startManual(manualRun(id));
+    return true;
+  });
 
 const decided = { status: 'approved', decidedBy: 'cli', decidedAt: '2026-11-25T11:00:00.000Z' } as const;
 
@@ -104,6 +157,20 @@ export function controlStoreGroupContract(open: StoreOpener<ControlStoreGroup>):
       });
       expect(await current.store.audit.range(0, 10)).toEqual([entry]);
       expect((await current.store.tokens.get('t'))?.pending).toBe(false);
+    });
+
+    it('lets one transaction at a time count the running runs, so two claimers never share a free slot', async () => {
+      await current.store.schedules.insert(schedule);
+      await withSecondHandle(current.opened, async (second) => {
+        const started = await Promise.all([
+          startIfFree(current.store, 'r1', 2),
+          startIfFree(second, 'r2', 2),
+          startIfFree(current.store, 'r3', 2),
+          startIfFree(second, 'r4', 2),
+        ]);
+        expect(started.filter(Boolean)).toHaveLength(2);
+      });
+      expect(await current.store.schedules.running()).toHaveLength(2);
     });
 
     it('never loses a write made outside while a transaction is open and rolls back', async () => {

@@ -111,7 +111,11 @@ export interface ScheduleStore<M extends StoreMode = 'async'> {
   claim(run: NewRun, nextRunAt: number | null): StoreAnswer<StoredRun | undefined, M>;
   /** Stores a run asked for by hand (no due time is claimed; several may exist). */
   startManual(run: NewRun): StoreAnswer<StoredRun, M>;
-  /** Every running run. */
+  /**
+   * Every running run. In a transaction of the control store group it holds the run slots until
+   * that transaction ends: another transaction calling running() waits, so two claimers that count
+   * the running runs and then start one never both see the same free slot.
+   */
   running(): StoreAnswer<StoredRun[], M>;
   /** Marks a running run interrupted (its lease ran out); false when it is not running any more. */
   interrupt(runId: string, at: number, error: string): StoreAnswer<boolean, M>;
