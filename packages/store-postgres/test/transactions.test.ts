@@ -5,6 +5,7 @@
  * refused call that fn catches does not spoil the rest of the transaction.
  */
 import type { PostgresStores } from '@oxydra/store-postgres';
+import { storedSchedule } from '@oxydra/testkit/store-contracts';
 import type { NewToken } from '@oxydra/types';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describePostgres, postgresOpener } from './postgres-helpers.js';
@@ -42,26 +43,7 @@ describePostgres('PostgreSQL control transactions', () => {
 
   it('keeps nothing of any store when fn fails after writing to all of them', async () => {
     const { control } = stores;
-    await control.schedules.insert({
-      id: 's',
-      userId: 'alice',
-      name: 's',
-      agent: null,
-      prompt: 'p',
-      kind: 'every',
-      spec: '1h',
-      timezone: 'UTC',
-      enabled: true,
-      nextRunAt: 1000,
-      anchorAt: 0,
-      consecutiveFailures: 0,
-      disabledReason: null,
-      runToken: null,
-      directive: null,
-      createdBy: 'cli',
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await control.schedules.insert(storedSchedule('s'));
     const failed = control.transaction(async (inside) => {
       await inside.tokens.insert(token('t'));
       await inside.audit.append([entry], () => 'resealed');

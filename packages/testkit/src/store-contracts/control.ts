@@ -5,16 +5,10 @@
  * reaches the caller; a write made outside while a transaction is open is never lost with that
  * transaction's rollback.
  */
-import type {
-  ControlStoreGroup,
-  ControlStores,
-  NewApproval,
-  NewRun,
-  NewToken,
-  StoredSchedule,
-} from '@oxydra/types';
+import type { ControlStoreGroup, ControlStores, NewApproval, NewToken } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { currentEach, rejection, type StoreOpener, withSecondHandle } from './harness.js';
+import { newRun, storedSchedule } from './schedule-rows.js';
 
 const token = (id: string): NewToken => ({
   id,
@@ -35,39 +29,6 @@ const approval = (id: string, tokenId: string): NewApproval => ({
   expiresAt: '2026-11-26T10:00:00.000Z',
 });
 
-const schedule: StoredSchedule = {
-  id: 's',
-  userId: 'alice',
-  name: 's',
-  agent: null,
-  prompt: 'Summarize the news',
-  kind: 'every',
-  spec: '1h',
-  timezone: 'UTC',
-  enabled: true,
-  nextRunAt: null,
-  anchorAt: 0,
-  consecutiveFailures: 0,
-  disabledReason: null,
-  runToken: null,
-  directive: null,
-  createdBy: 'cli',
-  createdAt: 10,
-  updatedAt: 10,
-};
-
-const manualRun = (id: string): NewRun => ({
-  id,
-  scheduleId: 's',
-  userId: 'alice',
-  dueAt: 1_000,
-  trigger: 'manual',
-  missed: 0,
-  startedAt: 1_005,
-  leaseOwner: `owner-of-${id}`,
-  leaseUntil: 2_000,
-});
-
 /**
  * Counts the running runs and, when fewer than `slots`, starts one, as a scheduler's claim does;
  * the pause between count and start is where a second claimer would slip in.
@@ -77,7 +38,7 @@ const startIfFree = (group: ControlStoreGroup, id: string, slots: number) =>
     const running = (await schedules.running()).length;
     await new Promise((resolve) => setTimeout(resolve, 25));
     if (running >= slots) return false;
-    await schedules.startManual(manualRun(id));
+    await schedules.startManual(newRun(id, { trigger: 'manual', leaseOwner: `owner-of-${id}` }));
     return true;
   });
 
@@ -160,7 +121,7 @@ export function controlStoreGroupContract(open: StoreOpener<ControlStoreGroup>):
     });
 
     it('lets one transaction at a time count the running runs, so two claimers never share a free slot', async () => {
-      await current.store.schedules.insert(schedule);
+      await current.store.schedules.insert(storedSchedule('s', { nextRunAt: null }));
       await withSecondHandle(current.opened, async (second) => {
         const started = await Promise.all([
           startIfFree(current.store, 'r1', 2),

@@ -10,6 +10,7 @@ export { controlStoreGroupContract } from './control.js';
 export { type BusEngine, type BusEngineOpener, eventBusContract } from './event-bus.js';
 export * from './harness.js';
 export { noteStoreContract } from './notes.js';
+export { newRun, storedSchedule } from './schedule-rows.js';
 export { scheduleStoreContract } from './schedules.js';
 export { type SearchIndexFixture, searchIndexStoreContract } from './search-index.js';
 export { sessionStoreContract } from './sessions.js';

@@ -6,44 +6,10 @@
  * by its owner and, once run out, ends as interrupted exactly once, and only the owner records
  * how its run ended; history keeps the newest finished runs and never drops a running one.
  */
-import type { NewRun, RunEnd, ScheduleStore, StoredSchedule } from '@oxydra/types';
+import type { NewRun, RunEnd, ScheduleStore } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { currentEach, HOSTILE_TEXT, rejection, type StoreOpener, withSecondHandle } from './harness.js';
-
-const schedule = (id: string, fields: Partial<StoredSchedule> = {}): StoredSchedule => ({
-  id,
-  userId: 'alice',
-  name: id,
-  agent: null,
-  prompt: 'Summarize the news',
-  kind: 'every',
-  spec: '1h',
-  timezone: 'Europe/Berlin',
-  enabled: true,
-  nextRunAt: 1_000,
-  anchorAt: 0,
-  consecutiveFailures: 0,
-  disabledReason: null,
-  runToken: null,
-  directive: null,
-  createdBy: 'cli',
-  createdAt: 10,
-  updatedAt: 10,
-  ...fields,
-});
-
-const run = (id: string, fields: Partial<NewRun> = {}): NewRun => ({
-  id,
-  scheduleId: 's',
-  userId: 'alice',
-  dueAt: 1_000,
-  trigger: 'schedule',
-  missed: 0,
-  startedAt: 1_005,
-  leaseOwner: 'host:1:a',
-  leaseUntil: 2_000,
-  ...fields,
-});
+import { newRun as run, storedSchedule as schedule } from './schedule-rows.js';
 
 /** A run asked for by hand: several may share a due time. */
 const manual = (id: string, fields: Partial<NewRun> = {}) => run(id, { trigger: 'manual', ...fields });
