@@ -30,12 +30,3 @@ export {
 export async function loadOxydraMcpServer() {
   return (await import('./mcp/oxydra-mcp-server.js')).createOxydraMcpServer;
 }
-
-/**
- * For a member of a PostgreSQL deployment that is not a gateway (`oxydra scheduler run`,
- * `oxydra mcp serve`): what reports a dead gateway's session turn it reaped (its record fixed,
- * the gateways' clients told over the bus). Loaded only by such a member.
- */
-export async function loadReapedTurnReporter() {
-  return (await import('./cluster/interrupted-turn.js')).reapedTurnReporter;
-}
