@@ -25,8 +25,5 @@ export {
   type LogLevel,
   type TurnAttachment,
 } from './types.js';
-
-/** Oxydra's MCP server over a kernel (loads the MCP SDK on call): `oxydra mcp serve` uses it. */
-export async function loadOxydraMcpServer() {
-  return (await import('./mcp/oxydra-mcp-server.js')).createOxydraMcpServer;
-}
+// Oxydra's MCP server over a kernel is the subpath `@oxydra/gateway/mcp-server`, so that
+// `oxydra mcp serve` loads it without the HTTP server (Fastify) this entry loads.
