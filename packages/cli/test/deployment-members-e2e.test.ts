@@ -5,7 +5,8 @@
  * process; a scheduler process SIGKILLed mid-run has its claim reaped by the gateway, whose
  * waiting turn then takes the slot; a gateway SIGKILLed mid-turn, with only a scheduler process
  * left, has its turn reaped there and reported (its record fixed, the error frame on the bus);
- * `oxydra mcp serve` is listed as a member of its kind.
+ * `oxydra schedule run-now` holds the user's slot for its one run, a gateway turn waiting for it,
+ * and leaves when it ends; `oxydra mcp serve` is listed as a member of its kind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openPostgresStores, PostgresEventBus, type PostgresStores } from '@oxydra/store-postgres';
@@ -118,6 +119,20 @@ async function claimedBy(cluster: ClusterStore, processId: string): Promise<void
 }
 
 /**
+ * A gateway turn `t1` of the user `default`, sent while another member holds the user's one slot:
+ * resolves with its client once the turn started, which it did once that slot was given back:
+ * the turn is then the user's only run in the deployment.
+ */
+async function gatewayTurnAfterSlot(deployed: Awaited<ReturnType<typeof deployment>>): Promise<TestClient> {
+  const { client, ack } = await deployed.hello(deployed.first, { create_new_session: true });
+  sendTurn(client, ack.payload.session.session_id, 't1', 'slow turn on the gateway');
+  await client.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 40_000);
+  const gatewayId = (await deployed.cluster.processes(60_000)).find((p) => p.kind === 'gateway')?.id;
+  expect((await deployed.cluster.runs({ userId: 'default' })).map((r) => r.processId)).toEqual([gatewayId]);
+  return client;
+}
+
+/**
  * A one-time schedule due `seconds` from now. `schedule add` refuses a time already past, which a
  * loaded machine's slow start can make it: then again with twice the lead.
  */
@@ -130,7 +145,7 @@ async function addSchedule(env: AgentEnv, name: string, prompt: string, seconds:
   }
 }
 
-describePostgres('oxydra scheduler run and oxydra mcp serve as members of a PostgreSQL deployment', () => {
+describePostgres('the commands other than oxydra gateway as members of a PostgreSQL deployment', () => {
   it.concurrent("a user's one slot is taken in turn by a scheduled run of `oxydra scheduler run` and a gateway turn", async ({
     onTestFinished,
   }) => {
@@ -139,13 +154,7 @@ describePostgres('oxydra scheduler run and oxydra mcp serve as members of a Post
     await addSchedule(deployed.env, 'report', 'glacial scheduled report', 10);
     // The scheduled run holds the user's slot in the deployment, claimed by the scheduler process.
     await claimedBy(deployed.cluster, scheduler.id);
-    const { client, ack } = await deployed.hello(deployed.first, { create_new_session: true });
-    const sessionId = ack.payload.session.session_id;
-    sendTurn(client, sessionId, 't1', 'slow turn on the gateway');
-    await client.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 40_000);
-    // The turn started once the scheduled run gave the slot back: it is the user's only run.
-    const gatewayId = (await deployed.cluster.processes(60_000)).find((p) => p.kind === 'gateway')?.id;
-    expect((await deployed.cluster.runs({ userId: 'default' })).map((r) => r.processId)).toEqual([gatewayId]);
+    const client = await gatewayTurnAfterSlot(deployed);
     await pollUntil(
       () => /completed sch_\w+ "report"/.test(scheduler.log()),
       'the scheduled run to be recorded',
@@ -209,6 +218,22 @@ describePostgres('oxydra scheduler run and oxydra mcp serve as members of a Post
       () => frames.some((frame) => frame.includes('turn_interrupted')),
       'the report on the bus',
     );
+  });
+
+  it.concurrent("`oxydra schedule run-now` takes the user's one slot for its run: a gateway turn waits for it, and it leaves at the end", async ({
+    onTestFinished,
+  }) => {
+    const deployed = await deployment(onTestFinished);
+    // Due in an hour, and no scheduler process: only run-now runs it.
+    await addSchedule(deployed.env, 'solo', 'glacial run of its own', 3600);
+    const runNow = await deployed.member(['schedule', 'run-now', 'solo'], 'schedule');
+    await claimedBy(deployed.cluster, runNow.id);
+    const client = await gatewayTurnAfterSlot(deployed);
+    // Its run ran to the end (not cut short), and the process left the deployment.
+    expect(await runNow.exited).toBe(0);
+    expect(runNow.log()).toMatch(/ completed /);
+    expect((await deployed.cluster.processes(60_000)).map((p) => p.kind)).toEqual(['gateway']);
+    await client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 30_000);
   });
 
   it.concurrent('`oxydra mcp serve` on the store is a member of kind mcp, and leaves when its client closes', async ({

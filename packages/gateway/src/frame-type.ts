@@ -4,7 +4,7 @@
  * text's first string. Frames pass through the cluster's relay by the hundred per turn (one per
  * streamed delta), and only a turn's start and end change what a process knows of the turn.
  */
-import type { TurnRecord } from './turn-records.js';
+import type { TurnRecord } from '@oxydra/kernel/turn-records';
 
 const PREFIX = '{"type":"';
 

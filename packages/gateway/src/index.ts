@@ -25,17 +25,5 @@ export {
   type LogLevel,
   type TurnAttachment,
 } from './types.js';
-
-/** Oxydra's MCP server over a kernel (loads the MCP SDK on call): `oxydra mcp serve` uses it. */
-export async function loadOxydraMcpServer() {
-  return (await import('./mcp/oxydra-mcp-server.js')).createOxydraMcpServer;
-}
-
-/**
- * For a member of a PostgreSQL deployment that is not a gateway (`oxydra scheduler run`,
- * `oxydra mcp serve`): what reports a dead gateway's session turn it reaped (its record fixed,
- * the gateways' clients told over the bus). Loaded only by such a member.
- */
-export async function loadReapedTurnReporter() {
-  return (await import('./cluster/interrupted-turn.js')).reapedTurnReporter;
-}
+// Oxydra's MCP server over a kernel is the subpath `@oxydra/gateway/mcp-server`, so that
+// `oxydra mcp serve` loads it without the HTTP server (Fastify) this entry loads.

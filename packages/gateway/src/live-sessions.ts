@@ -3,10 +3,11 @@
  * (the database keeps everything, so an idle session costs no memory). Each has its subscribers
  * (every frame about the session goes to all of them) and at most one active turn.
  */
+
+import { readTurnRecord, type TurnRecord } from '@oxydra/kernel/turn-records';
 import type { Session, SessionStore } from '@oxydra/memory';
 import type { ServerFrame, ServerPayload } from '@oxydra/types/gateway';
 import { boundsTurn, frameType, TURN_ENDS } from './frame-type.js';
-import { readTurnRecord, type TurnRecord } from './turn-records.js';
 import { DEFAULT_AGENT } from './types.js';
 
 /** Something frames can be sent to: a WebSocket connection. */

@@ -8,6 +8,7 @@
  * is stored at the start and at the end, for clients reconnecting after a restart.
  */
 import { Admission, type KernelEvent, type Release } from '@oxydra/kernel';
+import { type TurnRecord, turnRecordWrite, writeTurnRecord } from '@oxydra/kernel/turn-records';
 import type { SessionStore } from '@oxydra/memory';
 import { SessionBusyError, type StateWriteOptions } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
@@ -16,7 +17,6 @@ import { TurnFrames, type TurnState } from './frames.js';
 import type { ActiveTurn, LiveSession, SessionRegistry } from './live-sessions.js';
 import type { ApprovalRoutes } from './turn-approvals.js';
 import { TurnEnd } from './turn-end.js';
-import { type TurnRecord, turnRecordWrite, writeTurnRecord } from './turn-records.js';
 import { spawnTurn, type TurnSpawner, turnEvents } from './turn-spawn.js';
 import type { Clock, GatewayLogger, TurnAttachment } from './types.js';
 

@@ -2,7 +2,8 @@
  * Doctor's check of a deployment of several gateway processes on PostgreSQL: the event bus
  * they tell each other things over answers a round trip (LISTEN/NOTIFY on the store's own
  * server), and which processes are live on the store now (their beats; gateways, `oxydra
- * scheduler run` and `oxydra mcp serve`, each with its kind). Only with
+ * scheduler run`, `oxydra schedule run-now` and `oxydra mcp serve`, each with its kind: the
+ * store's PROCESS_KINDS). Only with
  * [store] backend = "postgres". The store check before it connected once and read both the
  * schema's version and the live processes: this one opens only the bus (its own LISTEN and
  * NOTIFY connections), and nothing when the store check found the schema unusable.

@@ -9,7 +9,6 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadOxydraMcpServer } from '@oxydra/gateway';
 import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
@@ -31,8 +30,9 @@ export async function runMcpServe(options: McpServeFlags): Promise<number> {
     stderrMemberLog(say),
   );
   try {
-    const [createServer, { StdioServerTransport }] = await Promise.all([
-      loadOxydraMcpServer(),
+    // The MCP server alone (and the SDK), not the gateway's HTTP server.
+    const [{ createOxydraMcpServer: createServer }, { StdioServerTransport }] = await Promise.all([
+      import('@oxydra/gateway/mcp-server'),
       import('@modelcontextprotocol/sdk/server/stdio.js'),
     ]);
     const server = createServer(kernel, {

@@ -9,10 +9,10 @@ import type { SpecRequest } from '@oxydra/kernel/spec';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
-import { openCliKernel } from '../run/spawn-flags.js';
 import { isSpecRun } from '../run/spec-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
@@ -264,15 +264,26 @@ const indent = (text: string) =>
     .map((line) => `    ${line}`)
     .join('\n');
 
-/** Runs a schedule now, here, recorded as a manual run; the answer goes to stdout. */
+/**
+ * Runs a schedule now, here, recorded as a manual run; the answer goes to stdout. On PostgreSQL
+ * this process is a member of the deployment (kind `schedule`) for the run: it takes its user's
+ * slot in the per-user limit of every process (waiting for it, as a scheduled run does), a dead
+ * one's claim is reaped by the others, and it leaves when the run ends.
+ */
 export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
-  const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'scheduler' });
-  const stopChats = await deliverScheduleResultsToChats(kernel, (line) => process.stderr.write(`${line}\n`));
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const { kernel, close } = await openMemberKernel(
+    flags,
+    { workspace: agentWorkspace(), host: 'scheduler' },
+    'schedule',
+    stderrMemberLog(say),
+  );
+  const stopChats = await deliverScheduleResultsToChats(kernel, say);
   try {
     const { run, done } = await (await kernel.service('scheduler')).runNow(idOrName, CLI);
     const info = await (await kernel.service('scheduler')).get(run.scheduleId);
     process.stderr.write(`running ${info.id} "${info.name}" as ${info.userId} (run ${run.id})\n`);
-    const release = onInterrupt(() => void kernel.close());
+    const release = onInterrupt(() => void close());
     const finished = await done.finally(release);
     if (!finished) return EXIT_FAILURE;
     if (finished.output) process.stdout.write(`${finished.output.trimEnd()}\n`);
@@ -282,7 +293,7 @@ export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValue
     return finished.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
   } finally {
     await stopChats();
-    await kernel.close();
+    await close();
   }
 }
 

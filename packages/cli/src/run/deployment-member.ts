@@ -1,10 +1,11 @@
 /**
  * The processes of a deployment on one PostgreSQL store (docs/postgres.md, "Several processes"):
- * each gets a fresh id per start, and `oxydra scheduler run` and `oxydra mcp serve` join it here
- * as members of their own kind, so their runs claim their users' slots in the deployment's
- * per-user limit, a dead one's claims are reaped by the others, and their runs stop when they
- * are cut off (the kernel's DeploymentMember; the gateway joins through its GatewayCluster). On
- * libSQL nothing of it is loaded: the process's slots are its own.
+ * each gets a fresh id per start, and `oxydra scheduler run`, `oxydra schedule run-now` and
+ * `oxydra mcp serve` join it here as members of their own kind, so their runs claim their users'
+ * slots in the deployment's per-user limit, a dead one's claims are reaped by the others, and
+ * their runs stop when they are cut off (the kernel's DeploymentMember; the gateway joins
+ * through its GatewayCluster). None of it loads the gateway. On libSQL nothing of it is loaded:
+ * the process's slots are its own.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -63,9 +64,8 @@ async function joinAs(
   log: MemberLog,
 ): Promise<() => Promise<void>> {
   const self = processInfo(kind);
-  const [{ DeploymentMember }, { loadReapedTurnReporter }, bus, admission] = await Promise.all([
+  const [{ DeploymentMember, reapedTurnReporter }, bus, admission] = await Promise.all([
     import('@oxydra/kernel/deployment'),
-    import('@oxydra/gateway'),
     shared.openBus(self.id),
     kernel.service('admission'),
   ]);
@@ -76,7 +76,7 @@ async function joinAs(
     admission,
     log,
     // A dead gateway's session turn reaped here: its record fixed, the gateways' clients told.
-    reaped: (await loadReapedTurnReporter())(shared.sessions, bus),
+    reaped: reapedTurnReporter(shared.sessions, bus),
   });
   await member.start();
   return () => member.stop();

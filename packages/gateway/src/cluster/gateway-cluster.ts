@@ -7,11 +7,16 @@
  * feed for the other gateways over the event bus, and tells them which sessions it has clients of.
  */
 import type { Admission } from '@oxydra/kernel';
-import { DeploymentMember, type MemberHealth } from '@oxydra/kernel/deployment';
+import {
+  DeploymentMember,
+  isTurnRun,
+  type MemberHealth,
+  SESSION_TOPIC,
+  type TurnRun,
+} from '@oxydra/kernel/deployment';
 import type { ClusterRun } from '@oxydra/types';
 import { GatewayError } from '../errors.js';
 import type { GatewayLogger } from '../types.js';
-import { isTurnRun, type TurnRun } from './interrupted-turn.js';
 import {
   CONTROL_TOPIC,
   type ControlMessage,
@@ -20,7 +25,6 @@ import {
   type FeedMessage,
   feedMessage,
   parseMessage,
-  SESSION_TOPIC,
   type SessionMessage,
   sessionMessage,
 } from './messages.js';

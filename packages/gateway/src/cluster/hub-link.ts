@@ -5,11 +5,11 @@
  * (here and, through the bus, everywhere) and its turn record says how it ended.
  */
 
+import { interruptedTurnFrame } from '@oxydra/kernel/deployment';
 import type { SessionStore } from '@oxydra/memory';
 import type { LiveSession, SessionRegistry } from '../live-sessions.js';
 import type { ApprovalRoutes } from '../turn-approvals.js';
 import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
-import { interruptedTurnFrame } from './interrupted-turn.js';
 
 /** What of the hub the other processes' messages act on (the hub is one). */
 export interface LinkedHub {

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 
-/** A session's frame, for the clients of that session attached to other processes. */
-export const SESSION_TOPIC = 'session';
+// `session` (a session's frame, for its clients attached to other processes; sessionMessage
+// below) is named in the kernel (SESSION_TOPIC, @oxydra/kernel/deployment): a member that is not
+// a gateway publishes on it too, reporting a dead gateway's turn it reaped.
 /** Requests for the process holding a run: cancel it, or answer its approval question. */
 export const CONTROL_TOPIC = 'control';
 // `released` (a user's slot came free) is every member's, not only the gateways': the kernel's

@@ -1,6 +1,7 @@
 /**
  * This process as one member of a deployment of several on one store (issue 33 item 3),
- * whatever it serves: a gateway, `oxydra scheduler run`, `oxydra mcp serve`. It beats, reaps the
+ * whatever it serves: a gateway, `oxydra scheduler run`, `oxydra schedule run-now` (for its one
+ * run), `oxydra mcp serve`. It beats, reaps the
  * runs of members that stopped beating (freeing their slots, and handing each reaped run to
  * `reaped` to report), joins the kernel's Admission to the deployment (every run of this
  * process claims its slot there: the per-user limit across processes), and tells the others

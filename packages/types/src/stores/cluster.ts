@@ -23,13 +23,14 @@ export interface ProcessInfo {
   url?: string;
   /**
    * What it serves: `gateway` (the default, as every member was before others joined),
-   * `scheduler` (`oxydra scheduler run`) or `mcp` (`oxydra mcp serve`). Only gateways have
-   * clients of sessions: the others do not answer a gateway's presence questions.
+   * `scheduler` (`oxydra scheduler run`), `schedule` (`oxydra schedule run-now`, for its one run)
+   * or `mcp` (`oxydra mcp serve`). Only gateways have clients of sessions: the others do not
+   * answer a gateway's presence questions.
    */
   kind?: ProcessKind;
 }
 
-export const PROCESS_KINDS = ['gateway', 'scheduler', 'mcp'] as const;
+export const PROCESS_KINDS = ['gateway', 'scheduler', 'schedule', 'mcp'] as const;
 export type ProcessKind = (typeof PROCESS_KINDS)[number];
 
 export interface ClusterProcess extends ProcessInfo {

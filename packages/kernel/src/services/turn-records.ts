@@ -1,11 +1,13 @@
 /**
- * The last turn of each session ({turn_id, index, state}) kept in the session's state, so a
- * client reconnecting after a gateway restart learns how its turn ended. A record still
- * "running" when no turn is live means the gateway stopped mid-turn: that turn failed.
+ * The last gateway turn of each session ({turn_id, index, state}) kept in the session's state, so
+ * a client reconnecting after a gateway restart learns how its turn ended. A record still
+ * "running" when no turn is live means the gateway stopped mid-turn: that turn failed. In the
+ * kernel, not the gateway, because any member of a deployment may reap a dead gateway's turn and
+ * fix its record (interrupted-turn.ts), and `oxydra scheduler run` does not load the gateway.
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { SessionStateWrite, StateWriteOptions } from '@oxydra/types';
-import type { TurnState } from './frames.js';
+import type { TURN_STATES } from '@oxydra/types/gateway';
 
 const TURN_RECORD_KEY = 'gateway.turn';
 
@@ -13,7 +15,7 @@ export interface TurnRecord {
   turn_id: string;
   /** 1 for the session's first gateway turn. */
   index: number;
-  state: TurnState;
+  state: (typeof TURN_STATES)[number];
 }
 
 export interface LoadedRecord {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readTurnRecord, writeTurnRecord } from '../src/turn-records.js';
+import { readTurnRecord, writeTurnRecord } from '../src/services/turn-records.js';
 
 let dir: string;
 let db: MemoryDatabase;

@@ -2,15 +2,22 @@
  * A dead gateway's session turn, reaped by another member of the deployment: its stored turn
  * record fixed (failed, if it still says running) and the error frame its clients get. Whichever
  * process reaps it reports it: a gateway delivers the frame to its own clients of the session and
- * publishes it like any frame of its turns (hub-link.ts); a member without clients
- * (`oxydra scheduler run`, `oxydra mcp serve`) publishes it for the gateways (`reapedTurnReporter`).
- * Every gateway hears a turn's end frames, so the clients attached anywhere learn the turn ended.
+ * publishes it like any frame of its turns (the gateway's hub-link.ts); a member without clients
+ * (`oxydra scheduler run`, `oxydra schedule run-now`, `oxydra mcp serve`) publishes it for the
+ * gateways (`reapedTurnReporter`). Every gateway hears a turn's end frames, so the clients
+ * attached anywhere learn the turn ended. Here beside DeploymentMember, not in the gateway, so
+ * those members report it without loading the gateway (Fastify and all).
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { ClusterRun, EventBus } from '@oxydra/types';
 import type { ServerFrame } from '@oxydra/types/gateway';
-import { readTurnRecord, writeTurnRecord } from '../turn-records.js';
-import { SESSION_TOPIC, type SessionMessage } from './messages.js';
+import { readTurnRecord, writeTurnRecord } from './turn-records.js';
+
+/**
+ * A session's frame (`{"session_id", "frame"}`, the frame as JSON text) for its clients attached
+ * to any gateway; the gateways' own messages on it are parsed by their cluster/messages.ts.
+ */
+export const SESSION_TOPIC = 'session';
 
 const INTERRUPTED_CODE = 'turn_interrupted';
 
@@ -46,10 +53,7 @@ export function reapedTurnReporter(store: SessionStore, bus: EventBus): (run: Cl
     if (!isTurnRun(run)) return;
     const frame = await interruptedTurnFrame(store, run);
     if (frame === undefined) return;
-    await bus.publish(
-      SESSION_TOPIC,
-      JSON.stringify({ session_id: run.sessionId, frame } satisfies SessionMessage),
-    );
+    await bus.publish(SESSION_TOPIC, JSON.stringify({ session_id: run.sessionId, frame }));
   };
 }
 
