@@ -22,7 +22,10 @@
 // one, apart, apart, one: where the store's SIDES_APART_FROM comes from (docs/postgres.md).
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
 //   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics|docs]
-//   [--embedder deterministic|static] [--sides-ab]
+//   [--embedder deterministic|static] [--sides-ab] [--database NAME]
+//   (--database: load into database NAME and keep it after the run; when NAME already holds the
+//   loaded index, skip the load and measure it again, so query variants can be compared on one
+//   database without reloading: one size only, and the same --corpus/--embedder/--sizes)
 //   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's openCorpus, docs being real English
 //   text, bench/docs-corpus.mjs; --embedder: bench/bench-embedder.mjs, static being a GloVe word-vector
 //   model read by the product's model2vec embedder, static needing --corpus docs; needs
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     corpus: { type: 'string', default: 'uniform' },
     embedder: { type: 'string', default: 'deterministic' },
     'sides-ab': { type: 'boolean', default: false },
+    database: { type: 'string' },
   },
 });
 const SIZES = (values.chunks ?? values.sizes)
@@ -359,8 +363,14 @@ async function sidesApartOrNot(url, embedder, seen) {
 async function runPostgres(notes, embedder, cuts) {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  const database = `oxydra_bench_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${database}`);
+  const kept = values.database;
+  if (kept !== undefined && (!/^[a-z_][a-z0-9_]*$/.test(kept) || cuts.length !== 1))
+    throw new Error(`--database ${kept}: a lowercase SQL name, with one size`);
+  const database = kept ?? `oxydra_bench_${process.pid}`;
+  const exists =
+    kept !== undefined &&
+    (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [kept])).rows.length > 0;
+  if (!exists) await admin.query(`CREATE DATABASE ${database}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${database}`;
   const stores = await openPostgresStores({ url: url.href, schema: SCHEMA });
@@ -375,12 +385,13 @@ async function runPostgres(notes, embedder, cuts) {
     const results = [];
     let from = 0;
     for (const cut of cuts) {
-      const ingested = await ingest(client, retriever, notes.slice(from, cut.notes));
+      // A kept database already holds this size's notes (the same seed, corpus and sizes).
+      const ingested = exists ? 'reused' : await ingest(client, retriever, notes.slice(from, cut.notes));
       from = cut.notes;
       const rssAfterIngest = mb(process.memoryUsage().rss);
       // What autovacuum would soon do on a live database: planner statistics for the new rows.
       const analyzeStart = performance.now();
-      await client.query(`VACUUM ANALYZE ${SCHEMA}.search_chunks`);
+      if (!exists) await client.query(`VACUUM ANALYZE ${SCHEMA}.search_chunks`);
       const analyzeSeconds = round((performance.now() - analyzeStart) / 1000, 1);
       const seen = notes.slice(0, cut.notes);
       const queries = await measureQueries(retriever, seen, seededRandom(7), {
@@ -414,7 +425,7 @@ async function runPostgres(notes, embedder, cuts) {
   } finally {
     await client.end().catch(() => {});
     await stores.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    if (kept === undefined) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }
 }
@@ -466,7 +477,7 @@ process.stdout.write(
       postgres,
       meets_targets_at_largest: {
         chunks: largest.chunks,
-        ingest_ok: largest.ingest.chunks_per_s >= 1000,
+        ingest_ok: largest.ingest === 'reused' ? 'reused' : largest.ingest.chunks_per_s >= 1000,
         query_p50_ok: largest.hybrid.query_p50_ms <= 15,
         recall_ok: largest.recall_at_10_vs_exact.store >= 0.95,
         recall_scoped_ok: largest.recall_at_10_vs_exact.store_scoped_user >= 0.95,

@@ -43,6 +43,7 @@ async function openTwo(ownDatabase = false): Promise<{
   first: PostgresStores;
   second: PostgresStores;
   url: string;
+  schema: string;
   admin<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
   /** Closes the second pool (once): what its process does when it stops. */
   closeSecond(): Promise<void>;
@@ -65,6 +66,7 @@ async function openTwo(ownDatabase = false): Promise<{
     first,
     second,
     url: url.href,
+    schema: name,
     admin: (text, values) => adminQuery(text, values, url.href),
     closeSecond,
     close: async () => {
@@ -588,6 +590,36 @@ describePostgres('PostgreSQL search index', () => {
       await store.replaceSource(note('rare'), [chunk('everywhere zircon', 3)]);
       // The common word alone: the full-text side sits the query out (the vectors decide).
       expect(await store.searchText('everywhere', {}, 10)).toEqual([]);
+      const found = await store.searchText('everywhere zircon', {}, 10);
+      expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
+        'everywhere zircon',
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('takes a word the statistics show far past COMMON_WORD_CHUNKS as common without counting it', async () => {
+    const { first, schema, admin, close } = await openTwo();
+    try {
+      const store = first.searchIndex(MODEL);
+      // Past common-lexemes.ts's ESTIMATE_MARGIN (1.5) times the cap, by ANALYZE's estimate.
+      const many = Array.from({ length: Math.ceil(1.5 * COMMON_WORD_CHUNKS) + 50 }, (_, i) =>
+        chunk(`everywhere filler ${i}`, i),
+      );
+      await store.replaceSource(note('common'), many);
+      // Statistics that say "everywhere" is in every chunk, then the chunks gone without a new
+      // ANALYZE (autovacuum off, so none comes): only a word taken from the statistics unseen
+      // can be left out now, as counting finds it in one chunk.
+      await admin(`ALTER TABLE ${schema}.search_chunks SET (autovacuum_enabled = off)`);
+      await admin(`ANALYZE ${schema}.search_chunks`);
+      await store.deleteSource(note('common'));
+      await store.replaceSource(note('rare'), [chunk('everywhere zircon', 3)]);
+      // Read in the background after a search asks: at first the word is counted and found.
+      await pollUntil(
+        async () => (await store.searchText('everywhere', {}, 10)).length === 0,
+        'the statistics to make "everywhere" common',
+      );
       const found = await store.searchText('everywhere zircon', {}, 10);
       expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
         'everywhere zircon',

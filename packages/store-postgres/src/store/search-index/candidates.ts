@@ -42,7 +42,14 @@ function vectorHitsCte(
 /** The CTEs of the sides asked for (`vector` in pgvector's text form, `text` the user's words). */
 export function candidateCtes(
   model: ModelSql,
-  query: { vector?: string | undefined; text?: string | undefined; scope: SearchScope; limit: number },
+  query: {
+    vector?: string | undefined;
+    text?: string | undefined;
+    scope: SearchScope;
+    limit: number;
+    /** Lexemes to take as common without counting (common-lexemes.ts); none: count every word. */
+    common?: readonly string[];
+  },
   values: unknown[],
 ): CandidateCtes {
   const ctes: string[] = [];
@@ -51,7 +58,7 @@ export function candidateCtes(
   const text =
     query.text === undefined
       ? undefined
-      : textHitsCtes(query.text, query.limit, values, (into) => scopeSql(query.scope, into));
+      : textHitsCtes(query.text, query.limit, values, (into) => scopeSql(query.scope, into), query.common);
   if (text) ctes.push(...text);
   return { ctes, vector: query.vector !== undefined, text: text !== undefined };
 }

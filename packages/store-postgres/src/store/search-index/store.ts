@@ -45,10 +45,12 @@ import type { PgDatabase, Sql } from '../database.js';
 import { lastPerSource, replaceSourcesSql } from './bulk.js';
 import { bulkLoad } from './bulk-load.js';
 import { candidateCtes, type HybridRow, hybridSql, joinSides } from './candidates.js';
-import { IndexSize } from './index-size.js';
+import { commonLexemes } from './common-lexemes.js';
+import { indexSize } from './index-size.js';
 import { afterLock } from './locks.js';
 import { prepareModel } from './model.js';
 import type { ModelSql } from './model-sql.js';
+import type { PeriodicReading } from './periodic-reading.js';
 
 interface ChunkRow {
   id: number;
@@ -106,14 +108,17 @@ export class PostgresSearchIndex implements SearchIndexStore {
   #prepared: Promise<ModelSql> | undefined;
   /** Bulk loads under way through this store: a call made meanwhile joins them (bulk-load.ts). */
   #loads = 0;
-  readonly #size: IndexSize;
+  readonly #size: PeriodicReading<number>;
+  /** Lexemes the statistics show common, which the full-text side need not count (common-lexemes.ts). */
+  readonly #common: PeriodicReading<readonly string[]>;
   readonly #sidesApartFrom: number;
 
   /** `sidesApartFrom`: SIDES_APART_FROM unless told (a test or the bench comparing the two ways). */
   constructor(db: PgDatabase, model: SearchModel, sidesApartFrom = SIDES_APART_FROM) {
     this.model = checkSearchModel(model);
     this.#db = db;
-    this.#size = new IndexSize(db);
+    this.#size = indexSize(db);
+    this.#common = commonLexemes(db);
     this.#sidesApartFrom = sidesApartFrom;
   }
 
@@ -278,7 +283,11 @@ export class PostgresSearchIndex implements SearchIndexStore {
   async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
     if (limit <= 0) return [];
     const values: unknown[] = [];
-    const sides = candidateCtes(await this.#sql(), { text: query, scope, limit }, values);
+    const sides = candidateCtes(
+      await this.#sql(),
+      { text: query, scope, limit, common: this.#common.value() },
+      values,
+    );
     if (!sides.text) return [];
     const { rows } = await this.#db.run((sql) =>
       sql.query<{ id: number; score: number }>(
@@ -337,7 +346,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
 
   /** The sides on two connections at once: a large index, both asked (each takes longer than a round trip). */
   #apart(): boolean {
-    return this.#size.chunks() >= this.#sidesApartFrom;
+    return this.#size.value() >= this.#sidesApartFrom;
   }
 
   /** hybridSql's rows for the sides `query` asks (a side it leaves out is absent). */
@@ -346,7 +355,8 @@ export class PostgresSearchIndex implements SearchIndexStore {
     query: { vector?: string | undefined; text?: string | undefined; scope: SearchScope; limit: number },
   ): Promise<HybridChunkRow[]> {
     const values: unknown[] = [];
-    const statement = hybridSql(candidateCtes(model, query, values));
+    const common = query.text === undefined ? [] : this.#common.value();
+    const statement = hybridSql(candidateCtes(model, { ...query, common }, values));
     if (statement === undefined) return [];
     const { rows } = await this.#db.run((sql) => sql.query<HybridChunkRow>(statement, values));
     return rows;

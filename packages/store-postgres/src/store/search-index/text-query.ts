@@ -11,7 +11,8 @@
  * ts_rank scores every chunk that matches, so a word found in most chunks costs time in
  * proportion to the whole index (at 100k chunks the full-text side took ~300 ms). As the libSQL
  * index does, words are counted first (capped) and only the rare ones kept (rareWords), here in
- * the search's own statement (textHitsCtes), so counting costs no round trip of its own.
+ * the search's own statement (textHitsCtes), so counting costs no round trip of its own. A word
+ * the table's statistics already put far past the cap is not counted (common-lexemes.ts).
  */
 import {
   COMMON_WORD_CHUNKS,
@@ -63,6 +64,19 @@ function countSql(term: string): string {
 }
 
 /**
+ * countSql for a single word, unless the word is one lexeme of `common` (param: the lexemes
+ * the table's statistics put far past the cap, common-lexemes.ts), which is taken as past the cap
+ * without counting: counting a common word costs a GIN scan of its whole posting list and a heap
+ * visit per match up to the cap, several ms at 100,000 chunks (docs/postgres.md).
+ */
+function wordCountSql(word: string, common: string | undefined): string {
+  if (common === undefined) return countSql(word);
+  const lexemes = `tsvector_to_array(to_tsvector('english', ${constant(word)}))`;
+  return `CASE WHEN cardinality(${lexemes}) = 1 AND ${lexemes} <@ ${common}
+    THEN ${COMMON_WORD_CHUNKS + 1} ELSE ${countSql(word)} END`;
+}
+
+/**
  * The phrases worth ranking as one to_tsquery text, NULL when none is (keptPhrases,
  * @oxydra/memory): each counted in the statement, and left out when it is in more than
  * COMMON_WORD_CHUNKS chunks (concat_ws skips the NULLs).
@@ -85,13 +99,15 @@ function keptPhrasesSql(phrases: readonly string[]): string {
  * being under the common cap). The tsquery is the phrases and then the kept words, rarest
  * first, joined by `|`, as it was when the words were counted in a statement of their own.
  * Phrases are counted too, and one in more than COMMON_WORD_CHUNKS chunks left out, as the libSQL
- * index does (keptPhrases); only common terms: no tsquery, no hit.
+ * index does (keptPhrases); only common terms: no tsquery, no hit. `common`: lexemes taken as
+ * past the cap without counting (common-lexemes.ts); a word of one of them costs no count.
  */
 export function textHitsCtes(
   query: string,
   limit: number,
   values: unknown[],
   where: (values: unknown[]) => string,
+  common: readonly string[] = [],
 ): string[] | undefined {
   const { phrases, words } = textTerms(query);
   if (phrases.length === 0 && words.length === 0) return undefined;
@@ -99,7 +115,8 @@ export function textHitsCtes(
   const ctes: string[] = [];
   let tsquery = `to_tsquery('english', ${phraseText})`;
   if (words.length > 0) {
-    const counted = words.map((word, i) => `('${word}', ${i}, ${countSql(word)})`);
+    const lexemes = common.length > 0 ? `${param(values, common)}::text[]` : undefined;
+    const counted = words.map((word, i) => `('${word}', ${i}, ${wordCountSql(word, lexemes)})`);
     ctes.push(
       `text_words (word, n, chunks) AS (VALUES ${counted.join(', ')})`,
       `text_rare AS (SELECT word, n, chunks,
