@@ -74,7 +74,8 @@ describe('the gateway assembles its agents', () => {
       );
       const database = join(env!.workspace, '.oxydra/memory.db');
       const pid = daemon!.child.pid!;
-      expect(openDatabaseFiles(pid, database)).toBe(1);
+      // A new workspace's: created and opened by the first turn, not by the start.
+      expect(openDatabaseFiles(pid, database)).toBe(0);
 
       const { client, sessionId } = await hello({ user_id: 'alice' });
       expect(await turn(client, sessionId, 'default, hi')).toBe('The default agent answers.');

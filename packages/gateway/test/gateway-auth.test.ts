@@ -40,6 +40,8 @@ describe('HTTP auth', () => {
       status: 'ready',
       sandbox: { tier: 'none', shell: 'unsandboxed', summary: 'none (sandbox off by configuration)' },
       audit: { ok: true, entries: expect.any(Number), checkedAt: expect.any(String) },
+      // The first test here: a new workspace's memory database waits for its first use.
+      ...(env.schema === undefined ? { session_store: 'created at first use' } : {}),
       // On PostgreSQL the gateway is a member of a deployment: its membership is reported too.
       ...(env.schema !== undefined
         ? {

@@ -12,6 +12,7 @@ export type {
 import type * as ExportModule from './export.js';
 
 export * from './agent-tools/index.js';
+export * from './deferred-memory.js';
 export * from './embedders/index.js';
 export * from './errors.js';
 export { newNoteId, newSessionId } from './ids.js';

@@ -39,24 +39,33 @@ export async function openMemory(options: MemoryOptions): Promise<MemoryDatabase
   try {
     const label = location.path ?? (location.url?.startsWith('file:') ? location.url : 'at the remote URL');
     const { to } = await migrate(client, { label });
-    let state: StateStore | undefined;
-    return {
-      client,
-      sessions: new LibsqlSessionStore(client),
-      notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
-      // Made at the first `state` call: most runs never make one.
-      get state() {
-        if (!state) state = new LibsqlStateStore(client);
-        return state;
-      },
-      schemaVersion: to,
-      counts: () => memoryCounts(client),
-      async close() {
-        if (!client.closed) client.close();
-      },
-    };
+    return memoryOver(client, to, onNoteChange);
   } catch (error) {
     client.close();
     throw error;
   }
+}
+
+/** The stores over an open client whose schema is at `schemaVersion` (openMemory, deferredMemory). */
+export function memoryOver(
+  client: Client,
+  schemaVersion: number,
+  onNoteChange?: NoteStoreOptions['onChange'],
+): MemoryDatabase {
+  let state: StateStore | undefined;
+  return {
+    client,
+    sessions: new LibsqlSessionStore(client),
+    notes: new LibsqlNoteStore(client, onNoteChange ? { onChange: onNoteChange } : {}),
+    // Made at the first `state` call: most runs never make one.
+    get state() {
+      if (!state) state = new LibsqlStateStore(client);
+      return state;
+    },
+    schemaVersion,
+    counts: () => memoryCounts(client),
+    async close() {
+      if (!client.closed) client.close();
+    },
+  };
 }

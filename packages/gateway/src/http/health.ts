@@ -25,10 +25,15 @@ export function registerHealthRoutes(
     // Before the store: a removed folder's database still answers, from a file nobody will open.
     const moved = workspace.problem();
     if (moved !== undefined) return reply.code(503).send({ status: 'not_ready', reason: moved });
-    try {
-      await hub.store.get('readyz-probe');
-    } catch {
-      return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
+    // A new workspace's memory database is created at its first use: until then there is no file
+    // to ask (reading would create it), only a folder the start found writable.
+    const created = hub.store.exists?.() ?? true;
+    if (created) {
+      try {
+        await hub.store.get('readyz-probe');
+      } catch {
+        return reply.code(503).send({ status: 'not_ready', reason: 'the session store does not answer' });
+      }
     }
     // One of several processes: a member (beating) whose event bus answers, or no turn of
     // another process's session can be cancelled from here, nor its frames seen.
@@ -53,6 +58,7 @@ export function registerHealthRoutes(
     const channels = channelServing().map(({ channel, state }) => ({ name: channel, state }));
     return {
       status: 'ready',
+      ...(created ? {} : { session_store: 'created at first use' }),
       ...(hub.options.sandbox ? { sandbox: hub.options.sandbox } : {}),
       ...(audit ? { audit } : {}),
       ...(cluster ? { cluster } : {}),

@@ -4,10 +4,12 @@
  * run a durable session (every turn committed as it completes), recall relevant notes and
  * earlier conversations, and keep a rolling summary of long sessions.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createEmbedder,
   createMemoryTools,
+  deferredMemory,
   type MemoryDatabase,
   openMemory,
   Retriever,
@@ -132,9 +134,17 @@ export async function openWorkspaceMemory(
 ): Promise<WorkspaceMemory> {
   const location = memoryLocation(config, workspace);
   assertWritable(location);
-  claimMemory(location);
+  // A local database that exists is claimed and opened now (a foreign one set aside, a too-new
+  // schema refused at start, as ever); one that does not is created at its first use, claimed
+  // right before, so a gateway in a new workspace is ready without creating it. Not with a
+  // host's session store (PostgreSQL), whose readiness the probe asks of it.
+  const deferred = 'path' in location && !stores.sessions && !existsSync(location.path);
+  if (!deferred) claimMemory(location);
   const embedder = await embedderFor(config, env);
-  const opened = await openMemory(location);
+  const opened =
+    deferred && 'path' in location
+      ? deferredMemory({ path: location.path, beforeCreate: () => claimMemory(location) })
+      : await openMemory(location);
   // A host's own stores (KernelOptions.stores) replace the file's.
   const db: MemoryDatabase = {
     client: opened.client,

@@ -93,6 +93,12 @@ export interface SessionStateValue {
 }
 
 export interface SessionStore {
+  /**
+   * False while the store's database does not exist yet: a new workspace's local memory database
+   * is created at its first use (@oxydra/memory's deferredMemory), so a readiness probe asks this
+   * instead of reading, which would create it. A store without it exists.
+   */
+  exists?(): boolean;
   /** A new session; an explicit id that exists already rejects with SessionExistsError. */
   create(fields?: NewSession): Promise<StoredSession>;
   get(id: string): Promise<StoredSession | undefined>;

@@ -310,7 +310,8 @@ export class KernelAudit {
     const anchors: AuditAnchor[] = [];
     const file = readHeadFile(this.workspace);
     if (file) anchors.push({ ...file, source: 'the head file .oxydra/audit-head.json' });
-    if (sessions) {
+    // A memory database not created yet (SessionStore.exists) holds no session to anchor.
+    if (sessions && sessions.exists?.() !== false) {
       for (const session of await sessions.list({ limit: 50 })) {
         const state = await sessions.getState(session.id, SESSION_HEAD_KEY);
         const head = state ? parseHead(state.value) : undefined;
