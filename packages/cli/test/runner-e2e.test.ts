@@ -108,7 +108,12 @@ describe.skipIf(!hasBwrap)('oxydra runner start / status / stop', () => {
     const body = (await reply.json()) as { choices: { message: { content: string } }[] };
     expect(body.choices[0]!.message.content).toBe('Made it in the guest.');
     expect(readFileSync(join(ws, 'shared/made.txt'), 'utf8')).toBe('made\n');
-    // alice's sessions live in her own folder, not the project's.
+    // alice's sessions live in her own folder, not the project's. Her memory.db is created at
+    // its first use (a stateless completion stores nothing): listing her sessions is one.
+    const sessions = await fetch(`${base}/v1/sessions`, {
+      headers: { authorization: `Bearer ${gatewayToken(agent)}` },
+    });
+    expect(sessions.status).toBe(200);
     expect(existsSync(join(ws, 'shared/.oxydra/memory.db'))).toBe(true);
     expect(existsSync(join(agent.workspace, '.oxydra/memory.db'))).toBe(false);
     // The tool result the model saw: the command ran in the workspace (host path scrubbed).
