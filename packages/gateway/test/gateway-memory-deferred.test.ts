@@ -16,6 +16,7 @@ afterEach(async () => {
   env = undefined;
 });
 
+// Skipped on PostgreSQL: there the sessions live in the host's store, which is never deferred.
 describe.skipIf(ON_POSTGRES)('the memory database of a new workspace', () => {
   it('is created by the first turn, not by the start or /readyz, and stores that turn', async () => {
     env = await startTestGateway();
