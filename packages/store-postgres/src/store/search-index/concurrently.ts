@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgDatabase, Sql } from '../database.js';
-import { BUILD_MEMORY, bulkLockSql, createHnswSql, dropHnswSql, hnswName } from './hnsw.js';
+import { buildMemorySql, bulkLockSql, createHnswSql, dropHnswSql, hnswName } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
 
 const POLL_MS = 1000;
@@ -134,7 +134,7 @@ export async function buildHnswConcurrently(
   model: ModelSql,
   warn: Warn = warnOnStderr,
 ): Promise<void> {
-  await session.sql.query(`SET maintenance_work_mem = '${BUILD_MEMORY}'`);
+  await session.sql.query(buildMemorySql('session'));
   const what = `building the HNSW index ${session.schema}.${hnswName(model)}`;
   await concurrently(db, session, createHnswSql(model, true), what, warn);
 }

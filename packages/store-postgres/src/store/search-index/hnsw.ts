@@ -18,7 +18,20 @@ const HNSW_EF_CONSTRUCTION = 64;
 /** The most dimensions pgvector's HNSW takes for `halfvec`. */
 export const HNSW_MAX_DIMENSIONS = 4000;
 /** maintenance_work_mem of a build: the graph of 100,000 256-dimension vectors in memory, with room. */
-export const BUILD_MEMORY = '1GB';
+const BUILD_MEMORY = '1GB';
+
+/**
+ * The statement giving a build BUILD_MEMORY for its transaction (`transaction`) or its session,
+ * unless the server, database or role already give it more: an administrator who set
+ * maintenance_work_mem higher for a larger index (past ~800,000 vectors, docs/postgres.md) keeps
+ * that setting instead of seeing the build lowered to ours.
+ */
+export function buildMemorySql(scope: 'transaction' | 'session'): string {
+  return `SELECT set_config('maintenance_work_mem',
+    CASE WHEN pg_size_bytes(current_setting('maintenance_work_mem')) >= pg_size_bytes('${BUILD_MEMORY}')
+      THEN current_setting('maintenance_work_mem') ELSE '${BUILD_MEMORY}' END,
+    ${scope === 'transaction'})`;
+}
 
 export function hnswName(model: Pick<ModelSql, 'key'>): string {
   return `search_chunks_hnswh_${model.key}`;

@@ -26,7 +26,7 @@
  */
 import type { SearchModel } from '@oxydra/types';
 import type { PgDatabase } from '../database.js';
-import { BUILD_MEMORY, bulkLockSql, createHnswSql, HNSW_MAX_DIMENSIONS } from './hnsw.js';
+import { buildMemorySql, bulkLockSql, createHnswSql, HNSW_MAX_DIMENSIONS } from './hnsw.js';
 import type { ModelSql } from './model-sql.js';
 import { rebuildInBackground } from './rebuild.js';
 
@@ -85,7 +85,7 @@ function prepareInTransaction(db: PgDatabase, model: SearchModel) {
     if (row.old) await sql.query(`DROP INDEX search_chunks_hnsw_${row.key}`);
     const missing = hnsw && row.valid !== true && !row.loading;
     if (missing && created) {
-      await sql.query(`SET LOCAL maintenance_work_mem = '${BUILD_MEMORY}'`);
+      await sql.query(buildMemorySql('transaction'));
       await sql.query(createHnswSql(prepared, false));
     }
     return { prepared, rebuild: missing && !created };
