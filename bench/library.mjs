@@ -14,7 +14,12 @@
 // (e.g. main's), interleaved with the two others: ratios against it too (an A/B in one session).
 // Each program has a workspace (and memory database) of its own, which grows over the rounds as
 // a long-lived program's would, the same for each.
-// Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR]   (prints one JSON object)
+// --statements adds (c) what a run asks of libSQL: each library program (and the baseline) once
+// more, --runs runs in a workspace of its own, every statement recorded (turn-statements-preload.mjs)
+// between the timed runs' first and last: statements and transactions per run (both databases,
+// the busy-timeout toggles around the kernel database's BEGINs included), and per statement text.
+// Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR] [--statements]
+// (prints one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +36,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '7' },
     'baseline-root': { type: 'string' },
+    statements: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -40,6 +46,7 @@ const bin = join(repo, 'packages/cli/bin/oxydra.js');
 const staged = join(repo, 'build/oxydra');
 const work = mkdtempSync(join(tmpdir(), 'oxydra-bench-library-'));
 const round = (x) => Math.round(x * 1000) / 1000;
+const PRELOAD = fileURLToPath(new URL('./turn-statements-preload.mjs', import.meta.url));
 
 const steps = [
   {
@@ -84,6 +91,18 @@ try {
       ...Object.fromEntries(names.map((name) => [`${name}_ms`, summarize(perRun[name].map((r) => r.value))])),
     },
     b_whole_process: Object.fromEntries(names.map((name) => [name, processSummary(whole[name])])),
+    ...(values.statements
+      ? {
+          c_statements_per_run: Object.fromEntries(
+            names
+              .filter((name) => name !== 'raw')
+              .map((name) => [
+                name,
+                statementsPerRun(name, programs[name], name === 'baseline' ? baselineRoot : repo),
+              ]),
+          ),
+        }
+      : {}),
   };
   const a = out.a_per_run_cpu;
   a.ratio = round(a.library_ms.median_ms / a.raw_ms.median_ms);
@@ -141,6 +160,46 @@ function measure(paths, count, pick) {
     }
   }
   return samples;
+}
+
+/**
+ * What one library run asks of libSQL: `program` run once more (--runs runs) in a fresh workspace
+ * with every statement recorded, counted between the timed runs' first and last.
+ */
+function statementsPerRun(name, program, root) {
+  const workspace = join(work, `ws-statements-${name}`);
+  mkdirSync(join(workspace, 'home'), { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), 'line one\nline two\n');
+  const trace = join(work, `statements-${name}.jsonl`);
+  writeFileSync(trace, '');
+  const child = spawnSync(process.execPath, ['--import', PRELOAD, program, String(runs)], {
+    cwd: workspace,
+    env: {
+      ...mockRunEnv(process.env, join(workspace, 'home'), url),
+      OXYDRA_BENCH_TRACE: trace,
+      OXYDRA_BENCH_ROOT: root,
+    },
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) throw new Error(`${name} program (statements) failed: ${child.stderr}`);
+  const { began, ended } = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  const statements = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line))
+    .filter((e) => e.conn === 'libsql' && e.t >= began && e.t <= ended);
+  // The staged package's bundle may load a libsql of its own, which the preload does not wrap.
+  if (statements.length === 0) throw new Error(`${name} program: no libSQL statement recorded (${source})`);
+  const byText = new Map();
+  for (const { text } of statements) byText.set(text, (byText.get(text) ?? 0) + 1);
+  const perRun = (count) => round(count / runs);
+  return {
+    statements: perRun(statements.length),
+    transactions: perRun(statements.filter((e) => /^BEGIN\b/.test(e.text)).length),
+    by_text: Object.fromEntries(
+      [...byText].sort((a, b) => b[1] - a[1]).map(([text, count]) => [text.slice(0, 120), perRun(count)]),
+    ),
+  };
 }
 
 function processSummary(list) {
@@ -241,8 +300,10 @@ ${timingTail()}
 function timingTail() {
   return `const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 if (runs > 1) for (let i = 0; i < 20; i++) await once();
+const began = performance.timeOrigin + performance.now();
 const before = process.cpuUsage();
 for (let i = 0; i < runs; i++) await once();
 const timed = process.cpuUsage(before);
-process.stdout.write(JSON.stringify({ cpuPerRunMs: cpuMs(timed) / runs }) + '\\n');`;
+const ended = performance.timeOrigin + performance.now();
+process.stdout.write(JSON.stringify({ cpuPerRunMs: cpuMs(timed) / runs, began, ended }) + '\\n');`;
 }

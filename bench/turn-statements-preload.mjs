@@ -58,6 +58,8 @@ pg.Client.prototype.query = function (config, values, callback) {
 const Database = createRequire(new URL('packages/memory/package.json', root))('libsql');
 const prepare = Database.prototype.prepare;
 let statementPatched = false;
+/** Wrapped calls under way: all() reads through iterate(), which is not recorded again. */
+let depth = 0;
 Database.prototype.prepare = function (text) {
   const statement = prepare.call(this, text);
   statement.oxydraText = oneLine(text);
@@ -67,8 +69,13 @@ Database.prototype.prepare = function (text) {
     for (const method of ['run', 'get', 'all', 'iterate']) {
       const original = proto[method];
       proto[method] = function (...args) {
-        buffer.push({ t: now(), conn: 'libsql', text: this.oxydraText });
-        return original.apply(this, args);
+        if (depth === 0) buffer.push({ t: now(), conn: 'libsql', text: this.oxydraText });
+        depth += 1;
+        try {
+          return original.apply(this, args);
+        } finally {
+          depth -= 1;
+        }
       };
     }
   }

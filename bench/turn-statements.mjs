@@ -114,12 +114,8 @@ function postgresCounts(entries, responseAt) {
 }
 
 function libsqlCounts(entries, responseAt) {
-  // A statement read through iterate() by all() is recorded twice at once: counted once.
-  const statements = entries.filter(
-    (e, i) =>
-      !e.text.startsWith('PRAGMA busy_timeout') &&
-      !(i > 0 && entries[i - 1].text === e.text && e.t - entries[i - 1].t < 0.05),
-  );
+  // Each statement is recorded once (the preload does not record all()'s inner iterate()).
+  const statements = entries.filter((e) => !e.text.startsWith('PRAGMA busy_timeout'));
   const commits = statements.filter((e) => e.text === 'COMMIT');
   return {
     commits_before_response: commits.filter((e) => e.t < responseAt).length,
