@@ -276,6 +276,20 @@ describePostgres('PostgreSQL search index', () => {
     }
   });
 
+  it("bounds the full-text index's pending list that every full-text search reads whole (256 kB)", async () => {
+    const { first, admin, close } = await openTwo();
+    try {
+      const [index] = await admin<{ reloptions: string[] | null }>(
+        `SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = 'search_chunks_text'`,
+        [first.schema],
+      );
+      expect(index?.reloptions).toEqual(['gin_pending_list_limit=256']);
+    } finally {
+      await close();
+    }
+  });
+
   it("replaces a schema's full-precision HNSW index (before halfvec) with the halfvec one, once", async () => {
     const { first, second, url, close } = await openTwo();
     try {
