@@ -17,7 +17,6 @@ import type { AgentDescription, Kernel } from './kernel-api.js';
 import { KernelPersonas } from './personas/agent-persona.js';
 import type { PluginInfo } from './plugins/host.js';
 import { AgentTable } from './services/agent-table.js';
-import { Approvals } from './services/approvals.js';
 import { EventBus } from './services/event-bus.js';
 import type { ServiceHost } from './services/service-host.js';
 import type { KernelTelemetry } from './services/telemetry.js';
@@ -46,7 +45,6 @@ class KernelFacade implements Kernel {
   readonly #assemblies: Assemblies;
   readonly #table: AgentTable;
   readonly #bus: EventBus;
-  #approvals: Approvals | undefined;
   readonly sessions: SessionStore | undefined;
   readonly sandbox: SandboxStatus;
   readonly #options: KernelOptions;
@@ -57,17 +55,8 @@ class KernelFacade implements Kernel {
   #telemetry: Telemetry | undefined;
   #closed = false;
 
-  /** Made at first use (the gateway's start, a first question): a one-shot run may never make it. */
-  get approvals(): Approvals {
-    this.#approvals ??= new Approvals({
-      timeoutMs: this.#options.approvalTimeoutMs ?? this.config.tools.approval_timeout_secs * 1000,
-      publish: (agentId, event) => {
-        const record = this.#table.record(agentId);
-        if (record) this.#table.publish(record, event);
-      },
-    });
-    return this.#approvals;
-  }
+  /** The agent table's: it asks the questions (services/agent-table.ts). */
+  readonly approvals: Kernel['approvals'];
 
   constructor(base: KernelBase, options: KernelOptions) {
     this.workspace = options.workspace;
@@ -81,12 +70,13 @@ class KernelFacade implements Kernel {
     this.#table = new AgentTable({
       base,
       bus: this.#bus,
-      approvals: () => this.approvals,
+      approvalTimeoutMs: options.approvalTimeoutMs ?? base.config.tools.approval_timeout_secs * 1000,
       host: options.host,
       ...(options.clock ? { clock: options.clock } : {}),
       assemble: (spec) => this.#assemblies.get(spec),
     });
     this.agents = this.#table.calls(() => this.#closed);
+    this.approvals = this.#table.approvals;
     this.#personas = new KernelPersonas(options.workspace, base.env, {
       audit: (actor, type, data, resource) => base.audit.recordLater(actor, type, data, resource),
       actor: options.host,

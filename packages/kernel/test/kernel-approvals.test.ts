@@ -127,6 +127,41 @@ describe('approvals', () => {
     expect(kernel.agents.get(agent.id)?.status).toBe('killed');
   });
 
+  it('two first questions at once wait in one queue, and each answer reaches its own', async () => {
+    // The queue is made at the first question (its module loaded then): two asked together
+    // must not each make one, or the first's answer would find no question.
+    const { kernel } = await testKernel(
+      [
+        {
+          match: { lastMessageContains: 'run it' },
+          reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: 'echo approved-$((40+2))' } }] },
+          times: 'always',
+        },
+        { reply: { text: 'reported' }, times: 'always' },
+      ],
+      { tools: { approval: 'ask' } },
+    );
+    const agents = [1, 2].map(() => kernel.agents.spawn({ prompt: 'run it', askApprovals: true }));
+    const ids = await Promise.all(
+      agents.map(async (agent) => {
+        for await (const envelope of agent.events)
+          if (envelope.event.type === 'approval_requested') return envelope.event.id;
+        throw new Error(`${agent.id} asked nothing`);
+      }),
+    );
+    expect(
+      kernel.approvals
+        .pending()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([...ids].sort());
+    expect(ids.map((id) => kernel.approvals.respond(id, true))).toEqual([true, true]);
+    expect((await Promise.all(agents.map((agent) => agent.result))).map((r) => r.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
+  });
+
   it('a host nobody answers denies at once, naming the way out, and asks nothing', async () => {
     const { kernel, mock } = await testKernel(SHELL_THEN_REPORT, { tools: { approval: 'ask' } });
     const events = await collect(kernel.agents.spawn({ prompt: 'run it' }).events);

@@ -46,8 +46,8 @@ function changesWorkspace(tool: { name: string; safety: string }): boolean {
 export interface AgentTableOptions {
   base: KernelBase;
   bus: EventBus;
-  /** Made at the first question (kernel.ts). */
-  approvals: () => Approvals;
+  /** How long an approval question waits for an answer before it counts as "deny". */
+  approvalTimeoutMs: number;
   clock?: KernelServices['clock'];
   host: HostKind;
   assemble: (spec: SpawnSpec, parent: AgentRecord | undefined) => AgentAssembly;
@@ -63,6 +63,17 @@ export class AgentTable implements KernelServices {
   readonly bus: EventBus;
   readonly clock: KernelServices['clock'];
   readonly addUsage = addUsage;
+
+  /**
+   * Approval questions, asked by this table's agents (approver) and answered through the kernel's
+   * `approvals`. The queue and its code (approvals.ts) are made at the first question, which most
+   * runs never ask: until then there is nothing to answer or list.
+   */
+  #questions: Approvals | undefined;
+  readonly approvals: Kernel['approvals'] = {
+    respond: (id, allow) => this.#questions?.respond(id, allow) ?? false,
+    pending: () => this.#questions?.pending() ?? [],
+  };
 
   constructor(private readonly options: AgentTableOptions) {
     this.base = options.base;
@@ -245,11 +256,26 @@ export class AgentTable implements KernelServices {
 
   approver(record: AgentRecord): AgentRunOptions['approve'] {
     for (let at: AgentRecord | undefined = record; at; at = at.parent) {
-      if (at.spec.askApprovals === true)
-        return this.options.approvals().approverFor(record.info.id, killSignal(record));
+      if (at.spec.askApprovals === true) {
+        const signal = killSignal(record);
+        return async (request) => (await this.#questionQueue()).approverFor(record.info.id, signal)(request);
+      }
       if (at.spec.askApprovals === false) break;
     }
     return this.options.host === 'cli' ? undefined : this.#nobodyApproves;
+  }
+
+  async #questionQueue(): Promise<Approvals> {
+    // Imported before the check, so two first questions at once share one queue.
+    const { Approvals } = await import('./approvals.js');
+    this.#questions ??= new Approvals({
+      timeoutMs: this.options.approvalTimeoutMs,
+      publish: (agentId, event) => {
+        const record = this.record(agentId);
+        if (record) this.publish(record, event);
+      },
+    });
+    return this.#questions;
   }
 
   /** The approver of a host without a terminal: one for every turn, it only names the host. */
