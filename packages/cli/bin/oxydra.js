@@ -35,7 +35,6 @@
 // unbundled dist/ instead, for debugging with source-shaped stack traces.
 'use strict';
 const { readFileSync } = require('node:fs');
-const Module = require('node:module');
 const { join } = require('node:path');
 const { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } = require('./launch-table.cjs');
 
@@ -48,6 +47,9 @@ const launchOf = (command) => (Object.hasOwn(LAUNCH_TABLE, command) ? LAUNCH_TAB
  * when set, is the user's choice and wins. Anything failing only means no cache.
  */
 function enableCompileCache(privateCacheDir) {
+  // Required here, not at the top: there it loaded before the gateway's flags were set back
+  // (loadStartBuiltins), so it was compiled from source.
+  const Module = require('node:module');
   if (typeof Module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE) return;
   const dir = privateCacheDir('compile-cache');
   try {
@@ -100,7 +102,8 @@ function keepWasmOnBaselineTier(launch) {
 /**
  * The Node built-ins `oxydra gateway` loads before it serves, beyond those in Node's start-up
  * snapshot: its HTTP server and what Node's net loads to listen (cluster, with dgram and
- * child_process), the bundle's own (crypto, streams, readline, v8, ...).
+ * child_process), the bundle's own (crypto, streams, readline, v8, ...), and node:module, which
+ * code-cache.cjs requires (with the ES module loader and source maps it loads).
  * packages/cli/test/gateway-builtins.test.ts fails when the gateway compiles one of them (or
  * what they load) without Node's cached code.
  */
@@ -114,6 +117,7 @@ const GATEWAY_BUILTINS = [
   'dns',
   'fs/promises',
   'http',
+  'module',
   'net',
   'os',
   'perf_hooks',
@@ -128,6 +132,30 @@ const GATEWAY_BUILTINS = [
 ];
 
 /**
+ * V8's setFlagsFromString as node:v8 calls it, taken from Node's binding when Node gives it:
+ * node:v8 itself loads heap_utils and Node's streams (~25 modules), which, required before the
+ * flags are set back, were compiled from source under the launcher's flags (2.3% of the
+ * gateway's start-up instructions). Node warns that process.binding('v8') is deprecated (DEP0111)
+ * the first time; the warning is for code that reads the binding's internals, and this asks it
+ * for the one function node:v8 hands on unchanged, so it is silenced for that call. Where Node
+ * refuses the binding (its permission model) or has none, node:v8 as before.
+ */
+function v8FlagSetter() {
+  const quiet = process.noDeprecation;
+  try {
+    process.noDeprecation = true;
+    const { setFlagsFromString } = process.binding('v8');
+    if (typeof setFlagsFromString === 'function') return (flags) => setFlagsFromString(flags);
+  } catch {
+    // No binding: node:v8 below.
+  } finally {
+    process.noDeprecation = quiet;
+  }
+  const v8 = require('node:v8');
+  return (flags) => v8.setFlagsFromString(flags);
+}
+
+/**
  * Loads the gateway's built-ins with V8's flags at their defaults, then sets the launcher's back.
  * V8 refuses the code Node ships compiled for its own modules once any flag differs from its
  * default (the flags are part of the cache's key), so under the launcher's flags each built-in
@@ -135,16 +163,16 @@ const GATEWAY_BUILTINS = [
  * flags match Node's cache again. This changes no memory setting: V8 sizes the young generation
  * once, when the process starts (the semi-space flags are not read again), and reads the
  * compaction and heap growing flags at each full GC, which is why they are set back, before any of
- * our code is compiled (its code cache is keyed by the launcher's flags). node:v8 itself, which
- * sets them, and the streams it loads are still compiled under the launcher's flags.
+ * our code is compiled (its code cache is keyed by the launcher's flags). They are set through
+ * Node's binding (v8FlagSetter), so node:v8 and the streams it loads come from the cache too.
  */
 function loadStartBuiltins(launch) {
   // Each as the launcher gives it (`--name=value` or `--name`), whatever node was started with.
   const shapes = new Map([...launch.startV8Flags, `${HEAP_GROWING_FLAG}=`].map((f) => [v8FlagName(f), f.includes('=')]));
   const given = process.execArgv.filter((arg) => shapes.get(v8FlagName(arg)) === arg.includes('='));
   if (given.length === 0) return;
-  const v8 = require('node:v8');
-  v8.setFlagsFromString(given.map(v8FlagDefault).join(' '));
+  const setFlags = v8FlagSetter();
+  setFlags(given.map(v8FlagDefault).join(' '));
   try {
     for (const name of GATEWAY_BUILTINS) require(`node:${name}`);
     // Node 21+'s global navigator loads its module when first read, and a dependency reads it.
@@ -155,7 +183,7 @@ function loadStartBuiltins(launch) {
     // import bin/package.json declares loads it now.
     require.resolve('#code-cache');
   } finally {
-    v8.setFlagsFromString(given.join(' '));
+    setFlags(given.join(' '));
   }
 }
 
