@@ -45,6 +45,10 @@ export function noteStoreContract(open: StoreOpener<NoteStore>): void {
       expect((await store.update(saved.id, { content: 'c\u0000d', tags: ['w\u0000'] })).tags).toEqual(['w']);
       expect((await store.list({ tags: ['w\u0000'] })).map((note) => note.content)).toEqual(['cd']);
       expect(await rejection(() => store.save({ content: '\u0000 \u0000' }))).toBeDefined();
+      // No note id holds one: a read, an update or a delete by such an id finds no note.
+      expect(await store.get(`${saved.id}\u0000`)).toBeUndefined();
+      expect(notFound(await rejection(() => store.update(`${saved.id}\u0000`, { content: 'x' })))).toBe(true);
+      expect(notFound(await rejection(() => store.delete(`${saved.id}\u0000`)))).toBe(true);
     });
 
     it('normalizes tags and lists only notes carrying all the tags asked for', async () => {
