@@ -150,6 +150,16 @@ describePostgres('oxydra store copy (the binary)', () => {
       /^error: --to holds a password, which must not be on a command line\n {2}hint: .*PGPASSWORD/,
     );
     expect(inline.stderr).not.toContain('s3cret');
+    // As the driver's `password` parameter too (it reads one there).
+    const param = sandbox.run(
+      'store',
+      'copy',
+      '--to',
+      'postgres://postgres@127.0.0.1:1/test?password=s3cret',
+    );
+    expect(param.status).toBe(2);
+    expect(param.stderr).toMatch(/^error: --to holds a password, which must not be on a command line\n/);
+    expect(param.stderr).not.toContain('s3cret');
     // `postgres` with no server configured says where the URL goes.
     const unset = sandbox.run('store', 'copy', '--to', 'postgres');
     expect(unset.status).toBe(2);

@@ -199,6 +199,9 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
 
     const flag = sandbox.run('store', 'status', '--store', urlWith({ password }));
     expectRefusal(flag, password, /--store: store\.url = .* holds a password.*OXYDRA_STORE_URL/);
+    // The driver reads a `password` parameter as the password too: refused the same way.
+    const param = sandbox.run('store', 'status', '--store', `${urlWith({})}?password=${password}`);
+    expectRefusal(param, password, /--store: store\.url = .* holds a password.*OXYDRA_STORE_URL/);
 
     sandbox.write('.oxydra/agent.toml', `[store]\nbackend = "postgres"\nurl = "${urlWith({ password })}"\n`);
     expectRefusal(sandbox.run('store', 'migrate'), password, /store\.url = .* holds a password/);
