@@ -4,6 +4,8 @@
  * copied back over its own data, copied back into a fresh workspace where `oxydra audit verify`
  * passes; usage mistakes exit 2 and a server that does not answer is named without its password.
  */
+import { existsSync, lstatSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
   adminQuery,
@@ -38,6 +40,30 @@ describePostgres('oxydra store copy (the binary)', () => {
     sandbox.cleanup();
     fresh.cleanup();
     await dropSchema(schema);
+  });
+
+  it("refuses a source whose memory file is not this user's, and leaves it where it is", async () => {
+    // Written by this test process under another HOME, and not adopted: not the sandbox user's.
+    await populateWorkspace(sandbox.workspace);
+    const memory = join(sandbox.workspace, '.oxydra', 'memory.db');
+    const schemaMade = async () =>
+      (await adminQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
+    const unrecorded = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    // Before, it was set aside, the fresh empty file copied instead, and the copy said it was done (0).
+    expect(unrecorded.status, unrecorded.stdout).toBe(2);
+    expect(unrecorded.stderr).toMatch(
+      /^error: cannot copy from .*memory\.db: Oxydra has no record of creating it for you, so nothing in it is used\n {2}hint: .*--adopt-state/,
+    );
+    expect(existsSync(memory)).toBe(true);
+    expect(await schemaMade()).toBe(false);
+    // A link planted in its place, the same.
+    rmSync(memory);
+    symlinkSync('/etc/hostname', memory);
+    const link = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    expect(link.status).toBe(2);
+    expect(link.stderr).toMatch(/^error: cannot copy from .*memory\.db: it is a symbolic link/);
+    expect(lstatSync(memory).isSymbolicLink()).toBe(true);
+    expect(await schemaMade()).toBe(false);
   });
 
   it('copies a workspace into PostgreSQL and into a fresh workspace, verified, and refuses what it must', async () => {

@@ -139,7 +139,7 @@ async function copyAndCheck(
   const batchSize = batchSizeOf(flags.batchSize);
   const sides: Side[] = [];
   try {
-    const workspace = await openWorkspaceSide();
+    const workspace = await openWorkspaceSide(into === 'postgres');
     sides.push(workspace);
     const server = await openPostgresSide(postgres.url, postgres.schema, into === 'postgres');
     sides.push(server);
