@@ -4,7 +4,7 @@
  * copied back over its own data, copied back into a fresh workspace where `oxydra audit verify`
  * passes; usage mistakes exit 2 and a server that does not answer is named without its password.
  */
-import { existsSync, lstatSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
@@ -42,7 +42,7 @@ describePostgres('oxydra store copy (the binary)', () => {
     await dropSchema(schema);
   });
 
-  it("refuses a source whose memory file is not this user's, and leaves it where it is", async () => {
+  it("refuses a source whose memory file is not this user's, leaving it where it is, or is damaged", async () => {
     // Written by this test process under another HOME, and not adopted: not the sandbox user's.
     await populateWorkspace(sandbox.workspace);
     const memory = join(sandbox.workspace, '.oxydra', 'memory.db');
@@ -56,7 +56,19 @@ describePostgres('oxydra store copy (the binary)', () => {
     );
     expect(existsSync(memory)).toBe(true);
     expect(await schemaMade()).toBe(false);
-    // A link planted in its place, the same.
+    // The user's own file, damaged (its header overwritten): one line saying so, not "a bug in Oxydra".
+    expect(sandbox.run('trust', '--adopt-state').status).toBe(0);
+    for (const companion of ['-wal', '-shm']) rmSync(`${memory}${companion}`, { force: true });
+    const file = openSync(memory, 'r+');
+    writeSync(file, Buffer.alloc(100, 0xff), 0, 100, 0);
+    closeSync(file);
+    const damaged = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    expect(damaged.status, damaged.stderr).toBe(1);
+    expect(damaged.stderr).toMatch(
+      /^error: a database of this workspace is damaged: file is not a database \(SQLITE_NOTADB\)\n {2}hint: .*backup.*\n$/,
+    );
+    expect(await schemaMade()).toBe(false);
+    // A link planted in its place: refused, and left as it is.
     rmSync(memory);
     symlinkSync('/etc/hostname', memory);
     const link = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
