@@ -28,6 +28,19 @@ function fileSystemProblem(error: unknown): string | undefined {
   return `error: ${path !== undefined ? `cannot write ${path}: ` : ''}${cause} (${code})\n  hint: ${WRITE_FIX}`;
 }
 
+/**
+ * A workspace database that is damaged or not a database (truncated, overwritten): this
+ * machine's data, not a bug. The driver does not say which file; the hint names both.
+ */
+const DAMAGED_DATABASE = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+
+function damagedDatabase(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code } = error as { code?: unknown };
+  if (typeof code !== 'string' || !DAMAGED_DATABASE.has(code)) return undefined;
+  return `error: a database of this workspace is damaged: ${error.message.split('\n')[0]} (${code})\n  hint: restore .oxydra/memory.db or .oxydra/kernel.db from a backup, or move the damaged file aside (with its -wal and -shm files) to start a fresh one`;
+}
+
 function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError || error instanceof UsageError) return EXIT_USAGE;
   if (fileSystemProblem(error) !== undefined) return EXIT_USAGE;
@@ -41,7 +54,7 @@ export function formatError(error: unknown): string {
   if (isOxydraError(error)) {
     return `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;
   }
-  const fileSystem = fileSystemProblem(error);
+  const fileSystem = fileSystemProblem(error) ?? damagedDatabase(error);
   if (fileSystem !== undefined) return fileSystem;
   const message = error instanceof Error ? error.message : String(error);
   return `error: ${message} (this looks like a bug in Oxydra; rerun with OXYDRA_DEBUG=1 and report the stack)`;

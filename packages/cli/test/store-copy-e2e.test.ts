@@ -4,6 +4,8 @@
  * copied back over its own data, copied back into a fresh workspace where `oxydra audit verify`
  * passes; usage mistakes exit 2 and a server that does not answer is named without its password.
  */
+import { closeSync, existsSync, lstatSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
   adminQuery,
@@ -38,6 +40,42 @@ describePostgres('oxydra store copy (the binary)', () => {
     sandbox.cleanup();
     fresh.cleanup();
     await dropSchema(schema);
+  });
+
+  it("refuses a source whose memory file is not this user's, leaving it where it is, or is damaged", async () => {
+    // Written by this test process under another HOME, and not adopted: not the sandbox user's.
+    await populateWorkspace(sandbox.workspace);
+    const memory = join(sandbox.workspace, '.oxydra', 'memory.db');
+    const schemaMade = async () =>
+      (await adminQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
+    const unrecorded = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    // Before, it was set aside, the fresh empty file copied instead, and the copy said it was done (0).
+    expect(unrecorded.status, unrecorded.stdout).toBe(2);
+    expect(unrecorded.stderr).toMatch(
+      /^error: cannot copy from .*memory\.db: Oxydra has no record of creating it for you, so nothing in it is used\n {2}hint: .*--adopt-state/,
+    );
+    expect(existsSync(memory)).toBe(true);
+    expect(await schemaMade()).toBe(false);
+    // The user's own file, damaged (its header overwritten): one line saying so, not "a bug in Oxydra".
+    expect(sandbox.run('trust', '--adopt-state').status).toBe(0);
+    for (const companion of ['-wal', '-shm']) rmSync(`${memory}${companion}`, { force: true });
+    const file = openSync(memory, 'r+');
+    writeSync(file, Buffer.alloc(100, 0xff), 0, 100, 0);
+    closeSync(file);
+    const damaged = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    expect(damaged.status, damaged.stderr).toBe(1);
+    expect(damaged.stderr).toMatch(
+      /^error: a database of this workspace is damaged: file is not a database \(SQLITE_NOTADB\)\n {2}hint: .*backup.*\n$/,
+    );
+    expect(await schemaMade()).toBe(false);
+    // A link planted in its place: refused, and left as it is.
+    rmSync(memory);
+    symlinkSync('/etc/hostname', memory);
+    const link = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
+    expect(link.status).toBe(2);
+    expect(link.stderr).toMatch(/^error: cannot copy from .*memory\.db: it is a symbolic link/);
+    expect(lstatSync(memory).isSymbolicLink()).toBe(true);
+    expect(await schemaMade()).toBe(false);
   });
 
   it('copies a workspace into PostgreSQL and into a fresh workspace, verified, and refuses what it must', async () => {
@@ -150,6 +188,16 @@ describePostgres('oxydra store copy (the binary)', () => {
       /^error: --to holds a password, which must not be on a command line\n {2}hint: .*PGPASSWORD/,
     );
     expect(inline.stderr).not.toContain('s3cret');
+    // As the driver's `password` parameter too (it reads one there).
+    const param = sandbox.run(
+      'store',
+      'copy',
+      '--to',
+      'postgres://postgres@127.0.0.1:1/test?password=s3cret',
+    );
+    expect(param.status).toBe(2);
+    expect(param.stderr).toMatch(/^error: --to holds a password, which must not be on a command line\n/);
+    expect(param.stderr).not.toContain('s3cret');
     // `postgres` with no server configured says where the URL goes.
     const unset = sandbox.run('store', 'copy', '--to', 'postgres');
     expect(unset.status).toBe(2);

@@ -199,6 +199,9 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
 
     const flag = sandbox.run('store', 'status', '--store', urlWith({ password }));
     expectRefusal(flag, password, /--store: store\.url = .* holds a password.*OXYDRA_STORE_URL/);
+    // The driver reads a `password` parameter as the password too: refused the same way.
+    const param = sandbox.run('store', 'status', '--store', `${urlWith({})}?password=${password}`);
+    expectRefusal(param, password, /--store: store\.url = .* holds a password.*OXYDRA_STORE_URL/);
 
     sandbox.write('.oxydra/agent.toml', `[store]\nbackend = "postgres"\nurl = "${urlWith({ password })}"\n`);
     expectRefusal(sandbox.run('store', 'migrate'), password, /store\.url = .* holds a password/);
@@ -225,6 +228,17 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     // A database the server does not have.
     sandbox.env.OXYDRA_STORE_URL = urlWith({ password, database: 'oxydra_no_such_database' });
     expectRefusal(sandbox.run('store', 'migrate'), password, /oxydra_no_such_database.*does not exist/);
+
+    // A URL that does not parse (a port past 65535, an unencoded "/" in the password): a
+    // configuration mistake said as one, not the driver's bare "Invalid URL" called a bug (exit 1).
+    for (const url of [
+      `postgres://postgres:${password}@127.0.0.1:99999/test`,
+      `postgres://postgres:${password}/x@127.0.0.1:5432/test`,
+    ]) {
+      sandbox.env.OXYDRA_STORE_URL = url;
+      expectRefusal(sandbox.run('store', 'migrate'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
+      expectRefusal(sandbox.run('run', 'hello'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
+    }
 
     // Without any URL: the variable to set.
     delete sandbox.env.OXYDRA_STORE_URL;

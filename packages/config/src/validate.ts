@@ -19,8 +19,11 @@ function valueAt(values: unknown, path: readonly PropertyKey[]): unknown {
 function showValue(value: unknown, key: PropertyKey | undefined): string {
   if (typeof key === 'string' && isSecretKey(key) && value !== undefined) return MASK;
   if (value === undefined) return '(missing)';
-  // A URL's password ([store] url, a base_url) is never repeated, even in a refusal of it.
-  const text = JSON.stringify(value).replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@');
+  // A URL's password ([store] url, a base_url) is never repeated, even in a refusal of it: after
+  // the user, or as a `password` parameter (which the PostgreSQL driver reads as one).
+  const text = JSON.stringify(value)
+    .replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@')
+    .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

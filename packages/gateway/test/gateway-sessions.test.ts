@@ -272,6 +272,11 @@ describe('REST sessions', () => {
       { role: 'assistant', content: 'hello kim' },
     ]);
     expect((await fetch(`${env.gateway.url}/v1/sessions/nope`, { headers: auth })).status).toBe(404);
+    // A NUL no id holds (PostgreSQL refused it: an internal error there), on both stores.
+    const nul = (path: string) => fetch(`${env!.gateway.url}${path}`, { headers: auth });
+    expect((await nul(`/v1/sessions/${id}%00`)).status).toBe(404);
+    expect((await nul(`/api/v1/sessions/${id}%00`)).status).toBe(404);
+    expect((await jsonOf(await nul('/api/v1/sessions?user_id=kim%00'))).sessions).toEqual([]);
     expect((await fetch(`${env.gateway.url}/v1/sessions?limit=0`, { headers: auth })).status).toBe(400);
 
     const deleted = await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth });

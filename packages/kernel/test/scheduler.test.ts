@@ -277,7 +277,12 @@ describe('scheduler', () => {
           scope,
         ),
     ).rejects.toThrow(/unknown agent/);
-    await (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope);
+    // A NUL, which PostgreSQL cannot store, is left out of the prompt on every store.
+    const made = await (await kernel.service('scheduler')).schedule(
+      { name: 'a', prompt: 'x\u0000y', every: '1h' },
+      scope,
+    );
+    expect((await (await kernel.service('scheduler')).get(made.id, scope)).prompt).toBe('xy');
     await expect(
       async () =>
         await (await kernel.service('scheduler')).schedule({ name: 'a', prompt: 'x', every: '1h' }, scope),

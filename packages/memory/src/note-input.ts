@@ -2,6 +2,8 @@
  * Validation of note content and tags, with Oxydra's limits. Messages go back to the model
  * through memory_save / memory_update, so each says what to change.
  */
+
+import { withoutNul } from '@oxydra/types';
 import { MemoryValidationError } from './errors.js';
 
 /** 32 KiB of UTF-8: a note is one fact or decision, not a document. */
@@ -12,12 +14,12 @@ export const MAX_NOTE_TAG_CHARS = 64;
 export const DEFAULT_NOTE_LIST_LIMIT = 50;
 export const MAX_NOTE_LIST_LIMIT = 1000;
 
-/** The content, trimmed; throws if blank or over MAX_NOTE_BYTES. */
+/** The content, trimmed and without NUL characters; throws if blank or over MAX_NOTE_BYTES. */
 export function checkNoteContent(content: unknown): string {
   if (typeof content !== 'string') {
     throw new MemoryValidationError('content', 'note content must be a string of text');
   }
-  const clean = content.trim();
+  const clean = withoutNul(content).trim();
   if (clean === '') {
     throw new MemoryValidationError(
       'content',
@@ -34,7 +36,7 @@ export function checkNoteContent(content: unknown): string {
   return clean;
 }
 
-/** Tags trimmed, lower-cased and de-duplicated (first occurrence kept); throws past the limits. */
+/** Tags without NUL characters, trimmed, lower-cased and de-duplicated (first occurrence kept); throws past the limits. */
 export function normalizeTags(tags: unknown): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags))
@@ -47,7 +49,7 @@ export function normalizeTags(tags: unknown): string[] {
         `tag ${index + 1} is not a string; tags are short words like "preferences"`,
       );
     }
-    const clean = tag.trim().toLowerCase();
+    const clean = withoutNul(tag).trim().toLowerCase();
     if (clean === '')
       throw new MemoryValidationError('tags', `tag ${index + 1} is empty; remove it or give it a name`);
     const length = [...clean].length;

@@ -3,7 +3,7 @@
  * @oxydra/store-postgres): new sessions' fields, list paging, the literal search text, and
  * session-state writes. Bad input is refused with a MemoryValidationError naming the field.
  */
-import { type NewSession, SessionExistsError, type TurnEnd } from '@oxydra/types';
+import { type NewSession, SessionExistsError, type TurnEnd, withoutNul } from '@oxydra/types';
 import { MemoryValidationError } from './errors.js';
 import { newSessionId } from './ids.js';
 import { checkTitle } from './title.js';
@@ -19,7 +19,7 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-/** The search text, or undefined for none (empty); refuses a non-string or an over-long one. */
+/** The search text without NUL characters, or undefined for none (empty); refuses a non-string or an over-long one. */
 export function checkSearch(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw new MemoryValidationError('search', 'search must be a string');
@@ -29,7 +29,10 @@ export function checkSearch(value: unknown): string | undefined {
       `search is ${value.length} characters; the limit is ${MAX_SEARCH_CHARS}`,
     );
   }
-  return value;
+  // No title or id holds a NUL (titles are one clean line, ids are checked), and PostgreSQL
+  // refuses one in a query: the search is for the rest of the text, on both stores.
+  const text = withoutNul(value);
+  return text === '' ? undefined : text;
 }
 
 /** The fields of a new session checked, with an id made (UUID v7) when none is given. */

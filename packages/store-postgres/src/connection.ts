@@ -39,9 +39,11 @@ export function describeTarget(url: string): string {
   }
 }
 
+/** The URL's password: after the user, else its `password` parameter (the driver reads both). */
 function passwordOf(url: string): string | undefined {
   try {
-    const password = decodeURIComponent(new URL(url).password);
+    const parsed = new URL(url);
+    const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get('password') ?? '');
     return password === '' ? undefined : password;
   } catch {
     return undefined;

@@ -20,3 +20,4 @@ export * from './tool-failure.js';
 export * from './tools.js';
 export * from './usage.js';
 export { GENERIC_KEY_ENV, providerKeyVariables, WIRE_FACTS, type WireFacts } from './wire-facts.js';
+export * from './without-nul.js';

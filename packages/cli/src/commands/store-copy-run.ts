@@ -14,7 +14,7 @@ import {
 } from '@oxydra/kernel/stores';
 import { openWorkspaceMemory } from '@oxydra/kernel/workspace';
 import { checkSchemaName, openPostgresStores } from '@oxydra/store-postgres';
-import { UsageError } from '@oxydra/types';
+import { holdsPassword, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 import { storeChoice } from '../run/store-choice.js';
@@ -44,7 +44,7 @@ function checkUrl(flag: string, url: string): string {
   if (!URL.canParse(url)) {
     throw new UsageError(`${flag} is not a valid URL`, { hint: 'write it as postgres://user@host:5432/db' });
   }
-  if (new URL(url).password !== '') {
+  if (holdsPassword(url)) {
     throw new UsageError(`${flag} holds a password, which must not be on a command line`, {
       hint: 'drop it from the URL and export PGPASSWORD, or use --to/--from postgres with the URL in OXYDRA_STORE_URL',
     });
@@ -139,7 +139,7 @@ async function copyAndCheck(
   const batchSize = batchSizeOf(flags.batchSize);
   const sides: Side[] = [];
   try {
-    const workspace = await openWorkspaceSide();
+    const workspace = await openWorkspaceSide(into === 'postgres');
     sides.push(workspace);
     const server = await openPostgresSide(postgres.url, postgres.schema, into === 'postgres');
     sides.push(server);

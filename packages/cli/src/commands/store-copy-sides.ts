@@ -6,7 +6,7 @@
  */
 import { findWorkspaceRoot } from '@oxydra/config';
 import { asyncControlStores, kernelDbPath, kernelTransfer, openKernelDb } from '@oxydra/kernel/stores';
-import { claimMemory, memoryLocation } from '@oxydra/kernel/workspace';
+import { claimMemory, memoryLocation, stateStanding } from '@oxydra/kernel/workspace';
 import { memoryTransfer, openMemory } from '@oxydra/memory';
 import { describeTarget, openPostgresStores, PostgresSchemaError } from '@oxydra/store-postgres';
 import { type AuditStore, type SessionStore, type StoreTransfer, UsageError } from '@oxydra/types';
@@ -21,10 +21,28 @@ export interface Side {
   close(): Promise<void>;
 }
 
-export async function openWorkspaceSide(): Promise<Side> {
+/**
+ * A source's state files that are not this user's are refused, not copied: opening them would
+ * set them aside (state-origin.ts) and copy the fresh empty ones in their place, a copy of
+ * nothing reported as complete (exit 0) while the data, or a file planted in the folder, stays
+ * behind. A target's are set aside as every command does: a copy needs an empty target anyway.
+ */
+function refuseForeignSource(paths: readonly string[]): void {
+  for (const path of paths) {
+    const { standing, why } = stateStanding(path);
+    if (standing !== 'foreign') continue;
+    throw new UsageError(`cannot copy from ${path}: ${why ?? 'it is not yours'}, so nothing in it is used`, {
+      hint: "if it is a file this user made, record it with `oxydra trust --adopt-state`, then copy again (a link or another user's file is never used)",
+    });
+  }
+}
+
+export async function openWorkspaceSide(source: boolean): Promise<Side> {
   const { config } = await loadCliConfig({ ask: false });
   const workspace = findWorkspaceRoot();
   const location = memoryLocation(config, workspace);
+  if (source)
+    refuseForeignSource(['path' in location ? [location.path] : [], kernelDbPath(workspace)].flat());
   // A memory file that came with the folder is set aside, never copied (as every command does).
   claimMemory(location);
   const memory = await openMemory(location);

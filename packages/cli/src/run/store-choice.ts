@@ -52,6 +52,7 @@ export function storeChoice(config: AgentConfig, env: NodeJS.ProcessEnv = proces
       },
     );
   }
+  const urlFrom = store.url !== undefined ? '[store] url' : store.url_env;
   if (!POSTGRES_URL.test(url)) {
     // Never the value: it may be anything, a password included.
     throw new ConfigError(
@@ -60,10 +61,20 @@ export function storeChoice(config: AgentConfig, env: NodeJS.ProcessEnv = proces
       { hint: `set it to postgres://user:password@host:5432/database` },
     );
   }
+  if (!URL.canParse(url)) {
+    // The driver's own error would be a bare "Invalid URL", taken for a bug in Oxydra (exit 1).
+    throw new ConfigError(
+      `${urlFrom} is not a valid URL`,
+      { keyPath: store.url !== undefined ? 'store.url' : 'store.url_env' },
+      {
+        hint: 'write it as postgres://user:password@host:5432/database, the port 1-65535 and any @ : / ? # % in the user or password percent-encoded (%40 %3A %2F %3F %23 %25)',
+      },
+    );
+  }
   return {
     backend: 'postgres',
     url,
-    urlFrom: store.url !== undefined ? '[store] url' : store.url_env,
+    urlFrom,
     schema: store.schema,
     maxConnections: store.max_connections,
     synchronousCommit: store.synchronous_commit,

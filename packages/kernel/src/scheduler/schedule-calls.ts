@@ -12,7 +12,7 @@ import type {
   ScheduleStore,
   StoredSchedule,
 } from '@oxydra/types';
-import { didYouMean, UsageError } from '@oxydra/types';
+import { didYouMean, UsageError, withoutNul } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import { specFields, specInput } from '../spec/request.js';
 import { scheduleInfo, scheduleRun, timingOfStored } from './schedule-rows.js';
@@ -92,7 +92,9 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
     return agent;
   };
 
-  const checkPrompt = (prompt: string) => {
+  // Without NUL characters, which PostgreSQL cannot store (withoutNul): the same prompt on both stores.
+  const checkPrompt = (given: string) => {
+    const prompt = withoutNul(given);
     if (prompt.trim() === '') throw new UsageError('the schedule needs a prompt: what the agent should do');
     if (prompt.length > MAX_PROMPT_CHARS) {
       throw new UsageError(`the prompt is longer than ${MAX_PROMPT_CHARS} characters`);

@@ -3,7 +3,7 @@
  * Tool results are mostly file contents and command output, large and better found by running
  * the tool again, so they are left out unless asked for, and then cut short.
  */
-import { type Message, messageText } from '@oxydra/types';
+import { type Message, messageText, withoutNul } from '@oxydra/types';
 
 export interface ConversationTextOptions {
   /** Index tool results too (default false). */
@@ -23,5 +23,6 @@ export function conversationTexts(
     else if (message.role === 'tool' && options.includeToolResults)
       texts.push(message.content.slice(0, limit));
   }
-  return texts.filter((text) => text.trim() !== '');
+  // Without NUL characters, which a PostgreSQL index cannot hold (withoutNul, @oxydra/types).
+  return texts.map(withoutNul).filter((text) => text.trim() !== '');
 }

@@ -17,6 +17,7 @@ import type {
   SearchSource,
   SourceReplacement,
 } from '@oxydra/types';
+import { withoutNul } from '@oxydra/types';
 import { LibsqlSearchIndex } from '../store/libsql/search-index/store.js';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
 import { ConversationIndex } from './conversation-index.js';
@@ -117,9 +118,7 @@ export class Retriever {
   indexNote(note: NoteInput): Promise<IndexResult> {
     return this.writes.run(async () => {
       const source: SearchSource = { type: 'note', id: note.id };
-      const pieces = dedupByHash(
-        chunkText(note.content, this.chunking).map((c) => ({ ...c, hash: contentHash(c.text) })),
-      );
+      const pieces = this.notePieces(note);
       const reusable = await this.index.sourceVectors(source);
       const missing = pieces.filter((piece) => !reusable.has(piece.hash));
       const fresh = await embedChecked(
@@ -142,6 +141,16 @@ export class Retriever {
       });
       return { chunks: pieces.length, embedded: missing.length };
     });
+  }
+
+  /**
+   * A note's chunks with their hashes, once each, without NUL characters (withoutNul of
+   * @oxydra/types): a note saved before the stores dropped them may hold one.
+   */
+  private notePieces(note: NoteInput): { text: string; hash: string }[] {
+    return dedupByHash(
+      chunkText(withoutNul(note.content), this.chunking).map((c) => ({ ...c, hash: contentHash(c.text) })),
+    );
   }
 
   /**
@@ -181,9 +190,7 @@ export class Retriever {
         writing.catch(() => {});
       };
       for (const note of latest) {
-        const pieces = dedupByHash(
-          chunkText(note.content, this.chunking).map((c) => ({ ...c, hash: contentHash(c.text) })),
-        );
+        const pieces = this.notePieces(note);
         if (size > 0 && size + pieces.length > this.reindexBatchSize) await flush();
         group.push({ note, pieces });
         size += pieces.length;

@@ -24,6 +24,7 @@ import {
   type StoredNote,
 } from '@oxydra/types';
 import type { PgDatabase } from './database.js';
+import { holdsNul } from './nul-keys.js';
 
 const COLUMNS = 'id, user_id, content, tags, created_at, updated_at';
 
@@ -84,6 +85,7 @@ export class PostgresNoteStore implements NoteStore {
     const content = checkNoteContent(input.content);
     const tags = input.tags === undefined ? null : normalizeTags(input.tags);
     const userId = checkOptionalId('userId', scope?.userId);
+    if (holdsNul(id)) throw new NoteNotFoundError(id);
     const { rows } = await this.#db.run((sql) =>
       sql.query<NoteRow>(
         `UPDATE notes SET content = $1, tags = COALESCE($2, tags), updated_at = $3
@@ -97,6 +99,7 @@ export class PostgresNoteStore implements NoteStore {
 
   async delete(id: string, scope?: NoteScope): Promise<NoteWriteResult> {
     const userId = checkOptionalId('userId', scope?.userId);
+    if (holdsNul(id)) throw new NoteNotFoundError(id);
     const { rows } = await this.#db.run((sql) =>
       sql.query<NoteRow>(
         `DELETE FROM notes WHERE id = $1 AND ($2::text IS NULL OR user_id = $2) RETURNING ${COLUMNS}`,
@@ -109,6 +112,7 @@ export class PostgresNoteStore implements NoteStore {
 
   async get(id: string, scope?: NoteScope): Promise<StoredNote | undefined> {
     const userId = checkOptionalId('userId', scope?.userId);
+    if (holdsNul(id)) return undefined;
     const { rows } = await this.#db.run((sql) =>
       sql.query<NoteRow>(
         `SELECT ${COLUMNS} FROM notes WHERE id = $1 AND ($2::text IS NULL OR user_id = $2)`,

@@ -45,6 +45,7 @@ import type pg from 'pg';
 import type { ClaimedSessions } from './claimed-sessions.js';
 import { RELEASE_RUN_SQL } from './cluster.js';
 import type { PgDatabase } from './database.js';
+import { holdsNul } from './nul-keys.js';
 import {
   COLUMNS,
   type SessionRow,
@@ -63,7 +64,9 @@ function filterSql(filter: SessionFilter, args: unknown[]): string {
     args.push(value);
     return `$${args.length}`;
   };
-  if (filter.userId !== undefined) clauses.push(`user_id = ${param(filter.userId)}`);
+  // A user id holding a NUL is no user's (nul-keys.ts): matched by nothing, never sent.
+  if (holdsNul(filter.userId)) clauses.push('false');
+  else if (filter.userId !== undefined) clauses.push(`user_id = ${param(filter.userId)}`);
   if (filter.archived !== undefined)
     clauses.push(filter.archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL');
   if (filter.subagents === false) clauses.push('parent_session_id IS NULL');
@@ -120,6 +123,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<StoredSession | undefined> {
+    if (holdsNul(id)) return undefined;
     const { rows } = await this.#db.run((sql) =>
       sql.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [id]),
     );
@@ -149,6 +153,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async lookup(typed: string, scope: { userId?: string } = {}): Promise<string[]> {
+    if (holdsNul(typed, scope.userId)) return [];
     const args: unknown[] = [];
     const where = filterSql(scope, args);
     const exact = await this.#db.run((sql) =>

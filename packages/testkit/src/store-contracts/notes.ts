@@ -38,6 +38,19 @@ export function noteStoreContract(open: StoreOpener<NoteStore>): void {
       expect(await store.list()).toHaveLength(HOSTILE_TEXT.length + 1);
     });
 
+    it('drops NUL characters (which PostgreSQL text cannot hold) from content, tags and a tag filter', async () => {
+      const saved = await store.save({ content: 'a\u0000b \u0000', tags: ['x\u0000y', '\u0000 z'] });
+      expect(saved).toMatchObject({ content: 'ab', tags: ['xy', 'z'] });
+      expect(await store.get(saved.id)).toMatchObject({ content: 'ab', tags: ['xy', 'z'] });
+      expect((await store.update(saved.id, { content: 'c\u0000d', tags: ['w\u0000'] })).tags).toEqual(['w']);
+      expect((await store.list({ tags: ['w\u0000'] })).map((note) => note.content)).toEqual(['cd']);
+      expect(await rejection(() => store.save({ content: '\u0000 \u0000' }))).toBeDefined();
+      // No note id holds one: a read, an update or a delete by such an id finds no note.
+      expect(await store.get(`${saved.id}\u0000`)).toBeUndefined();
+      expect(notFound(await rejection(() => store.update(`${saved.id}\u0000`, { content: 'x' })))).toBe(true);
+      expect(notFound(await rejection(() => store.delete(`${saved.id}\u0000`)))).toBe(true);
+    });
+
     it('normalizes tags and lists only notes carrying all the tags asked for', async () => {
       const a = await store.save({ content: 'a', tags: [' Prefs ', 'prefs', 'WORK', '日本'] });
       expect(a.tags).toEqual(['prefs', 'work', '日本']);

@@ -171,6 +171,15 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect(await store.list({ search: '%' })).toHaveLength(1);
       expect(await store.list({ search: "'; drop table sessions; --" })).toEqual([]);
       expect((await store.list({ search: 'PLAIN' })).map((session) => session.id)).toEqual(['b1']);
+      // A NUL (which PostgreSQL refuses in a query) is left out of the search, on every store.
+      expect((await store.list({ search: 'pla\u0000in' })).map((session) => session.id)).toEqual(['b1']);
+      expect(await store.count({ search: '\u0000' })).toBe(3);
+      // No id or user id holds a NUL (ids refuse control characters): reads by one find nothing.
+      expect(await store.get('a1\u0000')).toBeUndefined();
+      expect(await store.lookup('a\u0000')).toEqual([]);
+      expect(await store.lookup('a1', { userId: 'alice\u0000' })).toEqual([]);
+      expect(await store.list({ userId: 'alice\u0000' })).toEqual([]);
+      expect(await store.count({ userId: 'alice\u0000' })).toBe(0);
       expect(await store.lookup('a1', { userId: 'bob' })).toEqual([]);
       expect(await store.lookup('a1', { userId: 'alice' })).toEqual(['a1']);
       expect((await store.lookup('a')).sort()).toEqual(['a1', 'a2']);

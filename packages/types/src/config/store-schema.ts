@@ -12,10 +12,15 @@ const STORE_BACKENDS = ['libsql', 'postgres'] as const;
 /** The variable [store] url_env names by default. */
 export const STORE_URL_ENV = 'OXYDRA_STORE_URL';
 
-/** A URL's password, if it has one (an unparsable string has none to hide). */
-function hasPassword(url: string): boolean {
+/**
+ * Whether a postgres:// URL carries a password: after the user (`user:secret@`), or as the
+ * `password` parameter (`?password=secret`), which the driver (pg-connection-string) reads as
+ * one too. An unparsable string has none to hide.
+ */
+export function holdsPassword(url: string): boolean {
   try {
-    return new URL(url).password !== '';
+    const parsed = new URL(url);
+    return parsed.password !== '' || parsed.searchParams.has('password');
   } catch {
     return false;
   }
@@ -28,7 +33,7 @@ const postgresUrl = once(() =>
     .refine((url) => /^postgres(ql)?:\/\/[^\s]+$/.test(url), {
       error: 'is not a postgres:// URL (postgres://user@host:5432/database)',
     })
-    .refine((url) => !hasPassword(url), {
+    .refine((url) => !holdsPassword(url), {
       error: `holds a password, which must not be written in a file or on a command line: put the whole URL in the environment variable [store] url_env names (default ${STORE_URL_ENV}) instead`,
     }),
 );
