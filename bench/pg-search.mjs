@@ -6,13 +6,15 @@
 // as saving a note does (--ingest note: replaceSource, the index kept up row by row), into a scratch
 // database made for the run and dropped after, then hybrid searches run (the query embedded, both candidate lists, the chunks
 // fetched). Corpus and queries are bench/memory.mjs's (bench/search-corpus.mjs); each note is
-// saved for one of USERS users, so a search scoped to a user sees a tenth of the chunks.
+// saved for one of USERS users (--users, 10 unless told), so a search scoped to a user sees a tenth of the chunks.
 //
 // The index grows through each of --sizes in turn (the same notes, one database): at each size,
-// the ingest rate of the chunks added since the previous size, hybrid query p50/p95 and hit@8,
-// each side's p50 alone, HNSW recall@10 against exact search (brute-force distance over the same
-// chunks in the same scope: the same WHERE with index scans off), unscoped and scoped to a user,
-// for the store's own ef_search and a few others (tuning); the table's and each index's size,
+// the ingest rate of the chunks added since the previous size, hybrid query p50/p95 and hit@8
+// (unscoped, and scoped to the query's note's user as a deployment searches: hybrid_scoped_user),
+// each side's p50 alone (the vector side also scoped), HNSW recall@10 against exact search
+// (brute-force distance over the same chunks in the same scope: the same WHERE with index scans
+// off), unscoped and scoped to a user, for the store's own ef_search and a few others (tuning;
+// scoped at each --scoped-ef, with that statement's p50); the table's and each index's size,
 // PostgreSQL's memory (shared_buffers, how much of the index it holds, the bench's backends'
 // resident memory) and node's RSS. Unless --skip-libsql, the libSQL index (bench/memory.mjs's
 // chosen method) ingests and answers the largest size in the same run, for ratios.
@@ -22,10 +24,11 @@
 // one, apart, apart, one: where the store's SIDES_APART_FROM comes from (docs/postgres.md).
 // Usage: node bench/pg-search.mjs [--sizes 20000,50000,100000] [--queries 200]
 //   [--recall-queries 100] [--skip-libsql] [--ingest bulk|note] [--corpus uniform|topics|docs]
-//   [--embedder deterministic|static] [--sides-ab] [--database NAME]
+//   [--embedder deterministic|static] [--sides-ab] [--database NAME] [--scoped-ef 200,400,800]
+//   [--scoped-scan strict_order,relaxed_order] [--users 10]
 //   (--database: load into database NAME and keep it after the run; when NAME already holds the
 //   loaded index, skip the load and measure it again, so query variants can be compared on one
-//   database without reloading: one size only, and the same --corpus/--embedder/--sizes)
+//   database without reloading: one size only, and the same --corpus/--embedder/--sizes/--users)
 //   (--chunks N is --sizes N; --corpus: bench/search-corpus.mjs's openCorpus, docs being real English
 //   text, bench/docs-corpus.mjs; --embedder: bench/bench-embedder.mjs, static being a GloVe word-vector
 //   model read by the product's model2vec embedder, static needing --corpus docs; needs
@@ -60,6 +63,9 @@ const { values } = parseArgs({
     embedder: { type: 'string', default: 'deterministic' },
     'sides-ab': { type: 'boolean', default: false },
     database: { type: 'string' },
+    'scoped-ef': { type: 'string', default: '200,400,800' },
+    'scoped-scan': { type: 'string', default: 'strict_order' },
+    users: { type: 'string', default: '10' },
   },
 });
 const SIZES = (values.chunks ?? values.sizes)
@@ -75,12 +81,26 @@ const BULK_NOTES = 1000;
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
 const CLOCK_TICKS = 100;
 const QUERIES = Number(values.queries);
+/** ef_search values at which the recall rows also run a search scoped to a user, and time it. */
+const SCOPED_EFS = values['scoped-ef'].split(',').map(Number);
+if (SCOPED_EFS.some((n) => !Number.isInteger(n) || n <= 0))
+  throw new Error(`bad --scoped-ef ${values['scoped-ef']}`);
+/** hnsw.iterative_scan modes of those rows: strict_order (the store's), relaxed_order. */
+const SCOPED_SCANS = values['scoped-scan'].split(',');
+if (SCOPED_SCANS.some((mode) => mode !== 'strict_order' && mode !== 'relaxed_order'))
+  throw new Error(`bad --scoped-scan ${values['scoped-scan']}: strict_order and/or relaxed_order`);
+/** The scoped rows: [name, ef_search, iterative scan mode]. */
+const SCOPED_ROWS = SCOPED_SCANS.flatMap((mode) =>
+  SCOPED_EFS.map((ef) => [`scoped_${mode === 'strict_order' ? '' : 'relaxed_'}ef_search_${ef}`, ef, mode]),
+);
 const RECALL_QUERIES = Number(values['recall-queries']);
 const TOP_K = 8;
 // The embedder first: a bad --embedder or --corpus fails before any work.
 const embedder = await openEmbedder(values.embedder, values.corpus);
 const DIMS = embedder.dimensions;
-const USERS = 10;
+/** Notes are saved for USERS users in turn: a search scoped to one sees 1/USERS of the chunks. */
+const USERS = Number(values.users);
+if (!Number.isInteger(USERS) || USERS <= 0) throw new Error(`bad --users ${values.users}`);
 const SCHEMA = 'bench';
 const ADMIN_URL = process.env.OXYDRA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -153,22 +173,30 @@ async function ingest(client, retriever, notes) {
   };
 }
 
-/** p50 of each side alone, as the retriever asks it (topK × 4 candidates, no scope). */
+/**
+ * p50 of each side alone, as the retriever asks it (topK × 4 candidates, no scope), and of the
+ * vector side scoped to the query's note's user (vector_scoped_user_p50_ms).
+ */
 async function sides(store, embedder, notes) {
   const random = seededRandom(13);
   const text = [];
   const vector = [];
+  const vectorScoped = [];
   for (let i = 0; i < 100; i++) {
-    const query = queryFor(notes[Math.floor(random() * notes.length)], random).text;
+    const note = notes[Math.floor(random() * notes.length)];
+    const query = queryFor(note, random).text;
     const [q] = await embedder.embed([query]);
     let start = performance.now();
     await store.searchVector(q, {}, TOP_K * 4);
     vector.push(performance.now() - start);
     start = performance.now();
+    await store.searchVector(q, { userId: note.userId }, TOP_K * 4);
+    vectorScoped.push(performance.now() - start);
+    start = performance.now();
     await store.searchText(query, {}, TOP_K * 4);
     text.push(performance.now() - start);
   }
-  return { vector_p50_ms: p50(vector), text_p50_ms: p50(text) };
+  return { vector_p50_ms: p50(vector), vector_scoped_user_p50_ms: p50(vectorScoped), text_p50_ms: p50(text) };
 }
 
 /**
@@ -177,7 +205,11 @@ async function sides(store, embedder, notes) {
  * same scope condition, ordered by the full-precision cosine distance with index scans off (a
  * sequential scan computing every distance; checked by EXPLAIN). Unscoped, and scoped to one user
  * (a tenth of the chunks: the filtered case). The ef_search_<n> rows run the index's own ORDER BY
- * with that ef_search, unscoped, for tuning.
+ * with that ef_search, unscoped, for tuning; the scoped_ef_search_<n> rows the same scoped to the
+ * user (--scoped-ef) with the store's iterative scan (strict_order; scoped_relaxed_ef_search_<n>
+ * with relaxed_order, --scoped-scan), with the p50 of that statement alone (<row>_p50_ms: the
+ * server's work and one round trip), each query's settings run one after the other, so the
+ * settings' times are interleaved.
  */
 async function recall(client, store, embedder, notes, key) {
   const random = seededRandom(11);
@@ -191,11 +223,15 @@ async function recall(client, store, embedder, notes, key) {
   if (defs.length !== 1) throw new Error(`expected one HNSW index for model ${key}, found ${defs.length}`);
   const indexed = defs[0].expr.startsWith('(') ? defs[0].expr : `(${defs[0].expr})`;
   const indexedType = /halfvec/.test(indexed) ? `public.halfvec(${DIMS})` : vector;
-  const inTransaction = async (settings, query, params) => {
+  /** `query`'s rows with `settings` in effect; `times`, when given, gets the query's own ms. */
+  const inTransaction = async (settings, query, params, times) => {
     await client.query('BEGIN');
     try {
       for (const setting of settings) await client.query(setting);
-      return (await client.query(query, params)).rows;
+      const start = performance.now();
+      const { rows } = await client.query(query, params);
+      times?.push(performance.now() - start);
+      return rows;
     } finally {
       await client.query('COMMIT');
     }
@@ -220,7 +256,9 @@ async function recall(client, store, embedder, notes, key) {
     store: 0,
     store_scoped_user: 0,
     ...Object.fromEntries(efs.map((ef) => [`ef_search_${ef}`, 0])),
+    ...Object.fromEntries(SCOPED_ROWS.map(([name]) => [name, 0])),
   };
+  const scopedMsOf = Object.fromEntries(SCOPED_ROWS.map(([name]) => [name, []]));
   let wanted = 0;
   let wantedScoped = 0;
   const storeMs = [];
@@ -250,14 +288,26 @@ async function recall(client, store, embedder, notes, key) {
       );
       found[`ef_search_${ef}`] += ids.filter((row) => all.has(Number(row.id))).length;
     }
+    for (const [name, ef, mode] of SCOPED_ROWS) {
+      // The bench's client has pgvector's default (iterative scans off): set as the store's are.
+      const ids = await inTransaction(
+        [`SET LOCAL hnsw.ef_search = ${ef}`, `SET LOCAL hnsw.iterative_scan = ${mode}`],
+        `SELECT id FROM ${SCHEMA}.search_chunks WHERE model_key = ${key} AND user_id = $2
+         ORDER BY ${indexed} OPERATOR(public.<=>) $1::${indexedType} LIMIT 10`,
+        [`[${q.join(',')}]`, user],
+        scopedMsOf[name],
+      );
+      found[name] += ids.filter((row) => mine.has(Number(row.id))).length;
+    }
   }
   return {
     ...Object.fromEntries(
       Object.entries(found).map(([name, n]) => [
         name,
-        round(n / (name === 'store_scoped_user' ? wantedScoped : wanted)),
+        round(n / (name === 'store_scoped_user' || name.startsWith('scoped_') ? wantedScoped : wanted)),
       ]),
     ),
+    ...Object.fromEntries(SCOPED_ROWS.map(([name]) => [`${name}_p50_ms`, p50(scopedMsOf[name])])),
     zero_vector_queries_skipped: skipped.count,
     store_k10_p50_ms: p50(storeMs),
     store_scoped_user_k10_p50_ms: p50(scopedMs),
@@ -398,6 +448,12 @@ async function runPostgres(notes, embedder, cuts) {
         queries: QUERIES,
         topK: TOP_K,
       });
+      // As a deployment searches: each query for its note's user (a tenth of the chunks).
+      const scopedQueries = await measureQueries(retriever, seen, seededRandom(7), {
+        queries: QUERIES,
+        topK: TOP_K,
+        scoped: true,
+      });
       const bySide = await sides(store, embedder, seen);
       const sidesAb = values['sides-ab'] ? await sidesApartOrNot(url.href, embedder, seen) : undefined;
       const { rows } = await client.query(`SELECT key FROM ${SCHEMA}.search_models WHERE model_id = $1`, [
@@ -410,6 +466,7 @@ async function runPostgres(notes, embedder, cuts) {
         ingest: ingested,
         vacuum_analyze_s: analyzeSeconds,
         hybrid: queries,
+        hybrid_scoped_user: scopedQueries,
         ...bySide,
         ...(sidesAb ? { hybrid_sides: sidesAb } : {}),
         recall_at_10_vs_exact: recallAt10,

@@ -162,9 +162,9 @@ export function queryFor(note, random) {
 /**
  * Hybrid searches through `index.search` (a Retriever, or an object with its search), each made
  * from a random note of `notes`: p50/p95 after a warm-up, and hit@topK (the note is among the
- * results), by kind of query.
+ * results), by kind of query; `scoped`: each search scoped to its note's user (note.userId).
  */
-export async function measureQueries(index, notes, random, { queries, topK }) {
+export async function measureQueries(index, notes, random, { queries, topK, scoped = false }) {
   const times = [];
   let hits = 0;
   const byKind = { keyword: [0, 0], paraphrase: [0, 0] };
@@ -173,7 +173,9 @@ export async function measureQueries(index, notes, random, { queries, topK }) {
     const note = notes[Math.floor(random() * notes.length)];
     const query = queryFor(note, random);
     const start = performance.now();
-    const results = await index.search({ query: query.text, topK: topK });
+    // scoped: as a deployment searches, for the query's note's user only (notes carry a userId).
+    const user = scoped ? { userId: note.userId } : {};
+    const results = await index.search({ query: query.text, topK: topK, ...user });
     const elapsed = performance.now() - start;
     if (i < warmup) continue;
     times.push(elapsed);

@@ -46,6 +46,7 @@ import { lastPerSource, replaceSourcesSql } from './bulk.js';
 import { bulkLoad } from './bulk-load.js';
 import { candidateCtes, type HybridRow, hybridSql, joinSides } from './candidates.js';
 import { commonLexemes } from './common-lexemes.js';
+import { vectorSearchRows } from './filtered-scan.js';
 import { indexSize } from './index-size.js';
 import { afterLock } from './locks.js';
 import { prepareModel } from './model.js';
@@ -303,12 +304,14 @@ export class PostgresSearchIndex implements SearchIndexStore {
     // Similar to nothing (its cosine distance is NaN everywhere): no statement, as on libSQL.
     if (limit <= 0 || isZeroVector(vector)) return [];
     const values: unknown[] = [];
-    const sides = candidateCtes(await this.#sql(), { vector: text, scope, limit }, values);
-    const { rows } = await this.#db.run((sql) =>
-      sql.query<{ id: number; distance: number }>(
-        `WITH ${sides.ctes.join(',\n')} SELECT id, distance FROM vector_hits`,
-        values,
-      ),
+    const model = await this.#sql();
+    const sides = candidateCtes(model, { vector: text, scope, limit }, values);
+    const rows = await vectorSearchRows<{ id: number; distance: number }>(
+      this.#db,
+      model,
+      scope,
+      `WITH ${sides.ctes.join(',\n')} SELECT id, distance FROM vector_hits`,
+      values,
     );
     return vectorOrder(rows);
   }
@@ -358,6 +361,8 @@ export class PostgresSearchIndex implements SearchIndexStore {
     const common = query.text === undefined ? [] : this.#common.value();
     const statement = hybridSql(candidateCtes(model, { ...query, common }, values));
     if (statement === undefined) return [];
+    if (query.vector !== undefined)
+      return vectorSearchRows<HybridChunkRow>(this.#db, model, query.scope, statement, values);
     const { rows } = await this.#db.run((sql) => sql.query<HybridChunkRow>(statement, values));
     return rows;
   }
