@@ -5,7 +5,7 @@
  * connection error's reason is scrubbed of the password as well, in case a driver message ever
  * repeats it.
  */
-import { OxydraError } from '@oxydra/types';
+import { OxydraError, urlPassword } from '@oxydra/types';
 import pg from 'pg';
 import { corkEachSection } from './corked-writes.js';
 
@@ -42,20 +42,9 @@ export function describeTarget(url: string): string {
   }
 }
 
-/** The URL's password: after the user, else its `password` parameter (the driver reads both). */
-function passwordOf(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get('password') ?? '');
-    return password === '' ? undefined : password;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `text` (a driver's message) on one line, with the URL's password, if any, replaced by ***. */
 export function scrubbed(url: string, text: string): string {
-  const password = passwordOf(url);
+  const password = urlPassword(url);
   const line = text.split('\n')[0] ?? '';
   return password === undefined ? line : line.split(password).join('***');
 }

@@ -13,17 +13,34 @@ const STORE_BACKENDS = ['libsql', 'postgres'] as const;
 export const STORE_URL_ENV = 'OXYDRA_STORE_URL';
 
 /**
- * Whether a postgres:// URL carries a password: after the user (`user:secret@`), or as the
- * `password` parameter (`?password=secret`), which the driver (pg-connection-string) reads as
- * one too. An unparsable string has none to hide.
+ * A postgres:// URL's password: after the user (`user:secret@`), else its `password` parameter,
+ * which the driver (pg-connection-string) reads as one too. Undefined when it has none, or the
+ * string does not parse (it has none to hide). The one reading of it: the config refuses a URL
+ * that holds one (holdsPassword), the PostgreSQL store scrubs it from the driver's messages.
  */
-export function holdsPassword(url: string): boolean {
+export function urlPassword(url: string): string | undefined {
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    return parsed.password !== '' || parsed.searchParams.has('password');
+    parsed = new URL(url);
   } catch {
-    return false;
+    return undefined;
   }
+  const password = decodedOrRaw(parsed.password) || (parsed.searchParams.get('password') ?? '');
+  return password === '' ? undefined : password;
+}
+
+/** A bad %-escape is still a password: kept as written rather than lost. */
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Whether a postgres:// URL carries a password (urlPassword). */
+export function holdsPassword(url: string): boolean {
+  return urlPassword(url) !== undefined;
 }
 
 const postgresUrl = once(() =>
