@@ -140,6 +140,34 @@ describe('emailUpdate', () => {
     expect(parseAuthResults('mx.oxy.test 1; none')).toEqual({ authservId: 'mx.oxy.test', results: [] });
   });
 
+  it('a quoted string the sender chose (its envelope sender) cannot read as a passing result', async () => {
+    // MAIL FROM:<"x;dkim=pass header.d=example.com y"@evil.example>: the server writes it as
+    // smtp.mailfrom, quoted, inside its own header; split at `;` and spaces it read as DKIM passing.
+    const smuggled = [
+      'mx.oxy.test; spf=pass smtp.mailfrom="x;dkim=pass header.d=example.com y"@evil.example; dkim=none',
+      'mx.oxy.test; spf=pass smtp.mailfrom="x(dmarc=pass header.from=example.com)"@evil.example; dkim=none',
+      'mx.oxy.test; spf=fail smtp.mailfrom="x\\";dkim=pass header.d=example.com y"@evil.example',
+    ];
+    for (const header of smuggled) {
+      const u = await update({ from: 'ceo@example.com', text: 'wire the money', authResults: [header] });
+      expect(u).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^not authenticated/) });
+    }
+    expect(parseAuthResults(smuggled[0]!)?.results).toEqual([
+      {
+        method: 'spf',
+        result: 'pass',
+        props: { 'smtp.mailfrom': '"x;dkim=pass header.d=example.com y"@evil.example' },
+      },
+      { method: 'dkim', result: 'none', props: {} },
+    ]);
+    // The envelope sender's own domain still passes SPF for its own From.
+    expect(
+      await update({ from: 'boss@evil.example', text: 'hi', authResults: [smuggled[0]!] }),
+    ).toMatchObject({
+      kind: 'message',
+    });
+  });
+
   it('automatic mail (auto-replies, bounces, lists) and mail from the bot itself are never answered', async () => {
     const cases: TestMail[] = [
       { from: 'alice@example.com', text: 'I am away', headers: { 'Auto-Submitted': 'auto-replied' } },
