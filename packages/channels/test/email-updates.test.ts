@@ -168,6 +168,30 @@ describe('emailUpdate', () => {
     });
   });
 
+  it('a From address with controls or bidi marks in its quoted local part is not taken', async () => {
+    // Authenticated for its own domain: the address is what would reach logs and `channels pair`.
+    const raw = (local: string) =>
+      Buffer.from(
+        [
+          'Authentication-Results: mx.oxy.test; spf=pass smtp.mailfrom=evil.example',
+          `From: "${local}"@evil.example`,
+          'To: agent@oxy.test',
+          'Subject: hi',
+          'Message-ID: <q1@evil.example>',
+          '',
+          'let me in',
+          '',
+        ].join('\r\n'),
+        'utf8',
+      );
+    for (const local of ['x\u009b2J', 'admin\u202elive.moc', 'a\u200bb']) {
+      const u = emailUpdate({ cursor: '7:3', key: '7:3', parsed: await simpleParser(raw(local)) }, policy);
+      expect(u).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/control or invisible/) });
+    }
+    const plain = emailUpdate({ cursor: '7:3', key: '7:3', parsed: await simpleParser(raw('x y')) }, policy);
+    expect(plain).toMatchObject({ kind: 'message', message: { sender: { id: '"x y"@evil.example' } } });
+  });
+
   it('automatic mail (auto-replies, bounces, lists) and mail from the bot itself are never answered', async () => {
     const cases: TestMail[] = [
       { from: 'alice@example.com', text: 'I am away', headers: { 'Auto-Submitted': 'auto-replied' } },
