@@ -245,7 +245,9 @@ export async function runChannelsPair(
       { senderId: request.senderId, userId, ...(request.name !== undefined ? { name: request.name } : {}) },
       now.toISOString(),
     );
-    process.stdout.write(`${channel}: sender ${request.senderId} is paired as user ${userId}\n`);
+    process.stdout.write(
+      `${channel}: sender ${visibleControls(request.senderId)} is paired as user ${visibleControls(userId)}\n`,
+    );
     if (section?.unknown_senders !== 'pair')
       process.stdout.write(
         `  note: [channels.${channel}] unknown_senders is not "pair", so paired senders are not let in until it is\n`,
