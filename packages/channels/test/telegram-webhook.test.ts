@@ -3,6 +3,7 @@
  * update is answered only once the host acknowledged it (stored), a redelivery of a stored one
  * at once; a wrong secret, another path and an oversized body are refused before any update.
  */
+import { getEventListeners } from 'node:events';
 import { request } from 'node:http';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,6 +60,19 @@ describe('Telegram webhook server', () => {
     // Delivered again (Telegram never saw the 200): stored already, so answered without a take.
     expect(await post(hook.port, update(7))).toBe(200);
     expect(await post(hook.port, update(5))).toBe(200);
+  });
+
+  it('a wait ended by an update leaves no listener on the signal it was given', async () => {
+    const hook = await start();
+    const closing = new AbortController();
+    for (const id of [1, 2, 3]) {
+      const taken = hook.take(id > 1 ? String(id - 1) : undefined, closing.signal);
+      const answered = post(hook.port, update(id));
+      expect((await taken).map((u) => u.update_id)).toEqual([id]);
+      hook.acknowledge(String(id));
+      expect(await answered).toBe(200);
+    }
+    expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
   });
 
   it('refuses a wrong secret, another path, a body that is not an update, and an oversized body', async () => {
