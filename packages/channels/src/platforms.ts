@@ -30,6 +30,9 @@ export interface ChannelPlatform<S extends ChannelSection> {
   open(name: string, section: S, env: NodeJS.ProcessEnv): Promise<Channel>;
 }
 
+/** The shortest Telegram webhook secret taken: 16 of 64 symbols is 96 bits. */
+const MIN_WEBHOOK_SECRET = 16;
+
 export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Sections[K]> } = {
   telegram: {
     secretVariables: (section) => [
@@ -69,6 +72,14 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
           {
             hint: 'use 1-256 letters, digits, "_" or "-" (e.g. openssl rand -hex 32)',
           },
+        );
+      }
+      // The secret is all that tells Telegram's POSTs from a stranger's, and a forged update can
+      // carry any sender id (the owner's): a short one could be guessed request by request.
+      if (webhook && webhook.secret.length < MIN_WEBHOOK_SECRET) {
+        throw new UsageError(
+          `[channels.${name}] secret_token_env names ${section.secret_token_env}, whose value is ${webhook.secret.length} characters: too short to keep strangers from guessing it`,
+          { hint: `use at least ${MIN_WEBHOOK_SECRET} (e.g. openssl rand -hex 32)` },
         );
       }
       const { TelegramChannel } = await import('./telegram/adapter.js');

@@ -7,6 +7,7 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openChannelStore } from '@oxydra/channels';
@@ -242,6 +243,41 @@ describe('DiscordChannel against the fake Discord', () => {
     expect(message.content).toBe('Your report.');
     expect(message.files.map((f) => [f.name, new TextDecoder().decode(f.bytes)])).toEqual([
       ['report.txt', 'the report'],
+    ]);
+  });
+
+  it('sends a file while undici 7 (loaded by Slack socket mode) is the global dispatcher', async () => {
+    // A process that loaded @slack/socket-mode before any other undici has its Agent as the global
+    // dispatcher, which discord.js's undici 6 sends through: uploads failed "action is not a function".
+    const require = createRequire(import.meta.url);
+    const slackUndici = createRequire(require.resolve('@slack/socket-mode'))('undici') as {
+      Agent: new () => { close(): Promise<void> };
+      setGlobalDispatcher(agent: unknown): void;
+    };
+    const global = globalThis as Record<symbol, unknown>;
+    const slots = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')];
+    const before = slots.map((slot) => global[slot]);
+    const agent = new slackUndici.Agent();
+    slackUndici.setGlobalDispatcher(agent);
+    cleanups.push(async () => {
+      slots.forEach((slot, i) => {
+        global[slot] = before[i];
+      });
+      await agent.close();
+    });
+    fake = await FakeDiscord.start({ token: TOKEN });
+    const channel = await connect(fake);
+    const target = { chatId: fake.dmChannel(OWNER) };
+    const file = {
+      name: 'report.txt',
+      bytes: new TextEncoder().encode('the report'),
+      mimeType: 'text/plain',
+    };
+    const out = await channel.sendFile(target, file, 'Your report.');
+    const message = fake.sent(target.chatId).find((m) => m.id === out.messageId)!;
+    expect(message.content).toBe('Your report.');
+    expect(message.files.map((f) => [f.name, f.contentType, new TextDecoder().decode(f.bytes)])).toEqual([
+      ['report.txt', 'text/plain', 'the report'],
     ]);
   });
 

@@ -18,7 +18,7 @@ import { EmailChannel, type EmailOptions } from '../src/email/adapter.js';
 
 const skip = dovecotSkipReason();
 /** A mailbox user per test (the IMAP login; the channel's address is agent@oxy.test in each). */
-const BOTS = Array.from({ length: 7 }, (_, i) => ({
+const BOTS = Array.from({ length: 8 }, (_, i) => ({
   user: `agent${i}@oxy.test`,
   password: `imap-Secret-471${i}`,
 }));
@@ -263,6 +263,24 @@ describe.skipIf(skip !== undefined)(
         'too many MIME',
         'not authenticated: mx.oxy.test',
         'automatic mail (Auto-Submitted:',
+        'message',
+      ]);
+    });
+
+    it('mail the parser refuses (a header block over 1 MB) is ignored, not read again forever', async () => {
+      const email = await setUp({ maxMessageBytes: 3_000_000 });
+      await email.start();
+      const start = (await email.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+      // A stranger's mail, within max_message_bytes, with 100,000 header lines.
+      const junk = 'X-Junk: aaaaaaaaaa\r\n'.repeat(100_000);
+      await dovecot!.append(
+        BOT,
+        `${junk}From: x@evil.example\r\nTo: agent@oxy.test\r\nSubject: j\r\n\r\nhi\r\n`,
+      );
+      await deliver({ from: 'alice@example.com', text: 'the real one' });
+      const got = await receiveCount(email, start, 2);
+      expect(got.map((u) => (u.kind === 'ignored' ? u.reason.split(':')[0] : u.kind))).toEqual([
+        'could not be parsed',
         'message',
       ]);
     });

@@ -3,8 +3,11 @@
  * update is answered only once the host acknowledged it (stored), a redelivery of a stored one
  * at once; a wrong secret, another path and an oversized body are refused before any update.
  */
+import { getEventListeners } from 'node:events';
 import { request } from 'node:http';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNEL_PLATFORMS } from '../src/platforms.js';
 import { MAX_WEBHOOK_BODY_BYTES, TelegramWebhookServer } from '../src/telegram/webhook.js';
 
 const SECRET = 'the-secret';
@@ -59,6 +62,19 @@ describe('Telegram webhook server', () => {
     expect(await post(hook.port, update(5))).toBe(200);
   });
 
+  it('a wait ended by an update leaves no listener on the signal it was given', async () => {
+    const hook = await start();
+    const closing = new AbortController();
+    for (const id of [1, 2, 3]) {
+      const taken = hook.take(id > 1 ? String(id - 1) : undefined, closing.signal);
+      const answered = post(hook.port, update(id));
+      expect((await taken).map((u) => u.update_id)).toEqual([id]);
+      hook.acknowledge(String(id));
+      expect(await answered).toBe(200);
+    }
+    expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
+  });
+
   it('refuses a wrong secret, another path, a body that is not an update, and an oversized body', async () => {
     const hook = await start();
     expect(await post(hook.port, update(1), 'wrong')).toBe(401);
@@ -72,5 +88,31 @@ describe('Telegram webhook server', () => {
     const waiting = hook.take(undefined, controller.signal);
     controller.abort();
     expect(await waiting).toEqual([]);
+  });
+});
+
+describe('the webhook secret', () => {
+  const section = agentConfigSchema.parse({
+    selection: { provider: 'openai', model: 'gpt-4o-mini' },
+    providers: { registry: { openai: { provider_type: 'openai' } } },
+    channels: {
+      telegram: {
+        enabled: true,
+        mode: 'webhook',
+        bot_token_env: 'TG_TOKEN',
+        webhook_url: 'https://bot.example/hook',
+        secret_token_env: 'TG_SECRET',
+      },
+    },
+  }).channels.telegram;
+  const open = (secret: string) =>
+    CHANNEL_PLATFORMS.telegram.open('telegram', section, { TG_TOKEN: '1:token', TG_SECRET: secret });
+
+  it('is refused when short enough to guess: a forged update could carry the owner id', async () => {
+    // Telegram itself takes 1-256 characters.
+    for (const secret of ['a', 'abc', 'fifteen-chars15'])
+      await expect(open(secret)).rejects.toThrow(/TG_SECRET, whose value is \d+ characters: too short/);
+    await expect(open('sixteen-chars-16')).resolves.toMatchObject({ name: 'telegram' });
+    await expect(open('x'.repeat(300))).rejects.toThrow(/whose value Telegram refuses/);
   });
 });

@@ -33,7 +33,8 @@ describe('oxydra channels run (Telegram): pairing, webhook, configuration', () =
       channelsToml(api, '\nunknown_senders = "pair"'),
     );
     const running = await startChannels(env);
-    api.message({ from: { id: STRANGER, first_name: 'Stranger' }, text: 'let me in' });
+    // A name is the stranger's own words: a C1 CSI and a bidi override in it must not reach the terminal.
+    api.message({ from: { id: STRANGER, first_name: 'Stranger\u009b2J\u202e' }, text: 'let me in' });
     const offer = await pollUntil(
       () => api!.sent(STRANGER).find((m) => m.text.includes('pairing code')),
       'the pairing code',
@@ -47,7 +48,7 @@ describe('oxydra channels run (Telegram): pairing, webhook, configuration', () =
 
     const list = await env.run(['channels', 'pair']);
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toContain(`telegram  sender ${STRANGER}  "Stranger"`);
+    expect(list.stdout).toContain(`telegram  sender ${STRANGER}  "Stranger\\x9b2J\\u202e"`);
     expect(list.stdout).not.toContain(code);
     const wrong = await env.run(['channels', 'pair', 'telegram', 'AAAAAAAA']);
     expect(wrong.status).toBe(2);

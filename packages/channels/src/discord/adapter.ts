@@ -52,6 +52,7 @@ import {
 } from './cursor.js';
 import { type BotIdentity, type DiscordEvent, discordEvent, messageEvent } from './events.js';
 import { sendNonce } from './nonce.js';
+import { requestWithBytes } from './request-bytes.js';
 
 export interface DiscordOptions {
   /** The configured name ("discord"). */
@@ -136,6 +137,8 @@ export class DiscordChannel implements Channel {
         api: options.apiUrl,
         // A short wait is queued by discord.js; a long one is the host's (ChannelRetryableError).
         rejectOnRateLimit: (limit) => limit.retryAfter > HOLD_AT_MOST_MS,
+        // Uploads as bytes: whichever undici's Agent is the global dispatcher can send them.
+        makeRequest: requestWithBytes,
       },
     });
     this.#rest = this.#client.rest.setToken(options.token);

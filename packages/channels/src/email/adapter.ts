@@ -26,7 +26,7 @@ import {
   type ChannelUpdate,
 } from '@oxydra/types';
 import { ImapFlow, type MessageStructureObject } from 'imapflow';
-import { simpleParser } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { scrubbed, scrubber } from '../platform-errors.js';
@@ -325,7 +325,15 @@ export class EmailChannel implements Channel {
         ignored('gone or larger than max_message_bytes when read');
         continue;
       }
-      const parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true });
+      let parsed: ParsedMail;
+      try {
+        parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true });
+      } catch (error) {
+        // mailparser refuses some hostile mail (a header block over 1 MB, too many parts). Thrown
+        // from receive(), it was read again at every retry: one stranger's mail stopped the channel.
+        ignored(`could not be parsed: ${(error as Error).message.slice(0, 120)}`);
+        continue;
+      }
       const update = emailUpdate(
         { cursor: cursorOf, key: cursorOf, parsed, structure: info.structure },
         {

@@ -24,28 +24,76 @@ export interface AuthResults {
 /** Longest header value looked at (a hostile message may carry a huge one). */
 const MAX_HEADER = 8192;
 
-/** Parses one Authentication-Results value (RFC 8601): comments dropped, `;`-separated resinfo. */
+/**
+ * Parses one Authentication-Results value (RFC 8601): comments dropped, `;`-separated resinfo.
+ * Quoted strings are read whole: a property's value may be one (RFC 8601 `pvalue`), and the
+ * server copies some from the sender's own words, e.g. the envelope sender of
+ * `MAIL FROM:<"x;dkim=pass header.d=victim.example y"@evil.example>` as smtp.mailfrom. Split at
+ * every `;` and space, that one property would read as a passing DKIM result for victim.example.
+ */
 export function parseAuthResults(value: string): AuthResults | undefined {
-  let text = value.slice(0, MAX_HEADER).replace(/\r?\n[ \t]+/g, ' ');
-  // Comments may nest: drop innermost first, a bounded number of times.
-  for (let i = 0; i < 10 && /\([^()]*\)/.test(text); i++) text = text.replace(/\([^()]*\)/g, ' ');
-  const [head, ...rest] = text.split(';');
-  const authservId = head?.trim().split(/\s+/)[0]?.toLowerCase();
+  const [head, ...rest] = resinfoTokens(value.slice(0, MAX_HEADER).replace(/\r?\n[ \t]+/g, ' '));
+  const authservId = head?.[0]?.toLowerCase();
   if (!authservId) return undefined;
   const results: AuthResult[] = [];
-  for (const resinfo of rest) {
-    const tokens = resinfo.trim().split(/\s+/).filter(Boolean);
+  for (const tokens of rest) {
     const first = tokens.shift();
     const match = first?.match(/^([A-Za-z0-9_-]+)(?:\/\d+)?=([A-Za-z0-9_-]+)$/);
     if (!match) continue;
     const props: Record<string, string> = {};
     for (const token of tokens) {
       const prop = token.match(/^([A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+)=(.+)$/);
-      if (prop) props[prop[1]!.toLowerCase()] = prop[2]!.replace(/^"|"$/g, '').toLowerCase();
+      if (prop) props[prop[1]!.toLowerCase()] = unquoted(prop[2]!).toLowerCase();
     }
     results.push({ method: match[1]!.toLowerCase(), result: match[2]!.toLowerCase(), props });
   }
   return { authservId, results };
+}
+
+/**
+ * The value's `;`-separated parts, each as its space-separated tokens: a quoted string (with its
+ * backslash escapes) stays inside its token, quotes kept; a comment, which may nest and hold
+ * quoted pairs, separates tokens and is dropped. One pass: linear in the (bounded) value.
+ */
+function resinfoTokens(text: string): string[][] {
+  const parts: string[][] = [[]];
+  let token = '';
+  let depth = 0;
+  let quoted = false;
+  const endToken = () => {
+    if (token !== '') parts.at(-1)!.push(token);
+    token = '';
+  };
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i]!;
+    if (quoted) {
+      token += c;
+      if (c === '\\' && i + 1 < text.length) token += text[++i];
+      else if (c === '"') quoted = false;
+    } else if (depth > 0) {
+      if (c === '\\') i += 1;
+      else if (c === '(') depth += 1;
+      else if (c === ')') depth -= 1;
+    } else if (c === '(') {
+      endToken();
+      depth = 1;
+    } else if (c === ';') {
+      endToken();
+      parts.push([]);
+    } else if (/\s/.test(c)) {
+      endToken();
+    } else {
+      token += c;
+      if (c === '"') quoted = true;
+    }
+  }
+  endToken();
+  return parts;
+}
+
+/** A value that is one quoted string, without its quotes and escapes; anything else as it is. */
+function unquoted(value: string): string {
+  return /^"(?:[^"\\]|\\.)*"$/.test(value) ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
 }
 
 /** The domain of an address or a domain ("user@a.example" or "a.example"), lower-cased. */

@@ -7,7 +7,7 @@
  * question (thread.ts) whose first line is one of its choices is a button press. Attachments
  * are described from the server's MIME structure, never downloaded here.
  */
-import type { ChannelAttachment, ChannelUpdate } from '@oxydra/types';
+import { type ChannelAttachment, type ChannelUpdate, hasTerminalControls } from '@oxydra/types';
 import type { MessageStructureObject } from 'imapflow';
 import type { ParsedMail } from 'mailparser';
 import { authenticationProblem } from './auth.js';
@@ -36,6 +36,9 @@ export function emailUpdate(mail: FetchedMail, policy: MailPolicy): ChannelUpdat
   const from = Array.isArray(parsed.from) ? undefined : parsed.from?.value;
   const address = from?.length === 1 ? from[0]!.address?.toLowerCase() : undefined;
   if (!address) return ignored('no single From address');
+  // Mail servers pass a quoted local part through (`"x\u009b2J\u202e"@evil.example`); the address
+  // is printed in logs and `oxydra channels pair`, and no one's real address holds controls.
+  if (hasTerminalControls(address)) return ignored('a From address with control or invisible characters');
   if (address === policy.botAddress) return ignored('mail from the bot itself');
   const automatic = automaticMail(parsed, address);
   if (automatic) return ignored(`automatic mail (${automatic}): never answered`);

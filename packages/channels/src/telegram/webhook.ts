@@ -60,8 +60,14 @@ export class TelegramWebhookServer {
     this.#answerStored();
     if (this.#buffered.length === 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // The listener goes with the wait: one left per update on a long-lived signal kept
+        // every wait's closure (and an AbortSignal.any of it) alive for the process's life.
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#wake = done;
+        signal.addEventListener('abort', done, { once: true });
       });
       this.#wake = undefined;
       this.#answerStored();

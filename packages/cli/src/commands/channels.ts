@@ -7,7 +7,7 @@
  * answers (the gateway, [gateway] channels) is refused naming it, exit 2.
  */
 import type { ChannelReport } from '@oxydra/types';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleControls } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
@@ -218,9 +218,10 @@ export async function runChannelsPair(
       if (requests.length === 0) process.stdout.write('no open pairing requests\n');
       for (const r of requests) {
         const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(r.requestedAt)) / 60_000));
-        // The name is the sender's own choice: shown as JSON text so it cannot fake a line.
+        // The name (and an email sender's address) is the sender's own choice: shown as JSON text
+        // so it cannot fake a line, its C1 controls and bidi marks written out (JSON keeps them).
         process.stdout.write(
-          `${r.channel}  sender ${r.senderId}  ${JSON.stringify(r.name ?? '')}  ${minutes} min ago\n`,
+          `${r.channel}  sender ${visibleControls(r.senderId)}  ${visibleControls(JSON.stringify(r.name ?? ''))}  ${minutes} min ago\n`,
         );
       }
       if (requests.length > 0)
@@ -244,7 +245,9 @@ export async function runChannelsPair(
       { senderId: request.senderId, userId, ...(request.name !== undefined ? { name: request.name } : {}) },
       now.toISOString(),
     );
-    process.stdout.write(`${channel}: sender ${request.senderId} is paired as user ${userId}\n`);
+    process.stdout.write(
+      `${channel}: sender ${visibleControls(request.senderId)} is paired as user ${visibleControls(userId)}\n`,
+    );
     if (section?.unknown_senders !== 'pair')
       process.stdout.write(
         `  note: [channels.${channel}] unknown_senders is not "pair", so paired senders are not let in until it is\n`,

@@ -1,6 +1,8 @@
 /**
  * Test mail as a sender's mail server would deliver it: composed by nodemailer's MailComposer
- * (real MIME), with the receiving server's Authentication-Results header on top when asked.
+ * (real MIME), with the receiving server's Authentication-Results header on top when asked,
+ * written as the server writes it (never as MIME encoded-words, which MailComposer would make
+ * of a value with quotes in it).
  */
 import type { Options as MailOptions } from 'nodemailer/lib/mailer';
 
@@ -17,7 +19,7 @@ export async function composeMail(mail: TestMail): Promise<Buffer> {
   const { authResults, ...options } = mail;
   const results = authResults === undefined ? [] : Array.isArray(authResults) ? authResults : [authResults];
   const headers = [
-    ...results.map((value) => ({ key: 'Authentication-Results', value })),
+    ...results.map((value) => ({ key: 'Authentication-Results', value: { prepared: true, value } })),
     ...headerList(options.headers),
   ];
   return new MailComposer({ ...options, headers }).compile().build();

@@ -86,7 +86,7 @@ export const telegramChannelSchema = z
       .regex(ENV_NAME, 'an environment variable name, e.g. "TELEGRAM_WEBHOOK_SECRET"')
       .optional()
       .describe(
-        'mode = "webhook": the variable holding the secret Telegram sends with every update (1-256 of A-Z a-z 0-9 _ -); required then',
+        'mode = "webhook": the variable holding the secret Telegram sends with every update (16-256 of A-Z a-z 0-9 _ -); required then',
       ),
     api_root: z
       .url({ protocol: /^https?$/ })
