@@ -4,8 +4,11 @@
  * must still end at NORMAL, as one opening an existing file does, or every later commit and
  * checkpoint of the audit chain would go unsynced.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KernelDb } from '../src/store/kernel-db.js';
+import { KERNEL_SCHEMA_VERSION, type KernelDb } from '../src/store/kernel-db.js';
+import { claimWorkspaceState } from '../src/store/state-origin.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
 
 const scratch = scratchKernelDbs('oxydra-kernel-db-create-');
@@ -24,5 +27,64 @@ describe('a new kernel database', () => {
     const reopened = await scratch.open(folder);
     expect(pragma(reopened, 'journal_mode')).toBe('wal');
     expect(pragma(reopened, 'synchronous')).toBe(NORMAL);
+  });
+});
+
+/**
+ * A power cut in a new file's first milliseconds, on a file system that writes a file's size before
+ * its data, leaves its first page as zeros: SQLite's "not a database". With nothing in its WAL
+ * such a file holds nothing (unwritten-file.ts) and is made again; anything else SQLite refuses
+ * is left alone.
+ */
+describe('a kernel database a power cut left unwritten', () => {
+  /**
+   * A kernel.db of `bytes` (and a WAL of `wal`) with this user's origin record, as its opener
+   * leaves them (claimWorkspaceState records the origin before the file is made). Not made by
+   * opening it here: a closed connection whose statements are not yet finalized keeps its file
+   * open in this process, and SQLite would share its locks with the next one.
+   */
+  function leftAs(bytes: Buffer, wal?: Buffer): { folder: string; path: string } {
+    const folder = scratch.folder();
+    const path = join(folder, '.oxydra', 'kernel.db');
+    claimWorkspaceState(path);
+    writeFileSync(path, bytes, { mode: 0o600 });
+    if (wal) writeFileSync(`${path}-wal`, wal, { mode: 0o600 });
+    return { folder, path };
+  }
+
+  it('is made again when its one page holds only zeros', async () => {
+    const { folder } = leftAs(Buffer.alloc(4096));
+    const db = await scratch.open(folder);
+    expect(pragma(db, 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
+    expect(pragma(db, 'journal_mode')).toBe('wal');
+    expect(pragma(db, 'synchronous')).toBe(NORMAL);
+  });
+
+  it('is made again beside a WAL none of whose frames committed', async () => {
+    const { folder } = leftAs(Buffer.alloc(4096), Buffer.alloc(8192, 0x5a));
+    const db = await scratch.open(folder);
+    expect(pragma(db, 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
+  });
+
+  it('is left to SQLite, and refused, beside a WAL that may hold its first page', async () => {
+    const wal = Buffer.alloc(8192);
+    wal.writeUInt32BE(0x377f0682, 0);
+    const { folder, path } = leftAs(Buffer.alloc(4096), wal);
+    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+    expect(readFileSync(path).length).toBe(4096);
+  });
+
+  it('is left as it is, and refused, when it holds anything but zeros', async () => {
+    const garbage = Buffer.alloc(4096, 0);
+    garbage.write('not zeros', 200);
+    const { folder, path } = leftAs(garbage);
+    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+    expect(readFileSync(path).equals(garbage)).toBe(true);
+  });
+
+  it('is left as it is, and refused, when it is longer than one page', async () => {
+    const { folder, path } = leftAs(Buffer.alloc(8192));
+    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+    expect(readFileSync(path).length).toBe(8192);
   });
 });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
+import { emptyUnwrittenFile } from './unwritten-file.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
@@ -70,7 +71,10 @@ export function openLocalDb(path: string, migrations: readonly string[]): Kernel
   return finishOpening(connectLocalDb(path), path, migrations);
 }
 
-/** The file opened (created owner-only if new) in WAL mode, not yet migrated. */
+/**
+ * The file opened (created owner-only if new) in WAL mode, not yet migrated. A file a power cut
+ * left as zeros while it was being created is made again (unwritten-file.ts).
+ */
 function connectLocalDb(path: string): KernelDb {
   let created = true;
   try {
@@ -79,6 +83,9 @@ function connectLocalDb(path: string): KernelDb {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     created = false;
   }
+  // Checked before SQLite opens the file rather than after it refuses it: a second connection
+  // opened in the same process after one that met SQLITE_NOTADB was seen waiting on locks.
+  if (!created && emptyUnwrittenFile(path)) created = true;
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout=${BUSY_TIMEOUT_MS}`);
@@ -88,7 +95,8 @@ function connectLocalDb(path: string): KernelDb {
     // again, the file), and its first WAL frame, at NORMAL, on two more (the WAL's header and its
     // folder): 3-15 ms of a fresh gateway's start on this machine's ext4 disk. A crash before
     // they reach the disk loses only the schema: the switch leaves an empty file (SQLite starts
-    // it anew, this opener switches it again), and a WAL whose frames fail their checksums is
+    // it anew, this opener switches it again) or, where a file system wrote the size before the
+    // data, one page of zeros (made again: unwritten-file.ts), and a WAL whose frames fail their checksums is
     // discarded, leaving user_version below this build's, so the next open migrates again. No
     // checkpoint runs that early (SQLite's automatic one waits for 1,000 pages). A file that
     // existed is opened at NORMAL throughout, as before.
