@@ -65,7 +65,9 @@ export class ChatApprovals {
     }
     const token = randomBytes(16).toString('base64url');
     const summary = visibleControls(asked.summary);
-    const shown = summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS)}…` : summary;
+    const cut = summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS)}…` : summary;
+    // Shown as written: markup in the model's summary could hide part of the command (a spoiler).
+    const shown = channel.literal?.(cut) ?? cut;
     const minutes = Math.max(1, Math.round((Date.parse(asked.expiresAt) - Date.now()) / 60_000));
     const askedText = `The agent wants to run ${asked.tool}:\n${shown}\n\nAllow it? (no answer within ${minutes} min counts as Deny)`;
     const max = channel.capabilities.maxMessageLength - 64; // room for the outcome line

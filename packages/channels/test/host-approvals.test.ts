@@ -64,6 +64,16 @@ describe('ChannelHost approvals', () => {
     expect(texts(channel)).not.toContain('ran rm -rf build');
   });
 
+  it("shows the tool call's summary through the platform's literal(), the question and its closed text", async () => {
+    const { channel } = await setup('ignore', false, { approvalTimeoutMs: 200 });
+    channel.literal = (text) => `[as written: ${text}]`;
+    channel.push(message(ALICE, 'privileged: clean the build', '1'));
+    await pollUntil(() => texts(channel).includes('not allowed'), 'the answer after the timeout');
+    const { question } = buttonsOf(channel);
+    await pollUntil(() => question.text.endsWith('→ No answer in time: denied.'), 'the question closed');
+    expect(question.text).toContain('shell_exec:\n[as written: rm -rf build]\n');
+  });
+
   it("an unanswered question is denied at the kernel's timeout, and its message says so", async () => {
     const { channel } = await setup('ignore', false, { approvalTimeoutMs: 200 });
     channel.push(message(ALICE, 'privileged: clean the build', '1'));

@@ -21,6 +21,8 @@ export type NewUpdate = ChannelUpdate extends infer U
 export class ScriptedChannel implements Channel {
   readonly name = 'telegram';
   readonly capabilities = { edit: true, maxMessageLength: 4096, minEditIntervalMs: 0 };
+  /** Set by a test to stand for a platform whose markup can hide text (Channel.literal). */
+  literal?: (text: string) => string;
   readonly sent: { chatId: string; text: string; id: string; buttons?: ChannelButton[] }[] = [];
   readonly answered: string[] = [];
   /** The note each press was acknowledged with, by press id. */

@@ -150,6 +150,14 @@ export interface Channel {
   send(target: ChannelTarget, text: string, options?: ChannelSendOptions): Promise<{ messageId: string }>;
   /** Replaces the text of a message the bot sent (only when capabilities.edit). */
   edit(target: ChannelTarget, messageId: string, text: string): Promise<void>;
+  /**
+   * `text` escaped so the platform shows it as written, where messages render markup that can
+   * hide or disguise part of a text (Discord's spoilers and masked links). The host passes
+   * untrusted text through it where a person decides on what it says: a tool call's summary in
+   * an approval question. Absent: the platform shows text as written (plain text, or markup that
+   * hides nothing, such as Slack's once its `<`, `>` and `&` are escaped).
+   */
+  literal?(text: string): string;
   /** Sends a question with buttons; a press comes back as a `button` update. */
   sendQuestion(target: ChannelTarget, text: string, buttons: ChannelButton[]): Promise<{ messageId: string }>;
   /** Acknowledges a button press (the platform stops showing it as pending), with a short note. */

@@ -32,6 +32,7 @@ import {
   Client,
   DiscordAPIError,
   Events,
+  escapeMarkdown,
   type GatewayDispatchPayload,
   GatewayIntentBits,
   HTTPError,
@@ -226,6 +227,15 @@ export class DiscordChannel implements Channel {
         body: { content: text, allowed_mentions: QUIET.allowed_mentions },
       }),
     );
+  }
+
+  /**
+   * Every markup that can hide or disguise text escaped: spoilers (`||rm -rf ~||`), masked links,
+   * code, emphasis, and headings and lists at a line's start (discord.js leaves the last four as
+   * they are unless asked).
+   */
+  literal(text: string): string {
+    return escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
   }
 
   async sendQuestion(
