@@ -4,7 +4,7 @@
  * sub-agents' answers where [taint] untrusted names them), a prompt injected there could steer
  * the next call. [taint.rules] decides what such a run may still do without a fresh human
  * approval: commands that reach the network, writes outside write_paths or into secret-looking
- * files, sending to remote agents, schedules. The registry carries the verdict out (asks with the
+ * files, sending to remote agents, schedules, memory notes. The registry carries the verdict out (asks with the
  * reason even under --yes; refuses where nobody can answer): tools/src/taint-gate.ts.
  */
 
@@ -41,6 +41,11 @@ const FILE_TOOLS: Readonly<Record<string, string>> = {
 };
 const SCHEDULE_TOOLS = new Set(['schedule_create', 'schedule_update']);
 const SEND_TOOLS = new Set([A2A_DELEGATE_TOOL]);
+/**
+ * A note outlives the run: recall adds it to later sessions as memory, with no trace of the page
+ * that dictated it, so a planted instruction would steer a clean run the policy never gates.
+ */
+const MEMORY_TOOLS = new Set(['memory_save', 'memory_update']);
 
 /** [taint] with the agent's [agents.<name>.taint] over it, field by field. */
 export function resolveTaintPolicy(
@@ -128,6 +133,7 @@ export function taintScreen(
     }
     if (SEND_TOOLS.has(name)) return rule('send', 'it sends to a remote agent');
     if (SCHEDULE_TOOLS.has(name)) return rule('schedule', 'it schedules work that runs later');
+    if (MEMORY_TOOLS.has(name)) return rule('memory', 'it keeps a note that later sessions recall');
     return undefined;
   };
 
