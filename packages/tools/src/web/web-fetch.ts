@@ -53,7 +53,7 @@ export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchAr
     const total = text.length;
     if (total > maxChars) {
       text = text.slice(0, maxChars);
-      notes.push(`text cut at ${maxChars} of ${total} characters`);
+      notes.push(`text cut at ${maxChars} of ${page?.cut ? 'more than ' : ''}${total} characters`);
     }
     // The title is the page's too: it goes below the untrusted line, with the text.
     const shown = title ? `# ${title}\n\n${text}` : text;
