@@ -144,6 +144,25 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       expect(cut).toBeLessThan(marker);
     });
 
+    it("turns without a session (stateless HTTP or chat) get their user's context, never another user's page", async () => {
+      // The session's context is closed first: the two users' contexts fit max_sessions = 2.
+      await call('browser_close');
+      const alice = context(workspace, { userId: 'alice' });
+      const bob = context(workspace, { userId: 'bob' });
+      site.pages.set('/alice', '<title>Alice inbox</title><p>alice-private-mail</p>');
+      try {
+        await call('browser_open', { url: `${site.origin}/alice` }, alice);
+        const bobs = String((await call('browser_read', {}, bob)).content);
+        expect(bobs).not.toContain('alice-private-mail');
+        expect(bobs).toContain('URL: about:blank');
+        // Alice's own next turn still has her page.
+        expect(String((await call('browser_read', {}, alice)).content)).toContain('alice-private-mail');
+      } finally {
+        await call('browser_close', {}, alice);
+        await call('browser_close', {}, bob);
+      }
+    });
+
     it('names a missing control and refuses non-web URLs', async () => {
       await call('browser_open', { url: `${site.origin}/form` });
       await expect(call('browser_click', { name: 'No such button' })).rejects.toThrow(/no control named/);

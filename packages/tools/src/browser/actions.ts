@@ -28,7 +28,13 @@ const TEXT_ROLES = ['textbox', 'searchbox', 'combobox', 'spinbutton'] as const;
 
 type Act<T> = (session: BrowserSession, signal: AbortSignal) => Promise<T>;
 
-const sessionOf = (context: { sessionId?: string }): string => context.sessionId ?? 'default';
+/**
+ * The browser context a call uses: its session's; a turn without a session (a stateless HTTP or
+ * chat turn) gets its user's, never one shared with other users, whose cookies, open page and
+ * download folder it would otherwise see. Two namespaces, so no session name can pose as a user.
+ */
+const sessionOf = (context: Pick<ToolContext, 'sessionId' | 'userId'>): string =>
+  context.sessionId !== undefined ? `session:${context.sessionId}` : `user:${context.userId ?? ''}`;
 
 /** Runs `work` on the session's page within the action cap; a page past it is closed. */
 async function act<T>(host: BrowserHost, context: ToolContext, work: Act<T>): Promise<T> {
