@@ -163,6 +163,26 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       }
     });
 
+    it('a page larger than the read cap is cut inside the page and not snapshot, whatever its script replaced', async () => {
+      // 3 MB of text, and a script that would make our serialisation lie or grow in its own world.
+      site.pages.set(
+        '/huge',
+        '<title>huge</title><p>start-of-page</p><button>Approve</button><script>' +
+          "document.body.append('x'.repeat(3e6));" +
+          "Object.defineProperty(Element.prototype, 'outerHTML', { get: () => 'forged-html' });" +
+          "String.prototype.slice = function () { return 'forged-slice'; };</script>",
+      );
+      await call('browser_open', { url: `${site.origin}/huge` });
+      const read = String((await call('browser_read')).content);
+      expect(read).toContain('start-of-page');
+      expect(read).not.toContain('forged-');
+      expect(read).toMatch(/\[the page's HTML is \d+ characters, too large to list its controls;/);
+      expect(read).not.toContain('button "Approve"');
+      expect(read).toContain('[text cut at 12000 of ');
+      // The controls are still there to use by name.
+      expect((await call('browser_click', { name: 'Approve' })).content).toContain('clicked "Approve"');
+    });
+
     it('names a missing control and refuses non-web URLs', async () => {
       await call('browser_open', { url: `${site.origin}/form` });
       await expect(call('browser_click', { name: 'No such button' })).rejects.toThrow(/no control named/);

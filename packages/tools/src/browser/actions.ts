@@ -151,12 +151,19 @@ export function browserRead(host: BrowserHost): ToolRun<Record<string, never>> {
       ours.push(...refusals(session));
       const downloads = await session.downloads.report();
       ours.push(...downloadLines(downloads.lines));
+      if (page.controlsSkipped !== undefined) ours.push(`[${page.controlsSkipped}]`);
       const controls =
         page.controls.length > 0
           ? `Controls (name them in browser_click / browser_type):\n${page.controls.map((c) => `- ${c}`).join('\n')}`
-          : 'No controls.';
+          : page.controlsSkipped !== undefined
+            ? ''
+            : 'No controls.';
       return {
-        content: showUntrusted(ours, `the web page ${page.url}`, `# ${page.title}\n\n${text}\n\n${controls}`),
+        content: showUntrusted(
+          ours,
+          `the web page ${page.url}`,
+          [`# ${page.title}`, text, controls].filter((part) => part !== '').join('\n\n'),
+        ),
         data: { url: page.url, chars: page.text.length, ...savedData(downloads.saved) },
       };
     });
