@@ -87,14 +87,22 @@ async function settle(session: BrowserSession): Promise<void> {
   await session.network.quiet(SETTLE_MS);
 }
 
-/** A one-line state, plus what the network policy refused and the downloads since the last report. */
+/**
+ * A one-line state, what the network policy refused and the downloads since the last report,
+ * then the page's title below the untrusted line (it is the page's words, like its text).
+ */
 async function status(session: BrowserSession, verb: string): Promise<ToolResult> {
   const { page } = session;
-  const lines = [`${verb} ${page.url()} (title: ${JSON.stringify(await page.title())})`];
+  const url = page.url();
+  const lines = [`${verb} ${url}`];
   lines.push(...refusals(session));
   const downloads = await session.downloads.report();
   lines.push(...downloadLines(downloads.lines));
-  return { content: lines.join('\n'), data: { url: page.url(), ...savedData(downloads.saved) } };
+  const title = `title: ${JSON.stringify(await page.title())}`;
+  return {
+    content: showUntrusted(lines, `the web page ${url}`, title),
+    data: { url, ...savedData(downloads.saved) },
+  };
 }
 
 function downloadLines(lines: string[]): string[] {
