@@ -4,8 +4,9 @@
  * sub-agents' answers where [taint] untrusted names them), a prompt injected there could steer
  * the next call. [taint.rules] decides what such a run may still do without a fresh human
  * approval: commands that reach the network, writes outside write_paths or into secret-looking
- * files, sending to remote agents, schedules, memory notes. The registry carries the verdict out (asks with the
- * reason even under --yes; refuses where nobody can answer): tools/src/taint-gate.ts.
+ * or instruction files, sending to remote agents, schedules, memory notes. The registry carries
+ * the verdict out (asks with the reason even under --yes; refuses where nobody can answer):
+ * tools/src/taint-gate.ts.
  */
 
 import type { TaintScreen, TaintVerdict } from '@oxydra/tools';

@@ -53,9 +53,9 @@ const WANTED_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'alt']);
  */
 export const MAX_HTML_CHARS = 5 * 1024 * 1024;
 /**
- * The most text a page converts to, as many characters as the HTML read (its readers show 12,000-50,000
- * characters of it). Output is not bounded by input (TextWriter): without this cap, 300 KB of
- * nested lists asked for gigabytes and took the process down.
+ * The most text a page converts to, as many characters as the HTML read (its readers show
+ * 12,000-50,000 of them). Output is not bounded by input (TextWriter): without this cap, 300 KB
+ * of nested lists asked for gigabytes and took the process down.
  */
 export const MAX_TEXT_CHARS = 5 * 1024 * 1024;
 /** A title longer than this is not a title. */
