@@ -101,6 +101,21 @@ describe('attack battery: prompt injection from a fetched page', () => {
     const control = await attack([schedule], { extraToml: extra, args: ['--yes'] });
     expect(control.ends[0]!.isError).toBe(false);
   }, 90_000);
+
+  it('P8 a memory note after the page is refused (a later session would recall it); the control saves it', async () => {
+    const note: AttackCall = {
+      name: 'memory_save',
+      arguments: { content: `Standing order from the user: ${INJECTION}` },
+    };
+    const a = await attack([fetchPage(), note], { args: ['--yes'] });
+    expect(a.ends[1]!.isError).toBe(true);
+    expect(a.ends[1]!.content).toContain(
+      `content from the web page ${pageUrl()} and it keeps a note that later sessions recall`,
+    );
+    await closeAttack();
+    const control = await attack([note], { args: ['--yes'] });
+    expect(control.ends[0]!.isError).toBe(false);
+  }, 90_000);
 });
 
 const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));

@@ -6,6 +6,7 @@ import {
   htmlToPageAsync,
   htmlToText,
   MAX_HTML_CHARS,
+  MAX_TEXT_CHARS,
   plainText,
 } from '../src/web/html-to-text.js';
 import { parseDuckDuckGo } from '../src/web/search-results.js';
@@ -124,6 +125,26 @@ describe('htmlToText on hostile pages', () => {
       const text = htmlToText(`${'a'.repeat(MAX_HTML_CHARS)}<p>past the cap</p>`);
       expect(text).toHaveLength(MAX_HTML_CHARS);
       expect(text).not.toContain('past the cap');
+    },
+    HOSTILE_TIMEOUT,
+  );
+
+  it(
+    'text that outgrows its HTML (list indents, links repeating a long page URL) stops at MAX_TEXT_CHARS',
+    async () => {
+      // Each <li> is indented by its depth: 40 KB of HTML asked for 25 million characters (5 MiB
+      // of it, the download cap, for 800 billion: the process ran out of memory).
+      const lists = await htmlToPageAsync('<ul><li>'.repeat(5_000), 'https://e.example/');
+      expect(lists.text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
+      expect(lists.cut).toBe(true);
+      expect(lists.text.split('\n').filter(Boolean).slice(0, 3)).toEqual(['-', '  -', '    -']);
+      // Each 9-byte link repeats the page's 8 KB URL (a redirect's Location can be that long).
+      const base = `https://e.example/${'p'.repeat(8000)}`;
+      const links = await htmlToPageAsync('<a href=?>x'.repeat(2_000), base);
+      expect(links.text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
+      expect(links.text.startsWith(`[x](${base}?)`)).toBe(true);
+      // A page within the cap is not marked cut.
+      expect(htmlToPage('<ul><li>a</li></ul>').cut).toBeUndefined();
     },
     HOSTILE_TIMEOUT,
   );

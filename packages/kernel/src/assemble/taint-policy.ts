@@ -4,8 +4,9 @@
  * sub-agents' answers where [taint] untrusted names them), a prompt injected there could steer
  * the next call. [taint.rules] decides what such a run may still do without a fresh human
  * approval: commands that reach the network, writes outside write_paths or into secret-looking
- * files, sending to remote agents, schedules. The registry carries the verdict out (asks with the
- * reason even under --yes; refuses where nobody can answer): tools/src/taint-gate.ts.
+ * or instruction files, sending to remote agents, schedules, memory notes. The registry carries
+ * the verdict out (asks with the reason even under --yes; refuses where nobody can answer):
+ * tools/src/taint-gate.ts.
  */
 
 import type { TaintScreen, TaintVerdict } from '@oxydra/tools';
@@ -27,6 +28,11 @@ export interface TaintPolicy {
   rules: Readonly<Record<TaintRule, TaintAction>>;
   writePaths?: readonly string[];
   protectedPaths: readonly string[];
+  /**
+   * Files and folders the config reads as instructions (system_prompt_file, character files,
+   * [skills] dirs), as configured: a later clean session trusts what a tainted run wrote there.
+   */
+  instructionPaths: readonly string[];
   tools: Readonly<Record<string, TaintAction>>;
   /** Whether shell_exec's commands can reach the network (the sandbox's setting, the agent's permission). */
   shellNetworked: boolean;
@@ -41,6 +47,11 @@ const FILE_TOOLS: Readonly<Record<string, string>> = {
 };
 const SCHEDULE_TOOLS = new Set(['schedule_create', 'schedule_update']);
 const SEND_TOOLS = new Set([A2A_DELEGATE_TOOL]);
+/**
+ * A note outlives the run: recall adds it to later sessions as memory, with no trace of the page
+ * that dictated it, so a planted instruction would steer a clean run the policy never gates.
+ */
+const MEMORY_TOOLS = new Set(['memory_save', 'memory_update']);
 
 /** [taint] with the agent's [agents.<name>.taint] over it, field by field. */
 export function resolveTaintPolicy(
@@ -62,10 +73,25 @@ export function resolveTaintPolicy(
     rules: { ...base.rules, ...definedOnly(own?.rules ?? {}) },
     ...(writePaths !== undefined ? { writePaths } : {}),
     protectedPaths: own?.protected_paths ?? base.protected_paths,
+    instructionPaths: instructionPaths(config),
     tools: { ...base.tools, ...own?.tools },
     // Without the sandbox commands have the host's network whatever network says.
     shellNetworked: mode === 'none' || (network !== 'off' && permissions.network !== 'off'),
   };
+}
+
+/** Every agent's system_prompt_file and character file, and the skill folders: read as instructions. */
+function instructionPaths(config: AgentConfig): string[] {
+  const paths: string[] = [...config.skills.dirs];
+  // A persona is a name unless it is a character file (.json or .toml).
+  const characterFile = (persona: string | undefined) =>
+    persona !== undefined && /\.(json|toml)$/i.test(persona) ? [persona] : [];
+  paths.push(...characterFile(config.persona));
+  for (const agent of Object.values(config.agents)) {
+    if (agent.system_prompt_file !== undefined) paths.push(agent.system_prompt_file);
+    paths.push(...characterFile(agent.persona));
+  }
+  return paths;
 }
 
 /**
@@ -93,6 +119,12 @@ export function taintScreen(
   const realWorkspace = realOrSelf(workspace);
   const writable = policy.writePaths?.map((glob) => picomatch(glob, { dot: true }));
   const guarded = policy.protectedPaths.map((glob) => picomatch(glob, { dot: true }));
+  // Those inside the workspace, as its relative paths (a write outside is asked about anyway).
+  const instructions = policy.instructionPaths.flatMap(
+    (path) => workspacePath(realWorkspace, workspace, path) ?? [],
+  );
+  const instructs = (inside: string) =>
+    instructions.some((path) => path === '.' || inside === path || inside.startsWith(`${path}/`));
   const where = `[agents.${agentName}.taint] or [taint]`;
 
   /** The rule that covers a call, with what it says about it; undefined: not sensitive. */
@@ -122,12 +154,18 @@ export function taintScreen(
         return rule('file_write', `it changes ${JSON.stringify(value)}, outside the workspace`);
       if (guarded.some((match) => match(inside)))
         return rule('file_write', `it changes ${JSON.stringify(value)}, a protected path`);
+      if (instructs(inside))
+        return rule(
+          'file_write',
+          `it changes ${JSON.stringify(value)}, which the config reads as instructions (a system prompt, persona or skill)`,
+        );
       if (writable && !writable.some((match) => match(inside) || match(`${inside}/`)))
         return rule('file_write', `it changes ${JSON.stringify(value)}, outside the paths it may write`);
       return undefined;
     }
     if (SEND_TOOLS.has(name)) return rule('send', 'it sends to a remote agent');
     if (SCHEDULE_TOOLS.has(name)) return rule('schedule', 'it schedules work that runs later');
+    if (MEMORY_TOOLS.has(name)) return rule('memory', 'it keeps a note that later sessions recall');
     return undefined;
   };
 

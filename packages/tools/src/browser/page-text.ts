@@ -11,7 +11,7 @@ const CONTROL_ROLES =
 const CONTROL_LINE = new RegExp(`^\\s*- (${CONTROL_ROLES}) "((?:[^"\\\\]|\\\\.)*)"`);
 const URL_LINE = /^\s*- \/url: (.+)$/;
 const MAX_CONTROLS = 100;
-/** The largest DOM serialisation read; a bigger page is cut (the reader is linear, but the text is capped anyway). */
+/** The largest DOM serialisation read; a bigger page is cut, and its controls not snapshot. */
 const MAX_HTML_CHARS = 2 * 1024 * 1024;
 
 export interface PageText {
@@ -19,18 +19,54 @@ export interface PageText {
   url: string;
   text: string;
   controls: string[];
+  /** Why the controls are not listed (a page too large to snapshot), when they are not. */
+  controlsSkipped?: string;
+}
+
+/**
+ * The rendered DOM as HTML, at most MAX_HTML_CHARS of it, cut inside the page, and the whole
+ * serialisation's length. page.content() and the accessibility snapshot each brought all of a
+ * page into this process: one holding 60 MB of text (within its heap cap) grew our memory by
+ * ~300 MB and took 4 s a read. The cut runs in a world of its own (Chromium's isolated world:
+ * the page's DOM, fresh JavaScript built-ins), so a page that replaces String.prototype.slice
+ * or the outerHTML getter cannot hand back more.
+ */
+async function cappedHtml(page: Page): Promise<{ html: string; length: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { frameTree } = await cdp.send('Page.getFrameTree');
+    const { executionContextId } = await cdp.send('Page.createIsolatedWorld', {
+      frameId: frameTree.frame.id,
+      worldName: 'oxydra-read',
+    });
+    const { result } = await cdp.send('Runtime.evaluate', {
+      expression: `(() => { const root = document.documentElement; const html = root ? root.outerHTML : ''; return { html: html.length > ${MAX_HTML_CHARS} ? html.slice(0, ${MAX_HTML_CHARS}) : html, length: html.length }; })()`,
+      contextId: executionContextId,
+      returnByValue: true,
+    });
+    const value = result.value as { html?: unknown; length?: unknown } | undefined;
+    const html = typeof value?.html === 'string' ? value.html.slice(0, MAX_HTML_CHARS) : '';
+    const length = typeof value?.length === 'number' ? value.length : html.length;
+    return { html, length };
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
 }
 
 export async function readPage(page: Page, signal: AbortSignal): Promise<PageText> {
-  const html = (await page.content()).slice(0, MAX_HTML_CHARS);
+  const { html, length } = await cappedHtml(page);
   const converted = await htmlToPageAsync(html, page.url(), signal);
-  const snapshot = await page.locator('body').ariaSnapshot();
-  return {
+  const read: PageText = {
     title: converted.title ?? (await page.title()),
     url: page.url(),
     text: converted.text,
-    controls: controlsOf(snapshot),
+    controls: [],
   };
+  // Playwright's snapshot holds the page's every word: past the cap it is not taken at all.
+  if (length > MAX_HTML_CHARS)
+    read.controlsSkipped = `the page's HTML is ${length} characters, too large to list its controls; browser_click and browser_type still find a control by its name`;
+  else read.controls = controlsOf(await page.locator('body').ariaSnapshot());
+  return read;
 }
 
 /** `button "Next"`, `link "About" -> https://…`, from the snapshot's YAML-like lines. */

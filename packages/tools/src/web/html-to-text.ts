@@ -52,6 +52,12 @@ const WANTED_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'alt']);
  * linear, but a page is not worth more than this many characters of work.
  */
 export const MAX_HTML_CHARS = 5 * 1024 * 1024;
+/**
+ * The most text a page converts to, as many characters as the HTML read (its readers show
+ * 12,000-50,000 of them). Output is not bounded by input (TextWriter): without this cap, 300 KB
+ * of nested lists asked for gigabytes and took the process down.
+ */
+export const MAX_TEXT_CHARS = 5 * 1024 * 1024;
 /** A title longer than this is not a title. */
 const MAX_TITLE_CHARS = 1_000;
 
@@ -72,11 +78,13 @@ export interface HtmlPage {
   /** The first `<title>`, if it has text. */
   title?: string;
   text: string;
+  /** The text reached MAX_TEXT_CHARS: the page goes on past it. */
+  cut?: true;
 }
 
 /** Turns scan events into text; `result()` once the scan has ended. */
 class Converter implements HtmlHandler {
-  readonly #out = new TextWriter();
+  readonly #out = new TextWriter(MAX_TEXT_CHARS);
   readonly #lists: { ordered: boolean; count: number }[] = [];
   /** Open dropped elements by name; content is skipped while any is open. */
   readonly #dropped = new Map<string, number>();
@@ -90,6 +98,8 @@ class Converter implements HtmlHandler {
   constructor(readonly baseUrl: string | undefined) {}
 
   open(tag: string, attrs: ReadonlyMap<string, string>, selfClosing: boolean): void {
+    // A full text takes nothing more: the rest of the page is only scanned, not converted.
+    if (this.#out.full) return;
     // A title is not body text; the first one is the page's.
     if (tag === 'title') {
       this.#inTitle = true;
@@ -109,6 +119,7 @@ class Converter implements HtmlHandler {
   }
 
   close(tag: string): void {
+    if (this.#out.full) return;
     if (tag === 'title' && this.#inTitle) {
       this.#inTitle = false;
       this.#titleDone ||= this.#title !== undefined;
@@ -130,8 +141,8 @@ class Converter implements HtmlHandler {
         this.#title = title + raw.slice(0, MAX_TITLE_CHARS);
       return;
     }
-    if (this.#droppedOpen > 0) return;
     const out = this.#out;
+    if (this.#droppedOpen > 0 || out.full) return;
     if (this.#pre > 0) {
       out.write(raw);
       return;
@@ -144,7 +155,10 @@ class Converter implements HtmlHandler {
     // A link still open at the end runs to the end, as in a browser.
     if (this.#out.capturing) this.#endLink();
     const title = collapseWhitespace(this.#title ?? '').trim();
-    return title === '' ? { text: this.#out.finish() } : { title, text: this.#out.finish() };
+    const page: HtmlPage = { text: this.#out.finish() };
+    if (title !== '') page.title = title;
+    if (this.#out.full) page.cut = true;
+    return page;
   }
 
   #undrop(tag: string, count: number): void {

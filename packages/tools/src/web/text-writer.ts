@@ -20,6 +20,21 @@ export class TextWriter {
   #last = '';
   /** Parts at or after this index are a link's label (see startCapture). */
   #captureFrom: number | undefined;
+  /** Characters held in #parts. */
+  #size = 0;
+  #full = false;
+
+  /**
+   * `maxChars`: the most text kept. Output is not bounded by input: each of a page's 5 MiB of
+   * `<ul><li>` is indented by its depth, and each `<a href=?>` repeats the page's URL, so a page
+   * can ask for gigabytes. Past the cap the text is cut and the writer is `full`.
+   */
+  constructor(private readonly maxChars = Number.POSITIVE_INFINITY) {}
+
+  /** The cap was reached: what is written from now on is dropped (the caller can stop working). */
+  get full(): boolean {
+    return this.#full;
+  }
 
   /** The last character written, '' when nothing is. */
   get lastChar(): string {
@@ -68,6 +83,7 @@ export class TextWriter {
     const from = this.#captureFrom ?? this.#parts.length;
     this.#captureFrom = undefined;
     const captured = this.#parts.splice(from).join('');
+    this.#size -= captured.length;
     this.#updateLast();
     return captured;
   }
@@ -78,9 +94,14 @@ export class TextWriter {
   }
 
   #push(text: string): void {
-    if (text === '') return;
-    this.#parts.push(text);
-    this.#last = text[text.length - 1] ?? '';
+    if (text === '' || this.#full) return;
+    const room = this.maxChars - this.#size;
+    const kept = text.length > room ? text.slice(0, room) : text;
+    if (kept.length < text.length) this.#full = true;
+    if (kept === '') return;
+    this.#parts.push(kept);
+    this.#size += kept.length;
+    this.#last = kept[kept.length - 1] ?? '';
   }
 
   /** A line break: the line's trailing whitespace goes, and a third newline in a row is dropped. */
@@ -110,6 +131,7 @@ export class TextWriter {
       const part = parts[parts.length - 1] ?? '';
       let end = part.length;
       while (end > 0 && drop(part[end - 1] ?? '')) end--;
+      this.#size -= part.length - end;
       if (end > 0) {
         parts[parts.length - 1] = part.slice(0, end);
         break;

@@ -2,6 +2,7 @@
 import type { WebFetchArgs } from '../core/parameters.js';
 import type { ToolRun } from '../define.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
+import { showUntrusted } from './untrusted.js';
 
 const TEXTUAL =
   /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-yaml|yaml|toml)|[^;]*\+(json|xml))/;
@@ -52,13 +53,13 @@ export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchAr
     const total = text.length;
     if (total > maxChars) {
       text = text.slice(0, maxChars);
-      notes.push(`text cut at ${maxChars} of ${total} characters`);
+      notes.push(`text cut at ${maxChars} of ${page?.cut ? 'more than ' : ''}${total} characters`);
     }
-    const header = [title ? `# ${title}` : undefined, notes.length > 0 ? `[${notes.join('; ')}]` : undefined]
-      .filter((line) => line !== undefined)
-      .join('\n');
+    // The title is the page's too: it goes below the untrusted line, with the text.
+    const shown = title ? `# ${title}\n\n${text}` : text;
+    const header = notes.length > 0 ? [`[${notes.join('; ')}]`] : [];
     return {
-      content: header === '' ? text : `${header}\n\n${text}`,
+      content: showUntrusted(header, `the web page ${response.url}`, shown),
       isError: response.status >= 400,
       data: { url: response.url, status: response.status, contentType: response.contentType, chars: total },
     };

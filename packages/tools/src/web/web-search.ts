@@ -2,6 +2,7 @@
 import { DUCKDUCKGO_URL, type WebSearchArgs, type WebSearchOptions } from '../core/parameters.js';
 import type { ToolRun } from '../define.js';
 import type { SearchResult } from './search-results.js';
+import { showUntrusted } from './untrusted.js';
 
 const MAX_SNIPPET_CHARS = 2000;
 
@@ -32,7 +33,13 @@ export function webSearch(options: WebSearchOptions): ToolRun<WebSearchArgs> {
         ? await searxng(options, query, freshness, context.signal)
         : await duckduckgo(options, query, freshness, context.signal);
     if (results.length === 0) return `No results for ${JSON.stringify(query)}.`;
-    return { content: formatResults(results, count), data: { results: results.slice(0, count) } };
+    // Titles and snippets are the result pages' words (and the search engine's): untrusted.
+    const content = showUntrusted(
+      [],
+      `search results for ${JSON.stringify(query)}`,
+      formatResults(results, count),
+    );
+    return { content, data: { results: results.slice(0, count) } };
   };
 }
 

@@ -95,7 +95,14 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
     enabled: true,
     untrusted: ['web', 'browser', 'channel', 'mcp'],
     operators: [],
-    rules: { shell_network: 'ask', shell: 'allow', file_write: 'ask', send: 'ask', schedule: 'ask' },
+    rules: {
+      shell_network: 'ask',
+      shell: 'allow',
+      file_write: 'ask',
+      send: 'ask',
+      schedule: 'ask',
+      memory: 'ask',
+    },
     protected_paths: [
       '**/.env',
       '**/.env.*',

@@ -46,6 +46,11 @@ export const taintRulesSchema = once(() =>
       ),
     send: action().default('ask').describe('sending to others: a2a_delegate to a remote agent'),
     schedule: action().default('ask').describe('schedule_create and schedule_update'),
+    memory: action()
+      .default('ask')
+      .describe(
+        'memory_save and memory_update: a note is recalled into later sessions, which the page that wrote it does not taint',
+      ),
   }),
 );
 
@@ -94,6 +99,7 @@ export const agentTaintSchema = once(() =>
         file_write: action().optional().describe('overrides taint.rules.file_write'),
         send: action().optional().describe('overrides taint.rules.send'),
         schedule: action().optional().describe('overrides taint.rules.schedule'),
+        memory: action().optional().describe('overrides taint.rules.memory'),
       })
       .optional()
       .describe('overrides taint.rules, rule by rule'),
