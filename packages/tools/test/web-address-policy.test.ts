@@ -74,6 +74,10 @@ describe('EgressPolicy', () => {
       /private.*example\.test resolves to 10\.0\.0\.5/,
     );
     expect(policy.refusal(url('http://example.test/'), [])).toMatch(/did not resolve/);
+    // An IPv4 address inside an IPv6 one is named once, in a sentence that reads.
+    expect(policy.refusal(url('http://example.test/'), ['::ffff:127.0.0.1'])).toMatch(
+      /^refused to connect to a loopback IPv4 127\.0\.0\.1 inside an IPv6 address \(example\.test resolves to ::ffff:127\.0\.0\.1\);/,
+    );
   });
 
   it('lets allowlisted hosts, host:port and IPs through, and only those', () => {

@@ -146,7 +146,8 @@ export function addressRestriction(address: string): string | undefined {
   const v4 = embeddedIpv4(bytes);
   if (v4 === undefined) return undefined;
   const inner = rangeReason(V4(), v4);
-  return inner === undefined ? undefined : `${inner} IPv4 ${v4} inside an IPv6 address`;
+  // A phrase that reads before "address" (EgressPolicy.refusal: "a loopback IPv4 127.0.0.1 inside an IPv6 address").
+  return inner === undefined ? undefined : `${inner} IPv4 ${v4} inside an IPv6`;
 }
 
 export const isPublicAddress = (address: string): boolean => addressRestriction(address) === undefined;
