@@ -14,7 +14,12 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
-import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
+import {
+  claimWorkspaceState,
+  claimWorkspaceStateSyncingLater,
+  WRITE_FIX,
+  writeProblem,
+} from './state-origin.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
@@ -38,8 +43,16 @@ export function kernelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'kernel.db');
 }
 
-/** Opens (creating if needed, owner-only) and migrates the workspace's kernel database. */
-export async function openKernelDb(workspace: string): Promise<KernelDb> {
+/** Each database opened with `syncOriginLater`: its new origin record's fsync (originOnDisk). */
+const originSyncs = new WeakMap<KernelDb, Promise<void>>();
+
+/**
+ * Opens (creating if needed, owner-only) and migrates the workspace's kernel database. With
+ * `syncOriginLater`, a new file's origin record is synced to disk beside the rest of the start
+ * instead of before the file is made (claimWorkspaceStateSyncingLater); the caller awaits
+ * originOnDisk(db) before it writes anything worth keeping.
+ */
+export async function openKernelDb(workspace: string, { syncOriginLater = false } = {}): Promise<KernelDb> {
   const path = kernelDbPath(workspace);
   const problem = writeProblem(path);
   if (problem) {
@@ -47,7 +60,14 @@ export async function openKernelDb(workspace: string): Promise<KernelDb> {
   }
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
-  claimWorkspaceState(path);
+  let synced: Promise<void> | undefined;
+  if (syncOriginLater) {
+    synced = claimWorkspaceStateSyncingLater(path);
+    // Handled here too: a database that fails to open below leaves no unhandled rejection.
+    synced.catch(() => undefined);
+  } else {
+    claimWorkspaceState(path);
+  }
   const db = connectLocalDb(path);
   let steps: readonly string[] | undefined;
   try {
@@ -57,7 +77,17 @@ export async function openKernelDb(workspace: string): Promise<KernelDb> {
     db.close();
     throw error;
   }
-  return finishOpening(db, path, steps);
+  const opened = finishOpening(db, path, steps);
+  if (synced) originSyncs.set(opened, synced);
+  return opened;
+}
+
+/**
+ * Settles once the origin record openKernelDb wrote for `db` (with `syncOriginLater`) is on disk,
+ * rejecting as its fsync failed; at once for any other database.
+ */
+export function originOnDisk(db: KernelDb): Promise<void> {
+  return originSyncs.get(db) ?? Promise.resolve();
 }
 
 /**
