@@ -33,10 +33,18 @@ export async function writeFileAtomic(
     await rm(temporary, { force: true });
     throw error;
   }
-  const dirHandle = await open(directory, 'r');
+  await syncToDisk(directory);
+}
+
+/**
+ * fsync of a file or a folder (opened read-only): a file's content, or a folder's entries (a
+ * rename into it is durable only once they are on disk).
+ */
+export async function syncToDisk(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
-    await dirHandle.sync();
+    await handle.sync();
   } finally {
-    await dirHandle.close();
+    await handle.close();
   }
 }
