@@ -33,18 +33,10 @@ export async function writeFileAtomic(
     await rm(temporary, { force: true });
     throw error;
   }
-  await syncToDisk(directory);
-}
-
-/**
- * fsync of a file or a folder (opened read-only): a file's content, or a folder's entries (a
- * rename into it is durable only once they are on disk).
- */
-export async function syncToDisk(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  const dirHandle = await open(directory, 'r');
   try {
-    await handle.sync();
+    await dirHandle.sync();
   } finally {
-    await handle.close();
+    await dirHandle.close();
   }
 }

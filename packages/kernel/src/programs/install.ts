@@ -8,9 +8,8 @@
  * copy and leaves the old version in use.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { syncToDisk } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { copyTree } from '../skills/copy-tree.js';
 import { loadYaml } from '../skills/front-matter.js';
@@ -90,8 +89,7 @@ export async function installProgram(
       await rm(staged, { recursive: true, force: true });
       throw error;
     }
-    // The rename is durable only once the folder's entry is on disk.
-    await syncToDisk(programsDir);
+    await syncDirectory(programsDir);
     const state = readProgramsState(programsDir);
     const enabled = state.programs[manifest.name]?.enabled ?? true;
     state.programs[manifest.name] = {
@@ -151,4 +149,14 @@ async function currentVersion(link: string): Promise<{ target?: string; version?
     // a broken earlier install: replaced all the same
   }
   return { ...(target !== undefined ? { target } : {}), ...(version !== undefined ? { version } : {}) };
+}
+
+/** The rename is durable only once the folder's entry is on disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

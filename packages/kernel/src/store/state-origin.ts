@@ -17,8 +17,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { localMac, syncToDisk, temporaryBeside, writePrivateFile } from '@oxydra/config';
+import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
 
@@ -217,6 +218,15 @@ function recordOrigin(
     rmSync(temporary, { force: true });
   }
   return syncLater ? syncToDisk(target) : undefined;
+}
+
+async function syncToDisk(path: string): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 /**
