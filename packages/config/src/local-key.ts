@@ -91,11 +91,10 @@ export function temporaryBeside(path: string): string {
 }
 
 /**
- * Writes `bytes` to a new file readable by this user alone, on disk before it returns (unless
- * `sync` is false: then the caller syncs it, later). Refuses an existing file or a link at
- * `path` (O_EXCL, O_NOFOLLOW): meant for a fresh temporary name.
+ * Writes `bytes` to a new file readable by this user alone, on disk before it returns. Refuses
+ * an existing file or a link at `path` (O_EXCL, O_NOFOLLOW): meant for a fresh temporary name.
  */
-export function writePrivateFile(path: string, bytes: string | Uint8Array, { sync = true } = {}): void {
+export function writePrivateFile(path: string, bytes: string | Uint8Array): void {
   const fd = openSync(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -103,7 +102,7 @@ export function writePrivateFile(path: string, bytes: string | Uint8Array, { syn
   );
   try {
     writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    if (sync) fsyncSync(fd);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

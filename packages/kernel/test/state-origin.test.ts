@@ -8,11 +8,9 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -20,18 +18,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
-import { kernelDbPath, openKernelDb, originOnDisk } from '../src/store/kernel-db.js';
-import {
-  adoptWorkspaceState,
-  claimWorkspaceStateSyncingLater,
-  stateStanding,
-} from '../src/store/state-origin.js';
+import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
+import { adoptWorkspaceState, stateStanding } from '../src/store/state-origin.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 let root: string;
@@ -163,39 +156,6 @@ describe('state that came with the folder', () => {
     expect(adoptWorkspaceState(path)).toBe(false);
     (await openKernelDb(workspace)).close();
     expect(plantedTableIn(path)).toBe(true);
-  });
-});
-
-describe("a new kernel.db's record, synced beside the start (the kernel's opener)", () => {
-  it('is in place and checks at once, before its sync settles, and the file is kept', async () => {
-    const db = await openKernelDb(workspace, { syncOriginLater: true });
-    // A second process opening the file now must find it this user's, not set it aside.
-    expect(stateStanding(kernelDbPath(workspace))).toEqual({ standing: 'ours' });
-    await originOnDisk(db);
-    db.close();
-    const again = await openKernelDb(workspace);
-    again.close();
-    expect(asideOf('kernel.db')).toEqual([]);
-    expect(warned.join('')).toBe('');
-  });
-
-  it("runs after the claim returns, and reports its sync's failure instead of losing it", async () => {
-    // libuv's threads held, each opening a FIFO nobody writes to yet, so the sync queued behind
-    // them runs only once the record is gone: then it must fail, as the fsync would have thrown.
-    const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) =>
-      join(root, `fifo-${i}`),
-    );
-    expect(spawnSync('mkfifo', fifos).status).toBe(0);
-    const held = fifos.map((fifo) => open(fifo, 'r'));
-    const path = kernelDbPath(workspace);
-    const synced = claimWorkspaceStateSyncingLater(path);
-    expect(stateStanding(path).standing).toBe('missing');
-    expect(existsSync(`${path}.origin`)).toBe(true);
-    rmSync(`${path}.origin`);
-    const failed = expect(synced).rejects.toThrow(/ENOENT/);
-    for (const fifo of fifos) closeSync(openSync(fifo, 'w'));
-    await Promise.all(held.map(async (file) => (await file).close()));
-    await failed;
   });
 });
 

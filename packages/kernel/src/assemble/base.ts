@@ -19,7 +19,7 @@ import type { WorkspaceHistory } from '../services/history/workspace-history.js'
 import type { ToolSources } from '../services/tool-sources.js';
 import { UsageLog } from '../services/usage/usage-log.js';
 import { HeldSkills } from '../skills/held-skills.js';
-import { type KernelDb, openKernelDb, originOnDisk } from '../store/kernel-db.js';
+import { type KernelDb, openKernelDb } from '../store/kernel-db.js';
 import { asyncControlStores } from '../store/libsql/async-view.js';
 import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
@@ -142,10 +142,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   // KernelAudit.open still sees its failure.
   const hasher = EntryHasher.create();
   hasher.catch(() => undefined);
-  // A new file's origin record is synced beside the steps below, awaited before the base is
-  // handed out: nothing up to there writes what the kernel keeps (the audit chain is read, not
-  // appended to; a new workspace's memory.db is made at its first use).
-  const db = await openKernelDb(workspace, { syncOriginLater: true });
+  const db = await openKernelDb(workspace);
   // The control stores the services write through: a host's (PostgreSQL's), else kernel.db's.
   const control = options.stores?.control ?? asyncControlStores(db);
   let audit: KernelAudit;
@@ -252,12 +249,6 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     sources.length > 0
       ? new (await import('../services/tool-sources.js')).ToolSources(sources, warn)
       : undefined;
-  try {
-    await originOnDisk(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
   return {
     workspace,
     config,

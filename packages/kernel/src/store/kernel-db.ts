@@ -14,12 +14,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import Database from 'libsql';
-import {
-  claimWorkspaceState,
-  claimWorkspaceStateSyncingLater,
-  WRITE_FIX,
-  writeProblem,
-} from './state-origin.js';
+import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
@@ -43,16 +38,8 @@ export function kernelDbPath(workspace: string): string {
   return join(workspace, '.oxydra', 'kernel.db');
 }
 
-/** Each database opened with `syncOriginLater`: its new origin record's fsync (originOnDisk). */
-const originSyncs = new WeakMap<KernelDb, Promise<void>>();
-
-/**
- * Opens (creating if needed, owner-only) and migrates the workspace's kernel database. With
- * `syncOriginLater`, a new file's origin record is synced to disk beside the rest of the start
- * instead of before the file is made (claimWorkspaceStateSyncingLater); the caller awaits
- * originOnDisk(db) before it writes anything worth keeping.
- */
-export async function openKernelDb(workspace: string, { syncOriginLater = false } = {}): Promise<KernelDb> {
+/** Opens (creating if needed, owner-only) and migrates the workspace's kernel database. */
+export async function openKernelDb(workspace: string): Promise<KernelDb> {
   const path = kernelDbPath(workspace);
   const problem = writeProblem(path);
   if (problem) {
@@ -60,14 +47,7 @@ export async function openKernelDb(workspace: string, { syncOriginLater = false 
   }
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
-  let synced: Promise<void> | undefined;
-  if (syncOriginLater) {
-    synced = claimWorkspaceStateSyncingLater(path);
-    // Handled here too: a database that fails to open below leaves no unhandled rejection.
-    synced.catch(() => undefined);
-  } else {
-    claimWorkspaceState(path);
-  }
+  claimWorkspaceState(path);
   const db = connectLocalDb(path);
   let steps: readonly string[] | undefined;
   try {
@@ -77,17 +57,7 @@ export async function openKernelDb(workspace: string, { syncOriginLater = false 
     db.close();
     throw error;
   }
-  const opened = finishOpening(db, path, steps);
-  if (synced) originSyncs.set(opened, synced);
-  return opened;
-}
-
-/**
- * Settles once the origin record openKernelDb wrote for `db` (with `syncOriginLater`) is on disk,
- * rejecting as its fsync failed; at once for any other database.
- */
-export function originOnDisk(db: KernelDb): Promise<void> {
-  return originSyncs.get(db) ?? Promise.resolve();
+  return finishOpening(db, path, steps);
 }
 
 /**

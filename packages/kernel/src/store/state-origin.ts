@@ -17,7 +17,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
@@ -93,36 +92,18 @@ export function stateStanding(
  * this user's, since the caller is about to create it; a foreign one is set aside first.
  */
 export function claimWorkspaceState(path: string, options: ClaimOptions = {}): void {
-  claim(path, options, false);
-}
-
-/**
- * claimWorkspaceState for a state file, with a new record's fsync left running on libuv's
- * threads: the record is written and renamed into place now (a second process opening the state
- * at once finds it), and the promise settles once it is on disk (at once when nothing was
- * written), rejecting as the fsync would have thrown. The caller awaits it before the state
- * holds anything worth keeping (the kernel's opener, openBase: before the kernel is handed out).
- * Until then a crash can leave the record empty beside the new file, which the next open sets
- * aside (renamed, never deleted) as it would any state without a record: a file that holds only
- * its schema, since nothing is written into it before the record is on disk.
- */
-export function claimWorkspaceStateSyncingLater(path: string, options: ClaimOptions = {}): Promise<void> {
-  return claim(path, options, true) ?? Promise.resolve();
-}
-
-function claim(path: string, options: ClaimOptions, syncLater: boolean): Promise<void> | undefined {
   const env = options.env ?? process.env;
   const { standing, why } = stateStanding(path, env);
-  if (standing === 'ours') return undefined;
+  if (standing === 'ours') return;
   if (standing === 'foreign') setAside(path, why ?? 'unknown origin', options.warn);
-  if (options.create === false) return undefined;
+  if (options.create === false) return;
   if (options.folder) {
     createRecordedFolder(path, env);
-    return undefined;
+  } else {
+    // As the state's own opener would make it (the sidecar itself is 0600).
+    mkdirSync(dirname(path), { recursive: true });
+    recordOrigin(path, false, env);
   }
-  // As the state's own opener would make it (the sidecar itself is 0600).
-  mkdirSync(dirname(path), { recursive: true });
-  return recordOrigin(path, false, env, basename(path), syncLater);
 }
 
 /**
@@ -197,35 +178,16 @@ function readOrigin(path: string): [string, string] | undefined {
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-/**
- * Written whole to a private temporary file, then renamed over the sidecar: synced before the
- * rename, or (syncLater) after it, the promise settling once it is on disk.
- */
-function recordOrigin(
-  path: string,
-  folder: boolean,
-  env: NodeJS.ProcessEnv,
-  name = basename(path),
-  syncLater = false,
-): Promise<void> | undefined {
+/** Written whole to a private temporary file, then renamed over the sidecar. */
+function recordOrigin(path: string, folder: boolean, env: NodeJS.ProcessEnv, name = basename(path)): void {
   const id = randomBytes(16).toString('hex');
   const target = originPath(path, folder);
   const temporary = temporaryBeside(target);
   try {
-    writePrivateFile(temporary, `${id} ${macFor(name, id, env)}\n`, { sync: !syncLater });
+    writePrivateFile(temporary, `${id} ${macFor(name, id, env)}\n`);
     renameSync(temporary, target);
   } finally {
     rmSync(temporary, { force: true });
-  }
-  return syncLater ? syncToDisk(target) : undefined;
-}
-
-async function syncToDisk(path: string): Promise<void> {
-  const file = await open(path, 'r');
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
   }
 }
 
