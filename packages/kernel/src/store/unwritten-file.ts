@@ -14,60 +14,34 @@
  * that case is left to SQLite, as is anything else it refuses (other bytes, a longer file):
  * reported as damaged (cli/src/exit.ts), since it may hold someone's data.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
+import { readSmallFile } from '@oxydra/types/fs';
 
 /** SQLite's default page size, which these files are created with. */
 const FIRST_PAGE_BYTES = 4096;
 /** A WAL header's first four bytes, big-endian (the two checksum byte orders). */
 const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
-const WAL_HEADER_BYTES = 32;
-const READ_ONLY = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** `use` of the regular file at `path` opened with `flags`, and its size; undefined: no such file. */
-function withRegularFile<T>(
-  path: string,
-  flags: number,
-  use: (fd: number, size: number) => T,
-): T | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, flags);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    return stat.isFile() ? use(fd, stat.size) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** True when the WAL beside `path` cannot hold a committed transaction. */
+/** True when the WAL beside `path` cannot hold a committed transaction (none, or no valid magic). */
 function walHoldsNothing(path: string): boolean {
-  const wal = `${path}-wal`;
-  const magic = withRegularFile(wal, READ_ONLY, (fd, size) => {
-    if (size < WAL_HEADER_BYTES) return undefined;
-    const head = Buffer.alloc(4);
-    return readSync(fd, head, 0, 4, 0) === 4 ? head.readUInt32BE(0) : undefined;
-  });
-  return magic === undefined || !WAL_MAGIC.has(magic);
+  const head = readSmallFile(`${path}-wal`, { maxBytes: 4, oversize: 'truncate' });
+  return !head.ok || head.bytes.length < 4 || !WAL_MAGIC.has(head.bytes.readUInt32BE(0));
 }
 
 /**
  * Empties the existing database file `path` when it is a regular file of at most one page holding
- * only zeros and its WAL holds nothing; true when it did. Read and truncated through one
- * descriptor opened without following a link.
+ * only zeros and its WAL holds nothing; true when it did. Read with readSmallFile's rules (no
+ * link, no FIFO or device), then truncated through a descriptor opened without following a link.
  */
 export function emptyUnwrittenFile(path: string): boolean {
-  const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-  const emptied = withRegularFile(path, flags, (fd, size) => {
-    if (size === 0 || size > FIRST_PAGE_BYTES) return false;
-    const bytes = Buffer.alloc(size);
-    if (readSync(fd, bytes, 0, size, 0) !== size || bytes.some((byte) => byte !== 0)) return false;
-    if (!walHoldsNothing(path)) return false;
+  const page = readSmallFile(path, { maxBytes: FIRST_PAGE_BYTES });
+  if (!page.ok || page.size === 0 || page.bytes.some((byte) => byte !== 0)) return false;
+  if (!walHoldsNothing(path)) return false;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
     ftruncateSync(fd, 0);
-    return true;
-  });
-  return emptied === true;
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
