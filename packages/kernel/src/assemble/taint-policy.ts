@@ -12,6 +12,7 @@
 import type { TaintScreen, TaintVerdict } from '@oxydra/tools';
 import {
   type AgentConfig,
+  characterFormat,
   describeProvenance,
   type Provenance,
   type ProvenanceKind,
@@ -83,9 +84,9 @@ export function resolveTaintPolicy(
 /** Every agent's system_prompt_file and character file, and the skill folders: read as instructions. */
 function instructionPaths(config: AgentConfig): string[] {
   const paths: string[] = [...config.skills.dirs];
-  // A persona is a name unless it is a character file (.json or .toml).
+  // A persona is a name unless it is a character file.
   const characterFile = (persona: string | undefined) =>
-    persona !== undefined && /\.(json|toml)$/i.test(persona) ? [persona] : [];
+    persona !== undefined && characterFormat(persona) !== undefined ? [persona] : [];
   paths.push(...characterFile(config.persona));
   for (const agent of Object.values(config.agents)) {
     if (agent.system_prompt_file !== undefined) paths.push(agent.system_prompt_file);

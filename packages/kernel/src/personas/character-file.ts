@@ -6,16 +6,13 @@
  * inside the kernel's synchronous assembly, and every read here is bounded.
  */
 import { lstatSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
 import { parseTomlText } from '@oxydra/config';
-import { ConfigError } from '@oxydra/types';
+import { type CharacterFormat, ConfigError, characterFormat } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
 import { type ParsedCharacter, parseCharacter } from './character.js';
 
 /** Character files larger than this are refused (real ones are a few KiB). */
 export const MAX_CHARACTER_BYTES = 256 * 1024;
-
-export type CharacterFormat = 'json' | 'toml';
 
 export interface CharacterFile extends ParsedCharacter {
   path: string;
@@ -24,11 +21,6 @@ export interface CharacterFile extends ParsedCharacter {
   raw: Record<string, unknown>;
   /** Changes when the file does (device, inode, size, modification time). */
   stamp: string;
-}
-
-export function characterFormat(path: string): CharacterFormat | undefined {
-  const ext = extname(path).toLowerCase();
-  return ext === '.json' ? 'json' : ext === '.toml' ? 'toml' : undefined;
 }
 
 /** What identifies this version of a file, or undefined when there is none. */

@@ -10,13 +10,18 @@ import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
-import { ConfigError, compareCodePoints, didYouMean, UsageError } from '@oxydra/types';
+import {
+  type CharacterFormat,
+  ConfigError,
+  characterFormat,
+  compareCodePoints,
+  didYouMean,
+  UsageError,
+} from '@oxydra/types';
 import { stringify } from 'smol-toml';
 import { activePersonaFile } from './active-file.js';
 import type { Character } from './character.js';
 import {
-  type CharacterFormat,
-  characterFormat,
   fileStamp,
   parseCharacterObject,
   parseCharacterText,

@@ -8,6 +8,7 @@ export * from './kernel-schema.js';
 export * from './mcp-schema.js';
 export * from './memory-schema.js';
 export * from './otel-schema.js';
+export * from './persona-ref.js';
 export * from './plugins-schema.js';
 export * from './runner-schema.js';
 export type * from './scheduler-schema.js';
