@@ -120,12 +120,15 @@ export function taintScreen(
   const realWorkspace = realOrSelf(workspace);
   const writable = policy.writePaths?.map((glob) => picomatch(glob, { dot: true }));
   const guarded = policy.protectedPaths.map((glob) => picomatch(glob, { dot: true }));
-  // Those inside the workspace, as its relative paths (a write outside is asked about anyway).
-  const instructions = policy.instructionPaths.flatMap(
-    (path) => workspacePath(realWorkspace, workspace, path) ?? [],
-  );
-  const instructs = (inside: string) =>
-    instructions.some((path) => path === '.' || inside === path || inside.startsWith(`${path}/`));
+  // Those inside the workspace, as its relative paths (a write outside is asked about anyway):
+  // resolved at a tainted run's first file write, not for every run the screen is made for.
+  let instructions: string[] | undefined;
+  const instructs = (inside: string) => {
+    instructions ??= policy.instructionPaths.flatMap(
+      (path) => workspacePath(realWorkspace, workspace, path) ?? [],
+    );
+    return instructions.some((path) => path === '.' || inside === path || inside.startsWith(`${path}/`));
+  };
   const where = `[agents.${agentName}.taint] or [taint]`;
 
   /** The rule that covers a call, with what it says about it; undefined: not sensitive. */
