@@ -11,12 +11,13 @@ import { UsageError, visibleControls } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
+import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'channel' });
-  const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const say = stampedLog();
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
   const stopped = stopSignal();
   try {

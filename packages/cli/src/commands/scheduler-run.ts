@@ -11,12 +11,13 @@ import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
+import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
 import { agentWorkspace } from '../run/workspace.js';
 import { whenIn } from './schedule.js';
 
 export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {
-  const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const say = stampedLog();
   // On PostgreSQL a member of the deployment: its runs take their users' slots there.
   const { kernel, close } = await openMemberKernel(
     flags,
