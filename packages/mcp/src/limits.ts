@@ -11,13 +11,13 @@
 import type { McpServerConfig } from '@oxydra/types';
 
 /** How deep a call's arguments may nest; model arguments rarely pass 5. */
-export const MAX_ARGUMENT_DEPTH = 32;
+const MAX_ARGUMENT_DEPTH = 32;
 /** How deep an inputSchema may nest (each level of data is two or more levels of schema). */
-export const MAX_SCHEMA_DEPTH = 64;
+const MAX_SCHEMA_DEPTH = 64;
 /** The arguments of one call in all, as a multiple of max_argument_bytes. */
-export const TOTAL_ARGUMENT_FACTOR = 4;
+const TOTAL_ARGUMENT_FACTOR = 4;
 
-export type McpLimits = Pick<
+type McpLimits = Pick<
   McpServerConfig,
   'max_tools' | 'max_description_chars' | 'max_schema_bytes' | 'max_argument_bytes'
 >;

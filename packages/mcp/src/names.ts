@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 
 export const MAX_TOOL_NAME = 64;
-export const SEPARATOR = '__';
+const SEPARATOR = '__';
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8);
 

@@ -2,7 +2,7 @@
 import { MemoryValidationError } from './errors.js';
 
 /** Longest id, user id, agent name or state key: ids are UUIDs or channel-made names. */
-export const MAX_ID_CHARS = 200;
+const MAX_ID_CHARS = 200;
 
 // Control characters make ids unprintable in logs and the CLI.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point

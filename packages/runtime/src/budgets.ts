@@ -15,7 +15,7 @@ import type { BudgetLedger, RunBudgets } from './types.js';
 
 const PER_MILLION = 1_000_000;
 
-export function formatUsd(amount: number): string {
+function formatUsd(amount: number): string {
   return `$${amount < 0.01 ? amount.toFixed(6) : amount.toFixed(4)}`;
 }
 

@@ -16,7 +16,7 @@ function progress(event: ProgressEvent): StreamEvent {
 }
 
 /** Names once each, in call order: "file_read, file_list" rather than "file_read, file_read, file_list". */
-export function uniqueNames(names: readonly string[]): string[] {
+function uniqueNames(names: readonly string[]): string[] {
   return [...new Set(names)];
 }
 

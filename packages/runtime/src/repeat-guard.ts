@@ -20,7 +20,7 @@ function canonical(value: unknown): string {
 }
 
 /** The identity of a call: its tool and its arguments (the raw text when they did not parse). */
-export function callKey(call: ToolCall, parseError?: string): string {
+function callKey(call: ToolCall, parseError?: string): string {
   const args = parseError !== undefined ? JSON.stringify(call.rawArguments ?? '') : canonical(call.arguments);
   return `${call.name} ${args}`;
 }

@@ -42,7 +42,7 @@ function defaultDimensions(model: string, fallback: number): number {
   return DEFAULT_DIMENSIONS[model.replace(/^models\//, '')] ?? fallback;
 }
 
-export function embeddingRoute(api: MockApi, method: string, url: URL): EmbeddingRoute | undefined {
+function embeddingRoute(api: MockApi, method: string, url: URL): EmbeddingRoute | undefined {
   if (method !== 'POST') return undefined;
   if (api === 'openai-chat' || api === 'openai-responses') {
     return url.pathname === '/v1/embeddings' ? { kind: 'openai' } : undefined;

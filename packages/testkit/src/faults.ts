@@ -25,7 +25,7 @@ export function truncatePayload(data: string): string {
 }
 
 /** Which event `malformedChunk` breaks: the one asked for, else the second (the first stays valid). */
-export function malformedIndex(fault: StreamFault, count: number): number | undefined {
+function malformedIndex(fault: StreamFault, count: number): number | undefined {
   if (fault.malformedChunk === undefined || count === 0) return undefined;
   const wanted = fault.malformedChunk === true ? 1 : fault.malformedChunk.atEvent;
   return Math.min(wanted, count - 1);

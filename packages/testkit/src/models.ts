@@ -5,13 +5,13 @@
  */
 import type { MockApi } from './wire/types.js';
 
-export const MOCK_MODEL_ID = 'mock-model';
+const MOCK_MODEL_ID = 'mock-model';
 
 /**
  * What the mock lists unless told otherwise: its own id, and the ids the tests' configurations
  * name for it (a local model as Ollama lists a pulled one, the default selection, the embedder).
  */
-export const DEFAULT_MOCK_MODELS: readonly string[] = [
+const DEFAULT_MOCK_MODELS: readonly string[] = [
   MOCK_MODEL_ID,
   'llama3.2:latest',
   'gpt-4o-mini',

@@ -5,7 +5,7 @@
  */
 import type { ChunkSpec, ScenarioReply, ScenarioUsage } from './scenario.js';
 
-export interface PlannedToolCall {
+interface PlannedToolCall {
   index: number;
   /** The scenario's id, or undefined to let the encoder make its API's kind of id. */
   id: string | undefined;
@@ -30,14 +30,14 @@ export interface ReplyPlan {
 }
 
 /** Deterministic usage when a scenario gives none, so assertions on it are stable. */
-export const DEFAULT_USAGE: ScenarioUsage = { input: 10, output: 5 };
+const DEFAULT_USAGE: ScenarioUsage = { input: 10, output: 5 };
 
 /**
  * Cut text into deltas. Splits on code points, never inside a surrogate pair, so every delta is
  * valid UTF-8 on the wire. Without a spec, `words` gives one delta per word (each with its
  * leading whitespace, as tokenisers do) and `whole` a single delta.
  */
-export function splitText(text: string, spec: ChunkSpec | undefined, fallback: 'words' | 'whole'): string[] {
+function splitText(text: string, spec: ChunkSpec | undefined, fallback: 'words' | 'whole'): string[] {
   if (text === '') return [];
   if (spec === undefined) return fallback === 'whole' ? [text] : (text.match(/\s*\S+|\s+$/g) ?? [text]);
   const points = Array.from(text);

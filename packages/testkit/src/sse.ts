@@ -47,7 +47,7 @@ export function pause(res: ServerResponse, ms: number): Promise<void> {
 }
 
 /** Write a chunk and wait until it is handed to the socket (or the response died). */
-export function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
+function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed || res.writableEnded) {
       resolve();

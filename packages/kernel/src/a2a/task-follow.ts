@@ -7,7 +7,7 @@
 import type { Part, StreamResponse } from '@a2a-js/sdk';
 import type { Usage } from '@oxydra/types';
 
-export type TaskEndState =
+type TaskEndState =
   | 'completed'
   | 'failed'
   | 'canceled'

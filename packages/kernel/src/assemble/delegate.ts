@@ -14,7 +14,7 @@ import { DELEGATE_TOOL } from './permissions.js';
 /** A delegated run may take much longer than one tool call; its own budgets bound it. */
 const DELEGATION_TIMEOUT_MS = 60 * 60 * 1000;
 
-export interface DelegateOptions {
+interface DelegateOptions {
   /** The configured agents and what they are for (description), the caller excluded. */
   agents: Record<string, { description?: string }>;
   spawn(spec: SpawnSpec): AgentHandle;
@@ -25,7 +25,7 @@ export interface DelegateOptions {
   selectionFor(agent: string, callerId: string): SpawnSpec['selection'];
 }
 
-export function delegateTool(options: DelegateOptions): Tool {
+function delegateTool(options: DelegateOptions): Tool {
   const names = Object.keys(options.agents);
   const listing = names
     .map(

@@ -34,13 +34,13 @@ import {
 import type { Message, SessionStamp, StoredSession } from '@oxydra/types';
 
 /** Sessions kept at most (least recently used dropped first). */
-export const HISTORY_CACHE_SESSIONS = 128;
+const HISTORY_CACHE_SESSIONS = 128;
 /**
  * Messages kept at most, over all sessions (least recently used sessions dropped first): what
  * bounds the memory held (tens of MB at most for typical messages). A session longer than this
  * on its own is read whole at each turn, as before.
  */
-export const HISTORY_CACHE_MESSAGES = 20_000;
+const HISTORY_CACHE_MESSAGES = 20_000;
 /** A session not opened or appended to for this long is dropped (the database keeps it all). */
 export const HISTORY_IDLE_MS = 10 * 60_000;
 

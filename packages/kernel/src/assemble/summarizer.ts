@@ -9,7 +9,7 @@ import type { AgentRunOptions } from '@oxydra/runtime';
 import { type AgentConfig, type Message, messageText, type Usage } from '@oxydra/types';
 
 /** The runtime's hook, whose answer is the text alone. */
-export type Summarize = NonNullable<NonNullable<AgentRunOptions['summarization']>['summarize']>;
+type Summarize = NonNullable<NonNullable<AgentRunOptions['summarization']>['summarize']>;
 
 /** A summary, what writing it cost and which model wrote it, so the caller can charge it to a budget. */
 export type PricedSummarize = (

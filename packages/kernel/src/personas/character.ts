@@ -106,7 +106,7 @@ function withAliases(raw: unknown): unknown {
 }
 
 /** `bio[2]`, `style.chat[0]`, `messageExamples[0][1].text`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   return path
     .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
     .join('');

@@ -87,12 +87,7 @@ export interface ChangeOptions {
   actor?: string;
 }
 
-export type AuditRecorder = (
-  actor: string,
-  type: string,
-  data: Record<string, unknown>,
-  resource: string,
-) => void;
+type AuditRecorder = (actor: string, type: string, data: Record<string, unknown>, resource: string) => void;
 
 export interface PersonaStoreOptions {
   /** Each change is recorded here (the kernel's audit chain). */

@@ -66,7 +66,7 @@ function callOf(call: ToolCall, result: ToolMessage | undefined): ReplayCall {
   };
 }
 
-export function recordedSide(turn: RecordedTurn): ReplaySide {
+function recordedSide(turn: RecordedTurn): ReplaySide {
   const messages: Message[] = turn.steps.flatMap((step) => [step.reply, ...step.results.values()]);
   return {
     calls: recordedCalls(turn).map(({ call, result }) => callOf(call, result)),
@@ -76,7 +76,7 @@ export function recordedSide(turn: RecordedTurn): ReplaySide {
 }
 
 /** The replayed side of a turn from the messages the run added (prompt first). */
-export function replayedSide(added: readonly Message[]): ReplaySide {
+function replayedSide(added: readonly Message[]): ReplaySide {
   const results = new Map<string, ToolMessage>();
   for (const message of added) if (message.role === 'tool') results.set(message.toolCallId, message);
   const replies = added.filter((message) => message.role === 'assistant');
@@ -95,7 +95,7 @@ const describeCall = (call: ReplayCall) => {
 };
 
 /** Where two texts first differ, with a little of each around it. */
-export function firstDifference(recorded: string, replayed: string): string {
+function firstDifference(recorded: string, replayed: string): string {
   let at = 0;
   while (at < recorded.length && at < replayed.length && recorded[at] === replayed[at]) at += 1;
   const line = recorded.slice(0, at).split('\n').length;

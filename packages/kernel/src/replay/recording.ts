@@ -10,7 +10,7 @@ import type { Scenario } from '@oxydra/testkit';
 import type { AssistantMessage, ContentPart, Message, ToolCall, ToolMessage } from '@oxydra/types';
 
 /** One model reply of a recorded turn and the results of the calls it asked for. */
-export interface RecordedStep {
+interface RecordedStep {
   reply: AssistantMessage;
   /** By tool call id; a call without a stored result (the run ended first) has none. */
   results: Map<string, ToolMessage>;

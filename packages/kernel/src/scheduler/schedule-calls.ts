@@ -44,7 +44,7 @@ export interface ScheduleCalls {
 export const DEFAULT_SCHEDULE_USER = 'default';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
-export const MAX_PROMPT_CHARS = 16_000;
+const MAX_PROMPT_CHARS = 16_000;
 
 export interface ScheduleCallsOptions {
   config: AgentConfig;

@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { isInside, readRegularBytes } from './safe-fs.js';
 
-export const COPY_LIMITS = { files: 1000, depth: 10, bytes: 50 * 1024 * 1024 } as const;
+const COPY_LIMITS = { files: 1000, depth: 10, bytes: 50 * 1024 * 1024 } as const;
 
 export interface CopyReport {
   files: number;

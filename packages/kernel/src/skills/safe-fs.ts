@@ -13,10 +13,10 @@ export const MAX_SKILL_FILE_BYTES = 256 * 1024;
 /** A resource file read through skill_load shows at most this much (said when cut). */
 export const MAX_RESOURCE_BYTES = 256 * 1024;
 /** How many files a skill's listing names, and how deep it looks. */
-export const MAX_LISTED_FILES = 200;
-export const MAX_LIST_DEPTH = 4;
+const MAX_LISTED_FILES = 200;
+const MAX_LIST_DEPTH = 4;
 
-export class UnsafeFile extends Error {}
+class UnsafeFile extends Error {}
 
 /** `path` is `root` or inside it (both already real paths). */
 export function isInside(root: string, path: string): boolean {

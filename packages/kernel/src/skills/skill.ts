@@ -16,13 +16,13 @@ export const SKILL_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 /** The format's limit, also what one skill may put in a system prompt. */
 export const MAX_DESCRIPTION = 1024;
 
-export interface SkillArgument {
+interface SkillArgument {
   name: string;
   description?: string;
   required?: boolean;
 }
 
-export interface SkillProgram {
+interface SkillProgram {
   name: string;
   version: string;
   /** Oxydra tools the program's skill needs: an agent without all of them is not offered it. */

@@ -96,7 +96,7 @@ export function chunkText(text: string, options: ChunkOptions = {}): TextChunk[]
 }
 
 /** What two chunks must share to count as the same content: case and spacing do not matter. */
-export function normaliseForHash(text: string): string {
+function normaliseForHash(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 

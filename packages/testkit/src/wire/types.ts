@@ -15,7 +15,7 @@ export type ResponseMode = 'sse' | 'json' | 'json-array';
 
 export type JsonObject = Record<string, unknown>;
 
-export interface Route {
+interface Route {
   /** Model named in the URL (Gemini). */
   model?: string;
   /** Set when the URL alone decides the mode (Gemini's two methods). */

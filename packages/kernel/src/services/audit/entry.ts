@@ -17,7 +17,7 @@ function loadBlake3(): { createBLAKE3(): Promise<IHasher> } {
   };
 }
 
-export const AUDIT_DOMAIN = 'oxydra-audit-v1';
+const AUDIT_DOMAIN = 'oxydra-audit-v1';
 export const GENESIS = 'genesis';
 
 /** What happened, as Oxios tags it: {"type": "tool_call", "data": {...}}. */

@@ -208,7 +208,7 @@ export function targetScope(target: BudgetTarget): string {
 }
 
 /** Every cap in force for a user or an agent. */
-export function targetCaps(config: AgentConfig, target: BudgetTarget, set: SetCaps): Cap[] {
+function targetCaps(config: AgentConfig, target: BudgetTarget, set: SetCaps): Cap[] {
   return 'user' in target ? userCaps(config, target.user, set) : agentCaps(config, target.agent, set);
 }
 

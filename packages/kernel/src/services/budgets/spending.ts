@@ -30,7 +30,7 @@ import {
 import { CapsMemory, type StoredCaps } from './caps-memory.js';
 
 /** A reservation outlives no model call: turn_timeout is at most this in practice. */
-export const RESERVATION_TTL_MS = 15 * 60_000;
+const RESERVATION_TTL_MS = 15 * 60_000;
 /** A settle whose commit failed is tried with this many commits before it is given up (warned). */
 const SETTLE_ATTEMPTS = 3;
 

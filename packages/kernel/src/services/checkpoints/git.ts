@@ -88,7 +88,7 @@ export function checkpointGitDir(workspace: string): string {
  * inherited GIT_DIR or GIT_INDEX_FILE would otherwise redirect us into the user's own
  * repository), plus our own repository, index and identity.
  */
-export function gitEnvironment(workspace: string, gitDir: string, indexFile: string): NodeJS.ProcessEnv {
+function gitEnvironment(workspace: string, gitDir: string, indexFile: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('GIT_') && value !== undefined) env[key] = value;
@@ -165,7 +165,7 @@ export class Git {
 }
 
 /** Splits NUL-separated (or NUL-terminated) output; paths may hold newlines, never NULs. */
-export function splitNul(output: Buffer): string[] {
+function splitNul(output: Buffer): string[] {
   const text = output.toString('utf8');
   if (text === '') return [];
   const parts = text.split('\0');

@@ -6,7 +6,7 @@ import { isCode } from './fs-utils.js';
 import { CheckpointError } from './types.js';
 
 /** A lock whose holder stopped refreshing it for this long belongs to a dead process. */
-export const LOCK_STALE_MS = 60_000;
+const LOCK_STALE_MS = 60_000;
 
 export async function acquireLock(path: string, timeoutMs: number): Promise<() => Promise<void>> {
   await mkdir(join(path, '..'), { recursive: true });

@@ -20,10 +20,10 @@ import { type Matrix, readMatrix } from './safetensors.js';
 import { WordPieceTokenizer } from './tokenizer.js';
 
 /** model2vec's encode(max_length=512) default. */
-export const MAX_TOKENS = 512;
+const MAX_TOKENS = 512;
 
 /** The tensor model2vec's save_pretrained writes. */
-export const EMBEDDINGS_TENSOR = 'embeddings';
+const EMBEDDINGS_TENSOR = 'embeddings';
 
 export class Model2VecEmbedder implements Embedder {
   readonly modelId: string;

@@ -8,9 +8,7 @@ import { loadModel2Vec, type Model2VecEmbedder } from './embedder.js';
 import { MODEL_FILES, resolveModelSource } from './source.js';
 
 export type { DownloadProgress } from './download.js';
-export { MAX_TOKENS, Model2VecEmbedder } from './embedder.js';
-export { Model2VecError } from './errors.js';
-export { DEFAULT_HF_BASE_URL, MODEL_FILES, resolveModelSource, sanitiseId } from './source.js';
+export { Model2VecEmbedder } from './embedder.js';
 
 export interface Model2VecOptions {
   /**

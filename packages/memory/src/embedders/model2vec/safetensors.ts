@@ -9,7 +9,7 @@
  * or hostile file is a clear error, never an out-of-bounds read.
  */
 
-export interface TensorInfo {
+interface TensorInfo {
   dtype: string;
   shape: number[];
   /** Absolute byte range in the file. */
@@ -29,7 +29,7 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const BYTES_PER_ELEMENT: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 
-export class SafetensorsError extends Error {
+class SafetensorsError extends Error {
   constructor(source: string, problem: string) {
     super(`${source} is not a valid safetensors file: ${problem}`);
     this.name = 'SafetensorsError';
@@ -37,7 +37,7 @@ export class SafetensorsError extends Error {
 }
 
 /** Parses and checks the header; `source` names the file in errors. */
-export function parseSafetensorsHeader(bytes: Uint8Array, source: string): Map<string, TensorInfo> {
+function parseSafetensorsHeader(bytes: Uint8Array, source: string): Map<string, TensorInfo> {
   if (bytes.byteLength < 8) throw new SafetensorsError(source, `only ${bytes.byteLength} bytes long`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);

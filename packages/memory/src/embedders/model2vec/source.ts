@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 /** The files model2vec's save_pretrained writes and from_pretrained reads. Smallest first. */
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'model.safetensors'] as const;
 
-export const DEFAULT_HF_BASE_URL = 'https://huggingface.co';
+const DEFAULT_HF_BASE_URL = 'https://huggingface.co';
 
 export type ModelSource =
   | { kind: 'local'; id: string; dir: string }
@@ -62,7 +62,7 @@ function cacheDirFor(id: string, cacheDir: string | undefined, env: NodeJS.Proce
  * One safe folder name per id: "minishlab/potion-base-8M" → "minishlab--potion-base-8M";
  * a URL gets a "url--" prefix so it never collides with a repo id.
  */
-export function sanitiseId(id: string): string {
+function sanitiseId(id: string): string {
   const isUrl = /^https?:\/\//i.test(id);
   const body = id
     .replace(/^https?:\/\//i, '')

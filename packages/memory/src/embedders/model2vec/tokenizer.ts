@@ -191,7 +191,7 @@ export class WordPieceTokenizer {
   }
 }
 
-export class TokenizerFormatError extends Error {
+class TokenizerFormatError extends Error {
   constructor(source: string, problem: string) {
     super(`${source} is not a valid tokenizer.json: ${problem}`);
     this.name = 'TokenizerFormatError';
