@@ -116,6 +116,28 @@ describe('oxydra config', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  // A hand edit's most common slips: the parser's words name the rule, the hint the changed line.
+  it('says the fix for an unquoted value in run, config validate and doctor', () => {
+    sandbox = new CliSandbox();
+    const file = sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = llama3.2\n');
+    const error = `${file}:2:9: invalid TOML: invalid value`;
+    const fix = 'a text value is quoted in TOML: model = "llama3.2"';
+    for (const args of [
+      ['run', 'hi'],
+      ['config', 'validate'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`error: ${error}\n  hint: ${fix}\n`);
+    }
+    const doctor = sandbox.run('doctor');
+    expect(doctor.status).toBe(1);
+    const lines = doctor.stdout.split('\n');
+    const failed = lines.findIndex((line) => line.startsWith('[FAIL] config'));
+    expect(lines[failed]).toMatch(new RegExp(` ${error.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(lines[failed + 1]?.trim()).toBe(`fix: ${fix}`);
+  });
+
   it('shows the stack only with OXYDRA_DEBUG=1', () => {
     sandbox = new CliSandbox({ OXYDRA_DEBUG: '1' });
     sandbox.write('.oxydra/agent.toml', 'config_version = "2.0.0"\n');
