@@ -9,9 +9,6 @@
  * - anything at or above a world-writable or sticky folder (/tmp, /var/tmp, a shared drop box);
  * - the filesystem root, or the folder holding home folders (/home, the parent of $HOME).
  * The start folder itself is always the workspace when nothing above is adopted.
- * Adopting the home folder from below it is said on stderr: one `oxydra run` in `~` leaves a
- * `~/.oxydra/`, and every project folder without its own would then silently be worked on as
- * part of the whole home folder.
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
@@ -33,8 +30,7 @@ export function discoverWorkspace(start: string, options: DiscoverOptions = {}):
   const from = resolve(start);
   const uid = options.uid ?? process.getuid?.();
   const env = options.env ?? process.env;
-  const home = resolve(env.HOME || homedir());
-  const homeParents = new Set([dirname(home), '/home']);
+  const homeParents = new Set([dirname(resolve(env.HOME || homedir())), '/home']);
   const notes: string[] = [];
   const ownedByOther = (stat: Stats) => uid !== undefined && stat.uid !== uid && stat.uid !== 0;
 
@@ -55,13 +51,7 @@ export function discoverWorkspace(start: string, options: DiscoverOptions = {}):
           `ignored ${candidate}: it is a symbolic link (a workspace's .oxydra must be a real folder)`,
         );
       } else if (stat.isDirectory()) {
-        if (!(above && ownedByOther(stat))) {
-          if (above && dir === home)
-            notes.push(
-              `the workspace is your home folder ${home} (its .oxydra/ is the nearest above ${from}); for a workspace of ${from} alone, run \`oxydra init\` there`,
-            );
-          return { root: dir, notes };
-        }
+        if (!(above && ownedByOther(stat))) return { root: dir, notes };
         notes.push(`ignored ${candidate}: it belongs to uid ${stat.uid}, not you`);
         return { root: from, notes };
       }

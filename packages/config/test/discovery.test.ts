@@ -91,22 +91,4 @@ describe('workspace discovery', () => {
     expect(found.root).toBe(join(home, 'project'));
     expect(found.notes[0]).toMatch(/holding home folders/);
   });
-
-  // One `oxydra run` in ~ leaves ~/.oxydra/; a project folder below then belongs to the whole
-  // home folder, which must be said, not found out when an agent edits files outside the project.
-  it('says so when the workspace found above is the home folder, and not when it is another folder', () => {
-    sandbox = makeSandbox();
-    const home = sandbox.home;
-    const project = join(home, 'code', 'project');
-    mkdirSync(join(home, '.oxydra'), { recursive: true });
-    mkdirSync(project, { recursive: true });
-    const found = discoverWorkspace(project, { env: sandbox.env });
-    expect(found.root).toBe(home);
-    expect(found.notes).toEqual([
-      `the workspace is your home folder ${home} (its .oxydra/ is the nearest above ${project}); for a workspace of ${project} alone, run \`oxydra init\` there`,
-    ]);
-    expect(discoverWorkspace(home, { env: sandbox.env })).toEqual({ root: home, notes: [] });
-    mkdirSync(join(home, 'code', '.oxydra'));
-    expect(discoverWorkspace(project, { env: sandbox.env })).toEqual({ root: join(home, 'code'), notes: [] });
-  });
 });
