@@ -60,14 +60,19 @@ describe('sandboxIdentity: who commands run as when Oxydra is root', () => {
     },
   );
 
-  it('says when the uid cannot reach or cannot write the workspace', () => {
+  /** A workspace `ws` inside a folder `closed` (mode 700) that a stranger's uid cannot search. */
+  function closedTree() {
     const closed = path.join(dir, 'closed');
     const ws = path.join(closed, 'ws');
     mkdirSync(ws, { recursive: true });
     chmodSync(dir, 0o755);
     chmodSync(closed, 0o700);
     chmodSync(ws, 0o755);
-    const stranger = { uid: 54321, gid: 54321 };
+    return { closed, ws, stranger: { uid: 54321, gid: 54321 } };
+  }
+
+  it('says when the uid cannot reach or cannot write the workspace', () => {
+    const { closed, ws, stranger } = closedTree();
     expect(workspaceAccessProblem(stranger, ws)).toMatchObject({ reach: false });
     expect(workspaceAccessProblem(stranger, ws)?.problem).toContain(closed);
     chmodSync(closed, 0o755);
@@ -80,12 +85,7 @@ describe('sandboxIdentity: who commands run as when Oxydra is root', () => {
   // A root user's project in /root (mode 700), as in a container: giving the workspace away does
   // not open /root, so the fix is to move the project; a closed workspace itself is given away.
   it('says the fix for an unreachable workspace: move it out of a closed folder above, or chown it', () => {
-    const closed = path.join(dir, 'closed');
-    const ws = path.join(closed, 'ws');
-    mkdirSync(ws, { recursive: true });
-    chmodSync(dir, 0o755);
-    chmodSync(closed, 0o700);
-    const stranger = { uid: 54321, gid: 54321 };
+    const { closed, ws, stranger } = closedTree();
     const above = workspaceAccessProblem(stranger, ws);
     expect(above).toMatchObject({ reach: false, closed });
     expect(workspaceAccessFix(above?.closed, ws)).toMatch(
