@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox } from './helpers.js';
 
@@ -136,6 +137,23 @@ describe('oxydra config', () => {
     const failed = lines.findIndex((line) => line.startsWith('[FAIL] config'));
     expect(lines[failed]).toMatch(new RegExp(` ${error.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     expect(lines[failed + 1]?.trim()).toBe(`fix: ${fix}`);
+  });
+
+  it('a gateway whose port is taken says so and how to find the gateway holding it, exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-test' });
+      const result = sandbox.run('gateway', '--bind', `127.0.0.1:${port}`);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(
+        `error: cannot listen on 127.0.0.1:${port}: another process is already listening there (EADDRINUSE)\n` +
+          "  hint: is a gateway already running there? `oxydra status` lists this workspace's; else choose another address with --bind HOST:PORT or [gateway] bind\n",
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('shows the stack only with OXYDRA_DEBUG=1', () => {
