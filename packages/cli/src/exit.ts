@@ -49,7 +49,7 @@ function exitCodeFor(error: unknown): number {
 
 export function formatError(error: unknown): string {
   if (error instanceof ConfigErrors && error.errors.length > 1) {
-    return `error: ${error.errors.length} configuration problems:\n${error.errors.map((e) => `  - ${e.message}`).join('\n')}`;
+    return `error: ${error.errors.length} configuration problems:\n${error.errors.map((e) => `  - ${e.message}${e.hint ? `\n    hint: ${e.hint}` : ''}`).join('\n')}`;
   }
   if (isOxydraError(error)) {
     return `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;

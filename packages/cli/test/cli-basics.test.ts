@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox } from './helpers.js';
 
@@ -114,6 +115,45 @@ describe('oxydra config', () => {
       new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:\\d+: invalid TOML`),
     );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  // A hand edit's most common slips: the parser's words name the rule, the hint the changed line.
+  it('says the fix for an unquoted value in run, config validate and doctor', () => {
+    sandbox = new CliSandbox();
+    const file = sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = llama3.2\n');
+    const error = `${file}:2:9: invalid TOML: invalid value`;
+    const fix = 'a text value is quoted in TOML: model = "llama3.2"';
+    for (const args of [
+      ['run', 'hi'],
+      ['config', 'validate'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`error: ${error}\n  hint: ${fix}\n`);
+    }
+    const doctor = sandbox.run('doctor');
+    expect(doctor.status).toBe(1);
+    const lines = doctor.stdout.split('\n');
+    const failed = lines.findIndex((line) => line.startsWith('[FAIL] config'));
+    expect(lines[failed]).toMatch(new RegExp(` ${error.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(lines[failed + 1]?.trim()).toBe(`fix: ${fix}`);
+  });
+
+  it('a gateway whose port is taken says so and how to find the gateway holding it, exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-test' });
+      const result = sandbox.run('gateway', '--bind', `127.0.0.1:${port}`);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(
+        `error: cannot listen on 127.0.0.1:${port}: another process is already listening there (EADDRINUSE)\n` +
+          "  hint: is a gateway already running there? `oxydra status` lists this workspace's; else choose another address with --bind HOST:PORT or [gateway] bind\n",
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('shows the stack only with OXYDRA_DEBUG=1', () => {

@@ -56,6 +56,22 @@ describe('the first hour', () => {
     expect(env.requestText(1)).toContain('top.txt');
   });
 
+  // One `oxydra run` in ~ leaves ~/.oxydra/: a project folder below without its own is then
+  // worked on as part of the whole home folder, which must be said before an agent edits there.
+  it('oxydra run below a home folder holding the nearest .oxydra/ says the workspace is the whole home folder', async () => {
+    env = await AgentEnv.start(OPENAI, [{ reply: { text: 'done' } }]);
+    env.sandbox.env = { ...env.sandbox.env, HOME: env.workspace };
+    env.cwd = join(env.workspace, 'project');
+    mkdirSync(env.cwd);
+    if (IS_ROOT) for (const path of [env.workspace, join(env.workspace, '.oxydra')]) chownSync(path, 0, 0);
+    trustWorkspace(env.workspace, env.sandbox.env);
+    const result = await env.run(['run', 'hi']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(
+      `workspace: your whole home folder ${env.workspace} (its .oxydra/ is .. from here); for a workspace of this folder alone, run \`oxydra init\` here\n`,
+    );
+  });
+
   it('a misspelt --provider gets a did-you-mean, exit 2', () => {
     sandbox = new CliSandbox({ ANTHROPIC_API_KEY: 'k' });
     const result = sandbox.run('run', '--provider', 'anthropc', 'hi');

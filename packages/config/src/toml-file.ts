@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@oxydra/types';
 import { parse, TomlError } from 'smol-toml';
 import type { PlainObject } from './layers.js';
+import { tomlHint } from './toml-hints.js';
 
 export async function readTomlFile(path: string): Promise<PlainObject | undefined> {
   let text: string;
@@ -30,7 +31,7 @@ export function parseTomlText(text: string, path: string): PlainObject {
       throw new ConfigError(
         `${path}:${error.line}:${error.column}: invalid TOML: ${reason}`,
         { source: path, line: error.line, column: error.column },
-        { cause: error },
+        { cause: error, hint: tomlHint(text, reason, error.line) },
       );
     }
     throw error;

@@ -59,7 +59,7 @@ function permits(identity: SandboxIdentity, dir: string, access: Access): boolea
 export function workspaceAccessProblem(
   identity: SandboxIdentity,
   workspace: string,
-): { reach: boolean; problem: string } | undefined {
+): { reach: boolean; problem: string; closed?: string } | undefined {
   const resolved = path.resolve(workspace);
   const ancestors: string[] = [];
   for (let dir = path.dirname(resolved); ; dir = path.dirname(dir)) {
@@ -69,7 +69,11 @@ export function workspaceAccessProblem(
   const who = `uid ${identity.uid}`;
   for (const dir of [...ancestors, resolved]) {
     if (!permits(identity, dir, 'search')) {
-      return { reach: false, problem: `${who} cannot reach the workspace (${dir} is closed to it)` };
+      return {
+        reach: false,
+        problem: `${who} cannot reach the workspace (${dir} is closed to it)`,
+        closed: dir,
+      };
     }
   }
   if (!permits(identity, resolved, 'write')) {
@@ -79,4 +83,19 @@ export function workspaceAccessProblem(
     };
   }
   return undefined;
+}
+
+/**
+ * The way out when the sandbox's uid cannot reach the workspace. A closed folder above it (`/root`,
+ * mode 700, as for a root user's project in a container) is not fixed by giving the workspace
+ * away, and opening `/root` to everyone is no fix: the project moves out. A closed workspace
+ * itself (root-owned, 700) is given to an ordinary user, whom `run_as = "auto"` then runs
+ * commands as.
+ */
+export function workspaceAccessFix(closed: string | undefined, workspace: string): string {
+  const alternatives =
+    'or run Oxydra as an ordinary user, or set [tools.sandbox] run_as to a uid that can reach it';
+  if (closed !== undefined && closed !== path.resolve(workspace))
+    return `move the project out of ${closed} into a folder an ordinary user owns (commands then run as that user), ${alternatives}`;
+  return `chown the workspace to an ordinary user (commands then run as that user), ${alternatives}`;
 }

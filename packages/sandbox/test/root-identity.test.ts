@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBubblewrapRunner, NOBODY, sandboxIdentity, workspaceAccessProblem } from '../src/index.js';
+import {
+  createBubblewrapRunner,
+  NOBODY,
+  sandboxIdentity,
+  workspaceAccessFix,
+  workspaceAccessProblem,
+} from '../src/index.js';
 import { type Fixture, fixture, HAS_BWRAP, policy } from './helpers.js';
 
 const IS_ROOT = process.geteuid?.() === 0;
@@ -54,14 +60,19 @@ describe('sandboxIdentity: who commands run as when Oxydra is root', () => {
     },
   );
 
-  it('says when the uid cannot reach or cannot write the workspace', () => {
+  /** A workspace `ws` inside a folder `closed` (mode 700) that a stranger's uid cannot search. */
+  function closedTree() {
     const closed = path.join(dir, 'closed');
     const ws = path.join(closed, 'ws');
     mkdirSync(ws, { recursive: true });
     chmodSync(dir, 0o755);
     chmodSync(closed, 0o700);
     chmodSync(ws, 0o755);
-    const stranger = { uid: 54321, gid: 54321 };
+    return { closed, ws, stranger: { uid: 54321, gid: 54321 } };
+  }
+
+  it('says when the uid cannot reach or cannot write the workspace', () => {
+    const { closed, ws, stranger } = closedTree();
     expect(workspaceAccessProblem(stranger, ws)).toMatchObject({ reach: false });
     expect(workspaceAccessProblem(stranger, ws)?.problem).toContain(closed);
     chmodSync(closed, 0o755);
@@ -69,6 +80,24 @@ describe('sandboxIdentity: who commands run as when Oxydra is root', () => {
     expect(workspaceAccessProblem(stranger, ws)?.problem).toMatch(/cannot write/);
     chmodSync(ws, 0o777);
     expect(workspaceAccessProblem(stranger, ws)).toBeUndefined();
+  });
+
+  // A root user's project in /root (mode 700), as in a container: giving the workspace away does
+  // not open /root, so the fix is to move the project; a closed workspace itself is given away.
+  it('says the fix for an unreachable workspace: move it out of a closed folder above, or chown it', () => {
+    const { closed, ws, stranger } = closedTree();
+    const above = workspaceAccessProblem(stranger, ws);
+    expect(above).toMatchObject({ reach: false, closed });
+    expect(workspaceAccessFix(above?.closed, ws)).toMatch(
+      new RegExp(
+        `^move the project out of ${closed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} into a folder an ordinary user owns`,
+      ),
+    );
+    chmodSync(closed, 0o755);
+    chmodSync(ws, 0o700);
+    const itself = workspaceAccessProblem(stranger, ws);
+    expect(itself).toMatchObject({ reach: false, closed: ws });
+    expect(workspaceAccessFix(itself?.closed, ws)).toMatch(/^chown the workspace to an ordinary user/);
   });
 });
 

@@ -162,6 +162,8 @@ export class ConfigErrors extends ConfigError {
         ? first.message
         : `${errors.length} configuration errors:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`,
       first?.location ?? {},
+      // One problem keeps its fix; several are each printed with their own.
+      errors.length === 1 && first?.hint !== undefined ? { hint: first.hint } : undefined,
     );
     this.errors = errors;
   }

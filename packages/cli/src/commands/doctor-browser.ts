@@ -11,7 +11,7 @@ export function browserCheck(config: AgentConfig): Check {
   const found = browserAvailability(settings.executable);
   const missing = [
     ...(found.chromium ? [] : [settings.executable ?? 'Chromium (chromium on PATH)']),
-    ...(found.playwright ? [] : ['the playwright-core package']),
+    ...(found.playwright ? [] : ['playwright-core package']),
   ];
   const have = [
     ...(found.chromium ? [`Chromium at ${found.chromium}`] : []),

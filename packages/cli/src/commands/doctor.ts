@@ -14,7 +14,7 @@ import {
   resolveCredential,
 } from '@oxydra/provider';
 import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox/detect';
-import { type AgentConfig, WIRE_FACTS } from '@oxydra/types';
+import { type AgentConfig, isOxydraError, WIRE_FACTS } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
@@ -335,11 +335,14 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     checks.push(...(await toolSourceChecks(loaded.config, workspace)));
     checks.push(browserCheck(loaded.config));
   } catch (error) {
+    // The error's own fix (a TOML mistake's corrected line) is the fix line, not a second line of detail.
+    const hint = isOxydraError(error) ? error.hint : undefined;
+    const detail = formatError(error).replace(/^error: /, '');
     checks.push({
       name: 'config',
       status: 'fail',
-      detail: formatError(error).replace(/^error: /, ''),
-      fix: 'oxydra config validate',
+      detail: hint === undefined ? detail : detail.slice(0, detail.lastIndexOf('\n  hint: ')),
+      fix: hint ?? 'oxydra config validate',
     });
   }
   checks.push(...checkSandbox(config, findWorkspaceRoot()));

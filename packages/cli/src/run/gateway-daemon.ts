@@ -26,6 +26,13 @@ import { anyChannelEnabled } from './schedule-chats.js';
 import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 import { openKernelWithStores, type SharedStore } from './store-choice.js';
 
+/** Why the gateway's address could not be listened on, by the error code. */
+const LISTEN_PROBLEMS: Readonly<Record<'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EACCES', string>> = {
+  EADDRINUSE: 'another process is already listening there',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  EACCES: 'permission denied (a port below 1024 needs root)',
+};
+
 export interface WorkspaceGatewayOptions extends CliKernelOptions {
   /** Config flags (--provider, --model, --set...). */
   flags?: RunFlags;
@@ -150,9 +157,11 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
         throw new ConfigError(
-          `cannot listen on ${bind.host}:${bind.port} (${code})`,
+          `cannot listen on ${bind.host}:${bind.port}: ${LISTEN_PROBLEMS[code]} (${code})`,
           { keyPath: 'gateway.bind' },
-          { hint: 'choose another address with --bind HOST:PORT or [gateway] bind' },
+          {
+            hint: `${code === 'EADDRINUSE' ? "is a gateway already running there? `oxydra status` lists this workspace's; else " : ''}choose another address with --bind HOST:PORT or [gateway] bind`,
+          },
         );
       }
       throw error;

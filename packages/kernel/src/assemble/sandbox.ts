@@ -16,6 +16,7 @@ import {
   type SandboxIdentity,
   sandboxIdentity,
   seccompSupported,
+  workspaceAccessFix,
   workspaceAccessProblem,
 } from '@oxydra/sandbox/detect';
 import { BASE_ENV_KEYS } from '@oxydra/tools';
@@ -112,7 +113,7 @@ export function shellIsolation(
   }
   const access = identity ? workspaceAccessProblem(identity, workspace) : undefined;
   if (access && !access.reach) {
-    const refusal = `shell_exec is unavailable: Oxydra runs as root, so commands run as an ordinary user, and ${access.problem}. Fix: run Oxydra as an ordinary user, give that user access, or set [tools.sandbox] run_as to a uid that can reach it`;
+    const refusal = `shell_exec is unavailable: Oxydra runs as root, so commands run as an ordinary user, and ${access.problem}. Fix: ${workspaceAccessFix(access.closed, workspace)}`;
     return {
       tier: 'bubblewrap',
       summary: `bubblewrap: ${access.problem}: shell_exec refused`,

@@ -22,6 +22,7 @@ export {
   SETPRIV,
   sandboxIdentity,
   setprivPrefix,
+  workspaceAccessFix,
   workspaceAccessProblem,
 } from '../identity.js';
 export { forgetProbe, probeCacheDir, probeCacheFile, probeCacheKey } from '../probe-cache.js';

@@ -4,7 +4,8 @@
  * inline approval questions (Allow / Deny), and cancel.
  */
 
-import { visibleControls } from '@oxydra/types';
+// The subpath, not the root: the root also holds Node-only modules (node:path) a browser lacks.
+import { visibleControls } from '@oxydra/types/terminal-text';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatItem } from '../chat-store.js';
 import { useDashboard } from '../context.js';

@@ -1,0 +1,67 @@
+/**
+ * The fix said with a TOML syntax error, for the mistakes people make editing agent.toml by hand:
+ * each case goes through the real parser (smol-toml) and its real error, so a parser whose words
+ * change leaves the hint out and fails here.
+ */
+import { ConfigError } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { parseTomlText } from '../src/index.js';
+
+function errorFor(text: string): ConfigError {
+  try {
+    parseTomlText(text, 'agent.toml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`parsed without an error: ${text}`);
+}
+
+describe('TOML syntax errors say the fix', () => {
+  it('quotes a bare word given as a text value', () => {
+    const error = errorFor('[selection]\nmodel = llama3.2   # the local one\n');
+    expect(error.message).toBe('agent.toml:2:9: invalid TOML: invalid value');
+    expect(error.hint).toBe('a text value is quoted in TOML: model = "llama3.2"');
+  });
+
+  it('turns yes, no and True into true and false', () => {
+    expect(errorFor('[memory]\nenabled = yes\n').hint).toBe(
+      'a yes/no value is true or false, lower case: enabled = true',
+    );
+    expect(errorFor('[memory]\nenabled = False\n').hint).toBe(
+      'a yes/no value is true or false, lower case: enabled = false',
+    );
+  });
+
+  it('names a string left without its closing quote', () => {
+    const error = errorFor('[selection]\nmodel = "llama3.2\nprovider = "local"\n');
+    expect(error.message).toMatch(/^agent\.toml:2:\d+: invalid TOML: control characters/);
+    expect(error.hint).toMatch(/^a string is missing its closing quote/);
+  });
+
+  it('points at the first [table] when a table is opened twice', () => {
+    const error = errorFor(
+      '[runtime]\nmax_turns = 3\n\n[memory]\nenabled = true\n\n[runtime]\nmax_cost = 1\n',
+    );
+    expect(error.message).toBe(
+      'agent.toml:7:2: invalid TOML: trying to redefine an already defined table or value',
+    );
+    expect(error.hint).toBe(
+      '[runtime] is already opened on line 1: a table is written once, so move these keys under that one',
+    );
+  });
+
+  it('points at the first line that set a key set twice in one table', () => {
+    const error = errorFor('[runtime]\nmax_turns = 3\nturn_timeout_secs = 60\nmax_turns = 4\n');
+    expect(error.hint).toBe('max_turns is already set on line 2: keep one of the two');
+  });
+
+  it('says no hint where the line shows none of these mistakes', () => {
+    expect(errorFor('[runtime\nmax_turns = 3\n').hint).toBeUndefined();
+    expect(errorFor('[selection]\nmodel = 1.2.3\n').hint).toBeUndefined();
+    // The same key in two different tables is not a duplicate: the error comes from elsewhere.
+    expect(errorFor('[a]\nx = 1\n[b]\nx = 2\nx = 3\n').hint).toBe(
+      'x is already set on line 4: keep one of the two',
+    );
+  });
+});
