@@ -64,4 +64,15 @@ describe('TOML syntax errors say the fix', () => {
       'x is already set on line 4: keep one of the two',
     );
   });
+
+  it('reads the long lines of a hostile file in one pass', () => {
+    // A cloned repository's agent.toml: the key and value patterns used to backtrack over runs
+    // of spaces, with the square of the line's length (0.7 s at 20,000 characters).
+    const spaces = ' '.repeat(200_000);
+    expect(errorFor(`[selection]\nmodel = llama${spaces}x\n`).hint).toBeUndefined();
+    expect(errorFor(`[selection]\nmodel${spaces}= llama\n`).hint).toBe(
+      'a text value is quoted in TOML: model = "llama"',
+    );
+    expect(errorFor(`[a${spaces}b]\nx = 1\n[a${spaces}b]\n`).hint).toBeUndefined();
+  });
 });
