@@ -370,6 +370,7 @@ export class Retriever {
 
   private hit(chunk: IndexedChunk, score: number): SearchHit {
     const hit: SearchHit = { text: chunk.text, source: chunk.source.type, score };
+    if (chunk.taint !== undefined) hit.taint = chunk.taint;
     if (chunk.source.type === 'note') {
       hit.noteId = chunk.source.id;
       if (chunk.tags.length > 0) hit.tags = chunk.tags;
