@@ -13,6 +13,7 @@ import {
 } from '@oxydra/types';
 import { openSession } from '../assemble/session.js';
 import { promptProvenance } from '../assemble/taint-policy.js';
+import { recallUnderPolicy } from '../assemble/recall-taint.js';
 import type { AgentLimits, AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';
@@ -106,7 +107,7 @@ async function runTurn(
         else publish(event);
       },
     };
-    if (recall && !record.parent) options.recall = recall;
+    if (recall && !record.parent) options.recall = recallUnderPolicy(assembly.taint, recall);
     if (spec.userId !== undefined) options.userId = spec.userId;
     if (fromPrompt) options.promptProvenance = fromPrompt;
     if (spec.inheritedProvenance?.length) options.inheritedProvenance = spec.inheritedProvenance;
