@@ -14,9 +14,9 @@ import { PersistenceError } from './errors.js';
  * `provenance`: what the run's context holds when the unit is final (the sources besides the
  * operator's words, as the taint policy is handed them): the caller keeps it with what it
  * indexes, so recalling the text later carries it on. The run's own list, grown in place: copy
- * what is kept past the call.
+ * what is kept past the call. The loop always passes it; absent (a unit saved outside a run): none.
  */
-export type PersistHook = (messages: Message[], provenance: readonly Provenance[]) => Promise<void>;
+export type PersistHook = (messages: Message[], provenance?: readonly Provenance[]) => Promise<void>;
 
 /** Runs a storage call; any failure becomes a PersistenceError saying what could not be done. */
 export async function durably<T>(action: string, call: () => Promise<T>): Promise<T> {

@@ -366,7 +366,7 @@ export function sessionHooks(
     persist: async (raw, provenance) => {
       // What the context held now, kept with the chunks indexed from these messages (the run's
       // list grows in place, and indexing runs later): recall hands it on (docs/security.md).
-      const taint = chunkTaint(provenance);
+      const taint = provenance === undefined ? undefined : chunkTaint(provenance);
       const messages = withoutSecrets(raw, options.secrets);
       // Rejected: what the messages must follow was not stored (a claim answered before its
       // commit, which failed), so neither are they: the run fails (persistence_error).
