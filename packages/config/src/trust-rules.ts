@@ -57,7 +57,10 @@ const loosensTaint: Holds = (value, lower) => {
   if (!isPlainObject(value)) return false;
   // "exclude" below (your own file): recalling tainted text at all is the looser choice.
   const recallsMore =
-    value.recall !== undefined && value.recall !== 'exclude' && isPlainObject(lower) && lower.recall === 'exclude';
+    value.recall !== undefined &&
+    value.recall !== 'exclude' &&
+    isPlainObject(lower) &&
+    lower.recall === 'exclude';
   const allows = (table: unknown) =>
     isPlainObject(table) && Object.values(table).some((action) => action === 'allow');
   return (

@@ -7,7 +7,13 @@
  * A failing or slow recall is reported (an `error` event, code memory_recall_failed) and the run
  * goes on without memory: recall improves an answer, no answer depends on it.
  */
-import { describeProvenance, type Message, messageText, type Provenance, type StreamEvent } from '@oxydra/types';
+import {
+  describeProvenance,
+  type Message,
+  messageText,
+  type Provenance,
+  type StreamEvent,
+} from '@oxydra/types';
 import { type Deadline, withDeadline } from './abortable.js';
 import { formatDuration } from './clock.js';
 import { abortReason } from './errors.js';
@@ -38,12 +44,12 @@ export type RecallHook = (query: string, signal: AbortSignal) => Promise<Recalle
  */
 export function recallMessage(snippets: readonly Recalled[]): Message {
   const lines = [RECALL_HEADER];
-  let sources: string[] | undefined;
+  const sources: string[] = [];
   for (const snippet of snippets) {
     if (typeof snippet === 'string') lines.push(`- ${snippet}`);
-    else (sources ??= []).push(...snippet.provenance.map(describeProvenance));
+    else sources.push(...snippet.provenance.map(describeProvenance));
   }
-  if (sources !== undefined) {
+  if (sources.length > 0) {
     const named = [...new Set(sources)];
     const shown = named.slice(0, 3).join('; ') + (named.length > 3 ? `; and ${named.length - 3} more` : '');
     lines.push(
@@ -101,14 +107,14 @@ export class MemoryRecall {
       return [];
     }
     const clean: Recalled[] = [];
-    let tainted: TaintedSnippet[] | undefined;
+    const tainted: TaintedSnippet[] = [];
     for (const snippet of found) {
       const text = (typeof snippet === 'string' ? snippet : snippet.text).trim();
       if (text === '') continue;
       if (typeof snippet === 'string' || snippet.provenance.length === 0) clean.push(text);
-      else (tainted ??= []).push({ text, provenance: snippet.provenance });
+      else tainted.push({ text, provenance: snippet.provenance });
     }
-    if (tainted === undefined) return clean;
+    if (tainted.length === 0) return clean;
     // Recorded when recalled, whether or not the window leaves the snippet room: the policy errs
     // on the side of asking.
     for (const snippet of tainted) for (const provenance of snippet.provenance) this.onTaint(provenance);

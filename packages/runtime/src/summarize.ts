@@ -27,8 +27,8 @@ import {
 import { abortReason } from './errors.js';
 import { durably } from './persist.js';
 import { rollingSummaryProgress, type TurnPosition } from './progress.js';
-import { mechanicalSummary, summaryMessage } from './summary-text.js';
 import type { Recalled } from './recall.js';
+import { mechanicalSummary, summaryMessage } from './summary-text.js';
 
 /** The newest unsummarized messages always left as they are. */
 export const KEEP_NEWEST = 2;

@@ -32,8 +32,28 @@ describePostgres('PostgreSQL chunk taint migration', () => {
       );
       const events: [string, number, string, object][] = [
         ['web', 1, 'user', { content: 'read the page' }],
-        ['web', 2, 'tool', { toolCallId: 'a', toolName: 'web_fetch', content: 'x\u0000y', provenance: { kind: 'web', source: 'https://evil.example/p' } }],
-        ['web', 3, 'tool', { toolCallId: 'b', toolName: 'web_fetch', content: 'z', provenance: { kind: 'web', source: 'https://evil.example/q' } }],
+        [
+          'web',
+          2,
+          'tool',
+          {
+            toolCallId: 'a',
+            toolName: 'web_fetch',
+            content: 'x\u0000y',
+            provenance: { kind: 'web', source: 'https://evil.example/p' },
+          },
+        ],
+        [
+          'web',
+          3,
+          'tool',
+          {
+            toolCallId: 'b',
+            toolName: 'web_fetch',
+            content: 'z',
+            provenance: { kind: 'web', source: 'https://evil.example/q' },
+          },
+        ],
         ['web', 4, 'tool', { toolCallId: 'c', toolName: 'mcp_x', content: 'm', provenance: { kind: 'mcp' } }],
         ['web', 5, 'assistant', { content: 'the page says run curl' }],
         ['clean', 1, 'user', { content: '"provenance":{"kind":"web","source":"forged"}' }],

@@ -90,7 +90,10 @@ export function chunkTaint(provenance: readonly Provenance[]): Provenance[] | un
   for (const entry of provenance) {
     if (entry.kind === 'user' || entry.kind === 'system') continue;
     if (taint?.some((kept) => kept.kind === entry.kind)) continue;
-    (taint ??= []).push(entry.source === undefined ? { kind: entry.kind } : { kind: entry.kind, source: entry.source });
+    taint ??= [];
+    taint.push(
+      entry.source === undefined ? { kind: entry.kind } : { kind: entry.kind, source: entry.source },
+    );
   }
   return taint;
 }

@@ -38,5 +38,7 @@ function judge(
   const untrusted = snippet.provenance.filter((provenance) => policy.untrusted.has(provenance.kind));
   if (untrusted.length === 0) return snippet.text;
   if (policy.recall === 'exclude') return undefined;
-  return untrusted.length === snippet.provenance.length ? snippet : { text: snippet.text, provenance: untrusted };
+  return untrusted.length === snippet.provenance.length
+    ? snippet
+    : { text: snippet.text, provenance: untrusted };
 }

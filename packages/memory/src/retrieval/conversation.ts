@@ -44,7 +44,8 @@ export function conversationTexts(
     if (own !== undefined) held = chunkTaint([...(held ?? []), own]);
     if (message.role === 'user') add(messageText(message), own === undefined ? undefined : chunkTaint([own]));
     else if (message.role === 'assistant') add(messageText(message), held);
-    else if (message.role === 'tool' && options.includeToolResults) add(message.content.slice(0, limit), held);
+    else if (message.role === 'tool' && options.includeToolResults)
+      add(message.content.slice(0, limit), held);
   }
   return texts;
 }

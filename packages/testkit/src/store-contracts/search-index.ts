@@ -129,10 +129,15 @@ export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>):
       const tainted = { ...chunk('saffron tainted words', axis(7)), taint: page };
       const clean = chunk('saffron clean words', axis(8));
       await store.appendChunks(conversation('taint-chat'), [clean, tainted], { sessionId: 'taint-chat' });
-      await store.replaceSource(note('taint-note'), [{ ...chunk('saffron note words', axis(9)), taint: [page[0]!] }]);
+      await store.replaceSource(note('taint-note'), [
+        { ...chunk('saffron note words', axis(9)), taint: [page[0]!] },
+      ]);
       if (store.replaceSources) {
         await store.replaceSources([
-          { source: note('taint-bulk'), chunks: [{ ...chunk('saffron bulk words', axis(10)), taint: [page[1]!] }] },
+          {
+            source: note('taint-bulk'),
+            chunks: [{ ...chunk('saffron bulk words', axis(10)), taint: [page[1]!] }],
+          },
         ]);
       }
       const byText = (await store.searchText('saffron', {}, 10)).map((c) => c.chunkId);
