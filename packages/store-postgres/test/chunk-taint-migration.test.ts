@@ -25,6 +25,7 @@ describePostgres('PostgreSQL chunk taint migration', () => {
     try {
       // The schema as version 10 left it, with a session that read a page and one that did not.
       await adminQuery(`ALTER TABLE ${schema}.search_chunks DROP COLUMN taint`);
+      await adminQuery(`ALTER TABLE ${schema}.notes DROP COLUMN taint`);
       await adminQuery(`DELETE FROM ${schema}.schema_migrations WHERE version = 11`);
       await adminQuery(
         `INSERT INTO ${schema}.sessions (id, created_at, updated_at) VALUES ('web', $1, $1), ('clean', $1, $1)`,

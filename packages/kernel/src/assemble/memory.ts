@@ -179,6 +179,7 @@ export async function openWorkspaceMemory(
         content: event.note.content,
         tags: event.note.tags,
         ...(event.note.userId ? { userId: event.note.userId } : {}),
+        ...(event.note.taint ? { taint: event.note.taint } : {}),
       });
     } else {
       await retriever.removeSource('note', event.note.id);

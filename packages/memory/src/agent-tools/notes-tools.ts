@@ -9,6 +9,7 @@
  */
 import { defineTool } from '@oxydra/tools';
 import {
+  chunkTaint,
   DEFAULT_UNTRUSTED,
   describeProvenance,
   type Provenance,
@@ -30,6 +31,16 @@ const tags = z
 const noteId = z
   .string()
   .regex(/^note-[0-9a-f-]{36}$/, 'a note id looks like note-<uuid>, as memory_save returned it');
+
+/**
+ * What the run's context holds besides the operator's words, kept with the note (a person's yes
+ * to save it under [taint.rules] memory = "ask" vouches for saving it, not for every later use):
+ * recall then taints the session it reaches, as it would with the conversation it came from.
+ */
+function noteTaint(context: { provenance?: readonly Provenance[] }): { taint?: Provenance[] } {
+  const taint = context.provenance === undefined ? undefined : chunkTaint(context.provenance);
+  return taint === undefined ? {} : { taint };
+}
 
 /** Notes of the run's user only (all notes when runs have no user). */
 function scopeOf(context: { userId?: string }): NoteScope {
@@ -56,6 +67,7 @@ export function noteTools(deps: MemoryToolDeps) {
         includeConversation: args.include_conversation ?? false,
         ...(args.tags ? { tags: args.tags } : {}),
         ...(context.userId ? { userId: context.userId } : {}),
+        ...noteTaint(context),
       });
       if (hits.length === 0) return { content: `No memories match "${args.query}".`, data: [] };
       return searchResult(hits);
@@ -73,6 +85,7 @@ export function noteTools(deps: MemoryToolDeps) {
         content: args.content,
         ...(args.tags ? { tags: args.tags } : {}),
         ...(context.userId ? { userId: context.userId } : {}),
+        ...noteTaint(context),
       });
       return { content: `Saved note ${note.id}.`, data: { note_id: note.id } };
     },
@@ -91,7 +104,7 @@ export function noteTools(deps: MemoryToolDeps) {
       }
       await deps.notes.update(
         args.note_id,
-        { content: args.content, ...(args.tags ? { tags: args.tags } : {}) },
+        { content: args.content, ...(args.tags ? { tags: args.tags } : {}), ...noteTaint(context) },
         scope,
       );
       return `Updated note ${args.note_id}.`;

@@ -30,6 +30,8 @@ export interface NoteInput {
   content: string;
   tags?: string[];
   userId?: string;
+  /** The note's (StoredNote.taint), kept with each of its chunks. */
+  taint?: readonly Provenance[];
 }
 
 export interface ConversationInput extends ConversationTextOptions {

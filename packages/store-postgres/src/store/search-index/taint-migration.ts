@@ -10,6 +10,7 @@
  * \u0000 escape a stored tool result may hold, and one such row would fail the migration. The
  * pattern matches only JSON.stringify's own key (a key quoted inside a string is escaped, so
  * text a page wrote cannot forge one); a source is kept as its JSON-escaped text, a label only.
+ * Notes get their own `taint` (what the run that saved one held); older notes stay clean.
  */
 const PROVENANCE = String.raw`'"provenance":\{"kind":"([a-z_]+)"(,"source":"((\\.|[^"\\])*)")?'`;
 
@@ -20,6 +21,7 @@ export function chunkTaintMigration(version: number, TEXT: string) {
     name: 'search chunk taint',
     sql: `
       ALTER TABLE search_chunks ADD COLUMN taint ${TEXT};
+      ALTER TABLE notes ADD COLUMN taint ${TEXT};
       WITH found AS (
         SELECT session_id, regexp_match(payload, ${PROVENANCE}) AS m
         FROM conversation_events

@@ -9,8 +9,9 @@
  * provenance each tool result (and other sender's message) had, so each conversation chunk gets
  * every kind its whole session held, from any point of it. Conservative: a chunk written before
  * the page was read counts as tainted too (which of the session's chunks came before is not
- * known), and so do the operator's own prompts there. Notes had no provenance anywhere: they
- * stay clean, as before.
+ * known), and so do the operator's own prompts there. Notes get a `taint` column too (what
+ * the run that saved or updated one held); notes saved before had no provenance anywhere, so
+ * they stay clean, as before.
  */
 import type { Migration } from './types.js';
 
@@ -19,6 +20,8 @@ export const chunkTaintMigration: Migration = {
   name: 'chunk-taint',
   statements: [
     'ALTER TABLE chunks ADD COLUMN taint TEXT',
+    // A note's own, as its chunks': what the run that saved it held (none known before).
+    'ALTER TABLE notes ADD COLUMN taint TEXT',
     `UPDATE chunks SET taint = held.taint
      FROM (
        SELECT session_id, json_group_array(json_object('kind', kind, 'source', source)) AS taint
