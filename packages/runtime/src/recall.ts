@@ -47,7 +47,11 @@ export function recallMessage(snippets: readonly Recalled[]): Message {
   const sources: string[] = [];
   for (const snippet of snippets) {
     if (typeof snippet === 'string') lines.push(`- ${snippet}`);
-    else sources.push(...snippet.provenance.map(describeProvenance));
+    // On one line: a source's own line break (an MCP server's or a sender's name) would end it.
+    else
+      sources.push(
+        ...snippet.provenance.map((p) => describeProvenance(p).replace(/[\r\n\u2028\u2029]+/g, ' ')),
+      );
   }
   if (sources.length > 0) {
     const named = [...new Set(sources)];
