@@ -50,10 +50,17 @@ const pathLeavesWorkspace: Holds = (value) =>
 
 /**
  * A [taint] table that lets more through than the defaults: switched off, a rule or tool set to
- * "allow", operators named, a kind left out of `untrusted`, or the path lists replaced.
+ * "allow", operators named, a kind left out of `untrusted`, the path lists replaced, or recall
+ * set back to "taint" over your own "exclude".
  */
-const loosensTaint: Holds = (value) => {
+const loosensTaint: Holds = (value, lower) => {
   if (!isPlainObject(value)) return false;
+  // "exclude" below (your own file): recalling tainted text at all is the looser choice.
+  const recallsMore =
+    value.recall !== undefined &&
+    value.recall !== 'exclude' &&
+    isPlainObject(lower) &&
+    lower.recall === 'exclude';
   const allows = (table: unknown) =>
     isPlainObject(table) && Object.values(table).some((action) => action === 'allow');
   return (
@@ -63,7 +70,8 @@ const loosensTaint: Holds = (value) => {
     (Array.isArray(value.operators) && value.operators.length > 0) ||
     value.untrusted !== undefined ||
     value.write_paths !== undefined ||
-    value.protected_paths !== undefined
+    value.protected_paths !== undefined ||
+    recallsMore
   );
 };
 
@@ -137,7 +145,12 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
   },
   { pattern: 'tools.approval', why: 'runs privileged tools without asking', holds: (v) => v === 'auto' },
   // A cloned repository must not switch off the guard against the pages and answers it plants.
-  { pattern: 'taint', why: 'loosens the prompt-injection guard ([taint])', holds: loosensTaint },
+  {
+    pattern: 'taint',
+    why: 'loosens the prompt-injection guard ([taint])',
+    holds: loosensTaint,
+    compares: true,
+  },
   {
     pattern: 'agents.*.taint',
     why: 'loosens the prompt-injection guard for this agent',

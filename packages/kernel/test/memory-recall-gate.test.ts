@@ -67,7 +67,7 @@ describe('recall in a workspace with nothing to recall', () => {
       'harbour crane vermilion',
       AbortSignal.timeout(10_000),
     );
-    expect(hits.some((hit) => hit.includes('vermilion'))).toBe(true);
+    expect(hits).toContainEqual(expect.stringContaining('vermilion'));
     expect(searches()).toBe(1);
   });
 
@@ -79,6 +79,6 @@ describe('recall in a workspace with nothing to recall', () => {
     expect(await recall('harbour crane', AbortSignal.timeout(10_000))).toEqual([]);
     await memory.db.notes.save({ content: 'The harbour crane is painted vermilion.' });
     const hits = await recall('harbour crane vermilion', AbortSignal.timeout(10_000));
-    expect(hits.some((hit) => hit.includes('vermilion'))).toBe(true);
+    expect(hits).toContainEqual(expect.stringContaining('vermilion'));
   });
 });

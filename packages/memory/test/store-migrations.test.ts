@@ -1,4 +1,5 @@
 import type { Client } from '@libsql/client';
+import { parseTaint } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   LATEST_SCHEMA_VERSION,
@@ -149,6 +150,47 @@ const SEEDS: Record<
         Number((await client.execute("SELECT rowid FROM sessions WHERE id = 's-v5'")).rows[0]?.rowid),
       ).toBe(rowid);
       expect(Number(again?.generation)).toBeGreaterThan(rowid);
+    },
+  },
+  6: {
+    async insert(client) {
+      const event = (session: string, seq: number, role: string, message: object) =>
+        `('${session}', ${seq}, 1, '${role}', '${JSON.stringify({ role, ...message }).replaceAll("'", "''")}', '${T}')`;
+      const chunk = (session: string | null, type: string, id: string, text: string) =>
+        `('${type}', '${id}', ${session === null ? 'NULL' : `'${session}'`}, NULL, 0, '${text}', 'h-${text}', '[]', '${T}')`;
+      await client.batch([
+        // Below the other seeds' rowids: version 5's check needs its session to be the newest row.
+        `INSERT INTO sessions (rowid, id, created_at, updated_at)
+         VALUES (-2, 's-v6-web', '${T}', '${T}'), (-1, 's-v6-clean', '${T}', '${T}')`,
+        `INSERT INTO conversation_events (session_id, seq, turn, role, payload, created_at) VALUES
+         ${event('s-v6-web', 1, 'user', { content: 'read the page' })},
+         ${event('s-v6-web', 2, 'tool', { toolCallId: 'c1', toolName: 'web_fetch', content: 'page', provenance: { kind: 'web', source: 'https://evil.example/p' } })},
+         ${event('s-v6-web', 3, 'tool', { toolCallId: 'c2', toolName: 'file_read', content: 'f', provenance: { kind: 'workspace_file', source: 'a.txt' } })},
+         ${event('s-v6-web', 4, 'assistant', { content: 'the page says run curl' })},
+         ${event('s-v6-clean', 1, 'user', { content: '"provenance":{"kind":"web","source":"forged"}' })},
+         ${event('s-v6-clean', 2, 'tool', { toolCallId: 'c3', toolName: 'x', content: 'y', provenance: { kind: 'user' } })},
+         ${event('s-v6-clean', 3, 'assistant', { content: 'all clean' })}`,
+        `INSERT INTO chunks (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, created_at) VALUES
+         ${chunk('s-v6-web', 'conversation', 's-v6-web', 'read the page')},
+         ${chunk('s-v6-web', 'conversation', 's-v6-web', 'the page says run curl')},
+         ${chunk('s-v6-clean', 'conversation', 's-v6-clean', 'all clean')},
+         ${chunk(null, 'note', 'n-v6', 'an old note')}`,
+      ]);
+    },
+    async check({ client }) {
+      // Version 7: a conversation chunk written before it carries every kind its session's
+      // stored messages held, from any point (the prompt's too: which came first is not known).
+      const rows = await client.execute('SELECT text, taint FROM chunks ORDER BY text');
+      const taint = Object.fromEntries(rows.rows.map((row) => [String(row.text), parseTaint(row.taint)]));
+      const held = [
+        { kind: 'web', source: 'https://evil.example/p' },
+        { kind: 'workspace_file', source: 'a.txt' },
+      ];
+      expect(taint['read the page']).toEqual(held);
+      expect(taint['the page says run curl']).toEqual(held);
+      // Text a message quotes is no provenance, nor is the operator's own; notes had none.
+      expect(taint['all clean']).toBeUndefined();
+      expect(taint['an old note']).toBeUndefined();
     },
   },
 };

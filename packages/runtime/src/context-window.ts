@@ -20,7 +20,7 @@ import {
   toolTokensUpperBound,
 } from '@oxydra/provider/core';
 import { BudgetExceeded, type Message, type ToolSpec } from '@oxydra/types';
-import { recallMessage } from './recall.js';
+import { type Recalled, recallMessage } from './recall.js';
 
 export interface ContextBudget {
   /** Tokens kept free besides the model's output allowance (runtime.context_budget.safety_buffer_tokens). */
@@ -215,7 +215,7 @@ export interface ContextExtras {
   /** System messages right after the system prompt, always kept (the rolling summary). */
   preamble?: readonly Message[];
   /** Memory snippets for one transient system message; they only get the room the conversation leaves. */
-  recall?: readonly string[];
+  recall?: readonly Recalled[];
 }
 
 /**
@@ -349,7 +349,7 @@ export function fitContext(
 
 /** The most leading snippets whose message fits in `room` tokens; later ones are dropped first. */
 function fitRecall(
-  snippets: readonly string[],
+  snippets: readonly Recalled[],
   room: number,
 ): { message?: Message; tokens: number; count: number } {
   for (let count = snippets.length; count > 0; count--) {

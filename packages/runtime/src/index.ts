@@ -21,7 +21,14 @@ export { PersistenceError, RunError, type RunFailure } from './errors.js';
 export { DEFAULT_HEARTBEAT_MS } from './loop.js';
 export type { PersistHook } from './persist.js';
 export { CONTEXT_FAILED, type ContextHook } from './provided-context.js';
-export { RECALL_FAILED, RECALL_HEADER, type RecallHook, recallMessage } from './recall.js';
+export {
+  RECALL_FAILED,
+  RECALL_HEADER,
+  type Recalled,
+  type RecallHook,
+  recallMessage,
+  type TaintedSnippet,
+} from './recall.js';
 export { REPEATED_FAILURE_LIMIT } from './repeat-guard.js';
 export { startAgentRun } from './run.js';
 export type { StateTransition, TurnState } from './state.js';

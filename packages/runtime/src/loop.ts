@@ -83,7 +83,9 @@ export class AgentLoop {
       clock: this.clock,
     };
     this.limits = limits;
-    this.recall = options.recall ? new MemoryRecall(options.recall, limits, emit) : undefined;
+    this.recall = options.recall
+      ? new MemoryRecall(options.recall, limits, emit, (provenance) => this.provenance.add(provenance))
+      : undefined;
     this.summary = options.summarization
       ? new RollingSummary(options.summarization, limits, emit)
       : undefined;
@@ -355,7 +357,7 @@ export class AgentLoop {
 
   /** One completed unit to the caller's persist hook (if any), awaited before the loop goes on. */
   private persist(unit: Message[]): Promise<void> {
-    return persistUnit(this.options.persist, unit);
+    return persistUnit(this.options.persist, unit, this.provenance.list);
   }
 
   private throwIfStopped(): void {

@@ -7,10 +7,16 @@
  * A storage failure ends the run with persistence_error: going on would let the conversation
  * the user sees drift from the one that will be resumed.
  */
-import type { Message } from '@oxydra/types';
+import type { Message, Provenance } from '@oxydra/types';
 import { PersistenceError } from './errors.js';
 
-export type PersistHook = (messages: Message[]) => Promise<void>;
+/**
+ * `provenance`: what the run's context holds when the unit is final (the sources besides the
+ * operator's words, as the taint policy is handed them): the caller keeps it with what it
+ * indexes, so recalling the text later carries it on. The run's own list, grown in place: copy
+ * what is kept past the call. The loop always passes it; absent (a unit saved outside a run): none.
+ */
+export type PersistHook = (messages: Message[], provenance?: readonly Provenance[]) => Promise<void>;
 
 /** Runs a storage call; any failure becomes a PersistenceError saying what could not be done. */
 export async function durably<T>(action: string, call: () => Promise<T>): Promise<T> {
@@ -23,7 +29,11 @@ export async function durably<T>(action: string, call: () => Promise<T>): Promis
 }
 
 /** Hands one completed unit to the hook, if there is one. */
-export async function persistUnit(persist: PersistHook | undefined, messages: Message[]): Promise<void> {
+export async function persistUnit(
+  persist: PersistHook | undefined,
+  messages: Message[],
+  provenance: readonly Provenance[],
+): Promise<void> {
   if (persist === undefined || messages.length === 0) return;
-  await durably('could not save the conversation', () => persist(messages));
+  await durably('could not save the conversation', () => persist(messages, provenance));
 }

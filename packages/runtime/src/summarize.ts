@@ -27,6 +27,7 @@ import {
 import { abortReason } from './errors.js';
 import { durably } from './persist.js';
 import { rollingSummaryProgress, type TurnPosition } from './progress.js';
+import type { Recalled } from './recall.js';
 import { mechanicalSummary, summaryMessage } from './summary-text.js';
 
 /** The newest unsummarized messages always left as they are. */
@@ -73,7 +74,7 @@ export interface CondenseInput {
   /** The whole conversation (history and this run). */
   messages: readonly Message[];
   systemPrompt: string;
-  recall: readonly string[];
+  recall: readonly Recalled[];
   tools: readonly ToolSpec[];
   model: ModelInfo;
   budget: ContextBudget;

@@ -3,6 +3,7 @@
  * chat channels. Kept minimal and stable; implementations add their own richer APIs.
  */
 import type { Message } from './messages.js';
+import type { Provenance } from './provenance.js';
 import type { Usage } from './usage.js';
 
 export interface SessionRecord {
@@ -29,6 +30,11 @@ export interface SearchHit {
   noteId?: string;
   sessionId?: string;
   tags?: string[];
+  /**
+   * What the context held when the text was written, besides the operator's words (a fetched
+   * page, an MCP answer: one per kind, chunkTaint); absent: nothing. Recall carries it on.
+   */
+  taint?: Provenance[];
 }
 
 export interface SearchQuery {

@@ -78,3 +78,54 @@ export function workspaceFileProvenance(path: unknown): Provenance {
 export function sourceOf(value: unknown): { source?: string } {
   return typeof value === 'string' && value !== '' ? { source: value.slice(0, 200) } : {};
 }
+
+/**
+ * What a stored text records of the context it was written in (conversation recall's taint):
+ * the sources other than the operator's and Oxydra's own, one per kind (the first seen), so a
+ * chunk keeps at most one entry per kind whatever the run read. Which kinds are untrusted is the
+ * policy's, decided when the text is recalled; undefined: nothing to record.
+ */
+export function chunkTaint(provenance: readonly Provenance[]): Provenance[] | undefined {
+  let taint: Provenance[] | undefined;
+  for (const entry of provenance) {
+    if (entry.kind === 'user' || entry.kind === 'system') continue;
+    if (taint?.some((kept) => kept.kind === entry.kind)) continue;
+    taint ??= [];
+    taint.push(
+      entry.source === undefined ? { kind: entry.kind } : { kind: entry.kind, source: entry.source },
+    );
+  }
+  return taint;
+}
+
+/** A chunk's taint as its stores keep it: JSON, or null for none. */
+export function taintText(taint: readonly Provenance[] | undefined): string | null {
+  return taint === undefined || taint.length === 0 ? null : JSON.stringify(taint);
+}
+
+const KNOWN_KINDS: ReadonlySet<string> = new Set(PROVENANCE_KINDS);
+
+/**
+ * A stored taint read back: the entries of known kinds, one per kind, their sources cut as
+ * sourceOf does (the column may hold anything a migration or another writer put there);
+ * undefined for none. Unreadable text, or a kind this version does not know, counts as a page
+ * (kind `web`): a row that says it was tainted and cannot say how is not read as clean.
+ */
+export function parseTaint(value: unknown): Provenance[] | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return [{ kind: 'web' }];
+  }
+  if (!Array.isArray(parsed)) return [{ kind: 'web' }];
+  const entries = parsed.flatMap((entry: unknown): Provenance[] => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { kind, source } = entry as { kind?: unknown; source?: unknown };
+    if (typeof kind !== 'string') return [];
+    // A kind this version does not know (a newer writer's) is read as a page: not as clean.
+    return [{ kind: KNOWN_KINDS.has(kind) ? (kind as ProvenanceKind) : 'web', ...sourceOf(source) }];
+  });
+  return chunkTaint(entries);
+}

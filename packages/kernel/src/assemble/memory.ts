@@ -16,16 +16,19 @@ import {
   type RetrieverOptions,
 } from '@oxydra/memory';
 import { resolveCredential } from '@oxydra/provider/core';
-import type { AgentRunOptions } from '@oxydra/runtime';
+import type { AgentRunOptions, Recalled } from '@oxydra/runtime';
 import { redactLiterals } from '@oxydra/tools';
 import {
   type AgentConfig,
   type AppendedTurn,
   ConfigError,
+  chunkTaint,
   didYouMean,
   type Embedder,
   type Message,
   type NoteStore,
+  type Provenance,
+  type SearchHit,
   type SessionStore,
   type Tool,
   type TurnEndWrites,
@@ -176,6 +179,7 @@ export async function openWorkspaceMemory(
         content: event.note.content,
         tags: event.note.tags,
         ...(event.note.userId ? { userId: event.note.userId } : {}),
+        ...(event.note.taint ? { taint: event.note.taint } : {}),
       });
     } else {
       await retriever.removeSource('note', event.note.id);
@@ -302,6 +306,25 @@ export function withoutSecrets(messages: Message[], secrets: readonly string[]):
   ) as Message[];
 }
 
+/**
+ * A search hit as recall hands it to the run: its text, and when it was written in a context
+ * holding other sources than the operator's words, those sources as this run records them, each
+ * naming where it was recalled from ("the web page https://… (recalled from conversation 0193…)").
+ * Which of them are untrusted is the agent's policy (recall-taint.ts), not this function's.
+ */
+function recalledHit(hit: SearchHit): Recalled {
+  if (hit.taint === undefined) return hit.text;
+  const from =
+    hit.source === 'note' ? `note ${hit.noteId ?? '?'}` : `conversation ${hit.sessionId ?? '(deleted)'}`;
+  return {
+    text: hit.text,
+    provenance: hit.taint.map((entry) => ({
+      kind: entry.kind,
+      source: `${entry.source === undefined ? '' : `${entry.source} `}(recalled from ${from})`,
+    })),
+  };
+}
+
 /** The runtime hooks that tie one run to its session in the memory database. */
 export function sessionHooks(
   memory: WorkspaceMemory,
@@ -314,15 +337,25 @@ export function sessionHooks(
   let nothingSaved = options.created === true;
   const end = options.writes?.end;
   /** The answer handed to the caller's end of the turn (SpawnSpec.sessionWrites.end), while it holds it. */
-  let handed: (NonNullable<ReturnType<TurnEndWrites['append']>> & { messages: Message[] }) | undefined;
-  const stored = (appended: AppendedTurn, messages: Message[]) => {
+  let handed:
+    | (NonNullable<ReturnType<TurnEndWrites['append']>> & {
+        messages: Message[];
+        taint: Provenance[] | undefined;
+      })
+    | undefined;
+  const stored = (appended: AppendedTurn, messages: Message[], taint: Provenance[] | undefined) => {
     memory.histories.appended(sessionId, appended, messages);
     // The turn is committed; making it searchable is best effort and never loses it. It runs
     // behind the next model call (or after the answer is shown) instead of before it: every
     // search waits for the retriever's queued writes, and closing the memory waits for it.
     memory.inBackground(
       memory.retriever
-        .indexConversation({ sessionId, ...(userId ? { userId } : {}), messages })
+        .indexConversation({
+          sessionId,
+          ...(userId ? { userId } : {}),
+          messages,
+          ...(taint ? { taint } : {}),
+        })
         .catch((error: unknown) => {
           options.warn(`could not index the conversation for search: ${(error as Error).message}`);
         }),
@@ -331,7 +364,10 @@ export function sessionHooks(
   return {
     sessionId,
     ...(userId ? { userId } : {}),
-    persist: async (raw) => {
+    persist: async (raw, provenance) => {
+      // What the context held now, kept with the chunks indexed from these messages (the run's
+      // list grows in place, and indexing runs later): recall hands it on (docs/security.md).
+      const taint = provenance === undefined ? undefined : chunkTaint(provenance);
       const messages = withoutSecrets(raw, options.secrets);
       // Rejected: what the messages must follow was not stored (a claim answered before its
       // commit, which failed), so neither are they: the run fails (persistence_error).
@@ -342,7 +378,11 @@ export function sessionHooks(
         const earlier = handed;
         handed = undefined;
         if (earlier.withdraw())
-          stored(await memory.db.sessions.appendTurn(sessionId, earlier.messages, append), earlier.messages);
+          stored(
+            await memory.db.sessions.appendTurn(sessionId, earlier.messages, append),
+            earlier.messages,
+            earlier.taint,
+          );
         else await earlier.stored;
       }
       // The run's answer (an assistant message calling no tool), when the caller ends the turn
@@ -352,11 +392,11 @@ export function sessionHooks(
         messages.length === 1 && messages[0]!.role === 'assistant' && !messages[0]!.toolCalls?.length;
       const given = answer ? end?.append(messages) : undefined;
       if (given) {
-        handed = Object.assign(given, { messages });
-        void given.stored.then((appended) => appended && stored(appended, messages));
+        handed = Object.assign(given, { messages, taint });
+        void given.stored.then((appended) => appended && stored(appended, messages, taint));
         return;
       }
-      stored(await memory.db.sessions.appendTurn(sessionId, messages, append), messages);
+      stored(await memory.db.sessions.appendTurn(sessionId, messages, append), messages, taint);
     },
     recall: async (query) => {
       if (!(await memory.recallable(sessionId))) return [];
@@ -368,7 +408,7 @@ export function sessionHooks(
         ...(userId ? { userId } : {}),
         ownSession: sessionId,
       });
-      return hits.filter((hit) => hit.sessionId !== sessionId).map((hit) => hit.text);
+      return hits.filter((hit) => hit.sessionId !== sessionId).map(recalledHit);
     },
     summarization: {
       triggerRatio: budget.trigger_ratio,

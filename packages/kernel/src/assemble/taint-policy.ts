@@ -17,6 +17,7 @@ import {
   type Provenance,
   type ProvenanceKind,
   type TaintAction,
+  type TaintRecall,
   type TaintRule,
 } from '@oxydra/types';
 import picomatch from 'picomatch';
@@ -37,6 +38,8 @@ export interface TaintPolicy {
   tools: Readonly<Record<string, TaintAction>>;
   /** Whether shell_exec's commands can reach the network (the sandbox's setting, the agent's permission). */
   shellNetworked: boolean;
+  /** What recall does with text a tainted run wrote (recall-taint.ts). */
+  recall: TaintRecall;
 }
 
 /** The tools each rule covers, by name, and the argument naming the path a file tool changes. */
@@ -78,6 +81,7 @@ export function resolveTaintPolicy(
     tools: { ...base.tools, ...own?.tools },
     // Without the sandbox commands have the host's network whatever network says.
     shellNetworked: mode === 'none' || (network !== 'off' && permissions.network !== 'off'),
+    recall: base.recall,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type StreamEvent,
   type TurnEndWrites,
 } from '@oxydra/types';
+import { recallUnderPolicy } from '../assemble/recall-taint.js';
 import { openSession } from '../assemble/session.js';
 import { promptProvenance } from '../assemble/taint-policy.js';
 import type { AgentLimits, AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
@@ -106,7 +107,7 @@ async function runTurn(
         else publish(event);
       },
     };
-    if (recall && !record.parent) options.recall = recall;
+    if (recall && !record.parent) options.recall = recallUnderPolicy(assembly.taint, recall);
     if (spec.userId !== undefined) options.userId = spec.userId;
     if (fromPrompt) options.promptProvenance = fromPrompt;
     if (spec.inheritedProvenance?.length) options.inheritedProvenance = spec.inheritedProvenance;

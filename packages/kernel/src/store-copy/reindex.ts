@@ -38,6 +38,7 @@ async function indexAll(
         content: note.content,
         tags: note.tags,
         ...(note.userId ? { userId: note.userId } : {}),
+        ...(note.taint ? { taint: note.taint } : {}),
       })),
     );
     notes += page.length;

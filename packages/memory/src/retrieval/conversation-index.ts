@@ -99,8 +99,8 @@ export class ConversationIndex {
   ): Promise<{ chunks: NewChunk[]; result: IndexResult }> {
     const { index, embedder, chunking } = this.#deps;
     const candidates = dedupByHash(
-      conversationTexts(input.messages, input).flatMap((text) =>
-        chunkText(text, chunking).map((c) => ({ text: c.text, hash: contentHash(c.text) })),
+      conversationTexts(input.messages, input, input.taint).flatMap(({ text, taint }) =>
+        chunkText(text, chunking).map((c) => ({ text: c.text, hash: contentHash(c.text), taint })),
       ),
     );
     if (candidates.length === 0) return { chunks: [], result: NOTHING };
@@ -126,7 +126,9 @@ export class ConversationIndex {
       const vector = vectors[i];
       if (!vector) return;
       seen.add(piece.hash);
-      chunks.push({ text: piece.text, hash: piece.hash, vector });
+      const chunk: NewChunk = { text: piece.text, hash: piece.hash, vector };
+      if (piece.taint !== undefined) chunk.taint = piece.taint;
+      chunks.push(chunk);
     });
     return { chunks, result: { chunks: pieces.length, embedded: pieces.length } };
   }

@@ -38,6 +38,12 @@ import type {
 
 export type SourceType = SearchSource['type'];
 
+/** A note's chunk with the note's taint, when it has one. */
+function withTaint(chunk: NewChunk, taint: NoteInput['taint']): NewChunk {
+  if (taint !== undefined && taint.length > 0) chunk.taint = taint;
+  return chunk;
+}
+
 function checkWeight(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0)
     throw new RangeError(`${name} must be a number >= 0, got ${value}`);
@@ -133,7 +139,7 @@ export class Retriever {
       const chunks: NewChunk[] = [];
       for (const piece of pieces) {
         const vector = reusable.get(piece.hash);
-        if (vector) chunks.push({ text: piece.text, hash: piece.hash, vector });
+        if (vector) chunks.push(withTaint({ text: piece.text, hash: piece.hash, vector }, note.taint));
       }
       await this.index.replaceSource(source, chunks, {
         ...(note.userId !== undefined ? { userId: note.userId } : {}),
@@ -243,7 +249,7 @@ export class Retriever {
       source: sources[i]!,
       chunks: pieces.flatMap((piece) => {
         const vector = reusable[i]?.get(piece.hash);
-        return vector ? [{ text: piece.text, hash: piece.hash, vector }] : [];
+        return vector ? [withTaint({ text: piece.text, hash: piece.hash, vector }, note.taint)] : [];
       }),
       fields: {
         ...(note.userId !== undefined ? { userId: note.userId } : {}),
@@ -370,6 +376,7 @@ export class Retriever {
 
   private hit(chunk: IndexedChunk, score: number): SearchHit {
     const hit: SearchHit = { text: chunk.text, source: chunk.source.type, score };
+    if (chunk.taint !== undefined) hit.taint = chunk.taint;
     if (chunk.source.type === 'note') {
       hit.noteId = chunk.source.id;
       if (chunk.tags.length > 0) hit.tags = chunk.tags;

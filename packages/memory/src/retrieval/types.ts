@@ -1,5 +1,5 @@
 /** The retriever's options, inputs and results. */
-import type { Message, SearchQuery, Usage } from '@oxydra/types';
+import type { Message, Provenance, SearchQuery, Usage } from '@oxydra/types';
 import type { ChunkOptions } from './chunking.js';
 import type { ConversationTextOptions } from './conversation.js';
 
@@ -30,12 +30,19 @@ export interface NoteInput {
   content: string;
   tags?: string[];
   userId?: string;
+  /** The note's (StoredNote.taint), kept with each of its chunks. */
+  taint?: readonly Provenance[];
 }
 
 export interface ConversationInput extends ConversationTextOptions {
   sessionId: string;
   userId?: string;
   messages: readonly Message[];
+  /**
+   * The run's sources when `messages` were written (its context's provenance, AgentLoop), kept
+   * with their chunks besides what the messages' own provenance says (conversation.ts).
+   */
+  taint?: readonly Provenance[];
 }
 
 export interface RetrievalQuery extends SearchQuery {

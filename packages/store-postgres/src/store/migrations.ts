@@ -16,6 +16,7 @@ export interface PostgresMigration {
 }
 
 import { searchIndexMigration } from './search-index/migration.js';
+import { chunkTaintMigration } from './search-index/taint-migration.js';
 
 /** Text compared bytewise. */
 const TEXT = 'text COLLATE "C"';
@@ -307,4 +308,5 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     sql: `
       ALTER INDEX search_chunks_text SET (gin_pending_list_limit = 256);`,
   },
+  chunkTaintMigration(11, TEXT),
 ];

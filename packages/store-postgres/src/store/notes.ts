@@ -20,13 +20,16 @@ import {
   NoteNotFoundError,
   type NoteScope,
   type NoteStore,
+  type NoteTaintInput,
   type NoteWriteResult,
+  parseTaint,
   type StoredNote,
+  taintText,
 } from '@oxydra/types';
 import type { PgDatabase } from './database.js';
 import { holdsNul } from './nul-keys.js';
 
-const COLUMNS = 'id, user_id, content, tags, created_at, updated_at';
+const COLUMNS = 'id, user_id, content, tags, created_at, updated_at, taint';
 
 interface NoteRow {
   id: string;
@@ -35,6 +38,7 @@ interface NoteRow {
   tags: string[];
   created_at: string;
   updated_at: string;
+  taint: string | null;
 }
 
 function toNote(row: NoteRow): StoredNote {
@@ -46,6 +50,8 @@ function toNote(row: NoteRow): StoredNote {
     updatedAt: row.updated_at,
   };
   if (row.user_id !== null) note.userId = row.user_id;
+  const taint = parseTaint(row.taint);
+  if (taint !== undefined) note.taint = taint;
   return note;
 }
 
@@ -62,16 +68,18 @@ export class PostgresNoteStore implements NoteStore {
     this.#changes.set(hook);
   }
 
-  async save(input: { content: string; tags?: string[]; userId?: string }): Promise<NoteWriteResult> {
+  async save(
+    input: { content: string; tags?: string[]; userId?: string } & NoteTaintInput,
+  ): Promise<NoteWriteResult> {
     const content = checkNoteContent(input.content);
     const tags = normalizeTags(input.tags);
     const userId = checkOptionalId('userId', input.userId);
     const now = nowIso();
     const { rows } = await this.#db.run((sql) =>
       sql.query<NoteRow>(
-        `INSERT INTO notes (id, user_id, content, tags, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING ${COLUMNS}`,
-        [newNoteId(), userId ?? null, content, tags, now],
+        `INSERT INTO notes (id, user_id, content, tags, created_at, updated_at, taint)
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING ${COLUMNS}`,
+        [newNoteId(), userId ?? null, content, tags, now, taintText(input.taint)],
       ),
     );
     return this.#changes.notify({ type: 'saved', note: toNote(rows[0]!) });
@@ -79,7 +87,7 @@ export class PostgresNoteStore implements NoteStore {
 
   async update(
     id: string,
-    input: { content: string; tags?: string[] },
+    input: { content: string; tags?: string[] } & NoteTaintInput,
     scope?: NoteScope,
   ): Promise<NoteWriteResult> {
     const content = checkNoteContent(input.content);
@@ -88,9 +96,9 @@ export class PostgresNoteStore implements NoteStore {
     if (holdsNul(id)) throw new NoteNotFoundError(id);
     const { rows } = await this.#db.run((sql) =>
       sql.query<NoteRow>(
-        `UPDATE notes SET content = $1, tags = COALESCE($2, tags), updated_at = $3
+        `UPDATE notes SET content = $1, tags = COALESCE($2, tags), updated_at = $3, taint = COALESCE(taint, $6)
          WHERE id = $4 AND ($5::text IS NULL OR user_id = $5) RETURNING ${COLUMNS}`,
-        [content, tags, nowIso(), id, userId ?? null],
+        [content, tags, nowIso(), id, userId ?? null, taintText(input.taint)],
       ),
     );
     if (!rows[0]) throw new NoteNotFoundError(id);

@@ -2,7 +2,8 @@
  * The NoteStore contract: every implementation runs these against a real backend. They pin
  * exact round trips (unicode, hostile text, the 32 KiB limit), tag normalization and filtering,
  * user scoping (another user's note is "not found"), newest-change-first order, unique ids under
- * concurrent saves, and a change hook told in commit order whose failure never loses the note.
+ * concurrent saves, a change hook told in commit order whose failure never loses the note, and
+ * each note's taint (conversation recall's) kept across updates.
  */
 import type { NoteChangeEvent, NoteStore } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +107,27 @@ export function noteStoreContract(open: StoreOpener<NoteStore>): void {
       const deleted = await store.delete(second.id);
       expect(deleted.content).toBe('second');
       expect(await store.get(second.id)).toBeUndefined();
+    });
+
+    it("keeps a note's taint: given at save, added by a tainted update of a clean note, kept by any later update, told to the hook", async () => {
+      const page = { kind: 'web' as const, source: `https://evil.example/${HOSTILE_TEXT.join('|')}` };
+      const told: NoteChangeEvent[] = [];
+      store.setChangeHook(async (event) => {
+        told.push(event);
+      });
+      const tainted = await store.save({ content: 'from the page', taint: [page] });
+      expect(tainted.taint).toEqual([page]);
+      expect((await store.get(tainted.id))?.taint).toEqual([page]);
+      expect(told[0]?.note.taint).toEqual([page]);
+      const clean = await store.save({ content: 'my own words' });
+      expect(clean.taint).toBeUndefined();
+      // A clean update keeps the taint (the old words may live on); a tainted one marks a clean note.
+      expect((await store.update(tainted.id, { content: 'rewritten' })).taint).toEqual([page]);
+      const mcp = [{ kind: 'mcp' as const, source: 'notes' }];
+      expect((await store.update(tainted.id, { content: 'again', taint: mcp })).taint).toEqual([page]);
+      expect((await store.update(clean.id, { content: 'now tainted', taint: mcp })).taint).toEqual(mcp);
+      const listed = Object.fromEntries((await store.list()).map((note) => [note.content, note.taint]));
+      expect(listed).toEqual({ again: [page], 'now tainted': mcp });
     });
 
     it('gives concurrent saves distinct ids and loses none', async () => {

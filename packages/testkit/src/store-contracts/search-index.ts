@@ -5,7 +5,8 @@
  * chunks saved without a user, never reach a user's search), session and tag scoping, hostile
  * text in content, tags and queries, vectors of another model listed as missing until put, and
  * bulk loads (searches right and writers going on meanwhile, everything found after, a failed
- * load's own error), and a hybrid search answering what its two sides answer, with their chunks.
+ * load's own error), a hybrid search answering what its two sides answer, with their chunks, and
+ * each chunk's taint (conversation recall's) kept and answered with it.
  */
 import type {
   NewChunk,
@@ -117,6 +118,38 @@ export function searchIndexStoreContract(open: StoreOpener<SearchIndexFixture>):
       expect(found.map((c) => c.sessionId)).toEqual(['s1', 's1']);
       expect(found.every((c) => c.source.type === 'conversation' && c.source.id === 's1')).toBe(true);
       expect(await store.chunks([-1, 999_999])).toEqual([]);
+    });
+
+    it("keeps each chunk's taint and answers it with the chunk, by every way of writing and reading", async () => {
+      await fixture.addSession('taint-chat');
+      const page = [
+        { kind: 'web' as const, source: 'https://evil.example/a?q="x"' },
+        { kind: 'mcp' as const, source: HOSTILE_TEXT.join(' | ') },
+      ];
+      const tainted = { ...chunk('saffron tainted words', axis(7)), taint: page };
+      const clean = chunk('saffron clean words', axis(8));
+      await store.appendChunks(conversation('taint-chat'), [clean, tainted], { sessionId: 'taint-chat' });
+      await store.replaceSource(note('taint-note'), [
+        { ...chunk('saffron note words', axis(9)), taint: [page[0]!] },
+      ]);
+      if (store.replaceSources) {
+        await store.replaceSources([
+          {
+            source: note('taint-bulk'),
+            chunks: [{ ...chunk('saffron bulk words', axis(10)), taint: [page[1]!] }],
+          },
+        ]);
+      }
+      const byText = (await store.searchText('saffron', {}, 10)).map((c) => c.chunkId);
+      const taintOf = (chunks: { text: string; taint?: unknown }[]) =>
+        Object.fromEntries(chunks.map((c) => [c.text, c.taint]));
+      const read = taintOf(await store.chunks(byText));
+      expect(read['saffron tainted words']).toEqual(page);
+      expect(read['saffron clean words']).toBeUndefined();
+      expect(read['saffron note words']).toEqual([page[0]]);
+      if (store.replaceSources) expect(read['saffron bulk words']).toEqual([page[1]]);
+      const hybrid = await store.searchHybrid({ vector: axis(7), text: 'saffron', scope: {}, limit: 10 });
+      expect(taintOf(hybrid.chunks)).toEqual(read);
     });
 
     it('deletes a source with its text and its vectors', async () => {

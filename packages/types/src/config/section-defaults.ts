@@ -120,6 +120,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
       '**/*credential*',
     ],
     tools: {},
+    recall: 'taint',
   },
   mcp: { servers: {}, start_timeout_secs: 10, call_timeout_secs: 60 },
   plugins: { load: {}, context_timeout_ms: 500, evaluator_timeout_ms: 30000 },

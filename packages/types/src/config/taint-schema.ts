@@ -13,6 +13,12 @@ export const TAINT_ACTIONS = ['allow', 'ask', 'refuse'] as const;
 
 const action = once(() => z.enum(TAINT_ACTIONS));
 
+/** [taint] recall: what recall does with text a tainted run wrote (kernel/src/assemble/recall-taint.ts). */
+export const TAINT_RECALL = ['taint', 'exclude'] as const;
+
+/** The kinds that taint a context unless [taint] untrusted says otherwise. */
+export const DEFAULT_UNTRUSTED = ['web', 'browser', 'channel', 'mcp'] as const;
+
 /** Secret-looking and self-running files: a prompt injection's first targets. */
 export const DEFAULT_PROTECTED_PATHS = [
   '**/.env',
@@ -59,7 +65,7 @@ export const taintSchema = once(() =>
     enabled: z.boolean().default(true).describe('apply the taint policy at all'),
     untrusted: z
       .array(z.enum(PROVENANCE_KINDS))
-      .default(['web', 'browser', 'channel', 'mcp'])
+      .default([...DEFAULT_UNTRUSTED])
       .describe(
         'provenance kinds that taint a context: web, browser, channel, mcp, workspace_file, sub_agent (user and system never do)',
       ),
@@ -84,6 +90,12 @@ export const taintSchema = once(() =>
       .record(z.string().min(1), action())
       .default({})
       .describe('more tools by name, e.g. an MCP tool that posts: { github_create_issue = "ask" }'),
+    recall: z
+      .enum(TAINT_RECALL)
+      .default('taint')
+      .describe(
+        'memory recall of text written while a context held untrusted content: "taint" recalls it marked untrusted and taints the run that recalls it; "exclude" leaves it out',
+      ),
   }),
 );
 
@@ -115,4 +127,5 @@ export const agentTaintSchema = once(() =>
 export type TaintConfig = z.output<ReturnType<typeof taintSchema>>;
 export type AgentTaintConfig = z.output<ReturnType<typeof agentTaintSchema>>;
 export type TaintAction = (typeof TAINT_ACTIONS)[number];
+export type TaintRecall = (typeof TAINT_RECALL)[number];
 export type TaintRule = keyof z.output<ReturnType<typeof taintRulesSchema>>;

@@ -7,9 +7,20 @@
  */
 import { OxydraError } from '../errors.js';
 import type { NoteRecord } from '../interfaces.js';
+import type { Provenance } from '../provenance.js';
 
 export interface StoredNote extends NoteRecord {
   userId?: string;
+  /**
+   * What the context of the run that saved (or later updated) it held besides the operator's
+   * words (chunkTaint): recall hands it on, as a conversation chunk's. Absent: none known.
+   */
+  taint?: Provenance[];
+}
+
+/** A note's taint as written: an update adds a taint to a clean note and keeps one it had. */
+export interface NoteTaintInput {
+  taint?: readonly Provenance[];
 }
 
 export interface NoteChangeEvent {
@@ -47,11 +58,16 @@ export interface NoteListOptions {
 export interface NoteStore {
   /** Sets (or with undefined removes) the hook told of each committed change, in commit order. */
   setChangeHook(hook: NoteChangeHook | undefined): void;
-  save(input: { content: string; tags?: string[]; userId?: string }): Promise<NoteWriteResult>;
-  /** Replaces the content; replaces the tags when given, keeps them when omitted. NoteNotFoundError when missing. */
+  save(
+    input: { content: string; tags?: string[]; userId?: string } & NoteTaintInput,
+  ): Promise<NoteWriteResult>;
+  /**
+   * Replaces the content; replaces the tags when given, keeps them when omitted; a taint given
+   * marks a clean note, one it had is kept (the old words may live on). NoteNotFoundError when missing.
+   */
   update(
     id: string,
-    input: { content: string; tags?: string[] },
+    input: { content: string; tags?: string[] } & NoteTaintInput,
     scope?: NoteScope,
   ): Promise<NoteWriteResult>;
   /** Deletes the note and resolves to it as it was; NoteNotFoundError when missing. */

@@ -13,6 +13,8 @@
  * nor chunks saved without a user. Without a `userId` it sees every chunk (single-user use).
  */
 
+import type { Provenance } from '../provenance.js';
+
 export type SearchSourceType = 'note' | 'conversation';
 
 /** What chunks belong to: a note (by note id) or a conversation (by session id). */
@@ -33,6 +35,12 @@ export interface NewChunk {
   hash: string;
   /** Of `model.dimensions` numbers. */
   vector: Float32Array;
+  /**
+   * The sources other than the operator's words that the context held when the text was
+   * written (chunkTaint: one per kind), kept with the chunk and answered with it; absent or
+   * empty: none (a chunk written before taint was recorded says what its migration decided).
+   */
+  taint?: readonly Provenance[];
 }
 
 export interface ReplacedSource {
@@ -83,6 +91,8 @@ export interface IndexedChunk {
   text: string;
   hash: string;
   tags: string[];
+  /** As written (NewChunk.taint); absent: none. */
+  taint?: Provenance[];
 }
 
 /** A hybrid search's two sides (SearchIndexStore.searchHybrid); a side left out proposes nothing. */

@@ -11,8 +11,11 @@ import {
   NoteNotFoundError,
   type NoteScope,
   type NoteStore,
+  type NoteTaintInput,
   type NoteWriteResult,
+  parseTaint,
   type StoredNote,
+  taintText,
 } from '@oxydra/types';
 import { newNoteId, nowIso } from '../../ids.js';
 import { NoteChangeNotifier } from '../../note-hook.js';
@@ -35,7 +38,7 @@ export interface NoteStoreOptions {
 
 export { DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT } from '../../note-input.js';
 
-const COLUMNS = 'id, user_id, content, tags, created_at, updated_at';
+const COLUMNS = 'id, user_id, content, tags, created_at, updated_at, taint';
 
 function toNote(row: Row): Note {
   const note: Note = {
@@ -46,7 +49,9 @@ function toNote(row: Row): Note {
     updatedAt: text(row, 'updated_at'),
   };
   const userId = optionalText(row, 'user_id');
+  const taint = parseTaint(row.taint);
   if (userId !== undefined) note.userId = userId;
+  if (taint !== undefined) note.taint = taint;
   return note;
 }
 
@@ -70,14 +75,16 @@ export class LibsqlNoteStore implements NoteStore {
     this.#changes.set(hook);
   }
 
-  async save(input: { content: string; tags?: string[]; userId?: string }): Promise<NoteWriteResult> {
+  async save(
+    input: { content: string; tags?: string[]; userId?: string } & NoteTaintInput,
+  ): Promise<NoteWriteResult> {
     const content = checkNoteContent(input.content);
     const tags = normalizeTags(input.tags);
     const userId = checkOptionalId('userId', input.userId);
     const now = nowIso();
     const result = await this.#db.execute({
-      sql: `INSERT INTO notes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
-      args: [newNoteId(), userId ?? null, content, JSON.stringify(tags), now, now],
+      sql: `INSERT INTO notes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+      args: [newNoteId(), userId ?? null, content, JSON.stringify(tags), now, now, taintText(input.taint)],
     });
     return this.#changes.notify({ type: 'saved', note: toNote(result.rows[0]!) });
   }
@@ -85,16 +92,16 @@ export class LibsqlNoteStore implements NoteStore {
   /** Replaces the content; replaces the tags when given, keeps them when omitted. */
   async update(
     id: string,
-    input: { content: string; tags?: string[] },
+    input: { content: string; tags?: string[] } & NoteTaintInput,
     scope?: NoteScope,
   ): Promise<NoteWriteResult> {
     const content = checkNoteContent(input.content);
     const tags = input.tags === undefined ? null : JSON.stringify(normalizeTags(input.tags));
     const filter = userFilter(scope);
     const result = await this.#db.execute({
-      sql: `UPDATE notes SET content = ?, tags = COALESCE(?, tags), updated_at = ?
+      sql: `UPDATE notes SET content = ?, tags = COALESCE(?, tags), updated_at = ?, taint = COALESCE(taint, ?)
             WHERE id = ?${filter.sql} RETURNING ${COLUMNS}`,
-      args: [content, tags, nowIso(), id, ...filter.args],
+      args: [content, tags, nowIso(), taintText(input.taint), id, ...filter.args],
     });
     const row = result.rows[0];
     if (!row) throw new NoteNotFoundError(id);

@@ -6,6 +6,7 @@
  * a ragged array of arrays.
  */
 import type { SearchSource, SourceReplacement } from '@oxydra/types';
+import { taintText } from '@oxydra/types';
 import type { Sql } from '../database.js';
 import type { ModelSql } from './model-sql.js';
 
@@ -38,6 +39,7 @@ export async function replaceSourcesSql(
     ordinal: [] as number[],
     text: [] as string[],
     hash: [] as string[],
+    taint: [] as (string | null)[],
   };
   replacements.forEach((replacement, i) => {
     replacement.chunks.forEach((c, j) => {
@@ -45,6 +47,7 @@ export async function replaceSourcesSql(
       chunk.ordinal.push(j);
       chunk.text.push(c.text);
       chunk.hash.push(c.hash);
+      chunk.taint.push(taintText(c.taint));
     });
   });
   await sql.query(
@@ -56,11 +59,11 @@ export async function replaceSourcesSql(
          AS s (type, id, user_id, tags, n))
      INSERT INTO search_chunks
        (source_type, source_id, session_id, user_id, tags, created_at, ordinal, text, content_hash,
-        model_key, embedding)
+        model_key, embedding, taint)
      SELECT s.type, s.id, NULL, s.user_id, ARRAY(SELECT jsonb_array_elements_text(s.tags::jsonb)),
-            $5::text, c.ordinal, c.text, c.hash, $6::integer, c.embedding::${model.type}
-     FROM unnest($7::bigint[], $8::integer[], $9::text[], $10::text[], $11::text[])
-       AS c (source, ordinal, text, hash, embedding)
+            $5::text, c.ordinal, c.text, c.hash, $6::integer, c.embedding::${model.type}, c.taint
+     FROM unnest($7::bigint[], $8::integer[], $9::text[], $10::text[], $11::text[], $12::text[])
+       AS c (source, ordinal, text, hash, embedding, taint)
      JOIN src s ON s.n = c.source`,
     [
       sources.map((s) => s.type),
@@ -74,6 +77,7 @@ export async function replaceSourcesSql(
       chunk.text,
       chunk.hash,
       vectors.flat(),
+      chunk.taint,
     ],
   );
 }

@@ -65,7 +65,7 @@ export function candidateCtes(
 
 /** The chunk columns a hybrid search returns with each candidate (store.ts's ChunkRow). */
 const CHUNK_COLUMNS =
-  'c.id, c.source_type, c.source_id, c.session_id, c.user_id, c.text, c.content_hash, c.tags';
+  'c.id, c.source_type, c.source_id, c.session_id, c.user_id, c.text, c.content_hash, c.tags, c.taint';
 
 /**
  * One row per chunk found by either side: its columns, `distance` (null: not a vector

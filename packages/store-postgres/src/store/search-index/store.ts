@@ -41,6 +41,7 @@ import type {
   SearchSource,
   SourceReplacement,
 } from '@oxydra/types';
+import { parseTaint, taintText } from '@oxydra/types';
 import type { PgDatabase, Sql } from '../database.js';
 import { lastPerSource, replaceSourcesSql } from './bulk.js';
 import { bulkLoad } from './bulk-load.js';
@@ -62,6 +63,8 @@ interface ChunkRow {
   text: string;
   content_hash: string;
   tags: string[];
+  /** taintText's JSON, or null. */
+  taint: string | null;
 }
 
 /**
@@ -100,6 +103,8 @@ function toChunk(row: ChunkRow): IndexedChunk {
   };
   if (row.session_id !== null) chunk.sessionId = row.session_id;
   if (row.user_id !== null) chunk.userId = row.user_id;
+  const taint = parseTaint(row.taint);
+  if (taint !== undefined) chunk.taint = taint;
   return chunk;
 }
 
@@ -372,7 +377,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
     if (wanted.length === 0) return [];
     const { rows } = await this.#db.run((sql) =>
       sql.query<ChunkRow>(
-        `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags
+        `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags, taint
          FROM search_chunks WHERE id = ANY($1::bigint[])`,
         [wanted],
       ),
@@ -440,10 +445,11 @@ export class PostgresSearchIndex implements SearchIndexStore {
     await sql.query(
       `${before}INSERT INTO search_chunks
          (source_type, source_id, session_id, user_id, tags, created_at, ordinal, text, content_hash,
-          model_key, embedding)
+          model_key, embedding, taint)
        SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, ${first} + n - 1, text, hash,
-              $7::integer, embedding::${model.type}
-       FROM unnest($8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS c (text, hash, embedding, n)`,
+              $7::integer, embedding::${model.type}, taint
+       FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
+         WITH ORDINALITY AS c (text, hash, embedding, taint, n)`,
       [
         source.type,
         source.id,
@@ -455,6 +461,7 @@ export class PostgresSearchIndex implements SearchIndexStore {
         chunks.map((chunk) => chunk.text),
         chunks.map((chunk) => chunk.hash),
         vectors,
+        chunks.map((chunk) => taintText(chunk.taint)),
       ],
     );
   }

@@ -8,6 +8,7 @@ import { retrievalMigration } from './003-retrieval.js';
 import { gatewaySessionsMigration } from './004-gateway-sessions.js';
 import { kernelStateMigration } from './005-kernel-state.js';
 import { sessionGenerationMigration } from './006-session-generation.js';
+import { chunkTaintMigration } from './007-chunk-taint.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   gatewaySessionsMigration,
   kernelStateMigration,
   sessionGenerationMigration,
+  chunkTaintMigration,
 ];

@@ -21,7 +21,9 @@ const MAX_ROWS = 1024;
 
 /** A copy the caller may change without changing the kept row. */
 function copy(chunk: IndexedChunk): IndexedChunk {
-  return { ...chunk, source: { ...chunk.source }, tags: [...chunk.tags] };
+  const copied = { ...chunk, source: { ...chunk.source }, tags: [...chunk.tags] };
+  if (chunk.taint !== undefined) copied.taint = chunk.taint.map((entry) => ({ ...entry }));
+  return copied;
 }
 
 export class ChunkRows {

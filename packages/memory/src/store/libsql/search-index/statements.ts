@@ -14,6 +14,8 @@ export interface ChunkRow {
   hash: string;
   /** JSON array, normalised. */
   tags: string;
+  /** taintText's: JSON, or null for none. */
+  taint: string | null;
   createdAt: string;
 }
 
@@ -29,14 +31,14 @@ export function storedVector(vector: Float32Array): StoredVector {
 }
 
 const INSERT_CHUNK = `INSERT INTO chunks
-  (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, taint, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const INSERT_CHUNK_AFTER_LAST = `INSERT INTO chunks
-  (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, created_at)
+  (source_type, source_id, session_id, user_id, ordinal, text, content_hash, tags, taint, created_at)
   VALUES (?, ?, ?, ?,
     (SELECT coalesce(max(ordinal), -1) + 1 FROM chunks WHERE source_type = ? AND source_id = ?),
-    ?, ?, ?, ?)`;
+    ?, ?, ?, ?, ?)`;
 
 // last_insert_rowid() is the chunk just inserted: the FTS trigger's own insert does not change
 // it once the trigger has finished (SQLite restores it).
@@ -56,7 +58,7 @@ export function insertChunk(
   model: { id: string; dims: number },
 ): InStatement[] {
   const where: InValue[] = [row.sourceType, row.sourceId, row.sessionId ?? null, row.userId ?? null];
-  const what: InValue[] = [row.text, row.hash, row.tags, row.createdAt];
+  const what: InValue[] = [row.text, row.hash, row.tags, row.taint, row.createdAt];
   const chunk: InStatement =
     row.ordinal === undefined
       ? { sql: INSERT_CHUNK_AFTER_LAST, args: [...where, row.sourceType, row.sourceId, ...what] }

@@ -22,6 +22,7 @@ import type {
   SearchScope,
   SearchSource,
 } from '@oxydra/types';
+import { parseTaint, taintText } from '@oxydra/types';
 import { normaliseTags } from '../../../retrieval/tags.js';
 import { checkSearchModel, checkVectorDimensions } from '../../../search-index-input.js';
 import { groupWrite } from '../../local/write-group.js';
@@ -267,7 +268,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
     if (ids.length === 0) return [];
     const rows = await this.#client.execute({
-      sql: `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags FROM chunks
+      sql: `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags, taint FROM chunks
             WHERE id IN (SELECT value FROM json_each(?))`,
       args: [JSON.stringify(ids)],
     });
@@ -284,8 +285,10 @@ export class LibsqlSearchIndex implements SearchIndexStore {
       };
       const sessionId = optional(row.session_id);
       const userId = optional(row.user_id);
+      const taint = parseTaint(row.taint);
       if (sessionId !== undefined) chunk.sessionId = sessionId;
       if (userId !== undefined) chunk.userId = userId;
+      if (taint !== undefined) chunk.taint = taint;
       return chunk;
     });
   }
@@ -324,7 +327,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
     userId: string | undefined,
     sessionId: string | undefined,
     tags: string,
-  ): Omit<ChunkRow, 'ordinal' | 'text' | 'hash'> {
+  ): Omit<ChunkRow, 'ordinal' | 'text' | 'hash' | 'taint'> {
     return {
       sourceType: source.type,
       sourceId: source.id,
@@ -335,8 +338,9 @@ export class LibsqlSearchIndex implements SearchIndexStore {
     };
   }
 
-  #insert(row: ChunkRow, chunk: NewChunk): InStatement[] {
-    return insertChunk(row, storedVector(this.#checked(chunk.vector)), this.#dims);
+  #insert(row: Omit<ChunkRow, 'taint'>, chunk: NewChunk): InStatement[] {
+    const taint = taintText(chunk.taint);
+    return insertChunk({ ...row, taint }, storedVector(this.#checked(chunk.vector)), this.#dims);
   }
 
   #checked(vector: Float32Array): Float32Array {
