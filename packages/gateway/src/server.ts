@@ -34,6 +34,7 @@ import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
+import { TokenHolds } from './token-holds.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -75,6 +76,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const admission = await kernel.service('admission');
   admission.setLimit(limits.maxConcurrentTurnsPerUser);
   const tokenCheck = new TokenCheck(options.token);
+  // What stored tokens hold open ends when they are revoked (token-holds.ts).
+  const holds = new TokenHolds(() => kernel.service('tokens'), log, options.revocationSweepMs);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
   let port = options.port;
@@ -175,6 +178,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (hub.closing) return replyError(reply, 503, 'shutting_down', 'the gateway is shutting down');
     const moved = workspace.problem();
     if (moved !== undefined) return replyError(reply, 503, 'workspace_moved', moved);
+    // A WebSocket is held by its connection (ws/route.ts), which closes it with a reason.
+    if (!upgrade)
+      reply.raw.once(
+        'close',
+        holds.hold(principal, () => request.raw.socket.destroy()),
+      );
   });
 
   setErrorReplies(app, log, limits.maxFrameBytes);
@@ -206,7 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
-  const sockets = registerWebSocketRoute(app, hub);
+  const sockets = registerWebSocketRoute(app, hub, holds);
   const api = mountApi(app, kernel, {
     loginCodes,
     clients: () => sockets.connections.size,
@@ -252,6 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        holds.stop();
         guardian.stop();
         workspace.stop();
         await stopScheduler?.();

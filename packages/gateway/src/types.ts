@@ -65,6 +65,12 @@ export interface GatewayOptions {
   archiveSweepMs?: number;
   /** How often the audit chain is verified; default [audit] verify_interval_secs (5 minutes). */
   auditVerifyMs?: number;
+  /**
+   * How often revocations made by other processes (`oxydra token revoke`) are looked for while a
+   * stored token holds a connection open; default 5 s (token-holds.ts). Revocations through this
+   * gateway end its connections at once.
+   */
+  revocationSweepMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
   /** false: do not fire schedules even with [scheduler] enabled (a test drives the kernel's). */
