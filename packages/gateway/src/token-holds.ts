@@ -79,7 +79,8 @@ export class TokenHolds {
     if (this.#sweeping || this.#held.size === 0) return;
     this.#sweeping = true;
     try {
-      const tokens = (this.#tokens ??= await this.tokens());
+      this.#tokens ??= await this.tokens();
+      const tokens = this.#tokens;
       for (const id of await tokens.unusable(this.#held.keys())) this.revoked(id);
     } finally {
       this.#sweeping = false;
