@@ -6,6 +6,7 @@
  * frames are size-limited. close() stops taking work, cancels running turns (waiting briefly for
  * them to store their messages and tell their clients), closes the sockets and the server.
  */
+import type { ServerOptions } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
 import Fastify from 'fastify';
@@ -58,6 +59,18 @@ const HARD_FRAME_FACTOR = 4;
 const CLOSE_GOING_AWAY = 1001;
 
 const quiet: GatewayLogger = () => {};
+
+/**
+ * Node's timers for receiving a request: the whole of it within `requestMs`, its headers within
+ * half of that; checked often enough that a cut comes near the limit, not up to 30 s after it.
+ */
+function receiveTimeouts(requestMs: number): ServerOptions {
+  return {
+    requestTimeout: requestMs,
+    headersTimeout: Math.max(1, Math.floor(requestMs / 2)),
+    connectionsCheckingInterval: Math.min(5000, Math.max(50, Math.floor(requestMs / 4))),
+  };
+}
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -117,6 +130,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = Fastify({
     logger: false,
+    // Node's default for a request's body is no limit at all (Fastify sets 0): a client trickling
+    // a byte now and then, even one already refused, held its socket for good.
+    http: receiveTimeouts(limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
     bodyLimit: limits.maxFrameBytes,
     forceCloseConnections: true,
     schemaController: ZOD_ONLY_SCHEMAS,
@@ -135,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const named = request.headers.host;
     if (!hostAllowed(named)) {
       log('warn', 'refused a request for another host', { remote: request.ip, host: named?.slice(0, 200) });
+      reply.header('connection', 'close');
       return replyError(
         reply,
         421,
@@ -145,8 +163,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     if (isPublicRoute(request.routeOptions.config)) return;
+    // A refused client does not keep its connection: its body (which may never end) is not read.
+    const refuse = () => reply.header('connection', 'close');
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
     if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
+      refuse();
       log('warn', 'refused a WebSocket from a foreign origin', {
         remote: request.ip,
         origin: request.headers.origin?.slice(0, 200),
@@ -167,6 +188,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (principal) rememberPrincipal(request.raw, principal);
     if (!principal) {
       log('warn', 'refused a request without a valid token', { remote: request.ip, path });
+      refuse();
       reply.header('www-authenticate', 'Bearer realm="oxydra-gateway"');
       return replyError(
         reply,

@@ -37,6 +37,12 @@ export interface GatewayLimits {
   rateLimitBurst: number;
   /** How often a streamed HTTP answer sends a keep-alive comment while the turn is quiet. */
   sseKeepAliveMs: number;
+  /**
+   * How long a client may take to send a whole request (headers and body); a slower one is cut
+   * off (slowloris). Answers, streams and WebSockets are not bound by it: it ends once the request
+   * is in.
+   */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -47,6 +53,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   rateLimitPerSec: 50,
   rateLimitBurst: 100,
   sseKeepAliveMs: 15_000,
+  requestTimeoutMs: 30_000,
 };
 
 export interface GatewayOptions {
