@@ -8,6 +8,7 @@ import type { GatewayHub } from '../hub.js';
 import { principalOf } from '../principal.js';
 import type { TokenHolds } from '../token-holds.js';
 import { GatewayConnection } from './connection.js';
+import { MAX_USER_TOKEN_SOCKETS, UserSockets } from './user-sockets.js';
 
 export const HEARTBEAT_MS = 30_000;
 /** How long a revoked token's WebSocket may take to answer the close frame before it is cut. */
@@ -28,13 +29,24 @@ export function registerWebSocketRoute(
   holds: TokenHolds,
 ): WebSocketEndpoint {
   const connections = new Set<GatewayConnection>();
+  const users = new UserSockets(hub);
   app.get('/ws', { websocket: true }, (socket, request) => {
+    const principal = principalOf(request.raw);
+    const share = users.open(principal);
+    if (share === 'full') {
+      socket.close(
+        CLOSE_POLICY,
+        `too many WebSockets open with this token (at most ${MAX_USER_TOKEN_SOCKETS}); close some`,
+      );
+      return;
+    }
     const connection = new GatewayConnection(
       socket,
       hub,
       request.ip,
       request.socket,
-      principalOf(request.raw),
+      principal,
+      share?.bucket,
     );
     connections.add(connection);
     hub.options.log('debug', 'client connected', { remote: request.ip, clients: connections.size });
@@ -45,6 +57,7 @@ export function registerWebSocketRoute(
     });
     socket.once('close', () => {
       release();
+      users.close(principal);
       connections.delete(connection);
       hub.options.log('debug', 'client disconnected', { remote: request.ip, clients: connections.size });
     });
