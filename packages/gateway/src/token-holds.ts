@@ -14,7 +14,7 @@ import { OWNER, type Principal } from './principal.js';
 import type { GatewayLogger } from './types.js';
 
 /** How often revocations made by other processes are looked for while a stored token holds something. */
-export const REVOCATION_SWEEP_MS = 5000;
+const REVOCATION_SWEEP_MS = 5000;
 
 export class TokenHolds {
   readonly #held = new Map<string, Set<() => void>>();

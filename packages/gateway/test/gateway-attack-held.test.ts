@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendTurn, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { jsonOf, sendTurn, startTestGateway, TestClient, type TestGateway } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -91,13 +91,13 @@ describe("held: another user's things by id", () => {
     for (const path of [`/api/v1/sessions/${bobSession}`, `/api/v1/sessions/${bobSession}/export`]) {
       const theirs = await as(alice, 'GET', path);
       expect(theirs.status).toBe(404);
-      expect((await theirs.json()).error.message).toBe(`session ${bobSession} not found`);
+      expect((await jsonOf(theirs)).error.message).toBe(`session ${bobSession} not found`);
     }
     expect((await as(alice, 'DELETE', `/api/v1/sessions/${bobSession}`)).status).toBe(404);
-    expect((await (await as(alice, 'GET', '/api/v1/sessions')).json()).sessions).toEqual([]);
-    const costs = await (await as(alice, 'GET', '/api/v1/costs?by=user&user_id=bob')).json();
+    expect((await jsonOf(await as(alice, 'GET', '/api/v1/sessions'))).sessions).toEqual([]);
+    const costs = await jsonOf(await as(alice, 'GET', '/api/v1/costs?by=user&user_id=bob'));
     expect(costs).toMatchObject({ user_id: 'alice', rows: [] });
-    expect((await (await as(alice, 'GET', '/api/v1/memory/search?q=bob')).json()).results).toEqual([]);
+    expect((await jsonOf(await as(alice, 'GET', '/api/v1/memory/search?q=bob'))).results).toEqual([]);
   });
 });
 
@@ -114,7 +114,7 @@ describe('held: a user token on operator and admin routes', () => {
       const body = method === 'GET' ? undefined : JSON.stringify({ user: 'alice', role: 'admin' });
       const refused = await as(alice, method, path, body);
       expect(refused.status).toBe(403);
-      expect((await refused.json()).error.message).toContain("this token's role is user");
+      expect((await jsonOf(refused)).error.message).toContain("this token's role is user");
     });
   }
 });
@@ -123,7 +123,7 @@ describe('held: hostile JSON', () => {
   it('refuses prototype keys and deep nesting without harm', async () => {
     const poisoned = await as(alice, 'POST', '/api/v1/runs', '{"__proto__":{"role":"admin"},"prompt":"x"}');
     expect(poisoned.status).toBe(400);
-    expect((await poisoned.json()).error.code).toBe('invalid_json');
+    expect((await jsonOf(poisoned)).error.code).toBe('invalid_json');
     const deepArrays = '['.repeat(200_000) + ']'.repeat(200_000);
     expect((await as(alice, 'POST', '/v1/chat/completions', deepArrays)).status).toBe(400);
     const deepObjects = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;

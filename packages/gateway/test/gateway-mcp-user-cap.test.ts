@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS_PER_USER_TOKEN } from '../src/mcp/http-route.js';
-import { startTestGateway, type TestGateway } from './helpers.js';
+import { jsonOf, startTestGateway, type TestGateway } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -59,7 +59,7 @@ describe("a user token's MCP sessions", () => {
     for (let i = 0; i < MAX_MCP_SESSIONS_PER_USER_TOKEN; i++) await live(alice);
     const refused = await initialize(alice);
     expect(refused.status).toBe(429);
-    expect((await refused.json()).error.message).toContain('for this token');
+    expect((await jsonOf(refused)).error.message).toContain('for this token');
     const other = await initialize(bob);
     expect(other.status).toBe(200);
     await other.body?.cancel();

@@ -18,8 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-async function aliceToken(): Promise<{ id: string; token: string }> {
-  return (await env.kernel.service('tokens')).add('alice', 'user', '', 'test');
+/** A new token of alice's with what it holds open: a WebSocket (hello done) and the live feed. */
+async function aliceHolding() {
+  const alice = await (await env.kernel.service('tokens')).add('alice', 'user', '', 'test');
+  const { client } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: alice.token });
+  const feed = await openFeed(alice.token);
+  return { alice, client, feed };
 }
 
 /** Opens the live feed and resolves once it said it is connected; `ended` settles when it ends. */
@@ -48,13 +52,7 @@ async function openFeed(token: string): Promise<{ ended: Promise<string> }> {
 
 describe('revoking a token ends what it holds open', () => {
   it('closes its WebSocket and its live feed at once when revoked through the gateway', async () => {
-    const alice = await aliceToken();
-    const { client } = await TestClient.hello(
-      env.wsUrl,
-      { create_new_session: true },
-      { token: alice.token },
-    );
-    const feed = await openFeed(alice.token);
+    const { alice, client, feed } = await aliceHolding();
     // The owner's connections are not the revoked token's: they stay.
     const { client: owner } = await TestClient.hello(env.wsUrl, { create_new_session: true });
 
@@ -78,13 +76,7 @@ describe('revoking a token ends what it holds open', () => {
 
   // libSQL only: revokes the token by writing kernel.db, as `oxydra token revoke` in another process does.
   it.skipIf(ON_POSTGRES)('closes them at the next sweep when another process revokes the token', async () => {
-    const alice = await aliceToken();
-    const { client } = await TestClient.hello(
-      env.wsUrl,
-      { create_new_session: true },
-      { token: alice.token },
-    );
-    const feed = await openFeed(alice.token);
+    const { alice, client, feed } = await aliceHolding();
     const other = await openKernelDb(env.workspace);
     try {
       other
