@@ -1,6 +1,6 @@
 /**
  * The attacks on the gateway's network surface that held when it was reviewed (docs/security.md,
- * rows G7-G11), kept as tests so they keep holding: request smuggling shapes over raw TCP, route
+ * rows G8-G12), kept as tests so they keep holding: request smuggling shapes over raw TCP, route
  * variants that would skip the token, another user's things by id, a user token on admin and
  * operator routes, prototype keys and deeply nested JSON.
  */
