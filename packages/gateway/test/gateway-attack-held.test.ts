@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonOf, sendTurn, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { jsonOf, sendTurn, startTestGateway, TestClient, type TestGateway, userTokens } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -14,9 +14,8 @@ let bobSession: string;
 
 beforeAll(async () => {
   env = await startTestGateway();
-  const tokens = await env.kernel.service('tokens');
-  alice = (await tokens.add('alice', 'user', '', 'test')).token;
-  const bob = (await tokens.add('bob', 'user', '', 'test')).token;
+  const [mine, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
+  alice = mine;
   const { client, ack } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: bob });
   bobSession = ack.payload.session.session_id;
   sendTurn(client, bobSession, 'bob only');

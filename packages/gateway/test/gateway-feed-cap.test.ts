@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FEEDS_PER_USER_TOKEN } from '../src/api/routes/events.js';
-import { jsonOf, startTestGateway, type TestGateway } from './helpers.js';
+import { jsonOf, startTestGateway, type TestGateway, userTokens } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -14,9 +14,7 @@ let bob: string;
 
 beforeAll(async () => {
   env = await startTestGateway();
-  const tokens = await env.kernel.service('tokens');
-  alice = (await tokens.add('alice', 'user', '', 'test')).token;
-  bob = (await tokens.add('bob', 'user', '', 'test')).token;
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
 });
 afterAll(() => env.cleanup());
 

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS_PER_USER_TOKEN } from '../src/mcp/http-route.js';
-import { jsonOf, startTestGateway, type TestGateway } from './helpers.js';
+import { jsonOf, startTestGateway, type TestGateway, userTokens } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -17,9 +17,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   env = await startTestGateway();
-  const tokens = await env.kernel.service('tokens');
-  alice = (await tokens.add('alice', 'user', '', 'test')).token;
-  bob = (await tokens.add('bob', 'user', '', 'test')).token;
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
 });
 afterAll(async () => {
   await Promise.allSettled(clients.map((client) => client.close()));

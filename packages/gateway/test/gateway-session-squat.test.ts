@@ -6,7 +6,7 @@
  * afterwards failed with session_not_found.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonOf, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { jsonOf, startTestGateway, TestClient, type TestGateway, userTokens } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -14,9 +14,7 @@ let bob: string;
 
 beforeAll(async () => {
   env = await startTestGateway();
-  const tokens = await env.kernel.service('tokens');
-  alice = (await tokens.add('alice', 'user', '', 'test')).token;
-  bob = (await tokens.add('bob', 'user', '', 'test')).token;
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
 });
 afterAll(() => env.cleanup());
 
