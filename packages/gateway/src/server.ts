@@ -6,6 +6,7 @@
  * frames are size-limited. close() stops taking work, cancels running turns (waiting briefly for
  * them to store their messages and tell their clients), closes the sockets and the server.
  */
+import type { ServerOptions } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import { ConfigError } from '@oxydra/types';
 import Fastify from 'fastify';
@@ -34,6 +35,7 @@ import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
+import { TokenHolds } from './token-holds.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -58,6 +60,18 @@ const CLOSE_GOING_AWAY = 1001;
 
 const quiet: GatewayLogger = () => {};
 
+/**
+ * Node's timers for receiving a request: the whole of it within `requestMs`, its headers within
+ * half of that; checked often enough that a cut comes near the limit, not up to 30 s after it.
+ */
+function receiveTimeouts(requestMs: number): ServerOptions {
+  return {
+    requestTimeout: requestMs,
+    headersTimeout: Math.max(1, Math.floor(requestMs / 2)),
+    connectionsCheckingInterval: Math.min(5000, Math.max(50, Math.floor(requestMs / 4))),
+  };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? quiet;
@@ -75,6 +89,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const admission = await kernel.service('admission');
   admission.setLimit(limits.maxConcurrentTurnsPerUser);
   const tokenCheck = new TokenCheck(options.token);
+  // What stored tokens hold open ends when they are revoked (token-holds.ts).
+  const holds = new TokenHolds(() => kernel.service('tokens'), log, options.revocationSweepMs);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
   let port = options.port;
@@ -114,6 +130,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = Fastify({
     logger: false,
+    // Node's default for a request's body is no limit at all (Fastify sets 0): a client trickling
+    // a byte now and then, even one already refused, held its socket for good.
+    http: receiveTimeouts(limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
     bodyLimit: limits.maxFrameBytes,
     forceCloseConnections: true,
     schemaController: ZOD_ONLY_SCHEMAS,
@@ -132,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const named = request.headers.host;
     if (!hostAllowed(named)) {
       log('warn', 'refused a request for another host', { remote: request.ip, host: named?.slice(0, 200) });
+      reply.header('connection', 'close');
       return replyError(
         reply,
         421,
@@ -142,8 +163,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     if (isPublicRoute(request.routeOptions.config)) return;
+    // A refused client does not keep its connection: its body (which may never end) is not read.
+    const refuse = () => reply.header('connection', 'close');
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
     if (upgrade && !originAllowed(request.headers.origin, request.headers.host)) {
+      refuse();
       log('warn', 'refused a WebSocket from a foreign origin', {
         remote: request.ip,
         origin: request.headers.origin?.slice(0, 200),
@@ -164,6 +188,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (principal) rememberPrincipal(request.raw, principal);
     if (!principal) {
       log('warn', 'refused a request without a valid token', { remote: request.ip, path });
+      refuse();
       reply.header('www-authenticate', 'Bearer realm="oxydra-gateway"');
       return replyError(
         reply,
@@ -175,6 +200,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (hub.closing) return replyError(reply, 503, 'shutting_down', 'the gateway is shutting down');
     const moved = workspace.problem();
     if (moved !== undefined) return replyError(reply, 503, 'workspace_moved', moved);
+    // A WebSocket is held by its connection (ws/route.ts), which closes it with a reason.
+    if (!upgrade)
+      reply.raw.once(
+        'close',
+        holds.hold(principal, () => request.raw.socket.destroy()),
+      );
   });
 
   setErrorReplies(app, log, limits.maxFrameBytes);
@@ -206,7 +237,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
   registerResponses(app, turns);
-  const sockets = registerWebSocketRoute(app, hub);
+  const sockets = registerWebSocketRoute(app, hub, holds);
   const api = mountApi(app, kernel, {
     loginCodes,
     clients: () => sockets.connections.size,
@@ -252,6 +283,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        holds.stop();
         guardian.stop();
         workspace.stop();
         await stopScheduler?.();

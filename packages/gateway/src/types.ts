@@ -37,6 +37,12 @@ export interface GatewayLimits {
   rateLimitBurst: number;
   /** How often a streamed HTTP answer sends a keep-alive comment while the turn is quiet. */
   sseKeepAliveMs: number;
+  /**
+   * How long a client may take to send a whole request (headers and body); a slower one is cut
+   * off (slowloris). Answers, streams and WebSockets are not bound by it: it ends once the request
+   * is in.
+   */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -47,6 +53,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   rateLimitPerSec: 50,
   rateLimitBurst: 100,
   sseKeepAliveMs: 15_000,
+  requestTimeoutMs: 30_000,
 };
 
 export interface GatewayOptions {
@@ -65,6 +72,12 @@ export interface GatewayOptions {
   archiveSweepMs?: number;
   /** How often the audit chain is verified; default [audit] verify_interval_secs (5 minutes). */
   auditVerifyMs?: number;
+  /**
+   * How often revocations made by other processes (`oxydra token revoke`) are looked for while a
+   * stored token holds a connection open; default 5 s (token-holds.ts). Revocations through this
+   * gateway end its connections at once.
+   */
+  revocationSweepMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
   /** false: do not fire schedules even with [scheduler] enabled (a test drives the kernel's). */

@@ -356,3 +356,11 @@ export function sendTurn(
   });
   return turnId;
 }
+
+/** New `user` tokens for these users, in order (each acts only as its own user). */
+export async function userTokens(env: Pick<TestGateway, 'kernel'>, ...users: string[]): Promise<string[]> {
+  const tokens = await env.kernel.service('tokens');
+  const made: string[] = [];
+  for (const user of users) made.push((await tokens.add(user, 'user', '', 'test')).token);
+  return made;
+}

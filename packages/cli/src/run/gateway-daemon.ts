@@ -7,6 +7,7 @@
 import type { RunningChannels } from '@oxydra/channels';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
 import {
+  DEFAULT_LIMITS,
   type Gateway,
   type GatewayClusterOptions,
   type GatewayLimits,
@@ -78,6 +79,8 @@ function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
     rateLimitPerSec: config.rate_limit_per_sec,
     rateLimitBurst: config.rate_limit_burst,
     sseKeepAliveMs: config.sse_keepalive_secs * 1000,
+    // Not a setting: a client needing more than this to send one request is not one to wait for.
+    requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
   };
 }
 

@@ -5,7 +5,9 @@
  * gateway closes, which also cancels their running tools (run_agent's agent). Clients often just
  * go away without a DELETE, so at most MAX_MCP_SESSIONS are kept: a new one then replaces the least
  * recently used session that has no request or stream open (its client, if any, gets a 404 and
- * starts over, as the protocol says); when every one is busy, the new one is refused (429).
+ * starts over, as the protocol says); when every one is busy, the new one is refused (429). A
+ * `user` token has at most MAX_MCP_SESSIONS_PER_USER_TOKEN of them, replaced the same way among
+ * its own, so one user cannot fill the table and have everyone else refused.
  */
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -30,6 +32,12 @@ const loadSdk = async () => {
 
 /** At most this many MCP sessions are kept open at once. */
 export const MAX_MCP_SESSIONS = 100;
+/**
+ * At most this many of them a `user` token's: one user holding every slot with open streams
+ * would have every other token refused (429). Operator and admin tokens (bridges, the owner's
+ * tools) share only the overall limit.
+ */
+export const MAX_MCP_SESSIONS_PER_USER_TOKEN = 10;
 
 interface McpSession {
   transport: StreamableHTTPServerTransport;
@@ -45,10 +53,11 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
   let sdk: ReturnType<typeof loadSdk> | undefined;
   let requests = 0;
 
-  /** Closes the least recently used idle session; false when every session is busy. */
-  const evictIdle = async (): Promise<boolean> => {
+  /** Closes the least recently used idle session (of one token); false when every one is busy. */
+  const evictIdle = async (tokenId?: string): Promise<boolean> => {
     let oldest: McpSession | undefined;
     for (const candidate of sessions.values()) {
+      if (tokenId !== undefined && candidate.tokenId !== tokenId) continue;
       if (candidate.open === 0 && (!oldest || candidate.used < oldest.used)) oldest = candidate;
     }
     if (!oldest) return false;
@@ -80,6 +89,18 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
           'invalid_request',
           'start an MCP session with an initialize request first',
         );
+      }
+      if (principal.role === 'user') {
+        let mine = 0;
+        for (const candidate of sessions.values()) if (candidate.tokenId === principal.tokenId) mine += 1;
+        if (mine >= MAX_MCP_SESSIONS_PER_USER_TOKEN && !(await evictIdle(principal.tokenId))) {
+          return replyError(
+            reply,
+            429,
+            'rate_limited',
+            `too many busy MCP sessions for this token (${MAX_MCP_SESSIONS_PER_USER_TOKEN}); end some (DELETE /mcp) or try later`,
+          );
+        }
       }
       if (sessions.size >= MAX_MCP_SESSIONS && !(await evictIdle())) {
         return replyError(

@@ -52,10 +52,12 @@ export class GatewayConnection implements Subscriber {
     tcp?: Socket,
     /** Who authenticated the upgrade: a `user` token's hello may name only its own user. */
     readonly principal: Principal = OWNER,
+    /** The frame budget it shares with the token's other connections; default its own. */
+    bucket?: TokenBucket,
   ) {
     this.#tcp = tcp;
     const { limits, clock } = hub.options;
-    this.#bucket = new TokenBucket(limits.rateLimitPerSec, limits.rateLimitBurst, clock);
+    this.#bucket = bucket ?? new TokenBucket(limits.rateLimitPerSec, limits.rateLimitBurst, clock);
     socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
     socket.on('pong', () => {
       this.alive = true;

@@ -6,9 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayHub } from '../hub.js';
 import { principalOf } from '../principal.js';
+import type { TokenHolds } from '../token-holds.js';
 import { GatewayConnection } from './connection.js';
+import { MAX_USER_TOKEN_SOCKETS, UserSockets } from './user-sockets.js';
 
 export const HEARTBEAT_MS = 30_000;
+/** How long a revoked token's WebSocket may take to answer the close frame before it is cut. */
+const REVOKED_CLOSE_GRACE_MS = 2000;
 
 export interface WebSocketEndpoint {
   readonly connections: ReadonlySet<GatewayConnection>;
@@ -16,19 +20,44 @@ export interface WebSocketEndpoint {
   closeAll(code: number, reason: string): void;
 }
 
-export function registerWebSocketRoute(app: FastifyInstance, hub: GatewayHub): WebSocketEndpoint {
+/** RFC 6455 policy violation: the token the connection was opened with was revoked. */
+const CLOSE_POLICY = 1008;
+
+export function registerWebSocketRoute(
+  app: FastifyInstance,
+  hub: GatewayHub,
+  holds: TokenHolds,
+): WebSocketEndpoint {
   const connections = new Set<GatewayConnection>();
+  const users = new UserSockets(hub);
   app.get('/ws', { websocket: true }, (socket, request) => {
+    const principal = principalOf(request.raw);
+    const share = users.open(principal);
+    if (share === 'full') {
+      socket.close(
+        CLOSE_POLICY,
+        `too many WebSockets open with this token (at most ${MAX_USER_TOKEN_SOCKETS}); close some`,
+      );
+      return;
+    }
     const connection = new GatewayConnection(
       socket,
       hub,
       request.ip,
       request.socket,
-      principalOf(request.raw),
+      principal,
+      share?.bucket,
     );
     connections.add(connection);
     hub.options.log('debug', 'client connected', { remote: request.ip, clients: connections.size });
+    const release = holds.hold(connection.principal, () => {
+      connection.close(CLOSE_POLICY, 'the token was revoked');
+      // A client that does not answer the close frame is not kept waiting for.
+      setTimeout(() => connection.socket.terminate(), REVOKED_CLOSE_GRACE_MS).unref();
+    });
     socket.once('close', () => {
+      release();
+      users.close(principal);
       connections.delete(connection);
       hub.options.log('debug', 'client disconnected', { remote: request.ip, clients: connections.size });
     });

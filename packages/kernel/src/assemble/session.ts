@@ -12,6 +12,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
+import { mayUse, reservedForOther } from '../services/session-access.js';
 import type { SpawnSpec } from '../types.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -78,11 +79,7 @@ export async function openSession(
   // A user's agents never continue someone else's conversation, whatever id they are given (a
   // full id is not found by the user-scoped lookup, but getOrCreate would open it). Only a run
   // without a user (the workspace's owner) may continue any session.
-  if (userId !== undefined && session.userId !== userId) {
-    throw new UsageError(`session ${JSON.stringify(id)} belongs to another user`, {
-      hint: 'continue one of your own sessions, or start a new one',
-    });
-  }
+  if (userId !== undefined && session.userId !== userId) throw foreignSession(id);
   return {
     id: session.id,
     // Only what changed since the session's last turn is read (session-history.ts).
@@ -128,7 +125,22 @@ async function openNamed(
   // The lookup's exact match: it would answer [id] (SessionStore.lookup reads the exact id first).
   if (row && (scope.userId === undefined || row.userId === scope.userId)) return row;
   const named = await sessionNamed(memory, id, scope);
-  return (named === id ? row : undefined) ?? memory.db.sessions.getOrCreate(named, fields);
+  const found = named === id ? row : undefined;
+  if (found) return found;
+  // A name no session of this user's has: created, unless it is another user's default session.
+  if (reservedForOther(named, scope)) {
+    const theirs = await memory.db.sessions.get(named);
+    if (!theirs || !mayUse(theirs.userId, scope)) throw foreignSession(id);
+    return theirs;
+  }
+  return memory.db.sessions.getOrCreate(named, fields);
+}
+
+/** The refusal for a session of another user's, named by its id (or kept for them). */
+function foreignSession(id: string | undefined): UsageError {
+  return new UsageError(`session ${JSON.stringify(id)} belongs to another user`, {
+    hint: 'continue one of your own sessions, or start a new one',
+  });
 }
 
 /**

@@ -11,7 +11,13 @@
  * Requests, grants and rejections are audit entries; a request left alone expires.
  */
 import { randomBytes } from 'node:crypto';
-import { type ApprovalStore, type ControlStoreGroup, type StoredApproval, UsageError } from '@oxydra/types';
+import {
+  type ApprovalStore,
+  type ControlStoreGroup,
+  type StoredApproval,
+  type TokenStore,
+  UsageError,
+} from '@oxydra/types';
 import type { KernelAudit } from './audit/audit-log.js';
 import type { BudgetTarget, HeldBudgetCalls } from './budgets/budget-calls.js';
 import type { CapKey } from './budgets/caps.js';
@@ -65,6 +71,23 @@ const describeOperation = (operation: AdminOperation): string => {
 
 export { describeOperation as describeAdminOperation };
 
+const TOKEN_ACTOR = 'token:';
+
+/**
+ * Whether two actors are one person: two stored tokens bound to the same user (one admin's laptop
+ * and phone tokens). The second person of the two-person rule is another user, not another token
+ * of the same one. The owner's gateway token and the terminal (`cli`) have no stored user: only
+ * equal actors are the same there, as before.
+ */
+async function samePerson(tokens: TokenStore, one: string, other: string): Promise<boolean> {
+  if (!one.startsWith(TOKEN_ACTOR) || !other.startsWith(TOKEN_ACTOR)) return false;
+  const [first, second] = await Promise.all([
+    tokens.get(one.slice(TOKEN_ACTOR.length)),
+    tokens.get(other.slice(TOKEN_ACTOR.length)),
+  ]);
+  return first !== undefined && second !== undefined && first.userId === second.userId;
+}
+
 /**
  * The approvals service over the control stores (the kernel database's, or PostgreSQL's). Approving
  * carries the operation out, marks the request approved and records both in one transaction of
@@ -87,6 +110,7 @@ export function approvalCalls(
   };
   const pendingOrThrow = async (
     approvals: ApprovalStore,
+    tokenStore: TokenStore,
     id: string,
     actor: string,
   ): Promise<AdminApproval> => {
@@ -100,7 +124,7 @@ export function approvalCalls(
           found.status === 'expired' ? 'ask again: requests expire after 24 hours' : 'nothing left to decide',
       });
     }
-    if (found.requestedBy === actor) {
+    if (found.requestedBy === actor || (await samePerson(tokenStore, found.requestedBy, actor))) {
       throw new UsageError(`approval request ${id} cannot be decided by the one who made it (${actor})`, {
         hint: 'another admin, or the workspace owner with `oxydra approvals approve`, decides it',
       });
@@ -157,7 +181,7 @@ export function approvalCalls(
     get: (id) => get(id),
     approve(id, actor) {
       return stores.transaction(async (tx) => {
-        const found = await pendingOrThrow(tx.approvals, id, actor);
+        const found = await pendingOrThrow(tx.approvals, tx.tokens, id, actor);
         // The operation, its own audit entry and the decision commit together.
         const { operation } = found;
         if (operation.op === 'budget_set') {
@@ -178,7 +202,7 @@ export function approvalCalls(
     },
     reject(id, actor, reason) {
       return stores.transaction(async (tx) => {
-        const found = await pendingOrThrow(tx.approvals, id, actor);
+        const found = await pendingOrThrow(tx.approvals, tx.tokens, id, actor);
         // Through the tokens service: the revocation is audited and pauses what it leaves without standing.
         if (found.operation.op === 'token_activate') await tokens.revokeIn(tx, found.operation.token, actor);
         await decide(tx.approvals, id, 'rejected', actor, reason);

@@ -12,7 +12,7 @@
  * implementation behind that contract gets the rule unchanged.
  */
 import type { NewSession, Session, SessionFilter, SessionStore, SessionSummary } from '@oxydra/memory';
-import { UsageError } from '@oxydra/types';
+import { defaultSessionId, isDefaultSessionId, UsageError } from '@oxydra/types';
 
 type Store = Pick<SessionStore, 'get' | 'getOrCreate' | 'list' | 'lookup'>;
 
@@ -53,6 +53,16 @@ export function mayUse(owner: string | null | undefined, scope: AccessScope): bo
   return scope.userId === undefined || owner === scope.userId;
 }
 
+/**
+ * Whether a session id is kept for another user: `runtime-<user>` is that user's default session
+ * (the one a hello without a session id attaches), so no other user may create it. Session ids are
+ * one namespace; without this, a user naming `runtime-bob` before bob's first hello made the
+ * session theirs, and bob could never open his default session.
+ */
+export function reservedForOther(id: string, scope: AccessScope): boolean {
+  return scope.userId !== undefined && isDefaultSessionId(id) && id !== defaultSessionId(scope.userId);
+}
+
 /** The error for a session the scope cannot use: the same text whether it is missing or foreign. */
 function sessionNotFound(id: string): UsageError {
   return new UsageError(`session ${JSON.stringify(id.slice(0, 80))} not found`, {
@@ -80,6 +90,7 @@ export function sessionAccess(store: () => Store | undefined): SessionAccess {
       return session;
     },
     async getOrCreate(id, fields, scope) {
+      if (reservedForOther(id, scope)) return get(id, scope);
       const session = await sessions().getOrCreate(id, {
         ...fields,
         ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
@@ -91,6 +102,7 @@ export function sessionAccess(store: () => Store | undefined): SessionAccess {
       return sessions().list({ ...filter, ...(userId !== undefined ? { userId } : {}) });
     },
     async takenByOther(id, scope) {
+      if (reservedForOther(id, scope)) return true;
       const session = await sessions().get(id);
       return session !== undefined && !mayUse(session.userId, scope);
     },

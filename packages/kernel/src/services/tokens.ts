@@ -47,6 +47,16 @@ export interface TokenCalls {
   list(): Promise<TokenInfo[]>;
   revoke(id: string, actor: string): Promise<boolean>;
   authenticate(token: string): Promise<Principal | undefined>;
+  /**
+   * Which of these token ids no longer authenticate (revoked, or gone): what a host holding
+   * connections opened with them must end. Sees revocations made by any process on the store.
+   */
+  unusable(ids: Iterable<string>): Promise<Set<string>>;
+  /**
+   * Calls `listener` with a token's id once its revocation through this service has committed,
+   * so a host ends what the token holds open at once (revocations by other processes: `unusable`).
+   */
+  onRevoked(listener: (id: string) => void): () => void;
 }
 
 const USER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -71,6 +81,7 @@ export function tokenCalls(
   /** Runs in a revocation's transaction (the schedules it leaves without standing pause). */
   afterRevoke: (tx: ControlStores, id: string) => Promise<unknown> = async () => {},
 ): HeldTokenCalls {
+  const listeners = new Set<(id: string) => void>();
   const revokeIn = async (tx: ControlStores, id: string, actor: string) => {
     const revoked = await tx.tokens.revoke(id, new Date().toISOString());
     if (revoked) {
@@ -78,6 +89,15 @@ export function tokenCalls(
       await afterRevoke(tx, id);
     }
     return revoked;
+  };
+  const told = (id: string) => {
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch {
+        // A host's listener failing must not undo or hide the revocation itself.
+      }
+    }
   };
   return {
     async add(user, role, label, actor, options = {}) {
@@ -127,8 +147,27 @@ export function tokenCalls(
     activate(id) {
       return stores.tokens.activate(id);
     },
-    revoke: (id, actor) => stores.transaction((tx) => revokeIn(tx, id, actor)),
+    async revoke(id, actor) {
+      const revoked = await stores.transaction((tx) => revokeIn(tx, id, actor));
+      // Told after the commit: a listener ending connections never acts on a rolled-back revocation.
+      if (revoked) told(id);
+      return revoked;
+    },
     revokeIn,
+    async unusable(ids) {
+      const wanted = new Set(ids);
+      if (wanted.size === 0) return new Set();
+      const usable = new Set(
+        (await stores.tokens.list())
+          .filter((token) => token.revokedAt === null && !token.pending)
+          .map((token) => token.id),
+      );
+      return new Set([...wanted].filter((id) => !usable.has(id)));
+    },
+    onRevoked(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async authenticate(token) {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
       const found = await stores.tokens.findUsable(digestOf(token));

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
-import { route } from '../define.js';
+import { ApiError, route } from '../define.js';
 import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
 import { approvalJson } from '../schemas.js';
 
@@ -26,7 +26,15 @@ export type RemoteFeed = (
   listener: (message: { user_id?: string | undefined; name: string; data: unknown }) => void,
 ) => Promise<() => void>;
 
+/**
+ * Feeds a `user` token may have open at once: each is a subscription every event of its user is
+ * rendered and written to, so a thousand of them cost a thousand times each event (and memory).
+ * A dashboard needs one per tab. Operator and admin tokens are not capped.
+ */
+export const MAX_FEEDS_PER_USER_TOKEN = 8;
+
 export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
+  const feeds = new Map<string, number>();
   return [
     route({
       method: 'get',
@@ -39,12 +47,32 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
         .string()
         .describe('`event: agent` / `event: approval` / `event: admin_approval` blocks with JSON `data:`'),
       handler: async ({ kernel, user, principal, reply }) => {
+        const capped = principal.role === 'user' ? principal.tokenId : undefined;
+        if (capped !== undefined) {
+          const open = feeds.get(capped) ?? 0;
+          if (open >= MAX_FEEDS_PER_USER_TOKEN) {
+            throw new ApiError(
+              429,
+              'rate_limited',
+              `too many live feeds open with this token (at most ${MAX_FEEDS_PER_USER_TOKEN}); close some`,
+            );
+          }
+        }
         const subscription = kernel.subscribe({
           types: FEED_EVENT_TYPES,
           ...(user !== undefined ? { userId: user } : {}),
         });
         reply.hijack();
         const out = reply.raw;
+        if (capped !== undefined) {
+          // Counted until the stream is gone, however it ends.
+          feeds.set(capped, (feeds.get(capped) ?? 0) + 1);
+          out.once('close', () => {
+            const left = (feeds.get(capped) ?? 1) - 1;
+            if (left > 0) feeds.set(capped, left);
+            else feeds.delete(capped);
+          });
+        }
         out.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',

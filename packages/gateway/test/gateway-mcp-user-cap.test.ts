@@ -1,0 +1,67 @@
+/**
+ * One user cannot take every MCP session: a `user` token has at most
+ * MAX_MCP_SESSIONS_PER_USER_TOKEN, and when they are all live (SDK clients keep a GET stream open)
+ * its next one is refused (429) while another user's still opens. Before, only the overall limit
+ * (100) applied, so one user holding 100 live sessions had every other token refused.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MCP_SESSIONS_PER_USER_TOKEN } from '../src/mcp/http-route.js';
+import { jsonOf, startTestGateway, type TestGateway, userTokens } from './helpers.js';
+
+let env: TestGateway;
+let alice: string;
+let bob: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  env = await startTestGateway();
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
+});
+afterAll(async () => {
+  await Promise.allSettled(clients.map((client) => client.close()));
+  await env.cleanup();
+});
+
+/** An SDK client's session: live while connected (its GET stream stays open). */
+async function live(token: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${env.gateway.url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: 'mcp-user-cap-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+function initialize(token: string): Promise<Response> {
+  return fetch(`${env.gateway.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+}
+
+describe("a user token's MCP sessions", () => {
+  it('are capped for that token only', async () => {
+    for (let i = 0; i < MAX_MCP_SESSIONS_PER_USER_TOKEN; i++) await live(alice);
+    const refused = await initialize(alice);
+    expect(refused.status).toBe(429);
+    expect((await jsonOf(refused)).error.message).toContain('for this token');
+    const other = await initialize(bob);
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
+    // alice's live sessions still work.
+    expect((await clients[0]!.listTools()).tools.length).toBeGreaterThan(0);
+  });
+});
