@@ -157,6 +157,23 @@ describe("what a cloned repository's workspace offers, listed", () => {
   });
 });
 
+describe('what a server says, listed', () => {
+  it("mcp list and mcp tools write out a failing server's own words", () => {
+    sandbox = new CliSandbox();
+    // The server's stderr is quoted in its health line: a server (or what it fetched) writes it.
+    sandbox.write(
+      '.oxydra/agent.toml',
+      '[mcp]\nstart_timeout_secs = 3\n[mcp.servers.evil]\ncommand = "sh"\nargs = ["-c", "printf \'\\\\033]0;PWNED\\\\007 \\\\342\\\\200\\\\256boom\\\\n\' >&2; exit 3"]\n',
+    );
+    for (const command of ['list', 'tools']) {
+      const result = sandbox.run('mcp', command);
+      expect(result.status).toBe(1);
+      expectInert(result);
+      expect(result.stdout).toContain(`server said: ${OSC_SHOWN} \\u202eboom`);
+    }
+  });
+});
+
 describe('records others wrote, listed', () => {
   it('schedule list/show, memory list, token list and audit list write out a prompt, a note and a label', () => {
     sandbox = new CliSandbox();
