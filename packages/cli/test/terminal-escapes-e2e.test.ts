@@ -158,7 +158,7 @@ describe("what a cloned repository's workspace offers, listed", () => {
 });
 
 describe('what a server says, listed', () => {
-  it("mcp list and mcp tools write out a failing server's own words", () => {
+  it("mcp list, mcp tools and a kernel's warning write out a failing server's own words", () => {
     sandbox = new CliSandbox();
     // The server's stderr is quoted in its health line: a server (or what it fetched) writes it.
     sandbox.write(
@@ -171,6 +171,12 @@ describe('what a server says, listed', () => {
       expectInert(result);
       expect(result.stdout).toContain(`server said: ${OSC_SHOWN} \\u202eboom`);
     }
+    // Any other command opening a kernel gets the kernel's warning about it, on one line.
+    const plugins = sandbox.run('plugins', 'list');
+    expect(plugins.status).toBe(0);
+    expectInert(plugins);
+    expect(plugins.stderr).toContain(`warning: mcp:evil did not start: `);
+    expect(plugins.stderr).toContain(`server said: ${OSC_SHOWN} \\u202eboom\n`);
   });
 });
 

@@ -77,7 +77,7 @@ export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
     if (!(error instanceof RunnerNotRunning)) throw error;
     response = await readLogs(target.paths.logs, request);
   }
-  for (const warning of response.warnings) printWarning(visibleLine(warning));
+  for (const warning of response.warnings) printWarning(warning);
   for (const entry of response.entries) print(entry, request.format);
   if (start === undefined) return EXIT_OK;
   await follow(start);

@@ -9,7 +9,7 @@
  * (`terminalSafe`). Only newlines and tabs pass either way. `--json` output is written as it is:
  * JSON escapes C0 controls itself and a program reading it needs the exact text.
  */
-import { terminalSafe, visibleControls } from '@oxydra/types';
+import { terminalSafe, visibleControls, visibleLine } from '@oxydra/types';
 
 /** Lines of ours, with whatever others wrote in them made visible (see above). */
 export function printLines(text: string, stream: NodeJS.WritableStream = process.stdout): void {
@@ -21,7 +21,7 @@ export function printBody(text: string, stream: NodeJS.WritableStream = process.
   stream.write(terminalSafe(text));
 }
 
-/** A `warning: ...` line on stderr, the message made visible. */
+/** A `warning: ...` line on stderr, the message kept on it with its controls written out. */
 export function printWarning(message: string): void {
-  printLines(`warning: ${message}\n`, process.stderr);
+  process.stderr.write(`warning: ${visibleLine(message)}\n`);
 }
