@@ -1,6 +1,7 @@
 /**
- * A cloned repository's files (and what a model or a server wrote into the workspace's records)
- * cannot drive the user's terminal through the CLI's human output: through the real binary, on a
+ * A cloned repository's files (and what a model or a server wrote into the workspace's records:
+ * schedules, notes, tokens, the gateway's log, a session's answers) cannot drive the user's
+ * terminal through the CLI's human output: through the real binary, on a
  * hostile workspace, no raw ESC, BEL, C1 control or bidi override reaches stdout or stderr, and
  * where a person must see what is there (an error naming a bad key, the held-back notice, the
  * trust question, a list of what the workspace offers) the escape is written out (`\x1b`).
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTerminalControls } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { type CliResult, CliSandbox } from './helpers.js';
 
 const PROGRAM = fileURLToPath(new URL('../../kernel/test/fixtures/programs/repo-digest', import.meta.url));
@@ -21,9 +23,12 @@ const OSC = '\\u001b]0;PWNED\\u0007';
 const OSC_SHOWN = '\\x1b]0;PWNED\\x07';
 
 let sandbox: CliSandbox | undefined;
-afterEach(() => {
+let env: AgentEnv | undefined;
+afterEach(async () => {
   sandbox?.cleanup();
   sandbox = undefined;
+  await env?.close();
+  env = undefined;
 });
 
 /** Neither stream holds a control (but newline and tab) or an invisible format character. */
@@ -238,5 +243,23 @@ describe('records others wrote, listed', () => {
     expectInert(logs);
     expect(logs.stdout).toContain('WARN  client said \\x1b]0;PWNED\\x07 and \\u202eexe host="ev\\x9b31mil"');
     expect(logs.stdout).toContain('not ours \\x9b2J \\u202e');
+  });
+});
+
+describe("a model's text, stored", () => {
+  it('sessions list and show draw a stored answer without its controls; --json keeps it exact', async () => {
+    const answer = 'Done\u001b]52;c;cm0gLXJmIH4K\u0007 with \u009b2J\u202eexe.txt';
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: answer }, times: 'always' }]);
+    const run = await env.run(['run', '--session', 'hostile', 'Ask \u001b]0;PWNED\u0007 this']);
+    expect(run.status).toBe(0);
+    const list = await env.run(['sessions', 'list']);
+    expectInert(list);
+    expect(list.stdout).toContain('Ask this');
+    const show = await env.run(['sessions', 'show', 'hostile']);
+    expect(show.status).toBe(0);
+    expectInert(show);
+    expect(show.stdout).toContain('Done with exe.txt');
+    const json = await env.run(['sessions', 'show', '--json', 'hostile']);
+    expect(json.stdout).toContain(JSON.stringify(answer).slice(1, -1));
   });
 });
