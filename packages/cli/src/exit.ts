@@ -6,7 +6,7 @@
  */
 
 import { WRITE_FIX } from '@oxydra/kernel/workspace';
-import { ConfigError, ConfigErrors, isOxydraError, UsageError } from '@oxydra/types';
+import { ConfigError, ConfigErrors, isOxydraError, UsageError, visibleControls } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 
 export { EXIT_OK } from './exit-codes.js';
@@ -60,8 +60,15 @@ export function formatError(error: unknown): string {
   return `error: ${message} (this looks like a bug in Oxydra; rerun with OXYDRA_DEBUG=1 and report the stack)`;
 }
 
+/**
+ * The error on stderr. A message often names what a cloned repository's files or a server
+ * wrote (an unknown key, a bad value): every control in it is written out (`\x1b`), so it can
+ * neither drive the terminal (a title, a clipboard write) nor hide itself, and our own line
+ * structure (newlines, the hint's indent) stays. formatError stays exact for `--json` reports.
+ */
 export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
-  stderr.write(`${formatError(error)}\n`);
-  if (process.env.OXYDRA_DEBUG && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  stderr.write(`${visibleControls(formatError(error))}\n`);
+  if (process.env.OXYDRA_DEBUG && error instanceof Error && error.stack)
+    stderr.write(`${visibleControls(error.stack)}\n`);
   return exitCodeFor(error);
 }

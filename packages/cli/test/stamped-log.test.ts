@@ -3,9 +3,9 @@
  * carries from a platform, a sender or a model can neither drive the terminal nor start a line
  * of its own.
  */
-import { hasTerminalControls } from '@oxydra/types';
+import { hasTerminalControls, visibleLine } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { oneLogLine, stampedLog } from '../src/run/stamped-log.js';
+import { stampedLog } from '../src/run/stamped-log.js';
 
 describe('stampedLog', () => {
   it('writes one stamped line with every control and line break written out', () => {
@@ -21,7 +21,7 @@ describe('stampedLog', () => {
   });
 
   it('leaves ordinary text as it is', () => {
-    expect(oneLogLine('scheduler: 2 of 3 schedules active, "nightly report" next 02:00')).toBe(
+    expect(visibleLine('scheduler: 2 of 3 schedules active, "nightly report" next 02:00')).toBe(
       'scheduler: 2 of 3 schedules active, "nightly report" next 02:00',
     );
   });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import type { AgentConfig, ControlStoreGroup, SessionStore } from '@oxydra/types';
 import { claimMemory, memoryLocation } from './assemble/memory.js';
+import { warnOnStderr } from './assemble/stderr-warning.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { heldHistory } from './services/history/held-history.js';
@@ -55,7 +56,7 @@ export async function openServices(options: {
       control,
       audit,
       spending,
-      warn: (message) => process.stderr.write(`warning: ${message}\n`),
+      warn: warnOnStderr,
       sessions: () => stores?.sessions ?? memory?.sessions,
       checkpoints: async () => history?.(),
     });

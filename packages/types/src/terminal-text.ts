@@ -84,3 +84,14 @@ export function visibleControls(text: string): string {
       : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+const LINE_BREAK = /\n/g;
+
+/**
+ * `text` as part of one line of ours (a name, a key, a log line, a row of a list): every control
+ * written out as `visibleControls` does, and each line break as `\n`, so the text can neither
+ * drive the terminal nor start a line that reads like one of ours.
+ */
+export function visibleLine(text: string): string {
+  return visibleControls(text).replace(LINE_BREAK, '\\n');
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hasTerminalControls, TerminalSafeStream, terminalSafe, visibleControls } from '../src/index.js';
+import {
+  hasTerminalControls,
+  TerminalSafeStream,
+  terminalSafe,
+  visibleControls,
+  visibleLine,
+} from '../src/index.js';
 
 describe('terminalSafe', () => {
   it('removes whole escape sequences, controls and bidi characters, keeping newlines and tabs', () => {
@@ -36,5 +42,15 @@ describe('visibleControls', () => {
   it('writes every control and invisible character out as an escape, so an approval shows what runs', () => {
     expect(visibleControls('ls\u001b[8m; rm -rf ~\r\u202eexe')).toBe('ls\\x1b[8m; rm -rf ~\\r\\u202eexe');
     expect(visibleControls('echo "a\tb"\nnext')).toBe('echo "a\tb"\nnext');
+  });
+});
+
+describe('visibleLine', () => {
+  it('keeps text on one line of ours: controls and line breaks written out, tabs kept, idempotent', () => {
+    const key = 'ev\u001b]0;PWNED\u0007il\n\u009b2J\u2028x\ty';
+    const shown = visibleLine(key);
+    expect(shown).toBe('ev\\x1b]0;PWNED\\x07il\\n\\x9b2J\\u2028x\ty');
+    expect(visibleLine(shown)).toBe(shown);
+    expect(visibleLine('plain: émoji 👩‍💻, 中文')).toBe('plain: émoji 👩‍💻, 中文');
   });
 });

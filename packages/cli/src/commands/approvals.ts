@@ -4,17 +4,19 @@
  * terminal you are the workspace's owner: your decision is recorded in the audit chain as `cli`.
  */
 import { type AdminApproval, describeAdminOperation } from '@oxydra/kernel/admin';
+import { visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
 const when = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
+/** One request as one line: who asked, for what and why are a gateway client's text, written out. */
 function line(approval: AdminApproval): string {
   const decided =
     approval.status === 'pending'
       ? `expires ${when(approval.expiresAt)} UTC`
       : `${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}${approval.reason ? ` (${approval.reason})` : ''}`;
-  return `${approval.id}  ${approval.status.padEnd(8)}  ${describeAdminOperation(approval.operation)}  asked by ${approval.requestedBy} ${when(approval.requestedAt)}  ${decided}\n`;
+  return `${visibleLine(`${approval.id}  ${approval.status.padEnd(8)}  ${describeAdminOperation(approval.operation)}  asked by ${approval.requestedBy} ${when(approval.requestedAt)}  ${decided}`)}\n`;
 }
 
 export async function runApprovalsList(options: { all?: boolean; json?: boolean }): Promise<number> {
@@ -31,7 +33,9 @@ export async function runApprovalsList(options: { all?: boolean; json?: boolean 
 export async function runApprovalsApprove(id: string): Promise<number> {
   return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
     const approval = await adminApprovals.approve(id, 'cli');
-    process.stdout.write(`approved ${approval.id}: ${describeAdminOperation(approval.operation)} (done)\n`);
+    process.stdout.write(
+      `approved ${approval.id}: ${visibleLine(describeAdminOperation(approval.operation))} (done)\n`,
+    );
     return EXIT_OK;
   });
 }
@@ -39,7 +43,9 @@ export async function runApprovalsApprove(id: string): Promise<number> {
 export async function runApprovalsReject(id: string, options: { reason?: string }): Promise<number> {
   return withWorkspaceServices(['adminApprovals'], async ({ adminApprovals }) => {
     const approval = await adminApprovals.reject(id, 'cli', options.reason);
-    process.stdout.write(`rejected ${approval.id}: ${describeAdminOperation(approval.operation)}\n`);
+    process.stdout.write(
+      `rejected ${approval.id}: ${visibleLine(describeAdminOperation(approval.operation))}\n`,
+    );
     return EXIT_OK;
   });
 }

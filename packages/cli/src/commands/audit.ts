@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditEntry } from '@oxydra/kernel/audit';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
@@ -34,11 +34,16 @@ function limitOf(raw: string | undefined): number | undefined {
   return limit;
 }
 
+/**
+ * One entry as one line. Its data and resource hold what agents did with text from models and
+ * others (tool arguments, paths, URLs): JSON leaves C1 controls and bidi overrides as they are,
+ * and a resource may hold a line break, so the whole line has them written out.
+ */
 function line(entry: AuditEntry): string {
   const when = entry.ts.replace('T', ' ').slice(0, 19);
   const data = JSON.stringify(entry.action.data);
   const detail = data.length > 120 ? `${data.slice(0, 119)}…` : data;
-  return `#${entry.seq}  ${when}  ${entry.actor}  ${entry.action.type}${entry.resource ? `  ${entry.resource}` : ''}  ${detail}\n`;
+  return `${visibleLine(`#${entry.seq}  ${when}  ${entry.actor}  ${entry.action.type}${entry.resource ? `  ${entry.resource}` : ''}  ${detail}`)}\n`;
 }
 
 export async function runAuditList(options: {
@@ -81,9 +86,11 @@ export async function runAuditVerify(options: { json?: boolean; head?: string })
       return EXIT_OK;
     }
     const [first, ...rest] = report.problems;
-    process.stdout.write(`audit chain BROKEN at entry #${first!.seq} (${first!.kind}): ${first!.message}\n`);
+    process.stdout.write(
+      `audit chain BROKEN at entry #${first!.seq} (${first!.kind}): ${visibleLine(first!.message)}\n`,
+    );
     for (const problem of rest)
-      process.stdout.write(`  also #${problem.seq} (${problem.kind}): ${problem.message}\n`);
+      process.stdout.write(`  also #${problem.seq} (${problem.kind}): ${visibleLine(problem.message)}\n`);
     return EXIT_FAILURE;
   });
 }

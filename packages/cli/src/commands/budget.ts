@@ -7,6 +7,7 @@
 import type { BudgetTarget, CapKey, ScopeBudget } from '@oxydra/kernel/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
 /** Who runs budget commands from a terminal: the workspace's owner. */
@@ -51,7 +52,9 @@ function render(budgets: ScopeBudget[]): string {
 export async function runBudgetShow(options: { json?: boolean }): Promise<number> {
   return withWorkspaceServices(['budgets'], async ({ budgets }) => {
     const shown = await budgets.show();
-    process.stdout.write(options.json ? `${JSON.stringify(shown, null, 2)}\n` : render(shown));
+    // Users and agents are named by gateway clients and the configuration.
+    if (options.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    else printLines(render(shown));
     return EXIT_OK;
   });
 }

@@ -7,9 +7,10 @@
  * answers (the gateway, [gateway] channels) is refused naming it, exit 2.
  */
 import type { ChannelReport } from '@oxydra/types';
-import { UsageError, visibleControls } from '@oxydra/types';
+import { UsageError, visibleControls, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
 import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
@@ -74,7 +75,9 @@ export async function runChannelsTest(
   };
   try {
     const result = await testChannel({ config, channel, env: process.env, to: flags.to, openPluginChannel });
-    process.stdout.write(`${channel}: the platform accepted the credentials; the bot is ${result.botName}\n`);
+    process.stdout.write(
+      `${channel}: the platform accepted the credentials; the bot is ${visibleLine(result.botName)}\n`,
+    );
     if (result.messageId !== undefined)
       process.stdout.write(
         `${channel}: sent a test message to chat ${flags.to} (message ${result.messageId})\n`,
@@ -83,7 +86,7 @@ export async function runChannelsTest(
   } catch (error) {
     if (!(error instanceof ChannelTestFailure)) throw error;
     const what = error.step === 'check' ? 'checking the credentials' : `sending to chat ${flags.to}`;
-    process.stderr.write(`error: ${channel}: ${what} failed: ${error.message}\n`);
+    process.stderr.write(`error: ${channel}: ${what} failed: ${visibleLine(error.message)}\n`);
     return EXIT_FAILURE;
   } finally {
     await kernel?.close();
@@ -105,7 +108,8 @@ export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boole
       r.secrets.map((s) => `${s.variable} ${s.set ? 'set' : 'NOT set'}`).join(', ') ||
       'no secret variable named';
     const counts = Object.entries(r.stats.inbound).map(([status, n]) => `${n} ${status}`);
-    process.stdout.write(
+    // The health line and failures carry a platform's error text and a bot's name.
+    printLines(
       `${r.channel}: ${r.enabled ? 'enabled' : 'disabled'}, ${secrets}, ${r.senderIds} allowed sender ids\n` +
         `  ${healthLine(r)}\n` +
         `  messages: ${counts.join(', ') || 'none yet'}; outbox not yet sent: ${r.stats.unsent}` +
@@ -115,7 +119,7 @@ export async function runChannelsStatus(flags: ConfigFlagValues & { json?: boole
     if (r.failures.total > 0) {
       process.stdout.write(`  failed sends: ${r.failures.total} (latest first)\n`);
       for (const f of r.failures.recent)
-        process.stdout.write(`    ${f.failedAt} chat ${f.chatId}: ${f.error}\n`);
+        process.stdout.write(`    ${f.failedAt} chat ${visibleLine(f.chatId)}: ${visibleLine(f.error)}\n`);
     }
   }
   return EXIT_OK;

@@ -4,8 +4,9 @@
  * under .oxydra/checkpoints.git; the workspace's own .git is never touched).
  */
 import type { CheckpointCalls, UndoReport } from '@oxydra/kernel/checkpoints';
-import { shortSessionId, UsageError } from '@oxydra/types';
+import { shortSessionId, UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
 async function withHistory<T>(use: (history: CheckpointCalls) => Promise<T>): Promise<T> {
@@ -66,7 +67,7 @@ export async function runCheckpointsList(options: { limit?: string; json?: boole
       const when = run.before.createdAt.replace('T', ' ').slice(0, 19);
       const what = run.kind === 'undo' ? `undo of ${run.undoes}` : `run of agent ${run.agent ?? 'default'}`;
       const changed = run.after ? `${run.after.changed} file(s) changed` : 'not finished';
-      process.stdout.write(
+      printLines(
         `${run.run}  ${when}  ${what}  ${changed}  before ${run.before.id.slice(0, 12)}${run.after ? ` after ${run.after.id.slice(0, 12)}` : ''}` +
           // The session `sessions replay` starts from this run's before (when it is the session's first).
           `${run.session !== undefined ? `  session ${shortSessionId(run.session)}` : ''}\n`,
@@ -95,13 +96,15 @@ export async function runCheckpointsDiff(
       );
     } else if (changes.length === 0) process.stdout.write('no differences\n');
     else if (options.stat) {
-      for (const change of changes) process.stdout.write(`${change.status.padEnd(8)}  ${change.path}\n`);
+      // Paths and contents are what agents wrote: a person reading a diff must see exactly what changed.
+      for (const change of changes)
+        process.stdout.write(`${change.status.padEnd(8)}  ${visibleLine(change.path)}\n`);
     } else {
       const patch = await history.patch(from, to);
-      process.stdout.write(patch);
+      printLines(patch);
       // What git's diff cannot show: folders (trailing /) and modes beyond its 644/755.
       for (const change of changes.filter((entry) => entry.path.endsWith('/') || entry.status === 'mode'))
-        process.stdout.write(`${change.status}: ${change.path}\n`);
+        process.stdout.write(`${change.status}: ${visibleLine(change.path)}\n`);
     }
     return EXIT_OK;
   });
@@ -117,7 +120,7 @@ export async function runCheckpointsRestore(ref: string, options: { json?: boole
 export async function runCheckpointsTag(name: string, ref: string | undefined): Promise<number> {
   return withHistory(async (history) => {
     const tag = await history.tag(name, ref);
-    process.stdout.write(`tagged ${tag.id.slice(0, 12)} as ${tag.name}\n`);
+    process.stdout.write(`tagged ${tag.id.slice(0, 12)} as ${visibleLine(tag.name)}\n`);
     return EXIT_OK;
   });
 }

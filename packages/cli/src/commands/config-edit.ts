@@ -21,6 +21,7 @@ import { agentConfigSchema } from '@oxydra/types/config-full';
 import { stringify } from 'smol-toml';
 import { EXIT_OK } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printLines } from '../run/print.js';
 
 interface EditOptions {
   user?: boolean;
@@ -66,9 +67,10 @@ export async function runConfigGet(key: string, options: { json?: boolean }): Pr
     return EXIT_OK;
   }
   if (options.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  // The value may be a cloned repository's text: its controls written out (--json gives it exact).
   else if (typeof value === 'object' && value !== null && !Array.isArray(value))
-    process.stdout.write(`${stringify(value as Record<string, unknown>)}\n`);
-  else process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
+    printLines(`${stringify(value as Record<string, unknown>)}\n`);
+  else printLines(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
   return EXIT_OK;
 }
 

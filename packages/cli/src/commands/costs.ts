@@ -7,6 +7,7 @@
 import { COST_GROUPS, type CostGroup, type CostReport, type CostTotals } from '@oxydra/kernel/admin';
 import { shortSessionIds, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 import { sinceTime } from './audit.js';
 
@@ -112,7 +113,9 @@ export async function runCosts(options: CostsOptions): Promise<number> {
       ...(until !== undefined ? { until } : {}),
       ...(options.user !== undefined ? { userId: options.user } : {}),
     });
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
+    // Rows are named by users, sessions and agents (a session's name is a model's text).
+    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printLines(render(report));
     return EXIT_OK;
   });
 }

@@ -18,6 +18,7 @@ import { type AgentConfig, isOxydraError, WIRE_FACTS } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { formatError } from '../exit.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printLines } from '../run/print.js';
 import type { StoreReport } from '../run/store-choice.js';
 import { browserCheck } from './doctor-browser.js';
 import type { Check } from './doctor-check.js';
@@ -355,8 +356,9 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
     const width = Math.max(...checks.map((check) => check.name.length));
     for (const check of checks) {
       const tag = check.status === 'ok' ? '[ok]  ' : check.status === 'warn' ? '[warn]' : '[FAIL]';
-      process.stdout.write(`${tag} ${check.name.padEnd(width)}  ${check.detail}\n`);
-      if (check.fix) process.stdout.write(`       ${' '.repeat(width)}  fix: ${check.fix}\n`);
+      // A detail names what the workspace's files say (a held key, a server's name): made visible.
+      printLines(`${tag} ${check.name.padEnd(width)}  ${check.detail}\n`);
+      if (check.fix) printLines(`       ${' '.repeat(width)}  fix: ${check.fix}\n`);
     }
     process.stdout.write(failed ? '\nSome checks failed.\n' : '\nReady.\n');
   }

@@ -6,9 +6,10 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { AgentConfig, Tool, ToolResult, ToolSourceHealth } from '@oxydra/types';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { printBody, printLines, printWarning } from '../run/print.js';
 import { loadRunConfig } from '../run/spawn-flags.js';
 import { openKernelOnStore } from '../run/store-choice.js';
 import { agentWorkspace } from '../run/workspace.js';
@@ -53,7 +54,7 @@ async function withServers<T>(
     host: 'cli',
     // A server that did not start is reported in its own line; other warnings go to stderr.
     warn: (message) => {
-      if (!message.startsWith('mcp:')) process.stderr.write(`warning: ${message}\n`);
+      if (!message.startsWith('mcp:')) printWarning(message);
     },
   });
   try {
@@ -121,8 +122,9 @@ export async function runMcpList(options: Flags): Promise<number> {
     } else {
       const width = Math.max(...rows.map((row) => row.server.length));
       for (const row of rows) {
-        process.stdout.write(
-          `${row.server.padEnd(width)}  ${row.transport.padEnd(5)}  ${row.state.padEnd(12)}  ${String(row.tools).padStart(3)} tools  ${row.detail}\n`,
+        // A server's name is the configuration's (maybe a cloned repository's), its detail the server's error text.
+        printLines(
+          `${visibleLine(row.server).padEnd(width)}  ${row.transport.padEnd(5)}  ${row.state.padEnd(12)}  ${String(row.tools).padStart(3)} tools  ${visibleLine(row.detail)}\n`,
         );
       }
     }
@@ -162,11 +164,12 @@ export async function runMcpTools(server: string | undefined, options: Flags): P
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } else {
       for (const { server: name, health: line, tools } of listed) {
-        process.stdout.write(`${name}: ${line?.detail ?? 'not started'}\n`);
+        printLines(`${visibleLine(name)}: ${visibleLine(line?.detail ?? 'not started')}\n`);
         const width = Math.max(0, ...tools.map((tool) => tool.name.length));
         for (const tool of tools) {
-          process.stdout.write(
-            `  ${tool.name.padEnd(width)}  ${tool.safety.padEnd(14)}  ${firstLine(tool.description)}\n`,
+          // Names and descriptions are the server's own.
+          printLines(
+            `  ${visibleLine(tool.name).padEnd(width)}  ${tool.safety.padEnd(14)}  ${firstLine(tool.description)}\n`,
           );
         }
       }
@@ -210,8 +213,9 @@ export async function runMcpCall(
     const tool = findTool(tools, server, toolName);
     if (!tool) {
       if (!line?.ok && tools.length === 0) {
-        process.stderr.write(
-          `error: MCP server "${server}" is not available: ${line?.detail ?? 'not started'}\n`,
+        printLines(
+          `error: MCP server "${server}" is not available: ${visibleLine(line?.detail ?? 'not started')}\n`,
+          process.stderr,
         );
         return EXIT_FAILURE;
       }
@@ -227,7 +231,7 @@ export async function runMcpCall(
       const raw = await tool.execute(args, {
         workspace: kernel.workspace,
         signal: controller.signal,
-        onProgress: (message) => process.stderr.write(`progress: ${message}\n`),
+        onProgress: (message) => printLines(`progress: ${visibleLine(message)}\n`, process.stderr),
       });
       result = typeof raw === 'string' ? { content: raw } : raw;
     } catch (error) {
@@ -244,7 +248,8 @@ export async function runMcpCall(
         `${JSON.stringify({ tool: tool.name, isError: result.isError === true, content: result.content, data: result.data })}\n`,
       );
     } else {
-      process.stdout.write(result.content.endsWith('\n') ? result.content : `${result.content}\n`);
+      // The tool's answer is the server's text: drawn as a model's is, without controls.
+      printBody(result.content.endsWith('\n') ? result.content : `${result.content}\n`);
     }
     return result.isError ? EXIT_FAILURE : EXIT_OK;
   });

@@ -7,6 +7,7 @@ import type { WorkspaceMemory } from '@oxydra/kernel/workspace';
 import { shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemoryWithRetrieval } from '../run/memory-command.js';
+import { printLines } from '../run/print.js';
 
 function tagList(raw: string | undefined): string[] | undefined {
   return raw
@@ -48,10 +49,11 @@ export async function runMemorySearch(
     } else {
       for (const [i, hit] of hits.entries()) {
         const where = hit.noteId ?? `session ${hit.sessionId ? shortSessionId(hit.sessionId) : '?'}`;
-        process.stdout.write(
+        // Notes and conversations hold a model's and other people's text; tags are the model's.
+        printLines(
           `${i + 1}. ${hit.score.toFixed(3)}  ${where}${hit.tags?.length ? `  [${hit.tags.join(', ')}]` : ''}\n`,
         );
-        process.stdout.write(`   ${hit.text.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+        printLines(`   ${hit.text.replace(/\s+/g, ' ').slice(0, 300)}\n`);
       }
     }
     return EXIT_OK;
@@ -90,7 +92,7 @@ export async function runMemoryList(options: {
     } else {
       for (const note of notes) {
         const tagsText = note.tags.length ? `  [${note.tags.join(', ')}]` : '';
-        process.stdout.write(
+        printLines(
           `${note.id}  ${note.updatedAt.slice(0, 10)}${tagsText}\n   ${note.content.replace(/\s+/g, ' ').slice(0, 200)}\n`,
         );
       }

@@ -21,6 +21,7 @@ import {
 import { didYouMean, UsageError, WIRE_FACTS } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printLines } from '../run/print.js';
 import { formatLocalModels, listLocalModels } from './models-local.js';
 
 /** A catalog namespace from a namespace or a registry entry name (gemini -> google). */
@@ -51,9 +52,9 @@ export async function runModelsList(options: {
   if (options.local === true || (await runsInProcess(options.provider))) {
     const dir = localModelsDir();
     const files = await listLocalModels(dir);
-    process.stdout.write(
-      options.json ? `${JSON.stringify(files, null, 2)}\n` : formatLocalModels(dir, files),
-    );
+    // A local model's name is its file's (and the names a GGUF file holds): made visible.
+    if (options.json) process.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+    else printLines(formatLocalModels(dir, files));
     return EXIT_OK;
   }
   const models = listModels(

@@ -14,9 +14,10 @@ import {
   type PersonaStore,
   personaStore,
 } from '@oxydra/kernel/personas';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printBody, printLines } from '../run/print.js';
 import { agentWorkspace } from '../run/workspace.js';
 
 /** The flags create and update share; the lists are repeatable and replace the file's list. */
@@ -86,7 +87,7 @@ function change(flags: PersonaFieldFlags): PersonaChange {
 }
 
 function writeNotes(detail: { notes: string[] }): void {
-  for (const note of detail.notes) process.stderr.write(`note: ${note}\n`);
+  for (const note of detail.notes) printLines(`note: ${visibleLine(note)}\n`, process.stderr);
 }
 
 const describe = (info: PersonaInfo) =>
@@ -106,8 +107,11 @@ export async function runPersonaList(options: { json?: boolean }): Promise<numbe
   }
   const width = Math.max(...personas.map((p) => p.name.length));
   for (const p of personas) {
+    // A character file's display name is its author's (a cloned repository's): made visible.
     const what = p.problem !== undefined ? `UNUSABLE: ${p.problem}` : (p.displayName ?? '');
-    process.stdout.write(`${p.active ? '*' : ' '} ${p.name.padEnd(width)}  ${p.scope.padEnd(9)}  ${what}\n`);
+    printLines(
+      `${p.active ? '*' : ' '} ${p.name.padEnd(width)}  ${p.scope.padEnd(9)}  ${visibleLine(what)}\n`,
+    );
   }
   return EXIT_OK;
 }
@@ -125,8 +129,8 @@ export async function runPersonaShow(name: string, options: { json?: boolean }):
     ['file', `${detail.path} (${detail.scope})`],
     ...detail.notes.map((note): [string, string] => ['note', note]),
   ];
-  for (const [key, value] of rows) process.stdout.write(`${key.padEnd(9)}${value}\n`);
-  process.stdout.write(`\nIn the system prompt:\n\n${detail.prompt}\n`);
+  for (const [key, value] of rows) printLines(`${key.padEnd(9)}${visibleLine(value)}\n`);
+  printBody(`\nIn the system prompt:\n\n${detail.prompt}\n`);
   return EXIT_OK;
 }
 
@@ -138,7 +142,7 @@ export async function runPersonaCreate(
   const info = await store.create(name, change(options), { scope: options.user ? 'user' : 'workspace' });
   await recordChanges(entries);
   writeNotes(store.show(name));
-  process.stdout.write(`created persona ${describe(info)}: ${info.path}\n`);
+  printLines(`created persona ${visibleLine(describe(info))}: ${info.path}\n`);
   return EXIT_OK;
 }
 
@@ -147,7 +151,7 @@ export async function runPersonaUpdate(name: string, options: PersonaFieldFlags)
   const info = await store.update(name, change(options));
   await recordChanges(entries);
   writeNotes(store.show(name));
-  process.stdout.write(`updated persona ${describe(info)}: ${info.path}\n`);
+  printLines(`updated persona ${visibleLine(describe(info))}: ${info.path}\n`);
   return EXIT_OK;
 }
 
@@ -155,7 +159,7 @@ export async function runPersonaDelete(name: string, options: { user?: boolean }
   const { store, entries } = open();
   const info = await store.delete(name, options.user ? { scope: 'user' } : {});
   await recordChanges(entries);
-  process.stdout.write(`deleted persona ${describe(info)}: ${info.path}\n`);
+  printLines(`deleted persona ${visibleLine(describe(info))}: ${info.path}\n`);
   const uncovered = store.list().find((p) => p.name === name);
   if (uncovered)
     process.stdout.write(`the ${uncovered.scope} persona ${name} applies now: ${uncovered.path}\n`);
@@ -177,8 +181,8 @@ export async function runPersonaUse(name: string | undefined, options: { none?: 
   await recordChanges(entries);
   if (name === undefined) process.stdout.write('no active persona: the default agent speaks as itself\n');
   else
-    process.stdout.write(
-      `${name} is the active persona: the default agent speaks as ${store.show(name).character.name}\n`,
+    printLines(
+      `${name} is the active persona: the default agent speaks as ${visibleLine(store.show(name).character.name)}\n`,
     );
   try {
     const { config } = await loadCliConfig();

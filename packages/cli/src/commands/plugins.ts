@@ -3,9 +3,10 @@
  * run would (dependency order, their services started), with their parts and health.
  */
 import type { PluginInfo } from '@oxydra/kernel';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { openCliKernel } from '../run/spawn-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
 
@@ -37,8 +38,9 @@ export async function runPluginsList(options: ConfigFlagValues & { json?: boolea
           count(plugin.events, 'event handler'),
           count(plugin.channels, 'channel'),
         ].filter((part) => part !== undefined);
-        process.stdout.write(
-          `${plugin.health.ok ? 'ok  ' : 'FAIL'}  ${plugin.name} ${plugin.version}  ${parts.join(', ') || 'no parts'}${plugin.health.ok ? '' : `  (${plugin.health.detail})`}\n`,
+        // A plugin's name, version and health text are its own: made visible.
+        printLines(
+          `${plugin.health.ok ? 'ok  ' : 'FAIL'}  ${plugin.name} ${plugin.version}  ${parts.join(', ') || 'no parts'}${plugin.health.ok ? '' : `  (${visibleLine(plugin.health.detail)})`}\n`,
         );
       }
     }
@@ -74,7 +76,7 @@ export async function runPluginsInfo(
       ['channels', plugin.channels.join(', ') || '-'],
       ['health', `${plugin.health.ok ? 'ok' : 'FAILING'}: ${plugin.health.detail}`],
     ];
-    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(11)}${value}\n`);
+    for (const [key, value] of rows) printLines(`${key.padEnd(11)}${visibleLine(value)}\n`);
     return plugin.health.ok ? EXIT_OK : EXIT_FAILURE;
   });
 }

@@ -12,10 +12,12 @@ import {
   removeProgram,
   setProgramEnabled,
 } from '@oxydra/kernel/skills';
+import { visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printLines, printWarning } from '../run/print.js';
 
 const place = (): ProgramsPlace => ({ env: process.env, cwd: findWorkspaceRoot() });
-const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+const warn = printWarning;
 
 export async function runProgramsInstall(source: string, options: { branch?: string }): Promise<number> {
   const result = await installProgram(source, {
@@ -33,9 +35,7 @@ export async function runProgramsInstall(source: string, options: { branch?: str
       : result.previousVersion === result.version
         ? `reinstalled ${result.name} ${result.version}`
         : `upgraded ${result.name} ${result.previousVersion} -> ${result.version}`;
-  process.stdout.write(
-    `${what}${result.enabled ? '' : ` (disabled: oxydra programs enable ${result.name})`}\n`,
-  );
+  printLines(`${what}${result.enabled ? '' : ` (disabled: oxydra programs enable ${result.name})`}\n`);
   return EXIT_OK;
 }
 
@@ -77,8 +77,9 @@ export async function runProgramsList(options: { json?: boolean }): Promise<numb
         : undefined,
       program.problem,
     ].filter((note) => note !== undefined);
-    process.stdout.write(
-      `${program.name.padEnd(width)}  ${(program.manifest?.version ?? '-').padEnd(versionWidth)}  ${state.padEnd(8)}  ${program.manifest?.description ?? ''}${notes.length > 0 ? `  (${notes.join('; ')})` : ''}\n`,
+    // A manifest's text is its author's: one line, controls made visible.
+    printLines(
+      `${program.name.padEnd(width)}  ${(program.manifest?.version ?? '-').padEnd(versionWidth)}  ${state.padEnd(8)}  ${visibleLine(`${program.manifest?.description ?? ''}${notes.length > 0 ? `  (${notes.join('; ')})` : ''}`)}\n`,
     );
   }
   return EXIT_OK;

@@ -17,8 +17,9 @@ import {
   readLogs,
   sendControl,
 } from '@oxydra/runner';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printWarning } from '../run/print.js';
 import { untilInterrupted } from '../run/until-interrupted.js';
 import type { RunnerFlags } from './runner.js';
 
@@ -52,8 +53,9 @@ function logsRequest(flags: RunnerLogsFlags): LogsRequest {
   throw new UsageError(`${flag}: invalid value`, { hint: `expected ${allowed[flag] ?? issue?.message}` });
 }
 
+/** One entry: its message is what ran in the guest wrote (commands a model chose), written out. */
 function print(entry: LogEntry, format: LogsRequest['format']): void {
-  process.stdout.write(`${format === 'json' ? JSON.stringify(entry) : formatLogEntry(entry)}\n`);
+  process.stdout.write(`${format === 'json' ? JSON.stringify(entry) : visibleLine(formatLogEntry(entry))}\n`);
 }
 
 export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
@@ -75,7 +77,7 @@ export async function runRunnerLogs(flags: RunnerLogsFlags): Promise<number> {
     if (!(error instanceof RunnerNotRunning)) throw error;
     response = await readLogs(target.paths.logs, request);
   }
-  for (const warning of response.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const warning of response.warnings) printWarning(warning);
   for (const entry of response.entries) print(entry, request.format);
   if (start === undefined) return EXIT_OK;
   await follow(start);

@@ -6,12 +6,13 @@
  */
 import { DEFAULT_SCHEDULE_USER, type ScheduleInfo, type ScheduleRun } from '@oxydra/kernel/scheduler';
 import type { SpecRequest } from '@oxydra/kernel/spec';
-import { type AgentConfig, UsageError } from '@oxydra/types';
+import { type AgentConfig, UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
+import { printBody, printLines } from '../run/print.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { isSpecRun } from '../run/spec-flags.js';
 import { agentWorkspace } from '../run/workspace.js';
@@ -113,18 +114,18 @@ export async function runScheduleAdd(promptWords: string[], options: AddOptions)
     const notify = target && (none ? 'none' : `${target.channel}:${target.chatId}`);
     if (options.json) print({ ...info, ...(notify ? { notify } : {}) });
     else {
-      process.stdout.write(
-        `scheduled ${info.id} "${info.name}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
+      printLines(
+        `scheduled ${info.id} "${visibleLine(info.name)}": ${info.timing}, next ${whenIn(info.nextRunAt, info.timezone)}\n`,
       );
       if (info.directive) {
         const criteria = info.directive.acceptance_criteria.length;
-        process.stdout.write(
+        printLines(
           `each run is a spec run: ${criteria > 0 ? `${criteria} acceptance criteria` : 'criteria crystallized each run'}\n`,
         );
       }
-      if (none) process.stdout.write('results go to no chat\n');
-      else if (target) process.stdout.write(`results go to ${target.channel} chat ${target.chatId}\n`);
-      process.stdout.write(`${await limitsLine(config)}\n`);
+      if (none) printLines('results go to no chat\n');
+      else if (target) printLines(`results go to ${target.channel} chat ${target.chatId}\n`);
+      printLines(`${await limitsLine(config)}\n`);
     }
     return EXIT_OK;
   });
@@ -135,11 +136,11 @@ export async function runScheduleList(options: { user?: string; json?: boolean }
     const all = await schedules.list(options.user !== undefined ? { userId: options.user } : {});
     if (options.json) print(all);
     else if (all.length === 0) {
-      process.stdout.write('no schedules: add one with `oxydra schedule add --every 1h "<prompt>"`\n');
+      printLines('no schedules: add one with `oxydra schedule add --every 1h "<prompt>"`\n');
     } else {
       for (const info of all) {
-        process.stdout.write(
-          `${info.id}  ${state(info).padEnd(6)}  ${info.userId.padEnd(10)}  ${info.name.padEnd(20)}  ${info.timing.padEnd(22)}  next ${whenIn(info.nextRunAt, info.timezone)}${info.consecutiveFailures > 0 ? `  ${info.consecutiveFailures} failed in a row` : ''}${info.disabledReason ? `  (${info.disabledReason})` : ''}\n`,
+        printLines(
+          `${info.id}  ${state(info).padEnd(6)}  ${info.userId.padEnd(10)}  ${visibleLine(info.name).padEnd(20)}  ${info.timing.padEnd(22)}  next ${whenIn(info.nextRunAt, info.timezone)}${info.consecutiveFailures > 0 ? `  ${info.consecutiveFailures} failed in a row` : ''}${info.disabledReason ? `  (${info.disabledReason})` : ''}\n`,
         );
       }
     }
@@ -161,7 +162,7 @@ export async function runScheduleShow(idOrName: string, options: { json?: boolea
       return EXIT_OK;
     }
     const rows: [string, string][] = [
-      ['schedule', `${info.id} "${info.name}"`],
+      ['schedule', `${info.id} "${visibleLine(info.name)}"`],
       ['user', info.userId],
       ['agent', info.agent ?? 'default'],
       ['timing', `${info.timing} (${info.timezone})`],
@@ -173,7 +174,7 @@ export async function runScheduleShow(idOrName: string, options: { json?: boolea
       ['prompt', info.prompt],
       ...specRows(info),
     ];
-    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(10)}${value}\n`);
+    for (const [key, value] of rows) printLines(`${key.padEnd(10)}${visibleLine(value)}\n`);
     return EXIT_OK;
   });
 }
@@ -211,7 +212,7 @@ function runLine(run: ScheduleRun, zone: string): string {
 export async function runSchedulePause(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = await schedules.pause(idOrName, CLI);
-    process.stdout.write(`paused ${info.id} "${info.name}"\n`);
+    printLines(`paused ${info.id} "${visibleLine(info.name)}"\n`);
     return EXIT_OK;
   });
 }
@@ -219,8 +220,8 @@ export async function runSchedulePause(idOrName: string): Promise<number> {
 export async function runScheduleResume(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = await schedules.resume(idOrName, CLI);
-    process.stdout.write(
-      `resumed ${info.id} "${info.name}": next ${whenIn(info.nextRunAt, info.timezone)}\n`,
+    printLines(
+      `resumed ${info.id} "${visibleLine(info.name)}": next ${whenIn(info.nextRunAt, info.timezone)}\n`,
     );
     return EXIT_OK;
   });
@@ -229,7 +230,7 @@ export async function runScheduleResume(idOrName: string): Promise<number> {
 export async function runScheduleRemove(idOrName: string): Promise<number> {
   return withWorkspaceServices(['schedules'], async ({ schedules }) => {
     const info = await schedules.unschedule(idOrName, CLI);
-    process.stdout.write(`deleted ${info.id} "${info.name}" and its run history\n`);
+    printLines(`deleted ${info.id} "${visibleLine(info.name)}" and its run history\n`);
     return EXIT_OK;
   });
 }
@@ -246,12 +247,15 @@ export async function runScheduleHistory(
     const runs = await schedules.history(info.id, {}, limit);
     if (options.json) print(runs);
     else if (runs.length === 0)
-      process.stdout.write(`"${info.name}" has not run yet; next ${whenIn(info.nextRunAt, info.timezone)}\n`);
+      printLines(
+        `"${visibleLine(info.name)}" has not run yet; next ${whenIn(info.nextRunAt, info.timezone)}\n`,
+      );
     else {
       for (const run of runs) {
-        process.stdout.write(`${runLine(run, info.timezone)}\n`);
-        if (run.error) process.stdout.write(`    error: ${run.error}\n`);
-        if (options.output && run.output) process.stdout.write(`${indent(run.output)}\n`);
+        printLines(`${runLine(run, info.timezone)}\n`);
+        if (run.error) printLines(`    error: ${visibleLine(run.error)}\n`);
+        // A run's answer is a model's text: drawn as `oxydra run` draws it.
+        if (options.output && run.output) printBody(`${indent(run.output)}\n`);
       }
     }
     return EXIT_OK;
@@ -271,7 +275,8 @@ const indent = (text: string) =>
  * one's claim is reaped by the others, and it leaves when the run ends.
  */
 export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValues): Promise<number> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Lines about the run and its chats carry a chat platform's or a run's error text.
+  const say = (line: string) => printLines(`${visibleLine(line)}\n`, process.stderr);
   const { kernel, close } = await openMemberKernel(
     flags,
     { workspace: agentWorkspace(), host: 'scheduler' },
@@ -282,13 +287,17 @@ export async function runScheduleRunNow(idOrName: string, flags: ConfigFlagValue
   try {
     const { run, done } = await (await kernel.service('scheduler')).runNow(idOrName, CLI);
     const info = await (await kernel.service('scheduler')).get(run.scheduleId);
-    process.stderr.write(`running ${info.id} "${info.name}" as ${info.userId} (run ${run.id})\n`);
+    printLines(
+      `running ${info.id} "${visibleLine(info.name)}" as ${info.userId} (run ${run.id})\n`,
+      process.stderr,
+    );
     const release = onInterrupt(() => void close());
     const finished = await done.finally(release);
     if (!finished) return EXIT_FAILURE;
-    if (finished.output) process.stdout.write(`${finished.output.trimEnd()}\n`);
-    process.stderr.write(
-      `${runLine(finished, info.timezone)}${finished.error ? `: ${finished.error}` : ''}\n`,
+    if (finished.output) printBody(`${finished.output.trimEnd()}\n`);
+    printLines(
+      `${runLine(finished, info.timezone)}${finished.error ? `: ${visibleLine(finished.error)}` : ''}\n`,
+      process.stderr,
     );
     return finished.status === 'completed' ? EXIT_OK : EXIT_FAILURE;
   } finally {

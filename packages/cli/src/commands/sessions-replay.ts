@@ -11,6 +11,7 @@ import { shortSessionId, UsageError } from '@oxydra/types';
 import { toCliOverrides } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printLines } from '../run/print.js';
 import { servicesStores } from '../run/store-choice.js';
 
 export interface ReplayFlags {
@@ -121,6 +122,8 @@ export async function runSessionsReplay(id: string, flags: ReplayFlags): Promise
   if (flags.json) {
     const { cassette: _cassette, ...rest } = report;
     process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
-  } else process.stdout.write(render(report));
+  }
+  // Prompts, tool arguments and final texts are a model's and a person's: controls written out.
+  else printLines(render(report));
   return report.identical ? EXIT_OK : EXIT_FAILURE;
 }

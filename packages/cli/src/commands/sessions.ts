@@ -16,6 +16,7 @@ import {
 } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { type OpenedSessions, openSessions } from '../run/memory-command.js';
+import { printBody } from '../run/print.js';
 
 const NO_DATABASE =
   'no sessions yet: the memory database is created by the first `oxydra run` or `oxydra chat` here';
@@ -81,16 +82,14 @@ export async function runSessionsList(
 export async function runSessionsShow(id: string, options: StoreFlag & { json?: boolean }): Promise<number> {
   return withDatabase(options, async (db) => {
     const sessionId = await resolveSessionId(db, id);
-    process.stdout.write(
-      options.json
-        ? await exportSessionJsonl(db.sessions, sessionId)
-        : await exportSessionMarkdown(db.sessions, sessionId),
-    );
+    // The conversation is a model's and other people's text: drawn as `oxydra run` draws it.
+    if (options.json) process.stdout.write(await exportSessionJsonl(db.sessions, sessionId));
+    else printBody(await exportSessionMarkdown(db.sessions, sessionId));
     // A spec run's directive and evaluations follow the conversation (text only: --json stays JSONL of messages).
     if (!options.json) {
       const { formatSpecRecord, loadSpecRecord } = await import('@oxydra/kernel/spec');
       const spec = await loadSpecRecord(db.sessions, sessionId);
-      if (spec) process.stdout.write(`\n${formatSpecRecord(spec)}`);
+      if (spec) printBody(`\n${formatSpecRecord(spec)}`);
     }
     return EXIT_OK;
   });
@@ -120,7 +119,9 @@ export async function runSessionsExport(
         ? await exportSessionJsonl(db.sessions, sessionId)
         : await exportSessionMarkdown(db.sessions, sessionId);
     if (options.output === undefined) {
-      process.stdout.write(text);
+      // Exact into a pipe or a file; on a terminal, drawn without the text's controls.
+      if (process.stdout.isTTY) printBody(text);
+      else process.stdout.write(text);
     } else {
       const path = resolve(options.output);
       await writeFileAtomic(path, text);

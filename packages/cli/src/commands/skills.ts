@@ -14,13 +14,14 @@ import {
   skillBody,
   skillFiles,
 } from '@oxydra/kernel/skills';
-import { type AgentConfig, didYouMean, UsageError } from '@oxydra/types';
+import { type AgentConfig, didYouMean, UsageError, visibleLine } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
+import { printBody, printLines, printWarning } from '../run/print.js';
 import { agentWorkspace } from '../run/workspace.js';
 
-const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+const warn = printWarning;
 
 async function skillsConfig(workspace: string, flags: ConfigFlagValues): Promise<AgentConfig> {
   return (await loadCliConfig({ cwd: workspace, cli: await toCliOverrides(flags) })).config;
@@ -91,8 +92,9 @@ export async function runSkillsList(options: ConfigFlagValues & { json?: boolean
       catalog.isDisabled(skill.name) ? 'disabled' : undefined,
       catalog.shadowed().some((other) => other.name === skill.name) ? 'overrides another' : undefined,
     ].filter((flag) => flag !== undefined);
-    process.stdout.write(
-      `${skill.name.padEnd(nameWidth)}  ${sourceOf(skill).padEnd(sourceWidth)}  ${cut(skill.description, 70)}${flags.length > 0 ? `  (${flags.join(', ')})` : ''}\n`,
+    // The description is the skill file's text (a cloned repository's): one line, made visible.
+    printLines(
+      `${skill.name.padEnd(nameWidth)}  ${sourceOf(skill).padEnd(sourceWidth)}  ${cut(visibleLine(skill.description), 70)}${flags.length > 0 ? `  (${flags.join(', ')})` : ''}\n`,
     );
   }
   if (!config.skills.enabled) {
@@ -148,8 +150,8 @@ export async function runSkillsShow(
         (more > 0 ? `, ${more} more` : ''),
     ]);
   }
-  for (const [key, value] of rows) process.stdout.write(`${key.padEnd(10)}${value}\n`);
-  process.stdout.write(`\n${body.trim()}\n`);
+  for (const [key, value] of rows) printLines(`${key.padEnd(10)}${visibleLine(value)}\n`);
+  printBody(`\n${body.trim()}\n`);
   return EXIT_OK;
 }
 
@@ -169,9 +171,7 @@ export async function runSkillsInstall(
   });
   for (const path of result.skipped)
     warn(`not copied: ${path} (a link leading out of the folder, or not a regular file)`);
-  process.stdout.write(
-    `${result.replaced ? 'replaced' : 'installed'} ${result.name} (${scope}: ${result.dir})\n`,
-  );
+  printLines(`${result.replaced ? 'replaced' : 'installed'} ${result.name} (${scope}: ${result.dir})\n`);
   // Which skill of that name agents get; a configuration that does not load is not this command's business.
   const config = await skillsConfig(workspace, {}).catch(() => undefined);
   if (config) {

@@ -5,6 +5,7 @@
  * as a service check expects.
  */
 import { findWorkspaceRoot } from '@oxydra/config';
+import { visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { type GatewayRecord, runningGateways } from '../run/gateway-registry.js';
 
@@ -54,8 +55,11 @@ export async function runStatus(options: { json?: boolean }): Promise<number> {
   } else if (statuses.length === 0) {
     process.stdout.write(`no gateway is running for ${workspace} (start one: oxydra gateway)\n`);
   } else {
+    // The detail is the gateway's answer (its reason, an error's text): written out.
     for (const status of statuses)
-      process.stdout.write(`gateway pid ${status.pid}  ${status.url ?? '-'}  ${status.detail}\n`);
+      process.stdout.write(
+        `gateway pid ${status.pid}  ${visibleLine(`${status.url ?? '-'}  ${status.detail}`)}\n`,
+      );
   }
   return ready ? EXIT_OK : 1;
 }

@@ -5,6 +5,7 @@
 import { ROLES, type Role } from '@oxydra/kernel/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { printLines } from '../run/print.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 
 export async function runTokenAdd(options: {
@@ -36,7 +37,8 @@ export async function runTokenList(options: { json?: boolean }): Promise<number>
       process.stdout.write('no tokens (the gateway token from `oxydra gateway` is the admin one)\n');
     else
       for (const t of all) {
-        process.stdout.write(
+        // A user name and label may come from a gateway client (an admin token's request).
+        printLines(
           `${t.id}  ${t.role.padEnd(8)}  ${t.user}  ${t.createdAt.slice(0, 16).replace('T', ' ')}${t.revokedAt ? '  REVOKED' : t.pending ? '  PENDING APPROVAL' : ''}${t.label ? `  ${t.label}` : ''}\n`,
         );
       }

@@ -8,6 +8,7 @@
  */
 import type { GatewayLogger, LogLevel } from '@oxydra/gateway';
 import { redactLiterals } from '@oxydra/tools';
+import { hasTerminalControls, visibleLine } from '@oxydra/types';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -27,16 +28,16 @@ const COLORS: Record<string, string> = {
   error: '\x1b[31m',
 };
 const RESET = '\x1b[0m';
-/** Control characters, which a remote client can put in what is logged (a Host header). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const NEEDS_QUOTES = /[\s"=\u0000-\u001f\u007f-\u009f]/;
+const NEEDS_QUOTES = /[\s"=]/;
 
+/**
+ * A field's value, quoted when it holds spaces, quotes or controls. JSON escapes C0 controls but
+ * leaves C1 ones and bidi overrides, which a remote client or a model can put in what is logged
+ * (a Host header, an error's text): those are written out too (visibleLine).
+ */
 function fieldText(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  // Quoted (JSON escapes control characters) when it holds spaces, quotes or escapes.
-  return NEEDS_QUOTES.test(text) ? JSON.stringify(text) : text;
+  return visibleLine(NEEDS_QUOTES.test(text) || hasTerminalControls(text) ? JSON.stringify(text) : text);
 }
 
 /**
@@ -48,11 +49,11 @@ function prettyLine(record: LogRecord, options: { color: boolean; fullTime?: boo
   const clock = options.fullTime ? time : time.slice(11, 19);
   const tag = String(level).toUpperCase().padEnd(5);
   const extra = Object.entries(fields)
-    .map(([key, value]) => `${key.replace(CONTROL, '?')}=${fieldText(value)}`)
+    .map(([key, value]) => `${visibleLine(key)}=${fieldText(value)}`)
     .join(' ');
   const color = COLORS[level];
   const levelText = options.color && color ? `${color}${tag}${RESET}` : tag;
-  const message = String(msg).replace(CONTROL, (char) => JSON.stringify(char).slice(1, -1));
+  const message = visibleLine(String(msg));
   return `${clock} ${levelText} ${message}${extra ? ` ${extra}` : ''}`;
 }
 
@@ -95,5 +96,5 @@ export function renderLogLine(line: string, json: boolean, color: boolean): stri
   } catch {
     // Not one of ours: shown as it is, below, made harmless for the terminal.
   }
-  return JSON.stringify(line).slice(1, -1);
+  return visibleLine(line);
 }

@@ -6,6 +6,7 @@
  * back is said in one line on stderr, with the way to trust it.
  */
 import type { LoadedConfig, LoadOptions, WorkspaceTrust } from '@oxydra/config';
+import { visibleLine } from '@oxydra/types';
 import { canAskApproval } from './approval.js';
 import { trustFlagGiven } from './trust-flag.js';
 
@@ -40,9 +41,10 @@ function sayHeldBack(trust: WorkspaceTrust, stderr: NodeJS.WritableStream = proc
 }
 
 function heldBackLine(trust: WorkspaceTrust): string {
-  const keys = [...new Set(trust.held.map((h) => h.key))];
+  // A key is named by the workspace's files (a registry entry's name): written out, one line.
+  const keys = [...new Set(trust.held.map((h) => visibleLine(h.key)))];
   const shown =
     keys.length > 4 ? `${keys.slice(0, 4).join(', ')} and ${keys.length - 4} more` : keys.join(', ');
   const why = trust.changed ? ' (they changed since you trusted it)' : '';
-  return `oxydra: held back ${keys.length} setting${keys.length === 1 ? '' : 's'} of ${trust.workspace}/.oxydra that need your trust${why}: ${shown}. Review and trust them with \`oxydra trust\`, or use --trust for one command.`;
+  return `oxydra: held back ${keys.length} setting${keys.length === 1 ? '' : 's'} of ${visibleLine(trust.workspace)}/.oxydra that need your trust${why}: ${shown}. Review and trust them with \`oxydra trust\`, or use --trust for one command.`;
 }

@@ -3,24 +3,17 @@
  * stderr: a time stamp, then one line. Much of what a line carries comes from strangers and
  * models (a sender's or bot's display name, a platform's error text, a schedule's name, a run's
  * error), so every control and invisible format character in it is written out as an escape
- * (`visibleControls`), as is a line break: such text can neither redraw the terminal nor start a
+ * (`visibleLine`), as is a line break: such text can neither redraw the terminal nor start a
  * line of its own that reads like one of ours. A log that is redirected to a file gets the same
  * lines, which `cat` or `tail -f` will draw on a terminal later.
  */
-import { visibleControls } from '@oxydra/types';
-
-const LINE_BREAK = /\n/g;
-
-/** `line` as one inert line: controls written out, `\n` for each line break. */
-export function oneLogLine(line: string): string {
-  return visibleControls(line).replace(LINE_BREAK, '\\n');
-}
+import { visibleLine } from '@oxydra/types';
 
 /** A logger writing `HH:MM:SS <line>` lines to `write` (stderr by default). */
 export function stampedLog(
   write: (text: string) => unknown = (text) => process.stderr.write(text),
 ): (line: string) => void {
   return (line) => {
-    write(`${new Date().toISOString().slice(11, 19)} ${oneLogLine(line)}\n`);
+    write(`${new Date().toISOString().slice(11, 19)} ${visibleLine(line)}\n`);
   };
 }

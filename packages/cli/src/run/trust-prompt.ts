@@ -4,16 +4,22 @@
  */
 import { relative } from 'node:path';
 import { recordDecision, showHeldValue, type WorkspaceTrust } from '@oxydra/config';
+import { visibleLine } from '@oxydra/types';
 import { askOnce } from './approval.js';
 
-/** The held keys, one per line with why and where, for a person to read before trusting. */
+/**
+ * The held keys, one per line with why and where, for a person to read before trusting. The
+ * keys and values are the workspace's own text: every control, bidi override and line break in
+ * them is written out (`\u202e`), so a base_url cannot read as another host and a key cannot
+ * redraw or add lines to the question it is asked in.
+ */
 export function describeHeld(trust: WorkspaceTrust): string {
   const lines = [
-    `${trust.workspace}/.oxydra sets ${trust.held.length} thing${trust.held.length === 1 ? '' : 's'} that only you may decide${trust.changed ? ' (changed since you last decided)' : ''}:`,
+    `${visibleLine(trust.workspace)}/.oxydra sets ${trust.held.length} thing${trust.held.length === 1 ? '' : 's'} that only you may decide${trust.changed ? ' (changed since you last decided)' : ''}:`,
   ];
   for (const held of trust.held) {
-    lines.push(`  ${held.key} = ${showHeldValue(held)}`);
-    lines.push(`      ${held.why} (${relative(trust.workspace, held.source) || held.source})`);
+    lines.push(`  ${visibleLine(held.key)} = ${visibleLine(showHeldValue(held))}`);
+    lines.push(`      ${held.why} (${visibleLine(relative(trust.workspace, held.source) || held.source)})`);
   }
   return lines.join('\n');
 }
@@ -25,7 +31,7 @@ export async function askToTrust(
 ): Promise<boolean> {
   process.stderr.write(`${describeHeld(trust)}\n`);
   const answer = await askOnce(
-    `Trust ${trust.workspace}? Say yes only if you trust whoever wrote this folder. [y/N] `,
+    `Trust ${visibleLine(trust.workspace)}? Say yes only if you trust whoever wrote this folder. [y/N] `,
   );
   if (answer === undefined) return false;
   const yes = /^\s*y(es)?\s*$/i.test(answer);

@@ -25,6 +25,7 @@ import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy, type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
+import { warnOnStderr } from './stderr-warning.js';
 import type { PricedSummarize } from './summarizer.js';
 
 export interface KernelBase {
@@ -117,7 +118,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   const { workspace } = options;
   const config = applyPolicy(options.config, options.policy);
   const env = options.env ?? process.env;
-  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const warn = options.warn ?? warnOnStderr;
   const vaultPath = config.tools.vault_path
     ? resolveVaultPath(config.tools.vault_path, workspace)
     : undefined;

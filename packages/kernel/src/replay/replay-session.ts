@@ -28,6 +28,7 @@ import {
 } from '@oxydra/types';
 import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
+import { warnOnStderr } from '../assemble/stderr-warning.js';
 import { openKernel } from '../kernel.js';
 import type { Kernel } from '../kernel-api.js';
 import type { AgentResult } from '../types.js';
@@ -111,7 +112,7 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayRepor
   const target = scratch?.workspace ?? workspace;
   const env = options.env ?? process.env;
   const cassette = cassetteProvider(recording);
-  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const warn = options.warn ?? warnOnStderr;
   let kernel: Kernel | undefined;
   try {
     kernel = await openKernel({
