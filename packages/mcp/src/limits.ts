@@ -8,7 +8,6 @@
  * Every walk below is iterative (a hostile value may nest deeper than the stack) and stops at
  * the first problem, so its cost is bounded by the cap, not by the value.
  */
-import type { McpServerConfig } from '@oxydra/types';
 
 /** How deep a call's arguments may nest; model arguments rarely pass 5. */
 const MAX_ARGUMENT_DEPTH = 32;
@@ -16,11 +15,6 @@ const MAX_ARGUMENT_DEPTH = 32;
 const MAX_SCHEMA_DEPTH = 64;
 /** The arguments of one call in all, as a multiple of max_argument_bytes. */
 const TOTAL_ARGUMENT_FACTOR = 4;
-
-type McpLimits = Pick<
-  McpServerConfig,
-  'max_tools' | 'max_description_chars' | 'max_schema_bytes' | 'max_argument_bytes'
->;
 
 /** A path for a message: "a.b.0", cut so a hostile key cannot fill it. */
 function shown(path: string): string {
