@@ -120,7 +120,7 @@ export class TurnFrames {
 }
 
 /** Usage as the protocol spells it; cost from the run's total when known. */
-export function wireUsage(usage: Usage, costUsd: number | null | undefined): WireUsage {
+function wireUsage(usage: Usage, costUsd: number | null | undefined): WireUsage {
   const wire: WireUsage = { input_tokens: usage.inputTokens ?? 0, output_tokens: usage.outputTokens ?? 0 };
   if (usage.cacheReadTokens !== undefined) wire.cache_read_tokens = usage.cacheReadTokens;
   if (usage.cacheWriteTokens !== undefined) wire.cache_write_tokens = usage.cacheWriteTokens;

@@ -7,7 +7,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { VerifyReport } from '@oxydra/kernel/audit';
 import type { GatewayLogger } from './types.js';
 
-export interface AuditStatus {
+interface AuditStatus {
   ok: boolean;
   /** When the last verification finished (ISO). */
   checkedAt: string;

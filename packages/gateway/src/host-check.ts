@@ -33,7 +33,7 @@ const HTTP_DEFAULT_PORT = 80;
 const INTERFACES_REFRESH_MS = 1000;
 
 /** A host the way URLs write it: lowercase, IP literals canonical, IPv6 in brackets, no final dot. */
-export function canonicalHost(host: string): string | undefined {
+function canonicalHost(host: string): string | undefined {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   const literal = isIP(bare) === 6 ? `[${bare}]` : bare.replace(/\.$/, '');
   try {

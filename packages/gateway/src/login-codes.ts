@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** How long a code can be traded. */
-export const LOGIN_CODE_TTL_MS = 60_000;
+const LOGIN_CODE_TTL_MS = 60_000;
 /** Codes outstanding at most: a token holder asking in a loop cannot grow the map. */
 const MAX_CODES = 64;
 

@@ -8,7 +8,7 @@
 import type { KernelEvent } from '@oxydra/kernel';
 
 /** A text progress line each time the answer grew by this many characters. */
-export const TEXT_STEP = 400;
+const TEXT_STEP = 400;
 const SNIPPET_CHARS = 80;
 /** The runtime's progress lines worth passing on: the rest repeat what tool events already say. */
 const REPORTED = new Set(['tool_heartbeat', 'tool_report', 'retry']);

@@ -17,7 +17,7 @@ export interface NotifiedClient {
   send(frame: ServerFrame): void;
 }
 
-export function notificationFrame({ schedule, run, alert, disabled }: ScheduleNotification): ServerFrame {
+function notificationFrame({ schedule, run, alert, disabled }: ScheduleNotification): ServerFrame {
   const body =
     run.status === 'completed'
       ? run.output || '(no answer)'

@@ -11,8 +11,7 @@ import { WorkspaceIdentity } from '@oxydra/kernel/workspace';
 import { GatewayError } from './errors.js';
 import type { GatewayLogger } from './types.js';
 
-export const WORKSPACE_MOVED =
-  "the workspace's .oxydra/ was removed or replaced while the gateway ran; restart it";
+const WORKSPACE_MOVED = "the workspace's .oxydra/ was removed or replaced while the gateway ran; restart it";
 const DEFAULT_INTERVAL_MS = 5000;
 
 export interface WorkspaceGuard {

@@ -11,7 +11,7 @@ export const A2A_PATH = '/a2a';
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
 export const DEFAULT_SKILL = 'default';
 const VERSION = '0.1.0';
-export const LEGACY_VERSION = '0.3';
+const LEGACY_VERSION = '0.3';
 
 export function agentSkills(config: AgentConfig): AgentSkill[] {
   const skill = (id: string, description: string): AgentSkill => ({

@@ -24,8 +24,6 @@ import {
 import { OxydraAgentExecutor, PRINCIPAL_KEY } from './executor.js';
 import { BoundedTaskStore } from './task-store.js';
 
-export { A2A_PATH };
-
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',

@@ -10,8 +10,8 @@
 import type { ListTasksRequest, ListTasksResponse, Task } from '@a2a-js/sdk';
 import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 
-export const MAX_A2A_TASKS = 1000;
-export const MAX_A2A_TASK_BYTES = 64 * 1024 * 1024;
+const MAX_A2A_TASKS = 1000;
+const MAX_A2A_TASK_BYTES = 64 * 1024 * 1024;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 /** TaskState values that end a task (completed, failed, canceled, rejected). */

@@ -16,10 +16,10 @@ import { principalOf, requireRole } from '../principal.js';
 
 export const API_PREFIX = '/api/v1';
 
-export type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 
 /** What a handler gets: the parsed inputs and who is asking. */
-export interface ApiContext<P, Q, B> {
+interface ApiContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;

@@ -19,8 +19,6 @@ import { sessionRoutes } from './routes/sessions.js';
 import { type SystemInfo, systemRoutes } from './routes/system.js';
 import { TrustView, trustRoutes } from './routes/trust.js';
 
-export { API_PREFIX } from './define.js';
-
 export interface ApiOptions extends SystemInfo {
   /** Seconds between keep-alive comments on /api/v1/events. */
   keepAliveMs: number;
@@ -34,7 +32,7 @@ export interface ApiOptions extends SystemInfo {
   channels?: ChannelReports | undefined;
 }
 
-export function apiRoutes(options: ApiOptions): ApiRoute[] {
+function apiRoutes(options: ApiOptions): ApiRoute[] {
   const trust = new TrustView(options.trust);
   return [
     ...systemRoutes(options, trust),

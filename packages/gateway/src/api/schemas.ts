@@ -20,7 +20,7 @@ export const errorSchema = z
 
 export const idParams = z.object({ id: z.string().min(1).max(200) });
 
-export const usageSchema = z
+const usageSchema = z
   .object({ input_tokens: z.number().nullable(), output_tokens: z.number().nullable() })
   .meta({ id: 'Usage' });
 
@@ -152,8 +152,6 @@ export const auditEntrySchema = z
     hash: z.string(),
   })
   .meta({ id: 'AuditEntry' });
-
-export const okSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
 
 export const approvalSchema = z
   .object({

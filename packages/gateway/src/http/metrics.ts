@@ -11,7 +11,7 @@ import { principalOf, requireRole } from '../principal.js';
 import { replyError, replyRefused } from './reply-error.js';
 
 /** The Prometheus text exposition format, version 0.0.4. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function registerMetricsRoute(app: FastifyInstance, kernel: Kernel): void {
   app.get('/metrics', async (request, reply) => {

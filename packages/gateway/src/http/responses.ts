@@ -21,7 +21,7 @@ import { refuseUnsupportedResponses } from './unsupported.js';
 const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);
 
 /** `instructions` and `input` as chat messages (the shape toTurnInput reads). */
-export function responsesMessages(body: ResponsesRequest): ChatMessageIn[] {
+function responsesMessages(body: ResponsesRequest): ChatMessageIn[] {
   const messages: ChatMessageIn[] = body.instructions ? [{ role: 'system', content: body.instructions }] : [];
   if (typeof body.input === 'string') return [...messages, { role: 'user', content: body.input }];
   body.input.forEach((item, index) => {

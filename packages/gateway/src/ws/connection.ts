@@ -25,7 +25,7 @@ import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';
 
 /** A client this far behind on reading is dropped rather than buffered without bound. */
-export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Close codes: RFC 6455 policy violation and protocol error. */
 const CLOSE_POLICY = 1008;
 const CLOSE_PROTOCOL = 1002;

@@ -10,7 +10,7 @@ import type { TokenHolds } from '../token-holds.js';
 import { GatewayConnection } from './connection.js';
 import { MAX_USER_TOKEN_SOCKETS, UserSockets } from './user-sockets.js';
 
-export const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_MS = 30_000;
 /** How long a revoked token's WebSocket may take to answer the close frame before it is cut. */
 const REVOKED_CLOSE_GRACE_MS = 2000;
 

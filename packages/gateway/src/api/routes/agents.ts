@@ -18,7 +18,7 @@ const configuredAgentSchema = z
   .meta({ id: 'ConfiguredAgent' });
 
 /** "default" (the top-level configuration) first, then each [agents.<name>] in its order. */
-export function configuredAgents(kernel: Pick<Kernel, 'config'>): z.infer<typeof configuredAgentSchema>[] {
+function configuredAgents(kernel: Pick<Kernel, 'config'>): z.infer<typeof configuredAgentSchema>[] {
   const { config } = kernel;
   const top = {
     name: DEFAULT_AGENT,

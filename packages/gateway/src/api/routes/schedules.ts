@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ApiError, route } from '../define.js';
 import { idParams, iso, scheduleRunSchema, scheduleSchema } from '../schemas.js';
 
-export function scheduleJson(info: ScheduleInfo): z.infer<typeof scheduleSchema> {
+function scheduleJson(info: ScheduleInfo): z.infer<typeof scheduleSchema> {
   return {
     id: info.id,
     name: info.name,
@@ -30,7 +30,7 @@ export function scheduleJson(info: ScheduleInfo): z.infer<typeof scheduleSchema>
   };
 }
 
-export function runJson(run: ScheduleRun): z.infer<typeof scheduleRunSchema> {
+function runJson(run: ScheduleRun): z.infer<typeof scheduleRunSchema> {
   return {
     id: run.id,
     schedule_id: run.scheduleId,
