@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import type { AgentConfig, ControlStoreGroup, SessionStore } from '@oxydra/types';
+import { warnOnStderr } from '@oxydra/types';
 import { claimMemory, memoryLocation } from './assemble/memory.js';
-import { warnOnStderr } from './assemble/stderr-warning.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { heldHistory } from './services/history/held-history.js';

@@ -9,9 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioStep } from '@oxydra/testkit';
-import { ConfigError } from '@oxydra/types';
+import { ConfigError, FRESH_MS } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { personaStore } from '../src/personas/index.js';
 import { closeAll, secondKernel, testKernel } from './helpers.js';
 
@@ -72,7 +71,7 @@ describe('personas in the kernel', () => {
     const cli = personaStore(workspace, { HOME: workspace });
     await cli.create('zoey', { from: join(FIXTURES, 'zoey-agent.json') });
     await cli.setActive('zoey');
-    // The kernel looks at the files at most once a second (fresh-looks.ts FRESH_MS).
+    // The kernel looks at the files at most once a second (FRESH_MS, @oxydra/types).
     await pastFreshness();
     await kernel.agents.spawn({ prompt: 'help' }).result;
     expect(systemOf(mock, 2)).toContain('Persona: you speak and act as Zoey (@zoey_ai).');

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '@oxydra/types';
+import { FRESH_MS } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { installProgram, installSkill } from '../src/exports/skills.js';
 import { closeAll, KEY, testKernel } from './helpers.js';
 import { writeFiles } from './skill-helpers.js';
@@ -226,7 +226,7 @@ describe('skills in a kernel', () => {
     expect(systemOf(mock.requests[0]!.body)).toContain('- early: there from the start');
     expect(systemOf(mock.requests[0]!.body)).not.toContain('haiku-writer');
     await installSkill(join(FIXTURES, 'skills', 'haiku-writer'), { workspace, env, scope: 'workspace' });
-    // The kernel looks at the tier folders at most once a second (fresh-looks.ts FRESH_MS).
+    // The kernel looks at the tier folders at most once a second (FRESH_MS, @oxydra/types).
     await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 50));
     await kernel.agents.spawn({ prompt: 'two' }).result;
     expect(systemOf(mock.requests[1]!.body)).toContain(

@@ -6,8 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FRESH_MS } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRESH_MS } from '../src/assemble/fresh-looks.js';
 import { skillReadersLoaded } from '../src/skills/discover.js';
 import { yamlLoaded } from '../src/skills/front-matter.js';
 import { closeAll, testKernel } from './helpers.js';

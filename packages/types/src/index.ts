@@ -3,6 +3,7 @@ export * from './channels.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './flat-string.js';
+export * from './fresh-looks.js';
 export * from './host-patterns.js';
 export * from './import-module.js';
 export type * from './interfaces.js';

@@ -9,6 +9,7 @@ import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, fileToolsPolicy, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
+import { warnOnStderr } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { EntryHasher } from '../services/audit/entry.js';
@@ -25,7 +26,6 @@ import type { KernelOptions } from '../types.js';
 import { openWorkspaceMemory, type WorkspaceMemory } from './memory.js';
 import { applyPolicy, type ShellIsolation, shellIsolation } from './sandbox.js';
 import { knownSecrets } from './secrets.js';
-import { warnOnStderr } from './stderr-warning.js';
 import type { PricedSummarize } from './summarizer.js';
 
 export interface KernelBase {

@@ -12,7 +12,6 @@ import {
   UsageError,
 } from '@oxydra/types';
 import type { BudgetAccount } from '../services/budget-accounts.js';
-import { mayUse, reservedForOther } from '../services/session-access.js';
 import type { SpawnSpec } from '../types.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -128,10 +127,15 @@ async function openNamed(
   const found = named === id ? row : undefined;
   if (found) return found;
   // A name no session of this user's has: created, unless it is another user's default session.
-  if (reservedForOther(named, scope)) {
-    const theirs = await memory.db.sessions.get(named);
-    if (!theirs || !mayUse(theirs.userId, scope)) throw foreignSession(id);
-    return theirs;
+  // The ownership rule's module is loaded for a user's scope only: the workspace's owner (the
+  // CLI, an owner token) may use every session, so a one-shot run does not load it.
+  if (scope.userId !== undefined) {
+    const { mayUse, reservedForOther } = await import('../services/session-access.js');
+    if (reservedForOther(named, scope)) {
+      const theirs = await memory.db.sessions.get(named);
+      if (!theirs || !mayUse(theirs.userId, scope)) throw foreignSession(id);
+      return theirs;
+    }
   }
   return memory.db.sessions.getOrCreate(named, fields);
 }

@@ -9,7 +9,7 @@
  */
 import { lstatSync } from 'node:fs';
 import type { AgentConfig } from '@oxydra/types';
-import { FreshLooks } from '../assemble/fresh-looks.js';
+import { FreshLooks } from '@oxydra/types';
 import { activePersonaFile } from './active-file.js';
 import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './store.js';
 

@@ -25,10 +25,10 @@ import {
   type SessionStore,
   sessionIdProblem,
   UsageError,
+  warnOnStderr,
 } from '@oxydra/types';
 import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
-import { warnOnStderr } from '../assemble/stderr-warning.js';
 import { openKernel } from '../kernel.js';
 import type { Kernel } from '../kernel-api.js';
 import type { AgentResult } from '../types.js';

@@ -11,9 +11,8 @@ import {
   type StreamEvent,
   type TurnEndWrites,
 } from '@oxydra/types';
-import { recallUnderPolicy } from '../assemble/recall-taint.js';
 import { openSession } from '../assemble/session.js';
-import { promptProvenance } from '../assemble/taint-policy.js';
+import { promptProvenance, recallUnderPolicy } from '../assemble/taint-policy.js';
 import type { AgentLimits, AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
 import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
 import { BudgetAccount } from './budget-accounts.js';

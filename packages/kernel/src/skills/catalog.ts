@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRESH_MS } from '../assemble/fresh-looks.js';
+import { FRESH_MS } from '@oxydra/types';
 import { STATE_FILE } from '../programs/layout.js';
 import { type Discovery, discoverSkills, loadSkillReaders } from './discover.js';
 import { type SkillLocation, type SkillPlaces, skillFoldersExist, skillLocations } from './locations.js';

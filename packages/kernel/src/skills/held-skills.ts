@@ -7,7 +7,7 @@
  * second, as the catalog looks at its folders), its building starts then and it answers from
  * the first assembly after it is built, as a catalog picks up a new folder.
  */
-import { FreshLooks } from '../assemble/fresh-looks.js';
+import { FreshLooks } from '@oxydra/types';
 import type { SkillCatalog, SkillCatalogOptions } from './catalog.js';
 import { BUNDLED_LISTING, type SkillLocation, skillFoldersExist, skillLocations } from './locations.js';
 

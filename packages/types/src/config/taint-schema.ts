@@ -13,7 +13,7 @@ export const TAINT_ACTIONS = ['allow', 'ask', 'refuse'] as const;
 
 const action = once(() => z.enum(TAINT_ACTIONS));
 
-/** [taint] recall: what recall does with text a tainted run wrote (kernel/src/assemble/recall-taint.ts). */
+/** [taint] recall: what recall does with text a tainted run wrote (kernel/src/assemble/taint-policy.ts). */
 export const TAINT_RECALL = ['taint', 'exclude'] as const;
 
 /** The kinds that taint a context unless [taint] untrusted says otherwise. */
