@@ -54,6 +54,7 @@ const beforeCells =
 describe.concurrent('before any tool, a failure costs a bounded number of model calls', () => {
   it.for(beforeCells.map((cell) => [label(cell), cell] as const))(
     '%s',
+    { timeout: 180_000 },
     async ([_name, cell], { expect }) => {
       const row = await runCell(cell, 'before any tool');
       rows.push(row);
@@ -72,6 +73,5 @@ describe.concurrent('before any tool, a failure costs a bounded number of model 
         expect(row.modelCalls).toBeLessThanOrEqual(21);
       }
     },
-    180_000,
   );
 });
