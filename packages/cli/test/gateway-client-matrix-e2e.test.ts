@@ -17,6 +17,11 @@ import { CELLS, type MatrixRow, runCell } from './client-matrix.js';
 const rows: MatrixRow[] = [];
 afterAll(() => {
   const out = process.env.OXYDRA_CLIENT_MATRIX_OUT;
+  // In the matrix's order (the cells before any tool finish in any order, side by side).
+  const order = (row: MatrixRow) =>
+    (row.failure === 'after a tool ran' ? 0 : CELLS.length) +
+    CELLS.findIndex((cell) => cell.client === row.client && cell.call === row.call);
+  rows.sort((a, b) => order(a) - order(b));
   if (out) writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
 });
 
@@ -42,10 +47,15 @@ const beforeCells =
     ? CELLS
     : CELLS.filter((cell) => !LANGCHAIN_BEFORE.includes(cell));
 
-describe('before any tool, a failure costs a bounded number of model calls', () => {
-  it.each(beforeCells.map((cell) => [label(cell), cell] as const))(
+// Side by side (three at a time, vitest.config.ts): the AI SDK's cells spend most of their ~2.5 s
+// idle in the client's own retry backoff, and each cell has a gateway and a mock of its own. The
+// cells after a tool ran stay one at a time: each is bound by its gateway's start, so side by side
+// they would only share the cores. Its own `expect`: a concurrent test's assertions are its own.
+describe.concurrent('before any tool, a failure costs a bounded number of model calls', () => {
+  it.for(beforeCells.map((cell) => [label(cell), cell] as const))(
     '%s',
-    async (_name, cell) => {
+    { timeout: 180_000 },
+    async ([_name, cell], { expect }) => {
       const row = await runCell(cell, 'before any tool');
       rows.push(row);
       expect(row.result.kind).toBe('error');
@@ -63,6 +73,5 @@ describe('before any tool, a failure costs a bounded number of model calls', () 
         expect(row.modelCalls).toBeLessThanOrEqual(21);
       }
     },
-    180_000,
   );
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { BWRAP, detectSandbox, sandboxIdentity } from '@oxydra/sandbox';
 import type { StreamEvent } from '@oxydra/types';
 import Database from 'libsql';
+import { afterEach } from 'vitest';
 import { trustWorkspace } from './trust-helpers.js';
 import { shareWarmCaches } from './warm-caches.js';
 
@@ -112,6 +113,35 @@ export class CliSandbox {
     // (seen once under CI load as ENOTEMPTY).
     rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
+}
+
+/**
+ * What each test of the calling file made, ended after it (an afterEach this registers): the
+ * CliSandbox given to `sandbox()` is removed, then what `env()` was given (an AgentEnv) is
+ * closed. Each returns what it is given, for the test to use.
+ */
+export function endedAfterEach(): {
+  sandbox(made: CliSandbox): CliSandbox;
+  env<E extends { close(): Promise<void> }>(made: E): E;
+} {
+  let sandbox: CliSandbox | undefined;
+  let env: { close(): Promise<void> } | undefined;
+  afterEach(async () => {
+    sandbox?.cleanup();
+    sandbox = undefined;
+    await env?.close();
+    env = undefined;
+  });
+  return {
+    sandbox: (made) => {
+      sandbox = made;
+      return made;
+    },
+    env: (made) => {
+      env = made;
+      return made;
+    },
+  };
 }
 
 /** The workspace's audit entries (read from `.oxydra/kernel.db` directly), oldest first. */

@@ -8,27 +8,20 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitAll, gitRepository } from '../../kernel/test/skill-helpers.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { CliSandbox } from './helpers.js';
+import { CliSandbox, endedAfterEach } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../kernel/test/fixtures/', import.meta.url));
 const SKILL = join(FIXTURES, 'skills', 'changelog-entry');
 const PROGRAM = join(FIXTURES, 'programs', 'repo-digest');
 
-let sandbox: CliSandbox | undefined;
-let env: AgentEnv | undefined;
-afterEach(async () => {
-  sandbox?.cleanup();
-  sandbox = undefined;
-  await env?.close();
-  env = undefined;
-});
+const ended = endedAfterEach();
 
 describe('oxydra skills', () => {
   it('lists the bundled skills, installs, shows and removes one, and refuses to remove a bundled one', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     const list = sandbox.run('skills', 'list');
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^NAME +SOURCE +DESCRIPTION$/m);
@@ -94,7 +87,7 @@ describe('oxydra skills', () => {
 
 describe('oxydra programs', () => {
   it('refuses a missing required host tool, warns for an optional one, lists, disables, upgrades from git, removes', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     const needy = join(sandbox.root, 'needy');
     cpSync(PROGRAM, needy, { recursive: true });
     const manifest = readFileSync(join(needy, 'program.toml'), 'utf8');
@@ -160,7 +153,7 @@ describe('oxydra programs', () => {
 
 describe('a run with an installed skill', () => {
   it('the model loads the skill, reads its file and follows it; the first request has only its description', async () => {
-    env = await AgentEnv.start(E2E_APIS[0]!, [
+    const env = await AgentEnv.start(E2E_APIS[0]!, [
       { reply: { toolCalls: [{ name: 'skill_load', arguments: { name: 'changelog-entry' } }] } },
       {
         reply: {
@@ -181,6 +174,7 @@ describe('a run with an installed skill', () => {
       },
       { reply: { text: 'Recorded.' } },
     ]);
+    ended.env(env);
     expect((await env.run(['skills', 'install', SKILL])).status).toBe(0);
     const run = await env.run(['run', 'record that we added skills']);
     expect(run.status).toBe(0);

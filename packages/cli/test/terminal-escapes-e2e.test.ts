@@ -11,9 +11,9 @@ import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTerminalControls } from '@oxydra/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { type CliResult, CliSandbox } from './helpers.js';
+import { type CliResult, CliSandbox, endedAfterEach } from './helpers.js';
 
 const PROGRAM = fileURLToPath(new URL('../../kernel/test/fixtures/programs/repo-digest', import.meta.url));
 
@@ -22,14 +22,7 @@ const OSC = '\\u001b]0;PWNED\\u0007';
 /** How the CLI shows it written out. */
 const OSC_SHOWN = '\\x1b]0;PWNED\\x07';
 
-let sandbox: CliSandbox | undefined;
-let env: AgentEnv | undefined;
-afterEach(async () => {
-  sandbox?.cleanup();
-  sandbox = undefined;
-  await env?.close();
-  env = undefined;
-});
+const ended = endedAfterEach();
 
 /** Neither stream holds a control (but newline and tab) or an invisible format character. */
 function expectInert(result: CliResult): void {
@@ -39,7 +32,7 @@ function expectInert(result: CliResult): void {
 
 describe("a cloned repository's configuration on the terminal", () => {
   it('an unknown key is named with its escapes written out, in `config validate` and `run`', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     sandbox.write('.oxydra/agent.toml', `"bogus${OSC}" = 1\n"csi\\u009b31m\\u202eexe" = 2\n`);
     for (const args of [
       ['config', 'validate'],
@@ -55,7 +48,7 @@ describe("a cloned repository's configuration on the terminal", () => {
   });
 
   it('a held-back registry entry is written out in the notice, in doctor and in the trust question', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     sandbox.write(
       '.oxydra/agent.toml',
       `[providers.registry."ev${OSC}il"]\nprovider_type = "openai"\nbase_url = "https://example.com/v1\\u202e"\n`,
@@ -81,7 +74,7 @@ describe("a cloned repository's configuration on the terminal", () => {
   });
 
   it('config show and config get write out what TOML leaves raw (C1 controls, bidi overrides)', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     sandbox.write(
       '.oxydra/agent.toml',
       '[providers.registry."ev\\u009b31mil"]\nprovider_type = "openai"\nbase_url = "https://example.com/v1\\u202e"\n',
@@ -105,7 +98,7 @@ describe("a cloned repository's configuration on the terminal", () => {
 
 describe("what a cloned repository's workspace offers, listed", () => {
   it('skills list and show: the description written out, the body drawn without its controls', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     sandbox.write(
       '.oxydra/skills/evil/SKILL.md',
       `---\nname: evil\ndescription: "Helps${OSC} with \\u202eexe.txt"\n---\nStep one\u001b]52;c;cm0gLXJmIH4K\u0007 done.\n`,
@@ -131,7 +124,7 @@ describe("what a cloned repository's workspace offers, listed", () => {
   });
 
   it("programs list and persona list/show: a manifest's and a character file's text written out", () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     const program = join(sandbox.root, 'program');
     cpSync(PROGRAM, program, { recursive: true });
     const manifest = readFileSync(join(program, 'program.toml'), 'utf8')
@@ -164,7 +157,7 @@ describe("what a cloned repository's workspace offers, listed", () => {
 
 describe('what a server says, listed', () => {
   it("mcp list, mcp tools and a kernel's warning write out a failing server's own words", () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     // The server's stderr is quoted in its health line: a server (or what it fetched) writes it.
     sandbox.write(
       '.oxydra/agent.toml',
@@ -187,7 +180,7 @@ describe('what a server says, listed', () => {
 
 describe('records others wrote, listed', () => {
   it('schedule list/show, memory list, token list and audit list write out a prompt, a note and a label', () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     sandbox.write('.oxydra/agent.toml', '[scheduler]\nenabled = true\n');
     // A model's schedule tool writes the prompt as it likes; the CLI's argument stands in for it.
     const added = sandbox.run(
@@ -226,7 +219,7 @@ describe('records others wrote, listed', () => {
   });
 
   it("oxydra logs writes out a stored line's controls, in its message, its fields and a foreign line", () => {
-    sandbox = new CliSandbox();
+    const sandbox = ended.sandbox(new CliSandbox());
     const record = {
       time: '2026-11-28T01:00:00.000Z',
       level: 'warn',
@@ -249,7 +242,7 @@ describe('records others wrote, listed', () => {
 describe("a model's text, stored", () => {
   it('sessions list and show draw a stored answer without its controls; --json keeps it exact', async () => {
     const answer = 'Done\u001b]52;c;cm0gLXJmIH4K\u0007 with \u009b2J\u202eexe.txt';
-    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: answer }, times: 'always' }]);
+    const env = ended.env(await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: answer }, times: 'always' }]));
     const run = await env.run(['run', '--session', 'hostile', 'Ask \u001b]0;PWNED\u0007 this']);
     expect(run.status).toBe(0);
     const list = await env.run(['sessions', 'list']);

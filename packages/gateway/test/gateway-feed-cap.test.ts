@@ -4,23 +4,15 @@
  * was no cap: one user could open feeds without end, each a subscription every event of theirs is
  * rendered and written to.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_FEEDS_PER_USER_TOKEN } from '../src/api/routes/events.js';
-import { jsonOf, startTestGateway, type TestGateway, userTokens } from './helpers.js';
+import { gatewayForAliceAndBob, jsonOf } from './helpers.js';
 
-let env: TestGateway;
-let alice: string;
-let bob: string;
-
-beforeAll(async () => {
-  env = await startTestGateway();
-  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
-});
-afterAll(() => env.cleanup());
+const users = gatewayForAliceAndBob();
 
 /** Opens a feed; a 200's body reader, else the refusal. */
 async function feed(token: string): Promise<{ response: Response; reader?: ReadableStreamDefaultReader }> {
-  const response = await fetch(`${env.gateway.url}/api/v1/events`, {
+  const response = await fetch(`${users.env.gateway.url}/api/v1/events`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (response.status !== 200) return { response };
@@ -32,23 +24,23 @@ async function feed(token: string): Promise<{ response: Response; reader?: Reada
 describe("a user token's live feeds", () => {
   it('are capped for that token only, and a closed one makes room', async () => {
     const open = [];
-    for (let i = 0; i < MAX_FEEDS_PER_USER_TOKEN; i++) open.push(await feed(alice));
+    for (let i = 0; i < MAX_FEEDS_PER_USER_TOKEN; i++) open.push(await feed(users.alice));
     expect(open.every((one) => one.response.status === 200)).toBe(true);
 
-    const refused = await feed(alice);
+    const refused = await feed(users.alice);
     expect(refused.response.status).toBe(429);
     expect((await jsonOf(refused.response)).error.message).toContain('too many live feeds');
-    const other = await feed(bob);
+    const other = await feed(users.bob);
     expect(other.response.status).toBe(200);
     await other.reader!.cancel();
 
     await open[0]!.reader!.cancel();
-    let again = await feed(alice);
+    let again = await feed(users.alice);
     // The server sees the cancelled stream close a moment later: ask until it has.
     while (again.response.status === 429) {
       await jsonOf(again.response);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      again = await feed(alice);
+      again = await feed(users.alice);
     }
     expect(again.response.status).toBe(200);
     for (const one of [...open.slice(1), again]) await one.reader!.cancel();

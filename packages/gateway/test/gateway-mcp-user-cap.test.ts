@@ -6,27 +6,21 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS_PER_USER_TOKEN } from '../src/mcp/http-route.js';
-import { jsonOf, startTestGateway, type TestGateway, userTokens } from './helpers.js';
+import { gatewayForAliceAndBob, jsonOf } from './helpers.js';
 
-let env: TestGateway;
-let alice: string;
-let bob: string;
+const users = gatewayForAliceAndBob();
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  env = await startTestGateway();
-  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
-});
+// Before the gateway's own cleanup (registered first above, so run after this).
 afterAll(async () => {
   await Promise.allSettled(clients.map((client) => client.close()));
-  await env.cleanup();
 });
 
 /** An SDK client's session: live while connected (its GET stream stays open). */
 async function live(token: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${env.gateway.url}/mcp`), {
+  const transport = new StreamableHTTPClientTransport(new URL(`${users.env.gateway.url}/mcp`), {
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
   const client = new Client({ name: 'mcp-user-cap-test', version: '1.0.0' });
@@ -36,7 +30,7 @@ async function live(token: string): Promise<Client> {
 }
 
 function initialize(token: string): Promise<Response> {
-  return fetch(`${env.gateway.url}/mcp`, {
+  return fetch(`${users.env.gateway.url}/mcp`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
@@ -54,11 +48,11 @@ function initialize(token: string): Promise<Response> {
 
 describe("a user token's MCP sessions", () => {
   it('are capped for that token only', async () => {
-    for (let i = 0; i < MAX_MCP_SESSIONS_PER_USER_TOKEN; i++) await live(alice);
-    const refused = await initialize(alice);
+    for (let i = 0; i < MAX_MCP_SESSIONS_PER_USER_TOKEN; i++) await live(users.alice);
+    const refused = await initialize(users.alice);
     expect(refused.status).toBe(429);
     expect((await jsonOf(refused)).error.message).toContain('for this token');
-    const other = await initialize(bob);
+    const other = await initialize(users.bob);
     expect(other.status).toBe(200);
     await other.body?.cancel();
     // alice's live sessions still work.

@@ -5,21 +5,13 @@
  * own default session. Before, alice's run created `runtime-bob` as hers, and every hello of bob's
  * afterwards failed with session_not_found.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonOf, startTestGateway, TestClient, type TestGateway, userTokens } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayForAliceAndBob, jsonOf, TestClient } from './helpers.js';
 
-let env: TestGateway;
-let alice: string;
-let bob: string;
-
-beforeAll(async () => {
-  env = await startTestGateway();
-  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
-});
-afterAll(() => env.cleanup());
+const users = gatewayForAliceAndBob();
 
 const run = (token: string, body: Record<string, unknown>) =>
-  fetch(`${env.gateway.url}/api/v1/runs`, {
+  fetch(`${users.env.gateway.url}/api/v1/runs`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -27,20 +19,22 @@ const run = (token: string, body: Record<string, unknown>) =>
 
 describe("another user's default session", () => {
   it('cannot be created by a user naming it, and stays its user’s to open', async () => {
-    const squat = await jsonOf(await run(alice, { prompt: 'mine now', session_id: 'runtime-bob' }));
+    const squat = await jsonOf(await run(users.alice, { prompt: 'mine now', session_id: 'runtime-bob' }));
     expect(squat).toMatchObject({ status: 'failed', session_id: null });
     expect(squat.error).toContain('belongs to another user');
-    expect(await (await env.kernel.service('sessionAccess')).get('runtime-bob', {})).toBeUndefined();
-    expect(env.model.calls.map((call) => call.prompt)).not.toContain('mine now');
+    expect(await (await users.env.kernel.service('sessionAccess')).get('runtime-bob', {})).toBeUndefined();
+    expect(users.env.model.calls.map((call) => call.prompt)).not.toContain('mine now');
 
-    const { client, ack } = await TestClient.hello(env.wsUrl, {}, { token: bob });
+    const { client, ack } = await TestClient.hello(users.env.wsUrl, {}, { token: users.bob });
     expect(ack.payload.session.session_id).toBe('runtime-bob');
     client.close();
-    expect((await (await env.kernel.service('sessionAccess')).get('runtime-bob', {}))?.userId).toBe('bob');
+    expect((await (await users.env.kernel.service('sessionAccess')).get('runtime-bob', {}))?.userId).toBe(
+      'bob',
+    );
   });
 
   it('still lets a user continue their own default session by name', async () => {
-    const own = await jsonOf(await run(alice, { prompt: 'hello me', session_id: 'runtime-alice' }));
+    const own = await jsonOf(await run(users.alice, { prompt: 'hello me', session_id: 'runtime-alice' }));
     expect(own).toMatchObject({ status: 'completed', session_id: 'runtime-alice' });
   });
 });

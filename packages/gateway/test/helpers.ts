@@ -19,6 +19,7 @@ import {
 } from '@oxydra/testkit';
 import type { AgentConfigInput, Message, ModelEvent, SessionStore } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
+import { afterAll, beforeAll } from 'vitest';
 import {
   dropTestSchema,
   ON_POSTGRES,
@@ -363,4 +364,26 @@ export async function userTokens(env: Pick<TestGateway, 'kernel'>, ...users: str
   const made: string[] = [];
   for (const user of users) made.push((await tokens.add(user, 'user', '', 'test')).token);
   return made;
+}
+
+/** A gateway and a `user` token each for alice and bob (userTokens). */
+interface AliceAndBob {
+  env: TestGateway;
+  alice: string;
+  bob: string;
+}
+
+/**
+ * One gateway for the calling file's tests, with alice's and bob's `user` tokens: started in a
+ * beforeAll and cleaned up in an afterAll this registers (a hook the file adds after it runs
+ * first: vitest runs after-hooks in reverse). The fields are set once the beforeAll has run.
+ */
+export function gatewayForAliceAndBob(): AliceAndBob {
+  const users = {} as AliceAndBob;
+  beforeAll(async () => {
+    users.env = await startTestGateway();
+    [users.alice, users.bob] = (await userTokens(users.env, 'alice', 'bob')) as [string, string];
+  });
+  afterAll(() => users.env?.cleanup());
+  return users;
 }
