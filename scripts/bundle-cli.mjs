@@ -93,7 +93,10 @@ export async function writeBundle({ input, dir, external = [] }) {
  * - ws: node:https and node:tls for outgoing wss:// connections (the gateway only accepts
  *   them), node:zlib for permessage-deflate, compressed frames a client negotiated;
  * - @fastify/websocket: duplexify (with its copy of readable-stream) for app.injectWS, a
- *   testing helper.
+ *   testing helper;
+ * - Fastify (lib/plugin-utils.js): semver, for the check of a plugin's declared Fastify version,
+ *   which no plugin the gateway registers at start declares any more (PLUGIN_VERSIONS_AT_BUILD);
+ *   loading semver built its ~40 regular expressions and its whole code cache at every start.
  * `line` is the exact require, `uses` every use of the binding. Should a source change (the line
  * or a use missing, or a use not listed here), the build fails rather than bundle it unchanged.
  */
@@ -139,7 +142,43 @@ const ON_DEMAND = [
     line: "const Duplexify = require('duplexify')\n",
     uses: ['new Duplexify('],
   },
+  {
+    file: 'fastify/lib/plugin-utils.js',
+    binding: 'semver',
+    line: "const semver = require('semver')\n",
+    uses: ['semver.gt(', 'semver.coerce(', 'semver.satisfies('],
+  },
 ];
+
+/**
+ * The Fastify versions bundled plugins declare (fastify-plugin's `fastify` meta), checked here
+ * against the bundled Fastify instead of at every start: both are fixed when the bundle is made,
+ * so the start's check (semver's range matching) could only ever give the answer this one gives.
+ * The declaration is taken out of the bundled plugin; a Fastify it does not accept fails the
+ * build. `line` is the exact declaration, `major` its N in the one form checked (`N.x`: Fastify N,
+ * no prerelease, as semver's satisfies reads it for a release).
+ */
+const PLUGIN_VERSIONS = [{ file: '@fastify/websocket/index.js', line: "  fastify: '5.x',\n", major: 5 }];
+
+const PLUGIN_VERSIONS_AT_BUILD = {
+  name: 'oxydra:plugin-versions-at-build',
+  transform(code, id) {
+    const entry = PLUGIN_VERSIONS.find(({ file }) =>
+      id.replaceAll('\\', '/').endsWith(`/node_modules/${file}`),
+    );
+    if (!entry) return null;
+    if (!code.includes(entry.line))
+      throw new Error(
+        `${id}: no longer declares ${entry.line.trim()}; update PLUGIN_VERSIONS (bundle-cli.mjs)`,
+      );
+    const { version } = createRequire(new URL('../packages/gateway/', import.meta.url))(
+      'fastify/package.json',
+    );
+    if (!new RegExp(`^${entry.major}\\.\\d+\\.\\d+$`).test(version))
+      throw new Error(`${id} declares ${entry.line.trim()}, and the bundled Fastify is ${version}`);
+    return { code: code.replace(entry.line, ''), map: null };
+  },
+};
 
 /** `binding` in `use` as a call of its loader: `https.request` -> `https().request`. */
 function onDemandUse(use, binding) {
@@ -218,7 +257,7 @@ function bundleOptions(input, external, plugins = []) {
     onLog: QUIET_LOGS,
     external: (id) =>
       [...NEVER_BUNDLED, ...external].some((name) => id === name || id.startsWith(`${name}/`)),
-    plugins: [REQUIRE_ON_DEMAND, LIBSQL_TARGET_WITHOUT_REPORT, ...plugins],
+    plugins: [REQUIRE_ON_DEMAND, PLUGIN_VERSIONS_AT_BUILD, LIBSQL_TARGET_WITHOUT_REPORT, ...plugins],
   };
 }
 

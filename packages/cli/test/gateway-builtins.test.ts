@@ -4,8 +4,8 @@
  * on first require. The launcher loads those the gateway uses with V8's flags set back to their
  * defaults for a moment (loadStartBuiltins), so they come from Node's cache after all; the bundle
  * leaves out of start-up the ones the gateway does not use before it serves (scripts/bundle-cli.mjs,
- * ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https, node:tls and node:zlib; and
- * libsql's glibc check without a diagnostic report (1-7 ms). The real binary records what it
+ * ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https, node:tls and node:zlib, and
+ * semver (PLUGIN_VERSIONS_AT_BUILD); and libsql's glibc check without a diagnostic report (1-7 ms). The real binary records what it
  * loaded by the time it listens (fixtures/record-builtins.cjs, fixtures/record-builtins-cache.cjs).
  */
 import { execFileSync } from 'node:child_process';
@@ -63,6 +63,15 @@ describe('oxydra gateway start-up', () => {
     // The launcher takes V8's flag setter from process.binding('v8') (v8FlagSetter) without
     // Node's deprecation warning for it reaching the user.
     expect(daemon.stderr).not.toContain('DEP0111');
+  });
+
+  it("listens without having loaded semver: Fastify's check of a plugin's declared version was made when the bundle was", async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
+    env.asCommand = true;
+    // semver writes a line per regular expression it builds when it loads, under NODE_DEBUG=semver.
+    env.sandbox.env.NODE_DEBUG = 'semver';
+    daemon = await GatewayDaemon.start(env);
+    expect(daemon.stderr).not.toContain('SEMVER');
   });
 
   it("compiles the built-ins it loads before it listens from Node's shipped code, with the launcher's V8 flags in force", async () => {
