@@ -24,6 +24,7 @@ import {
   startContainerNetwork,
 } from '@oxydra/runner';
 import { tunnel } from '@oxydra/sandbox';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -136,6 +137,25 @@ describe('the gateway forward of a container guest', () => {
     symlinkSync(hostSocket, gatewaySocket);
     const base = readFileSync(endpoint, 'utf8').trim().replace(/^ws/, 'http').replace(/\/ws$/, '');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('hello /healthz');
+  });
+
+  it("keeps waiting past a FIFO the guest put in its endpoint file's place, never stuck in it", async () => {
+    const dirs = containerNetworkDirs(dir);
+    network = await startContainerNetwork({ dirs, guest: me, allowHosts: [] });
+    const guestSays = join(dir, 'guest-endpoint');
+    await run('mkfifo', [guestSays]);
+    let looks = 0;
+    const forwarding = network.forwardGateway(guestSays, join(dir, 'gateway-endpoint'), () => {
+      looks += 1;
+      return true;
+    });
+    // A read that opened the FIFO would wait for a writer for good: the loop would stop here.
+    await pollUntil(() => looks >= 3, 'the forward to look at the file again');
+    await listen(hello(), join(dirs.gateway, 'gateway.sock'));
+    rmSync(guestSays);
+    writeFileSync(guestSays, 'ws://127.0.0.1:1234/ws\n');
+    await forwarding;
+    expect(readFileSync(join(dir, 'gateway-endpoint'), 'utf8')).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\n$/);
   });
 
   it('refuses a symbolic link where the socket should be (it could name any host socket)', async () => {

@@ -113,6 +113,21 @@ describe('runner daemon', () => {
     expect(health.runtime_pid).toBeTypeOf('number');
   });
 
+  // The process-tier guest writes ipc/gateway-endpoint itself: a hostile one must not hang the
+  // daemon's health checks, nor have it probe, or `runner tui` send a token to, another host.
+  it.each([
+    ['a FIFO', 'fifo-endpoint'],
+    ['a non-loopback host', 'foreign-endpoint'],
+    ['a symbolic link', 'linked-endpoint'],
+  ])('reports no gateway when the endpoint file is %s', async (_what, mode) => {
+    await startDaemon(mode);
+    // The guest has done its work once its endpoint name exists (the link or FIFO included).
+    await pollUntil(async () => existsSync(plan.paths.gatewayEndpoint) || undefined, 'the endpoint file');
+    const health = await healthWhen(() => true, 'an answer');
+    expect(health).toMatchObject({ healthy: false, message: "starting: waiting for the guest's gateway" });
+    expect(health.gateway_endpoint).toBeUndefined();
+  });
+
   it('serves the guest logs through the logs op', async () => {
     await startDaemon();
     await healthWhen((h) => h.healthy === true, 'healthy');

@@ -12,13 +12,14 @@
  *   that port is the endpoint clients and `runner status` use.
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '@oxydra/config';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from '@oxydra/sandbox';
 import { parseHostPattern } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 
 /** Where the two folders appear inside the guest. */
 export const GUEST_EGRESS_DIR = '/run/oxydra/egress';
@@ -154,8 +155,10 @@ export async function startContainerNetwork(options: {
     gatewayPort: address.port,
     async forwardGateway(guestEndpointFile, endpointFile, stillRunning) {
       while (!closed && stillRunning()) {
-        const said = await readFile(guestEndpointFile, 'utf8').catch(() => '');
-        if (said.trim() !== '') break;
+        // The guest's own file: a FIFO, a link (to /dev/zero, say) or a huge file there must
+        // neither hang this loop nor fill the runner's memory. Only "something was written" counts.
+        const said = readSmallFile(guestEndpointFile, { maxBytes: 256, oversize: 'truncate' });
+        if (said.ok && said.bytes.toString('utf8').trim() !== '') break;
         await sleep(POLL_MS);
       }
       if (closed || !stillRunning()) return;
