@@ -38,6 +38,8 @@ export interface DaemonOptions {
   selfCommand: readonly string[];
   env: NodeJS.ProcessEnv;
   stopGraceMs?: number;
+  /** Each runtime log file's cap before it is rotated (default RUNTIME_LOG_MAX_BYTES). */
+  logMaxBytes?: number;
   /** Where the daemon's own messages go (its stderr log). */
   log?: (line: string) => void;
 }
@@ -120,6 +122,7 @@ export class RunnerDaemon {
       envelope: guestEnvelope(this.#plan, this.#options.backend),
       selfCommand: this.#options.selfCommand,
       env: this.#options.env,
+      ...(this.#options.logMaxBytes === undefined ? {} : { logMaxBytes: this.#options.logMaxBytes }),
     });
     this.#guest = guest;
     this.#log(

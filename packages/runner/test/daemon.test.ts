@@ -4,7 +4,7 @@
  * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,12 +46,13 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function startDaemon(mode?: string): Promise<RunnerDaemon> {
+async function startDaemon(mode?: string, extra: { env?: NodeJS.ProcessEnv; logMaxBytes?: number } = {}) {
   daemon = new RunnerDaemon({
     plan,
     backend: { kind: 'process', shellSandbox: 'none' },
     selfCommand: [process.execPath, FAKE_GUEST],
-    env: { ...process.env, ...(mode ? { FAKE_GUEST_MODE: mode } : {}) },
+    env: { ...process.env, ...(mode ? { FAKE_GUEST_MODE: mode } : {}), ...extra.env },
+    ...(extra.logMaxBytes === undefined ? {} : { logMaxBytes: extra.logMaxBytes }),
     stopGraceMs: 2000,
     log: () => {},
   });
@@ -143,6 +144,17 @@ describe('runner daemon', () => {
       op: 'logs',
       payload: { entries: [{ stream: 'stderr', message: 'a line on stderr' }] },
     });
+  });
+
+  it("caps a guest's log file, rotating it, so a flood of output cannot fill the disk", async () => {
+    const cap = 64 * 1024;
+    await startDaemon('flood', { env: { FAKE_GUEST_FLOOD_BYTES: String(1024 * 1024) }, logMaxBytes: cap });
+    const log = join(plan.paths.logs, 'runtime.stdout.log');
+    await pollUntil(() => readFileSync(log, 'utf8').includes('flood done'), 'the end of the flood');
+    expect(statSync(log).size).toBeLessThanOrEqual(cap);
+    expect(statSync(`${log}.1`).size).toBeLessThanOrEqual(cap);
+    // The newest output is kept, and the file says where the older part went.
+    expect(readFileSync(log, 'utf8')).toMatch(/^=== .* runner: the previous 65536 bytes are in .*\.1 ===$/m);
   });
 
   it('answers malformed requests and the wrong user with error codes', async () => {
