@@ -74,6 +74,17 @@ describe('the egress proxy of a container guest', () => {
     );
   });
 
+  it("closes connections past its cap, so a guest cannot exhaust the runner's descriptors", async () => {
+    const port = await listen(hello(), 0);
+    const dirs = containerNetworkDirs(dir);
+    const allowHosts = [`127.0.0.1:${port}`];
+    network = await startContainerNetwork({ dirs, guest: me, allowHosts, maxEgressConnections: 4 });
+    const socket = join(dirs.egress, 'proxy.sock');
+    const held = await Promise.all(Array.from({ length: 4 }, () => tunnel(socket, '127.0.0.1', port)));
+    await expect(tunnel(socket, '127.0.0.1', port)).rejects.toThrow();
+    for (const one of held) one.destroy();
+  });
+
   it("sends a guest's every fetch through it (a real Node process)", async () => {
     const port = await listen(hello(), 0);
     const dirs = containerNetworkDirs(dir);
