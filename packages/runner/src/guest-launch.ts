@@ -7,12 +7,12 @@
  * copied there by the runner, capped and rotated (log-sink.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
-import { pipeToCappedLog, RUNTIME_LOG_MAX_BYTES } from './log-sink.js';
+import { cappedNotes, pipeToCappedLog, RUNTIME_LOG_MAX_BYTES } from './log-sink.js';
 import type { RunnerPlan } from './plan.js';
 import type { GuestBackend } from './tiers/choose.js';
 import { startMicroVm } from './tiers/microvm/vm-launch.js';
@@ -116,7 +116,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
 
     if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
     const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
-    const log = (line: string) => appendFileSync(stderrLog, `${new Date().toISOString()} runner: ${line}\n`);
+    const log = cappedNotes(stderrLog, logMaxBytes);
     const launch = await prepareContainerGuest(
       plan,
       backend.engine,

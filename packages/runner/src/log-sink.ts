@@ -7,7 +7,16 @@
  * previous one) and a fresh file started: at most two caps a stream, the newest output kept.
  * `runner logs -f` follows across the rename.
  */
-import { closeSync, constants, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Each runtime log file's cap: 32 MiB, so at most 64 MiB a stream with the one rotated file. */
@@ -53,4 +62,33 @@ export function pipeToCappedLog(stream: Readable, path: string, maxBytes: number
       resolve();
     });
   });
+}
+
+/**
+ * The runner's own notes about a guest (each egress refusal, say) for the same log: the guest can
+ * make them as fast as it likes, so once the file is at its cap they are dropped, with one line
+ * saying so, until the output's rotation starts a fresh file.
+ */
+export function cappedNotes(path: string, maxBytes: number): (line: string) => void {
+  let dropping = false;
+  return (line) => {
+    const size = (() => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    })();
+    const at = new Date().toISOString();
+    if (size < maxBytes) {
+      dropping = false;
+      appendFileSync(path, `${at} runner: ${line}\n`);
+    } else if (!dropping) {
+      dropping = true;
+      appendFileSync(
+        path,
+        `${at} runner: the log is at its ${maxBytes}-byte cap; further notes are dropped\n`,
+      );
+    }
+  };
 }
