@@ -98,6 +98,9 @@ export async function prepareContainerGuest(
   const dirs = containerNetworkDirs(plan.paths.ipc);
   const shared = plan.mounts.shared ?? plan.paths.shared;
   const egress = await pinnedProviderHosts(shared, plan.paths.egressPin, env);
+  if (egress.unreadable !== undefined) {
+    log(`egress: only the built-in providers' hosts are allowed: ${egress.unreadable}, not read`);
+  }
   for (const host of egress.heldBack) {
     log(
       `egress not allowed: ${host} was added to ${join(shared, '.oxydra')} after this user's first container start, and the guest can write that folder; if you added it, delete ${plan.paths.egressPin} and start again`,
