@@ -190,7 +190,9 @@ function supervise(
       const at = new Date();
       // Its last lines (why it crashed) in the log before anyone is told it ended; bounded, as
       // something it started may hold the output open.
-      await Promise.race([options.outputDone, sleep(OUTPUT_DRAIN_MS)]);
+      if (options.outputDone) {
+        await Promise.race([options.outputDone, sleep(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
+      }
       exit ??= { code, signal, at };
       resolve(exit);
     };
