@@ -2,9 +2,18 @@
  * The runner daemon in this process, with a stand-in guest (fixtures/fake-guest.mjs) as a real
  * child process: the envelope it receives, the control socket's three ops and its errors, a
  * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
+ * Also what a hostile guest can do to the daemon: its endpoint file, output and egress requests.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +25,7 @@ import {
   type RunnerPlan,
   sendControl,
 } from '@oxydra/runner';
-import { processAlive } from '@oxydra/sandbox';
+import { processAlive, tunnel } from '@oxydra/sandbox';
 import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -247,4 +256,59 @@ describe('runner daemon', () => {
       payload: { code: 'invalid_request', message: expect.stringMatching(/exceeds/) },
     });
   });
+});
+
+// What a container guest makes the runner do, and leaves for its next start: the real egress
+// proxy and folders; the engine is a stand-in program (a real child process that holds the
+// `run` open and reads its secrets), so no container engine is needed.
+describe('runner daemon with a container guest (a stand-in engine)', () => {
+  /** Starts the runner's daemon for a container guest whose engine is the stand-in. */
+  async function startWithFakeEngine(logMaxBytes?: number): Promise<void> {
+    const engine = join(tmp.dir, 'fake-engine');
+    // `run` holds until its stdin (the runner's lifeline) closes; `rm` and `stop` end at once.
+    writeFileSync(engine, '#!/bin/sh\nexec cat >/dev/null\n');
+    chmodSync(engine, 0o755);
+    daemon = new RunnerDaemon({
+      plan,
+      backend: {
+        kind: 'container',
+        engine: { name: 'podman', path: engine, globalArgs: [] },
+        image: 'localhost/oxydra-guest:test',
+      },
+      selfCommand: [process.execPath],
+      env: {},
+      stopGraceMs: 2000,
+      ...(logMaxBytes === undefined ? {} : { logMaxBytes }),
+      log: () => {},
+    });
+    await daemon.start();
+  }
+
+  it("caps the runtime log against a guest's flood of refused egress requests", async () => {
+    const cap = 16 * 1024;
+    await startWithFakeEngine(cap);
+    const proxy = join(plan.paths.ipc, 'egress', 'proxy.sock');
+    // About 70 bytes of log a refusal: 1500 are over six times the cap.
+    for (let i = 0; i < 1500; i += 1) {
+      await expect(tunnel(proxy, 'example.com', 443)).rejects.toThrow(/not allowed/);
+    }
+    expect(statSync(join(plan.paths.logs, 'runtime.stderr.log')).size).toBeLessThanOrEqual(2 * cap);
+  });
+
+  // A root runner hands shared/.oxydra to the guest's uid before each start; the guest owns shared/
+  // and can put a link there in place of the folder.
+  it.skipIf(process.geteuid?.() !== 0)(
+    'never hands over what a link the guest left at shared/.oxydra points to',
+    async () => {
+      const hostDir = join(tmp.dir, 'host-dir');
+      mkdirSync(join(hostDir, 'sub'), { recursive: true });
+      writeFileSync(join(hostDir, 'sub', 'file'), 'root only\n');
+      mkdirSync(plan.paths.shared, { recursive: true });
+      symlinkSync(hostDir, join(plan.paths.shared, '.oxydra'));
+      await startWithFakeEngine();
+      for (const path of [hostDir, join(hostDir, 'sub'), join(hostDir, 'sub', 'file')]) {
+        expect(statSync(path).uid).toBe(0);
+      }
+    },
+  );
 });

@@ -4,7 +4,7 @@
  * included), read as the guest will read it: the user's shared/.oxydra files and the operator's
  * OXYDRA__* overrides, no host-wide layer (the guest has none either).
  */
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AGENT_CONFIG_FILES, loadAgentConfig, writeFileAtomic } from '@oxydra/config';
@@ -32,14 +32,6 @@ export function registryHosts(registry: Registry): string[] {
 /** Far above any agent.toml; a larger one is not read (it would be read whole). */
 const CONFIG_MAX_BYTES = 1024 * 1024;
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * True when the guest's configuration files are not plain files the runner may read: the guest
  * writes shared/.oxydra/, and the runner (root, maybe) reads it before every container start. A
@@ -48,11 +40,11 @@ function lstatOrUndefined(path: string): Stats | undefined {
  */
 function unsafeConfigFiles(sharedDir: string): boolean {
   const dir = join(sharedDir, '.oxydra');
-  const folder = lstatOrUndefined(dir);
+  const folder = lstatSync(dir, { throwIfNoEntry: false });
   if (folder === undefined) return false;
   if (!folder.isDirectory()) return true;
   return AGENT_CONFIG_FILES.some((name) => {
-    const file = lstatOrUndefined(join(dir, name));
+    const file = lstatSync(join(dir, name), { throwIfNoEntry: false });
     return file !== undefined && (!file.isFile() || file.size > CONFIG_MAX_BYTES);
   });
 }
