@@ -5,7 +5,7 @@
  * Every test stops whatever it started (afterEach), even when it fails.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -203,6 +203,23 @@ describe('oxydra runner start when the guest cannot start', () => {
     expect(start.stderr).toContain('[memory] enabled = false');
     expect(agent.sandbox.run('runner', 'status').stdout).toContain('stopped');
     expect(await processesLeftBehind(agent.sandbox.root)).toEqual([]);
+  });
+
+  it("shows a failed start's log excerpt with the guest's escape sequences written out", async () => {
+    const agent = await project([]);
+    agent.sandbox.write(
+      '.oxydra/workspaces/alice/shared/.oxydra/agent.toml',
+      `${readFileSync(join(agent.workspace, '.oxydra/agent.toml'), 'utf8')}\n[memory]\nenabled = false\n`,
+    );
+    // What a guest wrote to its stderr earlier: a terminal command (OSC 52 sets the clipboard).
+    const logs = join(workspaceOf(agent.sandbox), 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'runtime.stderr.log'), 'guest said \u001b]52;c;ZWNobyBldmls\u0007 here\n');
+    const start = agent.sandbox.run('runner', 'start', '--insecure');
+    expect(start.status).toBe(1);
+    expect(start.stderr).toContain('guest said');
+    expect(start.stderr).not.toContain('\u001b');
+    expect(start.stderr).not.toContain('\u0007');
   });
 
   it('says where the guest looks for its agent configuration when the user has none', async () => {

@@ -6,7 +6,7 @@
  * own mount, process and network namespaces), not by that uid.
  */
 import { spawnSync } from 'node:child_process';
-import { lchown, mkdir, readdir, rm } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
@@ -35,9 +35,15 @@ function guestIds(euid = process.geteuid?.()): { uid: number; gid: number } {
   return { uid: euid, gid: process.getegid?.() ?? euid };
 }
 
-/** Gives `path` and everything under it to the guest, never following a symbolic link. */
+/**
+ * Gives `path` and everything under it to the guest, never following a symbolic link: not
+ * below, and not at `path` itself, which may be one the guest left (shared/.oxydra is in its
+ * folder). readdir would follow it, handing the guest whatever host folder it names. The guest
+ * is not running while this walks, so nothing is swapped in between.
+ */
 async function handOver(path: string, ids: { uid: number; gid: number }): Promise<void> {
   await lchown(path, ids.uid, ids.gid);
+  if (!(await lstat(path)).isDirectory()) return;
   let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(path, { withFileTypes: true });
@@ -89,6 +95,10 @@ export async function prepareContainerGuest(
   log: (line: string) => void,
 ): Promise<ContainerLaunch> {
   const ids = guestIds();
+  const name = containerName(plan.userId, 'runtime');
+  // A container left by a crashed runner would hold the name; and it must be gone before the
+  // guest's folders are walked (prepareFolders), so nothing in them changes under the walk.
+  spawnSync(engine.path, [...engine.globalArgs, 'rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
   await prepareFolders(plan, ids);
   await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(envelope), { mode: 0o600 });
   if (process.geteuid?.() === 0) await handOver(dirname(plan.paths.bootstrapFile), ids);
@@ -98,6 +108,9 @@ export async function prepareContainerGuest(
   const dirs = containerNetworkDirs(plan.paths.ipc);
   const shared = plan.mounts.shared ?? plan.paths.shared;
   const egress = await pinnedProviderHosts(shared, plan.paths.egressPin, env);
+  if (egress.unreadable !== undefined) {
+    log(`egress: only the built-in providers' hosts are allowed: ${egress.unreadable}, not read`);
+  }
   for (const host of egress.heldBack) {
     log(
       `egress not allowed: ${host} was added to ${join(shared, '.oxydra')} after this user's first container start, and the guest can write that folder; if you added it, delete ${plan.paths.egressPin} and start again`,
@@ -113,9 +126,6 @@ export async function prepareContainerGuest(
       if (!decision.allowed) log(`egress refused: ${decision.method} ${decision.host}:${decision.port}`);
     },
   });
-  const name = containerName(plan.userId, 'runtime');
-  // A container left by a crashed runner would hold the name.
-  spawnSync(engine.path, [...engine.globalArgs, 'rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
   const argv = containerRunArgs({
     name,
     image,

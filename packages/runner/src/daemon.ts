@@ -4,10 +4,11 @@
  * ended, and relaunched only when runner.toml says `restart = "on_failure"` (bounded). Shutdown (control op or SIGTERM) stops the
  * guest, then removes the socket, pid file and gateway endpoint.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { socketAnswers } from '@oxydra/sandbox';
+import { readSmallFile } from '@oxydra/types/fs';
 import type { ControlResponse, HealthStatus, ParsedControlRequest } from './control-protocol.js';
 import { type ControlServer, serveControlSocket } from './control-socket.js';
 import { guestEnvelope } from './guest-envelope.js';
@@ -22,7 +23,14 @@ export const DEFAULT_STOP_GRACE_MS = 5000;
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const RESTART_BASE_DELAY_MS = 1000;
-const ENDPOINT_PATTERN = /^ws:\/\/[^/\s]+:\d+\/ws$/;
+/**
+ * Loopback only: the guest's gateway listens on 127.0.0.1, and whatever this names is probed by
+ * the daemon and handed, with a bearer token, to `runner tui`. A guest that wrote another host
+ * would have both sent there.
+ */
+const ENDPOINT_PATTERN = /^ws:\/\/(?:127\.0\.0\.1|\[::1\]):\d{1,5}\/ws$/;
+/** A well-formed endpoint is about 30 bytes; anything much longer is not one. */
+const ENDPOINT_MAX_BYTES = 256;
 
 export interface DaemonOptions {
   plan: RunnerPlan;
@@ -30,6 +38,8 @@ export interface DaemonOptions {
   selfCommand: readonly string[];
   env: NodeJS.ProcessEnv;
   stopGraceMs?: number;
+  /** Each runtime log file's cap before it is rotated (default RUNTIME_LOG_MAX_BYTES). */
+  logMaxBytes?: number;
   /** Where the daemon's own messages go (its stderr log). */
   log?: (line: string) => void;
 }
@@ -38,14 +48,17 @@ export function describeExit(exit: GuestExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
 }
 
-/** The gateway URL the guest wrote, if it has written a well-formed one. */
+/**
+ * The gateway URL the guest wrote, if it has written a well-formed one. The process-tier guest
+ * writes this file itself, so it is read as a hostile file: a FIFO there would hang every
+ * health check (and hold a thread of the daemon's file pool for good), a link would be
+ * followed to what it names, a huge file read whole.
+ */
 export async function readGatewayEndpoint(path: string): Promise<string | undefined> {
-  try {
-    const text = (await readFile(path, 'utf8')).trim();
-    return ENDPOINT_PATTERN.test(text) ? text : undefined;
-  } catch {
-    return undefined;
-  }
+  const file = readSmallFile(path, { maxBytes: ENDPOINT_MAX_BYTES });
+  if (!file.ok) return undefined;
+  const text = file.bytes.toString('utf8').trim();
+  return ENDPOINT_PATTERN.test(text) ? text : undefined;
 }
 
 /** True when the gateway behind a `ws://host:port/ws` endpoint answers its /healthz probe. */
@@ -109,6 +122,7 @@ export class RunnerDaemon {
       envelope: guestEnvelope(this.#plan, this.#options.backend),
       selfCommand: this.#options.selfCommand,
       env: this.#options.env,
+      ...(this.#options.logMaxBytes === undefined ? {} : { logMaxBytes: this.#options.logMaxBytes }),
     });
     this.#guest = guest;
     this.#log(

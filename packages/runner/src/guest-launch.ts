@@ -3,13 +3,16 @@
  * child in its own process group, the envelope on its stdin, which then stays open as a
  * lifeline: if the runner dies, the guest sees stdin close and shuts down. The container tier
  * runs the engine's client in the foreground (`run --rm`), so both tiers are one child process
- * whose exit the runner sees and whose output lands in `<ws>/logs/runtime.{stdout,stderr}.log`.
+ * whose exit the runner sees and whose output lands in `<ws>/logs/runtime.{stdout,stderr}.log`,
+ * copied there by the runner, capped and rotated (log-sink.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
+import { cappedNotes, pipeToCappedLog, RUNTIME_LOG_MAX_BYTES } from './log-sink.js';
 import type { RunnerPlan } from './plan.js';
 import type { GuestBackend } from './tiers/choose.js';
 import { startMicroVm } from './tiers/microvm/vm-launch.js';
@@ -39,7 +42,12 @@ export interface LaunchRequest {
   /** How to run this same `oxydra` (node and the script): the guest is `<self> guest ...`. */
   selfCommand: readonly string[];
   env: NodeJS.ProcessEnv;
+  /** Each runtime log file's cap before it is rotated (log-sink.ts). */
+  logMaxBytes?: number;
 }
+
+/** How long an exited guest's last output may take to reach its log before the exit is reported. */
+const OUTPUT_DRAIN_MS = 2000;
 
 export function logFilePath(logDir: string, role: string, stream: 'stdout' | 'stderr'): string {
   return join(logDir, `${role}.${stream}.log`);
@@ -55,8 +63,18 @@ function openLogs(logDir: string, role: string, what: string): [number, number] 
   }) as [number, number];
 }
 
+/** The child's stdout and stderr into the runtime logs, each capped; resolves when both end. */
+function pipeOutput(child: ChildProcess, logDir: string, maxBytes: number): Promise<void> {
+  return Promise.all(
+    (['stdout', 'stderr'] as const).map((stream) =>
+      pipeToCappedLog(child[stream]!, logFilePath(logDir, 'runtime', stream), maxBytes),
+    ),
+  ).then(() => undefined);
+}
+
 export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> {
   const { plan, backend } = request;
+  const logMaxBytes = request.logMaxBytes ?? RUNTIME_LOG_MAX_BYTES;
   const [out, err] = openLogs(plan.paths.logs, 'runtime', `runner starting the ${plan.tier}-tier guest`);
   try {
     if (backend.kind === 'process') {
@@ -66,12 +84,13 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
         env: request.env,
         // Its own process group: stopping it stops everything it runs directly.
         detached: true,
-        stdio: ['pipe', out, err],
+        stdio: 'pipe',
       });
       // The guest may be gone before it reads the envelope; its exit is reported, not this.
       child.stdin!.on('error', () => {});
       child.stdin!.write(encodeEnvelope(request.envelope));
       return supervise(child, {
+        outputDone: pipeOutput(child, plan.paths.logs, logMaxBytes),
         endpointFile: plan.paths.gatewayEndpoint,
         stopGently: () => child.stdin!.end(),
       });
@@ -97,7 +116,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
 
     if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
     const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
-    const log = (line: string) => appendFileSync(stderrLog, `${new Date().toISOString()} runner: ${line}\n`);
+    const log = cappedNotes(stderrLog, logMaxBytes);
     const launch = await prepareContainerGuest(
       plan,
       backend.engine,
@@ -110,7 +129,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
     const child = spawn(engine.path, launch.argv, {
       env: request.env,
       detached: true,
-      stdio: ['pipe', out, err],
+      stdio: 'pipe',
     });
     // The guest may be gone before it reads its secrets; its exit is reported, not this.
     child.stdin!.on('error', () => {});
@@ -134,6 +153,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
       });
     const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
     return supervise(child, {
+      outputDone: pipeOutput(child, plan.paths.logs, logMaxBytes),
       containerName: launch.name,
       endpointFile: plan.paths.gatewayEndpoint,
       stopGently: () => {
@@ -156,6 +176,8 @@ function supervise(
   options: {
     containerName?: string;
     endpointFile: string;
+    /** Resolves once the child's output has reached its logs (piped tiers). */
+    outputDone?: Promise<void>;
     stopGently: () => void;
     afterStop?: () => void;
     /** Only SIGKILL after the grace period, no SIGTERM first (QEMU ends the VM at once on SIGTERM). */
@@ -164,8 +186,14 @@ function supervise(
 ): GuestHandle {
   let exit: GuestExit | undefined;
   const exited = new Promise<GuestExit>((resolve) => {
-    const done = (code: number | null, signal: NodeJS.Signals | null) => {
-      exit ??= { code, signal, at: new Date() };
+    const done = async (code: number | null, signal: NodeJS.Signals | null) => {
+      const at = new Date();
+      // Its last lines (why it crashed) in the log before anyone is told it ended; bounded, as
+      // something it started may hold the output open.
+      if (options.outputDone) {
+        await Promise.race([options.outputDone, sleep(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
+      }
+      exit ??= { code, signal, at };
       resolve(exit);
     };
     child.once('exit', done);

@@ -24,6 +24,7 @@ import {
   startContainerNetwork,
 } from '@oxydra/runner';
 import { tunnel } from '@oxydra/sandbox';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -71,6 +72,17 @@ describe('the egress proxy of a container guest', () => {
     await expect(tunnel(socket, 'example.com', 443)).rejects.toThrow(
       /example\.com:443 is not allowed; a container-tier guest reaches only its model providers/,
     );
+  });
+
+  it("closes connections past its cap, so a guest cannot exhaust the runner's descriptors", async () => {
+    const port = await listen(hello(), 0);
+    const dirs = containerNetworkDirs(dir);
+    const allowHosts = [`127.0.0.1:${port}`];
+    network = await startContainerNetwork({ dirs, guest: me, allowHosts, maxEgressConnections: 4 });
+    const socket = join(dirs.egress, 'proxy.sock');
+    const held = await Promise.all(Array.from({ length: 4 }, () => tunnel(socket, '127.0.0.1', port)));
+    await expect(tunnel(socket, '127.0.0.1', port)).rejects.toThrow();
+    for (const one of held) one.destroy();
   });
 
   it("sends a guest's every fetch through it (a real Node process)", async () => {
@@ -136,6 +148,25 @@ describe('the gateway forward of a container guest', () => {
     symlinkSync(hostSocket, gatewaySocket);
     const base = readFileSync(endpoint, 'utf8').trim().replace(/^ws/, 'http').replace(/\/ws$/, '');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('hello /healthz');
+  });
+
+  it("keeps waiting past a FIFO the guest put in its endpoint file's place, never stuck in it", async () => {
+    const dirs = containerNetworkDirs(dir);
+    network = await startContainerNetwork({ dirs, guest: me, allowHosts: [] });
+    const guestSays = join(dir, 'guest-endpoint');
+    await run('mkfifo', [guestSays]);
+    let looks = 0;
+    const forwarding = network.forwardGateway(guestSays, join(dir, 'gateway-endpoint'), () => {
+      looks += 1;
+      return true;
+    });
+    // A read that opened the FIFO would wait for a writer for good: the loop would stop here.
+    await pollUntil(() => looks >= 3, 'the forward to look at the file again');
+    await listen(hello(), join(dirs.gateway, 'gateway.sock'));
+    rmSync(guestSays);
+    writeFileSync(guestSays, 'ws://127.0.0.1:1234/ws\n');
+    await forwarding;
+    expect(readFileSync(join(dir, 'gateway-endpoint'), 'utf8')).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\n$/);
   });
 
   it('refuses a symbolic link where the socket should be (it could name any host socket)', async () => {

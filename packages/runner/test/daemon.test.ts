@@ -2,9 +2,18 @@
  * The runner daemon in this process, with a stand-in guest (fixtures/fake-guest.mjs) as a real
  * child process: the envelope it receives, the control socket's three ops and its errors, a
  * clean shutdown, and a guest killed from outside reported unhealthy, not silently restarted.
+ * Also what a hostile guest can do to the daemon: its endpoint file, output and egress requests.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +25,7 @@ import {
   type RunnerPlan,
   sendControl,
 } from '@oxydra/runner';
-import { processAlive } from '@oxydra/sandbox';
+import { processAlive, tunnel } from '@oxydra/sandbox';
 import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -46,12 +55,13 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function startDaemon(mode?: string): Promise<RunnerDaemon> {
+async function startDaemon(mode?: string, extra: { env?: NodeJS.ProcessEnv; logMaxBytes?: number } = {}) {
   daemon = new RunnerDaemon({
     plan,
     backend: { kind: 'process', shellSandbox: 'none' },
     selfCommand: [process.execPath, FAKE_GUEST],
-    env: { ...process.env, ...(mode ? { FAKE_GUEST_MODE: mode } : {}) },
+    env: { ...process.env, ...(mode ? { FAKE_GUEST_MODE: mode } : {}), ...extra.env },
+    ...(extra.logMaxBytes === undefined ? {} : { logMaxBytes: extra.logMaxBytes }),
     stopGraceMs: 2000,
     log: () => {},
   });
@@ -113,6 +123,21 @@ describe('runner daemon', () => {
     expect(health.runtime_pid).toBeTypeOf('number');
   });
 
+  // The process-tier guest writes ipc/gateway-endpoint itself: a hostile one must not hang the
+  // daemon's health checks, nor have it probe, or `runner tui` send a token to, another host.
+  it.each([
+    ['a FIFO', 'fifo-endpoint'],
+    ['a non-loopback host', 'foreign-endpoint'],
+    ['a symbolic link', 'linked-endpoint'],
+  ])('reports no gateway when the endpoint file is %s', async (_what, mode) => {
+    await startDaemon(mode);
+    // The guest has done its work once its endpoint name exists (the link or FIFO included).
+    await pollUntil(async () => existsSync(plan.paths.gatewayEndpoint) || undefined, 'the endpoint file');
+    const health = await healthWhen(() => true, 'an answer');
+    expect(health).toMatchObject({ healthy: false, message: "starting: waiting for the guest's gateway" });
+    expect(health.gateway_endpoint).toBeUndefined();
+  });
+
   it('serves the guest logs through the logs op', async () => {
     await startDaemon();
     await healthWhen((h) => h.healthy === true, 'healthy');
@@ -128,6 +153,17 @@ describe('runner daemon', () => {
       op: 'logs',
       payload: { entries: [{ stream: 'stderr', message: 'a line on stderr' }] },
     });
+  });
+
+  it("caps a guest's log file, rotating it, so a flood of output cannot fill the disk", async () => {
+    const cap = 64 * 1024;
+    await startDaemon('flood', { env: { FAKE_GUEST_FLOOD_BYTES: String(1024 * 1024) }, logMaxBytes: cap });
+    const log = join(plan.paths.logs, 'runtime.stdout.log');
+    await pollUntil(() => readFileSync(log, 'utf8').includes('flood done'), 'the end of the flood');
+    expect(statSync(log).size).toBeLessThanOrEqual(cap);
+    expect(statSync(`${log}.1`).size).toBeLessThanOrEqual(cap);
+    // The newest output is kept, and the file says where the older part went.
+    expect(readFileSync(log, 'utf8')).toMatch(/^=== .* runner: the previous 65536 bytes are in .*\.1 ===$/m);
   });
 
   it('answers malformed requests and the wrong user with error codes', async () => {
@@ -220,4 +256,59 @@ describe('runner daemon', () => {
       payload: { code: 'invalid_request', message: expect.stringMatching(/exceeds/) },
     });
   });
+});
+
+// What a container guest makes the runner do, and leaves for its next start: the real egress
+// proxy and folders; the engine is a stand-in program (a real child process that holds the
+// `run` open and reads its secrets), so no container engine is needed.
+describe('runner daemon with a container guest (a stand-in engine)', () => {
+  /** Starts the runner's daemon for a container guest whose engine is the stand-in. */
+  async function startWithFakeEngine(logMaxBytes?: number): Promise<void> {
+    const engine = join(tmp.dir, 'fake-engine');
+    // `run` holds until its stdin (the runner's lifeline) closes; `rm` and `stop` end at once.
+    writeFileSync(engine, '#!/bin/sh\nexec cat >/dev/null\n');
+    chmodSync(engine, 0o755);
+    daemon = new RunnerDaemon({
+      plan,
+      backend: {
+        kind: 'container',
+        engine: { name: 'podman', path: engine, globalArgs: [] },
+        image: 'localhost/oxydra-guest:test',
+      },
+      selfCommand: [process.execPath],
+      env: {},
+      stopGraceMs: 2000,
+      ...(logMaxBytes === undefined ? {} : { logMaxBytes }),
+      log: () => {},
+    });
+    await daemon.start();
+  }
+
+  it("caps the runtime log against a guest's flood of refused egress requests", async () => {
+    const cap = 16 * 1024;
+    await startWithFakeEngine(cap);
+    const proxy = join(plan.paths.ipc, 'egress', 'proxy.sock');
+    // About 70 bytes of log a refusal: 1500 are over six times the cap.
+    for (let i = 0; i < 1500; i += 1) {
+      await expect(tunnel(proxy, 'example.com', 443)).rejects.toThrow(/not allowed/);
+    }
+    expect(statSync(join(plan.paths.logs, 'runtime.stderr.log')).size).toBeLessThanOrEqual(2 * cap);
+  });
+
+  // A root runner hands shared/.oxydra to the guest's uid before each start; the guest owns shared/
+  // and can put a link there in place of the folder.
+  it.skipIf(process.geteuid?.() !== 0)(
+    'never hands over what a link the guest left at shared/.oxydra points to',
+    async () => {
+      const hostDir = join(tmp.dir, 'host-dir');
+      mkdirSync(join(hostDir, 'sub'), { recursive: true });
+      writeFileSync(join(hostDir, 'sub', 'file'), 'root only\n');
+      mkdirSync(plan.paths.shared, { recursive: true });
+      symlinkSync(hostDir, join(plan.paths.shared, '.oxydra'));
+      await startWithFakeEngine();
+      for (const path of [hostDir, join(hostDir, 'sub'), join(hostDir, 'sub', 'file')]) {
+        expect(statSync(path).uid).toBe(0);
+      }
+    },
+  );
 });

@@ -4,7 +4,8 @@
  * command adds to shared/.oxydra/agent.toml is held back, the operator's OXYDRA__* overrides are
  * not, and an unreadable pin trusts nothing from the files.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pinnedProviderHosts } from '@oxydra/runner';
@@ -77,6 +78,30 @@ describe('pinnedProviderHosts', () => {
     const result = await pinnedProviderHosts(shared, pin, {});
     expect(result.allow).not.toContain('127.0.0.1:8080');
     expect(result.heldBack).toEqual(['127.0.0.1:8080']);
+    expect(result.allow).toContain('api.openai.com:443');
+  });
+
+  // shared/.oxydra is the guest's to write; the runner reads it before each container start.
+  it('reads no link the guest planted at agent.toml (it could name a file of the host)', async () => {
+    writeFileSync(
+      join(dir, 'host-only.toml'),
+      '[providers.registry.x]\nprovider_type = "openai"\nbase_url = "http://10.9.9.9:81/v1"\n',
+    );
+    symlinkSync(join(dir, 'host-only.toml'), join(shared, '.oxydra', 'agent.toml'));
+    const result = await pinnedProviderHosts(shared, pin, {});
+    expect(result.allow).not.toContain('10.9.9.9:81');
+    expect(result.allow).toContain('api.openai.com:443');
+    expect(result.unreadable).toMatch(/a link, a FIFO or a file over 1 MiB/);
+  });
+
+  it.each([
+    ['agent.toml', ['agent.toml']],
+    ['a home layer the guest made under shared/.oxydra', ['no-home', '.config', 'oxydra', 'agent.toml']],
+  ])('is not held up by a FIFO at %s', { timeout: 10_000 }, async (_what, parts) => {
+    const fifo = join(shared, '.oxydra', ...parts);
+    mkdirSync(join(fifo, '..'), { recursive: true });
+    execFileSync('mkfifo', [fifo]);
+    const result = await pinnedProviderHosts(shared, pin, {});
     expect(result.allow).toContain('api.openai.com:443');
   });
 });

@@ -21,7 +21,7 @@ import {
   tierReport,
   waitUntilReady,
 } from '@oxydra/runner';
-import { ConfigError, UsageError } from '@oxydra/types';
+import { ConfigError, UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 import { selfCommand } from '../run/self-command.js';
@@ -79,11 +79,14 @@ async function refuseUntrustedRunnerFile(configPath = '.oxydra/runner.toml'): Pr
   );
 }
 
-/** The last lines of a log file, indented, for a failure report. */
+/**
+ * The last lines of a log file, indented, for a failure report. The guest writes these lines,
+ * so their controls are written out (visibleLine): they must not drive the terminal.
+ */
 async function logExcerpt(path: string, lines = 15): Promise<string> {
   const tail = await tailLines(path, lines);
   if (!tail || tail.length === 0) return '';
-  return `  last lines of ${path}:\n${tail.map((line) => `    ${line}`).join('\n')}\n`;
+  return `  last lines of ${path}:\n${tail.map((line) => `    ${visibleLine(line)}`).join('\n')}\n`;
 }
 
 export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {

@@ -12,13 +12,14 @@
  *   that port is the endpoint clients and `runner status` use.
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '@oxydra/config';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from '@oxydra/sandbox';
 import { parseHostPattern } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 
 /** Where the two folders appear inside the guest. */
 export const GUEST_EGRESS_DIR = '/run/oxydra/egress';
@@ -26,6 +27,13 @@ export const GUEST_GATEWAY_DIR = '/run/oxydra/gateway';
 const EGRESS_SOCKET = 'proxy.sock';
 const GATEWAY_SOCKET = 'gateway.sock';
 const POLL_MS = 200;
+/**
+ * The egress proxy's client connections at once. Each held open costs the runner a descriptor
+ * and memory, and the guest can open as many as its processes' limits allow: without a cap it
+ * could exhaust the runner's descriptors (its control socket, its logs). A model's traffic
+ * needs a few; a guest that holds them all only blocks itself.
+ */
+const EGRESS_MAX_CONNECTIONS = 256;
 
 export interface Ids {
   uid: number;
@@ -115,6 +123,8 @@ export async function startContainerNetwork(options: {
   guest: Ids;
   allowHosts: readonly string[];
   onDecision?: (decision: EgressDecision) => void;
+  /** Default EGRESS_MAX_CONNECTIONS. */
+  maxEgressConnections?: number;
 }): Promise<ContainerNetwork> {
   const { dirs, guest } = options;
   await freshDir(dirs.egress, undefined);
@@ -125,6 +135,7 @@ export async function startContainerNetwork(options: {
   const proxy: EgressProxy = await startEgressProxy({
     socketPath: egressSocket,
     allow: options.allowHosts.map(parseHostPattern),
+    maxConnections: options.maxEgressConnections ?? EGRESS_MAX_CONNECTIONS,
     refusalFix:
       "a container-tier guest reaches only its model providers' hosts (the user's [providers.registry])",
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),
@@ -154,8 +165,10 @@ export async function startContainerNetwork(options: {
     gatewayPort: address.port,
     async forwardGateway(guestEndpointFile, endpointFile, stillRunning) {
       while (!closed && stillRunning()) {
-        const said = await readFile(guestEndpointFile, 'utf8').catch(() => '');
-        if (said.trim() !== '') break;
+        // The guest's own file: a FIFO, a link (to /dev/zero, say) or a huge file there must
+        // neither hang this loop nor fill the runner's memory. Only "something was written" counts.
+        const said = readSmallFile(guestEndpointFile, { maxBytes: 256, oversize: 'truncate' });
+        if (said.ok && said.bytes.toString('utf8').trim() !== '') break;
         await sleep(POLL_MS);
       }
       if (closed || !stillRunning()) return;

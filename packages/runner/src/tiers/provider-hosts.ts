@@ -4,9 +4,10 @@
  * included), read as the guest will read it: the user's shared/.oxydra files and the operator's
  * OXYDRA__* overrides, no host-wide layer (the guest has none either).
  */
+import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadAgentConfig, writeFileAtomic } from '@oxydra/config';
+import { dirname, join } from 'node:path';
+import { AGENT_CONFIG_FILES, loadAgentConfig, writeFileAtomic } from '@oxydra/config';
 import { DEFAULT_PROVIDER_REGISTRY, WIRE_FACTS } from '@oxydra/types';
 
 type Registry = Record<string, { provider_type: keyof typeof WIRE_FACTS; base_url?: string | undefined }>;
@@ -28,11 +29,36 @@ export function registryHosts(registry: Registry): string[] {
   return [...hosts].sort();
 }
 
-async function providerHosts(sharedDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+/** Far above any agent.toml; a larger one is not read (it would be read whole). */
+const CONFIG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * True when the guest's configuration files are not plain files the runner may read: the guest
+ * writes shared/.oxydra/, and the runner (root, maybe) reads it before every container start. A
+ * FIFO there would hang the start for good, a link be followed to a file of the host's (or to
+ * /dev/zero, read whole), a huge file be read whole. The guest is not running while this looks.
+ */
+function unsafeConfigFiles(sharedDir: string): boolean {
+  const dir = join(sharedDir, '.oxydra');
+  const folder = lstatSync(dir, { throwIfNoEntry: false });
+  if (folder === undefined) return false;
+  if (!folder.isDirectory()) return true;
+  return AGENT_CONFIG_FILES.some((name) => {
+    const file = lstatSync(join(dir, name), { throwIfNoEntry: false });
+    return file !== undefined && (!file.isFile() || file.size > CONFIG_MAX_BYTES);
+  });
+}
+
+/** `nowhere`: a path in a runner-owned folder that does not exist (no home or system layer). */
+async function providerHosts(sharedDir: string, nowhere: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const builtIn = () => registryHosts(DEFAULT_PROVIDER_REGISTRY as Registry);
+  // Not readable as it is: the guest will have to do without it; the built-in providers only.
+  if (unsafeConfigFiles(sharedDir)) return builtIn();
   const guestEnv: NodeJS.ProcessEnv = {
-    // No operator or system layer: point both at nothing inside the user's own folder.
-    HOME: join(sharedDir, '.oxydra', 'no-home'),
-    OXYDRA_SYSTEM_CONFIG_DIR: join(sharedDir, '.oxydra', 'no-system'),
+    // No operator or system layer, and none the guest could plant either: both point at nothing
+    // in a folder the guest never sees.
+    HOME: join(nowhere, 'home'),
+    OXYDRA_SYSTEM_CONFIG_DIR: join(nowhere, 'system'),
   };
   for (const [name, value] of Object.entries(env)) if (name.startsWith('OXYDRA__')) guestEnv[name] = value;
   try {
@@ -40,7 +66,7 @@ async function providerHosts(sharedDir: string, env: NodeJS.ProcessEnv): Promise
     return registryHosts(loaded.config.providers.registry as Registry);
   } catch {
     // A configuration the guest will refuse anyway: the built-in providers only.
-    return registryHosts(DEFAULT_PROVIDER_REGISTRY as Registry);
+    return builtIn();
   }
 }
 
@@ -49,6 +75,8 @@ export interface EgressAllowlist {
   allow: string[];
   /** Hosts the user's files name that the pin does not: added since, maybe by the guest. */
   heldBack: string[];
+  /** Set when the user's files were not read (a link, FIFO or huge file): the built-ins only. */
+  unreadable?: string;
 }
 
 /**
@@ -65,8 +93,9 @@ export async function pinnedProviderHosts(
   pinFile: string,
   env: NodeJS.ProcessEnv,
 ): Promise<EgressAllowlist> {
-  const fromFiles = await providerHosts(sharedDir, {});
-  const withEnv = await providerHosts(sharedDir, env);
+  const nowhere = join(dirname(pinFile), 'no-config');
+  const fromFiles = await providerHosts(sharedDir, nowhere, {});
+  const withEnv = await providerHosts(sharedDir, nowhere, env);
   let pinned: string[] | undefined;
   try {
     const parsed: unknown = JSON.parse(await readFile(pinFile, 'utf8'));
@@ -84,5 +113,11 @@ export async function pinnedProviderHosts(
   const heldBack = fromFiles.filter((host) => !trusted.has(host));
   const envAdded = new Set(withEnv.filter((host) => !fromFiles.includes(host)));
   const allow = withEnv.filter((host) => envAdded.has(host) || trusted.has(host));
-  return { allow, heldBack };
+  return {
+    allow,
+    heldBack,
+    ...(unsafeConfigFiles(sharedDir)
+      ? { unreadable: `${join(sharedDir, '.oxydra')} holds a link, a FIFO or a file over 1 MiB` }
+      : {}),
+  };
 }

@@ -25,6 +25,8 @@ export interface EgressProxyOptions {
   onDecision?: (decision: EgressDecision) => void;
   /** Upstream connect timeout. */
   connectTimeoutMs?: number;
+  /** Client connections at once; more are closed as they arrive (default: unlimited). */
+  maxConnections?: number;
   /** What a refusal says to do (default: the [tools.sandbox] allow_hosts setting). */
   refusalFix?: string;
 }
@@ -39,6 +41,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<EgressPro
     ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
     decide: ({ method, host, port }) => {
       const allowed = hostAllowed(options.allow, host, port);
       options.onDecision?.({ method, host, port, allowed });
