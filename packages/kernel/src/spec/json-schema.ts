@@ -1,0 +1,51 @@
+/**
+ * The `json-schema:` criterion's validation. Both files are the workspace's, which the model
+ * writes, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
+ * pattern RE2 cannot run fails the check (a backtracking `^(a+)+$` against "aaaa…!" would hold
+ * the process, a whole gateway, for hours); `uniqueItems` is linear (Ajv's compares every pair);
+ * refs are not inlined (a small schema naming a large definition many times would compile to
+ * their product); Ajv's logger is off (it would write schema text to the terminal); and the
+ * error text kept as evidence is bounded, since it quotes the schema's names.
+ */
+
+import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
+import { Ajv } from 'ajv';
+
+/** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
+const MAX_ERRORS = 5;
+const MAX_ERROR_CHARS = 200;
+
+/** A compiler per check: one kept would keep every schema it compiled (and refuse a reused `$id`). */
+function compiler(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    // strict off: a hand-written schema with an unknown keyword is still a usable check.
+    strict: false,
+    logger: false,
+    inlineRefs: false,
+    code: { regExp: Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }) },
+  });
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword(uniqueItemsKeyword);
+  return ajv;
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
+}
+
+/** Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws when the schema cannot be compiled. */
+export function schemaErrors(schema: object, data: unknown): string[] {
+  let validate: ReturnType<Ajv['compile']>;
+  try {
+    validate = compiler().compile(schema);
+  } catch (error) {
+    throw new Error(
+      `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
+    );
+  }
+  if (validate(data)) return [];
+  return (validate.errors ?? [])
+    .slice(0, MAX_ERRORS)
+    .map((e) => bounded(`${e.instancePath || '/'} ${e.message ?? ''}`));
+}
