@@ -5,7 +5,10 @@
  * linear time or not at all (a pattern RE2 cannot run fails the criterion, never passes it); a
  * schema's error text kept as evidence is bounded.
  */
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSpec } from '../src/exports/spec.js';
@@ -47,6 +50,37 @@ describe('spec checks in a hostile workspace', () => {
     }
     expect(results[0]!.detail).toMatch(/secret|denied|hidden/i);
     expect(results[2]!.detail).toContain('vault');
+  }, 30_000);
+
+  it('fails file: and json-schema: on a FIFO, a socket or a device, at once', async () => {
+    const { kernel, workspace } = await testKernel([{ reply: { text: 'done' } }]);
+    execFileSync('mkfifo', [join(workspace, 'report.md'), join(workspace, 'data.json')]);
+    const socket = createServer().listen(join(workspace, 'out.sock'));
+    await once(socket, 'listening');
+    try {
+      writeFileSync(join(workspace, 'schema.json'), '{}');
+      const outcome = await runSpec(kernel, {
+        input: {
+          request: 'check',
+          criteria: [
+            'file: report.md non-empty',
+            'file: out.sock exists',
+            'json-schema: data.json schema.json',
+            'json-schema: schema.json data.json',
+          ],
+        },
+        spawn: {},
+        maxAttempts: 1,
+      });
+      const [fifo, unix, data, schema] = outcome.attempts[0]!.results;
+      expect(fifo).toMatchObject({ passed: false, detail: 'report.md is not a regular file (a FIFO)' });
+      expect(unix).toMatchObject({ passed: false, detail: 'out.sock is not a regular file (a socket)' });
+      expect(data!.passed).toBe(false);
+      expect(data!.detail).toContain('not a regular file (FIFO)');
+      expect(schema!.passed).toBe(false);
+    } finally {
+      socket.close();
+    }
   }, 30_000);
 
   it("fails a pattern RE2 cannot run instead of running it on V8's backtracking engine", async () => {

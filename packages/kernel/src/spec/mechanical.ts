@@ -8,6 +8,7 @@
  * followed at the last step, a FIFO or device refused at once, at most MAX_JSON_BYTES), so a
  * path the model swaps after the check is not what gets read.
  */
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type PathPolicy, resolveWorkspacePath } from '@oxydra/tools';
 import { openRegularFile, readCapped } from '@oxydra/tools/workspace-files';
@@ -56,11 +57,21 @@ async function checkCommand(
   }
 }
 
+function specialKind(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isSocket()) return 'a socket';
+  return 'a device';
+}
+
 async function checkFile(kernel: SpecKernel, criterion: Extract<Criterion, { kind: 'file' }>) {
   try {
     const path = await resolveWorkspacePath(kernel.workspace, criterion.path, kernel.filePolicy);
     const info = await stat(path.real).catch(() => undefined);
     if (!info) return result(criterion, false, `${path.relative} does not exist`);
+    // A FIFO, socket or device is no file however it is named: made in its place by the model,
+    // it would otherwise pass "non-empty" (its size is 0, and only a regular file's was checked).
+    if (!info.isFile() && !info.isDirectory())
+      return result(criterion, false, `${path.relative} is not a regular file (${specialKind(info)})`);
     if (criterion.nonEmpty && info.isFile() && info.size === 0)
       return result(criterion, false, `${path.relative} is empty`);
     return result(
