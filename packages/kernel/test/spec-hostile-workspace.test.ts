@@ -106,6 +106,20 @@ describe('spec checks in a hostile workspace', () => {
     expect(results[2]!.passed, results[2]!.detail).toBe(true);
   }, 30_000);
 
+  it('stops a schema whose check would take exponential time, and fails the criterion', async () => {
+    // 28 levels of two refs each: ~2^28 subschema checks, most of a minute on a backtracking-free
+    // engine before the limit (each level roughly doubles it).
+    const defs: Record<string, object> = { d28: { type: 'string' } };
+    for (let i = 0; i < 28; i++)
+      defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+    const results = await checked(
+      { 'data.json': '1', 'schema.json': JSON.stringify({ $defs: defs, $ref: '#/$defs/d0' }) },
+      ['json-schema: data.json schema.json'],
+    );
+    expect(results[0]!.passed).toBe(false);
+    expect(results[0]!.detail).toContain('the schema check ran past 2000 ms and was stopped');
+  }, 120_000);
+
   it("keeps a schema's error text bounded however long the names it quotes", async () => {
     const name = `x${'y'.repeat(1_000_000)}`;
     const results = await checked(

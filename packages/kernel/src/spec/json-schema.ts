@@ -5,15 +5,21 @@
  * the process, a whole gateway, for hours); `uniqueItems` is linear (Ajv's compares every pair);
  * refs are not inlined (a small schema naming a large definition many times would compile to
  * their product); Ajv's logger is off (it would write schema text to the terminal); and the
- * error text kept as evidence is bounded, since it quotes the schema's names.
+ * error text kept as evidence is bounded, since it quotes the schema's names. Even so a small
+ * schema can cost exponential time (20 nested `anyOf`s of two refs each took 0.6 s, each two
+ * more levels ~3 times as long), so compiling and validating run under a time limit: V8 stops
+ * them at CHECK_TIMEOUT_MS (node:vm's timeout ends whatever runs beneath it, main-realm
+ * functions included) and the criterion fails.
  */
-
+import { runInNewContext } from 'node:vm';
 import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
 import { Ajv } from 'ajv';
 
 /** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
 const MAX_ERRORS = 5;
 const MAX_ERROR_CHARS = 200;
+/** How long one schema's compiling and validating may hold the process (a 4 MB file takes well under it). */
+const CHECK_TIMEOUT_MS = 2000;
 
 /** A compiler per check: one kept would keep every schema it compiled (and refuse a reused `$id`). */
 function compiler(): Ajv {
@@ -34,8 +40,7 @@ function bounded(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-/** Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws when the schema cannot be compiled. */
-export function schemaErrors(schema: object, data: unknown): string[] {
+function check(schema: object, data: unknown): string[] {
   let validate: ReturnType<Ajv['compile']>;
   try {
     validate = compiler().compile(schema);
@@ -48,4 +53,28 @@ export function schemaErrors(schema: object, data: unknown): string[] {
   return (validate.errors ?? [])
     .slice(0, MAX_ERRORS)
     .map((e) => bounded(`${e.instancePath || '/'} ${e.message ?? ''}`));
+}
+
+/**
+ * Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws
+ * when the schema cannot be compiled or the check runs past `timeoutMs`.
+ */
+export function schemaErrors(schema: object, data: unknown, timeoutMs = CHECK_TIMEOUT_MS): string[] {
+  let errors: string[] = [];
+  try {
+    runInNewContext(
+      'check()',
+      {
+        check: () => {
+          errors = check(schema, data);
+        },
+      },
+      { timeout: timeoutMs },
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+      throw new Error(`the schema check ran past ${timeoutMs} ms and was stopped (the schema is too costly)`);
+    throw error;
+  }
+  return errors;
 }
