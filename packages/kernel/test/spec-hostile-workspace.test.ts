@@ -10,11 +10,14 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSpec } from '../src/exports/spec.js';
 import { closeAll, testKernel } from './helpers.js';
 
-afterEach(closeAll);
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await closeAll();
+});
 
 /** One attempt with these criteria (the model's answer does not matter to them); its results. */
 async function checked(files: Record<string, string>, criteria: string[], config = {}) {
@@ -119,6 +122,20 @@ describe('spec checks in a hostile workspace', () => {
     expect(results[0]!.passed).toBe(false);
     expect(results[0]!.detail).toContain('the schema check ran past 2000 ms and was stopped');
   }, 120_000);
+
+  it('fails a format it cannot check, and writes nothing to the terminal about it', async () => {
+    const warned = vi.spyOn(console, 'warn');
+    const results = await checked(
+      {
+        'mail.json': '"not a mail address"',
+        'schema.json': JSON.stringify({ type: 'string', format: `email${'\u001b'}[2J` }),
+      },
+      ['json-schema: mail.json schema.json'],
+    );
+    expect(results[0]!.passed).toBe(false);
+    expect(results[0]!.detail).toContain('is not checked here');
+    expect(warned).not.toHaveBeenCalled();
+  }, 30_000);
 
   it("keeps a schema's error text bounded however long the names it quotes", async () => {
     const name = `x${'y'.repeat(1_000_000)}`;
