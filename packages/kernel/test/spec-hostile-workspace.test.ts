@@ -137,6 +137,15 @@ describe('spec checks in a hostile workspace', () => {
     expect(warned).not.toHaveBeenCalled();
   }, 30_000);
 
+  it('fails an async schema, whose promise would pass anything', async () => {
+    const results = await checked(
+      { 'data.json': '"not a number"', 'schema.json': JSON.stringify({ $async: true, type: 'number' }) },
+      ['json-schema: data.json schema.json'],
+    );
+    expect(results[0]!.passed).toBe(false);
+    expect(results[0]!.detail).toContain('"$async" schemas are not checked here');
+  }, 30_000);
+
   it("keeps a schema's error text bounded however long the names it quotes", async () => {
     const name = `x${'y'.repeat(1_000_000)}`;
     const results = await checked(

@@ -64,10 +64,16 @@ function check(schema: object, data: unknown): string[] {
       `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
     );
   }
-  if (validate(data)) return [];
-  return (validate.errors ?? [])
+  // An async schema's validate answers a promise: truthy whatever the data (the check would
+  // pass anything), its rejection unhandled (which ends a Node process). Never called.
+  if ((validate as { $async?: unknown }).$async)
+    throw new Error('the schema cannot be used: "$async" schemas are not checked here');
+  if (validate(data) === true) return [];
+  const errors = (validate.errors ?? [])
     .slice(0, MAX_ERRORS)
     .map((e) => bounded(`${e.instancePath || '/'} ${e.message ?? ''}`));
+  // Not valid is never no errors (which would read as a pass).
+  return errors.length > 0 ? errors : ['/ does not match'];
 }
 
 /**
