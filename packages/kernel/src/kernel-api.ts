@@ -5,6 +5,7 @@
  */
 import type { SessionStore } from '@oxydra/memory';
 import type { ModelInfo } from '@oxydra/provider/core';
+import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { PersonaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
@@ -36,6 +37,11 @@ export interface Kernel {
   /** The configuration the kernel was opened with. */
   readonly config: AgentConfig;
   readonly host: KernelOptions['host'];
+  /**
+   * The paths the file tools may not reach (the home folder's secrets, the vault), for a host
+   * that reads workspace files on the agent's behalf (a spec run's checks).
+   */
+  readonly filePolicy: PathPolicy;
   agents: {
     spawn(spec: SpawnSpec): AgentHandle;
     wait(id: string): Promise<AgentResult>;

@@ -8,6 +8,7 @@
 import type { SessionStore } from '@oxydra/memory';
 import type { Telemetry } from '@oxydra/otel';
 import type { PluginEvent } from '@oxydra/plugin';
+import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import { Assemblies } from './assemble/assemblies.js';
 import { closeBase, type KernelBase, openBase } from './assemble/base.js';
@@ -41,6 +42,7 @@ class KernelFacade implements Kernel {
   readonly workspace: string;
   readonly config: AgentConfig;
   readonly host: KernelOptions['host'];
+  readonly filePolicy: PathPolicy;
   readonly #base: KernelBase;
   readonly #assemblies: Assemblies;
   readonly #table: AgentTable;
@@ -62,6 +64,7 @@ class KernelFacade implements Kernel {
     this.workspace = options.workspace;
     this.config = base.config;
     this.host = options.host;
+    this.filePolicy = base.filePolicy;
     this.#base = base;
     this.#options = options;
     this.sessions = base.memory?.db.sessions;

@@ -23,21 +23,40 @@ export interface RegExpLike {
   toString(): string;
 }
 
+/** The pattern compiled by RE2, or undefined when RE2 cannot run it here (see above). */
+function compileLinear(pattern: string): RE2JS | undefined {
+  try {
+    const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    const program = (compiled.re2() as unknown as { prog?: { inst?: unknown[] } }).prog?.inst?.length;
+    return program === undefined || program > MAX_PATTERN_INSTRUCTIONS ? undefined : compiled;
+  } catch {
+    // Not RE2 syntax (a backreference, a lookaround), or too deep to parse.
+    return undefined;
+  }
+}
+
 /** Ajv's `code.regExp`: `flags` is "u" or "" (RE2 always matches code points, as "u" does). */
 export function linearRegExp(pattern: string, flags: string): RegExpLike {
-  const key = `/${pattern}/${flags}`;
-  let compiled: RE2JS | undefined;
-  try {
-    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
-    const program = (compiled.re2() as unknown as { prog?: { inst?: unknown[] } }).prog?.inst?.length;
-    if (program === undefined || program > MAX_PATTERN_INSTRUCTIONS) compiled = undefined;
-  } catch {
-    // Not RE2 syntax (a backreference, a lookaround), or too deep to parse: not checked here.
-    compiled = undefined;
-  }
-  const engine = compiled;
+  const engine = compileLinear(pattern);
   return {
     test: engine ? (input) => engine.test(input) : () => true,
-    toString: () => key,
+    toString: () => `/${pattern}/${flags}`,
   };
+}
+
+/**
+ * linearRegExp for a check that must fail closed (a spec run's `json-schema:` criterion, where
+ * an unchecked pattern would pass work that was never checked): a pattern RE2 cannot run here
+ * throws, so the schema does not compile and the check fails with the reason.
+ */
+export function strictLinearRegExp(pattern: string, flags: string): RegExpLike {
+  const engine = compileLinear(pattern);
+  if (!engine) {
+    const shown = pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern;
+    throw new Error(
+      `pattern "${shown}" is not checked: only patterns RE2 runs in linear time are ` +
+        `(no backreferences or lookarounds, at most ${MAX_PATTERN_INSTRUCTIONS} instructions)`,
+    );
+  }
+  return { test: (input) => engine.test(input), toString: () => `/${pattern}/${flags}` };
 }

@@ -8,7 +8,7 @@
  * attempt's run's, as for a plain run.
  */
 import { type AttemptRecord, formatDirective, runSpec } from '@oxydra/kernel/spec';
-import { EVENT_CONTRACT_VERSION } from '@oxydra/types';
+import { EVENT_CONTRACT_VERSION, visibleLine } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { askOnce, canAskApproval } from '../run/approval.js';
 import { onInterrupt } from '../run/interrupt.js';
@@ -22,10 +22,11 @@ import { agentWorkspace } from '../run/workspace.js';
 
 function evaluationLines(attempt: AttemptRecord): string {
   const lines = attempt.results.map((r) => {
-    const first = r.detail.split('\n')[0] ?? '';
+    // The text and the evidence are the model's and the workspace's: one line each, controls written out.
+    const first = visibleLine(r.detail.split('\n')[0] ?? '');
     const sub = attempt.subAgents?.find((s) => s.criterionId === r.id);
     const where = sub ? ` (sub-agent ${sub.name} ${sub.agentId})` : '';
-    return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}${first ? ` — ${first}` : ''}`;
+    return `  ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${visibleLine(r.text)}${first ? ` — ${first}` : ''}`;
   });
   const verdict = attempt.passed
     ? 'every criterion passed'

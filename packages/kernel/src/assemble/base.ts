@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
 import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
-import { createCoreTools, fileToolsPolicy, resolveVaultPath } from '@oxydra/tools';
+import { createCoreTools, fileToolsPolicy, type PathPolicy, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
 import { warnOnStderr } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
@@ -39,6 +39,8 @@ export interface KernelBase {
   sandboxStatus: SandboxStatus;
   /** Core tools and, with memory on, the memory tools: shared by every agent (they keep no state). */
   tools: Tool[];
+  /** What the file tools may not reach (the home folder's secrets, the vault): spec checks keep out too. */
+  filePolicy: PathPolicy;
   /**
    * Tools from outside the core (MCP servers, plugins, a host's own): asked for their list at
    * each assembly; undefined when there are none (their holder's module is not loaded).
@@ -198,6 +200,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     throw error;
   }
   const fileRules = { ...(vaultPath ? { vault: { path: vaultPath } } : {}), secretPaths };
+  const filePolicy = fileToolsPolicy(fileRules);
   const coreTools = [
     ...createCoreTools({
       shell: config.tools.shell,
@@ -214,7 +217,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
         browser: config.tools.browser,
         egressAllowlist: config.tools.web_search.egress_allowlist,
         // A page's downloads keep out of what the file tools keep out of.
-        filePolicy: fileToolsPolicy(fileRules),
+        filePolicy,
       })
     : undefined;
   if (browser) coreTools.push(...browser.tools);
@@ -264,6 +267,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
       summary: isolation.summary,
     },
     tools,
+    filePolicy,
     ...(pluginHost ? { plugins: pluginHost } : {}),
     ...(toolSources ? { toolSources } : {}),
     ...(memory ? { memory } : {}),

@@ -144,6 +144,7 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       specKernel: {
         config: context.config,
         workspace: context.workspace,
+        filePolicy: agents.base.filePolicy,
         get sessions() {
           return context.sessions();
         },

@@ -4,7 +4,7 @@
  * mechanically (`test:` a command in the sandbox, `file:` a workspace path, `json-schema:` a
  * workspace JSON file against a schema file); anything else is judged by a model call.
  */
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import { z } from 'zod';
 
 export type Criterion = (
@@ -89,14 +89,18 @@ export function markIndependent(criteria: Criterion[], numbers: readonly number[
   );
 }
 
-/** The directive as shown before execution (stderr) and in `sessions show`. */
+/**
+ * The directive as shown before execution (stderr) and in `sessions show`. Each field on one
+ * line, its controls and line breaks written out: a crystallized directive is the model's text
+ * (which a page it read may steer), and must neither drive the terminal nor forge a line.
+ */
 export function formatDirective(directive: Directive): string {
-  const lines = [`goal: ${directive.goal}`];
-  for (const constraint of directive.constraints) lines.push(`constraint: ${constraint}`);
+  const lines = [`goal: ${visibleLine(directive.goal)}`];
+  for (const constraint of directive.constraints) lines.push(`constraint: ${visibleLine(constraint)}`);
   for (const criterion of directive.criteria) {
     const how = criterion.kind === 'judge' ? 'judged by the model' : `checked: ${criterion.kind}`;
     const split = criterion.independent ? ', independent' : '';
-    lines.push(`criterion ${criterion.id} (${how}${split}): ${criterion.text}`);
+    lines.push(`criterion ${criterion.id} (${how}${split}): ${visibleLine(criterion.text)}`);
   }
   return lines.join('\n');
 }

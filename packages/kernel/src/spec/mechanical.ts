@@ -3,10 +3,15 @@
  * shell_exec uses, with its hidden paths and clean environment, so a criterion cannot write
  * outside the workspace or read a secret any more than the agent could. `file:` and
  * `json-schema:` name workspace paths under the file tools' rules (inside the root, never
- * `.oxydra/`); the JSON Schema library loads only when such a criterion is checked.
+ * `.oxydra/`, nor the secret folders and the vault they refuse); the JSON Schema library loads
+ * only when such a criterion is checked. A JSON file is read as file_read reads (no link
+ * followed at the last step, a FIFO or device refused at once, at most MAX_JSON_BYTES), so a
+ * path the model swaps after the check is not what gets read.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { resolveWorkspacePath } from '@oxydra/tools';
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { type PathPolicy, resolveWorkspacePath } from '@oxydra/tools';
+import { openRegularFile, readCapped } from '@oxydra/tools/workspace-files';
 import type { Criterion } from './directive.js';
 import type { SpecKernel } from './spec-kernel.js';
 
@@ -52,11 +57,21 @@ async function checkCommand(
   }
 }
 
+function specialKind(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isSocket()) return 'a socket';
+  return 'a device';
+}
+
 async function checkFile(kernel: SpecKernel, criterion: Extract<Criterion, { kind: 'file' }>) {
   try {
-    const path = await resolveWorkspacePath(kernel.workspace, criterion.path);
+    const path = await resolveWorkspacePath(kernel.workspace, criterion.path, kernel.filePolicy);
     const info = await stat(path.real).catch(() => undefined);
     if (!info) return result(criterion, false, `${path.relative} does not exist`);
+    // A FIFO, socket or device is no file however it is named: made in its place by the model,
+    // it would otherwise pass "non-empty" (its size is 0, and only a regular file's was checked).
+    if (!info.isFile() && !info.isDirectory())
+      return result(criterion, false, `${path.relative} is not a regular file (${specialKind(info)})`);
     if (criterion.nonEmpty && info.isFile() && info.size === 0)
       return result(criterion, false, `${path.relative} is empty`);
     return result(
@@ -69,13 +84,31 @@ async function checkFile(kernel: SpecKernel, criterion: Extract<Criterion, { kin
   }
 }
 
-async function readJson(workspace: string, named: string): Promise<unknown> {
-  const path = await resolveWorkspacePath(workspace, named);
-  const info = await stat(path.real).catch(() => undefined);
-  if (!info?.isFile()) throw new Error(`${path.relative} does not exist`);
-  if (info.size > MAX_JSON_BYTES) throw new Error(`${path.relative} is larger than ${MAX_JSON_BYTES} bytes`);
+/** What an open that failed says, in workspace terms (the fs message names the host path). */
+function openProblem(error: unknown, shown: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new Error(`${shown} does not exist`);
+  if (code === 'ELOOP') return new Error(`${shown} is a symbolic link or changed while it was read`);
+  return code === undefined ? (error as Error) : new Error(`${shown} cannot be read (${code})`);
+}
+
+async function readJson(workspace: string, named: string, policy: PathPolicy): Promise<unknown> {
+  const path = await resolveWorkspacePath(workspace, named, policy);
+  const tooLarge = () => new Error(`${path.relative} is larger than ${MAX_JSON_BYTES} bytes`);
+  let bytes: Buffer;
   try {
-    return JSON.parse(await readFile(path.real, 'utf8')) as unknown;
+    const file = await openRegularFile(path, `${path.relative} is a folder`);
+    try {
+      if (file.info.size > MAX_JSON_BYTES) throw tooLarge();
+      bytes = await readCapped(file.read, file.info.size, MAX_JSON_BYTES, tooLarge);
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    throw openProblem(error, path.relative);
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     throw new Error(`${path.relative} is not valid JSON`);
   }
@@ -84,16 +117,12 @@ async function readJson(workspace: string, named: string): Promise<unknown> {
 async function checkJsonSchema(kernel: SpecKernel, criterion: Extract<Criterion, { kind: 'json-schema' }>) {
   try {
     const [data, schema] = await Promise.all([
-      readJson(kernel.workspace, criterion.path),
-      readJson(kernel.workspace, criterion.schema),
+      readJson(kernel.workspace, criterion.path, kernel.filePolicy),
+      readJson(kernel.workspace, criterion.schema, kernel.filePolicy),
     ]);
-    const { Ajv } = await import('ajv');
-    // strict off: a hand-written schema with an unknown keyword is still a usable check.
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema as object);
-    if (validate(data)) return result(criterion, true, `${criterion.path} matches ${criterion.schema}`);
-    const errors = (validate.errors ?? [])
-      .slice(0, 5)
-      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+    const { schemaErrors } = await import('./json-schema.js');
+    const errors = schemaErrors(schema as object, data);
+    if (errors.length === 0) return result(criterion, true, `${criterion.path} matches ${criterion.schema}`);
     return result(
       criterion,
       false,

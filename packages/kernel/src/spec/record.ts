@@ -3,7 +3,7 @@
  * attempt's per-criterion results, written after crystallizing and after each evaluation so
  * `oxydra sessions show` and the dashboard see a run in progress, not only its end.
  */
-import type { SessionStore } from '@oxydra/types';
+import { type SessionStore, visibleLine } from '@oxydra/types';
 import type { Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 import type { SubAgentRecord } from './split.js';
@@ -70,10 +70,11 @@ export function formatSpecRecord(record: SpecRecord): string {
     `state: ${record.state} (${record.attempts.length} of ${record.maxAttempts} attempts)`,
     '',
   ];
-  lines.push(`goal: ${record.directive.goal}`);
-  for (const constraint of record.directive.constraints) lines.push(`constraint: ${constraint}`);
+  // The model's and the workspace's text, one line each (see formatDirective).
+  lines.push(`goal: ${visibleLine(record.directive.goal)}`);
+  for (const constraint of record.directive.constraints) lines.push(`constraint: ${visibleLine(constraint)}`);
   for (const criterion of record.directive.criteria)
-    lines.push(`criterion ${criterion.id} (${criterion.kind}): ${criterion.text}`);
+    lines.push(`criterion ${criterion.id} (${criterion.kind}): ${visibleLine(criterion.text)}`);
   for (const attempt of record.attempts) {
     lines.push(
       '',
@@ -85,7 +86,7 @@ export function formatSpecRecord(record: SpecRecord): string {
       const sub = attempt.subAgents?.find((s) => s.criterionId === r.id);
       const where = sub ? ` (sub-agent ${sub.name} ${sub.agentId})` : '';
       lines.push(
-        `- ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${r.text}: ${r.detail.split('\n')[0] ?? ''}`,
+        `- ${r.passed ? 'pass' : 'FAIL'} ${r.id}${where} ${visibleLine(r.text)}: ${visibleLine(r.detail.split('\n')[0] ?? '')}`,
       );
     }
   }

@@ -6,6 +6,7 @@
  * every other host (and the kernel's facade, which names the scheduler, is not imported here).
  */
 import type { SessionStore } from '@oxydra/memory';
+import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig } from '@oxydra/types';
 import type { Exec } from '../services/exec.js';
 import type { CheckpointCalls } from '../services/history/workspace-history.js';
@@ -14,6 +15,8 @@ import type { AgentHandle, SpawnSpec } from '../types.js';
 export interface SpecKernel {
   readonly config: AgentConfig;
   readonly workspace: string;
+  /** What `file:` and `json-schema:` may not reach, as for the file tools (the Kernel's filePolicy). */
+  readonly filePolicy: PathPolicy;
   readonly sessions: Pick<SessionStore, 'getState' | 'setState'> | undefined;
   service(name: 'exec'): Promise<Exec>;
   service(name: 'checkpoints'): Promise<CheckpointCalls | undefined>;

@@ -1,0 +1,101 @@
+/**
+ * The `json-schema:` criterion's validation. Both files are the workspace's, which the model
+ * writes, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
+ * pattern RE2 cannot run fails the check (a backtracking `^(a+)+$` against "aaaa…!" would hold
+ * the process, a whole gateway, for hours); `uniqueItems` is linear (Ajv's compares every pair);
+ * refs are not inlined (a small schema naming a large definition many times would compile to
+ * their product); Ajv's logger is off (it would write schema text to the terminal); and the
+ * error text kept as evidence is bounded, since it quotes the schema's names. Even so a small
+ * schema can cost exponential time (20 nested `anyOf`s of two refs each took 0.6 s, each two
+ * more levels ~3 times as long), so compiling and validating run under a time limit: V8 stops
+ * them at CHECK_TIMEOUT_MS (node:vm's timeout ends whatever runs beneath it, main-realm
+ * functions included) and the criterion fails.
+ */
+import { runInNewContext } from 'node:vm';
+import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
+import { Ajv } from 'ajv';
+
+/** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
+const MAX_ERRORS = 5;
+const MAX_ERROR_CHARS = 200;
+/** How long one schema's compiling and validating may hold the process (a 4 MB file takes well under it). */
+const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * Ajv's logger: nothing reaches the terminal (its warnings quote the schema), and a `format`,
+ * which Ajv without strict mode ignores with a warning, fails the compile instead: no formats are
+ * defined here, and a check that passed it unchecked would pass work nobody checked.
+ */
+const quiet = {
+  log: () => {},
+  warn: (message: unknown) => {
+    const text = String(message);
+    if (text.startsWith('unknown format'))
+      throw new Error(`${text.split(' ignored')[0]} is not checked here (no format is), so it cannot pass`);
+  },
+  error: () => {},
+};
+
+/** A compiler per check: one kept would keep every schema it compiled (and refuse a reused `$id`). */
+function compiler(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    // strict off: a hand-written schema with an unknown keyword is still a usable check.
+    strict: false,
+    logger: quiet,
+    inlineRefs: false,
+    code: { regExp: Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }) },
+  });
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword(uniqueItemsKeyword);
+  return ajv;
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
+}
+
+function check(schema: object, data: unknown): string[] {
+  let validate: ReturnType<Ajv['compile']>;
+  try {
+    validate = compiler().compile(schema);
+  } catch (error) {
+    throw new Error(
+      `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
+    );
+  }
+  // An async schema's validate answers a promise: truthy whatever the data (the check would
+  // pass anything), its rejection unhandled (which ends a Node process). Never called.
+  if ((validate as { $async?: unknown }).$async)
+    throw new Error('the schema cannot be used: "$async" schemas are not checked here');
+  if (validate(data) === true) return [];
+  const errors = (validate.errors ?? [])
+    .slice(0, MAX_ERRORS)
+    .map((e) => bounded(`${e.instancePath || '/'} ${e.message ?? ''}`));
+  // Not valid is never no errors (which would read as a pass).
+  return errors.length > 0 ? errors : ['/ does not match'];
+}
+
+/**
+ * Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws
+ * when the schema cannot be compiled or the check runs past `timeoutMs`.
+ */
+export function schemaErrors(schema: object, data: unknown, timeoutMs = CHECK_TIMEOUT_MS): string[] {
+  let errors: string[] = [];
+  try {
+    runInNewContext(
+      'check()',
+      {
+        check: () => {
+          errors = check(schema, data);
+        },
+      },
+      { timeout: timeoutMs },
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+      throw new Error(`the schema check ran past ${timeoutMs} ms and was stopped (the schema is too costly)`);
+    throw error;
+  }
+  return errors;
+}
