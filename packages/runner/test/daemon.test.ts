@@ -30,6 +30,7 @@ import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/he
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
+const FAKE_QEMU = new URL('./fixtures/fake-qemu.mjs', import.meta.url).pathname;
 
 let tmp: TempWorkspace;
 let project: string;
@@ -311,4 +312,35 @@ describe('runner daemon with a container guest (a stand-in engine)', () => {
       }
     },
   );
+});
+
+// The micro-VM's console and ttyS1 are its guest's to flood (root in its VM); QEMU is a
+// stand-in (fixtures/fake-qemu.mjs) that opens its serial ports as the real one does.
+describe('runner daemon with a micro-VM guest (a stand-in QEMU)', () => {
+  it("caps the runtime logs against a guest's flood of its console and stderr", async () => {
+    const qemu = join(tmp.dir, 'fake-qemu');
+    writeFileSync(qemu, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_QEMU}" "$@"\n`);
+    chmodSync(qemu, 0o755);
+    const cap = 64 * 1024;
+    daemon = new RunnerDaemon({
+      plan,
+      backend: { kind: 'micro_vm', qemu, accel: 'tcg', image: { dir: tmp.dir, kernel: 'k', initrd: 'i' } },
+      selfCommand: [process.execPath],
+      env: { FAKE_QEMU_FLOOD_BYTES: String(1024 * 1024) },
+      logMaxBytes: cap,
+      stopGraceMs: 2000,
+      log: () => {},
+    });
+    await daemon.start();
+    const exit = await healthWhen((h) => h.runtime_exit !== undefined, 'the stand-in QEMU exited');
+    expect(exit.runtime_exit).toBe('exit code 0');
+    const logs = (stream: string) => join(plan.paths.logs, `runtime.${stream}.log`);
+    expect(readFileSync(logs('stdout'), 'utf8')).toContain('flood done on ttyS0');
+    expect(readFileSync(logs('stderr'), 'utf8')).toContain('flood done on ttyS1');
+    expect(readFileSync(logs('stderr'), 'utf8')).toContain('fake-qemu: a warning of its own');
+    for (const stream of ['stdout', 'stderr']) {
+      expect(statSync(logs(stream)).size).toBeLessThanOrEqual(cap);
+      expect(statSync(`${logs(stream)}.1`).size).toBeLessThanOrEqual(cap);
+    }
+  });
 });
