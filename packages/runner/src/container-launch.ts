@@ -102,8 +102,11 @@ export async function prepareContainerGuest(
   await prepareFolders(plan, ids);
   await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(envelope), { mode: 0o600 });
   if (process.geteuid?.() === 0) await handOver(dirname(plan.paths.bootstrapFile), ids);
-  // A killed guest's endpoints would point at its closed socket and port.
-  await rm(join(plan.paths.guestIpc, 'gateway-endpoint'), { force: true });
+  // A killed guest's endpoints would point at its closed socket and port. The guest's may be
+  // anything it made, a folder too (which once failed every next start): removed whole, which
+  // unlinks links rather than following them, and only here, with no container of the user's
+  // left to change the folder under the walk.
+  await rm(join(plan.paths.guestIpc, 'gateway-endpoint'), { recursive: true, force: true });
   await rm(plan.paths.gatewayEndpoint, { force: true });
   const dirs = containerNetworkDirs(plan.paths.ipc);
   const shared = plan.mounts.shared ?? plan.paths.shared;

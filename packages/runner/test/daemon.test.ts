@@ -296,6 +296,22 @@ describe('runner daemon with a container guest (a stand-in engine)', () => {
     expect(statSync(join(plan.paths.logs, 'runtime.stderr.log')).size).toBeLessThanOrEqual(2 * cap);
   });
 
+  // The guest writes ipc/guest/gateway-endpoint; a directory it leaves there (with a link to a
+  // host file inside) once failed its next start: the runner's rm was not recursive.
+  it('starts over a folder the guest left at its endpoint, removing it but nothing a link in it names', async () => {
+    const hostDir = join(tmp.dir, 'host-dir');
+    const hostFile = join(hostDir, 'file');
+    mkdirSync(hostDir);
+    writeFileSync(hostFile, 'keep me\n');
+    const endpoint = join(plan.paths.guestIpc, 'gateway-endpoint');
+    mkdirSync(join(endpoint, 'sub'), { recursive: true });
+    symlinkSync(hostDir, join(endpoint, 'sub', 'dir-link'));
+    symlinkSync(hostFile, join(endpoint, 'sub', 'file-link'));
+    await startWithFakeEngine();
+    expect(existsSync(endpoint)).toBe(false);
+    expect(readFileSync(hostFile, 'utf8')).toBe('keep me\n');
+  });
+
   // A root runner hands shared/.oxydra to the guest's uid before each start; the guest owns shared/
   // and can put a link there in place of the folder.
   it.skipIf(process.geteuid?.() !== 0)(
