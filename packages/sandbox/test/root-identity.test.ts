@@ -5,16 +5,7 @@
  * bounded tmpfs and every file a command writes is bounded by RLIMIT_FSIZE.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
@@ -170,7 +161,7 @@ describe.skipIf(!HAS_BWRAP)('the sandbox holds no host root and no unbounded dis
       // The host's folder is the guest's own, unchanged: the links went to the mask over it.
       expect(readdirSync(state)).toEqual(['secret.toml']);
       expect(statSync(state).uid).toBe(0);
-      expect(existsSync(path.join(f.workspace, 'moved'))).toBe(false);
+      expect(readdirSync(f.workspace)).not.toContain('moved');
     },
   );
 
