@@ -139,7 +139,7 @@ describe.skipIf(!OPT_IN || !hasQemu)('micro_vm tier under QEMU (opt-in: OXYDRA_T
       expect(readFileSync(join(ws, 'logs/runtime.stderr.log'), 'utf8')).toContain(
         'guest: stopping: the runner closed stdin',
       );
-      for (const file of ['vm-control.sock', 'vm-env', 'gateway-endpoint', 'runner.pid']) {
+      for (const file of ['vm-control.sock', 'vm-stderr.sock', 'vm-env', 'gateway-endpoint', 'runner.pid']) {
         expect(existsSync(join(ws, 'ipc', file))).toBe(false);
       }
     },

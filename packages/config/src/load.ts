@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
 import { AGENT_CONFIG_FILES, type ConfigScope, configDirectories, type LocateOptions } from './locations.js';
 import { envOverrides, type Override, overridesToLayer } from './overrides.js';
-import { readTomlFile } from './toml-file.js';
+import { readTomlFile, readWorkspaceTomlFile } from './toml-file.js';
 import { validateWith } from './validate.js';
 import { decideWorkspaceTrust, refuseHeldProviders, type WorkspaceTrust } from './workspace-trust.js';
 
@@ -120,7 +120,7 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
   for (const directory of directories) {
     for (const name of AGENT_CONFIG_FILES) {
       const path = join(directory.path, name);
-      const values = await readTomlFile(path);
+      const values = directory.scope === 'workspace' ? readWorkspaceTomlFile(path) : await readTomlFile(path);
       files.push({ scope: directory.scope, path, found: values !== undefined });
       if (values) (directory.scope === 'workspace' ? workspaceLayers : layers).push({ source: path, values });
     }

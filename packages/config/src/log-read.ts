@@ -102,8 +102,12 @@ export class LogFollower {
     const lines: string[] = [];
     const current = await lstat(this.path).catch(() => undefined);
     if (this.#handle !== undefined && current?.ino !== this.#inode) {
-      // Renamed away (or removed): what was written to it before the switch is still ours.
-      lines.push(...(await this.#readNew()));
+      // Renamed away (or removed): what was written to it before the switch is still ours, all
+      // of it (one read takes at most FOLLOW_READ_BYTES; the file is never read again after).
+      for (let before = -1; this.#offset !== before; ) {
+        before = this.#offset;
+        lines.push(...(await this.#readNew()));
+      }
       if (this.#partial !== '') lines.push(this.#partial);
       this.#partial = '';
       await this.#handle.close();

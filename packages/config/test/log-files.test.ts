@@ -118,4 +118,19 @@ describe('tailLines and LogFollower', () => {
     await follower.close();
     await late.close();
   });
+
+  // A poll reads at most 1 MiB of a file; the rest of a rotated one was dropped at the switch,
+  // so a guest flooding its output between two polls of `runner logs -f` hid lines before it.
+  it('reads a rotated file to its end, however much was written to it since the last poll', async () => {
+    const path = fresh();
+    mkdirSync(join(root, 'logs'));
+    writeFileSync(path, '');
+    const follower = await LogFollower.start(path);
+    const lines = Array.from({ length: 3000 }, (_, i) => `${String(i).padStart(4, '0')} ${'x'.repeat(1019)}`);
+    appendFileSync(path, `${lines.join('\n')}\n`);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'after rotation\n');
+    expect(await follower.poll()).toEqual([...lines, 'after rotation']);
+    await follower.close();
+  });
 });

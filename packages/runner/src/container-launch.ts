@@ -15,6 +15,7 @@ import type { BootstrapEnvelope } from './envelope.js';
 import { encodeGuestSecrets } from './guest-secrets.js';
 import { issueGuestGatewayToken } from './guest-token.js';
 import type { RunnerPlan } from './plan.js';
+import { removeGuestTree } from './remove-tree.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
 import {
@@ -102,8 +103,10 @@ export async function prepareContainerGuest(
   await prepareFolders(plan, ids);
   await writeFileAtomic(plan.paths.bootstrapFile, JSON.stringify(envelope), { mode: 0o600 });
   if (process.geteuid?.() === 0) await handOver(dirname(plan.paths.bootstrapFile), ids);
-  // A killed guest's endpoints would point at its closed socket and port.
-  await rm(join(plan.paths.guestIpc, 'gateway-endpoint'), { force: true });
+  // A killed guest's endpoints would point at its closed socket and port. The guest's may be
+  // anything it made, a folder too (which once failed every next start): removed whole, never
+  // through a link, even one swapped in during the walk (remove-tree.ts).
+  await removeGuestTree(join(plan.paths.guestIpc, 'gateway-endpoint'));
   await rm(plan.paths.gatewayEndpoint, { force: true });
   const dirs = containerNetworkDirs(plan.paths.ipc);
   const shared = plan.mounts.shared ?? plan.paths.shared;

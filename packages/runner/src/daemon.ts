@@ -5,7 +5,6 @@
  * guest, then removes the socket, pid file and gateway endpoint.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
 import { socketAnswers } from '@oxydra/sandbox';
 import { readSmallFile } from '@oxydra/types/fs';
@@ -109,7 +108,6 @@ export class RunnerDaemon {
     }
     await rm(paths.gatewayEndpoint, { force: true });
     await rm(paths.gatewayToken, { force: true });
-    await rm(join(paths.guestIpc, 'gateway-endpoint'), { force: true });
     await writeFileAtomic(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     await this.#launch();
     this.#server = await serveControlSocket(paths.controlSocket, (request) => this.#handle(request));

@@ -2,13 +2,15 @@
  * Starting one user's guest and stopping it again. The process tier runs `oxydra guest` as a
  * child in its own process group, the envelope on its stdin, which then stays open as a
  * lifeline: if the runner dies, the guest sees stdin close and shuts down. The container tier
- * runs the engine's client in the foreground (`run --rm`), so both tiers are one child process
- * whose exit the runner sees and whose output lands in `<ws>/logs/runtime.{stdout,stderr}.log`,
- * copied there by the runner, capped and rotated (log-sink.ts).
+ * runs the engine's client in the foreground (`run --rm`), and the micro_vm tier QEMU, so each
+ * tier is one child process whose exit the runner sees and whose output (for the micro-VM, its
+ * console and ttyS1) lands in `<ws>/logs/runtime.{stdout,stderr}.log`, copied there by the
+ * runner, capped and rotated (log-sink.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
@@ -53,21 +55,23 @@ export function logFilePath(logDir: string, role: string, stream: 'stdout' | 'st
   return join(logDir, `${role}.${stream}.log`);
 }
 
-/** Append-mode descriptors for a role's two log files, each opened with a line marking this start. */
-function openLogs(logDir: string, role: string, what: string): [number, number] {
+/** A line marking this start in each of a role's two log files. */
+function markLogs(logDir: string, role: string, what: string): void {
   const marker = `=== ${new Date().toISOString()} ${what} ===\n`;
-  return (['stdout', 'stderr'] as const).map((stream) => {
-    const fd = openSync(logFilePath(logDir, role, stream), 'a', 0o600);
-    writeSync(fd, marker);
-    return fd;
-  }) as [number, number];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    appendFileSync(logFilePath(logDir, role, stream), marker, { mode: 0o600 });
+  }
 }
 
-/** The child's stdout and stderr into the runtime logs, each capped; resolves when both end. */
-function pipeOutput(child: ChildProcess, logDir: string, maxBytes: number): Promise<void> {
+/** A guest's stdout and stderr into the runtime logs, each capped; resolves when both end. */
+function pipeOutput(
+  output: { stdout: Readable | null; stderr: Readable | null },
+  logDir: string,
+  maxBytes: number,
+): Promise<void> {
   return Promise.all(
     (['stdout', 'stderr'] as const).map((stream) =>
-      pipeToCappedLog(child[stream]!, logFilePath(logDir, 'runtime', stream), maxBytes),
+      pipeToCappedLog(output[stream]!, logFilePath(logDir, 'runtime', stream), maxBytes),
     ),
   ).then(() => undefined);
 }
@@ -75,100 +79,88 @@ function pipeOutput(child: ChildProcess, logDir: string, maxBytes: number): Prom
 export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> {
   const { plan, backend } = request;
   const logMaxBytes = request.logMaxBytes ?? RUNTIME_LOG_MAX_BYTES;
-  const [out, err] = openLogs(plan.paths.logs, 'runtime', `runner starting the ${plan.tier}-tier guest`);
-  try {
-    if (backend.kind === 'process') {
-      const [program, ...args] = request.selfCommand;
-      const child = spawn(program!, [...args, 'guest', '--bootstrap-stdin', '--exit-on-stdin-close'], {
-        cwd: plan.projectDir,
-        env: request.env,
-        // Its own process group: stopping it stops everything it runs directly.
-        detached: true,
-        stdio: 'pipe',
-      });
-      // The guest may be gone before it reads the envelope; its exit is reported, not this.
-      child.stdin!.on('error', () => {});
-      child.stdin!.write(encodeEnvelope(request.envelope));
-      return supervise(child, {
-        outputDone: pipeOutput(child, plan.paths.logs, logMaxBytes),
-        endpointFile: plan.paths.gatewayEndpoint,
-        stopGently: () => child.stdin!.end(),
-      });
-    }
-
-    if (backend.kind === 'micro_vm') {
-      const vm = await startMicroVm({
-        plan,
-        backend,
-        envelope: request.envelope,
-        env: request.env,
-        stdout: out,
-        stderr: err,
-        stderrPath: logFilePath(plan.paths.logs, 'runtime', 'stderr'),
-      });
-      // SIGTERM would end QEMU at once (power pulled): the guest gets the grace period to stop.
-      return supervise(vm.child, {
-        endpointFile: plan.paths.gatewayEndpoint,
-        stopGently: vm.stopGently,
-        termOnlyAfterGrace: true,
-      });
-    }
-
-    if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
-    const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
-    const log = cappedNotes(stderrLog, logMaxBytes);
-    const launch = await prepareContainerGuest(
-      plan,
-      backend.engine,
-      backend.image,
-      request.envelope,
-      request.env,
-      log,
-    );
-    const engine = backend.engine;
-    const child = spawn(engine.path, launch.argv, {
+  markLogs(plan.paths.logs, 'runtime', `runner starting the ${plan.tier}-tier guest`);
+  if (backend.kind === 'process') {
+    const [program, ...args] = request.selfCommand;
+    const child = spawn(program!, [...args, 'guest', '--bootstrap-stdin', '--exit-on-stdin-close'], {
+      cwd: plan.projectDir,
       env: request.env,
+      // Its own process group: stopping it stops everything it runs directly.
       detached: true,
       stdio: 'pipe',
     });
-    // The guest may be gone before it reads its secrets; its exit is reported, not this.
+    // The guest may be gone before it reads the envelope; its exit is reported, not this.
     child.stdin!.on('error', () => {});
-    child.stdin!.write(launch.secrets);
-    let running = true;
-    const closeNetwork = () => {
-      running = false;
-      void launch.network.close();
-    };
-    child.once('exit', closeNetwork);
-    child.once('error', closeNetwork);
-    launch.network
-      .forwardGateway(
-        join(plan.paths.guestIpc, 'gateway-endpoint'),
-        plan.paths.gatewayEndpoint,
-        () => running,
-      )
-      .catch((error: Error) => {
-        // No endpoint is written: `runner status` keeps saying the gateway is not there yet.
-        log(error.message);
-      });
-    const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
+    child.stdin!.write(encodeEnvelope(request.envelope));
     return supervise(child, {
       outputDone: pipeOutput(child, plan.paths.logs, logMaxBytes),
-      containerName: launch.name,
       endpointFile: plan.paths.gatewayEndpoint,
-      stopGently: () => {
-        spawn(engine.path, engineCall(['stop', '--time', '5']), { stdio: 'ignore', detached: true }).unref();
-      },
-      // The client killed after the grace period may leave its container running: never that.
-      afterStop: () => {
-        spawnSync(engine.path, engineCall(['rm', '--force']), { stdio: 'ignore', timeout: 30_000 });
-      },
+      stopGently: () => child.stdin!.end(),
     });
-  } finally {
-    // The child holds its own copies of the log descriptors.
-    closeSync(out);
-    closeSync(err);
   }
+
+  if (backend.kind === 'micro_vm') {
+    const vm = await startMicroVm({
+      plan,
+      backend,
+      envelope: request.envelope,
+      env: request.env,
+    });
+    // SIGTERM would end QEMU at once (power pulled): the guest gets the grace period to stop.
+    return supervise(vm.child, {
+      outputDone: pipeOutput(vm, plan.paths.logs, logMaxBytes),
+      endpointFile: plan.paths.gatewayEndpoint,
+      stopGently: vm.stopGently,
+      termOnlyAfterGrace: true,
+    });
+  }
+
+  if (backend.image === undefined) throw new Error('internal: the container guest image was not resolved');
+  const stderrLog = logFilePath(plan.paths.logs, 'runtime', 'stderr');
+  const log = cappedNotes(stderrLog, logMaxBytes);
+  const launch = await prepareContainerGuest(
+    plan,
+    backend.engine,
+    backend.image,
+    request.envelope,
+    request.env,
+    log,
+  );
+  const engine = backend.engine;
+  const child = spawn(engine.path, launch.argv, {
+    env: request.env,
+    detached: true,
+    stdio: 'pipe',
+  });
+  // The guest may be gone before it reads its secrets; its exit is reported, not this.
+  child.stdin!.on('error', () => {});
+  child.stdin!.write(launch.secrets);
+  let running = true;
+  const closeNetwork = () => {
+    running = false;
+    void launch.network.close();
+  };
+  child.once('exit', closeNetwork);
+  child.once('error', closeNetwork);
+  launch.network
+    .forwardGateway(join(plan.paths.guestIpc, 'gateway-endpoint'), plan.paths.gatewayEndpoint, () => running)
+    .catch((error: Error) => {
+      // No endpoint is written: `runner status` keeps saying the gateway is not there yet.
+      log(error.message);
+    });
+  const engineCall = (args: string[]) => [...engine.globalArgs, ...args, launch.name];
+  return supervise(child, {
+    outputDone: pipeOutput(child, plan.paths.logs, logMaxBytes),
+    containerName: launch.name,
+    endpointFile: plan.paths.gatewayEndpoint,
+    stopGently: () => {
+      spawn(engine.path, engineCall(['stop', '--time', '5']), { stdio: 'ignore', detached: true }).unref();
+    },
+    // The client killed after the grace period may leave its container running: never that.
+    afterStop: () => {
+      spawnSync(engine.path, engineCall(['rm', '--force']), { stdio: 'ignore', timeout: 30_000 });
+    },
+  });
 }
 
 function supervise(

@@ -1,8 +1,9 @@
 /**
  * Reading a user's guest logs (`<ws>/logs/{role}.{stream}.log`) for `runner logs` and the
  * control socket's `logs` op: the last N lines of each file asked for, within the 128 KiB
- * response limit. Also used directly when no runner is running: logs outlive the guest. The
- * files are read with `tailLines` (`@oxydra/config`), never through a link planted in the folder.
+ * response limit, reaching into the rotated `<name>.1` when the current file has fewer. Also used
+ * directly when no runner is running: logs outlive the guest. The files are read with
+ * `tailLines` (`@oxydra/config`), never through a link planted in the folder.
  */
 import { tailLines, UnsafeLogFile } from '@oxydra/config/admin';
 import {
@@ -30,16 +31,24 @@ export async function readLogs(logDir: string, request: LogsRequest): Promise<Lo
   }
   const entries: LogEntry[] = [];
   let found = false;
+  const read = (path: string, count: number) =>
+    tailLines(path, count).catch((error: unknown) => {
+      if (!(error instanceof UnsafeLogFile)) throw error;
+      warnings.push(error.message);
+      return undefined;
+    });
   for (const role of roles) {
     for (const stream of streams) {
-      const lines = await tailLines(logFilePath(logDir, role, stream), tail).catch((error: unknown) => {
-        if (!(error instanceof UnsafeLogFile)) throw error;
-        warnings.push(error.message);
-        return undefined;
-      });
-      if (lines === undefined) continue;
+      const path = logFilePath(logDir, role, stream);
+      const current = await read(path, tail);
+      // A file just rotated (log-sink.ts) holds few lines: the rest of the tail is in `.1`.
+      const older =
+        (current?.length ?? 0) < tail ? await read(`${path}.1`, tail - (current?.length ?? 0)) : undefined;
+      if (current === undefined && older === undefined) continue;
       found = true;
-      for (const message of lines) entries.push({ source: 'process_file', role, stream, message });
+      for (const message of [...(older ?? []), ...(current ?? [])]) {
+        entries.push({ source: 'process_file', role, stream, message });
+      }
     }
   }
   if (!found) warnings.push(`no ${request.role} logs yet in ${logDir}`);

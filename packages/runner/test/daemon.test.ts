@@ -30,6 +30,7 @@ import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/he
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FAKE_GUEST = new URL('./fixtures/fake-guest.mjs', import.meta.url).pathname;
+const FAKE_QEMU = new URL('./fixtures/fake-qemu.mjs', import.meta.url).pathname;
 
 let tmp: TempWorkspace;
 let project: string;
@@ -295,6 +296,22 @@ describe('runner daemon with a container guest (a stand-in engine)', () => {
     expect(statSync(join(plan.paths.logs, 'runtime.stderr.log')).size).toBeLessThanOrEqual(2 * cap);
   });
 
+  // The guest writes ipc/guest/gateway-endpoint; a directory it leaves there (with a link to a
+  // host file inside) once failed its next start: the runner's rm was not recursive.
+  it('starts over a folder the guest left at its endpoint, removing it but nothing a link in it names', async () => {
+    const hostDir = join(tmp.dir, 'host-dir');
+    const hostFile = join(hostDir, 'file');
+    mkdirSync(hostDir);
+    writeFileSync(hostFile, 'keep me\n');
+    const endpoint = join(plan.paths.guestIpc, 'gateway-endpoint');
+    mkdirSync(join(endpoint, 'sub'), { recursive: true });
+    symlinkSync(hostDir, join(endpoint, 'sub', 'dir-link'));
+    symlinkSync(hostFile, join(endpoint, 'sub', 'file-link'));
+    await startWithFakeEngine();
+    expect(existsSync(endpoint)).toBe(false);
+    expect(readFileSync(hostFile, 'utf8')).toBe('keep me\n');
+  });
+
   // A root runner hands shared/.oxydra to the guest's uid before each start; the guest owns shared/
   // and can put a link there in place of the folder.
   it.skipIf(process.geteuid?.() !== 0)(
@@ -311,4 +328,35 @@ describe('runner daemon with a container guest (a stand-in engine)', () => {
       }
     },
   );
+});
+
+// The micro-VM's console and ttyS1 are its guest's to flood (root in its VM); QEMU is a
+// stand-in (fixtures/fake-qemu.mjs) that opens its serial ports as the real one does.
+describe('runner daemon with a micro-VM guest (a stand-in QEMU)', () => {
+  it("caps the runtime logs against a guest's flood of its console and stderr", async () => {
+    const qemu = join(tmp.dir, 'fake-qemu');
+    writeFileSync(qemu, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_QEMU}" "$@"\n`);
+    chmodSync(qemu, 0o755);
+    const cap = 64 * 1024;
+    daemon = new RunnerDaemon({
+      plan,
+      backend: { kind: 'micro_vm', qemu, accel: 'tcg', image: { dir: tmp.dir, kernel: 'k', initrd: 'i' } },
+      selfCommand: [process.execPath],
+      env: { FAKE_QEMU_FLOOD_BYTES: String(1024 * 1024) },
+      logMaxBytes: cap,
+      stopGraceMs: 2000,
+      log: () => {},
+    });
+    await daemon.start();
+    const exit = await healthWhen((h) => h.runtime_exit !== undefined, 'the stand-in QEMU exited');
+    expect(exit.runtime_exit).toBe('exit code 0');
+    const logs = (stream: string) => join(plan.paths.logs, `runtime.${stream}.log`);
+    expect(readFileSync(logs('stdout'), 'utf8')).toContain('flood done on ttyS0');
+    expect(readFileSync(logs('stderr'), 'utf8')).toContain('flood done on ttyS1');
+    expect(readFileSync(logs('stderr'), 'utf8')).toContain('fake-qemu: a warning of its own');
+    for (const stream of ['stdout', 'stderr']) {
+      expect(statSync(logs(stream)).size).toBeLessThanOrEqual(cap);
+      expect(statSync(`${logs(stream)}.1`).size).toBeLessThanOrEqual(cap);
+    }
+  });
 });

@@ -31,7 +31,7 @@ const spec = {
     home: '/srv/ws/alice/vm-home',
   },
   hostPort: 41000,
-  stderrPath: '/srv/ws/alice/logs/runtime.stderr.log',
+  stderrSocket: '/srv/ws/alice/ipc/vm-stderr.sock',
 };
 
 describe('qemuArgs', () => {
@@ -50,6 +50,14 @@ describe('qemuArgs', () => {
 
   it('connects the control port to the runner socket, and shares the three folders (vault read-only)', () => {
     expect(valuesOf(args, '-chardev')).toContain('socket,id=ctl,path=/srv/ws/alice/ipc/vm-control.sock');
+    // The console is QEMU's stdout and ttyS1 the runner's socket: both read into its capped logs.
+    expect(valuesOf(args, '-chardev')).toEqual(
+      expect.arrayContaining([
+        'stdio,id=out,signal=off',
+        'socket,id=err,path=/srv/ws/alice/ipc/vm-stderr.sock',
+      ]),
+    );
+    expect(valuesOf(args, '-serial')).toEqual(['chardev:out', 'chardev:err']);
     expect(valuesOf(args, '-device')).toContain(
       'virtserialport,bus=vs.0,chardev=ctl,name=org.oxydra.control',
     );

@@ -138,6 +138,33 @@ describe.skipIf(!HAS_BWRAP)('the sandbox holds no host root and no unbounded dis
     },
   );
 
+  // A root guest (the runner's process tier) opens the workspace's .oxydra/ (memory.db, kernel.db,
+  // agent.toml) as root; its commands own the workspace. They must not be able to swap that
+  // folder, or plant a link in it, for the guest to follow to a host file.
+  it.skipIf(!IS_ROOT)(
+    "leaves a root guest's .oxydra out of reach of its commands: no rename, no link planted in it",
+    async () => {
+      chmodSync(f.root, 0o755);
+      chownSync(f.workspace, NOBODY.uid, NOBODY.gid);
+      const state = path.join(f.workspace, '.oxydra');
+      const r = await run(
+        f,
+        policy({ identity: { ...NOBODY } }),
+        [
+          'mv .oxydra moved 2>/dev/null && echo RENAMED || echo rename-refused',
+          'rm -rf .oxydra 2>/dev/null; ln -s /etc/shadow .oxydra/memory.db 2>/dev/null',
+          'ln -s /etc/shadow .oxydra/agent.toml 2>/dev/null; echo done',
+        ].join('; '),
+      );
+      expect(r.output).toContain('rename-refused');
+      expect(r.output).toContain('done');
+      // The host's folder is the guest's own, unchanged: the links went to the mask over it.
+      expect(readdirSync(state)).toEqual(['secret.toml']);
+      expect(statSync(state).uid).toBe(0);
+      expect(readdirSync(f.workspace)).not.toContain('moved');
+    },
+  );
+
   it('binds /proc/sys and the other kernel knobs read-only for whoever runs it, root included', async () => {
     const r = await run(
       f,

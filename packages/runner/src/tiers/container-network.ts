@@ -12,7 +12,7 @@
  *   that port is the endpoint clients and `runner status` use.
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import { writeFileAtomic } from '@oxydra/config';
 import { type EgressDecision, type EgressProxy, startEgressProxy } from '@oxydra/sandbox';
 import { parseHostPattern } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
+import { removeGuestTree } from '../remove-tree.js';
 
 /** Where the two folders appear inside the guest. */
 export const GUEST_EGRESS_DIR = '/run/oxydra/egress';
@@ -101,7 +102,7 @@ function pinSocket(path: string): number | undefined {
 
 /** A fresh, empty folder: nothing a previous guest left (a symbolic link, a socket) survives. */
 async function freshDir(dir: string, owner: Ids | undefined): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await removeGuestTree(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (owner && asRoot()) await chown(dir, owner.uid, owner.gid);
 }
@@ -189,8 +190,10 @@ export async function startContainerNetwork(options: {
       if (pinned !== undefined) closeSync(pinned);
       pinned = undefined;
       await proxy.close();
-      await rm(dirs.egress, { recursive: true, force: true });
-      await rm(dirs.gateway, { recursive: true, force: true });
+      // The container may still run (its client killed after the grace period): the gateway
+      // folder is its to change while it goes (remove-tree.ts).
+      await removeGuestTree(dirs.egress);
+      await removeGuestTree(dirs.gateway);
     },
   };
 }

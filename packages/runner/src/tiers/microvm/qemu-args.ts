@@ -1,7 +1,9 @@
 /**
  * The `qemu-system-x86_64` arguments of a micro-VM guest: a pure function, so every device is
  * unit-tested without QEMU. No default devices, no display, no reboot: the guest's console
- * (ttyS0) is QEMU's stdout and its stderr (ttyS1) the runtime stderr log; the control port is a
+ * (ttyS0) is QEMU's stdout and its stderr (ttyS1) a connection to a socket of the runner's, both
+ * read by the runner into its capped logs (never a file QEMU writes itself, which a guest
+ * flooding its console would grow without bound); the control port is a
  * virtio-serial port connected to the runner's socket; the user's folders are 9p shares; the
  * only way in from the host is the forward of the guest's gateway port to 127.0.0.1.
  */
@@ -24,8 +26,8 @@ export interface QemuGuestSpec {
   shares: Record<(typeof SHARES)[number]['tag'], string>;
   /** The host's 127.0.0.1 port forwarded to the guest's gateway (on the same port). */
   hostPort: number;
-  /** Where ttyS1 (the guest's stderr) is appended. */
-  stderrPath: string;
+  /** The runner's Unix socket QEMU connects ttyS1 (the guest's stderr) to. */
+  stderrSocket: string;
 }
 
 /** 9p paths are written into a -fsdev option list, where a comma would start the next option. */
@@ -62,7 +64,7 @@ export function qemuArgs(spec: QemuGuestSpec): string[] {
     '-serial',
     'chardev:out',
     '-chardev',
-    `file,id=err,path=${optionValue(spec.stderrPath)},append=on`,
+    `socket,id=err,path=${optionValue(spec.stderrSocket)}`,
     '-serial',
     'chardev:err',
     '-device',

@@ -6,12 +6,15 @@
  * exits. The guest's variables (provider keys, the gateway token) travel in a 0600 file QEMU
  * reads into fw_cfg, removed once the guest answers. The gateway listens on the guest's address,
  * forwarded to a free port of the host's 127.0.0.1; once it answers /healthz there, the runner
- * writes that endpoint where the daemon reads the guest's.
+ * writes that endpoint where the daemon reads the guest's. The guest's console (QEMU's stdout)
+ * and stderr (ttyS1, connected to `<ws>/ipc/vm-stderr.sock`) reach the runner as streams it
+ * copies into its capped logs; QEMU writes no log file itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '@oxydra/config';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
@@ -29,14 +32,14 @@ export interface MicroVmRequest {
   backend: MicroVmBackend;
   envelope: BootstrapEnvelope;
   env: NodeJS.ProcessEnv;
-  /** The runtime log descriptors: QEMU's stdout (the guest's console) and stderr. */
-  stdout: number;
-  stderr: number;
-  stderrPath: string;
 }
 
 export interface MicroVm {
   child: ChildProcess;
+  /** The guest's console. */
+  stdout: Readable;
+  /** The guest's stderr (ttyS1) and QEMU's own; ends once QEMU and ttyS1 have closed. */
+  stderr: Readable;
   /** Closes the control connection: the guest stops by itself and the VM powers off. */
   stopGently(): void;
 }
@@ -75,6 +78,30 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * Listens for QEMU's ttyS1 connection and copies it into `into`; `end()` closes the listener and
+ * ends `into` once that connection, if any, has closed.
+ */
+async function ttyS1Server(path: string, into: PassThrough): Promise<{ end(): void }> {
+  await removeStaleSocket(path, 'another micro-VM');
+  let connection: Socket | undefined;
+  const server = createServer((socket) => {
+    // QEMU's is the one connection: anything after it is refused.
+    if (connection) return void socket.destroy();
+    connection = socket;
+    socket.on('error', () => socket.destroy());
+    socket.pipe(into, { end: false });
+  });
+  await listenOnUnixSocket(server, path);
+  return {
+    end() {
+      server.close();
+      if (connection === undefined || connection.closed) into.end();
+      else connection.once('close', () => into.end());
+    },
+  };
+}
+
 export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
   const { plan, backend } = request;
   const controlPath = join(plan.paths.ipc, 'vm-control.sock');
@@ -93,6 +120,9 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
     socket.write(encodeEnvelope(request.envelope));
   });
   await listenOnUnixSocket(server, controlPath);
+  const stderrPath = join(plan.paths.ipc, 'vm-stderr.sock');
+  const stderr = new PassThrough();
+  const ttyS1 = await ttyS1Server(stderrPath, stderr);
 
   // The guest's HOME (its signing key, trust records), private to the operator like ipc/.
   const home = join(plan.paths.root, 'vm-home');
@@ -116,15 +146,19 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
         home,
       },
       hostPort,
-      stderrPath: request.stderrPath,
+      stderrSocket: stderrPath,
     }),
-    { env: request.env, detached: true, stdio: ['ignore', request.stdout, request.stderr] },
+    { env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  child.stderr!.pipe(stderr, { end: false });
+  // 'close' follows the exit (or a failed spawn) once QEMU's own stdout and stderr have ended.
+  child.once('close', () => ttyS1.end());
   let exited = false;
   const cleanUp = () => {
     server.close();
     void rm(envFile, { force: true });
     void rm(controlPath, { force: true });
+    void rm(stderrPath, { force: true });
   };
   child.once('exit', () => {
     exited = true;
@@ -147,6 +181,8 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
   })();
   return {
     child,
+    stdout: child.stdout!,
+    stderr,
     stopGently: () => {
       control?.end();
       if (!control) child.kill('SIGTERM');
