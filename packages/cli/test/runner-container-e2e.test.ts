@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findOnPath } from '@oxydra/runner';
+import { detectContainerEngine, findOnPath } from '@oxydra/runner';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
@@ -264,5 +264,64 @@ describe.skipIf(skip !== undefined)(
       );
       expect(left).not.toMatch(/oxydra-container-(alice|bob)-runtime/);
     }, 300_000);
+
+    it("refuses to start a user's guest while that user's container runs for another project, and leaves it running", async () => {
+      // The name is per user on the machine: a start used to force-remove another project's running guest.
+      const credentials = 'credential_refs = { mock = "MOCK_KEY" }\n';
+      writeRunnerConfig(env.sandbox, {
+        defaultTier: 'container',
+        users: { alice: credentials, bob: credentials, carol: credentials },
+      });
+      const detected = detectContainerEngine({ ...process.env, OXYDRA_CONTAINER_ENGINE: engineName });
+      if (!detected.ok) throw new Error(detected.problem);
+      const { path, globalArgs } = detected.engine;
+      const base = execFileSync(
+        path,
+        ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=*oxydra-guest-base*'],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n')[0]!;
+      const name = 'oxydra-container-carol-runtime';
+      const theirs = [
+        '--label',
+        'org.oxydra.user=carol',
+        '--label',
+        'org.oxydra.project=/srv/another-project',
+      ];
+      // Limits this root may grant (the runner's own hard limits, capped as it caps them).
+      const limits = readFileSync('/proc/self/limits', 'utf8');
+      const hard = (label: string, cap: number) =>
+        Math.min(Number(new RegExp(`^${label}\\s+\\S+\\s+(\\d+)`, 'm').exec(limits)?.[1] ?? cap), cap);
+      const [nofile, nproc] = [hard('Max open files', 65536), hard('Max processes', 32768)];
+      theirs.push('--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`);
+      execFileSync(path, [
+        ...globalArgs,
+        'run',
+        '-d',
+        '--rm',
+        '--name',
+        name,
+        ...theirs,
+        '--entrypoint',
+        'sleep',
+        base,
+        '600',
+      ]);
+      try {
+        const start = await env.run(['runner', 'start', '--user', 'carol', '--wait', '60']);
+        expect(start.stderr).toContain(
+          `user carol's container ${name} is running for another project (/srv/another-project)`,
+        );
+        expect(start.stderr).toContain('oxydra runner stop --user carol');
+        expect(start.status).toBe(2);
+        const running = execFileSync(path, ['inspect', '--format', '{{.State.Running}}', name], {
+          encoding: 'utf8',
+        });
+        expect(running.trim()).toBe('true');
+      } finally {
+        spawnSync(path, [...globalArgs, 'rm', '--force', name], { stdio: 'ignore' });
+      }
+    }, 120_000);
   },
 );

@@ -18,6 +18,7 @@ import type { RunnerPlan } from './plan.js';
 import { removeGuestTree } from './remove-tree.js';
 import { containerName, containerRunArgs, GUEST_BOOTSTRAP_FILE } from './tiers/container-args.js';
 import type { ContainerEngine } from './tiers/container-engine.js';
+import { refuseContainerOfAnotherProject } from './tiers/container-holder.js';
 import {
   type ContainerNetwork,
   containerNetworkDirs,
@@ -97,6 +98,8 @@ export async function prepareContainerGuest(
 ): Promise<ContainerLaunch> {
   const ids = guestIds();
   const name = containerName(plan.userId, 'runtime');
+  // The name is the user's on this machine: another project's running guest keeps it.
+  refuseContainerOfAnotherProject(engine, name, plan.userId, plan.projectDir);
   // A container left by a crashed runner would hold the name; and it must be gone before the
   // guest's folders are walked (prepareFolders), so nothing in them changes under the walk.
   spawnSync(engine.path, [...engine.globalArgs, 'rm', '--force', name], { stdio: 'ignore', timeout: 30_000 });
@@ -133,6 +136,7 @@ export async function prepareContainerGuest(
     name,
     image,
     userId: plan.userId,
+    projectDir: plan.projectDir,
     ...ids,
     resources: plan.user.resources ?? {},
     ulimits: runnerUlimits(),

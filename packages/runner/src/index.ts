@@ -89,6 +89,7 @@ export {
   detectContainerEngine,
   type EngineDetection,
 } from './tiers/container-engine.js';
+export { refuseContainerOfAnotherProject } from './tiers/container-holder.js';
 export {
   type ContainerNetwork,
   type ContainerNetworkDirs,

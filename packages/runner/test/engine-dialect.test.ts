@@ -37,6 +37,7 @@ describe('engineDialect', () => {
       name: 'oxydra-container-alice-runtime',
       image: 'localhost/oxydra-guest:x',
       userId: 'alice',
+      projectDir: '/w',
       uid: 1001,
       gid: 1001,
       resources: {},

@@ -26,6 +26,7 @@ const spec: ContainerGuestSpec = {
   name: containerName('alice', 'runtime'),
   image: 'localhost/oxydra-guest:0.1.0-abc',
   userId: 'alice',
+  projectDir: '/srv/project',
   uid: 1000,
   gid: 1000,
   resources: { max_vcpus: 2, max_memory_mib: 512, max_processes: 128 },
@@ -55,7 +56,7 @@ describe('containerRunArgs', () => {
     expect(args).toContain('--init');
     expect(valuesOf(args, '--tmpfs')).toEqual(['/tmp:rw,nosuid,nodev,mode=1777']);
     expect(valuesOf(args, '--pull')).toEqual(['never']);
-    expect(valuesOf(args, '--label')).toEqual(['org.oxydra.user=alice']);
+    expect(valuesOf(args, '--label')).toEqual(['org.oxydra.user=alice', 'org.oxydra.project=/srv/project']);
     expect(valuesOf(args, '--ulimit')).toEqual(['nofile=20000:20000', 'nproc=4096:4096']);
   });
 

@@ -8,11 +8,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isTrustApplied } from '@oxydra/config';
 import {
   chooseBackend,
+  containerName,
   currentGuestImageTag,
   logFilePath,
   planRunner,
   queryRunner,
   type RunnerPlan,
+  refuseContainerOfAnotherProject,
   resolveGuestImage,
   runDaemonMain,
   spawnRunnerDaemon,
@@ -104,6 +106,15 @@ export async function runRunnerStart(flags: RunnerStartFlags): Promise<number> {
   const image =
     backend.kind === 'container' ? await resolveGuestImage(target, backend.engine, selfCommand()) : undefined;
   const state = await queryRunner(target);
+  // Said here, before anything starts (the daemon's start checks again).
+  if (backend.kind === 'container' && !state.running) {
+    refuseContainerOfAnotherProject(
+      backend.engine,
+      containerName(target.userId, 'runtime'),
+      target.userId,
+      target.projectDir,
+    );
+  }
   if (state.running) {
     throw new UsageError(
       `a runner for user ${target.userId} is already running (pid ${state.health.runner_pid ?? '?'})`,

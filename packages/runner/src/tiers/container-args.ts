@@ -6,6 +6,7 @@
  * resource limits, with no network; it sees only the user's own folders, its bootstrap envelope
  * read-only and the two sockets of container-network.ts. Its secrets come on stdin, not in env.
  */
+import { CONTAINER_LABEL_PROJECT } from './container-holder.js';
 import { type ContainerNetworkDirs, GUEST_EGRESS_DIR, GUEST_GATEWAY_DIR } from './container-network.js';
 import type { GuestUlimits } from './ulimits.js';
 
@@ -20,6 +21,8 @@ export interface ContainerGuestSpec {
   name: string;
   image: string;
   userId: string;
+  /** The project folder the guest belongs to (container-holder.ts: the name is per user, not per project). */
+  projectDir: string;
   uid: number;
   gid: number;
   resources: { max_vcpus?: number; max_memory_mib?: number; max_processes?: number };
@@ -46,6 +49,8 @@ export function containerRunArgs(spec: ContainerGuestSpec): string[] {
     spec.name,
     '--label',
     `${CONTAINER_LABEL_USER}=${spec.userId}`,
+    '--label',
+    `${CONTAINER_LABEL_PROJECT}=${spec.projectDir}`,
     // The image is local (`oxydra runner image build`): never ask a registry for it.
     '--pull',
     'never',
