@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
+import type { ControlStoreGroup, ControlStores, StoredUsage } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import Database from 'libsql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -272,6 +273,54 @@ describe("kernel.service('costs')", () => {
     } finally {
       vi.useRealTimers();
       db.close();
+    }
+  });
+
+  it("a report waits for the rows a flush already under way took (PostgreSQL's commit is a round trip away)", async () => {
+    vi.useFakeTimers();
+    try {
+      // A store whose commits wait for `commit()`, as a remote database's do: rows are seen once committed.
+      const committed: StoredUsage[] = [];
+      let commit!: () => void;
+      const commitGate = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      const stores = {
+        usage: { insert: async () => {}, prune: async () => 0 },
+        async transaction<T>(fn: (tx: ControlStores) => Promise<T>): Promise<T> {
+          const staged: StoredUsage[] = [];
+          const usage = {
+            insert: async (rows: StoredUsage[]) => {
+              staged.push(...rows);
+            },
+            prune: async () => 0,
+          };
+          const result = await fn({ usage } as unknown as ControlStores);
+          await commitGate;
+          committed.push(...staged);
+          return result;
+        },
+      } as unknown as ControlStoreGroup;
+      const log = new UsageLog(undefined as never, {
+        retentionDays: 400,
+        maxRows: 1000,
+        maxDelayMs: 1000,
+        stores,
+      });
+      log.record('model', {}, { inputTokens: 1 });
+      // The timer's flush takes the row and waits on its commit.
+      await vi.advanceTimersByTimeAsync(1000);
+      let reported = false;
+      const report = log.flush().then(() => {
+        reported = true;
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reported).toBe(false);
+      commit();
+      await report;
+      expect(committed).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
     }
   });
 

@@ -56,6 +56,12 @@ export class UsageLog {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #written = 0;
   #closed = false;
+  /**
+   * Settles once every flush begun so far has committed. A report flushes first, and a flush the
+   * timer began a moment before has already taken the rows: without waiting for it, the report
+   * read before they committed (on PostgreSQL, a round trip away, it missed every row).
+   */
+  #flushed: Promise<void> = Promise.resolve();
 
   constructor(
     db: KernelDb,
@@ -102,15 +108,21 @@ export class UsageLog {
     });
   }
 
-  /** Writes the waiting rows now (before a report, when the kernel closes). */
-  async flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    try {
-      await this.#stores.transaction((tx) => this.#write(tx.usage));
-    } catch (error) {
-      this.#pending = [];
-      this.options.warn?.(`could not write the usage log: ${(error as Error).message}`);
+  /**
+   * Writes the waiting rows now (before a report, when the kernel closes); resolves once they,
+   * and the rows of every flush begun before, are committed or given up.
+   */
+  flush(): Promise<void> {
+    if (this.#pending.length > 0) {
+      const write = this.#stores
+        .transaction((tx) => this.#write(tx.usage))
+        .catch((error: unknown) => {
+          // The rows it took are dropped (the ledger has the spend); rows entered since wait on.
+          this.options.warn?.(`could not write the usage log: ${(error as Error).message}`);
+        });
+      this.#flushed = Promise.all([this.#flushed, write]).then(() => undefined);
     }
+    return this.#flushed;
   }
 
   /** Writes what waits; later rows are written at once. Call before closing the database. */
