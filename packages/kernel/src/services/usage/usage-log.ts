@@ -117,7 +117,9 @@ export class UsageLog {
       const write = this.#stores
         .transaction((tx) => this.#write(tx.usage))
         .catch((error: unknown) => {
-          // The rows it took are dropped (the ledger has the spend); rows entered since wait on.
+          // Dropped, and what waits with them (the ledger has the spend): rows kept for a
+          // database that keeps failing would grow without bound.
+          this.#pending = [];
           this.options.warn?.(`could not write the usage log: ${(error as Error).message}`);
         });
       this.#flushed = Promise.all([this.#flushed, write]).then(() => undefined);
