@@ -29,6 +29,8 @@ export interface RotatingLogOptions {
   maxBytes: number;
   /** Rotated files kept beside it (`.1` newest). */
   keep: number;
+  /** The first line of each file a rotation starts (what it says of the one moved aside). */
+  rotated?: () => string;
 }
 
 /** Rotated copies of a log, newest first: `<path>.1`, `<path>.2`, ... */
@@ -98,9 +100,9 @@ export class RotatingLogFile {
     this.#inode = stat.ino;
   }
 
-  /** Appends `text` (whole lines), rotating first when it would not fit. */
-  write(text: string): void {
-    const bytes = Buffer.from(text, 'utf8');
+  /** Appends `text` (whole lines, or a stream's bytes as they come), rotating first when it would not fit. */
+  write(text: string | Uint8Array): void {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     const current = lstatOrUndefined(this.path);
     if (current?.ino !== this.#inode) this.#reopen(); // rotated (or removed) by someone else
     if (fstatSync(this.#fd!).size + bytes.length > this.options.maxBytes) this.#rotate();
@@ -118,6 +120,7 @@ export class RotatingLogFile {
       renameSync(this.path, newest);
     }
     this.#reopen();
+    if (this.options.rotated) writeSync(this.#fd!, this.options.rotated());
   }
 
   close(): void {

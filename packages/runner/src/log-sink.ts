@@ -5,47 +5,30 @@
  * child the log file's descriptor let that fill the host's disk; the runner copies the output
  * itself instead, and when a file would pass its cap it is renamed to `<name>.1` (replacing the
  * previous one) and a fresh file started: at most two caps a stream, the newest output kept.
- * `runner logs -f` follows across the rename.
+ * `runner logs -f` follows across the rename. The file is @oxydra/config's RotatingLogFile (never
+ * written through a link or a hard link, reopened when another writer rotated it).
  */
-import {
-  appendFileSync,
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { appendFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { RotatingLogFile } from '@oxydra/config/admin';
 
 /** Each runtime log file's cap: 32 MiB, so at most 64 MiB a stream with the one rotated file. */
 export const RUNTIME_LOG_MAX_BYTES = 32 * 1024 * 1024;
 
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-
 /** Appends `stream` to `path`, rotating at `maxBytes`; resolves once the stream has ended. */
 export function pipeToCappedLog(stream: Readable, path: string, maxBytes: number): Promise<void> {
-  let fd = openSync(path, APPEND_FLAGS, 0o600);
-  let size = fstatSync(fd).size;
-  const rotate = () => {
-    closeSync(fd);
-    renameSync(path, `${path}.1`);
-    fd = openSync(path, APPEND_FLAGS, 0o600);
-    size = writeSync(
-      fd,
+  const log = RotatingLogFile.open(path, {
+    maxBytes,
+    keep: 1,
+    rotated: () =>
       `=== ${new Date().toISOString()} runner: the previous ${maxBytes} bytes are in ${path}.1 ===\n`,
-    );
-  };
+  });
+  // Pieces of a quarter of the cap: one never fits a file only by passing the cap, even after the
+  // line a rotation starts it with, so no file holds more than the cap.
+  const piece = Math.max(1, Math.floor(maxBytes / 4));
   stream.on('data', (chunk: Buffer) => {
     try {
-      let rest = chunk;
-      while (rest.length > 0) {
-        if (size >= maxBytes) rotate();
-        const written = writeSync(fd, rest.subarray(0, Math.max(1, maxBytes - size)));
-        size += written;
-        rest = rest.subarray(written);
-      }
+      for (let at = 0; at < chunk.length; at += piece) log.write(chunk.subarray(at, at + piece));
     } catch {
       // A full disk or a log folder gone: the guest runs on, its output dropped.
     }
@@ -54,11 +37,7 @@ export function pipeToCappedLog(stream: Readable, path: string, maxBytes: number
   stream.on('error', () => {});
   return new Promise((resolve) => {
     stream.once('close', () => {
-      try {
-        closeSync(fd);
-      } catch {
-        // Already closed by a rotation that failed half-way.
-      }
+      log.close();
       resolve();
     });
   });
