@@ -335,12 +335,7 @@ const PROTOTYPE_CODE = [
 ];
 
 // End of the prototype. The OpenAI adapters' shipped transport, for its size beside it:
-const OPENAI_TRANSPORT_FILES = [
-  'adapters/openai/wire.ts',
-  'adapters/openai/errors.ts',
-  'shared/http.ts',
-  'shared/sse.ts',
-];
+const OPENAI_TRANSPORT_FILES = ['adapters/openai/wire.ts', 'adapters/openai/errors.ts', 'shared/http.ts'];
 // ---------------------------------------------------------------------------------------------
 
 const APIS = [

@@ -6,8 +6,8 @@ import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { SKIP_SIGNATURE_VALIDATION } from '../src/adapters/gemini/request.js';
 import { geminiParameters } from '../src/adapters/gemini/schema.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
-import { collectResponse } from '../src/shared/collect.js';
 import { fetchWithStartTimeout } from '../src/shared/http.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, describeFixtureReplay, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64 } from './helpers-adapters-context.js';
 

@@ -10,7 +10,7 @@ import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.j
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { createOpenAIEmbedder } from '../src/embeddings/index.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, streamError, TEST_KEY } from './helpers-adapters.js';
 
 const BASE = 'http://127.0.0.1:9/v1';

@@ -14,7 +14,7 @@ import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.j
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import type { AdapterOptions } from '../src/adapters/options.js';
 import { probeEndpoint } from '../src/factory/probe.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
 const servers: Server[] = [];

@@ -7,7 +7,7 @@ import {
   type StreamOptions,
   WIRE_FACTS,
 } from '@oxydra/types';
-import { type ErrorDescriber, guardStream } from '../shared/guard.js';
+import { type ErrorDescriber, guardStream } from '../shared/stream.js';
 import type { AdapterOptions } from './options.js';
 
 export interface AdapterCall {

@@ -5,7 +5,7 @@
  * synchronous.
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions } from '@oxydra/types';
-import { wrapStream } from '../shared/wrap-stream.js';
+import { wrapStream } from '../shared/stream.js';
 import type { AdapterOptions } from './options.js';
 
 export type AdapterFactory = (options: AdapterOptions) => Provider;

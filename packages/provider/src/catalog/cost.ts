@@ -14,7 +14,7 @@
  * withUsageCost fills `costUsd` into a provider's usage events from these prices.
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
-import { wrapStream } from '../shared/wrap-stream.js';
+import { wrapStream } from '../shared/stream.js';
 import type { ModelPrices } from './model-info.js';
 
 export interface CostOptions {

@@ -15,8 +15,8 @@ import {
 } from '../adapters/gemini/wire.js';
 import { apiKeyOf } from '../adapters/options.js';
 import { InStreamError } from '../shared/errors.js';
-import { toProviderError } from '../shared/guard.js';
-import { field } from '../shared/usage.js';
+import { field } from '../shared/events.js';
+import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
 import { embeddingUsage, type GeminiEmbedderOptions } from './options.js';

@@ -22,4 +22,4 @@ export { createProvider } from '../create-provider.js';
 export type { AdapterFactories } from '../factory/adapters.js';
 export type { ProviderSetup } from '../factory/create.js';
 export { credentialValues, resolveCredential } from '../factory/credentials.js';
-export { collectResponse, ResponseAssembler } from '../shared/collect.js';
+export { collectResponse, ResponseAssembler } from '../shared/stream.js';

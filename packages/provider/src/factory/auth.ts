@@ -13,7 +13,7 @@ import {
   type StreamOptions,
   WIRE_FACTS,
 } from '@oxydra/types';
-import { wrapStream } from '../shared/wrap-stream.js';
+import { wrapStream } from '../shared/stream.js';
 import { type CredentialSource, credentialCandidates } from './credentials.js';
 
 /** No key anywhere in the chain for a provider whose hosted API needs one. */

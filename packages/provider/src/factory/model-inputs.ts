@@ -13,7 +13,7 @@ import {
 } from '@oxydra/types';
 import type { ModelInfo } from '../catalog/model-info.js';
 import { attachmentKind } from '../shared/attachments.js';
-import { wrapStream } from '../shared/wrap-stream.js';
+import { wrapStream } from '../shared/stream.js';
 
 export function withModelInputCheck(provider: Provider, model: ModelInfo, providerName: string): Provider {
   if (!model.known) return provider;

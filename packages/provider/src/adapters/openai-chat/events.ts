@@ -4,8 +4,7 @@
  */
 import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { streamEndedEarly } from '../../shared/errors.js';
-import { ToolCallAssembler } from '../../shared/tool-calls.js';
-import { field, makeUsage } from '../../shared/usage.js';
+import { field, makeUsage, ToolCallAssembler } from '../../shared/events.js';
 import type { ChatCompletion, ChatCompletionChunk } from './types.js';
 
 /** Fields compatible servers add to the delta (DeepSeek `reasoning_content`, vLLM/OpenRouter `reasoning`). */

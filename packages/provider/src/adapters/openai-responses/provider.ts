@@ -3,8 +3,8 @@
  * POST {baseURL}/responses on `fetch`, the stream read with eventsource-parser (../openai/wire.ts).
  */
 import type { Context, ModelEvent, Provider } from '@oxydra/types';
-import { ResponseAssembler } from '../../shared/collect.js';
 import type { HttpTransport } from '../../shared/http.js';
+import { ResponseAssembler } from '../../shared/stream.js';
 import { defineAdapter } from '../define.js';
 import { describeOpenAIError, OpenAIApiError } from '../openai/errors.js';
 import { openAITransport, openAIUrl, postOpenAI, translateOpenAIStream } from '../openai/wire.js';

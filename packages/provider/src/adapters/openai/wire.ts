@@ -7,8 +7,7 @@
  * told not to): a key or header must not reach a server the user did not give it to.
  */
 import type { ModelEvent } from '@oxydra/types';
-import { type HttpTransport, postJson, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
-import { SseReader } from '../../shared/sse.js';
+import { type HttpTransport, postJson, SseReader, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
 import type { StreamTranslator } from '../../shared/translate.js';
 import { type AdapterOptions, apiKeyOf } from '../options.js';
 import { OpenAIApiError, openAIHttpError } from './errors.js';
