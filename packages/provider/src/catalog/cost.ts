@@ -15,7 +15,7 @@
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
 import { wrapStream } from '../shared/stream.js';
-import type { ModelPrices } from './model-info.js';
+import type { ModelPrices } from './models.js';
 
 export interface CostOptions {
   /** `usage.inputTokens` includes cached prompt tokens (default true, the normalised Usage). */

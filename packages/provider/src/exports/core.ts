@@ -10,7 +10,7 @@
 
 export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
 export { costOf } from '../catalog/cost.js';
-export type { ModelInfo } from '../catalog/model-info.js';
+export type { ModelInfo } from '../catalog/models.js';
 export {
   countMessageTokens,
   countToolTokens,

@@ -17,9 +17,7 @@ import {
 } from '@oxydra/types';
 import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
 import { costOptionsFor, withUsageCost } from '../catalog/cost.js';
-import { findModel } from '../catalog/lookup.js';
-import type { ModelInfo } from '../catalog/model-info.js';
-import { catalogNamespace, resolveModel } from '../catalog/resolve.js';
+import { catalogNamespace, findModel, type ModelInfo, resolveModel } from '../catalog/models.js';
 import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
 import type { AdapterFactories } from './adapters.js';

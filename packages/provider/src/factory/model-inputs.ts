@@ -11,7 +11,7 @@ import {
   ProviderError,
   type StreamOptions,
 } from '@oxydra/types';
-import type { ModelInfo } from '../catalog/model-info.js';
+import type { ModelInfo } from '../catalog/models.js';
 import { attachmentKind } from '../shared/attachments.js';
 import { wrapStream } from '../shared/stream.js';
 
