@@ -3,7 +3,7 @@ import { Cancelled, type ModelEvent, ProviderError, type ToolSpec } from '@oxydr
 import { describe, expect, it } from 'vitest';
 import { anthropicRequest } from '../src/adapters/anthropic/request.js';
 import { geminiRequest } from '../src/adapters/gemini/request.js';
-import { chatRequest } from '../src/adapters/openai-chat/request.js';
+import { chatRequest } from '../src/adapters/openai-chat/provider.js';
 import { responsesRequest } from '../src/adapters/openai-responses/request.js';
 import { classifyKind, InStreamError, providerErrorFromFacts } from '../src/shared/errors.js';
 import { parseToolArguments, ToolCallAssembler } from '../src/shared/events.js';

@@ -4,6 +4,7 @@
  * index.ts.
  */
 
+import { apiKeyOf } from '../adapters/define.js';
 import { describeGeminiError } from '../adapters/gemini/errors.js';
 import {
   geminiApiRoot,
@@ -13,7 +14,6 @@ import {
   invalidModel,
   postGemini,
 } from '../adapters/gemini/wire.js';
-import { apiKeyOf } from '../adapters/options.js';
 import { InStreamError } from '../shared/errors.js';
 import { field } from '../shared/events.js';
 import { toProviderError } from '../shared/stream.js';
