@@ -189,7 +189,7 @@ export function retryProgress(message: string): ModelEvent {
 }
 
 /** A copy of a ProviderError with a new message and/or flags (its fields are read-only). */
-export function reviseProviderError(
+function reviseProviderError(
   error: ProviderError,
   changes: { message?: string; partialOutput?: boolean; hint?: string; attempts?: number },
 ): ProviderError {

@@ -146,7 +146,7 @@ export class OpenAIApiError extends Error {
  * The error of a non-2xx answer: its JSON body's `error`, or its text when the body is not JSON
  * (a proxy's HTML page, a plain "Bad Gateway").
  */
-export async function openAIHttpError(response: Response): Promise<OpenAIApiError> {
+async function openAIHttpError(response: Response): Promise<OpenAIApiError> {
   const text = await response.text().catch((error: unknown) => (error instanceof Error ? error.message : ''));
   let body: unknown;
   try {
