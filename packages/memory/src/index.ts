@@ -25,7 +25,6 @@ export * from './store/libsql/migrate.js';
 export type { Migration } from './store/libsql/migrations/index.js';
 export * from './store/libsql/notes.js';
 export { LibsqlSearchIndex } from './store/libsql/search-index/store.js';
-export type { StateValue } from './store/libsql/sessions.js';
 export * from './store/libsql/sessions.js';
 export { memoryTransfer, sqliteTransfer } from './store/libsql/transfer.js';
 export {

@@ -89,7 +89,7 @@ const MAX_ID_CHARS = 200;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export function checkId(field: string, value: string): string {
+function checkId(field: string, value: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new MemoryValidationError(field, `${field} must be a non-empty string`);
   }

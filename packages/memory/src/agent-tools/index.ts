@@ -1,4 +1,3 @@
-/** memory_search/save/update/delete and scratchpad_read/write/clear over one memory database. */
 export type { MemoryToolDeps, NoteView } from './deps.js';
 
 import { defineTool } from '@oxydra/tools';
@@ -14,6 +13,7 @@ import {
 import { z } from 'zod';
 import type { MemoryToolDeps, NoteScope } from './deps.js';
 
+/** memory_search/save/update/delete and scratchpad_read/write/clear over one memory database. */
 export function createMemoryTools(deps: MemoryToolDeps): Tool[] {
   return [...noteTools(deps), ...scratchpadTools(deps)];
 }

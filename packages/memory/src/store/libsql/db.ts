@@ -2,7 +2,6 @@
  * Opening the memory database: a local libSQL file (the default) or a remote libSQL / Turso
  * server. Migrations are separate (migrate.ts) so tests can open a database at any version.
  */
-
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +9,7 @@ import type { Client, Row } from '@libsql/client';
 import Database from 'libsql';
 import { MemoryValidationError } from '../../errors.js';
 import { serialClient } from '../../serial-client.js';
-import type { Connection } from '../local/local-client.js';
-import { localClient } from '../local/local-client.js';
+import { type Connection, localClient } from '../local/local-client.js';
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;

@@ -438,11 +438,7 @@ async function appendIn(
 
 export type StateValue = SessionStateValue;
 
-export async function selectState(
-  db: Client,
-  sessionId: string,
-  key: string,
-): Promise<StateValue | undefined> {
+async function selectState(db: Client, sessionId: string, key: string): Promise<StateValue | undefined> {
   const result = await db.execute({
     sql: 'SELECT value, epoch FROM session_state WHERE session_id = ? AND key = ?',
     args: [sessionId, key],
@@ -455,7 +451,7 @@ export async function selectState(
  * Writes `value` if the stored epoch is `expectedEpoch` (null: no value yet). One statement
  * each way, so the check and the write are atomic without a transaction. True if written.
  */
-export async function compareAndSetState(
+async function compareAndSetState(
   db: Client | Transaction,
   sessionId: string,
   key: string,
@@ -480,6 +476,6 @@ export async function compareAndSetState(
   return result.rowsAffected === 1;
 }
 
-export function deleteStateStatement(sessionId: string): InStatement {
+function deleteStateStatement(sessionId: string): InStatement {
   return { sql: 'DELETE FROM session_state WHERE session_id = ?', args: [sessionId] };
 }
