@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-// The vector scan's cost per code: scoreCodes (JavaScript, the scan before code-store.ts) against
+// The vector scan's cost per code: scoreCodes (JavaScript, the scan before code-scan.ts's CodeStore) against
 // the code store's WebAssembly scan, on the same random codes and query, interleaved rounds,
 // medians; also checks that both give the same scores to the bit. 256 dimensions (32-byte codes)
 // unless --dims. Needs `npx tsc -b`.
 // Usage: node bench/code-scan.mjs [--sizes 20000,100000] [--dims 256] [--rounds 21]
 import { parseArgs } from 'node:util';
-import { CodeStore } from '../packages/memory/dist/store/libsql/search-index/code-store.js';
+import { CodeStore, TopK } from '../packages/memory/dist/store/libsql/search-index/code-scan.js';
 import {
   codeBytes,
   scoreCodes,
   scoreTables,
 } from '../packages/memory/dist/store/libsql/search-index/codes.js';
-import { TopK } from '../packages/memory/dist/store/libsql/search-index/top-k.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,8 +4,8 @@
  */
 import type { AssistantMessage, ContentPart, Message, SessionStore, StoredEvent } from '@oxydra/types';
 import { SessionNotFoundError } from './errors.js';
-import { attachmentPlaceholder } from './payload.js';
 import type { Session } from './store/libsql/sessions.js';
+import { attachmentPlaceholder } from './store-input.js';
 
 /** The JSONL header's format name and version: bump the version when a line's shape changes. */
 const SESSION_EXPORT_FORMAT = 'oxydra.session';

@@ -1,16 +1,14 @@
 /**
- * The code store's scan (WebAssembly for large stores, code-store.ts) against scoreCodes, the
+ * The code store's scan (WebAssembly for large stores, code-scan.ts) against scoreCodes, the
  * JavaScript scan it replaces: the same scores to the bit, so the same selection, ties and order.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
-import { CodeStore } from '../src/store/libsql/search-index/code-store.js';
+import { CodeStore, TopK } from '../src/store/libsql/search-index/code-scan.js';
 import { codeBytes, scoreCodes, scoreTables } from '../src/store/libsql/search-index/codes.js';
 import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
-import { TopK } from '../src/store/libsql/search-index/top-k.js';
-import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
-import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
+import { VectorCache, vectorCandidates } from '../src/store/libsql/search-index/vector-cache.js';
 import { ALL_SCOPES, addSession, type TempDb, tempDb } from './retrieval-helpers.js';
 
 const MODEL = 'deterministic-v1-256';

@@ -1,6 +1,7 @@
 /** The vector scan's building blocks: sign codes, table scoring, top-k, and score fusion. */
 import { describe, expect, it } from 'vitest';
-import { fuseScores, minMaxNormalise } from '../src/retrieval/fusion.js';
+import { fuseScores, minMaxNormalise } from '../src/retrieval/retriever.js';
+import { TopK } from '../src/store/libsql/search-index/code-scan.js';
 import {
   codeBytes,
   rotate,
@@ -10,7 +11,6 @@ import {
   signCode,
   vectorBlob,
 } from '../src/store/libsql/search-index/codes.js';
-import { TopK } from '../src/store/libsql/search-index/top-k.js';
 
 function randomVector(dims: number, seed: number): Float32Array {
   let state = seed;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDeterministicEmbedder, embedText } from '../src/embedders/deterministic.js';
-import { stem } from '../src/embedders/stem.js';
+import { createDeterministicEmbedder, embedText, stem } from '../src/embedders/deterministic.js';
 import { cosine } from './retrieval-helpers.js';
 
 function norm(vector: Float32Array): number {

@@ -3,9 +3,13 @@ import type { Client, InStatement } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { buildFtsQuery, Retriever } from '../src/retrieval/index.js';
-import { CommonWords } from '../src/store/libsql/search-index/common-words.js';
 import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
-import { COMMON_WORD_CHUNKS, ftsCandidates, ftsMatch } from '../src/store/libsql/search-index/fts-search.js';
+import {
+  COMMON_WORD_CHUNKS,
+  CommonWords,
+  ftsCandidates,
+  ftsMatch,
+} from '../src/store/libsql/search-index/fts-search.js';
 import { scopeFilter } from '../src/store/libsql/search-index/scope.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';

@@ -8,8 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import type { ScopeFilter } from '../src/store/libsql/search-index/scope.js';
-import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
-import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
+import { VectorCache, vectorCandidates } from '../src/store/libsql/search-index/vector-cache.js';
 import { ALL_SCOPES, addSession, type TempDb, tempDb } from './retrieval-helpers.js';
 
 const MODEL = 'deterministic-v1-256';

@@ -3,9 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
-import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/int16-vectors.js';
-import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
-import { vectorCandidates } from '../src/store/libsql/search-index/vector-search.js';
+import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/query-memo.js';
+import { VectorCache, vectorCandidates } from '../src/store/libsql/search-index/vector-cache.js';
 import { ALL_SCOPES, type TempDb, tempDb } from './retrieval-helpers.js';
 
 const NO_FILTER = ALL_SCOPES;

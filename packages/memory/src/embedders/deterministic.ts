@@ -6,8 +6,6 @@
  * meaning; a model2vec or API embedder does that. Same text, same vector, on every machine.
  */
 import type { Embedder } from '@oxydra/types';
-import { stem } from './stem.js';
-import { isStopWord } from './stop-words.js';
 
 export interface DeterministicEmbedderOptions {
   /** Vector size; default 256. */
@@ -95,4 +93,84 @@ export function createDeterministicEmbedder(options: DeterministicEmbedderOption
     dimensions,
     embed: async (texts) => texts.map((text) => embedText(text, dimensions)),
   };
+}
+
+/**
+ * A light English suffix stripper for the deterministic embedder: enough that "notes",
+ * "noted" and "noting" meet at "note", and "indexes"/"indexing"/"indexed" at "index". Not a
+ * real stemmer (no Porter rules); the character n-grams catch what it misses.
+ */
+
+// Longest first; each rule keeps at least `min` characters of stem so short words survive.
+const RULES: ReadonlyArray<{ suffix: string; replace: string; min: number }> = [
+  { suffix: 'ational', replace: 'ate', min: 3 },
+  { suffix: 'ization', replace: 'ize', min: 3 },
+  { suffix: 'fulness', replace: 'ful', min: 3 },
+  { suffix: 'ousness', replace: 'ous', min: 3 },
+  { suffix: 'iveness', replace: 'ive', min: 3 },
+  { suffix: 'ments', replace: '', min: 4 },
+  { suffix: 'ment', replace: '', min: 4 },
+  { suffix: 'ings', replace: '', min: 3 },
+  { suffix: 'ing', replace: '', min: 3 },
+  { suffix: 'ies', replace: 'y', min: 2 },
+  { suffix: 'ied', replace: 'y', min: 2 },
+  { suffix: 'edly', replace: '', min: 3 },
+  { suffix: 'ly', replace: '', min: 4 },
+  { suffix: 'ed', replace: '', min: 3 },
+  { suffix: 'es', replace: '', min: 3 },
+  { suffix: 's', replace: '', min: 3 },
+];
+
+// "es" is a plural ending only after these; elsewhere ("notes", "caches") just the "s" goes.
+const ES_PLURAL = /(?:s|x|z|ch|sh)$/;
+
+/** "running" → "run": a doubled final consonant left by -ing/-ed is undone. */
+function undouble(word: string): string {
+  const n = word.length;
+  if (n >= 3 && word[n - 1] === word[n - 2] && !/[aeiouslz]/.test(word[n - 1] ?? ''))
+    return word.slice(0, -1);
+  return word;
+}
+
+/** Strip one common suffix; a final "e" goes too, so "note", "notes", "noted", "noting" all give "not". */
+export function stem(word: string): string {
+  if (word.length <= 3 || /\d/.test(word)) return word;
+  return dropFinalE(stripSuffix(word));
+}
+
+function stripSuffix(word: string): string {
+  if (word.endsWith('ss') || word.endsWith('us') || word.endsWith('is')) return word;
+  for (const { suffix, replace, min } of RULES) {
+    if (!word.endsWith(suffix)) continue;
+    const base = word.slice(0, -suffix.length);
+    if (base.length < min) continue;
+    if (suffix === 'es' && !ES_PLURAL.test(base)) return word.slice(0, -1);
+    if (suffix === 'ing' || suffix === 'ings' || suffix === 'ed' || suffix === 'edly') return undouble(base);
+    return base + replace;
+  }
+  return word;
+}
+
+function dropFinalE(word: string): string {
+  return word.length >= 4 && word.endsWith('e') ? word.slice(0, -1) : word;
+}
+
+/**
+ * English function words. They carry little meaning, and without a corpus-wide IDF the
+ * deterministic embedder would otherwise rank texts by how many "the"s they share.
+ */
+const STOP_WORDS = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being ' +
+    'below between both but by can could did do does doing down during each few for from further ' +
+    'had has have having he her here hers herself him himself his how i if in into is it its ' +
+    'itself just me more most my myself no nor not now of off on once only or other our ours ' +
+    'ourselves out over own same she should so some such than that the their theirs them ' +
+    'themselves then there these they this those through to too under until up very was we were ' +
+    'what when where which while who whom why will with would you your yours yourself yourselves'
+  ).split(' '),
+);
+
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
 }

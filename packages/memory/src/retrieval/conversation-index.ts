@@ -8,10 +8,7 @@
  * meanwhile) is its caller's alone.
  */
 import type { Embedder, EmbedOptions, NewChunk, SearchIndexStore, SearchSource } from '@oxydra/types';
-import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
-import { conversationTexts } from './conversation.js';
-import { embedChecked } from './embed.js';
-import type { Serial } from './serial.js';
+import { type ChunkOptions, chunkText, contentHash, conversationTexts, dedupByHash } from './chunking.js';
 import type { ConversationInput, IndexResult } from './types.js';
 
 export interface ConversationIndexDeps {
@@ -131,5 +128,69 @@ export class ConversationIndex {
       chunks.push(chunk);
     });
     return { chunks, result: { chunks: pieces.length, embedded: pieces.length } };
+  }
+}
+
+/** Calling an embedder and checking what came back before any of it is stored. */
+
+export async function embedChecked(
+  embedder: Embedder,
+  texts: readonly string[],
+  options?: EmbedOptions,
+): Promise<Float32Array[]> {
+  if (texts.length === 0) return [];
+  const vectors = await embedder.embed([...texts], options);
+  if (vectors.length !== texts.length) {
+    throw new Error(
+      `embedder ${embedder.modelId} returned ${vectors.length} vectors for ${texts.length} texts`,
+    );
+  }
+  for (const vector of vectors) {
+    if (vector.length !== embedder.dimensions) {
+      throw new Error(
+        `embedder ${embedder.modelId} returned a ${vector.length}-dimensional vector, expected ${embedder.dimensions}`,
+      );
+    }
+  }
+  return vectors;
+}
+
+/**
+ * Runs async jobs one at a time, in call order. The retriever's writes read before they write
+ * (which chunks a conversation already has, which vectors a note can reuse); two at once on
+ * the same source would both miss the other's rows.
+ *
+ * A job may carry a label saying what it writes (`L`), so a reader can wait for every job but
+ * the last few it does not need (idle's `skip`): a recall need not wait for its own turn's prompt.
+ */
+export class Serial<L = never> {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Jobs not settled yet, in call order: each with the tail it was queued behind. */
+  private readonly pending: { before: Promise<unknown>; label: L | undefined }[] = [];
+
+  run<T>(job: () => Promise<T>, label?: L): Promise<T> {
+    const entry = { before: this.tail, label };
+    const result = this.tail.then(job);
+    this.tail = result.catch(() => {});
+    this.pending.push(entry);
+    void this.tail.then(() => {
+      this.pending.splice(this.pending.indexOf(entry), 1);
+    });
+    return result;
+  }
+
+  /**
+   * Settles once every job queued so far has finished (whether or not it succeeded); with
+   * `skip`, except the jobs at the end of the queue whose labels it accepts (unlabelled jobs are
+   * never skipped): it then settles when the last job before those has.
+   */
+  idle(skip?: (label: L) => boolean): Promise<unknown> {
+    let first = this.pending.length;
+    while (skip && first > 0) {
+      const { label } = this.pending[first - 1]!;
+      if (label === undefined || !skip(label)) break;
+      first -= 1;
+    }
+    return first === this.pending.length ? this.tail : this.pending[first]!.before;
   }
 }

@@ -5,13 +5,13 @@ export {
   CHUNK_OVERLAP,
   CHUNK_SIZE,
   type ChunkOptions,
+  type ConversationTextOptions,
   chunkText,
   contentHash,
+  conversationTexts,
   type TextChunk,
 } from './chunking.js';
-export { type ConversationTextOptions, conversationTexts } from './conversation.js';
-export { fuseScores, minMaxNormalise } from './fusion.js';
-export { Retriever, type SourceType } from './retriever.js';
+export { fuseScores, minMaxNormalise, Retriever, type SourceType } from './retriever.js';
 export type {
   ConversationInput,
   IndexResult,

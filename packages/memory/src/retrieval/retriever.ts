@@ -6,26 +6,22 @@
  * (SearchIndexStore, @oxydra/types) answers candidates.
  */
 import type { Client } from '@libsql/client';
-import type {
-  Embedder,
-  EmbedOptions,
-  IndexedChunk,
-  NewChunk,
-  SearchHit,
-  SearchIndexStore,
-  SearchScope,
-  SearchSource,
-  SourceReplacement,
+import {
+  type Embedder,
+  type EmbedOptions,
+  type IndexedChunk,
+  type NewChunk,
+  type SearchHit,
+  type SearchIndexStore,
+  type SearchScope,
+  type SearchSource,
+  type SourceReplacement,
+  withoutNul,
 } from '@oxydra/types';
-import { withoutNul } from '@oxydra/types';
 import { LibsqlSearchIndex } from '../store/libsql/search-index/store.js';
+import { normaliseTags } from '../store-input.js';
 import { type ChunkOptions, chunkText, contentHash, dedupByHash } from './chunking.js';
-import { ConversationIndex } from './conversation-index.js';
-import { embedChecked } from './embed.js';
-import { fuseScores } from './fusion.js';
-import { aboveFloor, relevanceFloor } from './relevance.js';
-import { Serial } from './serial.js';
-import { normaliseTags } from './tags.js';
+import { ConversationIndex, embedChecked, Serial } from './conversation-index.js';
 import type {
   ConversationInput,
   IndexResult,
@@ -50,7 +46,7 @@ function checkWeight(name: string, value: number): number {
   return value;
 }
 
-/** Whether a queued write indexes conversations of `sessionId` only (serial.ts's labels). */
+/** Whether a queued write indexes conversations of `sessionId` only (Serial's labels, conversation-index.ts). */
 const onlySession = (sessions: ReadonlySet<string>, sessionId: string) =>
   [...sessions].every((id) => id === sessionId);
 
@@ -385,4 +381,78 @@ export class Retriever {
     }
     return hit;
   }
+}
+
+/**
+ * Oxydra's score fusion: each candidate list is min-max normalised to [0, 1] on its own (so
+ * cosine similarities and bm25 scores become comparable), then score = wv·v + wf·f, where a
+ * chunk missing from a list gets 0 there. Ties go to the newer chunk (higher id).
+ */
+
+export interface FusedScore {
+  id: number;
+  score: number;
+  vector: number;
+  fts: number;
+}
+
+/** Higher raw score = better. A list whose scores are all equal normalises to 1 for each. */
+export function minMaxNormalise(scores: ReadonlyMap<number, number>): Map<number, number> {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const score of scores.values()) {
+    if (score < min) min = score;
+    if (score > max) max = score;
+  }
+  const range = max - min;
+  const out = new Map<number, number>();
+  for (const [id, score] of scores) out.set(id, range > 0 ? (score - min) / range : 1);
+  return out;
+}
+
+export function fuseScores(
+  vector: ReadonlyMap<number, number>,
+  fts: ReadonlyMap<number, number>,
+  weights: { vector: number; fts: number },
+): FusedScore[] {
+  // A list weighted 0 proposes no candidates: they would only fill the results with score 0.
+  const v = weights.vector > 0 ? minMaxNormalise(vector) : new Map<number, number>();
+  const f = weights.fts > 0 ? minMaxNormalise(fts) : new Map<number, number>();
+  const fused: FusedScore[] = [];
+  for (const id of new Set([...v.keys(), ...f.keys()])) {
+    const vs = v.get(id) ?? 0;
+    const fs = f.get(id) ?? 0;
+    fused.push({ id, score: weights.vector * vs + weights.fts * fs, vector: vs, fts: fs });
+  }
+  return fused.sort((a, b) => b.score - a.score || b.id - a.id);
+}
+
+/**
+ * The relevance floor. Fusion min-max normalises each candidate list, so the best of a set of
+ * unrelated chunks still scores high; without a floor, every search is padded to top_k with
+ * whatever is least unrelated, and recall fills the prompt with noise. A candidate counts only
+ * when its raw cosine similarity reaches the embedder's floor, or the full-text index matched
+ * one of the query's words.
+ *
+ * Cosine baselines differ by model: unrelated texts sit near 0 for the deterministic hashed
+ * features (measured: below 0.2, a shared word gives 0.5+), around 0.1-0.2 for OpenAI's and
+ * model2vec's embeddings, and around 0.5-0.6 for Gemini's.
+ */
+
+const FLOOR_BY_MODEL_PREFIX: readonly (readonly [string, number])[] = [
+  ['deterministic-', 0.06],
+  ['openai:', 0.3],
+  ['gemini:', 0.6],
+];
+
+/** For models we know nothing about (model2vec and custom ones): above their usual noise. */
+const DEFAULT_FLOOR = 0.3;
+
+function relevanceFloor(modelId: string): number {
+  return FLOOR_BY_MODEL_PREFIX.find(([prefix]) => modelId.startsWith(prefix))?.[1] ?? DEFAULT_FLOOR;
+}
+
+/** The vector candidates similar enough to be worth returning. */
+function aboveFloor(similarities: ReadonlyMap<number, number>, floor: number): Map<number, number> {
+  return new Map([...similarities].filter(([, similarity]) => similarity >= floor));
 }

@@ -1,7 +1,6 @@
 /** The retriever's options, inputs and results. */
 import type { Message, Provenance, SearchQuery, Usage } from '@oxydra/types';
-import type { ChunkOptions } from './chunking.js';
-import type { ConversationTextOptions } from './conversation.js';
+import type { ChunkOptions, ConversationTextOptions } from './chunking.js';
 
 export interface RetrieverOptions extends ChunkOptions {
   /**
@@ -18,7 +17,7 @@ export interface RetrieverOptions extends ChunkOptions {
   /**
    * Vector candidates below this cosine similarity are dropped (full-text matches are kept):
    * results below the relevance floor are left out, not padded to topK. Default: by embedder
-   * (relevance.ts); 0 keeps every candidate.
+   * (relevanceFloor, retriever.ts); 0 keeps every candidate.
    */
   minSimilarity?: number;
   /** Chunks embedded per embedder call during reindex; default 128. */
@@ -40,7 +39,7 @@ export interface ConversationInput extends ConversationTextOptions {
   messages: readonly Message[];
   /**
    * The run's sources when `messages` were written (its context's provenance, AgentLoop), kept
-   * with their chunks besides what the messages' own provenance says (conversation.ts).
+   * with their chunks besides what the messages' own provenance says (conversationTexts, chunking.ts).
    */
   taint?: readonly Provenance[];
 }

@@ -5,12 +5,11 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@libsql/client';
+import type { Client, Row } from '@libsql/client';
 import Database from 'libsql';
 import { MemoryValidationError } from '../../errors.js';
 import { serialClient } from '../../serial-client.js';
-import { localClient } from '../local/local-client.js';
-import type { Connection } from '../local/statement-cache.js';
+import { type Connection, localClient } from '../local/local-client.js';
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -136,4 +135,24 @@ export async function openDatabase(location: DatabaseLocation): Promise<Client> 
     url: target.url,
     ...(target.authToken !== undefined ? { authToken: target.authToken } : {}),
   });
+}
+
+/** Typed reads of libSQL result rows, which are loosely typed (`Value`) by column name. */
+
+export function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
+  return value;
+}
+
+export function optionalText(row: Row, column: string): string | undefined {
+  const value = row[column];
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+export function integer(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new Error(`column ${column}: expected an integer, got ${typeof value}`);
 }

@@ -5,8 +5,8 @@
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { Role, StoredEvent } from '@oxydra/types';
 import { CorruptEventError } from '../../errors.js';
-import { decodePayload } from '../../payload.js';
-import { integer, text } from '../../rows.js';
+import { decodePayload } from '../../store-input.js';
+import { integer, text } from './db.js';
 
 export type { StoredEvent };
 

@@ -14,7 +14,6 @@ import {
   type StateSaveOptions,
   type StateStore,
 } from '@oxydra/types';
-import { nowIso } from '../../ids.js';
 import {
   checkExpectedVersion,
   checkStateName,
@@ -23,8 +22,8 @@ import {
   MAX_STATE_LIST_LIMIT,
   prefixEnd,
 } from '../../kernel-state-input.js';
-import { integer, text } from '../../rows.js';
-import { checkCount } from '../../validate.js';
+import { checkCount, nowIso } from '../../store-input.js';
+import { integer, text } from './db.js';
 
 export {
   DEFAULT_STATE_LIST_LIMIT,

@@ -5,7 +5,7 @@
  */
 import type { Client, Transaction } from '@libsql/client';
 import { SchemaTooNewError } from '../../errors.js';
-import { nowIso } from '../../ids.js';
+import { nowIso } from '../../store-input.js';
 import type { Migration } from './migrations/index.js';
 
 /**

@@ -17,16 +17,18 @@ import {
   type StoredNote,
   taintText,
 } from '@oxydra/types';
-import { newNoteId, nowIso } from '../../ids.js';
-import { NoteChangeNotifier } from '../../note-hook.js';
 import {
+  checkCount,
   checkNoteContent,
+  checkOptionalId,
   DEFAULT_NOTE_LIST_LIMIT,
   MAX_NOTE_LIST_LIMIT,
+  NoteChangeNotifier,
+  newNoteId,
   normalizeTags,
-} from '../../note-input.js';
-import { optionalText, text } from '../../rows.js';
-import { checkCount, checkOptionalId } from '../../validate.js';
+  nowIso,
+} from '../../store-input.js';
+import { optionalText, text } from './db.js';
 
 /** The names this package always used for the contract's types. */
 export type Note = StoredNote;
@@ -36,7 +38,7 @@ export interface NoteStoreOptions {
   onChange?: NoteChangeHook;
 }
 
-export { DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT } from '../../note-input.js';
+export { DEFAULT_NOTE_LIST_LIMIT, MAX_NOTE_LIST_LIMIT } from '../../store-input.js';
 
 const COLUMNS = 'id, user_id, content, tags, created_at, updated_at, taint';
 

@@ -6,7 +6,7 @@
  * (`OXY-4711`, `parse_config`, `v2.3.1`) also gives a phrase of its tokens, which ranks the
  * exact identifier above texts that merely contain its parts.
  */
-import { isStopWord } from '../../../embedders/stop-words.js';
+import { isStopWord } from '../../../embedders/deterministic.js';
 
 const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
 /** A long query adds little past its first words and makes the MATCH slower. */

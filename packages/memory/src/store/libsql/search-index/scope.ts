@@ -8,7 +8,7 @@
  */
 import type { InValue } from '@libsql/client';
 import type { SearchScope } from '@oxydra/types';
-import { normaliseTags } from '../../../retrieval/tags.js';
+import { normaliseTags } from '../../../store-input.js';
 
 /** A SearchScope with its defaults filled in and its tags normalised. */
 export interface ScopeFilter {

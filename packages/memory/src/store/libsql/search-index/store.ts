@@ -1,7 +1,7 @@
 /**
  * The SearchIndexStore on the memory file: chunks in `chunks`, FTS5 over their text, one vector
  * per chunk in `chunk_vectors` (migration 003). Its private accelerations: the in-memory
- * sign-code scan with int16 rerank copies (vector-cache.ts, vector-search.ts) and the
+ * sign-code scan with int16 rerank copies (vector-cache.ts) and the
  * common-word verdicts of the full-text side (fts-search.ts). Those modules load at the first
  * search: a process that only indexes what was said (a first run in a workspace, with nothing
  * yet to recall) never loads them.
@@ -23,10 +23,8 @@ import type {
   SearchSource,
 } from '@oxydra/types';
 import { parseTaint, taintText } from '@oxydra/types';
-import { normaliseTags } from '../../../retrieval/tags.js';
-import { checkSearchModel, checkVectorDimensions } from '../../../search-index-input.js';
+import { checkSearchModel, checkVectorDimensions, normaliseTags } from '../../../store-input.js';
 import { groupWrite } from '../../local/write-group.js';
-import type { ChunkRows } from './chunk-rows.js';
 import {
   type ChunkRow,
   deleteSource,
@@ -34,8 +32,8 @@ import {
   PRUNE_TOMBSTONES,
   replaceVector,
   storedVector,
-} from './statements.js';
-import type { VectorCache } from './vector-cache.js';
+} from './codes.js';
+import type { ChunkRows, VectorCache } from './vector-cache.js';
 
 function num(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
@@ -77,7 +75,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   readonly #dims: { id: string; dims: number };
   #cache: VectorCache | undefined;
   #searches: Promise<Searches> | undefined;
-  /** Candidate rows read lately (chunk-rows.ts), from the first search on. */
+  /** Candidate rows read lately (ChunkRows, vector-cache.ts), from the first search on. */
   #rows: ChunkRows | undefined;
 
   constructor(client: Client, model: SearchModel) {
@@ -94,21 +92,11 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   /** The scans, their modules loaded at the first search (the same ones after). */
   #searching(): Promise<Searches> {
     this.#searches ??= Promise.all([
-      import('./chunk-rows.js'),
-      import('./common-words.js'),
       import('./fts-search.js'),
       import('./scope.js'),
       import('./vector-cache.js'),
-      import('./vector-search.js'),
     ]).then(
-      ([
-        { ChunkRows },
-        { CommonWords },
-        { ftsCandidates },
-        { scopeFilter },
-        { VectorCache },
-        { vectorCandidates },
-      ]) => {
+      ([{ CommonWords, ftsCandidates }, { scopeFilter }, { ChunkRows, VectorCache, vectorCandidates }]) => {
         const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
         this.#rows = new ChunkRows();
         // The mark that common words' verdicts hang on, from the refresh the vector side reads anyway.
@@ -235,7 +223,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   }
 
   /**
-   * The candidates' rows, the vector candidates' read lately from memory (chunk-rows.ts): after
+   * The candidates' rows, the vector candidates' read lately from memory (ChunkRows, vector-cache.ts): after
    * the vector side's refresh of the cache (it proposed something), so a removal is seen first,
    * and only for ids the cache proposed, which name the same chunks as its kept rows. A
    * full-text candidate is read (its id is the file's now, and may have no vector).

@@ -1,6 +1,6 @@
 /**
  * The vector half of the search: every current-model vector's sign code in memory, scanned in
- * full for each new query (about 1 ms per 100k chunks at 256 dimensions, code-store.ts; a query met lately
+ * full for each new query (about 1 ms per 100k chunks at 256 dimensions, code-scan.ts; a query met lately
  * scans only the codes added since: query-memo.ts), with the chunk's scope alongside so filters
  * apply during the scan, not after it.
  *
@@ -12,12 +12,18 @@
  * index lookups. If the tombstone log was pruned past what this cache has seen, it reloads.
  */
 import type { Client, Row } from '@libsql/client';
-import { CodeStore } from './code-store.js';
-import { codeBytes } from './codes.js';
-import { Int16Vectors, QUANTIZED_BUDGET_BYTES, rerankQuery } from './int16-vectors.js';
-import { type QueryMemo, QueryMemos } from './query-memo.js';
+import type { IndexedChunk } from '@oxydra/types';
+import { isZeroVector } from '../../../store-input.js';
+import { CodeStore, TopK } from './code-scan.js';
+import { codeBytes, vectorBlob } from './codes.js';
+import {
+  Int16Vectors,
+  QUANTIZED_BUDGET_BYTES,
+  type QueryMemo,
+  QueryMemos,
+  rerankQuery,
+} from './query-memo.js';
 import { hasAllTags, type ScopeFilter } from './scope.js';
-import { TopK } from './top-k.js';
 
 const NOTE = 0;
 const CONVERSATION = 1;
@@ -87,11 +93,11 @@ export class VectorCache {
     private readonly client: Client,
     readonly modelId: string,
     readonly dimensions: number,
-    /** Most bytes the rerank copies may take (int16-vectors.ts). */
+    /** Most bytes the rerank copies may take (Int16Vectors, query-memo.ts). */
     rerankBudget = QUANTIZED_BUDGET_BYTES,
     /** How many queries' scans are kept (query-memo.ts); 0: every search scans every code. */
     memos?: number,
-    /** From how many slots of room the scan runs in WebAssembly (code-store.ts); Infinity: never. */
+    /** From how many slots of room the scan runs in WebAssembly (CodeStore, code-scan.ts); Infinity: never. */
     wasmFrom?: number,
   ) {
     this.memos = new QueryMemos(memos);
@@ -106,7 +112,7 @@ export class VectorCache {
 
   /**
    * The vector tombstone log's last seq as of now, for the full-text side's common words
-   * (common-words.ts), from the refresh queued and not begun yet (it reads after every write
+   * (CommonWords, fts-search.ts), from the refresh queued and not begun yet (it reads after every write
    * finished before this call); undefined when there is none (the caller reads the mark itself:
    * one statement, where starting a refresh of its own would read three) or before the first
    * load, which this does not start.
@@ -404,5 +410,119 @@ export class VectorCache {
     this.slotOf.clear();
     this.lastVectorId = -1;
     this.lastTombstone = 0;
+  }
+}
+
+/**
+ * The vector half of the search: the in-memory code scan proposes a pool several times larger
+ * than needed, and the pool is reranked by cosine on the cache's int16 copies of the vectors
+ * (Int16Vectors, query-memo.ts), or in SQL on the stored float32 vectors once the index outgrew them.
+ * Measured at 256 dimensions on the bench corpus (10k chunks), the share of the exact top 32
+ * that a pool of 8× / 16× / 32× the candidates holds: 0.85 / 0.94 / 0.99 (of the exact top 8:
+ * 0.94 / 0.98 / 0.99). 16× costs ~1 ms more than 8× at 100k chunks.
+ */
+
+const POOL_FACTOR = 16;
+const MIN_POOL = 128;
+
+function num(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
+}
+
+/** chunk id → cosine similarity, for the best `limit` chunks by vector that `filter` allows. */
+export async function vectorCandidates(
+  client: Client,
+  cache: VectorCache,
+  query: Float32Array,
+  limit: number,
+  filter: ScopeFilter,
+): Promise<Map<number, number>> {
+  // A query with no word the embedder knows embeds to zero: similar to nothing.
+  if (isZeroVector(query)) return new Map();
+  await cache.refresh();
+  const poolSize = Math.max(MIN_POOL, limit * POOL_FACTOR);
+  // Usually the whole pool's copies are in memory: scan and rerank at once, on slots; else
+  // the pool, reranked below.
+  const pool = cache.nearest(query, poolSize, limit, filter);
+  if (pool instanceof Map) return pool;
+  if (pool.length === 0) return new Map();
+  const inMemory = await cache.rerank(query, pool, limit);
+  if (inMemory !== undefined) return inMemory;
+  const exact = await client.execute({
+    sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
+          WHERE id IN (SELECT value FROM json_each(?))`,
+    args: [vectorBlob(query), JSON.stringify(pool)],
+  });
+  const scored = exact.rows
+    .map((row) => [num(row.chunk_id), 1 - num(row.distance)] as const)
+    .filter(([, similarity]) => Number.isFinite(similarity))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit);
+  return new Map(scored);
+}
+
+/**
+ * Chunk rows that recall read lately, kept so the next search does not read them again: the
+ * read of a search's candidates (32 + 32 rows with their text) was the largest statement of a
+ * persisted kernel turn, and one conversation's recalls keep meeting the same chunks.
+ *
+ * Why a kept row stays true: a chunk row is never updated (replacing a source deletes its
+ * chunks and inserts new ones), only deleted, and its id may then be reused (INTEGER PRIMARY
+ * KEY without AUTOINCREMENT). Only rows of chunks the vector cache proposed are kept, and served
+ * only for ids it proposes again (store.ts): deleting such a chunk deletes its vector (a
+ * trigger), which logs a tombstone, which the cache applies at the next search's refresh and
+ * counts in `removals`. Every kept row is dropped when that count moves, so a row is served
+ * only while no vector of the cache was removed since it was read. A chunk deleted between a
+ * search's refresh and its read of the rows can still come back in that search, as its vector
+ * candidate already could (the refresh is what the search saw).
+ *
+ * Bounded: MAX_ROWS rows, least recently used go first.
+ */
+
+const MAX_ROWS = 1024;
+
+/** A copy the caller may change without changing the kept row. */
+function copy(chunk: IndexedChunk): IndexedChunk {
+  const copied = { ...chunk, source: { ...chunk.source }, tags: [...chunk.tags] };
+  if (chunk.taint !== undefined) copied.taint = chunk.taint.map((entry) => ({ ...entry }));
+  return copied;
+}
+
+export class ChunkRows {
+  private readonly rows = new Map<number, IndexedChunk>();
+  /** The vector cache's removals when the kept rows were read. */
+  private mark = -1;
+
+  /** Forgets every row when vectors were removed since they were kept (see the file comment). */
+  validFor(removals: number): void {
+    if (removals === this.mark) return;
+    this.rows.clear();
+    this.mark = removals;
+  }
+
+  get(id: number): IndexedChunk | undefined {
+    const row = this.rows.get(id);
+    if (row === undefined) return undefined;
+    this.rows.delete(id);
+    this.rows.set(id, row);
+    return copy(row);
+  }
+
+  /**
+   * Keeps `chunk`, read while the vector cache had made `removals` removals and holds its
+   * vector. Not kept when vectors were removed meanwhile: the row may predate a deletion.
+   */
+  keep(chunk: IndexedChunk, removals: number): void {
+    if (removals !== this.mark) return;
+    this.rows.delete(chunk.id);
+    this.rows.set(chunk.id, copy(chunk));
+    if (this.rows.size > MAX_ROWS) {
+      const oldest = this.rows.keys().next().value;
+      if (oldest !== undefined) this.rows.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.rows.size;
   }
 }
