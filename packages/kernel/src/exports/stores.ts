@@ -13,7 +13,7 @@ export { asyncControlStores } from '../store/libsql/async-view.js';
 export { LibsqlAuditStore } from '../store/libsql/audit.js';
 export { libsqlControlStores } from '../store/libsql/control.js';
 export { LibsqlScheduleStore } from '../store/libsql/schedules.js';
-export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/spend.js';
+export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/ledgers.js';
 export { LibsqlTokenStore } from '../store/libsql/tokens.js';
 export { kernelTransfer } from '../store/libsql/transfer.js';
 export { LibsqlUsageStore } from '../store/libsql/usage.js';

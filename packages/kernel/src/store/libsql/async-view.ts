@@ -22,7 +22,7 @@ import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb, storeOn } from '
 import type { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore } from './audit.js';
 import type { LibsqlScheduleStore } from './schedules.js';
-import { LibsqlSpendStore } from './spend.js';
+import { LibsqlSpendStore } from './ledgers.js';
 import type { LibsqlTokenStore } from './tokens.js';
 import { LibsqlUsageStore } from './usage.js';
 

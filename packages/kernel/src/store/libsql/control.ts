@@ -10,7 +10,7 @@ import { type KernelDb, storeOn, writeTransaction } from '../kernel-db.js';
 import { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore } from './audit.js';
 import { LibsqlScheduleStore } from './schedules.js';
-import { LibsqlSpendStore } from './spend.js';
+import { LibsqlSpendStore } from './ledgers.js';
 import { LibsqlTokenStore } from './tokens.js';
 import { LibsqlUsageStore } from './usage.js';
 
