@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { countTokens } from '../packages/provider/dist/catalog/index.js';
 import { seededRandom, startMockLLM } from '../packages/testkit/dist/index.js';
-import { scrubText } from '../packages/tools/dist/scrub/index.js';
+import { scrubText } from '../packages/tools/dist/scrub.js';
 import { GitIgnore } from '../packages/tools/dist/search/gitignore.js';
 import { loadHtmlParser } from '../packages/tools/dist/web/html-scan.js';
 import { htmlToText } from '../packages/tools/dist/web/html-to-text.js';

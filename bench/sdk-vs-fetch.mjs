@@ -63,8 +63,8 @@ const FIXTURES = new URL('../../shared/fixtures/providers/', import.meta.url);
 const internal = (path) => import(new URL(path, DIST).href);
 const [chatEvents, chatRequests, responsesEvents, responsesRequests, anthropicEvents, anthropicRequests] =
   await Promise.all([
-    internal('adapters/openai-chat/events.js'),
-    internal('adapters/openai-chat/request.js'),
+    internal('adapters/openai-chat/provider.js'),
+    internal('adapters/openai-chat/provider.js'),
     internal('adapters/openai-responses/events.js'),
     internal('adapters/openai-responses/request.js'),
     internal('adapters/anthropic/events.js'),
@@ -335,12 +335,7 @@ const PROTOTYPE_CODE = [
 ];
 
 // End of the prototype. The OpenAI adapters' shipped transport, for its size beside it:
-const OPENAI_TRANSPORT_FILES = [
-  'adapters/openai/wire.ts',
-  'adapters/openai/errors.ts',
-  'shared/http.ts',
-  'shared/sse.ts',
-];
+const OPENAI_TRANSPORT_FILES = ['adapters/openai/wire.ts', 'shared/http.ts'];
 // ---------------------------------------------------------------------------------------------
 
 const APIS = [

@@ -187,6 +187,8 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
         pollIntervalSecs: section.poll_interval_secs,
         requireAuthentication: section.require_authentication,
         authservId: section.trusted_authserv_id,
+        aliases: section.aliases,
+        requireAddressed: section.require_addressed,
         maxMessageBytes: section.max_message_bytes,
         maxMessageLength: section.max_message_length,
       });

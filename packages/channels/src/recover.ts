@@ -40,7 +40,7 @@ export async function recoverTurn(
   const finished =
     stored[0]!.role === 'user' && last.role === 'assistant' && (last.toolCalls?.length ?? 0) === 0;
   if (!finished) return { kind: 'interrupted' };
-  // The run's answer is its model calls' texts in order, as the runtime joins them (answer-text.ts).
+  // The run's answer is its model calls' texts in order, as the runtime joins them (provider-call.ts).
   const text = stored
     .filter((m) => m.role === 'assistant')
     .map((m) => messageText(m))

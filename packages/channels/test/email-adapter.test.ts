@@ -65,6 +65,8 @@ function setUpChannel(overrides: Partial<EmailOptions> = {}): EmailChannel {
     pollIntervalSecs: 5,
     requireAuthentication: true,
     authservId: 'mx.oxy.test',
+    aliases: [],
+    requireAddressed: true,
     maxMessageBytes: 200_000,
     maxMessageLength: 100_000,
     ...overrides,
@@ -394,6 +396,8 @@ describe.skipIf(skip !== undefined)(
         pollIntervalSecs: 5,
         requireAuthentication: true,
         authservId: 'mx.oxy.test',
+        aliases: [],
+        requireAddressed: true,
         maxMessageBytes: 200_000,
         maxMessageLength: 100_000,
       });

@@ -4,14 +4,71 @@
  * so `--help` loads no heavy modules), and the entry point.
  */
 import { Command, CommanderError } from 'commander';
-import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { declareStoreCommands } from './commands/store.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { declarationsFor } from './program/groups.js';
-import { zodForCli } from './program/lazy.js';
+import { EXTENSION_COMMANDS } from './program/extension-commands.js';
+import { type CommandDeclarations, zodForCli } from './program/lazy.js';
+import { SERVICE_COMMANDS } from './program/service-commands.js';
+import { SETUP_COMMANDS } from './program/setup-commands.js';
+import { WORKSPACE_COMMANDS } from './program/workspace-commands.js';
 import { VERSION } from './version.js';
 
 /**
- * The program for this command line: the root and the commands it needs (program/groups.ts: the
+ * The program's top-level commands, by group, in the order of `oxydra --help`. A command line
+ * that names one (`oxydra run ...`) declares only that command; anything else (no command,
+ * `--help`, `help`, a mistyped command that wants a suggestion, `completion`, which prints the
+ * whole tree) declares them all, and `--version` alone none. The groups are imported statically:
+ * their modules only define functions, and in the bundle a chunk per group would cost `--help`
+ * five more files to read.
+ */
+export const COMMAND_GROUPS: readonly CommandDeclarations[] = [
+  SETUP_COMMANDS,
+  WORKSPACE_COMMANDS,
+  { store: declareStoreCommands },
+  EXTENSION_COMMANDS,
+  SERVICE_COMMANDS,
+];
+
+type Declare = (program: Command) => void;
+
+/** Commands that read the whole program tree, so every command is declared for them. */
+const WHOLE_TREE = new Set(['completion']);
+const VERSION_FLAGS = new Set(['-V', '--version']);
+const HELP_FLAGS = new Set(['-h', '--help']);
+
+/**
+ * What to declare for this command line: the command it names, or every command. The root's
+ * own options take no value, so the command is the first word that is not an option.
+ */
+export function declarationsFor(argv: readonly string[]): Declare[] {
+  const name = argv.find((word) => !word.startsWith('-'));
+  // `oxydra --version` prints the version and stops: no command is looked at.
+  if (name === undefined && argv.some((w) => VERSION_FLAGS.has(w)) && !argv.some((w) => HELP_FLAGS.has(w))) {
+    return [];
+  }
+  if (name !== undefined && !WHOLE_TREE.has(name)) {
+    const group = COMMAND_GROUPS.find((candidate) => Object.hasOwn(candidate, name));
+    if (group) return [group[name]!];
+  }
+  return COMMAND_GROUPS.flatMap((group) => Object.values(group));
+}
+
+/**
+ * `oxydra sessions list | head -1`: when the reader goes away, the next write fails with EPIPE.
+ * That is the reader's choice, not a failure: exit 0 at once and quietly, as `git log | head`
+ * does, instead of an unhandled 'error' event and a stack trace.
+ */
+function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
+}
+
+/**
+ * The program for this command line: the root and the commands it needs (declarationsFor: the
  * command it names, or all of them for help, suggestions and completion). Without argv, all.
  */
 export function buildProgram(argv: readonly string[] = []): Command {
@@ -24,7 +81,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .option('--trust', "trust this workspace's .oxydra/ settings for this one command (see `oxydra trust`)")
     .hook('preAction', async (root) => {
-      if (root.opts().trust) (await import('./run/trust-flag.js')).setTrustFlag(true);
+      if (root.opts().trust) (await import('./run/load-config.js')).setTrustFlag(true);
     });
 
   for (const declare of declarationsFor(argv)) declare(program);
@@ -45,7 +102,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
   if (Object.keys(process.env).some((name) => name.startsWith('OXYDRA_') && !name.startsWith('OXYDRA__'))) {
     await zodForCli();
-    const { warnAboutMisnamedVariables } = await import('./env-warnings.js');
+    const { warnAboutMisnamedVariables } = await import('./run/load-config.js');
     warnAboutMisnamedVariables(process.env, process.stderr);
   }
   const program = buildProgram(argv);

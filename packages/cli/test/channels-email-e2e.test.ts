@@ -143,6 +143,20 @@ describe.skipIf(skip !== undefined)(
       expect(smtp.to('stranger@example.com')).toEqual([]);
       expect(env.mock.requests).toHaveLength(1);
       expect(run.stderr()).toContain('ignoring messages from unknown sender stranger@example.com');
+      // A DKIM replay (a signed mail Alice wrote to Bob, sent on to the bot's mailbox) and the
+      // first mail delivered again (its Message-ID in its thread) get no answer: the model is
+      // asked three times in all below, once per real question.
+      await deliver({
+        from: 'alice@example.com',
+        to: 'bob@example.com',
+        text: 'a mail alice wrote to bob',
+        messageId: '<tobob@example.com>',
+      });
+      await deliver({
+        from: 'Alice <alice@example.com>',
+        text: 'my first question',
+        messageId: '<q1@example.com>',
+      });
       expect(run.stderr()).not.toContain(BOT.password);
       expect(run.stderr()).not.toContain(SMTP.password);
 

@@ -1,12 +1,11 @@
 /**
- * The program declares only the command a command line names (program/groups.ts), so each
+ * The program declares only the command a command line names (main.ts), so each
  * group's entry must declare exactly the command it is keyed by: another name would make that
  * command unreachable on its own and show it only with `--help`.
  */
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../src/main.js';
-import { COMMAND_GROUPS, declarationsFor } from '../src/program/groups.js';
+import { buildProgram, COMMAND_GROUPS, declarationsFor } from '../src/main.js';
 
 const names = (program: Command) => program.commands.map((command) => command.name());
 

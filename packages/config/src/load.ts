@@ -3,6 +3,7 @@
  * built-in defaults < /etc/oxydra < ~/.config/oxydra < ./.oxydra < OXYDRA__* env < CLI flags.
  * Within a directory, agent.toml comes before providers.toml.
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type AgentConfig,
@@ -12,11 +13,13 @@ import {
   DEFAULT_PROVIDER_REGISTRY,
   parseCoreSections,
 } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
+import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
 import { AGENT_CONFIG_FILES, type ConfigScope, configDirectories, type LocateOptions } from './locations.js';
 import { envOverrides, type Override, overridesToLayer } from './overrides.js';
-import { readTomlFile, readWorkspaceTomlFile } from './toml-file.js';
+import { tomlHint } from './toml-hints.js';
 import { validateWith } from './validate.js';
 import { decideWorkspaceTrust, refuseHeldProviders, type WorkspaceTrust } from './workspace-trust.js';
 
@@ -160,4 +163,57 @@ export async function loadAgentConfigFile(path: string): Promise<AgentConfig> {
   const values = await readTomlFile(path);
   if (values === undefined) throw new ConfigError(`${path}: file not found`, { source: path });
   return validateAgentValues(values, path);
+}
+
+/** Reading one TOML config file: syntax errors name the file, line and column. */
+export async function readTomlFile(path: string): Promise<PlainObject | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR')
+      throw new ConfigError(`${path}: is a directory, expected a TOML file`, { source: path });
+    if (code === 'EACCES')
+      throw new ConfigError(`${path}: permission denied (check the file's owner and mode)`, { source: path });
+    throw error;
+  }
+  return parseTomlText(text, path);
+}
+
+/** A workspace config file's cap: far above any real one, and the bound on what is read. */
+const WORKSPACE_CONFIG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A workspace's config file, planted by whoever writes the workspace (a cloned repository, a
+ * root guest's sandboxed commands): a link is refused rather than followed to a file of the
+ * host's, and a FIFO, device or file over 1 MiB is not read (a FIFO hung the read for good).
+ */
+export function readWorkspaceTomlFile(path: string): PlainObject | undefined {
+  const file = readSmallFile(path, { maxBytes: WORKSPACE_CONFIG_MAX_BYTES });
+  if (file.ok) return parseTomlText(file.bytes.toString('utf8'), path);
+  if (file.problem === 'missing') return undefined;
+  throw new ConfigError(
+    `${path}: ${file.detail}; not read`,
+    { source: path },
+    { hint: `make ${path} a plain file of the workspace (a copy, not a link), at most 1 MiB` },
+  );
+}
+
+export function parseTomlText(text: string, path: string): PlainObject {
+  try {
+    return parse(text) as PlainObject;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      // smol-toml appends a code excerpt after a blank line; keep the first line only.
+      const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
+      throw new ConfigError(
+        `${path}:${error.line}:${error.column}: invalid TOML: ${reason}`,
+        { source: path, line: error.line, column: error.column },
+        { cause: error, hint: tomlHint(text, reason, error.line) },
+      );
+    }
+    throw error;
+  }
 }

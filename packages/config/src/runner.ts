@@ -13,7 +13,7 @@ import {
   type UserConfig,
   userConfigSchema,
 } from '@oxydra/types';
-import { readTomlFile } from './toml-file.js';
+import { readTomlFile } from './load.js';
 import { singleSourceProvenance, validateWith } from './validate.js';
 
 export async function loadTomlWithSchema<T>(

@@ -5,7 +5,7 @@
 import { ConfigError, ConfigErrors, didYouMean, isSecretKey, MASK } from '@oxydra/types';
 import type { z } from 'zod';
 import { isPlainObject, type PlainObject, sourceOf } from './layers.js';
-import { knownKeys, schemaAt } from './schema-walk.js';
+import { knownKeys, schemaAt } from './overrides.js';
 
 function valueAt(values: unknown, path: readonly PropertyKey[]): unknown {
   let current = values;

@@ -11,7 +11,7 @@ import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Gate,
   heldScript,
@@ -30,9 +30,10 @@ let env: TestGateway;
 let document: { paths: Record<string, Record<string, unknown>> };
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 const called = new Set<string>();
-const gate = new Gate();
+let gate = new Gate();
 
-beforeAll(async () => {
+/** A gateway of its own, on an empty workspace, with the document's schemas loaded into ajv. */
+async function startApiGateway(): Promise<void> {
   const model = new ScriptedModel(async function* (call) {
     if (call.prompt.includes('hold')) {
       yield* heldScript(gate)(call);
@@ -55,7 +56,21 @@ beforeAll(async () => {
   );
   const response = await fetch(`${env.gateway.url}/api/v1/openapi.json`, { headers: auth() });
   document = (await response.json()) as typeof document;
+  ajv.removeSchema('openapi.json');
   ajv.addSchema(document, 'openapi.json');
+}
+
+beforeAll(startApiGateway);
+
+// CI allows one retry (vitest.config.ts). The tests count what they made (stored sessions,
+// schedules, approvals), so a retry on the state its failed attempt left could only fail again,
+// differently: it starts on a gateway of its own instead.
+beforeEach(async ({ task }) => {
+  if (!task.result?.retryCount) return;
+  gate.release();
+  await env?.cleanup();
+  gate = new Gate();
+  await startApiGateway();
 });
 
 afterAll(async () => {

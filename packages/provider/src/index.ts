@@ -8,7 +8,6 @@ export { checkLocalModel } from './adapters/llama-cpp/entry.js';
 export { loadedLocalModels, releaseLocalModels } from './adapters/llama-cpp/held.js';
 export { localModelsDir } from './adapters/llama-cpp/locate.js';
 export * from './catalog/index.js';
-export { createProvider } from './create-provider.js';
 export * from './embeddings/index.js';
 export * from './factory/index.js';
 export * from './reliability/index.js';

@@ -7,7 +7,7 @@
  * adapter folder.
  */
 import { type ProviderType, WIRE_FACTS, type WireFacts } from '@oxydra/types';
-import { type AdapterFactory, lazyAdapter } from './adapters/lazy.js';
+import { type AdapterFactory, lazyAdapter } from './adapters/define.js';
 
 export interface WireApi extends WireFacts {
   /** The adapter; its module is imported on the first call. */

@@ -2,8 +2,8 @@ import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import type { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
-import { collectResponse } from '../src/shared/collect.js';
+import type { AdapterOptions } from '../src/adapters/define.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, bodyList, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64, PNG_BASE64 } from './helpers-adapters-context.js';
 

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { type Context, type ModelEvent, ProviderError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { createGeminiProvider, MAX_GEMINI_REQUESTS_PER_REPLY } from '../src/adapters/gemini/provider.js';
 import { geminiWireSchema } from '../src/adapters/gemini/schema.js';
 import { geminiApiRoot, geminiStreamUrl } from '../src/adapters/gemini/wire.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
 import { createGeminiEmbedder } from '../src/embeddings/index.js';
 import { USER_AGENT } from '../src/shared/http.js';
 import { BASIC_CONTEXT, collectEvents, streamError, TEST_KEY } from './helpers-adapters.js';

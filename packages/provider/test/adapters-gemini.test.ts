@@ -1,13 +1,13 @@
 import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { describeGeminiError, GeminiApiError } from '../src/adapters/gemini/errors.js';
 import { applyPartialArg, parseJsonPath } from '../src/adapters/gemini/partial-args.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { SKIP_SIGNATURE_VALIDATION } from '../src/adapters/gemini/request.js';
 import { geminiParameters } from '../src/adapters/gemini/schema.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
-import { collectResponse } from '../src/shared/collect.js';
 import { fetchWithStartTimeout } from '../src/shared/http.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, describeFixtureReplay, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64 } from './helpers-adapters-context.js';
 

@@ -1,9 +1,9 @@
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, bodyList, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64, PNG_BASE64 } from './helpers-adapters-context.js';
 

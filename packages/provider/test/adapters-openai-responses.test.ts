@@ -2,7 +2,7 @@ import { type MockLLM, type Scenario, startMockLLM } from '@oxydra/testkit';
 import type { Context, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, describeFixtureReplay, streamError, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PDF_BASE64 } from './helpers-adapters-context.js';
 

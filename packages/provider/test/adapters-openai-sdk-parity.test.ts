@@ -7,11 +7,10 @@
 import type { Context } from '@oxydra/types';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
-import { chatRequest } from '../src/adapters/openai-chat/request.js';
+import { type AdapterOptions, apiKeyOf } from '../src/adapters/define.js';
+import { chatRequest, createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { responsesInput, responsesRequest } from '../src/adapters/openai-responses/request.js';
-import { type AdapterOptions, apiKeyOf } from '../src/adapters/options.js';
 import { createOpenAIEmbedder } from '../src/embeddings/index.js';
 import { BASIC_CONTEXT, collectEvents, TEST_KEY } from './helpers-adapters.js';
 import { CONVERSATION, PNG_BASE64 } from './helpers-adapters-context.js';

@@ -6,11 +6,11 @@
  */
 import { type Context, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
 import { createOpenAIEmbedder } from '../src/embeddings/index.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, streamError, TEST_KEY } from './helpers-adapters.js';
 
 const BASE = 'http://127.0.0.1:9/v1';

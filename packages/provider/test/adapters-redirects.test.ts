@@ -9,12 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { type Context, type Provider, ProviderError, providerEntrySchema } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
 import { probeEndpoint } from '../src/factory/probe.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
 const servers: Server[] = [];

@@ -5,7 +5,7 @@
 import { type MockLLM, type ScenarioReply, startMockLLM } from '@oxydra/testkit';
 import type { ModelEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import { ADAPTER_CASES, BASIC_CONTEXT, collectEvents, providerFor } from './helpers-adapters.js';
 import { CONVERSATION } from './helpers-adapters-context.js';
 

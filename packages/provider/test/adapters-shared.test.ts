@@ -3,17 +3,21 @@ import { Cancelled, type ModelEvent, ProviderError, type ToolSpec } from '@oxydr
 import { describe, expect, it } from 'vitest';
 import { anthropicRequest } from '../src/adapters/anthropic/request.js';
 import { geminiRequest } from '../src/adapters/gemini/request.js';
-import { chatRequest } from '../src/adapters/openai-chat/request.js';
+import { chatRequest } from '../src/adapters/openai-chat/provider.js';
 import { responsesRequest } from '../src/adapters/openai-responses/request.js';
-import { collectResponse } from '../src/shared/collect.js';
 import { classifyKind, InStreamError, providerErrorFromFacts } from '../src/shared/errors.js';
-import { guardStream } from '../src/shared/guard.js';
-import { argumentsText, mergeSameRole, splitSystem } from '../src/shared/messages.js';
+import { parseToolArguments, ToolCallAssembler } from '../src/shared/events.js';
 import { redactSecrets } from '../src/shared/redact.js';
+import {
+  argumentsText,
+  asObjectSchema,
+  convertedOnce,
+  mergeSameRole,
+  splitSystem,
+  withoutKeywords,
+} from '../src/shared/request.js';
 import { parseDurationMs, retryAfterFromHeaders } from '../src/shared/retry-after.js';
-import { asObjectSchema, convertedOnce, withoutKeywords } from '../src/shared/schema.js';
-import { parseToolArguments } from '../src/shared/tool-arguments.js';
-import { ToolCallAssembler } from '../src/shared/tool-calls.js';
+import { collectResponse, guardStream } from '../src/shared/stream.js';
 import { collectEvents } from './helpers-adapters.js';
 
 async function* fromArray(events: ModelEvent[]): AsyncGenerator<ModelEvent> {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnthropicStreamTranslator } from '../src/adapters/anthropic/events.js';
 import { GeminiStreamTranslator } from '../src/adapters/gemini/events.js';
-import { ChatStreamTranslator } from '../src/adapters/openai-chat/events.js';
+import { ChatStreamTranslator } from '../src/adapters/openai-chat/provider.js';
 import { ResponsesStreamTranslator } from '../src/adapters/openai-responses/events.js';
 import { InStreamError } from '../src/shared/errors.js';
 

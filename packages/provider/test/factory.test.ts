@@ -8,7 +8,7 @@ import {
 } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { describe, expect, it } from 'vitest';
-import type { AdapterOptions } from '../src/adapters/options.js';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { type AdapterFactories, createProviderFromConfig, isHostedEndpoint } from '../src/factory/index.js';
 import { BreakerRegistry } from '../src/reliability/index.js';
 import { collect, fail, failing, fakeProvider, fakeTime, ok, type Script } from './reliability-fakes.js';

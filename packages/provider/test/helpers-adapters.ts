@@ -6,11 +6,11 @@ import { type MockApi, type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { type Context, type ModelEvent, type Provider, ProviderError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
+import type { AdapterOptions } from '../src/adapters/define.js';
 import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
-import type { AdapterOptions } from '../src/adapters/options.js';
-import { collectResponse } from '../src/shared/collect.js';
+import { collectResponse } from '../src/shared/stream.js';
 import {
   type Expected,
   expectedResults,

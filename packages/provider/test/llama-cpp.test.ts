@@ -8,11 +8,11 @@ import { writeTinyGguf } from '@oxydra/testkit';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { Cancelled, ConfigError, type Context, type ModelEvent, type ToolSpec } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalModelSettings } from '../src/adapters/define.js';
 import { checkLocalModel } from '../src/adapters/llama-cpp/entry.js';
 import { loadedLocalModels, releaseLocalModels } from '../src/adapters/llama-cpp/held.js';
 import { requireLlamaCpp } from '../src/adapters/llama-cpp/locate.js';
 import { createLlamaCppProvider } from '../src/adapters/llama-cpp/provider.js';
-import type { LocalModelSettings } from '../src/adapters/options.js';
 
 // One thread: the CI machine is shared, and llama.cpp's spinning threads thrash when oversubscribed.
 const CPU: LocalModelSettings = { gpuLayers: 0, threads: 1, contextSize: 2048 };

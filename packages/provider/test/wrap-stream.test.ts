@@ -5,7 +5,7 @@
  */
 import type { ModelEvent } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { wrapStream } from '../src/shared/wrap-stream.js';
+import { wrapStream } from '../src/shared/stream.js';
 import { collectEvents } from './helpers-adapters.js';
 
 const text = (value: string): ModelEvent => ({ type: 'text_delta', text: value });

@@ -1,5 +1,5 @@
 /**
- * The run's budgets: model calls, dollars and wall time.
+ * The run's budgets: model calls, dollars, wall time, and (below) a call failing over and over.
  *
  * Dollars: before each call the cheapest it could be (its prompt tokens at the input price) must
  * fit in what is left, so a call that cannot be afforded is never made; after each call its real
@@ -9,8 +9,15 @@
  * unknown the run fails at once with config_error: an unenforceable cap must not look enforced.
  */
 import { costOf, type ModelInfo } from '@oxydra/provider/core';
-import { addUsage, BudgetExceeded, ConfigError, type Usage } from '@oxydra/types';
-import { type Clock, formatDuration } from './clock.js';
+import {
+  addUsage,
+  BudgetExceeded,
+  ConfigError,
+  type ToolCall,
+  type ToolOutcome,
+  type Usage,
+} from '@oxydra/types';
+import { type Clock, formatDuration } from './deadline.js';
 import type { BudgetLedger, RunBudgets } from './types.js';
 
 const PER_MILLION = 1_000_000;
@@ -201,4 +208,62 @@ export class RunBudget {
       throw this.wallTimeExceeded();
     }
   }
+}
+
+/**
+ * Stops a model that keeps making the same failing call. Failures go back to the model so it can
+ * correct itself; the same tool with the same arguments failing again and again means it is not
+ * correcting, and every further attempt costs a model call.
+ */
+export const REPEATED_FAILURE_LIMIT = 3;
+
+/** JSON with object keys sorted, so {a,b} and {b,a} are the same call. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** The identity of a call: its tool and its arguments (the raw text when they did not parse). */
+function callKey(call: ToolCall, parseError?: string): string {
+  const args = parseError !== undefined ? JSON.stringify(call.rawArguments ?? '') : canonical(call.arguments);
+  return `${call.name} ${args}`;
+}
+
+export class RepeatedFailureGuard {
+  private readonly failures = new Map<string, number>();
+
+  constructor(private readonly limit = REPEATED_FAILURE_LIMIT) {}
+
+  /** Counts the batch's failures; throws once any one call has failed `limit` times in the run. */
+  record(
+    calls: readonly ToolCall[],
+    outcomes: readonly ToolOutcome[],
+    parseErrors: ReadonlyMap<string, string>,
+  ): void {
+    calls.forEach((call, index) => {
+      const outcome = outcomes[index];
+      if (!outcome?.isError) return;
+      const key = callKey(call, parseErrors.get(call.id));
+      const count = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, count);
+      if (count >= this.limit) {
+        throw new BudgetExceeded(
+          'repeated_failure',
+          this.limit,
+          count,
+          `stopped: the same tool call failed ${count} times (${truncate(key, 160)}); last error: ${truncate(outcome.content, 200)}`,
+        );
+      }
+    });
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -3,8 +3,15 @@
  * or privileged call (or one to a tool nobody declared) waits for what came before and runs
  * alone, so "write then read" keeps its order. Results come back in call order whatever order
  * the calls finished in. Each call gets its own deadline through ToolContext.signal.
+ *
+ * Below the dispatch: what it reports while the calls run (the heartbeat, the progress lines) and
+ * what becomes of their results (`data` bounded for hosts, images as a message for the model).
  */
+import type { ModelInfo } from '@oxydra/provider/core';
 import type {
+  ContentPart,
+  Message,
+  ProgressEvent,
   StreamEvent,
   ToolCall,
   ToolContext,
@@ -12,12 +19,8 @@ import type {
   ToolInvocation,
   ToolOutcome,
 } from '@oxydra/types';
-import { deadlineController, raceAbort } from './abortable.js';
-import { type Clock, formatDuration } from './clock.js';
+import { type Clock, deadlineController, formatDuration, raceAbort } from './deadline.js';
 import { RunError } from './errors.js';
-import { startHeartbeat } from './heartbeat.js';
-import { type TurnPosition, toolExecutionProgress, toolReport } from './progress.js';
-import { boundToolData } from './tool-data.js';
 
 export interface DispatchOptions {
   tools: ToolExecutor;
@@ -170,4 +173,157 @@ function endEvent(call: ToolCall, outcome: ToolOutcome): StreamEvent {
     durationMs: outcome.durationMs,
     ...boundToolData(outcome.data),
   };
+}
+
+/**
+ * Heartbeat progress while tools run (every 5 s by default), so a client can tell a long shell
+ * command from a hung run. Built on one-shot timers so an injected clock can drive it.
+ */
+interface HeartbeatOptions {
+  clock: Clock;
+  intervalMs: number;
+  position: TurnPosition;
+  /** Names of the tools running right now. */
+  running: () => string[];
+  emit: (event: StreamEvent) => void;
+}
+
+/** Starts beating; the returned function stops it. */
+function startHeartbeat(options: HeartbeatOptions): () => void {
+  const { clock, intervalMs } = options;
+  const startedAt = clock.now();
+  let stopped = false;
+  let timer: unknown;
+  const schedule = () => {
+    timer = clock.setTimeout(beat, intervalMs);
+  };
+  const beat = () => {
+    if (stopped) return;
+    const names = options.running();
+    if (names.length > 0) options.emit(toolHeartbeat(options.position, names, clock.now() - startedAt));
+    schedule();
+  };
+  if (intervalMs > 0) schedule();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
+}
+
+/** The runtime's progress lines: "[2/8] Calling gpt-4o-mini", "[2/8] Executing tools: file_read". */
+export interface TurnPosition {
+  turn: number;
+  maxTurns: number;
+}
+
+function label({ turn, maxTurns }: TurnPosition): string {
+  return `[${turn}/${maxTurns}]`;
+}
+
+function progress(event: ProgressEvent): StreamEvent {
+  return { type: 'progress', progress: event };
+}
+
+/** Names once each, in call order: "file_read, file_list" rather than "file_read, file_read, file_list". */
+function uniqueNames(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
+
+export function providerCallProgress(position: TurnPosition, model: string): StreamEvent {
+  return progress({ kind: 'provider_call', message: `${label(position)} Calling ${model}`, ...position });
+}
+
+function toolExecutionProgress(position: TurnPosition, toolNames: readonly string[]): StreamEvent {
+  const names = uniqueNames(toolNames);
+  return progress({
+    kind: 'tool_execution',
+    message: `${label(position)} Executing tools: ${names.join(', ')}`,
+    toolNames: names,
+    ...position,
+  });
+}
+
+function toolHeartbeat(position: TurnPosition, toolNames: readonly string[], elapsedMs: number): StreamEvent {
+  const names = uniqueNames(toolNames);
+  return progress({
+    kind: 'tool_heartbeat',
+    message: `${label(position)} Still running ${names.join(', ')} (${formatDuration(elapsedMs)})`,
+    toolNames: names,
+    elapsedMs,
+    ...position,
+  });
+}
+
+/** A tool's own progress report (ToolContext.onProgress). */
+function toolReport(position: TurnPosition, toolName: string, message: string): StreamEvent {
+  return progress({
+    kind: 'tool_report',
+    message: `${label(position)} ${toolName}: ${message}`,
+    toolNames: [toolName],
+    ...position,
+  });
+}
+
+/** "[3/8] Summarised 12 earlier messages (summary model)": what the rolling summary did. */
+export function rollingSummaryProgress(position: TurnPosition, text: string): StreamEvent {
+  return progress({ kind: 'rolling_summary', message: `${label(position)} ${text}`, ...position });
+}
+
+/**
+ * A tool result's `data` as `tool_execution_end` carries it to hosts (`oxydra run --json`, the
+ * kernel's bus, the gateway). The tool registry has already scrubbed it with the same secret
+ * scrubber as the text; here it is bounded as the text is: a JSON value of at most
+ * TOOL_DATA_MAX_BYTES, copied through JSON so no class instance, Buffer or cycle goes out. A value
+ * over the bound (or not JSON) is left out and `dataOmittedBytes` says so (-1: not JSON).
+ */
+export const TOOL_DATA_MAX_BYTES = 16 * 1024;
+
+export function boundToolData(data: unknown): { data?: unknown; dataOmittedBytes?: number } {
+  if (data === undefined) return {};
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch {
+    return { dataOmittedBytes: -1 };
+  }
+  if (json === undefined) return { dataOmittedBytes: -1 };
+  const bytes = Buffer.byteLength(json);
+  if (bytes > TOOL_DATA_MAX_BYTES) return { dataOmittedBytes: bytes };
+  return { data: JSON.parse(json) as unknown };
+}
+
+/**
+ * Images a tool returned (a browser screenshot) reach the model as one user message after the
+ * batch's tool results: no wire API takes images inside every kind of tool result (OpenAI's
+ * Chat Completions takes text only there), and tool results must directly follow the call.
+ * A model the catalog says reads no images gets a note in the tool's result instead.
+ */
+/** Models the catalog does not know are assumed to read images; their adapter says if not. */
+const readsImages = (model: ModelInfo): boolean =>
+  !model.known || (model.supportsAttachments && model.capabilities.inputModalities.includes('image'));
+
+export function toolImages(
+  calls: readonly ToolCall[],
+  outcomes: readonly (ToolOutcome | undefined)[],
+  model: ModelInfo,
+  results: Message[],
+): Message | undefined {
+  const parts: ContentPart[] = [];
+  calls.forEach((call, index) => {
+    const images = outcomes[index]?.images;
+    if (!images || images.length === 0) return;
+    const result = results[index];
+    if (!readsImages(model)) {
+      if (result?.role === 'tool')
+        result.content += `\n[${images.length} image(s) not shown: ${model.id} reads no images]`;
+      return;
+    }
+    parts.push({
+      type: 'text',
+      text: `Image(s) from ${call.name} (call ${call.id}); page content, untrusted:`,
+    });
+    for (const image of images)
+      parts.push({ type: 'attachment', mimeType: image.mimeType, data: image.data });
+  });
+  return parts.length > 0 ? { role: 'user', content: parts } : undefined;
 }

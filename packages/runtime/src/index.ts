@@ -4,32 +4,29 @@
  * read-only tool dispatch, steering, follow-ups and cancellation; and, through optional hooks the
  * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
-/** What separates the texts of a run's model calls in its answer (a stored turn's answer is read back with it). */
-export { CALL_SEPARATOR } from './answer-text.js';
-export { unenforceableCostLimit } from './budgets.js';
-export { type Clock, systemClock } from './clock.js';
+export { REPEATED_FAILURE_LIMIT, unenforceableCostLimit } from './budgets.js';
 export {
   type ContextExtras,
   DEFAULT_CONTEXT_BUDGET,
   type FittedContext,
   fitContext,
   promptLimit,
-  TRIMMED_NOTE,
-} from './context-window.js';
-export { planGroups } from './dispatch.js';
-export { PersistenceError, RunError, type RunFailure } from './errors.js';
-export { DEFAULT_HEARTBEAT_MS } from './loop.js';
-export type { PersistHook } from './persist.js';
-export { CONTEXT_FAILED, type ContextHook } from './provided-context.js';
-export {
   RECALL_FAILED,
   RECALL_HEADER,
   type Recalled,
   type RecallHook,
   recallMessage,
   type TaintedSnippet,
-} from './recall.js';
-export { REPEATED_FAILURE_LIMIT } from './repeat-guard.js';
+  TRIMMED_NOTE,
+} from './context-window.js';
+export { type Clock, systemClock } from './deadline.js';
+export { planGroups } from './dispatch.js';
+export { PersistenceError, RunError, type RunFailure } from './errors.js';
+export { DEFAULT_HEARTBEAT_MS } from './loop.js';
+export type { PersistHook } from './persist.js';
+export { CONTEXT_FAILED, type ContextHook } from './provided-context.js';
+/** What separates the texts of a run's model calls in its answer (a stored turn's answer is read back with it). */
+export { CALL_SEPARATOR } from './provider-call.js';
 export { startAgentRun } from './run.js';
 export type { StateTransition, TurnState } from './state.js';
 export {

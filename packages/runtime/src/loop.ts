@@ -20,30 +20,24 @@ import {
   Cancelled,
   type Context,
   type Message,
+  type Provenance,
+  provenanceKey,
   type StreamEvent,
   type ToolCall,
   type ToolContext,
   type ToolOutcome,
   type ToolSpec,
 } from '@oxydra/types';
-import type { Deadline } from './abortable.js';
-import { AnswerText } from './answer-text.js';
-import { RunBudget } from './budgets.js';
-import { type Clock, systemClock } from './clock.js';
-import { ContextProvenance } from './context-provenance.js';
-import { DEFAULT_CONTEXT_BUDGET, fitContext } from './context-window.js';
-import { dispatchToolCalls } from './dispatch.js';
+import { RepeatedFailureGuard, RunBudget } from './budgets.js';
+import { DEFAULT_CONTEXT_BUDGET, fitContext, MemoryRecall } from './context-window.js';
+import { type Clock, type Deadline, systemClock } from './deadline.js';
+import { dispatchToolCalls, providerCallProgress, type TurnPosition, toolImages } from './dispatch.js';
 import { abortReason, toRunFailure } from './errors.js';
-import type { Inbox } from './inbox.js';
 import { persistUnit } from './persist.js';
-import { providerCallProgress, type TurnPosition } from './progress.js';
 import { providedContext } from './provided-context.js';
-import { callModel, type ModelAnswer } from './provider-call.js';
-import { MemoryRecall } from './recall.js';
-import { RepeatedFailureGuard } from './repeat-guard.js';
+import { AnswerText, callModel, type ModelAnswer } from './provider-call.js';
 import { type TurnState, TurnStateMachine } from './state.js';
 import { RollingSummary } from './summarize.js';
-import { toolImages } from './tool-images.js';
 import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -396,4 +390,74 @@ export class AgentLoop {
     });
     return result;
   }
+}
+
+/**
+ * Messages a caller sends into a running run. Steering is urgent (it reaches the model at the
+ * next chance, after the current tool batch); follow-ups wait until the current task's final
+ * answer and then each starts a new task in the same run.
+ */
+export class Inbox {
+  private readonly steering: string[] = [];
+  private readonly followUps: string[] = [];
+
+  steer(text: string): void {
+    this.steering.push(text);
+  }
+
+  followUp(text: string): void {
+    this.followUps.push(text);
+  }
+
+  /** All pending steering messages, oldest first; the queue is emptied. */
+  takeSteering(): string[] {
+    return this.steering.splice(0, this.steering.length);
+  }
+
+  /** The oldest pending follow-up, if any. */
+  takeFollowUp(): string | undefined {
+    return this.followUps.shift();
+  }
+}
+
+/**
+ * What a run's context holds besides the operator's own words: the distinct provenances of its
+ * messages (a fetched page, an MCP server's answer, another sender's message), gathered once
+ * from the history and then as results arrive, so each tool call is handed the list without a
+ * scan of the conversation. Whether a kind is untrusted is the kernel's policy, not this class's.
+ */
+/** A run holds at most this many distinct sources; past it, new ones are still counted as their kind. */
+const MAX_SOURCES = 64;
+
+class ContextProvenance {
+  readonly #keys = new Set<string>();
+  readonly #list: Provenance[] = [];
+
+  constructor(
+    history: readonly Message[],
+    private readonly onNew?: (provenance: Provenance) => void,
+  ) {
+    for (const message of history) this.add(provenanceOf(message), false);
+  }
+
+  /** The distinct provenances so far, oldest first (the same array, grown in place). */
+  get list(): readonly Provenance[] {
+    return this.#list;
+  }
+
+  /** Records a message's provenance; the operator's and Oxydra's own are not recorded. */
+  add(provenance: Provenance | undefined, report = true): void {
+    if (provenance === undefined || provenance.kind === 'user' || provenance.kind === 'system') return;
+    // A page fetched twice, or a hundred MCP calls to one server, is one source.
+    const bounded = this.#list.length < MAX_SOURCES ? provenance : { kind: provenance.kind };
+    const key = provenanceKey(bounded);
+    if (this.#keys.has(key)) return;
+    this.#keys.add(key);
+    this.#list.push(bounded);
+    if (report) this.onNew?.(bounded);
+  }
+}
+
+function provenanceOf(message: Message): Provenance | undefined {
+  return message.role === 'tool' || message.role === 'user' ? message.provenance : undefined;
 }

@@ -6,8 +6,7 @@
  * (context_provider_failed) after which the call goes on without it.
  */
 import type { Message, StreamEvent } from '@oxydra/types';
-import { type Deadline, withDeadline } from './abortable.js';
-import { formatDuration } from './clock.js';
+import { type Deadline, formatDuration, withDeadline } from './deadline.js';
 import { abortReason } from './errors.js';
 
 export const CONTEXT_FAILED = 'context_provider_failed';

@@ -15,19 +15,18 @@
  */
 import type { ModelInfo } from '@oxydra/provider/core';
 import type { Message, StreamEvent, ToolSpec } from '@oxydra/types';
-import { type Deadline, withDeadline } from './abortable.js';
-import { formatDuration } from './clock.js';
 import {
   type ContextBudget,
   contextMessages,
   estimatePrompt,
   promptLimit,
+  type Recalled,
   splitUnits,
 } from './context-window.js';
+import { type Deadline, formatDuration, withDeadline } from './deadline.js';
+import { rollingSummaryProgress, type TurnPosition } from './dispatch.js';
 import { abortReason } from './errors.js';
 import { durably } from './persist.js';
-import { rollingSummaryProgress, type TurnPosition } from './progress.js';
-import type { Recalled } from './recall.js';
 import { mechanicalSummary, summaryMessage } from './summary-text.js';
 
 /** The newest unsummarized messages always left as they are. */

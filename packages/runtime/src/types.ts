@@ -10,11 +10,10 @@ import type {
   ToolExecutor,
   Usage,
 } from '@oxydra/types';
-import type { Clock } from './clock.js';
-import type { ContextBudget } from './context-window.js';
+import type { ContextBudget, RecallHook } from './context-window.js';
+import type { Clock } from './deadline.js';
 import type { PersistHook } from './persist.js';
 import type { ContextHook } from './provided-context.js';
-import type { RecallHook } from './recall.js';
 import type { StateTransition } from './state.js';
 import type { SummarizationOptions } from './summarize.js';
 

@@ -7,7 +7,7 @@
 
 import { createAbortRacer } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abortRacer } from '../src/abortable.js';
+import { abortRacer } from '../src/deadline.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -24,7 +24,7 @@ import type {
   Usage,
 } from '@oxydra/types';
 import { expect } from 'vitest';
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '../src/deadline.js';
 import { type AgentRun, type AgentRunOptions, type RunResult, startAgentRun } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import type { ToolExecutor } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { boundToolData, TOOL_DATA_MAX_BYTES } from '../src/tool-data.js';
+import { boundToolData, TOOL_DATA_MAX_BYTES } from '../src/dispatch.js';
 import { ofType, runOptions, scriptedProvider, start } from './helpers.js';
 
 /** A tool executor whose one tool answers `content` with `data`. */

@@ -2,7 +2,7 @@
 import type { ModelInfo } from '@oxydra/provider/core';
 import type { Message, ToolOutcome } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { toolImages } from '../src/tool-images.js';
+import { toolImages } from '../src/dispatch.js';
 
 const model = (known: boolean, input: string[]): ModelInfo => ({
   id: 'm',

@@ -7,8 +7,7 @@ import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { type SandboxPolicy, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
-import { bwrapHomeGuardArgs } from './home-guard.js';
-import { homeSecretPaths } from './home-secrets.js';
+import { bwrapHomeGuardArgs, homeSecretPaths } from './home-guard.js';
 
 /** System trees the shell and common tools need, read-only; /etc for passwd, resolv.conf, ssl. */
 export const SYSTEM_ROOTS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];

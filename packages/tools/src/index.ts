@@ -7,18 +7,25 @@
  * first call; the guarded fetch is `@oxydra/tools/safe-fetch`. Tests import the parts by path.
  */
 
+/** Byte caps on text that never split a UTF-8 character. */
+export { utf8Prefix, utf8Suffix } from '@oxydra/sandbox/detect';
 export {
+  type CoreToolsOptions,
+  createCoreTools,
+  createWebTools,
   fileDeleteTool,
   fileEditTool,
   fileListTool,
   fileReadTool,
   fileSearchTool,
+  fileToolsPolicy,
   fileWriteTool,
   shellExecTool,
+  type WebSearchConfig,
+  type WebToolsOptions,
   webFetchTool,
   webSearchTool,
 } from './core/catalog.js';
-export { type CoreToolsOptions, createCoreTools, fileToolsPolicy } from './core/index.js';
 export {
   DEFAULT_READ_BYTES,
   DEFAULT_READ_LINES,
@@ -56,11 +63,11 @@ export {
   DEFAULT_TOOL_TIMEOUT_MS,
   ToolRegistry,
   type ToolRegistryOptions,
+  truncateOutput,
+  truncationSuffix,
 } from './registry.js';
-export * from './scrub/index.js';
+export * from './scrub.js';
 export { BASE_ENV_KEYS, commandEnvironment } from './shell/env.js';
 export type { ShellPolicy } from './shell/policy.js';
 export type { TaintScreen, TaintVerdict } from './taint-gate.js';
-export { truncateOutput, truncationSuffix, utf8Prefix, utf8Suffix } from './truncate.js';
 export * from './vault/index.js';
-export { createWebTools, type WebSearchConfig, type WebToolsOptions } from './web/index.js';

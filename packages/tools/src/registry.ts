@@ -4,6 +4,8 @@
  * truncate → scrub — and every failure comes back as an error result the model can act on. Only
  * cancellation of the run (the context's signal) throws.
  */
+
+import { utf8Prefix } from '@oxydra/sandbox/detect';
 import type {
   APPROVAL_MODES,
   Provenance,
@@ -18,9 +20,8 @@ import type {
 } from '@oxydra/types';
 import { Cancelled, didYouMean, toolSpecOf } from '@oxydra/types';
 import { isDefinedTool } from './define.js';
-import { type HostPathMapping, type ScrubOptions, scrubText, scrubValue } from './scrub/index.js';
+import { type HostPathMapping, type ScrubOptions, scrubText, scrubValue } from './scrub.js';
 import { decideTainted, type TaintScreen } from './taint-gate.js';
-import { truncateOutput } from './truncate.js';
 
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];
 
@@ -333,4 +334,22 @@ export class ToolRegistry implements ToolExecutor {
       if (onCancel) context.signal.removeEventListener('abort', onCancel);
     }
   }
+}
+
+/** Byte caps on text that never split a UTF-8 character. */
+
+export function truncationSuffix(originalBytes: number): string {
+  return `\n[output truncated — original size: ${originalBytes} bytes]`;
+}
+
+/**
+ * `text` cut to at most `maxBytes` UTF-8 bytes, the suffix included, so the model knows how much
+ * it did not see. Text within the cap is returned unchanged.
+ */
+export function truncateOutput(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  const suffix = truncationSuffix(bytes.length);
+  const room = maxBytes - Buffer.byteLength(suffix, 'utf8');
+  return utf8Prefix(bytes, room).toString('utf8') + suffix;
 }

@@ -17,8 +17,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readTextFile } from '../src/fs/anchored.js';
 import { atomicWrite } from '../src/fs/atomic-write.js';
-import { readTextFile } from '../src/fs/text-file.js';
 import { resolveWorkspacePath } from '../src/index.js';
 import { callTool, coreRegistry, makeWorkspace, type Workspace } from './helpers.js';
 import { loopTurn, startSwapper } from './swapper.js';

@@ -1,7 +1,7 @@
 import type { Tool } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createWebTools } from '../src/core/catalog.js';
 import { MAX_TEXT_CHARS } from '../src/web/html-to-text.js';
-import { createWebTools } from '../src/web/index.js';
 import { untrustedLine } from '../src/web/untrusted.js';
 import { context } from './helpers.js';
 import { fakeResolver, type LocalServer, localServer, PUBLIC_IP, toLocal } from './web-helpers.js';

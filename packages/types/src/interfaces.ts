@@ -2,9 +2,8 @@
  * Interfaces of the subsystems later layers implement: memory store, embedder, sandbox and
  * chat channels. Kept minimal and stable; implementations add their own richer APIs.
  */
-import type { Message } from './messages.js';
-import type { Provenance } from './provenance.js';
-import type { Usage } from './usage.js';
+import type { Message, Usage } from './messages.js';
+import type { Provenance } from './tools.js';
 
 export interface SessionRecord {
   id: string;

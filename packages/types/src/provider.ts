@@ -1,7 +1,6 @@
-import type { AssistantMessage, Message, ToolCall } from './messages.js';
+import type { AssistantMessage, Message, ToolCall, Usage } from './messages.js';
 import type { FinishReason, ModelEvent } from './stream.js';
 import type { ToolSpec } from './tools.js';
-import type { Usage } from './usage.js';
 import type { ProviderType } from './wire-facts.js';
 
 export { PROVIDER_TYPES, type ProviderType } from './wire-facts.js';

@@ -4,7 +4,7 @@
  * this is only the label beside them.
  */
 import { shortSessionId } from './session-ids.js';
-import { terminalSafe } from './terminal-text.js';
+import { oneLine } from './terminal-text.js';
 
 /** The name of a user's one default session (the one a hello without a session id attaches). */
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -26,22 +26,6 @@ export function defaultSessionId(userId: string): string {
 export function isDefaultSessionId(id: string, userId?: string | null): boolean {
   if (userId !== undefined && userId !== null) return id === defaultSessionId(userId);
   return id.startsWith(DEFAULT_PREFIX) && id.length > DEFAULT_PREFIX.length;
-}
-
-/**
- * Text a person or a model wrote, made one printable line: made terminal-safe (terminal-text.ts),
- * line breaks and tabs become spaces, whitespace collapsed, and cut to `max`
- * characters (code points, so no emoji is split) with "…" marking the cut. It stays text: HTML
- * in it is the renderer's to escape.
- */
-export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
-  const clean = terminalSafe(text).replace(/\s+/g, ' ').trim();
-  const chars = [...clean];
-  if (chars.length <= max) return clean;
-  return `${chars
-    .slice(0, Math.max(0, max - 1))
-    .join('')
-    .trimEnd()}…`;
 }
 
 export interface NamedSession {

@@ -1,4 +1,4 @@
-import type { Usage } from './usage.js';
+import type { Usage } from './messages.js';
 
 /**
  * The event contract's version: every `oxydra run --json` line carries it as `v`. Its zod

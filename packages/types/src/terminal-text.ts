@@ -11,6 +11,8 @@
  * line break (a bare one would let text overwrite its own line).
  *
  * Every pattern is bounded or a plain character class, so the cost is linear in the text.
+ * At the end, the other character text a person or a model writes must lose before it is kept:
+ * NUL, which a store cannot hold (`withoutNul`).
  */
 
 // biome-ignore-start lint/suspicious/noControlCharactersInRegex: matching them is the point
@@ -97,6 +99,22 @@ export function visibleLine(text: string): string {
 }
 
 /**
+ * Text a person or a model wrote, made one printable line: made terminal-safe (`terminalSafe`),
+ * line breaks and tabs become spaces, whitespace collapsed, and cut to `max`
+ * characters (code points, so no emoji is split) with "…" marking the cut. It stays text: HTML
+ * in it is the renderer's to escape.
+ */
+export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
+  const clean = terminalSafe(text).replace(/\s+/g, ' ').trim();
+  const chars = [...clean];
+  if (chars.length <= max) return clean;
+  return `${chars
+    .slice(0, Math.max(0, max - 1))
+    .join('')
+    .trimEnd()}…`;
+}
+
+/**
  * Where a kernel's warnings go when its host gives no `warn`: one `warning: ...` line on stderr.
  * A warning often quotes what others wrote (an MCP server's stderr, a plugin's error, a skill
  * file's name), so its controls and line breaks are written out: it can neither drive the
@@ -104,4 +122,17 @@ export function visibleLine(text: string): string {
  */
 export function warnOnStderr(message: string): void {
   process.stderr.write(`warning: ${visibleLine(message)}\n`);
+}
+
+/**
+ * U+0000 (NUL) in text the stores keep as text or search for. PostgreSQL's text type cannot
+ * hold it (SQLSTATE 22021, "invalid byte sequence"), SQLite's can: a note, a tag, a session
+ * search, a schedule's prompt or a conversation's indexed text holding one failed on PostgreSQL
+ * alone, and a conversation's chunk with one was retried at every later turn, so nothing said
+ * after it was indexed. NUL means nothing in text a person or a model writes, so the checks of
+ * such input drop it, before any store sees the text, and both stores keep the same thing.
+ * (Text stored as JSON needs nothing: JSON writes it as the six characters \u0000.)
+ */
+export function withoutNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
 }

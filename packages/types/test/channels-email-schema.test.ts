@@ -22,6 +22,8 @@ describe('emailChannelSchema', () => {
       enabled: false,
       mailbox: 'INBOX',
       require_authentication: true,
+      require_addressed: true,
+      aliases: [],
       imap: { port: 993, tls: 'implicit' },
       smtp: { port: 465, tls: 'implicit' },
     });

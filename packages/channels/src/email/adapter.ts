@@ -50,6 +50,9 @@ export interface EmailOptions {
   pollIntervalSecs: number;
   requireAuthentication: boolean;
   authservId?: string | undefined;
+  /** Other addresses delivering to the mailbox (see MailPolicy). */
+  aliases: readonly string[];
+  requireAddressed: boolean;
   maxMessageBytes: number;
   maxMessageLength: number;
 }
@@ -340,6 +343,8 @@ export class EmailChannel implements Channel {
           botAddress: this.#o.address.toLowerCase(),
           requireAuthentication: this.#o.requireAuthentication,
           authservId: this.#o.authservId,
+          aliases: this.#o.aliases,
+          requireAddressed: this.#o.requireAddressed,
         },
       );
       updates.push(update);

@@ -17,6 +17,10 @@ import { chosen, encodeContext, MAX_MESSAGE_ID, questionChoices } from './thread
 export interface MailPolicy {
   /** The bot's own address, lower-cased. */
   botAddress: string;
+  /** Other addresses delivering to the mailbox (aliases, forwarding), lower-cased. */
+  aliases?: readonly string[] | undefined;
+  /** Answer only mail whose To or Cc names the bot (or an alias): see `notAddressed`. */
+  requireAddressed?: boolean | undefined;
   requireAuthentication: boolean;
   /** The receiving server's authserv-id (required when requireAuthentication). */
   authservId?: string | undefined;
@@ -42,9 +46,14 @@ export function emailUpdate(mail: FetchedMail, policy: MailPolicy): ChannelUpdat
   if (address === policy.botAddress) return ignored('mail from the bot itself');
   const automatic = automaticMail(parsed, address);
   if (automatic) return ignored(`automatic mail (${automatic}): never answered`);
+  const repeated = repeatedHeader(parsed);
+  if (repeated) return ignored(`more than one ${repeated} header (a mail has one at most)`);
   if (policy.requireAuthentication) {
     const problem = authenticationProblem(authHeaders(parsed), policy.authservId ?? '', address);
     if (problem) return ignored(`not authenticated: ${problem}`);
+  }
+  if (policy.requireAddressed !== false && !addressedToBot(parsed, policy)) {
+    return ignored("not addressed to the bot: its To and Cc name neither the bot's address nor an alias");
   }
   const text = withoutQuotes(parsed.text ?? '');
   const messageId = validId(parsed.messageId);
@@ -86,6 +95,52 @@ export function emailUpdate(mail: FetchedMail, policy: MailPolicy): ChannelUpdat
       addressed: true,
     },
   };
+}
+
+/**
+ * Headers RFC 5322 allows once at most. A second one is how a mail sent on keeps a valid DKIM
+ * signature while saying something else: the signer signed the bottom-most, a reader may show
+ * the top one (a `To: agent@...` put above the signed `To: bob@...`). Such mail is not answered.
+ */
+const SINGLE_HEADERS = [
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'subject',
+  'date',
+  'message-id',
+  'in-reply-to',
+  'references',
+];
+
+/** The first header the mail carries twice of those it may carry once, or undefined. */
+function repeatedHeader(parsed: ParsedMail): string | undefined {
+  const seen = new Set<string>();
+  for (const { key } of parsed.headerLines) {
+    if (!SINGLE_HEADERS.includes(key)) continue;
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return undefined;
+}
+
+/**
+ * Whether the mail's To or Cc names the bot or an alias. DKIM proves who wrote a mail, not to
+ * whom it went: a signed mail an allowed person wrote to someone else, sent on unchanged to the
+ * bot's mailbox (a DKIM replay), passes authentication, but its To and Cc (signed by every
+ * usual signer) name its real recipients. Bcc'd mail fails this too: `require_addressed = false`.
+ */
+function addressedToBot(parsed: ParsedMail, policy: MailPolicy): boolean {
+  const bot = new Set([policy.botAddress, ...(policy.aliases ?? [])]);
+  return [parsed.to, parsed.cc].some((field) =>
+    (Array.isArray(field) ? field : field ? [field] : []).some((object) =>
+      object.value.some((entry) =>
+        (entry.group ?? [entry]).some((one) => bot.has(one.address?.toLowerCase() ?? '')),
+      ),
+    ),
+  );
 }
 
 /** The Authentication-Results values, topmost first. */

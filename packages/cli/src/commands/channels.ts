@@ -10,11 +10,11 @@ import type { ChannelReport } from '@oxydra/types';
 import { UsageError, visibleControls, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { printLines } from '../run/print.js';
 import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
 import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
-import { agentWorkspace } from '../run/workspace.js';
 
 export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'channel' });

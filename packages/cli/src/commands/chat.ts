@@ -10,10 +10,10 @@ import { addUsage, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { approvalAnswerer } from '../run/approval-answers.js';
-import { renderEvent } from '../run/render-agents.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
-import { agentWorkspace } from '../run/workspace.js';
+import { renderEvent } from '../run/terminal-run.js';
 import { colorFor } from './run.js';
 
 const HELP = `commands:

@@ -13,9 +13,9 @@ import { BWRAP, detectSandbox, NOBODY, sandboxIdentity } from '@oxydra/sandbox/d
 import { startMockLLM } from '@oxydra/testkit';
 import type { StreamEvent } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import { onInterrupt } from '../run/interrupt.js';
 import { TextRenderer } from '../run/render-text.js';
 import { openCliKernel } from '../run/spawn-flags.js';
+import { onInterrupt } from '../run/terminal-run.js';
 import { DEMO_SCENARIO } from './demo-scenario.js';
 import { colorFor } from './run.js';
 

@@ -10,7 +10,7 @@ import type { GuestPolicy } from '@oxydra/kernel';
 import type { BootstrapEnvelope } from '@oxydra/runner';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayLogger } from '../run/gateway-log.js';
-import { setTrustFlag } from '../run/trust-flag.js';
+import { setTrustFlag } from '../run/load-config.js';
 
 export interface GuestGateway {
   /** `ws://127.0.0.1:<port>/ws` */

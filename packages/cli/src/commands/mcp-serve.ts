@@ -13,7 +13,7 @@ import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
-import { agentWorkspace } from '../run/workspace.js';
+import { agentWorkspace } from '../run/load-config.js';
 
 export interface McpServeFlags extends ConfigFlagValues {
   /** The project folder; default the current one (Claude Desktop starts servers in /). */

@@ -9,10 +9,10 @@ import type { AgentConfig, Tool, ToolResult, ToolSourceHealth } from '@oxydra/ty
 import { UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { printBody, printLines, printWarning } from '../run/print.js';
 import { loadRunConfig } from '../run/spawn-flags.js';
 import { openKernelOnStore } from '../run/store-choice.js';
-import { agentWorkspace } from '../run/workspace.js';
 
 type Flags = ConfigFlagValues & { json?: boolean };
 

@@ -16,9 +16,8 @@ import {
 } from '@oxydra/kernel/personas';
 import { UsageError, visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { loadCliConfig } from '../run/load-config.js';
+import { agentWorkspace, loadCliConfig } from '../run/load-config.js';
 import { printBody, printLines } from '../run/print.js';
-import { agentWorkspace } from '../run/workspace.js';
 
 /** The flags create and update share; the lists are repeatable and replace the file's list. */
 export interface PersonaFieldFlags {

@@ -6,9 +6,9 @@ import type { PluginInfo } from '@oxydra/kernel';
 import { UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { printLines } from '../run/print.js';
 import { openCliKernel } from '../run/spawn-flags.js';
-import { agentWorkspace } from '../run/workspace.js';
 
 async function withPlugins<T>(flags: ConfigFlagValues, use: (plugins: PluginInfo[]) => T): Promise<T> {
   const kernel = await openCliKernel(flags, { workspace: agentWorkspace() });

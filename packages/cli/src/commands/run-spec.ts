@@ -11,14 +11,11 @@ import { type AttemptRecord, formatDirective, runSpec } from '@oxydra/kernel/spe
 import { EVENT_CONTRACT_VERSION, visibleLine } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { askOnce, canAskApproval } from '../run/approval.js';
-import { onInterrupt } from '../run/interrupt.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
-import { readPrompt } from '../run/prompt.js';
-import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
+import { openCliKernel, type RunFlags, type SpecFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
 import { confirmDirective, openEditor } from '../run/spec-confirm.js';
-import type { SpecFlags } from '../run/spec-flags.js';
-import { streamAgent } from '../run/stream-agent.js';
-import { agentWorkspace } from '../run/workspace.js';
+import { onInterrupt, readPrompt, streamAgent } from '../run/terminal-run.js';
 
 function evaluationLines(attempt: AttemptRecord): string {
   const lines = attempt.results.map((r) => {

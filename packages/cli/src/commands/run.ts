@@ -9,12 +9,15 @@
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { canAskApproval } from '../run/approval.js';
 import { colorFor } from '../run/color.js';
-import { onInterrupt } from '../run/interrupt.js';
-import { readPrompt } from '../run/prompt.js';
-import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
-import { isSpecRun, type SpecFlags } from '../run/spec-flags.js';
-import { streamAgent } from '../run/stream-agent.js';
-import { agentWorkspace } from '../run/workspace.js';
+import { agentWorkspace } from '../run/load-config.js';
+import {
+  isSpecRun,
+  openCliKernel,
+  type RunFlags,
+  type SpecFlags,
+  spawnSpecFromFlags,
+} from '../run/spawn-flags.js';
+import { onInterrupt, readPrompt, streamAgent } from '../run/terminal-run.js';
 
 export { colorFor };
 

@@ -10,12 +10,12 @@ import { type AgentConfig, UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
-import { onInterrupt } from '../run/interrupt.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { maxAttemptsFlag } from '../run/max-attempts.js';
 import { printBody, printLines } from '../run/print.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
-import { isSpecRun } from '../run/spec-flags.js';
-import { agentWorkspace } from '../run/workspace.js';
+import { isSpecRun } from '../run/spawn-flags.js';
+import { onInterrupt } from '../run/terminal-run.js';
 import { withWorkspaceServices } from '../run/workspace-services.js';
 import { costsCheck } from './doctor-costs.js';
 

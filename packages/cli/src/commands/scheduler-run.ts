@@ -10,10 +10,10 @@
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
+import { agentWorkspace } from '../run/load-config.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
-import { agentWorkspace } from '../run/workspace.js';
 import { whenIn } from './schedule.js';
 
 export async function runSchedulerRun(flags: ConfigFlagValues): Promise<number> {

@@ -17,9 +17,8 @@ import {
 import { type AgentConfig, didYouMean, UsageError, visibleLine } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { loadCliConfig } from '../run/load-config.js';
+import { agentWorkspace, loadCliConfig } from '../run/load-config.js';
 import { printBody, printLines, printWarning } from '../run/print.js';
-import { agentWorkspace } from '../run/workspace.js';
 
 const warn = printWarning;
 

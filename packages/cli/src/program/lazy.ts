@@ -18,7 +18,7 @@ export function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, 
 
 /**
  * A group's top-level commands, each declared by its own function (with its subcommands, flags
- * and help), in the order of `oxydra --help`: program/groups.ts runs only the one a command line
+ * and help), in the order of `oxydra --help`: main.ts runs only the one a command line
  * names.
  */
 export type CommandDeclarations = Readonly<Record<string, (program: Command) => void>>;

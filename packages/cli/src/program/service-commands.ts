@@ -3,7 +3,7 @@
  * mock-llm, runner, guest, shell-daemon.
  * Declared here with their flags and help text only; each implementation is imported when it
  * runs (lazy), so `--help` loads no heavy module. One function per command: a command line
- * that names one declares it alone (groups.ts).
+ * that names one declares it alone (main.ts).
  */
 import type { Command } from 'commander';
 import { addConfigFlags } from '../config-flags.js';

@@ -3,7 +3,7 @@
  * chat, demo.
  * Declared here with their flags and help text only; each implementation is imported when it
  * runs (lazy), so `--help` loads no heavy module. One function per command: a command line
- * that names one declares it alone (groups.ts).
+ * that names one declares it alone (main.ts).
  */
 import { addConfigFlags, addRunFlags } from '../config-flags.js';
 import { type CommandDeclarations, lazy } from './lazy.js';

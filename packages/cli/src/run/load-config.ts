@@ -5,10 +5,17 @@
  * elsewhere (CI, a client spawning us, a pipe) they are held back. Either way, what was held
  * back is said in one line on stderr, with the way to trust it.
  */
-import type { LoadedConfig, LoadOptions, WorkspaceTrust } from '@oxydra/config';
-import { visibleLine } from '@oxydra/types';
+import { homedir } from 'node:os';
+import { relative, resolve } from 'node:path';
+import {
+  findWorkspaceRoot,
+  type LoadedConfig,
+  type LoadOptions,
+  misnamedEnvVariables,
+  type WorkspaceTrust,
+} from '@oxydra/config';
+import { AGENT_CONFIG_SECTIONS, visibleLine } from '@oxydra/types';
 import { canAskApproval } from './approval.js';
-import { trustFlagGiven } from './trust-flag.js';
 
 export interface CliLoadOptions extends LoadOptions {
   /** Ask in a terminal when the workspace is not trusted yet (off for commands that only report). */
@@ -47,4 +54,55 @@ function heldBackLine(trust: WorkspaceTrust): string {
     keys.length > 4 ? `${keys.slice(0, 4).join(', ')} and ${keys.length - 4} more` : keys.join(', ');
   const why = trust.changed ? ' (they changed since you trusted it)' : '';
   return `oxydra: held back ${keys.length} setting${keys.length === 1 ? '' : 's'} of ${visibleLine(trust.workspace)}/.oxydra that need your trust${why}: ${shown}. Review and trust them with \`oxydra trust\`, or use --trust for one command.`;
+}
+
+/**
+ * `--trust`: the program-wide flag that trusts the workspace for this one command. Set by the
+ * program's pre-action hook (main.ts), read by the configuration loader (loadCliConfig). Kept
+ * in this process only: it is never passed on to child processes through the environment.
+ */
+let trustThisRun = false;
+
+export function setTrustFlag(value: boolean): void {
+  trustThisRun = value;
+}
+
+function trustFlagGiven(): boolean {
+  return trustThisRun;
+}
+
+/**
+ * The workspace of `oxydra run` / `oxydra chat`: the folder holding `.oxydra/`, found upwards
+ * from the current one. When that is not the current folder, say so: the agent's tools work
+ * from there, which a user in a subfolder should not have to guess. When it is the home folder
+ * (one `oxydra run` in `~` leaves a `~/.oxydra/`), say that too: every project folder below
+ * without its own `.oxydra/` is then worked on as part of the whole home folder.
+ */
+
+export function agentWorkspace(stderr: NodeJS.WritableStream = process.stderr): string {
+  const cwd = process.cwd();
+  const root = findWorkspaceRoot(cwd);
+  if (root !== cwd) {
+    const where = `(its .oxydra/ is ${relative(cwd, root)} from here)`;
+    stderr.write(
+      root === resolve(process.env.HOME || homedir())
+        ? `workspace: your whole home folder ${root} ${where}; for a workspace of this folder alone, run \`oxydra init\` here\n`
+        : `workspace: ${root} ${where}\n`,
+    );
+  }
+  return root;
+}
+
+/**
+ * A warning for each OXYDRA_ variable that looks like configuration but lacks the double
+ * underscore (OXYDRA_RUNTIME__MAX_TURNS): such variables are ignored, which is otherwise silent.
+ * Loaded only when some OXYDRA_ variable is set, so `--help` does not pay for the schema.
+ */
+
+export function warnAboutMisnamedVariables(env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): void {
+  for (const { variable, meant } of misnamedEnvVariables(env, AGENT_CONFIG_SECTIONS)) {
+    stderr.write(
+      `warning: ${variable} is ignored: configuration variables start with OXYDRA__ (two underscores), e.g. ${meant}\n`,
+    );
+  }
 }

@@ -1,4 +1,4 @@
-/** `--max-attempts` of `run --spec` and `schedule add --spec` (apart from spec-flags.ts, which a plain run loads). */
+/** `--max-attempts` of `run --spec` and `schedule add --spec` (apart from the spec flags in spawn-flags.ts, which a plain run loads). */
 import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT } from '@oxydra/kernel/spec';
 import { UsageError } from '@oxydra/types';
 

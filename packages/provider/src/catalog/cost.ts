@@ -14,8 +14,8 @@
  * withUsageCost fills `costUsd` into a provider's usage events from these prices.
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
-import { wrapStream } from '../shared/wrap-stream.js';
-import type { ModelPrices } from './model-info.js';
+import { wrapStream } from '../shared/stream.js';
+import type { ModelPrices } from './models.js';
 
 export interface CostOptions {
   /** `usage.inputTokens` includes cached prompt tokens (default true, the normalised Usage). */

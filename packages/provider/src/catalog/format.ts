@@ -1,5 +1,5 @@
 /** Plain-text views of catalog models for `oxydra models list` and `oxydra models show`. */
-import type { ModelInfo } from './model-info.js';
+import type { ModelInfo } from './models.js';
 
 const MISSING = '-';
 

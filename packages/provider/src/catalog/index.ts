@@ -7,32 +7,30 @@ export {
   withUsageCost,
 } from './cost.js';
 export { formatModelDetails, formatModelList, formatPrice, formatTokenCount } from './format.js';
-export { CATALOG_SCHEMA_VERSION, loadCatalog, parseCatalog } from './load.js';
 export {
+  applyOverrides,
+  CATALOG_NAMESPACE_BY_TYPE,
+  CATALOG_SCHEMA_VERSION,
+  type CapabilityOverrides,
   catalogModelIds,
+  catalogNamespace,
   catalogNamespaces,
   findCatalogEntry,
   findModel,
   findModelAnywhere,
   listModels,
-} from './lookup.js';
-export {
+  loadCatalog,
   type ModelInfo,
   type ModelPrices,
+  parseCatalog,
+  type ResolveModelOptions,
+  resolveModel,
   SYNTHETIC_CONTEXT_WINDOW,
   SYNTHETIC_MAX_OUTPUT,
   synthesizeModelInfo,
   toModelInfo,
-} from './model-info.js';
-export {
-  applyOverrides,
-  CATALOG_NAMESPACE_BY_TYPE,
-  type CapabilityOverrides,
-  catalogNamespace,
-  type ResolveModelOptions,
-  resolveModel,
   unknownModelError,
-} from './resolve.js';
+} from './models.js';
 export type {
   CatalogCost,
   CatalogEntry,

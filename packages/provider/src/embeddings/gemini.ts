@@ -4,6 +4,7 @@
  * index.ts.
  */
 
+import { apiKeyOf } from '../adapters/define.js';
 import { describeGeminiError } from '../adapters/gemini/errors.js';
 import {
   geminiApiRoot,
@@ -13,10 +14,9 @@ import {
   invalidModel,
   postGemini,
 } from '../adapters/gemini/wire.js';
-import { apiKeyOf } from '../adapters/options.js';
 import { InStreamError } from '../shared/errors.js';
-import { toProviderError } from '../shared/guard.js';
-import { field } from '../shared/usage.js';
+import { field } from '../shared/events.js';
+import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
 import { embeddingUsage, type GeminiEmbedderOptions } from './options.js';

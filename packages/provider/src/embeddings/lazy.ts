@@ -1,7 +1,8 @@
 /**
  * Embedders whose implementation (and SDK) loads on the first embed call, like the chat
- * adapters (see adapters/lazy.ts): creating one, e.g. while loading configuration, costs
- * nothing. `dimensions` is the expected size until the first answer, then the size seen.
+ * adapters (see lazyAdapter in adapters/define.ts): creating one, e.g. while loading
+ * configuration, costs nothing. `dimensions` is the expected size until the first answer, then
+ * the size seen.
  */
 import type { Embedder, EmbedOptions } from '@oxydra/types';
 

@@ -2,10 +2,9 @@
  * OpenAI embeddings (`POST {baseURL}/embeddings`) on `fetch`, for OpenAI and any
  * OpenAI-compatible server (Ollama, vLLM, LM Studio...). Loaded lazily by index.ts.
  */
-import { describeOpenAIError } from '../adapters/openai/errors.js';
-import { openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
-import { toProviderError } from '../shared/guard.js';
-import { field } from '../shared/usage.js';
+import { describeOpenAIError, openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
+import { field } from '../shared/events.js';
+import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
 import { embeddingUsage, type OpenAIEmbedderOptions } from './options.js';

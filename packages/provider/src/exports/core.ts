@@ -8,9 +8,10 @@
  * Everything here is also exported by `@oxydra/provider`.
  */
 
+export { createProvider } from '../adapters/index.js';
 export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
 export { costOf } from '../catalog/cost.js';
-export type { ModelInfo } from '../catalog/model-info.js';
+export type { ModelInfo } from '../catalog/models.js';
 export {
   countMessageTokens,
   countToolTokens,
@@ -18,8 +19,7 @@ export {
   REPLY_PRIMING_TOKENS,
   toolTokensUpperBound,
 } from '../catalog/tokens.js';
-export { createProvider } from '../create-provider.js';
 export type { AdapterFactories } from '../factory/adapters.js';
 export type { ProviderSetup } from '../factory/create.js';
 export { credentialValues, resolveCredential } from '../factory/credentials.js';
-export { collectResponse, ResponseAssembler } from '../shared/collect.js';
+export { collectResponse, ResponseAssembler } from '../shared/stream.js';

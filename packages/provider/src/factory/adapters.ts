@@ -4,7 +4,7 @@
  * passes the real ones.
  */
 import type { Provider, ProviderType } from '@oxydra/types';
-import type { AdapterOptions } from '../adapters/options.js';
+import type { AdapterOptions } from '../adapters/define.js';
 
 export type AdapterFactory = (options: AdapterOptions) => Provider;
 

@@ -9,24 +9,31 @@
 import {
   type AgentConfig,
   ConfigError,
+  type Context,
   didYouMean,
+  type ModelEvent,
   type Provider,
   type ProviderEntry,
+  ProviderError,
   type ProviderType,
+  type StreamOptions,
   WIRE_FACTS,
 } from '@oxydra/types';
 import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
 import { costOptionsFor, withUsageCost } from '../catalog/cost.js';
-import { findModel } from '../catalog/lookup.js';
-import type { ModelInfo } from '../catalog/model-info.js';
-import { catalogNamespace, resolveModel } from '../catalog/resolve.js';
+import { catalogNamespace, findModel, type ModelInfo, resolveModel } from '../catalog/models.js';
 import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
+import { attachmentKind } from '../shared/attachments.js';
+import { wrapStream } from '../shared/stream.js';
 import type { AdapterFactories } from './adapters.js';
-import { credentialLabel, missingKeyError, withAuthContext } from './auth.js';
-import { resolveCredential } from './credentials.js';
-import { DEFAULT_BASE_URLS, isCustomEndpoint } from './endpoints.js';
-import { withModelInputCheck } from './model-inputs.js';
+import {
+  type CredentialSource,
+  credentialCandidates,
+  DEFAULT_BASE_URLS,
+  isCustomEndpoint,
+  resolveCredential,
+} from './credentials.js';
 
 export interface CreateProviderOptions {
   /** The wire adapters by provider type (src/adapters/ in production, fakes in tests). */
@@ -185,4 +192,112 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
     ...(credential ? { credential: credentialLabel(credential.source) } : {}),
     provider,
   };
+}
+
+/**
+ * Credential messages: what to set when no key is found, and which key a provider rejected.
+ * They name where a key came from, never the key.
+ */
+
+/** No key anywhere in the chain for a provider whose hosted API needs one. */
+export function missingKeyError(name: string, entry: ProviderEntry): ConfigError {
+  const candidates = credentialCandidates(entry);
+  const variables = candidates.filter((c) => c.startsWith('$')).map((c) => c.slice(1));
+  const local = WIRE_FACTS[entry.provider_type].versionedBaseUrl
+    ? ', or use --base-url with a local OpenAI-compatible server'
+    : '';
+  return new ConfigError(
+    `no API key for provider ${name}: set ${variables[0] ?? 'api_key'}, or run \`oxydra init\`${local}`,
+    { keyPath: `providers.registry.${name}.api_key` },
+    { hint: `a key is looked for in: ${candidates.join(', ')}` },
+  );
+}
+
+/** "$OPENAI_API_KEY" or "api_key in the config": where the key came from, as users set it. */
+export function credentialLabel(source: CredentialSource): string {
+  return source.kind === 'config' ? 'api_key in the config' : `$${source.variable}`;
+}
+
+export interface AuthContext {
+  entry: ProviderEntry;
+  baseURL: string;
+  /** Where the key came from; undefined when the call was made without one. */
+  source?: CredentialSource;
+}
+
+/** The message for an auth failure: which provider, which credential source, which status. */
+export function describeAuthFailure(name: string, error: ProviderError, auth: AuthContext): string {
+  const status = error.status !== undefined ? ` (${error.status})` : '';
+  return auth.source
+    ? `${name} rejected the API key from ${credentialLabel(auth.source)}${status}`
+    : `${name} at ${auth.baseURL} requires an API key${status}`;
+}
+
+/** Rewraps auth errors so they say which provider and which credential source failed. */
+export function withAuthContext(provider: Provider, auth: AuthContext): Provider {
+  function describe(error: unknown): unknown {
+    if (!(error instanceof ProviderError) || error.kind !== 'auth') return error;
+    return new ProviderError(describeAuthFailure(provider.name, error, auth), {
+      kind: 'auth',
+      provider: error.provider,
+      ...(error.model !== undefined ? { model: error.model } : {}),
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      partialOutput: error.partialOutput,
+      cause: error,
+      hint: auth.source
+        ? `check that the key is valid and has access to this model; keys are looked for in: ${credentialCandidates(auth.entry).join(', ')}`
+        : `set one of: ${credentialCandidates(auth.entry).join(', ')}`,
+    });
+  }
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<ModelEvent> {
+    return wrapStream({ open: () => provider.stream(context, options), mapError: describe });
+  }
+  return { name: provider.name, type: provider.type, stream };
+}
+
+/**
+ * Refuses attachments the selected model cannot read, before any request is sent: a user must
+ * never get an answer about a file the model never saw. This checks the model (catalog input
+ * modalities, e.g. a text-only o3-mini); each adapter then checks what its wire API can carry.
+ * Models the catalog does not know are not checked: their capabilities are only assumed.
+ */
+
+export function withModelInputCheck(provider: Provider, model: ModelInfo, providerName: string): Provider {
+  if (!model.known) return provider;
+  const accepted = model.supportsAttachments ? model.capabilities.inputModalities : ['text'];
+  /** Throws on the first attachment the model cannot read. */
+  function check(context: Context): void {
+    for (const message of context.messages) {
+      if (message.role !== 'user' || typeof message.content === 'string') continue;
+      for (const part of message.content) {
+        if (part.type !== 'attachment') continue;
+        const kind = attachmentKind(part.mimeType);
+        if (kind === 'text' || accepted.includes(kind)) continue;
+        const file = part.name ? ` ("${part.name}")` : '';
+        throw new ProviderError(
+          `${providerName} (${model.id}): the model cannot read ${part.mimeType} attachments${file}; it accepts ${accepted.join(', ')} input`,
+          {
+            kind: 'bad_request',
+            provider: providerName,
+            model: model.id,
+            hint: 'choose a model that accepts this input (see `oxydra models show <id>`), or convert the file to text',
+          },
+        );
+      }
+    }
+  }
+  function stream(context: Context, options?: StreamOptions): AsyncIterable<ModelEvent> {
+    try {
+      check(context);
+    } catch (error) {
+      // A failure of the stream, when it is first read, as a refused request would be.
+      return wrapStream({
+        open: () => {
+          throw error;
+        },
+      });
+    }
+    return provider.stream(context, options);
+  }
+  return { name: provider.name, type: provider.type, stream };
 }

@@ -8,8 +8,7 @@ import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
 import { InStreamError } from '../shared/errors.js';
 import { refusingRedirects } from '../shared/http.js';
-import { resolveCredential } from './credentials.js';
-import { entryBaseURL } from './endpoints.js';
+import { entryBaseURL, resolveCredential } from './credentials.js';
 
 export type ProbeResult =
   /** `ids`: the model ids the server listed (Gemini's without their `models/` prefix). */

@@ -18,8 +18,7 @@ import {
   RETRIABLE_PROVIDER_ERROR_KINDS,
   type StreamOptions,
 } from '@oxydra/types';
-import { CircuitOpenError } from './breaker.js';
-import { isOutputEvent, retryProgress } from './events.js';
+import { CircuitOpenError, isOutputEvent, retryProgress } from './retry.js';
 
 export interface FallbackTarget {
   provider: Provider;

@@ -1,13 +1,4 @@
 export {
-  BreakerRegistry,
-  type BreakerSettings,
-  type BreakerState,
-  CircuitBreaker,
-  CircuitOpenError,
-  sharedBreakers,
-} from './breaker.js';
-export { isOutputEvent } from './events.js';
-export {
   type FallbackHooks,
   type FallbackInfo,
   type FallbackTarget,
@@ -15,5 +6,16 @@ export {
   withFallbacks,
 } from './fallbacks.js';
 export { backoffDelay, DEFAULT_RELIABILITY, formatSeconds, type ReliabilityPolicy } from './policy.js';
-export { type ReliabilityHooks, type RetryInfo, withReliability } from './retry.js';
+export {
+  BreakerRegistry,
+  type BreakerSettings,
+  type BreakerState,
+  CircuitBreaker,
+  CircuitOpenError,
+  isOutputEvent,
+  type ReliabilityHooks,
+  type RetryInfo,
+  sharedBreakers,
+  withReliability,
+} from './retry.js';
 export { defaultSleep, type Sleep } from './sleep.js';

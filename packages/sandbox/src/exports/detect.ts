@@ -10,12 +10,20 @@ export {
   BWRAP,
   type DetectOptions,
   detectSandbox,
+  forgetProbe,
+  probeCacheDir,
+  probeCacheFile,
+  probeCacheKey,
   probeSandbox,
   SANDBOX_EXEC,
   type SandboxDetection,
 } from '../detect.js';
-export { HOME_STARTUP_ENTRIES, homeGuardedPaths, homeInsideWorkspace } from '../home-guard.js';
-export { homeSecretPaths } from '../home-secrets.js';
+export {
+  HOME_STARTUP_ENTRIES,
+  homeGuardedPaths,
+  homeInsideWorkspace,
+  homeSecretPaths,
+} from '../home-guard.js';
 export {
   NOBODY,
   type SandboxIdentity,
@@ -25,7 +33,6 @@ export {
   workspaceAccessFix,
   workspaceAccessProblem,
 } from '../identity.js';
-export { forgetProbe, probeCacheDir, probeCacheFile, probeCacheKey } from '../probe-cache.js';
 export { runnerAtFirstCommand, type SandboxRunnerOptions } from '../runner-at-first-command.js';
 export { seccompSupported } from '../seccomp-arches.js';
 export {

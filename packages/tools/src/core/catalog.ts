@@ -3,17 +3,22 @@
  * safety tier. Every run offers all of them, but a run calls few: each tool's code (and what only
  * it needs: the write machinery, ripgrep, the HTML reader, the shell policy) is its own module,
  * imported at its first call (defineTool's `load`). The schemas are in parameters.ts, which the
- * code imports too.
+ * code imports too. At the end, the set an agent gets from its [tools] section (createCoreTools,
+ * createWebTools).
  */
-import { DEFAULT_KILL_GRACE_MS } from '@oxydra/sandbox/detect';
-import { type Provenance, sourceOf, workspaceFileProvenance } from '@oxydra/types';
+import { DEFAULT_KILL_GRACE_MS, homeSecretPaths } from '@oxydra/sandbox/detect';
+import { type Provenance, sourceOf, type Tool, workspaceFileProvenance } from '@oxydra/types';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
+import type { CommandRunner } from '../process/run-command.js';
 import { findOnPath } from '../search/on-path.js';
-import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from '../vault/config.js';
+import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX, vaultDenyPolicy } from '../vault/config.js';
+import type { EgressPolicy } from '../web/address-policy.js';
+import type { Connector, Resolver, SafeFetch, SafeFetchOptions } from '../web/safe-fetch.js';
 import {
   DEFAULT_READ_BYTES,
   DEFAULT_READ_LINES,
+  DUCKDUCKGO_URL,
   FILE_DELETE,
   FILE_EDIT,
   FILE_LIST,
@@ -25,6 +30,7 @@ import {
   MAX_LIST_ENTRIES,
   MAX_SEARCH_MATCHES,
   SHELL_EXEC,
+  type ShellConfig,
   type ShellExecOptions,
   VAULT_COPYTO,
   type VaultCopyOptions,
@@ -214,4 +220,150 @@ export function webSearchTool(options: WebSearchOptions): DefinedTool {
     }),
     load: async () => (await import('../web/web-search.js')).webSearch(options),
   });
+}
+
+// ---- The web tools, configured from the agent's [tools.web_search] section.
+
+/** The config's tools.web_search (structurally; the schema's output type fits). */
+export interface WebSearchConfig {
+  provider: 'duckduckgo' | 'searxng';
+  base_url?: string | undefined;
+  egress_allowlist: readonly string[];
+}
+
+export interface WebToolsOptions {
+  webSearch: WebSearchConfig;
+  /** Replaces DNS resolution for the SSRF check (tests). */
+  resolve?: Resolver;
+  /** Where sockets for checked addresses really go (tests). */
+  connect?: Connector;
+  /** Replaces the whole guarded fetch (tests); `resolve`/`connect` are then unused. */
+  fetch?: SafeFetch;
+  timeoutMs?: number;
+  /** web_fetch's text cap. Default 50,000 characters. */
+  maxChars?: number;
+}
+
+/** Search responses are small; a megabyte is plenty and bounds a misbehaving backend. */
+const SEARCH_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A guarded fetch made at its first call, its modules loaded then. The address policy parses
+ * host names and addresses (node:net's IPv6 pattern alone compiles in ~5 ms), which a run that
+ * never fetches anything should not pay for at start-up.
+ */
+function atFirstCall(make: () => Promise<SafeFetch>): SafeFetch {
+  let made: Promise<SafeFetch> | undefined;
+  return async (url, init) => {
+    made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return (await made)(url, init);
+  };
+}
+
+export function createWebTools(options: WebToolsOptions): Tool[] {
+  const config = options.webSearch;
+  let basePolicy: EgressPolicy | undefined;
+  const policy = async (): Promise<EgressPolicy> => {
+    const { EgressPolicy } = await import('../web/address-policy.js');
+    basePolicy ??= new EgressPolicy(config.egress_allowlist);
+    return basePolicy;
+  };
+  const make = (p: () => Promise<EgressPolicy>, maxBytes?: number): SafeFetch => {
+    if (options.fetch) return options.fetch;
+    return atFirstCall(async () => {
+      const { createSafeFetch } = await import('../web/safe-fetch.js');
+      const fetchOptions: SafeFetchOptions = { policy: await p() };
+      if (options.resolve) fetchOptions.resolve = options.resolve;
+      if (options.connect) fetchOptions.connect = options.connect;
+      if (options.timeoutMs !== undefined) fetchOptions.timeoutMs = options.timeoutMs;
+      if (maxBytes !== undefined) fetchOptions.maxBytes = maxBytes;
+      return createSafeFetch(fetchOptions);
+    });
+  };
+  // The configured backend is the user's own choice (often a SearxNG on localhost), so its
+  // host:port is allowed for searches only; web_fetch keeps the plain policy. Worked out with
+  // the search policy, at the first search, like the rest of the address policy.
+  const searchPolicy = async (): Promise<EgressPolicy> => {
+    const { urlPort } = await import('../web/address-policy.js');
+    const backend = new URL(config.base_url ?? DUCKDUCKGO_URL);
+    return (await policy()).with([`${backend.hostname}:${urlPort(backend)}`]);
+  };
+  const fetchTool =
+    options.maxChars === undefined
+      ? webFetchTool({ fetch: make(policy) })
+      : webFetchTool({ fetch: make(policy), maxChars: options.maxChars });
+  const searchOptions: Parameters<typeof webSearchTool>[0] = {
+    provider: config.provider,
+    fetch: make(searchPolicy, SEARCH_MAX_BYTES),
+  };
+  if (config.base_url !== undefined) searchOptions.baseUrl = config.base_url;
+  return [fetchTool, webSearchTool(searchOptions)];
+}
+
+// ---- The core tools, configured from the agent's [tools] section.
+
+export interface CoreToolsOptions {
+  /** The config's tools.shell: shell_exec is included only when enabled. */
+  shell: ShellConfig;
+  read?: FileReadOptions;
+  search?: FileSearchOptions;
+  /** Replaces the command runner (the OS sandbox's). */
+  runCommand?: CommandRunner;
+  /** shell_exec refuses every command with this message (no working sandbox: fail closed). */
+  shellUnavailable?: string;
+  /** Source of the shell's allowlisted environment variables. Default: process.env. */
+  env?: ShellExecOptions['env'];
+  shellOutputBytes?: number;
+  /** The config's tools.web_search: web_fetch and web_search are included when given. */
+  webSearch?: WebToolsOptions['webSearch'];
+  /** The config's tools.vault_path, made absolute: adds vault_copyto and keeps the file tools out. */
+  vault?: VaultCopyOptions;
+  /**
+   * Folders no file tool may touch even inside the workspace (a workspace that is the home
+   * directory): the same ones the sandbox hides from commands. Default: homeSecretPaths() (the
+   * one list, HOME_SECRET_FOLDERS and OXYDRA_HOME_FOLDERS in @oxydra/types).
+   */
+  secretPaths?: readonly string[];
+}
+
+const SECRET_REASON = 'a secrets folder, hidden from every tool and command';
+
+/** Pages are cut below the registry's 16 KiB output cap, so the cut is the tool's own, noted. */
+const WEB_FETCH_MAX_CHARS = 14_000;
+
+/** The folders the file tools keep out of (the vault, the secrets folders): also where a page's downloads may not go. */
+export function fileToolsPolicy(options: Pick<CoreToolsOptions, 'vault' | 'secretPaths'>): PathPolicy {
+  return {
+    deny: [
+      ...(options.vault ? (vaultDenyPolicy(options.vault.path).deny ?? []) : []),
+      ...(options.secretPaths ?? homeSecretPaths()).map((path) => ({ path, reason: SECRET_REASON })),
+    ],
+  };
+}
+
+export function createCoreTools(options: CoreToolsOptions): Tool[] {
+  const policy = fileToolsPolicy(options);
+  const tools: Tool[] = [
+    fileReadTool(options.read, policy),
+    fileListTool(policy),
+    fileSearchTool(options.search, policy),
+    fileWriteTool(policy),
+    fileEditTool(policy),
+    fileDeleteTool(policy),
+  ];
+  if (options.vault) tools.push(vaultCopyToTool(options.vault));
+  if (options.shell.enabled) {
+    const shellOptions: ShellExecOptions = { shell: options.shell };
+    if (options.runCommand) shellOptions.runCommand = options.runCommand;
+    if (options.shellUnavailable !== undefined) shellOptions.unavailable = options.shellUnavailable;
+    if (options.env) shellOptions.env = options.env;
+    if (options.shellOutputBytes !== undefined) shellOptions.maxOutputBytes = options.shellOutputBytes;
+    tools.push(shellExecTool(shellOptions));
+  }
+  if (options.webSearch)
+    tools.push(...createWebTools({ webSearch: options.webSearch, maxChars: WEB_FETCH_MAX_CHARS }));
+  return tools;
 }

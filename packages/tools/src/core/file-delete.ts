@@ -2,7 +2,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ToolRun } from '../define.js';
-import { describeFsError } from '../fs/errors.js';
+import { describeFsError } from '../fs/anchored.js';
 import { openFolderOf } from '../fs/parent-dir.js';
 import { removeEntry } from '../fs/remove.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';

@@ -1,8 +1,7 @@
 /** file_edit's code (its definition is in catalog.ts): one exact snippet replaced, atomically. */
 import type { ToolRun } from '../define.js';
+import { describeFsError, readTextFile } from '../fs/anchored.js';
 import { atomicWrite } from '../fs/atomic-write.js';
-import { describeFsError } from '../fs/errors.js';
-import { readTextFile } from '../fs/text-file.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import type { FileEditArgs } from './parameters.js';
 

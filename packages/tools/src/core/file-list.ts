@@ -2,8 +2,7 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import type { ToolRun } from '../define.js';
-import { AnchoredDir, kindOf } from '../fs/anchored.js';
-import { describeFsError } from '../fs/errors.js';
+import { AnchoredDir, describeFsError, kindOf } from '../fs/anchored.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { type PathPolicy, type ResolvedPath, resolveWorkspacePath } from '../paths.js';
 import { type FileListArgs, MAX_LIST_ENTRIES } from './parameters.js';

@@ -1,8 +1,8 @@
 /** file_read's code (its definition is in catalog.ts): a page of lines at a time of a large file. */
+import { utf8Prefix } from '@oxydra/sandbox/detect';
 import type { ToolRun } from '../define.js';
-import { readTextFile } from '../fs/text-file.js';
+import { readTextFile } from '../fs/anchored.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
-import { utf8Prefix } from '../truncate.js';
 import type { FileReadArgs } from './parameters.js';
 
 interface Page {

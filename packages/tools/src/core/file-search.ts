@@ -2,8 +2,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import type { ToolRun } from '../define.js';
-import { notRegular } from '../fs/anchored.js';
-import { describeFsError } from '../fs/errors.js';
+import { describeFsError, notRegular } from '../fs/anchored.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import { findOnPath } from '../search/on-path.js';
 import { searchWithRg } from '../search/rg-search.js';

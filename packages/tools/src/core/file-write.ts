@@ -1,7 +1,7 @@
 /** file_write's code (its definition is in catalog.ts): the whole file, written atomically. */
 import type { ToolRun } from '../define.js';
+import { describeFsError } from '../fs/anchored.js';
 import { atomicWrite } from '../fs/atomic-write.js';
-import { describeFsError } from '../fs/errors.js';
 import { type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import type { FileWriteArgs } from './parameters.js';
 

@@ -190,7 +190,7 @@ export async function readCapped(
   }
 }
 
-// ELOOP: what a no-follow open says of a link, so fs/errors.ts words both the same.
+// ELOOP: what a no-follow open says of a link, so describeFsError (below) words both the same.
 const changed = (real: string) =>
   Object.assign(new Error(`a folder moved during the call: ${real}`), { code: 'ELOOP' });
 const linkAppeared = (real: string) =>
@@ -253,5 +253,82 @@ export class AnchoredDir {
 
   close(): Promise<void> {
     return this.handle.close();
+  }
+}
+
+/** File-system errors in words a model can act on, naming the workspace path rather than the host's. */
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOTEMPTY: 'directory not empty',
+  EEXIST: 'already exists',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  // Opens are no-follow after the path check (above): a link there now was put there
+  // by something else during the call.
+  ELOOP: 'changed during the call (a symbolic link took the place of a checked file or folder); try again',
+  // What opening a Unix socket gives.
+  ENXIO: 'not a regular file (a socket or a device); file tools read and write regular files only',
+};
+
+/** `error` with a readable message when it is a known fs error (to throw instead); else `error` itself. */
+export function describeFsError(error: unknown, path: string): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code === undefined ? undefined : REASONS[code];
+  return reason === undefined ? (error as Error) : new Error(`${reason}: ${path}`, { cause: error });
+}
+
+/** Reading a workspace file as UTF-8 text, refusing what is not text. */
+
+/** Larger files are refused rather than loaded whole: searching or the shell suits them better. */
+const MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Keeps a byte-order mark in the string, so an edit writes the file back with it. */
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The file's text. Binary content (a NUL byte) and invalid UTF-8 are refused with a message,
+ * since handing the model mojibake wastes its context and invites corrupting edits. A FIFO,
+ * device or socket is refused at once (see openRegularFile), never waited on.
+ */
+export async function readTextFile(target: Checked, tool: string): Promise<string> {
+  const shown = target.relative;
+  let bytes: Buffer;
+  try {
+    // One handle for the checks and the read: the file checked is the file read.
+    const file = await openRegularFile(target, `${shown} is a directory; list it with file_list`);
+    const { info } = file;
+    try {
+      const tooLarge = (size: string) =>
+        new Error(
+          `${shown} is ${size} bytes; ${tool} handles text files up to ${MAX_TEXT_FILE_BYTES} bytes ` +
+            '(use file_search to find the part you need)',
+        );
+      if (info.size > MAX_TEXT_FILE_BYTES) throw tooLarge(String(info.size));
+      // It may grow after the fstat: read at most one byte past the cap.
+      bytes = await readCapped(file.read, info.size, MAX_TEXT_FILE_BYTES, () =>
+        tooLarge(`over ${MAX_TEXT_FILE_BYTES}`),
+      );
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    throw describeFsError(error, shown);
+  }
+  if (bytes.includes(0)) {
+    throw new Error(
+      `${shown} looks like a binary file (it contains NUL bytes); ${tool} works on UTF-8 text only`,
+    );
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new Error(
+      `${shown} is not valid UTF-8 text (binary or another encoding); ${tool} works on UTF-8 text only`,
+    );
   }
 }

@@ -3,9 +3,8 @@
  * VaultReadStep / VaultWriteStep capability profiles): the read step gets only the vault root,
  * the write step only the workspace and the bytes. An operation id links them in logs.
  */
-import { openRegularFile, readCapped } from '../fs/anchored.js';
+import { describeFsError, openRegularFile, readCapped } from '../fs/anchored.js';
 import { atomicWrite } from '../fs/atomic-write.js';
-import { describeFsError } from '../fs/errors.js';
 import { type PathPolicy, resolveWorkspacePath, WorkspacePathError } from '../paths.js';
 import { MAX_VAULT_COPY_BYTES, VAULT_PREFIX } from './config.js';
 

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { hostPatternProblem } from '../host-patterns.js';
-import { once } from '../once.js';
+import { httpUrl, once, positiveInt, ratio } from '../once.js';
 import { PROVIDER_TYPES, type ProviderType } from '../provider.js';
 import { didYouMean } from '../suggest.js';
 import { builtInEntryName, WIRE_FACTS } from '../wire-facts.js';
@@ -21,12 +21,10 @@ import {
   checkpointsSchema,
   permissionsSchema,
 } from './kernel-schema.js';
-import { localModelKeys } from './local-model-schema.js';
 import { mcpSchema } from './mcp-schema.js';
 import { memorySchema } from './memory-schema.js';
 import { otelSchema } from './otel-schema.js';
 import { pluginsSchema } from './plugins-schema.js';
-import { httpUrl, positiveInt, ratio } from './primitives.js';
 import { skillsSchema } from './skills-schema.js';
 import { storeSchema } from './store-schema.js';
 import { agentTaintSchema, taintSchema } from './taint-schema.js';
@@ -44,6 +42,31 @@ export const configVersionSchema = once(() =>
       message: `major version must be ${CONFIG_MAJOR_VERSION} (this Oxydra reads config_version 1.x.y)`,
     }),
 );
+
+/**
+ * The keys of a llama_cpp provider entry (a GGUF file run in this process by node-llama-cpp),
+ * spread into providers.toml's entry schema: keys only llama_cpp entries read, how the model
+ * file is loaded and run in this process.
+ */
+const localModelKeys = once(() => ({
+  context_size: positiveInt()
+    .optional()
+    .describe(
+      "llama_cpp: context window in tokens (default: as large as memory allows, up to the model's own)",
+    ),
+  gpu_layers: z
+    .int()
+    .min(0)
+    .optional()
+    .describe('llama_cpp: layers offloaded to the GPU; 0 runs on the CPU only (default: as many as fit)'),
+  threads: positiveInt().optional().describe("llama_cpp: CPU threads (default: the CPU's performance cores)"),
+  tool_choice: z
+    .enum(['auto', 'required'])
+    .optional()
+    .describe(
+      'llama_cpp: "required" makes the first answer to each user message a call of one of the offered tools, constrained by a JSON-schema grammar (for small models that never call tools on their own); default "auto": the model decides',
+    ),
+}));
 
 export const providerEntrySchema = once(() =>
   z.strictObject({

@@ -58,6 +58,19 @@ export const emailChannelSchema = z
       .regex(ADDRESS, 'an email address, e.g. "agent@example.com"')
       .optional()
       .describe("the bot's address: the From of every answer; mail from it is never answered"),
+    aliases: z
+      .array(z.string().regex(ADDRESS, 'an email address, e.g. "agent@old.example.com"').toLowerCase())
+      .max(50)
+      .default([])
+      .describe(
+        'other addresses whose mail arrives in this mailbox (an alias, a forwarding address): mail addressed to one counts as addressed to the bot',
+      ),
+    require_addressed: z
+      .boolean()
+      .default(true)
+      .describe(
+        "answer only mail whose To or Cc names the bot's address or an alias; false also answers Bcc'd mail, and with it a signed mail an allowed person wrote to someone else that was sent on to this mailbox (a DKIM replay)",
+      ),
     imap: serverSchema('IMAP', 993).prefault({}).describe('where mail is read'),
     smtp: serverSchema('SMTP', 465).prefault({}).describe('where answers are sent'),
     mailbox: z.string().min(1).max(200).default('INBOX').describe('the IMAP mailbox read'),

@@ -1,7 +1,6 @@
 /** The `[gateway]` section: where the daemon listens, who may connect, and its per-user limits. */
 import { z } from 'zod';
-import { once } from '../once.js';
-import { positiveInt } from './primitives.js';
+import { once, positiveInt } from '../once.js';
 
 export const gatewaySchema = once(() =>
   z.strictObject({

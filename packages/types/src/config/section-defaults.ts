@@ -176,6 +176,8 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
     },
     email: {
       enabled: false,
+      aliases: [],
+      require_addressed: true,
       imap: { port: 993, tls: 'implicit' },
       smtp: { port: 465, tls: 'implicit' },
       mailbox: 'INBOX',

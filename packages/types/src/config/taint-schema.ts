@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { once } from '../once.js';
-import { PROVENANCE_KINDS } from '../provenance.js';
+import { PROVENANCE_KINDS } from '../tools.js';
 
 /** allow: runs as usual; ask: a human must approve it (refused where nobody can); refuse: never. */
 export const TAINT_ACTIONS = ['allow', 'ask', 'refuse'] as const;

@@ -7,7 +7,7 @@
  */
 import { OxydraError } from '../errors.js';
 import type { NoteRecord } from '../interfaces.js';
-import type { Provenance } from '../provenance.js';
+import type { Provenance } from '../tools.js';
 
 export interface StoredNote extends NoteRecord {
   userId?: string;

@@ -13,7 +13,7 @@
  * nor chunks saved without a user. Without a `userId` it sees every chunk (single-user use).
  */
 
-import type { Provenance } from '../provenance.js';
+import type { Provenance } from '../tools.js';
 
 export type SearchSourceType = 'note' | 'conversation';
 

@@ -3,8 +3,7 @@
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { InStreamError, streamEndedEarly } from '../../shared/errors.js';
-import { ToolCallAssembler } from '../../shared/tool-calls.js';
-import { field, makeUsage, sumReported } from '../../shared/usage.js';
+import { field, makeUsage, sumReported, ToolCallAssembler } from '../../shared/events.js';
 
 /**
  * Anthropic's input_tokens excludes cache reads and writes; Usage.inputTokens counts every

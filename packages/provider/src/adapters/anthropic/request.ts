@@ -8,8 +8,13 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { AssistantMessage, Context, ToolMessage, ToolSpec, UserMessage } from '@oxydra/types';
 import { type AttachmentScope, attachmentKind, unsupportedAttachment } from '../../shared/attachments.js';
-import { mergeSameRole, splitSystem } from '../../shared/messages.js';
-import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
+import {
+  asObjectSchema,
+  convertedOnce,
+  mergeSameRole,
+  splitSystem,
+  withoutKeywords,
+} from '../../shared/request.js';
 
 /** `max_tokens` is required by the API; this applies when the context sets no limit. */
 const DEFAULT_MAX_TOKENS = 8192;

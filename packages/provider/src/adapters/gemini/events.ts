@@ -6,8 +6,7 @@
 
 import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { streamEndedEarly } from '../../shared/errors.js';
-import { ToolCallAssembler } from '../../shared/tool-calls.js';
-import { field, makeUsage, sumReported } from '../../shared/usage.js';
+import { field, makeUsage, sumReported, ToolCallAssembler } from '../../shared/events.js';
 import { applyPartialArg } from './partial-args.js';
 import { GEMINI_CALL_ID, type GeminiFunctionCall, type GeminiPart, THOUGHT_SIGNATURE } from './request.js';
 

@@ -5,8 +5,7 @@
  */
 import type { Context, ModelEvent, Provider } from '@oxydra/types';
 import { InStreamError } from '../../shared/errors.js';
-import { defineAdapter } from '../define.js';
-import { type AdapterOptions, apiKeyOf } from '../options.js';
+import { type AdapterOptions, apiKeyOf, defineAdapter } from '../define.js';
 import { describeGeminiError } from './errors.js';
 import { type GeminiChunk, GeminiStreamTranslator } from './events.js';
 import { geminiRequest } from './request.js';

@@ -15,8 +15,7 @@ import type {
   ToolSpec,
   UserMessage,
 } from '@oxydra/types';
-import { mergeSameRole, splitSystem } from '../../shared/messages.js';
-import { convertedOnce } from '../../shared/schema.js';
+import { convertedOnce, mergeSameRole, splitSystem } from '../../shared/request.js';
 import type { PartialArg } from './partial-args.js';
 import { geminiParameters, geminiWireSchema } from './schema.js';
 

@@ -3,8 +3,7 @@
  * go (base URL + version + model, as @google/genai composed them), the headers, the POST, and
  * the SSE reader (eventsource-parser) that turns a streamed answer into parsed chunks.
  */
-import { type HttpTransport, postJson, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
-import { SseReader } from '../../shared/sse.js';
+import { type HttpTransport, postJson, SseReader, USER_AGENT, withExtraHeaders } from '../../shared/http.js';
 import { httpError, streamErrorOf } from './errors.js';
 import type { GeminiChunk } from './events.js';
 

@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { importModule } from '@oxydra/types';
 import type { Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
-import type { LocalModelSettings } from '../options.js';
+import type { LocalModelSettings } from '../define.js';
 import { holdLocalModels } from './held.js';
 import { requireLlamaCpp } from './locate.js';
 

@@ -1,6 +1,6 @@
 /** What the factory needs from a llama_cpp registry entry, kept beside the adapter. */
 import type { ProviderEntry } from '@oxydra/types';
-import type { LocalModelSettings } from '../options.js';
+import type { LocalModelSettings } from '../define.js';
 import { requireLlamaCpp, resolveLocalModel } from './locate.js';
 
 /** Throws a ConfigError (exit 2) when node-llama-cpp or the model file is missing. */

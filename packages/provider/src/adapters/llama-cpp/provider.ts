@@ -11,8 +11,7 @@
 import type { Context, ModelEvent, Provider, ToolSpec } from '@oxydra/types';
 import type { GbnfJsonSchema, LlamaChatResponse } from 'node-llama-cpp';
 import type { ErrorFacts } from '../../shared/errors.js';
-import { defineAdapter } from '../define.js';
-import type { AdapterOptions, LocalModelSettings } from '../options.js';
+import { type AdapterOptions, defineAdapter, type LocalModelSettings } from '../define.js';
 import { type LoadedModel, loadLocalModel } from './engine.js';
 import { EventChannel } from './event-channel.js';
 import { answersUser, toChatFunctions, toChatHistory } from './history.js';

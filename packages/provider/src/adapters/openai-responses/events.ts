@@ -4,8 +4,7 @@
  */
 import type { FinishReason, ModelEvent, Usage } from '@oxydra/types';
 import { InStreamError, streamEndedEarly } from '../../shared/errors.js';
-import { ToolCallAssembler } from '../../shared/tool-calls.js';
-import { field, makeUsage } from '../../shared/usage.js';
+import { field, makeUsage, ToolCallAssembler } from '../../shared/events.js';
 import type { ResponsesStreamEvent } from './types.js';
 
 function responsesUsage(usage: unknown): Usage {

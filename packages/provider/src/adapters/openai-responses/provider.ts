@@ -3,12 +3,17 @@
  * POST {baseURL}/responses on `fetch`, the stream read with eventsource-parser (../openai/wire.ts).
  */
 import type { Context, ModelEvent, Provider } from '@oxydra/types';
-import { ResponseAssembler } from '../../shared/collect.js';
 import type { HttpTransport } from '../../shared/http.js';
-import { defineAdapter } from '../define.js';
-import { describeOpenAIError, OpenAIApiError } from '../openai/errors.js';
-import { openAITransport, openAIUrl, postOpenAI, translateOpenAIStream } from '../openai/wire.js';
-import type { AdapterOptions } from '../options.js';
+import { ResponseAssembler } from '../../shared/stream.js';
+import { type AdapterOptions, defineAdapter } from '../define.js';
+import {
+  describeOpenAIError,
+  OpenAIApiError,
+  openAITransport,
+  openAIUrl,
+  postOpenAI,
+  translateOpenAIStream,
+} from '../openai/wire.js';
 import { ResponseChain } from './chain.js';
 import { ResponsesStreamTranslator } from './events.js';
 import { assistantItems, responsesInput, responsesRequest } from './request.js';

