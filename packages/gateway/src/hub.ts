@@ -8,11 +8,11 @@ import { Admission, type AgentHandle, type Kernel, type Release, type SessionAcc
 import type { SessionStore } from '@oxydra/memory';
 import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
+import { actingUser, type Principal } from './auth.js';
 import type { GatewayCluster } from './cluster/gateway-cluster.js';
 import type { LinkedHub } from './cluster/hub-link.js';
 import { GatewayError } from './errors.js';
 import { type LiveSession, SessionRegistry, type Subscriber } from './live-sessions.js';
-import { actingUser, type Principal } from './principal.js';
 import { sessionSummary } from './session-summary.js';
 import { runSessionTurn, type TurnSubmission } from './session-turn.js';
 import { ApprovalRoutes } from './turn-approvals.js';

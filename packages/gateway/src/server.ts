@@ -1,6 +1,6 @@
 /**
  * startGateway: the HTTP + WebSocket daemon on Fastify. Every request must name the gateway in
- * its Host header (host-check.ts); every request but the health probes needs the bearer token;
+ * its Host header (auth.ts's hostCheck); every request but the health probes needs the bearer token;
  * WebSocket upgrades from foreign web origins are refused; a workspace whose .oxydra/ moved
  * away is refused work (workspace-guard.ts); bodies and
  * frames are size-limited. close() stops taking work, cancels running turns (waiting briefly for
@@ -12,10 +12,18 @@ import { ConfigError } from '@oxydra/types';
 import Fastify from 'fastify';
 import { registerA2aRoutes } from './a2a/route.js';
 import { mountApi } from './api/door.js';
-import { isPublicRoute, originAllowed, presentedToken, selectProtocol, TokenCheck } from './auth.js';
+import {
+  hostCheck,
+  isPublicRoute,
+  OWNER,
+  originAllowed,
+  presentedToken,
+  rememberPrincipal,
+  selectProtocol,
+  TokenCheck,
+} from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
-import { hostCheck } from './host-check.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
 import { setErrorReplies } from './http/fastify-errors.js';
@@ -33,7 +41,6 @@ import { registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
 import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
-import { OWNER, rememberPrincipal } from './principal.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { TokenHolds } from './token-holds.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
@@ -148,7 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
-    // First, on every route (probes, files, the card, upgrades): DNS rebinding (host-check.ts).
+    // First, on every route (probes, files, the card, upgrades): DNS rebinding (auth.ts's hostCheck).
     const named = request.headers.host;
     if (!hostAllowed(named)) {
       log('warn', 'refused a request for another host', { remote: request.ip, host: named?.slice(0, 200) });

@@ -10,7 +10,7 @@
  * revoked: it holds nothing here.
  */
 import type { TokenCalls } from '@oxydra/kernel/admin';
-import { OWNER, type Principal } from './principal.js';
+import { OWNER, type Principal } from './auth.js';
 import type { GatewayLogger } from './types.js';
 
 /** How often revocations made by other processes are looked for while a stored token holds something. */

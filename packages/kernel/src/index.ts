@@ -7,10 +7,10 @@
  * `/personas`, `/replay`, `/scheduler`, `/skills`, `/workspace`.
  */
 
-export { DEFAULT_AGENT } from './assemble/agent.js';
+export { type AgentDescription, DEFAULT_AGENT } from './assemble/agent.js';
 export { DELEGATE_TOOL } from './assemble/permissions.js';
 export { openKernel } from './kernel.js';
-export type { AgentDescription, Kernel } from './kernel-api.js';
+export type { Kernel } from './kernel-api.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';

@@ -4,9 +4,9 @@
  * held service (services/registry.ts), opened on first ask through `service(name)`.
  */
 import type { SessionStore } from '@oxydra/memory';
-import type { ModelInfo } from '@oxydra/provider/core';
 import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
+import type { AgentDescription } from './assemble/agent.js';
 import type { PersonaStore } from './personas/store.js';
 import type { PluginInfo } from './plugins/host.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
@@ -23,14 +23,6 @@ import type {
   SpawnSpec,
   Subscription,
 } from './types.js';
-
-/** What a host shows about an agent before running it (banners, /v1/models). */
-export interface AgentDescription {
-  name: string;
-  providerName: string;
-  model: ModelInfo;
-  tools: string[];
-}
 
 export interface Kernel {
   readonly workspace: string;

@@ -1,5 +1,5 @@
 /**
- * The kernel's memory of caps (services/budgets/caps-memory.ts) over stores that tell of changes
+ * The kernel's memory of caps (services/budgets/spending.ts's CapsMemory) over stores that tell of changes
  * differently: one that offers no watchCaps is read at every call, one that says it is deaf
  * drops what it kept and keeps nothing until it listens again, and a value is kept no longer
  * than CAPS_MAX_AGE_MS even when nothing is told. (Over the real stores: budget-group-commit.test.ts
@@ -7,7 +7,7 @@
  */
 import type { CapsNews } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { CAPS_MAX_AGE_MS, CapsMemory } from '../src/services/budgets/caps-memory.js';
+import { CAPS_MAX_AGE_MS, CapsMemory } from '../src/services/budgets/spending.js';
 
 const SCOPE = 'agent:default';
 

@@ -33,7 +33,7 @@ describe('a new kernel database', () => {
 /**
  * A power cut in a new file's first milliseconds, on a file system that writes a file's size before
  * its data, leaves its first page as zeros: SQLite's "not a database". With nothing in its WAL
- * such a file holds nothing (unwritten-file.ts) and is made again; anything else SQLite refuses
+ * such a file holds nothing (kernel-db.ts's emptyUnwrittenFile) and is made again; anything else SQLite refuses
  * is left alone.
  */
 describe('a kernel database a power cut left unwritten', () => {

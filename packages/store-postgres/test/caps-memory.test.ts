@@ -1,5 +1,5 @@
 /**
- * The kernel's memory of caps (kernel services/budgets/caps-memory.ts) over the PostgreSQL spend
+ * The kernel's memory of caps (kernel services/budgets/spending.ts's CapsMemory) over the PostgreSQL spend
  * store's change signal (store/caps-signal.ts), between two stores on one schema, each with its
  * own pool and event bus as two gateway processes have: a cap set or lowered through one is what
  * the other's memory answers once the change's notification arrives, a store whose bus does not

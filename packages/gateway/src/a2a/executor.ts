@@ -28,7 +28,7 @@ import {
 import type { Principal } from '@oxydra/kernel/admin';
 import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
 import { isOxydraError } from '@oxydra/types';
-import { runHolder } from '../principal.js';
+import { runHolder } from '../auth.js';
 import { RunProgress } from '../run-progress.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
 import { promptParts, taskSpec } from './spec-task.js';

@@ -11,8 +11,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { PUBLIC_ROUTE } from '../auth.js';
-import { principalOf } from '../principal.js';
+import { PUBLIC_ROUTE, principalOf } from '../auth.js';
 import {
   A2A_PATH,
   AGENT_CARD_PATH,

@@ -10,9 +10,9 @@ import type { Principal, Role } from '@oxydra/kernel/admin';
 import { isOxydraError } from '@oxydra/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import { principalOf, requireRole } from '../auth.js';
 import { GatewayError, HTTP_STATUS } from '../errors.js';
 import { describeIssues, replyError } from '../http/reply-error.js';
-import { principalOf, requireRole } from '../principal.js';
 
 export const API_PREFIX = '/api/v1';
 

@@ -5,7 +5,7 @@
  * them and builds the API as a Fastify instance of its own (same body limit, same error and
  * not-found answers); each request then goes to that instance's router. The server's onRequest
  * hook (host check, token, shutting down, workspace moved) has run before a request reaches the
- * door, and the principal it found is kept on the raw request (principal.ts), where the API's
+ * door, and the principal it found is kept on the raw request (auth.ts's rememberPrincipal), where the API's
  * routes read it. WebSocket upgrades are left to the server (@fastify/websocket refuses them:
  * no API route is a WebSocket).
  */

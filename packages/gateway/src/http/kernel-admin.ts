@@ -16,7 +16,7 @@ import {
   verifyAudit,
   visibleBudgets,
 } from '../admin-ops.js';
-import { principalOf, requireRole } from '../principal.js';
+import { principalOf, requireRole } from '../auth.js';
 import { describeIssues, replyError, replyRefused } from './reply-error.js';
 
 const auditQuery = z.strictObject(auditFilterFields);

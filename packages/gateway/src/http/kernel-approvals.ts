@@ -19,7 +19,7 @@ import {
   revokeToken,
   tokenRequestSchema,
 } from '../admin-ops.js';
-import { principalOf, requireRole } from '../principal.js';
+import { principalOf, requireRole } from '../auth.js';
 import { describeIssues, replyError, replyRefused } from './reply-error.js';
 
 const listQuery = z.strictObject({ all: z.enum(['true', 'false']).optional() });

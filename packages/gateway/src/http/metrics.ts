@@ -7,7 +7,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
-import { principalOf, requireRole } from '../principal.js';
+import { principalOf, requireRole } from '../auth.js';
 import { replyError, replyRefused } from './reply-error.js';
 
 /** The Prometheus text exposition format, version 0.0.4. */

@@ -14,10 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Dialect, TurnAnswer } from './agent-turn.js';
+import { responsesUsage } from './agent-turn.js';
 import { errorBody } from './reply-error.js';
 import type { SseWriter } from './sse.js';
 import type { HttpFailure } from './turn-failure.js';
-import { responsesUsage } from './turn-tally.js';
 
 export interface ResponsesMeta {
   id: string;

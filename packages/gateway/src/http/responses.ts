@@ -7,15 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { type ResponsesRequest, responsesRequestSchema } from '@oxydra/types/gateway';
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth.js';
 import { GatewayError } from '../errors.js';
-import { principalOf } from '../principal.js';
 import { DEFAULT_USER } from '../types.js';
 import { answerTurn, replyRefusal, type TurnDeps, type TurnSpec } from './agent-turn.js';
-import { type ChatMessageIn, toTurnInput } from './openai-messages.js';
+import { type ChatMessageIn, refuseUnsupportedResponses, toTurnInput } from './chat-completions.js';
 import { describeIssues, replyError } from './reply-error.js';
 import { ResponsesDialect } from './responses-dialect.js';
 import { structuredOutput } from './structured-output.js';
-import { refuseUnsupportedResponses } from './unsupported.js';
 
 /** Responses content part types that carry plain text. */
 const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);

@@ -5,9 +5,9 @@
 import type { AccessScope } from '@oxydra/kernel';
 import { sessionListQuerySchema } from '@oxydra/types/gateway';
 import type { FastifyInstance } from 'fastify';
+import { actingUser, type Principal, principalOf } from '../auth.js';
 import { GatewayError, HTTP_STATUS } from '../errors.js';
 import type { GatewayHub } from '../hub.js';
-import { actingUser, type Principal, principalOf } from '../principal.js';
 import { sessionSummary } from '../session-summary.js';
 import { describeIssues, replyError } from './reply-error.js';
 

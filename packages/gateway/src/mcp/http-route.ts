@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { principalOf, runHolder } from '../auth.js';
 import { replyError } from '../http/reply-error.js';
-import { principalOf, runHolder } from '../principal.js';
 
 /** The MCP SDK loads on the first /mcp request: a gateway nobody asks for MCP does not pay for it. */
 const loadSdk = async () => {

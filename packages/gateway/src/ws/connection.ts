@@ -15,11 +15,11 @@ import {
   type ServerFrame,
 } from '@oxydra/types/gateway';
 import type { RawData, WebSocket } from 'ws';
+import { OWNER, type Principal } from '../auth.js';
 import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
 import type { LiveSession, Subscriber } from '../live-sessions.js';
-import { OWNER, type Principal } from '../principal.js';
 import { TokenBucket } from '../rate-limit.js';
 import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';

@@ -4,8 +4,8 @@
  */
 
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth.js';
 import type { GatewayHub } from '../hub.js';
-import { principalOf } from '../principal.js';
 import type { TokenHolds } from '../token-holds.js';
 import { GatewayConnection } from './connection.js';
 import { MAX_USER_TOKEN_SOCKETS, UserSockets } from './user-sockets.js';

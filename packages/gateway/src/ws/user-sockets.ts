@@ -5,8 +5,9 @@
  * holds a socket, buffers and a heartbeat). Operator and admin tokens (a chat bridge, the owner's
  * TUI and scripts) keep a budget per connection and no cap: they may serve many people at once.
  */
+
+import type { Principal } from '../auth.js';
 import type { GatewayHub } from '../hub.js';
-import type { Principal } from '../principal.js';
 import { TokenBucket } from '../rate-limit.js';
 
 /** WebSockets a `user` token may have open at once. */

@@ -8,19 +8,33 @@ import { homedir } from 'node:os';
 import { createProvider, type ModelInfo } from '@oxydra/provider/core';
 import { type AgentRunOptions, defaultSystemPrompt } from '@oxydra/runtime';
 import { ToolRegistry, type ToolRegistryOptions, workspacePathMapping } from '@oxydra/tools';
-import { didYouMean, type Provider, type Tool, UsageError } from '@oxydra/types';
-import { promptSkills } from '../skills/skill-load-tool.js';
+import {
+  didYouMean,
+  type Message,
+  type NewSession,
+  type Provider,
+  type StoredSession,
+  sessionIdProblem,
+  type Tool,
+  UsageError,
+} from '@oxydra/types';
+import type { KernelPersonas } from '../personas/agent-persona.js';
+import type { BudgetAccount } from '../services/budget-accounts.js';
+import { promptSkills } from '../skills/held-skills.js';
 import type { SpawnSpec } from '../types.js';
 import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
+import { sessionHooks, type WorkspaceMemory } from './memory.js';
 import {
   type AgentPermissions,
   authorizer,
   DELEGATE_TOOL,
   resolvePermissions,
+  resolveTaintPolicy,
+  type TaintPolicy,
+  taintScreen,
   toolRefusal,
 } from './permissions.js';
-import { resolveTaintPolicy, type TaintPolicy, taintScreen } from './taint-policy.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';
@@ -32,7 +46,7 @@ export interface AgentAssembly {
   name: string;
   settings: AgentSettings;
   permissions: AgentPermissions;
-  /** What a run holding untrusted content may do (taint-policy.ts). */
+  /** What a run holding untrusted content may do (permissions.ts's taint policy). */
   taint: TaintPolicy;
   provider: Provider;
   providerName: string;
@@ -45,7 +59,7 @@ export interface AgentAssembly {
 }
 
 /** The cache key of an assembly: equal requests share one. */
-export function assemblyKey(request: AssemblyRequest): string {
+function assemblyKey(request: AssemblyRequest): string {
   return JSON.stringify([
     request.agent ?? DEFAULT_AGENT,
     request.selection ?? null,
@@ -59,7 +73,7 @@ export function assemblyKey(request: AssemblyRequest): string {
  * Assembles an agent. `extraTools` are the kernel's own tool sources for this agent (delegation);
  * they obey the same allowlist as the core tools.
  */
-export function assembleAgent(
+function assembleAgent(
   base: KernelBase,
   request: AssemblyRequest,
   extraTools: (settings: AgentSettings) => Tool[],
@@ -157,4 +171,226 @@ function toolAllowlist(
   }
   if (agentTools === undefined) return requested;
   return requested === undefined ? agentTools : requested.filter((name) => agentTools.includes(name));
+}
+
+/**
+ * Opening the stored conversation an agent runs in: a new session, or an existing one named by
+ * full id, short id or prefix (a new name creates it). With a user, what the session stores is
+ * that user's and recall searches only that user's notes and conversations.
+ */
+export interface OpenedSession {
+  id: string;
+  /** The conversation so far (empty for a new session). */
+  history: Message[];
+  /** The runtime hooks that persist, recall and summarise for this session. */
+  options: Partial<AgentRunOptions>;
+}
+
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Refuses a session name that cannot be stored, before anything runs. */
+export function checkSessionName(base: KernelBase, id: string | undefined): void {
+  if (id === undefined) return;
+  if (!base.memory) {
+    throw new UsageError('--session needs memory, and [memory] enabled = false', {
+      hint: 'remove --session, or enable memory (OXYDRA__MEMORY__ENABLED=true)',
+    });
+  }
+  if (!SESSION_ID.test(id)) {
+    throw new UsageError(`--session ${JSON.stringify(id)}: use 1-128 letters, digits, ".", "_", ":" or "-"`);
+  }
+}
+
+export async function openSession(
+  base: KernelBase,
+  memory: WorkspaceMemory,
+  request: {
+    id?: string;
+    userId?: string;
+    agent?: string;
+    parentSessionId?: string;
+    /** SpawnSpec.sessionWrites. */
+    writes?: SpawnSpec['sessionWrites'];
+    /** The account the summary model's calls are charged to (the turn's, asked at each call). */
+    payer?: () => BudgetAccount | undefined;
+  },
+): Promise<OpenedSession> {
+  const { id, userId } = request;
+  const scope = userId !== undefined ? { userId } : {};
+  const fields = {
+    ...(request.agent !== undefined ? { agent: request.agent } : {}),
+    ...(request.parentSessionId !== undefined ? { parentSessionId: request.parentSessionId } : {}),
+    ...scope,
+  };
+  // The session named by its full id (a continued conversation: most turns) is read once, before
+  // anything else: its row and its history's stamp in one statement (SessionStore.stamp with
+  // `session`), then only what is new of its history. Its row is used when the user's lookup
+  // would name that id (found, and the user's or no user given: the lookup's exact match), so the
+  // lookup is asked only when it is not (a new name, a short id or prefix, another user's id);
+  // the user check below applies to it as to the row getOrCreate reads. On a database server:
+  // one statement where the row, the lookup and the stamp were three, on three connections.
+  const early = id === undefined ? undefined : memory.histories.opened(id);
+  early?.catch(() => {});
+  const session =
+    id === undefined
+      ? await memory.db.sessions.create(fields)
+      : await openNamed(memory, id, scope, fields, early);
+  // Created just now: nothing stored under it yet (no audit head copy, no summary) to read.
+  if (id === undefined) base.audit.sessionCreated(session.id);
+  // A user's agents never continue someone else's conversation, whatever id they are given (a
+  // full id is not found by the user-scoped lookup, but getOrCreate would open it). Only a run
+  // without a user (the workspace's owner) may continue any session.
+  if (userId !== undefined && session.userId !== userId) throw foreignSession(id);
+  return {
+    id: session.id,
+    // Only what changed since the session's last turn is read (session-history.ts).
+    history:
+      id === undefined
+        ? []
+        : session.id === id && early
+          ? // Created just now (not there when read early): read again.
+            await early.then(
+              (opened) => opened.messages,
+              () => memory.histories.load(session.id),
+            )
+          : await memory.histories.load(session.id),
+    options: sessionHooks(memory, {
+      sessionId: session.id,
+      ...(id === undefined ? { created: true } : {}),
+      ...scope,
+      config: base.config,
+      summarize: (messages, previous, signal) => {
+        const call = () => base.summarize(messages, previous, signal);
+        const account = request.payer?.();
+        return account ? account.sideCall(call) : call().then((answer) => answer.text);
+      },
+      secrets: base.secrets,
+      warn: base.warn,
+      ...(request.writes ? { writes: request.writes } : {}),
+    }),
+  };
+}
+
+/** The session `id` names (the row read early when it is that one), created when there is none. */
+async function openNamed(
+  memory: WorkspaceMemory,
+  id: string,
+  scope: { userId?: string },
+  fields: Omit<NewSession, 'id'>,
+  early: Promise<{ session: StoredSession }> | undefined,
+): Promise<StoredSession> {
+  const row = await early?.then(
+    (opened) => opened.session,
+    () => undefined,
+  );
+  // The lookup's exact match: it would answer [id] (SessionStore.lookup reads the exact id first).
+  if (row && (scope.userId === undefined || row.userId === scope.userId)) return row;
+  const named = await sessionNamed(memory, id, scope);
+  const found = named === id ? row : undefined;
+  if (found) return found;
+  // A name no session of this user's has: created, unless it is another user's default session.
+  // The ownership rule's module is loaded for a user's scope only: the workspace's owner (the
+  // CLI, an owner token) may use every session, so a one-shot run does not load it.
+  if (scope.userId !== undefined) {
+    const { mayUse, reservedForOther } = await import('../services/session-access.js');
+    if (reservedForOther(named, scope)) {
+      const theirs = await memory.db.sessions.get(named);
+      if (!theirs || !mayUse(theirs.userId, scope)) throw foreignSession(id);
+      return theirs;
+    }
+  }
+  return memory.db.sessions.getOrCreate(named, fields);
+}
+
+/** The refusal for a session of another user's, named by its id (or kept for them). */
+function foreignSession(id: string | undefined): UsageError {
+  return new UsageError(`session ${JSON.stringify(id)} belongs to another user`, {
+    hint: 'continue one of your own sessions, or start a new one',
+  });
+}
+
+/**
+ * The stored session a value names (full id, short id or prefix), else the value itself: a
+ * session of that name is created. Ambiguous values are refused, listing the candidates.
+ */
+export async function sessionNamed(
+  memory: WorkspaceMemory,
+  typed: string,
+  scope: { userId?: string },
+): Promise<string> {
+  const ids = await memory.db.sessions.lookup(typed, scope);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) return typed;
+  throw new UsageError(`--session: ${sessionIdProblem(typed, ids)}`);
+}
+
+/**
+ * The kernel's cache of assembled agents: one assembly per distinct agent request, reused by
+ * every spawn until something it was made from changes (the tool list, a skill or program
+ * installed or switched, the persona file it speaks as).
+ */
+/** What a host shows about an agent before running it (banners, /v1/models). */
+export interface AgentDescription {
+  name: string;
+  providerName: string;
+  model: ModelInfo;
+  tools: string[];
+}
+
+export interface AssembliesDeps {
+  base: KernelBase;
+  personas: KernelPersonas;
+  /** The kernel's own tools for an agent (delegation, held services' tools, skills). */
+  kernelTools(agent: string | undefined, settings: AgentSettings): Tool[];
+  /** Asked before any tool that changes something runs (checkpoints, approvals). */
+  beforeChange(tool: { name: string; safety: string }, agentId: string | undefined): Promise<void>;
+}
+
+export class Assemblies {
+  readonly #deps: AssembliesDeps;
+  readonly #cache = new Map<string, AgentAssembly>();
+  /** The persona file version each cached assembly was made with. */
+  readonly #personaStamps = new WeakMap<AgentAssembly, string>();
+
+  constructor(deps: AssembliesDeps) {
+    this.#deps = deps;
+  }
+
+  get(request: AssemblyRequest): AgentAssembly {
+    const { base, personas } = this.#deps;
+    // A skill or program installed, removed or switched since: agents get the new list.
+    if (base.skills?.refreshIfDue()) this.#cache.clear();
+    const key = assemblyKey(request);
+    const persona = personas.forAgent(base.config, request.agent);
+    const personaStamp = persona ? `${persona.path}\0${persona.stamp}` : '';
+    let assembly = this.#cache.get(key);
+    if (!assembly || this.#personaStamps.get(assembly) !== personaStamp) {
+      assembly = assembleAgent(
+        base,
+        request,
+        (settings) => this.#deps.kernelTools(request.agent, settings),
+        (tool, context) => this.#deps.beforeChange(tool, context.agentId),
+        persona?.prompt,
+      );
+      this.#cache.set(key, assembly);
+      this.#personaStamps.set(assembly, personaStamp);
+    }
+    return assembly;
+  }
+
+  /** What an agent spawned with `request` would be: its name, model and tools (kernel.describe). */
+  describe(request: AssemblyRequest): AgentDescription {
+    const assembly = this.get(request);
+    return {
+      name: assembly.name,
+      providerName: assembly.providerName,
+      model: assembly.model,
+      tools: assembly.tools.specs().map((tool) => tool.name),
+    };
+  }
+
+  /** Every agent assembles anew at its next spawn (a tool source's list or a persona changed). */
+  clear(): void {
+    this.#cache.clear();
+  }
 }

@@ -7,7 +7,7 @@
  * the read-only calls, which run in parallel.
  */
 import type { AgentConfig, Message, Provenance, Tool, ToolContext } from '@oxydra/types';
-import type { AgentRecord } from '../services/agent-record.js';
+import type { AgentRecord } from '../services/agent-turn.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { DELEGATE_TOOL } from './permissions.js';
 

@@ -310,7 +310,7 @@ export function withoutSecrets(messages: Message[], secrets: readonly string[]):
  * A search hit as recall hands it to the run: its text, and when it was written in a context
  * holding other sources than the operator's words, those sources as this run records them, each
  * naming where it was recalled from ("the web page https://… (recalled from conversation 0193…)").
- * Which of them are untrusted is the agent's policy (taint-policy.ts's recallUnderPolicy), not this function's.
+ * Which of them are untrusted is the agent's policy (permissions.ts's recallUnderPolicy), not this function's.
  */
 function recalledHit(hit: SearchHit): Recalled {
   if (hit.taint === undefined) return hit.text;

@@ -6,17 +6,20 @@
  * each store on its own; and the kernel's memory of caps (what a store's watchCaps feeds), for
  * a backend's tests of its change signal.
  */
-export { CAPS_MAX_AGE_MS, CapsMemory } from '../services/budgets/caps-memory.js';
+export { CAPS_MAX_AGE_MS, CapsMemory } from '../services/budgets/spending.js';
 export { BUSY_TIMEOUT_MS, type KernelDb, kernelDbPath, openKernelDb } from '../store/kernel-db.js';
 export { LibsqlApprovalStore } from '../store/libsql/approvals.js';
 export { asyncControlStores } from '../store/libsql/async-view.js';
-export { LibsqlAuditStore } from '../store/libsql/audit.js';
 export { libsqlControlStores } from '../store/libsql/control.js';
+export {
+  CAPS_FRESH_MS,
+  LibsqlAuditStore,
+  LibsqlSpendStore,
+  LibsqlUsageStore,
+} from '../store/libsql/ledgers.js';
 export { LibsqlScheduleStore } from '../store/libsql/schedules.js';
-export { CAPS_FRESH_MS, LibsqlSpendStore } from '../store/libsql/spend.js';
 export { LibsqlTokenStore } from '../store/libsql/tokens.js';
 export { kernelTransfer } from '../store/libsql/transfer.js';
-export { LibsqlUsageStore } from '../store/libsql/usage.js';
 export { type CopiedTable, type CopyProgress, copyStores } from '../store-copy/copy.js';
 export { indexCopiedMemory } from '../store-copy/reindex.js';
 export { TargetNotEmptyError } from '../store-copy/target-guard.js';

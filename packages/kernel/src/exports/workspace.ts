@@ -31,7 +31,7 @@ export { DEFAULT_APPROVAL_TIMEOUT_MS } from '../services/approvals.js';
 export type { ExecOptions } from '../services/exec.js';
 export type { MemoryCalls } from '../services/memory-calls.js';
 export type { StateCalls } from '../services/state.js';
-export { kernelDbPath, openKernelDb } from '../store/kernel-db.js';
+export { kernelDbPath, openKernelDb, WorkspaceIdentity } from '../store/kernel-db.js';
 export {
   adoptWorkspaceState,
   type StateStanding,
@@ -39,4 +39,3 @@ export {
   WRITE_FIX,
   writeProblem,
 } from '../store/state-origin.js';
-export { WorkspaceIdentity } from '../store/workspace-identity.js';

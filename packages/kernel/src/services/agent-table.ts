@@ -9,9 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { unenforceableCostLimit } from '@oxydra/runtime';
 import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/types';
-import { type AgentAssembly, DEFAULT_AGENT } from '../assemble/agent.js';
+import { type AgentAssembly, checkSessionName, DEFAULT_AGENT } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
-import { checkSessionName } from '../assemble/session.js';
 import type { Kernel } from '../kernel-api.js';
 import type {
   AgentHandle,
@@ -25,13 +24,12 @@ import type {
   SpawnSpec,
   TurnHandle,
 } from '../types.js';
-import { type AgentRecord, isLive, killSignal } from './agent-record.js';
-import { startTurn } from './agent-turn.js';
+import type { KernelServices } from './agent-turn.js';
+import { type AgentRecord, isLive, killSignal, startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
 import { agentScope, capsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
-import type { KernelServices } from './services.js';
 
 const MAX_EXITED = 1000;
 

@@ -3,22 +3,33 @@
  * ledger and approver (a kill cancels the run), publish every event in an envelope, and settle
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
-import { type AgentRunOptions, startAgentRun } from '@oxydra/runtime';
+import { type AgentRun, type AgentRunOptions, type Clock, startAgentRun } from '@oxydra/runtime';
 import {
   type ContentPart,
+  type Message,
   OxydraError,
   type RunEndEvent,
   type StreamEvent,
   type TurnEndWrites,
+  type Usage,
 } from '@oxydra/types';
-import { openSession } from '../assemble/session.js';
-import { promptProvenance, recallUnderPolicy } from '../assemble/taint-policy.js';
-import type { AgentLimits, AgentResult, LifecycleEvent, Subscription, TurnHandle } from '../types.js';
-import type { AgentRecord, TurnCheckpoints } from './agent-record.js';
-import { BudgetAccount } from './budget-accounts.js';
+import type { AgentAssembly } from '../assemble/agent.js';
+import { type OpenedSession, openSession } from '../assemble/agent.js';
+import type { KernelBase } from '../assemble/base.js';
+import { promptProvenance, recallUnderPolicy } from '../assemble/permissions.js';
+import type {
+  AgentInfo,
+  AgentLimits,
+  AgentResult,
+  LifecycleEvent,
+  SpawnSpec,
+  Subscription,
+  TurnHandle,
+} from '../types.js';
+import { BudgetAccount, type SpendingCaps, type UsageMeter } from './budget-accounts.js';
+import type { EventBus } from './event-bus.js';
 import type { RunCheckpoints, RunSession } from './history/run-checkpoints.js';
 import type { WorkspaceHistory } from './history/workspace-history.js';
-import type { KernelServices } from './services.js';
 
 export function startTurn(
   services: KernelServices,
@@ -302,4 +313,93 @@ function scopeOf(record: AgentRecord) {
     ...(info.sessionId !== undefined ? { sessionId: info.sessionId } : {}),
     ...(info.userId !== undefined ? { userId: info.userId } : {}),
   };
+}
+
+/**
+ * What the kernel keeps about one agent: where it sits in the tree, its assembly, its current
+ * run and budget account, its conversation (for keepAlive agents) and how to stop it. Records
+ * are plain data; the turn (above) drives them and agent-table.ts owns them.
+ */
+export interface AgentRecord {
+  info: AgentInfo;
+  parent: AgentRecord | undefined;
+  /**
+   * Its id and its ancestors', nearest first: fixed at spawn, and walked by the event bus for
+   * every event it publishes (a generator walking the parents allocated at each one).
+   */
+  lineage: readonly string[];
+  children: Set<AgentRecord>;
+  /** 0 for an agent a host spawned, parent's + 1 for a delegated one. */
+  depth: number;
+  spec: SpawnSpec;
+  assembly: AgentAssembly;
+  /** Why the agent was killed, once it was: its runs are cancelled and it takes no more turns. */
+  killed?: string;
+  /**
+   * Aborted when the agent is killed, made only for those who wait on it (an approval question):
+   * AbortControllers are costly enough to matter at thousands of agents a second.
+   */
+  abort?: AbortController;
+  /** The run of the current turn, while one runs. */
+  run?: AgentRun;
+  /** The current (or last) turn's account: what it and its sub-agents spent against its limits. */
+  account?: BudgetAccount;
+  /** A root agent's current turn's checkpoints (its sub-agents' changes are part of its run). */
+  checkpoints?: TurnCheckpoints;
+  /** The conversation so far, for the next turn of a keepAlive agent. */
+  history: Message[];
+  session?: OpenedSession;
+  /** The current turn's result (also the last one's, once it ended). */
+  turn?: Promise<AgentResult>;
+  /** Removes the listener on the spawner's abort signal (once the agent has exited). */
+  detach?: (() => void) | undefined;
+  /** Settles when the agent has exited. */
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+export const isLive = (record: AgentRecord): boolean =>
+  record.info.status === 'starting' || record.info.status === 'running' || record.info.status === 'idle';
+
+/** A signal aborted when the agent is killed (made on first use). */
+export function killSignal(record: AgentRecord): AbortSignal {
+  record.abort ??= new AbortController();
+  if (record.killed !== undefined && !record.abort.signal.aborted)
+    record.abort.abort(new Error(record.killed));
+  return record.abort.signal;
+}
+
+/** A turn's checkpoints (history/run-checkpoints.ts), made at its first change (above). */
+interface TurnCheckpoints {
+  /** Before a call that can change the workspace: the run's "before" checkpoint, once. */
+  ensureBefore(): Promise<unknown>;
+  /** When the turn ends: its "after" checkpoint, if it took a "before". */
+  finish(): Promise<void>;
+}
+
+/**
+ * What one agent turn needs from the kernel (the turn, above), kept as an interface so the turn
+ * driver does not reach into the agent table's internals.
+ */
+export interface KernelServices {
+  base: KernelBase;
+  bus: EventBus;
+  clock: Clock | undefined;
+  publish(record: AgentRecord, event: StreamEvent | LifecycleEvent): void;
+  /** The turn and dollar limits of the agent's runs: the spawn's over the agent's configured ones. */
+  limitsOf(record: AgentRecord): AgentLimits;
+  /** The persistent caps of the agent's model calls: its user's and its agent name's. */
+  spendingCaps(record: AgentRecord): SpendingCaps;
+  /** Where the agent's calls are entered in the usage log (undefined: no log, a replay). */
+  usageMeter(record: AgentRecord): UsageMeter | undefined;
+  /**
+   * How this agent's approval questions are answered: through events when somebody answers
+   * them (its own spawn says so, else its parent's); otherwise no approver (the registry then
+   * denies, saying how to allow it), or, for hosts without a terminal, an approver that denies
+   * with that host's way out.
+   */
+  approver(record: AgentRecord): AgentRunOptions['approve'];
+  killChildren(record: AgentRecord, reason: string): Promise<void>;
+  exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void;
+  addUsage(a: Usage, b: Usage): Usage;
 }

@@ -9,7 +9,7 @@ import type { Tool } from '@oxydra/types';
 import type { KernelBase } from '../assemble/base.js';
 import { kernelToolsOn } from '../assemble/permissions.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
-import type { AgentRecord } from './agent-record.js';
+import type { AgentRecord } from './agent-turn.js';
 import type { ServiceHost } from './service-host.js';
 
 export interface HeldToolsDeps {

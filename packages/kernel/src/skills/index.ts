@@ -1,7 +1,14 @@
 export { BUNDLED_SKILLS } from './bundled/index.js';
 export { missingTools, SkillCatalog, type SkillCatalogOptions } from './catalog.js';
 export { type Discovery, discoverSkills } from './discover.js';
-export { HeldSkills } from './held-skills.js';
+export {
+  HeldSkills,
+  promptSkills,
+  SKILL_LOAD_TOOL,
+  skillLoadTool,
+  skillTools,
+  toolNamesOf,
+} from './held-skills.js';
 export {
   installSkill,
   removeSkill,
@@ -21,5 +28,4 @@ export {
   type SkillTier,
 } from './skill.js';
 export { skillBody, skillFiles, skillResource } from './skill-content.js';
-export { promptSkills, SKILL_LOAD_TOOL, skillLoadTool, skillTools, toolNamesOf } from './skill-load-tool.js';
 export { oxydraToolName } from './tool-aliases.js';

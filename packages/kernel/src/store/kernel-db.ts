@@ -10,12 +10,25 @@
  * WAL with synchronous=NORMAL: a process that dies loses no committed entry; busy_timeout lets
  * two processes on one workspace (a run and the gateway) take turns at the write lock.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 import Database from 'libsql';
 import { claimWorkspaceState, WRITE_FIX, writeProblem } from './state-origin.js';
-import { emptyUnwrittenFile } from './unwritten-file.js';
 
 export type KernelDb = InstanceType<typeof Database>;
 
@@ -73,7 +86,7 @@ export function openLocalDb(path: string, migrations: readonly string[]): Kernel
 
 /**
  * The file opened (created owner-only if new) in WAL mode, not yet migrated. A file a power cut
- * left as zeros while it was being created is made again (unwritten-file.ts).
+ * left as zeros while it was being created is made again (emptyUnwrittenFile, below).
  */
 function connectLocalDb(path: string): KernelDb {
   let created = true;
@@ -96,7 +109,7 @@ function connectLocalDb(path: string): KernelDb {
     // folder): 3-15 ms of a fresh gateway's start on this machine's ext4 disk. A crash before
     // they reach the disk loses only the schema: the switch leaves an empty file (SQLite starts
     // it anew, this opener switches it again) or, where a file system wrote the size before the
-    // data, one page of zeros (made again: unwritten-file.ts), and a WAL whose frames fail their checksums is
+    // data, one page of zeros (made again: emptyUnwrittenFile), and a WAL whose frames fail their checksums is
     // discarded, leaving user_version below this build's, so the next open migrates again. No
     // checkpoint runs that early (SQLite's automatic one waits for 1,000 pages). A file that
     // existed is opened at NORMAL throughout, as before.
@@ -254,5 +267,179 @@ export function storeOn<S>(db: KernelDb, Store: new (db: KernelDb) => S): S {
 export function refuseWhileHeldAsync(db: KernelDb): void {
   if (heldAsync.has(db)) {
     throw new Error('the kernel database has an async store transaction open: this write would join it');
+  }
+}
+
+/**
+ * A workspace database file that a power cut caught while it was being created: its size reached
+ * the disk but its first page did not, so it holds zeros. Since a new kernel.db or channels.db is
+ * switched to WAL and migrated without SQLite's syncs (connectLocalDb, above), a crash in
+ * those first milliseconds can leave this on file systems that write a file's size before its
+ * data. SQLite calls such a file "not a database" (SQLITE_NOTADB), which would stop every later
+ * start until someone moved it aside by hand.
+ *
+ * Such a file holds nothing when its WAL holds nothing either: no WAL, or one without a valid
+ * header (SQLite reads a frame only after checking the header's magic and checksums). It is then
+ * emptied (truncated in place, so a process opening it at the same moment sees the same file),
+ * and the opener makes it again as a new file; SQLite discards the WAL of an empty file itself.
+ * A WAL with a valid header may hold committed transactions with the first page among them, so
+ * that case is left to SQLite, as is anything else it refuses (other bytes, a longer file):
+ * reported as damaged (cli/src/exit.ts), since it may hold someone's data.
+ */
+/** SQLite's default page size, which these files are created with. */
+const FIRST_PAGE_BYTES = 4096;
+/** A WAL header's first four bytes, big-endian (the two checksum byte orders). */
+const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
+
+/** True when the WAL beside `path` cannot hold a committed transaction (none, or no valid magic). */
+function walHoldsNothing(path: string): boolean {
+  const head = readSmallFile(`${path}-wal`, { maxBytes: 4, oversize: 'truncate' });
+  return !head.ok || head.bytes.length < 4 || !WAL_MAGIC.has(head.bytes.readUInt32BE(0));
+}
+
+/**
+ * Empties the existing database file `path` when it is a regular file of at most one page holding
+ * only zeros and its WAL holds nothing; true when it did. Read with readSmallFile's rules (no
+ * link, no FIFO or device), then truncated through a descriptor opened without following a link.
+ */
+export function emptyUnwrittenFile(path: string): boolean {
+  const page = readSmallFile(path, { maxBytes: FIRST_PAGE_BYTES });
+  if (!page.ok || page.size === 0 || page.bytes.some((byte) => byte !== 0)) return false;
+  if (!walHoldsNothing(path)) return false;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    ftruncateSync(fd, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Which workspace a running kernel or gateway holds, by identity (device and inode) rather than
+ * by name. The kernel keeps its databases open, so after `rm -rf .oxydra` or
+ * `mv .oxydra .oxydra.old && mkdir .oxydra` it goes on writing to files nobody will open again,
+ * while anything it writes by path (the audit head file) lands in a folder that does not hold
+ * its chain: on the next start that head reads as a removed tail ("tampering") nobody did.
+ * Recorded once at start; `problem()` is a few stats (cheap enough per request or per turn, not
+ * per event) and, once it found the state moved, keeps saying so until the process restarts.
+ * `writeFile` writes into the recorded `.oxydra/` itself, never into whatever now has its name.
+ */
+interface Part {
+  /** How a person names it: ".oxydra/". */
+  name: string;
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** On Linux a directory's descriptor can be named as a path that stays on that directory. */
+const PROC_FD = '/proc/self/fd';
+
+export class WorkspaceIdentity {
+  #problem: string | undefined;
+
+  private constructor(
+    readonly workspace: string,
+    private readonly parts: readonly Part[],
+    problem: string | undefined,
+  ) {
+    this.#problem = problem;
+  }
+
+  /**
+   * Records the workspace folder, its `.oxydra/` and `.oxydra/kernel.db` as they are now. Call
+   * it after the kernel database is open: a part missing already is a problem from the start.
+   */
+  static capture(workspace: string): WorkspaceIdentity {
+    const parts: Part[] = [];
+    let problem: string | undefined;
+    for (const [name, path] of [
+      ['the workspace folder', workspace],
+      ['.oxydra/', join(workspace, '.oxydra')],
+      ['.oxydra/kernel.db', kernelDbPath(workspace)],
+    ] as const) {
+      const stats = statOrUndefined(path);
+      if (stats) parts.push({ name, path, dev: stats.dev, ino: stats.ino });
+      else problem ??= `${name} is missing`;
+    }
+    return new WorkspaceIdentity(workspace, parts, problem);
+  }
+
+  /**
+   * Undefined while every recorded part is still the same file; else why not, naming no path
+   * (".oxydra/ was removed"): /readyz, open to anyone, says it.
+   */
+  problem(): string | undefined {
+    if (this.#problem !== undefined) return this.#problem;
+    for (const part of this.parts) {
+      const stats = statOrUndefined(part.path);
+      if (!stats) return this.#latch(`${part.name} was removed`);
+      if (stats.dev !== part.dev || stats.ino !== part.ino) {
+        return this.#latch(`${part.name} was replaced by another`);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes `name` atomically into the recorded `.oxydra/` (a temporary file, fsync, rename,
+   * fsync of the folder), only while the state is the one recorded. On Linux through the
+   * folder's own descriptor, so a folder swapped in between the check and the rename cannot
+   * receive it. False, writing nothing, when the state moved (the reason is in `problem()`).
+   */
+  async writeFile(name: string, content: string, mode = 0o600): Promise<boolean> {
+    if (this.problem() !== undefined) return false;
+    const folder = this.parts.find((part) => part.name === '.oxydra/');
+    if (!folder) return false;
+    let dir: FileHandle;
+    try {
+      dir = await open(folder.path, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch (error) {
+      if (this.problem() !== undefined) return false;
+      throw error;
+    }
+    try {
+      const opened = await dir.stat();
+      if (opened.dev !== folder.dev || opened.ino !== folder.ino) {
+        this.#latch(`${folder.name} was replaced by another`);
+        return false;
+      }
+      const base = existsSync(PROC_FD) ? join(PROC_FD, String(dir.fd)) : folder.path;
+      const temporary = join(base, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        // wx: a file (or a symlink) planted at the temporary name is never followed.
+        const file = await open(temporary, 'wx', mode);
+        try {
+          await file.writeFile(content, 'utf8');
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temporary, join(base, name));
+      } catch (error) {
+        await rm(temporary, { force: true }).catch(() => {});
+        // A folder deleted under its descriptor refuses new files (ENOENT): that is the move.
+        if (this.problem() !== undefined) return false;
+        throw error;
+      }
+      await dir.sync();
+      return true;
+    } finally {
+      await dir.close();
+    }
+  }
+
+  #latch(problem: string): string {
+    this.#problem = problem;
+    return problem;
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }

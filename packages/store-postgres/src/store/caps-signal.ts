@@ -1,6 +1,6 @@
 /**
  * How the PostgreSQL spend store tells of cap changes (SpendStore.watchCaps), so the kernel keeps
- * caps in memory between them (kernel services/budgets/caps-memory.ts says how fresh): through
+ * caps in memory between them (kernel services/budgets/spending.ts's CapsMemory says how fresh): through
  * the deployment's event bus (docs/postgres.md, "Fifth round"). A cap change sends its NOTIFY in
  * its own statement (capsChanged), so it is delivered when the change commits, from any process,
  * a gateway or `oxydra budget set`, and a rolled-back change says nothing.

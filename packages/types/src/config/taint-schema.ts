@@ -1,7 +1,7 @@
 /**
  * [taint]: what a run whose context holds untrusted content (a fetched page, an MCP result, a
  * file, a message from another sender) may still do without a fresh human approval. The kernel
- * applies it before each tool call (packages/kernel/src/assemble/taint-policy.ts); an agent's
+ * applies it before each tool call (packages/kernel/src/assemble/permissions.ts); an agent's
  * [agents.<name>.taint] replaces it field by field.
  */
 import { z } from 'zod';
@@ -13,7 +13,7 @@ export const TAINT_ACTIONS = ['allow', 'ask', 'refuse'] as const;
 
 const action = once(() => z.enum(TAINT_ACTIONS));
 
-/** [taint] recall: what recall does with text a tainted run wrote (kernel/src/assemble/taint-policy.ts). */
+/** [taint] recall: what recall does with text a tainted run wrote (kernel/src/assemble/permissions.ts). */
 export const TAINT_RECALL = ['taint', 'exclude'] as const;
 
 /** The kinds that taint a context unless [taint] untrusted says otherwise. */

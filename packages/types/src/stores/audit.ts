@@ -6,7 +6,7 @@
  * on PostgreSQL: it locks the head FOR UPDATE) extend one chain and never fork it. What an entry
  * hashes is the service's (packages/kernel/src/services/audit/): the store calls the `seal` it is
  * given to hash an entry it had to move. The kernel database is the embedded default
- * (packages/kernel/src/store/libsql/audit.ts); the suite is in @oxydra/testkit/store-contracts.
+ * (packages/kernel/src/store/libsql/ledgers.ts); the suite is in @oxydra/testkit/store-contracts.
  */
 import type { StoreAnswer, StoreMode } from './answer.js';
 

@@ -6,7 +6,7 @@
  * store makes it atomic. `reserve` reads what is spent and reserved and calls `admit` with it in
  * the same transaction as the reservation's insert, so two processes cannot together pass a cap
  * (PostgreSQL locks the scopes' rows, or takes an advisory lock per scope, for it). The kernel
- * database is the embedded default (packages/kernel/src/store/libsql/spend.ts).
+ * database is the embedded default (packages/kernel/src/store/libsql/ledgers.ts).
  */
 import type { StoreAnswer, StoreMode } from './answer.js';
 
@@ -80,7 +80,7 @@ export interface SpendStore<M extends StoreMode = 'async'> {
   scopesWithCaps(): StoreAnswer<string[], M>;
   /**
    * Optional: tells `listener` of cap changes (CapsNews), so the kernel may keep caps in memory
-   * between them (services/budgets/caps-memory.ts); a store without it has its caps read at each
+   * between them (services/budgets/spending.ts's CapsMemory); a store without it has its caps read at each
    * call. Tells 'listening' at once if it listens already. A rolled-back change is never told as
    * committed, but its own 'changed' news at start and end may be. Returns what stops it.
    */

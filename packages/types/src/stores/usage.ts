@@ -2,7 +2,7 @@
  * The usage log as a store contract: one row per priced call (a model call, a rolling summary, a
  * remote agent's reported cost, an embedding request), reported grouped by UTC day, agent, model,
  * user or session (`oxydra costs`). The kernel database is the embedded default
- * (packages/kernel/src/store/libsql/usage.ts); the batching of rows is the service's.
+ * (packages/kernel/src/store/libsql/ledgers.ts); the batching of rows is the service's.
  */
 import type { StoreAnswer, StoreMode } from './answer.js';
 

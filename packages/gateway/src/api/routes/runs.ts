@@ -11,7 +11,7 @@ import { runSpecRequest, specRequestSchema } from '@oxydra/kernel/spec';
 import { Cancelled } from '@oxydra/types';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { runHolder } from '../../principal.js';
+import { runHolder } from '../../auth.js';
 import { DEFAULT_AGENT } from '../../types.js';
 import { ApiError, route } from '../define.js';
 import { specSummarySchema } from '../schemas.js';

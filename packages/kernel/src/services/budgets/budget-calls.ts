@@ -127,7 +127,7 @@ export function budgetCalls(
       return shown;
     },
     preview(target, key, value) {
-      // In a transaction, through its store: never the ledger's memory (caps-memory.ts), so the
+      // In a transaction, through its store: never the ledger's memory (spending.ts's CapsMemory), so the
       // two-person rule never judges a raise on a cap changed elsewhere a moment ago.
       return stores.transaction((tx) => capChange(config, tx.spend, target, key, value));
     },

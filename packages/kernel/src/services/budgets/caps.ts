@@ -108,7 +108,7 @@ export function agentScope(agent: string): string {
 
 /**
  * The caps a store keeps for `scope` (`oxydra budget set`'s; they win over the configuration
- * until unset). `spend`: a store (read now), or the ledger (its memory, caps-memory.ts).
+ * until unset). `spend`: a store (read now), or the ledger (its memory, spending.ts's CapsMemory).
  */
 export function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Promise<SetCaps> {
   return spend.caps(scope) as Promise<SetCaps>;
@@ -116,7 +116,7 @@ export function storedCaps(spend: Pick<SpendStore, 'caps'>, scope: string): Prom
 
 /**
  * The caps in force for a model call; `spend` asked as storedCaps says (the ledger, before calls).
- * Frozen, and kept while the ledger hands out the same stored caps (caps-memory.ts keeps them
+ * Frozen, and kept while the ledger hands out the same stored caps (spending.ts's CapsMemory keeps them
  * between changes): every model call asks, and building the list anew each time was a few
  * percent of what a turn allocates.
  */

@@ -20,11 +20,9 @@
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb, storeOn } from '../kernel-db.js';
 import type { LibsqlApprovalStore } from './approvals.js';
-import { LibsqlAuditStore } from './audit.js';
+import { LibsqlAuditStore, LibsqlSpendStore, LibsqlUsageStore } from './ledgers.js';
 import type { LibsqlScheduleStore } from './schedules.js';
-import { LibsqlSpendStore } from './spend.js';
 import type { LibsqlTokenStore } from './tokens.js';
-import { LibsqlUsageStore } from './usage.js';
 
 type Turns = <T>(work: () => T | Promise<T>) => Promise<T>;
 

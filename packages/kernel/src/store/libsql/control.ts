@@ -8,11 +8,9 @@
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
 import { type KernelDb, storeOn, writeTransaction } from '../kernel-db.js';
 import { LibsqlApprovalStore } from './approvals.js';
-import { LibsqlAuditStore } from './audit.js';
+import { LibsqlAuditStore, LibsqlSpendStore, LibsqlUsageStore } from './ledgers.js';
 import { LibsqlScheduleStore } from './schedules.js';
-import { LibsqlSpendStore } from './spend.js';
 import { LibsqlTokenStore } from './tokens.js';
-import { LibsqlUsageStore } from './usage.js';
 
 const groups = new WeakMap<KernelDb, ControlStoreGroup<'sync'>>();
 
