@@ -11,7 +11,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ControlStoreGroup } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { KernelAudit } from '../src/services/audit/audit-log.js';
-import { ControlBatch } from '../src/services/audit/chain.js';
+import { ControlBatch } from '../src/services/control-batch.js';
 import type { AuditEntry } from '../src/services/audit/entry.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';

@@ -18,7 +18,7 @@ import {
 } from '@oxydra/types';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
-import { ControlBatch } from '../audit/chain.js';
+import { ControlBatch } from '../control-batch.js';
 import {
   type Cap,
   type CapKey,
@@ -148,7 +148,7 @@ export class SpendingLedger {
   /**
    * Replaces a reservation with what the call cost (unknown cost: the reserved amount stays
    * spent). `alsoRecord` runs in the same transaction (the usage log's row). The settles of one
-   * tick commit together with the tick's audit entries (audit/chain.ts's ControlBatch), before a reservation
+   * tick commit together with the tick's audit entries (control-batch.ts), before a reservation
    * of this process (it sees them); another process sees them a tick later.
    */
   settle(
