@@ -33,7 +33,7 @@ import {
   replaceVector,
   storedVector,
 } from './codes.js';
-import type { ChunkRows, VectorCache } from './vector-cache.js';
+import type { VectorCache } from './vector-cache.js';
 
 function num(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
@@ -75,7 +75,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   readonly #dims: { id: string; dims: number };
   #cache: VectorCache | undefined;
   #searches: Promise<Searches> | undefined;
-  /** Candidate rows read lately (ChunkRows, vector-cache.ts), from the first search on. */
+  /** Candidate rows read lately (ChunkRows, below), from the first search on. */
   #rows: ChunkRows | undefined;
 
   constructor(client: Client, model: SearchModel) {
@@ -95,21 +95,19 @@ export class LibsqlSearchIndex implements SearchIndexStore {
       import('./fts-search.js'),
       import('./scope.js'),
       import('./vector-cache.js'),
-    ]).then(
-      ([{ CommonWords, ftsCandidates }, { scopeFilter }, { ChunkRows, VectorCache, vectorCandidates }]) => {
-        const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
-        this.#rows = new ChunkRows();
-        // The mark that common words' verdicts hang on, from the refresh the vector side reads anyway.
-        const commonWords = new CommonWords(() => cache.tombstoneMark());
-        this.#cache = cache;
-        return {
-          text: (query, scope, limit) =>
-            ftsCandidates(this.#client, query, limit, scopeFilter(scope), commonWords),
-          vector: (vector, scope, limit) =>
-            vectorCandidates(this.#client, cache, vector, limit, scopeFilter(scope)),
-        };
-      },
-    );
+    ]).then(([{ CommonWords, ftsCandidates }, { scopeFilter }, { VectorCache, vectorCandidates }]) => {
+      const cache = new VectorCache(this.#client, this.#dims.id, this.#dims.dims);
+      this.#rows = new ChunkRows();
+      // The mark that common words' verdicts hang on, from the refresh the vector side reads anyway.
+      const commonWords = new CommonWords(() => cache.tombstoneMark());
+      this.#cache = cache;
+      return {
+        text: (query, scope, limit) =>
+          ftsCandidates(this.#client, query, limit, scopeFilter(scope), commonWords),
+        vector: (vector, scope, limit) =>
+          vectorCandidates(this.#client, cache, vector, limit, scopeFilter(scope)),
+      };
+    });
     return this.#searches;
   }
 
@@ -223,7 +221,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   }
 
   /**
-   * The candidates' rows, the vector candidates' read lately from memory (ChunkRows, vector-cache.ts): after
+   * The candidates' rows, the vector candidates' read lately from memory (ChunkRows, below): after
    * the vector side's refresh of the cache (it proposed something), so a removal is seen first,
    * and only for ids the cache proposed, which name the same chunks as its kept rows. A
    * full-text candidate is read (its id is the file's now, and may have no vector).
@@ -333,5 +331,71 @@ export class LibsqlSearchIndex implements SearchIndexStore {
 
   #checked(vector: Float32Array): Float32Array {
     return checkVectorDimensions(vector, this.model);
+  }
+}
+
+/**
+ * Chunk rows that recall read lately, kept so the next search does not read them again: the
+ * read of a search's candidates (32 + 32 rows with their text) was the largest statement of a
+ * persisted kernel turn, and one conversation's recalls keep meeting the same chunks.
+ *
+ * Why a kept row stays true: a chunk row is never updated (replacing a source deletes its
+ * chunks and inserts new ones), only deleted, and its id may then be reused (INTEGER PRIMARY
+ * KEY without AUTOINCREMENT). Only rows of chunks the vector cache proposed are kept, and served
+ * only for ids it proposes again (store.ts): deleting such a chunk deletes its vector (a
+ * trigger), which logs a tombstone, which the cache applies at the next search's refresh and
+ * counts in `removals`. Every kept row is dropped when that count moves, so a row is served
+ * only while no vector of the cache was removed since it was read. A chunk deleted between a
+ * search's refresh and its read of the rows can still come back in that search, as its vector
+ * candidate already could (the refresh is what the search saw).
+ *
+ * Bounded: MAX_ROWS rows, least recently used go first.
+ */
+
+const MAX_ROWS = 1024;
+
+/** A copy the caller may change without changing the kept row. */
+function copy(chunk: IndexedChunk): IndexedChunk {
+  const copied = { ...chunk, source: { ...chunk.source }, tags: [...chunk.tags] };
+  if (chunk.taint !== undefined) copied.taint = chunk.taint.map((entry) => ({ ...entry }));
+  return copied;
+}
+
+class ChunkRows {
+  private readonly rows = new Map<number, IndexedChunk>();
+  /** The vector cache's removals when the kept rows were read. */
+  private mark = -1;
+
+  /** Forgets every row when vectors were removed since they were kept (see the file comment). */
+  validFor(removals: number): void {
+    if (removals === this.mark) return;
+    this.rows.clear();
+    this.mark = removals;
+  }
+
+  get(id: number): IndexedChunk | undefined {
+    const row = this.rows.get(id);
+    if (row === undefined) return undefined;
+    this.rows.delete(id);
+    this.rows.set(id, row);
+    return copy(row);
+  }
+
+  /**
+   * Keeps `chunk`, read while the vector cache had made `removals` removals and holds its
+   * vector. Not kept when vectors were removed meanwhile: the row may predate a deletion.
+   */
+  keep(chunk: IndexedChunk, removals: number): void {
+    if (removals !== this.mark) return;
+    this.rows.delete(chunk.id);
+    this.rows.set(chunk.id, copy(chunk));
+    if (this.rows.size > MAX_ROWS) {
+      const oldest = this.rows.keys().next().value;
+      if (oldest !== undefined) this.rows.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.rows.size;
   }
 }
