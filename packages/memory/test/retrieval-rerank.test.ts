@@ -119,7 +119,7 @@ describe('Int16Vectors in WebAssembly', () => {
       wasm.grow(count / 2);
       js.grow(count / 2);
       const vectors = Array.from({ length: count }, (_, slot) =>
-        edgyVector(dims, 1000 * dims + slot, slot % 8 === 3),
+        edgyVector(dims, 1000 * dims + slot, slot % 8 === 3 ? 'edges' : 'even'),
       );
       vectors[5] = new Float32Array(dims).fill(3.4028234663852886e38);
       vectors[6] = new Float32Array(dims).fill(-1.401298464324817e-45);
@@ -136,7 +136,7 @@ describe('Int16Vectors in WebAssembly', () => {
       expect(wasm.wasm).toBe(true);
       expect(js.wasm).toBe(false);
       const queries: RerankQuery[] = [0, 1, 2, 3].map((seed) =>
-        rerankQuery(edgyVector(dims, seed, seed === 3)),
+        rerankQuery(edgyVector(dims, seed, seed === 3 ? 'edges' : seed === 2 ? 'even' : 'spread')),
       );
       queries.push(rerankQuery(new Float32Array(dims).fill(3.4028234663852886e38)));
       const differing: string[] = [];

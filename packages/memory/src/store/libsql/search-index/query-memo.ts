@@ -18,17 +18,10 @@
  * (8 bytes per cached vector: 0.8 MB at 100,000) and lookup tables (64 KB at 256 dimensions).
  */
 
-import {
-  type DotFunction,
-  dotFunction,
-  growMemory,
-  TopK,
-  WASM_FROM,
-  type WasmMemory,
-  wasmMemory,
-} from './code-scan.js';
+import { TopK, WASM_FROM } from './code-scan.js';
 import { codeBytes, scoreTables } from './codes.js';
 import type { ScopeFilter } from './scope.js';
+import { type DotFunction, dotFunction, growMemory, type WasmMemory, wasmMemory } from './wasm-kernels.js';
 
 /** How many distinct queries are kept by default. */
 const MEMOS = 4;
@@ -204,7 +197,7 @@ export class QueryMemos {
  * reranks in SQL as before, so a very large index costs no more memory than the codes.
  *
  * From WASM_FROM slots of room the values live in a WebAssembly memory, behind the query's
- * coordinates at address 0, and the dot products run there (code-scan.ts's `dot`: the same
+ * coordinates at address 0, and the dot products run there (wasm-kernels.ts's `dot`: the same
  * sums in the same order, so the same similarities to the bit); fewer stay in JavaScript, for
  * the scan's reason (each memory reserves gigabytes of address space).
  */
@@ -353,7 +346,7 @@ export class Int16Vectors {
 
 /**
  * The dot product of `dims` int16 values from `values[at]` with `coordinates`, the rerank's hot
- * loop in JavaScript. code-scan.ts's `dot` makes the same sums in the same order: change both.
+ * loop in JavaScript. wasm-kernels.ts's `dot` makes the same sums in the same order: change both.
  */
 export function int16Dot(values: Int16Array, at: number, coordinates: Float64Array, dims: number): number {
   // Four accumulators: the adds no longer wait on each other.

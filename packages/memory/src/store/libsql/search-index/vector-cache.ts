@@ -96,7 +96,7 @@ export class VectorCache {
     rerankBudget = QUANTIZED_BUDGET_BYTES,
     /** How many queries' scans are kept (query-memo.ts); 0: every search scans every code. */
     memos?: number,
-    /** From how many slots of room the scan and the rerank run in WebAssembly (code-scan.ts); Infinity: never. */
+    /** From how many slots of room the scan and the rerank run in WebAssembly (wasm-kernels.ts); Infinity: never. */
     wasmFrom?: number,
   ) {
     this.memos = new QueryMemos(memos);
