@@ -152,15 +152,19 @@ const D01 = 9;
 const D23 = 10;
 
 const V128 = 0x7b;
-/** SIMD instructions (prefix 0xfd, then the opcode as LEB128). */
-const simd = {
-  v128Load: 0x00,
-  load16x4S: 0x03,
-  f64x2ExtractLane: 0x21,
-  f64x2Add: 0xf0,
-  f64x2Mul: 0xf2,
-  f64x2ConvertLowI32x4S: 0xfe,
-} as const;
+
+/** A SIMD instruction: the prefix 0xfd, then its opcode as LEB128. */
+function simd(opcode: number): number[] {
+  return [0xfd, ...unsigned(opcode)];
+}
+const V128_LOAD = simd(0x00);
+/** Four int16 sign-extended to four int32 lanes. */
+const LOAD_16X4_S = simd(0x03);
+const F64X2_EXTRACT_LANE = simd(0x21);
+const F64X2_ADD = simd(0xf0);
+const F64X2_MUL = simd(0xf2);
+/** The low two int32 lanes to two float64 lanes (exact). */
+const F64X2_CONVERT_LOW_I32X4_S = simd(0xfe);
 
 /**
  * dot(values, query, dims): the dot product of `dims` int16 values at `values` with `dims`
@@ -174,7 +178,6 @@ const simd = {
  */
 function dotBody(): number[] {
   const body: number[] = [];
-  const simdOp = (code: number, ...immediates: number[]) => body.push(0xfd, ...unsigned(code), ...immediates);
   /** Past `count` values (2 bytes each) and coordinates (8 bytes each). */
   const advance = (count: number) => {
     body.push(op.localGet, VALUES, op.i32Const, ...signed(2 * count), op.i32Add, op.localSet, VALUES);
@@ -200,13 +203,9 @@ function dotBody(): number[] {
     ] as const) {
       body.push(op.localGet, lanes, op.localGet, VALUES);
       // Four int16 from byte 4·pair (the two wanted and two more) to int32, the low two to float64.
-      simdOp(simd.load16x4S, 1, ...unsigned(4 * pair));
-      simdOp(simd.f64x2ConvertLowI32x4S);
+      body.push(...LOAD_16X4_S, 1, ...unsigned(4 * pair), ...F64X2_CONVERT_LOW_I32X4_S);
       body.push(op.localGet, QUERY);
-      simdOp(simd.v128Load, 3, ...unsigned(16 * pair));
-      simdOp(simd.f64x2Mul);
-      simdOp(simd.f64x2Add);
-      body.push(op.localSet, lanes);
+      body.push(...V128_LOAD, 3, ...unsigned(16 * pair), ...F64X2_MUL, ...F64X2_ADD, op.localSet, lanes);
     }
     advance(4);
   });
@@ -216,9 +215,7 @@ function dotBody(): number[] {
     [D23, 0, D0 + 2],
     [D23, 1, D0 + 3],
   ] as const) {
-    body.push(op.localGet, lanes);
-    simdOp(simd.f64x2ExtractLane, lane);
-    body.push(op.localSet, sum);
+    body.push(op.localGet, lanes, ...F64X2_EXTRACT_LANE, lane, op.localSet, sum);
   }
   // The rest, one at a time into d0.
   loopTo(END_OF_VALUES, () => {
