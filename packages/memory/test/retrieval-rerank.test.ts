@@ -156,6 +156,20 @@ describe('Int16Vectors in WebAssembly', () => {
     });
   }
 
+  it('refuses a query of another size both ways (WebAssembly would read a stale query’s tail)', () => {
+    for (const wasmFrom of [0, Number.POSITIVE_INFINITY]) {
+      const store = new Int16Vectors(8, undefined, wasmFrom);
+      store.grow(1);
+      store.set(0, vectorBlob(edgyVector(8, 1, 'even')));
+      expect(Number.isFinite(store.similarity(0, rerankQuery(edgyVector(8, 2, 'even'))))).toBe(true);
+      for (const dims of [7, 9]) {
+        expect(() => store.similarity(0, rerankQuery(edgyVector(dims, 3, 'even')))).toThrow(
+          `query has ${dims} dimensions, the vectors 8`,
+        );
+      }
+    }
+  });
+
   it('reads the same dot product as the JavaScript loop for extreme int16 values', () => {
     // Slots holding ±32767 and 0 only (one coordinate far larger than the rest rounds them to 0).
     const dims = 13;

@@ -326,6 +326,11 @@ export class Int16Vectors {
 
   /** Cosine similarity of `query` with the vector in `slot`; NaN if none. */
   similarity(slot: number, query: RerankQuery): number {
+    // Another size would read past the query (JavaScript: NaN) or a stale tail of the last one
+    // in the WebAssembly memory: refused both ways.
+    if (query.values.length !== this.dimensions) {
+      throw new RangeError(`query has ${query.values.length} dimensions, the vectors ${this.dimensions}`);
+    }
     const norm = this.norms[slot]!;
     if (norm <= 0 || query.norm === 0) return Number.NaN;
     const dims = this.dimensions;
