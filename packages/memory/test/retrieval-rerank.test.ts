@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
 import { vectorBlob } from '../src/store/libsql/search-index/codes.js';
-import { Int16Vectors, rerankQuery, vectorNorm } from '../src/store/libsql/search-index/query-memo.js';
+import {
+  Int16Vectors,
+  int16Dot,
+  type RerankQuery,
+  rerankQuery,
+  vectorNorm,
+} from '../src/store/libsql/search-index/query-memo.js';
 import { VectorCache, vectorCandidates } from '../src/store/libsql/search-index/vector-cache.js';
 import { ALL_SCOPES, type TempDb, tempDb } from './retrieval-helpers.js';
 
@@ -67,6 +73,122 @@ describe('Int16Vectors', () => {
     expect(store.room).toBe(10);
     store.grow(32);
     expect(store.room).toBe(10);
+  });
+});
+
+/** float32 values met at the edges: zeros of both signs, subnormals, the largest, ±1. */
+const EDGES = [
+  0, -0, 1.401298464324817e-45, -1.401298464324817e-45, 1.1754942106924411e-38, 3.4028234663852886e38,
+  -3.4028234663852886e38, 1, -1,
+];
+
+/** float32 values of a vector that leave its other coordinates whole: zeros of both signs, subnormals, ±1. */
+const SMALL_EDGES = EDGES.filter((value) => Math.abs(value) <= 1);
+
+/**
+ * `dims` random coordinates: 'even' uniform in (-1, 1) with a tenth small edge values (a
+ * stored vector: its int16 values span their range), 'spread' over twelve orders of magnitude
+ * (a query), 'edges' edge values only.
+ */
+function edgyVector(dims: number, seed: number, kind: 'even' | 'spread' | 'edges'): Float32Array {
+  let state = seed;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  const pick = (values: number[]) => values[Math.floor(next() * values.length)]!;
+  return Float32Array.from({ length: dims }, () => {
+    if (kind === 'edges') return pick(EDGES);
+    if (next() < 0.1) return pick(SMALL_EDGES);
+    return kind === 'even' ? next() * 2 - 1 : (next() * 2 - 1) * 10 ** Math.floor(next() * 12 - 6);
+  });
+}
+
+/** Bit for bit, +0/-0 told apart (NaN counts equal to NaN: no score either way). */
+function sameBits(a: number, b: number): boolean {
+  return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+describe('Int16Vectors in WebAssembly', () => {
+  for (const dims of [1, 3, 4, 7, 64, 256, 301, 1536]) {
+    it(`gives the JavaScript rerank's similarities to the bit (${dims} dimensions)`, () => {
+      const count = 256;
+      const wasm = new Int16Vectors(dims, undefined, 0);
+      const js = new Int16Vectors(dims, undefined, Number.POSITIVE_INFINITY);
+      // Grown in two steps: the WebAssembly memory grows in place, the values kept.
+      wasm.grow(count / 2);
+      js.grow(count / 2);
+      const vectors = Array.from({ length: count }, (_, slot) =>
+        edgyVector(dims, 1000 * dims + slot, slot % 8 === 3 ? 'edges' : 'even'),
+      );
+      vectors[5] = new Float32Array(dims).fill(3.4028234663852886e38);
+      vectors[6] = new Float32Array(dims).fill(-1.401298464324817e-45);
+      for (let slot = 0; slot < count / 2; slot++) {
+        wasm.set(slot, vectorBlob(vectors[slot]!));
+        js.set(slot, vectorBlob(vectors[slot]!));
+      }
+      wasm.grow(count);
+      js.grow(count);
+      for (let slot = count / 2; slot < count; slot++) {
+        wasm.set(slot, vectorBlob(vectors[slot]!));
+        js.set(slot, vectorBlob(vectors[slot]!));
+      }
+      expect(wasm.wasm).toBe(true);
+      expect(js.wasm).toBe(false);
+      const queries: RerankQuery[] = [0, 1, 2, 3].map((seed) =>
+        rerankQuery(edgyVector(dims, seed, seed === 3 ? 'edges' : seed === 2 ? 'even' : 'spread')),
+      );
+      queries.push(rerankQuery(new Float32Array(dims).fill(3.4028234663852886e38)));
+      const differing: string[] = [];
+      let finite = 0;
+      // Queries alternated per slot: the memory's query is replaced between calls.
+      for (let slot = 0; slot < count; slot++) {
+        for (const query of slot % 2 === 0 ? queries : [...queries].reverse()) {
+          const a = wasm.similarity(slot, query);
+          const b = js.similarity(slot, query);
+          if (Number.isFinite(b)) finite++;
+          if (!sameBits(a, b)) differing.push(`slot ${slot}: ${a} against ${b}`);
+        }
+      }
+      expect(differing).toEqual([]);
+      // Most pairs score (not every comparison NaN against NaN).
+      expect(finite).toBeGreaterThan(count * queries.length * 0.5);
+    });
+  }
+
+  it('refuses a query of another size both ways (WebAssembly would read a stale query’s tail)', () => {
+    for (const wasmFrom of [0, Number.POSITIVE_INFINITY]) {
+      const store = new Int16Vectors(8, undefined, wasmFrom);
+      store.grow(1);
+      store.set(0, vectorBlob(edgyVector(8, 1, 'even')));
+      expect(Number.isFinite(store.similarity(0, rerankQuery(edgyVector(8, 2, 'even'))))).toBe(true);
+      for (const dims of [7, 9]) {
+        expect(() => store.similarity(0, rerankQuery(edgyVector(dims, 3, 'even')))).toThrow(
+          `query has ${dims} dimensions, the vectors 8`,
+        );
+      }
+    }
+  });
+
+  it('reads the same dot product as the JavaScript loop for extreme int16 values', () => {
+    // Slots holding ±32767 and 0 only (one coordinate far larger than the rest rounds them to 0).
+    const dims = 13;
+    const wasm = new Int16Vectors(dims, undefined, 0);
+    const js = new Int16Vectors(dims, undefined, Number.POSITIVE_INFINITY);
+    wasm.grow(3);
+    js.grow(3);
+    const spike = new Float32Array(dims).fill(1e-30);
+    spike[12] = -1e30;
+    const alternating = Float32Array.from({ length: dims }, (_, i) => (i % 2 === 0 ? 1 : -1));
+    for (const [slot, vector] of [spike, alternating].entries()) {
+      wasm.set(slot, vectorBlob(vector));
+      js.set(slot, vectorBlob(vector));
+    }
+    const query = rerankQuery(Float32Array.from({ length: dims }, (_, i) => (i === 12 ? 1e-45 : 3e38)));
+    for (const slot of [0, 1]) {
+      expect(sameBits(wasm.similarity(slot, query), js.similarity(slot, query))).toBe(true);
+    }
+    expect(int16Dot(Int16Array.of(32767, -32768, 1, -1, 5), 0, Float64Array.of(1, 1, 1, 1, 2), 5)).toBe(9);
   });
 });
 

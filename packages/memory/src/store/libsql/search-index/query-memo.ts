@@ -18,9 +18,10 @@
  * (8 bytes per cached vector: 0.8 MB at 100,000) and lookup tables (64 KB at 256 dimensions).
  */
 
-import { TopK } from './code-scan.js';
-import { scoreTables } from './codes.js';
+import { TopK, WASM_FROM } from './code-scan.js';
+import { codeBytes, scoreTables } from './codes.js';
 import type { ScopeFilter } from './scope.js';
+import { type DotFunction, dotFunction, growMemory, type WasmMemory, wasmMemory } from './wasm-kernels.js';
 
 /** How many distinct queries are kept by default. */
 const MEMOS = 4;
@@ -194,6 +195,11 @@ export class QueryMemos {
  * Bounded: 2·`dimensions` + 8 bytes per vector (520 B at 256 dimensions), and no more than
  * QUANTIZED_BUDGET_BYTES in all. Past that the cache gives up its copies and the caller
  * reranks in SQL as before, so a very large index costs no more memory than the codes.
+ *
+ * From WASM_FROM slots of room the values live in a WebAssembly memory, behind the query's
+ * coordinates at address 0, and the dot products run there (wasm-kernels.ts's `dot`: the same
+ * sums in the same order, so the same similarities to the bit); fewer stay in JavaScript, for
+ * the scan's reason (each memory reserves gigabytes of address space).
  */
 
 /** Most bytes the copies' room may take: 129,055 vectors of 256 dimensions (21,788 of 1,536). */
@@ -207,11 +213,26 @@ export class Int16Vectors {
   private scales = new Float32Array(0);
   /** Per slot: the float vector's norm (0: could not be read; NOT_READ: not read yet). */
   private norms = new Float32Array(0);
+  /** The values' WebAssembly memory (the query at 0, the values at `valuesAt`), once room reached wasmFrom. */
+  private memory: WasmMemory | undefined;
+  private wasmDot: DotFunction | undefined;
+  /** The rerank query whose coordinates the memory holds at address 0. */
+  private loaded: RerankQuery | undefined;
+  private readonly valuesAt: number;
 
   constructor(
     readonly dimensions: number,
     private readonly budget = QUANTIZED_BUDGET_BYTES,
-  ) {}
+    /** Room from which the values go to WebAssembly; Infinity: never. */
+    private readonly wasmFrom = WASM_FROM,
+  ) {
+    this.valuesAt = dimensions * 8;
+  }
+
+  /** Whether the dot products run in WebAssembly. */
+  get wasm(): boolean {
+    return this.memory !== undefined;
+  }
 
   /** Bytes one vector takes here. */
   get bytesPerVector(): number {
@@ -232,13 +253,28 @@ export class Int16Vectors {
   grow(capacity: number): void {
     const slots = Math.min(capacity, Math.floor(this.budget / this.bytesPerVector));
     if (slots <= this.room) return;
-    const values = new Int16Array(slots * this.dimensions);
-    values.set(this.values);
+    const length = slots * this.dimensions;
+    if (this.memory === undefined && slots >= this.wasmFrom) {
+      const memory = wasmMemory(this.valuesAt + length * 2);
+      // Undefined without WebAssembly SIMD: the values stay in JavaScript.
+      this.wasmDot = dotFunction(codeBytes(this.dimensions), memory);
+      if (this.wasmDot !== undefined) {
+        new Int16Array(memory.buffer, this.valuesAt, length).set(this.values);
+        this.memory = memory;
+      }
+    }
+    if (this.memory !== undefined) {
+      growMemory(this.memory, this.valuesAt + length * 2);
+      this.values = new Int16Array(this.memory.buffer, this.valuesAt, length);
+    } else {
+      const values = new Int16Array(length);
+      values.set(this.values);
+      this.values = values;
+    }
     const scales = new Float32Array(slots);
     scales.set(this.scales);
     const norms = new Float32Array(slots);
     norms.set(this.norms);
-    this.values = values;
     this.scales = scales;
     this.norms = norms;
   }
@@ -290,27 +326,49 @@ export class Int16Vectors {
 
   /** Cosine similarity of `query` with the vector in `slot`; NaN if none. */
   similarity(slot: number, query: RerankQuery): number {
+    // Another size would read past the query (JavaScript: NaN) or a stale tail of the last one
+    // in the WebAssembly memory: refused both ways.
+    if (query.values.length !== this.dimensions) {
+      throw new RangeError(`query has ${query.values.length} dimensions, the vectors ${this.dimensions}`);
+    }
     const norm = this.norms[slot]!;
     if (norm <= 0 || query.norm === 0) return Number.NaN;
-    const values = this.values;
-    const coordinates = query.values;
     const dims = this.dimensions;
-    // Four accumulators: the adds no longer wait on each other (the rerank's hot loop).
-    let d0 = 0;
-    let d1 = 0;
-    let d2 = 0;
-    let d3 = 0;
-    let o = slot * dims;
-    let i = 0;
-    for (const end = dims - (dims & 3); i < end; i += 4, o += 4) {
-      d0 += values[o]! * coordinates[i]!;
-      d1 += values[o + 1]! * coordinates[i + 1]!;
-      d2 += values[o + 2]! * coordinates[i + 2]!;
-      d3 += values[o + 3]! * coordinates[i + 3]!;
+    let dot: number;
+    const wasmDot = this.wasmDot;
+    if (wasmDot !== undefined) {
+      if (this.loaded !== query) {
+        new Float64Array(this.memory!.buffer, 0, dims).set(query.values);
+        this.loaded = query;
+      }
+      dot = wasmDot(this.valuesAt + slot * dims * 2, 0, dims);
+    } else {
+      dot = int16Dot(this.values, slot * dims, query.values, dims);
     }
-    for (; i < dims; i++, o++) d0 += values[o]! * coordinates[i]!;
-    return ((d0 + d1 + d2 + d3) * this.scales[slot]!) / (norm * query.norm);
+    return (dot * this.scales[slot]!) / (norm * query.norm);
   }
+}
+
+/**
+ * The dot product of `dims` int16 values from `values[at]` with `coordinates`, the rerank's hot
+ * loop in JavaScript. wasm-kernels.ts's `dot` makes the same sums in the same order: change both.
+ */
+export function int16Dot(values: Int16Array, at: number, coordinates: Float64Array, dims: number): number {
+  // Four accumulators: the adds no longer wait on each other.
+  let d0 = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
+  let o = at;
+  let i = 0;
+  for (const end = dims - (dims & 3); i < end; i += 4, o += 4) {
+    d0 += values[o]! * coordinates[i]!;
+    d1 += values[o + 1]! * coordinates[i + 1]!;
+    d2 += values[o + 2]! * coordinates[i + 2]!;
+    d3 += values[o + 3]! * coordinates[i + 3]!;
+  }
+  for (; i < dims; i++, o++) d0 += values[o]! * coordinates[i]!;
+  return d0 + d1 + d2 + d3;
 }
 
 /**

@@ -96,13 +96,13 @@ export class VectorCache {
     rerankBudget = QUANTIZED_BUDGET_BYTES,
     /** How many queries' scans are kept (query-memo.ts); 0: every search scans every code. */
     memos?: number,
-    /** From how many slots of room the scan runs in WebAssembly (CodeStore, code-scan.ts); Infinity: never. */
+    /** From how many slots of room the scan and the rerank run in WebAssembly (wasm-kernels.ts); Infinity: never. */
     wasmFrom?: number,
   ) {
     this.memos = new QueryMemos(memos);
     this.bytes = codeBytes(dimensions);
     this.codes = new CodeStore(this.bytes, wasmFrom);
-    this.rerankCopies = new Int16Vectors(dimensions, rerankBudget);
+    this.rerankCopies = new Int16Vectors(dimensions, rerankBudget, wasmFrom);
   }
 
   get size(): number {
