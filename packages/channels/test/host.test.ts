@@ -95,6 +95,28 @@ describe('ChannelHost', () => {
     expect(log.some((line) => line.includes(code!))).toBe(false);
   });
 
+  it('pairing: a message queued before its sender was revoked is not run after', async () => {
+    const { channel, kernel, log } = await setup('pair');
+    const PAIRED = '78';
+    await harness.store!.pair('telegram', { senderId: PAIRED, userId: 'mallory' }, new Date().toISOString());
+    channel.push(direct(PAIRED, 'first', '1'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the first turn');
+    // The second waits behind the first (one conversation, in order); then the owner revokes.
+    channel.push(direct(PAIRED, 'queued', '2'));
+    await pollUntil(
+      async () => (await harness.store!.stats('telegram')).inbound.pending === 1,
+      'the second stored',
+    );
+    await harness.store!.unpair('telegram', PAIRED);
+    kernel.releaseAll();
+    await pollUntil(
+      async () => (await harness.store!.stats('telegram')).inbound.failed === 1,
+      'the queued message settled',
+    );
+    expect(kernel.spawned.map((s) => s.prompt)).toEqual(['first']);
+    expect(log.some((line) => line.includes('78 is no longer let in'))).toBe(true);
+  });
+
   it('pairing: at most a few open requests per channel; more strangers get nothing until one expires', async () => {
     const { channel, log } = await setup('pair');
     for (let i = 0; i < 6; i += 1) channel.push(direct(`90${i}`, 'let me in', `${i}`));
