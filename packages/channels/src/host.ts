@@ -353,13 +353,7 @@ export class ChannelHost {
     let reply = await this.#commandReply(message);
     let prompt = message.text;
     if (reply === undefined && message.attachments?.length) {
-      const taken = await takeFiles(message, {
-        channel: this.#o.channel,
-        workspace: this.#o.workspace,
-        maxFileBytes: this.#o.maxFileBytes,
-        signal: this.#closing.signal,
-        log: this.#o.log,
-      });
+      const taken = await this.#takeFiles(message);
       if ('refusal' in taken) reply = taken.refusal;
       else prompt = taken.prompt;
     }
@@ -416,6 +410,23 @@ export class ChannelHost {
       }
     }
     await this.#deliver();
+  }
+
+  /** The message's files (take-files.ts); /stop stops their download, as it stops a turn. */
+  async #takeFiles(message: ChannelInbound): ReturnType<typeof takeFiles> {
+    const stop = new AbortController();
+    this.#active.set(sessionKey(message), stop);
+    try {
+      return await takeFiles(message, {
+        channel: this.#o.channel,
+        workspace: this.#o.workspace,
+        maxFileBytes: this.#o.maxFileBytes,
+        signal: AbortSignal.any([this.#closing.signal, stop.signal]),
+        log: this.#o.log,
+      });
+    } finally {
+      this.#active.delete(sessionKey(message));
+    }
   }
 
   /**

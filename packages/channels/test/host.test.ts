@@ -59,6 +59,28 @@ describe('ChannelHost', () => {
     );
   });
 
+  it('files: /stop stops a download that hangs, and the conversation goes on', async () => {
+    const { channel, kernel } = await setup('ignore', true);
+    // A platform whose download never ends (until its signal does).
+    let downloading: AbortSignal | undefined;
+    (channel as FilesChannel).fetchAttachment = (_a: unknown, _max: number, signal: AbortSignal) => {
+      downloading = signal;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    };
+    channel.push(
+      direct(ALICE, 'read this', '1', {
+        attachments: [{ id: 'f1', kind: 'document', fileName: 'a.pdf', mimeType: 'application/pdf' }],
+      }),
+    );
+    await pollUntil(() => downloading !== undefined, 'the download');
+    channel.push(direct(ALICE, '/stop', '2'));
+    channel.push(direct(ALICE, 'next question', '3'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the next turn');
+    expect(downloading!.aborted).toBe(true);
+    expect(kernel.spawned[0]!.prompt).toBe('next question');
+    expect(texts(channel)).toContain('"a.pdf" was not taken: stopped.');
+  });
+
   it('pairing: a stranger gets one code in a direct chat, none in a group, and is answered once paired', async () => {
     const { channel, kernel, log } = await setup('pair');
     const STRANGER = '77';
