@@ -2,6 +2,7 @@
  * The files a message came with, fetched, checked and saved in the workspace's inbox (files.ts),
  * and the prompt naming them; or why they were refused (the person is told, the agent is not run).
  */
+import { raceAbort } from '@oxydra/runtime';
 import { type Channel, type ChannelInbound, ChannelRetryableError } from '@oxydra/types';
 import {
   checkedType,
@@ -43,7 +44,9 @@ export async function takeFiles(
     try {
       if (attachment.size !== undefined && attachment.size > max)
         throw new FileRefused(`it is ${attachment.size} bytes; at most ${max}`);
-      const bytes = await channel.fetchAttachment(attachment, max, AbortSignal.any([options.signal, late]));
+      const signal = AbortSignal.any([options.signal, late]);
+      // Raced too: an adapter whose client does not hear the signal (IMAP) cannot hold the chat.
+      const bytes = await raceAbort(channel.fetchAttachment(attachment, max, signal), signal);
       if (bytes.length > max) throw new FileRefused(`it is larger than ${max} bytes`);
       const type = await checkedType(bytes, attachment);
       const base = safeFileName(attachment.fileName ?? `${attachment.kind}.${type.ext ?? 'bin'}`);

@@ -68,3 +68,24 @@ it('refuses a file whose download stalls, after the time bound, instead of waiti
   expect(taken).toEqual({ refusal: '"a.pdf" was not taken: it took too long to download; send it again.' });
   expect(log.join('\n')).not.toContain(TOKEN);
 });
+
+it('refuses a file whose adapter ignores the signal and never answers (an IMAP download that stalls)', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'oxydra-take-files-'));
+  const deaf = {
+    name: 'email',
+    capabilities: { edit: false, maxMessageLength: 4096, minEditIntervalMs: 0, files: true },
+    fetchAttachment: () => new Promise<Uint8Array>(() => {}),
+  };
+  const taken = await takeFiles(
+    { seq: 1, text: '', attachments: [{ id: '1:2:3', kind: 'document', fileName: 'b.pdf' }] } as never,
+    {
+      channel: deaf as never,
+      workspace: dir,
+      maxFileBytes: undefined,
+      signal: new AbortController().signal,
+      log: () => {},
+      downloadTimeoutMs: 300,
+    },
+  );
+  expect(taken).toEqual({ refusal: '"b.pdf" was not taken: it took too long to download; send it again.' });
+});
