@@ -18,7 +18,7 @@ import {
  * then stalls would otherwise hold the conversation's queue until the process stops: the host's
  * signal ends only with it.
  */
-export const DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
+const DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
 
 export async function takeFiles(
   message: ChannelInbound,

@@ -63,10 +63,10 @@ describe('ChannelHost', () => {
     const { channel, kernel } = await setup('ignore', true);
     // A platform whose download never ends (until its signal does).
     let downloading: AbortSignal | undefined;
-    (channel as FilesChannel).fetchAttachment = (_a: unknown, _max: number, signal: AbortSignal) => {
+    (channel as FilesChannel).fetchAttachment = ((_a: unknown, _max: number, signal: AbortSignal) => {
       downloading = signal;
       return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-    };
+    }) as never;
     channel.push(
       direct(ALICE, 'read this', '1', {
         attachments: [{ id: 'f1', kind: 'document', fileName: 'a.pdf', mimeType: 'application/pdf' }],
