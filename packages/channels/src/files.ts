@@ -120,8 +120,12 @@ export async function readWorkspaceFile(
   }
 }
 
-/** One `[[send_file: <path>]]` line of an answer. */
-const SEND_FILE = /^[ \t]*\[\[send_file:[ \t]*([^\]\n]+?)[ \t]*\]\][ \t]*$/gm;
+/**
+ * One `[[send_file: <path>]]` line of an answer. The path begins and ends with a character that
+ * is not a blank, so the blanks around it are matched one way only: a lazy path followed by
+ * optional blanks backtracked over a run of them with the square of its length.
+ */
+const SEND_FILE = /^[ \t]*\[\[send_file:[ \t]*([^\]\s](?:[^\]\n]*[^\]\s])?)[ \t]*\]\][ \t]*$/gm;
 
 /** The answer's text without its `[[send_file: …]]` lines, and the paths they name (at most MAX_FILES). */
 export function answerFiles(text: string): { text: string; files: string[] } {

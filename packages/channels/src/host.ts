@@ -269,9 +269,14 @@ export class ChannelHost {
     // With pairing on, the paired senders are read again (one small query) when a batch has someone the
     // configuration does not list, so `oxydra channels pair` (and --revoke) takes effect in a
     // running process without a restart.
+    // A press counts too: a revoked sender's press must not answer their turn's approval question.
     if (
       senders.unknownSenders === 'pair' &&
-      updates.some((u) => u.kind === 'message' && !senders.listed(u.message.sender.id))
+      updates.some((u) => {
+        const sender =
+          u.kind === 'message' ? u.message.sender : u.kind === 'button' ? u.press.sender : undefined;
+        return sender !== undefined && !senders.listed(sender.id);
+      })
     )
       senders.setPaired(await this.#o.store.pairedSenders(this.#name));
     for (const update of updates) {
@@ -336,16 +341,19 @@ export class ChannelHost {
   async #process(message: ChannelInbound): Promise<void> {
     const { store } = this.#o;
     if (this.#closing.signal.aborted || !(await store.claim(message.seq))) return;
+    if (!(await this.#stillAllowed(message))) {
+      // Revoked (or taken out of the configuration) after the message was stored: not run, and
+      // nothing sent, as for any sender not let in.
+      this.#o.log(
+        `${this.#name}: message ${message.seq} not run: sender ${message.senderId} is no longer let in as ${message.userId}`,
+      );
+      await store.settle(message.seq, 'failed', this.#name, []);
+      return;
+    }
     let reply = await this.#commandReply(message);
     let prompt = message.text;
     if (reply === undefined && message.attachments?.length) {
-      const taken = await takeFiles(message, {
-        channel: this.#o.channel,
-        workspace: this.#o.workspace,
-        maxFileBytes: this.#o.maxFileBytes,
-        signal: this.#closing.signal,
-        log: this.#o.log,
-      });
+      const taken = await this.#takeFiles(message);
       if ('refusal' in taken) reply = taken.refusal;
       else prompt = taken.prompt;
     }
@@ -402,6 +410,35 @@ export class ChannelHost {
       }
     }
     await this.#deliver();
+  }
+
+  /** The message's files (take-files.ts); /stop stops their download, as it stops a turn. */
+  async #takeFiles(message: ChannelInbound): ReturnType<typeof takeFiles> {
+    const stop = new AbortController();
+    this.#active.set(sessionKey(message), stop);
+    try {
+      return await takeFiles(message, {
+        channel: this.#o.channel,
+        workspace: this.#o.workspace,
+        maxFileBytes: this.#o.maxFileBytes,
+        signal: AbortSignal.any([this.#closing.signal, stop.signal]),
+        log: this.#o.log,
+      });
+    } finally {
+      this.#active.delete(sessionKey(message));
+    }
+  }
+
+  /**
+   * Whether the message's sender is still let in as the user it was stored for: a message waits
+   * behind its conversation's turn, or for a restart, and the owner may revoke a pairing (or edit
+   * the senders) meanwhile. A sender the configuration does not list is read again from the store.
+   */
+  async #stillAllowed(message: ChannelInbound): Promise<boolean> {
+    const { senders, store } = this.#o;
+    if (senders.unknownSenders === 'pair' && !senders.listed(message.senderId))
+      senders.setPaired(await store.pairedSenders(this.#name));
+    return senders.allowed(message.senderId)?.userId === message.userId;
   }
 
   /** The reply to a command (or a message not taken as a prompt); undefined for a prompt. */

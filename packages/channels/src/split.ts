@@ -25,9 +25,10 @@ export function splitMessage(text: string, max: number): string[] {
       part += `\n${FENCE}`;
       reopen = `${FENCE}\n`;
     }
-    parts.push(part);
+    // A run of blanks longer than a part cuts to nothing: platforms refuse an empty message.
+    if (part.trim() !== '') parts.push(part);
   }
-  if (rest.length > 0) parts.push(reopen + rest);
+  if (rest.trim() !== '' || parts.length === 0) parts.push(reopen + rest);
   return parts;
 }
 

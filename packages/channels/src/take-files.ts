@@ -2,6 +2,7 @@
  * The files a message came with, fetched, checked and saved in the workspace's inbox (files.ts),
  * and the prompt naming them; or why they were refused (the person is told, the agent is not run).
  */
+import { raceAbort } from '@oxydra/runtime';
 import { type Channel, type ChannelInbound, ChannelRetryableError } from '@oxydra/types';
 import {
   checkedType,
@@ -12,6 +13,13 @@ import {
   saveToInbox,
 } from './files.js';
 
+/**
+ * How long one file's download may take. A platform (or its file host) that sends headers and
+ * then stalls would otherwise hold the conversation's queue until the process stops: the host's
+ * signal ends only with it.
+ */
+const DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
+
 export async function takeFiles(
   message: ChannelInbound,
   options: {
@@ -20,6 +28,8 @@ export async function takeFiles(
     maxFileBytes: number | undefined;
     signal: AbortSignal;
     log: (line: string) => void;
+    /** Each file's download bound; default DOWNLOAD_TIMEOUT_MS. */
+    downloadTimeoutMs?: number;
   },
 ): Promise<{ prompt: string } | { refusal: string }> {
   const { channel, workspace, log } = options;
@@ -30,10 +40,13 @@ export async function takeFiles(
   for (const [i, attachment] of (message.attachments ?? []).slice(0, MAX_FILES).entries()) {
     const shown = attachment.fileName ?? `the ${attachment.kind}`;
     let saving = false;
+    const late = AbortSignal.timeout(options.downloadTimeoutMs ?? DOWNLOAD_TIMEOUT_MS);
     try {
       if (attachment.size !== undefined && attachment.size > max)
         throw new FileRefused(`it is ${attachment.size} bytes; at most ${max}`);
-      const bytes = await channel.fetchAttachment(attachment, max, options.signal);
+      const signal = AbortSignal.any([options.signal, late]);
+      // Raced too: an adapter whose client does not hear the signal (IMAP) cannot hold the chat.
+      const bytes = await raceAbort(channel.fetchAttachment(attachment, max, signal), signal);
       if (bytes.length > max) throw new FileRefused(`it is larger than ${max} bytes`);
       const type = await checkedType(bytes, attachment);
       const base = safeFileName(attachment.fileName ?? `${attachment.kind}.${type.ext ?? 'bin'}`);
@@ -48,12 +61,15 @@ export async function takeFiles(
       log(`${channel.name}: message ${message.seq}: file not taken: ${detail}`);
       // The adapter's and the check's words are for the person (token-free); a local error's
       // (paths of this machine) stays in the log.
-      const why =
-        error instanceof ChannelRetryableError
-          ? 'it could not be downloaded now; send it again in a while'
-          : saving
-            ? 'it could not be saved'
-            : detail;
+      const why = options.signal.aborted
+        ? 'stopped'
+        : late.aborted && !saving
+          ? 'it took too long to download; send it again'
+          : error instanceof ChannelRetryableError
+            ? 'it could not be downloaded now; send it again in a while'
+            : saving
+              ? 'it could not be saved'
+              : detail;
       return { refusal: `${JSON.stringify(shown.slice(0, 80))} was not taken: ${why}.` };
     }
   }

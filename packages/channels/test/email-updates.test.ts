@@ -288,6 +288,20 @@ describe('emailUpdate', () => {
     expect(await reply('What does the tool do?')).toMatchObject({ kind: 'message' });
   });
 
+  it("reads a reply's long first line in one pass (anyone can forge In-Reply-To)", async () => {
+    // A stranger's mail (authenticated for its own domain) naming a made-up question: the
+    // trailing-punctuation pattern used to backtrack over the line's blanks with the square of
+    // their number (14 s at 80,000).
+    const forged = questionMessageId('evil.example', [['a', 'b']]);
+    const u = await update({
+      from: 'mallory@example.com',
+      text: `a${' '.repeat(300_000)}b`,
+      messageId: '<r2@example.com>',
+      inReplyTo: forged,
+    });
+    expect(u.kind).toBe('message');
+  });
+
   it('attachments are described from the MIME structure, with ids of their parts; the tree is measured', () => {
     const structure = {
       type: 'multipart/mixed',

@@ -104,4 +104,12 @@ describe('channel files', () => {
     // Only a line of its own counts; text quoting one inline stays text.
     expect(answerFiles('use [[send_file: x]] to send').files).toEqual([]);
   });
+  it("reads an answer's long lines in one pass (a model's answer is hostile too)", () => {
+    // A prompt-injected answer: the send_file pattern used to backtrack over a run of blanks with
+    // the square of its length (4 s at 40,000 characters, the event loop held meanwhile).
+    const blanks = ' \t'.repeat(100_000);
+    expect(answerFiles(`[[send_file: x${blanks}`).files).toEqual([]);
+    expect(answerFiles(`[[send_file: x${blanks}y]]`).files).toEqual([`x${blanks}y`]);
+    expect(answerFiles(`[[send_file:${blanks}a.txt${blanks}]]${blanks}`).files).toEqual(['a.txt']);
+  });
 });

@@ -9,6 +9,7 @@ import {
   ALICE,
   BOB,
   GROUP,
+  harness,
   message,
   type NewUpdate,
   type ScriptedChannel,
@@ -28,6 +29,22 @@ describe('ChannelHost approvals', () => {
   const press = (id: string, sender: string, value: string): NewUpdate => ({
     kind: 'button',
     press: { id, conversation: GROUP, chatId: GROUP, sender: { id: sender }, value },
+  });
+
+  it('a paired sender revoked while their question is open cannot answer it', async () => {
+    const { channel, kernel } = await setup('pair', false, { approvalTimeoutMs: 60_000 });
+    const PAIRED = '78';
+    await harness.store!.pair('telegram', { senderId: PAIRED, userId: 'mallory' }, new Date().toISOString());
+    channel.push(message(PAIRED, 'privileged: clean the build', '1'));
+    await pollUntil(() => channel.sent.some((m) => m.buttons), 'the approval question');
+    await harness.store!.unpair('telegram', PAIRED);
+    channel.push(press('p1', PAIRED, buttonsOf(channel).allow));
+    await pollUntil(() => channel.answered.length === 1, 'the press acknowledged');
+    expect(channel.notes.get('p1')).toMatch(/^Only the person/);
+    expect(kernel.approvals!.pending()).toHaveLength(1);
+    // Settled as the timeout would, so the turn ends.
+    kernel.approvals!.respond(kernel.approvals!.pending()[0]!, false);
+    await pollUntil(() => texts(channel).includes('not allowed'), 'the turn ended');
   });
 
   it("asks in the chat; only the turn's user answers; a press of a closed question is told so", async () => {

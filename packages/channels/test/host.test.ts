@@ -59,6 +59,28 @@ describe('ChannelHost', () => {
     );
   });
 
+  it('files: /stop stops a download that hangs, and the conversation goes on', async () => {
+    const { channel, kernel } = await setup('ignore', true);
+    // A platform whose download never ends (until its signal does).
+    let downloading: AbortSignal | undefined;
+    (channel as FilesChannel).fetchAttachment = ((_a: unknown, _max: number, signal: AbortSignal) => {
+      downloading = signal;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    }) as never;
+    channel.push(
+      direct(ALICE, 'read this', '1', {
+        attachments: [{ id: 'f1', kind: 'document', fileName: 'a.pdf', mimeType: 'application/pdf' }],
+      }),
+    );
+    await pollUntil(() => downloading !== undefined, 'the download');
+    channel.push(direct(ALICE, '/stop', '2'));
+    channel.push(direct(ALICE, 'next question', '3'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the next turn');
+    expect(downloading!.aborted).toBe(true);
+    expect(kernel.spawned[0]!.prompt).toBe('next question');
+    expect(texts(channel)).toContain('"a.pdf" was not taken: stopped.');
+  });
+
   it('pairing: a stranger gets one code in a direct chat, none in a group, and is answered once paired', async () => {
     const { channel, kernel, log } = await setup('pair');
     const STRANGER = '77';
@@ -93,6 +115,28 @@ describe('ChannelHost', () => {
     await pollUntil(() => channel.sent.filter((m) => m.chatId === STRANGER).length === 2, 'a new code');
     expect(kernel.spawned.some((s) => s.prompt === 'after revoke')).toBe(false);
     expect(log.some((line) => line.includes(code!))).toBe(false);
+  });
+
+  it('pairing: a message queued before its sender was revoked is not run after', async () => {
+    const { channel, kernel, log } = await setup('pair');
+    const PAIRED = '78';
+    await harness.store!.pair('telegram', { senderId: PAIRED, userId: 'mallory' }, new Date().toISOString());
+    channel.push(direct(PAIRED, 'first', '1'));
+    await pollUntil(() => kernel.spawned.length === 1, 'the first turn');
+    // The second waits behind the first (one conversation, in order); then the owner revokes.
+    channel.push(direct(PAIRED, 'queued', '2'));
+    await pollUntil(
+      async () => (await harness.store!.stats('telegram')).inbound.pending === 1,
+      'the second stored',
+    );
+    await harness.store!.unpair('telegram', PAIRED);
+    kernel.releaseAll();
+    await pollUntil(
+      async () => (await harness.store!.stats('telegram')).inbound.failed === 1,
+      'the queued message settled',
+    );
+    expect(kernel.spawned.map((s) => s.prompt)).toEqual(['first']);
+    expect(log.some((line) => line.includes('78 is no longer let in'))).toBe(true);
   });
 
   it('pairing: at most a few open requests per channel; more strangers get nothing until one expires', async () => {

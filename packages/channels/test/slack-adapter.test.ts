@@ -39,6 +39,7 @@ async function open(mode: 'socket' | 'http', extra: Partial<SlackOptions> = {}) 
     listen: { host: '127.0.0.1', port, path: '/slack/events' },
     apiUrl: fake.apiUrl,
     maxMessageLength: 3900,
+    requestTimeoutMs: 2000,
     log: (line) => logged.push(line),
     ...extra,
   });
@@ -81,6 +82,10 @@ describe('SlackChannel (Socket Mode)', () => {
       history: ['first &lt;!channel&gt; &amp; more', 'second'],
       threadTs: target.threadId,
     });
+    // A call Slack never answers ends at the request bound, retryable (the outbox goes on).
+    fake!.failNext('chat.update', { stall: true });
+    const stalled = await channel!.edit(target, messageId, 'third').catch((e: unknown) => e);
+    expect(stalled).toBeInstanceOf(ChannelRetryableError);
     fake!.failNext('chat.update', { status: 429, retryAfter: 7 });
     const error = await channel!.edit(target, messageId, 'third').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelRetryableError);

@@ -71,4 +71,12 @@ describe('splitMessage', () => {
     expect(parts.every((p) => p.length <= 4096 && p.endsWith('end.'))).toBe(true);
     expect(parts.join('\n\n')).toBe(answer);
   });
+  it('makes no empty part of a long run of blanks (platforms refuse an empty message)', () => {
+    for (const blank of [' ', '\t', '\u3000']) {
+      const parts = splitMessage(`a${blank.repeat(300)}b`, 100);
+      expect(parts.every((p) => p.trim() !== '')).toBe(true);
+      expect(parts[0]).toBe('a');
+      expect(parts.at(-1)!.trimStart()).toBe('b');
+    }
+  });
 });

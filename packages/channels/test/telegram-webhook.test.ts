@@ -3,8 +3,9 @@
  * update is answered only once the host acknowledged it (stored), a redelivery of a stored one
  * at once; a wrong secret, another path and an oversized body are refused before any update.
  */
-import { getEventListeners } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHANNEL_PLATFORMS } from '../src/platforms.js';
@@ -73,6 +74,32 @@ describe('Telegram webhook server', () => {
       expect(await answered).toBe(200);
     }
     expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a request cut in the middle of its body does not reject unhandled (which ends the process)', async () => {
+    const hook = await start();
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      // The secret's request (Telegram's, or a proxy's) whose connection drops after a few bytes.
+      const socket = connect(hook.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        `POST /hook HTTP/1.1\r\nHost: x\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\nContent-Length: 1000\r\n\r\n{"update_id":`,
+      );
+      await new Promise((resolve) => socket.write('', resolve));
+      socket.destroy();
+      // The server goes on: the next update is taken and answered.
+      const next = post(hook.port, update(8));
+      expect((await hook.take(undefined, new AbortController().signal)).map((u) => u.update_id)).toEqual([8]);
+      hook.acknowledge('8');
+      expect(await next).toBe(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 
   it('refuses a wrong secret, another path, a body that is not an update, and an oversized body', async () => {

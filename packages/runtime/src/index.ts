@@ -19,7 +19,7 @@ export {
   type TaintedSnippet,
   TRIMMED_NOTE,
 } from './context-window.js';
-export { type Clock, systemClock } from './deadline.js';
+export { type Clock, raceAbort, systemClock } from './deadline.js';
 export { planGroups } from './dispatch.js';
 export { PersistenceError, RunError, type RunFailure } from './errors.js';
 export { DEFAULT_HEARTBEAT_MS } from './loop.js';

@@ -83,13 +83,19 @@ export function questionChoices(messageId: string | undefined): [string, string]
   return valid ? (value as [string, string][]) : undefined;
 }
 
+/** A first line longer than this names no choice (labels and values are short). */
+const MAX_CHOICE_LINE = 200;
+
 /** The choice the first line of `text` names (a label or a value, any case), if any. */
 export function chosen(text: string, choices: [string, string][]): string | undefined {
   const first = text
     .split('\n')
     .map((line) => line.trim())
     .find((line) => line !== '');
-  const word = first?.replace(/[.!\s]+$/, '').toLowerCase();
+  // Bounded first: the trailing-punctuation pattern backtracks over a line's inner blanks with
+  // the square of their number, and anyone can send a reply naming a question (In-Reply-To).
+  if (first === undefined || first.length > MAX_CHOICE_LINE) return undefined;
+  const word = first.replace(/[.!\s]+$/, '').toLowerCase();
   if (!word) return undefined;
   return choices.find(([label, value]) => label.toLowerCase() === word || value.toLowerCase() === word)?.[1];
 }

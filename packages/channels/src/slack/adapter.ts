@@ -38,7 +38,16 @@ export interface SlackOptions {
   maxMessageLength: number;
   /** Where Bolt's and the socket client's warnings go (scrubbed); default stderr. */
   log?: (line: string) => void;
+  /** Each Web API call's bound; default REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * A Web API call's bound. The WebClient's own default is none: a Slack that accepted a request
+ * and never answered held the outbox (every answer of the channel) until the process stopped.
+ * Room for an upload of a file of `max_file_bytes` (20 MB) on a slow link.
+ */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 /** chat.update is Tier 3 (about 50 a minute); Slack asks for about one message a second per channel. */
 const EDIT_INTERVAL_MS = 1200;
@@ -90,6 +99,7 @@ export class SlackChannel implements Channel {
       slackApiUrl: this.#o.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
+      timeout: this.#o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       logger: this.#logger(),
     });
   }

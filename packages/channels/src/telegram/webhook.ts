@@ -35,7 +35,9 @@ interface Held {
 export class TelegramWebhookServer {
   readonly #o: WebhookOptions;
   readonly #secretDigest: Buffer;
-  readonly #server = createServer((req, res) => void this.#handle(req, res));
+  // A request that fails (its connection cut mid-body: the body's read rejects) is dropped; a
+  // rejection left unhandled would end the whole process.
+  readonly #server = createServer((req, res) => void this.#handle(req, res).catch(() => res.destroy()));
   /** Received, not yet given to receive(). */
   #buffered: Held[] = [];
   /** Given to receive(), answered when acknowledged. */

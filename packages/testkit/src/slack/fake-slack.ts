@@ -210,7 +210,10 @@ export class FakeSlack {
   }
 
   /** The next call of `method` fails: an HTTP status (429 with retryAfter seconds), or a Slack error. */
-  failNext(method: string, failure: { status?: number; retryAfter?: number; error?: string }): void {
+  failNext(
+    method: string,
+    failure: { status?: number; retryAfter?: number; error?: string; stall?: boolean },
+  ): void {
     this.#api.failures.add({ method, ...failure });
   }
 

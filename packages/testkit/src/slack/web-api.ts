@@ -19,12 +19,14 @@ import type { SlackCall, SlackEphemeral, SlackSentMessage, SlackStoredFile } fro
 
 const MAX_TEXT = 40_000;
 
-/** A failure queued by failNext: an HTTP status (429 with retryAfter seconds), or a Slack error. */
+/** A failure queued by failNext: an HTTP status (429 with retryAfter seconds), a Slack error, or no answer at all. */
 export interface SlackFailure {
   method: string;
   status?: number;
   error?: string;
   retryAfter?: number;
+  /** The request is never answered (a Slack that hangs); close() ends it. */
+  stall?: boolean;
 }
 
 /** Who the fake is, and where it is. */
@@ -119,6 +121,7 @@ export class SlackWebApi {
     if (token !== expected) return fail('invalid_auth');
     const f = this.failures.take((queued) => queued.method === method);
     if (f) {
+      if (f.stall) return;
       if (f.status !== undefined && f.status !== 200)
         return fail(f.error ?? 'ratelimited', f.status, retryAfterHeader(f.retryAfter));
       return fail(f.error ?? 'internal_error');
