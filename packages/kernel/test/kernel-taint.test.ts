@@ -273,9 +273,6 @@ describe('taint: a file Oxydra saved from a page or a chat', () => {
   });
 
   it("with workspace_file untrusted, the repository's own skill loaded by skill_load taints like any file of it", async () => {
-    const untrusted = {
-      taint: { untrusted: ['web', 'browser', 'channel', 'mcp', 'workspace_file'] as const },
-    };
     const { kernel, workspace } = await testKernel(
       script({ name: 'skill_load', arguments: { name: 'setup' } }, SHELL),
       { taint: { untrusted: ['web', 'browser', 'channel', 'mcp', 'workspace_file'] } },
