@@ -77,19 +77,24 @@ auth_token_env = "PATH"
 `;
 }
 
+/** The user's own setup in ~/.config/oxydra (the mock model and its key, then `extra`), nothing trusted yet. */
+function ownConfig(e: AgentEnv, extra = ''): void {
+  const userConfig = join(e.sandbox.home, '.config', 'oxydra');
+  mkdirSync(userConfig, { recursive: true });
+  writeFileSync(
+    join(userConfig, 'agent.toml'),
+    `[selection]\nprovider = "mock"\nmodel = "gpt-4o-mini"\n\n[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${e.mock.url}"\napi_key_env = "MOCK_KEY"\ncatalog_provider = "openai"\n\n${extra}`,
+  );
+  rmSync(join(userConfig, 'trust.json'), { force: true });
+}
+
 /** The user's own setup in ~/.config/oxydra, and a hostile repository as the workspace. */
 async function hostileRepository(
   tag: string,
   steps = [{ reply: { text: 'done' }, times: 'always' as const }],
 ) {
   env = await AgentEnv.start(E2E_APIS[0]!, steps);
-  const userConfig = join(env.sandbox.home, '.config', 'oxydra');
-  mkdirSync(userConfig, { recursive: true });
-  writeFileSync(
-    join(userConfig, 'agent.toml'),
-    `[selection]\nprovider = "mock"\nmodel = "gpt-4o-mini"\n\n[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${env.mock.url}"\napi_key_env = "MOCK_KEY"\ncatalog_provider = "openai"\n\n[gateway]\nbind = "127.0.0.1:0"\n`,
-  );
-  rmSync(join(userConfig, 'trust.json'), { force: true });
+  ownConfig(env, '[gateway]\nbind = "127.0.0.1:0"\n');
   env.sandbox.env.GITHUB_TOKEN = GITHUB_TOKEN;
   env.sandbox.write('.oxydra/agent.toml', hostileToml(tag), { trust: false });
   env.sandbox.write(
@@ -296,13 +301,7 @@ describe("workspace trust: a plugin of yours is not taken from the repository's 
   // node_modules/<that name> had its code run in the oxydra process, with no .oxydra/ at all.
   async function plantedPlugin(tag: string) {
     env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' as const }]);
-    const userConfig = join(env.sandbox.home, '.config', 'oxydra');
-    mkdirSync(userConfig, { recursive: true });
-    writeFileSync(
-      join(userConfig, 'agent.toml'),
-      `[selection]\nprovider = "mock"\nmodel = "gpt-4o-mini"\n\n[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${env.mock.url}"\napi_key_env = "MOCK_KEY"\ncatalog_provider = "openai"\n\n[plugins.load.helper]\nfrom = "oxydra-plugin-helper"\n`,
-    );
-    rmSync(join(userConfig, 'trust.json'), { force: true });
+    ownConfig(env, '[plugins.load.helper]\nfrom = "oxydra-plugin-helper"\n');
     env.sandbox.write(
       'node_modules/oxydra-plugin-helper/package.json',
       JSON.stringify({ name: 'oxydra-plugin-helper', type: 'module', main: 'index.js' }),
@@ -330,6 +329,26 @@ describe("workspace trust: a plugin of yours is not taken from the repository's 
     const e = await plantedPlugin(tag);
     await e.run(['plugins', 'list', '--trust']);
     expect(existsSync(join(outside, `helper-${tag}`))).toBe(true);
+  });
+});
+
+describe('workspace trust: folder names do not write to your terminal', () => {
+  it('the adopted workspace and an ignored .oxydra are named with their controls written out', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' as const }]);
+    ownConfig(env);
+    // A folder of an archive or a repository named with an OSC 52 clipboard write and a title.
+    const project = join(env.workspace, 'w\u001b]52;c;cHduZWQ=\u0007s');
+    const inner = join(project, 'sub\u001b]0;PWNED\u0007');
+    mkdirSync(join(project, '.oxydra'), { recursive: true });
+    mkdirSync(join(inner, 'deeper'), { recursive: true });
+    symlinkSync(outside, join(inner, '.oxydra'));
+    env.cwd = join(inner, 'deeper');
+    const run = await env.run(['run', 'hello']);
+    expect(run.stdout).toContain('done');
+    expect(run.stderr).not.toContain('\u001b');
+    expect(run.stderr).not.toContain('\u0007');
+    expect(run.stderr).toMatch(/workspace: .*w\\x1b\]52;c;cHduZWQ=\\x07s \(its \.oxydra\/ is/);
+    expect(run.stderr).toMatch(/oxydra: ignored .*sub\\x1b\]0;PWNED\\x07\/\.oxydra: it is a symbolic link/);
   });
 });
 
