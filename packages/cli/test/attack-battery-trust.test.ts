@@ -333,13 +333,15 @@ describe("workspace trust: a plugin of yours is not taken from the repository's 
 });
 
 describe('workspace trust: folder names do not write to your terminal', () => {
-  it('the adopted workspace and an ignored .oxydra are named with their controls written out', async () => {
+  it('the adopted workspace, an ignored .oxydra and state set aside are named with their controls written out', async () => {
     env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' as const }]);
     ownConfig(env);
     // A folder of an archive or a repository named with an OSC 52 clipboard write and a title.
     const project = join(env.workspace, 'w\u001b]52;c;cHduZWQ=\u0007s');
     const inner = join(project, 'sub\u001b]0;PWNED\u0007');
     mkdirSync(join(project, '.oxydra'), { recursive: true });
+    // State that came with the folder: set aside, and the line saying so names the folder.
+    writeFileSync(join(project, '.oxydra', 'kernel.db'), 'planted');
     mkdirSync(join(inner, 'deeper'), { recursive: true });
     symlinkSync(outside, join(inner, '.oxydra'));
     env.cwd = join(inner, 'deeper');
@@ -348,6 +350,7 @@ describe('workspace trust: folder names do not write to your terminal', () => {
     expect(run.stderr).not.toContain('\u001b');
     expect(run.stderr).not.toContain('\u0007');
     expect(run.stderr).toMatch(/workspace: .*w\\x1b\]52;c;cHduZWQ=\\x07s \(its \.oxydra\/ is/);
+    expect(run.stderr).toMatch(/oxydra: set aside .*w\\x1b\]52;c;cHduZWQ=\\x07s\/\.oxydra\/kernel\.db as /);
     expect(run.stderr).toMatch(/oxydra: ignored .*sub\\x1b\]0;PWNED\\x07\/\.oxydra: it is a symbolic link/);
   });
 });
