@@ -5,6 +5,7 @@ export * from './local-key.js';
 export * from './locations.js';
 export * from './notices.js';
 export * from './overrides.js';
+export * from './plugin-entry.js';
 export * from './trust-rules.js';
 export * from './validate.js';
 export * from './workspace-trust.js';

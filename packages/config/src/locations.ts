@@ -2,7 +2,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { OXYDRA_FOLDER_NAME, OXYDRA_HOME_FOLDERS, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
+import { OXYDRA_FOLDER_NAME, OXYDRA_HOME_FOLDERS, visibleLine, WORKSPACE_STATE_FOLDER } from '@oxydra/types';
 
 export const AGENT_CONFIG_FILES = ['agent.toml', 'providers.toml'] as const;
 
@@ -22,7 +22,8 @@ export function findWorkspaceRoot(start: string = process.cwd()): string {
   for (const note of notes) {
     if (saidNotes.has(note)) continue;
     saidNotes.add(note);
-    process.stderr.write(`oxydra: ${note}\n`);
+    // Folder names are anyone's (an archive's, a repository's): their controls are written out.
+    process.stderr.write(`oxydra: ${visibleLine(note)}\n`);
   }
   return root;
 }

@@ -12,6 +12,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { userConfigDirectory } from './locations.js';
 import { schemaAt } from './overrides.js';
+import { workspacePluginsHeld } from './plugin-trust.js';
 import { type HeldKey, holdUntrustedKeys } from './trust-rules.js';
 
 export type TrustState =
@@ -62,6 +63,9 @@ export function decideWorkspaceTrust(
     return { ...layer, values: result.values };
   });
   held.push(...runnerFileHeld(workspace));
+  const ownPlugins = workspacePluginsHeld(workspace, lower(['plugins']));
+  held.push(...ownPlugins.held);
+  if (ownPlugins.disable) keptLayers.push(ownPlugins.disable);
   const report: WorkspaceTrust = {
     workspace,
     state: 'not-needed',

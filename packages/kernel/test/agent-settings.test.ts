@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentConfigInput, ConfigError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_PROMPT_FILE_BYTES } from '../src/assemble/agent-settings.js';
 import { resolveAgentSettings } from '../src/exports/workspace.js';
 
 describe('resolveAgentSettings', () => {
@@ -66,6 +68,34 @@ describe('resolveAgentSettings', () => {
     expect(() => resolveAgentSettings(cfg, 'writer', { baseDir: join(dir, 'nope') })).toThrow(
       /^agents\.writer\.system_prompt_file: cannot read .*prompt\.md: no such file$/,
     );
+  });
+
+  it('refuses a prompt file of the workspace that leads out of it, is no regular file or is huge', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxydra-runtime-settings-'));
+    const outside = mkdtempSync(join(tmpdir(), 'oxydra-runtime-outside-'));
+    dirs.push(dir, outside);
+    writeFileSync(join(outside, 'secret'), 'PRIVATE KEY');
+    const read = (file: string) =>
+      resolveAgentSettings(config({ agents: { writer: { system_prompt_file: file } } }), 'writer', {
+        baseDir: dir,
+      }).systemPrompt;
+    symlinkSync(join(outside, 'secret'), join(dir, 'link.md'));
+    expect(() => read('link.md')).toThrow(/system_prompt_file: cannot read .*link\.md: leads out of /);
+    symlinkSync(outside, join(dir, 'prompts'));
+    expect(() => read('prompts/secret')).toThrow(/leads out of .*through a symbolic link/);
+    symlinkSync('/dev/zero', join(dir, 'zero.md'));
+    expect(() => read('zero.md')).toThrow(/leads out of/);
+    execFileSync('mkfifo', [join(dir, 'fifo.md')]);
+    expect(() => read('fifo.md')).toThrow(/fifo\.md: is not a regular file/);
+    writeFileSync(join(dir, 'huge.md'), Buffer.alloc(MAX_PROMPT_FILE_BYTES + 1, 'a'));
+    expect(() => read('huge.md')).toThrow(/huge\.md: is \d+ bytes, more than the \d+ allowed/);
+    // A link that stays inside the workspace is fine.
+    writeFileSync(join(dir, 'real.md'), 'Inside.');
+    symlinkSync('real.md', join(dir, 'alias.md'));
+    expect(read('alias.md')).toBe('Inside.');
+    // Your own absolute path is yours: a link there is followed, a FIFO still refused.
+    expect(read(join(dir, 'link.md'))).toBe('PRIVATE KEY');
+    expect(() => read(join(dir, 'fifo.md'))).toThrow(/is not a regular file/);
   });
 
   it('rejects an unknown agent with a did-you-mean', () => {

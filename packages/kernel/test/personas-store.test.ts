@@ -224,6 +224,25 @@ describe('persona store', () => {
     );
   });
 
+  it('refuses a workspace character file whose real path leads out of the workspace (a link planted by a repository)', () => {
+    const outside = join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret.json'), '{"name": "Outside", "bio": ["from your home folder"]}');
+    symlinkSync(join(outside, 'secret.json'), join(workspace, 'zoey.json'));
+    symlinkSync(outside, join(workspace, 'chars'));
+    for (const ref of ['zoey.json', 'chars/secret.json']) {
+      const error = thrown(() => store.resolve(ref, 'agents.x.persona')) as ConfigError;
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^agents\.x\.persona: .* leads out of .* \(through a symbolic link/);
+      expect(error.hint).toMatch(/a copy, not a link/);
+    }
+    // A link that stays inside, and your own absolute path, are read.
+    copyFileSync(join(FIXTURES, 'zoey-agent.json'), join(workspace, 'real.json'));
+    symlinkSync('real.json', join(workspace, 'alias.json'));
+    expect(store.resolve('alias.json', 'persona').character.name).toBe('Zoey');
+    expect(store.resolve(join(workspace, 'zoey.json'), 'persona').character.name).toBe('Outside');
+  });
+
   it('re-reads a file only when it changed', async () => {
     await store.create('ada', { set: { bio: ['one'] } });
     const first = store.resolve('ada', 'persona');

@@ -227,6 +227,27 @@ describe('discovery', () => {
     expect(catalog().get('elsewhere')?.tier).toBe('user');
   });
 
+  it('refuses a workspace tier folder that a link leads out of the workspace, and reads a dirs entry spelled outside', () => {
+    const outside = join(root, 'outside');
+    skill(outside, 'elsewhere', 'name: elsewhere\ndescription: your private skill');
+    // `dirs = ["team"]` stays inside by its spelling (so trust does not hold it); the folder is a link.
+    symlinkSync(outside, join(workspace, 'team'));
+    expect(catalog({ dirs: ['team'] }).get('elsewhere')).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^skills: .*team leads out of .*workspace \(through a symbolic link, to .*outside\); not read$/,
+      ),
+    ]);
+    // The workspace's own .oxydra/skills as a link out.
+    rmSync(wsSkills(), { recursive: true });
+    symlinkSync(outside, wsSkills());
+    warnings = [];
+    expect(catalog().get('elsewhere')).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/skills leads out of .*; not read$/)]);
+    // A folder spelled outside is one you named (the workspace's are held back until trusted).
+    expect(catalog({ dirs: ['../outside'] }).get('elsewhere')?.tier).toBe('dirs');
+  });
+
   it('caps what a listing names and a resource read returns', () => {
     const folder = skill(wsSkills(), 'big', 'name: big\ndescription: d');
     for (let i = 0; i < 210; i++) writeFileSync(join(folder, `f${String(i).padStart(3, '0')}.txt`), 'x');

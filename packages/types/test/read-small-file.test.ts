@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSmallFile } from '../src/fs/index.js';
+import { readSmallFile, readSmallFileInside } from '../src/fs/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -93,6 +93,38 @@ describe('readSmallFile', () => {
       ok: false,
       problem: 'rejected',
       detail: 'not today',
+    });
+  });
+});
+
+describe('readSmallFileInside', () => {
+  it('reads a file whose real path stays inside the folder; refuses one a link leads out of it', () => {
+    const root = join(dir, 'root');
+    const outside = join(dir, 'outside');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'key');
+    writeFileSync(join(root, 'sub', 'real'), 'mine');
+    symlinkSync('sub/real', join(root, 'alias'));
+    symlinkSync(join(outside, 'secret'), join(root, 'leak'));
+    symlinkSync(outside, join(root, 'out'));
+    symlinkSync(join(root, 'nowhere'), join(root, 'dangling'));
+    const inside = readSmallFileInside(root, 'alias', { maxBytes: 100 });
+    expect(inside.ok && inside.bytes.toString()).toBe('mine');
+    for (const path of ['leak', 'out/secret', '../outside/secret', join(outside, 'secret')]) {
+      expect(readSmallFileInside(root, path, { maxBytes: 100 })).toMatchObject({
+        ok: false,
+        problem: 'outside',
+        detail: expect.stringContaining(`leads out of ${root}`),
+      });
+    }
+    expect(readSmallFileInside(root, 'dangling', { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'link',
+    });
+    expect(readSmallFileInside(root, 'missing', { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      problem: 'missing',
     });
   });
 });

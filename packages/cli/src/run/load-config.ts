@@ -83,11 +83,13 @@ export function agentWorkspace(stderr: NodeJS.WritableStream = process.stderr): 
   const cwd = process.cwd();
   const root = findWorkspaceRoot(cwd);
   if (root !== cwd) {
-    const where = `(its .oxydra/ is ${relative(cwd, root)} from here)`;
+    // The folder names are anyone's (an archive's, a repository's): controls written out.
+    const shown = visibleLine(root);
+    const where = `(its .oxydra/ is ${visibleLine(relative(cwd, root))} from here)`;
     stderr.write(
       root === resolve(process.env.HOME || homedir())
-        ? `workspace: your whole home folder ${root} ${where}; for a workspace of this folder alone, run \`oxydra init\` here\n`
-        : `workspace: ${root} ${where}\n`,
+        ? `workspace: your whole home folder ${shown} ${where}; for a workspace of this folder alone, run \`oxydra init\` here\n`
+        : `workspace: ${shown} ${where}\n`,
     );
   }
   return root;

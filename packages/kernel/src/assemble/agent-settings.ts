@@ -2,10 +2,10 @@
  * What a run needs from the configuration: `[runtime]` limits, overridden by one
  * `[agents.<name>]` entry when an agent is named.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type AgentConfig, ConfigError, didYouMean } from '@oxydra/types';
+import { readSmallFile, readSmallFileInside } from '@oxydra/types/fs';
 
 export interface AgentSettings {
   /** The agent's own prompt: system_prompt, or the content of system_prompt_file. */
@@ -71,17 +71,35 @@ export function resolveAgentSettings(
   return settings;
 }
 
+/** A prompt file larger than this is refused (a real one is a few KiB; it is sent with every call). */
+export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
+
+/**
+ * A relative path is the workspace's: its real path must stay inside it (a cloned repository's
+ * `prompts/x.md` linked to `/proc/self/environ` sent the user's keys to the provider). An
+ * absolute or `~` path is one the user wrote in their own file (the workspace's are held back
+ * until trusted), so a link there is followed. Either way only a regular file of at most
+ * MAX_PROMPT_FILE_BYTES is read: a FIFO hung the run, `/dev/zero` read until memory ran out.
+ */
 function readPromptFile(agentName: string, file: string, baseDir: string): string {
+  const key = `agents.${agentName}.system_prompt_file`;
   const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
-  const path = isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
-    throw new ConfigError(
-      `agents.${agentName}.system_prompt_file: cannot read ${path}: ${reason}`,
-      { keyPath: `agents.${agentName}.system_prompt_file` },
-      { cause: error },
-    );
-  }
+  const ownPath = isAbsolute(expanded);
+  const path = ownPath ? expanded : resolve(baseDir, expanded);
+  const options = { maxBytes: MAX_PROMPT_FILE_BYTES };
+  const read = ownPath
+    ? readSmallFile(path, { ...options, followLinks: true })
+    : readSmallFileInside(baseDir, expanded, options);
+  if (read.ok) return read.bytes.toString('utf8');
+  const hint =
+    read.problem === 'missing'
+      ? undefined
+      : ownPath
+        ? `make ${path} a regular file of at most ${MAX_PROMPT_FILE_BYTES / 1024} KiB`
+        : `make ${file} a plain file of the workspace (a copy, not a link), at most ${MAX_PROMPT_FILE_BYTES / 1024} KiB`;
+  throw new ConfigError(
+    `${key}: cannot read ${path}: ${read.detail}`,
+    { keyPath: key },
+    hint ? { hint } : {},
+  );
 }

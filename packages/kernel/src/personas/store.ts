@@ -7,8 +7,8 @@
  * synchronous and bounded (the kernel resolves a persona inside its synchronous assembly).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readdirSync, realpathSync, rmSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
 import {
   type CharacterFormat,
@@ -18,6 +18,7 @@ import {
   didYouMean,
   UsageError,
 } from '@oxydra/types';
+import { isInside } from '@oxydra/types/fs';
 import { stringify } from 'smol-toml';
 import { activePersonaFile } from './active-file.js';
 import type { Character } from './character.js';
@@ -385,10 +386,14 @@ class FilePersonaStore implements PersonaStore {
     const home = this.#env.HOME || undefined;
     const expanded =
       home !== undefined && (ref === '~' || ref.startsWith('~/')) ? join(home, ref.slice(1)) : ref;
-    const path = isAbsolute(expanded) ? expanded : resolve(this.#workspace, expanded);
+    const own = isAbsolute(expanded);
+    const path = own ? expanded : resolve(this.#workspace, expanded);
     if (characterFormat(path) !== undefined && fileStamp(path, true) !== undefined) {
       try {
-        return this.#load(path, true);
+        // A relative path is the workspace's: read at its real path, which must stay inside (a
+        // repository's `zoey.json` linked to a file of yours is refused). An absolute or `~`
+        // path is one you wrote (the workspace's are held back until trusted): a link is followed.
+        return own ? this.#load(path, true) : this.#load(this.#realInside(path, keyPath), false);
       } catch (error) {
         if (error instanceof ConfigError) {
           throw new ConfigError(
@@ -408,6 +413,24 @@ class FilePersonaStore implements PersonaStore {
       `${keyPath} = "${ref}": no persona of that name${didYouMean(ref, known)} (known: ${known.join(', ') || 'none'}) and no character file ${path}`,
       { keyPath },
       { hint: 'see `oxydra persona list`, or give the path of a .json or .toml character file' },
+    );
+  }
+
+  /** The real path of a workspace file, refused when it leads out of the workspace. */
+  #realInside(path: string, keyPath: string): string {
+    let real: string;
+    let workspace: string;
+    try {
+      real = realpathSync(path);
+      workspace = realpathSync(this.#workspace);
+    } catch {
+      return path; // gone since it was seen: reading it (no link followed) says what is wrong
+    }
+    if (isInside(workspace, real)) return real;
+    throw new ConfigError(
+      `${path}: leads out of ${this.#workspace} (through a symbolic link, to ${real})`,
+      { source: path, keyPath },
+      { hint: `make ${relative(this.#workspace, path)} a plain file of the workspace (a copy, not a link)` },
     );
   }
 

@@ -2,8 +2,8 @@
 import { lstat, realpath, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
+import { isInside } from '@oxydra/types/fs';
 import { type ProgramsPlace, programsDirectory } from '../skills/locations.js';
-import { isInside } from '../skills/safe-fs.js';
 import { SKILL_NAME } from '../skills/skill.js';
 import { type InstalledProgram, installedPrograms } from './installed.js';
 import { VERSIONS_DIR } from './layout.js';

@@ -6,7 +6,8 @@
  */
 import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isInside, readRegularBytes } from './safe-fs.js';
+import { isInside } from '@oxydra/types/fs';
+import { readRegularBytes } from './safe-fs.js';
 
 const COPY_LIMITS = { files: 1000, depth: 10, bytes: 50 * 1024 * 1024 } as const;
 

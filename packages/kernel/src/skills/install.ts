@@ -8,11 +8,12 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UsageError } from '@oxydra/types';
+import { isInside } from '@oxydra/types/fs';
 import { copyTree } from './copy-tree.js';
 import { discoverSkills, loadSkillReaders } from './discover.js';
 import { installDirectory, type SkillPlaces, skillLocations } from './locations.js';
 import { readSkillFolder, SKILL_FILE } from './read-skill.js';
-import { cleanRelative, isInside } from './safe-fs.js';
+import { cleanRelative } from './safe-fs.js';
 import { SKILL_NAME, type SkillTier } from './skill.js';
 import { hideCredentials, isGitUrl, withSource } from './source.js';
 

@@ -6,11 +6,17 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userConfigDirectory, workspaceConfigDirectory } from '@oxydra/config';
+import { isInside } from '@oxydra/types/fs';
 import type { SkillTier } from './skill.js';
 
 export interface SkillLocation {
   tier: Exclude<SkillTier, 'bundled'>;
   path: string;
+  /**
+   * The workspace, for a folder of it (its `.oxydra/skills`, a `dirs` entry spelled inside it):
+   * its real path must stay inside too, or a repository's link would read skills from anywhere.
+   */
+  within?: string;
 }
 
 export interface SkillPlaces {
@@ -36,10 +42,15 @@ export function programsDirectory(place: ProgramsPlace): string {
 
 export function skillLocations(places: SkillPlaces): SkillLocation[] {
   const located = { cwd: places.workspace, env: places.env };
+  const workspace = resolve(places.workspace);
   return [
-    { tier: 'workspace', path: join(workspaceConfigDirectory(located), 'skills') },
+    { tier: 'workspace', path: join(workspaceConfigDirectory(located), 'skills'), within: workspace },
     { tier: 'user', path: join(userConfigDirectory(located), 'skills') },
-    ...(places.dirs ?? []).map((dir) => ({ tier: 'dirs' as const, path: resolve(places.workspace, dir) })),
+    ...(places.dirs ?? []).map((dir) => {
+      const path = resolve(workspace, dir);
+      // Spelled outside (`../team-skills`): a folder you named; the workspace's are held until trusted.
+      return { tier: 'dirs' as const, path, ...(isInside(workspace, path) ? { within: workspace } : {}) };
+    }),
     { tier: 'program', path: programsDirectory(located) },
   ];
 }

@@ -5,8 +5,8 @@
  * inside the kernel's synchronous assembly, and every read here is bounded.
  */
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, normalize, relative, sep } from 'node:path';
-import { readSmallFile } from '@oxydra/types/fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import { isInside, readSmallFile } from '@oxydra/types/fs';
 
 /** SKILL.md and program.toml larger than this are refused (the Agent Skills format asks for < 5k tokens). */
 export const MAX_SKILL_FILE_BYTES = 256 * 1024;
@@ -17,12 +17,6 @@ const MAX_LISTED_FILES = 200;
 const MAX_LIST_DEPTH = 4;
 
 class UnsafeFile extends Error {}
-
-/** `path` is `root` or inside it (both already real paths). */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
 
 /** A relative path inside a folder, as a user or a model typed it; undefined when it leaves it. */
 export function cleanRelative(path: string): string | undefined {

@@ -2,7 +2,8 @@
  * What skill_load returns: a skill's instructions (with its header, arguments and file list) or
  * one of its files, a page at a time. Loaded by the tool at its first call.
  */
-import { didYouMean, type ToolResult } from '@oxydra/types';
+import { join } from 'node:path';
+import { didYouMean, type Provenance, sourceOf, type ToolResult } from '@oxydra/types';
 import { missingTools, type SkillCatalog } from './catalog.js';
 import { loadYaml } from './front-matter.js';
 import { pageOf } from './paging.js';
@@ -47,10 +48,22 @@ export async function loadSkill(
     return {
       content,
       data: { skill: skill.name, tier: skill.tier, ...(args.file ? { file: args.file } : {}) },
+      ...folderProvenance(skill, args.file),
     };
   } catch (error) {
     return { content: `skill "${skill.name}": ${(error as Error).message}`, isError: true };
   }
+}
+
+/**
+ * A skill of the workspace's folder or of a `[skills] dirs` folder is a file someone else may
+ * have written (a cloned repository's), as README.md is: its text counts as a workspace file, so
+ * `[taint] untrusted` with `workspace_file` gates what follows it as it does after file_read.
+ * The user's own, a program's and the bundled skills are the user's or Oxydra's words.
+ */
+function folderProvenance(skill: Skill, file: string | undefined): { provenance?: Provenance } {
+  if ((skill.tier !== 'workspace' && skill.tier !== 'dirs') || skill.dir === undefined) return {};
+  return { provenance: { kind: 'workspace_file', ...sourceOf(join(skill.dir, file ?? 'SKILL.md')) } };
 }
 
 function instructions(

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
-import { UsageError } from '@oxydra/types';
+import { UsageError, visibleLine } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
 
 const ORIGIN_SUFFIX = '.origin';
@@ -165,7 +165,8 @@ function setAside(path: string, why: string, warn?: (message: string) => void): 
     }
   }
   rmSync(originPath(path, false), { force: true });
-  const say = warn ?? ((message: string) => process.stderr.write(`oxydra: ${message}\n`));
+  // The path is the folder's, whoever named it (an archive, a repository): controls written out.
+  const say = warn ?? ((message: string) => process.stderr.write(`oxydra: ${visibleLine(message)}\n`));
   say(
     `set aside ${path} as ${basename(aside)}: ${why}, so nothing in it (tokens, schedules, budgets, approvals, notes, git config) is used; a fresh one starts. If it is yours, move it back and run \`oxydra trust --adopt-state\``,
   );

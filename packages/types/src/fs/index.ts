@@ -1,3 +1,4 @@
+export { isInside, readSmallFileInside } from './read-inside.js';
 export {
   readSmallFile,
   type SmallFile,
