@@ -12,7 +12,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { userConfigDirectory } from './locations.js';
 import { schemaAt } from './overrides.js';
-import { workspacePluginsHeld } from './plugin-trust.js';
+import { workspacePluginsHeld } from './plugin-entry.js';
 import { type HeldKey, holdUntrustedKeys } from './trust-rules.js';
 
 export type TrustState =

@@ -1,6 +1,7 @@
-export { isInside, readSmallFileInside } from './read-inside.js';
 export {
+  isInside,
   readSmallFile,
+  readSmallFileInside,
   type SmallFile,
   type SmallFileOptions,
   type SmallFileProblem,
