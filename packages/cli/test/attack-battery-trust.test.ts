@@ -332,6 +332,35 @@ describe("workspace trust: a plugin of yours is not taken from the repository's 
   });
 });
 
+describe('workspace trust: an unsandboxed MCP server of yours does not start in the repository', () => {
+  // Your own agent.toml runs a server with sandbox = false. It starts in the workspace (its cwd's
+  // default), where a relative script, npx's node_modules/.bin or python's modules are the
+  // repository's: its code ran as you on the first command that starts servers.
+  async function plantedServer(tag: string) {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' as const }]);
+    ownConfig(env, '[mcp.servers.helper]\ncommand = "sh"\nargs = ["tools/serve.sh"]\nsandbox = false\n');
+    env.sandbox.write('tools/serve.sh', `echo ran > ${JSON.stringify(join(outside, `server-${tag}`))}\n`);
+    return env;
+  }
+
+  it("mcp tools: the repository's script does not run; one line says the server is held back", async () => {
+    const tag = marker('own-server');
+    const e = await plantedServer(tag);
+    const run = await e.run(['mcp', 'tools']);
+    expect(existsSync(join(outside, `server-${tag}`)), "the repository's script ran").toBe(false);
+    const held = heldBackLines(run.stderr);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toContain('mcp.servers.helper.sandbox');
+  });
+
+  it('--trust starts it for that one command (the control)', async () => {
+    const tag = marker('own-server-trusted');
+    const e = await plantedServer(tag);
+    await e.run(['mcp', 'tools', '--trust']);
+    expect(existsSync(join(outside, `server-${tag}`))).toBe(true);
+  });
+});
+
 describe('workspace trust: folder names do not write to your terminal', () => {
   it('the adopted workspace, an ignored .oxydra and state set aside are named with their controls written out', async () => {
     env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' as const }]);

@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { absentSectionValueAt, CORE_SECTION_SCHEMAS, ConfigError } from '@oxydra/types';
+import { isInside } from '@oxydra/types/fs';
 import { writeFileAtomic } from './atomic-write.js';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { userConfigDirectory } from './locations.js';
@@ -52,7 +53,8 @@ export function decideWorkspaceTrust(
   mode: 'recorded' | 'this-run',
   env: NodeJS.ProcessEnv,
 ): { layers: ConfigLayer[]; report: WorkspaceTrust } {
-  const lower = lowerLookup(lowerLayers);
+  const lowerValues = mergeLayers(lowerLayers).values;
+  const lower = lowerLookup(lowerValues);
 
   const held: HeldKey[] = [];
   const droppedProviders: string[] = [];
@@ -63,9 +65,19 @@ export function decideWorkspaceTrust(
     return { ...layer, values: result.values };
   });
   held.push(...runnerFileHeld(workspace));
-  const ownPlugins = workspacePluginsHeld(workspace, lower(['plugins']));
+  // Your own files' values as written (no defaults: none loads a plugin or starts a server), so
+  // no section's schema is built for these checks on every command.
+  const own = (path: readonly string[]) => valueAt(lowerValues, path);
+  const ownPlugins = workspacePluginsHeld(workspace, own(['plugins']));
   held.push(...ownPlugins.held);
   if (ownPlugins.disable) keptLayers.push(ownPlugins.disable);
+  const ownServers = unsandboxedServersHeld(
+    workspace,
+    own(['mcp', 'servers']),
+    own(['tools', 'sandbox', 'mode']) === 'none',
+  );
+  held.push(...ownServers.held);
+  if (ownServers.disable) keptLayers.push(ownServers.disable);
   const report: WorkspaceTrust = {
     workspace,
     state: 'not-needed',
@@ -115,16 +127,64 @@ function runnerFileHeld(workspace: string): HeldKey[] {
 
 export const RUNNER_FILE = 'runner.toml';
 
+const UNSANDBOXED_WHY =
+  'starts a program of yours without the sandbox in this workspace\'s folder, where npx, node, python, deno or bun take code the folder holds (sandbox = false, or your [tools.sandbox] mode = "none")';
+
+/**
+ * A stdio MCP server of the user's own configuration with `sandbox = false` starts in the
+ * workspace (its `cwd` defaults there) or from a path inside it: `npx` runs the folder's
+ * node_modules/.bin first, `python -m` imports the folder's modules, `deno` and `bun` read its
+ * config and preload files, a relative script is the folder's own. A cloned repository's code
+ * then ran as the user on the first command that starts servers. Held back (not started) until
+ * the workspace is trusted, as the workspace's own `[mcp.servers]` are; sandboxed servers start.
+ * Your `[tools.sandbox] mode = "none"` runs every stdio server so: all of them are held then.
+ */
+function unsandboxedServersHeld(
+  workspace: string,
+  servers: unknown,
+  noSandbox: boolean,
+): { held: HeldKey[]; disable?: ConfigLayer } {
+  if (!isPlainObject(servers)) return { held: [] };
+  const root = realOrSpelled(workspace);
+  const held: HeldKey[] = [];
+  const disabled: PlainObject = {};
+  for (const [name, server] of Object.entries(servers)) {
+    if (!isPlainObject(server) || server.enabled === false) continue;
+    if (server.sandbox !== false && !noSandbox) continue;
+    if (typeof server.command !== 'string') continue;
+    const cwd = realOrSpelled(resolve(workspace, typeof server.cwd === 'string' ? server.cwd : '.'));
+    const program = server.command.includes('/') ? realOrSpelled(resolve(cwd, server.command)) : undefined;
+    if (!isInside(root, cwd) && !(program && isInside(root, program))) continue;
+    held.push({ key: `mcp.servers.${name}.sandbox`, source: workspace, why: UNSANDBOXED_WHY, value: false });
+    disabled[name] = { enabled: false };
+  }
+  if (held.length === 0) return { held };
+  return { held, disable: { source: workspace, values: { mcp: { servers: disabled } } } };
+}
+
+function valueAt(values: PlainObject, path: readonly string[]): unknown {
+  let current: unknown = values;
+  for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+  return current;
+}
+
+/** The real path, or the path as spelled when it does not exist (yet). */
+function realOrSpelled(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /**
  * The value in force below the workspace at a key path: what the files below set, else the
  * schema's default there. Looked up key by key rather than by validating the whole
  * configuration, so a trusted workspace's start-up does not pay for a second parse.
  */
-function lowerLookup(lowerLayers: readonly ConfigLayer[]): (path: readonly string[]) => unknown {
-  const merged = mergeLayers(lowerLayers).values;
+function lowerLookup(merged: PlainObject): (path: readonly string[]) => unknown {
   return (path) => {
-    let current: unknown = merged;
-    for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+    const current = valueAt(merged, path);
     if (current !== undefined) return current;
     // Only the section's own schema is built (the loader builds no other); a full-only
     // section's ([scheduler]) defaults are read from their one home, so this lookup does not
