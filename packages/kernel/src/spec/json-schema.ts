@@ -1,6 +1,7 @@
 /**
- * The `json-schema:` criterion's validation. Both files are the workspace's, which the model
- * writes, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
+ * The `json-schema:` criterion's validation, and the gateway's structured output (a client's
+ * `response_format` schema against the agent's answer). The schema is the workspace's or a
+ * client's and the data steered by whoever writes the prompt, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
  * pattern RE2 cannot run fails the check (a backtracking `^(a+)+$` against "aaaa…!" would hold
  * the process, a whole gateway, for hours); `uniqueItems` is linear (Ajv's compares every pair);
  * refs are not inlined (a small schema naming a large definition many times would compile to
@@ -13,7 +14,20 @@
  */
 import { runInNewContext } from 'node:vm';
 import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
-import { Ajv } from 'ajv';
+import { Ajv, type Options } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+export interface SchemaCheckOptions {
+  /** How long compiling and validating may hold the process; default CHECK_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Draft 2020-12 (`prefixItems`, what zod emits) rather than draft-07. */
+  draft2020?: boolean;
+  /**
+   * A `format` is ignored instead of failing the compile: for a caller whose clients send
+   * formats as hints (OpenAI structured output) and who documents that formats are not checked.
+   */
+  ignoreFormats?: boolean;
+}
 
 /** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
 const MAX_ERRORS = 5;
@@ -36,16 +50,21 @@ const quiet = {
   error: () => {},
 };
 
-/** A compiler per check: one kept would keep every schema it compiled (and refuse a reused `$id`). */
-function compiler(): Ajv {
-  const ajv = new Ajv({
+/**
+ * A compiler per check: one kept would keep every schema it compiled (memory without end) and
+ * would refuse, or resolve `$ref`s to, a `$id` an earlier (another client's) schema used.
+ */
+function compiler(options: SchemaCheckOptions): Ajv | Ajv2020 {
+  const settings: Options = {
     allErrors: true,
     // strict off: a hand-written schema with an unknown keyword is still a usable check.
     strict: false,
     logger: quiet,
     inlineRefs: false,
+    ...(options.ignoreFormats ? { validateFormats: false } : {}),
     code: { regExp: Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }) },
-  });
+  };
+  const ajv = options.draft2020 ? new Ajv2020(settings) : new Ajv(settings);
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword(uniqueItemsKeyword);
   return ajv;
@@ -55,10 +74,10 @@ function bounded(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-function check(schema: object, data: unknown): string[] {
+function check(schema: object, data: unknown, options: SchemaCheckOptions): string[] {
   let validate: ReturnType<Ajv['compile']>;
   try {
-    validate = compiler().compile(schema);
+    validate = compiler(options).compile(schema);
   } catch (error) {
     throw new Error(
       `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
@@ -80,14 +99,15 @@ function check(schema: object, data: unknown): string[] {
  * Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws
  * when the schema cannot be compiled or the check runs past `timeoutMs`.
  */
-export function schemaErrors(schema: object, data: unknown, timeoutMs = CHECK_TIMEOUT_MS): string[] {
+export function schemaErrors(schema: object, data: unknown, options: SchemaCheckOptions = {}): string[] {
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
   let errors: string[] = [];
   try {
     runInNewContext(
       'check()',
       {
         check: () => {
-          errors = check(schema, data);
+          errors = check(schema, data, options);
         },
       },
       { timeout: timeoutMs },
