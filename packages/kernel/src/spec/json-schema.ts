@@ -51,10 +51,18 @@ const quiet = {
 };
 
 /**
- * A compiler per check: one kept would keep every schema it compiled (memory without end) and
- * would refuse, or resolve `$ref`s to, a `$id` an earlier (another client's) schema used.
+ * One compiler per option set, kept (making one compiles Ajv's meta-schemas: ~60 ms) but emptied
+ * of the checked schema after every check: one that kept them would keep every schema it ever
+ * compiled (memory without end) and would refuse, or resolve `$ref`s to, a `$id` an earlier
+ * (another client's) schema used. A check stopped by the time limit never reaches its cleanup,
+ * so the compilers are then dropped (schemaErrors).
  */
-function compiler(options: SchemaCheckOptions): Ajv | Ajv2020 {
+const compilers = new Map<string, Ajv | Ajv2020>();
+
+function compilerFor(options: SchemaCheckOptions): Ajv | Ajv2020 {
+  const key = `${options.draft2020 ? '2020-12' : '07'} ${options.ignoreFormats ? 'no-formats' : 'formats'}`;
+  const kept = compilers.get(key);
+  if (kept) return kept;
   const settings: Options = {
     allErrors: true,
     // strict off: a hand-written schema with an unknown keyword is still a usable check.
@@ -67,6 +75,7 @@ function compiler(options: SchemaCheckOptions): Ajv | Ajv2020 {
   const ajv = options.draft2020 ? new Ajv2020(settings) : new Ajv(settings);
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword(uniqueItemsKeyword);
+  compilers.set(key, ajv);
   return ajv;
 }
 
@@ -75,9 +84,19 @@ function bounded(text: string): string {
 }
 
 function check(schema: object, data: unknown, options: SchemaCheckOptions): string[] {
+  const ajv = compilerFor(options);
+  try {
+    return checkWith(ajv, schema, data);
+  } finally {
+    // Every schema but Ajv's own meta-schemas, with its `$id`s and cached code.
+    ajv.removeSchema();
+  }
+}
+
+function checkWith(ajv: Ajv | Ajv2020, schema: object, data: unknown): string[] {
   let validate: ReturnType<Ajv['compile']>;
   try {
-    validate = compiler(options).compile(schema);
+    validate = ajv.compile(schema);
   } catch (error) {
     throw new Error(
       `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
@@ -113,8 +132,11 @@ export function schemaErrors(schema: object, data: unknown, options: SchemaCheck
       { timeout: timeoutMs },
     );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      // Stopped mid-compile, a compiler may hold the schema's pieces: the next check makes new ones.
+      compilers.clear();
       throw new Error(`the schema check ran past ${timeoutMs} ms and was stopped (the schema is too costly)`);
+    }
     throw error;
   }
   return errors;
