@@ -25,9 +25,16 @@ export type FormatRequest =
  * patterns on RE2 (a backtracking `^(a+)+$` against "aaaa…!" held the whole gateway for hours),
  * an `$async` schema refused (its validate passed anything, and its rejection ended the process),
  * and a time limit. Draft 2020-12 (what zod and most clients emit); `$schema` is dropped so draft-07
- * schemas compile too. `format` is a hint here, not checked (as OpenAI's clients send it).
+ * schemas compile too. `format` is a hint here, not checked (as OpenAI's clients send it), and so
+ * is a pattern RE2 cannot run (zod's ipv6, emoji and duration patterns): the client's library
+ * checks the answer again, and a 400 for them would turn away ordinary zod schemas.
  */
-const CHECK = { draft2020: true, ignoreFormats: true, timeoutMs: 500 } as const;
+const CHECK = {
+  draft2020: true,
+  ignoreFormats: true,
+  ignoreUnrunnablePatterns: true,
+  timeoutMs: 1000,
+} as const;
 
 // Loaded on the first request that asks for a schema: most gateways never see one, and Ajv's
 // code would be idle memory.

@@ -13,7 +13,7 @@
  * functions included) and the criterion fails.
  */
 import { runInNewContext } from 'node:vm';
-import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
+import { linearRegExp, strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
 import { Ajv, type Options } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
@@ -27,6 +27,11 @@ export interface SchemaCheckOptions {
    * formats as hints (OpenAI structured output) and who documents that formats are not checked.
    */
   ignoreFormats?: boolean;
+  /**
+   * A `pattern` RE2 cannot run in linear time (a lookaround, a backreference, a very large one) is
+   * not checked instead of failing the compile, like an ignored format; never run by backtracking.
+   */
+  ignoreUnrunnablePatterns?: boolean;
 }
 
 /** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
@@ -60,7 +65,7 @@ const quiet = {
 const compilers = new Map<string, Ajv | Ajv2020>();
 
 function compilerFor(options: SchemaCheckOptions): Ajv | Ajv2020 {
-  const key = `${options.draft2020 ? '2020-12' : '07'} ${options.ignoreFormats ? 'no-formats' : 'formats'}`;
+  const key = [options.draft2020, options.ignoreFormats, options.ignoreUnrunnablePatterns].join(' ');
   const kept = compilers.get(key);
   if (kept) return kept;
   const settings: Options = {
@@ -70,11 +75,18 @@ function compilerFor(options: SchemaCheckOptions): Ajv | Ajv2020 {
     logger: quiet,
     inlineRefs: false,
     ...(options.ignoreFormats ? { validateFormats: false } : {}),
-    code: { regExp: Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }) },
+    code: {
+      regExp: options.ignoreUnrunnablePatterns
+        ? Object.assign(linearRegExp, { code: 'linearRegExp' })
+        : Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }),
+    },
   };
   const ajv = options.draft2020 ? new Ajv2020(settings) : new Ajv(settings);
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword(uniqueItemsKeyword);
+  // Compiles the meta-schema now, outside any check's time limit: a cold process under load
+  // took longer than a check's limit for it, and refused an ordinary schema as too costly.
+  ajv.validateSchema({});
   compilers.set(key, ajv);
   return ajv;
 }
@@ -83,8 +95,7 @@ function bounded(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-function check(schema: object, data: unknown, options: SchemaCheckOptions): string[] {
-  const ajv = compilerFor(options);
+function check(ajv: Ajv | Ajv2020, schema: object, data: unknown): string[] {
   try {
     return checkWith(ajv, schema, data);
   } finally {
@@ -121,12 +132,13 @@ function checkWith(ajv: Ajv | Ajv2020, schema: object, data: unknown): string[] 
 export function schemaErrors(schema: object, data: unknown, options: SchemaCheckOptions = {}): string[] {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
   let errors: string[] = [];
+  const ajv = compilerFor(options);
   try {
     runInNewContext(
       'check()',
       {
         check: () => {
-          errors = check(schema, data, options);
+          errors = check(ajv, schema, data);
         },
       },
       { timeout: timeoutMs },
