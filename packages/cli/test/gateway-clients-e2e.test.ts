@@ -327,6 +327,8 @@ describe('the gateway with real OpenAI clients', () => {
       [{ tools: [tool] }, 'tools'],
       [{ tool_choice: 'required' }, 'tool_choice'],
       [{ n: 2 }, 'n'],
+      // Asked for audio output, a client would get text only and fail later, confusingly.
+      [{ modalities: ['text', 'audio'] }, 'modalities'],
     ] as const) {
       await expect(
         openai.chat.completions.create({ model: 'default', messages, ...extra } as never),

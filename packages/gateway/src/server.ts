@@ -26,7 +26,7 @@ import { isWildcardHost, urlHost } from './bind.js';
 import { startGuardian } from './guardian.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
-import { setErrorReplies } from './http/fastify-errors.js';
+import { frameworkErrors, setErrorReplies } from './http/fastify-errors.js';
 import { ZOD_ONLY_SCHEMAS } from './http/fastify-schemas.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
@@ -144,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit: limits.maxFrameBytes,
     forceCloseConnections: true,
     schemaController: ZOD_ONLY_SCHEMAS,
+    frameworkErrors,
   });
   await app.register(fastifyWebsocket, {
     options: {

@@ -90,6 +90,42 @@ describe('the API behind the door', () => {
     expect(((await garbled.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
   });
 
+  it("answers a note over the memory's limits with 400 naming the limit, not a 500", async () => {
+    const json = { ...auth, 'content-type': 'application/json' };
+    // (This gateway's body limit is 4 KiB; the 32 KiB note limit is refused the same way.)
+    for (const [body, says] of [
+      [{ text: 'tagged', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) }, /at most 16/],
+      [{ text: 'tagged', tags: ['x'.repeat(300)] }, /tag/],
+    ] as const) {
+      const response = await api('/memory/notes', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as { error: { code: string; message: string } };
+      expect(response.status, JSON.stringify(answer)).toBe(400);
+      expect(answer.error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(says) });
+    }
+  });
+
+  it("answers URLs the router cannot take (a long id, broken percent-encoding) in the gateway's shape", async () => {
+    const long = 'x'.repeat(5000);
+    // The API's own instance and the server's.
+    for (const path of [
+      `/api/v1/sessions/${long}`,
+      '/api/v1/sessions/%E0%A4%A',
+      `/v1/models/${long}`,
+      '/v1/models/%E0%A4%A',
+    ]) {
+      const response = await fetch(`${env.gateway.url}${path}`, { headers: auth });
+      const text = await response.text();
+      expect(response.status, text).toBe(400);
+      expect(text).not.toContain('FST_');
+      expect(text.length).toBeLessThan(400); // the URL is not echoed back
+      expect(JSON.parse(text).error.code).toBe('invalid_request');
+    }
+  });
+
   it('answers HEAD for a GET route, as the server does', async () => {
     const response = await api('/sessions', { method: 'HEAD', headers: auth });
     expect(response.status).toBe(200);

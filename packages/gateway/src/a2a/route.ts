@@ -86,15 +86,14 @@ export function registerA2aRoutes(
       .send(JSON.stringify(body));
   });
 
-  // A2A clients may send their own media type; its body is JSON like any other.
-  app.addContentTypeParser(A2A_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      (error as { statusCode?: number }).statusCode = 400;
-      done(error as Error, undefined);
-    }
-  });
+  // A2A clients may send their own media type; its body is JSON like any other, parsed by
+  // Fastify's own parser so `__proto__` and `constructor.prototype` keys are refused here too
+  // (a plain JSON.parse took them in and handed them to the SDK).
+  app.addContentTypeParser(
+    A2A_CONTENT_TYPE,
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
 
   app.post(A2A_PATH, async (request, reply) => {
     const loaded = await sdk();

@@ -7,6 +7,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { Principal, Role } from '@oxydra/kernel/admin';
+import { MemoryValidationError } from '@oxydra/memory/store-input';
 import { isOxydraError } from '@oxydra/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
@@ -87,6 +88,8 @@ function refused(reply: FastifyReply, error: unknown): FastifyReply {
       `${error.message}${error.hint ? ` (${error.hint})` : ''}`,
     );
   }
+  // The memory's own limits on what is stored (a note's size, its tags): the client's input, not a bug.
+  if (error instanceof MemoryValidationError) return replyError(reply, 400, 'invalid_request', error.message);
   throw error;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { setErrorReplies } from '../http/fastify-errors.js';
+import { frameworkErrors, setErrorReplies } from '../http/fastify-errors.js';
 import { ZOD_ONLY_SCHEMAS } from '../http/fastify-schemas.js';
 import type { GatewayLogger } from '../types.js';
 import { type ApiOptions, registerApi } from './index.js';
@@ -20,6 +20,7 @@ export async function buildApiInstance(kernel: Kernel, options: ApiDoorOptions):
     logger: false,
     bodyLimit: options.maxBodyBytes,
     schemaController: ZOD_ONLY_SCHEMAS,
+    frameworkErrors,
   });
   setErrorReplies(instance, options.log, options.maxBodyBytes);
   registerApi(instance, kernel, options);

@@ -227,6 +227,10 @@ const CHAT: Record<string, Check> = {
       ? 'token log probabilities are not available from an agent'
       : undefined,
   audio: (b) => (present(b.audio) ? 'only text output is supported' : undefined),
+  modalities: (b) =>
+    Array.isArray(b.modalities) && b.modalities.some((kind) => kind !== 'text')
+      ? 'only text output is supported; send ["text"] or leave it out'
+      : undefined,
   prediction: (b) => (present(b.prediction) ? 'predicted outputs are not supported' : undefined),
 };
 

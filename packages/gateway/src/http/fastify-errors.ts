@@ -3,7 +3,7 @@
  * gateway's one-line OpenAI-shaped errors. Its internal FST_ERR_* codes and messages never reach
  * a client: they name Fastify internals, not what the client should do.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayLogger } from '../types.js';
 import { replyError } from './reply-error.js';
 
@@ -20,6 +20,21 @@ export function setErrorReplies(app: FastifyInstance, log: GatewayLogger, maxBod
   app.setNotFoundHandler((request, reply) =>
     replyError(reply, 404, 'not_found', `no endpoint ${request.method} ${request.url.split('?', 1)[0]}`),
   );
+}
+
+/**
+ * The router's refusals (Fastify's `frameworkErrors` option), which come before any hook and
+ * the error handler: a path segment over Fastify's maxParamLength (100) and broken
+ * percent-encoding. Fastify's own answer named its FST_ERR_* code and echoed the whole URL.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment (an id) is over 100 characters, the longest the gateway routes'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'the URL is not valid: broken percent-encoding (%XX)'
+        : 'the request cannot be routed';
+  replyError(reply, 400, 'invalid_request', message);
 }
 
 function fastifyErrorReply(reply: FastifyReply, error: FastifyError, maxBodyBytes: number): FastifyReply {

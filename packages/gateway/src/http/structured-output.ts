@@ -4,7 +4,6 @@
  * final model call's text is then parsed and validated (ajv). A valid value is the answer; an
  * invalid one fails the turn with `invalid_structured_output`, never passes as if it were valid.
  */
-import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { GatewayError } from '../errors.js';
 
 export interface StructuredOutput {
@@ -19,14 +18,31 @@ export type FormatRequest =
   | { type: 'json_object' }
   | { type: 'json_schema'; name?: string | undefined; schema?: Record<string, unknown> | undefined };
 
-// Draft 2020-12 (what zod and most clients emit); $schema is dropped so draft-07 schemas compile too.
-// Made on the first request that asks for a schema: most gateways never see one, and the
-// dialect's code would be idle memory.
-let ajv: Promise<Ajv2020> | undefined;
-function validator(): Promise<Ajv2020> {
-  ajv ??= import('ajv/dist/2020.js').then(({ Ajv2020 }) => new Ajv2020({ strict: false, allErrors: false }));
-  return ajv;
-}
+/**
+ * The schema is the client's and the answer steered by the client's prompt, so both are checked
+ * by the kernel's bounded checker (kernel/spec/json-schema.ts): a compiler per check (a shared one
+ * kept every schema forever, and one client's `$id` refused or answered another's `$ref`),
+ * patterns on RE2 (a backtracking `^(a+)+$` against "aaaa…!" held the whole gateway for hours),
+ * an `$async` schema refused (its validate passed anything, and its rejection ended the process),
+ * and a time limit. Draft 2020-12 (what zod and most clients emit); `$schema` is dropped so draft-07
+ * schemas compile too. `format` is a hint here, not checked (as OpenAI's clients send it), and so
+ * is a pattern RE2 cannot run (zod's ipv6, emoji and duration patterns): the client's library
+ * checks the answer again, and a 400 for them would turn away ordinary zod schemas.
+ */
+const CHECK = {
+  draft2020: true,
+  ignoreFormats: true,
+  ignoreUnrunnablePatterns: true,
+  timeoutMs: 1000,
+} as const;
+
+// Loaded on the first request that asks for a schema: most gateways never see one, and Ajv's
+// code would be idle memory.
+let checker: Promise<typeof import('@oxydra/kernel/json-schema')> | undefined;
+const schemaChecker = () => {
+  checker ??= import('@oxydra/kernel/json-schema');
+  return checker;
+};
 
 export async function structuredOutput(
   format: FormatRequest | null | undefined,
@@ -47,13 +63,15 @@ export async function structuredOutput(
     };
   }
   const { $schema: _dialect, ...schema } = format.schema ?? {};
-  let validate: ValidateFunction;
+  const { schemaErrors } = await schemaChecker();
   try {
-    validate = (await validator()).compile(schema);
+    // Compiled once up front against a placeholder, so a schema that cannot be used is the
+    // client's 400 now rather than a failed turn after the model ran.
+    schemaErrors(schema, null, CHECK);
   } catch (error) {
     throw new GatewayError(
       'invalid_request',
-      `${param}: the JSON schema does not compile: ${(error as Error).message}`,
+      `${param}: the JSON schema cannot be used: ${(error as Error).message.replace(/^the schema cannot be used: /, '')}`,
     );
   }
   return {
@@ -61,13 +79,14 @@ export async function structuredOutput(
     check: (text) => {
       const parsed = parseJson(text);
       if (!parsed.ok) return parsed;
-      if (validate(parsed.value)) return { ok: true, json: parsed.json };
-      const first = validate.errors?.[0];
-      const where = first?.instancePath ? `${first.instancePath} ` : '';
-      return {
-        ok: false,
-        message: `the agent's JSON does not match the schema: ${where}${first?.message ?? 'invalid'}`,
-      };
+      let errors: string[];
+      try {
+        errors = schemaErrors(schema, parsed.value, CHECK);
+      } catch (error) {
+        return { ok: false, message: `the agent's JSON was not checked: ${(error as Error).message}` };
+      }
+      if (errors.length === 0) return { ok: true, json: parsed.json };
+      return { ok: false, message: `the agent's JSON does not match the schema: ${errors[0]}` };
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The `json-schema:` criterion's validation. Both files are the workspace's, which the model
- * writes, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
+ * The `json-schema:` criterion's validation, and the gateway's structured output (a client's
+ * `response_format` schema against the agent's answer). The schema is the workspace's or a
+ * client's and the data steered by whoever writes the prompt, so neither is trusted to be cheap or quiet: patterns run on RE2 in linear time and a
  * pattern RE2 cannot run fails the check (a backtracking `^(a+)+$` against "aaaa…!" would hold
  * the process, a whole gateway, for hours); `uniqueItems` is linear (Ajv's compares every pair);
  * refs are not inlined (a small schema naming a large definition many times would compile to
@@ -12,8 +13,26 @@
  * functions included) and the criterion fails.
  */
 import { runInNewContext } from 'node:vm';
-import { strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
-import { Ajv } from 'ajv';
+import { linearRegExp, strictLinearRegExp, uniqueItemsKeyword } from '@oxydra/mcp/json-schema';
+import { Ajv, type Options } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+export interface SchemaCheckOptions {
+  /** How long compiling and validating may hold the process; default CHECK_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Draft 2020-12 (`prefixItems`, what zod emits) rather than draft-07. */
+  draft2020?: boolean;
+  /**
+   * A `format` is ignored instead of failing the compile: for a caller whose clients send
+   * formats as hints (OpenAI structured output) and who documents that formats are not checked.
+   */
+  ignoreFormats?: boolean;
+  /**
+   * A `pattern` RE2 cannot run in linear time (a lookaround, a backreference, a very large one) is
+   * not checked instead of failing the compile, like an ignored format; never run by backtracking.
+   */
+  ignoreUnrunnablePatterns?: boolean;
+}
 
 /** Errors listed in a failure, and the characters kept of each (a name in it may be any length). */
 const MAX_ERRORS = 5;
@@ -36,18 +55,39 @@ const quiet = {
   error: () => {},
 };
 
-/** A compiler per check: one kept would keep every schema it compiled (and refuse a reused `$id`). */
-function compiler(): Ajv {
-  const ajv = new Ajv({
+/**
+ * One compiler per option set, kept (making one compiles Ajv's meta-schemas: ~60 ms) but emptied
+ * of the checked schema after every check: one that kept them would keep every schema it ever
+ * compiled (memory without end) and would refuse, or resolve `$ref`s to, a `$id` an earlier
+ * (another client's) schema used. A check stopped by the time limit never reaches its cleanup,
+ * so the compilers are then dropped (schemaErrors).
+ */
+const compilers = new Map<string, Ajv | Ajv2020>();
+
+function compilerFor(options: SchemaCheckOptions): Ajv | Ajv2020 {
+  const key = [options.draft2020, options.ignoreFormats, options.ignoreUnrunnablePatterns].join(' ');
+  const kept = compilers.get(key);
+  if (kept) return kept;
+  const settings: Options = {
     allErrors: true,
     // strict off: a hand-written schema with an unknown keyword is still a usable check.
     strict: false,
     logger: quiet,
     inlineRefs: false,
-    code: { regExp: Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }) },
-  });
+    ...(options.ignoreFormats ? { validateFormats: false } : {}),
+    code: {
+      regExp: options.ignoreUnrunnablePatterns
+        ? Object.assign(linearRegExp, { code: 'linearRegExp' })
+        : Object.assign(strictLinearRegExp, { code: 'strictLinearRegExp' }),
+    },
+  };
+  const ajv = options.draft2020 ? new Ajv2020(settings) : new Ajv(settings);
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword(uniqueItemsKeyword);
+  // Compiles the meta-schema now, outside any check's time limit: a cold process under load
+  // took longer than a check's limit for it, and refused an ordinary schema as too costly.
+  ajv.validateSchema({});
+  compilers.set(key, ajv);
   return ajv;
 }
 
@@ -55,10 +95,19 @@ function bounded(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-function check(schema: object, data: unknown): string[] {
+function check(ajv: Ajv | Ajv2020, schema: object, data: unknown): string[] {
+  try {
+    return checkWith(ajv, schema, data);
+  } finally {
+    // Every schema but Ajv's own meta-schemas, with its `$id`s and cached code.
+    ajv.removeSchema();
+  }
+}
+
+function checkWith(ajv: Ajv | Ajv2020, schema: object, data: unknown): string[] {
   let validate: ReturnType<Ajv['compile']>;
   try {
-    validate = compiler().compile(schema);
+    validate = ajv.compile(schema);
   } catch (error) {
     throw new Error(
       `the schema cannot be used: ${bounded(error instanceof Error ? error.message : String(error))}`,
@@ -80,21 +129,26 @@ function check(schema: object, data: unknown): string[] {
  * Why `data` does not match `schema` (at most MAX_ERRORS lines), or [] when it does; throws
  * when the schema cannot be compiled or the check runs past `timeoutMs`.
  */
-export function schemaErrors(schema: object, data: unknown, timeoutMs = CHECK_TIMEOUT_MS): string[] {
+export function schemaErrors(schema: object, data: unknown, options: SchemaCheckOptions = {}): string[] {
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
   let errors: string[] = [];
+  const ajv = compilerFor(options);
   try {
     runInNewContext(
       'check()',
       {
         check: () => {
-          errors = check(schema, data);
+          errors = check(ajv, schema, data);
         },
       },
       { timeout: timeoutMs },
     );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      // Stopped mid-compile, a compiler may hold the schema's pieces: the next check makes new ones.
+      compilers.clear();
       throw new Error(`the schema check ran past ${timeoutMs} ms and was stopped (the schema is too costly)`);
+    }
     throw error;
   }
   return errors;

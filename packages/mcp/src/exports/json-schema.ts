@@ -3,5 +3,5 @@
  * (patterns on RE2, `uniqueItems` in linear time), for another host of hostile schemas (a spec
  * run's `json-schema:` criterion) without loading the MCP SDK.
  */
-export { strictLinearRegExp } from '../linear-regexp.js';
+export { linearRegExp, strictLinearRegExp } from '../linear-regexp.js';
 export { uniqueItemsKeyword } from '../unique-items.js';

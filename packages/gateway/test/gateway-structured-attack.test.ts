@@ -1,0 +1,90 @@
+/**
+ * `response_format` / `text.format` JSON schemas are the client's, and the agent's answer is
+ * steered by the client's prompt: neither is trusted to be cheap, and no client's schema may
+ * reach another's request. Over real sockets with two user tokens (alice, bob).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  jsonOf,
+  postJson,
+  type Script,
+  ScriptedModel,
+  startTestGateway,
+  type TestGateway,
+  userTokens,
+} from './helpers.js';
+
+let env: TestGateway;
+let alice: string;
+let bob: string;
+const runner = new ScriptedModel();
+beforeAll(async () => {
+  env = await startTestGateway({ model: runner });
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
+});
+afterAll(() => env.cleanup());
+
+/** The model answers exactly `text`. */
+const answering = (text: string): Script =>
+  async function* () {
+    yield { type: 'text_delta', text };
+    yield { type: 'usage', usage: { inputTokens: 1, outputTokens: 1 } };
+    yield { type: 'finish', reason: 'stop' };
+  };
+
+const chat = (token: string, schema: Record<string, unknown>) =>
+  postJson(
+    env.gateway,
+    '/v1/chat/completions',
+    {
+      model: 'default',
+      messages: [{ role: 'user', content: 'answer' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'out', schema } },
+    },
+    { authorization: `Bearer ${token}` },
+  );
+
+describe('structured output schemas from hostile clients', () => {
+  it("one user's schema $id does not reach another user's request", async () => {
+    runner.script = answering('"text"');
+    const first = await chat(alice, { $id: 'https://example.com/s', type: 'string' });
+    expect(first.status).toBe(200);
+    runner.script = answering('{"a":1}');
+    const second = await chat(bob, { $id: 'https://example.com/s', type: 'object' });
+    expect(second.status, JSON.stringify(await second.clone().json())).toBe(200);
+    // Nor can bob's schema refer to alice's by its $id.
+    const byRef = await chat(bob, { $ref: 'https://example.com/s' });
+    expect(byRef.status).toBe(400);
+  });
+
+  it('an $async schema is refused, never passing any answer', async () => {
+    runner.script = answering('"not an object"');
+    const response = await chat(alice, { $async: true, type: 'object' });
+    const body = await jsonOf(response);
+    expect(response.status, JSON.stringify(body)).toBe(400);
+    expect(body.error.message).toMatch(/\$async/);
+  });
+
+  it('a backtracking pattern runs in linear time (RE2): a long answer fails the check at once', async () => {
+    runner.script = answering(JSON.stringify(`${'a'.repeat(5000)}!`));
+    const response = await chat(alice, { type: 'string', pattern: '^(a+)+$' });
+    const body = await jsonOf(response);
+    expect(body.error.code).toBe('invalid_structured_output');
+  });
+
+  it('a pattern RE2 cannot run is not checked (like a format), never run by backtracking', async () => {
+    // A lookahead and a backreference: V8 would run them (the second, here, is exponential).
+    runner.script = answering(JSON.stringify(`${'a'.repeat(5000)}!`));
+    const backtracking = await chat(alice, { type: 'string', pattern: '^(?=a)((a+)+)\\1$' });
+    expect(backtracking.status).toBe(200);
+    // zod's own ipv6 pattern is one such (too large for RE2 here): an ordinary schema, accepted.
+    runner.script = answering('{"ip":"::1"}');
+    const zodSchema = z.toJSONSchema(z.object({ ip: z.ipv6() })) as Record<string, unknown>;
+    expect((await chat(alice, zodSchema)).status).toBe(200);
+    // The rest of the schema is still checked.
+    runner.script = answering('42');
+    const wrongType = await jsonOf(await chat(alice, { type: 'string', pattern: '^(?=a)(a)\\1$' }));
+    expect(wrongType.error.code).toBe('invalid_structured_output');
+  });
+});
