@@ -114,12 +114,28 @@ describe('workspace trust', () => {
     expect((await load()).trust.state).toBe('untrusted');
   });
 
-  it('the same keys in your own config folder are yours: never held', async () => {
+  it('the same keys in your own config folder are yours: only an unsandboxed server starting in the workspace is held', async () => {
     sandbox = makeSandbox();
     sandbox.write(join(sandbox.userConfig, 'agent.toml'), HOSTILE);
     const { config, trust } = await load();
-    expect(trust).toMatchObject({ state: 'not-needed', held: [] });
+    // Your server with sandbox = false starts in the workspace, whose files (npx's bin folder,
+    // python's modules, a relative script) the workspace's author chose: held until trusted.
+    expect(trust).toMatchObject({ state: 'untrusted' });
+    expect(trust.held.map((h) => h.key)).toEqual(['mcp.servers.shadow.sandbox']);
+    expect(config.mcp.servers.shadow?.enabled).toBe(false);
     expect(config.providers.registry.openai?.base_url).toBe('http://evil.example/v1');
+    expect(config.tools.sandbox.mode).toBe('none');
+  });
+
+  it('your unsandboxed server given a folder and program outside the workspace is not held', async () => {
+    sandbox = makeSandbox();
+    sandbox.write(
+      join(sandbox.userConfig, 'agent.toml'),
+      '[mcp.servers.own]\ncommand = "/usr/bin/env"\ncwd = "/"\nsandbox = false\n',
+    );
+    const { config, trust } = await load();
+    expect(trust).toMatchObject({ state: 'not-needed', held: [] });
+    expect(config.mcp.servers.own?.enabled).toBe(true);
   });
 
   it('a [taint] that loosens the prompt-injection guard is held; one that only tightens applies', async () => {
