@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditEntries, CliSandbox } from './helpers.js';
@@ -81,6 +81,33 @@ describe('oxydra init', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(join(sandbox.workspace, '.oxydra', 'agent.toml'), 'utf8')).toBe(plain);
   });
+
+  it('refuses a model id the catalog does not list, and a misspelt provider, writing nothing', () => {
+    sandbox = new CliSandbox();
+    const path = join(sandbox.workspace, '.oxydra', 'agent.toml');
+    // The id a first run would refuse: init says so now, not after the user exported a key.
+    const model = sandbox.run('init', '--provider', 'anthropic', '--model', 'claude-haiku-4.5');
+    expect(model.status).toBe(2);
+    expect(model.stderr).toMatch(
+      /^error: unknown model "claude-haiku-4.5" for provider anthropic \(did you mean "claude-haiku-4-5"\?\)$/m,
+    );
+    expect(model.stderr).toContain('oxydra models list --provider anthropic');
+    expect(existsSync(path)).toBe(false);
+
+    // A misspelt provider is named as such, not as one "with no default model".
+    const provider = sandbox.run('init', '--provider', 'gemni');
+    expect(provider.status).toBe(2);
+    expect(provider.stderr).toMatch(
+      /^error: --provider: unknown provider "gemni" \(did you mean "gemini"\?\)$/m,
+    );
+    expect(provider.stderr).toContain('--base-url');
+    expect(existsSync(path)).toBe(false);
+
+    // A local server's ids are its own: the catalog does not judge them.
+    expect(sandbox.run('init', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.3').status).toBe(
+      0,
+    );
+  });
 });
 
 describe('oxydra doctor', () => {
@@ -105,6 +132,20 @@ describe('oxydra doctor', () => {
     expect(byName.node.status).toBe('ok');
     expect(result.stdout).not.toContain('doctor-secret');
     expect(report.ok).toBe(!report.checks.some((c: { status: string }) => c.status === 'fail'));
+  });
+
+  it('fails the selection when the catalog does not list its model, as a run would refuse it', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-doctor-0123456789' });
+    sandbox.write('.oxydra/agent.toml', '[selection]\nprovider = "openai"\nmodel = "gpt-4o-minii"\n');
+    const result = sandbox.run('doctor');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /\[FAIL\] selection +openai \/ gpt-4o-minii: unknown model "gpt-4o-minii" for provider openai \(did you mean "gpt-4o-mini"\?\)/,
+    );
+    expect(result.stdout).toContain('fix: run `oxydra models list --provider openai`');
+    // Not "it runs": the prices line is about a model that can run.
+    expect(result.stdout).not.toMatch(/\bcosts\b/);
+    expect(sandbox.run('run', 'hi').status).toBe(2);
   });
 
   it('reports an invalid configuration as a failed check instead of crashing', () => {

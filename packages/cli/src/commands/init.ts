@@ -10,7 +10,7 @@ import {
   writeFileAtomic,
 } from '@oxydra/config';
 import { WRITE_FIX, writeProblem } from '@oxydra/kernel/workspace';
-import { UsageError } from '@oxydra/types';
+import { DEFAULT_PROVIDER_REGISTRY, didYouMean, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { checkVariableName, storeKey, userProvidersFile } from './init-key.js';
 import { agentTomlTemplate, DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
@@ -77,11 +77,22 @@ export async function writeInit(plan: InitPlan): Promise<number> {
   refuseOverwrite(path, shown, plan.force);
   const model = plan.model ?? (plan.baseUrl ? undefined : DEFAULT_MODELS[plan.provider]);
   if (model === undefined) {
-    throw new UsageError(
-      plan.baseUrl
-        ? '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)'
-        : `no default model for provider "${plan.provider}"; pass --model`,
-    );
+    if (plan.baseUrl) {
+      throw new UsageError(
+        '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)',
+      );
+    }
+    const known = Object.keys(DEFAULT_PROVIDER_REGISTRY);
+    // A misspelt provider is the likelier mistake than a real one without a default model.
+    if (!known.includes(plan.provider)) {
+      throw new UsageError(
+        `--provider: unknown provider "${plan.provider}"${didYouMean(plan.provider, known)}`,
+        {
+          hint: `use one of ${known.join(', ')}; for a local OpenAI-compatible server, --base-url URL --model ID`,
+        },
+      );
+    }
+    throw new UsageError(`no default model for provider "${plan.provider}"; pass --model`);
   }
   if (plan.apiKeyEnv !== undefined) checkVariableName(plan.apiKeyEnv);
   const content = agentTomlTemplate({
@@ -90,8 +101,13 @@ export async function writeInit(plan: InitPlan): Promise<number> {
     ...(plan.baseUrl ? { baseUrl: plan.baseUrl } : {}),
     ...(plan.apiKeyEnv ? { apiKeyEnv: plan.apiKeyEnv } : {}),
   });
-  // Validate what we are about to write, so init never leaves a broken file behind.
-  await validateAgentValues(parseTomlText(content, path), path);
+  // Validate what we are about to write, so init never leaves a broken file behind, nor one
+  // naming a model the first run would refuse (a hosted provider's ids are in the catalog).
+  const config = await validateAgentValues(parseTomlText(content, path), path);
+  const { checkedModel } = await import('@oxydra/provider');
+  const { provider } = config.selection;
+  const entry = config.providers.registry[provider];
+  if (entry) checkedModel(config, entry, model, { providerName: provider, keyPath: 'selection.model' });
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   // The key first: should its file refuse the edit, no agent.toml is left expecting it.
