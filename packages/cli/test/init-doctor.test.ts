@@ -103,6 +103,17 @@ describe('oxydra init', () => {
     expect(provider.stderr).toContain('--base-url');
     expect(existsSync(path)).toBe(false);
 
+    // A URL without its scheme: the fix is named, and the file that is not there yet is not.
+    const url = sandbox.run('init', '--base-url', 'localhost:11434', '--model', 'llama3.2');
+    expect(url.status).toBe(2);
+    expect(url.stderr).toMatch(
+      /^error: --base-url: providers\.registry\.local\.base_url = "localhost:11434" is not a URL: it needs its scheme, e\.g\. "http:\/\/localhost:11434"$/m,
+    );
+    expect(existsSync(path)).toBe(false);
+    const run = sandbox.run('run', '--base-url', 'localhost:11434', '--model', 'llama3.2', 'hi');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('is not a URL: it needs its scheme, e.g. "http://localhost:11434"');
+
     // A local server's ids are its own: the catalog does not judge them.
     expect(sandbox.run('init', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.3').status).toBe(
       0,

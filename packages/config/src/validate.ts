@@ -27,7 +27,7 @@ function showValue(value: unknown, key: PropertyKey | undefined): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function describeProblem(issue: z.core.$ZodIssue): string {
+function describeProblem(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`;
@@ -42,7 +42,12 @@ function describeProblem(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `is not allowed: use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
-      return issue.format === 'url' ? 'is not a valid URL for this key' : issue.message;
+      if (issue.format !== 'url') return issue.message;
+      // The commonest slip (localhost:11434): the fix is the same text with a scheme, shown as
+      // any value is (a password in it masked).
+      return typeof value === 'string' && !value.includes('://')
+        ? `is not a URL: it needs its scheme, e.g. ${showValue(`http://${value}`, issue.path.at(-1))}`
+        : 'is not a valid URL for this key';
     default:
       return issue.message;
   }
@@ -79,7 +84,7 @@ export function issuesToErrors(
     const value = valueAt(values, issue.path);
     errors.push(
       new ConfigError(
-        `${source}: ${keyPath} = ${showValue(value, issue.path.at(-1))} ${describeProblem(issue)}`,
+        `${source}: ${keyPath} = ${showValue(value, issue.path.at(-1))} ${describeProblem(issue, value)}`,
         {
           source,
           keyPath,

@@ -75,24 +75,23 @@ export async function runInit(options: InitOptions): Promise<number> {
 export async function writeInit(plan: InitPlan): Promise<number> {
   const { path, shown } = agentTomlPath();
   refuseOverwrite(path, shown, plan.force);
+  const known = Object.keys(DEFAULT_PROVIDER_REGISTRY);
+  // A misspelt provider is named as such, before anything asks for its model.
+  if (!plan.baseUrl && !known.includes(plan.provider)) {
+    throw new UsageError(
+      `--provider: unknown provider "${plan.provider}"${didYouMean(plan.provider, known)}`,
+      {
+        hint: `use one of ${known.join(', ')}; for a local OpenAI-compatible server, --base-url URL --model ID`,
+      },
+    );
+  }
   const model = plan.model ?? (plan.baseUrl ? undefined : DEFAULT_MODELS[plan.provider]);
   if (model === undefined) {
-    if (plan.baseUrl) {
-      throw new UsageError(
-        '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)',
-      );
-    }
-    const known = Object.keys(DEFAULT_PROVIDER_REGISTRY);
-    // A misspelt provider is the likelier mistake than a real one without a default model.
-    if (!known.includes(plan.provider)) {
-      throw new UsageError(
-        `--provider: unknown provider "${plan.provider}"${didYouMean(plan.provider, known)}`,
-        {
-          hint: `use one of ${known.join(', ')}; for a local OpenAI-compatible server, --base-url URL --model ID`,
-        },
-      );
-    }
-    throw new UsageError(`no default model for provider "${plan.provider}"; pass --model`);
+    throw new UsageError(
+      plan.baseUrl
+        ? '--model is required with --base-url (the id your local server serves, e.g. --model llama3.2)'
+        : `no default model for provider "${plan.provider}"; pass --model`,
+    );
   }
   if (plan.apiKeyEnv !== undefined) checkVariableName(plan.apiKeyEnv);
   const content = agentTomlTemplate({
@@ -103,7 +102,9 @@ export async function writeInit(plan: InitPlan): Promise<number> {
   });
   // Validate what we are about to write, so init never leaves a broken file behind, nor one
   // naming a model the first run would refuse (a hosted provider's ids are in the catalog).
-  const config = await validateAgentValues(parseTomlText(content, path), path);
+  // The file is not there yet: a refusal names what the user typed. With the provider known,
+  // the one value that can fail is the server's URL (the prompts check it as it is typed).
+  const config = await validateAgentValues(parseTomlText(content, path), plan.baseUrl ? '--base-url' : path);
   const { checkedModel } = await import('@oxydra/provider');
   const { provider } = config.selection;
   const entry = config.providers.registry[provider];
