@@ -35,6 +35,34 @@ describe('oxydra binary', () => {
     expect(flag.status).toBe(2);
     expect(flag.stderr).toContain("unknown option '--jsn'");
   });
+
+  it('names where the usage is when it has no suggestion to make', () => {
+    sandbox = new CliSandbox();
+    const flag = sandbox.run('run', '--bogus', 'hi');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toBe(
+      "error: unknown option '--bogus'\n  hint: `oxydra run --help` shows its usage\n",
+    );
+    const prompt = sandbox.run('run');
+    expect(prompt.status).toBe(2);
+    expect(prompt.stderr).toBe(
+      "error: missing required argument 'prompt'\n  hint: `oxydra run --help` shows its usage\n",
+    );
+    const nested = sandbox.run('--trust', 'config', 'get');
+    expect(nested.stderr).toBe(
+      "error: missing required argument 'key'\n  hint: `oxydra config get --help` shows its usage\n",
+    );
+    const command = sandbox.run('frobnicate');
+    expect(command.status).toBe(2);
+    expect(command.stderr).toBe(
+      "error: unknown command 'frobnicate'\n  hint: `oxydra --help` shows its usage\n",
+    );
+    // A group alone prints its help, which is the usage: no hint under it.
+    const group = sandbox.run('sessions');
+    expect(group.status).toBe(2);
+    expect(group.stderr).toContain('Usage: oxydra sessions');
+    expect(group.stderr).not.toContain('hint:');
+  });
 });
 
 describe('oxydra config', () => {
