@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditEntries, CliSandbox } from './helpers.js';
@@ -114,10 +114,19 @@ describe('oxydra init', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('is not a URL: it needs its scheme, e.g. "http://localhost:11434"');
 
-    // A local server's ids are its own: the catalog does not judge them.
-    expect(sandbox.run('init', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.3').status).toBe(
-      0,
+    // Who turned the catalog check off in their own files gets any id, as a run would take it.
+    mkdirSync(join(sandbox.home, '.config', 'oxydra'), { recursive: true });
+    writeFileSync(
+      join(sandbox.home, '.config', 'oxydra', 'agent.toml'),
+      '[catalog]\nskip_catalog_validation = true\n',
     );
+    expect(sandbox.run('init', '--provider', 'openai', '--model', 'gpt-9-preview').status).toBe(0);
+    rmSync(join(sandbox.home, '.config', 'oxydra', 'agent.toml'));
+
+    // A local server's ids are its own: the catalog does not judge them.
+    expect(
+      sandbox.run('init', '--force', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.3').status,
+    ).toBe(0);
   });
 });
 

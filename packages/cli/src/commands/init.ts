@@ -13,6 +13,7 @@ import { WRITE_FIX, writeProblem } from '@oxydra/kernel/workspace';
 import { DEFAULT_PROVIDER_REGISTRY, didYouMean, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { checkVariableName, storeKey, userProvidersFile } from './init-key.js';
+import { catalogSkipped } from './init-model.js';
 import { agentTomlTemplate, DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
 
 export interface InitOptions {
@@ -108,7 +109,9 @@ export async function writeInit(plan: InitPlan): Promise<number> {
   const { checkedModel } = await import('@oxydra/provider');
   const { provider } = config.selection;
   const entry = config.providers.registry[provider];
-  if (entry) checkedModel(config, entry, model, { providerName: provider, keyPath: 'selection.model' });
+  if (entry && !(await catalogSkipped())) {
+    checkedModel(config, entry, model, { providerName: provider, keyPath: 'selection.model' });
+  }
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   // The key first: should its file refuse the edit, no agent.toml is left expecting it.
