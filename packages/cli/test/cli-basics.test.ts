@@ -36,6 +36,15 @@ describe('oxydra binary', () => {
     expect(flag.stderr).toContain("unknown option '--jsn'");
   });
 
+  it('--help shows no internal defaults: --set reads "(repeatable)", not "(default: [])"', () => {
+    sandbox = new CliSandbox();
+    for (const command of ['run', 'doctor', 'config show']) {
+      const help = sandbox.run(...command.split(' '), '--help');
+      expect(help.stdout).toMatch(/--set <key=value> +override any config key/);
+      expect(help.stdout, command).not.toContain('(default: [])');
+    }
+  });
+
   it('names where the usage is when it has no suggestion to make', () => {
     sandbox = new CliSandbox();
     const flag = sandbox.run('run', '--bogus', 'hi');
