@@ -47,25 +47,17 @@ describe('oxydra binary', () => {
 
   it('names where the usage is when it has no suggestion to make', () => {
     sandbox = new CliSandbox();
-    const flag = sandbox.run('run', '--bogus', 'hi');
-    expect(flag.status).toBe(2);
-    expect(flag.stderr).toBe(
-      "error: unknown option '--bogus'\n  hint: `oxydra run --help` shows its usage\n",
-    );
-    const prompt = sandbox.run('run');
-    expect(prompt.status).toBe(2);
-    expect(prompt.stderr).toBe(
-      "error: missing required argument 'prompt'\n  hint: `oxydra run --help` shows its usage\n",
-    );
-    const nested = sandbox.run('--trust', 'config', 'get');
-    expect(nested.stderr).toBe(
-      "error: missing required argument 'key'\n  hint: `oxydra config get --help` shows its usage\n",
-    );
-    const command = sandbox.run('frobnicate');
-    expect(command.status).toBe(2);
-    expect(command.stderr).toBe(
-      "error: unknown command 'frobnicate'\n  hint: `oxydra --help` shows its usage\n",
-    );
+    const cases: [string[], string, string][] = [
+      [['run', '--bogus', 'hi'], "unknown option '--bogus'", 'oxydra run --help'],
+      [['run'], "missing required argument 'prompt'", 'oxydra run --help'],
+      [['--trust', 'config', 'get'], "missing required argument 'key'", 'oxydra config get --help'],
+      [['frobnicate'], "unknown command 'frobnicate'", 'oxydra --help'],
+    ];
+    for (const [args, error, usage] of cases) {
+      const result = sandbox.run(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toBe(`error: ${error}\n  hint: \`${usage}\` shows its usage\n`);
+    }
     // A group alone prints its help, which is the usage: no hint under it.
     const group = sandbox.run('sessions');
     expect(group.status).toBe(2);
