@@ -82,6 +82,17 @@ describe('oxydra init', () => {
     expect(readFileSync(join(sandbox.workspace, '.oxydra', 'agent.toml'), 'utf8')).toBe(plain);
   });
 
+  it('does not ask for a key that is already exported', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-init-0123456789' });
+    const result = sandbox.run('init');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('wrote .oxydra/agent.toml\nkey from $OPENAI_API_KEY; next: `oxydra doctor`\n');
+    sandbox.env.WORK_KEY = 'sk-work-0123456789';
+    const named = sandbox.run('init', '--force', '--api-key-env', 'WORK_KEY');
+    expect(named.stdout).toContain('key from $WORK_KEY; next: `oxydra doctor`');
+    expect(named.stdout + result.stdout).not.toContain('0123456789');
+  });
+
   it('refuses a model id the catalog does not list, and a misspelt provider, writing nothing', () => {
     sandbox = new CliSandbox();
     const path = join(sandbox.workspace, '.oxydra', 'agent.toml');

@@ -136,6 +136,9 @@ export async function writeInit(plan: InitPlan): Promise<number> {
 function nextStep(plan: InitPlan, keyFile: string | undefined): string {
   const doctor = plan.baseUrl ? `oxydra doctor  (checks that ${plan.baseUrl} answers)` : '`oxydra doctor`';
   if (keyFile) return `key stored in ${keyFile} (readable only by you); next: ${doctor}`;
+  const named = plan.apiKeyEnv ?? (plan.baseUrl ? undefined : PROVIDER_KEY_ENV[plan.provider]);
+  // Already exported (`export OPENAI_API_KEY=… && oxydra init`): nothing is left but the check.
+  if (named && process.env[named]) return `key from $${named}; next: ${doctor}`;
   if (plan.apiKeyEnv) return `next: export ${plan.apiKeyEnv}=<your key>, then run ${doctor}`;
   if (plan.baseUrl) return `next: ${doctor}`;
   const variable = PROVIDER_KEY_ENV[plan.provider] ?? 'e.g. OPENAI_API_KEY';
