@@ -74,6 +74,6 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       '--sandbox <mode>',
-      'shell_exec isolation: auto (default), bubblewrap (required) or none (with a warning)',
+      'shell_exec isolation: auto (default), bubblewrap or sandbox_exec (macOS) required, or none (with a warning)',
     );
 }
