@@ -179,6 +179,25 @@ describe('oxydra doctor', () => {
     expect(sandbox.run('run', 'hi').status).toBe(2);
   });
 
+  it('refuses a base URL carrying a user or password, never repeating the password', () => {
+    sandbox = new CliSandbox();
+    const url = 'http://me:s3cret-pw-9f2c@127.0.0.1:9/v1';
+    for (const args of [
+      ['run', '--base-url', url, '--model', 'x', 'hi'],
+      ['init', '--base-url', url, '--model', 'x'],
+      ['doctor', '--base-url', url, '--model', 'x'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status, args[0]).toBe(args[0] === 'doctor' ? 1 : 2);
+      expect(result.stdout + result.stderr).toMatch(
+        /--base-url: providers\.registry\.\w+\.base_url = "http:\/\/me:\*\*\*@127\.0\.0\.1:9\/v1" carries a user name or password/,
+      );
+      expect(result.stdout + result.stderr).toContain('api_key_env');
+      expect(result.stdout + result.stderr).not.toContain('s3cret-pw-9f2c');
+    }
+    expect(existsSync(join(sandbox.workspace, '.oxydra', 'agent.toml'))).toBe(false);
+  });
+
   it('reports an invalid configuration as a failed check instead of crashing', () => {
     sandbox = new CliSandbox({ OPENAI_API_KEY: 'k' });
     sandbox.write('.oxydra/agent.toml', '[runtime]\nmax_turns = -1\n');

@@ -21,9 +21,11 @@ function showValue(value: unknown, key: PropertyKey | undefined): string {
   if (value === undefined) return '(missing)';
   // A URL's password ([store] url, a base_url) is never repeated, even in a refusal of it: after
   // the user, or as a `password` parameter (which the PostgreSQL driver reads as one).
-  const text = JSON.stringify(value)
+  let text = JSON.stringify(value)
     .replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@')
     .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
+  // A base URL's user alone may be the token (https://sk-…@host): all of it is masked.
+  if (key === 'base_url') text = text.replace(/(\w:\/\/)[^\s/:@"]+@/g, '$1***@');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
