@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox } from './helpers.js';
 
@@ -220,6 +222,22 @@ describe('oxydra config', () => {
     const missing = sandbox.run('config', 'validate', '--file', 'nope.toml');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('nope.toml: file not found');
+
+    // A path that is no file: refused in one line, not read (a FIFO would wait for a writer for
+    // good, /dev/zero never ends), and a user's own link is still followed.
+    const fifo = join(sandbox.root, 'fifo.toml');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, detail] of [
+      [fifo, 'is not a regular file (a FIFO, socket or device?)'],
+      ['/dev/zero', 'is not a regular file (a FIFO, socket or device?)'],
+      [sandbox.root, 'is a directory'],
+    ] as const) {
+      const refused = sandbox.run('config', 'validate', '--file', path);
+      expect(refused.status, path).toBe(2);
+      expect(refused.stderr).toBe(`error: ${path}: ${detail}; not read\n`);
+    }
+    symlinkSync(agent, join(sandbox.root, 'linked.toml'));
+    expect(sandbox.run('config', 'validate', '--file', join(sandbox.root, 'linked.toml')).status).toBe(0);
   });
 
   it('lists the files it reads in precedence order', () => {
