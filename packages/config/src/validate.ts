@@ -24,8 +24,11 @@ function showValue(value: unknown, key: PropertyKey | undefined): string {
   let text = JSON.stringify(value)
     .replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@')
     .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
-  // A base URL's user alone may be the token (https://sk-…@host): all of it is masked.
-  if (key === 'base_url') text = text.replace(/(\w:\/\/)[^\s/:@"]+@/g, '$1***@');
+  // A base URL's user alone may be the token (https://sk-…@host): all of it is masked, and so
+  // is a password typed without the scheme (me:pw@host).
+  if (key === 'base_url') {
+    text = text.replace(/(\w:\/\/)[^\s/:@"]+@/g, '$1***@').replace(/^"([^\s/:@"]*:)[^\s/@"]+@/, '"$1***@');
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

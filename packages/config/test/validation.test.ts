@@ -196,6 +196,12 @@ describe('configuration validation', () => {
       'base_url = "http://me:***@127.0.0.1:8888" carries a user name or password',
     );
     expect(messages.join('\n')).not.toMatch(/sk-live-4f9a|pw-77c1/);
+    // Typed without its scheme: not a URL, and the password is not repeated either.
+    const bare = await errorsFor(
+      '[providers.registry.a]\nprovider_type = "openai"\nbase_url = "me:pw-31d8@10.0.0.2:8000"\n',
+    );
+    expect(bare.messages[0]).toContain('base_url = "me:***@10.0.0.2:8000" is not a URL');
+    expect(bare.messages[0]).not.toContain('pw-31d8');
   });
 
   it('names the right file when the bad value comes from a lower layer', async () => {
