@@ -1,6 +1,7 @@
 /** The configuration flags several commands share: --provider, --model, --base-url, --store, --set. */
 import type { CliConfigOverrides, Override } from '@oxydra/config';
 import type { Command } from 'commander';
+import { many } from './program/repeat.js';
 
 export interface ConfigFlagValues {
   provider?: string;
@@ -27,13 +28,9 @@ export function addConfigFlags(command: Command): Command {
   return addStoreFlag(command).option(
     '--set <key=value>',
     'override any config key, e.g. --set runtime.max_turns=12 (repeatable)',
-    collect,
-    [],
+    // No default: commander would print it in --help as "(default: [])".
+    many,
   );
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Turn parsed flags into loader overrides. Imports the config package lazily to keep --help fast. */
@@ -77,6 +74,6 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       '--sandbox <mode>',
-      'shell_exec isolation: auto (default), bubblewrap (required) or none (with a warning)',
+      'shell_exec isolation: auto (default), bubblewrap or sandbox_exec (macOS) required, or none (with a warning)',
     );
 }

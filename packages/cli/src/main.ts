@@ -10,6 +10,7 @@ import { EXTENSION_COMMANDS } from './program/extension-commands.js';
 import { type CommandDeclarations, zodForCli } from './program/lazy.js';
 import { SERVICE_COMMANDS } from './program/service-commands.js';
 import { SETUP_COMMANDS } from './program/setup-commands.js';
+import { usageHint } from './program/usage-hint.js';
 import { WORKSPACE_COMMANDS } from './program/workspace-commands.js';
 import { VERSION } from './version.js';
 
@@ -112,6 +113,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // Help and version end with exit code 0; any other commander error is a usage mistake.
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      const hint = usageHint(error, program, argv);
+      if (hint) process.stderr.write(hint);
       return;
     }
     const { reportError } = await import('./exit.js');

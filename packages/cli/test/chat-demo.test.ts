@@ -26,6 +26,10 @@ describe('oxydra chat', () => {
     expect(env.requestText(1)).toContain('Nice to meet you, Ada.');
     expect(result.stderr).toMatch(/1 model call · 40 in \/ 6 out tokens/);
     expect(result.stderr).toMatch(/2 model calls · 100 in \/ 11 out tokens/);
+    // How to come back is said once, at the end, as the chat it is: not after every reply as
+    // `--session` (a flag of run's too, where it would start a one-shot run instead).
+    expect(result.stderr.match(/continue with/g)).toHaveLength(1);
+    expect(result.stderr).toMatch(/\(continue with oxydra chat --session \w+\)\n$/);
   });
 
   it('forgets the conversation on /clear', async () => {

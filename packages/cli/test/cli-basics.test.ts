@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliSandbox } from './helpers.js';
 
@@ -34,6 +36,35 @@ describe('oxydra binary', () => {
     const flag = sandbox.run('config', 'show', '--jsn');
     expect(flag.status).toBe(2);
     expect(flag.stderr).toContain("unknown option '--jsn'");
+  });
+
+  it('--help shows no internal defaults: --set reads "(repeatable)", not "(default: [])"', () => {
+    sandbox = new CliSandbox();
+    for (const command of ['run', 'doctor', 'config show']) {
+      const help = sandbox.run(...command.split(' '), '--help');
+      expect(help.stdout).toMatch(/--set <key=value> +override any config key/);
+      expect(help.stdout, command).not.toContain('(default: [])');
+    }
+  });
+
+  it('names where the usage is when it has no suggestion to make', () => {
+    sandbox = new CliSandbox();
+    const cases: [string[], string, string][] = [
+      [['run', '--bogus', 'hi'], "unknown option '--bogus'", 'oxydra run --help'],
+      [['run'], "missing required argument 'prompt'", 'oxydra run --help'],
+      [['--trust', 'config', 'get'], "missing required argument 'key'", 'oxydra config get --help'],
+      [['frobnicate'], "unknown command 'frobnicate'", 'oxydra --help'],
+    ];
+    for (const [args, error, usage] of cases) {
+      const result = sandbox.run(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toBe(`error: ${error}\n  hint: \`${usage}\` shows its usage\n`);
+    }
+    // A group alone prints its help, which is the usage: no hint under it.
+    const group = sandbox.run('sessions');
+    expect(group.status).toBe(2);
+    expect(group.stderr).toContain('Usage: oxydra sessions');
+    expect(group.stderr).not.toContain('hint:');
   });
 });
 
@@ -191,6 +222,22 @@ describe('oxydra config', () => {
     const missing = sandbox.run('config', 'validate', '--file', 'nope.toml');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('nope.toml: file not found');
+
+    // A path that is no file: refused in one line, not read (a FIFO would wait for a writer for
+    // good, /dev/zero never ends), and a user's own link is still followed.
+    const fifo = join(sandbox.root, 'fifo.toml');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, detail] of [
+      [fifo, 'is not a regular file (a FIFO, socket or device?)'],
+      ['/dev/zero', 'is not a regular file (a FIFO, socket or device?)'],
+      [sandbox.root, 'is a directory'],
+    ] as const) {
+      const refused = sandbox.run('config', 'validate', '--file', path);
+      expect(refused.status, path).toBe(2);
+      expect(refused.stderr).toBe(`error: ${path}: ${detail}; not read\n`);
+    }
+    symlinkSync(agent, join(sandbox.root, 'linked.toml'));
+    expect(sandbox.run('config', 'validate', '--file', join(sandbox.root, 'linked.toml')).status).toBe(0);
   });
 
   it('lists the files it reads in precedence order', () => {

@@ -47,6 +47,10 @@ describe('oxydra completion', () => {
     // Options of the command, after the global --trust flag.
     expect(bash(['oxydra', '--trust', 'run', '--mo'])).toEqual(['--model']);
     expect(bash(['oxydra', 'completion', ''])).toEqual([]);
+    // Commands --help hides (the runner's internals) are not offered either.
+    expect(bash(['oxydra', 'g'])).toEqual(['gateway']);
+    expect(bash(['oxydra', 's'])).not.toContain('shell-daemon');
+    expect(bash(['oxydra', 'runner', 'd'])).toEqual([]);
   });
 
   it.skipIf(!has('zsh'))(

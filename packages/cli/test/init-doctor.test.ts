@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditEntries, CliSandbox } from './helpers.js';
@@ -81,6 +81,64 @@ describe('oxydra init', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(join(sandbox.workspace, '.oxydra', 'agent.toml'), 'utf8')).toBe(plain);
   });
+
+  it('does not ask for a key that is already exported', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-init-0123456789' });
+    const result = sandbox.run('init');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('wrote .oxydra/agent.toml\nkey from $OPENAI_API_KEY; next: `oxydra doctor`\n');
+    sandbox.env.WORK_KEY = 'sk-work-0123456789';
+    const named = sandbox.run('init', '--force', '--api-key-env', 'WORK_KEY');
+    expect(named.stdout).toContain('key from $WORK_KEY; next: `oxydra doctor`');
+    expect(named.stdout + result.stdout).not.toContain('0123456789');
+  });
+
+  it('refuses a model id the catalog does not list, and a misspelt provider, writing nothing', () => {
+    sandbox = new CliSandbox();
+    const path = join(sandbox.workspace, '.oxydra', 'agent.toml');
+    // The id a first run would refuse: init says so now, not after the user exported a key.
+    const model = sandbox.run('init', '--provider', 'anthropic', '--model', 'claude-haiku-4.5');
+    expect(model.status).toBe(2);
+    expect(model.stderr).toMatch(
+      /^error: unknown model "claude-haiku-4.5" for provider anthropic \(did you mean "claude-haiku-4-5"\?\)$/m,
+    );
+    expect(model.stderr).toContain('oxydra models list --provider anthropic');
+    expect(existsSync(path)).toBe(false);
+
+    // A misspelt provider is named as such, not as one "with no default model".
+    const provider = sandbox.run('init', '--provider', 'gemni');
+    expect(provider.status).toBe(2);
+    expect(provider.stderr).toMatch(
+      /^error: --provider: unknown provider "gemni" \(did you mean "gemini"\?\)$/m,
+    );
+    expect(provider.stderr).toContain('--base-url');
+    expect(existsSync(path)).toBe(false);
+
+    // A URL without its scheme: the fix is named, and the file that is not there yet is not.
+    const url = sandbox.run('init', '--base-url', 'localhost:11434', '--model', 'llama3.2');
+    expect(url.status).toBe(2);
+    expect(url.stderr).toMatch(
+      /^error: --base-url: providers\.registry\.local\.base_url = "localhost:11434" is not a URL: it needs its scheme, e\.g\. "http:\/\/localhost:11434"$/m,
+    );
+    expect(existsSync(path)).toBe(false);
+    const run = sandbox.run('run', '--base-url', 'localhost:11434', '--model', 'llama3.2', 'hi');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('is not a URL: it needs its scheme, e.g. "http://localhost:11434"');
+
+    // Who turned the catalog check off in their own files gets any id, as a run would take it.
+    mkdirSync(join(sandbox.home, '.config', 'oxydra'), { recursive: true });
+    writeFileSync(
+      join(sandbox.home, '.config', 'oxydra', 'agent.toml'),
+      '[catalog]\nskip_catalog_validation = true\n',
+    );
+    expect(sandbox.run('init', '--provider', 'openai', '--model', 'gpt-9-preview').status).toBe(0);
+    rmSync(join(sandbox.home, '.config', 'oxydra', 'agent.toml'));
+
+    // A local server's ids are its own: the catalog does not judge them.
+    expect(
+      sandbox.run('init', '--force', '--base-url', 'http://127.0.0.1:11434/v1', '--model', 'llama3.3').status,
+    ).toBe(0);
+  });
 });
 
 describe('oxydra doctor', () => {
@@ -105,6 +163,39 @@ describe('oxydra doctor', () => {
     expect(byName.node.status).toBe('ok');
     expect(result.stdout).not.toContain('doctor-secret');
     expect(report.ok).toBe(!report.checks.some((c: { status: string }) => c.status === 'fail'));
+  });
+
+  it('fails the selection when the catalog does not list its model, as a run would refuse it', () => {
+    sandbox = new CliSandbox({ OPENAI_API_KEY: 'sk-doctor-0123456789' });
+    sandbox.write('.oxydra/agent.toml', '[selection]\nprovider = "openai"\nmodel = "gpt-4o-minii"\n');
+    const result = sandbox.run('doctor');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /\[FAIL\] selection +openai \/ gpt-4o-minii: unknown model "gpt-4o-minii" for provider openai \(did you mean "gpt-4o-mini"\?\)/,
+    );
+    expect(result.stdout).toContain('fix: run `oxydra models list --provider openai`');
+    // Not "it runs": the prices line is about a model that can run.
+    expect(result.stdout).not.toMatch(/\bcosts\b/);
+    expect(sandbox.run('run', 'hi').status).toBe(2);
+  });
+
+  it('refuses a base URL carrying a user or password, never repeating the password', () => {
+    sandbox = new CliSandbox();
+    const url = 'http://me:s3cret-pw-9f2c@127.0.0.1:9/v1';
+    for (const args of [
+      ['run', '--base-url', url, '--model', 'x', 'hi'],
+      ['init', '--base-url', url, '--model', 'x'],
+      ['doctor', '--base-url', url, '--model', 'x'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status, args[0]).toBe(args[0] === 'doctor' ? 1 : 2);
+      expect(result.stdout + result.stderr).toMatch(
+        /--base-url: providers\.registry\.\w+\.base_url = "http:\/\/me:\*\*\*@127\.0\.0\.1:9\/v1" carries a user name or password/,
+      );
+      expect(result.stdout + result.stderr).toContain('api_key_env');
+      expect(result.stdout + result.stderr).not.toContain('s3cret-pw-9f2c');
+    }
+    expect(existsSync(join(sandbox.workspace, '.oxydra', 'agent.toml'))).toBe(false);
   });
 
   it('reports an invalid configuration as a failed check instead of crashing', () => {

@@ -169,6 +169,21 @@ describe.skipIf(!tmuxAvailable())('oxydra init in a terminal (tmux)', () => {
     expect(shown.stdout).not.toContain(key);
   });
 
+  it('a hosted model id the catalog does not list is refused at the question, with the right one', async () => {
+    const { sandbox, pane } = startInit();
+    await pane.waitForText('● OpenAI');
+    pane.press('Down', 'Enter');
+    await pane.waitForText('claude-haiku-4-5');
+    pane.type('claude-haiku-4.5');
+    pane.press('Enter');
+    const refused = await pane.waitForText('unknown model "claude-haiku-4.5" for provider anthropic');
+    expect(refused).toContain('did you mean "claude-haiku-4-5"?');
+    expect(refused).not.toContain('Where is the API key to come from?');
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(130);
+    expect(existsSync(join(sandbox.workspace, '.oxydra'))).toBe(false);
+  });
+
   it('Ctrl-C at a question writes nothing and exits 130; Esc too', async () => {
     const first = startInit();
     await first.pane.waitForText('● OpenAI');

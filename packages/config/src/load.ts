@@ -3,7 +3,6 @@
  * built-in defaults < /etc/oxydra < ~/.config/oxydra < ./.oxydra < OXYDRA__* env < CLI flags.
  * Within a directory, agent.toml comes before providers.toml.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type AgentConfig,
@@ -165,25 +164,21 @@ export async function loadAgentConfigFile(path: string): Promise<AgentConfig> {
   return validateAgentValues(values, path);
 }
 
-/** Reading one TOML config file: syntax errors name the file, line and column. */
-export async function readTomlFile(path: string): Promise<PlainObject | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR')
-      throw new ConfigError(`${path}: is a directory, expected a TOML file`, { source: path });
-    if (code === 'EACCES')
-      throw new ConfigError(`${path}: permission denied (check the file's owner and mode)`, { source: path });
-    throw error;
-  }
-  return parseTomlText(text, path);
-}
+/** A config file's cap: far above any real one, and the bound on what is read. */
+const CONFIG_MAX_BYTES = 1024 * 1024;
 
-/** A workspace config file's cap: far above any real one, and the bound on what is read. */
-const WORKSPACE_CONFIG_MAX_BYTES = 1024 * 1024;
+/**
+ * Reading one TOML config file of the user's, the system's or one named with --file: a link is
+ * followed (the user's own), but a FIFO, device or directory is refused, not read (a FIFO hung
+ * the read for good; /dev/zero never ended), and so is a file over 1 MiB. Syntax errors name
+ * the file, line and column.
+ */
+export async function readTomlFile(path: string): Promise<PlainObject | undefined> {
+  const file = readSmallFile(path, { maxBytes: CONFIG_MAX_BYTES, followLinks: true });
+  if (file.ok) return parseTomlText(file.bytes.toString('utf8'), path);
+  if (file.problem === 'missing') return undefined;
+  throw new ConfigError(`${path}: ${file.detail}; not read`, { source: path });
+}
 
 /**
  * A workspace's config file, planted by whoever writes the workspace (a cloned repository, a
@@ -191,7 +186,7 @@ const WORKSPACE_CONFIG_MAX_BYTES = 1024 * 1024;
  * host's, and a FIFO, device or file over 1 MiB is not read (a FIFO hung the read for good).
  */
 export function readWorkspaceTomlFile(path: string): PlainObject | undefined {
-  const file = readSmallFile(path, { maxBytes: WORKSPACE_CONFIG_MAX_BYTES });
+  const file = readSmallFile(path, { maxBytes: CONFIG_MAX_BYTES });
   if (file.ok) return parseTomlText(file.bytes.toString('utf8'), path);
   if (file.problem === 'missing') return undefined;
   throw new ConfigError(

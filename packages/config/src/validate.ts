@@ -21,13 +21,18 @@ function showValue(value: unknown, key: PropertyKey | undefined): string {
   if (value === undefined) return '(missing)';
   // A URL's password ([store] url, a base_url) is never repeated, even in a refusal of it: after
   // the user, or as a `password` parameter (which the PostgreSQL driver reads as one).
-  const text = JSON.stringify(value)
+  let text = JSON.stringify(value)
     .replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@')
     .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
+  // A base URL's user alone may be the token (https://sk-…@host): all of it is masked, and so
+  // is a password typed without the scheme (me:pw@host).
+  if (key === 'base_url') {
+    text = text.replace(/(\w:\/\/)[^\s/:@"]+@/g, '$1***@').replace(/^"([^\s/:@"]*:)[^\s/@"]+@/, '"$1***@');
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function describeProblem(issue: z.core.$ZodIssue): string {
+function describeProblem(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`;
@@ -42,7 +47,12 @@ function describeProblem(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `is not allowed: use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
-      return issue.format === 'url' ? 'is not a valid URL for this key' : issue.message;
+      if (issue.format !== 'url') return issue.message;
+      // The commonest slip (localhost:11434): the fix is the same text with a scheme, shown as
+      // any value is (a password in it masked).
+      return typeof value === 'string' && !value.includes('://')
+        ? `is not a URL: it needs its scheme, e.g. ${showValue(`http://${value}`, issue.path.at(-1))}`
+        : 'is not a valid URL for this key';
     default:
       return issue.message;
   }
@@ -79,7 +89,7 @@ export function issuesToErrors(
     const value = valueAt(values, issue.path);
     errors.push(
       new ConfigError(
-        `${source}: ${keyPath} = ${showValue(value, issue.path.at(-1))} ${describeProblem(issue)}`,
+        `${source}: ${keyPath} = ${showValue(value, issue.path.at(-1))} ${describeProblem(issue, value)}`,
         {
           source,
           keyPath,

@@ -183,6 +183,27 @@ describe('configuration validation', () => {
     expect(messages[0]).not.toContain('12345678');
   });
 
+  it('refuses a base_url carrying credentials, masking them, a lone user (a token) too', async () => {
+    const { messages } = await errorsFor(
+      '[providers.registry.a]\nprovider_type = "openai"\nbase_url = "https://sk-live-4f9a@proxy.example/v1"\n' +
+        '[tools.web_search]\nbase_url = "http://me:pw-77c1@127.0.0.1:8888"\n',
+    );
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toContain(
+      'providers.registry.a.base_url = "https://***@proxy.example/v1" carries a user name or password',
+    );
+    expect(messages[1]).toContain(
+      'base_url = "http://me:***@127.0.0.1:8888" carries a user name or password',
+    );
+    expect(messages.join('\n')).not.toMatch(/sk-live-4f9a|pw-77c1/);
+    // Typed without its scheme: not a URL, and the password is not repeated either.
+    const bare = await errorsFor(
+      '[providers.registry.a]\nprovider_type = "openai"\nbase_url = "me:pw-31d8@10.0.0.2:8000"\n',
+    );
+    expect(bare.messages[0]).toContain('base_url = "me:***@10.0.0.2:8000" is not a URL');
+    expect(bare.messages[0]).not.toContain('pw-31d8');
+  });
+
   it('names the right file when the bad value comes from a lower layer', async () => {
     sandbox = makeSandbox();
     const userFile = sandbox.write(join(sandbox.userConfig, 'agent.toml'), '[runtime]\nmax_turns = -5\n');

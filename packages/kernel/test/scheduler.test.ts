@@ -252,6 +252,10 @@ describe('scheduler', () => {
       async () =>
         await (await kernel.service('scheduler')).schedule({ prompt: 'x', cron: '61 * * * *' }, scope),
     ).rejects.toThrow(/invalid cron/);
+    // A time that is not one is said so, not in cron's words (it is not a pattern of parts).
+    await expect(
+      async () => await (await kernel.service('scheduler')).schedule({ prompt: 'x', at: 'yesterday' }, scope),
+    ).rejects.toThrow(/^invalid time "yesterday": not an ISO date and time$/);
     await expect(
       async () =>
         await (await kernel.service('scheduler')).schedule({ prompt: 'x', at: '2020-01-01T00:00' }, scope),

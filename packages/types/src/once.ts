@@ -48,4 +48,13 @@ export class FreshLooks<K, V> {
 /** Small schema parts several configuration sections share, each built at its first use. */
 export const positiveInt = once(() => z.int().positive());
 export const ratio = once(() => z.number().min(0).max(1));
-export const httpUrl = once(() => z.url({ protocol: /^https?$/ }));
+/**
+ * An http(s) URL with no user or password in it: fetch refuses a URL that carries them, so it
+ * could never work, and the refusal would repeat the password on screen and in the session.
+ */
+export const httpUrl = once(() =>
+  z.url({ protocol: /^https?$/ }).refine((value) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value), {
+    message:
+      'carries a user name or password, which is never sent from a URL: remove it (a provider takes its key from api_key_env)',
+  }),
+);

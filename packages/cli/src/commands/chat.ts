@@ -34,6 +34,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     color: colorFor(process.stderr),
+    sessionNote: false,
   });
   const rl = createInterface({
     input: process.stdin,

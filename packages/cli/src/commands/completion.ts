@@ -20,11 +20,14 @@ interface Node {
 }
 
 function tree(command: Command, path: string[] = []): Node {
+  // What --help lists, and no more: hidden commands (the runner's guest, daemon, shell-daemon)
+  // are internals a person never types.
+  const visible = new Set(command.createHelp().visibleCommands(command));
   return {
     path,
     description: command.description(),
     subcommands: command.commands
-      .filter((sub) => !sub.name().startsWith('_'))
+      .filter((sub) => visible.has(sub) && !sub.name().startsWith('_'))
       .map((sub) => tree(sub, [...path, sub.name()])),
     options: [
       ...command.options.map((option) => ({

@@ -21,11 +21,10 @@ export async function costsCheck(config: AgentConfig): Promise<Check> {
       detail: `${provider} / ${model} is free (providers.registry.${provider}.free): dollar caps hold at $0; turn and time caps apply`,
     };
   }
-  const { isCustomEndpoint, resolveModel } = await import('@oxydra/provider');
-  const priced =
-    !isCustomEndpoint(entry) || entry.catalog_provider !== undefined
-      ? resolveModel(entry, entry.provider_type, model, { skipValidation: true }).prices
-      : undefined;
+  const { catalogKnowsServer, resolveModel } = await import('@oxydra/provider');
+  const priced = catalogKnowsServer(entry)
+    ? resolveModel(entry, entry.provider_type, model, { skipValidation: true }).prices
+    : undefined;
   if (priced?.input !== undefined && priced.output !== undefined) {
     return {
       name: 'costs',

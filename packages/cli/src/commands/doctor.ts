@@ -26,6 +26,7 @@ import { costsCheck } from './doctor-costs.js';
 import { DEPLOYMENT_LIVE_MS, deploymentCheck } from './doctor-deployment.js';
 import { endpointChecks, usedEntries } from './doctor-endpoints.js';
 import { runnerChecks } from './doctor-runner.js';
+import { selectionCheck } from './doctor-selection.js';
 import { toolSourceChecks } from './doctor-sources.js';
 import { writableChecks } from './doctor-writable.js';
 
@@ -310,13 +311,11 @@ export async function runDoctor(options: ConfigFlagValues & { json?: boolean }):
           : `valid (${DEFAULTS_SOURCE} only: no .oxydra/ in ${process.cwd()} or any folder above it; run \`oxydra init\` to create one)`,
     });
     checks.push(trustCheck(loaded.trust));
-    checks.push({
-      name: 'selection',
-      status: 'ok',
-      detail: `${loaded.config.selection.provider} / ${loaded.config.selection.model}`,
-    });
+    const selection = await selectionCheck(loaded.config);
+    checks.push(selection);
     checks.push(...credentialChecks(loaded));
-    checks.push(await costsCheck(loaded.config));
+    // The prices of a model a run refuses say nothing useful.
+    if (selection.status === 'ok') checks.push(await costsCheck(loaded.config));
     checks.push(...(await endpointChecks(loaded.config, process.env)));
     const { memoryLocation } = await import('@oxydra/kernel/workspace');
     const workspace = findWorkspaceRoot();

@@ -8,6 +8,7 @@
 import { isAbsolute } from 'node:path';
 import { cancel, confirm, intro, isCancel, log, note, password, select, text } from '@clack/prompts';
 import { pastedKeyProblem, variableNameProblem } from './init-key.js';
+import { hostedModelProblem } from './init-model.js';
 import { DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
 
 /** Ollama's address: the commonest local server. */
@@ -64,13 +65,20 @@ async function askBaseUrl(): Promise<string> {
   return url.trim();
 }
 
-async function typedModel(message: string, defaultModel?: string): Promise<string> {
+async function typedModel(
+  message: string,
+  defaultModel?: string,
+  problem?: (model: string) => string | undefined,
+): Promise<string> {
   const model = answer(
     await text({
       message,
       ...(defaultModel ? { placeholder: defaultModel, defaultValue: defaultModel } : {}),
-      validate: (value) =>
-        value?.trim() || defaultModel ? undefined : 'the model id, as the server names it (e.g. llama3.2)',
+      validate: (value) => {
+        const typed = value?.trim();
+        if (!typed) return defaultModel ? undefined : 'the model id, as the server names it (e.g. llama3.2)';
+        return problem?.(typed);
+      },
     }),
   );
   return model.trim();
@@ -184,12 +192,21 @@ function summary(plan: InitPlan, keyLine: string): string {
  */
 export async function askInit(providersFile: string): Promise<InitPlan | 'cancelled' | 'declined'> {
   intro('oxydra init: set up this folder');
+  // Loaded while the first question is on screen.
+  const checker = hostedModelProblem();
+  // Awaited only for a hosted provider; a failure is reported there, not as an unhandled rejection.
+  checker.catch(() => {});
   try {
     const provider = await askProvider();
     const baseUrl = provider === LOCAL ? await askBaseUrl() : undefined;
-    const model = baseUrl
-      ? await askLocalModel(baseUrl)
-      : await typedModel('Model', DEFAULT_MODELS[provider]);
+    // A hosted id is checked as it is typed, as a run would check it: not after the summary.
+    let model: string;
+    if (baseUrl) {
+      model = await askLocalModel(baseUrl);
+    } else {
+      const problem = await checker;
+      model = await typedModel('Model', DEFAULT_MODELS[provider], (id) => problem(provider, id));
+    }
     const plan: InitPlan = { provider, model, ...(baseUrl ? { baseUrl } : {}) };
     const choice = await askKeyChoice(provider, providersFile);
     let keyLine = 'none';

@@ -10,9 +10,10 @@ import {
   writeFileAtomic,
 } from '@oxydra/config';
 import { WRITE_FIX, writeProblem } from '@oxydra/kernel/workspace';
-import { UsageError } from '@oxydra/types';
+import { DEFAULT_PROVIDER_REGISTRY, didYouMean, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { checkVariableName, storeKey, userProvidersFile } from './init-key.js';
+import { catalogSkipped } from './init-model.js';
 import { agentTomlTemplate, DEFAULT_MODELS, type InitPlan, PROVIDER_KEY_ENV } from './init-template.js';
 
 export interface InitOptions {
@@ -75,6 +76,16 @@ export async function runInit(options: InitOptions): Promise<number> {
 export async function writeInit(plan: InitPlan): Promise<number> {
   const { path, shown } = agentTomlPath();
   refuseOverwrite(path, shown, plan.force);
+  const known = Object.keys(DEFAULT_PROVIDER_REGISTRY);
+  // A misspelt provider is named as such, before anything asks for its model.
+  if (!plan.baseUrl && !known.includes(plan.provider)) {
+    throw new UsageError(
+      `--provider: unknown provider "${plan.provider}"${didYouMean(plan.provider, known)}`,
+      {
+        hint: `use one of ${known.join(', ')}; for a local OpenAI-compatible server, --base-url URL --model ID`,
+      },
+    );
+  }
   const model = plan.model ?? (plan.baseUrl ? undefined : DEFAULT_MODELS[plan.provider]);
   if (model === undefined) {
     throw new UsageError(
@@ -90,8 +101,17 @@ export async function writeInit(plan: InitPlan): Promise<number> {
     ...(plan.baseUrl ? { baseUrl: plan.baseUrl } : {}),
     ...(plan.apiKeyEnv ? { apiKeyEnv: plan.apiKeyEnv } : {}),
   });
-  // Validate what we are about to write, so init never leaves a broken file behind.
-  await validateAgentValues(parseTomlText(content, path), path);
+  // Validate what we are about to write, so init never leaves a broken file behind, nor one
+  // naming a model the first run would refuse (a hosted provider's ids are in the catalog).
+  // The file is not there yet: a refusal names what the user typed. With the provider known,
+  // the one value that can fail is the server's URL (the prompts check it as it is typed).
+  const config = await validateAgentValues(parseTomlText(content, path), plan.baseUrl ? '--base-url' : path);
+  const { checkedModel } = await import('@oxydra/provider');
+  const { provider } = config.selection;
+  const entry = config.providers.registry[provider];
+  if (entry && !(await catalogSkipped())) {
+    checkedModel(config, entry, model, { providerName: provider, keyPath: 'selection.model' });
+  }
   const problem = writeProblem(path);
   if (problem) throw new UsageError(`cannot write ${shown}: ${path} is ${problem}`, { hint: WRITE_FIX });
   // The key first: should its file refuse the edit, no agent.toml is left expecting it.
@@ -116,6 +136,9 @@ export async function writeInit(plan: InitPlan): Promise<number> {
 function nextStep(plan: InitPlan, keyFile: string | undefined): string {
   const doctor = plan.baseUrl ? `oxydra doctor  (checks that ${plan.baseUrl} answers)` : '`oxydra doctor`';
   if (keyFile) return `key stored in ${keyFile} (readable only by you); next: ${doctor}`;
+  const named = plan.apiKeyEnv ?? (plan.baseUrl ? undefined : PROVIDER_KEY_ENV[plan.provider]);
+  // Already exported (`export OPENAI_API_KEY=… && oxydra init`): nothing is left but the check.
+  if (named && process.env[named]) return `key from $${named}; next: ${doctor}`;
   if (plan.apiKeyEnv) return `next: export ${plan.apiKeyEnv}=<your key>, then run ${doctor}`;
   if (plan.baseUrl) return `next: ${doctor}`;
   const variable = PROVIDER_KEY_ENV[plan.provider] ?? 'e.g. OPENAI_API_KEY';

@@ -23,6 +23,11 @@ export interface TextRendererOptions {
   color: boolean;
   /** Named in the closing line so the user can continue the session. */
   sessionId?: string;
+  /**
+   * false: no "continue with --session" line after each run. `oxydra chat` runs one per reply
+   * and says how to come back once, when it ends.
+   */
+  sessionNote?: boolean;
 }
 
 const isTerminal = (stream: NodeJS.WritableStream) => (stream as { isTTY?: boolean }).isTTY === true;
@@ -166,7 +171,7 @@ export class TextRenderer {
       this.writeNote(dim(c, summary));
     }
     const sessionId = this.options.sessionId ?? event.sessionId;
-    if (sessionId) {
+    if (sessionId && this.options.sessionNote !== false) {
       const id = shortSessionId(sessionId);
       this.writeNote(dim(c, `session ${id} (continue with --session ${id})`));
     }

@@ -85,16 +85,17 @@ function cronOf(timing: Timing, zone: string): Cron {
       mode: timing.kind === 'cron' ? '5-or-6-parts' : 'auto',
     });
   } catch (error) {
-    const what = timing.kind === 'cron' ? 'cron expression' : 'time';
-    throw new UsageError(
-      `invalid ${what} "${timing.spec}": ${(error as Error).message.replace(/^\w+: /, '')}`,
-      {
-        hint:
-          timing.kind === 'cron'
-            ? 'five fields: minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5"'
-            : "an ISO time such as 2026-12-01T09:00 (in the schedule's zone) or 2026-12-01T09:00Z",
-      },
-    );
+    // croner reads a time that is not ISO as a pattern: its words (parts, fields) fit cron only.
+    const problem =
+      timing.kind === 'cron'
+        ? `invalid cron expression "${timing.spec}": ${(error as Error).message.replace(/^\w+: /, '')}`
+        : `invalid time "${timing.spec}": not an ISO date and time`;
+    throw new UsageError(problem, {
+      hint:
+        timing.kind === 'cron'
+          ? 'five fields: minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5"'
+          : "an ISO time such as 2026-12-01T09:00 (in the schedule's zone) or 2026-12-01T09:00Z",
+    });
   }
 }
 

@@ -21,7 +21,7 @@ import {
 } from '@oxydra/types';
 import { checkLocalModel, localEntry, localSettings } from '../adapters/llama-cpp/entry.js';
 import { costOptionsFor, withUsageCost } from '../catalog/cost.js';
-import { catalogNamespace, findModel, type ModelInfo, resolveModel } from '../catalog/models.js';
+import { catalogNamespace, findModel, type ModelInfo } from '../catalog/models.js';
 import { type FallbackHooks, withFallbacks } from '../reliability/fallbacks.js';
 import { type ReliabilityHooks, withReliability } from '../reliability/retry.js';
 import { attachmentKind } from '../shared/attachments.js';
@@ -34,6 +34,7 @@ import {
   isCustomEndpoint,
   resolveCredential,
 } from './credentials.js';
+import { catalogKnowsServer, checkedModel } from './selected-model.js';
 
 export interface CreateProviderOptions {
   /** The wire adapters by provider type (src/adapters/ in production, fakes in tests). */
@@ -147,9 +148,8 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
   if (!credential && hosted) throw missingKeyError(spec.providerName, entry);
 
   // A custom server without `catalog_provider` serves models the catalog cannot know (llama3.2...).
-  const catalogKnowsServer = hosted || entry.catalog_provider !== undefined;
-  const model = resolveModel(entry, type, spec.model, {
-    skipValidation: config.catalog.skip_catalog_validation || !catalogKnowsServer,
+  const catalogPrices = catalogKnowsServer(entry);
+  const model = checkedModel(config, entry, spec.model, {
     providerName: spec.providerName,
     keyPath: spec.modelKey,
   });
@@ -168,7 +168,7 @@ function buildTarget(config: AgentConfig, spec: TargetSpec, options: CreateProvi
   const namespace = catalogNamespace(type, entry);
   // Every model of a free entry (the user's own server) is priced at $0, whatever id a call names.
   const prices = (id: string) =>
-    entry.free === true ? model.prices : catalogKnowsServer ? findModel(namespace, id)?.prices : undefined;
+    entry.free === true ? model.prices : catalogPrices ? findModel(namespace, id)?.prices : undefined;
   const provider = withReliability(
     withUsageCost(
       withAuthContext(withModelInputCheck(adapter, model, spec.providerName), {

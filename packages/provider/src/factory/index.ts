@@ -26,3 +26,4 @@ export {
   resolveCredential,
 } from './credentials.js';
 export { type ProbeOptions, type ProbeResult, probeEndpoint, servesModel } from './probe.js';
+export { catalogKnowsServer, checkedModel } from './selected-model.js';
