@@ -10,7 +10,6 @@ import { EXTENSION_COMMANDS } from './program/extension-commands.js';
 import { type CommandDeclarations, zodForCli } from './program/lazy.js';
 import { SERVICE_COMMANDS } from './program/service-commands.js';
 import { SETUP_COMMANDS } from './program/setup-commands.js';
-import { usageHint } from './program/usage-hint.js';
 import { WORKSPACE_COMMANDS } from './program/workspace-commands.js';
 import { VERSION } from './version.js';
 
@@ -113,6 +112,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // Help and version end with exit code 0; any other commander error is a usage mistake.
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (error.exitCode === 0) return;
+      // Loaded only on a usage mistake: every command's start would pay for it otherwise.
+      const { usageHint } = await import('./program/usage-hint.js');
       const hint = usageHint(error, program, argv);
       if (hint) process.stderr.write(hint);
       return;

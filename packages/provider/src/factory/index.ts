@@ -2,6 +2,8 @@ export type { AdapterFactories, AdapterFactory } from './adapters.js';
 export {
   type AuthContext,
   type CreateProviderOptions,
+  catalogKnowsServer,
+  checkedModel,
   createProviderFromConfig,
   credentialLabel,
   describeAuthFailure,
@@ -26,4 +28,3 @@ export {
   resolveCredential,
 } from './credentials.js';
 export { type ProbeOptions, type ProbeResult, probeEndpoint, servesModel } from './probe.js';
-export { catalogKnowsServer, checkedModel } from './selected-model.js';
