@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { CliSandbox } from './helpers.js';
+import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
@@ -61,6 +65,25 @@ describe('oxydra demo', () => {
     expect(result.stderr).toContain('-> file_write notes/todo.md');
     expect(result.stderr).toContain('-> shell_exec grep');
     expect(result.stderr).toMatch(/done: 5 model calls/);
+  });
+
+  it('`oxydra demo | head -1` leaves no throwaway workspace behind', async () => {
+    sandbox = new CliSandbox();
+    const tmp = mkdtempSync(join(tmpdir(), 'oxydra-demo-pipe-'));
+    try {
+      // The reader takes the first line and goes: the demo's next write meets a broken pipe.
+      const child = spawn(process.execPath, [OXYDRA_BIN, 'demo'], {
+        cwd: sandbox.workspace,
+        env: { ...sandbox.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+      expect(code).toBe(0);
+      expect(readdirSync(tmp).filter((name) => name.startsWith('oxydra-demo-'))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('prints the event stream with --json, ending with run_completed', () => {

@@ -4,6 +4,7 @@
  * is real: the provider adapter, the loop, the tools writing and editing files and running a
  * command in a fresh temporary workspace. The banner says plainly that the model is scripted.
  */
+import { rmSync } from 'node:fs';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,10 @@ async function tree(dir: string, prefix = ''): Promise<string[]> {
 
 export async function runDemo(options: { keep?: boolean; json?: boolean }): Promise<number> {
   const workspace = await mkdtemp(join(tmpdir(), 'oxydra-demo-'));
+  // `oxydra demo | head` ends the process at the first write after the reader left (main.ts,
+  // exitQuietlyOnBrokenPipe), before the finally below: the throwaway workspace goes then too.
+  const removeAtExit = () => rmSync(workspace, { recursive: true, force: true });
+  if (!options.keep) process.once('exit', removeAtExit);
   const mock = await startMockLLM({ api: 'openai-chat', scenario: DEMO_SCENARIO });
   const out = options.json ? process.stderr : process.stdout;
   try {
@@ -88,6 +93,7 @@ export async function runDemo(options: { keep?: boolean; json?: boolean }): Prom
     return EXIT_OK;
   } finally {
     await mock.close();
+    process.off('exit', removeAtExit);
     if (!options.keep) await rm(workspace, { recursive: true, force: true });
   }
 }
