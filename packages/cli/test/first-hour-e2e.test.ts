@@ -77,7 +77,7 @@ describe('the first hour', () => {
     const result = sandbox.run('run', '--provider', 'anthropc', 'hi');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(
-      'provider "anthropc" is not in [providers.registry] (did you mean "anthropic"?)',
+      'selection.provider = "anthropc" is not a provider of [providers.registry] (did you mean "anthropic"?)',
     );
     const models = sandbox.run('models', 'list', '--provider', 'opena');
     expect(models.status).toBe(2);

@@ -154,9 +154,7 @@ describe('configuration validation', () => {
 
   it('rejects a selection whose provider is not in the registry', async () => {
     const { messages } = await errorsFor('[selection]\nprovider = "opneai"\n');
-    expect(messages[0]).toContain(
-      'selection.provider = "opneai" provider "opneai" is not in [providers.registry]',
-    );
+    expect(messages[0]).toContain('selection.provider = "opneai" is not a provider of [providers.registry]');
   });
 
   it('rejects a fallback and an agent pointing at unknown providers', async () => {

@@ -402,7 +402,7 @@ export function checkAgentConfig(config: CoreConfig, ctx: z.RefinementCtx, secti
         code: 'custom',
         path,
         input: name,
-        message: `provider "${name}" is not in [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
+        message: `is not a provider of [providers.registry]${didYouMean(name, Object.keys(registry))} (known: ${known})`,
       });
     }
   };
