@@ -148,7 +148,9 @@ async function resolveAll(resolve: Resolver, host: string): Promise<readonly str
   try {
     return await resolve(host);
   } catch (error) {
-    throw new Error(`could not resolve ${host}: ${error instanceof Error ? error.message : String(error)}`);
+    // The host is the server's choice (a redirect), and the resolver's message names it again.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`could not resolve ${shownUrl(host)}: ${shownUrl(why)}`);
   }
 }
 
