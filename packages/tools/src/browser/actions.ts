@@ -67,10 +67,26 @@ async function act<T>(host: BrowserHost, context: ToolContext, work: Act<T>): Pr
       await host.closeSession(id, true);
       throw new Error(session.broken);
     }
-    throw error;
+    throw withoutCallLog(error);
   } finally {
     if (stop) deadline.removeEventListener('abort', stop);
   }
+}
+
+/** The most of a failure's first line that is shown. */
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * A failure's first line only: Playwright's next lines (its call log, a strict-mode list of
+ * matches) quote the page's elements (`locator resolved to <div title="…">…</div>`, hundreds of
+ * the page's characters), and an error is not marked as the page's, so the page could speak
+ * there as Oxydra. The first line says what failed.
+ */
+function withoutCallLog(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const first = error.message.split('\n', 1)[0] ?? '';
+  if (first === error.message && first.length <= MAX_ERROR_CHARS) return error;
+  return new Error(first.length > MAX_ERROR_CHARS ? `${first.slice(0, MAX_ERROR_CHARS - 1)}…` : first);
 }
 
 /** Only web pages: file://, chrome://, data: and the like are never shown. */
