@@ -29,6 +29,8 @@ describe('channel files', () => {
     expect(safeFileName('$(rm -rf ~)\n')).toBe('rm_-rf_');
     expect(safeFileName('...')).toBe('file');
     expect(safeFileName(`${'a'.repeat(200)}.pdf`)).toHaveLength(80);
+    // Cut to its last 80 characters, a long name must not start with a dot there either.
+    expect(safeFileName(`${'x'.repeat(30)}.${'y'.repeat(79)}`)).toBe('y'.repeat(79));
   });
 
   it('checks the declared type against the bytes', async () => {

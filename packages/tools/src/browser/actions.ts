@@ -8,7 +8,7 @@ import type { ToolContext, ToolResult } from '@oxydra/types';
 import type { Locator, Page } from 'playwright-core';
 import type { ToolRun } from '../define.js';
 import { parseHttpUrl } from '../web/safe-fetch.js';
-import { showUntrusted } from '../web/untrusted.js';
+import { shownUrl, showUntrusted } from '../web/untrusted.js';
 import type { SavedDownload } from './downloads.js';
 import type { BrowserHost, BrowserSession } from './host.js';
 import { readPage } from './page-text.js';
@@ -67,10 +67,26 @@ async function act<T>(host: BrowserHost, context: ToolContext, work: Act<T>): Pr
       await host.closeSession(id, true);
       throw new Error(session.broken);
     }
-    throw error;
+    throw withoutCallLog(error);
   } finally {
     if (stop) deadline.removeEventListener('abort', stop);
   }
+}
+
+/** The most of a failure's first line that is shown. */
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * A failure's first line only: Playwright's next lines (its call log, a strict-mode list of
+ * matches) quote the page's elements (`locator resolved to <div title="…">…</div>`, hundreds of
+ * the page's characters), and an error is not marked as the page's, so the page could speak
+ * there as Oxydra. The first line says what failed.
+ */
+function withoutCallLog(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const first = error.message.split('\n', 1)[0] ?? '';
+  if (first === error.message && first.length <= MAX_ERROR_CHARS) return error;
+  return new Error(first.length > MAX_ERROR_CHARS ? `${first.slice(0, MAX_ERROR_CHARS - 1)}…` : first);
 }
 
 /** Only web pages: file://, chrome://, data: and the like are never shown. */
@@ -93,7 +109,8 @@ async function settle(session: BrowserSession): Promise<void> {
  */
 async function status(session: BrowserSession, verb: string): Promise<ToolResult> {
   const { page } = session;
-  const url = page.url();
+  // The page chooses its URL (history.replaceState): shown shortened, as untrusted.ts says why.
+  const url = shownUrl(page.url());
   const lines = [`${verb} ${url}`];
   lines.push(...refusals(session));
   const downloads = await session.downloads.report();
@@ -101,7 +118,7 @@ async function status(session: BrowserSession, verb: string): Promise<ToolResult
   const title = `title: ${JSON.stringify(await page.title())}`;
   return {
     content: showUntrusted(lines, `the web page ${url}`, title),
-    data: { url, ...savedData(downloads.saved) },
+    data: { url: page.url(), ...savedData(downloads.saved) },
   };
 }
 
@@ -154,7 +171,8 @@ export function browserRead(host: BrowserHost): ToolRun<Record<string, never>> {
         text = text.slice(0, MAX_READ_CHARS);
       }
       // Oxydra's lines first; the page's title, text and control names below the untrusted line.
-      const ours = [`URL: ${page.url}`];
+      const url = shownUrl(page.url);
+      const ours = [`URL: ${url}`];
       if (notes.length > 0) ours.push(`[${notes.join('; ')}]`);
       ours.push(...refusals(session));
       const downloads = await session.downloads.report();
@@ -169,7 +187,7 @@ export function browserRead(host: BrowserHost): ToolRun<Record<string, never>> {
       return {
         content: showUntrusted(
           ours,
-          `the web page ${page.url}`,
+          `the web page ${url}`,
           [`# ${page.title}`, text, controls].filter((part) => part !== '').join('\n\n'),
         ),
         data: { url: page.url, chars: page.text.length, ...savedData(downloads.saved) },

@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { PathPolicy } from '../paths.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
+import { shownUrl } from '../web/untrusted.js';
 import { SessionDownloads } from './downloads.js';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { type Launched, type LaunchSettings, launchChromium } from './launch.js';
@@ -152,7 +153,8 @@ export class BrowserHost {
       if (!list) return;
       // The policy's reason names the URL already, and its allowlist hint is said once, below.
       const why = reason.replace(ALLOWLIST_HINT, '');
-      list.push(why.startsWith(target) ? why : `${target}: ${why}`);
+      const shown = shownUrl(target);
+      list.push(why.startsWith(shown) ? why : `${shown}: ${why}`);
       if (list.length > MAX_REFUSALS) list.shift();
     };
     const proxy = await startEgressProxy(proxyOptions);

@@ -18,8 +18,9 @@ export function safeFileName(name: string): string {
   const cleaned = (name.split(/[\\/]/).at(-1) ?? '')
     .normalize('NFKC')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
-    .slice(-80);
+    // Cut first, then strip: the last 80 characters of a longer name can start with a dot.
+    .slice(-80)
+    .replace(/^[._]+/, '');
   return cleaned === '' ? 'file' : cleaned;
 }
 

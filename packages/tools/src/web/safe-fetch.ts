@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { canonicalIp, EgressPolicy, urlPort } from './address-policy.js';
+import { shownUrl } from './untrusted.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
@@ -115,7 +116,7 @@ export function parseHttpUrl(input: string): URL {
   try {
     url = new URL(input);
   } catch {
-    throw new EgressRefused(`not a valid URL: ${input}`);
+    throw new EgressRefused(`not a valid URL: ${shownUrl(input)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new EgressRefused(`only http and https URLs can be fetched, not ${url.protocol}`);
@@ -134,7 +135,8 @@ export async function checkedTarget(
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) !== 0 ? [host] : await resolveAll(resolve, host);
   const refusal = policy.refusal(url, addresses);
-  if (refusal !== undefined) throw new EgressRefused(`${url.href}: ${refusal}`);
+  // A redirect's URL is the server's choice: shortened, so its words do not fill an error.
+  if (refusal !== undefined) throw new EgressRefused(`${shownUrl(url.href)}: ${refusal}`);
   const address = addresses[0];
   if (address === undefined) throw new EgressRefused(`${host} did not resolve to any address`);
   // canonicalIp strips brackets and zone-less forms; the socket gets a plain IP literal.
@@ -146,7 +148,9 @@ async function resolveAll(resolve: Resolver, host: string): Promise<readonly str
   try {
     return await resolve(host);
   } catch (error) {
-    throw new Error(`could not resolve ${host}: ${error instanceof Error ? error.message : String(error)}`);
+    // The host is the server's choice (a redirect), and the resolver's message names it again.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`could not resolve ${shownUrl(host)}: ${shownUrl(why)}`);
   }
 }
 

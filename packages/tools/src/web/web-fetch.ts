@@ -2,15 +2,21 @@
 import type { WebFetchArgs } from '../core/parameters.js';
 import type { ToolRun } from '../define.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
-import { showUntrusted } from './untrusted.js';
+import { shownUrl, showUntrusted } from './untrusted.js';
 
 const TEXTUAL =
   /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-yaml|yaml|toml)|[^;]*\+(json|xml))/;
 
 type Kind = 'html' | 'text' | 'binary';
 
+/** A media type's syntax (RFC 9110 tokens), short: a server's header says no more than this. */
+const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/;
+
+const mediaTypeOf = (response: SafeResponse): string =>
+  response.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+
 function kindOf(response: SafeResponse): Kind {
-  const type = response.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  const type = mediaTypeOf(response);
   if (type === 'text/html' || type === 'application/xhtml+xml') return 'html';
   if (TEXTUAL.test(type)) return 'text';
   if (type !== '') return 'binary';
@@ -34,8 +40,11 @@ export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchAr
     const response = await fetch(url, { signal: context.signal });
     const kind = kindOf(response);
     if (kind === 'binary') {
+      // Only the media type: the header's parameters are the server's free text, and an error
+      // is not marked as the page's.
+      const type = mediaTypeOf(response);
       throw new Error(
-        `${response.url} is ${response.contentType} (binary content), which web_fetch cannot show`,
+        `${shownUrl(response.url)} is ${MEDIA_TYPE.test(type) ? type : 'of an unrecognised type'} (binary content), which web_fetch cannot show`,
       );
     }
     const raw = decode(response);
@@ -48,7 +57,7 @@ export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchAr
     let text = page?.text ?? raw;
     const notes: string[] = [];
     if (response.status >= 400) notes.push(`HTTP ${response.status}`);
-    if (response.url !== url) notes.push(`redirected to ${response.url}`);
+    if (response.url !== url) notes.push(`redirected to ${shownUrl(response.url)}`);
     if (response.truncated) notes.push('the response was larger than 5 MiB; only its start was downloaded');
     const total = text.length;
     if (total > maxChars) {
@@ -59,7 +68,7 @@ export function webFetch(fetch: SafeFetch, maxChars: number): ToolRun<WebFetchAr
     const shown = title ? `# ${title}\n\n${text}` : text;
     const header = notes.length > 0 ? [`[${notes.join('; ')}]`] : [];
     return {
-      content: showUntrusted(header, `the web page ${response.url}`, shown),
+      content: showUntrusted(header, `the web page ${shownUrl(response.url)}`, shown),
       isError: response.status >= 400,
       data: { url: response.url, status: response.status, contentType: response.contentType, chars: total },
     };
