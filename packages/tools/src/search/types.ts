@@ -23,6 +23,8 @@ export interface SearchResult {
   matches: SearchMatch[];
   /** More matches exist than were returned. */
   truncated: boolean;
+  /** A folder not searched because it is nested deeper than MAX_WALK_DEPTH (the JS walk only). */
+  tooDeep?: string;
 }
 
 export type SearchBackend = (request: SearchRequest) => Promise<SearchResult>;
