@@ -11,10 +11,14 @@ import { AnchoredDir, openForReading, readCapped } from '../fs/anchored.js';
 import { MAX_WALK_DEPTH } from '../fs/depth.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { GitIgnore, isIgnored } from './gitignore.js';
-import { isCaseSensitive, type SearchMatch, type SearchRequest, type SearchResult } from './types.js';
-
-/** Files above this are skipped: logs and dumps that size are for the shell, not a text search. */
-const MAX_SEARCHED_FILE_BYTES = 8 * 1024 * 1024;
+import {
+  isCaseSensitive,
+  keptText,
+  MAX_SEARCHED_FILE_BYTES,
+  type SearchMatch,
+  type SearchRequest,
+  type SearchResult,
+} from './types.js';
 
 /** A regular file's bytes, or undefined for anything else (missing, a link, a FIFO, too large). */
 async function readRegular(path: string): Promise<Buffer | undefined> {
@@ -60,7 +64,7 @@ class Walk {
     const lines = bytes.toString('utf8').split('\n');
     for (let i = 0; i < lines.length && !this.full; i++) {
       const line = lines[i]!.replace(/\r$/, '');
-      if (this.#matches(line)) this.matches.push({ path: relative, line: i + 1, text: line });
+      if (this.#matches(line)) this.matches.push({ path: relative, line: i + 1, text: keptText(line) });
     }
   }
 
