@@ -30,7 +30,7 @@ function runHolding(fd: number, workspace: string, home: string, command: string
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',
     timeout: 30_000,
-    stdio: [...['ignore', 'pipe', 'pipe'], ...Array<'ignore'>(INHERITED_AS - 3).fill('ignore'), fd],
+    stdio: ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(INHERITED_AS - 3).fill('ignore'), fd],
   });
   expect(result.stderr).toBe('');
   return result.stdout;
