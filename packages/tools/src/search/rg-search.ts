@@ -7,13 +7,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Cancelled } from '@oxydra/types';
 import { SKIPPED_DIRS } from '../fs/names.js';
-import {
-  keptText,
-  MAX_SEARCHED_FILE_BYTES,
-  type SearchMatch,
-  type SearchRequest,
-  type SearchResult,
-} from './types.js';
+import type { SearchMatch, SearchRequest, SearchResult } from './types.js';
+import { keptText, MAX_SEARCHED_FILE_BYTES } from './types.js';
 
 interface RgText {
   text?: string;
