@@ -6,7 +6,7 @@
  * pids cgroup as root), and the user namespace it creates maps that uid, never 0.
  *
  * Which uid: the workspace's owner when that is an ordinary user (`sudo oxydra` in alice's project
- * runs commands as alice, and what they create is hers), else 65534 ("nobody"), which cannot
+ * runs commands as alice, and what they create is hers; in her group, never root's group 0), else 65534 ("nobody"), which cannot
  * write a root-owned workspace: said at start-up with the ways out.
  */
 import { statSync } from 'node:fs';
@@ -32,7 +32,10 @@ export function sandboxIdentity(
     return { uid, gid: gid ?? uid };
   }
   const owner = statSync(workspace);
-  return owner.uid === 0 ? { ...NOBODY } : { uid: owner.uid, gid: owner.gid };
+  if (owner.uid === 0) return { ...NOBODY };
+  // Never the root group: `chown 1000 /app` in a container keeps root's group 0, and commands in
+  // it would read every root-group file (/etc/sudoers). The owner bits are what let them write.
+  return { uid: owner.uid, gid: owner.gid === 0 ? NOBODY.gid : owner.gid };
 }
 
 /** The argv prefix that starts the rest as `identity`, with no supplementary groups left. */

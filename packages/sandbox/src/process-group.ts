@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { withInheritedCovered } from './inherited-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import {
   type CommandResult,
@@ -88,7 +89,8 @@ export function startProcessGroup(
     env: launch.env,
     // A new process group (and session), led by the shell: killable as one with kill(-pid).
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', ...extraStdio],
+    // Never what this process inherited (inherited-fds.ts): the sandbox's way back out.
+    stdio: withInheritedCovered<'pipe'>(['ignore', 'pipe', 'pipe', ...extraStdio]),
   });
   // The child has its own copies now.
   closeExtraFds(launch);

@@ -5,7 +5,16 @@
  * bounded tmpfs and every file a command writes is bounded by RLIMIT_FSIZE.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
@@ -57,6 +66,14 @@ describe('sandboxIdentity: who commands run as when Oxydra is root', () => {
     () => {
       chownSync(dir, 4242, 4343);
       expect(sandboxIdentity(dir, 'auto', 0)).toEqual({ uid: 4242, gid: 4343 });
+    },
+  );
+
+  it.skipIf(!IS_ROOT)(
+    "never takes the root group from a workspace an ordinary user owns with group 0 (a container's `chown 1000 /app`)",
+    () => {
+      chownSync(dir, 4242, 0);
+      expect(sandboxIdentity(dir, 'auto', 0)).toEqual({ uid: 4242, gid: NOBODY.gid });
     },
   );
 
@@ -135,6 +152,29 @@ describe.skipIf(!HAS_BWRAP)('the sandbox holds no host root and no unbounded dis
       expect(r.output).toContain('made');
       // Seen from the host, what the command created belongs to the ordinary uid, not to root.
       expect(statSync(path.join(f.workspace, 'made.txt')).uid).toBe(NOBODY.uid);
+    },
+  );
+
+  it.skipIf(!IS_ROOT)(
+    'runs commands outside the root group when the workspace has group 0: no root-group file read',
+    async () => {
+      chmodSync(f.root, 0o755);
+      chownTree(f.workspace, 4242, 0);
+      // Readable by the root group only, as /etc/sudoers is: planted where the command can name it.
+      const planted = path.join(f.workspace, 'root-group-only.txt');
+      writeFileSync(planted, 'ROOT-GROUP-SECRET\n');
+      chownSync(planted, 0, 0);
+      chmodSync(planted, 0o640);
+      const identity = sandboxIdentity(f.workspace, 'auto', 0);
+      const r = await run(
+        f,
+        policy({ ...(identity ? { identity } : {}) }),
+        'id -u; id -G; cat root-group-only.txt',
+      );
+      const [uid, groups] = r.output.split('\n');
+      expect(uid).toBe('4242');
+      expect(groups?.split(' ')).not.toContain('0');
+      expect(r.output).not.toContain('ROOT-GROUP-SECRET');
     },
   );
 

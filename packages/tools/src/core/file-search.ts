@@ -3,6 +3,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import type { ToolRun } from '../define.js';
 import { describeFsError, notRegular } from '../fs/anchored.js';
+import { MAX_WALK_DEPTH } from '../fs/depth.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import { findOnPath } from '../search/on-path.js';
 import { searchWithRg } from '../search/rg-search.js';
@@ -52,14 +53,22 @@ export function fileSearch(
       const visible = (path: string) => !hidden.some((dir) => path === dir || path.startsWith(`${dir}/`));
       result = { ...result, matches: result.matches.filter((match) => visible(match.path)) };
     }
+    const deepNote =
+      result.tooDeep === undefined
+        ? []
+        : [
+            `[not searched: folders nested more than ${MAX_WALK_DEPTH} deep, from ${clip(result.tooDeep)}; ` +
+              'search one of them by its path, or use shell_exec]',
+          ];
     if (result.matches.length === 0) {
       const where = target.relative === '.' ? 'the workspace' : target.relative;
-      return `No matches for "${query}" in ${where}.`;
+      return [`No matches for "${query}" in ${where}.`, ...deepNote].join('\n');
     }
     const lines = result.matches.map((match) => `${match.path}:${match.line}: ${clip(match.text)}`);
     if (result.truncated) {
       lines.push(`[stopped at ${maxMatches} matches; search a narrower path or a more specific query]`);
     }
+    lines.push(...deepNote);
     return {
       content: lines.join('\n'),
       data: { matches: result.matches.length, truncated: result.truncated },

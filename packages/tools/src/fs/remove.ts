@@ -5,6 +5,7 @@
  */
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import type { AnchoredDir } from './anchored.js';
+import { MAX_WALK_DEPTH } from './depth.js';
 import { throwIfStopped } from './stopped.js';
 
 export interface Stop {
@@ -17,26 +18,35 @@ const MAX_PASSES = 3;
 
 const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
-export async function removeEntry(folder: AnchoredDir, name: string, stop: Stop): Promise<void> {
+/** `depth`: how many folders down from the named entry `name` is (the entry itself is 1). */
+export async function removeEntry(folder: AnchoredDir, name: string, stop: Stop, depth = 1): Promise<void> {
   const info = await lstat(folder.at(name));
-  if (info.isDirectory() && (await removeFolder(folder, name, stop))) return;
+  if (info.isDirectory() && (await removeFolder(folder, name, stop, depth))) return;
   throwIfStopped(stop.signal, stop.shown);
   await folder.recheck();
   await unlink(folder.at(name)).catch(async (error: unknown) => {
     // It became a folder since the lstat (a concurrent writer): remove it as one.
-    if (codeOf(error) !== 'EISDIR' || !(await removeFolder(folder, name, stop))) throw error;
+    if (codeOf(error) !== 'EISDIR' || !(await removeFolder(folder, name, stop, depth))) throw error;
   });
 }
 
+const tooDeep = (stop: Stop) =>
+  new Error(
+    `${stop.shown} has folders nested more than ${MAX_WALK_DEPTH} folders deep; file_delete stopped ` +
+      `there and left the rest. Delete it with shell_exec: rm -rf ${stop.shown}`,
+  );
+
 /** False when `name` is no folder any more (it became a link or a file): unlink it instead. */
-async function removeFolder(folder: AnchoredDir, name: string, stop: Stop): Promise<boolean> {
+async function removeFolder(folder: AnchoredDir, name: string, stop: Stop, depth: number): Promise<boolean> {
+  // Each level below keeps this one open (see depth.ts): a bounded number of them.
+  if (depth > MAX_WALK_DEPTH) throw tooDeep(stop);
   // Opened no-follow: if it became a link since the lstat, the open fails.
   const inner = await folder.child(name).catch(() => undefined);
   if (!inner) return false;
   try {
     for (let pass = 1; ; pass++) {
       for (const entry of await readdir(inner.at(''))) {
-        await removeEntry(inner, entry, stop).catch((error: unknown) => {
+        await removeEntry(inner, entry, stop, depth + 1).catch((error: unknown) => {
           if (codeOf(error) !== 'ENOENT') throw error; // gone already
         });
       }

@@ -8,12 +8,17 @@
 import { readdir } from 'node:fs/promises';
 import { Cancelled } from '@oxydra/types';
 import { AnchoredDir, openForReading, readCapped } from '../fs/anchored.js';
+import { MAX_WALK_DEPTH } from '../fs/depth.js';
 import { byCodePoint, SKIPPED_DIRS } from '../fs/names.js';
 import { GitIgnore, isIgnored } from './gitignore.js';
-import { isCaseSensitive, type SearchMatch, type SearchRequest, type SearchResult } from './types.js';
-
-/** Files above this are skipped: logs and dumps that size are for the shell, not a text search. */
-const MAX_SEARCHED_FILE_BYTES = 8 * 1024 * 1024;
+import {
+  isCaseSensitive,
+  keptText,
+  MAX_SEARCHED_FILE_BYTES,
+  type SearchMatch,
+  type SearchRequest,
+  type SearchResult,
+} from './types.js';
 
 /** A regular file's bytes, or undefined for anything else (missing, a link, a FIFO, too large). */
 async function readRegular(path: string): Promise<Buffer | undefined> {
@@ -37,6 +42,8 @@ async function readIgnore(folder: AnchoredDir, relative: string): Promise<GitIgn
 
 class Walk {
   readonly matches: SearchMatch[] = [];
+  /** The first folder left unsearched for its depth (see depth.ts). */
+  tooDeep: string | undefined;
   readonly #matches: (line: string) => boolean;
 
   constructor(readonly request: SearchRequest) {
@@ -57,11 +64,17 @@ class Walk {
     const lines = bytes.toString('utf8').split('\n');
     for (let i = 0; i < lines.length && !this.full; i++) {
       const line = lines[i]!.replace(/\r$/, '');
-      if (this.#matches(line)) this.matches.push({ path: relative, line: i + 1, text: line });
+      if (this.#matches(line)) this.matches.push({ path: relative, line: i + 1, text: keptText(line) });
     }
   }
 
-  async searchDirectory(folder: AnchoredDir, relative: string, ignores: readonly GitIgnore[]): Promise<void> {
+  /** `depth`: how many folders below the searched one `folder` is. */
+  async searchDirectory(
+    folder: AnchoredDir,
+    relative: string,
+    ignores: readonly GitIgnore[],
+    depth = 0,
+  ): Promise<void> {
     if (this.request.signal.aborted) throw new Cancelled('file_search cancelled');
     const own = await readIgnore(folder, relative);
     const rules = own === undefined ? ignores : [...ignores, own];
@@ -72,11 +85,16 @@ class Walk {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) {
         if (SKIPPED_DIRS.has(entry.name) || isIgnored(rules, path, true)) continue;
+        // Each level below keeps this one open: a bounded number of them.
+        if (depth >= MAX_WALK_DEPTH) {
+          this.tooDeep ??= path;
+          continue;
+        }
         // No-follow: a folder that became a link since the listing is skipped.
         const inner = await folder.child(entry.name).catch(() => undefined);
         if (!inner) continue;
         try {
-          await this.searchDirectory(inner, path, rules);
+          await this.searchDirectory(inner, path, rules, depth + 1);
         } finally {
           await inner.close();
         }
@@ -135,5 +153,9 @@ export async function searchWithJs(request: SearchRequest): Promise<SearchResult
     }
   }
   const truncated = walk.matches.length > request.maxMatches;
-  return { matches: walk.matches.slice(0, request.maxMatches), truncated };
+  return {
+    matches: walk.matches.slice(0, request.maxMatches),
+    truncated,
+    ...(walk.tooDeep === undefined ? {} : { tooDeep: walk.tooDeep }),
+  };
 }

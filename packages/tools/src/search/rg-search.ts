@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { Cancelled } from '@oxydra/types';
 import { SKIPPED_DIRS } from '../fs/names.js';
 import type { SearchMatch, SearchRequest, SearchResult } from './types.js';
+import { keptText, MAX_SEARCHED_FILE_BYTES } from './types.js';
 
 interface RgText {
   text?: string;
@@ -28,7 +29,7 @@ function parseMatch(line: string): SearchMatch | undefined {
   return {
     path: textOf(event.data.path).replace(/^\.\//, ''),
     line: event.data.line_number ?? 0,
-    text: textOf(event.data.lines).replace(/\r?\n$/, ''),
+    text: keptText(textOf(event.data.lines).replace(/\r?\n$/, '')),
   };
 }
 
@@ -47,6 +48,10 @@ export function searchWithRg(rgPath: string): (request: SearchRequest) => Promis
         '--no-ignore-dot',
         '--no-ignore-global',
         '--no-ignore-exclude',
+        // As the JS walk: each match is one JSON line holding the whole matching line, which
+        // from a file a command wrote could be longer than a JavaScript string may be.
+        '--max-filesize',
+        String(MAX_SEARCHED_FILE_BYTES),
         ...[...SKIPPED_DIRS].flatMap((name) => ['--glob', `!${name}`]),
         '--',
         request.query,
