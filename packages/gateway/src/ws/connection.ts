@@ -6,6 +6,7 @@
  */
 
 import type { Socket } from 'node:net';
+import { Cancelled } from '@oxydra/types';
 import {
   type ClientFrame,
   type ClientPayload,
@@ -19,8 +20,9 @@ import { OWNER, type Principal } from '../auth.js';
 import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
-import type { LiveSession, Subscriber } from '../live-sessions.js';
+import type { ActiveTurn, LiveSession, Subscriber } from '../live-sessions.js';
 import { TokenBucket } from '../rate-limit.js';
+import { TOKEN_REVOKED } from '../token-holds.js';
 import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';
 
@@ -38,6 +40,11 @@ export class GatewayConnection implements Subscriber {
   /** What the client asked for in hello that this gateway does ("approvals"). */
   #capabilities = new Set<string>();
   #closed = false;
+  /**
+   * The turns this client sent, with their sessions: stopped if its token is revoked (a session
+   * turn runs on when its client leaves, for the client's return). Entries go as turns end.
+   */
+  readonly #sent = new Map<ActiveTurn, LiveSession>();
   /** Answered the last heartbeat ping. */
   alive = true;
 
@@ -119,6 +126,15 @@ export class GatewayConnection implements Subscriber {
   close(code: number, reason: string): void {
     this.#closed = true;
     this.socket.close(code, reason);
+  }
+
+  /** Its token was revoked: the turns it sent that still run stop, and it closes. */
+  revoked(): void {
+    for (const [turn, live] of this.#sent) {
+      if (live.active === turn) turn.controller.abort(new Cancelled(TOKEN_REVOKED));
+    }
+    this.#sent.clear();
+    this.close(CLOSE_POLICY, TOKEN_REVOKED);
   }
 
   #receive(data: RawData, isBinary: boolean): void {
@@ -211,6 +227,9 @@ export class GatewayConnection implements Subscriber {
             data: a.data,
           })),
         });
+        // submitTurn set the session's turn before returning: that one is this client's.
+        for (const [turn, session] of this.#sent) if (session.active !== turn) this.#sent.delete(turn);
+        if (live.active) this.#sent.set(live.active, live);
         return;
       }
       case 'cancel_active_turn': {
