@@ -218,6 +218,7 @@ export class GatewayConnection implements Subscriber {
     switch (frame.type) {
       case 'send_turn': {
         const live = this.#current(frame.payload.session_id);
+        await this.hub.forgetGhostTurn(live);
         this.hub.submitTurn(live, {
           requestId: frame.payload.request_id,
           turnId: frame.payload.turn_id,
