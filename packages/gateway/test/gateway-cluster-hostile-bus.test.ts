@@ -11,26 +11,7 @@
 import type { EventBus } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { ON_POSTGRES, openTestPostgres } from '../../store-postgres/test/test-store.js';
-import {
-  type ModelCall,
-  type Script,
-  sendTurn,
-  startTestGateway,
-  TestClient,
-  type TestGateway,
-  toolCallReply,
-} from './helpers.js';
-
-/** Asks once for a command (approval "ask"), then reports the tool result it got. */
-const shellThenReport: Script = async function* (call: ModelCall) {
-  const last = call.messages.at(-1);
-  if (last?.role !== 'tool') {
-    yield* toolCallReply('sh1', 'shell_exec', { command: 'echo ran-$((40+2))' });
-    return;
-  }
-  yield { type: 'text_delta', text: `tool said: ${last.content}` };
-  yield { type: 'finish', reason: 'stop' };
-};
+import { sendTurn, shellThenReport, startTestGateway, TestClient, type TestGateway } from './helpers.js';
 
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
 async function withIntruder(
@@ -124,7 +105,7 @@ describe('hostile messages on the deployment bus', () => {
         const resolved = await bob.client.take('approval_resolved');
         expect(resolved.payload).toMatchObject({ approval_id: approvalId, allow: true, by: 'client' });
         const done = await bob.client.take('turn_completed');
-        expect(done.payload.response.message).toContain('ran-42');
+        expect(done.payload.response.message).toContain('approved-42');
         // Ann's client still works.
         ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
         expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
