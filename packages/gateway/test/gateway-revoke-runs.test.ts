@@ -7,8 +7,10 @@
  */
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { openKernelDb } from '@oxydra/kernel/stores';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage } from './a2a-client.js';
 import {
   Gate,
@@ -25,18 +27,34 @@ let env: TestGateway;
 const gate = new Gate();
 
 beforeAll(async () => {
-  env = await startTestGateway({ model: new ScriptedModel(heldScript(gate)) });
+  // A short sweep: the test of a revocation by another process waits for it, never a fixed time.
+  env = await startTestGateway({ model: new ScriptedModel(heldScript(gate)), revocationSweepMs: 100 });
 });
 afterAll(async () => {
   gate.release();
   await env?.cleanup();
 });
 
+/** A token id with this prefix is revoked by another process (see revoke). */
+const ELSEWHERE = 'elsewhere:';
+
 async function aliceToken(): Promise<{ id: string; token: string }> {
   return (await env.kernel.service('tokens')).add('alice', 'user', '', 'test');
 }
 
 async function revoke(id: string): Promise<void> {
+  if (id.startsWith(ELSEWHERE)) {
+    // As `oxydra token revoke` in another process does: straight in kernel.db, found by the sweep.
+    const other = await openKernelDb(env.workspace);
+    try {
+      other
+        .prepare('UPDATE gateway_tokens SET revoked_at = ? WHERE id = ?')
+        .run(new Date().toISOString(), id.slice(ELSEWHERE.length));
+    } finally {
+      other.close();
+    }
+    return;
+  }
   const revoked = await fetch(`${env.gateway.url}/v1/tokens/${id}`, {
     method: 'DELETE',
     headers: { authorization: `Bearer ${TOKEN}` },
@@ -100,6 +118,21 @@ describe('revoking a token stops its agents', () => {
     );
     sendTurn(client, ack.payload.session.session_id, 'ws turn');
     await revokedKills('ws turn', alice.id);
+  });
+
+  // libSQL only: revoked by writing kernel.db, as another process does (found by the sweep).
+  it.skipIf(ON_POSTGRES)('an A2A task, when another process revokes the token', async () => {
+    const alice = await aliceToken();
+    const client = await a2aClient(`${env.gateway.url}`, alice.token);
+    await client.sendMessage({
+      ...a2aMessage('a2a elsewhere'),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        returnImmediately: true,
+      },
+    });
+    await revokedKills('a2a elsewhere', `${ELSEWHERE}${alice.id}`);
   });
 
   it("MCP's run_agent", async () => {
