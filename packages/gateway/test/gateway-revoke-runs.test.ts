@@ -62,6 +62,19 @@ async function revoke(id: string): Promise<void> {
   expect(revoked.status).toBe(200);
 }
 
+/** Sends an A2A task without waiting for it (it runs on after the request). */
+async function sendA2aTask(token: string, prompt: string): Promise<void> {
+  const client = await a2aClient(env.gateway.url, token);
+  await client.sendMessage({
+    ...a2aMessage(prompt),
+    configuration: {
+      acceptedOutputModes: [],
+      taskPushNotificationConfig: undefined,
+      returnImmediately: true,
+    },
+  });
+}
+
 /** Waits for the agent running `prompt`, revokes `id`, and waits for that agent to be killed. */
 async function revokedKills(prompt: string, id: string): Promise<void> {
   await pollUntil(() => env.spawns.some((s) => s.prompt.startsWith(prompt)), 'the agent to start');
@@ -97,15 +110,7 @@ describe('revoking a token stops its agents', () => {
 
   it('an A2A task sent without waiting', async () => {
     const alice = await aliceToken();
-    const client = await a2aClient(`${env.gateway.url}`, alice.token);
-    await client.sendMessage({
-      ...a2aMessage('a2a task'),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: undefined,
-        returnImmediately: true,
-      },
-    });
+    await sendA2aTask(alice.token, 'a2a task');
     await revokedKills('a2a task', alice.id);
   });
 
@@ -123,15 +128,7 @@ describe('revoking a token stops its agents', () => {
   // libSQL only: revoked by writing kernel.db, as another process does (found by the sweep).
   it.skipIf(ON_POSTGRES)('an A2A task, when another process revokes the token', async () => {
     const alice = await aliceToken();
-    const client = await a2aClient(`${env.gateway.url}`, alice.token);
-    await client.sendMessage({
-      ...a2aMessage('a2a elsewhere'),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: undefined,
-        returnImmediately: true,
-      },
-    });
+    await sendA2aTask(alice.token, 'a2a elsewhere');
     await revokedKills('a2a elsewhere', `${ELSEWHERE}${alice.id}`);
   });
 
