@@ -238,10 +238,28 @@ export class GatewayHub {
    */
   async cancelTurn(live: LiveSession): Promise<boolean> {
     if (this.cancelLocalTurn(live)) return true;
+    const remote = live.remote;
     const run = await this.cluster?.runOf(live.id);
-    if (!run || !this.cluster) return false;
+    if (!run || !this.cluster) {
+      forgetGhost(live, remote);
+      return false;
+    }
     this.cluster.publishControl({ kind: 'cancel', session_id: live.id });
     return true;
+  }
+
+  /**
+   * Before a turn on a session heard busy on another process: if the store (which holds every
+   * running turn of the deployment) has no run of it, that turn is over or never was (its end
+   * frame lost, as the bus is at most once, or a start frame nobody ran) and is forgotten, so the
+   * session takes turns again. Without this one lost frame refused the session's every turn
+   * (turn_active) and cancel (no_active_turn) while its clients stayed. A turn that does run
+   * elsewhere is still refused, by the store's claim.
+   */
+  async forgetGhostTurn(live: LiveSession): Promise<void> {
+    const remote = live.remote;
+    if (live.active || !remote || !this.cluster) return;
+    if (!(await this.cluster.runOf(live.id))) forgetGhost(live, remote);
   }
 
   /** Cancels the session's turn if this process runs it. */
@@ -425,4 +443,9 @@ export class GatewayHub {
 
 function notFound(sessionId: string): GatewayError {
   return new GatewayError('session_not_found', `session ${sessionId} not found (list_sessions shows yours)`);
+}
+
+/** Forgets the remote turn `seen` unless another was heard of meanwhile (its start came since). */
+function forgetGhost(live: LiveSession, seen: LiveSession['remote']): void {
+  if (seen !== undefined && live.remote === seen) live.remote = undefined;
 }

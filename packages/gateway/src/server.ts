@@ -42,7 +42,7 @@ import { GatewayHub } from './hub.js';
 import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
 import { startScheduledRuns } from './scheduled-runs.js';
-import { TokenHolds } from './token-holds.js';
+import { type HoldRun, TokenHolds } from './token-holds.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
 import { startWorkspaceGuard } from './workspace-guard.js';
 import { registerWebSocketRoute } from './ws/route.js';
@@ -239,9 +239,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   registerKernelApprovalRoutes(app, kernel);
   registerMetricsRoute(app, kernel);
   // A2A tasks and MCP run_agent calls share one per-token limit on running agents.
-  const mcp = registerMcpRoute(app, kernel);
-  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening }) : undefined;
-  const turns = newTurnDeps(hub, limits.sseKeepAliveMs);
+  // Their agents stop when the token that started them is revoked (token-holds.ts).
+  const hold: HoldRun = (principal, end) => holds.hold(principal, end);
+  const mcp = registerMcpRoute(app, kernel, hold);
+  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening, hold }) : undefined;
+  const turns = newTurnDeps(hub, limits.sseKeepAliveMs, hold);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);
   registerResponses(app, turns);

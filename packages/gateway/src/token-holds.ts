@@ -13,6 +13,17 @@ import type { TokenCalls } from '@oxydra/kernel/admin';
 import { OWNER, type Principal } from './auth.js';
 import type { GatewayLogger } from './types.js';
 
+/**
+ * What a door is given to stop a run when its token is revoked: `end` is called on revocation;
+ * call the returned release when the run ends by itself. A run (an agent) is held apart from its
+ * socket because it may outlive it: a keyed /v1 answer runs on for the retry, an A2A task for
+ * tasks/get, MCP's run_agent inside its session.
+ */
+export type HoldRun = (principal: Principal, end: () => void) => () => void;
+
+/** Why a revoked token's run is stopped (its agent's cancellation reason). */
+export const TOKEN_REVOKED = 'the token was revoked';
+
 /** How often revocations made by other processes are looked for while a stored token holds something. */
 const REVOCATION_SWEEP_MS = 5000;
 

@@ -5,29 +5,10 @@
  * nobody who answers is watching is refused at once (by "policy"); old clients get no new frames.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type ModelCall,
-  type Script,
-  sendTurn,
-  startTestGateway,
-  TestClient,
-  type TestGateway,
-  toolCallReply,
-} from './helpers.js';
+import { sendTurn, shellThenReport, startTestGateway, TestClient, type TestGateway } from './helpers.js';
 
 let env: TestGateway;
 const clients: TestClient[] = [];
-
-/** Asks once for a command, then reports the tool result it got. */
-const shellThenReport: Script = async function* (call: ModelCall) {
-  const last = call.messages.at(-1);
-  if (last?.role !== 'tool') {
-    yield* toolCallReply('sh1', 'shell_exec', { command: 'echo approved-$((40+2))' });
-    return;
-  }
-  yield { type: 'text_delta', text: `tool said: ${last.content}` };
-  yield { type: 'finish', reason: 'stop' };
-};
 
 beforeEach(async () => {
   env = await startTestGateway({ config: { tools: { approval: 'ask' } } });

@@ -71,6 +71,17 @@ export function* toolCallReply(
   yield { type: 'finish', reason: 'tool_calls' };
 }
 
+/** Asks once for a command (a privileged call: approval "ask" asks), then reports the tool result it got. */
+export const shellThenReport: Script = async function* (call: ModelCall) {
+  const last = call.messages.at(-1);
+  if (last?.role !== 'tool') {
+    yield* toolCallReply('sh1', 'shell_exec', { command: 'echo approved-$((40+2))' });
+    return;
+  }
+  yield { type: 'text_delta', text: `tool said: ${last.content}` };
+  yield { type: 'finish', reason: 'stop' };
+};
+
 /** Streams "working", then waits until released or cancelled. */
 export class Gate {
   #open: () => void = () => {};

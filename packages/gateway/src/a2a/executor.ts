@@ -30,6 +30,7 @@ import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxyd
 import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../auth.js';
 import { RunProgress } from '../run-progress.js';
+import { type HoldRun, TOKEN_REVOKED } from '../token-holds.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
 import { promptParts, taskSpec } from './spec-task.js';
 import { TaskUpdates } from './task-updates.js';
@@ -58,6 +59,11 @@ interface Running {
 export interface ExecutorOptions {
   /** The SDK's event factory (the SDK is loaded lazily, so it is passed in). */
   events: typeof AgentEventFactory;
+  /**
+   * Stops a task when the token that sent it is revoked: a task runs on after its request (for
+   * tasks/get), so cutting the request's socket alone left a revoked token's agent running.
+   */
+  hold: HoldRun;
 }
 
 export class OxydraAgentExecutor implements AgentExecutor {
@@ -112,7 +118,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
     const prompt = promptOf(request.userMessage.parts);
     if (spec !== undefined) {
       await this.#audit(principal, { task: taskId, context: contextId, agent, spec: true });
-      await this.#executeSpec(taskId, updates, { prompt, spec, spawn, release: slot.release });
+      await this.#executeSpec(taskId, updates, { prompt, spec, spawn, release: slot.release, principal });
       bus.finished();
       return;
     }
@@ -127,8 +133,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
     }
     const running: Running = { handle, release: slot.release };
     this.#running.set(taskId, running);
-    // This process cut off from the deployment: the others report the task's claim interrupted.
-    const unhook = Admission.stopOnCutOff(slot.release, (why) => void stopTask(running, why.message));
+    const unhook = this.#stopping(running, slot.release, principal);
     await this.#audit(principal, { task: taskId, context: contextId, agent, agent_id: handle.id });
     try {
       updates.status(STATE.working);
@@ -162,6 +167,19 @@ export class OxydraAgentExecutor implements AgentExecutor {
     await Promise.allSettled([...this.#running.values()].map((entry) => stopTask(entry, reason)));
   }
 
+  /**
+   * Stops a running task when this process is cut off from the deployment (the others report
+   * its claim interrupted) or its token is revoked; returns what stops watching.
+   */
+  #stopping(running: Running, release: Release, principal: Principal): () => void {
+    const unhook = Admission.stopOnCutOff(release, (why) => void stopTask(running, why.message));
+    const unhold = this.options.hold(principal, () => void stopTask(running, TOKEN_REVOKED));
+    return () => {
+      unhook();
+      unhold();
+    };
+  }
+
   async #audit(principal: Principal, data: Record<string, unknown>): Promise<void> {
     await (await this.kernel.service('audit')).record(`token:${principal.tokenId}`, 'a2a_task', data);
   }
@@ -170,12 +188,18 @@ export class OxydraAgentExecutor implements AgentExecutor {
   async #executeSpec(
     taskId: string,
     updates: TaskUpdates,
-    task: { prompt: string; spec: SpecRequest; spawn: Omit<SpawnSpec, 'prompt'>; release: Release },
+    task: {
+      prompt: string;
+      spec: SpecRequest;
+      spawn: Omit<SpawnSpec, 'prompt'>;
+      release: Release;
+      principal: Principal;
+    },
   ): Promise<void> {
     const stop = new AbortController();
     const running: Running = { release: task.release, stop };
     this.#running.set(taskId, running);
-    const unhook = Admission.stopOnCutOff(task.release, (why) => void stopTask(running, why.message));
+    const unhook = this.#stopping(running, task.release, task.principal);
     let done: SpecRequestOutcome;
     try {
       updates.status(STATE.working);

@@ -12,6 +12,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PUBLIC_ROUTE, principalOf } from '../auth.js';
+import type { HoldRun } from '../token-holds.js';
 import {
   A2A_PATH,
   AGENT_CARD_PATH,
@@ -35,6 +36,8 @@ const CARD_MAX_AGE_SECS = 300;
 interface RouteOptions {
   /** The gateway's own address (http://HOST:PORT), once it listens: the card's fallback URL. */
   listening: () => string;
+  /** Stops a task when the token that sent it is revoked. */
+  hold: HoldRun;
 }
 
 async function loadSdk(kernel: Kernel, options: RouteOptions) {
@@ -45,6 +48,7 @@ async function loadSdk(kernel: Kernel, options: RouteOptions) {
   ]);
   const executor = new OxydraAgentExecutor(kernel, {
     events: server.AgentEvent,
+    hold: options.hold,
   });
   const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');
   const handler = new server.DefaultRequestHandler(

@@ -13,8 +13,10 @@ import {
   type Usage,
 } from '@oxydra/types';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { principalOf } from '../auth.js';
 import { GatewayError, HTTP_STATUS, publicError } from '../errors.js';
 import type { GatewayHub } from '../hub.js';
+import { type HoldRun, TOKEN_REVOKED } from '../token-holds.js';
 import { turnEvents } from '../turn-spawn.js';
 import { IdempotencyStore, MAX_KEY_CHARS } from './idempotency.js';
 import { Recording } from './recording.js';
@@ -62,10 +64,12 @@ export interface TurnDeps {
   hub: GatewayHub;
   idempotency: IdempotencyStore;
   keepAliveMs: number;
+  /** Stops the turn when its token is revoked (a keyed turn outlives its socket). */
+  hold: HoldRun;
 }
 
-export function newTurnDeps(hub: GatewayHub, keepAliveMs: number): TurnDeps {
-  return { hub, idempotency: new IdempotencyStore(() => hub.options.clock.now()), keepAliveMs };
+export function newTurnDeps(hub: GatewayHub, keepAliveMs: number, hold: HoldRun): TurnDeps {
+  return { hub, idempotency: new IdempotencyStore(() => hub.options.clock.now()), keepAliveMs, hold };
 }
 
 /** A refusal before any turn: unknown agent (404 model_not_found), bad user, bad request... */
@@ -129,6 +133,8 @@ export async function answerTurn(
       if (!finished) controller.abort(new Cancelled('the HTTP client went away'));
     });
   }
+  // A revoked token's turn stops, keyed or not: its socket is cut, but a keyed turn ran on.
+  const unhold = deps.hold(principalOf(request.raw), () => controller.abort(new Cancelled(TOKEN_REVOKED)));
   const prompt = spec.structured ? `${spec.prompt}\n\n${spec.structured.instruction}` : spec.prompt;
   let started: Awaited<ReturnType<GatewayHub['startStateless']>>;
   try {
@@ -138,6 +144,7 @@ export async function answerTurn(
     );
   } catch (error) {
     finished = true;
+    unhold();
     const failure = startFailure(error);
     sendFailure(recording, failure);
     if (failure.retriable) forget();
@@ -161,6 +168,7 @@ export async function answerTurn(
     deps.hub.options.log('error', 'a stateless turn failed', { error: String(error) });
   } finally {
     finished = true;
+    unhold();
     started.done();
     sse?.stop();
   }

@@ -9,12 +9,19 @@ export class Recording {
   #status: number | undefined;
   #headers: Record<string, string> = {};
   readonly #chunks: string[] = [];
+  #bytes = 0;
   #ended = false;
   readonly #clients = new Set<ServerResponse>();
   readonly #keep: boolean;
 
-  /** `keep`: retain the chunks for later clients (idempotent requests). */
-  constructor(keep: boolean) {
+  /**
+   * `keep`: retain the chunks for later clients (idempotent requests). `ended`: told once the
+   * answer is whole (its keeper bounds what it keeps then).
+   */
+  constructor(
+    keep: boolean,
+    private readonly onEnd: () => void = () => {},
+  ) {
     this.#keep = keep;
   }
 
@@ -24,6 +31,11 @@ export class Recording {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The bytes kept for later clients (UTF-8): what an idempotency key costs while it is kept. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   attach(raw: ServerResponse): void {
@@ -49,7 +61,10 @@ export class Recording {
   }
 
   write(chunk: string): void {
-    if (this.#keep) this.#chunks.push(chunk);
+    if (this.#keep) {
+      this.#chunks.push(chunk);
+      this.#bytes += Buffer.byteLength(chunk);
+    }
     for (const raw of this.#open()) raw.write(chunk);
   }
 
@@ -58,6 +73,7 @@ export class Recording {
     this.#ended = true;
     for (const raw of this.#open()) raw.end();
     this.#clients.clear();
+    this.onEnd();
   }
 
   *#open(): Iterable<ServerResponse> {

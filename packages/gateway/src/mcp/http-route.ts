@@ -1,8 +1,8 @@
 /**
  * Oxydra as an MCP server over Streamable HTTP at /mcp, behind the gateway's token: each MCP
  * session (its `mcp-session-id`) has its own server acting as the token's user, and belongs to
- * the token that opened it (another token gets a 404 for it). Sessions end on DELETE or when the
- * gateway closes, which also cancels their running tools (run_agent's agent). Clients often just
+ * the token that opened it (another token gets a 404 for it). Sessions end on DELETE, when the
+ * token is revoked or when the gateway closes, which also cancels their running tools (run_agent's agent). Clients often just
  * go away without a DELETE, so at most MAX_MCP_SESSIONS are kept: a new one then replaces the least
  * recently used session that has no request or stream open (its client, if any, gets a 404 and
  * starts over, as the protocol says); when every one is busy, the new one is refused (429). A
@@ -15,6 +15,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf, runHolder } from '../auth.js';
 import { replyError } from '../http/reply-error.js';
+import type { HoldRun } from '../token-holds.js';
 
 /** The MCP SDK loads on the first /mcp request: a gateway nobody asks for MCP does not pay for it. */
 const loadSdk = async () => {
@@ -48,7 +49,11 @@ interface McpSession {
   used: number;
 }
 
-export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeAll(): Promise<void> } {
+export function registerMcpRoute(
+  app: FastifyInstance,
+  kernel: Kernel,
+  hold: HoldRun,
+): { closeAll(): Promise<void> } {
   const sessions = new Map<string, McpSession>();
   let sdk: ReturnType<typeof loadSdk> | undefined;
   let requests = 0;
@@ -110,14 +115,19 @@ export function registerMcpRoute(app: FastifyInstance, kernel: Kernel): { closeA
           `too many busy MCP sessions (${MAX_MCP_SESSIONS}); end some (DELETE /mcp) or try later`,
         );
       }
+      let unhold = () => {};
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sessionId) => {
           sessions.set(sessionId, created);
+          // Held once it is a session (an initialize that failed leaves nothing behind): a
+          // revoked token's session closes, which aborts its running tools (run_agent's agent).
+          unhold = hold(principal, () => void transport.close());
         },
       });
       const created: McpSession = { transport, tokenId: principal.tokenId, open: 0, used: 0 };
       transport.onclose = () => {
+        unhold();
         const sessionId = transport.sessionId;
         if (sessionId !== undefined && sessions.get(sessionId) === created) sessions.delete(sessionId);
       };

@@ -6,6 +6,7 @@
  */
 
 import type { Socket } from 'node:net';
+import { Cancelled } from '@oxydra/types';
 import {
   type ClientFrame,
   type ClientPayload,
@@ -19,8 +20,9 @@ import { OWNER, type Principal } from '../auth.js';
 import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
-import type { LiveSession, Subscriber } from '../live-sessions.js';
+import type { ActiveTurn, LiveSession, Subscriber } from '../live-sessions.js';
 import { TokenBucket } from '../rate-limit.js';
+import { TOKEN_REVOKED } from '../token-holds.js';
 import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';
 
@@ -38,6 +40,11 @@ export class GatewayConnection implements Subscriber {
   /** What the client asked for in hello that this gateway does ("approvals"). */
   #capabilities = new Set<string>();
   #closed = false;
+  /**
+   * The turns this client sent, with their sessions: stopped if its token is revoked (a session
+   * turn runs on when its client leaves, for the client's return). Entries go as turns end.
+   */
+  readonly #sent = new Map<ActiveTurn, LiveSession>();
   /** Answered the last heartbeat ping. */
   alive = true;
 
@@ -121,6 +128,15 @@ export class GatewayConnection implements Subscriber {
     this.socket.close(code, reason);
   }
 
+  /** Its token was revoked: the turns it sent that still run stop, and it closes. */
+  revoked(): void {
+    for (const [turn, live] of this.#sent) {
+      if (live.active === turn) turn.controller.abort(new Cancelled(TOKEN_REVOKED));
+    }
+    this.#sent.clear();
+    this.close(CLOSE_POLICY, TOKEN_REVOKED);
+  }
+
   #receive(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
     const { limits, log } = this.hub.options;
@@ -202,6 +218,7 @@ export class GatewayConnection implements Subscriber {
     switch (frame.type) {
       case 'send_turn': {
         const live = this.#current(frame.payload.session_id);
+        await this.hub.forgetGhostTurn(live);
         this.hub.submitTurn(live, {
           requestId: frame.payload.request_id,
           turnId: frame.payload.turn_id,
@@ -211,6 +228,9 @@ export class GatewayConnection implements Subscriber {
             data: a.data,
           })),
         });
+        // submitTurn set the session's turn before returning: that one is this client's.
+        for (const [turn, session] of this.#sent) if (session.active !== turn) this.#sent.delete(turn);
+        if (live.active) this.#sent.set(live.active, live);
         return;
       }
       case 'cancel_active_turn': {

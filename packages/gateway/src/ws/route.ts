@@ -51,7 +51,7 @@ export function registerWebSocketRoute(
     connections.add(connection);
     hub.options.log('debug', 'client connected', { remote: request.ip, clients: connections.size });
     const release = holds.hold(connection.principal, () => {
-      connection.close(CLOSE_POLICY, 'the token was revoked');
+      connection.revoked();
       // A client that does not answer the close frame is not kept waiting for.
       setTimeout(() => connection.socket.terminate(), REVOKED_CLOSE_GRACE_MS).unref();
     });

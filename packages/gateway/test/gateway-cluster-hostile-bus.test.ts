@@ -1,0 +1,146 @@
+/**
+ * The deployment's bus carries what other gateway processes write, but anyone who can write to
+ * the database (a local user with its password) or a bug can write there too: a gateway process
+ * must drop what does not parse, and never act for a session or user a message does not own.
+ * Here an intruder on the bus sends malformed, deeply nested and prototype-laden messages on every
+ * topic, ann's forged "yes" to bob's pending approval and ann's "cancel all" while bob's turn
+ * waits for his answer; the gateway goes on, and bob's turn is still his to answer. And a turn
+ * start heard from another process whose end never comes no longer locks its session.
+ * PostgreSQL only (the `postgres` project: the test gateway is a member of a deployment).
+ */
+import type { EventBus } from '@oxydra/types';
+import { describe, expect, it } from 'vitest';
+import { ON_POSTGRES, openTestPostgres } from '../../store-postgres/test/test-store.js';
+import { sendTurn, shellThenReport, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+
+/** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
+async function withIntruder(
+  body: (env: TestGateway, intruder: EventBus, clients: TestClient[]) => Promise<void>,
+): Promise<void> {
+  const env = await startTestGateway({ config: { tools: { approval: 'ask' } } });
+  env.model.script = shellThenReport;
+  const intruderStores = await openTestPostgres(env.schema);
+  const intruder = await intruderStores.stores.openBus('intruder');
+  const clients: TestClient[] = [];
+  try {
+    await body(env, intruder, clients);
+  } finally {
+    for (const client of clients) client.close();
+    await intruder.close();
+    await intruderStores.close();
+    await env.cleanup();
+  }
+}
+
+describe('hostile messages on the deployment bus', () => {
+  it.skipIf(!ON_POSTGRES)(
+    'are dropped or refused: the process goes on, acting for no one they do not own',
+    () =>
+      withIntruder(async (env, intruder, clients) => {
+        const bob = await TestClient.hello(env.wsUrl, { user_id: 'bob', capabilities: ['approvals'] });
+        const ann = await TestClient.hello(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] });
+        clients.push(bob.client, ann.client);
+        const bobSession = bob.ack.payload.session.session_id;
+        const annSession = ann.ack.payload.session.session_id;
+        sendTurn(bob.client, bobSession, 'run it', 'b1');
+        const asked = await bob.client.take('approval_requested');
+        const approvalId = asked.payload.approval_id;
+
+        const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+        const hostile: Array<[string, string]> = [];
+        for (const topic of ['session', 'control', 'feed', 'presence', 'released']) {
+          hostile.push(
+            [topic, 'not json'],
+            [topic, 'null'],
+            [topic, '[]'],
+            [topic, '"text"'],
+            [topic, deep],
+            [topic, '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}'],
+            [topic, JSON.stringify({ session_id: annSession, user_id: { toString: 1 }, kind: 'cancel_all' })],
+          );
+        }
+        hostile.push(
+          // Frames that are no frames, for ann's session (its client is here), asking to be noted.
+          ['session', JSON.stringify({ session_id: annSession, frame: 'null', approvers_only: true })],
+          [
+            'session',
+            JSON.stringify({
+              session_id: annSession,
+              frame: '{"type":"approval_requested"}',
+              approvers_only: true,
+            }),
+          ],
+          // Ann (or whoever names her) answers bob's question, and cancels "all" her turns.
+          [
+            'control',
+            JSON.stringify({ kind: 'approval', user_id: 'ann', approval_id: approvalId, allow: true }),
+          ],
+          ['control', JSON.stringify({ kind: 'cancel_all', user_id: 'ann' })],
+          ['control', JSON.stringify({ kind: 'cancel', session_id: 'no-such-session' })],
+          // A feed event without an owner, a huge presence list.
+          ['feed', JSON.stringify({ name: 'agent', data: { secret: 'for nobody' } })],
+          [
+            'presence',
+            JSON.stringify({ sessions: Array.from({ length: 100_000 }, (_, i) => `s-${i}`), ask: 'x' }),
+          ],
+          ['released', JSON.stringify({ user_id: 'bob' })],
+        );
+        for (const [topic, text] of hostile) await intruder.publish(topic, text);
+        // The bus keeps one sender's messages in order: once this one is seen, the others were handled.
+        const probe = { type: 'health_status', payload: { request_id: 'probe', healthy: true } };
+        await intruder.publish(
+          'session',
+          JSON.stringify({ session_id: annSession, frame: JSON.stringify(probe) }),
+        );
+        await ann.client.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
+
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        // Bob's question is still open and his: the forged answer neither approved nor cancelled it.
+        expect(bob.client.frames.some((frame) => frame.type === 'approval_resolved')).toBe(false);
+        expect(bob.client.frames.some((frame) => frame.type === 'turn_cancelled')).toBe(false);
+        bob.client.send({
+          type: 'approval_response',
+          payload: { request_id: 'a1', approval_id: approvalId, allow: true },
+        });
+        const resolved = await bob.client.take('approval_resolved');
+        expect(resolved.payload).toMatchObject({ approval_id: approvalId, allow: true, by: 'client' });
+        const done = await bob.client.take('turn_completed');
+        expect(done.payload.response.message).toContain('approved-42');
+        // Ann's client still works.
+        ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
+        expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
+      }),
+  );
+
+  it.skipIf(!ON_POSTGRES)(
+    'a turn heard running elsewhere that the store does not hold does not lock its session',
+    () =>
+      withIntruder(async (env, intruder, clients) => {
+        const ann = await TestClient.hello(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] });
+        clients.push(ann.client);
+        const annSession = ann.ack.payload.session.session_id;
+        // A turn said to run on another process that runs nowhere (a forged start, or a real
+        // turn's end lost: the bus is at most once) does not lock ann out of her session: the
+        // store, which holds every running turn of the deployment, says there is none.
+        const ghost = {
+          type: 'turn_started',
+          payload: {
+            request_id: 'x',
+            session: ann.ack.payload.session,
+            turn: { turn_id: 'ghost', index: 1 },
+          },
+        };
+        await intruder.publish(
+          'session',
+          JSON.stringify({ session_id: annSession, frame: JSON.stringify(ghost) }),
+        );
+        await ann.client.take('turn_started', (frame) => frame.payload.turn.turn_id === 'ghost', 20_000);
+        sendTurn(ann.client, annSession, 'mine', 'a1');
+        const started = await Promise.race([
+          ann.client.take('turn_started', (frame) => frame.payload.turn.turn_id === 'a1', 20_000),
+          ann.client.take('error', () => true, 20_000),
+        ]);
+        expect(started.type).toBe('turn_started');
+      }),
+  );
+});
