@@ -10,18 +10,15 @@
  * acted) and its sender told to send it again; outbox messages not marked sent are sent. The
  * host never assembles an agent: it calls the kernel.
  */
-import { Admission, type Kernel } from '@oxydra/kernel';
+import { Admission } from '@oxydra/kernel';
 import { type Clock, systemClock } from '@oxydra/runtime';
 import type {
-  Channel,
   ChannelButtonPress,
   ChannelInbound,
   ChannelMessage,
-  ChannelStore,
   ChannelUpdate,
   NewChannelInbound,
   NewChannelOutbound,
-  SessionStore,
 } from '@oxydra/types';
 import { ChatApprovals, NO_LONGER_OPEN } from './approvals.js';
 import { chatCommand, HELP_TEXT, withoutMention } from './commands.js';
@@ -29,11 +26,11 @@ import { costReply } from './cost.js';
 import { OutboxDelivery } from './delivery.js';
 import { MAX_FILES } from './files.js';
 import { HealthRecorder } from './health.js';
+import type { ChannelHostOptions, ChannelStatus } from './host-options.js';
 import { PairingOffers } from './pairing-offers.js';
 import { recoverTurn } from './recover.js';
-import type { SenderPolicy } from './senders.js';
 import { takeFiles } from './take-files.js';
-import { answerParts, runChatTurn, type TurnKernel, type UserSlots } from './turn.js';
+import { answerParts, runChatTurn } from './turn.js';
 import { undoReply } from './undo.js';
 import { retryWait, sleepUnless } from './wait.js';
 
@@ -54,51 +51,6 @@ const DEFAULT_MAX_CONCURRENT_TURNS = 16;
 
 export const INTERRUPTED_NOTE =
   'Oxydra stopped while answering this message, so it was not finished. Send it again to get an answer.';
-
-/**
- * What the host needs of the kernel: spawning turns, the sessions to create per conversation,
- * and answering approval questions (without it, a chat turn's privileged call is denied).
- */
-type HostKernel = TurnKernel & {
-  /** create: a conversation's session; stamp and loadMessages: how far a cut turn got (recover.ts). */
-  sessions: Pick<SessionStore, 'create' | 'stamp' | 'loadMessages'> | undefined;
-  approvals?: Pick<Kernel['approvals'], 'respond'>;
-  /** The kernel's held services, for /cost (costs, budgets) and /undo (checkpoints). */
-  service?: Kernel['service'];
-};
-
-export interface ChannelHostOptions {
-  kernel: HostKernel;
-  /** The kernel's per-user limit (its `admission` service): a chat turn takes its sender's slot. */
-  userSlots: UserSlots;
-  channel: Channel;
-  store: ChannelStore;
-  senders: SenderPolicy;
-  /** The `[agents.<name>]` answering; unset: the default agent. */
-  agent?: string;
-  log: (line: string) => void;
-  timer?: Clock;
-  /** How often the channel's health is written to the store; default HEARTBEAT_MS. */
-  heartbeatMs?: number;
-  /** Where files people send are saved, and answers' files are read from; unset: files are refused. */
-  workspace?: string;
-  /** `max_concurrent_turns`: the channel's turns running at once, across chats (default 16). */
-  maxConcurrentTurns?: number;
-  /** `max_file_bytes`: the largest file taken or sent (default 20 MB). */
-  maxFileBytes?: number;
-  /** `[tools] vault_path`: an answer cannot send a file from the vault, as the file tools cannot read one. */
-  vaultPath?: string;
-}
-
-export interface ChannelStatus {
-  channel: string;
-  botName?: string;
-  /** Messages accepted from allowed senders since start. */
-  accepted: number;
-  answered: number;
-  /** The last receive or send error, until the next success. */
-  lastError?: string;
-}
 
 export class ChannelHost {
   readonly #o: ChannelHostOptions;

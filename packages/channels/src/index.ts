@@ -8,13 +8,8 @@
 export { answerFiles, DEFAULT_MAX_FILE_BYTES, safeFileName } from './files.js';
 export { HEARTBEAT_MS, STALE_AFTER_MS } from './health.js';
 export { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
-export {
-  ChannelHost,
-  type ChannelHostOptions,
-  type ChannelStatus,
-  INTERRUPTED_NOTE,
-  MAX_PROMPT_CHARS,
-} from './host.js';
+export { ChannelHost, INTERRUPTED_NOTE, MAX_PROMPT_CHARS } from './host.js';
+export type { ChannelHostOptions, ChannelStatus } from './host-options.js';
 export {
   findPairingRequest,
   hashPairingCode,

@@ -7,7 +7,7 @@ import type { SessionStore } from '@oxydra/memory';
 import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { AgentDescription } from './assemble/agent.js';
-import type { PersonaStore } from './personas/store.js';
+import type { PersonaStore } from './personas/persona-store.js';
 import type { PluginInfo } from './plugins/host.js';
 import type { BudgetSnapshot } from './services/budget-accounts.js';
 import type { ResourceSnapshot } from './services/resources.js';

@@ -11,7 +11,7 @@ import { lstatSync } from 'node:fs';
 import type { AgentConfig } from '@oxydra/types';
 import { FreshLooks } from '@oxydra/types';
 import { activePersonaFile } from './active-file.js';
-import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './store.js';
+import type { LoadedPersona, PersonaStore, PersonaStoreOptions } from './persona-store.js';
 
 /** Each store's resolved personas by agent name, reused for FRESH_MS. */
 const resolved = new WeakMap<PersonaStore, FreshLooks<string, LoadedPersona | undefined>>();

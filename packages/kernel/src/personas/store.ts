@@ -21,7 +21,6 @@ import {
 import { isInside } from '@oxydra/types/fs';
 import { stringify } from 'smol-toml';
 import { activePersonaFile } from './active-file.js';
-import type { Character } from './character.js';
 import {
   fileStamp,
   parseCharacterObject,
@@ -29,102 +28,22 @@ import {
   readCharacterFile,
   readCharacterText,
 } from './character-file.js';
+import type {
+  ChangeOptions,
+  LoadedPersona,
+  PersonaChange,
+  PersonaDetail,
+  PersonaFields,
+  PersonaInfo,
+  PersonaScope,
+  PersonaStore,
+  PersonaStoreOptions,
+} from './persona-store.js';
 import { renderPersona } from './template.js';
 
 /** A stored persona's name: also its file name, so nothing that could leave the folder. */
 export const PERSONA_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const FORMATS: readonly CharacterFormat[] = ['json', 'toml'];
-
-export type PersonaScope = 'workspace' | 'user';
-
-export interface PersonaInfo {
-  name: string;
-  scope: PersonaScope;
-  path: string;
-  format: CharacterFormat;
-  /** The character's own name (`name` in the file). */
-  displayName?: string;
-  active: boolean;
-  /** Why the file cannot be used (invalid, unreadable); list shows it instead of failing. */
-  problem?: string;
-}
-
-/** A character read and rendered: what the system prompt gets. */
-export interface LoadedPersona {
-  path: string;
-  /** Changes when the file does: part of the kernel's cache key. */
-  stamp: string;
-  character: Character;
-  notes: string[];
-  /** The rendered template, exactly as placed in the system prompt. */
-  prompt: string;
-}
-
-export interface PersonaDetail extends PersonaInfo, LoadedPersona {}
-
-/** Fields a create or update sets (each replaces the file's value; `style` per list). */
-export interface PersonaFields {
-  name?: string;
-  username?: string;
-  system?: string;
-  bio?: string[];
-  lore?: string[];
-  knowledge?: string[];
-  topics?: string[];
-  adjectives?: string[];
-  style?: { all?: string[]; chat?: string[]; post?: string[] };
-}
-
-export interface PersonaChange {
-  /** A character file (JSON or TOML) to copy; an update replaces the persona's file with it. */
-  from?: string;
-  /** A character as an object (stored as JSON); the same, for callers without a file. */
-  character?: Record<string, unknown>;
-  set?: PersonaFields;
-}
-
-export interface ChangeOptions {
-  /** Who made the change, for the audit entry (`cli`, `token:<id>`). */
-  actor?: string;
-}
-
-type AuditRecorder = (actor: string, type: string, data: Record<string, unknown>, resource: string) => void;
-
-export interface PersonaStoreOptions {
-  /** Each change is recorded here (the kernel's audit chain). */
-  audit?: AuditRecorder;
-  /** The default actor of the audit entries. */
-  actor?: string;
-  /** Called after every change (the kernel drops its cached assemblies). */
-  onChange?: () => void;
-}
-
-export interface PersonaStore {
-  readonly workspaceDir: string;
-  readonly userDir: string;
-  list(): PersonaInfo[];
-  /** A stored persona with its rendered prompt; UsageError when there is none. */
-  show(name: string): PersonaDetail;
-  create(
-    name: string,
-    change: PersonaChange,
-    options?: ChangeOptions & { scope?: PersonaScope },
-  ): Promise<PersonaInfo>;
-  update(name: string, change: PersonaChange, options?: ChangeOptions): Promise<PersonaInfo>;
-  /**
-   * Removes the persona's file (the workspace's when both have one) and returns what it was; an
-   * active persona with no other file of its name is no longer active.
-   */
-  delete(name: string, options?: ChangeOptions & { scope?: PersonaScope }): Promise<PersonaInfo>;
-  /** Makes a stored persona the active one (the default agent's, unless `persona` is set); undefined clears it. */
-  setActive(name: string | undefined, options?: ChangeOptions): Promise<void>;
-  /** The active persona's name, if any. */
-  active(): string | undefined;
-  /** A stored persona by name, else a character file (relative to the workspace, `~` expanded). */
-  resolve(ref: string, keyPath: string): LoadedPersona;
-  /** The active persona loaded, if any; ConfigError when it names one that is gone. */
-  loadActive(): LoadedPersona | undefined;
-}
 
 export function checkPersonaName(name: string): void {
   if (!PERSONA_NAME.test(name)) {

@@ -1,0 +1,54 @@
+/**
+ * What a channel host is given (the kernel's parts it calls, the channel, its store and sender
+ * policy, its limits) and what it reports: the host's contract, apart from its work (host.ts).
+ */
+import type { Kernel } from '@oxydra/kernel';
+import type { Clock } from '@oxydra/runtime';
+import type { Channel, ChannelStore, SessionStore } from '@oxydra/types';
+import type { SenderPolicy } from './senders.js';
+import type { TurnKernel, UserSlots } from './turn.js';
+
+/**
+ * What the host needs of the kernel: spawning turns, the sessions to create per conversation,
+ * and answering approval questions (without it, a chat turn's privileged call is denied).
+ */
+type HostKernel = TurnKernel & {
+  /** create: a conversation's session; stamp and loadMessages: how far a cut turn got (recover.ts). */
+  sessions: Pick<SessionStore, 'create' | 'stamp' | 'loadMessages'> | undefined;
+  approvals?: Pick<Kernel['approvals'], 'respond'>;
+  /** The kernel's held services, for /cost (costs, budgets) and /undo (checkpoints). */
+  service?: Kernel['service'];
+};
+
+export interface ChannelHostOptions {
+  kernel: HostKernel;
+  /** The kernel's per-user limit (its `admission` service): a chat turn takes its sender's slot. */
+  userSlots: UserSlots;
+  channel: Channel;
+  store: ChannelStore;
+  senders: SenderPolicy;
+  /** The `[agents.<name>]` answering; unset: the default agent. */
+  agent?: string;
+  log: (line: string) => void;
+  timer?: Clock;
+  /** How often the channel's health is written to the store; default HEARTBEAT_MS. */
+  heartbeatMs?: number;
+  /** Where files people send are saved, and answers' files are read from; unset: files are refused. */
+  workspace?: string;
+  /** `max_concurrent_turns`: the channel's turns running at once, across chats (default 16). */
+  maxConcurrentTurns?: number;
+  /** `max_file_bytes`: the largest file taken or sent (default 20 MB). */
+  maxFileBytes?: number;
+  /** `[tools] vault_path`: an answer cannot send a file from the vault, as the file tools cannot read one. */
+  vaultPath?: string;
+}
+
+export interface ChannelStatus {
+  channel: string;
+  botName?: string;
+  /** Messages accepted from allowed senders since start. */
+  accepted: number;
+  answered: number;
+  /** The last receive or send error, until the next success. */
+  lastError?: string;
+}
