@@ -7,7 +7,7 @@
  * synchronous and bounded (the kernel resolves a persona inside its synchronous assembly).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, realpathSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { userConfigDirectory, writeFileAtomic } from '@oxydra/config';
 import {
@@ -18,7 +18,7 @@ import {
   didYouMean,
   UsageError,
 } from '@oxydra/types';
-import { isInside } from '@oxydra/types/fs';
+import { realPathInside } from '@oxydra/types/fs';
 import { stringify } from 'smol-toml';
 import { activePersonaFile } from './active-file.js';
 import {
@@ -337,17 +337,12 @@ class FilePersonaStore implements PersonaStore {
 
   /** The real path of a workspace file, refused when it leads out of the workspace. */
   #realInside(path: string, keyPath: string): string {
-    let real: string;
-    let workspace: string;
-    try {
-      real = realpathSync(path);
-      workspace = realpathSync(this.#workspace);
-    } catch {
-      return path; // gone since it was seen: reading it (no link followed) says what is wrong
-    }
-    if (isInside(workspace, real)) return real;
+    // Gone since it was seen: reading it (no link followed) says what is wrong.
+    const inside = realPathInside(this.#workspace, path);
+    if (inside === undefined) return path;
+    if ('real' in inside) return inside.real;
     throw new ConfigError(
-      `${path}: leads out of ${this.#workspace} (through a symbolic link, to ${real})`,
+      `${path}: ${inside.outside}`,
       { source: path, keyPath },
       { hint: `make ${relative(this.#workspace, path)} a plain file of the workspace (a copy, not a link)` },
     );

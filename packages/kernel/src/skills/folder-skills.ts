@@ -3,9 +3,9 @@
  * with loadSkillReaders, only once such a folder exists). A folder that is not a valid skill is
  * skipped with a warning naming it and the problem; nothing here throws for what a folder holds.
  */
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isInside } from '@oxydra/types/fs';
+import { realPathInside } from '@oxydra/types/fs';
 import { installedPrograms } from '../programs/installed.js';
 import type { SkillLocation } from './locations.js';
 import { readSkillFolder, SKILL_FILE } from './read-skill.js';
@@ -22,11 +22,10 @@ export function folderSkills(
   warn: (message: string) => void,
   skipped: Skipped,
 ): Skill[] {
-  const out = leadsOut(location);
-  if (out !== undefined) {
-    warn(
-      `skills: ${location.path} leads out of ${location.within} (through a symbolic link, to ${out}); not read`,
-    );
+  // A workspace's folder whose real path leads out of it (a repository's link to your skills).
+  const inside = location.within === undefined ? undefined : realPathInside(location.within, location.path);
+  if (inside !== undefined && 'outside' in inside) {
+    warn(`skills: ${location.path} ${inside.outside}; not read`);
     return [];
   }
   let names: string[];
@@ -53,17 +52,6 @@ export function folderSkills(
     }
   }
   return skills;
-}
-
-/** The real path of a workspace's tier folder when a link takes it out of the workspace. */
-function leadsOut(location: SkillLocation): string | undefined {
-  if (location.within === undefined) return undefined;
-  try {
-    const real = realpathSync(location.path);
-    return isInside(realpathSync(location.within), real) ? undefined : real;
-  } catch {
-    return undefined; // missing: nothing to read
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ export {
   isInside,
   readSmallFile,
   readSmallFileInside,
+  realPathInside,
   type SmallFile,
   type SmallFileOptions,
   type SmallFileProblem,

@@ -149,6 +149,32 @@ export function isInside(root: string, path: string): boolean {
 }
 
 /**
+ * The real path of `path` (relative to `root`, or absolute) when it stays inside `root`'s real
+ * path; `outside` names where it leads when it does not (by its spelling or through a link);
+ * undefined when it cannot be resolved (missing, a dangling link): the caller's read says which.
+ */
+export function realPathInside(
+  root: string,
+  path: string,
+): { real: string } | { outside: string } | undefined {
+  let real: string;
+  try {
+    real = realpathSync(resolve(root, path));
+  } catch {
+    return undefined;
+  }
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    realRoot = resolve(root);
+  }
+  return isInside(realRoot, real)
+    ? { real }
+    : { outside: `leads out of ${root} (through a symbolic link, to ${real})` };
+}
+
+/**
  * Reads `path` (relative to `root`, or absolute) only when its real path is inside `root`'s real
  * path; a path that leads out, by its spelling or through a link, is refused as 'outside'.
  */
@@ -157,26 +183,10 @@ export function readSmallFileInside(
   path: string,
   options: Omit<SmallFileOptions, 'followLinks'>,
 ): SmallFile | { ok: false; problem: 'outside'; detail: string } {
-  let real: string;
-  try {
-    real = realpathSync(resolve(root, path));
-  } catch {
-    // Missing (or a dangling link): readSmallFile says which, without following anything.
-    return readSmallFile(resolve(root, path), options);
-  }
-  let realRoot: string;
-  try {
-    realRoot = realpathSync(root);
-  } catch {
-    realRoot = resolve(root);
-  }
-  if (!isInside(realRoot, real)) {
-    return {
-      ok: false,
-      problem: 'outside',
-      detail: `leads out of ${root} (through a symbolic link, to ${real})`,
-    };
-  }
+  const inside = realPathInside(root, path);
+  // Missing (or a dangling link): readSmallFile says which, without following anything.
+  if (inside === undefined) return readSmallFile(resolve(root, path), options);
+  if ('outside' in inside) return { ok: false, problem: 'outside', detail: inside.outside };
   // The real path has no link left in it; readSmallFile refuses one swapped in at the last name.
-  return readSmallFile(real, options);
+  return readSmallFile(inside.real, options);
 }
