@@ -4,11 +4,11 @@
  * its next one is refused (429) while another user's still opens. Before, only the overall limit
  * (100) applied, so one user holding 100 live sessions had every other token refused.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS_PER_USER_TOKEN } from '../src/mcp/http-route.js';
 import { gatewayForAliceAndBob, jsonOf } from './helpers.js';
+import { connectLiveMcp } from './mcp-client.js';
 
 const users = gatewayForAliceAndBob();
 const clients: Client[] = [];
@@ -20,11 +20,7 @@ afterAll(async () => {
 
 /** An SDK client's session: live while connected (its GET stream stays open). */
 async function live(token: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${users.env.gateway.url}/mcp`), {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  const client = new Client({ name: 'mcp-user-cap-test', version: '1.0.0' });
-  await client.connect(transport);
+  const { client } = await connectLiveMcp(users.env.gateway.url, token);
   clients.push(client);
   return client;
 }
@@ -48,6 +44,8 @@ function initialize(token: string): Promise<Response> {
 
 describe("a user token's MCP sessions", () => {
   it('are capped for that token only', async () => {
+    // A retried attempt starts from idle sessions (a closed client's session is idle, replaceable).
+    await Promise.allSettled(clients.splice(0).map((client) => client.close()));
     for (let i = 0; i < MAX_MCP_SESSIONS_PER_USER_TOKEN; i++) await live(users.alice);
     const refused = await initialize(users.alice);
     expect(refused.status).toBe(429);

@@ -6,8 +6,7 @@
  * and sees (and continues) only that user's sessions; an MCP session belongs to the token that
  * opened it; when full, a new session replaces the least recently used idle one, never a live one.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS } from '../src/mcp/http-route.js';
@@ -20,22 +19,16 @@ import {
   type TestGateway,
   TOKEN,
 } from './helpers.js';
+import { connectLiveMcp, type McpConnection } from './mcp-client.js';
 
 let env: TestGateway;
 const clients: Client[] = [];
 const PROTOCOL = '2025-06-18';
 
-async function connect(
-  token: string | undefined,
-  gateway: TestGateway = env,
-): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${gateway.gateway.url}/mcp`), {
-    requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} },
-  });
-  const client = new Client({ name: 'gateway-mcp-test', version: '1.0.0' });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, transport };
+async function connect(token: string | undefined, gateway: TestGateway = env): Promise<McpConnection> {
+  const connection = await connectLiveMcp(gateway.gateway.url, token);
+  clients.push(connection.client);
+  return connection;
 }
 
 /** A raw JSON-RPC POST to /mcp (read to its end); its status, session header and body. */
