@@ -6,13 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  answeringScript,
   Gate,
   heldScript,
   jsonOf,
   postJson,
-  type Script,
   ScriptedModel,
   startTestGateway,
+  structuredChat,
   type TestGateway,
   userTokens,
 } from './helpers.js';
@@ -40,24 +41,17 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-const answering = (text: string): Script =>
-  async function* () {
-    yield { type: 'text_delta', text };
-    yield { type: 'usage', usage: { inputTokens: 1, outputTokens: 1 } };
-    yield { type: 'finish', reason: 'stop' };
-  };
-
+const answering = answeringScript;
+/** Alice's or bob's chat completion: with a schema a structured one, else plain. */
 const chat = (token: string, prompt: string, schema?: Record<string, unknown>) =>
-  postJson(
-    env.gateway,
-    '/v1/chat/completions',
-    {
-      model: 'default',
-      messages: [{ role: 'user', content: prompt }],
-      ...(schema ? { response_format: { type: 'json_schema', json_schema: { name: 'out', schema } } } : {}),
-    },
-    { authorization: `Bearer ${token}` },
-  );
+  schema
+    ? structuredChat(env.gateway, token, schema, prompt)
+    : postJson(
+        env.gateway,
+        '/v1/chat/completions',
+        { model: 'default', messages: [{ role: 'user', content: prompt }] },
+        { authorization: `Bearer ${token}` },
+      );
 
 const titled = (title: string) => checked.filter((schema) => schema.title === title).length;
 

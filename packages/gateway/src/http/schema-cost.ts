@@ -12,8 +12,8 @@
 type Json = unknown;
 
 /** A schema's own subschemas (objects and arrays) at most, and at most once its refs are followed. */
-export const MAX_SCHEMA_NODES = 1000;
-export const MAX_EXPANDED_NODES = 20_000;
+const MAX_SCHEMA_NODES = 1000;
+const MAX_EXPANDED_NODES = 20_000;
 
 /** Why the schema is too costly to compile and check, or undefined when it is within the bounds. */
 export function schemaTooLarge(root: Json): string | undefined {
