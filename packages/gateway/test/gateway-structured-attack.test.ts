@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  answeringScript,
   jsonOf,
-  postJson,
-  type Script,
   ScriptedModel,
   startTestGateway,
+  structuredChat,
   type TestGateway,
   userTokens,
 } from './helpers.js';
@@ -25,25 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-/** The model answers exactly `text`. */
-const answering = (text: string): Script =>
-  async function* () {
-    yield { type: 'text_delta', text };
-    yield { type: 'usage', usage: { inputTokens: 1, outputTokens: 1 } };
-    yield { type: 'finish', reason: 'stop' };
-  };
-
-const chat = (token: string, schema: Record<string, unknown>) =>
-  postJson(
-    env.gateway,
-    '/v1/chat/completions',
-    {
-      model: 'default',
-      messages: [{ role: 'user', content: 'answer' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'out', schema } },
-    },
-    { authorization: `Bearer ${token}` },
-  );
+const answering = answeringScript;
+const chat = (token: string, schema: Record<string, unknown>) => structuredChat(env.gateway, token, schema);
 
 describe('structured output schemas from hostile clients', () => {
   it("one user's schema $id does not reach another user's request", async () => {

@@ -58,6 +58,33 @@ export const echoScript: Script = async function* (call) {
   yield { type: 'finish', reason: 'stop' };
 };
 
+/** The model answers exactly `text`, in one piece. */
+export const answeringScript = (text: string): Script =>
+  async function* () {
+    yield { type: 'text_delta', text };
+    yield { type: 'usage', usage: { inputTokens: 1, outputTokens: 1 } };
+    yield { type: 'finish', reason: 'stop' };
+  };
+
+/** A chat completion asking for a structured answer matching `schema`, as the user of `token`. */
+export function structuredChat(
+  gateway: Gateway,
+  token: string,
+  schema: Record<string, unknown>,
+  prompt = 'answer',
+): Promise<Response> {
+  return postJson(
+    gateway,
+    '/v1/chat/completions',
+    {
+      model: 'default',
+      messages: [{ role: 'user', content: prompt }],
+      response_format: { type: 'json_schema', json_schema: { name: 'out', schema } },
+    },
+    { authorization: `Bearer ${token}` },
+  );
+}
+
 /** The provider events of a model reply asking for one tool call. */
 export function* toolCallReply(
   id: string,

@@ -293,6 +293,32 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       expect(readdirSync(join(workspace, 'downloads')).filter((name) => name.startsWith('slow'))).toEqual([]);
     });
 
+    it("a page's dialogs in a loop are dismissed at once, never using up the action cap and the session's context", async () => {
+      const spam = { ...context(workspace), sessionId: 'browser-dialogs' };
+      // Each dialog was a round trip to Playwright's auto-dismiss: 9,000 of them ran past the
+      // action cap, and the session's context (its cookies, its page) was closed. A fresh
+      // frame's own alert is the same no-op.
+      site.pages.set(
+        '/dialogs',
+        `<title>Dialogs</title><p id="out">waiting</p><script>
+          for (let i = 0; i < 3000; i++) { alert(i); confirm(i); prompt(i); }
+          const frame = document.body.appendChild(document.createElement('iframe'));
+          frame.contentWindow.alert('from a frame');
+          document.getElementById('out').textContent = 'after the dialogs: ' + confirm('sure?') + ' ' + prompt('name?');
+        </script>`,
+      );
+      try {
+        const opened = await call('browser_open', { url: `${site.origin}/dialogs` }, spam);
+        expect(opened.content).toContain('"Dialogs"');
+        // Answered as Playwright's dismissal would: confirm false, prompt null.
+        expect((await call('browser_read', {}, spam)).content).toContain('after the dialogs: false null');
+        // The same context still serves the session.
+        expect((await call('browser_read', {}, spam)).content).toContain('after the dialogs');
+      } finally {
+        await call('browser_close', {}, spam);
+      }
+    });
+
     it('a page that downloads in a loop gets 20 downloads a session, no more', async () => {
       const many = { ...context(workspace), sessionId: 'browser-many' };
       site.pages.set(

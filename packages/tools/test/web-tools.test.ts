@@ -1,6 +1,7 @@
 import type { Tool } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebTools } from '../src/core/catalog.js';
+import { MAX_SEARCH_ANSWER_BYTES } from '../src/core/parameters.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, truncateOutput } from '../src/registry.js';
 import { MAX_TEXT_CHARS } from '../src/web/html-to-text.js';
 import { untrustedLine } from '../src/web/untrusted.js';
@@ -288,6 +289,27 @@ describe('web_search', () => {
       ),
     );
     expect(server.seen[0]?.url).toBe('/search?q=q&format=json');
+  });
+
+  it('refuses a backend answer over the search cap with a clear error, never parsing a cut page as if whole', async () => {
+    // A DuckDuckGo page whose first result is within the cap: cut and parsed, it passed as a
+    // short list; a SearxNG answer cut mid-JSON failed with JSON.parse's words.
+    const result = '<a class="result__a" href="https://one.example/">One</a>';
+    const pad = 'x'.repeat(2 * MAX_SEARCH_ANSWER_BYTES);
+    for (const [provider, body] of [
+      ['duckduckgo', `<html><body>${result}<p>${pad}</p></body></html>`],
+      ['searxng', JSON.stringify({ results: [{ title: 'One', url: 'https://one.example/', content: pad }] })],
+    ] as const) {
+      server = await localServer((_req, res) => res.writeHead(200).end(body));
+      const tools = createWebTools({
+        webSearch: { provider, base_url: `http://127.0.0.1:${server.port}/`, egress_allowlist: [] },
+      });
+      await expect(tool(tools, 'web_search').execute({ query: 'q' }, ctx)).rejects.toThrow(
+        `the search backend's answer is larger than ${MAX_SEARCH_ANSWER_BYTES / 1024 / 1024} MiB, more than any search answer needs; it was refused (is base_url a search endpoint?)`,
+      );
+      await server.close();
+      server = undefined;
+    }
   });
 
   it('the backend allowance does not extend to web_fetch', async () => {

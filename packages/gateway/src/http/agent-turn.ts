@@ -138,9 +138,12 @@ export async function answerTurn(
   const prompt = spec.structured ? `${spec.prompt}\n\n${spec.structured.instruction}` : spec.prompt;
   let started: Awaited<ReturnType<GatewayHub['startStateless']>>;
   try {
+    // A structured answer's schema is compiled once the user's slot is held: the costly work
+    // is under the per-user limit, and a request still waiting for its slot has cost nothing.
     started = await deps.hub.startStateless(
       { userId: spec.userId, agentName: spec.agentName, prompt, history: spec.history, attachments: [] },
       controller,
+      spec.structured?.prepare,
     );
   } catch (error) {
     finished = true;

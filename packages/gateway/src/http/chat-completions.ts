@@ -44,7 +44,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
         stream: body.stream === true,
         // Only a request that asks for a format pays for one.
         structured: body.response_format
-          ? await structuredOutput(
+          ? structuredOutput(
               body.response_format.type === 'json_schema'
                 ? { type: 'json_schema', ...body.response_format.json_schema }
                 : body.response_format,

@@ -57,7 +57,7 @@ export function registerResponses(app: FastifyInstance, deps: TurnDeps): void {
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
-        structured: body.text?.format ? await structuredOutput(body.text.format, 'text.format') : undefined,
+        structured: body.text?.format ? structuredOutput(body.text.format, 'text.format') : undefined,
       };
     } catch (error) {
       return replyRefusal(reply, error, body.model);

@@ -5,10 +5,17 @@
  * invalid one fails the turn with `invalid_structured_output`, never passes as if it were valid.
  */
 import { GatewayError } from '../errors.js';
+import { schemaTooLarge } from './schema-cost.js';
 
 export interface StructuredOutput {
   /** The instruction added to the conversation as a system message. */
   instruction: string;
+  /**
+   * Compiles the schema once (the costly part), throwing the client's 400 when it cannot be
+   * used. Run once the caller holds its per-user turn slot (agent-turn.ts), never on arrival:
+   * a user's many requests then wait their turn instead of each holding the event loop.
+   */
+  prepare(): Promise<void>;
   /** The JSON text of the answer, or an error line saying why it does not conform. */
   check(text: string): { ok: true; json: string } | { ok: false; message: string };
 }
@@ -27,7 +34,9 @@ export type FormatRequest =
  * and a time limit. Draft 2020-12 (what zod and most clients emit); `$schema` is dropped so draft-07
  * schemas compile too. `format` is a hint here, not checked (as OpenAI's clients send it), and so
  * is a pattern RE2 cannot run (zod's ipv6, emoji and duration patterns): the client's library
- * checks the answer again, and a 400 for them would turn away ordinary zod schemas.
+ * checks the answer again, and a 400 for them would turn away ordinary zod schemas. A schema
+ * too large to compile or check cheaply is refused before any of this (schema-cost.ts), and the
+ * compiling waits for the caller's turn slot (`prepare`).
  */
 const CHECK = {
   draft2020: true,
@@ -44,15 +53,16 @@ const schemaChecker = () => {
   return checker;
 };
 
-export async function structuredOutput(
+export function structuredOutput(
   format: FormatRequest | null | undefined,
   param: string,
-): Promise<StructuredOutput | undefined> {
+): StructuredOutput | undefined {
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') {
     return {
       instruction:
         'Your final answer must be a single JSON object and nothing else: no prose, no Markdown code fences.',
+      prepare: async () => {},
       check: (text) => {
         const parsed = parseJson(text);
         if (!parsed.ok) return parsed;
@@ -63,20 +73,29 @@ export async function structuredOutput(
     };
   }
   const { $schema: _dialect, ...schema } = format.schema ?? {};
-  const { schemaErrors } = await schemaChecker();
-  try {
-    // Compiled once up front against a placeholder, so a schema that cannot be used is the
-    // client's 400 now rather than a failed turn after the model ran.
-    schemaErrors(schema, null, CHECK);
-  } catch (error) {
-    throw new GatewayError(
-      'invalid_request',
-      `${param}: the JSON schema cannot be used: ${(error as Error).message.replace(/^the schema cannot be used: /, '')}`,
-    );
-  }
+  // One linear walk, before any compiling: a schema too large to check cheaply never reaches Ajv.
+  const tooLarge = schemaTooLarge(schema);
+  if (tooLarge)
+    throw new GatewayError('invalid_request', `${param}: the JSON schema is too large to check: ${tooLarge}`);
+  let schemaErrors: typeof import('@oxydra/kernel/json-schema').schemaErrors | undefined;
   return {
     instruction: `Your final answer must be a single JSON value that matches this JSON schema${format.name ? ` ("${format.name}")` : ''}, and nothing else: no prose, no Markdown code fences.\n${JSON.stringify(schema)}`,
+    prepare: async () => {
+      ({ schemaErrors } = await schemaChecker());
+      try {
+        // Compiled once up front against a placeholder, so a schema that cannot be used is the
+        // client's 400 now rather than a failed turn after the model ran.
+        schemaErrors(schema, null, CHECK);
+      } catch (error) {
+        throw new GatewayError(
+          'invalid_request',
+          `${param}: the JSON schema cannot be used: ${(error as Error).message.replace(/^the schema cannot be used: /, '')}`,
+        );
+      }
+    },
     check: (text) => {
+      if (!schemaErrors)
+        return { ok: false, message: "the agent's JSON was not checked: the schema was not compiled" };
       const parsed = parseJson(text);
       if (!parsed.ok) return parsed;
       let errors: string[];

@@ -29,6 +29,15 @@ const DOWNLOAD_WAIT_MS = 10_000;
 
 const NO_SERVICE_WORKERS = `Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined, configurable: false });`;
 
+/**
+ * A page's alert, confirm and prompt answer at once as Playwright's dismissal would (undefined,
+ * false, null), in every frame, and the page cannot put them back. Each shown dialog was a round
+ * trip to Playwright's auto-dismiss (~20 ms): a page opening thousands in a loop held the action
+ * past its cap, and its session's context (cookies, page) was closed. The model cannot answer a
+ * dialog anyway.
+ */
+const NO_DIALOGS = `for (const [name, answer] of [['alert', undefined], ['confirm', false], ['prompt', null]]) Object.defineProperty(window, name, { value: function () { return answer; }, writable: false, configurable: false });`;
+
 const ALLOWLIST_HINT = /; add the host to tools\.web_search\.egress_allowlist if you trust it$/;
 
 /** Refusals kept per session until the next tool result reports them. */
@@ -168,6 +177,7 @@ export class BrowserHost {
       // Service workers could run and fetch later, outside any action: pages cannot register
       // one. (Playwright's serviceWorkers: 'block' would also switch off its network tracking.)
       await context.addInitScript(NO_SERVICE_WORKERS);
+      await context.addInitScript(NO_DIALOGS);
       context.setDefaultTimeout(this.settings.actionMs);
       context.setDefaultNavigationTimeout(this.settings.actionMs);
       const page = await context.newPage();

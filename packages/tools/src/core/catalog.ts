@@ -28,6 +28,7 @@ import {
   type FileReadOptions,
   type FileSearchOptions,
   MAX_LIST_ENTRIES,
+  MAX_SEARCH_ANSWER_BYTES,
   MAX_SEARCH_MATCHES,
   SHELL_EXEC,
   type ShellConfig,
@@ -244,9 +245,6 @@ export interface WebToolsOptions {
   maxChars?: number;
 }
 
-/** Search responses are small; a megabyte is plenty and bounds a misbehaving backend. */
-const SEARCH_MAX_BYTES = 1024 * 1024;
-
 /**
  * A guarded fetch made at its first call, its modules loaded then. The address policy parses
  * host names and addresses (node:net's IPv6 pattern alone compiles in ~5 ms), which a run that
@@ -297,7 +295,7 @@ export function createWebTools(options: WebToolsOptions): Tool[] {
       : webFetchTool({ fetch: make(policy), maxChars: options.maxChars });
   const searchOptions: Parameters<typeof webSearchTool>[0] = {
     provider: config.provider,
-    fetch: make(searchPolicy, SEARCH_MAX_BYTES),
+    fetch: make(searchPolicy, MAX_SEARCH_ANSWER_BYTES),
   };
   if (config.base_url !== undefined) searchOptions.baseUrl = config.base_url;
   return [fetchTool, webSearchTool(searchOptions)];

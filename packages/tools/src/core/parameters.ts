@@ -143,6 +143,13 @@ export type WebFetchArgs = z.output<typeof WEB_FETCH>;
 
 export const DUCKDUCKGO_URL = 'https://html.duckduckgo.com/html/';
 
+/**
+ * The most of a search backend's answer that is read: a results page or JSON list is tens of
+ * kilobytes, and an answer past this is refused, not parsed cut (a cut page passed as a short
+ * list, a cut JSON failed with the parser's words).
+ */
+export const MAX_SEARCH_ANSWER_BYTES = 1024 * 1024;
+
 export interface WebSearchOptions {
   provider: 'duckduckgo' | 'searxng';
   /** DuckDuckGo's HTML endpoint (default DUCKDUCKGO_URL) or the SearxNG root (required). */

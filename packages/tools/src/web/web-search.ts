@@ -1,6 +1,12 @@
 /** web_search's code (its definition is in core/catalog.ts): DuckDuckGo's HTML page or a SearxNG, read. */
-import { DUCKDUCKGO_URL, type WebSearchArgs, type WebSearchOptions } from '../core/parameters.js';
+import {
+  DUCKDUCKGO_URL,
+  MAX_SEARCH_ANSWER_BYTES,
+  type WebSearchArgs,
+  type WebSearchOptions,
+} from '../core/parameters.js';
 import type { ToolRun } from '../define.js';
+import type { SafeResponse } from './safe-fetch.js';
 import type { SearchResult } from './search-results.js';
 import { showUntrusted } from './untrusted.js';
 
@@ -58,7 +64,7 @@ async function duckduckgo(
     signal,
   });
   if (response.status >= 400) throw new Error(`DuckDuckGo answered HTTP ${response.status}`);
-  const html = response.body.toString('utf8');
+  const html = answerText(response);
   const { parseDuckDuckGo } = await import('./search-results.js');
   const results = parseDuckDuckGo(html);
   if (results.length === 0 && /anomaly|captcha/i.test(html)) {
@@ -85,5 +91,18 @@ async function searxng(
     );
   }
   const { parseSearxng } = await import('./search-results.js');
-  return parseSearxng(response.body.toString('utf8'));
+  return parseSearxng(answerText(response));
+}
+
+/**
+ * The answer's text, refused when it went past MAX_SEARCH_ANSWER_BYTES (safeFetch stops there,
+ * and a fetch passed in by a caller may not): a cut page parsed as if whole passed as a short
+ * list of results, and a cut JSON failed with the parser's words.
+ */
+function answerText(response: Pick<SafeResponse, 'body' | 'truncated'>): string {
+  if (response.truncated || response.body.length > MAX_SEARCH_ANSWER_BYTES)
+    throw new Error(
+      `the search backend's answer is larger than ${MAX_SEARCH_ANSWER_BYTES / 1024 / 1024} MiB, more than any search answer needs; it was refused (is base_url a search endpoint?)`,
+    );
+  return response.body.toString('utf8');
 }

@@ -1,0 +1,111 @@
+/**
+ * A client's `response_format` schema is costly work (compiled and checked by Ajv, on the event
+ * loop, up to its time limit): it waits behind the caller's per-user turn limit, and a schema
+ * too large to be cheap is refused before any compiling. Over real sockets with two user tokens
+ * (alice, bob); compilations are counted by a hook on the kernel's checker.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  answeringScript,
+  Gate,
+  heldScript,
+  jsonOf,
+  postJson,
+  ScriptedModel,
+  startTestGateway,
+  structuredChat,
+  type TestGateway,
+  userTokens,
+} from './helpers.js';
+
+/** Every schema the checker was handed, in order (each is one compile). */
+const { checked } = vi.hoisted(() => ({ checked: [] as Array<{ title?: unknown }> }));
+vi.mock('@oxydra/kernel/json-schema', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@oxydra/kernel/json-schema')>();
+  return {
+    ...actual,
+    schemaErrors: (...args: Parameters<typeof actual.schemaErrors>) => {
+      checked.push(args[0] as { title?: unknown });
+      return actual.schemaErrors(...args);
+    },
+  };
+});
+
+let env: TestGateway;
+let alice: string;
+let bob: string;
+const runner = new ScriptedModel();
+beforeAll(async () => {
+  env = await startTestGateway({ model: runner, limits: { maxConcurrentTurnsPerUser: 1 } as never });
+  [alice, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
+});
+afterAll(() => env.cleanup());
+
+const answering = answeringScript;
+/** Alice's or bob's chat completion: with a schema a structured one, else plain. */
+const chat = (token: string, prompt: string, schema?: Record<string, unknown>) =>
+  schema
+    ? structuredChat(env.gateway, token, schema, prompt)
+    : postJson(
+        env.gateway,
+        '/v1/chat/completions',
+        { model: 'default', messages: [{ role: 'user', content: prompt }] },
+        { authorization: `Bearer ${token}` },
+      );
+
+const titled = (title: string) => checked.filter((schema) => schema.title === title).length;
+
+describe('structured output under the per-user turn limit', () => {
+  it("a user's queued requests compile nothing until they hold a slot, while another user's is answered", async () => {
+    const gate = new Gate();
+    const held = heldScript(gate);
+    runner.script = (call) => (call.prompt.startsWith('hold') ? held(call) : answering('{"ok":true}')(call));
+    const admission = await env.kernel.service('admission');
+    const holding = chat(alice, 'hold the slot');
+    await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
+    const queued = [1, 2, 3].map(() => chat(alice, 'queued', { type: 'object', title: 'alice-queued' }));
+    await vi.waitFor(() => expect(admission.waiting({ userId: 'alice' })).toBe(3));
+    // Waiting for alice's slot, none of her schemas was compiled (before: each was, on arrival).
+    expect(titled('alice-queued')).toBe(0);
+    const other = await chat(bob, 'bob', { type: 'object', title: 'bob' });
+    expect(other.status, JSON.stringify(await other.clone().json())).toBe(200);
+    expect(titled('alice-queued')).toBe(0);
+    gate.release();
+    expect((await holding).status).toBe(200);
+    for (const response of await Promise.all(queued)) expect(response.status).toBe(200);
+    // Each of hers compiled once up front and checked her answer once.
+    expect(titled('alice-queued')).toBe(6);
+  });
+
+  it('a schema whose refs expand past the bound, or too large itself, is refused with 400 before any compiling', async () => {
+    // Each level two refs to the next: 2^20 paths, under 2 KB of JSON. Ajv took ~0.6 s of the
+    // event loop on it (its time limit the only stop), everyone's requests waiting.
+    const $defs: Record<string, unknown> = { d20: { type: 'string' } };
+    for (let i = 0; i < 20; i++)
+      $defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+    const before = checked.length;
+    const response = await chat(bob, 'costly', { title: 'costly', $ref: '#/$defs/d0', $defs });
+    const body = await jsonOf(response);
+    expect(response.status, JSON.stringify(body)).toBe(400);
+    expect(body.error.message).toMatch(
+      /^response_format: the JSON schema is too large to check: it expands \(its \$refs followed\) to more than 20000 subschemas; /,
+    );
+    // Its own size bounds the compile: 1,001 properties (~0.4 s of CPU in Ajv) are refused too.
+    const properties = Object.fromEntries(
+      Array.from({ length: 1001 }, (_, i) => [`p${i}`, { type: 'string' }]),
+    );
+    const wide = await jsonOf(await chat(bob, 'wide', { type: 'object', properties }));
+    expect(wide.error.message).toBe(
+      'response_format: the JSON schema is too large to check: it has more than 1000 subschemas; send a smaller schema',
+    );
+    expect(checked.length).toBe(before);
+    // A schema under the bound that names its definitions many times is still accepted.
+    runner.script = answering('{"a":"x","b":"y"}');
+    const ok = await chat(bob, 'fine', {
+      type: 'object',
+      properties: { a: { $ref: '#/$defs/s' }, b: { $ref: '#/$defs/s' } },
+      $defs: { s: { type: 'string' } },
+    });
+    expect(ok.status).toBe(200);
+  });
+});
