@@ -38,6 +38,7 @@ export {
   type PidsCgroup,
   prlimitPrefix,
 } from './limits.js';
+export { withInheritedCovered } from './inherited-fds.js';
 export { HeadTailBuffer } from './output-buffer.js';
 export { processAlive } from './process-alive.js';
 export { type ProcessLaunch, runProcessGroup } from './process-group.js';
