@@ -12,10 +12,7 @@
  */
 import { type ChildProcess, type IOType, spawn } from 'node:child_process';
 import { PassThrough, type Stream } from 'node:stream';
-import {
-  getDefaultEnvironment,
-  type StdioServerParameters,
-} from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';

@@ -11,7 +11,14 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, NODE_MODULES, removeWorkspaces, sandboxProblem, TRIVIAL_SERVER, workspace } from './helpers.js';
+import {
+  FIXTURES,
+  NODE_MODULES,
+  removeWorkspaces,
+  sandboxProblem,
+  TRIVIAL_SERVER,
+  workspace,
+} from './helpers.js';
 
 const problem = sandboxProblem();
 afterAll(removeWorkspaces);

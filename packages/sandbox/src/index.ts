@@ -32,13 +32,13 @@ export {
   readFirstFrame,
   readFrames,
 } from './frames.js';
+export { withInheritedCovered } from './inherited-fds.js';
 export {
   createPidsCgroup,
   type Limits,
   type PidsCgroup,
   prlimitPrefix,
 } from './limits.js';
-export { withInheritedCovered } from './inherited-fds.js';
 export { HeadTailBuffer } from './output-buffer.js';
 export { processAlive } from './process-alive.js';
 export { type ProcessLaunch, runProcessGroup } from './process-group.js';
