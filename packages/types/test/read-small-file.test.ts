@@ -110,6 +110,24 @@ describe('readSmallFile', () => {
   });
 });
 
+/**
+ * root/sub/file inside, outside/file beside it; swap() moves root/sub away and puts a link to
+ * outside/ in its place, as a sandboxed command racing a read would.
+ */
+function swappable() {
+  const root = join(dir, 'root');
+  const outside = join(dir, 'outside');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(root, 'sub', 'file'), 'mine');
+  writeFileSync(join(outside, 'file'), 'key');
+  const swap = () => {
+    renameSync(join(root, 'sub'), join(root, 'sub-moved'));
+    symlinkSync(outside, join(root, 'sub'));
+  };
+  return { root, outside, swap };
+}
+
 describe('readSmallFileInside', () => {
   it('reads a file whose real path stays inside the folder; refuses one a link leads out of it', () => {
     const root = join(dir, 'root');
@@ -142,22 +160,14 @@ describe('readSmallFileInside', () => {
   });
 
   it('refuses a file a folder swapped for a link between the check and the open led out to', () => {
-    const root = join(dir, 'root');
-    const outside = join(dir, 'outside');
-    mkdirSync(join(root, 'sub'), { recursive: true });
-    mkdirSync(outside);
-    writeFileSync(join(root, 'sub', 'file'), 'mine');
-    writeFileSync(join(outside, 'file'), 'key');
+    const { root, swap } = swappable();
     let checks = 0;
     const file = readSmallFileInside(root, 'sub/file', {
       maxBytes: 100,
       // `accept` runs on the looked-at stats, after the real path was checked and before the
       // open: the moment a swap slips in. The folder in the middle becomes a link out.
       accept: () => {
-        if (checks++ === 0) {
-          renameSync(join(root, 'sub'), join(root, 'sub-moved'));
-          symlinkSync(outside, join(root, 'sub'));
-        }
+        if (checks++ === 0) swap();
         return undefined;
       },
     });
@@ -170,12 +180,7 @@ describe('readSmallFileInside', () => {
   });
 
   it('without /proc, knows the opened file by its device and inode', () => {
-    const root = join(dir, 'root');
-    const outside = join(dir, 'outside');
-    mkdirSync(join(root, 'sub'), { recursive: true });
-    mkdirSync(outside);
-    writeFileSync(join(root, 'sub', 'file'), 'mine');
-    writeFileSync(join(outside, 'file'), 'key');
+    const { root, outside, swap } = swappable();
     const real = join(realpathSync(root), 'sub', 'file');
     const mine = openSync(real, 'r');
     const theirs = openSync(join(outside, 'file'), 'r');
@@ -183,8 +188,7 @@ describe('readSmallFileInside', () => {
       expect(openedIsByIdentity(mine, real)).toBe(true);
       expect(openedIsByIdentity(theirs, real)).toBe(false);
       // Swapped and left swapped: the checked real path is no longer real.
-      renameSync(join(root, 'sub'), join(root, 'sub-moved'));
-      symlinkSync(outside, join(root, 'sub'));
+      swap();
       expect(openedIsByIdentity(theirs, real)).toBe(false);
     } finally {
       closeSync(mine);
