@@ -321,7 +321,12 @@ describe("workspace trust: a plugin of yours is not taken from the repository's 
     expect(run.stdout).toContain('done');
     const held = heldBackLines(run.stderr);
     expect(held).toHaveLength(1);
-    expect(held[0]).toContain('plugins.load.helper');
+    // Your plugin is not a setting of the workspace's .oxydra (it sets tools.approval only):
+    // the line counts and names it apart, as yours.
+    expect(held[0]).toMatch(/held back 1 setting of .*\/\.oxydra that need your trust: tools\.approval;/);
+    expect(held[0]).toContain('also your plugin `helper` resolves inside this workspace');
+    expect(held[0]).not.toContain('plugins.load.helper');
+    expect(held[0]).toContain('oxydra trust');
   });
 
   it('--trust loads it for that one command (the control)', async () => {
@@ -350,7 +355,10 @@ describe('workspace trust: an unsandboxed MCP server of yours does not start in 
     expect(existsSync(join(outside, `server-${tag}`)), "the repository's script ran").toBe(false);
     const held = heldBackLines(run.stderr);
     expect(held).toHaveLength(1);
-    expect(held[0]).toContain('mcp.servers.helper.sandbox');
+    expect(held[0]).toMatch(/held back 1 setting of .*\/\.oxydra that need your trust: tools\.approval;/);
+    expect(held[0]).toContain('also your MCP server `helper` starts unsandboxed in this workspace');
+    expect(held[0]).not.toContain('mcp.servers.helper');
+    expect(held[0]).toContain('oxydra trust');
   });
 
   it('--trust starts it for that one command (the control)', async () => {

@@ -116,7 +116,13 @@ export function workspacePluginsHeld(
       continue; // not found: the kernel says so when it loads plugins
     }
     if (!isInside(realWorkspace, file)) continue;
-    held.push({ key: `plugins.load.${name}.from`, source: file, why: WHY, value: entry.from });
+    held.push({
+      key: `plugins.load.${name}.from`,
+      source: file,
+      why: WHY,
+      value: entry.from,
+      yours: { kind: 'plugin', name },
+    });
     disabled[name] = { enabled: false };
   }
   if (held.length === 0) return { held };

@@ -20,6 +20,11 @@ export interface HeldKey {
   why: string;
   /** The value as set in the file (shown masked where the key is a secret). */
   value: unknown;
+  /**
+   * Set when the key is not the workspace's but an item of your own configuration, held for
+   * where it resolves or starts (in the workspace): said as yours, not as the workspace's.
+   */
+  yours?: { kind: 'plugin' | 'mcp-server'; name: string };
 }
 
 /** What a key's value is compared with: the value in force from the layers below the workspace. */

@@ -155,7 +155,13 @@ function unsandboxedServersHeld(
     const cwd = realOrSpelled(resolve(workspace, typeof server.cwd === 'string' ? server.cwd : '.'));
     const program = server.command.includes('/') ? realOrSpelled(resolve(cwd, server.command)) : undefined;
     if (!isInside(root, cwd) && !(program && isInside(root, program))) continue;
-    held.push({ key: `mcp.servers.${name}.sandbox`, source: workspace, why: UNSANDBOXED_WHY, value: false });
+    held.push({
+      key: `mcp.servers.${name}.sandbox`,
+      source: workspace,
+      why: UNSANDBOXED_WHY,
+      value: false,
+      yours: { kind: 'mcp-server', name },
+    });
     disabled[name] = { enabled: false };
   }
   if (held.length === 0) return { held };

@@ -21,7 +21,6 @@
  * it is validated or sent. Each left-out tool and cut description is named in the health line.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -42,6 +41,7 @@ import { connectionError, firstLine, messageOf, notDelivered, withTimeout } from
 import { type McpToolInfo, offerTools } from './offered-tools.js';
 import { type McpCallResult, toToolResult } from './results.js';
 import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
+import { CoveredStdioTransport } from './stdio-transport.js';
 import { ToolListCap } from './tool-list-cap.js';
 import { schemaValidator } from './validate.js';
 
@@ -162,7 +162,7 @@ export class McpServerSource implements ToolSource {
   /** The stdio transport's process (bubblewrap when sandboxed), for diagnostics and tests. */
   get pid(): number | undefined {
     const transport = this.#live?.transport;
-    return transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+    return transport instanceof CoveredStdioTransport ? (transport.pid ?? undefined) : undefined;
   }
 
   /** The isolation a stdio server runs under, or the endpoint of an HTTP one (no query string). */
@@ -325,7 +325,7 @@ export class McpServerSource implements ToolSource {
     }
     const launch = this.#options.launch;
     if (!launch) throw new ConfigProblem('no launch plan for a stdio server');
-    const transport = new StdioClientTransport(await launch.params());
+    const transport = new CoveredStdioTransport(await launch.params());
     // Read stderr always (an unread pipe would block the server); keep the tail for messages.
     transport.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);

@@ -8,8 +8,8 @@
  * directly (said in its health line).
  *
  * Unlike a command, a server lives long and talks over its stdin/stdout, so bubblewrap is
- * started directly by the SDK's StdioClientTransport (no warm slot, no pids cgroup; the process
- * limits come from prlimit). The server's variables reach it through bubblewrap's own
+ * started directly by the stdio transport (stdio-transport.ts: no warm slot, no pids cgroup;
+ * the process limits come from prlimit). The server's variables reach it through bubblewrap's own
  * environment, never as `--setenv` arguments, which any local user could read in
  * /proc/<pid>/cmdline.
  */

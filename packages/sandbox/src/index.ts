@@ -32,6 +32,7 @@ export {
   readFirstFrame,
   readFrames,
 } from './frames.js';
+export { withInheritedCovered } from './inherited-fds.js';
 export {
   createPidsCgroup,
   type Limits,

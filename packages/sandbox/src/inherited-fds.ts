@@ -4,6 +4,8 @@
  * passes them on into the sandbox: there `/proc/self/fd/<n>` leads back out of it (a folder's
  * descriptor reads the host folder whole). So each spawn covers them in the child with
  * /dev/null: a descriptor given in spawn's `stdio` at a number is dup2'ed there before exec.
+ * Every spawn that can reach a sandbox goes through here: process groups (shell commands,
+ * the warm sandbox) and the MCP client's stdio transport (mcp/src/stdio-transport.ts).
  *
  * Found once, at the first spawn: Node, libuv and the native modules Oxydra loads open every
  * descriptor close-on-exec, so only those present at start-up can be inheritable, and reading

@@ -1,9 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSmallFile, readSmallFileInside } from '../src/fs/index.js';
+import { openedIsByIdentity } from '../src/fs/read-small-file.js';
 
 let dir: string;
 beforeEach(() => {
@@ -97,6 +110,24 @@ describe('readSmallFile', () => {
   });
 });
 
+/**
+ * root/sub/file inside, outside/file beside it; swap() moves root/sub away and puts a link to
+ * outside/ in its place, as a sandboxed command racing a read would.
+ */
+function swappable() {
+  const root = join(dir, 'root');
+  const outside = join(dir, 'outside');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(root, 'sub', 'file'), 'mine');
+  writeFileSync(join(outside, 'file'), 'key');
+  const swap = () => {
+    renameSync(join(root, 'sub'), join(root, 'sub-moved'));
+    symlinkSync(outside, join(root, 'sub'));
+  };
+  return { root, outside, swap };
+}
+
 describe('readSmallFileInside', () => {
   it('reads a file whose real path stays inside the folder; refuses one a link leads out of it', () => {
     const root = join(dir, 'root');
@@ -126,5 +157,42 @@ describe('readSmallFileInside', () => {
       ok: false,
       problem: 'missing',
     });
+  });
+
+  it('refuses a file a folder swapped for a link between the check and the open led out to', () => {
+    const { root, swap } = swappable();
+    let checks = 0;
+    const file = readSmallFileInside(root, 'sub/file', {
+      maxBytes: 100,
+      // `accept` runs on the looked-at stats, after the real path was checked and before the
+      // open: the moment a swap slips in. The folder in the middle becomes a link out.
+      accept: () => {
+        if (checks++ === 0) swap();
+        return undefined;
+      },
+    });
+    expect(checks).toBeGreaterThan(0);
+    expect(file).toMatchObject({
+      ok: false,
+      problem: 'outside',
+      detail: expect.stringContaining(`leads out of ${root}`),
+    });
+  });
+
+  it('without /proc, knows the opened file by its device and inode', () => {
+    const { root, outside, swap } = swappable();
+    const real = join(realpathSync(root), 'sub', 'file');
+    const mine = openSync(real, 'r');
+    const theirs = openSync(join(outside, 'file'), 'r');
+    try {
+      expect(openedIsByIdentity(mine, real)).toBe(true);
+      expect(openedIsByIdentity(theirs, real)).toBe(false);
+      // Swapped and left swapped: the checked real path is no longer real.
+      swap();
+      expect(openedIsByIdentity(theirs, real)).toBe(false);
+    } finally {
+      closeSync(mine);
+      closeSync(theirs);
+    }
   });
 });

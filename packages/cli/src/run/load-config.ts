@@ -16,6 +16,7 @@ import {
 } from '@oxydra/config';
 import { AGENT_CONFIG_SECTIONS, visibleLine } from '@oxydra/types';
 import { canAskApproval } from './approval.js';
+import { heldBackLine } from './held-back-line.js';
 
 export interface CliLoadOptions extends LoadOptions {
   /** Ask in a terminal when the workspace is not trusted yet (off for commands that only report). */
@@ -45,15 +46,6 @@ function sayHeldBack(trust: WorkspaceTrust, stderr: NodeJS.WritableStream = proc
   if (said.has(trust.workspace)) return;
   said.add(trust.workspace);
   stderr.write(`${heldBackLine(trust)}\n`);
-}
-
-function heldBackLine(trust: WorkspaceTrust): string {
-  // A key is named by the workspace's files (a registry entry's name): written out, one line.
-  const keys = [...new Set(trust.held.map((h) => visibleLine(h.key)))];
-  const shown =
-    keys.length > 4 ? `${keys.slice(0, 4).join(', ')} and ${keys.length - 4} more` : keys.join(', ');
-  const why = trust.changed ? ' (they changed since you trusted it)' : '';
-  return `oxydra: held back ${keys.length} setting${keys.length === 1 ? '' : 's'} of ${visibleLine(trust.workspace)}/.oxydra that need your trust${why}: ${shown}. Review and trust them with \`oxydra trust\`, or use --trust for one command.`;
 }
 
 /**

@@ -14,8 +14,15 @@ import { askOnce } from './approval.js';
  * redraw or add lines to the question it is asked in.
  */
 export function describeHeld(trust: WorkspaceTrust): string {
+  const count = trust.held.length;
+  const yours = trust.held.filter((held) => held.yours).length;
+  // Your own plugin or server held for where it resolves is not something .oxydra sets.
+  const whose =
+    yours === 0
+      ? `${visibleLine(trust.workspace)}/.oxydra sets ${count} thing${count === 1 ? '' : 's'}`
+      : `${visibleLine(trust.workspace)} holds ${count} thing${count === 1 ? '' : 's'} (${yours} of your own configuration, resolved or started inside it)`;
   const lines = [
-    `${visibleLine(trust.workspace)}/.oxydra sets ${trust.held.length} thing${trust.held.length === 1 ? '' : 's'} that only you may decide${trust.changed ? ' (changed since you last decided)' : ''}:`,
+    `${whose} that only you may decide${trust.changed ? ' (changed since you last decided)' : ''}:`,
   ];
   for (const held of trust.held) {
     lines.push(`  ${visibleLine(held.key)} = ${visibleLine(showHeldValue(held))}`);

@@ -1,5 +1,6 @@
 export {
   isInside,
+  type OutsideFile,
   readSmallFile,
   readSmallFileInside,
   realPathInside,

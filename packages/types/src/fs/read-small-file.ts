@@ -15,6 +15,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  readlinkSync,
   readSync,
   realpathSync,
   type Stats,
@@ -106,6 +107,22 @@ function openProblem(error: unknown): SmallFile {
 
 /** Reads a small regular file under the rules above; never throws for what the file is. */
 export function readSmallFile(path: string, options: SmallFileOptions): SmallFile {
+  // Without a confirmation nothing is refused as 'outside'.
+  return readOpened(path, options) as SmallFile;
+}
+
+/** A read refused because what it reached lies outside the folder it must stay in. */
+export type OutsideFile = { ok: false; problem: 'outside'; detail: string };
+
+/**
+ * readSmallFile, with `confirm` asked about the opened descriptor before anything is read: a
+ * refusal it returns is the answer.
+ */
+function readOpened(
+  path: string,
+  options: SmallFileOptions,
+  confirm?: (fd: number) => SmallFile | OutsideFile | undefined,
+): SmallFile | OutsideFile {
   let fd: number;
   try {
     const before = check(options.followLinks ? statSync(path) : lstatSync(path), options);
@@ -115,6 +132,8 @@ export function readSmallFile(path: string, options: SmallFileOptions): SmallFil
     return openProblem(error);
   }
   try {
+    const wrong = confirm?.(fd);
+    if (wrong) return wrong;
     const stats = fstatSync(fd);
     const after = check(stats, options);
     if (after) return after;
@@ -140,6 +159,11 @@ export function readSmallFile(path: string, options: SmallFileOptions): SmallFil
  * can make any part of the path a link to a host file (`~/.ssh/id_ed25519`, `/proc/self/environ`),
  * which a plain read follows with the user's rights. So the real path must stay inside the real
  * folder, and the file itself is read under readSmallFile's rules (regular, no final link, capped).
+ * The check and the open are two steps: a folder on the way swapped for a link in between would
+ * be followed by the open (O_NOFOLLOW covers the last name only). So what was opened is checked
+ * too, before a byte is read: on Linux where the descriptor really is (/proc/self/fd/<fd>);
+ * elsewhere, that the checked real path is still real and still that file (device and inode),
+ * which narrows the window to a swap out and back again between those two looks.
  */
 
 /** `path` is `root` or inside it (both already real paths). */
@@ -156,7 +180,7 @@ export function isInside(root: string, path: string): boolean {
 export function realPathInside(
   root: string,
   path: string,
-): { real: string } | { outside: string } | undefined {
+): { real: string; root: string } | { outside: string } | undefined {
   let real: string;
   try {
     real = realpathSync(resolve(root, path));
@@ -170,23 +194,61 @@ export function realPathInside(
     realRoot = resolve(root);
   }
   return isInside(realRoot, real)
-    ? { real }
+    ? { real, root: realRoot }
     : { outside: `leads out of ${root} (through a symbolic link, to ${real})` };
+}
+
+/** Where an open descriptor really is, when the platform says (Linux, with /proc mounted). */
+function openedPath(fd: number): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Without /proc: `fd` is the file at `real`, and `real` is still a real path (no folder on the
+ * way became a link). Exported for its test.
+ */
+export function openedIsByIdentity(fd: number, real: string): boolean {
+  try {
+    if (realpathSync(real) !== real) return false;
+    const now = lstatSync(real);
+    const opened = fstatSync(fd);
+    return now.dev === opened.dev && now.ino === opened.ino;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Reads `path` (relative to `root`, or absolute) only when its real path is inside `root`'s real
- * path; a path that leads out, by its spelling or through a link, is refused as 'outside'.
+ * path, both when it is checked and as opened; a path that leads out, by its spelling or through
+ * a link (one swapped in meanwhile included), is refused as 'outside'.
  */
 export function readSmallFileInside(
   root: string,
   path: string,
   options: Omit<SmallFileOptions, 'followLinks'>,
-): SmallFile | { ok: false; problem: 'outside'; detail: string } {
+): SmallFile | OutsideFile {
   const inside = realPathInside(root, path);
-  // Missing (or a dangling link): readSmallFile says which, without following anything.
-  if (inside === undefined) return readSmallFile(resolve(root, path), options);
+  // Missing (or a dangling link): readSmallFile says which, without following anything. A file
+  // that appears meanwhile is still missing: it was when checked.
+  if (inside === undefined)
+    return readOpened(resolve(root, path), options, () => refused('missing', 'no such file'));
   if ('outside' in inside) return { ok: false, problem: 'outside', detail: inside.outside };
-  // The real path has no link left in it; readSmallFile refuses one swapped in at the last name.
-  return readSmallFile(inside.real, options);
+  // The real path had no link left in it; readSmallFile refuses one swapped in at the last name,
+  // and the confirmation one swapped in on the way.
+  return readOpened(inside.real, options, (fd) => {
+    const at = openedPath(fd);
+    const stayed = at === undefined ? openedIsByIdentity(fd, inside.real) : isInside(inside.root, at);
+    if (stayed) return undefined;
+    return {
+      ok: false,
+      problem: 'outside',
+      detail: `leads out of ${root} (a folder on the way became a link while it was read${at ? `, to ${at}` : ''})`,
+    };
+  });
 }
