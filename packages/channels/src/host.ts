@@ -393,6 +393,7 @@ export class ChannelHost {
         channel: this.#o.channel,
         workspace: this.#o.workspace,
         maxFileBytes: this.#o.maxFileBytes,
+        ...(this.#o.downloadTimeoutMs !== undefined ? { downloadTimeoutMs: this.#o.downloadTimeoutMs } : {}),
         signal: AbortSignal.any([this.#closing.signal, stop]),
         log: this.#o.log,
       });
