@@ -8,7 +8,7 @@
 import type { SenderPolicy } from './senders.js';
 
 /** Why a turn was stopped, as the line the conversation is shown (`(stopped)` by default). */
-export class TurnStop extends Error {
+class TurnStop extends Error {
   constructor(readonly note: string) {
     super(note);
   }

@@ -33,7 +33,7 @@ function channels(sections: object) {
 
 /** A file host that sends nothing and does not hear the download's signal (as IMAP did). */
 class StallingFiles extends FilesChannel {
-  override fetchAttachment(): Promise<Uint8Array> {
+  override fetchAttachment(): Promise<Buffer<ArrayBuffer>> {
     return new Promise(() => {});
   }
 }

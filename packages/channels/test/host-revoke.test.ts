@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChannelHost, openChannelStore, SenderPolicy } from '@oxydra/channels';
 import { type Kernel, openKernel } from '@oxydra/kernel';
-import { type ScriptedCall, scriptedAdapters, scriptedProvider } from '@oxydra/testkit';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { type ScriptedCall, scriptedProvider } from '@oxydra/testkit';
+import { pollUntil, scriptedKernelOptions } from '@oxydra/testkit/helpers';
 import type { ModelEvent } from '@oxydra/types';
-import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, expect, it } from 'vitest';
 import { REVOKED_NOTE } from '../src/running-turns.js';
 import { ALICE, direct, ScriptedChannel } from './host-harness.js';
@@ -38,19 +37,7 @@ it('a pairing revoked while its sender is answered stops that turn, with a note 
   const dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-revoke-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const model = scriptedProvider(held);
-  const kernel: Kernel = await openKernel({
-    workspace: dir,
-    config: agentConfigSchema.parse({
-      selection: { provider: 'openai', model: 'gpt-4o-mini' },
-      providers: { registry: { openai: { provider_type: 'openai' } } },
-      memory: { enabled: false },
-      tools: { sandbox: { mode: 'none' } },
-    }),
-    host: 'test',
-    env: { OPENAI_API_KEY: 'sk-inprocess-0123456789' },
-    adapters: scriptedAdapters(model),
-    warn: () => {},
-  });
+  const kernel: Kernel = await openKernel({ workspace: dir, ...scriptedKernelOptions(model) });
   cleanups.push(() => kernel.close());
   const store = openChannelStore(join(dir, 'channels.db'));
   cleanups.push(() => store.close());
