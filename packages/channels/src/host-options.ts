@@ -5,6 +5,7 @@
 import type { Kernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelStore, SessionStore } from '@oxydra/types';
+import type { ChannelSection } from './platforms.js';
 import type { SenderPolicy } from './senders.js';
 import type { TurnKernel, UserSlots } from './turn.js';
 
@@ -39,8 +40,25 @@ export interface ChannelHostOptions {
   maxConcurrentTurns?: number;
   /** `max_file_bytes`: the largest file taken or sent (default 20 MB). */
   maxFileBytes?: number;
+  /** `download_timeout_secs`, in ms: one file's download bound (default take-files.ts's 5 minutes). */
+  downloadTimeoutMs?: number;
   /** `[tools] vault_path`: an answer cannot send a file from the vault, as the file tools cannot read one. */
   vaultPath?: string;
+}
+
+/** The host's limits a channel's section sets (`[channels.<name>]`), each left to its default when unset. */
+export function sectionLimits(
+  section: ChannelSection,
+): Pick<ChannelHostOptions, 'maxFileBytes' | 'maxConcurrentTurns' | 'downloadTimeoutMs'> {
+  return {
+    ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
+    ...(section.max_concurrent_turns !== undefined
+      ? { maxConcurrentTurns: section.max_concurrent_turns }
+      : {}),
+    ...(section.download_timeout_secs !== undefined
+      ? { downloadTimeoutMs: section.download_timeout_secs * 1000 }
+      : {}),
+  };
 }
 
 export interface ChannelStatus {

@@ -29,6 +29,7 @@ import { HealthRecorder } from './health.js';
 import type { ChannelHostOptions, ChannelStatus } from './host-options.js';
 import { PairingOffers } from './pairing-offers.js';
 import { recoverTurn } from './recover.js';
+import { RunningTurns } from './running-turns.js';
 import { takeFiles } from './take-files.js';
 import { answerParts, runChatTurn } from './turn.js';
 import { undoReply } from './undo.js';
@@ -58,8 +59,8 @@ export class ChannelHost {
   readonly #closing = new AbortController();
   /** Each conversation's chain of messages, so one conversation's messages run in order. */
   readonly #queues = new Map<string, Promise<void>>();
-  /** The running turn of each sender's conversation, for /stop. */
-  readonly #active = new Map<string, AbortController>();
+  /** The running turn of each sender's conversation: for /stop, a stop of the process, a revoked pairing. */
+  readonly #active = new RunningTurns();
   readonly #outbox: OutboxDelivery;
   /** The channel's turns at once (max_concurrent_turns): one queue, a turn's slot taken before the user's. */
   readonly #turnSlots: Admission;
@@ -141,7 +142,7 @@ export class ChannelHost {
       timer = this.#timer.setTimeout(() => resolve('late'), graceMs);
     });
     if ((await Promise.race([drained, late])) === 'late') {
-      for (const controller of this.#active.values()) controller.abort();
+      this.#active.stopAll();
       await drained;
     }
     this.#timer.clearTimeout(timer);
@@ -179,12 +180,31 @@ export class ChannelHost {
     );
   }
 
-  /** Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox. */
+  /**
+   * Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox; and, while a paired
+   * sender's turn runs, reads the pairings again (`oxydra channels pair --revoke` is another
+   * process) so a revoked sender's running turn is stopped.
+   */
   async #checkOutbox(): Promise<void> {
     while (!this.#closing.signal.aborted) {
       await this.#sleep(OUTBOX_CHECK_MS);
-      if (!this.#closing.signal.aborted) await this.#deliver();
+      if (this.#closing.signal.aborted) break;
+      await this.#stopRevoked().catch((error) =>
+        this.#o.log(`${this.#name}: reading the pairings failed: ${(error as Error).message}`),
+      );
+      await this.#deliver();
     }
+  }
+
+  /** Stops the running turns of senders no longer let in (the store's pairings read again when one may be). */
+  async #stopRevoked(reread = true): Promise<void> {
+    const { senders } = this.#o;
+    if (!this.#active.someUnlisted(senders)) return;
+    if (reread) senders.setPaired(await this.#o.store.pairedSenders(this.#name));
+    for (const { senderId, userId } of this.#active.stopRevoked(senders))
+      this.#o.log(
+        `${this.#name}: stopped the running turn of sender ${senderId}: no longer let in as ${userId}`,
+      );
   }
 
   async #poll(): Promise<void> {
@@ -229,8 +249,10 @@ export class ChannelHost {
           u.kind === 'message' ? u.message.sender : u.kind === 'button' ? u.press.sender : undefined;
         return sender !== undefined && !senders.listed(sender.id);
       })
-    )
+    ) {
       senders.setPaired(await this.#o.store.pairedSenders(this.#name));
+      await this.#stopRevoked(false);
+    }
     for (const update of updates) {
       if (update.kind === 'button') {
         presses.push(update.press);
@@ -272,7 +294,7 @@ export class ChannelHost {
     for (const stranger of strangers.values()) await this.#pairing.offer(stranger);
     for (const message of added) {
       // /stop stops the sender's own answer only (in a group, others' turns are theirs).
-      if (chatCommand(message.text) === 'stop') this.#active.get(sessionKey(message))?.abort();
+      if (chatCommand(message.text) === 'stop') this.#active.stop(sessionKey(message));
       this.#schedule(message);
     }
   }
@@ -312,8 +334,7 @@ export class ChannelHost {
     if (reply !== undefined) {
       await store.settle(message.seq, 'answered', this.#name, [this.#note(message, 'reply', reply)]);
     } else {
-      const controller = new AbortController();
-      this.#active.set(sessionKey(message), controller);
+      const signal = this.#active.begin(sessionKey(message), message);
       try {
         const sessionId = await this.#session(message);
         const afterSeq =
@@ -328,7 +349,7 @@ export class ChannelHost {
           sessionId,
           agent: this.#o.agent,
           approvals: this.#approvals,
-          signal: controller.signal,
+          signal,
           timer: this.#timer,
           log: this.#o.log,
           placeholderId: message.turn?.placeholderId,
@@ -358,7 +379,7 @@ export class ChannelHost {
           }
         }
       } finally {
-        this.#active.delete(sessionKey(message));
+        this.#active.end(sessionKey(message));
       }
     }
     await this.#deliver();
@@ -366,18 +387,18 @@ export class ChannelHost {
 
   /** The message's files (take-files.ts); /stop stops their download, as it stops a turn. */
   async #takeFiles(message: ChannelInbound): ReturnType<typeof takeFiles> {
-    const stop = new AbortController();
-    this.#active.set(sessionKey(message), stop);
+    const stop = this.#active.begin(sessionKey(message), message);
     try {
       return await takeFiles(message, {
         channel: this.#o.channel,
         workspace: this.#o.workspace,
         maxFileBytes: this.#o.maxFileBytes,
-        signal: AbortSignal.any([this.#closing.signal, stop.signal]),
+        ...(this.#o.downloadTimeoutMs !== undefined ? { downloadTimeoutMs: this.#o.downloadTimeoutMs } : {}),
+        signal: AbortSignal.any([this.#closing.signal, stop]),
         log: this.#o.log,
       });
     } finally {
-      this.#active.delete(sessionKey(message));
+      this.#active.end(sessionKey(message));
     }
   }
 

@@ -20,6 +20,8 @@ export interface ChannelSection {
   /** The largest file taken from a chat or sent to it (files.ts); default 20 MB. */
   max_file_bytes?: number | undefined;
   max_concurrent_turns?: number | undefined;
+  /** How long one file taken from a chat may take to download (take-files.ts); default 300 s. */
+  download_timeout_secs?: number | undefined;
   agent?: string | undefined;
 }
 
@@ -130,6 +132,7 @@ export const CHANNEL_PLATFORMS: { [K in keyof Sections]: ChannelPlatform<Section
         listen: { host: section.listen_host, port: section.listen_port, path: section.listen_path },
         apiUrl: section.api_url,
         maxMessageLength: section.max_message_length,
+        requestTimeoutMs: section.request_timeout_secs * 1000,
       });
     },
   },

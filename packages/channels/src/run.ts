@@ -9,7 +9,7 @@ import { type Channel, UsageError } from '@oxydra/types';
 import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
 import { ChannelHost } from './host.js';
-import type { ChannelStatus } from './host-options.js';
+import { type ChannelStatus, sectionLimits } from './host-options.js';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
 import { enabledPluginChannels, pluginChannelOpeners } from './plugin-channels.js';
 import { SenderPolicy } from './senders.js';
@@ -136,10 +136,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
         ...(kernel.config.tools.vault_path !== undefined
           ? { vaultPath: kernel.config.tools.vault_path }
           : {}),
-        ...(section.max_file_bytes !== undefined ? { maxFileBytes: section.max_file_bytes } : {}),
-        ...(section.max_concurrent_turns !== undefined
-          ? { maxConcurrentTurns: section.max_concurrent_turns }
-          : {}),
+        ...sectionLimits(section),
       });
       let botName: string;
       try {

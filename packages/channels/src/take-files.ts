@@ -12,6 +12,7 @@ import {
   safeFileName,
   saveToInbox,
 } from './files.js';
+import { stopNote } from './running-turns.js';
 
 /**
  * How long one file's download may take. A platform (or its file host) that sends headers and
@@ -62,7 +63,7 @@ export async function takeFiles(
       // The adapter's and the check's words are for the person (token-free); a local error's
       // (paths of this machine) stays in the log.
       const why = options.signal.aborted
-        ? 'stopped'
+        ? stopNote(options.signal)
         : late.aborted && !saving
           ? 'it took too long to download; send it again'
           : error instanceof ChannelRetryableError

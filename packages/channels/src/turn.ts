@@ -9,6 +9,7 @@ import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import type { ChatApprovals } from './approvals.js';
 import { answerFiles } from './files.js';
+import { stopNote } from './running-turns.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
 
@@ -138,7 +139,7 @@ export async function runChatTurn(input: {
       ({ text, files } = finishedAnswer(result.text));
     } else if (signal.aborted || result.status === 'cancelled') {
       outcome = 'stopped';
-      text = `${streamed.trim()}\n\n(stopped)`.trim();
+      text = `${streamed.trim()}\n\n(${stopNote(signal)})`.trim();
     } else {
       text = `Sorry, that failed: ${(result.error?.message ?? 'the run failed').slice(0, 300)}`;
     }
@@ -146,7 +147,7 @@ export async function runChatTurn(input: {
     // spawn refused (an unknown agent, a session of someone else): the person is told why.
     if (signal.aborted) {
       outcome = 'stopped';
-      text = '(stopped)';
+      text = `(${stopNote(signal)})`;
     } else text = `Sorry, that failed: ${(error as Error).message.slice(0, 300)}`;
   } finally {
     unhook();

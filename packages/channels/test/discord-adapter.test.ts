@@ -179,6 +179,44 @@ describe('DiscordChannel against the fake Discord', () => {
     expect(JSON.parse(next.cursor!).c[live.channel_id]).toBe(live.id);
   });
 
+  it.each([
+    { bound: 'events', limits: { events: 2, bytes: 1_000_000 }, content: (i: number) => `message ${i}` },
+    {
+      bound: 'bytes',
+      limits: { events: 100, bytes: 3200 },
+      content: (i: number) => `${i}`.padEnd(1000, '.'),
+    },
+  ])(
+    'a flood past the live buffer ($bound) is dropped, said, and read again with REST',
+    async ({ limits, content }) => {
+      fake = await FakeDiscord.start({ token: TOKEN });
+      const channel = new DiscordChannel({
+        name: 'discord',
+        token: TOKEN,
+        apiUrl: fake.apiUrl,
+        maxMessageLength: 2000,
+        senderIds: [OWNER],
+        bufferLimits: limits,
+      });
+      open.push(channel);
+      await channel.start();
+      // The host is storing a batch (no receive() meanwhile): two fit, the third is past either bound.
+      const sent = [fake.message({ author: { id: OWNER }, content: content(1) })];
+      sent.push(fake.message({ author: { id: OWNER }, content: content(2) }));
+      await pollUntil(() => channel.buffered === 2, 'two events kept');
+      sent.push(fake.message({ author: { id: OWNER }, content: content(3) }));
+      await pollUntil(() => channel.buffered === 0, 'the full buffer dropped');
+      const said = await channel.receive(undefined, AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+      expect(said).toBeInstanceOf(ChannelRetryableError);
+      expect((said as Error).message).toContain('3 events came faster than they were stored');
+      // The next receive reads the sender's conversation again: nothing of the flood is lost.
+      const { updates } = await receiveSome(channel, undefined, 3);
+      expect(updates.map((u) => (u.kind === 'message' ? u.message.id : u.kind))).toEqual(
+        sent.map((m) => m.id),
+      );
+    },
+  );
+
   it('a lost gateway session is followed by a read of the known conversations', async () => {
     fake = await FakeDiscord.start({ token: TOKEN });
     const channel = await connect(fake);

@@ -11,14 +11,14 @@
  * is; the third test delivers while nothing waits (the next receive's own search finds it).
  */
 import { composeMail, Dovecot, dovecotSkipReason, SmtpCapture, type TestMail } from '@oxydra/testkit/email';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, TcpLink } from '@oxydra/testkit/helpers';
 import type { ChannelAttachment, ChannelUpdate } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailChannel, type EmailOptions } from '../src/email/adapter.js';
 
 const skip = dovecotSkipReason();
 /** A mailbox user per test (the IMAP login; the channel's address is agent@oxy.test in each). */
-const BOTS = Array.from({ length: 8 }, (_, i) => ({
+const BOTS = Array.from({ length: 9 }, (_, i) => ({
   user: `agent${i}@oxy.test`,
   password: `imap-Secret-471${i}`,
 }));
@@ -224,6 +224,45 @@ describe.skipIf(skip !== undefined)(
       await expect(email.fetchAttachment(unsized, 1000, AbortSignal.timeout(5000))).rejects.toThrow(
         /larger than 1000/,
       );
+    });
+
+    it('a download stopped while the server is silent ends: its connection is closed and the next call connects again', async () => {
+      // The adapter reaches Dovecot through a link that can go silent (no close, no reset).
+      const link = await TcpLink.start({ host: dovecot!.host, port: dovecot!.port });
+      try {
+        const email = await setUp({ imap: { host: '127.0.0.1', port: link.port, tls: 'none', ...BOT } });
+        await email.start();
+        const start = (await email.receive(undefined, AbortSignal.timeout(200)))[0]!.cursor;
+        const bytes = Buffer.alloc(5000, 7);
+        await deliver({
+          from: 'alice@example.com',
+          text: 'see attached',
+          attachments: [{ filename: 'data.bin', content: bytes }],
+        });
+        const [mail] = await receiveCount(email, start, 1);
+        const attachment = (mail as { message: { attachments: ChannelAttachment[] } }).message
+          .attachments[0]!;
+        link.freeze();
+        const stop = new AbortController();
+        const download = email.fetchAttachment(attachment, 10_000, stop.signal).then(
+          () => 'downloaded',
+          (e: Error) => e.message,
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+        // The host's stop (or download_timeout_secs): the download itself ends, it used to wait
+        // for the silent server until imapflow's socket timeout, holding the connection.
+        stop.abort();
+        expect(
+          await pollUntil(() => Promise.race([download, Promise.resolve(undefined)]), 'the download to end'),
+        ).toMatch(/stopped/);
+        // A new connection (the link passes new ones): the mailbox is read and the file fetched again.
+        expect(await email.receive(mail!.cursor, AbortSignal.timeout(300))).toEqual([]);
+        expect(
+          Buffer.from(await email.fetchAttachment(attachment, 10_000, AbortSignal.timeout(5000))),
+        ).toEqual(bytes);
+      } finally {
+        await link.stop();
+      }
     });
 
     it('huge and deeply nested mail is refused before download; forged and automatic mail is ignored', async () => {

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scriptedAdapters, scriptedProvider } from '@oxydra/testkit';
-import { agentConfigSchema } from '@oxydra/types/config-full';
+import { scriptedProvider } from '@oxydra/testkit';
+import { scriptedKernelOptions } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { openKernel } from '../src/index.js';
 
@@ -21,19 +21,7 @@ describe('a kernel on the testkit in-process provider', () => {
       },
       { text: 'It says 42.', usage: { inputTokens: 80, outputTokens: 4 } },
     ]);
-    const kernel = await openKernel({
-      workspace,
-      config: agentConfigSchema.parse({
-        selection: { provider: 'openai', model: 'gpt-4o-mini' },
-        providers: { registry: { openai: { provider_type: 'openai' } } },
-        memory: { enabled: false },
-        tools: { sandbox: { mode: 'none' } },
-      }),
-      host: 'test',
-      env: { OPENAI_API_KEY: 'sk-inprocess-0123456789' },
-      adapters: scriptedAdapters(model),
-      warn: () => {},
-    });
+    const kernel = await openKernel({ workspace, ...scriptedKernelOptions(model) });
     try {
       const result = await kernel.agents.spawn({ prompt: 'what does notes.txt say?' }).result;
       expect(result).toMatchObject({ status: 'completed', text: 'It says 42.', turns: 2 });

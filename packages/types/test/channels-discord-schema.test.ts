@@ -15,6 +15,7 @@ describe('[channels.discord]', () => {
       unknown_senders: 'ignore',
       max_file_bytes: 20 * 1024 * 1024,
       max_concurrent_turns: 16,
+      download_timeout_secs: 300,
       api_url: 'https://discord.com/api',
     });
   });

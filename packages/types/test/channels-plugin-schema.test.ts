@@ -19,6 +19,7 @@ describe('[channels.plugin.<name>]', () => {
       unknown_senders: 'ignore',
       max_file_bytes: 20 * 1024 * 1024,
       max_concurrent_turns: 16,
+      download_timeout_secs: 300,
     });
   });
 

@@ -64,6 +64,8 @@ export interface DiscordOptions {
   maxMessageLength: number;
   /** The allowed senders' ids: their conversations are the ones read again after a restart. */
   senderIds: readonly string[];
+  /** The live events kept while the host stores a batch; default MAX_BUFFERED_EVENTS and MAX_BUFFERED_BYTES. */
+  bufferLimits?: { events: number; bytes: number };
 }
 
 /** Discord allows about 5 edits of one message per 5 s; one a second leaves room for the rest. */
@@ -74,6 +76,14 @@ const RECEIVE_WAIT_MS = 25_000;
 const CATCH_UP_PAGES = 5;
 /** A conversation not listed in the cursor is read from this long before the newest id seen. */
 const UNLISTED_MARGIN_MS = 60_000;
+/**
+ * The live events kept until the host takes them (while it stores a batch): a flood of
+ * messages (a busy server, a raid) must not grow the process without bound. Past either bound
+ * the buffer is dropped and its conversations are read again with REST, as after a lost session.
+ */
+const MAX_BUFFERED_EVENTS = 1000;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /** Button presses kept for answering (Discord lets an interaction be answered for 15 minutes). */
 const MAX_PRESSES = 1000;
 /** Message flag SUPPRESS_EMBEDS: no link previews. */
@@ -99,8 +109,11 @@ export class DiscordChannel implements Channel {
   readonly #senders: Set<string>;
   readonly #closing = new AbortController();
   #bot: BotIdentity | undefined;
-  /** Live events not yet handed out, in arrival order. */
+  /** Live events not yet handed out, in arrival order, and their size as JSON. */
   #buffer: DiscordEvent[] = [];
+  #bufferedBytes = 0;
+  /** Events dropped since the last receive() because the buffer was full (said by its next call). */
+  #dropped = 0;
   #wake: (() => void) | undefined;
   /** The state after the last update handed out, and that update's cursor. */
   #state: CursorState = decodeCursor(undefined, Date.now());
@@ -164,7 +177,7 @@ export class DiscordChannel implements Channel {
     this.#client.on(Events.Raw, (packet: { op: number; t?: string }) => {
       // Only what the contract carries; READY, GUILD_CREATE, TYPING_START... move no cursor.
       if (packet.op !== 0 || !CARRIED.has(packet.t ?? '')) return;
-      this.#buffer.push(discordEvent(packet as GatewayDispatchPayload, bot));
+      this.#keep(discordEvent(packet as GatewayDispatchPayload, bot));
       this.#wake?.();
     });
     // A new session (not a resume) after the first: what came meanwhile is read again with REST.
@@ -194,6 +207,14 @@ export class DiscordChannel implements Channel {
       this.#emitted = cursor;
       this.#catchUp = cursor !== undefined;
     }
+    if (this.#dropped > 0) {
+      const dropped = this.#dropped;
+      this.#dropped = 0;
+      const { events, bytes } = this.#limits();
+      throw new ChannelRetryableError(
+        `Discord gateway: ${dropped} events came faster than they were stored (at most ${events} events or ${bytes} bytes wait) and were dropped; their conversations are read again (button presses among them are lost)`,
+      );
+    }
     const gatewayError = this.#gatewayError;
     if (gatewayError) {
       this.#gatewayError = undefined;
@@ -206,7 +227,36 @@ export class DiscordChannel implements Channel {
     }
     if (events.length === 0 && this.#buffer.length === 0) await this.#waitForEvent(signal);
     events.push(...this.#buffer.splice(0));
+    this.#bufferedBytes = 0;
     return events.map((event) => this.#withCursor(event));
+  }
+
+  /**
+   * Keeps a live event for the next receive(); past the buffer's bounds drops every event kept
+   * and has the next receive() say so and read their conversations again (the cursor holds
+   * what was handed out, so nothing after it is skipped in a known conversation).
+   */
+  #keep(event: DiscordEvent): void {
+    const size = Buffer.byteLength(JSON.stringify(event));
+    const limits = this.#limits();
+    if (this.#buffer.length + 1 > limits.events || this.#bufferedBytes + size > limits.bytes) {
+      this.#dropped += this.#buffer.length + 1;
+      this.#buffer = [];
+      this.#bufferedBytes = 0;
+      this.#catchUp = true;
+      return;
+    }
+    this.#buffer.push(event);
+    this.#bufferedBytes += size;
+  }
+
+  #limits(): { events: number; bytes: number } {
+    return this.#o.bufferLimits ?? { events: MAX_BUFFERED_EVENTS, bytes: MAX_BUFFERED_BYTES };
+  }
+
+  /** How many live events wait for the next receive() (for tests and status). */
+  get buffered(): number {
+    return this.#buffer.length;
   }
 
   async send(

@@ -215,22 +215,36 @@ export class EmailChannel implements Channel {
       throw new Error(`the attachment is larger than ${maxBytes} bytes`);
     }
     return this.#call(async () => {
-      const box = await this.#mailbox();
-      if (String(box.uidValidity) !== validity)
-        throw new Error('the mailbox changed (UIDVALIDITY): the mail is gone');
-      const download = await this.#imap!.download(uid!, part, { uid: true, maxBytes: maxBytes + 1 });
-      if (!download.content) throw new Error('the attachment is gone');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of download.content as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxBytes || signal.aborted) {
-          download.content.destroy();
-          throw new Error(signal.aborted ? 'stopped' : `the attachment is larger than ${maxBytes} bytes`);
+      // A stop (or the download's time limit) ends the download itself: the connection it runs on
+      // is closed, and the next call connects again. Waiting for the next chunk instead held the
+      // connection, and every receive() queued behind it, until imapflow's socket timeout when
+      // the server stalled.
+      const cut = () => this.#imap?.close();
+      signal.addEventListener('abort', cut, { once: true });
+      try {
+        if (signal.aborted) throw new Error('stopped');
+        const box = await this.#mailbox();
+        if (String(box.uidValidity) !== validity)
+          throw new Error('the mailbox changed (UIDVALIDITY): the mail is gone');
+        const download = await this.#imap!.download(uid!, part, { uid: true, maxBytes: maxBytes + 1 });
+        if (!download.content) throw new Error('the attachment is gone');
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of download.content as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > maxBytes || signal.aborted) {
+            download.content.destroy();
+            throw new Error(signal.aborted ? 'stopped' : `the attachment is larger than ${maxBytes} bytes`);
+          }
+          chunks.push(chunk);
         }
-        chunks.push(chunk);
+        if (signal.aborted) throw new Error('stopped');
+        return new Uint8Array(Buffer.concat(chunks));
+      } catch (error) {
+        throw signal.aborted ? new Error('stopped') : error;
+      } finally {
+        signal.removeEventListener('abort', cut);
       }
-      return new Uint8Array(Buffer.concat(chunks));
     });
   }
 

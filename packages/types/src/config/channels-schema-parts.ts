@@ -85,6 +85,20 @@ const channelMaxConcurrentTurnsSchema = z
     "how many of this channel's answers are written at once, across its chats; more wait their turn in arrival order (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too)",
   );
 
+/**
+ * `download_timeout_secs`, every platform's: how long one file a person sent may take to
+ * download. A file host that sends its headers and then stalls would otherwise hold the
+ * conversation until the process stops.
+ */
+const channelDownloadTimeoutSchema = z
+  .int()
+  .min(1)
+  .max(86_400)
+  .default(300)
+  .describe(
+    'how long one file taken from a chat may take to download, in seconds; a slower one is refused ("send it again") and its download ended',
+  );
+
 /** The `agent` key every platform has. */
 export const channelAgentSchema = z
   .string()
@@ -101,5 +115,6 @@ export const channelHostKeys = {
   unknown_senders: channelUnknownSendersSchema,
   max_file_bytes: channelMaxFileBytesSchema,
   max_concurrent_turns: channelMaxConcurrentTurnsSchema,
+  download_timeout_secs: channelDownloadTimeoutSchema,
   agent: channelAgentSchema,
 };

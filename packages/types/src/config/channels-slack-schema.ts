@@ -61,6 +61,14 @@ export const slackChannelSchema = z
       .describe(
         'longer answers are split at paragraph, then line boundaries (Slack truncates text past 40,000; 3,900 keeps messages readable)',
       ),
+    request_timeout_secs: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(120)
+      .describe(
+        "how long one Slack Web API call may take, in seconds (Slack's client has no bound of its own); one that runs out is tried again like a dropped connection. Leave room for uploading a file of max_file_bytes",
+      ),
     senders: z
       .array(slackSenderSchema)
       .default([])
