@@ -92,7 +92,7 @@ describe('oxydra run with sub-agents', () => {
       AGENTS,
     );
     const out = await env.run(['run', '--json', '--max-cost', '0.003', 'go']);
-    expect(out.status).toBe(1);
+    expect(out.status).toBe(130);
     const lines = out.events as unknown as JsonLine[];
     const child = lines.find((l) => l.type === 'agent_spawned')!.agentId;
     expect(lines.find((l) => l.agentId === child && l.type === 'run_failed')).toMatchObject({
