@@ -92,7 +92,7 @@ describe('oxydra run with sub-agents', () => {
       AGENTS,
     );
     const out = await env.run(['run', '--json', '--max-cost', '0.003', 'go']);
-    expect(out.status).toBe(130);
+    expect(out.status).toBe(1);
     const lines = out.events as unknown as JsonLine[];
     const child = lines.find((l) => l.type === 'agent_spawned')!.agentId;
     expect(lines.find((l) => l.agentId === child && l.type === 'run_failed')).toMatchObject({
@@ -125,7 +125,7 @@ describe('oxydra run with sub-agents', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill('SIGINT');
     });
-    expect(out.status).toBe(1);
+    expect(out.status).toBe(130);
     const lines = out.events as unknown as JsonLine[];
     const exited = lines.filter((l) => l.type === 'agent_exited');
     expect(exited.map((l) => (l as { status?: string }).status)).toEqual(['killed']);

@@ -13,7 +13,7 @@ import { isLoopbackHost } from '@oxydra/gateway/bind';
 import { UsageError } from '@oxydra/types';
 
 /** A gateway on this machine, as `oxydra gateway` listens by default. */
-export const DEFAULT_GATEWAY_ADDRESS = 'http://127.0.0.1:7700';
+const DEFAULT_GATEWAY_ADDRESS = 'http://127.0.0.1:7700';
 
 export interface GatewayAddress {
   /** https:// or wss://: the token travels encrypted. */
