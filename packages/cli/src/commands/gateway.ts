@@ -2,7 +2,8 @@
  * `oxydra gateway`: the gateway daemon in the foreground, serving this directory's workspace.
  * It listens on [gateway] bind (127.0.0.1:7700) or --bind, refuses a non-loopback address
  * unless a token was configured, logs where it listens and where the token is (never the
- * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0. It also
+ * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits (0 after
+ * SIGTERM, 130 after Ctrl+C: run/interrupted.ts). It also
  * answers the enabled chat channels ([gateway] channels; run/gateway-channels.ts). Its log goes
  * to its output and to .oxydra/logs/gateway.log (`oxydra logs`).
  */
