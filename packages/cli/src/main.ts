@@ -98,8 +98,21 @@ export async function ensureLocalKey(): Promise<void> {
   (await import('@oxydra/config')).localSecretKey();
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
+/**
+ * `oxydra help X` is `oxydra X --help`, and a mistyped X is named: commander's own `help`
+ * printed the whole help (exit 2) without a word on what was wrong. An X that is no command is
+ * left alone (`oxydra X`), so it gets "unknown command" and its "Did you mean" (exit 2).
+ */
+function helpAsFlag(argv: readonly string[]): readonly string[] {
+  if (argv[0] !== 'help' || argv.length < 2) return argv;
+  const known = COMMAND_GROUPS.some((group) => Object.hasOwn(group, argv[1]!));
+  return known ? [...argv.slice(1), '--help'] : argv.slice(1);
+}
+
+export async function main(commandLine: readonly string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
+  const argv = helpAsFlag(commandLine);
+  commandLine[0] === 'help' && commandLine.length > 1 ? [...commandLine.slice(1), '--help'] : commandLine;
   if (Object.keys(process.env).some((name) => name.startsWith('OXYDRA_') && !name.startsWith('OXYDRA__'))) {
     await zodForCli();
     const { warnAboutMisnamedVariables } = await import('./run/load-config.js');

@@ -175,8 +175,10 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
 
     say(pane, 'hello again');
     await pane.waitForText('After the cancel.');
-    say(pane, '/exit');
-    expect(await pane.waitForExit()).toBe(0);
+    // Ctrl+C at the prompt quits, with 130 (a reply cancelled by Ctrl+C above did not count).
+    await backAtPrompt(pane);
+    pane.press('C-c');
+    expect(await pane.waitForExit()).toBe(130);
   });
 
   it('chat: Ctrl+C during an approved long command stops the command, not chat', async () => {
@@ -224,7 +226,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     );
     await pane.waitForText(QUESTION);
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(1);
+    expect(await pane.waitForExit()).toBe(130);
     expect(pane.output()).toContain('stopped: cancelled at the approval question');
     expect(pane.output()).toContain('cancelled: ');
     expect(pane.output()).not.toContain('run failed');
@@ -234,7 +236,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     expect(await processesLeftBehind(`${OXYDRA_BIN} run do it`)).toEqual([]);
   });
 
-  it('run: Ctrl+C during an approved long command cancels the run (exit 1) and stops the command', async () => {
+  it('run: Ctrl+C during an approved long command cancels the run (exit 130) and stops the command', async () => {
     const marker = uniqueSleep();
     const { env, pane } = await start(
       ['run', 'do it'],
@@ -244,7 +246,7 @@ describe.skipIf(!tmuxAvailable())('approval questions in a terminal (tmux)', () 
     say(pane, 'y');
     await untilRunning(pane, `sleep ${marker}`);
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(1);
+    expect(await pane.waitForExit()).toBe(130);
     expect(pane.output()).toContain('cancelled: ');
     expect(pane.output()).not.toContain('run failed');
     expect(env.mock.requests).toHaveLength(1);

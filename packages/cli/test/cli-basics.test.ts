@@ -38,6 +38,21 @@ describe('oxydra binary', () => {
     expect(flag.stderr).toContain("unknown option '--jsn'");
   });
 
+  it('`help X` is `X --help`, and a mistyped X is named with its "Did you mean" (exit 2)', () => {
+    sandbox = new CliSandbox();
+    const known = sandbox.run('help', 'schedule', 'add');
+    expect(known.status).toBe(0);
+    expect(known.stdout).toMatch(/^Usage: oxydra schedule add /);
+    const typo = sandbox.run('help', 'sesions');
+    expect(typo.status).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain("unknown command 'sesions'");
+    expect(typo.stderr).toContain('Did you mean sessions?');
+    const none = sandbox.run('help', 'nope');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe("error: unknown command 'nope'\n  hint: `oxydra --help` shows its usage\n");
+  });
+
   it('--help shows no internal defaults: --set reads "(repeatable)", not "(default: [])"', () => {
     sandbox = new CliSandbox();
     for (const command of ['run', 'doctor', 'config show']) {

@@ -81,6 +81,43 @@ describe('oxydra config get|set|unset', () => {
     expect(sandbox.run('config', 'get', 'selection.nope').status).toBe(2);
   });
 
+  it('an unknown key, in a fresh home with no config: set, get and unset each say so (exit 2), with "did you mean" or the keys there', () => {
+    sandbox = new CliSandbox();
+    const file = join(sandbox.workspace, '.oxydra', 'agent.toml');
+    for (const command of ['set', 'get', 'unset']) {
+      const args = command === 'set' ? ['nonsense.key', 'value'] : ['nonsense.key'];
+      const far = sandbox.run('config', command, ...args);
+      expect(far.status, command).toBe(2);
+      // Nothing close: the top level's sections are listed, and the command that lists every key.
+      expect(far.stderr, command).toMatch(
+        new RegExp(
+          `^error: config ${command}( nonsense\\.key)?: unknown key "nonsense" in \\(top level\\); the keys there: config_version, selection, providers, runtime, `,
+        ),
+      );
+      expect(far.stderr, command).toContain('hint: `oxydra config show` lists every key with its value');
+      expect(far.stdout, command).toBe('');
+      const close = sandbox.run(
+        'config',
+        command,
+        ...(command === 'set' ? ['runtme.max_turns', '5'] : ['runtme.max_turns']),
+      );
+      expect(close.status, command).toBe(2);
+      expect(close.stderr, command).toContain(
+        'unknown key "runtme" in (top level) (did you mean "runtime"?)',
+      );
+      expect(close.stderr, command).not.toContain('the keys there');
+      const inSection = sandbox.run(
+        'config',
+        command,
+        ...(command === 'set' ? ['runtime.bogus', '5'] : ['runtime.bogus']),
+      );
+      expect(inSection.stderr, command).toMatch(
+        /unknown key "runtime\.bogus" in runtime; the keys there: .*max_turns/,
+      );
+    }
+    expect(() => readFileSync(file)).toThrow();
+  });
+
   it("keeps trust with the user's own change, but never trusts a workspace the user had not", () => {
     sandbox = new CliSandbox();
     // A cloned repository's config, never trusted: the user's change does not trust it for them.

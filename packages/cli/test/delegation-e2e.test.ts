@@ -125,7 +125,7 @@ describe('oxydra run with sub-agents', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill('SIGINT');
     });
-    expect(out.status).toBe(1);
+    expect(out.status).toBe(130);
     const lines = out.events as unknown as JsonLine[];
     const exited = lines.filter((l) => l.type === 'agent_exited');
     expect(exited.map((l) => (l as { status?: string }).status)).toEqual(['killed']);

@@ -117,7 +117,7 @@ describe('the first hour', () => {
     expect(result.stderr).not.toContain('OXYDRA_DEBUG');
   });
 
-  it('Ctrl+C: the run ends with "cancelled", no "run failed", no "? in / ? out"', async () => {
+  it('Ctrl+C: the run ends with "cancelled" and exit 130, the session to continue, no "run failed", no "? in / ? out"', async () => {
     const marker = uniqueSleep();
     env = await AgentEnv.start(OPENAI, [
       { reply: { toolCalls: [{ name: 'shell_exec', arguments: { command: `sleep ${marker}` } }] } },
@@ -129,8 +129,9 @@ describe('the first hour', () => {
       });
       child.kill('SIGINT');
     });
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(130);
     expect(result.stderr).toMatch(/^cancelled: 1 model call · /m);
+    expect(result.stderr).toMatch(/^session \w+ \(continue with --session \w+\)$/m);
     expect(result.stderr).not.toContain('run failed');
     expect(result.stderr).not.toContain('? in');
   });

@@ -76,7 +76,7 @@ describe('oxydra logs', () => {
       /WARN {2}refused a request without a valid token remote=127\.0\.0\.1 path=\/api\/v1\/sessions/,
     );
     follower.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
   });
 
   it('says there is no log yet, and refuses a bad --tail and a link planted at the path', async () => {
@@ -136,7 +136,7 @@ describe('oxydra logs', () => {
       timeoutMs: 20_000,
     });
     follower.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
     expect(
       output
         .split('\n')

@@ -39,7 +39,11 @@ describe('oxydra models', () => {
 });
 
 describe('oxydra mock-llm', () => {
-  it('serves a scenario on a local port until SIGTERM', async () => {
+  // SIGTERM is a clean stop (0); Ctrl+C ends it with 130, as every command (run/interrupted.ts).
+  it.each([
+    ['SIGTERM', 0],
+    ['SIGINT', 130],
+  ] as const)('serves a scenario on a local port until %s (exit %i)', async (signal, exitCode) => {
     sandbox = new CliSandbox();
     const scenario = sandbox.write(
       'scenario.json',
@@ -74,10 +78,10 @@ describe('oxydra mock-llm', () => {
       expect(body).toContain('"content":"Hello"');
       expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
     } finally {
-      child.kill('SIGTERM');
+      child.kill(signal);
     }
     const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
+    expect(code).toBe(exitCode);
   });
 
   it('rejects a missing scenario file with one line and exit code 2', () => {

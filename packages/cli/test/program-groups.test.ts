@@ -48,3 +48,24 @@ describe('command declarations', () => {
     for (const argv of argvs) expect(names(buildProgram(argv))).toEqual(ALL);
   });
 });
+
+describe('removing commands', () => {
+  it('each take rm, delete and remove: `schedule remove` was refused with "Did you mean resume?"', () => {
+    const REMOVE = ['rm', 'delete', 'remove'];
+    const found: string[] = [];
+    const walk = (command: Command, path: string) => {
+      for (const sub of command.commands) {
+        const spellings = [sub.name(), ...sub.aliases()];
+        if (spellings.some((word) => REMOVE.includes(word))) {
+          found.push(`${path} ${sub.name()}`);
+          expect([...spellings].sort(), `${path} ${sub.name()}`).toEqual([...REMOVE].sort());
+        }
+        walk(sub, `${path} ${sub.name()}`);
+      }
+    };
+    walk(buildProgram(), 'oxydra');
+    expect(found).toEqual(
+      expect.arrayContaining(['oxydra sessions delete', 'oxydra schedule rm', 'oxydra skills remove']),
+    );
+  });
+});

@@ -131,7 +131,7 @@ describe.each(E2E_APIS)('oxydra run on $api', (target) => {
       );
       child.kill('SIGINT');
     });
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(130);
     expect(outcome(result.events).error?.code).toBe('cancelled');
     expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });

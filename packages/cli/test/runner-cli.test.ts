@@ -108,7 +108,7 @@ describe('oxydra runner without a running guest', () => {
         timeoutMs: 15_000,
       });
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await exited).toBe(130);
       expect(stdout).toContain('[runtime][stdout] after\n');
       expect(stdout).not.toContain('[runtime][stdout] partial\n');
     } finally {

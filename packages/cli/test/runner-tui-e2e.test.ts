@@ -106,7 +106,7 @@ describe.skipIf(!canRun)('runner start → status → tui → stop for a process
     expect(existsSync(join(env.workspace, '.oxydra/memory.db'))).toBe(false);
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
     // The TUI is gone; its terminal (the tmux server, whose command line names the sandbox) too.
     pane.kill();

@@ -1,6 +1,7 @@
 /**
- * `oxydra tui` before it draws anything: flag checks, finding the gateway token, refusing to run
- * without a terminal; and `oxydra --help` not paying for Ink and React.
+ * `oxydra tui` before it draws anything: flag checks (--gateway's with `oxydra dashboard`'s),
+ * finding the gateway token, refusing to run without a terminal; and `oxydra --help` not paying
+ * for Ink and React.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,32 +88,50 @@ describe('oxydra tui: before connecting', () => {
     expect(result.stderr).not.toContain('abc def');
   });
 
-  it('checks --gateway: a URL, ws:// or wss://, no plain-text token to another host', () => {
-    const env = { OXYDRA_GATEWAY_TOKEN: TOKEN };
-    const cases: [string, string][] = [
-      ['not a url', 'error: --gateway not a url is not a URL'],
-      [
-        'http://127.0.0.1:7700/ws',
-        "is an HTTP URL; the gateway's WebSocket is a ws:// URL\n  hint: use ws://127.0.0.1:7700/ws",
-      ],
-      ['ftp://127.0.0.1/ws', 'must be a ws:// or wss:// URL'],
-      ['ws://user:pw@127.0.0.1:7700/ws', 'must not carry credentials'],
-      [
-        'ws://192.168.1.20:7700/ws',
-        'would send the gateway token unencrypted to another host\n  hint: use wss://, or tunnel',
-      ],
-    ];
-    for (const [url, message] of cases) {
-      const result = tui(env, '--gateway', url);
-      expect(result.status, url).toBe(2);
-      expect(result.stderr, url).toContain(message);
-      sandbox!.cleanup();
+  // One rule for both commands (run/gateway-address.ts): each refuses the same addresses.
+  const env = { OXYDRA_GATEWAY_TOKEN: TOKEN };
+  const refused: [string, string][] = [
+    ['not a url', 'error: --gateway not a url is not a URL\n  hint: use the form http://127.0.0.1:7700'],
+    ['ftp://127.0.0.1/ws', 'must be an http://, https://, ws:// or wss:// URL'],
+    ['ws://user:pw@127.0.0.1:7700/ws', 'must not carry credentials'],
+    [
+      'ws://192.168.1.20:7700/ws',
+      'would send the gateway token unencrypted to another host\n  hint: use https:// (or wss://), or tunnel',
+    ],
+    ['http://192.168.1.20:7700', 'would send the gateway token unencrypted to another host'],
+  ];
+  const expectRefused = (command: string) => {
+    for (const [url, message] of refused) {
+      sandbox = new CliSandbox(env);
+      const result = sandbox.run(command, '--gateway', url);
+      expect(result.status, `${command} ${url}`).toBe(2);
+      expect(result.stderr, `${command} ${url}`).toContain(message);
+      expect(result.stderr, `${command} ${url}`).not.toContain('bug');
+      sandbox.cleanup();
     }
-    // Loopback and wss:// pass the URL checks (and stop at the terminal check).
-    for (const url of ['ws://localhost:7700/ws', 'ws://[::1]:7700', 'wss://gateway.example.com/ws']) {
+  };
+
+  it('checks --gateway: a URL, ws(s):// or http(s)://, no plain-text token to another host', () => {
+    expectRefused('tui');
+    // Loopback in either spelling, and wss://, pass the URL checks (and stop at the terminal check).
+    for (const url of [
+      'ws://localhost:7700/ws',
+      'ws://[::1]:7700',
+      'http://127.0.0.1:7700',
+      'wss://gateway.example.com/ws',
+    ]) {
       expect(tui(env, '--gateway', url).stderr, url).toContain('needs a terminal');
       sandbox!.cleanup();
     }
+  });
+
+  it("dashboard checks --gateway as tui does, and takes the WebSocket spelling for the gateway's HTTP side", () => {
+    expectRefused('dashboard');
+    // Nothing listens on port 1: the error names the HTTP address it tried.
+    sandbox = new CliSandbox(env);
+    const dashboard = sandbox.run('dashboard', '--print', '--gateway', 'ws://127.0.0.1:1/ws');
+    expect(dashboard.status).toBe(2);
+    expect(dashboard.stderr).toContain('error: the gateway at http://127.0.0.1:1 does not answer');
   });
 
   it('checks --session and --user', () => {

@@ -166,7 +166,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(env.model.calls[0]?.prompt).toBe('What is two plus two?');
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
     const session = shortSessionId(env.spawns[0]!.sessionId!);
     expect(pane.screen()).toContain(`session ${session} (resume with oxydra tui --session ${session})`);
   });
@@ -190,7 +190,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     );
     expect(env.model.calls[0]?.prompt).toBe('hello from a CI shell');
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
   });
 
   it('sends a multi-line prompt (Alt+Enter, Ctrl+J), cancels a running turn on Ctrl+C, then quits', async (context) => {
@@ -217,7 +217,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(pane.exitStatus()).toBeUndefined(); // the first Ctrl+C did not quit
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
   });
 
   it('keeps a bracketed paste in the prompt, line breaks and all, until Enter sends it; the mode is off after quitting', async (context) => {
@@ -238,7 +238,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(env.model.calls[0]?.prompt).toBe('first pasted line\n  second pasted line');
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
     // The shell's terminal again: a paste now arrives bare, echoed by the tty as typed text.
     pane.paste('after-exit-paste');
     const after = await pane.waitForText('after-exit-paste');
@@ -302,7 +302,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     );
     expect(statusBar(done)).toContain('1.2k in · 345 out');
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
   });
 
   it('exits 1 with one line when no gateway is running', async (context) => {

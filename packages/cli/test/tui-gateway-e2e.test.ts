@@ -94,7 +94,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(env.requestText(0)).toContain('What is two plus two?');
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
     expect(pane.output()).toMatch(/session \S+ \(resume with oxydra tui --session \S+\)/);
   });
 
@@ -147,7 +147,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(styled).toMatch(new RegExp(`${sgr('32')}npm test`));
 
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
   });
 
   it('resumes a session by the short id it printed, with the earlier turns', async (context) => {
@@ -161,7 +161,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     await submit(screen, 'Remember the colour teal');
     await screen.waitForText('Noted, the colour is teal.');
     screen.press('C-c');
-    expect(await screen.waitForExit()).toBe(0);
+    expect(await screen.waitForExit()).toBe(130);
     const short = /session (\S+) \(resume with oxydra tui --session \1\)/.exec(screen.output())?.[1];
     expect(short).toMatch(/^[0-9a-f]{8}$/);
 
@@ -171,7 +171,7 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     await screen.waitForText('It was teal.');
     expect(env.requestText(1)).toContain('Remember the colour teal');
     screen.press('C-c');
-    expect(await screen.waitForExit()).toBe(0);
+    expect(await screen.waitForExit()).toBe(130);
   });
 
   it('shows why a tool failed', async (context) => {
@@ -189,6 +189,6 @@ describe.skipIf(!tmuxAvailable())('oxydra tui with the real oxydra gateway', () 
     expect(failure).toMatch(/✗ \[1\/\d+\] file_read failed: \S.*notes\/missing\.md/);
     expect(env.requestText(1)).toContain('notes/missing.md');
     pane.press('C-c');
-    expect(await pane.waitForExit()).toBe(0);
+    expect(await pane.waitForExit()).toBe(130);
   });
 });

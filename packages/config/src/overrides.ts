@@ -92,14 +92,7 @@ export function overridesToLayer(
       );
     }
     const found = schemaAt(root, override.path);
-    if ('unknownAt' in found) {
-      const bad = override.path[found.unknownAt]!;
-      const where = override.path.slice(0, found.unknownAt).join('.') || '(top level)';
-      throw new ConfigError(
-        `${override.source}: unknown key "${override.path.slice(0, found.unknownAt + 1).join('.')}" in ${where}${didYouMean(bad, knownKeys(found.parent))}`,
-        { source: override.source, keyPath },
-      );
-    }
+    if ('unknownAt' in found) throw unknownKeyError(override.source, override.path, found);
     setPath(values, override.path, coerce(override.raw, found.schema, override.source, keyPath));
     keySources.set(keyPath, override.source);
   }
@@ -224,6 +217,28 @@ export function childSchema(schema: AnySchema, key: string): AnySchema | undefin
   if (def.type === 'object') return def.shape?.[key];
   if (def.type === 'record') return def.valueType;
   return undefined;
+}
+
+/**
+ * A key path the schema does not have (`--set`, an OXYDRA__ variable, `config get|set|unset`):
+ * the unknown part and where, "did you mean" when a key there is close, else the keys allowed
+ * there (at the top level, the sections), and the command that lists every key.
+ */
+export function unknownKeyError(
+  source: string,
+  path: readonly string[],
+  found: { unknownAt: number; parent: AnySchema },
+): ConfigError {
+  const bad = path[found.unknownAt]!;
+  const where = path.slice(0, found.unknownAt).join('.') || '(top level)';
+  const allowed = knownKeys(found.parent);
+  const close = didYouMean(bad, allowed);
+  const keysThere = close === '' && allowed.length > 0 ? `; the keys there: ${allowed.join(', ')}` : '';
+  return new ConfigError(
+    `${source}: unknown key "${path.slice(0, found.unknownAt + 1).join('.')}" in ${where}${close}${keysThere}`,
+    { source, keyPath: path.join('.') },
+    { hint: '`oxydra config show` lists every key with its value; docs/configuration.md explains each' },
+  );
 }
 
 /** The keys an object schema allows (empty for records, which allow any key). */

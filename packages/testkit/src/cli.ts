@@ -76,24 +76,27 @@ function parse(argv: string[]): CliOptions | 'help' {
   };
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+/** Resolves with how the server was stopped: Ctrl+C (SIGINT), SIGTERM, or the caller's signal. */
+function waitForStop(signal: AbortSignal | undefined): Promise<'SIGINT' | 'other'> {
   return new Promise((resolveStop) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      signal?.removeEventListener('abort', stop);
-      resolveStop();
+    const stop = (how: 'SIGINT' | 'other') => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onOther);
+      signal?.removeEventListener('abort', onOther);
+      resolveStop(how);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (signal?.aborted) stop();
-    else signal?.addEventListener('abort', stop, { once: true });
+    const onInt = () => stop('SIGINT');
+    const onOther = () => stop('other');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onOther);
+    if (signal?.aborted) onOther();
+    else signal?.addEventListener('abort', onOther, { once: true });
   });
 }
 
 /**
  * Run `oxydra mock-llm` with the arguments after the command name. Returns the exit code:
- * 0 after a clean stop, 2 for a usage mistake or a bad scenario/fixture file, 1 when the
+ * 0 after a clean stop (130 after Ctrl+C), 2 for a usage mistake or a bad scenario/fixture file, 1 when the
  * server cannot start (port in use...). Errors are one line on stderr.
  */
 export async function runMockLlmCli(argv: string[], io: MockLlmCliIo = {}): Promise<number> {
@@ -138,7 +141,8 @@ export async function runMockLlmCli(argv: string[], io: MockLlmCliIo = {}): Prom
     return fail((error as Error).message, error instanceof ConfigError ? 2 : 1);
   }
   stdout.write(`mock-llm (${options.api}) listening on ${mock.url}\n`);
-  await waitForStop(io.signal);
+  const stoppedBy = await waitForStop(io.signal);
   await mock.close();
-  return 0;
+  // Ctrl+C ends with 130, as every `oxydra` command does (the shell's code for SIGINT).
+  return stoppedBy === 'SIGINT' ? 130 : 0;
 }

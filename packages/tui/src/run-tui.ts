@@ -27,6 +27,8 @@ export interface TuiOptions {
 export interface TuiResult {
   /** The session the TUI was in when it quit, to resume it with --session. */
   sessionId: string | undefined;
+  /** Ctrl+C quit it (not /exit, Ctrl+D or a signal): `oxydra tui` then exits 130. */
+  interrupted: boolean;
 }
 
 /** Run the terminal UI; throws GatewayConnectError when the first connection fails. */
@@ -47,7 +49,15 @@ export async function runTui(options: TuiOptions): Promise<TuiResult> {
   });
 
   let quit: () => void = () => {};
-  const controller = new TuiController({ client, store, exit: () => quit() });
+  let interrupted = false;
+  const controller = new TuiController({
+    client,
+    store,
+    exit: (how) => {
+      interrupted = how === 'interrupted';
+      quit();
+    },
+  });
   const { drawApp } = await loadScreen(options.stdout ?? process.stdout);
   const instance = drawApp(store, controller, options);
   quit = () => instance.unmount();
@@ -60,5 +70,5 @@ export async function runTui(options: TuiOptions): Promise<TuiResult> {
     for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     await client.close();
   }
-  return { sessionId: client.session?.session_id };
+  return { sessionId: client.session?.session_id, interrupted };
 }

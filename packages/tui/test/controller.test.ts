@@ -27,10 +27,10 @@ async function setup(script?: Script) {
   const store = new ViewStore();
   client.subscribe(store.dispatch);
   await client.connect();
-  let exits = 0;
-  const controller = new TuiController({ client, store, exit: () => exits++ });
+  const quits: string[] = [];
+  const controller = new TuiController({ client, store, exit: (how) => quits.push(how) });
   const text = () => store.getState().entries.map((e) => `${e.kind}: ${e.text}`);
-  return { store, controller, text, exits: () => exits };
+  return { store, controller, text, exits: () => quits.length, quits };
 }
 
 describe('TUI controller', () => {
@@ -80,6 +80,13 @@ describe('TUI controller', () => {
     controller.interrupt();
     expect(exits()).toBe(2);
     await pollUntil(() => env!.spawns[1]?.killed === true, "the second turn's cancel");
+  });
+
+  it('a quit by Ctrl+C says so (oxydra tui then exits 130); /exit is a plain quit', async () => {
+    const { controller, quits } = await setup();
+    controller.interrupt();
+    controller.submit('/exit');
+    expect(quits).toEqual(['interrupted', 'quit']);
   });
 
   it('/new, /sessions and /switch by short id', async () => {

@@ -10,6 +10,7 @@ import { addUsage, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { canAskApproval, TerminalQuestion } from '../run/approval.js';
 import { approvalAnswerer } from '../run/approval-answers.js';
+import { markInterrupted } from '../run/interrupted.js';
 import { agentWorkspace } from '../run/load-config.js';
 import { TextRenderer, usageLine } from '../run/render-text.js';
 import { openCliKernel, type RunFlags, spawnSpecFromFlags } from '../run/spawn-flags.js';
@@ -178,7 +179,11 @@ export async function runChat(flags: RunFlags): Promise<number> {
     // At an approval question, Ctrl+C cancels the question and with it the reply.
     if (question.cancel()) return;
     if (running) agent?.interrupt('cancelled with Ctrl+C');
-    else rl.close();
+    else {
+      // Ctrl+C at the prompt quits: exit 130, where /exit and Ctrl+D end with 0.
+      markInterrupted();
+      rl.close();
+    }
   });
   rl.on('close', () => {
     inputClosed = true;

@@ -8,15 +8,15 @@
  */
 import { join } from 'node:path';
 import {
-  knownKeys,
   overridesToLayer,
   parseSetFlag,
   schemaAt,
+  unknownKeyError,
   userConfigDirectory,
   workspaceConfigDirectory,
 } from '@oxydra/config';
 import { editTomlFile } from '@oxydra/config/admin';
-import { ConfigError, didYouMean, maskSecrets, UsageError } from '@oxydra/types';
+import { maskSecrets, UsageError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { stringify } from 'smol-toml';
 import { EXIT_OK } from '../exit.js';
@@ -40,6 +40,12 @@ function keyPath(key: string): string[] {
   return path;
 }
 
+/** An unknown key is refused (exit 2) with "did you mean" or the keys allowed there. */
+function refuseUnknownKey(source: string, path: readonly string[]): void {
+  const found = schemaAt(agentConfigSchema, path);
+  if ('unknownAt' in found) throw unknownKeyError(source, path, found);
+}
+
 function valueAt(values: unknown, path: readonly string[]): unknown {
   let at = values;
   for (const segment of path) {
@@ -54,15 +60,8 @@ export async function runConfigGet(key: string, options: { json?: boolean }): Pr
   const loaded = await loadCliConfig({ ask: false });
   const value = valueAt(maskSecrets(loaded.config), path);
   if (value === undefined) {
-    // An unknown key gets the same did-you-mean as --set; a known one is simply unset.
-    const found = schemaAt(agentConfigSchema, path);
-    if ('unknownAt' in found) {
-      const bad = path[found.unknownAt]!;
-      throw new ConfigError(
-        `unknown key "${path.slice(0, found.unknownAt + 1).join('.')}"${didYouMean(bad, knownKeys(found.parent))}`,
-        { source: 'config get', keyPath: key },
-      );
-    }
+    // An unknown key gets the same error as --set; a known one is simply unset.
+    refuseUnknownKey('config get', path);
     process.stdout.write(options.json ? 'null\n' : '(not set)\n');
     return EXIT_OK;
   }
@@ -117,6 +116,8 @@ export async function runConfigSet(key: string, raw: string, options: EditOption
 
 export async function runConfigUnset(key: string, options: EditOptions): Promise<number> {
   const path = keyPath(key);
+  // A misspelt key is not "not set": say it is unknown, as get and set do.
+  refuseUnknownKey('config unset', path);
   const file = targetFile(options);
   const { readFile, writeFile } = await import('node:fs/promises');
   const before = await readFile(file, 'utf8').catch(() => undefined);

@@ -9,6 +9,7 @@ import { findWorkspaceRoot } from '@oxydra/config';
 import { requireGatewayToken } from '@oxydra/config/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
+import { gatewayAddress, httpOrigin } from '../run/gateway-address.js';
 import { runningGateways } from '../run/gateway-registry.js';
 
 interface DashboardOptions {
@@ -18,10 +19,7 @@ interface DashboardOptions {
 }
 
 function gatewayUrl(options: DashboardOptions): string {
-  if (options.gateway !== undefined) {
-    const url = new URL(options.gateway);
-    return url.origin;
-  }
+  if (options.gateway !== undefined) return httpOrigin(gatewayAddress(options.gateway));
   const workspace = findWorkspaceRoot();
   const running = runningGateways(workspace).filter((record) => record.url !== undefined);
   if (running.length === 0)

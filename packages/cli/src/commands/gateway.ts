@@ -2,18 +2,20 @@
  * `oxydra gateway`: the gateway daemon in the foreground, serving this directory's workspace.
  * It listens on [gateway] bind (127.0.0.1:7700) or --bind, refuses a non-loopback address
  * unless a token was configured, logs where it listens and where the token is (never the
- * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits 0. It also
+ * token), and on SIGTERM/SIGINT cancels running turns, closes its clients and exits (0 after
+ * SIGTERM, 130 after Ctrl+C: run/interrupted.ts). It also
  * answers the enabled chat channels ([gateway] channels; run/gateway-channels.ts). Its log goes
  * to its output and to .oxydra/logs/gateway.log (`oxydra logs`).
  */
 import { findWorkspaceRoot } from '@oxydra/config';
 import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
-import { EXIT_OK } from '../exit-codes.js';
+import { EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { startWorkspaceGateway } from '../run/gateway-daemon.js';
 import { gatewayProcessSizing, tuneGatewayHeap } from '../run/gateway-heap.js';
 import { gatewayLogger, LOG_FORMATS, type LogFormat } from '../run/gateway-log.js';
 import { gatewayLogFile } from '../run/gateway-log-file.js';
+import { markIfInterrupt } from '../run/interrupted.js';
 import { deliverScheduleResultsToChats } from '../run/schedule-chats.js';
 import { webDashboardRoot } from '../run/web-root.js';
 import { colorFor } from './run.js';
@@ -104,12 +106,13 @@ function channelsField(serving: readonly { channel: string; state: string }[]): 
   return serving.map(({ channel, state }) => `${channel} ${state}`).join(', ');
 }
 
-/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+/** Resolves on the first SIGTERM or SIGINT (exit 130 after a clean stop); a second one exits at once. */
 function untilSignalled(): Promise<void> {
   return new Promise((resolve) => {
     let signalled = false;
-    const handler = () => {
-      if (signalled) process.exit(130);
+    const handler = (signal: NodeJS.Signals) => {
+      markIfInterrupt(signal);
+      if (signalled) process.exit(EXIT_INTERRUPTED);
       signalled = true;
       resolve();
     };

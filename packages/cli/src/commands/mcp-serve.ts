@@ -13,6 +13,7 @@ import { UsageError } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { openMemberKernel, stderrMemberLog } from '../run/deployment-member.js';
+import { markInterrupted } from '../run/interrupted.js';
 import { agentWorkspace } from '../run/load-config.js';
 
 export interface McpServeFlags extends ConfigFlagValues {
@@ -55,7 +56,10 @@ export async function runMcpServe(options: McpServeFlags): Promise<number> {
     const ended = new Promise<void>((done) => {
       process.stdin.once('end', done);
       process.stdin.once('close', done);
-      process.once('SIGINT', done);
+      process.once('SIGINT', () => {
+        markInterrupted();
+        done();
+      });
       process.once('SIGTERM', done);
       transport.onclose = done;
     });

@@ -9,6 +9,7 @@ import type { AgentConfig, Tool, ToolResult, ToolSourceHealth } from '@oxydra/ty
 import { UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { markInterrupted } from '../run/interrupted.js';
 import { agentWorkspace } from '../run/load-config.js';
 import { printBody, printLines, printWarning } from '../run/print.js';
 import { loadRunConfig } from '../run/spawn-flags.js';
@@ -224,7 +225,10 @@ export async function runMcpCall(
       );
     }
     const controller = new AbortController();
-    const stop = () => controller.abort(new Error('interrupted'));
+    const stop = () => {
+      markInterrupted();
+      controller.abort(new Error('interrupted'));
+    };
     process.once('SIGINT', stop);
     let result: ToolResult;
     try {

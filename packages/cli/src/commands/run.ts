@@ -3,7 +3,7 @@
  * stdout, tool activity and the closing usage line to stderr; --json prints every event as a
  * JSON line instead, the last being run_completed or run_failed (sub-agents' lines carry their
  * agentId). Exit 0 when the run completes, 1 when it fails (provider error, budget,
- * cancelled), 2 for usage/config mistakes. With --spec (or --criterion/--constraint) the run is
+ * cancelled), 130 when Ctrl+C cancelled it, 2 for usage/config mistakes. With --spec (or --criterion/--constraint) the run is
  * spec-first: commands/run-spec.ts.
  */
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';

@@ -5,9 +5,11 @@
  * its server) and that it runs in a terminal, then hands over to @oxydra/tui, which is loaded
  * only here so no other command pays for Ink and React.
  */
-import { GATEWAY_TOKEN_ENV, requireGatewayToken } from '@oxydra/config/admin';
+import { requireGatewayToken } from '@oxydra/config/admin';
 import { ConfigError, shortSessionId, UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { gatewayAddress, webSocketUrl } from '../run/gateway-address.js';
+import { markInterrupted } from '../run/interrupted.js';
 
 export const DEFAULT_GATEWAY_URL = 'ws://127.0.0.1:7700/ws';
 
@@ -27,7 +29,7 @@ export async function openTui(
   flags: TuiFlags,
   guestToken: { value: string; source: string } | undefined,
 ): Promise<number> {
-  const url = gatewayUrl(flags.gateway ?? DEFAULT_GATEWAY_URL);
+  const url = webSocketUrl(gatewayAddress(flags.gateway ?? DEFAULT_GATEWAY_URL));
   const sessionId = identifier(
     '--session',
     flags.session,
@@ -69,41 +71,8 @@ export async function openTui(
     const id = shortSessionId(result.sessionId);
     process.stderr.write(`session ${id} (resume with oxydra tui --session ${id})\n`);
   }
+  if (result.interrupted) markInterrupted();
   return EXIT_OK;
-}
-
-/** The --gateway URL, checked: ws:// or wss://, `/ws` when no path is given. */
-export function gatewayUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--gateway ${text} is not a URL`, { hint: `use the form ${DEFAULT_GATEWAY_URL}` });
-  }
-  if (url.protocol === 'http:' || url.protocol === 'https:')
-    throw new UsageError(`--gateway ${text} is an HTTP URL; the gateway's WebSocket is a ws:// URL`, {
-      hint: `use ${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/ws`,
-    });
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-    throw new UsageError(`--gateway ${text} must be a ws:// or wss:// URL`, {
-      hint: `e.g. ${DEFAULT_GATEWAY_URL}`,
-    });
-  if (url.username || url.password)
-    throw new UsageError('--gateway must not carry credentials', {
-      hint: `the token comes from ${GATEWAY_TOKEN_ENV} or the gateway token file`,
-    });
-  // The bearer token would cross the network in clear text over plain ws:// to another host.
-  if (url.protocol === 'ws:' && !isLoopback(url.hostname))
-    throw new UsageError(`--gateway ${text} would send the gateway token unencrypted to another host`, {
-      hint: `use wss://, or tunnel the port (ssh -L 7700:127.0.0.1:7700 ${url.hostname}) and connect to ${DEFAULT_GATEWAY_URL}`,
-    });
-  if (url.pathname === '/') url.pathname = '/ws';
-  return url.toString();
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function identifier(flag: string, value: string | undefined, example: string): string | undefined {

@@ -54,6 +54,7 @@ export const EXTENSION_COMMANDS: CommandDeclarations = {
     ).action(lazy(() => import('../commands/persona.js'), 'runPersonaUpdate'));
     persona
       .command('delete')
+      .aliases(['rm', 'remove'])
       .description("remove a persona's file (the workspace's when both folders have one)")
       .argument('<name>', 'the persona')
       .option('--user', 'remove the one in your user folder')
@@ -187,7 +188,8 @@ export const EXTENSION_COMMANDS: CommandDeclarations = {
       .action(lazy(() => import('../commands/schedule.js'), 'runScheduleResume'));
     schedule
       .command('rm')
-      .alias('delete')
+      // rm, delete and remove, as every removing command (workspace-commands.ts, sessions delete).
+      .aliases(['delete', 'remove'])
       .description('delete it and its run history')
       .argument('<schedule>', 'id or name')
       .action(lazy(() => import('../commands/schedule.js'), 'runScheduleRemove'));
@@ -291,6 +293,7 @@ export const EXTENSION_COMMANDS: CommandDeclarations = {
       .action(lazy(() => import('../commands/skills.js'), 'runSkillsInstall'));
     skills
       .command('remove')
+      .aliases(['rm', 'delete'])
       .description("delete an installed skill (yours, else the workspace's)")
       .argument('<name>', 'the skill')
       .option('--workspace', "only from this workspace's .oxydra/skills/")
@@ -327,6 +330,7 @@ export const EXTENSION_COMMANDS: CommandDeclarations = {
       .action(lazy(() => import('../commands/programs.js'), 'runProgramsDisable'));
     programs
       .command('remove')
+      .aliases(['rm', 'delete'])
       .description('uninstall a program')
       .argument('<name>', 'the program')
       .action(lazy(() => import('../commands/programs.js'), 'runProgramsRemove'));
@@ -359,6 +363,7 @@ export const EXTENSION_COMMANDS: CommandDeclarations = {
       .action(lazy(() => import('../commands/memory.js'), 'runMemoryList'));
     memory
       .command('delete')
+      .aliases(['rm', 'remove'])
       .description('delete a note')
       .argument('<note-id>', 'as printed by list, add or search')
       .action(lazy(() => import('../commands/memory.js'), 'runMemoryDelete'));

@@ -54,7 +54,10 @@ export const SERVICE_COMMANDS: CommandDeclarations = {
         "open the running gateway's web dashboard signed in (a one-time link; the token is never in a URL)",
       )
       .option('--print', 'only print the link')
-      .option('--gateway <url>', "the gateway's address (default: the one running on this workspace)")
+      .option(
+        '--gateway <url>',
+        "the gateway's address, http(s):// or ws(s):// (default: the one running on this workspace); http:// and ws:// to this machine only",
+      )
       .action(lazy(() => import('../commands/dashboard.js'), 'runDashboard'));
   },
   completion(program) {
@@ -117,7 +120,10 @@ export const SERVICE_COMMANDS: CommandDeclarations = {
     program
       .command('tui')
       .description('the terminal UI: chat through a running gateway (`oxydra gateway`)')
-      .option('--gateway <url>', 'the gateway WebSocket URL (default ws://127.0.0.1:7700/ws)')
+      .option(
+        '--gateway <url>',
+        "the gateway's address, ws(s):// or http(s):// (default ws://127.0.0.1:7700/ws); ws:// and http:// to this machine only",
+      )
       .option('--session <id>', 'resume this session instead of starting a new one')
       .option('--user <name>', 'act as this gateway user')
       .action(lazy(() => import('../commands/tui.js'), 'runTuiCommand'));

@@ -25,6 +25,9 @@ export const WORKSPACE_COMMANDS: CommandDeclarations = {
       .action(lazy(() => import('../commands/sessions.js'), 'runSessionsShow'));
     sessions
       .command('delete')
+      // Every removing command takes rm, delete and remove (program-groups.test.ts): with one
+      // spelling, `schedule remove` was answered "Did you mean resume?".
+      .aliases(['rm', 'remove'])
       .description('delete a session and everything stored with it')
       .argument('<id>', 'session id: the short id `sessions list` shows, or the full id')
       .action(lazy(() => import('../commands/sessions.js'), 'runSessionsDelete'));

@@ -10,6 +10,7 @@
  */
 import type { Interface } from 'node:readline';
 import { createInterface } from 'node:readline';
+import { markInterrupted } from './interrupted.js';
 
 /**
  * One question at a time on a readline interface. The answer goes to the question, not to the
@@ -67,7 +68,11 @@ export function canAskApproval(): boolean {
 export function askOnce(question: string, signal?: AbortSignal): Promise<string | undefined> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const asking = new TerminalQuestion(rl);
-  rl.on('SIGINT', () => asking.cancel());
+  rl.on('SIGINT', () => {
+    // Ctrl+C at the question cancels the run, which then ends with 130.
+    markInterrupted();
+    asking.cancel();
+  });
   signal?.addEventListener('abort', () => asking.cancel(), { once: true });
   return asking.ask(question).finally(() => rl.close());
 }

@@ -3,6 +3,8 @@
 import type { AgentHandle, Kernel, KernelEvent } from '@oxydra/kernel';
 import { isLifecycleEvent } from '@oxydra/kernel/open';
 import { describeCall, EVENT_CONTRACT_VERSION, UsageError } from '@oxydra/types';
+import { EXIT_INTERRUPTED } from '../exit-codes.js';
+import { markIfInterrupt } from './interrupted.js';
 import type { TextRenderer } from './render-text.js';
 
 /** The prompt from the command line, or from stdin when it is "-" (e.g. `cat task.md | oxydra run -`). */
@@ -25,12 +27,14 @@ export async function readPrompt(words: readonly string[]): Promise<string> {
 
 /**
  * Ctrl+C during a run: the first press cancels it (the stream stops, running tools and their
- * process groups are killed, the run ends as cancelled); a second press exits at once.
+ * process groups are killed, the run ends as cancelled, the session saved) and the command then
+ * exits 130; a second press exits at once, with 130 too. SIGTERM cancels the same way (exit 1).
  */
 export function onInterrupt(cancel: () => void, stderr: NodeJS.WritableStream = process.stderr): () => void {
   let pressed = false;
-  const handler = () => {
-    if (pressed) process.exit(130);
+  const handler = (signal: NodeJS.Signals) => {
+    markIfInterrupt(signal);
+    if (pressed) process.exit(EXIT_INTERRUPTED);
     pressed = true;
     stderr.write('\ncancelling... (press Ctrl+C again to quit at once)\n');
     cancel();

@@ -1,12 +1,15 @@
 /**
  * The loop of a command that follows something until the person stops it (`logs -f`): `step`
- * runs, then again every `intervalMs`, until SIGINT or SIGTERM; then it resolves (exit 0).
+ * runs, then again every `intervalMs`, until SIGINT or SIGTERM; then it resolves (exit 0 after
+ * SIGTERM, 130 after Ctrl+C: interrupted.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { markIfInterrupt } from './interrupted.js';
 
 export async function untilInterrupted(intervalMs: number, step: () => Promise<void>): Promise<void> {
   let stopped = false;
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals) => {
+    markIfInterrupt(signal);
     stopped = true;
   };
   process.once('SIGINT', stop);
@@ -30,6 +33,7 @@ export async function untilInterrupted(intervalMs: number, step: () => Promise<v
 export function stopSignal(): Promise<'SIGINT' | 'SIGTERM'> {
   return new Promise((resolve) => {
     const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+      markIfInterrupt(signal);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       resolve(signal);

@@ -14,14 +14,14 @@ import type { ViewStore } from './store.js';
 export interface TuiControllerOptions {
   client: GatewayClient;
   store: ViewStore;
-  /** Unmount the app and quit. */
-  exit: () => void;
+  /** Unmount the app and quit; `interrupted` when Ctrl+C quit (the command then exits 130). */
+  exit: (how: 'quit' | 'interrupted') => void;
 }
 
 export class TuiController {
   private readonly client: GatewayClient;
   private readonly store: ViewStore;
-  private readonly exit: () => void;
+  private readonly exit: (how: 'quit' | 'interrupted') => void;
 
   constructor(options: TuiControllerOptions) {
     this.client = options.client;
@@ -57,7 +57,7 @@ export class TuiController {
     }
     const turnId = state.turn?.turnId ?? state.awaiting?.turnId;
     if (!turnId || state.connection.state !== 'connected' || state.cancelRequestedFor === turnId) {
-      this.exit();
+      this.exit('interrupted');
       return;
     }
     this.cancel(turnId, 'cancelling the turn (Ctrl+C again quits)');
@@ -105,7 +105,7 @@ export class TuiController {
         for (const line of HELP_LINES) this.note(line);
         return;
       case 'exit':
-        this.exit();
+        this.exit('quit');
         return;
       case 'cancel': {
         const state = this.store.getState();
