@@ -234,7 +234,8 @@ describe.skipIf(!tmuxAvailable())('oxydra tui in a terminal (tmux)', () => {
     expect(env.spawns).toHaveLength(0);
 
     pane.press('Enter');
-    await pane.waitForText('Got the pasted notes.');
+    // The answer with the turn over: a Ctrl+C while it still runs cancels it instead of quitting.
+    await waitForTextAndStatus(pane, 'Got the pasted notes.', 'idle');
     expect(env.model.calls[0]?.prompt).toBe('first pasted line\n  second pasted line');
 
     pane.press('C-c');
