@@ -48,13 +48,21 @@ function chunkRows(count: number, text: (i: number) => string): InStatement[] {
   }));
 }
 
-/** Calls `seen` with the statements of every batch `client` runs from now on. */
+/**
+ * Calls `seen` with the statements of every batch and every single statement (as a list of one)
+ * `client` runs from now on: the search counts its words in one statement, through execute.
+ */
 function watchBatches(client: Client, seen: (stmts: Parameters<Client['batch']>[0]) => void): void {
   const batch = client.batch.bind(client);
   client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
     seen(stmts);
     return batch(stmts, mode);
   }) as typeof batch;
+  const execute = client.execute.bind(client);
+  client.execute = ((stmt: InStatement) => {
+    seen([stmt]);
+    return execute(stmt);
+  }) as typeof execute;
 }
 
 describe('buildFtsQuery', () => {
@@ -167,6 +175,32 @@ describe('FTS against the database', () => {
     }
   });
 
+  it('counts every word of a search, and reads the mark, in one statement (no read transaction)', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(COMMON_WORD_CHUNKS + 50, (i) => `common ${i % 3 === 0 ? 'frequent' : ''} item${i} OXY-${i % 7}`),
+        'write',
+      );
+      const reads: string[][] = [];
+      watchBatches(big.client, (stmts) => reads.push(stmts.map((stmt) => JSON.stringify(stmt))));
+      const common = new CommonWords();
+      expect(await ftsMatch(big.client, 'frequent item7 common OXY-3 nowhere', common)).toBe(
+        '"oxy 3" OR "item7" OR "3" OR "frequent"',
+      );
+      // One statement holds the five counts and the mark: the same consistent read, no BEGIN/COMMIT.
+      expect(reads).toHaveLength(1);
+      expect(reads[0]).toHaveLength(1);
+      for (const term of ['oxy 3', 'frequent', 'item7', 'common', 'nowhere', 'chunk_vector_tombstones'])
+        expect(reads[0]?.[0]).toContain(term);
+      // The counts are the capped counts each word has alone: "common" is in every chunk.
+      expect(common.known('"common"')).toBe(true);
+      expect(common.known('"frequent"')).toBe(false);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
   it('counts a common word again once per recheck, not once per search running then', async () => {
     const big = await tempDb();
     try {
@@ -220,8 +254,8 @@ describe('FTS against the database', () => {
       );
       await refreshed;
       expect(new Set(answers)).toEqual(new Set([undefined]));
-      // (The mark alone is a statement of its own, as JSON a string that starts it.)
-      const marks = () => batches.filter((b) => b.includes('"SELECT seq FROM sqlite_sequence'));
+      // (The search reads the mark as its column `seq`, with its counts; the refresh as `tombstones`.)
+      const marks = () => batches.filter((b) => b.includes("'chunk_vector_tombstones') AS seq"));
       expect(marks()).toEqual([]);
       expect(batches).toHaveLength(1);
       // None queued: the search reads the mark itself (not a refresh of its own, three reads).
