@@ -11,6 +11,7 @@ import {
   ftsMatch,
 } from '../src/store/libsql/search-index/fts-search.js';
 import { scopeFilter } from '../src/store/libsql/search-index/scope.js';
+import { LibsqlSearchIndex } from '../src/store/libsql/search-index/store.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
@@ -120,6 +121,29 @@ describe('FTS against the database', () => {
     expect(unicode[0]?.noteId).toBe('note-cafe');
   });
 
+  it("reads the full-text candidates' rows with their ranking, not in a read of their own", async () => {
+    const fresh = await tempDb();
+    try {
+      const search = new Retriever(fresh.client, createDeterministicEmbedder(), {
+        vectorWeight: 0,
+        ftsWeight: 1,
+      });
+      await search.indexNote({ id: 'note-a', content: 'The deploy script lives in ops.', tags: ['ops'] });
+      await search.indexNote({ id: 'note-b', content: 'A deploy checklist for Fridays.' });
+      const statements: string[] = [];
+      watchBatches(fresh.client, (stmts) => statements.push(...stmts.map((stmt) => JSON.stringify(stmt))));
+      const hits = await search.search({ query: 'deploy script' });
+      expect(hits.map((hit) => [hit.noteId, hit.text, hit.tags])).toEqual([
+        ['note-a', 'The deploy script lives in ops.', ['ops']],
+        ['note-b', 'A deploy checklist for Fridays.', undefined],
+      ]);
+      expect(statements.filter((stmt) => stmt.includes('bm25'))).toHaveLength(1);
+      expect(statements.filter((stmt) => stmt.includes('json_each'))).toEqual([]);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('finds an identifier by its exact spelling', async () => {
     const hits = await retriever.search({ query: 'OXY-4711' });
     expect(hits.map((hit) => hit.noteId)).toEqual(['note-deploy']);
@@ -179,7 +203,10 @@ describe('FTS against the database', () => {
     const big = await tempDb();
     try {
       await big.client.batch(
-        chunkRows(COMMON_WORD_CHUNKS + 50, (i) => `common ${i % 3 === 0 ? 'frequent' : ''} item${i} OXY-${i % 7}`),
+        chunkRows(
+          COMMON_WORD_CHUNKS + 50,
+          (i) => `common ${i % 3 === 0 ? 'frequent' : ''} item${i} OXY-${i % 7}`,
+        ),
         'write',
       );
       const reads: string[][] = [];
@@ -293,7 +320,13 @@ describe('FTS against the database', () => {
         });
         const expected = byRank.rows.map((row) => [Number(row.id), -Number(row.rank)]);
         expect(expected.length).toBe(32);
-        expect([...(await ftsCandidates(big.client, query, 32, unfiltered))], query).toEqual(expected);
+        const found = await ftsCandidates(big.client, query, 32, unfiltered);
+        expect([...found.scores], query).toEqual(expected);
+        // Each candidate's row, read in the ranking's statement, is the row the chunks read gives.
+        const ids = [...found.scores.keys()];
+        expect([...found.chunks.keys()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+        const index = new LibsqlSearchIndex(big.client, { id: 'm', dimensions: 1 });
+        expect(await index.chunks(ids)).toEqual(ids.sort((a, b) => a - b).map((id) => found.chunks.get(id)));
       }
     } finally {
       await big.cleanup();
