@@ -11,6 +11,7 @@ import {
   ftsMatch,
 } from '../src/store/libsql/search-index/fts-search.js';
 import { scopeFilter } from '../src/store/libsql/search-index/scope.js';
+import { LibsqlSearchIndex } from '../src/store/libsql/search-index/store.js';
 import { VectorCache } from '../src/store/libsql/search-index/vector-cache.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
@@ -48,13 +49,21 @@ function chunkRows(count: number, text: (i: number) => string): InStatement[] {
   }));
 }
 
-/** Calls `seen` with the statements of every batch `client` runs from now on. */
+/**
+ * Calls `seen` with the statements of every batch and every single statement (as a list of one)
+ * `client` runs from now on: the search counts its words in one statement, through execute.
+ */
 function watchBatches(client: Client, seen: (stmts: Parameters<Client['batch']>[0]) => void): void {
   const batch = client.batch.bind(client);
   client.batch = ((stmts: Parameters<typeof batch>[0], mode?: Parameters<typeof batch>[1]) => {
     seen(stmts);
     return batch(stmts, mode);
   }) as typeof batch;
+  const execute = client.execute.bind(client);
+  client.execute = ((stmt: InStatement) => {
+    seen([stmt]);
+    return execute(stmt);
+  }) as typeof execute;
 }
 
 describe('buildFtsQuery', () => {
@@ -112,6 +121,29 @@ describe('FTS against the database', () => {
     expect(unicode[0]?.noteId).toBe('note-cafe');
   });
 
+  it("reads the full-text candidates' rows with their ranking, not in a read of their own", async () => {
+    const fresh = await tempDb();
+    try {
+      const search = new Retriever(fresh.client, createDeterministicEmbedder(), {
+        vectorWeight: 0,
+        ftsWeight: 1,
+      });
+      await search.indexNote({ id: 'note-a', content: 'The deploy script lives in ops.', tags: ['ops'] });
+      await search.indexNote({ id: 'note-b', content: 'A deploy checklist for Fridays.' });
+      const statements: string[] = [];
+      watchBatches(fresh.client, (stmts) => statements.push(...stmts.map((stmt) => JSON.stringify(stmt))));
+      const hits = await search.search({ query: 'deploy script' });
+      expect(hits.map((hit) => [hit.noteId, hit.text, hit.tags])).toEqual([
+        ['note-a', 'The deploy script lives in ops.', ['ops']],
+        ['note-b', 'A deploy checklist for Fridays.', undefined],
+      ]);
+      expect(statements.filter((stmt) => stmt.includes('bm25'))).toHaveLength(1);
+      expect(statements.filter((stmt) => stmt.includes('json_each'))).toEqual([]);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('finds an identifier by its exact spelling', async () => {
     const hits = await retriever.search({ query: 'OXY-4711' });
     expect(hits.map((hit) => hit.noteId)).toEqual(['note-deploy']);
@@ -162,6 +194,35 @@ describe('FTS against the database', () => {
       const common = new CommonWords();
       expect(await ftsMatch(big.client, 'notes.txt item9', common)).toBe('"item9"');
       expect(common.known('"notes txt"')).toBe(true);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('counts every word of a search, and reads the mark, in one statement (no read transaction)', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(
+          COMMON_WORD_CHUNKS + 50,
+          (i) => `common ${i % 3 === 0 ? 'frequent' : ''} item${i} OXY-${i % 7}`,
+        ),
+        'write',
+      );
+      const reads: string[][] = [];
+      watchBatches(big.client, (stmts) => reads.push(stmts.map((stmt) => JSON.stringify(stmt))));
+      const common = new CommonWords();
+      expect(await ftsMatch(big.client, 'frequent item7 common OXY-3 nowhere', common)).toBe(
+        '"oxy 3" OR "item7" OR "3" OR "frequent"',
+      );
+      // One statement holds the five counts and the mark: the same consistent read, no BEGIN/COMMIT.
+      expect(reads).toHaveLength(1);
+      expect(reads[0]).toHaveLength(1);
+      for (const term of ['oxy 3', 'frequent', 'item7', 'common', 'nowhere', 'chunk_vector_tombstones'])
+        expect(reads[0]?.[0]).toContain(term);
+      // The counts are the capped counts each word has alone: "common" is in every chunk.
+      expect(common.known('"common"')).toBe(true);
+      expect(common.known('"frequent"')).toBe(false);
     } finally {
       await big.cleanup();
     }
@@ -220,8 +281,8 @@ describe('FTS against the database', () => {
       );
       await refreshed;
       expect(new Set(answers)).toEqual(new Set([undefined]));
-      // (The mark alone is a statement of its own, as JSON a string that starts it.)
-      const marks = () => batches.filter((b) => b.includes('"SELECT seq FROM sqlite_sequence'));
+      // (The search reads the mark as its column `seq`, with its counts; the refresh as `tombstones`.)
+      const marks = () => batches.filter((b) => b.includes("'chunk_vector_tombstones') AS seq"));
       expect(marks()).toEqual([]);
       expect(batches).toHaveLength(1);
       // None queued: the search reads the mark itself (not a refresh of its own, three reads).
@@ -259,7 +320,13 @@ describe('FTS against the database', () => {
         });
         const expected = byRank.rows.map((row) => [Number(row.id), -Number(row.rank)]);
         expect(expected.length).toBe(32);
-        expect([...(await ftsCandidates(big.client, query, 32, unfiltered))], query).toEqual(expected);
+        const found = await ftsCandidates(big.client, query, 32, unfiltered);
+        expect([...found.scores], query).toEqual(expected);
+        // Each candidate's row, read in the ranking's statement, is the row the chunks read gives.
+        const ids = [...found.scores.keys()];
+        expect([...found.chunks.keys()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+        const index = new LibsqlSearchIndex(big.client, { id: 'm', dimensions: 1 });
+        expect(await index.chunks(ids)).toEqual(ids.sort((a, b) => a - b).map((id) => found.chunks.get(id)));
       }
     } finally {
       await big.cleanup();

@@ -423,8 +423,10 @@ describe('candidate rows', () => {
       if (typeof stmt !== 'string' && /FROM chunks\s+WHERE id IN/.test(stmt.sql)) reads++;
       return execute(stmt);
     }) as typeof execute;
-    const texts = async () =>
-      (await retriever.search({ query: 'harbour lanterns' })).map((h) => h.text).sort();
+    // Vectors only: the full-text side reads its candidates' rows with its ranking (below).
+    const vectorOnly = new Retriever(db.client, createDeterministicEmbedder(), { ftsWeight: 0 });
+    const texts = async (by = vectorOnly) =>
+      (await by.search({ query: 'harbour lanterns' })).map((h) => h.text).sort();
     expect(await texts()).toEqual([
       'Harbour lanterns are lit by the keeper.',
       'Lanterns light the harbour at dusk.',
@@ -444,6 +446,12 @@ describe('candidate rows', () => {
     await other.indexNote({ id: 'note-c', content: 'Harbour lanterns guide the night ferry.' });
     expect(await idOf('note-c')).toBe(reused);
     expect(await texts()).toEqual([
+      'Harbour lanterns guide the night ferry.',
+      'Lanterns light the harbour at dusk.',
+    ]);
+    expect(reads).toBe(2);
+    // Both sides: each chunk is a full-text candidate too, its row read with the ranking.
+    expect(await texts(retriever)).toEqual([
       'Harbour lanterns guide the night ferry.',
       'Lanterns light the harbour at dusk.',
     ]);

@@ -241,5 +241,4 @@ export const PRUNE_TOMBSTONES: InStatement = {
 };
 
 /** The last vector tombstone's seq: moves whenever a chunk (with its vector) is deleted. */
-export const TOMBSTONE_MARK: InStatement =
-  "SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones'";
+export const TOMBSTONE_MARK = "SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones'";

@@ -10,6 +10,8 @@
  * vectors decide.
  */
 import type { Client, InStatement } from '@libsql/client';
+import type { IndexedChunk } from '@oxydra/types';
+import { chunkColumns, chunkOf } from './chunk-row.js';
 import { TOMBSTONE_MARK } from './codes.js';
 import { COMMON_WORD_CHUNKS, COUNTED_WORDS, ftsTerms, keptPhrases, rareWords } from './fts-query.js';
 import { type ScopeFilter, scopeSql } from './scope.js';
@@ -20,12 +22,30 @@ function count(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
 }
 
-/** How many chunks match `expression`, counted up to just past COMMON_WORD_CHUNKS (cheap: no scoring). */
-function cappedCount(expression: string): InStatement {
-  return {
-    sql: 'SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)',
-    args: [expression, COMMON_WORD_CHUNKS + 1],
-  };
+/** What a count reads: every match of one term, up to just past COMMON_WORD_CHUNKS (no scoring). */
+const CAPPED_COUNT = `(SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ${COMMON_WORD_CHUNKS + 1}))`;
+
+/**
+ * How many chunks match each of `expressions` (capped, see CAPPED_COUNT), as columns n0, n1, ...,
+ * and with `withMark` the tombstone mark as `seq`: one statement, so one consistent read, as the
+ * read transaction around one statement per word gave, for a third of its CPU (a search counts
+ * ~5 words: 7 statements with that transaction's BEGIN and COMMIT, ~0.17 against ~0.1 ms).
+ */
+function countsStatement(expressions: readonly string[], withMark: boolean): InStatement {
+  const columns = expressions.map((_, i) => `${CAPPED_COUNT} AS n${i}`);
+  if (withMark) columns.push(`(${TOMBSTONE_MARK}) AS seq`);
+  return { sql: `SELECT ${columns.join(', ')}`, args: [...expressions] };
+}
+
+/** `expressions`' capped counts (and the mark when `withMark`), read in one statement. */
+async function readCounts(
+  client: Client,
+  expressions: readonly string[],
+  withMark: boolean,
+): Promise<{ counts: number[]; mark: number }> {
+  if (expressions.length === 0 && !withMark) return { counts: [], mark: 0 };
+  const row = (await client.execute(countsStatement(expressions, withMark))).rows[0];
+  return { counts: expressions.map((_, i) => count(row?.[`n${i}`])), mark: count(row?.seq) };
 }
 
 /** Chunks per word of `words` (capped just past COMMON_WORD_CHUNKS), skipping those `common` knows. */
@@ -38,19 +58,18 @@ async function countWords(
   const unknown = words.filter((word) => !known.includes(word));
   // Every word known common: only the mark is needed, from the vector side's refresh if it reads it.
   const shared = common !== undefined && unknown.length === 0 ? common.sharedMark?.() : undefined;
-  const head = common && shared === undefined ? [TOMBSTONE_MARK] : [];
-  const results =
-    shared === undefined ? await client.batch([...head, ...unknown.map(cappedCount)], 'read') : [];
-  const counts = new Map(unknown.map((word, i) => [word, count(results[head.length + i]?.rows[0]?.n)]));
+  const read =
+    shared === undefined ? await readCounts(client, unknown, common !== undefined) : { counts: [], mark: 0 };
+  const counts = new Map(unknown.map((word, i) => [word, read.counts[i] ?? 0]));
   if (common) {
-    const mark = shared === undefined ? count(results[0]?.rows[0]?.seq) : await shared;
+    const mark = shared === undefined ? read.mark : await shared;
     if (common.stillValid(mark)) {
       for (const word of known) counts.set(word, COMMON_WORD_CHUNKS + 1);
     } else if (known.length > 0) {
       // Chunks were deleted since those verdicts: count again (rare).
-      const recounted = await client.batch(known.map(cappedCount), 'read');
+      const recounted = await readCounts(client, known, false);
       known.forEach((word, i) => {
-        counts.set(word, count(recounted[i]?.rows[0]?.n));
+        counts.set(word, recounted.counts[i] ?? 0);
       });
     }
     for (const [word, chunks] of counts) {
@@ -83,32 +102,54 @@ export async function ftsMatch(
   return kept.length > 0 ? kept.join(' OR ') : undefined;
 }
 
-/** chunk id → -bm25 (higher is better), for the best `limit` chunks `filter` allows. */
+/** The full-text side's answer: chunk id → -bm25 (higher is better), best first, and those chunks. */
+export interface TextCandidates {
+  scores: Map<number, number>;
+  chunks: Map<number, IndexedChunk>;
+}
+
+/**
+ * The best `limit` chunks `filter` allows, with their rows: read in the ranking's own statement
+ * (the rows of 32 candidates after it cost a statement and its ids' JSON, ~0.13 ms a search).
+ */
 export async function ftsCandidates(
   client: Client,
   query: string,
   limit: number,
   filter: ScopeFilter,
   common?: CommonWords,
-): Promise<Map<number, number>> {
+): Promise<TextCandidates> {
   const match = await ftsMatch(client, query, common);
-  if (match === undefined) return new Map();
+  if (match === undefined) return { scores: new Map(), chunks: new Map() };
   const scope = scopeSql(filter);
   const sql = scope.sql === '' ? RANKED : filteredRanked(scope.sql);
   const result = await client.execute({ sql, args: [match, ...scope.args, limit] });
-  return new Map(result.rows.map((row) => [count(row.id), -count(row.score)]));
+  const scores = new Map<number, number>();
+  const chunks = new Map<number, IndexedChunk>();
+  for (const row of result.rows) {
+    const id = count(row.id);
+    scores.set(id, -count(row.score));
+    // No row: a full-text entry whose chunk is gone (the external-content index out of step);
+    // left to the candidates' read, as before, which will not find it either.
+    if (row.text !== null) chunks.set(id, chunkOf(row));
+  }
+  return { scores, chunks };
 }
 
 /**
- * Unfiltered, the chunks table is not needed. `bm25()` in the ORDER BY rather than FTS5's `rank`
- * column: ordered by `rank`, FTS5 sorts every matching chunk in a statement of its own before the
- * LIMIT is read, while here SQLite keeps only the best `limit` as it goes (~0.5x the time at 2,500
- * matches). The same function, so the same scores; ties come in rowid order either way (FTS5's
- * sort is stable over its rowid-ordered scan, the LIMIT's sorter breaks ties by arrival), so the
- * same candidates in the same order (tested against `ORDER BY rank`).
+ * Unfiltered, the chunks table is read only for the best `limit`. `bm25()` in the ORDER BY rather
+ * than FTS5's `rank` column: ordered by `rank`, FTS5 sorts every matching chunk in a statement of
+ * its own before the LIMIT is read, while here SQLite keeps only the best `limit` as it goes
+ * (~0.5x the time at 2,500 matches). The same function, so the same scores; ties come in rowid
+ * order either way (FTS5's sort is stable over its rowid-ordered scan, the LIMIT's sorter breaks
+ * ties by arrival), so the same candidates in the same order (tested against `ORDER BY rank`);
+ * the outer ORDER BY restates that order for the join (score, then rowid). LEFT JOIN: a
+ * candidate stays a candidate whatever its row.
  */
-const RANKED =
-  'SELECT rowid AS id, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?';
+const RANKED = `SELECT r.id AS id, r.score AS score, ${chunkColumns('c').replace('c.id, ', '')}
+  FROM (SELECT rowid AS id, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?
+        ORDER BY score LIMIT ?) AS r
+  LEFT JOIN chunks c ON c.id = r.id ORDER BY r.score, r.id`;
 
 /**
  * Filtered by `scopeSql`, ordered by `rank`: the chunks are read in rank order until `limit` pass
@@ -116,7 +157,8 @@ const RANKED =
  * before the LIMIT (measured slower when most chunks pass).
  */
 const filteredRanked = (scope: string) =>
-  `SELECT c.id AS id, chunks_fts.rank AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+  `SELECT c.id AS id, chunks_fts.rank AS score, ${chunkColumns('c').replace('c.id, ', '')}
+   FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
    WHERE chunks_fts MATCH ?${scope} ORDER BY chunks_fts.rank LIMIT ?`;
 
 /**

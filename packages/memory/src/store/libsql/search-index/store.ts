@@ -22,9 +22,10 @@ import type {
   SearchScope,
   SearchSource,
 } from '@oxydra/types';
-import { parseTaint, taintText } from '@oxydra/types';
+import { taintText } from '@oxydra/types';
 import { checkSearchModel, checkVectorDimensions, normaliseTags } from '../../../store-input.js';
 import { groupWrite } from '../../local/write-group.js';
+import { chunkColumns, chunkOf, num } from './chunk-row.js';
 import {
   type ChunkRow,
   deleteSource,
@@ -33,24 +34,8 @@ import {
   replaceVector,
   storedVector,
 } from './codes.js';
+import type { TextCandidates } from './fts-search.js';
 import type { VectorCache } from './vector-cache.js';
-
-function num(value: unknown): number {
-  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
-}
-
-function optional(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function parseTags(value: unknown): string[] {
-  try {
-    const parsed: unknown = JSON.parse(optional(value) ?? '[]');
-    return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 /** A stored float32 blob as a vector (copied: the blob's buffer may be shared or unaligned). */
 function vectorOf(value: unknown): Float32Array | undefined {
@@ -65,7 +50,8 @@ const toCandidates = (scores: Map<number, number>): SearchCandidate[] =>
 
 /** The two scans, with the state they keep between searches (the vector cache, common words). */
 interface Searches {
-  text(query: string, scope: SearchScope, limit: number): Promise<Map<number, number>>;
+  /** The full-text candidates' scores, best first, and their rows (read in the same statement). */
+  text(query: string, scope: SearchScope, limit: number): Promise<TextCandidates>;
   vector(vector: Float32Array, scope: SearchScope, limit: number): Promise<Map<number, number>>;
 }
 
@@ -202,7 +188,7 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   }
 
   async searchText(query: string, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
-    return toCandidates(await (await this.#searching()).text(query, scope, limit));
+    return toCandidates((await (await this.#searching()).text(query, scope, limit)).scores);
   }
 
   async searchVector(vector: Float32Array, scope: SearchScope, limit: number): Promise<SearchCandidate[]> {
@@ -210,41 +196,59 @@ export class LibsqlSearchIndex implements SearchIndexStore {
     return toCandidates(await (await this.#searching()).vector(checked, scope, limit));
   }
 
-  /** The two sides at once (the vector scan in memory, the full-text side in the file), then their chunks. */
+  /**
+   * The two sides at once (the vector scan in memory, the full-text side in the file), then their
+   * chunks: the full-text candidates' rows come with their ranking (one statement), the vector
+   * candidates' from memory or one read.
+   */
   async searchHybrid(query: HybridQuery): Promise<HybridCandidates> {
     const [vector, text] = await Promise.all([
       query.vector ? this.searchVector(query.vector, query.scope, query.limit) : [],
-      query.text !== undefined ? this.searchText(query.text, query.scope, query.limit) : [],
+      query.text !== undefined
+        ? (await this.#searching()).text(query.text, query.scope, query.limit)
+        : { scores: new Map<number, number>(), chunks: new Map<number, IndexedChunk>() },
     ]);
-    const ids = new Set([...vector, ...text].map((candidate) => candidate.chunkId));
-    return { vector, text, chunks: await this.#candidateChunks([...ids], vector) };
+    const ids = new Set([...vector.map((candidate) => candidate.chunkId), ...text.scores.keys()]);
+    return {
+      vector,
+      text: toCandidates(text.scores),
+      chunks: await this.#candidateChunks([...ids], vector, text.chunks),
+    };
   }
 
   /**
-   * The candidates' rows, the vector candidates' read lately from memory (ChunkRows, below): after
+   * The candidates' rows: the vector candidates' read lately from memory (ChunkRows, below): after
    * the vector side's refresh of the cache (it proposed something), so a removal is seen first,
-   * and only for ids the cache proposed, which name the same chunks as its kept rows. A
-   * full-text candidate is read (its id is the file's now, and may have no vector).
+   * and only for ids the cache proposed, which name the same chunks as its kept rows. Then the
+   * rows the full-text ranking read with its candidates (`read`, the file's now); what is left is
+   * read (its id is the file's now, and may have no vector).
    */
-  async #candidateChunks(ids: number[], vector: readonly SearchCandidate[]): Promise<IndexedChunk[]> {
+  async #candidateChunks(
+    ids: number[],
+    vector: readonly SearchCandidate[],
+    read: ReadonlyMap<number, IndexedChunk>,
+  ): Promise<IndexedChunk[]> {
     const cache = this.#cache;
     const rows = this.#rows;
-    if (cache === undefined || rows === undefined || vector.length === 0) return this.chunks(ids);
+    if (cache === undefined || rows === undefined || vector.length === 0) {
+      const missing = ids.filter((id) => !read.has(id));
+      return [...ids.flatMap((id) => read.get(id) ?? []), ...(await this.chunks(missing))];
+    }
     const removals = cache.removals;
     rows.validFor(removals);
     const withVector = new Set(vector.map((candidate) => candidate.chunkId));
     const found: IndexedChunk[] = [];
     const missing: number[] = [];
     for (const id of ids) {
-      const row = withVector.has(id) ? rows.get(id) : undefined;
+      const row = (withVector.has(id) ? rows.get(id) : undefined) ?? read.get(id);
       if (row === undefined) missing.push(id);
       else found.push(row);
     }
     if (missing.length === 0) return found;
-    const read = await this.chunks(missing);
+    const fresh = await this.chunks(missing);
     // Not kept when the cache removed a vector during the read: the rows may predate that.
     const unchanged = cache.removals === removals;
-    for (const chunk of read) {
+    for (const chunk of fresh) {
       if (unchanged && withVector.has(chunk.id)) rows.keep(chunk, removals);
       found.push(chunk);
     }
@@ -254,29 +258,10 @@ export class LibsqlSearchIndex implements SearchIndexStore {
   async chunks(ids: readonly number[]): Promise<IndexedChunk[]> {
     if (ids.length === 0) return [];
     const rows = await this.#client.execute({
-      sql: `SELECT id, source_type, source_id, session_id, user_id, text, content_hash, tags, taint FROM chunks
-            WHERE id IN (SELECT value FROM json_each(?))`,
+      sql: `SELECT ${chunkColumns('chunks')} FROM chunks WHERE id IN (SELECT value FROM json_each(?))`,
       args: [JSON.stringify(ids)],
     });
-    return rows.rows.map((row) => {
-      const chunk: IndexedChunk = {
-        id: num(row.id),
-        source: {
-          type: row.source_type === 'conversation' ? 'conversation' : 'note',
-          id: String(row.source_id),
-        },
-        text: String(row.text),
-        hash: String(row.content_hash),
-        tags: parseTags(row.tags),
-      };
-      const sessionId = optional(row.session_id);
-      const userId = optional(row.user_id);
-      const taint = parseTaint(row.taint);
-      if (sessionId !== undefined) chunk.sessionId = sessionId;
-      if (userId !== undefined) chunk.userId = userId;
-      if (taint !== undefined) chunk.taint = taint;
-      return chunk;
-    });
+    return rows.rows.map((row) => chunkOf(row));
   }
 
   async counts(): Promise<SearchIndexCounts> {
