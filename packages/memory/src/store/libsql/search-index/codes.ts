@@ -1,5 +1,6 @@
 /**
- * How vectors are stored and compared. Each vector is kept twice: as float32 bytes (libSQL's
+ * How chunks and their vectors are stored (and a chunk row read back), and how vectors are
+ * compared. Each vector is kept twice: as float32 bytes (libSQL's
  * F32_BLOB layout, so `vector_distance_cos` reranks exactly in SQL) and as a 1-bit code that
  * an in-memory scan compares with the float query.
  *
@@ -14,7 +15,8 @@
  * every code from its float vector.
  */
 import type { InStatement, InValue } from '@libsql/client';
-import type { SearchSourceType as SourceType } from '@oxydra/types';
+import type { IndexedChunk, SearchSourceType as SourceType } from '@oxydra/types';
+import { parseTaint } from '@oxydra/types';
 
 const ROTATION_SEED = 0x0c0de5;
 
@@ -242,3 +244,51 @@ export const PRUNE_TOMBSTONES: InStatement = {
 
 /** The last vector tombstone's seq: moves whenever a chunk (with its vector) is deleted. */
 export const TOMBSTONE_MARK = "SELECT seq FROM sqlite_sequence WHERE name = 'chunk_vector_tombstones'";
+
+// A `chunks` row as the search hands it on (IndexedChunk): one home for the columns read and
+// their decoding, read back as insertChunk writes it: used by the candidates' read (store.ts) and by the full-text
+// ranking, which reads its candidates' rows in its own statement (fts-search.ts).
+
+/** The columns chunkOf decodes, each qualified by `table` (an alias in a join). */
+export const chunkColumns = (table: string): string =>
+  ['id', 'source_type', 'source_id', 'session_id', 'user_id', 'text', 'content_hash', 'tags', 'taint']
+    .map((column) => `${table}.${column}`)
+    .join(', ');
+
+export function num(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
+}
+
+function optional(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseTags(value: unknown): string[] {
+  try {
+    const parsed: unknown = JSON.parse(optional(value) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A row holding chunkColumns' columns (by their bare names) as the chunk it stores. */
+export function chunkOf(row: Record<string, unknown>): IndexedChunk {
+  const chunk: IndexedChunk = {
+    id: num(row.id),
+    source: {
+      type: row.source_type === 'conversation' ? 'conversation' : 'note',
+      id: String(row.source_id),
+    },
+    text: String(row.text),
+    hash: String(row.content_hash),
+    tags: parseTags(row.tags),
+  };
+  const sessionId = optional(row.session_id);
+  const userId = optional(row.user_id);
+  const taint = parseTaint(row.taint);
+  if (sessionId !== undefined) chunk.sessionId = sessionId;
+  if (userId !== undefined) chunk.userId = userId;
+  if (taint !== undefined) chunk.taint = taint;
+  return chunk;
+}

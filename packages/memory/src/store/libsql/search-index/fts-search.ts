@@ -11,8 +11,7 @@
  */
 import type { Client, InStatement } from '@libsql/client';
 import type { IndexedChunk } from '@oxydra/types';
-import { chunkColumns, chunkOf } from './chunk-row.js';
-import { TOMBSTONE_MARK } from './codes.js';
+import { chunkColumns, chunkOf, TOMBSTONE_MARK } from './codes.js';
 import { COMMON_WORD_CHUNKS, COUNTED_WORDS, ftsTerms, keptPhrases, rareWords } from './fts-query.js';
 import { type ScopeFilter, scopeSql } from './scope.js';
 

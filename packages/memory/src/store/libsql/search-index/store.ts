@@ -25,11 +25,13 @@ import type {
 import { taintText } from '@oxydra/types';
 import { checkSearchModel, checkVectorDimensions, normaliseTags } from '../../../store-input.js';
 import { groupWrite } from '../../local/write-group.js';
-import { chunkColumns, chunkOf, num } from './chunk-row.js';
 import {
   type ChunkRow,
+  chunkColumns,
+  chunkOf,
   deleteSource,
   insertChunk,
+  num,
   PRUNE_TOMBSTONES,
   replaceVector,
   storedVector,
