@@ -4,6 +4,8 @@
  * config folder, as they would), in headless Chromium. The Configuration page says what is held
  * back, secrets masked; the owner's (admin) token trusts it through a confirm step; trust.json in
  * the test HOME then records it, and the gateway started again loads those settings as trusted.
+ * The user's own unsandboxed MCP server, started in the workspace, is held too and named as
+ * theirs in the banner's title, as the CLI's held-back line names it.
  */
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,10 @@ import { readTrustFile } from '@oxydra/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, logIn, NO_BROWSER, openPage, screenshot, settled, visit } from '../../web/test/browser.js';
 import { AgentEnv } from './agent-env.js';
+
+/** The user's own MCP server (unsandboxed, started in the workspace): held back as theirs. */
+const TRIVIAL_SERVER = new URL('../../mcp/test/fixtures/trivial-server.mjs', import.meta.url).pathname;
+
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 
 const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
@@ -25,7 +31,8 @@ beforeAll(async () => {
   mkdirSync(userConfig, { recursive: true });
   writeFileSync(
     join(userConfig, 'agent.toml'),
-    `[selection]\nprovider = "mock"\nmodel = "gpt-4o-mini"\n\n[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${env.mock.url}"\napi_key_env = "MOCK_KEY"\ncatalog_provider = "openai"\n`,
+    `[selection]\nprovider = "mock"\nmodel = "gpt-4o-mini"\n\n[providers.registry.mock]\nprovider_type = "openai"\nbase_url = "${env.mock.url}"\napi_key_env = "MOCK_KEY"\ncatalog_provider = "openai"\n
+[mcp.servers.mine]\ncommand = "node"\nargs = [${JSON.stringify(TRIVIAL_SERVER)}]\nsandbox = false\n`,
   );
   rmSync(join(userConfig, 'trust.json'), { force: true });
   // Four settings that need trust, harmless once trusted (the second start loads them).
@@ -64,7 +71,7 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
         await visit(page, 'Configuration');
         await settled(page);
         const banner = page.getByRole('heading', {
-          name: /^4 settings of .*\/\.oxydra are held back until you trust this workspace$/,
+          name: /^4 settings of .*\/\.oxydra are held back until you trust this workspace; also your MCP server `mine` starts unsandboxed in this workspace$/,
         });
         await banner.waitFor();
         for (const key of [
@@ -72,6 +79,7 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
           'providers.registry.spare.base_url',
           'providers.registry.spare.api_key',
           'tools.approval',
+          'mcp.servers.mine.sandbox',
         ]) {
           await page.getByRole('cell', { name: key, exact: true }).waitFor();
         }
@@ -86,10 +94,10 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
         await screenshot(page, 'config-trust-confirm');
         // Nothing is recorded before the confirmation.
         expect(readTrustFile(env.sandbox.env).workspaces[workspace]).toBeUndefined();
-        await confirm.getByRole('button', { name: 'Yes, trust these 4 settings' }).click();
+        await confirm.getByRole('button', { name: 'Yes, trust these 5 settings' }).click();
         await page
           .getByRole('status')
-          .filter({ hasText: `trusted ${workspace}: restart the gateway to apply 4 settings` })
+          .filter({ hasText: `trusted ${workspace}: restart the gateway to apply 5 settings` })
           .waitFor();
         expect(readTrustFile(env.sandbox.env).workspaces[workspace]).toMatchObject({ decision: 'trusted' });
         expect(problems).toEqual([]);
@@ -107,7 +115,7 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
         await logIn(page, generatedToken(env));
         await visit(page, 'Configuration');
         await page
-          .getByText(`Workspace trust: ${workspace} is trusted (4 settings of its .oxydra apply).`)
+          .getByText(`Workspace trust: ${workspace} is trusted (5 settings of its .oxydra apply).`)
           .waitFor();
         expect(await page.getByRole('heading', { name: /held back/ }).count()).toBe(0);
         await visit(page, 'Health', 'Health and resources');

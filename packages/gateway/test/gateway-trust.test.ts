@@ -38,6 +38,12 @@ beforeAll(async () => {
   mkdirSync(join(root, 'home'));
   mkdirSync(join(root, 'etc'));
   userEnv = { HOME: join(root, 'home'), OXYDRA_SYSTEM_CONFIG_DIR: join(root, 'etc') };
+  // The user's own unsandboxed MCP server, started in the workspace: held as theirs.
+  mkdirSync(join(root, 'home', '.config', 'oxydra'), { recursive: true });
+  writeFileSync(
+    join(root, 'home', '.config', 'oxydra', 'agent.toml'),
+    '[mcp.servers.mine]\ncommand = "mine-mcp"\nsandbox = false\n',
+  );
   writeFileSync(
     join(workspace, '.oxydra', 'agent.toml'),
     `[providers.registry.openai]
@@ -121,6 +127,7 @@ describe('workspace trust over REST', () => {
     expect(Object.keys(byKey).sort()).toEqual(
       [
         'mcp.servers',
+        'mcp.servers.mine.sandbox',
         'providers.registry.evil.api_key',
         'providers.registry.openai.base_url',
         'providers.registry.openai.extra_headers',
@@ -135,6 +142,9 @@ describe('workspace trust over REST', () => {
     });
     expect(byKey['providers.registry.openai.extra_headers'].value).toContain('blue');
     expect(byKey['mcp.servers'].value).toContain('gh-mcp');
+    // Named as the user's own, so the dashboard can say so (web/src/pages/held-title.ts).
+    expect(byKey['mcp.servers.mine.sandbox'].yours).toEqual({ kind: 'mcp-server', name: 'mine' });
+    expect(byKey['mcp.servers'].yours).toBeUndefined();
     for (const secret of PLANTED) expect(text).not.toContain(secret);
   });
 
@@ -143,7 +153,7 @@ describe('workspace trust over REST', () => {
     expect(response.status).toBe(200);
     expect((await documented(response, 'get', '/health')).trust).toEqual({
       state: 'untrusted',
-      held_count: 5,
+      held_count: 6,
     });
   });
 
@@ -174,7 +184,7 @@ describe('workspace trust over REST', () => {
       workspace: report.workspace,
       decision: 'trusted',
       restart_needed: true,
-      message: `trusted ${report.workspace}: restart the gateway to apply 5 settings`,
+      message: `trusted ${report.workspace}: restart the gateway to apply 6 settings`,
     });
     const entry = trustFile().workspaces[realpathSync(workspace)];
     expect(entry).toMatchObject({ decision: 'trusted', keys: report.keysHash });

@@ -6,12 +6,17 @@
  * tier is one child process whose exit the runner sees and whose output (for the micro-VM, its
  * console and ttyS1) lands in `<ws>/logs/runtime.{stdout,stderr}.log`, copied there by the
  * runner, capped and rotated (log-sink.ts).
+ *
+ * Each tier's child is spawned with the descriptors the runner inherited covered
+ * (sandbox/inherited-fds.ts): a process-tier guest is a host process, and an IDE's `9</home/me`
+ * reached it (and its shell commands' sandbox) as /proc/self/fd/9 otherwise.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withInheritedCovered } from '@oxydra/sandbox';
 import { prepareContainerGuest } from './container-launch.js';
 import { type BootstrapEnvelope, encodeEnvelope } from './envelope.js';
 import { cappedNotes, pipeToCappedLog, RUNTIME_LOG_MAX_BYTES } from './log-sink.js';
@@ -87,7 +92,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
       env: request.env,
       // Its own process group: stopping it stops everything it runs directly.
       detached: true,
-      stdio: 'pipe',
+      stdio: withInheritedCovered(['pipe', 'pipe', 'pipe']),
     });
     // The guest may be gone before it reads the envelope; its exit is reported, not this.
     child.stdin!.on('error', () => {});
@@ -130,7 +135,7 @@ export async function launchGuest(request: LaunchRequest): Promise<GuestHandle> 
   const child = spawn(engine.path, launch.argv, {
     env: request.env,
     detached: true,
-    stdio: 'pipe',
+    stdio: withInheritedCovered(['pipe', 'pipe', 'pipe']),
   });
   // The guest may be gone before it reads its secrets; its exit is reported, not this.
   child.stdin!.on('error', () => {});

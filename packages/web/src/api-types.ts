@@ -223,6 +223,8 @@ export interface HeldSetting {
   source: string;
   why: string;
   value: string;
+  /** Set when it is an item of the user's own configuration, held for where it resolves or starts. */
+  yours?: { kind: 'plugin' | 'mcp-server'; name: string };
 }
 
 /** GET /api/v1/config's `trust`: what the workspace holds back until it is trusted. */

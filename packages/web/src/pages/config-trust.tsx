@@ -10,6 +10,7 @@ import type { HeldSetting, TrustDecision, WorkspaceTrust } from '../api-types.js
 import { useDashboard } from '../context.js';
 import { ErrorBox, useAction } from '../ui/common.js';
 import { type Column, Table } from '../ui/table.js';
+import { heldBackTitle } from './held-title.js';
 
 export function WorkspaceTrustPanel(props: { trust: WorkspaceTrust | null | undefined }) {
   const { trust } = props;
@@ -64,18 +65,17 @@ function HeldBack(props: { trust: WorkspaceTrust; onTrusted: (message: string) =
     });
   return (
     <section class="warn-box trust-banner" aria-labelledby="trust-title">
-      <h2 id="trust-title">
-        {count} of {trust.workspace}/.oxydra {trust.held.length === 1 ? 'is' : 'are'} held back until you
-        trust this workspace
-      </h2>
+      <h2 id="trust-title">{heldBackTitle(trust.workspace, trust.held)}</h2>
       <p>
         {trust.state === 'declined'
           ? 'You declined to trust it. '
           : trust.changed
             ? 'They changed since it was trusted. '
             : ''}
-        Whoever wrote this folder chose them: they can run programs, load code, send your keys and prompts
-        elsewhere or open the gateway. The rest of its configuration applies.
+        {trust.held.every((held) => held.yours)
+          ? 'They are your own, but whoever wrote this folder chose the code they would run. '
+          : 'Whoever wrote this folder chose them: they can run programs, load code, send your keys and prompts elsewhere or open the gateway. '}
+        The rest of its configuration applies.
       </p>
       <Table
         caption="Settings held back"

@@ -20,6 +20,12 @@ const heldSchema = z
     source: z.string().describe('the file that sets it'),
     why: z.string().describe('why it needs trust'),
     value: z.string().describe('the value as set, as JSON text: secrets masked, long values cut'),
+    yours: z
+      .object({ kind: z.enum(['plugin', 'mcp-server']), name: z.string() })
+      .optional()
+      .describe(
+        "set when it is an item of the user's own configuration (their plugin, their unsandboxed MCP server) held for resolving or starting inside the workspace",
+      ),
   })
   .meta({ id: 'HeldSetting' });
 
@@ -74,6 +80,7 @@ export class TrustView {
         source: held.source,
         why: held.why,
         value: showHeldValue(held),
+        ...(held.yours ? { yours: held.yours } : {}),
       })),
       pending: this.#pending,
     };

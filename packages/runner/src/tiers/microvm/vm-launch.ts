@@ -18,7 +18,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '@oxydra/config';
 import { GATEWAY_TOKEN_ENV } from '@oxydra/config/admin';
-import { listenOnUnixSocket, removeStaleSocket } from '@oxydra/sandbox';
+import { listenOnUnixSocket, removeStaleSocket, withInheritedCovered } from '@oxydra/sandbox';
 import { type BootstrapEnvelope, encodeEnvelope } from '../../envelope.js';
 import { issueGuestGatewayToken } from '../../guest-token.js';
 import type { RunnerPlan } from '../../plan.js';
@@ -148,7 +148,8 @@ export async function startMicroVm(request: MicroVmRequest): Promise<MicroVm> {
       hostPort,
       stderrSocket: stderrPath,
     }),
-    { env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Not what the runner inherited (guest-launch.ts): QEMU is a host process.
+    { env: request.env, detached: true, stdio: withInheritedCovered(['ignore', 'pipe', 'pipe']) },
   );
   child.stderr!.pipe(stderr, { end: false });
   // 'close' follows the exit (or a failed spawn) once QEMU's own stdout and stderr have ended.
