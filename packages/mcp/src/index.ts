@@ -7,9 +7,9 @@ export { type McpSourcesOptions, mcpToolSources } from './factory.js';
 export { MAX_TOOL_NAME, namespacedName, namespacedNames } from './names.js';
 export type { McpToolInfo } from './offered-tools.js';
 export { type McpCallResult, resultText, toToolResult } from './results.js';
+export { ConfigProblem } from './server-transport.js';
 export {
   CLIENT_INFO,
-  ConfigProblem,
   McpServerSource,
   type McpServerSourceOptions,
   type ReconnectOptions,

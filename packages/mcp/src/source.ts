@@ -40,6 +40,7 @@ import type {
 import { connectionError, firstLine, messageOf, notDelivered, withTimeout } from './connection-errors.js';
 import { type McpToolInfo, offerTools } from './offered-tools.js';
 import { type McpCallResult, toToolResult } from './results.js';
+import { ConfigProblem, openTransport, serverSecrets } from './server-transport.js';
 import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
 import { CoveredStdioTransport } from './stdio-transport.js';
 import { ToolListCap } from './tool-list-cap.js';
@@ -83,8 +84,6 @@ interface Live {
 }
 
 const STDERR_TAIL = 2048;
-/** Setting names whose values are credentials: kept out of tool output too. */
-const CREDENTIAL_NAME = /token|secret|key|passw|auth|credential|cookie/i;
 const MAX_LIST_PAGES = 100;
 
 export class McpServerSource implements ToolSource {
@@ -127,17 +126,9 @@ export class McpServerSource implements ToolSource {
     this.#initialDelay = options.reconnect?.initialDelayMs ?? 500;
     this.#maxDelay = options.reconnect?.maxDelayMs ?? 30_000;
     this.#callWait = options.reconnect?.callWaitMs ?? 5_000;
-    const token = options.config.bearer_token_env ? options.env[options.config.bearer_token_env] : undefined;
-    const settings = [...Object.entries(options.config.env), ...Object.entries(options.config.headers)];
-    const longestFirst = (values: string[]) =>
-      [...new Set(values.filter((value) => value.length >= 4))].sort((a, b) => b.length - a.length);
-    // Messages (health, errors) never show any of the server's settings; tool output, which the
-    // model reads, loses the token and the values of settings named like credentials.
-    this.#secrets = longestFirst([...(token ? [token] : []), ...settings.map(([, value]) => value)]);
-    this.#outputSecrets = longestFirst([
-      ...(token ? [token] : []),
-      ...settings.filter(([name]) => CREDENTIAL_NAME.test(name)).map(([, value]) => value),
-    ]);
+    const secrets = serverSecrets(options.config, options.env);
+    this.#secrets = secrets.messages;
+    this.#outputSecrets = secrets.output;
     if (options.refusal !== undefined) this.#fail(options.refusal);
   }
 
@@ -311,26 +302,12 @@ export class McpServerSource implements ToolSource {
     }
   }
 
-  async #transport(): Promise<Transport> {
+  #transport(): Promise<Transport> {
     this.#stderr = '';
-    if (this.#config.url !== undefined) {
-      const headers: Record<string, string> = { ...this.#config.headers };
-      const variable = this.#config.bearer_token_env;
-      if (variable !== undefined) {
-        const token = this.#options.env[variable];
-        if (!token) throw new ConfigProblem(`bearer_token_env: the variable ${variable} is not set`);
-        headers.Authorization = `Bearer ${token}`;
-      }
-      return new StreamableHTTPClientTransport(new URL(this.#config.url), { requestInit: { headers } });
-    }
-    const launch = this.#options.launch;
-    if (!launch) throw new ConfigProblem('no launch plan for a stdio server');
-    const transport = new CoveredStdioTransport(await launch.params());
-    // Read stderr always (an unread pipe would block the server); keep the tail for messages.
-    transport.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    // The stderr's tail is kept for messages.
+    return openTransport(this.#config, this.#options.env, this.#options.launch, (text) => {
+      this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL);
     });
-    return transport;
   }
 
   async #list(live: Live): Promise<void> {
@@ -551,6 +528,3 @@ export class McpServerSource implements ToolSource {
     }
   }
 }
-
-/** A server configured so it cannot work (a missing variable): not retried. */
-export class ConfigProblem extends Error {}

@@ -30,18 +30,15 @@ import {
 import {
   type APIMessage,
   Client,
-  DiscordAPIError,
   Events,
   escapeMarkdown,
   type GatewayDispatchPayload,
   GatewayIntentBits,
-  HTTPError,
   Options,
-  RateLimitError,
   type REST,
   Routes,
 } from 'discord.js';
-import { byStatus, errorText, PlatformError, scrubbed, scrubber } from '../platform-errors.js';
+import { byStatus, scrubbed, scrubber } from '../platform-errors.js';
 import { readBounded } from '../read-bounded.js';
 import {
   advance,
@@ -52,8 +49,10 @@ import {
   snowflakeTime,
 } from './cursor.js';
 import { type BotIdentity, type DiscordEvent, discordEvent, messageEvent } from './events.js';
+import { type BufferLimits, LiveBuffer } from './live-buffer.js';
 import { sendNonce } from './nonce.js';
 import { requestWithBytes } from './request-bytes.js';
+import { classify } from './rest-errors.js';
 
 export interface DiscordOptions {
   /** The configured name ("discord"). */
@@ -64,8 +63,8 @@ export interface DiscordOptions {
   maxMessageLength: number;
   /** The allowed senders' ids: their conversations are the ones read again after a restart. */
   senderIds: readonly string[];
-  /** The live events kept while the host stores a batch; default MAX_BUFFERED_EVENTS and MAX_BUFFERED_BYTES. */
-  bufferLimits?: { events: number; bytes: number };
+  /** The live events kept while the host stores a batch (live-buffer.ts; 1,000 events or 8 MB by default). */
+  bufferLimits?: BufferLimits;
 }
 
 /** Discord allows about 5 edits of one message per 5 s; one a second leaves room for the rest. */
@@ -76,14 +75,6 @@ const RECEIVE_WAIT_MS = 25_000;
 const CATCH_UP_PAGES = 5;
 /** A conversation not listed in the cursor is read from this long before the newest id seen. */
 const UNLISTED_MARGIN_MS = 60_000;
-/**
- * The live events kept until the host takes them (while it stores a batch): a flood of
- * messages (a busy server, a raid) must not grow the process without bound. Past either bound
- * the buffer is dropped and its conversations are read again with REST, as after a lost session.
- */
-const MAX_BUFFERED_EVENTS = 1000;
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-
 /** Button presses kept for answering (Discord lets an interaction be answered for 15 minutes). */
 const MAX_PRESSES = 1000;
 /** Message flag SUPPRESS_EMBEDS: no link previews. */
@@ -109,11 +100,8 @@ export class DiscordChannel implements Channel {
   readonly #senders: Set<string>;
   readonly #closing = new AbortController();
   #bot: BotIdentity | undefined;
-  /** Live events not yet handed out, in arrival order, and their size as JSON. */
-  #buffer: DiscordEvent[] = [];
-  #bufferedBytes = 0;
-  /** Events dropped since the last receive() because the buffer was full (said by its next call). */
-  #dropped = 0;
+  /** Live events not yet handed out; what it dropped is said by the next receive(). */
+  readonly #buffer: LiveBuffer;
   #wake: (() => void) | undefined;
   /** The state after the last update handed out, and that update's cursor. */
   #state: CursorState = decodeCursor(undefined, Date.now());
@@ -128,6 +116,7 @@ export class DiscordChannel implements Channel {
     this.name = options.name;
     this.#o = options;
     this.#senders = new Set(options.senderIds);
+    this.#buffer = new LiveBuffer(options.bufferLimits);
     this.capabilities = {
       edit: true,
       maxMessageLength: options.maxMessageLength,
@@ -177,7 +166,10 @@ export class DiscordChannel implements Channel {
     this.#client.on(Events.Raw, (packet: { op: number; t?: string }) => {
       // Only what the contract carries; READY, GUILD_CREATE, TYPING_START... move no cursor.
       if (packet.op !== 0 || !CARRIED.has(packet.t ?? '')) return;
-      this.#keep(discordEvent(packet as GatewayDispatchPayload, bot));
+      // Past the buffer's bounds everything kept is dropped: the next receive() says so and reads
+      // their conversations again (the cursor holds what was handed out, so nothing after it is
+      // skipped in a known conversation).
+      if (!this.#buffer.keep(discordEvent(packet as GatewayDispatchPayload, bot))) this.#catchUp = true;
       this.#wake?.();
     });
     // A new session (not a resume) after the first: what came meanwhile is read again with REST.
@@ -207,10 +199,9 @@ export class DiscordChannel implements Channel {
       this.#emitted = cursor;
       this.#catchUp = cursor !== undefined;
     }
-    if (this.#dropped > 0) {
-      const dropped = this.#dropped;
-      this.#dropped = 0;
-      const { events, bytes } = this.#limits();
+    const dropped = this.#buffer.takeDropped();
+    if (dropped > 0) {
+      const { events, bytes } = this.#buffer.limits;
       throw new ChannelRetryableError(
         `Discord gateway: ${dropped} events came faster than they were stored (at most ${events} events or ${bytes} bytes wait) and were dropped; their conversations are read again (button presses among them are lost)`,
       );
@@ -226,32 +217,8 @@ export class DiscordChannel implements Channel {
       this.#catchUp = false;
     }
     if (events.length === 0 && this.#buffer.length === 0) await this.#waitForEvent(signal);
-    events.push(...this.#buffer.splice(0));
-    this.#bufferedBytes = 0;
+    events.push(...this.#buffer.take());
     return events.map((event) => this.#withCursor(event));
-  }
-
-  /**
-   * Keeps a live event for the next receive(); past the buffer's bounds drops every event kept
-   * and has the next receive() say so and read their conversations again (the cursor holds
-   * what was handed out, so nothing after it is skipped in a known conversation).
-   */
-  #keep(event: DiscordEvent): void {
-    const size = Buffer.byteLength(JSON.stringify(event));
-    const limits = this.#limits();
-    if (this.#buffer.length + 1 > limits.events || this.#bufferedBytes + size > limits.bytes) {
-      this.#dropped += this.#buffer.length + 1;
-      this.#buffer = [];
-      this.#bufferedBytes = 0;
-      this.#catchUp = true;
-      return;
-    }
-    this.#buffer.push(event);
-    this.#bufferedBytes += size;
-  }
-
-  #limits(): { events: number; bytes: number } {
-    return this.#o.bufferLimits ?? { events: MAX_BUFFERED_EVENTS, bytes: MAX_BUFFERED_BYTES };
   }
 
   /** How many live events wait for the next receive() (for tests and status). */
@@ -510,30 +477,4 @@ export class DiscordChannel implements Channel {
       throw classify(what, error, [this.#o.token, ...(secret !== undefined ? [secret] : [])]);
     }
   }
-}
-
-/** A REST failure, sorted into retry or not (PlatformError "DiscordError" with Discord's status and code). */
-function classify(what: string, error: unknown, secrets: string[]): Error {
-  const scrub = scrubber(secrets, '<token>');
-  if (error instanceof RateLimitError) {
-    return new ChannelRetryableError(
-      scrub(`Discord ${what}: rate limited for ${error.retryAfter} ms`),
-      error.retryAfter,
-    );
-  }
-  if (error instanceof DiscordAPIError) {
-    // Its url can hold an interaction token; the message is built without it.
-    const message = scrub(`Discord ${what}: ${error.status} ${error.code} ${error.message}`);
-    return byStatus(error.status, message, (m) => new PlatformError('Discord', m, error.status, error.code));
-  }
-  if (error instanceof HTTPError) {
-    const message = scrub(`Discord ${what}: ${error.status} ${error.message}`);
-    return byStatus(
-      error.status,
-      message,
-      (m) => new PlatformError('Discord', m, error.status, error.status),
-    );
-  }
-  // A network error (refused, reset, timed out): retrying may work.
-  return new ChannelRetryableError(`Discord ${what}: ${scrub(errorText(error))}`);
 }
