@@ -11,7 +11,7 @@ export interface BufferLimits {
   bytes: number;
 }
 
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { events: 1000, bytes: 8 * 1024 * 1024 };
+const DEFAULT_BUFFER_LIMITS: BufferLimits = { events: 1000, bytes: 8 * 1024 * 1024 };
 
 export class LiveBuffer {
   readonly limits: BufferLimits;
