@@ -4,8 +4,7 @@
  * commands do): not the user's HOME, USER, LOGNAME or SHELL, which the MCP SDK's transport put
  * under every server's environment. Unsandboxed, it runs as the user and keeps all of them.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { McpServerSource } from '../src/index.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   call,
   FIXTURES,
@@ -17,9 +16,7 @@ import {
 } from './helpers.js';
 
 const problem = sandboxProblem();
-const opened: McpServerSource[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
+afterEach(() => {
   vi.unstubAllEnvs();
 });
 afterAll(removeWorkspaces);
@@ -42,7 +39,7 @@ async function serverEnv(server: Record<string, unknown>): Promise<Record<string
     // What the kernel passes: Oxydra's environment.
     { env: { PATH: process.env.PATH, TERM: 'xterm-7f3a', ...HOST } },
   );
-  opened.push(source!);
+  onTestFinished(() => source!.close());
   await source!.start();
   return JSON.parse((await call(source!, 'trivial__env', {})).content) as Record<string, string>;
 }
