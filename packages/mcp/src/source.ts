@@ -10,9 +10,10 @@
  * list of tools stays offered meanwhile, and a call made then waits briefly for the reconnect
  * before it fails with a tool error saying so. A call cut off by the drop is sent again after
  * the reconnect only when that cannot repeat an effect: the request never reached the server,
- * or the tool is read-only. `notifications/tools/list_changed` refreshes the list and tells the
- * onChange listeners. Nothing a secret is made of (a bearer token, header or env values) ever
- * appears in a health line or an error: every message goes through `#scrub`.
+ * or the tool is read-only (the call itself: tool-call.ts). `notifications/tools/list_changed`
+ * refreshes the list and tells the onChange listeners. Nothing a secret is made of (a bearer
+ * token, header or env values) ever appears in a health line or an error: every message goes
+ * through `#scrub`.
  *
  * Limits (`max_*` in its config, limits.ts): a server listing more than max_tools tools is
  * refused (unhealthy, none offered; the listing stops reading there), a tool whose inputSchema
@@ -23,26 +24,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  ErrorCode,
-  McpError,
-  type Tool as McpTool,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import type {
-  McpServerConfig,
-  Tool,
-  ToolContext,
-  ToolResult,
-  ToolSource,
-  ToolSourceHealth,
-} from '@oxydra/types';
-import { connectionError, firstLine, messageOf, notDelivered, withTimeout } from './connection-errors.js';
+import { type Tool as McpTool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerConfig, Tool, ToolSource, ToolSourceHealth } from '@oxydra/types';
+import { connectionError, firstLine, messageOf, withTimeout } from './connection-errors.js';
 import { type McpToolInfo, offerTools } from './offered-tools.js';
-import { type McpCallResult, toToolResult } from './results.js';
 import { ConfigProblem, openTransport, serverSecrets } from './server-transport.js';
 import { SandboxRefusal, type StdioLaunch } from './stdio-launch.js';
 import { CoveredStdioTransport } from './stdio-transport.js';
+import { callTool, type ToolCallSource } from './tool-call.js';
 import { ToolListCap } from './tool-list-cap.js';
 import { schemaValidator } from './validate.js';
 
@@ -93,7 +82,8 @@ export class McpServerSource implements ToolSource {
   readonly #config: McpServerConfig;
   readonly #options: McpServerSourceOptions;
   readonly #secrets: string[];
-  readonly #outputSecrets: string[];
+  /** What a tool call (tool-call.ts) uses of this source. */
+  readonly #callSource: ToolCallSource<Live>;
   readonly #initialDelay: number;
   readonly #maxDelay: number;
   readonly #callWait: number;
@@ -128,7 +118,16 @@ export class McpServerSource implements ToolSource {
     this.#callWait = options.reconnect?.callWaitMs ?? 5_000;
     const secrets = serverSecrets(options.config, options.env);
     this.#secrets = secrets.messages;
-    this.#outputSecrets = secrets.output;
+    this.#callSource = {
+      server: this.server,
+      timeoutMs: options.callTimeoutMs,
+      outputSecrets: secrets.output,
+      ready: (signal) => this.#ready(signal),
+      detail: () => this.health().detail,
+      scrub: (text) => this.#scrub(text),
+      reasonOf: (error) => this.#reasonOf(error),
+      dropped: (live, reason) => this.#dropped(live, reason),
+    };
     if (options.refusal !== undefined) this.#fail(options.refusal);
   }
 
@@ -339,7 +338,7 @@ export class McpServerSource implements ToolSource {
       config: this.#config,
       callTimeoutMs: this.#options.callTimeoutMs,
       scrub: (text) => this.#scrub(text),
-      call: (info, args, context) => this.#call(info, args, context),
+      call: (info, args, context) => callTool(this.#callSource, info, args, context),
     });
     this.#skipped = offered.skipped;
     this.#leftOut = offered.leftOut;
@@ -458,73 +457,6 @@ export class McpServerSource implements ToolSource {
         signal.addEventListener('abort', done, { once: true });
         this.#waiters.add(done);
       });
-    }
-  }
-
-  #unavailable(info: McpToolInfo): ToolResult {
-    const { detail } = this.health();
-    return {
-      content: `${info.name} is unavailable: MCP server "${this.server}" is not connected (${detail}). Try again later or use another tool.`,
-      isError: true,
-    };
-  }
-
-  async #call(info: McpToolInfo, args: Record<string, unknown>, context: ToolContext): Promise<ToolResult> {
-    const timeout = this.#options.callTimeoutMs;
-    for (let tries = 0; ; tries++) {
-      const live = await this.#ready(context.signal);
-      if (context.signal.aborted) throw context.signal.reason ?? new Error('cancelled');
-      if (!live) return this.#unavailable(info);
-      // A signal of this call only: the SDK never removes the listener it adds, which would
-      // pile up on a long-lived signal (a CLI's, a host's).
-      const call = new AbortController();
-      const forward = () => call.abort(context.signal.reason);
-      context.signal.addEventListener('abort', forward, { once: true });
-      try {
-        const result = (await live.client.callTool({ name: info.original, arguments: args }, undefined, {
-          signal: call.signal,
-          timeout,
-          ...(context.onProgress
-            ? {
-                onprogress: (progress: { progress: number; total?: number; message?: string }) =>
-                  context.onProgress?.(
-                    progress.message ??
-                      `${progress.progress}${progress.total !== undefined ? `/${progress.total}` : ''}`,
-                  ),
-              }
-            : {}),
-        })) as McpCallResult;
-        const converted = toToolResult(result, this.server, info.original);
-        for (const secret of this.#outputSecrets)
-          converted.content = converted.content.split(secret).join('[redacted]');
-        return converted;
-      } catch (error) {
-        if (context.signal.aborted) throw error;
-        if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-          return {
-            content: `${info.name} timed out after ${Math.round(timeout / 100) / 10} s`,
-            isError: true,
-          };
-        }
-        if (!connectionError(error)) {
-          return {
-            content: `MCP server "${this.server}" refused ${info.name}: ${this.#scrub(messageOf(error))}`,
-            isError: true,
-          };
-        }
-        const reason = this.#reasonOf(error);
-        this.#dropped(live, reason);
-        const safeToResend = notDelivered(error) || info.safety === 'read_only';
-        if (tries === 0 && safeToResend) continue;
-        return {
-          content:
-            `The connection to MCP server "${this.server}" was lost during ${info.name} (${reason}); ` +
-            `it is reconnecting. The call ${safeToResend ? 'was not run' : 'may or may not have run'}: check before repeating it.`,
-          isError: true,
-        };
-      } finally {
-        context.signal.removeEventListener('abort', forward);
-      }
     }
   }
 }

@@ -12,11 +12,17 @@
  * the process limits come from prlimit). The server's variables reach it through bubblewrap's own
  * environment, never as `--setenv` arguments, which any local user could read in
  * /proc/<pid>/cmdline.
+ *
+ * The environment: every server gets PATH, the locale and TERM of Oxydra's and its own `env`.
+ * A sandboxed one gets nothing else of the user's: HOME is the sandbox's private one (/tmp/home,
+ * as for shell_exec commands, set by bwrapCommandArgs) and USER, LOGNAME and SHELL are not
+ * passed unless its `env` gives them. An unsandboxed one, which runs as the user anyway, also
+ * gets HOME and USER, and the MCP SDK's defaults (getDefaultEnvironment: LOGNAME, SHELL, ...).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   BWRAP,
   bwrapArgs,
@@ -36,8 +42,10 @@ import type { AgentConfig, McpServerConfig, SandboxPolicy } from '@oxydra/types'
 
 export type SandboxSettings = AgentConfig['tools']['sandbox'];
 
-/** Variables a stdio server gets from Oxydra's environment besides its own `env`. */
-export const SERVER_BASE_ENV = ['PATH', 'LANG', 'LC_ALL', 'TERM', 'USER'] as const;
+/** Variables every stdio server gets from Oxydra's environment besides its own `env`. */
+export const SERVER_BASE_ENV = ['PATH', 'LANG', 'LC_ALL', 'TERM'] as const;
+/** What an unsandboxed server, running as the user, gets of the user besides (see the file comment). */
+const UNSANDBOXED_ENV = ['USER', 'HOME'] as const;
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export interface StdioLaunchOptions {
@@ -88,18 +96,19 @@ function nodeInstallRoots(): string[] {
   return covered ? [] : [root];
 }
 
+/** The server's environment, exactly: the stdio transport adds nothing to it. */
 function serverEnv(
   server: McpServerConfig,
   env: StdioLaunchOptions['env'],
-  withHome: boolean,
+  sandboxed: boolean,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of [...SERVER_BASE_ENV, ...(withHome ? ['HOME'] : [])]) {
+  for (const key of [...SERVER_BASE_ENV, ...(sandboxed ? [] : UNSANDBOXED_ENV)]) {
     const value = env[key];
     if (value !== undefined) out[key] = value;
   }
   out.PATH ??= FALLBACK_PATH;
-  return { ...out, ...server.env };
+  return { ...(sandboxed ? {} : getDefaultEnvironment()), ...out, ...server.env };
 }
 
 const FIX_UNSANDBOXED =
@@ -120,7 +129,7 @@ export function planStdio(server: McpServerConfig, options: StdioLaunchOptions):
     const params: StdioServerParameters = {
       command,
       args: server.args,
-      env: serverEnv(server, options.env, true),
+      env: serverEnv(server, options.env, false),
       cwd,
       stderr: 'pipe',
     };
@@ -214,7 +223,7 @@ export function planStdio(server: McpServerConfig, options: StdioLaunchOptions):
       return {
         command: program ?? BWRAP,
         args: rest,
-        env: serverEnv(server, options.env, false),
+        env: serverEnv(server, options.env, true),
         cwd: workspace,
         stderr: 'pipe',
       };

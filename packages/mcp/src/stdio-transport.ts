@@ -4,10 +4,14 @@
  * The SDK's spawn passes every descriptor open without close-on-exec to the server, and
  * bubblewrap passes them on into the sandbox, where `/proc/self/fd/<n>` leads back out of it.
  *
- * Everything else is the SDK's behaviour, kept on purpose: the environment (its safe defaults
- * under the server's own), newline-delimited JSON through its ReadBuffer/serializeMessage, the
- * stderr PassThrough available before start, and close as stdin's end, then SIGTERM, then
- * SIGKILL, each after up to 2 s. (No cross-spawn: that only matters on Windows, where stdio
+ * The environment is exactly the one given: the SDK put its defaults (HOME, LOGNAME, SHELL,
+ * USER, ... of this process) under it, which a sandboxed server must not learn. The launch plan
+ * (stdio-launch.ts) decides it, with those defaults for an unsandboxed server only; with none
+ * given, the SDK's defaults are it.
+ *
+ * Everything else is the SDK's behaviour, kept on purpose: newline-delimited JSON through its
+ * ReadBuffer/serializeMessage, the stderr PassThrough available before start, and close as
+ * stdin's end, then SIGTERM, then SIGKILL, each after up to 2 s. (No cross-spawn: that only matters on Windows, where stdio
  * servers are not run.)
  */
 import { type ChildProcess, type IOType, spawn } from 'node:child_process';
@@ -45,7 +49,7 @@ export class CoveredStdioTransport implements Transport {
     const stderr: StderrOption = this.#params.stderr ?? 'inherit';
     await new Promise<void>((resolve, reject) => {
       const child = spawn(this.#params.command, this.#params.args ?? [], {
-        env: { ...getDefaultEnvironment(), ...this.#params.env },
+        env: this.#params.env ?? getDefaultEnvironment(),
         // Never what this process inherited: the sandbox's way back out.
         stdio: withInheritedCovered<StderrOption>(['pipe', 'pipe', stderr]),
         shell: false,

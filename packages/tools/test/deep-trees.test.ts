@@ -38,6 +38,24 @@ describe('file_delete of a deep tree', () => {
     expect(existsSync(bottom)).toBe(true);
   });
 
+  it('removes nothing when one branch is too deep: not the files before it, not the shallow folders', async () => {
+    // Names sort before and after `deep`: readdir's order is the file system's, so both sides.
+    ws.write('tree/a-first.txt', 'x');
+    ws.write('tree/a-shallow/kept.txt', 'x');
+    ws.write('tree/z-last.txt', 'x');
+    const folder = join(ws.root, 'tree', 'deep', ...Array<string>(MAX_WALK_DEPTH + 5).fill('d'));
+    mkdirSync(folder, { recursive: true });
+    const outcome = await callTool(coreRegistry(), ws.root, 'file_delete', { path: 'tree' });
+    expect(outcome.isError).toBe(true);
+    for (const kept of ['a-first.txt', 'a-shallow/kept.txt', 'z-last.txt'])
+      expect(ws.read(`tree/${kept}`)).toBe('x');
+    expect(existsSync(folder)).toBe(true);
+    // Before: "file_delete stopped there and left the rest", with what came before the deep branch gone.
+    expect(outcome.content).toContain(
+      `nested more than ${MAX_WALK_DEPTH} folders deep; file_delete removed nothing`,
+    );
+  });
+
   it('deletes a tree exactly MAX_WALK_DEPTH levels deep', async () => {
     nest(MAX_WALK_DEPTH - 1, 'bottom.txt', 'x');
     const outcome = await callTool(coreRegistry(), ws.root, 'file_delete', { path: 'deep' });

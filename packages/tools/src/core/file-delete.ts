@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import type { ToolRun } from '../define.js';
 import { describeFsError } from '../fs/anchored.js';
 import { openFolderOf } from '../fs/parent-dir.js';
-import { removeEntry } from '../fs/remove.js';
+import { removeTree } from '../fs/remove.js';
 import { deniedWithin, type PathPolicy, resolveWorkspacePath } from '../paths.js';
 import type { FileDeleteArgs } from './parameters.js';
 
@@ -26,7 +26,7 @@ export function fileDelete(policy: PathPolicy): ToolRun<FileDeleteArgs> {
         false,
       );
       try {
-        await removeEntry(folder, basename(target.absolute), {
+        await removeTree(folder, basename(target.absolute), {
           shown: target.relative,
           signal: context.signal,
         });

@@ -1,0 +1,101 @@
+/**
+ * One call of an MCP server's tool, on whatever connection its source has: the model's abort
+ * forwarded to a signal of this call only, the server's progress passed on, secrets in the
+ * answer redacted, and the answers for a timeout, a refusal, a server that is not connected
+ * and a connection lost during the call (resent once only when that cannot repeat an effect:
+ * the request never reached the server, or the tool is read-only).
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolContext, ToolResult } from '@oxydra/types';
+import { connectionError, messageOf, notDelivered } from './connection-errors.js';
+import type { McpToolInfo } from './offered-tools.js';
+import { type McpCallResult, toToolResult } from './results.js';
+
+/** What a call needs of its source (McpServerSource): the connection and how to word failures. */
+export interface ToolCallSource<Live extends { client: Client }> {
+  /** The `[mcp.servers.<name>]` key. */
+  server: string;
+  /** `[mcp] call_timeout_secs` in ms. */
+  timeoutMs: number;
+  /** Values redacted from the tool's output. */
+  outputSecrets: readonly string[];
+  /** The live connection, waiting briefly for a reconnect; undefined when there is none. */
+  ready(signal: AbortSignal): Promise<Live | undefined>;
+  /** The source's health detail, for the "not connected" answer. */
+  detail(): string;
+  scrub(text: string): string;
+  /** The one line for a connection failure (secrets scrubbed). */
+  reasonOf(error: unknown): string;
+  /** The connection `live` is gone: the source reconnects. */
+  dropped(live: Live, reason: string): void;
+}
+
+export async function callTool<Live extends { client: Client }>(
+  source: ToolCallSource<Live>,
+  info: McpToolInfo,
+  args: Record<string, unknown>,
+  context: ToolContext,
+): Promise<ToolResult> {
+  const timeout = source.timeoutMs;
+  for (let tries = 0; ; tries++) {
+    const live = await source.ready(context.signal);
+    if (context.signal.aborted) throw context.signal.reason ?? new Error('cancelled');
+    if (!live) {
+      return {
+        content: `${info.name} is unavailable: MCP server "${source.server}" is not connected (${source.detail()}). Try again later or use another tool.`,
+        isError: true,
+      };
+    }
+    // A signal of this call only: the SDK never removes the listener it adds, which would
+    // pile up on a long-lived signal (a CLI's, a host's).
+    const call = new AbortController();
+    const forward = () => call.abort(context.signal.reason);
+    context.signal.addEventListener('abort', forward, { once: true });
+    try {
+      const result = (await live.client.callTool({ name: info.original, arguments: args }, undefined, {
+        signal: call.signal,
+        timeout,
+        ...(context.onProgress
+          ? {
+              onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+                context.onProgress?.(
+                  progress.message ??
+                    `${progress.progress}${progress.total !== undefined ? `/${progress.total}` : ''}`,
+                ),
+            }
+          : {}),
+      })) as McpCallResult;
+      const converted = toToolResult(result, source.server, info.original);
+      for (const secret of source.outputSecrets)
+        converted.content = converted.content.split(secret).join('[redacted]');
+      return converted;
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+        return {
+          content: `${info.name} timed out after ${Math.round(timeout / 100) / 10} s`,
+          isError: true,
+        };
+      }
+      if (!connectionError(error)) {
+        return {
+          content: `MCP server "${source.server}" refused ${info.name}: ${source.scrub(messageOf(error))}`,
+          isError: true,
+        };
+      }
+      const reason = source.reasonOf(error);
+      source.dropped(live, reason);
+      const safeToResend = notDelivered(error) || info.safety === 'read_only';
+      if (tries === 0 && safeToResend) continue;
+      return {
+        content:
+          `The connection to MCP server "${source.server}" was lost during ${info.name} (${reason}); ` +
+          `it is reconnecting. The call ${safeToResend ? 'was not run' : 'may or may not have run'}: check before repeating it.`,
+        isError: true,
+      };
+    } finally {
+      context.signal.removeEventListener('abort', forward);
+    }
+  }
+}
