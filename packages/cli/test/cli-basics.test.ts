@@ -62,6 +62,28 @@ describe('oxydra binary', () => {
     }
   });
 
+  // A first day's typo: `--store nope` used to be refused as "not a postgres:// URL", never
+  // naming libsql. Every command with --store reads it through one place (config-flags.ts).
+  it('refuses a --store that is neither a backend nor a URL in one line naming the three forms, exit 2', () => {
+    sandbox = new CliSandbox();
+    const line =
+      'error: --store "nope" is not a store: use --store libsql (the embedded file, the default), --store postgres (its URL in $OXYDRA_STORE_URL) or --store postgres://user@host:5432/database\n';
+    for (const args of [
+      ['run', '--store', 'nope', 'hi'],
+      ['sessions', 'list', '--store', 'nope'],
+      ['store', 'status', '--store', 'nope'],
+      ['config', 'show', '--store', 'nope'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toBe(line);
+    }
+    // Another database's URL is refused the same way, its password never said.
+    const url = sandbox.run('run', '--store', 'mysql://me:hunter2@db/app', 'hi');
+    expect(url.status).toBe(2);
+    expect(url.stderr).toBe(line.replace('"nope"', 'mysql://…'));
+  });
+
   it('names where the usage is when it has no suggestion to make', () => {
     sandbox = new CliSandbox();
     const cases: [string[], string, string][] = [
