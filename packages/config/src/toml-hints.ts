@@ -26,7 +26,7 @@ const BOOLEAN_WORDS: Readonly<Record<string, 'true' | 'false'>> = {
 const KEY = /^[A-Za-z0-9_.\-"' ]+$/;
 
 /** A `key = value` line's key and value, trimmed, the value's comment cut (a `#` inside the value is rare in these mistakes). */
-export function assignment(line: string): { key: string; value: string } | undefined {
+function assignment(line: string): { key: string; value: string } | undefined {
   const equals = line.indexOf('=');
   if (equals === -1) return undefined;
   const key = line.slice(0, equals).trim();
