@@ -37,7 +37,7 @@ export function addConfigFlags(command: Command): Command {
 export async function toCliOverrides(flags: ConfigFlagValues): Promise<CliConfigOverrides> {
   const { parseSetFlag } = await import('@oxydra/config');
   const overrides: CliConfigOverrides = {
-    set: [...(flags.set ?? []).map(parseSetFlag), ...storeFlagOverrides(flags.store)],
+    set: [...(flags.set ?? []).map(parseSetFlag), ...(await storeFlagOverrides(flags.store))],
   };
   if (flags.provider !== undefined) overrides.provider = flags.provider;
   if (flags.model !== undefined) overrides.model = flags.model;
@@ -45,13 +45,27 @@ export async function toCliOverrides(flags: ConfigFlagValues): Promise<CliConfig
   return overrides;
 }
 
-/** `--store libsql` or `--store postgres://…`, as [store] overrides validated like the file's keys. */
-function storeFlagOverrides(store: string | undefined): Override[] {
+/**
+ * `--store libsql` or `--store postgres://…`, as [store] overrides validated like the file's keys.
+ * A value that is neither a backend nor a postgres:// URL (`--store nope`, `--store sqlite://x`) is refused here,
+ * naming all three forms: taken as a URL, it was refused for not being a postgres:// one, which
+ * never said that `libsql` was the word the user wanted.
+ */
+async function storeFlagOverrides(store: string | undefined): Promise<Override[]> {
   if (store === undefined) return [];
   const source = '--store';
   if (store === 'libsql') return [{ path: ['store', 'backend'], raw: 'libsql', source }];
   if (store === 'postgres') return [{ path: ['store', 'backend'], raw: 'postgres', source }];
-  // Anything else is a URL, refused by [store] url's own rule when it is not one.
+  if (!/^postgres(ql)?:\/\//.test(store)) {
+    const { UsageError } = await import('@oxydra/types');
+    // Another scheme's URL may carry its password (mysql://me:secret@db): only the scheme is said.
+    const scheme = /^([A-Za-z][\w+.-]*):\/\//.exec(store)?.[1];
+    const shown = scheme === undefined ? JSON.stringify(store) : `${scheme}://…`;
+    throw new UsageError(
+      `--store ${shown} is not a store: use --store libsql (the embedded file, the default), --store postgres (its URL in $OXYDRA_STORE_URL) or --store postgres://user@host:5432/database`,
+    );
+  }
+  // A URL, refused by [store] url's own rule when it holds a password.
   return [
     { path: ['store', 'backend'], raw: 'postgres', source },
     { path: ['store', 'url'], raw: store, source },

@@ -61,13 +61,27 @@ export function formatError(error: unknown): string {
 }
 
 /**
+ * The offending line of a TOML syntax error, with its caret, under the error's first line (its
+ * controls are already written out, and its secrets masked, by the config package).
+ */
+function withExcerpt(error: unknown, text: string): string {
+  const excerpt = error instanceof ConfigError ? error.location.excerpt : undefined;
+  if (excerpt === undefined || (error instanceof ConfigErrors && error.errors.length > 1)) return text;
+  const newline = text.indexOf('\n');
+  const indented = excerpt.replace(/^/gm, '  ');
+  return newline === -1
+    ? `${text}\n${indented}`
+    : `${text.slice(0, newline)}\n${indented}${text.slice(newline)}`;
+}
+
+/**
  * The error on stderr. A message often names what a cloned repository's files or a server
  * wrote (an unknown key, a bad value): every control in it is written out (`\x1b`), so it can
  * neither drive the terminal (a title, a clipboard write) nor hide itself, and our own line
  * structure (newlines, the hint's indent) stays. formatError stays exact for `--json` reports.
  */
 export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
-  stderr.write(`${visibleControls(formatError(error))}\n`);
+  stderr.write(`${visibleControls(withExcerpt(error, formatError(error)))}\n`);
   if (process.env.OXYDRA_DEBUG && error instanceof Error && error.stack)
     stderr.write(`${visibleControls(error.stack)}\n`);
   return exitCodeFor(error);

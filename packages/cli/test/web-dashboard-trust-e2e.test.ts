@@ -5,7 +5,8 @@
  * back, secrets masked; the owner's (admin) token trusts it through a confirm step; trust.json in
  * the test HOME then records it, and the gateway started again loads those settings as trusted.
  * The user's own unsandboxed MCP server, started in the workspace, is held too and named as
- * theirs in the banner's title, as the CLI's held-back line names it.
+ * theirs in the banner's title, as the CLI's held-back line names it, and counted apart from the
+ * workspace's settings on the confirm button, the trusted line and the Health page.
  */
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +69,10 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
       try {
         const { page, problems } = await openPage(browser, `${daemon!.url}/`);
         await logIn(page, generatedToken(env));
+        // Health counts the user's own server apart: "5 settings held back" named a fifth line
+        // the workspace's files never wrote.
+        await visit(page, 'Health', 'Health and resources');
+        await page.getByText('4 settings and 1 item of your own held back:').waitFor();
         await visit(page, 'Configuration');
         await settled(page);
         const banner = page.getByRole('heading', {
@@ -94,10 +99,15 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
         await screenshot(page, 'config-trust-confirm');
         // Nothing is recorded before the confirmation.
         expect(readTrustFile(env.sandbox.env).workspaces[workspace]).toBeUndefined();
-        await confirm.getByRole('button', { name: 'Yes, trust these 5 settings' }).click();
+        await confirm.getByText('These 4 settings and 1 item of your own will apply').waitFor();
+        await confirm
+          .getByRole('button', { name: 'Yes, trust these 4 settings and 1 item of your own' })
+          .click();
         await page
           .getByRole('status')
-          .filter({ hasText: `trusted ${workspace}: restart the gateway to apply 5 settings` })
+          .filter({
+            hasText: `trusted ${workspace}: restart the gateway to apply 4 settings and 1 item of your own`,
+          })
           .waitFor();
         expect(readTrustFile(env.sandbox.env).workspaces[workspace]).toMatchObject({ decision: 'trusted' });
         expect(problems).toEqual([]);
@@ -115,7 +125,9 @@ describe('the dashboard shows what a workspace holds back, and an admin trusts i
         await logIn(page, generatedToken(env));
         await visit(page, 'Configuration');
         await page
-          .getByText(`Workspace trust: ${workspace} is trusted (5 settings of its .oxydra apply).`)
+          .getByText(
+            `Workspace trust: ${workspace} is trusted (4 settings of its .oxydra and 1 item of your own apply).`,
+          )
           .waitFor();
         expect(await page.getByRole('heading', { name: /held back/ }).count()).toBe(0);
         await visit(page, 'Health', 'Health and resources');

@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { type ConfigLayer, mergeLayers, type PlainObject, setPath } from './layers.js';
 import { AGENT_CONFIG_FILES, type ConfigScope, configDirectories, type LocateOptions } from './locations.js';
 import { envOverrides, type Override, overridesToLayer } from './overrides.js';
+import { tomlExcerpt } from './toml-excerpt.js';
 import { tomlHint } from './toml-hints.js';
 import { validateWith } from './validate.js';
 import { decideWorkspaceTrust, refuseHeldProviders, type WorkspaceTrust } from './workspace-trust.js';
@@ -203,10 +204,11 @@ export function parseTomlText(text: string, path: string): PlainObject {
     if (error instanceof TomlError) {
       // smol-toml appends a code excerpt after a blank line; keep the first line only.
       const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
+      const excerpt = tomlExcerpt(text.split(/\r?\n/), error.line, error.column);
       throw new ConfigError(
         `${path}:${error.line}:${error.column}: invalid TOML: ${reason}`,
-        { source: path, line: error.line, column: error.column },
-        { cause: error, hint: tomlHint(text, reason, error.line) },
+        { source: path, line: error.line, column: error.column, ...(excerpt ? { excerpt } : {}) },
+        { cause: error, hint: tomlHint(text, reason, error.line, error.column) },
       );
     }
     throw error;

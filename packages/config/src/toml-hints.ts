@@ -3,8 +3,10 @@
  * own words ("invalid value", "control characters are not allowed in strings", "trying to
  * redefine an already defined table or value") name the rule, not what to change; each hint
  * here is built from the offending line itself, or is absent when the line does not show a
- * known mistake.
+ * known mistake. A line that may hold a secret (holdsSecret) is never echoed: its value is
+ * written `…` in the hint.
  */
+import { isSecretHeader, isSecretKey } from '@oxydra/types';
 
 const BOOLEAN_WORDS: Readonly<Record<string, 'true' | 'false'>> = {
   yes: 'true',
@@ -50,22 +52,91 @@ function header(line: string): string | undefined {
   return name === '' ? undefined : name;
 }
 
-export function tomlHint(text: string, reason: string, line: number): string | undefined {
-  const lines = text.split(/\r?\n/);
+/**
+ * Whether line `line` may hold a secret's value: its key is a secret's (`api_key`, `token`…), it
+ * sets a credential-like header under `extra_headers`, or its value is an inline table naming
+ * one (`openai = { api_key = sk-… }`). Its value is then never shown in an error.
+ */
+export function holdsSecret(lines: readonly string[], line: number): boolean {
   const here = lines[line - 1] ?? '';
-  if (reason === 'invalid value') return bareValueHint(here);
-  if (reason.startsWith('control characters are not allowed in strings') && unclosedQuote(here))
-    return 'a string is missing its closing quote: close it on the same line (or use """ for text over several lines)';
-  if (reason.startsWith('trying to redefine')) return redefinedHint(lines, line);
+  const key = assignment(here)?.key;
+  if (key === undefined) return false;
+  const last =
+    key
+      .split('.')
+      .pop()
+      ?.trim()
+      .replace(/^["']|["']$/g, '') ?? '';
+  if (isSecretKey(last)) return true;
+  const value = here.slice(here.indexOf('=') + 1);
+  if (value.includes('=') && isSecretHeader(value)) return true;
+  return isSecretHeader(last) && /(^|\.)extra_headers$/.test(tableOf(lines, line) ?? '');
+}
+
+/** The `[table]` line `line` is under, if any (the nearest header above it). */
+function tableOf(lines: readonly string[], line: number): string | undefined {
+  for (let index = line - 2; index >= 0; index -= 1) {
+    const name = header(lines[index] ?? '');
+    if (name !== undefined) return name;
+  }
   return undefined;
 }
 
-function bareValueHint(line: string): string | undefined {
+export function tomlHint(text: string, reason: string, line: number, column: number): string | undefined {
+  const lines = text.split(/\r?\n/);
+  const here = lines[line - 1] ?? '';
+  if (reason === 'invalid value') return bareValueHint(here, holdsSecret(lines, line));
+  if (reason.startsWith('control characters are not allowed in strings') && unclosedQuote(here))
+    return 'a string is missing its closing quote: close it on the same line (or use """ for text over several lines)';
+  if (reason.startsWith('unfinished string'))
+    return 'a """ (or \'\'\') string is missing its closing """ (or \'\'\'): close it after its last line';
+  if (reason.startsWith('trying to redefine')) return redefinedHint(lines, line);
+  if (reason.startsWith('expected comma or end of structure'))
+    return unclosedStructureHint(lines, line, column);
+  if (reason.startsWith('each key-value declaration must be followed by an end-of-line'))
+    return here.trim().startsWith('[')
+      ? 'a table header stands alone on its line: [name], or [[name]] for a list of tables'
+      : 'one key = value per line: text with spaces is quoted whole, and a comment starts with #';
+  const name = unclosedHeader(here);
+  if (name !== undefined) return `a table's name is closed on its line: [${name}]`;
+  return undefined;
+}
+
+function bareValueHint(line: string, secret: boolean): string | undefined {
   const { key, value } = assignment(line) ?? {};
-  if (key === undefined || value === undefined || !/^[A-Za-z][\w.:/@+-]*$/.test(value)) return undefined;
+  // Words with single spaces too (`model = gpt 4`): each word starts after one space, which no
+  // word holds, so the pattern cannot backtrack.
+  if (key === undefined || value === undefined || !/^[A-Za-z][\w.:/@+-]*( [\w.:/@+-]+)*$/.test(value))
+    return undefined;
   const boolean = BOOLEAN_WORDS[value.toLowerCase()];
   if (boolean !== undefined) return `a yes/no value is true or false, lower case: ${key} = ${boolean}`;
-  return `a text value is quoted in TOML: ${key} = "${value}"`;
+  return `a text value is quoted in TOML: ${key} = "${secret ? '…' : value}"`;
+}
+
+/** `[selection` or `[[agents` without its `]`: the header's name, else undefined. */
+function unclosedHeader(line: string): string | undefined {
+  const text = line.trim();
+  if (!text.startsWith('[') || text.includes(']') || text.includes('=')) return undefined;
+  const name = text.replace(/^\[\[?/, '').trim();
+  return /^[A-Za-z0-9_.\-"' ]+$/.test(name) ? (text.startsWith('[[') ? `[${name}]` : name) : undefined;
+}
+
+/**
+ * A list `[…]` or inline table `{…}` left open. The parser stops where the next item should be:
+ * at the start of a later line (the line that opened it is the nearest value above opening one),
+ * or inside the line when a comma is missing between two items.
+ */
+function unclosedStructureHint(lines: readonly string[], line: number, column: number): string {
+  const commas = 'items of a list or inline table are separated by commas, and it ends with ] or }';
+  if ((lines[line - 1] ?? '').slice(0, column - 1).trim() !== '') return commas;
+  for (let index = line - 2; index >= 0; index -= 1) {
+    const value = assignment(lines[index] ?? '')?.value;
+    if (value === undefined) continue;
+    const close = value.startsWith('[') ? ']' : value.startsWith('{') ? '}' : undefined;
+    if (close === undefined || value.endsWith(close)) break;
+    return `the ${close === ']' ? 'list' : 'inline table'} opened on line ${index + 1} is not closed: end it with ${close} (an inline table stays on one line), and separate its items with commas`;
+  }
+  return commas;
 }
 
 function unclosedQuote(line: string): boolean {

@@ -56,8 +56,61 @@ describe('TOML syntax errors say the fix', () => {
     expect(error.hint).toBe('max_turns is already set on line 2: keep one of the two');
   });
 
+  it('closes a table header left without its ]', () => {
+    expect(errorFor('[runtime\nmax_turns = 3\n').hint).toBe(
+      "a table's name is closed on its line: [runtime]",
+    );
+    expect(errorFor('[[agents\nname = "a"\n').hint).toBe("a table's name is closed on its line: [[agents]]");
+  });
+
+  it('names the line of a list or inline table left open, or the missing comma', () => {
+    expect(errorFor('[runtime]\nstop = ["a", "b"\nmax_turns = 3\n').hint).toBe(
+      'the list opened on line 2 is not closed: end it with ] (an inline table stays on one line), and separate its items with commas',
+    );
+    expect(errorFor('x = { a = 1\n').hint).toMatch(
+      /^the inline table opened on line 1 is not closed: end it with \}/,
+    );
+    // A list closed on its own line is not the one left open: the comma is what is missing.
+    expect(errorFor('x = [1, 2]\ny = [1 2]\n').hint).toBe(
+      'items of a list or inline table are separated by commas, and it ends with ] or }',
+    );
+  });
+
+  it('quotes words with spaces, and says one key = value per line', () => {
+    expect(errorFor('[selection]\nmodel = gpt 4\n').hint).toBe(
+      'a text value is quoted in TOML: model = "gpt 4"',
+    );
+    expect(errorFor('[selection]\nmodel = "gpt" 4\n').hint).toBe(
+      'one key = value per line: text with spaces is quoted whole, and a comment starts with #',
+    );
+    expect(errorFor('[selection]]\n').hint).toBe(
+      'a table header stands alone on its line: [name], or [[name]] for a list of tables',
+    );
+    expect(errorFor('prompt = """be brief\n').hint).toMatch(
+      /^a """ \(or '''\) string is missing its closing/,
+    );
+  });
+
+  it('never repeats the value of a line that may hold a secret', () => {
+    const secret = 'sk-live-4f9a8b7c';
+    for (const text of [
+      `[providers.registry.openai]\napi_key = ${secret}\n`,
+      `[providers.registry.openai]\n"api_key" = ${secret}\n`,
+      `[providers.registry.x.extra_headers]\nAuthorization = Bearer ${secret}\n`,
+      `[providers.registry]\nopenai = { api_key = ${secret} }\n`,
+      `[memory]\nauth_token = "${secret}\n`,
+    ]) {
+      const error = errorFor(text);
+      expect(`${error.message} ${error.hint ?? ''} ${error.location.excerpt ?? ''}`).not.toContain(secret);
+    }
+    expect(errorFor(`[p]\napi_key = ${secret}\n`).hint).toBe('a text value is quoted in TOML: api_key = "…"');
+    // A key that only looks alike keeps its value: the variable's name is no secret.
+    expect(errorFor('[p]\napi_key_env = OPENAI_KEY\n').hint).toBe(
+      'a text value is quoted in TOML: api_key_env = "OPENAI_KEY"',
+    );
+  });
+
   it('says no hint where the line shows none of these mistakes', () => {
-    expect(errorFor('[runtime\nmax_turns = 3\n').hint).toBeUndefined();
     expect(errorFor('[selection]\nmodel = 1.2.3\n').hint).toBeUndefined();
     // The same key in two different tables is not a duplicate: the error comes from elsewhere.
     expect(errorFor('[a]\nx = 1\n[b]\nx = 2\nx = 3\n').hint).toBe(

@@ -153,7 +153,9 @@ describe('workspace trust over REST', () => {
     expect(response.status).toBe(200);
     expect((await documented(response, 'get', '/health')).trust).toEqual({
       state: 'untrusted',
-      held_count: 6,
+      // The user's own unsandboxed server is counted apart from the workspace's settings.
+      held_count: 5,
+      yours_count: 1,
     });
   });
 
@@ -184,7 +186,7 @@ describe('workspace trust over REST', () => {
       workspace: report.workspace,
       decision: 'trusted',
       restart_needed: true,
-      message: `trusted ${report.workspace}: restart the gateway to apply 6 settings`,
+      message: `trusted ${report.workspace}: restart the gateway to apply 5 settings and 1 item of your own`,
     });
     const entry = trustFile().workspaces[realpathSync(workspace)];
     expect(entry).toMatchObject({ decision: 'trusted', keys: report.keysHash });

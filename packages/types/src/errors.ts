@@ -138,6 +138,11 @@ export interface ConfigErrorLocation {
   keyPath?: string;
   line?: number;
   column?: number;
+  /**
+   * The offending line with a caret under the column (a TOML syntax error), secrets masked: the
+   * CLI prints it under the error; one-line reports (doctor, --json) leave it out.
+   */
+  excerpt?: string;
 }
 
 export class ConfigError extends OxydraError {

@@ -212,7 +212,8 @@ export interface Health {
   scheduler?: { enabled: boolean; started: boolean };
   clients?: number;
   /** null (or absent on older gateways): the gateway has no trust report. */
-  trust?: { state: TrustState; held_count: number } | null;
+  /** held_count: the workspace's settings; yours_count: the user's own items (absent on older gateways). */
+  trust?: { state: TrustState; held_count: number; yours_count?: number } | null;
 }
 
 export type TrustState = 'not-needed' | 'trusted' | 'trusted-for-this-run' | 'untrusted' | 'declined';

@@ -10,7 +10,7 @@ import type { HeldSetting, TrustDecision, WorkspaceTrust } from '../api-types.js
 import { useDashboard } from '../context.js';
 import { ErrorBox, useAction } from '../ui/common.js';
 import { type Column, Table } from '../ui/table.js';
-import { heldBackTitle } from './held-title.js';
+import { heldBackTitle, heldCounts, heldCountText, heldVerb } from './held-title.js';
 
 export function WorkspaceTrustPanel(props: { trust: WorkspaceTrust | null | undefined }) {
   const { trust } = props;
@@ -29,17 +29,15 @@ export function WorkspaceTrustPanel(props: { trust: WorkspaceTrust | null | unde
 }
 
 function stateLine(trust: WorkspaceTrust): string {
-  const count = plural(trust.held.length, 'setting');
+  const counts = heldCounts(trust.held);
+  const count = heldCountText(counts, 'its .oxydra');
   if (trust.pending === 'revoked')
-    return `trust in ${trust.workspace} was revoked; its ${count} stay until the gateway restarts.`;
-  if (trust.state === 'trusted') return `${trust.workspace} is trusted (${count} of its .oxydra apply).`;
+    return `trust in ${trust.workspace} was revoked; ${count} ${heldVerb(counts, 'stays', 'stay')} until the gateway restarts.`;
+  const apply = heldVerb(counts, 'applies', 'apply');
+  if (trust.state === 'trusted') return `${trust.workspace} is trusted (${count} ${apply}).`;
   if (trust.state === 'trusted-for-this-run')
-    return `${trust.workspace} is trusted for this run (--trust): ${count} of its .oxydra apply.`;
+    return `${trust.workspace} is trusted for this run (--trust): ${count} ${apply}.`;
   return `${trust.workspace}/.oxydra sets nothing that needs trust.`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 const HELD_COLUMNS: Column<HeldSetting>[] = [
@@ -54,7 +52,7 @@ function HeldBack(props: { trust: WorkspaceTrust; onTrusted: (message: string) =
   const { me } = useDashboard();
   const [confirming, setConfirming] = useState(false);
   const action = useAction();
-  const count = plural(trust.held.length, 'setting');
+  const count = heldCountText(heldCounts(trust.held));
   const trustIt = () =>
     void action.run(async () => {
       const answer = await api<TrustDecision>('/api/v1/trust', {

@@ -5,6 +5,7 @@ import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { href } from '../router.js';
 import { Card, Fact, Facts, RefreshingPage } from '../ui/card.js';
 import { Badge } from '../ui/common.js';
+import { heldCountText } from './held-title.js';
 
 /** The trust state as a badge: held back warns, trusted (or nothing to trust) is fine. */
 function TrustBadge(props: { state: TrustState }) {
@@ -31,9 +32,9 @@ function GatewayCard(props: { data: Health }) {
         {data.trust ? (
           <Fact term="Workspace trust">
             <TrustBadge state={data.trust.state} />
-            {data.trust.held_count > 0 ? (
+            {data.trust.held_count + (data.trust.yours_count ?? 0) > 0 ? (
               <>
-                {` ${data.trust.held_count} setting${data.trust.held_count === 1 ? '' : 's'} held back: `}
+                {` ${heldCountText({ settings: data.trust.held_count, yours: data.trust.yours_count ?? 0 })} held back: `}
                 <a href={href('config')}>review</a>
               </>
             ) : null}

@@ -50,9 +50,16 @@ export const trustReportSchema = z
   .describe('null: the gateway was started without a trust report (embedded in another host)');
 
 export const trustSummarySchema = z
-  .object({ state: z.enum(TRUST_STATES), held_count: z.number() })
-  .nullable()
-  .describe('held_count: settings of the workspace held back now');
+  .object({
+    state: z.enum(TRUST_STATES),
+    held_count: z.number().describe("settings of the workspace's own .oxydra held back now"),
+    yours_count: z
+      .number()
+      .describe(
+        "items of the user's own configuration held back now for resolving or starting inside the workspace (one per plugin or MCP server): not counted in held_count",
+      ),
+  })
+  .nullable();
 
 const decisionSchema = z.object({
   workspace: z.string(),
@@ -89,7 +96,9 @@ export class TrustView {
   summary(): z.infer<typeof trustSummarySchema> {
     if (!this.loaded) return null;
     const { state, held } = this.loaded.report;
-    return { state, held_count: heldBack(state) ? held.length : 0 };
+    if (!heldBack(state)) return { state, held_count: 0, yours_count: 0 };
+    const counts = heldCounts(held);
+    return { state, held_count: counts.settings, yours_count: counts.yours };
   }
 
   set pending(decision: Decision | null) {
@@ -98,6 +107,23 @@ export class TrustView {
 }
 
 const heldBack = (state: string) => state === 'untrusted' || state === 'declined';
+
+/**
+ * The workspace's own settings and the user's own items (one per plugin or MCP server, however
+ * many of its keys are held), counted apart as the dashboard and the CLI word them.
+ */
+function heldCounts(held: GatewayTrust['report']['held']): { settings: number; yours: number } {
+  const yours = new Set(held.flatMap((h) => (h.yours ? [`${h.yours.kind}:${h.yours.name}`] : [])));
+  return { settings: held.filter((h) => !h.yours).length, yours: yours.size };
+}
+
+/** "4 settings and 1 item of your own", as web/src/pages/held-title.ts says it. */
+function heldText(held: GatewayTrust['report']['held']): string {
+  const { settings, yours } = heldCounts(held);
+  const parts = settings > 0 || yours === 0 ? [`${settings} setting${settings === 1 ? '' : 's'}`] : [];
+  if (yours > 0) parts.push(`${yours} item${yours === 1 ? '' : 's'} of your own`);
+  return parts.join(' and ');
+}
 
 function loadedOrRefuse(view: TrustView): GatewayTrust {
   if (view.loaded) return view.loaded;
@@ -159,12 +185,11 @@ export function trustRoutes(view: TrustView) {
           { decision: 'trusted', keys_hash: report.keysHash, held: report.held.length },
           report.workspace,
         );
-        const count = report.held.length;
         return {
           workspace: report.workspace,
           decision: 'trusted',
           restart_needed: true,
-          message: `trusted ${report.workspace}: restart the gateway to apply ${count} setting${count === 1 ? '' : 's'}`,
+          message: `trusted ${report.workspace}: restart the gateway to apply ${heldText(report.held)}`,
         };
       },
     }),
