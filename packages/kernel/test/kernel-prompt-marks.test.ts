@@ -52,9 +52,11 @@ async function kernel(
   return { ...test, workspace, home };
 }
 
+/** The system prompt of a stateless run (no recalled conversation joins it). */
 async function promptOf(test: Awaited<ReturnType<typeof kernel>>, agent?: string): Promise<string> {
   const before = test.mock.requests.length;
-  const result = await test.kernel.agents.spawn({ prompt: 'go', ...(agent ? { agent } : {}) }).result;
+  const result = await test.kernel.agents.spawn({ prompt: 'go', persist: false, ...(agent ? { agent } : {}) })
+    .result;
   expect(result.status).toBe('completed');
   return systemOf(test.mock.requests[before]!.body);
 }
