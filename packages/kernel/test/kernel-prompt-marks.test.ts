@@ -32,9 +32,9 @@ const systemOf = (body: unknown) => (body as Body).messages.find((m) => m.role =
 async function kernel(
   config: AgentConfigInput,
   setup: (workspace: string) => { sources?: Map<string, string> } = () => ({}),
+  workspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-')),
 ) {
   const home = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-home-'));
-  const workspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-'));
   mkdirSync(join(home, 'oxydra', 'skills'), { recursive: true });
   const { sources } = setup(workspace);
   const env = { MOCK_KEY: KEY, HOME: home, XDG_CONFIG_HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -101,6 +101,31 @@ describe('the workspace in the system prompt', () => {
       .result;
     expect(given.status).toBe('completed');
     expect(systemOf(test.mock.requests.at(-1)!.body)).not.toContain('workspace_text');
+  });
+
+  it("an absolute system_prompt_file is the user's own, unless the workspace's .oxydra/ named it", async () => {
+    const config = (workspace: string): AgentConfigInput => ({
+      agents: { helper: { system_prompt_file: join(workspace, 'notes', 'mine.md') } },
+    });
+    const write = (workspace: string) => {
+      mkdirSync(join(workspace, 'notes'));
+      writeFileSync(join(workspace, 'notes', 'mine.md'), 'Answer in French.');
+    };
+    const ownWorkspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-own-'));
+    write(ownWorkspace);
+    const mine = await kernel(config(ownWorkspace), () => ({}), ownWorkspace);
+    expect(await promptOf(mine, 'helper')).toContain('\n\nAnswer in French.\n\n');
+
+    const theirWorkspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-theirs-'));
+    write(theirWorkspace);
+    const theirs = await kernel(
+      config(theirWorkspace),
+      (workspace) => ({
+        sources: new Map([['agents.helper.system_prompt_file', join(workspace, '.oxydra', 'agent.toml')]]),
+      }),
+      theirWorkspace,
+    );
+    expect(await promptOf(theirs, 'helper')).toContain(block('notes/mine.md', 'Answer in French.'));
   });
 
   it("a persona file of the workspace is marked, the user's own persona is not", async () => {

@@ -30,13 +30,13 @@ export function promptSources(
   const located = { cwd: workspace, env: base.env };
   const userDir = userConfigDirectory(located);
   const configDir = workspaceConfigDirectory(located);
-  /** The workspace file `path` is; undefined outside the workspace or in the user's own folder there (a home workspace). */
-  const fileOf = (path: string): Provenance | undefined =>
-    isInside(workspace, path) && !isInside(userDir, path) ? named(path) : undefined;
   const named = (path: string): Provenance => ({
     kind: 'workspace_file',
     source: isInside(workspace, path) ? relative(workspace, path) || '.' : path,
   });
+  /** The workspace file `path` is; undefined outside the workspace or in the user's own folder there (a home workspace). */
+  const fileOf = (path: string): Provenance | undefined =>
+    isInside(workspace, path) && !isInside(userDir, path) ? named(path) : undefined;
   /** The workspace's `.oxydra/` file a key was set in, if it was. */
   const setIn = (key: string): string | undefined => {
     const source = base.configSources?.get(key);
@@ -52,10 +52,11 @@ export function promptSources(
     const file = setIn(`agents.${agentName}.system_prompt`);
     if (file !== undefined) sources.agentPrompt = named(file);
   } else if (agent?.system_prompt_file !== undefined) {
-    // A relative path is read in the workspace whoever wrote it; any path the workspace's own config named is its.
-    const { path } = promptFilePath(agent.system_prompt_file, workspace);
-    const from = fileOf(path) ?? (setIn(`agents.${agentName}.system_prompt_file`) ? named(path) : undefined);
-    if (from) sources.agentPrompt = from;
+    // A relative path is read in the workspace whoever wrote it; any path the workspace's own
+    // config named is its. An absolute or `~` path of the user's own file is theirs (in a home
+    // workspace, `~/prompts/me.md` is inside the workspace too).
+    const { ownPath, path } = promptFilePath(agent.system_prompt_file, workspace);
+    if (!ownPath || setIn(`agents.${agentName}.system_prompt_file`)) sources.agentPrompt = named(path);
   }
   const persona = personaPath === undefined ? undefined : fileOf(personaPath);
   if (persona) sources.persona = persona;
