@@ -81,8 +81,9 @@ describe('oxydra persona', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Arr, all shipshape.');
     const system = systemOf(env, 0);
+    // A persona file of the workspace's .oxydra/personas/ comes marked as the workspace's words.
     expect(system).toMatch(
-      /^You are Oxydra[^\n]*\n\nPersona: you speak and act as Captain Sally \(@sally\)\./,
+      /^You are Oxydra[^\n]*\n\n<workspace_text source="the workspace file \.oxydra\/personas\/pirate\.toml">\n[^\n]*\nPersona: you speak and act as Captain Sally \(@sally\)\./,
     );
     expect(system).toContain('Captain Sally is salty, blunt, kind-hearted.');
     expect(env.requestText(0)).not.toContain('CANARY');

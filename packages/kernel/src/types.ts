@@ -35,6 +35,12 @@ export interface KernelOptions {
   /** The loaded configuration (files, environment and overrides already applied). */
   config: AgentConfig;
   host: HostKind;
+  /**
+   * Where each key's value came from (LoadedConfig.provenance: dotted key -> file, variable or
+   * flag): an agent's `system_prompt` set in the workspace's own `.oxydra/` is marked in its
+   * system prompt as the workspace's words. Without it, an inline prompt counts as the user's.
+   */
+  configSources?: ReadonlyMap<string, string>;
   /** Where credentials come from; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Wire adapters to use instead of the real ones (tests, benchmarks). */

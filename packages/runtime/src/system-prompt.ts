@@ -3,22 +3,34 @@
  * change outcomes (check before claiming, read before editing, verify, stop when
  * done). Kept short on purpose: every token here is paid on every call.
  */
-import type { ToolSpec } from '@oxydra/types';
+import { type Provenance, provenanceKey, type ToolSpec } from '@oxydra/types';
+import { workspaceBlock } from './workspace-text.js';
+
+/** A skill the prompt names; `from`: the workspace's (its folder), marked as such. */
+interface PromptSkill {
+  name: string;
+  description: string;
+  from?: Provenance;
+}
 
 export interface SystemPromptOptions {
   workspace: string;
   tools: readonly ToolSpec[];
   /** The agent's own prompt ([agents.<name>] system_prompt), appended after the defaults. */
   agentPrompt?: string;
+  /** Where agentPrompt came from when the workspace wrote it: it is marked as the workspace's. */
+  agentPromptFrom?: Provenance;
   /** YYYY-MM-DD; today (UTC) by default. */
   date?: string;
   /** Who the agent is (a rendered persona or character), placed after the opening line. */
   persona?: string;
+  /** Where persona came from when it is a file of the workspace: it is marked as the workspace's. */
+  personaFrom?: Provenance;
   /**
    * The skills the agent may load (skill_load): only names and descriptions go into the prompt,
    * a skill's body is read when the model decides to use it.
    */
-  skills?: readonly { name: string; description: string }[];
+  skills?: readonly PromptSkill[];
 }
 
 export function defaultSystemPrompt(options: SystemPromptOptions): string {
@@ -38,17 +50,37 @@ export function defaultSystemPrompt(options: SystemPromptOptions): string {
 
   const sections = [
     `You are Oxydra, an autonomous AI agent working in the user's workspace at ${options.workspace}.`,
-    options.persona?.trim() || undefined,
+    marked(options.persona, options.personaFrom),
     `Rules:\n${rules.map((rule) => `- ${rule}`).join('\n')}`,
     `Today's date: ${date}.`,
-    options.agentPrompt?.trim() || undefined,
+    marked(options.agentPrompt, options.agentPromptFrom),
     options.skills?.length ? skillsSection(options.skills) : undefined,
   ];
   return sections.filter((section): section is string => section !== undefined).join('\n\n');
 }
 
-/** One line per skill; the model loads a skill's instructions with skill_load when a task fits it. */
-function skillsSection(skills: readonly { name: string; description: string }[]): string {
-  const lines = skills.map((skill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()}`);
-  return `Skills (when a task matches one, skill_load it first and follow it):\n${lines.join('\n')}`;
+/** A section's text, in a block naming the workspace as its source when `from` says it is the workspace's. */
+function marked(text: string | undefined, from: Provenance | undefined): string | undefined {
+  const trimmed = text?.trim();
+  if (!trimmed) return undefined;
+  return from ? workspaceBlock(from, trimmed) : trimmed;
+}
+
+/**
+ * One line per skill; the model loads a skill's instructions with skill_load when a task fits it.
+ * The user's and Oxydra's skills first, as they are; then the workspace's, one block per folder.
+ */
+function skillsSection(skills: readonly PromptSkill[]): string {
+  const line = (skill: PromptSkill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()}`;
+  const own = skills.filter((skill) => !skill.from).map(line);
+  const folders = new Map<string, { from: Provenance; lines: string[] }>();
+  for (const skill of skills) {
+    if (!skill.from) continue;
+    const key = provenanceKey(skill.from);
+    const folder = folders.get(key) ?? { from: skill.from, lines: [] };
+    folder.lines.push(line(skill));
+    folders.set(key, folder);
+  }
+  const blocks = [...folders.values()].map((folder) => workspaceBlock(folder.from, folder.lines.join('\n')));
+  return `Skills (when a task matches one, skill_load it first and follow it):\n${[...own, ...blocks].join('\n')}`;
 }

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { Kernel } from '@oxydra/kernel';
 import type { MemberLog } from '@oxydra/kernel/deployment';
 import type { ProcessInfo, ProcessKind } from '@oxydra/types';
-import { type CliKernelOptions, loadRunConfig, type RunFlags } from './spawn-flags.js';
+import { type CliKernelOptions, loadRunConfigAndTrust, type RunFlags } from './spawn-flags.js';
 import { openKernelWithStores, type SharedStore } from './store-choice.js';
 
 /** This process as a deployment knows it: a fresh id per start (a restarted process is a new one). */
@@ -33,10 +33,11 @@ export async function openMemberKernel(
   kind: Exclude<ProcessKind, 'gateway'>,
   log: MemberLog,
 ): Promise<{ kernel: Kernel; member: boolean; close: () => Promise<void> }> {
-  const config = await loadRunConfig(flags, options);
+  const { config, provenance } = await loadRunConfigAndTrust(flags, options);
   const { kernel, shared } = await openKernelWithStores({
     workspace: options.workspace,
     config,
+    configSources: provenance,
     host: options.host ?? 'cli',
     ...(options.env ? { env: options.env } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),

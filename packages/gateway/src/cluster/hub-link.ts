@@ -9,7 +9,9 @@ import { interruptedTurnFrame } from '@oxydra/kernel/deployment';
 import type { SessionStore } from '@oxydra/memory';
 import type { LiveSession, SessionRegistry } from '../live-sessions.js';
 import type { ApprovalRoutes } from '../turn-approvals.js';
+import type { GatewayLogger } from '../types.js';
 import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
+import { parseRelayedFrame, shownFrameType } from './relayed-frame.js';
 
 /** What of the hub the other processes' messages act on (the hub is one). */
 export interface LinkedHub {
@@ -17,6 +19,7 @@ export interface LinkedHub {
   readonly approvals: ApprovalRoutes;
   readonly store: SessionStore;
   readonly cluster: GatewayCluster | undefined;
+  readonly options: { readonly log: GatewayLogger };
   cancelLocalTurn(live: LiveSession): boolean;
   cancelLocalTurns(userId: string): number;
 }
@@ -26,14 +29,18 @@ export function clusterHost(hub: LinkedHub): ClusterHost {
     deliver(message) {
       const live = hub.registry.get(message.session_id);
       if (!live) return;
-      live.deliver(message.frame, message.approvers_only === true);
-      if (message.approvers_only) {
-        try {
-          hub.approvals.noteRemote(JSON.parse(message.frame), live.userId);
-        } catch {
-          // not a frame: nothing to note
-        }
+      // Checked only here, once a client of the session is attached: frames nobody here watches cost nothing.
+      const frame = parseRelayedFrame(message.frame);
+      if (!frame) {
+        // Its type and size only: the text may hold anything (a user's words, a secret).
+        hub.options.log('warn', 'dropped a malformed session frame from the deployment bus', {
+          type: shownFrameType(message.frame),
+          bytes: Buffer.byteLength(message.frame),
+        });
+        return;
       }
+      live.deliver(message.frame, message.approvers_only === true);
+      if (message.approvers_only) hub.approvals.noteRemote(frame, live.userId);
     },
     control(message) {
       switch (message.kind) {

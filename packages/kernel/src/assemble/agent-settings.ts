@@ -74,6 +74,16 @@ export function resolveAgentSettings(
 /** A prompt file larger than this is refused (a real one is a few KiB; it is sent with every call). */
 export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 
+/** Where a system_prompt_file is: `~` expanded; a relative path (not `ownPath`) is the base directory's. */
+export function promptFilePath(
+  file: string,
+  baseDir: string,
+): { expanded: string; ownPath: boolean; path: string } {
+  const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
+  const ownPath = isAbsolute(expanded);
+  return { expanded, ownPath, path: ownPath ? expanded : resolve(baseDir, expanded) };
+}
+
 /**
  * A relative path is the workspace's: its real path must stay inside it (a cloned repository's
  * `prompts/x.md` linked to `/proc/self/environ` sent the user's keys to the provider). An
@@ -83,9 +93,7 @@ export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
  */
 function readPromptFile(agentName: string, file: string, baseDir: string): string {
   const key = `agents.${agentName}.system_prompt_file`;
-  const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
-  const ownPath = isAbsolute(expanded);
-  const path = ownPath ? expanded : resolve(baseDir, expanded);
+  const { expanded, ownPath, path } = promptFilePath(file, baseDir);
   const options = { maxBytes: MAX_PROMPT_FILE_BYTES };
   const read = ownPath
     ? readSmallFile(path, { ...options, followLinks: true })

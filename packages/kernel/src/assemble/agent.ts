@@ -35,6 +35,7 @@ import {
   taintScreen,
   toolRefusal,
 } from './permissions.js';
+import { promptSources } from './prompt-sources.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';
@@ -78,8 +79,8 @@ function assembleAgent(
   request: AssemblyRequest,
   extraTools: (settings: AgentSettings) => Tool[],
   beforeChange?: ToolRegistryOptions['beforeChange'],
-  /** The rendered persona the agent speaks as (personas/agent-persona.ts), if any. */
-  persona?: string,
+  /** The persona the agent speaks as (personas/agent-persona.ts), if any: its file and rendered prompt. */
+  persona?: { path: string; prompt: string },
 ): AgentAssembly {
   const { config, workspace } = base;
   const agentName = request.agent === DEFAULT_AGENT ? undefined : request.agent;
@@ -124,7 +125,15 @@ function assembleAgent(
     ...(allow !== undefined ? { allow } : {}),
   });
   const agentPrompt = request.systemPrompt ?? settings.systemPrompt;
-  const skills = promptSkills(base.skills, tools.specs());
+  // A prompt the caller gave is theirs; the configuration's may be the workspace's.
+  const sources = promptSources(
+    base,
+    request.systemPrompt === undefined ? agentName : undefined,
+    persona?.path,
+  );
+  const skills = promptSkills(base.skills, tools.specs()).map((skill) =>
+    skill.from ? { ...skill, from: sources.skillFolder(skill.from) } : skill,
+  );
   return {
     name: request.agent ?? DEFAULT_AGENT,
     settings,
@@ -143,7 +152,9 @@ function assembleAgent(
         workspace,
         tools: tools.specs(),
         ...(agentPrompt !== undefined ? { agentPrompt } : {}),
-        ...(persona !== undefined ? { persona } : {}),
+        ...(sources.agentPrompt ? { agentPromptFrom: sources.agentPrompt } : {}),
+        ...(persona !== undefined ? { persona: persona.prompt } : {}),
+        ...(sources.persona ? { personaFrom: sources.persona } : {}),
         ...(skills.length > 0 ? { skills } : {}),
       }),
       contextBudget: {
@@ -370,7 +381,7 @@ export class Assemblies {
         request,
         (settings) => this.#deps.kernelTools(request.agent, settings),
         (tool, context) => this.#deps.beforeChange(tool, context.agentId),
-        persona?.prompt,
+        persona,
       );
       this.#cache.set(key, assembly);
       this.#personaStamps.set(assembly, personaStamp);

@@ -31,6 +31,8 @@ import type { PricedSummarize } from './summarizer.js';
 export interface KernelBase {
   workspace: string;
   config: AgentConfig;
+  /** KernelOptions.configSources: which keys the workspace's own `.oxydra/` set. */
+  configSources?: ReadonlyMap<string, string>;
   env: NodeJS.ProcessEnv;
   adapters?: AdapterFactories;
   /** Values scrubbed from tool output and stored transcripts. */
@@ -256,6 +258,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   return {
     workspace,
     config,
+    ...(options.configSources ? { configSources: options.configSources } : {}),
     env,
     ...(options.adapters ? { adapters: options.adapters } : {}),
     secrets,

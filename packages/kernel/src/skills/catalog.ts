@@ -8,12 +8,19 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRESH_MS } from '@oxydra/types';
+import { FRESH_MS, type Provenance } from '@oxydra/types';
 import { STATE_FILE } from '../programs/layout.js';
 import { type Discovery, discoverSkills, loadSkillReaders } from './discover.js';
 import { type SkillLocation, type SkillPlaces, skillFoldersExist, skillLocations } from './locations.js';
-import { promptDescription, type Skill } from './skill.js';
+import { promptDescription, type Skill, skillProvenance } from './skill.js';
 import { oxydraToolName } from './tool-aliases.js';
+
+/** A skill as the system prompt names it; `from`: the workspace's folder it is in (skillProvenance). */
+export interface OfferedSkill {
+  name: string;
+  description: string;
+  from?: Provenance;
+}
 
 export interface SkillCatalogOptions extends SkillPlaces {
   /** `[skills] disabled`: names never offered. */
@@ -114,10 +121,17 @@ export class SkillCatalog {
    * What goes into an agent's system prompt: the enabled skills whose program's required tools
    * the agent has all of, as name and a one-line description.
    */
-  offered(toolNames: ReadonlySet<string>): { name: string; description: string }[] {
+  offered(toolNames: ReadonlySet<string>): OfferedSkill[] {
     return this.enabled()
       .filter((skill) => missingTools(skill, toolNames).length === 0)
-      .map((skill) => ({ name: skill.name, description: promptDescription(skill.description) }));
+      .map((skill) => {
+        const from = skillProvenance(skill, null);
+        return {
+          name: skill.name,
+          description: promptDescription(skill.description),
+          ...(from ? { from } : {}),
+        };
+      });
   }
 
   /** Each tier folder's modification time (and the programs' state file's), or that it is absent. */

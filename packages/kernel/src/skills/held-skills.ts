@@ -11,7 +11,7 @@
 import { defineTool } from '@oxydra/tools';
 import { FreshLooks, type Tool } from '@oxydra/types';
 import { z } from 'zod';
-import type { SkillCatalog, SkillCatalogOptions } from './catalog.js';
+import type { OfferedSkill, SkillCatalog, SkillCatalogOptions } from './catalog.js';
 import { BUNDLED_LISTING, type SkillLocation, skillFoldersExist, skillLocations } from './locations.js';
 
 export class HeldSkills {
@@ -77,7 +77,7 @@ export class HeldSkills {
   }
 
   /** What goes into a system prompt for an agent with these tools (catalog.ts `offered`). */
-  offered(toolNames: ReadonlySet<string>): { name: string; description: string }[] {
+  offered(toolNames: ReadonlySet<string>): OfferedSkill[] {
     if (this.#catalog) return this.#catalog.offered(toolNames);
     // A bundled skill needs no tool: each is offered, as its listing words it.
     return this.#bundled().map(({ name, description }) => ({ name, description }));
@@ -146,7 +146,7 @@ export function skillLoadTool(options: SkillLoadOptions): Tool {
 export function promptSkills(
   skills: HeldSkills | undefined,
   specs: readonly { name: string }[],
-): { name: string; description: string }[] {
+): OfferedSkill[] {
   if (!skills || !specs.some((spec) => spec.name === SKILL_LOAD_TOOL)) return [];
   return skills.offered(new Set(specs.map((spec) => spec.name)));
 }

@@ -2,13 +2,12 @@
  * What skill_load returns: a skill's instructions (with its header, arguments and file list) or
  * one of its files, a page at a time. Loaded by the tool at its first call.
  */
-import { join } from 'node:path';
-import { didYouMean, type Provenance, sourceOf, type ToolResult } from '@oxydra/types';
+import { didYouMean, type ToolResult } from '@oxydra/types';
 import { missingTools, type SkillCatalog } from './catalog.js';
 import { loadYaml } from './front-matter.js';
 import { pageOf } from './paging.js';
 import { formatBytes, MAX_RESOURCE_BYTES } from './safe-fs.js';
-import type { Skill } from './skill.js';
+import { type Skill, skillProvenance } from './skill.js';
 import { skillBody, skillFiles, skillResource } from './skill-content.js';
 import { oxydraToolName } from './tool-aliases.js';
 
@@ -48,22 +47,17 @@ export async function loadSkill(
     return {
       content,
       data: { skill: skill.name, tier: skill.tier, ...(args.file ? { file: args.file } : {}) },
-      ...folderProvenance(skill, args.file),
+      ...provenanceOf(skill, args.file),
     };
   } catch (error) {
     return { content: `skill "${skill.name}": ${(error as Error).message}`, isError: true };
   }
 }
 
-/**
- * A skill of the workspace's folder or of a `[skills] dirs` folder is a file someone else may
- * have written (a cloned repository's), as README.md is: its text counts as a workspace file, so
- * `[taint] untrusted` with `workspace_file` gates what follows it as it does after file_read.
- * The user's own, a program's and the bundled skills are the user's or Oxydra's words.
- */
-function folderProvenance(skill: Skill, file: string | undefined): { provenance?: Provenance } {
-  if ((skill.tier !== 'workspace' && skill.tier !== 'dirs') || skill.dir === undefined) return {};
-  return { provenance: { kind: 'workspace_file', ...sourceOf(join(skill.dir, file ?? 'SKILL.md')) } };
+/** What skill_load's result counts as (skillProvenance): nothing for the user's and Oxydra's own. */
+function provenanceOf(skill: Skill, file: string | undefined) {
+  const provenance = skillProvenance(skill, file);
+  return provenance ? { provenance } : {};
 }
 
 function instructions(

@@ -4,6 +4,8 @@
  * arguments other tools declare (Claude Code's `argument-hint`, Oxios's `args`). Keys this file
  * does not know are ignored: every tool adds its own (`version`, `disable-model-invocation`, ...).
  */
+import { join } from 'node:path';
+import { type Provenance, sourceOf } from '@oxydra/types';
 import { z } from 'zod';
 import { splitFrontMatter } from './front-matter.js';
 
@@ -148,4 +150,18 @@ function firstParagraph(body: string): string {
 export function promptDescription(description: string): string {
   const line = description.replace(/\s+/g, ' ').trim();
   return line.length <= MAX_DESCRIPTION ? line : `${line.slice(0, MAX_DESCRIPTION - 1)}…`;
+}
+
+/**
+ * A skill of the workspace's folder or of a `[skills] dirs` folder is a file someone else may
+ * have written (a cloned repository's), as README.md is: its text counts as a workspace file, so
+ * `[taint] untrusted` with `workspace_file` gates what follows it as it does after file_read, and
+ * the system prompt marks its description as the workspace's. `file`: one of its files (SKILL.md
+ * by default); null: the folder holding the skill's folder (the prompt names that, once). The
+ * user's own, a program's and the bundled skills are the user's or Oxydra's words: undefined.
+ */
+export function skillProvenance(skill: Skill, file?: string | null): Provenance | undefined {
+  if ((skill.tier !== 'workspace' && skill.tier !== 'dirs') || skill.dir === undefined) return undefined;
+  const path = file === null ? join(skill.dir, '..') : join(skill.dir, file ?? 'SKILL.md');
+  return { kind: 'workspace_file', ...sourceOf(path) };
 }
