@@ -22,7 +22,7 @@ import type { KernelPersonas } from '../personas/agent-persona.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import { promptSkills } from '../skills/held-skills.js';
 import type { SpawnSpec } from '../types.js';
-import { type AgentSettings, resolveAgentSettings } from './agent-settings.js';
+import { type AgentSettings, promptSources, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
 import {
@@ -35,7 +35,6 @@ import {
   taintScreen,
   toolRefusal,
 } from './permissions.js';
-import { promptSources } from './prompt-sources.js';
 
 /** The top-level configuration's name, for agents spawned without one. */
 export const DEFAULT_AGENT = 'default';
