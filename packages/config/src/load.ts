@@ -205,10 +205,12 @@ export function parseTomlText(text: string, path: string): PlainObject {
       // smol-toml appends a code excerpt after a blank line; keep the first line only.
       const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
       const excerpt = tomlExcerpt(text.split(/\r?\n/), error.line, error.column);
+      // No `cause`: the parser's error carries its own excerpt of the file, secrets unmasked,
+      // and whatever logs a cause would print it. Everything it says is in this error.
       throw new ConfigError(
         `${path}:${error.line}:${error.column}: invalid TOML: ${reason}`,
         { source: path, line: error.line, column: error.column, ...(excerpt ? { excerpt } : {}) },
-        { cause: error, hint: tomlHint(text, reason, error.line, error.column) },
+        { hint: tomlHint(text, reason, error.line, error.column) },
       );
     }
     throw error;

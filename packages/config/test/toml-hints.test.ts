@@ -102,6 +102,8 @@ describe('TOML syntax errors say the fix', () => {
     ]) {
       const error = errorFor(text);
       expect(`${error.message} ${error.hint ?? ''} ${error.location.excerpt ?? ''}`).not.toContain(secret);
+      // Nor through its cause (the parser's own error quotes the line as written).
+      expect(String((error as Error).cause ?? '')).not.toContain(secret);
     }
     expect(errorFor(`[p]\napi_key = ${secret}\n`).hint).toBe('a text value is quoted in TOML: api_key = "…"');
     // A key that only looks alike keeps its value: the variable's name is no secret.
