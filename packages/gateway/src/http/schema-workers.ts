@@ -1,0 +1,164 @@
+/**
+ * The worker threads that compile and check clients' structured-output schemas (the thread's
+ * code is schema-worker.ts). Ajv turns a client's schema into code and runs it; on the gateway's
+ * thread one costly schema held the event loop, every user's requests with it, until the
+ * checker's time limit, and a user's 10 turn slots could hold it with 10 at once. Here the
+ * gateway's thread only hands the schema over and waits: a check past its time is ended by
+ * terminating its thread (no cooperation asked of the code running there), one past its memory
+ * ends with its thread too, and the next check gets a new thread. A few threads at most (a core
+ * stays the gateway's), each started at the first check it is needed for (the gateway's start
+ * and its plain turns never load any of this), checks waiting their turn in order.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { SchemaCheckOptions } from '@oxydra/kernel/json-schema';
+import type { SchemaJob, SchemaJobResult } from './schema-worker.js';
+
+export interface SchemaWorkerLimits {
+  /** How long one check may run once its thread has it, before the thread is terminated. */
+  timeMs: number;
+  /** The thread's heap (V8's old generation); past it the thread ends and the check fails. */
+  heapMb: number;
+  /** How long an idle thread is kept (its Ajv, warmed, is ~15 MB). */
+  idleMs: number;
+}
+
+interface Waiting {
+  job: SchemaJob;
+  resolve: (errors: string[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  ready: boolean;
+  running?: Waiting | undefined;
+  /** Why the pool ended it while it ran a check (the check's error). */
+  stopped?: string | undefined;
+  timer?: NodeJS.Timeout | undefined;
+}
+
+/** node:vm's largest timeout (a signed 32-bit count of milliseconds, ~24 days). */
+const NO_CHECKER_LIMIT_MS = 2 ** 31 - 1;
+
+const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
+
+export class SchemaWorkers {
+  readonly #threads = new Set<Thread>();
+  readonly #queue: Waiting[] = [];
+  #nextId = 1;
+
+  constructor(
+    private readonly options: SchemaCheckOptions,
+    private readonly limits: SchemaWorkerLimits,
+    private readonly file: URL = schemaWorkerFile(import.meta.url),
+  ) {}
+
+  /**
+   * Why `data` does not match `schema` ([] when it does); rejects with the checker's own error
+   * when the schema cannot be used, or with the limit it ran past.
+   */
+  check(schema: object, data: unknown): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ job: { id: this.#nextId++, schema, data }, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    for (const thread of this.#threads) {
+      if (this.#queue.length === 0) return;
+      if (thread.ready && !thread.running) this.#run(thread, this.#queue.shift() as Waiting);
+    }
+    const starting = [...this.#threads].filter((thread) => !thread.ready).length;
+    if (this.#queue.length > starting && this.#threads.size < MAX_THREADS) this.#start();
+  }
+
+  #run(thread: Thread, waiting: Waiting): void {
+    clearTimeout(thread.timer);
+    thread.running = waiting;
+    // The limit starts now, not when queued: waiting behind another check is not this one's cost.
+    thread.timer = setTimeout(() => {
+      this.#stop(
+        thread,
+        `the schema check ran past ${this.limits.timeMs} ms and was stopped (the schema is too costly)`,
+      );
+    }, this.limits.timeMs);
+    try {
+      thread.worker.postMessage(waiting.job);
+    } catch (error) {
+      thread.running = undefined;
+      clearTimeout(thread.timer);
+      waiting.reject(new Error(`the schema cannot be used: ${(error as Error).message}`));
+    }
+  }
+
+  #stop(thread: Thread, why: string): void {
+    thread.stopped = why;
+    void thread.worker.terminate();
+  }
+
+  /** An idle thread ended: out of the pool at once, so no check is handed to it while it ends. */
+  #retire(thread: Thread): void {
+    this.#threads.delete(thread);
+    void thread.worker.terminate();
+  }
+
+  #start(): void {
+    const worker = new Worker(this.file, {
+      // The checker's own time limit (node:vm's) is set out of the way: this pool's is the limit.
+      workerData: { ...this.options, timeoutMs: NO_CHECKER_LIMIT_MS },
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: 16 },
+    });
+    // An idle thread never keeps the gateway's process alive.
+    worker.unref();
+    const thread: Thread = { worker, ready: false };
+    this.#threads.add(thread);
+    let failure: Error | undefined;
+    worker.on('message', (message: 'ready' | SchemaJobResult) => {
+      if (message === 'ready') thread.ready = true;
+      else if (thread.running && message.id === thread.running.job.id) {
+        clearTimeout(thread.timer);
+        const { resolve, reject } = thread.running;
+        thread.running = undefined;
+        if ('errors' in message) resolve(message.errors);
+        else reject(new Error(message.failed));
+      }
+      if (!thread.running) thread.timer = setTimeout(() => this.#retire(thread), this.limits.idleMs).unref();
+      this.#pump();
+    });
+    worker.on('error', (error) => {
+      failure = error;
+    });
+    worker.on('exit', () => {
+      clearTimeout(thread.timer);
+      this.#threads.delete(thread);
+      if (thread.running) thread.running.reject(new Error(this.#why(thread, failure)));
+      else if (!thread.ready && failure) {
+        // A thread that cannot start fails the checks waiting for it, rather than retrying forever.
+        for (const waiting of this.#queue.splice(0))
+          waiting.reject(new Error(`the schema checker could not start: ${failure.message}`));
+      }
+      this.#pump();
+    });
+  }
+
+  #why(thread: Thread, failure: Error | undefined): string {
+    if (thread.stopped) return thread.stopped;
+    if ((failure as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY')
+      return `the schema check needed more than ${this.limits.heapMb} MB of memory and was stopped (the schema, or the answer checked against it, is too large)`;
+    return `the schema check stopped: ${failure?.message ?? 'its thread ended'}`;
+  }
+}
+
+/**
+ * The thread's file, beside the module this code runs from, with its extension: dist/http/ in
+ * the workspace build (`.js`), and in the CLI's bundles (scripts/bundle-cli.mjs) an entry of its
+ * own beside every chunk, `schema-worker.mjs` or `schema-worker.cjs`. Run from the sources
+ * (vitest), the build's copy: Node 20 cannot run TypeScript in a worker.
+ */
+function schemaWorkerFile(from: string): URL {
+  const extension = /\.[cm]?[jt]s$/.exec(new URL(from).pathname)?.[0] ?? '.js';
+  if (extension === '.ts') return new URL('../../dist/http/schema-worker.js', from);
+  return new URL(`./schema-worker${extension}`, from);
+}
