@@ -33,8 +33,7 @@ interface Thread {
   worker: Worker;
   ready: boolean;
   running?: Waiting | undefined;
-  /** Why the pool ended it while it ran a check (the check's error). */
-  stopped?: string | undefined;
+  /** The running check's time limit, or the idle thread's end. */
   timer?: NodeJS.Timeout | undefined;
 }
 
@@ -88,20 +87,29 @@ export class SchemaWorkers {
       thread.worker.postMessage(waiting.job);
     } catch (error) {
       thread.running = undefined;
-      clearTimeout(thread.timer);
+      this.#idle(thread);
       waiting.reject(new Error(`the schema cannot be used: ${(error as Error).message}`));
     }
   }
 
-  #stop(thread: Thread, why: string): void {
-    thread.stopped = why;
-    void thread.worker.terminate();
+  /** Kept for the next check, and ended once idle for `idleMs`. */
+  #idle(thread: Thread): void {
+    clearTimeout(thread.timer);
+    thread.timer = setTimeout(() => this.#stop(thread), this.limits.idleMs).unref();
   }
 
-  /** An idle thread ended: out of the pool at once, so no check is handed to it while it ends. */
-  #retire(thread: Thread): void {
+  /**
+   * Ends the thread, failing its check (if one runs) with `why` at once. Out of the pool first: no
+   * check is handed to a thread while it ends, and a new one can start in its place.
+   */
+  #stop(thread: Thread, why?: string): void {
     this.#threads.delete(thread);
+    clearTimeout(thread.timer);
+    const running = thread.running;
+    thread.running = undefined;
+    if (running) running.reject(new Error(why ?? 'the schema check was stopped'));
     void thread.worker.terminate();
+    this.#pump();
   }
 
   #start(): void {
@@ -116,24 +124,25 @@ export class SchemaWorkers {
     this.#threads.add(thread);
     let failure: Error | undefined;
     worker.on('message', (message: 'ready' | SchemaJobResult) => {
+      // A thread the pool ended may still answer: its check has failed already.
+      if (!this.#threads.has(thread)) return;
       if (message === 'ready') thread.ready = true;
       else if (thread.running && message.id === thread.running.job.id) {
-        clearTimeout(thread.timer);
         const { resolve, reject } = thread.running;
         thread.running = undefined;
         if ('errors' in message) resolve(message.errors);
         else reject(new Error(message.failed));
       }
-      if (!thread.running) thread.timer = setTimeout(() => this.#retire(thread), this.limits.idleMs).unref();
+      if (!thread.running) this.#idle(thread);
       this.#pump();
     });
     worker.on('error', (error) => {
       failure = error;
     });
     worker.on('exit', () => {
+      if (!this.#threads.delete(thread)) return;
       clearTimeout(thread.timer);
-      this.#threads.delete(thread);
-      if (thread.running) thread.running.reject(new Error(this.#why(thread, failure)));
+      if (thread.running) thread.running.reject(new Error(this.#why(failure)));
       else if (!thread.ready && failure) {
         // A thread that cannot start fails the checks waiting for it, rather than retrying forever.
         for (const waiting of this.#queue.splice(0))
@@ -143,8 +152,8 @@ export class SchemaWorkers {
     });
   }
 
-  #why(thread: Thread, failure: Error | undefined): string {
-    if (thread.stopped) return thread.stopped;
+  /** Why a thread ended on its own while it ran a check. */
+  #why(failure: Error | undefined): string {
     if ((failure as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY')
       return `the schema check needed more than ${this.limits.heapMb} MB of memory and was stopped (the schema, or the answer checked against it, is too large)`;
     return `the schema check stopped: ${failure?.message ?? 'its thread ended'}`;
