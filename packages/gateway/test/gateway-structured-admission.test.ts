@@ -23,9 +23,9 @@ const { checked } = vi.hoisted(() => ({ checked: [] as Array<{ title?: unknown }
 vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../src/http/schema-workers.js')>();
   class Counted extends actual.SchemaWorkers {
-    override check(schema: object, data: unknown): Promise<string[]> {
+    override check(schema: object, data: unknown, owner?: string): Promise<string[]> {
       checked.push(schema as { title?: unknown });
-      return super.check(schema, data);
+      return super.check(schema, data, owner);
     }
   }
   return { ...actual, SchemaWorkers: Counted };

@@ -39,10 +39,10 @@ vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
       );
       pools.made++;
     }
-    override check(schema: object, data: unknown): Promise<string[]> {
+    override check(schema: object, data: unknown, owner?: string): Promise<string[]> {
       const check = { data, settled: false };
       checks.push(check);
-      const result = super.check(schema, data);
+      const result = super.check(schema, data, owner);
       const settle = () => {
         check.settled = true;
       };
@@ -102,6 +102,32 @@ describe('structured output checked in a worker thread', () => {
     expect((await structuredChat(users.env.gateway, users.alice, RECURSIVE_SCHEMA, 'shallow')).status).toBe(
       200,
     );
+  });
+
+  it("users' checks are taken in turn: bob's answer does not wait behind all of alice's costly checks", async () => {
+    runner.script = (call) =>
+      answeringScript(call.prompt.startsWith('bob') ? '{"a":1}' : JSON.stringify(nestedArrays(40)))(call);
+    const deep = JSON.stringify(nestedArrays(40));
+    const isAlices = (check: { data: unknown }) => JSON.stringify(check.data) === deep;
+    const before = checks.length;
+    const costly = [1, 2, 3, 4, 5].map(() =>
+      structuredChat(users.env.gateway, users.alice, RECURSIVE_SCHEMA, 'deep'),
+    );
+    // All five of her answers' checks handed to the pool (each then runs to the 1 s limit).
+    await vi.waitFor(() => expect(checks.slice(before).filter(isAlices)).toHaveLength(5), {
+      timeout: 30_000,
+    });
+    const bob = await structuredChat(users.env.gateway, users.bob, { type: 'object' }, 'bob');
+    expect(bob.status).toBe(200);
+    // Before, in arrival order, bob's compile waited for every one of hers (5 s on one thread);
+    // in turn, it runs after at most one of hers per thread.
+    expect(
+      checks
+        .slice(before)
+        .filter(isAlices)
+        .some((check) => !check.settled),
+    ).toBe(true);
+    for (const response of await Promise.all(costly)) expect(response.status).toBe(502);
   });
 
   it("a check past the thread's memory is stopped, naming the limit", async () => {

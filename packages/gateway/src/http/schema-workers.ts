@@ -25,6 +25,8 @@ export interface SchemaWorkerLimits {
 
 interface Waiting {
   job: SchemaJob;
+  /** Whose check it is (the user): the queue takes users in turn. */
+  owner: string;
   resolve: (errors: string[]) => void;
   reject: (error: Error) => void;
 }
@@ -45,6 +47,9 @@ const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
 export class SchemaWorkers {
   readonly #threads = new Set<Thread>();
   readonly #queue: Waiting[] = [];
+  /** When each user was last served (a count of checks handed over), since the queue was last empty. */
+  readonly #served = new Map<string, number>();
+  #handedOver = 0;
   #nextId = 1;
 
   constructor(
@@ -57,17 +62,34 @@ export class SchemaWorkers {
    * Why `data` does not match `schema` ([] when it does); rejects with the checker's own error
    * when the schema cannot be used, or with the limit it ran past.
    */
-  check(schema: object, data: unknown): Promise<string[]> {
+  check(schema: object, data: unknown, owner = ''): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ job: { id: this.#nextId++, schema, data }, resolve, reject });
+      this.#queue.push({ job: { id: this.#nextId++, schema, data }, owner, resolve, reject });
       this.#pump();
     });
+  }
+
+  /**
+   * The next check: the oldest of the user served longest ago (or never). In arrival order alone,
+   * one user's 10 turn slots' costly checks would hold every other user's structured answers up
+   * to 10 s; taken in turn, another user's check waits for at most one of theirs per thread.
+   */
+  #next(): Waiting {
+    const rank = (waiting: Waiting) => this.#served.get(waiting.owner) ?? -1;
+    let best = 0;
+    for (let i = 1; i < this.#queue.length; i++)
+      if (rank(this.#queue[i] as Waiting) < rank(this.#queue[best] as Waiting)) best = i;
+    const [next] = this.#queue.splice(best, 1) as [Waiting];
+    this.#served.set(next.owner, this.#handedOver++);
+    // Nobody waiting: who was served when no longer matters (and the map stays small).
+    if (this.#queue.length === 0) this.#served.clear();
+    return next;
   }
 
   #pump(): void {
     for (const thread of this.#threads) {
       if (this.#queue.length === 0) return;
-      if (thread.ready && !thread.running) this.#run(thread, this.#queue.shift() as Waiting);
+      if (thread.ready && !thread.running) this.#run(thread, this.#next());
     }
     const starting = [...this.#threads].filter((thread) => !thread.ready).length;
     if (this.#queue.length > starting && this.#threads.size < MAX_THREADS) this.#start();

@@ -45,14 +45,16 @@ const LIMITS = { timeMs: 1000, heapMb: 64, idleMs: 60_000 } as const;
 // Loaded, and its threads started, on the first request that asks for a schema: most gateways
 // never see one, and neither the gateway's start nor a plain turn pays for them.
 let workers: Promise<import('./schema-workers.js').SchemaWorkers> | undefined;
-const schemaCheck = async (schema: object, data: unknown): Promise<string[]> => {
+const schemaCheck = async (schema: object, data: unknown, owner: string): Promise<string[]> => {
   workers ??= import('./schema-workers.js').then(({ SchemaWorkers }) => new SchemaWorkers(CHECK, LIMITS));
-  return (await workers).check(schema, data);
+  return (await workers).check(schema, data, owner);
 };
 
 export function structuredOutput(
   format: FormatRequest | null | undefined,
   param: string,
+  /** The user asking: the checks' queue takes users in turn (schema-workers.ts). */
+  owner: string,
 ): StructuredOutput | undefined {
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') {
@@ -81,7 +83,7 @@ export function structuredOutput(
       try {
         // Compiled once up front against a placeholder, so a schema that cannot be used is the
         // client's 400 now rather than a failed turn after the model ran.
-        await schemaCheck(schema, null);
+        await schemaCheck(schema, null, owner);
       } catch (error) {
         throw new GatewayError(
           'invalid_request',
@@ -97,7 +99,7 @@ export function structuredOutput(
       if (!parsed.ok) return parsed;
       let errors: string[];
       try {
-        errors = await schemaCheck(schema, parsed.value);
+        errors = await schemaCheck(schema, parsed.value, owner);
       } catch (error) {
         return { ok: false, message: `the agent's JSON was not checked: ${(error as Error).message}` };
       }
