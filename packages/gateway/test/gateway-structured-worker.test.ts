@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { nestedArrays, RECURSIVE_SCHEMA } from './costly-schema.js';
 import {
   answeringScript,
+  Gate,
   gatewayForAliceAndBob,
   jsonOf,
   postJson,
@@ -105,15 +106,25 @@ describe('structured output checked in a worker thread', () => {
   });
 
   it("users' checks are taken in turn: bob's answer does not wait behind all of alice's costly checks", async () => {
-    runner.script = (call) =>
-      answeringScript(call.prompt.startsWith('bob') ? '{"a":1}' : JSON.stringify(nestedArrays(40)))(call);
     const deep = JSON.stringify(nestedArrays(40));
+    // Alice's five answers are held until all five turns reach the model, then given at once:
+    // her five checks then wait together, whatever the store's pace.
+    const gate = new Gate();
+    runner.script = (call) =>
+      call.prompt.startsWith('bob')
+        ? answeringScript('{"a":1}')(call)
+        : (async function* () {
+            await gate.opened;
+            yield* answeringScript(deep)(call);
+          })();
     const isAlices = (check: { data: unknown }) => JSON.stringify(check.data) === deep;
     const before = checks.length;
+    const calls = runner.calls.length;
     const costly = [1, 2, 3, 4, 5].map(() =>
       structuredChat(users.env.gateway, users.alice, RECURSIVE_SCHEMA, 'deep'),
     );
-    // All five of her answers' checks handed to the pool (each then runs to the 1 s limit).
+    await vi.waitFor(() => expect(runner.calls.length).toBe(calls + 5), { timeout: 30_000 });
+    gate.release();
     await vi.waitFor(() => expect(checks.slice(before).filter(isAlices)).toHaveLength(5), {
       timeout: 30_000,
     });
